@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
+from casework.core.permissions import Permission, Role, permissions_for
+from casework.extensions import db
+
+
+class AgencyKind(enum.StrEnum):
+    council = "council"
+    police = "police"
+    health = "health"
+    housing = "housing"
+    fire = "fire"
+    probation = "probation"
+    other = "other"
+
+
+agency_areas = sa.Table(
+    "agency_areas",
+    db.metadata,
+    sa.Column("agency_id", sa.ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("area_id", sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Area(TimestampMixin, db.Model):
+    """A district or unitary council area: the statutory unit for Case Reviews and their statistics."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short code used in references (``BOL-2026-0042``) and the API.
+    code: Mapped[str] = mapped_column(sa.String(10), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+
+    agencies: Mapped[list[Agency]] = relationship(secondary=agency_areas, back_populates="areas")
+
+    def __repr__(self) -> str:
+        return f"<Area {self.code}>"
+
+
+class Agency(TimestampMixin, db.Model):
+    """An organisation (council, police force, ICB, housing provider); it may cover several areas."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[AgencyKind] = mapped_column(enum_column(AgencyKind))
+
+    areas: Mapped[list[Area]] = relationship(
+        secondary=agency_areas, back_populates="agencies", order_by="Area.code"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.code}>"
+
+
+class AreaSetting(db.Model):
+    """One dated value of one setting: threshold rules, timescales, statutory limits.
+
+    Rows are never updated: a change is a new row with its own ``effective_from``, so the rule set in
+    force on any day (the day an application was received, an FPN was issued) can be reconstructed.
+    A row with no area applies to every area that has no value of its own (county-wide procedures).
+    """
+
+    __tablename__ = "area_settings"
+    __table_args__ = (sa.Index("ix_area_settings_lookup", "key", "area_id", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(80))
+    value: Mapped[Any] = mapped_column(sa.JSON)
+    effective_from: Mapped[date] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role), primary_key=True)
+
+
+class User(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased; unique.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    #: argon2id hash; never serialised.
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    #: Receives this user's escalations and sees their work in the team view.
+    manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Agency] = relationship(lazy="joined")
+    manager: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[manager_id])
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
+    )
+
+    # --- Flask-Login ---------------------------------------------------------------------------
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        # The version is part of the session identity, so changing roles or the password (which bumps
+        # the version) signs the user out everywhere.
+        return f"{self.id}:{self.version}"
+
+    # --- roles and permissions ----------------------------------------------------------------
+    @property
+    def roles(self) -> list[str]:
+        return [r.role.value for r in self.role_rows]
+
+    @roles.setter
+    def roles(self, roles: list[str]) -> None:
+        wanted = {Role(r) for r in roles}
+        self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
+            UserRole(role=r) for r in sorted(wanted - {row.role for row in self.role_rows})
+        ]
+
+    def has_role(self, role: Role | str) -> bool:
+        return Role(role).value in self.roles
+
+    def can(self, permission: Permission | str) -> bool:
+        return Permission(permission) in permissions_for(self.roles)
+
+    @property
+    def area_ids(self) -> set[int]:
+        """Areas this user works in: those their agency covers."""
+        return {a.id for a in self.agency.areas}
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the API. Only a SHA-256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

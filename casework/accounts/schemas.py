@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from casework.accounts.models import AgencyKind
+from casework.core.permissions import Role
+from casework.core.webargs import BaseSchema
+
+CODE = validate.Regexp(r"^[A-Za-z0-9_-]{2,10}$", error="Use 2 to 10 letters, digits, hyphens or underscores.")
+
+
+class TokenArgs(BaseSchema):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class AreaCreateArgs(BaseSchema):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class AreaUpdateArgs(BaseSchema):
+    settings = fields.Dict(keys=fields.String(), required=True)
+    #: Defaults to today: the day the new values take effect.
+    effective_from = fields.Date(load_default=None)
+
+
+class AgencyCreateArgs(BaseSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{2,20}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in AgencyKind]))
+    area_codes = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+
+
+class UserCreateArgs(BaseSchema):
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, load_only=True)
+    agency_code = fields.String(required=True)
+    roles = fields.List(
+        fields.String(validate=validate.OneOf([r.value for r in Role])),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    manager_email = fields.Email(load_default=None, allow_none=True)
+
+
+class UserUpdateArgs(BaseSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    password = fields.String(load_only=True)
+    agency_code = fields.String()
+    roles = fields.List(
+        fields.String(validate=validate.OneOf([r.value for r in Role])), validate=validate.Length(min=1)
+    )
+    manager_email = fields.Email(allow_none=True)
+    is_active = fields.Boolean()
+    version = fields.Integer()
+
+
+def dump_area(
+    area: Any, settings: dict[str, Any] | None = None, scheduled: list[Any] | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": area.id, "code": area.code, "name": area.name}
+    if settings is not None:
+        data["settings"] = settings
+    if scheduled is not None:
+        data["scheduled_settings"] = scheduled
+    return data
+
+
+def dump_agency(agency: Any) -> dict[str, Any]:
+    return {
+        "id": agency.id,
+        "code": agency.code,
+        "name": agency.name,
+        "kind": agency.kind.value,
+        "area_codes": [a.code for a in agency.areas],
+    }
+
+
+def dump_user(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "agency_code": user.agency.code,
+        "roles": user.roles,
+        "manager_email": user.manager.email if user.manager else None,
+        "is_active": user.is_active,
+        "version": user.version,
+    }

@@ -1,0 +1,291 @@
+"""Account operations. They validate, change the session and write the audit log; they never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import Agency, AgencyKind, ApiToken, Area, AreaSetting, User
+from casework.accounts.passwords import hash_password, password_problem, verify_password
+from casework.audit.models import AuditAction
+from casework.audit.services import record, record_change, snapshot
+from casework.core import settings as settings_registry
+from casework.core.errors import Conflict, InvalidInput, NotFound
+from casework.core.permissions import Role
+from casework.core.time import now, today
+from casework.extensions import db
+
+USER_AUDIT_FIELDS = ("email", "name", "agency_id", "manager_id", "is_active", "roles")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+# --- areas and agencies ----------------------------------------------------------------------------
+
+
+def create_area(actor: User | None, code: str, name: str) -> Area:
+    code = code.strip().upper()
+    if db.session.scalar(sa.select(Area.id).where(Area.code == code)):
+        raise InvalidInput({"code": [f"An area with code {code} already exists."]})
+    area = Area(code=code, name=name.strip())
+    db.session.add(area)
+    db.session.flush()
+    record_change(actor, area, None, snapshot(area, ("code", "name")), f"Created area {code}")
+    return area
+
+
+def get_area(code: str) -> Area:
+    area = db.session.scalar(sa.select(Area).where(Area.code == code.strip().upper()))
+    if area is None:
+        raise NotFound(f"No area with code {code}.")
+    return area
+
+
+def areas_by_code(codes: Iterable[str], field: str = "area_codes") -> list[Area]:
+    wanted = {c.strip().upper() for c in codes}
+    found = list(db.session.scalars(sa.select(Area).where(Area.code.in_(wanted)).order_by(Area.code)))
+    missing = wanted - {a.code for a in found}
+    if missing:
+        raise InvalidInput({field: [f"Unknown area code: {', '.join(sorted(missing))}."]})
+    return found
+
+
+def create_agency(actor: User | None, code: str, name: str, kind: str, area_codes: Iterable[str]) -> Agency:
+    code = code.strip().upper()
+    if db.session.scalar(sa.select(Agency.id).where(Agency.code == code)):
+        raise InvalidInput({"code": [f"An agency with code {code} already exists."]})
+    agency = Agency(code=code, name=name.strip(), kind=AgencyKind(kind), areas=areas_by_code(area_codes))
+    db.session.add(agency)
+    db.session.flush()
+    record_change(
+        actor,
+        agency,
+        None,
+        {"code": code, "name": agency.name, "kind": kind, "areas": [a.code for a in agency.areas]},
+        f"Created agency {code}",
+    )
+    return agency
+
+
+def get_agency(code: str, field: str = "agency_code") -> Agency:
+    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
+    if agency is None:
+        raise InvalidInput({field: [f"Unknown agency code: {code}."]})
+    return agency
+
+
+# --- area settings ----------------------------------------------------------------------------------
+
+
+def area_settings(area: Area | None, on: date | None = None) -> dict[str, Any]:
+    """The settings in force for ``area`` on ``on`` (default today): the area's own latest value
+    that has taken effect, else the deployment-wide one, else the registered default."""
+    on = on or today()
+    values = settings_registry.defaults()
+    area_id = area.id if area is not None else None
+    rows = db.session.execute(
+        sa.select(AreaSetting.key, AreaSetting.value, AreaSetting.area_id)
+        .where(
+            AreaSetting.effective_from <= on,
+            sa.or_(AreaSetting.area_id.is_(None), AreaSetting.area_id == area_id),
+        )
+        # Deployment-wide first, then the area's own; within each, oldest first: the last write wins.
+        .order_by(AreaSetting.area_id.is_not(None), AreaSetting.effective_from, AreaSetting.id)
+    )
+    for key, value, _ in rows:
+        if key in values:
+            values[key] = value
+    return values
+
+
+def scheduled_settings(area: Area) -> list[dict[str, Any]]:
+    """Changes already entered that take effect after today."""
+    rows = db.session.scalars(
+        sa.select(AreaSetting)
+        .where(AreaSetting.area_id == area.id, AreaSetting.effective_from > today())
+        .order_by(AreaSetting.effective_from, AreaSetting.key)
+    )
+    return [{"key": r.key, "value": r.value, "effective_from": r.effective_from.isoformat()} for r in rows]
+
+
+def update_area_settings(
+    actor: User | None, area: Area | None, values: Mapping[str, Any], effective_from: date | None = None
+) -> list[str]:
+    """Validate and store new values from ``effective_from`` (default today). Returns warnings."""
+    if not isinstance(values, Mapping) or not values:
+        raise InvalidInput({"settings": ["Give at least one setting to change."]})
+    errors: dict[str, list[str]] = {}
+    parsed: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key, raw in values.items():
+        spec = settings_registry.REGISTRY.get(key)
+        if spec is None:
+            errors[f"settings.{key}"] = ["Unknown setting."]
+            continue
+        try:
+            parsed[key] = spec.parse(raw)
+        except ValueError as error:
+            errors[f"settings.{key}"] = [f"{spec.description}: {error}."]
+            continue
+        if spec.warn and (message := spec.warn(parsed[key])):
+            warnings.append(message)
+    if errors:
+        raise InvalidInput(errors)
+    effective_from = effective_from or today()
+    before = area_settings(area, effective_from)
+    for key, value in parsed.items():
+        db.session.add(
+            AreaSetting(
+                area_id=area.id if area else None,
+                key=key,
+                value=value,
+                effective_from=effective_from,
+                created_by_id=getattr(actor, "id", None),
+            )
+        )
+    db.session.flush()
+    changes = {k: [before.get(k), v] for k, v in parsed.items()}
+    target = area if area is not None else ("area_settings", None)
+    label = area.code if area is not None else "all areas"
+    record(actor, AuditAction.update, target, f"Settings for {label} from {effective_from:%d %B %Y}", changes)
+    return warnings
+
+
+# --- users ------------------------------------------------------------------------------------------
+
+
+def _validate_roles(roles: Iterable[str]) -> list[str]:
+    roles = list(roles)
+    valid = {r.value for r in Role}
+    unknown = [r for r in roles if r not in valid]
+    if unknown:
+        raise InvalidInput(
+            {"roles": [f"Unknown role: {', '.join(unknown)}. Roles are {', '.join(sorted(valid))}."]}
+        )
+    if not roles:
+        raise InvalidInput({"roles": ["Give the user at least one role."]})
+    return roles
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    actor: User | None,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    agency: Agency,
+    roles: Iterable[str],
+    manager_email: str | None = None,
+) -> User:
+    email = normalise_email(email)
+    errors: dict[str, list[str]] = {}
+    if find_user_by_email(email):
+        errors["email"] = ["A user with this email address already exists."]
+    if problem := password_problem(password):
+        errors["password"] = [problem]
+    manager = None
+    if manager_email:
+        manager = find_user_by_email(manager_email)
+        if manager is None:
+            errors["manager_email"] = [f"No user with email address {manager_email}."]
+    if errors:
+        raise InvalidInput(errors)
+    user = User(
+        email=email, name=name.strip(), password_hash=hash_password(password), agency=agency, manager=manager
+    )
+    user.roles = _validate_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    record_change(actor, user, None, snapshot(user, USER_AUDIT_FIELDS), f"Created user {email}")
+    return user
+
+
+def update_user(actor: User | None, user: User, expected_version: int | None = None, **changes: Any) -> User:
+    """Change a user's name, agency, roles, manager or active flag (and password when given)."""
+    if expected_version is not None and expected_version != user.version:
+        raise Conflict("This user was changed by someone else. Reload and try again.")
+    before = snapshot(user, USER_AUDIT_FIELDS)
+    errors: dict[str, list[str]] = {}
+    if "roles" in changes:
+        user.roles = _validate_roles(changes.pop("roles"))
+    if "manager_email" in changes:
+        manager_email = changes.pop("manager_email")
+        manager = find_user_by_email(manager_email) if manager_email else None
+        if manager_email and manager is None:
+            errors["manager_email"] = [f"No user with email address {manager_email}."]
+        elif manager is not None and manager.id == user.id:
+            errors["manager_email"] = ["A user cannot be their own manager."]
+        else:
+            user.manager = manager
+    if "agency" in changes:
+        user.agency = changes.pop("agency")
+    if "password" in changes:
+        password = changes.pop("password")
+        if problem := password_problem(password):
+            errors["password"] = [problem]
+        else:
+            user.password_hash = hash_password(password)
+    for key in ("name", "is_active"):
+        if key in changes:
+            setattr(user, key, changes.pop(key))
+    if changes:
+        errors.update({k: ["This field cannot be changed."] for k in changes})
+    if errors:
+        raise InvalidInput(errors)
+    # Touching the row bumps its version even when only roles changed, which also ends the user's
+    # sessions everywhere (see User.get_id).
+    user.updated_at = now()
+    db.session.flush()
+    record_change(actor, user, before, snapshot(user, USER_AUDIT_FIELDS), f"Updated user {user.email}")
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Failed attempts are audited."""
+    user = find_user_by_email(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        record(
+            None, AuditAction.sign_in_failed, ("users", user.id if user else None), "Failed sign-in attempt"
+        )
+        return None
+    user.last_signed_in_at = now()
+    record(user, AuditAction.sign_in, user, "Signed in")
+    return user
+
+
+# --- API tokens -------------------------------------------------------------------------------------
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user=user, token_hash=_hash_token(token), expires_at=now() + timedelta(hours=hours))
+    db.session.add(row)
+    db.session.flush()
+    return token, row
+
+
+def user_for_token(token: str) -> tuple[User, ApiToken] | None:
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= now() or not row.user.is_active:
+        return None
+    return row.user, row
+
+
+def revoke_token(row: ApiToken) -> None:
+    row.revoked_at = now()

@@ -1,0 +1,160 @@
+"""Authentication and administration through the API (API.md "Bootstrap" and "Administration")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, g
+from flask_login import current_user
+
+from casework.accounts import services
+from casework.accounts.models import Agency, Area, User
+from casework.accounts.schemas import (
+    AgencyCreateArgs,
+    AreaCreateArgs,
+    AreaUpdateArgs,
+    TokenArgs,
+    UserCreateArgs,
+    UserUpdateArgs,
+    dump_agency,
+    dump_area,
+    dump_user,
+)
+from casework.core.db import commit
+from casework.core.errors import NotFound, json_error
+from casework.core.pagination import envelope, paginate
+from casework.core.permissions import Permission, public_endpoint, requires, signed_in
+from casework.core.webargs import PageArgs, use_args
+from casework.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _sign_in_limit() -> str:
+    return current_app.config["CASEWORK"]["SIGN_IN_RATE_LIMIT"]
+
+
+@bp.post("/auth/tokens")
+@public_endpoint
+@limiter.limit(_sign_in_limit)
+@use_args(TokenArgs)
+def create_token(args: dict[str, Any]):
+    user = services.authenticate(args["email"], args["password"])
+    if user is None:
+        commit()  # keep the audit entry for the failed attempt
+        return json_error(401, message="Wrong email address or password.")
+    token, row = services.issue_token(user, current_app.config["CASEWORK"]["API_TOKEN_HOURS"])
+    commit()
+    return {"token": token, "expires_at": row.expires_at.isoformat()}, 201
+
+
+@bp.delete("/auth/tokens/current")
+@signed_in
+def revoke_current_token():
+    services.revoke_token(g.api_token)
+    commit()
+    return "", 204
+
+
+@bp.get("/me")
+@signed_in
+def me():
+    return dump_user(current_user)
+
+
+@bp.get("/areas")
+@signed_in
+def list_areas():
+    return {"items": [dump_area(a) for a in db.session.scalars(sa.select(Area).order_by(Area.code))]}
+
+
+@bp.post("/areas")
+@requires(Permission.ADMINISTER)
+@use_args(AreaCreateArgs)
+def create_area(args: dict[str, Any]):
+    area = services.create_area(current_user, args["code"], args["name"])
+    commit()
+    return dump_area(area, services.area_settings(area), []), 201
+
+
+@bp.get("/areas/<code>")
+@signed_in
+def get_area(code: str):
+    area = services.get_area(code)
+    return dump_area(area, services.area_settings(area), services.scheduled_settings(area))
+
+
+@bp.patch("/areas/<code>")
+@requires(Permission.ADMINISTER)
+@use_args(AreaUpdateArgs)
+def update_area(args: dict[str, Any], code: str):
+    area = services.get_area(code)
+    warnings = services.update_area_settings(current_user, area, args["settings"], args["effective_from"])
+    commit()
+    body = dump_area(area, services.area_settings(area), services.scheduled_settings(area))
+    body["warnings"] = warnings
+    return body
+
+
+@bp.get("/agencies")
+@signed_in
+def list_agencies():
+    agencies = db.session.scalars(
+        sa.select(Agency).options(sa.orm.selectinload(Agency.areas)).order_by(Agency.code)
+    )
+    return {"items": [dump_agency(a) for a in agencies]}
+
+
+@bp.post("/agencies")
+@requires(Permission.ADMINISTER)
+@use_args(AgencyCreateArgs)
+def create_agency(args: dict[str, Any]):
+    agency = services.create_agency(current_user, **args)
+    commit()
+    return dump_agency(agency), 201
+
+
+@bp.get("/users")
+@requires(Permission.ADMINISTER)
+@use_args(PageArgs, location="query")
+def list_users(args: dict[str, Any]):
+    query = sa.select(User).options(sa.orm.joinedload(User.manager)).order_by(User.name, User.id)
+    items, total = paginate(query, args["page"], args["per_page"])
+    return envelope(items, args["page"], args["per_page"], total, dump_user)
+
+
+@bp.post("/users")
+@requires(Permission.ADMINISTER)
+@use_args(UserCreateArgs)
+def create_user(args: dict[str, Any]):
+    agency = services.get_agency(args.pop("agency_code"))
+    user = services.create_user(current_user, agency=agency, **args)
+    commit()
+    return dump_user(user), 201
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+@bp.get("/users/<int:user_id>")
+@requires(Permission.ADMINISTER)
+def get_user(user_id: int):
+    return dump_user(_user_or_404(user_id))
+
+
+@bp.patch("/users/<int:user_id>")
+@requires(Permission.ADMINISTER)
+@use_args(UserUpdateArgs)
+def update_user(args: dict[str, Any], user_id: int):
+    user = _user_or_404(user_id)
+    if "agency_code" in args:
+        args["agency"] = services.get_agency(args.pop("agency_code"))
+    version = args.pop("version", None)
+    services.update_user(current_user, user, expected_version=version, **args)
+    commit()
+    return dump_user(user)

@@ -1,0 +1,90 @@
+"""Writing the audit log. Services call these; nothing else writes audit entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import has_request_context, request
+
+from casework.audit.models import AuditAction, AuditEntry
+from casework.extensions import db
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """The current values of ``fields`` on ``obj``, JSON-ready (take one before and after a change)."""
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+def _object_ref(obj: Any) -> tuple[str, str | None]:
+    if isinstance(obj, tuple):
+        kind, ident = obj
+        return kind, None if ident is None else str(ident)
+    return obj.__tablename__, None if getattr(obj, "id", None) is None else str(obj.id)
+
+
+def record(
+    actor: Any,
+    action: AuditAction,
+    obj: Any,
+    summary: str,
+    changes: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an audit entry to the session (it commits with the change it describes).
+
+    ``obj`` is a model instance (flushed, so it has an id) or an ``(object_type, object_id)`` pair.
+    """
+    object_type, object_id = _object_ref(obj)
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        summary=summary[:500],
+        changes=_plain(dict(changes)) if changes else None,
+        ip_address=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def record_change(
+    actor: Any, obj: Any, before: Mapping[str, Any] | None, after: Mapping[str, Any], summary: str
+):
+    """Record a create (``before`` is None) or an update (only the fields that changed)."""
+    if before is None:
+        return record(actor, AuditAction.create, obj, summary, after)
+    changed = diff(before, after)
+    if not changed:
+        return None
+    return record(actor, AuditAction.update, obj, summary, changed)
+
+
+def record_view(actor: Any, obj: Any, summary: str) -> AuditEntry:
+    """Record that ``actor`` looked at a sensitive record (a person, a case, an application)."""
+    return record(actor, AuditAction.view, obj, summary)

@@ -1,0 +1,18 @@
+"""Administration pages at /admin: configuration and the audit log, for admins."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, request, url_for
+from flask_login import current_user
+
+from casework.blueprints.policy import declared_access
+
+admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@admin.before_request
+def require_sign_in():  # type: ignore[no-untyped-def]
+    declared_access()
+    if not current_user.is_authenticated:
+        return redirect(url_for("staff.accounts.sign_in", next=request.full_path.rstrip("?")))
+    return None

@@ -1,0 +1,1 @@
+"""ASB casework: people, cases, the incident and complaint ledger, risk, actions, interventions."""

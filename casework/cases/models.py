@@ -1,0 +1,148 @@
+"""The core of the casework domain: people, cases, their parties, and the incident ledger.
+
+The ledger is what the Case Review threshold counts: one incident (the behaviour on a day) may have
+several complaints (each report of it, to whichever agency received it).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
+from casework.extensions import db
+
+
+class PersonKind(enum.StrEnum):
+    individual = "individual"
+    business = "business"
+    group = "group"
+    unknown = "unknown"
+
+
+class Person(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "people"
+    __table_args__ = (
+        sa.Index("ix_people_name_dob", "normalised_name", "date_of_birth"),
+        sa.Index("ix_people_postcode", "postcode"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[PersonKind] = mapped_column(enum_column(PersonKind), default=PersonKind.individual)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    #: Lower-cased with runs of spaces collapsed: for duplicate warnings and complainant matching.
+    normalised_name: Mapped[str] = mapped_column(sa.String(200))
+    #: Where known; ages decide which powers are allowed.
+    date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
+    address: Mapped[str | None] = mapped_column(sa.String(500))
+    postcode: Mapped[str | None] = mapped_column(sa.String(10))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    #: The agency whose officer created the record.
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: Set when the retention task has removed the personal details.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CaseStatus(enum.StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class Case(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.UniqueConstraint("area_id", "year", "sequence"),
+        sa.Index("ix_cases_area_status_created", "area_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``BOL-2026-0042``: area code, year of registration, sequence within the area and year.
+    reference: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id"))
+    year: Mapped[int] = mapped_column(sa.Integer)
+    sequence: Mapped[int] = mapped_column(sa.Integer)
+    #: A category code: personal, nuisance, environmental, or a local one.
+    category: Mapped[str] = mapped_column(sa.String(40))
+    summary: Mapped[str] = mapped_column(sa.Text)
+    location: Mapped[str | None] = mapped_column(sa.String(300))
+    lead_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.open)
+    closure_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: Sensitive cases: visible only to the users named on the case.
+    is_restricted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    area = relationship("Area")
+    lead_agency = relationship("Agency")
+    owner = relationship("User", foreign_keys=[owner_id])
+    parties: Mapped[list[CaseParty]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    incidents: Mapped[list[Incident]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Incident.occurred_on"
+    )
+
+
+class PartyRole(enum.StrEnum):
+    victim = "victim"
+    perpetrator = "perpetrator"
+    witness = "witness"
+    complainant = "complainant"
+
+
+class CaseParty(db.Model):
+    __tablename__ = "case_parties"
+    __table_args__ = (sa.UniqueConstraint("case_id", "person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id"), index=True)
+    role: Mapped[PartyRole] = mapped_column(enum_column(PartyRole))
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+    person: Mapped[Person] = relationship()
+
+
+class Incident(TimestampMixin, db.Model):
+    """The behaviour on one day. Reports of it to any agency are its complaints."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (sa.Index("ix_incidents_case_occurred", "case_id", "occurred_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    occurred_on: Mapped[date] = mapped_column(sa.Date)
+    description: Mapped[str] = mapped_column(sa.Text)
+    #: Caused harassment, alarm or distress: only such behaviour counts for a Case Review (s.105(4)).
+    causes_had: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    hate_motivated: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    case: Mapped[Case] = relationship(back_populates="incidents")
+    complaints: Mapped[list[Complaint]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="Complaint.reported_on"
+    )
+
+
+class Complaint(TimestampMixin, db.Model):
+    """One report of an incident: when, by whom, to which agency, under which of its references."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    complainant_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"), index=True)
+    reported_on: Mapped[date] = mapped_column(sa.Date)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    #: The receiving agency's own reference (police log number, landlord reference).
+    reference: Mapped[str | None] = mapped_column(sa.String(100))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    incident: Mapped[Incident] = relationship(back_populates="complaints")
+    complainant: Mapped[Person | None] = relationship()
+    agency = relationship("Agency")

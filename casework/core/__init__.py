@@ -1,0 +1,1 @@
+"""Cross-cutting, domain-agnostic building blocks (see DEVELOPMENT.md)."""

@@ -1,0 +1,148 @@
+"""The declarative base and the column types every model uses.
+
+Decided once here: the constraint naming convention (so migrations name constraints the same on SQLite
+and PostgreSQL), timezone-aware UTC timestamps set by the database, enums stored as readable strings with a
+CHECK constraint, and the one place a transaction is committed, followed by its side effects.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored in UTC.
+
+    PostgreSQL keeps the zone (timestamptz); SQLite stores naive text, so the zone is put back on read.
+    Naive datetimes are refused: a time without a zone is a bug waiting for the clocks to change.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: use an aware datetime (UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def enum_column(enum_cls: type[enum.Enum], **kwargs: Any) -> sa.Enum:
+    """Store an enum by value as VARCHAR with a CHECK constraint (readable in SQL, portable)."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_cls) + 8,
+        values_callable=lambda members: [m.value for m in members],
+        name=kwargs.pop("name", enum_cls.__name__.lower()),
+        validate_strings=True,
+        **kwargs,
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TimestampMixin:
+    #: Set by the database when the row is inserted.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), nullable=False)
+    #: Set by the database on insert and by SQLAlchemy on every update.
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), server_default=sa.func.now(), onupdate=utcnow, nullable=False
+    )
+
+
+class VersionedMixin:
+    """Optimistic locking: an update carrying an old version answers 409 (SPEC section 9)."""
+
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1, server_default="1")
+
+    @sa.orm.declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
+
+
+# --- transactions and their side effects -----------------------------------------------------------
+
+_QUEUE_KEY = "casework_after_commit"
+
+
+def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run ``fn`` once the current transaction has committed (emails, ``task.delay``).
+
+    A request that fails and rolls back sends nothing, and a task never looks for a row that its
+    sender has not committed yet.
+    """
+    from casework.extensions import db
+
+    db.session.info.setdefault(_QUEUE_KEY, []).append((fn, args, kwargs))
+
+
+def commit() -> None:
+    """Commit the request's or task's transaction, then run the queued side effects."""
+    from casework.extensions import db
+
+    db.session.commit()
+    run_queued(db.session)
+
+
+def run_queued(session: Session) -> None:
+    queued = session.info.pop(_QUEUE_KEY, [])
+    for fn, args, kwargs in queued:
+        fn(*args, **kwargs)
+
+
+def discard_queued(session: Session) -> None:
+    session.info.pop(_QUEUE_KEY, None)
+
+
+def configure_engine_events(engine: sa.Engine) -> None:
+    """SQLite needs help to behave like the database the service is written for."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself so SAVEPOINTs work (pysqlite's own transaction handling
+        # breaks them), enforce foreign keys, and let the web server, worker and beat share the file.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN")

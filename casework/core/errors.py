@@ -1,0 +1,154 @@
+"""Domain errors and how each audience sees them.
+
+Services raise these; they know nothing about HTTP. The API turns them into the JSON bodies API.md
+fixes, and the pages into GOV.UK error pages or form errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+RULE = "_rule"
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """Input that fails validation: ``errors`` maps field names to messages."""
+
+    status_code = 422
+
+    def __init__(self, errors: dict[str, list[str]] | str, field: str | None = None) -> None:
+        if isinstance(errors, str):
+            errors = {field or RULE: [errors]}
+        super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
+        self.errors = errors
+
+
+class RuleViolation(InvalidInput):
+    """A statutory or procedural rule blocks the action (API: ``422`` with ``_rule``)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        errors = {RULE: [message]}
+        if field:
+            errors[field] = [message]
+        super().__init__(errors)
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    """The record changed since the caller read it."""
+
+    status_code = 409
+
+
+_TITLES = {
+    400: ("Sorry, there is a problem with the request", "Check what you entered and try again."),
+    401: ("You need to sign in", "Sign in to use this page."),
+    403: ("You do not have permission to view this page", "Ask your administrator if you need access."),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("Sorry, that did not work", "That action is not available on this page."),
+    409: (
+        "Someone else changed this record",
+        "Someone saved a change after you opened this page. Go back, reload it and make your change again.",
+    ),
+    413: ("The file is too large", "Files must be smaller than 20MB."),
+    422: ("There is a problem", "Check what you entered and try again."),
+    429: (
+        "Too many attempts",
+        "You have tried too many times. Wait a few minutes and try again.",
+    ),
+    500: ("Sorry, there is a problem with the service", "Try again later."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
+    )
+
+
+def json_error(
+    status: int, errors: dict[str, list[str]] | None = None, message: str | None = None
+) -> Response:
+    body: dict[str, Any] = {"errors": errors or {}}
+    if message or not errors:
+        body["message"] = message or _TITLES.get(status, _TITLES[500])[0]
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def html_error(status: int, message: str | None = None) -> tuple[str, int]:
+    title, default_message = _TITLES.get(status, _TITLES[500])
+    return render_template(
+        "errors/error.html", title=title, message=message or default_message, status=status
+    ), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):  # type: ignore[no-untyped-def]
+        from casework.extensions import db
+
+        db.session.rollback()
+        errors = getattr(error, "errors", None)
+        if wants_json():
+            return json_error(error.status_code, errors, None if errors else error.message)
+        return html_error(error.status_code, error.message or None)
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale(_error: StaleDataError):  # type: ignore[no-untyped-def]
+        from casework.extensions import db
+
+        db.session.rollback()
+        if wants_json():
+            return json_error(409, message="The record changed since you read it. Fetch it again.")
+        return html_error(409)
+
+    @app.errorhandler(HTTPException)
+    def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
+        status = error.code or 500
+        if wants_json():
+            errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+            if errors is not None:
+                return json_error(status, _flatten_webargs(errors))
+            return json_error(status, message=_TITLES.get(status, (error.description,))[0])
+        return html_error(status)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
+        from casework.extensions import db
+
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if app.config.get("PROPAGATE_EXCEPTIONS") and app.testing:
+            raise error
+        if wants_json():
+            return json_error(500)
+        return html_error(500)
+
+
+def _flatten_webargs(messages: dict[str, Any]) -> dict[str, Any]:
+    """webargs nests messages by location ({"json": {...}}); API.md wants the fields at the top."""
+    if len(messages) == 1 and next(iter(messages)) in {"json", "query", "form", "view_args", "json_or_form"}:
+        inner = next(iter(messages.values()))
+        return inner if isinstance(inner, dict) else {RULE: inner}
+    return messages

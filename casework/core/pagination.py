@@ -1,0 +1,23 @@
+"""The list envelope API.md fixes: ``{"items", "page", "per_page", "total"}``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.extensions import db
+
+
+def paginate(query: sa.Select, page: int, per_page: int) -> tuple[Sequence[Any], int]:
+    """One COUNT and one page query, whatever the size of the table."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return items, total
+
+
+def envelope(
+    items: Sequence[Any], page: int, per_page: int, total: int, dump: Callable[[Any], Any]
+) -> dict[str, Any]:
+    return {"items": [dump(i) for i in items], "page": page, "per_page": per_page, "total": total}

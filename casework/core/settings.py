@@ -1,0 +1,79 @@
+"""The registry of per-area settings.
+
+Each domain registers the settings it reads (threshold rules, timescales, statutory limits) with a
+default, a parser that validates a new value, and an optional warning. Values are stored as dated rows
+(``casework.accounts.models.AreaSetting``) so a rule change, such as the Crime and Policing Act 2026
+limits, switches on by date and old decisions can still be explained by the rules then in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: Any
+    description: str
+    group: str
+    #: Validates and normalises a submitted value; raises ValueError with a message for people.
+    parse: Callable[[Any], Any]
+    #: Returns a warning for an allowed but discouraged value.
+    warn: Callable[[Any], str | None] | None = None
+
+
+REGISTRY: dict[str, SettingSpec] = {}
+
+
+def register(*specs: SettingSpec) -> None:
+    for spec in specs:
+        if spec.key in REGISTRY and REGISTRY[spec.key] != spec:
+            raise ValueError(f"setting {spec.key!r} registered twice")
+        REGISTRY[spec.key] = spec
+
+
+def defaults() -> dict[str, Any]:
+    return {key: spec.default for key, spec in REGISTRY.items()}
+
+
+# --- parsers ----------------------------------------------------------------------------------------
+
+
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError("must be a whole number")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if number < minimum:
+            raise ValueError(f"must be {minimum} or more")
+        if maximum is not None and number > maximum:
+            raise ValueError(f"must be {maximum} or less")
+        return number
+
+    return parse
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError("must be true or false")
+
+
+TIME_UNITS = ("working_days", "calendar_days", "hours")
+
+
+def timescale(value: Any) -> dict[str, Any]:
+    """``{"amount": 5, "unit": "working_days"}``."""
+    if not isinstance(value, dict):
+        raise ValueError('must be an object like {"amount": 5, "unit": "working_days"}')
+    unit = value.get("unit")
+    if unit not in TIME_UNITS:
+        raise ValueError(f"unit must be one of {', '.join(TIME_UNITS)}")
+    amount = whole_number(0, 10_000)(value.get("amount"))
+    return {"amount": amount, "unit": unit}

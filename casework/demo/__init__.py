@@ -1,0 +1,71 @@
+"""Demo data for the embedded default: ``flask --app casework demo load`` (idempotent) and
+``flask --app casework demo logins``.
+
+Demo users share one password, generated on the first load and kept in the instance folder (never in
+the repository). Other domains add their demo records with ``@loader``; each loader must be
+idempotent: it looks for what it would create before creating it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+demo = AppGroup("demo", help="Demo data for trying the service.")
+
+#: Run in order by ``demo load``; each takes the demo password and returns nothing.
+LOADERS: list[Callable[[str], None]] = []
+
+DEMO_DOMAIN = "casework.example"
+
+
+def loader(fn: Callable[[str], None]) -> Callable[[str], None]:
+    LOADERS.append(fn)
+    return fn
+
+
+def demo_password() -> str:
+    path = Path(current_app.instance_path) / "demo_password"
+    if path.exists():
+        return path.read_text().strip()
+    password = "demo-" + secrets.token_urlsafe(12)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return password
+
+
+DEMO_USERS = [
+    # email local part, name, agency, roles, manager local part
+    ("manager", "Morgan Manager", "BDC", ["manager"], None),
+    ("officer", "Olive Officer", "BDC", ["officer"], "manager"),
+    ("coordinator", "Cora Coordinator", "BDC", ["coordinator"], "manager"),
+    ("chair", "Charles Chair", "NEDDC", ["chair"], None),
+    ("partner", "Pat Partner", "DERPOL", ["partner"], None),
+    ("admin", "Ada Admin", "BDC", ["admin"], None),
+]
+
+
+@demo.command("load")
+def load_command() -> None:
+    """Load the demo areas, agencies, users and records (a second run changes nothing)."""
+    from casework.demo import data  # noqa: F401  (registers the loaders)
+
+    password = demo_password()
+    for fn in LOADERS:
+        fn(password)
+    click.echo("Demo data is loaded.")
+
+
+@demo.command("logins")
+def logins_command() -> None:
+    """Print the demo sign-in for every role."""
+    password = demo_password()
+    for local, name, _agency, roles, _manager in DEMO_USERS:
+        click.echo(
+            f"  {', '.join(roles):<12} {local + '@' + DEMO_DOMAIN:<30} password: {password}   ({name})"
+        )

@@ -1,0 +1,58 @@
+"""The demo records: Derbyshire's districts and partners, where the seed papers come from."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from casework.accounts import services as accounts
+from casework.accounts.models import Agency, Area
+from casework.core.db import commit
+from casework.demo import DEMO_DOMAIN, DEMO_USERS, loader
+from casework.extensions import db
+
+AREAS = [
+    ("AMB", "Amber Valley"),
+    ("BOL", "Bolsover"),
+    ("CHE", "Chesterfield"),
+    ("DDA", "Derbyshire Dales"),
+    ("ERE", "Erewash"),
+    ("HPK", "High Peak"),
+    ("NED", "North East Derbyshire"),
+    ("SDE", "South Derbyshire"),
+]
+ALL = [code for code, _ in AREAS]
+
+AGENCIES = [
+    ("BDC", "Bolsover District Council", "council", ["BOL"]),
+    ("NEDDC", "North East Derbyshire District Council", "council", ["NED"]),
+    ("DERPOL", "Derbyshire Constabulary", "police", ALL),
+    ("RYKNELD", "Rykneld Homes", "housing", ["NED"]),
+    ("DDICB", "Derby and Derbyshire Integrated Care Board", "health", ALL),
+    ("DFRS", "Derbyshire Fire and Rescue Service", "fire", ALL),
+    ("OPCC", "Office of the Derbyshire Police and Crime Commissioner", "other", ALL),
+]
+
+
+@loader
+def load_accounts(password: str) -> None:
+    existing_areas = set(db.session.scalars(sa.select(Area.code)))
+    for code, name in AREAS:
+        if code not in existing_areas:
+            accounts.create_area(None, code, name)
+    existing_agencies = set(db.session.scalars(sa.select(Agency.code)))
+    for code, name, kind, area_codes in AGENCIES:
+        if code not in existing_agencies:
+            accounts.create_agency(None, code, name, kind, area_codes)
+    for local, name, agency_code, roles, manager in DEMO_USERS:
+        email = f"{local}@{DEMO_DOMAIN}"
+        if accounts.find_user_by_email(email) is None:
+            accounts.create_user(
+                None,
+                email=email,
+                name=name,
+                password=password,
+                agency=accounts.get_agency(agency_code),
+                roles=roles,
+                manager_email=f"{manager}@{DEMO_DOMAIN}" if manager else None,
+            )
+    commit()

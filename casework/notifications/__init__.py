@@ -1,0 +1,1 @@
+"""Outgoing email: an outbox row per message, sent by a task after commit, exactly once per key."""

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.core.db import UTCDateTime
+from casework.extensions import db
+
+
+class OutboxEmail(db.Model):
+    """An email to send. The idempotency key makes queueing the same message twice a no-op, and
+    ``sent_at`` is set in the same transaction that claims the row, so each message goes once."""
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (
+        sa.Index(
+            "ix_outbox_emails_unsent",
+            "created_at",
+            postgresql_where=sa.text("sent_at IS NULL"),
+            sqlite_where=sa.text("sent_at IS NULL"),
+        ),
+        sa.Index("ix_outbox_emails_related", "related_type", "related_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    to_address: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    #: The record the email is about (an application for letters, a deadline for reminders).
+    related_type: Mapped[str | None] = mapped_column(sa.String(60))
+    related_id: Mapped[int | None] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.core.db import TimestampMixin, UTCDateTime, enum_column
+from casework.extensions import db
+
+
+class DeadlineStatus(enum.StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Deadline(TimestampMixin, db.Model):
+    """One dated obligation with an owner: a Case Review step, an action, a risk review, an ABC
+    review, a compliance date, an appeal window, an FPN payment period, a closure hearing, a PSPO expiry.
+
+    Every domain creates these through ``casework.reminders.services.set_deadline`` and the sweep
+    reminds and escalates from them, so there is one list of what is due, not one per feature.
+    """
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        sa.UniqueConstraint("subject_type", "subject_id", "kind"),
+        # The sweep reads only open rows by time; keep that index small.
+        sa.Index(
+            "ix_deadlines_open_due",
+            "due_at",
+            postgresql_where=sa.text("status = 'open'"),
+            sqlite_where=sa.text("status = 'open'"),
+        ),
+        sa.Index("ix_deadlines_owner_open", "owner_id", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: What kind of obligation, e.g. ``trigger.acknowledge``, ``action.due``, ``risk.review``.
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    #: The record it belongs to, e.g. (``trigger_applications``, 7).
+    subject_type: Mapped[str] = mapped_column(sa.String(60))
+    subject_id: Mapped[int] = mapped_column(sa.Integer)
+    #: Shown in reminders and dashboards, e.g. "Acknowledge application BOL-CT-2026-0003".
+    title: Mapped[str] = mapped_column(sa.String(300))
+    #: Path of the page where the work is done, for links in emails and dashboards.
+    link: Mapped[str | None] = mapped_column(sa.String(300))
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="SET NULL"), index=True)
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The last day for date deadlines; None for deadlines in hours.
+    due_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: The moment it becomes overdue (for a date: the end of that day in Europe/London).
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When the owner should be reminded (working days before, from the reminder setting).
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[DeadlineStatus] = mapped_column(enum_column(DeadlineStatus), default=DeadlineStatus.open)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    owner = relationship("User", foreign_keys=[owner_id])
