@@ -18,10 +18,21 @@ target_db = current_app.extensions["migrate"].db
 def render_item(type_, obj, autogen_context):
     """Render our column types as the plain SQLAlchemy types they store, so migration scripts do not
     import application code that may later change."""
+    import sqlalchemy as sa
+
     from casework.core.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "server_default":
+        # Each database reports these in its own dialect ('now()', '1'); write them portably.
+        arg = getattr(obj, "arg", obj)
+        if isinstance(arg, sa.sql.functions.now):
+            return "sa.func.now()"
+        if isinstance(arg, sa.sql.elements.True_):
+            return "sa.true()"
+        if isinstance(arg, sa.sql.elements.False_):
+            return "sa.false()"
     return False
 
 

@@ -5,9 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
-from casework.blueprints.policy import declared_access
+from casework.blueprints.policy import child_blueprints, declared_access
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: Modules whose ``bp`` (or ``blueprints``) are the admin pages' children.
+CHILDREN = [
+    "casework.accounts.views.admin",
+    "casework.audit.views",
+    "casework.cases.views.admin",
+    "casework.community_triggers.views.admin",
+    "casework.statistics.views.admin",
+]
 
 
 @admin.before_request
@@ -16,3 +25,7 @@ def require_sign_in():  # type: ignore[no-untyped-def]
     if not current_user.is_authenticated:
         return redirect(url_for("staff.accounts.sign_in", next=request.full_path.rstrip("?")))
     return None
+
+
+for _child in child_blueprints(CHILDREN):
+    admin.register_blueprint(_child)

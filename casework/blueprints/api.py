@@ -5,17 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from flask_login import current_user
 
-from casework.accounts.views import api as accounts_api
-from casework.blueprints.policy import declared_access
+from casework.blueprints.policy import child_blueprints, declared_access
 from casework.extensions import csrf
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(api)
 
-
-def register(child: Blueprint) -> None:
-    # Flask-WTF matches exemptions on the innermost blueprint, so each child is exempted too.
-    api.register_blueprint(child)
-    csrf.exempt(child)
+#: Modules whose ``bp`` (or ``blueprints``) are the API's children.
+CHILDREN = [
+    "casework.accounts.views.api",
+    "casework.cases.views.api",
+    "casework.community_triggers.views.api",
+    "casework.reminders.views.api",
+    "casework.statistics.views.api",
+    "casework.core.openapi",
+]
 
 
 @api.before_request
@@ -25,5 +29,7 @@ def authenticate() -> None:
         abort(401)
 
 
-csrf.exempt(api)
-register(accounts_api.bp)
+for _child in child_blueprints(CHILDREN):
+    api.register_blueprint(_child)
+    # Flask-WTF matches exemptions on the innermost blueprint, so each child is exempted too.
+    csrf.exempt(_child)

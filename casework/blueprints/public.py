@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from casework.blueprints.policy import declared_access
+from casework.blueprints.policy import child_blueprints, declared_access
 
 public = Blueprint("public", __name__)
+
+#: Modules whose ``bp`` (or ``blueprints``) are the public pages' children.
+CHILDREN = [
+    "casework.community_triggers.views.public",
+    "casework.statistics.views.public",
+]
 
 
 @public.before_request
 def check_declared() -> None:
     declared_access()
+
+
+for _child in child_blueprints(CHILDREN):
+    public.register_blueprint(_child)

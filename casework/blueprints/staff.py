@@ -5,11 +5,19 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
-from casework.accounts.views import staff as accounts_staff
-from casework.blueprints.policy import declared_access
-from casework.dashboard import views as dashboard_views
+from casework.blueprints.policy import child_blueprints, declared_access
 
 staff = Blueprint("staff", __name__)
+
+#: Modules whose ``bp`` (or ``blueprints``) are the staff pages' children.
+CHILDREN = [
+    "casework.accounts.views.staff",
+    "casework.dashboard.views",
+    "casework.cases.views.staff",
+    "casework.community_triggers.views.staff",
+    "casework.reminders.views.staff",
+    "casework.statistics.views.staff",
+]
 
 
 @staff.before_request
@@ -20,5 +28,5 @@ def require_sign_in():  # type: ignore[no-untyped-def]
     return None
 
 
-staff.register_blueprint(accounts_staff.bp)
-staff.register_blueprint(dashboard_views.bp)
+for _child in child_blueprints(CHILDREN):
+    staff.register_blueprint(_child)

@@ -146,3 +146,68 @@ class Complaint(TimestampMixin, db.Model):
     incident: Mapped[Incident] = relationship(back_populates="complaints")
     complainant: Mapped[Person | None] = relationship()
     agency = relationship("Agency")
+
+
+class CaseShare(db.Model):
+    """A case shared with another agency: its officers and partners then see and contribute."""
+
+    __tablename__ = "case_shares"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), primary_key=True, index=True)
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    shared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    agency = relationship("Agency")
+
+
+class CaseAccess(db.Model):
+    """A user named on a restricted case: only these users see it."""
+
+    __tablename__ = "case_access"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user = relationship("User")
+
+
+class ActionStatus(enum.StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Action(TimestampMixin, VersionedMixin, db.Model):
+    """A multi-agency action: what, which agency, which person, by when, and how it ended.
+
+    Case Review recommendations become actions too (``recommendation_id``); such an action may have no
+    case when the application was not linked to one.
+    """
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        sa.Index("ix_actions_case_status", "case_id", "status"),
+        sa.Index("ix_actions_assignee_open", "assignee_id", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    recommendation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("trigger_recommendations.id", ondelete="CASCADE"), unique=True
+    )
+    description: Mapped[str] = mapped_column(sa.Text)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    due_on: Mapped[date | None] = mapped_column(sa.Date)
+    status: Mapped[ActionStatus] = mapped_column(enum_column(ActionStatus), default=ActionStatus.open)
+    outcome: Mapped[str | None] = mapped_column(sa.Text)
+    completed_on: Mapped[date | None] = mapped_column(sa.Date)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    case = relationship("Case")
+    agency = relationship("Agency")
+    assignee = relationship("User", foreign_keys=[assignee_id])

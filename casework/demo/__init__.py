@@ -23,6 +23,13 @@ LOADERS: list[Callable[[str], None]] = []
 
 DEMO_DOMAIN = "casework.example"
 
+#: Loaded after the accounts (casework.demo.data), in this order.
+DOMAIN_DEMO_MODULES = [
+    "casework.cases.demo",
+    "casework.community_triggers.demo",
+    "casework.statistics.demo",
+]
+
 
 def loader(fn: Callable[[str], None]) -> Callable[[str], None]:
     LOADERS.append(fn)
@@ -53,7 +60,11 @@ DEMO_USERS = [
 @demo.command("load")
 def load_command() -> None:
     """Load the demo areas, agencies, users and records (a second run changes nothing)."""
-    from casework.demo import data  # noqa: F401  (registers the loaders)
+    # Importing registers the loaders, in this order: accounts first, then what depends on them.
+    import importlib
+
+    for module in ("casework.demo.data", *DOMAIN_DEMO_MODULES):
+        importlib.import_module(module)
 
     password = demo_password()
     for fn in LOADERS:

@@ -9,6 +9,10 @@ from typing import Any
 #: Every module that defines tasks; imported by the factory so the worker and beat know them.
 TASK_MODULES: list[str] = [
     "casework.notifications.tasks",
+    "casework.reminders.tasks",
+    "casework.cases.tasks",
+    "casework.community_triggers.tasks",
+    "casework.statistics.tasks",
 ]
 
 #: name -> beat entry, filled by ``periodic``.

@@ -1,0 +1,52 @@
+"""Which cases a user may see and change (SPEC section 7).
+
+A case is visible to officers, coordinators and managers of its lead agency, and to officers, partners,
+coordinators and managers of the agencies it is shared with. A restricted case is visible only to the
+users named on it, whatever their agency. Chairs and admins see no cases through this route (a chair
+sees what a review puts in front of them; admins manage configuration, not casework). A case a user may
+not see answers 404, not 403, so its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.cases.models import Case, CaseAccess, CaseShare
+from casework.core.errors import NotFound
+from casework.core.permissions import Permission, Role
+from casework.extensions import db
+
+#: Roles that see their own agency's cases; partners see only what is shared with their agency.
+LEAD_AGENCY_ROLES = {Role.officer, Role.coordinator, Role.manager}
+
+
+def visible_cases_clause(user: Any) -> sa.ColumnElement[bool]:
+    """A WHERE clause selecting the cases ``user`` may see (one clause, so lists stay one query)."""
+    if not user.can(Permission.VIEW_CASES):
+        return sa.false()
+    shared = sa.exists().where(CaseShare.case_id == Case.id, CaseShare.agency_id == user.agency_id)
+    agency_clause: sa.ColumnElement[bool] = shared
+    if any(user.has_role(r) for r in LEAD_AGENCY_ROLES):
+        agency_clause = sa.or_(Case.lead_agency_id == user.agency_id, shared)
+    named = sa.exists().where(CaseAccess.case_id == Case.id, CaseAccess.user_id == user.id)
+    return sa.and_(agency_clause, sa.or_(Case.is_restricted.is_(False), named))
+
+
+def can_view_case(user: Any, case: Case) -> bool:
+    return bool(
+        db.session.scalar(sa.select(sa.literal(True)).where(Case.id == case.id, visible_cases_clause(user)))
+    )
+
+
+def can_edit_case(user: Any, case: Case) -> bool:
+    return user.can(Permission.EDIT_CASES) and can_view_case(user, case)
+
+
+def get_case_for(user: Any, case_id: int, *, edit: bool = False) -> Case:
+    """The case, or NotFound when it does not exist or ``user`` may not see (or change) it."""
+    case = db.session.scalar(sa.select(Case).where(Case.id == case_id, visible_cases_clause(user)))
+    if case is None or (edit and not user.can(Permission.EDIT_CASES)):
+        raise NotFound("Case not found.")
+    return case

@@ -1,0 +1,258 @@
+"""The Community Trigger (ASB Case Review): applications, their complaints, the threshold decision,
+the review meeting and its recommendations, and the appeal.
+
+Events are stored as dated fields on the records they belong to (received, acknowledged, decided, held,
+withdrawn), because the published statistics count events by the day they happened (SPEC section 5),
+not by an application's current status.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
+from casework.extensions import db
+
+
+class Channel(enum.StrEnum):
+    online = "online"
+    phone = "phone"
+    email = "email"
+    letter = "letter"
+    in_person = "in_person"
+    partner = "partner"
+
+
+class ApplicantRole(enum.StrEnum):
+    victim = "victim"
+    on_behalf = "on_behalf"
+    group = "group"
+    partner = "partner"
+
+
+class ApplicationStatus(enum.StrEnum):
+    received = "received"
+    #: Not a Case Review (a service complaint or a new incident report): redirected, reason recorded.
+    screened_out = "screened_out"
+    threshold_not_met = "threshold_not_met"
+    threshold_met = "threshold_met"
+    meeting_arranged = "meeting_arranged"
+    review_concluded = "review_concluded"
+    appealed = "appealed"
+    closed = "closed"
+    withdrawn = "withdrawn"
+
+
+application_cases = sa.Table(
+    "trigger_application_cases",
+    db.metadata,
+    sa.Column(
+        "application_id", sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "trigger_applications"
+    __table_args__ = (
+        sa.UniqueConstraint("area_id", "year", "sequence"),
+        sa.Index("ix_trigger_applications_area_received", "area_id", "received_on"),
+        sa.Index("ix_trigger_applications_area_status", "area_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``BOL-CT-2026-0003``: area, year of receipt, sequence within the area and year.
+    reference: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id"))
+    year: Mapped[int] = mapped_column(sa.Integer)
+    sequence: Mapped[int] = mapped_column(sa.Integer)
+    received_on: Mapped[date] = mapped_column(sa.Date)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
+    applicant_name: Mapped[str] = mapped_column(sa.String(200))
+    applicant_email: Mapped[str | None] = mapped_column(sa.String(254))
+    applicant_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    applicant_address: Mapped[str | None] = mapped_column(sa.String(500))
+    applicant_role: Mapped[ApplicantRole] = mapped_column(enum_column(ApplicantRole))
+    #: The victim's consent when someone applies on their behalf.
+    consent_given: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    description: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        enum_column(ApplicationStatus), default=ApplicationStatus.received
+    )
+    acknowledged_on: Mapped[date | None] = mapped_column(sa.Date)
+    screened_out_on: Mapped[date | None] = mapped_column(sa.Date)
+    screened_out_reason: Mapped[str | None] = mapped_column(sa.Text)
+    withdrawn_on: Mapped[date | None] = mapped_column(sa.Date)
+    withdrawal_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: The evaluation at receipt (the working shown to the coordinator), recomputed while undecided.
+    threshold_evaluation: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    #: Null when the public applied through the web form.
+    registered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    area = relationship("Area")
+    registered_by = relationship("User", foreign_keys=[registered_by_id])
+    complaints: Mapped[list[ApplicationComplaint]] = relationship(
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="ApplicationComplaint.occurred_on",
+    )
+    cases = relationship("Case", secondary=application_cases, order_by="Case.reference")
+    decisions: Mapped[list[ThresholdDecision]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ThresholdDecision.id"
+    )
+    meetings: Mapped[list[ReviewMeeting]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ReviewMeeting.id"
+    )
+    appeals: Mapped[list[Appeal]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="Appeal.id"
+    )
+
+    @property
+    def decision(self) -> ThresholdDecision | None:
+        """The threshold decision in force (the latest)."""
+        return self.decisions[-1] if self.decisions else None
+
+
+class ApplicationComplaint(db.Model):
+    """A complaint the applicant lists: when it happened, when and to whom it was reported."""
+
+    __tablename__ = "trigger_complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
+    )
+    #: Missing means the applicant made it.
+    complainant_name: Mapped[str | None] = mapped_column(sa.String(200))
+    occurred_on: Mapped[date] = mapped_column(sa.Date)
+    reported_on: Mapped[date] = mapped_column(sa.Date)
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
+    #: Who it was reported to, in the applicant's words, when it is not an agency in the service.
+    reported_to: Mapped[str | None] = mapped_column(sa.String(200))
+    reference: Mapped[str | None] = mapped_column(sa.String(100))
+    causes_had: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    hate_motivated: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+
+    application: Mapped[TriggerApplication] = relationship(back_populates="complaints")
+    agency = relationship("Agency")
+
+
+class DecisionBasis(enum.StrEnum):
+    automatic = "automatic"
+    community = "community"
+    hate = "hate"
+    discretionary = "discretionary"
+    vulnerable_override = "vulnerable_override"
+
+
+class ThresholdDecision(TimestampMixin, db.Model):
+    """The coordinator's decision on the threshold, with the basis and reasons (s.104(4)-(6))."""
+
+    __tablename__ = "trigger_decisions"
+    __table_args__ = (sa.Index("ix_trigger_decisions_decided_on", "decided_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
+    )
+    met: Mapped[bool] = mapped_column(sa.Boolean)
+    basis: Mapped[DecisionBasis | None] = mapped_column(enum_column(DecisionBasis))
+    reasons: Mapped[str | None] = mapped_column(sa.Text)
+    #: The discretionary factors of s.104(5), each with reasons.
+    persistence: Mapped[str | None] = mapped_column(sa.Text)
+    harm: Mapped[str | None] = mapped_column(sa.Text)
+    adequacy: Mapped[str | None] = mapped_column(sa.Text)
+    decided_on: Mapped[date] = mapped_column(sa.Date)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The evaluation and the rule set the decision was made on, kept as they were.
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+    application: Mapped[TriggerApplication] = relationship(back_populates="decisions")
+    decided_by = relationship("User")
+
+
+class ReviewMeeting(TimestampMixin, VersionedMixin, db.Model):
+    """A review meeting under an independent chair. A new meeting follows an upheld appeal."""
+
+    __tablename__ = "trigger_meetings"
+    __table_args__ = (
+        sa.Index("ix_trigger_meetings_held_on", "held_on"),
+        sa.Index("ix_trigger_meetings_chair", "chair_id", "held_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
+    )
+    scheduled_on: Mapped[date] = mapped_column(sa.Date)
+    chair_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    location: Mapped[str | None] = mapped_column(sa.String(300))
+    agenda: Mapped[str | None] = mapped_column(sa.Text)
+    victim_invited: Mapped[bool | None] = mapped_column(sa.Boolean)
+    #: Required when the victim is not invited (the chair records why).
+    victim_not_invited_reason: Mapped[str | None] = mapped_column(sa.Text)
+    held_on: Mapped[date | None] = mapped_column(sa.Date)
+    minutes: Mapped[str | None] = mapped_column(sa.Text)
+    proportionality_assessment: Mapped[str | None] = mapped_column(sa.Text)
+    outcome: Mapped[str | None] = mapped_column(sa.Text)
+    #: When the outcome was recorded: a review is "carried out" once this is set.
+    outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    victim_consulted_on: Mapped[date | None] = mapped_column(sa.Date)
+    outcome_letter_sent_on: Mapped[date | None] = mapped_column(sa.Date)
+
+    application: Mapped[TriggerApplication] = relationship(back_populates="meetings")
+    chair = relationship("User")
+    recommendations: Mapped[list[Recommendation]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="Recommendation.id"
+    )
+
+
+class Recommendation(TimestampMixin, db.Model):
+    """A recommendation of the review (s.104(7)); it becomes a tracked action until done."""
+
+    __tablename__ = "trigger_recommendations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_meetings.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(sa.Text)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    due_on: Mapped[date] = mapped_column(sa.Date)
+
+    meeting: Mapped[ReviewMeeting] = relationship(back_populates="recommendations")
+    agency = relationship("Agency")
+    owner = relationship("User")
+
+
+class AppealDecision(enum.StrEnum):
+    upheld = "upheld"
+    not_upheld = "not_upheld"
+
+
+class Appeal(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "trigger_appeals"
+    __table_args__ = (sa.Index("ix_trigger_appeals_received_on", "received_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
+    )
+    received_on: Mapped[date] = mapped_column(sa.Date)
+    grounds: Mapped[str] = mapped_column(sa.Text)
+    #: A handler who took no part (e.g. the PCC's office or another area's chair).
+    handler_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    handler_name: Mapped[str | None] = mapped_column(sa.String(200))
+    decision: Mapped[AppealDecision | None] = mapped_column(enum_column(AppealDecision))
+    decision_reasons: Mapped[str | None] = mapped_column(sa.Text)
+    decided_on: Mapped[date | None] = mapped_column(sa.Date)
+
+    application: Mapped[TriggerApplication] = relationship(back_populates="appeals")
+    handler = relationship("User")

@@ -1,0 +1,1 @@
+"""Demo records of this domain (registered with casework.demo.loader)."""
