@@ -74,6 +74,8 @@ MODEL_MODULES = [
     "casework.reminders.models",
     "casework.notifications.models",
     "casework.cases.models",
+    "casework.risk.models",
+    "casework.interventions.models",
     "casework.community_triggers.models",
     "casework.statistics.models",
 ]

@@ -14,6 +14,7 @@ CHILDREN = [
     "casework.accounts.views.admin",
     "casework.audit.views",
     "casework.cases.views.admin",
+    "casework.risk.views.admin",
     "casework.community_triggers.views.admin",
     "casework.statistics.views.admin",
 ]

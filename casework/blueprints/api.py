@@ -15,7 +15,11 @@ csrf.exempt(api)
 CHILDREN = [
     "casework.accounts.views.api",
     "casework.cases.views.api",
+    "casework.risk.views.api",
+    "casework.interventions.views.api",
+    "casework.actions.views.api",
     "casework.community_triggers.views.api",
+    "casework.community_triggers.views.api_review",
     "casework.reminders.views.api",
     "casework.statistics.views.api",
     "casework.core.openapi",

@@ -14,7 +14,11 @@ CHILDREN = [
     "casework.accounts.views.staff",
     "casework.dashboard.views",
     "casework.cases.views.staff",
+    "casework.risk.views.staff",
+    "casework.interventions.views.staff",
+    "casework.actions.views.staff",
     "casework.community_triggers.views.staff",
+    "casework.community_triggers.views.staff_review",
     "casework.reminders.views.staff",
     "casework.statistics.views.staff",
 ]

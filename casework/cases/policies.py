@@ -35,9 +35,7 @@ def visible_cases_clause(user: Any) -> sa.ColumnElement[bool]:
 
 
 def can_view_case(user: Any, case: Case) -> bool:
-    return bool(
-        db.session.scalar(sa.select(sa.literal(True)).where(Case.id == case.id, visible_cases_clause(user)))
-    )
+    return bool(db.session.scalar(sa.select(sa.literal(True)).where(Case.id == case.id, visible_cases_clause(user))))
 
 
 def can_edit_case(user: Any, case: Case) -> bool:

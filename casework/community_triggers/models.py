@@ -51,9 +51,7 @@ class ApplicationStatus(enum.StrEnum):
 application_cases = sa.Table(
     "trigger_application_cases",
     db.metadata,
-    sa.Column(
-        "application_id", sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("application_id", sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("case_id", sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
@@ -219,9 +217,7 @@ class Recommendation(TimestampMixin, db.Model):
     __tablename__ = "trigger_recommendations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("trigger_meetings.id", ondelete="CASCADE"), index=True
-    )
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("trigger_meetings.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(sa.Text)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
@@ -256,3 +252,119 @@ class Appeal(TimestampMixin, VersionedMixin, db.Model):
 
     application: Mapped[TriggerApplication] = relationship(back_populates="appeals")
     handler = relationship("User")
+
+
+class InformationRequest(TimestampMixin, db.Model):
+    """A request to an agency for its information about the case (Sch 4 para 7), with a due date."""
+
+    __tablename__ = "trigger_information_requests"
+    __table_args__ = (sa.UniqueConstraint("application_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
+    )
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    requested_on: Mapped[date] = mapped_column(sa.Date)
+    due_on: Mapped[date] = mapped_column(sa.Date)
+    submitted_on: Mapped[date | None] = mapped_column(sa.Date)
+    submission: Mapped[str | None] = mapped_column(sa.Text)
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    agency = relationship("Agency")
+    documents: Mapped[list[TriggerDocument]] = relationship(back_populates="information_request")
+
+
+class TriggerDocument(TimestampMixin, db.Model):
+    """A file attached to an application (an agency's submission, meeting papers)."""
+
+    __tablename__ = "trigger_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
+    )
+    information_request_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("trigger_information_requests.id", ondelete="SET NULL")
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    #: Stored in the database so backups, retention and access rules cover files like everything else.
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    information_request: Mapped[InformationRequest | None] = relationship(back_populates="documents")
+
+
+class MeetingAttendee(db.Model):
+    __tablename__ = "trigger_meeting_attendees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("trigger_meetings.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
+    #: e.g. "chair", "victim", "victim's representative", "panel member".
+    role: Mapped[str | None] = mapped_column(sa.String(100))
+    attended: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+
+
+class LetterKind(enum.StrEnum):
+    acknowledgement = "acknowledgement"
+    threshold_decision = "threshold_decision"
+    meeting_invitation = "meeting_invitation"
+    outcome = "outcome"
+    appeal_decision = "appeal_decision"
+
+
+class LetterTemplate(TimestampMixin, VersionedMixin, db.Model):
+    """An editable letter template (Jinja, sandboxed). A null area is the default for every area."""
+
+    __tablename__ = "trigger_letter_templates"
+    __table_args__ = (sa.UniqueConstraint("kind", "area_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[LetterKind] = mapped_column(enum_column(LetterKind))
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Letter(TimestampMixin, db.Model):
+    """A letter produced for an application, kept as it was sent, and logged on the application."""
+
+    __tablename__ = "trigger_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[LetterKind] = mapped_column(enum_column(LetterKind))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    #: The meeting, decision or appeal the letter is about, where there is one.
+    meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trigger_meetings.id", ondelete="SET NULL"))
+    appeal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trigger_appeals.id", ondelete="SET NULL"))
+    sent_on: Mapped[date | None] = mapped_column(sa.Date)
+    emailed_to: Mapped[str | None] = mapped_column(sa.String(254))
+    outbox_email_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_emails.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AgencyNotification(db.Model):
+    """Each relevant agency told of an application on receipt (the single point of contact duty)."""
+
+    __tablename__ = "trigger_agency_notifications"
+    __table_args__ = (sa.UniqueConstraint("application_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
+    )
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    notified_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    #: Users of the agency who were emailed (coordinators and managers), for the record.
+    recipients: Mapped[list[str] | None] = mapped_column(sa.JSON)
+
+    agency = relationship("Agency")

@@ -11,6 +11,7 @@ TASK_MODULES: list[str] = [
     "casework.notifications.tasks",
     "casework.reminders.tasks",
     "casework.cases.tasks",
+    "casework.interventions.tasks",
     "casework.community_triggers.tasks",
     "casework.statistics.tasks",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 11:21:46.036211
+Create Date: 2026-11-23 11:22:59.357561
 
 """
 from alembic import op
@@ -54,6 +54,21 @@ def upgrade():
         batch_op.create_index('ix_trigger_applications_area_received', ['area_id', 'received_on'], unique=False)
         batch_op.create_index('ix_trigger_applications_area_status', ['area_id', 'status'], unique=False)
 
+    op.create_table('trigger_letter_templates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('acknowledgement', 'threshold_decision', 'meeting_invitation', 'outcome', 'appeal_decision', name='letterkind', native_enum=False, create_constraint=True, length=26), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=True),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['areas.id'], name=op.f('fk_trigger_letter_templates_area_id_areas'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_trigger_letter_templates_updated_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trigger_letter_templates')),
+    sa.UniqueConstraint('kind', 'area_id', name=op.f('uq_trigger_letter_templates_kind_area_id'))
+    )
     op.create_table('case_access',
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -76,6 +91,20 @@ def upgrade():
     )
     with op.batch_alter_table('case_shares', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_shares_agency_id'), ['agency_id'], unique=False)
+
+    op.create_table('trigger_agency_notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('notified_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('recipients', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_trigger_agency_notifications_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['application_id'], ['trigger_applications.id'], name=op.f('fk_trigger_agency_notifications_application_id_trigger_applications'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trigger_agency_notifications')),
+    sa.UniqueConstraint('application_id', 'agency_id', name=op.f('uq_trigger_agency_notifications_application_id_agency_id'))
+    )
+    with op.batch_alter_table('trigger_agency_notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trigger_agency_notifications_application_id'), ['application_id'], unique=False)
 
     op.create_table('trigger_appeals',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -148,6 +177,26 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_trigger_decisions_application_id'), ['application_id'], unique=False)
         batch_op.create_index('ix_trigger_decisions_decided_on', ['decided_on'], unique=False)
 
+    op.create_table('trigger_information_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=False),
+    sa.Column('requested_on', sa.Date(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('submitted_on', sa.Date(), nullable=True),
+    sa.Column('submission', sa.Text(), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_trigger_information_requests_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['application_id'], ['trigger_applications.id'], name=op.f('fk_trigger_information_requests_application_id_trigger_applications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_trigger_information_requests_submitted_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trigger_information_requests')),
+    sa.UniqueConstraint('application_id', 'agency_id', name=op.f('uq_trigger_information_requests_application_id_agency_id'))
+    )
+    with op.batch_alter_table('trigger_information_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trigger_information_requests_application_id'), ['application_id'], unique=False)
+
     op.create_table('trigger_meetings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
@@ -175,6 +224,63 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_trigger_meetings_application_id'), ['application_id'], unique=False)
         batch_op.create_index('ix_trigger_meetings_chair', ['chair_id', 'held_on'], unique=False)
         batch_op.create_index('ix_trigger_meetings_held_on', ['held_on'], unique=False)
+
+    op.create_table('trigger_documents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('information_request_id', sa.Integer(), nullable=True),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['trigger_applications.id'], name=op.f('fk_trigger_documents_application_id_trigger_applications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['information_request_id'], ['trigger_information_requests.id'], name=op.f('fk_trigger_documents_information_request_id_trigger_information_requests'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_trigger_documents_uploaded_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trigger_documents'))
+    )
+    with op.batch_alter_table('trigger_documents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trigger_documents_application_id'), ['application_id'], unique=False)
+
+    op.create_table('trigger_letters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('acknowledgement', 'threshold_decision', 'meeting_invitation', 'outcome', 'appeal_decision', name='letterkind', native_enum=False, create_constraint=True, length=26), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=True),
+    sa.Column('appeal_id', sa.Integer(), nullable=True),
+    sa.Column('sent_on', sa.Date(), nullable=True),
+    sa.Column('emailed_to', sa.String(length=254), nullable=True),
+    sa.Column('outbox_email_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.ForeignKeyConstraint(['appeal_id'], ['trigger_appeals.id'], name=op.f('fk_trigger_letters_appeal_id_trigger_appeals'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['application_id'], ['trigger_applications.id'], name=op.f('fk_trigger_letters_application_id_trigger_applications'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_trigger_letters_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['meeting_id'], ['trigger_meetings.id'], name=op.f('fk_trigger_letters_meeting_id_trigger_meetings'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['outbox_email_id'], ['outbox_emails.id'], name=op.f('fk_trigger_letters_outbox_email_id_outbox_emails'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trigger_letters'))
+    )
+    with op.batch_alter_table('trigger_letters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trigger_letters_application_id'), ['application_id'], unique=False)
+
+    op.create_table('trigger_meeting_attendees',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('agency_id', sa.Integer(), nullable=True),
+    sa.Column('role', sa.String(length=100), nullable=True),
+    sa.Column('attended', sa.Boolean(), server_default=sa.true(), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_trigger_meeting_attendees_agency_id_agencies')),
+    sa.ForeignKeyConstraint(['meeting_id'], ['trigger_meetings.id'], name=op.f('fk_trigger_meeting_attendees_meeting_id_trigger_meetings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_trigger_meeting_attendees'))
+    )
+    with op.batch_alter_table('trigger_meeting_attendees', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trigger_meeting_attendees_meeting_id'), ['meeting_id'], unique=False)
 
     op.create_table('trigger_recommendations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -236,12 +342,28 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_trigger_recommendations_meeting_id'))
 
     op.drop_table('trigger_recommendations')
+    with op.batch_alter_table('trigger_meeting_attendees', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trigger_meeting_attendees_meeting_id'))
+
+    op.drop_table('trigger_meeting_attendees')
+    with op.batch_alter_table('trigger_letters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trigger_letters_application_id'))
+
+    op.drop_table('trigger_letters')
+    with op.batch_alter_table('trigger_documents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trigger_documents_application_id'))
+
+    op.drop_table('trigger_documents')
     with op.batch_alter_table('trigger_meetings', schema=None) as batch_op:
         batch_op.drop_index('ix_trigger_meetings_held_on')
         batch_op.drop_index('ix_trigger_meetings_chair')
         batch_op.drop_index(batch_op.f('ix_trigger_meetings_application_id'))
 
     op.drop_table('trigger_meetings')
+    with op.batch_alter_table('trigger_information_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trigger_information_requests_application_id'))
+
+    op.drop_table('trigger_information_requests')
     with op.batch_alter_table('trigger_decisions', schema=None) as batch_op:
         batch_op.drop_index('ix_trigger_decisions_decided_on')
         batch_op.drop_index(batch_op.f('ix_trigger_decisions_application_id'))
@@ -260,6 +382,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_trigger_appeals_application_id'))
 
     op.drop_table('trigger_appeals')
+    with op.batch_alter_table('trigger_agency_notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trigger_agency_notifications_application_id'))
+
+    op.drop_table('trigger_agency_notifications')
     with op.batch_alter_table('case_shares', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_shares_agency_id'))
 
@@ -268,6 +394,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_case_access_user_id'))
 
     op.drop_table('case_access')
+    op.drop_table('trigger_letter_templates')
     with op.batch_alter_table('trigger_applications', schema=None) as batch_op:
         batch_op.drop_index('ix_trigger_applications_area_status')
         batch_op.drop_index('ix_trigger_applications_area_received')

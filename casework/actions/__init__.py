@@ -1,0 +1,1 @@
+"""Multi-agency actions on cases (and from Case Review recommendations)."""

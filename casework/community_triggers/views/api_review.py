@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("trigger_reviews", __name__)

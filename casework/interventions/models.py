@@ -1,0 +1,1 @@
+"""Intervention models."""

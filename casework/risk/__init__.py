@@ -1,0 +1,1 @@
+"""Risk assessments: a configurable, versioned questionnaire giving standard, medium or high risk."""

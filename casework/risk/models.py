@@ -1,0 +1,1 @@
+"""Risk assessment models."""
