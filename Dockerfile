@@ -1,0 +1,59 @@
+# syntax=docker/dockerfile:1
+#
+# One image for the web app, the Celery worker and Celery beat (see docker-compose.yml).
+#   docker build -t casework .
+#   docker run --env-file .env -p 8000:8000 casework
+
+# --- Stage 1: GOV.UK Frontend assets --------------------------------------------------------------
+# node_modules never reaches the final image: only the copied CSS, JS, fonts and images do.
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY scripts/build-assets.mjs scripts/
+RUN npm run build
+
+
+# --- Stage 2: the Python application --------------------------------------------------------------
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    # The app runs from the source tree in /app, ahead of the installed copy in site-packages: the
+    # top-level templates/ and migrations/ folders and the built assets live beside the package,
+    # and the wheel does not carry them.
+    PYTHONPATH=/app \
+    FLASK_APP=casework \
+    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 3 --access-logfile -"
+
+WORKDIR /app
+
+RUN groupadd --system casework \
+    && useradd --system --gid casework --home-dir /app --no-create-home --shell /usr/sbin/nologin casework
+
+# Dependencies first, from pyproject.toml alone, so code changes reuse this layer.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+COPY README.md ./
+COPY casework ./casework
+RUN pip install --no-deps . && rm -rf build casework.egg-info
+
+COPY migrations ./migrations
+COPY templates ./templates
+COPY --from=assets /build/casework/static/govuk ./casework/static/govuk
+
+# The instance folder is the only place the app writes (Flask's instance path for /app/casework).
+RUN mkdir -p /app/instance && chown casework:casework /app/instance
+
+USER casework
+EXPOSE 8000
+
+# Serves the app; docker-compose.yml runs `flask --app casework db upgrade` before this for `web`,
+# and `celery -A casework.tasks.worker worker|beat` in the same image for the other two services.
+CMD ["gunicorn", "casework:create_app()"]

@@ -1,0 +1,87 @@
+"""The staff service navigation: which sections appear in the header, in what order, and for whom.
+
+The list names endpoints rather than URLs so a section appears as soon as its blueprint is registered
+and disappears if it is not (during development, or in a deployment that leaves a domain out).
+Permissions are named as strings because `casework.core.permissions` imports models; it is imported
+only when the navigation is built, inside a request.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import NamedTuple
+
+from flask import current_app, has_request_context, request, url_for
+from flask_login import current_user
+
+
+class NavigationEntry(NamedTuple):
+    endpoint: str
+    label: str
+    #: Name of a `casework.core.permissions.Permission` member, or None for every signed-in user.
+    permission: str | None
+    #: Endpoint prefixes that also mark this entry as the current section, for entries that share a
+    #: blueprint with another entry (users and areas both live in `admin.accounts`).
+    also_active_for: tuple[str, ...] = ()
+
+
+NAVIGATION: tuple[NavigationEntry, ...] = (
+    NavigationEntry("staff.dashboard.index", "Home", None),
+    NavigationEntry("staff.cases.index", "Cases", "VIEW_CASES"),
+    NavigationEntry("staff.people.index", "People", "VIEW_CASES"),
+    NavigationEntry("staff.triggers.board", "Case reviews", "VIEW_TRIGGERS"),
+    NavigationEntry("staff.reviews.index", "My reviews", "CHAIR_REVIEWS"),
+    NavigationEntry("staff.statistics.index", "Statistics", "VIEW_STATISTICS"),
+    NavigationEntry("admin.accounts.users", "Users", "ADMINISTER", ("admin.accounts.user",)),
+    NavigationEntry("admin.accounts.areas", "Areas", "ADMINISTER", ("admin.accounts.area",)),
+    NavigationEntry("admin.audit.index", "Audit log", "VIEW_AUDIT"),
+)
+
+
+def _blueprint_of(endpoint: str) -> str:
+    return endpoint.rpartition(".")[0]
+
+
+# A blueprint owned by a single entry makes every page in it part of that entry's section.
+_ENTRIES_PER_BLUEPRINT = Counter(_blueprint_of(entry.endpoint) for entry in NAVIGATION)
+
+
+def _is_active(entry: NavigationEntry, endpoint: str | None, blueprint: str | None) -> bool:
+    if not endpoint:
+        return False
+    if endpoint == entry.endpoint or endpoint.startswith(entry.also_active_for):
+        return True
+    own_blueprint = _blueprint_of(entry.endpoint)
+    return blueprint == own_blueprint and _ENTRIES_PER_BLUEPRINT[own_blueprint] == 1
+
+
+def navigation_items() -> list[dict]:
+    """The service navigation for the signed-in user, as govukServiceNavigation items.
+
+    Each item is ``{"text", "href", "active", "current"}``: ``active`` marks the section the page
+    belongs to (aria-current="true"), ``current`` the section's own page (aria-current="page").
+    Anonymous users get an empty list.
+    """
+    if not current_user or not current_user.is_authenticated:
+        return []
+
+    from casework.core.permissions import Permission
+
+    endpoint = request.endpoint if has_request_context() else None
+    blueprint = request.blueprint if has_request_context() else None
+    view_functions = current_app.view_functions
+    items = []
+    for entry in NAVIGATION:
+        if entry.endpoint not in view_functions:
+            continue
+        if entry.permission is not None and not current_user.can(Permission[entry.permission]):
+            continue
+        items.append(
+            {
+                "text": entry.label,
+                "href": url_for(entry.endpoint),
+                "active": _is_active(entry, endpoint, blueprint),
+                "current": endpoint == entry.endpoint,
+            }
+        )
+    return items
