@@ -1,0 +1,1 @@
+"""The Community Trigger (ASB Case Review): applications, threshold, decisions, reviews, appeals."""
