@@ -85,9 +85,7 @@ def wants_json() -> bool:
     )
 
 
-def json_error(
-    status: int, errors: dict[str, list[str]] | None = None, message: str | None = None
-) -> Response:
+def json_error(status: int, errors: dict[str, list[str]] | None = None, message: str | None = None) -> Response:
     body: dict[str, Any] = {"errors": errors or {}}
     if message or not errors:
         body["message"] = message or _TITLES.get(status, _TITLES[500])[0]
@@ -98,9 +96,7 @@ def json_error(
 
 def html_error(status: int, message: str | None = None) -> tuple[str, int]:
     title, default_message = _TITLES.get(status, _TITLES[500])
-    return render_template(
-        "errors/error.html", title=title, message=message or default_message, status=status
-    ), status
+    return render_template("errors/error.html", title=title, message=message or default_message, status=status), status
 
 
 def register_error_handlers(app: Flask) -> None:

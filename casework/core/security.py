@@ -7,28 +7,35 @@ import time
 from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
-# No inline script or style anywhere: the layouts load everything from /static and /assets.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy() -> str:
+    """No inline script or style: the layouts load everything from /static and /assets. The one
+    exception is the fixed inline script of the GOV.UK page template, allowed by its hash."""
+    from casework.core.templating import govuk_template_script_hashes
+
+    return "; ".join(
+        [
+            "default-src 'self'",
+            " ".join(["script-src 'self'", *govuk_template_script_hashes()]),
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def init_security(app: Flask) -> None:
+    policy = content_security_policy()
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
@@ -36,11 +43,7 @@ def init_security(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if current_app.config["CASEWORK"]["ENV"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        if (
-            request.endpoint
-            and not request.endpoint.endswith("static")
-            and "govuk_assets" not in request.endpoint
-        ):
+        if request.endpoint and not request.endpoint.endswith("static") and "govuk_assets" not in request.endpoint:
             # Pages carry personal data: never keep them in shared or browser caches.
             headers.setdefault("Cache-Control", "no-store")
         return response
