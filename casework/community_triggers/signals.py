@@ -1,0 +1,25 @@
+"""Events in a Case Review's life, sent by the services inside the transaction that records them.
+
+Receivers (letters, notifications) may only add to the session or queue work with ``after_commit``;
+they run before the commit, so a failed request leaves no trace of them either. Each signal is sent
+with the application as the sender and the acting user (None for the public or the system) as
+``actor``, plus the keyword arguments named below.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+application_received = _signals.signal("application-received")
+application_screened_out = _signals.signal("application-screened-out")
+application_acknowledged = _signals.signal("application-acknowledged")
+#: ``decision``: the ThresholdDecision.
+threshold_decided = _signals.signal("threshold-decided")
+#: ``meeting``: the ReviewMeeting.
+meeting_arranged = _signals.signal("meeting-arranged")
+#: ``meeting``: the ReviewMeeting whose outcome was recorded.
+outcome_recorded = _signals.signal("outcome-recorded")
+#: ``appeal``: the Appeal.
+appeal_lodged = _signals.signal("appeal-lodged")
+appeal_decided = _signals.signal("appeal-decided")
+application_withdrawn = _signals.signal("application-withdrawn")
