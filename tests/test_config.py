@@ -39,7 +39,7 @@ def test_a_valid_production_environment_starts(environment: pytest.MonkeyPatch) 
     assert settings["ENV"] == "production"
     assert settings["SMTP_PORT"] == 1025
     assert settings["SESSION_IDLE_MINUTES"] == 15
-    assert app.config["PERMANENT_SESSION_LIFETIME"] == 15 * 60
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == 2 * 15 * 60
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
