@@ -5,7 +5,6 @@ Each backend gets a database of its own here (the shared test database is never 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from casework import create_app
 from casework.app import PROJECT_ROOT
 from casework.extensions import db
 from tests.conftest import test_settings as settings_for_tests
+from tests.support.databases import scratch_postgresql_database
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -54,20 +54,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
         return
-    import psycopg
-    from psycopg import sql
-
-    server_url = request.getfixturevalue("postgresql_url")
-    url = sa.make_url(server_url)
-    name = f"casework_migrations_{uuid.uuid4().hex[:8]}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_postgresql_database(request.getfixturevalue("postgresql_url"), "casework_migrations") as url:
+        yield url
 
 
 @pytest.fixture
