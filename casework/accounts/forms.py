@@ -70,7 +70,7 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=1024)])
 
 
-class DateInputField(Field):
+class GovukDateField(Field):
     """A GOV.UK date input: three boxes posted as ``<name>-day``, ``<name>-month`` and ``<name>-year``.
 
     Rendered by ``date_field`` in templates/macros/forms.html. ``data`` is a date, or None when all
@@ -345,7 +345,7 @@ def setting_inputs(specs: list[SettingSpec]) -> list[SettingInput]:
 
 
 class AreaSettingsFormBase(FlaskForm):
-    effective_from = DateInputField(
+    effective_from = GovukDateField(
         "Date the changes take effect",
         description="Today or a later day, for example 1 4 2027.",
         required="Enter the date the changes take effect",

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
-from casework.accounts.forms import EMAIL_FORMAT, DateInputField, options
+from casework.accounts.forms import EMAIL_FORMAT, GovukDateField, options
 from casework.audit.models import AuditAction
 
 ACTION_LABELS = {
@@ -46,8 +46,8 @@ class AuditSearchForm(FlaskForm):
         choices=options([("", "Any action"), *((action.value, label) for action, label in ACTION_LABELS.items())]),
         validate_choice=False,
     )
-    date_from = DateInputField("Date from", description="For example, 27 3 2027")
-    date_to = DateInputField("Date to", description="For example, 31 3 2027")
+    date_from = GovukDateField("Date from", description="For example, 27 3 2027")
+    date_to = GovukDateField("Date to", description="For example, 31 3 2027")
 
     def __init__(self, *args: Any, record_types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
