@@ -133,6 +133,26 @@ def area_settings(area: Area | None, on: date | None = None) -> dict[str, Any]:
     return values
 
 
+def area_setting_sources(area: Area | None, on: date | None = None) -> dict[str, str]:
+    """Where each value ``area_settings(area, on)`` gives comes from: ``"area"`` (the area's own),
+    ``"all"`` (the deployment-wide setting) or ``"default"`` (the registered default)."""
+    on = on or today()
+    area_id = area.id if area is not None else None
+    rows = db.session.execute(
+        sa.select(AreaSetting.key, AreaSetting.area_id.is_not(None))
+        .where(
+            AreaSetting.effective_from <= on,
+            sa.or_(AreaSetting.area_id.is_(None), AreaSetting.area_id == area_id),
+        )
+        .distinct()
+    )
+    sources = dict.fromkeys(settings_registry.REGISTRY, "default")
+    for key, is_own in rows:
+        if key in sources and sources[key] != "area":
+            sources[key] = "area" if is_own else "all"
+    return sources
+
+
 def scheduled_settings(area: Area | None) -> list[dict[str, Any]]:
     """Changes already entered that take effect after today (``None``: the deployment-wide ones)."""
     own = AreaSetting.area_id.is_(None) if area is None else AreaSetting.area_id == area.id

@@ -436,7 +436,7 @@ def test_settings_page_shows_every_registered_setting_by_group(admin_client, wor
     assert '<h2 class="govuk-heading-m">Test thresholds</h2>' in html
     assert '<h2 class="govuk-heading-m">Test timescales</h2>' in html
     assert "Complaints needed in six months" in html
-    assert "In force today: 10 working days." in html
+    assert "In force today: 10 working days (the default)." in html
     assert 'name="setting_test_community_variant" type="radio" value="no" checked' in html
     assert 'id="setting_test_decision_time-amount"' in html
     assert 'value="working_days" selected' in html
@@ -484,7 +484,7 @@ def test_a_future_change_is_shown_as_scheduled(admin_client, world, db_session, 
     )
     assert response.status_code == 302
     html = admin_client.get("/admin/areas/BOL/settings").get_data(as_text=True)
-    assert f"In force today: No. From {format_date(later)}: Yes." in html
+    assert f"In force today: No (the default). From {format_date(later)}: Yes." in html
 
 
 def test_settings_refuse_bad_values_a_past_date_and_no_change(admin_client, world, db_session, registered):
@@ -529,6 +529,8 @@ def test_settings_for_all_areas_apply_to_areas_without_their_own(admin_client, w
     assert area_settings(world["area"], today())["test.complaints"] == 4
     entry = db_session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "area_settings")).one()
     assert entry.changes == {"test.complaints": [3, 4]}
+    html = admin_client.get("/admin/areas/BOL/settings").get_data(as_text=True)
+    assert "In force today: 4 (the setting for all areas)." in html
 
 
 def test_settings_page_of_an_unknown_area_is_404(admin_client, world):

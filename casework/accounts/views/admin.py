@@ -344,6 +344,7 @@ def _settings_page(area: Area | None, here: str):
         area=area,
         groups=groups,
         in_force=in_force,
+        sources=services.area_setting_sources(area),
         scheduled=scheduled,
         time_unit_labels=TIME_UNIT_LABELS,
     )
