@@ -595,3 +595,98 @@ def test_admin_home_page_links_to_every_admin_page(admin_client, world):
     for url in ("/admin/users", "/admin/areas", "/admin/agencies", "/admin/audit", "/admin/area-defaults"):
         assert f'href="{url}"' in html, url
     assert "(1)" in html  # counts next to the links
+
+
+# --- accessibility in a real browser ------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_admin_pages_and_their_error_states_pass_axe(chromium_executable, tmp_path, registered):
+    """Every administration page, and each form after a failed submission, in Chromium with axe-core.
+
+    A separate app on its own SQLite file: the live server runs in another thread, which cannot share
+    the other tests' transaction.
+    """
+    from flask_migrate import upgrade
+    from playwright.sync_api import sync_playwright
+
+    from casework import create_app
+    from casework.accounts import services
+    from casework.extensions import db
+    from tests.conftest import TEST_PASSWORD, test_settings
+    from tests.support.browser import assert_accessible, launch_chromium, run_live_server
+
+    app = create_app(
+        {**test_settings(f"sqlite:///{tmp_path / 'axe.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
+    )
+    with app.app_context():
+        upgrade()
+        area = services.create_area(None, "BOL", "Bolsover")
+        agency = services.create_agency(None, "BDC", "Bolsover District Council", "council", ["BOL"])
+        admin = services.create_user(
+            None, email="admin@example.org", name="Ada Admin", password=TEST_PASSWORD, agency=agency, roles=["admin"]
+        )
+        officer = services.create_user(
+            admin,
+            email="olive@example.org",
+            name="Olive Officer",
+            password=TEST_PASSWORD,
+            agency=agency,
+            roles=["officer"],
+            manager_email="admin@example.org",
+        )
+        services.update_area_settings(admin, area, {"test.complaints": 4}, today() + timedelta(days=30))
+        db.session.commit()
+        officer_id = officer.id
+        db.engine.dispose()
+
+    pages = [
+        "/admin/users",
+        "/admin/users?q=nobody",
+        "/admin/users/new",
+        f"/admin/users/{officer_id}",
+        f"/admin/users/{officer_id}/password",
+        "/admin/areas",
+        "/admin/areas/new",
+        "/admin/areas/BOL/settings",
+        "/admin/area-defaults",
+        "/admin/agencies",
+        "/admin/agencies/new",
+        "/admin/agencies/BDC",
+        "/admin/audit",
+        "/admin/audit?user=x&date_from-day=40&date_from-month=1&date_from-year=2026",
+    ]
+    forms = [
+        "/admin/users/new",
+        f"/admin/users/{officer_id}/password",
+        "/admin/areas/new",
+        "/admin/agencies/new",
+        "/admin/areas/BOL/settings",
+    ]
+    base_url, stop = run_live_server(app)
+    try:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright, executable_path=chromium_executable)
+            page = browser.new_context(base_url=base_url).new_page()
+            page.goto("/sign-in")
+            page.fill("#email", "admin@example.org")
+            page.fill("#password", TEST_PASSWORD)
+            page.click("main button[type=submit]")
+            page.wait_for_url("**/")
+            for url in pages:
+                page.goto(url)
+                assert_accessible(page)
+            for url in forms:
+                page.goto(url)
+                if url.endswith("/settings"):
+                    page.fill("#setting_test_complaints", "99")
+                    page.fill("#setting_test_decision_time-amount", "ten")
+                with page.expect_navigation():
+                    page.locator("main form[method=post] button[type=submit]").click()
+                assert page.locator(".govuk-error-summary").count() == 1, url
+                assert_accessible(page)
+            browser.close()
+    finally:
+        stop()
+        with app.app_context():
+            db.engine.dispose()
