@@ -20,7 +20,9 @@ bp = Blueprint("accounts", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only follow a ``next`` that stays on this site (an open redirect helps phishing)."""
-    if target:
+    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example" and
+    # "/\t/evil.example" both lead to another site: refuse them with anything that is not printable.
+    if target and "\\" not in target and target.isprintable() and " " not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
