@@ -90,6 +90,9 @@ def test_operations_say_who_may_call_them(document: dict[str, Any]) -> None:
         {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     ]
     assert {"401", "403", "404"} <= set(users["get"]["responses"])
+    assert users["get"]["summary"] == "One user."  # the first line of the view's docstring
+    revoke = document["paths"]["/api/v1/auth/tokens/current"]["delete"]
+    assert set(revoke["responses"]) == {"204", "401", "403"}  # from @documented(status=204)
 
 
 def test_request_schemas_come_from_use_args(document: dict[str, Any]) -> None:
