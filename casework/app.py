@@ -40,10 +40,11 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from casework.core.db import configure_engine_events
+    from casework.core.db import configure_engine_events, configure_session_events
     from casework.extensions import csrf, db, limiter, login_manager, mail, migrate
 
     import_models()
+    configure_session_events()
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)  # creates the engine; does not connect

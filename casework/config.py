@@ -144,7 +144,9 @@ def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": not is_dev,
         "REMEMBER_COOKIE_SECURE": not is_dev,
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "PERMANENT_SESSION_LIFETIME": config["SESSION_IDLE_MINUTES"] * 60,
+        # The idle timeout is enforced by casework.core.security (which tells the user why they were
+        # signed out); the cookie's own signature lives longer so that check always runs first.
+        "PERMANENT_SESSION_LIFETIME": 2 * config["SESSION_IDLE_MINUTES"] * 60,
         "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle timeout already bounds a token's life
         "RATELIMIT_STORAGE_URI": config["RATELIMIT_STORAGE_URI"],

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casework.accounts.models import Agency, AgencyKind, ApiToken, Area, AreaSetting, User
+from casework.accounts.models import Agency, AgencyKind, ApiToken, Area, AreaSetting, User, UserRole
 from casework.accounts.passwords import hash_password, password_problem, verify_password
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, snapshot
@@ -74,6 +74,34 @@ def create_agency(actor: User | None, code: str, name: str, kind: str, area_code
     return agency
 
 
+def update_agency(
+    actor: User | None,
+    agency: Agency,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    area_codes: Iterable[str] | None = None,
+) -> Agency:
+    """Rename an agency, change its kind or the areas it covers (its users then work in those areas)."""
+    before = _agency_snapshot(agency)
+    if area_codes is not None:
+        area_codes = list(area_codes)
+        if not area_codes:
+            raise InvalidInput({"area_codes": ["Select at least one area the agency covers."]})
+        agency.areas = areas_by_code(area_codes)
+    if name is not None:
+        agency.name = name.strip()
+    if kind is not None:
+        agency.kind = AgencyKind(kind)
+    db.session.flush()
+    record_change(actor, agency, before, _agency_snapshot(agency), f"Updated agency {agency.code}")
+    return agency
+
+
+def _agency_snapshot(agency: Agency) -> dict[str, Any]:
+    return {"name": agency.name, "kind": agency.kind.value, "areas": [a.code for a in agency.areas]}
+
+
 def get_agency(code: str, field: str = "agency_code") -> Agency:
     agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
     if agency is None:
@@ -105,11 +133,32 @@ def area_settings(area: Area | None, on: date | None = None) -> dict[str, Any]:
     return values
 
 
-def scheduled_settings(area: Area) -> list[dict[str, Any]]:
-    """Changes already entered that take effect after today."""
+def area_setting_sources(area: Area | None, on: date | None = None) -> dict[str, str]:
+    """Where each value ``area_settings(area, on)`` gives comes from: ``"area"`` (the area's own),
+    ``"all"`` (the deployment-wide setting) or ``"default"`` (the registered default)."""
+    on = on or today()
+    area_id = area.id if area is not None else None
+    rows = db.session.execute(
+        sa.select(AreaSetting.key, AreaSetting.area_id.is_not(None))
+        .where(
+            AreaSetting.effective_from <= on,
+            sa.or_(AreaSetting.area_id.is_(None), AreaSetting.area_id == area_id),
+        )
+        .distinct()
+    )
+    sources = dict.fromkeys(settings_registry.REGISTRY, "default")
+    for key, is_own in rows:
+        if key in sources and sources[key] != "area":
+            sources[key] = "area" if is_own else "all"
+    return sources
+
+
+def scheduled_settings(area: Area | None) -> list[dict[str, Any]]:
+    """Changes already entered that take effect after today (``None``: the deployment-wide ones)."""
+    own = AreaSetting.area_id.is_(None) if area is None else AreaSetting.area_id == area.id
     rows = db.session.scalars(
         sa.select(AreaSetting)
-        .where(AreaSetting.area_id == area.id, AreaSetting.effective_from > today())
+        .where(own, AreaSetting.effective_from > today())
         .order_by(AreaSetting.effective_from, AreaSetting.key)
     )
     return [{"key": r.key, "value": r.value, "effective_from": r.effective_from.isoformat()} for r in rows]
@@ -172,6 +221,34 @@ def _validate_roles(roles: Iterable[str]) -> list[str]:
     if not roles:
         raise InvalidInput({"roles": ["Give the user at least one role."]})
     return roles
+
+
+def search_users(
+    *, text: str | None = None, agency_id: int | None = None, role: str | None = None
+) -> sa.Select[tuple[User]]:
+    """Users matching a name or email fragment, an agency and a role, by name: a query to paginate.
+
+    The manager is joined in (lists show them) without the manager's own roles and agency.
+    """
+    manager = sa.orm.joinedload(User.manager)
+    query = (
+        sa.select(User)
+        .options(manager.options(sa.orm.lazyload(User.agency), sa.orm.lazyload(User.role_rows)))
+        .order_by(User.name, User.id)
+    )
+    if text and text.strip():
+        fragment = text.strip().lower()
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.name).contains(fragment, autoescape=True),
+                User.email.contains(fragment, autoescape=True),
+            )
+        )
+    if agency_id is not None:
+        query = query.where(User.agency_id == agency_id)
+    if role:
+        query = query.where(User.role_rows.any(UserRole.role == Role(role)))
+    return query
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -248,6 +325,15 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     user.updated_at = now()
     db.session.flush()
     record_change(actor, user, before, snapshot(user, USER_AUDIT_FIELDS), f"Updated user {user.email}")
+    return user
+
+
+def reset_password(actor: User | None, user: User, password: str) -> User:
+    """Set a new password (which signs the user out everywhere). The audit entry says it changed, never
+    what it is."""
+    update_user(actor, user, password=password)
+    changes = {"password": ["(hidden)", "(changed)"]}
+    record(actor, AuditAction.update, user, f"Reset the password of {user.email}", changes)
     return user
 
 

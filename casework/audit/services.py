@@ -8,9 +8,11 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 
 from casework.audit.models import AuditAction, AuditEntry
+from casework.core.time import LONDON
 from casework.extensions import db
 
 
@@ -88,3 +90,51 @@ def record_change(
 def record_view(actor: Any, obj: Any, summary: str) -> AuditEntry:
     """Record that ``actor`` looked at a sensitive record (a person, a case, an application)."""
     return record(actor, AuditAction.view, obj, summary)
+
+
+# --- reading the audit log -------------------------------------------------------------------------
+
+
+def search_entries(
+    *,
+    actor_email: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    action: AuditAction | str | None = None,
+    from_day: dt.date | None = None,
+    to_day: dt.date | None = None,
+) -> sa.Select[tuple[AuditEntry]]:
+    """Entries matching every filter given, newest first: a query to paginate.
+
+    Days are Europe/London calendar days, both included. The actor is joined in for display (name and
+    email only); a filter on the actor or the record uses ix_audit_entries_actor or
+    ix_audit_entries_object.
+    """
+    from casework.accounts.models import User
+
+    query = sa.select(AuditEntry).options(
+        sa.orm.joinedload(AuditEntry.actor).options(
+            sa.orm.load_only(User.name, User.email),
+            sa.orm.lazyload(User.agency),
+            sa.orm.lazyload(User.role_rows),
+        )
+    )
+    if actor_email:
+        # A subquery rather than a look-up first, so a page stays one query for the entries.
+        actor_ids = sa.select(User.id).where(User.email == actor_email.strip().lower())
+        query = query.where(AuditEntry.actor_id.in_(actor_ids.scalar_subquery()))
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id.strip())
+    if action:
+        query = query.where(AuditEntry.action == AuditAction(action))
+    if from_day is not None:
+        query = query.where(AuditEntry.created_at >= _start_of_london_day(from_day))
+    if to_day is not None:
+        query = query.where(AuditEntry.created_at < _start_of_london_day(to_day + dt.timedelta(days=1)))
+    return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+
+
+def _start_of_london_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=LONDON).astimezone(dt.UTC)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, appcontext_pushed
 
 
 def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:
@@ -44,4 +44,11 @@ def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+
+    def use_this_celery(_sender: Flask, **_extra: Any) -> None:
+        # ``shared_task`` resolves to Celery's current app. With more than one Flask app in a process
+        # (the test suite builds several), the last one built would otherwise take every task.
+        celery_app.set_current()
+
+    appcontext_pushed.connect(use_this_celery, app, weak=False)
     return celery_app

@@ -106,7 +106,12 @@ def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """
     from casework.extensions import db
 
-    db.session.info.setdefault(_QUEUE_KEY, []).append((fn, args, kwargs))
+    session = db.session()
+    if not session.in_transaction():
+        # Tie the side effect to a transaction even when nothing was written yet, so that a rollback
+        # (which only signals when a transaction exists) discards it.
+        session.begin()
+    session.info.setdefault(_QUEUE_KEY, []).append((fn, args, kwargs))
 
 
 def commit() -> None:
@@ -125,6 +130,18 @@ def run_queued(session: Session) -> None:
 
 def discard_queued(session: Session) -> None:
     session.info.pop(_QUEUE_KEY, None)
+
+
+def _discard_on_rollback(session: Session, previous_transaction: Any) -> None:
+    # Only the outermost transaction: a rolled-back SAVEPOINT does not void what was queued before it.
+    if previous_transaction.parent is None:
+        discard_queued(session)
+
+
+def configure_session_events() -> None:
+    """A rolled-back transaction's side effects are dropped, so a later commit cannot run them."""
+    if not event.contains(Session, "after_soft_rollback", _discard_on_rollback):
+        event.listen(Session, "after_soft_rollback", _discard_on_rollback)
 
 
 def configure_engine_events(engine: sa.Engine) -> None:

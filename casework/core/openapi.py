@@ -1,3 +1,252 @@
-from flask import Blueprint
+"""The API described from its own routes: ``GET /api/v1/openapi.json`` (OpenAPI 3.0) and ``GET /api/v1/docs``.
+
+Built at request time from the app's ``api.*`` URL rules, so every endpoint a domain adds appears with
+its method, path, path parameters, summary (the first line of the view's docstring) and whether it
+needs a token. Request bodies and query strings come from the schemas given to
+``casework.core.webargs.use_args``. A view may say more with ``@documented(response=Schema, status=201)``;
+nothing else is required.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Flask, current_app, jsonify, render_template
+from marshmallow import Schema
+from werkzeug.routing import Rule
+
+from casework.core.permissions import access_of, public_endpoint
 
 bp = Blueprint("openapi", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+DOCUMENTED_ATTR = "casework_openapi"
+#: Set by casework.core.webargs.use_args: [(schema, location), ...]
+INPUTS_ATTR = "casework_openapi_inputs"
+API_PREFIX = "/api/v1"
+METHODS = ("get", "post", "put", "patch", "delete")
+CONVERTER_TYPES = {"IntegerConverter": "integer", "FloatConverter": "number", "UUIDConverter": "string"}
+ERROR_RESPONSES = {
+    "401": "Not signed in: no token, or an expired or revoked one.",
+    "403": "The token's user does not have the permission this endpoint needs.",
+    "404": "Not found, or not visible to you.",
+    "409": "The record changed since you read it.",
+    "422": "Invalid input, or a rule that blocks the action (the field `_rule`).",
+}
+
+
+@dataclass(frozen=True)
+class Documentation:
+    response: type[Schema] | Schema | None = None
+    status: int = 200
+    many: bool = False
+    description: str | None = None
+
+
+def documented(
+    *,
+    response: type[Schema] | Schema | None = None,
+    status: int = 200,
+    many: bool = False,
+    description: str | None = None,
+) -> Callable[[F], F]:
+    """Describe a view's answer in the OpenAPI document (optional: undocumented views are listed too).
+
+    ``many=True`` for a paginated list: the body is ``{"items": [...], "page", "per_page", "total"}``.
+    """
+
+    def decorate(view: F) -> F:
+        setattr(view, DOCUMENTED_ATTR, Documentation(response, status, many, description))
+        return view
+
+    return decorate
+
+
+def record_input(view: Callable[..., Any], schema: Any, location: str) -> None:
+    """Called by ``use_args``: remember what the view reads, for the document."""
+    inputs = list(getattr(view, INPUTS_ATTR, []))
+    inputs.append((schema, location))
+    setattr(view, INPUTS_ATTR, inputs)
+
+
+# --- building the document ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # OpenAPI style: /api/v1/users/{user_id}
+    endpoint: str
+    summary: str
+    description: str
+    needs_token: bool
+    parameters: tuple[tuple[str, str], ...]  # (name, OpenAPI type)
+    inputs: tuple[tuple[Any, str], ...]
+    documentation: Documentation | None
+
+    @property
+    def tag(self) -> str:
+        first = self.path.removeprefix(API_PREFIX).strip("/").split("/")[0]
+        return first or "api"
+
+
+def _openapi_path(rule: Rule) -> tuple[str, tuple[tuple[str, str], ...]]:
+    parameters = []
+    for name in re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule.rule):
+        converter = rule._converters.get(name)
+        parameters.append((name, CONVERTER_TYPES.get(type(converter).__name__, "string")))
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), tuple(parameters)
+
+
+def api_operations(app: Flask) -> list[Operation]:
+    operations = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or rule.endpoint in {"api.openapi.docs"}:
+            continue
+        view = app.view_functions[rule.endpoint]
+        access = access_of(view)
+        doc = inspect.getdoc(view) or ""
+        summary, _, description = doc.partition("\n")
+        path, parameters = _openapi_path(rule)
+        for method in sorted(m.lower() for m in rule.methods or ()):
+            if method not in METHODS:
+                continue
+            operations.append(
+                Operation(
+                    method=method,
+                    path=path,
+                    endpoint=rule.endpoint,
+                    summary=summary.strip() or rule.endpoint.rsplit(".", 1)[-1].replace("_", " ").capitalize(),
+                    description=description.strip(),
+                    needs_token=not (access is not None and access.public),
+                    parameters=parameters,
+                    inputs=tuple(getattr(view, INPUTS_ATTR, ())),
+                    documentation=getattr(view, DOCUMENTED_ATTR, None),
+                )
+            )
+    return sorted(operations, key=lambda op: (op.path, METHODS.index(op.method)))
+
+
+def _schema_name(schema: Any) -> str:
+    cls = schema if isinstance(schema, type) else type(schema)
+    return cls.__name__.removesuffix("Schema") or cls.__name__
+
+
+def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": op.endpoint.removeprefix("api.").replace(".", "_") + f"_{op.method}",
+        "summary": op.summary,
+        "tags": [op.tag],
+        "security": [{"bearerAuth": []}] if op.needs_token else [],
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in op.parameters
+        ],
+    }
+    if op.description:
+        operation["description"] = op.description
+    for schema, location in op.inputs:
+        if location in {"json", "json_or_form", "form"}:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+        elif location == "query":
+            operation["parameters"].append({"in": "query", "schema": schema})
+
+    responses: dict[str, Any] = {}
+    doc = op.documentation
+    # Without a declaration: a POST to a collection creates (201), any other call answers 200.
+    status = str(doc.status if doc else (201 if op.method == "post" and not op.parameters else 200))
+    success: dict[str, Any] = {"description": (doc.description if doc and doc.description else "Success.")}
+    if doc and doc.response is not None:
+        body: Any = doc.response
+        if doc.many:
+            body = {
+                "type": "object",
+                "required": ["items", "page", "per_page", "total"],
+                "properties": {
+                    "items": {"type": "array", "items": doc.response},
+                    "page": {"type": "integer"},
+                    "per_page": {"type": "integer"},
+                    "total": {"type": "integer"},
+                },
+            }
+        success["content"] = {"application/json": {"schema": body}}
+    responses[status] = success
+    error_codes = ["422"] if op.inputs else []
+    if op.needs_token:
+        error_codes += ["401", "403"]
+    if op.parameters:
+        error_codes.append("404")
+    if op.method in {"patch", "put"}:
+        error_codes.append("409")
+    for code in sorted(set(error_codes)):
+        responses[code] = {"$ref": f"#/components/responses/Error{code}"}
+    operation["responses"] = responses
+    return operation
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    spec = APISpec(
+        title="Casework API",
+        version="1",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        info={
+            "description": "Cases, Community Trigger (ASB Case Review) applications and statistics for partner "
+            "systems. Send `Authorization: Bearer <token>`; get a token from `POST /api/v1/auth/tokens`."
+        },
+    )
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    spec.components.schema(
+        "Error",
+        {
+            "type": "object",
+            "properties": {
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    "description": "Messages by field; `_rule` for a rule that blocks the action.",
+                },
+                "message": {"type": "string"},
+            },
+        },
+    )
+    for code, description in ERROR_RESPONSES.items():
+        spec.components.response(
+            f"Error{code}", {"description": description, "content": {"application/json": {"schema": "Error"}}}
+        )
+    by_path: dict[str, dict[str, Any]] = {}
+    for op in api_operations(app):
+        by_path.setdefault(op.path, {})[op.method] = _operation_object(spec, op)
+    for path, operations in by_path.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _cached(app: Flask) -> dict[str, Any]:
+    # The URL map does not change once the app serves requests; build the document once per app.
+    if "casework_openapi" not in app.extensions:
+        app.extensions["casework_openapi"] = build_spec(app)
+    return app.extensions["casework_openapi"]
+
+
+@bp.get("/openapi.json")
+@public_endpoint
+def openapi_json():
+    """The OpenAPI 3 document of this API."""
+    return jsonify(_cached(current_app._get_current_object()))  # type: ignore[attr-defined]
+
+
+@bp.get("/docs")
+@public_endpoint
+def docs():
+    """A page listing every endpoint of this API."""
+    operations = api_operations(current_app)
+    groups: dict[str, list[Operation]] = {}
+    for op in operations:
+        groups.setdefault(op.tag, []).append(op)
+    return render_template("api/docs.html", groups=groups, api_prefix=API_PREFIX)

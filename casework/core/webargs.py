@@ -51,11 +51,7 @@ class Parser(FlaskParser):
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers) -> NoReturn:  # type: ignore[override]
         messages = error.messages
-        if (
-            isinstance(messages, dict)
-            and set(messages) <= {"json", "query", "form", "view_args"}
-            and messages
-        ):
+        if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "view_args"} and messages:
             messages = next(iter(messages.values()))
         raise InvalidInput(_flatten(messages))
 
@@ -67,7 +63,22 @@ class Parser(FlaskParser):
 
 
 parser = Parser()
-use_args = parser.use_args
+
+
+def use_args(argmap: Any, *args: Any, location: str | None = None, **kwargs: Any) -> Any:
+    """``parser.use_args`` that also tells the OpenAPI document what the view reads."""
+    from casework.core.openapi import record_input
+
+    decorator = parser.use_args(argmap, *args, location=location, **kwargs)
+
+    def decorate(view: Any) -> Any:
+        wrapped = decorator(view)
+        record_input(wrapped, argmap, location or parser.location or Parser.DEFAULT_LOCATION)
+        return wrapped
+
+    return decorate
+
+
 use_kwargs = parser.use_kwargs
 
 

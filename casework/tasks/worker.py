@@ -5,5 +5,6 @@ Building the app here (not at import of the package) keeps ``import casework`` f
 
 from casework.app import create_app
 
-app = create_app()
-celery = app.extensions["celery"]
+# Celery's -A looks for ``app`` then ``celery`` in this module; ``app`` must be the Celery app, not Flask's.
+flask_app = create_app()
+app = celery = flask_app.extensions["celery"]

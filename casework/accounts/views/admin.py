@@ -1,3 +1,449 @@
-from flask import Blueprint
+"""The administration pages for users, areas (with their dated settings) and agencies, at /admin.
+
+Views are thin: a form checks what was typed, a service in ``casework.accounts.services`` validates
+against the database, changes the session and writes the audit log, and the view commits. A service's
+``InvalidInput`` is shown on the form (and nothing is written); a stale version answers 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+
+from casework.accounts import services
+from casework.accounts.forms import (
+    AGENCY_KIND_LABELS,
+    TIME_UNIT_LABELS,
+    AgencyCreateForm,
+    AgencyEditForm,
+    AreaCreateForm,
+    PasswordResetForm,
+    SettingInput,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+    area_settings_form,
+    options,
+    setting_inputs,
+)
+from casework.accounts.models import Agency, Area, User
+from casework.core import settings as settings_registry
+from casework.core.db import commit
+from casework.core.errors import RULE, InvalidInput, NotFound
+from casework.core.pagination import paginate
+from casework.core.permissions import ROLE_LABELS, Permission, Role, requires
+from casework.core.time import today
+from casework.dashboard.views import panel
+from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
+
+PER_PAGE = 25
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def page_number() -> int:
+    """The ``?page=`` of a list (1 when missing or not a positive whole number)."""
+    page = request.args.get("page", type=int) or 1
+    return max(page, 1)
+
+
+def list_filters() -> dict[str, str]:
+    """The list's query string without the page number: kept on the pagination links."""
+    return {key: value for key, value in request.args.items() if key != "page" and value}
+
+
+def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], fields: Mapping[str, str] | None = None) -> None:
+    """Put a service's ``InvalidInput`` messages on the form's fields (``fields`` maps service names to
+    form field names); messages for anything else become form-level errors."""
+    fields = fields or {}
+    for key, messages in errors.items():
+        name = fields.get(key, key)
+        if key != RULE and name in form._fields:
+            form[name].errors = [*form[name].errors, *messages]
+        else:
+            form.form_errors.extend(messages)
+
+
+def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """The page, with 422 when the form has errors (so a failed POST is not mistaken for success)."""
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(template, form=form, **context), status
+
+
+def _agencies() -> list[Agency]:
+    return list(db.session.scalars(sa.select(Agency).order_by(Agency.name)))
+
+
+def _areas() -> list[Area]:
+    return list(db.session.scalars(sa.select(Area).order_by(Area.name)))
+
+
+def _agency_choices(agencies: list[Agency]) -> list[SelectChoice]:
+    return options([("", "Select an agency")] + [(a.code, a.name) for a in agencies])
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _keep_signed_in(user: User) -> None:
+    # Saving a user bumps its version, which is part of the session identity (signing the user out
+    # everywhere); an administrator who edits their own account stays signed in here.
+    if user.id == current_user.id:
+        login_user(user)
+
+
+@panel("admin")
+def admin_panel(_user: User) -> dict[str, Any]:
+    """Counts for the administrator's home page, in one query."""
+    count = lambda model: sa.select(sa.func.count()).select_from(model).scalar_subquery()  # noqa: E731
+    users, areas, agencies = db.session.execute(sa.select(count(User), count(Area), count(Agency))).one()
+    return {"counts": {"users": users, "areas": areas, "agencies": agencies}}
+
+
+# --- users ------------------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@requires(Permission.ADMINISTER)
+def users():
+    agencies = _agencies()
+    form = UserFilterForm(formdata=request.args)
+    form.agency.choices = options([("", "Any agency")] + [(a.code, a.name) for a in agencies])
+    agency = next((a for a in agencies if a.code == form.agency.data), None)
+    role = form.role.data if form.role.data in {r.value for r in Role} else None
+    page = page_number()
+    query = services.search_users(text=form.q.data, agency_id=agency.id if agency else None, role=role)
+    items, total = paginate(query, page, PER_PAGE)
+    filtered = bool((form.q.data or "").strip() or agency or role)
+    return render_template(
+        "accounts/admin/users.html",
+        form=form,
+        users=items,
+        total=total,
+        page=page,
+        per_page=PER_PAGE,
+        filtered=filtered,
+        filters=list_filters(),
+        role_labels=ROLE_LABELS,
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def user_new():
+    form = UserCreateForm()
+    form.agency.choices = _agency_choices(_agencies())
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                current_user,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                agency=services.get_agency(form.agency.data, field="agency"),
+                roles=form.roles.data,
+                manager_email=form.manager_email.data or None,
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_errors(form, error.errors)
+        else:
+            commit()
+            flash(f"{user.name} can now sign in as {user.email}", "success")
+            return redirect(url_for(".users"))
+    return render_form("accounts/admin/user_new.html", form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def user_edit(user_id: int):
+    user = _user_or_404(user_id)
+    if request.method == "POST":
+        form = UserEditForm()
+    else:
+        form = UserEditForm(
+            data={
+                "name": user.name,
+                "agency": user.agency.code,
+                "roles": user.roles,
+                "manager_email": user.manager.email if user.manager else "",
+                "is_active": "yes" if user.is_active else "no",
+                "version": user.version,
+            }
+        )
+    form.agency.choices = _agency_choices(_agencies())
+    if form.validate_on_submit():
+        is_active = form.is_active.data == "yes"
+        if user.id == current_user.id and (Role.admin.value not in form.roles.data or not is_active):
+            # An administrator cannot lock themselves out; another administrator can do it.
+            form.roles.errors = [
+                *form.roles.errors,
+                "You cannot remove your own administrator role or deactivate your own account",
+            ]
+        else:
+            try:
+                services.update_user(
+                    current_user,
+                    user,
+                    expected_version=_version(form.version.data),
+                    name=form.name.data,
+                    agency=services.get_agency(form.agency.data, field="agency"),
+                    roles=form.roles.data,
+                    manager_email=form.manager_email.data or None,
+                    is_active=is_active,
+                )
+            except InvalidInput as error:
+                db.session.rollback()
+                show_errors(form, error.errors)
+            else:
+                commit()
+                _keep_signed_in(user)
+                flash(f"Changes to {user.name} saved", "success")
+                return redirect(url_for(".users"))
+    return render_form("accounts/admin/user_edit.html", form, user=user)
+
+
+def _version(raw: str | None) -> int:
+    try:
+        return int(raw or "")
+    except ValueError:
+        # A page that lost its version cannot prove it saw the latest one.
+        return -1
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def user_password(user_id: int):
+    user = _user_or_404(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(current_user, user, form.password.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_errors(form, error.errors)
+        else:
+            commit()
+            _keep_signed_in(user)
+            flash(f"Password for {user.name} changed. They have been signed out everywhere.", "success")
+            return redirect(url_for(".user_edit", user_id=user.id))
+    return render_form("accounts/admin/user_password.html", form, user=user)
+
+
+# --- areas ------------------------------------------------------------------------------------------
+
+
+@bp.get("/areas")
+@requires(Permission.ADMINISTER)
+def areas():
+    items = db.session.scalars(sa.select(Area).options(sa.orm.selectinload(Area.agencies)).order_by(Area.name)).all()
+    return render_template("accounts/admin/areas.html", areas=items)
+
+
+@bp.route("/areas/new", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def area_new():
+    form = AreaCreateForm()
+    if form.validate_on_submit():
+        try:
+            area = services.create_area(current_user, form.code.data, form.name.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_errors(form, error.errors)
+        else:
+            commit()
+            flash(
+                f"Area {area.name} ({area.code}) added. It uses the settings for all areas until you change them.",
+                "success",
+            )
+            return redirect(url_for(".area_settings", code=area.code))
+    return render_form("accounts/admin/area_new.html", form)
+
+
+@bp.route("/areas/<code>/settings", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def area_settings(code: str):
+    area = services.get_area(code)
+    return _settings_page(area, url_for(".area_settings", code=area.code))
+
+
+@bp.route("/area-defaults", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def area_defaults():
+    return _settings_page(None, url_for(".area_defaults"))
+
+
+def _settings_page(area: Area | None, here: str):
+    inputs = setting_inputs(list(settings_registry.REGISTRY.values()))
+    in_force = services.area_settings(area)
+    if request.method == "POST":
+        form = area_settings_form(inputs)
+    else:
+        initial: dict[str, Any] = {"effective_from": today()}
+        for item in inputs:
+            initial.update(item.initial(in_force.get(item.spec.key)))
+        form = area_settings_form(inputs, data=initial)
+
+    if form.is_submitted():
+        form.validate()
+        changes = _changed_settings(form, inputs, in_force)
+        if form.effective_from.data is not None and form.effective_from.data < today():
+            form.effective_from.errors = [
+                *form.effective_from.errors,
+                "The date the changes take effect must be today or in the future",
+            ]
+        if not form.errors and not form.form_errors and not changes:
+            form.form_errors.append("Change at least one setting before saving")
+        if not form.errors and not form.form_errors:
+            try:
+                warnings = services.update_area_settings(current_user, area, changes, form.effective_from.data)
+            except InvalidInput as error:
+                db.session.rollback()
+                show_errors(
+                    form,
+                    {k.removeprefix("settings."): v for k, v in error.errors.items()},
+                    {item.spec.key: item.names[0] for item in inputs},
+                )
+            else:
+                commit()
+                when = form.effective_from.data
+                flash(
+                    f"{len(changes)} setting{'s' if len(changes) != 1 else ''} changed, "
+                    + ("from today" if when == today() else f"from {when.day} {when:%B %Y}"),
+                    "success",
+                )
+                for warning in warnings:
+                    flash(warning, "warning")
+                return redirect(here)
+
+    scheduled: dict[str, list[dict[str, Any]]] = {}
+    for row in services.scheduled_settings(area):
+        scheduled.setdefault(row["key"], []).append(
+            {"value": row["value"], "effective_from": date.fromisoformat(row["effective_from"])}
+        )
+    groups: dict[str, list[SettingInput]] = {}
+    for item in inputs:
+        groups.setdefault(item.spec.group, []).append(item)
+    return render_form(
+        "accounts/admin/area_settings.html",
+        form,
+        area=area,
+        groups=groups,
+        in_force=in_force,
+        sources=services.area_setting_sources(area),
+        scheduled=scheduled,
+        time_unit_labels=TIME_UNIT_LABELS,
+    )
+
+
+def _changed_settings(form: FlaskForm, inputs: list[SettingInput], in_force: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings whose submitted value differs from the one in force today; parse errors go on the
+    fields. Unchanged inputs are not stored again, so a change already scheduled for a later day is not
+    overwritten by the value shown today."""
+    changes: dict[str, Any] = {}
+    for item in inputs:
+        raw = item.submitted(form)
+        try:
+            if item.kind == "boolean" and not isinstance(raw, bool):
+                raise ValueError("select yes or no")
+            value = item.spec.parse(raw)
+        except ValueError as error:
+            field = form[item.names[0]]
+            field.errors = [*field.errors, f"{item.spec.description}: {error}"]
+            continue
+        if value != in_force.get(item.spec.key):
+            changes[item.spec.key] = value
+    return changes
+
+
+@bp.app_template_filter("setting_value")
+def setting_value(value: Any) -> str:
+    """A setting's value as people read it: "Yes", "20 working days", "3"."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dict) and set(value) == {"amount", "unit"}:
+        unit = TIME_UNIT_LABELS.get(value["unit"], str(value["unit"]))
+        if value["amount"] == 1:
+            unit = unit.replace("days", "day").replace("hours", "hour")
+        return f"{value['amount']} {unit}"
+    if value is None:
+        return "Not set"
+    if isinstance(value, list):
+        return ", ".join(setting_value(v) for v in value) or "None"
+    return str(value)
+
+
+# --- agencies ---------------------------------------------------------------------------------------
+
+
+@bp.get("/agencies")
+@requires(Permission.ADMINISTER)
+def agencies():
+    items = db.session.scalars(sa.select(Agency).options(sa.orm.selectinload(Agency.areas)).order_by(Agency.name)).all()
+    return render_template("accounts/admin/agencies.html", agencies=items, kind_labels=AGENCY_KIND_LABELS)
+
+
+def _area_choices(form: FlaskForm) -> None:
+    form.area_codes.choices = options((a.code, f"{a.name} ({a.code})") for a in _areas())
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def agency_new():
+    form = AgencyCreateForm()
+    _area_choices(form)
+    if form.validate_on_submit():
+        try:
+            agency = services.create_agency(
+                current_user, form.code.data, form.name.data, form.kind.data, form.area_codes.data
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_errors(form, error.errors)
+        else:
+            commit()
+            flash(f"Agency {agency.name} added", "success")
+            return redirect(url_for(".agencies"))
+    return render_form("accounts/admin/agency_new.html", form)
+
+
+@bp.route("/agencies/<code>", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def agency_edit(code: str):
+    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
+    if agency is None:
+        raise NotFound("No such agency.")
+    if request.method == "POST":
+        form = AgencyEditForm()
+    else:
+        form = AgencyEditForm(
+            data={"name": agency.name, "kind": agency.kind.value, "area_codes": [a.code for a in agency.areas]}
+        )
+    _area_choices(form)
+    if form.validate_on_submit():
+        try:
+            services.update_agency(
+                current_user, agency, name=form.name.data, kind=form.kind.data, area_codes=form.area_codes.data
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_errors(form, error.errors)
+        else:
+            commit()
+            flash(f"Changes to {agency.name} saved", "success")
+            return redirect(url_for(".agencies"))
+    return render_form("accounts/admin/agency_edit.html", form, agency=agency)

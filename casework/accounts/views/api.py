@@ -23,6 +23,7 @@ from casework.accounts.schemas import (
 )
 from casework.core.db import commit
 from casework.core.errors import NotFound, json_error
+from casework.core.openapi import documented
 from casework.core.pagination import envelope, paginate
 from casework.core.permissions import Permission, public_endpoint, requires, signed_in
 from casework.core.webargs import PageArgs, use_args
@@ -40,6 +41,7 @@ def _sign_in_limit() -> str:
 @limiter.limit(_sign_in_limit)
 @use_args(TokenArgs)
 def create_token(args: dict[str, Any]):
+    """Exchange an email address and password for a bearer token (401 when they are wrong)."""
     user = services.authenticate(args["email"], args["password"])
     if user is None:
         commit()  # keep the audit entry for the failed attempt
@@ -51,7 +53,9 @@ def create_token(args: dict[str, Any]):
 
 @bp.delete("/auth/tokens/current")
 @signed_in
+@documented(status=204, description="Revoked: the token no longer opens the API.")
 def revoke_current_token():
+    """Revoke the token this request was made with."""
     services.revoke_token(g.api_token)
     commit()
     return "", 204
@@ -60,12 +64,14 @@ def revoke_current_token():
 @bp.get("/me")
 @signed_in
 def me():
+    """The user the token belongs to, with their roles."""
     return dump_user(current_user)
 
 
 @bp.get("/areas")
 @signed_in
 def list_areas():
+    """Every area (local authority district)."""
     return {"items": [dump_area(a) for a in db.session.scalars(sa.select(Area).order_by(Area.code))]}
 
 
@@ -73,6 +79,7 @@ def list_areas():
 @requires(Permission.ADMINISTER)
 @use_args(AreaCreateArgs)
 def create_area(args: dict[str, Any]):
+    """Create an area."""
     area = services.create_area(current_user, args["code"], args["name"])
     commit()
     return dump_area(area, services.area_settings(area), []), 201
@@ -81,6 +88,7 @@ def create_area(args: dict[str, Any]):
 @bp.get("/areas/<code>")
 @signed_in
 def get_area(code: str):
+    """An area with the settings in force today and those scheduled."""
     area = services.get_area(code)
     return dump_area(area, services.area_settings(area), services.scheduled_settings(area))
 
@@ -89,6 +97,7 @@ def get_area(code: str):
 @requires(Permission.ADMINISTER)
 @use_args(AreaUpdateArgs)
 def update_area(args: dict[str, Any], code: str):
+    """Change an area's settings from a date (the answer lists any warnings)."""
     area = services.get_area(code)
     warnings = services.update_area_settings(current_user, area, args["settings"], args["effective_from"])
     commit()
@@ -100,6 +109,7 @@ def update_area(args: dict[str, Any], code: str):
 @bp.get("/agencies")
 @signed_in
 def list_agencies():
+    """Every agency, with the areas it covers."""
     agencies = db.session.scalars(
         sa.select(Agency).options(sa.orm.selectinload(Agency.areas)).order_by(Agency.code)
     )
@@ -110,6 +120,7 @@ def list_agencies():
 @requires(Permission.ADMINISTER)
 @use_args(AgencyCreateArgs)
 def create_agency(args: dict[str, Any]):
+    """Create an agency covering one or more areas."""
     agency = services.create_agency(current_user, **args)
     commit()
     return dump_agency(agency), 201
@@ -119,6 +130,7 @@ def create_agency(args: dict[str, Any]):
 @requires(Permission.ADMINISTER)
 @use_args(PageArgs, location="query")
 def list_users(args: dict[str, Any]):
+    """Users, a page at a time."""
     query = sa.select(User).options(sa.orm.joinedload(User.manager)).order_by(User.name, User.id)
     items, total = paginate(query, args["page"], args["per_page"])
     return envelope(items, args["page"], args["per_page"], total, dump_user)
@@ -128,6 +140,7 @@ def list_users(args: dict[str, Any]):
 @requires(Permission.ADMINISTER)
 @use_args(UserCreateArgs)
 def create_user(args: dict[str, Any]):
+    """Create a user with roles, an agency and optionally a manager."""
     agency = services.get_agency(args.pop("agency_code"))
     user = services.create_user(current_user, agency=agency, **args)
     commit()
@@ -144,6 +157,7 @@ def _user_or_404(user_id: int) -> User:
 @bp.get("/users/<int:user_id>")
 @requires(Permission.ADMINISTER)
 def get_user(user_id: int):
+    """One user."""
     return dump_user(_user_or_404(user_id))
 
 
@@ -151,6 +165,7 @@ def get_user(user_id: int):
 @requires(Permission.ADMINISTER)
 @use_args(UserUpdateArgs)
 def update_user(args: dict[str, Any], user_id: int):
+    """Change a user's name, agency, roles, manager, active flag or password (send `version`)."""
     user = _user_or_404(user_id)
     if "agency_code" in args:
         args["agency"] = services.get_agency(args.pop("agency_code"))

@@ -20,7 +20,9 @@ bp = Blueprint("accounts", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only follow a ``next`` that stays on this site (an open redirect helps phishing)."""
-    if target:
+    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example" and
+    # "/\t/evil.example" both lead to another site: refuse them with anything that is not printable.
+    if target and "\\" not in target and target.isprintable() and " " not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
@@ -44,11 +46,13 @@ def sign_in():
             commit()  # keep the audit entry for the failed attempt
             form.email.errors = [*form.email.errors, "Enter a correct email address and password"]
         else:
+            # Commit first: recording the sign-in updates the user row, which bumps its version, and the
+            # session must carry the new version (User.get_id) or the next request would be signed out.
+            commit()
             # A new session on sign-in, so a session id planted before sign-in is worthless.
             session.clear()
             login_user(user)
             session.permanent = True
-            commit()
             return redirect(_safe_next(request.args.get("next")))
     status = 200 if not form.errors else 422
     return render_template("accounts/sign_in.html", form=form), status

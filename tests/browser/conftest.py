@@ -1,0 +1,126 @@
+"""The whole service in a real browser: a committed SQLite database with the demo data, served on a port.
+
+``live_app`` is built once per run (migrations and demo loaders take a few seconds). Tests must not
+rely on changes made by other browser tests; the crawl only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.support.browser import launch_chromium, run_live_server
+from tests.support.services import CHROMIUM_PATH, SERVICES, find_chromium, unavailable
+
+
+@dataclass
+class LiveApp:
+    app: Flask
+    url: str
+    password: str
+    #: role -> (email, name) of the demo user holding that role
+    users: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    from flask_migrate import upgrade
+
+    from casework import create_app
+    from casework.demo import DEMO_DOMAIN, DEMO_USERS, demo_password
+    from casework.extensions import db
+    from tests.conftest import test_settings as settings_for_tests
+
+    folder = tmp_path_factory.mktemp("live")
+    settings = settings_for_tests(f"sqlite:///{folder / 'casework.sqlite'}", folder)
+    # A real server: errors become error pages (as in production), not exceptions in the test.
+    app = create_app({**settings, "ENV": "development", "INSTANCE_PATH": str(folder / "instance")})
+    with app.app_context():
+        upgrade()
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    with app.app_context():
+        password = demo_password()
+    users = {roles[0]: (f"{local}@{DEMO_DOMAIN}", name) for local, name, _agency, roles, _manager in DEMO_USERS}
+
+    url, stop = run_live_server(app)
+    try:
+        yield LiveApp(app, url, password, users)
+    finally:
+        stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the run (each test gets its own context)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = find_chromium()
+    if executable is None:
+        unavailable("chromium", f"Chromium not installed (no {CHROMIUM_PATH}, no chromium on PATH)")
+    SERVICES["chromium"].used = executable
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, executable_path=executable)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class ConsoleWatch:
+    """Collects console errors and uncaught exceptions (a CSP violation is a console error)."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def take(self) -> list[str]:
+        errors, self.errors = self.errors, []
+        return errors
+
+
+@pytest.fixture
+def new_page(browser: Any, live_app: LiveApp) -> Iterator[Any]:
+    """``new_page()`` -> (page, console watch) in a fresh browser context (no cookies)."""
+    contexts: list[Any] = []
+
+    def make() -> tuple[Any, ConsoleWatch]:
+        context = browser.new_context(base_url=live_app.url)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        return page, ConsoleWatch(page)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page: Any, live_app: LiveApp, role: str) -> None:
+    email, _name = live_app.users[role]
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(live_app.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_app.url}/")
+
+
+@pytest.fixture
+def signed_in_as(new_page: Any, live_app: LiveApp):
+    def make(role: str) -> tuple[Any, ConsoleWatch]:
+        page, console = new_page()
+        sign_in(page, live_app, role)
+        return page, console
+
+    return make

@@ -1,0 +1,132 @@
+"""The OpenAPI document is valid, built from the routes, and lists the API.md contract that exists."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from openapi_spec_validator import validate
+
+#: The paths API.md fixes (a contract). Those whose endpoints exist must be in the document.
+API_MD_PATHS = {
+    ("post", "/api/v1/auth/tokens"),
+    ("post", "/api/v1/areas"),
+    ("patch", "/api/v1/areas/{code}"),
+    ("post", "/api/v1/agencies"),
+    ("post", "/api/v1/users"),
+    ("get", "/api/v1/cases"),
+    ("post", "/api/v1/cases"),
+    ("get", "/api/v1/cases/{id}"),
+    ("post", "/api/v1/cases/{id}/incidents"),
+    ("post", "/api/v1/cases/{id}/interventions"),
+    ("post", "/api/v1/people"),
+    ("get", "/api/v1/triggers"),
+    ("post", "/api/v1/triggers"),
+    ("get", "/api/v1/triggers/{id}"),
+    ("post", "/api/v1/triggers/{id}/acknowledge"),
+    ("post", "/api/v1/triggers/{id}/threshold-decision"),
+    ("post", "/api/v1/triggers/{id}/meetings"),
+    ("post", "/api/v1/triggers/{id}/meetings/{mid}/outcome"),
+    ("post", "/api/v1/triggers/{id}/appeal"),
+    ("post", "/api/v1/triggers/{id}/withdraw"),
+    ("get", "/api/v1/statistics"),
+    ("post", "/api/v1/statistics/compile"),
+    ("post", "/api/v1/statistics/publish"),
+    ("get", "/api/v1/openapi.json"),
+}
+
+
+def shape(path: str) -> str:
+    """Parameter names may differ from API.md's (``{user_id}`` for ``<id>``); compare the shapes."""
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+@pytest.fixture
+def document(client: Any) -> dict[str, Any]:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.is_json
+    return response.get_json()
+
+
+def test_the_document_is_valid_openapi_3(document: dict[str, Any]) -> None:
+    validate(document)
+    assert document["openapi"].startswith("3.")
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+
+
+def test_it_lists_every_api_route_of_the_app(app: Flask, document: dict[str, Any]) -> None:
+    listed = {(method, shape(path)) for path, item in document["paths"].items() for method in item}
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or rule.endpoint == "api.openapi.docs":
+            continue
+        path = shape(re.sub(r"<[^>]+>", "{x}", rule.rule))
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (method.lower(), path) in listed, f"{method} {rule.rule} is missing from the document"
+
+
+def test_it_lists_the_api_md_paths_that_exist(app: Flask, document: dict[str, Any]) -> None:
+    routes = {
+        (method.lower(), shape(re.sub(r"<[^>]+>", "{x}", rule.rule)))
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    listed = {(method, shape(path)) for path, item in document["paths"].items() for method in item}
+    contract = {(method, shape(path)) for method, path in API_MD_PATHS}
+    existing = contract & routes
+    assert ("post", "/api/v1/auth/tokens") in existing
+    assert existing <= listed
+
+
+def test_operations_say_who_may_call_them(document: dict[str, Any]) -> None:
+    tokens = document["paths"]["/api/v1/auth/tokens"]["post"]
+    assert tokens["security"] == []
+    assert tokens["summary"]
+    users = document["paths"]["/api/v1/users/{user_id}"]
+    assert users["get"]["security"] == [{"bearerAuth": []}]
+    assert users["get"]["parameters"] == [
+        {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    ]
+    assert {"401", "403", "404"} <= set(users["get"]["responses"])
+    assert users["get"]["summary"] == "One user."  # the first line of the view's docstring
+    revoke = document["paths"]["/api/v1/auth/tokens/current"]["delete"]
+    assert set(revoke["responses"]) == {"204", "401", "403"}  # from @documented(status=204)
+
+
+def test_request_schemas_come_from_use_args(document: dict[str, Any]) -> None:
+    create_user = document["paths"]["/api/v1/users"]["post"]
+    reference = create_user["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+    assert {"email", "name", "password", "agency_code", "roles"} <= set(schema["properties"])
+    assert "422" in create_user["responses"]
+    list_users = document["paths"]["/api/v1/users"]["get"]
+    assert {p["name"] for p in list_users["parameters"] if p["in"] == "query"} == {"page", "per_page"}
+
+
+def test_documented_adds_the_response_schema() -> None:
+    from marshmallow import Schema, fields
+
+    from casework.core.openapi import Documentation, documented
+
+    class Thing(Schema):
+        id = fields.Integer()
+
+    @documented(response=Thing, status=201)
+    def view() -> None:
+        """Create a thing."""
+
+    assert view.casework_openapi == Documentation(response=Thing, status=201)
+
+
+def test_the_docs_page_lists_each_endpoint(client: Any) -> None:
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    assert page.count("<h1") == 1
+    assert "/api/v1/users/{user_id}" in page
+    assert "/api/v1/auth/tokens" in page
+    assert "Needs a token" in page

@@ -1,0 +1,169 @@
+"""Configuration comes from CASEWORK_* variables, is checked at start-up, and starting touches nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from casework import create_app
+from casework.app import PROJECT_ROOT
+from casework.config import ConfigError
+
+GOOD_SECRET = "x" * 40
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """A clean CASEWORK_* environment with a valid production configuration to spoil one value at a time."""
+    for name in list(os.environ):
+        if name.startswith("CASEWORK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("CASEWORK_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", f"sqlite:///{tmp_path / 'casework.sqlite'}")
+    return monkeypatch
+
+
+def test_a_valid_production_environment_starts(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("CASEWORK_SMTP_PORT", "1025")
+    environment.setenv("CASEWORK_SESSION_IDLE_MINUTES", "15")
+    app = create_app()
+    settings = app.config["CASEWORK"]
+    assert settings["ENV"] == "production"
+    assert settings["SMTP_PORT"] == 1025
+    assert settings["SESSION_IDLE_MINUTES"] == 15
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == 2 * 15 * 60
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_a_bare_postgresql_url_uses_psycopg_3(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("CASEWORK_DATABASE_URL", "postgres://casework:secret@127.0.0.1:1/casework")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ENV", "staging", "CASEWORK_ENV must be one of production, development, testing, not 'staging'"),
+        ("DATABASE_URL", "mysql://db/casework", "CASEWORK_DATABASE_URL must be a SQLite or PostgreSQL URL"),
+        ("BROKER_URL", "amqp://guest@localhost//", "CASEWORK_BROKER_URL must be a redis:// or sqla+sqlite:///"),
+        ("SMTP_PORT", "twenty-five", "CASEWORK_SMTP_PORT must be a whole number, not 'twenty-five'"),
+        ("SMTP_PORT", "0", "CASEWORK_SMTP_PORT must be between 1 and 65535, not 0"),
+        ("SMTP_PORT", "65536", "CASEWORK_SMTP_PORT must be between 1 and 65535, not 65536"),
+        ("SESSION_IDLE_MINUTES", "0", "CASEWORK_SESSION_IDLE_MINUTES must be between 1 and 1440, not 0"),
+        ("SESSION_IDLE_MINUTES", "half an hour", "CASEWORK_SESSION_IDLE_MINUTES must be a whole number"),
+        ("SMTP_USE_TLS", "maybe", "CASEWORK_SMTP_USE_TLS must be true or false, not 'maybe'"),
+        ("SECRET_KEY", "", "CASEWORK_SECRET_KEY is not set"),
+        ("SECRET_KEY", "short", "CASEWORK_SECRET_KEY must be at least 32 characters long in production"),
+    ],
+)
+def test_a_bad_value_stops_the_start_with_a_clear_message(
+    environment: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    environment.setenv(f"CASEWORK_{name}", value)
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+    assert message in str(refused.value)
+
+
+def test_a_missing_secret_key_stops_production(environment: pytest.MonkeyPatch) -> None:
+    environment.delenv("CASEWORK_SECRET_KEY")
+    with pytest.raises(ConfigError, match="CASEWORK_SECRET_KEY is not set"):
+        create_app()
+
+
+def test_development_makes_up_a_secret_key_and_relaxes_secure_cookies(environment: pytest.MonkeyPatch) -> None:
+    environment.delenv("CASEWORK_SECRET_KEY")
+    environment.setenv("CASEWORK_ENV", "development")
+    app = create_app()
+    assert len(app.config["SECRET_KEY"]) >= 32
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_the_boundaries_are_allowed(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("CASEWORK_SMTP_PORT", "65535")
+    environment.setenv("CASEWORK_SESSION_IDLE_MINUTES", "1")
+    environment.setenv("CASEWORK_SECRET_KEY", "s" * 32)
+    settings = create_app().config["CASEWORK"]
+    assert (settings["SMTP_PORT"], settings["SESSION_IDLE_MINUTES"]) == (65535, 1)
+
+
+def test_importing_the_package_has_no_side_effects(tmp_path: Path) -> None:
+    """``import casework`` builds no app, creates no engine, opens no file or connection."""
+    instance = tmp_path / "instance"
+    probe = textwrap.dedent(
+        """
+        import gc, socket, sys
+
+        opened = []
+        real_connect = socket.socket.connect
+        socket.socket.connect = lambda self, *a: opened.append(a) or real_connect(self, *a)
+
+        import casework
+        import casework.app, casework.config, casework.extensions
+
+        import flask, sqlalchemy
+        objects = gc.get_objects()
+        apps = [o for o in objects if isinstance(o, flask.Flask)]
+        engines = [o for o in objects if isinstance(o, sqlalchemy.engine.Engine)]
+        print(len(apps), len(engines), len(opened), casework.extensions.db._app_engines.__len__())
+        """
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")} | {
+        "CASEWORK_INSTANCE_PATH": str(instance),
+        "CASEWORK_ENV": "production",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "0", "0", "0"], "apps, engines, connections, bound engines"
+    assert not instance.exists(), "importing created the instance folder"
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def counted_connections() -> Iterator[list[str]]:
+    """Every DBAPI connection opened and every statement run by any engine while the fixture is active."""
+    seen: list[str] = []
+
+    def on_connect(_dbapi_connection: object, _record: object) -> None:
+        seen.append("connect")
+
+    def on_execute(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    sa.event.listen(sa.pool.Pool, "connect", on_connect)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(sa.pool.Pool, "connect", on_connect)
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", on_execute)
+
+
+def test_create_app_runs_no_query(environment: pytest.MonkeyPatch, tmp_path: Path, counted_connections: list) -> None:
+    database = tmp_path / "never-opened.sqlite"
+    environment.setenv("CASEWORK_DATABASE_URL", f"sqlite:///{database}")
+    create_app()
+    assert counted_connections == []
+    assert not database.exists(), "create_app opened the SQLite database"
+
+
+def test_create_app_starts_without_a_reachable_database_or_broker(
+    environment: pytest.MonkeyPatch, counted_connections: list
+) -> None:
+    # Port 1 on the loopback refuses connections: any attempt to connect would fail create_app.
+    environment.setenv("CASEWORK_DATABASE_URL", "postgresql+psycopg://casework:secret@127.0.0.1:1/casework")
+    environment.setenv("CASEWORK_BROKER_URL", "redis://127.0.0.1:1/0")
+    app = create_app()
+    assert app.extensions["celery"].conf.broker_url == "redis://127.0.0.1:1/0"
+    assert counted_connections == []
