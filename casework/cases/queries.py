@@ -137,9 +137,11 @@ def due_soon(user: Any, until: datetime, limit: int = 20) -> list[dict[str, Any]
             part = row.link.split("/")[2]
             if part.isdigit():
                 case_ids[row.id] = int(part)
-    references = dict(
-        db.session.execute(sa.select(Case.id, Case.reference).where(Case.id.in_(set(case_ids.values()))))
-    ) if case_ids else {}
+    references = (
+        dict(db.session.execute(sa.select(Case.id, Case.reference).where(Case.id.in_(set(case_ids.values())))))
+        if case_ids
+        else {}
+    )
     moment = now()
     return [
         {

@@ -31,11 +31,20 @@ class PersonCreateArgs(BaseSchema):
     consent_scope = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
-class PersonUpdateArgs(PersonCreateArgs):
-    class Meta:
-        partial = True
+def _without_defaults(schema: type[BaseSchema]) -> dict[str, fields.Field]:
+    """The schema's fields without their load defaults, for an update that changes only what it names."""
+    copies = {}
+    for name, field in schema._declared_fields.items():
+        copy = field.__class__(validate=field.validate, allow_none=field.allow_none)
+        if isinstance(field, fields.Nested | fields.List):
+            continue
+        copies[name] = copy
+    return copies
 
-    version = fields.Integer(required=True)
+
+PersonUpdateArgs = BaseSchema.from_dict(
+    {**_without_defaults(PersonCreateArgs), "version": fields.Integer(required=True)}, name="PersonUpdateArgs"
+)
 
 
 class PeopleSearchArgs(PageArgs):
@@ -143,7 +152,10 @@ def dump_person(person: Any) -> dict[str, Any]:
         "email": person.email,
         "phone": person.phone,
         "vulnerability": {
-            "personal": {"is_vulnerable": person.is_personally_vulnerable, "notes": person.personal_vulnerability_notes},
+            "personal": {
+                "is_vulnerable": person.is_personally_vulnerable,
+                "notes": person.personal_vulnerability_notes,
+            },
             "situational": {
                 "is_vulnerable": person.is_situationally_vulnerable,
                 "notes": person.situational_vulnerability_notes,

@@ -44,6 +44,7 @@ from casework.cases.models import (
 from casework.cases.policies import LEAD_AGENCY_ROLES, visible_cases_clause, visible_people_clause
 from casework.core.dates import add_working_days, end_of_months_beginning_with
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.templating import format_date
 from casework.core.time import london_day, now, today
 from casework.extensions import db
 from casework.reminders.services import close_deadline, set_deadline
@@ -194,6 +195,8 @@ def update_person(actor: Any, person: Person, expected_version: int | None, **ch
         raise RuleViolation("This person's details were removed under the retention policy.")
     if expected_version is not None and expected_version != person.version:
         raise Conflict("The record changed since you read it.")
+    if "name" in changes and not (changes["name"] or "").strip():
+        raise InvalidInput({"name": ["Enter the person's name"]})
     before = snapshot(person, PERSON_FIELDS)
     if "postcode" in changes:
         changes["postcode"] = normalise_postcode(changes["postcode"])
@@ -251,9 +254,7 @@ def create_category(actor: Any, code: str, name: str, area: Area | None) -> Case
     category = CaseCategory(code=code, name=name.strip(), area_id=area.id if area else None)
     db.session.add(category)
     db.session.flush()
-    record_change(
-        actor, category, None, snapshot(category, ("code", "name", "area_id")), f"Added case category {code}"
-    )
+    record_change(actor, category, None, snapshot(category, ("code", "name", "area_id")), f"Added case category {code}")
     return category
 
 
@@ -347,11 +348,13 @@ def create_case(
         lead_agency = _agency_by_code(lead_agency_code, "lead_agency_code")
         if area.id not in {a.id for a in lead_agency.areas}:
             raise InvalidInput({"lead_agency_code": [f"{lead_agency.name} does not cover {area.name}"]})
+    # The opener owns the case when it is their agency's; otherwise the lead agency assigns it.
+    owner: User | None = actor if actor.agency_id == lead_agency.id else None
     if owner_email:
         owner = _owner_in(lead_agency, owner_email)
-    else:
-        owner = actor if actor.agency_id == lead_agency.id else None
-    people = [(_visible_person(actor, p["person_id"], f"parties.{i}.person_id"), p["role"]) for i, p in enumerate(parties)]
+    people = [
+        (_visible_person(actor, p["person_id"], f"parties.{i}.person_id"), p["role"]) for i, p in enumerate(parties)
+    ]
     share_agencies = [_agency_by_code(code, "shared_with") for code in dict.fromkeys(shared_with)]
     named_users = []
     for email in dict.fromkeys(named_user_emails):
@@ -416,7 +419,7 @@ def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -
         case.summary = changes["summary"]
     if "location" in changes:
         case.location = changes["location"] or None
-    if "owner_email" in changes and changes["owner_email"]:
+    if changes.get("owner_email"):
         owner = _owner_in(case.lead_agency, changes["owner_email"])
         if owner.id != case.owner_id:
             case.owner_id = owner.id
@@ -459,7 +462,9 @@ def grant_access(actor: Any, case: Case, email: str) -> User:
     return user
 
 
-def close_case(actor: Any, case: Case, *, reason: str, closed_on: date | None = None, expected_version: int | None = None) -> Case:
+def close_case(
+    actor: Any, case: Case, *, reason: str, closed_on: date | None = None, expected_version: int | None = None
+) -> Case:
     if expected_version is not None and expected_version != case.version:
         raise Conflict("The case changed since you read it.")
     if case.status is CaseStatus.closed:
@@ -512,7 +517,13 @@ def share_case(actor: Any, case: Case, agency_code: str) -> Agency:
         db.session.add(CaseShare(case_id=case.id, agency_id=agency.id, shared_by_id=actor.id))
         _event(actor, case, CaseEventKind.shared, f"Shared with {agency.name}")
         db.session.flush()
-        record(actor, AuditAction.update, case, f"Shared case {case.reference} with {agency.code}", {"shared_with": [None, agency.code]})
+        record(
+            actor,
+            AuditAction.update,
+            case,
+            f"Shared case {case.reference} with {agency.code}",
+            {"shared_with": [None, agency.code]},
+        )
     return agency
 
 
@@ -524,7 +535,13 @@ def unshare_case(actor: Any, case: Case, agency_code: str) -> Agency:
     db.session.delete(share)
     _event(actor, case, CaseEventKind.unshared, f"No longer shared with {agency.name}")
     db.session.flush()
-    record(actor, AuditAction.update, case, f"Stopped sharing case {case.reference} with {agency.code}", {"shared_with": [agency.code, None]})
+    record(
+        actor,
+        AuditAction.update,
+        case,
+        f"Stopped sharing case {case.reference} with {agency.code}",
+        {"shared_with": [agency.code, None]},
+    )
     return agency
 
 
@@ -559,14 +576,21 @@ def linked_cases(actor: Any, case: Case) -> list[Case]:
 def add_party(actor: Any, case: Case, person_id: int, role: str) -> CaseParty:
     person = _visible_person(actor, person_id, "person_id")
     party = db.session.scalar(
-        sa.select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == PartyRole(role))
+        sa.select(CaseParty).where(
+            CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == PartyRole(role)
+        )
     )
     if party is None:
         party = CaseParty(case_id=case.id, person_id=person.id, role=PartyRole(role))
         db.session.add(party)
         db.session.flush()
-        record(actor, AuditAction.update, case, f"Added {person.name} to case {case.reference} as {role}",
-               {"party": [None, [person.id, role]]})
+        record(
+            actor,
+            AuditAction.update,
+            case,
+            f"Added {person.name} to case {case.reference} as {role}",
+            {"party": [None, [person.id, role]]},
+        )
     return party
 
 
@@ -605,18 +629,24 @@ def _complaint_errors(
         )
     agency = db.session.scalar(sa.select(Agency).where(Agency.code == complaint["agency_code"]))
     if agency is None:
-        errors.setdefault(f"{prefix}agency_code", []).append(f"There is no agency with the code {complaint['agency_code']}")
+        errors.setdefault(f"{prefix}agency_code", []).append(
+            f"There is no agency with the code {complaint['agency_code']}"
+        )
     person = None
     if complaint.get("complainant_person_id") is not None:
         person = db.session.scalar(
             sa.select(Person).where(Person.id == complaint["complainant_person_id"], visible_people_clause(actor))
         )
         if person is None:
-            errors.setdefault(f"{prefix}complainant_person_id", []).append("There is no such person, or you cannot see them")
+            errors.setdefault(f"{prefix}complainant_person_id", []).append(
+                "There is no such person, or you cannot see them"
+            )
     return errors, person, agency
 
 
-def _add_complaint(actor: Any, case: Case, incident: Incident, person: Person | None, agency: Agency, values: dict[str, Any]) -> Complaint:
+def _add_complaint(
+    actor: Any, case: Case, incident: Incident, person: Person | None, agency: Agency, values: dict[str, Any]
+) -> Complaint:
     complaint = Complaint(
         incident=incident,
         complainant_person_id=person.id if person else None,
@@ -676,7 +706,9 @@ def record_incident(
         None,
         {
             **snapshot(incident, ("case_id", "occurred_on", "causes_had", "hate_motivated")),
-            "complaints": [[c.complainant_person_id, c.reported_on, c.agency_id, c.reference] for c in incident.complaints],
+            "complaints": [
+                [c.complainant_person_id, c.reported_on, c.agency_id, c.reference] for c in incident.complaints
+            ],
         },
         f"Recorded an incident on case {case.reference}",
     )
@@ -822,7 +854,10 @@ def record_explanation(
     close_deadline(CaseReviewExplanation.__tablename__, task.id, EXPLAIN_KIND)
     db.session.flush()
     record_change(
-        actor, task, before, snapshot(task, ("explained_on", "explained_by_id", "method", "notes")),
+        actor,
+        task,
+        before,
+        snapshot(task, ("explained_on", "explained_by_id", "method", "notes")),
         "Recorded that the Case Review was explained",
     )
     return task
@@ -854,7 +889,9 @@ def load_case_record(case_id: int) -> Case:
 def case_notes(case: Case) -> list[CaseNote]:
     return list(
         db.session.scalars(
-            sa.select(CaseNote).where(CaseNote.case_id == case.id).options(sa.orm.joinedload(CaseNote.created_by))
+            sa.select(CaseNote)
+            .where(CaseNote.case_id == case.id)
+            .options(sa.orm.joinedload(CaseNote.created_by))
             .order_by(CaseNote.created_at)
         )
     )
@@ -865,7 +902,9 @@ def case_explanations(case: Case) -> list[CaseReviewExplanation]:
         db.session.scalars(
             sa.select(CaseReviewExplanation)
             .where(CaseReviewExplanation.case_id == case.id)
-            .options(sa.orm.joinedload(CaseReviewExplanation.person), sa.orm.joinedload(CaseReviewExplanation.explained_by))
+            .options(
+                sa.orm.joinedload(CaseReviewExplanation.person), sa.orm.joinedload(CaseReviewExplanation.explained_by)
+            )
             .order_by(CaseReviewExplanation.second_report_on)
         )
     )
@@ -874,7 +913,9 @@ def case_explanations(case: Case) -> list[CaseReviewExplanation]:
 def case_events(case: Case) -> list[CaseEvent]:
     return list(
         db.session.scalars(
-            sa.select(CaseEvent).where(CaseEvent.case_id == case.id).options(sa.orm.joinedload(CaseEvent.actor))
+            sa.select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .options(sa.orm.joinedload(CaseEvent.actor))
             .order_by(CaseEvent.created_at, CaseEvent.id)
         )
     )
@@ -913,23 +954,36 @@ def timeline(case: Case) -> list[Any]:
                 TimelineEntry(
                     when=complaint.reported_on,
                     kind="complaint",
-                    title=f"{who} reported the incident of {incident.occurred_on:%d/%m/%Y} to {complaint.agency.name}{ref}",
+                    title=f"{who} reported the incident of {format_date(incident.occurred_on)} "
+                    f"to {complaint.agency.name}{ref}",
                 )
             )
     for note in case_notes(case):
         entries.append(
-            TimelineEntry(when=note.created_at, kind="note", title="Note", detail=note.text,
-                          actor_name=note.created_by.name if note.created_by else None)
+            TimelineEntry(
+                when=note.created_at,
+                kind="note",
+                title="Note",
+                detail=note.text,
+                actor_name=note.created_by.name if note.created_by else None,
+            )
         )
     for event in case_events(case):
         entries.append(
-            TimelineEntry(when=event.created_at, kind=f"case_{event.kind.value}", title=event.summary,
-                          actor_name=event.actor.name if event.actor else None)
+            TimelineEntry(
+                when=event.created_at,
+                kind=f"case_{event.kind.value}",
+                title=event.summary,
+                actor_name=event.actor.name if event.actor else None,
+            )
         )
     for task in case_explanations(case):
         entries.append(
-            TimelineEntry(when=task.created_at, kind="second_report",
-                          title=f"Second report within six months by {task.person.name}: explain the Case Review")
+            TimelineEntry(
+                when=task.created_at,
+                kind="second_report",
+                title=f"Second report within six months by {task.person.name}: explain the Case Review",
+            )
         )
         if task.explained_on:
             entries.append(
@@ -998,13 +1052,22 @@ def subject_access_export(actor: Any, person: Person) -> dict[str, Any]:
                 ],
                 "notes": [{"created_at": _iso(n.created_at), "text": n.text} for n in case_notes(case)],
                 "actions": [
-                    {"description": a.description, "status": a.status.value, "due_on": _iso(a.due_on), "outcome": a.outcome}
+                    {
+                        "description": a.description,
+                        "status": a.status.value,
+                        "due_on": _iso(a.due_on),
+                        "outcome": a.outcome,
+                    }
                     for a in actions
                 ],
                 "case_review_explanations": [
-                    {"second_report_on": t.second_report_on.isoformat(), "explained_on": _iso(t.explained_on),
-                     "method": t.method.value if t.method else None}
-                    for t in case_explanations(case) if t.person_id == person.id
+                    {
+                        "second_report_on": t.second_report_on.isoformat(),
+                        "explained_on": _iso(t.explained_on),
+                        "method": t.method.value if t.method else None,
+                    }
+                    for t in case_explanations(case)
+                    if t.person_id == person.id
                 ],
             }
         )
@@ -1063,9 +1126,7 @@ def apply_retention(on: date | None = None) -> RetentionResult:
     )
     on_recent = sa.exists().where(CaseParty.person_id == Person.id, CaseParty.case_id == Case.id, recent_case)
     on_closed = sa.exists().where(CaseParty.person_id == Person.id)
-    people = db.session.scalars(
-        sa.select(Person).where(Person.anonymised_at.is_(None), on_closed, ~on_recent)
-    ).all()
+    people = db.session.scalars(sa.select(Person).where(Person.anonymised_at.is_(None), on_closed, ~on_recent)).all()
     for person in people:
         _anonymise_person(person, stamp)
         result.people += 1
@@ -1093,8 +1154,15 @@ def _anonymise_person(person: Person, stamp: datetime) -> None:
     person.name = f"Person {person.id} (anonymised)"
     person.normalised_name = normalise_name(person.name)
     for field in (
-        "date_of_birth", "address", "postcode", "normalised_address", "email", "phone",
-        "personal_vulnerability_notes", "situational_vulnerability_notes", "incidental_vulnerability_notes",
+        "date_of_birth",
+        "address",
+        "postcode",
+        "normalised_address",
+        "email",
+        "phone",
+        "personal_vulnerability_notes",
+        "situational_vulnerability_notes",
+        "incidental_vulnerability_notes",
         "consent_scope",
     ):
         setattr(person, field, None)

@@ -30,8 +30,7 @@ register(
         key=PERSON_RETENTION_YEARS,
         default=6,
         description=(
-            "Years a person's details are kept after the last of their cases closed, before they are "
-            "anonymised."
+            "Years a person's details are kept after the last of their cases closed, before they are anonymised."
         ),
         group="Data protection",
         parse=whole_number(1, 100),

@@ -13,15 +13,21 @@ def test_create_case_answers_reference_and_parties(api_client, world, person, op
     victim = person("Vera Victim")
     perpetrator = person("Percy Perp", date_of_birth="1990-01-01")
     with time_machine.travel("2026-03-02 10:00Z"):
-        body = open_case(parties=[{"person_id": victim, "role": "victim"}, {"person_id": perpetrator, "role": "perpetrator"}])
+        body = open_case(
+            parties=[{"person_id": victim, "role": "victim"}, {"person_id": perpetrator, "role": "perpetrator"}]
+        )
     assert body["reference"] == "BOL-2026-0001"
     assert body["status"] == "open"
     assert body["lead_agency_code"] == "BDC"
     assert body["owner_email"] == "officer@bdc.example"
-    assert {(p["person"]["id"], p["role"]) for p in body["parties"]} == {(victim, "victim"), (perpetrator, "perpetrator")}
+    assert {(p["person"]["id"], p["role"]) for p in body["parties"]} == {
+        (victim, "victim"),
+        (perpetrator, "perpetrator"),
+    }
     # Sections other domains fill answer empty values until they register.
     assert body["current_risk"] is None or isinstance(body["current_risk"], dict)
-    assert isinstance(body["actions"], list) and isinstance(body["interventions"], list)
+    assert isinstance(body["actions"], list)
+    assert isinstance(body["interventions"], list)
 
 
 def test_references_are_sequential_per_area_and_year(api_client, world, open_case, make):
@@ -33,7 +39,8 @@ def test_references_are_sequential_per_area_and_year(api_client, world, open_cas
         third = open_case()["reference"]
     ned = open_case(user=world.other_officer, area_code="NED")["reference"]
     assert (first, second, third) == ("BOL-2026-0001", "BOL-2026-0002", "BOL-2027-0001")
-    assert ned.startswith("NED-") and ned.endswith("-0001")
+    assert ned.startswith("NED-")
+    assert ned.endswith("-0001")
 
 
 def test_create_case_refuses_bad_input_and_writes_nothing(api_client, world):
@@ -43,16 +50,25 @@ def test_create_case_refuses_bad_input_and_writes_nothing(api_client, world):
     assert response.status_code == 422
     assert "area_code" in response.json["errors"]
     response = client.post("/api/v1/cases", json={"area_code": "BOL", "category": "nope", "summary": "x"})
-    assert response.status_code == 422 and "category" in response.json["errors"]
-    response = client.post(
-        "/api/v1/cases", json={"area_code": "BOL", "category": "personal", "summary": "x", "owner_email": "officer@neddc.example"}
-    )
-    assert response.status_code == 422 and "owner_email" in response.json["errors"]
+    assert response.status_code == 422
+    assert "category" in response.json["errors"]
     response = client.post(
         "/api/v1/cases",
-        json={"area_code": "BOL", "category": "personal", "summary": "x", "parties": [{"person_id": 999999, "role": "victim"}]},
+        json={"area_code": "BOL", "category": "personal", "summary": "x", "owner_email": "officer@neddc.example"},
     )
-    assert response.status_code == 422 and "parties.0.person_id" in response.json["errors"]
+    assert response.status_code == 422
+    assert "owner_email" in response.json["errors"]
+    response = client.post(
+        "/api/v1/cases",
+        json={
+            "area_code": "BOL",
+            "category": "personal",
+            "summary": "x",
+            "parties": [{"person_id": 999999, "role": "victim"}],
+        },
+    )
+    assert response.status_code == 422
+    assert "parties.0.person_id" in response.json["errors"]
     assert db.session.query(Case).count() == before
 
 
@@ -61,7 +77,8 @@ def test_lead_agency_code_must_cover_the_area(api_client, world, open_case):
     response = client.post(
         "/api/v1/cases", json={"area_code": "BOL", "category": "personal", "summary": "x", "lead_agency_code": "NEDDC"}
     )
-    assert response.status_code == 422 and "lead_agency_code" in response.json["errors"]
+    assert response.status_code == 422
+    assert "lead_agency_code" in response.json["errors"]
     body = open_case(lead_agency_code="DERPOL")
     assert body["lead_agency_code"] == "DERPOL"
     assert body["owner_email"] is None
@@ -83,7 +100,8 @@ def test_patch_with_an_old_version_answers_409(api_client, world, open_case):
     case = open_case()
     client = api_client(world.officer)
     response = client.patch(f"/api/v1/cases/{case['id']}", json={"version": case["version"], "summary": "Updated"})
-    assert response.status_code == 200 and response.json["summary"] == "Updated"
+    assert response.status_code == 200
+    assert response.json["summary"] == "Updated"
     stale = client.patch(f"/api/v1/cases/{case['id']}", json={"version": case["version"], "summary": "Again"})
     assert stale.status_code == 409
     assert api_client(world.officer).get(f"/api/v1/cases/{case['id']}").json["summary"] == "Updated"
@@ -96,14 +114,17 @@ def test_closing_needs_a_reason_and_reopening_is_audited(api_client, world, open
     assert client.post(f"/api/v1/cases/{case['id']}/close", json={}).status_code == 422
     closed = client.post(f"/api/v1/cases/{case['id']}/close", json={"reason": "Perpetrator moved away"})
     assert closed.status_code == 200
-    assert closed.json["status"] == "closed" and closed.json["closure_reason"] == "Perpetrator moved away"
+    assert closed.json["status"] == "closed"
+    assert closed.json["closure_reason"] == "Perpetrator moved away"
     assert closed.json["closed_on"] is not None
     reopened = client.post(f"/api/v1/cases/{case['id']}/reopen", json={"reason": "Behaviour started again"})
-    assert reopened.status_code == 200 and reopened.json["status"] == "open"
+    assert reopened.status_code == 200
+    assert reopened.json["status"] == "open"
     entry = db.session.query(AuditEntry).filter(AuditEntry.summary.like("Reopened case%")).one()
     assert entry.actor_id == world.officer.id
     kinds = [e["kind"] for e in reopened.json["timeline"]]
-    assert "case_closed" in kinds and "case_reopened" in kinds
+    assert "case_closed" in kinds
+    assert "case_reopened" in kinds
 
 
 def test_closing_date_cannot_be_in_the_future(api_client, world, open_case):
@@ -111,7 +132,8 @@ def test_closing_date_cannot_be_in_the_future(api_client, world, open_case):
     response = api_client(world.officer).post(
         f"/api/v1/cases/{case['id']}/close", json={"reason": "Done", "closed_on": "2999-01-01"}
     )
-    assert response.status_code == 422 and "closed_on" in response.json["errors"]
+    assert response.status_code == 422
+    assert "closed_on" in response.json["errors"]
 
 
 def test_notes_and_links_appear_on_the_case(api_client, world, open_case):
@@ -140,8 +162,10 @@ def test_case_list_filters_and_searches(api_client, world, open_case, person):
         body = client.get("/api/v1/cases", query_string=params).json
         return {item["reference"] for item in body["items"]}, body
 
-    found, body = refs()
-    assert body["total"] == 3 and body["page"] == 1 and body["per_page"] == 25
+    _found, body = refs()
+    assert body["total"] == 3
+    assert body["page"] == 1
+    assert body["per_page"] == 25
     assert refs(q="quill")[0] == {target["reference"]}
     assert len(refs(q="elm str")[0]) == 1
     assert refs(q=target["reference"].lower())[0] == {target["reference"]}
@@ -149,7 +173,8 @@ def test_case_list_filters_and_searches(api_client, world, open_case, person):
     assert refs(area="NED")[0] == set()
     assert refs(q="100%")[0] == set()
     paged = client.get("/api/v1/cases", query_string={"per_page": 2, "page": 2}).json
-    assert paged["total"] == 3 and len(paged["items"]) == 1
+    assert paged["total"] == 3
+    assert len(paged["items"]) == 1
     assert client.get("/api/v1/cases", query_string={"per_page": 500}).status_code == 422
 
 

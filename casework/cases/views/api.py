@@ -98,9 +98,7 @@ def create_person(args: dict[str, Any]):
     person, duplicates = services.create_person(current_user, **args)
     commit()
     body = dump_person(person)
-    body["warnings"] = [
-        {"message": f"{d.name} may be the same person", "person_id": d.id} for d in duplicates
-    ]
+    body["warnings"] = [{"message": f"{d.name} may be the same person", "person_id": d.id} for d in duplicates]
     body["likely_duplicate_ids"] = [d.id for d in duplicates]
     return body, 201
 
