@@ -43,6 +43,7 @@ def actions_section(case: Any, user: Any) -> dict[str, Any]:
     on = today()
     items = case_actions(case.id)
     return {
+        "case": case,
         "actions": items,
         "actions_overdue_ids": {a.id for a in items if services.is_overdue(a, on)},
         "actions_can_add": can_edit_case(user, case),

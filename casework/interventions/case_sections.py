@@ -18,6 +18,7 @@ def interventions(case: Any, _user: Any) -> list[dict[str, Any]]:
 @page_section(40, "interventions/_case_section.html")
 def interventions_section(case: Any, user: Any) -> dict[str, Any]:
     return {
+        "case": case,
         "interventions": services.case_interventions(case.id),
         "interventions_can_add": can_edit_case(user, case),
     }

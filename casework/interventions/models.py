@@ -134,6 +134,14 @@ class Intervention(TimestampMixin, VersionedMixin, db.Model):
     def label(self) -> str:
         return KIND_LABELS[self.kind]
 
+    @property
+    def dates(self) -> list[tuple[str, date | datetime]]:
+        """``key_dates`` read back: (key, date) or (key, aware datetime) for deadlines in hours."""
+        return [
+            (key, datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value))
+            for key, value in (self.key_dates or {}).items()
+        ]
+
 
 class InterventionBreach(TimestampMixin, db.Model):
     """One entry in the breach log (for an ABC, evidence for later enforcement, not an offence)."""

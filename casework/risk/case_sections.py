@@ -21,6 +21,7 @@ def current_risk(case: Any, _user: Any) -> dict[str, Any] | None:
 @page_section(20, "risk/_case_section.html")
 def risk_section(case: Any, user: Any) -> dict[str, Any]:
     return {
+        "case": case,
         "risk_current": services.latest_assessment(case.id, any_victim=True),
         "risk_can_assess": can_edit_case(user, case),
         "risk_band_labels": BAND_LABELS,
