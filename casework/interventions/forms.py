@@ -63,6 +63,17 @@ class GovukDateField(Field):
         return self.data.isoformat() if self.data else ""
 
 
+def required_choice(message: str, values: list[str]) -> Any:
+    """One GOV.UK message ("Select ...") for a missing or unknown choice, instead of WTForms' two."""
+
+    def check(_form: Any, field: Any) -> None:
+        if field.data not in values:
+            field.errors[:] = []
+            raise StopValidation(message)
+
+    return check
+
+
 def parse_time(value: str | None) -> time | None:
     """``14:30``, ``2:30pm``, ``9am`` -> a time; None when empty; ValueError when not a time."""
     value = (value or "").strip().lower().replace(".", ":")
@@ -87,7 +98,8 @@ class KindForm(FlaskForm):
     kind = RadioField(
         "What are you recording?",
         choices=[SelectChoice(k.value, KIND_LABELS[k]) for k in InterventionKind],
-        validators=[DataRequired("Select what you are recording")],
+        validate_choice=False,
+        validators=[required_choice("Select what you are recording", [k.value for k in InterventionKind])],
     )
 
 
@@ -188,7 +200,8 @@ class StatusForm(FlaskForm):
     status = RadioField(
         "Status",
         choices=[SelectChoice(s.value, s.value.capitalize()) for s in InterventionStatus],
-        validators=[DataRequired("Select a status")],
+        validate_choice=False,
+        validators=[required_choice("Select a status", [s.value for s in InterventionStatus])],
     )
     notes = TextAreaField("Notes (optional)", validators=[Length(max=10_000)])
     version = StringField(validators=[Optional()])
