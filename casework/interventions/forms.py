@@ -205,3 +205,7 @@ class StatusForm(FlaskForm):
     )
     notes = TextAreaField("Notes (optional)", validators=[Length(max=10_000)])
     version = StringField(validators=[Optional()])
+
+
+class ExtendForm(FlaskForm):
+    ends_on = GovukDateField("New end date", required=True, description="For example, 27 3 2027")

@@ -57,6 +57,11 @@ class InterventionUpdateArgs(BaseSchema):
     version = fields.Integer(load_default=None)
 
 
+class ExtendArgs(BaseSchema):
+    ends_on = fields.Date(required=True)
+    version = fields.Integer(load_default=None)
+
+
 class BreachCreateArgs(BaseSchema):
     occurred_on = fields.Date(required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=10_000))

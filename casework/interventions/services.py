@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from casework.accounts.services import area_settings, get_agency
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Case, CaseParty, Person
 from casework.core.dates import end_of_months_beginning_with
-from casework.core.errors import Conflict, InvalidInput
+from casework.core.errors import Conflict, InvalidInput, RuleViolation
 from casework.core.time import london_day, now, today
 from casework.extensions import db
 from casework.interventions import rules
@@ -203,6 +203,43 @@ def update_status(
     return intervention
 
 
+def extend(actor: Any, intervention: Intervention, ends_on: date, expected_version: int | None = None) -> Intervention:
+    """Extend a closure order (each extension up to 3 months, 6 months in all, s.82) or a PSPO (up to
+    3 years at a time, as often as needed, before it expires, s.60), and move its deadlines."""
+    if expected_version is not None and expected_version != intervention.version:
+        raise Conflict("This intervention was changed by someone else. Reload and try again.")
+    if intervention.kind not in (InterventionKind.closure_order, InterventionKind.pspo):
+        raise RuleViolation("Only a closure order or a PSPO can be extended.", field="ends_on")
+    current_end = intervention.ends_on
+    if current_end is None or current_end < today():
+        raise RuleViolation("It has already ended: it can be extended only before it expires.", field="ends_on")
+    if ends_on <= current_end:
+        raise InvalidInput({"ends_on": ["The new end date must be after the current one."]})
+    case = intervention.case
+    settings = area_settings(case.area, on=today())
+    start = intervention.starts_on or intervention.issued_on
+    day_after = current_end + timedelta(days=1)
+    if intervention.kind == InterventionKind.closure_order:
+        step, total = settings["closure_order_max_months"], settings["closure_order_total_max_months"]
+        limit = min(end_of_months_beginning_with(day_after, step), end_of_months_beginning_with(start, total))
+        message = f"A closure order can be extended by up to {step} months at a time and {total} months in all"
+    else:
+        step = settings["pspo_max_months"]
+        limit = end_of_months_beginning_with(day_after, step)
+        message = f"A PSPO can be extended by up to {step // 12} years at a time"
+    if ends_on > limit:
+        raise RuleViolation(f"{message}: the latest end date is {limit.day} {limit:%B %Y}.", field="ends_on")
+    before = snapshot(intervention, ("ends_on", "key_dates"))
+    intervention.ends_on = ends_on
+    values = {name: getattr(intervention, name) for name in INPUT_FIELDS}
+    dates = key_dates(intervention.kind.value, values, area_settings(case.area, on=intervention.issued_on))
+    intervention.key_dates = {d.key: d.due.isoformat() for d in dates}
+    db.session.flush()
+    _set_deadlines(intervention, case, intervention.subject, dates)
+    record_change(actor, intervention, before, snapshot(intervention, ("ends_on", "key_dates")), f"{intervention.label} extended")
+    return intervention
+
+
 def record_breach(actor: Any, intervention: Intervention, occurred_on: date, description: str) -> InterventionBreach:
     errors: dict[str, list[str]] = {}
     if occurred_on > today():
@@ -225,6 +262,25 @@ def record_breach(actor: Any, intervention: Intervention, occurred_on: date, des
         f"Recorded a breach of {intervention.label.lower()} {intervention.id}",
     )
     return breach
+
+
+def expire_ended(on: date | None = None) -> int:
+    """Interventions whose end date is before ``on`` (default today) become expired (a task runs this)."""
+    on = on or today()
+    ended = db.session.scalars(
+        sa.select(Intervention).where(
+            Intervention.ends_on < on,
+            Intervention.status.in_((InterventionStatus.issued, InterventionStatus.breached)),
+        )
+    ).all()
+    for intervention in ended:
+        intervention.status = InterventionStatus.expired
+        close_deadline(SUBJECT_TYPE, intervention.id)
+        record_change(
+            None, intervention, {"status": "issued"}, {"status": "expired"}, f"{intervention.label} expired on its end date"
+        )
+    db.session.flush()
+    return len(ended)
 
 
 def case_interventions(case_id: int) -> Sequence[Intervention]:

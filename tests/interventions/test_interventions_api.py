@@ -488,3 +488,58 @@ def test_list_runs_a_fixed_number_of_queries(world, api, api_client, count_queri
     with count_queries() as large:
         assert len(client.get(path).get_json()["items"]) == 7
     assert small.count == large.count
+
+
+# --- extensions ----------------------------------------------------------------------------------------
+
+
+def test_closure_order_extensions_up_to_6_months_in_all(world, api, api_client):
+    with time_machine.travel("2026-02-01T12:00:00+00:00", tick=False):
+        order = api({"kind": "closure_order", "issued_on": "2026-01-15", "ends_on": "2026-04-14", "location": "12 High St"}).get_json()
+    client = api_client(world.officer)
+    path = f"/api/v1/interventions/{order['id']}/extend"
+    with time_machine.travel("2026-04-10T12:00:00+00:00", tick=False):
+        client = api_client(world.officer)
+        assert "6 months" in rule(client.post(path, json={"ends_on": "2026-07-15"}))
+        extended = client.post(path, json={"ends_on": "2026-07-14"})
+        assert extended.status_code == 200, extended.get_json()
+        assert extended.get_json()["dates"]["ends_on"] == "2026-07-14"
+        assert rule(client.post(path, json={"ends_on": "2026-07-15"}))
+    assert deadlines(order["id"])["intervention.ends_on"].due_on == date(2026, 7, 14)
+
+
+def test_pspo_extends_by_up_to_3_years_before_expiry(world, api, api_client):
+    with time_machine.travel("2026-02-01T12:00:00+00:00", tick=False):
+        pspo = api({"kind": "pspo", "issued_on": "2026-01-15", "ends_on": "2027-01-14", "location": "Park"}).get_json()
+    path = f"/api/v1/interventions/{pspo['id']}/extend"
+    with time_machine.travel("2027-01-10T12:00:00+00:00", tick=False):
+        client = api_client(world.officer)
+        assert "3 years" in rule(client.post(path, json={"ends_on": "2030-01-15"}))
+        body = client.post(path, json={"ends_on": "2030-01-14"}).get_json()
+        assert body["dates"]["review_on"] == "2029-07-14"
+    with time_machine.travel("2030-01-15T12:00:00+00:00", tick=False):
+        assert "already ended" in rule(api_client(world.officer).post(path, json={"ends_on": "2031-01-14"}))
+    warning = cpw(api, world.adult)
+    assert rule(api_client(world.officer).post(f"/api/v1/interventions/{warning['id']}/extend", json={"ends_on": "2027-01-01"}))
+
+
+def test_expiry_task_marks_ended_interventions_once(world, api):
+    from casework.interventions.tasks import expire_interventions
+
+    with time_machine.travel("2026-02-01T12:00:00+00:00", tick=False):
+        order = api({"kind": "closure_order", "issued_on": "2026-01-15", "ends_on": "2026-04-14", "location": "12 High St"}).get_json()
+    with time_machine.travel("2026-04-14T12:00:00+00:00", tick=False):
+        assert expire_interventions.run() == {"expired": 0}  # the last day is still in force
+    with time_machine.travel("2026-04-15T12:00:00+00:00", tick=False):
+        assert expire_interventions.run() == {"expired": 1}
+        assert expire_interventions.run() == {"expired": 0}
+    db.session.expire_all()
+    assert db.session.get(Intervention, order["id"]).status.value == "expired"
+    assert deadlines(order["id"])["intervention.ends_on"].status == DeadlineStatus.done
+
+
+def test_case_api_answer_carries_interventions_actions_and_current_risk(world, api, api_client):
+    api({"kind": "verbal_warning", "subject_person_id": world.adult.id, "issued_on": "2026-11-01"})
+    body = api_client(world.officer).get(f"/api/v1/cases/{world.case.id}").get_json()
+    assert [i["kind"] for i in body["interventions"]] == ["verbal_warning"]
+    assert body["actions"] == [] and body["current_risk"] is None

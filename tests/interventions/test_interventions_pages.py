@@ -115,3 +115,14 @@ def test_case_section_renders(world, app, api_client):
         html = render_template("interventions/_case_section.html", **interventions_section(world.case, world.officer))
     assert "Verbal warning" in html and "Record a warning, notice or order" in html
     assert [e.title for e in interventions_timeline(world.case)] == ["Verbal warning issued to Adam Adult"]
+
+
+def test_extend_a_pspo_on_the_page(world, page_client):
+    client = page_client(world.officer)
+    client.post(f"/cases/{world.case.id}/interventions/new/pspo",
+                data={**date_parts("issued_on", 1, 1, 2026), **date_parts("ends_on", 31, 12, 2026), "location": "Park"})
+    pspo = db.session.scalar(sa.select(Intervention))
+    assert "Extend" in client.get(f"/interventions/{pspo.id}").get_data(as_text=True)
+    refused = client.post(f"/interventions/{pspo.id}/extend", data=date_parts("ends_on", 1, 1, 2030))
+    assert refused.status_code == 422 and "3 years" in refused.get_data(as_text=True)
+    assert client.post(f"/interventions/{pspo.id}/extend", data=date_parts("ends_on", 31, 12, 2029)).status_code == 302

@@ -15,6 +15,7 @@ from casework.interventions import services
 from casework.interventions.policies import get_intervention_for
 from casework.interventions.schemas import (
     BreachCreateArgs,
+    ExtendArgs,
     InterventionCreateArgs,
     InterventionUpdateArgs,
     dump_breach,
@@ -54,6 +55,16 @@ def show(intervention_id: int):
 def update(args: dict[str, Any], intervention_id: int):
     intervention = get_intervention_for(current_user, intervention_id, edit=True)
     services.update_status(current_user, intervention, args["status"], args["version"], args["notes"])
+    commit()
+    return dump_intervention(intervention)
+
+
+@bp.post("/interventions/<int:intervention_id>/extend")
+@requires(Permission.EDIT_CASES)
+@use_args(ExtendArgs)
+def extend(args: dict[str, Any], intervention_id: int):
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    services.extend(current_user, intervention, args["ends_on"], args["version"])
     commit()
     return dump_intervention(intervention)
 

@@ -16,7 +16,7 @@ from casework.core.errors import InvalidInput
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 from casework.interventions import services
-from casework.interventions.forms import KIND_FIELDS, BreachForm, InterventionForm, KindForm, StatusForm
+from casework.interventions.forms import KIND_FIELDS, BreachForm, ExtendForm, InterventionForm, KindForm, StatusForm
 from casework.interventions.models import KIND_LABELS, Intervention, InterventionKind
 from casework.interventions.policies import get_intervention_for
 
@@ -94,7 +94,12 @@ def new(case_id: int, kind: str):
     ), status
 
 
-def _show(intervention: Intervention, status_form: StatusForm | None = None, status: int = 200):
+def _show(
+    intervention: Intervention,
+    status_form: StatusForm | None = None,
+    status: int = 200,
+    extend_form: ExtendForm | None = None,
+):
     case = intervention.case
     status_form = status_form or StatusForm(data={"status": intervention.status.value, "version": intervention.version})
     return render_template(
@@ -103,7 +108,27 @@ def _show(intervention: Intervention, status_form: StatusForm | None = None, sta
         case=case,
         can_edit=can_edit_case(current_user, case),
         status_form=status_form,
+        extend_form=extend_form or ExtendForm(formdata=None),
+        can_extend=intervention.kind in (InterventionKind.closure_order, InterventionKind.pspo),
     ), status
+
+
+@bp.post("/interventions/<int:intervention_id>/extend")
+@requires(Permission.EDIT_CASES)
+def extend(intervention_id: int):
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        try:
+            services.extend(current_user, intervention, form.ends_on.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+        else:
+            commit()
+            flash(f"{intervention.label} extended", "success")
+            return redirect(url_for(".show", intervention_id=intervention.id))
+    return _show(get_intervention_for(current_user, intervention_id), status=422, extend_form=form)
 
 
 @bp.get("/interventions/<int:intervention_id>")
