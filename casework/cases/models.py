@@ -63,9 +63,7 @@ class Person(TimestampMixin, VersionedMixin, db.Model):
     #: incidental (brought on by the behaviour itself). Each a flag with notes.
     is_personally_vulnerable: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     personal_vulnerability_notes: Mapped[str | None] = mapped_column(sa.Text)
-    is_situationally_vulnerable: Mapped[bool] = mapped_column(
-        sa.Boolean, default=False, server_default=sa.false()
-    )
+    is_situationally_vulnerable: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     situational_vulnerability_notes: Mapped[str | None] = mapped_column(sa.Text)
     is_incidentally_vulnerable: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     incidental_vulnerability_notes: Mapped[str | None] = mapped_column(sa.Text)

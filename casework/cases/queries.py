@@ -138,7 +138,7 @@ def due_soon(user: Any, until: datetime, limit: int = 20) -> list[dict[str, Any]
             if part.isdigit():
                 case_ids[row.id] = int(part)
     references = (
-        dict(db.session.execute(sa.select(Case.id, Case.reference).where(Case.id.in_(set(case_ids.values())))))
+        dict(db.session.execute(sa.select(Case.id, Case.reference).where(Case.id.in_(set(case_ids.values())))).all())
         if case_ids
         else {}
     )
