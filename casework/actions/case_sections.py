@@ -78,7 +78,7 @@ def actions_timeline(case: Any) -> list[TimelineEntry]:
 
 @panel("manager")
 def team_overdue(user: Any) -> dict[str, Any]:
-    """"My team's overdue work": open deadlines past due owned by the people this user manages.
+    """ "My team's overdue work": open deadlines past due owned by the people this user manages.
 
     Keys (templates/dashboard/_manager.html): ``overdue``: rows of ``description``, ``href``,
     ``owner`` (name), ``due_on`` (the day it was due, in London), ``reference`` (None: the description

@@ -19,9 +19,12 @@ STATUS_LABELS = {
 
 
 class ActionForm(FlaskForm):
-    description = TextAreaField("What needs to be done", validators=[DataRequired("Describe the action"), Length(max=5_000)])
-    agency_id = SelectField("Which agency will do it", coerce=str, validate_choice=False,
-                            validators=[DataRequired("Choose the agency")])
+    description = TextAreaField(
+        "What needs to be done", validators=[DataRequired("Describe the action"), Length(max=5_000)]
+    )
+    agency_id = SelectField(
+        "Which agency will do it", coerce=str, validate_choice=False, validators=[DataRequired("Choose the agency")]
+    )
     assignee_id = SelectField("Who will do it (optional)", coerce=str, validate_choice=False, validators=[Optional()])
     due_on = GovukDateField("Due date (optional)", description="For example, 27 3 2026")
 

@@ -65,9 +65,7 @@ def get_action_for(user: Any, action_id: int, *, edit: bool = False) -> Action:
         get_case_for(user, action.case_id, edit=edit)
         return action
     # A Case Review action with no case: the same rule as visible_actions_clause, on one row.
-    visible = action.assignee_id == user.id or (
-        user.can(Permission.VIEW_CASES) and action.agency_id == user.agency_id
-    )
+    visible = action.assignee_id == user.id or (user.can(Permission.VIEW_CASES) and action.agency_id == user.agency_id)
     if not visible or (edit and not user.can(Permission.EDIT_CASES) and action.assignee_id != user.id):
         raise NotFound("Action not found.")
     return action
@@ -142,7 +140,9 @@ def create_action(
     return action
 
 
-def update_action(actor: Any, action: Action, changes: Mapping[str, Any], expected_version: int | None = None) -> Action:
+def update_action(
+    actor: Any, action: Action, changes: Mapping[str, Any], expected_version: int | None = None
+) -> Action:
     """Change what, who, when or the status. Closing as done needs an outcome."""
     if expected_version is not None and expected_version != action.version:
         raise Conflict("This action was changed by someone else. Reload and try again.")

@@ -36,7 +36,9 @@ def interventions_timeline(case: Any) -> list[TimelineEntry]:
                 kind="intervention",
                 title=f"{intervention.label} issued{about}",
                 detail=intervention.requirements or intervention.prohibitions,
-                actor_name=intervention.issuing_officer.name if intervention.issuing_officer else intervention.issuing_officer_name,
+                actor_name=intervention.issuing_officer.name
+                if intervention.issuing_officer
+                else intervention.issuing_officer_name,
                 link=link,
             )
         )
@@ -45,7 +47,11 @@ def interventions_timeline(case: Any) -> list[TimelineEntry]:
                 when=breach.occurred_on,
                 # An ABC breach is evidence for later action, not an offence: the title says "not kept".
                 kind="intervention_breach",
-                title=(f"{intervention.label} not kept" if intervention.kind.value == "abc" else f"{intervention.label} breached"),
+                title=(
+                    f"{intervention.label} not kept"
+                    if intervention.kind.value == "abc"
+                    else f"{intervention.label} breached"
+                ),
                 detail=breach.description,
                 actor_name=breach.recorded_by.name if breach.recorded_by else None,
                 link=link,

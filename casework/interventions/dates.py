@@ -119,9 +119,8 @@ def key_dates(kind: str, values: Mapping[str, Any], settings: Mapping[str, Any])
                 values["issued_at"] + timedelta(hours=values["duration_hours"]),
                 is_deadline=False,
             )
-    elif kind == "pspo":
-        if ends_on is not None:
-            review_on = add_months(ends_on, -settings["pspo_review_months_before_expiry"])
-            add("review_on", "Decide whether to extend the order", review_on if review_on > issued_on else None)
-            add("ends_on", "Order expires", ends_on)
+    elif kind == "pspo" and ends_on is not None:
+        review_on = add_months(ends_on, -settings["pspo_review_months_before_expiry"])
+        add("review_on", "Decide whether to extend the order", review_on if review_on > issued_on else None)
+        add("ends_on", "Order expires", ends_on)
     return found

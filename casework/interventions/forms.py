@@ -138,11 +138,15 @@ class InterventionForm(FlaskForm):
     has_senior_sign_off = BooleanField("Signed off by a superintendent or the council's chief executive")
     related_intervention_id = SelectField("Which notice or order is it for?", coerce=str, validators=[Optional()])
     amount = StringField("Amount", validators=[Optional(), Length(max=10)])
-    discount_amount = StringField("Reduced amount for early payment (optional)", validators=[Optional(), Length(max=10)])
+    discount_amount = StringField(
+        "Reduced amount for early payment (optional)", validators=[Optional(), Length(max=10)]
+    )
     discount_days = StringField("Days the reduced amount applies for", validators=[Optional(), Length(max=3)])
     location = StringField("Place", description="The area, premises or public place", validators=[Length(max=500)])
     requirements = TextAreaField("Requirements", description="What the person must do", validators=[Length(max=10_000)])
-    prohibitions = TextAreaField("Prohibitions", description="What the person must not do", validators=[Length(max=10_000)])
+    prohibitions = TextAreaField(
+        "Prohibitions", description="What the person must not do", validators=[Length(max=10_000)]
+    )
     parent_guardian_name = StringField("Parent or guardian who signs", validators=[Length(max=200)])
     victim_views = TextAreaField("The victim's views", validators=[Length(max=10_000)])
     victim_choice = StringField("The action the victim chose", validators=[Length(max=500)])
@@ -193,7 +197,9 @@ class InterventionForm(FlaskForm):
 
 class BreachForm(FlaskForm):
     occurred_on = GovukDateField("Date it happened", required=True, description="For example, 27 3 2026")
-    description = TextAreaField("What happened", validators=[DataRequired("Describe what happened"), Length(max=10_000)])
+    description = TextAreaField(
+        "What happened", validators=[DataRequired("Describe what happened"), Length(max=10_000)]
+    )
 
 
 class StatusForm(FlaskForm):

@@ -131,8 +131,7 @@ def _cpn(values: Mapping[str, Any], facts: Facts, issued_on: date, *_: Any) -> N
     if not passed:
         latest = min(facts.earlier_cpw_comply_by)
         raise RuleViolation(
-            f"The warning's compliance period runs to {_day(latest)}: the notice can be issued from "
-            "the day after.",
+            f"The warning's compliance period runs to {_day(latest)}: the notice can be issued from the day after.",
             field="issued_on",
         )
     _minimum_age(facts, issued_on, facts.settings["cpn_minimum_age"], "Community Protection Notice")
@@ -188,7 +187,9 @@ def _civil_injunction(
         "The respondent is under 18: record when the youth offending team was consulted (s.14) first.",
     )
     if yot > issued_on:
-        raise RuleViolation("The youth offending team must be consulted before the injunction.", field="yot_consulted_on")
+        raise RuleViolation(
+            "The youth offending team must be consulted before the injunction.", field="yot_consulted_on"
+        )
     months = facts.settings["injunction_youth_max_months"]
     if ends_on is None:
         raise RuleViolation(
@@ -258,9 +259,7 @@ def _closure_notice(values: Mapping[str, Any], facts: Facts, *_: Any) -> None:
         facts.warnings.append("Record the address of the premises closed.")
 
 
-def _closure_order(
-    values: Mapping[str, Any], facts: Facts, issued_on: date, start: date, ends_on: date | None
-) -> None:
+def _closure_order(values: Mapping[str, Any], facts: Facts, issued_on: date, start: date, ends_on: date | None) -> None:
     months = facts.settings["closure_order_max_months"]
     if ends_on is None:
         raise RuleViolation("A closure order must have an end date.", field="ends_on")
@@ -295,8 +294,7 @@ def _pspo(values: Mapping[str, Any], facts: Facts, issued_on: date, start: date,
         raise RuleViolation("A PSPO must state the period it has effect for.", field="ends_on")
     if ends_on > _months_limit(start, months):
         raise RuleViolation(
-            f"A PSPO can last no more than {months // 12} years: it must end by "
-            f"{_day(_months_limit(start, months))}.",
+            f"A PSPO can last no more than {months // 12} years: it must end by {_day(_months_limit(start, months))}.",
             field="ends_on",
         )
     if not values.get("location"):

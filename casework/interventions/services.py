@@ -31,14 +31,40 @@ SUBJECT_TYPE = "interventions"
 #: Kinds that cover a place rather than a person: the subject is optional.
 PLACE_KINDS = {InterventionKind.pspo, InterventionKind.closure_notice, InterventionKind.closure_order}
 AUDIT_FIELDS = (
-    "kind", "status", "subject_person_id", "issuing_agency_id", "issuing_officer_id", "issuing_officer_name",
-    "issued_on", "issued_at", "comply_by", "starts_on", "ends_on", "is_indefinite", "duration_hours",
-    "has_senior_sign_off", "amount", "discount_amount", "discount_days", "related_intervention_id",
-    "yot_consulted_on", "convicted_on", "location", "requirements", "prohibitions", "parent_guardian_name",
-    "victim_views", "victim_choice", "departure_reason", "notes", "key_dates",
+    "kind",
+    "status",
+    "subject_person_id",
+    "issuing_agency_id",
+    "issuing_officer_id",
+    "issuing_officer_name",
+    "issued_on",
+    "issued_at",
+    "comply_by",
+    "starts_on",
+    "ends_on",
+    "is_indefinite",
+    "duration_hours",
+    "has_senior_sign_off",
+    "amount",
+    "discount_amount",
+    "discount_days",
+    "related_intervention_id",
+    "yot_consulted_on",
+    "convicted_on",
+    "location",
+    "requirements",
+    "prohibitions",
+    "parent_guardian_name",
+    "victim_views",
+    "victim_choice",
+    "departure_reason",
+    "notes",
+    "key_dates",
 )
 #: Fields of the model that ``create_intervention`` copies from its input.
-INPUT_FIELDS = tuple(f for f in AUDIT_FIELDS if f not in {"status", "issuing_agency_id", "issuing_officer_id", "key_dates"})
+INPUT_FIELDS = tuple(
+    f for f in AUDIT_FIELDS if f not in {"status", "issuing_agency_id", "issuing_officer_id", "key_dates"}
+)
 
 
 def intervention_link(intervention: Intervention) -> str:
@@ -87,8 +113,7 @@ def _related(case: Case, related_id: int | None) -> Intervention | None:
     related = db.session.get(Intervention, related_id)
     # A PSPO covers a place, so an FPN for its breach may sit on another case in the same area.
     if related is None or not (
-        related.case_id == case.id
-        or (related.kind == InterventionKind.pspo and related.case.area_id == case.area_id)
+        related.case_id == case.id or (related.kind == InterventionKind.pspo and related.case.area_id == case.area_id)
     ):
         raise InvalidInput({"related_intervention_id": ["No such intervention on this case."]})
     return related
@@ -122,9 +147,11 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
     warnings: list[str] = []
     person = _subject(case, kind, values["subject_person_id"], warnings)
     related = _related(case, values["related_intervention_id"])
-    agency: Agency = get_agency(data["issuing_agency_code"], "issuing_agency_code") if data.get(
-        "issuing_agency_code"
-    ) else actor.agency
+    agency: Agency = (
+        get_agency(data["issuing_agency_code"], "issuing_agency_code")
+        if data.get("issuing_agency_code")
+        else actor.agency
+    )
     settings = area_settings(case.area, on=values["issued_on"])
     if kind == InterventionKind.abc and values["ends_on"] is None:
         start = values["starts_on"] or values["issued_on"]
@@ -132,7 +159,9 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
     facts = rules.Facts(
         settings=settings,
         subject=rules.Subject(person.kind.value, person.date_of_birth, person.name) if person else None,
-        earlier_cpw_comply_by=_earlier_warnings(case, values["subject_person_id"]) if kind == InterventionKind.cpn else (),
+        earlier_cpw_comply_by=_earlier_warnings(case, values["subject_person_id"])
+        if kind == InterventionKind.cpn
+        else (),
         related=rules.Related(related.id, related.kind.value, related.subject_person_id, related.case_id)
         if related
         else None,
@@ -197,7 +226,10 @@ def update_status(
     if new_status in FINISHED_STATUSES:
         close_deadline(SUBJECT_TYPE, intervention.id, cancelled=new_status == InterventionStatus.withdrawn)
     record_change(
-        actor, intervention, before, snapshot(intervention, ("status", "notes")),
+        actor,
+        intervention,
+        before,
+        snapshot(intervention, ("status", "notes")),
         f"{intervention.label} marked {new_status.value}",
     )
     return intervention
@@ -236,7 +268,9 @@ def extend(actor: Any, intervention: Intervention, ends_on: date, expected_versi
     intervention.key_dates = {d.key: d.due.isoformat() for d in dates}
     db.session.flush()
     _set_deadlines(intervention, case, intervention.subject, dates)
-    record_change(actor, intervention, before, snapshot(intervention, ("ends_on", "key_dates")), f"{intervention.label} extended")
+    record_change(
+        actor, intervention, before, snapshot(intervention, ("ends_on", "key_dates")), f"{intervention.label} extended"
+    )
     return intervention
 
 
@@ -258,7 +292,10 @@ def record_breach(actor: Any, intervention: Intervention, occurred_on: date, des
         intervention.status = InterventionStatus.breached
     db.session.flush()
     record_change(
-        actor, breach, None, snapshot(breach, ("intervention_id", "occurred_on", "description")),
+        actor,
+        breach,
+        None,
+        snapshot(breach, ("intervention_id", "occurred_on", "description")),
         f"Recorded a breach of {intervention.label.lower()} {intervention.id}",
     )
     return breach
@@ -277,7 +314,11 @@ def expire_ended(on: date | None = None) -> int:
         intervention.status = InterventionStatus.expired
         close_deadline(SUBJECT_TYPE, intervention.id)
         record_change(
-            None, intervention, {"status": "issued"}, {"status": "expired"}, f"{intervention.label} expired on its end date"
+            None,
+            intervention,
+            {"status": "issued"},
+            {"status": "expired"},
+            f"{intervention.label} expired on its end date",
         )
     db.session.flush()
     return len(ended)
@@ -285,14 +326,18 @@ def expire_ended(on: date | None = None) -> int:
 
 def case_interventions(case_id: int) -> Sequence[Intervention]:
     """A case's interventions with what their pages show, in a fixed number of queries."""
-    return db.session.scalars(
-        sa.select(Intervention)
-        .where(Intervention.case_id == case_id)
-        .options(
-            sa.orm.joinedload(Intervention.subject),
-            sa.orm.joinedload(Intervention.issuing_agency),
-            sa.orm.joinedload(Intervention.issuing_officer),
-            sa.orm.selectinload(Intervention.breaches).joinedload(InterventionBreach.recorded_by),
+    return (
+        db.session.scalars(
+            sa.select(Intervention)
+            .where(Intervention.case_id == case_id)
+            .options(
+                sa.orm.joinedload(Intervention.subject),
+                sa.orm.joinedload(Intervention.issuing_agency),
+                sa.orm.joinedload(Intervention.issuing_officer),
+                sa.orm.selectinload(Intervention.breaches).joinedload(InterventionBreach.recorded_by),
+            )
+            .order_by(Intervention.issued_on.desc(), Intervention.id.desc())
         )
-        .order_by(Intervention.issued_on.desc(), Intervention.id.desc())
-    ).unique().all()
+        .unique()
+        .all()
+    )

@@ -35,7 +35,8 @@ def risk_timeline(case: Any) -> list[TimelineEntry]:
             when=a.assessed_on,
             kind="risk_assessment",
             title=f"Risk assessed as {BAND_LABELS[a.band].lower()}" + (f" for {a.victim.name}" if a.victim else ""),
-            detail=f"Score {a.score}" + (f"; next review by {a.review_on.day} {a.review_on:%B %Y}" if a.review_on else ""),
+            detail=f"Score {a.score}"
+            + (f"; next review by {a.review_on.day} {a.review_on:%B %Y}" if a.review_on else ""),
             actor_name=a.assessed_by.name if a.assessed_by else None,
             link=f"/cases/{case.id}/risk-assessments",
         )

@@ -94,8 +94,12 @@ def questions_from_request(form: Any, current: list[dict[str, Any]]) -> list[dic
                 "text": new_text,
                 "hint": None,
                 "options": [
-                    {"value": "yes", "label": "Yes", "weight": int(raw_weight) if raw_weight.isdigit() else raw_weight,
-                     "forces_high": bool(form.get("new-forces-high"))},
+                    {
+                        "value": "yes",
+                        "label": "Yes",
+                        "weight": int(raw_weight) if raw_weight.isdigit() else raw_weight,
+                        "forces_high": bool(form.get("new-forces-high")),
+                    },
                     {"value": "no", "label": "No", "weight": 0, "forces_high": False},
                 ],
             }

@@ -40,15 +40,21 @@ def current_questionnaire(area: Area | None) -> RiskQuestionnaire:
             return found
     # Only a database built without the migrations has none: give it the default.
     questionnaire = RiskQuestionnaire(
-        area_id=None, version=1, title=DEFAULT_TITLE, questions=DEFAULT_QUESTIONS,
-        medium_from=DEFAULT_MEDIUM_FROM, high_from=DEFAULT_HIGH_FROM,
+        area_id=None,
+        version=1,
+        title=DEFAULT_TITLE,
+        questions=DEFAULT_QUESTIONS,
+        medium_from=DEFAULT_MEDIUM_FROM,
+        high_from=DEFAULT_HIGH_FROM,
     )
     db.session.add(questionnaire)
     db.session.flush()
     return questionnaire
 
 
-def _validate_questions(questions: Sequence[Mapping[str, Any]], medium_from: int, high_from: int) -> list[dict[str, Any]]:
+def _validate_questions(
+    questions: Sequence[Mapping[str, Any]], medium_from: int, high_from: int
+) -> list[dict[str, Any]]:
     errors: dict[str, list[str]] = {}
     cleaned: list[dict[str, Any]] = []
     keys: set[str] = set()
@@ -73,8 +79,12 @@ def _validate_questions(questions: Sequence[Mapping[str, Any]], medium_from: int
                 errors[f"{prefix}.options"] = ["Each answer's weight must be a whole number from 0 to 100."]
             values.add(value)
             options.append(
-                {"value": value, "label": str(option.get("label") or "").strip(), "weight": weight,
-                 "forces_high": bool(option.get("forces_high"))}
+                {
+                    "value": value,
+                    "label": str(option.get("label") or "").strip(),
+                    "weight": weight,
+                    "forces_high": bool(option.get("forces_high")),
+                }
             )
         if len(options) < 2:
             errors[f"{prefix}.options"] = ["Give each question at least 2 answers."]
@@ -87,7 +97,13 @@ def _validate_questions(questions: Sequence[Mapping[str, Any]], medium_from: int
 
 
 def save_questionnaire(
-    actor: Any, area: Area | None, *, title: str, questions: Sequence[Mapping[str, Any]], medium_from: int, high_from: int
+    actor: Any,
+    area: Area | None,
+    *,
+    title: str,
+    questions: Sequence[Mapping[str, Any]],
+    medium_from: int,
+    high_from: int,
 ) -> RiskQuestionnaire:
     """Store a new version (assessments already made keep the version they used)."""
     cleaned = _validate_questions(questions, medium_from, high_from)
@@ -98,14 +114,22 @@ def save_questionnaire(
         )
     )
     questionnaire = RiskQuestionnaire(
-        area_id=area_id, version=(latest or 0) + 1, title=title.strip() or DEFAULT_TITLE, questions=cleaned,
-        medium_from=medium_from, high_from=high_from, created_by_id=getattr(actor, "id", None),
+        area_id=area_id,
+        version=(latest or 0) + 1,
+        title=title.strip() or DEFAULT_TITLE,
+        questions=cleaned,
+        medium_from=medium_from,
+        high_from=high_from,
+        created_by_id=getattr(actor, "id", None),
     )
     db.session.add(questionnaire)
     db.session.flush()
     label = area.code if area is not None else "all areas"
     record_change(
-        actor, questionnaire, None, snapshot(questionnaire, ("area_id", "version", "title", "medium_from", "high_from", "questions")),
+        actor,
+        questionnaire,
+        None,
+        snapshot(questionnaire, ("area_id", "version", "title", "medium_from", "high_from", "questions")),
         f"Risk questionnaire version {questionnaire.version} for {label}",
     )
     return questionnaire
@@ -163,7 +187,9 @@ def _victim_party(case: Case, person_id: int) -> CaseParty:
     return party
 
 
-def latest_assessment(case_id: int, victim_person_id: int | None = None, *, any_victim: bool = False) -> RiskAssessment | None:
+def latest_assessment(
+    case_id: int, victim_person_id: int | None = None, *, any_victim: bool = False
+) -> RiskAssessment | None:
     query = sa.select(RiskAssessment).where(RiskAssessment.case_id == case_id)
     if not any_victim:
         query = query.where(
@@ -221,8 +247,13 @@ def create_assessment(
     else:
         close_deadline(subject[0], subject[1], REVIEW_KIND)
     record_change(
-        actor, assessment, None,
-        snapshot(assessment, ("case_id", "victim_person_id", "questionnaire_id", "answers", "score", "band", "assessed_on", "review_on")),
+        actor,
+        assessment,
+        None,
+        snapshot(
+            assessment,
+            ("case_id", "victim_person_id", "questionnaire_id", "answers", "score", "band", "assessed_on", "review_on"),
+        ),
         f"Risk assessed as {result.band.value} on case {case.reference}",
     )
     if result.band == RiskBand.high and (previous is None or previous.band != RiskBand.high):
@@ -250,13 +281,17 @@ def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any) -> None:
 
 
 def case_assessments(case_id: int) -> Sequence[RiskAssessment]:
-    return db.session.scalars(
-        sa.select(RiskAssessment)
-        .where(RiskAssessment.case_id == case_id)
-        .options(
-            sa.orm.joinedload(RiskAssessment.assessed_by),
-            sa.orm.joinedload(RiskAssessment.victim),
-            sa.orm.joinedload(RiskAssessment.questionnaire),
+    return (
+        db.session.scalars(
+            sa.select(RiskAssessment)
+            .where(RiskAssessment.case_id == case_id)
+            .options(
+                sa.orm.joinedload(RiskAssessment.assessed_by),
+                sa.orm.joinedload(RiskAssessment.victim),
+                sa.orm.joinedload(RiskAssessment.questionnaire),
+            )
+            .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
         )
-        .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
-    ).unique().all()
+        .unique()
+        .all()
+    )

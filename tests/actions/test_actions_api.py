@@ -30,21 +30,26 @@ def add(world: Any, api_client: Any):
 
 def deadline(action_id: int) -> Deadline | None:
     db.session.expire_all()
-    return db.session.scalar(sa.select(Deadline).where(Deadline.subject_type == "actions", Deadline.subject_id == action_id))
+    return db.session.scalar(
+        sa.select(Deadline).where(Deadline.subject_type == "actions", Deadline.subject_id == action_id)
+    )
 
 
 def test_action_with_due_date_gets_a_deadline_owned_by_the_assignee(world, add):
     response = add(assignee_id=world.colleague.id, due_on="2026-12-01")
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert body["status"] == "open" and body["agency_code"] == "BDC" and body["assignee_name"] == "Colin Colleague"
+    assert body["status"] == "open"
+    assert body["agency_code"] == "BDC"
+    assert body["assignee_name"] == "Colin Colleague"
     row = deadline(body["id"])
     assert (row.kind, row.due_on, row.owner_id) == ("action.due", date(2026, 12, 1), world.colleague.id)
 
 
 def test_assignee_must_work_for_the_agency(world, add):
     response = add(agency_code="POL", assignee_id=world.colleague.id)
-    assert response.status_code == 422 and "assignee_id" in response.get_json()["errors"]
+    assert response.status_code == 422
+    assert "assignee_id" in response.get_json()["errors"]
     assert add(agency_code="POL", assignee_id=world.partner.id).status_code == 201
 
 
@@ -53,9 +58,12 @@ def test_done_needs_an_outcome_and_closes_the_deadline(world, add, api_client):
     client = api_client(world.officer)
     path = f"/api/v1/actions/{body['id']}"
     refused = client.patch(path, json={"status": "done", "version": body["version"]})
-    assert refused.status_code == 422 and "outcome" in refused.get_json()["errors"]
+    assert refused.status_code == 422
+    assert "outcome" in refused.get_json()["errors"]
     assert deadline(body["id"]).status == DeadlineStatus.open
-    done = client.patch(path, json={"status": "done", "outcome": "Visited; agreed to keep noise down", "version": body["version"]})
+    done = client.patch(
+        path, json={"status": "done", "outcome": "Visited; agreed to keep noise down", "version": body["version"]}
+    )
     assert done.status_code == 200
     assert done.get_json()["completed_on"] == "2026-11-23"
     assert deadline(body["id"]).status == DeadlineStatus.done
@@ -69,14 +77,23 @@ def test_cancel_cancels_the_deadline_and_reopening_restores_it(world, add, api_c
     assert deadline(body["id"]).status == DeadlineStatus.cancelled
     client.patch(path, json={"status": "in_progress", "due_on": "2026-12-05", "version": cancelled["version"]})
     row = deadline(body["id"])
-    assert row.status == DeadlineStatus.open and row.due_on == date(2026, 12, 5)
+    assert row.status == DeadlineStatus.open
+    assert row.due_on == date(2026, 12, 5)
 
 
 def test_stale_version_is_409(world, add, api_client):
     body = add().get_json()
     client = api_client(world.officer)
-    assert client.patch(f"/api/v1/actions/{body['id']}", json={"status": "in_progress", "version": body["version"]}).status_code == 200
-    assert client.patch(f"/api/v1/actions/{body['id']}", json={"description": "x", "version": body["version"]}).status_code == 409
+    assert (
+        client.patch(
+            f"/api/v1/actions/{body['id']}", json={"status": "in_progress", "version": body["version"]}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(f"/api/v1/actions/{body['id']}", json={"description": "x", "version": body["version"]}).status_code
+        == 409
+    )
 
 
 def test_my_overdue_actions(world, add, api_client):
@@ -85,7 +102,8 @@ def test_my_overdue_actions(world, add, api_client):
     add(assignee_id=world.colleague.id, due_on="2026-11-01")  # someone else's
     client = api_client(world.officer)
     mine = client.get("/api/v1/actions?assignee=me&overdue=true").get_json()
-    assert [a["due_on"] for a in mine["items"]] == ["2026-11-22"] and mine["items"][0]["is_overdue"]
+    assert [a["due_on"] for a in mine["items"]] == ["2026-11-22"]
+    assert mine["items"][0]["is_overdue"]
     assert client.get("/api/v1/actions?assignee=me").get_json()["total"] == 2
     assert client.get("/api/v1/actions?overdue=true").get_json()["total"] == 2
 
@@ -93,16 +111,25 @@ def test_my_overdue_actions(world, add, api_client):
 def test_recommendation_actions_without_a_case_reach_the_assignee(world, api_client):
     from casework.actions.services import create_action
 
-    action = create_action(None, None, description="Fit a doorbell camera", agency=world.council,
-                           assignee_id=world.officer.id, due_on=date(2026, 11, 20))
+    action = create_action(
+        None,
+        None,
+        description="Fit a doorbell camera",
+        agency=world.council,
+        assignee_id=world.officer.id,
+        due_on=date(2026, 11, 20),
+    )
     db.session.commit()
     mine = api_client(world.officer).get("/api/v1/actions?assignee=me&overdue=true").get_json()
-    assert [a["id"] for a in mine["items"]] == [action.id] and mine["items"][0]["case_id"] is None
+    assert [a["id"] for a in mine["items"]] == [action.id]
+    assert mine["items"][0]["case_id"] is None
     assert api_client(world.stranger).get(f"/api/v1/actions/{action.id}").status_code == 404
     assert api_client(world.colleague).get(f"/api/v1/actions/{action.id}").status_code == 200  # same agency
 
 
-@pytest.mark.parametrize(("who", "status"), [("chair", 403), ("admin", 403), ("stranger", 404), ("unshared_partner", 404)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("chair", 403), ("admin", 403), ("stranger", 404), ("unshared_partner", 404)]
+)
 def test_roles_refused(world, add, api_client, who, status):
     body = add().get_json()
     user = getattr(world, who)

@@ -66,12 +66,19 @@ def cpw(api: Any, person: Any, issued_on: str = "2026-01-05", comply_by: str = "
 
 
 def test_warning_letter_is_recorded_with_no_warnings(world, api):
-    response = api({"kind": "warning_letter", "subject_person_id": world.adult.id, "issued_on": "2026-11-01",
-                    "requirements": "Stop playing loud music after 11pm."})
+    response = api(
+        {
+            "kind": "warning_letter",
+            "subject_person_id": world.adult.id,
+            "issued_on": "2026-11-01",
+            "requirements": "Stop playing loud music after 11pm.",
+        }
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["warnings"] == []
-    assert body["status"] == "issued" and body["issuing_agency_code"] == "BDC"
+    assert body["status"] == "issued"
+    assert body["issuing_agency_code"] == "BDC"
     assert body["issuing_officer"] == "Olive Officer"
 
 
@@ -103,7 +110,9 @@ def test_cpw_needs_comply_by_after_issue(world, api):
     response = api({"kind": "cpw", "subject_person_id": world.adult.id, "issued_on": "2026-11-01"})
     assert "compliance" in rule(response).lower() or "date by which" in rule(response)
     assert "comply_by" in response.get_json()["errors"]
-    same_day = api({"kind": "cpw", "subject_person_id": world.adult.id, "issued_on": "2026-11-01", "comply_by": "2026-11-01"})
+    same_day = api(
+        {"kind": "cpw", "subject_person_id": world.adult.id, "issued_on": "2026-11-01", "comply_by": "2026-11-01"}
+    )
     assert rule(same_day)
     body = cpw(api, world.adult, "2026-11-01", "2026-11-02")
     assert deadlines(body["id"])["intervention.comply_by"].due_on == date(2026, 11, 2)
@@ -167,8 +176,9 @@ def test_cpn_with_unknown_date_of_birth_warns(world, api):
 
 def test_cpn_appeal_window_is_21_days_beginning_with_issue(world, api):
     cpw(api, world.adult)
-    body = api({"kind": "cpn", "subject_person_id": world.adult.id, "issued_on": "2026-03-01",
-                "comply_by": "2026-04-01"}).get_json()
+    body = api(
+        {"kind": "cpn", "subject_person_id": world.adult.id, "issued_on": "2026-03-01", "comply_by": "2026-04-01"}
+    ).get_json()
     assert body["dates"]["appeal_window_closes"] == "2026-03-21"
     rows = deadlines(body["id"])
     assert rows["intervention.appeal_window_closes"].due_on == date(2026, 3, 21)
@@ -188,8 +198,16 @@ def cpn(world, api) -> dict[str, Any]:
 
 
 def fpn(api: Any, world: Any, cpn: dict[str, Any], amount: Any, issued_on: str = "2026-03-02", **extra: Any) -> Any:
-    return api({"kind": "fpn", "subject_person_id": world.adult.id, "issued_on": issued_on,
-                "related_intervention_id": cpn["id"], "amount": amount, **extra})
+    return api(
+        {
+            "kind": "fpn",
+            "subject_person_id": world.adult.id,
+            "issued_on": issued_on,
+            "related_intervention_id": cpn["id"],
+            "amount": amount,
+            **extra,
+        }
+    )
 
 
 def test_fpn_cap_100_and_not_a_penny_more(world, api, cpn):
@@ -212,10 +230,20 @@ def test_fpn_cap_rises_to_500_on_the_2026_date(world, api, cpn):
 
 def test_fpn_must_name_a_cpn_or_pspo(world, api, cpn):
     response = api({"kind": "fpn", "subject_person_id": world.adult.id, "issued_on": "2026-03-02", "amount": 50})
-    assert "related_intervention_id" in response.get_json()["errors"] and rule(response)
+    assert "related_intervention_id" in response.get_json()["errors"]
+    assert rule(response)
     warning = cpw(api, world.adult)
-    assert rule(api({"kind": "fpn", "subject_person_id": world.adult.id, "issued_on": "2026-03-02", "amount": 50,
-                     "related_intervention_id": warning["id"]}))
+    assert rule(
+        api(
+            {
+                "kind": "fpn",
+                "subject_person_id": world.adult.id,
+                "issued_on": "2026-03-02",
+                "amount": 50,
+                "related_intervention_id": warning["id"],
+            }
+        )
+    )
 
 
 def test_fpn_discount_must_be_lower_and_sooner(world, api, cpn):
@@ -228,7 +256,8 @@ def test_fpn_discount_must_be_lower_and_sooner(world, api, cpn):
 
 def test_fpn_amount_has_pounds_and_pence_only(world, api, cpn):
     response = fpn(api, world, cpn, "99.999")
-    assert response.status_code == 422 and "amount" in response.get_json()["errors"]
+    assert response.status_code == 422
+    assert "amount" in response.get_json()["errors"]
 
 
 # --- civil injunction --------------------------------------------------------------------------------
@@ -249,9 +278,12 @@ def test_under_18_injunction_needs_yot_consultation_and_12_months_at_most(world,
     youth = world.person("Yves Youth", date(2010, 5, 10))
     assert "youth offending team" in rule(injunction(api, youth, "2026-05-01", ends_on="2027-04-30"))
     late = injunction(api, youth, "2026-05-01", yot_consulted_on="2026-05-02", ends_on="2027-04-30")
-    assert late.status_code == 422 and "yot_consulted_on" in late.get_json()["errors"]
+    assert late.status_code == 422
+    assert "yot_consulted_on" in late.get_json()["errors"]
     assert rule(injunction(api, youth, "2026-05-01", yot_consulted_on="2026-04-20"))  # no fixed term
-    assert "12 months" in rule(injunction(api, youth, "2026-05-01", yot_consulted_on="2026-04-20", ends_on="2027-05-01"))
+    assert "12 months" in rule(
+        injunction(api, youth, "2026-05-01", yot_consulted_on="2026-04-20", ends_on="2027-05-01")
+    )
     response = injunction(api, youth, "2026-05-01", yot_consulted_on="2026-04-20", ends_on="2027-04-30")
     assert response.status_code == 201
     assert deadlines(response.get_json()["id"])["intervention.ends_on"].due_on == date(2027, 4, 30)
@@ -274,8 +306,15 @@ def test_injunction_with_unknown_age_warns(world, api):
 
 
 def cbo(api: Any, person: Any, **extra: Any) -> Any:
-    return api({"kind": "cbo", "subject_person_id": person.id, "issued_on": "2026-01-15",
-                "convicted_on": "2026-01-15", **extra})
+    return api(
+        {
+            "kind": "cbo",
+            "subject_person_id": person.id,
+            "issued_on": "2026-01-15",
+            "convicted_on": "2026-01-15",
+            **extra,
+        }
+    )
 
 
 def test_youth_cbo_lasts_one_to_three_years_with_yearly_reviews(world, api):
@@ -301,7 +340,9 @@ def test_adult_cbo_lasts_two_years_or_more_or_indefinitely(world, api):
 
 
 def test_cbo_without_conviction_warns(world, api):
-    response = api({"kind": "cbo", "subject_person_id": world.adult.id, "issued_on": "2026-01-15", "is_indefinite": True})
+    response = api(
+        {"kind": "cbo", "subject_person_id": world.adult.id, "issued_on": "2026-01-15", "is_indefinite": True}
+    )
     assert any("conviction" in w for w in response.get_json()["warnings"])
 
 
@@ -309,8 +350,15 @@ def test_cbo_without_conviction_warns(world, api):
 
 
 def closure_notice(api: Any, served_at: str, **extra: Any) -> Any:
-    return api({"kind": "closure_notice", "issued_on": served_at[:10], "issued_at": served_at,
-                "location": "12 High Street", **extra})
+    return api(
+        {
+            "kind": "closure_notice",
+            "issued_on": served_at[:10],
+            "issued_at": served_at,
+            "location": "12 High Street",
+            **extra,
+        }
+    )
 
 
 def test_closure_hearing_within_48_hours_leaving_out_christmas_day(world, api):
@@ -321,7 +369,8 @@ def test_closure_hearing_within_48_hours_leaving_out_christmas_day(world, api):
     assert body["dates"]["hearing_by"] == "2026-12-27T10:00:00+00:00"
     assert body["dates"]["notice_ends_at"] == "2026-12-26T10:00:00+00:00"
     row = deadlines(body["id"])["intervention.hearing_by"]
-    assert row.due_on is None and row.due_at.isoformat() == "2026-12-27T10:00:00+00:00"
+    assert row.due_on is None
+    assert row.due_at.isoformat() == "2026-12-27T10:00:00+00:00"
 
 
 def test_closure_hearing_is_72_hours_after_the_2026_change(world, api):
@@ -353,9 +402,17 @@ def test_closure_order_up_to_3_months(world, api):
 
 
 def dispersal(api: Any, person: Any, hours: int, issued_at: str = "2026-07-01T20:00:00+00:00") -> Any:
-    return api({"kind": "dispersal", "subject_person_id": person.id, "issued_on": issued_at[:10],
-                "issued_at": issued_at, "duration_hours": hours, "location": "Market Square",
-                "requirements": "Leave the area by the High Street and do not return"})
+    return api(
+        {
+            "kind": "dispersal",
+            "subject_person_id": person.id,
+            "issued_on": issued_at[:10],
+            "issued_at": issued_at,
+            "duration_hours": hours,
+            "location": "Market Square",
+            "requirements": "Leave the area by the High Street and do not return",
+        }
+    )
 
 
 def test_dispersal_48_hours_then_72_after_the_2026_change(world, api):
@@ -373,8 +430,15 @@ def test_dispersal_not_to_under_10s(world, api):
 
 
 def test_dispersal_records_time_and_area(world, api):
-    response = api({"kind": "dispersal", "subject_person_id": world.adult.id, "issued_on": "2026-07-01",
-                    "duration_hours": 24, "location": "Market Square"})
+    response = api(
+        {
+            "kind": "dispersal",
+            "subject_person_id": world.adult.id,
+            "issued_on": "2026-07-01",
+            "duration_hours": 24,
+            "location": "Market Square",
+        }
+    )
     assert "time" in rule(response)
 
 
@@ -387,16 +451,27 @@ def test_pspo_up_to_3_years_with_a_review_before_expiry(world, api):
     response = api({**body, "ends_on": "2029-01-14"})
     assert response.status_code == 201
     dates = response.get_json()["dates"]
-    assert dates["ends_on"] == "2029-01-14" and dates["review_on"] == "2028-07-14"
+    assert dates["ends_on"] == "2029-01-14"
+    assert dates["review_on"] == "2028-07-14"
     assert set(deadlines(response.get_json()["id"])) == {"intervention.ends_on", "intervention.review_on"}
 
 
 def test_fpn_for_a_pspo_on_another_case_in_the_area(world, api):
-    pspo = api({"kind": "pspo", "issued_on": "2026-01-15", "location": "Town centre", "ends_on": "2028-01-14"}).get_json()
+    pspo = api(
+        {"kind": "pspo", "issued_on": "2026-01-15", "location": "Town centre", "ends_on": "2028-01-14"}
+    ).get_json()
     other_case = world.new_case(reference="BOL-2026-0003")
     person = world.person("Pete Drinker", date(1985, 1, 1))
-    response = api({"kind": "fpn", "subject_person_id": person.id, "issued_on": "2026-02-01", "amount": 75,
-                    "related_intervention_id": pspo["id"]}, case=other_case)
+    response = api(
+        {
+            "kind": "fpn",
+            "subject_person_id": person.id,
+            "issued_on": "2026-02-01",
+            "amount": 75,
+            "related_intervention_id": pspo["id"],
+        },
+        case=other_case,
+    )
     assert response.status_code == 201, response.get_json()
 
 
@@ -408,19 +483,36 @@ def test_abc_defaults_to_six_months_with_a_review_at_three(world, api):
     assert body["ends_on"] == "2026-07-14"
     assert body["dates"]["review_on"] == "2026-04-15"
     assert any("parent or guardian" in w for w in body["warnings"])
-    signed = api({"kind": "abc", "subject_person_id": youth.id, "issued_on": "2026-01-15",
-                  "parent_guardian_name": "Pam Parent"})
+    signed = api(
+        {"kind": "abc", "subject_person_id": youth.id, "issued_on": "2026-01-15", "parent_guardian_name": "Pam Parent"}
+    )
     assert signed.get_json()["warnings"] == []
 
 
 def test_community_remedy_records_the_victims_views(world, api):
-    bare = api({"kind": "community_remedy", "subject_person_id": world.adult.id, "issued_on": "2026-11-01",
-                "requirements": "Repair the fence", "victim_choice": "Apology letter"})
+    bare = api(
+        {
+            "kind": "community_remedy",
+            "subject_person_id": world.adult.id,
+            "issued_on": "2026-11-01",
+            "requirements": "Repair the fence",
+            "victim_choice": "Apology letter",
+        }
+    )
     warnings = bare.get_json()["warnings"]
-    assert any("views" in w for w in warnings) and any("why" in w for w in warnings)
-    full = api({"kind": "community_remedy", "subject_person_id": world.adult.id, "issued_on": "2026-11-01",
-                "requirements": "Repair the fence", "victim_choice": "Apology letter",
-                "victim_views": "Wants the damage put right", "departure_reason": "Victim agreed after discussion"})
+    assert any("views" in w for w in warnings)
+    assert any("why" in w for w in warnings)
+    full = api(
+        {
+            "kind": "community_remedy",
+            "subject_person_id": world.adult.id,
+            "issued_on": "2026-11-01",
+            "requirements": "Repair the fence",
+            "victim_choice": "Apology letter",
+            "victim_views": "Wants the damage put right",
+            "departure_reason": "Victim agreed after discussion",
+        }
+    )
     assert full.get_json()["warnings"] == []
 
 
@@ -437,7 +529,8 @@ def test_breach_log_and_status(world, api, api_client):
     assert response.status_code == 201
     assert response.get_json()["recorded_by"] == "Olive Officer"
     shown = client.get(f"/api/v1/interventions/{abc['id']}").get_json()
-    assert shown["status"] == "breached" and len(shown["breaches"]) == 1
+    assert shown["status"] == "breached"
+    assert len(shown["breaches"]) == 1
 
 
 def test_status_change_with_old_version_is_409_and_withdrawal_cancels_deadlines(world, api, api_client):
@@ -451,13 +544,21 @@ def test_status_change_with_old_version_is_409_and_withdrawal_cancels_deadlines(
 
 @pytest.mark.parametrize("role", ["partner", "officer", "manager", "coordinator"])
 def test_roles_that_may_record_on_a_visible_case(world, api, role):
-    user = {"partner": world.partner, "officer": world.colleague, "manager": world.manager,
-            "coordinator": world.coordinator}[role]
-    response = api({"kind": "verbal_warning", "subject_person_id": world.adult.id, "issued_on": "2026-11-01"}, user=user)
+    user = {
+        "partner": world.partner,
+        "officer": world.colleague,
+        "manager": world.manager,
+        "coordinator": world.coordinator,
+    }[role]
+    response = api(
+        {"kind": "verbal_warning", "subject_person_id": world.adult.id, "issued_on": "2026-11-01"}, user=user
+    )
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize(("who", "status"), [("chair", 403), ("admin", 403), ("stranger", 404), ("unshared_partner", 404)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("chair", 403), ("admin", 403), ("stranger", 404), ("unshared_partner", 404)]
+)
 def test_roles_refused(world, api, api_client, who, status):
     user = getattr(world, who)
     body = {"kind": "verbal_warning", "subject_person_id": world.adult.id, "issued_on": "2026-11-01"}
@@ -479,7 +580,9 @@ def test_list_runs_a_fixed_number_of_queries(world, api, api_client, count_queri
     def add(n: int) -> None:
         for _ in range(n):
             abc = api({"kind": "abc", "subject_person_id": world.adult.id, "issued_on": "2026-10-01"}).get_json()
-            client.post(f"/api/v1/interventions/{abc['id']}/breaches", json={"occurred_on": "2026-11-01", "description": "x"})
+            client.post(
+                f"/api/v1/interventions/{abc['id']}/breaches", json={"occurred_on": "2026-11-01", "description": "x"}
+            )
 
     add(2)
     with count_queries() as small:
@@ -495,7 +598,9 @@ def test_list_runs_a_fixed_number_of_queries(world, api, api_client, count_queri
 
 def test_closure_order_extensions_up_to_6_months_in_all(world, api, api_client):
     with time_machine.travel("2026-02-01T12:00:00+00:00", tick=False):
-        order = api({"kind": "closure_order", "issued_on": "2026-01-15", "ends_on": "2026-04-14", "location": "12 High St"}).get_json()
+        order = api(
+            {"kind": "closure_order", "issued_on": "2026-01-15", "ends_on": "2026-04-14", "location": "12 High St"}
+        ).get_json()
     client = api_client(world.officer)
     path = f"/api/v1/interventions/{order['id']}/extend"
     with time_machine.travel("2026-04-10T12:00:00+00:00", tick=False):
@@ -520,14 +625,18 @@ def test_pspo_extends_by_up_to_3_years_before_expiry(world, api, api_client):
     with time_machine.travel("2030-01-15T12:00:00+00:00", tick=False):
         assert "already ended" in rule(api_client(world.officer).post(path, json={"ends_on": "2031-01-14"}))
     warning = cpw(api, world.adult)
-    assert rule(api_client(world.officer).post(f"/api/v1/interventions/{warning['id']}/extend", json={"ends_on": "2027-01-01"}))
+    assert rule(
+        api_client(world.officer).post(f"/api/v1/interventions/{warning['id']}/extend", json={"ends_on": "2027-01-01"})
+    )
 
 
 def test_expiry_task_marks_ended_interventions_once(world, api):
     from casework.interventions.tasks import expire_interventions
 
     with time_machine.travel("2026-02-01T12:00:00+00:00", tick=False):
-        order = api({"kind": "closure_order", "issued_on": "2026-01-15", "ends_on": "2026-04-14", "location": "12 High St"}).get_json()
+        order = api(
+            {"kind": "closure_order", "issued_on": "2026-01-15", "ends_on": "2026-04-14", "location": "12 High St"}
+        ).get_json()
     with time_machine.travel("2026-04-14T12:00:00+00:00", tick=False):
         assert expire_interventions.run() == {"expired": 0}  # the last day is still in force
     with time_machine.travel("2026-04-15T12:00:00+00:00", tick=False):
@@ -542,4 +651,5 @@ def test_case_api_answer_carries_interventions_actions_and_current_risk(world, a
     api({"kind": "verbal_warning", "subject_person_id": world.adult.id, "issued_on": "2026-11-01"})
     body = api_client(world.officer).get(f"/api/v1/cases/{world.case.id}").get_json()
     assert [i["kind"] for i in body["interventions"]] == ["verbal_warning"]
-    assert body["actions"] == [] and body["current_risk"] is None
+    assert body["actions"] == []
+    assert body["current_risk"] is None

@@ -34,9 +34,7 @@ class World:
     def person(self, name: str, date_of_birth: date | None, kind: str = "individual", on_case: bool = True) -> Any:
         from casework.cases.models import CaseParty, PartyRole, Person, PersonKind
 
-        person = Person(
-            kind=PersonKind(kind), name=name, normalised_name=name.lower(), date_of_birth=date_of_birth
-        )
+        person = Person(kind=PersonKind(kind), name=name, normalised_name=name.lower(), date_of_birth=date_of_birth)
         db.session.add(person)
         db.session.flush()
         if on_case:
@@ -44,7 +42,9 @@ class World:
         db.session.commit()
         return person
 
-    def new_case(self, *, lead: Any = None, restricted: bool = False, owner: Any = None, reference: str = "BOL-2026-0099") -> Any:
+    def new_case(
+        self, *, lead: Any = None, restricted: bool = False, owner: Any = None, reference: str = "BOL-2026-0099"
+    ) -> Any:
         from casework.cases.models import Case
 
         case = Case(
@@ -81,8 +81,22 @@ def world(make: Any, db_session: Any) -> World:
     chair = make.user("chair", agency=council, name="Charles Chair")
     admin = make.user("admin", agency=council, name="Ada Admin")
     w = World(
-        area, council, police, other, manager, officer, colleague, stranger, partner, unshared_partner,
-        coordinator, chair, admin, None, None, None,
+        area,
+        council,
+        police,
+        other,
+        manager,
+        officer,
+        colleague,
+        stranger,
+        partner,
+        unshared_partner,
+        coordinator,
+        chair,
+        admin,
+        None,
+        None,
+        None,
     )
     w.case = w.new_case(reference="BOL-2026-0001")
     db.session.add(CaseShare(case_id=w.case.id, agency_id=police.id))

@@ -15,9 +15,17 @@ from casework.reminders.models import Deadline, DeadlineStatus
 from casework.risk.models import RiskAssessment
 
 ALL_NO = {
-    "threats_of_violence": "no", "hate_motivated": "no", "vulnerable_victim": "no", "repeat_victim": "no",
-    "health_affected": "no", "afraid": "no", "children_affected": "no", "isolated": "no",
-    "personally_targeted": "no", "frequency": "once", "considering_moving": "no",
+    "threats_of_violence": "no",
+    "hate_motivated": "no",
+    "vulnerable_victim": "no",
+    "repeat_victim": "no",
+    "health_affected": "no",
+    "afraid": "no",
+    "children_affected": "no",
+    "isolated": "no",
+    "personally_targeted": "no",
+    "frequency": "once",
+    "considering_moving": "no",
 }
 
 
@@ -40,7 +48,9 @@ def assess(world: Any, api_client: Any):
 def review_deadline(case_id: int) -> Deadline | None:
     db.session.expire_all()
     return db.session.scalar(
-        sa.select(Deadline).where(Deadline.subject_type == "cases", Deadline.subject_id == case_id, Deadline.kind == "risk.review")
+        sa.select(Deadline).where(
+            Deadline.subject_type == "cases", Deadline.subject_id == case_id, Deadline.kind == "risk.review"
+        )
     )
 
 
@@ -75,7 +85,8 @@ def test_medium_from_8_and_high_from_16(world, assess):
 @pytest.mark.parametrize("question", ["threats_of_violence", "hate_motivated", "vulnerable_victim"])
 def test_forcing_answers_make_high_on_their_own(world, assess, question):
     body = assess({**ALL_NO, question: "yes"}).get_json()
-    assert body["band"] == "high" and body["forced_high_by"] == [question]
+    assert body["band"] == "high"
+    assert body["forced_high_by"] == [question]
     assert review_deadline(world.case.id).due_on == date(2026, 12, 7)
 
 
@@ -99,7 +110,8 @@ def test_missing_or_unknown_answers_write_nothing(world, assess):
     partial = dict(ALL_NO)
     del partial["afraid"]
     response = assess(partial)
-    assert response.status_code == 422 and "answers.afraid" in response.get_json()["errors"]
+    assert response.status_code == 422
+    assert "answers.afraid" in response.get_json()["errors"]
     assert assess({**ALL_NO, "afraid": "maybe"}).status_code == 422
     assert assess({**ALL_NO, "made_up": "yes"}).status_code == 422
     assert assess(ALL_NO, assessed_on="2026-11-24").status_code == 422
@@ -130,7 +142,9 @@ def test_current_risk_in_the_case_answer_section(world, assess):
     assert API_SECTIONS["current_risk"](world.case, world.officer)["band"] == "standard"
 
 
-@pytest.mark.parametrize(("who", "status"), [("chair", 403), ("admin", 403), ("stranger", 404), ("unshared_partner", 404)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("chair", 403), ("admin", 403), ("stranger", 404), ("unshared_partner", 404)]
+)
 def test_roles_refused(world, assess, api_client, who, status):
     assert assess(ALL_NO, user=getattr(world, who)).status_code == status
     assert api_client(getattr(world, who)).get(f"/api/v1/cases/{world.case.id}/risk-assessments").status_code == status
@@ -144,19 +158,27 @@ def test_admin_edits_make_a_new_version_and_old_assessments_keep_theirs(world, a
     first = assess(ALL_NO).get_json()
     admin = api_client(world.admin)
     current = admin.get("/api/v1/risk-questionnaires/current").get_json()
-    questions = current["questions"] + [{
-        "key": "pets_harmed", "text": "Have pets been harmed?", "hint": None,
-        "options": [{"value": "yes", "label": "Yes", "weight": 20, "forces_high": False},
-                    {"value": "no", "label": "No", "weight": 0, "forces_high": False}],
-    }]
+    questions = current["questions"] + [
+        {
+            "key": "pets_harmed",
+            "text": "Have pets been harmed?",
+            "hint": None,
+            "options": [
+                {"value": "yes", "label": "Yes", "weight": 20, "forces_high": False},
+                {"value": "no", "label": "No", "weight": 0, "forces_high": False},
+            ],
+        }
+    ]
     body = {"area_code": "BOL", "title": "Bolsover form", "questions": questions, "medium_from": 8, "high_from": 16}
     assert api_client(world.officer).post("/api/v1/risk-questionnaires", json=body).status_code == 403
     assert admin.post("/api/v1/risk-questionnaires", json={**body, "high_from": 8}).status_code == 422
     response = admin.post("/api/v1/risk-questionnaires", json=body)
-    assert response.status_code == 201 and response.get_json()["version"] == 1
+    assert response.status_code == 201
+    assert response.get_json()["version"] == 1
     assert assess(ALL_NO).status_code == 422  # the new question must be answered
     second = assess({**ALL_NO, "pets_harmed": "yes"}).get_json()
-    assert second["band"] == "high" and second["questionnaire_id"] != first["questionnaire_id"]
+    assert second["band"] == "high"
+    assert second["questionnaire_id"] != first["questionnaire_id"]
     history = api_client(world.officer).get(f"/api/v1/cases/{world.case.id}/risk-assessments").get_json()["items"]
     assert [a["questionnaire_id"] for a in history] == [second["questionnaire_id"], first["questionnaire_id"]]
 

@@ -33,8 +33,12 @@ def create(args: dict[str, Any], case_id: int):
     case = get_case_for(current_user, case_id, edit=True)
     agency = get_agency(args["agency_code"]) if args["agency_code"] else current_user.agency
     action = services.create_action(
-        current_user, case, description=args["description"], agency=agency,
-        assignee_id=args["assignee_id"], due_on=args["due_on"],
+        current_user,
+        case,
+        description=args["description"],
+        agency=agency,
+        assignee_id=args["assignee_id"],
+        due_on=args["due_on"],
     )
     commit()
     return _dump(action), 201

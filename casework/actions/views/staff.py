@@ -46,16 +46,26 @@ def index():
     items, total = paginate(query.order_by(Action.due_on.is_(None), Action.due_on, Action.id), page, 50)
     on = today()
     return render_template(
-        "actions/index.html", actions=items, total=total, page=page, per_page=50, overdue_only=overdue_only,
-        overdue_ids={a.id for a in items if services.is_overdue(a, on)}, status_labels=STATUS_LABELS,
+        "actions/index.html",
+        actions=items,
+        total=total,
+        page=page,
+        per_page=50,
+        overdue_only=overdue_only,
+        overdue_ids={a.id for a in items if services.is_overdue(a, on)},
+        status_labels=STATUS_LABELS,
     )
 
 
 def _case_agencies(case: Case) -> list[Agency]:
     shared = sa.select(CaseShare.agency_id).where(CaseShare.case_id == case.id)
-    return list(db.session.scalars(
-        sa.select(Agency).where(sa.or_(Agency.id == case.lead_agency_id, Agency.id.in_(shared))).order_by(Agency.name)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Agency)
+            .where(sa.or_(Agency.id == case.lead_agency_id, Agency.id.in_(shared)))
+            .order_by(Agency.name)
+        )
+    )
 
 
 @bp.route("/cases/<int:case_id>/actions/new", methods=["GET", "POST"])
@@ -64,10 +74,14 @@ def new(case_id: int):
     case = get_case_for(current_user, case_id, edit=True)
     agencies = _case_agencies(case)
     people = db.session.scalars(
-        sa.select(User).where(User.agency_id.in_([a.id for a in agencies]), User.is_active.is_(True)).order_by(User.name)
+        sa.select(User)
+        .where(User.agency_id.in_([a.id for a in agencies]), User.is_active.is_(True))
+        .order_by(User.name)
     ).all()
     form = ActionForm()
-    form.agency_id.choices = [SelectChoice("", "Choose an agency")] + [SelectChoice(str(a.id), a.name) for a in agencies]
+    form.agency_id.choices = [SelectChoice("", "Choose an agency")] + [
+        SelectChoice(str(a.id), a.name) for a in agencies
+    ]
     form.assignee_id.choices = [SelectChoice("", "Nobody yet")] + [
         SelectChoice(str(u.id), f"{u.name} ({u.agency.name})") for u in people
     ]
@@ -80,8 +94,12 @@ def new(case_id: int):
         else:
             try:
                 services.create_action(
-                    current_user, case, description=form.description.data, agency=agency,
-                    assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None, due_on=form.due_on.data,
+                    current_user,
+                    case,
+                    description=form.description.data,
+                    agency=agency,
+                    assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
+                    due_on=form.due_on.data,
                 )
             except InvalidInput as error:
                 db.session.rollback()
@@ -96,10 +114,16 @@ def new(case_id: int):
 
 def _show(action: Action, form: ActionUpdateForm | None = None, status: int = 200):
     if form is None:
-        form = ActionUpdateForm(data={"status": action.status.value, "outcome": action.outcome, "due_on": action.due_on})
+        form = ActionUpdateForm(
+            data={"status": action.status.value, "outcome": action.outcome, "due_on": action.due_on}
+        )
     can_edit = can_edit_case(current_user, action.case) if action.case is not None else True
     return render_template(
-        "actions/show.html", action=action, form=form, can_edit=can_edit, status_labels=STATUS_LABELS,
+        "actions/show.html",
+        action=action,
+        form=form,
+        can_edit=can_edit,
+        status_labels=STATUS_LABELS,
         is_overdue=services.is_overdue(action),
     ), status
 
@@ -120,7 +144,8 @@ def update(action_id: int):
     version = int(form.version.data) if (form.version.data or "").isdigit() else None
     try:
         services.update_action(
-            current_user, action,
+            current_user,
+            action,
             {"status": form.status.data, "outcome": form.outcome.data, "due_on": form.due_on.data},
             version,
         )

@@ -56,9 +56,13 @@ def new(case_id: int, kind: str):
         abort(404)
     case = get_case_for(current_user, case_id, edit=True)
     form = InterventionForm()
-    parties = db.session.execute(
-        sa.select(CaseParty).where(CaseParty.case_id == case.id).options(sa.orm.joinedload(CaseParty.person))
-    ).scalars().all()
+    parties = (
+        db.session.execute(
+            sa.select(CaseParty).where(CaseParty.case_id == case.id).options(sa.orm.joinedload(CaseParty.person))
+        )
+        .scalars()
+        .all()
+    )
     people = {p.person_id: p.person.name for p in parties}
     place_kind = InterventionKind(kind) in services.PLACE_KINDS
     form.subject_person_id.choices = [SelectChoice("", "No one in particular" if place_kind else "Choose a person")] + [
@@ -67,7 +71,10 @@ def new(case_id: int, kind: str):
     related_kinds = {"fpn": ("cpn", "pspo"), "closure_order": ("closure_notice",)}.get(kind, ())
     related = [i for i in services.case_interventions(case.id) if i.kind.value in related_kinds]
     form.related_intervention_id.choices = [SelectChoice("", "Choose one")] + [
-        SelectChoice(str(i.id), f"{i.label}, {i.issued_on.day} {i.issued_on:%B %Y}" + (f", {i.subject.name}" if i.subject else ""))
+        SelectChoice(
+            str(i.id),
+            f"{i.label}, {i.issued_on.day} {i.issued_on:%B %Y}" + (f", {i.subject.name}" if i.subject else ""),
+        )
         for i in related
     ]
     if form.validate_on_submit():
@@ -89,8 +96,13 @@ def new(case_id: int, kind: str):
                 return redirect(url_for(".show", intervention_id=intervention.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "interventions/form.html", case=case, form=form, kind=kind, kind_label=KIND_LABELS[InterventionKind(kind)],
-        fields=KIND_FIELDS[kind], place_kind=place_kind,
+        "interventions/form.html",
+        case=case,
+        form=form,
+        kind=kind,
+        kind_label=KIND_LABELS[InterventionKind(kind)],
+        fields=KIND_FIELDS[kind],
+        place_kind=place_kind,
     ), status
 
 
@@ -145,7 +157,9 @@ def change_status(intervention_id: int):
     if not form.validate_on_submit():
         return _show(intervention, form, 422)
     version = int(form.version.data) if (form.version.data or "").isdigit() else None
-    services.update_status(current_user, intervention, form.status.data, version, (form.notes.data or "").strip() or None)
+    services.update_status(
+        current_user, intervention, form.status.data, version, (form.notes.data or "").strip() or None
+    )
     commit()
     flash("Status changed", "success")
     return redirect(url_for(".show", intervention_id=intervention.id))

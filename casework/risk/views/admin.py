@@ -40,7 +40,9 @@ def questionnaire():
             form.high_from.errors = ["Enter whole numbers for the scores"]
         else:
             try:
-                saved = services.save_questionnaire(current_user, area, title=form.title.data, questions=questions, **cut_offs)
+                saved = services.save_questionnaire(
+                    current_user, area, title=form.title.data, questions=questions, **cut_offs
+                )
             except InvalidInput as error:
                 db.session.rollback()
                 problems = [m for messages in error.errors.values() for m in messages]
@@ -52,6 +54,11 @@ def questionnaire():
     areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "risk/admin_questionnaire.html", form=form, current=current, questions=questions, area=area, areas=areas,
+        "risk/admin_questionnaire.html",
+        form=form,
+        current=current,
+        questions=questions,
+        area=area,
+        areas=areas,
         inherited=inherited,
     ), status

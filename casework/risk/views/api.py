@@ -30,8 +30,12 @@ bp = Blueprint("risk", __name__)
 def create(args: dict[str, Any], case_id: int):
     case = get_case_for(current_user, case_id, edit=True)
     assessment = services.create_assessment(
-        current_user, case, args["answers"], victim_person_id=args["victim_person_id"],
-        assessed_on=args["assessed_on"], notes=args["notes"],
+        current_user,
+        case,
+        args["answers"],
+        victim_person_id=args["victim_person_id"],
+        assessed_on=args["assessed_on"],
+        notes=args["notes"],
     )
     commit()
     return dump_assessment(assessment), 201

@@ -74,7 +74,11 @@ def new(case_id: int):
             return redirect(url_for(".history", case_id=case.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "risk/form.html", case=case, form=form, questionnaire=questionnaire, question_prefix=QUESTION_PREFIX,
+        "risk/form.html",
+        case=case,
+        form=form,
+        questionnaire=questionnaire,
+        question_prefix=QUESTION_PREFIX,
         has_victims=bool(victims),
     ), status
 
