@@ -185,6 +185,8 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
     db.session.add(intervention)
     db.session.flush()
     _set_deadlines(intervention, case, person, dates)
+    if kind == InterventionKind.cpn:
+        _close_warnings_followed_up(case, values["subject_person_id"], values["issued_on"])
     record_change(
         actor,
         intervention,
@@ -193,6 +195,20 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
         f"Recorded {intervention.label.lower()} on case {case.reference}",
     )
     return intervention, warnings
+
+
+def _close_warnings_followed_up(case: Case, person_id: int | None, issued_on: date) -> None:
+    """A notice has followed the warnings whose compliance period passed: nothing more is due on them."""
+    warning_ids = db.session.scalars(
+        sa.select(Intervention.id).where(
+            Intervention.case_id == case.id,
+            Intervention.subject_person_id == person_id,
+            Intervention.kind == InterventionKind.cpw,
+            Intervention.comply_by < issued_on,
+        )
+    ).all()
+    for warning_id in warning_ids:
+        close_deadline(SUBJECT_TYPE, warning_id)
 
 
 def _set_deadlines(intervention: Intervention, case: Case, person: Person | None, dates: Sequence[KeyDate]) -> None:

@@ -130,6 +130,8 @@ def test_cpn_refused_on_comply_by_and_allowed_the_day_after(world, api):
     assert "day after" in rule(on_the_day)
     day_after = api({"kind": "cpn", "subject_person_id": world.adult.id, "issued_on": "2026-02-02"})
     assert day_after.status_code == 201, day_after.get_json()
+    warning_id = db.session.scalar(sa.select(Intervention.id).where(Intervention.kind == "cpw"))
+    assert deadlines(warning_id)["intervention.comply_by"].status == DeadlineStatus.done
 
 
 def test_cpn_needs_the_warning_to_the_same_person_on_the_same_case(world, api):
