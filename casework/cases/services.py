@@ -261,13 +261,14 @@ def create_category(actor: Any, code: str, name: str, area: Area | None) -> Case
 # --- references --------------------------------------------------------------------------------------
 
 
-def allocate_reference(area: Area, year: int) -> tuple[int, str]:
+def allocate_reference(area: Area, year: int, session: Any = None) -> tuple[int, str]:
     """The next sequence number in ``area`` and ``year`` and its reference, e.g. ``BOL-2026-0042``.
 
     ``UPDATE ... RETURNING`` increments the counter and locks its row until the transaction ends, so
     concurrent openings queue on it. The first case of a year inserts the row; if another transaction
     inserted it first, the unique key refuses ours and we increment theirs instead.
     """
+    session = session or db.session
     table = CaseReferenceCounter.__table__
     increment = (
         sa.update(table)
@@ -275,14 +276,14 @@ def allocate_reference(area: Area, year: int) -> tuple[int, str]:
         .values(last_sequence=table.c.last_sequence + 1)
         .returning(table.c.last_sequence)
     )
-    sequence = db.session.execute(increment).scalar()
+    sequence = session.execute(increment).scalar()
     if sequence is None:
         try:
-            with db.session.begin_nested():
-                db.session.execute(sa.insert(table).values(area_id=area.id, year=year, last_sequence=1))
+            with session.begin_nested():
+                session.execute(sa.insert(table).values(area_id=area.id, year=year, last_sequence=1))
             sequence = 1
         except IntegrityError:
-            sequence = db.session.execute(increment).scalar_one()
+            sequence = session.execute(increment).scalar_one()
     return sequence, f"{area.code}-{year}-{sequence:04d}"
 
 

@@ -271,3 +271,19 @@ def test_dashboards(page_client, api_client, world, open_case, person):
     partner_home = page_client(world.partner).get("/").text
     assert shared["reference"] in partner_home
     assert mine["reference"] not in partner_home
+
+
+def test_case_list_page_runs_a_fixed_number_of_queries(page_client, world, open_case, count_queries):
+    client = page_client(world.officer)
+
+    def counted() -> int:
+        with count_queries() as counter:
+            assert client.get("/cases/").status_code == 200
+        return counter.count
+
+    for _ in range(3):
+        open_case()
+    small = counted()
+    for _ in range(22):
+        open_case()
+    assert counted() == small
