@@ -13,8 +13,10 @@ from casework.extensions import db
 from casework.interventions.models import Intervention
 from tests.support.browser import REPO_ROOT, assert_accessible, launch_chromium
 
-STYLESHEETS = [REPO_ROOT / "casework" / "static" / "govuk" / "govuk-frontend.min.css",
-               REPO_ROOT / "casework" / "static" / "css" / "app.css"]
+STYLESHEETS = [
+    REPO_ROOT / "casework" / "static" / "govuk" / "govuk-frontend.min.css",
+    REPO_ROOT / "casework" / "static" / "css" / "app.css",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -42,18 +44,26 @@ def test_pages_are_accessible(world, page_client, api_client, browser_page, back
     with time_machine.travel("2026-11-23T12:00:00+00:00", tick=False):
         officer, admin = page_client(world.officer), page_client(world.admin)
         api = api_client(world.officer)
-        api.post(f"/api/v1/cases/{world.case.id}/interventions",
-                 json={"kind": "abc", "subject_person_id": world.adult.id, "issued_on": "2026-10-01"})
+        api.post(
+            f"/api/v1/cases/{world.case.id}/interventions",
+            json={"kind": "abc", "subject_person_id": world.adult.id, "issued_on": "2026-10-01"},
+        )
         abc = db.session.scalar(sa.select(Intervention))
-        api.post(f"/api/v1/interventions/{abc.id}/breaches", json={"occurred_on": "2026-11-01", "description": "Shouting"})
-        action = api.post(f"/api/v1/cases/{world.case.id}/actions",
-                          json={"description": "Visit", "assignee_id": world.officer.id, "due_on": "2026-11-01"}).get_json()
+        api.post(
+            f"/api/v1/interventions/{abc.id}/breaches", json={"occurred_on": "2026-11-01", "description": "Shouting"}
+        )
+        action = api.post(
+            f"/api/v1/cases/{world.case.id}/actions",
+            json={"description": "Visit", "assignee_id": world.officer.id, "due_on": "2026-11-01"},
+        ).get_json()
         case = world.case.id
         pages = {
             "choose kind": officer.get(f"/cases/{case}/interventions/new"),
             "cpn form": officer.get(f"/cases/{case}/interventions/new/cpn"),
-            "cpn blocked": officer.post(f"/cases/{case}/interventions/new/cpn",
-                                        data={"subject_person_id": str(world.adult.id), **parts("issued_on", date(2026, 11, 1))}),
+            "cpn blocked": officer.post(
+                f"/cases/{case}/interventions/new/cpn",
+                data={"subject_person_id": str(world.adult.id), **parts("issued_on", date(2026, 11, 1))},
+            ),
             "closure form": officer.get(f"/cases/{case}/interventions/new/closure_notice"),
             "fpn form with errors": officer.post(f"/cases/{case}/interventions/new/fpn", data={"amount": "lots"}),
             "intervention": officer.get(f"/interventions/{abc.id}"),
