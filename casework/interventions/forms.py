@@ -143,7 +143,7 @@ class InterventionForm(FlaskForm):
     )
     discount_days = StringField("Days the reduced amount applies for", validators=[Optional(), Length(max=3)])
     location = StringField("Place", description="The area, premises or public place", validators=[Length(max=500)])
-    requirements = TextAreaField("Requirements", description="What the person must do", validators=[Length(max=10_000)])
+    requirements = TextAreaField("Requirements", validators=[Length(max=10_000)])
     prohibitions = TextAreaField(
         "Prohibitions", description="What the person must not do", validators=[Length(max=10_000)]
     )
