@@ -32,14 +32,18 @@ LEAD_AGENCY_ROLES = {Role.officer, Role.coordinator, Role.manager}
 
 
 def visible_cases_clause(user: Any) -> sa.ColumnElement[bool]:
-    """A WHERE clause selecting the cases ``user`` may see (one clause, so lists stay one query)."""
+    """A WHERE clause selecting the cases ``user`` may see (one clause, so lists stay one query).
+
+    The shares and named users are uncorrelated ``IN`` subqueries: the database reads the user's few
+    rows once (a hashed subplan) instead of probing them for every case.
+    """
     if not user.can(Permission.VIEW_CASES):
         return sa.false()
-    shared = sa.exists().where(CaseShare.case_id == Case.id, CaseShare.agency_id == user.agency_id)
+    shared = Case.id.in_(sa.select(CaseShare.case_id).where(CaseShare.agency_id == user.agency_id))
     agency_clause: sa.ColumnElement[bool] = shared
     if any(user.has_role(r) for r in LEAD_AGENCY_ROLES):
         agency_clause = sa.or_(Case.lead_agency_id == user.agency_id, shared)
-    named = sa.exists().where(CaseAccess.case_id == Case.id, CaseAccess.user_id == user.id)
+    named = Case.id.in_(sa.select(CaseAccess.case_id).where(CaseAccess.user_id == user.id))
     return sa.and_(agency_clause, sa.or_(Case.is_restricted.is_(False), named))
 
 

@@ -929,7 +929,12 @@ def _sort_key(when: date | datetime) -> tuple[date, datetime]:
     return when, datetime.min.replace(tzinfo=now().tzinfo)
 
 
-def timeline(case: Case) -> list[Any]:
+def timeline(
+    case: Case,
+    *,
+    notes: list[CaseNote] | None = None,
+    explanations: list[CaseReviewExplanation] | None = None,
+) -> list[Any]:
     """The case's history in date order: incidents and complaints, notes, status and sharing changes,
     second-report tasks, and what other domains register in ``sections.TIMELINE_SOURCES``."""
     from casework.cases.sections import TIMELINE_SOURCES, TimelineEntry
@@ -959,7 +964,7 @@ def timeline(case: Case) -> list[Any]:
                     f"to {complaint.agency.name}{ref}",
                 )
             )
-    for note in case_notes(case):
+    for note in case_notes(case) if notes is None else notes:
         entries.append(
             TimelineEntry(
                 when=note.created_at,
@@ -978,7 +983,7 @@ def timeline(case: Case) -> list[Any]:
                 actor_name=event.actor.name if event.actor else None,
             )
         )
-    for task in case_explanations(case):
+    for task in case_explanations(case) if explanations is None else explanations:
         entries.append(
             TimelineEntry(
                 when=task.created_at,

@@ -50,6 +50,8 @@ SECTION_DEFAULTS: dict[str, Any] = {"current_risk": None, "actions": [], "interv
 def dump_case(case: Any, user: Any) -> dict[str, Any]:
     """The whole case: API.md's "case with parties, incidents, current risk, actions, interventions"."""
     body = dump_case_summary(case)
+    notes = services.case_notes(case)
+    explanations = services.case_explanations(case)
     body.update(
         {
             "closure_reason": case.closure_reason,
@@ -61,9 +63,11 @@ def dump_case(case: Any, user: Any) -> dict[str, Any]:
             "shared_with": sorted(s.agency.code for s in case.shares),
             "named_users": sorted(a.user.email for a in case.access) if case.is_restricted else [],
             "linked_cases": [{"id": c.id, "reference": c.reference} for c in services.linked_cases(user, case)],
-            "notes": [dump_note(n) for n in services.case_notes(case)],
-            "case_review_explanations": [dump_explanation(t) for t in services.case_explanations(case)],
-            "timeline": [dump_timeline_entry(e) for e in services.timeline(case)],
+            "notes": [dump_note(n) for n in notes],
+            "case_review_explanations": [dump_explanation(t) for t in explanations],
+            "timeline": [
+                dump_timeline_entry(e) for e in services.timeline(case, notes=notes, explanations=explanations)
+            ],
         }
     )
     body.update(SECTION_DEFAULTS)

@@ -132,6 +132,7 @@ def show(case_id: int):
     policies.get_case_for(current_user, case_id)
     case = services.load_case_record(case_id)
     services.view_case(current_user, case)
+    explanations = services.case_explanations(case)
     # Each registered section renders its own partial with its own context, plus the case and user.
     # Jinja autoescapes what the partial renders, so its output is already safe HTML.
     sections = [
@@ -142,8 +143,8 @@ def show(case_id: int):
         "case": case,
         "parties": sorted(case.parties, key=lambda p: (p.role.value, p.person.name)),
         "linked": services.linked_cases(current_user, case),
-        "explanations": services.case_explanations(case),
-        "timeline": services.timeline(case),
+        "explanations": explanations,
+        "timeline": services.timeline(case, explanations=explanations),
         "sections": sections,
         "can_manage": policies.can_manage_case(current_user, case),
         "can_edit": current_user.can(Permission.EDIT_CASES),
