@@ -53,29 +53,81 @@ def load_risk_actions_interventions(_password: str) -> None:
         sa.select(sa.literal(True)).where(RiskAssessment.case_id == harassment.id)
     ):
         answers = {
-            "threats_of_violence": "no", "hate_motivated": "no", "vulnerable_victim": "yes", "repeat_victim": "yes",
-            "health_affected": "yes", "afraid": "yes", "children_affected": "no", "isolated": "yes",
-            "personally_targeted": "yes", "frequency": "weekly", "considering_moving": "no",
+            "threats_of_violence": "no",
+            "hate_motivated": "no",
+            "vulnerable_victim": "yes",
+            "repeat_victim": "yes",
+            "health_affected": "yes",
+            "afraid": "yes",
+            "children_affected": "no",
+            "isolated": "yes",
+            "personally_targeted": "yes",
+            "frequency": "weekly",
+            "considering_moving": "no",
         }
-        create_assessment(officer, harassment, answers, victim_person_id=victim.id, assessed_on=on - timedelta(days=10),
-                          notes="Lives alone; afraid to go out after dark.")
+        create_assessment(
+            officer,
+            harassment,
+            answers,
+            victim_person_id=victim.id,
+            assessed_on=on - timedelta(days=10),
+            notes="Lives alone; afraid to go out after dark.",
+        )
     if not db.session.scalar(sa.select(sa.literal(True)).where(Action.case_id == harassment.id)):
-        create_action(officer, harassment, description="Fit a doorbell camera at 14 Station Road",
-                      agency=officer.agency, assignee_id=officer.id, due_on=on - timedelta(days=3))
-        create_action(officer, harassment, description="Letter to the parents of the youths identified",
-                      agency=officer.agency, assignee_id=officer.id, due_on=on + timedelta(days=7))
+        create_action(
+            officer,
+            harassment,
+            description="Fit a doorbell camera at 14 Station Road",
+            agency=officer.agency,
+            assignee_id=officer.id,
+            due_on=on - timedelta(days=3),
+        )
+        create_action(
+            officer,
+            harassment,
+            description="Letter to the parents of the youths identified",
+            agency=officer.agency,
+            assignee_id=officer.id,
+            due_on=on + timedelta(days=7),
+        )
     perpetrator = _party(noise, PartyRole.perpetrator)
     if perpetrator is not None and not db.session.scalar(
         sa.select(sa.literal(True)).where(Intervention.case_id == noise.id)
     ):
-        _record(officer, noise, kind="warning_letter", subject_person_id=perpetrator.id,
-                issued_on=on - timedelta(days=60), requirements="Keep music down after 11pm.")
-        _record(officer, noise, kind="cpw", subject_person_id=perpetrator.id, issued_on=on - timedelta(days=40),
-                comply_by=on - timedelta(days=20), requirements="Stop playing amplified music after 11pm.")
-        _record(officer, noise, kind="cpn", subject_person_id=perpetrator.id, issued_on=on - timedelta(days=5),
-                requirements="Do not play amplified music audible outside the property after 11pm.")
-        _record(officer, noise, kind="abc", subject_person_id=perpetrator.id, issued_on=on - timedelta(days=30),
-                parent_guardian_name="Janet Carter", requirements="Attend the youth club; no gathering at the shop.")
+        _record(
+            officer,
+            noise,
+            kind="warning_letter",
+            subject_person_id=perpetrator.id,
+            issued_on=on - timedelta(days=60),
+            requirements="Keep music down after 11pm.",
+        )
+        _record(
+            officer,
+            noise,
+            kind="cpw",
+            subject_person_id=perpetrator.id,
+            issued_on=on - timedelta(days=40),
+            comply_by=on - timedelta(days=20),
+            requirements="Stop playing amplified music after 11pm.",
+        )
+        _record(
+            officer,
+            noise,
+            kind="cpn",
+            subject_person_id=perpetrator.id,
+            issued_on=on - timedelta(days=5),
+            requirements="Do not play amplified music audible outside the property after 11pm.",
+        )
+        _record(
+            officer,
+            noise,
+            kind="abc",
+            subject_person_id=perpetrator.id,
+            issued_on=on - timedelta(days=30),
+            parent_guardian_name="Janet Carter",
+            requirements="Attend the youth club; no gathering at the shop.",
+        )
     commit()
 
 

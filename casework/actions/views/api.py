@@ -30,6 +30,7 @@ def _dump(action: Action) -> dict[str, Any]:
 @requires(Permission.EDIT_CASES)
 @use_args(ActionCreateArgs)
 def create(args: dict[str, Any], case_id: int):
+    """Add a multi-agency action to a case."""
     case = get_case_for(current_user, case_id, edit=True)
     agency = get_agency(args["agency_code"]) if args["agency_code"] else current_user.agency
     action = services.create_action(
@@ -48,6 +49,7 @@ def create(args: dict[str, Any], case_id: int):
 @requires(Permission.VIEW_CASES)
 @use_args(ActionListArgs, location="query")
 def list_for_case(args: dict[str, Any], case_id: int):
+    """A case's actions, soonest due first."""
     get_case_for(current_user, case_id)
     return _list({**args, "case_id": case_id})
 
@@ -56,6 +58,7 @@ def list_for_case(args: dict[str, Any], case_id: int):
 @requires(Permission.VIEW_CASES)
 @use_args(ActionListArgs, location="query")
 def list_actions(args: dict[str, Any]):
+    """Actions you may see: filter by `assignee=me`, `overdue=true`, `status`, `case_id`."""
     return _list(args)
 
 
@@ -81,6 +84,7 @@ def _list(args: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/actions/<int:action_id>")
 @requires(Permission.VIEW_CASES)
 def show(action_id: int):
+    """One action."""
     return _dump(services.get_action_for(current_user, action_id))
 
 
@@ -88,6 +92,7 @@ def show(action_id: int):
 @requires(Permission.EDIT_CASES)
 @use_args(ActionUpdateArgs)
 def update(args: dict[str, Any], action_id: int):
+    """Change an action; `done` needs an `outcome` (send `version`: an old one answers 409)."""
     action = services.get_action_for(current_user, action_id, edit=True)
     version = args.pop("version", None)
     if "agency_code" in args:

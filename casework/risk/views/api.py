@@ -28,6 +28,7 @@ bp = Blueprint("risk", __name__)
 @requires(Permission.EDIT_CASES)
 @use_args(AssessmentCreateArgs)
 def create(args: dict[str, Any], case_id: int):
+    """Assess risk on a case (or for a victim on it) with the questionnaire in force."""
     case = get_case_for(current_user, case_id, edit=True)
     assessment = services.create_assessment(
         current_user,
@@ -44,6 +45,7 @@ def create(args: dict[str, Any], case_id: int):
 @bp.get("/cases/<int:case_id>/risk-assessments")
 @requires(Permission.VIEW_CASES)
 def list_for_case(case_id: int):
+    """Every risk assessment on a case, newest first."""
     case = get_case_for(current_user, case_id)
     items = services.case_assessments(case.id)
     return {"items": [dump_assessment(a) for a in items], "page": 1, "per_page": len(items), "total": len(items)}
@@ -53,6 +55,7 @@ def list_for_case(case_id: int):
 @requires(Permission.VIEW_CASES, Permission.ADMINISTER)
 @use_args(QuestionnaireQuery, location="query")
 def current(args: dict[str, Any]):
+    """The risk questionnaire in force for an area (or for all areas)."""
     area = get_area(args["area"]) if args["area"] else None
     questionnaire = services.current_questionnaire(area)
     commit()  # the default is created on first use in a database built without the migrations
@@ -63,6 +66,7 @@ def current(args: dict[str, Any]):
 @requires(Permission.ADMINISTER)
 @use_args(QuestionnaireArgs)
 def create_questionnaire(args: dict[str, Any]):
+    """Save a new version of the risk questionnaire (admins)."""
     area = get_area(args.pop("area_code")) if args.get("area_code") else None
     questionnaire = services.save_questionnaire(current_user, area, **args)
     commit()
