@@ -16,6 +16,7 @@ from casework.core.errors import Conflict, InvalidInput, NotFound
 from casework.core.permissions import Permission
 from casework.core.time import today
 from casework.extensions import db
+from casework.reminders.models import Deadline
 from casework.reminders.services import close_deadline, set_deadline
 
 SUBJECT_TYPE = "actions"
@@ -95,13 +96,22 @@ def _link(action: Action) -> str:
 def _sync_deadline(action: Action) -> None:
     """One Deadline row per action with a due date, owned by the assignee; closed when it ends."""
     if action.status in OPEN_STATUSES and action.due_on is not None:
+        owner_id = action.assignee_id
+        if owner_id is None:
+            # Unassigned Case Review actions are owned by whoever their deadline was given to (the
+            # area's coordinator): keep that owner rather than leave the deadline with nobody.
+            owner_id = db.session.scalar(
+                sa.select(Deadline.owner_id).where(
+                    Deadline.subject_type == SUBJECT_TYPE, Deadline.subject_id == action.id, Deadline.kind == DUE_KIND
+                )
+            )
         set_deadline(
             subject_type=SUBJECT_TYPE,
             subject_id=action.id,
             kind=DUE_KIND,
             title=_title(action),
             due=action.due_on,
-            owner_id=action.assignee_id,
+            owner_id=owner_id,
             area_id=action.case.area_id if action.case is not None else None,
             link=_link(action),
         )

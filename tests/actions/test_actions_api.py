@@ -169,3 +169,25 @@ def test_manager_panel_lists_the_teams_overdue_work(world, add, page_client):
     page = page_client(world.manager).get("/")
     assert page.status_code == 200
     assert "Colin Colleague" in page.get_data(as_text=True)
+
+
+def test_unassigned_review_action_keeps_its_deadline_owner(world, api_client):
+    from casework.actions.services import create_action
+    from casework.reminders.services import set_deadline
+
+    action = create_action(
+        None, None, description="Review CCTV coverage", agency=world.council, due_on=date(2026, 12, 1)
+    )
+    set_deadline(
+        subject_type="actions",
+        subject_id=action.id,
+        kind="action.due",
+        title="Review CCTV coverage",
+        due=date(2026, 12, 1),
+        owner_id=world.coordinator.id,
+    )
+    db.session.commit()
+    client = api_client(world.coordinator)
+    assert client.patch(f"/api/v1/actions/{action.id}", json={"due_on": "2026-12-10"}).status_code == 200
+    row = deadline(action.id)
+    assert (row.due_on, row.owner_id) == (date(2026, 12, 10), world.coordinator.id)
