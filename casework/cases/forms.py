@@ -146,6 +146,10 @@ class PersonForm(FlaskForm):
         return values
 
 
+class PersonEditForm(PersonForm):
+    version = HiddenField()
+
+
 class PeopleSearchForm(FlaskForm):
     class Meta:
         csrf = False

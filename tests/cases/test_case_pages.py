@@ -287,3 +287,24 @@ def test_case_list_page_runs_a_fixed_number_of_queries(page_client, world, open_
     for _ in range(22):
         open_case()
     assert counted() == small
+
+
+def test_edit_a_person(page_client, world, person):
+    victim = person("Vera Victim")
+    client = page_client(world.officer)
+    page = client.get(f"/people/{victim}/edit")
+    assert page.status_code == 200
+    assert 'value="Vera Victim"' in page.text
+    data = {
+        "kind": "individual",
+        "name": "Vera Victor",
+        "consent_given": "yes",
+        "consent_on-day": "1",
+        "consent_on-month": "2",
+        "consent_on-year": "2026",
+        "version": "1",
+    }
+    assert client.post(f"/people/{victim}/edit", data=data).status_code == 302
+    assert db.session.get(Person, victim).name == "Vera Victor"
+    assert client.post(f"/people/{victim}/edit", data=data).status_code == 409
+    assert page_client(world.other_officer).get(f"/people/{victim}/edit").status_code == 404

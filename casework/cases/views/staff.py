@@ -556,6 +556,34 @@ def show_person(person_id: int):
     )
 
 
+@people_bp.route("/<int:person_id>/edit", methods=["GET", "POST"], endpoint="edit")
+@requires(Permission.EDIT_CASES)
+def edit_person(person_id: int):
+    person = policies.get_person_for(current_user, person_id)
+    form = forms.PersonEditForm(obj=person if request.method == "GET" else None)
+    if request.method == "GET":
+        form.kind.data = person.kind.value
+        form.consent_given.data = {True: "yes", False: "no"}.get(person.consent_given, "unknown")
+        form.version.data = str(person.version)
+    if form.validate_on_submit():
+        values = form.person_values()
+        values["kind"] = values["kind"] or person.kind.value
+        values.pop("version", None)
+        try:
+            services.update_person(current_user, person, int(form.version.data or 0), **values)
+            commit()
+            flash("Details saved", "success")
+            return redirect(url_for("staff.people.show", person_id=person.id))
+        except InvalidInput as error:
+            _failed(form, error)
+    return _form_page(
+        form,
+        title=f"Change {person.name}'s details",
+        submit="Save details",
+        back_href=url_for("staff.people.show", person_id=person.id),
+    )
+
+
 @people_bp.get("/<int:person_id>/export")
 @requires(Permission.MANAGE_TEAM)
 def export(person_id: int):
