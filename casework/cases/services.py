@@ -425,6 +425,7 @@ def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -
         if owner.id != case.owner_id:
             case.owner_id = owner.id
             _event(actor, case, CaseEventKind.owner_changed, f"Case owner changed to {owner.name}")
+            _move_open_tasks(case, owner)
             if case.is_restricted:
                 _grant(actor, case, owner)
     if "is_restricted" in changes and changes["is_restricted"] != case.is_restricted:
@@ -439,6 +440,25 @@ def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -
     db.session.flush()
     record_change(actor, case, before, snapshot(case, CASE_FIELDS), f"Changed case {case.reference}")
     return case
+
+
+def _move_open_tasks(case: Case, owner: User) -> None:
+    """The case's open second-report deadlines follow the case to its new owner."""
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    open_tasks = sa.select(CaseReviewExplanation.id).where(
+        CaseReviewExplanation.case_id == case.id, CaseReviewExplanation.explained_on.is_(None)
+    )
+    db.session.execute(
+        sa.update(Deadline)
+        .where(
+            Deadline.subject_type == CaseReviewExplanation.__tablename__,
+            Deadline.subject_id.in_(open_tasks),
+            Deadline.status == DeadlineStatus.open,
+        )
+        .values(owner_id=owner.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _grant(actor: Any, case: Case, user: User) -> bool:

@@ -190,3 +190,19 @@ def test_a_new_window_after_the_first_ends_raises_again(api_client, world, perso
             _report(client, case["id"], victim, day)
     windows = sorted(t.first_report_on.isoformat() for t in db.session.query(CaseReviewExplanation))
     assert windows == ["2026-01-10", "2026-08-01"]
+
+
+def test_open_task_follows_a_new_case_owner(api_client, world, person, open_case, make):
+    victim = person()
+    case = open_case()
+    client = api_client(world.officer)
+    _report(client, case["id"], victim, "2026-01-10")
+    _report(client, case["id"], victim, "2026-02-10")
+    version = client.get(f"/api/v1/cases/{case['id']}").json["version"]
+    response = client.patch(
+        f"/api/v1/cases/{case['id']}", json={"version": version, "owner_email": "manager@bdc.example"}
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    deadline = db.session.query(Deadline).filter_by(kind="case.explain_case_review").one()
+    assert deadline.owner_id == world.manager.id
