@@ -246,8 +246,14 @@ def generate(url: str, size: str, seed: int = 2026) -> dict[str, int]:
         counts["cases"] = spec["cases"]
 
         # Incidents (a long tail per case) and their complaints.
-        per_case = [max(1, int(rng.expovariate(1 / 10))) for _ in range(spec["cases"])]
-        scale = spec["incidents"] / sum(per_case)
+        tail = [rng.expovariate(1 / 10) for _ in range(spec["cases"])]
+        scale = spec["incidents"] / sum(tail)
+        per_case = [max(1, round(value * scale)) for value in tail]
+        # Rounding leaves the total a little off: top it up (or trim it) to exactly the size asked for.
+        while (missing := spec["incidents"] - sum(per_case)) != 0:
+            index = rng.randrange(spec["cases"])
+            if missing > 0 or per_case[index] > 1:
+                per_case[index] += 1 if missing > 0 else -1
         incident_id = complaint_id = 0
         opened_by_case = {row[0]: row[2] for row in case_rows}
         # Complaints wait in a file (COPY text format) until the incidents are in: one COPY at a time.
@@ -257,7 +263,7 @@ def generate(url: str, size: str, seed: int = 2026) -> dict[str, int]:
             ) as incidents_copy:
                 for cid, count in enumerate(per_case, start=1):
                     opened = opened_by_case[cid].date()
-                    for _ in range(max(1, round(count * scale))):
+                    for _ in range(count):
                         incident_id += 1
                         occurred = min(opened + timedelta(days=rng.randint(-30, 300)), today)
                         incidents_copy.write_row(

@@ -129,3 +129,20 @@ def test_export_needs_the_person_visible(api_client, world, person, make):
     victim = person()
     neddc_manager = make.user("manager", agency=world.neddc)
     assert api_client(neddc_manager).get(f"/api/v1/people/{victim}/export").status_code == 404
+
+
+def test_people_search_runs_a_fixed_number_of_queries(api_client, world, person, count_queries):
+    client = api_client(world.officer)
+
+    def counted() -> int:
+        with count_queries() as counter:
+            response = client.get("/api/v1/people?name=smith&per_page=100")
+        assert response.status_code == 200
+        return counter.count
+
+    for n in range(2):
+        person(f"Sam Smith {n}")
+    small = counted()
+    for n in range(30):
+        person(f"Sam Smith {n + 2}")
+    assert counted() == small
