@@ -250,10 +250,13 @@ def generate(url: str, size: str, seed: int = 2026) -> dict[str, int]:
         scale = spec["incidents"] / sum(tail)
         per_case = [max(1, round(value * scale)) for value in tail]
         # Rounding leaves the total a little off: top it up (or trim it) to exactly the size asked for.
-        while (missing := spec["incidents"] - sum(per_case)) != 0:
+        missing = spec["incidents"] - sum(per_case)
+        while missing:
             index = rng.randrange(spec["cases"])
             if missing > 0 or per_case[index] > 1:
-                per_case[index] += 1 if missing > 0 else -1
+                step = 1 if missing > 0 else -1
+                per_case[index] += step
+                missing -= step
         incident_id = complaint_id = 0
         opened_by_case = {row[0]: row[2] for row in case_rows}
         # Complaints wait in a file (COPY text format) until the incidents are in: one COPY at a time.
