@@ -887,11 +887,14 @@ def record_explanation(
 # --- reading a case ---------------------------------------------------------------------------------
 
 
-def load_case_record(case_id: int) -> Case:
-    """The case with everything its page shows, in a fixed number of queries."""
-    return db.session.scalar(
+def load_case_record(case_id: int, viewer: Any = None) -> Case:
+    """The case with everything its page shows, in a fixed number of queries.
+
+    With ``viewer``, the case must be visible to them (NotFound otherwise): one query checks and loads.
+    """
+    query = (
         sa.select(Case)
-        .where(Case.id == case_id)
+        .where(Case.id == case_id, *([visible_cases_clause(viewer)] if viewer is not None else []))
         .options(
             sa.orm.joinedload(Case.area),
             sa.orm.joinedload(Case.lead_agency),
@@ -905,6 +908,10 @@ def load_case_record(case_id: int) -> Case:
         )
         .execution_options(populate_existing=True)
     )
+    case = db.session.scalar(query)
+    if case is None:
+        raise NotFound("Case not found.")
+    return case
 
 
 def case_notes(case: Case) -> list[CaseNote]:

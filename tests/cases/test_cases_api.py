@@ -194,3 +194,34 @@ def test_case_list_runs_a_fixed_number_of_queries(api_client, world, open_case, 
     for _ in range(37):
         open_case(parties=[{"person_id": victim, "role": "victim"}])
     assert counted() == small
+
+
+def test_case_answer_runs_a_fixed_number_of_queries(api_client, world, open_case, person, count_queries):
+    victim = person()
+    case = open_case(parties=[{"person_id": victim, "role": "victim"}])
+    client = api_client(world.officer)
+
+    def add_incidents(count: int) -> None:
+        for _ in range(count):
+            client.post(
+                f"/api/v1/cases/{case['id']}/incidents",
+                json={
+                    "occurred_on": "2026-01-10",
+                    "description": "x",
+                    "complaints": [
+                        {"complainant_person_id": victim, "reported_on": "2026-01-10", "agency_code": "BDC"},
+                        {"complainant_person_id": victim, "reported_on": "2026-01-11", "agency_code": "DERPOL"},
+                    ],
+                },
+            )
+            client.post(f"/api/v1/cases/{case['id']}/notes", json={"text": "note"})
+
+    def counted() -> int:
+        with count_queries() as counter:
+            assert client.get(f"/api/v1/cases/{case['id']}").status_code == 200
+        return counter.count
+
+    add_incidents(1)
+    small = counted()
+    add_incidents(8)
+    assert counted() == small

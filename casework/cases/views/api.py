@@ -167,10 +167,11 @@ def create_case(args: dict[str, Any]):
 @bp.get("/cases/<int:case_id>")
 @requires(Permission.VIEW_CASES)
 def get_case(case_id: int):
-    case = policies.get_case_for(current_user, case_id)
+    case = services.load_case_record(case_id, viewer=current_user)
     services.view_case(current_user, case)
+    body = dump_case(case, current_user)
     commit()
-    return _case_answer(case_id)
+    return body
 
 
 @bp.patch("/cases/<int:case_id>")

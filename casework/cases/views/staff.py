@@ -129,8 +129,7 @@ def new():
 @cases_bp.get("/<int:case_id>")
 @requires(Permission.VIEW_CASES)
 def show(case_id: int):
-    policies.get_case_for(current_user, case_id)
-    case = services.load_case_record(case_id)
+    case = services.load_case_record(case_id, viewer=current_user)
     services.view_case(current_user, case)
     explanations = services.case_explanations(case)
     # Each registered section renders its own partial with its own context, plus the case and user.
@@ -149,8 +148,11 @@ def show(case_id: int):
         "can_manage": policies.can_manage_case(current_user, case),
         "can_edit": current_user.can(Permission.EDIT_CASES),
     }
+    # Rendered before the commit: committing expires the loaded records, and reading them again
+    # afterwards would cost a query for each.
+    html = render_template("cases/show.html", **context)
     commit()
-    return render_template("cases/show.html", **context)
+    return html
 
 
 def _managed(case_id: int) -> Case:
@@ -550,10 +552,11 @@ def show_person(person_id: int):
     person = policies.get_person_for(current_user, person_id)
     services.view_person(current_user, person)
     cases = services.person_cases(current_user, person)
-    commit()
-    return render_template(
+    html = render_template(
         "people/show.html", person=person, cases=cases, can_export=policies.can_export_person(current_user)
     )
+    commit()
+    return html
 
 
 @people_bp.route("/<int:person_id>/edit", methods=["GET", "POST"], endpoint="edit")
@@ -589,11 +592,13 @@ def edit_person(person_id: int):
 def export(person_id: int):
     person = policies.get_person_for(current_user, person_id)
     data = services.subject_access_export(current_user, person)
-    commit()
     if request.args.get("format") == "json":
-        return Response(
+        response = Response(
             json.dumps(data, indent=2),
             mimetype="application/json",
             headers={"Content-Disposition": f'attachment; filename="person-{person.id}-subject-access.json"'},
         )
-    return render_template("people/export.html", person=person, export=data)
+    else:
+        response = render_template("people/export.html", person=person, export=data)
+    commit()
+    return response
