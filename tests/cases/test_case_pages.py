@@ -308,3 +308,22 @@ def test_edit_a_person(page_client, world, person):
     assert db.session.get(Person, victim).name == "Vera Victor"
     assert client.post(f"/people/{victim}/edit", data=data).status_code == 409
     assert page_client(world.other_officer).get(f"/people/{victim}/edit").status_code == 404
+
+
+def test_case_page_per_role(page_client, world, open_case):
+    case = open_case()
+    restricted = open_case(is_restricted=True)
+    expected = {
+        "officer": (200, 200),
+        "manager": (200, 404),
+        "coordinator": (200, 404),
+        "other_officer": (404, 404),
+        "partner": (404, 404),
+        "police_officer": (404, 404),
+        "chair": (403, 403),
+        "admin": (403, 403),
+    }
+    for who, (plain, named_only) in expected.items():
+        client = page_client(getattr(world, who))
+        assert client.get(f"/cases/{case['id']}").status_code == plain, who
+        assert client.get(f"/cases/{restricted['id']}").status_code == named_only, who
