@@ -27,7 +27,8 @@ class Person(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "people"
     __table_args__ = (
         sa.Index("ix_people_name_dob", "normalised_name", "date_of_birth"),
-        sa.Index("ix_people_postcode", "postcode"),
+        # Postcode search matches from the start ("S44" finds "S44 6BH"): a pattern index on PostgreSQL.
+        sa.Index("ix_people_postcode_pattern", "postcode", postgresql_ops={"postcode": "varchar_pattern_ops"}),
         sa.Index("ix_people_normalised_address", "normalised_address"),
         sa.Index("ix_people_date_of_birth", "date_of_birth"),
         # Name search matches from the start of the name or of any word: a pattern index on PostgreSQL
