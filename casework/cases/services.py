@@ -902,6 +902,7 @@ def load_case_record(case_id: int, viewer: Any = None) -> Case:
             sa.orm.selectinload(Case.parties).joinedload(CaseParty.person),
             sa.orm.selectinload(Case.incidents).selectinload(Incident.complaints).joinedload(Complaint.complainant),
             sa.orm.selectinload(Case.incidents).selectinload(Incident.complaints).joinedload(Complaint.agency),
+            sa.orm.selectinload(Case.incidents).selectinload(Incident.complaints).joinedload(Complaint.created_by),
             sa.orm.selectinload(Case.incidents).joinedload(Incident.created_by),
             sa.orm.selectinload(Case.shares).joinedload(CaseShare.agency),
             sa.orm.selectinload(Case.access).joinedload(CaseAccess.user),
@@ -989,6 +990,7 @@ def timeline(
                     kind="complaint",
                     title=f"{who} reported the incident of {format_date(incident.occurred_on)} "
                     f"to {complaint.agency.name}{ref}",
+                    actor_name=complaint.created_by.name if complaint.created_by else None,
                 )
             )
     for note in case_notes(case) if notes is None else notes:
