@@ -3,12 +3,13 @@
 
     python bench/throwaway_postgres.py --minutes 30 &
 
-It stops by itself after ``--minutes`` (or on Ctrl-C) and its data directory is removed.
+It stops by itself after ``--minutes`` (or on Ctrl-C or ``kill <pid>``) and its data directory is removed.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,8 @@ def main() -> int:
     if bindir is None:
         print("PostgreSQL is not installed.", file=sys.stderr)
         return 1
+    # A background job ignores SIGINT; stop cleanly (and remove the data) on SIGTERM too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = ThrowawayPostgres(bindir)
     server.start()
     try:
