@@ -206,3 +206,20 @@ def test_open_task_follows_a_new_case_owner(api_client, world, person, open_case
     db.session.expire_all()
     deadline = db.session.query(Deadline).filter_by(kind="case.explain_case_review").one()
     assert deadline.owner_id == world.manager.id
+
+
+def test_explanation_due_date_is_an_area_setting(api_client, world, person, open_case):
+    from datetime import date
+
+    from casework.accounts.services import update_area_settings
+
+    update_area_settings(None, world.bol, {"cases.explain_case_review_working_days": 10}, date(2026, 1, 1))
+    db.session.commit()
+    victim = person()
+    case = open_case()
+    client = api_client(world.officer)
+    with time_machine.travel("2026-08-03 12:00Z"):
+        _report(client, case["id"], victim, "2026-07-01")
+        _report(client, case["id"], victim, "2026-07-02")
+    # Ten working days after Monday 3 August 2026 (no bank holiday until the 31st).
+    assert db.session.query(CaseReviewExplanation).one().due_on.isoformat() == "2026-08-17"
