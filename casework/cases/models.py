@@ -27,7 +27,24 @@ class Person(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "people"
     __table_args__ = (
         sa.Index("ix_people_name_dob", "normalised_name", "date_of_birth"),
-        sa.Index("ix_people_postcode", "postcode"),
+        # Postcode search matches from the start ("S44" finds "S44 6BH"): a pattern index on PostgreSQL.
+        sa.Index("ix_people_postcode_pattern", "postcode", postgresql_ops={"postcode": "varchar_pattern_ops"}),
+        sa.Index("ix_people_normalised_address", "normalised_address"),
+        sa.Index("ix_people_date_of_birth", "date_of_birth"),
+        # Name search matches from the start of the name or of any word: a pattern index on PostgreSQL
+        # (plain text indexes do not serve LIKE outside the C collation).
+        sa.Index(
+            "ix_people_normalised_name_pattern",
+            "normalised_name",
+            postgresql_ops={"normalised_name": "varchar_pattern_ops"},
+        ),
+        # Case search matches party names anywhere in the name.
+        sa.Index(
+            "ix_people_normalised_name_trgm",
+            "normalised_name",
+            postgresql_using="gin",
+            postgresql_ops={"normalised_name": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,13 +56,58 @@ class Person(TimestampMixin, VersionedMixin, db.Model):
     date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
     address: Mapped[str | None] = mapped_column(sa.String(500))
     postcode: Mapped[str | None] = mapped_column(sa.String(10))
+    #: Address and postcode lower-cased, punctuation and repeated spaces removed: for duplicate warnings.
+    normalised_address: Mapped[str | None] = mapped_column(sa.String(520))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(40))
+    #: Vulnerability (SPEC section 2): personal (who they are), situational (their circumstances),
+    #: incidental (brought on by the behaviour itself). Each a flag with notes.
+    is_personally_vulnerable: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    personal_vulnerability_notes: Mapped[str | None] = mapped_column(sa.Text)
+    is_situationally_vulnerable: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    situational_vulnerability_notes: Mapped[str | None] = mapped_column(sa.Text)
+    is_incidentally_vulnerable: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    incidental_vulnerability_notes: Mapped[str | None] = mapped_column(sa.Text)
+    #: Consent to share their information with partner agencies: None when not yet asked.
+    consent_given: Mapped[bool | None] = mapped_column(sa.Boolean)
+    consent_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: What they agreed may be shared, with whom.
+    consent_scope: Mapped[str | None] = mapped_column(sa.String(500))
     #: The agency whose officer created the record.
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: Set when the retention task has removed the personal details.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CaseCategory(TimestampMixin, db.Model):
+    """A case category: the national three, seeded, plus local ones an admin adds (optionally for one
+    area only)."""
+
+    __tablename__ = "case_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    #: A local category offered only in this area; None offers it everywhere.
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+
+    area = relationship("Area")
+
+
+class CaseReferenceCounter(db.Model):
+    """The last case sequence number used in an area and year.
+
+    Allocating a reference increments this row with ``UPDATE ... RETURNING``, which locks the row until
+    the transaction ends, so two cases opened at the same moment never get the same number.
+    """
+
+    __tablename__ = "case_reference_counters"
+
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class CaseStatus(enum.StrEnum):
@@ -58,6 +120,24 @@ class Case(TimestampMixin, VersionedMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("area_id", "year", "sequence"),
         sa.Index("ix_cases_area_status_created", "area_id", "status", "created_at"),
+        sa.Index("ix_cases_status_closed_on", "status", "closed_on"),
+        # Case search (``q``) matches anywhere in these columns: trigram indexes on PostgreSQL serve
+        # ``ILIKE '%...%'``; SQLite gets plain indexes (it scans, which is fine at its scale).
+        sa.Index(
+            "ix_cases_reference_trgm",
+            "reference",
+            postgresql_using="gin",
+            postgresql_ops={"reference": "gin_trgm_ops"},
+        ),
+        sa.Index(
+            "ix_cases_summary_trgm", "summary", postgresql_using="gin", postgresql_ops={"summary": "gin_trgm_ops"}
+        ),
+        sa.Index(
+            "ix_cases_location_trgm",
+            "location",
+            postgresql_using="gin",
+            postgresql_ops={"location": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,14 +158,19 @@ class Case(TimestampMixin, VersionedMixin, db.Model):
     #: Sensitive cases: visible only to the users named on the case.
     is_restricted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: Set when the retention task has removed the case's free text.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     area = relationship("Area")
     lead_agency = relationship("Agency")
     owner = relationship("User", foreign_keys=[owner_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
     parties: Mapped[list[CaseParty]] = relationship(back_populates="case", cascade="all, delete-orphan")
     incidents: Mapped[list[Incident]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Incident.occurred_on"
     )
+    shares: Mapped[list[CaseShare]] = relationship(cascade="all, delete-orphan")
+    access: Mapped[list[CaseAccess]] = relationship(cascade="all, delete-orphan")
 
 
 class PartyRole(enum.StrEnum):
@@ -98,6 +183,7 @@ class PartyRole(enum.StrEnum):
 class CaseParty(db.Model):
     __tablename__ = "case_parties"
     __table_args__ = (sa.UniqueConstraint("case_id", "person_id", "role"),)
+    # (case_id leads the unique constraint's index, so the case's parties are found by it.)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
@@ -124,6 +210,7 @@ class Incident(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     case: Mapped[Case] = relationship(back_populates="incidents")
+    created_by = relationship("User", foreign_keys=[created_by_id])
     complaints: Mapped[list[Complaint]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="Complaint.reported_on"
     )
@@ -133,10 +220,11 @@ class Complaint(TimestampMixin, db.Model):
     """One report of an incident: when, by whom, to which agency, under which of its references."""
 
     __tablename__ = "complaints"
+    __table_args__ = (sa.Index("ix_complaints_complainant_reported", "complainant_person_id", "reported_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
-    complainant_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"), index=True)
+    complainant_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
     reported_on: Mapped[date] = mapped_column(sa.Date)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     #: The receiving agency's own reference (police log number, landlord reference).
@@ -146,6 +234,7 @@ class Complaint(TimestampMixin, db.Model):
     incident: Mapped[Incident] = relationship(back_populates="complaints")
     complainant: Mapped[Person | None] = relationship()
     agency = relationship("Agency")
+    created_by = relationship("User", foreign_keys=[created_by_id])
 
 
 class CaseShare(db.Model):
@@ -170,6 +259,100 @@ class CaseAccess(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
 
     user = relationship("User")
+
+
+class CaseLink(db.Model):
+    """Two related cases (the same perpetrator, the same street). Stored once in each direction."""
+
+    __tablename__ = "case_links"
+
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    linked_case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    linked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    linked_case = relationship("Case", foreign_keys=[linked_case_id])
+
+
+class CaseNote(TimestampMixin, db.Model):
+    __tablename__ = "case_notes"
+    __table_args__ = (sa.Index("ix_case_notes_case_created", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    created_by = relationship("User")
+
+
+class CaseEventKind(enum.StrEnum):
+    opened = "opened"
+    closed = "closed"
+    reopened = "reopened"
+    shared = "shared"
+    unshared = "unshared"
+    owner_changed = "owner_changed"
+    linked = "linked"
+    access_granted = "access_granted"
+    restricted = "restricted"
+    unrestricted = "unrestricted"
+
+
+class CaseEvent(db.Model):
+    """A change to the case record shown on its timeline (status, sharing, owner, links, access).
+
+    The audit log holds the same facts for investigators; this table is what the case page reads, so
+    the timeline is one indexed query rather than a search of the whole log.
+    """
+
+    __tablename__ = "case_events"
+    __table_args__ = (sa.Index("ix_case_events_case_created", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[CaseEventKind] = mapped_column(enum_column(CaseEventKind))
+    summary: Mapped[str] = mapped_column(sa.String(500))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+
+    actor = relationship("User")
+
+
+class ExplanationMethod(enum.StrEnum):
+    in_person = "in_person"
+    phone = "phone"
+    letter = "letter"
+    email = "email"
+    other = "other"
+
+
+class CaseReviewExplanation(TimestampMixin, db.Model):
+    """The second-report task (statutory guidance, July 2025): explain the Case Review to a complainant
+    who has reported twice within six months, and record when, by whom and how that was done."""
+
+    __tablename__ = "case_review_explanations"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "person_id", "first_report_on"),
+        sa.Index("ix_case_review_explanations_person", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    #: The first report of the six-month window, and the second one that raised the task.
+    first_report_on: Mapped[date] = mapped_column(sa.Date)
+    second_report_on: Mapped[date] = mapped_column(sa.Date)
+    due_on: Mapped[date] = mapped_column(sa.Date)
+    explained_on: Mapped[date | None] = mapped_column(sa.Date)
+    explained_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    method: Mapped[ExplanationMethod | None] = mapped_column(enum_column(ExplanationMethod))
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+
+    person: Mapped[Person] = relationship()
+    explained_by = relationship("User")
 
 
 class ActionStatus(enum.StrEnum):

@@ -5,6 +5,15 @@ coordinators and managers of the agencies it is shared with. A restricted case i
 users named on it, whatever their agency. Chairs and admins see no cases through this route (a chair
 sees what a review puts in front of them; admins manage configuration, not casework). A case a user may
 not see answers 404, not 403, so its existence is not revealed.
+
+Who may change what, among those who see a case: everyone who sees it may add incidents, complaints and
+notes (sharing a case invites the other agency to contribute); only staff of the lead agency (officers,
+coordinators, managers), or users named on a restricted case, may edit, close, reopen, share or link it.
+
+A person is visible to a user who sees cases when the person was created by the user's agency, or is a
+party on a case the user can see. A subject access export (everything held about a person) is for
+managers only: it gathers records from every case, including ones the manager's own team did not
+write, so it is an information-governance job, not casework.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casework.cases.models import Case, CaseAccess, CaseShare
+from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, Person
 from casework.core.errors import NotFound
 from casework.core.permissions import Permission, Role
 from casework.extensions import db
@@ -23,14 +32,21 @@ LEAD_AGENCY_ROLES = {Role.officer, Role.coordinator, Role.manager}
 
 
 def visible_cases_clause(user: Any) -> sa.ColumnElement[bool]:
-    """A WHERE clause selecting the cases ``user`` may see (one clause, so lists stay one query)."""
+    """A WHERE clause selecting the cases ``user`` may see (one clause, so lists stay one query).
+
+    The shares and named users are uncorrelated ``IN`` subqueries: the database reads the user's few
+    rows once (a hashed subplan) instead of probing them for every case.
+    """
     if not user.can(Permission.VIEW_CASES):
         return sa.false()
-    shared = sa.exists().where(CaseShare.case_id == Case.id, CaseShare.agency_id == user.agency_id)
-    agency_clause: sa.ColumnElement[bool] = shared
+    shared = sa.select(CaseShare.case_id).where(CaseShare.agency_id == user.agency_id)
+    agency_cases: sa.Select | sa.CompoundSelect = shared
     if any(user.has_role(r) for r in LEAD_AGENCY_ROLES):
-        agency_clause = sa.or_(Case.lead_agency_id == user.agency_id, shared)
-    named = sa.exists().where(CaseAccess.case_id == Case.id, CaseAccess.user_id == user.id)
+        # A UNION rather than an OR, so each half uses its own index (lead agency, shares).
+        lead = sa.select(Case.id).where(Case.lead_agency_id == user.agency_id)
+        agency_cases = sa.union(lead, shared)
+    agency_clause = Case.id.in_(agency_cases)
+    named = Case.id.in_(sa.select(CaseAccess.case_id).where(CaseAccess.user_id == user.id))
     return sa.and_(agency_clause, sa.or_(Case.is_restricted.is_(False), named))
 
 
@@ -48,3 +64,43 @@ def get_case_for(user: Any, case_id: int, *, edit: bool = False) -> Case:
     if case is None or (edit and not user.can(Permission.EDIT_CASES)):
         raise NotFound("Case not found.")
     return case
+
+
+def can_manage_case(user: Any, case: Case) -> bool:
+    """Edit, close, reopen, share, link: the lead agency's staff (already known to see the case)."""
+    if not user.can(Permission.EDIT_CASES):
+        return False
+    in_lead_agency = case.lead_agency_id == user.agency_id and any(user.has_role(r) for r in LEAD_AGENCY_ROLES)
+    return in_lead_agency and can_view_case(user, case)
+
+
+def get_case_to_manage(user: Any, case_id: int) -> Case:
+    """The case for an edit, close or share; 404 when not visible, 403 when visible but not the lead's."""
+    from casework.core.errors import Forbidden
+
+    case = get_case_for(user, case_id, edit=True)
+    if not can_manage_case(user, case):
+        raise Forbidden("Only the lead agency can change this case.")
+    return case
+
+
+def visible_people_clause(user: Any) -> sa.ColumnElement[bool]:
+    """A WHERE clause selecting the people ``user`` may see."""
+    if not user.can(Permission.VIEW_CASES):
+        return sa.false()
+    on_visible_case = sa.exists().where(
+        CaseParty.person_id == Person.id,
+        CaseParty.case_id.in_(sa.select(Case.id).where(visible_cases_clause(user))),
+    )
+    return sa.or_(Person.agency_id == user.agency_id, on_visible_case)
+
+
+def get_person_for(user: Any, person_id: int) -> Person:
+    person = db.session.scalar(sa.select(Person).where(Person.id == person_id, visible_people_clause(user)))
+    if person is None:
+        raise NotFound("Person not found.")
+    return person
+
+
+def can_export_person(user: Any) -> bool:
+    return user.can(Permission.MANAGE_TEAM) and user.can(Permission.VIEW_CASES)

@@ -29,11 +29,13 @@ NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry("staff.dashboard.index", "Home", None),
     NavigationEntry("staff.cases.index", "Cases", "VIEW_CASES"),
     NavigationEntry("staff.people.index", "People", "VIEW_CASES"),
+    NavigationEntry("staff.actions.index", "My actions", "VIEW_CASES"),
     NavigationEntry("staff.triggers.board", "Case reviews", "VIEW_TRIGGERS"),
     NavigationEntry("staff.reviews.index", "My reviews", "CHAIR_REVIEWS"),
     NavigationEntry("staff.statistics.index", "Statistics", "VIEW_STATISTICS"),
     NavigationEntry("admin.accounts.users", "Users", "ADMINISTER", ("admin.accounts.user",)),
     NavigationEntry("admin.accounts.areas", "Areas", "ADMINISTER", ("admin.accounts.area",)),
+    NavigationEntry("admin.risk.questionnaire", "Risk questionnaire", "ADMINISTER"),
     NavigationEntry("admin.audit.index", "Audit log", "VIEW_AUDIT"),
 )
 

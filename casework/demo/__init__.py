@@ -26,6 +26,7 @@ DEMO_DOMAIN = "casework.example"
 #: Loaded after the accounts (casework.demo.data), in this order.
 DOMAIN_DEMO_MODULES = [
     "casework.cases.demo",
+    "casework.interventions.demo",
     "casework.community_triggers.demo",
     "casework.statistics.demo",
 ]

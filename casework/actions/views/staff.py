@@ -1,3 +1,161 @@
-from flask import Blueprint
+"""Action pages: my actions, add an action to a case, see and update one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from casework.accounts.models import Agency, User
+from casework.actions import services
+from casework.actions.forms import STATUS_LABELS, ActionForm, ActionUpdateForm
+from casework.cases.models import Action, Case, CaseShare
+from casework.cases.policies import can_edit_case, get_case_for
+from casework.core.db import commit
+from casework.core.errors import InvalidInput
+from casework.core.pagination import paginate
+from casework.core.permissions import Permission, requires
+from casework.core.time import today
+from casework.extensions import db
 
 bp = Blueprint("actions", __name__)
+
+
+def _apply_errors(form: Any, error: InvalidInput) -> None:
+    for name, messages in error.errors.items():
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = [*list(field.errors or []), *messages]
+        else:
+            form.form_errors.extend(messages)
+
+
+@bp.get("/actions")
+@requires(Permission.VIEW_CASES)
+def index():
+    overdue_only = request.args.get("overdue") == "1"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = services.visible_actions(current_user).where(
+        Action.assignee_id == current_user.id, Action.status.in_(services.OPEN_STATUSES)
+    )
+    if overdue_only:
+        query = query.where(services.overdue_clause())
+    items, total = paginate(query.order_by(Action.due_on.is_(None), Action.due_on, Action.id), page, 50)
+    on = today()
+    return render_template(
+        "actions/index.html",
+        actions=items,
+        total=total,
+        page=page,
+        per_page=50,
+        overdue_only=overdue_only,
+        overdue_ids={a.id for a in items if services.is_overdue(a, on)},
+        status_labels=STATUS_LABELS,
+    )
+
+
+def _case_agencies(case: Case) -> list[Agency]:
+    shared = sa.select(CaseShare.agency_id).where(CaseShare.case_id == case.id)
+    return list(
+        db.session.scalars(
+            sa.select(Agency)
+            .where(sa.or_(Agency.id == case.lead_agency_id, Agency.id.in_(shared)))
+            .order_by(Agency.name)
+        )
+    )
+
+
+@bp.route("/cases/<int:case_id>/actions/new", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def new(case_id: int):
+    case = get_case_for(current_user, case_id, edit=True)
+    agencies = _case_agencies(case)
+    people = db.session.scalars(
+        sa.select(User)
+        .where(User.agency_id.in_([a.id for a in agencies]), User.is_active.is_(True))
+        .order_by(User.name)
+    ).all()
+    form = ActionForm()
+    form.agency_id.choices = [SelectChoice("", "Choose an agency")] + [
+        SelectChoice(str(a.id), a.name) for a in agencies
+    ]
+    form.assignee_id.choices = [SelectChoice("", "Nobody yet")] + [
+        SelectChoice(str(u.id), f"{u.name} ({u.agency.name})") for u in people
+    ]
+    if request.method == "GET":
+        form.agency_id.data = str(current_user.agency_id)
+    if form.validate_on_submit():
+        agency = next((a for a in agencies if str(a.id) == form.agency_id.data), None)
+        if agency is None:
+            form.agency_id.errors = ["Choose an agency working on this case"]
+        else:
+            try:
+                services.create_action(
+                    current_user,
+                    case,
+                    description=form.description.data,
+                    agency=agency,
+                    assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
+                    due_on=form.due_on.data,
+                )
+            except InvalidInput as error:
+                db.session.rollback()
+                _apply_errors(form, error)
+            else:
+                commit()
+                flash("Action added", "success")
+                return redirect(f"/cases/{case.id}#actions")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("actions/form.html", case=case, form=form), status
+
+
+def _show(action: Action, form: ActionUpdateForm | None = None, status: int = 200):
+    if form is None:
+        form = ActionUpdateForm(
+            data={"status": action.status.value, "outcome": action.outcome, "due_on": action.due_on}
+        )
+    can_edit = can_edit_case(current_user, action.case) if action.case is not None else True
+    return render_template(
+        "actions/show.html",
+        action=action,
+        form=form,
+        can_edit=can_edit,
+        status_labels=STATUS_LABELS,
+        is_overdue=services.is_overdue(action),
+    ), status
+
+
+@bp.get("/actions/<int:action_id>")
+@requires(Permission.VIEW_CASES)
+def show(action_id: int):
+    return _show(services.get_action_for(current_user, action_id))
+
+
+@bp.post("/actions/<int:action_id>")
+@requires(Permission.EDIT_CASES)
+def update(action_id: int):
+    action = services.get_action_for(current_user, action_id, edit=True)
+    form = ActionUpdateForm()
+    if not form.validate_on_submit():
+        return _show(action, form, 422)
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    try:
+        services.update_action(
+            current_user,
+            action,
+            {"status": form.status.data, "outcome": form.outcome.data, "due_on": form.due_on.data},
+            version,
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        _apply_errors(form, error)
+        return _show(services.get_action_for(current_user, action_id), form, 422)
+    commit()
+    flash("Action updated", "success")
+    return redirect(url_for(".show", action_id=action.id))
+
+
+from casework.actions import case_sections as _case_sections  # noqa: E402,F401  (registers the case sections)

@@ -1,3 +1,289 @@
+"""People, cases and the ledger through the API (API.md "Cases"). Thin: parse, call a service, commit,
+answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from flask import Blueprint
+from flask_login import current_user
+
+from casework.cases import policies, queries, services
+from casework.cases.schemas import (
+    AccessArgs,
+    CaseCreateArgs,
+    CaseListArgs,
+    CaseUpdateArgs,
+    CloseArgs,
+    ComplaintArgs,
+    ExplanationArgs,
+    IncidentArgs,
+    LinkArgs,
+    NoteArgs,
+    PeopleSearchArgs,
+    PersonCreateArgs,
+    PersonUpdateArgs,
+    ReopenArgs,
+    ShareArgs,
+    dump_case_summary,
+    dump_complaint,
+    dump_explanation,
+    dump_incident,
+    dump_note,
+    dump_person,
+    dump_person_brief,
+    dump_timeline_entry,
+)
+from casework.cases.sections import API_SECTIONS
+from casework.core.db import commit
+from casework.core.errors import Forbidden
+from casework.core.pagination import envelope, paginate
+from casework.core.permissions import Permission, requires
+from casework.core.webargs import use_args
 
 bp = Blueprint("cases", __name__)
+
+#: What ``GET /cases/<id>`` answers for a section another domain has not registered (yet).
+SECTION_DEFAULTS: dict[str, Any] = {"current_risk": None, "actions": [], "interventions": []}
+
+
+def dump_case(case: Any, user: Any) -> dict[str, Any]:
+    """The whole case: API.md's "case with parties, incidents, current risk, actions, interventions"."""
+    body = dump_case_summary(case)
+    notes = services.case_notes(case)
+    explanations = services.case_explanations(case)
+    body.update(
+        {
+            "closure_reason": case.closure_reason,
+            "parties": [
+                {"person": dump_person_brief(p.person), "role": p.role.value}
+                for p in sorted(case.parties, key=lambda p: (p.role.value, p.person.name))
+            ],
+            "incidents": [dump_incident(i) for i in case.incidents],
+            "shared_with": sorted(s.agency.code for s in case.shares),
+            "named_users": sorted(a.user.email for a in case.access) if case.is_restricted else [],
+            "linked_cases": [{"id": c.id, "reference": c.reference} for c in services.linked_cases(user, case)],
+            "notes": [dump_note(n) for n in notes],
+            "case_review_explanations": [dump_explanation(t) for t in explanations],
+            "timeline": [
+                dump_timeline_entry(e) for e in services.timeline(case, notes=notes, explanations=explanations)
+            ],
+        }
+    )
+    body.update(SECTION_DEFAULTS)
+    for key, section in API_SECTIONS.items():
+        body[key] = section(case, user)
+    return body
+
+
+def _case_answer(case_id: int, status: int = 200) -> tuple[dict[str, Any], int]:
+    case = services.load_case_record(case_id)
+    return dump_case(case, current_user), status
+
+
+# --- people -------------------------------------------------------------------------------------------
+
+
+@bp.get("/people")
+@requires(Permission.VIEW_CASES)
+@use_args(PeopleSearchArgs, location="query")
+def list_people(args: dict[str, Any]):
+    query = queries.people_search_query(
+        current_user, name=args["name"], date_of_birth=args["date_of_birth"], postcode=args["postcode"]
+    )
+    items, total = paginate(query, args["page"], args["per_page"])
+    return envelope(items, args["page"], args["per_page"], total, dump_person_brief)
+
+
+@bp.post("/people")
+@requires(Permission.EDIT_CASES)
+@use_args(PersonCreateArgs)
+def create_person(args: dict[str, Any]):
+    person, duplicates = services.create_person(current_user, **args)
+    commit()
+    body = dump_person(person)
+    body["warnings"] = [{"message": f"{d.name} may be the same person", "person_id": d.id} for d in duplicates]
+    body["likely_duplicate_ids"] = [d.id for d in duplicates]
+    return body, 201
+
+
+@bp.get("/people/<int:person_id>")
+@requires(Permission.VIEW_CASES)
+def get_person(person_id: int):
+    person = policies.get_person_for(current_user, person_id)
+    services.view_person(current_user, person)
+    body = dump_person(person)
+    body["cases"] = [
+        {"id": c.id, "reference": c.reference, "status": c.status.value}
+        for c in services.person_cases(current_user, person)
+    ]
+    commit()
+    return body
+
+
+@bp.patch("/people/<int:person_id>")
+@requires(Permission.EDIT_CASES)
+@use_args(PersonUpdateArgs)
+def update_person(args: dict[str, Any], person_id: int):
+    person = policies.get_person_for(current_user, person_id)
+    version = args.pop("version")
+    services.update_person(current_user, person, version, **args)
+    commit()
+    return dump_person(person)
+
+
+@bp.get("/people/<int:person_id>/export")
+@requires(Permission.MANAGE_TEAM)
+def export_person(person_id: int):
+    person = policies.get_person_for(current_user, person_id)
+    if not policies.can_export_person(current_user):
+        raise Forbidden("Only managers can export a person's records.")
+    export = services.subject_access_export(current_user, person)
+    commit()
+    return export
+
+
+# --- cases --------------------------------------------------------------------------------------------
+
+
+@bp.get("/cases")
+@requires(Permission.VIEW_CASES)
+@use_args(CaseListArgs, location="query")
+def list_cases(args: dict[str, Any]):
+    query = queries.case_list_query(current_user, area=args["area"], status=args["status"], q=args["q"])
+    items, total = paginate(query, args["page"], args["per_page"])
+    return envelope(items, args["page"], args["per_page"], total, dump_case_summary)
+
+
+@bp.post("/cases")
+@requires(Permission.EDIT_CASES)
+@use_args(CaseCreateArgs)
+def create_case(args: dict[str, Any]):
+    case = services.create_case(current_user, **args)
+    commit()
+    return _case_answer(case.id, 201)
+
+
+@bp.get("/cases/<int:case_id>")
+@requires(Permission.VIEW_CASES)
+def get_case(case_id: int):
+    case = services.load_case_record(case_id, viewer=current_user)
+    services.view_case(current_user, case)
+    body = dump_case(case, current_user)
+    commit()
+    return body
+
+
+@bp.patch("/cases/<int:case_id>")
+@requires(Permission.EDIT_CASES)
+@use_args(CaseUpdateArgs)
+def update_case(args: dict[str, Any], case_id: int):
+    case = policies.get_case_to_manage(current_user, case_id)
+    version = args.pop("version")
+    services.update_case(current_user, case, version, **args)
+    commit()
+    return _case_answer(case_id)
+
+
+@bp.post("/cases/<int:case_id>/close")
+@requires(Permission.EDIT_CASES)
+@use_args(CloseArgs)
+def close_case(args: dict[str, Any], case_id: int):
+    case = policies.get_case_to_manage(current_user, case_id)
+    services.close_case(
+        current_user, case, reason=args["reason"], closed_on=args["closed_on"], expected_version=args["version"]
+    )
+    commit()
+    return _case_answer(case_id)
+
+
+@bp.post("/cases/<int:case_id>/reopen")
+@requires(Permission.EDIT_CASES)
+@use_args(ReopenArgs)
+def reopen_case(args: dict[str, Any], case_id: int):
+    case = policies.get_case_to_manage(current_user, case_id)
+    services.reopen_case(current_user, case, reason=args["reason"], expected_version=args["version"])
+    commit()
+    return _case_answer(case_id)
+
+
+@bp.post("/cases/<int:case_id>/share")
+@requires(Permission.EDIT_CASES)
+@use_args(ShareArgs)
+def share_case(args: dict[str, Any], case_id: int):
+    case = policies.get_case_to_manage(current_user, case_id)
+    services.share_case(current_user, case, args["agency_code"])
+    commit()
+    return _case_answer(case_id)
+
+
+@bp.post("/cases/<int:case_id>/unshare")
+@requires(Permission.EDIT_CASES)
+@use_args(ShareArgs)
+def unshare_case(args: dict[str, Any], case_id: int):
+    case = policies.get_case_to_manage(current_user, case_id)
+    services.unshare_case(current_user, case, args["agency_code"])
+    commit()
+    return _case_answer(case_id)
+
+
+@bp.post("/cases/<int:case_id>/access")
+@requires(Permission.EDIT_CASES)
+@use_args(AccessArgs)
+def grant_access(args: dict[str, Any], case_id: int):
+    case = policies.get_case_to_manage(current_user, case_id)
+    services.grant_access(current_user, case, args["email"])
+    commit()
+    return _case_answer(case_id)
+
+
+@bp.post("/cases/<int:case_id>/links")
+@requires(Permission.EDIT_CASES)
+@use_args(LinkArgs)
+def link_case(args: dict[str, Any], case_id: int):
+    case = policies.get_case_to_manage(current_user, case_id)
+    services.link_cases(current_user, case, args["case_id"])
+    commit()
+    return _case_answer(case_id)
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@requires(Permission.EDIT_CASES)
+@use_args(NoteArgs)
+def add_note(args: dict[str, Any], case_id: int):
+    case = policies.get_case_for(current_user, case_id, edit=True)
+    note = services.add_note(current_user, case, args["text"])
+    commit()
+    return dump_note(note), 201
+
+
+@bp.post("/cases/<int:case_id>/incidents")
+@requires(Permission.EDIT_CASES)
+@use_args(IncidentArgs)
+def record_incident(args: dict[str, Any], case_id: int):
+    case = policies.get_case_for(current_user, case_id, edit=True)
+    incident = services.record_incident(current_user, case, **args)
+    commit()
+    return dump_incident(services.get_incident(case, incident.id)), 201
+
+
+@bp.post("/cases/<int:case_id>/incidents/<int:incident_id>/complaints")
+@requires(Permission.EDIT_CASES)
+@use_args(ComplaintArgs)
+def add_complaint(args: dict[str, Any], case_id: int, incident_id: int):
+    case = policies.get_case_for(current_user, case_id, edit=True)
+    incident = services.get_incident(case, incident_id)
+    complaint = services.add_complaint(current_user, case, incident, **args)
+    commit()
+    return dump_complaint(complaint), 201
+
+
+@bp.post("/cases/<int:case_id>/case-review-explanations/<int:explanation_id>")
+@requires(Permission.EDIT_CASES)
+@use_args(ExplanationArgs)
+def record_explanation(args: dict[str, Any], case_id: int, explanation_id: int):
+    case = policies.get_case_for(current_user, case_id, edit=True)
+    task = services.get_explanation(case, explanation_id)
+    services.record_explanation(current_user, task, **args)
+    commit()
+    return dump_explanation(task)

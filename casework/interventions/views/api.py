@@ -1,3 +1,85 @@
+"""Interventions through the API: record one on a case, list them, change status, log breaches."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from flask import Blueprint
+from flask_login import current_user
+
+from casework.cases.policies import get_case_for
+from casework.core.db import commit
+from casework.core.permissions import Permission, requires
+from casework.core.webargs import use_args
+from casework.interventions import services
+from casework.interventions.policies import get_intervention_for
+from casework.interventions.schemas import (
+    BreachCreateArgs,
+    ExtendArgs,
+    InterventionCreateArgs,
+    InterventionUpdateArgs,
+    dump_breach,
+    dump_intervention,
+)
 
 bp = Blueprint("interventions", __name__)
+
+
+@bp.post("/cases/<int:case_id>/interventions")
+@requires(Permission.EDIT_CASES)
+@use_args(InterventionCreateArgs)
+def create(args: dict[str, Any], case_id: int):
+    """Record a warning, notice or order on a case (422 with `_rule` when a statutory check blocks it)."""
+    case = get_case_for(current_user, case_id, edit=True)
+    intervention, warnings = services.create_intervention(current_user, case, args)
+    commit()
+    return dump_intervention(intervention, warnings), 201
+
+
+@bp.get("/cases/<int:case_id>/interventions")
+@requires(Permission.VIEW_CASES)
+def list_for_case(case_id: int):
+    """A case's interventions, newest first, with their dates and breach logs."""
+    case = get_case_for(current_user, case_id)
+    items = services.case_interventions(case.id)
+    return {"items": [dump_intervention(i) for i in items], "page": 1, "per_page": len(items), "total": len(items)}
+
+
+@bp.get("/interventions/<int:intervention_id>")
+@requires(Permission.VIEW_CASES)
+def show(intervention_id: int):
+    """One intervention."""
+    return dump_intervention(get_intervention_for(current_user, intervention_id))
+
+
+@bp.patch("/interventions/<int:intervention_id>")
+@requires(Permission.EDIT_CASES)
+@use_args(InterventionUpdateArgs)
+def update(args: dict[str, Any], intervention_id: int):
+    """Change the status (send `version`: an old one answers 409)."""
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    services.update_status(current_user, intervention, args["status"], args["version"], args["notes"])
+    commit()
+    return dump_intervention(intervention)
+
+
+@bp.post("/interventions/<int:intervention_id>/extend")
+@requires(Permission.EDIT_CASES)
+@use_args(ExtendArgs)
+def extend(args: dict[str, Any], intervention_id: int):
+    """Extend a closure order or a PSPO within the statutory limits."""
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    services.extend(current_user, intervention, args["ends_on"], args["version"])
+    commit()
+    return dump_intervention(intervention)
+
+
+@bp.post("/interventions/<int:intervention_id>/breaches")
+@requires(Permission.EDIT_CASES)
+@use_args(BreachCreateArgs)
+def add_breach(args: dict[str, Any], intervention_id: int):
+    """Add an entry to the breach log."""
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    breach = services.record_breach(current_user, intervention, args["occurred_on"], args["description"])
+    commit()
+    return dump_breach(breach), 201

@@ -1,3 +1,187 @@
-from flask import Blueprint
+"""Interventions pages: choose the kind, record it, see it with its dates and breach log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from casework.cases.models import CaseParty
+from casework.cases.policies import can_edit_case, get_case_for
+from casework.core.db import commit
+from casework.core.errors import InvalidInput
+from casework.core.permissions import Permission, requires
+from casework.extensions import db
+from casework.interventions import services
+from casework.interventions.forms import KIND_FIELDS, BreachForm, ExtendForm, InterventionForm, KindForm, StatusForm
+from casework.interventions.models import KIND_LABELS, Intervention, InterventionKind
+from casework.interventions.policies import get_intervention_for
 
 bp = Blueprint("interventions", __name__)
+
+#: Form field that shows an error the service names by its model field.
+FORM_FIELD_FOR = {"issued_at": "issued_time", "kind": None, "_rule": None}
+
+
+def _apply_errors(form: Any, error: InvalidInput) -> None:
+    """Put a service's field errors on the form's fields, the rest at the top of the page."""
+    shown: set[str] = set()
+    for name, messages in error.errors.items():
+        target = FORM_FIELD_FOR.get(name, name)
+        field = getattr(form, target, None) if target else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*list(field.errors or []), *messages]
+            shown.update(messages)
+    extra = [m for messages in error.errors.values() for m in messages if m not in shown]
+    form.form_errors.extend(dict.fromkeys(extra))
+
+
+@bp.route("/cases/<int:case_id>/interventions/new", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def choose_kind(case_id: int):
+    case = get_case_for(current_user, case_id, edit=True)
+    form = KindForm()
+    if form.validate_on_submit():
+        return redirect(url_for(".new", case_id=case.id, kind=form.kind.data))
+    return render_template("interventions/choose_kind.html", case=case, form=form), 422 if form.errors else 200
+
+
+@bp.route("/cases/<int:case_id>/interventions/new/<kind>", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def new(case_id: int, kind: str):
+    if kind not in InterventionKind.__members__:
+        abort(404)
+    case = get_case_for(current_user, case_id, edit=True)
+    form = InterventionForm()
+    parties = (
+        db.session.execute(
+            sa.select(CaseParty).where(CaseParty.case_id == case.id).options(sa.orm.joinedload(CaseParty.person))
+        )
+        .scalars()
+        .all()
+    )
+    people = {p.person_id: p.person.name for p in parties}
+    place_kind = InterventionKind(kind) in services.PLACE_KINDS
+    form.subject_person_id.choices = [SelectChoice("", "No one in particular" if place_kind else "Choose a person")] + [
+        SelectChoice(str(pid), name) for pid, name in sorted(people.items(), key=lambda item: item[1])
+    ]
+    related_kinds = {"fpn": ("cpn", "pspo"), "closure_order": ("closure_notice",)}.get(kind, ())
+    related = [i for i in services.case_interventions(case.id) if i.kind.value in related_kinds]
+    form.related_intervention_id.choices = [SelectChoice("", "Choose one")] + [
+        SelectChoice(
+            str(i.id),
+            f"{i.label}, {i.issued_on.day} {i.issued_on:%B %Y}" + (f", {i.subject.name}" if i.subject else ""),
+        )
+        for i in related
+    ]
+    if form.validate_on_submit():
+        try:
+            data = form.to_data(kind)
+        except ValueError as error:
+            getattr(form, str(error)).errors = ["Enter a number, like 75 or 75.50"]
+        else:
+            try:
+                intervention, warnings = services.create_intervention(current_user, case, data)
+            except InvalidInput as error:
+                db.session.rollback()
+                _apply_errors(form, error)
+            else:
+                commit()
+                flash(f"{intervention.label} recorded", "success")
+                for warning in warnings:
+                    flash(warning, "warning")
+                return redirect(url_for(".show", intervention_id=intervention.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "interventions/form.html",
+        case=case,
+        form=form,
+        kind=kind,
+        kind_label=KIND_LABELS[InterventionKind(kind)],
+        fields=KIND_FIELDS[kind],
+        place_kind=place_kind,
+    ), status
+
+
+def _show(
+    intervention: Intervention,
+    status_form: StatusForm | None = None,
+    status: int = 200,
+    extend_form: ExtendForm | None = None,
+):
+    case = intervention.case
+    status_form = status_form or StatusForm(data={"status": intervention.status.value, "version": intervention.version})
+    return render_template(
+        "interventions/show.html",
+        intervention=intervention,
+        case=case,
+        can_edit=can_edit_case(current_user, case),
+        status_form=status_form,
+        extend_form=extend_form or ExtendForm(formdata=None),
+        can_extend=intervention.kind in (InterventionKind.closure_order, InterventionKind.pspo),
+    ), status
+
+
+@bp.post("/interventions/<int:intervention_id>/extend")
+@requires(Permission.EDIT_CASES)
+def extend(intervention_id: int):
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        try:
+            services.extend(current_user, intervention, form.ends_on.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+        else:
+            commit()
+            flash(f"{intervention.label} extended", "success")
+            return redirect(url_for(".show", intervention_id=intervention.id))
+    return _show(get_intervention_for(current_user, intervention_id), status=422, extend_form=form)
+
+
+@bp.get("/interventions/<int:intervention_id>")
+@requires(Permission.VIEW_CASES)
+def show(intervention_id: int):
+    return _show(get_intervention_for(current_user, intervention_id))
+
+
+@bp.post("/interventions/<int:intervention_id>/status")
+@requires(Permission.EDIT_CASES)
+def change_status(intervention_id: int):
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return _show(intervention, form, 422)
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    services.update_status(
+        current_user, intervention, form.status.data, version, (form.notes.data or "").strip() or None
+    )
+    commit()
+    flash("Status changed", "success")
+    return redirect(url_for(".show", intervention_id=intervention.id))
+
+
+@bp.route("/interventions/<int:intervention_id>/breaches/new", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def new_breach(intervention_id: int):
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    form = BreachForm()
+    if form.validate_on_submit():
+        try:
+            services.record_breach(current_user, intervention, form.occurred_on.data, form.description.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+        else:
+            commit()
+            flash("Breach recorded" if intervention.kind != InterventionKind.abc else "Recorded", "success")
+            return redirect(url_for(".show", intervention_id=intervention.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("interventions/breach_form.html", intervention=intervention, form=form), status
+
+
+from casework.interventions import case_sections as _case_sections  # noqa: E402,F401  (registers the case sections)

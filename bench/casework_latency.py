@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Latency (p50, p95) and throughput of the case list, case search and case page, next to a minimal Flask
+endpoint served by gunicorn with the same settings.
+
+    python bench/casework_latency.py --database-url postgresql+psycopg://... [--duration 15] [--clients 8]
+
+The database should hold a dataset from ``bench/casework_dataset.py``. Both servers listen on 127.0.0.1
+only and are stopped at the end; every scenario runs for ``--duration`` seconds with ``--clients``
+keep-alive connections, so a run is bounded in time. The user is the dataset's bench officer, who sees
+one council's cases (about 1/areas of them) plus those shared with them: the list, search and case page
+all go through the visibility rules, as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+
+
+def start_server(app_spec: str, port: int, workers: int, threads: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--bind",
+        f"{LOOPBACK}:{port}",
+        "--log-level",
+        "warning",
+        app_spec,
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+
+
+def wait_ready(port: int, path: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(LOOPBACK, port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def request_json(
+    port: int, method: str, path: str, body: dict | None = None, token: str | None = None
+) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection(LOOPBACK, port, timeout=30)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    response = conn.getresponse()
+    return response.status, json.loads(response.read() or b"{}")
+
+
+def load(port: int, paths: list[str], token: str | None, duration: float, clients: int) -> dict[str, float]:
+    """``clients`` threads, each with a keep-alive connection, request random ``paths`` for ``duration``."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def client(seed: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection(LOOPBACK, port, timeout=30)
+        mine, failed = [], 0
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", rng.choice(paths), headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    failed += 1
+            except OSError:
+                failed += 1
+                conn = http.client.HTTPConnection(LOOPBACK, port, timeout=30)
+                continue
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+            errors += failed
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": quantiles[49] * 1000,
+        "p95_ms": quantiles[94] * 1000,
+        "throughput": len(latencies) / elapsed,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per scenario")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both servers)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (both servers)")
+    parser.add_argument("--port", type=int, default=18480, help="casework; the minimal app uses port + 1")
+    args = parser.parse_args()
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "CASEWORK_ENV": "production",
+        "CASEWORK_SECRET_KEY": secrets.token_hex(32),
+        "CASEWORK_DATABASE_URL": args.database_url,
+        "CASEWORK_BROKER_URL": "memory://",
+    }
+    casework = start_server("casework:create_app()", args.port, args.workers, args.threads, env)
+    minimal = start_server("bench.minimal_app:app", args.port + 1, args.workers, args.threads, env)
+    try:
+        wait_ready(args.port, "/api/v1/cases")
+        wait_ready(args.port + 1, "/ping")
+        status, body = request_json(
+            args.port, "POST", "/api/v1/auth/tokens", {"email": "bench@casework.example", "password": "bench-password"}
+        )
+        if status != 201:
+            raise RuntimeError(f"could not sign in the bench user: {status} {body}")
+        token = body["token"]
+        _, listing = request_json(args.port, "GET", "/api/v1/cases?per_page=100", token=token)
+        case_ids = [item["id"] for item in listing["items"]]
+        terms = ["holmes", "station", "music", "carter-1", listing["items"][0]["reference"].lower()]
+        scenarios = [
+            ("minimal Flask endpoint", args.port + 1, ["/ping"], None),
+            ("case list (25 per page)", args.port, [f"/api/v1/cases?page={p}" for p in range(1, 5)], token),
+            ("case search (q)", args.port, [f"/api/v1/cases?q={t}" for t in terms], token),
+            ("case page (GET /api/v1/cases/<id>)", args.port, [f"/api/v1/cases/{i}" for i in case_ids], token),
+        ]
+        print(f"total visible to the bench user: {listing['total']} cases")
+        print(
+            f"gunicorn --workers {args.workers} --threads {args.threads}; {args.clients} clients; "
+            f"{args.duration:.0f}s per scenario"
+        )
+        print("| scenario | requests | errors | p50 ms | p95 ms | requests/s |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, port, paths, auth in scenarios:
+            result = load(port, paths, auth, args.duration, args.clients)
+            print(
+                f"| {name} | {result['requests']} | {result['errors']} | {result['p50_ms']:.1f} | "
+                f"{result['p95_ms']:.1f} | {result['throughput']:.0f} |",
+                flush=True,
+            )
+    finally:
+        stop(casework)
+        stop(minimal)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Actions on the case record (API answer, page section, timeline) and the manager's dashboard panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import User
+from casework.actions import services
+from casework.actions.schemas import dump_action
+from casework.cases.models import Action
+from casework.cases.policies import can_edit_case
+from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.core.time import london_day, now, today
+from casework.dashboard.views import panel
+from casework.extensions import db
+from casework.reminders.models import Deadline, DeadlineStatus
+
+#: Rows shown in "My team's overdue work"; the reminders pages list the rest.
+TEAM_OVERDUE_LIMIT = 50
+
+
+def case_actions(case_id: int) -> list[Action]:
+    return list(
+        db.session.scalars(
+            sa.select(Action)
+            .where(Action.case_id == case_id)
+            .options(sa.orm.joinedload(Action.agency), sa.orm.joinedload(Action.assignee))
+            .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
+        ).unique()
+    )
+
+
+@api_section("actions")
+def actions(case: Any, _user: Any) -> list[dict[str, Any]]:
+    on = today()
+    return [dump_action(a, services.is_overdue(a, on)) for a in case_actions(case.id)]
+
+
+@page_section(30, "actions/_case_section.html")
+def actions_section(case: Any, user: Any) -> dict[str, Any]:
+    on = today()
+    items = case_actions(case.id)
+    return {
+        "case": case,
+        "actions": items,
+        "actions_overdue_ids": {a.id for a in items if services.is_overdue(a, on)},
+        "actions_can_add": can_edit_case(user, case),
+    }
+
+
+@timeline_source
+def actions_timeline(case: Any) -> list[TimelineEntry]:
+    entries = []
+    for action in case_actions(case.id):
+        entries.append(
+            TimelineEntry(
+                when=action.created_at,
+                kind="action",
+                title=f"Action agreed for {action.agency.name}",
+                detail=action.description,
+                link=f"/actions/{action.id}",
+            )
+        )
+        if action.completed_on is not None:
+            entries.append(
+                TimelineEntry(
+                    when=action.completed_on,
+                    kind="action",
+                    title=f"Action {'done' if action.status.value == 'done' else 'cancelled'}",
+                    detail=action.outcome,
+                    link=f"/actions/{action.id}",
+                )
+            )
+    return entries
+
+
+@panel("manager")
+def team_overdue(user: Any) -> dict[str, Any]:
+    """ "My team's overdue work": open deadlines past due owned by the people this user manages.
+
+    Keys (templates/dashboard/_manager.html): ``overdue``: rows of ``description``, ``href``,
+    ``owner`` (name), ``due_on`` (the day it was due, in London), ``reference`` (None: the description
+    names the case). Deadline rows cover every kind (actions, risk reviews, interventions, Case Review
+    steps), so other domains' deadlines appear here without more code.
+    """
+    rows = db.session.execute(
+        sa.select(Deadline, User.name)
+        .join(User, Deadline.owner_id == User.id)
+        .where(User.manager_id == user.id, Deadline.status == DeadlineStatus.open, Deadline.due_at <= now())
+        .order_by(Deadline.due_at)
+        .limit(TEAM_OVERDUE_LIMIT)
+    ).all()
+    return {
+        "overdue": [
+            {
+                "description": deadline.title,
+                "href": deadline.link,
+                "reference": None,
+                "owner": owner_name,
+                "due_on": deadline.due_on or london_day(deadline.due_at),
+            }
+            for deadline, owner_name in rows
+        ]
+    }

@@ -1,0 +1,60 @@
+"""API input and output for actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from casework.cases.models import ActionStatus
+from casework.core.webargs import BaseSchema, PageArgs
+
+
+class ActionCreateArgs(BaseSchema):
+    description = fields.String(required=True, validate=validate.Length(min=1, max=5_000))
+    #: Defaults to the creator's agency.
+    agency_code = fields.String(load_default=None, allow_none=True)
+    assignee_id = fields.Integer(load_default=None, allow_none=True)
+    due_on = fields.Date(load_default=None, allow_none=True)
+
+
+class ActionUpdateArgs(BaseSchema):
+    description = fields.String(validate=validate.Length(min=1, max=5_000))
+    agency_code = fields.String()
+    assignee_id = fields.Integer(allow_none=True)
+    due_on = fields.Date(allow_none=True)
+    status = fields.String(validate=validate.OneOf([s.value for s in ActionStatus]))
+    outcome = fields.String(allow_none=True, validate=validate.Length(max=10_000))
+    version = fields.Integer()
+
+
+def _assignee(value: str) -> str:
+    if value != "me" and not value.isdigit():
+        raise ValidationError('Use "me" or a user id.')
+    return value
+
+
+class ActionListArgs(PageArgs):
+    assignee = fields.String(load_default=None, validate=_assignee)
+    overdue = fields.Boolean(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in ActionStatus]))
+    case_id = fields.Integer(load_default=None)
+
+
+def dump_action(action: Any, is_overdue: bool) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "case_id": action.case_id,
+        "case_reference": action.case.reference if action.case is not None else None,
+        "recommendation_id": action.recommendation_id,
+        "description": action.description,
+        "agency_code": action.agency.code,
+        "assignee_id": action.assignee_id,
+        "assignee_name": action.assignee.name if action.assignee else None,
+        "due_on": action.due_on.isoformat() if action.due_on else None,
+        "status": action.status.value,
+        "outcome": action.outcome,
+        "completed_on": action.completed_on.isoformat() if action.completed_on else None,
+        "is_overdue": is_overdue,
+        "version": action.version,
+    }

@@ -1,0 +1,183 @@
+"""Multi-agency actions: create, change, close, and who may see them. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import Agency, User
+from casework.audit.services import record_change, snapshot
+from casework.cases.models import Action, ActionStatus, Case
+from casework.cases.policies import get_case_for, visible_cases_clause
+from casework.core.errors import Conflict, InvalidInput, NotFound
+from casework.core.permissions import Permission
+from casework.core.time import today
+from casework.extensions import db
+from casework.reminders.models import Deadline
+from casework.reminders.services import close_deadline, set_deadline
+
+SUBJECT_TYPE = "actions"
+DUE_KIND = "action.due"
+OPEN_STATUSES = (ActionStatus.open, ActionStatus.in_progress)
+AUDIT_FIELDS = ("case_id", "description", "agency_id", "assignee_id", "due_on", "status", "outcome", "completed_on")
+
+
+def is_overdue(action: Action, on: date | None = None) -> bool:
+    return action.status in OPEN_STATUSES and action.due_on is not None and action.due_on < (on or today())
+
+
+def overdue_clause(on: date | None = None) -> sa.ColumnElement[bool]:
+    return sa.and_(Action.status.in_(OPEN_STATUSES), Action.due_on < (on or today()))
+
+
+def visible_actions_clause(user: Any) -> sa.ColumnElement[bool]:
+    """Actions on cases the user may see, and Case Review actions with no case addressed to them or
+    their agency. The query must outer-join ``Case`` on ``Action.case_id``."""
+    own_review_actions = sa.and_(
+        Action.case_id.is_(None),
+        sa.or_(Action.assignee_id == user.id, Action.agency_id == user.agency_id)
+        if user.can(Permission.VIEW_CASES)
+        else Action.assignee_id == user.id,
+    )
+    return sa.or_(sa.and_(Action.case_id.is_not(None), visible_cases_clause(user)), own_review_actions)
+
+
+def visible_actions(user: Any) -> sa.Select:
+    return (
+        sa.select(Action)
+        .outerjoin(Case, Action.case_id == Case.id)
+        .where(visible_actions_clause(user))
+        .options(
+            sa.orm.contains_eager(Action.case),
+            sa.orm.joinedload(Action.agency),
+            sa.orm.joinedload(Action.assignee),
+        )
+    )
+
+
+def get_action_for(user: Any, action_id: int, *, edit: bool = False) -> Action:
+    action = db.session.get(Action, action_id)
+    if action is None:
+        raise NotFound("Action not found.")
+    if action.case_id is not None:
+        get_case_for(user, action.case_id, edit=edit)
+        return action
+    # A Case Review action with no case: the same rule as visible_actions_clause, on one row.
+    visible = action.assignee_id == user.id or (user.can(Permission.VIEW_CASES) and action.agency_id == user.agency_id)
+    if not visible or (edit and not user.can(Permission.EDIT_CASES) and action.assignee_id != user.id):
+        raise NotFound("Action not found.")
+    return action
+
+
+def _assignee(agency: Agency, assignee_id: int | None) -> User | None:
+    if assignee_id is None:
+        return None
+    user = db.session.get(User, assignee_id)
+    if user is None or not user.is_active:
+        raise InvalidInput({"assignee_id": ["No such user."]})
+    if user.agency_id != agency.id:
+        raise InvalidInput({"assignee_id": [f"{user.name} does not work for {agency.name}."]})
+    return user
+
+
+def _title(action: Action) -> str:
+    where = f" on case {action.case.reference}" if action.case is not None else " (Case Review recommendation)"
+    text = action.description if len(action.description) <= 120 else action.description[:117] + "..."
+    return f"Action due{where}: {text}"
+
+
+def _link(action: Action) -> str:
+    return f"/actions/{action.id}"
+
+
+def _sync_deadline(action: Action) -> None:
+    """One Deadline row per action with a due date, owned by the assignee; closed when it ends."""
+    if action.status in OPEN_STATUSES and action.due_on is not None:
+        owner_id = action.assignee_id
+        if owner_id is None:
+            # Unassigned Case Review actions are owned by whoever their deadline was given to (the
+            # area's coordinator): keep that owner rather than leave the deadline with nobody.
+            owner_id = db.session.scalar(
+                sa.select(Deadline.owner_id).where(
+                    Deadline.subject_type == SUBJECT_TYPE, Deadline.subject_id == action.id, Deadline.kind == DUE_KIND
+                )
+            )
+        set_deadline(
+            subject_type=SUBJECT_TYPE,
+            subject_id=action.id,
+            kind=DUE_KIND,
+            title=_title(action),
+            due=action.due_on,
+            owner_id=owner_id,
+            area_id=action.case.area_id if action.case is not None else None,
+            link=_link(action),
+        )
+    else:
+        close_deadline(SUBJECT_TYPE, action.id, DUE_KIND, cancelled=action.status != ActionStatus.done)
+
+
+def create_action(
+    actor: Any,
+    case: Case | None,
+    *,
+    description: str,
+    agency: Agency,
+    assignee_id: int | None = None,
+    due_on: date | None = None,
+    recommendation_id: int | None = None,
+) -> Action:
+    if not description.strip():
+        raise InvalidInput({"description": ["Describe the action."]})
+    assignee = _assignee(agency, assignee_id)
+    action = Action(
+        case=case,
+        recommendation_id=recommendation_id,
+        description=description.strip(),
+        agency=agency,
+        assignee=assignee,
+        due_on=due_on,
+        status=ActionStatus.open,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(action)
+    db.session.flush()
+    _sync_deadline(action)
+    where = f"case {case.reference}" if case is not None else "a Case Review recommendation"
+    record_change(actor, action, None, snapshot(action, AUDIT_FIELDS), f"Added an action on {where}")
+    return action
+
+
+def update_action(
+    actor: Any, action: Action, changes: Mapping[str, Any], expected_version: int | None = None
+) -> Action:
+    """Change what, who, when or the status. Closing as done needs an outcome."""
+    if expected_version is not None and expected_version != action.version:
+        raise Conflict("This action was changed by someone else. Reload and try again.")
+    before = snapshot(action, AUDIT_FIELDS)
+    changes = dict(changes)
+    agency = changes.pop("agency", None) or action.agency
+    status = ActionStatus(changes.pop("status", action.status))
+    outcome = changes.pop("outcome", action.outcome)
+    if "description" in changes:
+        if not (changes["description"] or "").strip():
+            raise InvalidInput({"description": ["Describe the action."]})
+        action.description = changes.pop("description").strip()
+    assignee_id = changes.pop("assignee_id", action.assignee_id)
+    if agency is not action.agency or assignee_id != action.assignee_id:
+        action.assignee = _assignee(agency, assignee_id)
+        action.agency = agency
+    if "due_on" in changes:
+        action.due_on = changes.pop("due_on")
+    if status == ActionStatus.done and not (outcome or "").strip():
+        raise InvalidInput({"outcome": ["Record the outcome before closing the action as done."]})
+    action.outcome = (outcome or "").strip() or None
+    if status != action.status:
+        action.completed_on = today() if status in (ActionStatus.done, ActionStatus.cancelled) else None
+        action.status = status
+    db.session.flush()
+    _sync_deadline(action)
+    record_change(actor, action, before, snapshot(action, AUDIT_FIELDS), f"Changed action {action.id}")
+    return action

@@ -1,0 +1,258 @@
+"""API input (marshmallow) and output for people, cases and the ledger (API.md "Cases")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from casework.cases.models import CaseStatus, ExplanationMethod, PartyRole, PersonKind
+from casework.core.webargs import BaseSchema, PageArgs
+
+ROLES = [r.value for r in PartyRole]
+
+
+class PersonCreateArgs(BaseSchema):
+    kind = fields.String(load_default="individual", validate=validate.OneOf([k.value for k in PersonKind]))
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    date_of_birth = fields.Date(load_default=None, allow_none=True)
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    postcode = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10))
+    email = fields.Email(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    is_personally_vulnerable = fields.Boolean(load_default=False)
+    personal_vulnerability_notes = fields.String(load_default=None, allow_none=True)
+    is_situationally_vulnerable = fields.Boolean(load_default=False)
+    situational_vulnerability_notes = fields.String(load_default=None, allow_none=True)
+    is_incidentally_vulnerable = fields.Boolean(load_default=False)
+    incidental_vulnerability_notes = fields.String(load_default=None, allow_none=True)
+    consent_given = fields.Boolean(load_default=None, allow_none=True)
+    consent_on = fields.Date(load_default=None, allow_none=True)
+    consent_scope = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+def _without_defaults(schema: type[BaseSchema]) -> dict[str, fields.Field]:
+    """The schema's fields without their load defaults, for an update that changes only what it names."""
+    copies = {}
+    for name, field in schema._declared_fields.items():
+        copy = field.__class__(validate=field.validate, allow_none=field.allow_none)
+        if isinstance(field, fields.Nested | fields.List):
+            continue
+        copies[name] = copy
+    return copies
+
+
+PersonUpdateArgs = BaseSchema.from_dict(
+    {**_without_defaults(PersonCreateArgs), "version": fields.Integer(required=True)}, name="PersonUpdateArgs"
+)
+
+
+class PeopleSearchArgs(PageArgs):
+    name = fields.String(load_default=None)
+    date_of_birth = fields.Date(load_default=None)
+    postcode = fields.String(load_default=None)
+
+
+class PartyArgs(BaseSchema):
+    person_id = fields.Integer(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class CaseCreateArgs(BaseSchema):
+    area_code = fields.String(required=True)
+    category = fields.String(required=True)
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    parties = fields.List(fields.Nested(PartyArgs), load_default=list)
+    location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    lead_agency_code = fields.String(load_default=None, allow_none=True)
+    owner_email = fields.Email(load_default=None, allow_none=True)
+    is_restricted = fields.Boolean(load_default=False)
+    shared_with = fields.List(fields.String(), load_default=list)
+    named_user_emails = fields.List(fields.Email(), load_default=list)
+
+
+class CaseUpdateArgs(BaseSchema):
+    version = fields.Integer(required=True)
+    category = fields.String()
+    summary = fields.String(validate=validate.Length(min=1, max=10_000))
+    location = fields.String(allow_none=True, validate=validate.Length(max=300))
+    owner_email = fields.Email()
+    is_restricted = fields.Boolean()
+
+
+class CaseListArgs(PageArgs):
+    area = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in CaseStatus]))
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class CloseArgs(BaseSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    closed_on = fields.Date(load_default=None)
+    version = fields.Integer(load_default=None)
+
+
+class ReopenArgs(BaseSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    version = fields.Integer(load_default=None)
+
+
+class ShareArgs(BaseSchema):
+    agency_code = fields.String(required=True)
+
+
+class AccessArgs(BaseSchema):
+    email = fields.Email(required=True)
+
+
+class LinkArgs(BaseSchema):
+    case_id = fields.Integer(required=True)
+
+
+class NoteArgs(BaseSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+
+
+class ComplaintArgs(BaseSchema):
+    complainant_person_id = fields.Integer(load_default=None, allow_none=True)
+    reported_on = fields.Date(required=True)
+    agency_code = fields.String(required=True)
+    reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class IncidentArgs(BaseSchema):
+    occurred_on = fields.Date(required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    causes_had = fields.Boolean(load_default=True)
+    hate_motivated = fields.Boolean(load_default=False)
+    complaints = fields.List(fields.Nested(ComplaintArgs), load_default=list)
+
+
+class ExplanationArgs(BaseSchema):
+    explained_on = fields.Date(required=True)
+    method = fields.String(required=True, validate=validate.OneOf([m.value for m in ExplanationMethod]))
+    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+
+
+# --- output -------------------------------------------------------------------------------------------
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def dump_person(person: Any) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "kind": person.kind.value,
+        "name": person.name,
+        "date_of_birth": _iso(person.date_of_birth),
+        "address": person.address,
+        "postcode": person.postcode,
+        "email": person.email,
+        "phone": person.phone,
+        "vulnerability": {
+            "personal": {
+                "is_vulnerable": person.is_personally_vulnerable,
+                "notes": person.personal_vulnerability_notes,
+            },
+            "situational": {
+                "is_vulnerable": person.is_situationally_vulnerable,
+                "notes": person.situational_vulnerability_notes,
+            },
+            "incidental": {
+                "is_vulnerable": person.is_incidentally_vulnerable,
+                "notes": person.incidental_vulnerability_notes,
+            },
+        },
+        "consent": {"given": person.consent_given, "on": _iso(person.consent_on), "scope": person.consent_scope},
+        "anonymised_at": _iso(person.anonymised_at),
+        "version": person.version,
+    }
+
+
+def dump_person_brief(person: Any) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "kind": person.kind.value,
+        "name": person.name,
+        "date_of_birth": _iso(person.date_of_birth),
+        "postcode": person.postcode,
+    }
+
+
+def dump_case_summary(case: Any) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "reference": case.reference,
+        "area_code": case.area.code,
+        "category": case.category,
+        "summary": case.summary,
+        "location": case.location,
+        "status": case.status.value,
+        "lead_agency_code": case.lead_agency.code,
+        "owner_email": case.owner.email if case.owner else None,
+        "is_restricted": case.is_restricted,
+        "created_at": _iso(case.created_at),
+        "closed_on": _iso(case.closed_on),
+        "version": case.version,
+    }
+
+
+def dump_complaint(complaint: Any) -> dict[str, Any]:
+    return {
+        "id": complaint.id,
+        "complainant_person_id": complaint.complainant_person_id,
+        "complainant_name": complaint.complainant.name if complaint.complainant else None,
+        "reported_on": complaint.reported_on.isoformat(),
+        "agency_code": complaint.agency.code,
+        "reference": complaint.reference,
+    }
+
+
+def dump_incident(incident: Any) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "case_id": incident.case_id,
+        "occurred_on": incident.occurred_on.isoformat(),
+        "description": incident.description,
+        "causes_had": incident.causes_had,
+        "hate_motivated": incident.hate_motivated,
+        "complaints": [dump_complaint(c) for c in incident.complaints],
+    }
+
+
+def dump_explanation(task: Any) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "person_id": task.person_id,
+        "person_name": task.person.name,
+        "task": f"Explain the Case Review (Community Trigger) to {task.person.name}",
+        "first_report_on": task.first_report_on.isoformat(),
+        "second_report_on": task.second_report_on.isoformat(),
+        "due_on": task.due_on.isoformat(),
+        "explained_on": _iso(task.explained_on),
+        "explained_by_email": task.explained_by.email if task.explained_by else None,
+        "method": task.method.value if task.method else None,
+        "notes": task.notes,
+    }
+
+
+def dump_note(note: Any) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "text": note.text,
+        "created_at": _iso(note.created_at),
+        "created_by_email": note.created_by.email if note.created_by else None,
+    }
+
+
+def dump_timeline_entry(entry: Any) -> dict[str, Any]:
+    return {
+        "when": _iso(entry.when),
+        "kind": entry.kind,
+        "title": entry.title,
+        "detail": entry.detail,
+        "actor_name": entry.actor_name,
+        "link": entry.link,
+    }

@@ -1,0 +1,1205 @@
+"""People, cases and the incident ledger: every change goes through here. Never commits.
+
+Each function takes the acting user and plain values, validates them, changes the session, flushes,
+writes its audit entries and raises domain errors (``InvalidInput`` for bad values, ``RuleViolation``
+for procedural blocks, ``Forbidden``/``NotFound`` for access).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from casework.accounts.models import Agency, Area, User
+from casework.accounts.services import area_settings
+from casework.audit.models import AuditAction
+from casework.audit.services import record, record_change, record_view, snapshot
+from casework.cases import settings as case_settings
+from casework.cases.models import (
+    Case,
+    CaseAccess,
+    CaseCategory,
+    CaseEvent,
+    CaseEventKind,
+    CaseLink,
+    CaseNote,
+    CaseParty,
+    CaseReferenceCounter,
+    CaseReviewExplanation,
+    CaseShare,
+    CaseStatus,
+    Complaint,
+    ExplanationMethod,
+    Incident,
+    PartyRole,
+    Person,
+    PersonKind,
+)
+from casework.cases.policies import LEAD_AGENCY_ROLES, visible_cases_clause, visible_people_clause
+from casework.core.dates import add_working_days, end_of_months_beginning_with
+from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.templating import format_date
+from casework.core.time import london_day, now, today
+from casework.extensions import db
+from casework.reminders.services import close_deadline, set_deadline
+
+#: The second-report rule's window (statutory guidance, July 2025): six months beginning with the first.
+SECOND_REPORT_MONTHS = 6
+EXPLAIN_KIND = "case.explain_case_review"
+ANONYMISED = "[removed under the retention policy]"
+
+PERSON_FIELDS = (
+    "kind",
+    "name",
+    "date_of_birth",
+    "address",
+    "postcode",
+    "email",
+    "phone",
+    "is_personally_vulnerable",
+    "personal_vulnerability_notes",
+    "is_situationally_vulnerable",
+    "situational_vulnerability_notes",
+    "is_incidentally_vulnerable",
+    "incidental_vulnerability_notes",
+    "consent_given",
+    "consent_on",
+    "consent_scope",
+)
+CASE_FIELDS = ("category", "summary", "location", "owner_id", "is_restricted", "status", "closure_reason", "closed_on")
+
+
+# --- normalising -------------------------------------------------------------------------------------
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case with runs of spaces collapsed (SPEC section 9: names compare this way)."""
+    return " ".join(name.lower().split())
+
+
+def normalise_postcode(postcode: str | None) -> str | None:
+    """``s44 6nr`` -> ``S44 6NR``: upper case, one space before the inward code."""
+    if not postcode:
+        return None
+    compact = "".join(postcode.split()).upper()
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+def normalise_address(address: str | None, postcode: str | None) -> str | None:
+    """Address and postcode without case, punctuation or repeated spaces: ``12 High St.`` matches
+    ``12 high st``."""
+    if not address:
+        return None
+    text = re.sub(r"[^\w\s]", " ", address.lower())
+    text = " ".join(text.split())
+    if postcode:
+        text = f"{text} {''.join(postcode.split()).lower()}"
+    return text[:520]
+
+
+def _check_past(errors: dict[str, list[str]], field: str, value: date | None, what: str) -> None:
+    if value is not None and value > today():
+        errors.setdefault(field, []).append(f"{what} cannot be in the future")
+
+
+def _can_work_in_lead_role(user: Any) -> bool:
+    return any(user.has_role(r) for r in LEAD_AGENCY_ROLES)
+
+
+# --- people ------------------------------------------------------------------------------------------
+
+
+def find_likely_duplicates(
+    actor: Any,
+    *,
+    name: str,
+    date_of_birth: date | None,
+    address: str | None,
+    postcode: str | None,
+    exclude_id: int | None = None,
+) -> list[Person]:
+    """People the actor can see with the same name and date of birth, or the same address.
+
+    Only people visible to the actor are named: a warning must not reveal another agency's records.
+    """
+    normalised = normalise_name(name)
+    address_key = normalise_address(address, postcode)
+    matches = []
+    if date_of_birth is not None:
+        matches.append(sa.and_(Person.normalised_name == normalised, Person.date_of_birth == date_of_birth))
+    if address_key:
+        matches.append(Person.normalised_address == address_key)
+    if not matches:
+        return []
+    query = (
+        sa.select(Person)
+        .where(sa.or_(*matches), Person.anonymised_at.is_(None), visible_people_clause(actor))
+        .order_by(Person.id)
+        .limit(10)
+    )
+    if exclude_id is not None:
+        query = query.where(Person.id != exclude_id)
+    return list(db.session.scalars(query))
+
+
+def _validate_person(values: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    _check_past(errors, "date_of_birth", values.get("date_of_birth"), "Date of birth")
+    _check_past(errors, "consent_on", values.get("consent_on"), "The date consent was given or refused")
+    if values.get("consent_given") is not None and values.get("consent_on") is None:
+        errors.setdefault("consent_on", []).append("Enter the date consent was given or refused")
+    if errors:
+        raise InvalidInput(errors)
+
+
+def create_person(actor: Any, **values: Any) -> tuple[Person, list[Person]]:
+    """Create a person; answers the person and the likely duplicates found before creating it."""
+    kind = PersonKind(values.pop("kind", None) or PersonKind.individual)
+    name = (values.pop("name", None) or "").strip()
+    if not name:
+        if kind is not PersonKind.unknown:
+            raise InvalidInput({"name": ["Enter the person's name"]})
+        name = "Unknown"
+    values["postcode"] = normalise_postcode(values.get("postcode"))
+    _validate_person(values)
+    duplicates = find_likely_duplicates(
+        actor,
+        name=name,
+        date_of_birth=values.get("date_of_birth"),
+        address=values.get("address"),
+        postcode=values.get("postcode"),
+    )
+    person = Person(
+        kind=kind,
+        name=name,
+        normalised_name=normalise_name(name),
+        normalised_address=normalise_address(values.get("address"), values.get("postcode")),
+        agency_id=actor.agency_id,
+        created_by_id=actor.id,
+        **{k: v for k, v in values.items() if k in PERSON_FIELDS},
+    )
+    db.session.add(person)
+    db.session.flush()
+    record_change(actor, person, None, snapshot(person, PERSON_FIELDS), f"Added person {person.name}")
+    return person, duplicates
+
+
+def update_person(actor: Any, person: Person, expected_version: int | None, **changes: Any) -> Person:
+    if person.anonymised_at is not None:
+        raise RuleViolation("This person's details were removed under the retention policy.")
+    if expected_version is not None and expected_version != person.version:
+        raise Conflict("The record changed since you read it.")
+    if "name" in changes and not (changes["name"] or "").strip():
+        raise InvalidInput({"name": ["Enter the person's name"]})
+    before = snapshot(person, PERSON_FIELDS)
+    if "postcode" in changes:
+        changes["postcode"] = normalise_postcode(changes["postcode"])
+    merged = {**before, **changes}
+    merged["date_of_birth"] = changes.get("date_of_birth", person.date_of_birth)
+    merged["consent_on"] = changes.get("consent_on", person.consent_on)
+    _validate_person(merged)
+    for key, value in changes.items():
+        if key in PERSON_FIELDS:
+            setattr(person, key, PersonKind(value) if key == "kind" else value)
+    if "name" in changes:
+        person.normalised_name = normalise_name(person.name)
+    person.normalised_address = normalise_address(person.address, person.postcode)
+    db.session.flush()
+    record_change(actor, person, before, snapshot(person, PERSON_FIELDS), f"Changed person {person.name}")
+    return person
+
+
+def view_person(actor: Any, person: Person) -> None:
+    record_view(actor, person, f"Viewed person {person.id}")
+
+
+def person_cases(actor: Any, person: Person) -> list[Case]:
+    """The cases the actor can see on which the person is a party."""
+    return list(
+        db.session.scalars(
+            sa.select(Case)
+            .where(
+                Case.id.in_(sa.select(CaseParty.case_id).where(CaseParty.person_id == person.id)),
+                visible_cases_clause(actor),
+            )
+            .options(sa.orm.joinedload(Case.area), sa.orm.joinedload(Case.owner))
+            .order_by(Case.created_at.desc())
+        )
+    )
+
+
+# --- categories --------------------------------------------------------------------------------------
+
+
+def categories_for(area: Area | None) -> list[CaseCategory]:
+    """Active categories offered in ``area``: the national ones and the area's local ones."""
+    query = sa.select(CaseCategory).where(CaseCategory.is_active.is_(True)).order_by(CaseCategory.name)
+    if area is None:
+        query = query.where(CaseCategory.area_id.is_(None))
+    else:
+        query = query.where(sa.or_(CaseCategory.area_id.is_(None), CaseCategory.area_id == area.id))
+    return list(db.session.scalars(query))
+
+
+def create_category(actor: Any, code: str, name: str, area: Area | None) -> CaseCategory:
+    code = code.strip().lower()
+    if db.session.scalar(sa.select(CaseCategory.id).where(CaseCategory.code == code)) is not None:
+        raise InvalidInput({"code": ["A category with this code already exists"]})
+    category = CaseCategory(code=code, name=name.strip(), area_id=area.id if area else None)
+    db.session.add(category)
+    db.session.flush()
+    record_change(actor, category, None, snapshot(category, ("code", "name", "area_id")), f"Added case category {code}")
+    return category
+
+
+# --- references --------------------------------------------------------------------------------------
+
+
+def allocate_reference(area: Area, year: int, session: Any = None) -> tuple[int, str]:
+    """The next sequence number in ``area`` and ``year`` and its reference, e.g. ``BOL-2026-0042``.
+
+    ``UPDATE ... RETURNING`` increments the counter and locks its row until the transaction ends, so
+    concurrent openings queue on it. The first case of a year inserts the row; if another transaction
+    inserted it first, the unique key refuses ours and we increment theirs instead.
+    """
+    session = session or db.session
+    table = CaseReferenceCounter.__table__
+    increment = (
+        sa.update(table)
+        .where(table.c.area_id == area.id, table.c.year == year)
+        .values(last_sequence=table.c.last_sequence + 1)
+        .returning(table.c.last_sequence)
+    )
+    sequence = session.execute(increment).scalar()
+    if sequence is None:
+        try:
+            with session.begin_nested():
+                session.execute(sa.insert(table).values(area_id=area.id, year=year, last_sequence=1))
+            sequence = 1
+        except IntegrityError:
+            sequence = session.execute(increment).scalar_one()
+    return sequence, f"{area.code}-{year}-{sequence:04d}"
+
+
+# --- cases -------------------------------------------------------------------------------------------
+
+
+def _event(actor: Any, case: Case, kind: CaseEventKind, summary: str) -> None:
+    db.session.add(CaseEvent(case_id=case.id, kind=kind, summary=summary, actor_id=getattr(actor, "id", None)))
+
+
+def _agency_by_code(code: str, field: str) -> Agency:
+    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise InvalidInput({field: [f"There is no agency with the code {code}"]})
+    return agency
+
+
+def _owner_in(agency: Agency, email: str, field: str = "owner_email") -> User:
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.is_active:
+        raise InvalidInput({field: ["There is no active user with this email address"]})
+    if user.agency_id != agency.id or not _can_work_in_lead_role(user):
+        raise InvalidInput({field: [f"The case owner must be an officer, coordinator or manager at {agency.name}"]})
+    return user
+
+
+def _visible_person(actor: Any, person_id: int, field: str) -> Person:
+    person = db.session.scalar(sa.select(Person).where(Person.id == person_id, visible_people_clause(actor)))
+    if person is None:
+        raise InvalidInput({field: ["There is no such person, or you cannot see them"]})
+    return person
+
+
+def _check_category(code: str, area: Area) -> None:
+    if code not in {c.code for c in categories_for(area)}:
+        raise InvalidInput({"category": ["Choose a category offered in this area"]})
+
+
+def create_case(
+    actor: Any,
+    *,
+    area_code: str,
+    category: str,
+    summary: str,
+    parties: Sequence[dict[str, Any]] = (),
+    location: str | None = None,
+    lead_agency_code: str | None = None,
+    owner_email: str | None = None,
+    is_restricted: bool = False,
+    shared_with: Iterable[str] = (),
+    named_user_emails: Iterable[str] = (),
+) -> Case:
+    if not _can_work_in_lead_role(actor):
+        raise Forbidden("Only officers, coordinators and managers open cases.")
+    area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
+    if area is None:
+        raise InvalidInput({"area_code": [f"There is no area with the code {area_code}"]})
+    if area.id not in actor.area_ids:
+        raise InvalidInput({"area_code": ["Your agency does not cover this area"]})
+    _check_category(category, area)
+    lead_agency = actor.agency
+    if lead_agency_code and lead_agency_code != actor.agency.code:
+        lead_agency = _agency_by_code(lead_agency_code, "lead_agency_code")
+        if area.id not in {a.id for a in lead_agency.areas}:
+            raise InvalidInput({"lead_agency_code": [f"{lead_agency.name} does not cover {area.name}"]})
+    # The opener owns the case when it is their agency's; otherwise the lead agency assigns it.
+    owner: User | None = actor if actor.agency_id == lead_agency.id else None
+    if owner_email:
+        owner = _owner_in(lead_agency, owner_email)
+    people = [
+        (_visible_person(actor, p["person_id"], f"parties.{i}.person_id"), p["role"]) for i, p in enumerate(parties)
+    ]
+    share_agencies = [_agency_by_code(code, "shared_with") for code in dict.fromkeys(shared_with)]
+    named_users = []
+    for email in dict.fromkeys(named_user_emails):
+        user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise InvalidInput({"named_user_emails": [f"There is no user with the email address {email}"]})
+        named_users.append(user)
+
+    year = today().year
+    sequence, reference = allocate_reference(area, year)
+    case = Case(
+        reference=reference,
+        area_id=area.id,
+        year=year,
+        sequence=sequence,
+        category=category,
+        summary=summary,
+        location=location or None,
+        lead_agency_id=lead_agency.id,
+        owner_id=owner.id if owner else None,
+        is_restricted=is_restricted,
+        created_by_id=actor.id,
+    )
+    db.session.add(case)
+    db.session.flush()
+    for person, role in dict.fromkeys(people):
+        db.session.add(CaseParty(case_id=case.id, person_id=person.id, role=PartyRole(role)))
+    # Opening a case for another lead agency shares it back with the opener's agency, so they keep it.
+    sharers = share_agencies + ([actor.agency] if lead_agency.id != actor.agency_id else [])
+    for agency in {a.id: a for a in sharers if a.id != lead_agency.id}.values():
+        db.session.add(CaseShare(case_id=case.id, agency_id=agency.id, shared_by_id=actor.id))
+    if is_restricted:
+        names = {u.id: u for u in [actor, *([owner] if owner else []), *named_users]}
+        for user in names.values():
+            db.session.add(CaseAccess(case_id=case.id, user_id=user.id))
+    _event(actor, case, CaseEventKind.opened, f"Case opened by {actor.name}")
+    db.session.flush()
+    record_change(
+        actor,
+        case,
+        None,
+        {
+            **snapshot(case, ("reference", *CASE_FIELDS)),
+            "lead_agency": lead_agency.code,
+            "parties": [[p.id, r] for p, r in people],
+            "shared_with": [a.code for a in sharers],
+        },
+        f"Opened case {reference}",
+    )
+    return case
+
+
+def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -> Case:
+    """Change the summary, location, category, owner or restriction of a case (optimistic lock)."""
+    if expected_version != case.version:
+        raise Conflict("The case changed since you read it.")
+    before = snapshot(case, CASE_FIELDS)
+    if "category" in changes:
+        _check_category(changes["category"], case.area)
+        case.category = changes["category"]
+    if "summary" in changes:
+        case.summary = changes["summary"]
+    if "location" in changes:
+        case.location = changes["location"] or None
+    if changes.get("owner_email"):
+        owner = _owner_in(case.lead_agency, changes["owner_email"])
+        if owner.id != case.owner_id:
+            case.owner_id = owner.id
+            _event(actor, case, CaseEventKind.owner_changed, f"Case owner changed to {owner.name}")
+            _move_open_tasks(case, owner)
+            if case.is_restricted:
+                _grant(actor, case, owner)
+    if "is_restricted" in changes and changes["is_restricted"] != case.is_restricted:
+        case.is_restricted = changes["is_restricted"]
+        if case.is_restricted:
+            _grant(actor, case, actor)
+            if case.owner is not None:
+                _grant(actor, case, case.owner)
+            _event(actor, case, CaseEventKind.restricted, "Case restricted to named users")
+        else:
+            _event(actor, case, CaseEventKind.unrestricted, "Case no longer restricted")
+    db.session.flush()
+    record_change(actor, case, before, snapshot(case, CASE_FIELDS), f"Changed case {case.reference}")
+    return case
+
+
+def _move_open_tasks(case: Case, owner: User) -> None:
+    """The case's open second-report deadlines follow the case to its new owner."""
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    open_tasks = sa.select(CaseReviewExplanation.id).where(
+        CaseReviewExplanation.case_id == case.id, CaseReviewExplanation.explained_on.is_(None)
+    )
+    db.session.execute(
+        sa.update(Deadline)
+        .where(
+            Deadline.subject_type == CaseReviewExplanation.__tablename__,
+            Deadline.subject_id.in_(open_tasks),
+            Deadline.status == DeadlineStatus.open,
+        )
+        .values(owner_id=owner.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _grant(actor: Any, case: Case, user: User) -> bool:
+    exists = db.session.get(CaseAccess, (case.id, user.id))
+    if exists is None:
+        db.session.add(CaseAccess(case_id=case.id, user_id=user.id))
+        return True
+    return False
+
+
+def grant_access(actor: Any, case: Case, email: str) -> User:
+    """Name a user on a restricted case, so they may see it (they still need their agency's access)."""
+    if not case.is_restricted:
+        raise RuleViolation("Only restricted cases have named users.")
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.is_active:
+        raise InvalidInput({"email": ["There is no active user with this email address"]})
+    if _grant(actor, case, user):
+        _event(actor, case, CaseEventKind.access_granted, f"{user.name} named on the case")
+        db.session.flush()
+        record(actor, AuditAction.update, case, f"Named {user.email} on restricted case {case.reference}")
+    return user
+
+
+def close_case(
+    actor: Any, case: Case, *, reason: str, closed_on: date | None = None, expected_version: int | None = None
+) -> Case:
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict("The case changed since you read it.")
+    if case.status is CaseStatus.closed:
+        raise RuleViolation("The case is already closed.")
+    if not reason or not reason.strip():
+        raise InvalidInput({"reason": ["Enter the reason for closing the case"]})
+    closed_on = closed_on or today()
+    errors: dict[str, list[str]] = {}
+    _check_past(errors, "closed_on", closed_on, "The closing date")
+    opened_on = london_day(case.created_at) if case.created_at else None
+    if opened_on and closed_on < opened_on:
+        errors.setdefault("closed_on", []).append("The closing date cannot be before the case was opened")
+    if errors:
+        raise InvalidInput(errors)
+    before = snapshot(case, CASE_FIELDS)
+    case.status = CaseStatus.closed
+    case.closure_reason = reason.strip()
+    case.closed_on = closed_on
+    _event(actor, case, CaseEventKind.closed, f"Case closed: {case.closure_reason}")
+    db.session.flush()
+    record_change(actor, case, before, snapshot(case, CASE_FIELDS), f"Closed case {case.reference}")
+    return case
+
+
+def reopen_case(actor: Any, case: Case, *, reason: str, expected_version: int | None = None) -> Case:
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict("The case changed since you read it.")
+    if case.status is not CaseStatus.closed:
+        raise RuleViolation("Only a closed case can be reopened.")
+    if case.anonymised_at is not None:
+        raise RuleViolation("This case was anonymised under the retention policy and cannot be reopened.")
+    if not reason or not reason.strip():
+        raise InvalidInput({"reason": ["Enter the reason for reopening the case"]})
+    before = snapshot(case, CASE_FIELDS)
+    case.status = CaseStatus.open
+    case.closure_reason = None
+    case.closed_on = None
+    _event(actor, case, CaseEventKind.reopened, f"Case reopened: {reason.strip()}")
+    db.session.flush()
+    after = {**snapshot(case, CASE_FIELDS), "reopen_reason": reason.strip()}
+    record_change(actor, case, before, after, f"Reopened case {case.reference}")
+    return case
+
+
+def share_case(actor: Any, case: Case, agency_code: str) -> Agency:
+    agency = _agency_by_code(agency_code, "agency_code")
+    if agency.id == case.lead_agency_id:
+        raise InvalidInput({"agency_code": ["The lead agency already has the case"]})
+    if db.session.get(CaseShare, (case.id, agency.id)) is None:
+        db.session.add(CaseShare(case_id=case.id, agency_id=agency.id, shared_by_id=actor.id))
+        _event(actor, case, CaseEventKind.shared, f"Shared with {agency.name}")
+        db.session.flush()
+        record(
+            actor,
+            AuditAction.update,
+            case,
+            f"Shared case {case.reference} with {agency.code}",
+            {"shared_with": [None, agency.code]},
+        )
+    return agency
+
+
+def unshare_case(actor: Any, case: Case, agency_code: str) -> Agency:
+    agency = _agency_by_code(agency_code, "agency_code")
+    share = db.session.get(CaseShare, (case.id, agency.id))
+    if share is None:
+        raise InvalidInput({"agency_code": ["The case is not shared with this agency"]})
+    db.session.delete(share)
+    _event(actor, case, CaseEventKind.unshared, f"No longer shared with {agency.name}")
+    db.session.flush()
+    record(
+        actor,
+        AuditAction.update,
+        case,
+        f"Stopped sharing case {case.reference} with {agency.code}",
+        {"shared_with": [agency.code, None]},
+    )
+    return agency
+
+
+def link_cases(actor: Any, case: Case, other_id: int) -> Case:
+    other = db.session.scalar(sa.select(Case).where(Case.id == other_id, visible_cases_clause(actor)))
+    if other is None:
+        raise InvalidInput({"case_id": ["There is no such case, or you cannot see it"]})
+    if other.id == case.id:
+        raise InvalidInput({"case_id": ["A case cannot be linked to itself"]})
+    if db.session.get(CaseLink, (case.id, other.id)) is None:
+        db.session.add(CaseLink(case_id=case.id, linked_case_id=other.id, linked_by_id=actor.id))
+        db.session.add(CaseLink(case_id=other.id, linked_case_id=case.id, linked_by_id=actor.id))
+        _event(actor, case, CaseEventKind.linked, f"Linked to {other.reference}")
+        _event(actor, other, CaseEventKind.linked, f"Linked to {case.reference}")
+        db.session.flush()
+        record(actor, AuditAction.update, case, f"Linked case {case.reference} to {other.reference}")
+    return other
+
+
+def linked_cases(actor: Any, case: Case) -> list[Case]:
+    """Linked cases the actor can also see (a link does not open a case to anyone)."""
+    return list(
+        db.session.scalars(
+            sa.select(Case)
+            .join(CaseLink, CaseLink.linked_case_id == Case.id)
+            .where(CaseLink.case_id == case.id, visible_cases_clause(actor))
+            .order_by(Case.reference)
+        )
+    )
+
+
+def add_party(actor: Any, case: Case, person_id: int, role: str) -> CaseParty:
+    person = _visible_person(actor, person_id, "person_id")
+    party = db.session.scalar(
+        sa.select(CaseParty).where(
+            CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == PartyRole(role)
+        )
+    )
+    if party is None:
+        party = CaseParty(case_id=case.id, person_id=person.id, role=PartyRole(role))
+        db.session.add(party)
+        db.session.flush()
+        record(
+            actor,
+            AuditAction.update,
+            case,
+            f"Added {person.name} to case {case.reference} as {role}",
+            {"party": [None, [person.id, role]]},
+        )
+    return party
+
+
+def add_note(actor: Any, case: Case, text: str) -> CaseNote:
+    if not text or not text.strip():
+        raise InvalidInput({"text": ["Enter the note"]})
+    note = CaseNote(case_id=case.id, text=text.strip(), created_by_id=actor.id)
+    db.session.add(note)
+    db.session.flush()
+    record_change(actor, note, None, {"case_id": case.id}, f"Added a note to case {case.reference}")
+    return note
+
+
+def view_case(actor: Any, case: Case) -> None:
+    record_view(actor, case, f"Viewed case {case.reference}")
+
+
+# --- the incident and complaint ledger ---------------------------------------------------------------
+
+
+def _require_open(case: Case) -> None:
+    if case.status is CaseStatus.closed:
+        raise RuleViolation("The case is closed. Reopen it to add to its ledger.")
+
+
+def _complaint_errors(
+    actor: Any, occurred_on: date, complaint: dict[str, Any], prefix: str
+) -> tuple[dict[str, list[str]], Person | None, Agency | None]:
+    errors: dict[str, list[str]] = {}
+    reported_on = complaint["reported_on"]
+    if reported_on > today():
+        errors.setdefault(f"{prefix}reported_on", []).append("The date it was reported cannot be in the future")
+    if reported_on < occurred_on:
+        errors.setdefault(f"{prefix}reported_on", []).append(
+            "The date it was reported cannot be before the behaviour happened"
+        )
+    agency = db.session.scalar(sa.select(Agency).where(Agency.code == complaint["agency_code"]))
+    if agency is None:
+        errors.setdefault(f"{prefix}agency_code", []).append(
+            f"There is no agency with the code {complaint['agency_code']}"
+        )
+    person = None
+    if complaint.get("complainant_person_id") is not None:
+        person = db.session.scalar(
+            sa.select(Person).where(Person.id == complaint["complainant_person_id"], visible_people_clause(actor))
+        )
+        if person is None:
+            errors.setdefault(f"{prefix}complainant_person_id", []).append(
+                "There is no such person, or you cannot see them"
+            )
+    return errors, person, agency
+
+
+def _add_complaint(
+    actor: Any, case: Case, incident: Incident, person: Person | None, agency: Agency, values: dict[str, Any]
+) -> Complaint:
+    complaint = Complaint(
+        incident=incident,
+        complainant_person_id=person.id if person else None,
+        reported_on=values["reported_on"],
+        agency_id=agency.id,
+        reference=values.get("reference") or None,
+        created_by_id=actor.id,
+    )
+    db.session.add(complaint)
+    if person is not None:
+        # A complainant becomes a party, so the case page lists them and they stay visible with it.
+        on_case = db.session.scalar(
+            sa.select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.person_id == person.id)
+        )
+        if on_case is None:
+            db.session.add(CaseParty(case_id=case.id, person_id=person.id, role=PartyRole.complainant))
+    return complaint
+
+
+def record_incident(
+    actor: Any,
+    case: Case,
+    *,
+    occurred_on: date,
+    description: str,
+    causes_had: bool = True,
+    hate_motivated: bool = False,
+    complaints: Sequence[dict[str, Any]] = (),
+) -> Incident:
+    """Record the behaviour on a day and every report of it (one incident, several complaints)."""
+    _require_open(case)
+    errors: dict[str, list[str]] = {}
+    _check_past(errors, "occurred_on", occurred_on, "The date the behaviour happened")
+    checked = []
+    for index, values in enumerate(complaints):
+        found, person, agency = _complaint_errors(actor, occurred_on, values, f"complaints.{index}.")
+        for key, messages in found.items():
+            errors.setdefault(key, []).extend(messages)
+        checked.append((person, agency, values))
+    if errors:
+        raise InvalidInput(errors)
+    incident = Incident(
+        case_id=case.id,
+        occurred_on=occurred_on,
+        description=description,
+        causes_had=causes_had,
+        hate_motivated=hate_motivated,
+        created_by_id=actor.id,
+    )
+    db.session.add(incident)
+    for person, agency, values in checked:
+        _add_complaint(actor, case, incident, person, agency, values)  # type: ignore[arg-type]
+    db.session.flush()
+    record_change(
+        actor,
+        incident,
+        None,
+        {
+            **snapshot(incident, ("case_id", "occurred_on", "causes_had", "hate_motivated")),
+            "complaints": [
+                [c.complainant_person_id, c.reported_on, c.agency_id, c.reference] for c in incident.complaints
+            ],
+        },
+        f"Recorded an incident on case {case.reference}",
+    )
+    for person in {p.id: p for p, _, _ in checked if p is not None}.values():
+        check_second_report(actor, case, person)
+    return incident
+
+
+def add_complaint(actor: Any, case: Case, incident: Incident, **values: Any) -> Complaint:
+    """Another report of an incident already on the ledger (the same behaviour, another agency)."""
+    _require_open(case)
+    errors, person, agency = _complaint_errors(actor, incident.occurred_on, values, "")
+    if errors:
+        raise InvalidInput(errors)
+    complaint = _add_complaint(actor, case, incident, person, agency, values)  # type: ignore[arg-type]
+    db.session.flush()
+    record_change(
+        actor,
+        complaint,
+        None,
+        snapshot(complaint, ("incident_id", "complainant_person_id", "reported_on", "agency_id", "reference")),
+        f"Recorded a complaint on case {case.reference}",
+    )
+    if person is not None:
+        check_second_report(actor, case, person)
+    return complaint
+
+
+def get_incident(case: Case, incident_id: int) -> Incident:
+    incident = db.session.scalar(sa.select(Incident).where(Incident.id == incident_id, Incident.case_id == case.id))
+    if incident is None:
+        raise NotFound("Incident not found.")
+    return incident
+
+
+# --- the second-report rule --------------------------------------------------------------------------
+
+
+def report_dates(case: Case, person: Person) -> list[date]:
+    """The days ``person`` reported behaviour on this case, one per incident (several complaints about
+    the same incident are one report, dated by the first of them), in order."""
+    rows = db.session.execute(
+        sa.select(sa.func.min(Complaint.reported_on))
+        .join(Incident, Incident.id == Complaint.incident_id)
+        .where(Incident.case_id == case.id, Complaint.complainant_person_id == person.id)
+        .group_by(Complaint.incident_id)
+    ).scalars()
+    return sorted(rows)
+
+
+def second_report_windows(dates: Sequence[date], months: int = SECOND_REPORT_MONTHS) -> list[tuple[date, date]]:
+    """(first, second) report pairs that raise the task: the second report falls within ``months``
+    months beginning with the day of the first. A window raises once; the next report after a window
+    ends starts a new one."""
+    raised = []
+    window_start: date | None = None
+    count = 0
+    for day in sorted(dates):
+        if window_start is None or day > end_of_months_beginning_with(window_start, months):
+            window_start, count = day, 1
+            continue
+        count += 1
+        if count == 2:
+            raised.append((window_start, day))
+    return raised
+
+
+def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseReviewExplanation]:
+    """Raise "Explain the Case Review to <name>" for each window not already raised (statutory
+    guidance, July 2025), with a Deadline row for the case owner."""
+    existing = set(
+        db.session.scalars(
+            sa.select(CaseReviewExplanation.first_report_on).where(
+                CaseReviewExplanation.case_id == case.id, CaseReviewExplanation.person_id == person.id
+            )
+        )
+    )
+    created = []
+    working_days = area_settings(case.area)[case_settings.EXPLAIN_CASE_REVIEW_WORKING_DAYS]
+    for first, second in second_report_windows(report_dates(case, person)):
+        if first in existing or any(
+            e <= first <= end_of_months_beginning_with(e, SECOND_REPORT_MONTHS) for e in existing
+        ):
+            continue
+        task = CaseReviewExplanation(
+            case_id=case.id,
+            person_id=person.id,
+            first_report_on=first,
+            second_report_on=second,
+            due_on=add_working_days(today(), working_days),
+        )
+        db.session.add(task)
+        db.session.flush()
+        existing.add(first)
+        set_deadline(
+            subject_type=CaseReviewExplanation.__tablename__,
+            subject_id=task.id,
+            kind=EXPLAIN_KIND,
+            title=f"Explain the Case Review (Community Trigger) to {person.name} ({case.reference})",
+            due=task.due_on,
+            owner_id=case.owner_id,
+            area_id=case.area_id,
+            link=f"/cases/{case.id}",
+        )
+        record_change(
+            actor,
+            task,
+            None,
+            snapshot(task, ("case_id", "person_id", "first_report_on", "second_report_on", "due_on")),
+            f"Second report by {person.name} on case {case.reference}: explain the Case Review",
+        )
+        created.append(task)
+    return created
+
+
+def get_explanation(case: Case, explanation_id: int) -> CaseReviewExplanation:
+    task = db.session.scalar(
+        sa.select(CaseReviewExplanation).where(
+            CaseReviewExplanation.id == explanation_id, CaseReviewExplanation.case_id == case.id
+        )
+    )
+    if task is None:
+        raise NotFound("Task not found.")
+    return task
+
+
+def record_explanation(
+    actor: Any, task: CaseReviewExplanation, *, explained_on: date, method: str, notes: str | None = None
+) -> CaseReviewExplanation:
+    if task.explained_on is not None:
+        raise RuleViolation("This explanation is already recorded.")
+    errors: dict[str, list[str]] = {}
+    _check_past(errors, "explained_on", explained_on, "The date it was explained")
+    if explained_on < task.second_report_on:
+        errors.setdefault("explained_on", []).append("The date it was explained cannot be before the second report")
+    if errors:
+        raise InvalidInput(errors)
+    before = snapshot(task, ("explained_on", "explained_by_id", "method", "notes"))
+    task.explained_on = explained_on
+    task.explained_by_id = actor.id
+    task.method = ExplanationMethod(method)
+    task.notes = notes or None
+    close_deadline(CaseReviewExplanation.__tablename__, task.id, EXPLAIN_KIND)
+    db.session.flush()
+    record_change(
+        actor,
+        task,
+        before,
+        snapshot(task, ("explained_on", "explained_by_id", "method", "notes")),
+        "Recorded that the Case Review was explained",
+    )
+    return task
+
+
+# --- reading a case ---------------------------------------------------------------------------------
+
+
+def load_case_record(case_id: int, viewer: Any = None) -> Case:
+    """The case with everything its page shows, in a fixed number of queries.
+
+    With ``viewer``, the case must be visible to them (NotFound otherwise): one query checks and loads.
+    """
+    query = (
+        sa.select(Case)
+        .where(Case.id == case_id, *([visible_cases_clause(viewer)] if viewer is not None else []))
+        .options(
+            sa.orm.joinedload(Case.area),
+            sa.orm.joinedload(Case.lead_agency),
+            sa.orm.joinedload(Case.owner),
+            sa.orm.selectinload(Case.parties).joinedload(CaseParty.person),
+            sa.orm.selectinload(Case.incidents).selectinload(Incident.complaints).joinedload(Complaint.complainant),
+            sa.orm.selectinload(Case.incidents).selectinload(Incident.complaints).joinedload(Complaint.agency),
+            sa.orm.selectinload(Case.incidents).selectinload(Incident.complaints).joinedload(Complaint.created_by),
+            sa.orm.selectinload(Case.incidents).joinedload(Incident.created_by),
+            sa.orm.selectinload(Case.shares).joinedload(CaseShare.agency),
+            sa.orm.selectinload(Case.access).joinedload(CaseAccess.user),
+        )
+        .execution_options(populate_existing=True)
+    )
+    case = db.session.scalar(query)
+    if case is None:
+        raise NotFound("Case not found.")
+    return case
+
+
+def case_notes(case: Case) -> list[CaseNote]:
+    return list(
+        db.session.scalars(
+            sa.select(CaseNote)
+            .where(CaseNote.case_id == case.id)
+            .options(sa.orm.joinedload(CaseNote.created_by))
+            .order_by(CaseNote.created_at)
+        )
+    )
+
+
+def case_explanations(case: Case) -> list[CaseReviewExplanation]:
+    return list(
+        db.session.scalars(
+            sa.select(CaseReviewExplanation)
+            .where(CaseReviewExplanation.case_id == case.id)
+            .options(
+                sa.orm.joinedload(CaseReviewExplanation.person), sa.orm.joinedload(CaseReviewExplanation.explained_by)
+            )
+            .order_by(CaseReviewExplanation.second_report_on)
+        )
+    )
+
+
+def case_events(case: Case) -> list[CaseEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .options(sa.orm.joinedload(CaseEvent.actor))
+            .order_by(CaseEvent.created_at, CaseEvent.id)
+        )
+    )
+
+
+def _sort_key(when: date | datetime) -> tuple[date, datetime]:
+    if isinstance(when, datetime):
+        return london_day(when), when
+    # A dated event sorts before the recorded ones of the same day.
+    return when, datetime.min.replace(tzinfo=now().tzinfo)
+
+
+def timeline(
+    case: Case,
+    *,
+    notes: list[CaseNote] | None = None,
+    explanations: list[CaseReviewExplanation] | None = None,
+) -> list[Any]:
+    """The case's history in date order: incidents and complaints, notes, status and sharing changes,
+    second-report tasks, and what other domains register in ``sections.TIMELINE_SOURCES``."""
+    from casework.cases.sections import TIMELINE_SOURCES, TimelineEntry
+
+    entries: list[TimelineEntry] = []
+    for incident in case.incidents:
+        flags = ["caused harassment, alarm or distress" if incident.causes_had else "no harassment, alarm or distress"]
+        if incident.hate_motivated:
+            flags.append("hate-motivated")
+        entries.append(
+            TimelineEntry(
+                when=incident.occurred_on,
+                kind="incident",
+                title=f"Incident ({', '.join(flags)})",
+                detail=incident.description,
+                actor_name=incident.created_by.name if incident.created_by else None,
+            )
+        )
+        for complaint in incident.complaints:
+            who = complaint.complainant.name if complaint.complainant else "Unnamed complainant"
+            ref = f" (reference {complaint.reference})" if complaint.reference else ""
+            entries.append(
+                TimelineEntry(
+                    when=complaint.reported_on,
+                    kind="complaint",
+                    title=f"{who} reported the incident of {format_date(incident.occurred_on)} "
+                    f"to {complaint.agency.name}{ref}",
+                    actor_name=complaint.created_by.name if complaint.created_by else None,
+                )
+            )
+    for note in case_notes(case) if notes is None else notes:
+        entries.append(
+            TimelineEntry(
+                when=note.created_at,
+                kind="note",
+                title="Note",
+                detail=note.text,
+                actor_name=note.created_by.name if note.created_by else None,
+            )
+        )
+    for event in case_events(case):
+        entries.append(
+            TimelineEntry(
+                when=event.created_at,
+                kind=f"case_{event.kind.value}",
+                title=event.summary,
+                actor_name=event.actor.name if event.actor else None,
+            )
+        )
+    for task in case_explanations(case) if explanations is None else explanations:
+        entries.append(
+            TimelineEntry(
+                when=task.created_at,
+                kind="second_report",
+                title=f"Second report within six months by {task.person.name}: explain the Case Review",
+            )
+        )
+        if task.explained_on:
+            entries.append(
+                TimelineEntry(
+                    when=task.explained_on,
+                    kind="case_review_explained",
+                    title=f"Case Review explained to {task.person.name} ({task.method.value.replace('_', ' ')})",
+                    detail=task.notes,
+                    actor_name=task.explained_by.name if task.explained_by else None,
+                )
+            )
+    for source in TIMELINE_SOURCES:
+        entries.extend(source(case))
+    return sorted(entries, key=lambda e: _sort_key(e.when))
+
+
+# --- subject access ----------------------------------------------------------------------------------
+
+
+def subject_access_export(actor: Any, person: Person) -> dict[str, Any]:
+    """Everything held about ``person``: their details, every case they are on (whoever can see it: the
+    right of access is the person's, not the requester's), the incidents and complaints, notes and
+    actions of those cases. Audited as an export."""
+    from casework.cases.models import Action
+
+    case_ids = set(db.session.scalars(sa.select(CaseParty.case_id).where(CaseParty.person_id == person.id)))
+    case_ids |= set(
+        db.session.scalars(
+            sa.select(Incident.case_id).join(Complaint).where(Complaint.complainant_person_id == person.id)
+        )
+    )
+    cases = [load_case_record(case_id) for case_id in sorted(case_ids)]
+    export: dict[str, Any] = {
+        "exported_at": now().isoformat(),
+        "person": {"id": person.id, **snapshot(person, PERSON_FIELDS), "anonymised_at": _iso(person.anonymised_at)},
+        "cases": [],
+    }
+    for case in cases:
+        actions = db.session.scalars(sa.select(Action).where(Action.case_id == case.id).order_by(Action.id))
+        export["cases"].append(
+            {
+                "reference": case.reference,
+                "status": case.status.value,
+                "summary": case.summary,
+                "location": case.location,
+                "roles": sorted({p.role.value for p in case.parties if p.person_id == person.id}),
+                "opened_at": _iso(case.created_at),
+                "closed_on": _iso(case.closed_on),
+                "incidents": [
+                    {
+                        "occurred_on": i.occurred_on.isoformat(),
+                        "description": i.description,
+                        "causes_had": i.causes_had,
+                        "hate_motivated": i.hate_motivated,
+                        "complaints": [
+                            {
+                                "reported_on": c.reported_on.isoformat(),
+                                "agency": c.agency.name,
+                                "reference": c.reference,
+                                "by_this_person": c.complainant_person_id == person.id,
+                            }
+                            for c in i.complaints
+                        ],
+                    }
+                    for i in case.incidents
+                ],
+                "notes": [{"created_at": _iso(n.created_at), "text": n.text} for n in case_notes(case)],
+                "actions": [
+                    {
+                        "description": a.description,
+                        "status": a.status.value,
+                        "due_on": _iso(a.due_on),
+                        "outcome": a.outcome,
+                    }
+                    for a in actions
+                ],
+                "case_review_explanations": [
+                    {
+                        "second_report_on": t.second_report_on.isoformat(),
+                        "explained_on": _iso(t.explained_on),
+                        "method": t.method.value if t.method else None,
+                    }
+                    for t in case_explanations(case)
+                    if t.person_id == person.id
+                ],
+            }
+        )
+    record(actor, AuditAction.export, person, f"Subject access export for person {person.id}")
+    return export
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RetentionResult:
+    cases: int = 0
+    people: int = 0
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def apply_retention(on: date | None = None) -> RetentionResult:
+    """Anonymise what has passed its retention period (SPEC section 7), writing one audit entry per
+    record. Cases: free text of cases closed more than the case period ago. People: those whose every
+    case is closed more than the person period ago (none open, none recent)."""
+    on = on or today()
+    result = RetentionResult()
+    stamp = now()
+    areas = list(db.session.scalars(sa.select(Area)))
+    case_cutoff = {a.id: _years_before(on, area_settings(a, on)[case_settings.CASE_RETENTION_YEARS]) for a in areas}
+    person_cutoff = {a.id: _years_before(on, area_settings(a, on)[case_settings.PERSON_RETENTION_YEARS]) for a in areas}
+
+    for area_id, cutoff in case_cutoff.items():
+        cases = db.session.scalars(
+            sa.select(Case).where(
+                Case.area_id == area_id,
+                Case.status == CaseStatus.closed,
+                Case.closed_on < cutoff,
+                Case.anonymised_at.is_(None),
+            )
+        ).all()
+        for case in cases:
+            _anonymise_case(case, stamp)
+            result.cases += 1
+
+    # A person's case is "recent" when it is open or closed within its area's person period.
+    recent_case = sa.or_(
+        Case.status == CaseStatus.open,
+        *[sa.and_(Case.area_id == area_id, Case.closed_on >= cutoff) for area_id, cutoff in person_cutoff.items()],
+    )
+    on_recent = sa.exists().where(CaseParty.person_id == Person.id, CaseParty.case_id == Case.id, recent_case)
+    on_closed = sa.exists().where(CaseParty.person_id == Person.id)
+    people = db.session.scalars(sa.select(Person).where(Person.anonymised_at.is_(None), on_closed, ~on_recent)).all()
+    for person in people:
+        _anonymise_person(person, stamp)
+        result.people += 1
+    db.session.flush()
+    return result
+
+
+def _anonymise_case(case: Case, stamp: datetime) -> None:
+    case.summary = ANONYMISED
+    case.location = None
+    case.closure_reason = ANONYMISED
+    case.anonymised_at = stamp
+    for incident in case.incidents:
+        incident.description = ANONYMISED
+        for complaint in incident.complaints:
+            complaint.reference = None
+    for note in db.session.scalars(sa.select(CaseNote).where(CaseNote.case_id == case.id)):
+        note.text = ANONYMISED
+    for task in db.session.scalars(sa.select(CaseReviewExplanation).where(CaseReviewExplanation.case_id == case.id)):
+        task.notes = None
+    record(None, AuditAction.anonymise, case, f"Anonymised case {case.reference} under the retention policy")
+
+
+def _anonymise_person(person: Person, stamp: datetime) -> None:
+    person.name = f"Person {person.id} (anonymised)"
+    person.normalised_name = normalise_name(person.name)
+    for field in (
+        "date_of_birth",
+        "address",
+        "postcode",
+        "normalised_address",
+        "email",
+        "phone",
+        "personal_vulnerability_notes",
+        "situational_vulnerability_notes",
+        "incidental_vulnerability_notes",
+        "consent_scope",
+    ):
+        setattr(person, field, None)
+    person.anonymised_at = stamp
+    record(None, AuditAction.anonymise, person, f"Anonymised person {person.id} under the retention policy")

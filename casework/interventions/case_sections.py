@@ -1,0 +1,61 @@
+"""The interventions part of the case record: the API answer, a page section, the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casework.cases.policies import can_edit_case
+from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.interventions import services
+from casework.interventions.schemas import dump_intervention
+
+
+@api_section("interventions")
+def interventions(case: Any, _user: Any) -> list[dict[str, Any]]:
+    return [dump_intervention(i) for i in services.case_interventions(case.id)]
+
+
+@page_section(40, "interventions/_case_section.html")
+def interventions_section(case: Any, user: Any) -> dict[str, Any]:
+    return {
+        "case": case,
+        "interventions": services.case_interventions(case.id),
+        "interventions_can_add": can_edit_case(user, case),
+    }
+
+
+@timeline_source
+def interventions_timeline(case: Any) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    for intervention in services.case_interventions(case.id):
+        about = f" to {intervention.subject.name}" if intervention.subject else ""
+        link = services.intervention_link(intervention)
+        entries.append(
+            TimelineEntry(
+                when=intervention.issued_at or intervention.issued_on,
+                kind="intervention",
+                title=f"{intervention.label} issued{about}",
+                detail=intervention.requirements or intervention.prohibitions,
+                actor_name=intervention.issuing_officer.name
+                if intervention.issuing_officer
+                else intervention.issuing_officer_name,
+                link=link,
+            )
+        )
+        entries.extend(
+            TimelineEntry(
+                when=breach.occurred_on,
+                # An ABC breach is evidence for later action, not an offence: the title says "not kept".
+                kind="intervention_breach",
+                title=(
+                    f"{intervention.label} not kept"
+                    if intervention.kind.value == "abc"
+                    else f"{intervention.label} breached"
+                ),
+                detail=breach.description,
+                actor_name=breach.recorded_by.name if breach.recorded_by else None,
+                link=link,
+            )
+            for breach in intervention.breaches
+        )
+    return entries

@@ -1,0 +1,217 @@
+"""Page forms for interventions, and the GOV.UK date field the risk and action forms use too."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
+
+from casework.core.time import LONDON
+from casework.interventions.models import KIND_LABELS, InterventionKind, InterventionStatus
+
+PARTS = ("day", "month", "year")
+
+
+class GovukDateField(Field):
+    """A date entered in the GOV.UK date input: ``<name>-day``, ``<name>-month``, ``<name>-year``.
+
+    Rendered by ``date_field`` in templates/macros/forms.html (it reads ``raw_data`` back after an error).
+    """
+
+    type = "GovukDateField"
+
+    def __init__(self, label: str | None = None, *, required: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.required = required
+        self._problem: str | None = None
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        super().process(None, data, extra_filters)
+        self._problem = None
+        if formdata is None or not any(f"{self.name}-{part}" in formdata for part in PARTS):
+            return
+        self.raw_data = [formdata.get(f"{self.name}-{part}", "").strip() for part in PARTS]
+        self.data = None
+        if not any(self.raw_data):
+            return
+        missing = [part for part, value in zip(PARTS, self.raw_data, strict=True) if not value]
+        if missing:
+            self._problem = f"{self.label.text} must include a {missing[0]}"
+            return
+        try:
+            day, month, year = (int(value) for value in self.raw_data)
+            if year < 1900:
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            self._problem = f"{self.label.text} must be a real date"
+
+    def pre_validate(self, form: Any) -> None:
+        if self._problem:
+            raise StopValidation(self._problem)
+        if self.required and self.data is None:
+            raise StopValidation(f"Enter {self.label.text.lower()}")
+
+    def _value(self) -> str:
+        return self.data.isoformat() if self.data else ""
+
+
+def required_choice(message: str, values: list[str]) -> Any:
+    """One GOV.UK message ("Select ...") for a missing or unknown choice, instead of WTForms' two."""
+
+    def check(_form: Any, field: Any) -> None:
+        if field.data not in values:
+            field.errors[:] = []
+            raise StopValidation(message)
+
+    return check
+
+
+def parse_time(value: str | None) -> time | None:
+    """``14:30``, ``2:30pm``, ``9am`` -> a time; None when empty; ValueError when not a time."""
+    value = (value or "").strip().lower().replace(".", ":")
+    if not value:
+        return None
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", value)
+    if not match:
+        raise ValueError("Enter a time like 14:30 or 2:30pm")
+    hour, minute, suffix = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if suffix:
+        if not 1 <= hour <= 12:
+            raise ValueError("Enter a time like 14:30 or 2:30pm")
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    return time(hour, minute)
+
+
+def london_moment(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=LONDON)
+
+
+class KindForm(FlaskForm):
+    kind = RadioField(
+        "What are you recording?",
+        choices=[SelectChoice(k.value, KIND_LABELS[k]) for k in InterventionKind],
+        validate_choice=False,
+        validators=[required_choice("Select what you are recording", [k.value for k in InterventionKind])],
+    )
+
+
+#: The fields each kind's form shows, besides the subject, date of issue, terms and notes.
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "warning_letter": (),
+    "verbal_warning": (),
+    "abc": ("ends_on", "parent_guardian_name"),
+    "cpw": ("comply_by",),
+    "cpn": ("comply_by",),
+    "fpn": ("related_intervention_id", "amount", "discount_amount", "discount_days"),
+    "civil_injunction": ("ends_on", "yot_consulted_on"),
+    "cbo": ("convicted_on", "ends_on", "is_indefinite"),
+    "closure_notice": ("issued_time", "duration_hours", "has_senior_sign_off", "location"),
+    "closure_order": ("related_intervention_id", "ends_on", "location"),
+    "dispersal": ("issued_time", "duration_hours", "location"),
+    "pspo": ("ends_on", "location"),
+    "community_remedy": ("victim_views", "victim_choice", "departure_reason"),
+}
+
+
+class InterventionForm(FlaskForm):
+    subject_person_id = SelectField("Who is it for?", coerce=str, validators=[Optional()])
+    issued_on = GovukDateField("Date of issue", required=True, description="For example, 27 3 2026")
+    issued_time = StringField(
+        "Time of service or direction", description="For example, 14:30 or 2:30pm", validators=[Optional()]
+    )
+    comply_by = GovukDateField("Date by which the conduct must stop", description="For example, 27 4 2026")
+    ends_on = GovukDateField("End date", description="For example, 27 3 2027")
+    is_indefinite = BooleanField("Until further order (no end date)")
+    convicted_on = GovukDateField("Date of conviction")
+    yot_consulted_on = GovukDateField(
+        "Date the youth offending team was consulted", description="Needed before an injunction for someone under 18"
+    )
+    duration_hours = StringField("Length in hours", validators=[Optional(), Length(max=4)])
+    has_senior_sign_off = BooleanField("Signed off by a superintendent or the council's chief executive")
+    related_intervention_id = SelectField("Which notice or order is it for?", coerce=str, validators=[Optional()])
+    amount = StringField("Amount", validators=[Optional(), Length(max=10)])
+    discount_amount = StringField(
+        "Reduced amount for early payment (optional)", validators=[Optional(), Length(max=10)]
+    )
+    discount_days = StringField("Days the reduced amount applies for", validators=[Optional(), Length(max=3)])
+    location = StringField("Place", description="The area, premises or public place", validators=[Length(max=500)])
+    requirements = TextAreaField("Requirements", validators=[Length(max=10_000)])
+    prohibitions = TextAreaField(
+        "Prohibitions", description="What the person must not do", validators=[Length(max=10_000)]
+    )
+    parent_guardian_name = StringField("Parent or guardian who signs", validators=[Length(max=200)])
+    victim_views = TextAreaField("The victim's views", validators=[Length(max=10_000)])
+    victim_choice = StringField("The action the victim chose", validators=[Length(max=500)])
+    departure_reason = TextAreaField("Why a different action was chosen", validators=[Length(max=10_000)])
+    issuing_officer_name = StringField(
+        "Issuing officer, if not you", description="For example, PC 1234 Smith", validators=[Length(max=200)]
+    )
+    notes = TextAreaField("Notes", validators=[Length(max=10_000)])
+
+    def to_data(self, kind: str) -> dict[str, Any]:
+        """The service's input, or ValueError naming the field that could not be read."""
+        shown = set(KIND_FIELDS[kind])
+
+        def text(name: str) -> str | None:
+            value = getattr(self, name).data
+            return value.strip() or None if isinstance(value, str) else value
+
+        data: dict[str, Any] = {
+            "kind": kind,
+            "subject_person_id": int(self.subject_person_id.data) if self.subject_person_id.data else None,
+            "issued_on": self.issued_on.data,
+            "requirements": text("requirements"),
+            "prohibitions": text("prohibitions"),
+            "issuing_officer_name": text("issuing_officer_name"),
+            "notes": text("notes"),
+        }
+        for name in shown:
+            if name == "issued_time":
+                at = parse_time(self.issued_time.data)
+                data["issued_at"] = london_moment(self.issued_on.data, at) if at and self.issued_on.data else None
+            elif name in {"amount", "discount_amount"}:
+                raw = (getattr(self, name).data or "").strip().lstrip("£")
+                try:
+                    data[name] = Decimal(raw) if raw else None
+                except InvalidOperation:
+                    raise ValueError(name) from None
+            elif name in {"duration_hours", "discount_days"}:
+                raw = (getattr(self, name).data or "").strip()
+                if raw and not raw.isdigit():
+                    raise ValueError(name)
+                data[name] = int(raw) if raw else None
+            elif name == "related_intervention_id":
+                data[name] = int(self.related_intervention_id.data) if self.related_intervention_id.data else None
+            else:
+                data[name] = text(name)
+        return data
+
+
+class BreachForm(FlaskForm):
+    occurred_on = GovukDateField("Date it happened", required=True, description="For example, 27 3 2026")
+    description = TextAreaField(
+        "What happened", validators=[DataRequired("Describe what happened"), Length(max=10_000)]
+    )
+
+
+class StatusForm(FlaskForm):
+    status = RadioField(
+        "Status",
+        choices=[SelectChoice(s.value, s.value.capitalize()) for s in InterventionStatus],
+        validate_choice=False,
+        validators=[required_choice("Select a status", [s.value for s in InterventionStatus])],
+    )
+    notes = TextAreaField("Notes (optional)", validators=[Length(max=10_000)])
+    version = StringField(validators=[Optional()])
+
+
+class ExtendForm(FlaskForm):
+    ends_on = GovukDateField("New end date", required=True, description="For example, 27 3 2027")

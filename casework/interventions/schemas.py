@@ -1,0 +1,128 @@
+"""API input and output for interventions (API.md "Cases": POST /api/v1/cases/<id>/interventions)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from casework.core.webargs import BaseSchema
+from casework.interventions.models import Intervention, InterventionKind, InterventionStatus
+
+
+def _pounds(value: Decimal) -> None:
+    if value <= 0:
+        raise ValidationError("Must be more than £0.")
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError("Give pounds and pence, like 75.50.")
+
+
+TEXT = validate.Length(max=10_000)
+
+
+class InterventionCreateArgs(BaseSchema):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in InterventionKind]))
+    subject_person_id = fields.Integer(load_default=None, allow_none=True)
+    issued_on = fields.Date(required=True)
+    #: The moment of service (closure notice) or of the direction (dispersal), with an offset.
+    issued_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    comply_by = fields.Date(load_default=None, allow_none=True)
+    starts_on = fields.Date(load_default=None, allow_none=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+    is_indefinite = fields.Boolean(load_default=False)
+    duration_hours = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    has_senior_sign_off = fields.Boolean(load_default=False)
+    amount = fields.Decimal(load_default=None, allow_none=True, validate=_pounds)
+    discount_amount = fields.Decimal(load_default=None, allow_none=True, validate=_pounds)
+    discount_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    related_intervention_id = fields.Integer(load_default=None, allow_none=True)
+    yot_consulted_on = fields.Date(load_default=None, allow_none=True)
+    convicted_on = fields.Date(load_default=None, allow_none=True)
+    issuing_agency_code = fields.String(load_default=None, allow_none=True)
+    issuing_officer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    requirements = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    prohibitions = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    parent_guardian_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    victim_views = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    victim_choice = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    departure_reason = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    notes = fields.String(load_default=None, allow_none=True, validate=TEXT)
+
+
+class InterventionUpdateArgs(BaseSchema):
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in InterventionStatus]))
+    notes = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    version = fields.Integer(load_default=None)
+
+
+class ExtendArgs(BaseSchema):
+    ends_on = fields.Date(required=True)
+    version = fields.Integer(load_default=None)
+
+
+class BreachCreateArgs(BaseSchema):
+    occurred_on = fields.Date(required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _money(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+def dump_breach(breach: Any) -> dict[str, Any]:
+    return {
+        "id": breach.id,
+        "occurred_on": breach.occurred_on.isoformat(),
+        "description": breach.description,
+        "recorded_by": breach.recorded_by.name if breach.recorded_by else None,
+        "recorded_at": _iso(breach.created_at),
+    }
+
+
+def dump_intervention(intervention: Intervention, warnings: list[str] | None = None) -> dict[str, Any]:
+    data = {
+        "id": intervention.id,
+        "case_id": intervention.case_id,
+        "kind": intervention.kind.value,
+        "label": intervention.label,
+        "status": intervention.status.value,
+        "subject_person_id": intervention.subject_person_id,
+        "subject_name": intervention.subject.name if intervention.subject else None,
+        "issuing_agency_code": intervention.issuing_agency.code,
+        "issuing_officer": intervention.issuing_officer.name if intervention.issuing_officer else None,
+        "issuing_officer_name": intervention.issuing_officer_name,
+        "issued_on": intervention.issued_on.isoformat(),
+        "issued_at": _iso(intervention.issued_at),
+        "comply_by": _iso(intervention.comply_by),
+        "starts_on": _iso(intervention.starts_on),
+        "ends_on": _iso(intervention.ends_on),
+        "is_indefinite": intervention.is_indefinite,
+        "duration_hours": intervention.duration_hours,
+        "has_senior_sign_off": intervention.has_senior_sign_off,
+        "amount": _money(intervention.amount),
+        "discount_amount": _money(intervention.discount_amount),
+        "discount_days": intervention.discount_days,
+        "related_intervention_id": intervention.related_intervention_id,
+        "yot_consulted_on": _iso(intervention.yot_consulted_on),
+        "convicted_on": _iso(intervention.convicted_on),
+        "location": intervention.location,
+        "requirements": intervention.requirements,
+        "prohibitions": intervention.prohibitions,
+        "parent_guardian_name": intervention.parent_guardian_name,
+        "victim_views": intervention.victim_views,
+        "victim_choice": intervention.victim_choice,
+        "departure_reason": intervention.departure_reason,
+        "notes": intervention.notes,
+        "dates": dict(intervention.key_dates or {}),
+        "breaches": [dump_breach(b) for b in intervention.breaches],
+        "version": intervention.version,
+    }
+    if warnings is not None:
+        data["warnings"] = warnings
+    return data

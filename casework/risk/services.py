@@ -1,0 +1,297 @@
+"""Risk questionnaires and assessments. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import Area
+from casework.accounts.services import area_settings
+from casework.audit.services import record_change, snapshot
+from casework.cases.models import Case, CaseParty, PartyRole
+from casework.core.errors import InvalidInput
+from casework.core.time import today
+from casework.extensions import db
+from casework.notifications.services import queue_email
+from casework.reminders.services import close_deadline, set_deadline
+from casework.risk.defaults import DEFAULT_HIGH_FROM, DEFAULT_MEDIUM_FROM, DEFAULT_QUESTIONS, DEFAULT_TITLE
+from casework.risk.models import BAND_LABELS, RiskAssessment, RiskBand, RiskQuestionnaire
+
+REVIEW_KIND = "risk.review"
+
+
+# --- questionnaires ---------------------------------------------------------------------------------
+
+
+def current_questionnaire(area: Area | None) -> RiskQuestionnaire:
+    """The latest version for ``area``, else the latest for all areas (seeded by migration 0016)."""
+    for area_id in ([area.id] if area is not None else []) + [None]:
+        found = db.session.scalar(
+            sa.select(RiskQuestionnaire)
+            .where(RiskQuestionnaire.area_id.is_(None) if area_id is None else RiskQuestionnaire.area_id == area_id)
+            .order_by(RiskQuestionnaire.version.desc())
+            .limit(1)
+        )
+        if found is not None:
+            return found
+    # Only a database built without the migrations has none: give it the default.
+    questionnaire = RiskQuestionnaire(
+        area_id=None,
+        version=1,
+        title=DEFAULT_TITLE,
+        questions=DEFAULT_QUESTIONS,
+        medium_from=DEFAULT_MEDIUM_FROM,
+        high_from=DEFAULT_HIGH_FROM,
+    )
+    db.session.add(questionnaire)
+    db.session.flush()
+    return questionnaire
+
+
+def _validate_questions(
+    questions: Sequence[Mapping[str, Any]], medium_from: int, high_from: int
+) -> list[dict[str, Any]]:
+    errors: dict[str, list[str]] = {}
+    cleaned: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    if not questions:
+        errors["questions"] = ["Add at least one question."]
+    for index, question in enumerate(questions):
+        prefix = f"questions.{index}"
+        key, text = str(question.get("key") or "").strip(), str(question.get("text") or "").strip()
+        if not key or key in keys:
+            errors[f"{prefix}.key"] = ["Give each question its own key."]
+        if not text:
+            errors[f"{prefix}.text"] = ["Enter the question."]
+        keys.add(key)
+        options = []
+        values: set[str] = set()
+        for option in question.get("options") or []:
+            value = str(option.get("value") or "").strip()
+            weight = option.get("weight")
+            if not value or value in values or not str(option.get("label") or "").strip():
+                errors[f"{prefix}.options"] = ["Each answer needs its own value and a label."]
+            if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
+                errors[f"{prefix}.options"] = ["Each answer's weight must be a whole number from 0 to 100."]
+            values.add(value)
+            options.append(
+                {
+                    "value": value,
+                    "label": str(option.get("label") or "").strip(),
+                    "weight": weight,
+                    "forces_high": bool(option.get("forces_high")),
+                }
+            )
+        if len(options) < 2:
+            errors[f"{prefix}.options"] = ["Give each question at least 2 answers."]
+        cleaned.append({"key": key, "text": text, "hint": (question.get("hint") or None), "options": options})
+    if not 0 < medium_from < high_from:
+        errors["high_from"] = ["The high band must start above the medium band, and both above 0."]
+    if errors:
+        raise InvalidInput(errors)
+    return cleaned
+
+
+def save_questionnaire(
+    actor: Any,
+    area: Area | None,
+    *,
+    title: str,
+    questions: Sequence[Mapping[str, Any]],
+    medium_from: int,
+    high_from: int,
+) -> RiskQuestionnaire:
+    """Store a new version (assessments already made keep the version they used)."""
+    cleaned = _validate_questions(questions, medium_from, high_from)
+    area_id = area.id if area is not None else None
+    latest = db.session.scalar(
+        sa.select(sa.func.max(RiskQuestionnaire.version)).where(
+            RiskQuestionnaire.area_id.is_(None) if area_id is None else RiskQuestionnaire.area_id == area_id
+        )
+    )
+    questionnaire = RiskQuestionnaire(
+        area_id=area_id,
+        version=(latest or 0) + 1,
+        title=title.strip() or DEFAULT_TITLE,
+        questions=cleaned,
+        medium_from=medium_from,
+        high_from=high_from,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(questionnaire)
+    db.session.flush()
+    label = area.code if area is not None else "all areas"
+    record_change(
+        actor,
+        questionnaire,
+        None,
+        snapshot(questionnaire, ("area_id", "version", "title", "medium_from", "high_from", "questions")),
+        f"Risk questionnaire version {questionnaire.version} for {label}",
+    )
+    return questionnaire
+
+
+# --- scoring (pure) ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    score: int
+    band: RiskBand
+    forced_high_by: list[str]
+
+
+def score(questionnaire: RiskQuestionnaire, answers: Mapping[str, str]) -> Result:
+    """Add the weights of the answers; a forcing answer makes the band high whatever the score."""
+    errors: dict[str, list[str]] = {}
+    known = {q["key"] for q in questionnaire.questions}
+    for key in answers:
+        if key not in known:
+            errors[f"answers.{key}"] = ["Not a question in this questionnaire."]
+    total, forced = 0, []
+    for question in questionnaire.questions:
+        chosen = answers.get(question["key"])
+        option = next((o for o in question["options"] if o["value"] == chosen), None)
+        if option is None:
+            errors[f"answers.{question['key']}"] = [f"Answer: {question['text']}"]
+            continue
+        total += option["weight"]
+        if option["forces_high"]:
+            forced.append(question["key"])
+    if errors:
+        raise InvalidInput(errors)
+    if forced or total >= questionnaire.high_from:
+        band = RiskBand.high
+    elif total >= questionnaire.medium_from:
+        band = RiskBand.medium
+    else:
+        band = RiskBand.standard
+    return Result(total, band, forced)
+
+
+# --- assessments ------------------------------------------------------------------------------------
+
+
+def _victim_party(case: Case, person_id: int) -> CaseParty:
+    party = db.session.scalar(
+        sa.select(CaseParty).where(
+            CaseParty.case_id == case.id, CaseParty.person_id == person_id, CaseParty.role == PartyRole.victim
+        )
+    )
+    if party is None:
+        raise InvalidInput({"victim_person_id": ["Choose a victim on this case."]})
+    return party
+
+
+def latest_assessment(
+    case_id: int, victim_person_id: int | None = None, *, any_victim: bool = False
+) -> RiskAssessment | None:
+    query = sa.select(RiskAssessment).where(RiskAssessment.case_id == case_id)
+    if not any_victim:
+        query = query.where(
+            RiskAssessment.victim_person_id.is_(None)
+            if victim_person_id is None
+            else RiskAssessment.victim_person_id == victim_person_id
+        )
+    return db.session.scalar(query.order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc()).limit(1))
+
+
+def create_assessment(
+    actor: Any,
+    case: Case,
+    answers: Mapping[str, str],
+    *,
+    victim_person_id: int | None = None,
+    assessed_on: date | None = None,
+    notes: str | None = None,
+) -> RiskAssessment:
+    assessed_on = assessed_on or today()
+    if assessed_on > today():
+        raise InvalidInput({"assessed_on": ["The date of the assessment cannot be in the future."]})
+    party = _victim_party(case, victim_person_id) if victim_person_id is not None else None
+    questionnaire = current_questionnaire(case.area)
+    result = score(questionnaire, answers)
+    previous = latest_assessment(case.id, victim_person_id)
+    days = area_settings(case.area, on=assessed_on)[f"risk_review_days_{result.band.value}"]
+    assessment = RiskAssessment(
+        case_id=case.id,
+        victim_person_id=victim_person_id,
+        questionnaire_id=questionnaire.id,
+        answers=dict(answers),
+        score=result.score,
+        band=result.band,
+        forced_high_by=result.forced_high_by,
+        assessed_on=assessed_on,
+        review_on=assessed_on + timedelta(days=days) if days else None,
+        notes=(notes or None),
+        assessed_by_id=actor.id,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    subject = ("case_parties", party.id) if party is not None else ("cases", case.id)
+    if assessment.review_on is not None:
+        set_deadline(
+            subject_type=subject[0],
+            subject_id=subject[1],
+            kind=REVIEW_KIND,
+            title=f"Review {BAND_LABELS[result.band].lower()} risk on case {case.reference}",
+            due=assessment.review_on,
+            owner_id=case.owner_id or actor.id,
+            area_id=case.area_id,
+            link=f"/cases/{case.id}/risk-assessments",
+        )
+    else:
+        close_deadline(subject[0], subject[1], REVIEW_KIND)
+    record_change(
+        actor,
+        assessment,
+        None,
+        snapshot(
+            assessment,
+            ("case_id", "victim_person_id", "questionnaire_id", "answers", "score", "band", "assessed_on", "review_on"),
+        ),
+        f"Risk assessed as {result.band.value} on case {case.reference}",
+    )
+    if result.band == RiskBand.high and (previous is None or previous.band != RiskBand.high):
+        _tell_manager(case, assessment, actor)
+    return assessment
+
+
+def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any) -> None:
+    owner = case.owner
+    manager = owner.manager if owner is not None else None
+    if manager is None or not manager.is_active:
+        return
+    review = f"{assessment.review_on.day} {assessment.review_on:%B %Y}" if assessment.review_on else "not set"
+    queue_email(
+        to=manager.email,
+        subject=f"High risk: case {case.reference}",
+        text=(
+            f"Case {case.reference}, owned by {owner.name}, has been assessed as high risk by {actor.name} "
+            f"(score {assessment.score}).\n\nThe next review is due by {review}.\n\n"
+            f"Open the case in Casework to see the assessment: /cases/{case.id}/risk-assessments\n"
+        ),
+        key=f"risk-high:{assessment.id}",
+        related=("risk_assessments", assessment.id),
+    )
+
+
+def case_assessments(case_id: int) -> Sequence[RiskAssessment]:
+    return (
+        db.session.scalars(
+            sa.select(RiskAssessment)
+            .where(RiskAssessment.case_id == case_id)
+            .options(
+                sa.orm.joinedload(RiskAssessment.assessed_by),
+                sa.orm.joinedload(RiskAssessment.victim),
+                sa.orm.joinedload(RiskAssessment.questionnaire),
+            )
+            .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
+        )
+        .unique()
+        .all()
+    )
