@@ -609,7 +609,7 @@ def arrange_meeting(
     problems = chair_conflicts(chair, application)
     if problems:
         raise RuleViolation("The chair is not independent: " + "; ".join(problems) + ".", field="chair_email")
-    meeting = ReviewMeeting(application=application, scheduled_on=scheduled_on, chair_id=chair.id)
+    meeting = ReviewMeeting(application=application, scheduled_on=scheduled_on, chair_id=chair.id, arranged_on=today())
     db.session.add(meeting)
     before = snapshot(application, APPLICATION_AUDIT_FIELDS)
     application.status = ApplicationStatus.meeting_arranged
@@ -709,7 +709,10 @@ def record_outcome(
         held_on,
         "held_on",
         "the meeting was held",
-        not_before=[(application.decision.decided_on if application.decision else None, "the threshold decision")],
+        not_before=[
+            (application.decision.decided_on if application.decision else None, "the threshold decision"),
+            (meeting.arranged_on, "the day the meeting was arranged"),
+        ],
     )
     if victim_invited is not None:
         meeting.victim_invited = victim_invited

@@ -87,6 +87,48 @@ def ct(make: Any, today: Any) -> SimpleNamespace:
         db.session.commit()
         return application
 
+    def case(reference: str = "BOL-2026-0001", *, lead_agency: Any = None, **fields: Any) -> Any:
+        from casework.cases.models import Case
+
+        row = Case(
+            reference=reference,
+            area_id=area.id,
+            year=int(reference.split("-")[1]),
+            sequence=int(reference.rsplit("-", 1)[1]),
+            category="personal",
+            summary="Noise from the flat upstairs",
+            lead_agency_id=(lead_agency or council).id,
+            **fields,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    def incident(
+        case_row: Any, occurred_on: date, complaints: list[tuple[date, Any, str | None]], **fields: Any
+    ) -> Any:
+        """An incident on ``case_row`` with complaints ``(reported_on, agency, complainant name)``."""
+        from casework.cases.models import Complaint, Incident, Person
+
+        row = Incident(case_id=case_row.id, occurred_on=occurred_on, description="Shouting", **fields)
+        for reported_on, agency, name in complaints:
+            person = None
+            if name:
+                person = Person(name=name, normalised_name=" ".join(name.split()).casefold())
+            row.complaints.append(
+                Complaint(
+                    reported_on=reported_on,
+                    agency_id=agency.id,
+                    complainant=person,
+                    created_by_id=fields.get("created_by_id"),
+                )
+            )
+        db.session.add(row)
+        db.session.commit()
+        return row
+
     world.body = body
     world.register = register
+    world.case = case
+    world.incident = incident
     return world
