@@ -127,6 +127,7 @@ def ct(make: Any, today: Any) -> SimpleNamespace:
         db.session.commit()
         return row
 
+    world.today_date = TODAY
     world.body = body
     world.register = register
     world.case = case
