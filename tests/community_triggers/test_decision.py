@@ -49,7 +49,8 @@ def test_met_on_the_automatic_basis_answers_the_whole_application_with_the_revie
     assert response.status_code == 200, response.json
     body = response.json
     assert body["status"] == "threshold_met"
-    assert body["decision"]["met"] is True and body["decision"]["basis"] == "automatic"
+    assert body["decision"]["met"] is True
+    assert body["decision"]["basis"] == "automatic"
     # 20 working days after Mon 9 March 2026, over Good Friday (3 April) and Easter Monday (6 April).
     assert body["deadlines"]["review_meeting"] == "2026-04-08"
 
@@ -93,7 +94,8 @@ def test_a_basis_the_evaluation_does_not_support_is_refused(ct, api_client, belo
 def test_discretionary_needs_reasons(ct, api_client, below):
     api = api_client(ct.coordinator)
     refused = decide(api, below, met=True, basis="discretionary", decided_on="2026-03-09")
-    assert refused.status_code == 422 and refused.json["errors"]["reasons"]
+    assert refused.status_code == 422
+    assert refused.json["errors"]["reasons"]
     accepted = decide(
         api,
         below,
@@ -113,9 +115,11 @@ def test_vulnerable_override_is_a_managers_decision_with_reasons(ct, api_client,
     coordinator = decide(
         api_client(ct.coordinator), below, met=True, basis="vulnerable_override", reasons="r", decided_on="2026-03-09"
     )
-    assert coordinator.status_code == 422 and "manager" in coordinator.json["errors"]["_rule"][0]
+    assert coordinator.status_code == 422
+    assert "manager" in coordinator.json["errors"]["_rule"][0]
     no_reasons = decide(api_client(ct.manager), below, met=True, basis="vulnerable_override", decided_on="2026-03-09")
-    assert no_reasons.status_code == 422 and no_reasons.json["errors"]["reasons"]
+    assert no_reasons.status_code == 422
+    assert no_reasons.json["errors"]["reasons"]
     manager = decide(
         api_client(ct.manager),
         below,
@@ -194,4 +198,5 @@ def test_a_meeting_can_be_arranged_only_after_a_met_decision(ct, api_client, bel
     assert api.post(f"/api/v1/triggers/{below['id']}/meetings", json=body).status_code == 422
     decide(api, below, met=False, reasons="Below the threshold.", decided_on="2026-03-09")
     refused = api.post(f"/api/v1/triggers/{below['id']}/meetings", json=body)
-    assert refused.status_code == 422 and refused.json["errors"]["_rule"]
+    assert refused.status_code == 422
+    assert refused.json["errors"]["_rule"]

@@ -144,7 +144,8 @@ def test_the_appointed_chair_records_the_outcome_and_recommendations_become_trac
     deadline = db.session.scalar(
         sa.select(Deadline).where(Deadline.subject_type == "actions", Deadline.subject_id == action.id)
     )
-    assert deadline.kind == "action.due" and deadline.due_on == date(2026, 4, 30)
+    assert deadline.kind == "action.due"
+    assert deadline.due_on == date(2026, 4, 30)
 
 
 @pytest.mark.parametrize("who", ["other_chair", "coordinator", "manager", "officer", "admin", "partner"])
@@ -169,9 +170,11 @@ def test_the_reason_for_not_inviting_the_victim_is_required(ct, api_client, arra
     application, meeting_id = arranged
     api = api_client(ct.chair)
     missing = outcome(api, application, meeting_id, victim_invited=None)
-    assert missing.status_code == 422 and missing.json["errors"]["victim_invited"]
+    assert missing.status_code == 422
+    assert missing.json["errors"]["victim_invited"]
     no_reason = outcome(api, application, meeting_id, victim_invited=False)
-    assert no_reason.status_code == 422 and no_reason.json["errors"]["victim_not_invited_reason"]
+    assert no_reason.status_code == 422
+    assert no_reason.json["errors"]["victim_not_invited_reason"]
     assert db.session.get(ReviewMeeting, meeting_id).held_on is None
     ok = outcome(
         api,
