@@ -357,9 +357,10 @@ class DecisionForm(DatesMixin, FlaskForm):
     adequacy = TextAreaField("Adequacy of the response", validators=[Optional(), Length(max=5000)])
     decided_on = FormField(DateInput, label="Date of the decision")
 
-    def validate_basis(self, field: RadioField) -> None:
-        if self.met.data == "yes" and not field.data:
-            raise ValidationError("Select the basis on which the threshold is met")
+    def check(self) -> None:
+        # Not an in-line validator: Optional() stops the chain on an empty field before it would run.
+        if self.met.data == "yes" and not self.basis.data:
+            add_error(self.basis, "Select the basis on which the threshold is met")
 
 
 
@@ -371,7 +372,7 @@ class MeetingForm(DatesMixin, FlaskForm):
 
 
 
-class MeetingDetailsForm(FlaskForm):
+class MeetingDetailsForm(DatesMixin, FlaskForm):
     agenda = TextAreaField("Agenda", validators=[Optional(), Length(max=10000)])
     location = StringField("Where", validators=[Optional(), Length(max=300)])
     victim_invited = RadioField("Is the victim invited?", choices=choices([("yes", "Yes"), ("no", "No")]),
@@ -379,9 +380,9 @@ class MeetingDetailsForm(FlaskForm):
     victim_not_invited_reason = TextAreaField("Why is the victim not invited?",
                                               validators=[Optional(), Length(max=5000)])
 
-    def validate_victim_not_invited_reason(self, field: TextAreaField) -> None:
-        if self.victim_invited.data == "no" and not (field.data or "").strip():
-            raise ValidationError("Enter why the victim is not invited")
+    def check(self) -> None:
+        if self.victim_invited.data == "no" and not (self.victim_not_invited_reason.data or "").strip():
+            add_error(self.victim_not_invited_reason, "Enter why the victim is not invited")
 
 
 class AttendeeForm(FlaskForm):
