@@ -185,7 +185,7 @@ def test_progress_needs_a_reference(client, area):
     assert "Enter your application reference" in response.text
 
 
-def test_public_form_is_rate_limited(database_url, tmp_path, area):
+def test_public_form_is_rate_limited(app, database_url, tmp_path, area):
     from casework import create_app
     from tests.conftest import TestClient, test_settings
 
@@ -199,4 +199,6 @@ def test_public_form_is_rate_limited(database_url, tmp_path, area):
         client.post("/case-review/progress", data={"reference": "BOL-CT-2026-0001", "csrf_token": token}).status_code
         for _ in range(3)
     ]
+    # Building an app makes its Celery the default: give it back to the suite's app.
+    app.extensions["celery"].set_default()
     assert codes == [200, 200, 429]
