@@ -11,7 +11,7 @@ whoever acts (a "not met" decision on a met evaluation, a conflicted chair) are 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +41,7 @@ from casework.community_triggers.models import (
 from casework.community_triggers.settings import step_timescales, threshold_rules
 from casework.core.errors import Conflict, InvalidInput, RuleViolation
 from casework.core.permissions import Role
-from casework.core.time import now, today
+from casework.core.time import london_day, now, today
 from casework.extensions import db
 from casework.reminders.services import close_deadline, set_deadline
 
@@ -655,7 +655,9 @@ def update_meeting(
     before = snapshot(meeting, MEETING_AUDIT_FIELDS)
     attendees = fields.pop("attendees", None)
     for name, value in fields.items():
-        setattr(meeting, name, value.strip() or None if isinstance(value, str) else value)
+        if isinstance(value, str):
+            value = value.strip() or None
+        setattr(meeting, name, value)
     if meeting.victim_invited:
         meeting.victim_not_invited_reason = None
     if attendees is not None:
@@ -843,18 +845,18 @@ def record_outcome_letter_sent(actor: User | None, meeting: ReviewMeeting, *, se
 
 
 def appeal_window(application: TriggerApplication) -> tuple[date, date] | None:
-    """(first day, last day) an appeal may be received, or None when there is nothing to appeal."""
+    """(first day, last day) an appeal may be received, or None when there is nothing to appeal.
+
+    SPEC section 9: the area's appeal window (default 20 working days, the last day included) after
+    the decision appealed against (``deadlines.decision_appealed_against_on``)."""
     start = deadline_engine.decision_appealed_against_on(application)
     if start is None:
         return None
     settings = area_settings(application.area, on=application.received_on)
-    timescale = step_timescales(settings)["appeal_window_closes"]
-    closes = deadline_engine.due_on(timescale, start)
-    if not isinstance(closes, date) or hasattr(closes, "hour"):
-        from casework.core.time import london_day
-
-        closes = london_day(closes)  # type: ignore[arg-type]
-    return start, closes  # type: ignore[return-value]
+    closes = deadline_engine.due_on(step_timescales(settings)["appeal_window_closes"], start)
+    if isinstance(closes, datetime):
+        closes = london_day(closes)
+    return start, closes
 
 
 def lodge_appeal(actor: User | None, application: TriggerApplication, *, received_on: date, grounds: str) -> Appeal:
@@ -872,7 +874,9 @@ def lodge_appeal(actor: User | None, application: TriggerApplication, *, receive
     )
     if received_on > closes:
         raise RuleViolation(
-            f"The appeal window closed on {_long(closes)} (20 working days after {_long(opens)}).", field="received_on"
+            f"The appeal window closed on {_long(closes)}: an appeal must be received by then (the decision "
+            f"appealed against was on {_long(opens)}).",
+            field="received_on",
         )
     grounds = _require_text(grounds, "grounds", "Enter the grounds of the appeal.")
     appeal = Appeal(application=application, received_on=received_on, grounds=grounds)

@@ -72,6 +72,11 @@ def test_viewing_an_application_is_audited(ct, api_client):
     )
     assert entry is not None
     assert entry.actor_id == ct.officer.id
+    assert api_client(ct.officer).get("/api/v1/triggers").status_code == 200
+    listed = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.view, AuditEntry.object_id.is_(None))
+    )
+    assert listed.changes == {"ids": [application.id]}
 
 
 def test_the_application_has_its_decision_meetings_recommendations_and_appeal(ct, api_client):

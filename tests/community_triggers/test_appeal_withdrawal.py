@@ -232,3 +232,39 @@ def test_a_withdrawn_application_cannot_be_withdrawn_again(ct, api_client):
     body = {"withdrawn_on": "2026-03-10", "reason": "r"}
     assert api.post(f"/api/v1/triggers/{application.id}/withdraw", json=body).status_code == 200
     assert api.post(f"/api/v1/triggers/{application.id}/withdraw", json=body).status_code == 422
+
+
+def test_screening_out_records_the_reason_and_cancels_the_deadlines(ct, api_client):
+    application = ct.register()
+    api = api_client(ct.coordinator)
+    url = f"/api/v1/triggers/{application.id}/screen-out"
+    assert api.post(url, json={"screened_out_on": "2026-03-01", "reason": "r"}).json["errors"]["screened_out_on"]
+    response = api.post(
+        url,
+        json={
+            "screened_out_on": "2026-03-03",
+            "reason": "A complaint about the council's service: sent to the complaints team.",
+        },
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "screened_out"
+    assert response.json["screened_out_reason"].startswith("A complaint about")
+    rows = db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.subject_type == "trigger_applications", Deadline.subject_id == application.id
+        )
+    ).all()
+    assert all(r.status == DeadlineStatus.cancelled for r in rows)
+
+
+def test_an_application_with_a_threshold_decision_cannot_be_screened_out(ct, api_client):
+    application = ct.register()
+    services.decide_threshold(
+        ct.coordinator, application, met=True, basis="automatic", reasons=None, decided_on=date(2026, 3, 9)
+    )
+    db.session.commit()
+    response = api_client(ct.coordinator).post(
+        f"/api/v1/triggers/{application.id}/screen-out", json={"screened_out_on": "2026-03-10", "reason": "r"}
+    )
+    assert response.status_code == 422
+    assert response.json["errors"]["_rule"]

@@ -12,7 +12,8 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from casework.accounts.models import Agency, Area
-from casework.audit.services import record_view
+from casework.audit.models import AuditAction
+from casework.audit.services import record, record_view
 from casework.cases.models import Case
 from casework.cases.policies import visible_cases_clause
 from casework.community_triggers import deadlines as deadline_engine
@@ -146,6 +147,16 @@ def list_applications(args: dict[str, Any]):
         "per_page": args["per_page"],
         "total": total,
     }
+    if items:
+        # One entry for the page (who saw which applications), so the list stays a fixed number of queries.
+        record(
+            current_user,
+            AuditAction.view,
+            ("trigger_applications", None),
+            f"Listed {len(items)} applications",
+            {"ids": [a.id for a in items]},
+        )
+        commit()
     return body
 
 
