@@ -1009,3 +1009,9 @@ def withdraw(actor: User | None, application: TriggerApplication, *, withdrawn_o
 def deadlines(application: TriggerApplication) -> dict[str, date]:
     """API.md ``deadlines``: each step's day, present once its start event has happened."""
     return deadline_engine.deadlines(application)
+
+
+def refresh_deadlines(application: TriggerApplication) -> None:
+    """Bring the application's deadlines up to date after a change made outside these services (an
+    agency's information submitted: the information_requests step closes when every request is)."""
+    deadline_engine.sync(application)

@@ -171,3 +171,33 @@ def test_automatic_count_above_three_is_accepted_with_a_warning(ct, api_client):
     response = api_client(ct.admin).patch("/api/v1/areas/BOL", json={"settings": {"automatic_count": 4}})
     assert response.status_code == 200, response.json
     assert any("above 3" in w for w in response.json.get("warnings", [])), response.json
+
+
+@pytest.mark.parametrize(("received", "qualifies"), [("2026-02-28", True), ("2026-03-01", False)])
+def test_six_months_from_31_august_end_on_the_last_day_of_february(ct, api_client, received, qualifies):
+    threshold = register(ct, api_client, [c("2025-08-30", "2025-08-31")], received_on=received)
+    assert threshold["complaints"][0]["qualifies"] is qualifies
+
+
+@pytest.mark.parametrize(("reported", "qualifies"), [("2026-03-14", True), ("2026-03-15", False)])
+def test_a_local_complaint_period_of_two_months(ct, api_client, reported, qualifies):
+    update_area_settings(ct.admin, ct.area, {"complaint_months": 2}, effective_from=date(2026, 1, 1))
+    db.session.commit()
+    with time_machine.travel("2026-03-20 12:00 +00:00", tick=False):
+        threshold = register(ct, api_client, [c("2026-01-15", reported)], received_on="2026-03-16")
+    assert threshold["complaints"][0]["qualifies"] is qualifies
+
+
+def test_a_ledger_complaint_without_a_person_is_the_applicants(ct, api_client):
+    case = ct.case()
+    ct.incident(case, date(2026, 2, 1), [(date(2026, 2, 1), ct.police, None)])
+    threshold = register(ct, api_client, [c("2026-02-01", "2026-02-02")], case_ids=[case.id])
+    assert threshold["qualifying_count"] == 1
+
+
+def test_a_ledger_incident_without_harassment_alarm_or_distress_does_not_count(ct, api_client):
+    case = ct.case()
+    ct.incident(case, date(2026, 2, 1), [(date(2026, 2, 1), ct.police, "Sam Jones")], causes_had=False)
+    threshold = register(ct, api_client, [], case_ids=[case.id])
+    assert threshold["qualifying_count"] == 0
+    assert "harassment, alarm or distress" in threshold["complaints"][0]["reason"]
