@@ -239,3 +239,43 @@ def test_a_chair_sees_only_the_applications_they_chair(ct, api_client, arranged)
     assert [i["id"] for i in chair_list["items"]] == [application.id]
     assert api_client(ct.chair).get(f"/api/v1/triggers/{other.id}").status_code == 404
     assert api_client(ct.other_chair).get(f"/api/v1/triggers/{application.id}").status_code == 404
+
+
+@pytest.mark.parametrize(("who", "status"), [("other_chair", 404), ("officer", 403), ("partner", 403), ("admin", 403)])
+def test_only_the_coordinator_or_the_meetings_chair_changes_the_arrangements(ct, api_client, arranged, who, status):
+    application, meeting_id = arranged
+    response = api_client(getattr(ct, who)).patch(
+        f"/api/v1/triggers/{application.id}/meetings/{meeting_id}", json={"agenda": "Changed"}
+    )
+    assert response.status_code == status
+    db.session.expire_all()
+    assert db.session.get(ReviewMeeting, meeting_id).agenda is None
+
+
+def test_not_inviting_the_victim_needs_a_reason_when_given(ct, api_client, arranged):
+    application, meeting_id = arranged
+    url = f"/api/v1/triggers/{application.id}/meetings/{meeting_id}"
+    api = api_client(ct.coordinator)
+    refused = api.patch(url, json={"victim_invited": False, "victim_not_invited_reason": "  "})
+    assert refused.status_code == 422
+    assert refused.json["errors"]["victim_not_invited_reason"]
+    accepted = api.patch(url, json={"victim_invited": False, "victim_not_invited_reason": "Risk of confrontation."})
+    assert accepted.status_code == 200
+    stale = api.patch(url, json={"agenda": "x", "version": accepted.json["version"] - 1})
+    assert stale.status_code == 409
+
+
+def test_a_held_meetings_arrangements_cannot_change(ct, api_client, arranged):
+    application, meeting_id = arranged
+    outcome(api_client(ct.chair), application, meeting_id)
+    response = api_client(ct.coordinator).patch(
+        f"/api/v1/triggers/{application.id}/meetings/{meeting_id}", json={"agenda": "Changed"}
+    )
+    assert response.status_code == 422
+
+
+def test_the_outcome_is_recorded_once(ct, api_client, arranged):
+    application, meeting_id = arranged
+    assert outcome(api_client(ct.chair), application, meeting_id).status_code == 200
+    assert outcome(api_client(ct.chair), application, meeting_id).status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Recommendation)) == 1
