@@ -279,3 +279,15 @@ def test_the_outcome_is_recorded_once(ct, api_client, arranged):
     assert outcome(api_client(ct.chair), application, meeting_id).status_code == 200
     assert outcome(api_client(ct.chair), application, meeting_id).status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Recommendation)) == 1
+
+
+def test_a_case_the_appointed_chair_worked_on_cannot_be_linked_before_the_meeting(ct, api_client, arranged):
+    application, _ = arranged
+    chairs_case = ct.case("BOL-2026-0002", owner_id=ct.chair.id)
+    response = api_client(ct.coordinator).post(
+        f"/api/v1/triggers/{application.id}/cases", json={"case_ids": [chairs_case.id]}
+    )
+    assert response.status_code == 422
+    assert "not independent" in response.json["errors"]["_rule"][0]
+    db.session.expire_all()
+    assert chairs_case not in application.cases
