@@ -11,6 +11,7 @@ median and 95th percentile. Measured here, never in the test suite.
 from __future__ import annotations
 
 import argparse
+import secrets
 import statistics
 import sys
 import tempfile
@@ -39,7 +40,7 @@ def main() -> None:
     app = create_app(
         {
             "ENV": "testing",
-            "SECRET_KEY": "bench-" + "x" * 40,
+            "SECRET_KEY": secrets.token_hex(32),
             "INSTANCE_PATH": instance,
             "DATABASE_URL": f"sqlite:///{instance}/bench.db",
             "BROKER_URL": "memory://",
@@ -48,6 +49,7 @@ def main() -> None:
     )
     with app.app_context():
         upgrade()
+        password = secrets.token_urlsafe(16)  # never used to sign in: the bench uses a token
         area = accounts.create_area(None, "BEN", "Bench")
         agency = accounts.create_agency(None, "BENC", "Bench Council", "council", ["BEN"])
         chair_agency = accounts.create_agency(None, "OTH", "Other Council", "council", [])
@@ -55,7 +57,7 @@ def main() -> None:
             None,
             email="coordinator@bench.example",
             name="Coordinator",
-            password="bench-password-long-enough",
+            password=password,
             agency=agency,
             roles=["coordinator"],
         )
@@ -63,7 +65,7 @@ def main() -> None:
             None,
             email="chair@bench.example",
             name="Chair",
-            password="bench-password-long-enough",
+            password=password,
             agency=chair_agency,
             roles=["chair"],
         )
