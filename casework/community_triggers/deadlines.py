@@ -133,7 +133,13 @@ def _step_state(application: TriggerApplication, step: str) -> DeadlineStatus:
         return DeadlineStatus.cancelled if not_met else DeadlineStatus.open
     if step == "threshold_decision":
         return DeadlineStatus.open if application.status == ApplicationStatus.received else DeadlineStatus.done
-    if step in {"review_meeting", "papers_to_panel"}:
+    if step == "review_meeting":
+        if not_met:
+            return DeadlineStatus.cancelled
+        # Owed while a meeting is to arrange or to hold (again, after an upheld appeal).
+        awaiting = {ApplicationStatus.threshold_met, ApplicationStatus.meeting_arranged}
+        return DeadlineStatus.open if application.status in awaiting else DeadlineStatus.done
+    if step == "papers_to_panel":
         if not_met:
             return DeadlineStatus.cancelled
         return DeadlineStatus.done if meeting is not None and meeting.held_on else DeadlineStatus.open

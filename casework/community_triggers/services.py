@@ -779,6 +779,13 @@ def record_outcome(
         )
         db.session.add(action)
         db.session.flush()
+        record_change(
+            actor,
+            action,
+            None,
+            snapshot(action, ("case_id", "recommendation_id", "description", "agency_id", "assignee_id", "due_on")),
+            f"Action from the review of {application.reference}",
+        )
         set_deadline(
             subject_type="actions",
             subject_id=action.id,

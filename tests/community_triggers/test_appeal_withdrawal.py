@@ -129,6 +129,12 @@ def test_an_upheld_appeal_sends_the_review_back_for_a_new_meeting(ct, api_client
     body = api.get(f"/api/v1/triggers/{application.id}").json
     assert body["status"] == "threshold_met"
     assert body["appeal"]["decision"] == "upheld"
+    # The review meeting is owed again, 20 working days from the appeal decision (Tue 10 March).
+    assert body["deadlines"]["review_meeting"] == "2026-04-09"
+    review_row = db.session.scalar(
+        sa.select(Deadline).where(Deadline.subject_id == application.id, Deadline.kind == "trigger.review_meeting")
+    )
+    assert review_row.status == DeadlineStatus.open
     # A new meeting is arranged, held and counted again.
     second = api.post(
         f"/api/v1/triggers/{application.id}/meetings",
