@@ -227,8 +227,9 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
             for c in complaints
         ],
     )
-    _insert_with_reference(application, area)
+    # Evaluated before the insert (the application is not in the session yet), so it is one INSERT.
     application.threshold_evaluation = _evaluation_record(application, evaluate(application))
+    _insert_with_reference(application, area)
     _audit_application(actor, application, None, f"Registered application {application.reference}")  # type: ignore[arg-type]
     notify_agencies(application)
     deadline_engine.sync(application)

@@ -234,3 +234,7 @@ def test_registration_is_audited(ct, api_client):
     )
     assert entry is not None
     assert entry.actor_id == ct.coordinator.id
+
+
+def test_a_new_application_is_at_version_1(ct, api_client):
+    assert api_client(ct.coordinator).post("/api/v1/triggers", json=ct.body()).json["version"] == 1
