@@ -420,6 +420,10 @@ class OutcomeForm(DatesMixin, FlaskForm):
         validators=[Optional(), Length(max=10000)],
     )
     outcome = TextAreaField("Outcome", validators=[Optional(), Length(max=10000)])
+    victim_invited = RadioField("Was the victim invited to the meeting?", choices=choices([("yes", "Yes"), ("no", "No")]),
+                                validators=[InputRequired("Select whether the victim was invited")])
+    victim_not_invited_reason = TextAreaField("Why was the victim not invited?",
+                                              validators=[Optional(), Length(max=5000)])
     recommendations = FieldList(FormField(RecommendationRow), min_entries=2, max_entries=20)
     add_recommendation = SubmitField("Add another recommendation")
     save = SubmitField("Record the outcome")
@@ -442,6 +446,8 @@ class OutcomeForm(DatesMixin, FlaskForm):
 
 
     def check(self) -> None:
+        if self.victim_invited.data == "no" and not (self.victim_not_invited_reason.data or "").strip():
+            add_error(self.victim_not_invited_reason, "Enter why the victim was not invited")
         for row in self.filled():
             row.check()
 

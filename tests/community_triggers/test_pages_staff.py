@@ -331,7 +331,7 @@ def _outcome(**overrides):
             "outcome": "Action plan agreed.", "recommendations-0-text": "Install noise monitoring.",
             "recommendations-0-agency": "BDC", **_date("recommendations-0-due_on", date(2026, 4, 30)),
             "recommendations-1-text": "Evening patrols.", "recommendations-1-agency": "DERPOL",
-            **_date("recommendations-1-due_on", date(2026, 5, 15)), "save": "y"}
+            **_date("recommendations-1-due_on", date(2026, 5, 15)), "victim_invited": "yes", "save": "y"}
     data.update(overrides)
     return data
 
@@ -375,9 +375,10 @@ def test_outcome_errors_write_nothing(page_client, world):
     services.update_meeting(world.coordinator, meeting, victim_invited=True)
     commit()
     response = page_client(world.chair).post(f"/my-reviews/{meeting.id}/outcome", data=_outcome(
-        minutes="", **{"recommendations-1-agency": ""}))
+        minutes="", victim_invited="no", **{"recommendations-1-agency": ""}))
     assert response.status_code == 422
     assert "Enter the minutes" in response.text
+    assert "Enter why the victim was not invited" in response.text
     assert "Select the agency it is addressed to" in response.text
     db.session.expire_all()
     assert db.session.get(ReviewMeeting, meeting.id).held_on is None

@@ -96,6 +96,9 @@ def outcome(meeting_id: int):
     meeting = _chaired_meeting(meeting_id)
     application = meeting.application
     form = OutcomeForm()
+    if not form.is_submitted() and meeting.victim_invited is not None:
+        form.victim_invited.data = "yes" if meeting.victim_invited else "no"
+        form.victim_not_invited_reason.data = meeting.victim_not_invited_reason
     agencies = _outcome_choices(form)
     status = 200
     if form.is_submitted() and form.add_recommendation.data:
@@ -122,6 +125,8 @@ def outcome(meeting_id: int):
                     minutes=form.minutes.data,
                     outcome=form.outcome.data or None,
                     proportionality_assessment=form.proportionality_assessment.data or None,
+                    victim_invited=form.victim_invited.data == "yes",
+                    victim_not_invited_reason=form.victim_not_invited_reason.data or "",
                     recommendations=[
                         {"text": r.text.data, "agency": by_code.get(r.agency.data), "due_on": r.due_on.form.date,
                          "owner": owners.get((r.owner.data or "").strip().lower())}
