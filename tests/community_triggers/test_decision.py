@@ -185,11 +185,19 @@ def test_acknowledged_on_boundaries(ct, api_client, met_app, day, status):
 
 
 def test_a_stale_version_answers_409(ct, api_client, met_app):
-    response = api_client(ct.coordinator).post(
+    api = api_client(ct.coordinator)
+    decided = decide(api, met_app, met=True, basis="automatic", decided_on="2026-03-09")
+    assert decided.json["version"] > met_app["version"]
+    response = api.post(
         f"/api/v1/triggers/{met_app['id']}/acknowledge",
-        json={"acknowledged_on": "2026-03-03", "version": met_app["version"] - 1},
+        json={"acknowledged_on": "2026-03-03", "version": met_app["version"]},
     )
     assert response.status_code == 409
+    current = api.post(
+        f"/api/v1/triggers/{met_app['id']}/acknowledge",
+        json={"acknowledged_on": "2026-03-03", "version": decided.json["version"]},
+    )
+    assert current.status_code == 200
 
 
 def test_a_meeting_can_be_arranged_only_after_a_met_decision(ct, api_client, below):
