@@ -274,3 +274,34 @@ def test_an_application_with_a_threshold_decision_cannot_be_screened_out(ct, api
     )
     assert response.status_code == 422
     assert response.json["errors"]["_rule"]
+
+
+def test_the_appeal_decision_is_not_before_the_appeal_nor_in_the_future(ct, api_client, not_met):
+    api = api_client(ct.coordinator)
+    with time_machine.travel("2026-03-09 12:00 +00:00", tick=False):
+        assert lodge(api, not_met, "2026-03-09").status_code == 201
+    url = f"/api/v1/triggers/{not_met.id}/appeal/decision"
+    body = {"decision": "not_upheld", "reasons": "r", "handler_name": "PCC's office"}
+    assert api.post(url, json={**body, "decided_on": "2026-03-08"}).json["errors"]["decided_on"]
+    assert api.post(url, json={**body, "decided_on": "2026-03-11"}).json["errors"]["decided_on"]
+    assert api.post(url, json={**body, "decided_on": "2026-03-09"}).status_code == 200
+    assert api.post(url, json={**body, "decided_on": "2026-03-09"}).status_code == 422  # decided once
+
+
+def test_a_handler_who_worked_on_a_linked_case_is_refused(ct, api_client, make):
+    case = ct.case()
+    officer = make.user("officer", agency=ct.council, email="caseowner@bdc.example")
+    case.owner_id = officer.id
+    db.session.commit()
+    application = ct.register(case_ids=[case.id], complaints=TWO)
+    services.decide_threshold(
+        ct.coordinator, application, met=False, basis=None, reasons="r", decided_on=date(2026, 3, 9)
+    )
+    db.session.commit()
+    response = api_client(ct.coordinator).post(
+        f"/api/v1/triggers/{application.id}/appeal",
+        json={"received_on": "2026-03-10", "grounds": "g", "handler_email": officer.email},
+    )
+    assert response.status_code == 422
+    assert "owns case" in response.json["errors"]["_rule"][0]
+    assert appeals() == 0
