@@ -53,3 +53,13 @@ def test_the_chair_sees_the_reviews_they_chair(ct, app, page_client):
     page = page_client(ct.chair).get("/")
     assert page.status_code == 200
     assert application.reference in page.get_data(as_text=True)
+
+
+def test_the_coordinators_dashboard_page_shows_the_panel(ct, page_client):
+    application = ct.register()
+    page = page_client(ct.coordinator).get("/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert application.reference in html
+    assert "Next deadline" in html
+    assert "Overdue" in html
