@@ -450,6 +450,33 @@ def invite_victim(actor: Any, meeting: ReviewMeeting) -> Letter | None:
     return None
 
 
+# PDF: WeasyPrint (pure Python over the system's Pango). Optional: where Pango is missing the
+# printable page remains, and the browser's "Save as PDF" does the same job.
+
+_PDF_CSS = """
+@page { size: A4; margin: 25mm 20mm; }
+body { font-family: Arial, sans-serif; font-size: 11pt; line-height: 1.45; color: #0b0c0c; }
+h1 { font-size: 13pt; margin: 0 0 12pt; }
+.address, .body { white-space: pre-line; }
+.date { margin: 12pt 0; }
+"""
+
+
+def pdf_available() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def to_pdf(html: str) -> bytes:
+    """The letter's printable HTML as a PDF (A4)."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PDF_CSS)])
+
+
 # Signal receivers: the letters follow the steps, in the same transaction.
 
 

@@ -186,3 +186,31 @@ def test_admin_invalid_template_is_refused_with_a_message(page_client, world):
     assert "govuk-error-summary" in response.text
     assert "The template has a mistake on line 1" in response.text
     assert db.session.scalar(sa.select(sa.func.count(LetterTemplate.id))) == 0
+
+
+def test_letter_page_is_printable_and_downloads_as_pdf(page_client, world):
+    application = _register(world)
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
+    commit()
+    letter = _letters(LetterKind.acknowledgement)[0]
+    client = page_client(world.coordinator)
+    page = client.get(f"/case-reviews/{application.id}/letters/{letter.id}")
+    assert page.status_code == 200
+    assert "app-letter" in page.text
+    assert application.reference in page.text
+    if not letters.pdf_available():
+        pytest.skip("WeasyPrint or the system Pango library is not installed")
+    response = client.get(f"/case-reviews/{application.id}/letters/{letter.id}.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("who", ["partner", "admin", "outsider"])
+def test_letter_pages_refused(page_client, world, who):
+    application = _register(world)
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
+    commit()
+    letter = _letters(LetterKind.acknowledgement)[0]
+    response = page_client(getattr(world, who)).get(f"/case-reviews/{application.id}/letters/{letter.id}")
+    assert response.status_code in (403, 404)

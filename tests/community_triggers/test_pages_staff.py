@@ -486,3 +486,20 @@ def test_appeal_with_nothing_to_appeal_shows_the_service_message(page_client, wo
         **_date("received_on", date(2026, 3, 19)), "grounds": "Mishandled."})
     assert response.status_code == 422
     assert "govuk-error-summary" in response.text
+
+
+def test_my_reviews_runs_a_fixed_number_of_queries(page_client, world, count_queries):
+    client = page_client(world.chair)
+    application = _register(world)
+    _decide_met(world, application)
+    _arrange(world, application)
+    with count_queries() as one:
+        client.get("/my-reviews/")
+    for _ in range(3):
+        other = _register(world)
+        _decide_met(world, other)
+        _arrange(world, other)
+    with count_queries() as four:
+        response = client.get("/my-reviews/")
+    assert response.text.count("/my-reviews/") >= 4
+    assert four.count == one.count

@@ -681,7 +681,23 @@ def letter(application_id: int, letter_id: int):
         raise NotFound("Letter not found.")
     record_view(current_user, application, f"Viewed the {letters.LETTER_TITLES[item.kind].lower()} letter")
     page = render_template("community_triggers/staff/letter.html", title=item.subject, application=application,
-                           letter=item, letter_title=letters.LETTER_TITLES[item.kind])
+                           letter=item, letter_title=letters.LETTER_TITLES[item.kind],
+                           pdf_available=letters.pdf_available())
     commit()
     return page
+
+
+@bp.get("/<int:application_id>/letters/<int:letter_id>.pdf")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def letter_pdf(application_id: int, letter_id: int):
+    application = _application(application_id)
+    item = db.session.get(Letter, letter_id)
+    if item is None or item.application_id != application.id or not letters.pdf_available():
+        raise NotFound("Letter not found.")
+    html = render_template("community_triggers/letter_pdf.html", application=application, letter=item)
+    content = letters.to_pdf(html)
+    record_view(current_user, application, f"Downloaded the {letters.LETTER_TITLES[item.kind].lower()} letter as PDF")
+    commit()
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{application.reference}-{item.kind.value}.pdf"'})
 
