@@ -99,7 +99,7 @@ def test_concurrent_registrations_get_consecutive_references(postgresql_url, tmp
             thread.join(30)
         assert not errors, errors
         assert sorted(references) == ["CON-CT-2026-0001", "CON-CT-2026-0002"]
-        assert calls == [0, 0, 1]  # both read 0; the loser hit the unique constraint and read again
+        assert calls == [1, 1, 2]  # both took 1; the loser hit the unique constraint and took the next
         with app.app_context():
             db.engine.dispose()
     finally:
