@@ -22,9 +22,8 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
-
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from casework.community_triggers.models import ApplicantRole, Channel
 from casework.core.time import today
@@ -38,6 +37,7 @@ def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
 def labels(field: Any) -> dict[str, str]:
     """A choice field's labels by value."""
     return {choice.value: choice.label for choice in field.choices or ()}
+
 
 APPLICANT_ROLES = [
     (ApplicantRole.victim.value, "I am the victim of the anti-social behaviour"),
@@ -162,9 +162,7 @@ class ComplaintRow(Form):
     occurred_on = FormField(DateInput, label="When did the behaviour happen?")
     reported_on = FormField(DateInput, label="When did you report it?")
     agency = SelectField("Who did you report it to?", choices=[], validate_choice=False)
-    reported_to = StringField(
-        "If it was someone else, who?", validators=[Optional(), Length(max=200)]
-    )
+    reported_to = StringField("If it was someone else, who?", validators=[Optional(), Length(max=200)])
     reference = StringField(
         "Reference number (optional)",
         description="For example, a police log number or a case number from the council or landlord",
@@ -196,17 +194,24 @@ class ComplaintRow(Form):
 class ApplicationForm(DatesMixin, FlaskForm):
     """The application: the public form, and (with channel and received on) the staff form."""
 
-    applicant_role = RadioField("Who is applying?", choices=choices(APPLICANT_ROLES),
-                                validators=[InputRequired("Select who is applying")])
+    applicant_role = RadioField(
+        "Who is applying?", choices=choices(APPLICANT_ROLES), validators=[InputRequired("Select who is applying")]
+    )
     consent_given = BooleanField("The person I am applying for has agreed to this application")
-    area = RadioField("Where is the anti-social behaviour happening?", choices=[],
-                      validators=[InputRequired("Select the area where it is happening")])
+    area = RadioField(
+        "Where is the anti-social behaviour happening?",
+        choices=[],
+        validators=[InputRequired("Select the area where it is happening")],
+    )
     applicant_name = StringField("Full name", validators=[DataRequired("Enter your full name"), Length(max=200)])
     applicant_email = StringField(
         "Email address (optional)",
         description="We will send your confirmation and letters here",
-        validators=[Optional(), Email("Enter an email address in the correct format, like name@example.com"),
-                    Length(max=254)],
+        validators=[
+            Optional(),
+            Email("Enter an email address in the correct format, like name@example.com"),
+            Length(max=254),
+        ],
     )
     applicant_phone = StringField("Phone number (optional)", validators=[Optional(), Length(max=40)])
     applicant_address = TextAreaField("Postal address (optional)", validators=[Optional(), Length(max=500)])
@@ -224,9 +229,11 @@ class ApplicationForm(DatesMixin, FlaskForm):
 
     def set_choices(self, areas: list[Any], agencies: list[Any]) -> None:
         self.area.choices = choices([(area.code, area.name) for area in areas])
-        agency_choices = choices([("", "Select an organisation")] + [(a.code, a.name) for a in agencies] + [
-            (OTHER_AGENCY, "Someone else (type their name)")
-        ])
+        agency_choices = choices(
+            [("", "Select an organisation")]
+            + [(a.code, a.name) for a in agencies]
+            + [(OTHER_AGENCY, "Someone else (type their name)")]
+        )
         for row in self.complaints:
             row.form.agency.choices = agency_choices
 
@@ -298,12 +305,15 @@ class ApplicationForm(DatesMixin, FlaskForm):
 
 class StaffApplicationForm(ApplicationForm):
     DATES = (("received_on", "the date it was received", True, True),)
-    channel = RadioField("How was the application received?", choices=choices(STAFF_CHANNELS),
-                         validators=[InputRequired("Select how the application was received")])
+    channel = RadioField(
+        "How was the application received?",
+        choices=choices(STAFF_CHANNELS),
+        validators=[InputRequired("Select how the application was received")],
+    )
     received_on = FormField(DateInput, label="When was it received?")
-    applicant_name = StringField("Applicant's full name",
-                                 validators=[DataRequired("Enter the applicant's full name"), Length(max=200)])
-
+    applicant_name = StringField(
+        "Applicant's full name", validators=[DataRequired("Enter the applicant's full name"), Length(max=200)]
+    )
 
 
 class ProgressForm(FlaskForm):
@@ -321,11 +331,17 @@ class ScreenOutForm(DatesMixin, FlaskForm):
         description="For example: a complaint about an officer, sent to the council's complaints team",
         validators=[DataRequired("Enter the reason and where it was redirected"), Length(max=5000)],
     )
-    kind = RadioField("What is it?", choices=choices([("service_complaint", "A complaint about a service"),
-                                              ("new_incident", "A report of new anti-social behaviour")]),
-                      validators=[InputRequired("Select what it is")])
+    kind = RadioField(
+        "What is it?",
+        choices=choices(
+            [
+                ("service_complaint", "A complaint about a service"),
+                ("new_incident", "A report of new anti-social behaviour"),
+            ]
+        ),
+        validators=[InputRequired("Select what it is")],
+    )
     screened_out_on = FormField(DateInput, label="Date decided")
-
 
 
 class DatedForm(DatesMixin, FlaskForm):
@@ -335,23 +351,29 @@ class DatedForm(DatesMixin, FlaskForm):
     on = FormField(DateInput, label="Date")
 
 
-
 class DecisionForm(DatesMixin, FlaskForm):
     DATES = (("decided_on", "the date of the decision", True, True),)
-    met = RadioField("Is the threshold met?", choices=choices([("yes", "Yes, the threshold is met"),
-                                                       ("no", "No, the threshold is not met")]),
-                     validators=[InputRequired("Select whether the threshold is met")])
+    met = RadioField(
+        "Is the threshold met?",
+        choices=choices([("yes", "Yes, the threshold is met"), ("no", "No, the threshold is not met")]),
+        validators=[InputRequired("Select whether the threshold is met")],
+    )
     basis = RadioField(
         "On what basis is it met?",
-        choices=choices([("automatic", "Automatic: enough qualifying complaints"),
-                 ("community", "Community: enough different complainants"),
-                 ("hate", "Hate incident"),
-                 ("discretionary", "Discretionary: persistence, harm and the response"),
-                 ("vulnerable_override", "Vulnerable victim (manager's decision)")]),
+        choices=choices(
+            [
+                ("automatic", "Automatic: enough qualifying complaints"),
+                ("community", "Community: enough different complainants"),
+                ("hate", "Hate incident"),
+                ("discretionary", "Discretionary: persistence, harm and the response"),
+                ("vulnerable_override", "Vulnerable victim (manager's decision)"),
+            ]
+        ),
         validators=[Optional()],
     )
-    reasons = TextAreaField("Reasons for the decision",
-                            validators=[DataRequired("Enter the reasons for the decision"), Length(max=10000)])
+    reasons = TextAreaField(
+        "Reasons for the decision", validators=[DataRequired("Enter the reasons for the decision"), Length(max=10000)]
+    )
     persistence = TextAreaField("Persistence of the behaviour", validators=[Optional(), Length(max=5000)])
     harm = TextAreaField("Harm or potential harm", validators=[Optional(), Length(max=5000)])
     adequacy = TextAreaField("Adequacy of the response", validators=[Optional(), Length(max=5000)])
@@ -363,7 +385,6 @@ class DecisionForm(DatesMixin, FlaskForm):
             add_error(self.basis, "Select the basis on which the threshold is met")
 
 
-
 class MeetingForm(DatesMixin, FlaskForm):
     DATES = (("scheduled_on", "the date of the meeting", True, False),)
     scheduled_on = FormField(DateInput, label="Date of the meeting")
@@ -371,14 +392,15 @@ class MeetingForm(DatesMixin, FlaskForm):
     location = StringField("Where", validators=[Optional(), Length(max=300)])
 
 
-
 class MeetingDetailsForm(DatesMixin, FlaskForm):
     agenda = TextAreaField("Agenda", validators=[Optional(), Length(max=10000)])
     location = StringField("Where", validators=[Optional(), Length(max=300)])
-    victim_invited = RadioField("Is the victim invited?", choices=choices([("yes", "Yes"), ("no", "No")]),
-                                validators=[Optional()])
-    victim_not_invited_reason = TextAreaField("Why is the victim not invited?",
-                                              validators=[Optional(), Length(max=5000)])
+    victim_invited = RadioField(
+        "Is the victim invited?", choices=choices([("yes", "Yes"), ("no", "No")]), validators=[Optional()]
+    )
+    victim_not_invited_reason = TextAreaField(
+        "Why is the victim not invited?", validators=[Optional(), Length(max=5000)]
+    )
 
     def check(self) -> None:
         if self.victim_invited.data == "no" and not (self.victim_not_invited_reason.data or "").strip():
@@ -387,8 +409,11 @@ class MeetingDetailsForm(DatesMixin, FlaskForm):
 
 class AttendeeForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter the attendee's name"), Length(max=200)])
-    role = StringField("Role", description="For example, panel member or victim's representative",
-                       validators=[Optional(), Length(max=100)])
+    role = StringField(
+        "Role",
+        description="For example, panel member or victim's representative",
+        validators=[Optional(), Length(max=100)],
+    )
     agency = SelectField("Agency", choices=[], validate_choice=False)
 
 
@@ -420,10 +445,14 @@ class OutcomeForm(DatesMixin, FlaskForm):
         validators=[Optional(), Length(max=10000)],
     )
     outcome = TextAreaField("Outcome", validators=[Optional(), Length(max=10000)])
-    victim_invited = RadioField("Was the victim invited to the meeting?", choices=choices([("yes", "Yes"), ("no", "No")]),
-                                validators=[InputRequired("Select whether the victim was invited")])
-    victim_not_invited_reason = TextAreaField("Why was the victim not invited?",
-                                              validators=[Optional(), Length(max=5000)])
+    victim_invited = RadioField(
+        "Was the victim invited to the meeting?",
+        choices=choices([("yes", "Yes"), ("no", "No")]),
+        validators=[InputRequired("Select whether the victim was invited")],
+    )
+    victim_not_invited_reason = TextAreaField(
+        "Why was the victim not invited?", validators=[Optional(), Length(max=5000)]
+    )
     recommendations = FieldList(FormField(RecommendationRow), min_entries=2, max_entries=20)
     add_recommendation = SubmitField("Add another recommendation")
     save = SubmitField("Record the outcome")
@@ -444,7 +473,6 @@ class OutcomeForm(DatesMixin, FlaskForm):
                 return rows[int(parts[1])]._fields.get("agency" if parts[2] == "agency_code" else parts[2])
         return self._fields.get(key)
 
-
     def check(self) -> None:
         if self.victim_invited.data == "no" and not (self.victim_not_invited_reason.data or "").strip():
             add_error(self.victim_not_invited_reason, "Enter why the victim was not invited")
@@ -455,9 +483,10 @@ class OutcomeForm(DatesMixin, FlaskForm):
 class ConsultationForm(DatesMixin, FlaskForm):
     DATES = (("consulted_on", "the date the victim was consulted", True, True),)
     consulted_on = FormField(DateInput, label="Date the victim was consulted")
-    notes = TextAreaField("What the victim said about the action plan",
-                          validators=[DataRequired("Enter what the victim said"), Length(max=10000)])
-
+    notes = TextAreaField(
+        "What the victim said about the action plan",
+        validators=[DataRequired("Enter what the victim said"), Length(max=10000)],
+    )
 
 
 class InformationRequestForm(DatesMixin, FlaskForm):
@@ -466,13 +495,13 @@ class InformationRequestForm(DatesMixin, FlaskForm):
     due_on = FormField(DateInput, label="Due date")
 
 
-
 class SubmissionForm(FlaskForm):
-    submission = TextAreaField("Your agency's information",
-                               description="The complaints you received, what you did and what you know",
-                               validators=[DataRequired("Enter your agency's information"), Length(max=50000)])
-    document = FileField("Attach a file (optional)",
-                         description="PDF, Word, plain text or an image, up to 10 MB")
+    submission = TextAreaField(
+        "Your agency's information",
+        description="The complaints you received, what you did and what you know",
+        validators=[DataRequired("Enter your agency's information"), Length(max=50000)],
+    )
+    document = FileField("Attach a file (optional)", description="PDF, Word, plain text or an image, up to 10 MB")
 
 
 class AppealForm(DatesMixin, FlaskForm):
@@ -481,34 +510,39 @@ class AppealForm(DatesMixin, FlaskForm):
     grounds = TextAreaField("Grounds of appeal", validators=[DataRequired("Enter the grounds"), Length(max=10000)])
 
 
-
 class AppealHandlerForm(FlaskForm):
-    handler_name = StringField("Handler's name and organisation",
-                               description="Someone who took no part, for example the PCC's office",
-                               validators=[DataRequired("Enter the handler"), Length(max=200)])
+    handler_name = StringField(
+        "Handler's name and organisation",
+        description="Someone who took no part, for example the PCC's office",
+        validators=[DataRequired("Enter the handler"), Length(max=200)],
+    )
 
 
 class AppealDecisionForm(DatesMixin, FlaskForm):
     DATES = (("decided_on", "the date of the decision", True, True),)
-    decision = RadioField("Decision", choices=choices([("upheld", "Upheld: the review goes back for a new meeting"),
-                                               ("not_upheld", "Not upheld")]),
-                          validators=[InputRequired("Select the decision")])
+    decision = RadioField(
+        "Decision",
+        choices=choices([("upheld", "Upheld: the review goes back for a new meeting"), ("not_upheld", "Not upheld")]),
+        validators=[InputRequired("Select the decision")],
+    )
     reasons = TextAreaField("Reasons", validators=[DataRequired("Enter the reasons"), Length(max=10000)])
     decided_on = FormField(DateInput, label="Date of the decision")
 
 
-
 class WithdrawForm(DatesMixin, FlaskForm):
     DATES = (("withdrawn_on", "the date withdrawn", True, True),)
-    reason = TextAreaField("Why is the application being withdrawn?",
-                           validators=[DataRequired("Enter the reason"), Length(max=5000)])
+    reason = TextAreaField(
+        "Why is the application being withdrawn?", validators=[DataRequired("Enter the reason"), Length(max=5000)]
+    )
     withdrawn_on = FormField(DateInput, label="Date withdrawn")
 
 
-
 class LinkCaseForm(FlaskForm):
-    case_reference = StringField("Case reference", description="For example, BOL-2026-0042",
-                                 validators=[DataRequired("Enter a case reference"), Length(max=40)])
+    case_reference = StringField(
+        "Case reference",
+        description="For example, BOL-2026-0042",
+        validators=[DataRequired("Enter a case reference"), Length(max=40)],
+    )
 
 
 class LetterTemplateForm(FlaskForm):
@@ -534,7 +568,7 @@ def show_domain_error(form: Any, error: Any) -> None:
         if field is not None and field.type != "FieldList":
             add_error(field, values[0])
             placed.add(values[0])
-    for key, values in errors.items():
+    for values in errors.values():
         messages.extend(v for v in values if v not in placed and v not in messages)
     if not getattr(error, "errors", None):
         messages.append(error.message)

@@ -47,9 +47,7 @@ def request_information(
     )
     if existing is not None:
         raise RuleViolation(f"{agency.name} has already been asked for its information.", field="agency")
-    item = InformationRequest(
-        application_id=application.id, agency_id=agency.id, requested_on=today(), due_on=due_on
-    )
+    item = InformationRequest(application_id=application.id, agency_id=agency.id, requested_on=today(), due_on=due_on)
     db.session.add(item)
     db.session.flush()
     set_deadline(
@@ -137,6 +135,11 @@ def submit(
     db.session.flush()
     close_deadline("trigger_information_requests", item.id, kind=DEADLINE_KIND)
     application = db.session.get(TriggerApplication, item.application_id)
-    record_change(actor, application, before, snapshot(item, ["submission", "submitted_on"]),
-                  f"Information submitted by {item.agency.name}")
+    record_change(
+        actor,
+        application,
+        before,
+        snapshot(item, ["submission", "submitted_on"]),
+        f"Information submitted by {item.agency.name}",
+    )
     return item

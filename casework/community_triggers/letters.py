@@ -126,7 +126,9 @@ Adequacy of the response: {{ decision.adequacy }}{% endif %}
 What happens next: please keep reporting anti-social behaviour to the police or the council. If the
 behaviour continues, you can apply again.
 
-""" + _APPEAL_PARAGRAPH + """
+"""
+        + _APPEAL_PARAGRAPH
+        + """
 {% endif %}
 Yours sincerely,
 
@@ -168,7 +170,9 @@ they are done.
 {% else %}
 The review made no recommendations.
 {% endif %}
-""" + _APPEAL_PARAGRAPH + """
+"""
+        + _APPEAL_PARAGRAPH
+        + """
 
 Yours sincerely,
 
@@ -263,13 +267,25 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
             "minutes": "Minutes of the meeting.",
         },
         "recommendations": [
-            {"text": "Install noise monitoring equipment.", "agency": "Bolsover District Council",
-             "owner": "Olive Officer", "due_on": date(2026, 5, 1)},
-            {"text": "Increase patrols in the evening.", "agency": "Derbyshire Police",
-             "owner": None, "due_on": date(2026, 5, 15)},
+            {
+                "text": "Install noise monitoring equipment.",
+                "agency": "Bolsover District Council",
+                "owner": "Olive Officer",
+                "due_on": date(2026, 5, 1),
+            },
+            {
+                "text": "Increase patrols in the evening.",
+                "agency": "Derbyshire Police",
+                "owner": None,
+                "due_on": date(2026, 5, 15),
+            },
         ],
-        "appeal": {"received_on": date(2026, 4, 20), "upheld": False, "reasons": "The review was carried out properly.",
-                   "decided_on": date(2026, 5, 5)},
+        "appeal": {
+            "received_on": date(2026, 4, 20),
+            "upheld": False,
+            "reasons": "The review was carried out properly.",
+            "decided_on": date(2026, 5, 5),
+        },
         "appeal_window_days": 20,
     }
 

@@ -16,7 +16,10 @@ from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
-from tests.community_triggers.test_pages_staff import _arrange, _date, _decide_met, _register, world  # noqa: F401
+from tests.community_triggers import test_pages_staff as pages
+from tests.community_triggers.test_pages_staff import _arrange, _decide_met, _register
+
+world = pages.world
 
 
 @pytest.fixture(autouse=True)
@@ -42,22 +45,35 @@ def test_every_step_produces_its_letter_once(world):
     letters.invite_victim(world.coordinator, meeting)
     letters.invite_victim(world.coordinator, meeting)
     commit()
-    services.record_outcome(world.chair, meeting, held_on=date(2026, 3, 20), minutes="Held.", recommendations=[
-        {"text": "Install monitoring.", "agency": world.council, "due_on": date(2026, 4, 30)},
-        {"text": "Evening patrols.", "agency": world.police, "due_on": date(2026, 5, 15)},
-    ])
+    services.record_outcome(
+        world.chair,
+        meeting,
+        held_on=date(2026, 3, 20),
+        minutes="Held.",
+        recommendations=[
+            {"text": "Install monitoring.", "agency": world.council, "due_on": date(2026, 4, 30)},
+            {"text": "Evening patrols.", "agency": world.police, "due_on": date(2026, 5, 15)},
+        ],
+    )
     commit()
     kinds = [letter.kind for letter in _letters()]
-    assert kinds == [LetterKind.acknowledgement, LetterKind.threshold_decision, LetterKind.meeting_invitation,
-                     LetterKind.outcome]
+    assert kinds == [
+        LetterKind.acknowledgement,
+        LetterKind.threshold_decision,
+        LetterKind.meeting_invitation,
+        LetterKind.outcome,
+    ]
     outcome = _letters(LetterKind.outcome)[0]
     assert "1. Install monitoring." in outcome.body
     assert "2. Evening patrols." in outcome.body
     assert "Agency DERPOL" in outcome.body
     assert "20 working days" in outcome.body  # how to appeal
     # Logged on the application's audit trail.
-    summaries = db.session.scalars(sa.select(AuditEntry.summary).where(
-        AuditEntry.object_type == "trigger_applications", AuditEntry.object_id == str(application.id))).all()
+    summaries = db.session.scalars(
+        sa.select(AuditEntry.summary).where(
+            AuditEntry.object_type == "trigger_applications", AuditEntry.object_id == str(application.id)
+        )
+    ).all()
     assert any("Outcome and recommendations letter produced and emailed" in s for s in summaries)
     # Each emailed once.
     emails = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.related_type == "trigger_letters")).all()
@@ -67,14 +83,27 @@ def test_every_step_produces_its_letter_once(world):
 
 def test_not_met_letter_gives_reasons_factors_and_how_to_appeal(world):
     application = _register(world, complaints=1)
-    services.decide_threshold(world.coordinator, application, met=False, basis=None, reasons="Only one complaint.",
-                              decided_on=date(2026, 3, 10), persistence="Weekly.", harm="Sleep lost.",
-                              adequacy="Responded each time.")
+    services.decide_threshold(
+        world.coordinator,
+        application,
+        met=False,
+        basis=None,
+        reasons="Only one complaint.",
+        decided_on=date(2026, 3, 10),
+        persistence="Weekly.",
+        harm="Sleep lost.",
+        adequacy="Responded each time.",
+    )
     commit()
     letter = _letters(LetterKind.threshold_decision)[0]
-    for text in ("is not met", "Only one complaint.", "Persistence of the behaviour: Weekly.",
-                 "Harm or potential harm: Sleep lost.", "Adequacy of the response: Responded each time.",
-                 "within 20 working days"):
+    for text in (
+        "is not met",
+        "Only one complaint.",
+        "Persistence of the behaviour: Weekly.",
+        "Harm or potential harm: Sleep lost.",
+        "Adequacy of the response: Responded each time.",
+        "within 20 working days",
+    ):
         assert text in letter.body
 
 
@@ -85,8 +114,10 @@ def test_no_address_means_a_letter_to_post_and_no_email(world):
     letter = _letters(LetterKind.acknowledgement)[0]
     assert letter.emailed_to is None
     assert letter.outbox_email_id is None
-    assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id)).where(
-        OutboxEmail.related_type == "trigger_letters")) == 0
+    assert (
+        db.session.scalar(sa.select(sa.func.count(OutboxEmail.id)).where(OutboxEmail.related_type == "trigger_letters"))
+        == 0
+    )
 
 
 def test_letter_is_emailed_to_a_real_smtp_server(app, world, smtp_server, monkeypatch):
@@ -107,10 +138,19 @@ def test_letter_is_emailed_to_a_real_smtp_server(app, world, smtp_server, monkey
 
 
 def test_area_template_wins_over_all_areas_and_default(world):
-    db.session.add(LetterTemplate(kind=LetterKind.acknowledgement, area_id=None, subject="All {{ application.reference }}",
-                                  body="All areas"))
-    db.session.add(LetterTemplate(kind=LetterKind.acknowledgement, area_id=world.area.id,
-                                  subject="Bolsover {{ application.reference }}", body="Dear {{ application.applicant_name }}"))
+    db.session.add(
+        LetterTemplate(
+            kind=LetterKind.acknowledgement, area_id=None, subject="All {{ application.reference }}", body="All areas"
+        )
+    )
+    db.session.add(
+        LetterTemplate(
+            kind=LetterKind.acknowledgement,
+            area_id=world.area.id,
+            subject="Bolsover {{ application.reference }}",
+            body="Dear {{ application.applicant_name }}",
+        )
+    )
     db.session.commit()
     application = _register(world)
     services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
@@ -164,15 +204,17 @@ def test_admin_previews_and_saves_a_template(page_client, world):
     page = client.get("/admin/letter-templates/outcome?area=BOL")
     assert page.status_code == 200
     assert "Install noise monitoring equipment." in page.text  # the preview on sample data
-    preview = client.post("/admin/letter-templates/outcome?area=BOL",
-                          data={"subject": "Outcome {{ application.reference }}", "body": "Hello {{ area.name }}",
-                                "preview": "y"})
+    preview = client.post(
+        "/admin/letter-templates/outcome?area=BOL",
+        data={"subject": "Outcome {{ application.reference }}", "body": "Hello {{ area.name }}", "preview": "y"},
+    )
     assert preview.status_code == 200
     assert "Hello Bolsover" in preview.text
     assert db.session.scalar(sa.select(sa.func.count(LetterTemplate.id))) == 0
-    saved = client.post("/admin/letter-templates/outcome?area=BOL",
-                        data={"subject": "Outcome {{ application.reference }}", "body": "Hello {{ area.name }}",
-                              "save": "y"})
+    saved = client.post(
+        "/admin/letter-templates/outcome?area=BOL",
+        data={"subject": "Outcome {{ application.reference }}", "body": "Hello {{ area.name }}", "save": "y"},
+    )
     assert saved.status_code == 302
     row = db.session.scalar(sa.select(LetterTemplate))
     assert row.area_id == world.area.id
@@ -180,8 +222,9 @@ def test_admin_previews_and_saves_a_template(page_client, world):
 
 
 def test_admin_invalid_template_is_refused_with_a_message(page_client, world):
-    response = page_client(world.admin).post("/admin/letter-templates/outcome",
-                                             data={"subject": "S", "body": "{% for %}", "save": "y"})
+    response = page_client(world.admin).post(
+        "/admin/letter-templates/outcome", data={"subject": "S", "body": "{% for %}", "save": "y"}
+    )
     assert response.status_code == 422
     assert "govuk-error-summary" in response.text
     assert "The template has a mistake on line 1" in response.text

@@ -54,17 +54,37 @@ def world(make):
 
 
 def _register(w, email="rita@example.org", complaints=3):
-    days = [(date(2026, 2, 1), date(2026, 2, 2)), (date(2026, 2, 8), date(2026, 2, 9)),
-            (date(2026, 2, 15), date(2026, 2, 16))][:complaints]
-    application = services.register_application(w.officer, {
-        "area": w.area, "received_on": date(2026, 3, 2), "channel": "phone",
-        "applicant": {"name": "Rita Resident", "email": email, "phone": None, "address": "1 High Street"},
-        "applicant_role": "victim", "consent_given": True, "description": "Loud music every night.",
-        "cases": [],
-        "complaints": [{"complainant_name": None, "occurred_on": o, "reported_on": r, "agency": w.council,
-                        "reported_to": None, "reference": f"REF-{i}", "causes_had": True, "hate_motivated": False}
-                       for i, (o, r) in enumerate(days)],
-    })
+    days = [
+        (date(2026, 2, 1), date(2026, 2, 2)),
+        (date(2026, 2, 8), date(2026, 2, 9)),
+        (date(2026, 2, 15), date(2026, 2, 16)),
+    ][:complaints]
+    application = services.register_application(
+        w.officer,
+        {
+            "area": w.area,
+            "received_on": date(2026, 3, 2),
+            "channel": "phone",
+            "applicant": {"name": "Rita Resident", "email": email, "phone": None, "address": "1 High Street"},
+            "applicant_role": "victim",
+            "consent_given": True,
+            "description": "Loud music every night.",
+            "cases": [],
+            "complaints": [
+                {
+                    "complainant_name": None,
+                    "occurred_on": o,
+                    "reported_on": r,
+                    "agency": w.council,
+                    "reported_to": None,
+                    "reference": f"REF-{i}",
+                    "causes_had": True,
+                    "hate_motivated": False,
+                }
+                for i, (o, r) in enumerate(days)
+            ],
+        },
+    )
     commit()
     return application
 
@@ -74,14 +94,21 @@ def _date(prefix, day):
 
 
 def _decide_met(w, application):
-    services.decide_threshold(w.coordinator, application, met=True, basis="automatic", reasons="Three complaints.",
-                              decided_on=date(2026, 3, 10))
+    services.decide_threshold(
+        w.coordinator,
+        application,
+        met=True,
+        basis="automatic",
+        reasons="Three complaints.",
+        decided_on=date(2026, 3, 10),
+    )
     commit()
 
 
 def _arrange(w, application, chair=None):
-    meeting = services.arrange_meeting(w.coordinator, application, scheduled_on=date(2026, 3, 20),
-                                       chair=chair or w.chair)
+    meeting = services.arrange_meeting(
+        w.coordinator, application, scheduled_on=date(2026, 3, 20), chair=chair or w.chair
+    )
     commit()
     return meeting
 
@@ -91,8 +118,16 @@ def _arrange(w, application, chair=None):
 
 @pytest.mark.parametrize(
     ("who", "board", "application_page"),
-    [("coordinator", 200, 200), ("manager", 200, 200), ("officer", 200, 200), ("police_officer", 200, 200),
-     ("chair", 403, 403), ("partner", 403, 403), ("admin", 403, 403), ("outsider", 200, 404)],
+    [
+        ("coordinator", 200, 200),
+        ("manager", 200, 200),
+        ("officer", 200, 200),
+        ("police_officer", 200, 200),
+        ("chair", 403, 403),
+        ("partner", 403, 403),
+        ("admin", 403, 403),
+        ("outsider", 200, 404),
+    ],
 )
 def test_board_and_application_page_per_role(page_client, world, who, board, application_page):
     application = _register(world)
@@ -121,9 +156,13 @@ def test_application_page_shows_the_working_and_is_audited(page_client, world):
     assert "Threshold met" in response.text
     assert "REF-2" in response.text
     assert "Acknowledge the application" in response.text
-    views = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == AuditAction.view, AuditEntry.object_id == str(application.id),
-        AuditEntry.actor_id == world.coordinator.id)).all()
+    views = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == AuditAction.view,
+            AuditEntry.object_id == str(application.id),
+            AuditEntry.actor_id == world.coordinator.id,
+        )
+    ).all()
     assert len(views) == 1
 
 
@@ -155,10 +194,18 @@ def test_board_runs_a_fixed_number_of_queries(page_client, world, count_queries)
 
 
 def _registration(**overrides):
-    data = {"channel": "phone", **_date("received_on", date(2026, 3, 19)), "applicant_role": "victim",
-            "applicant_name": "Paul Phoned", "applicant_email": "", "area": "BOL", "description": "Shouting.",
-            **_date("complaints-0-occurred_on", date(2026, 3, 1)),
-            **_date("complaints-0-reported_on", date(2026, 3, 2)), "complaints-0-agency": "BDC"}
+    data = {
+        "channel": "phone",
+        **_date("received_on", date(2026, 3, 19)),
+        "applicant_role": "victim",
+        "applicant_name": "Paul Phoned",
+        "applicant_email": "",
+        "area": "BOL",
+        "description": "Shouting.",
+        **_date("complaints-0-occurred_on", date(2026, 3, 1)),
+        **_date("complaints-0-reported_on", date(2026, 3, 2)),
+        "complaints-0-agency": "BDC",
+    }
     data.update(overrides)
     return data
 
@@ -197,9 +244,14 @@ def test_registration_refused(page_client, world, who):
 def test_screen_out_records_the_reason(page_client, world):
     application = _register(world)
     client = page_client(world.coordinator)
-    response = client.post(f"/case-reviews/{application.id}/screen-out", data={
-        "kind": "service_complaint", "reason": "About an officer's manner: sent to the complaints team.",
-        **_date("screened_out_on", date(2026, 3, 20))})
+    response = client.post(
+        f"/case-reviews/{application.id}/screen-out",
+        data={
+            "kind": "service_complaint",
+            "reason": "About an officer's manner: sent to the complaints team.",
+            **_date("screened_out_on", date(2026, 3, 20)),
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     application = db.session.get(TriggerApplication, application.id)
@@ -227,14 +279,15 @@ def test_acknowledge_produces_the_letter_once(page_client, world):
     assert letters[0].emailed_to == "rita@example.org"
     again = client.post(f"/case-reviews/{application.id}/acknowledge", data=_date("ack-on", date(2026, 3, 5)))
     assert again.status_code in (302, 422)
-    assert db.session.scalar(sa.select(sa.func.count(Letter.id)).where(
-        Letter.kind == LetterKind.acknowledgement)) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Letter.id)).where(Letter.kind == LetterKind.acknowledgement)) == 1
 
 
 def test_decision_not_met_refused_when_automatic_threshold_met(page_client, world):
     application = _register(world)
-    response = page_client(world.coordinator).post(f"/case-reviews/{application.id}/decision", data={
-        "met": "no", "reasons": "Not persuaded.", **_date("decided_on", date(2026, 3, 10))})
+    response = page_client(world.coordinator).post(
+        f"/case-reviews/{application.id}/decision",
+        data={"met": "no", "reasons": "Not persuaded.", **_date("decided_on", date(2026, 3, 10))},
+    )
     assert response.status_code == 422
     assert "govuk-error-summary" in response.text
     db.session.expire_all()
@@ -244,8 +297,10 @@ def test_decision_not_met_refused_when_automatic_threshold_met(page_client, worl
 
 def test_decision_form_errors(page_client, world):
     application = _register(world)
-    response = page_client(world.coordinator).post(f"/case-reviews/{application.id}/decision", data={
-        "met": "yes", "reasons": "", **_date("decided_on", date(2026, 3, 21))})
+    response = page_client(world.coordinator).post(
+        f"/case-reviews/{application.id}/decision",
+        data={"met": "yes", "reasons": "", **_date("decided_on", date(2026, 3, 21))},
+    )
     assert response.status_code == 422
     for message in ("Select the basis", "Enter the reasons", "must be today or in the past"):
         assert message in response.text
@@ -253,9 +308,15 @@ def test_decision_form_errors(page_client, world):
 
 def test_decision_met_produces_the_decision_letter(page_client, world):
     application = _register(world)
-    response = page_client(world.coordinator).post(f"/case-reviews/{application.id}/decision", data={
-        "met": "yes", "basis": "automatic", "reasons": "Three qualifying complaints.",
-        **_date("decided_on", date(2026, 3, 10))})
+    response = page_client(world.coordinator).post(
+        f"/case-reviews/{application.id}/decision",
+        data={
+            "met": "yes",
+            "basis": "automatic",
+            "reasons": "Three qualifying complaints.",
+            **_date("decided_on", date(2026, 3, 10)),
+        },
+    )
     assert response.status_code == 302
     letter = db.session.scalar(sa.select(Letter).where(Letter.kind == LetterKind.threshold_decision))
     assert "is met" in letter.body
@@ -269,8 +330,16 @@ def test_arrange_meeting_lists_chairs_and_refuses_a_conflicted_one(page_client, 
     from casework.cases.models import Case
 
     application = _register(world)
-    case = Case(reference="BOL-2026-0001", area_id=world.area.id, year=2026, sequence=1, category="nuisance",
-                summary="Noise", lead_agency_id=world.council.id, owner_id=world.other_chair.id)
+    case = Case(
+        reference="BOL-2026-0001",
+        area_id=world.area.id,
+        year=2026,
+        sequence=1,
+        category="nuisance",
+        summary="Noise",
+        lead_agency_id=world.council.id,
+        owner_id=world.other_chair.id,
+    )
     db.session.add(case)
     db.session.commit()
     services.link_cases(world.coordinator, application, [case])
@@ -280,14 +349,18 @@ def test_arrange_meeting_lists_chairs_and_refuses_a_conflicted_one(page_client, 
     page = client.get(f"/case-reviews/{application.id}/meetings/new")
     assert ">Charles Chair (" in page.text
     assert ">Cora Coordinator (" not in page.text
-    refused = client.post(f"/case-reviews/{application.id}/meetings/new", data={
-        **_date("scheduled_on", date(2026, 3, 30)), "chair": str(world.other_chair.id)})
+    refused = client.post(
+        f"/case-reviews/{application.id}/meetings/new",
+        data={**_date("scheduled_on", date(2026, 3, 30)), "chair": str(world.other_chair.id)},
+    )
     assert refused.status_code == 422
     assert "govuk-error-summary" in refused.text
     assert "owns case BOL-2026-0001" in refused.text
     assert db.session.scalar(sa.select(sa.func.count(ReviewMeeting.id))) == 0
-    response = client.post(f"/case-reviews/{application.id}/meetings/new", data={
-        **_date("scheduled_on", date(2026, 3, 30)), "chair": str(world.chair.id)})
+    response = client.post(
+        f"/case-reviews/{application.id}/meetings/new",
+        data={**_date("scheduled_on", date(2026, 3, 30)), "chair": str(world.chair.id)},
+    )
     assert response.status_code == 302
     meeting = db.session.scalar(sa.select(ReviewMeeting))
     assert meeting.chair_id == world.chair.id
@@ -308,8 +381,9 @@ def test_meeting_victim_not_invited_needs_a_reason(page_client, world):
     assert len(invitation) == 1
     # Saving again does not send a second invitation.
     client.post(path, data={"agenda": "1. Welcome\n2. Review", "victim_invited": "yes"})
-    assert db.session.scalar(sa.select(sa.func.count(Letter.id)).where(
-        Letter.kind == LetterKind.meeting_invitation)) == 1
+    assert (
+        db.session.scalar(sa.select(sa.func.count(Letter.id)).where(Letter.kind == LetterKind.meeting_invitation)) == 1
+    )
 
 
 def test_add_attendee(page_client, world):
@@ -317,8 +391,10 @@ def test_add_attendee(page_client, world):
     _decide_met(world, application)
     meeting = _arrange(world, application)
     client = page_client(world.coordinator)
-    response = client.post(f"/case-reviews/{application.id}/meetings/{meeting.id}/attendees",
-                           data={"name": "Sgt Patel", "role": "panel member", "agency": "DERPOL"})
+    response = client.post(
+        f"/case-reviews/{application.id}/meetings/{meeting.id}/attendees",
+        data={"name": "Sgt Patel", "role": "panel member", "agency": "DERPOL"},
+    )
     assert response.status_code == 302
     assert "Sgt Patel" in client.get(f"/case-reviews/{application.id}/meetings/{meeting.id}").text
 
@@ -327,11 +403,20 @@ def test_add_attendee(page_client, world):
 
 
 def _outcome(**overrides):
-    data = {**_date("held_on", date(2026, 3, 20)), "minutes": "Discussed.", "proportionality_assessment": "Fair.",
-            "outcome": "Action plan agreed.", "recommendations-0-text": "Install noise monitoring.",
-            "recommendations-0-agency": "BDC", **_date("recommendations-0-due_on", date(2026, 4, 30)),
-            "recommendations-1-text": "Evening patrols.", "recommendations-1-agency": "DERPOL",
-            **_date("recommendations-1-due_on", date(2026, 5, 15)), "victim_invited": "yes", "save": "y"}
+    data = {
+        **_date("held_on", date(2026, 3, 20)),
+        "minutes": "Discussed.",
+        "proportionality_assessment": "Fair.",
+        "outcome": "Action plan agreed.",
+        "recommendations-0-text": "Install noise monitoring.",
+        "recommendations-0-agency": "BDC",
+        **_date("recommendations-0-due_on", date(2026, 4, 30)),
+        "recommendations-1-text": "Evening patrols.",
+        "recommendations-1-agency": "DERPOL",
+        **_date("recommendations-1-due_on", date(2026, 5, 15)),
+        "victim_invited": "yes",
+        "save": "y",
+    }
     data.update(overrides)
     return data
 
@@ -374,8 +459,10 @@ def test_outcome_errors_write_nothing(page_client, world):
     meeting = _arrange(world, application)
     services.update_meeting(world.coordinator, meeting, victim_invited=True)
     commit()
-    response = page_client(world.chair).post(f"/my-reviews/{meeting.id}/outcome", data=_outcome(
-        minutes="", victim_invited="no", **{"recommendations-1-agency": ""}))
+    response = page_client(world.chair).post(
+        f"/my-reviews/{meeting.id}/outcome",
+        data=_outcome(minutes="", victim_invited="no", **{"recommendations-1-agency": ""}),
+    )
     assert response.status_code == 422
     assert "Enter the minutes" in response.text
     assert "Enter why the victim was not invited" in response.text
@@ -389,8 +476,9 @@ def test_add_another_recommendation(page_client, world):
     application = _register(world)
     _decide_met(world, application)
     meeting = _arrange(world, application)
-    response = page_client(world.chair).post(f"/my-reviews/{meeting.id}/outcome",
-                                             data={**_outcome(), "save": "", "add_recommendation": "y"})
+    response = page_client(world.chair).post(
+        f"/my-reviews/{meeting.id}/outcome", data={**_outcome(), "save": "", "add_recommendation": "y"}
+    )
     assert response.status_code == 200
     assert "Recommendation 3" in response.text
 
@@ -401,17 +489,24 @@ def test_add_another_recommendation(page_client, world):
 def test_information_request_and_agency_submission_with_file(page_client, world):
     application = _register(world)
     coordinator = page_client(world.coordinator)
-    response = coordinator.post(f"/case-reviews/{application.id}/information-requests",
-                                data={"agency": "DERPOL", **_date("due_on", date(2026, 3, 30))})
+    response = coordinator.post(
+        f"/case-reviews/{application.id}/information-requests",
+        data={"agency": "DERPOL", **_date("due_on", date(2026, 3, 30))},
+    )
     assert response.status_code == 302
     item = db.session.scalar(sa.select(InformationRequest))
     police = page_client(world.police_officer)
     assert application.reference in police.get("/case-reviews/information-requests").text
     from io import BytesIO
 
-    response = police.post(f"/case-reviews/information-requests/{item.id}", data={
-        "submission": "Three calls logged.", "document": (BytesIO(b"%PDF-1.4 log"), "log.pdf", "application/pdf")},
-        content_type="multipart/form-data")
+    response = police.post(
+        f"/case-reviews/information-requests/{item.id}",
+        data={
+            "submission": "Three calls logged.",
+            "document": (BytesIO(b"%PDF-1.4 log"), "log.pdf", "application/pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     document = db.session.scalar(sa.select(TriggerDocument))
     assert document.filename == "log.pdf"
@@ -441,7 +536,8 @@ def test_file_uploads_are_checked(page_client, world, content, filename, content
     response = page_client(world.police_officer).post(
         f"/case-reviews/information-requests/{item.id}",
         data={"submission": "Text.", "document": (BytesIO(content), filename, content_type)},
-        content_type="multipart/form-data")
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert message in response.text
     assert db.session.scalar(sa.select(sa.func.count(TriggerDocument.id))) == 0
@@ -454,8 +550,10 @@ def test_file_uploads_are_checked(page_client, world, content, filename, content
 
 def test_withdraw(page_client, world):
     application = _register(world)
-    response = page_client(world.coordinator).post(f"/case-reviews/{application.id}/withdraw", data={
-        "reason": "The applicant moved away.", **_date("withdrawn_on", date(2026, 3, 19))})
+    response = page_client(world.coordinator).post(
+        f"/case-reviews/{application.id}/withdraw",
+        data={"reason": "The applicant moved away.", **_date("withdrawn_on", date(2026, 3, 19))},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(TriggerApplication, application.id).status == ApplicationStatus.withdrawn
@@ -463,27 +561,38 @@ def test_withdraw(page_client, world):
 
 def test_appeal_lodged_handled_and_decided(page_client, world):
     application = _register(world, complaints=1)
-    services.decide_threshold(world.coordinator, application, met=False, basis=None, reasons="One complaint.",
-                              decided_on=date(2026, 3, 10))
+    services.decide_threshold(
+        world.coordinator, application, met=False, basis=None, reasons="One complaint.", decided_on=date(2026, 3, 10)
+    )
     commit()
     client = page_client(world.coordinator)
-    response = client.post(f"/case-reviews/{application.id}/appeal", data={
-        **_date("received_on", date(2026, 3, 19)), "grounds": "The threshold was misapplied."})
+    response = client.post(
+        f"/case-reviews/{application.id}/appeal",
+        data={**_date("received_on", date(2026, 3, 19)), "grounds": "The threshold was misapplied."},
+    )
     assert response.status_code == 302, response.text
     application = db.session.get(TriggerApplication, application.id)
     appeal = application.appeals[-1]
-    assert client.post(f"/case-reviews/{application.id}/appeals/{appeal.id}/handler",
-                       data={"handler_name": "Office of the PCC"}).status_code == 302
-    response = client.post(f"/case-reviews/{application.id}/appeals/{appeal.id}/decision", data={
-        "decision": "not_upheld", "reasons": "Properly decided.", **_date("decided_on", date(2026, 3, 20))})
+    assert (
+        client.post(
+            f"/case-reviews/{application.id}/appeals/{appeal.id}/handler", data={"handler_name": "Office of the PCC"}
+        ).status_code
+        == 302
+    )
+    response = client.post(
+        f"/case-reviews/{application.id}/appeals/{appeal.id}/decision",
+        data={"decision": "not_upheld", "reasons": "Properly decided.", **_date("decided_on", date(2026, 3, 20))},
+    )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(Letter.id)).where(Letter.kind == LetterKind.appeal_decision)) == 1
 
 
 def test_appeal_with_nothing_to_appeal_shows_the_service_message(page_client, world):
     application = _register(world)
-    response = page_client(world.coordinator).post(f"/case-reviews/{application.id}/appeal", data={
-        **_date("received_on", date(2026, 3, 19)), "grounds": "Mishandled."})
+    response = page_client(world.coordinator).post(
+        f"/case-reviews/{application.id}/appeal",
+        data={**_date("received_on", date(2026, 3, 19)), "grounds": "Mishandled."},
+    )
     assert response.status_code == 422
     assert "govuk-error-summary" in response.text
 

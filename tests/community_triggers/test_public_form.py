@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from casework.community_triggers.models import ApplicationStatus, TriggerApplication
+from casework.community_triggers.models import TriggerApplication
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 from tests.conftest import csrf_from
@@ -190,7 +190,11 @@ def test_public_form_is_rate_limited(app, database_url, tmp_path, area):
     from tests.conftest import TestClient, test_settings
 
     limited = create_app(
-        {**test_settings(database_url, tmp_path), "INSTANCE_PATH": str(tmp_path), "PUBLIC_FORM_RATE_LIMIT": "2 per minute"}
+        {
+            **test_settings(database_url, tmp_path),
+            "INSTANCE_PATH": str(tmp_path),
+            "PUBLIC_FORM_RATE_LIMIT": "2 per minute",
+        }
     )
     limited.test_client_class = TestClient
     client = limited.test_client()

@@ -30,8 +30,12 @@ def templates():
     areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
     customised = {(row.kind, row.area_id) for row in rows}
     return render_template(
-        "community_triggers/admin/templates.html", title="Letter templates", kinds=list(LetterKind),
-        titles=letters.LETTER_TITLES, areas=areas, customised=customised,
+        "community_triggers/admin/templates.html",
+        title="Letter templates",
+        kinds=list(LetterKind),
+        titles=letters.LETTER_TITLES,
+        areas=areas,
+        customised=customised,
     )
 
 
@@ -78,8 +82,13 @@ def edit(kind: str):
                 row.body = form.body.data
                 row.updated_by_id = current_user.id
                 db.session.flush()
-                record_change(current_user, row, before, snapshot(row, ["subject", "body"]),
-                              f"Letter template {letter_kind.value} ({area.name if area else 'all areas'})")
+                record_change(
+                    current_user,
+                    row,
+                    before,
+                    snapshot(row, ["subject", "body"]),
+                    f"Letter template {letter_kind.value} ({area.name if area else 'all areas'})",
+                )
                 commit()
                 flash("Template saved.", "success")
                 return redirect(url_for(".edit", kind=letter_kind.value, area=area_code or None))
@@ -88,7 +97,13 @@ def edit(kind: str):
     else:
         preview = letters.render(subject, body, letters.sample_context(letter_kind))
     return render_template(
-        "community_triggers/admin/edit.html", title=f"{letters.LETTER_TITLES[letter_kind]} letter",
-        form=form, errors=error_items(form), preview=preview, variables=letters.VARIABLES, area=area,
-        kind=letter_kind, is_custom=row is not None,
+        "community_triggers/admin/edit.html",
+        title=f"{letters.LETTER_TITLES[letter_kind]} letter",
+        form=form,
+        errors=error_items(form),
+        preview=preview,
+        variables=letters.VARIABLES,
+        area=area,
+        kind=letter_kind,
+        is_custom=row is not None,
     ), status

@@ -36,8 +36,7 @@ PUBLIC_STATUS = {
     "to explain where it was sent.",
     ApplicationStatus.threshold_not_met: "We have decided the threshold for a Case Review is not met and "
     "have written to the applicant.",
-    ApplicationStatus.threshold_met: "The threshold for a Case Review is met. A review meeting is being "
-    "arranged.",
+    ApplicationStatus.threshold_met: "The threshold for a Case Review is met. A review meeting is being arranged.",
     ApplicationStatus.meeting_arranged: "A review meeting has been arranged.",
     ApplicationStatus.review_concluded: "The review has been carried out and the outcome has been sent to "
     "the applicant.",
@@ -135,9 +134,7 @@ def confirmation():
     reference = session.get(CONFIRMED_KEY)
     if not reference:
         return redirect(url_for(".start"))
-    return render_template(
-        "community_triggers/public/confirmation.html", title="Application sent", reference=reference
-    )
+    return render_template("community_triggers/public/confirmation.html", title="Application sent", reference=reference)
 
 
 @bp.route("/progress", methods=["GET", "POST"])

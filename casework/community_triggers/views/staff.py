@@ -124,9 +124,7 @@ def board():
     )
     if status in {s.value for s in ApplicationStatus}:
         query = query.where(TriggerApplication.status == status)
-    areas = db.session.scalars(
-        sa.select(Area).where(Area.id.in_(current_user.area_ids)).order_by(Area.name)
-    ).all()
+    areas = db.session.scalars(sa.select(Area).where(Area.id.in_(current_user.area_ids)).order_by(Area.name)).all()
     if area_code:
         query = query.where(TriggerApplication.area.has(Area.code == area_code))
     applications = db.session.scalars(query.limit(500)).all()
@@ -136,8 +134,9 @@ def board():
         state, step, due = _deadline_state(rows[application.id])
         if deadline and state != deadline:
             continue
-        items.append({"application": application, "state": state, "step": STEP_DESCRIPTIONS.get(step or "", ""),
-                      "due": due})
+        items.append(
+            {"application": application, "state": state, "step": STEP_DESCRIPTIONS.get(step or "", ""), "due": due}
+        )
     stages = [(s, STATUS_LABELS[s]) for s in ApplicationStatus]
     return render_template(
         "community_triggers/staff/board.html",
@@ -176,8 +175,9 @@ def register():
         try:
             application = services.register_application(
                 current_user,
-                form.application_data(area=area, agencies=agencies, channel=form.channel.data,
-                                      received_on=form.received_on.form.date),
+                form.application_data(
+                    area=area, agencies=agencies, channel=form.channel.data, received_on=form.received_on.form.date
+                ),
             )
         except InvalidInput as error:
             show_domain_error(form, error)
@@ -189,7 +189,9 @@ def register():
     elif form.is_submitted():
         status = 422
     return render_template(
-        "community_triggers/staff/register.html", title="Register an application", form=form,
+        "community_triggers/staff/register.html",
+        title="Register an application",
+        form=form,
         errors=error_items(form),
     ), status
 
@@ -210,8 +212,13 @@ def show(application_id: int):
     deadline_list = []
     rows = deadline_engine.deadline_rows([application.id])[application.id]
     for step, row in rows.items():
-        deadline_list.append({"step": STEP_DESCRIPTIONS.get(step, step), "due": deadline_engine._row_due(row),
-                              "status": row.status.value})
+        deadline_list.append(
+            {
+                "step": STEP_DESCRIPTIONS.get(step, step),
+                "due": deadline_engine._row_due(row),
+                "status": row.status.value,
+            }
+        )
     deadline_list.sort(key=lambda item: item["due"])
     letter_rows = db.session.scalars(
         sa.select(Letter).where(Letter.application_id == application.id).order_by(Letter.id)
@@ -224,13 +231,14 @@ def show(application_id: int):
     ).all()
     audit = db.session.scalars(
         sa.select(AuditEntry)
-        .where(AuditEntry.object_type == TriggerApplication.__tablename__,
-               AuditEntry.object_id == str(application.id))
+        .where(AuditEntry.object_type == TriggerApplication.__tablename__, AuditEntry.object_id == str(application.id))
         .order_by(AuditEntry.id.desc())
         .limit(100)
     ).all()
-    actors = {u.id: u.name for u in db.session.scalars(
-        sa.select(User).where(User.id.in_({e.actor_id for e in audit if e.actor_id})))}
+    actors = {
+        u.id: u.name
+        for u in db.session.scalars(sa.select(User).where(User.id.in_({e.actor_id for e in audit if e.actor_id})))
+    }
     can_manage = policies.can_manage(current_user, application)
     page = render_template(
         "community_triggers/staff/application.html",
@@ -265,8 +273,9 @@ def _info_form(application: TriggerApplication, formdata: Any = ...) -> Informat
 
 
 def _step_page(template: str, title: str, application: TriggerApplication, form: Any, status: int = 200, **extra: Any):
-    return render_template(template, title=title, application=application, form=form, errors=error_items(form),
-                           **extra), status
+    return render_template(
+        template, title=title, application=application, form=form, errors=error_items(form), **extra
+    ), status
 
 
 @bp.post("/<int:application_id>/acknowledge")
@@ -283,7 +292,9 @@ def acknowledge(application_id: int):
             commit()
             flash("Acknowledged. The acknowledgement letter has been produced.", "success")
             return redirect(url_for(".show", application_id=application.id))
-    return _step_page("community_triggers/staff/acknowledge.html", "Acknowledge the application", application, form, 422)
+    return _step_page(
+        "community_triggers/staff/acknowledge.html", "Acknowledge the application", application, form, 422
+    )
 
 
 @bp.route("/<int:application_id>/screen-out", methods=["GET", "POST"])
@@ -295,8 +306,12 @@ def screen_out(application_id: int):
     if form.validate_on_submit():
         kind = labels(form.kind)[form.kind.data]
         try:
-            services.screen_out(current_user, application, reason=f"{kind}: {form.reason.data}",
-                                screened_out_on=form.screened_out_on.form.date)
+            services.screen_out(
+                current_user,
+                application,
+                reason=f"{kind}: {form.reason.data}",
+                screened_out_on=form.screened_out_on.form.date,
+            )
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
@@ -306,8 +321,9 @@ def screen_out(application_id: int):
             return redirect(url_for(".show", application_id=application.id))
     elif form.is_submitted():
         status = 422
-    return _step_page("community_triggers/staff/screen_out.html", "Screen out: not a Case Review", application,
-                      form, status)
+    return _step_page(
+        "community_triggers/staff/screen_out.html", "Screen out: not a Case Review", application, form, status
+    )
 
 
 @bp.route("/<int:application_id>/decision", methods=["GET", "POST"])
@@ -320,9 +336,14 @@ def decide(application_id: int):
         met = form.met.data == "yes"
         try:
             services.decide_threshold(
-                current_user, application, met=met, basis=form.basis.data if met else None,
-                reasons=form.reasons.data, decided_on=form.decided_on.form.date,
-                persistence=form.persistence.data or None, harm=form.harm.data or None,
+                current_user,
+                application,
+                met=met,
+                basis=form.basis.data if met else None,
+                reasons=form.reasons.data,
+                decided_on=form.decided_on.form.date,
+                persistence=form.persistence.data or None,
+                harm=form.harm.data or None,
                 adequacy=form.adequacy.data or None,
             )
         except InvalidInput as error:
@@ -334,8 +355,14 @@ def decide(application_id: int):
             return redirect(url_for(".show", application_id=application.id))
     elif form.is_submitted():
         status = 422
-    return _step_page("community_triggers/staff/decide.html", "Record the threshold decision", application, form,
-                      status, evaluation=services.evaluate(application))
+    return _step_page(
+        "community_triggers/staff/decide.html",
+        "Record the threshold decision",
+        application,
+        form,
+        status,
+        evaluation=services.evaluate(application),
+    )
 
 
 @bp.post("/<int:application_id>/cases")
@@ -348,8 +375,9 @@ def link_case(application_id: int):
     form = LinkCaseForm()
     if form.validate_on_submit():
         case = db.session.scalar(
-            sa.select(Case).where(Case.reference == form.case_reference.data.strip().upper(),
-                                  visible_cases_clause(current_user))
+            sa.select(Case).where(
+                Case.reference == form.case_reference.data.strip().upper(), visible_cases_clause(current_user)
+            )
         )
         if case is None:
             form.case_reference.errors = ["There is no case with that reference that you can see"]
@@ -369,9 +397,14 @@ def link_case(application_id: int):
 
 
 def _chairs() -> list[User]:
-    return list(db.session.scalars(
-        sa.select(User).join(UserRole).where(UserRole.role == Role.chair, User.is_active.is_(True)).order_by(User.name)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(UserRole)
+            .where(UserRole.role == Role.chair, User.is_active.is_(True))
+            .order_by(User.name)
+        )
+    )
 
 
 @bp.route("/<int:application_id>/meetings/new", methods=["GET", "POST"])
@@ -380,13 +413,16 @@ def arrange(application_id: int):
     application = _application(application_id, manage=True)
     form = MeetingForm()
     chairs = _chairs()
-    form.chair.choices = choices([("", "Select a chair")] + [(str(c.id), f"{c.name} ({c.agency.name})") for c in chairs])
+    form.chair.choices = choices(
+        [("", "Select a chair")] + [(str(c.id), f"{c.name} ({c.agency.name})") for c in chairs]
+    )
     status = 200
     if form.validate_on_submit():
         chair = db.session.get(User, int(form.chair.data))
         try:
-            meeting = services.arrange_meeting(current_user, application, scheduled_on=form.scheduled_on.form.date,
-                                               chair=chair)
+            meeting = services.arrange_meeting(
+                current_user, application, scheduled_on=form.scheduled_on.form.date, chair=chair
+            )
             if form.location.data:
                 services.update_meeting(current_user, meeting, location=form.location.data)
         except InvalidInput as error:
@@ -438,9 +474,16 @@ def meeting(application_id: int, meeting_id: int):
     attendee_form.agency.choices = _agency_choices()
     papers_due = add_working_days(meeting.scheduled_on, -2)
     return render_template(
-        "community_triggers/staff/meeting.html", title="Review meeting", application=application, meeting=meeting,
-        form=form, errors=error_items(form), attendees=attendees, attendee_form=attendee_form,
-        papers_due=papers_due, can_manage=policies.can_manage(current_user, application),
+        "community_triggers/staff/meeting.html",
+        title="Review meeting",
+        application=application,
+        meeting=meeting,
+        form=form,
+        errors=error_items(form),
+        attendees=attendees,
+        attendee_form=attendee_form,
+        papers_due=papers_due,
+        can_manage=policies.can_manage(current_user, application),
     ), status
 
 
@@ -459,12 +502,22 @@ def add_attendee(application_id: int, meeting_id: int):
     if form.validate_on_submit():
         agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
         current = [
-            {"name": a.name, "role": a.role, "attended": a.attended,
-             "agency": db.session.get(Agency, a.agency_id) if a.agency_id else None}
+            {
+                "name": a.name,
+                "role": a.role,
+                "attended": a.attended,
+                "agency": db.session.get(Agency, a.agency_id) if a.agency_id else None,
+            }
             for a in db.session.scalars(sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id))
         ]
-        current.append({"name": form.name.data, "role": form.role.data or None,
-                         "agency": agencies.get(form.agency.data), "attended": True})
+        current.append(
+            {
+                "name": form.name.data,
+                "role": form.role.data or None,
+                "agency": agencies.get(form.agency.data),
+                "attended": True,
+            }
+        )
         try:
             services.update_meeting(current_user, meeting, attendees=current)
         except InvalidInput as error:
@@ -473,8 +526,9 @@ def add_attendee(application_id: int, meeting_id: int):
             commit()
             flash(f"{form.name.data} added to the attendees.", "success")
             return redirect(url_for(".meeting", application_id=application.id, meeting_id=meeting.id))
-    return _step_page("community_triggers/staff/attendee.html", "Add an attendee", application, form, 422,
-                      meeting=meeting)
+    return _step_page(
+        "community_triggers/staff/attendee.html", "Add an attendee", application, form, 422, meeting=meeting
+    )
 
 
 # --- information requests -------------------------------------------------------------------------------
@@ -495,8 +549,9 @@ def request_information(application_id: int):
             commit()
             flash(f"Information requested from {agency.name}.", "success")
             return redirect(url_for(".show", application_id=application.id, _anchor="information"))
-    return _step_page("community_triggers/staff/info_request.html", "Request information from an agency",
-                      application, form, 422)
+    return _step_page(
+        "community_triggers/staff/info_request.html", "Request information from an agency", application, form, 422
+    )
 
 
 @bp.get("/information-requests")
@@ -509,12 +564,20 @@ def my_information_requests():
         .options(selectinload(InformationRequest.agency))
         .order_by(InformationRequest.submitted_on.is_not(None), InformationRequest.due_on)
     ).all()
-    references = dict(db.session.execute(
-        sa.select(TriggerApplication.id, TriggerApplication.reference)
-        .where(TriggerApplication.id.in_({i.application_id for i in items}))
-    ).all())
-    return render_template("community_triggers/staff/info_requests.html", title="Information requests for your agency",
-                           items=items, references=references, today=today())
+    references = dict(
+        db.session.execute(
+            sa.select(TriggerApplication.id, TriggerApplication.reference).where(
+                TriggerApplication.id.in_({i.application_id for i in items})
+            )
+        ).all()
+    )
+    return render_template(
+        "community_triggers/staff/info_requests.html",
+        title="Information requests for your agency",
+        items=items,
+        references=references,
+        today=today(),
+    )
 
 
 @bp.route("/information-requests/<int:request_id>", methods=["GET", "POST"])
@@ -541,8 +604,12 @@ def submit_information(request_id: int):
     elif form.is_submitted():
         status = 422
     return render_template(
-        "community_triggers/staff/submit_information.html", title="Submit your agency's information",
-        item=item, reference=application.reference, form=form, errors=error_items(form),
+        "community_triggers/staff/submit_information.html",
+        title="Submit your agency's information",
+        item=item,
+        reference=application.reference,
+        form=form,
+        errors=error_items(form),
     ), status
 
 
@@ -562,8 +629,10 @@ def document(document_id: int):
     return Response(
         document.content,
         mimetype=document.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{document.filename}"',
-                 "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
@@ -578,8 +647,9 @@ def appeal(application_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            services.lodge_appeal(current_user, application, received_on=form.received_on.form.date,
-                                  grounds=form.grounds.data)
+            services.lodge_appeal(
+                current_user, application, received_on=form.received_on.form.date, grounds=form.grounds.data
+            )
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
@@ -589,8 +659,14 @@ def appeal(application_id: int):
             return redirect(url_for(".show", application_id=application.id, _anchor="appeal"))
     elif form.is_submitted():
         status = 422
-    return _step_page("community_triggers/staff/appeal.html", "Record an appeal", application, form, status,
-                      window=services.appeal_window(application))
+    return _step_page(
+        "community_triggers/staff/appeal.html",
+        "Record an appeal",
+        application,
+        form,
+        status,
+        window=services.appeal_window(application),
+    )
 
 
 def _appeal(application: TriggerApplication, appeal_id: int) -> Appeal:
@@ -619,8 +695,14 @@ def appeal_handler(application_id: int, appeal_id: int):
             return redirect(url_for(".show", application_id=application.id, _anchor="appeal"))
     elif form.is_submitted():
         status = 422
-    return _step_page("community_triggers/staff/appeal_handler.html", "Assign the appeal handler", application,
-                      form, status, appeal=item)
+    return _step_page(
+        "community_triggers/staff/appeal_handler.html",
+        "Assign the appeal handler",
+        application,
+        form,
+        status,
+        appeal=item,
+    )
 
 
 @bp.route("/<int:application_id>/appeals/<int:appeal_id>/decision", methods=["GET", "POST"])
@@ -632,8 +714,13 @@ def appeal_decision(application_id: int, appeal_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            services.decide_appeal(current_user, item, decision=form.decision.data, reasons=form.reasons.data,
-                                   decided_on=form.decided_on.form.date)
+            services.decide_appeal(
+                current_user,
+                item,
+                decision=form.decision.data,
+                reasons=form.reasons.data,
+                decided_on=form.decided_on.form.date,
+            )
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
@@ -643,8 +730,9 @@ def appeal_decision(application_id: int, appeal_id: int):
             return redirect(url_for(".show", application_id=application.id, _anchor="appeal"))
     elif form.is_submitted():
         status = 422
-    return _step_page("community_triggers/staff/appeal_decision.html", "Decide the appeal", application, form,
-                      status, appeal=item)
+    return _step_page(
+        "community_triggers/staff/appeal_decision.html", "Decide the appeal", application, form, status, appeal=item
+    )
 
 
 @bp.route("/<int:application_id>/withdraw", methods=["GET", "POST"])
@@ -655,8 +743,9 @@ def withdraw(application_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            services.withdraw(current_user, application, withdrawn_on=form.withdrawn_on.form.date,
-                              reason=form.reason.data)
+            services.withdraw(
+                current_user, application, withdrawn_on=form.withdrawn_on.form.date, reason=form.reason.data
+            )
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
@@ -680,9 +769,14 @@ def letter(application_id: int, letter_id: int):
     if item is None or item.application_id != application.id:
         raise NotFound("Letter not found.")
     record_view(current_user, application, f"Viewed the {letters.LETTER_TITLES[item.kind].lower()} letter")
-    page = render_template("community_triggers/staff/letter.html", title=item.subject, application=application,
-                           letter=item, letter_title=letters.LETTER_TITLES[item.kind],
-                           pdf_available=letters.pdf_available())
+    page = render_template(
+        "community_triggers/staff/letter.html",
+        title=item.subject,
+        application=application,
+        letter=item,
+        letter_title=letters.LETTER_TITLES[item.kind],
+        pdf_available=letters.pdf_available(),
+    )
     commit()
     return page
 
@@ -698,6 +792,8 @@ def letter_pdf(application_id: int, letter_id: int):
     content = letters.to_pdf(html)
     record_view(current_user, application, f"Downloaded the {letters.LETTER_TITLES[item.kind].lower()} letter as PDF")
     commit()
-    return Response(content, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{application.reference}-{item.kind.value}.pdf"'})
-
+    return Response(
+        content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{application.reference}-{item.kind.value}.pdf"'},
+    )

@@ -23,8 +23,8 @@ from casework.community_triggers.models import (
     ReviewMeeting,
     TriggerApplication,
 )
-from casework.core.db import commit
 from casework.core.dates import add_working_days
+from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -109,8 +109,11 @@ def outcome(meeting_id: int):
         owners = {
             u.email.lower(): u
             for u in db.session.scalars(
-                sa.select(User).where(sa.func.lower(User.email).in_(
-                    [(r.owner.data or "").strip().lower() for r in form.filled() if r.owner.data]))
+                sa.select(User).where(
+                    sa.func.lower(User.email).in_(
+                        [(r.owner.data or "").strip().lower() for r in form.filled() if r.owner.data]
+                    )
+                )
             )
         }
         unknown = [r for r in form.filled() if r.owner.data and r.owner.data.strip().lower() not in owners]
@@ -128,8 +131,12 @@ def outcome(meeting_id: int):
                     victim_invited=form.victim_invited.data == "yes",
                     victim_not_invited_reason=form.victim_not_invited_reason.data or "",
                     recommendations=[
-                        {"text": r.text.data, "agency": by_code.get(r.agency.data), "due_on": r.due_on.form.date,
-                         "owner": owners.get((r.owner.data or "").strip().lower())}
+                        {
+                            "text": r.text.data,
+                            "agency": by_code.get(r.agency.data),
+                            "due_on": r.due_on.form.date,
+                            "owner": owners.get((r.owner.data or "").strip().lower()),
+                        }
                         for r in form.filled()
                     ],
                 )
@@ -143,8 +150,12 @@ def outcome(meeting_id: int):
     elif form.is_submitted():
         status = 422
     return render_template(
-        "community_triggers/reviews/outcome.html", title="Record the outcome of the review", meeting=meeting,
-        application=application, form=form, errors=error_items(form),
+        "community_triggers/reviews/outcome.html",
+        title="Record the outcome of the review",
+        meeting=meeting,
+        application=application,
+        form=form,
+        errors=error_items(form),
     ), status
 
 
@@ -156,8 +167,9 @@ def consultation(meeting_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            services.record_victim_consultation(current_user, meeting, consulted_on=form.consulted_on.form.date,
-                                                notes=form.notes.data)
+            services.record_victim_consultation(
+                current_user, meeting, consulted_on=form.consulted_on.form.date, notes=form.notes.data
+            )
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
@@ -168,6 +180,10 @@ def consultation(meeting_id: int):
     elif form.is_submitted():
         status = 422
     return render_template(
-        "community_triggers/reviews/consultation.html", title="Consult the victim on the action plan",
-        meeting=meeting, application=meeting.application, form=form, errors=error_items(form),
+        "community_triggers/reviews/consultation.html",
+        title="Consult the victim on the action plan",
+        meeting=meeting,
+        application=meeting.application,
+        form=form,
+        errors=error_items(form),
     ), status
