@@ -126,11 +126,17 @@ def test_filters_and_paging(ct, api_client):
     assert api.get("/api/v1/triggers?status=nonsense").status_code == 422
 
 
-def test_the_list_runs_a_fixed_number_of_queries(ct, api_client, count_queries):
+def test_the_list_runs_a_fixed_number_of_queries(ct, api_client, count_queries, make):
     api = api_client(ct.coordinator)
+    added: list[int] = []
+
+    agencies = [make.agency(f"REC{i}", areas=[ct.area]) for i in range(7)]
+    owners = [make.user("officer", agency=agencies[i], email=f"owner{i}@example.org") for i in range(7)]
 
     def add(n: int) -> None:
         for _ in range(n):
+            index = len(added)
+            added.append(index)
             application = ct.register(case_ids=[])
             services.decide_threshold(
                 ct.coordinator, application, met=True, basis="automatic", reasons=None, decided_on=date(2026, 3, 9)
@@ -144,7 +150,9 @@ def test_the_list_runs_a_fixed_number_of_queries(ct, api_client, count_queries):
                 held_on=date(2026, 3, 10),
                 minutes="m",
                 victim_invited=True,
-                recommendations=[{"text": "Visit", "agency": ct.police, "due_on": date(2026, 4, 1)}],
+                recommendations=[
+                    {"text": "Visit", "agency": agencies[index], "owner": owners[index], "due_on": date(2026, 4, 1)}
+                ],
             )
             db.session.commit()
 

@@ -21,6 +21,7 @@ from casework.community_triggers import policies, services
 from casework.community_triggers.models import (
     Appeal,
     ApplicationComplaint,
+    Recommendation,
     ReviewMeeting,
     ThresholdDecision,
     TriggerApplication,
@@ -54,7 +55,9 @@ APPLICATION_LOAD = (
     selectinload(TriggerApplication.cases),
     selectinload(TriggerApplication.decisions).selectinload(ThresholdDecision.decided_by),
     selectinload(TriggerApplication.meetings).selectinload(ReviewMeeting.chair),
-    selectinload(TriggerApplication.meetings).selectinload(ReviewMeeting.recommendations),
+    selectinload(TriggerApplication.meetings)
+    .selectinload(ReviewMeeting.recommendations)
+    .options(selectinload(Recommendation.agency), selectinload(Recommendation.owner)),
     selectinload(TriggerApplication.appeals).selectinload(Appeal.handler),
 )
 
