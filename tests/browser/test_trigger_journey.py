@@ -190,3 +190,63 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     assert "Threshold decision" in letters
     assert "Outcome and recommendations" in letters
     coordinator.close()
+
+
+def test_other_case_review_pages_are_accessible(live, browser):
+    """axe on the pages the journey does not pass through, including error states and a phone screen."""
+    base_url, password = live
+
+    # The public progress check and a form with errors, on a phone.
+    resident = browser.new_context(viewport=PHONE)
+    page = resident.new_page()
+    page.goto(f"{base_url}/case-review/progress")
+    assert_accessible(page)
+    page.get_by_label("Application reference").fill("BOL-CT-2026-9999")
+    page.get_by_role("button", name="Check progress").click()
+    expect(page.locator("#progress-result")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{base_url}/case-review/apply")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(page)
+    resident.close()
+
+    # Staff pages as the coordinator, on the demo data.
+    coordinator = browser.new_context(viewport=DESKTOP)
+    page = _sign_in(coordinator, base_url, "coordinator@casework.example", password)
+    for path in ("/case-reviews/new", "/case-reviews/information-requests", "/case-reviews/?deadline=overdue"):
+        page.goto(f"{base_url}{path}")
+        assert_accessible(page)
+    page.goto(f"{base_url}/case-reviews/new")
+    page.get_by_role("button", name="Register application").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{base_url}/case-reviews/?status=received")
+    page.locator("tbody a.govuk-link").first.click()
+    expect(page.locator("h1")).to_contain_text("Application")
+    assert_accessible(page)
+    application_url = page.url
+    for link in ("Screen out: not a Case Review", "Withdraw the application", "Record an appeal"):
+        page.goto(application_url)
+        page.get_by_role("link", name=link).click()
+        assert_accessible(page)
+    page.goto(f"{base_url}/case-reviews/?status=meeting_arranged")
+    page.locator("tbody a.govuk-link").first.click()
+    page.locator("a", has_text="Meeting on").first.click()
+    expect(page.locator("h1")).to_have_text("Review meeting")
+    assert_accessible(page)
+    coordinator.close()
+
+    # The admin's letter templates.
+    admin = browser.new_context(viewport=DESKTOP)
+    page = _sign_in(admin, base_url, "admin@casework.example", password)
+    page.goto(f"{base_url}/admin/letter-templates/")
+    assert_accessible(page)
+    page.goto(f"{base_url}/admin/letter-templates/outcome?area=BOL")
+    assert_accessible(page)
+    page.get_by_label("Letter").fill("{% if %}")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("mistake on line 1")
+    assert_accessible(page)
+    admin.close()
