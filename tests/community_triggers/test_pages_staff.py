@@ -612,3 +612,65 @@ def test_my_reviews_runs_a_fixed_number_of_queries(page_client, world, count_que
         response = client.get("/my-reviews/")
     assert response.text.count("/my-reviews/") >= 4
     assert four.count == one.count
+
+
+def _all_pages(application, meeting):
+    base = f"/case-reviews/{application.id}"
+    return [
+        base,
+        f"{base}/decision",
+        f"{base}/screen-out",
+        f"{base}/meetings/new",
+        f"{base}/meetings/{meeting.id}",
+        f"{base}/appeal",
+        f"{base}/withdraw",
+        "/case-reviews/",
+        "/case-reviews/new",
+        "/case-reviews/information-requests",
+        f"/my-reviews/{meeting.id}",
+        f"/my-reviews/{meeting.id}/outcome",
+        f"/my-reviews/{meeting.id}/consultation",
+    ]
+
+
+@pytest.mark.parametrize("who", ["partner", "admin"])
+def test_partner_and_admin_are_refused_every_case_review_page(page_client, world, who):
+    application = _register(world)
+    _decide_met(world, application)
+    meeting = _arrange(world, application)
+    client = page_client(getattr(world, who))
+    for path in _all_pages(application, meeting):
+        assert client.get(path).status_code in (403, 404), path
+        assert client.post(path, data={}).status_code in (403, 404, 405), path
+
+
+def test_chair_is_refused_the_coordinator_pages(page_client, world):
+    application = _register(world)
+    _decide_met(world, application)
+    meeting = _arrange(world, application)
+    client = page_client(world.chair)
+    for path in _all_pages(application, meeting)[:10]:
+        assert client.get(path).status_code in (403, 404), path
+    assert client.get(f"/my-reviews/{meeting.id}").status_code == 200
+
+
+def test_manager_takes_the_coordinator_steps(page_client, world):
+    application = _register(world)
+    response = page_client(world.manager).post(
+        f"/case-reviews/{application.id}/decision",
+        data={"met": "yes", "basis": "automatic", "reasons": "Met.", **_date("decided_on", date(2026, 3, 10))},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(TriggerApplication, application.id).decision.decided_by_id == world.manager.id
+
+
+def test_coordinator_of_another_area_cannot_take_steps(page_client, world):
+    application = _register(world)
+    response = page_client(world.outsider).post(
+        f"/case-reviews/{application.id}/decision",
+        data={"met": "yes", "basis": "automatic", "reasons": "Met.", **_date("decided_on", date(2026, 3, 10))},
+    )
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(TriggerApplication, application.id).decision is None
