@@ -674,3 +674,68 @@ def test_coordinator_of_another_area_cannot_take_steps(page_client, world):
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.get(TriggerApplication, application.id).decision is None
+
+
+def _concluded(w, application):
+    _decide_met(w, application)
+    meeting = _arrange(w, application)
+    services.record_outcome(
+        w.chair,
+        meeting,
+        held_on=date(2026, 3, 20),
+        minutes="Held.",
+        victim_invited=True,
+        recommendations=[{"text": "Monitor.", "agency": w.council, "due_on": date(2026, 4, 30)}],
+    )
+    commit()
+    return meeting
+
+
+def test_chair_records_the_victims_views_on_the_action_plan(page_client, world):
+    application = _register(world)
+    meeting = _concluded(world, application)
+    client = page_client(world.chair)
+    path = f"/my-reviews/{meeting.id}/consultation"
+    bad = client.post(path, data={"notes": "", **_date("consulted_on", date(2026, 3, 21))})
+    assert bad.status_code == 422
+    assert "Enter what the victim said" in bad.text
+    assert "must be today or in the past" in bad.text
+    response = client.post(path, data={"notes": "Agrees with the plan.", **_date("consulted_on", date(2026, 3, 20))})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ReviewMeeting, meeting.id).victim_consulted_on == date(2026, 3, 20)
+    assert page_client(world.other_chair).get(path).status_code == 404
+
+
+def test_upheld_appeal_sends_the_review_back_for_a_new_meeting(page_client, world):
+    application = _register(world)
+    _concluded(world, application)
+    client = page_client(world.coordinator)
+    base = f"/case-reviews/{application.id}"
+    assert (
+        client.post(
+            f"{base}/appeal", data={**_date("received_on", date(2026, 3, 20)), "grounds": "Relevant facts were missed."}
+        ).status_code
+        == 302
+    )
+    appeal = db.session.get(TriggerApplication, application.id).appeals[-1]
+    client.post(f"{base}/appeals/{appeal.id}/handler", data={"handler_name": "Chair of another district's panel"})
+    response = client.post(
+        f"{base}/appeals/{appeal.id}/decision",
+        data={
+            "decision": "upheld",
+            "reasons": "Police logs were not considered.",
+            **_date("decided_on", date(2026, 3, 20)),
+        },
+    )
+    assert response.status_code == 302
+    letter = db.session.scalar(sa.select(Letter).where(Letter.kind == LetterKind.appeal_decision))
+    assert "upheld" in letter.body
+    assert "new meeting" in letter.body
+    page = client.get(base)
+    assert f'href="{base}/meetings/new"' in page.text
+    response = client.post(
+        f"{base}/meetings/new", data={**_date("scheduled_on", date(2026, 4, 1)), "chair": str(world.other_chair.id)}
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(ReviewMeeting.id))) == 2
