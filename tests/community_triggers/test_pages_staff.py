@@ -739,3 +739,20 @@ def test_upheld_appeal_sends_the_review_back_for_a_new_meeting(page_client, worl
     )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(ReviewMeeting.id))) == 2
+
+
+def test_chair_records_attendance(page_client, world):
+    application = _register(world)
+    _decide_met(world, application)
+    meeting = _arrange(world, application)
+    client = page_client(world.chair)
+    bad = client.post(f"/my-reviews/{meeting.id}/attendees", data={"name": "", "role": "", "agency": ""})
+    assert bad.status_code == 422
+    assert "Enter the attendee&#39;s name" in bad.text or "Enter the attendee's name" in bad.text
+    response = client.post(
+        f"/my-reviews/{meeting.id}/attendees", data={"name": "PC Khan", "role": "panel member", "agency": "DERPOL"}
+    )
+    assert response.status_code == 302
+    assert "PC Khan (panel member)" in client.get(f"/my-reviews/{meeting.id}").text
+    other = page_client(world.other_chair).post(f"/my-reviews/{meeting.id}/attendees", data={"name": "X"})
+    assert other.status_code == 404

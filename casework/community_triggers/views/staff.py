@@ -471,7 +471,7 @@ def meeting(application_id: int, meeting_id: int):
         sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id).order_by(MeetingAttendee.id)
     ).all()
     attendee_form = AttendeeForm(formdata=None)
-    attendee_form.agency.choices = _agency_choices()
+    attendee_form.agency.choices = agency_choices()
     papers_due = add_working_days(meeting.scheduled_on, -2)
     return render_template(
         "community_triggers/staff/meeting.html",
@@ -487,7 +487,28 @@ def meeting(application_id: int, meeting_id: int):
     ), status
 
 
-def _agency_choices() -> list[Any]:
+def attendees_with(meeting: ReviewMeeting, form: AttendeeForm) -> list[dict[str, Any]]:
+    """The meeting's attendees plus the one in ``form``, as ``services.update_meeting`` takes them."""
+    agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+    by_id = {a.id: a for a in agencies.values()}
+    current = [
+        {"name": a.name, "role": a.role, "attended": a.attended, "agency": by_id.get(a.agency_id)}
+        for a in db.session.scalars(
+            sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id).order_by(MeetingAttendee.id)
+        )
+    ]
+    current.append(
+        {
+            "name": form.name.data,
+            "role": form.role.data or None,
+            "agency": agencies.get(form.agency.data),
+            "attended": True,
+        }
+    )
+    return current
+
+
+def agency_choices() -> list[Any]:
     agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name))
     return choices([("", "No agency")] + [(a.code, a.name) for a in agencies])
 
@@ -498,26 +519,9 @@ def add_attendee(application_id: int, meeting_id: int):
     application = _application(application_id, manage=True)
     meeting = _meeting(application, meeting_id)
     form = AttendeeForm()
-    form.agency.choices = _agency_choices()
+    form.agency.choices = agency_choices()
     if form.validate_on_submit():
-        agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
-        current = [
-            {
-                "name": a.name,
-                "role": a.role,
-                "attended": a.attended,
-                "agency": db.session.get(Agency, a.agency_id) if a.agency_id else None,
-            }
-            for a in db.session.scalars(sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id))
-        ]
-        current.append(
-            {
-                "name": form.name.data,
-                "role": form.role.data or None,
-                "agency": agencies.get(form.agency.data),
-                "attended": True,
-            }
-        )
+        current = attendees_with(meeting, form)
         try:
             services.update_meeting(current_user, meeting, attendees=current)
         except InvalidInput as error:

@@ -7,6 +7,8 @@ the action plan. A meeting chaired by someone else answers 404, so its existence
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -15,7 +17,13 @@ from sqlalchemy.orm import selectinload
 from casework.accounts.models import Agency, User
 from casework.audit.services import record_view
 from casework.community_triggers import letters, policies, services
-from casework.community_triggers.forms import ConsultationForm, OutcomeForm, error_items, show_domain_error
+from casework.community_triggers.forms import (
+    AttendeeForm,
+    ConsultationForm,
+    OutcomeForm,
+    error_items,
+    show_domain_error,
+)
 from casework.community_triggers.models import (
     InformationRequest,
     Letter,
@@ -23,6 +31,7 @@ from casework.community_triggers.models import (
     ReviewMeeting,
     TriggerApplication,
 )
+from casework.community_triggers.views.staff import agency_choices, attendees_with
 from casework.core.dates import add_working_days
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
@@ -79,9 +88,42 @@ def show(meeting_id: int):
         letters=letter_rows,
         letter_titles=letters.LETTER_TITLES,
         papers_due=add_working_days(meeting.scheduled_on, -2),
+        attendee_form=_attendee_form(formdata=None),
+        attendee_errors=[],
     )
     commit()
     return page
+
+
+def _attendee_form(**kwargs: Any) -> AttendeeForm:
+    form = AttendeeForm(**kwargs)
+    form.agency.choices = agency_choices()
+    return form
+
+
+@bp.post("/<int:meeting_id>/attendees")
+@requires(Permission.CHAIR_REVIEWS)
+def add_attendee(meeting_id: int):
+    """The chair records who attends (before the outcome is recorded)."""
+    meeting = _chaired_meeting(meeting_id)
+    form = _attendee_form()
+    if form.validate_on_submit():
+        try:
+            services.update_meeting(current_user, meeting, attendees=attendees_with(meeting, form))
+        except InvalidInput as error:
+            show_domain_error(form, error)
+        else:
+            commit()
+            flash(f"{form.name.data} added to the attendees.", "success")
+            return redirect(url_for(".show", meeting_id=meeting.id))
+    return render_template(
+        "community_triggers/reviews/attendee.html",
+        title="Add an attendee",
+        meeting=meeting,
+        application=meeting.application,
+        form=form,
+        errors=error_items(form),
+    ), 422
 
 
 def _outcome_choices(form: OutcomeForm) -> list[Agency]:
