@@ -10,7 +10,7 @@ whoever acts (a "not met" decision on a met evaluation, a conflicted chair) are 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -550,9 +550,37 @@ def decide_threshold(
 # --- the review meeting ------------------------------------------------------------------------------
 
 
+#: What counts as having "worked on" a case, beyond owning or creating it: each entry is a phrase and a
+#: function ``(user_id, case_ids) -> Select`` of any row showing that work. Other domains append their
+#: own (case notes, risk assessments, interventions) so the independence check covers them too.
+WORK_ON_CASE_CHECKS: list[tuple[str, Callable[[int, list[int]], sa.Select[Any]]]] = [
+    (
+        "logged an incident on a linked case",
+        lambda user_id, case_ids: sa.select(Incident.id).where(
+            Incident.case_id.in_(case_ids), Incident.created_by_id == user_id
+        ),
+    ),
+    (
+        "logged a complaint on a linked case",
+        lambda user_id, case_ids: (
+            sa.select(Complaint.id)
+            .join(Incident)
+            .where(Incident.case_id.in_(case_ids), Complaint.created_by_id == user_id)
+        ),
+    ),
+    (
+        "created or was assigned an action on a linked case",
+        lambda user_id, case_ids: sa.select(Action.id).where(
+            Action.case_id.in_(case_ids), sa.or_(Action.created_by_id == user_id, Action.assignee_id == user_id)
+        ),
+    ),
+]
+
+
 def worked_on_linked_cases(user: User, application: TriggerApplication) -> list[str]:
-    """How ``user`` worked on any linked case: owned or created it, logged an incident or a complaint
-    on it, created or was assigned an action on it. Each as a phrase, for the refusal message."""
+    """How ``user`` worked on any linked case: owned or created it, or any of ``WORK_ON_CASE_CHECKS``
+    (logged an incident or a complaint on it, created or was assigned an action on it). Each as a
+    phrase, for the refusal message."""
     case_ids = [c.id for c in application.cases]
     if not case_ids:
         return []
@@ -562,26 +590,8 @@ def worked_on_linked_cases(user: User, application: TriggerApplication) -> list[
             found.append(f"owns case {case.reference}")
         if case.created_by_id == user.id:
             found.append(f"created case {case.reference}")
-    checks = [
-        (
-            "logged an incident on a linked case",
-            sa.select(Incident.id).where(Incident.case_id.in_(case_ids), Incident.created_by_id == user.id),
-        ),
-        (
-            "logged a complaint on a linked case",
-            sa.select(Complaint.id)
-            .join(Incident)
-            .where(Incident.case_id.in_(case_ids), Complaint.created_by_id == user.id),
-        ),
-        (
-            "created or was assigned an action on a linked case",
-            sa.select(Action.id).where(
-                Action.case_id.in_(case_ids), sa.or_(Action.created_by_id == user.id, Action.assignee_id == user.id)
-            ),
-        ),
-    ]
-    for phrase, query in checks:
-        if db.session.scalar(query.limit(1)) is not None:
+    for phrase, query in WORK_ON_CASE_CHECKS:
+        if db.session.scalar(query(user.id, case_ids).limit(1)) is not None:
             found.append(phrase)
     return found
 
