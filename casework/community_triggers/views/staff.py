@@ -85,6 +85,19 @@ DEADLINE_TAGS = {
 DUE_SOON_WORKING_DAYS = 2
 
 
+@bp.app_template_global("trigger_day")
+def day_label(value: Any) -> str:
+    """A day as "4 January 2027", whether a date or the ISO text a stored evaluation keeps."""
+    from casework.core.templating import format_date
+
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_date(value)
+
+
 @bp.app_template_global("trigger_status_label")
 def status_label(status: Any) -> str:
     return STATUS_LABELS.get(status, str(status))
