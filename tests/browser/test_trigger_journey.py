@@ -188,7 +188,10 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     page.get_by_role("link", name=reference).click()
     letters = page.locator("#letters + ul").inner_text()
     assert "Threshold decision" in letters
+    assert "Meeting invitation" in letters
     assert "Outcome and recommendations" in letters
+    expect(page.locator("main")).to_contain_text("Patrol the street on Friday and Saturday evenings.")
+    assert_accessible(page)
     coordinator.close()
 
 
