@@ -60,6 +60,7 @@ def request_information(
         area_id=application.area_id,
         link=f"/case-reviews/information-requests/{item.id}",
     )
+    _sync(application)
     record_change(
         actor,
         application,
@@ -68,6 +69,13 @@ def request_information(
         f"Information requested from {agency.name}, due {due_on.isoformat()}",
     )
     return item
+
+
+def _sync(application: TriggerApplication) -> None:
+    """The application's "information from each agency" step is done once every request is answered."""
+    from casework.community_triggers import deadlines
+
+    deadlines.sync(application)
 
 
 def check_file(filename: str, content_type: str, content: bytes) -> None:
@@ -135,6 +143,7 @@ def submit(
     db.session.flush()
     close_deadline("trigger_information_requests", item.id, kind=DEADLINE_KIND)
     application = db.session.get(TriggerApplication, item.application_id)
+    _sync(application)
     record_change(
         actor,
         application,

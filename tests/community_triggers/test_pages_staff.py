@@ -756,3 +756,31 @@ def test_chair_records_attendance(page_client, world):
     assert "PC Khan (panel member)" in client.get(f"/my-reviews/{meeting.id}").text
     other = page_client(world.other_chair).post(f"/my-reviews/{meeting.id}/attendees", data={"name": "X"})
     assert other.status_code == 404
+
+
+def test_information_step_done_when_every_agency_has_answered_and_chair_reads_the_files(page_client, world):
+    from io import BytesIO
+
+    from casework.community_triggers import deadlines, info_requests
+    from casework.reminders.models import DeadlineStatus
+
+    application = _register(world)
+    item = info_requests.request_information(world.coordinator, application, world.police, due_on=date(2026, 3, 30))
+    commit()
+    rows = deadlines.deadline_rows([application.id])[application.id]
+    assert rows["information_requests"].status == DeadlineStatus.open
+    page_client(world.police_officer).post(
+        f"/case-reviews/information-requests/{item.id}",
+        data={"submission": "Calls logged.", "document": (BytesIO(b"plain notes"), "notes.txt", "text/plain")},
+        content_type="multipart/form-data",
+    )
+    db.session.expire_all()
+    rows = deadlines.deadline_rows([application.id])[application.id]
+    assert rows["information_requests"].status == DeadlineStatus.done
+    _decide_met(world, db.session.get(type(application), application.id))
+    meeting = _arrange(world, db.session.get(type(application), application.id))
+    document = db.session.scalar(sa.select(TriggerDocument))
+    chair = page_client(world.chair)
+    assert "notes.txt" in chair.get(f"/my-reviews/{meeting.id}").text
+    assert chair.get(f"/case-reviews/documents/{document.id}").status_code == 200
+    assert page_client(world.other_chair).get(f"/case-reviews/documents/{document.id}").status_code == 404

@@ -631,13 +631,13 @@ def submit_information(request_id: int):
 
 
 @bp.get("/documents/<int:document_id>")
-@requires(Permission.VIEW_TRIGGERS)
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def document(document_id: int):
     document = db.session.get(TriggerDocument, document_id)
     if document is None:
         raise NotFound("Document not found.")
     allowed = False
-    if document.information_request is not None:
+    if document.information_request is not None and current_user.can(Permission.VIEW_TRIGGERS):
         allowed = info_requests.can_submit(current_user, document.information_request)
     if not allowed:
         _application(document.application_id)  # 404 when the application is not visible
