@@ -1,1 +1,180 @@
-"""Demo records of this domain (registered with casework.demo.loader)."""
+"""Demo Case Review applications in Bolsover and North East Derbyshire at different stages: received,
+met with a meeting arranged, concluded with recommendations, not met, and withdrawn. The demo chair
+chairs the arranged and the concluded reviews. Idempotent: each is looked up by its applicant first.
+
+Dates are counted back from today in working days, so the demo always shows live deadlines and no
+event is dated in the future.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts import services as accounts
+from casework.accounts.models import Area
+from casework.community_triggers import services
+from casework.community_triggers.models import TriggerApplication
+from casework.core.dates import add_working_days
+from casework.core.db import commit
+from casework.core.time import today
+from casework.demo import DEMO_DOMAIN, loader
+from casework.extensions import db
+
+
+def _ago(working_days: int) -> date:
+    return add_working_days(today(), -working_days)
+
+
+def _complaints(
+    received_on: date, count: int, agency_codes: tuple[str, ...] = ("BDC", "DERPOL")
+) -> list[dict[str, Any]]:
+    """``count`` qualifying complaints on different days in the weeks before ``received_on``."""
+    found = []
+    for index in range(count):
+        occurred_on = received_on - timedelta(days=7 * (count - index) + 3)
+        found.append(
+            {
+                "complainant_name": None,
+                "occurred_on": occurred_on,
+                "reported_on": occurred_on + timedelta(days=1),
+                "agency": accounts.get_agency(agency_codes[index % len(agency_codes)]),
+                "reported_to": None,
+                "reference": f"LOG-{occurred_on:%y%m%d}-{index + 1}",
+                "causes_had": True,
+                "hate_motivated": False,
+            }
+        )
+    return found
+
+
+def _register(area_code: str, applicant: str, received_on: date, complaints: int, actor: Any, **extra: Any):
+    area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
+    existing = db.session.scalar(
+        sa.select(TriggerApplication).where(
+            TriggerApplication.area_id == area.id, TriggerApplication.applicant_name == applicant
+        )
+    )
+    if existing is not None:
+        return None
+    return services.register_application(
+        actor,
+        {
+            "area": area,
+            "received_on": received_on,
+            "channel": extra.pop("channel", "online" if actor is None else "phone"),
+            "applicant": {"name": applicant, "email": extra.pop("email", None)},
+            "applicant_role": extra.pop("applicant_role", "victim"),
+            "consent_given": extra.pop("consent_given", False),
+            "description": extra.pop(
+                "description", "Repeated shouting, banging and threats from a neighbouring property late at night."
+            ),
+            "cases": [],
+            "complaints": _complaints(received_on, complaints),
+        },
+    )
+
+
+@loader
+def load_case_reviews(_password: str) -> None:
+    coordinator = accounts.find_user_by_email(f"coordinator@{DEMO_DOMAIN}")
+    chair = accounts.find_user_by_email(f"chair@{DEMO_DOMAIN}")
+    if coordinator is None or chair is None:
+        return
+
+    # Received: the threshold still to decide.
+    _register("BOL", "Demo: Alex Green", _ago(3), 3, None, email=f"alex.green@{DEMO_DOMAIN}")
+
+    # Met, meeting arranged, chaired by the demo chair.
+    received = _ago(20)
+    application = _register("BOL", "Demo: Priya Shah", received, 4, coordinator)
+    if application is not None:
+        services.acknowledge(coordinator, application, acknowledged_on=add_working_days(received, 2))
+        services.decide_threshold(
+            coordinator,
+            application,
+            met=True,
+            basis="automatic",
+            reasons="Four qualifying complaints within six months.",
+            decided_on=add_working_days(received, 10),
+        )
+        meeting = services.arrange_meeting(
+            coordinator, application, scheduled_on=today() + timedelta(days=14), chair=chair
+        )
+        services.update_meeting(
+            coordinator,
+            meeting,
+            location="Bolsover Civic Centre",
+            agenda="1. Introductions\n2. Agency information\n3. The victim's views\n4. Recommendations",
+            victim_invited=True,
+        )
+
+    # Concluded with recommendations, chaired by the demo chair.
+    received = _ago(60)
+    application = _register(
+        "BOL", "Demo: Tom Wright", received, 3, coordinator, applicant_role="on_behalf", consent_given=True
+    )
+    if application is not None:
+        decided_on = add_working_days(received, 12)
+        services.acknowledge(coordinator, application, acknowledged_on=add_working_days(received, 3))
+        services.decide_threshold(
+            coordinator,
+            application,
+            met=True,
+            basis="automatic",
+            reasons="Three qualifying complaints.",
+            decided_on=decided_on,
+        )
+        held_on = add_working_days(decided_on, 15)
+        meeting = services.arrange_meeting(coordinator, application, scheduled_on=held_on, chair=chair)
+        meeting.arranged_on = add_working_days(decided_on, 1)  # demo history: arranged back then
+        services.record_outcome(
+            chair,
+            meeting,
+            held_on=held_on,
+            victim_invited=True,
+            minutes="The panel reviewed each agency's response and heard from the victim's representative.",
+            proportionality_assessment="A Community Protection Warning is proportionate; a closure order is not.",
+            recommendations=[
+                {
+                    "text": "Issue a Community Protection Warning to the perpetrator.",
+                    "agency": accounts.get_agency("BDC"),
+                    "due_on": add_working_days(held_on, 10),
+                },
+                {
+                    "text": "Increase police patrols on Friday and Saturday nights for six weeks.",
+                    "agency": accounts.get_agency("DERPOL"),
+                    "due_on": add_working_days(held_on, 20),
+                },
+            ],
+        )
+
+    # Not met (North East Derbyshire: applied online).
+    received = _ago(30)
+    application = _register("NED", "Demo: Jo Baker", received, 2, None)
+    if application is not None:
+        services.decide_threshold(
+            None,
+            application,
+            met=False,
+            basis=None,
+            decided_on=add_working_days(received, 10),
+            reasons="Two qualifying complaints; the agencies' responses were timely and proportionate.",
+            persistence="Two incidents a month apart.",
+            harm="Low.",
+            adequacy="Both reports were followed up.",
+        )
+
+    # Withdrawn.
+    received = _ago(10)
+    application = _register("NED", "Demo: Sam Patel", received, 1, None)
+    if application is not None:
+        services.withdraw(
+            None,
+            application,
+            withdrawn_on=add_working_days(received, 4),
+            reason="The applicant moved away and asked to withdraw.",
+        )
+    commit()

@@ -189,6 +189,8 @@ class ReviewMeeting(TimestampMixin, VersionedMixin, db.Model):
         sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
     )
     scheduled_on: Mapped[date] = mapped_column(sa.Date)
+    #: The day the meeting was arranged (the chair appointed): it cannot have been held before then.
+    arranged_on: Mapped[date | None] = mapped_column(sa.Date)
     chair_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     location: Mapped[str | None] = mapped_column(sa.String(300))
     agenda: Mapped[str | None] = mapped_column(sa.Text)
@@ -368,3 +370,7 @@ class AgencyNotification(db.Model):
     recipients: Mapped[list[str] | None] = mapped_column(sa.JSON)
 
     agency = relationship("Agency")
+
+
+# The threshold rule set and the step timescales are area settings: registered when the models load.
+from casework.community_triggers import settings as _settings  # noqa: E402,F401

@@ -1,3 +1,109 @@
-from flask import Blueprint
+"""Admin pages: the letter templates (one per kind for every area, or overriding it for one area).
 
-bp = Blueprint("triggers", __name__)
+A template is checked before it is saved: it must parse, stay inside the sandbox and render against
+sample data, so a broken template never reaches an applicant.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from casework.accounts.models import Area
+from casework.audit.services import record_change, snapshot
+from casework.community_triggers import letters
+from casework.community_triggers.forms import LetterTemplateForm, error_items, show_domain_error
+from casework.community_triggers.models import LetterKind, LetterTemplate
+from casework.core.db import commit
+from casework.core.errors import InvalidInput, NotFound
+from casework.core.permissions import Permission, requires
+from casework.extensions import db
+
+bp = Blueprint("triggers", __name__, url_prefix="/letter-templates")
+
+
+@bp.get("/")
+@requires(Permission.ADMINISTER)
+def templates():
+    rows = db.session.scalars(sa.select(LetterTemplate)).all()
+    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    customised = {(row.kind, row.area_id) for row in rows}
+    return render_template(
+        "community_triggers/admin/templates.html",
+        title="Letter templates",
+        kinds=list(LetterKind),
+        titles=letters.LETTER_TITLES,
+        areas=areas,
+        customised=customised,
+    )
+
+
+def _kind(value: str) -> LetterKind:
+    try:
+        return LetterKind(value)
+    except ValueError:
+        raise NotFound("No such letter.") from None
+
+
+@bp.route("/<kind>", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def edit(kind: str):
+    letter_kind = _kind(kind)
+    area_code = request.args.get("area") or ""
+    area = None
+    if area_code:
+        area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
+        if area is None:
+            raise NotFound("No such area.")
+    row = db.session.scalar(
+        sa.select(LetterTemplate).where(
+            LetterTemplate.kind == letter_kind,
+            LetterTemplate.area_id == area.id if area else LetterTemplate.area_id.is_(None),
+        )
+    )
+    subject, body = letters.template_for(letter_kind, area.id if area else None)
+    form = LetterTemplateForm(data={"subject": subject, "body": body})
+    preview = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            preview = letters.check_template(letter_kind, form.subject.data, form.body.data)
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            if form.save.data:
+                before = snapshot(row, ["subject", "body"]) if row else None
+                if row is None:
+                    row = LetterTemplate(kind=letter_kind, area_id=area.id if area else None)
+                    db.session.add(row)
+                row.subject = form.subject.data
+                row.body = form.body.data
+                row.updated_by_id = current_user.id
+                db.session.flush()
+                record_change(
+                    current_user,
+                    row,
+                    before,
+                    snapshot(row, ["subject", "body"]),
+                    f"Letter template {letter_kind.value} ({area.name if area else 'all areas'})",
+                )
+                commit()
+                flash("Template saved.", "success")
+                return redirect(url_for(".edit", kind=letter_kind.value, area=area_code or None))
+    elif form.is_submitted():
+        status = 422
+    else:
+        preview = letters.render(subject, body, letters.sample_context(letter_kind))
+    return render_template(
+        "community_triggers/admin/edit.html",
+        title=f"{letters.LETTER_TITLES[letter_kind]} letter",
+        form=form,
+        errors=error_items(form),
+        preview=preview,
+        variables=letters.VARIABLES,
+        area=area,
+        kind=letter_kind,
+        is_custom=row is not None,
+    ), status

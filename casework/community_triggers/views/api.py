@@ -1,3 +1,227 @@
+"""The Case Review API: registration, the list and the application, and the coordinator's steps
+(API.md "Community Trigger"). Views are thin: parse, check object access, call the service, commit,
+answer. A 4xx rolls back (the error handler), so nothing is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
 from flask import Blueprint
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from casework.accounts.models import Agency, Area
+from casework.audit.models import AuditAction
+from casework.audit.services import record, record_view
+from casework.cases.models import Case
+from casework.cases.policies import visible_cases_clause
+from casework.community_triggers import deadlines as deadline_engine
+from casework.community_triggers import policies, services
+from casework.community_triggers.models import (
+    Appeal,
+    ApplicationComplaint,
+    Recommendation,
+    ReviewMeeting,
+    ThresholdDecision,
+    TriggerApplication,
+)
+from casework.community_triggers.schemas import (
+    AcknowledgeArgs,
+    ApplicationCreateArgs,
+    ApplicationListArgs,
+    LinkCasesArgs,
+    ScreenOutArgs,
+    ThresholdDecisionArgs,
+    WithdrawArgs,
+    dump_application,
+)
+from casework.core.db import commit
+from casework.core.errors import Forbidden, InvalidInput
+from casework.core.pagination import paginate
+from casework.core.permissions import Permission, requires
+from casework.core.webargs import use_args
+from casework.extensions import db
 
 bp = Blueprint("triggers", __name__)
+
+# The dashboard panels register themselves on import; this module is loaded with the API.
+import casework.community_triggers.dashboard  # noqa: E402,F401
+
+#: Everything dump_application reads, loaded up front so a list runs a fixed number of queries.
+APPLICATION_LOAD = (
+    selectinload(TriggerApplication.area),
+    selectinload(TriggerApplication.complaints).selectinload(ApplicationComplaint.agency),
+    selectinload(TriggerApplication.cases),
+    selectinload(TriggerApplication.decisions).selectinload(ThresholdDecision.decided_by),
+    selectinload(TriggerApplication.meetings).selectinload(ReviewMeeting.chair),
+    selectinload(TriggerApplication.meetings)
+    .selectinload(ReviewMeeting.recommendations)
+    .options(selectinload(Recommendation.agency), selectinload(Recommendation.owner)),
+    selectinload(TriggerApplication.appeals).selectinload(Appeal.handler),
+)
+
+
+def resolve_cases(user: Any, case_ids: list[int], field: str = "case_ids") -> list[Case]:
+    """The cases, each one the user can see (an invisible case is reported as unknown, not hidden)."""
+    wanted = list(dict.fromkeys(case_ids))
+    if not wanted:
+        return []
+    found = {
+        c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_(wanted), visible_cases_clause(user)))
+    }
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise InvalidInput({field: [f"Unknown case: {', '.join(missing)}."]})
+    return [found[i] for i in wanted]
+
+
+def resolve_agencies(codes: list[str | None], field: str) -> dict[str, Agency]:
+    wanted = {c.strip().upper() for c in codes if c}
+    found = {a.code: a for a in db.session.scalars(sa.select(Agency).where(Agency.code.in_(wanted)))} if wanted else {}
+    return found
+
+
+def registration_data(user: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """API body to the service's data: codes become records; unknown ones are field errors."""
+    errors: dict[str, list[str]] = {}
+    area = db.session.scalar(sa.select(Area).where(Area.code == args["area_code"].upper()))
+    if area is None:
+        errors["area_code"] = [f"Unknown area code: {args['area_code']}."]
+    agencies = resolve_agencies([c["agency_code"] for c in args["complaints"]], "agency_code")
+    complaints = []
+    for index, complaint in enumerate(args["complaints"]):
+        code = complaint.pop("agency_code")
+        agency = agencies.get(code.strip().upper()) if code else None
+        if code and agency is None:
+            errors[f"complaints.{index}.agency_code"] = [f"Unknown agency code: {code}."]
+        complaints.append({**complaint, "agency": agency})
+    try:
+        cases = resolve_cases(user, args["case_ids"])
+    except InvalidInput as error:
+        errors.update(error.errors)
+        cases = []
+    if errors:
+        raise InvalidInput(errors)
+    if not policies.can_register(user, area.id):  # type: ignore[union-attr]
+        raise Forbidden("You can register applications only for areas your agency covers.")
+    return {**args, "area": area, "complaints": complaints, "cases": cases}
+
+
+def load_application(application_id: int) -> TriggerApplication:
+    return db.session.scalar(
+        sa.select(TriggerApplication)
+        .where(TriggerApplication.id == application_id)
+        .options(*APPLICATION_LOAD)
+        .execution_options(populate_existing=True)
+    )
+
+
+def answer(application: TriggerApplication, status: int = 200) -> tuple[dict[str, Any], int]:
+    return dump_application(load_application(application.id), current_user), status
+
+
+@bp.post("/triggers")
+@requires(Permission.REGISTER_APPLICATIONS)
+@use_args(ApplicationCreateArgs)
+def create_application(args: dict[str, Any]):
+    application = services.register_application(current_user, registration_data(current_user, args))
+    commit()
+    return answer(application, 201)
+
+
+@bp.get("/triggers")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+@use_args(ApplicationListArgs, location="query")
+def list_applications(args: dict[str, Any]):
+    query = sa.select(TriggerApplication).where(policies.visible_applications_clause(current_user))
+    if args["area"]:
+        query = query.join(Area, Area.id == TriggerApplication.area_id).where(Area.code == args["area"].upper())
+    if args["status"]:
+        query = query.where(TriggerApplication.status == args["status"])
+    query = query.options(*APPLICATION_LOAD).order_by(
+        TriggerApplication.received_on.desc(), TriggerApplication.id.desc()
+    )
+    items, total = paginate(query, args["page"], args["per_page"])
+    rows = deadline_engine.deadline_rows(a.id for a in items)
+    body = {
+        "items": [dump_application(a, current_user, deadline_rows=rows[a.id]) for a in items],
+        "page": args["page"],
+        "per_page": args["per_page"],
+        "total": total,
+    }
+    if items:
+        # One entry for the page (who saw which applications), so the list stays a fixed number of queries.
+        record(
+            current_user,
+            AuditAction.view,
+            ("trigger_applications", None),
+            f"Listed {len(items)} applications",
+            {"ids": [a.id for a in items]},
+        )
+        commit()
+    return body
+
+
+@bp.get("/triggers/<int:application_id>")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def get_application(application_id: int):
+    application = policies.get_application_for(current_user, application_id)
+    record_view(current_user, application, f"Viewed application {application.reference}")
+    commit()
+    return answer(application)
+
+
+@bp.post("/triggers/<int:application_id>/acknowledge")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(AcknowledgeArgs)
+def acknowledge(args: dict[str, Any], application_id: int):
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    services.check_version(application, args["version"])
+    services.acknowledge(current_user, application, acknowledged_on=args["acknowledged_on"])
+    commit()
+    return answer(application)
+
+
+@bp.post("/triggers/<int:application_id>/screen-out")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(ScreenOutArgs)
+def screen_out(args: dict[str, Any], application_id: int):
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    services.check_version(application, args["version"])
+    services.screen_out(current_user, application, reason=args["reason"], screened_out_on=args["screened_out_on"])
+    commit()
+    return answer(application)
+
+
+@bp.post("/triggers/<int:application_id>/cases")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(LinkCasesArgs)
+def link_cases(args: dict[str, Any], application_id: int):
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    services.check_version(application, args["version"])
+    services.link_cases(current_user, application, resolve_cases(current_user, args["case_ids"]))
+    commit()
+    return answer(application)
+
+
+@bp.post("/triggers/<int:application_id>/threshold-decision")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(ThresholdDecisionArgs)
+def decide_threshold(args: dict[str, Any], application_id: int):
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    services.check_version(application, args.pop("version"))
+    services.decide_threshold(current_user, application, **args)
+    commit()
+    return answer(application)
+
+
+@bp.post("/triggers/<int:application_id>/withdraw")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(WithdrawArgs)
+def withdraw(args: dict[str, Any], application_id: int):
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    services.check_version(application, args["version"])
+    services.withdraw(current_user, application, withdrawn_on=args["withdrawn_on"], reason=args["reason"])
+    commit()
+    return answer(application)

@@ -1,3 +1,161 @@
+"""The Case Review API after the threshold: meetings, their outcome, and the appeal (API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
 from flask import Blueprint
+from flask_login import current_user
+
+from casework.accounts.models import Agency, User
+from casework.accounts.services import normalise_email
+from casework.community_triggers import policies, services
+from casework.community_triggers.schemas import (
+    AppealCreateArgs,
+    AppealDecisionArgs,
+    MeetingCreateArgs,
+    MeetingUpdateArgs,
+    OutcomeArgs,
+    VictimConsultationArgs,
+    dump_appeal,
+    dump_meeting,
+)
+from casework.community_triggers.views.api import answer
+from casework.core.db import commit
+from casework.core.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.permissions import Permission, requires
+from casework.core.webargs import use_args
+from casework.extensions import db
 
 bp = Blueprint("trigger_reviews", __name__)
+
+
+def user_by_email(email: str | None, field: str) -> User | None:
+    if not email:
+        return None
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        raise InvalidInput({field: [f"No user with the email address {email}."]})
+    return user
+
+
+def agency_by_code(code: str | None, field: str) -> Agency | None:
+    if not code:
+        return None
+    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
+    if agency is None:
+        raise InvalidInput({field: [f"Unknown agency code: {code}."]})
+    return agency
+
+
+def _meeting(application_id: int, meeting_id: int, *, manage: bool = False):
+    application = policies.get_application_for(current_user, application_id, manage=manage)
+    return application, policies.get_meeting_for(current_user, application, meeting_id)
+
+
+def _current_appeal(application: Any):
+    if not application.appeals:
+        raise NotFound("This application has no appeal.")
+    return application.appeals[-1]
+
+
+@bp.post("/triggers/<int:application_id>/meetings")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(MeetingCreateArgs)
+def create_meeting(args: dict[str, Any], application_id: int):
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    services.check_version(application, args["version"])
+    chair = user_by_email(args["chair_email"], "chair_email")
+    meeting = services.arrange_meeting(current_user, application, scheduled_on=args["scheduled_on"], chair=chair)
+    commit()
+    return dump_meeting(meeting), 201
+
+
+@bp.patch("/triggers/<int:application_id>/meetings/<int:meeting_id>")
+@requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
+@use_args(MeetingUpdateArgs)
+def update_meeting(args: dict[str, Any], application_id: int, meeting_id: int):
+    """The arrangements: by the area's coordinators and managers, or the meeting's chair."""
+    application, meeting = _meeting(application_id, meeting_id)
+    if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
+        raise Forbidden("Only the coordinator or the meeting's chair can change its arrangements.")
+    version = args.pop("version")
+    if "attendees" in args:
+        args["attendees"] = [
+            {**a, "agency": agency_by_code(a.pop("agency_code"), f"attendees.{i}.agency_code")}
+            for i, a in enumerate(args["attendees"])
+        ]
+    services.update_meeting(current_user, meeting, expected_version=version, **args)
+    commit()
+    return dump_meeting(meeting)
+
+
+@bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/outcome")
+@requires(Permission.CHAIR_REVIEWS)
+@use_args(OutcomeArgs)
+def record_outcome(args: dict[str, Any], application_id: int, meeting_id: int):
+    application, meeting = _meeting(application_id, meeting_id)
+    if not policies.can_chair(current_user, meeting):
+        raise Forbidden("Only the chair appointed to this meeting can record its outcome.")
+    services.check_version(meeting, args.pop("version"))
+    recommendations = []
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(args.pop("recommendations")):
+        try:
+            agency = agency_by_code(item["agency_code"], f"recommendations.{index}.agency_code")
+            owner = user_by_email(item.get("owner_email"), f"recommendations.{index}.owner_email")
+        except InvalidInput as error:
+            errors.update(error.errors)
+            continue
+        recommendations.append({"text": item["text"], "agency": agency, "due_on": item["due_on"], "owner": owner})
+    if errors:
+        raise InvalidInput(errors)
+    services.record_outcome(current_user, meeting, recommendations=recommendations, **args)
+    commit()
+    return answer(application)
+
+
+@bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/victim-consultation")
+@requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
+@use_args(VictimConsultationArgs)
+def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: int):
+    application, meeting = _meeting(application_id, meeting_id)
+    if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
+        raise Forbidden("Only the coordinator or the meeting's chair can record this.")
+    services.record_victim_consultation(current_user, meeting, **args)
+    commit()
+    return dump_meeting(meeting)
+
+
+@bp.post("/triggers/<int:application_id>/appeal")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(AppealCreateArgs)
+def lodge_appeal(args: dict[str, Any], application_id: int):
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    services.check_version(application, args["version"])
+    handler = user_by_email(args["handler_email"], "handler_email")
+    appeal = services.lodge_appeal(current_user, application, received_on=args["received_on"], grounds=args["grounds"])
+    if handler is not None or args["handler_name"]:
+        services.assign_appeal_handler(current_user, appeal, handler=handler, handler_name=args["handler_name"])
+    commit()
+    return dump_appeal(appeal), 201
+
+
+@bp.post("/triggers/<int:application_id>/appeal/decision")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(AppealDecisionArgs)
+def decide_appeal(args: dict[str, Any], application_id: int):
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    appeal = _current_appeal(application)
+    services.check_version(appeal, args["version"])
+    if appeal.decision is not None:
+        raise RuleViolation("The appeal has already been decided.")
+    handler = user_by_email(args["handler_email"], "handler_email")
+    if handler is not None or args["handler_name"]:
+        services.assign_appeal_handler(current_user, appeal, handler=handler, handler_name=args["handler_name"])
+    services.decide_appeal(
+        current_user, appeal, decision=args["decision"], reasons=args["reasons"], decided_on=args["decided_on"]
+    )
+    commit()
+    return dump_appeal(appeal)

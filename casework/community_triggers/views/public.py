@@ -1,3 +1,162 @@
-from flask import Blueprint
+"""The public's pages: apply for an ASB Case Review without an account, and check its progress.
 
-bp = Blueprint("triggers", __name__)
+The form keeps nothing between pages: the check-your-answers page carries the answers in hidden
+fields and posts them back, so no personal details sit in a cookie or a half-finished row. A honeypot
+field that people never see catches the simplest bots; both forms are rate-limited per address.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
+
+from casework.accounts.models import Agency, Area
+from casework.community_triggers import (
+    letters,  # noqa: F401 - connects the letters to the signals
+    services,
+)
+from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels, show_domain_error
+from casework.community_triggers.models import ApplicationStatus, Channel, TriggerApplication
+from casework.core.db import commit
+from casework.core.errors import InvalidInput
+from casework.core.permissions import public_endpoint
+from casework.core.time import today
+from casework.extensions import db, limiter
+from casework.notifications.services import queue_email
+
+bp = Blueprint("triggers", __name__, url_prefix="/case-review")
+
+CONFIRMED_KEY = "case_review_reference"
+
+#: What the applicant is told at each stage: no names, dates or reasons, nothing personal.
+PUBLIC_STATUS = {
+    ApplicationStatus.received: "We have received the application and are checking whether it meets the "
+    "threshold for a Case Review.",
+    ApplicationStatus.screened_out: "This was not handled as a Case Review. We have written to the applicant "
+    "to explain where it was sent.",
+    ApplicationStatus.threshold_not_met: "We have decided the threshold for a Case Review is not met and "
+    "have written to the applicant.",
+    ApplicationStatus.threshold_met: "The threshold for a Case Review is met. A review meeting is being arranged.",
+    ApplicationStatus.meeting_arranged: "A review meeting has been arranged.",
+    ApplicationStatus.review_concluded: "The review has been carried out and the outcome has been sent to "
+    "the applicant.",
+    ApplicationStatus.appealed: "An appeal is being considered.",
+    ApplicationStatus.closed: "The Case Review is closed.",
+    ApplicationStatus.withdrawn: "The application was withdrawn.",
+}
+NOT_FOUND_STATUS = (
+    "We cannot show progress for that reference. Check it against your confirmation email or page. "
+    "If you applied by phone, letter or in person, ask the council's ASB Case Review coordinator."
+)
+
+
+def _form_limit() -> str:
+    return current_app.config["CASEWORK"]["PUBLIC_FORM_RATE_LIMIT"]
+
+
+def _choices(form: ApplicationForm) -> None:
+    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
+    form.set_choices(list(areas), list(agencies))
+
+
+@bp.get("/")
+@public_endpoint
+def start():
+    return render_template("community_triggers/public/start.html", title="Apply for an ASB Case Review")
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+@public_endpoint
+@limiter.limit(_form_limit, methods=["POST"])
+def apply():
+    form = ApplicationForm()
+    _choices(form)
+    if not form.is_submitted():
+        return _form_page(form)
+    if form.website.data:
+        # A bot filled the field people cannot see: answer as if all went well, and keep nothing.
+        return render_template("community_triggers/public/received.html", title="Application sent")
+    if form.add_complaint.data:
+        form.complaints.append_entry()
+        _choices(form)
+        return _form_page(form)
+    if form.change.data:
+        return _form_page(form)
+    if not form.validate_on_submit():
+        return _form_page(form, status=422)
+    if not form.confirm.data:
+        return render_template(
+            "community_triggers/public/check.html",
+            title="Check your answers before sending your application",
+            form=form,
+            area_name=labels(form.area).get(form.area.data, ""),
+            agency_names=labels(form.complaints.entries[0].form.agency),
+            role_names=labels(form.applicant_role),
+        )
+    area = db.session.scalar(sa.select(Area).where(Area.code == form.area.data))
+    agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+    try:
+        application = services.register_application(
+            None, form.application_data(area=area, agencies=agencies, channel=Channel.online.value, received_on=today())
+        )
+    except InvalidInput as error:
+        show_domain_error(form, error)
+        return _form_page(form, status=422)
+    if application.applicant_email:
+        queue_email(
+            to=application.applicant_email,
+            subject=f"Your ASB Case Review application {application.reference}",
+            text=render_template("community_triggers/public/confirmation_email.txt", application=application),
+            key=f"trigger-confirmation:{application.id}",
+            related=("trigger_applications", application.id),
+        )
+    commit()
+    session[CONFIRMED_KEY] = application.reference
+    return redirect(url_for(".confirmation"))
+
+
+def _form_page(form: ApplicationForm, status: int = 200):
+    return (
+        render_template(
+            "community_triggers/public/apply.html",
+            title="Apply for an ASB Case Review",
+            form=form,
+            errors=error_items(form),
+        ),
+        status,
+    )
+
+
+@bp.get("/apply/confirmation")
+@public_endpoint
+def confirmation():
+    reference = session.get(CONFIRMED_KEY)
+    if not reference:
+        return redirect(url_for(".start"))
+    return render_template("community_triggers/public/confirmation.html", title="Application sent", reference=reference)
+
+
+@bp.route("/progress", methods=["GET", "POST"])
+@public_endpoint
+@limiter.limit(_form_limit, methods=["POST"])
+def progress():
+    form = ProgressForm()
+    status_text = None
+    if form.validate_on_submit():
+        reference = form.reference.data.strip().upper()
+        status = db.session.scalar(
+            sa.select(TriggerApplication.status).where(TriggerApplication.reference == reference)
+        )
+        # Known and unknown references get the same page, so the page cannot be used to list them.
+        status_text = PUBLIC_STATUS.get(status, NOT_FOUND_STATUS) if status else NOT_FOUND_STATUS
+    return (
+        render_template(
+            "community_triggers/public/progress.html",
+            title="Check the progress of an application",
+            form=form,
+            errors=error_items(form),
+            status_text=status_text,
+        ),
+        422 if form.errors else 200,
+    )

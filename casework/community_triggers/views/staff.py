@@ -1,3 +1,816 @@
-from flask import Blueprint
+"""Staff pages for Case Reviews: the coordinator's board, registering and screening applications,
+the application page (threshold working, decision, deadlines, letters, audit trail), the meeting's
+arrangements and information requests, appeals and withdrawal.
 
-bp = Blueprint("triggers", __name__)
+Views are thin: a form validates the input, a service applies the rules, the view commits. A service's
+refusal (a RuleViolation, such as "not met" when the automatic threshold is met) is shown in the
+form's error summary, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from casework.accounts.models import Agency, Area, User, UserRole
+from casework.audit.models import AuditEntry
+from casework.audit.services import record_view
+from casework.community_triggers import deadlines as deadline_engine
+from casework.community_triggers import info_requests, letters, policies, services
+from casework.community_triggers.forms import (
+    AppealDecisionForm,
+    AppealForm,
+    AppealHandlerForm,
+    AttendeeForm,
+    DatedForm,
+    DecisionForm,
+    InformationRequestForm,
+    LinkCaseForm,
+    MeetingDetailsForm,
+    MeetingForm,
+    ScreenOutForm,
+    StaffApplicationForm,
+    SubmissionForm,
+    WithdrawForm,
+    choices,
+    error_items,
+    labels,
+    show_domain_error,
+)
+from casework.community_triggers.models import (
+    Appeal,
+    ApplicationStatus,
+    InformationRequest,
+    Letter,
+    MeetingAttendee,
+    ReviewMeeting,
+    TriggerApplication,
+    TriggerDocument,
+)
+from casework.community_triggers.settings import STEP_DESCRIPTIONS
+from casework.core.dates import add_working_days
+from casework.core.db import commit
+from casework.core.errors import InvalidInput, NotFound
+from casework.core.permissions import Permission, Role, requires
+from casework.core.time import today
+from casework.extensions import db
+from casework.reminders.models import DeadlineStatus
+
+bp = Blueprint("triggers", __name__, url_prefix="/case-reviews")
+
+STATUS_LABELS = {
+    ApplicationStatus.received: "Received",
+    ApplicationStatus.screened_out: "Screened out",
+    ApplicationStatus.threshold_not_met: "Threshold not met",
+    ApplicationStatus.threshold_met: "Threshold met",
+    ApplicationStatus.meeting_arranged: "Meeting arranged",
+    ApplicationStatus.review_concluded: "Review concluded",
+    ApplicationStatus.appealed: "Appealed",
+    ApplicationStatus.closed: "Closed",
+    ApplicationStatus.withdrawn: "Withdrawn",
+}
+#: GOV.UK tag colours per deadline state.
+DEADLINE_TAGS = {
+    "overdue": ("Overdue", "govuk-tag--red"),
+    "due_soon": ("Due soon", "govuk-tag--yellow"),
+    "due": ("Due", "govuk-tag--blue"),
+    "none": ("No deadline", "govuk-tag--grey"),
+}
+#: A deadline this many working days away or fewer is "due soon".
+DUE_SOON_WORKING_DAYS = 2
+
+
+@bp.app_template_global("trigger_day")
+def day_label(value: Any) -> str:
+    """A day as "4 January 2027", whether a date or the ISO text a stored evaluation keeps."""
+    from casework.core.templating import format_date
+
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_date(value)
+
+
+@bp.app_template_global("trigger_status_label")
+def status_label(status: Any) -> str:
+    return STATUS_LABELS.get(status, str(status))
+
+
+def _deadline_state(rows: dict[str, Any]) -> tuple[str, str | None, date | None]:
+    """The most pressing open deadline: (state, step, due day)."""
+    open_rows = sorted(
+        ((step, deadline_engine._row_due(row)) for step, row in rows.items() if row.status == DeadlineStatus.open),
+        key=lambda pair: pair[1],
+    )
+    if not open_rows:
+        return "none", None, None
+    step, due = open_rows[0]
+    day = today()
+    if due < day:
+        return "overdue", step, due
+    if due <= add_working_days(day, DUE_SOON_WORKING_DAYS):
+        return "due_soon", step, due
+    return "due", step, due
+
+
+# --- the board ---------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@requires(Permission.VIEW_TRIGGERS)
+def board():
+    status = request.args.get("status") or ""
+    area_code = request.args.get("area") or ""
+    deadline = request.args.get("deadline") or ""
+    query = (
+        sa.select(TriggerApplication)
+        .where(policies.visible_applications_clause(current_user))
+        .options(selectinload(TriggerApplication.area))
+        .order_by(TriggerApplication.received_on.desc(), TriggerApplication.id.desc())
+    )
+    if status in {s.value for s in ApplicationStatus}:
+        query = query.where(TriggerApplication.status == status)
+    areas = db.session.scalars(sa.select(Area).where(Area.id.in_(current_user.area_ids)).order_by(Area.name)).all()
+    if area_code:
+        query = query.where(TriggerApplication.area.has(Area.code == area_code))
+    applications = db.session.scalars(query.limit(500)).all()
+    rows = deadline_engine.deadline_rows([a.id for a in applications])
+    items = []
+    for application in applications:
+        state, step, due = _deadline_state(rows[application.id])
+        if deadline and state != deadline:
+            continue
+        items.append(
+            {"application": application, "state": state, "step": STEP_DESCRIPTIONS.get(step or "", ""), "due": due}
+        )
+    stages = [(s, STATUS_LABELS[s]) for s in ApplicationStatus]
+    return render_template(
+        "community_triggers/staff/board.html",
+        title="Case reviews",
+        items=items,
+        stages=stages,
+        areas=areas,
+        filters={"status": status, "area": area_code, "deadline": deadline},
+        deadline_tags=DEADLINE_TAGS,
+    )
+
+
+# --- registering --------------------------------------------------------------------------------------
+
+
+def _registration_choices(form: StaffApplicationForm) -> None:
+    areas = db.session.scalars(sa.select(Area).where(Area.id.in_(current_user.area_ids)).order_by(Area.name)).all()
+    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
+    form.set_choices(list(areas), list(agencies))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Permission.REGISTER_APPLICATIONS)
+def register():
+    form = StaffApplicationForm()
+    _registration_choices(form)
+    status = 200
+    if form.is_submitted() and form.add_complaint.data:
+        form.complaints.append_entry()
+        _registration_choices(form)
+    elif form.validate_on_submit():
+        area = db.session.scalar(sa.select(Area).where(Area.code == form.area.data))
+        agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+        if area is None or not policies.can_register(current_user, area.id):
+            raise NotFound("Area not found.")
+        try:
+            application = services.register_application(
+                current_user,
+                form.application_data(
+                    area=area, agencies=agencies, channel=form.channel.data, received_on=form.received_on.form.date
+                ),
+            )
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash(f"Application {application.reference} registered.", "success")
+            return redirect(url_for(".show", application_id=application.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "community_triggers/staff/register.html",
+        title="Register an application",
+        form=form,
+        errors=error_items(form),
+    ), status
+
+
+# --- the application page -----------------------------------------------------------------------------
+
+
+def _application(application_id: int, *, manage: bool = False) -> TriggerApplication:
+    return policies.get_application_for(current_user, application_id, manage=manage)
+
+
+@bp.get("/<int:application_id>")
+@requires(Permission.VIEW_TRIGGERS)
+def show(application_id: int):
+    application = _application(application_id)
+    record_view(current_user, application, f"Viewed application {application.reference}")
+    evaluation = services.evaluate(application) if application.decision is None else None
+    deadline_list = []
+    rows = deadline_engine.deadline_rows([application.id])[application.id]
+    for step, row in rows.items():
+        deadline_list.append(
+            {
+                "step": STEP_DESCRIPTIONS.get(step, step),
+                "due": deadline_engine._row_due(row),
+                "status": row.status.value,
+            }
+        )
+    deadline_list.sort(key=lambda item: item["due"])
+    letter_rows = db.session.scalars(
+        sa.select(Letter).where(Letter.application_id == application.id).order_by(Letter.id)
+    ).all()
+    information = db.session.scalars(
+        sa.select(InformationRequest)
+        .where(InformationRequest.application_id == application.id)
+        .options(selectinload(InformationRequest.agency), selectinload(InformationRequest.documents))
+        .order_by(InformationRequest.id)
+    ).all()
+    audit = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.object_type == TriggerApplication.__tablename__, AuditEntry.object_id == str(application.id))
+        .order_by(AuditEntry.id.desc())
+        .limit(100)
+    ).all()
+    actors = {
+        u.id: u.name
+        for u in db.session.scalars(sa.select(User).where(User.id.in_({e.actor_id for e in audit if e.actor_id})))
+    }
+    can_manage = policies.can_manage(current_user, application)
+    page = render_template(
+        "community_triggers/staff/application.html",
+        title=f"Application {application.reference}",
+        application=application,
+        evaluation=evaluation,
+        stored_evaluation=(application.decision.evaluation if application.decision else None)
+        or application.threshold_evaluation,
+        deadlines=deadline_list,
+        letters=letter_rows,
+        letter_titles=letters.LETTER_TITLES,
+        information=information,
+        audit=audit,
+        actors=actors,
+        can_manage=can_manage,
+        acknowledge_form=DatedForm(prefix="ack", formdata=None),
+        link_form=LinkCaseForm(formdata=None),
+        info_form=_info_form(application, formdata=None) if can_manage else None,
+        today=today(),
+    )
+    commit()  # the view is audited
+    return page
+
+
+def _info_form(application: TriggerApplication, formdata: Any = ...) -> InformationRequestForm:
+    form = InformationRequestForm() if formdata is ... else InformationRequestForm(formdata=formdata)
+    agencies = db.session.scalars(
+        sa.select(Agency).where(Agency.areas.any(Area.id == application.area_id)).order_by(Agency.name)
+    ).all()
+    form.agency.choices = choices([("", "Select an agency")] + [(a.code, a.name) for a in agencies])
+    return form
+
+
+def _step_page(template: str, title: str, application: TriggerApplication, form: Any, status: int = 200, **extra: Any):
+    return render_template(
+        template, title=title, application=application, form=form, errors=error_items(form), **extra
+    ), status
+
+
+@bp.post("/<int:application_id>/acknowledge")
+@requires(Permission.MANAGE_TRIGGERS)
+def acknowledge(application_id: int):
+    application = _application(application_id, manage=True)
+    form = DatedForm(prefix="ack")
+    if form.validate_on_submit():
+        try:
+            services.acknowledge(current_user, application, acknowledged_on=form.on.form.date)
+        except InvalidInput as error:
+            show_domain_error(form, error)
+        else:
+            commit()
+            flash("Acknowledged. The acknowledgement letter has been produced.", "success")
+            return redirect(url_for(".show", application_id=application.id))
+    return _step_page(
+        "community_triggers/staff/acknowledge.html", "Acknowledge the application", application, form, 422
+    )
+
+
+@bp.route("/<int:application_id>/screen-out", methods=["GET", "POST"])
+@requires(Permission.MANAGE_TRIGGERS)
+def screen_out(application_id: int):
+    application = _application(application_id, manage=True)
+    form = ScreenOutForm()
+    status = 200
+    if form.validate_on_submit():
+        kind = labels(form.kind)[form.kind.data]
+        try:
+            services.screen_out(
+                current_user,
+                application,
+                reason=f"{kind}: {form.reason.data}",
+                screened_out_on=form.screened_out_on.form.date,
+            )
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash("The application has been screened out and the reason recorded.", "success")
+            return redirect(url_for(".show", application_id=application.id))
+    elif form.is_submitted():
+        status = 422
+    return _step_page(
+        "community_triggers/staff/screen_out.html", "Screen out: not a Case Review", application, form, status
+    )
+
+
+@bp.route("/<int:application_id>/decision", methods=["GET", "POST"])
+@requires(Permission.MANAGE_TRIGGERS)
+def decide(application_id: int):
+    application = _application(application_id, manage=True)
+    form = DecisionForm()
+    status = 200
+    if form.validate_on_submit():
+        met = form.met.data == "yes"
+        try:
+            services.decide_threshold(
+                current_user,
+                application,
+                met=met,
+                basis=form.basis.data if met else None,
+                reasons=form.reasons.data,
+                decided_on=form.decided_on.form.date,
+                persistence=form.persistence.data or None,
+                harm=form.harm.data or None,
+                adequacy=form.adequacy.data or None,
+            )
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash("Decision recorded. The decision letter has been produced.", "success")
+            return redirect(url_for(".show", application_id=application.id))
+    elif form.is_submitted():
+        status = 422
+    return _step_page(
+        "community_triggers/staff/decide.html",
+        "Record the threshold decision",
+        application,
+        form,
+        status,
+        evaluation=services.evaluate(application),
+    )
+
+
+@bp.post("/<int:application_id>/cases")
+@requires(Permission.MANAGE_TRIGGERS)
+def link_case(application_id: int):
+    from casework.cases.models import Case
+    from casework.cases.policies import visible_cases_clause
+
+    application = _application(application_id, manage=True)
+    form = LinkCaseForm()
+    if form.validate_on_submit():
+        case = db.session.scalar(
+            sa.select(Case).where(
+                Case.reference == form.case_reference.data.strip().upper(), visible_cases_clause(current_user)
+            )
+        )
+        if case is None:
+            form.case_reference.errors = ["There is no case with that reference that you can see"]
+        else:
+            try:
+                services.link_cases(current_user, application, [case])
+            except InvalidInput as error:
+                show_domain_error(form, error)
+            else:
+                commit()
+                flash(f"Case {case.reference} linked: its complaints now count towards the threshold.", "success")
+                return redirect(url_for(".show", application_id=application.id))
+    return _step_page("community_triggers/staff/link_case.html", "Link a case", application, form, 422)
+
+
+# --- meetings -------------------------------------------------------------------------------------------
+
+
+def _chairs() -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(UserRole)
+            .where(UserRole.role == Role.chair, User.is_active.is_(True))
+            .order_by(User.name)
+        )
+    )
+
+
+@bp.route("/<int:application_id>/meetings/new", methods=["GET", "POST"])
+@requires(Permission.MANAGE_TRIGGERS)
+def arrange(application_id: int):
+    application = _application(application_id, manage=True)
+    form = MeetingForm()
+    chairs = _chairs()
+    form.chair.choices = choices(
+        [("", "Select a chair")] + [(str(c.id), f"{c.name} ({c.agency.name})") for c in chairs]
+    )
+    status = 200
+    if form.validate_on_submit():
+        chair = db.session.get(User, int(form.chair.data))
+        try:
+            meeting = services.arrange_meeting(
+                current_user, application, scheduled_on=form.scheduled_on.form.date, chair=chair
+            )
+            if form.location.data:
+                services.update_meeting(current_user, meeting, location=form.location.data)
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash(f"Meeting arranged with {chair.name} as chair.", "success")
+            return redirect(url_for(".meeting", application_id=application.id, meeting_id=meeting.id))
+    elif form.is_submitted():
+        status = 422
+    return _step_page("community_triggers/staff/arrange.html", "Arrange the review meeting", application, form, status)
+
+
+def _meeting(application: TriggerApplication, meeting_id: int) -> ReviewMeeting:
+    return policies.get_meeting_for(current_user, application, meeting_id)
+
+
+@bp.route("/<int:application_id>/meetings/<int:meeting_id>", methods=["GET", "POST"])
+@requires(Permission.VIEW_TRIGGERS)
+def meeting(application_id: int, meeting_id: int):
+    application = _application(application_id, manage=request.method == "POST")
+    meeting = _meeting(application, meeting_id)
+    form = MeetingDetailsForm(obj=None if request.method == "POST" else meeting)
+    if request.method == "GET" and meeting.victim_invited is not None:
+        form.victim_invited.data = "yes" if meeting.victim_invited else "no"
+    status = 200
+    if form.validate_on_submit():
+        fields: dict[str, Any] = {"agenda": form.agenda.data or "", "location": form.location.data or ""}
+        if form.victim_invited.data:
+            fields["victim_invited"] = form.victim_invited.data == "yes"
+            fields["victim_not_invited_reason"] = form.victim_not_invited_reason.data or ""
+        try:
+            services.update_meeting(current_user, meeting, **fields)
+            letters.invite_victim(current_user, meeting)
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash("Meeting arrangements saved.", "success")
+            return redirect(url_for(".meeting", application_id=application.id, meeting_id=meeting.id))
+    elif form.is_submitted():
+        status = 422
+    attendees = db.session.scalars(
+        sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id).order_by(MeetingAttendee.id)
+    ).all()
+    attendee_form = AttendeeForm(formdata=None)
+    attendee_form.agency.choices = agency_choices()
+    papers_due = add_working_days(meeting.scheduled_on, -2)
+    return render_template(
+        "community_triggers/staff/meeting.html",
+        title="Review meeting",
+        application=application,
+        meeting=meeting,
+        form=form,
+        errors=error_items(form),
+        attendees=attendees,
+        attendee_form=attendee_form,
+        papers_due=papers_due,
+        can_manage=policies.can_manage(current_user, application),
+    ), status
+
+
+def attendees_with(meeting: ReviewMeeting, form: AttendeeForm) -> list[dict[str, Any]]:
+    """The meeting's attendees plus the one in ``form``, as ``services.update_meeting`` takes them."""
+    agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+    by_id = {a.id: a for a in agencies.values()}
+    current = [
+        {"name": a.name, "role": a.role, "attended": a.attended, "agency": by_id.get(a.agency_id)}
+        for a in db.session.scalars(
+            sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id).order_by(MeetingAttendee.id)
+        )
+    ]
+    current.append(
+        {
+            "name": form.name.data,
+            "role": form.role.data or None,
+            "agency": agencies.get(form.agency.data),
+            "attended": True,
+        }
+    )
+    return current
+
+
+def agency_choices() -> list[Any]:
+    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name))
+    return choices([("", "No agency")] + [(a.code, a.name) for a in agencies])
+
+
+@bp.post("/<int:application_id>/meetings/<int:meeting_id>/attendees")
+@requires(Permission.MANAGE_TRIGGERS)
+def add_attendee(application_id: int, meeting_id: int):
+    application = _application(application_id, manage=True)
+    meeting = _meeting(application, meeting_id)
+    form = AttendeeForm()
+    form.agency.choices = agency_choices()
+    if form.validate_on_submit():
+        current = attendees_with(meeting, form)
+        try:
+            services.update_meeting(current_user, meeting, attendees=current)
+        except InvalidInput as error:
+            show_domain_error(form, error)
+        else:
+            commit()
+            flash(f"{form.name.data} added to the attendees.", "success")
+            return redirect(url_for(".meeting", application_id=application.id, meeting_id=meeting.id))
+    return _step_page(
+        "community_triggers/staff/attendee.html", "Add an attendee", application, form, 422, meeting=meeting
+    )
+
+
+# --- information requests -------------------------------------------------------------------------------
+
+
+@bp.post("/<int:application_id>/information-requests")
+@requires(Permission.MANAGE_TRIGGERS)
+def request_information(application_id: int):
+    application = _application(application_id, manage=True)
+    form = _info_form(application)
+    if form.validate_on_submit():
+        agency = db.session.scalar(sa.select(Agency).where(Agency.code == form.agency.data))
+        try:
+            info_requests.request_information(current_user, application, agency, due_on=form.due_on.form.date)
+        except InvalidInput as error:
+            show_domain_error(form, error)
+        else:
+            commit()
+            flash(f"Information requested from {agency.name}.", "success")
+            return redirect(url_for(".show", application_id=application.id, _anchor="information"))
+    return _step_page(
+        "community_triggers/staff/info_request.html", "Request information from an agency", application, form, 422
+    )
+
+
+@bp.get("/information-requests")
+@requires(Permission.VIEW_TRIGGERS)
+def my_information_requests():
+    """What the signed-in officer's agency has been asked for."""
+    items = db.session.scalars(
+        sa.select(InformationRequest)
+        .where(InformationRequest.agency_id == current_user.agency_id)
+        .options(selectinload(InformationRequest.agency))
+        .order_by(InformationRequest.submitted_on.is_not(None), InformationRequest.due_on)
+    ).all()
+    references = dict(
+        db.session.execute(
+            sa.select(TriggerApplication.id, TriggerApplication.reference).where(
+                TriggerApplication.id.in_({i.application_id for i in items})
+            )
+        ).all()
+    )
+    return render_template(
+        "community_triggers/staff/info_requests.html",
+        title="Information requests for your agency",
+        items=items,
+        references=references,
+        today=today(),
+    )
+
+
+@bp.route("/information-requests/<int:request_id>", methods=["GET", "POST"])
+@requires(Permission.VIEW_TRIGGERS)
+def submit_information(request_id: int):
+    item = info_requests.get_request_for(current_user, request_id)
+    application = db.session.get(TriggerApplication, item.application_id)
+    form = SubmissionForm()
+    status = 200
+    if form.validate_on_submit():
+        upload = form.document.data
+        file = None
+        if upload is not None and getattr(upload, "filename", ""):
+            file = (upload.filename, upload.mimetype or "", upload.read(info_requests.MAX_FILE_BYTES + 1))
+        try:
+            info_requests.submit(current_user, item, text=form.submission.data, file=file)
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash("Your agency's information has been submitted.", "success")
+            return redirect(url_for(".submit_information", request_id=item.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "community_triggers/staff/submit_information.html",
+        title="Submit your agency's information",
+        item=item,
+        reference=application.reference,
+        form=form,
+        errors=error_items(form),
+    ), status
+
+
+@bp.get("/documents/<int:document_id>")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def document(document_id: int):
+    document = db.session.get(TriggerDocument, document_id)
+    if document is None:
+        raise NotFound("Document not found.")
+    allowed = False
+    if document.information_request is not None and current_user.can(Permission.VIEW_TRIGGERS):
+        allowed = info_requests.can_submit(current_user, document.information_request)
+    if not allowed:
+        _application(document.application_id)  # 404 when the application is not visible
+    record_view(current_user, ("trigger_documents", document.id), f"Downloaded {document.filename}")
+    commit()
+    return Response(
+        document.content,
+        mimetype=document.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+# --- appeal and withdrawal --------------------------------------------------------------------------------
+
+
+@bp.route("/<int:application_id>/appeal", methods=["GET", "POST"])
+@requires(Permission.MANAGE_TRIGGERS)
+def appeal(application_id: int):
+    application = _application(application_id, manage=True)
+    form = AppealForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.lodge_appeal(
+                current_user, application, received_on=form.received_on.form.date, grounds=form.grounds.data
+            )
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash("Appeal recorded. Assign a handler who took no part.", "success")
+            return redirect(url_for(".show", application_id=application.id, _anchor="appeal"))
+    elif form.is_submitted():
+        status = 422
+    return _step_page(
+        "community_triggers/staff/appeal.html",
+        "Record an appeal",
+        application,
+        form,
+        status,
+        window=services.appeal_window(application),
+    )
+
+
+def _appeal(application: TriggerApplication, appeal_id: int) -> Appeal:
+    item = db.session.get(Appeal, appeal_id)
+    if item is None or item.application_id != application.id:
+        raise NotFound("Appeal not found.")
+    return item
+
+
+@bp.route("/<int:application_id>/appeals/<int:appeal_id>/handler", methods=["GET", "POST"])
+@requires(Permission.MANAGE_TRIGGERS)
+def appeal_handler(application_id: int, appeal_id: int):
+    application = _application(application_id, manage=True)
+    item = _appeal(application, appeal_id)
+    form = AppealHandlerForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.assign_appeal_handler(current_user, item, handler_name=form.handler_name.data)
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash("Appeal handler recorded.", "success")
+            return redirect(url_for(".show", application_id=application.id, _anchor="appeal"))
+    elif form.is_submitted():
+        status = 422
+    return _step_page(
+        "community_triggers/staff/appeal_handler.html",
+        "Assign the appeal handler",
+        application,
+        form,
+        status,
+        appeal=item,
+    )
+
+
+@bp.route("/<int:application_id>/appeals/<int:appeal_id>/decision", methods=["GET", "POST"])
+@requires(Permission.MANAGE_TRIGGERS)
+def appeal_decision(application_id: int, appeal_id: int):
+    application = _application(application_id, manage=True)
+    item = _appeal(application, appeal_id)
+    form = AppealDecisionForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.decide_appeal(
+                current_user,
+                item,
+                decision=form.decision.data,
+                reasons=form.reasons.data,
+                decided_on=form.decided_on.form.date,
+            )
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash("Appeal decision recorded. The letter has been produced.", "success")
+            return redirect(url_for(".show", application_id=application.id, _anchor="appeal"))
+    elif form.is_submitted():
+        status = 422
+    return _step_page(
+        "community_triggers/staff/appeal_decision.html", "Decide the appeal", application, form, status, appeal=item
+    )
+
+
+@bp.route("/<int:application_id>/withdraw", methods=["GET", "POST"])
+@requires(Permission.MANAGE_TRIGGERS)
+def withdraw(application_id: int):
+    application = _application(application_id, manage=True)
+    form = WithdrawForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.withdraw(
+                current_user, application, withdrawn_on=form.withdrawn_on.form.date, reason=form.reason.data
+            )
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash("The application has been withdrawn. It is kept and counted in the statistics.", "success")
+            return redirect(url_for(".show", application_id=application.id))
+    elif form.is_submitted():
+        status = 422
+    return _step_page("community_triggers/staff/withdraw.html", "Withdraw the application", application, form, status)
+
+
+# --- letters ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:application_id>/letters/<int:letter_id>")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def letter(application_id: int, letter_id: int):
+    application = _application(application_id)
+    item = db.session.get(Letter, letter_id)
+    if item is None or item.application_id != application.id:
+        raise NotFound("Letter not found.")
+    record_view(current_user, application, f"Viewed the {letters.LETTER_TITLES[item.kind].lower()} letter")
+    page = render_template(
+        "community_triggers/staff/letter.html",
+        title=item.subject,
+        application=application,
+        letter=item,
+        letter_title=letters.LETTER_TITLES[item.kind],
+        pdf_available=letters.pdf_available(),
+    )
+    commit()
+    return page
+
+
+@bp.get("/<int:application_id>/letters/<int:letter_id>.pdf")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def letter_pdf(application_id: int, letter_id: int):
+    application = _application(application_id)
+    item = db.session.get(Letter, letter_id)
+    if item is None or item.application_id != application.id or not letters.pdf_available():
+        raise NotFound("Letter not found.")
+    html = render_template("community_triggers/letter_pdf.html", application=application, letter=item)
+    content = letters.to_pdf(html)
+    record_view(current_user, application, f"Downloaded the {letters.LETTER_TITLES[item.kind].lower()} letter as PDF")
+    commit()
+    return Response(
+        content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{application.reference}-{item.kind.value}.pdf"'},
+    )

@@ -1,3 +1,231 @@
-from flask import Blueprint
+"""The independent chair's pages ("My reviews"): only the meetings they are appointed to chair.
 
-bp = Blueprint("trigger_reviews", __name__)
+The chair reads the application, the agencies' information and the meeting's arrangements, records
+the outcome (held on, minutes, proportionality assessment, recommendations) and the victim's views on
+the action plan. A meeting chaired by someone else answers 404, so its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from casework.accounts.models import Agency, User
+from casework.audit.services import record_view
+from casework.community_triggers import letters, policies, services
+from casework.community_triggers.forms import (
+    AttendeeForm,
+    ConsultationForm,
+    OutcomeForm,
+    error_items,
+    show_domain_error,
+)
+from casework.community_triggers.models import (
+    InformationRequest,
+    Letter,
+    MeetingAttendee,
+    ReviewMeeting,
+    TriggerApplication,
+)
+from casework.community_triggers.views.staff import agency_choices, attendees_with
+from casework.core.dates import add_working_days
+from casework.core.db import commit
+from casework.core.errors import InvalidInput, NotFound
+from casework.core.permissions import Permission, requires
+from casework.extensions import db
+
+bp = Blueprint("reviews", __name__, url_prefix="/my-reviews")
+
+
+def _chaired_meeting(meeting_id: int) -> ReviewMeeting:
+    meeting = db.session.get(ReviewMeeting, meeting_id)
+    if meeting is None or not policies.can_chair(current_user, meeting):
+        raise NotFound("Review not found.")
+    return meeting
+
+
+@bp.get("/")
+@requires(Permission.CHAIR_REVIEWS)
+def index():
+    meetings = db.session.scalars(
+        sa.select(ReviewMeeting)
+        .where(ReviewMeeting.chair_id == current_user.id)
+        .options(selectinload(ReviewMeeting.application).selectinload(TriggerApplication.area))
+        .order_by(ReviewMeeting.held_on.is_not(None), ReviewMeeting.scheduled_on)
+    ).all()
+    return render_template("community_triggers/reviews/index.html", title="My reviews", meetings=meetings)
+
+
+@bp.get("/<int:meeting_id>")
+@requires(Permission.CHAIR_REVIEWS)
+def show(meeting_id: int):
+    meeting = _chaired_meeting(meeting_id)
+    application = meeting.application
+    record_view(current_user, application, f"Chair viewed application {application.reference}")
+    information = db.session.scalars(
+        sa.select(InformationRequest)
+        .where(InformationRequest.application_id == application.id)
+        .options(selectinload(InformationRequest.agency), selectinload(InformationRequest.documents))
+        .order_by(InformationRequest.id)
+    ).all()
+    attendees = db.session.scalars(
+        sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id).order_by(MeetingAttendee.id)
+    ).all()
+    letter_rows = db.session.scalars(
+        sa.select(Letter).where(Letter.application_id == application.id).order_by(Letter.id)
+    ).all()
+    page = render_template(
+        "community_triggers/reviews/show.html",
+        title=f"Review of {application.reference}",
+        meeting=meeting,
+        application=application,
+        information=information,
+        attendees=attendees,
+        letters=letter_rows,
+        letter_titles=letters.LETTER_TITLES,
+        papers_due=add_working_days(meeting.scheduled_on, -2),
+        attendee_form=_attendee_form(formdata=None),
+        attendee_errors=[],
+    )
+    commit()
+    return page
+
+
+def _attendee_form(**kwargs: Any) -> AttendeeForm:
+    form = AttendeeForm(**kwargs)
+    form.agency.choices = agency_choices()
+    return form
+
+
+@bp.post("/<int:meeting_id>/attendees")
+@requires(Permission.CHAIR_REVIEWS)
+def add_attendee(meeting_id: int):
+    """The chair records who attends (before the outcome is recorded)."""
+    meeting = _chaired_meeting(meeting_id)
+    form = _attendee_form()
+    if form.validate_on_submit():
+        try:
+            services.update_meeting(current_user, meeting, attendees=attendees_with(meeting, form))
+        except InvalidInput as error:
+            show_domain_error(form, error)
+        else:
+            commit()
+            flash(f"{form.name.data} added to the attendees.", "success")
+            return redirect(url_for(".show", meeting_id=meeting.id))
+    return render_template(
+        "community_triggers/reviews/attendee.html",
+        title="Add an attendee",
+        meeting=meeting,
+        application=meeting.application,
+        form=form,
+        errors=error_items(form),
+    ), 422
+
+
+def _outcome_choices(form: OutcomeForm) -> list[Agency]:
+    agencies = list(db.session.scalars(sa.select(Agency).order_by(Agency.name)))
+    form.set_choices(agencies)
+    return agencies
+
+
+@bp.route("/<int:meeting_id>/outcome", methods=["GET", "POST"])
+@requires(Permission.CHAIR_REVIEWS)
+def outcome(meeting_id: int):
+    meeting = _chaired_meeting(meeting_id)
+    application = meeting.application
+    form = OutcomeForm()
+    if not form.is_submitted() and meeting.victim_invited is not None:
+        form.victim_invited.data = "yes" if meeting.victim_invited else "no"
+        form.victim_not_invited_reason.data = meeting.victim_not_invited_reason
+    agencies = _outcome_choices(form)
+    status = 200
+    if form.is_submitted() and form.add_recommendation.data:
+        form.recommendations.append_entry()
+        _outcome_choices(form)
+    elif form.validate_on_submit():
+        by_code = {a.code: a for a in agencies}
+        owners = {
+            u.email.lower(): u
+            for u in db.session.scalars(
+                sa.select(User).where(
+                    sa.func.lower(User.email).in_(
+                        [(r.owner.data or "").strip().lower() for r in form.filled() if r.owner.data]
+                    )
+                )
+            )
+        }
+        unknown = [r for r in form.filled() if r.owner.data and r.owner.data.strip().lower() not in owners]
+        for row in unknown:
+            row.owner.errors = ["There is no user with that email address"]
+        if not unknown:
+            try:
+                services.record_outcome(
+                    current_user,
+                    meeting,
+                    held_on=form.held_on.form.date,
+                    minutes=form.minutes.data,
+                    outcome=form.outcome.data or None,
+                    proportionality_assessment=form.proportionality_assessment.data or None,
+                    victim_invited=form.victim_invited.data == "yes",
+                    victim_not_invited_reason=form.victim_not_invited_reason.data or "",
+                    recommendations=[
+                        {
+                            "text": r.text.data,
+                            "agency": by_code.get(r.agency.data),
+                            "due_on": r.due_on.form.date,
+                            "owner": owners.get((r.owner.data or "").strip().lower()),
+                        }
+                        for r in form.filled()
+                    ],
+                )
+            except InvalidInput as error:
+                show_domain_error(form, error)
+            else:
+                commit()
+                flash("Outcome recorded. The outcome letter with every recommendation has been produced.", "success")
+                return redirect(url_for(".show", meeting_id=meeting.id))
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "community_triggers/reviews/outcome.html",
+        title="Record the outcome of the review",
+        meeting=meeting,
+        application=application,
+        form=form,
+        errors=error_items(form),
+    ), status
+
+
+@bp.route("/<int:meeting_id>/consultation", methods=["GET", "POST"])
+@requires(Permission.CHAIR_REVIEWS)
+def consultation(meeting_id: int):
+    meeting = _chaired_meeting(meeting_id)
+    form = ConsultationForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.record_victim_consultation(
+                current_user, meeting, consulted_on=form.consulted_on.form.date, notes=form.notes.data
+            )
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            commit()
+            flash("The victim's views on the action plan are recorded.", "success")
+            return redirect(url_for(".show", meeting_id=meeting.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "community_triggers/reviews/consultation.html",
+        title="Consult the victim on the action plan",
+        meeting=meeting,
+        application=meeting.application,
+        form=form,
+        errors=error_items(form),
+    ), status

@@ -1,0 +1,130 @@
+"""The Case Review panels of the dashboard: the coordinator's applications by stage with their next
+deadline and the deadlines coming up, and the chair's "Reviews I chair"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.orm import selectinload
+
+from casework.community_triggers import deadlines as deadline_engine
+from casework.community_triggers.models import ApplicationStatus, ReviewMeeting, TriggerApplication
+from casework.community_triggers.policies import visible_applications_clause
+from casework.core.dates import add_working_days
+from casework.core.time import today
+from casework.dashboard.views import panel
+from casework.extensions import db
+from casework.reminders.models import DeadlineStatus
+
+STAGE_LABELS = {
+    ApplicationStatus.received: "Received: threshold to decide",
+    ApplicationStatus.screened_out: "Screened out",
+    ApplicationStatus.threshold_not_met: "Threshold not met",
+    ApplicationStatus.threshold_met: "Threshold met: meeting to arrange",
+    ApplicationStatus.meeting_arranged: "Meeting arranged",
+    ApplicationStatus.review_concluded: "Review concluded",
+    ApplicationStatus.appealed: "Appeal to decide",
+    ApplicationStatus.closed: "Closed",
+    ApplicationStatus.withdrawn: "Withdrawn",
+}
+#: Stages still in hand, in the order of the procedure (the board's order).
+OPEN_STAGES = [
+    ApplicationStatus.received,
+    ApplicationStatus.threshold_met,
+    ApplicationStatus.meeting_arranged,
+    ApplicationStatus.appealed,
+    ApplicationStatus.review_concluded,
+    ApplicationStatus.threshold_not_met,
+]
+#: How far ahead the coordinator's panel looks for deadlines.
+DEADLINE_HORIZON_WORKING_DAYS = 10
+PANEL_LIMIT = 20
+
+
+def _href(application_id: int) -> str:
+    return url_for("staff.triggers.show", application_id=application_id)
+
+
+@panel("coordinator")
+def coordinator_panel(user: Any) -> dict[str, Any]:
+    """Open applications in the user's areas by stage, each with its next open deadline (overdue or
+    not), and the open deadlines due within ten working days or overdue. Three queries."""
+    applications = db.session.scalars(
+        sa.select(TriggerApplication)
+        .where(visible_applications_clause(user), TriggerApplication.status.in_(OPEN_STAGES))
+        .options(selectinload(TriggerApplication.area))
+        .order_by(TriggerApplication.received_on, TriggerApplication.id)
+        .limit(200)
+    ).all()
+    rows = deadline_engine.deadline_rows(a.id for a in applications)
+    day = today()
+    by_stage = {stage: index for index, stage in enumerate(OPEN_STAGES)}
+    listed = []
+    for application in sorted(applications, key=lambda a: (by_stage[a.status], a.received_on, a.id)):
+        open_rows = sorted(
+            (r for r in rows[application.id].values() if r.status == DeadlineStatus.open),
+            key=deadline_engine.row_due,
+        )
+        next_row = open_rows[0] if open_rows else None
+        next_due = deadline_engine.row_due(next_row) if next_row else None
+        listed.append(
+            {
+                "reference": application.reference,
+                "href": _href(application.id),
+                "area": application.area.name,
+                "received_on": application.received_on,
+                "status": STAGE_LABELS[application.status],
+                "stage": application.status.value,
+                "next_deadline": next_row.title.split(":")[0] if next_row else None,
+                "next_due_on": next_due,
+                "is_overdue": bool(next_due and next_due < day),
+            }
+        )
+    horizon = add_working_days(day, DEADLINE_HORIZON_WORKING_DAYS)
+    references = {a.id: a.reference for a in applications}
+    upcoming = [
+        row
+        for application_rows in rows.values()
+        for row in application_rows.values()
+        if row.status == DeadlineStatus.open and deadline_engine.row_due(row) <= horizon
+    ]
+    upcoming.sort(key=deadline_engine.row_due)
+    return {
+        "applications": listed[:PANEL_LIMIT],
+        "deadlines": [
+            {
+                "description": row.title.split(":")[0],
+                "reference": references[row.subject_id],
+                "href": _href(row.subject_id),
+                "due_on": deadline_engine.row_due(row),
+                "is_overdue": deadline_engine.row_due(row) < day,
+            }
+            for row in upcoming[:PANEL_LIMIT]
+        ],
+    }
+
+
+@panel("chair")
+def chair_panel(user: Any) -> dict[str, Any]:
+    """The meetings the user is appointed to chair: those still to hold first, then the last held."""
+    meetings = db.session.scalars(
+        sa.select(ReviewMeeting)
+        .where(ReviewMeeting.chair_id == user.id)
+        .options(selectinload(ReviewMeeting.application).selectinload(TriggerApplication.area))
+        .order_by(ReviewMeeting.held_on.is_not(None), ReviewMeeting.scheduled_on.desc(), ReviewMeeting.id.desc())
+        .limit(PANEL_LIMIT)
+    ).all()
+    return {
+        "reviews": [
+            {
+                "reference": meeting.application.reference,
+                "href": url_for("staff.reviews.show", meeting_id=meeting.id),
+                "area": meeting.application.area.name,
+                "meeting_at": meeting.held_on or meeting.scheduled_on,
+                "status": "Held" if meeting.held_on else STAGE_LABELS[meeting.application.status],
+            }
+            for meeting in meetings
+        ]
+    }

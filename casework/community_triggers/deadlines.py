@@ -1,0 +1,271 @@
+"""The deadlines of a Case Review (SPEC section 3): when each step is due, and the Deadline rows.
+
+Each step's timescale is an area setting (amount, unit, start event). A step's deadline exists once its
+start event has happened; it is a ``casework.reminders`` Deadline row (so the reminders sweep reminds
+and escalates from it), moved when its start event changes, marked done when the step is done, and
+cancelled when the application is withdrawn or screened out. Timescales are read with the settings in
+force on the day the application was received, so a later change of procedure does not move the
+deadlines of applications already in hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.community_triggers.models import (
+    AppealDecision,
+    ApplicationStatus,
+    InformationRequest,
+    ReviewMeeting,
+    TriggerApplication,
+)
+from casework.community_triggers.settings import STEP_DESCRIPTIONS, STEPS, StepTimescale, step_timescales
+from casework.core.dates import due_from
+from casework.core.time import LONDON, london_day
+from casework.extensions import db
+from casework.reminders.models import Deadline, DeadlineStatus
+from casework.reminders.services import set_deadline
+
+SUBJECT_TYPE = "trigger_applications"
+KIND_PREFIX = "trigger."
+
+#: Statuses in which nothing more is owed: every open deadline is cancelled.
+ENDED_STATUSES = {ApplicationStatus.withdrawn, ApplicationStatus.screened_out}
+
+
+def kind_of(step: str) -> str:
+    return KIND_PREFIX + step
+
+
+def current_meeting(application: TriggerApplication) -> ReviewMeeting | None:
+    return application.meetings[-1] if application.meetings else None
+
+
+def decision_appealed_against_on(application: TriggerApplication) -> date | None:
+    """The day the appeal window starts from (SPEC section 9): a "not met" threshold decision, otherwise
+    the day the review meeting was held, or the day the outcome letter was sent when that is later."""
+    decision = application.decision
+    if decision is None:
+        return None
+    if not decision.met:
+        return decision.decided_on
+    meeting = current_meeting(application)
+    if meeting is None or meeting.held_on is None:
+        return None
+    if meeting.outcome_letter_sent_on and meeting.outcome_letter_sent_on > meeting.held_on:
+        return meeting.outcome_letter_sent_on
+    return meeting.held_on
+
+
+def start_events(application: TriggerApplication) -> dict[str, date | None]:
+    """The day each start event happened (None: not yet)."""
+    decision = application.decision
+    meeting = current_meeting(application)
+    appeal = application.appeals[-1] if application.appeals else None
+    review_required: date | None = None
+    if decision is not None and decision.met:
+        review_required = decision.decided_on
+        upheld = [a.decided_on for a in application.appeals if a.decision == AppealDecision.upheld and a.decided_on]
+        if upheld and upheld[-1] > review_required:
+            review_required = upheld[-1]
+    return {
+        "received": application.received_on,
+        "acknowledged": application.acknowledged_on,
+        "threshold_decided": decision.decided_on if decision else None,
+        "review_required": review_required,
+        "meeting_scheduled": meeting.scheduled_on if meeting else None,
+        "meeting_held": meeting.held_on if meeting else None,
+        "outcome_letter_sent": meeting.outcome_letter_sent_on if meeting else None,
+        "decision_appealed_against": decision_appealed_against_on(application),
+        "appeal_received": appeal.received_on if appeal else None,
+    }
+
+
+def _threshold_retaken_on(application: TriggerApplication) -> date | None:
+    """The day an upheld appeal against a "not met" decision sent the decision back to be taken again."""
+    if application.status != ApplicationStatus.received or not application.decisions:
+        return None
+    upheld = [a.decided_on for a in application.appeals if a.decision == AppealDecision.upheld and a.decided_on]
+    return upheld[-1] if upheld else None
+
+
+def due_on(timescale: StepTimescale, start: date) -> date | datetime:
+    if timescale.unit == "hours":
+        # Events are dated, not timed: hours run from the start of the event's day in London.
+        return due_from(timescale.timescale, datetime.combine(start, time.min, tzinfo=LONDON))
+    return due_from(timescale.timescale, start)
+
+
+def compute(application: TriggerApplication, settings: dict[str, Any]) -> dict[str, date | datetime]:
+    """Each step's due date or time, for the steps whose start event has happened."""
+    events = start_events(application)
+    result: dict[str, date | datetime] = {}
+    retaken = _threshold_retaken_on(application)
+    for step, timescale in step_timescales(settings).items():
+        start = events.get(timescale.start)
+        if step == "threshold_decision" and retaken is not None:
+            start = retaken
+        if start is not None:
+            result[step] = due_on(timescale, start)
+    return result
+
+
+def _step_state(application: TriggerApplication, step: str) -> DeadlineStatus:
+    """Whether the step is still owed (open), done, or no longer owed (cancelled)."""
+    if application.status in ENDED_STATUSES:
+        return DeadlineStatus.cancelled
+    decision = application.decision
+    meeting = current_meeting(application)
+    appeal = application.appeals[-1] if application.appeals else None
+    not_met = decision is not None and not decision.met
+    if step == "acknowledge":
+        return DeadlineStatus.done if application.acknowledged_on else DeadlineStatus.open
+    if step == "information_requests":
+        requests = db.session.scalars(
+            sa.select(InformationRequest.submitted_on).where(InformationRequest.application_id == application.id)
+        ).all()
+        if requests and all(requests):
+            return DeadlineStatus.done
+        return DeadlineStatus.cancelled if not_met else DeadlineStatus.open
+    if step == "threshold_decision":
+        return DeadlineStatus.open if application.status == ApplicationStatus.received else DeadlineStatus.done
+    if step == "review_meeting":
+        if not_met:
+            return DeadlineStatus.cancelled
+        # Owed while a meeting is to arrange or to hold (again, after an upheld appeal).
+        awaiting = {ApplicationStatus.threshold_met, ApplicationStatus.meeting_arranged}
+        return DeadlineStatus.open if application.status in awaiting else DeadlineStatus.done
+    if step == "papers_to_panel":
+        if not_met:
+            return DeadlineStatus.cancelled
+        return DeadlineStatus.done if meeting is not None and meeting.held_on else DeadlineStatus.open
+    if step == "outcome_letter":
+        return DeadlineStatus.done if meeting is not None and meeting.outcome_letter_sent_on else DeadlineStatus.open
+    if step == "appeal_window_closes":
+        # Not work anyone owes: it is closed once an appeal is lodged or the review is closed; the
+        # daily task closes windows that passed without one.
+        lodged = appeal is not None and appeal.received_on >= (decision_appealed_against_on(application) or date.min)
+        if lodged or application.status == ApplicationStatus.closed:
+            return DeadlineStatus.done
+        return DeadlineStatus.open
+    if step == "appeal_decision":
+        return DeadlineStatus.done if appeal is not None and appeal.decision else DeadlineStatus.open
+    raise ValueError(step)
+
+
+def area_coordinator_id(application: TriggerApplication) -> int | None:
+    """Who owns the coordinator's deadlines: the registering coordinator, else the area's coordinator
+    (the first active coordinator of an agency covering the area)."""
+    from casework.accounts.models import User, UserRole, agency_areas
+    from casework.core.permissions import Role
+
+    registered_by = application.registered_by
+    if registered_by is not None and registered_by.has_role(Role.coordinator) and registered_by.is_active:
+        return registered_by.id
+    return db.session.scalar(
+        sa.select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .join(agency_areas, agency_areas.c.agency_id == User.agency_id)
+        .where(
+            agency_areas.c.area_id == application.area_id,
+            UserRole.role == Role.coordinator,
+            User.is_active.is_(True),
+        )
+        .order_by(User.id)
+        .limit(1)
+    )
+
+
+def application_link(application: TriggerApplication) -> str:
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    try:
+        return url_for("staff.triggers.show", application_id=application.id)
+    except (RuntimeError, BuildError):  # no request to build from (a task, the demo): the page's path
+        return f"/case-reviews/{application.id}"
+
+
+def sync(application: TriggerApplication) -> None:
+    """Bring the application's Deadline rows into line with its record (idempotent)."""
+    from casework.accounts.services import area_settings
+    from casework.core.time import now
+
+    settings = area_settings(application.area, on=application.received_on)
+    dues = compute(application, settings)
+    rows = {
+        row.kind: row
+        for row in db.session.scalars(
+            sa.select(Deadline).where(Deadline.subject_type == SUBJECT_TYPE, Deadline.subject_id == application.id)
+        )
+    }
+    coordinator_id = area_coordinator_id(application)
+    meeting = current_meeting(application)
+    for step, due in dues.items():
+        kind = kind_of(step)
+        state = _step_state(application, step)
+        row = rows.get(kind)
+        owner_id = meeting.chair_id if step in {"papers_to_panel", "outcome_letter"} and meeting else coordinator_id
+        if row is not None and row.status != DeadlineStatus.open and state != DeadlineStatus.open:
+            # Already closed: keep when it was closed, but keep the date true to the record.
+            if (row.due_on or row.due_at) != due and isinstance(due, date) and not isinstance(due, datetime):
+                row.due_on = due
+            continue
+        row = set_deadline(
+            subject_type=SUBJECT_TYPE,
+            subject_id=application.id,
+            kind=kind,
+            title=f"{STEP_DESCRIPTIONS[step]}: {application.reference}",
+            due=due,
+            owner_id=owner_id,
+            area_id=application.area_id,
+            link=application_link(application),
+        )
+        if state != DeadlineStatus.open:
+            row.status = state
+            row.completed_at = now()
+    # Open rows whose step no longer applies (the application ended) are cancelled too.
+    for kind, row in rows.items():
+        if row.status == DeadlineStatus.open and kind.removeprefix(KIND_PREFIX) not in dues:
+            row.status = DeadlineStatus.cancelled
+            row.completed_at = now()
+    db.session.flush()
+
+
+def row_due(row: Deadline) -> date:
+    """The day a row is due (a deadline in hours: its London day)."""
+    return row.due_on if row.due_on is not None else london_day(row.due_at)
+
+
+def deadline_rows(application_ids: Iterable[int]) -> dict[int, dict[str, Deadline]]:
+    """The Deadline rows of several applications in one query: ``{application_id: {step: row}}``."""
+    ids = list(application_ids)
+    result: dict[int, dict[str, Deadline]] = {i: {} for i in ids}
+    if not ids:
+        return result
+    for row in db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.subject_type == SUBJECT_TYPE,
+            Deadline.subject_id.in_(ids),
+            Deadline.kind.startswith(KIND_PREFIX),
+        )
+    ):
+        result[row.subject_id][row.kind.removeprefix(KIND_PREFIX)] = row
+    return result
+
+
+def as_dict(rows: dict[str, Deadline]) -> dict[str, date]:
+    """API.md ``deadlines``: each step's day, in the order of the steps."""
+    return {step: row_due(rows[step]) for step in STEPS if step in rows}
+
+
+def deadlines(application: TriggerApplication) -> dict[str, date]:
+    return as_dict(deadline_rows([application.id])[application.id])
+
+
+#: Kept for callers written against the first cut.
+_row_due = row_due

@@ -1,0 +1,575 @@
+"""Flask-WTF forms for the Community Trigger pages (public and staff).
+
+Dates are GOV.UK date inputs: a ``DateInput`` subform of day, month and year, rendered by
+``date_field`` in templates/macros/forms.html, whose ``.date`` is the date once it validates.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from casework.community_triggers.models import ApplicantRole, Channel
+from casework.core.time import today
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects rather than (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def labels(field: Any) -> dict[str, str]:
+    """A choice field's labels by value."""
+    return {choice.value: choice.label for choice in field.choices or ()}
+
+
+APPLICANT_ROLES = [
+    (ApplicantRole.victim.value, "I am the victim of the anti-social behaviour"),
+    (ApplicantRole.on_behalf.value, "I am applying for someone else, with their consent"),
+    (ApplicantRole.group.value, "I am applying for a group or community"),
+    (ApplicantRole.partner.value, "I work for an agency and am applying for a victim"),
+]
+
+STAFF_CHANNELS = [
+    (Channel.phone.value, "Phone"),
+    (Channel.letter.value, "Letter"),
+    (Channel.email.value, "Email"),
+    (Channel.in_person.value, "In person"),
+    (Channel.partner.value, "Partner agency"),
+]
+
+#: Rows of complaints shown at first; "Add another complaint" adds one more, up to the maximum.
+COMPLAINT_ROWS = 3
+MAX_COMPLAINT_ROWS = 20
+OTHER_AGENCY = "other"
+
+
+class DateInput(Form):
+    """Day, month and year as three inputs (GOV.UK date input)."""
+
+    day = StringField("Day")
+    month = StringField("Month")
+    year = StringField("Year")
+
+    @property
+    def date(self) -> date | None:
+        try:
+            return date(int(self.year.data), int(self.month.data), int(self.day.data))
+        except (TypeError, ValueError):
+            return None
+
+    def is_blank(self) -> bool:
+        return not any((value or "").strip() for value in (self.day.data, self.month.data, self.year.data))
+
+
+def add_error(field: Any, message: str) -> None:
+    """Attach a message to a field; a date input's goes on its day input (where the summary links)."""
+    target = field.form.day if field.type == "FormField" else field
+    target.errors = [*target.errors, message]
+
+
+def _check_date(field: FormField, what: str, *, required: bool, past: bool) -> date | None:
+    """Validate a DateInput: a real date, and not in the future when it is an event (SPEC section 6).
+
+    WTForms refuses in-line validators on a FormField, so forms call this from ``validate()``.
+    """
+    sub: DateInput = field.form
+    capitalised = what[0].upper() + what[1:]
+    if sub.is_blank():
+        if required:
+            add_error(field, f"Enter {what}")
+        return None
+    value = sub.date
+    if value is None or value.year < 1900:
+        add_error(field, f"{capitalised} must be a real date")
+        return None
+    if past and value > today():
+        add_error(field, f"{capitalised} must be today or in the past")
+        return None
+    return value
+
+
+def has_errors(form: Any) -> bool:
+    return bool(error_items(form))
+
+
+def error_items(form: Any) -> list[dict[str, str]]:
+    """The error summary's list, walking into lists of rows (the core helper shows top-level fields).
+
+    Each item links to the control the message is about.
+    """
+    from casework.core.templating import _messages, field_anchor
+
+    items = [{"text": str(message)} for message in getattr(form, "form_errors", None) or ()]
+
+    def walk(field: Any) -> None:
+        if field.type == "FieldList":
+            for entry in field.entries:
+                walk(entry)
+        elif field.type == "FormField" and "day" not in field.form._fields:
+            for sub in field.form:
+                walk(sub)
+        else:
+            messages = _messages(field.errors)
+            if messages:
+                items.append({"text": messages[0], "href": f"#{field_anchor(field)}"})
+
+    for field in form:
+        walk(field)
+    return items
+
+
+class DatesMixin:
+    """Forms list their date inputs as (field name, words, required, past) and validate them all."""
+
+    DATES: tuple[tuple[str, str, bool, bool], ...] = ()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        super().validate(extra_validators)  # type: ignore[misc]
+        for name, what, required, past in self.DATES:
+            _check_date(getattr(self, name), what, required=required, past=past)
+        self.check()
+        return not has_errors(self)
+
+    def check(self) -> None:
+        """Checks across fields, after the fields' own."""
+
+
+class ComplaintRow(Form):
+    """One complaint the applicant made. A row left completely blank is ignored."""
+
+    complainant_name = StringField(
+        "Who made the complaint (optional)",
+        description="Leave blank if you made it yourself",
+        validators=[Optional(), Length(max=200)],
+    )
+    occurred_on = FormField(DateInput, label="When did the behaviour happen?")
+    reported_on = FormField(DateInput, label="When did you report it?")
+    agency = SelectField("Who did you report it to?", choices=[], validate_choice=False)
+    reported_to = StringField("If it was someone else, who?", validators=[Optional(), Length(max=200)])
+    reference = StringField(
+        "Reference number (optional)",
+        description="For example, a police log number or a case number from the council or landlord",
+        validators=[Optional(), Length(max=100)],
+    )
+    hate_motivated = BooleanField("I think this was because of who I am (a hate incident)")
+
+    def is_blank(self) -> bool:
+        return (
+            self.occurred_on.form.is_blank()
+            and self.reported_on.form.is_blank()
+            and not (self.agency.data or "").strip()
+            and not (self.reported_to.data or "").strip()
+            and not (self.reference.data or "").strip()
+            and not (self.complainant_name.data or "").strip()
+        )
+
+    def check(self) -> bool:
+        occurred = _check_date(self.occurred_on, "the date the behaviour happened", required=True, past=True)
+        reported = _check_date(self.reported_on, "the date it was reported", required=True, past=True)
+        if occurred and reported and reported < occurred:
+            add_error(self.reported_on, "The date it was reported must be on or after the day it happened")
+        agency = (self.agency.data or "").strip()
+        if not agency or (agency == OTHER_AGENCY and not (self.reported_to.data or "").strip()):
+            add_error(self.agency, "Select who it was reported to, or choose someone else and type their name")
+        return not (self.occurred_on.errors or self.reported_on.errors or self.agency.errors)
+
+
+class ApplicationForm(DatesMixin, FlaskForm):
+    """The application: the public form, and (with channel and received on) the staff form."""
+
+    applicant_role = RadioField(
+        "Who is applying?", choices=choices(APPLICANT_ROLES), validators=[InputRequired("Select who is applying")]
+    )
+    consent_given = BooleanField("The person I am applying for has agreed to this application")
+    area = RadioField(
+        "Where is the anti-social behaviour happening?",
+        choices=[],
+        validators=[InputRequired("Select the area where it is happening")],
+    )
+    applicant_name = StringField("Full name", validators=[DataRequired("Enter your full name"), Length(max=200)])
+    applicant_email = StringField(
+        "Email address (optional)",
+        description="We will send your confirmation and letters here",
+        validators=[
+            Optional(),
+            Email("Enter an email address in the correct format, like name@example.com"),
+            Length(max=254),
+        ],
+    )
+    applicant_phone = StringField("Phone number (optional)", validators=[Optional(), Length(max=40)])
+    applicant_address = TextAreaField("Postal address (optional)", validators=[Optional(), Length(max=500)])
+    description = TextAreaField(
+        "What has been happening?",
+        description="Tell us about the behaviour, how long it has gone on and how it affects you",
+        validators=[DataRequired("Tell us what has been happening"), Length(max=10000)],
+    )
+    complaints = FieldList(FormField(ComplaintRow), min_entries=COMPLAINT_ROWS, max_entries=MAX_COMPLAINT_ROWS)
+    #: Bots fill every field; people never see this one (hidden by a class, skipped by screen readers).
+    website = StringField("Leave this field empty")
+    add_complaint = SubmitField("Add another complaint")
+    change = SubmitField("Change your answers")
+    confirm = SubmitField("Accept and send")
+
+    def set_choices(self, areas: list[Any], agencies: list[Any]) -> None:
+        self.area.choices = choices([(area.code, area.name) for area in areas])
+        agency_choices = choices(
+            [("", "Select an organisation")]
+            + [(a.code, a.name) for a in agencies]
+            + [(OTHER_AGENCY, "Someone else (type their name)")]
+        )
+        for row in self.complaints:
+            row.form.agency.choices = agency_choices
+
+    def filled_complaints(self) -> list[ComplaintRow]:
+        return [row.form for row in self.complaints if not row.form.is_blank()]
+
+    def validate_consent_given(self, field: BooleanField) -> None:
+        if self.applicant_role.data == ApplicantRole.on_behalf.value and not field.data:
+            raise ValidationError("Confirm that the person you are applying for has agreed")
+
+    def check(self) -> None:
+        rows = self.filled_complaints()
+        if not rows:
+            add_error(self.complaints.entries[0].form.occurred_on, "Enter at least one complaint that was made")
+        for row in rows:
+            row.check()
+
+    def field_for(self, key: str) -> Any:
+        """The field a service's error key names (``complaints.0.reported_on``, ``applicant.name``)."""
+        parts = key.split(".")
+        if parts[0] == "applicant" and len(parts) == 2:
+            return self._fields.get(f"applicant_{parts[1]}")
+        if parts[0] == "complaints" and len(parts) == 3 and parts[1].isdigit():
+            rows = self.filled_complaints()
+            index = int(parts[1])
+            if index < len(rows):
+                return rows[index]._fields.get("agency" if parts[2] == "agency_code" else parts[2])
+        return self._fields.get(key)
+
+    def complaints_data(self, agencies: dict[str, Any]) -> list[dict[str, Any]]:
+        """The complaints for ``services.register_application``; ``agencies`` maps codes to Agency."""
+        result = []
+        for row in self.filled_complaints():
+            agency = (row.agency.data or "").strip()
+            result.append(
+                {
+                    "complainant_name": (row.complainant_name.data or "").strip() or None,
+                    "occurred_on": row.occurred_on.form.date,
+                    "reported_on": row.reported_on.form.date,
+                    "agency": agencies.get(agency),
+                    "reported_to": (row.reported_to.data or "").strip() or None,
+                    "reference": (row.reference.data or "").strip() or None,
+                    "causes_had": True,
+                    "hate_motivated": bool(row.hate_motivated.data),
+                }
+            )
+        return result
+
+    def application_data(
+        self, *, area: Any, agencies: dict[str, Any], channel: str, received_on: date | None
+    ) -> dict[str, Any]:
+        return {
+            "area": area,
+            "received_on": received_on,
+            "channel": channel,
+            "applicant": {
+                "name": self.applicant_name.data,
+                "email": self.applicant_email.data or None,
+                "phone": self.applicant_phone.data or None,
+                "address": self.applicant_address.data or None,
+            },
+            "applicant_role": self.applicant_role.data,
+            "consent_given": bool(self.consent_given.data) or self.applicant_role.data != ApplicantRole.on_behalf.value,
+            "description": self.description.data,
+            "cases": [],
+            "complaints": self.complaints_data(agencies),
+        }
+
+
+class StaffApplicationForm(ApplicationForm):
+    DATES = (("received_on", "the date it was received", True, True),)
+    channel = RadioField(
+        "How was the application received?",
+        choices=choices(STAFF_CHANNELS),
+        validators=[InputRequired("Select how the application was received")],
+    )
+    received_on = FormField(DateInput, label="When was it received?")
+    applicant_name = StringField(
+        "Applicant's full name", validators=[DataRequired("Enter the applicant's full name"), Length(max=200)]
+    )
+
+
+class ProgressForm(FlaskForm):
+    reference = StringField(
+        "Application reference",
+        description="It is on your confirmation page and email, for example BOL-CT-2026-0003",
+        validators=[DataRequired("Enter your application reference"), Length(max=30)],
+    )
+
+
+class ScreenOutForm(DatesMixin, FlaskForm):
+    DATES = (("screened_out_on", "the date decided", True, True),)
+    reason = TextAreaField(
+        "Why is this not a Case Review, and where has it been redirected?",
+        description="For example: a complaint about an officer, sent to the council's complaints team",
+        validators=[DataRequired("Enter the reason and where it was redirected"), Length(max=5000)],
+    )
+    kind = RadioField(
+        "What is it?",
+        choices=choices(
+            [
+                ("service_complaint", "A complaint about a service"),
+                ("new_incident", "A report of new anti-social behaviour"),
+            ]
+        ),
+        validators=[InputRequired("Select what it is")],
+    )
+    screened_out_on = FormField(DateInput, label="Date decided")
+
+
+class DatedForm(DatesMixin, FlaskForm):
+    DATES = (("on", "the date", True, True),)
+    """One dated step (acknowledge)."""
+
+    on = FormField(DateInput, label="Date")
+
+
+class DecisionForm(DatesMixin, FlaskForm):
+    DATES = (("decided_on", "the date of the decision", True, True),)
+    met = RadioField(
+        "Is the threshold met?",
+        choices=choices([("yes", "Yes, the threshold is met"), ("no", "No, the threshold is not met")]),
+        validators=[InputRequired("Select whether the threshold is met")],
+    )
+    basis = RadioField(
+        "On what basis is it met?",
+        choices=choices(
+            [
+                ("automatic", "Automatic: enough qualifying complaints"),
+                ("community", "Community: enough different complainants"),
+                ("hate", "Hate incident"),
+                ("discretionary", "Discretionary: persistence, harm and the response"),
+                ("vulnerable_override", "Vulnerable victim (manager's decision)"),
+            ]
+        ),
+        validators=[Optional()],
+    )
+    reasons = TextAreaField(
+        "Reasons for the decision", validators=[DataRequired("Enter the reasons for the decision"), Length(max=10000)]
+    )
+    persistence = TextAreaField("Persistence of the behaviour", validators=[Optional(), Length(max=5000)])
+    harm = TextAreaField("Harm or potential harm", validators=[Optional(), Length(max=5000)])
+    adequacy = TextAreaField("Adequacy of the response", validators=[Optional(), Length(max=5000)])
+    decided_on = FormField(DateInput, label="Date of the decision")
+
+    def check(self) -> None:
+        # Not an in-line validator: Optional() stops the chain on an empty field before it would run.
+        if self.met.data == "yes" and not self.basis.data:
+            add_error(self.basis, "Select the basis on which the threshold is met")
+
+
+class MeetingForm(DatesMixin, FlaskForm):
+    DATES = (("scheduled_on", "the date of the meeting", True, False),)
+    scheduled_on = FormField(DateInput, label="Date of the meeting")
+    chair = SelectField("Independent chair", choices=[], validators=[DataRequired("Select the chair")])
+    location = StringField("Where", validators=[Optional(), Length(max=300)])
+
+
+class MeetingDetailsForm(DatesMixin, FlaskForm):
+    agenda = TextAreaField("Agenda", validators=[Optional(), Length(max=10000)])
+    location = StringField("Where", validators=[Optional(), Length(max=300)])
+    victim_invited = RadioField(
+        "Is the victim invited?", choices=choices([("yes", "Yes"), ("no", "No")]), validators=[Optional()]
+    )
+    victim_not_invited_reason = TextAreaField(
+        "Why is the victim not invited?", validators=[Optional(), Length(max=5000)]
+    )
+
+    def check(self) -> None:
+        if self.victim_invited.data == "no" and not (self.victim_not_invited_reason.data or "").strip():
+            add_error(self.victim_not_invited_reason, "Enter why the victim is not invited")
+
+
+class AttendeeForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter the attendee's name"), Length(max=200)])
+    role = StringField(
+        "Role",
+        description="For example, panel member or victim's representative",
+        validators=[Optional(), Length(max=100)],
+    )
+    agency = SelectField("Agency", choices=[], validate_choice=False)
+
+
+class RecommendationRow(Form):
+    text = TextAreaField("Recommendation", validators=[Optional(), Length(max=5000)])
+    agency = SelectField("Addressed to", choices=[], validate_choice=False)
+    owner = StringField("Owner (email of a user, optional)", validators=[Optional(), Length(max=254)])
+    due_on = FormField(DateInput, label="Due date")
+
+    def is_blank(self) -> bool:
+        return not (self.text.data or "").strip() and self.due_on.form.is_blank() and not self.agency.data
+
+    def check(self) -> bool:
+        if not (self.text.data or "").strip():
+            add_error(self.text, "Enter the recommendation")
+        if not self.agency.data:
+            add_error(self.agency, "Select the agency it is addressed to")
+        _check_date(self.due_on, "the due date", required=True, past=False)
+        return not (self.text.errors or self.agency.errors or self.due_on.errors)
+
+
+class OutcomeForm(DatesMixin, FlaskForm):
+    DATES = (("held_on", "the date the meeting was held", True, True),)
+    held_on = FormField(DateInput, label="Date the meeting was held")
+    minutes = TextAreaField("Minutes", validators=[DataRequired("Enter the minutes"), Length(max=50000)])
+    proportionality_assessment = TextAreaField(
+        "Perpetrator proportionality assessment",
+        description="Whether the actions proposed against the perpetrator are proportionate",
+        validators=[Optional(), Length(max=10000)],
+    )
+    outcome = TextAreaField("Outcome", validators=[Optional(), Length(max=10000)])
+    victim_invited = RadioField(
+        "Was the victim invited to the meeting?",
+        choices=choices([("yes", "Yes"), ("no", "No")]),
+        validators=[InputRequired("Select whether the victim was invited")],
+    )
+    victim_not_invited_reason = TextAreaField(
+        "Why was the victim not invited?", validators=[Optional(), Length(max=5000)]
+    )
+    recommendations = FieldList(FormField(RecommendationRow), min_entries=2, max_entries=20)
+    add_recommendation = SubmitField("Add another recommendation")
+    save = SubmitField("Record the outcome")
+
+    def set_choices(self, agencies: list[Any]) -> None:
+        agency_choices = choices([("", "Select an agency")] + [(a.code, a.name) for a in agencies])
+        for row in self.recommendations:
+            row.form.agency.choices = agency_choices
+
+    def filled(self) -> list[RecommendationRow]:
+        return [row.form for row in self.recommendations if not row.form.is_blank()]
+
+    def field_for(self, key: str) -> Any:
+        parts = key.split(".")
+        if parts[0] == "recommendations" and len(parts) == 3 and parts[1].isdigit():
+            rows = self.filled()
+            if int(parts[1]) < len(rows):
+                return rows[int(parts[1])]._fields.get("agency" if parts[2] == "agency_code" else parts[2])
+        return self._fields.get(key)
+
+    def check(self) -> None:
+        if self.victim_invited.data == "no" and not (self.victim_not_invited_reason.data or "").strip():
+            add_error(self.victim_not_invited_reason, "Enter why the victim was not invited")
+        for row in self.filled():
+            row.check()
+
+
+class ConsultationForm(DatesMixin, FlaskForm):
+    DATES = (("consulted_on", "the date the victim was consulted", True, True),)
+    consulted_on = FormField(DateInput, label="Date the victim was consulted")
+    notes = TextAreaField(
+        "What the victim said about the action plan",
+        validators=[DataRequired("Enter what the victim said"), Length(max=10000)],
+    )
+
+
+class InformationRequestForm(DatesMixin, FlaskForm):
+    DATES = (("due_on", "the due date", True, False),)
+    agency = SelectField("Agency", choices=[], validators=[DataRequired("Select the agency")])
+    due_on = FormField(DateInput, label="Due date")
+
+
+class SubmissionForm(FlaskForm):
+    submission = TextAreaField(
+        "Your agency's information",
+        description="The complaints you received, what you did and what you know",
+        validators=[DataRequired("Enter your agency's information"), Length(max=50000)],
+    )
+    document = FileField("Attach a file (optional)", description="PDF, Word, plain text or an image, up to 10 MB")
+
+
+class AppealForm(DatesMixin, FlaskForm):
+    DATES = (("received_on", "the date the appeal was received", True, True),)
+    received_on = FormField(DateInput, label="Date the appeal was received")
+    grounds = TextAreaField("Grounds of appeal", validators=[DataRequired("Enter the grounds"), Length(max=10000)])
+
+
+class AppealHandlerForm(FlaskForm):
+    handler_name = StringField(
+        "Handler's name and organisation",
+        description="Someone who took no part, for example the PCC's office",
+        validators=[DataRequired("Enter the handler"), Length(max=200)],
+    )
+
+
+class AppealDecisionForm(DatesMixin, FlaskForm):
+    DATES = (("decided_on", "the date of the decision", True, True),)
+    decision = RadioField(
+        "Decision",
+        choices=choices([("upheld", "Upheld: the review goes back for a new meeting"), ("not_upheld", "Not upheld")]),
+        validators=[InputRequired("Select the decision")],
+    )
+    reasons = TextAreaField("Reasons", validators=[DataRequired("Enter the reasons"), Length(max=10000)])
+    decided_on = FormField(DateInput, label="Date of the decision")
+
+
+class WithdrawForm(DatesMixin, FlaskForm):
+    DATES = (("withdrawn_on", "the date withdrawn", True, True),)
+    reason = TextAreaField(
+        "Why is the application being withdrawn?", validators=[DataRequired("Enter the reason"), Length(max=5000)]
+    )
+    withdrawn_on = FormField(DateInput, label="Date withdrawn")
+
+
+class LinkCaseForm(FlaskForm):
+    case_reference = StringField(
+        "Case reference",
+        description="For example, BOL-2026-0042",
+        validators=[DataRequired("Enter a case reference"), Length(max=40)],
+    )
+
+
+class LetterTemplateForm(FlaskForm):
+    subject = StringField("Subject", validators=[DataRequired("Enter the subject"), Length(max=300)])
+    body = TextAreaField("Letter", validators=[DataRequired("Enter the letter"), Length(max=50000)])
+    preview = SubmitField("Preview")
+    save = SubmitField("Save template")
+
+
+def show_domain_error(form: Any, error: Any) -> None:
+    """Show a service's refusal (InvalidInput or RuleViolation) in the form's error summary, after
+    rolling back whatever the service had written."""
+    from casework.core.errors import RULE
+    from casework.extensions import db
+
+    db.session.rollback()
+    messages: list[str] = []
+    placed: set[str] = set()
+    resolve = getattr(form, "field_for", form._fields.get)
+    errors = getattr(error, "errors", {}) or {}
+    for key, values in errors.items():
+        field = resolve(key) if key != RULE else None
+        if field is not None and field.type != "FieldList":
+            add_error(field, values[0])
+            placed.add(values[0])
+    for values in errors.values():
+        messages.extend(v for v in values if v not in placed and v not in messages)
+    if not getattr(error, "errors", None):
+        messages.append(error.message)
+    form.form_errors = [*(getattr(form, "form_errors", None) or []), *messages]

@@ -1,0 +1,154 @@
+"""Information requests: each agency is asked for what it holds about the case, by a due date, and
+its officers submit text and files (Schedule 4, para 7: the bodies may ask for information).
+
+Services in the house style: plain arguments and the acting user, validate, flush, audit, raise
+domain errors; the views commit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import Agency
+from casework.audit.services import record_change, snapshot
+from casework.community_triggers.models import InformationRequest, TriggerApplication, TriggerDocument
+from casework.core.errors import InvalidInput, NotFound, RuleViolation
+from casework.core.time import today
+from casework.extensions import db
+from casework.reminders.services import close_deadline, set_deadline
+
+#: Files agencies may attach, by the content type the browser declares and the file's first bytes.
+ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "text/plain": (),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/msword": (b"\xd0\xcf\x11\xe0",),
+}
+MAX_FILE_BYTES = 10 * 1024 * 1024
+DEADLINE_KIND = "trigger.information_request"
+
+
+def request_information(
+    actor: Any, application: TriggerApplication, agency: Agency, *, due_on: date
+) -> InformationRequest:
+    if due_on < application.received_on:
+        raise InvalidInput({"due_on": ["The due date must be on or after the day the application was received"]})
+    if application.area_id not in {area.id for area in agency.areas}:
+        raise InvalidInput({"agency": ["That agency does not cover the application's area"]})
+    existing = db.session.scalar(
+        sa.select(InformationRequest).where(
+            InformationRequest.application_id == application.id, InformationRequest.agency_id == agency.id
+        )
+    )
+    if existing is not None:
+        raise RuleViolation(f"{agency.name} has already been asked for its information.", field="agency")
+    item = InformationRequest(application_id=application.id, agency_id=agency.id, requested_on=today(), due_on=due_on)
+    db.session.add(item)
+    db.session.flush()
+    set_deadline(
+        subject_type="trigger_information_requests",
+        subject_id=item.id,
+        kind=DEADLINE_KIND,
+        title=f"{application.reference}: information from {agency.name}",
+        due=due_on,
+        owner_id=getattr(actor, "id", None),
+        area_id=application.area_id,
+        link=f"/case-reviews/information-requests/{item.id}",
+    )
+    _sync(application)
+    record_change(
+        actor,
+        application,
+        None,
+        {"information_request": agency.code, "due_on": due_on},
+        f"Information requested from {agency.name}, due {due_on.isoformat()}",
+    )
+    return item
+
+
+def _sync(application: TriggerApplication) -> None:
+    """The application's "information from each agency" step is done once every request is answered."""
+    from casework.community_triggers import deadlines
+
+    deadlines.sync(application)
+
+
+def check_file(filename: str, content_type: str, content: bytes) -> None:
+    """Refuse files that are too big, of a type we do not accept, or whose content is not that type."""
+    if len(content) > MAX_FILE_BYTES:
+        raise InvalidInput({"document": ["The file must be smaller than 10 MB"]})
+    if not content:
+        raise InvalidInput({"document": ["The selected file is empty"]})
+    declared = (content_type or "").split(";")[0].strip().lower()
+    signatures = ALLOWED_TYPES.get(declared)
+    if signatures is None:
+        raise InvalidInput({"document": ["The file must be a PDF, Word document, plain text, PNG or JPEG"]})
+    if signatures and not content.startswith(signatures):
+        raise InvalidInput({"document": ["The file's content does not match its type"]})
+    if declared == "text/plain" and b"\x00" in content[:4096]:
+        raise InvalidInput({"document": ["The file's content does not match its type"]})
+
+
+def can_submit(user: Any, item: InformationRequest) -> bool:
+    """Staff of the agency asked (and the area's coordinators and managers) may submit."""
+    from casework.core.permissions import Permission
+
+    if user.agency_id == item.agency_id and user.can(Permission.VIEW_TRIGGERS):
+        return True
+    application = db.session.get(TriggerApplication, item.application_id)
+    return user.can(Permission.MANAGE_TRIGGERS) and application is not None and application.area_id in user.area_ids
+
+
+def get_request_for(user: Any, request_id: int) -> InformationRequest:
+    item = db.session.get(InformationRequest, request_id)
+    if item is None or not can_submit(user, item):
+        raise NotFound("Information request not found.")
+    return item
+
+
+def submit(
+    actor: Any,
+    item: InformationRequest,
+    *,
+    text: str,
+    file: tuple[str, str, bytes] | None = None,
+) -> InformationRequest:
+    """Record the agency's submission (text, and optionally one file per submission)."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput({"submission": ["Enter your agency's information"]})
+    before = snapshot(item, ["submission", "submitted_on"])
+    if file is not None:
+        filename, content_type, content = file
+        check_file(filename, content_type, content)
+        db.session.add(
+            TriggerDocument(
+                application_id=item.application_id,
+                information_request_id=item.id,
+                filename=filename[:255],
+                content_type=content_type.split(";")[0].strip().lower(),
+                size=len(content),
+                content=content,
+                uploaded_by_id=getattr(actor, "id", None),
+            )
+        )
+    item.submission = text
+    item.submitted_on = today()
+    item.submitted_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    close_deadline("trigger_information_requests", item.id, kind=DEADLINE_KIND)
+    application = db.session.get(TriggerApplication, item.application_id)
+    _sync(application)
+    record_change(
+        actor,
+        application,
+        before,
+        snapshot(item, ["submission", "submitted_on"]),
+        f"Information submitted by {item.agency.name}",
+    )
+    return item

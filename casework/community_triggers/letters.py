@@ -1,0 +1,537 @@
+"""Letters to the applicant, produced from templates that admins can edit.
+
+Each letter kind has a default template shipped here; an admin may store a ``LetterTemplate`` row for
+every area (``area_id`` null) or for one area, which then wins. Templates are Jinja rendered in a
+``SandboxedEnvironment`` over plain dictionaries (never model objects), so a template can read the
+documented variables and nothing else: no attribute walks to the session, the app or the filesystem.
+
+Letters are produced by the Community Trigger signals, inside the transaction of the step they follow
+(acknowledgement, threshold decision, meeting arranged, outcome recorded, appeal decided). Each is stored
+as a ``Letter`` row, logged on the application's audit trail, and emailed after the commit when the
+applicant gave an email address (``queue_email``, once per letter).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from casework.audit.models import AuditAction
+from casework.audit.services import record
+from casework.community_triggers import signals
+from casework.community_triggers.models import (
+    Appeal,
+    AppealDecision,
+    Letter,
+    LetterKind,
+    LetterTemplate,
+    ReviewMeeting,
+    ThresholdDecision,
+    TriggerApplication,
+)
+from casework.core.errors import InvalidInput
+from casework.core.templating import format_date
+from casework.core.time import today
+from casework.extensions import db
+from casework.notifications.services import queue_email
+
+LETTER_TITLES = {
+    LetterKind.acknowledgement: "Acknowledgement",
+    LetterKind.threshold_decision: "Threshold decision",
+    LetterKind.meeting_invitation: "Meeting invitation",
+    LetterKind.outcome: "Outcome and recommendations",
+    LetterKind.appeal_decision: "Appeal decision",
+}
+
+BASIS_TEXT = {
+    "automatic": "at least the required number of qualifying complaints were made",
+    "community": "enough different people or households complained about the same behaviour",
+    "hate": "a qualifying complaint was about hate-motivated behaviour",
+    "discretionary": "the partner agencies used their discretion, considering persistence, harm and the response",
+    "vulnerable_override": "a manager decided it was met because of the victim's vulnerability",
+}
+
+#: The variables every template may use, shown on the admin editing page.
+VARIABLES: list[tuple[str, str]] = [
+    ("application.reference", "the application's reference, for example BOL-CT-2026-0003"),
+    ("application.applicant_name", "the applicant's name"),
+    ("application.received_on", "the day the application was received (a date: use | date)"),
+    ("application.acknowledged_on", "the day it was acknowledged, or nothing"),
+    ("area.name", "the area's name"),
+    ("today", "the day the letter is produced"),
+    ("decision.met", "true when the threshold was met (threshold decision letter)"),
+    ("decision.basis_text", "why it was met, in words, or nothing"),
+    ("decision.reasons", "the coordinator's reasons"),
+    ("decision.persistence, decision.harm, decision.adequacy", "the discretionary factors, where given"),
+    ("meeting.scheduled_on, meeting.held_on, meeting.location", "the review meeting"),
+    ("meeting.chair_name", "the independent chair's name"),
+    ("meeting.outcome, meeting.minutes", "the outcome and the minutes, once recorded"),
+    ("recommendations", "a list; each has text, agency, owner and due_on"),
+    ("appeal.received_on, appeal.upheld, appeal.reasons, appeal.decided_on", "the appeal and its decision"),
+    ("appeal_window_days", "the working days allowed to appeal"),
+    ("date filter", "{{ application.received_on | date }} gives 2 March 2026"),
+]
+
+_APPEAL_PARAGRAPH = """\
+If you are unhappy with how your application was handled or how the review was carried out, you can ask
+for the decision to be looked at again. Write to us or email us within {{ appeal_window_days }} working days
+of this letter, quoting {{ application.reference }}, and tell us why. Someone who took no part in the
+review will consider it."""
+
+DEFAULT_TEMPLATES: dict[LetterKind, tuple[str, str]] = {
+    LetterKind.acknowledgement: (
+        "We have received your ASB Case Review application {{ application.reference }}",
+        """\
+Dear {{ application.applicant_name }},
+
+Thank you for your application for an anti-social behaviour (ASB) Case Review, which we received on
+{{ application.received_on | date }}. Your reference is {{ application.reference }}.
+
+We will now ask each agency involved for the complaints they have on record and decide whether the
+threshold for a Case Review is met. We will write to you with that decision and our reasons.
+
+If you are in immediate danger, call 999. Victim Support can help you now, free of charge, on 08 08 16 89 111.
+
+Yours sincerely,
+
+The ASB Case Review coordinator, {{ area.name }}""",
+    ),
+    LetterKind.threshold_decision: (
+        "Your ASB Case Review application {{ application.reference }}: our decision",
+        """\
+Dear {{ application.applicant_name }},
+
+We have considered your application {{ application.reference }} for an ASB Case Review.
+{% if decision.met %}
+The threshold for a Case Review is met{% if decision.basis_text %}: {{ decision.basis_text }}{% endif %}.
+
+Our reasons: {{ decision.reasons or "the complaints you made meet the threshold." }}
+
+What happens next: the agencies will meet to review how they have dealt with your complaints, under an
+independent chair. We will tell you the date and whether you can attend or give your views.
+{% else %}
+The threshold for a Case Review is not met.
+
+Our reasons: {{ decision.reasons }}
+{% if decision.persistence %}
+Persistence of the behaviour: {{ decision.persistence }}{% endif %}{% if decision.harm %}
+Harm or potential harm: {{ decision.harm }}{% endif %}{% if decision.adequacy %}
+Adequacy of the response: {{ decision.adequacy }}{% endif %}
+
+What happens next: please keep reporting anti-social behaviour to the police or the council. If the
+behaviour continues, you can apply again.
+
+"""
+        + _APPEAL_PARAGRAPH
+        + """
+{% endif %}
+Yours sincerely,
+
+The ASB Case Review coordinator, {{ area.name }}""",
+    ),
+    LetterKind.meeting_invitation: (
+        "Your ASB Case Review {{ application.reference }}: the review meeting",
+        """\
+Dear {{ application.applicant_name }},
+
+The review meeting for your ASB Case Review {{ application.reference }} will be held on
+{{ meeting.scheduled_on | date }}{% if meeting.location %} at {{ meeting.location }}{% endif %}, chaired by
+{{ meeting.chair_name }}.
+
+You are invited to attend, in person or online, or to send someone to speak for you. You can also send
+us your views in writing before the meeting. Please tell us what you would prefer.
+
+Yours sincerely,
+
+The ASB Case Review coordinator, {{ area.name }}""",
+    ),
+    LetterKind.outcome: (
+        "Your ASB Case Review {{ application.reference }}: the outcome",
+        """\
+Dear {{ application.applicant_name }},
+
+The review meeting for your ASB Case Review {{ application.reference }} was held on
+{{ meeting.held_on | date }}, chaired by {{ meeting.chair_name }}.
+
+Outcome: {{ meeting.outcome or "the review has been carried out." }}
+{% if recommendations %}
+The review made these recommendations:
+{% for item in recommendations %}
+{{ loop.index }}. {{ item.text }}
+   For: {{ item.agency }}{% if item.owner %} ({{ item.owner }}){% endif %}. To be done by {{ item.due_on | date }}.
+{% endfor %}
+Each agency must have regard to the recommendations addressed to it. We will keep track of them until
+they are done.
+{% else %}
+The review made no recommendations.
+{% endif %}
+"""
+        + _APPEAL_PARAGRAPH
+        + """
+
+Yours sincerely,
+
+The ASB Case Review coordinator, {{ area.name }}""",
+    ),
+    LetterKind.appeal_decision: (
+        "Your ASB Case Review {{ application.reference }}: your appeal",
+        """\
+Dear {{ application.applicant_name }},
+
+We received your appeal about ASB Case Review {{ application.reference }} on {{ appeal.received_on | date }}.
+{% if appeal.upheld %}
+Your appeal has been upheld. The review will be looked at again at a new meeting, and we will write to
+you with the date.
+{% else %}
+Your appeal has not been upheld.
+{% endif %}
+Reasons: {{ appeal.reasons }}
+{% if not appeal.upheld %}
+If you are still unhappy, you can complain to the Local Government and Social Care Ombudsman.
+{% endif %}
+Yours sincerely,
+
+{{ area.name }}""",
+    ),
+}
+
+
+def _sandbox() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+    env.filters["date"] = format_date
+    return env
+
+
+_ENV = _sandbox()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
+    """Render a template in the sandbox; raises jinja2 errors (callers turn them into messages)."""
+    rendered_subject = " ".join(_ENV.from_string(subject).render(context).split())
+    rendered_body = _ENV.from_string(body).render(context).strip() + "\n"
+    return Rendered(rendered_subject, rendered_body)
+
+
+def template_for(kind: LetterKind, area_id: int | None) -> tuple[str, str]:
+    """The subject and body in force for ``kind`` in an area: the area's row, the all-areas row, or
+    the default shipped in code."""
+    rows = db.session.scalars(
+        sa.select(LetterTemplate).where(
+            LetterTemplate.kind == kind,
+            sa.or_(LetterTemplate.area_id == area_id, LetterTemplate.area_id.is_(None)),
+        )
+    ).all()
+    for row in sorted(rows, key=lambda r: r.area_id is None):
+        return row.subject, row.body
+    return DEFAULT_TEMPLATES[kind]
+
+
+def sample_context(kind: LetterKind) -> dict[str, Any]:
+    """Invented data for the admin preview (and for checking a template before it is saved)."""
+    return {
+        "application": {
+            "reference": "BOL-CT-2026-0003",
+            "applicant_name": "Sam Sample",
+            "received_on": date(2026, 3, 2),
+            "acknowledged_on": date(2026, 3, 4),
+        },
+        "area": {"name": "Bolsover"},
+        "today": date(2026, 3, 20),
+        "decision": {
+            "met": kind != LetterKind.threshold_decision,
+            "basis": None,
+            "basis_text": "",
+            "reasons": "Two of the complaints were reported more than a month after the behaviour.",
+            "persistence": "The noise has continued most nights since January.",
+            "harm": "The applicant reports lost sleep and anxiety.",
+            "adequacy": "Each agency responded to the reports made to it.",
+            "decided_on": date(2026, 3, 20),
+        },
+        "meeting": {
+            "scheduled_on": date(2026, 4, 14),
+            "held_on": date(2026, 4, 14),
+            "location": "Bolsover District Council offices",
+            "chair_name": "Charles Chair",
+            "outcome": "The agencies agreed a joint action plan.",
+            "minutes": "Minutes of the meeting.",
+        },
+        "recommendations": [
+            {
+                "text": "Install noise monitoring equipment.",
+                "agency": "Bolsover District Council",
+                "owner": "Olive Officer",
+                "due_on": date(2026, 5, 1),
+            },
+            {
+                "text": "Increase patrols in the evening.",
+                "agency": "Derbyshire Police",
+                "owner": None,
+                "due_on": date(2026, 5, 15),
+            },
+        ],
+        "appeal": {
+            "received_on": date(2026, 4, 20),
+            "upheld": False,
+            "reasons": "The review was carried out properly.",
+            "decided_on": date(2026, 5, 5),
+        },
+        "appeal_window_days": 20,
+    }
+
+
+def check_template(kind: LetterKind, subject: str, body: str) -> Rendered:
+    """Refuse a template that does not parse, reaches outside the sandbox, or names a variable that
+    does not exist, with a message an admin can act on. Returns the preview on sample data."""
+    errors: dict[str, list[str]] = {}
+    for field, source in (("subject", subject), ("body", body)):
+        try:
+            _ENV.parse(source)
+        except TemplateSyntaxError as error:
+            errors[field] = [f"The template has a mistake on line {error.lineno}: {error.message}"]
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        return render(subject, body, sample_context(kind))
+    except SecurityError as error:
+        raise InvalidInput({"body": [f"The template uses something letters may not use: {error}"]}) from error
+    except TemplateError as error:
+        raise InvalidInput({"body": [f"The template cannot be used: {error.message}"]}) from error
+
+
+# Building the context from the records: plain values only.
+
+
+def _appeal_window_days(application: TriggerApplication) -> int:
+    """The appeal window in working days, as the area's settings say on the day of receipt."""
+    from casework.accounts.services import area_settings
+
+    value = area_settings(application.area, on=application.received_on).get("timescale_appeal_window_closes")
+    if isinstance(value, dict) and value.get("unit") == "working_days":
+        return int(value["amount"])
+    return 20
+
+
+def _meeting_context(meeting: ReviewMeeting | None) -> dict[str, Any]:
+    if meeting is None:
+        return {}
+    return {
+        "scheduled_on": meeting.scheduled_on,
+        "held_on": meeting.held_on,
+        "location": meeting.location,
+        "chair_name": meeting.chair.name if meeting.chair else "",
+        "outcome": meeting.outcome,
+        "minutes": meeting.minutes,
+    }
+
+
+def context_for(
+    application: TriggerApplication,
+    *,
+    decision: ThresholdDecision | None = None,
+    meeting: ReviewMeeting | None = None,
+    appeal: Appeal | None = None,
+) -> dict[str, Any]:
+    recommendations = [
+        {
+            "text": item.text,
+            "agency": item.agency.name if item.agency else "",
+            "owner": item.owner.name if item.owner else None,
+            "due_on": item.due_on,
+        }
+        for item in (meeting.recommendations if meeting else [])
+    ]
+    decision_context: dict[str, Any] = {}
+    if decision is not None:
+        basis = decision.basis.value if decision.basis else None
+        decision_context = {
+            "met": decision.met,
+            "basis": basis,
+            "basis_text": BASIS_TEXT.get(basis, "") if decision.met else "",
+            "reasons": decision.reasons or "",
+            "persistence": decision.persistence,
+            "harm": decision.harm,
+            "adequacy": decision.adequacy,
+            "decided_on": decision.decided_on,
+        }
+    appeal_context: dict[str, Any] = {}
+    if appeal is not None:
+        appeal_context = {
+            "received_on": appeal.received_on,
+            "upheld": appeal.decision == AppealDecision.upheld,
+            "reasons": appeal.decision_reasons or "",
+            "decided_on": appeal.decided_on,
+        }
+    return {
+        "application": {
+            "reference": application.reference,
+            "applicant_name": application.applicant_name,
+            "received_on": application.received_on,
+            "acknowledged_on": application.acknowledged_on,
+        },
+        "area": {"name": application.area.name},
+        "today": today(),
+        "decision": decision_context,
+        "meeting": _meeting_context(meeting),
+        "recommendations": recommendations,
+        "appeal": appeal_context,
+        "appeal_window_days": _appeal_window_days(application),
+    }
+
+
+def _already_produced(
+    application: TriggerApplication, kind: LetterKind, meeting: ReviewMeeting | None, appeal: Appeal | None
+) -> bool:
+    query = sa.select(sa.func.count(Letter.id)).where(Letter.application_id == application.id, Letter.kind == kind)
+    if meeting is not None:
+        query = query.where(Letter.meeting_id == meeting.id)
+    if appeal is not None:
+        query = query.where(Letter.appeal_id == appeal.id)
+    count = db.session.scalar(query) or 0
+    if kind == LetterKind.threshold_decision:
+        # A new decision (after an upheld appeal) gets its own letter.
+        return count >= len(application.decisions)
+    return count > 0
+
+
+def produce(
+    actor: Any,
+    application: TriggerApplication,
+    kind: LetterKind,
+    *,
+    decision: ThresholdDecision | None = None,
+    meeting: ReviewMeeting | None = None,
+    appeal: Appeal | None = None,
+) -> Letter | None:
+    """Create the letter (once per event), log it on the application and email it when there is an
+    address. Returns None when this event's letter already exists."""
+    db.session.flush()
+    if _already_produced(application, kind, meeting, appeal):
+        return None
+    subject, body = template_for(kind, application.area_id)
+    try:
+        rendered = render(subject, body, context_for(application, decision=decision, meeting=meeting, appeal=appeal))
+    except TemplateError:
+        # An admin's template that breaks on real data must not stop the step it follows: use the
+        # default, which is tested against every kind of record.
+        subject, body = DEFAULT_TEMPLATES[kind]
+        rendered = render(subject, body, context_for(application, decision=decision, meeting=meeting, appeal=appeal))
+    letter = Letter(
+        application_id=application.id,
+        kind=kind,
+        subject=rendered.subject[:300],
+        body=rendered.body,
+        meeting_id=meeting.id if meeting else None,
+        appeal_id=appeal.id if appeal else None,
+        sent_on=today(),
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(letter)
+    db.session.flush()
+    if application.applicant_email:
+        email = queue_email(
+            to=application.applicant_email,
+            subject=letter.subject,
+            text=letter.body,
+            key=f"trigger-letter:{letter.id}",
+            related=("trigger_letters", letter.id),
+        )
+        letter.emailed_to = application.applicant_email
+        letter.outbox_email_id = email.id
+    record(
+        actor,
+        AuditAction.create,
+        application,
+        f"{LETTER_TITLES[kind]} letter produced"
+        + (f" and emailed to {letter.emailed_to}" if letter.emailed_to else " for posting"),
+        {"letter_id": letter.id, "kind": kind.value},
+    )
+    return letter
+
+
+def invite_victim(actor: Any, meeting: ReviewMeeting) -> Letter | None:
+    """The meeting invitation, once the victim is to be invited (at arrangement or later)."""
+    if meeting.victim_invited:
+        return produce(actor, meeting.application, LetterKind.meeting_invitation, meeting=meeting)
+    return None
+
+
+# PDF: WeasyPrint (pure Python over the system's Pango). Optional: where Pango is missing the
+# printable page remains, and the browser's "Save as PDF" does the same job.
+
+_PDF_CSS = """
+@page { size: A4; margin: 25mm 20mm; }
+body { font-family: Arial, sans-serif; font-size: 11pt; line-height: 1.45; color: #0b0c0c; }
+h1 { font-size: 13pt; margin: 0 0 12pt; }
+.address, .body { white-space: pre-line; }
+.date { margin: 12pt 0; }
+"""
+
+
+def pdf_available() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def to_pdf(html: str) -> bytes:
+    """The letter's printable HTML as a PDF (A4)."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PDF_CSS)])
+
+
+# Signal receivers: the letters follow the steps, in the same transaction.
+
+
+@signals.application_acknowledged.connect
+def _on_acknowledged(application: TriggerApplication, actor: Any = None, **_: Any) -> None:
+    produce(actor, application, LetterKind.acknowledgement)
+
+
+@signals.threshold_decided.connect
+def _on_threshold_decided(
+    application: TriggerApplication, actor: Any = None, decision: ThresholdDecision | None = None, **_: Any
+) -> None:
+    produce(actor, application, LetterKind.threshold_decision, decision=decision or application.decision)
+
+
+@signals.meeting_arranged.connect
+def _on_meeting_arranged(
+    application: TriggerApplication, actor: Any = None, meeting: ReviewMeeting | None = None, **_: Any
+) -> None:
+    if meeting is not None:
+        invite_victim(actor, meeting)
+
+
+@signals.outcome_recorded.connect
+def _on_outcome_recorded(
+    application: TriggerApplication, actor: Any = None, meeting: ReviewMeeting | None = None, **_: Any
+) -> None:
+    if meeting is not None:
+        letter = produce(actor, application, LetterKind.outcome, meeting=meeting)
+        if letter is not None and meeting.outcome_letter_sent_on is None:
+            from casework.community_triggers import services
+
+            # Closes the outcome letter deadline and may move the start of the appeal window.
+            services.record_outcome_letter_sent(actor, meeting, sent_on=letter.sent_on)
+
+
+@signals.appeal_decided.connect
+def _on_appeal_decided(
+    application: TriggerApplication, actor: Any = None, appeal: Appeal | None = None, **_: Any
+) -> None:
+    if appeal is not None:
+        produce(actor, application, LetterKind.appeal_decision, appeal=appeal)

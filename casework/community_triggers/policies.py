@@ -1,0 +1,85 @@
+"""Which Case Review applications a user may see and work on (SPEC sections 1 and 9).
+
+Officers, coordinators and managers of an agency covering the application's area see the area's
+applications; coordinators and managers also manage them. A chair sees only the applications whose
+meetings they are appointed to chair, and records the outcome only of those meetings. Admins and
+partners see none (admins manage configuration, not casework). An application a user may not see
+answers 404, so its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import agency_areas
+from casework.community_triggers.models import ReviewMeeting, TriggerApplication
+from casework.core.errors import Forbidden, NotFound
+from casework.core.permissions import Permission, Role
+from casework.extensions import db
+
+
+def covers_area(user: Any, area_id: int) -> bool:
+    return area_id in user.area_ids
+
+
+def visible_applications_clause(user: Any) -> sa.ColumnElement[bool]:
+    """A WHERE clause on TriggerApplication selecting what ``user`` may see (one clause, so a list
+    stays one query)."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if getattr(user, "is_authenticated", False) and user.can(Permission.VIEW_TRIGGERS):
+        clauses.append(
+            TriggerApplication.area_id.in_(
+                sa.select(agency_areas.c.area_id).where(agency_areas.c.agency_id == user.agency_id)
+            )
+        )
+    if getattr(user, "is_authenticated", False) and user.has_role(Role.chair):
+        clauses.append(
+            sa.exists().where(ReviewMeeting.application_id == TriggerApplication.id, ReviewMeeting.chair_id == user.id)
+        )
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
+def can_view(user: Any, application: TriggerApplication) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(sa.literal(True)).where(
+                TriggerApplication.id == application.id, visible_applications_clause(user)
+            )
+        )
+    )
+
+
+def can_manage(user: Any, application: TriggerApplication) -> bool:
+    """Coordinators and managers of an agency covering the area take the steps after registration."""
+    return user.can(Permission.MANAGE_TRIGGERS) and covers_area(user, application.area_id)
+
+
+def can_register(user: Any, area_id: int) -> bool:
+    return user.can(Permission.REGISTER_APPLICATIONS) and covers_area(user, area_id)
+
+
+def can_chair(user: Any, meeting: ReviewMeeting) -> bool:
+    """Only the chair appointed to the meeting records what happened at it."""
+    return bool(user.has_role(Role.chair) and meeting.chair_id == user.id)
+
+
+def get_application_for(user: Any, application_id: int, *, manage: bool = False) -> TriggerApplication:
+    """The application, NotFound when it does not exist or ``user`` may not see it, Forbidden when
+    ``manage`` and the user may see it but not take its steps."""
+    application = db.session.scalar(
+        sa.select(TriggerApplication).where(TriggerApplication.id == application_id, visible_applications_clause(user))
+    )
+    if application is None:
+        raise NotFound("Application not found.")
+    if manage and not can_manage(user, application):
+        raise Forbidden("Only a coordinator or manager of an agency covering the area can do this.")
+    return application
+
+
+def get_meeting_for(user: Any, application: TriggerApplication, meeting_id: int) -> ReviewMeeting:
+    meeting = db.session.get(ReviewMeeting, meeting_id)
+    if meeting is None or meeting.application_id != application.id:
+        raise NotFound("Meeting not found.")
+    return meeting

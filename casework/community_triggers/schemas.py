@@ -1,0 +1,326 @@
+"""API input schemas and the JSON shapes of applications, meetings and appeals (API.md "Community
+Trigger": the fields named there are a contract; more are added around them)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import fields, validate
+
+from casework.community_triggers import deadlines as deadline_engine
+from casework.community_triggers.models import (
+    Appeal,
+    AppealDecision,
+    ApplicantRole,
+    ApplicationStatus,
+    Channel,
+    DecisionBasis,
+    ReviewMeeting,
+    ThresholdDecision,
+    TriggerApplication,
+)
+from casework.core.webargs import BaseSchema, PageArgs
+
+_text = {"validate": validate.Length(max=20_000)}
+
+
+def _choice(values: Any) -> validate.OneOf:
+    values = [v.value for v in values]
+    return validate.OneOf(values, error=f"Must be one of: {', '.join(values)}.")
+
+
+class VersionField(fields.Integer):
+    """The version the client read (optional): a stale one answers 409."""
+
+    def __init__(self) -> None:
+        super().__init__(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+
+# --- input --------------------------------------------------------------------------------------------
+
+
+class ApplicantArgs(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class ComplaintArgs(BaseSchema):
+    complainant_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    occurred_on = fields.Date(required=True)
+    reported_on = fields.Date(required=True)
+    agency_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    reported_to = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    causes_had = fields.Boolean(load_default=True)
+    hate_motivated = fields.Boolean(load_default=False)
+
+
+class ApplicationCreateArgs(BaseSchema):
+    area_code = fields.String(required=True, validate=validate.Length(min=1, max=10))
+    received_on = fields.Date(required=True)
+    channel = fields.String(required=True, validate=_choice(Channel))
+    applicant = fields.Nested(ApplicantArgs, required=True)
+    applicant_role = fields.String(required=True, validate=_choice(ApplicantRole))
+    consent_given = fields.Boolean(load_default=False)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    case_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=50))
+    complaints = fields.List(fields.Nested(ComplaintArgs), load_default=list, validate=validate.Length(max=200))
+
+
+class ApplicationListArgs(PageArgs):
+    area = fields.String(load_default=None, validate=validate.Length(max=10))
+    status = fields.String(load_default=None, validate=_choice(ApplicationStatus))
+
+
+class AcknowledgeArgs(BaseSchema):
+    acknowledged_on = fields.Date(required=True)
+    version = VersionField()
+
+
+class ThresholdDecisionArgs(BaseSchema):
+    met = fields.Boolean(required=True)
+    basis = fields.String(load_default=None, allow_none=True, validate=_choice(DecisionBasis))
+    reasons = fields.String(load_default=None, allow_none=True, **_text)
+    decided_on = fields.Date(required=True)
+    persistence = fields.String(load_default=None, allow_none=True, **_text)
+    harm = fields.String(load_default=None, allow_none=True, **_text)
+    adequacy = fields.String(load_default=None, allow_none=True, **_text)
+    version = VersionField()
+
+
+class ScreenOutArgs(BaseSchema):
+    screened_out_on = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    version = VersionField()
+
+
+class LinkCasesArgs(BaseSchema):
+    case_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50))
+    version = VersionField()
+
+
+class WithdrawArgs(BaseSchema):
+    withdrawn_on = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    version = VersionField()
+
+
+class MeetingCreateArgs(BaseSchema):
+    scheduled_on = fields.Date(required=True)
+    chair_email = fields.Email(required=True)
+    version = VersionField()
+
+
+class AttendeeArgs(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    agency_code = fields.String(load_default=None, allow_none=True)
+    role = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    attended = fields.Boolean(load_default=True)
+
+
+class MeetingUpdateArgs(BaseSchema):
+    scheduled_on = fields.Date()
+    location = fields.String(allow_none=True, validate=validate.Length(max=300))
+    agenda = fields.String(allow_none=True, **_text)
+    victim_invited = fields.Boolean(allow_none=True)
+    victim_not_invited_reason = fields.String(allow_none=True, **_text)
+    attendees = fields.List(fields.Nested(AttendeeArgs), validate=validate.Length(max=100))
+    version = VersionField()
+
+
+class RecommendationArgs(BaseSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    agency_code = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    owner_email = fields.Email(load_default=None, allow_none=True)
+
+
+class OutcomeArgs(BaseSchema):
+    held_on = fields.Date(required=True)
+    minutes = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
+    recommendations = fields.List(
+        fields.Nested(RecommendationArgs), load_default=list, validate=validate.Length(max=100)
+    )
+    outcome = fields.String(load_default=None, allow_none=True, **_text)
+    proportionality_assessment = fields.String(load_default=None, allow_none=True, **_text)
+    victim_invited = fields.Boolean(load_default=None, allow_none=True)
+    victim_not_invited_reason = fields.String(load_default=None, allow_none=True, **_text)
+    version = VersionField()
+
+
+class VictimConsultationArgs(BaseSchema):
+    consulted_on = fields.Date(required=True)
+    notes = fields.String(load_default=None, allow_none=True, **_text)
+
+
+class AppealCreateArgs(BaseSchema):
+    received_on = fields.Date(required=True)
+    grounds = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    handler_email = fields.Email(load_default=None, allow_none=True)
+    handler_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    version = VersionField()
+
+
+class AppealDecisionArgs(BaseSchema):
+    decision = fields.String(required=True, validate=_choice(AppealDecision))
+    reasons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    decided_on = fields.Date(required=True)
+    handler_email = fields.Email(load_default=None, allow_none=True)
+    handler_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    version = VersionField()
+
+
+# --- output -------------------------------------------------------------------------------------------
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _person(user: Any) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.id, "name": user.name, "email": user.email}
+
+
+def dump_decision(decision: ThresholdDecision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    return {
+        "id": decision.id,
+        "met": decision.met,
+        "basis": decision.basis.value if decision.basis else None,
+        "reasons": decision.reasons,
+        "persistence": decision.persistence,
+        "harm": decision.harm,
+        "adequacy": decision.adequacy,
+        "decided_on": _iso(decision.decided_on),
+        "decided_by": _person(decision.decided_by),
+    }
+
+
+def dump_recommendation(recommendation: Any) -> dict[str, Any]:
+    return {
+        "id": recommendation.id,
+        "meeting_id": recommendation.meeting_id,
+        "text": recommendation.text,
+        "agency_code": recommendation.agency.code,
+        "owner": _person(recommendation.owner),
+        "due_on": _iso(recommendation.due_on),
+    }
+
+
+def dump_meeting(meeting: ReviewMeeting) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "application_id": meeting.application_id,
+        "scheduled_on": _iso(meeting.scheduled_on),
+        "chair": _person(meeting.chair),
+        "chair_email": meeting.chair.email if meeting.chair else None,
+        "location": meeting.location,
+        "agenda": meeting.agenda,
+        "victim_invited": meeting.victim_invited,
+        "victim_not_invited_reason": meeting.victim_not_invited_reason,
+        "held_on": _iso(meeting.held_on),
+        "minutes": meeting.minutes,
+        "proportionality_assessment": meeting.proportionality_assessment,
+        "outcome": meeting.outcome,
+        "victim_consulted_on": _iso(meeting.victim_consulted_on),
+        "outcome_letter_sent_on": _iso(meeting.outcome_letter_sent_on),
+        "recommendations": [dump_recommendation(r) for r in meeting.recommendations],
+        "version": meeting.version,
+    }
+
+
+def dump_appeal(appeal: Appeal | None) -> dict[str, Any] | None:
+    if appeal is None:
+        return None
+    return {
+        "id": appeal.id,
+        "application_id": appeal.application_id,
+        "received_on": _iso(appeal.received_on),
+        "grounds": appeal.grounds,
+        "handler": _person(appeal.handler),
+        "handler_name": appeal.handler_name,
+        "decision": appeal.decision.value if appeal.decision else None,
+        "reasons": appeal.decision_reasons,
+        "decided_on": _iso(appeal.decided_on),
+        "version": appeal.version,
+    }
+
+
+def dump_threshold(application: TriggerApplication) -> dict[str, Any] | None:
+    stored = application.threshold_evaluation
+    if stored is None:
+        return None
+    return {
+        key: stored.get(key)
+        for key in (
+            "met_automatically",
+            "basis",
+            "qualifying_count",
+            "bases_met",
+            "distinct_complainants",
+            "complaints",
+            "rules",
+        )
+    }
+
+
+def dump_application(
+    application: TriggerApplication, user: Any = None, *, deadline_rows: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The application as API.md shows it. ``deadline_rows`` (from ``deadlines.deadline_rows``) lets a
+    list load every application's deadlines in one query."""
+    if deadline_rows is None:
+        deadline_rows = deadline_engine.deadline_rows([application.id])[application.id]
+    appeal = application.appeals[-1] if application.appeals else None
+    return {
+        "id": application.id,
+        "reference": application.reference,
+        "status": application.status.value,
+        "area_code": application.area.code,
+        "received_on": _iso(application.received_on),
+        "channel": application.channel.value,
+        "applicant": {
+            "name": application.applicant_name,
+            "email": application.applicant_email,
+            "phone": application.applicant_phone,
+            "address": application.applicant_address,
+        },
+        "applicant_role": application.applicant_role.value,
+        "consent_given": application.consent_given,
+        "description": application.description,
+        "case_ids": [c.id for c in application.cases],
+        "complaints": [
+            {
+                "id": c.id,
+                "complainant_name": c.complainant_name,
+                "occurred_on": _iso(c.occurred_on),
+                "reported_on": _iso(c.reported_on),
+                "agency_code": c.agency.code if c.agency is not None else None,
+                "reported_to": c.reported_to,
+                "reference": c.reference,
+                "causes_had": c.causes_had,
+                "hate_motivated": c.hate_motivated,
+            }
+            for c in application.complaints
+        ],
+        "acknowledged_on": _iso(application.acknowledged_on),
+        "screened_out_on": _iso(application.screened_out_on),
+        "screened_out_reason": application.screened_out_reason,
+        "withdrawn_on": _iso(application.withdrawn_on),
+        "withdrawal_reason": application.withdrawal_reason,
+        "deadlines": {k: v.isoformat() for k, v in deadline_engine.as_dict(deadline_rows).items()},
+        "threshold": dump_threshold(application),
+        "decision": dump_decision(application.decision),
+        "decisions": [dump_decision(d) for d in application.decisions],
+        "meetings": [dump_meeting(m) for m in application.meetings],
+        "recommendations": [dump_recommendation(r) for m in application.meetings for r in m.recommendations],
+        "appeal": dump_appeal(appeal),
+        "appeals": [dump_appeal(a) for a in application.appeals],
+        "version": application.version,
+    }

@@ -1,0 +1,1044 @@
+"""Case Review (Community Trigger) operations: registration, screening, the threshold decision, the
+review meeting and its outcome, the appeal and withdrawal.
+
+Each function takes the acting user (None for the public web form or the system) and plain arguments,
+checks the rules of SPEC sections 3, 6 and 9, changes the session, flushes, audits, keeps the Deadline
+rows in line (``deadlines.sync``), sends the ``signals`` event, and never commits. Object-level access
+(which user may act on which application) is checked by the caller with ``policies``; rules that hold
+whoever acts (a "not met" decision on a met evaluation, a conflicted chair) are checked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from casework.accounts.models import Agency, Area, User, UserRole, agency_areas
+from casework.accounts.services import area_settings
+from casework.audit.services import record_change, snapshot
+from casework.cases.models import Action, ActionStatus, Case, Complaint, Incident, Person
+from casework.community_triggers import deadlines as deadline_engine
+from casework.community_triggers import signals, threshold
+from casework.community_triggers.models import (
+    AgencyNotification,
+    Appeal,
+    AppealDecision,
+    ApplicantRole,
+    ApplicationComplaint,
+    ApplicationStatus,
+    Channel,
+    DecisionBasis,
+    MeetingAttendee,
+    Recommendation,
+    ReviewMeeting,
+    ThresholdDecision,
+    TriggerApplication,
+)
+from casework.community_triggers.settings import step_timescales, threshold_rules
+from casework.core.errors import Conflict, InvalidInput, RuleViolation
+from casework.core.permissions import Role
+from casework.core.time import london_day, now, today
+from casework.extensions import db
+from casework.reminders.services import close_deadline, set_deadline
+
+APPLICATION_AUDIT_FIELDS = (
+    "reference",
+    "status",
+    "received_on",
+    "channel",
+    "applicant_role",
+    "consent_given",
+    "acknowledged_on",
+    "screened_out_on",
+    "screened_out_reason",
+    "withdrawn_on",
+    "withdrawal_reason",
+)
+MEETING_AUDIT_FIELDS = (
+    "scheduled_on",
+    "chair_id",
+    "location",
+    "agenda",
+    "victim_invited",
+    "victim_not_invited_reason",
+    "held_on",
+    "minutes",
+    "proportionality_assessment",
+    "outcome",
+    "victim_consulted_on",
+    "outcome_letter_sent_on",
+)
+#: Roles emailed when an application is received (the single point of contact duty, s.104(3)).
+NOTIFIED_ROLES = (Role.coordinator, Role.manager)
+#: Statuses after which nothing more happens to the application.
+FINAL_STATUSES = {ApplicationStatus.withdrawn, ApplicationStatus.screened_out, ApplicationStatus.closed}
+
+
+# --- small helpers -----------------------------------------------------------------------------------
+
+
+def _long(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def event_date_errors(
+    value: date | None, field: str, label: str, *, not_before: Iterable[tuple[date | None, str]] = ()
+) -> dict[str, list[str]]:
+    """SPEC section 6: an event that has happened is not in the future nor before what it follows."""
+    if value is None:
+        return {field: [f"Enter the date {label}."]}
+    if value > today():
+        return {field: [f"The date {label} cannot be in the future."]}
+    for earlier, earlier_label in not_before:
+        if earlier is not None and value < earlier:
+            return {field: [f"The date {label} cannot be before {earlier_label} ({_long(earlier)})."]}
+    return {}
+
+
+def _check_event_date(value: date | None, field: str, label: str, **kwargs: Any) -> None:
+    errors = event_date_errors(value, field, label, **kwargs)
+    if errors:
+        raise InvalidInput(errors)
+
+
+def check_version(obj: Any, expected_version: int | None) -> None:
+    """Optimistic locking for a caller that read ``obj`` earlier (409 when it changed since)."""
+    if expected_version is not None and expected_version != obj.version:
+        raise Conflict("The record changed since you read it. Fetch it again.")
+
+
+def _require_text(value: str | None, field: str, message: str) -> str:
+    if value is None or not str(value).strip():
+        raise InvalidInput({field: [message]})
+    return str(value).strip()
+
+
+def _audit_application(actor: Any, application: TriggerApplication, before: dict[str, Any], summary: str) -> None:
+    record_change(actor, application, before, snapshot(application, APPLICATION_AUDIT_FIELDS), summary)
+
+
+def _touch(application: TriggerApplication) -> None:
+    """Bump the application's version when a change is made only to its child records, so a client
+    holding the old version gets a 409."""
+    application.updated_at = now()
+
+
+def _require_status(application: TriggerApplication, allowed: set[ApplicationStatus], action: str) -> None:
+    if application.status not in allowed:
+        raise RuleViolation(f"You cannot {action}: the application is {application.status.value.replace('_', ' ')}.")
+
+
+# --- registration ------------------------------------------------------------------------------------
+
+
+def _next_sequence(area_id: int, year: int) -> int:
+    current = db.session.scalar(
+        sa.select(sa.func.max(TriggerApplication.sequence)).where(
+            TriggerApplication.area_id == area_id, TriggerApplication.year == year
+        )
+    )
+    return (current or 0) + 1
+
+
+def _complaint_errors(index: int, complaint: Mapping[str, Any], received_on: date | None) -> dict[str, list[str]]:
+    prefix = f"complaints.{index}"
+    errors: dict[str, list[str]] = {}
+    occurred_on, reported_on = complaint.get("occurred_on"), complaint.get("reported_on")
+    errors.update(event_date_errors(occurred_on, f"{prefix}.occurred_on", "the behaviour happened"))
+    errors.update(
+        event_date_errors(
+            reported_on,
+            f"{prefix}.reported_on",
+            "it was reported",
+            not_before=[(occurred_on, "the day the behaviour happened")],
+        )
+    )
+    if reported_on and received_on and reported_on > received_on and f"{prefix}.reported_on" not in errors:
+        # SPEC section 9: a complaint in the application cannot postdate the application itself.
+        errors[f"{prefix}.reported_on"] = [
+            f"The complaint cannot have been reported after the application was received ({_long(received_on)})."
+        ]
+    if complaint.get("agency") is not None and not isinstance(complaint["agency"], Agency):
+        errors[f"{prefix}.agency_code"] = ["Choose an agency."]
+    return errors
+
+
+def register_application(actor: User | None, data: Mapping[str, Any]) -> TriggerApplication:
+    """Register an application (the public web form: ``actor`` None; staff: the registering user).
+
+    ``data``: area (Area), received_on, channel, applicant {name, email, phone, address},
+    applicant_role, consent_given, description, cases (Case list, already checked as visible to the
+    actor), complaints [{complainant_name, occurred_on, reported_on, agency (Agency|None), reported_to,
+    reference, causes_had, hate_motivated}].
+    """
+    area: Area = data["area"]
+    received_on: date | None = data.get("received_on")
+    errors: dict[str, list[str]] = {}
+    errors.update(event_date_errors(received_on, "received_on", "the application was received"))
+    applicant = data.get("applicant") or {}
+    if not (applicant.get("name") or "").strip():
+        errors["applicant.name"] = ["Enter the applicant's name."]
+    if data.get("channel") not in set(Channel):
+        errors["channel"] = [f"Choose one of: {', '.join(Channel)}."]
+    role = data.get("applicant_role")
+    if role not in set(ApplicantRole):
+        errors["applicant_role"] = [f"Choose one of: {', '.join(ApplicantRole)}."]
+    elif role == ApplicantRole.on_behalf and not data.get("consent_given"):
+        errors["consent_given"] = ["Someone applying on the victim's behalf needs the victim's consent."]
+    if not (data.get("description") or "").strip():
+        errors["description"] = ["Describe the problem."]
+    complaints = list(data.get("complaints") or [])
+    for index, complaint in enumerate(complaints):
+        errors.update(_complaint_errors(index, complaint, received_on))
+    if errors:
+        raise InvalidInput(errors)
+    assert received_on is not None
+
+    application = TriggerApplication(
+        area=area,
+        year=received_on.year,
+        received_on=received_on,
+        channel=Channel(data["channel"]),
+        applicant_name=applicant["name"].strip(),
+        applicant_email=(applicant.get("email") or None),
+        applicant_phone=(applicant.get("phone") or None),
+        applicant_address=(applicant.get("address") or None),
+        applicant_role=ApplicantRole(role),
+        consent_given=bool(data.get("consent_given")),
+        description=data["description"].strip(),
+        status=ApplicationStatus.received,
+        registered_by_id=getattr(actor, "id", None),
+        cases=list(data.get("cases") or []),
+        complaints=[
+            ApplicationComplaint(
+                complainant_name=(c.get("complainant_name") or None),
+                occurred_on=c["occurred_on"],
+                reported_on=c["reported_on"],
+                agency=c.get("agency"),
+                reported_to=c.get("reported_to") or None,
+                reference=c.get("reference") or None,
+                causes_had=c.get("causes_had", True),
+                hate_motivated=c.get("hate_motivated", False),
+            )
+            for c in complaints
+        ],
+    )
+    # Evaluated before the insert (the application is not in the session yet), so it is one INSERT.
+    application.threshold_evaluation = _evaluation_record(application, evaluate(application))
+    _insert_with_reference(application, area)
+    _audit_application(actor, application, None, f"Registered application {application.reference}")  # type: ignore[arg-type]
+    notify_agencies(application)
+    deadline_engine.sync(application)
+    signals.application_received.send(application, actor=actor)
+    return application
+
+
+def _insert_with_reference(application: TriggerApplication, area: Area, attempts: int = 5) -> None:
+    """Give the application the next reference in its area and year, safely under concurrency: the
+    unique (area, year, sequence) constraint refuses a clash and the insert is retried in a savepoint."""
+    for attempt in range(attempts):
+        sequence = _next_sequence(area.id, application.year)
+        application.sequence = sequence
+        application.reference = f"{area.code}-CT-{application.year}-{sequence:04d}"
+        savepoint = db.session.begin_nested()
+        try:
+            db.session.add(application)
+            db.session.flush()
+        except IntegrityError:
+            savepoint.rollback()
+            if attempt == attempts - 1:
+                raise
+            continue
+        savepoint.commit()
+        return
+
+
+def notify_agencies(application: TriggerApplication) -> list[AgencyNotification]:
+    """Tell every agency covering the area (s.104(3)): a row per agency and an email to its
+    coordinators and managers, sent after commit."""
+    from casework.notifications.services import queue_email
+
+    agencies = list(
+        db.session.scalars(
+            sa.select(Agency)
+            .join(agency_areas, agency_areas.c.agency_id == Agency.id)
+            .where(agency_areas.c.area_id == application.area_id)
+            .order_by(Agency.code)
+        )
+    )
+    users = db.session.scalars(
+        sa.select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.agency_id.in_([a.id for a in agencies]),
+            User.is_active.is_(True),
+            UserRole.role.in_(NOTIFIED_ROLES),
+        )
+        .order_by(User.email)
+    ).unique()
+    by_agency: dict[int, list[User]] = {}
+    for user in users:
+        if user not in by_agency.setdefault(user.agency_id, []):
+            by_agency[user.agency_id].append(user)
+    link = deadline_engine.application_link(application)
+    rows = []
+    for agency in agencies:
+        recipients = by_agency.get(agency.id, [])
+        row = AgencyNotification(
+            application_id=application.id, agency_id=agency.id, recipients=[u.email for u in recipients]
+        )
+        db.session.add(row)
+        rows.append(row)
+        for user in recipients:
+            queue_email(
+                to=user.email,
+                subject=f"Case review application {application.reference} received",
+                text=(
+                    f"Dear {user.name},\n\n"
+                    f"An application for an ASB Case Review (Community Trigger), {application.reference}, "
+                    f"was received on {_long(application.received_on)} for {application.area.name}.\n\n"
+                    f"As an agency in the area, {agency.name} may be asked for its information about the "
+                    f"case. Sign in to see the application: {link}\n"
+                ),
+                key=f"trigger:{application.id}:received:{user.id}",
+                related=("trigger_applications", application.id),
+            )
+    db.session.flush()
+    return rows
+
+
+def screen_out(actor: User | None, application: TriggerApplication, *, reason: str, screened_out_on: date) -> None:
+    """Not a Case Review (a service complaint, a new incident report): redirected, reason recorded."""
+    _require_status(application, {ApplicationStatus.received}, "screen out this application")
+    if application.decisions:
+        raise RuleViolation("A threshold decision has been made: the application can no longer be screened out.")
+    errors = event_date_errors(
+        screened_out_on,
+        "screened_out_on",
+        "it was screened out",
+        not_before=[(application.received_on, "the day the application was received")],
+    )
+    if not (reason or "").strip():
+        errors["reason"] = ["Say why this is not a Case Review and where it was redirected."]
+    if errors:
+        raise InvalidInput(errors)
+    before = snapshot(application, APPLICATION_AUDIT_FIELDS)
+    application.status = ApplicationStatus.screened_out
+    application.screened_out_on = screened_out_on
+    application.screened_out_reason = reason.strip()
+    db.session.flush()
+    _audit_application(actor, application, before, f"Screened out {application.reference}")
+    deadline_engine.sync(application)
+    signals.application_screened_out.send(application, actor=actor)
+
+
+# --- threshold ---------------------------------------------------------------------------------------
+
+
+def rules_for(application: TriggerApplication) -> threshold.ThresholdRules:
+    return threshold_rules(area_settings(application.area, on=application.received_on))
+
+
+def _ledger_complaints(case_ids: Sequence[int]) -> list[threshold.ComplaintInput]:
+    """The complaints in the ledgers of the linked cases (one query)."""
+    if not case_ids:
+        return []
+    rows = db.session.execute(
+        sa.select(Complaint, Incident, Case.reference, Person.name, Agency.code)
+        .join(Incident, Complaint.incident_id == Incident.id)
+        .join(Case, Incident.case_id == Case.id)
+        .join(Agency, Complaint.agency_id == Agency.id)
+        .outerjoin(Person, Complaint.complainant_person_id == Person.id)
+        .where(Incident.case_id.in_(case_ids))
+        .order_by(Incident.occurred_on, Complaint.reported_on, Complaint.id)
+    ).all()
+    return [
+        threshold.ComplaintInput(
+            occurred_on=incident.occurred_on,
+            reported_on=complaint.reported_on,
+            complainant_name=person_name,
+            causes_had=incident.causes_had,
+            hate_motivated=incident.hate_motivated,
+            agency_code=agency_code,
+            reference=complaint.reference,
+            source="case",
+            case_reference=case_reference,
+            incident_id=incident.id,
+        )
+        for complaint, incident, case_reference, person_name, agency_code in rows
+    ]
+
+
+def evaluate(application: TriggerApplication) -> threshold.Evaluation:
+    """The threshold evaluation: the application's complaints and those in the ledgers of its linked
+    cases, against the rule set in force on the day it was received."""
+    complaints = [
+        threshold.ComplaintInput(
+            occurred_on=c.occurred_on,
+            reported_on=c.reported_on,
+            complainant_name=c.complainant_name,
+            causes_had=c.causes_had,
+            hate_motivated=c.hate_motivated,
+            agency_code=c.agency.code if c.agency is not None else None,
+            reference=c.reference,
+        )
+        for c in application.complaints
+    ]
+    complaints += _ledger_complaints([c.id for c in application.cases])
+    return threshold.evaluate(rules_for(application), application.received_on, application.applicant_name, complaints)
+
+
+def _evaluation_record(application: TriggerApplication, evaluation: threshold.Evaluation) -> dict[str, Any]:
+    """What is stored: API.md's ``threshold`` object plus the counts and the rule set used."""
+    rules = rules_for(application)
+    return {
+        **evaluation.to_dict(),
+        "bases_met": list(evaluation.bases_met),
+        "distinct_complainants": evaluation.distinct_complainants,
+        "hate_qualifying": evaluation.hate_qualifying,
+        "rules": {name: getattr(rules, name) for name in rules.__dataclass_fields__},
+        "evaluated_on": today().isoformat(),
+    }
+
+
+def reevaluate(application: TriggerApplication) -> None:
+    """Recompute the stored evaluation while the threshold is undecided (after linking cases)."""
+    if application.decision is None and application.status == ApplicationStatus.received:
+        application.threshold_evaluation = _evaluation_record(application, evaluate(application))
+        db.session.flush()
+
+
+def link_cases(actor: User | None, application: TriggerApplication, cases: Sequence[Case]) -> None:
+    """Link cases (already checked as visible to ``actor``); their ledger complaints count too."""
+    if application.status in FINAL_STATUSES:
+        raise RuleViolation("The application is closed: cases can no longer be linked.")
+    added = [case for case in cases if case not in application.cases]
+    if not added:
+        return
+    application.cases.extend(added)
+    meeting = deadline_engine.current_meeting(application)
+    if meeting is not None and meeting.held_on is None and meeting.chair is not None:
+        # The appointed chair must stay independent of every linked case.
+        problems = chair_conflicts(meeting.chair, application)
+        if problems:
+            raise RuleViolation(
+                "Linking this case would make the appointed chair not independent: " + "; ".join(problems) + ".",
+                field="case_ids",
+            )
+    _touch(application)
+    db.session.flush()
+    record_change(
+        actor,
+        application,
+        {"cases": []},
+        {"cases": [c.reference for c in added]},
+        f"Linked {', '.join(c.reference for c in added)} to {application.reference}",
+    )
+    reevaluate(application)
+
+
+def acknowledge(actor: User | None, application: TriggerApplication, *, acknowledged_on: date) -> None:
+    """Record the acknowledgement (it does not gate later steps, SPEC section 9)."""
+    if application.status in {ApplicationStatus.withdrawn, ApplicationStatus.screened_out}:
+        raise RuleViolation("The application is closed: it cannot be acknowledged.")
+    if application.acknowledged_on is not None:
+        raise RuleViolation(f"The application was already acknowledged on {_long(application.acknowledged_on)}.")
+    _check_event_date(
+        acknowledged_on,
+        "acknowledged_on",
+        "it was acknowledged",
+        not_before=[(application.received_on, "the day the application was received")],
+    )
+    before = snapshot(application, APPLICATION_AUDIT_FIELDS)
+    application.acknowledged_on = acknowledged_on
+    db.session.flush()
+    _audit_application(actor, application, before, f"Acknowledged {application.reference}")
+    deadline_engine.sync(application)
+    signals.application_acknowledged.send(application, actor=actor)
+
+
+def decide_threshold(
+    actor: User | None,
+    application: TriggerApplication,
+    *,
+    met: bool,
+    basis: str | None,
+    reasons: str | None,
+    decided_on: date,
+    persistence: str | None = None,
+    harm: str | None = None,
+    adequacy: str | None = None,
+) -> ThresholdDecision:
+    """Record the threshold decision (s.104(4)-(6); SPEC section 9)."""
+    _require_status(application, {ApplicationStatus.received}, "decide the threshold")
+    _check_event_date(
+        decided_on,
+        "decided_on",
+        "of the decision",
+        not_before=[(application.received_on, "the day the application was received")],
+    )
+    evaluation = evaluate(application)
+    reasons = (reasons or "").strip() or None
+    settings = area_settings(application.area, on=application.received_on)
+    if not met:
+        if basis:
+            raise InvalidInput({"basis": ["Leave the basis out when the threshold is not met."]})
+        if evaluation.met_automatically:
+            raise RuleViolation(
+                f"The threshold is met ({evaluation.basis}: {evaluation.qualifying_count} qualifying "
+                "complaints): s.104(4) requires it to be found met.",
+                field="met",
+            )
+        if not reasons:
+            raise InvalidInput({"reasons": ["Give the reasons the threshold is not met."]})
+    else:
+        if not basis:
+            raise InvalidInput({"basis": ["Choose the basis on which the threshold is met."]})
+        if basis not in set(DecisionBasis):
+            raise InvalidInput({"basis": [f"Choose one of: {', '.join(DecisionBasis)}."]})
+        if basis in threshold.BASIS_ORDER and basis not in evaluation.bases_met:
+            raise RuleViolation(
+                f"The evaluation does not meet the {basis} threshold; decide on another basis "
+                "(discretionary or vulnerable_override, with reasons).",
+                field="basis",
+            )
+        if basis in {DecisionBasis.discretionary, DecisionBasis.vulnerable_override} and not reasons:
+            raise InvalidInput({"reasons": [f"Give the reasons for a {basis.replace('_', ' ')} decision."]})
+        if basis == DecisionBasis.vulnerable_override:
+            if not settings["vulnerable_override_enabled"]:
+                raise RuleViolation("The vulnerable victim override is not in use in this area.", field="basis")
+            if actor is None or not actor.has_role(Role.manager):
+                raise RuleViolation(
+                    "Only a manager may decide the threshold is met for a vulnerable victim.", field="basis"
+                )
+    decision = ThresholdDecision(
+        application=application,
+        met=met,
+        basis=DecisionBasis(basis) if met and basis else None,
+        reasons=reasons,
+        persistence=(persistence or "").strip() or None,
+        harm=(harm or "").strip() or None,
+        adequacy=(adequacy or "").strip() or None,
+        decided_on=decided_on,
+        decided_by_id=getattr(actor, "id", None),
+        evaluation=_evaluation_record(application, evaluation),
+    )
+    db.session.add(decision)
+    before = snapshot(application, APPLICATION_AUDIT_FIELDS)
+    application.status = ApplicationStatus.threshold_met if met else ApplicationStatus.threshold_not_met
+    application.threshold_evaluation = decision.evaluation
+    db.session.flush()
+    record_change(
+        actor,
+        decision,
+        None,
+        snapshot(
+            decision, ("application_id", "met", "basis", "reasons", "persistence", "harm", "adequacy", "decided_on")
+        ),
+        f"Threshold {'met' if met else 'not met'} for {application.reference}",
+    )
+    _audit_application(actor, application, before, f"Threshold decided for {application.reference}")
+    deadline_engine.sync(application)
+    signals.threshold_decided.send(application, actor=actor, decision=decision)
+    return decision
+
+
+# --- the review meeting ------------------------------------------------------------------------------
+
+
+#: What counts as having "worked on" a case, beyond owning or creating it: each entry is a phrase and a
+#: function ``(user_id, case_ids) -> Select`` of any row showing that work. Other domains append their
+#: own (case notes, risk assessments, interventions) so the independence check covers them too.
+WORK_ON_CASE_CHECKS: list[tuple[str, Callable[[int, list[int]], sa.Select[Any]]]] = [
+    (
+        "logged an incident on a linked case",
+        lambda user_id, case_ids: sa.select(Incident.id).where(
+            Incident.case_id.in_(case_ids), Incident.created_by_id == user_id
+        ),
+    ),
+    (
+        "logged a complaint on a linked case",
+        lambda user_id, case_ids: (
+            sa.select(Complaint.id)
+            .join(Incident)
+            .where(Incident.case_id.in_(case_ids), Complaint.created_by_id == user_id)
+        ),
+    ),
+    (
+        "created or was assigned an action on a linked case",
+        lambda user_id, case_ids: sa.select(Action.id).where(
+            Action.case_id.in_(case_ids), sa.or_(Action.created_by_id == user_id, Action.assignee_id == user_id)
+        ),
+    ),
+]
+
+
+def worked_on_linked_cases(user: User, application: TriggerApplication) -> list[str]:
+    """How ``user`` worked on any linked case: owned or created it, or any of ``WORK_ON_CASE_CHECKS``
+    (logged an incident or a complaint on it, created or was assigned an action on it). Each as a
+    phrase, for the refusal message."""
+    case_ids = [c.id for c in application.cases]
+    if not case_ids:
+        return []
+    found: list[str] = []
+    for case in application.cases:
+        if case.owner_id == user.id:
+            found.append(f"owns case {case.reference}")
+        if case.created_by_id == user.id:
+            found.append(f"created case {case.reference}")
+    for phrase, query in WORK_ON_CASE_CHECKS:
+        if db.session.scalar(query(user.id, case_ids).limit(1)) is not None:
+            found.append(phrase)
+    return found
+
+
+def chair_conflicts(chair: User, application: TriggerApplication) -> list[str]:
+    """Why ``chair`` cannot chair this review (empty when independent)."""
+    problems: list[str] = []
+    if not chair.has_role(Role.chair) or not chair.is_active:
+        problems.append(f"{chair.name} does not hold the chair role")
+    problems += [f"{chair.name} {phrase}" for phrase in worked_on_linked_cases(chair, application)]
+    settings = area_settings(application.area, on=application.received_on)
+    if settings["chair_not_from_lead_agency"]:
+        for case in application.cases:
+            if case.lead_agency_id == chair.agency_id:
+                problems.append(f"{chair.name} is from {case.lead_agency.name}, the lead agency of {case.reference}")
+    return problems
+
+
+def arrange_meeting(
+    actor: User | None, application: TriggerApplication, *, scheduled_on: date, chair: User
+) -> ReviewMeeting:
+    """Appoint an independent chair and schedule the review meeting (after a "met" decision)."""
+    decision = application.decision
+    if application.status != ApplicationStatus.threshold_met or decision is None or not decision.met:
+        raise RuleViolation(
+            "A review meeting can be arranged only after the threshold is found met and before "
+            "another meeting is arranged."
+        )
+    if scheduled_on is None:
+        raise InvalidInput({"scheduled_on": ["Enter the date of the meeting."]})
+    if scheduled_on < decision.decided_on:
+        raise InvalidInput(
+            {"scheduled_on": [f"The meeting cannot be before the threshold decision ({_long(decision.decided_on)})."]}
+        )
+    problems = chair_conflicts(chair, application)
+    if problems:
+        raise RuleViolation("The chair is not independent: " + "; ".join(problems) + ".", field="chair_email")
+    meeting = ReviewMeeting(application=application, scheduled_on=scheduled_on, chair_id=chair.id, arranged_on=today())
+    db.session.add(meeting)
+    before = snapshot(application, APPLICATION_AUDIT_FIELDS)
+    application.status = ApplicationStatus.meeting_arranged
+    db.session.flush()
+    record_change(
+        actor, meeting, None, snapshot(meeting, MEETING_AUDIT_FIELDS), f"Arranged meeting for {application.reference}"
+    )
+    _audit_application(actor, application, before, f"Meeting arranged for {application.reference}")
+    deadline_engine.sync(application)
+    signals.meeting_arranged.send(application, actor=actor, meeting=meeting)
+    return meeting
+
+
+MEETING_EDITABLE = {"scheduled_on", "location", "agenda", "victim_invited", "victim_not_invited_reason", "attendees"}
+
+
+def update_meeting(
+    actor: User | None, meeting: ReviewMeeting, *, expected_version: int | None = None, **fields: Any
+) -> ReviewMeeting:
+    """Change the meeting's arrangements before it is held: scheduled_on, agenda, location, the
+    victim's invitation (or the reason for not inviting), attendees [{name, agency, role, attended}]."""
+    unknown = set(fields) - MEETING_EDITABLE
+    if unknown:
+        raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
+    check_version(meeting, expected_version)
+    if meeting.held_on is not None:
+        raise RuleViolation("The meeting has been held: its arrangements can no longer be changed.")
+    application = meeting.application
+    if application.status in FINAL_STATUSES:
+        raise RuleViolation("The application is closed.")
+    if "scheduled_on" in fields:
+        decision = application.decision
+        if fields["scheduled_on"] is None:
+            raise InvalidInput({"scheduled_on": ["Enter the date of the meeting."]})
+        if decision is not None and fields["scheduled_on"] < decision.decided_on:
+            raise InvalidInput({"scheduled_on": ["The meeting cannot be before the threshold decision."]})
+    if (
+        fields.get("victim_invited") is False
+        and "victim_not_invited_reason" in fields
+        and not (fields["victim_not_invited_reason"] or "").strip()
+    ):
+        raise InvalidInput({"victim_not_invited_reason": ["Say why the victim is not invited."]})
+    before = snapshot(meeting, MEETING_AUDIT_FIELDS)
+    attendees = fields.pop("attendees", None)
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value = value.strip() or None
+        setattr(meeting, name, value)
+    if meeting.victim_invited:
+        meeting.victim_not_invited_reason = None
+    if attendees is not None:
+        db.session.execute(sa.delete(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id))
+        for attendee in attendees:
+            name = (attendee.get("name") or "").strip()
+            if not name:
+                raise InvalidInput({"attendees": ["Every attendee needs a name."]})
+            db.session.add(
+                MeetingAttendee(
+                    meeting_id=meeting.id,
+                    name=name,
+                    agency_id=attendee["agency"].id if attendee.get("agency") is not None else None,
+                    role=(attendee.get("role") or None),
+                    attended=attendee.get("attended", True),
+                )
+            )
+    meeting.updated_at = now()
+    db.session.flush()
+    record_change(
+        actor,
+        meeting,
+        before,
+        snapshot(meeting, MEETING_AUDIT_FIELDS),
+        f"Updated the meeting for {application.reference}",
+    )
+    deadline_engine.sync(application)
+    return meeting
+
+
+def record_outcome(
+    actor: User | None,
+    meeting: ReviewMeeting,
+    *,
+    held_on: date,
+    minutes: str | None,
+    recommendations: Sequence[Mapping[str, Any]] = (),
+    outcome: str | None = None,
+    proportionality_assessment: str | None = None,
+    victim_invited: bool | None = None,
+    victim_not_invited_reason: str | None = None,
+) -> ReviewMeeting:
+    """Record the meeting held, its minutes and recommendations [{text, agency, due_on, owner=None}];
+    each recommendation becomes a tracked action with a deadline. Only the appointed chair may do
+    this (the caller checks ``policies.can_chair``)."""
+    application = meeting.application
+    if meeting.held_on is not None:
+        raise RuleViolation("The outcome of this meeting has already been recorded.")
+    _require_status(application, {ApplicationStatus.meeting_arranged}, "record the outcome")
+    errors = event_date_errors(
+        held_on,
+        "held_on",
+        "the meeting was held",
+        not_before=[
+            (application.decision.decided_on if application.decision else None, "the threshold decision"),
+            (meeting.arranged_on, "the day the meeting was arranged"),
+        ],
+    )
+    if victim_invited is not None:
+        meeting.victim_invited = victim_invited
+    if victim_not_invited_reason is not None:
+        meeting.victim_not_invited_reason = victim_not_invited_reason.strip() or None
+    if meeting.victim_invited is None:
+        errors.setdefault("victim_invited", ["Say whether the victim was invited to the meeting."])
+    elif meeting.victim_invited is False and not meeting.victim_not_invited_reason:
+        errors.setdefault("victim_not_invited_reason", ["Record why the victim was not invited."])
+    if not (minutes or "").strip():
+        errors["minutes"] = ["Enter the minutes of the meeting."]
+    for index, item in enumerate(recommendations):
+        prefix = f"recommendations.{index}"
+        if not (item.get("text") or "").strip():
+            errors[f"{prefix}.text"] = ["Enter the recommendation."]
+        if not isinstance(item.get("agency"), Agency):
+            errors[f"{prefix}.agency_code"] = ["Choose the agency the recommendation is addressed to."]
+        if item.get("due_on") is None:
+            errors[f"{prefix}.due_on"] = ["Enter the date it is due."]
+        elif held_on is not None and item["due_on"] < held_on:
+            errors[f"{prefix}.due_on"] = ["The due date cannot be before the meeting."]
+    if errors:
+        db.session.expire(meeting)
+        raise InvalidInput(errors)
+    before = snapshot(meeting, MEETING_AUDIT_FIELDS)
+    meeting.held_on = held_on
+    meeting.minutes = minutes.strip() if minutes else None
+    meeting.outcome = (outcome or "").strip() or None
+    meeting.proportionality_assessment = (proportionality_assessment or "").strip() or None
+    meeting.outcome_recorded_at = now()
+    first_case = application.cases[0] if application.cases else None
+    coordinator_id = deadline_engine.area_coordinator_id(application)
+    for item in recommendations:
+        owner = item.get("owner")
+        recommendation = Recommendation(
+            meeting=meeting,
+            text=item["text"].strip(),
+            agency_id=item["agency"].id,
+            owner_id=owner.id if owner is not None else None,
+            due_on=item["due_on"],
+        )
+        db.session.add(recommendation)
+        db.session.flush()
+        action = Action(
+            case_id=first_case.id if first_case else None,
+            recommendation_id=recommendation.id,
+            description=recommendation.text,
+            agency_id=recommendation.agency_id,
+            assignee_id=recommendation.owner_id,
+            due_on=recommendation.due_on,
+            status=ActionStatus.open,
+            created_by_id=getattr(actor, "id", None),
+        )
+        db.session.add(action)
+        db.session.flush()
+        record_change(
+            actor,
+            action,
+            None,
+            snapshot(action, ("case_id", "recommendation_id", "description", "agency_id", "assignee_id", "due_on")),
+            f"Action from the review of {application.reference}",
+        )
+        set_deadline(
+            subject_type="actions",
+            subject_id=action.id,
+            kind="action.due",
+            title=f"Case review recommendation ({application.reference}): {recommendation.text[:200]}",
+            due=recommendation.due_on,
+            owner_id=recommendation.owner_id or coordinator_id,
+            area_id=application.area_id,
+            link=deadline_engine.application_link(application),
+        )
+    before_app = snapshot(application, APPLICATION_AUDIT_FIELDS)
+    application.status = ApplicationStatus.review_concluded
+    db.session.flush()
+    record_change(
+        actor,
+        meeting,
+        before,
+        snapshot(meeting, MEETING_AUDIT_FIELDS) | {"recommendations": [r.text for r in meeting.recommendations]},
+        f"Recorded the outcome for {application.reference}",
+    )
+    _audit_application(actor, application, before_app, f"Review concluded for {application.reference}")
+    deadline_engine.sync(application)
+    signals.outcome_recorded.send(application, actor=actor, meeting=meeting)
+    return meeting
+
+
+def record_victim_consultation(
+    actor: User | None, meeting: ReviewMeeting, *, consulted_on: date, notes: str | None
+) -> ReviewMeeting:
+    """The victim consulted on the action plan (before it is final)."""
+    if meeting.held_on is None:
+        raise RuleViolation("The victim is consulted on the action plan after the meeting has been held.")
+    _check_event_date(
+        consulted_on, "consulted_on", "the victim was consulted", not_before=[(meeting.held_on, "the meeting")]
+    )
+    before = snapshot(meeting, MEETING_AUDIT_FIELDS)
+    meeting.victim_consulted_on = consulted_on
+    if notes and notes.strip():
+        meeting.outcome = (
+            (meeting.outcome + "\n\n") if meeting.outcome else ""
+        ) + f"Victim consulted on {_long(consulted_on)}: {notes.strip()}"
+    db.session.flush()
+    record_change(
+        actor,
+        meeting,
+        before,
+        snapshot(meeting, MEETING_AUDIT_FIELDS),
+        f"Victim consulted on the action plan for {meeting.application.reference}",
+    )
+    return meeting
+
+
+def record_outcome_letter_sent(actor: User | None, meeting: ReviewMeeting, *, sent_on: date) -> None:
+    """The outcome letter sent (the letters module calls this): closes the deadline and, when later
+    than the meeting, moves the start of the appeal window (SPEC section 9)."""
+    if meeting.held_on is None:
+        raise RuleViolation("The outcome letter follows the meeting.")
+    _check_event_date(sent_on, "sent_on", "the letter was sent", not_before=[(meeting.held_on, "the meeting")])
+    before = snapshot(meeting, MEETING_AUDIT_FIELDS)
+    meeting.outcome_letter_sent_on = sent_on
+    db.session.flush()
+    record_change(
+        actor,
+        meeting,
+        before,
+        snapshot(meeting, MEETING_AUDIT_FIELDS),
+        f"Outcome letter sent for {meeting.application.reference}",
+    )
+    deadline_engine.sync(meeting.application)
+
+
+# --- appeal ------------------------------------------------------------------------------------------
+
+
+def appeal_window(application: TriggerApplication) -> tuple[date, date] | None:
+    """(first day, last day) an appeal may be received, or None when there is nothing to appeal.
+
+    SPEC section 9: the area's appeal window (default 20 working days, the last day included) after
+    the decision appealed against (``deadlines.decision_appealed_against_on``)."""
+    start = deadline_engine.decision_appealed_against_on(application)
+    if start is None:
+        return None
+    settings = area_settings(application.area, on=application.received_on)
+    closes = deadline_engine.due_on(step_timescales(settings)["appeal_window_closes"], start)
+    if isinstance(closes, datetime):
+        closes = london_day(closes)
+    return start, closes
+
+
+def lodge_appeal(actor: User | None, application: TriggerApplication, *, received_on: date, grounds: str) -> Appeal:
+    _require_status(
+        application,
+        {ApplicationStatus.threshold_not_met, ApplicationStatus.review_concluded},
+        "lodge an appeal",
+    )
+    window = appeal_window(application)
+    if window is None:
+        raise RuleViolation("There is no decision or review outcome to appeal against yet.")
+    opens, closes = window
+    _check_event_date(
+        received_on, "received_on", "the appeal was received", not_before=[(opens, "the decision appealed against")]
+    )
+    if received_on > closes:
+        raise RuleViolation(
+            f"The appeal window closed on {_long(closes)}: an appeal must be received by then (the decision "
+            f"appealed against was on {_long(opens)}).",
+            field="received_on",
+        )
+    grounds = _require_text(grounds, "grounds", "Enter the grounds of the appeal.")
+    appeal = Appeal(application=application, received_on=received_on, grounds=grounds)
+    db.session.add(appeal)
+    before = snapshot(application, APPLICATION_AUDIT_FIELDS)
+    application.status = ApplicationStatus.appealed
+    db.session.flush()
+    record_change(
+        actor,
+        appeal,
+        None,
+        snapshot(appeal, ("application_id", "received_on", "grounds")),
+        f"Appeal lodged against {application.reference}",
+    )
+    _audit_application(actor, application, before, f"Appeal lodged for {application.reference}")
+    deadline_engine.sync(application)
+    signals.appeal_lodged.send(application, actor=actor, appeal=appeal)
+    return appeal
+
+
+def took_part(user: User, application: TriggerApplication) -> list[str]:
+    """How ``user`` took part in the application (an appeal handler must have taken none)."""
+    reasons: list[str] = []
+    if any(m.chair_id == user.id for m in application.meetings):
+        reasons.append("chaired a review meeting")
+    if any(d.decided_by_id == user.id for d in application.decisions):
+        reasons.append("made a threshold decision")
+    reasons += worked_on_linked_cases(user, application)
+    return reasons
+
+
+def assign_appeal_handler(
+    actor: User | None, appeal: Appeal, *, handler: User | None = None, handler_name: str | None = None
+) -> Appeal:
+    """A handler who took no part: a user (checked), or a named outside handler (e.g. the PCC's office)."""
+    if appeal.decision is not None:
+        raise RuleViolation("The appeal has been decided.")
+    if handler is None and not (handler_name or "").strip():
+        raise InvalidInput({"handler": ["Choose a handler or enter the name of an outside handler."]})
+    if handler is not None:
+        problems = took_part(handler, appeal.application)
+        if problems:
+            raise RuleViolation(
+                f"{handler.name} took part in this application: " + "; ".join(problems) + ".", field="handler_email"
+            )
+    before = snapshot(appeal, ("handler_id", "handler_name"))
+    appeal.handler_id = handler.id if handler is not None else None
+    appeal.handler_name = (handler_name or "").strip() or (handler.name if handler is not None else None)
+    db.session.flush()
+    record_change(
+        actor,
+        appeal,
+        before,
+        snapshot(appeal, ("handler_id", "handler_name")),
+        f"Appeal handler for {appeal.application.reference}",
+    )
+    return appeal
+
+
+def decide_appeal(actor: User | None, appeal: Appeal, *, decision: str, reasons: str, decided_on: date) -> Appeal:
+    """Record the appeal decision. Upheld: the review goes back (a new threshold decision after a
+    "not met" decision, otherwise a new meeting). Not upheld: the application is closed."""
+    application = appeal.application
+    if appeal.decision is not None:
+        raise RuleViolation("The appeal has already been decided.")
+    _require_status(application, {ApplicationStatus.appealed}, "decide the appeal")
+    if appeal.handler_id is None and not appeal.handler_name:
+        raise RuleViolation("Record a handler who took no part before deciding the appeal.", field="handler")
+    if decision not in set(AppealDecision):
+        raise InvalidInput({"decision": [f"Choose one of: {', '.join(AppealDecision)}."]})
+    _check_event_date(
+        decided_on,
+        "decided_on",
+        "of the appeal decision",
+        not_before=[(appeal.received_on, "the day the appeal was received")],
+    )
+    reasons = _require_text(reasons, "reasons", "Give the reasons for the appeal decision.")
+    before = snapshot(appeal, ("decision", "decision_reasons", "decided_on"))
+    appeal.decision = AppealDecision(decision)
+    appeal.decision_reasons = reasons
+    appeal.decided_on = decided_on
+    before_app = snapshot(application, APPLICATION_AUDIT_FIELDS)
+    if appeal.decision == AppealDecision.upheld:
+        met = application.decision is not None and application.decision.met
+        application.status = ApplicationStatus.threshold_met if met else ApplicationStatus.received
+    else:
+        application.status = ApplicationStatus.closed
+    db.session.flush()
+    record_change(
+        actor,
+        appeal,
+        before,
+        snapshot(appeal, ("decision", "decision_reasons", "decided_on")),
+        f"Appeal {appeal.decision.value.replace('_', ' ')} for {application.reference}",
+    )
+    _audit_application(actor, application, before_app, f"Appeal decided for {application.reference}")
+    deadline_engine.sync(application)
+    signals.appeal_decided.send(application, actor=actor, appeal=appeal)
+    return appeal
+
+
+# --- withdrawal --------------------------------------------------------------------------------------
+
+
+def withdraw(actor: User | None, application: TriggerApplication, *, withdrawn_on: date, reason: str) -> None:
+    """Withdrawal at any stage: kept and counted; open deadlines cancelled."""
+    if application.status in FINAL_STATUSES:
+        raise RuleViolation(f"The application is already {application.status.value.replace('_', ' ')}.")
+    errors = event_date_errors(
+        withdrawn_on,
+        "withdrawn_on",
+        "it was withdrawn",
+        not_before=[(application.received_on, "the day the application was received")],
+    )
+    if not (reason or "").strip():
+        errors["reason"] = ["Give the reason for the withdrawal."]
+    if errors:
+        raise InvalidInput(errors)
+    before = snapshot(application, APPLICATION_AUDIT_FIELDS)
+    application.status = ApplicationStatus.withdrawn
+    application.withdrawn_on = withdrawn_on
+    application.withdrawal_reason = reason.strip()
+    db.session.flush()
+    _audit_application(actor, application, before, f"Withdrew {application.reference}")
+    deadline_engine.sync(application)
+    close_deadline(deadline_engine.SUBJECT_TYPE, application.id, cancelled=True)
+    signals.application_withdrawn.send(application, actor=actor)
+
+
+def deadlines(application: TriggerApplication) -> dict[str, date]:
+    """API.md ``deadlines``: each step's day, present once its start event has happened."""
+    return deadline_engine.deadlines(application)
+
+
+def refresh_deadlines(application: TriggerApplication) -> None:
+    """Bring the application's deadlines up to date after a change made outside these services (an
+    agency's information submitted: the information_requests step closes when every request is)."""
+    deadline_engine.sync(application)

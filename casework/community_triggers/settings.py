@@ -1,0 +1,187 @@
+"""The Community Trigger's per-area settings: the threshold rule set and the step timescales.
+
+Registered with the settings registry (``casework.core.settings``) so admins change them through the
+admin pages and ``PATCH /api/v1/areas/<code>``, each from an effective-from date. The rule set in force
+on the day an application was received is the one it is evaluated against (SPEC sections 3 and 9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from casework.community_triggers.threshold import ThresholdRules
+from casework.core.dates import TIMESCALE_UNITS, Timescale
+from casework.core.settings import SettingSpec, boolean, register, whole_number
+
+GROUP_THRESHOLD = "Case Review threshold"
+GROUP_TIMESCALES = "Case Review timescales"
+
+#: The events a step's timescale can start from (each a date on the application's record).
+START_EVENTS: dict[str, str] = {
+    "received": "the application is received",
+    "acknowledged": "the application is acknowledged",
+    "threshold_decided": "the threshold decision is made",
+    "review_required": "the threshold is found met (or an upheld appeal sends the review back)",
+    "meeting_scheduled": "the day the review meeting is scheduled for",
+    "meeting_held": "the review meeting is held",
+    "outcome_letter_sent": "the outcome letter is sent",
+    "decision_appealed_against": "the decision that can be appealed against (SPEC section 9)",
+    "appeal_received": "the appeal is received",
+}
+
+
+@dataclass(frozen=True)
+class StepTimescale:
+    """A step's time limit: ``amount`` ``unit`` after (negative: before) its ``start`` event."""
+
+    amount: int
+    unit: str
+    start: str
+
+    @property
+    def timescale(self) -> Timescale:
+        return Timescale(self.amount, self.unit)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_value(cls, value: Mapping[str, Any]) -> StepTimescale:
+        return cls(int(value["amount"]), str(value["unit"]), str(value["start"]))
+
+
+#: API.md ``deadlines`` keys, with the SPEC section 3 defaults.
+DEFAULT_TIMESCALES: dict[str, dict[str, Any]] = {
+    "acknowledge": {"amount": 5, "unit": "working_days", "start": "received"},
+    "information_requests": {"amount": 10, "unit": "working_days", "start": "received"},
+    "threshold_decision": {"amount": 15, "unit": "working_days", "start": "received"},
+    "review_meeting": {"amount": 20, "unit": "working_days", "start": "review_required"},
+    "papers_to_panel": {"amount": -2, "unit": "working_days", "start": "meeting_scheduled"},
+    "outcome_letter": {"amount": 10, "unit": "working_days", "start": "meeting_held"},
+    "appeal_window_closes": {"amount": 20, "unit": "working_days", "start": "decision_appealed_against"},
+    "appeal_decision": {"amount": 15, "unit": "working_days", "start": "appeal_received"},
+}
+
+STEP_DESCRIPTIONS = {
+    "acknowledge": "Acknowledge the application",
+    "information_requests": "Information from each agency",
+    "threshold_decision": "Threshold decision sent to the applicant",
+    "review_meeting": "Review meeting held",
+    "papers_to_panel": "Papers to the panel",
+    "outcome_letter": "Outcome and action plan sent to the applicant",
+    "appeal_window_closes": "Appeal window closes",
+    "appeal_decision": "Appeal decided",
+}
+
+STEPS = tuple(DEFAULT_TIMESCALES)
+
+
+def timescale_key(step: str) -> str:
+    return f"timescale_{step}"
+
+
+def parse_step_timescale(value: Any) -> dict[str, Any]:
+    """``{"amount": 5, "unit": "working_days", "start": "received"}``; a negative amount means before."""
+    if not isinstance(value, Mapping):
+        raise ValueError('must be an object like {"amount": 5, "unit": "working_days", "start": "received"}')
+    unknown = set(value) - {"amount", "unit", "start"}
+    if unknown:
+        raise ValueError(f"unknown field {', '.join(sorted(unknown))}")
+    unit = value.get("unit")
+    if unit not in TIMESCALE_UNITS:
+        raise ValueError(f"unit must be one of {', '.join(TIMESCALE_UNITS)}")
+    start = value.get("start")
+    if start not in START_EVENTS:
+        raise ValueError(f"start must be one of {', '.join(START_EVENTS)}")
+    amount = whole_number(-10_000, 10_000)(value.get("amount"))
+    return {"amount": amount, "unit": unit, "start": start}
+
+
+def _warn_automatic_count(value: int) -> str | None:
+    if value > 3:
+        return (
+            "The automatic threshold is above 3: the Explanatory Notes to s.104 say it should be set no "
+            "higher than three complaints."
+        )
+    return None
+
+
+def _warn_lookback(value: int) -> str | None:
+    if value < 6:
+        return "The look-back period is shorter than the Act's six months, which makes the threshold harder to meet."
+    return None
+
+
+def _spec(key: str, default: Any, description: str, parse: Callable[[Any], Any], **kwargs: Any) -> SettingSpec:
+    return SettingSpec(key, default, description, kwargs.pop("group", GROUP_THRESHOLD), parse, **kwargs)
+
+
+SPECS = [
+    _spec(
+        "complaint_months",
+        1,
+        "Months, beginning with the day of the behaviour, within which a complaint must be made to qualify",
+        whole_number(1, 24),
+    ),
+    _spec(
+        "lookback_months",
+        6,
+        "Months, beginning with the day a complaint was made, within which the application must be received",
+        whole_number(1, 24),
+        warn=_warn_lookback,
+    ),
+    _spec(
+        "automatic_count",
+        3,
+        "Qualifying complaints that meet the threshold automatically",
+        whole_number(1, 20),
+        warn=_warn_automatic_count,
+    ),
+    _spec("community_enabled", False, "Community threshold in use", boolean),
+    _spec(
+        "community_count",
+        5,
+        "Different complainants (individuals or households) that meet the community threshold",
+        whole_number(1, 100),
+    ),
+    _spec("hate_enabled", False, "Hate threshold in use (one qualifying hate-motivated complaint)", boolean),
+    _spec(
+        "vulnerable_override_enabled",
+        True,
+        "A manager may decide the threshold is met for a vulnerable victim, with reasons",
+        boolean,
+    ),
+    _spec(
+        "chair_not_from_lead_agency",
+        True,
+        "A review chair may not be from the lead agency of a linked case",
+        boolean,
+    ),
+    *(
+        _spec(
+            timescale_key(step),
+            default,
+            f"{STEP_DESCRIPTIONS[step]}: amount, unit and start event",
+            parse_step_timescale,
+            group=GROUP_TIMESCALES,
+        )
+        for step, default in DEFAULT_TIMESCALES.items()
+    ),
+]
+register(*SPECS)
+
+
+def threshold_rules(values: Mapping[str, Any]) -> ThresholdRules:
+    """The rule set from an area's settings (``area_settings(area, on=received_on)``)."""
+    return ThresholdRules(
+        complaint_months=values["complaint_months"],
+        lookback_months=values["lookback_months"],
+        automatic_count=values["automatic_count"],
+        community_enabled=values["community_enabled"],
+        community_count=values["community_count"],
+        hate_enabled=values["hate_enabled"],
+        vulnerable_override_enabled=values["vulnerable_override_enabled"],
+    )
+
+
+def step_timescales(values: Mapping[str, Any]) -> dict[str, StepTimescale]:
+    return {step: StepTimescale.from_value(values[timescale_key(step)]) for step in STEPS}

@@ -1,0 +1,65 @@
+"""The coordinator's and the chair's dashboard panels."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from casework.community_triggers import services
+from casework.community_triggers.dashboard import chair_panel, coordinator_panel
+from casework.extensions import db
+
+
+def test_the_coordinator_sees_applications_by_stage_with_the_next_deadline(ct, app):
+    received = ct.register()
+    met = ct.register()
+    services.decide_threshold(
+        ct.coordinator, met, met=True, basis="automatic", reasons=None, decided_on=date(2026, 3, 9)
+    )
+    withdrawn = ct.register()
+    services.withdraw(ct.coordinator, withdrawn, withdrawn_on=date(2026, 3, 10), reason="r")
+    db.session.commit()
+
+    with app.test_request_context():
+        data = coordinator_panel(ct.coordinator)
+    references = [row["reference"] for row in data["applications"]]
+    assert references == [received.reference, met.reference]  # by stage; withdrawn is not in hand
+    first = data["applications"][0]
+    assert first["next_due_on"] == date(2026, 3, 9)
+    assert first["is_overdue"] is True  # acknowledge was due Monday 9 March; today is the 10th
+    assert first["next_deadline"] == "Acknowledge the application"
+    # Due within ten working days (by 24 March) or overdue; the review meeting (8 April) is further off.
+    assert all(d["due_on"] <= date(2026, 3, 24) for d in data["deadlines"])
+    assert {d["reference"] for d in data["deadlines"]} == {received.reference, met.reference}
+
+
+def test_the_coordinator_panel_excludes_other_areas(ct, app):
+    ct.register()
+    with app.test_request_context():
+        assert coordinator_panel(ct.outsider)["applications"] == []
+
+
+def test_the_chair_sees_the_reviews_they_chair(ct, app, page_client):
+    application = ct.register()
+    services.decide_threshold(
+        ct.coordinator, application, met=True, basis="automatic", reasons=None, decided_on=date(2026, 3, 9)
+    )
+    services.arrange_meeting(ct.coordinator, application, scheduled_on=date(2026, 3, 20), chair=ct.chair)
+    db.session.commit()
+    with app.test_request_context():
+        reviews = chair_panel(ct.chair)["reviews"]
+        assert chair_panel(ct.other_chair)["reviews"] == []
+    assert [r["reference"] for r in reviews] == [application.reference]
+    assert reviews[0]["meeting_at"] == date(2026, 3, 20)
+    page = page_client(ct.chair).get("/")
+    assert page.status_code == 200
+    assert application.reference in page.get_data(as_text=True)
+
+
+def test_the_coordinators_dashboard_page_shows_the_panel(ct, page_client):
+    application = ct.register()
+    page = page_client(ct.coordinator).get("/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert application.reference in html
+    assert "Next deadline" in html
+    assert "Overdue" in html

@@ -1,0 +1,107 @@
+"""Application references under real concurrency (PostgreSQL): two registrations in the same area and
+year at the same moment get different, consecutive references. Runs in its own database, because the
+transactions must really commit for the second to see (and trip over) the first."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import date
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests import conftest
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_registrations_get_consecutive_references(postgresql_url, tmp_path, monkeypatch):
+    import psycopg
+    from flask_migrate import upgrade
+    from psycopg import sql
+
+    from casework import create_app
+    from casework.accounts import services as accounts
+    from casework.community_triggers import services
+    from casework.core.db import commit
+    from casework.extensions import db
+
+    parts = urlsplit(postgresql_url)
+    admin = urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
+    dbname = f"casework_ct_refs_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    try:
+        url = urlunsplit((parts.scheme, parts.netloc, "/" + dbname, "", ""))
+        app = create_app({**conftest.test_settings(url, tmp_path), "INSTANCE_PATH": str(tmp_path)})
+        with app.app_context():
+            upgrade()
+            area = accounts.create_area(None, "CON", "Concurrency")
+            agency = accounts.create_agency(None, "CONC", "Concurrency Council", "council", ["CON"])
+            user = accounts.create_user(
+                None,
+                email="c@example.org",
+                name="C",
+                password="a long password 12345",
+                agency=agency,
+                roles=["coordinator"],
+            )
+            commit()
+            area_id, user_id = area.id, user.id
+
+        # Both registrations read the highest sequence before either inserts: the race to provoke.
+        barrier = threading.Barrier(2, timeout=10)
+        original = services._next_sequence
+        first_call = threading.local()
+
+        calls: list[int] = []
+
+        def racing_next_sequence(area_id: int, year: int) -> int:
+            value = original(area_id, year)
+            calls.append(value)
+            if not getattr(first_call, "done", False):
+                first_call.done = True
+                barrier.wait()
+            return value
+
+        monkeypatch.setattr(services, "_next_sequence", racing_next_sequence)
+        references: list[str] = []
+        errors: list[BaseException] = []
+
+        def register() -> None:
+            try:
+                with app.app_context():
+                    from casework.accounts.models import Area, User
+
+                    application = services.register_application(
+                        db.session.get(User, user_id),
+                        {
+                            "area": db.session.get(Area, area_id),
+                            "received_on": date(2026, 3, 2),
+                            "channel": "phone",
+                            "applicant": {"name": "Jane"},
+                            "applicant_role": "victim",
+                            "description": "Noise",
+                            "complaints": [],
+                            "cases": [],
+                        },
+                    )
+                    commit()
+                    references.append(application.reference)
+                    db.session.remove()
+            except BaseException as error:  # reported below, with the thread's traceback
+                errors.append(error)
+
+        threads = [threading.Thread(target=register) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert not errors, errors
+        assert sorted(references) == ["CON-CT-2026-0001", "CON-CT-2026-0002"]
+        assert calls == [1, 1, 2]  # both took 1; the loser hit the unique constraint and took the next
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
