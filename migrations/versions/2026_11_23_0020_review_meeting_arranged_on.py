@@ -1,7 +1,7 @@
 """review meeting arranged_on
 
 Revision ID: 0020
-Revises: 0002
+Revises: 0011
 Create Date: 2026-11-23 11:38:01.138100
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020'
-down_revision = '0002'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
