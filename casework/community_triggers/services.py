@@ -20,7 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from casework.accounts.models import Agency, Area, User, UserRole, agency_areas
 from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
-from casework.cases.models import Action, ActionStatus, Case, Complaint, Incident, Person
+from casework.cases.models import Action, ActionStatus, Case, CaseNote, Complaint, Incident, Person
+from casework.interventions.models import Intervention
+from casework.risk.models import RiskAssessment
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import signals, threshold
 from casework.community_triggers.models import (
@@ -551,8 +553,8 @@ def decide_threshold(
 
 
 #: What counts as having "worked on" a case, beyond owning or creating it: each entry is a phrase and a
-#: function ``(user_id, case_ids) -> Select`` of any row showing that work. Other domains append their
-#: own (case notes, risk assessments, interventions) so the independence check covers them too.
+#: function ``(user_id, case_ids) -> Select`` of any row showing that work. A new kind of casework record
+#: written by a person belongs here too, or a chair who worked on the case could pass as independent.
 WORK_ON_CASE_CHECKS: list[tuple[str, Callable[[int, list[int]], sa.Select[Any]]]] = [
     (
         "logged an incident on a linked case",
@@ -572,6 +574,25 @@ WORK_ON_CASE_CHECKS: list[tuple[str, Callable[[int, list[int]], sa.Select[Any]]]
         "created or was assigned an action on a linked case",
         lambda user_id, case_ids: sa.select(Action.id).where(
             Action.case_id.in_(case_ids), sa.or_(Action.created_by_id == user_id, Action.assignee_id == user_id)
+        ),
+    ),
+    (
+        "wrote a note on a linked case",
+        lambda user_id, case_ids: sa.select(CaseNote.id).where(
+            CaseNote.case_id.in_(case_ids), CaseNote.created_by_id == user_id
+        ),
+    ),
+    (
+        "carried out a risk assessment on a linked case",
+        lambda user_id, case_ids: sa.select(RiskAssessment.id).where(
+            RiskAssessment.case_id.in_(case_ids), RiskAssessment.assessed_by_id == user_id
+        ),
+    ),
+    (
+        "issued or recorded an intervention on a linked case",
+        lambda user_id, case_ids: sa.select(Intervention.id).where(
+            Intervention.case_id.in_(case_ids),
+            sa.or_(Intervention.issuing_officer_id == user_id, Intervention.created_by_id == user_id),
         ),
     ),
 ]

@@ -134,8 +134,15 @@ def api_operations(app: Flask) -> list[Operation]:
 
 
 def _schema_name(schema: Any) -> str:
+    """Component names qualified by domain: two domains may both have a ``ComplaintArgs``."""
     cls = schema if isinstance(schema, type) else type(schema)
-    return cls.__name__.removesuffix("Schema") or cls.__name__
+    name = cls.__name__.removesuffix("Schema") or cls.__name__
+    parts = cls.__module__.split(".")
+    if len(parts) > 1 and parts[0] == "casework" and parts[1] != "core":
+        domain = "".join(word.capitalize() for word in parts[1].split("_"))
+        if not name.startswith(domain.rstrip("s")):
+            name = f"{domain}{name}"
+    return name
 
 
 def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:

@@ -58,7 +58,20 @@ def test_a_user_without_the_chair_role_is_refused(ct, api_client, met):
     assert meetings() == 0
 
 
-@pytest.mark.parametrize("how", ["owner", "creator", "incident", "complaint", "action_author", "action_assignee"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "owner",
+        "creator",
+        "incident",
+        "complaint",
+        "action_author",
+        "action_assignee",
+        "note",
+        "risk_assessment",
+        "intervention",
+    ],
+)
 def test_a_chair_who_worked_on_a_linked_case_is_refused(ct, api_client, met, case, how):
     chair = ct.chair
     if how == "owner":
@@ -78,8 +91,40 @@ def test_a_chair_who_worked_on_a_linked_case_is_refused(ct, api_client, met, cas
         )
     elif how == "action_author":
         db.session.add(Action(case_id=case.id, description="Visit", agency_id=ct.council.id, created_by_id=chair.id))
-    else:
+    elif how == "action_assignee":
         db.session.add(Action(case_id=case.id, description="Visit", agency_id=ct.council.id, assignee_id=chair.id))
+    elif how == "note":
+        from casework.cases.models import CaseNote
+
+        db.session.add(CaseNote(case_id=case.id, text="Spoke to the victim", created_by_id=chair.id))
+    elif how == "risk_assessment":
+        from casework.risk.models import RiskAssessment, RiskBand, RiskQuestionnaire
+
+        questionnaire = db.session.scalar(sa.select(RiskQuestionnaire).limit(1))
+        db.session.add(
+            RiskAssessment(
+                case_id=case.id,
+                questionnaire_id=questionnaire.id,
+                answers={},
+                score=0,
+                band=RiskBand.standard,
+                assessed_on=date(2026, 1, 5),
+                assessed_by_id=chair.id,
+            )
+        )
+    else:
+        from casework.interventions.models import Intervention, InterventionKind
+
+        db.session.add(
+            Intervention(
+                case_id=case.id,
+                kind=InterventionKind.warning_letter,
+                subject_person_id=case.parties[0].person_id if case.parties else None,
+                issuing_agency_id=ct.council.id,
+                issued_on=date(2026, 1, 5),
+                issuing_officer_id=chair.id,
+            )
+        )
     db.session.commit()
 
     response = arrange(api_client, ct, met, chair.email)
