@@ -44,6 +44,7 @@ from casework.cases.models import (
 from casework.cases.policies import LEAD_AGENCY_ROLES, visible_cases_clause, visible_people_clause
 from casework.core.dates import add_working_days, end_of_months_beginning_with
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.permissions import Permission
 from casework.core.templating import format_date
 from casework.core.time import london_day, now, today
 from casework.extensions import db
@@ -336,7 +337,7 @@ def create_case(
     shared_with: Iterable[str] = (),
     named_user_emails: Iterable[str] = (),
 ) -> Case:
-    if not _can_work_in_lead_role(actor):
+    if not actor.can(Permission.OPEN_CASES):
         raise Forbidden("Only officers, coordinators and managers open cases.")
     area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
     if area is None:

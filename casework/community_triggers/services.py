@@ -21,8 +21,6 @@ from casework.accounts.models import Agency, Area, User, UserRole, agency_areas
 from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, ActionStatus, Case, CaseNote, Complaint, Incident, Person
-from casework.interventions.models import Intervention
-from casework.risk.models import RiskAssessment
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import signals, threshold
 from casework.community_triggers.models import (
@@ -45,7 +43,9 @@ from casework.core.errors import Conflict, InvalidInput, RuleViolation
 from casework.core.permissions import Role
 from casework.core.time import london_day, now, today
 from casework.extensions import db
+from casework.interventions.models import Intervention
 from casework.reminders.services import close_deadline, set_deadline
+from casework.risk.models import RiskAssessment
 
 APPLICATION_AUDIT_FIELDS = (
     "reference",

@@ -42,6 +42,8 @@ ROLE_LABELS = {
 class Permission(enum.StrEnum):
     VIEW_DASHBOARD = "view_dashboard"
     VIEW_CASES = "view_cases"
+    #: Open a case (partners contribute to shared cases but do not open their own).
+    OPEN_CASES = "open_cases"
     EDIT_CASES = "edit_cases"
     REGISTER_APPLICATIONS = "register_applications"
     VIEW_TRIGGERS = "view_triggers"
@@ -58,12 +60,13 @@ class Permission(enum.StrEnum):
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.officer: frozenset(
-        {P.VIEW_DASHBOARD, P.VIEW_CASES, P.EDIT_CASES, P.REGISTER_APPLICATIONS, P.VIEW_TRIGGERS}
+        {P.VIEW_DASHBOARD, P.VIEW_CASES, P.OPEN_CASES, P.EDIT_CASES, P.REGISTER_APPLICATIONS, P.VIEW_TRIGGERS}
     ),
     Role.coordinator: frozenset(
         {
             P.VIEW_DASHBOARD,
             P.VIEW_CASES,
+            P.OPEN_CASES,
             P.EDIT_CASES,
             P.REGISTER_APPLICATIONS,
             P.VIEW_TRIGGERS,
@@ -78,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             P.VIEW_DASHBOARD,
             P.VIEW_CASES,
+            P.OPEN_CASES,
             P.EDIT_CASES,
             P.REGISTER_APPLICATIONS,
             P.VIEW_TRIGGERS,

@@ -156,7 +156,7 @@ def list_cases(args: dict[str, Any]):
 
 
 @bp.post("/cases")
-@requires(Permission.EDIT_CASES)
+@requires(Permission.OPEN_CASES)
 @use_args(CaseCreateArgs)
 def create_case(args: dict[str, Any]):
     case = services.create_case(current_user, **args)

@@ -16,7 +16,7 @@ from casework.cases import forms, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
 from casework.cases.sections import PAGE_SECTIONS
 from casework.core.db import commit
-from casework.core.errors import Forbidden, InvalidInput
+from casework.core.errors import InvalidInput
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -82,15 +82,13 @@ def index():
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
         filters={"area": area, "status": status, "q": q},
         areas=areas,
-        can_open=services._can_work_in_lead_role(current_user),
+        can_open=current_user.can(Permission.OPEN_CASES),
     )
 
 
 @cases_bp.route("/new", methods=["GET", "POST"])
-@requires(Permission.EDIT_CASES)
+@requires(Permission.OPEN_CASES)
 def new():
-    if not services._can_work_in_lead_role(current_user):
-        raise Forbidden("Only officers, coordinators and managers open cases.")
     form = forms.CaseForm()
     areas = sorted(current_user.agency.areas, key=lambda a: a.name)
     form.area_code.choices = forms.options((a.code, a.name) for a in areas)
