@@ -601,20 +601,19 @@ def test_admin_home_page_links_to_every_admin_page(admin_client, world):
 
 
 @pytest.mark.browser
-def test_admin_pages_and_their_error_states_pass_axe(chromium_executable, tmp_path, registered):
+def test_admin_pages_and_their_error_states_pass_axe(browser, tmp_path, registered):
     """Every administration page, and each form after a failed submission, in Chromium with axe-core.
 
     A separate app on its own SQLite file: the live server runs in another thread, which cannot share
     the other tests' transaction.
     """
     from flask_migrate import upgrade
-    from playwright.sync_api import sync_playwright
 
     from casework import create_app
     from casework.accounts import services
     from casework.extensions import db
     from tests.conftest import TEST_PASSWORD, test_settings
-    from tests.support.browser import assert_accessible, launch_chromium, run_live_server
+    from tests.support.browser import assert_accessible, run_live_server
 
     app = create_app(
         {**test_settings(f"sqlite:///{tmp_path / 'axe.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
@@ -665,27 +664,26 @@ def test_admin_pages_and_their_error_states_pass_axe(chromium_executable, tmp_pa
     ]
     base_url, stop = run_live_server(app)
     try:
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright, executable_path=chromium_executable)
-            page = browser.new_context(base_url=base_url).new_page()
-            page.goto("/sign-in")
-            page.fill("#email", "admin@example.org")
-            page.fill("#password", TEST_PASSWORD)
-            page.click("main button[type=submit]")
-            page.wait_for_url("**/")
-            for url in pages:
-                page.goto(url)
-                assert_accessible(page)
-            for url in forms:
-                page.goto(url)
-                if url.endswith("/settings"):
-                    page.fill("#setting_test_complaints", "99")
-                    page.fill("#setting_test_decision_time-amount", "ten")
-                with page.expect_navigation():
-                    page.locator("main form[method=post] button[type=submit]").click()
-                assert page.locator(".govuk-error-summary").count() == 1, url
-                assert_accessible(page)
-            browser.close()
+        context = browser.new_context(base_url=base_url)
+        page = context.new_page()
+        page.goto("/sign-in")
+        page.fill("#email", "admin@example.org")
+        page.fill("#password", TEST_PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url("**/")
+        for url in pages:
+            page.goto(url)
+            assert_accessible(page)
+        for url in forms:
+            page.goto(url)
+            if url.endswith("/settings"):
+                page.fill("#setting_test_complaints", "99")
+                page.fill("#setting_test_decision_time-amount", "ten")
+            with page.expect_navigation():
+                page.locator("main form[method=post] button[type=submit]").click()
+            assert page.locator(".govuk-error-summary").count() == 1, url
+            assert_accessible(page)
+        context.close()
     finally:
         stop()
         with app.app_context():

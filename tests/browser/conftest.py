@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.support.browser import launch_chromium, run_live_server
-from tests.support.services import CHROMIUM_PATH, SERVICES, find_chromium, unavailable
+from tests.support.browser import run_live_server
 
 
 @dataclass
@@ -54,23 +53,6 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         stop()
         with app.app_context():
             db.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One Chromium for the run (each test gets its own context)."""
-    from playwright.sync_api import sync_playwright
-
-    executable = find_chromium()
-    if executable is None:
-        unavailable("chromium", f"Chromium not installed (no {CHROMIUM_PATH}, no chromium on PATH)")
-    SERVICES["chromium"].used = executable
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, executable_path=executable)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class ConsoleWatch:

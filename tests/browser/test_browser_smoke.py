@@ -3,7 +3,7 @@
 import pytest
 from flask import Flask
 
-from tests.support.browser import assert_accessible, launch_chromium, run_live_server
+from tests.support.browser import assert_accessible, run_live_server
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +29,9 @@ def make_app():
 
     @app.get("/")
     def good():
-        return PAGE.format(title="Find a case", field='<label for="ref">Case reference</label>'
-                                                      '<input id="ref" name="ref" type="text">')
+        return PAGE.format(
+            title="Find a case", field='<label for="ref">Case reference</label><input id="ref" name="ref" type="text">'
+        )
 
     @app.get("/unlabelled")
     def bad():
@@ -47,17 +48,10 @@ def live_server():
 
 
 @pytest.fixture
-def page(chromium_executable, live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, executable_path=chromium_executable)
-        try:
-            context = browser.new_context(base_url=live_server)
-            yield context.new_page()
-            context.close()
-        finally:
-            browser.close()
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server)
+    yield context.new_page()
+    context.close()
 
 
 def test_accessible_page_loads_and_passes_axe(page):

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from casework.core.time import today
-from tests.support.browser import assert_accessible, launch_chromium, run_live_server
+from tests.support.browser import assert_accessible, run_live_server
 
 pytestmark = pytest.mark.browser
 
@@ -50,18 +50,6 @@ def live(tmp_path_factory):
 
     with app.app_context():
         db.engine.dispose()
-
-
-@pytest.fixture
-def browser(chromium_executable):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright, executable_path=chromium_executable)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _fill_date(page, prefix, day):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import assert_accessible, launch_chromium
+from tests.support.browser import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -15,15 +15,11 @@ STATIC = Path(__file__).resolve().parents[2] / "casework" / "static"
 STYLESHEETS = [STATIC / "govuk" / "govuk-frontend.min.css", STATIC / "css" / "app.css"]
 
 
-def test_casework_pages_are_accessible(
-    page_client, api_client, world, person, open_case, database_url, chromium_executable
-):
+def test_casework_pages_are_accessible(page_client, api_client, world, person, open_case, database_url, browser):
     if not database_url.startswith("sqlite"):
         pytest.skip("the markup does not depend on the database; checked once")
     if not STYLESHEETS[0].exists():
         pytest.skip("GOV.UK Frontend is not built: run npm ci && npm run build")
-    from playwright.sync_api import sync_playwright
-
     victim = person("Vera Victim", date_of_birth="1950-01-01")
     case = open_case(parties=[{"person_id": victim, "role": "victim"}], shared_with=["DERPOL"])
     client = api_client(world.officer)
@@ -49,17 +45,15 @@ def test_casework_pages_are_accessible(
         "share": officer.get(f"/cases/{case['id']}/share"),
         "home": officer.get("/"),
     }
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, executable_path=chromium_executable)
-        try:
-            page = browser.new_page()
-            for name, response in pages.items():
-                assert response.status_code in (200, 422), name
-                # The page is loaded as text, so its stylesheets are added by hand (sizes and colours
-                # matter to axe: target size, contrast).
-                page.set_content(response.text)
-                for sheet in STYLESHEETS:
-                    page.add_style_tag(path=str(sheet))
-                assert_accessible(page)
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        for name, response in pages.items():
+            assert response.status_code in (200, 422), name
+            # The page is loaded as text, so its stylesheets are added by hand (sizes and colours
+            # matter to axe: target size, contrast).
+            page.set_content(response.text)
+            for sheet in STYLESHEETS:
+                page.add_style_tag(path=str(sheet))
+            assert_accessible(page)
+    finally:
+        page.close()

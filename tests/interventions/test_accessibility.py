@@ -11,7 +11,7 @@ import time_machine
 
 from casework.extensions import db
 from casework.interventions.models import Intervention
-from tests.support.browser import REPO_ROOT, assert_accessible, launch_chromium
+from tests.support.browser import REPO_ROOT, assert_accessible
 
 STYLESHEETS = [
     REPO_ROOT / "casework" / "static" / "govuk" / "govuk-frontend.min.css",
@@ -22,15 +22,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def browser_page(chromium_executable):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, executable_path=chromium_executable)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def browser_page(browser):
+    page = browser.new_page()
+    yield page
+    page.close()
 
 
 def parts(name: str, day: date) -> dict[str, str]:

@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -79,8 +80,8 @@ class ServiceStatus:
 
 
 SERVICES: dict[str, ServiceStatus] = {
-    key: ServiceStatus(name) for key, name in (("postgresql", "PostgreSQL"), ("redis", "Redis"),
-                                               ("chromium", "Chromium"))
+    key: ServiceStatus(name)
+    for key, name in (("postgresql", "PostgreSQL"), ("redis", "Redis"), ("chromium", "Chromium"))
 }
 
 # What each missing service means for the rest of the suite, for the summary.
@@ -131,13 +132,16 @@ def find_postgresql_bindir() -> Path | None:
     pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10,
-                                 check=True).stdout.strip()
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
             if out:
                 candidates.append(Path(out))
-    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
-                    key=lambda p: [int(x) if x.isdigit() else 0 for x in re.split(r"[./]", p)],
-                    reverse=True)
+    debian = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: [int(x) if x.isdigit() else 0 for x in re.split(r"[./]", p)],
+        reverse=True,
+    )
     candidates.extend(Path(p) for p in debian)
     for on_path in (shutil.which("initdb"),):
         if on_path:
@@ -171,8 +175,7 @@ def _create_database(psycopg, admin_url: str, dbname: str) -> None:
     from psycopg import sql
 
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(
-            sql.Identifier(dbname)))
+        conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(sql.Identifier(dbname)))
 
 
 def _drop_database(psycopg, admin_url: str, dbname: str) -> None:
@@ -209,37 +212,67 @@ class ThrowawayPostgres:
         env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
         if self.run_as is not None:
             env["HOME"] = str(self.tmpdir)
-        return subprocess.run([str(self.bindir / args[0]), *args[1:]], cwd=self.tmpdir, env=env,
-                              capture_output=True, text=True, timeout=timeout, **kwargs)
+        return subprocess.run(
+            [str(self.bindir / args[0]), *args[1:]],
+            cwd=self.tmpdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **kwargs,
+        )
 
     def start(self) -> None:
         if os.geteuid() == 0:
             try:
                 self.run_as = pwd.getpwnam("postgres")
             except KeyError:
-                raise RuntimeError("running as root, initdb refuses root, and there is no 'postgres' "
-                                   "system user to run it as") from None
+                raise RuntimeError(
+                    "running as root, initdb refuses root, and there is no 'postgres' system user to run it as"
+                ) from None
         self.tmpdir = Path(tempfile.mkdtemp(prefix="casework-pg-", dir=self._reachable_tmp()))
         _cleanup_later(self.stop)
         if self.run_as is not None:
             os.chown(self.tmpdir, self.run_as.pw_uid, self.run_as.pw_gid)
-        result = self._run("initdb", "-D", str(self.datadir), "-U", self.superuser, "--auth=trust",
-                           "-E", "UTF8", "--locale=C", "--no-sync")
+        result = self._run(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-U",
+            self.superuser,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {result.stdout}{result.stderr}")
         last_error = ""
         for _attempt in range(3):  # the free port may be taken between choosing and binding it
             self.port = free_port()
-            options = (f"-p {self.port} -h {LOOPBACK} -k {self.tmpdir} -F "
-                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-            result = self._run("pg_ctl", "start", "-D", str(self.datadir), "-l",
-                               str(self.tmpdir / "postgresql.log"), "-w", "-t", str(int(START_TIMEOUT)),
-                               "-o", options, timeout=START_TIMEOUT + 10)
+            options = (
+                f"-p {self.port} -h {LOOPBACK} -k {self.tmpdir} -F "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            )
+            result = self._run(
+                "pg_ctl",
+                "start",
+                "-D",
+                str(self.datadir),
+                "-l",
+                str(self.tmpdir / "postgresql.log"),
+                "-w",
+                "-t",
+                str(int(START_TIMEOUT)),
+                "-o",
+                options,
+                timeout=START_TIMEOUT + 10,
+            )
             if result.returncode == 0:
                 return
             log = self.tmpdir / "postgresql.log"
-            last_error = result.stdout + result.stderr + (log.read_text(errors="replace") if log.exists()
-                                                          else "")
+            last_error = result.stdout + result.stderr + (log.read_text(errors="replace") if log.exists() else "")
         raise RuntimeError(f"pg_ctl start failed: {last_error[-2000:]}")
 
     def stop(self) -> None:
@@ -294,8 +327,7 @@ def postgresql_url() -> Iterator[str]:
     else:
         bindir = find_postgresql_bindir()
         if bindir is None:
-            unavailable("postgresql", f"PostgreSQL not installed (no initdb found) and {POSTGRESQL_URL_ENV} "
-                                      "not set")
+            unavailable("postgresql", f"PostgreSQL not installed (no initdb found) and {POSTGRESQL_URL_ENV} not set")
         server = ThrowawayPostgres(bindir)
         try:
             server.start()
@@ -322,8 +354,13 @@ def postgresql_url() -> Iterator[str]:
 
 def find_redis_server() -> str | None:
     return shutil.which("redis-server") or next(
-        (p for p in ("/usr/bin/redis-server", "/usr/sbin/redis-server", "/usr/local/bin/redis-server")
-         if os.access(p, os.X_OK)), None)
+        (
+            p
+            for p in ("/usr/bin/redis-server", "/usr/sbin/redis-server", "/usr/local/bin/redis-server")
+            if os.access(p, os.X_OK)
+        ),
+        None,
+    )
 
 
 def _ping(redis_module, url: str) -> bool:
@@ -356,9 +393,26 @@ class ThrowawayRedis:
             self.port = free_port()
             self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
             self.process = subprocess.Popen(
-                [self.binary, "--port", str(self.port), "--bind", LOOPBACK, "--save", "",
-                 "--appendonly", "no", "--dir", str(self.tmpdir), "--daemonize", "no"],
-                cwd=self.tmpdir, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+                [
+                    self.binary,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    LOOPBACK,
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.tmpdir),
+                    "--daemonize",
+                    "no",
+                ],
+                cwd=self.tmpdir,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
             deadline = time.monotonic() + START_TIMEOUT
             while time.monotonic() < deadline and self.process.poll() is None:
                 if _ping(redis_module, self.url):
@@ -485,7 +539,9 @@ def forbid_unexpected_smtp(monkeypatch: pytest.MonkeyPatch) -> None:
         raise UnexpectedSmtpConnection(
             f"Test tried to connect to SMTP at {target_host}:{target_port}. No test sends mail unless it "
             "starts its own SMTP server: use the smtp_server fixture (tests.support.smtp.SmtpServer) and "
-            "point CASEWORK_SMTP_HOST/PORT at it.", pytrace=False)
+            "point CASEWORK_SMTP_HOST/PORT at it.",
+            pytrace=False,
+        )
 
     monkeypatch.setattr(smtplib.SMTP, "connect", guarded_connect)
 
@@ -538,8 +594,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     used = [s for s in SERVICES.values() if s.used]
     write = terminalreporter.write_line
     if missing:
-        terminalreporter.write_sep("!", "SERVICES MISSING: PART OF THE SUITE DID NOT RUN", red=True,
-                                   bold=True)
+        terminalreporter.write_sep("!", "SERVICES MISSING: PART OF THE SUITE DID NOT RUN", red=True, bold=True)
         for key, status in missing:
             count = len(status.affected)
             tests = f"{count} test{'s' if count != 1 else ''}"
@@ -552,11 +607,36 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
             if count > 10:
                 write(f"    ... and {count - 10} more")
         if not all(status.failed for _key, status in missing):
-            write("Install them (apt-get install postgresql redis-server chromium) or set "
-                  f"{POSTGRESQL_URL_ENV} / {REDIS_URL_ENV}; CI sets {REQUIRE_ENV}=1 and fails instead.",
-                  yellow=True)
+            write(
+                "Install them (apt-get install postgresql redis-server chromium) or set "
+                f"{POSTGRESQL_URL_ENV} / {REDIS_URL_ENV}; CI sets {REQUIRE_ENV}=1 and fails instead.",
+                yellow=True,
+            )
         terminalreporter.write_sep("!", red=True, bold=True)
     if used:
         write("Services used: " + "; ".join(f"{s.name}: {s.used}" for s in used))
     elif not missing:
         write("Services used: none (no selected test needed PostgreSQL, Redis or Chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the whole run; each test opens its own context or page and closes it.
+
+    Playwright's sync API runs an event loop for as long as it is open, so a second
+    ``sync_playwright()`` while this one lives fails: every browser test uses this fixture.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import launch_chromium
+
+    executable = find_chromium()
+    if executable is None:
+        unavailable("chromium", f"Chromium not installed (no {CHROMIUM_PATH}, no chromium on PATH)")
+    SERVICES["chromium"].used = executable
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright, executable_path=executable)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
