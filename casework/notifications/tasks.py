@@ -137,6 +137,10 @@ def send_email(self, email_id: int) -> bool:
         if attempts >= MAX_ATTEMPTS:
             current_app.logger.error("email %s not sent after %s attempts: %s", email_id, attempts, error)
             return False
+        if self.request.is_eager:
+            # Eager mode (development without a worker) would retry at once, recursively; leave the
+            # message to notifications.resend_unsent instead.
+            return False
         raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
     row.sent_at = now()
     row.last_error = None
