@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 DELIVERY_CHOICES = [
-    ("each", "A reminder for each deadline, and a daily digest if you manage a team"),
-    ("digest_only", "Only a daily digest of what is due and overdue"),
+    SelectChoice("each", "A reminder for each deadline, and a daily digest if you manage a team"),
+    SelectChoice("digest_only", "Only a daily digest of what is due and overdue"),
 ]
 
 

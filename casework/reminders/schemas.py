@@ -19,8 +19,17 @@ class DeadlineListArgs(PageArgs):
     due = fields.String(load_default=None, validate=validate.OneOf(DUE_CHOICES))
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: 1, "yes" and "true" are refused, not guessed at."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class NotificationSettingsArgs(BaseSchema):
-    digest_only = fields.Boolean(required=True, truthy={True}, falsy={False})
+    digest_only = StrictBoolean(required=True)
 
 
 def dump_deadline(row: Deadline) -> dict[str, Any]:
