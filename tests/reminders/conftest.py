@@ -27,7 +27,7 @@ def mail_to_smtp(app: Any, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(state, "backend", "smtp")
     monkeypatch.setattr(state, "server", smtp_server.host)
     monkeypatch.setattr(state, "port", smtp_server.port)
-    yield smtp_server
+    return smtp_server
 
 
 @pytest.fixture
@@ -38,8 +38,9 @@ def deadline(make: Any):
 
     counter = iter(range(1, 10_000))
 
-    def create(owner: Any, due: date | datetime, title: str = "Acknowledge application BOL-CT-2026-0001",
-               **kwargs: Any) -> Any:
+    def create(
+        owner: Any, due: date | datetime, title: str = "Acknowledge application BOL-CT-2026-0001", **kwargs: Any
+    ) -> Any:
         n = next(counter)
         row = set_deadline(
             subject_type=kwargs.pop("subject_type", "test_subjects"),
