@@ -51,9 +51,7 @@ class StatisticsSnapshot(db.Model):
     period_start: Mapped[date] = mapped_column(sa.Date)
     period_end: Mapped[date] = mapped_column(sa.Date)
     status: Mapped[SnapshotStatus] = mapped_column(enum_column(SnapshotStatus), default=SnapshotStatus.draft)
-    source: Mapped[SnapshotSource] = mapped_column(
-        enum_column(SnapshotSource), default=SnapshotSource.compiled
-    )
+    source: Mapped[SnapshotSource] = mapped_column(enum_column(SnapshotSource), default=SnapshotSource.compiled)
     #: Published versions only: 1 for the first publication, then one more for each correction.
     version: Mapped[int | None] = mapped_column(sa.Integer)
     #: The four statutory figures and the extras (see ``casework.statistics.queries.FIGURE_KEYS``).

@@ -96,8 +96,8 @@ LABELS = {
 
 
 def empty_figures() -> dict[str, Any]:
-    figures: dict[str, Any] = {key: 0 for key in (*STATUTORY_KEYS, *EXTRA_COUNT_KEYS)}
-    figures.update({key: None for key in MEDIAN_KEYS})
+    figures: dict[str, Any] = dict.fromkeys((*STATUTORY_KEYS, *EXTRA_COUNT_KEYS), 0)
+    figures.update(dict.fromkeys(MEDIAN_KEYS))
     return figures
 
 
@@ -192,9 +192,7 @@ def compute_figures(area_ids: Iterable[int], period_start: date, period_end: dat
             figures["threshold_not_met"] += count
 
     # 3. Reviews carried out: meetings held in the period with their outcome recorded.
-    has_recommendation = (
-        sa.select(Recommendation.id).where(Recommendation.meeting_id == ReviewMeeting.id).exists()
-    )
+    has_recommendation = sa.select(Recommendation.id).where(Recommendation.meeting_id == ReviewMeeting.id).exists()
     rows = db.session.execute(
         sa.select(application.area_id, sa.func.count(ReviewMeeting.id), _count(has_recommendation))
         .join(application, ReviewMeeting.application_id == application.id)

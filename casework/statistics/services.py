@@ -274,8 +274,7 @@ def publish(
     _audit_create(
         actor,
         snapshot,
-        f"Published version {version} of the statistics for {area.name}, "
-        f"{_period_label(period_start, period_end)}",
+        f"Published version {version} of the statistics for {area.name}, {_period_label(period_start, period_end)}",
     )
     return snapshot
 
@@ -333,8 +332,7 @@ def enter_historic(
     _audit_create(
         actor,
         snapshot,
-        f"Entered historic statistics for {area.name}, {_period_label(period_start, period_end)} "
-        f"(version {version})",
+        f"Entered historic statistics for {area.name}, {_period_label(period_start, period_end)} (version {version})",
     )
     return snapshot
 

@@ -31,8 +31,9 @@ def compile_statistics(job_id: int) -> int | None:
     job.error = None
     commit()
     try:
-        snapshot = services.compile(job.requested_by_id and _user(job.requested_by_id), job.area,
-                                    job.period_start, job.period_end)
+        snapshot = services.compile(
+            job.requested_by_id and _user(job.requested_by_id), job.area, job.period_start, job.period_end
+        )
         job.snapshot = snapshot
         job.status = JobStatus.done
         job.finished_at = now()

@@ -91,15 +91,18 @@ class TriggerRecords:
             for n in range(recommendations):
                 db.session.add(
                     Recommendation(
-                        meeting_id=meeting.id, text=f"Recommendation {n + 1}", agency_id=self._agency.id,
+                        meeting_id=meeting.id,
+                        text=f"Recommendation {n + 1}",
+                        agency_id=self._agency.id,
                         due_on=held_on,
                     )
                 )
             db.session.flush()
         return meeting
 
-    def appeal(self, application: Any, received_on: date, decision: str | None = None,
-               decided_on: date | None = None) -> Any:
+    def appeal(
+        self, application: Any, received_on: date, decision: str | None = None, decided_on: date | None = None
+    ) -> Any:
         from casework.community_triggers.models import Appeal, AppealDecision
 
         appeal = Appeal(
@@ -129,8 +132,10 @@ def area_staff(make: Any):
         return {
             "area": area,
             "agency": agency,
-            **{role: make.user(role, agency=agency) for role in
-               ("coordinator", "manager", "officer", "chair", "partner", "admin")},
+            **{
+                role: make.user(role, agency=agency)
+                for role in ("coordinator", "manager", "officer", "chair", "partner", "admin")
+            },
         }
 
     return build

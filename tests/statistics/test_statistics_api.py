@@ -66,8 +66,10 @@ def test_a_twelve_month_period_of_any_start_is_allowed(api_client, bolsover):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize(("role", "status"), [("coordinator", 200), ("manager", 200), ("officer", 403),
-                                              ("chair", 403), ("partner", 403), ("admin", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("coordinator", 200), ("manager", 200), ("officer", 403), ("chair", 403), ("partner", 403), ("admin", 403)],
+)
 def test_who_may_see_live_figures(api_client, bolsover, role, status):
     response = api_client(bolsover[role]).get("/api/v1/statistics?area=BOL")
     assert response.status_code == status
@@ -120,8 +122,12 @@ def test_compile_answers_202_with_the_job_when_it_is_queued(api_client, bolsover
 def test_a_failing_compile_marks_the_job_failed(app, bolsover, monkeypatch):
     from casework.statistics import services, tasks
 
-    job = StatisticsJob(area=bolsover["area"], period_start=date(2025, 4, 1), period_end=date(2026, 3, 31),
-                        requested_by_id=bolsover["coordinator"].id)
+    job = StatisticsJob(
+        area=bolsover["area"],
+        period_start=date(2025, 4, 1),
+        period_end=date(2026, 3, 31),
+        requested_by_id=bolsover["coordinator"].id,
+    )
     db.session.add(job)
     db.session.commit()
 
@@ -133,11 +139,14 @@ def test_a_failing_compile_marks_the_job_failed(app, bolsover, monkeypatch):
     db.session.expire_all()
     job = db.session.get(StatisticsJob, job.id)
     assert job.status == JobStatus.failed
-    assert job.error and job.finished_at
+    assert job.error
+    assert job.finished_at
 
 
-@pytest.mark.parametrize(("role", "status"), [("coordinator", 200), ("manager", 200), ("officer", 403),
-                                              ("chair", 403), ("partner", 403), ("admin", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("coordinator", 200), ("manager", 200), ("officer", 403), ("chair", 403), ("partner", 403), ("admin", 403)],
+)
 def test_who_may_compile(api_client, bolsover, role, status):
     response = api_client(bolsover[role]).post("/api/v1/statistics/compile", json={"area_code": "BOL", **PERIOD})
     assert response.status_code == status
@@ -150,18 +159,22 @@ def test_publish_creates_version_one_then_a_correction_needs_a_note(api_client, 
     assert first.status_code == 200, first.get_json()
     body = first.get_json()
     assert (body["status"], body["version"], body["applications"]) == ("published", 1, 1)
-    assert body["published_at"] and body["note"] is None
+    assert body["published_at"]
+    assert body["note"] is None
 
     # A late-recorded application changes the figures; a new version without a note is refused.
     records.application(bolsover["area"], date(2026, 3, 31))
     db.session.commit()
     refused = client.post("/api/v1/statistics/publish", json={"area_code": "BOL", **PERIOD})
     assert refused.status_code == 422
-    assert "_rule" in refused.get_json()["errors"] and "note" in refused.get_json()["errors"]
+    assert "_rule" in refused.get_json()["errors"]
+    assert "note" in refused.get_json()["errors"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StatisticsSnapshot)) == 1
 
-    second = client.post("/api/v1/statistics/publish", json={
-        "area_code": "BOL", **PERIOD, "note": "An application received by letter on 31 March was added."})
+    second = client.post(
+        "/api/v1/statistics/publish",
+        json={"area_code": "BOL", **PERIOD, "note": "An application received by letter on 31 March was added."},
+    )
     assert second.status_code == 200
     assert (second.get_json()["version"], second.get_json()["applications"]) == (2, 2)
     db.session.expire_all()
@@ -178,8 +191,10 @@ def test_a_period_cannot_be_published_on_its_last_day(api_client, bolsover):
 
 
 @time_machine.travel(date(2026, 4, 1))
-@pytest.mark.parametrize(("role", "status"), [("manager", 200), ("coordinator", 403), ("officer", 403),
-                                              ("chair", 403), ("partner", 403), ("admin", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("manager", 200), ("coordinator", 403), ("officer", 403), ("chair", 403), ("partner", 403), ("admin", 403)],
+)
 def test_only_managers_publish(api_client, bolsover, role, status):
     response = api_client(bolsover[role]).post("/api/v1/statistics/publish", json={"area_code": "BOL", **PERIOD})
     assert response.status_code == status
@@ -189,18 +204,26 @@ def test_publish_refuses_bad_input_and_writes_nothing(api_client, bolsover):
     client = api_client(bolsover["manager"])
     assert client.post("/api/v1/statistics/publish", json={"area_code": "BOL"}).status_code == 422
     assert client.post("/api/v1/statistics/publish", json={"area_code": "XXX", **PERIOD}).status_code == 404
-    assert client.post("/api/v1/statistics/publish", json={"area_code": "BOL", **PERIOD, "colour": "red"}
-                       ).status_code == 422
+    assert (
+        client.post("/api/v1/statistics/publish", json={"area_code": "BOL", **PERIOD, "colour": "red"}).status_code
+        == 422
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StatisticsSnapshot)) == 0
 
 
-HISTORIC = {"area_code": "BOL", "period_start": "2016-04-01", "period_end": "2017-03-31", "applications": 0,
-            "threshold_not_met": 0, "reviews_carried_out": 0, "reviews_with_recommendations": 0,
-            "note": "Bolsover CSP plan 2017: no applications in the 12 months to March 2017."}
+HISTORIC = {
+    "area_code": "BOL",
+    "period_start": "2016-04-01",
+    "period_end": "2017-03-31",
+    "applications": 0,
+    "threshold_not_met": 0,
+    "reviews_carried_out": 0,
+    "reviews_with_recommendations": 0,
+    "note": "Bolsover CSP plan 2017: no applications in the 12 months to March 2017.",
+}
 
 
-@pytest.mark.parametrize(("role", "status"), [("admin", 201), ("manager", 403), ("coordinator", 403),
-                                              ("officer", 403)])
+@pytest.mark.parametrize(("role", "status"), [("admin", 201), ("manager", 403), ("coordinator", 403), ("officer", 403)])
 def test_admins_enter_historic_figures(api_client, bolsover, role, status):
     response = api_client(bolsover[role]).post("/api/v1/statistics/historic", json=HISTORIC)
     assert response.status_code == status
@@ -229,6 +252,7 @@ def test_historic_figures_are_validated(api_client, bolsover, change, field):
 def test_versions_lists_drafts_and_published(api_client, bolsover):
     client = api_client(bolsover["coordinator"])
     client.post("/api/v1/statistics/compile", json={"area_code": "BOL", **PERIOD})
-    items = client.get("/api/v1/statistics/versions?area=BOL&period_start=2025-04-01&period_end=2026-03-31"
-                       ).get_json()["items"]
+    items = client.get("/api/v1/statistics/versions?area=BOL&period_start=2025-04-01&period_end=2026-03-31").get_json()[
+        "items"
+    ]
     assert [i["status"] for i in items] == ["draft"]

@@ -50,8 +50,13 @@ def test_applications_by_channel(make, records):
     for channel in ("online", "online", "phone", "letter", "partner"):
         records.application(area, date(2025, 9, 1), channel=channel)
     result = figures(area)
-    assert (result["applications_online"], result["applications_phone"], result["applications_letter"],
-            result["applications_partner"], result["applications_email"]) == (2, 1, 1, 1, 0)
+    assert (
+        result["applications_online"],
+        result["applications_phone"],
+        result["applications_letter"],
+        result["applications_partner"],
+        result["applications_email"],
+    ) == (2, 1, 1, 1, 0)
     assert result["applications"] == 5
 
 
@@ -80,8 +85,12 @@ def test_every_decision_event_counts_and_met_decisions_by_basis(make, records):
     result = figures(area)
     assert result["threshold_not_met"] == 1
     assert result["threshold_met"] == 3
-    assert (result["threshold_met_automatic"], result["threshold_met_hate"],
-            result["threshold_met_discretionary"], result["threshold_met_community"]) == (1, 1, 1, 0)
+    assert (
+        result["threshold_met_automatic"],
+        result["threshold_met_hate"],
+        result["threshold_met_discretionary"],
+        result["threshold_met_community"],
+    ) == (1, 1, 1, 0)
 
 
 def test_review_counts_when_held_in_the_period_with_its_outcome_recorded(make, records):
@@ -206,8 +215,7 @@ def test_areas_are_counted_apart_and_together(make, records):
     assert [result[a.id]["applications"] for a in (bolsover, ned, empty)] == [1, 2, 0]
 
 
-def test_a_fixed_number_of_queries_whatever_the_number_of_applications_and_areas(make, records,
-                                                                                  count_queries):
+def test_a_fixed_number_of_queries_whatever_the_number_of_applications_and_areas(make, records, count_queries):
     areas = [make.area(f"Q{n}") for n in range(3)]
 
     def add(count):

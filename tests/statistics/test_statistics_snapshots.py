@@ -46,9 +46,8 @@ def test_the_service_refuses_to_delete_a_published_snapshot(published):
 )
 def test_the_database_refuses_to_change_a_published_snapshot(published, statement):
     snapshot_id = published.id
-    with pytest.raises(sa.exc.DBAPIError, match="immutable"):
-        with db.session.begin_nested():
-            db.session.execute(sa.text(statement), {"id": snapshot_id})
+    with pytest.raises(sa.exc.DBAPIError, match="immutable"), db.session.begin_nested():
+        db.session.execute(sa.text(statement), {"id": snapshot_id})
     db.session.expire_all()
     assert db.session.get(StatisticsSnapshot, snapshot_id).note is None
 
@@ -79,8 +78,7 @@ def test_compile_ended_periods_compiles_each_area_once_after_the_year_ends(make,
         assert compile_ended_periods.apply().get() == 0  # once only
     db.session.expire_all()
     drafts = db.session.scalars(
-        sa.select(StatisticsSnapshot).where(StatisticsSnapshot.compiled_by_id.is_(None))
-        .order_by(StatisticsSnapshot.id)
+        sa.select(StatisticsSnapshot).where(StatisticsSnapshot.compiled_by_id.is_(None)).order_by(StatisticsSnapshot.id)
     ).all()
     after_end = [d for d in drafts if d.compiled_at.date() >= date(2026, 4, 1)]
     assert {(d.area_id, d.period_start, d.period_end, d.status) for d in after_end} == {

@@ -16,6 +16,7 @@ from casework.core.webargs import use_args
 from casework.extensions import db
 from casework.statistics import policies, services
 from casework.statistics.models import JobStatus, StatisticsJob
+from casework.statistics.queries import STATUTORY_KEYS
 from casework.statistics.schemas import (
     FiguresQueryArgs,
     HistoricArgs,
@@ -25,7 +26,6 @@ from casework.statistics.schemas import (
     dump_live,
     dump_snapshot,
 )
-from casework.statistics.queries import STATUTORY_KEYS
 
 bp = Blueprint("statistics", __name__)
 
