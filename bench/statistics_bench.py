@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
 CHANNELS = ["online", "phone", "email", "letter", "in_person", "partner"]
 BASES = ["automatic", "community", "hate", "discretionary", "vulnerable_override"]
@@ -67,7 +67,12 @@ def generate(db, areas: int, years: list[int], per_year: int, seed: int = 2026) 
     agency = Agency(code="BENCH", name="Bench agency", kind="council")
     session.add(agency)
     session.flush()
-    chair = User(email="chair@bench.example", name="Chair", password_hash="x", agency_id=agency.id)
+    chair = User(
+        email="chair@bench.example",
+        name="Chair",
+        password_hash="not-a-password-hash",  # noqa: S106 - never signs in
+        agency_id=agency.id,
+    )
     session.add(chair)
     session.flush()
     area_ids = list(session.scalars(sa.select(Area.id).order_by(Area.id)))
@@ -207,6 +212,7 @@ def handwritten(db, periods: list[tuple[date, date]]) -> dict[tuple[int, date], 
         for c in CHANNELS
     )
     basis_columns = ", ".join(f"count(*) FILTER (WHERE d.met AND d.basis = '{b}') AS threshold_met_{b}" for b in BASES)
+    # Built from dates and the fixed channel and basis names only, never from input.
     sql = f"""
     WITH periods(s, e) AS (VALUES {values}),
     holidays(day) AS (VALUES {holidays}),
@@ -283,7 +289,7 @@ def handwritten(db, periods: list[tuple[date, date]]) -> dict[tuple[int, date], 
     LEFT JOIN decisions ON decisions.area_id = ar.id AND decisions.s = p.s
     LEFT JOIN reviews ON reviews.area_id = ar.id AND reviews.s = p.s
     LEFT JOIN appeals ON appeals.area_id = ar.id AND appeals.s = p.s
-    """
+    """  # noqa: S608
     result = {}
     for row in db.session.execute(sa.text(sql)).mappings():
         figures = {k: v for k, v in row.items() if k not in ("area_key", "period_key", "area_id", "s")}

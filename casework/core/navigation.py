@@ -34,6 +34,7 @@ NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry("staff.statistics.index", "Statistics", "VIEW_STATISTICS"),
     NavigationEntry("admin.accounts.users", "Users", "ADMINISTER", ("admin.accounts.user",)),
     NavigationEntry("admin.accounts.areas", "Areas", "ADMINISTER", ("admin.accounts.area",)),
+    NavigationEntry("admin.statistics.historic", "Historic figures", "ADMINISTER"),
     NavigationEntry("admin.audit.index", "Audit log", "VIEW_AUDIT"),
 )
 

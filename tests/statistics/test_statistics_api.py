@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from casework.audit.models import AuditEntry
 from casework.extensions import db
 from casework.statistics.models import JobStatus, SnapshotStatus, StatisticsJob, StatisticsSnapshot
 
@@ -180,6 +181,14 @@ def test_publish_creates_version_one_then_a_correction_needs_a_note(api_client, 
     db.session.expire_all()
     versions = db.session.scalars(sa.select(StatisticsSnapshot).order_by(StatisticsSnapshot.version)).all()
     assert [(v.version, v.figures["applications"]) for v in versions] == [(1, 1), (2, 2)]  # v1 unchanged
+    audit = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.object_type == "statistics_snapshots").order_by(AuditEntry.id)
+    ).all()
+    assert [entry.summary for entry in audit] == [
+        "Published version 1 of the statistics for Bolsover, 2025-04-01 to 2026-03-31",
+        "Published version 2 of the statistics for Bolsover, 2025-04-01 to 2026-03-31",
+    ]
+    assert audit[1].actor_id == bolsover["manager"].id
 
 
 @time_machine.travel(date(2026, 3, 31))
