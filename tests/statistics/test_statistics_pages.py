@@ -321,3 +321,51 @@ def test_demo_historic_figures_are_loaded_once(make):
         for r in rows
     ] == [("BOL", 2016, 1, 0, 0), ("BOL", 2020, 1, 0, 0), ("NED", 2022, 1, 2, 0)]
     assert all(r.source == SnapshotSource.entered_by_hand and r.note for r in rows)
+
+
+def test_public_lists_run_the_same_queries_for_one_area_or_many(client, make, count_queries):
+    def enter(area, year):
+        services.enter_historic(
+            None,
+            area,
+            date(year, 4, 1),
+            date(year + 1, 3, 31),
+            {"applications": 1, "threshold_not_met": 0, "reviews_carried_out": 1, "reviews_with_recommendations": 1},
+            "From the annual report.",
+        )
+        db.session.commit()
+
+    def counts():
+        result = []
+        for path in ("/statistics", "/statistics.json", "/statistics.csv"):
+            with count_queries() as counter:
+                assert client.get(path).status_code == 200
+            result.append(counter.count)
+        return result
+
+    enter(make.area("A01"), 2018)
+    small = counts()
+    for n in range(2, 6):
+        area = make.area(f"A0{n}")
+        for year in (2016, 2017, 2018):
+            enter(area, year)
+    assert counts() == small
+
+
+def test_staff_page_runs_the_same_queries_whatever_the_number_of_versions(page_client, area_staff, count_queries):
+    staff = area_staff("BOL")
+    client = page_client(staff["coordinator"])
+
+    def compile_and_count(times):
+        for _ in range(times):
+            services.compile(staff["coordinator"], staff["area"], date(2024, 4, 1), date(2025, 3, 31))
+            job = StatisticsJob(
+                area=staff["area"], period_start=date(2024, 4, 1), period_end=date(2025, 3, 31), status=JobStatus.done
+            )
+            db.session.add(job)
+        db.session.commit()
+        with count_queries() as counter:
+            assert client.get("/reports/statistics/?area=BOL&year=2024").status_code == 200
+        return counter.count
+
+    assert compile_and_count(1) == compile_and_count(5)
