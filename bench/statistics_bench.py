@@ -339,9 +339,14 @@ def main() -> None:
             def _before(*_args):
                 started.append(time.perf_counter())
 
+            by_query: dict[str, float] = {}
+
             @sa.event.listens_for(db.engine, "after_cursor_execute")
-            def _after(*_args):
-                in_database[0] += time.perf_counter() - started.pop()
+            def _after(_conn, _cursor, statement, *_args):
+                elapsed = time.perf_counter() - started.pop()
+                in_database[0] += elapsed
+                # The six statements of compute_figures, told apart by their first selected columns.
+                by_query[statement[:120]] = by_query.get(statement[:120], 0.0) + elapsed
 
             service_times, sql_times, service_db_times = [], [], []
             for _ in range(3):
@@ -380,6 +385,8 @@ def main() -> None:
                 f"median {stats.median(service_times):.2f}s, best {min(service_times):.2f}s"
             )
             print(f"  of which waiting for PostgreSQL: median {stats.median(service_db_times):.2f}s")
+            for statement, seconds in sorted(by_query.items(), key=lambda item: -item[1])[:7]:
+                print(f"    {seconds / 3:6.2f}s per run  {' '.join(statement.split())[:100]}")
             print(f"hand-written SQL (1 statement): median {stats.median(sql_times):.2f}s, best {min(sql_times):.2f}s")
             per_area_period = stats.median(service_times) / len(service) * 1000
             print(f"service per area and period: {per_area_period:.2f} ms")

@@ -122,35 +122,36 @@ def compute_figures(area_ids: Iterable[int], period_start: date, period_end: dat
     in_area = application.area_id.in_(area_ids)
 
     # 1. Applications: received, by channel, withdrawn, screened out, pending and awaiting review.
-    decided_by_end = (
-        sa.select(ThresholdDecision.id)
-        .where(ThresholdDecision.application_id == application.id, ThresholdDecision.decided_on <= period_end)
-        .exists()
-    )
-    met_by_end = (
-        sa.select(ThresholdDecision.id)
-        .where(
-            ThresholdDecision.application_id == application.id,
-            ThresholdDecision.met.is_(True),
-            ThresholdDecision.decided_on <= period_end,
+    # Pending and awaiting review need each application's first decision, first "met" decision and
+    # first review outcome: aggregated once and hash-joined, which PostgreSQL runs about a third faster
+    # than three correlated EXISTS per application (bench/statistics_bench.py).
+    firsts = (
+        sa.select(
+            ThresholdDecision.application_id,
+            sa.func.min(ThresholdDecision.decided_on).label("decided_on"),
+            sa.func.min(sa.case((ThresholdDecision.met.is_(True), ThresholdDecision.decided_on))).label("met_on"),
         )
-        .exists()
+        .join(application, ThresholdDecision.application_id == application.id)
+        .where(in_area, ThresholdDecision.decided_on <= period_end)
+        .group_by(ThresholdDecision.application_id)
+        .subquery("first_decisions")
     )
-    outcome_by_end = (
-        sa.select(ReviewMeeting.id)
-        .where(
-            ReviewMeeting.application_id == application.id,
-            ReviewMeeting.held_on <= period_end,
-            ReviewMeeting.outcome_recorded_at.is_not(None),
-        )
-        .exists()
+    outcomes = (
+        sa.select(ReviewMeeting.application_id, sa.func.min(ReviewMeeting.held_on).label("held_on"))
+        .join(application, ReviewMeeting.application_id == application.id)
+        .where(in_area, ReviewMeeting.held_on <= period_end, ReviewMeeting.outcome_recorded_at.is_not(None))
+        .group_by(ReviewMeeting.application_id)
+        .subquery("first_outcomes")
     )
     is_case_review = application.screened_out_on.is_(None)
+    # Both subqueries only hold events on or before the period end, so "none by then" is a NULL.
     open_at_end = sa.and_(
         is_case_review,
         sa.or_(application.withdrawn_on.is_(None), application.withdrawn_on > period_end),
-        sa.not_(outcome_by_end),
+        outcomes.c.held_on.is_(None),
     )
+    decided_by_end = firsts.c.decided_on.is_not(None)
+    met_by_end = firsts.c.met_on.is_not(None)
     rows = db.session.execute(
         sa.select(
             application.area_id,
@@ -163,6 +164,8 @@ def compute_figures(area_ids: Iterable[int], period_start: date, period_end: dat
             _count(sa.and_(open_at_end, sa.not_(decided_by_end))).label("pending"),
             _count(sa.and_(open_at_end, met_by_end)).label("awaiting_review"),
         )
+        .outerjoin(firsts, firsts.c.application_id == application.id)
+        .outerjoin(outcomes, outcomes.c.application_id == application.id)
         .where(in_area, application.received_on <= period_end)
         .group_by(application.area_id, application.channel)
     )
