@@ -369,3 +369,15 @@ def test_staff_page_runs_the_same_queries_whatever_the_number_of_versions(page_c
         return counter.count
 
     assert compile_and_count(1) == compile_and_count(5)
+
+
+@time_machine.travel(date(2026, 5, 1))
+def test_managers_dashboard_lists_figures_to_publish(page_client, area_staff):
+    staff = area_staff("BOL")
+    client = page_client(staff["manager"])
+    html = client.get("/").get_data(as_text=True)
+    assert "Case Review figures to publish" in html
+    assert "Bolsover, 2025/26" in html
+    services.publish(staff["manager"], staff["area"], date(2025, 4, 1), date(2026, 3, 31))
+    db.session.commit()
+    assert "Case Review figures to publish" not in client.get("/").get_data(as_text=True)

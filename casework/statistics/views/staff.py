@@ -16,16 +16,48 @@ from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
+from casework.dashboard.views import panel
 from casework.extensions import db
 from casework.statistics import policies, services
 from casework.statistics.forms import ChooseForm, PeriodForm, PublishForm, financial_year_choices
-from casework.statistics.models import SnapshotStatus, StatisticsJob
+from casework.statistics.models import SnapshotStatus, StatisticsJob, StatisticsSnapshot
 from casework.statistics.queries import EXTRA_KEYS, LABELS, STATUTORY_KEYS, compute_area_figures
 
 bp = Blueprint("statistics", __name__, url_prefix="/reports/statistics")
 
 #: How often the progress page reloads itself while a compilation runs (seconds).
 REFRESH_SECONDS = 3
+
+
+@panel("manager")
+def figures_to_publish(user: Any) -> dict[str, Any]:
+    """The manager's areas whose financial year has ended without published figures (one query)."""
+    areas = policies.visible_areas(user)
+    if not areas:
+        return {}
+    period_start, period_end = services.last_ended_financial_year(today())
+    published = set(
+        db.session.scalars(
+            sa.select(StatisticsSnapshot.area_id).where(
+                StatisticsSnapshot.area_id.in_([a.id for a in areas]),
+                StatisticsSnapshot.period_start == period_start,
+                StatisticsSnapshot.period_end == period_end,
+                StatisticsSnapshot.status == SnapshotStatus.published,
+            )
+        )
+    )
+    name = services.period_name(period_start, period_end)
+    return {
+        "statistics_to_publish": [
+            {
+                "area": area.name,
+                "period": name,
+                "href": url_for("staff.statistics.index", area=area.code, year=period_start.year),
+            }
+            for area in areas
+            if area.id not in published
+        ]
+    }
 
 
 def _period_fields(area: Any, period_start: date, period_end: date) -> dict[str, Any]:
