@@ -381,3 +381,22 @@ def test_managers_dashboard_lists_figures_to_publish(page_client, area_staff):
     services.publish(staff["manager"], staff["area"], date(2025, 4, 1), date(2026, 3, 31))
     db.session.commit()
     assert "Case Review figures to publish" not in client.get("/").get_data(as_text=True)
+
+
+@time_machine.travel(date(2026, 5, 1))
+def test_staff_page_takes_any_period_up_to_twelve_months(page_client, area_staff, records):
+    staff = area_staff("BOL")
+    records.application(staff["area"], date(2025, 12, 31))
+    records.application(staff["area"], date(2026, 1, 1))
+    db.session.commit()
+    client = page_client(staff["manager"])
+    html = client.get("/reports/statistics/?area=BOL&period_start=2025-01-01&period_end=2025-12-31").get_data(
+        as_text=True
+    )
+    assert "Bolsover, 1 January 2025 to 31 December 2025" in html
+    assert 'value="2025-12-31"' in html  # the publish form carries the period
+    # Longer than 12 months: back to the financial year that has just ended.
+    html = client.get("/reports/statistics/?area=BOL&period_start=2025-01-01&period_end=2026-01-01").get_data(
+        as_text=True
+    )
+    assert "Bolsover, 2025/26" in html

@@ -120,10 +120,16 @@ def index():
         return render_template("statistics/staff_no_areas.html", title="Case Review statistics")
     by_code = {a.code: a for a in areas}
     area = by_code.get(request.args.get("area", ""), areas[0])
-    # The year most often wanted is the one that has just ended: the one to publish.
-    year = request.args.get("year", "")
-    start_year = int(year) if year.isdigit() else services.last_ended_financial_year(today())[0].year
-    period_start, period_end = date(start_year, 4, 1), date(start_year + 1, 3, 31)
+    # A period other than a financial year comes as ?period_start=&period_end= (ISO dates).
+    try:
+        period_start = date.fromisoformat(request.args["period_start"])
+        period_end = date.fromisoformat(request.args["period_end"])
+        services.validate_period(period_start, period_end)
+    except (KeyError, ValueError, InvalidInput):
+        # The year most often wanted is the one that has just ended: the one to publish.
+        year = request.args.get("year", "")
+        start_year = int(year) if year.isdigit() else services.last_ended_financial_year(today())[0].year
+        period_start, period_end = date(start_year, 4, 1), date(start_year + 1, 3, 31)
     return _render_index(area, areas, period_start, period_end)
 
 
@@ -190,4 +196,11 @@ def publish():
         "is published.",
         "success",
     )
-    return redirect(url_for("staff.statistics.index", area=area.code, year=period_start.year))
+    return redirect(
+        url_for(
+            "staff.statistics.index",
+            area=area.code,
+            period_start=period_start.isoformat(),
+            period_end=period_end.isoformat(),
+        )
+    )
