@@ -117,7 +117,11 @@ def test_retry_countdown_grows_and_is_capped(app):
 
 def test_visibility_timeout_is_configurable_on_redis_only():
     assert _transport_options("redis://x/0", {}) == {"visibility_timeout": DEFAULT_VISIBILITY_TIMEOUT}
-    assert _transport_options("redis://x/0", {"BROKER_VISIBILITY_TIMEOUT": 30}) == {"visibility_timeout": 30}
+    assert _transport_options("redis://x/0", {"BROKER_VISIBILITY_TIMEOUT": 30}) == {
+        "visibility_timeout": 30,
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
     assert _transport_options("sqla+sqlite:///b.sqlite", {"BROKER_VISIBILITY_TIMEOUT": 30}) == {}
     with pytest.raises(ValueError, match="whole seconds"):
         _transport_options("redis://x/0", {"BROKER_VISIBILITY_TIMEOUT": "soon"})
