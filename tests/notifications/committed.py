@@ -80,13 +80,24 @@ def committed_app(database_url: str, tmp_path: Path, **extra: Any) -> Iterator[A
     try:
         with app.app_context():
             upgrade()
+        _purge_memory_broker(app)
         yield app
     finally:
+        _purge_memory_broker(app)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
         previous_current.set_current()
         _state.set_default_app(previous_default)
+
+
+def _purge_memory_broker(app: Any) -> None:
+    """The in-memory broker is one per process: drop what an earlier test left queued, so a worker
+    started by this test runs only this test's tasks."""
+    celery_app = app.extensions["celery"]
+    if celery_app.conf.broker_url.startswith("memory://"):
+        with celery_app.connection_for_write() as connection:
+            connection.default_channel.queue_purge("celery")
 
 
 def environment(app_settings: dict[str, Any]) -> dict[str, str]:
