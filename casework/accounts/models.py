@@ -105,6 +105,9 @@ class User(TimestampMixin, VersionedMixin, db.Model):
     manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: No individual deadline reminders: the user reads the daily digest instead (escalations to
+    #: their manager are still sent).
+    is_digest_only: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
     agency: Mapped[Agency] = relationship(lazy="joined")
     manager: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[manager_id])

@@ -11,6 +11,33 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask, appcontext_pushed
 
+#: Redis redelivers an unacknowledged message after this many seconds. Kombu's default is one hour;
+#: a task held by a worker longer than that (an ETA retry, a long send) would run twice, so allow two
+#: days as Indico does. Tests that kill a worker set CASEWORK_BROKER_VISIBILITY_TIMEOUT to seconds.
+DEFAULT_VISIBILITY_TIMEOUT = 2 * 24 * 3600
+
+
+def _transport_options(broker: str, settings: dict[str, Any]) -> dict[str, Any]:
+    if not broker.startswith(("redis://", "rediss://")):
+        # The embedded SQLAlchemy transport has no visibility timeout: a message fetched by a worker
+        # is hidden for good and comes back only when that worker rejects it (a killed pool process,
+        # task_reject_on_worker_lost) or restores it at a warm shutdown. notifications.resend_unsent
+        # covers a whole worker killed with -9.
+        return {}
+    raw = settings.get("BROKER_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT)
+    try:
+        timeout = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"CASEWORK_BROKER_VISIBILITY_TIMEOUT must be whole seconds, not {raw!r}") from None
+    if timeout < 1:
+        raise ValueError("CASEWORK_BROKER_VISIBILITY_TIMEOUT must be at least 1 second")
+    options: dict[str, Any] = {"visibility_timeout": timeout}
+    if timeout < 600:
+        # Kombu scans for expired unacknowledged messages only every 10 s x 10 calls (100 s); with a
+        # short timeout (tests, small deployments) scan every third of it so recovery is prompt.
+        options.update(unacked_restore_interval=max(1, timeout // 3), unacked_restore_throttle=1)
+    return options
+
 
 def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:
     class FlaskTask(Task):
@@ -38,9 +65,7 @@ def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:
         timezone="Europe/London",
         enable_utc=True,
         beat_schedule=beat_schedule,
-        # Redis redelivers unacknowledged messages after the visibility timeout (1 hour by default);
-        # retries scheduled further ahead than that would run twice, so allow two days.
-        broker_transport_options={"visibility_timeout": 2 * 24 * 3600} if broker.startswith("redis") else {},
+        broker_transport_options=_transport_options(broker, settings),
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -36,4 +36,9 @@ class OutboxEmail(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    #: When a send was last tried; ``notifications.resend_unsent`` re-queues rows whose retry chain
+    #: has gone quiet (the task's message was lost with a broker or a whole worker).
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    #: Set when the mail server refused the message permanently (5xx, unknown recipient): not retried.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from casework.core.db import after_commit
 from casework.extensions import db
@@ -20,8 +21,10 @@ def queue_email(
 ) -> OutboxEmail:
     """Store an email and send it once the transaction commits.
 
-    ``key`` identifies the message (e.g. ``reminder:deadline:42:2026-03-09``): queueing the same key
-    again returns the existing row and sends nothing more.
+    ``key`` identifies the message (e.g. ``reminder:42:2026-03-09T00:00:00+00:00``): queueing the same
+    key again returns the existing row and sends nothing more. Two transactions queueing the same key
+    at once are settled by the unique index: the second one's insert fails inside a SAVEPOINT and it
+    returns the first one's row.
     """
     existing = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
     if existing is not None:
@@ -35,8 +38,14 @@ def queue_email(
         related_type=related[0] if related else None,
         related_id=related[1] if related else None,
     )
-    db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        existing = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
+        if existing is None:
+            raise
+        return existing
     from casework.notifications.tasks import send_email
 
     after_commit(send_email.delay, row.id)

@@ -1,10 +1,23 @@
-"""Sending the outbox. Each message is claimed under a row lock and marked sent in the same
-transaction, so two workers never send the same message; SMTP failures are retried with backoff."""
+"""Sending the outbox, exactly once per message.
+
+A send claims its row under a lock held until ``sent_at`` is committed: on PostgreSQL a row lock
+(``FOR UPDATE SKIP LOCKED``: a second worker given the same message skips it), on SQLite the database
+write lock (taken by the first statement, an UPDATE that re-checks ``sent_at``). If the worker dies
+mid-send the lock dies with its connection or process and the message, acknowledged late, is
+delivered again; the stable Message-ID lets a mail server drop the copy in the one window no database
+can close (the server accepted the message but the worker died before committing ``sent_at``).
+
+SMTP failures are retried with exponential backoff (``CASEWORK_EMAIL_RETRY_SECONDS`` doubling, at
+most ten minutes apart). ``notifications.resend_unsent`` re-queues messages whose retry chain was
+lost (a broker restart, a whole worker killed on the embedded broker).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import random
 import smtplib
+from datetime import timedelta
 
 import sqlalchemy as sa
 from celery import shared_task
@@ -15,25 +28,62 @@ from casework.core.db import commit
 from casework.core.time import now
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
+from casework.tasks import periodic
 
+#: Worth trying again: the server is down, busy, or answered 4xx.
 TRANSIENT = (smtplib.SMTPException, OSError)
+#: Retries are at most this far apart, well inside the broker's visibility timeout.
+RETRY_MAX_SECONDS = 600
+#: A row is re-queued when it is older than this and nothing has tried it for RESEND_QUIET.
+RESEND_AFTER = timedelta(minutes=10)
+RESEND_QUIET = timedelta(seconds=RETRY_MAX_SECONDS + 300)
+#: After this many attempts a message is left for an administrator (last_error says why).
+MAX_ATTEMPTS = 200
 
 
-@shared_task(
-    name="notifications.send_email",
-    autoretry_for=TRANSIENT,
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=50,
-)
-def send_email(email_id: int) -> bool:
-    row = db.session.scalar(
-        sa.select(OutboxEmail).where(OutboxEmail.id == email_id).with_for_update(skip_locked=True)
-    )
-    if row is None or row.sent_at is not None:
+def is_permanent(error: BaseException) -> bool:
+    """A 5xx answer or refused recipients: sending again will not help."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return True
+    return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
+
+
+def retry_countdown(retries: int) -> float:
+    """Full-jitter exponential backoff: base * 2**retries, capped, randomised so that a recovered
+    server is not hit by every waiting message at the same moment."""
+    base = float(current_app.config["CASEWORK"].get("EMAIL_RETRY_SECONDS", 5))
+    ceiling = min(RETRY_MAX_SECONDS, base * (2 ** min(retries, 20)))
+    return max(base / 2, random.uniform(0, ceiling))  # noqa: S311 - jitter, not security
+
+
+def _claim(email_id: int) -> OutboxEmail | None:
+    """Lock the row for this send, or None when it is sent, failed, or being sent by someone else."""
+    db.session.rollback()  # the claim must be the first statement of its transaction
+    unsent = sa.and_(OutboxEmail.id == email_id, OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None))
+    if db.session.get_bind().dialect.name == "sqlite":
+        # Taking the write lock first serialises senders; the WHERE re-checks under it.
+        claimed = db.session.execute(
+            sa.update(OutboxEmail)
+            .where(unsent)
+            .values(attempts=OutboxEmail.attempts + 1, last_attempt_at=now())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            db.session.rollback()
+            return None
+        return db.session.scalar(
+            sa.select(OutboxEmail).where(OutboxEmail.id == email_id).execution_options(populate_existing=True)
+        )
+    row = db.session.scalar(sa.select(OutboxEmail).where(unsent).with_for_update(skip_locked=True))
+    if row is None:
         db.session.rollback()
-        return False  # already sent, or another worker holds it right now
+        return None
+    row.attempts += 1
+    row.last_attempt_at = now()
+    return row
+
+
+def _message(row: OutboxEmail) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=row.subject,
         body=row.body_text,
@@ -45,20 +95,81 @@ def send_email(email_id: int) -> bool:
     )
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
+    return message
+
+
+def _record_failure(email_id: int, error: BaseException, *, permanent: bool) -> int:
+    """Record a failed attempt in its own transaction (the claim's was rolled back). Returns attempts."""
+    values: dict = {
+        "attempts": OutboxEmail.attempts + 1,
+        "last_attempt_at": now(),
+        "last_error": f"{type(error).__name__}: {error}"[:500],
+    }
+    if permanent:
+        values["failed_at"] = now()
+    db.session.execute(
+        sa.update(OutboxEmail)
+        .where(OutboxEmail.id == email_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    attempts = db.session.scalar(sa.select(OutboxEmail.attempts).where(OutboxEmail.id == email_id)) or 0
+    commit()
+    return attempts
+
+
+@shared_task(bind=True, name="notifications.send_email", max_retries=None)
+def send_email(self, email_id: int) -> bool:
+    """Send one outbox message unless it is already sent. Returns whether this call sent it."""
+    row = _claim(email_id)
+    if row is None:
+        return False  # already sent, refused for good, or another worker is sending it right now
+    message = _message(row)
     try:
         message.send()
     except TRANSIENT as error:
-        row_id = row.id
         db.session.rollback()
-        db.session.execute(
-            sa.update(OutboxEmail)
-            .where(OutboxEmail.id == row_id)
-            .values(attempts=OutboxEmail.attempts + 1, last_error=str(error)[:500])
-        )
-        commit()
-        raise
-    row.attempts += 1
+        permanent = is_permanent(error)
+        attempts = _record_failure(email_id, error, permanent=permanent)
+        if permanent:
+            current_app.logger.warning("email %s refused for good: %s", email_id, error)
+            return False
+        if attempts >= MAX_ATTEMPTS:
+            current_app.logger.error("email %s not sent after %s attempts: %s", email_id, attempts, error)
+            return False
+        if self.request.is_eager:
+            # Eager mode (development without a worker) would retry at once, recursively; leave the
+            # message to notifications.resend_unsent instead.
+            return False
+        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
     row.sent_at = now()
     row.last_error = None
     commit()
     return True
+
+
+@shared_task(name="notifications.resend_unsent")
+def resend_unsent() -> int:
+    """Queue a send for every message that is older than ten minutes, still unsent, and that nothing
+    has tried for longer than the longest retry interval: its task message was lost. Safe against
+    duplicates because ``send_email`` claims the row and checks ``sent_at``."""
+    moment = now()
+    ids = db.session.scalars(
+        sa.select(OutboxEmail.id)
+        .where(
+            OutboxEmail.sent_at.is_(None),
+            OutboxEmail.failed_at.is_(None),
+            OutboxEmail.created_at <= moment - RESEND_AFTER,
+            OutboxEmail.attempts < MAX_ATTEMPTS,
+            sa.or_(OutboxEmail.last_attempt_at.is_(None), OutboxEmail.last_attempt_at <= moment - RESEND_QUIET),
+        )
+        .order_by(OutboxEmail.created_at)
+        .limit(1000)
+    ).all()
+    db.session.rollback()
+    for email_id in ids:
+        send_email.delay(email_id)
+    return len(ids)
+
+
+periodic("notifications.resend_unsent", 300.0)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
 from casework.extensions import db
+from casework.reminders import settings as _settings  # noqa: F401  (registers the reminder settings)
 
 
 class DeadlineStatus(enum.StrEnum):
@@ -33,6 +34,14 @@ class Deadline(TimestampMixin, db.Model):
             "due_at",
             postgresql_where=sa.text("status = 'open'"),
             sqlite_where=sa.text("status = 'open'"),
+        ),
+        # The reminder claim reads open rows not yet reminded by remind_at; once reminded a row leaves
+        # this index, so it stays as small as the backlog of reminders still to send.
+        sa.Index(
+            "ix_deadlines_open_remind",
+            "remind_at",
+            postgresql_where=sa.text("status = 'open' AND reminder_sent_at IS NULL"),
+            sqlite_where=sa.text("status = 'open' AND reminder_sent_at IS NULL"),
         ),
         sa.Index("ix_deadlines_owner_open", "owner_id", "status", "due_at"),
     )

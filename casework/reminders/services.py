@@ -1,19 +1,57 @@
-"""Creating, moving and closing deadline rows. Never commits."""
+"""Deadline rows: creating, moving and closing them, claiming the ones due a reminder or an
+escalation, composing those emails and the daily digest, and the lists the dashboard and the API show.
+
+Never commits. The sweep (``casework.reminders.tasks``) claims a batch, queues its emails and commits,
+batch after batch, so a claim and the emails it causes are one transaction: a sweep that dies
+half-way leaves the rows it did not commit unclaimed for the next sweep.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, render_template
+from sqlalchemy.orm import joinedload
 
-from casework.core.time import LONDON, now
+from casework.accounts.models import Agency, User, UserRole, agency_areas
+from casework.audit.services import record_change
+from casework.core.dates import add_working_days
+from casework.core.permissions import Role
+from casework.core.time import LONDON, london_day, now
 from casework.extensions import db
+from casework.notifications.services import queue_email
 from casework.reminders.models import Deadline, DeadlineStatus
+from casework.reminders.settings import LEAD_WORKING_DAYS
+
+#: Reminders go out at this London time on the reminder day, not at midnight.
+REMIND_AT_TIME = time(7, 0)
+#: "Due this week" is the next seven days, today included, so Friday's list still shows next Tuesday.
+WEEK_DAYS = 7
 
 
 def end_of_day(day: date) -> datetime:
     """The moment a date deadline becomes overdue: midnight at the end of ``day`` in London."""
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LONDON)
+
+
+def reminder_time(due_at: datetime, due_on: date | None, lead_working_days: int) -> datetime:
+    """07:00 London on the day ``lead_working_days`` working days before the due day, and never
+    after the deadline itself (a deadline in hours may fall before 07:00)."""
+    due_day = due_on or london_day(due_at)
+    remind_on = add_working_days(due_day, -lead_working_days)
+    return min(datetime.combine(remind_on, REMIND_AT_TIME, tzinfo=LONDON), due_at)
+
+
+def _lead_working_days(area_id: int | None) -> int:
+    from casework.accounts.models import Area
+    from casework.accounts.services import area_settings
+
+    area = db.session.get(Area, area_id) if area_id is not None else None
+    return int(area_settings(area)[LEAD_WORKING_DAYS])
 
 
 def set_deadline(
@@ -28,11 +66,17 @@ def set_deadline(
     link: str | None = None,
     remind_at: datetime | None = None,
 ) -> Deadline:
-    """Create the deadline or move it (when its start event changed). Moving it re-arms the reminder."""
+    """Create the deadline or move it (when its start event changed). Moving it re-arms the reminder.
+
+    ``remind_at`` defaults to the area's ``reminder_lead_working_days`` (2) working days before the
+    due day, fixed now so the sweep reads one indexed column.
+    """
     if isinstance(due, datetime):
         due_on, due_at = None, due
     else:
         due_on, due_at = due, end_of_day(due)
+    if remind_at is None:
+        remind_at = reminder_time(due_at, due_on, _lead_working_days(area_id))
     row = db.session.scalar(
         sa.select(Deadline).where(
             Deadline.subject_type == subject_type, Deadline.subject_id == subject_id, Deadline.kind == kind
@@ -57,9 +101,7 @@ def set_deadline(
     return row
 
 
-def close_deadline(
-    subject_type: str, subject_id: int, kind: str | None = None, *, cancelled: bool = False
-) -> int:
+def close_deadline(subject_type: str, subject_id: int, kind: str | None = None, *, cancelled: bool = False) -> int:
     """Mark matching open deadlines done (or cancelled); nothing more is sent for them."""
     rows = db.session.scalars(
         sa.select(Deadline).where(
@@ -74,3 +116,377 @@ def close_deadline(
         row.completed_at = now()
     db.session.flush()
     return len(rows)
+
+
+# --- subjects that closed without closing their deadlines --------------------------------------------
+
+#: subject_type -> function(ids) returning the ids of subjects that are closed. Domains close their
+#: deadlines when they close a record; this is the safety net the sweep uses so that nothing is ever
+#: sent about closed work even if a domain forgot (``register_closed_subjects("cases")(fn)``).
+CLOSED_SUBJECTS: dict[str, Callable[[Sequence[int]], set[int]]] = {}
+
+
+def register_closed_subjects(
+    subject_type: str,
+) -> Callable[[Callable[[Sequence[int]], set[int]]], Callable[[Sequence[int]], set[int]]]:
+    def register(fn: Callable[[Sequence[int]], set[int]]) -> Callable[[Sequence[int]], set[int]]:
+        CLOSED_SUBJECTS[subject_type] = fn
+        return fn
+
+    return register
+
+
+def _drop_closed_subjects(rows: Sequence[Deadline], moment: datetime) -> list[Deadline]:
+    """Cancel rows whose subject has closed and return the others."""
+    by_type: dict[str, list[int]] = {}
+    for row in rows:
+        by_type.setdefault(row.subject_type, []).append(row.subject_id)
+    closed: set[tuple[str, int]] = set()
+    for subject_type, ids in by_type.items():
+        check = CLOSED_SUBJECTS.get(subject_type)
+        if check is not None:
+            closed |= {(subject_type, i) for i in check(ids)}
+    live = []
+    for row in rows:
+        if (row.subject_type, row.subject_id) in closed:
+            row.status = DeadlineStatus.cancelled
+            row.completed_at = moment
+        else:
+            live.append(row)
+    return live
+
+
+# --- claiming due rows exactly once --------------------------------------------------------------------
+
+
+def _claim(
+    condition: sa.ColumnElement[bool], order_by: Any, stamp: Any, moment: datetime, limit: int
+) -> list[Deadline]:
+    """Claim up to ``limit`` rows matching ``condition`` by setting ``stamp`` to ``moment``.
+
+    Must be the first statement of its transaction, and the caller commits the claim together with
+    the emails it queues. PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` so concurrent sweeps take
+    disjoint batches without waiting. SQLite has no row locks: one ``UPDATE ... WHERE stamp IS NULL
+    RETURNING id`` takes the database write lock first (a second sweep waits for it on busy_timeout)
+    and re-checks the condition under it, so a row already claimed by a committed sweep is skipped.
+    """
+    options = (joinedload(Deadline.owner).joinedload(User.manager),)
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = list(
+            db.session.scalars(
+                sa.select(Deadline)
+                .where(condition)
+                .order_by(order_by)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=Deadline)
+            )
+        )
+        for row in rows:
+            setattr(row, stamp.key, moment)
+        if rows:
+            # Owners and managers in one query rather than one per row.
+            db.session.scalars(sa.select(Deadline).where(Deadline.id.in_([r.id for r in rows])).options(*options)).all()
+        return rows
+    candidates = sa.select(Deadline.id).where(condition).order_by(order_by).limit(limit).scalar_subquery()
+    ids = db.session.scalars(
+        sa.update(Deadline)
+        .where(Deadline.id.in_(candidates), stamp.is_(None))
+        .values({stamp.key: moment})
+        .returning(Deadline.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Deadline)
+            .where(Deadline.id.in_(ids))
+            .options(*options)
+            .order_by(Deadline.id)
+            .execution_options(populate_existing=True)
+        ).unique()
+    )
+
+
+def claim_due_reminders(moment: datetime, limit: int = 500) -> list[Deadline]:
+    """Open rows whose reminder time has passed and which have not been reminded."""
+    condition = sa.and_(
+        Deadline.status == DeadlineStatus.open,
+        Deadline.reminder_sent_at.is_(None),
+        Deadline.remind_at <= moment,
+    )
+    return _claim(condition, Deadline.remind_at, Deadline.reminder_sent_at, moment, limit)
+
+
+def claim_due_escalations(moment: datetime, limit: int = 500) -> list[Deadline]:
+    """Open rows past their due time that have not been escalated (uses ix_deadlines_open_due)."""
+    condition = sa.and_(
+        Deadline.status == DeadlineStatus.open,
+        Deadline.due_at <= moment,
+        Deadline.escalation_sent_at.is_(None),
+    )
+    return _claim(condition, Deadline.due_at, Deadline.escalation_sent_at, moment, limit)
+
+
+# --- emails --------------------------------------------------------------------------------------------
+
+
+def work_url(deadline: Deadline) -> str:
+    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
+    return f"{base}{deadline.link or '/'}"
+
+
+def _render(template: str, **context: Any) -> tuple[str, str]:
+    from casework.core.templating import format_date
+
+    context.setdefault("base_url", current_app.config["CASEWORK"]["BASE_URL"].rstrip("/"))
+    context.update(due_phrase=_due_phrase, format_date=format_date)
+    return (
+        render_template(f"emails/{template}.txt", **context),
+        render_template(f"emails/{template}.html", **context),
+    )
+
+
+def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
+    """Email each claimed row's owner, unless they chose the digest only. Returns emails queued."""
+    queued = 0
+    for row in _drop_closed_subjects(list(rows), moment):
+        owner = row.owner
+        if owner is None or not owner.is_active or owner.is_digest_only:
+            continue  # the digest (or, once overdue, the escalation) covers it
+        text, html = _render("reminder", deadline=row, recipient=owner, url=work_url(row))
+        queue_email(
+            to=owner.email,
+            subject=f"Due {_due_phrase(row)}: {row.title}",
+            text=text,
+            html=html,
+            key=f"reminder:{row.id}:{row.due_at.isoformat()}",
+            related=("deadlines", row.id),
+        )
+        queued += 1
+    return queued
+
+
+def escalation_recipients(row: Deadline) -> list[User]:
+    """The owner's manager; without one, the managers of the owner's agency; for a row with no
+    owner, the managers of the agencies covering the row's area. Inactive users are skipped."""
+    owner = row.owner
+    if owner is not None and owner.manager is not None and owner.manager.is_active:
+        return [owner.manager]
+    managers = (
+        sa.select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.manager, User.is_active.is_(True))
+        .order_by(User.id)
+    )
+    if owner is not None:
+        managers = managers.where(User.agency_id == owner.agency_id, User.id != owner.id)
+    elif row.area_id is not None:
+        managers = managers.join(Agency, Agency.id == User.agency_id).where(
+            Agency.id.in_(sa.select(agency_areas.c.agency_id).where(agency_areas.c.area_id == row.area_id))
+        )
+    else:
+        return []
+    return list(db.session.scalars(managers).unique())
+
+
+def queue_escalations(rows: Iterable[Deadline], moment: datetime) -> int:
+    queued = 0
+    for row in _drop_closed_subjects(list(rows), moment):
+        for manager in escalation_recipients(row):
+            text, html = _render("escalation", deadline=row, recipient=manager, url=work_url(row))
+            queue_email(
+                to=manager.email,
+                subject=f"Overdue: {row.title}",
+                text=text,
+                html=html,
+                key=f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}",
+                related=("deadlines", row.id),
+            )
+            queued += 1
+    return queued
+
+
+def _due_phrase(row: Deadline) -> str:
+    from casework.core.templating import format_date, format_datetime
+
+    if row.due_on is not None:
+        return f"by {format_date(row.due_on)}"
+    return f"by {format_datetime(row.due_at)}"
+
+
+# --- what is due for a person and a team ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueLists:
+    overdue: list[Deadline]
+    today: list[Deadline]
+    week: list[Deadline]
+
+    def __bool__(self) -> bool:
+        return bool(self.overdue or self.today or self.week)
+
+
+def due_filter(due: str, moment: datetime | None = None) -> sa.ColumnElement[bool]:
+    """``overdue``: past due; ``today``: due by the end of today (London), not yet overdue;
+    ``week``: due by the end of the sixth day after today, not yet overdue."""
+    moment = moment or now()
+    day = london_day(moment)
+    if due == "overdue":
+        return Deadline.due_at <= moment
+    if due == "today":
+        return sa.and_(Deadline.due_at > moment, Deadline.due_at <= end_of_day(day))
+    if due == "week":
+        return sa.and_(Deadline.due_at > moment, Deadline.due_at <= end_of_day(day + timedelta(days=WEEK_DAYS - 1)))
+    raise ValueError(due)
+
+
+def due_for_owners(owner_ids: Sequence[int], moment: datetime | None = None) -> DueLists:
+    """Open deadlines of these owners that are overdue or due within the week, in one query."""
+    moment = moment or now()
+    day = london_day(moment)
+    rows = db.session.scalars(
+        sa.select(Deadline)
+        .where(
+            Deadline.owner_id.in_(owner_ids),
+            Deadline.status == DeadlineStatus.open,
+            Deadline.due_at <= end_of_day(day + timedelta(days=WEEK_DAYS - 1)),
+        )
+        .options(joinedload(Deadline.owner))
+        .order_by(Deadline.due_at, Deadline.id)
+    ).all()
+    end_today = end_of_day(day)
+    return DueLists(
+        overdue=[r for r in rows if r.due_at <= moment],
+        today=[r for r in rows if moment < r.due_at <= end_today],
+        week=[r for r in rows if r.due_at > end_today],
+    )
+
+
+def team_ids(user: User) -> list[int]:
+    """The user and the people they manage."""
+    reports = db.session.scalars(sa.select(User.id).where(User.manager_id == user.id, User.is_active.is_(True)))
+    return [user.id, *reports]
+
+
+def digest_recipients() -> list[User]:
+    """Managers, and anyone who chose the digest instead of individual reminders."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.is_active.is_(True),
+                sa.or_(
+                    User.is_digest_only.is_(True),
+                    User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role.manager)),
+                ),
+            )
+            .order_by(User.id)
+        ).unique()
+    )
+
+
+def digest_key(user: User, day: date) -> str:
+    return f"digest:{user.id}:{day.isoformat()}"
+
+
+def queue_digest(user: User, moment: datetime | None = None) -> bool:
+    """Queue today's digest for ``user`` (their own work and their team's) if there is anything in
+    it and it has not been queued today. Returns whether one was queued."""
+    from casework.notifications.models import OutboxEmail
+
+    moment = moment or now()
+    day = london_day(moment)
+    key = digest_key(user, day)
+    if db.session.scalar(sa.select(OutboxEmail.id).where(OutboxEmail.idempotency_key == key)):
+        return False
+    lists = due_for_owners(team_ids(user), moment)
+    if not lists:
+        return False
+    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
+    text, html = _render(
+        "digest",
+        recipient=user,
+        lists=lists,
+        day=day,
+        base_url=base,
+        url_for_row=work_url,
+        is_manager=user.has_role(Role.manager),
+    )
+    queue_email(
+        to=user.email,
+        subject=f"Work due and overdue: {_format_day(day)}",
+        text=text,
+        html=html,
+        key=key,
+        related=("users", user.id),
+    )
+    return True
+
+
+def _format_day(day: date) -> str:
+    from casework.core.templating import format_date
+
+    return f"{day:%A} {format_date(day)}"
+
+
+# --- the dashboard and the preference ------------------------------------------------------------------
+
+
+def dashboard_items(user: User, moment: datetime | None = None) -> list[dict[str, Any]]:
+    """The user's overdue and coming deadlines, as the dashboard partials render them."""
+    moment = moment or now()
+    lists = due_for_owners([user.id], moment)
+    return [_item(row, moment) for row in [*lists.overdue, *lists.today, *lists.week]]
+
+
+def set_digest_only(actor: User, user: User, is_digest_only: bool) -> User:
+    """Choose the daily digest instead of individual reminders (or back).
+
+    Written with a plain UPDATE so the user's row version does not change: the version is part of the
+    sign-in identity, and choosing how to be emailed must not sign the user out everywhere.
+    """
+    before = {"is_digest_only": user.is_digest_only}
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(is_digest_only=is_digest_only)
+        .execution_options(synchronize_session=False)
+    )
+    sa.orm.attributes.set_committed_value(user, "is_digest_only", is_digest_only)
+    record_change(actor, user, before, {"is_digest_only": is_digest_only}, "Changed notification settings")
+    return user
+
+
+def deadlines_query(owner_ids: Sequence[int] | None, status: str | None, due: str | None) -> sa.Select:
+    query = sa.select(Deadline).options(joinedload(Deadline.owner)).order_by(Deadline.due_at, Deadline.id)
+    if owner_ids is not None:
+        query = query.where(Deadline.owner_id.in_(owner_ids))
+    if status:
+        query = query.where(Deadline.status == DeadlineStatus(status))
+    if due:
+        query = query.where(due_filter(due))
+    return query
+
+
+def team_dashboard_items(manager: User, moment: datetime | None = None) -> list[dict[str, Any]]:
+    """The manager's reports' overdue and coming deadlines (not the manager's own)."""
+    moment = moment or now()
+    reports = [i for i in team_ids(manager) if i != manager.id]
+    if not reports:
+        return []
+    lists = due_for_owners(reports, moment)
+    return [_item(row, moment) for row in [*lists.overdue, *lists.today, *lists.week]]
+
+
+def _item(row: Deadline, moment: datetime) -> dict[str, Any]:
+    return {
+        "description": row.title,
+        "reference": row.title,
+        "href": row.link or "#",
+        "due_on": row.due_on or london_day(row.due_at),
+        "due_at": row.due_at,
+        "is_overdue": row.due_at <= moment,
+        "owner": row.owner.name if row.owner else None,
+    }

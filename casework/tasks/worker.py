@@ -1,6 +1,8 @@
 """Worker and beat entry point: ``celery -A casework.tasks.worker worker`` / ``... beat``.
 
 Building the app here (not at import of the package) keeps ``import casework`` free of side effects.
+The Flask app is deliberately not called ``app``: ``celery -A module`` looks for an attribute named
+``app`` first and would find the Flask application instead of the Celery one.
 """
 
 from casework.app import create_app

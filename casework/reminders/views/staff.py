@@ -1,3 +1,53 @@
-from flask import Blueprint
+"""The notification settings page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from casework.core.db import commit
+from casework.core.permissions import signed_in
+from casework.dashboard.views import panel
+from casework.reminders import services
+from casework.reminders.forms import NotificationSettingsForm
 
 bp = Blueprint("reminders", __name__)
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@signed_in
+def notification_settings():
+    user = current_user._get_current_object()
+    form = NotificationSettingsForm(data={"delivery": "digest_only" if user.is_digest_only else "each"})
+    if form.validate_on_submit():
+        services.set_digest_only(user, user, form.delivery.data == "digest_only")
+        commit()
+        flash("Your notification settings have been saved.", "success")
+        return redirect(url_for("staff.reminders.notification_settings"))
+    status = 422 if form.errors else 200
+    return render_template("reminders/notification_settings.html", form=form), status
+
+
+# --- dashboard panels: every role that owns deadlines sees its own overdue and coming work ---------
+
+
+@panel("officer")
+def officer_due_soon(user) -> dict:
+    # dashboard/_officer.html already renders "Due soon" from this key.
+    return {"due_soon": services.dashboard_items(user)}
+
+
+def own_deadlines(user) -> dict:
+    return {"my_deadlines": services.dashboard_items(user)}
+
+
+for _role in ("coordinator", "chair", "partner"):
+    panel(_role)(own_deadlines)
+
+
+@panel("manager")
+def manager_deadlines(user) -> dict:
+    return {
+        "my_deadlines": services.dashboard_items(user),
+        "team_deadlines": services.team_dashboard_items(user),
+    }

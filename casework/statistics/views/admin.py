@@ -1,3 +1,82 @@
-from flask import Blueprint
+"""Administration: figures of the years before the service was used, entered by hand from the papers
+that published them (stored as published versions marked "entered by hand", with their source)."""
 
-bp = Blueprint("statistics", __name__)
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from casework.accounts.models import Area
+from casework.core.db import commit
+from casework.core.errors import InvalidInput
+from casework.core.permissions import Permission, requires
+from casework.core.time import today
+from casework.extensions import db
+from casework.statistics import services
+from casework.statistics.forms import HistoricForm, financial_year_choices
+from casework.statistics.models import SnapshotSource, StatisticsSnapshot
+from casework.statistics.queries import STATUTORY_KEYS
+
+bp = Blueprint("statistics", __name__, url_prefix="/statistics")
+
+
+def _entered() -> list[StatisticsSnapshot]:
+    return list(
+        db.session.scalars(
+            sa.select(StatisticsSnapshot)
+            .join(Area, Area.id == StatisticsSnapshot.area_id)
+            .where(StatisticsSnapshot.source == SnapshotSource.entered_by_hand)
+            .order_by(Area.code, StatisticsSnapshot.period_start, StatisticsSnapshot.version)
+        ).unique()
+    )
+
+
+@bp.route("/historic", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def historic():
+    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    form = HistoricForm()
+    form.area.choices = [("", "Choose an area")] + [(a.code, a.name) for a in areas]
+    # Only years that have ended can be entered.
+    form.year.choices = [
+        ("", "Choose a year"),
+        *financial_year_choices(services.last_ended_financial_year(today())[0].year),
+    ]
+    status = 200
+    if form.validate_on_submit():
+        area = next(a for a in areas if a.code == form.area.data)
+        year = int(form.year.data)
+        try:
+            snapshot = services.enter_historic(
+                current_user,
+                area,
+                date(year, 4, 1),
+                date(year + 1, 3, 31),
+                {key: getattr(form, key).data for key in STATUTORY_KEYS},
+                form.note.data,
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            for field, messages in error.errors.items():
+                target = getattr(form, field, None) if field != "_rule" else form.note
+                (target or form.note).errors = [*(target or form.note).errors, *messages]
+        else:
+            commit()
+            flash(
+                f"The {area.name} figures for {services.period_name(snapshot.period_start, snapshot.period_end)} "
+                f"are published (version {snapshot.version}).",
+                "success",
+            )
+            return redirect(url_for("admin.statistics.historic"))
+    if form.errors:
+        status = 422
+    return render_template(
+        "statistics/admin_historic.html",
+        title="Figures from before the service",
+        form=form,
+        entered=_entered(),
+        period_name=services.period_name,
+    ), status

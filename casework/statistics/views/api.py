@@ -1,3 +1,117 @@
-from flask import Blueprint
+"""The statistics API (API.md "Statistics"): live figures, compile, publish, historic figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, url_for
+from flask_login import current_user
+
+from casework.accounts.services import get_area
+from casework.core.db import commit
+from casework.core.errors import NotFound, json_error
+from casework.core.permissions import Permission, requires
+from casework.core.time import today
+from casework.core.webargs import use_args
+from casework.extensions import db
+from casework.statistics import policies, services
+from casework.statistics.models import JobStatus, StatisticsJob
+from casework.statistics.queries import STATUTORY_KEYS
+from casework.statistics.schemas import (
+    FiguresQueryArgs,
+    HistoricArgs,
+    PeriodArgs,
+    PublishArgs,
+    dump_job,
+    dump_live,
+    dump_snapshot,
+)
 
 bp = Blueprint("statistics", __name__)
+
+
+def _period(args: dict[str, Any]) -> tuple[Any, Any]:
+    default_start, default_end = services.financial_year(today())
+    return args.get("period_start") or default_start, args.get("period_end") or default_end
+
+
+@bp.get("/statistics")
+@requires(Permission.VIEW_STATISTICS)
+@use_args(FiguresQueryArgs, location="query")
+def figures(args: dict[str, Any]):
+    """The figures counted from the records now (not a snapshot)."""
+    area = get_area(args["area"])
+    period_start, period_end = _period(args)
+    live = services.live_figures(current_user, area, period_start, period_end)
+    return dump_live(area, period_start, period_end, live)
+
+
+@bp.get("/statistics/versions")
+@requires(Permission.VIEW_STATISTICS)
+@use_args(FiguresQueryArgs, location="query")
+def versions(args: dict[str, Any]):
+    """Every snapshot of an area and period, newest first: published versions and drafts."""
+    area = get_area(args["area"])
+    period_start, period_end = _period(args)
+    policies.require(current_user, Permission.VIEW_STATISTICS, area)
+    return {"items": [dump_snapshot(s) for s in services.snapshots_for(area, period_start, period_end)]}
+
+
+@bp.post("/statistics/compile")
+@requires(Permission.COMPILE_STATISTICS)
+@use_args(PeriodArgs)
+def compile_figures(args: dict[str, Any]):
+    """Queue a compilation: ``200`` with the draft when it finished at once, else ``202`` with the job."""
+    area = get_area(args["area_code"])
+    job = services.request_compile(current_user, area, args["period_start"], args["period_end"])
+    commit()
+    job = db.session.get(StatisticsJob, job.id)
+    if job.status == JobStatus.done and job.snapshot is not None:
+        return {**dump_snapshot(job.snapshot), "job_id": job.id}
+    if job.status == JobStatus.failed:
+        return json_error(500, message=job.error)
+    return dump_job(job), 202, {"Location": url_for("api.statistics.job", job_id=job.id)}
+
+
+@bp.get("/statistics/jobs/<int:job_id>")
+@requires(Permission.VIEW_STATISTICS)
+def job(job_id: int):
+    job = db.session.get(StatisticsJob, job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    policies.require(current_user, Permission.VIEW_STATISTICS, job.area)
+    return dump_job(job)
+
+
+@bp.post("/statistics/publish")
+@requires(Permission.PUBLISH_STATISTICS)
+@use_args(PublishArgs)
+def publish(args: dict[str, Any]):
+    area = get_area(args["area_code"])
+    snapshot = services.publish(
+        current_user,
+        area,
+        args["period_start"],
+        args["period_end"],
+        note=args["note"],
+        publish_extras=args["publish_extras"],
+    )
+    commit()
+    return dump_snapshot(snapshot)
+
+
+@bp.post("/statistics/historic")
+@requires(Permission.ADMINISTER)
+@use_args(HistoricArgs)
+def enter_historic(args: dict[str, Any]):
+    area = get_area(args["area_code"])
+    snapshot = services.enter_historic(
+        current_user,
+        area,
+        args["period_start"],
+        args["period_end"],
+        {key: args[key] for key in STATUTORY_KEYS},
+        args["note"],
+    )
+    commit()
+    return dump_snapshot(snapshot), 201

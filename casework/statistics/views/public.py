@@ -1,3 +1,89 @@
-from flask import Blueprint
+"""The published figures for the public: a page with each area's table over the years, charts and
+county totals, and the same figures as CSV and JSON (API.md). Published versions only, no sign-in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from itertools import groupby
+from typing import Any
+
+from flask import Blueprint, Response, render_template
+
+from casework.core.permissions import public_endpoint
+from casework.statistics import services
+from casework.statistics.chart import bar_chart
+from casework.statistics.schemas import PUBLIC_COLUMNS, public_item
 
 bp = Blueprint("statistics", __name__)
+
+
+@bp.get("/statistics")
+@public_endpoint
+def index():
+    snapshots = services.latest_published()
+    areas = []
+    for _area_id, group in groupby(snapshots, key=lambda s: s.area_id):
+        rows = list(group)
+        area = rows[0].area
+        areas.append(
+            {
+                "area": area,
+                "rows": rows,
+                "chart": bar_chart(
+                    f"ASB Case Review figures for {area.name}",
+                    f"Bar chart of the four published figures for {area.name} in each reporting period, "
+                    "from the earliest to the latest. The table below the chart gives the same numbers.",
+                    [(services.period_name(s.period_start, s.period_end), s.figures) for s in rows],
+                ),
+            }
+        )
+    totals = services.county_totals(snapshots)
+    county_chart = bar_chart(
+        "ASB Case Review figures for all areas added up",
+        "Bar chart of the four figures added up over every area that published them, for each reporting "
+        "period. The table below the chart gives the same numbers.",
+        [(services.period_name(t["period_start"], t["period_end"]), t) for t in totals],
+    )
+    return render_template(
+        "statistics/public.html",
+        areas=areas,
+        totals=totals,
+        county_chart=county_chart,
+        period_name=services.period_name,
+    )
+
+
+def _items() -> list[dict[str, Any]]:
+    return [public_item(s) for s in services.latest_published()]
+
+
+@bp.get("/statistics.json")
+@public_endpoint
+def as_json():
+    # Serialised here rather than by Flask, which sorts keys: the columns keep API.md's order.
+    return Response(json.dumps({"items": _items()}, ensure_ascii=False), mimetype="application/json")
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+@bp.get("/statistics.csv")
+@public_endpoint
+def as_csv():
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=PUBLIC_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for item in _items():
+        writer.writerow({key: _csv_value(item[key]) for key in PUBLIC_COLUMNS})
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="statistics.csv"'},
+    )

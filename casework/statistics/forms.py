@@ -1,0 +1,78 @@
+"""Forms of the statistics pages (staff and admin)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+#: The Act's Case Review duties began in October 2014: 2014/15 is the first financial year.
+FIRST_YEAR = 2014
+
+
+def financial_year_choices(last_year: int) -> list[tuple[str, str]]:
+    """``[("2025", "2025/26"), ...]``, newest first."""
+    return [(str(y), f"{y}/{str(y + 1)[2:]}") for y in range(last_year, FIRST_YEAR - 1, -1)]
+
+
+class ChooseForm(FlaskForm):
+    """Which area and financial year to show (a GET form: nothing changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    area = SelectField("Area", validators=[Optional()])
+    year = SelectField("Financial year", validators=[Optional()])
+
+
+def _iso_date(_form: FlaskForm, field: HiddenField) -> None:
+    try:
+        field.data = date.fromisoformat(field.data or "")
+    except (TypeError, ValueError):
+        raise ValidationError("The reporting period is not a date. Choose the period again.") from None
+
+
+class PeriodForm(FlaskForm):
+    area_code = HiddenField(validators=[DataRequired("Choose an area."), Length(max=10)])
+    period_start = HiddenField(validators=[_iso_date])
+    period_end = HiddenField(validators=[_iso_date])
+
+
+class PublishForm(PeriodForm):
+    note = TextAreaField(
+        "Note about this version",
+        description="Required for a correction: say what changed and why. It is published with the figures.",
+        validators=[Optional(), Length(max=2000, message="The note must be 2000 characters or fewer.")],
+    )
+    publish_extras = BooleanField(
+        "Publish the extra figures too (channels, decisions by basis, appeals, withdrawn and pending, median days)"
+    )
+
+
+def _whole(label: str) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(f"Enter the number of {label.lower()}, or 0"),
+            NumberRange(min=0, message=f"{label} must be 0 or more"),
+        ],
+    )
+
+
+class HistoricForm(FlaskForm):
+    area = SelectField("Area", validators=[DataRequired("Choose the area")])
+    year = SelectField("Financial year", validators=[DataRequired("Choose the financial year")])
+    applications = _whole("Applications")
+    threshold_not_met = _whole("Decisions that the threshold was not met")
+    reviews_carried_out = _whole("Reviews carried out")
+    reviews_with_recommendations = _whole("Reviews that made recommendations")
+    note = TextAreaField(
+        "Source",
+        description="Where the figures were published, and anything a reader needs to know about them.",
+        validators=[
+            DataRequired("Say where the figures come from"),
+            Length(max=2000, message="The source must be 2000 characters or fewer."),
+        ],
+    )

@@ -1,0 +1,129 @@
+"""API input and output of the statistics (API.md "Statistics")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from casework.core.webargs import BaseSchema
+from casework.statistics.queries import EXTRA_KEYS, FIGURE_KEYS, STATUTORY_KEYS
+
+AREA_CODE = fields.String(required=True, validate=validate.Length(min=1, max=10))
+
+
+class FiguresQueryArgs(BaseSchema):
+    area = fields.String(required=True, validate=validate.Length(min=1, max=10))
+    #: Both default to the current financial year.
+    period_start = fields.Date(load_default=None)
+    period_end = fields.Date(load_default=None)
+
+
+class PeriodArgs(BaseSchema):
+    area_code = fields.String(required=True, validate=validate.Length(min=1, max=10))
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+
+
+class PublishArgs(PeriodArgs):
+    #: Required for a correction (a second or later version).
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    #: Publish the extras (channels, bases, appeals, pending, median days) with the four figures.
+    publish_extras = fields.Boolean(load_default=False)
+
+
+class HistoricArgs(PeriodArgs):
+    applications = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    threshold_not_met = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    reviews_carried_out = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    reviews_with_recommendations = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    #: Where the figures come from: the paper or page that published them.
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+def dump_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    """Every figure key in order; ones a snapshot does not hold (figures entered by hand) are null."""
+    return {key: figures.get(key) for key in FIGURE_KEYS}
+
+
+def dump_live(area: Any, period_start: Any, period_end: Any, figures: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "area_code": area.code,
+        "area_name": area.name,
+        "period_start": period_start.isoformat(),
+        "period_end": period_end.isoformat(),
+        **dump_figures(figures),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def dump_snapshot(snapshot: Any) -> dict[str, Any]:
+    return {
+        "id": snapshot.id,
+        "area_code": snapshot.area.code,
+        "area_name": snapshot.area.name,
+        "period_start": snapshot.period_start.isoformat(),
+        "period_end": snapshot.period_end.isoformat(),
+        "status": snapshot.status.value,
+        "source": snapshot.source.value,
+        "version": snapshot.version,
+        "compiled_at": _iso(snapshot.compiled_at),
+        "compiled_by_id": snapshot.compiled_by_id,
+        "published_at": _iso(snapshot.published_at),
+        "published_by_id": snapshot.published_by_id,
+        "extras_published": snapshot.extras_published,
+        "note": snapshot.note,
+        **dump_figures(snapshot.figures),
+    }
+
+
+def dump_job(job: Any) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "job_id": job.id,
+        "area_code": job.area.code,
+        "period_start": job.period_start.isoformat(),
+        "period_end": job.period_end.isoformat(),
+        "status": job.status.value,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "error": job.error,
+        "snapshot": dump_snapshot(job.snapshot) if job.snapshot is not None else None,
+    }
+
+
+#: The columns of /statistics.csv and the keys of each /statistics.json item, in order (API.md).
+PUBLIC_COLUMNS = (
+    "area_code",
+    "area_name",
+    "period_start",
+    "period_end",
+    *STATUTORY_KEYS,
+    "version",
+    "published_at",
+    "entered_by_hand",
+    "note",
+    *EXTRA_KEYS,
+)
+
+
+def public_item(snapshot: Any) -> dict[str, Any]:
+    """One published area and period. Extras are null unless the area chose to publish them."""
+    item: dict[str, Any] = {
+        "area_code": snapshot.area.code,
+        "area_name": snapshot.area.name,
+        "period_start": snapshot.period_start.isoformat(),
+        "period_end": snapshot.period_end.isoformat(),
+        **{key: snapshot.figures.get(key) for key in STATUTORY_KEYS},
+        "version": snapshot.version,
+        "published_at": _iso(snapshot.published_at),
+        "entered_by_hand": snapshot.source.value == "entered_by_hand",
+        "note": snapshot.note,
+    }
+    for key in EXTRA_KEYS:
+        item[key] = snapshot.figures.get(key) if snapshot.extras_published else None
+    return item

@@ -1,0 +1,407 @@
+"""Compiling, publishing and entering the s.104(9) figures.
+
+- ``live_figures``: counted from the records now (``GET /api/v1/statistics``).
+- ``compile``: stores the figures as a draft snapshot (the task ``statistics.compile`` runs it).
+- ``publish``: compiles again and stores that snapshot as the next published version. Publishing is
+  the manager's approval: only a manager of an agency covering the area may do it, only once the period
+  has ended, and a second or later version (a correction) needs a note saying why.
+- ``enter_historic``: an administrator types in the figures of a year before the service was used,
+  from the paper that published them; they are stored as a published version marked as entered by hand.
+
+Published versions are never changed (the ORM and the database refuse it); services never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import Area
+from casework.audit.services import record_change
+from casework.core.dates import end_of_months_beginning_with
+from casework.core.errors import Forbidden, InvalidInput, RuleViolation
+from casework.core.permissions import Permission
+from casework.core.time import LONDON, now, today
+from casework.extensions import db
+from casework.statistics import policies
+from casework.statistics.models import (
+    JobStatus,
+    SnapshotSource,
+    SnapshotStatus,
+    StatisticsJob,
+    StatisticsSnapshot,
+)
+from casework.statistics.queries import STATUTORY_KEYS, compute_area_figures, compute_figures
+
+SNAPSHOT_FIELDS = (
+    "area_id",
+    "period_start",
+    "period_end",
+    "status",
+    "source",
+    "version",
+    "figures",
+    "extras_published",
+    "note",
+)
+
+# --- periods -----------------------------------------------------------------------------------------
+
+
+def financial_year(day: date) -> tuple[date, date]:
+    """The financial year (1 April to 31 March) that ``day`` falls in: the default reporting period."""
+    first_year = day.year if day.month >= 4 else day.year - 1
+    return date(first_year, 4, 1), date(first_year + 1, 3, 31)
+
+
+def last_ended_financial_year(day: date) -> tuple[date, date]:
+    """The latest financial year that ended before ``day``."""
+    start, _ = financial_year(day)
+    return date(start.year - 1, 4, 1), date(start.year, 3, 31)
+
+
+def validate_period(period_start: date, period_end: date) -> None:
+    """A reporting period is any run of days up to 12 months (s.105(4))."""
+    if period_end < period_start:
+        raise InvalidInput({"period_end": ["The end of the period must be on or after its start."]})
+    if period_end > end_of_months_beginning_with(period_start, 12):
+        raise InvalidInput(
+            {"period_end": ["A reporting period cannot be longer than 12 months (s.105(4) of the 2014 Act)."]}
+        )
+
+
+def _period_label(period_start: date, period_end: date) -> str:
+    return f"{period_start.isoformat()} to {period_end.isoformat()}"
+
+
+def period_name(period_start: date, period_end: date) -> str:
+    """``2016/17`` for a financial year, otherwise the two dates (``1 January 2024 to 31 December 2024``)."""
+    if (period_start.month, period_start.day, period_end.month, period_end.day) == (4, 1, 3, 31) and (
+        period_end.year == period_start.year + 1
+    ):
+        return f"{period_start.year}/{str(period_end.year)[2:]}"
+    return f"{period_start.day} {period_start:%B %Y} to {period_end.day} {period_end:%B %Y}"
+
+
+def _start_of_day_after(day: date) -> datetime:
+    """The first moment after ``day`` ended in London, as an aware datetime."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LONDON)
+
+
+# --- live figures and drafts ---------------------------------------------------------------------------
+
+
+def live_figures(actor: Any, area: Area, period_start: date, period_end: date) -> dict[str, Any]:
+    policies.require(actor, Permission.VIEW_STATISTICS, area)
+    validate_period(period_start, period_end)
+    return compute_area_figures(area.id, period_start, period_end)
+
+
+def _audit_create(actor: Any, snapshot: StatisticsSnapshot, summary: str) -> None:
+    from casework.audit.services import snapshot as values_of
+
+    record_change(actor, snapshot, None, values_of(snapshot, SNAPSHOT_FIELDS), summary)
+
+
+def compile(actor: Any, area: Area, period_start: date, period_end: date) -> StatisticsSnapshot:
+    """Count the area's figures for the period and store them as a draft snapshot.
+
+    ``actor`` is None for the scheduled compilation after a period ends.
+    """
+    if actor is not None:
+        policies.require(actor, Permission.COMPILE_STATISTICS, area)
+    validate_period(period_start, period_end)
+    figures = compute_area_figures(area.id, period_start, period_end)
+    return _store_draft(actor, area, period_start, period_end, figures)
+
+
+def _store_draft(
+    actor: Any, area: Area, period_start: date, period_end: date, figures: dict[str, Any]
+) -> StatisticsSnapshot:
+    snapshot = StatisticsSnapshot(
+        area=area,
+        period_start=period_start,
+        period_end=period_end,
+        status=SnapshotStatus.draft,
+        source=SnapshotSource.compiled,
+        figures=figures,
+        compiled_at=now(),
+        compiled_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(snapshot)
+    db.session.flush()
+    _audit_create(
+        actor, snapshot, f"Compiled draft statistics for {area.name}, {_period_label(period_start, period_end)}"
+    )
+    return snapshot
+
+
+def request_compile(actor: Any, area: Area, period_start: date, period_end: date) -> StatisticsJob:
+    """Queue a compilation (the task runs once the request commits) and return its job row."""
+    from casework.core.db import after_commit
+    from casework.statistics.tasks import compile_statistics
+
+    policies.require(actor, Permission.COMPILE_STATISTICS, area)
+    validate_period(period_start, period_end)
+    job = StatisticsJob(
+        area=area,
+        period_start=period_start,
+        period_end=period_end,
+        status=JobStatus.queued,
+        requested_by_id=actor.id,
+    )
+    db.session.add(job)
+    db.session.flush()
+    after_commit(compile_statistics.delay, job.id)
+    return job
+
+
+def compile_ended_periods(on: date | None = None) -> list[StatisticsSnapshot]:
+    """Compile each area's financial year that has just ended, once (the daily beat task).
+
+    An area is skipped when its figures for that year were already compiled after the year ended
+    (by this task on an earlier day, or by someone on demand).
+    """
+    on = on or today()
+    period_start, period_end = last_ended_financial_year(on)
+    done_already = set(
+        db.session.scalars(
+            sa.select(StatisticsSnapshot.area_id).where(
+                StatisticsSnapshot.period_start == period_start,
+                StatisticsSnapshot.period_end == period_end,
+                StatisticsSnapshot.compiled_at >= _start_of_day_after(period_end),
+            )
+        )
+    )
+    areas = [a for a in db.session.scalars(sa.select(Area).order_by(Area.code)) if a.id not in done_already]
+    all_figures = compute_figures([a.id for a in areas], period_start, period_end)
+    compiled = []
+    for area in areas:
+        snapshot = _store_draft(None, area, period_start, period_end, all_figures[area.id])
+        moment = now()
+        db.session.add(
+            StatisticsJob(
+                area=area,
+                period_start=period_start,
+                period_end=period_end,
+                status=JobStatus.done,
+                started_at=moment,
+                finished_at=moment,
+                snapshot=snapshot,
+            )
+        )
+        compiled.append(snapshot)
+    db.session.flush()
+    return compiled
+
+
+# --- publication ------------------------------------------------------------------------------------------
+
+
+def _lock_area(area: Area) -> None:
+    """Publications of one area take turns, so two managers cannot both take the same version number."""
+    db.session.execute(sa.select(Area.id).where(Area.id == area.id).with_for_update())
+
+
+def _next_version(area: Area, period_start: date, period_end: date) -> int:
+    latest = db.session.scalar(
+        sa.select(sa.func.max(StatisticsSnapshot.version)).where(
+            StatisticsSnapshot.area_id == area.id,
+            StatisticsSnapshot.period_start == period_start,
+            StatisticsSnapshot.period_end == period_end,
+            StatisticsSnapshot.status == SnapshotStatus.published,
+        )
+    )
+    return (latest or 0) + 1
+
+
+def _require_ended(period_end: date) -> None:
+    if period_end >= today():
+        raise RuleViolation(
+            "Figures can be published only after the reporting period has ended "
+            f"(this one ends on {period_end.isoformat()}).",
+            field="period_end",
+        )
+
+
+def _clean_note(note: str | None) -> str | None:
+    note = (note or "").strip()
+    return note or None
+
+
+def publish(
+    actor: Any,
+    area: Area,
+    period_start: date,
+    period_end: date,
+    note: str | None = None,
+    publish_extras: bool = False,
+) -> StatisticsSnapshot:
+    """Compile the figures again and publish them as the next version (the manager's approval)."""
+    policies.require(actor, Permission.PUBLISH_STATISTICS, area)
+    validate_period(period_start, period_end)
+    _require_ended(period_end)
+    note = _clean_note(note)
+    _lock_area(area)
+    version = _next_version(area, period_start, period_end)
+    if version > 1 and note is None:
+        raise RuleViolation(
+            f"Version {version - 1} of these figures is already published: a correction needs a note "
+            "saying what changed and why.",
+            field="note",
+        )
+    moment = now()
+    snapshot = StatisticsSnapshot(
+        area=area,
+        period_start=period_start,
+        period_end=period_end,
+        status=SnapshotStatus.published,
+        source=SnapshotSource.compiled,
+        version=version,
+        figures=compute_area_figures(area.id, period_start, period_end),
+        compiled_at=moment,
+        compiled_by_id=actor.id,
+        published_at=moment,
+        published_by_id=actor.id,
+        extras_published=publish_extras,
+        note=note,
+    )
+    db.session.add(snapshot)
+    db.session.flush()
+    _audit_create(
+        actor,
+        snapshot,
+        f"Published version {version} of the statistics for {area.name}, {_period_label(period_start, period_end)}",
+    )
+    return snapshot
+
+
+def validate_statutory_figures(figures: dict[str, Any]) -> dict[str, int]:
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, int] = {}
+    for key in STATUTORY_KEYS:
+        value = figures.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            errors[key] = ["Enter a whole number, 0 or more."]
+        else:
+            clean[key] = value
+    if not errors and clean["reviews_with_recommendations"] > clean["reviews_carried_out"]:
+        errors["reviews_with_recommendations"] = [
+            "Reviews that made recommendations cannot be more than the reviews carried out."
+        ]
+    if errors:
+        raise InvalidInput(errors)
+    return clean
+
+
+def enter_historic(
+    actor: Any, area: Area, period_start: date, period_end: date, figures: dict[str, Any], note: str | None
+) -> StatisticsSnapshot:
+    """Store figures published before the service was used, as a published version entered by hand."""
+    if actor is not None and not actor.can(Permission.ADMINISTER):
+        raise Forbidden("Only an administrator can enter historic figures.")
+    validate_period(period_start, period_end)
+    clean = validate_statutory_figures(figures)
+    note = _clean_note(note)
+    if note is None:
+        raise InvalidInput({"note": ["Say where the figures come from (the paper or page that published them)."]})
+    _require_ended(period_end)
+    _lock_area(area)
+    version = _next_version(area, period_start, period_end)
+    moment = now()
+    snapshot = StatisticsSnapshot(
+        area=area,
+        period_start=period_start,
+        period_end=period_end,
+        status=SnapshotStatus.published,
+        source=SnapshotSource.entered_by_hand,
+        version=version,
+        figures=clean,
+        compiled_at=moment,
+        compiled_by_id=getattr(actor, "id", None),
+        published_at=moment,
+        published_by_id=getattr(actor, "id", None),
+        extras_published=False,
+        note=note,
+    )
+    db.session.add(snapshot)
+    db.session.flush()
+    _audit_create(
+        actor,
+        snapshot,
+        f"Entered historic statistics for {area.name}, {_period_label(period_start, period_end)} (version {version})",
+    )
+    return snapshot
+
+
+# --- reading snapshots ---------------------------------------------------------------------------------
+
+
+def latest_published(area_ids: Iterable[int] | None = None) -> list[StatisticsSnapshot]:
+    """The latest published version of each area and period, by area code then period (one query)."""
+    published = StatisticsSnapshot.status == SnapshotStatus.published
+    latest = (
+        sa.select(
+            StatisticsSnapshot.area_id,
+            StatisticsSnapshot.period_start,
+            StatisticsSnapshot.period_end,
+            sa.func.max(StatisticsSnapshot.version).label("version"),
+        )
+        .where(published)
+        .group_by(StatisticsSnapshot.area_id, StatisticsSnapshot.period_start, StatisticsSnapshot.period_end)
+    )
+    if area_ids is not None:
+        latest = latest.where(StatisticsSnapshot.area_id.in_(list(area_ids)))
+    latest = latest.subquery()
+    query = (
+        sa.select(StatisticsSnapshot)
+        .join(
+            latest,
+            sa.and_(
+                StatisticsSnapshot.area_id == latest.c.area_id,
+                StatisticsSnapshot.period_start == latest.c.period_start,
+                StatisticsSnapshot.period_end == latest.c.period_end,
+                StatisticsSnapshot.version == latest.c.version,
+            ),
+        )
+        .join(Area, Area.id == StatisticsSnapshot.area_id)
+        .where(published)
+        .order_by(Area.code, StatisticsSnapshot.period_start, StatisticsSnapshot.period_end)
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def snapshots_for(area: Area, period_start: date, period_end: date) -> list[StatisticsSnapshot]:
+    """Every snapshot of one area and period, newest first: published versions and drafts."""
+    return list(
+        db.session.scalars(
+            sa.select(StatisticsSnapshot)
+            .options(
+                sa.orm.joinedload(StatisticsSnapshot.compiled_by),
+                sa.orm.joinedload(StatisticsSnapshot.published_by),
+            )
+            .where(
+                StatisticsSnapshot.area_id == area.id,
+                StatisticsSnapshot.period_start == period_start,
+                StatisticsSnapshot.period_end == period_end,
+            )
+            .order_by(StatisticsSnapshot.compiled_at.desc(), StatisticsSnapshot.id.desc())
+        ).unique()
+    )
+
+
+def county_totals(snapshots: Iterable[StatisticsSnapshot]) -> list[dict[str, Any]]:
+    """The areas added up per period: ``[{"period_start", "period_end", "areas", <four figures>}]``."""
+    totals: dict[tuple[date, date], dict[str, Any]] = {}
+    for snapshot in snapshots:
+        key = (snapshot.period_start, snapshot.period_end)
+        row = totals.setdefault(
+            key, {"period_start": key[0], "period_end": key[1], "areas": 0, **dict.fromkeys(STATUTORY_KEYS, 0)}
+        )
+        row["areas"] += 1
+        for figure in STATUTORY_KEYS:
+            row[figure] += snapshot.figures.get(figure) or 0
+    return [totals[key] for key in sorted(totals)]
