@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 
 from casework.extensions import db
 from casework.statistics import services
-from tests.support.browser import assert_accessible, launch_chromium
+from tests.support.browser import assert_accessible
 from tests.support.services import LOOPBACK
 
 pytestmark = pytest.mark.browser
@@ -50,18 +50,11 @@ def site(app, area_staff, records, database_url):
 
 
 @pytest.fixture
-def browser_page(chromium_executable, site):
-    from playwright.sync_api import sync_playwright
-
+def browser_page(browser, site):
     base_url, _staff = site
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, executable_path=chromium_executable)
-        try:
-            context = browser.new_context(base_url=base_url)
-            yield context.new_page()
-            context.close()
-        finally:
-            browser.close()
+    context = browser.new_context(base_url=base_url)
+    yield context.new_page()
+    context.close()
 
 
 def test_public_statistics_page_is_accessible(browser_page):
