@@ -61,14 +61,18 @@ DEMO_USERS = [
 @demo.command("load")
 def load_command() -> None:
     """Load the demo areas, agencies, users and records (a second run changes nothing)."""
-    # Importing registers the loaders, in this order: accounts first, then what depends on them.
     import importlib
 
-    for module in ("casework.demo.data", *DOMAIN_DEMO_MODULES):
-        importlib.import_module(module)
+    modules = ["casework.demo.data", *DOMAIN_DEMO_MODULES]
+    for module in modules:
+        importlib.import_module(module)  # registers its loaders
 
+    # Run accounts first, then each domain in the listed order: not in import order, which depends on
+    # whatever imported a demo module first.
     password = demo_password()
-    for fn in LOADERS:
+    for fn in sorted(
+        LOADERS, key=lambda fn: modules.index(fn.__module__) if fn.__module__ in modules else len(modules)
+    ):
         fn(password)
     click.echo("Demo data is loaded.")
 
@@ -78,6 +82,4 @@ def logins_command() -> None:
     """Print the demo sign-in for every role."""
     password = demo_password()
     for local, name, _agency, roles, _manager in DEMO_USERS:
-        click.echo(
-            f"  {', '.join(roles):<12} {local + '@' + DEMO_DOMAIN:<30} password: {password}   ({name})"
-        )
+        click.echo(f"  {', '.join(roles):<12} {local + '@' + DEMO_DOMAIN:<30} password: {password}   ({name})")

@@ -31,10 +31,7 @@ def notification_settings():
 # --- dashboard panels: every role that owns deadlines sees its own overdue and coming work ---------
 
 
-@panel("officer")
-def officer_due_soon(user) -> dict:
-    # dashboard/_officer.html already renders "Due soon" from this key.
-    return {"due_soon": services.dashboard_items(user)}
+# Officers' "Due soon" comes from the cases domain (casework/cases/dashboard.py), which names the case.
 
 
 def own_deadlines(user) -> dict:

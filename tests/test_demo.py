@@ -1,0 +1,45 @@
+"""The demo data: loads in dependency order whatever was imported first, and a second load changes nothing."""
+
+import importlib
+
+import sqlalchemy as sa
+
+from casework.extensions import db
+
+
+def _counts(app):
+    from casework.accounts.models import User
+    from casework.cases.models import Case
+    from casework.community_triggers.models import TriggerApplication
+
+    with app.app_context():
+        return tuple(
+            db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (User, Case, TriggerApplication)
+        )
+
+
+def test_demo_loads_in_order_and_is_idempotent(tmp_path):
+    from flask_migrate import upgrade
+
+    from casework import create_app
+    from tests.conftest import test_settings
+
+    # A domain's demo module imported before the accounts loader must still run after it.
+    importlib.import_module("casework.community_triggers.demo")
+    app = create_app(
+        {**test_settings(f"sqlite:///{tmp_path / 'demo.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
+    )
+    with app.app_context():
+        upgrade()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    first = _counts(app)
+    users, cases, applications = first
+    assert users >= 6 and cases > 0 and applications > 0
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert _counts(app) == first
+    logins = runner.invoke(args=["demo", "logins"]).output
+    for role in ("officer", "coordinator", "chair", "manager", "partner", "admin"):
+        assert f"{role}@casework.example" in logins
+    with app.app_context():
+        db.engine.dispose()
