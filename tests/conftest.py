@@ -45,6 +45,24 @@ def test_settings(database_url: str, tmp_path: Any) -> dict[str, Any]:
     }
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgresql_only`` or ``sqlite_only`` are not collected for the other backend.
+
+    Deselected at collection rather than skipped, so a run's "skipped" count means only one thing: a
+    service that was not there.
+    """
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        backend = getattr(getattr(item, "callspec", None), "params", {}).get("database_url")
+        only = "postgresql" if item.get_closest_marker("postgresql_only") else None
+        only = "sqlite" if item.get_closest_marker("sqlite_only") else only
+        (dropped if backend and only and backend != only else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
@@ -143,9 +161,7 @@ class Factory:
         from casework.accounts.models import Agency, AgencyKind
 
         n = self._next()
-        agency = Agency(
-            code=code or f"AG{n}", name=f"Agency {code or n}", kind=AgencyKind(kind), areas=areas or []
-        )
+        agency = Agency(code=code or f"AG{n}", name=f"Agency {code or n}", kind=AgencyKind(kind), areas=areas or [])
         db.session.add(agency)
         db.session.commit()
         return agency

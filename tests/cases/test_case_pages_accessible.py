@@ -15,9 +15,8 @@ STATIC = Path(__file__).resolve().parents[2] / "casework" / "static"
 STYLESHEETS = [STATIC / "govuk" / "govuk-frontend.min.css", STATIC / "css" / "app.css"]
 
 
+@pytest.mark.sqlite_only  # the markup does not depend on the database
 def test_casework_pages_are_accessible(page_client, api_client, world, person, open_case, database_url, browser):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the markup does not depend on the database; checked once")
     if not STYLESHEETS[0].exists():
         pytest.skip("GOV.UK Frontend is not built: run npm ci && npm run build")
     victim = person("Vera Victim", date_of_birth="1950-01-01")

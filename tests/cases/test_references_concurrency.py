@@ -15,10 +15,9 @@ from casework.cases.services import allocate_reference
 from casework.extensions import db
 
 
+@pytest.mark.postgresql_only  # SQLite serialises writers; the row lock is what PostgreSQL needs
 @pytest.mark.parametrize("counter_exists", [False, True])
 def test_concurrent_allocations_are_distinct(app, database_url, counter_exists):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite serialises writers; the row lock is what PostgreSQL needs")
     with app.app_context():
         engine = db.engine
         with Session(engine) as setup:

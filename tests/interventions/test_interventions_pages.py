@@ -30,9 +30,7 @@ def test_choose_a_kind_then_see_its_form(world, page_client):
     assert "What are you recording?" in page.get_data(as_text=True)
     chosen = client.post(f"/cases/{world.case.id}/interventions/new", data={"kind": "cpw"})
     assert chosen.status_code == 302
-    assert chosen.headers["Location"].endswith(
-        f"/cases/{world.case.id}/interventions/new/cpw"
-    )
+    assert chosen.headers["Location"].endswith(f"/cases/{world.case.id}/interventions/new/cpw")
     assert client.post(f"/cases/{world.case.id}/interventions/new", data={}).status_code == 422
 
 
