@@ -1,7 +1,7 @@
 """The reminder sweep over 1M open deadlines of which 1k are due, on PostgreSQL, and email throughput
 of one worker to a local SMTP sink (aiosmtpd).
 
-    /work/venv/bin/python bench/reminders_sweep.py [--rows 1000000] [--due 1000] [--overdue 100]
+    .venv/bin/python bench/reminders_sweep.py [--rows 1000000] [--due 1000] [--overdue 100]
 
 Uses ``CASEWORK_BENCH_DATABASE_URL`` (an empty PostgreSQL database) when set; otherwise starts a
 throwaway PostgreSQL server as the test suite does. Results go in docs/performance.md ("Reminders and

@@ -1,7 +1,7 @@
 """Statistics for 300 areas over 10 financial years: the service's queries against a hand-written SQL
 aggregate of the same figures, on PostgreSQL. Both are timed, and the figures must be identical.
 
-    /work/venv/bin/python bench/statistics_bench.py [--areas 300] [--years 10] [--per-year 20]
+    .venv/bin/python bench/statistics_bench.py [--areas 300] [--years 10] [--per-year 20]
 
 Uses ``CASEWORK_BENCH_DATABASE_URL`` (an empty PostgreSQL database) when set; otherwise starts a
 throwaway PostgreSQL server as the test suite does. Results go in docs/performance.md ("Statistics").
