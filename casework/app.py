@@ -104,7 +104,7 @@ def init_login(app: Flask, login_manager: Any) -> None:
         except ValueError:
             return None
         user = db.session.get(User, user_id)
-        if user is None or user.version != version or not user.is_active:
+        if user is None or user.session_stamp != version or not user.is_active:
             return None
         return user
 

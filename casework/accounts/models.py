@@ -56,9 +56,7 @@ class Agency(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[AgencyKind] = mapped_column(enum_column(AgencyKind))
 
-    areas: Mapped[list[Area]] = relationship(
-        secondary=agency_areas, back_populates="agencies", order_by="Area.code"
-    )
+    areas: Mapped[list[Area]] = relationship(secondary=agency_areas, back_populates="agencies", order_by="Area.code")
 
     def __repr__(self) -> str:
         return f"<Agency {self.code}>"
@@ -105,6 +103,9 @@ class User(TimestampMixin, VersionedMixin, db.Model):
     manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Part of the session identity: raised when roles, password, agency or active status change, which
+    #: signs the user out everywhere. Other changes to the row (sign-in time, preferences) do not.
+    session_stamp: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
     #: No individual deadline reminders: the user reads the daily digest instead (escalations to
     #: their manager are still sent).
     is_digest_only: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
@@ -125,9 +126,7 @@ class User(TimestampMixin, VersionedMixin, db.Model):
         return False
 
     def get_id(self) -> str:
-        # The version is part of the session identity, so changing roles or the password (which bumps
-        # the version) signs the user out everywhere.
-        return f"{self.id}:{self.version}"
+        return f"{self.id}:{self.session_stamp}"
 
     # --- roles and permissions ----------------------------------------------------------------
     @property

@@ -215,9 +215,7 @@ def _validate_roles(roles: Iterable[str]) -> list[str]:
     valid = {r.value for r in Role}
     unknown = [r for r in roles if r not in valid]
     if unknown:
-        raise InvalidInput(
-            {"roles": [f"Unknown role: {', '.join(unknown)}. Roles are {', '.join(sorted(valid))}."]}
-        )
+        raise InvalidInput({"roles": [f"Unknown role: {', '.join(unknown)}. Roles are {', '.join(sorted(valid))}."]})
     if not roles:
         raise InvalidInput({"roles": ["Give the user at least one role."]})
     return roles
@@ -278,9 +276,7 @@ def create_user(
             errors["manager_email"] = [f"No user with email address {manager_email}."]
     if errors:
         raise InvalidInput(errors)
-    user = User(
-        email=email, name=name.strip(), password_hash=hash_password(password), agency=agency, manager=manager
-    )
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), agency=agency, manager=manager)
     user.roles = _validate_roles(roles)
     db.session.add(user)
     db.session.flush()
@@ -293,6 +289,12 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     if expected_version is not None and expected_version != user.version:
         raise Conflict("This user was changed by someone else. Reload and try again.")
     before = snapshot(user, USER_AUDIT_FIELDS)
+    signs_out = (
+        "password" in changes
+        or ("roles" in changes and set(changes["roles"]) != set(user.roles))
+        or ("agency" in changes and changes["agency"] is not user.agency)
+        or ("is_active" in changes and changes["is_active"] != user.is_active)
+    )
     errors: dict[str, list[str]] = {}
     if "roles" in changes:
         user.roles = _validate_roles(changes.pop("roles"))
@@ -320,9 +322,10 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
         errors.update({k: ["This field cannot be changed."] for k in changes})
     if errors:
         raise InvalidInput(errors)
-    # Touching the row bumps its version even when only roles changed, which also ends the user's
-    # sessions everywhere (see User.get_id).
+    # Touching the row bumps its version even when only roles changed (they live in another table).
     user.updated_at = now()
+    if signs_out:
+        user.session_stamp += 1  # ends the user's sessions everywhere (see User.get_id)
     db.session.flush()
     record_change(actor, user, before, snapshot(user, USER_AUDIT_FIELDS), f"Updated user {user.email}")
     return user
@@ -342,9 +345,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        record(
-            None, AuditAction.sign_in_failed, ("users", user.id if user else None), "Failed sign-in attempt"
-        )
+        record(None, AuditAction.sign_in_failed, ("users", user.id if user else None), "Failed sign-in attempt")
         return None
     user.last_signed_in_at = now()
     record(user, AuditAction.sign_in, user, "Signed in")

@@ -442,19 +442,10 @@ def dashboard_items(user: User, moment: datetime | None = None) -> list[dict[str
 
 
 def set_digest_only(actor: User, user: User, is_digest_only: bool) -> User:
-    """Choose the daily digest instead of individual reminders (or back).
-
-    Written with a plain UPDATE so the user's row version does not change: the version is part of the
-    sign-in identity, and choosing how to be emailed must not sign the user out everywhere.
-    """
+    """Choose the daily digest instead of individual reminders (or back)."""
     before = {"is_digest_only": user.is_digest_only}
-    db.session.execute(
-        sa.update(User)
-        .where(User.id == user.id)
-        .values(is_digest_only=is_digest_only)
-        .execution_options(synchronize_session=False)
-    )
-    sa.orm.attributes.set_committed_value(user, "is_digest_only", is_digest_only)
+    user.is_digest_only = is_digest_only
+    db.session.flush()
     record_change(actor, user, before, {"is_digest_only": is_digest_only}, "Changed notification settings")
     return user
 

@@ -100,8 +100,8 @@ def _user_or_404(user_id: int) -> User:
 
 
 def _keep_signed_in(user: User) -> None:
-    # Saving a user bumps its version, which is part of the session identity (signing the user out
-    # everywhere); an administrator who edits their own account stays signed in here.
+    # Changing roles or the password signs a user out everywhere (User.session_stamp); an administrator
+    # who changes their own account stays signed in here.
     if user.id == current_user.id:
         login_user(user)
 

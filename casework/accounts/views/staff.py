@@ -46,8 +46,6 @@ def sign_in():
             commit()  # keep the audit entry for the failed attempt
             form.email.errors = [*form.email.errors, "Enter a correct email address and password"]
         else:
-            # Commit first: recording the sign-in updates the user row, which bumps its version, and the
-            # session must carry the new version (User.get_id) or the next request would be signed out.
             commit()
             # A new session on sign-in, so a session id planted before sign-in is worthless.
             session.clear()
