@@ -26,19 +26,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, StopValidation
 
 from casework.accounts.models import AgencyKind
+from casework.core.forms import options
 from casework.core.permissions import ROLE_LABELS, Role
 from casework.core.settings import TIME_UNITS, SettingSpec
-
-
-def options(pairs: Any) -> list[SelectChoice]:
-    """``(value, label)`` pairs as WTForms choices (plain tuples are deprecated in WTForms 3.3)."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 

@@ -59,9 +59,7 @@ class UserUpdateArgs(BaseSchema):
     version = fields.Integer()
 
 
-def dump_area(
-    area: Any, settings: dict[str, Any] | None = None, scheduled: list[Any] | None = None
-) -> dict[str, Any]:
+def dump_area(area: Any, settings: dict[str, Any] | None = None, scheduled: list[Any] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"id": area.id, "code": area.code, "name": area.name}
     if settings is not None:
         data["settings"] = settings

@@ -17,17 +17,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
 from casework.cases.models import ExplanationMethod, PartyRole, PersonKind
 from casework.core.errors import InvalidInput
-
-
-def options(pairs: Any) -> list[SelectChoice]:
-    """``[(value, label), ...]`` as WTForms choices."""
-    return [SelectChoice(value, label) for value, label in pairs]
+from casework.core.forms import options
 
 
 class GovukDateField(Field):

@@ -110,9 +110,7 @@ def update_area(args: dict[str, Any], code: str):
 @signed_in
 def list_agencies():
     """Every agency, with the areas it covers."""
-    agencies = db.session.scalars(
-        sa.select(Agency).options(sa.orm.selectinload(Agency.areas)).order_by(Agency.code)
-    )
+    agencies = db.session.scalars(sa.select(Agency).options(sa.orm.selectinload(Agency.areas)).order_by(Agency.code))
     return {"items": [dump_agency(a) for a in agencies]}
 
 
