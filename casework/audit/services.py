@@ -21,6 +21,7 @@ from casework.audit.models import (
     audit_entries,
     audit_values,
 )
+from casework.core.db import SQLITE_IMMEDIATE
 from casework.core.time import LONDON
 from casework.extensions import db
 
@@ -163,7 +164,8 @@ def _start_of_london_day(day: dt.date) -> dt.datetime:
 def erase_personal_values(object_type: str, object_id: Any, *, actor: Any = None) -> int:
     """Erase the personal values (summary, before/after copies, address) of every audit entry about a
     subject, and of those a merge moved to it; who, when, what kind and the subject stay, and
-    ``audit verify`` still passes. Returns how many entries were erased, and records the erasure.
+    ``audit verify`` still passes. Returns how many entries were erased, and records the erasure (an
+    entry that names nobody, and which later erasures leave alone).
 
     The only way to erase them. On PostgreSQL the service's role cannot UPDATE ``audit_values``: it
     calls ``audit_erase_values()``, a SECURITY DEFINER function owned by the migration role that can do
@@ -181,6 +183,7 @@ def erase_personal_values(object_type: str, object_id: Any, *, actor: Any = None
                 audit_values.c.subject_type == object_type,
                 audit_values.c.subject_id.is_not_distinct_from(subject_id),
                 audit_values.c.erased_at.is_(None),
+                ~sa.exists().where(audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"),
             )
             .values(summary=ERASED_SUMMARY, changes=sa.null(), ip_address=None, nonce=None, erased_at=sa.func.now())
             .execution_options(synchronize_session=False)
@@ -252,9 +255,11 @@ def seal_pending(batch: int = SEAL_BATCH, *, lookback: int | None = SEAL_LOOKBAC
     ``lookback=None`` searches the whole log (``flask audit seal --all``). Flushes, never commits.
     """
     session = db.session
-    if session.get_bind().dialect.name == "postgresql" and not session.scalar(
-        sa.select(sa.func.pg_try_advisory_xact_lock(SEAL_LOCK_KEY))
-    ):
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and not session().in_transaction():
+        # Read the chain's end and extend it under the one write lock (see casework.core.db).
+        session.connection(execution_options={SQLITE_IMMEDIATE: True})
+    if dialect == "postgresql" and not session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SEAL_LOCK_KEY))):
         return 0
     last = session.execute(
         sa.select(AuditSeal.position, AuditSeal.hash).order_by(AuditSeal.position.desc()).limit(1)

@@ -253,6 +253,7 @@ def _protect(postgresql):
 
     schema = op.get_bind().scalar(sa.text("SELECT current_schema()"))
     values = f'"{schema}".audit_values'
+    entries = f'"{schema}".audit_entries'
     op.execute(
         """
         CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -313,7 +314,8 @@ def _protect(postgresql):
                SET summary = '{ERASED_SUMMARY}', changes = NULL, ip_address = NULL, nonce = NULL,
                    erased_at = now()
              WHERE subject_type = p_subject_type AND subject_id IS NOT DISTINCT FROM p_subject_id
-               AND erased_at IS NULL;
+               AND erased_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM {entries} e WHERE e.id = entry_id AND e.action = 'erase');
             GET DIAGNOSTICS erased = ROW_COUNT;
             RETURN erased;
         END
