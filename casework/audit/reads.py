@@ -1,5 +1,6 @@
 """Every read is in the log: a person, case, application, intervention, risk assessment or action that a
-request loads from the database is a record that request shows, and gets a view entry.
+request loads from the database is a record that request shows, and gets a view entry. So is the
+record a deadline names (a dashboard's list of what is due).
 
 One mechanism for every endpoint, page and API alike, instead of a ``record_view`` call each endpoint
 must remember: an SQLAlchemy ``load`` listener notes each such record as the request loads it (from a
@@ -17,14 +18,17 @@ itself are not loaded, so a create is logged as a change, not also as a view. An
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from casework.audit.models import AuditAction
-from casework.audit.services import record, viewed_in_this_request
+from casework.audit.services import record_many, viewed_in_this_request
 from casework.extensions import db
 
 #: The records whose every view is logged, by table, with what people call them.
@@ -57,10 +61,51 @@ def init_app(app: Flask) -> None:
 
 def _noted_on_load(instance: Any, _context: Any) -> None:
     table = getattr(type(instance), "__tablename__", None)
-    if table in VIEWED_RECORDS and has_request_context():
+    if table in VIEWED_RECORDS:
+        _note(table, instance.id)
+    elif table in SHOWN_THROUGH:
+        for record_type, record_id in SHOWN_THROUGH[table](instance):
+            _note(record_type, record_id)
+
+
+def _deadline_shows(deadline: Any) -> Iterator[tuple[str, Any]]:
+    """A deadline on a dashboard names its record and links to it (an explanation task links to its
+    case): it shows the record it is about and the one its link opens."""
+    if deadline.subject_type in VIEWED_RECORDS:
+        yield deadline.subject_type, deadline.subject_id
+    if deadline.link:
+        yield from records_linked(deadline.link)
+
+
+#: Rows that show other records: table -> the records a row shows.
+SHOWN_THROUGH: dict[str, Callable[[Any], Iterator[tuple[str, Any]]]] = {"deadlines": _deadline_shows}
+
+#: URL arguments that name a record whose views are logged.
+LINK_ARGUMENTS = {
+    "person_id": "people",
+    "case_id": "cases",
+    "application_id": "trigger_applications",
+    "intervention_id": "interventions",
+    "action_id": "actions",
+}
+
+
+def records_linked(path: str) -> Iterator[tuple[str, Any]]:
+    """The records a link to one of the service's pages opens (``/cases/7/risk-assessments``: case 7)."""
+    try:
+        _endpoint, arguments = current_app.url_map.bind("localhost").match(urlsplit(path).path, method="GET")
+    except HTTPException:
+        return
+    for name, value in arguments.items():
+        if name in LINK_ARGUMENTS:
+            yield LINK_ARGUMENTS[name], value
+
+
+def _note(table: str, ident: Any) -> None:
+    if has_request_context():
         if "audit_shown" not in g:
             g.audit_shown = {}
-        g.audit_shown[(table, str(instance.id))] = None  # a dict keeps the order they were shown in
+        g.audit_shown[(table, str(ident))] = None  # a dict keeps the order they were shown in
 
 
 def shown_in_this_request() -> list[tuple[str, str]]:
@@ -82,8 +127,7 @@ def record_views(response: Response) -> Response:
     path = request.full_path.rstrip("?") if request.query_string else request.path
     summary = f"Shown by {request.method} {path}"
     actor = _Actor(actor_id) if actor_id is not None else None
-    for object_type, object_id in pending:
-        record(actor, AuditAction.view, (object_type, object_id), summary)
+    record_many(actor, AuditAction.view, pending, summary)
     db.session.commit()
     g.pop("audit_shown", None)  # loads made while writing are not views
     return response

@@ -75,6 +75,45 @@ def record(
     return entry
 
 
+def record_many(actor: Any, action: AuditAction, objects: Iterable[Any], summary: str) -> int:
+    """Record the same action on many records in two statements, however many there are (a list page's
+    views): the entries in one multi-row INSERT ... RETURNING, their values in one more."""
+    import secrets
+
+    refs = [_object_ref(obj) for obj in objects]
+    if not refs:
+        return 0
+    created_at = dt.datetime.now(dt.UTC)
+    ip_address = request.remote_addr if has_request_context() else None
+    summary = summary[:500]
+    values = [
+        {"subject_type": object_type, "subject_id": object_id, "summary": summary, "changes": None,
+         "ip_address": ip_address, "nonce": secrets.token_hex(16)}
+        for object_type, object_id in refs
+    ]
+    entries = [
+        {"created_at": created_at, "actor_id": getattr(actor, "id", None), "action": action,
+         "object_type": object_type, "object_id": object_id,
+         "values_hash": chain.values_digest(v["nonce"], summary, None, ip_address)}
+        for (object_type, object_id), v in zip(refs, values, strict=True)
+    ]
+    # Matched back by subject (each appears once) rather than by order: SQLite can only promise the order
+    # of RETURNING rows one statement per row.
+    assert len(set(refs)) == len(refs), "record_many takes each record once"
+    inserted = db.session.execute(
+        sa.insert(audit_entries).returning(audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id),
+        entries,
+    ).all()
+    entry_ids = {(row.object_type, row.object_id): row.id for row in inserted}
+    db.session.execute(
+        sa.insert(audit_values),
+        [{**v, "entry_id": entry_ids[(v["subject_type"], v["subject_id"])]} for v in values],
+    )
+    if action is AuditAction.view:
+        viewed_in_this_request().update(refs)
+    return len(inserted)
+
+
 def viewed_in_this_request() -> set[tuple[str, str | None]]:
     """The records a view entry was written for during this request (casework.audit.reads skips them)."""
     if not has_request_context():
