@@ -7,7 +7,8 @@ For each backend, on a fresh database built by the migrations:
 
 1. **one change entry per transaction**: ``record_change`` of a typical update (eight fields before and
    after) followed by ``commit()``, ``--writes`` times in a row: the latency a request pays to log a change;
-2. **a page's view entries**: 25 ``record_view`` calls and one commit (a list page showing 25 records);
+2. **a page's view entries**: 25 ``record_view`` calls and one commit (a list page showing 25 records),
+   and, since the hash chain, the same through ``record_many`` (how casework.audit.reads writes them);
 3. **concurrent writers**: ``--threads`` threads, each with its own connection, each writing
    ``--writes / threads`` change entries in their own transactions at the same time: entries per second
    (on SQLite every writer takes the database's one write lock; on PostgreSQL nothing is shared);
@@ -133,6 +134,14 @@ def bench_backend(name: str, database_url: str, writes: int, threads: int) -> No
             one_change()
             describe("one change entry + commit", timed(one_change, writes), baseline)
             describe("25 view entries + one commit", timed(a_page_of_views, max(writes // 10, 20)), baseline)
+            record_many = getattr(audit, "record_many", None)
+            if record_many is not None:  # how a list page's views are written since the hash chain
+
+                def a_list_of_views() -> None:
+                    record_many(None, audit.AuditAction.view, [("bench_records", n) for n in range(25)], "Shown")
+                    commit()
+
+                describe("25 view entries, record_many + commit", timed(a_list_of_views, max(writes // 10, 20)), baseline)
             db.session.remove()
 
         errors: list[BaseException] = []
