@@ -5,6 +5,7 @@ removed. Tampering is done as the owner role, the only one that can get past the
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -274,3 +275,50 @@ def test_the_seals_are_append_only_in_the_database(db_session, statement):
     db_session.commit()
     with pytest.raises(sa.exc.DBAPIError), db_session.begin_nested():
         db_session.execute(sa.text(statement))
+
+
+@pytest.mark.celery_worker
+def test_a_real_worker_seals_the_chain_as_the_service_role(
+    tmp_path, postgresql_database, redis_url, smtp_server, monkeypatch
+):
+    """`flask db upgrade` (a process, as docker compose runs it) migrates as the owner; a Celery worker
+    connected as the restricted service role then runs audit.seal as beat would."""
+    from casework import create_app
+    from casework.audit.tasks import seal
+    from tests.support.databases import scratch_database_with_roles
+    from tests.support.services import unavailable
+    from tests.test_celery import Worker, _use_environment, migrate, worker_environment
+
+    if postgresql_database.service_url is None:
+        unavailable("postgresql", "no service role: set CASEWORK_TEST_POSTGRESQL_SERVICE_URL (see .ci/run)")
+    with scratch_database_with_roles(postgresql_database, "casework_seal") as database:
+        env = worker_environment(tmp_path / "instance", database.service_url, redis_url, smtp_server)
+        migrate({**env, "CASEWORK_MIGRATION_DATABASE_URL": database.owner_url})
+        _use_environment(monkeypatch, env)
+        worker = Worker(env, tmp_path / "worker.log")
+        web = None
+        try:
+            worker.wait_until_ready()
+            web = create_app({"INSTANCE_PATH": env["CASEWORK_INSTANCE_PATH"]})
+            with web.app_context():
+                owners = db.session.scalars(
+                    sa.text("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = current_schema()")
+                ).all()
+                assert owners == [sa.make_url(database.owner_url).username]
+                ids = write_entries(web, 3)
+                seal.delay()
+                sealed: list[int] = []
+                for _ in range(150):
+                    db.session.rollback()
+                    sealed = db.session.scalars(sa.select(AuditSeal.entry_id).order_by(AuditSeal.position)).all()
+                    if len(sealed) == 3:
+                        break
+                    time.sleep(0.2)
+                assert sealed == ids, worker.log()
+                assert verify_chain().ok
+                db.session.remove()
+        finally:
+            worker.stop()
+            if web is not None:
+                with web.app_context():
+                    db.engine.dispose()
