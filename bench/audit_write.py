@@ -141,7 +141,8 @@ def bench_backend(name: str, database_url: str, writes: int, threads: int) -> No
                     record_many(None, audit.AuditAction.view, [("bench_records", n) for n in range(25)], "Shown")
                     commit()
 
-                describe("25 view entries, record_many + commit", timed(a_list_of_views, max(writes // 10, 20)), baseline)
+                runs = max(writes // 10, 20)
+                describe("25 view entries, record_many + commit", timed(a_list_of_views, runs), baseline)
             db.session.remove()
 
         errors: list[BaseException] = []

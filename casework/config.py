@@ -124,7 +124,10 @@ def _same_database(service_url: str, migration_url: str) -> None:
                 "(SQLite has no roles: leave it unset)."
             )
         return
-    where = lambda url: (url.host or "localhost", url.port or 5432, url.database)  # noqa: E731
+
+    def where(url: Any) -> tuple[str, int, str | None]:
+        return (url.host or "localhost", url.port or 5432, url.database)
+
     if where(service) != where(migration):
         raise ConfigError(
             "CASEWORK_MIGRATION_DATABASE_URL must point at the same PostgreSQL server and database as "

@@ -30,7 +30,11 @@ TEST_PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def test_settings(database_url: str, tmp_path: Any, migration_database_url: str | None = None) -> dict[str, Any]:
+def test_settings(
+    database_url: str,
+    tmp_path: Any,
+    migration_database_url: str | None = None,  # noqa: PT028 - a helper named like a test, not a test
+) -> dict[str, Any]:
     return {
         "ENV": "testing",
         "DATABASE_URL": database_url,
@@ -99,9 +103,7 @@ def app(database_url: str, migration_database_url: str, tmp_path_factory: pytest
     from flask_migrate import upgrade
 
     instance = tmp_path_factory.mktemp("instance")
-    app = create_app(
-        {**test_settings(database_url, instance, migration_database_url), "INSTANCE_PATH": str(instance)}
-    )
+    app = create_app({**test_settings(database_url, instance, migration_database_url), "INSTANCE_PATH": str(instance)})
     app.test_client_class = TestClient
     with app.app_context():
         upgrade()

@@ -47,9 +47,7 @@ def _sha256(data: bytes) -> str:
 
 
 def values_digest(nonce: str | None, summary: str, changes: Any, ip_address: str | None) -> str:
-    return _sha256(
-        canonical({"nonce": nonce, "summary": summary, "changes": plain(changes), "ip_address": ip_address})
-    )
+    return _sha256(canonical({"nonce": nonce, "summary": summary, "changes": plain(changes), "ip_address": ip_address}))
 
 
 def timestamp(value: dt.datetime) -> str:

@@ -87,14 +87,25 @@ def record_many(actor: Any, action: AuditAction, objects: Iterable[Any], summary
     ip_address = request.remote_addr if has_request_context() else None
     summary = summary[:500]
     values = [
-        {"subject_type": object_type, "subject_id": object_id, "summary": summary, "changes": None,
-         "ip_address": ip_address, "nonce": secrets.token_hex(16)}
+        {
+            "subject_type": object_type,
+            "subject_id": object_id,
+            "summary": summary,
+            "changes": None,
+            "ip_address": ip_address,
+            "nonce": secrets.token_hex(16),
+        }
         for object_type, object_id in refs
     ]
     entries = [
-        {"created_at": created_at, "actor_id": getattr(actor, "id", None), "action": action,
-         "object_type": object_type, "object_id": object_id,
-         "values_hash": chain.values_digest(v["nonce"], summary, None, ip_address)}
+        {
+            "created_at": created_at,
+            "actor_id": getattr(actor, "id", None),
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "values_hash": chain.values_digest(v["nonce"], summary, None, ip_address),
+        }
         for (object_type, object_id), v in zip(refs, values, strict=True)
     ]
     # Matched back by subject (each appears once) rather than by order: SQLite can only promise the order
@@ -123,9 +134,7 @@ def viewed_in_this_request() -> set[tuple[str, str | None]]:
     return g.audit_viewed
 
 
-def record_change(
-    actor: Any, obj: Any, before: Mapping[str, Any] | None, after: Mapping[str, Any], summary: str
-):
+def record_change(actor: Any, obj: Any, before: Mapping[str, Any] | None, after: Mapping[str, Any], summary: str):
     """Record a create (``before`` is None) or an update (only the fields that changed)."""
     if before is None:
         return record(actor, AuditAction.create, obj, summary, after)
@@ -251,9 +260,7 @@ def move_personal_values(from_subject: Any, to_subject: Any, *, actor: Any = Non
     else:
         moved = db.session.execute(
             sa.update(audit_values)
-            .where(
-                audit_values.c.subject_type == from_type, audit_values.c.subject_id.is_not_distinct_from(from_id)
-            )
+            .where(audit_values.c.subject_type == from_type, audit_values.c.subject_id.is_not_distinct_from(from_id))
             .values(subject_type=to_type, subject_id=to_id)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -354,7 +361,6 @@ def verify_chain(*, limit: int = 20) -> ChainReport:
     were erased. Entries not sealed yet have their values checked too. Reads only; stops collecting after
     ``limit`` problems (the first one is what matters: everything after it is suspect).
     """
-    session = db.session
     problems: list[str] = []
     previous_hash, expected_position, previous_entry = chain.GENESIS, 1, None
     sealed = 0
@@ -393,7 +399,9 @@ def verify_chain(*, limit: int = 20) -> ChainReport:
         elif row.id is None:
             problems.append(f"Entry {row.entry_id} (sealed at position {row.position}) was removed.")
         elif row.hash != chain.link(previous_hash, chain.entry_digest(*_chained(row))):
-            problems.append(f"Entry {row.entry_id} (sealed at position {row.position}) was changed after it was sealed.")
+            problems.append(
+                f"Entry {row.entry_id} (sealed at position {row.position}) was changed after it was sealed."
+            )
         else:
             problem = _values_problem(row, where)
             if problem:

@@ -73,21 +73,21 @@ def grant_service_role(connection: sa.Connection, service_role: str) -> None:
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
     ]
     existing = set(
-        connection.scalars(
-            sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-        ).all()
+        connection.scalars(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).all()
     )
     for table in APPEND_ONLY_TABLES:
         if table in existing:
-            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {schema}.{quote(table)} FROM {role}")
+            statements.append(
+                f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {schema}.{quote(table)} FROM {role}"
+            )
     if "alembic_version" in existing:
         # The schema's version is the owner's business; the service may read it, not move it.
         statements.append(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {schema}.alembic_version FROM {role}")
     for function in SERVICE_FUNCTIONS:
         name = function.split("(", 1)[0]
         if connection.scalar(sa.text("SELECT to_regprocedure(:f) IS NOT NULL"), {"f": f"{function}"}):
-            statements.append(f"REVOKE ALL ON FUNCTION {schema}.{name}{function[len(name):]} FROM PUBLIC")
-            statements.append(f"GRANT EXECUTE ON FUNCTION {schema}.{name}{function[len(name):]} TO {role}")
+            statements.append(f"REVOKE ALL ON FUNCTION {schema}.{name}{function[len(name) :]} FROM PUBLIC")
+            statements.append(f"GRANT EXECUTE ON FUNCTION {schema}.{name}{function[len(name) :]} TO {role}")
     for statement in statements:
         connection.exec_driver_sql(statement)
 

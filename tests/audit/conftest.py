@@ -31,21 +31,25 @@ class Committed:
     def seal(self) -> None:
         assert self.app.test_cli_runner().invoke(args=["audit", "seal"]).exit_code == 0
 
-    def tamper(self, *statements: str) -> None:
-        """Run ``statements`` as the owner, with the append-only triggers out of the way, as an
-        administrator (or an attacker holding the owner's password) could."""
+    def tamper(self, *statements: str, **parameters: Any) -> None:
+        """Run ``statements`` (with bound ``parameters``) as the owner, with the append-only triggers out of
+        the way, as an administrator (or an attacker holding the owner's password) could."""
         with self.owner.begin() as connection:
             if self.backend == "postgresql":
                 for table in ("audit_entries", "audit_values", "audit_seals"):
                     connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             else:
-                names = connection.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'audit_%'"
-                ).scalars().all()
+                names = (
+                    connection.exec_driver_sql(
+                        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'audit_%'"
+                    )
+                    .scalars()
+                    .all()
+                )
                 for name in names:
                     connection.exec_driver_sql(f"DROP TRIGGER {name}")
             for statement in statements:
-                connection.exec_driver_sql(statement)
+                connection.execute(sa.text(statement), parameters)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

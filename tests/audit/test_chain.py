@@ -4,6 +4,7 @@ removed. Tampering is done as the owner role, the only one that can get past the
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from typing import Any
@@ -22,9 +23,8 @@ def write_entries(app: Any, count: int, object_id: str = "1") -> list[int]:
     ids = []
     with app.app_context():
         for n in range(count):
-            entry = record_change(
-                None, ("people", object_id), {"name": "Vera Victim"}, {"name": f"Vera Victim {n}"}, f"Changed person {n}"
-            )
+            before, after = {"name": "Vera Victim"}, {"name": f"Vera Victim {n}"}
+            entry = record_change(None, ("people", object_id), before, after, f"Changed person {n}")
             db.session.flush()
             ids.append(entry.id)  # before the commit: reading it after would begin a read transaction
             commit()
@@ -36,7 +36,8 @@ def write_entries(app: Any, count: int, object_id: str = "1") -> list[int]:
 
 
 def test_the_chained_part_names_nobody_and_carries_a_hash_of_the_values(db_session):
-    entry = record_change(None, ("people", 7), {"name": "Vera Victim"}, {"name": "Vera Vickers"}, "Renamed Vera Victim")
+    before, after = {"name": "Vera Victim"}, {"name": "Vera Vickers"}
+    entry = record_change(None, ("people", 7), before, after, "Renamed Vera Victim")
     db_session.commit()
     chained = db_session.execute(sa.select(audit_entries).where(audit_entries.c.id == entry.id)).mappings().one()
     assert set(chained) == {"id", "created_at", "actor_id", "action", "object_type", "object_id", "values_hash"}
@@ -68,7 +69,7 @@ def test_sealing_links_each_entry_to_the_one_before(db_session):
     seals = db_session.scalars(sa.select(AuditSeal).order_by(AuditSeal.position)).all()
     assert [s.position for s in seals] == list(range(1, len(seals) + 1))
     assert seals[0].previous_hash == chain.GENESIS
-    for before, after in zip(seals, seals[1:], strict=False):
+    for before, after in itertools.pairwise(seals):
         assert after.previous_hash == before.hash
     assert {s.entry_id for s in seals} >= set(ids)
     assert seal_pending() == 0  # nothing left to seal
@@ -103,7 +104,7 @@ def test_an_intact_log_verifies(committed):
 def test_a_changed_entry_is_reported(committed):
     ids = write_entries(committed.app, 4)
     committed.seal()
-    committed.tamper(f"UPDATE audit_entries SET actor_id = NULL, object_id = '99' WHERE id = {ids[2]}")
+    committed.tamper("UPDATE audit_entries SET actor_id = NULL, object_id = '99' WHERE id = :id", id=ids[2])
     result = committed.verify()
     assert result.exit_code == 1
     assert f"First problem: Entry {ids[2]} (sealed at position 3) was changed after it was sealed." in result.output
@@ -113,7 +114,7 @@ def test_a_removed_entry_is_reported(committed):
     ids = write_entries(committed.app, 4)
     committed.seal()
     committed.tamper(
-        f"DELETE FROM audit_values WHERE entry_id = {ids[1]}", f"DELETE FROM audit_entries WHERE id = {ids[1]}"
+        "DELETE FROM audit_values WHERE entry_id = :id", "DELETE FROM audit_entries WHERE id = :id", id=ids[1]
     )
     result = committed.verify()
     assert result.exit_code == 1
@@ -124,9 +125,10 @@ def test_an_entry_removed_with_its_seal_is_reported(committed):
     ids = write_entries(committed.app, 4)
     committed.seal()
     committed.tamper(
-        f"DELETE FROM audit_seals WHERE entry_id = {ids[1]}",
-        f"DELETE FROM audit_values WHERE entry_id = {ids[1]}",
-        f"DELETE FROM audit_entries WHERE id = {ids[1]}",
+        "DELETE FROM audit_seals WHERE entry_id = :id",
+        "DELETE FROM audit_values WHERE entry_id = :id",
+        "DELETE FROM audit_entries WHERE id = :id",
+        id=ids[1],
     )
     result = committed.verify()
     assert result.exit_code == 1
@@ -143,11 +145,14 @@ def test_rewriting_the_chain_from_an_entry_onwards_is_reported(committed):
     with committed.app.app_context():
         row = db.session.execute(sa.select(audit_entries).where(audit_entries.c.id == ids[1])).one()
         previous = db.session.scalar(sa.select(AuditSeal.hash).where(AuditSeal.position == 1))
-        forged = chain.link(previous, chain.entry_digest(row.id, row.created_at, None, "view", "people", "1", row.values_hash))
+        digest = chain.entry_digest(row.id, row.created_at, None, "view", "people", "1", row.values_hash)
+        forged = chain.link(previous, digest)
         db.session.remove()
     committed.tamper(
-        f"UPDATE audit_entries SET action = 'view' WHERE id = {ids[1]}",
-        f"UPDATE audit_seals SET hash = '{forged}' WHERE entry_id = {ids[1]}",
+        "UPDATE audit_entries SET action = 'view' WHERE id = :id",
+        "UPDATE audit_seals SET hash = :forged WHERE entry_id = :id",
+        id=ids[1],
+        forged=forged,
     )
     result = committed.verify()
     assert result.exit_code == 1
@@ -159,8 +164,10 @@ def test_changed_personal_values_are_reported_even_before_the_seal(committed):
     committed.seal()
     more = write_entries(committed.app, 1)
     committed.tamper(
-        f"UPDATE audit_values SET summary = 'Nothing to see' WHERE entry_id = {ids[0]}",
-        f"UPDATE audit_values SET summary = 'Nothing here either' WHERE entry_id = {more[0]}",
+        "UPDATE audit_values SET summary = 'Nothing to see' WHERE entry_id = :sealed",
+        "UPDATE audit_values SET summary = 'Nothing here either' WHERE entry_id = :unsealed",
+        sealed=ids[0],
+        unsealed=more[0],
     )
     result = committed.verify()
     assert result.exit_code == 1
@@ -172,8 +179,8 @@ def test_values_faked_as_erased_are_reported(committed):
     ids = write_entries(committed.app, 2)
     committed.seal()
     committed.tamper(
-        f"UPDATE audit_values SET erased_at = CURRENT_TIMESTAMP, nonce = NULL, ip_address = NULL "
-        f"WHERE entry_id = {ids[0]}"
+        "UPDATE audit_values SET erased_at = CURRENT_TIMESTAMP, nonce = NULL, ip_address = NULL WHERE entry_id = :id",
+        id=ids[0],
     )
     result = committed.verify()
     assert result.exit_code == 1
@@ -264,7 +271,8 @@ def test_an_entry_committed_after_newer_ones_were_sealed_is_still_sealed(committ
     with app.app_context():
         order = db.session.scalars(sa.select(AuditSeal.entry_id).order_by(AuditSeal.position)).all()
         db.session.remove()
-    assert order[-1] == late_id and len(order) == 4
+    assert len(order) == 4
+    assert order[-1] == late_id
     assert committed.verify().exit_code == 0
 
 

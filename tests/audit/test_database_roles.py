@@ -75,13 +75,13 @@ def test_the_service_role_cannot_grant_itself_more(db_session, service_role, an_
         with db_session.begin_nested():  # PostgreSQL only warns: "no privileges were granted"
             db_session.execute(sa.text(f"GRANT UPDATE, DELETE, TRUNCATE ON {table} TO CURRENT_USER"))
         for privilege in ("UPDATE", "DELETE", "TRUNCATE"):
-            assert not db_session.scalar(
-                sa.text("SELECT has_table_privilege(:t, :p)"), {"t": table, "p": privilege}
-            ), f"{privilege} on {table}"
+            assert not db_session.scalar(sa.text("SELECT has_table_privilege(:t, :p)"), {"t": table, "p": privilege}), (
+                f"{privilege} on {table}"
+            )
 
 
 def test_the_service_role_cannot_replace_the_erasure_function(db_session, service_role):
-    with pytest.raises(sa.exc.DBAPIError, match="must be owner|permission denied"), db_session.begin_nested():
+    with pytest.raises(sa.exc.DBAPIError, match=r"must be owner|permission denied"), db_session.begin_nested():
         db_session.execute(
             sa.text(
                 "CREATE OR REPLACE FUNCTION audit_erase_values(p_subject_type text, p_subject_id text) "
@@ -177,11 +177,14 @@ def test_the_compose_init_script_creates_two_roles_that_work(tmp_path):
         base = f"127.0.0.1:{server.port}/casework"
         owner = f"postgresql+psycopg://casework_owner:owner-secret@{base}"
         service = f"postgresql+psycopg://casework_service:service-secret@{base}"
-        with committed_app(service, tmp_path, MIGRATION_DATABASE_URL=owner) as app, app.app_context():
-            with db.engine.connect() as connection:
-                assert connection.scalar(sa.text("SELECT current_user")) == "casework_service"
-                assert connection.scalar(sa.text("SELECT has_table_privilege('cases', 'UPDATE')"))
-                with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
-                    connection.exec_driver_sql("DELETE FROM audit_entries")
+        with (
+            committed_app(service, tmp_path, MIGRATION_DATABASE_URL=owner) as app,
+            app.app_context(),
+            db.engine.connect() as connection,
+        ):
+            assert connection.scalar(sa.text("SELECT current_user")) == "casework_service"
+            assert connection.scalar(sa.text("SELECT has_table_privilege('cases', 'UPDATE')"))
+            with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+                connection.exec_driver_sql("DELETE FROM audit_entries")
     finally:
         server.stop()

@@ -152,12 +152,14 @@ def test_the_audit_page_shows_the_marker_after_erasure(db_session, page_client, 
     db_session.commit()
     client = page_client(admin)
     html = client.get("/admin/audit?object_type=people&object_id=5").get_data(as_text=True)
-    assert "Changed Vera Victim" in html and "1 Elm Street" in html
+    assert "Changed Vera Victim" in html
+    assert "1 Elm Street" in html
 
     erase_personal_values("people", 5)
     db_session.commit()
     html = client.get("/admin/audit?object_type=people&object_id=5").get_data(as_text=True)
-    assert "Vera" not in html and "Elm Street" not in html and "Oak Road" not in html
+    for personal in ("Vera", "Elm Street", "Oak Road"):
+        assert personal not in html
     cards = re.findall(r'<h3 class="govuk-summary-card__title">([^<]+)</h3>', html)
     assert cards == ["Erased the personal details of 1 audit entry", ERASED_SUMMARY]
     assert "Olive Officer" in html  # who

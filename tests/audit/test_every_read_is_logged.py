@@ -98,7 +98,11 @@ def mark_every_record() -> dict[str, tuple[str, int]]:
         )
         session.execute(sa.update(t).values({column: mark}))
     interventions = sa.table("interventions", sa.column("id"), sa.column("notes"))
-    notes = concat("Iz", interventions.c.id, "z") if concat is not None else "Iz" + sa.cast(interventions.c.id, sa.String) + "z"
+    notes = (
+        concat("Iz", interventions.c.id, "z")
+        if concat is not None
+        else "Iz" + sa.cast(interventions.c.id, sa.String) + "z"
+    )
     session.execute(sa.update(interventions).values(notes=notes))
     risk = sa.table("risk_assessments", sa.column("id"), sa.column("score"))
     session.execute(sa.update(risk).values(score=RISK_SCORE_BASE + risk.c.id))
@@ -223,7 +227,9 @@ def test_every_read_of_a_record_writes_a_view_entry(app: Flask, demo: dict[str, 
     reads = [
         rule
         for rule in app.url_map.iter_rules()
-        if "GET" in rule.methods and rule.endpoint not in NOT_WALKED and not access_of(app.view_functions[rule.endpoint]).public
+        if "GET" in rule.methods
+        and rule.endpoint not in NOT_WALKED
+        and not access_of(app.view_functions[rule.endpoint]).public
     ]
     for rule in reads:
         access = access_of(app.view_functions[rule.endpoint])
@@ -245,7 +251,8 @@ def test_every_read_of_a_record_writes_a_view_entry(app: Flask, demo: dict[str, 
     for kind in VIEWED_RECORDS:
         pages = {e for e in walk.shown[kind] if e.startswith("staff.")}
         api = {e for e in walk.shown[kind] if e.startswith("api.")}
-        assert pages and api, (kind, walk.shown[kind])
+        assert pages, (kind, walk.shown[kind])
+        assert api, (kind, walk.shown[kind])
     assert any(e.startswith("search ") for e in walk.shown["cases"])
     assert any(e.startswith("search ") for e in walk.shown["people"])
 
