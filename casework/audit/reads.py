@@ -60,6 +60,8 @@ def init_app(app: Flask) -> None:
 
 
 def _noted_on_load(instance: Any, _context: Any) -> None:
+    if not has_request_context():
+        return  # a task or a command: nobody is shown anything
     table = getattr(type(instance), "__tablename__", None)
     if table in VIEWED_RECORDS:
         _note(table, instance.id)
@@ -102,14 +104,9 @@ def records_linked(path: str) -> Iterator[tuple[str, Any]]:
 
 
 def _note(table: str, ident: Any) -> None:
-    if has_request_context():
-        if "audit_shown" not in g:
-            g.audit_shown = {}
-        g.audit_shown[(table, str(ident))] = None  # a dict keeps the order they were shown in
-
-
-def shown_in_this_request() -> list[tuple[str, str]]:
-    return list(g.get("audit_shown", {}))
+    if "audit_shown" not in g:
+        g.audit_shown = {}
+    g.audit_shown[(table, str(ident))] = None  # a dict keeps the order they were shown in
 
 
 def record_views(response: Response) -> Response:
