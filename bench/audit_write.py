@@ -132,10 +132,30 @@ def bench_backend(name: str, database_url: str, writes: int, threads: int) -> No
                 commit()
 
             one_change()
+            statements: list[str] = []
+
+            def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+                statements.append(statement)
+
+            sa.event.listen(db.engine, "before_cursor_execute", count)
+            one_change()
+            changed = len(statements)
+            a_page_of_views()
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+            print(
+                f"  {'statements sent (SQLite also sends BEGIN)':<44} one change entry: {changed}; "
+                f"25 view entries: {len(statements) - changed}"
+            )
             describe("one change entry + commit", timed(one_change, writes), baseline)
             describe("25 view entries + one commit", timed(a_page_of_views, max(writes // 10, 20)), baseline)
             record_many = getattr(audit, "record_many", None)
             if record_many is not None:  # how a list page's views are written since the hash chain
+                statements.clear()
+                sa.event.listen(db.engine, "before_cursor_execute", count)
+                record_many(None, audit.AuditAction.view, [("bench_records", n) for n in range(25)], "Shown")
+                commit()
+                sa.event.remove(db.engine, "before_cursor_execute", count)
+                print(f"  {'statements, record_many of 25 views':<44} {len(statements)}")
 
                 def a_list_of_views() -> None:
                     record_many(None, audit.AuditAction.view, [("bench_records", n) for n in range(25)], "Shown")
