@@ -1,9 +1,10 @@
-"""Writing the audit log. Services call these; nothing else writes audit entries."""
+"""The audit log's one way in and out: services record changes and views here, the seal task extends the
+hash chain, ``flask audit verify`` checks it, and retention erases personal values (SPEC sections 7, 10)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +25,6 @@ from casework.audit.models import (
 from casework.core.db import SQLITE_IMMEDIATE
 from casework.core.time import LONDON
 from casework.extensions import db
-
-logger = logging.getLogger(__name__)
 
 
 def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
@@ -78,9 +77,7 @@ def record(
 def record_many(actor: Any, action: AuditAction, objects: Iterable[Any], summary: str) -> int:
     """Record the same action on many records in two statements, however many there are (a list page's
     views): the entries in one multi-row INSERT ... RETURNING, their values in one more."""
-    import secrets
-
-    refs = [_object_ref(obj) for obj in objects]
+    refs = list(dict.fromkeys(_object_ref(obj) for obj in objects))
     if not refs:
         return 0
     created_at = dt.datetime.now(dt.UTC)
@@ -110,7 +107,6 @@ def record_many(actor: Any, action: AuditAction, objects: Iterable[Any], summary
     ]
     # Matched back by subject (each appears once) rather than by order: SQLite can only promise the order
     # of RETURNING rows one statement per row.
-    assert len(set(refs)) == len(refs), "record_many takes each record once"
     inserted = db.session.execute(
         sa.insert(audit_entries).returning(audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id),
         entries,
