@@ -253,9 +253,12 @@ def dump_appeal(appeal: Appeal | None) -> dict[str, Any] | None:
 
 
 def _dump_pcc_review(review: Any) -> dict[str, Any]:
+    """A PCC review in the application's answer (its deadline is in GET .../pcc-reviews)."""
     from casework.community_triggers.pcc_review.schemas import dump_pcc_review
 
-    return dump_pcc_review(review)
+    data = dump_pcc_review(review)
+    del data["decision_due"]
+    return data
 
 
 def dump_threshold(application: TriggerApplication) -> dict[str, Any] | None:
