@@ -14,6 +14,7 @@ from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.permissions import Permission, requires
+from casework.core.time import now
 from casework.extensions import db
 from casework.interventions import services
 from casework.interventions.forms import (
@@ -141,10 +142,12 @@ def _show(
 ):
     case = intervention.case
     status_form = status_form or StatusForm(data={"status": intervention.status.value, "version": intervention.version})
+    notice_ends_at = dict(intervention.dates).get("notice_ends_at")
     can_extend_notice = (
         intervention.kind == InterventionKind.closure_notice
         and not intervention.has_senior_sign_off
         and intervention.status not in FINISHED_STATUSES
+        and (notice_ends_at is None or now() < notice_ends_at)
     )
     return render_template(
         "interventions/show.html",
