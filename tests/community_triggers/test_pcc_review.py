@@ -233,6 +233,19 @@ def test_reconsider_sends_the_application_back_for_a_new_threshold_decision(ct, 
     assert len(letters_of(LetterKind.threshold_decision)) == 2
 
 
+def test_withdrawing_the_application_cancels_the_open_request_deadline(ct, api_client, not_met):
+    switch_on(ct)
+    api = api_client(ct.coordinator)
+    assert ask(api, not_met, "2026-03-10").status_code == 201
+    response = api.post(
+        f"/api/v1/triggers/{not_met.id}/withdraw", json={"withdrawn_on": "2026-03-10", "reason": "Moved."}
+    )
+    assert response.status_code == 200, response.json
+    db.session.expire_all()
+    row = db.session.scalar(sa.select(Deadline).where(Deadline.subject_type == "trigger_pcc_reviews"))
+    assert row.status == DeadlineStatus.cancelled
+
+
 def test_an_unknown_review_answers_404(ct, api_client, not_met):
     assert decide(api_client(ct.coordinator), not_met, 999999, "reconsider", "2026-03-10").status_code == 404
 

@@ -21,6 +21,7 @@ from typing import Any
 from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
 from casework.community_triggers import deadlines as deadline_engine
+from casework.community_triggers import signals
 from casework.community_triggers.models import (
     AppealDecision,
     ApplicationStatus,
@@ -309,3 +310,11 @@ def panel(application: TriggerApplication) -> dict[str, Any]:
         "decision_due": decision_due(current) if current is not None else None,
         "reviews": list(application.pcc_reviews),
     }
+
+
+@signals.application_withdrawn.connect
+def _on_withdrawn(application: TriggerApplication, **_: Any) -> None:
+    """A withdrawn application owes nothing more: an open request's deadline is cancelled."""
+    for review in application.pcc_reviews:
+        if review.outcome is None:
+            close_deadline(SUBJECT_TYPE, review.id, DECISION_DEADLINE, cancelled=True)
