@@ -5,6 +5,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from casework.accounts.models import AgencyKind
+from casework.core.fields import PlannedDate
 from casework.core.permissions import Role
 from casework.core.webargs import BaseSchema
 
@@ -24,7 +25,7 @@ class AreaCreateArgs(BaseSchema):
 class AreaUpdateArgs(BaseSchema):
     settings = fields.Dict(keys=fields.String(), required=True)
     #: Defaults to today: the day the new values take effect.
-    effective_from = fields.Date(load_default=None)
+    effective_from = PlannedDate(load_default=None)
 
 
 class AgencyCreateArgs(BaseSchema):

@@ -6,7 +6,9 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from casework.accounts.policies import USERS
 from casework.cases.models import ActionStatus
+from casework.core.fields import PlannedDate, RecordId
 from casework.core.webargs import BaseSchema, PageArgs
 
 
@@ -14,15 +16,15 @@ class ActionCreateArgs(BaseSchema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=5_000))
     #: Defaults to the creator's agency.
     agency_code = fields.String(load_default=None, allow_none=True)
-    assignee_id = fields.Integer(load_default=None, allow_none=True)
-    due_on = fields.Date(load_default=None, allow_none=True)
+    assignee_id = RecordId(USERS, load_default=None, allow_none=True)
+    due_on = PlannedDate(load_default=None, allow_none=True)
 
 
 class ActionUpdateArgs(BaseSchema):
     description = fields.String(validate=validate.Length(min=1, max=5_000))
     agency_code = fields.String()
-    assignee_id = fields.Integer(allow_none=True)
-    due_on = fields.Date(allow_none=True)
+    assignee_id = RecordId(USERS, allow_none=True)
+    due_on = PlannedDate(allow_none=True)
     status = fields.String(validate=validate.OneOf([s.value for s in ActionStatus]))
     outcome = fields.String(allow_none=True, validate=validate.Length(max=10_000))
     version = fields.Integer()

@@ -7,6 +7,8 @@ from typing import Any
 from marshmallow import fields, validate
 
 from casework.cases.models import CaseStatus, ExplanationMethod, PartyRole, PersonKind
+from casework.cases.policies import CASES, PEOPLE
+from casework.core.fields import EventDate, RecordId
 from casework.core.webargs import BaseSchema, PageArgs
 
 ROLES = [r.value for r in PartyRole]
@@ -15,7 +17,7 @@ ROLES = [r.value for r in PartyRole]
 class PersonCreateArgs(BaseSchema):
     kind = fields.String(load_default="individual", validate=validate.OneOf([k.value for k in PersonKind]))
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    date_of_birth = fields.Date(load_default=None, allow_none=True)
+    date_of_birth = EventDate(load_default=None, allow_none=True)
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     postcode = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10))
     email = fields.Email(load_default=None, allow_none=True)
@@ -27,7 +29,7 @@ class PersonCreateArgs(BaseSchema):
     is_incidentally_vulnerable = fields.Boolean(load_default=False)
     incidental_vulnerability_notes = fields.String(load_default=None, allow_none=True)
     consent_given = fields.Boolean(load_default=None, allow_none=True)
-    consent_on = fields.Date(load_default=None, allow_none=True)
+    consent_on = EventDate(load_default=None, allow_none=True)
     consent_scope = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
@@ -49,12 +51,12 @@ PersonUpdateArgs = BaseSchema.from_dict(
 
 class PeopleSearchArgs(PageArgs):
     name = fields.String(load_default=None)
-    date_of_birth = fields.Date(load_default=None)
+    date_of_birth = EventDate(load_default=None)
     postcode = fields.String(load_default=None)
 
 
 class PartyArgs(BaseSchema):
-    person_id = fields.Integer(required=True)
+    person_id = RecordId(PEOPLE, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
 
@@ -88,7 +90,7 @@ class CaseListArgs(PageArgs):
 
 class CloseArgs(BaseSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    closed_on = fields.Date(load_default=None)
+    closed_on = EventDate(load_default=None)
     version = fields.Integer(load_default=None)
 
 
@@ -106,7 +108,7 @@ class AccessArgs(BaseSchema):
 
 
 class LinkArgs(BaseSchema):
-    case_id = fields.Integer(required=True)
+    case_id = RecordId(CASES, required=True)
 
 
 class NoteArgs(BaseSchema):
@@ -114,14 +116,14 @@ class NoteArgs(BaseSchema):
 
 
 class ComplaintArgs(BaseSchema):
-    complainant_person_id = fields.Integer(load_default=None, allow_none=True)
-    reported_on = fields.Date(required=True)
+    complainant_person_id = RecordId(PEOPLE, load_default=None, allow_none=True)
+    reported_on = EventDate(required=True)
     agency_code = fields.String(required=True)
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 class IncidentArgs(BaseSchema):
-    occurred_on = fields.Date(required=True)
+    occurred_on = EventDate(required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     causes_had = fields.Boolean(load_default=True)
     hate_motivated = fields.Boolean(load_default=False)
@@ -129,7 +131,7 @@ class IncidentArgs(BaseSchema):
 
 
 class ExplanationArgs(BaseSchema):
-    explained_on = fields.Date(required=True)
+    explained_on = EventDate(required=True)
     method = fields.String(required=True, validate=validate.OneOf([m.value for m in ExplanationMethod]))
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
 

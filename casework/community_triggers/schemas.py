@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from casework.cases.policies import CASES
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers.models import (
     Appeal,
@@ -20,6 +21,7 @@ from casework.community_triggers.models import (
     ThresholdDecision,
     TriggerApplication,
 )
+from casework.core.fields import EventDate, PlannedDate, RecordId
 from casework.core.webargs import BaseSchema, PageArgs
 
 _text = {"validate": validate.Length(max=20_000)}
@@ -49,8 +51,8 @@ class ApplicantArgs(BaseSchema):
 
 class ComplaintArgs(BaseSchema):
     complainant_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    occurred_on = fields.Date(required=True)
-    reported_on = fields.Date(required=True)
+    occurred_on = EventDate(required=True)
+    reported_on = EventDate(required=True)
     agency_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
     reported_to = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
@@ -60,13 +62,13 @@ class ComplaintArgs(BaseSchema):
 
 class ApplicationCreateArgs(BaseSchema):
     area_code = fields.String(required=True, validate=validate.Length(min=1, max=10))
-    received_on = fields.Date(required=True)
+    received_on = EventDate(required=True)
     channel = fields.String(required=True, validate=_choice(Channel))
     applicant = fields.Nested(ApplicantArgs, required=True)
     applicant_role = fields.String(required=True, validate=_choice(ApplicantRole))
     consent_given = fields.Boolean(load_default=False)
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
-    case_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=50))
+    case_ids = fields.List(RecordId(CASES), load_default=list, validate=validate.Length(max=50))
     complaints = fields.List(fields.Nested(ComplaintArgs), load_default=list, validate=validate.Length(max=200))
 
 
@@ -76,7 +78,7 @@ class ApplicationListArgs(PageArgs):
 
 
 class AcknowledgeArgs(BaseSchema):
-    acknowledged_on = fields.Date(required=True)
+    acknowledged_on = EventDate(required=True)
     version = VersionField()
 
 
@@ -84,7 +86,7 @@ class ThresholdDecisionArgs(BaseSchema):
     met = fields.Boolean(required=True)
     basis = fields.String(load_default=None, allow_none=True, validate=_choice(DecisionBasis))
     reasons = fields.String(load_default=None, allow_none=True, **_text)
-    decided_on = fields.Date(required=True)
+    decided_on = EventDate(required=True)
     persistence = fields.String(load_default=None, allow_none=True, **_text)
     harm = fields.String(load_default=None, allow_none=True, **_text)
     adequacy = fields.String(load_default=None, allow_none=True, **_text)
@@ -92,24 +94,24 @@ class ThresholdDecisionArgs(BaseSchema):
 
 
 class ScreenOutArgs(BaseSchema):
-    screened_out_on = fields.Date(required=True)
+    screened_out_on = EventDate(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     version = VersionField()
 
 
 class LinkCasesArgs(BaseSchema):
-    case_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50))
+    case_ids = fields.List(RecordId(CASES), required=True, validate=validate.Length(min=1, max=50))
     version = VersionField()
 
 
 class WithdrawArgs(BaseSchema):
-    withdrawn_on = fields.Date(required=True)
+    withdrawn_on = EventDate(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     version = VersionField()
 
 
 class MeetingCreateArgs(BaseSchema):
-    scheduled_on = fields.Date(required=True)
+    scheduled_on = PlannedDate(required=True)
     chair_email = fields.Email(required=True)
     version = VersionField()
 
@@ -122,7 +124,7 @@ class AttendeeArgs(BaseSchema):
 
 
 class MeetingUpdateArgs(BaseSchema):
-    scheduled_on = fields.Date()
+    scheduled_on = PlannedDate()
     location = fields.String(allow_none=True, validate=validate.Length(max=300))
     agenda = fields.String(allow_none=True, **_text)
     victim_invited = fields.Boolean(allow_none=True)
@@ -134,12 +136,12 @@ class MeetingUpdateArgs(BaseSchema):
 class RecommendationArgs(BaseSchema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     agency_code = fields.String(required=True)
-    due_on = fields.Date(required=True)
+    due_on = PlannedDate(required=True)
     owner_email = fields.Email(load_default=None, allow_none=True)
 
 
 class OutcomeArgs(BaseSchema):
-    held_on = fields.Date(required=True)
+    held_on = EventDate(required=True)
     minutes = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
     recommendations = fields.List(
         fields.Nested(RecommendationArgs), load_default=list, validate=validate.Length(max=100)
@@ -152,12 +154,12 @@ class OutcomeArgs(BaseSchema):
 
 
 class VictimConsultationArgs(BaseSchema):
-    consulted_on = fields.Date(required=True)
+    consulted_on = EventDate(required=True)
     notes = fields.String(load_default=None, allow_none=True, **_text)
 
 
 class AppealCreateArgs(BaseSchema):
-    received_on = fields.Date(required=True)
+    received_on = EventDate(required=True)
     grounds = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     handler_email = fields.Email(load_default=None, allow_none=True)
     handler_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
@@ -167,7 +169,7 @@ class AppealCreateArgs(BaseSchema):
 class AppealDecisionArgs(BaseSchema):
     decision = fields.String(required=True, validate=_choice(AppealDecision))
     reasons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
-    decided_on = fields.Date(required=True)
+    decided_on = EventDate(required=True)
     handler_email = fields.Email(load_default=None, allow_none=True)
     handler_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     version = VersionField()

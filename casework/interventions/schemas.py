@@ -7,8 +7,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from casework.cases.policies import PEOPLE
+from casework.core.fields import EventDate, PlannedDate, RecordId
 from casework.core.webargs import BaseSchema
 from casework.interventions.models import Intervention, InterventionKind, InterventionStatus
+from casework.interventions.policies import INTERVENTIONS
 
 
 def _pounds(value: Decimal) -> None:
@@ -23,22 +26,22 @@ TEXT = validate.Length(max=10_000)
 
 class InterventionCreateArgs(BaseSchema):
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in InterventionKind]))
-    subject_person_id = fields.Integer(load_default=None, allow_none=True)
-    issued_on = fields.Date(required=True)
+    subject_person_id = RecordId(PEOPLE, load_default=None, allow_none=True)
+    issued_on = EventDate(required=True)
     #: The moment of service (closure notice) or of the direction (dispersal), with an offset.
     issued_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    comply_by = fields.Date(load_default=None, allow_none=True)
-    starts_on = fields.Date(load_default=None, allow_none=True)
-    ends_on = fields.Date(load_default=None, allow_none=True)
+    comply_by = PlannedDate(load_default=None, allow_none=True)
+    starts_on = PlannedDate(load_default=None, allow_none=True)
+    ends_on = PlannedDate(load_default=None, allow_none=True)
     is_indefinite = fields.Boolean(load_default=False)
     duration_hours = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     has_senior_sign_off = fields.Boolean(load_default=False)
     amount = fields.Decimal(load_default=None, allow_none=True, validate=_pounds)
     discount_amount = fields.Decimal(load_default=None, allow_none=True, validate=_pounds)
     discount_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    related_intervention_id = fields.Integer(load_default=None, allow_none=True)
-    yot_consulted_on = fields.Date(load_default=None, allow_none=True)
-    convicted_on = fields.Date(load_default=None, allow_none=True)
+    related_intervention_id = RecordId(INTERVENTIONS, load_default=None, allow_none=True)
+    yot_consulted_on = EventDate(load_default=None, allow_none=True)
+    convicted_on = EventDate(load_default=None, allow_none=True)
     issuing_agency_code = fields.String(load_default=None, allow_none=True)
     issuing_officer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
@@ -58,12 +61,12 @@ class InterventionUpdateArgs(BaseSchema):
 
 
 class ExtendArgs(BaseSchema):
-    ends_on = fields.Date(required=True)
+    ends_on = PlannedDate(required=True)
     version = fields.Integer(load_default=None)
 
 
 class BreachCreateArgs(BaseSchema):
-    occurred_on = fields.Date(required=True)
+    occurred_on = EventDate(required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
 
 

@@ -6,14 +6,16 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from casework.cases.policies import PEOPLE
+from casework.core.fields import EventDate, RecordId
 from casework.core.webargs import BaseSchema
 
 
 class AssessmentCreateArgs(BaseSchema):
     #: question key -> chosen answer value, for every question of the current questionnaire.
     answers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
-    victim_person_id = fields.Integer(load_default=None, allow_none=True)
-    assessed_on = fields.Date(load_default=None, allow_none=True)
+    victim_person_id = RecordId(PEOPLE, load_default=None, allow_none=True)
+    assessed_on = EventDate(load_default=None, allow_none=True)
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from casework.core.fields import PlannedDate
 from casework.core.webargs import BaseSchema
 from casework.statistics.queries import EXTRA_KEYS, FIGURE_KEYS, STATUTORY_KEYS
 
@@ -15,14 +16,14 @@ AREA_CODE = fields.String(required=True, validate=validate.Length(min=1, max=10)
 class FiguresQueryArgs(BaseSchema):
     area = fields.String(required=True, validate=validate.Length(min=1, max=10))
     #: Both default to the current financial year.
-    period_start = fields.Date(load_default=None)
-    period_end = fields.Date(load_default=None)
+    period_start = PlannedDate(load_default=None)
+    period_end = PlannedDate(load_default=None)
 
 
 class PeriodArgs(BaseSchema):
     area_code = fields.String(required=True, validate=validate.Length(min=1, max=10))
-    period_start = fields.Date(required=True)
-    period_end = fields.Date(required=True)
+    period_start = PlannedDate(required=True)
+    period_end = PlannedDate(required=True)
 
 
 class PublishArgs(PeriodArgs):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint
 from flask_login import current_user
 
 from casework.accounts.models import Agency, User
-from casework.accounts.services import normalise_email
+from casework.accounts.policies import AGENCIES, USERS_BY_EMAIL
 from casework.community_triggers import policies, services
 from casework.community_triggers.schemas import (
     AppealCreateArgs,
@@ -26,7 +25,6 @@ from casework.core.db import commit
 from casework.core.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
-from casework.extensions import db
 
 bp = Blueprint("trigger_reviews", __name__)
 
@@ -34,19 +32,13 @@ bp = Blueprint("trigger_reviews", __name__)
 def user_by_email(email: str | None, field: str) -> User | None:
     if not email:
         return None
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.is_active:
-        raise InvalidInput({field: [f"No user with the email address {email}."]})
-    return user
+    return USERS_BY_EMAIL.get(current_user, email, field)
 
 
 def agency_by_code(code: str | None, field: str) -> Agency | None:
     if not code:
         return None
-    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
-    if agency is None:
-        raise InvalidInput({field: [f"Unknown agency code: {code}."]})
-    return agency
+    return AGENCIES.get(current_user, code, field)
 
 
 def _meeting(application_id: int, meeting_id: int, *, manage: bool = False):

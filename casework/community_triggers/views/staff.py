@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from casework.accounts.models import Agency, Area, User, UserRole
+from casework.accounts.policies import USERS
 from casework.audit.models import AuditEntry
 from casework.audit.services import record_view
 from casework.community_triggers import deadlines as deadline_engine
@@ -410,14 +411,8 @@ def link_case(application_id: int):
 
 
 def _chairs() -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(UserRole)
-            .where(UserRole.role == Role.chair, User.is_active.is_(True))
-            .order_by(User.name)
-        )
-    )
+    is_chair = User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role.chair))
+    return USERS.all(current_user, is_chair, User.is_active.is_(True), order_by=User.name)
 
 
 @bp.route("/<int:application_id>/meetings/new", methods=["GET", "POST"])
@@ -431,7 +426,7 @@ def arrange(application_id: int):
     )
     status = 200
     if form.validate_on_submit():
-        chair = db.session.get(User, int(form.chair.data))
+        chair = USERS.get(current_user, form.chair.data, "chair")
         try:
             meeting = services.arrange_meeting(
                 current_user, application, scheduled_on=form.scheduled_on.form.date, chair=chair
