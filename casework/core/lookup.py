@@ -81,13 +81,17 @@ class Lookup:
         from casework.extensions import db
 
         cleaned = self._clean(value)
-        signed_in = user is not None and getattr(user, "is_authenticated", False)
+        # ``None`` is the service itself (a task, a lifecycle receiver, a recommendation becoming an
+        # action): it is not a request, and sees every record. A request always has a user object
+        # (Flask-Login's anonymous user when nobody is signed in), which sees nothing.
+        system = user is None
+        signed_in = system or getattr(user, "is_authenticated", False)
         if cleaned is None or not (signed_in or self.public):
             return None
         cache = self._cache(user)
         if cache is not None and cleaned in cache:
             return cache[cleaned]
-        where = sa.true() if self.public else self.visible(user)
+        where = sa.true() if self.public or system else self.visible(user)
         found = db.session.scalar(sa.select(self.model).where(self.key == cleaned, where))
         if cache is not None and found is not None:
             cache[cleaned] = found

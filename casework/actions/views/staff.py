@@ -16,7 +16,7 @@ from casework.cases.models import Action, Case, CaseShare
 from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
-from casework.core.pagination import paginate
+from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
@@ -37,7 +37,7 @@ def _apply_errors(form: Any, error: InvalidInput) -> None:
 @requires(Permission.VIEW_CASES)
 def index():
     overdue_only = request.args.get("overdue") == "1"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     query = services.visible_actions(current_user).where(
         Action.assignee_id == current_user.id, Action.status.in_(services.OPEN_STATUSES)
     )

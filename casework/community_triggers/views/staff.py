@@ -56,6 +56,7 @@ from casework.community_triggers.models import (
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
 from casework.core.dates import add_working_days
 from casework.core.db import commit
+from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, Role, requires
 from casework.core.time import today
@@ -638,14 +639,7 @@ def document(document_id: int):
         _application(document.application_id)  # 404 when the application is not visible
     record_view(current_user, ("trigger_documents", document.id), f"Downloaded {document.filename}")
     commit()
-    return Response(
-        document.content,
-        mimetype=document.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return file_response(document.content, document.filename, document.content_type)
 
 
 # --- appeal and withdrawal --------------------------------------------------------------------------------
