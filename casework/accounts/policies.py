@@ -58,7 +58,7 @@ AGENCIES = Lookup(
     key=Agency.code,
     normalise=_code,
     public=True,
-    missing_message="There is no agency with this code",
+    missing_message="Unknown agency: there is no agency with this code",
 )
 AREAS = Lookup(
     "area",
@@ -67,5 +67,5 @@ AREAS = Lookup(
     key=Area.code,
     normalise=_code,
     public=True,
-    missing_message="There is no area with this code",
+    missing_message="Unknown area: there is no area with this code",
 )

@@ -6,7 +6,7 @@ planned (``PlannedDate``: due, scheduled, expiry, ends, the start of a reporting
 1900 to 2099. Either way a date such as 0001-01-01 or 9999-12-31 is refused as invalid input, before
 any rule or arithmetic runs on it. The page forms use the same bounds (``casework.core.forms``).
 
-Ids of other records in a body (``RecordId``) are loaded through ``casework.core.lookup``: the same
+Ids of other records in a body are ``RecordId``s, loaded through ``casework.core.lookup``: the same
 visibility rules as a GET of that record, so an id the user may not see is refused like one that
 does not exist.
 """
@@ -65,11 +65,12 @@ class PlannedDate(fields.Date):
 
 
 class RecordId(fields.Integer):
-    """The id of another record, loaded for the signed-in user through ``lookup`` (a
-    ``casework.core.lookup.Lookup``); an id they may not see fails like one that does not exist.
+    """The id of another record of the kind ``lookup`` (a ``casework.core.lookup.Lookup``) loads.
 
-    The schema still loads the id (services take ids); the record, loaded once, is kept for the
-    request, so the service's own ``lookup.get`` does not query again.
+    The schema checks that it is an id at all (1 to 2^31-1); the service that takes it loads it with
+    ``lookup.get(actor, id, field)``, after the view has loaded the record in the path, so a hidden
+    case in the path is still a 404 before anything in the body is looked at. Declaring the field this
+    way is what the walk in tests/test_body_visibility.py looks for.
     """
 
     def __init__(self, lookup: Any, **kwargs: Any) -> None:
@@ -79,9 +80,7 @@ class RecordId(fields.Integer):
         self.metadata.setdefault("description", f"The id of a {lookup.noun} you can see.")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        from flask_login import current_user
-
         number = super()._deserialize(value, attr, data, **kwargs)
-        if not 1 <= number <= DB_INT_MAX or self.lookup.find(current_user, number) is None:
+        if not 1 <= number <= DB_INT_MAX:
             raise ValidationError(self.lookup.missing_message)
         return number

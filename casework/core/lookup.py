@@ -52,7 +52,7 @@ class Lookup:
         self.visible = visible
         self.key = key if key is not None else model.id
         self.normalise = normalise
-        self.missing_message = missing_message or f"There is no such {noun}, or you cannot see it"
+        self.missing_message = missing_message or f"Unknown {noun}: there is no such {noun}, or you cannot see it"
         #: Visible to everyone (organisations, not people): found without a signed-in user too.
         self.public = public
 
@@ -105,15 +105,15 @@ class Lookup:
         return found
 
     def get_many(self, user: Any, values: Iterable[Any], field: str) -> list[Any]:
-        """Each record in order, or one 422 naming ``field.<index>`` for every one that is not found."""
-        found, errors = [], {}
-        for index, value in enumerate(values):
+        """Each record in order, or one 422 on ``field`` naming every value that is not found."""
+        found, missing = [], []
+        for value in values:
             record = self.find(user, value)
             if record is None:
-                errors[f"{field}.{index}"] = [self.missing_message]
+                missing.append(str(value))
             found.append(record)
-        if errors:
-            raise InvalidInput(errors)
+        if missing:
+            raise InvalidInput({field: [f"{self.missing_message}: {', '.join(missing)}"]})
         return found
 
     def get_or_404(self, user: Any, value: Any) -> Any:

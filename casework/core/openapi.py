@@ -100,7 +100,8 @@ def _openapi_path(rule: Rule) -> tuple[str, tuple[tuple[str, str], ...]]:
     parameters = []
     for name in re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule.rule):
         converter = rule._converters.get(name)
-        parameters.append((name, CONVERTER_TYPES.get(type(converter).__name__, "string")))
+        kind = next((t for cls in type(converter).__mro__ if (t := CONVERTER_TYPES.get(cls.__name__))), "string")
+        parameters.append((name, kind))
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), tuple(parameters)
 
 
