@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate
 from casework.accounts.policies import USERS
 from casework.cases.models import ActionStatus
 from casework.core.fields import PlannedDate, RecordId
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
 
@@ -60,3 +61,20 @@ def dump_action(action: Any, is_overdue: bool) -> dict[str, Any]:
         "is_overdue": is_overdue,
         "version": action.version,
     }
+
+
+class ActionAnswer(Answer):
+    id = fields.Integer(required=True)
+    case_id = nullable(fields.Integer())
+    case_reference = nullable(fields.String())
+    recommendation_id = nullable(fields.Integer())
+    description = fields.String(required=True)
+    agency_code = fields.String(required=True)
+    assignee_id = nullable(fields.Integer())
+    assignee_name = nullable(fields.String())
+    due_on = nullable(fields.Date())
+    status = fields.String(required=True)
+    outcome = nullable(fields.String())
+    completed_on = nullable(fields.Date())
+    is_overdue = fields.Boolean(required=True)
+    version = fields.Integer(required=True)

@@ -22,6 +22,7 @@ from casework.community_triggers.models import (
     TriggerApplication,
 )
 from casework.core.fields import EventDate, PlannedDate, RecordId
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
 _text = {"validate": validate.Length(max=20_000)}
@@ -326,3 +327,126 @@ def dump_application(
         "appeals": [dump_appeal(a) for a in application.appeals],
         "version": application.version,
     }
+
+
+# --- answers (described for the OpenAPI document; the dump_* functions above build them) --------------
+
+
+class _Person(Answer):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+
+
+class DecisionAnswer(Answer):
+    id = fields.Integer(required=True)
+    met = fields.Boolean(required=True)
+    basis = nullable(fields.String())
+    reasons = nullable(fields.String())
+    persistence = nullable(fields.String())
+    harm = nullable(fields.String())
+    adequacy = nullable(fields.String())
+    decided_on = nullable(fields.Date())
+    decided_by = nullable(fields.Nested(_Person))
+
+
+class RecommendationAnswer(Answer):
+    id = fields.Integer(required=True)
+    meeting_id = fields.Integer(required=True)
+    text = fields.String(required=True)
+    agency_code = fields.String(required=True)
+    owner = nullable(fields.Nested(_Person))
+    due_on = nullable(fields.Date())
+
+
+class MeetingAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    scheduled_on = nullable(fields.Date())
+    chair = nullable(fields.Nested(_Person))
+    chair_email = nullable(fields.String())
+    location = nullable(fields.String())
+    agenda = nullable(fields.String())
+    victim_invited = nullable(fields.Boolean())
+    victim_not_invited_reason = nullable(fields.String())
+    held_on = nullable(fields.Date())
+    minutes = nullable(fields.String())
+    proportionality_assessment = nullable(fields.String())
+    outcome = nullable(fields.String())
+    victim_consulted_on = nullable(fields.Date())
+    outcome_letter_sent_on = nullable(fields.Date())
+    recommendations = fields.List(fields.Nested(RecommendationAnswer), required=True)
+    version = fields.Integer(required=True)
+
+
+class AppealAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    received_on = nullable(fields.Date())
+    grounds = nullable(fields.String())
+    handler = nullable(fields.Nested(_Person))
+    handler_name = nullable(fields.String())
+    decision = nullable(fields.String())
+    reasons = nullable(fields.String())
+    decided_on = nullable(fields.Date())
+    version = fields.Integer(required=True)
+
+
+class _Applicant(Answer):
+    name = nullable(fields.String())
+    email = nullable(fields.String())
+    phone = nullable(fields.String())
+    address = nullable(fields.String())
+
+
+class _ApplicationComplaint(Answer):
+    id = fields.Integer(required=True)
+    complainant_name = nullable(fields.String())
+    occurred_on = nullable(fields.Date())
+    reported_on = nullable(fields.Date())
+    agency_code = nullable(fields.String())
+    reported_to = nullable(fields.String())
+    reference = nullable(fields.String())
+    causes_had = nullable(fields.Boolean())
+    hate_motivated = nullable(fields.Boolean())
+
+
+class _Threshold(Answer):
+    met_automatically = nullable(fields.Boolean())
+    basis = nullable(fields.String())
+    qualifying_count = nullable(fields.Integer())
+    bases_met = nullable(fields.List(fields.String()))
+    distinct_complainants = nullable(fields.Integer())
+    #: Every complaint considered, each with ``qualifies`` and a ``reason``.
+    complaints = nullable(fields.List(fields.Dict()))
+    rules = nullable(fields.Dict())
+
+
+class ApplicationAnswer(Answer):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    status = fields.String(required=True)
+    area_code = fields.String(required=True)
+    received_on = nullable(fields.Date())
+    channel = fields.String(required=True)
+    applicant = fields.Nested(_Applicant, required=True)
+    applicant_role = fields.String(required=True)
+    consent_given = nullable(fields.Boolean())
+    description = nullable(fields.String())
+    case_ids = fields.List(fields.Integer(), required=True)
+    complaints = fields.List(fields.Nested(_ApplicationComplaint), required=True)
+    acknowledged_on = nullable(fields.Date())
+    screened_out_on = nullable(fields.Date())
+    screened_out_reason = nullable(fields.String())
+    withdrawn_on = nullable(fields.Date())
+    withdrawal_reason = nullable(fields.String())
+    #: Step name -> date (API.md lists the names), each present once its start event has happened.
+    deadlines = fields.Dict(keys=fields.String(), values=fields.Date(), required=True)
+    threshold = nullable(fields.Nested(_Threshold))
+    decision = nullable(fields.Nested(DecisionAnswer))
+    decisions = fields.List(fields.Nested(DecisionAnswer), required=True)
+    meetings = fields.List(fields.Nested(MeetingAnswer), required=True)
+    recommendations = fields.List(fields.Nested(RecommendationAnswer), required=True)
+    appeal = nullable(fields.Nested(AppealAnswer))
+    appeals = fields.List(fields.Nested(AppealAnswer), required=True)
+    version = fields.Integer(required=True)

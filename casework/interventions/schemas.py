@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate
 
 from casework.cases.policies import PEOPLE
 from casework.core.fields import EventDate, PlannedDate, RecordId
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema
 from casework.interventions.models import Intervention, InterventionKind, InterventionStatus
 from casework.interventions.policies import INTERVENTIONS
@@ -129,3 +130,52 @@ def dump_intervention(intervention: Intervention, warnings: list[str] | None = N
     if warnings is not None:
         data["warnings"] = warnings
     return data
+
+
+class BreachAnswer(Answer):
+    id = fields.Integer(required=True)
+    occurred_on = fields.Date(required=True)
+    description = fields.String(required=True)
+    recorded_by = nullable(fields.String())
+    recorded_at = nullable(fields.DateTime())
+
+
+class InterventionAnswer(Answer):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    label = fields.String(required=True)
+    status = fields.String(required=True)
+    subject_person_id = nullable(fields.Integer())
+    subject_name = nullable(fields.String())
+    issuing_agency_code = fields.String(required=True)
+    issuing_officer = nullable(fields.String())
+    issuing_officer_name = nullable(fields.String())
+    issued_on = fields.Date(required=True)
+    issued_at = nullable(fields.DateTime())
+    comply_by = nullable(fields.Date())
+    starts_on = nullable(fields.Date())
+    ends_on = nullable(fields.Date())
+    is_indefinite = nullable(fields.Boolean())
+    duration_hours = nullable(fields.Integer())
+    has_senior_sign_off = nullable(fields.Boolean())
+    amount = nullable(fields.Float())
+    discount_amount = nullable(fields.Float())
+    discount_days = nullable(fields.Integer())
+    related_intervention_id = nullable(fields.Integer())
+    yot_consulted_on = nullable(fields.Date())
+    convicted_on = nullable(fields.Date())
+    location = nullable(fields.String())
+    requirements = nullable(fields.String())
+    prohibitions = nullable(fields.String())
+    parent_guardian_name = nullable(fields.String())
+    victim_views = nullable(fields.String())
+    victim_choice = nullable(fields.String())
+    departure_reason = nullable(fields.String())
+    notes = nullable(fields.String())
+    #: Key dates computed for the kind (review, appeal window, hearing), by name.
+    dates = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    breaches = fields.List(fields.Nested(BreachAnswer), required=True)
+    version = fields.Integer(required=True)
+    #: Rules that warn rather than block (POST only).
+    warnings = fields.List(fields.String())

@@ -11,10 +11,16 @@ from flask_login import current_user
 from casework.accounts import services
 from casework.accounts.models import Agency, Area, User
 from casework.accounts.schemas import (
+    AgencyAnswer,
     AgencyCreateArgs,
+    AgencyList,
+    AreaAnswer,
     AreaCreateArgs,
+    AreaList,
     AreaUpdateArgs,
+    TokenAnswer,
     TokenArgs,
+    UserAnswer,
     UserCreateArgs,
     UserUpdateArgs,
     dump_agency,
@@ -37,6 +43,7 @@ def _sign_in_limit() -> str:
 
 
 @bp.post("/auth/tokens")
+@documented(response=TokenAnswer, status=201, errors=(401, 429))
 @public_endpoint
 @limiter.limit(_sign_in_limit)
 @use_args(TokenArgs)
@@ -62,6 +69,7 @@ def revoke_current_token():
 
 
 @bp.get("/me")
+@documented(response=UserAnswer)
 @signed_in
 def me():
     """The user the token belongs to, with their roles."""
@@ -69,6 +77,7 @@ def me():
 
 
 @bp.get("/areas")
+@documented(response=AreaList)
 @signed_in
 def list_areas():
     """Every area (local authority district)."""
@@ -76,6 +85,7 @@ def list_areas():
 
 
 @bp.post("/areas")
+@documented(response=AreaAnswer, status=201)
 @requires(Permission.ADMINISTER)
 @use_args(AreaCreateArgs)
 def create_area(args: dict[str, Any]):
@@ -86,6 +96,7 @@ def create_area(args: dict[str, Any]):
 
 
 @bp.get("/areas/<code>")
+@documented(response=AreaAnswer)
 @signed_in
 def get_area(code: str):
     """An area with the settings in force today and those scheduled."""
@@ -94,6 +105,7 @@ def get_area(code: str):
 
 
 @bp.patch("/areas/<code>")
+@documented(response=AreaAnswer)
 @requires(Permission.ADMINISTER)
 @use_args(AreaUpdateArgs)
 def update_area(args: dict[str, Any], code: str):
@@ -107,6 +119,7 @@ def update_area(args: dict[str, Any], code: str):
 
 
 @bp.get("/agencies")
+@documented(response=AgencyList)
 @signed_in
 def list_agencies():
     """Every agency, with the areas it covers."""
@@ -115,6 +128,7 @@ def list_agencies():
 
 
 @bp.post("/agencies")
+@documented(response=AgencyAnswer, status=201)
 @requires(Permission.ADMINISTER)
 @use_args(AgencyCreateArgs)
 def create_agency(args: dict[str, Any]):
@@ -125,6 +139,7 @@ def create_agency(args: dict[str, Any]):
 
 
 @bp.get("/users")
+@documented(response=UserAnswer, many=True)
 @requires(Permission.ADMINISTER)
 @use_args(PageArgs, location="query")
 def list_users(args: dict[str, Any]):
@@ -135,6 +150,7 @@ def list_users(args: dict[str, Any]):
 
 
 @bp.post("/users")
+@documented(response=UserAnswer, status=201)
 @requires(Permission.ADMINISTER)
 @use_args(UserCreateArgs)
 def create_user(args: dict[str, Any]):
@@ -153,6 +169,7 @@ def _user_or_404(user_id: int) -> User:
 
 
 @bp.get("/users/<int:user_id>")
+@documented(response=UserAnswer)
 @requires(Permission.ADMINISTER)
 def get_user(user_id: int):
     """One user."""
@@ -160,6 +177,7 @@ def get_user(user_id: int):
 
 
 @bp.patch("/users/<int:user_id>")
+@documented(response=UserAnswer)
 @requires(Permission.ADMINISTER)
 @use_args(UserUpdateArgs)
 def update_user(args: dict[str, Any], user_id: int):

@@ -29,6 +29,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.schemas import (
     AcknowledgeArgs,
+    ApplicationAnswer,
     ApplicationCreateArgs,
     ApplicationListArgs,
     LinkCasesArgs,
@@ -39,6 +40,7 @@ from casework.community_triggers.schemas import (
 )
 from casework.core.db import commit
 from casework.core.errors import Forbidden, InvalidInput
+from casework.core.openapi import documented
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
@@ -113,6 +115,7 @@ def answer(application: TriggerApplication, status: int = 200) -> tuple[dict[str
 
 
 @bp.post("/triggers")
+@documented(response=ApplicationAnswer, status=201)
 @requires(Permission.REGISTER_APPLICATIONS)
 @use_args(ApplicationCreateArgs)
 def create_application(args: dict[str, Any]):
@@ -122,6 +125,7 @@ def create_application(args: dict[str, Any]):
 
 
 @bp.get("/triggers")
+@documented(response=ApplicationAnswer, many=True)
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(ApplicationListArgs, location="query")
 def list_applications(args: dict[str, Any]):
@@ -155,6 +159,7 @@ def list_applications(args: dict[str, Any]):
 
 
 @bp.get("/triggers/<int:application_id>")
+@documented(response=ApplicationAnswer)
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def get_application(application_id: int):
     application = policies.get_application_for(current_user, application_id)
@@ -164,6 +169,7 @@ def get_application(application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/acknowledge")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(AcknowledgeArgs)
 def acknowledge(args: dict[str, Any], application_id: int):
@@ -175,6 +181,7 @@ def acknowledge(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/screen-out")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(ScreenOutArgs)
 def screen_out(args: dict[str, Any], application_id: int):
@@ -186,6 +193,7 @@ def screen_out(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/cases")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(LinkCasesArgs)
 def link_cases(args: dict[str, Any], application_id: int):
@@ -197,6 +205,7 @@ def link_cases(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/threshold-decision")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(ThresholdDecisionArgs)
 def decide_threshold(args: dict[str, Any], application_id: int):
@@ -208,6 +217,7 @@ def decide_threshold(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/withdraw")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(WithdrawArgs)
 def withdraw(args: dict[str, Any], application_id: int):

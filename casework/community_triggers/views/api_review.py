@@ -11,8 +11,11 @@ from casework.accounts.models import Agency, User
 from casework.accounts.policies import AGENCIES, USERS_BY_EMAIL
 from casework.community_triggers import policies, services
 from casework.community_triggers.schemas import (
+    AppealAnswer,
     AppealCreateArgs,
     AppealDecisionArgs,
+    ApplicationAnswer,
+    MeetingAnswer,
     MeetingCreateArgs,
     MeetingUpdateArgs,
     OutcomeArgs,
@@ -23,6 +26,7 @@ from casework.community_triggers.schemas import (
 from casework.community_triggers.views.api import answer
 from casework.core.db import commit
 from casework.core.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.openapi import documented
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
 
@@ -53,6 +57,7 @@ def _current_appeal(application: Any):
 
 
 @bp.post("/triggers/<int:application_id>/meetings")
+@documented(response=MeetingAnswer, status=201)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(MeetingCreateArgs)
 def create_meeting(args: dict[str, Any], application_id: int):
@@ -65,6 +70,7 @@ def create_meeting(args: dict[str, Any], application_id: int):
 
 
 @bp.patch("/triggers/<int:application_id>/meetings/<int:meeting_id>")
+@documented(response=MeetingAnswer)
 @requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(MeetingUpdateArgs)
 def update_meeting(args: dict[str, Any], application_id: int, meeting_id: int):
@@ -84,6 +90,7 @@ def update_meeting(args: dict[str, Any], application_id: int, meeting_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/outcome")
+@documented(response=ApplicationAnswer)
 @requires(Permission.CHAIR_REVIEWS)
 @use_args(OutcomeArgs)
 def record_outcome(args: dict[str, Any], application_id: int, meeting_id: int):
@@ -109,6 +116,7 @@ def record_outcome(args: dict[str, Any], application_id: int, meeting_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/victim-consultation")
+@documented(response=MeetingAnswer)
 @requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(VictimConsultationArgs)
 def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: int):
@@ -121,6 +129,7 @@ def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: i
 
 
 @bp.post("/triggers/<int:application_id>/appeal")
+@documented(response=AppealAnswer, status=201)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(AppealCreateArgs)
 def lodge_appeal(args: dict[str, Any], application_id: int):
@@ -135,6 +144,7 @@ def lodge_appeal(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/appeal/decision")
+@documented(response=AppealAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(AppealDecisionArgs)
 def decide_appeal(args: dict[str, Any], application_id: int):
