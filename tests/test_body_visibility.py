@@ -1,8 +1,7 @@
 """An id the user may not see is refused wherever it is sent: in the path or in the body, API or page.
 
-Two agencies in two areas. ``me`` holds every casework role in the first; the second agency holds a
-person ("Zebedee Hiddenperson"), a case, an intervention, a user and a Case Review application that
-``me`` cannot GET. Then:
+In the world of tests/support/walk.py, ``me`` cannot GET the second agency's person, case,
+intervention, user or application. Then:
 
 - every write endpoint (walked from the URL map, so a new one is covered) is called with the hidden
   records' ids in its path: the answer is 403, 404 or 422, nothing is written, and no hidden name is in
@@ -15,169 +14,15 @@ person ("Zebedee Hiddenperson"), a case, an intervention, a user and a Case Revi
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 
 from casework.core.openapi import INPUTS_ATTR
-from casework.extensions import db
+from tests.support.walk import PATH_RECORDS, WRITE_METHODS, Refs, World, call, changed_tables, leaks, table_digest
 from tests.test_permissions import endpoints
-
-WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
-HIDDEN_NAMES = ("Zebedee Hiddenperson", "Hidden Stranger", "Secret case summary")
-
-#: Tables a refused request may still change: none. (The audit log included.)
-IGNORED_TABLES: set[str] = set()
-
-
-@dataclass
-class Refs:
-    """The ids and keys an example body may name."""
-
-    person: int
-    case: int
-    intervention: int | None
-    application: int | None
-    user_email: str
-    user_id: int
-
-
-@dataclass
-class World:
-    me: Any
-    visible: Refs
-    hidden: Refs
-    my_case: int
-    my_person: int
-    restricted_case: int
-    incident: int
-    action: int
-    token: str = ""
-
-
-def table_digest() -> dict[str, str]:
-    """Each table's rows, hashed: equal digests mean nothing was written."""
-    digest = {}
-    for table in db.metadata.sorted_tables:
-        if table.name in IGNORED_TABLES:
-            continue
-        rows = db.session.execute(sa.select(table)).all()
-        text = "\n".join(sorted(repr(tuple(row)) for row in rows))
-        digest[table.name] = hashlib.sha256(text.encode()).hexdigest()
-    return digest
-
-
-def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    return sorted(name for name in before if before[name] != after.get(name))
-
-
-@pytest.fixture
-def world(make: Any, api_client: Any) -> World:
-    mine, theirs = make.area("MIN", "Mine"), make.area("THR", "Theirs")
-    my_agency = make.agency("MYAG", areas=[mine])
-    their_agency = make.agency("THAG", areas=[theirs])
-    me = make.user(["officer", "coordinator", "manager"], agency=my_agency, name="Mia Mine")
-    colleague = make.user(["officer"], agency=my_agency, name="Colin Colleague")
-    stranger = make.user(["officer", "coordinator", "manager"], agency=their_agency, name="Hidden Stranger")
-
-    def build(user: Any, area: str, person_name: str, summary: str) -> tuple[int, int, int, int]:
-        client = api_client(user)
-        person = client.post("/api/v1/people", json={"name": person_name}).json["id"]
-        case = client.post(
-            "/api/v1/cases",
-            json={
-                "area_code": area,
-                "category": "personal",
-                "summary": summary,
-                "parties": [{"person_id": person, "role": "perpetrator"}],
-            },
-        ).json["id"]
-        intervention = client.post(
-            f"/api/v1/cases/{case}/interventions",
-            json={"kind": "cpw", "subject_person_id": person, "issued_on": "2025-01-06", "comply_by": "2025-02-06"},
-        )
-        assert intervention.status_code == 201, intervention.json
-        application = client.post(
-            "/api/v1/triggers",
-            json={
-                "area_code": area,
-                "received_on": "2025-03-03",
-                "channel": "phone",
-                "applicant": {"name": person_name},
-                "applicant_role": "victim",
-                "description": "Repeated noise",
-                "complaints": [],
-            },
-        )
-        assert application.status_code == 201, application.json
-        return person, case, intervention.json["id"], application.json["id"]
-
-    my_person, my_case, my_intervention, my_application = build(me, "MIN", "Vera Visible", "My case")
-    other_person = api_client(me).post("/api/v1/people", json={"name": "Val Visible"}).json["id"]
-    other_case = (
-        api_client(me)
-        .post("/api/v1/cases", json={"area_code": "MIN", "category": "personal", "summary": "Another of mine"})
-        .json["id"]
-    )
-    hidden = build(stranger, "THR", "Zebedee Hiddenperson", "Secret case summary")
-    client = api_client(me)
-    restricted = client.post(
-        "/api/v1/cases",
-        json={"area_code": "MIN", "category": "personal", "summary": "Sensitive", "is_restricted": True},
-    ).json["id"]
-    incident = client.post(
-        f"/api/v1/cases/{my_case}/incidents",
-        json={"occurred_on": "2025-01-02", "description": "Noise", "complaints": []},
-    ).json["id"]
-    action = client.post(f"/api/v1/cases/{my_case}/actions", json={"description": "Call the victim"}).json["id"]
-    from casework.accounts.services import issue_token
-
-    token, _row = issue_token(me, 1)
-    db.session.commit()
-    return World(
-        me=me,
-        visible=Refs(other_person, other_case, my_intervention, my_application, colleague.email, colleague.id),
-        hidden=Refs(*hidden, user_email=stranger.email, user_id=stranger.id),
-        my_case=my_case,
-        my_person=my_person,
-        restricted_case=restricted,
-        incident=incident,
-        action=action,
-        token=token,
-    )
-
-
-# --- path ids ------------------------------------------------------------------------------------------
-
-#: Which hidden record a path argument names, by its name.
-PATH_RECORDS: dict[str, Callable[[World], Any]] = {
-    "case_id": lambda w: w.hidden.case,
-    "person_id": lambda w: w.hidden.person,
-    "intervention_id": lambda w: w.hidden.intervention,
-    "application_id": lambda w: w.hidden.application,
-    "user_id": lambda w: w.hidden.user_id,
-}
-
-
-def _call(app: Flask, world: World, url: str, method: str, body: dict[str, Any] | None, api: bool) -> Any:
-    from tests.conftest import csrf_headers
-
-    if api:
-        client = app.test_client()
-        return client.open(url, method=method, headers={"Authorization": f"Bearer {world.token}"}, json=body or {})
-    client = app.test_client(user=world.me)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_headers(client, app)["X-CSRFToken"]
-    return client.open(url, method=method, data=body or {})
-
-
-def _leaks(response: Any) -> list[str]:
-    text = response.get_data(as_text=True)
-    return [name for name in HIDDEN_NAMES if name in text]
 
 
 def test_every_write_endpoint_refuses_hidden_records_in_its_path(app: Flask, world: World) -> None:
@@ -193,14 +38,14 @@ def test_every_write_endpoint_refuses_hidden_records_in_its_path(app: Flask, wor
             url = url.replace("/999999", f"/{value}", 1) if f"<int:{name}>" in endpoint.rule.rule else url
         for method in sorted(methods):
             before = table_digest()
-            response = _call(app, world, url, method, None, endpoint.is_api)
+            response = call(app, world, url, method, None, endpoint.is_api)
             checked += 1
             label = f"{method} {url} ({endpoint.rule.endpoint}): {response.status_code}"
             if response.status_code not in (403, 404, 422):
                 problems.append(f"{label}: expected 403, 404 or 422")
             if changed := changed_tables(before, table_digest()):
                 problems.append(f"{label}: wrote to {changed}")
-            if leaked := _leaks(response):
+            if leaked := leaks(response):
                 problems.append(f"{label}: the answer names {leaked}")
     assert checked > 20
     assert not problems, "\n".join(problems)
@@ -396,13 +241,13 @@ def test_a_hidden_record_in_a_body_is_refused_and_not_revealed(app: Flask, world
     method = next(iter(sorted(app.url_map._rules_by_endpoint[endpoint_name][0].methods & WRITE_METHODS)))
     url, body = example(world, world.visible)
     # The example is valid with records the user can see, so a refusal below is the hidden record's.
-    allowed = _call(app, world, url, method, body, api)
+    allowed = call(app, world, url, method, body, api)
     assert allowed.status_code in (200, 201, 302), (url, allowed.status_code, allowed.get_data(as_text=True)[:500])
     for kind in kinds:
         refs = Refs(**{**world.visible.__dict__, kind: getattr(world.hidden, kind)})
         url, body = example(world, refs)
         before = table_digest()
-        response = _call(app, world, url, method, body, api)
+        response = call(app, world, url, method, body, api)
         label = f"{endpoint_name} with a hidden {kind}: {response.status_code}"
         if api:
             assert response.status_code in (404, 422), label
@@ -410,4 +255,4 @@ def test_a_hidden_record_in_a_body_is_refused_and_not_revealed(app: Flask, world
             # A page shows the problem on the form (422) or as a message on the page it returns to.
             assert response.status_code in (200, 302, 404, 422), label
         assert changed_tables(before, table_digest()) == [], label
-        assert _leaks(response) == [], label
+        assert leaks(response) == [], label

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -10,7 +11,7 @@ import flask_wtf
 from wtforms.fields.choices import SelectChoice
 
 from casework.core.fields import EARLIEST_DATE, event_date_problem, planned_date_problem
-from casework.core.inputs import UNSTORABLE_MESSAGE, has_unstorable
+from casework.core.inputs import DB_INT_MAX, UNSTORABLE_MESSAGE, has_unstorable
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -37,6 +38,24 @@ def unstorable_fields(form: Any) -> list[Any]:
     return found
 
 
+#: Fields named ``*_id`` (a select or hidden field naming a record) and ``version`` (the optimistic
+#: lock) hold whole numbers; views turn them into ints, so a posted value that is not one is a form
+#: error here rather than a ValueError there.
+_ID_FIELD = re.compile(r"(^|_)id$|^version$")
+NOT_AN_ID_MESSAGE = "Select one of the options shown (the page may be out of date: reload it)."
+
+
+def field_holds_an_id(field: Any) -> bool:
+    """False when ``field`` is an id or version field whose value is not an id the database could hold."""
+    if not _ID_FIELD.search(field.short_name) or field.type in ("FormField", "FieldList"):
+        return True
+    value = field.data
+    if value is None or value == "" or (isinstance(value, int) and not isinstance(value, bool)):
+        return value is None or value == "" or 0 <= value <= DB_INT_MAX
+    text = str(value).strip()
+    return text.isascii() and text.isdigit() and int(text) <= DB_INT_MAX
+
+
 class FlaskForm(flask_wtf.FlaskForm):
     """The base of every page form: Flask-WTF's, plus the checks every input needs whatever the form
     (``tests/core/test_forms.py`` checks that no form skips it)."""
@@ -46,7 +65,10 @@ class FlaskForm(flask_wtf.FlaskForm):
         bad = unstorable_fields(self)
         for field in bad:
             field.errors = [*(field.errors or ()), UNSTORABLE_MESSAGE]
-        return valid and not bad
+        not_ids = [field for field in self if not field_holds_an_id(field)]
+        for field in not_ids:
+            field.errors = [*(field.errors or ()), NOT_AN_ID_MESSAGE]
+        return valid and not bad and not not_ids
 
 
 def date_problem(label: str, value: date | None, *, planned: bool) -> str | None:

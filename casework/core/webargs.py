@@ -78,6 +78,9 @@ def _flatten(messages: Any) -> dict[str, list[str]]:
 
 class Parser(FlaskParser):
     DEFAULT_LOCATION = "json"
+    # A misspelt filter is refused like a misspelt body field (the schema's RAISE), not ignored: a
+    # partner system that sends ``?stauts=open`` must not silently get every record instead.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers) -> NoReturn:  # type: ignore[override]
         messages = error.messages

@@ -24,7 +24,7 @@ import pytest
 from flask import Flask
 
 from casework import create_app
-from tests.conftest import test_settings
+from tests.conftest import test_settings as settings_for
 
 schemathesis = pytest.importorskip("schemathesis")
 
@@ -65,7 +65,7 @@ def fuzz_target(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
     instance = tmp_path_factory.mktemp("fuzz")
     url, drop = _fresh_database(database_url, instance)
-    app = create_app({**test_settings(url, instance), "INSTANCE_PATH": str(instance)})
+    app = create_app({**settings_for(url, instance), "INSTANCE_PATH": str(instance)})
     try:
         with app.app_context():
             upgrade()

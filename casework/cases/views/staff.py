@@ -347,6 +347,8 @@ def add_party(case_id: int):
         except (InvalidInput, ValueError) as error:
             db.session.rollback()
             flash(getattr(error, "message", None) or "Choose a person from the results", "error")
+    elif form.is_submitted():
+        flash("Choose a person from the results", "error")
     name = (request.args.get("name") or "").strip()
     people = []
     if name:
