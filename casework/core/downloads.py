@@ -17,7 +17,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def safe_filename(name: str, fallback: str = "download") -> str:
-    cleaned = _CONTROL.sub("", name or "").replace("/", "_").replace("\\", "_").strip()
+    cleaned = _CONTROL.sub("", name or "").replace("/", "_").replace("\\", "_")
     return cleaned or fallback
 
 
