@@ -10,6 +10,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from casework.accounts.models import Agency, User
+from casework.accounts.policies import USERS
 from casework.actions import services
 from casework.actions.forms import STATUS_LABELS, ActionForm, ActionUpdateForm
 from casework.cases.models import Action, Case, CaseShare
@@ -73,11 +74,7 @@ def _case_agencies(case: Case) -> list[Agency]:
 def new(case_id: int):
     case = get_case_for(current_user, case_id, edit=True)
     agencies = _case_agencies(case)
-    people = db.session.scalars(
-        sa.select(User)
-        .where(User.agency_id.in_([a.id for a in agencies]), User.is_active.is_(True))
-        .order_by(User.name)
-    ).all()
+    people = USERS.all(current_user, User.agency_id.in_([a.id for a in agencies]), order_by=User.name)
     form = ActionForm()
     form.agency_id.choices = [SelectChoice("", "Choose an agency")] + [
         SelectChoice(str(a.id), a.name) for a in agencies
