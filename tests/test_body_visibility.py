@@ -161,6 +161,15 @@ NAMES_NO_RECORD = {
     "api.cases.record_explanation", "api.cases.share_case", "api.cases.unshare_case", "api.cases.update_case",
     "api.cases.create_person", "api.cases.update_person", "api.interventions.add_breach", "api.interventions.extend",
     "api.interventions.update",
+    "api.interventions.add_review",
+    "api.interventions.extension_notice",
+    "api.trigger_pcc_reviews.record_outcome",
+    "api.trigger_pcc_reviews.request_review",
+    "staff.interventions.add_review",
+    "staff.interventions.extension_notice",
+    "staff.trigger_pcc_reviews.record_outcome",
+    "staff.trigger_pcc_reviews.request_review",
+    "api.accounts.update_agency",  # admin only; areas by code
     # the victim must be a victim party of the case in the path (the service checks), and RecordId(PEOPLE)
     # refuses anyone else; the answers depend on the area's questionnaire, so no example yet
     "api.risk.create",
