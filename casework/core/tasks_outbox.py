@@ -1,0 +1,229 @@
+"""Transactional task enqueue: a task message is a row written in the same transaction as the data.
+
+``enqueue("notifications.send_email", email_id)`` adds a ``PendingTask`` row to the current session.
+Nothing leaves the process before the commit, and a rolled-back transaction leaves no row, so a task
+never runs for data that was not saved. After the commit a relay hands the rows to the broker:
+
+- at once, in the same process (``commit()`` runs it as an after-commit side effect), when the broker
+  is up. A broker that is down, or slow to refuse, never fails the request: the error is logged and
+  the row waits, since the data it is about is already committed;
+- on a beat tick (``tasks.relay_pending``, every ``RELAY_SECONDS``), which picks up whatever an
+  earlier relay could not hand over (a broker outage, a process that died after its commit).
+
+Each row is claimed under a lock held until it is marked relayed (PostgreSQL ``FOR UPDATE SKIP
+LOCKED``; on SQLite the database write lock, taken by a first UPDATE), so two relays never publish the
+same row. A relay that dies between publishing and marking leaves the row unmarked and it is published
+again: every task enqueued here must therefore be idempotent (check and set a state column in its own
+transaction, as ``notifications.send_email`` does with ``sent_at``). The Celery task id is derived from
+the row (``pending-task-<id>``), so a second delivery of the same intent is recognisable in the logs.
+
+``after_commit`` remains for side effects inside the process only; nothing calls ``task.delay`` from a
+request any more.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.core.db import _QUEUE_KEY, UTCDateTime, after_commit
+from casework.extensions import db
+
+log = logging.getLogger(__name__)
+
+#: The beat relay's interval: the longest a message waits after the broker comes back.
+RELAY_SECONDS = 15.0
+#: Relayed rows are kept this long (to recognise a duplicate intent by its key), then deleted.
+KEEP_RELAYED = timedelta(days=7)
+#: Rows handed over per relay run; the next tick takes the rest.
+RELAY_BATCH = 500
+
+
+class PendingTask(db.Model):
+    """A task message waiting for the broker (``relayed_at`` null) or handed over to it."""
+
+    __tablename__ = "pending_tasks"
+    __table_args__ = (
+        sa.Index(
+            "ix_pending_tasks_unrelayed",
+            "id",
+            postgresql_where=sa.text("relayed_at IS NULL"),
+            sqlite_where=sa.text("relayed_at IS NULL"),
+        ),
+        sa.Index("ix_pending_tasks_relayed_at", "relayed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The registered Celery task name (``notifications.send_email``).
+    task_name: Mapped[str] = mapped_column(sa.String(200))
+    #: Positional arguments: ids and other JSON values, never ORM objects.
+    args: Mapped[list[Any]] = mapped_column(sa.JSON)
+    #: Optional: enqueueing the same key again adds nothing (one intent, one row).
+    dedup_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+
+    @property
+    def celery_task_id(self) -> str:
+        return f"pending-task-{self.id}"
+
+
+def enqueue(task_name: str, *args: Any, key: str | None = None) -> PendingTask:
+    """Write the intent to run ``task_name(*args)`` in the current transaction; it is handed to the
+    broker after the commit. ``key`` makes a repeated enqueue of the same intent a no-op."""
+    if key is not None:
+        existing = db.session.scalar(sa.select(PendingTask).where(PendingTask.dedup_key == key))
+        if existing is not None:
+            return existing
+    row = PendingTask(task_name=task_name, args=list(args), dedup_key=key)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        existing = db.session.scalar(sa.select(PendingTask).where(PendingTask.dedup_key == key))
+        if key is None or existing is None:
+            raise
+        return existing
+    _relay_after_commit(row.id)
+    return row
+
+
+def _relay_after_commit(row_id: int) -> None:
+    """One relay of this transaction's rows after it commits (dropped with the transaction)."""
+    session = db.session()
+    for fn, args, _kwargs in session.info.get(_QUEUE_KEY, []):
+        if fn is relay_committed:
+            args[0].append(row_id)
+            return
+    after_commit(relay_committed, [row_id])
+
+
+def relay_committed(ids: list[int]) -> None:
+    """The after-commit relay: a failure is logged, never raised (the data is already committed)."""
+    try:
+        relay(ids)
+    except Exception:
+        if _eager():
+            raise  # in-process tasks (tests, a dev server without a worker): their errors are the caller's
+        db.session.rollback()
+        log.warning("task messages %s wait for the next relay: the broker did not take them", ids, exc_info=True)
+
+
+def _eager() -> bool:
+    from flask import current_app
+
+    return bool(current_app.extensions["celery"].conf.task_always_eager)
+
+
+def _claim(row_id: int) -> PendingTask | None:
+    """Lock one unrelayed row for this relay, or None when it is relayed or another relay holds it."""
+    db.session.rollback()  # the claim must be the first statement of its transaction
+    unrelayed = sa.and_(PendingTask.id == row_id, PendingTask.relayed_at.is_(None))
+    if db.session.get_bind().dialect.name == "sqlite":
+        claimed = db.session.execute(
+            sa.update(PendingTask)
+            .where(unrelayed)
+            .values(attempts=PendingTask.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            db.session.rollback()
+            return None
+        return db.session.scalar(
+            sa.select(PendingTask).where(PendingTask.id == row_id).execution_options(populate_existing=True)
+        )
+    row = db.session.scalar(
+        sa.select(PendingTask)
+        .where(unrelayed)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        db.session.rollback()
+        return None
+    row.attempts += 1
+    return row
+
+
+def publish(task_name: str, args: list[Any], task_id: str) -> None:
+    """Hand one message to the broker, failing fast (no publish retries) when it is down."""
+    from flask import current_app
+
+    celery_app = current_app.extensions["celery"]
+    task = celery_app.tasks.get(task_name)
+    if task is None:
+        raise LookupError(f"no task registered as {task_name!r}")
+    task.apply_async(args=args, task_id=task_id, retry=False)
+
+
+def _record_failure(row_id: int, error: BaseException) -> None:
+    db.session.rollback()
+    db.session.execute(
+        sa.update(PendingTask)
+        .where(PendingTask.id == row_id)
+        .values(attempts=PendingTask.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def relay(ids: list[int] | None = None, limit: int = RELAY_BATCH) -> int:
+    """Hand unrelayed rows (``ids``, or the oldest ``limit``) to the broker, oldest first.
+
+    Each row is published, then marked relayed, in one transaction holding its lock. Stops at the
+    first broker error (the rest would fail the same way) and raises it after recording it on the
+    row. Returns how many rows this call handed over.
+    """
+    from casework.core.time import now
+
+    query = sa.select(PendingTask.id).where(PendingTask.relayed_at.is_(None)).order_by(PendingTask.id)
+    if ids is not None:
+        query = query.where(PendingTask.id.in_(ids))
+    due = list(db.session.scalars(query.limit(limit)))
+    db.session.rollback()
+    eager = _eager()
+    relayed = 0
+    for row_id in due:
+        row = _claim(row_id)
+        if row is None:
+            continue
+        message = (row.task_name, list(row.args), row.celery_task_id)
+        if eager:
+            # The task runs here, on this connection: mark and commit first, and touch the session no
+            # more, so that the task's own transactions are not nested inside one of the relay's.
+            row.relayed_at = now()
+            db.session.commit()
+            publish(*message)
+            relayed += 1
+            continue
+        try:
+            publish(*message)
+        except Exception as error:
+            _record_failure(row_id, error)
+            raise
+        row.relayed_at = now()
+        db.session.commit()
+        relayed += 1
+    return relayed
+
+
+def prune(before: datetime) -> int:
+    """Delete rows relayed before ``before``; unrelayed rows are never deleted."""
+    deleted = db.session.execute(
+        sa.delete(PendingTask)
+        .where(PendingTask.relayed_at.is_not(None), PendingTask.relayed_at < before)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return deleted or 0
+
+
+def waiting() -> int:
+    """How many task messages are waiting for the broker (for operators)."""
+    return db.session.scalar(sa.select(sa.func.count()).where(PendingTask.relayed_at.is_(None))) or 0
