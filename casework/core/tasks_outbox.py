@@ -42,6 +42,8 @@ RELAY_SECONDS = 15.0
 KEEP_RELAYED = timedelta(days=7)
 #: Rows handed over per relay run; the next tick takes the rest.
 RELAY_BATCH = 500
+#: Seconds to wait for the broker to accept a connection before leaving the messages for later.
+CONNECT_TIMEOUT = 2
 
 
 class PendingTask(db.Model):
@@ -109,11 +111,11 @@ def relay_committed(ids: list[int]) -> None:
     """The after-commit relay: a failure is logged, never raised (the data is already committed)."""
     try:
         relay(ids)
-    except Exception:
+    except Exception as error:
         if _eager():
             raise  # in-process tasks (tests, a dev server without a worker): their errors are the caller's
         db.session.rollback()
-        log.warning("task messages %s wait for the next relay: the broker did not take them", ids, exc_info=True)
+        log.warning("task messages %s wait for the next relay: the broker did not take them (%s)", ids, error)
 
 
 def _eager() -> bool:
@@ -160,7 +162,14 @@ def publish(task_name: str, args: list[Any], task_id: str) -> None:
     task = celery_app.tasks.get(task_name)
     if task is None:
         raise LookupError(f"no task registered as {task_name!r}")
-    task.apply_async(args=args, task_id=task_id, retry=False)
+    if celery_app.conf.task_always_eager:
+        task.apply_async(args=args, task_id=task_id)
+        return
+    # A pooled connection, checked once without retries: Kombu's default would retry connecting for
+    # several seconds per message, holding a web request while the broker is down.
+    with celery_app.pool.acquire(block=True) as connection:
+        connection.ensure_connection(max_retries=0, timeout=CONNECT_TIMEOUT)
+        task.apply_async(args=args, task_id=task_id, connection=connection, retry=False)
 
 
 def _record_failure(row_id: int, error: BaseException) -> None:
