@@ -146,6 +146,8 @@ class PublishedSnapshotChanged(Exception):
 @sa.event.listens_for(StatisticsSnapshot, "before_update")
 def _refuse_update_of_published(_mapper: Any, _connection: Any, target: StatisticsSnapshot) -> None:
     state = sa.inspect(target)
+    if not any(state.attrs[column.key].history.has_changes() for column in state.mapper.column_attrs):
+        return  # only a relationship changed (a withdrawal row was added): no UPDATE of this row
     history = state.attrs.status.history
     was = history.deleted[0] if history.deleted else target.status
     if was == SnapshotStatus.published:

@@ -95,7 +95,21 @@ def reporting_period_setting(area: Area, on: date) -> tuple[int, int, int]:
 
 def reporting_period_containing(area: Area, day: date) -> tuple[date, date]:
     """The area's reporting period (its setting in force on ``day``) that ``day`` falls in."""
-    month, start_day, months = reporting_period_setting(area, day)
+    return _period_containing(reporting_period_setting(area, day), day)
+
+
+def reporting_periods(area: Area, on: date) -> list[tuple[date, date]]:
+    """The area's reporting periods from the one containing ``on`` back to the first with Case
+    Reviews, newest first, by the setting in force on ``on`` (for choosing one on a page)."""
+    setting = reporting_period_setting(area, on)
+    periods = [_period_containing(setting, on)]
+    while (earlier := _period_containing(setting, periods[-1][0] - timedelta(days=1)))[1] >= CASE_REVIEWS_BEGAN:
+        periods.append(earlier)
+    return periods
+
+
+def _period_containing(setting: tuple[int, int, int], day: date) -> tuple[date, date]:
+    month, start_day, months = setting
     starts = [
         _add_months(date(year, month, start_day), k * months)
         for year in (day.year - 1, day.year)
@@ -453,7 +467,10 @@ def get_snapshot(snapshot_id: int) -> StatisticsSnapshot:
 
 def differences(published: StatisticsSnapshot, live: dict[str, Any]) -> list[dict[str, Any]]:
     """The figures where the records now differ from a published version: the statutory four, and
-    the extras when they were published. ``[{"key", "published", "live"}]``, in the published order."""
+    the extras when they were published. ``[{"key", "published", "live"}]``, in the published order.
+    Figures entered by hand are never compared: the records of those years are not in the service."""
+    if published.source == SnapshotSource.entered_by_hand:
+        return []
     keys = (*STATUTORY_KEYS, *EXTRA_KEYS) if published.extras_published else STATUTORY_KEYS
     return [
         {"key": key, "published": published.figures.get(key), "live": live.get(key)}
@@ -523,6 +540,14 @@ def latest_published(area_ids: Iterable[int] | None = None) -> list[StatisticsSn
         .order_by(Area.code, StatisticsSnapshot.period_start, StatisticsSnapshot.period_end)
     )
     return list(db.session.scalars(query).unique())
+
+
+def public_version(area: Area, period_start: date, period_end: date) -> StatisticsSnapshot | None:
+    """The version of one area and period the public sees (the latest not withdrawn), if any."""
+    for snapshot in latest_published([area.id]):
+        if (snapshot.period_start, snapshot.period_end) == (period_start, period_end):
+            return snapshot
+    return None
 
 
 def snapshots_for(area: Area, period_start: date, period_end: date) -> list[StatisticsSnapshot]:
