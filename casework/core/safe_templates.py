@@ -118,6 +118,9 @@ class LimitedSandbox(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.filters = {name: _guard_filter(fn) for name, fn in self.filters.items()}
+        # Compiling is most of a render's cost (bench/limits_bench.py): keep the recent templates.
+        # A compiled Template is safe to render from several threads at once.
+        self.compiled = functools.lru_cache(maxsize=256)(self.from_string)
 
     def add_filter(self, name: str, fn: Any) -> None:
         self.filters[name] = _guard_filter(fn)
@@ -194,7 +197,7 @@ class LimitedSandbox(SandboxedEnvironment):
         budget = _Budget(limits)
         token = _BUDGET.set(budget)
         try:
-            template = self.from_string(source)
+            template = self.compiled(source)
             size = 0
             chunks = []
             for chunk in template.generate(dict(context)):

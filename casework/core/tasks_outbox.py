@@ -124,34 +124,49 @@ def _eager() -> bool:
     return bool(current_app.extensions["celery"].conf.task_always_eager)
 
 
-def _claim(row_id: int) -> PendingTask | None:
-    """Lock one unrelayed row for this relay, or None when it is relayed or another relay holds it."""
+def _claim(ids: list[int] | None, limit: int) -> list[PendingTask]:
+    """Lock unrelayed rows (``ids``, or the oldest ``limit``) for this relay, oldest first. Rows another
+    relay holds are skipped; they are its to hand over."""
     db.session.rollback()  # the claim must be the first statement of its transaction
-    unrelayed = sa.and_(PendingTask.id == row_id, PendingTask.relayed_at.is_(None))
+    scope = [PendingTask.relayed_at.is_(None)]
+    if ids is not None:
+        scope.append(PendingTask.id.in_(ids))
+    oldest = sa.select(PendingTask.id).where(*scope).order_by(PendingTask.id).limit(limit)
     if db.session.get_bind().dialect.name == "sqlite":
+        # Taking the write lock first serialises relays; the WHERE re-checks under it.
         claimed = db.session.execute(
             sa.update(PendingTask)
-            .where(unrelayed)
+            .where(PendingTask.id.in_(oldest.scalar_subquery()))
             .values(attempts=PendingTask.attempts + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
         if not claimed:
             db.session.rollback()
-            return None
-        return db.session.scalar(
-            sa.select(PendingTask).where(PendingTask.id == row_id).execution_options(populate_existing=True)
+            return []
+        return list(
+            db.session.scalars(
+                sa.select(PendingTask)
+                .where(*scope)
+                .order_by(PendingTask.id)
+                .limit(limit)
+                .execution_options(populate_existing=True)
+            )
         )
-    row = db.session.scalar(
-        sa.select(PendingTask)
-        .where(unrelayed)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
+    rows = list(
+        db.session.scalars(
+            sa.select(PendingTask)
+            .where(*scope)
+            .order_by(PendingTask.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
     )
-    if row is None:
+    if not rows:
         db.session.rollback()
-        return None
-    row.attempts += 1
-    return row
+    for row in rows:
+        row.attempts += 1
+    return rows
 
 
 def publish(task_name: str, args: list[Any], task_id: str) -> None:
@@ -172,55 +187,45 @@ def publish(task_name: str, args: list[Any], task_id: str) -> None:
         task.apply_async(args=args, task_id=task_id, connection=connection, retry=False)
 
 
-def _record_failure(row_id: int, error: BaseException) -> None:
-    db.session.rollback()
-    db.session.execute(
-        sa.update(PendingTask)
-        .where(PendingTask.id == row_id)
-        .values(attempts=PendingTask.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500])
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
 def relay(ids: list[int] | None = None, limit: int = RELAY_BATCH) -> int:
     """Hand unrelayed rows (``ids``, or the oldest ``limit``) to the broker, oldest first.
 
-    Each row is published, then marked relayed, in one transaction holding its lock. Stops at the
-    first broker error (the rest would fail the same way) and raises it after recording it on the
-    row. Returns how many rows this call handed over.
+    The rows are claimed, published and marked relayed in one transaction holding their locks. At
+    the first broker error (the rest would fail the same way) the rows already handed over are
+    marked, the error is recorded on the next one, and it is raised. Returns how many rows this
+    call handed over.
     """
     from casework.core.time import now
 
-    query = sa.select(PendingTask.id).where(PendingTask.relayed_at.is_(None)).order_by(PendingTask.id)
-    if ids is not None:
-        query = query.where(PendingTask.id.in_(ids))
-    due = list(db.session.scalars(query.limit(limit)))
-    db.session.rollback()
-    eager = _eager()
-    relayed = 0
-    for row_id in due:
-        row = _claim(row_id)
-        if row is None:
-            continue
-        message = (row.task_name, list(row.args), row.celery_task_id)
-        if eager:
-            # The task runs here, on this connection: mark and commit first, and touch the session no
-            # more, so that the task's own transactions are not nested inside one of the relay's.
-            row.relayed_at = now()
-            db.session.commit()
-            publish(*message)
-            relayed += 1
-            continue
-        try:
-            publish(*message)
-        except Exception as error:
-            _record_failure(row_id, error)
-            raise
-        row.relayed_at = now()
+    rows = _claim(ids, limit)
+    if not rows:
+        return 0
+    messages = [(row.task_name, list(row.args), row.celery_task_id) for row in rows]
+    moment = now()
+    if _eager():
+        # The tasks run here, on this connection: mark and commit first, and touch the session no
+        # more, so that the tasks' own transactions are not nested inside the relay's.
+        for row in rows:
+            row.relayed_at = moment
         db.session.commit()
-        relayed += 1
-    return relayed
+        for message in messages:
+            publish(*message)
+        return len(messages)
+    handed_over = 0
+    try:
+        for message in messages:
+            publish(*message)
+            handed_over += 1
+    except Exception as error:
+        for row in rows[:handed_over]:
+            row.relayed_at = moment
+        rows[handed_over].last_error = f"{type(error).__name__}: {error}"[:500]
+        db.session.commit()
+        raise
+    for row in rows:
+        row.relayed_at = moment
+    db.session.commit()
+    return handed_over
 
 
 def prune(before: datetime) -> int:
