@@ -85,14 +85,20 @@ def enqueue(task_name: str, *args: Any, key: str | None = None) -> PendingTask:
         if existing is not None:
             return existing
     row = PendingTask(task_name=task_name, args=list(args), dedup_key=key)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        existing = db.session.scalar(sa.select(PendingTask).where(PendingTask.dedup_key == key))
-        if key is None or existing is None:
-            raise
-        return existing
+    if key is None:
+        db.session.add(row)
+        db.session.flush()
+    else:
+        # Two transactions enqueueing the same key at once: the unique index settles it, and the
+        # loser's insert fails inside this SAVEPOINT only.
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:
+            existing = db.session.scalar(sa.select(PendingTask).where(PendingTask.dedup_key == key))
+            if existing is None:
+                raise
+            return existing
     _relay_after_commit(row.id)
     return row
 
