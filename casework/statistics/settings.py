@@ -44,7 +44,7 @@ def _warn_months(value: int) -> str | None:
     return None
 
 
-register(
+SPECS = [
     SettingSpec(
         key=PERIOD_START,
         default="04-01",
@@ -60,4 +60,5 @@ register(
         parse=parse_period_months,
         warn=_warn_months,
     ),
-)
+]
+register(*SPECS)
