@@ -35,6 +35,7 @@ from casework.community_triggers.models import (
     ThresholdDecision,
     TriggerApplication,
 )
+from casework.community_triggers.pcc_review import letters as pcc_review_letters
 from casework.core.errors import InvalidInput
 from casework.core.safe_templates import Limits, LimitedSandbox, TemplateLimitExceeded, error_line
 from casework.core.templating import format_date
@@ -48,6 +49,7 @@ LETTER_TITLES = {
     LetterKind.meeting_invitation: "Meeting invitation",
     LetterKind.outcome: "Outcome and recommendations",
     LetterKind.appeal_decision: "Appeal decision",
+    **{LetterKind(kind): title for kind, title in pcc_review_letters.TITLES.items()},
 }
 
 BASIS_TEXT = {
@@ -76,6 +78,7 @@ VARIABLES: list[tuple[str, str]] = [
     ("recommendations", "a list; each has text, agency, owner and due_on"),
     ("appeal.received_on, appeal.upheld, appeal.reasons, appeal.decided_on", "the appeal and its decision"),
     ("appeal_window_days", "the working days allowed to appeal"),
+    *pcc_review_letters.VARIABLES,
     ("date filter", "{{ application.received_on | date }} gives 2 March 2026"),
 ]
 
@@ -130,6 +133,7 @@ behaviour continues, you can apply again.
 
 """
         + _APPEAL_PARAGRAPH
+        + pcc_review_letters.NOT_MET_PARAGRAPH
         + """
 {% endif %}
 Yours sincerely,
@@ -200,6 +204,7 @@ Yours sincerely,
 
 {{ area.name }}""",
     ),
+    **{LetterKind(kind): template for kind, template in pcc_review_letters.TEMPLATES.items()},
 }
 
 
@@ -376,6 +381,7 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
             "decided_on": date(2026, 5, 5),
         },
         "appeal_window_days": 20,
+        "pcc_review": pcc_review_letters.sample(),
     }
 
 
@@ -459,6 +465,16 @@ def real_contexts(kind: LetterKind, area_id: int | None, limit: int = REAL_RECOR
             query = query.where(ReviewMeeting.outcome_recorded_at.is_not(None))
         meetings = db.session.scalars(query.order_by(ReviewMeeting.id.desc()).limit(limit))
         return [context_for(m.application, meeting=m) for m in meetings]
+    if kind in (LetterKind.pcc_review_request, LetterKind.pcc_review_outcome):
+        from casework.community_triggers.pcc_review.models import PccReview
+
+        query = sa.select(PccReview).join(TriggerApplication, PccReview.application_id == TriggerApplication.id)
+        if kind == LetterKind.pcc_review_outcome:
+            query = query.where(PccReview.decided_on.is_not(None))
+        reviews = db.session.scalars(query.where(in_area).order_by(PccReview.id.desc()).limit(limit))
+        return [context_for(r.application, pcc_review=r) for r in reviews]
+    if kind != LetterKind.appeal_decision:
+        raise ValueError(f"no records to try a {kind.value} letter on")
     appeals = db.session.scalars(
         sa.select(Appeal)
         .join(TriggerApplication, Appeal.application_id == TriggerApplication.id)
@@ -501,7 +517,10 @@ def context_for(
     decision: ThresholdDecision | None = None,
     meeting: ReviewMeeting | None = None,
     appeal: Appeal | None = None,
+    pcc_review: Any = None,
 ) -> dict[str, Any]:
+    from casework.community_triggers.pcc_review import services as pcc_review_services
+
     recommendations = [
         {
             "text": item.text,
@@ -546,11 +565,16 @@ def context_for(
         "recommendations": recommendations,
         "appeal": appeal_context,
         "appeal_window_days": _appeal_window_days(application),
+        "pcc_review": pcc_review_services.letter_context(application, pcc_review),
     }
 
 
 def _already_produced(
-    application: TriggerApplication, kind: LetterKind, meeting: ReviewMeeting | None, appeal: Appeal | None
+    application: TriggerApplication,
+    kind: LetterKind,
+    meeting: ReviewMeeting | None,
+    appeal: Appeal | None,
+    occurrence: int | None = None,
 ) -> bool:
     query = sa.select(sa.func.count(Letter.id)).where(Letter.application_id == application.id, Letter.kind == kind)
     if meeting is not None:
@@ -558,6 +582,9 @@ def _already_produced(
     if appeal is not None:
         query = query.where(Letter.appeal_id == appeal.id)
     count = db.session.scalar(query) or 0
+    if occurrence is not None:
+        # The letter of the n-th event of its kind on the application (the n-th PCC review).
+        return count >= occurrence
     if kind == LetterKind.threshold_decision:
         # A new decision (after an upheld appeal) gets its own letter.
         return count >= len(application.decisions)
@@ -572,13 +599,16 @@ def produce(
     decision: ThresholdDecision | None = None,
     meeting: ReviewMeeting | None = None,
     appeal: Appeal | None = None,
+    pcc_review: Any = None,
+    occurrence: int | None = None,
 ) -> Letter | None:
     """Create the letter (once per event), log it on the application and email it when there is an
-    address. Returns None when this event's letter already exists."""
+    address. Returns None when this event's letter already exists (``occurrence``: the event is the
+    n-th of its kind on the application)."""
     db.session.flush()
-    if _already_produced(application, kind, meeting, appeal):
+    if _already_produced(application, kind, meeting, appeal, occurrence):
         return None
-    context = context_for(application, decision=decision, meeting=meeting, appeal=appeal)
+    context = context_for(application, decision=decision, meeting=meeting, appeal=appeal, pcc_review=pcc_review)
     row = template_row(kind, application.area_id)
     try:
         rendered = render(row.subject, row.body, context) if row else None

@@ -1,7 +1,7 @@
 """pending tasks and statistics withdrawals
 
 Revision ID: 0250
-Revises: 0040
+Revises: 0291
 Create Date: 2026-12-01 16:10:48.318241
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0250'
-down_revision = '0040'
+down_revision = '0291'
 branch_labels = None
 depends_on = None
 
