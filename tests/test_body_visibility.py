@@ -170,6 +170,8 @@ NAMES_NO_RECORD = {
     "staff.trigger_pcc_reviews.record_outcome",
     "staff.trigger_pcc_reviews.request_review",
     "api.accounts.update_agency",  # admin only; areas by code
+    "api.statistics.withdraw",  # a note; the version is in the path
+    "staff.statistics.withdraw",
     # the victim must be a victim party of the case in the path (the service checks), and RecordId(PEOPLE)
     # refuses anyone else; the answers depend on the area's questionnaire, so no example yet
     "api.risk.create",
