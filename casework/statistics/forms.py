@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from casework.core.forms import FlaskForm
 
 #: The Act's Case Review duties began in October 2014: 2014/15 is the first financial year.
 FIRST_YEAR = 2014
@@ -18,13 +19,13 @@ def financial_year_choices(last_year: int) -> list[tuple[str, str]]:
 
 
 class ChooseForm(FlaskForm):
-    """Which area and financial year to show (a GET form: nothing changes, so no CSRF token)."""
+    """Which area and reporting period to show (a GET form: nothing changes, so no CSRF token)."""
 
     class Meta:
         csrf = False
 
     area = SelectField("Area", validators=[Optional()])
-    year = SelectField("Financial year", validators=[Optional()])
+    period = SelectField("Reporting period", validators=[Optional()])
 
 
 def _iso_date(_form: FlaskForm, field: HiddenField) -> None:
@@ -48,6 +49,17 @@ class PublishForm(PeriodForm):
     )
     publish_extras = BooleanField(
         "Publish the extra figures too (channels, decisions by basis, appeals, withdrawn and pending, median days)"
+    )
+
+
+class WithdrawForm(FlaskForm):
+    note = TextAreaField(
+        "Why are these figures withdrawn?",
+        description="Kept with the figures and shown to staff, for example: published for the wrong period.",
+        validators=[
+            DataRequired("Say why these figures are withdrawn"),
+            Length(max=2000, message="The note must be 2000 characters or fewer."),
+        ],
     )
 
 

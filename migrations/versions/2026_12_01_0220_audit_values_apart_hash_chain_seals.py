@@ -10,7 +10,7 @@
 - The action CHECK constraint gains 'erase' and 'move'.
 
 Revision ID: 0220
-Revises: 0291
+Revises: 0250
 Create Date: 2026-12-01 16:17:54.491071
 
 """
@@ -24,7 +24,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0220"
-down_revision = "0291"
+down_revision = "0250"
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from casework.accounts.services import get_area
 from casework.core.db import commit
 from casework.core.errors import NotFound, json_error
+from casework.core.openapi import documented
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.core.webargs import use_args
@@ -20,8 +21,14 @@ from casework.statistics.queries import STATUTORY_KEYS
 from casework.statistics.schemas import (
     FiguresQueryArgs,
     HistoricArgs,
+    JobAnswer,
+    LiveFiguresAnswer,
     PeriodArgs,
     PublishArgs,
+    SnapshotAnswer,
+    SnapshotList,
+    WithdrawArgs,
+    dump_differences,
     dump_job,
     dump_live,
     dump_snapshot,
@@ -36,6 +43,7 @@ def _period(args: dict[str, Any]) -> tuple[Any, Any]:
 
 
 @bp.get("/statistics")
+@documented(response=LiveFiguresAnswer)
 @requires(Permission.VIEW_STATISTICS)
 @use_args(FiguresQueryArgs, location="query")
 def figures(args: dict[str, Any]):
@@ -43,10 +51,16 @@ def figures(args: dict[str, Any]):
     area = get_area(args["area"])
     period_start, period_end = _period(args)
     live = services.live_figures(current_user, area, period_start, period_end)
-    return dump_live(area, period_start, period_end, live)
+    published = services.public_version(area, period_start, period_end)
+    return {
+        **dump_live(area, period_start, period_end, live),
+        # Where a version is published: the figures the records now give differently (SPEC section 5).
+        "published": dump_differences(published, services.differences(published, live) if published else []),
+    }
 
 
 @bp.get("/statistics/versions")
+@documented(response=SnapshotList)
 @requires(Permission.VIEW_STATISTICS)
 @use_args(FiguresQueryArgs, location="query")
 def versions(args: dict[str, Any]):
@@ -58,6 +72,7 @@ def versions(args: dict[str, Any]):
 
 
 @bp.post("/statistics/compile")
+@documented(response=SnapshotAnswer, also=((202, "Compiling: the job, to follow at its `Location`."),))
 @requires(Permission.COMPILE_STATISTICS)
 @use_args(PeriodArgs)
 def compile_figures(args: dict[str, Any]):
@@ -74,6 +89,7 @@ def compile_figures(args: dict[str, Any]):
 
 
 @bp.get("/statistics/jobs/<int:job_id>")
+@documented(response=JobAnswer)
 @requires(Permission.VIEW_STATISTICS)
 def job(job_id: int):
     job = db.session.get(StatisticsJob, job_id)
@@ -84,6 +100,7 @@ def job(job_id: int):
 
 
 @bp.post("/statistics/publish")
+@documented(response=SnapshotAnswer)
 @requires(Permission.PUBLISH_STATISTICS)
 @use_args(PublishArgs)
 def publish(args: dict[str, Any]):
@@ -100,7 +117,36 @@ def publish(args: dict[str, Any]):
     return dump_snapshot(snapshot)
 
 
+@bp.post("/statistics/versions/<int:snapshot_id>/withdraw")
+@documented(response=SnapshotAnswer)
+@requires(Permission.PUBLISH_STATISTICS)
+@use_args(WithdrawArgs)
+def withdraw(args: dict[str, Any], snapshot_id: int):
+    """Withdraw a version published by mistake: kept, marked with the note, off the public pages."""
+    snapshot = services.get_snapshot(snapshot_id)
+    if not policies.can(current_user, Permission.VIEW_STATISTICS, snapshot.area):
+        raise NotFound("No such statistics version.")
+    services.withdraw(current_user, snapshot, args["note"])
+    commit()
+    return dump_snapshot(services.get_snapshot(snapshot_id))
+
+
+@bp.get("/statistics/changed")
+@documented(response=SnapshotList)
+@requires(Permission.PUBLISH_STATISTICS)
+def changed():
+    """Published periods of the manager's areas whose figures the records now give differently."""
+    areas = policies.visible_areas(current_user)
+    found = services.changed_since_publication([a.id for a in areas], ended_after=services.CASE_REVIEWS_BEGAN)
+    return {
+        "items": [
+            {**dump_snapshot(item["snapshot"]), "differences": item["differences"]} for item in found
+        ]
+    }
+
+
 @bp.post("/statistics/historic")
+@documented(response=SnapshotAnswer, status=201)
 @requires(Permission.ADMINISTER)
 @use_args(HistoricArgs)
 def enter_historic(args: dict[str, Any]):
