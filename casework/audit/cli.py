@@ -11,12 +11,19 @@ audit = AppGroup("audit", help="Check and seal the audit log's hash chain.")
 
 
 @audit.command("verify")
-def verify() -> None:
+@click.option(
+    "--head",
+    "known_head",
+    metavar="HASH",
+    help="A chain head reported by an earlier run (keep them outside the database): also fail if it is gone, "
+    "which is how the newest entries removed with their seals are found.",
+)
+def verify(known_head: str | None) -> None:
     """Check the hash chain; report the first entry changed or removed (exit status 1)."""
     from casework.audit.services import verify_chain
     from casework.extensions import db
 
-    report = verify_chain()
+    report = verify_chain(known_head=known_head.strip().lower() if known_head else None)
     db.session.rollback()
     if not report.ok:
         click.echo(f"The audit log has been tampered with. First problem: {report.problems[0]}", err=True)

@@ -244,6 +244,27 @@ def erase_personal_values(object_type: str, object_id: Any, *, actor: Any = None
     return int(erased or 0)
 
 
+def erase_personal_values_of(object_type: str, object_ids: Iterable[Any], *, actor: Any = None) -> list[int]:
+    """``erase_personal_values`` for each of many records of one kind (retention anonymising a batch);
+    answers the ids of the entries whose values were erased (a retention report counts them). Flushes,
+    never commits."""
+    subject_ids = sorted({str(i) for i in object_ids})
+    if not subject_ids:
+        return []
+    db.session.flush()
+    erasable = db.session.scalars(
+        sa.select(audit_values.c.entry_id).where(
+            audit_values.c.subject_type == object_type,
+            audit_values.c.subject_id.in_(subject_ids),
+            audit_values.c.erased_at.is_(None),
+            ~sa.exists().where(audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"),
+        )
+    ).all()
+    for subject_id in subject_ids:
+        erase_personal_values(object_type, subject_id, actor=actor)
+    return sorted(erasable)
+
+
 def move_personal_values(from_subject: Any, to_subject: Any, *, actor: Any = None) -> int:
     """Move the personal values about one subject to another (a person merged into another), so that
     searching and erasing the survivor covers both. The chained entries keep their original subject.
@@ -349,17 +370,21 @@ class ChainReport:
         return not self.problems
 
 
-def verify_chain(*, limit: int = 20) -> ChainReport:
+def verify_chain(*, limit: int = 20, known_head: str | None = None) -> ChainReport:
     """Walk the chain from the first seal and report what was changed or removed, first problem first.
 
     Checks, for each seal in order: no position is missing, it links to the one before, its entry exists
     and hashes as sealed, and the entry's personal values are there and match ``values_hash`` unless they
     were erased. Entries not sealed yet have their values checked too. Reads only; stops collecting after
     ``limit`` problems (the first one is what matters: everything after it is suspect).
+
+    The newest entries removed together with their seals leave a shorter chain that is intact in itself:
+    only a head recorded earlier (``known_head``, as an earlier run reported it) shows they are gone.
     """
     problems: list[str] = []
     previous_hash, expected_position, previous_entry = chain.GENESIS, 1, None
     sealed = 0
+    head_found = known_head is None or known_head == chain.GENESIS
     for row in _stream(
         sa.select(
             AuditSeal.position,
@@ -403,6 +428,16 @@ def verify_chain(*, limit: int = 20) -> ChainReport:
             if problem:
                 problems.append(problem)
         previous_hash, expected_position, previous_entry = row.hash, row.position + 1, row.entry_id
+        head_found = head_found or row.hash == known_head
+
+    if not head_found and len(problems) < limit:
+        problems.append(
+            f"The chain head recorded earlier ({known_head}) is no longer in the chain: the entries sealed "
+            f"after entry {previous_entry} were removed with their seals."
+            if previous_entry is not None
+            else f"The chain head recorded earlier ({known_head}) is no longer in the chain: every entry "
+            "was removed with its seal."
+        )
 
     unsealed = 0
     for row in _stream(

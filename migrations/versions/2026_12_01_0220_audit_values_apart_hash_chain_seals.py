@@ -209,6 +209,17 @@ def _suspend_entries_protection(postgresql):
 
 def _resume_entries_protection(postgresql):
     if postgresql:
+        # Replaced, not only re-enabled: whatever an earlier migration let through (an erasure in place,
+        # before the values moved apart), audit_entries is strictly append-only from here on.
+        op.execute(
+            """
+            CREATE OR REPLACE FUNCTION audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'audit_entries is append-only';
+            END
+            $$
+            """
+        )
         op.execute("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only")
     else:
         for event in ("UPDATE", "DELETE"):

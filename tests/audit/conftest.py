@@ -24,9 +24,9 @@ class Committed:
     #: The owner's connection (PostgreSQL), or the file itself (SQLite, which has no roles).
     owner: sa.Engine
 
-    def verify(self) -> Any:
+    def verify(self, *options: str) -> Any:
         """``flask --app casework audit verify``: the result (exit code, output)."""
-        return self.app.test_cli_runner().invoke(args=["audit", "verify"])
+        return self.app.test_cli_runner().invoke(args=["audit", "verify", *options])
 
     def seal(self) -> None:
         assert self.app.test_cli_runner().invoke(args=["audit", "seal"]).exit_code == 0

@@ -5,6 +5,7 @@ removed. Tampering is done as the owner role, the only one that can get past the
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from typing import Any
@@ -135,6 +136,34 @@ def test_an_entry_removed_with_its_seal_is_reported(committed):
     assert (
         f"First problem: The seal at position 2 is missing: the entry sealed there, after entry {ids[0]}, "
         "was removed with its seal." in result.output
+    )
+
+
+def test_the_newest_entries_removed_with_their_seals_are_found_against_a_recorded_head(committed):
+    """A shorter chain is intact in itself; the head an earlier run printed shows what is missing."""
+    ids = write_entries(committed.app, 4)
+    committed.seal()
+    earlier = committed.verify()
+    assert earlier.exit_code == 0, earlier.output
+    head = re.search(r"chain head ([0-9a-f]{64})", earlier.output).group(1)
+    assert committed.verify("--head", head).exit_code == 0
+    ids += write_entries(committed.app, 1)
+    committed.seal()
+    assert committed.verify("--head", head).exit_code == 0  # the chain grew past it: fine
+
+    for removed in ids[3:]:
+        committed.tamper(
+            "DELETE FROM audit_seals WHERE entry_id = :id",
+            "DELETE FROM audit_values WHERE entry_id = :id",
+            "DELETE FROM audit_entries WHERE id = :id",
+            id=removed,
+        )
+    assert committed.verify().exit_code == 0  # nothing inside the chain shows it
+    result = committed.verify("--head", head)
+    assert result.exit_code == 1
+    assert (
+        f"First problem: The chain head recorded earlier ({head}) is no longer in the chain: the entries "
+        f"sealed after entry {ids[2]} were removed with their seals." in result.output
     )
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from casework.audit.models import ERASED_SUMMARY, AuditAction, AuditEntry, audit_values
 from casework.audit.services import (
     erase_personal_values,
+    erase_personal_values_of,
     move_personal_values,
     record,
     record_change,
@@ -70,6 +71,27 @@ def test_erasure_keeps_who_when_and_what_kind_and_the_chain_verifies(db_session,
 def test_erasure_covers_entries_written_earlier_in_the_same_transaction(db_session):
     record_view(None, ("cases", 3), "Viewed case BOL-2026-0003")
     assert erase_personal_values("cases", 3) == 1
+
+
+def test_a_batch_of_records_is_erased_and_the_erased_entries_are_named(db_session):
+    """Retention anonymises records by the batch: each one's values go, others' stay, the chain verifies."""
+    first = record_view(None, ("people", 11), "Viewed Vera Victim")
+    second = record_change(None, ("people", 12), None, {"name": "Pat Perpetrator"}, "Added Pat Perpetrator")
+    kept = record_view(None, ("people", 13), "Viewed Kim Keep")
+    db_session.flush()
+    seal_pending()
+    db_session.commit()
+
+    assert erase_personal_values_of("people", [12, 11, 11]) == sorted([first.id, second.id])
+    db_session.commit()
+    assert erase_personal_values_of("people", [11, 12]) == []
+    assert erase_personal_values_of("people", []) == []
+    about_11 = entries_about(db_session, "people", 11)
+    assert about_11[0].is_erased
+    assert [e.action for e in about_11[1:]] == [AuditAction.erase, AuditAction.erase]  # each says so, kept
+    assert entries_about(db_session, "people", 12)[0].is_erased
+    assert db_session.get(AuditEntry, kept.id).summary == "Viewed Kim Keep"
+    assert verify_chain().ok
 
 
 @pytest.mark.sqlite_only
