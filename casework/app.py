@@ -40,11 +40,19 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from casework.core.db import configure_engine_events, configure_session_events
+    from casework.core.db import (
+        choose_transaction_mode,
+        configure_engine_events,
+        configure_session_events,
+        configure_transaction_guard,
+    )
     from casework.extensions import csrf, db, limiter, login_manager, mail, migrate
 
     import_models()
     configure_session_events()
+    configure_transaction_guard()
+    # First of the request hooks: the mode must be known before anything reads (the user, say).
+    app.before_request(choose_transaction_mode)
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)  # creates the engine; does not connect
@@ -84,6 +92,7 @@ MODEL_MODULES = [
 
 def init_login(app: Flask, login_manager: Any) -> None:
     from flask import g, request
+    from sqlalchemy.orm import joinedload
 
     from casework.accounts.models import User
     from casework.extensions import db
@@ -103,7 +112,8 @@ def init_login(app: Flask, login_manager: Any) -> None:
             user_id, version = (int(part) for part in identity.split(":"))
         except ValueError:
             return None
-        user = db.session.get(User, user_id)
+        # The user, their agency and their roles in one statement.
+        user = db.session.get(User, user_id, options=[joinedload(User.role_rows)])
         if user is None or user.session_stamp != version or not user.is_active:
             return None
         return user

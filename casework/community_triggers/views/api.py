@@ -36,7 +36,7 @@ from casework.community_triggers.schemas import (
     WithdrawArgs,
     dump_application,
 )
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
@@ -131,6 +131,7 @@ def create_application(args: dict[str, Any]):
 
 
 @bp.get("/triggers")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(ApplicationListArgs, location="query")
 def list_applications(args: dict[str, Any]):
@@ -164,6 +165,7 @@ def list_applications(args: dict[str, Any]):
 
 
 @bp.get("/triggers/<int:application_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def get_application(application_id: int):
     application = policies.get_application_for(current_user, application_id)
