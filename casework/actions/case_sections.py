@@ -12,6 +12,7 @@ from casework.actions.schemas import dump_action
 from casework.cases.models import Action
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.core.request_cache import request_cached
 from casework.core.time import london_day, now, today
 from casework.dashboard.views import panel
 from casework.extensions import db
@@ -21,7 +22,9 @@ from casework.reminders.models import Deadline, DeadlineStatus
 TEAM_OVERDUE_LIMIT = 50
 
 
+@request_cached
 def case_actions(case_id: int) -> list[Action]:
+    """The case's actions, once per request for the section and the timeline."""
     return list(
         db.session.scalars(
             sa.select(Action)

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, Person
 from casework.core.errors import NotFound
 from casework.core.permissions import Permission, Role
+from casework.core.request_cache import remember, request_cached
 from casework.extensions import db
 
 #: Roles that see their own agency's cases; partners see only what is shared with their agency.
@@ -50,8 +51,23 @@ def visible_cases_clause(user: Any) -> sa.ColumnElement[bool]:
     return sa.and_(agency_clause, sa.or_(Case.is_restricted.is_(False), named))
 
 
+@request_cached
+def _is_visible(user_id: int, case_id: int) -> bool:
+    from casework.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    return bool(db.session.scalar(sa.select(sa.literal(True)).where(Case.id == case_id, visible_cases_clause(user))))
+
+
+def remember_visible(user: Any, case: Case) -> None:
+    """``case`` was loaded through ``visible_cases_clause(user)``: no need to ask again this request."""
+    remember(_is_visible, (user.id, case.id), True)
+
+
 def can_view_case(user: Any, case: Case) -> bool:
-    return bool(db.session.scalar(sa.select(sa.literal(True)).where(Case.id == case.id, visible_cases_clause(user))))
+    """Asked once per request, whatever the number of sections asking (or known from loading the case
+    through ``get_case_for``)."""
+    return _is_visible(user.id, case.id)
 
 
 def can_edit_case(user: Any, case: Case) -> bool:
@@ -63,6 +79,7 @@ def get_case_for(user: Any, case_id: int, *, edit: bool = False) -> Case:
     case = db.session.scalar(sa.select(Case).where(Case.id == case_id, visible_cases_clause(user)))
     if case is None or (edit and not user.can(Permission.EDIT_CASES)):
         raise NotFound("Case not found.")
+    remember_visible(user, case)
     return case
 
 

@@ -341,7 +341,7 @@ def expire_ended(on: date | None = None) -> int:
 
 
 def case_interventions(case_id: int) -> Sequence[Intervention]:
-    """A case's interventions with what their pages show, in a fixed number of queries."""
+    """A case's interventions with what their pages show, with their breaches: one statement."""
     return (
         db.session.scalars(
             sa.select(Intervention)
@@ -350,7 +350,7 @@ def case_interventions(case_id: int) -> Sequence[Intervention]:
                 sa.orm.joinedload(Intervention.subject),
                 sa.orm.joinedload(Intervention.issuing_agency),
                 sa.orm.joinedload(Intervention.issuing_officer),
-                sa.orm.selectinload(Intervention.breaches).joinedload(InterventionBreach.recorded_by),
+                sa.orm.joinedload(Intervention.breaches).joinedload(InterventionBreach.recorded_by),
             )
             .order_by(Intervention.issued_on.desc(), Intervention.id.desc())
         )
