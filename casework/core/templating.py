@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
+import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from markupsafe import Markup
 
 from casework.core.navigation import navigation_items
 
@@ -47,6 +52,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(helpers)
     app.jinja_env.globals.update(
         helpers,
+        component=component,
         navigation_items=navigation_items,
         has_endpoint=has_endpoint,
         error_summary_items=error_summary_items,
@@ -91,6 +97,39 @@ def format_datetime(value: date | datetime | None) -> str:
     if not isinstance(value, datetime):
         return format_date(value)
     return f"{format_date(value)} at {format_time(value)}"
+
+
+# GOV.UK components rendered once.
+#
+# The GOV.UK Frontend macros are the slow part of a page: a date input is three inputs, each built
+# from nested macros, attribute helpers and ``indent`` filters (half the time of the public Case Review
+# form went to its six date inputs). Their output depends on their parameters only, so a component
+# called again with the same parameters (a blank field, the header) is served from a small cache.
+# Components holding what someone typed are not cached (``cache=False``): personal data must not
+# linger in the server's memory.
+
+COMPONENT_CACHE_SIZE = 512
+_components: OrderedDict[tuple[str, str], Markup] = OrderedDict()
+_components_lock = threading.Lock()
+
+
+def component(macro: Any, params: dict[str, Any], cache: bool = True) -> Markup:
+    """``{{ component(govukDateInput, {...}) }}``: the macro's output, from the cache when it was
+    rendered with the same parameters before. Not for components called with a ``caller`` block."""
+    if not cache:
+        return Markup(macro(params))  # noqa: S704 - a macro's output is already escaped HTML
+    key = (macro.name, json.dumps(params, sort_keys=True, default=str))
+    with _components_lock:
+        html = _components.get(key)
+        if html is not None:
+            _components.move_to_end(key)
+            return html
+    html = Markup(macro(params))  # noqa: S704 - a macro's output is already escaped HTML
+    with _components_lock:
+        _components[key] = html
+        if len(_components) > COMPONENT_CACHE_SIZE:
+            _components.popitem(last=False)
+    return html
 
 
 # Routing.
