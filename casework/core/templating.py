@@ -4,7 +4,8 @@ Templates live in the top-level ``templates/`` folder (one folder per domain) an
 ``layouts/base.html`` or ``layouts/public.html``; the GOV.UK components come from govuk-frontend-jinja
 as ``govuk_frontend_jinja/components/<name>/macro.html``. The precompiled GOV.UK Frontend CSS refers
 to its fonts and images as ``/assets/...``; ``npm run build`` copies them to
-``casework/static/govuk/assets`` and the ``govuk_assets`` blueprint serves that folder there.
+``casework/static/govuk/assets``, served there by WhiteNoise (``casework/core/static.py``) with the rest
+of the static files.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
 
 from casework.core.navigation import navigation_items
+from casework.core.static import init_static
 
 TEMPLATES_FOLDER = Path(__file__).resolve().parents[2] / "templates"
 GOVUK_ASSETS_FOLDER = Path(__file__).resolve().parents[1] / "static" / "govuk" / "assets"
@@ -41,9 +43,12 @@ def init_templating(app: Flask) -> None:
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
     )
+    # Flask's own static routes stay for building URLs (and in case WhiteNoise is bypassed);
+    # WhiteNoise answers first (casework/core/static.py).
     app.register_blueprint(
         Blueprint("govuk_assets", __name__, static_folder=GOVUK_ASSETS_FOLDER, static_url_path="/assets")
     )
+    init_static(app, GOVUK_ASSETS_FOLDER)
 
     helpers = {
         "format_date": format_date,
