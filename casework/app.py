@@ -46,7 +46,8 @@ def init_extensions(app: Flask) -> None:
         configure_session_events,
         configure_transaction_guard,
     )
-    from casework.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from casework.core.migrations import init_migrations
+    from casework.extensions import csrf, db, limiter, login_manager, mail
 
     import_models()
     configure_session_events()
@@ -56,7 +57,7 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)  # creates the engine; does not connect
-    migrate.init_app(
+    init_migrations(
         app,
         db,
         directory=str(PROJECT_ROOT / "migrations"),
