@@ -5,7 +5,9 @@
 
 Builds the schema with the migrations and loads the demo data (``flask demo load``) into a throwaway
 SQLite file (or the empty database given), signs in the demo officer, then times each page with the
-test client and prints the median and 95th percentile in milliseconds and the statements per request.
+test client and prints the median and 95th percentile in milliseconds, the CPU time the process spent
+per request, the Python function calls per request (a measure of the work that does not depend on how
+busy the machine is) and the statements per request.
 With ``--profile NAME`` it runs that page under cProfile and prints the functions with the most
 cumulative and own time, and the share spent rendering templates. Measured here, never in the test
 suite.
@@ -116,22 +118,27 @@ def main() -> int:
         client, headers = sign_in(app)
         counter = count_statements(app)
         print(f"{args.requests} requests per page, one at a time, in-process")
-        print("| page | median ms | p95 ms | statements |")
-        print("|---|---:|---:|---:|")
+        print("| page | median ms | p95 ms | CPU ms (median) | Python calls | statements |")
+        print("|---|---:|---:|---:|---:|---:|")
         for name, (page_client, path, page_headers) in pages(app, client, headers).items():
             for _ in range(5):  # warm up: compiled templates, statement caches
                 assert page_client.get(path, headers=page_headers).status_code == 200, path
-            timings = []
+            timings, cpu = [], []
             before = counter[0]
             for _ in range(args.requests):
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 response = page_client.get(path, headers=page_headers)
                 timings.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
                 assert response.status_code == 200
             statements = (counter[0] - before) / args.requests
             timings.sort()
             p95 = timings[int(len(timings) * 0.95) - 1]
-            print(f"| {name} | {statistics.median(timings):.1f} | {p95:.1f} | {statements:.0f} |", flush=True)
+            print(
+                f"| {name} | {statistics.median(timings):.1f} | {p95:.1f} | {statistics.median(cpu):.1f} | "
+                f"{python_calls(page_client, path, page_headers):,} | {statements:.0f} |",
+                flush=True,
+            )
             if args.profile == name:
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -144,6 +151,17 @@ def main() -> int:
 
             db.engine.dispose()
     return 0
+
+
+def python_calls(page_client, path: str, headers: dict[str, str], requests: int = 20) -> int:
+    """Python function calls per request: unlike times, the same however busy the machine is, so a
+    change can be judged on a shared machine."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        page_client.get(path, headers=headers)
+    profiler.disable()
+    return sum(row[1] for row in pstats.Stats(profiler).stats.values()) // requests
 
 
 def report(profiler: cProfile.Profile, top: int) -> None:

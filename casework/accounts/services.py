@@ -371,19 +371,18 @@ def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
 
 
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
-    # The token, its user, their agency and roles in one statement.
-    row = (
-        db.session.execute(
-            sa.select(ApiToken)
-            .where(ApiToken.token_hash == _hash_token(token))
-            .options(sa.orm.joinedload(ApiToken.user).joinedload(User.role_rows))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    row = db.session.execute(_TOKEN, {"token_hash": _hash_token(token)}).unique().scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= now() or not row.user.is_active:
         return None
     return row.user, row
+
+
+#: The token, its user, their agency and roles in one statement, built once (every API request runs it).
+_TOKEN = (
+    sa.select(ApiToken)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"))
+    .options(sa.orm.joinedload(ApiToken.user).joinedload(User.role_rows))
+)
 
 
 def revoke_token(row: ApiToken) -> None:

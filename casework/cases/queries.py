@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,10 +20,11 @@ from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, CaseStatus, Complaint, Incident, Person
-from casework.cases.policies import LEAD_AGENCY_ROLES, visible_cases_clause, visible_people_clause
+from casework.cases.policies import visibility_params, visibility_shape, visible_cases_clause, visible_people_clause
+from casework.cases.sections import SEARCH_SOURCES
 from casework.cases.services import normalise_name, normalise_postcode
+from casework.core.db import UTCDateTime
 from casework.core.errors import InvalidInput
-from casework.core.permissions import Permission
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
 
@@ -42,12 +44,12 @@ RANK_EXACT, RANK_IDENTIFIER, RANK_TEXT = 3, 2, 1
 
 @dataclass(frozen=True)
 class CaseSearch:
-    """What ``SEARCH_SOURCES`` receive: the term as typed, lower-cased, and as LIKE patterns."""
+    """What ``SEARCH_SOURCES`` receive: the term lower-cased, and as LIKE patterns (bind parameters:
+    a search statement is built once and run with each term)."""
 
-    text: str
-    lowered: str
-    pattern: str
-    name_pattern: str
+    lowered: Any
+    pattern: Any
+    name_pattern: Any
 
 
 @dataclass(frozen=True)
@@ -86,122 +88,160 @@ def case_page(
       location, a party's name, a complaint's reference, and what other domains register in
       ``sections.SEARCH_SOURCES``), and ranks the matches.
 
-    The total is counted up to ``COUNT_LIMIT``; beyond that PostgreSQL's estimate is given.
+    The total is counted up to ``COUNT_LIMIT``; beyond that PostgreSQL's estimate is given. The
+    statements are built once for each shape of list (``_ListShape``), with everything else as bind
+    parameters: building and keying a statement costs more than running it.
     """
-    if not user.can(Permission.VIEW_CASES):
+    lead = visibility_shape(user)
+    if lead is None:
         return CasePage([], 0, False, False, None)
-    filters = _list_filters(user, area, status)
     searching = bool(q and q.strip())
     # A search is ranked, not in list order: it pages by ``page`` only.
     after = decode_cursor(cursor) if cursor and not searching else None
     offset = 0 if after is not None else (page - 1) * per_page
-    if searching:
-        ranked = _search_matches(user, filters, _case_search(q or ""))
-        query = (
-            sa.select(Case)
-            .join(ranked, ranked.c.case_id == Case.id)
-            .order_by(ranked.c.rank.desc(), _sort_time(Case.created_at).desc(), Case.id.desc())
-        )
-        counted: sa.Select = sa.select(ranked.c.case_id)
-    else:
-        candidates = sa.union(*_newest_first(user, filters, after=after, limit=offset + per_page + 1)).subquery()
-        query = (
-            sa.select(Case)
-            .join(candidates, candidates.c.id == Case.id)
-            .order_by(_sort_time(Case.created_at).desc(), Case.id.desc())
-        )
-        counted = sa.union(*_newest_first(user, filters, after=None, limit=None))
-    rows = (
-        db.session.scalars(
-            query.options(
-                joinedload(Case.area),
-                joinedload(Case.lead_agency),
-                joinedload(Case.owner).lazyload(User.agency),
-            )
-            .limit(per_page + 1)
-            .offset(offset)
-        )
-        .unique()
-        .all()
+    shape = _ListShape(
+        dialect=db.engine.dialect.name,
+        lead=lead,
+        area=bool(area),
+        status=bool(status),
+        searching=searching,
+        keyset=after is not None,
+        sources=len(SEARCH_SOURCES),
     )
+    params: dict[str, Any] = {
+        **visibility_params(user),
+        "area_code": area,
+        "status": status,
+        "page_limit": per_page + 1,
+        "offset": offset,
+        "arm_limit": offset + per_page + 1,
+        "count_limit": COUNT_LIMIT + 1,
+    }
+    if after is not None:
+        params.update(after_time=after[0], after_id=after[1])
+    if searching:
+        text = (q or "").strip()
+        params.update(q_lowered=text.lower(), q_pattern=_contains(text), q_name_pattern=_contains(normalise_name(text)))
+    page_statement, count_statement, whole_list = _list_statements(shape)
+    rows = db.session.scalars(page_statement, params).unique().all()
     items, more = rows[:per_page], len(rows) > per_page
-    total, estimated = _count(counted)
+    total, estimated = _count(count_statement, whole_list, params)
     next_cursor = encode_cursor(items[-1]) if more and not searching else None
     return CasePage(items, total, estimated, more, next_cursor)
 
 
-def _sort_time(column: Any) -> Any:
+@dataclass(frozen=True)
+class _ListShape:
+    """What decides a list's SQL (everything else is a bind parameter)."""
+
+    dialect: str
+    lead: bool
+    area: bool
+    status: bool
+    searching: bool
+    keyset: bool
+    sources: int
+
+
+@functools.cache
+def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select | sa.CompoundSelect]:
+    """The page, its (capped) count, and the whole list for PostgreSQL's estimate, for one shape."""
+    filters = _list_filters(shape)
+    if shape.searching:
+        ranked = _search_matches(shape, filters)
+        query = (
+            sa.select(Case)
+            .join(ranked, ranked.c.case_id == Case.id)
+            .order_by(ranked.c.rank.desc(), _sort_time(shape, Case.created_at).desc(), Case.id.desc())
+        )
+        counted: sa.Select | sa.CompoundSelect = sa.select(ranked.c.case_id)
+    else:
+        candidates = sa.union(*_newest_first(shape, filters, limited=True)).subquery()
+        query = (
+            sa.select(Case)
+            .join(candidates, candidates.c.id == Case.id)
+            .order_by(_sort_time(shape, Case.created_at).desc(), Case.id.desc())
+        )
+        counted = sa.union(*_newest_first(shape, filters, limited=False))
+    page = (
+        query.options(
+            joinedload(Case.area),
+            joinedload(Case.lead_agency),
+            joinedload(Case.owner).lazyload(User.agency),
+        )
+        .limit(sa.bindparam("page_limit"))
+        .offset(sa.bindparam("offset"))
+    )
+    capped = counted if shape.dialect == "sqlite" else counted.limit(sa.bindparam("count_limit"))
+    count = sa.select(sa.func.count()).select_from(capped.subquery())
+    return page, count, counted
+
+
+def _sort_time(shape: _ListShape, column: Any) -> Any:
     """``column`` as the list sorts it. On SQLite, timestamps are text, written by the database
     (``CURRENT_TIMESTAMP``, whole seconds) or by SQLAlchemy (with microseconds), so ``12:00:00`` and
     ``12:00:00.000000`` would not compare equal: ``julianday`` compares them as times."""
-    return sa.func.julianday(column) if db.engine.dialect.name == "sqlite" else column
+    return sa.func.julianday(column) if shape.dialect == "sqlite" else column
 
 
-def _list_filters(user: Any, area: str | None, status: str | None) -> list[sa.ColumnElement[bool]]:
+def _list_filters(shape: _ListShape) -> list[sa.ColumnElement[bool]]:
     """Conditions on ``Case`` every arm of a list applies: restricted cases for named users only, and
     the filters chosen."""
     from casework.accounts.models import Area
 
-    named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == user.id)
+    named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == sa.bindparam("viewer_id"))
     filters: list[sa.ColumnElement[bool]] = [sa.or_(Case.is_restricted.is_(False), Case.id.in_(named))]
-    if area:
-        filters.append(Case.area_id == sa.select(Area.id).where(Area.code == area).scalar_subquery())
-    if status:
-        filters.append(Case.status == CaseStatus(status))
+    if shape.area:
+        area_id = sa.select(Area.id).where(Area.code == sa.bindparam("area_code")).scalar_subquery()
+        filters.append(Case.area_id == area_id)
+    if shape.status:
+        filters.append(Case.status == sa.bindparam("status"))
     return filters
 
 
-def _newest_first(
-    user: Any, filters: list[sa.ColumnElement[bool]], *, after: tuple[datetime, int] | None, limit: int | None
-) -> list[sa.Select]:
+def _newest_first(shape: _ListShape, filters: list[sa.ColumnElement[bool]], *, limited: bool) -> list[sa.Select]:
     """The visible cases as ``(id, created_at)``, one SELECT per way of seeing them (as the lead
-    agency, as an agency shared with), each newest first from its own index and stopping at ``limit``.
+    agency, as an agency shared with), each newest first from its own index; ``limited``: each stops
+    after ``arm_limit`` rows, after the cursor (``after_time``, ``after_id``) when the shape has one.
     """
+    agency_id = sa.bindparam("viewer_agency_id")
+    after = sa.tuple_(_sort_time(shape, sa.bindparam("after_time", type_=UTCDateTime())), sa.bindparam("after_id"))
     arms: list[sa.Select] = []
-    if any(user.has_role(role) for role in LEAD_AGENCY_ROLES):
+    if shape.lead:
         lead = sa.select(Case.id.label("id"), Case.created_at.label("created_at")).where(
-            Case.lead_agency_id == user.agency_id, *filters
+            Case.lead_agency_id == agency_id, *filters
         )
-        if after is not None:
-            lead = lead.where(
-                sa.tuple_(_sort_time(Case.created_at), Case.id) < sa.tuple_(_sort_time(after[0]), after[1])
-            )
-        arms.append(lead.order_by(_sort_time(Case.created_at).desc(), Case.id.desc()))
+        if limited and shape.keyset:
+            lead = lead.where(sa.tuple_(_sort_time(shape, Case.created_at), Case.id) < after)
+        arms.append(lead.order_by(_sort_time(shape, Case.created_at).desc(), Case.id.desc()))
     shared = (
         sa.select(CaseShare.case_id.label("id"), CaseShare.case_created_at.label("created_at"))
         .join(Case, Case.id == CaseShare.case_id)
-        .where(CaseShare.agency_id == user.agency_id, *filters)
+        .where(CaseShare.agency_id == agency_id, *filters)
     )
-    if after is not None:
-        shared = shared.where(
-            sa.tuple_(_sort_time(CaseShare.case_created_at), CaseShare.case_id)
-            < sa.tuple_(_sort_time(after[0]), after[1])
-        )
-    arms.append(shared.order_by(_sort_time(CaseShare.case_created_at).desc(), CaseShare.case_id.desc()))
-    if limit is None:
+    if limited and shape.keyset:
+        shared = shared.where(sa.tuple_(_sort_time(shape, CaseShare.case_created_at), CaseShare.case_id) < after)
+    arms.append(shared.order_by(_sort_time(shape, CaseShare.case_created_at).desc(), CaseShare.case_id.desc()))
+    if not limited:
         return [arm.order_by(None) for arm in arms]
     # Each arm in a subquery of its own: a LIMIT inside a UNION needs one (SQLite).
-    return [sa.select(arm.limit(limit).subquery()) for arm in arms]
+    return [sa.select(arm.limit(sa.bindparam("arm_limit")).subquery()) for arm in arms]
 
 
-def _case_search(q: str) -> CaseSearch:
-    text = q.strip()
-    return CaseSearch(
-        text=text, lowered=text.lower(), pattern=_contains(text), name_pattern=_contains(normalise_name(q))
-    )
-
-
-def _search_matches(user: Any, filters: list[sa.ColumnElement[bool]], search: CaseSearch) -> sa.Subquery:
-    """``(case_id, rank)`` of the visible cases matching ``search``, best rank per case.
+def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) -> sa.Subquery:
+    """``(case_id, rank)`` of the visible cases matching the search, best rank per case.
 
     The visible cases are worked out first, once (a materialised CTE): for most users a few hundred,
     so matching summaries and names within them costs little however common the term. References
     (a complaint's DP-2231) are looked up the other way round, through their trigram index, since a
     reference matches few rows whoever searches.
     """
-    from casework.cases.sections import SEARCH_SOURCES
-
-    visible = sa.union(*_newest_first(user, filters, after=None, limit=None)).cte("visible").prefix_with("MATERIALIZED")
+    search = CaseSearch(
+        lowered=sa.bindparam("q_lowered"),
+        pattern=sa.bindparam("q_pattern"),
+        name_pattern=sa.bindparam("q_name_pattern"),
+    )
+    visible = sa.union(*_newest_first(shape, filters, limited=False)).cte("visible").prefix_with("MATERIALIZED")
     visible_ids = sa.select(visible.c.id)
     pattern = search.pattern
     case_rank = sa.case(
@@ -237,17 +277,19 @@ def _search_matches(user: Any, filters: list[sa.ColumnElement[bool]], search: Ca
     )
 
 
-def _count(query: sa.Select | sa.CompoundSelect) -> tuple[int, bool]:
-    """The number of rows of ``query``, counted up to ``COUNT_LIMIT``; beyond it, PostgreSQL's
-    estimate (SQLite, the small embedded default, counts them all)."""
-    capped = query if db.engine.dialect.name == "sqlite" else query.limit(COUNT_LIMIT + 1)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(capped.subquery())) or 0
+def _count(statement: sa.Select, whole_list: sa.Select | sa.CompoundSelect, params: dict[str, Any]) -> tuple[int, bool]:
+    """The list's size, counted up to ``COUNT_LIMIT``; beyond it, PostgreSQL's estimate for the whole
+    list (SQLite, the small embedded default, counts them all)."""
+    total = db.session.scalar(statement, params) or 0
     if total <= COUNT_LIMIT or db.engine.dialect.name == "sqlite":
         return total, False
-    compiled = query.compile(dialect=db.engine.dialect)
-    plan = db.session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar_one()
-    estimate = int(plan[0]["Plan"]["Plan Rows"])
-    return max(estimate, COUNT_LIMIT + 1), True
+    compiled = whole_list.compile(dialect=db.engine.dialect)
+    plan = (
+        db.session.connection()
+        .exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.construct_params(params))
+        .scalar_one()
+    )
+    return max(int(plan[0]["Plan"]["Plan Rows"]), COUNT_LIMIT + 1), True
 
 
 def encode_cursor(case: Case) -> str:

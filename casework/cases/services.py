@@ -7,6 +7,7 @@ for procedural blocks, ``Forbidden``/``NotFound`` for access).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,14 @@ from casework.cases.models import (
     Person,
     PersonKind,
 )
-from casework.cases.policies import LEAD_AGENCY_ROLES, visible_cases_clause, visible_people_clause
+from casework.cases.policies import (
+    LEAD_AGENCY_ROLES,
+    visibility_params,
+    visibility_shape,
+    visible_cases_clause,
+    visible_cases_template,
+    visible_people_clause,
+)
 from casework.core.dates import add_working_days, end_of_months_beginning_with
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission
@@ -893,6 +901,31 @@ def load_case_record(case_id: int, viewer: Any = None) -> Case:
 
     With ``viewer``, the case must be visible to them (NotFound otherwise): the same statement checks
     and loads, and the answer is remembered for the request (``policies.can_view_case``).
+    """
+    params: dict[str, Any] = {"case_id": case_id}
+    if viewer is None:
+        statement = _case_record_statement(None)
+    else:
+        shape = visibility_shape(viewer)
+        if shape is None:
+            raise NotFound("Case not found.")
+        statement = _case_record_statement(shape)
+        params.update(visibility_params(viewer))
+    case = db.session.execute(statement, params).unique().scalar_one_or_none()
+    if case is None:
+        raise NotFound("Case not found.")
+    if viewer is not None:
+        from casework.cases.policies import remember_visible
+
+        remember_visible(viewer, case)
+    return case
+
+
+@functools.cache
+def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
+    """Built once per kind of viewer (``policies.visibility_shape``; None: no visibility check), with
+    the case and the viewer as bind parameters: building a statement with this many loader options,
+    and working out its cache key, costs more than running it.
 
     The case's small collections (parties, agencies shared with, named users, second-report tasks; a
     handful of each) are joined to the case, so they come in one statement whose rows are their
@@ -900,9 +933,12 @@ def load_case_record(case_id: int, viewer: Any = None) -> Case:
     complaints. Users are loaded for their names only (not their agency).
     """
     by_name = sa.orm.lazyload(User.agency)
-    query = (
+    conditions = [Case.id == sa.bindparam("case_id")]
+    if visibility is not None:
+        conditions.append(visible_cases_template(visibility))
+    return (
         sa.select(Case)
-        .where(Case.id == case_id, *([visible_cases_clause(viewer)] if viewer is not None else []))
+        .where(*conditions)
         .options(
             sa.orm.joinedload(Case.area),
             sa.orm.joinedload(Case.lead_agency),
@@ -924,14 +960,6 @@ def load_case_record(case_id: int, viewer: Any = None) -> Case:
             ),
         )
     )
-    case = db.session.execute(query).unique().scalar_one_or_none()
-    if case is None:
-        raise NotFound("Case not found.")
-    if viewer is not None:
-        from casework.cases.policies import remember_visible
-
-        remember_visible(viewer, case)
-    return case
 
 
 def case_notes(case: Case) -> list[CaseNote]:
@@ -997,12 +1025,34 @@ class CaseJournal:
 
 def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
     """The case's notes, its recorded changes (status, sharing, owner, ...) and the linked cases
-    ``viewer`` can see (a link does not open a case to anyone), in one statement: a UNION ALL of three
-    selects of the same shape (source, kind, id, text, time, author's name and email)."""
+    ``viewer`` can see (a link does not open a case to anyone), in one statement."""
+    params: dict[str, Any] = {"case_id": case.id}
+    shape = visibility_shape(viewer) if viewer is not None else None
+    if viewer is not None:
+        params.update(visibility_params(viewer))
+    statement = _journal_statement(viewer is not None, shape)
+    journal = CaseJournal(notes=[], events=[], linked=[])
+    for row in db.session.execute(statement, params):
+        if row.source == "note":
+            author = Author(row.author_name, row.author_email) if row.author_name is not None else None
+            journal.notes.append(NoteEntry(row.id, row.text, row.created_at, author))
+        elif row.source == "event":
+            journal.events.append(EventEntry(row.kind, row.text, row.created_at, row.author_name))
+        else:
+            journal.linked.append(LinkedCase(row.id, row.text))
+    journal.linked.sort(key=lambda link: link.reference)
+    return journal
+
+
+@functools.cache
+def _journal_statement(for_viewer: bool, visibility: bool | None) -> sa.CompoundSelect:
+    """A UNION ALL of three selects of the same shape (source, kind, id, text, time, author's name and
+    email), built once per kind of viewer with the case and the viewer as bind parameters."""
 
     def constant(value: str) -> sa.ColumnElement[str]:
         return sa.literal_column(f"'{value}'", sa.String)
 
+    case_id = sa.bindparam("case_id")
     no_text = sa.cast(sa.null(), sa.String)
     notes = (
         sa.select(
@@ -1015,7 +1065,7 @@ def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
             User.email.label("author_email"),
         )
         .outerjoin(User, User.id == CaseNote.created_by_id)
-        .where(CaseNote.case_id == case.id)
+        .where(CaseNote.case_id == case_id)
     )
     events = (
         sa.select(
@@ -1028,8 +1078,14 @@ def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
             no_text,
         )
         .outerjoin(User, User.id == CaseEvent.actor_id)
-        .where(CaseEvent.case_id == case.id)
+        .where(CaseEvent.case_id == case_id)
     )
+    if not for_viewer:
+        seen: list[sa.ColumnElement[bool]] = []
+    elif visibility is None:
+        seen = [sa.false()]
+    else:
+        seen = [visible_cases_template(visibility)]
     links = (
         sa.select(
             constant("link"),
@@ -1041,19 +1097,9 @@ def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
             no_text,
         )
         .join(Case, Case.id == CaseLink.linked_case_id)
-        .where(CaseLink.case_id == case.id, *([visible_cases_clause(viewer)] if viewer is not None else []))
+        .where(CaseLink.case_id == case_id, *seen)
     )
-    journal = CaseJournal(notes=[], events=[], linked=[])
-    for row in db.session.execute(sa.union_all(notes, events, links).order_by("created_at", "id")):
-        if row.source == "note":
-            author = Author(row.author_name, row.author_email) if row.author_name is not None else None
-            journal.notes.append(NoteEntry(row.id, row.text, row.created_at, author))
-        elif row.source == "event":
-            journal.events.append(EventEntry(row.kind, row.text, row.created_at, row.author_name))
-        else:
-            journal.linked.append(LinkedCase(row.id, row.text))
-    journal.linked.sort(key=lambda link: link.reference)
-    return journal
+    return sa.union_all(notes, events, links).order_by("created_at", "id")
 
 
 def _sort_key(when: date | datetime) -> tuple[date, datetime]:
