@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from casework import config as config_module
+from casework.core.templating import JinjaEnvironment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         or str(PROJECT_ROOT / "instance")
     )
     app = Flask("casework", instance_path=str(instance_path))
+    app.jinja_environment = JinjaEnvironment  # before anything creates app.jinja_env
     configure(app, config)
     init_extensions(app)
     init_celery(app)

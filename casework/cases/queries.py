@@ -75,7 +75,8 @@ def case_page(
     cursor: str | None = None,
 ) -> CasePage:
     """A page of the cases ``user`` may see, newest first (or best match first for ``q``), in two
-    statements: the page (with the area, lead agency and owner a list shows) and its count.
+    statements: the page (with the area, lead agency and owner a list shows) and its count (for a
+    search, one: the count comes with the page).
 
     Visibility comes first, so the cost follows the page size (or, for a search, the cases the user
     can see), not the number of cases in the database:
@@ -123,9 +124,15 @@ def case_page(
         text = (q or "").strip()
         params.update(q_lowered=text.lower(), q_pattern=_contains(text), q_name_pattern=_contains(normalise_name(text)))
     page_statement, count_statement, whole_list = _list_statements(shape)
-    rows = db.session.scalars(page_statement, params).unique().all()
+    if searching:
+        matches = db.session.execute(page_statement, params).unique().all()
+        rows = [match[0] for match in matches]
+        # Past the last page there is no row to carry the count: count then.
+        total, estimated = (matches[0][1], False) if matches else _count(count_statement, whole_list, params)
+    else:
+        rows = db.session.scalars(page_statement, params).unique().all()
+        total, estimated = _count(count_statement, whole_list, params)
     items, more = rows[:per_page], len(rows) > per_page
-    total, estimated = _count(count_statement, whole_list, params)
     next_cursor = encode_cursor(items[-1]) if more and not searching else None
     return CasePage(items, total, estimated, more, next_cursor)
 
@@ -149,8 +156,10 @@ def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select
     filters = _list_filters(shape)
     if shape.searching:
         ranked = _search_matches(shape, filters)
+        # The number of matches comes with the page (a window count), rather than from a second run of
+        # the search.
         query = (
-            sa.select(Case)
+            sa.select(Case, sa.func.count().over().label("total"))
             .join(ranked, ranked.c.case_id == Case.id)
             .order_by(ranked.c.rank.desc(), _sort_time(shape, Case.created_at).desc(), Case.id.desc())
         )

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import threading
-from collections import OrderedDict
+from collections import ChainMap, OrderedDict
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app
+from flask.templating import Environment as FlaskEnvironment
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
 
@@ -33,6 +34,23 @@ from casework.core.static import init_static
 TEMPLATES_FOLDER = Path(__file__).resolve().parents[2] / "templates"
 GOVUK_ASSETS_FOLDER = Path(__file__).resolve().parents[1] / "static" / "govuk" / "assets"
 LONDON = ZoneInfo("Europe/London")
+
+
+class _Globals(ChainMap):
+    """A template's globals (Jinja's ``ChainMap`` of its own and the environment's), with ``keys()`` a
+    set. On every ``{% import %}`` and ``{% from ... import %}`` Jinja subtracts the imported
+    template's global names from the importing one's; against a set that is one C call, against the
+    ``ChainMap``'s key view it is a Python generator per name: a fifth of a page's function calls."""
+
+    def keys(self) -> set[str]:  # type: ignore[override]
+        return set(self)
+
+
+class JinjaEnvironment(FlaskEnvironment):
+    """Flask's Jinja environment, with ``_Globals``. Set as ``app.jinja_environment`` by create_app."""
+
+    def make_globals(self, d: Any) -> Any:
+        return _Globals(d or {}, self.globals)
 
 
 def init_templating(app: Flask) -> None:
