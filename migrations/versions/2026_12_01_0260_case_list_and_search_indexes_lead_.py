@@ -5,7 +5,7 @@ The case list reads a page of the lead agency's cases and of the cases shared wi
 any part of their reference through a trigram index (PostgreSQL; SQLite gets a plain index).
 
 Revision ID: 0260
-Revises: 0040
+Revises: 0250
 Create Date: 2026-12-01 16:48:09.905662
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0260'
-down_revision = '0040'
+down_revision = '0250'
 branch_labels = None
 depends_on = None
 
