@@ -430,7 +430,7 @@ def main() -> int:
         f"machine: load average {min(loads):.1f} to {max(loads):.1f} (median {statistics.median(loads):.1f}), "
         f"CPU busy {min(busy):.0f} to {max(busy):.0f}% during the runs\n"
     )
-    print("| page | backend | baseline | this branch | this branch, requests/s | errors |")
+    print("| page | backend | baseline | this branch | this branch, requests/s | errors (baseline, this branch) |")
     print("|---|---|---:|---:|---:|---:|")
     for backend in backends:
         for page in PAGES:
@@ -441,7 +441,9 @@ def main() -> int:
                 spread = f" ({1 / max(shares):.0f}-{1 / min(shares):.0f})" if len(shares) > 1 else ""
                 cells.append(f"1/{1 / median:.0f}{spread}")
             ms = detail[(backend, page, current.name)]
-            errors = sum(m.errors for name in (baseline.name, current.name) for m in detail[(backend, page, name)])
+            errors = ", ".join(
+                str(sum(m.errors for m in detail[(backend, page, name)])) for name in (baseline.name, current.name)
+            )
             rps = statistics.median(m.rps for m in ms)
             print(f"| {page} | {backend} | {cells[0]} | {cells[1]} | {rps:.0f} | {errors} |")
     print("\nresident memory of the busiest worker after the run:")
