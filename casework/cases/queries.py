@@ -25,6 +25,7 @@ from casework.cases.sections import SEARCH_SOURCES
 from casework.cases.services import normalise_name, normalise_postcode
 from casework.core.db import UTCDateTime
 from casework.core.errors import InvalidInput
+from casework.core.inputs import DB_INT_MAX, DB_INT_MIN
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
 
@@ -311,7 +312,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         created_at, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None or not isinstance(case_id, int):
+        if moment.tzinfo is None or type(case_id) is not int or not DB_INT_MIN <= case_id <= DB_INT_MAX:
             raise ValueError(cursor)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidInput({"cursor": ["Use the next_cursor of a previous page"]}) from error
