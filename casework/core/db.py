@@ -121,8 +121,10 @@ def commit() -> None:
     from casework.extensions import db
 
     db.session.commit()
-    answer_reads_only()
+    # The side effects may write (the task outbox's relay marks what it handed over): they run in the
+    # unit of work's own mode. Only what follows them, building the answer, reads.
     run_queued(db.session)
+    answer_reads_only()
 
 
 def end_read_transaction() -> None:

@@ -3,6 +3,8 @@ applicant names, ranking, keyset pagination with a cursor, and a total that is e
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -136,9 +138,19 @@ def test_the_cursor_walks_the_whole_list_once_newest_first(api_client, world, op
     assert created == sorted(created, reverse=True)
 
 
+def _cursor(*keys: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(keys)).encode()).decode().rstrip("=")
+
+
 def test_a_cursor_that_is_not_one_is_refused(api_client, world, open_case):
     open_case()
-    for cursor in ["nonsense", "W10", "WyIyMDI2LTAxLTAxIiwgMV0"]:  # not JSON; []; a time without its zone
+    for cursor in [
+        "nonsense",  # not JSON
+        _cursor(),
+        _cursor("2026-01-01", 1),  # a time without its zone
+        _cursor("2026-01-01T00:00:00+00:00", 2**31),  # an id the database cannot hold
+        _cursor("2026-01-01T00:00:00+00:00", True),
+    ]:
         response = api_client(world.officer).get("/api/v1/cases", query_string={"cursor": cursor})
         assert response.status_code == 422, cursor
         assert "cursor" in response.json["errors"]
