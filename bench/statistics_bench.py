@@ -206,9 +206,10 @@ def handwritten(db, periods: list[tuple[date, date]]) -> dict[tuple[int, date], 
     years = range(periods[0][0].year - 1, periods[-1][1].year + 2)
     holidays = ", ".join(f"(DATE '{d.isoformat()}')" for y in years for d in bank_holidays(y))
     values = ", ".join(f"(DATE '{s.isoformat()}', DATE '{e.isoformat()}')" for s, e in periods)
+    # Screened out after the period's end still counts in it (nothing dated later changes a period).
+    counted = "(a.screened_out_on IS NULL OR a.screened_out_on > p.e)"
     channel_columns = ", ".join(
-        f"count(*) FILTER (WHERE a.screened_out_on IS NULL AND a.received_on >= p.s AND a.channel = '{c}') "
-        f"AS applications_{c}"
+        f"count(*) FILTER (WHERE {counted} AND a.received_on >= p.s AND a.channel = '{c}') AS applications_{c}"
         for c in CHANNELS
     )
     basis_columns = ", ".join(f"count(*) FILTER (WHERE d.met AND d.basis = '{b}') AS threshold_met_{b}" for b in BASES)
@@ -226,15 +227,15 @@ def handwritten(db, periods: list[tuple[date, date]]) -> dict[tuple[int, date], 
     ),
     apps AS (
         SELECT a.area_id, p.s,
-               count(*) FILTER (WHERE a.screened_out_on IS NULL AND a.received_on >= p.s) AS applications,
+               count(*) FILTER (WHERE {counted} AND a.received_on >= p.s) AS applications,
                {channel_columns},
-               count(*) FILTER (WHERE a.screened_out_on IS NULL AND a.withdrawn_on BETWEEN p.s AND p.e) AS withdrawn,
+               count(*) FILTER (WHERE {counted} AND a.withdrawn_on BETWEEN p.s AND p.e) AS withdrawn,
                count(*) FILTER (WHERE a.screened_out_on BETWEEN p.s AND p.e) AS screened_out,
-               count(*) FILTER (WHERE a.screened_out_on IS NULL
+               count(*) FILTER (WHERE {counted}
                                   AND (a.withdrawn_on IS NULL OR a.withdrawn_on > p.e)
                                   AND (f.decided IS NULL OR f.decided > p.e)
                                   AND (f.outcome IS NULL OR f.outcome > p.e)) AS pending_at_period_end,
-               count(*) FILTER (WHERE a.screened_out_on IS NULL
+               count(*) FILTER (WHERE {counted}
                                   AND (a.withdrawn_on IS NULL OR a.withdrawn_on > p.e)
                                   AND f.met <= p.e
                                   AND (f.outcome IS NULL OR f.outcome > p.e)) AS awaiting_review_at_period_end,

@@ -39,4 +39,3 @@ def init_migrations(app: Flask, db: Any, directory: str, **options: Any) -> None
     app.extensions["migrate"] = config
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
         config.load()  # the ``flask`` command: ``flask db ...`` must be there
-

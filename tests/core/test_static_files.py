@@ -24,9 +24,7 @@ def test_pages_link_fingerprinted_files_that_browsers_keep_for_a_year(client):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_a_static_file_touches_neither_the_user_nor_the_database_nor_the_session(
-    app, page_client, make, count_queries
-):
+def test_a_static_file_touches_neither_the_user_nor_the_database_nor_the_session(app, page_client, make, count_queries):
     client = page_client(make.user("officer"))
     assert client.get("/").status_code == 200
     with app.test_request_context():
