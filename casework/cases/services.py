@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from casework.accounts.models import Agency, Area, User
 from casework.accounts.policies import AGENCIES, AREAS, USERS_BY_EMAIL
 from casework.accounts.services import area_settings
+from casework.audit.reads import note_shown
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, record_view, snapshot
 from casework.cases import settings as case_settings
@@ -1018,6 +1019,7 @@ def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
             journal.events.append(EventEntry(row.kind, row.text, row.created_at, row.author_name))
         else:
             journal.linked.append(LinkedCase(row.id, row.text))
+            note_shown("cases", row.id)  # shown by reference: the audit log's view entry still applies
     journal.linked.sort(key=lambda link: link.reference)
     return journal
 
