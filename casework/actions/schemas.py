@@ -25,6 +25,8 @@ class ActionUpdateArgs(BaseSchema):
     due_on = fields.Date(allow_none=True)
     status = fields.String(validate=validate.OneOf([s.value for s in ActionStatus]))
     outcome = fields.String(allow_none=True, validate=validate.Length(max=10_000))
+    #: The day it was done or cancelled (default: today): past work may be entered late.
+    completed_on = fields.Date(allow_none=True)
     version = fields.Integer()
 
 
