@@ -123,27 +123,30 @@ IMPORTS = [
 
 def export_actions(user: Any, args: Mapping[str, str]) -> Export:
     """The actions list as the user sees it: their own open actions (``overdue=1``: only overdue ones),
-    or with ``all=1`` every action they may see."""
+    or with ``all=1`` every action they may see. Columns named as the actions import names them."""
     query = services.visible_actions(user)
     if args.get("all") != "1":
         query = query.where(Action.assignee_id == user.id, Action.status.in_(services.OPEN_STATUSES))
     if args.get("overdue") == "1":
         query = query.where(services.overdue_clause())
     query = query.order_by(Action.due_on.is_(None), Action.due_on, Action.id)
-    header = ["Case", "Action", "Agency", "Assigned to", "Due", "Status", "Outcome", "Done"]
+    keys = ("reference", "case_reference", "description", "agency_code", "due_on", "status", "outcome", "completed_on")
+    header = [ACTIONS.column(key).label for key in keys] + ["Agency's name", "Assignee's name"]
     ids: list[int] = []
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         for action in db.session.scalars(query.execution_options(yield_per=500)):
             yield action.id, [
-                action.case.reference if action.case is not None else "Case Review recommendation",
+                f"ACTION-{action.id}",
+                action.case.reference if action.case is not None else None,
                 action.description,
-                action.agency.name,
-                action.assignee.name if action.assignee else None,
+                action.agency.code,
                 action.due_on,
                 action.status.value,
                 action.outcome,
                 action.completed_on,
+                action.agency.name,
+                action.assignee.name if action.assignee else None,
             ]
 
     return Export(header, tracking(ids, rows()), "actions", ids, "actions")

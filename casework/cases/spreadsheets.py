@@ -123,7 +123,7 @@ CASES = Layout(
         Column("location", "Location", c.text_value(300), "", example="High Street, Bolsover"),
         Column("opened_on", "Date opened", c.event_date, "The day the case was opened (the reference takes its year)", required=True, example="2019-06-03"),
         Column("lead_agency_code", "Lead agency code", c.code, "Default: your agency", aliases=("lead agency",)),
-        Column("owner_email", "Owner's email address", c.email, "An officer, coordinator or manager of the lead agency", aliases=("owner",)),
+        Column("owner_email", "Owner's email address", c.email, "An officer, coordinator or manager of the lead agency"),
         Column("restricted", "Restricted", c.yes_no, "yes for a sensitive case seen only by named users (you are named)"),
         Column("status", "Status", c.choice([s.value for s in CaseStatus]), "open (the default) or closed", example="closed"),
         Column("closed_on", "Date closed", c.event_date, "For a closed case", example="2020-01-15"),
@@ -569,26 +569,31 @@ IMPORTS = [
 # --- exports -----------------------------------------------------------------------------------------
 
 
+#: The case list's columns: those of the cases layout (so an export can be imported elsewhere), with
+#: the owner's name and the case's parties left out of the round trip.
+CASE_EXPORT_COLUMNS = (
+    "reference",
+    "area_code",
+    "category",
+    "summary",
+    "location",
+    "opened_on",
+    "lead_agency_code",
+    "restricted",
+    "status",
+    "closed_on",
+    "closure_reason",
+)
+
+
 def export_cases(user: Any, args: Mapping[str, str]) -> Export:
-    """The case list as the user sees it, with the list's filters (area, status, search)."""
+    """The case list as the user sees it, with the list's filters (area, status, search). Its columns
+    are named as the cases import names them, so the file can be imported again."""
     status = args.get("status") if args.get("status") in {s.value for s in CaseStatus} else None
     query = queries.case_list_query(
         user, area=args.get("area") or None, status=status, q=(args.get("q") or "").strip()[:200] or None
     )
-    header = [
-        "Reference",
-        "Area",
-        "Category",
-        "Summary",
-        "Location",
-        "Lead agency",
-        "Owner",
-        "Opened",
-        "Status",
-        "Closed",
-        "Reason for closing",
-        "Restricted",
-    ]
+    header = [CASES.column(key).label for key in CASE_EXPORT_COLUMNS] + ["Lead agency's name", "Owner's name"]
     ids: list[int] = []
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
@@ -599,13 +604,14 @@ def export_cases(user: Any, args: Mapping[str, str]) -> Export:
                 case.category,
                 case.summary,
                 case.location,
-                case.lead_agency.name,
-                case.owner.name if case.owner else None,
                 case.opened_on,
+                case.lead_agency.code,
+                case.is_restricted,
                 case.status.value,
                 case.closed_on,
                 case.closure_reason,
-                case.is_restricted,
+                case.lead_agency.name,
+                case.owner.name if case.owner else None,
             ]
 
     return Export(header, tracking(ids, rows()), "cases", ids, "cases")

@@ -165,23 +165,37 @@ def visible_interventions(user: Any, args: Mapping[str, str]) -> sa.Select:
 
 
 def export_interventions(user: Any, args: Mapping[str, str]) -> Export:
-    header = ["Case", "Kind", "Subject", "Issued", "Issuing agency", "Status", "Comply by", "Ends", "Requirements", "Prohibitions"]
+    keys = (
+        "reference",
+        "case_reference",
+        "kind",
+        "issued_on",
+        "issuing_agency_code",
+        "comply_by",
+        "ends_on",
+        "requirements",
+        "prohibitions",
+        "status",
+    )
+    header = [INTERVENTIONS.column(key).label for key in keys] + ["What", "Subject's name"]
     ids: list[int] = []
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         query = visible_interventions(user, args).execution_options(yield_per=500)
         for item in db.session.scalars(query):
             yield item.id, [
+                f"INTERVENTION-{item.id}",
                 item.case.reference,
-                KIND_LABELS.get(item.kind, item.kind.value),
-                item.subject.name if item.subject else None,
+                item.kind.value,
                 item.issued_on,
-                item.issuing_agency.name if item.issuing_agency else None,
-                item.status.value,
+                item.issuing_agency.code if item.issuing_agency else None,
                 item.comply_by,
                 item.ends_on,
                 item.requirements,
                 item.prohibitions,
+                item.status.value,
+                KIND_LABELS.get(item.kind, item.kind.value),
+                item.subject.name if item.subject else None,
             ]
 
     return Export(header, tracking(ids, rows()), "interventions", ids, "interventions")

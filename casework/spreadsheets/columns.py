@@ -94,9 +94,14 @@ def read_row(
     """The row's values by column key, and the problems by column key."""
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
+    from casework.spreadsheets.reading import NOT_UTF8, NOT_UTF8_MESSAGE
+
     for column in layout.columns:
         index = mapping.get(column.key)
         text = cells[index] if index is not None and index < len(cells) else None
+        if text is not None and NOT_UTF8.search(text):
+            problems[column.key] = NOT_UTF8_MESSAGE
+            continue
         try:
             values[column.key] = column.read(text)
         except CellProblem as problem:

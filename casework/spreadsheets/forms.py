@@ -26,7 +26,13 @@ def upload_form(option_choices: list[tuple[Any, list[tuple[str, str]]]], **kwarg
         setattr(
             Form,
             f"option_{option.key}",
-            SelectField(option.label, description=option.hint, choices=options([("", "Select"), *choices])),
+            # The service checks the choice (with the message the page shows).
+            SelectField(
+                option.label,
+                description=option.hint,
+                choices=options([("", "Select"), *choices]),
+                validate_choice=False,
+            ),
         )
     return Form(**kwargs)
 
@@ -53,6 +59,7 @@ def mapping_form(layout: Layout, header: list[str], **kwargs: Any) -> MappingFor
                 column.label,
                 description=column.description,
                 choices=options(choices),
+                validate_choice=False,
             ),
         )
     return Form(**kwargs)

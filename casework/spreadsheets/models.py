@@ -64,6 +64,9 @@ class ImportJob(TimestampMixin, VersionedMixin, db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The last audit entry written when the import finished: a later entry about an imported record
+    #: is a change since the import (ids, unlike clocks, only go up).
+    audit_mark: Mapped[int | None] = mapped_column(sa.BigInteger)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: A failure that is not about a row (the worker stopped, the file could not be read).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,12 @@ from typing import IO, Any
 
 from casework.spreadsheets.cells import from_cell
 
+#: Characters a CSV's bytes that are not UTF-8 become (``surrogateescape``).
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
+NOT_UTF8_MESSAGE = (
+    "The file is not saved as UTF-8 text. In your spreadsheet program, save it as 'CSV UTF-8 (comma "
+    "delimited)' and upload it again"
+)
 #: The first bytes of a ZIP file, which an XLSX workbook is.
 ZIP_MAGIC = b"PK\x03\x04"
 FORMATS = ("csv", "xlsx")
@@ -60,7 +67,9 @@ def open_sheet(stream: IO[bytes], file_format: str) -> Sheet:
 
 def _open_csv(stream: IO[bytes]) -> Sheet:
     # utf-8-sig: Excel's "CSV UTF-8" starts with a byte order mark, which is not part of the first header.
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="strict")  # type: ignore[arg-type]
+    # Bytes that are not UTF-8 are kept as lone surrogates, so the cell they are in is reported
+    # (``columns.read_row``) rather than the whole file failing at some point near it.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="surrogateescape")  # type: ignore[arg-type]
     reader = csv.reader(text, strict=True)
 
     def rows_from(start: int) -> Iterator[tuple[int, list[str | None]]]:
@@ -70,12 +79,6 @@ def _open_csv(stream: IO[bytes]) -> Sheet:
                 raw = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                raise FileProblem(
-                    "The file is not saved as UTF-8 text. In your spreadsheet program, save it as "
-                    "'CSV UTF-8 (comma delimited)' and upload it again.",
-                    number + 1,
-                ) from None
             except csv.Error as error:
                 raise FileProblem(f"The CSV file cannot be read on this line: {error}.", number + 1) from None
             number += 1
@@ -88,6 +91,8 @@ def _open_csv(stream: IO[bytes]) -> Sheet:
         _, header = next(first)
     except StopIteration:
         raise FileProblem("The file is empty.", 1) from None
+    if any(NOT_UTF8.search(cell or "") for cell in header):
+        raise FileProblem(NOT_UTF8_MESSAGE, 1)
     return Sheet([(cell or "").strip() for cell in header], first)
 
 

@@ -376,6 +376,9 @@ def run(job_id: int, dry_run: bool) -> ImportJob | None:
         {"dry_run": dry_run, **summary, "problems": job.problem_count},
     )
     db.session.flush()
+    if keep:
+        job.audit_mark = db.session.scalar(sa.select(sa.func.max(AuditEntry.id)))
+        db.session.flush()
     return job
 
 
@@ -405,30 +408,21 @@ def _ledger_ids(job: ImportJob, table: str) -> sa.Select:
 
 
 def changes_since(job: ImportJob) -> list[str]:
-    """Why the import can no longer be undone: what was changed or added since, in words."""
+    """Why the import can no longer be undone: what was changed or added since, in words.
+
+    Every change goes through a service, and every service writes an audit entry: an entry about an
+    imported record after the import's last one is a change. Records added since that hang off
+    imported ones (an incident on an imported case) are found by the foreign keys: undoing would
+    delete them too."""
     tables = list(db.session.scalars(sa.select(ImportRecord.table_name).where(ImportRecord.job_id == job.id).distinct()))
-    metadata_tables = db.metadata.tables
-    since = job.imported_at or job.finished_at
     reasons: list[str] = []
-    for name in tables:
-        table = metadata_tables.get(name)
-        if table is None:
-            continue
-        if "updated_at" in table.c:
-            changed = db.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(table)
-                .where(table.c.id.in_(_ledger_ids(job, name)), table.c.updated_at > since)
-            )
-            if changed:
-                reasons.append(f"{changed:,} of the imported {_plural(name)} changed")
     imported = set(tables)
     for child in db.metadata.sorted_tables:
-        if "id" not in child.c or child.name in ("import_records", "import_source_keys", "audit_entries"):
+        if "id" not in child.c or child.name in NOT_CHECKED:
             continue
         for fk in child.foreign_keys:
             parent = fk.column.table.name
-            if parent not in imported or fk.column.name != "id":
+            if parent not in imported or fk.column.name != "id" or fk.parent.table is not child:
                 continue
             added = db.session.scalar(
                 sa.select(sa.func.count())
@@ -449,13 +443,18 @@ def changes_since(job: ImportJob) -> list[str]:
             ),
         )
         .where(
-            AuditEntry.created_at > since,
+            AuditEntry.id > (job.audit_mark or 0),
             AuditEntry.action.not_in([AuditAction.view, AuditAction.export]),
         )
     )
     if touched:
         reasons.append(f"{touched:,} changes were made to imported records")
     return reasons
+
+
+#: Tables whose rows never stop an undo: the audit log (append-only), the import's own bookkeeping,
+#: and deadlines (reminders change them, not people; they are deleted with their records).
+NOT_CHECKED = {"import_records", "import_source_keys", "audit_entries", "deadlines"}
 
 
 def _plural(table: str) -> str:
@@ -481,7 +480,7 @@ def undo(actor: Any, job: ImportJob, expected_version: int | None = None) -> int
     for name in tables:
         delete_deadlines_of(name, _ledger_ids(job, name))
     for table in reversed(db.metadata.sorted_tables):
-        if table.name in tables and table.name != "deadlines":
+        if table.name in tables:
             result = db.session.execute(sa.delete(table).where(table.c.id.in_(_ledger_ids(job, table.name))))
             deleted += result.rowcount or 0
     db.session.execute(sa.delete(ImportSourceKey).where(ImportSourceKey.job_id == job.id))

@@ -39,6 +39,7 @@ def upgrade():
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('imported_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('audit_mark', sa.BigInteger(), nullable=True),
     sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('undone_by_id', sa.Integer(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
