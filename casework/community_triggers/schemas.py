@@ -16,6 +16,7 @@ from casework.community_triggers.models import (
     ApplicationStatus,
     Channel,
     DecisionBasis,
+    LetterKind,
     ReviewMeeting,
     ThresholdDecision,
     TriggerApplication,
@@ -28,6 +29,16 @@ _text = {"validate": validate.Length(max=20_000)}
 def _choice(values: Any) -> validate.OneOf:
     values = [v.value for v in values]
     return validate.OneOf(values, error=f"Must be one of: {', '.join(values)}.")
+
+
+def SendLetterField() -> fields.Boolean:  # noqa: N802 - a field factory, named like the fields it makes
+    """Whether the step's letter (or emails) go out: by default only for a step dated today; a step
+    dated before today is past work entered late and is recorded only unless this is true."""
+    return fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Send the letter for a step dated before today (default: only for today's)."},
+    )
 
 
 class VersionField(fields.Integer):
@@ -68,6 +79,7 @@ class ApplicationCreateArgs(BaseSchema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     case_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=50))
     complaints = fields.List(fields.Nested(ComplaintArgs), load_default=list, validate=validate.Length(max=200))
+    send_letter = SendLetterField()
 
 
 class ApplicationListArgs(PageArgs):
@@ -77,6 +89,7 @@ class ApplicationListArgs(PageArgs):
 
 class AcknowledgeArgs(BaseSchema):
     acknowledged_on = fields.Date(required=True)
+    send_letter = SendLetterField()
     version = VersionField()
 
 
@@ -88,6 +101,7 @@ class ThresholdDecisionArgs(BaseSchema):
     persistence = fields.String(load_default=None, allow_none=True, **_text)
     harm = fields.String(load_default=None, allow_none=True, **_text)
     adequacy = fields.String(load_default=None, allow_none=True, **_text)
+    send_letter = SendLetterField()
     version = VersionField()
 
 
@@ -111,6 +125,9 @@ class WithdrawArgs(BaseSchema):
 class MeetingCreateArgs(BaseSchema):
     scheduled_on = fields.Date(required=True)
     chair_email = fields.Email(required=True)
+    #: The day the meeting was arranged (default today): past work may be entered late (API.md).
+    arranged_on = fields.Date(load_default=None, allow_none=True)
+    send_letter = SendLetterField()
     version = VersionField()
 
 
@@ -148,6 +165,9 @@ class OutcomeArgs(BaseSchema):
     proportionality_assessment = fields.String(load_default=None, allow_none=True, **_text)
     victim_invited = fields.Boolean(load_default=None, allow_none=True)
     victim_not_invited_reason = fields.String(load_default=None, allow_none=True, **_text)
+    send_letter = SendLetterField()
+    #: For a review held in the past: the day its outcome letter went out by other means.
+    outcome_letter_sent_on = fields.Date(load_default=None, allow_none=True)
     version = VersionField()
 
 
@@ -168,9 +188,19 @@ class AppealDecisionArgs(BaseSchema):
     decision = fields.String(required=True, validate=_choice(AppealDecision))
     reasons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     decided_on = fields.Date(required=True)
+    send_letter = SendLetterField()
     handler_email = fields.Email(load_default=None, allow_none=True)
     handler_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     version = VersionField()
+
+
+class LetterSentArgs(BaseSchema):
+    """A letter that went out on ``sent_on`` outside the service (past work entered late)."""
+
+    kind = fields.String(required=True, validate=_choice(LetterKind))
+    sent_on = fields.Date(required=True)
+    meeting_id = fields.Integer(load_default=None, allow_none=True)
+    appeal_id = fields.Integer(load_default=None, allow_none=True)
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -218,6 +248,7 @@ def dump_meeting(meeting: ReviewMeeting) -> dict[str, Any]:
         "id": meeting.id,
         "application_id": meeting.application_id,
         "scheduled_on": _iso(meeting.scheduled_on),
+        "arranged_on": _iso(meeting.arranged_on),
         "chair": _person(meeting.chair),
         "chair_email": meeting.chair.email if meeting.chair else None,
         "location": meeting.location,
@@ -333,4 +364,17 @@ def dump_application(
         "appeals": [dump_appeal(a) for a in application.appeals],
         "pcc_reviews": [_dump_pcc_review(r) for r in application.pcc_reviews],
         "version": application.version,
+    }
+
+
+def dump_letter(letter: Any) -> dict[str, Any]:
+    return {
+        "id": letter.id,
+        "application_id": letter.application_id,
+        "kind": letter.kind.value,
+        "subject": letter.subject,
+        "sent_on": _iso(letter.sent_on),
+        "emailed_to": letter.emailed_to,
+        "meeting_id": letter.meeting_id,
+        "appeal_id": letter.appeal_id,
     }
