@@ -80,6 +80,7 @@ MODEL_MODULES = [
     "casework.community_triggers.models",
     "casework.statistics.models",
     "casework.spreadsheets.models",
+    "casework.core.tasks_outbox",
 ]
 
 

@@ -244,8 +244,7 @@ def start_import(actor: Any, job: ImportJob, expected_version: int | None = None
 
 
 def _queue(actor: Any, job: ImportJob, *, dry_run: bool) -> None:
-    from casework.core.db import after_commit
-    from casework.spreadsheets.tasks import run_import
+    from casework.core.tasks_outbox import enqueue
 
     job.status = ImportStatus.checking if dry_run else ImportStatus.importing
     job.rows_done = 0
@@ -261,7 +260,8 @@ def _queue(actor: Any, job: ImportJob, *, dry_run: bool) -> None:
         f"{'Checking' if dry_run else 'Importing'} {job.filename}",
         {"mapping": job.mapping, "dry_run": dry_run},
     )
-    after_commit(run_import.delay, job.id, dry_run)
+    # Written with the job's new state: the task runs only if this commits (casework.core.tasks_outbox).
+    enqueue("spreadsheets.run_import", job.id, dry_run)
 
 
 def parsed_rows(layout: Layout, mapping: Mapping[str, int | None], sheet: Sheet) -> Iterator[ParsedRow]:
