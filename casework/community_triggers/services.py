@@ -41,7 +41,7 @@ from casework.community_triggers.models import (
 from casework.community_triggers.settings import step_timescales, threshold_rules
 from casework.core.errors import Conflict, InvalidInput, RuleViolation
 from casework.core.permissions import Role
-from casework.core.time import london_day, now, today
+from casework.core.time import LONDON, london_day, now, today
 from casework.extensions import db
 from casework.interventions.models import Intervention
 from casework.reminders.services import close_deadline, set_deadline
@@ -1134,6 +1134,34 @@ def withdraw(actor: User | None, application: TriggerApplication, *, withdrawn_o
     deadline_engine.sync(application)
     close_deadline(deadline_engine.SUBJECT_TYPE, application.id, cancelled=True)
     signals.application_withdrawn.send(application, actor=actor)
+
+
+def settle_past_deadlines(actor: User | None, application: TriggerApplication) -> int:
+    """History brought in as a whole (an import of past Case Reviews): the steps it lacks were dealt with
+    outside the service, so their deadlines, long past, have nothing to remind anyone of. Open ones due
+    before today are cancelled (past work is recorded only, SPEC section 10); later ones stay."""
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    start_of_today = datetime.combine(today(), datetime.min.time(), tzinfo=LONDON)
+    rows = db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.subject_type == deadline_engine.SUBJECT_TYPE,
+            Deadline.subject_id == application.id,
+            Deadline.status == DeadlineStatus.open,
+            Deadline.due_at < start_of_today,
+        )
+    ).all()
+    for kind in {row.kind for row in rows}:
+        close_deadline(deadline_engine.SUBJECT_TYPE, application.id, kind, cancelled=True)
+    if rows:
+        record_change(
+            actor,
+            application,
+            {"open_deadlines": [r.kind for r in rows]},
+            {"open_deadlines": []},
+            f"Deadlines already past when {application.reference} was brought in were closed",
+        )
+    return len(rows)
 
 
 def deadlines(application: TriggerApplication) -> dict[str, date]:

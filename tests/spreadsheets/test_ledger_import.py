@@ -172,3 +172,66 @@ def test_an_xlsx_workbook_imports_like_a_csv(importer, world):
     assert people["Jane Smith"].date_of_birth == dt.date(1984, 5, 17)
     # The quote that protected the cell from being read as a formula is taken off (exactly that).
     assert "=cmd|' /C calc'!A0" in people
+
+
+def test_historic_case_reviews_give_earlier_years_figures(importer, world, api_client):
+    """Past Case Reviews come in with their complaints, decisions, meetings, recommendations and appeal,
+    each step on its own date and nothing sent, and that year's statistics come from the records."""
+    from casework.community_triggers.models import Letter, TriggerApplication
+    from casework.notifications.models import OutboxEmail
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    header = [
+        "reference", "area_code", "received_on", "channel", "applicant_name", "decision", "decision_basis",
+        "decision_reasons", "decided_on", "meeting_held_on", "chair_email", "appeal_received_on", "appeal_grounds",
+        "appeal_handler", "appeal_decision", "appeal_decided_on", "appeal_reasons", "withdrawn_on", "withdrawal_reason",
+        "complaint_occurred_on", "complaint_reported_on", "complaint_agency_code", "recommendation",
+        "recommendation_agency_code", "recommendation_due_on",
+    ]
+    blank = dict.fromkeys(header, "")
+
+    def row(**values):
+        return [values.get(k, blank[k]) for k in header]
+
+    rows = [
+        header,
+        row(reference="CT-1", area_code="BOL", received_on="2024-05-02", channel="letter", applicant_name="Jane Smith",
+            decision="met", decision_basis="automatic", decided_on="2024-05-20", meeting_held_on="2024-06-10",
+            chair_email="chair@neddc.example", complaint_occurred_on="2024-04-01", complaint_reported_on="2024-04-02",
+            complaint_agency_code="BDC", recommendation="Install noise monitoring", recommendation_agency_code="BDC",
+            recommendation_due_on="2024-07-31"),
+        row(reference="CT-1", complaint_occurred_on="2024-04-10", complaint_reported_on="2024-04-10", complaint_agency_code="DERPOL"),
+        row(reference="CT-1", complaint_occurred_on="2024-04-20", complaint_reported_on="2024-04-21", complaint_agency_code="BDC"),
+        row(reference="CT-2", area_code="BOL", received_on="2024-08-01", channel="phone", applicant_name="Dean Lowe",
+            decision="not_met", decision_reasons="One complaint", decided_on="2024-08-15", appeal_received_on="2024-08-20",
+            appeal_grounds="More reports", appeal_handler="Office of the PCC", appeal_decision="not_upheld",
+            appeal_decided_on="2024-09-02", appeal_reasons="Properly decided"),
+        row(reference="CT-3", area_code="BOL", received_on="2025-01-06", channel="online", applicant_name="Amira Haddad",
+            withdrawn_on="2025-01-20", withdrawal_reason="Moved away"),
+    ]
+    job = importer.run("case_reviews", rows)
+    assert job.summary["created"] == {"applications": 3}, job.summary
+    assert db.session.scalar(sa.select(sa.func.count(Letter.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 0
+    # Steps long past have nothing left to remind anyone of.
+    assert db.session.scalar(
+        sa.select(sa.func.count(Deadline.id)).where(
+            Deadline.subject_type == "trigger_applications", Deadline.status == DeadlineStatus.open
+        )
+    ) == 0
+    figures = api_client(world.manager).get(
+        "/api/v1/statistics", query_string={"area": "BOL", "period_start": "2024-04-01", "period_end": "2025-03-31"}
+    ).json
+    assert {k: figures[k] for k in ("applications", "threshold_not_met", "reviews_carried_out", "reviews_with_recommendations")} == {
+        "applications": 3,
+        "threshold_not_met": 1,
+        "reviews_carried_out": 1,
+        "reviews_with_recommendations": 1,
+    }
+    # Idempotent: the same file again changes nothing.
+    assert importer.run("case_reviews", rows).summary["created"] == {}
+    assert db.session.scalar(sa.select(sa.func.count(TriggerApplication.id))) == 3
+    # A step dated before the one it follows is refused on the row it is on.
+    bad = importer.upload("case_reviews", [header, row(reference="CT-9", area_code="BOL", received_on="2024-05-02",
+        applicant_name="X", decision="not_met", decision_reasons="None", decided_on="2024-05-01")])
+    assert problems_of(bad) == [(2, "decided_on", "The date of the decision cannot be before the day the application was received (2 May 2024)")]
