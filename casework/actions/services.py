@@ -192,5 +192,7 @@ def update_action(
         action.status = status
     db.session.flush()
     _sync_deadline(action)
-    record_change(actor, action, before, snapshot(action, AUDIT_FIELDS), f"Changed action {action.id}")
+    record_change(
+        actor, action, before, snapshot(action, AUDIT_FIELDS), f"Changed action {action.id}", event_on=completed_on
+    )
     return action

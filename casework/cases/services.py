@@ -431,6 +431,7 @@ def create_case(
             "shared_with": [a.code for a in sharers],
         },
         f"Opened case {reference}",
+        event_on=opened_on,
     )
     return case
 
@@ -533,7 +534,7 @@ def close_case(
     case.closed_on = closed_on
     _event(actor, case, CaseEventKind.closed, f"Case closed: {case.closure_reason}")
     db.session.flush()
-    record_change(actor, case, before, snapshot(case, CASE_FIELDS), f"Closed case {case.reference}")
+    record_change(actor, case, before, snapshot(case, CASE_FIELDS), f"Closed case {case.reference}", event_on=closed_on)
     return case
 
 
@@ -768,6 +769,7 @@ def record_incident(
             ],
         },
         f"Recorded an incident on case {case.reference}",
+        event_on=occurred_on,
     )
     for person in {p.id: p for p, _, _ in checked if p is not None}.values():
         check_second_report(actor, case, person)
@@ -788,6 +790,7 @@ def add_complaint(actor: Any, case: Case, incident: Incident, **values: Any) -> 
         None,
         snapshot(complaint, ("incident_id", "complainant_person_id", "reported_on", "agency_id", "reference")),
         f"Recorded a complaint on case {case.reference}",
+        event_on=values.get("reported_on"),
     )
     if person is not None:
         check_second_report(actor, case, person)
