@@ -158,9 +158,10 @@ def _visible_person_ids(context: Any, references: list[str]) -> dict[str, int]:
     found = context.find("person", references)
     ids = {ref: record.object_id for ref, record in found.items()}
     if ids:
+        candidates = sa.select(Person.id).where(Person.id.in_(set(ids.values())))
         visible = set(
             db.session.scalars(
-                sa.select(Person.id).where(Person.id.in_(set(ids.values())), visible_people_clause(context.actor))
+                sa.select(Person.id).where(Person.id.in_(candidates.scalar_subquery()), visible_people_clause(context.actor))
             )
         )
         ids = {ref: i for ref, i in ids.items() if i in visible}
@@ -275,10 +276,13 @@ def _visible_cases(context: Any, references: set[str]) -> dict[str, Case]:
     """Case reference (the source's, or the service's) -> the case, when the user can see it."""
     by_source = context.find("case", references)
     ids = {ref: record.object_id for ref, record in by_source.items()}
-    query = sa.select(Case).where(
-        sa.or_(Case.id.in_(set(ids.values())), Case.reference.in_(references - set(ids))),
-        visible_cases_clause(context.actor),
+    # The candidates first, by their indexes, then the visibility rule on those few: with the rule in the
+    # same WHERE as a long IN list, PostgreSQL's plan tried the rule on every case (measured: 30 s for a
+    # batch of 1,500 references on the national dataset, 0.6 s this way).
+    candidates = sa.select(Case.id).where(
+        sa.or_(Case.id.in_(set(ids.values())), Case.reference.in_(references - set(ids)))
     )
+    query = sa.select(Case).where(Case.id.in_(candidates.scalar_subquery()), visible_cases_clause(context.actor))
     cases = list(db.session.scalars(query))
     by_id = {case.id: case for case in cases}
     found = {ref: by_id[i] for ref, i in ids.items() if i in by_id}
