@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields, validate
 
 from casework.accounts.policies import USERS
 from casework.cases.models import ActionStatus
-from casework.core.fields import PlannedDate, RecordId
+from casework.core.fields import EventDate, PlannedDate, RecordId
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
@@ -29,7 +29,7 @@ class ActionUpdateArgs(BaseSchema):
     status = fields.String(validate=validate.OneOf([s.value for s in ActionStatus]))
     outcome = fields.String(allow_none=True, validate=validate.Length(max=10_000))
     #: The day it was done or cancelled (default: today): past work may be entered late.
-    completed_on = fields.Date(allow_none=True)
+    completed_on = EventDate(allow_none=True)
     version = fields.Integer()
 
 

@@ -73,7 +73,7 @@ class CaseCreateArgs(BaseSchema):
     shared_with = fields.List(fields.String(), load_default=list)
     named_user_emails = fields.List(fields.Email(), load_default=list)
     #: The day the case was opened (default today): past work may be entered late (API.md).
-    opened_on = fields.Date(load_default=None, allow_none=True)
+    opened_on = EventDate(load_default=None, allow_none=True)
 
 
 class CaseUpdateArgs(BaseSchema):

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Agency, AgencyKind, agency_areas
 from casework.cases import queries, services
-from casework.cases.models import Case, CaseStatus, Complaint, Incident, PartyRole, Person, PersonKind
+from casework.cases.models import Case, CaseStatus, Incident, PartyRole, Person, PersonKind
 from casework.cases.policies import visible_cases_clause, visible_people_clause
 from casework.core.permissions import Permission
 from casework.extensions import db
@@ -53,9 +53,20 @@ PEOPLE = Layout(
             "individual (the default), business, group or unknown",
             example="individual",
         ),
-        Column("name", "Name", c.text_value(200), "Full name (may be empty for an unknown person)", example="Jane Smith"),
-        Column("date_of_birth", "Date of birth", c.event_date, "Where known: ages decide which powers apply", example="1984-05-17", aliases=("dob",)),
-        Column("address", "Address", c.text_value(500), "Address, without the postcode", example="12 High Street, Bolsover"),
+        Column(
+            "name", "Name", c.text_value(200), "Full name (may be empty for an unknown person)", example="Jane Smith"
+        ),
+        Column(
+            "date_of_birth",
+            "Date of birth",
+            c.event_date,
+            "Where known: ages decide which powers apply",
+            example="1984-05-17",
+            aliases=("dob",),
+        ),
+        Column(
+            "address", "Address", c.text_value(500), "Address, without the postcode", example="12 High Street, Bolsover"
+        ),
         Column("postcode", "Postcode", c.text_value(10), "", example="S44 6BH"),
         Column("email", "Email address", c.email, "", aliases=("email",)),
         Column("phone", "Phone number", c.text_value(40), "", aliases=("phone", "telephone")),
@@ -117,17 +128,62 @@ CASES = Layout(
     ),
     columns=(
         _reference(example="C-2019-044", aliases=("case reference", "case id", "id")),
-        Column("area_code", "Area code", c.code, "The area's code in this service, for example BOL", required=True, example="BOL", aliases=("area",)),
-        Column("category", "Category", c.text_value(40), "personal, nuisance, environmental or a local category's code", required=True, example="personal"),
-        Column("summary", "Summary", c.text_value(20_000), "What the case is about", required=True, example="Noise and threats from the flat upstairs"),
+        Column(
+            "area_code",
+            "Area code",
+            c.code,
+            "The area's code in this service, for example BOL",
+            required=True,
+            example="BOL",
+            aliases=("area",),
+        ),
+        Column(
+            "category",
+            "Category",
+            c.text_value(40),
+            "personal, nuisance, environmental or a local category's code",
+            required=True,
+            example="personal",
+        ),
+        Column(
+            "summary",
+            "Summary",
+            c.text_value(20_000),
+            "What the case is about",
+            required=True,
+            example="Noise and threats from the flat upstairs",
+        ),
         Column("location", "Location", c.text_value(300), "", example="High Street, Bolsover"),
-        Column("opened_on", "Date opened", c.event_date, "The day the case was opened (the reference takes its year)", required=True, example="2019-06-03"),
+        Column(
+            "opened_on",
+            "Date opened",
+            c.event_date,
+            "The day the case was opened (the reference takes its year)",
+            required=True,
+            example="2019-06-03",
+        ),
         Column("lead_agency_code", "Lead agency code", c.code, "Default: your agency", aliases=("lead agency",)),
-        Column("owner_email", "Owner's email address", c.email, "An officer, coordinator or manager of the lead agency"),
-        Column("restricted", "Restricted", c.yes_no, "yes for a sensitive case seen only by named users (you are named)"),
-        Column("status", "Status", c.choice([s.value for s in CaseStatus]), "open (the default) or closed", example="closed"),
+        Column(
+            "owner_email", "Owner's email address", c.email, "An officer, coordinator or manager of the lead agency"
+        ),
+        Column(
+            "restricted", "Restricted", c.yes_no, "yes for a sensitive case seen only by named users (you are named)"
+        ),
+        Column(
+            "status",
+            "Status",
+            c.choice([s.value for s in CaseStatus]),
+            "open (the default) or closed",
+            example="closed",
+        ),
         Column("closed_on", "Date closed", c.event_date, "For a closed case", example="2020-01-15"),
-        Column("closure_reason", "Reason for closing", c.text_value(500), "For a closed case", example="Perpetrator moved away"),
+        Column(
+            "closure_reason",
+            "Reason for closing",
+            c.text_value(500),
+            "For a closed case",
+            example="Perpetrator moved away",
+        ),
         Column("victims", "Victims", c.reference_list, "References of people (from a people import)", example="P-1001"),
         Column("perpetrators", "Perpetrators", c.reference_list, "References of people", example="P-1002"),
         Column("witnesses", "Witnesses", c.reference_list, "References of people"),
@@ -161,7 +217,9 @@ def _visible_person_ids(context: Any, references: list[str]) -> dict[str, int]:
         candidates = sa.select(Person.id).where(Person.id.in_(set(ids.values())))
         visible = set(
             db.session.scalars(
-                sa.select(Person.id).where(Person.id.in_(candidates.scalar_subquery()), visible_people_clause(context.actor))
+                sa.select(Person.id).where(
+                    Person.id.in_(candidates.scalar_subquery()), visible_people_clause(context.actor)
+                )
             )
         )
         ids = {ref: i for ref, i in ids.items() if i in visible}
@@ -217,9 +275,7 @@ def run_cases(context: Any, rows: Iterator[ParsedRow]) -> None:
                 opened_on=values["opened_on"],
             )
             if closed:
-                services.close_case(
-                    context.actor, case, reason=values["closure_reason"], closed_on=values["closed_on"]
-                )
+                services.close_case(context.actor, case, reason=values["closure_reason"], closed_on=values["closed_on"])
             context.remember("case", [(values["reference"], "cases", case.id)])
             created["cases"] += 1
 
@@ -236,7 +292,14 @@ INCIDENTS = Layout(
         "complaint."
     ),
     columns=(
-        Column("incident_reference", "Incident reference", c.text_value(100), "Your reference for the incident (the behaviour on one day)", required=True, example="INC-55012"),
+        Column(
+            "incident_reference",
+            "Incident reference",
+            c.text_value(100),
+            "Your reference for the incident (the behaviour on one day)",
+            required=True,
+            example="INC-55012",
+        ),
         Column(
             "case_reference",
             "Case reference",
@@ -246,13 +309,36 @@ INCIDENTS = Layout(
             example="C-2019-044",
         ),
         Column("occurred_on", "Date the behaviour happened", c.event_date, "", required=True, example="2019-06-01"),
-        Column("description", "What happened", c.text_value(20_000), "", required=True, example="Loud music and shouting until 3am"),
-        Column("causes_had", "Caused harassment, alarm or distress", c.yes_no, "yes (the default) or no", example="yes"),
+        Column(
+            "description",
+            "What happened",
+            c.text_value(20_000),
+            "",
+            required=True,
+            example="Loud music and shouting until 3am",
+        ),
+        Column(
+            "causes_had", "Caused harassment, alarm or distress", c.yes_no, "yes (the default) or no", example="yes"
+        ),
         Column("hate_motivated", "Hate motivated", c.yes_no, "yes or no (the default)", example="no"),
-        Column("complainant", "Complainant", c.text_value(100), "The complainant's reference from a people import, if known", example="P-1001"),
+        Column(
+            "complainant",
+            "Complainant",
+            c.text_value(100),
+            "The complainant's reference from a people import, if known",
+            example="P-1001",
+        ),
         Column("reported_on", "Date reported", c.event_date, "The day the complaint was made", example="2019-06-02"),
-        Column("agency_code", "Agency code", c.code, "The agency it was reported to, for example DERPOL", example="BDC"),
-        Column("agency_reference", "Agency's reference", c.text_value(100), "That agency's own reference, such as a police log number", example="LOG-2019-0613"),
+        Column(
+            "agency_code", "Agency code", c.code, "The agency it was reported to, for example DERPOL", example="BDC"
+        ),
+        Column(
+            "agency_reference",
+            "Agency's reference",
+            c.text_value(100),
+            "That agency's own reference, such as a police log number",
+            example="LOG-2019-0613",
+        ),
     ),
 )
 
@@ -286,7 +372,9 @@ def _visible_cases(context: Any, references: set[str]) -> dict[str, Case]:
     cases = list(db.session.scalars(query))
     by_id = {case.id: case for case in cases}
     found = {ref: by_id[i] for ref, i in ids.items() if i in by_id}
-    found.update({case.reference: case for case in cases if case.reference in references and case.reference not in found})
+    found.update(
+        {case.reference: case for case in cases if case.reference in references and case.reference not in found}
+    )
     return found
 
 
@@ -315,7 +403,11 @@ def _incident_batch(context: Any, rows: list[ParsedRow]) -> None:
     cases = _visible_cases(context, {r.values["case_reference"] for r in ok_rows})
     agencies = {
         a.code: a.id
-        for a in db.session.scalars(sa.select(Agency).where(Agency.code.in_({r.values["agency_code"] for r in ok_rows if r.values["agency_code"]})))
+        for a in db.session.scalars(
+            sa.select(Agency).where(
+                Agency.code.in_({r.values["agency_code"] for r in ok_rows if r.values["agency_code"]})
+            )
+        )
     }
     people = _visible_person_ids(context, [r.values["complainant"] for r in ok_rows if r.values["complainant"]])
 
@@ -332,13 +424,19 @@ def _incident_batch(context: Any, rows: list[ParsedRow]) -> None:
         case = cases.get(values["case_reference"])
         problems = False
         if case is None:
-            context.problem(row.number, "case_reference", f"There is no case {values['case_reference']}, or you cannot see it")
+            context.problem(
+                row.number, "case_reference", f"There is no case {values['case_reference']}, or you cannot see it"
+            )
             problems = True
         if values["agency_code"] and values["agency_code"] not in agencies:
             context.problem(row.number, "agency_code", f"There is no agency with the code {values['agency_code']}")
             problems = True
         if values["complainant"] and values["complainant"] not in people:
-            context.problem(row.number, "complainant", f"No person you can see was imported with the reference {values['complainant']}")
+            context.problem(
+                row.number,
+                "complainant",
+                f"No person you can see was imported with the reference {values['complainant']}",
+            )
             problems = True
         if problems:
             context.row_done()
@@ -402,11 +500,15 @@ def _incident_batch(context: Any, rows: list[ParsedRow]) -> None:
             continue
         valid.append((ref, item, numbers))
     if valid:
-        recorded = services.record_incidents_bulk(actor, [item for _, item, _ in valid], note=f"import {context.job_id}")
+        recorded = services.record_incidents_bulk(
+            actor, [item for _, item, _ in valid], note=f"import {context.job_id}"
+        )
         context.note("incidents", recorded.incident_ids)
         context.note("complaints", recorded.complaint_ids)
         context.note("case_parties", recorded.party_ids)
-        context.remember("incident", [(ref, "incidents", i) for (ref, _, _), i in zip(valid, recorded.incident_ids, strict=True)])
+        context.remember(
+            "incident", [(ref, "incidents", i) for (ref, _, _), i in zip(valid, recorded.incident_ids, strict=True)]
+        )
         context.created["incidents"] += len(recorded.incident_ids)
         context.created["complaints"] += len(recorded.complaint_ids)
         for _, _, numbers in valid:
@@ -415,7 +517,12 @@ def _incident_batch(context: Any, rows: list[ParsedRow]) -> None:
     _add_later_complaints(context)
 
 
-_INCIDENT_FIELDS = {"occurred_on": "occurred_on", "reported_on": "reported_on", "description": "description", "_rule": None}
+_INCIDENT_FIELDS = {
+    "occurred_on": "occurred_on",
+    "reported_on": "reported_on",
+    "description": "description",
+    "_rule": None,
+}
 
 
 def _flag(value: bool | None, default: bool) -> bool:
@@ -461,12 +568,34 @@ POLICE_LOG = Layout(
         "complainant on exactly one open case. Every other call waits for an officer to match it."
     ),
     columns=(
-        Column("occurred_at", "Date and time", c.event_datetime, "When the call was made (England's local time unless an offset is given)", required=True, example="2026-02-14 23:15"),
-        Column("police_reference", "Police reference", c.text_value(100), "The log or incident number", required=True, example="DP-20260214-0412"),
+        Column(
+            "occurred_at",
+            "Date and time",
+            c.event_datetime,
+            "When the call was made (England's local time unless an offset is given)",
+            required=True,
+            example="2026-02-14 23:15",
+        ),
+        Column(
+            "police_reference",
+            "Police reference",
+            c.text_value(100),
+            "The log or incident number",
+            required=True,
+            example="DP-20260214-0412",
+        ),
         Column("location", "Location", c.text_value(300), "", example="Market Street, Bolsover"),
-        Column("category", "Category", c.text_value(100), "The police's category for the call", example="ASB - nuisance"),
+        Column(
+            "category", "Category", c.text_value(100), "The police's category for the call", example="ASB - nuisance"
+        ),
         Column("caller", "Caller", c.text_value(200), "The caller's name, if given", example="Jane Smith"),
-        Column("repeat_caller", "Repeat caller", c.yes_no, "yes when the police flagged the caller as a repeat caller", example="yes"),
+        Column(
+            "repeat_caller",
+            "Repeat caller",
+            c.yes_no,
+            "yes when the police flagged the caller as a repeat caller",
+            example="yes",
+        ),
         Column("caller_date_of_birth", "Caller's date of birth", c.event_date, "For a certain match"),
         Column("caller_phone", "Caller's phone number", c.text_value(40), "For a certain match"),
         Column("caller_email", "Caller's email address", c.email, "For a certain match"),
@@ -536,21 +665,64 @@ IMPORTS = [
         PEOPLE,
         IMPORTERS,
         run_people,
-        examples=({"reference": "P-1001", "kind": "individual", "name": "Jane Smith", "date_of_birth": "1984-05-17", "address": "12 High Street, Bolsover", "postcode": "S44 6BH"},),
+        examples=(
+            {
+                "reference": "P-1001",
+                "kind": "individual",
+                "name": "Jane Smith",
+                "date_of_birth": "1984-05-17",
+                "address": "12 High Street, Bolsover",
+                "postcode": "S44 6BH",
+            },
+        ),
     ),
     ImportKind(
         CASES,
         IMPORTERS,
         run_cases,
-        examples=({"reference": "C-2019-044", "area_code": "BOL", "category": "personal", "summary": "Noise and threats from the flat upstairs", "opened_on": "2019-06-03", "status": "closed", "closed_on": "2020-01-15", "closure_reason": "Perpetrator moved away", "victims": "P-1001"},),
+        examples=(
+            {
+                "reference": "C-2019-044",
+                "area_code": "BOL",
+                "category": "personal",
+                "summary": "Noise and threats from the flat upstairs",
+                "opened_on": "2019-06-03",
+                "status": "closed",
+                "closed_on": "2020-01-15",
+                "closure_reason": "Perpetrator moved away",
+                "victims": "P-1001",
+            },
+        ),
     ),
     ImportKind(
         INCIDENTS,
         IMPORTERS,
         run_incidents,
         examples=(
-            {"incident_reference": "INC-55012", "case_reference": "C-2019-044", "occurred_on": "2019-06-01", "description": "Loud music and shouting until 3am", "causes_had": "yes", "hate_motivated": "no", "complainant": "P-1001", "reported_on": "2019-06-02", "agency_code": "BDC", "agency_reference": "BDC-ASB-0613"},
-            {"incident_reference": "INC-55012", "case_reference": "C-2019-044", "occurred_on": "2019-06-01", "description": "Loud music and shouting until 3am", "causes_had": "yes", "hate_motivated": "no", "complainant": "P-1001", "reported_on": "2019-06-01", "agency_code": "DERPOL", "agency_reference": "LOG-2019-0613"},
+            {
+                "incident_reference": "INC-55012",
+                "case_reference": "C-2019-044",
+                "occurred_on": "2019-06-01",
+                "description": "Loud music and shouting until 3am",
+                "causes_had": "yes",
+                "hate_motivated": "no",
+                "complainant": "P-1001",
+                "reported_on": "2019-06-02",
+                "agency_code": "BDC",
+                "agency_reference": "BDC-ASB-0613",
+            },
+            {
+                "incident_reference": "INC-55012",
+                "case_reference": "C-2019-044",
+                "occurred_on": "2019-06-01",
+                "description": "Loud music and shouting until 3am",
+                "causes_had": "yes",
+                "hate_motivated": "no",
+                "complainant": "P-1001",
+                "reported_on": "2019-06-01",
+                "agency_code": "DERPOL",
+                "agency_reference": "LOG-2019-0613",
+            },
         ),
     ),
     ImportKind(
@@ -565,7 +737,16 @@ IMPORTS = [
                 police_agencies,
             ),
         ),
-        examples=({"occurred_at": "2026-02-14 23:15", "police_reference": "DP-20260214-0412", "location": "Market Street, Bolsover", "category": "ASB - nuisance", "caller": "Jane Smith", "repeat_caller": "yes"},),
+        examples=(
+            {
+                "occurred_at": "2026-02-14 23:15",
+                "police_reference": "DP-20260214-0412",
+                "location": "Market Street, Bolsover",
+                "category": "ASB - nuisance",
+                "caller": "Jane Smith",
+                "repeat_caller": "yes",
+            },
+        ),
     ),
 ]
 
@@ -602,21 +783,24 @@ def export_cases(user: Any, args: Mapping[str, str]) -> Export:
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         for case in db.session.scalars(query.execution_options(yield_per=500)):
-            yield case.id, [
-                case.reference,
-                case.area.code,
-                case.category,
-                case.summary,
-                case.location,
-                case.opened_on,
-                case.lead_agency.code,
-                case.is_restricted,
-                case.status.value,
-                case.closed_on,
-                case.closure_reason,
-                case.lead_agency.name,
-                case.owner.name if case.owner else None,
-            ]
+            yield (
+                case.id,
+                [
+                    case.reference,
+                    case.area.code,
+                    case.category,
+                    case.summary,
+                    case.location,
+                    case.opened_on,
+                    case.lead_agency.code,
+                    case.is_restricted,
+                    case.status.value,
+                    case.closed_on,
+                    case.closure_reason,
+                    case.lead_agency.name,
+                    case.owner.name if case.owner else None,
+                ],
+            )
 
     return Export(header, tracking(ids, rows()), "cases", ids, "cases")
 

@@ -34,7 +34,7 @@ def _choice(values: Any) -> validate.OneOf:
     return validate.OneOf(values, error=f"Must be one of: {', '.join(values)}.")
 
 
-def SendLetterField() -> fields.Boolean:  # noqa: N802 - a field factory, named like the fields it makes
+def SendLetterField() -> fields.Boolean:
     """Whether the step's letter (or emails) go out: by default only for a step dated today; a step
     dated before today is past work entered late and is recorded only unless this is true."""
     return fields.Boolean(
@@ -198,12 +198,12 @@ class AppealDecisionArgs(BaseSchema):
 
 
 class LetterSentArgs(BaseSchema):
-    """A letter that went out on ``sent_on`` outside the service (past work entered late)."""
+    """A letter that went out on ``sent_on`` outside the service (past work entered late). A letter
+    about a meeting is about the application's current meeting, an appeal decision about its latest
+    appeal: the order past work is entered in, so no id of either is asked for."""
 
     kind = fields.String(required=True, validate=_choice(LetterKind))
     sent_on = EventDate(required=True)
-    meeting_id = fields.Integer(load_default=None, allow_none=True)
-    appeal_id = fields.Integer(load_default=None, allow_none=True)
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -368,6 +368,17 @@ def dump_application(
         "pcc_reviews": [_dump_pcc_review(r) for r in application.pcc_reviews],
         "version": application.version,
     }
+
+
+class LetterAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    subject = nullable(fields.String())
+    sent_on = nullable(fields.Date())
+    emailed_to = nullable(fields.String())
+    meeting_id = nullable(fields.Integer())
+    appeal_id = nullable(fields.Integer())
 
 
 def dump_letter(letter: Any) -> dict[str, Any]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField
 
-from casework.core.forms import options
+from casework.core.forms import FlaskForm, options
 from casework.spreadsheets.columns import Layout
 
 

@@ -132,3 +132,25 @@ def test_actions_and_interventions(importer, api_client, world):
     assert job.summary["created"] == {"interventions": 2}
     warning = db.session.scalar(sa.select(Intervention).where(Intervention.kind == "cpw"))
     assert warning.status == InterventionStatus.complied
+
+
+def test_a_queued_call_cannot_go_on_a_case_the_officer_cannot_see(importer, api_client, world, page_client):
+    """The match form names a case by its reference: one of another council's is refused like a
+    reference that does not exist, and nothing is written (the body-visibility walk defers to this)."""
+    elsewhere = api_client(world.other_coordinator).post(
+        "/api/v1/cases", json={"area_code": "NED", "category": "personal", "summary": "Elsewhere", "parties": []}
+    ).json
+    rows = [LOG_HEADER, ["2026-02-22 01:30", "DP-9", "Park Rd", "ASB - environmental", "Sam Stranger", "no", "", ""]]
+    importer.run("police_log", rows, options={"police_agency": "DERPOL"})
+    queued = db.session.scalars(sa.select(QueuedPoliceReport)).one()
+    response = page_client(world.officer).post(
+        f"/cases/police-reports/{queued.id}",
+        data={"action": "add", "case_reference": elsewhere["reference"], "version": queued.version},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Enter the reference of a case you can see" in html
+    assert "Elsewhere" not in html
+    db.session.expire_all()
+    assert db.session.get(QueuedPoliceReport, queued.id).status == PoliceReportStatus.queued
+    assert "DP-9" not in db.session.scalars(sa.select(Complaint.reference)).all()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 
 from casework.cases import police_reports
@@ -13,6 +12,7 @@ from casework.cases.models import Case
 from casework.cases.policies import visible_cases_clause
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
+from casework.core.forms import FlaskForm
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -55,12 +55,20 @@ def show(report_id: int):
                 message = f"Call {report.police_reference} dismissed"
             else:
                 reference = (form.case_reference.data or "").strip().upper()
-                case = db.session.scalar(
-                    sa.select(Case).where(Case.reference == reference, visible_cases_clause(current_user))
-                ) if reference else None
+                case = (
+                    db.session.scalar(
+                        sa.select(Case).where(Case.reference == reference, visible_cases_clause(current_user))
+                    )
+                    if reference
+                    else None
+                )
                 if case is None:
                     raise InvalidInput(
-                        {"case_reference": ["Enter the reference of a case you can see" if reference else "Enter the case reference"]}
+                        {
+                            "case_reference": [
+                                "Enter the reference of a case you can see" if reference else "Enter the case reference"
+                            ]
+                        }
                     )
                 police_reports.add_to_case(current_user, report, case, expected_version=version)
                 message = f"Call {report.police_reference} added to {case.reference}"

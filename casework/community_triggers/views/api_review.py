@@ -17,6 +17,7 @@ from casework.community_triggers.schemas import (
     AppealCreateArgs,
     AppealDecisionArgs,
     ApplicationAnswer,
+    LetterAnswer,
     LetterSentArgs,
     MeetingAnswer,
     MeetingCreateArgs,
@@ -180,6 +181,7 @@ def decide_appeal(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/letters")
+@documented(response=LetterAnswer, status=201)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(LetterSentArgs)
 def record_letter_sent(args: dict[str, Any], application_id: int):
@@ -188,21 +190,14 @@ def record_letter_sent(args: dict[str, Any], application_id: int):
     from casework.community_triggers import letters
 
     application = policies.get_application_for(current_user, application_id, manage=True)
-    meeting = None
-    if args["meeting_id"] is not None:
-        meeting = next((m for m in application.meetings if m.id == args["meeting_id"]), None)
-        if meeting is None:
-            raise InvalidInput({"meeting_id": ["Not a meeting of this application."]})
-    appeal = None
-    if args["appeal_id"] is not None:
-        appeal = next((a for a in application.appeals if a.id == args["appeal_id"]), None)
-        if appeal is None:
-            raise InvalidInput({"appeal_id": ["Not an appeal on this application."]})
     kind = LetterKind(args["kind"])
-    if kind in (LetterKind.outcome, LetterKind.meeting_invitation) and meeting is None:
+    meeting = appeal = None
+    if kind in (LetterKind.outcome, LetterKind.meeting_invitation):
         meeting = deadline_engine.current_meeting(application)
-    if kind == LetterKind.appeal_decision and appeal is None and application.appeals:
+    if kind == LetterKind.appeal_decision and application.appeals:
         appeal = application.appeals[-1]
-    letter = letters.record_sent(current_user, application, kind, sent_on=args["sent_on"], meeting=meeting, appeal=appeal)
+    letter = letters.record_sent(
+        current_user, application, kind, sent_on=args["sent_on"], meeting=meeting, appeal=appeal
+    )
     commit()
     return dump_letter(letter), 201
