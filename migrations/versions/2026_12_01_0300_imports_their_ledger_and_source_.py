@@ -1,7 +1,7 @@
 """imports, their ledger and source references; cases opened_on; queued police reports
 
 Revision ID: 0300
-Revises: 0250
+Revises: 0260
 Create Date: 2026-12-01 17:47:16.603582
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0300'
-down_revision = '0250'
+down_revision = '0260'
 branch_labels = None
 depends_on = None
 
