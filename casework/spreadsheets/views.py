@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from casework.audit.models import AuditAction
 from casework.audit.services import record
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput, RuleViolation
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires, signed_in
@@ -243,6 +243,7 @@ def undo(job_id: int):
 
 
 @bp.get("/exports/<key>.<file_format>")
+@records_view  # the export's audit entry
 @signed_in
 def export(key: str, file_format: str):
     """Download the list ``key`` as the user sees it (the list page's filters in the query string)."""
