@@ -73,6 +73,13 @@ def check_page(page: Any, console: Any, path: str, expected_status: int | None =
         problems.append(f"{path}: a linked page answered {status}")
     if page.locator("h1").count() != 1:
         problems.append(f"{path}: {page.locator('h1').count()} h1 elements, expected one")
+    # Markup shown as text: HTML built by joining strings to escaped ones ('<br>' ~ (x | e)) is
+    # escaped whole, so the tags appear on the page instead of taking effect.
+    shown_markup = page.evaluate(
+        r"() => (document.querySelector('main') || document.body).innerText.match(/<\/?(a|br|strong|span|p|div|ul|li)\b[^>]*>/)"
+    )
+    if shown_markup:
+        problems.append(f"{path}: markup shown as text: {shown_markup[0]!r}")
     try:
         assert_accessible(page)
     except AssertionError as violations:

@@ -101,8 +101,10 @@ def test_accept_and_send_registers_confirms_and_emails(client, area):
     assert application.registered_by_id is None
     assert len(application.complaints) == 3
     confirmation = client.get(response.headers["Location"])
-    assert application.reference in confirmation.text
     assert "govuk-panel" in confirmation.text
+    # The reference is shown in bold on its own line, not as markup text (&lt;br&gt;&lt;strong&gt;...).
+    assert f"Your reference number<br><strong>{application.reference}</strong>" in confirmation.text
+    assert "&lt;" not in confirmation.text
     emails = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == "rita@example.org")).all()
     assert any(application.reference in e.subject for e in emails)
 
