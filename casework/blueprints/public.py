@@ -10,6 +10,7 @@ public = Blueprint("public", __name__)
 
 #: Modules whose ``bp`` (or ``blueprints``) are the public pages' children.
 CHILDREN = [
+    "casework.about.views",
     "casework.community_triggers.views.public",
     "casework.statistics.views.public",
 ]
