@@ -23,7 +23,8 @@ def test_asking_how_long_is_left_does_not_extend_the_session(app: Flask, make: A
         assert client.get("/session").get_json() == {"remaining_seconds": idle - 250}
         clock.move_to(start + timedelta(seconds=idle + 1))
         ended = client.get("/session")
-        assert ended.status_code == 302 and ended.headers["Location"].startswith("/sign-in")
+        assert ended.status_code == 302
+        assert ended.headers["Location"].startswith("/sign-in")
         assert "signed out because you were inactive" in client.get(ended.headers["Location"]).text
 
 
@@ -50,7 +51,9 @@ def test_nobody_signed_in_gets_no_time(client: Any) -> None:
     assert client.get("/session").status_code == 302
 
 
-def test_signed_in_pages_carry_the_warning_and_public_pages_do_not(app: Flask, make: Any, page_client: Any, client: Any) -> None:
+def test_signed_in_pages_carry_the_warning_and_public_pages_do_not(
+    app: Flask, make: Any, page_client: Any, client: Any
+) -> None:
     page = page_client(make.user("officer")).get("/").text
     assert 'data-module="app-timeout-warning"' in page
     assert f'data-idle-seconds="{app.config["CASEWORK"]["SESSION_IDLE_MINUTES"] * 60}"' in page

@@ -91,6 +91,7 @@ def test_the_warning_appears_and_stay_signed_in_keeps_the_session(short_idle, br
     stayer.goto("/")
     assert stayer.url == f"{base_url}/"
     expect(stayer.locator("h1")).to_contain_text("Home")
-    assert stayer_errors == [] and leaver_errors == []
+    assert stayer_errors == []
+    assert leaver_errors == []
     staying.close()
     leaving.close()
