@@ -12,6 +12,7 @@ public = Blueprint("public", __name__)
 CHILDREN = [
     "casework.about.views",
     "casework.community_triggers.views.public",
+    "casework.reminders.views.calendar",
     "casework.statistics.views.public",
 ]
 

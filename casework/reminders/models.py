@@ -75,3 +75,17 @@ class Deadline(TimestampMixin, db.Model):
     escalation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner = relationship("User", foreign_keys=[owner_id])
+
+
+class CalendarFeed(TimestampMixin, db.Model):
+    """A user's private deadline calendar link (casework/reminders/calendar.py). Only a hash of its
+    secret is kept; revoking it deletes the row, and a new link has a new secret."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    #: SHA-256 of the secret in the link (hex): the secret is long and random, so no slow hash is needed.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    user = relationship("User")
