@@ -76,7 +76,8 @@ def check_page(page: Any, console: Any, path: str, expected_status: int | None =
     # Markup shown as text: HTML built by joining strings to escaped ones ('<br>' ~ (x | e)) is
     # escaped whole, so the tags appear on the page instead of taking effect.
     shown_markup = page.evaluate(
-        r"() => (document.querySelector('main') || document.body).innerText.match(/<\/?(a|br|strong|span|p|div|ul|li)\b[^>]*>/)"
+        r"() => (document.querySelector('main') || document.body).innerText"
+        r".match(/<\/?(a|br|strong|span|p|div|ul|li)\b[^>]*>/)"
     )
     if shown_markup:
         problems.append(f"{path}: markup shown as text: {shown_markup[0]!r}")
