@@ -90,6 +90,7 @@ MODEL_MODULES = [
     "casework.interventions.models",
     "casework.community_triggers.models",
     "casework.statistics.models",
+    "casework.spreadsheets.models",
     "casework.core.tasks_outbox",
 ]
 

@@ -43,6 +43,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "BASE_URL": "http://127.0.0.1:5000",
         "SESSION_IDLE_MINUTES": 30,
         "API_TOKEN_HOURS": 8,
+        "IMPORT_MAX_MB": 50,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SIGN_IN_RATE_LIMIT": "10 per minute; 50 per hour",
         "PUBLIC_FORM_RATE_LIMIT": "5 per minute; 30 per hour",
@@ -170,6 +171,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("SMTP_PORT", 1, 65535),
         ("SESSION_IDLE_MINUTES", 1, 24 * 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),
+        ("IMPORT_MAX_MB", 1, 1024),
     ):
         _as_int(config, key, minimum, maximum)
     for key in ("SMTP_USE_TLS", "CELERY_ALWAYS_EAGER"):

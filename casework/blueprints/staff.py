@@ -23,6 +23,7 @@ CHILDREN = [
     "casework.community_triggers.views.staff_pcc_review",
     "casework.reminders.views.staff",
     "casework.statistics.views.staff",
+    "casework.spreadsheets.views",
 ]
 
 

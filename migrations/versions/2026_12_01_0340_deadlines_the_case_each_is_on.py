@@ -5,7 +5,7 @@ A case's deadlines were found by their link (``/cases/12``), which missed those 
 deadline now names its case; existing rows get it from the record they are on.
 
 Revision ID: 0340
-Revises: 0260
+Revises: 0300
 Create Date: 2026-12-01 19:47:29.463388
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0340"
-down_revision = "0260"
+down_revision = "0300"
 branch_labels = None
 depends_on = None
 

@@ -12,9 +12,10 @@ from markupsafe import Markup
 
 from casework.accounts.models import Agency
 from casework.cases import dashboard as _dashboard  # noqa: F401  (registers the home page panels)
-from casework.cases import forms, policies, queries, services
+from casework.cases import forms, police_reports, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
 from casework.cases.sections import PAGE_SECTIONS
+from casework.cases.views import police_reports as police_reports_views
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
 from casework.core.pagination import page_number, paginate
@@ -23,7 +24,7 @@ from casework.extensions import db
 
 cases_bp = Blueprint("cases", __name__, url_prefix="/cases")
 people_bp = Blueprint("people", __name__, url_prefix="/people")
-blueprints = [cases_bp, people_bp]
+blueprints = [cases_bp, people_bp, police_reports_views.bp]
 
 PER_PAGE = 25
 
@@ -84,6 +85,8 @@ def index():
         filters={"area": area, "status": status, "q": q},
         areas=areas,
         can_open=current_user.can(Permission.OPEN_CASES),
+        queued_calls=police_reports.queued_count(current_user),
+        export_args={k: v for k, v in {"area": area, "status": status, "q": q}.items() if v},
     )
 
 
