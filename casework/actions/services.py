@@ -113,6 +113,7 @@ def _sync_deadline(action: Action) -> None:
             owner_id=owner_id,
             area_id=action.case.area_id if action.case is not None else None,
             link=_link(action),
+            case_id=action.case_id,
         )
     else:
         close_deadline(SUBJECT_TYPE, action.id, DUE_KIND, cancelled=action.status != ActionStatus.done)

@@ -10,7 +10,9 @@ public = Blueprint("public", __name__)
 
 #: Modules whose ``bp`` (or ``blueprints``) are the public pages' children.
 CHILDREN = [
+    "casework.about.views",
     "casework.community_triggers.views.public",
+    "casework.reminders.views.calendar",
     "casework.statistics.views.public",
 ]
 

@@ -12,6 +12,7 @@ staff = Blueprint("staff", __name__)
 #: Modules whose ``bp`` (or ``blueprints``) are the staff pages' children.
 CHILDREN = [
     "casework.accounts.views.staff",
+    "casework.accounts.views.session",
     "casework.dashboard.views",
     "casework.cases.views.staff",
     "casework.risk.views.staff",

@@ -1022,6 +1022,7 @@ def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseRevi
             owner_id=case.owner_id,
             area_id=case.area_id,
             link=f"/cases/{case.id}",
+            case_id=case.id,
         )
         record_change(
             actor,

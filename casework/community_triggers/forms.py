@@ -322,6 +322,14 @@ class ProgressForm(FlaskForm):
         description="It is on your confirmation page and email, for example BOL-CT-2026-0003",
         validators=[DataRequired("Enter your application reference"), Length(max=30)],
     )
+    contact = StringField(
+        "Email address or phone number",
+        description="The one you gave on the application",
+        validators=[
+            DataRequired("Enter the email address or phone number you gave on the application"),
+            Length(max=254),
+        ],
+    )
 
 
 class ScreenOutForm(DatesMixin, FlaskForm):

@@ -299,6 +299,7 @@ def _set_deadlines(intervention: Intervention, case: Case, person: Person | None
             owner_id=intervention.issuing_officer_id,
             area_id=case.area_id,
             link=intervention_link(intervention),
+            case_id=case.id,
         )
 
 

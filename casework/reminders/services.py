@@ -65,6 +65,7 @@ def set_deadline(
     area_id: int | None = None,
     link: str | None = None,
     remind_at: datetime | None = None,
+    case_id: int | None = None,
 ) -> Deadline:
     """Create the deadline or move it (when its start event changed). Moving it re-arms the reminder.
 
@@ -91,6 +92,7 @@ def set_deadline(
     row.title = title
     row.link = link
     row.area_id = area_id
+    row.case_id = case_id
     row.owner_id = owner_id
     row.due_on = due_on
     row.due_at = due_at

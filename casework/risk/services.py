@@ -243,6 +243,7 @@ def create_assessment(
             owner_id=case.owner_id or actor.id,
             area_id=case.area_id,
             link=f"/cases/{case.id}/risk-assessments",
+            case_id=case.id,
         )
     else:
         close_deadline(subject[0], subject[1], REVIEW_KIND)
