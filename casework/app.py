@@ -77,9 +77,11 @@ MODEL_MODULES = [
     "casework.cases.models",
     "casework.risk.models",
     "casework.interventions.models",
+    "casework.documents.models",
     "casework.community_triggers.models",
     "casework.statistics.models",
     "casework.core.tasks_outbox",
+    "casework.core.storage",
 ]
 
 

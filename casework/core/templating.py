@@ -43,6 +43,7 @@ def init_templating(app: Flask) -> None:
     helpers = {
         "format_date": format_date,
         "format_datetime": format_datetime,
+        "filesize": format_filesize,
     }
     app.jinja_env.filters.update(helpers)
     app.jinja_env.globals.update(
@@ -91,6 +92,17 @@ def format_datetime(value: date | datetime | None) -> str:
     if not isinstance(value, datetime):
         return format_date(value)
     return f"{format_date(value)} at {format_time(value)}"
+
+
+def format_filesize(size: int | None) -> str:
+    """``512 bytes``, ``34 KB``, ``2.5 MB`` (GOV.UK style: no space-less units, KB rounded up)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 # Routing.

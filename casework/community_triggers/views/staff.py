@@ -9,11 +9,12 @@ form's error summary, and nothing is written.
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -53,6 +54,7 @@ from casework.community_triggers.models import (
     TriggerDocument,
 )
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
+from casework.core import storage, uploads
 from casework.core.dates import add_working_days
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
@@ -608,7 +610,7 @@ def submit_information(request_id: int):
         upload = form.document.data
         file = None
         if upload is not None and getattr(upload, "filename", ""):
-            file = (upload.filename, upload.mimetype or "", upload.read(info_requests.MAX_FILE_BYTES + 1))
+            file = (upload.filename, upload.read(uploads.max_upload_bytes() + 1))
         try:
             info_requests.submit(current_user, item, text=form.submission.data, file=file)
         except InvalidInput as error:
@@ -633,6 +635,7 @@ def submit_information(request_id: int):
 @bp.get("/documents/<int:document_id>")
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def document(document_id: int):
+    """An agency's file: always downloaded, never shown in the browser."""
     document = db.session.get(TriggerDocument, document_id)
     if document is None:
         raise NotFound("Document not found.")
@@ -641,16 +644,22 @@ def document(document_id: int):
         allowed = info_requests.can_submit(current_user, document.information_request)
     if not allowed:
         _application(document.application_id)  # 404 when the application is not visible
-    record_view(current_user, ("trigger_documents", document.id), f"Downloaded {document.filename}")
+    filename, content_type = document.filename, document.content_type
+    content = storage.read(document.stored_file)
+    record_view(current_user, ("trigger_documents", document.id), f"Downloaded {filename}")
     commit()
-    return Response(
-        document.content,
-        mimetype=document.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
-            "X-Content-Type-Options": "nosniff",
-        },
+    response = send_file(
+        io.BytesIO(content),
+        mimetype=content_type,
+        as_attachment=True,
+        download_name=filename,
+        conditional=False,
+        etag=False,
+        max_age=0,
     )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 # --- appeal and withdrawal --------------------------------------------------------------------------------
