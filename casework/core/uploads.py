@@ -114,7 +114,11 @@ def inspect(filename: str, content: bytes, *, max_bytes: int, field: str = "file
     if claimed is not None and claimed is not file_type:
         extension = _extension(filename)
         raise InvalidInput(
-            {field: [f"The selected file's name ends in .{extension}, but the file is not a {claimed.label}"]}
+            {
+                field: [
+                    f"The selected file's name ends in .{extension}, but the file is not in that format ({claimed.label})"
+                ]
+            }
         )
     location_removed = False
     if file_type.is_image:
@@ -187,7 +191,9 @@ def strip_location(content: bytes, file_type: FileType, *, field: str = "file") 
             image.load()
     except InvalidInput:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidInput({field: ["The picture is too large: make it smaller than 80 megapixels"]}) from None
+    except (OSError, SyntaxError, ValueError):
         raise InvalidInput({field: [f"The selected file is not a valid {file_type.label}"]}) from None
     exif = image.getexif()
     xmp = _xmp(image)

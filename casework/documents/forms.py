@@ -17,6 +17,7 @@ class UploadForm(FlaskForm):
         "What is it?",
         choices=options((kind.value, KIND_LABELS[kind]) for kind in UPLOAD_KINDS),
         validators=[DataRequired("Select what kind of document this is")],
+        validate_choice=False,  # the service refuses any other value, with the same message
     )
     incident_id = SelectField("What is it about?", choices=[], validate_choice=False)
     description = TextAreaField(

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from casework.accounts.models import User
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, record_view, snapshot
 from casework.cases.models import Case, Incident
@@ -131,8 +132,9 @@ def case_documents(case_id: int) -> list[Document]:
             sa.select(Document)
             .where(Document.case_id == case_id)
             .options(
-                sa.orm.joinedload(Document.uploaded_by),
-                sa.orm.joinedload(Document.removed_by),
+                # Names only: the users' roles (loaded by default, by a second statement) are not needed.
+                sa.orm.joinedload(Document.uploaded_by).lazyload(User.role_rows),
+                sa.orm.joinedload(Document.removed_by).lazyload(User.role_rows),
                 sa.orm.joinedload(Document.incident),
             )
             .order_by(Document.created_at.desc(), Document.id.desc())
