@@ -113,13 +113,8 @@ def inspect(filename: str, content: bytes, *, max_bytes: int, field: str = "file
     claimed = _type_of_name(filename)
     if claimed is not None and claimed is not file_type:
         extension = _extension(filename)
-        raise InvalidInput(
-            {
-                field: [
-                    f"The selected file's name ends in .{extension}, but the file is not in that format ({claimed.label})"
-                ]
-            }
-        )
+        message = f"The selected file's name ends in .{extension}, but the file is not in that format"
+        raise InvalidInput({field: [f"{message} ({claimed.label})"]})
     location_removed = False
     if file_type.is_image:
         content, location_removed = strip_location(content, file_type, field=field)

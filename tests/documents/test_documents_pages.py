@@ -55,22 +55,26 @@ def test_a_photo_uploaded_to_an_incident_is_kept_without_its_location(page_clien
     assert response.status_code == 302, response.text
     [document] = _documents()
     assert (document.kind, document.incident_id, document.filename) == (DocumentKind.photo, incident.id, "IMG_0042.jpg")
-    assert document.content_type == "image/jpeg" and document.location_removed
+    assert document.content_type == "image/jpeg"
+    assert document.location_removed
     assert document.stored_file.backend == file_store
     kept = storage.read(document.stored_file)
     assert not uploads.has_location(kept)
     assert document.size == len(kept)
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.object_type == "documents"))
-    assert entry.action == AuditAction.create and entry.actor_id == world.officer.id
+    assert entry.action == AuditAction.create
+    assert entry.actor_id == world.officer.id
     page = officer.get(f"/cases/{world.case.id}").text
-    assert "IMG_0042.jpg" in page and "The incident of 2 March 2026" in page
+    assert "IMG_0042.jpg" in page
+    assert "The incident of 2 March 2026" in page
 
 
 def test_a_photo_without_a_location_is_kept_byte_for_byte(page_client, world):
     original = photo(gps=False)
     assert _upload(page_client(world.officer), world.case.id, original, "door.jpg").status_code == 302
     [document] = _documents()
-    assert storage.read(document.stored_file) == original and not document.location_removed
+    assert storage.read(document.stored_file) == original
+    assert not document.location_removed
 
 
 @pytest.mark.parametrize(
@@ -96,7 +100,8 @@ def test_a_file_over_the_limit_is_refused(app, page_client, world):
         response = _upload(page_client(world.officer), world.case.id, b"a" * (1024 * 1024 + 1), "big.txt")
     finally:
         config["UPLOAD_MAX_MB"] = limit
-    assert response.status_code == 422 and "smaller than 1 MB" in response.text
+    assert response.status_code == 422
+    assert "smaller than 1 MB" in response.text
     _nothing_written()
 
 
@@ -105,15 +110,18 @@ def test_the_form_needs_a_file_and_a_kind_and_an_incident_of_this_case(page_clie
     response = officer.post(
         f"/cases/{world.case.id}/documents/new", data={"kind": "photo"}, content_type="multipart/form-data"
     )
-    assert response.status_code == 422 and "Select a file" in response.text
+    assert response.status_code == 422
+    assert "Select a file" in response.text
     response = _upload(officer, world.case.id, pdf(), "a.pdf", kind="notice")
-    assert response.status_code == 422 and "Select what kind of document this is" in response.text
+    assert response.status_code == 422
+    assert "Select what kind of document this is" in response.text
     other_case = world.new_case(reference="BOL-2026-0050")
     elsewhere = Incident(case_id=other_case.id, occurred_on=date(2026, 3, 1), description="Elsewhere")
     db.session.add(elsewhere)
     db.session.commit()
     response = _upload(officer, world.case.id, pdf(), "a.pdf", kind="evidence", incident_id=str(elsewhere.id))
-    assert response.status_code == 422 and "Select an incident on this case" in response.text
+    assert response.status_code == 422
+    assert "Select an incident on this case" in response.text
     _nothing_written()
 
 
@@ -150,7 +158,9 @@ def test_images_and_pdfs_open_in_the_browser_under_a_sandbox_and_the_rest_downlo
         assert response.headers["Content-Type"].split(";")[0] == document.content_type
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         policy = response.headers["Content-Security-Policy"]
-        assert "sandbox" in policy and "default-src 'none'" in policy and "script-src" not in policy
+        assert "sandbox" in policy
+        assert "default-src 'none'" in policy
+        assert "script-src" not in policy
         assert response.headers["Cache-Control"] == "no-store"
         disposition = response.headers["Content-Disposition"]
         assert disposition.startswith("inline" if expect_inline else "attachment")
@@ -162,7 +172,8 @@ def test_images_and_pdfs_open_in_the_browser_under_a_sandbox_and_the_rest_downlo
             AuditEntry.action == AuditAction.view,
         )
     ).all()
-    assert len(views) == 2 and all(filename in summary for summary in views)
+    assert len(views) == 2
+    assert all(filename in summary for summary in views)
 
 
 def test_documents_follow_the_case_visibility(page_client, world, make):
@@ -205,20 +216,24 @@ def test_only_the_lead_agency_removes_a_document_with_a_reason(page_client, worl
     assert "Remove this document" not in page_client(world.partner).get(f"/documents/{document.id}").text
     assert "Remove this document" in officer.get(f"/documents/{document.id}").text
     response = officer.post(f"/documents/{document.id}/remove", data={"reason": ""})
-    assert response.status_code == 422 and "Enter why the document is being removed" in response.text
+    assert response.status_code == 422
+    assert "Enter why the document is being removed" in response.text
     response = officer.post(f"/documents/{document.id}/remove", data={"reason": "Added to the wrong case"})
     assert response.status_code == 302
     [document] = _documents()
-    assert document.removed_at is not None and document.removed_by_id == world.officer.id
+    assert document.removed_at is not None
+    assert document.removed_by_id == world.officer.id
     assert document.stored_file_id is None
     assert not storage.store_named(file_store).exists(key)
     entry = db.session.scalar(
         sa.select(AuditEntry).where(AuditEntry.object_type == "documents", AuditEntry.action == AuditAction.delete)
     )
-    assert entry.actor_id == world.officer.id and "wrong-case.pdf" in entry.summary
+    assert entry.actor_id == world.officer.id
+    assert "wrong-case.pdf" in entry.summary
     assert officer.get(f"/documents/{document.id}/download").status_code == 410
     page = officer.get(f"/cases/{world.case.id}").text
-    assert "Removed" in page and "Added to the wrong case" in page  # the timeline keeps the reason
+    assert "Removed" in page
+    assert "Added to the wrong case" in page
 
 
 def test_the_case_page_has_a_contents_list_whose_links_all_land(page_client, world):
@@ -237,14 +252,18 @@ def test_the_print_view_shows_the_case_without_ways_to_change_it(page_client, wo
     response = officer.get(f"/cases/{world.case.id}/print")
     assert response.status_code == 200
     page = response.text
-    assert "app-print-view" in page and "Printed on" in page and "Olive Officer" in page
+    assert "app-print-view" in page
+    assert "Printed on" in page
+    assert "Olive Officer" in page
     for link in ("Upload a document", "Record an incident", "Add a report", "Add an action", "Record a warning"):
         assert link not in page, link
-    assert "Music until 3am" in page and 'id="timeline"' in page
+    assert "Music until 3am" in page
+    assert 'id="timeline"' in page
     entry = db.session.scalar(
         sa.select(AuditEntry).where(AuditEntry.object_type == "cases").order_by(AuditEntry.id.desc()).limit(1)
     )
-    assert entry.action == AuditAction.view and entry.summary.startswith("Printed case")
+    assert entry.action == AuditAction.view
+    assert entry.summary.startswith("Printed case")
     assert page_client(world.stranger).get(f"/cases/{world.case.id}/print").status_code == 404
 
 
