@@ -16,6 +16,7 @@ CHILDREN = [
     "casework.cases.views.admin",
     "casework.risk.views.admin",
     "casework.community_triggers.views.admin",
+    "casework.documents.views.admin",
     "casework.statistics.views.admin",
 ]
 

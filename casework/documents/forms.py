@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from casework.core.forms import options
@@ -35,4 +35,42 @@ class RemoveForm(FlaskForm):
             DataRequired("Enter why the document is being removed"),
             Length(max=2000, message="The reason must be 2,000 characters or fewer"),
         ],
+    )
+
+
+class LetterheadForm(FlaskForm):
+    name = StringField(
+        "Name",
+        description="As it heads every letter, for example Bolsover Community Safety Partnership.",
+        validators=[
+            DataRequired("Enter the name"),
+            Length(max=200, message="The name must be 200 characters or fewer"),
+        ],
+    )
+    address = TextAreaField(
+        "Address",
+        description="One line for each part of the address.",
+        validators=[Optional(), Length(max=500, message="The address must be 500 characters or fewer")],
+    )
+    contact = TextAreaField(
+        "Contact details (optional)",
+        description="Telephone, email and website, one on each line.",
+        validators=[Optional(), Length(max=500, message="The contact details must be 500 characters or fewer")],
+    )
+    logo = FileField("Logo (optional)", description="A PNG or JPEG image, up to 1 MB.")
+    logo_alt = StringField(
+        "Text for people who cannot see the logo",
+        description="For example, Bolsover District Council logo. Read out by screen readers in the PDFs.",
+        validators=[Optional(), Length(max=200, message="The text must be 200 characters or fewer")],
+    )
+    remove_logo = BooleanField("Remove the logo")
+    fixed_penalty_payment = TextAreaField(
+        "How to pay a fixed penalty (printed on fixed penalty notices)",
+        description="Who the penalty is paid to, their address, and the ways to pay.",
+        validators=[Optional(), Length(max=2000, message="The text must be 2,000 characters or fewer")],
+    )
+    housing_and_legal_advice = TextAreaField(
+        "Where to get advice about housing and legal matters (printed on closure notices)",
+        description="Names and contact details of organisations in the area that give that advice.",
+        validators=[Optional(), Length(max=2000, message="The text must be 2,000 characters or fewer")],
     )

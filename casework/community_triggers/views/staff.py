@@ -60,6 +60,7 @@ from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, Role, requires
 from casework.core.time import today
+from casework.documents import layout
 from casework.extensions import db
 from casework.reminders.models import DeadlineStatus
 
@@ -797,11 +798,12 @@ def letter(application_id: int, letter_id: int):
     record_view(current_user, application, f"Viewed the {letters.LETTER_TITLES[item.kind].lower()} letter")
     page = render_template(
         "community_triggers/staff/letter.html",
-        title=item.subject,
+        title=f"{letters.LETTER_TITLES[item.kind]} letter",
         application=application,
         letter=item,
+        view=letters.letter_view(application, item),
         letter_title=letters.LETTER_TITLES[item.kind],
-        pdf_available=letters.pdf_available(),
+        pdf_available=layout.pdf_available(),
     )
     commit()
     return page
@@ -812,14 +814,16 @@ def letter(application_id: int, letter_id: int):
 def letter_pdf(application_id: int, letter_id: int):
     application = _application(application_id)
     item = db.session.get(Letter, letter_id)
-    if item is None or item.application_id != application.id or not letters.pdf_available():
+    if item is None or item.application_id != application.id or not layout.pdf_available():
         raise NotFound("Letter not found.")
-    html = render_template("community_triggers/letter_pdf.html", application=application, letter=item)
-    content = letters.to_pdf(html)
+    title = f"{letters.LETTER_TITLES[item.kind]} letter"
+    html = render_template("documents/letter_pdf.html", view=letters.letter_view(application, item), title=title)
+    content = layout.to_pdf(html)
+    filename = f"{application.reference}-{item.kind.value}.pdf"
     record_view(current_user, application, f"Downloaded the {letters.LETTER_TITLES[item.kind].lower()} letter as PDF")
     commit()
     return Response(
         content,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{application.reference}-{item.kind.value}.pdf"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
