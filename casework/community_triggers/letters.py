@@ -38,7 +38,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.pcc_review import letters as pcc_review_letters
 from casework.core.errors import InvalidInput
-from casework.core.safe_templates import Limits, LimitedSandbox, TemplateLimitExceeded, error_line
+from casework.core.safe_templates import LimitedSandbox, Limits, TemplateLimitExceeded, error_line
 from casework.core.templating import format_date
 from casework.core.time import today
 from casework.documents import layout
@@ -237,7 +237,7 @@ def _render_one(source: str, context: dict[str, Any], limits: Limits) -> str:
         raise
     except RecursionError as error:
         raise TemplateLimitExceeded("The template calls itself too deeply.") from error
-    except Exception as error:  # noqa: BLE001 - any failure of an admin's template is the template's
+    except Exception as error:
         raise TemplateRenderFailed(f"{type(error).__name__}: {error}") from error
 
 

@@ -213,7 +213,8 @@ def test_the_pdf_is_tagged_and_carries_the_letterhead_and_address(page_client, w
     text = " ".join(page.extract_text() for page in reader.pages)
     flat = " ".join(text.split())
     assert "Bolsover Community Safety Partnership" in flat
-    assert "Rita Resident" in flat and "1 High Street" in flat
+    assert "Rita Resident" in flat
+    assert "1 High Street" in flat
     assert "which we received on 2 March 2026" in flat
 
 
