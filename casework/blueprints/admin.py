@@ -17,6 +17,7 @@ CHILDREN = [
     "casework.risk.views.admin",
     "casework.community_triggers.views.admin",
     "casework.documents.views.admin",
+    "casework.interventions.views.admin",
     "casework.statistics.views.admin",
 ]
 

@@ -44,8 +44,8 @@ WRAPPED_LINE_LENGTH = 50
 
 @dataclass
 class Block:
-    """A paragraph (``kind`` "paragraph": its lines) or a list ("ordered" or "bulleted": its items,
-    each a list of lines)."""
+    """A paragraph (``kind`` "paragraph": its lines), a heading ("heading": its one line) or a list
+    ("ordered" or "bulleted": its items, each a list of lines)."""
 
     kind: str
     lines: list[str] = field(default_factory=list)
@@ -58,7 +58,8 @@ def letter_blocks(text: str) -> list[Block]:
     Paragraphs are separated by a blank line. Inside one, a line that looks wrapped (50 characters or
     longer, not ending a sentence or clause) is joined to the next, so text typed or stored with hard
     line breaks flows to the width of the page; other line breaks are kept (a signature, an address).
-    Lines starting with ``1.`` or ``-`` are list items; indented lines after one continue it.
+    Lines starting with ``1.`` or ``-`` are list items; indented lines after one continue it. A line
+    starting with ``## `` is a heading.
     """
     blocks: list[Block] = []
     for chunk in re.split(r"\n[ \t]*\n", (text or "").replace("\r\n", "\n").strip()):
@@ -67,7 +68,10 @@ def letter_blocks(text: str) -> list[Block]:
             if not raw.strip():
                 continue
             item = _LIST_ITEM.match(raw)
-            if item:
+            if raw.startswith("## ") and raw[3:].strip():
+                current = None
+                blocks.append(Block("heading", [raw[3:].strip()]))
+            elif item:
                 kind = "ordered" if item.group("number") else "bulleted"
                 if current is None or current.kind != kind:
                     current = Block(kind)
