@@ -110,11 +110,8 @@ def test_the_case_review_files_move_into_the_file_store_and_back(fresh_app: Flas
         }
         values = {name: _placeholder(name, column) for name, column in required.items() if name != "id"}
         values.update({"id": 1, "area_id": 1})
-        names = ", ".join(values)
-        connection.execute(
-            sa.text(f"INSERT INTO trigger_applications ({names}) VALUES ({', '.join(':' + n for n in values)})"),
-            values,
-        )
+        applications = sa.table("trigger_applications", *(sa.column(name) for name in values))
+        connection.execute(sa.insert(applications).values(values))
         connection.execute(
             sa.text(
                 "INSERT INTO trigger_documents (id, application_id, filename, content_type, size, content) "
@@ -126,8 +123,8 @@ def test_the_case_review_files_move_into_the_file_store_and_back(fresh_app: Flas
     with db.engine.connect() as connection:
         key, backend, size = connection.execute(
             sa.text(
-                "SELECT s.key, s.backend, s.size FROM trigger_documents d JOIN stored_files s ON s.id = d.stored_file_id "
-                "WHERE d.id = 7"
+                "SELECT s.key, s.backend, s.size FROM trigger_documents d "
+                "JOIN stored_files s ON s.id = d.stored_file_id WHERE d.id = 7"
             )
         ).one()
         assert (backend, size) == ("database", len(content))
