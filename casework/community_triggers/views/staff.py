@@ -9,16 +9,16 @@ form's error summary, and nothing is written.
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from casework.accounts.models import Agency, Area, User, UserRole
+from casework.accounts.policies import USERS
 from casework.audit.models import AuditEntry
 from casework.audit.services import record_view
 from casework.community_triggers import deadlines as deadline_engine
@@ -57,6 +57,7 @@ from casework.community_triggers.settings import STEP_DESCRIPTIONS
 from casework.core import storage, uploads
 from casework.core.dates import add_working_days
 from casework.core.db import commit
+from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, Role, requires
 from casework.core.time import today
@@ -413,14 +414,8 @@ def link_case(application_id: int):
 
 
 def _chairs() -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(UserRole)
-            .where(UserRole.role == Role.chair, User.is_active.is_(True))
-            .order_by(User.name)
-        )
-    )
+    is_chair = User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role.chair))
+    return USERS.all(current_user, is_chair, User.is_active.is_(True), order_by=User.name)
 
 
 @bp.route("/<int:application_id>/meetings/new", methods=["GET", "POST"])
@@ -434,7 +429,7 @@ def arrange(application_id: int):
     )
     status = 200
     if form.validate_on_submit():
-        chair = db.session.get(User, int(form.chair.data))
+        chair = USERS.get(current_user, form.chair.data, "chair")
         try:
             meeting = services.arrange_meeting(
                 current_user, application, scheduled_on=form.scheduled_on.form.date, chair=chair
@@ -649,18 +644,7 @@ def document(document_id: int):
     content = storage.read(document.stored_file)
     record_view(current_user, ("trigger_documents", document.id), f"Downloaded {filename}")
     commit()
-    response = send_file(
-        io.BytesIO(content),
-        mimetype=content_type,
-        as_attachment=True,
-        download_name=filename,
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return file_response(content, filename, content_type, content_security_policy="default-src 'none'; sandbox")
 
 
 # --- appeal and withdrawal --------------------------------------------------------------------------------

@@ -3,14 +3,13 @@ download, remove. Files are served by ``file`` and ``download`` only, each use r
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from casework.cases.policies import get_case_for
 from casework.core import uploads as content
 from casework.core.db import commit
+from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput
 from casework.core.forms import options
 from casework.core.permissions import Permission, requires
@@ -136,17 +135,7 @@ def _send(document: Document, *, inline: bool, how: str) -> Response:
             "The file store cannot be reached. Try again in a few minutes.", status=503, mimetype="text/plain"
         )
     commit()
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=mimetype,
-        as_attachment=not inline,
-        download_name=filename,
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = FILE_CSP
+    response = file_response(data, filename, mimetype, inline=inline, content_security_policy=FILE_CSP)
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
     return response
