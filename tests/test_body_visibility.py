@@ -171,6 +171,10 @@ NAMES_NO_RECORD = {
     "staff.trigger_pcc_reviews.request_review",
     "api.accounts.update_agency",  # admin only; areas by code
     "api.statistics.withdraw",  # a note; the version is in the path
+    # documents: the incident must be one of the path's case (the service checks, and refuses any
+    # other as "Select an incident on this case"); letterheads and notice templates are admin-only
+    "staff.documents.upload", "staff.documents.remove", "staff.interventions.notice",
+    "admin.documents.edit", "admin.notices.edit",
     "staff.statistics.withdraw",
     # the victim must be a victim party of the case in the path (the service checks), and RecordId(PEOPLE)
     # refuses anyone else; the answers depend on the area's questionnaire, so no example yet

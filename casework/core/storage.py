@@ -183,17 +183,23 @@ class S3Store:
 
     def create_bucket(self) -> bool:
         """Create the bucket when it does not exist; True when it was created."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self.client.head_bucket(Bucket=self.settings.bucket)
-            return False
-        except ClientError:
-            pass
-        arguments: dict[str, Any] = {"Bucket": self.settings.bucket}
-        if self.settings.region != "us-east-1":
-            arguments["CreateBucketConfiguration"] = {"LocationConstraint": self.settings.region}
-        self.client.create_bucket(**arguments)
+            try:
+                self.client.head_bucket(Bucket=self.settings.bucket)
+                return False
+            except ClientError:
+                pass  # missing (404) or not ours to see (403): creating it says which
+            arguments: dict[str, Any] = {"Bucket": self.settings.bucket}
+            if self.settings.region != "us-east-1":
+                arguments["CreateBucketConfiguration"] = {"LocationConstraint": self.settings.region}
+            self.client.create_bucket(**arguments)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            raise StorageUnavailable(f"the object store refused create_bucket: {code or error}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"the object store could not be reached: {error}") from error
         return True
 
 

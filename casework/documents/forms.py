@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from casework.core.forms import options
+from casework.core.forms import FlaskForm, options
 from casework.documents.models import KIND_LABELS, UPLOAD_KINDS
 
 

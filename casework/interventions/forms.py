@@ -346,7 +346,7 @@ class NoticeForm(FlaskForm):
         description="When, where and what happened: the failure to comply this penalty is for.",
         validators=[Length(max=2000, message="The particulars must be 2,000 characters or fewer")],
     )
-    hearing_on = GovukDateField("Date of the hearing", description="For example, 22 3 2026")
+    hearing_on = GovukDateField("Date of the hearing", planned=True, description="For example, 22 3 2026")
     hearing_time = StringField("Time of the hearing", description="For example, 9:30am")
     court = TextAreaField(
         "Where it will be heard",

@@ -129,6 +129,25 @@ def test_an_unreachable_object_store_is_reported_not_hidden(app, db_session, s3_
     assert db.session.scalar(sa.select(sa.func.count(storage.StoredFile.id))) == 0
 
 
+def test_the_bucket_is_created_by_a_command_that_can_run_on_every_start(app, db_session, s3_storage):
+    from casework.core.storage import S3Store
+
+    store = storage.store_named("s3")
+    assert isinstance(store, S3Store)
+    app.config["CASEWORK"]["STORAGE_S3_BUCKET"] = store.settings.bucket + "-new"
+    app.extensions.pop(storage._EXTENSION_KEY, None)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["create-storage-bucket"])
+    assert first.exit_code == 0, first.output
+    assert "Created the bucket" in first.output
+    again = runner.invoke(args=["create-storage-bucket"])
+    assert again.exit_code == 0, again.output
+    assert "is there already" in again.output
+    stored = storage.save(b"in the new bucket", "text/plain", folder="tests")
+    commit()
+    assert storage.read(db.session.get(storage.StoredFile, stored.id)) == b"in the new bucket"
+
+
 def test_the_configuration_is_checked(tmp_path):
     from casework.config import ConfigError, load
 

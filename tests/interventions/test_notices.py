@@ -179,7 +179,7 @@ def test_serve_a_cpn_from_the_intervention_page(world, page_client, cpn, letterh
     [
         ({"conduct": ""}, "conduct", "Describe the conduct the notice is about"),
         ({**date_parts("served_on", 17, 11, 2026)}, "served_on", "on or after the date of issue"),
-        ({**date_parts("served_on", 24, 11, 2026)}, "served_on", "cannot be in the future"),
+        ({**date_parts("served_on", 24, 11, 2026)}, "served_on", "must be today or in the past"),
         ({"method": "post", "recipient_address": ""}, "recipient_address", "Enter the address it was left at"),
         ({"method": "fixed_to_premises"}, "method", "Only a closure notice is fixed to the premises"),
         ({"served_by_name": ""}, "served_by_name", "Enter who served it"),
