@@ -54,11 +54,11 @@ def test_upload_a_photo_to_an_incident_and_preview_it(signed_in_as: Any, live_ap
     page.get_by_label("Upload a file").set_input_files(str(_photo_with_location(tmp_path / "IMG_0777.JPG")))
     page.get_by_label("Photo or video").check()
     page.get_by_label("Description (optional)").fill("The speakers, from the pavement")
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_url(f"**/cases/{case_id}#documents")
     assert "IMG_0777.jpg added to the case" in page.content()
     assert "The photo's location was removed" in page.content()
-    page.get_by_role("link", name="IMG_0777.jpg").click()
+    page.get_by_role("link", name="IMG_0777.jpg", exact=True).click()
     page.locator("img.app-document-preview__image").wait_for()
     width = page.eval_on_selector("img.app-document-preview__image", "img => img.complete && img.naturalWidth")
     assert width == 300  # the browser drew it from the sandboxed file response
