@@ -15,11 +15,8 @@ TASK_MODULES: list[str] = [
     "casework.community_triggers.tasks",
     "casework.statistics.tasks",
     "casework.tasks.relay",
-<<<<<<< HEAD
     "casework.core.storage",
-=======
     "casework.audit.tasks",
->>>>>>> main
 ]
 
 #: name -> beat entry, filled by ``periodic``.
