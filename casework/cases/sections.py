@@ -32,6 +32,10 @@ PAGE_SECTIONS: list[tuple[int, str, Callable[[Any, Any], dict[str, Any]]]] = []
 TIMELINE_SOURCES: list[Callable[[Any], list[TimelineEntry]]] = []
 #: (order, anchor, title) of the sections, for the case page's contents list.
 CONTENTS: list[tuple[int, str, str]] = []
+#: functions(visible case ids, the search) -> a SELECT of (case id, rank) for case search: other
+#: domains' records that lead to a case (a Case Review application's reference, say). See
+#: ``casework.cases.queries.case_page``.
+SEARCH_SOURCES: list[Callable[[Any, Any], Any]] = []
 
 
 def api_section(key: str) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any, Any], Any]]:
@@ -59,4 +63,9 @@ def page_section(order: int, template: str, *, anchor: str | None = None, title:
 
 def timeline_source(fn: Callable[[Any], list[TimelineEntry]]) -> Callable[[Any], list[TimelineEntry]]:
     TIMELINE_SOURCES.append(fn)
+    return fn
+
+
+def search_source(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    SEARCH_SOURCES.append(fn)
     return fn

@@ -1,7 +1,7 @@
 """file store, documents on cases, letterheads; agencies' files moved to the store
 
 Revision ID: 0320
-Revises: 0220
+Revises: 0260
 Create Date: 2026-12-01 18:37:08.601865
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0320'
-down_revision = '0220'
+down_revision = '0260'
 branch_labels = None
 depends_on = None
 

@@ -56,7 +56,7 @@ from casework.community_triggers.models import (
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
 from casework.core import storage, uploads
 from casework.core.dates import add_working_days
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, Role, requires
@@ -221,6 +221,7 @@ def _application(application_id: int, *, manage: bool = False) -> TriggerApplica
 
 
 @bp.get("/<int:application_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS)
 def show(application_id: int):
     application = _application(application_id)
@@ -629,6 +630,7 @@ def submit_information(request_id: int):
 
 
 @bp.get("/documents/<int:document_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def document(document_id: int):
     """An agency's file: always downloaded, never shown in the browser."""
@@ -773,6 +775,7 @@ def withdraw(application_id: int):
 
 
 @bp.get("/<int:application_id>/letters/<int:letter_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter(application_id: int, letter_id: int):
     application = _application(application_id)
@@ -794,6 +797,7 @@ def letter(application_id: int, letter_id: int):
 
 
 @bp.get("/<int:application_id>/letters/<int:letter_id>.pdf")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter_pdf(application_id: int, letter_id: int):
     application = _application(application_id)
@@ -811,3 +815,6 @@ def letter_pdf(application_id: int, letter_id: int):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+from casework.community_triggers import case_sections as _case_sections  # noqa: E402,F401  (registers the case search source)

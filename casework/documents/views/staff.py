@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from casework.cases.policies import get_case_for
 from casework.core import uploads as content
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput
 from casework.core.forms import options
@@ -106,6 +106,7 @@ def show(document_id: int):
 
 
 @bp.get("/documents/<int:document_id>/file")
+@records_view
 @requires(Permission.VIEW_CASES)
 def file(document_id: int):
     """The file itself: shown in the browser when it is an image or a PDF, downloaded otherwise."""
@@ -116,6 +117,7 @@ def file(document_id: int):
 
 
 @bp.get("/documents/<int:document_id>/download")
+@records_view
 @requires(Permission.VIEW_CASES)
 def download(document_id: int):
     document = policies.get_document_for(current_user, document_id)
