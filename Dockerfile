@@ -5,12 +5,12 @@
 #   docker run --env-file .env -p 8000:8000 casework
 
 # --- Stage 1: GOV.UK Frontend assets --------------------------------------------------------------
-# node_modules never reaches the final image: only the copied CSS, JS, fonts and images do.
+# node_modules never reaches the final image: only the built CSS and the copied JS and images do.
 FROM node:20-slim AS assets
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY scripts/build-assets.mjs scripts/
+COPY scripts/build-assets.mjs scripts/govuk-frontend.scss scripts/
 RUN npm run build
 
 

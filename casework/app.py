@@ -88,10 +88,12 @@ MODEL_MODULES = [
     "casework.cases.models",
     "casework.risk.models",
     "casework.interventions.models",
+    "casework.documents.models",
     "casework.community_triggers.models",
     "casework.statistics.models",
     "casework.spreadsheets.models",
     "casework.core.tasks_outbox",
+    "casework.core.storage",
 ]
 
 

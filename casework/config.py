@@ -61,6 +61,19 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "DATA_PROTECTION_EMAIL": None,
         #: The day the service was last tested for accessibility (YYYY-MM-DD).
         "ACCESSIBILITY_TESTED_ON": None,
+        #: Where files are kept (casework/core/storage.py): "database" (the embedded default) or "s3".
+        "STORAGE_BACKEND": "database",
+        "STORAGE_S3_BUCKET": None,
+        #: An S3-compatible server (MinIO: http://minio:9000); unset for AWS S3 itself.
+        "STORAGE_S3_ENDPOINT_URL": None,
+        "STORAGE_S3_REGION": "eu-west-2",
+        #: Unset: boto3's own credential chain (environment, instance role).
+        "STORAGE_S3_ACCESS_KEY_ID": None,
+        "STORAGE_S3_SECRET_ACCESS_KEY": None,
+        #: Put in front of every key, to share a bucket (e.g. "casework/").
+        "STORAGE_S3_PREFIX": "",
+        #: The largest file a user may upload, in megabytes.
+        "UPLOAD_MAX_MB": 20,
     }
 
 
@@ -172,6 +185,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("SESSION_IDLE_MINUTES", 1, 24 * 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),
         ("IMPORT_MAX_MB", 1, 1024),
+        ("UPLOAD_MAX_MB", 1, 500),
     ):
         _as_int(config, key, minimum, maximum)
     for key in ("SMTP_USE_TLS", "CELERY_ALWAYS_EAGER"):
@@ -203,6 +217,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(
                 f"CASEWORK_ACCESSIBILITY_TESTED_ON must be a date like 2026-11-30, not {tested_on!r}."
             ) from None
+    _validate_storage(config)
     return config
 
 
@@ -214,6 +229,32 @@ ORGANISATION_KEYS = (
     "CONTACT_PHONE",
     "DATA_PROTECTION_EMAIL",
 )
+
+
+def _validate_storage(config: dict[str, Any]) -> None:
+    backend = str(config["STORAGE_BACKEND"] or "").strip().lower()
+    if backend not in ("database", "s3"):
+        raise ConfigError(f"CASEWORK_STORAGE_BACKEND must be database or s3, not {config['STORAGE_BACKEND']!r}.")
+    config["STORAGE_BACKEND"] = backend
+    for key in (
+        "STORAGE_S3_BUCKET",
+        "STORAGE_S3_ENDPOINT_URL",
+        "STORAGE_S3_ACCESS_KEY_ID",
+        "STORAGE_S3_SECRET_ACCESS_KEY",
+    ):
+        value = config[key]
+        config[key] = (str(value).strip() or None) if value is not None else None
+    config["STORAGE_S3_REGION"] = str(config["STORAGE_S3_REGION"] or "").strip() or "eu-west-2"
+    config["STORAGE_S3_PREFIX"] = str(config["STORAGE_S3_PREFIX"] or "")
+    if backend == "s3" and not config["STORAGE_S3_BUCKET"]:
+        raise ConfigError("CASEWORK_STORAGE_BACKEND is s3: set CASEWORK_STORAGE_S3_BUCKET to the bucket's name.")
+    endpoint = config["STORAGE_S3_ENDPOINT_URL"]
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"CASEWORK_STORAGE_S3_ENDPOINT_URL must be an http:// or https:// URL, not {endpoint!r}.")
+    if bool(config["STORAGE_S3_ACCESS_KEY_ID"]) != bool(config["STORAGE_S3_SECRET_ACCESS_KEY"]):
+        raise ConfigError(
+            "Set both CASEWORK_STORAGE_S3_ACCESS_KEY_ID and CASEWORK_STORAGE_S3_SECRET_ACCESS_KEY, or neither."
+        )
 
 
 def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -239,7 +280,8 @@ def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle timeout already bounds a token's life
         "RATELIMIT_STORAGE_URI": config["RATELIMIT_STORAGE_URI"],
         "RATELIMIT_HEADERS_ENABLED": True,
-        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # The largest upload, with room for the rest of the form.
+        "MAX_CONTENT_LENGTH": (config["UPLOAD_MAX_MB"] + 1) * 1024 * 1024,
         "MAIL_BACKEND": "smtp" if config["SMTP_HOST"] else "file",
         "MAIL_FILE_PATH": config["MAIL_DIR"],
         "MAIL_SERVER": config["SMTP_HOST"] or "localhost",

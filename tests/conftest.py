@@ -312,3 +312,53 @@ def count_queries(db_session: Any):
             sa.event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+# --- where files are kept -----------------------------------------------------------------------
+
+
+@pytest.fixture(params=["database", "s3"])
+def file_store(request: pytest.FixtureRequest, app: Flask, db_session: Any) -> Iterator[str]:
+    """Runs the test once with each store (``casework.core.storage``): the embedded database store, and
+    an S3-compatible server over HTTP (moto's, or ``CASEWORK_TEST_S3_URL``) through the production
+    boto3 client, in a bucket of this test's own. Yields the store's name."""
+    if request.param == "database":
+        yield "database"
+        return
+    yield from _s3_storage(request, app)
+
+
+@pytest.fixture
+def s3_storage(request: pytest.FixtureRequest, app: Flask, db_session: Any) -> Iterator[str]:
+    """The app keeps new files in an S3-compatible server for this test (a bucket of its own)."""
+    yield from _s3_storage(request, app)
+
+
+def _s3_storage(request: pytest.FixtureRequest, app: Flask) -> Iterator[str]:
+    import uuid
+
+    from casework.core import storage
+
+    endpoint = request.getfixturevalue("s3_endpoint")
+    config = app.config["CASEWORK"]
+    changed = {
+        "STORAGE_BACKEND": "s3",
+        "STORAGE_S3_BUCKET": f"casework-test-{uuid.uuid4().hex[:12]}",
+        "STORAGE_S3_ENDPOINT_URL": endpoint.url,
+        "STORAGE_S3_REGION": endpoint.region,
+        "STORAGE_S3_ACCESS_KEY_ID": endpoint.access_key_id,
+        "STORAGE_S3_SECRET_ACCESS_KEY": endpoint.secret_access_key,
+        "STORAGE_S3_PREFIX": "files/",
+    }
+    saved = {key: config.get(key) for key in changed}
+    saved_stores = app.extensions.pop(storage._EXTENSION_KEY, None)
+    config.update(changed)
+    with app.app_context():
+        storage.store_named("s3").create_bucket()
+    try:
+        yield "s3"
+    finally:
+        config.update(saved)
+        app.extensions.pop(storage._EXTENSION_KEY, None)
+        if saved_stores is not None:
+            app.extensions[storage._EXTENSION_KEY] = saved_stores

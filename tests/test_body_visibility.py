@@ -182,6 +182,10 @@ NAMES_NO_RECORD = {
     # a queued police call goes on a case named by reference, found among the cases the officer can see
     # (tests/spreadsheets/test_police_log_and_others.py::test_a_queued_call_cannot_go_on_a_case_the_officer_cannot_see)
     "staff.police_reports.show",
+    # documents: the incident must be one of the path's case (the service checks, and refuses any
+    # other as "Select an incident on this case"); letterheads and notice templates are admin-only
+    "staff.documents.upload", "staff.documents.remove", "staff.interventions.notice",
+    "admin.documents.edit", "admin.notices.edit",
     "staff.statistics.withdraw",
     # the victim must be a victim party of the case in the path (the service checks), and RecordId(PEOPLE)
     # refuses anyone else; the answers depend on the area's questionnaire, so no example yet

@@ -16,6 +16,8 @@ CHILDREN = [
     "casework.cases.views.admin",
     "casework.risk.views.admin",
     "casework.community_triggers.views.admin",
+    "casework.documents.views.admin",
+    "casework.interventions.views.admin",
     "casework.statistics.views.admin",
 ]
 

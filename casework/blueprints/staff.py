@@ -18,6 +18,7 @@ CHILDREN = [
     "casework.risk.views.staff",
     "casework.interventions.views.staff",
     "casework.actions.views.staff",
+    "casework.documents.views.staff",
     "casework.community_triggers.views.staff",
     "casework.community_triggers.views.staff_review",
     "casework.community_triggers.views.staff_pcc_review",

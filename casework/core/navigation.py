@@ -37,6 +37,9 @@ NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry("admin.accounts.users", "Users", "ADMINISTER", ("admin.accounts.user",)),
     NavigationEntry("admin.accounts.areas", "Areas", "ADMINISTER", ("admin.accounts.area",)),
     NavigationEntry("admin.risk.questionnaire", "Risk questionnaire", "ADMINISTER"),
+    NavigationEntry(
+        "admin.triggers.templates", "Letters and notices", "ADMINISTER", ("admin.documents.", "admin.notices.")
+    ),
     NavigationEntry("admin.statistics.historic", "Historic figures", "ADMINISTER"),
     NavigationEntry("admin.audit.index", "Audit log", "VIEW_AUDIT"),
 )

@@ -71,6 +71,7 @@ def init_templating(app: Flask) -> None:
     helpers = {
         "format_date": format_date,
         "format_datetime": format_datetime,
+        "filesize": format_filesize,
     }
     app.jinja_env.filters.update(helpers)
     from casework.core.security import idle_seconds, warning_seconds
@@ -137,6 +138,16 @@ def format_duration(seconds: int) -> str:
         parts.append(f"{rest} second{'s' if rest != 1 else ''}")
     return " ".join(parts)
 
+
+def format_filesize(size: int | None) -> str:
+    """``512 bytes``, ``34 KB``, ``2.5 MB`` (GOV.UK style: no space-less units, KB rounded up)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 # GOV.UK components rendered once.
 #

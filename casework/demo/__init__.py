@@ -27,6 +27,7 @@ DEMO_DOMAIN = "casework.example"
 DOMAIN_DEMO_MODULES = [
     "casework.cases.demo",
     "casework.interventions.demo",
+    "casework.documents.demo",
     "casework.community_triggers.demo",
     "casework.statistics.demo",
     "casework.spreadsheets.demo",

@@ -16,6 +16,7 @@ TASK_MODULES: list[str] = [
     "casework.statistics.tasks",
     "casework.spreadsheets.tasks",
     "casework.tasks.relay",
+    "casework.core.storage",
     "casework.audit.tasks",
 ]
 
