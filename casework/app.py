@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app = Flask("casework", instance_path=str(instance_path))
     configure(app, config)
+    init_proxies(app)
     init_extensions(app)
     init_celery(app)
     init_web(app)
@@ -37,6 +38,20 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if settings["ENV"] == "development":
         app.logger.setLevel(logging.INFO)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def init_proxies(app: Flask) -> None:
+    """Behind ``CASEWORK_TRUSTED_PROXIES`` reverse proxies, take the client's address (for rate limits
+    and the audit log) and the scheme from their X-Forwarded-* headers; with none, ignore those headers,
+    which any client could send."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    proxies = app.config["CASEWORK"]["TRUSTED_PROXIES"]
+    if proxies:
+        # Each proxy appends the address it received from to X-Forwarded-For, so the client is the
+        # entry that many places from the end. The scheme, host and prefix are set by the proxy nearest
+        # to the service (links in emails use CASEWORK_BASE_URL, whatever the host says).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
 
 
 def init_extensions(app: Flask) -> None:

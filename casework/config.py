@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Config
 
@@ -35,7 +36,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_FROM": "Casework <casework@localhost>",
         #: Where emails go when no SMTP host is set (the embedded default): one file per message.
         "MAIL_DIR": str(instance / "mail"),
+        #: The address people use to reach the service. Every link in an email or letter starts with it
+        #: (casework.core.links); the request's Host header never decides where a link points.
         "BASE_URL": "http://127.0.0.1:5000",
+        #: How many reverse proxies stand in front of the service, each adding itself to
+        #: X-Forwarded-For. 0: the client's address is the TCP peer and forwarded headers are ignored.
+        "TRUSTED_PROXIES": 0,
         "SESSION_IDLE_MINUTES": 30,
         "API_TOKEN_HOURS": 8,
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -82,6 +88,22 @@ def _as_bool(config: dict[str, Any], key: str) -> None:
         raise ConfigError(f"CASEWORK_{key} must be true or false, not {value!r}.")
 
 
+def _base_url(value: Any) -> str:
+    text = str(value or "").strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # reading it checks it is a number
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not (parts.query or parts.fragment)
+    except ValueError:  # an unclosed [IPv6] bracket, a port that is not a number
+        valid = False
+    if not valid:
+        raise ConfigError(
+            "CASEWORK_BASE_URL must be the service's address, such as https://casework.example.org "
+            f"(http or https, a host, optionally a path), not {value!r}."
+        )
+    return text.rstrip("/")
+
+
 def validate(config: dict[str, Any]) -> dict[str, Any]:
     env = str(config["ENV"]).strip().lower()
     if env not in ENVIRONMENTS:
@@ -103,7 +125,10 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     if not broker.startswith(("redis://", "rediss://", "sqla+sqlite:", "sqla+postgresql", "memory://")):
         raise ConfigError(f"CASEWORK_BROKER_URL must be a redis:// or sqla+sqlite:/// URL, not {broker!r}.")
 
+    config["BASE_URL"] = _base_url(config["BASE_URL"])
+
     for key, minimum, maximum in (
+        ("TRUSTED_PROXIES", 0, 10),
         ("SMTP_PORT", 1, 65535),
         ("SESSION_IDLE_MINUTES", 1, 24 * 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),

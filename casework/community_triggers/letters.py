@@ -35,6 +35,7 @@ from casework.community_triggers.models import (
     TriggerApplication,
 )
 from casework.core.errors import InvalidInput
+from casework.core.links import external_url
 from casework.core.templating import format_date
 from casework.core.time import today
 from casework.extensions import db
@@ -64,6 +65,7 @@ VARIABLES: list[tuple[str, str]] = [
     ("application.acknowledged_on", "the day it was acknowledged, or nothing"),
     ("area.name", "the area's name"),
     ("today", "the day the letter is produced"),
+    ("progress_url", "the web address where the applicant can check the application's progress"),
     ("decision.met", "true when the threshold was met (threshold decision letter)"),
     ("decision.basis_text", "why it was met, in words, or nothing"),
     ("decision.reasons", "the coordinator's reasons"),
@@ -94,6 +96,9 @@ Thank you for your application for an anti-social behaviour (ASB) Case Review, w
 
 We will now ask each agency involved for the complaints they have on record and decide whether the
 threshold for a Case Review is met. We will write to you with that decision and our reasons.
+
+You can check the progress of your application at {{ progress_url }} with your reference and the email
+address or phone number you gave us.
 
 If you are in immediate danger, call 999. Victim Support can help you now, free of charge, on 08 08 16 89 111.
 
@@ -381,6 +386,7 @@ def context_for(
         },
         "area": {"name": application.area.name},
         "today": today(),
+        "progress_url": external_url("public.triggers.progress"),
         "decision": decision_context,
         "meeting": _meeting_context(meeting),
         "recommendations": recommendations,

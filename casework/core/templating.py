@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Flask, current_app
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from casework.core.links import external_url
 from casework.core.navigation import navigation_items
 
 TEMPLATES_FOLDER = Path(__file__).resolve().parents[2] / "templates"
@@ -48,6 +49,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         helpers,
         navigation_items=navigation_items,
+        # Links in emails and letters: from CASEWORK_BASE_URL, never the request's Host.
+        external_url=external_url,
         has_endpoint=has_endpoint,
         error_summary_items=error_summary_items,
         field_error_message=field_error_message,
