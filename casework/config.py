@@ -44,8 +44,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXIES": 0,
         "SESSION_IDLE_MINUTES": 30,
         "API_TOKEN_HOURS": 8,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "SIGN_IN_RATE_LIMIT": "10 per minute; 50 per hour",
+        #: Where rate-limit counters live. Unset: the Redis broker when there is one (so every web
+        #: process shares them), else the worker's memory. If the storage cannot be reached the limits
+        #: are counted in memory until it is back: never no limit.
+        "RATELIMIT_STORAGE_URI": None,
+        #: Failed sign-ins per email address (casework.accounts.sign_in_limits): growing delays, then a
+        #: lock of up to an hour, whether or not an account has that address.
+        "SIGN_IN_ACCOUNT_LIMIT": "5 per minute; 10 per 15 minutes; 15 per hour",
+        #: Failed sign-ins per client address: high enough for a whole office behind one NAT address.
+        "SIGN_IN_ADDRESS_LIMIT": "300 per 10 minutes",
         "PUBLIC_FORM_RATE_LIMIT": "5 per minute; 30 per hour",
         "CELERY_ALWAYS_EAGER": False,
     }
@@ -73,6 +80,20 @@ def _as_int(config: dict[str, Any], key: str, minimum: int, maximum: int | None 
         bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         raise ConfigError(f"CASEWORK_{key} must be {bounds}, not {number}.")
     config[key] = number
+
+
+def _as_rate_limit(config: dict[str, Any], key: str) -> None:
+    from limits import parse_many
+
+    value = str(config[key] or "")
+    try:
+        if not parse_many(value):
+            raise ValueError(value)
+    except ValueError:
+        raise ConfigError(
+            f"CASEWORK_{key} must be limits like '5 per minute; 15 per hour', not {config[key]!r}."
+        ) from None
+    config[key] = value
 
 
 def _as_bool(config: dict[str, Any], key: str) -> None:
@@ -137,6 +158,20 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     for key in ("SMTP_USE_TLS", "CELERY_ALWAYS_EAGER"):
         _as_bool(config, key)
 
+    if config.get("SIGN_IN_RATE_LIMIT"):
+        raise ConfigError(
+            "CASEWORK_SIGN_IN_RATE_LIMIT is no longer read: set CASEWORK_SIGN_IN_ACCOUNT_LIMIT (failed "
+            "attempts per email address) and CASEWORK_SIGN_IN_ADDRESS_LIMIT (per client address) instead."
+        )
+    for key in ("SIGN_IN_ACCOUNT_LIMIT", "SIGN_IN_ADDRESS_LIMIT", "PUBLIC_FORM_RATE_LIMIT"):
+        _as_rate_limit(config, key)
+    storage = config["RATELIMIT_STORAGE_URI"]
+    if not storage:
+        storage = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
+    elif not str(storage).startswith(("redis://", "rediss://", "memory://")):
+        raise ConfigError(f"CASEWORK_RATELIMIT_STORAGE_URI must be a redis:// or memory:// URL, not {storage!r}.")
+    config["RATELIMIT_STORAGE_URI"] = str(storage)
+
     if not config["SECRET_KEY"]:
         if env == "production":
             raise ConfigError(
@@ -151,6 +186,17 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     if config["SMTP_HOST"] is not None and not str(config["SMTP_HOST"]).strip():
         config["SMTP_HOST"] = None
     return config
+
+
+def _rate_limit_storage_options(uri: str) -> dict[str, Any]:
+    if not uri.startswith(("redis://", "rediss://")):
+        return {}
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # Fail fast, so a Redis outage costs a request a fraction of a second before the in-memory
+    # fallback takes over, instead of redis-py's retries with backoff.
+    return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry": Retry(NoBackoff(), 0)}
 
 
 def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -175,6 +221,18 @@ def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle timeout already bounds a token's life
         "RATELIMIT_STORAGE_URI": config["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(config["RATELIMIT_STORAGE_URI"]),
+        "RATELIMIT_KEY_PREFIX": "casework",
+        # A moving window: "15 per hour" means any 60 minutes, so a lock lasts until the oldest of the
+        # failures that caused it is an hour old, not until the clock reaches the next hour.
+        "RATELIMIT_STRATEGY": "moving-window",
+        # Check every limit, so that Retry-After comes from the longest one breached (an account locked
+        # for an hour is not told to come back in a minute).
+        "RATELIMIT_FAIL_ON_FIRST_BREACH": False,
+        # Storage down: count in this worker's memory (logged) rather than fail the request or stop
+        # limiting. Errors that remain (the storage dying between the check and the count) are logged.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         "MAIL_BACKEND": "smtp" if config["SMTP_HOST"] else "file",

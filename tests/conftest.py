@@ -39,8 +39,9 @@ def test_settings(database_url: str, tmp_path: Any) -> dict[str, Any]:
         "CELERY_ALWAYS_EAGER": True,
         "MAIL_DIR": str(tmp_path / "mail"),
         "RATELIMIT_STORAGE_URI": "memory://",
-        # Generous in the suite; tests/accounts/test_rate_limits.py builds an app with the real limits.
-        "SIGN_IN_RATE_LIMIT": "10000 per minute",
+        # Generous in the suite; tests/accounts/test_sign_in_limits.py builds apps with the real limits.
+        "SIGN_IN_ACCOUNT_LIMIT": "10000 per minute",
+        "SIGN_IN_ADDRESS_LIMIT": "10000 per minute",
         "PUBLIC_FORM_RATE_LIMIT": "10000 per minute",
     }
 

@@ -63,6 +63,16 @@ def test_a_bare_postgresql_url_uses_psycopg_3(environment: pytest.MonkeyPatch) -
         ("SMTP_USE_TLS", "maybe", "CASEWORK_SMTP_USE_TLS must be true or false, not 'maybe'"),
         ("SECRET_KEY", "", "CASEWORK_SECRET_KEY is not set"),
         ("SECRET_KEY", "short", "CASEWORK_SECRET_KEY must be at least 32 characters long in production"),
+        ("BASE_URL", "casework.example.org", "CASEWORK_BASE_URL must be the service's address"),
+        ("BASE_URL", "ftp://casework.example.org", "CASEWORK_BASE_URL must be the service's address"),
+        ("BASE_URL", "https://casework.example.org/?next=x", "CASEWORK_BASE_URL must be the service's address"),
+        ("BASE_URL", "https://[::1", "CASEWORK_BASE_URL must be the service's address"),
+        ("TRUSTED_PROXIES", "-1", "CASEWORK_TRUSTED_PROXIES must be between 0 and 10, not -1"),
+        ("TRUSTED_PROXIES", "yes", "CASEWORK_TRUSTED_PROXIES must be a whole number"),
+        ("SIGN_IN_ACCOUNT_LIMIT", "lots", "CASEWORK_SIGN_IN_ACCOUNT_LIMIT must be limits like"),
+        ("SIGN_IN_ADDRESS_LIMIT", "", "CASEWORK_SIGN_IN_ADDRESS_LIMIT must be limits like"),
+        ("SIGN_IN_RATE_LIMIT", "10 per minute", "CASEWORK_SIGN_IN_RATE_LIMIT is no longer read"),
+        ("RATELIMIT_STORAGE_URI", "memcached://x", "CASEWORK_RATELIMIT_STORAGE_URI must be a redis://"),
     ],
 )
 def test_a_bad_value_stops_the_start_with_a_clear_message(
@@ -167,3 +177,18 @@ def test_create_app_starts_without_a_reachable_database_or_broker(
     app = create_app()
     assert app.extensions["celery"].conf.broker_url == "redis://127.0.0.1:1/0"
     assert counted_connections == []
+
+
+def test_the_rate_limit_storage_follows_a_redis_broker(environment: pytest.MonkeyPatch) -> None:
+    assert create_app().config["RATELIMIT_STORAGE_URI"] == "memory://"  # the embedded broker: memory
+    environment.setenv("CASEWORK_BROKER_URL", "redis://redis.internal:6379/0")
+    app = create_app()
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://redis.internal:6379/0"
+    assert app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    environment.setenv("CASEWORK_RATELIMIT_STORAGE_URI", "redis://limits.internal:6379/2")
+    assert create_app().config["RATELIMIT_STORAGE_URI"] == "redis://limits.internal:6379/2"
+
+
+def test_the_base_url_loses_its_trailing_slash(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("CASEWORK_BASE_URL", "https://council.example.org/casework/")
+    assert create_app().config["CASEWORK"]["BASE_URL"] == "https://council.example.org/casework"

@@ -352,6 +352,34 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def tell_account_locked(email: str, minutes: int) -> None:
+    """Email the account holder that repeated failed attempts have locked their account for a while
+    (sent after commit; nothing when no active account has this address, which the caller never says)."""
+    from casework.core.links import external_url
+    from casework.notifications.services import queue_email
+
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    moment = now()
+    record(None, AuditAction.sign_in_failed, user, f"Sign-in locked for {minutes} minutes after repeated failures")
+    queue_email(
+        to=user.email,
+        subject="Your Casework account is locked for a while",
+        text=(
+            f"Dear {user.name},\n\n"
+            "Someone has tried to sign in to your Casework account with the wrong password or code too many "
+            f"times, so signing in to it is stopped for up to {minutes} minutes.\n\n"
+            "If that was you, wait and then sign in again: "
+            f"{external_url('staff.accounts.sign_in')}\n\n"
+            "If it was not you, tell your Casework administrator. Someone may be trying to guess your "
+            "password.\n"
+        ),
+        key=f"sign-in-locked:{user.id}:{moment:%Y-%m-%dT%H:%M:%S}",
+        related=("users", user.id),
+    )
+
+
 # --- API tokens -------------------------------------------------------------------------------------
 
 

@@ -75,9 +75,7 @@ def record(
     return entry
 
 
-def record_change(
-    actor: Any, obj: Any, before: Mapping[str, Any] | None, after: Mapping[str, Any], summary: str
-):
+def record_change(actor: Any, obj: Any, before: Mapping[str, Any] | None, after: Mapping[str, Any], summary: str):
     """Record a create (``before`` is None) or an update (only the fields that changed)."""
     if before is None:
         return record(actor, AuditAction.create, obj, summary, after)

@@ -121,6 +121,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
+        if error.response is not None:
+            return error.response  # a view or extension built the answer itself (a sign-in refusal)
         status = error.code or 500
         if wants_json():
             errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None

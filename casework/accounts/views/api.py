@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, g
 from flask_login import current_user
 
-from casework.accounts import services
+from casework.accounts import services, sign_in_limits
 from casework.accounts.models import Agency, Area, User
 from casework.accounts.schemas import (
     AgencyCreateArgs,
@@ -27,23 +27,20 @@ from casework.core.openapi import documented
 from casework.core.pagination import envelope, paginate
 from casework.core.permissions import Permission, public_endpoint, requires, signed_in
 from casework.core.webargs import PageArgs, use_args
-from casework.extensions import db, limiter
+from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
 
-def _sign_in_limit() -> str:
-    return current_app.config["CASEWORK"]["SIGN_IN_RATE_LIMIT"]
-
-
 @bp.post("/auth/tokens")
 @public_endpoint
-@limiter.limit(_sign_in_limit)
+@sign_in_limits.limited
 @use_args(TokenArgs)
 def create_token(args: dict[str, Any]):
     """Exchange an email address and password for a bearer token (401 when they are wrong)."""
     user = services.authenticate(args["email"], args["password"])
     if user is None:
+        sign_in_limits.record_failure(args["email"])
         commit()  # keep the audit entry for the failed attempt
         return json_error(401, message="Wrong email address or password.")
     token, row = services.issue_token(user, current_app.config["CASEWORK"]["API_TOKEN_HOURS"])

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from casework.accounts import services
+from casework.accounts import services, sign_in_limits
 from casework.accounts.forms import SignInForm
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit
 from casework.core.permissions import public_endpoint, signed_in
-from casework.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -29,13 +28,9 @@ def _safe_next(target: str | None) -> str:
     return url_for("staff.dashboard.index")
 
 
-def _sign_in_limit() -> str:
-    return current_app.config["CASEWORK"]["SIGN_IN_RATE_LIMIT"]
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public_endpoint
-@limiter.limit(_sign_in_limit, methods=["POST"])
+@sign_in_limits.limited
 def sign_in():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
@@ -43,6 +38,7 @@ def sign_in():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
+            sign_in_limits.record_failure(form.email.data)
             commit()  # keep the audit entry for the failed attempt
             form.email.errors = [*form.email.errors, "Enter a correct email address and password"]
         else:
