@@ -98,10 +98,10 @@ MODEL_MODULES = [
 
 
 def init_login(app: Flask, login_manager: Any) -> None:
-    from flask import g, request
+    from flask import g, request, session
 
+    from casework.accounts import sessions
     from casework.accounts.models import User
-    from casework.extensions import db
 
     login_manager.init_app(app)
     login_manager.login_view = "staff.accounts.sign_in"
@@ -118,7 +118,9 @@ def init_login(app: Flask, login_manager: Any) -> None:
             user_id, version = (int(part) for part in identity.split(":"))
         except ValueError:
             return None
-        user = db.session.get(User, user_id)
+        # Only through a session still open on the server: signing out ends it there, so a copy of
+        # the old cookie opens nothing.
+        user = sessions.user_for(user_id, session.get(sessions.SESSION_KEY))
         if user is None or user.session_stamp != version or not user.is_active:
             return None
         return user

@@ -267,7 +267,7 @@ def create_user(
     errors: dict[str, list[str]] = {}
     if find_user_by_email(email):
         errors["email"] = ["A user with this email address already exists."]
-    if problem := password_problem(password):
+    if problem := password_problem(password, (email, name)):
         errors["password"] = [problem]
     manager = None
     if manager_email:
@@ -311,7 +311,7 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
         user.agency = changes.pop("agency")
     if "password" in changes:
         password = changes.pop("password")
-        if problem := password_problem(password):
+        if problem := password_problem(password, (user.email, changes.get("name", user.name))):
             errors["password"] = [problem]
         else:
             user.password_hash = hash_password(password)
@@ -325,10 +325,25 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     # Touching the row bumps its version even when only roles changed (they live in another table).
     user.updated_at = now()
     if signs_out:
-        user.session_stamp += 1  # ends the user's sessions everywhere (see User.get_id)
+        end_sessions(user)
     db.session.flush()
     record_change(actor, user, before, snapshot(user, USER_AUDIT_FIELDS), f"Updated user {user.email}")
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere: their page sessions end and their API tokens are revoked.
+
+    The one place this happens, for every change to what the user may do or how they prove who they
+    are (password, roles, agency, active status): ``update_user`` calls it.
+    """
+    from casework.accounts import sessions
+
+    user.session_stamp += 1  # a cookie carrying the old stamp no longer loads the user (User.get_id)
+    sessions.end_all(user)
+    db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now())
+    )
 
 
 def reset_password(actor: User | None, user: User, password: str) -> User:
@@ -340,15 +355,32 @@ def reset_password(actor: User | None, user: User, password: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Failed attempts are audited."""
+def check_password(email: str, password: str) -> User | None:
+    """The active user with this email address and password, or None (the failure is audited). The user
+    is not signed in yet: a second factor may be needed (``record_sign_in`` once it is done)."""
     user = find_user_by_email(email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         record(None, AuditAction.sign_in_failed, ("users", user.id if user else None), "Failed sign-in attempt")
         return None
+    return user
+
+
+def record_failed_code(user: User) -> None:
+    record(None, AuditAction.sign_in_failed, user, "Failed sign-in attempt: wrong second-factor code")
+
+
+def record_sign_in(user: User, how: str = "Signed in") -> None:
     user.last_signed_in_at = now()
-    record(user, AuditAction.sign_in, user, "Signed in")
+    record(user, AuditAction.sign_in, user, how)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, signed in (audited), or None. For users without a
+    second factor; the views ask for the code first when there is one."""
+    user = check_password(email, password)
+    if user is not None:
+        record_sign_in(user)
     return user
 
 

@@ -52,7 +52,7 @@ def _address_limit() -> str:
 def submitted_email() -> str:
     """The email address this attempt is for: the form's or the JSON body's ``email``, or, on the
     second-factor page, the one whose password was right."""
-    if request.endpoint == "staff.accounts.second_factor":
+    if request.endpoint == "staff.accounts.sign_in_code":
         value: Any = session.get(PENDING_EMAIL_KEY)
     elif request.is_json:
         body = request.get_json(silent=True)
