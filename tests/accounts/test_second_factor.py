@@ -226,3 +226,87 @@ def test_new_recovery_codes_replace_the_old(app, enrolled, page_client) -> None:
     assert len(new_codes) == 10
     assert token_for(app.test_client(), user.email, old_codes[0]).status_code == 401
     assert token_for(app.test_client(), user.email, new_codes[0]).status_code == 201
+
+
+# --- accessibility in a real browser ------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_second_factor_pages_pass_axe(browser, tmp_path):
+    """Setting up (with and without an error), the recovery codes, the code page (with and without an
+    error) and the account page, in Chromium with axe-core. A separate app on its own SQLite file: the
+    live server runs in another thread, which cannot share the other tests' transaction."""
+    from flask_migrate import upgrade
+
+    from casework import create_app
+    from tests.conftest import test_settings
+    from tests.support.browser import assert_accessible, run_live_server
+
+    app = create_app(
+        {**test_settings(f"sqlite:///{tmp_path / 'axe.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
+    )
+    with app.app_context():
+        upgrade()
+        services.create_area(None, "BOL", "Bolsover")
+        agency = services.create_agency(None, "BDC", "Bolsover District Council", "council", ["BOL"])
+        services.create_user(
+            None,
+            email="olive@example.org",
+            name="Olive Officer",
+            password=TEST_PASSWORD,
+            agency=agency,
+            roles=["officer"],
+        )
+        db.session.commit()
+        db.engine.dispose()
+
+    base_url, stop = run_live_server(app)
+    try:
+        context = browser.new_context(base_url=base_url)
+        page = context.new_page()
+
+        def sign_in() -> None:
+            page.goto("/sign-in")
+            page.fill("#email", "olive@example.org")
+            page.fill("#password", TEST_PASSWORD)
+            with page.expect_navigation():
+                page.click("main button[type=submit]")
+
+        sign_in()
+        page.goto("/account")
+        assert_accessible(page)
+        page.click("text=Set up a second factor")
+        assert_accessible(page)
+        secret = page.locator(".app-secret-key").text_content().replace(" ", "").strip()
+        page.fill("#code", "12345")
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert page.locator(".govuk-error-summary").count() == 1
+        assert_accessible(page)
+        page.fill("#code", code_at(secret))
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert page.locator(".app-recovery-codes code").count() == 10
+        assert_accessible(page)
+        page.goto("/account")
+        assert_accessible(page)
+
+        with page.expect_navigation():
+            page.click("text=Sign out")
+        sign_in()
+        assert page.url.endswith("/sign-in/code")
+        assert_accessible(page)
+        page.fill("#code", "000000" if code_at(secret, 30) != "000000" else "111111")
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert page.locator(".govuk-error-summary").count() == 1
+        assert_accessible(page)
+        page.fill("#code", code_at(secret, 30))
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert page.url.rstrip("/") == base_url.rstrip("/")
+        context.close()
+    finally:
+        stop()
+        with app.app_context():
+            db.engine.dispose()
