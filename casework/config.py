@@ -10,13 +10,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 from flask import Config
 
 ENVIRONMENTS = ("production", "development", "testing")
 
 
-class ConfigError(RuntimeError):
-    """A configuration value is missing or invalid."""
+class ConfigError(click.ClickException):
+    """A configuration value is missing or invalid.
+
+    A ``ClickException``, so every command line built on click (``flask --app casework ...``, ``celery``)
+    prints it as one line naming the variable (``Error: CASEWORK_SECRET_KEY is not set...``) and exits
+    with status 1, not a traceback. Gunicorn loads the app through ``casework.wsgi``, which does the same.
+    """
+
+    exit_code = 1
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
@@ -183,8 +191,10 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     elif env == "production" and len(str(config["SECRET_KEY"])) < 32:
         raise ConfigError("CASEWORK_SECRET_KEY must be at least 32 characters long in production.")
 
-    if config["SMTP_HOST"] is not None and not str(config["SMTP_HOST"]).strip():
-        config["SMTP_HOST"] = None
+    for key in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD"):
+        # docker compose passes an unset variable as an empty string: that means "none".
+        if config[key] is not None and not str(config[key]).strip():
+            config[key] = None
     return config
 
 

@@ -12,6 +12,7 @@ public = Blueprint("public", __name__)
 CHILDREN = [
     "casework.community_triggers.views.public",
     "casework.statistics.views.public",
+    "casework.core.health",
 ]
 
 

@@ -253,6 +253,7 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
         },
         "area": {"name": "Bolsover"},
         "today": date(2026, 3, 20),
+        "progress_url": "https://casework.example.org/case-review/progress",
         "decision": {
             "met": kind != LetterKind.threshold_decision,
             "basis": None,
