@@ -192,3 +192,31 @@ def test_the_rate_limit_storage_follows_a_redis_broker(environment: pytest.Monke
 def test_the_base_url_loses_its_trailing_slash(environment: pytest.MonkeyPatch) -> None:
     environment.setenv("CASEWORK_BASE_URL", "https://council.example.org/casework/")
     assert create_app().config["CASEWORK"]["BASE_URL"] == "https://council.example.org/casework"
+
+
+@pytest.mark.parametrize(
+    ("argv", "status"),
+    [
+        (["-m", "flask", "--app", "casework", "db", "upgrade"], 1),
+        (["-m", "flask", "--app", "casework", "create-admin", "a@example.org", "--password-stdin"], 1),
+        (["-m", "flask", "--app", "casework", "demo", "load"], 1),
+        (["-m", "celery", "-A", "casework.tasks.worker", "worker"], 1),
+        (["-m", "celery", "-A", "casework.tasks.worker", "beat"], 1),
+        (["-m", "gunicorn", "--bind", "127.0.0.1:0", "casework.wsgi:app"], 4),
+    ],
+    ids=["flask db upgrade", "flask create-admin", "flask demo load", "celery worker", "celery beat", "gunicorn"],
+)
+def test_a_configuration_error_is_one_line_naming_the_variable(tmp_path: Path, argv: list[str], status: int) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")} | {
+        "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CASEWORK_ENV": "production",
+        "CASEWORK_SMTP_PORT": "twenty-five",
+        "CASEWORK_SECRET_KEY": GOOD_SECRET,
+    }
+    result = subprocess.run(
+        [sys.executable, *argv], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, input=""
+    )
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "CASEWORK_" in line]
+    assert errors == ["Error: CASEWORK_SMTP_PORT must be a whole number, not 'twenty-five'."]
