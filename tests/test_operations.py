@@ -283,3 +283,44 @@ def test_scripts_start_refuses_a_port_in_use() -> None:
     assert result.returncode != 0
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
     assert "Casework is running" not in result.stdout
+
+
+# --- systemd units (docs/operations.md, "Running without Docker") ---------------------------------------
+
+UNITS = PROJECT_ROOT / "deploy" / "systemd"
+
+
+def unit(name: str) -> dict[str, dict[str, str]]:
+    import configparser
+
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(UNITS / f"casework-{name}.service")
+    return {section: dict(parser[section]) for section in parser.sections()}
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_the_systemd_units_run_what_compose_runs(name: str) -> None:
+    service = unit(name)["Service"]
+    assert service["User"] == "casework"
+    assert service["EnvironmentFile"] == "/etc/casework/casework.env"
+    program, *args = service["ExecStart"].split()
+    assert program.startswith("/opt/casework/.venv/bin/")
+    command = [Path(program).name, *args]
+    composed = compose()["services"][name]["command"]
+    assert command[0] == composed[0]
+    # The same entry point and subcommand; flags may differ (the bind address, the schedule path).
+    essentials = [arg for arg in composed if not arg.startswith("--")]
+    assert [
+        arg for arg in command if not arg.startswith("--") and arg not in {"127.0.0.1:8000", "3", "-"}
+    ] == essentials
+    if name != "migrate":
+        assert unit(name)["Unit"]["Requires"] == "casework-migrate.service"
+        assert "casework-migrate.service" in unit(name)["Unit"]["After"]
+
+
+def test_the_environment_file_example_names_the_settings_compose_sets() -> None:
+    example = (UNITS / "casework.env.example").read_text()
+    names = set(re.findall(r"^(CASEWORK_[A-Z_]+)=", example, flags=re.MULTILINE))
+    compose_names = set(compose()["x-casework-environment"]) - {"CASEWORK_RATELIMIT_STORAGE_URI"}
+    assert compose_names <= names, compose_names - names
