@@ -28,9 +28,16 @@ SET_UP_ENDPOINTS = frozenset({"staff.accounts.second_factor_set_up", "staff.acco
 def second_factor_gate() -> Response | None:
     """Send a user whose area requires a second factor, and who has none yet, to set it up first
     (decided when they signed in: ``casework.accounts.views.staff``)."""
+    from flask_login import current_user
+
     from casework.accounts.views.staff import SET_UP_KEY
 
-    if session.get(SET_UP_KEY) and request.endpoint not in SET_UP_ENDPOINTS:
+    if not session.get(SET_UP_KEY):
+        return None
+    if current_user.has_second_factor:  # set up meanwhile, in another session
+        session.pop(SET_UP_KEY, None)
+        return None
+    if request.endpoint not in SET_UP_ENDPOINTS:
         return redirect(url_for("staff.accounts.second_factor_set_up"))
     return None
 

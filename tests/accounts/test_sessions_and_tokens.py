@@ -179,3 +179,19 @@ def test_an_admin_who_changes_their_own_roles_stays_signed_in(make, page_client)
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert client.get("/admin/users").status_code == 200
+
+
+def test_the_idle_timeout_ends_the_session_on_the_server(app, client, make) -> None:
+    import time_machine
+
+    user = make.user("officer")
+    minutes = app.config["CASEWORK"]["SESSION_IDLE_MINUTES"]
+    start = now() + timedelta(days=1)
+    with time_machine.travel(start, tick=False) as clock:
+        page_sign_in(client, user.email)
+        assert client.get("/").status_code == 200
+        clock.move_to(start + timedelta(minutes=minutes + 1))
+        assert client.get("/").status_code == 302
+    db.session.expire_all()
+    [row] = db.session.scalars(sa.select(UserSession).where(UserSession.user_id == user.id))
+    assert row.ended_at is not None
