@@ -168,7 +168,7 @@ def is_required(user: User) -> bool:
     if not any(user.has_role(role) for role in REQUIRED_FOR):
         return False
     areas = user.agency.areas or [None]  # an agency covering no area follows the deployment-wide value
-    return any(area_settings(area)[SECOND_FACTOR_REQUIRED] for area in areas)
+    return any(area_settings(area).get(SECOND_FACTOR_REQUIRED, False) for area in areas)
 
 
 def must_set_up(user: User) -> bool:
