@@ -98,6 +98,39 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
             triggers.update_meeting(world.coordinator, meeting, victim_invited=True)
             letters.invite_victim(world.coordinator, meeting)
             commit()
+        # A "not met" decision reviewed by the Police and Crime Commissioner (a dated area setting), all
+        # through the API with a hostile Host: the request and outcome letters.
+        accounts.update_area_settings(None, world.area, {"cpa2026_pcc_review": True}, date(2026, 3, 2))
+        commit()
+        api = api_client(world.coordinator)
+        body = {
+            "area_code": "BOL",
+            "received_on": "2026-03-20",
+            "channel": "phone",
+            "applicant": {"name": "Nina Neighbour", "email": "nina@example.org", "phone": None, "address": None},
+            "applicant_role": "victim",
+            "consent_given": True,
+            "description": "Shouting in the street.",
+            "case_ids": [],
+            "complaints": [{"occurred_on": "2026-03-01", "reported_on": "2026-03-02", "agency_code": "BDC"}],
+        }
+        registered = api.post("/api/v1/triggers", json=body, base_url=HOSTILE)
+        assert registered.status_code == 201, registered.get_json()
+        not_met = registered.get_json()["id"]
+        decision = {"met": False, "reasons": "One complaint.", "decided_on": "2026-03-20"}
+        assert (
+            api.post(f"/api/v1/triggers/{not_met}/threshold-decision", json=decision, base_url=HOSTILE).status_code
+            == 200
+        )
+        request = {"requested_on": "2026-03-20", "grounds": "Reports to the police were not counted."}
+        review = api.post(f"/api/v1/triggers/{not_met}/pcc-reviews", json=request, base_url=HOSTILE)
+        assert review.status_code == 201, review.get_json()
+        outcome = {"outcome": "decision_stands", "reasons": "Looked at the records.", "decided_on": "2026-03-20"}
+        decided = api.post(
+            f"/api/v1/triggers/{not_met}/pcc-reviews/{review.get_json()['id']}/outcome", json=outcome, base_url=HOSTILE
+        )
+        assert decided.status_code == 200, decided.get_json()
+
         clock.move_to("2026-03-27 15:00:00+00:00")
         with app.test_request_context("/", base_url=HOSTILE):
             triggers.record_outcome(
