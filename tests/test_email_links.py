@@ -18,13 +18,14 @@ from casework.accounts import services as accounts
 from casework.app import PROJECT_ROOT
 from casework.community_triggers import letters
 from casework.community_triggers import services as triggers
-from casework.community_triggers.models import Letter, LetterKind, TriggerApplication
+from casework.community_triggers.models import Letter, LetterKind, LetterTemplate, TriggerApplication
 from casework.core.db import commit
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 from casework.reminders import tasks as reminder_tasks
 from casework.reminders.services import set_deadline
 from tests.community_triggers import test_pages_staff as pages
+from tests.community_triggers.test_letter_template_safety import QUOTES_THE_NAME
 from tests.community_triggers.test_public_form import _answers
 from tests.conftest import csrf_from
 
@@ -46,6 +47,7 @@ SENT_BY_THE_SCENARIO = {
     "escalation": "an overdue deadline's escalation",
     "digest": "the daily digest",
     "sign-in-locked": "the account holder told of a sign-in lock",
+    "letter-template-failed": "the admins told that a letter template failed at send time",
 }
 
 
@@ -81,7 +83,14 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
         # The public form: the applicant's confirmation, and every agency in the area told (s.104(3)).
         application = _apply_online(client)
 
-        # Every letter of a Case Review, produced in requests that came in with a hostile Host.
+        # Every letter of a Case Review, produced in requests that came in with a hostile Host. The
+        # area's acknowledgement template fails on this application: the admins are told.
+        db.session.add(
+            LetterTemplate(
+                kind=LetterKind.acknowledgement, area_id=world.area.id, subject="Hello", body=QUOTES_THE_NAME
+            )
+        )
+        commit()
         with app.test_request_context("/", base_url=HOSTILE):
             triggers.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 20))
             triggers.decide_threshold(
