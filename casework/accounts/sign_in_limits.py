@@ -29,7 +29,7 @@ from typing import Any
 from flask import current_app, g, render_template, request, session
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
-from flask_wtf import FlaskForm
+from casework.core.forms import FlaskForm
 from werkzeug.wrappers import Response
 
 from casework.extensions import limiter
