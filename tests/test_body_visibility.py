@@ -156,6 +156,9 @@ NAMES_NO_RECORD = {
     "admin.accounts.user_password", "admin.cases.categories", "admin.risk.questionnaire", "admin.statistics.historic",
     "admin.triggers.edit", "staff.accounts.sign_in", "staff.accounts.sign_out", "staff.reminders.notification_settings",
     "public.triggers.apply", "public.triggers.progress",
+    # the second factor: the user's own (a code, a confirmation), or an admin's for the user in the path
+    "admin.accounts.user_second_factor_remove", "staff.accounts.recovery_codes", "staff.accounts.second_factor_set_up",
+    "staff.accounts.second_factor_turn_off", "staff.accounts.sign_in_code",
     # the record is in the path (tested above); the body holds text, dates, statuses and agency codes
     "api.cases.add_complaint", "api.cases.add_note", "api.cases.close_case", "api.cases.reopen_case",
     "api.cases.record_explanation", "api.cases.share_case", "api.cases.unshare_case", "api.cases.update_case",

@@ -40,7 +40,7 @@ bp = Blueprint("accounts", __name__)
 
 
 @bp.post("/auth/tokens")
-@documented(response=TokenAnswer, status=201, errors=(401, 429))
+@documented(response=TokenAnswer, status=201, errors=(401, 403, 429))
 @public_endpoint
 @sign_in_limits.limited
 @use_args(TokenArgs)
