@@ -29,9 +29,9 @@ from typing import Any
 from flask import current_app, g, render_template, request, session
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
-from casework.core.forms import FlaskForm
 from werkzeug.wrappers import Response
 
+from casework.core.forms import FlaskForm
 from casework.extensions import limiter
 
 ACCOUNT_SCOPE = "sign-in-account"
