@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from casework.app import PROJECT_ROOT
-from tests.support.databases import scratch_postgresql_database
+from tests.support.databases import scratch_database_with_roles
 from tests.support.services import free_port
 from tests.support.smtp import SmtpServer
 
@@ -190,20 +190,31 @@ def gunicorn_args() -> str:
 
 @pytest.mark.celery_worker
 def test_the_compose_commands_and_health_checks_work_here(
-    tmp_path: Path, postgresql_url: str, redis_url: str, smtp_server: SmtpServer, services_started: list[Service]
+    tmp_path: Path,
+    postgresql_database: Any,
+    redis_url: str,
+    smtp_server: SmtpServer,
+    services_started: list[Service],
 ) -> None:
     file = compose()
     services = file["services"]
-    dot_env = {"CASEWORK_SECRET_KEY": "a-secret-key-for-this-test-that-is-long-enough"}
+    dot_env = {
+        "CASEWORK_SECRET_KEY": "a-secret-key-for-this-test-that-is-long-enough",
+        "CASEWORK_DB_OWNER_PASSWORD": "owner",
+        "CASEWORK_DB_SERVICE_PASSWORD": "service",
+    }
     env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")}
     env.update({key: substitute(str(value), dot_env) for key, value in file["x-casework-environment"].items()})
     bin_dir = str(Path(sys.executable).parent)
     redis_base = redis_url.rsplit("/", 1)[0]
-    with scratch_postgresql_database(postgresql_url, "casework_compose") as database_url:
+    # Only the one-shot migration is given the owner's URL; the others connect as the service role.
+    assert "CASEWORK_MIGRATION_DATABASE_URL" in services["migrate"]["environment"]
+    assert all("CASEWORK_MIGRATION_DATABASE_URL" not in str(services[name]) for name in ("web", "worker", "beat"))
+    with scratch_database_with_roles(postgresql_database, "casework_compose") as database:
         # The container names (postgres, redis, mailpit) are this machine's servers here.
         env.update(
             {
-                "CASEWORK_DATABASE_URL": database_url,
+                "CASEWORK_DATABASE_URL": database.service_url,
                 "CASEWORK_BROKER_URL": f"{redis_base}/5",
                 "CASEWORK_RATELIMIT_STORAGE_URI": f"{redis_base}/6",
                 "CASEWORK_SMTP_HOST": smtp_server.host,
@@ -216,8 +227,14 @@ def test_the_compose_commands_and_health_checks_work_here(
         )
         try:
             # migrate: one shot, exits 0.
+            migrate_env = {**env, "CASEWORK_MIGRATION_DATABASE_URL": database.owner_url}
             migrate = subprocess.run(
-                services["migrate"]["command"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300
+                services["migrate"]["command"],
+                cwd=PROJECT_ROOT,
+                env=migrate_env,
+                capture_output=True,
+                text=True,
+                timeout=300,
             )
             assert migrate.returncode == 0, migrate.stderr
 
