@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from casework import config as config_module
+from casework.core.templating import JinjaEnvironment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         or str(PROJECT_ROOT / "instance")
     )
     app = Flask("casework", instance_path=str(instance_path))
+    app.jinja_environment = JinjaEnvironment  # before anything creates app.jinja_env
     configure(app, config)
     init_proxies(app)
     init_extensions(app)
@@ -55,15 +57,24 @@ def init_proxies(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from casework.core.db import configure_engine_events, configure_session_events
-    from casework.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from casework.core.db import (
+        choose_transaction_mode,
+        configure_engine_events,
+        configure_session_events,
+        configure_transaction_guard,
+    )
+    from casework.core.migrations import init_migrations
+    from casework.extensions import csrf, db, limiter, login_manager, mail
 
     import_models()
     configure_session_events()
+    configure_transaction_guard()
+    # First of the request hooks: the mode must be known before anything reads (the user, say).
+    app.before_request(choose_transaction_mode)
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)  # creates the engine; does not connect
-    migrate.init_app(
+    init_migrations(
         app,
         db,
         directory=str(PROJECT_ROOT / "migrations"),
@@ -94,6 +105,7 @@ MODEL_MODULES = [
     "casework.interventions.models",
     "casework.community_triggers.models",
     "casework.statistics.models",
+    "casework.spreadsheets.models",
     "casework.core.tasks_outbox",
 ]
 

@@ -56,6 +56,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXIES": 0,
         "SESSION_IDLE_MINUTES": 30,
         "API_TOKEN_HOURS": 8,
+        "IMPORT_MAX_MB": 50,
         #: Where rate-limit counters live. Unset: the Redis broker when there is one (so every web
         #: process shares them), else the worker's memory. If the storage cannot be reached the limits
         #: are counted in memory until it is back: never no limit.
@@ -210,6 +211,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("SMTP_PORT", 1, 65535),
         ("SESSION_IDLE_MINUTES", 1, 24 * 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),
+        ("IMPORT_MAX_MB", 1, 1024),
     ):
         _as_int(config, key, minimum, maximum)
     for key in ("SMTP_USE_TLS", "CELERY_ALWAYS_EAGER"):

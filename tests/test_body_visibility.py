@@ -174,6 +174,15 @@ NAMES_NO_RECORD = {
     "staff.trigger_pcc_reviews.request_review",
     "api.accounts.update_agency",  # admin only; areas by code
     "api.statistics.withdraw",  # a note; the version is in the path
+    # a letter's kind and date; the application is in the path
+    "api.trigger_reviews.record_letter_sent",
+    # imports: the file names records by reference, each found through the same visibility rules as a
+    # GET (tests/spreadsheets/test_ledger_import.py::test_a_case_the_importer_cannot_see_is_not_found);
+    # the other forms hold the layout's options, the column mapping and the import in the path
+    "staff.spreadsheets.new", "staff.spreadsheets.columns", "staff.spreadsheets.start", "staff.spreadsheets.undo",
+    # a queued police call goes on a case named by reference, found among the cases the officer can see
+    # (tests/spreadsheets/test_police_log_and_others.py::test_a_queued_call_cannot_go_on_a_case_the_officer_cannot_see)
+    "staff.police_reports.show",
     "staff.statistics.withdraw",
     # the victim must be a victim party of the case in the path (the service checks), and RecordId(PEOPLE)
     # refuses anyone else; the answers depend on the area's questionnaire, so no example yet

@@ -8,6 +8,7 @@ below 3 of 4 is refused, with zxcvbn's advice. No hand-made list of banned passw
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from argon2 import PasswordHasher
@@ -23,9 +24,14 @@ MIN_SCORE = 3
 #: adds strength, so judging its beginning is enough.
 _JUDGED_LENGTH = 72
 
-# Verifying against this when the email is unknown keeps the timing the same as for a wrong password,
-# so sign-in does not reveal which addresses have accounts.
-_DUMMY_HASH = _hasher.hash("not a real password, only for constant timing")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this when the email is unknown keeps the timing the same as for a wrong
+    password, so sign-in does not reveal which addresses have accounts. Made on first use, not at
+    import: hashing takes a noticeable time on purpose, and every process (web workers, Celery,
+    commands) would pay it at start."""
+    return _hasher.hash("not a real password, only for constant timing")
 
 
 def hash_password(password: str) -> str:
@@ -34,7 +40,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import session
 from flask_login import login_user
+from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import User, UserSession
 from casework.core.time import now
@@ -54,11 +55,17 @@ def user_for(user_id: int, key: str | None) -> User | None:
     """The user of an open session with this key (one query); None when it ended or never existed."""
     if not key:
         return None
-    found = db.session.execute(
-        sa.select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(User.id == user_id, UserSession.key_hash == _hash(key), UserSession.ended_at.is_(None))
-    ).first()
+    # The user, their roles and the session row in one statement (every page runs it).
+    found = (
+        db.session.execute(
+            sa.select(User, UserSession)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == user_id, UserSession.key_hash == _hash(key), UserSession.ended_at.is_(None))
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .first()
+    )
     if found is None:
         return None
     user, row = found

@@ -22,6 +22,7 @@ CHILDREN = [
     "casework.community_triggers.views.staff_pcc_review",
     "casework.reminders.views.staff",
     "casework.statistics.views.staff",
+    "casework.spreadsheets.views",
 ]
 
 

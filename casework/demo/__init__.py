@@ -29,6 +29,7 @@ DOMAIN_DEMO_MODULES = [
     "casework.interventions.demo",
     "casework.community_triggers.demo",
     "casework.statistics.demo",
+    "casework.spreadsheets.demo",
 ]
 
 

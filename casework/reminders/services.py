@@ -119,6 +119,15 @@ def close_deadline(subject_type: str, subject_id: int, kind: str | None = None, 
     return len(rows)
 
 
+def delete_deadlines_of(subject_type: str, subject_ids: Any) -> int:
+    """Delete the deadlines of records that are themselves being deleted (an import undone): ids as a
+    list or a SELECT of them. Their rows go, rather than stay behind as cancelled work about nothing."""
+    result = db.session.execute(
+        sa.delete(Deadline).where(Deadline.subject_type == subject_type, Deadline.subject_id.in_(subject_ids))
+    )
+    return result.rowcount or 0
+
+
 # --- subjects that closed without closing their deadlines --------------------------------------------
 
 #: subject_type -> function(ids) returning the ids of subjects that are closed. Domains close their
@@ -381,6 +390,7 @@ def digest_recipients() -> list[User]:
                     User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role.manager)),
                 ),
             )
+            .options(sa.orm.selectinload(User.role_rows))  # each digest says whether it is a manager's
             .order_by(User.id)
         ).unique()
     )

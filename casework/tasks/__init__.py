@@ -15,6 +15,7 @@ TASK_MODULES: list[str] = [
     "casework.interventions.tasks",
     "casework.community_triggers.tasks",
     "casework.statistics.tasks",
+    "casework.spreadsheets.tasks",
     "casework.tasks.relay",
     "casework.audit.tasks",
 ]

@@ -1,7 +1,7 @@
 """server-side sessions, the second factor and recovery codes
 
 Revision ID: 0240
-Revises: 0220
+Revises: 0300
 Create Date: 2026-12-01 16:28:46.056941
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0240'
-down_revision = '0220'
+down_revision = '0300'
 branch_labels = None
 depends_on = None
 

@@ -55,7 +55,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
 from casework.core.dates import add_working_days
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, Role, requires
@@ -103,6 +103,17 @@ def day_label(value: Any) -> str:
 @bp.app_template_global("trigger_status_label")
 def status_label(status: Any) -> str:
     return STATUS_LABELS.get(status, str(status))
+
+
+def _asked(form: Any) -> bool | None:
+    """A ticked "Send the letter now" asks for it; unticked leaves the default (only today's steps)."""
+    return True if form.send_letter.data else None
+
+
+def _letter_note(on: date | None, form: Any, what: str) -> str:
+    if services.sends_letters(on, _asked(form)):
+        return f" The {what} letter has been produced."
+    return " It is dated before today, so no letter was sent (past work is recorded only)."
 
 
 def _deadline_state(rows: dict[str, Any]) -> tuple[str, str | None, date | None]:
@@ -219,6 +230,7 @@ def _application(application_id: int, *, manage: bool = False) -> TriggerApplica
 
 
 @bp.get("/<int:application_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS)
 def show(application_id: int):
     application = _application(application_id)
@@ -300,12 +312,14 @@ def acknowledge(application_id: int):
     form = DatedForm(prefix="ack")
     if form.validate_on_submit():
         try:
-            services.acknowledge(current_user, application, acknowledged_on=form.on.form.date)
+            services.acknowledge(
+                current_user, application, acknowledged_on=form.on.form.date, send_letter=_asked(form)
+            )
         except InvalidInput as error:
             show_domain_error(form, error)
         else:
             commit()
-            flash("Acknowledged. The acknowledgement letter has been produced.", "success")
+            flash("Acknowledged." + _letter_note(form.on.form.date, form, "acknowledgement"), "success")
             return redirect(url_for(".show", application_id=application.id))
     return _step_page(
         "community_triggers/staff/acknowledge.html", "Acknowledge the application", application, form, 422
@@ -360,13 +374,14 @@ def decide(application_id: int):
                 persistence=form.persistence.data or None,
                 harm=form.harm.data or None,
                 adequacy=form.adequacy.data or None,
+                send_letter=_asked(form),
             )
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
         else:
             commit()
-            flash("Decision recorded. The decision letter has been produced.", "success")
+            flash("Decision recorded." + _letter_note(form.decided_on.form.date, form, "decision"), "success")
             return redirect(url_for(".show", application_id=application.id))
     elif form.is_submitted():
         status = 422
@@ -430,7 +445,12 @@ def arrange(application_id: int):
         chair = USERS.get(current_user, form.chair.data, "chair")
         try:
             meeting = services.arrange_meeting(
-                current_user, application, scheduled_on=form.scheduled_on.form.date, chair=chair
+                current_user,
+                application,
+                scheduled_on=form.scheduled_on.form.date,
+                chair=chair,
+                arranged_on=form.arranged_on.form.date,
+                send_letter=_asked(form),
             )
             if form.location.data:
                 services.update_meeting(current_user, meeting, location=form.location.data)
@@ -627,6 +647,7 @@ def submit_information(request_id: int):
 
 
 @bp.get("/documents/<int:document_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def document(document_id: int):
     document = db.session.get(TriggerDocument, document_id)
@@ -726,6 +747,7 @@ def appeal_decision(application_id: int, appeal_id: int):
                 decision=form.decision.data,
                 reasons=form.reasons.data,
                 decided_on=form.decided_on.form.date,
+                send_letter=_asked(form),
             )
         except InvalidInput as error:
             show_domain_error(form, error)
@@ -768,6 +790,7 @@ def withdraw(application_id: int):
 
 
 @bp.get("/<int:application_id>/letters/<int:letter_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter(application_id: int, letter_id: int):
     application = _application(application_id)
@@ -788,6 +811,7 @@ def letter(application_id: int, letter_id: int):
 
 
 @bp.get("/<int:application_id>/letters/<int:letter_id>.pdf")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter_pdf(application_id: int, letter_id: int):
     application = _application(application_id)
@@ -803,3 +827,6 @@ def letter_pdf(application_id: int, letter_id: int):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{application.reference}-{item.kind.value}.pdf"'},
     )
+
+
+from casework.community_triggers import case_sections as _case_sections  # noqa: E402,F401  (registers the case search source)

@@ -33,7 +33,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.views.staff import agency_choices, attendees_with
 from casework.core.dates import add_working_days
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -61,6 +61,7 @@ def index():
 
 
 @bp.get("/<int:meeting_id>")
+@records_view
 @requires(Permission.CHAIR_REVIEWS)
 def show(meeting_id: int):
     meeting = _chaired_meeting(meeting_id)
@@ -181,12 +182,25 @@ def outcome(meeting_id: int):
                         }
                         for r in form.filled()
                     ],
+                    send_letter=True if form.send_letter.data else None,
+                    outcome_letter_sent_on=form.outcome_letter_sent_on.form.date,
                 )
             except InvalidInput as error:
                 show_domain_error(form, error)
             else:
                 commit()
-                flash("Outcome recorded. The outcome letter with every recommendation has been produced.", "success")
+                sent = services.sends_letters(form.held_on.form.date, True if form.send_letter.data else None)
+                flash(
+                    "Outcome recorded."
+                    + (
+                        " The outcome letter with every recommendation has been produced."
+                        if sent and form.outcome_letter_sent_on.form.date is None
+                        else " It is dated before today, so no letter was sent (past work is recorded only)."
+                        if not sent
+                        else ""
+                    ),
+                    "success",
+                )
                 return redirect(url_for(".show", meeting_id=meeting.id))
         status = 422
     elif form.is_submitted():
