@@ -14,11 +14,12 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import session
+from flask import g, session
 from flask_login import login_user
 from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import User, UserSession
+from casework.core.db import writes_from_here
 from casework.core.time import now
 from casework.extensions import db
 
@@ -71,17 +72,37 @@ def user_for(user_id: int, key: str | None) -> User | None:
     user, row = found
     moment = now()
     if row.last_seen_at is None or moment - row.last_seen_at >= SEEN_GRANULARITY:
-        # Saved with the request's own commit (every change, and every view of a case, person or
-        # application, commits); only ``prune`` reads it, a month later.
-        row.last_seen_at = moment
+        # Only ``prune`` reads it, a month later.
+        _later(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=moment))
     return user
+
+
+_PENDING_KEY = "casework_session_writes"
+
+
+def _later(statement: sa.Update) -> None:
+    """Write ``statement`` after the view (``write_pending``): a GET's transactions only read
+    (casework.core.db), and the bookkeeping of a session must not ride on a refused change."""
+    g.setdefault(_PENDING_KEY, []).append(statement)
+
+
+def write_pending(response):  # type: ignore[no-untyped-def]
+    """``after_request``: the session writes of this request, in a transaction of their own."""
+    statements = g.pop(_PENDING_KEY, None)
+    if statements:
+        db.session.rollback()  # whatever the view left uncommitted must not ride on this commit
+        writes_from_here()
+        for statement in statements:
+            db.session.execute(statement)
+        db.session.commit()
+    return response
 
 
 def end_current() -> None:
     """End the session of this request on the server (signing out, the idle timeout)."""
     key = session.get(SESSION_KEY)
     if key:
-        db.session.execute(
+        _later(
             sa.update(UserSession)
             .where(UserSession.key_hash == _hash(key), UserSession.ended_at.is_(None))
             .values(ended_at=now())

@@ -35,7 +35,7 @@ from casework.accounts.forms import (
 )
 from casework.accounts.models import Agency, Area, User
 from casework.core import settings as settings_registry
-from casework.core.db import commit
+from casework.core.db import commit, writes_from_here
 from casework.core.errors import RULE, InvalidInput, NotFound
 from casework.core.forms import FlaskForm
 from casework.core.pagination import page_number, paginate
@@ -98,6 +98,10 @@ def _keep_signed_in(user: User) -> None:
     # Changing roles or the password signs a user out everywhere (services.end_sessions); an
     # administrator who changed their own account that way gets a new session here.
     if user.id == current_user.id and session.get("_user_id") != user.get_id():
+        # The change has committed; this request writes once more, in a transaction that may write
+        # (casework.core.db): end the read that followed the commit.
+        writes_from_here()
+        db.session.rollback()
         sessions.sign_in(user)
         commit()
 
