@@ -38,9 +38,7 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
             agency = Agency(code="ADMIN", name="Administration", kind=AgencyKind.other)
             db.session.add(agency)
             db.session.flush()
-        user = services.create_user(
-            None, email=email, name=name, password=password, agency=agency, roles=["admin"]
-        )
+        user = services.create_user(None, email=email, name=name, password=password, agency=agency, roles=["admin"])
         commit()
     except InvalidInput as error:
         db.session.rollback()

@@ -44,8 +44,9 @@ def test_settings(
         "CELERY_ALWAYS_EAGER": True,
         "MAIL_DIR": str(tmp_path / "mail"),
         "RATELIMIT_STORAGE_URI": "memory://",
-        # Generous in the suite; tests/accounts/test_rate_limits.py builds an app with the real limits.
-        "SIGN_IN_RATE_LIMIT": "10000 per minute",
+        # Generous in the suite; tests/accounts/test_sign_in_limits.py builds apps with the real limits.
+        "SIGN_IN_ACCOUNT_LIMIT": "10000 per minute",
+        "SIGN_IN_ADDRESS_LIMIT": "10000 per minute",
         "PUBLIC_FORM_RATE_LIMIT": "10000 per minute",
     }
 
@@ -91,7 +92,22 @@ class TestClient(FlaskLoginClient):
     Without this, a request reuses the test's app context, so ``g`` (and the user Flask-Login caches
     there) and the database session would carry over from one request to the next. Objects the test
     loaded itself are not refreshed by requests: query again (or ``expire_all``) after one.
+
+    ``app.test_client(user=user)`` signs ``user`` in as the sign-in page does: with a session recorded on
+    the server (casework.accounts.sessions), without which the cookie opens nothing.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        user = kwargs.get("user")
+        super().__init__(*args, **kwargs)
+        if user:
+            from casework.accounts import sessions
+
+            with self.application.app_context():
+                key = sessions.start(user)
+                db.session.commit()
+            with self.session_transaction() as cookie:
+                cookie[sessions.SESSION_KEY] = key
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         with self.application.app_context():

@@ -158,6 +158,9 @@ NAMES_NO_RECORD = {
     "public.triggers.apply", "public.triggers.progress",
     # the user's own session and calendar link
     "staff.session.keep_alive", "staff.reminders.create_calendar_link", "staff.reminders.revoke_calendar_link",
+    # the second factor: the user's own (a code, a confirmation), or an admin's for the user in the path
+    "admin.accounts.user_second_factor_remove", "staff.accounts.recovery_codes", "staff.accounts.second_factor_set_up",
+    "staff.accounts.second_factor_turn_off", "staff.accounts.sign_in_code",
     # the record is in the path (tested above); the body holds text, dates, statuses and agency codes
     "api.cases.add_complaint", "api.cases.add_note", "api.cases.close_case", "api.cases.reopen_case",
     "api.cases.record_explanation", "api.cases.share_case", "api.cases.unshare_case", "api.cases.update_case",

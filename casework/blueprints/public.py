@@ -14,6 +14,7 @@ CHILDREN = [
     "casework.community_triggers.views.public",
     "casework.reminders.views.calendar",
     "casework.statistics.views.public",
+    "casework.core.health",
 ]
 
 

@@ -38,6 +38,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.pcc_review import letters as pcc_review_letters
 from casework.core.errors import InvalidInput
+from casework.core.links import external_url
 from casework.core.safe_templates import LimitedSandbox, Limits, TemplateLimitExceeded, error_line
 from casework.core.templating import format_date
 from casework.core.time import today
@@ -71,6 +72,7 @@ VARIABLES: list[tuple[str, str]] = [
     ("application.acknowledged_on", "the day it was acknowledged, or nothing"),
     ("area.name", "the area's name"),
     ("today", "the day the letter is produced"),
+    ("progress_url", "the web address where the applicant can check the application's progress"),
     ("decision.met", "true when the threshold was met (threshold decision letter)"),
     ("decision.basis_text", "why it was met, in words, or nothing"),
     ("decision.reasons", "the coordinator's reasons"),
@@ -106,6 +108,9 @@ Dear {{ application.applicant_name }},
 Thank you for your application for an anti-social behaviour (ASB) Case Review, which we received on {{ application.received_on | date }}. Your reference is {{ application.reference }}.
 
 We will now ask each agency involved for the complaints they have on record and decide whether the threshold for a Case Review is met. We will write to you with that decision and our reasons.
+
+You can check the progress of your application at {{ progress_url }} with your reference and the email
+address or phone number you gave us.
 
 If you are in immediate danger, call 999. Victim Support can help you now, free of charge, on 08 08 16 89 111.
 
@@ -313,8 +318,7 @@ def tell_admins_template_failed(row: LetterTemplate, application: TriggerApplica
     area = db.session.get(Area, row.area_id) if row.area_id is not None else None
     where = area.name if area else "all areas"
     title = LETTER_TITLES[row.kind]
-    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
-    link = f"{base}/admin/letter-templates/{row.kind.value}" + (f"?area={area.code}" if area else "")
+    link = external_url("admin.triggers.edit", kind=row.kind.value, **({"area": area.code} if area else {}))
     for admin in _admins_for(application.area_id):
         queue_email(
             to=admin.email,
@@ -343,6 +347,7 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
         },
         "area": {"name": "Bolsover"},
         "today": date(2026, 3, 20),
+        "progress_url": "https://casework.example.org/case-review/progress",
         "decision": {
             "met": kind != LetterKind.threshold_decision,
             "basis": None,
@@ -561,6 +566,7 @@ def context_for(
         },
         "area": {"name": application.area.name},
         "today": today(),
+        "progress_url": external_url("public.triggers.progress"),
         "decision": decision_context,
         "meeting": _meeting_context(meeting),
         "recommendations": recommendations,

@@ -40,6 +40,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.settings import step_timescales, threshold_rules
 from casework.core.errors import Conflict, InvalidInput, RuleViolation
+from casework.core.links import external_url
 from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now, today
 from casework.extensions import db
@@ -301,7 +302,7 @@ def notify_agencies(application: TriggerApplication, *, send_emails: bool = True
     for user in users:
         if user not in by_agency.setdefault(user.agency_id, []):
             by_agency[user.agency_id].append(user)
-    link = deadline_engine.application_link(application)
+    link = external_url("staff.triggers.show", application_id=application.id)
     rows = []
     for agency in agencies:
         recipients = by_agency.get(agency.id, [])

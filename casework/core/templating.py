@@ -28,6 +28,7 @@ from flask.templating import Environment as FlaskEnvironment
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
 
+from casework.core.links import external_url
 from casework.core.navigation import navigation_items
 from casework.core.static import init_static
 
@@ -83,6 +84,8 @@ def init_templating(app: Flask) -> None:
         warning_seconds=warning_seconds,
         component=component,
         navigation_items=navigation_items,
+        # Links in emails and letters: from CASEWORK_BASE_URL, never the request's Host.
+        external_url=external_url,
         has_endpoint=has_endpoint,
         error_summary_items=error_summary_items,
         field_error_message=field_error_message,

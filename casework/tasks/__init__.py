@@ -8,6 +8,7 @@ from typing import Any
 
 #: Every module that defines tasks; imported by the factory so the worker and beat know them.
 TASK_MODULES: list[str] = [
+    "casework.accounts.tasks",
     "casework.notifications.tasks",
     "casework.reminders.tasks",
     "casework.cases.tasks",

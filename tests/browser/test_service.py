@@ -22,7 +22,8 @@ pytestmark = pytest.mark.browser
 
 MAX_PAGES_PER_ROLE = 60
 #: Links the crawl does not follow: signing out, the API, and files rather than pages.
-SKIP_PATHS = re.compile(r"^/(sign-out|api/|static/|assets/)")
+# /healthz answers JSON to health checks; it is not a page.
+SKIP_PATHS = re.compile(r"^/(sign-out|healthz|api/|static/|assets/)")
 DOWNLOADS = re.compile(r"\.(csv|json|pdf|docx?|xlsx?|zip|txt|ics)$|^/documents/\d+/(file|download)$", re.IGNORECASE)
 
 
