@@ -30,6 +30,10 @@ API_SECTIONS: dict[str, Callable[[Any, Any], Any]] = {}
 PAGE_SECTIONS: list[tuple[int, str, Callable[[Any, Any], dict[str, Any]]]] = []
 #: functions(case) -> timeline entries.
 TIMELINE_SOURCES: list[Callable[[Any], list[TimelineEntry]]] = []
+#: functions(visible case ids, the search) -> a SELECT of (case id, rank) for case search: other
+#: domains' records that lead to a case (a Case Review application's reference, say). See
+#: ``casework.cases.queries.case_page``.
+SEARCH_SOURCES: list[Callable[[Any, Any], Any]] = []
 
 
 def api_section(key: str) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any, Any], Any]]:
@@ -51,4 +55,9 @@ def page_section(order: int, template: str):  # type: ignore[no-untyped-def]
 
 def timeline_source(fn: Callable[[Any], list[TimelineEntry]]) -> Callable[[Any], list[TimelineEntry]]:
     TIMELINE_SOURCES.append(fn)
+    return fn
+
+
+def search_source(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    SEARCH_SOURCES.append(fn)
     return fn

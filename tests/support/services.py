@@ -193,9 +193,11 @@ class ThrowawayPostgres:
 
     superuser = "postgres"
 
-    def __init__(self, bindir: Path):
+    def __init__(self, bindir: Path, port: int = 0):
         self.bindir = bindir
-        self.port = 0
+        #: 0: a free port, chosen when the server starts.
+        self.requested_port = port
+        self.port = port
         self.tmpdir: Path | None = None
         self.run_as: pwd.struct_passwd | None = None
 
@@ -252,8 +254,8 @@ class ThrowawayPostgres:
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {result.stdout}{result.stderr}")
         last_error = ""
-        for _attempt in range(3):  # the free port may be taken between choosing and binding it
-            self.port = free_port()
+        for _attempt in range(1 if self.requested_port else 3):  # a free port may be taken before it is bound
+            self.port = self.requested_port or free_port()
             options = (
                 f"-p {self.port} -h {LOOPBACK} -k {self.tmpdir} -F "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
