@@ -79,7 +79,7 @@ def load_command() -> None:
 
 
 def login_lines() -> list[str]:
-    from casework.demo.data import AREAS
+    from casework.demo.data import AREAS  # here: casework.demo.data imports this module
 
     password = demo_password()
     lines = [
@@ -87,8 +87,8 @@ def login_lines() -> list[str]:
         for local, name, _agency, roles, _manager in DEMO_USERS
     ]
     codes = ", ".join(code.lower() for code, _ in AREAS if code != "BOL")
-    lines.append(f"The main logins work in Bolsover (bol). Each other area ({codes}) has its own")
-    lines.append(f"coordinator.<area>@{DEMO_DOMAIN} and manager.<area>@{DEMO_DOMAIN}, same password.")
+    lines.append(f"The officer, coordinator and manager above work in Bolsover; each other area ({codes})")
+    lines.append(f"has its own coordinator.<area>@{DEMO_DOMAIN} and manager.<area>@{DEMO_DOMAIN}, same password.")
     return lines
 
 
