@@ -43,7 +43,7 @@ def actions(case: Any, _user: Any) -> list[dict[str, Any]]:
     return [dump_action(a, services.is_overdue(a, on)) for a in case_actions(case.id)]
 
 
-@page_section(30, "actions/_case_section.html")
+@page_section(30, "actions/_case_section.html", anchor="actions", title="Actions")
 def actions_section(case: Any, user: Any) -> dict[str, Any]:
     on = today()
     items = case_actions(case.id)

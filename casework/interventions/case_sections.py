@@ -22,7 +22,7 @@ def interventions(case: Any, _user: Any) -> list[dict[str, Any]]:
     return [dump_intervention(i) for i in _interventions(case.id)]
 
 
-@page_section(40, "interventions/_case_section.html")
+@page_section(40, "interventions/_case_section.html", anchor="interventions", title="Warnings, notices and orders")
 def interventions_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,

@@ -237,6 +237,7 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
         None,
         snapshot(intervention, AUDIT_FIELDS),
         f"Recorded {intervention.label.lower()} on case {case.reference}",
+        event_on=values["issued_on"],
     )
     return intervention, warnings
 
@@ -298,6 +299,7 @@ def _set_deadlines(intervention: Intervention, case: Case, person: Person | None
             owner_id=intervention.issuing_officer_id,
             area_id=case.area_id,
             link=intervention_link(intervention),
+            case_id=case.id,
         )
 
 

@@ -30,7 +30,7 @@ def current_risk(case: Any, _user: Any) -> dict[str, Any] | None:
     return dump_assessment(latest) if latest is not None else None
 
 
-@page_section(20, "risk/_case_section.html")
+@page_section(20, "risk/_case_section.html", anchor="risk", title="Risk")
 def risk_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,

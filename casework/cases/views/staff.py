@@ -12,18 +12,20 @@ from markupsafe import Markup
 
 from casework.accounts.models import Agency
 from casework.cases import dashboard as _dashboard  # noqa: F401  (registers the home page panels)
-from casework.cases import forms, policies, queries, services
+from casework.cases import forms, police_reports, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
-from casework.cases.sections import PAGE_SECTIONS
+from casework.cases.sections import CONTENTS, PAGE_SECTIONS
+from casework.cases.views import police_reports as police_reports_views
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
+from casework.core.time import now
 from casework.extensions import db
 
 cases_bp = Blueprint("cases", __name__, url_prefix="/cases")
 people_bp = Blueprint("people", __name__, url_prefix="/people")
-blueprints = [cases_bp, people_bp]
+blueprints = [cases_bp, people_bp, police_reports_views.bp]
 
 PER_PAGE = 25
 
@@ -84,6 +86,8 @@ def index():
         filters={"area": area, "status": status, "q": q},
         areas=areas,
         can_open=current_user.can(Permission.OPEN_CASES),
+        queued_calls=police_reports.queued_count(current_user),
+        export_args={k: v for k, v in {"area": area, "status": status, "q": q}.items() if v},
     )
 
 
@@ -125,16 +129,22 @@ def new():
 # --- the case page ------------------------------------------------------------------------------------
 
 
-@cases_bp.get("/<int:case_id>")
-@records_view
-@requires(Permission.VIEW_CASES)
-def show(case_id: int):
+#: The parts of the case page before and after the domains' sections: (anchor, title).
+CONTENTS_BEFORE = [("summary", "Summary"), ("people", "People"), ("ledger", "Incidents and reports")]
+CONTENTS_AFTER = [("timeline", "Timeline")]
+
+
+def _case_page(case_id: int, *, print_view: bool = False) -> str:
     case = services.load_case_record(case_id, viewer=current_user)
     journal = services.case_journal(case, current_user)
     # Each registered section renders its own partial with its own context, plus the case and user.
     # Jinja autoescapes what the partial renders, so its output is already safe HTML.
     sections = [
-        Markup(render_template(template, **{"case": case, "user": current_user, **fn(case, current_user)}))  # noqa: S704
+        Markup(  # noqa: S704
+            render_template(
+                template, **{"case": case, "user": current_user, "print_view": print_view, **fn(case, current_user)}
+            )
+        )
         for _order, template, fn in PAGE_SECTIONS
     ]
     context = {
@@ -144,16 +154,34 @@ def show(case_id: int):
         "explanations": case.explanations,
         "timeline": services.timeline(case, journal),
         "sections": sections,
-        "can_manage": policies.can_manage_case(current_user, case),
-        "can_edit": current_user.can(Permission.EDIT_CASES),
+        "contents": [*CONTENTS_BEFORE, *((anchor, title) for _o, anchor, title in CONTENTS), *CONTENTS_AFTER],
+        "can_manage": policies.can_manage_case(current_user, case) and not print_view,
+        "can_edit": current_user.can(Permission.EDIT_CASES) and not print_view,
+        "print_view": print_view,
+        "printed_at": now() if print_view else None,
     }
     # Rendered before the commit: committing expires the loaded records, and reading them again
     # afterwards would cost a query for each.
     html = render_template("cases/show.html", **context)
     # Recorded last: on SQLite the write lock is then held for the audit entry only.
-    services.view_case(current_user, case)
+    services.view_case(current_user, case, how="Printed" if print_view else "Viewed")
     commit()
     return html
+
+
+@cases_bp.get("/<int:case_id>")
+@records_view
+@requires(Permission.VIEW_CASES)
+def show(case_id: int):
+    return _case_page(case_id)
+
+
+@cases_bp.get("/<int:case_id>/print")
+@records_view
+@requires(Permission.VIEW_CASES)
+def print_view(case_id: int):
+    """The whole case laid out for paper: no navigation, contents or links to change it."""
+    return _case_page(case_id, print_view=True)
 
 
 def _managed(case_id: int) -> Case:
