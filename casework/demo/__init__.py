@@ -1,5 +1,6 @@
 """Demo data for the embedded default: ``flask --app casework demo load`` (idempotent) and
-``flask --app casework demo logins``.
+``flask --app casework demo logins``; ``flask --app casework demo welcome`` is what scripts/start prints
+once the service answers.
 
 Demo users share one password, generated on the first load and kept in the instance folder (never in
 the repository). Other domains add their demo records with ``@loader``; each loader must be
@@ -91,9 +92,56 @@ def load_command(force: bool) -> None:
     click.echo("Demo data is loaded.")
 
 
+def login_lines() -> list[str]:
+    from casework.demo.data import AREAS  # here: casework.demo.data imports this module
+
+    password = demo_password()
+    lines = [
+        f"{', '.join(roles):<12} {local + '@' + DEMO_DOMAIN:<30} password: {password}   ({name})"
+        for local, name, _agency, roles, _manager in DEMO_USERS
+    ]
+    codes = ", ".join(code.lower() for code, _ in AREAS if code != "BOL")
+    lines.append(f"The officer, coordinator and manager above work in Bolsover; each other area ({codes})")
+    lines.append(f"has its own coordinator.<area>@{DEMO_DOMAIN} and manager.<area>@{DEMO_DOMAIN}, same password.")
+    return lines
+
+
+#: What a newcomer can open, as (label, endpoint): the staff service and every public page.
+WELCOME_PAGES = [
+    ("Staff service (sign in)", "staff.dashboard.index"),
+    ("Apply for a Case Review (public)", "public.triggers.start"),
+    ("Check an application's progress (public)", "public.triggers.progress"),
+    ("Published Case Review figures (public)", "public.statistics.index"),
+    ("API documentation for partner systems", "api.openapi.docs"),
+]
+
+
+def welcome_lines() -> list[str]:
+    """The addresses (from CASEWORK_BASE_URL, so they follow the port) and the demo logins."""
+    from flask import url_for
+
+    base_url = str(current_app.config["CASEWORK"]["BASE_URL"]).rstrip("/")
+    with current_app.test_request_context("/"):
+        pages = [(label, base_url + url_for(endpoint)) for label, endpoint in WELCOME_PAGES]
+    width = max(len(label) for label, _ in pages)
+    return [
+        f"Casework is running at {base_url}/",
+        *(f"  {label + ':':<{width + 1}} {url}" for label, url in pages),
+        "Demo logins, one per role:",
+        *(f"  {line}" for line in login_lines()),
+        "The README's 'Try it' section walks through a whole Case Review with them.",
+    ]
+
+
 @demo.command("logins")
 def logins_command() -> None:
     """Print the demo sign-in for every role."""
-    password = demo_password()
-    for local, name, _agency, roles, _manager in DEMO_USERS:
-        click.echo(f"  {', '.join(roles):<12} {local + '@' + DEMO_DOMAIN:<30} password: {password}   ({name})")
+    for line in login_lines():
+        click.echo(f"  {line}")
+
+
+@demo.command("welcome")
+def welcome_command() -> None:
+    """Print the service's addresses (staff, public pages, API docs) and the demo logins."""
+    for line in welcome_lines():
+        click.echo(line)
