@@ -184,6 +184,13 @@ def area_coordinator_id(application: TriggerApplication) -> int | None:
     )
 
 
+def meeting_link(meeting: Any) -> str:
+    """The chair's page of the review meeting, as a path."""
+    from casework.core.links import path_for
+
+    return path_for("staff.reviews.show", meeting_id=meeting.id)
+
+
 def application_link(application: TriggerApplication) -> str:
     """The application's page, as a path (stored on deadlines; emails make it absolute)."""
     from casework.core.links import path_for
@@ -210,7 +217,8 @@ def sync(application: TriggerApplication) -> None:
         kind = kind_of(step)
         state = _step_state(application, step)
         row = rows.get(kind)
-        owner_id = meeting.chair_id if step in {"papers_to_panel", "outcome_letter"} and meeting else coordinator_id
+        chairs_step = step in {"papers_to_panel", "outcome_letter"} and meeting is not None
+        owner_id = meeting.chair_id if chairs_step else coordinator_id
         if row is not None and row.status != DeadlineStatus.open and state != DeadlineStatus.open:
             # Already closed: keep when it was closed, but keep the date true to the record.
             if (row.due_on or row.due_at) != due and isinstance(due, date) and not isinstance(due, datetime):
@@ -224,7 +232,9 @@ def sync(application: TriggerApplication) -> None:
             due=due,
             owner_id=owner_id,
             area_id=application.area_id,
-            link=application_link(application),
+            # The chair's own steps link to the review as the chair sees it: a chair from outside the
+            # partnership may not open the coordinator's application page.
+            link=meeting_link(meeting) if chairs_step else application_link(application),
         )
         if state != DeadlineStatus.open:
             row.status = state
