@@ -14,6 +14,24 @@ from casework import config as config_module
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: The table of contents of the application: every domain, each registering itself on the app with
+#: its ``init_app(app)`` (models, blueprints, settings, tasks and beat entries, demo data, case record
+#: sections, dashboard panels, lifecycle receivers; see ``casework.core.registry``). The order is
+#: the dependency order: demo data loads in it, and lifecycle receivers run in it.
+DOMAINS = (
+    "casework.accounts",
+    "casework.audit",
+    "casework.notifications",
+    "casework.reminders",
+    "casework.dashboard",
+    "casework.cases",
+    "casework.risk",
+    "casework.actions",
+    "casework.interventions",
+    "casework.community_triggers",
+    "casework.statistics",
+)
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance_path = (
@@ -24,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("casework", instance_path=str(instance_path))
     configure(app, config)
     init_extensions(app)
+    init_domains(app)
     init_celery(app)
     init_web(app)
     register_cli(app)
@@ -43,7 +62,6 @@ def init_extensions(app: Flask) -> None:
     from casework.core.db import configure_engine_events, configure_session_events
     from casework.extensions import csrf, db, limiter, login_manager, mail, migrate
 
-    import_models()
     configure_session_events()
     db.init_app(app)
     with app.app_context():
@@ -59,27 +77,6 @@ def init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     init_login(app, login_manager)
-
-
-def import_models() -> None:
-    """Every model module, so the metadata is complete for Alembic and relationships resolve."""
-    import importlib
-
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
-
-
-MODEL_MODULES = [
-    "casework.accounts.models",
-    "casework.audit.models",
-    "casework.reminders.models",
-    "casework.notifications.models",
-    "casework.cases.models",
-    "casework.risk.models",
-    "casework.interventions.models",
-    "casework.community_triggers.models",
-    "casework.statistics.models",
-]
 
 
 def init_login(app: Flask, login_manager: Any) -> None:
@@ -125,11 +122,17 @@ def init_login(app: Flask, login_manager: Any) -> None:
         return found[0]
 
 
+def init_domains(app: Flask) -> None:
+    from casework.core.registry import init_domains as call_init_apps
+
+    call_init_apps(app, DOMAINS)
+
+
 def init_celery(app: Flask) -> None:
     from casework.core.celery import celery_init_app
-    from casework.tasks import import_task_modules
+    from casework.core.registry import registry
 
-    celery_init_app(app, import_task_modules())
+    celery_init_app(app, registry(app).beat_schedule)
 
 
 def init_web(app: Flask) -> None:

@@ -146,7 +146,7 @@ def area_setting_sources(area: Area | None, on: date | None = None) -> dict[str,
         )
         .distinct()
     )
-    sources = dict.fromkeys(settings_registry.REGISTRY, "default")
+    sources = dict.fromkeys(settings_registry.specs(), "default")
     for key, is_own in rows:
         if key in sources and sources[key] != "area":
             sources[key] = "area" if is_own else "all"
@@ -174,7 +174,7 @@ def update_area_settings(
     parsed: dict[str, Any] = {}
     warnings: list[str] = []
     for key, raw in values.items():
-        spec = settings_registry.REGISTRY.get(key)
+        spec = settings_registry.specs().get(key)
         if spec is None:
             errors[f"settings.{key}"] = ["Unknown setting."]
             continue

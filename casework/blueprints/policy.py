@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable, Iterator
-
-from flask import Blueprint, abort, current_app, request
+from flask import abort, current_app, request
 
 from casework.core.permissions import Access, access_of
 
@@ -18,10 +15,3 @@ def declared_access() -> Access:
         current_app.logger.error("Endpoint %s declares no access rule; refusing it", request.endpoint)
         abort(403)
     return access
-
-
-def child_blueprints(modules: Iterable[str]) -> Iterator[Blueprint]:
-    """The child blueprints a domain's view module exposes as ``bp`` or ``blueprints``."""
-    for name in modules:
-        module = importlib.import_module(name)
-        yield from getattr(module, "blueprints", None) or [module.bp]

@@ -1,7 +1,9 @@
 """Extension points of the case record, so other domains (risk, actions, interventions) add to the
 case page, the case API answer and the timeline without the cases package importing them.
 
-Each registered function receives the case (already checked visible to the user) and the user.
+A domain registers its parts in its ``init_app`` (``domain.case_api_section``,
+``domain.case_page_section``, ``domain.case_timeline``; see ``casework.core.registry``). Each
+registered function receives the case (already checked visible to the user) and the user.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from casework.core.registry import PageSection, registry
 
 
 @dataclass(frozen=True)
@@ -24,31 +28,15 @@ class TimelineEntry:
     link: str | None = None
 
 
-#: key in ``GET /api/v1/cases/<id>`` -> function(case, user) returning that key's JSON value.
-API_SECTIONS: dict[str, Callable[[Any, Any], Any]] = {}
-#: (order, template name, function(case, user) -> template context) for the case page.
-PAGE_SECTIONS: list[tuple[int, str, Callable[[Any, Any], dict[str, Any]]]] = []
-#: functions(case) -> timeline entries.
-TIMELINE_SOURCES: list[Callable[[Any], list[TimelineEntry]]] = []
+def api_sections() -> dict[str, Callable[[Any, Any], Any]]:
+    """key in ``GET /api/v1/cases/<id>`` -> function(case, user) returning that key's JSON value."""
+    return registry().case_api_sections
 
 
-def api_section(key: str) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any, Any], Any]]:
-    def register(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-        API_SECTIONS[key] = fn
-        return fn
-
-    return register
+def page_sections() -> list[PageSection]:
+    """The case page's sections, in order."""
+    return registry().case_page_sections
 
 
-def page_section(order: int, template: str):  # type: ignore[no-untyped-def]
-    def register(fn: Callable[[Any, Any], dict[str, Any]]) -> Callable[[Any, Any], dict[str, Any]]:
-        PAGE_SECTIONS.append((order, template, fn))
-        PAGE_SECTIONS.sort(key=lambda s: s[0])
-        return fn
-
-    return register
-
-
-def timeline_source(fn: Callable[[Any], list[TimelineEntry]]) -> Callable[[Any], list[TimelineEntry]]:
-    TIMELINE_SOURCES.append(fn)
-    return fn
+def timeline_sources() -> list[Callable[[Any], list[TimelineEntry]]]:
+    return registry().case_timeline_sources

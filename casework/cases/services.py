@@ -965,8 +965,8 @@ def timeline(
     explanations: list[CaseReviewExplanation] | None = None,
 ) -> list[Any]:
     """The case's history in date order: incidents and complaints, notes, status and sharing changes,
-    second-report tasks, and what other domains register in ``sections.TIMELINE_SOURCES``."""
-    from casework.cases.sections import TIMELINE_SOURCES, TimelineEntry
+    second-report tasks, and what other domains register as timeline sources."""
+    from casework.cases.sections import TimelineEntry, timeline_sources
 
     entries: list[TimelineEntry] = []
     for incident in case.incidents:
@@ -1031,7 +1031,7 @@ def timeline(
                     actor_name=task.explained_by.name if task.explained_by else None,
                 )
             )
-    for source in TIMELINE_SOURCES:
+    for source in timeline_sources():
         entries.extend(source(case))
     return sorted(entries, key=lambda e: _sort_key(e.when))
 

@@ -6,7 +6,6 @@ from celery import shared_task
 from celery.schedules import crontab
 
 from casework.core.db import commit
-from casework.tasks import periodic
 
 RETENTION_TASK = "cases.apply_retention"
 
@@ -24,5 +23,8 @@ def apply_retention() -> dict[str, int]:
     return {"cases": result.cases, "people": result.people}
 
 
+#: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
 # Daily, in the small hours (London time), when nobody is working on cases.
-periodic(RETENTION_TASK, crontab(hour=2, minute=30))
+BEAT = {
+    RETENTION_TASK: crontab(hour=2, minute=30),
+}

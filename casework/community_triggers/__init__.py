@@ -1,1 +1,27 @@
 """The Community Trigger (ASB Case Review): applications, threshold, decisions, reviews, appeals."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from casework.core.registry import register_domain
+
+
+def init_app(app: Flask) -> None:
+    """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    from casework.community_triggers import dashboard, demo, letters, settings
+    from casework.community_triggers.views import admin, api, api_review, public, staff, staff_review
+
+    domain = register_domain(app, "community_triggers")
+    domain.models("casework.community_triggers.models")
+    domain.settings(*settings.SPECS)
+    domain.tasks("casework.community_triggers.tasks")
+    domain.blueprints("staff", staff.bp, staff_review.bp)
+    domain.blueprints("admin", admin.bp)
+    domain.blueprints("api", api.bp, api_review.bp)
+    domain.blueprints("public", public.bp)
+    domain.panel("coordinator", dashboard.coordinator_panel)
+    domain.panel("chair", dashboard.chair_panel)
+    domain.demo(demo.load_case_reviews)
+    # The letters follow the steps of a review (signals sent by the services, in their transaction).
+    letters.connect_receivers()

@@ -493,22 +493,20 @@ def to_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PDF_CSS)])
 
 
-# Signal receivers: the letters follow the steps, in the same transaction.
+# Signal receivers: the letters follow the steps, in the same transaction. Connected by
+# ``casework.community_triggers.init_app`` (``connect_receivers``).
 
 
-@signals.application_acknowledged.connect
 def _on_acknowledged(application: TriggerApplication, actor: Any = None, **_: Any) -> None:
     produce(actor, application, LetterKind.acknowledgement)
 
 
-@signals.threshold_decided.connect
 def _on_threshold_decided(
     application: TriggerApplication, actor: Any = None, decision: ThresholdDecision | None = None, **_: Any
 ) -> None:
     produce(actor, application, LetterKind.threshold_decision, decision=decision or application.decision)
 
 
-@signals.meeting_arranged.connect
 def _on_meeting_arranged(
     application: TriggerApplication, actor: Any = None, meeting: ReviewMeeting | None = None, **_: Any
 ) -> None:
@@ -516,7 +514,6 @@ def _on_meeting_arranged(
         invite_victim(actor, meeting)
 
 
-@signals.outcome_recorded.connect
 def _on_outcome_recorded(
     application: TriggerApplication, actor: Any = None, meeting: ReviewMeeting | None = None, **_: Any
 ) -> None:
@@ -529,9 +526,18 @@ def _on_outcome_recorded(
             services.record_outcome_letter_sent(actor, meeting, sent_on=letter.sent_on)
 
 
-@signals.appeal_decided.connect
 def _on_appeal_decided(
     application: TriggerApplication, actor: Any = None, appeal: Appeal | None = None, **_: Any
 ) -> None:
     if appeal is not None:
         produce(actor, application, LetterKind.appeal_decision, appeal=appeal)
+
+
+def connect_receivers() -> None:
+    """Connect the letters to the Case Review's signals (idempotent: blinker keeps one connection per
+    receiver, however many apps are built)."""
+    signals.application_acknowledged.connect(_on_acknowledged, weak=False)
+    signals.threshold_decided.connect(_on_threshold_decided, weak=False)
+    signals.meeting_arranged.connect(_on_meeting_arranged, weak=False)
+    signals.outcome_recorded.connect(_on_outcome_recorded, weak=False)
+    signals.appeal_decided.connect(_on_appeal_decided, weak=False)

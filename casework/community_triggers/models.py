@@ -370,7 +370,3 @@ class AgencyNotification(db.Model):
     recipients: Mapped[list[str] | None] = mapped_column(sa.JSON)
 
     agency = relationship("Agency")
-
-
-# The threshold rule set and the step timescales are area settings: registered when the models load.
-from casework.community_triggers import settings as _settings  # noqa: E402,F401

@@ -13,7 +13,7 @@ from typing import Any
 
 from casework.community_triggers.threshold import ThresholdRules
 from casework.core.dates import TIMESCALE_UNITS, Timescale
-from casework.core.settings import SettingSpec, boolean, register, whole_number
+from casework.core.settings import SettingSpec, boolean, whole_number
 
 GROUP_THRESHOLD = "Case Review threshold"
 GROUP_TIMESCALES = "Case Review timescales"
@@ -167,7 +167,6 @@ SPECS = [
         for step, default in DEFAULT_TIMESCALES.items()
     ),
 ]
-register(*SPECS)
 
 
 def threshold_rules(values: Mapping[str, Any]) -> ThresholdRules:

@@ -10,7 +10,6 @@ from casework.core.db import commit
 from casework.core.time import now, today
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
-from casework.tasks import periodic
 
 
 @shared_task(name="community_triggers.close_expired_appeal_windows")
@@ -32,5 +31,8 @@ def close_expired_appeal_windows() -> int:
     return len(rows)
 
 
+#: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
 # A few times a day, so a window closes soon after its last day ends.
-periodic("community_triggers.close_expired_appeal_windows", 6 * 60 * 60.0)
+BEAT = {
+    "community_triggers.close_expired_appeal_windows": 6 * 60 * 60.0,
+}

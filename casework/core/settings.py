@@ -1,7 +1,8 @@
-"""The registry of per-area settings.
+"""Per-area settings: what a setting is, and the settings the app's domains registered.
 
-Each domain registers the settings it reads (threshold rules, timescales, statutory limits) with a
-default, a parser that validates a new value, and an optional warning. Values are stored as dated rows
+Each domain declares the settings it reads (threshold rules, timescales, statutory limits) as
+``SettingSpec``s with a default, a parser that validates a new value, and an optional warning, and
+registers them in its ``init_app`` (``domain.settings(*SPECS)``). Values are stored as dated rows
 (``casework.accounts.models.AreaSetting``) so a rule change, such as the Crime and Policing Act 2026
 limits, switches on by date and old decisions can still be explained by the rules then in force.
 """
@@ -25,18 +26,15 @@ class SettingSpec:
     warn: Callable[[Any], str | None] | None = None
 
 
-REGISTRY: dict[str, SettingSpec] = {}
+def specs() -> dict[str, SettingSpec]:
+    """The settings the current app's domains registered: key -> spec."""
+    from casework.core.registry import registry
 
-
-def register(*specs: SettingSpec) -> None:
-    for spec in specs:
-        if spec.key in REGISTRY and REGISTRY[spec.key] != spec:
-            raise ValueError(f"setting {spec.key!r} registered twice")
-        REGISTRY[spec.key] = spec
+    return registry().settings
 
 
 def defaults() -> dict[str, Any]:
-    return {key: spec.default for key, spec in REGISTRY.items()}
+    return {key: spec.default for key, spec in specs().items()}
 
 
 # --- parsers ----------------------------------------------------------------------------------------

@@ -1,1 +1,25 @@
 """Warnings, notices and orders under the 2014 Act, with the statutory checks and the dates that follow."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from casework.core.registry import register_domain
+
+
+def init_app(app: Flask) -> None:
+    """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    from casework.interventions import case_sections, demo, limits
+    from casework.interventions.views import api, staff
+
+    domain = register_domain(app, "interventions")
+    domain.models("casework.interventions.models")
+    domain.settings(*limits.SPECS)
+    domain.tasks("casework.interventions.tasks")
+    domain.blueprints("staff", staff.bp)
+    domain.blueprints("api", api.bp)
+    domain.case_api_section("interventions", case_sections.interventions)
+    domain.case_page_section(40, "interventions/_case_section.html", case_sections.interventions_section)
+    domain.case_timeline(case_sections.interventions_timeline)
+    # The demo's risk assessments and actions are on the cases this loader gives interventions.
+    domain.demo(demo.load_risk_actions_interventions)

@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from casework.cases.policies import can_edit_case
-from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.cases.sections import TimelineEntry
 from casework.interventions import services
 from casework.interventions.schemas import dump_intervention
 
 
-@api_section("interventions")
 def interventions(case: Any, _user: Any) -> list[dict[str, Any]]:
     return [dump_intervention(i) for i in services.case_interventions(case.id)]
 
 
-@page_section(40, "interventions/_case_section.html")
 def interventions_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,
@@ -24,7 +22,6 @@ def interventions_section(case: Any, user: Any) -> dict[str, Any]:
     }
 
 
-@timeline_source
 def interventions_timeline(case: Any) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for intervention in services.case_interventions(case.id):

@@ -18,7 +18,7 @@ from casework.cases.models import Action, Case, CaseParty, PartyRole, Person
 from casework.core.db import commit
 from casework.core.errors import RuleViolation
 from casework.core.time import today
-from casework.demo import DEMO_DOMAIN, loader
+from casework.demo import DEMO_DOMAIN
 from casework.extensions import db
 from casework.interventions.models import Intervention
 from casework.interventions.services import create_intervention
@@ -40,7 +40,6 @@ def _party(case: Case, role: PartyRole, kind: str = "individual") -> Person | No
     )
 
 
-@loader
 def load_risk_actions_interventions(_password: str) -> None:
     officer = accounts.find_user_by_email(f"officer@{DEMO_DOMAIN}")
     harassment = _case("Margaret Holmes is harassed")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casework.core.settings import SettingSpec, boolean, register, whole_number
+from casework.core.settings import SettingSpec, boolean, whole_number
 
 GROUP = "Warnings, notices and orders"
 
@@ -30,7 +30,8 @@ def _warn_cpn_age(value: int) -> str | None:
     return None
 
 
-register(
+#: Registered by ``casework.interventions.init_app``.
+SPECS = [
     _spec("cpa2026_limits", False, "Crime and Policing Act 2026 limits in force", boolean),
     _spec("cpn_minimum_age", 16, "Minimum age for a Community Protection Notice", whole_number(10, 18), _warn_cpn_age),
     _spec(
@@ -116,7 +117,7 @@ register(
     _spec(
         "abc_review_months", 3, "Review of an Acceptable Behaviour Contract after this many months", whole_number(1, 36)
     ),
-)
+]
 
 
 def fpn_cap(settings: dict[str, Any]) -> int:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
 from casework.extensions import db
-from casework.interventions import limits as _limits  # noqa: F401  (registers the settings)
 
 
 class InterventionKind(enum.StrEnum):

@@ -1,1 +1,25 @@
 """Deadlines as rows, swept by Celery beat: reminders before, escalations after, daily digests."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from casework.core.registry import register_domain
+
+
+def init_app(app: Flask) -> None:
+    """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    from casework.reminders import settings
+    from casework.reminders.views import api, staff
+
+    domain = register_domain(app, "reminders")
+    domain.models("casework.reminders.models")
+    domain.settings(*settings.SPECS)
+    domain.tasks("casework.reminders.tasks")
+    domain.blueprints("staff", staff.bp)
+    domain.blueprints("api", api.bp)
+    # Every role that owns deadlines sees its own overdue and coming work (officers' "Due soon" comes
+    # from the cases domain, which names the case); managers see their team's too.
+    for role in ("coordinator", "chair", "partner"):
+        domain.panel(role, staff.own_deadlines)
+    domain.panel("manager", staff.manager_deadlines)

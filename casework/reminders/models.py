@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
 from casework.extensions import db
-from casework.reminders import settings as _settings  # noqa: F401  (registers the reminder settings)
 
 
 class DeadlineStatus(enum.StrEnum):

@@ -5,20 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from casework.cases.policies import can_edit_case
-from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.cases.sections import TimelineEntry
 from casework.risk import services
 from casework.risk.models import BAND_LABELS
 from casework.risk.schemas import dump_assessment
 
 
-@api_section("current_risk")
 def current_risk(case: Any, _user: Any) -> dict[str, Any] | None:
     """The latest assessment on the case (for the case or any victim on it), or None."""
     latest = services.latest_assessment(case.id, any_victim=True)
     return dump_assessment(latest) if latest is not None else None
 
 
-@page_section(20, "risk/_case_section.html")
 def risk_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,
@@ -28,7 +26,6 @@ def risk_section(case: Any, user: Any) -> dict[str, Any]:
     }
 
 
-@timeline_source
 def risk_timeline(case: Any) -> list[TimelineEntry]:
     return [
         TimelineEntry(

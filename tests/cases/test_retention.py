@@ -86,7 +86,7 @@ def test_retention_period_is_an_area_setting(api_client, world, open_case, perso
         assert apply_retention()["cases"] == 1
 
 
-def test_beat_runs_retention_daily():
-    from casework.tasks import import_task_modules
+def test_beat_runs_retention_daily(app):
+    from casework.core.registry import registry
 
-    assert import_task_modules()["cases.apply_retention"]["task"] == "cases.apply_retention"
+    assert registry(app).beat_schedule["cases.apply_retention"]["task"] == "cases.apply_retention"

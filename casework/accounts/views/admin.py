@@ -40,7 +40,6 @@ from casework.core.errors import RULE, InvalidInput, NotFound
 from casework.core.pagination import paginate
 from casework.core.permissions import ROLE_LABELS, Permission, Role, requires
 from casework.core.time import today
-from casework.dashboard.views import panel
 from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -106,7 +105,6 @@ def _keep_signed_in(user: User) -> None:
         login_user(user)
 
 
-@panel("admin")
 def admin_panel(_user: User) -> dict[str, Any]:
     """Counts for the administrator's home page, in one query."""
     count = lambda model: sa.select(sa.func.count()).select_from(model).scalar_subquery()  # noqa: E731
@@ -288,7 +286,7 @@ def area_defaults():
 
 
 def _settings_page(area: Area | None, here: str):
-    inputs = setting_inputs(list(settings_registry.REGISTRY.values()))
+    inputs = setting_inputs(list(settings_registry.specs().values()))
     in_force = services.area_settings(area)
     if request.method == "POST":
         form = area_settings_form(inputs)

@@ -34,7 +34,7 @@ from casework.cases.schemas import (
     dump_person_brief,
     dump_timeline_entry,
 )
-from casework.cases.sections import API_SECTIONS
+from casework.cases.sections import api_sections
 from casework.core.db import commit
 from casework.core.errors import Forbidden
 from casework.core.pagination import envelope, paginate
@@ -71,7 +71,7 @@ def dump_case(case: Any, user: Any) -> dict[str, Any]:
         }
     )
     body.update(SECTION_DEFAULTS)
-    for key, section in API_SECTIONS.items():
+    for key, section in api_sections().items():
         body[key] = section(case, user)
     return body
 

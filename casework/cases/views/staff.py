@@ -11,10 +11,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from casework.accounts.models import Agency
-from casework.cases import dashboard as _dashboard  # noqa: F401  (registers the home page panels)
 from casework.cases import forms, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
-from casework.cases.sections import PAGE_SECTIONS
+from casework.cases.sections import page_sections
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.pagination import paginate
@@ -133,8 +132,12 @@ def show(case_id: int):
     # Each registered section renders its own partial with its own context, plus the case and user.
     # Jinja autoescapes what the partial renders, so its output is already safe HTML.
     sections = [
-        Markup(render_template(template, **{"case": case, "user": current_user, **fn(case, current_user)}))  # noqa: S704
-        for _order, template, fn in PAGE_SECTIONS
+        Markup(  # noqa: S704
+            render_template(
+                section.template, **{"case": case, "user": current_user, **section.context(case, current_user)}
+            )
+        )
+        for section in page_sections()
     ]
     context = {
         "case": case,

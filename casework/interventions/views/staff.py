@@ -182,6 +182,3 @@ def new_breach(intervention_id: int):
             return redirect(url_for(".show", intervention_id=intervention.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("interventions/breach_form.html", intervention=intervention, form=form), status
-
-
-from casework.interventions import case_sections as _case_sections  # noqa: E402,F401  (registers the case sections)

@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from casework.core.db import commit
 from casework.core.permissions import signed_in
-from casework.dashboard.views import panel
 from casework.reminders import services
 from casework.reminders.forms import NotificationSettingsForm
 
@@ -29,6 +28,7 @@ def notification_settings():
 
 
 # --- dashboard panels: every role that owns deadlines sees its own overdue and coming work ---------
+# (registered by ``casework.reminders.init_app`` for coordinators, chairs, partners and managers)
 
 
 # Officers' "Due soon" comes from the cases domain (casework/cases/dashboard.py), which names the case.
@@ -38,11 +38,6 @@ def own_deadlines(user) -> dict:
     return {"my_deadlines": services.dashboard_items(user)}
 
 
-for _role in ("coordinator", "chair", "partner"):
-    panel(_role)(own_deadlines)
-
-
-@panel("manager")
 def manager_deadlines(user) -> dict:
     return {
         "my_deadlines": services.dashboard_items(user),

@@ -16,7 +16,6 @@ from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
-from casework.dashboard.views import panel
 from casework.extensions import db
 from casework.statistics import policies, services
 from casework.statistics.forms import ChooseForm, PeriodForm, PublishForm, financial_year_choices
@@ -29,7 +28,6 @@ bp = Blueprint("statistics", __name__, url_prefix="/reports/statistics")
 REFRESH_SECONDS = 3
 
 
-@panel("manager")
 def figures_to_publish(user: Any) -> dict[str, Any]:
     """The manager's areas whose financial year has ended without published figures (one query)."""
     areas = policies.visible_areas(user)
