@@ -30,6 +30,7 @@ DOMAINS = (
     "casework.interventions",
     "casework.community_triggers",
     "casework.statistics",
+    "casework.data_protection",
 )
 
 

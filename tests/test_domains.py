@@ -36,7 +36,6 @@ EXPECTED = {
     "cases": {
         "blueprints": {"staff.cases", "staff.people", "admin.cases", "api.cases"},
         "settings": {"retention.case_years", "retention.person_years"},
-        "tasks": {"cases.apply_retention"},
         "panels": {"officer", "partner"},
         "demo": True,
     },
@@ -76,6 +75,9 @@ EXPECTED = {
         "tasks": {"statistics.compile_ended_periods"},
         "panels": {"manager"},
         "demo": True,
+    },
+    "data_protection": {
+        "tasks": {"data_protection.apply_retention"},
     },
 }
 

@@ -62,6 +62,22 @@ class Agency(TimestampMixin, db.Model):
         return f"<Agency {self.code}>"
 
 
+class ReferenceCounter(db.Model):
+    """The last sequence number used in an area and year, per series of references (``cases``:
+    ``BOL-2026-0042``; ``trigger_applications``: ``BOL-CT-2026-0003``).
+
+    ``casework.accounts.services.allocate_sequence`` increments the row with ``UPDATE ... RETURNING``,
+    which locks it until the transaction ends, so two records created at once never share a number.
+    """
+
+    __tablename__ = "reference_counters"
+
+    series: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
 class AreaSetting(db.Model):
     """One dated value of one setting: threshold rules, timescales, statutory limits.
 

@@ -109,6 +109,40 @@ def get_agency(code: str, field: str = "agency_code") -> Agency:
     return agency
 
 
+# --- references -------------------------------------------------------------------------------------
+
+
+def allocate_sequence(series: str, area: Area, year: int, session: Any = None) -> int:
+    """The next sequence number of ``series`` in ``area`` and ``year``: the one way references are
+    numbered (cases, Case Review applications).
+
+    ``UPDATE ... RETURNING`` increments the counter and locks its row until the transaction ends, so
+    concurrent allocations queue on it. The first of a year inserts the row; if another transaction
+    inserted it first, the primary key refuses ours (inside a savepoint) and we increment theirs.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from casework.accounts.models import ReferenceCounter
+
+    session = session or db.session
+    table = ReferenceCounter.__table__
+    increment = (
+        sa.update(table)
+        .where(table.c.series == series, table.c.area_id == area.id, table.c.year == year)
+        .values(last_sequence=table.c.last_sequence + 1)
+        .returning(table.c.last_sequence)
+    )
+    sequence = session.execute(increment).scalar()
+    if sequence is None:
+        try:
+            with session.begin_nested():
+                session.execute(sa.insert(table).values(series=series, area_id=area.id, year=year, last_sequence=1))
+            sequence = 1
+        except IntegrityError:
+            sequence = session.execute(increment).scalar_one()
+    return int(sequence)
+
+
 # --- area settings ----------------------------------------------------------------------------------
 
 

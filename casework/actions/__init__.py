@@ -9,8 +9,9 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.actions import case_sections
+    from casework.actions import case_sections, receivers
     from casework.actions.views import api, staff
+    from casework.core import lifecycle
 
     domain = register_domain(app, "actions")
     domain.blueprints("staff", staff.bp)
@@ -19,3 +20,5 @@ def init_app(app: Flask) -> None:
     domain.case_page_section(30, "actions/_case_section.html", case_sections.actions_section)
     domain.case_timeline(case_sections.actions_timeline)
     domain.panel("manager", case_sections.team_overdue)
+    domain.receive(lifecycle.case_closed, receivers.on_case_closed)
+    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)

@@ -138,3 +138,36 @@ def search_entries(
 
 def _start_of_london_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=LONDON).astimezone(dt.UTC)
+
+
+# --- erasing personal values -------------------------------------------------------------------------
+
+#: The summary an erased entry keeps (the action, object type and id, actor and time stay as they were).
+ERASED_SUMMARY = "Details removed under the retention policy"
+
+
+def erase_personal_values(object_type: str, object_id: Any) -> list[int]:
+    """Erase the personal values of the audit entries about one record: the values before and after
+    and the summary (which may name people) go; who, when, what kind of change and which record stay.
+    The only way audit entries change (the database refuses any other update). Answers the entry ids."""
+    return erase_personal_values_of(object_type, [object_id])
+
+
+def erase_personal_values_of(object_type: str, object_ids: Iterable[Any]) -> list[int]:
+    ids = [str(i) for i in object_ids]
+    if not ids:
+        return []
+    entries = sa.select(AuditEntry.id).where(
+        AuditEntry.object_type == object_type,
+        AuditEntry.object_id.in_(ids),
+        sa.or_(AuditEntry.summary != ERASED_SUMMARY, AuditEntry.changes.is_not(None)),
+    )
+    found = list(db.session.scalars(entries))
+    if found:
+        db.session.execute(
+            sa.update(AuditEntry)
+            .where(AuditEntry.id.in_(found))
+            .values(summary=ERASED_SUMMARY, changes=sa.null())
+            .execution_options(synchronize_session=False)
+        )
+    return found

@@ -182,3 +182,39 @@ def shared_with_agency(user: Any, limit: int = 20) -> list[dict[str, Any]]:
         }
         for c in cases
     ]
+
+
+# --- closing a case ---------------------------------------------------------------------------------
+
+
+def open_actions(case_id: int) -> list[Any]:
+    """The case's open actions, with their agency, in due order (Case Review ones included)."""
+    from casework.cases.models import Action, ActionStatus
+
+    return list(
+        db.session.scalars(
+            sa.select(Action)
+            .where(Action.case_id == case_id, Action.status.in_((ActionStatus.open, ActionStatus.in_progress)))
+            .options(joinedload(Action.agency), joinedload(Action.assignee))
+            .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
+        ).unique()
+    )
+
+
+def staff_to_take_over(case: Case) -> list[Any]:
+    """Active officers, coordinators and managers of the lead agency: who may take over a closing
+    case's continuing work."""
+    from casework.accounts.models import User, UserRole
+    from casework.cases.policies import LEAD_AGENCY_ROLES
+
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.agency_id == case.lead_agency_id,
+                User.is_active.is_(True),
+                User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(list(LEAD_AGENCY_ROLES)))),
+            )
+            .order_by(User.name)
+        ).unique()
+    )

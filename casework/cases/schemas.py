@@ -90,6 +90,10 @@ class CloseArgs(BaseSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     closed_on = fields.Date(load_default=None)
     version = fields.Integer(load_default=None)
+    #: Optional: who takes over the statutory deadlines and the actions handed over (SPEC section 10).
+    handover_to_email = fields.Email(load_default=None)
+    #: Optional: open actions of the case handed over to ``handover_to_email`` instead of cancelled.
+    hand_over_action_ids = fields.List(fields.Integer(validate=validate.Range(1, 2**31 - 1)), load_default=list)
 
 
 class ReopenArgs(BaseSchema):

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from casework.accounts.models import Agency, Area, User
 from casework.accounts.services import area_settings
@@ -30,7 +28,6 @@ from casework.cases.models import (
     CaseLink,
     CaseNote,
     CaseParty,
-    CaseReferenceCounter,
     CaseReviewExplanation,
     CaseShare,
     CaseStatus,
@@ -44,6 +41,7 @@ from casework.cases.models import (
 from casework.cases.policies import LEAD_AGENCY_ROLES, visible_cases_clause, visible_people_clause
 from casework.core.dates import add_working_days, end_of_months_beginning_with
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.lifecycle import REMOVED
 from casework.core.permissions import Permission
 from casework.core.templating import format_date
 from casework.core.time import london_day, now, today
@@ -53,7 +51,7 @@ from casework.reminders.services import close_deadline, set_deadline
 #: The second-report rule's window (statutory guidance, July 2025): six months beginning with the first.
 SECOND_REPORT_MONTHS = 6
 EXPLAIN_KIND = "case.explain_case_review"
-ANONYMISED = "[removed under the retention policy]"
+ANONYMISED = REMOVED
 
 PERSON_FIELDS = (
     "kind",
@@ -263,28 +261,11 @@ def create_category(actor: Any, code: str, name: str, area: Area | None) -> Case
 
 
 def allocate_reference(area: Area, year: int, session: Any = None) -> tuple[int, str]:
-    """The next sequence number in ``area`` and ``year`` and its reference, e.g. ``BOL-2026-0042``.
+    """The next sequence number in ``area`` and ``year`` and its reference, e.g. ``BOL-2026-0042``
+    (numbered as every reference is: ``casework.accounts.services.allocate_sequence``)."""
+    from casework.accounts.services import allocate_sequence
 
-    ``UPDATE ... RETURNING`` increments the counter and locks its row until the transaction ends, so
-    concurrent openings queue on it. The first case of a year inserts the row; if another transaction
-    inserted it first, the unique key refuses ours and we increment theirs instead.
-    """
-    session = session or db.session
-    table = CaseReferenceCounter.__table__
-    increment = (
-        sa.update(table)
-        .where(table.c.area_id == area.id, table.c.year == year)
-        .values(last_sequence=table.c.last_sequence + 1)
-        .returning(table.c.last_sequence)
-    )
-    sequence = session.execute(increment).scalar()
-    if sequence is None:
-        try:
-            with session.begin_nested():
-                session.execute(sa.insert(table).values(area_id=area.id, year=year, last_sequence=1))
-            sequence = 1
-        except IntegrityError:
-            sequence = session.execute(increment).scalar_one()
+    sequence = allocate_sequence("cases", area, year, session=session)
     return sequence, f"{area.code}-{year}-{sequence:04d}"
 
 
@@ -485,8 +466,24 @@ def grant_access(actor: Any, case: Case, email: str) -> User:
 
 
 def close_case(
-    actor: Any, case: Case, *, reason: str, closed_on: date | None = None, expected_version: int | None = None
+    actor: Any,
+    case: Case,
+    *,
+    reason: str,
+    closed_on: date | None = None,
+    expected_version: int | None = None,
+    handover_to: User | None = None,
+    hand_over_action_ids: Iterable[int] = (),
 ) -> Case:
+    """Close the case and send ``case_closed``: every domain settles its open work (SPEC section 10).
+
+    Statutory deadlines (a linked Case Review's actions, court hearings, order reviews) are handed
+    over to ``handover_to`` (or kept by their current owner); the actions in ``hand_over_action_ids``
+    are handed over to ``handover_to``; every other action and deadline of the case is cancelled with
+    the reason recorded. Without a choice (the API with only a reason) ordinary work is cancelled.
+    """
+    from casework.core import lifecycle
+
     if expected_version is not None and expected_version != case.version:
         raise Conflict("The case changed since you read it.")
     if case.status is CaseStatus.closed:
@@ -499,6 +496,11 @@ def close_case(
     opened_on = london_day(case.created_at) if case.created_at else None
     if opened_on and closed_on < opened_on:
         errors.setdefault("closed_on", []).append("The closing date cannot be before the case was opened")
+    action_ids = frozenset(int(i) for i in hand_over_action_ids)
+    if handover_to is not None and (not handover_to.is_active or not handover_to.can(Permission.VIEW_CASES)):
+        errors.setdefault("handover_to", []).append("Choose an active member of staff who works on cases")
+    elif action_ids and handover_to is None:
+        errors.setdefault("handover_to", []).append("Choose who takes over the actions you hand over")
     if errors:
         raise InvalidInput(errors)
     before = snapshot(case, CASE_FIELDS)
@@ -508,7 +510,38 @@ def close_case(
     _event(actor, case, CaseEventKind.closed, f"Case closed: {case.closure_reason}")
     db.session.flush()
     record_change(actor, case, before, snapshot(case, CASE_FIELDS), f"Closed case {case.reference}")
+    handover = lifecycle.CaseHandover(reason=case.closure_reason, actor=actor, owner=handover_to, action_ids=action_ids)
+    lifecycle.send(lifecycle.case_closed, case=case, actor=actor, handover=handover)
     return case
+
+
+def handover_user(email: str, field: str = "handover_to_email") -> User:
+    """The member of staff named to take over a closing case's continuing work."""
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.is_active or not user.can(Permission.VIEW_CASES):
+        raise InvalidInput({field: ["There is no active member of staff with this email address"]})
+    return user
+
+
+def check_case_actions(case: Case, action_ids: Iterable[int], field: str = "hand_over_action_ids") -> list[int]:
+    """``action_ids`` must be open actions of ``case`` (an id from elsewhere is refused, not ignored)."""
+    from casework.cases.models import Action, ActionStatus
+
+    wanted = {int(i) for i in action_ids}
+    if not wanted:
+        return []
+    found = set(
+        db.session.scalars(
+            sa.select(Action.id).where(
+                Action.id.in_(wanted),
+                Action.case_id == case.id,
+                Action.status.in_((ActionStatus.open, ActionStatus.in_progress)),
+            )
+        )
+    )
+    if found != wanted:
+        raise InvalidInput({field: ["Choose open actions of this case"]})
+    return sorted(found)
 
 
 def reopen_case(actor: Any, case: Case, *, reason: str, expected_version: int | None = None) -> Case:
@@ -528,6 +561,9 @@ def reopen_case(actor: Any, case: Case, *, reason: str, expected_version: int | 
     db.session.flush()
     after = {**snapshot(case, CASE_FIELDS), "reopen_reason": reason.strip()}
     record_change(actor, case, before, after, f"Reopened case {case.reference}")
+    from casework.core import lifecycle
+
+    lifecycle.send(lifecycle.case_reopened, case=case, actor=actor, reason=reason.strip())
     return case
 
 
@@ -832,6 +868,7 @@ def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseRevi
             title=f"Explain the Case Review (Community Trigger) to {person.name} ({case.reference})",
             due=task.due_on,
             owner_id=case.owner_id,
+            case_id=case.id,
             area_id=case.area_id,
             link=f"/cases/{case.id}",
         )
@@ -1115,92 +1152,71 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-# --- retention ---------------------------------------------------------------------------------------
+# --- retention: the cases domain's part (``casework.data_protection`` decides what is due) -------------
 
 
-@dataclass
-class RetentionResult:
-    cases: int = 0
-    people: int = 0
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def apply_retention(on: date | None = None) -> RetentionResult:
-    """Anonymise what has passed its retention period (SPEC section 7), writing one audit entry per
-    record. Cases: free text of cases closed more than the case period ago. People: those whose every
-    case is closed more than the person period ago (none open, none recent)."""
-    on = on or today()
-    result = RetentionResult()
+def anonymise_case(case: Case, report: Any) -> None:
+    """Remove the free text and references of ``case`` and of its incidents, complaints, notes,
+    events and second-report tasks, keeping dates, categories and counts (the statistics need them).
+    Lists what it anonymised in ``report`` (a ``casework.core.lifecycle.RetentionReport``)."""
     stamp = now()
-    areas = list(db.session.scalars(sa.select(Area)))
-    case_cutoff = {a.id: _years_before(on, area_settings(a, on)[case_settings.CASE_RETENTION_YEARS]) for a in areas}
-    person_cutoff = {a.id: _years_before(on, area_settings(a, on)[case_settings.PERSON_RETENTION_YEARS]) for a in areas}
-
-    for area_id, cutoff in case_cutoff.items():
-        cases = db.session.scalars(
-            sa.select(Case).where(
-                Case.area_id == area_id,
-                Case.status == CaseStatus.closed,
-                Case.closed_on < cutoff,
-                Case.anonymised_at.is_(None),
-            )
-        ).all()
-        for case in cases:
-            _anonymise_case(case, stamp)
-            result.cases += 1
-
-    # A person's case is "recent" when it is open or closed within its area's person period.
-    recent_case = sa.or_(
-        Case.status == CaseStatus.open,
-        *[sa.and_(Case.area_id == area_id, Case.closed_on >= cutoff) for area_id, cutoff in person_cutoff.items()],
-    )
-    on_recent = sa.exists().where(CaseParty.person_id == Person.id, CaseParty.case_id == Case.id, recent_case)
-    on_closed = sa.exists().where(CaseParty.person_id == Person.id)
-    people = db.session.scalars(sa.select(Person).where(Person.anonymised_at.is_(None), on_closed, ~on_recent)).all()
-    for person in people:
-        _anonymise_person(person, stamp)
-        result.people += 1
-    db.session.flush()
-    return result
-
-
-def _anonymise_case(case: Case, stamp: datetime) -> None:
     case.summary = ANONYMISED
     case.location = None
-    case.closure_reason = ANONYMISED
+    case.closure_reason = ANONYMISED if case.closure_reason else None
     case.anonymised_at = stamp
-    for incident in case.incidents:
+    incidents = list(db.session.scalars(sa.select(Incident).where(Incident.case_id == case.id)))
+    complaints = list(db.session.scalars(sa.select(Complaint).join(Incident).where(Incident.case_id == case.id)))
+    for incident in incidents:
         incident.description = ANONYMISED
-        for complaint in incident.complaints:
-            complaint.reference = None
-    for note in db.session.scalars(sa.select(CaseNote).where(CaseNote.case_id == case.id)):
+    for complaint in complaints:
+        complaint.reference = None
+    notes = list(db.session.scalars(sa.select(CaseNote).where(CaseNote.case_id == case.id)))
+    for note in notes:
         note.text = ANONYMISED
-    for task in db.session.scalars(sa.select(CaseReviewExplanation).where(CaseReviewExplanation.case_id == case.id)):
+    events = list(db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id)))
+    for event in events:
+        # "Case closed: <reason>", "Linked to ...", "<name> named on the case": keep only what happened.
+        event.summary = (
+            f"{event.kind.value.replace('_', ' ').capitalize()} (details removed under the retention policy)"
+        )
+    tasks = list(db.session.scalars(sa.select(CaseReviewExplanation).where(CaseReviewExplanation.case_id == case.id)))
+    for task in tasks:
         task.notes = None
+    parties = db.session.scalars(sa.select(CaseParty.id).where(CaseParty.case_id == case.id)).all()
+    db.session.flush()
+    report.add("cases", [case.id])
+    report.add("incidents", [i.id for i in incidents])
+    report.add("complaints", [c.id for c in complaints])
+    report.add("case_notes", [n.id for n in notes])
+    report.add("case_events", [e.id for e in events])
+    report.add("case_review_explanations", [t.id for t in tasks])
+    report.add("case_parties", parties)
+    report.case_references.append(case.reference)
     record(None, AuditAction.anonymise, case, f"Anonymised case {case.reference} under the retention policy")
 
 
-def _anonymise_person(person: Person, stamp: datetime) -> None:
+PERSON_PERSONAL_FIELDS = (
+    "date_of_birth",
+    "address",
+    "postcode",
+    "normalised_address",
+    "email",
+    "phone",
+    "personal_vulnerability_notes",
+    "situational_vulnerability_notes",
+    "incidental_vulnerability_notes",
+    "consent_scope",
+)
+
+
+def anonymise_person(person: Person, report: Any) -> None:
+    """Remove ``person``'s name and details (the record stays, so counts and links still add up)."""
     person.name = f"Person {person.id} (anonymised)"
     person.normalised_name = normalise_name(person.name)
-    for field in (
-        "date_of_birth",
-        "address",
-        "postcode",
-        "normalised_address",
-        "email",
-        "phone",
-        "personal_vulnerability_notes",
-        "situational_vulnerability_notes",
-        "incidental_vulnerability_notes",
-        "consent_scope",
-    ):
+    for field in PERSON_PERSONAL_FIELDS:
         setattr(person, field, None)
-    person.anonymised_at = stamp
+    person.anonymised_at = now()
+    db.session.flush()
+    report.add("people", [person.id])
+    report.person_ids.append(person.id)
     record(None, AuditAction.anonymise, person, f"Anonymised person {person.id} under the retention policy")

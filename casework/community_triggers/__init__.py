@@ -9,8 +9,9 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.community_triggers import dashboard, demo, letters, settings
+    from casework.community_triggers import dashboard, demo, letters, receivers, settings
     from casework.community_triggers.views import admin, api, api_review, public, staff, staff_review
+    from casework.core import lifecycle
 
     domain = register_domain(app, "community_triggers")
     domain.models("casework.community_triggers.models")
@@ -25,3 +26,5 @@ def init_app(app: Flask) -> None:
     domain.demo(demo.load_case_reviews)
     # The letters follow the steps of a review (signals sent by the services, in their transaction).
     letters.connect_receivers()
+    domain.receive(lifecycle.retention_run, receivers.on_retention_run)
+    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)

@@ -222,6 +222,8 @@ def sync(application: TriggerApplication) -> None:
             title=f"{STEP_DESCRIPTIONS[step]}: {application.reference}",
             due=due,
             owner_id=owner_id,
+            # The Case Review runs on whatever happens to the cases linked to it.
+            case_id=None,
             area_id=application.area_id,
             link=application_link(application),
         )

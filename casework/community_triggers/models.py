@@ -92,6 +92,8 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     threshold_evaluation: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     #: Null when the public applied through the web form.
     registered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: Set when the retention task removed the applicant's details and the free text of the review.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     area = relationship("Area")
     registered_by = relationship("User", foreign_keys=[registered_by_id])

@@ -15,12 +15,12 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from casework.accounts.models import Agency, Area, User, UserRole, agency_areas
 from casework.accounts.services import area_settings
+from casework.actions.services import create_recommendation_action
 from casework.audit.services import record_change, snapshot
-from casework.cases.models import Action, ActionStatus, Case, CaseNote, Complaint, Incident, Person
+from casework.cases.models import Action, Case, CaseNote, Complaint, Incident, Person
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import signals, threshold
 from casework.community_triggers.models import (
@@ -44,7 +44,7 @@ from casework.core.permissions import Role
 from casework.core.time import london_day, now, today
 from casework.extensions import db
 from casework.interventions.models import Intervention
-from casework.reminders.services import close_deadline, set_deadline
+from casework.reminders.services import close_deadline
 from casework.risk.models import RiskAssessment
 
 APPLICATION_AUDIT_FIELDS = (
@@ -135,15 +135,6 @@ def _require_status(application: TriggerApplication, allowed: set[ApplicationSta
 
 
 # --- registration ------------------------------------------------------------------------------------
-
-
-def _next_sequence(area_id: int, year: int) -> int:
-    current = db.session.scalar(
-        sa.select(sa.func.max(TriggerApplication.sequence)).where(
-            TriggerApplication.area_id == area_id, TriggerApplication.year == year
-        )
-    )
-    return (current or 0) + 1
 
 
 def _complaint_errors(index: int, complaint: Mapping[str, Any], received_on: date | None) -> dict[str, list[str]]:
@@ -239,24 +230,15 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     return application
 
 
-def _insert_with_reference(application: TriggerApplication, area: Area, attempts: int = 5) -> None:
-    """Give the application the next reference in its area and year, safely under concurrency: the
-    unique (area, year, sequence) constraint refuses a clash and the insert is retried in a savepoint."""
-    for attempt in range(attempts):
-        sequence = _next_sequence(area.id, application.year)
-        application.sequence = sequence
-        application.reference = f"{area.code}-CT-{application.year}-{sequence:04d}"
-        savepoint = db.session.begin_nested()
-        try:
-            db.session.add(application)
-            db.session.flush()
-        except IntegrityError:
-            savepoint.rollback()
-            if attempt == attempts - 1:
-                raise
-            continue
-        savepoint.commit()
-        return
+def _insert_with_reference(application: TriggerApplication, area: Area) -> None:
+    """Give the application the next reference in its area and year (``BOL-CT-2026-0003``), numbered
+    as every reference is (``casework.accounts.services.allocate_sequence``: a locked counter row)."""
+    from casework.accounts.services import allocate_sequence
+
+    application.sequence = allocate_sequence("trigger_applications", area, application.year)
+    application.reference = f"{area.code}-CT-{application.year}-{application.sequence:04d}"
+    db.session.add(application)
+    db.session.flush()
 
 
 def notify_agencies(application: TriggerApplication) -> list[AgencyNotification]:
@@ -799,33 +781,17 @@ def record_outcome(
         )
         db.session.add(recommendation)
         db.session.flush()
-        action = Action(
-            case_id=first_case.id if first_case else None,
+        # Through the actions domain, which owns actions and their deadlines.
+        create_recommendation_action(
+            actor,
+            first_case,
             recommendation_id=recommendation.id,
             description=recommendation.text,
             agency_id=recommendation.agency_id,
             assignee_id=recommendation.owner_id,
             due_on=recommendation.due_on,
-            status=ActionStatus.open,
-            created_by_id=getattr(actor, "id", None),
-        )
-        db.session.add(action)
-        db.session.flush()
-        record_change(
-            actor,
-            action,
-            None,
-            snapshot(action, ("case_id", "recommendation_id", "description", "agency_id", "assignee_id", "due_on")),
-            f"Action from the review of {application.reference}",
-        )
-        set_deadline(
-            subject_type="actions",
-            subject_id=action.id,
-            kind="action.due",
+            default_owner_id=coordinator_id,
             title=f"Case review recommendation ({application.reference}): {recommendation.text[:200]}",
-            due=recommendation.due_on,
-            owner_id=recommendation.owner_id or coordinator_id,
-            area_id=application.area_id,
             link=deadline_engine.application_link(application),
         )
     before_app = snapshot(application, APPLICATION_AUDIT_FIELDS)
@@ -1063,3 +1029,162 @@ def refresh_deadlines(application: TriggerApplication) -> None:
     """Bring the application's deadlines up to date after a change made outside these services (an
     agency's information submitted: the information_requests step closes when every request is)."""
     deadline_engine.sync(application)
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+def anonymise_application(application: TriggerApplication, report: Any) -> None:
+    """Remove the applicant's details and the free text of the whole review (complaints, decisions,
+    meetings and minutes, recommendations and their actions, appeals, agencies' submissions, files,
+    letters), keeping the dated events the published statistics count."""
+    from casework.actions.services import anonymise_actions, recommendation_actions
+    from casework.community_triggers.models import (
+        InformationRequest,
+        Letter,
+        MeetingAttendee,
+        TriggerDocument,
+    )
+    from casework.core.lifecycle import REMOVED
+    from casework.reminders.services import anonymise_deadlines
+
+    def removed(value: Any) -> Any:
+        return REMOVED if value else value
+
+    application.applicant_name = f"Applicant {application.reference} (anonymised)"
+    application.applicant_email = None
+    application.applicant_phone = None
+    application.applicant_address = None
+    application.description = REMOVED
+    application.screened_out_reason = removed(application.screened_out_reason)
+    application.withdrawal_reason = removed(application.withdrawal_reason)
+    # The evaluation names complainants and quotes their references.
+    application.threshold_evaluation = None
+    application.anonymised_at = now()
+    for complaint in application.complaints:
+        complaint.complainant_name = None
+        complaint.reported_to = None
+        complaint.reference = None
+    for decision in application.decisions:
+        for field in ("reasons", "persistence", "harm", "adequacy"):
+            setattr(decision, field, removed(getattr(decision, field)))
+        decision.evaluation = None
+    meeting_ids = [m.id for m in application.meetings]
+    recommendations = [r for m in application.meetings for r in m.recommendations]
+    for meeting in application.meetings:
+        for field in (
+            "location",
+            "agenda",
+            "victim_not_invited_reason",
+            "minutes",
+            "proportionality_assessment",
+            "outcome",
+        ):
+            setattr(meeting, field, removed(getattr(meeting, field)))
+    for recommendation in recommendations:
+        recommendation.text = REMOVED
+    attendees = (
+        list(db.session.scalars(sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id.in_(meeting_ids))))
+        if meeting_ids
+        else []
+    )
+    for attendee in attendees:
+        attendee.name = "Attendee (anonymised)"
+    appeals = list(application.appeals)
+    for appeal in appeals:
+        appeal.grounds = REMOVED
+        appeal.decision_reasons = removed(appeal.decision_reasons)
+        appeal.handler_name = None
+    requests = list(
+        db.session.scalars(sa.select(InformationRequest).where(InformationRequest.application_id == application.id))
+    )
+    for item in requests:
+        item.submission = removed(item.submission)
+    documents = list(
+        db.session.scalars(sa.select(TriggerDocument).where(TriggerDocument.application_id == application.id))
+    )
+    for document in documents:
+        document.filename = f"document-{document.id} (removed under the retention policy)"
+        document.content = b""
+        document.size = 0
+    letters = list(db.session.scalars(sa.select(Letter).where(Letter.application_id == application.id)))
+    for letter in letters:
+        letter.subject = f"{letter.kind.value.replace('_', ' ').capitalize()} letter"
+        letter.body = REMOVED
+        letter.emailed_to = None
+    db.session.flush()
+    # The recommendations' actions belong to the actions domain, which removes their text.
+    anonymise_actions(recommendation_actions([r.id for r in recommendations]), report)
+    anonymise_deadlines(report, subject_type=deadline_engine.SUBJECT_TYPE, subject_ids=[application.id])
+    anonymise_deadlines(report, subject_type="trigger_information_requests", subject_ids=[r.id for r in requests])
+    report.add("trigger_applications", [application.id])
+    report.add("trigger_complaints", [c.id for c in application.complaints])
+    report.add("trigger_decisions", [d.id for d in application.decisions])
+    report.add("trigger_meetings", meeting_ids)
+    report.add("trigger_recommendations", [r.id for r in recommendations])
+    report.add("trigger_meeting_attendees", [a.id for a in attendees])
+    report.add("trigger_appeals", [a.id for a in appeals])
+    report.add("trigger_information_requests", [r.id for r in requests])
+    report.add("trigger_documents", [d.id for d in documents])
+    report.add("trigger_letters", [letter.id for letter in letters])
+    report.add(
+        "trigger_agency_notifications",
+        [
+            n.id
+            for n in db.session.scalars(
+                sa.select(AgencyNotification).where(AgencyNotification.application_id == application.id)
+            )
+        ],
+    )
+
+
+def applications_going_with(case: Case) -> list[TriggerApplication]:
+    """Applications linked to ``case`` whose every other linked case is already anonymised: they go
+    with the last of their cases."""
+    from casework.community_triggers.models import application_cases
+
+    linked = sa.select(application_cases.c.application_id).where(application_cases.c.case_id == case.id)
+    other_live = sa.exists().where(
+        application_cases.c.application_id == TriggerApplication.id,
+        application_cases.c.case_id != case.id,
+        application_cases.c.case_id.in_(sa.select(Case.id).where(Case.anonymised_at.is_(None))),
+    )
+    return list(
+        db.session.scalars(
+            sa.select(TriggerApplication).where(
+                TriggerApplication.id.in_(linked), TriggerApplication.anonymised_at.is_(None), ~other_live
+            )
+        )
+    )
+
+
+def last_event_on(application: TriggerApplication) -> date:
+    """The last dated event of an application: its retention period runs from there."""
+    days = [application.received_on, application.withdrawn_on, application.screened_out_on]
+    days += [d.decided_on for d in application.decisions]
+    days += [m.held_on for m in application.meetings]
+    days += [a.decided_on or a.received_on for a in application.appeals]
+    return max(d for d in days if d is not None)
+
+
+def unlinked_applications_due(cutoffs: Mapping[int, date]) -> list[TriggerApplication]:
+    """Applications linked to no case whose last event is before their area's cutoff."""
+    from casework.community_triggers.models import application_cases
+
+    found = []
+    for area_id, cutoff in cutoffs.items():
+        candidates = db.session.scalars(
+            sa.select(TriggerApplication).where(
+                TriggerApplication.area_id == area_id,
+                TriggerApplication.anonymised_at.is_(None),
+                TriggerApplication.received_on < cutoff,
+                ~sa.exists().where(application_cases.c.application_id == TriggerApplication.id),
+            )
+        )
+        found.extend(
+            a
+            for a in candidates
+            if a.status in FINAL_STATUSES | {ApplicationStatus.threshold_not_met, ApplicationStatus.review_concluded}
+            and last_event_on(a) < cutoff
+        )
+    return found

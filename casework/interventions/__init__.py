@@ -9,7 +9,8 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.interventions import case_sections, demo, limits
+    from casework.core import lifecycle
+    from casework.interventions import case_sections, demo, limits, receivers
     from casework.interventions.views import api, staff
 
     domain = register_domain(app, "interventions")
@@ -23,3 +24,5 @@ def init_app(app: Flask) -> None:
     domain.case_timeline(case_sections.interventions_timeline)
     # The demo's risk assessments and actions are on the cases this loader gives interventions.
     domain.demo(demo.load_risk_actions_interventions)
+    domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
+    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)

@@ -25,7 +25,8 @@ from casework.interventions.models import (
     InterventionKind,
     InterventionStatus,
 )
-from casework.reminders.services import close_deadline, set_deadline
+from casework.reminders.models import DeadlineStatus
+from casework.reminders.services import close_deadline, deadline_states, end_of_day, set_deadline
 
 SUBJECT_TYPE = "interventions"
 #: Kinds that cover a place rather than a person: the subject is optional.
@@ -223,6 +224,8 @@ def _set_deadlines(intervention: Intervention, case: Case, person: Person | None
             title=f"{key_date.title}: {intervention.label}{about} ({case.reference})",
             due=key_date.due,
             owner_id=intervention.issuing_officer_id,
+            case_id=case.id,
+            is_statutory=key_date.is_statutory,
             area_id=case.area_id,
             link=intervention_link(intervention),
         )
@@ -340,6 +343,40 @@ def expire_ended(on: date | None = None) -> int:
     return len(ended)
 
 
+def rearm_deadlines(case: Case) -> int:
+    """A reopened case's live interventions: their dates still to come are due again (the closure
+    cancelled the ordinary ones). Finished interventions stay as they are."""
+    moment = now()
+    count = 0
+    for intervention in case_interventions(case.id):
+        if intervention.status in FINISHED_STATUSES:
+            continue
+        values = {name: getattr(intervention, name) for name in INPUT_FIELDS}
+        is_youth = bool(
+            intervention.subject
+            and intervention.subject.date_of_birth
+            and age_on(intervention.subject.date_of_birth, intervention.issued_on) < 18
+        )
+        dates = key_dates(
+            intervention.kind.value,
+            {**values, "is_youth": is_youth},
+            area_settings(case.area, on=intervention.issued_on),
+        )
+        states = deadline_states(SUBJECT_TYPE, intervention.id)
+        # Only what the closure cancelled: statutory dates were handed over, and a date already met
+        # (a warning followed by a notice) stays done.
+        coming = [
+            d
+            for d in dates
+            if not d.is_statutory
+            and states.get(f"intervention.{d.key}") in (None, DeadlineStatus.cancelled)
+            and (d.due if isinstance(d.due, datetime) else end_of_day(d.due)) > moment
+        ]
+        _set_deadlines(intervention, case, intervention.subject, coming)
+        count += len([d for d in coming if d.is_deadline])
+    return count
+
+
 def case_interventions(case_id: int) -> Sequence[Intervention]:
     """A case's interventions with what their pages show, in a fixed number of queries."""
     return (
@@ -357,3 +394,44 @@ def case_interventions(case_id: int) -> Sequence[Intervention]:
         .unique()
         .all()
     )
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+#: Free text and names on an intervention, removed under the retention policy.
+PERSONAL_TEXT_FIELDS = (
+    "issuing_officer_name",
+    "location",
+    "requirements",
+    "prohibitions",
+    "parent_guardian_name",
+    "victim_views",
+    "victim_choice",
+    "departure_reason",
+    "notes",
+)
+
+
+def anonymise_case_interventions(case_id: int, report: Any) -> None:
+    """Remove the text of a case's interventions and their breach log; kinds, dates and statuses stay."""
+    from casework.core.lifecycle import REMOVED
+
+    interventions = list(db.session.scalars(sa.select(Intervention).where(Intervention.case_id == case_id)))
+    breaches = list(
+        db.session.scalars(sa.select(InterventionBreach).join(Intervention).where(Intervention.case_id == case_id))
+    )
+    for intervention in interventions:
+        for field in PERSONAL_TEXT_FIELDS:
+            if getattr(intervention, field):
+                setattr(
+                    intervention,
+                    field,
+                    REMOVED if field not in {"issuing_officer_name", "parent_guardian_name"} else None,
+                )
+        # The warnings given at the time name the subject ("X is not a party to this case").
+        intervention.rule_warnings = []
+    for breach in breaches:
+        breach.description = REMOVED
+    db.session.flush()
+    report.add(SUBJECT_TYPE, [i.id for i in interventions])
+    report.add("intervention_breaches", [b.id for b in breaches])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -50,3 +52,46 @@ def queue_email(
 
     after_commit(send_email.delay, row.id)
     return row
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+#: What replaces the subject and body of an email removed under the retention policy.
+REMOVED_EMAIL = "[removed under the retention policy]"
+
+
+def erase_emails(query_filter: sa.ColumnElement[bool], report: Any) -> int:
+    """Blank the address, subject and bodies of the outbox rows matching ``query_filter`` (the rows
+    stay, so an idempotency key is never reused to send the message again)."""
+    rows = list(db.session.scalars(sa.select(OutboxEmail).where(query_filter, OutboxEmail.body_text != REMOVED_EMAIL)))
+    for row in rows:
+        row.to_address = "removed"
+        row.subject = REMOVED_EMAIL
+        row.body_text = REMOVED_EMAIL
+        row.body_html = None
+        row.last_error = None
+    db.session.flush()
+    report.add(OutboxEmail.__tablename__, [r.id for r in rows])
+    return len(rows)
+
+
+def erase_emails_about(items: dict[str, set[int]], report: Any) -> int:
+    """Emails about any record listed in ``items`` (table -> ids): letters, reminders, notices."""
+    erased = 0
+    for table, ids in list(items.items()):
+        if table == OutboxEmail.__tablename__ or not ids:
+            continue
+        erased += erase_emails(
+            sa.and_(OutboxEmail.related_type == table, OutboxEmail.related_id.in_(sorted(ids))), report
+        )
+    return erased
+
+
+def erase_emails_to(address: str, report: Any) -> int:
+    return erase_emails(sa.func.lower(OutboxEmail.to_address) == address.strip().lower(), report)
+
+
+def erase_old_sent_emails(before: Any, report: Any) -> int:
+    """Copies of email sent long ago (a digest lists many cases' work): the outbox is a queue, not a
+    record; letters are kept on their application."""
+    return erase_emails(sa.and_(OutboxEmail.sent_at.is_not(None), OutboxEmail.sent_at < before), report)

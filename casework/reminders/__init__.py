@@ -9,7 +9,8 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.reminders import settings
+    from casework.core import lifecycle
+    from casework.reminders import receivers, settings
     from casework.reminders.views import api, staff
 
     domain = register_domain(app, "reminders")
@@ -23,3 +24,6 @@ def init_app(app: Flask) -> None:
     for role in ("coordinator", "chair", "partner"):
         domain.panel(role, staff.own_deadlines)
     domain.panel("manager", staff.manager_deadlines)
+    domain.receive(lifecycle.case_closed, receivers.on_case_closed)
+    domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
+    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)

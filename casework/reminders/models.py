@@ -43,6 +43,7 @@ class Deadline(TimestampMixin, db.Model):
             sqlite_where=sa.text("status = 'open' AND reminder_sent_at IS NULL"),
         ),
         sa.Index("ix_deadlines_owner_open", "owner_id", "status", "due_at"),
+        sa.Index("ix_deadlines_case_status", "case_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +52,15 @@ class Deadline(TimestampMixin, db.Model):
     #: The record it belongs to, e.g. (``trigger_applications``, 7).
     subject_type: Mapped[str] = mapped_column(sa.String(60))
     subject_id: Mapped[int] = mapped_column(sa.Integer)
+    #: The case the obligation belongs to (None: work that is no case's, such as a Case Review step).
+    #: The sweep joins it: a closed case's work is neither reminded nor escalated, unless statutory or
+    #: handed over. ``set_deadline`` requires it from every caller, so no domain can forget it.
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    #: A statutory deadline (a Case Review's action, a court hearing, an order review): when its case
+    #: closes it is handed over to a named owner, never cancelled (SPEC section 10).
+    is_statutory: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: When it was handed over on the closure of its case: it stays due although the case is closed.
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Shown in reminders and dashboards, e.g. "Acknowledge application BOL-CT-2026-0003".
     title: Mapped[str] = mapped_column(sa.String(300))
     #: Path of the page where the work is done, for links in emails and dashboards.

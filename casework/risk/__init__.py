@@ -9,7 +9,8 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.risk import case_sections, settings
+    from casework.core import lifecycle
+    from casework.risk import case_sections, receivers, settings
     from casework.risk.views import admin, api, staff
 
     domain = register_domain(app, "risk")
@@ -21,3 +22,5 @@ def init_app(app: Flask) -> None:
     domain.case_api_section("current_risk", case_sections.current_risk)
     domain.case_page_section(20, "risk/_case_section.html", case_sections.risk_section)
     domain.case_timeline(case_sections.risk_timeline)
+    domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
+    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)

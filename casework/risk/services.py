@@ -17,7 +17,8 @@ from casework.core.errors import InvalidInput
 from casework.core.time import today
 from casework.extensions import db
 from casework.notifications.services import queue_email
-from casework.reminders.services import close_deadline, set_deadline
+from casework.reminders.models import DeadlineStatus
+from casework.reminders.services import close_deadline, deadline_states, set_deadline
 from casework.risk.defaults import DEFAULT_HIGH_FROM, DEFAULT_MEDIUM_FROM, DEFAULT_QUESTIONS, DEFAULT_TITLE
 from casework.risk.models import BAND_LABELS, RiskAssessment, RiskBand, RiskQuestionnaire
 
@@ -187,6 +188,51 @@ def _victim_party(case: Case, person_id: int) -> CaseParty:
     return party
 
 
+def _set_review_deadline(
+    case: Case, assessment: RiskAssessment, subject: tuple[str, int], owner_id: int | None
+) -> None:
+    set_deadline(
+        subject_type=subject[0],
+        subject_id=subject[1],
+        kind=REVIEW_KIND,
+        title=f"Review {BAND_LABELS[assessment.band].lower()} risk on case {case.reference}",
+        due=assessment.review_on,  # type: ignore[arg-type]
+        owner_id=owner_id,
+        case_id=case.id,
+        area_id=case.area_id,
+        link=f"/cases/{case.id}/risk-assessments",
+    )
+
+
+def rearm_reviews(case: Case) -> int:
+    """A reopened case's current risk reviews that are still to come are due again (its closure
+    cancelled them): the latest assessment for the case and for each victim on it."""
+    latest: dict[int | None, RiskAssessment] = {}
+    for assessment in case_assessments(case.id):
+        latest.setdefault(assessment.victim_person_id, assessment)
+    count = 0
+    for victim_id, assessment in latest.items():
+        if assessment.review_on is None or assessment.review_on < today():
+            continue
+        party = (
+            db.session.scalar(
+                sa.select(CaseParty).where(
+                    CaseParty.case_id == case.id,
+                    CaseParty.person_id == victim_id,
+                    CaseParty.role == PartyRole.victim,
+                )
+            )
+            if victim_id is not None
+            else None
+        )
+        subject = ("case_parties", party.id) if party is not None else ("cases", case.id)
+        if deadline_states(*subject).get(REVIEW_KIND) not in (None, DeadlineStatus.cancelled):
+            continue  # not cancelled by the closure
+        _set_review_deadline(case, assessment, subject, case.owner_id or assessment.assessed_by_id)
+        count += 1
+    return count
+
+
 def latest_assessment(
     case_id: int, victim_person_id: int | None = None, *, any_victim: bool = False
 ) -> RiskAssessment | None:
@@ -234,16 +280,7 @@ def create_assessment(
     db.session.flush()
     subject = ("case_parties", party.id) if party is not None else ("cases", case.id)
     if assessment.review_on is not None:
-        set_deadline(
-            subject_type=subject[0],
-            subject_id=subject[1],
-            kind=REVIEW_KIND,
-            title=f"Review {BAND_LABELS[result.band].lower()} risk on case {case.reference}",
-            due=assessment.review_on,
-            owner_id=case.owner_id or actor.id,
-            area_id=case.area_id,
-            link=f"/cases/{case.id}/risk-assessments",
-        )
+        _set_review_deadline(case, assessment, subject, case.owner_id or actor.id)
     else:
         close_deadline(subject[0], subject[1], REVIEW_KIND)
     record_change(
@@ -295,3 +332,16 @@ def case_assessments(case_id: int) -> Sequence[RiskAssessment]:
         .unique()
         .all()
     )
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+def anonymise_case_assessments(case_id: int, report: Any) -> None:
+    """The answers and notes of a case's assessments go; the band, score and dates stay (counts)."""
+    assessments = list(db.session.scalars(sa.select(RiskAssessment).where(RiskAssessment.case_id == case_id)))
+    for assessment in assessments:
+        assessment.answers = {}
+        assessment.notes = None
+    db.session.flush()
+    report.add("risk_assessments", [a.id for a in assessments])

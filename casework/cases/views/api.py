@@ -191,7 +191,13 @@ def update_case(args: dict[str, Any], case_id: int):
 def close_case(args: dict[str, Any], case_id: int):
     case = policies.get_case_to_manage(current_user, case_id)
     services.close_case(
-        current_user, case, reason=args["reason"], closed_on=args["closed_on"], expected_version=args["version"]
+        current_user,
+        case,
+        reason=args["reason"],
+        closed_on=args["closed_on"],
+        expected_version=args["version"],
+        handover_to=services.handover_user(args["handover_to_email"]) if args["handover_to_email"] else None,
+        hand_over_action_ids=services.check_case_actions(case, args["hand_over_action_ids"]),
     )
     commit()
     return _case_answer(case_id)

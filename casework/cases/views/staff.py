@@ -194,11 +194,23 @@ def edit(case_id: int):
 @cases_bp.route("/<int:case_id>/close", methods=["GET", "POST"])
 @requires(Permission.EDIT_CASES)
 def close(case_id: int):
+    """Close the case, choosing for each open action whether it is cancelled or handed over; statutory
+    deadlines always continue with a named owner (SPEC section 10)."""
+    from casework.reminders.services import case_deadlines
+
     case = _managed(case_id)
-    form = forms.CloseForm()
+    actions = queries.open_actions(case.id)
+    ordinary = [a for a in actions if a.recommendation_id is None]
+    statutory_actions = [a for a in actions if a.recommendation_id is not None]
+    # Deadlines other than actions' (those are listed with their action): hearings, reviews, risk reviews.
+    deadlines = [d for d in case_deadlines(case.id) if d.subject_type != "actions"]
+    staff = queries.staff_to_take_over(case)
+    form = forms.close_form_for(ordinary, staff)
     if request.method == "GET":
         form.version.data = str(case.version)
+        form.handover_to.data = str(case.owner_id) if case.owner_id in {u.id for u in staff} else ""
     if form.validate_on_submit():
+        chosen = {str(u.id): u for u in staff}.get(form.handover_to.data or "")
         try:
             services.close_case(
                 current_user,
@@ -206,6 +218,8 @@ def close(case_id: int):
                 reason=form.reason.data,
                 closed_on=form.closed_on.data,
                 expected_version=int(form.version.data or 0),
+                handover_to=chosen,
+                hand_over_action_ids=forms.handed_over_action_ids(form, ordinary),
             )
             commit()
             flash(f"Case {case.reference} closed", "success")
@@ -213,7 +227,17 @@ def close(case_id: int):
         except InvalidInput as error:
             _failed(form, error)
     return _form_page(
-        form, title="Close the case", caption=case.reference, submit="Close case", back_href=_case_href(case)
+        form,
+        title="Close the case",
+        caption=case.reference,
+        submit="Close case",
+        back_href=_case_href(case),
+        template="cases/close.html",
+        case=case,
+        ordinary_actions=ordinary,
+        statutory_actions=statutory_actions,
+        statutory_deadlines=[d for d in deadlines if d.is_statutory],
+        cancelled_deadlines=[d for d in deadlines if not d.is_statutory],
     )
 
 

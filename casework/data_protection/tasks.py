@@ -1,4 +1,4 @@
-"""Celery tasks of the casework domain."""
+"""Celery tasks of data protection: the daily retention run."""
 
 from __future__ import annotations
 
@@ -7,20 +7,20 @@ from celery.schedules import crontab
 
 from casework.core.db import commit
 
-RETENTION_TASK = "cases.apply_retention"
+RETENTION_TASK = "data_protection.apply_retention"
 
 
 @shared_task(name=RETENTION_TASK)
 def apply_retention() -> dict[str, int]:
-    """Anonymise closed cases and their people once past their retention period (SPEC section 7).
+    """Anonymise what has reached its retention date in every domain (SPEC section 7).
 
     Safe to run twice: anonymised records are skipped by their ``anonymised_at``.
     """
-    from casework.cases.services import apply_retention as apply
+    from casework.data_protection.retention import apply_retention as apply
 
-    result = apply()
+    run = apply()
     commit()
-    return {"cases": result.cases, "people": result.people}
+    return {"cases": run.counts.get("cases", 0), "people": run.counts.get("people", 0)}
 
 
 #: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.

@@ -1,0 +1,16 @@
+"""The cases domain's part in the lifecycle of a case or a person (``casework.core.lifecycle``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casework.cases import services
+
+
+def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
+    """The case's own text and that of its incidents, complaints, notes, events and tasks."""
+    services.anonymise_case(case, report)
+
+
+def on_person_anonymised(_app: Any, *, person: Any, report: Any, **_: Any) -> None:
+    services.anonymise_person(person, report)

@@ -1,0 +1,18 @@
+"""Information governance across every domain: retention (anonymising what reached its retention
+date, with a report), subject access exports (everything held about a person, redacted for third
+parties, with restricted records withheld unless the data protection officer releases them), and
+merging duplicate records of a person (with an undo window). Each works by sending the lifecycle
+events of ``casework.core.lifecycle``; the domains holding the data do their part."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from casework.core.registry import register_domain
+
+
+def init_app(app: Flask) -> None:
+    """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    domain = register_domain(app, "data_protection")
+    domain.models("casework.data_protection.models")
+    domain.tasks("casework.data_protection.tasks")

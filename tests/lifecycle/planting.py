@@ -1,0 +1,332 @@
+"""Plant a unique marker in every free-text and personal field of a case and the people on it, through
+the services and the API as the service would write them, then look for it in every table.
+
+``plant(world, api_client, make)`` builds, at dated steps before ``CLOSING``:
+- the victim and the perpetrator (every personal field), the case (summary, location), an incident and
+  its complaint, a note, a second-report task's explanation notes;
+- an action (whose reminder email goes out and is kept in the outbox), a risk assessment's notes;
+- an intervention (every text field) on the perpetrator, and a breach of it;
+- a Case Review application linked to the case (the applicant's details, its complaints, the decision's
+  reasons, an agency's submission with an uploaded file, the meeting's agenda, attendees, minutes and
+  recommendations, an appeal), with its letters emailed to the applicant;
+and closes the case with a reason. Each field gets the marker of the person it is about (``victim``,
+``perpetrator``), or the case's own marker (``case``): the subject access test needs to know whose.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import time_machine
+
+from casework.extensions import db
+
+#: The day the case closes (after the test world was made, by the database's clock).
+CLOSING = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def new_marker(label: str) -> str:
+    return f"Mk{label[:3].upper()}{secrets.token_hex(5).upper()}"
+
+
+@dataclass
+class Planted:
+    case_id: int
+    victim_id: int
+    perpetrator_id: int
+    application_id: int
+    markers: dict[str, str]
+    #: marker -> the fields it was planted in ("people.address", ...), for the messages.
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    def plant(self, owner: str, where: str) -> str:
+        marker = self.markers[owner]
+        self.fields.setdefault(marker, []).append(where)
+        return marker
+
+
+def _at(day: str) -> Any:
+    return time_machine.travel(datetime.fromisoformat(day + "T12:00:00+00:00"), tick=False)
+
+
+def plant(world: Any, api_client: Any, make: Any) -> Planted:
+    from casework.accounts.models import Agency
+    from casework.community_triggers import info_requests, services
+    from casework.core.db import commit
+    from casework.reminders import tasks
+
+    markers = {name: new_marker(name) for name in ("victim", "perpetrator", "case")}
+    planted = Planted(0, 0, 0, 0, markers)
+    v, p, c = (lambda where, o=o: planted.plant(o, where) for o in ("victim", "perpetrator", "case"))
+
+    def officer() -> Any:
+        # A token per step: the steps are weeks apart, beyond a token's lifetime.
+        return api_client(world.officer)
+
+    def person(own: Any, name: str) -> int:
+        response = officer().post(
+            "/api/v1/people",
+            json={
+                "name": f"{name} {own('people.name')}",
+                "date_of_birth": "1980-02-03",
+                "address": f"1 {own('people.address')} Street",
+                "postcode": "S44 6BH",
+                "email": f"{own('people.email').lower()}@example.org",
+                "phone": f"07700 {own('people.phone')}",
+                "is_personally_vulnerable": True,
+                "personal_vulnerability_notes": own("people.personal_vulnerability_notes"),
+                "is_situationally_vulnerable": True,
+                "situational_vulnerability_notes": own("people.situational_vulnerability_notes"),
+                "is_incidentally_vulnerable": True,
+                "incidental_vulnerability_notes": own("people.incidental_vulnerability_notes"),
+                "consent_given": True,
+                "consent_on": "2027-01-05",
+                "consent_scope": own("people.consent_scope"),
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    with _at("2027-01-10"):
+        planted.victim_id = person(v, "Vera")
+        planted.perpetrator_id = person(p, "Percy")
+        response = officer().post(
+            "/api/v1/cases",
+            json={
+                "area_code": "BOL",
+                "category": "personal",
+                "summary": f"Threats at {c('cases.summary')}",
+                "location": c("cases.location"),
+                "parties": [
+                    {"person_id": planted.victim_id, "role": "victim"},
+                    {"person_id": planted.perpetrator_id, "role": "perpetrator"},
+                ],
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        planted.case_id = case_id = response.get_json()["id"]
+    # Two reports by the victim within six months raise the second-report task.
+    for day in ("2027-01-11", "2027-01-18"):
+        with _at(day):
+            response = officer().post(
+                f"/api/v1/cases/{case_id}/incidents",
+                json={
+                    "occurred_on": day,
+                    "description": f"Shouting: {c('incidents.description')}",
+                    "complaints": [
+                        {
+                            "complainant_person_id": planted.victim_id,
+                            "reported_on": day,
+                            "agency_code": "BDC",
+                            "reference": v("complaints.reference"),
+                        }
+                    ],
+                },
+            )
+            assert response.status_code == 201, response.get_json()
+    with _at("2027-01-19"):
+        assert officer().post(f"/api/v1/cases/{case_id}/notes", json={"text": c("case_notes.text")}).status_code == 201
+        from casework.cases.models import CaseReviewExplanation
+
+        task_id = db.session.scalar(sa.select(CaseReviewExplanation.id).where(CaseReviewExplanation.case_id == case_id))
+        assert task_id is not None, "the second report raised no task"
+        response = officer().post(
+            f"/api/v1/cases/{case_id}/case-review-explanations/{task_id}",
+            json={"explained_on": "2027-01-19", "method": "phone", "notes": v("case_review_explanations.notes")},
+        )
+        assert response.status_code == 200, response.get_json()
+        response = officer().post(
+            f"/api/v1/cases/{case_id}/actions",
+            json={
+                "description": f"Visit {c('actions.description')}",
+                "agency_code": "BDC",
+                "assignee_id": world.officer.id,
+                "due_on": "2027-01-26",
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        from tests.risk.test_risk_api import ALL_NO
+
+        response = officer().post(
+            f"/api/v1/cases/{case_id}/risk-assessments",
+            json={
+                "answers": {**ALL_NO, "threats_of_violence": "yes"},
+                "victim_person_id": planted.victim_id,
+                "notes": v("risk_assessments.notes"),
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        response = officer().post(
+            f"/api/v1/cases/{case_id}/interventions",
+            json={
+                "kind": "community_remedy",
+                "subject_person_id": planted.perpetrator_id,
+                "issued_on": "2027-01-19",
+                "issuing_officer_name": f"PC {c('interventions.issuing_officer_name')}",
+                "location": p("interventions.location"),
+                "requirements": p("interventions.requirements"),
+                "prohibitions": p("interventions.prohibitions"),
+                "parent_guardian_name": p("interventions.parent_guardian_name"),
+                "victim_views": v("interventions.victim_views"),
+                "victim_choice": v("interventions.victim_choice"),
+                "departure_reason": p("interventions.departure_reason"),
+                "notes": p("interventions.notes"),
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        intervention_id = response.get_json()["id"]
+    with _at("2027-01-20"):
+        response = officer().post(
+            f"/api/v1/interventions/{intervention_id}/breaches",
+            json={"occurred_on": "2027-01-20", "description": p("intervention_breaches.description")},
+        )
+        assert response.status_code == 201, response.get_json()
+
+    # The reminder of the action goes out (and stays in the outbox) before the case closes.
+    db.session.commit()
+    with _at("2027-01-22"):
+        assert tasks.sweep.run()["reminders_queued"] >= 1
+
+    from casework.accounts.models import Area, User
+    from casework.cases.models import Case
+
+    chair = make.user("chair", agency=world.other, name="Ivy Independent", email="ivy@example.org")
+    with _at("2027-01-20"):
+        application = services.register_application(
+            db.session.get(User, world.coordinator.id),
+            {
+                "area": db.session.get(Area, world.area.id),
+                "received_on": date(2027, 1, 20),
+                "channel": "email",
+                "applicant": {
+                    "name": f"Vera {v('trigger_applications.applicant_name')}",
+                    "email": f"{v('trigger_applications.applicant_email').lower()}@example.org",
+                    "phone": v("trigger_applications.applicant_phone"),
+                    "address": v("trigger_applications.applicant_address"),
+                },
+                "applicant_role": "victim",
+                "consent_given": True,
+                "description": v("trigger_applications.description"),
+                "cases": [db.session.get(Case, case_id)],
+                "complaints": [
+                    {
+                        "complainant_name": v("trigger_complaints.complainant_name"),
+                        "occurred_on": date(2027, 1, 11),
+                        "reported_on": date(2027, 1, 11),
+                        "agency": None,
+                        "reported_to": v("trigger_complaints.reported_to"),
+                        "reference": v("trigger_complaints.reference"),
+                    }
+                ],
+            },
+        )
+        commit()
+        planted.application_id = application.id
+    with _at("2027-01-21"):
+        services.acknowledge(None, application, acknowledged_on=date(2027, 1, 21))
+        services.decide_threshold(
+            world.coordinator,
+            application,
+            met=True,
+            basis="discretionary",
+            reasons=v("trigger_decisions.reasons"),
+            persistence=v("trigger_decisions.persistence"),
+            harm=v("trigger_decisions.harm"),
+            adequacy=c("trigger_decisions.adequacy"),
+            decided_on=date(2027, 1, 21),
+        )
+        item = info_requests.request_information(
+            world.coordinator, application, db.session.get(Agency, world.council.id), due_on=date(2027, 2, 1)
+        )
+        commit()
+    with _at("2027-01-22"):
+        info_requests.submit(
+            world.officer,
+            item,
+            text=c("trigger_information_requests.submission"),
+            file=(f"{v('trigger_documents.filename')}.txt", "text/plain", c("trigger_documents.content").encode()),
+        )
+        meeting = services.arrange_meeting(
+            world.coordinator, application, scheduled_on=date(2027, 2, 10), chair=db.session.get(User, chair.id)
+        )
+        services.update_meeting(
+            world.coordinator,
+            meeting,
+            location=c("trigger_meetings.location"),
+            agenda=c("trigger_meetings.agenda"),
+            victim_invited=True,
+            attendees=[{"name": f"Vera {v('trigger_meeting_attendees.name')}", "role": "victim", "attended": True}],
+        )
+        commit()
+    with _at("2027-02-10"):
+        services.record_outcome(
+            db.session.get(User, chair.id),
+            meeting,
+            held_on=date(2027, 2, 10),
+            minutes=c("trigger_meetings.minutes"),
+            outcome=c("trigger_meetings.outcome"),
+            proportionality_assessment=p("trigger_meetings.proportionality_assessment"),
+            recommendations=[
+                {
+                    "text": c("trigger_recommendations.text"),
+                    "agency": db.session.get(Agency, world.council.id),
+                    "due_on": date(2027, 4, 1),
+                }
+            ],
+        )
+        commit()
+    with _at("2027-02-12"):
+        services.lodge_appeal(None, application, received_on=date(2027, 2, 12), grounds=v("trigger_appeals.grounds"))
+        commit()
+
+    with _at(CLOSING.date().isoformat()):
+        response = api_client(world.officer).post(
+            f"/api/v1/cases/{case_id}/close", json={"reason": f"Moved away: {c('cases.closure_reason')}"}
+        )
+        assert response.status_code == 200, response.get_json()
+    db.session.commit()
+    return planted
+
+
+# --- looking for the markers -----------------------------------------------------------------------
+
+
+def _normalised(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes | memoryview):
+        text = bytes(value).decode("latin-1")
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, default=str)
+    return "".join(text.split()).lower()
+
+
+def scan_database(markers: list[str]) -> list[str]:
+    """Every table of the database (reflected, not listed), every column: where any marker appears.
+    Answers ``"table.column: marker"`` for each find."""
+    connection = db.session.connection()
+    metadata = sa.MetaData()
+    metadata.reflect(bind=connection)
+    wanted = {m: m.lower() for m in markers}
+    found = []
+    for table in metadata.sorted_tables:
+        if table.name == "alembic_version":
+            continue
+        for row in connection.execute(sa.select(table)).mappings():
+            for column, value in row.items():
+                text = _normalised(value)
+                found.extend(f"{table.name}.{column}: {m}" for m, low in wanted.items() if low in text)
+    return sorted(set(found))
+
+
+def scan_document(document: Any, markers: list[str]) -> list[str]:
+    """The markers that appear anywhere in ``document`` (JSON-ready data or text)."""
+    text = _normalised(document)
+    return [m for m in markers if m.lower() in text]
