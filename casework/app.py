@@ -17,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The table of contents of the application: every domain, each registering itself on the app with
 #: its ``init_app(app)`` (models, blueprints, settings, tasks and beat entries, demo data, case record
 #: sections, dashboard panels, lifecycle receivers; see ``casework.core.registry``). The order is
-#: the dependency order: demo data loads in it, and lifecycle receivers run in it.
+#: the dependency order: demo data loads in it, and case page sections and panels appear in it.
 DOMAINS = (
     "casework.accounts",
     "casework.audit",

@@ -77,7 +77,10 @@ EXPECTED = {
         "demo": True,
     },
     "data_protection": {
+        "blueprints": {"staff.data_protection", "api.data_protection"},
         "tasks": {"data_protection.apply_retention"},
+        "panels": {"dpo"},
+        "demo": True,
     },
 }
 

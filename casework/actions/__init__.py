@@ -22,3 +22,4 @@ def init_app(app: Flask) -> None:
     domain.panel("manager", case_sections.team_overdue)
     domain.receive(lifecycle.case_closed, receivers.on_case_closed)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)

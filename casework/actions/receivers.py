@@ -22,3 +22,7 @@ def on_case_closed(_app: Any, *, case: Any, handover: CaseHandover, **_: Any) ->
 
 def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     services.anonymise_actions(services.case_actions_for_retention(case.id), report)
+
+
+def on_person_exported(_app: Any, *, export: Any, **_: Any) -> dict[str, Any]:
+    return {"actions": services.export_section(export)}

@@ -309,3 +309,30 @@ def recommendation_actions(recommendation_ids: list[int]) -> list[Action]:
     if not recommendation_ids:
         return []
     return list(db.session.scalars(sa.select(Action).where(Action.recommendation_id.in_(recommendation_ids))))
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def export_section(access: Any) -> list[dict[str, Any]]:
+    """The actions of the cases the export shows (text redacted for third parties)."""
+    if not access.shown_case_ids:
+        return []
+    rows = db.session.scalars(
+        sa.select(Action)
+        .where(Action.case_id.in_(access.shown_case_ids))
+        .options(sa.orm.joinedload(Action.agency), sa.orm.joinedload(Action.case))
+        .order_by(Action.case_id, Action.id)
+    ).unique()
+    return [
+        {
+            "case": a.case.reference,
+            "description": access.redact(a.description),
+            "agency": a.agency.name,
+            "status": a.status.value,
+            "due_on": a.due_on.isoformat() if a.due_on else None,
+            "outcome": access.redact(a.outcome),
+            "from_case_review": a.recommendation_id is not None,
+        }
+        for a in rows
+    ]

@@ -16,3 +16,4 @@ def init_app(app: Flask) -> None:
     domain.models("casework.audit.models")
     domain.blueprints("admin", views.bp)
     domain.receive(lifecycle.records_anonymised, receivers.on_records_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)

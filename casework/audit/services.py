@@ -171,3 +171,31 @@ def erase_personal_values_of(object_type: str, object_ids: Iterable[Any]) -> lis
             .execution_options(synchronize_session=False)
         )
     return found
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def views_of(subjects: Iterable[tuple[str, Iterable[Any]]]) -> list[dict[str, Any]]:
+    """Who viewed these records and when (``[(object_type, ids)]``), oldest first, with the viewer's
+    name and agency: the part of a subject access export that says who looked at the person's data."""
+    from casework.accounts.models import Agency, User
+
+    clauses = [
+        sa.and_(AuditEntry.object_type == object_type, AuditEntry.object_id.in_([str(i) for i in ids]))
+        for object_type, ids in subjects
+        if ids
+    ]
+    if not clauses:
+        return []
+    rows = db.session.execute(
+        sa.select(AuditEntry.created_at, AuditEntry.summary, User.name, Agency.name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .outerjoin(Agency, Agency.id == User.agency_id)
+        .where(AuditEntry.action == AuditAction.view, sa.or_(*clauses))
+        .order_by(AuditEntry.created_at, AuditEntry.id)
+    )
+    return [
+        {"viewed_at": at.isoformat(), "what": summary, "by": name, "agency": agency}
+        for at, summary, name, agency in rows
+    ]

@@ -9,7 +9,7 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.cases import dashboard, demo, receivers, settings
+    from casework.cases import dashboard, demo, person_sections, receivers, settings
     from casework.cases.views import admin, api, staff
     from casework.core import lifecycle
 
@@ -24,3 +24,7 @@ def init_app(app: Flask) -> None:
     domain.demo(demo.load_cases)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)
+    domain.receive(lifecycle.person_merged, receivers.on_person_merged)
+    domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
+    domain.person_page_section(10, "cases/_person_cases.html", person_sections.cases_section)

@@ -12,8 +12,9 @@ coordinators, managers), or users named on a restricted case, may edit, close, r
 
 A person is visible to a user who sees cases when the person was created by the user's agency, or is a
 party on a case the user can see. A subject access export (everything held about a person) is for
-managers only: it gathers records from every case, including ones the manager's own team did not
-write, so it is an information-governance job, not casework.
+managers and the data protection officer: it gathers records from every case, including ones the
+manager's own team did not write, so it is an information-governance job, not casework
+(``casework.data_protection``).
 """
 
 from __future__ import annotations
@@ -103,4 +104,5 @@ def get_person_for(user: Any, person_id: int) -> Person:
 
 
 def can_export_person(user: Any) -> bool:
-    return user.can(Permission.MANAGE_TEAM) and user.can(Permission.VIEW_CASES)
+    """Subject access exports: managers and the data protection officer (``casework.data_protection``)."""
+    return user.can(Permission.EXPORT_PEOPLE)

@@ -68,11 +68,19 @@ def _search_ids(q: str) -> sa.CompoundSelect:
 
 
 def people_search_query(
-    user: Any, *, name: str | None = None, date_of_birth: date | None = None, postcode: str | None = None
+    user: Any,
+    *,
+    name: str | None = None,
+    date_of_birth: date | None = None,
+    postcode: str | None = None,
+    everyone: bool = False,
 ) -> sa.Select[tuple[Person]]:
-    """People the user may see, matching a name (from the start of any word), a date of birth and a
-    postcode (from its start), each indexed."""
-    query = sa.select(Person).where(visible_people_clause(user)).order_by(Person.normalised_name, Person.id)
+    """People the user may see (``everyone``: all people, for the data protection officer answering a
+    subject access request), matching a name (from the start of any word), a date of birth and a
+    postcode (from its start), each indexed. Records merged into another are left out."""
+    query = sa.select(Person).where(Person.merged_into_id.is_(None)).order_by(Person.normalised_name, Person.id)
+    if not everyone:
+        query = query.where(visible_people_clause(user))
     if name:
         needle = normalise_name(name).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(

@@ -14,3 +14,15 @@ def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
 
 def on_person_anonymised(_app: Any, *, person: Any, report: Any, **_: Any) -> None:
     services.anonymise_person(person, report)
+
+
+def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:
+    return services.export_sections(person, export)
+
+
+def on_person_merged(_app: Any, *, merge: Any, **_: Any) -> None:
+    services.move_person_records(merge)
+
+
+def on_person_unmerged(_app: Any, *, merge: Any, **_: Any) -> None:
+    services.restore_person_records(merge)

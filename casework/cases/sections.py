@@ -38,5 +38,10 @@ def page_sections() -> list[PageSection]:
     return registry().case_page_sections
 
 
+def person_page_sections() -> list[PageSection]:
+    """The person page's sections, in order (each domain's part of what is held about a person)."""
+    return registry().person_page_sections
+
+
 def timeline_sources() -> list[Callable[[Any], list[TimelineEntry]]]:
     return registry().case_timeline_sources

@@ -138,7 +138,12 @@ def find_likely_duplicates(
         return []
     query = (
         sa.select(Person)
-        .where(sa.or_(*matches), Person.anonymised_at.is_(None), visible_people_clause(actor))
+        .where(
+            sa.or_(*matches),
+            Person.anonymised_at.is_(None),
+            Person.merged_into_id.is_(None),
+            visible_people_clause(actor),
+        )
         .order_by(Person.id)
         .limit(10)
     )
@@ -1073,79 +1078,67 @@ def timeline(
     return sorted(entries, key=lambda e: _sort_key(e.when))
 
 
-# --- subject access ----------------------------------------------------------------------------------
+# --- subject access: the cases domain's part (``casework.data_protection.subject_access``) ------------
 
 
-def subject_access_export(actor: Any, person: Person) -> dict[str, Any]:
-    """Everything held about ``person``: their details, every case they are on (whoever can see it: the
-    right of access is the person's, not the requester's), the incidents and complaints, notes and
-    actions of those cases. Audited as an export."""
-    from casework.cases.models import Action
-
-    case_ids = set(db.session.scalars(sa.select(CaseParty.case_id).where(CaseParty.person_id == person.id)))
-    case_ids |= set(
-        db.session.scalars(
-            sa.select(Incident.case_id).join(Complaint).where(Complaint.complainant_person_id == person.id)
-        )
-    )
-    cases = [load_case_record(case_id) for case_id in sorted(case_ids)]
-    export: dict[str, Any] = {
-        "exported_at": now().isoformat(),
-        "person": {"id": person.id, **snapshot(person, PERSON_FIELDS), "anonymised_at": _iso(person.anonymised_at)},
-        "cases": [],
-    }
-    for case in cases:
-        actions = db.session.scalars(sa.select(Action).where(Action.case_id == case.id).order_by(Action.id))
-        export["cases"].append(
+def export_sections(person: Person, access: Any) -> dict[str, Any]:
+    """The person's details and every case they are on that the export may show: roles, summary,
+    parties (others named only in the full version), incidents and complaints (another complainant's
+    reference only in the full version), notes, and the second-report tasks about them."""
+    details = {"id": person.id, **snapshot(person, PERSON_FIELDS), "anonymised_at": _iso(person.anonymised_at)}
+    cases = []
+    for case_id in sorted(access.shown_case_ids):
+        case = load_case_record(case_id)
+        cases.append(
             {
                 "reference": case.reference,
                 "status": case.status.value,
-                "summary": case.summary,
-                "location": case.location,
-                "roles": sorted({p.role.value for p in case.parties if p.person_id == person.id}),
+                "roles": sorted(access.roles[case.id]),
+                "summary": access.redact(case.summary),
+                "location": access.redact(case.location),
                 "opened_at": _iso(case.created_at),
                 "closed_on": _iso(case.closed_on),
+                "closure_reason": access.redact(case.closure_reason),
+                "lead_agency": case.lead_agency.name,
+                "parties": [
+                    {"name": access.name_of(p.person), "role": p.role.value}
+                    for p in sorted(case.parties, key=lambda p: (p.person_id != person.id, p.role.value, p.id))
+                ],
                 "incidents": [
                     {
                         "occurred_on": i.occurred_on.isoformat(),
-                        "description": i.description,
+                        "description": access.redact(i.description),
                         "causes_had": i.causes_had,
                         "hate_motivated": i.hate_motivated,
                         "complaints": [
                             {
                                 "reported_on": c.reported_on.isoformat(),
                                 "agency": c.agency.name,
-                                "reference": c.reference,
                                 "by_this_person": c.complainant_person_id == person.id,
+                                "complainant": access.name_of(c.complainant),
+                                "reference": c.reference
+                                if access.full or c.complainant_person_id == person.id
+                                else None,
                             }
                             for c in i.complaints
                         ],
                     }
                     for i in case.incidents
                 ],
-                "notes": [{"created_at": _iso(n.created_at), "text": n.text} for n in case_notes(case)],
-                "actions": [
-                    {
-                        "description": a.description,
-                        "status": a.status.value,
-                        "due_on": _iso(a.due_on),
-                        "outcome": a.outcome,
-                    }
-                    for a in actions
-                ],
+                "notes": [{"created_at": _iso(n.created_at), "text": access.redact(n.text)} for n in case_notes(case)],
                 "case_review_explanations": [
                     {
                         "second_report_on": t.second_report_on.isoformat(),
                         "explained_on": _iso(t.explained_on),
                         "method": t.method.value if t.method else None,
+                        "notes": access.redact(t.notes),
                     }
                     for t in case_explanations(case)
                     if t.person_id == person.id
                 ],
             }
         )
-    record(actor, AuditAction.export, person, f"Subject access export for person {person.id}")
-    return export
+    return {"person": details, "cases": cases}
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -1220,3 +1213,71 @@ def anonymise_person(person: Person, report: Any) -> None:
     report.add("people", [person.id])
     report.person_ids.append(person.id)
     record(None, AuditAction.anonymise, person, f"Anonymised person {person.id} under the retention policy")
+
+
+# --- merging duplicate people: the cases domain's part (``casework.data_protection.merge``) -----------
+
+
+def move_person_records(merge: Any) -> None:
+    """Move the merged person's parties, complaints and second-report tasks to the kept person. A
+    party row the kept person already has (same case and role) is removed, and recorded to restore."""
+    kept_roles = set(
+        db.session.execute(
+            sa.select(CaseParty.case_id, CaseParty.role).where(CaseParty.person_id == merge.kept_id)
+        ).all()
+    )
+    moved, removed = [], []
+    for party in db.session.scalars(sa.select(CaseParty).where(CaseParty.person_id == merge.merged_id)):
+        if (party.case_id, party.role) in kept_roles:
+            removed.append({"case_id": party.case_id, "role": party.role.value})
+            db.session.delete(party)
+        else:
+            party.person_id = merge.kept_id
+            moved.append(party.id)
+    merge.record("case_parties", moved, removed=removed)
+    complaints = list(
+        db.session.scalars(sa.select(Complaint.id).where(Complaint.complainant_person_id == merge.merged_id))
+    )
+    db.session.execute(
+        sa.update(Complaint).where(Complaint.id.in_(complaints)).values(complainant_person_id=merge.kept_id)
+    )
+    merge.record("complaints", complaints)
+    taken = set(
+        db.session.execute(
+            sa.select(CaseReviewExplanation.case_id, CaseReviewExplanation.first_report_on).where(
+                CaseReviewExplanation.person_id == merge.kept_id
+            )
+        ).all()
+    )
+    tasks = [
+        t.id
+        for t in db.session.scalars(
+            sa.select(CaseReviewExplanation).where(CaseReviewExplanation.person_id == merge.merged_id)
+        )
+        if (t.case_id, t.first_report_on) not in taken
+    ]
+    db.session.execute(
+        sa.update(CaseReviewExplanation).where(CaseReviewExplanation.id.in_(tasks)).values(person_id=merge.kept_id)
+    )
+    merge.record("case_review_explanations", tasks)
+    db.session.flush()
+
+
+def restore_person_records(merge: Any) -> None:
+    """Undo ``move_person_records``: exactly the rows it moved go back, and removed parties return."""
+    db.session.execute(
+        sa.update(CaseParty).where(CaseParty.id.in_(merge.ids("case_parties"))).values(person_id=merge.merged_id)
+    )
+    for row in merge.moved.get("case_parties", {}).get("removed", []):
+        db.session.add(CaseParty(case_id=row["case_id"], person_id=merge.merged_id, role=PartyRole(row["role"])))
+    db.session.execute(
+        sa.update(Complaint)
+        .where(Complaint.id.in_(merge.ids("complaints")))
+        .values(complainant_person_id=merge.merged_id)
+    )
+    db.session.execute(
+        sa.update(CaseReviewExplanation)
+        .where(CaseReviewExplanation.id.in_(merge.ids("case_review_explanations")))
+        .values(person_id=merge.merged_id)
+    )
+    db.session.flush()

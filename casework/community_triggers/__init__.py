@@ -9,7 +9,7 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.community_triggers import dashboard, demo, letters, receivers, settings
+    from casework.community_triggers import dashboard, demo, letters, receivers, services, settings
     from casework.community_triggers.views import admin, api, api_review, public, staff, staff_review
     from casework.core import lifecycle
 
@@ -28,3 +28,5 @@ def init_app(app: Flask) -> None:
     letters.connect_receivers()
     domain.receive(lifecycle.retention_run, receivers.on_retention_run)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)
+    domain.person_page_section(40, "community_triggers/_person_section.html", services.person_section)

@@ -31,3 +31,7 @@ def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     """An application goes with the last of its linked cases."""
     for application in services.applications_going_with(case):
         services.anonymise_application(application, report)
+
+
+def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:
+    return {"case_review_applications": services.export_section(person, export)}

@@ -5,7 +5,7 @@ named signals). Each domain connects its receivers in its ``init_app``
 (``domain.receive(lifecycle.case_closed, on_case_closed)``), for that app only: the sender of every
 signal here is the application (``send`` below), and the subject travels as a keyword argument.
 
-Receivers run inside the sender's transaction: they change the session and flush, never commit, so
+Receivers run in no fixed order, each on its own domain's rows, inside the sender's transaction: they change the session and flush, never commit, so
 an event and everything it causes commit or roll back together; email and tasks still wait for the
 commit (``after_commit``). A domain changes another domain's tables only through that domain's
 services, never directly.
@@ -98,7 +98,8 @@ SIGNALS: tuple[Signal, ...] = (
 
 def send(signal: Signal, **kwargs: Any) -> list[tuple[Any, Any]]:
     """Send ``signal`` from the current app to the receivers its domains registered; answers
-    ``[(receiver, returned value)]`` in registration order (the order of ``casework.app.DOMAINS``)."""
+    ``[(receiver, returned value)]``. Blinker calls receivers in no fixed order, so no receiver may
+    depend on another having run (each acts on its own domain's rows)."""
     return signal.send(current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]
 
 

@@ -37,6 +37,8 @@ NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry("admin.accounts.areas", "Areas", "ADMINISTER", ("admin.accounts.area",)),
     NavigationEntry("admin.risk.questionnaire", "Risk questionnaire", "ADMINISTER"),
     NavigationEntry("admin.statistics.historic", "Historic figures", "ADMINISTER"),
+    NavigationEntry("staff.data_protection.find_person", "Subject access", "RELEASE_SUBJECT_ACCESS"),
+    NavigationEntry("staff.data_protection.retention_report", "Retention", "RELEASE_SUBJECT_ACCESS"),
     NavigationEntry("admin.audit.index", "Audit log", "VIEW_AUDIT"),
 )
 

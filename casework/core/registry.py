@@ -66,6 +66,9 @@ class Registry:
     #: key in ``GET /api/v1/cases/<id>`` -> function(case, user).
     case_api_sections: dict[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     case_page_sections: list[PageSection] = field(default_factory=list)
+    #: The person page's sections: each domain shows what it holds about the person, as far as the
+    #: user may see it (and a count with the holding agency for what they may not).
+    person_page_sections: list[PageSection] = field(default_factory=list)
     #: functions(case) -> [casework.cases.sections.TimelineEntry].
     case_timeline_sources: list[Callable[[Any], list[Any]]] = field(default_factory=list)
     #: role -> functions(user) -> panel data for templates/dashboard/_<role>.html.
@@ -146,6 +149,11 @@ class DomainRegistration:
     def case_page_section(self, order: int, template: str, fn: Callable[[Any, Any], dict[str, Any]]) -> None:
         self.registry.case_page_sections.append(PageSection(order, template, fn, self.name))
         self.registry.case_page_sections.sort(key=lambda s: s.order)
+
+    def person_page_section(self, order: int, template: str, fn: Callable[[Any, Any], dict[str, Any]]) -> None:
+        """A section of the person page: ``fn(person, user)`` -> the template's context."""
+        self.registry.person_page_sections.append(PageSection(order, template, fn, self.name))
+        self.registry.person_page_sections.sort(key=lambda s: s.order)
 
     def case_timeline(self, fn: Callable[[Any], list[Any]]) -> None:
         self.registry.case_timeline_sources.append(fn)

@@ -13,6 +13,18 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    from casework.core import lifecycle
+    from casework.data_protection import dashboard, demo, person_sections, receivers
+    from casework.data_protection.views import api, staff
+
     domain = register_domain(app, "data_protection")
     domain.models("casework.data_protection.models")
     domain.tasks("casework.data_protection.tasks")
+    domain.blueprints("staff", staff.bp)
+    domain.blueprints("api", api.bp)
+    domain.person_page_section(90, "data_protection/_person_section.html", person_sections.person_section)
+    domain.panel("dpo", dashboard.dpo_panel)
+    domain.demo(demo.load_data_protection)
+    domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
+    domain.receive(lifecycle.person_merged, receivers.on_person_merged)
+    domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)

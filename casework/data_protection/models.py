@@ -61,3 +61,27 @@ class PersonMerge(db.Model):
     kept = relationship("Person", foreign_keys=[kept_person_id])
     merged = relationship("Person", foreign_keys=[merged_person_id])
     merged_by = relationship("User", foreign_keys=[merged_by_id])
+
+
+class SubjectAccessExport(db.Model):
+    """The register of subject access exports: who exported whose records, when, which version and,
+    for a full release by the data protection officer, why. (The audit log has the same facts; this
+    is the list the data protection officer works from.)"""
+
+    __tablename__ = "subject_access_exports"
+    __table_args__ = (
+        sa.Index("ix_subject_access_exports_made_at", "made_at"),
+        sa.Index("ix_subject_access_exports_person", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    made_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: "redacted" or "full".
+    version: Mapped[str] = mapped_column(sa.String(10))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    withheld_cases: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    person = relationship("Person")
+    made_by = relationship("User")

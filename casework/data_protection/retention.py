@@ -83,6 +83,14 @@ def apply_retention(on: date | None = None) -> RetentionRun:
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
         )
         lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
+    # A record merged into another keeps its details only for the undo window: they live on in the kept one.
+    from casework.data_protection.merge import merged_records_due
+
+    for person in merged_records_due(report.started_at):
+        former = lifecycle.FormerIdentity(
+            person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
+        )
+        lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
     lifecycle.send(lifecycle.records_anonymised, report=report)
     run = RetentionRun(
         run_on=on,

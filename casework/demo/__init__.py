@@ -39,6 +39,7 @@ DEMO_USERS = [
     ("chair", "Charles Chair", "NEDDC", ["chair"], None),
     ("partner", "Pat Partner", "DERPOL", ["partner"], None),
     ("admin", "Ada Admin", "BDC", ["admin"], None),
+    ("dpo", "Dana Protection", "BDC", ["dpo"], None),
 ]
 
 

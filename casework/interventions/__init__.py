@@ -10,7 +10,7 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
-    from casework.interventions import case_sections, demo, limits, receivers
+    from casework.interventions import case_sections, demo, limits, receivers, services
     from casework.interventions.views import api, staff
 
     domain = register_domain(app, "interventions")
@@ -26,3 +26,7 @@ def init_app(app: Flask) -> None:
     domain.demo(demo.load_risk_actions_interventions)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)
+    domain.receive(lifecycle.person_merged, receivers.on_person_merged)
+    domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
+    domain.person_page_section(30, "interventions/_person_section.html", services.person_section)

@@ -435,3 +435,114 @@ def anonymise_case_interventions(case_id: int, report: Any) -> None:
     db.session.flush()
     report.add(SUBJECT_TYPE, [i.id for i in interventions])
     report.add("intervention_breaches", [b.id for b in breaches])
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
+    """Interventions issued to the person (with their breach log), and, for a victim, their own views
+    and choice recorded on a Community Remedy. A victim's views are not in the subject's export."""
+    if not access.shown_case_ids:
+        return []
+    rows = (
+        db.session.scalars(
+            sa.select(Intervention)
+            .where(Intervention.case_id.in_(access.shown_case_ids))
+            .options(
+                sa.orm.joinedload(Intervention.case),
+                sa.orm.joinedload(Intervention.issuing_agency),
+                sa.orm.selectinload(Intervention.breaches),
+            )
+            .order_by(Intervention.issued_on, Intervention.id)
+        )
+        .unique()
+        .all()
+    )
+    found = []
+    for i in rows:
+        is_subject = i.subject_person_id == person.id
+        is_victim = access.has_role(i.case_id, "victim")
+        if is_subject or access.full:
+            entry = {
+                "case": i.case.reference,
+                "kind": i.kind.value,
+                "label": i.label,
+                "status": i.status.value,
+                "issued_on": i.issued_on.isoformat(),
+                "issuing_agency": i.issuing_agency.name,
+                "issuing_officer_name": access.redact(i.issuing_officer_name),
+                "ends_on": i.ends_on.isoformat() if i.ends_on else None,
+                "key_dates": i.key_dates,
+                **{
+                    name: access.redact(getattr(i, name))
+                    for name in (
+                        "location",
+                        "requirements",
+                        "prohibitions",
+                        "parent_guardian_name",
+                        "departure_reason",
+                        "notes",
+                    )
+                },
+                "breaches": [
+                    {"occurred_on": b.occurred_on.isoformat(), "description": access.redact(b.description)}
+                    for b in i.breaches
+                ],
+            }
+            if access.full:
+                entry.update(victim_views=i.victim_views, victim_choice=i.victim_choice)
+            found.append(entry)
+        elif is_victim and (i.victim_views or i.victim_choice):
+            found.append(
+                {
+                    "case": i.case.reference,
+                    "kind": i.kind.value,
+                    "label": i.label,
+                    "issued_on": i.issued_on.isoformat(),
+                    "victim_views": access.redact(i.victim_views),
+                    "victim_choice": access.redact(i.victim_choice),
+                }
+            )
+    return found
+
+
+# --- merging duplicate people ----------------------------------------------------------------------------
+
+
+def move_person_records(merge: Any) -> None:
+    ids = list(db.session.scalars(sa.select(Intervention.id).where(Intervention.subject_person_id == merge.merged_id)))
+    db.session.execute(sa.update(Intervention).where(Intervention.id.in_(ids)).values(subject_person_id=merge.kept_id))
+    merge.record(SUBJECT_TYPE, ids)
+
+
+def restore_person_records(merge: Any) -> None:
+    db.session.execute(
+        sa.update(Intervention)
+        .where(Intervention.id.in_(merge.ids(SUBJECT_TYPE)))
+        .values(subject_person_id=merge.merged_id)
+    )
+
+
+# --- the person page ---------------------------------------------------------------------------------------
+
+
+def person_section(person: Any, user: Any) -> dict[str, Any]:
+    """Warnings, notices and orders issued to the person on the cases the user can see; a count and
+    the holding agencies for the rest."""
+    from casework.cases.person_sections import hidden_cases
+    from casework.cases.policies import visible_cases_clause
+
+    rows = (
+        db.session.scalars(
+            sa.select(Intervention)
+            .join(Case, Case.id == Intervention.case_id)
+            .where(Intervention.subject_person_id == person.id, visible_cases_clause(user))
+            .options(sa.orm.contains_eager(Intervention.case), sa.orm.joinedload(Intervention.issuing_agency))
+            .order_by(Intervention.issued_on.desc(), Intervention.id.desc())
+        )
+        .unique()
+        .all()
+    )
+    about = sa.select(Intervention.case_id).where(Intervention.subject_person_id == person.id)
+    return {"person_interventions": rows, "person_interventions_hidden": hidden_cases(user, about)}

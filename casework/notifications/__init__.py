@@ -18,3 +18,4 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.retention_run, receivers.on_retention_run)
     domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
     domain.receive(lifecycle.records_anonymised, receivers.on_records_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)

@@ -26,3 +26,7 @@ def on_person_anonymised(_app: Any, *, former: FormerIdentity, report: Retention
 def on_records_anonymised(_app: Any, *, report: RetentionReport, **_: Any) -> None:
     """Emails about any record anonymised in this run (letters, reminders, notices)."""
     services.erase_emails_about(report.items, report)
+
+
+def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:
+    return {"emails": services.export_section(person, export)}

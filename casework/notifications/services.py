@@ -95,3 +95,29 @@ def erase_old_sent_emails(before: Any, report: Any) -> int:
     """Copies of email sent long ago (a digest lists many cases' work): the outbox is a queue, not a
     record; letters are kept on their application."""
     return erase_emails(sa.and_(OutboxEmail.sent_at.is_not(None), OutboxEmail.sent_at < before), report)
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
+    """Email sent to the person's address (their copies of letters, confirmations): when and what
+    about (the letters themselves are in their Case Review's part). Email about a withheld record is
+    withheld with it."""
+    if not person.email:
+        return []
+    rows = db.session.scalars(
+        sa.select(OutboxEmail)
+        .where(sa.func.lower(OutboxEmail.to_address) == person.email.lower(), OutboxEmail.body_text != REMOVED_EMAIL)
+        .order_by(OutboxEmail.created_at, OutboxEmail.id)
+    )
+    return [
+        {
+            "queued_at": row.created_at.isoformat() if row.created_at else None,
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "subject": access.redact(row.subject),
+            "body": access.redact(row.body_text),
+        }
+        for row in rows
+        if (row.related_type, row.related_id) not in access.withheld_records
+    ]

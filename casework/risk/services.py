@@ -345,3 +345,82 @@ def anonymise_case_assessments(case_id: int, report: Any) -> None:
         assessment.notes = None
     db.session.flush()
     report.add("risk_assessments", [a.id for a in assessments])
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
+    """The risk assessments about the person (as a victim, or of a case on which they are a victim);
+    another person's assessment only in the full version."""
+    if not access.shown_case_ids:
+        return []
+    rows = db.session.scalars(
+        sa.select(RiskAssessment)
+        .where(RiskAssessment.case_id.in_(access.shown_case_ids))
+        .options(sa.orm.joinedload(RiskAssessment.questionnaire))
+        .order_by(RiskAssessment.assessed_on, RiskAssessment.id)
+    ).unique()
+    found = []
+    for assessment in rows:
+        about_them = assessment.victim_person_id == person.id or (
+            assessment.victim_person_id is None and access.has_role(assessment.case_id, "victim")
+        )
+        if not (about_them or access.full):
+            continue
+        case = db.session.get(Case, assessment.case_id)
+        questions = {q["key"]: q for q in assessment.questionnaire.questions}
+        found.append(
+            {
+                "case": case.reference if case else None,
+                "assessed_on": assessment.assessed_on.isoformat(),
+                "band": assessment.band.value,
+                "score": assessment.score,
+                "review_on": assessment.review_on.isoformat() if assessment.review_on else None,
+                "answers": [
+                    {"question": questions.get(key, {}).get("text", key), "answer": value}
+                    for key, value in (assessment.answers or {}).items()
+                ],
+                "notes": access.redact(assessment.notes),
+            }
+        )
+    return found
+
+
+# --- merging duplicate people ----------------------------------------------------------------------------
+
+
+def move_person_records(merge: Any) -> None:
+    ids = list(
+        db.session.scalars(sa.select(RiskAssessment.id).where(RiskAssessment.victim_person_id == merge.merged_id))
+    )
+    db.session.execute(
+        sa.update(RiskAssessment).where(RiskAssessment.id.in_(ids)).values(victim_person_id=merge.kept_id)
+    )
+    merge.record("risk_assessments", ids)
+
+
+def restore_person_records(merge: Any) -> None:
+    db.session.execute(
+        sa.update(RiskAssessment)
+        .where(RiskAssessment.id.in_(merge.ids("risk_assessments")))
+        .values(victim_person_id=merge.merged_id)
+    )
+
+
+# --- the person page ---------------------------------------------------------------------------------------
+
+
+def person_section(person: Any, user: Any) -> dict[str, Any]:
+    """The person's risk assessments (as a victim) on the cases the user can see; a count for the rest."""
+    from casework.cases.person_sections import hidden_cases
+    from casework.cases.policies import visible_cases_clause
+
+    about = sa.select(RiskAssessment.case_id).where(RiskAssessment.victim_person_id == person.id)
+    rows = db.session.execute(
+        sa.select(RiskAssessment, Case.reference)
+        .join(Case, Case.id == RiskAssessment.case_id)
+        .where(RiskAssessment.victim_person_id == person.id, visible_cases_clause(user))
+        .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
+    ).all()
+    return {"person_risk": rows, "person_risk_hidden": hidden_cases(user, about), "risk_band_labels": BAND_LABELS}

@@ -40,14 +40,19 @@ class Planted:
     victim_id: int
     perpetrator_id: int
     application_id: int
+    #: owner ("victim", "perpetrator", "case") -> the prefix of every marker planted for them.
     markers: dict[str, str]
-    #: marker -> the fields it was planted in ("people.address", ...), for the messages.
-    fields: dict[str, list[str]] = field(default_factory=dict)
+    #: each field's own marker -> (owner, "table.column").
+    fields: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def plant(self, owner: str, where: str) -> str:
-        marker = self.markers[owner]
-        self.fields.setdefault(marker, []).append(where)
+        marker = f"{self.markers[owner]}X{len(self.fields):02d}"
+        self.fields[marker] = (owner, where)
         return marker
+
+    def of(self, owner: str) -> dict[str, str]:
+        """marker -> field, for the fields planted for ``owner``."""
+        return {m: where for m, (o, where) in self.fields.items() if o == owner}
 
 
 def _at(day: str) -> Any:
@@ -68,15 +73,19 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
         # A token per step: the steps are weeks apart, beyond a token's lifetime.
         return api_client(world.officer)
 
+    names: dict[int, tuple[str, str]] = {}
+
     def person(own: Any, name: str) -> int:
+        full_name = f"{name} {own('people.name')}"
+        email = f"{own('people.email').lower()}@example.org"
         response = officer().post(
             "/api/v1/people",
             json={
-                "name": f"{name} {own('people.name')}",
+                "name": full_name,
                 "date_of_birth": "1980-02-03",
                 "address": f"1 {own('people.address')} Street",
                 "postcode": "S44 6BH",
-                "email": f"{own('people.email').lower()}@example.org",
+                "email": email,
                 "phone": f"07700 {own('people.phone')}",
                 "is_personally_vulnerable": True,
                 "personal_vulnerability_notes": own("people.personal_vulnerability_notes"),
@@ -90,6 +99,7 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
             },
         )
         assert response.status_code == 201, response.get_json()
+        names[response.get_json()["id"]] = (full_name, email)
         return response.get_json()["id"]
 
     with _at("2027-01-10"):
@@ -203,9 +213,10 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
                 "area": db.session.get(Area, world.area.id),
                 "received_on": date(2027, 1, 20),
                 "channel": "email",
+                # The victim applies: their name and email as on their record.
                 "applicant": {
-                    "name": f"Vera {v('trigger_applications.applicant_name')}",
-                    "email": f"{v('trigger_applications.applicant_email').lower()}@example.org",
+                    "name": names[planted.victim_id][0],
+                    "email": names[planted.victim_id][1],
                     "phone": v("trigger_applications.applicant_phone"),
                     "address": v("trigger_applications.applicant_address"),
                 },
@@ -215,7 +226,7 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
                 "cases": [db.session.get(Case, case_id)],
                 "complaints": [
                     {
-                        "complainant_name": v("trigger_complaints.complainant_name"),
+                        "complainant_name": names[planted.victim_id][0],
                         "occurred_on": date(2027, 1, 11),
                         "reported_on": date(2027, 1, 11),
                         "agency": None,
@@ -234,9 +245,9 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
             application,
             met=True,
             basis="discretionary",
-            reasons=v("trigger_decisions.reasons"),
-            persistence=v("trigger_decisions.persistence"),
-            harm=v("trigger_decisions.harm"),
+            reasons=c("trigger_decisions.reasons"),
+            persistence=c("trigger_decisions.persistence"),
+            harm=c("trigger_decisions.harm"),
             adequacy=c("trigger_decisions.adequacy"),
             decided_on=date(2027, 1, 21),
         )
@@ -249,7 +260,7 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
             world.officer,
             item,
             text=c("trigger_information_requests.submission"),
-            file=(f"{v('trigger_documents.filename')}.txt", "text/plain", c("trigger_documents.content").encode()),
+            file=(f"{c('trigger_documents.filename')}.txt", "text/plain", c("trigger_documents.content").encode()),
         )
         meeting = services.arrange_meeting(
             world.coordinator, application, scheduled_on=date(2027, 2, 10), chair=db.session.get(User, chair.id)
@@ -260,7 +271,10 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
             location=c("trigger_meetings.location"),
             agenda=c("trigger_meetings.agenda"),
             victim_invited=True,
-            attendees=[{"name": f"Vera {v('trigger_meeting_attendees.name')}", "role": "victim", "attended": True}],
+            attendees=[
+                {"name": names[planted.victim_id][0], "role": "victim", "attended": True},
+                {"name": f"Sam {c('trigger_meeting_attendees.name')}", "role": "panel member", "attended": True},
+            ],
         )
         commit()
     with _at("2027-02-10"):

@@ -36,7 +36,6 @@ from casework.cases.schemas import (
 )
 from casework.cases.sections import api_sections
 from casework.core.db import commit
-from casework.core.errors import Forbidden
 from casework.core.pagination import envelope, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
@@ -130,17 +129,6 @@ def update_person(args: dict[str, Any], person_id: int):
     services.update_person(current_user, person, version, **args)
     commit()
     return dump_person(person)
-
-
-@bp.get("/people/<int:person_id>/export")
-@requires(Permission.MANAGE_TEAM)
-def export_person(person_id: int):
-    person = policies.get_person_for(current_user, person_id)
-    if not policies.can_export_person(current_user):
-        raise Forbidden("Only managers can export a person's records.")
-    export = services.subject_access_export(current_user, person)
-    commit()
-    return export
 
 
 # --- cases --------------------------------------------------------------------------------------------

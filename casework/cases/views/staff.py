@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from casework.accounts.models import Agency
 from casework.cases import forms, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
-from casework.cases.sections import page_sections
+from casework.cases.sections import page_sections, person_page_sections
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.pagination import paginate
@@ -575,10 +574,21 @@ def new_person():
 @requires(Permission.VIEW_CASES)
 def show_person(person_id: int):
     person = policies.get_person_for(current_user, person_id)
+    if person.merged_into_id is not None:
+        # A record merged into another is kept only so the merge can be undone: show the kept one.
+        return redirect(url_for("staff.people.show", person_id=person.merged_into_id))
     services.view_person(current_user, person)
-    cases = services.person_cases(current_user, person)
+    # Each domain's part of the record, as far as the user may see it (registered person sections).
+    sections = [
+        Markup(  # noqa: S704  (the partial's output is autoescaped)
+            render_template(
+                section.template, **{"person": person, "user": current_user, **section.context(person, current_user)}
+            )
+        )
+        for section in person_page_sections()
+    ]
     html = render_template(
-        "people/show.html", person=person, cases=cases, can_export=policies.can_export_person(current_user)
+        "people/show.html", person=person, sections=sections, can_export=policies.can_export_person(current_user)
     )
     commit()
     return html
@@ -610,20 +620,3 @@ def edit_person(person_id: int):
         submit="Save details",
         back_href=url_for("staff.people.show", person_id=person.id),
     )
-
-
-@people_bp.get("/<int:person_id>/export")
-@requires(Permission.MANAGE_TEAM)
-def export(person_id: int):
-    person = policies.get_person_for(current_user, person_id)
-    data = services.subject_access_export(current_user, person)
-    if request.args.get("format") == "json":
-        response = Response(
-            json.dumps(data, indent=2),
-            mimetype="application/json",
-            headers={"Content-Disposition": f'attachment; filename="person-{person.id}-subject-access.json"'},
-        )
-    else:
-        response = render_template("people/export.html", person=person, export=data)
-    commit()
-    return response
