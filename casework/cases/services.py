@@ -430,22 +430,14 @@ def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -
 
 
 def _move_open_tasks(case: Case, owner: User) -> None:
-    """The case's open second-report deadlines follow the case to its new owner."""
-    from casework.reminders.models import Deadline, DeadlineStatus
+    """The case's open second-report deadlines follow the case to its new owner (through the
+    reminders' service, which owns the deadline rows)."""
+    from casework.reminders.services import reassign_open
 
     open_tasks = sa.select(CaseReviewExplanation.id).where(
         CaseReviewExplanation.case_id == case.id, CaseReviewExplanation.explained_on.is_(None)
     )
-    db.session.execute(
-        sa.update(Deadline)
-        .where(
-            Deadline.subject_type == CaseReviewExplanation.__tablename__,
-            Deadline.subject_id.in_(open_tasks),
-            Deadline.status == DeadlineStatus.open,
-        )
-        .values(owner_id=owner.id)
-        .execution_options(synchronize_session=False)
-    )
+    reassign_open(CaseReviewExplanation.__tablename__, open_tasks, owner.id)
 
 
 def _grant(actor: Any, case: Case, user: User) -> bool:

@@ -10,6 +10,7 @@ from casework.core.db import commit
 from casework.core.time import now, today
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
+from casework.reminders.services import settle
 
 
 @shared_task(name="community_triggers.close_expired_appeal_windows")
@@ -24,9 +25,9 @@ def close_expired_appeal_windows() -> int:
             Deadline.due_on < today(),
         )
     ).all()
+    moment = now()
     for row in rows:
-        row.status = DeadlineStatus.done
-        row.completed_at = now()
+        settle(row, DeadlineStatus.done, moment)
     commit()
     return len(rows)
 

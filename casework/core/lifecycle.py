@@ -5,10 +5,10 @@ named signals). Each domain connects its receivers in its ``init_app``
 (``domain.receive(lifecycle.case_closed, on_case_closed)``), for that app only: the sender of every
 signal here is the application (``send`` below), and the subject travels as a keyword argument.
 
-Receivers run in no fixed order, each on its own domain's rows, inside the sender's transaction: they change the session and flush, never commit, so
-an event and everything it causes commit or roll back together; email and tasks still wait for the
-commit (``after_commit``). A domain changes another domain's tables only through that domain's
-services, never directly.
+Receivers run in no fixed order, each on its own domain's rows, inside the sender's transaction: they
+change the session and flush, never commit, so an event and everything it causes commit or roll back
+together; email and tasks still wait for the commit (``after_commit``). A domain changes another
+domain's tables only through that domain's services, never directly.
 
 ``tests/test_lifecycle.py`` checks that every domain holding data about a case or a person receives
 the events that concern that data.

@@ -147,6 +147,33 @@ def live_clause() -> sa.ColumnElement[bool]:
     )
 
 
+def settle(row: Deadline, status: DeadlineStatus, moment: datetime | None = None) -> Deadline:
+    """Mark an open deadline done or cancelled: nothing more is sent about it."""
+    row.status = status
+    row.completed_at = moment or now()
+    return row
+
+
+def correct_due_day(row: Deadline, due_on: date) -> Deadline:
+    """Keep a settled deadline's day true to its record (it is not re-armed)."""
+    row.due_on = due_on
+    return row
+
+
+def reassign_open(subject_type: str, subject_ids: Any, owner_id: int | None) -> None:
+    """Give the open deadlines of these records (ids, or a select of ids) to another owner."""
+    db.session.execute(
+        sa.update(Deadline)
+        .where(
+            Deadline.subject_type == subject_type,
+            Deadline.subject_id.in_(subject_ids),
+            Deadline.status == DeadlineStatus.open,
+        )
+        .values(owner_id=owner_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def case_deadlines(case_id: int) -> list[Deadline]:
     """The open deadlines of a case, statutory ones first, then by due time."""
     return list(
