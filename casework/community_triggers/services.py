@@ -1127,15 +1127,6 @@ def anonymise_application(application: TriggerApplication, report: Any) -> None:
     report.add("trigger_information_requests", [r.id for r in requests])
     report.add("trigger_documents", [d.id for d in documents])
     report.add("trigger_letters", [letter.id for letter in letters])
-    report.add(
-        "trigger_agency_notifications",
-        [
-            n.id
-            for n in db.session.scalars(
-                sa.select(AgencyNotification).where(AgencyNotification.application_id == application.id)
-            )
-        ],
-    )
 
 
 def applications_going_with(case: Case) -> list[TriggerApplication]:

@@ -131,11 +131,13 @@ def live_clause() -> sa.ColumnElement[bool]:
     """Open deadlines that are still owed: not a closed case's work, unless statutory or handed over.
 
     Every deadline names its case (``set_deadline`` requires ``case_id``), so this needs no registry a
-    domain could forget to fill: it joins the case (a semi-join on its primary key) whatever the kind.
+    domain could forget to fill: it looks up the case whatever the kind. The lookup is a correlated
+    subquery on the case's primary key, so it costs one index probe per candidate row; an EXISTS here
+    is planned as a hash of every open case, read on each claim (bench/reminders_sweep.py).
     """
     from casework.cases.models import Case, CaseStatus
 
-    open_case = sa.exists().where(Case.id == Deadline.case_id, Case.status == CaseStatus.open)
+    open_case = sa.select(Case.status).where(Case.id == Deadline.case_id).scalar_subquery() == CaseStatus.open
     return sa.and_(
         Deadline.status == DeadlineStatus.open,
         sa.or_(
