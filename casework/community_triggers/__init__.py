@@ -10,16 +10,26 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.community_triggers import dashboard, demo, letters, receivers, services, settings
-    from casework.community_triggers.views import admin, api, api_review, public, staff, staff_review
+    from casework.community_triggers.pcc_review import settings as pcc_review_settings
+    from casework.community_triggers.views import (
+        admin,
+        api,
+        api_pcc_review,
+        api_review,
+        public,
+        staff,
+        staff_pcc_review,
+        staff_review,
+    )
     from casework.core import lifecycle
 
     domain = register_domain(app, "community_triggers")
-    domain.models("casework.community_triggers.models")
-    domain.settings(*settings.SPECS)
+    domain.models("casework.community_triggers.models", "casework.community_triggers.pcc_review.models")
+    domain.settings(*settings.SPECS, *pcc_review_settings.SPECS)
     domain.tasks("casework.community_triggers.tasks")
-    domain.blueprints("staff", staff.bp, staff_review.bp)
+    domain.blueprints("staff", staff.bp, staff_review.bp, staff_pcc_review.bp)
     domain.blueprints("admin", admin.bp)
-    domain.blueprints("api", api.bp, api_review.bp)
+    domain.blueprints("api", api.bp, api_review.bp, api_pcc_review.bp)
     domain.blueprints("public", public.bp)
     domain.panel("coordinator", dashboard.coordinator_panel)
     domain.panel("chair", dashboard.chair_panel)

@@ -112,6 +112,10 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     appeals: Mapped[list[Appeal]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="Appeal.id"
     )
+    #: Requests to the Police and Crime Commissioner to review a "not met" decision (pcc_review.models).
+    pcc_reviews: Mapped[list[PccReview]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="PccReview.id"
+    )
 
     @property
     def decision(self) -> ThresholdDecision | None:
@@ -319,6 +323,10 @@ class LetterKind(enum.StrEnum):
     meeting_invitation = "meeting_invitation"
     outcome = "outcome"
     appeal_decision = "appeal_decision"
+    #: The Police and Crime Commissioner's review (Crime and Policing Act 2026): the request received,
+    #: and the outcome.
+    pcc_review_request = "pcc_review_request"
+    pcc_review_outcome = "pcc_review_outcome"
 
 
 class LetterTemplate(TimestampMixin, VersionedMixin, db.Model):
@@ -372,3 +380,7 @@ class AgencyNotification(db.Model):
     recipients: Mapped[list[str] | None] = mapped_column(sa.JSON)
 
     agency = relationship("Agency")
+
+
+# The relationship above names it; its module is registered with the models (community_triggers.init_app).
+from casework.community_triggers.pcc_review.models import PccReview  # noqa: E402

@@ -252,6 +252,15 @@ def dump_appeal(appeal: Appeal | None) -> dict[str, Any] | None:
     }
 
 
+def _dump_pcc_review(review: Any) -> dict[str, Any]:
+    """A PCC review in the application's answer (its deadline is in GET .../pcc-reviews)."""
+    from casework.community_triggers.pcc_review.schemas import dump_pcc_review
+
+    data = dump_pcc_review(review)
+    del data["decision_due"]
+    return data
+
+
 def dump_threshold(application: TriggerApplication) -> dict[str, Any] | None:
     stored = application.threshold_evaluation
     if stored is None:
@@ -322,5 +331,6 @@ def dump_application(
         "recommendations": [dump_recommendation(r) for m in application.meetings for r in m.recommendations],
         "appeal": dump_appeal(appeal),
         "appeals": [dump_appeal(a) for a in application.appeals],
+        "pcc_reviews": [_dump_pcc_review(r) for r in application.pcc_reviews],
         "version": application.version,
     }

@@ -5,7 +5,7 @@ whether they are statutory (handed over, never cancelled, when the case closes) 
 handed over. Case and application references are numbered by one counter table, per series.
 
 Revision ID: 0200
-Revises: 0040
+Revises: 0291
 Create Date: 2026-12-01 16:25:03.747002
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0200'
-down_revision = '0040'
+down_revision = '0291'
 branch_labels = None
 depends_on = None
 
@@ -66,6 +66,10 @@ def upgrade():
         "closure_order": ("intervention.ends_%",),
         "cbo": ("intervention.review_%", "intervention.ends_%"),
         "civil_injunction": ("intervention.ends_%",),
+        "youth_injunction": ("intervention.ends_%",),
+        "housing_injunction": ("intervention.ends_%",),
+        "respect_order": ("intervention.review_%", "intervention.ends_%"),
+        "dispersal": ("intervention.review_%",),
         "pspo": ("intervention.review_%", "intervention.ends_%"),
     }
     for kind, patterns in statutory.items():

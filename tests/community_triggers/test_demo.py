@@ -16,5 +16,5 @@ def test_demo_case_reviews_are_idempotent(db_session):
     load_case_reviews("demo-password-for-tests")
     statuses = db.session.scalars(sa.select(TriggerApplication.status).order_by(TriggerApplication.id)).all()
     assert sorted(s.value for s in statuses) == sorted(
-        ["received", "meeting_arranged", "review_concluded", "threshold_not_met", "withdrawn"]
+        ["received", "meeting_arranged", "review_concluded", "threshold_not_met", "threshold_not_met", "withdrawn"]
     )

@@ -57,6 +57,7 @@ APPLICATION_LOAD = (
     .selectinload(ReviewMeeting.recommendations)
     .options(selectinload(Recommendation.agency), selectinload(Recommendation.owner)),
     selectinload(TriggerApplication.appeals).selectinload(Appeal.handler),
+    selectinload(TriggerApplication.pcc_reviews),
 )
 
 
