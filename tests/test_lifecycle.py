@@ -26,6 +26,7 @@ EXPECTED = {
         "community_triggers",
         "notifications",
         "audit",
+        "data_protection",
     },
     lifecycle.person_merged: {"cases", "risk", "interventions", "data_protection"},
     lifecycle.person_unmerged: {"cases", "risk", "interventions", "data_protection"},

@@ -289,12 +289,11 @@ def cancel_action(actor: Any, action: Action, reason: str) -> Action:
 
 def anonymise_actions(actions: list[Action], report: Any) -> None:
     """Remove the text of ``actions`` (what and how it ended) and of their deadlines."""
-    from casework.core.lifecycle import REMOVED
+    from casework.core.retention import anonymise
     from casework.reminders.services import anonymise_deadlines
 
     for action in actions:
-        action.description = REMOVED
-        action.outcome = REMOVED if action.outcome else None
+        anonymise(action)
     db.session.flush()
     ids = [a.id for a in actions]
     report.add(SUBJECT_TYPE, ids)

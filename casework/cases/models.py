@@ -106,6 +106,9 @@ class CaseStatus(enum.StrEnum):
 
 class Case(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "cases"
+    #: Kept when the rest is anonymised (casework.core.retention): the reference and category (counts and the audit
+    #: trail use them).
+    __retained__ = ("reference", "category")
     __table_args__ = (
         sa.UniqueConstraint("area_id", "year", "sequence"),
         sa.Index("ix_cases_area_status_created", "area_id", "status", "created_at"),

@@ -1144,29 +1144,23 @@ def anonymise_case(case: Case, report: Any) -> None:
     """Remove the free text and references of ``case`` and of its incidents, complaints, notes,
     events and second-report tasks, keeping dates, categories and counts (the statistics need them).
     Lists what it anonymised in ``report`` (a ``casework.core.lifecycle.RetentionReport``)."""
+    from casework.core.retention import anonymise
+
     stamp = now()
-    case.summary = ANONYMISED
-    case.location = None
-    case.closure_reason = ANONYMISED if case.closure_reason else None
+    anonymise(case)
     case.anonymised_at = stamp
     incidents = list(db.session.scalars(sa.select(Incident).where(Incident.case_id == case.id)))
     complaints = list(db.session.scalars(sa.select(Complaint).join(Incident).where(Incident.case_id == case.id)))
-    for incident in incidents:
-        incident.description = ANONYMISED
-    for complaint in complaints:
-        complaint.reference = None
     notes = list(db.session.scalars(sa.select(CaseNote).where(CaseNote.case_id == case.id)))
-    for note in notes:
-        note.text = ANONYMISED
     events = list(db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id)))
+    tasks = list(db.session.scalars(sa.select(CaseReviewExplanation).where(CaseReviewExplanation.case_id == case.id)))
+    for row in (*incidents, *complaints, *notes, *events, *tasks):
+        anonymise(row)
     for event in events:
         # "Case closed: <reason>", "Linked to ...", "<name> named on the case": keep only what happened.
         event.summary = (
             f"{event.kind.value.replace('_', ' ').capitalize()} (details removed under the retention policy)"
         )
-    tasks = list(db.session.scalars(sa.select(CaseReviewExplanation).where(CaseReviewExplanation.case_id == case.id)))
-    for task in tasks:
-        task.notes = None
     parties = db.session.scalars(sa.select(CaseParty.id).where(CaseParty.case_id == case.id)).all()
     db.session.flush()
     report.add("cases", [case.id])
@@ -1180,26 +1174,15 @@ def anonymise_case(case: Case, report: Any) -> None:
     record(None, AuditAction.anonymise, case, f"Anonymised case {case.reference} under the retention policy")
 
 
-PERSON_PERSONAL_FIELDS = (
-    "date_of_birth",
-    "address",
-    "postcode",
-    "normalised_address",
-    "email",
-    "phone",
-    "personal_vulnerability_notes",
-    "situational_vulnerability_notes",
-    "incidental_vulnerability_notes",
-    "consent_scope",
-)
-
-
 def anonymise_person(person: Person, report: Any) -> None:
     """Remove ``person``'s name and details (the record stays, so counts and links still add up)."""
+    from casework.core.retention import anonymise
+
+    anonymise(person)
     person.name = f"Person {person.id} (anonymised)"
     person.normalised_name = normalise_name(person.name)
-    for field in PERSON_PERSONAL_FIELDS:
-        setattr(person, field, None)
+    person.date_of_birth = None
+    person.consent_on = None
     person.anonymised_at = now()
     db.session.flush()
     report.add("people", [person.id])

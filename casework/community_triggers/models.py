@@ -58,6 +58,8 @@ application_cases = sa.Table(
 
 class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "trigger_applications"
+    #: Kept when the rest is anonymised (casework.core.retention): the reference (statistics and letters refer to it).
+    __retained__ = ("reference",)
     __table_args__ = (
         sa.UniqueConstraint("area_id", "year", "sequence"),
         sa.Index("ix_trigger_applications_area_received", "area_id", "received_on"),
@@ -287,6 +289,8 @@ class TriggerDocument(TimestampMixin, db.Model):
     """A file attached to an application (an agency's submission, meeting papers)."""
 
     __tablename__ = "trigger_documents"
+    #: Kept when the rest is anonymised (casework.core.retention): the kind of file.
+    __retained__ = ("content_type",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(
@@ -368,6 +372,8 @@ class AgencyNotification(db.Model):
     """Each relevant agency told of an application on receipt (the single point of contact duty)."""
 
     __tablename__ = "trigger_agency_notifications"
+    #: Kept when the rest is anonymised (casework.core.retention): the staff addresses told (no applicant's data).
+    __retained__ = ("recipients",)
     __table_args__ = (sa.UniqueConstraint("application_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1036,8 +1036,9 @@ def refresh_deadlines(application: TriggerApplication) -> None:
 
 def anonymise_application(application: TriggerApplication, report: Any) -> None:
     """Remove the applicant's details and the free text of the whole review (complaints, decisions,
-    meetings and minutes, recommendations and their actions, appeals, agencies' submissions, files,
-    letters), keeping the dated events the published statistics count."""
+    meetings and minutes, attendees, recommendations and their actions, appeals, the PCC's review,
+    agencies' submissions, files, letters), keeping the dated events the published statistics count:
+    every text column of these rows goes unless its model retains it (``casework.core.retention``)."""
     from casework.actions.services import anonymise_actions, recommendation_actions
     from casework.community_triggers.models import (
         InformationRequest,
@@ -1045,85 +1046,63 @@ def anonymise_application(application: TriggerApplication, report: Any) -> None:
         MeetingAttendee,
         TriggerDocument,
     )
-    from casework.core.lifecycle import REMOVED
+    from casework.core.retention import anonymise
     from casework.reminders.services import anonymise_deadlines
 
-    def removed(value: Any) -> Any:
-        return REMOVED if value else value
-
-    application.applicant_name = f"Applicant {application.reference} (anonymised)"
-    application.applicant_email = None
-    application.applicant_phone = None
-    application.applicant_address = None
-    application.description = REMOVED
-    application.screened_out_reason = removed(application.screened_out_reason)
-    application.withdrawal_reason = removed(application.withdrawal_reason)
-    # The evaluation names complainants and quotes their references.
-    application.threshold_evaluation = None
-    application.anonymised_at = now()
-    for complaint in application.complaints:
-        complaint.complainant_name = None
-        complaint.reported_to = None
-        complaint.reference = None
-    for decision in application.decisions:
-        for field in ("reasons", "persistence", "harm", "adequacy"):
-            setattr(decision, field, removed(getattr(decision, field)))
-        decision.evaluation = None
     meeting_ids = [m.id for m in application.meetings]
     recommendations = [r for m in application.meetings for r in m.recommendations]
-    for meeting in application.meetings:
-        for field in (
-            "location",
-            "agenda",
-            "victim_not_invited_reason",
-            "minutes",
-            "proportionality_assessment",
-            "outcome",
-        ):
-            setattr(meeting, field, removed(getattr(meeting, field)))
-    for recommendation in recommendations:
-        recommendation.text = REMOVED
     attendees = (
         list(db.session.scalars(sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id.in_(meeting_ids))))
         if meeting_ids
         else []
     )
-    for attendee in attendees:
-        attendee.name = "Attendee (anonymised)"
-    appeals = list(application.appeals)
-    for appeal in appeals:
-        appeal.grounds = REMOVED
-        appeal.decision_reasons = removed(appeal.decision_reasons)
-        appeal.handler_name = None
     requests = list(
         db.session.scalars(sa.select(InformationRequest).where(InformationRequest.application_id == application.id))
     )
-    for item in requests:
-        item.submission = removed(item.submission)
     documents = list(
         db.session.scalars(sa.select(TriggerDocument).where(TriggerDocument.application_id == application.id))
     )
+    letters = list(db.session.scalars(sa.select(Letter).where(Letter.application_id == application.id)))
+    pcc_reviews = list(application.pcc_reviews)
+    rows = (
+        application,
+        *application.complaints,
+        *application.decisions,
+        *application.meetings,
+        *recommendations,
+        *attendees,
+        *application.appeals,
+        *pcc_reviews,
+        *requests,
+        *documents,
+        *letters,
+    )
+    for row in rows:
+        anonymise(row)
+    # Placeholders that still say what the record was.
+    application.applicant_name = f"Applicant {application.reference} (anonymised)"
+    application.anonymised_at = now()
+    for attendee in attendees:
+        attendee.name = "Attendee (anonymised)"
     for document in documents:
         document.filename = f"document-{document.id} (removed under the retention policy)"
-        document.content = b""
         document.size = 0
-    letters = list(db.session.scalars(sa.select(Letter).where(Letter.application_id == application.id)))
     for letter in letters:
         letter.subject = f"{letter.kind.value.replace('_', ' ').capitalize()} letter"
-        letter.body = REMOVED
-        letter.emailed_to = None
     db.session.flush()
-    # The recommendations' actions belong to the actions domain, which removes their text.
+    # The recommendations' actions and the deadlines belong to their domains, which remove their text.
     anonymise_actions(recommendation_actions([r.id for r in recommendations]), report)
     anonymise_deadlines(report, subject_type=deadline_engine.SUBJECT_TYPE, subject_ids=[application.id])
     anonymise_deadlines(report, subject_type="trigger_information_requests", subject_ids=[r.id for r in requests])
+    anonymise_deadlines(report, subject_type="trigger_pcc_reviews", subject_ids=[r.id for r in pcc_reviews])
     report.add("trigger_applications", [application.id])
     report.add("trigger_complaints", [c.id for c in application.complaints])
     report.add("trigger_decisions", [d.id for d in application.decisions])
     report.add("trigger_meetings", meeting_ids)
     report.add("trigger_recommendations", [r.id for r in recommendations])
     report.add("trigger_meeting_attendees", [a.id for a in attendees])
-    report.add("trigger_appeals", [a.id for a in appeals])
+    report.add("trigger_appeals", [a.id for a in application.appeals])
+    report.add("trigger_pcc_reviews", [r.id for r in pcc_reviews])
     report.add("trigger_information_requests", [r.id for r in requests])
     report.add("trigger_documents", [d.id for d in documents])
     report.add("trigger_letters", [letter.id for letter in letters])
@@ -1315,6 +1294,17 @@ def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
                         "decision_reasons": access.redact(a.decision_reasons),
                     }
                     for a in application.appeals
+                ],
+                pcc_reviews=[
+                    {
+                        "requested_on": r.requested_on.isoformat(),
+                        "grounds": access.redact(r.grounds),
+                        "reviewer_name": access.redact(r.reviewer_name),
+                        "outcome": r.outcome.value if r.outcome else None,
+                        "outcome_reasons": access.redact(r.outcome_reasons),
+                        "decided_on": r.decided_on.isoformat() if r.decided_on else None,
+                    }
+                    for r in application.pcc_reviews
                 ],
                 letters=[
                     {

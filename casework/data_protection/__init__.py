@@ -28,3 +28,4 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)

@@ -41,6 +41,8 @@ class PersonMerge(db.Model):
     the kept one) until the undo window ends, so undoing restores exactly what moved."""
 
     __tablename__ = "person_merges"
+    #: Kept when the rest is anonymised (casework.core.retention): the ids that moved.
+    __retained__ = ("moved",)
     __table_args__ = (
         sa.Index("ix_person_merges_kept", "kept_person_id"),
         sa.Index("ix_person_merges_merged", "merged_person_id"),
@@ -69,6 +71,8 @@ class SubjectAccessExport(db.Model):
     is the list the data protection officer works from.)"""
 
     __tablename__ = "subject_access_exports"
+    #: Kept when the rest is anonymised (casework.core.retention): which version was exported.
+    __retained__ = ("version",)
     __table_args__ = (
         sa.Index("ix_subject_access_exports_made_at", "made_at"),
         sa.Index("ix_subject_access_exports_person", "person_id"),

@@ -13,8 +13,10 @@ from casework.extensions import db
 def on_person_anonymised(_app: Any, *, person: Any, report: Any, **_: Any) -> None:
     """The reasons given for exports may name the person: they go; who exported, and when, stay."""
     rows = list(db.session.scalars(sa.select(SubjectAccessExport).where(SubjectAccessExport.person_id == person.id)))
+    from casework.core.retention import anonymise
+
     for row in rows:
-        row.reason = None
+        anonymise(row)
     db.session.flush()
     report.add(SubjectAccessExport.__tablename__, [r.id for r in rows])
 
@@ -35,3 +37,18 @@ def on_person_unmerged(_app: Any, *, merge: Any, **_: Any) -> None:
         .where(SubjectAccessExport.id.in_(merge.ids(SubjectAccessExport.__tablename__)))
         .values(person_id=merge.merged_id)
     )
+
+
+def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:
+    """The subject access requests made about the person before this one (the register)."""
+    rows = db.session.scalars(
+        sa.select(SubjectAccessExport)
+        .where(SubjectAccessExport.person_id == person.id)
+        .order_by(SubjectAccessExport.made_at, SubjectAccessExport.id)
+    )
+    return {
+        "subject_access_requests": [
+            {"made_at": row.made_at.isoformat(), "version": row.version, "reason": export.redact(row.reason)}
+            for row in rows
+        ]
+    }

@@ -196,6 +196,7 @@ SECTION_ORDER = (
     "interventions",
     "case_review_applications",
     "emails",
+    "subject_access_requests",
     "views",
 )
 

@@ -270,9 +270,17 @@ def _close_warnings_followed_up(case: Case, person_id: int | None, issued_on: da
         close_deadline(SUBJECT_TYPE, warning_id)
 
 
-def _set_deadlines(intervention: Intervention, case: Case, person: Person | None, dates: Sequence[KeyDate]) -> None:
+def _set_deadlines(
+    intervention: Intervention,
+    case: Case,
+    person: Person | None,
+    dates: Sequence[KeyDate],
+    *,
+    reopen: bool = False,
+) -> None:
     """Create or move the Deadline rows of ``dates``. A row already done or cancelled whose date has not
-    moved stays closed: recomputing the dates after an extension does not reopen a review that was done."""
+    moved stays closed: recomputing the dates after an extension does not reopen a review that was done.
+    ``reopen``: the caller chose these dates to be due again (a reopened case's cancelled dates)."""
     about = f" for {person.name}" if person else ""
     existing = {
         row.kind: row
@@ -285,7 +293,12 @@ def _set_deadlines(intervention: Intervention, case: Case, person: Person | None
             continue
         kind = f"intervention.{key_date.key}"
         row = existing.get(kind)
-        if row is not None and row.status != DeadlineStatus.open and (row.due_on or row.due_at) == key_date.due:
+        if (
+            not reopen
+            and row is not None
+            and row.status != DeadlineStatus.open
+            and (row.due_on or row.due_at) == key_date.due
+        ):
             continue
         set_deadline(
             subject_type=SUBJECT_TYPE,
@@ -616,7 +629,7 @@ def rearm_deadlines(case: Case) -> int:
             and states.get(f"intervention.{d.key}") in (None, DeadlineStatus.cancelled)
             and (d.due if isinstance(d.due, datetime) else end_of_day(d.due)) > moment
         ]
-        _set_deadlines(intervention, case, intervention.subject, coming)
+        _set_deadlines(intervention, case, intervention.subject, coming, reopen=True)
         count += len([d for d in coming if d.is_deadline])
     return count
 
@@ -643,43 +656,24 @@ def case_interventions(case_id: int) -> Sequence[Intervention]:
 
 # --- retention ---------------------------------------------------------------------------------------
 
-#: Free text and names on an intervention, removed under the retention policy.
-PERSONAL_TEXT_FIELDS = (
-    "issuing_officer_name",
-    "location",
-    "requirements",
-    "prohibitions",
-    "parent_guardian_name",
-    "victim_views",
-    "victim_choice",
-    "departure_reason",
-    "notes",
-)
-
 
 def anonymise_case_interventions(case_id: int, report: Any) -> None:
-    """Remove the text of a case's interventions and their breach log; kinds, dates and statuses stay."""
-    from casework.core.lifecycle import REMOVED
+    """Remove the text and names of a case's interventions, their breach log and their reviews;
+    kinds, dates and statuses stay (``casework.core.retention``: every text column unless retained)."""
+    from casework.core.retention import anonymise
 
     interventions = list(db.session.scalars(sa.select(Intervention).where(Intervention.case_id == case_id)))
+    ids = [i.id for i in interventions]
     breaches = list(
-        db.session.scalars(sa.select(InterventionBreach).join(Intervention).where(Intervention.case_id == case_id))
+        db.session.scalars(sa.select(InterventionBreach).where(InterventionBreach.intervention_id.in_(ids)))
     )
-    for intervention in interventions:
-        for field in PERSONAL_TEXT_FIELDS:
-            if getattr(intervention, field):
-                setattr(
-                    intervention,
-                    field,
-                    REMOVED if field not in {"issuing_officer_name", "parent_guardian_name"} else None,
-                )
-        # The warnings given at the time name the subject ("X is not a party to this case").
-        intervention.rule_warnings = []
-    for breach in breaches:
-        breach.description = REMOVED
+    reviews = list(db.session.scalars(sa.select(InterventionReview).where(InterventionReview.intervention_id.in_(ids))))
+    for row in (*interventions, *breaches, *reviews):
+        anonymise(row)
     db.session.flush()
-    report.add(SUBJECT_TYPE, [i.id for i in interventions])
+    report.add(SUBJECT_TYPE, ids)
     report.add("intervention_breaches", [b.id for b in breaches])
+    report.add("intervention_reviews", [r.id for r in reviews])
 
 
 # --- subject access -------------------------------------------------------------------------------------
@@ -733,6 +727,15 @@ def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
                 "breaches": [
                     {"occurred_on": b.occurred_on.isoformat(), "description": access.redact(b.description)}
                     for b in i.breaches
+                ],
+                "reviews": [
+                    {
+                        "reviewed_on": r.reviewed_on.isoformat(),
+                        "outcome": r.outcome.value,
+                        "reviewer_name": access.redact(r.reviewer_name),
+                        "notes": access.redact(r.notes),
+                    }
+                    for r in i.reviews
                 ],
             }
             if access.full:

@@ -25,6 +25,8 @@ class Deadline(TimestampMixin, db.Model):
     """
 
     __tablename__ = "deadlines"
+    #: Kept when the rest is anonymised (casework.core.retention): what kind of obligation, about which record.
+    __retained__ = ("kind", "subject_type", "link")
     __table_args__ = (
         sa.UniqueConstraint("subject_type", "subject_id", "kind"),
         # The sweep reads only open rows by time; keep that index small.

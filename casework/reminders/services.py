@@ -258,8 +258,11 @@ def anonymise_deadlines(
         if not ids:
             return []
         query = query.where(Deadline.subject_type == subject_type, Deadline.subject_id.in_(ids))
+    from casework.core.retention import anonymise
+
     rows = list(db.session.scalars(query))
     for row in rows:
+        anonymise(row)
         row.title = f"{row.kind} (details removed under the retention policy)"
     db.session.flush()
     report.add("deadlines", [r.id for r in rows])

@@ -51,6 +51,9 @@ class RiskAssessment(db.Model):
     """One assessment, kept for good: the latest for a case (or for a victim on it) is the current risk."""
 
     __tablename__ = "risk_assessments"
+    #: Kept when the rest is anonymised (casework.core.retention): which questions forced a high band (question keys,
+    #: no answers).
+    __retained__ = ("forced_high_by",)
     __table_args__ = (sa.Index("ix_risk_assessments_case", "case_id", "assessed_on", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -340,9 +340,10 @@ def case_assessments(case_id: int) -> Sequence[RiskAssessment]:
 def anonymise_case_assessments(case_id: int, report: Any) -> None:
     """The answers and notes of a case's assessments go; the band, score and dates stay (counts)."""
     assessments = list(db.session.scalars(sa.select(RiskAssessment).where(RiskAssessment.case_id == case_id)))
+    from casework.core.retention import anonymise
+
     for assessment in assessments:
-        assessment.answers = {}
-        assessment.notes = None
+        anonymise(assessment)
     db.session.flush()
     report.add("risk_assessments", [a.id for a in assessments])
 

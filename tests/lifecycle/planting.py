@@ -190,12 +190,35 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
         )
         assert response.status_code == 201, response.get_json()
         intervention_id = response.get_json()["id"]
+        response = officer().post(
+            f"/api/v1/cases/{case_id}/interventions",
+            json={
+                "kind": "abc",
+                "subject_person_id": planted.perpetrator_id,
+                "issued_on": "2027-01-19",
+                "requirements": p("interventions.requirements"),
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+        contract_id = response.get_json()["id"]
     with _at("2027-01-20"):
         response = officer().post(
             f"/api/v1/interventions/{intervention_id}/breaches",
             json={"occurred_on": "2027-01-20", "description": p("intervention_breaches.description")},
         )
         assert response.status_code == 201, response.get_json()
+        from casework.interventions.models import Intervention
+        from casework.interventions.services import record_review
+
+        record_review(
+            world.officer,
+            db.session.get(Intervention, contract_id),
+            reviewed_on=date(2027, 1, 20),
+            outcome="continues",
+            reviewer_name=f"Sergeant {c('intervention_reviews.reviewer_name')}",
+            notes=p("intervention_reviews.notes"),
+        )
+        db.session.commit()
 
     # The reminder of the action goes out (and stays in the outbox) before the case closes.
     db.session.commit()
@@ -297,6 +320,65 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
     with _at("2027-02-12"):
         services.lodge_appeal(None, application, received_on=date(2027, 2, 12), grounds=v("trigger_appeals.grounds"))
         commit()
+    # A second application by the victim, found not met, which she asks the Police and Crime
+    # Commissioner to review (the 2026 route, switched on for the area).
+    from casework.accounts.services import update_area_settings
+    from casework.community_triggers.pcc_review import services as pcc_review
+
+    update_area_settings(None, db.session.get(Area, world.area.id), {"cpa2026_pcc_review": True}, date(2027, 1, 1))
+    with _at("2027-02-15"):
+        second = services.register_application(
+            db.session.get(User, world.coordinator.id),
+            {
+                "area": db.session.get(Area, world.area.id),
+                "received_on": date(2027, 2, 15),
+                "channel": "phone",
+                "applicant": {"name": names[planted.victim_id][0], "email": names[planted.victim_id][1]},
+                "applicant_role": "victim",
+                "consent_given": True,
+                "description": v("trigger_applications.description"),
+                "cases": [db.session.get(Case, case_id)],
+                "complaints": [],
+            },
+        )
+        services.decide_threshold(
+            world.coordinator,
+            second,
+            met=False,
+            basis=None,
+            reasons=c("trigger_decisions.reasons"),
+            decided_on=date(2027, 2, 15),
+        )
+        pcc_review.request_review(
+            None,
+            second,
+            requested_on=date(2027, 2, 15),
+            grounds=v("trigger_pcc_reviews.grounds"),
+            reviewer_name=f"Officer {c('trigger_pcc_reviews.reviewer_name')}",
+        )
+        commit()
+
+    # A second record of the victim, merged into hers, and a subject access request released in full.
+    from casework.cases.models import Person
+    from casework.data_protection.merge import merge_people
+    from casework.data_protection.subject_access import export
+
+    with _at("2027-02-20"):
+        duplicate = officer().post("/api/v1/people", json={"name": names[planted.victim_id][0]})
+        assert duplicate.status_code == 201, duplicate.get_json()
+        merge_people(
+            db.session.get(User, world.officer.id),
+            db.session.get(Person, planted.victim_id),
+            db.session.get(Person, duplicate.get_json()["id"]),
+        )
+        dpo = make.user("dpo", agency=world.council, email="planting-dpo@example.org")
+        export(
+            dpo,
+            db.session.get(Person, planted.victim_id),
+            full=True,
+            reason=f"SAR {v('subject_access_exports.reason')}",
+        )
+        commit()
 
     with _at(CLOSING.date().isoformat()):
         response = api_client(world.officer).post(
@@ -344,3 +426,65 @@ def scan_document(document: Any, markers: list[str]) -> list[str]:
     """The markers that appear anywhere in ``document`` (JSON-ready data or text)."""
     text = _normalised(document)
     return [m for m in markers if m.lower() in text]
+
+
+# --- planting generically: every column retention must erase -----------------------------------------
+
+#: Tables that refer to a case or a person but hold nothing of their own (ids and flags).
+NOTHING_PERSONAL = {"case_shares", "case_access", "case_links", "reference_counters", "trigger_application_cases"}
+
+
+def refers_to(table: sa.Table, targets: set[str], seen: set[str] | None = None) -> bool:
+    """Whether ``table`` refers, directly or through other tables, to one of ``targets``."""
+    seen = seen if seen is not None else set()
+    for fk in table.foreign_keys:
+        name = fk.column.table.name
+        if name in targets:
+            return True
+        if name not in seen and name != table.name:
+            seen.add(name)
+            if refers_to(fk.column.table, targets, seen):
+                return True
+    return False
+
+
+def models_about_cases_and_people() -> list[Any]:
+    """Every mapped model whose table is about a case, a person or a Case Review (found from the
+    metadata, so a model added later is included without being listed)."""
+    targets = {"cases", "people", "trigger_applications"}
+    found = []
+    for mapper in db.Model.registry.mappers:
+        table = mapper.local_table
+        if table.name in NOTHING_PERSONAL:
+            continue
+        if table.name in targets or refers_to(table, targets):
+            found.append(mapper.class_)
+    return sorted(found, key=lambda m: m.__tablename__)
+
+
+def plant_everywhere(marker: str) -> list[str]:
+    """Write ``marker`` into every column retention must erase (``casework.core.retention``), in every
+    row of every table about a case or a person. Answers ``"table.column"`` for each column written."""
+    from casework.core.retention import erasable_columns
+
+    written = []
+    empty = [
+        m.__tablename__
+        for m in models_about_cases_and_people()
+        if not db.session.scalar(sa.select(sa.func.count()).select_from(m.__table__))
+    ]
+    assert empty == [], f"plant() leaves these tables empty, so nothing would be planted in them: {empty}"
+    for model in models_about_cases_and_people():
+        for column in erasable_columns(model):
+            kind = column.type
+            if isinstance(kind, sa.JSON):
+                value: Any = {"planted": marker}
+            elif isinstance(kind, sa.LargeBinary):
+                value = marker.encode()
+            else:
+                length = getattr(kind, "length", None)
+                value = marker[:length] if length else marker
+            db.session.execute(sa.update(model.__table__).values({column.name: value}))
+            written.append(f"{model.__tablename__}.{column.name}")
+    db.session.commit()
+    return written

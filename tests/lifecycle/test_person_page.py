@@ -15,7 +15,8 @@ def test_the_page_shows_every_domains_part(world, api_client, make, page_client)
     assert "Cases" in victim
     assert "Reports they made" in victim
     assert "Risk assessments" in victim
-    assert "BOL-CT-2027-0001" in victim and "(they applied)" in victim
+    assert "BOL-CT-2027-0001" in victim
+    assert "(they applied)" in victim
     perpetrator = page_client(world.officer).get(f"/people/{planted.perpetrator_id}").get_data(as_text=True)
     assert "Community Remedy" in perpetrator
 
