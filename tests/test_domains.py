@@ -134,6 +134,18 @@ def test_demo_data_loads_accounts_first(fresh_app):
     assert owners == sorted(owners, key=list(EXPECTED).index)
 
 
+def test_every_demo_loader_is_registered(fresh_app):
+    """A ``load_*`` function in a demo module that no ``init_app`` registers would never run."""
+    import importlib
+
+    registered = {fn for _domain, fn in registry(fresh_app).demo_loaders}
+    for path in sorted(PACKAGE.glob("*/demo.py")) + [PACKAGE / "demo" / "data.py"]:
+        module = importlib.import_module(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))
+        loaders = {getattr(module, name) for name in vars(module) if name.startswith("load_")}
+        loaders = {fn for fn in loaders if callable(fn) and fn.__module__ == module.__name__}
+        assert loaders <= registered, f"{module.__name__}: {sorted(f.__name__ for f in loaders - registered)}"
+
+
 def test_the_letters_follow_the_case_review_signals(fresh_app):
     from casework.community_triggers import letters, signals
 

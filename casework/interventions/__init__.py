@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     domain.case_timeline(case_sections.interventions_timeline)
     # The demo's risk assessments and actions are on the cases this loader gives interventions.
     domain.demo(demo.load_risk_actions_interventions)
+    domain.demo(demo.load_cpa2026_powers)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)

@@ -618,6 +618,8 @@ def test_admin_pages_and_their_error_states_pass_axe(browser, tmp_path, register
     app = create_app(
         {**test_settings(f"sqlite:///{tmp_path / 'axe.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
     )
+    # This app's own registry (each app has one): the settings as the fixture registers them.
+    registry(app).settings = {spec.key: spec for spec in registered}
     with app.app_context():
         upgrade()
         area = services.create_area(None, "BOL", "Bolsover")
