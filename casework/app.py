@@ -19,6 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: sections, dashboard panels, lifecycle receivers; see ``casework.core.registry``). The order is
 #: the dependency order: demo data loads in it, and case page sections and panels appear in it.
 DOMAINS = (
+    "casework.tasks",
     "casework.accounts",
     "casework.audit",
     "casework.notifications",

@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "casework"
 
 #: What each domain brings. A domain added to DOMAINS must be added here too (the test below says so).
 EXPECTED = {
+    "tasks": {"tasks": {"tasks.relay_pending"}},
     "accounts": {
         "blueprints": {"staff.accounts", "admin.accounts", "api.accounts"},
         "panels": {"admin"},
@@ -72,6 +73,7 @@ EXPECTED = {
     },
     "statistics": {
         "blueprints": {"staff.statistics", "admin.statistics", "api.statistics", "public.statistics"},
+        "settings": {"statistics.reporting_period_months"},
         "tasks": {"statistics.compile_ended_periods"},
         "panels": {"manager"},
         "demo": True,
@@ -130,7 +132,7 @@ def test_a_fresh_app_has_everything_each_domain_registers(fresh_app, domain):
 
 def test_demo_data_loads_accounts_first(fresh_app):
     owners = [owner for owner, _ in registry(fresh_app).demo_loaders]
-    assert owners[0] == "accounts"
+    assert owners[0] == "accounts"  # the first domain with demo data
     assert owners == sorted(owners, key=list(EXPECTED).index)
 
 
