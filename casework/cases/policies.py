@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, Person
 from casework.core.errors import NotFound
+from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
 from casework.extensions import db
 
@@ -106,3 +107,8 @@ def get_person_for(user: Any, person_id: int) -> Person:
 def can_export_person(user: Any) -> bool:
     """Subject access exports: managers and the data protection officer (``casework.data_protection``)."""
     return user.can(Permission.EXPORT_PEOPLE)
+
+
+#: Cases and people named in a request body or form (casework.core.lookup).
+CASES = Lookup("case", Case, visible_cases_clause)
+PEOPLE = Lookup("person", Person, visible_people_clause)
