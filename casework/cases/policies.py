@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, Person
+from casework.cases.models import Action, Case, CaseAccess, CaseParty, CaseShare, Person
 from casework.core.errors import NotFound
 from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
@@ -112,3 +112,12 @@ def can_export_person(user: Any) -> bool:
 #: Cases and people named in a request body or form (casework.core.lookup).
 CASES = Lookup("case", Case, visible_cases_clause)
 PEOPLE = Lookup("person", Person, visible_people_clause)
+
+
+def visible_actions_clause(user: Any) -> sa.ColumnElement[bool]:
+    """Actions are seen with their case."""
+    return Action.case_id.in_(sa.select(Case.id).where(visible_cases_clause(user)))
+
+
+#: Actions named in a request body (the actions handed over when a case closes).
+ACTIONS = Lookup("action", Action, visible_actions_clause)

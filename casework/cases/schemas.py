@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from casework.cases.models import CaseStatus, ExplanationMethod, PartyRole, PersonKind
-from casework.cases.policies import CASES, PEOPLE
+from casework.cases.policies import ACTIONS, CASES, PEOPLE
 from casework.core.fields import EventDate, RecordId
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
@@ -96,7 +96,7 @@ class CloseArgs(BaseSchema):
     #: Optional: who takes over the statutory deadlines and the actions handed over (SPEC section 10).
     handover_to_email = fields.Email(load_default=None)
     #: Optional: open actions of the case handed over to ``handover_to_email`` instead of cancelled.
-    hand_over_action_ids = fields.List(fields.Integer(validate=validate.Range(1, 2**31 - 1)), load_default=list)
+    hand_over_action_ids = fields.List(RecordId(ACTIONS), load_default=list)
 
 
 class ReopenArgs(BaseSchema):
@@ -403,11 +403,3 @@ class CaseAnswer(CaseSummaryAnswer):
     current_risk = nullable(fields.Dict())
     actions = fields.List(fields.Dict())
     interventions = fields.List(fields.Dict())
-
-
-class SubjectAccessExport(Answer):
-    """Everything held about a person, by kind of record (SPEC section 7)."""
-
-    exported_at = fields.DateTime()
-    person = fields.Dict(required=True)
-    cases = fields.List(fields.Dict(), required=True)

@@ -496,33 +496,26 @@ def close_case(
     return case
 
 
-def handover_user(email: str, field: str = "handover_to_email") -> User:
-    """The member of staff named to take over a closing case's continuing work."""
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.is_active or not user.can(Permission.VIEW_CASES):
+def handover_user(actor: Any, email: str, field: str = "handover_to_email") -> User:
+    """The member of staff named to take over a closing case's continuing work: one ``actor`` can see
+    (``USERS_BY_EMAIL``), active, and working on cases."""
+    user = USERS_BY_EMAIL.get(actor, email, field)
+    if not user.is_active or not user.can(Permission.VIEW_CASES):
         raise InvalidInput({field: ["There is no active member of staff with this email address"]})
     return user
 
 
-def check_case_actions(case: Case, action_ids: Iterable[int], field: str = "hand_over_action_ids") -> list[int]:
+def check_case_actions(
+    actor: Any, case: Case, action_ids: Iterable[int], field: str = "hand_over_action_ids"
+) -> list[int]:
     """``action_ids`` must be open actions of ``case`` (an id from elsewhere is refused, not ignored)."""
-    from casework.cases.models import Action, ActionStatus
+    from casework.cases.models import ActionStatus
+    from casework.cases.policies import ACTIONS
 
-    wanted = {int(i) for i in action_ids}
-    if not wanted:
-        return []
-    found = set(
-        db.session.scalars(
-            sa.select(Action.id).where(
-                Action.id.in_(wanted),
-                Action.case_id == case.id,
-                Action.status.in_((ActionStatus.open, ActionStatus.in_progress)),
-            )
-        )
-    )
-    if found != wanted:
+    actions = ACTIONS.get_many(actor, sorted({int(i) for i in action_ids}), field)
+    if any(a.case_id != case.id or a.status not in (ActionStatus.open, ActionStatus.in_progress) for a in actions):
         raise InvalidInput({field: ["Choose open actions of this case"]})
-    return sorted(found)
+    return [a.id for a in actions]
 
 
 def reopen_case(actor: Any, case: Case, *, reason: str, expected_version: int | None = None) -> Case:

@@ -11,6 +11,8 @@ from marshmallow import fields, validate
 
 from casework.cases import policies
 from casework.core.db import commit
+from casework.core.fields import RecordId
+from casework.core.openapi import Answer, documented, nullable
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import BaseSchema, use_args
 from casework.data_protection import merge as merging
@@ -21,7 +23,40 @@ bp = Blueprint("data_protection", __name__)
 
 
 class MergeArgs(BaseSchema):
-    merged_person_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
+    merged_person_id = RecordId(policies.PEOPLE, required=True)
+
+
+class _Withheld(Answer):
+    restricted_cases = fields.Integer(required=True)
+    held_by = fields.List(fields.String(), required=True)
+    notice = fields.String(required=True)
+
+
+class SubjectAccessExportAnswer(Answer):
+    """Everything held about a person, by kind of record (SPEC sections 7 and 10)."""
+
+    exported_at = fields.DateTime(required=True)
+    version = fields.String(required=True, validate=validate.OneOf(["redacted", "full"]))
+    withheld = nullable(fields.Nested(_Withheld, required=True))
+    person = nullable(fields.Dict(required=True))
+    cases = fields.List(fields.Dict(), required=True)
+    actions = fields.List(fields.Dict(), required=True)
+    risk_assessments = fields.List(fields.Dict(), required=True)
+    interventions = fields.List(fields.Dict(), required=True)
+    case_review_applications = fields.List(fields.Dict(), required=True)
+    emails = fields.List(fields.Dict(), required=True)
+    subject_access_requests = fields.List(fields.Dict(), required=True)
+    views = fields.List(fields.Dict(), required=True)
+
+
+class PersonMergeAnswer(Answer):
+    id = fields.Integer(required=True)
+    kept_person_id = fields.Integer(required=True)
+    merged_person_id = fields.Integer(required=True)
+    merged_at = fields.DateTime(required=True)
+    undo_until = fields.DateTime(required=True)
+    undone_at = nullable(fields.DateTime(required=True))
+    moved = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
 class ReleaseArgs(BaseSchema):
@@ -29,6 +64,7 @@ class ReleaseArgs(BaseSchema):
 
 
 @bp.get("/people/<int:person_id>/export")
+@documented(response=SubjectAccessExportAnswer)
 @requires(Permission.EXPORT_PEOPLE)
 def export_person(person_id: int):
     """Everything held about a person (third parties redacted, restricted records withheld)."""
@@ -39,6 +75,7 @@ def export_person(person_id: int):
 
 
 @bp.post("/people/<int:person_id>/export/full")
+@documented(response=SubjectAccessExportAnswer)
 @requires(Permission.RELEASE_SUBJECT_ACCESS)
 @use_args(ReleaseArgs)
 def release_person(args: dict[str, Any], person_id: int):
@@ -62,18 +99,20 @@ def _merge_answer(row: Any) -> dict[str, Any]:
 
 
 @bp.post("/people/<int:person_id>/merge")
+@documented(response=PersonMergeAnswer)
 @requires(Permission.MERGE_PEOPLE)
 @use_args(MergeArgs)
 def merge_person(args: dict[str, Any], person_id: int):
     """Merge another record of the same person into this one (undoable for 14 days)."""
     kept = policies.get_person_for(current_user, person_id)
-    other = policies.get_person_for(current_user, args["merged_person_id"])
+    other = policies.PEOPLE.get(current_user, args["merged_person_id"], "merged_person_id")
     row = merging.merge_people(current_user, kept, other)
     commit()
     return _merge_answer(row)
 
 
 @bp.post("/person-merges/<int:merge_id>/undo")
+@documented(response=PersonMergeAnswer)
 @requires(Permission.MERGE_PEOPLE)
 def undo_merge(merge_id: int):
     """Undo a merge within its window: exactly what moved goes back."""
