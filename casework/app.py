@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from casework import config as config_module
+from casework.core.templating import JinjaEnvironment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         or str(PROJECT_ROOT / "instance")
     )
     app = Flask("casework", instance_path=str(instance_path))
+    app.jinja_environment = JinjaEnvironment  # before anything creates app.jinja_env
     configure(app, config)
     init_extensions(app)
     init_domains(app)
@@ -61,14 +63,23 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from casework.core.db import configure_engine_events, configure_session_events
-    from casework.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from casework.core.db import (
+        choose_transaction_mode,
+        configure_engine_events,
+        configure_session_events,
+        configure_transaction_guard,
+    )
+    from casework.core.migrations import init_migrations
+    from casework.extensions import csrf, db, limiter, login_manager, mail
 
     configure_session_events()
+    configure_transaction_guard()
+    # First of the request hooks: the mode must be known before anything reads (the user, say).
+    app.before_request(choose_transaction_mode)
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)  # creates the engine; does not connect
-    migrate.init_app(
+    init_migrations(
         app,
         db,
         directory=str(PROJECT_ROOT / "migrations"),
@@ -82,10 +93,15 @@ def init_extensions(app: Flask) -> None:
 
 
 def init_login(app: Flask, login_manager: Any) -> None:
+    import sqlalchemy as sa
     from flask import g, request
+    from sqlalchemy.orm import joinedload
 
     from casework.accounts.models import User
     from casework.extensions import db
+
+    # The user, their agency and their roles in one statement, built once (every page runs it).
+    signed_in_user = sa.select(User).where(User.id == sa.bindparam("user_id")).options(joinedload(User.role_rows))
 
     login_manager.init_app(app)
     login_manager.login_view = "staff.accounts.sign_in"
@@ -102,7 +118,7 @@ def init_login(app: Flask, login_manager: Any) -> None:
             user_id, version = (int(part) for part in identity.split(":"))
         except ValueError:
             return None
-        user = db.session.get(User, user_id)
+        user = db.session.execute(signed_in_user, {"user_id": user_id}).unique().scalar_one_or_none()
         if user is None or user.session_stamp != version or not user.is_active:
             return None
         return user
@@ -138,6 +154,7 @@ def init_celery(app: Flask) -> None:
 
 
 def init_web(app: Flask) -> None:
+    from casework import audit
     from casework.blueprints import register_blueprints
     from casework.core.errors import register_error_handlers
     from casework.core.routing import init_input_checks, init_routing
@@ -150,6 +167,7 @@ def init_web(app: Flask) -> None:
     init_input_checks(app)
     register_blueprints(app)
     register_error_handlers(app)
+    audit.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -131,9 +131,9 @@ class User(TimestampMixin, VersionedMixin, db.Model):
 
     agency: Mapped[Agency] = relationship(lazy="joined")
     manager: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[manager_id])
-    role_rows: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
-    )
+    #: Loaded with the signed-in user (``load_user``); other users' roles are loaded when asked for
+    #: (lists that show them load them with ``selectinload``), not with every name on a page.
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", order_by=UserRole.role)
 
     # --- Flask-Login ---------------------------------------------------------------------------
     @property

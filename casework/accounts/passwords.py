@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 MIN_LENGTH = 12
 
-# Verifying against this when the email is unknown keeps the timing the same as for a wrong password,
-# so sign-in does not reveal which addresses have accounts.
-_DUMMY_HASH = _hasher.hash("not a real password, only for constant timing")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this when the email is unknown keeps the timing the same as for a wrong
+    password, so sign-in does not reveal which addresses have accounts. Made on first use, not at
+    import: hashing takes a noticeable time on purpose, and every process (web workers, Celery,
+    commands) would pay it at start."""
+    return _hasher.hash("not a real password, only for constant timing")
 
 
 def hash_password(password: str) -> str:
@@ -19,7 +26,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

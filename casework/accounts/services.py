@@ -15,6 +15,7 @@ from casework.accounts.passwords import hash_password, password_problem, verify_
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, snapshot
 from casework.core import settings as settings_registry
+from casework.core.db import end_read_transaction
 from casework.core.errors import Conflict, InvalidInput, NotFound
 from casework.core.permissions import Role
 from casework.core.time import now, today
@@ -281,7 +282,7 @@ def search_users(
     manager = sa.orm.joinedload(User.manager)
     query = (
         sa.select(User)
-        .options(manager.options(sa.orm.lazyload(User.agency), sa.orm.lazyload(User.role_rows)))
+        .options(manager.options(sa.orm.lazyload(User.agency)), sa.orm.selectinload(User.role_rows))
         .order_by(User.name, User.id)
     )
     if text and text.strip():
@@ -393,7 +394,9 @@ def reset_password(actor: User | None, user: User, password: str) -> User:
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None. Failed attempts are audited."""
     user = find_user_by_email(email)
-    ok = verify_password(user.password_hash if user else None, password)
+    password_hash = user.password_hash if user else None
+    end_read_transaction()  # no lock held while the hash is checked
+    ok = verify_password(password_hash, password)
     if not ok or user is None or not user.is_active:
         record(None, AuditAction.sign_in_failed, ("users", user.id if user else None), "Failed sign-in attempt")
         return None
@@ -418,10 +421,18 @@ def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
 
 
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    row = db.session.execute(_TOKEN, {"token_hash": _hash_token(token)}).unique().scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= now() or not row.user.is_active:
         return None
     return row.user, row
+
+
+#: The token, its user, their agency and roles in one statement, built once (every API request runs it).
+_TOKEN = (
+    sa.select(ApiToken)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"))
+    .options(sa.orm.joinedload(ApiToken.user).joinedload(User.role_rows))
+)
 
 
 def revoke_token(row: ApiToken) -> None:

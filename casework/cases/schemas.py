@@ -87,6 +87,9 @@ class CaseListArgs(PageArgs):
     area = fields.String(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in CaseStatus]))
     q = fields.String(load_default=None, validate=validate.Length(max=200))
+    #: Optional: the ``next_cursor`` of the previous page, to walk a long list at the cost of one page
+    #: each time (``page`` is then ignored). Searches (``q``) page by ``page`` only.
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
 class CloseArgs(BaseSchema):

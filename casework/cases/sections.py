@@ -45,3 +45,9 @@ def person_page_sections() -> list[PageSection]:
 
 def timeline_sources() -> list[Callable[[Any], list[TimelineEntry]]]:
     return registry().case_timeline_sources
+
+
+def search_sources() -> list[Callable[[Any, Any], Any]]:
+    """functions(visible case ids, the search) -> a SELECT of (case id, rank): other domains' records
+    that lead to a case (a Case Review application's reference). See ``casework.cases.queries.case_page``."""
+    return registry().case_search_sources

@@ -9,7 +9,7 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.community_triggers import dashboard, demo, letters, receivers, services, settings
+    from casework.community_triggers import case_sections, dashboard, demo, letters, receivers, services, settings
     from casework.community_triggers.pcc_review import settings as pcc_review_settings
     from casework.community_triggers.views import (
         admin,
@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     domain.blueprints("admin", admin.bp)
     domain.blueprints("api", api.bp, api_review.bp, api_pcc_review.bp)
     domain.blueprints("public", public.bp)
+    domain.case_search(case_sections.application_matches)
     domain.panel("coordinator", dashboard.coordinator_panel)
     domain.panel("chair", dashboard.chair_panel)
     domain.demo(demo.load_case_reviews)

@@ -126,6 +126,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 
 def permissions_for(roles: Any) -> frozenset[Permission]:
+    return _permissions_for(tuple(sorted(Role(role).value for role in roles)))
+
+
+@functools.cache
+def _permissions_for(roles: tuple[str, ...]) -> frozenset[Permission]:
+    # A page asks what the user may do a few dozen times (navigation, links, sections): worked out
+    # once per set of roles.
     granted: set[Permission] = set()
     for role in roles:
         granted |= ROLE_PERMISSIONS[Role(role)]

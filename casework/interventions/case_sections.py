@@ -6,25 +6,32 @@ from typing import Any
 
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry
+from casework.core.request_cache import request_cached
 from casework.interventions import services
 from casework.interventions.schemas import dump_intervention
 
 
+@request_cached
+def _interventions(case_id: int) -> list[Any]:
+    """The case's interventions, once per request for the section and the timeline."""
+    return list(services.case_interventions(case_id))
+
+
 def interventions(case: Any, _user: Any) -> list[dict[str, Any]]:
-    return [dump_intervention(i) for i in services.case_interventions(case.id)]
+    return [dump_intervention(i) for i in _interventions(case.id)]
 
 
 def interventions_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,
-        "interventions": services.case_interventions(case.id),
+        "interventions": _interventions(case.id),
         "interventions_can_add": can_edit_case(user, case),
     }
 
 
 def interventions_timeline(case: Any) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
-    for intervention in services.case_interventions(case.id):
+    for intervention in _interventions(case.id):
         about = f" to {intervention.subject.name}" if intervention.subject else ""
         link = services.intervention_link(intervention)
         entries.append(

@@ -507,6 +507,7 @@ def digest_recipients() -> list[User]:
                     User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role.manager)),
                 ),
             )
+            .options(sa.orm.selectinload(User.role_rows))  # each digest says whether it is a manager's
             .order_by(User.id)
         ).unique()
     )

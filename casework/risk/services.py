@@ -318,20 +318,20 @@ def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any) -> None:
 
 
 def case_assessments(case_id: int) -> Sequence[RiskAssessment]:
-    return (
-        db.session.scalars(
-            sa.select(RiskAssessment)
-            .where(RiskAssessment.case_id == case_id)
-            .options(
-                sa.orm.joinedload(RiskAssessment.assessed_by),
-                sa.orm.joinedload(RiskAssessment.victim),
-                sa.orm.joinedload(RiskAssessment.questionnaire),
-            )
-            .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
-        )
-        .unique()
-        .all()
+    return db.session.scalars(_CASE_ASSESSMENTS, {"case_id": case_id}).unique().all()
+
+
+#: Built once (the case as a bind parameter): building a statement costs more than running it.
+_CASE_ASSESSMENTS = (
+    sa.select(RiskAssessment)
+    .where(RiskAssessment.case_id == sa.bindparam("case_id"))
+    .options(
+        sa.orm.joinedload(RiskAssessment.assessed_by),
+        sa.orm.joinedload(RiskAssessment.victim),
+        sa.orm.joinedload(RiskAssessment.questionnaire),
     )
+    .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
+)
 
 
 # --- retention ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ whether they are statutory (handed over, never cancelled, when the case closes) 
 handed over. Case and application references are numbered by one counter table, per series.
 
 Revision ID: 0200
-Revises: 0250
+Revises: 0260
 Create Date: 2026-12-01 16:25:03.747002
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0200'
-down_revision = '0250'
+down_revision = '0260'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """the data protection officer role
 
 Revision ID: 0203
-Revises: 0202
+Revises: 0201
 Create Date: 2026-12-01 19:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0203'
-down_revision = '0202'
+down_revision = '0201'
 branch_labels = None
 depends_on = None
 

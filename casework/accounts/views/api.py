@@ -162,7 +162,11 @@ def update_agency(args: dict[str, Any], code: str):
 @use_args(PageArgs, location="query")
 def list_users(args: dict[str, Any]):
     """Users, a page at a time."""
-    query = sa.select(User).options(sa.orm.joinedload(User.manager)).order_by(User.name, User.id)
+    query = (
+        sa.select(User)
+        .options(sa.orm.joinedload(User.manager), sa.orm.selectinload(User.role_rows))
+        .order_by(User.name, User.id)
+    )
     items, total = paginate(query, args["page"], args["per_page"])
     return envelope(items, args["page"], args["per_page"], total, dump_user)
 

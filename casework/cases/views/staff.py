@@ -13,7 +13,7 @@ from casework.accounts.models import Agency
 from casework.cases import forms, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
 from casework.cases.sections import page_sections, person_page_sections
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
@@ -69,15 +69,16 @@ def index():
     status = request.args.get("status") if request.args.get("status") in {s.value for s in CaseStatus} else None
     q = (request.args.get("q") or "").strip()[:200] or None
     page = page_number(request.args.get("page"))
-    items, total = paginate(queries.case_list_query(current_user, area=area, status=status, q=q), page, PER_PAGE)
+    result = queries.case_page(current_user, area=area, status=status, q=q, page=page, per_page=PER_PAGE)
     areas = sorted(current_user.agency.areas, key=lambda a: a.name)
     return render_template(
         "cases/index.html",
-        cases=items,
-        total=total,
+        cases=result.items,
+        total=result.total,
+        total_is_estimate=result.total_is_estimate,
+        count_limit=queries.COUNT_LIMIT,
         page=page,
-        per_page=PER_PAGE,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        has_more=result.has_more,
         filters={"area": area, "status": status, "q": q},
         areas=areas,
         can_open=current_user.can(Permission.OPEN_CASES),
@@ -123,11 +124,11 @@ def new():
 
 
 @cases_bp.get("/<int:case_id>")
+@records_view
 @requires(Permission.VIEW_CASES)
 def show(case_id: int):
     case = services.load_case_record(case_id, viewer=current_user)
-    services.view_case(current_user, case)
-    explanations = services.case_explanations(case)
+    journal = services.case_journal(case, current_user)
     # Each registered section renders its own partial with its own context, plus the case and user.
     # Jinja autoescapes what the partial renders, so its output is already safe HTML.
     sections = [
@@ -141,9 +142,9 @@ def show(case_id: int):
     context = {
         "case": case,
         "parties": sorted(case.parties, key=lambda p: (p.role.value, p.person.name)),
-        "linked": services.linked_cases(current_user, case),
-        "explanations": explanations,
-        "timeline": services.timeline(case, explanations=explanations),
+        "linked": journal.linked,
+        "explanations": case.explanations,
+        "timeline": services.timeline(case, journal),
         "sections": sections,
         "can_manage": policies.can_manage_case(current_user, case),
         "can_edit": current_user.can(Permission.EDIT_CASES),
@@ -151,6 +152,8 @@ def show(case_id: int):
     # Rendered before the commit: committing expires the loaded records, and reading them again
     # afterwards would cost a query for each.
     html = render_template("cases/show.html", **context)
+    # Recorded last: on SQLite the write lock is then held for the audit entry only.
+    services.view_case(current_user, case)
     commit()
     return html
 
@@ -573,6 +576,7 @@ def new_person():
 
 
 @people_bp.get("/<int:person_id>", endpoint="show")
+@records_view
 @requires(Permission.VIEW_CASES)
 def show_person(person_id: int):
     person = policies.get_person_for(current_user, person_id)

@@ -38,7 +38,7 @@ from casework.community_triggers.schemas import (
     WithdrawArgs,
     dump_application,
 )
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput
 from casework.core.openapi import documented
 from casework.core.pagination import paginate
@@ -124,6 +124,7 @@ def create_application(args: dict[str, Any]):
 
 
 @bp.get("/triggers")
+@records_view
 @documented(response=ApplicationAnswer, many=True)
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(ApplicationListArgs, location="query")
@@ -158,6 +159,7 @@ def list_applications(args: dict[str, Any]):
 
 
 @bp.get("/triggers/<int:application_id>")
+@records_view
 @documented(response=ApplicationAnswer)
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def get_application(application_id: int):

@@ -52,8 +52,9 @@ def _form_limit() -> str:
 
 
 def _choices(form: ApplicationForm) -> None:
-    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
-    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
+    # Codes and names only, as rows: the form needs nothing else, and every visit to it asks.
+    areas = db.session.execute(sa.select(Area.code, Area.name).order_by(Area.name)).all()
+    agencies = db.session.execute(sa.select(Agency.code, Agency.name).order_by(Agency.name)).all()
     form.set_choices(list(areas), list(agencies))
 
 

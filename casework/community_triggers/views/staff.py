@@ -55,7 +55,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
 from casework.core.dates import add_working_days
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, Role, requires
@@ -219,6 +219,7 @@ def _application(application_id: int, *, manage: bool = False) -> TriggerApplica
 
 
 @bp.get("/<int:application_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS)
 def show(application_id: int):
     application = _application(application_id)
@@ -627,6 +628,7 @@ def submit_information(request_id: int):
 
 
 @bp.get("/documents/<int:document_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def document(document_id: int):
     document = db.session.get(TriggerDocument, document_id)
@@ -768,6 +770,7 @@ def withdraw(application_id: int):
 
 
 @bp.get("/<int:application_id>/letters/<int:letter_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter(application_id: int, letter_id: int):
     application = _application(application_id)
@@ -788,6 +791,7 @@ def letter(application_id: int, letter_id: int):
 
 
 @bp.get("/<int:application_id>/letters/<int:letter_id>.pdf")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter_pdf(application_id: int, letter_id: int):
     application = _application(application_id)
@@ -803,3 +807,4 @@ def letter_pdf(application_id: int, letter_id: int):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{application.reference}-{item.kind.value}.pdf"'},
     )
+

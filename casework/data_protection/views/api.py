@@ -10,7 +10,7 @@ from flask_login import current_user
 from marshmallow import fields, validate
 
 from casework.cases import policies
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.fields import RecordId
 from casework.core.openapi import Answer, documented, nullable
 from casework.core.permissions import Permission, requires
@@ -64,6 +64,7 @@ class ReleaseArgs(BaseSchema):
 
 
 @bp.get("/people/<int:person_id>/export")
+@records_view
 @documented(response=SubjectAccessExportAnswer)
 @requires(Permission.EXPORT_PEOPLE)
 def export_person(person_id: int):

@@ -12,7 +12,7 @@ from flask_login import current_user
 from casework.cases import forms as case_forms
 from casework.cases import policies, queries
 from casework.cases.models import Person
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
@@ -66,6 +66,7 @@ def _answer(person: Person, document: dict[str, Any], fmt: str) -> Any:
 
 
 @bp.get("/people/<int:person_id>/export")
+@records_view
 @requires(Permission.EXPORT_PEOPLE)
 def export(person_id: int):
     """The subject access export: third parties redacted, restricted records withheld."""
@@ -80,6 +81,7 @@ def export(person_id: int):
 
 
 @bp.route("/people/<int:person_id>/export/full", methods=["GET", "POST"])
+@records_view
 @requires(Permission.RELEASE_SUBJECT_ACCESS)
 def release(person_id: int):
     """The data protection officer releases the full export, with a recorded reason."""
