@@ -25,7 +25,7 @@ def test_every_marker_is_somewhere_before_retention_and_nowhere_after(world, api
     everywhere = scan_database(list(planted.fields))
     for marker, (_owner, where) in planted.fields.items():
         assert f"{where}: {marker}" in everywhere, where
-    assert any(f.startswith("audit_entries.") for f in before)
+    assert any(f.startswith("audit_values.") for f in before)
     assert any(f.startswith("outbox_emails.") for f in before)
     assert any(f.startswith("trigger_letters.") for f in before)
     assert any(f.startswith("deadlines.") for f in before)
