@@ -22,6 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = (
     "casework.tasks",
     "casework.accounts",
+    "casework.about",
     "casework.audit",
     "casework.notifications",
     "casework.reminders",
@@ -33,6 +34,7 @@ DOMAINS = (
     "casework.community_triggers",
     "casework.statistics",
     "casework.data_protection",
+    "casework.spreadsheets",
 )
 
 

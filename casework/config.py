@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,24 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "BASE_URL": "http://127.0.0.1:5000",
         "SESSION_IDLE_MINUTES": 30,
         "API_TOKEN_HOURS": 8,
+        "IMPORT_MAX_MB": 50,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SIGN_IN_RATE_LIMIT": "10 per minute; 50 per hour",
         "PUBLIC_FORM_RATE_LIMIT": "5 per minute; 30 per hour",
         "CELERY_ALWAYS_EAGER": False,
+        # Who runs this installation, for the privacy notice, the accessibility statement and the
+        # footer (casework/about). Unset, the pages show a bracketed placeholder for the council to fill.
+        #: The organisation responsible for the service, e.g. "Bolsover District Council".
+        "ORGANISATION_NAME": None,
+        #: Its postal address, one line.
+        "ORGANISATION_ADDRESS": None,
+        #: Where people ask about the service, report an accessibility problem or ask for another format.
+        "CONTACT_EMAIL": None,
+        "CONTACT_PHONE": None,
+        #: The data protection officer's address, for questions and requests about personal data.
+        "DATA_PROTECTION_EMAIL": None,
+        #: The day the service was last tested for accessibility (YYYY-MM-DD).
+        "ACCESSIBILITY_TESTED_ON": None,
     }
 
 
@@ -156,6 +171,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("SMTP_PORT", 1, 65535),
         ("SESSION_IDLE_MINUTES", 1, 24 * 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),
+        ("IMPORT_MAX_MB", 1, 1024),
     ):
         _as_int(config, key, minimum, maximum)
     for key in ("SMTP_USE_TLS", "CELERY_ALWAYS_EAGER"):
@@ -174,7 +190,30 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
 
     if config["SMTP_HOST"] is not None and not str(config["SMTP_HOST"]).strip():
         config["SMTP_HOST"] = None
+
+    for key in (*ORGANISATION_KEYS, "ACCESSIBILITY_TESTED_ON"):
+        # docker compose passes an unset variable as an empty string: that means "not set".
+        value = config.get(key)
+        config[key] = (str(value).strip() or None) if value is not None else None
+    tested_on = config["ACCESSIBILITY_TESTED_ON"]
+    if tested_on is not None:
+        try:
+            config["ACCESSIBILITY_TESTED_ON"] = date.fromisoformat(str(tested_on))
+        except ValueError:
+            raise ConfigError(
+                f"CASEWORK_ACCESSIBILITY_TESTED_ON must be a date like 2026-11-30, not {tested_on!r}."
+            ) from None
     return config
+
+
+#: Free-text details of the organisation running the service (see ``defaults``).
+ORGANISATION_KEYS = (
+    "ORGANISATION_NAME",
+    "ORGANISATION_ADDRESS",
+    "CONTACT_EMAIL",
+    "CONTACT_PHONE",
+    "DATA_PROTECTION_EMAIL",
+)
 
 
 def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -167,6 +167,8 @@ NAMES_NO_RECORD = {
     "admin.accounts.user_password", "admin.cases.categories", "admin.risk.questionnaire", "admin.statistics.historic",
     "admin.triggers.edit", "staff.accounts.sign_in", "staff.accounts.sign_out", "staff.reminders.notification_settings",
     "public.triggers.apply", "public.triggers.progress",
+    # the user's own session and calendar link
+    "staff.session.keep_alive", "staff.reminders.create_calendar_link", "staff.reminders.revoke_calendar_link",
     # the record is in the path (tested above); the body holds text, dates, statuses and agency codes
     "api.cases.add_complaint", "api.cases.add_note", "api.cases.reopen_case",
     "api.cases.record_explanation", "api.cases.share_case", "api.cases.unshare_case", "api.cases.update_case",
@@ -185,6 +187,15 @@ NAMES_NO_RECORD = {
     # a reason; the person (and the other person of a merge, the merge to undo) are in the path
     "api.data_protection.release_person", "api.data_protection.undo_merge", "staff.data_protection.merge",
     "staff.data_protection.release", "staff.data_protection.undo_merge",
+    # a letter's kind and date; the application is in the path
+    "api.trigger_reviews.record_letter_sent",
+    # imports: the file names records by reference, each found through the same visibility rules as a
+    # GET (tests/spreadsheets/test_ledger_import.py::test_a_case_the_importer_cannot_see_is_not_found);
+    # the other forms hold the layout's options, the column mapping and the import in the path
+    "staff.spreadsheets.new", "staff.spreadsheets.columns", "staff.spreadsheets.start", "staff.spreadsheets.undo",
+    # a queued police call goes on a case named by reference, found among the cases the officer can see
+    # (tests/spreadsheets/test_police_log_and_others.py::test_a_queued_call_cannot_go_on_a_case_the_officer_cannot_see)
+    "staff.police_reports.show",
     "staff.statistics.withdraw",
     # the victim must be a victim party of the case in the path (the service checks), and RecordId(PEOPLE)
     # refuses anyone else; the answers depend on the area's questionnaire, so no example yet

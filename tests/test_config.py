@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,7 @@ def test_a_migration_url_for_another_database_is_refused(
         ("SMTP_USE_TLS", "maybe", "CASEWORK_SMTP_USE_TLS must be true or false, not 'maybe'"),
         ("SECRET_KEY", "", "CASEWORK_SECRET_KEY is not set"),
         ("SECRET_KEY", "short", "CASEWORK_SECRET_KEY must be at least 32 characters long in production"),
+        ("ACCESSIBILITY_TESTED_ON", "30/11/2026", "CASEWORK_ACCESSIBILITY_TESTED_ON must be a date like 2026-11-30"),
     ],
 )
 def test_a_bad_value_stops_the_start_with_a_clear_message(
@@ -142,6 +144,18 @@ def test_development_makes_up_a_secret_key_and_relaxes_secure_cookies(environmen
     app = create_app()
     assert len(app.config["SECRET_KEY"]) >= 32
     assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_the_organisation_details_are_read_and_blank_means_not_set(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("CASEWORK_ORGANISATION_NAME", "  Bolsover District Council ")
+    environment.setenv("CASEWORK_CONTACT_PHONE", "01246 242424")
+    environment.setenv("CASEWORK_CONTACT_EMAIL", "")
+    environment.setenv("CASEWORK_ACCESSIBILITY_TESTED_ON", "2026-11-30")
+    settings = create_app().config["CASEWORK"]
+    assert settings["ORGANISATION_NAME"] == "Bolsover District Council"
+    assert settings["CONTACT_PHONE"] == "01246 242424"
+    assert settings["CONTACT_EMAIL"] is None
+    assert settings["ACCESSIBILITY_TESTED_ON"] == date(2026, 11, 30)
 
 
 def test_the_boundaries_are_allowed(environment: pytest.MonkeyPatch) -> None:

@@ -21,21 +21,22 @@ PACKAGE = Path(__file__).resolve().parent.parent / "casework"
 EXPECTED = {
     "tasks": {"tasks": {"tasks.relay_pending"}},
     "accounts": {
-        "blueprints": {"staff.accounts", "admin.accounts", "api.accounts"},
+        "blueprints": {"staff.accounts", "staff.session", "admin.accounts", "api.accounts"},
         "panels": {"admin"},
         "demo": True,
     },
+    "about": {"blueprints": {"public.about"}},
     "audit": {"blueprints": {"admin.audit"}},
     "notifications": {"tasks": {"notifications.resend_unsent"}},
     "reminders": {
-        "blueprints": {"staff.reminders", "api.reminders"},
+        "blueprints": {"staff.reminders", "api.reminders", "public.calendar"},
         "settings": {"reminder_lead_working_days"},
         "tasks": {"reminders.sweep", "reminders.digest"},
         "panels": {"coordinator", "chair", "partner", "manager"},
     },
     "dashboard": {"blueprints": {"staff.dashboard"}},
     "cases": {
-        "blueprints": {"staff.cases", "staff.people", "admin.cases", "api.cases"},
+        "blueprints": {"staff.cases", "staff.people", "staff.police_reports", "admin.cases", "api.cases"},
         "settings": {"retention.case_years", "retention.person_years"},
         "panels": {"officer", "partner"},
         "demo": True,
@@ -84,6 +85,7 @@ EXPECTED = {
         "panels": {"dpo"},
         "demo": True,
     },
+    "spreadsheets": {"blueprints": {"staff.spreadsheets"}, "demo": True},
 }
 
 
@@ -197,3 +199,25 @@ def test_no_module_level_registry_is_filled_at_import():
             if isinstance(node, ast.For):
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert offenders == []
+
+
+def test_every_spreadsheet_import_and_export_is_registered_by_its_domain(fresh_app):
+    """A kind of import or a list declared in a domain's ``spreadsheets`` module that its ``init_app``
+    does not register would be missing from the imports pages and the downloads."""
+    import importlib
+
+    found = registry(fresh_app)
+    modules = sorted(PACKAGE.glob("*/spreadsheets.py"))
+    assert modules
+    for path in modules:
+        module = importlib.import_module(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))
+        for kind in getattr(module, "IMPORTS", ()):
+            assert found.import_kinds.get(kind.key) is kind, (module.__name__, kind.key)
+        for export in getattr(module, "EXPORTS", ()):
+            assert found.export_lists.get(export.key) is export, (module.__name__, export.key)
+
+
+def test_the_case_review_declares_the_records_read_by_the_settings_of_their_day(fresh_app):
+    from casework.community_triggers.settings import applications_received_since
+
+    assert registry(fresh_app).dated_records == [applications_received_since]

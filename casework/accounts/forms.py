@@ -364,7 +364,10 @@ class AreaSettingsFormBase(FlaskForm):
     effective_from = GovukDateField(
         "Date the changes take effect",
         planned=True,
-        description="Today or a later day, for example 1 4 2027.",
+        description=(
+            "Usually today or a later day, for example 1 4 2027. An earlier day is allowed only when no "
+            "application received since then would be affected."
+        ),
         required="Enter the date the changes take effect",
     )
 

@@ -239,6 +239,11 @@ def update_area_settings(
     if errors:
         raise InvalidInput(errors)
     effective_from = effective_from or today()
+    if effective_from.year < 1900 or effective_from.year > 2099:
+        raise InvalidInput({"effective_from": ["Enter a date between 1 January 1900 and 31 December 2099."]})
+    # A change back-dated past records already dealt with must leave what applied to them alone.
+    dated = _dated_records(area, set(parsed), effective_from) if effective_from < today() else []
+    applied = [(record, area_settings(_area_of(record, area), record.on)) for record in dated]
     before = area_settings(area, effective_from)
     for key, value in parsed.items():
         db.session.add(
@@ -251,11 +256,44 @@ def update_area_settings(
             )
         )
     db.session.flush()
+    changed_for = [
+        record
+        for record, values in applied
+        if any(area_settings(_area_of(record, area), record.on)[key] != values[key] for key in parsed)
+    ]
+    if changed_for:
+        raise InvalidInput({"effective_from": [_backdating_message(changed_for, effective_from)]})
     changes = {k: [before.get(k), v] for k, v in parsed.items()}
     target = area if area is not None else ("area_settings", None)
     label = area.code if area is not None else "all areas"
     record(actor, AuditAction.update, target, f"Settings for {label} from {effective_from:%d %B %Y}", changes)
     return warnings
+
+
+def _dated_records(area: Area | None, keys: set[str], effective_from: date) -> list[settings_registry.DatedRecord]:
+    found: list[settings_registry.DatedRecord] = []
+    for source in settings_registry.dated_record_sources():
+        found.extend(source([area.id] if area is not None else None, keys, effective_from))
+    return found
+
+
+def _area_of(record: settings_registry.DatedRecord, area: Area | None) -> Area | None:
+    if area is not None and area.id == record.area_id:
+        return area
+    return db.session.get(Area, record.area_id)
+
+
+def _backdating_message(records: list[settings_registry.DatedRecord], effective_from: date) -> str:
+    """SPEC section 9: a settings change never re-decides what was already received."""
+    latest = max(record.on for record in records)
+    names = ", ".join(record.label for record in sorted(records, key=lambda r: (r.on, r.label))[:5])
+    more = f" and {len(records) - 5} more" if len(records) > 5 else ""
+    return (
+        f"The change cannot take effect from {effective_from.day} {effective_from:%B %Y}: it would change the "
+        f"settings that applied to {len(records)} record{'s' if len(records) != 1 else ''} received since then "
+        f"({names}{more}). Settings in force when a record was received stay with it. Choose today or a later "
+        f"date, or a date after {latest.day} {latest:%B %Y}."
+    )
 
 
 # --- users ------------------------------------------------------------------------------------------

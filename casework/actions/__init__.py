@@ -9,13 +9,15 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.actions import case_sections, receivers
+    from casework.actions import case_sections, receivers, spreadsheets
     from casework.actions.views import api, staff
     from casework.core import lifecycle
 
     domain = register_domain(app, "actions")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)
+    domain.imports(*spreadsheets.IMPORTS)
+    domain.exports(*spreadsheets.EXPORTS)
     domain.case_api_section("actions", case_sections.actions)
     domain.case_page_section(30, "actions/_case_section.html", case_sections.actions_section)
     domain.case_timeline(case_sections.actions_timeline)

@@ -104,6 +104,13 @@ def records_linked(path: str) -> Iterator[tuple[str, Any]]:
             yield LINK_ARGUMENTS[name], value
 
 
+def note_shown(table: str, ident: Any) -> None:
+    """A record a read shows without loading it as an entity (a row of a hand-built statement, such as
+    a linked case's reference on the case page): logged like one that was loaded."""
+    if has_request_context() and table in VIEWED_RECORDS:
+        _note(table, ident)
+
+
 def _note(table: str, ident: Any) -> None:
     if "audit_shown" not in g:
         g.audit_shown = {}

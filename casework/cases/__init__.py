@@ -9,16 +9,18 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.cases import dashboard, demo, person_sections, receivers, settings
-    from casework.cases.views import admin, api, staff
+    from casework.cases import dashboard, demo, person_sections, receivers, settings, spreadsheets
+    from casework.cases.views import admin, api, police_reports, staff
     from casework.core import lifecycle
 
     domain = register_domain(app, "cases")
     domain.models("casework.cases.models")
     domain.settings(*settings.SPECS)
-    domain.blueprints("staff", *staff.blueprints)
+    domain.blueprints("staff", *staff.blueprints, police_reports.bp)
     domain.blueprints("admin", admin.bp)
     domain.blueprints("api", api.bp)
+    domain.imports(*spreadsheets.IMPORTS)
+    domain.exports(*spreadsheets.EXPORTS)
     domain.panel("officer", dashboard.officer_cases)
     domain.panel("partner", dashboard.partner_cases)
     domain.demo(demo.load_cases)

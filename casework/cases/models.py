@@ -17,6 +17,12 @@ from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_c
 from casework.extensions import db
 
 
+def _today() -> date:
+    from casework.core.time import today
+
+    return today()
+
+
 class PersonKind(enum.StrEnum):
     individual = "individual"
     business = "business"
@@ -150,6 +156,9 @@ class Case(TimestampMixin, VersionedMixin, db.Model):
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.open)
     closure_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    #: The day the case was opened: today for a new case, earlier for one entered late or imported
+    #: (its reference takes this year). ``created_at`` is when the row was written.
+    opened_on: Mapped[date] = mapped_column(sa.Date, default=_today, server_default=sa.text("CURRENT_DATE"))
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
     #: Sensitive cases: visible only to the users named on the case.
     is_restricted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
@@ -416,3 +425,48 @@ class Action(TimestampMixin, VersionedMixin, db.Model):
     case = relationship("Case")
     agency = relationship("Agency")
     assignee = relationship("User", foreign_keys=[assignee_id])
+
+
+class PoliceReportStatus(enum.StrEnum):
+    #: Waiting for an officer to match it to a case.
+    queued = "queued"
+    #: On a case's ledger as a complaint to the police.
+    added = "added"
+    #: Not about a case of ours (the officer says why).
+    dismissed = "dismissed"
+
+
+class QueuedPoliceReport(TimestampMixin, VersionedMixin, db.Model):
+    """A call from a police incident log that could not be matched to a case with certainty: it waits
+    here for an officer of the importing agency, who adds it to a case's ledger or dismisses it."""
+
+    __tablename__ = "queued_police_reports"
+    __table_args__ = (sa.Index("ix_queued_police_reports_agency_status", "agency_id", "status", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The agency whose officers match it (the agency that imported the log).
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    police_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    police_reference: Mapped[str] = mapped_column(sa.String(100))
+    location: Mapped[str | None] = mapped_column(sa.String(300))
+    category: Mapped[str | None] = mapped_column(sa.String(100))
+    caller_name: Mapped[str | None] = mapped_column(sa.String(200))
+    is_repeat_caller: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    caller_date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
+    caller_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    caller_email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: Why it was not matched automatically, for the officer.
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    status: Mapped[PoliceReportStatus] = mapped_column(
+        enum_column(PoliceReportStatus), default=PoliceReportStatus.queued
+    )
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
+    complaint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("complaints.id", ondelete="SET NULL"))
+    dismissed_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    police_agency = relationship("Agency", foreign_keys=[police_agency_id])
+    case = relationship("Case")
+    resolved_by = relationship("User")

@@ -26,6 +26,7 @@ from casework.cases.services import normalise_name, normalise_postcode
 from casework.core.db import UTCDateTime
 from casework.core.errors import InvalidInput
 from casework.core.inputs import DB_INT_MAX, DB_INT_MIN
+from casework.core.time import london_day, now
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
 
@@ -356,67 +357,59 @@ def _case_link(case_id: int) -> str:
 
 
 def my_open_cases(user: Any, limit: int = 20) -> list[dict[str, Any]]:
-    """Open cases the user owns, with the next open deadline of each (two queries)."""
+    """Open cases the user owns, with the next open deadline of each, whatever record it is on (the
+    case, an action, a risk review, an intervention); cases with overdue work first. Two queries."""
     cases = db.session.scalars(
         sa.select(Case)
         .where(Case.owner_id == user.id, Case.status == CaseStatus.open, visible_cases_clause(user))
         .order_by(Case.created_at.desc())
         .limit(limit)
     ).all()
-    links = {_case_link(c.id): c for c in cases}
-    next_due: dict[str, date] = {}
-    if links:
+    next_due: dict[int, tuple[date, bool]] = {}
+    if cases:
+        moment = now()
         rows = db.session.execute(
-            sa.select(Deadline.link, sa.func.min(Deadline.due_at))
-            .where(Deadline.status == DeadlineStatus.open, Deadline.link.in_(links))
-            .group_by(Deadline.link)
+            sa.select(Deadline.case_id, Deadline.due_on, Deadline.due_at)
+            .where(Deadline.status == DeadlineStatus.open, Deadline.case_id.in_([c.id for c in cases]))
+            .order_by(Deadline.case_id, Deadline.due_at)
         )
-        from casework.core.time import london_day
-
-        next_due = {link: london_day(due_at) for link, due_at in rows}
-    return [
+        for case_id, due_on, due_at in rows:
+            if case_id not in next_due:
+                next_due[case_id] = (due_on or london_day(due_at), due_at < moment)
+    listed = [
         {
             "reference": c.reference,
             "href": _case_link(c.id),
             "summary": c.summary,
             "status": c.status.value.capitalize(),
-            "next_due_on": next_due.get(_case_link(c.id)),
+            "next_due_on": next_due[c.id][0] if c.id in next_due else None,
+            "is_overdue": c.id in next_due and next_due[c.id][1],
         }
         for c in cases
     ]
+    # Overdue first; otherwise newest first.
+    return sorted(listed, key=lambda row: not row["is_overdue"])
 
 
 def due_soon(user: Any, until: datetime, limit: int = 20) -> list[dict[str, Any]]:
-    """The user's open deadlines due before ``until`` (overdue ones included), soonest first."""
-    from casework.core.time import london_day, now
-
-    rows = db.session.scalars(
-        sa.select(Deadline)
+    """The user's open deadlines due before ``until`` (overdue ones included, so first), soonest first."""
+    rows = db.session.execute(
+        sa.select(Deadline, Case.reference)
+        .outerjoin(Case, Case.id == Deadline.case_id)
         .where(Deadline.owner_id == user.id, Deadline.status == DeadlineStatus.open, Deadline.due_at <= until)
         .order_by(Deadline.due_at)
         .limit(limit)
     ).all()
-    case_ids = {}
-    for row in rows:
-        if row.link and row.link.startswith("/cases/"):
-            part = row.link.split("/")[2]
-            if part.isdigit():
-                case_ids[row.id] = int(part)
-    references = (
-        dict(db.session.execute(sa.select(Case.id, Case.reference).where(Case.id.in_(set(case_ids.values())))).all())
-        if case_ids
-        else {}
-    )
     moment = now()
     return [
         {
             "description": row.title,
-            "reference": references.get(case_ids.get(row.id), "View"),
+            "reference": reference or "View",
             "href": row.link or "#",
             "due_on": row.due_on or london_day(row.due_at),
             "is_overdue": row.due_at < moment,
         }
-        for row in rows
+        for row, reference in rows
     ]
 
 

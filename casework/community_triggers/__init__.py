@@ -9,7 +9,16 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.community_triggers import case_sections, dashboard, demo, letters, receivers, services, settings
+    from casework.community_triggers import (
+        case_sections,
+        dashboard,
+        demo,
+        letters,
+        receivers,
+        services,
+        settings,
+        spreadsheets,
+    )
     from casework.community_triggers.pcc_review import settings as pcc_review_settings
     from casework.community_triggers.views import (
         admin,
@@ -26,11 +35,15 @@ def init_app(app: Flask) -> None:
     domain = register_domain(app, "community_triggers")
     domain.models("casework.community_triggers.models", "casework.community_triggers.pcc_review.models")
     domain.settings(*settings.SPECS, *pcc_review_settings.SPECS)
+    # Each application is evaluated by the rules in force on the day it was received.
+    domain.dated_records(settings.applications_received_since)
     domain.tasks("casework.community_triggers.tasks")
     domain.blueprints("staff", staff.bp, staff_review.bp, staff_pcc_review.bp)
     domain.blueprints("admin", admin.bp)
     domain.blueprints("api", api.bp, api_review.bp, api_pcc_review.bp)
     domain.blueprints("public", public.bp)
+    domain.imports(*spreadsheets.IMPORTS)
+    domain.exports(*spreadsheets.EXPORTS)
     domain.case_search(case_sections.application_matches)
     domain.panel("coordinator", dashboard.coordinator_panel)
     domain.panel("chair", dashboard.chair_panel)

@@ -34,8 +34,23 @@ DEADLINE_KIND = "trigger.information_request"
 
 
 def request_information(
-    actor: Any, application: TriggerApplication, agency: Agency, *, due_on: date
+    actor: Any, application: TriggerApplication, agency: Agency, *, due_on: date, requested_on: date | None = None
 ) -> InformationRequest:
+    """Ask ``agency`` for its information by ``due_on``, on ``requested_on`` (default today; a request
+    made earlier may be entered late)."""
+    from casework.community_triggers.services import event_date_errors
+
+    requested_on = requested_on or today()
+    problems = event_date_errors(
+        requested_on,
+        "requested_on",
+        "the information was requested",
+        not_before=[(application.received_on, "the day the application was received")],
+    )
+    if problems:
+        raise InvalidInput(problems)
+    if due_on < requested_on:
+        raise InvalidInput({"due_on": ["The due date must be on or after the day it was requested"]})
     if due_on < application.received_on:
         raise InvalidInput({"due_on": ["The due date must be on or after the day the application was received"]})
     if application.area_id not in {area.id for area in agency.areas}:
@@ -47,7 +62,9 @@ def request_information(
     )
     if existing is not None:
         raise RuleViolation(f"{agency.name} has already been asked for its information.", field="agency")
-    item = InformationRequest(application_id=application.id, agency_id=agency.id, requested_on=today(), due_on=due_on)
+    item = InformationRequest(
+        application_id=application.id, agency_id=agency.id, requested_on=requested_on, due_on=due_on
+    )
     db.session.add(item)
     db.session.flush()
     set_deadline(
@@ -68,6 +85,7 @@ def request_information(
         None,
         {"information_request": agency.code, "due_on": due_on},
         f"Information requested from {agency.name}, due {due_on.isoformat()}",
+        event_on=requested_on,
     )
     return item
 
@@ -118,11 +136,24 @@ def submit(
     *,
     text: str,
     file: tuple[str, str, bytes] | None = None,
+    submitted_on: date | None = None,
 ) -> InformationRequest:
-    """Record the agency's submission (text, and optionally one file per submission)."""
+    """Record the agency's submission (text, and optionally one file per submission), on
+    ``submitted_on`` (default today; one sent earlier may be entered late)."""
+    from casework.community_triggers.services import event_date_errors
+
     text = (text or "").strip()
     if not text:
         raise InvalidInput({"submission": ["Enter your agency's information"]})
+    submitted_on = submitted_on or today()
+    problems = event_date_errors(
+        submitted_on,
+        "submitted_on",
+        "the information was sent",
+        not_before=[(item.requested_on, "the day it was requested")],
+    )
+    if problems:
+        raise InvalidInput(problems)
     before = snapshot(item, ["submission", "submitted_on"])
     if file is not None:
         filename, content_type, content = file
@@ -139,7 +170,7 @@ def submit(
             )
         )
     item.submission = text
-    item.submitted_on = today()
+    item.submitted_on = submitted_on
     item.submitted_by_id = getattr(actor, "id", None)
     db.session.flush()
     close_deadline("trigger_information_requests", item.id, kind=DEADLINE_KIND)
@@ -151,5 +182,6 @@ def submit(
         before,
         snapshot(item, ["submission", "submitted_on"]),
         f"Information submitted by {item.agency.name}",
+        event_on=submitted_on,
     )
     return item

@@ -601,10 +601,14 @@ def produce(
     appeal: Appeal | None = None,
     pcc_review: Any = None,
     occurrence: int | None = None,
+    sent_on: date | None = None,
 ) -> Letter | None:
     """Create the letter (once per event), log it on the application and email it when there is an
     address. Returns None when this event's letter already exists (``occurrence``: the event is the
-    n-th of its kind on the application)."""
+    n-th of its kind on the application).
+
+    ``sent_on``: a letter that went out on an earlier day by other means (post, another system), entered
+    late: it is kept as it would have read, dated that day, and not emailed."""
     db.session.flush()
     if _already_produced(application, kind, meeting, appeal, occurrence):
         return None
@@ -626,11 +630,20 @@ def produce(
         body=rendered.body,
         meeting_id=meeting.id if meeting else None,
         appeal_id=appeal.id if appeal else None,
-        sent_on=today(),
+        sent_on=sent_on or today(),
         created_by_id=getattr(actor, "id", None),
     )
     db.session.add(letter)
     db.session.flush()
+    if sent_on is not None:
+        record(
+            actor,
+            AuditAction.create,
+            application,
+            f"{LETTER_TITLES[kind]} letter recorded as sent on {format_date(sent_on)}",
+            {"letter_id": letter.id, "kind": kind.value, "event_on": sent_on},
+        )
+        return letter
     if application.applicant_email:
         email = queue_email(
             to=application.applicant_email,
@@ -649,6 +662,53 @@ def produce(
         + (f" and emailed to {letter.emailed_to}" if letter.emailed_to else " for posting"),
         {"letter_id": letter.id, "kind": kind.value},
     )
+    return letter
+
+
+def record_sent(
+    actor: Any,
+    application: TriggerApplication,
+    kind: LetterKind,
+    *,
+    sent_on: date,
+    meeting: ReviewMeeting | None = None,
+    appeal: Appeal | None = None,
+) -> Letter:
+    """A letter that went out on ``sent_on`` outside the service (past work entered late): kept as the
+    template would have written it, not emailed. An outcome letter also records the day it was sent on
+    the meeting (the appeal window may run from it, SPEC section 9)."""
+    from casework.community_triggers import services
+    from casework.core.errors import InvalidInput, RuleViolation
+
+    problems = services.event_date_errors(
+        sent_on, "sent_on", "the letter was sent", not_before=[(application.received_on, "the application")]
+    )
+    if problems:
+        raise InvalidInput(problems)
+    needs = {
+        LetterKind.outcome: meeting is not None and meeting.held_on is not None,
+        LetterKind.meeting_invitation: meeting is not None,
+        LetterKind.appeal_decision: appeal is not None and appeal.decision is not None,
+        LetterKind.threshold_decision: application.decision is not None,
+        LetterKind.acknowledgement: True,
+    }
+    if not needs.get(kind, False):
+        raise RuleViolation(f"There is no {LETTER_TITLES[kind].lower()} to have sent a letter about.", field="kind")
+    if meeting is not None and meeting.application_id != application.id:
+        raise InvalidInput({"meeting_id": ["That meeting is not this application's."]})
+    if kind == LetterKind.outcome:
+        services.record_outcome_letter_sent(actor, meeting, sent_on=sent_on)  # type: ignore[arg-type]
+    letter = produce(
+        actor,
+        application,
+        kind,
+        decision=application.decision if kind == LetterKind.threshold_decision else None,
+        meeting=meeting,
+        appeal=appeal,
+        sent_on=sent_on,
+    )
+    if letter is None:
+        raise RuleViolation(f"The {LETTER_TITLES[kind].lower()} letter is already recorded.", field="kind")
     return letter
 
 
@@ -690,27 +750,45 @@ def to_pdf(html: str) -> bytes:
 # ``casework.community_triggers.init_app`` (``connect_receivers``).
 
 
-def _on_acknowledged(application: TriggerApplication, actor: Any = None, **_: Any) -> None:
-    produce(actor, application, LetterKind.acknowledgement)
+# Each signal carries ``send_letter``: False for a step dated before today (past work entered late is
+# recorded only, SPEC section 10) unless the user asked for its letter.
+
+
+def _on_acknowledged(application: TriggerApplication, actor: Any = None, send_letter: bool = True, **_: Any) -> None:
+    if send_letter:
+        produce(actor, application, LetterKind.acknowledgement)
 
 
 def _on_threshold_decided(
-    application: TriggerApplication, actor: Any = None, decision: ThresholdDecision | None = None, **_: Any
+    application: TriggerApplication,
+    actor: Any = None,
+    decision: ThresholdDecision | None = None,
+    send_letter: bool = True,
+    **_: Any,
 ) -> None:
-    produce(actor, application, LetterKind.threshold_decision, decision=decision or application.decision)
+    if send_letter:
+        produce(actor, application, LetterKind.threshold_decision, decision=decision or application.decision)
 
 
 def _on_meeting_arranged(
-    application: TriggerApplication, actor: Any = None, meeting: ReviewMeeting | None = None, **_: Any
+    application: TriggerApplication,
+    actor: Any = None,
+    meeting: ReviewMeeting | None = None,
+    send_letter: bool = True,
+    **_: Any,
 ) -> None:
-    if meeting is not None:
+    if meeting is not None and send_letter:
         invite_victim(actor, meeting)
 
 
 def _on_outcome_recorded(
-    application: TriggerApplication, actor: Any = None, meeting: ReviewMeeting | None = None, **_: Any
+    application: TriggerApplication,
+    actor: Any = None,
+    meeting: ReviewMeeting | None = None,
+    send_letter: bool = True,
+    **_: Any,
 ) -> None:
-    if meeting is not None:
+    if meeting is not None and send_letter:
         letter = produce(actor, application, LetterKind.outcome, meeting=meeting)
         if letter is not None and meeting.outcome_letter_sent_on is None:
             from casework.community_triggers import services
@@ -720,9 +798,13 @@ def _on_outcome_recorded(
 
 
 def _on_appeal_decided(
-    application: TriggerApplication, actor: Any = None, appeal: Appeal | None = None, **_: Any
+    application: TriggerApplication,
+    actor: Any = None,
+    appeal: Appeal | None = None,
+    send_letter: bool = True,
+    **_: Any,
 ) -> None:
-    if appeal is not None:
+    if appeal is not None and send_letter:
         produce(actor, application, LetterKind.appeal_decision, appeal=appeal)
 
 

@@ -17,6 +17,7 @@ from casework.community_triggers.models import (
     ApplicationStatus,
     Channel,
     DecisionBasis,
+    LetterKind,
     ReviewMeeting,
     ThresholdDecision,
     TriggerApplication,
@@ -31,6 +32,16 @@ _text = {"validate": validate.Length(max=20_000)}
 def _choice(values: Any) -> validate.OneOf:
     values = [v.value for v in values]
     return validate.OneOf(values, error=f"Must be one of: {', '.join(values)}.")
+
+
+def SendLetterField() -> fields.Boolean:
+    """Whether the step's letter (or emails) go out: by default only for a step dated today; a step
+    dated before today is past work entered late and is recorded only unless this is true."""
+    return fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Send the letter for a step dated before today (default: only for today's)."},
+    )
 
 
 class VersionField(fields.Integer):
@@ -71,6 +82,7 @@ class ApplicationCreateArgs(BaseSchema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     case_ids = fields.List(RecordId(CASES), load_default=list, validate=validate.Length(max=50))
     complaints = fields.List(fields.Nested(ComplaintArgs), load_default=list, validate=validate.Length(max=200))
+    send_letter = SendLetterField()
 
 
 class ApplicationListArgs(PageArgs):
@@ -80,6 +92,7 @@ class ApplicationListArgs(PageArgs):
 
 class AcknowledgeArgs(BaseSchema):
     acknowledged_on = EventDate(required=True)
+    send_letter = SendLetterField()
     version = VersionField()
 
 
@@ -91,6 +104,7 @@ class ThresholdDecisionArgs(BaseSchema):
     persistence = fields.String(load_default=None, allow_none=True, **_text)
     harm = fields.String(load_default=None, allow_none=True, **_text)
     adequacy = fields.String(load_default=None, allow_none=True, **_text)
+    send_letter = SendLetterField()
     version = VersionField()
 
 
@@ -114,6 +128,9 @@ class WithdrawArgs(BaseSchema):
 class MeetingCreateArgs(BaseSchema):
     scheduled_on = PlannedDate(required=True)
     chair_email = fields.Email(required=True)
+    #: The day the meeting was arranged (default today): past work may be entered late (API.md).
+    arranged_on = EventDate(load_default=None, allow_none=True)
+    send_letter = SendLetterField()
     version = VersionField()
 
 
@@ -151,6 +168,9 @@ class OutcomeArgs(BaseSchema):
     proportionality_assessment = fields.String(load_default=None, allow_none=True, **_text)
     victim_invited = fields.Boolean(load_default=None, allow_none=True)
     victim_not_invited_reason = fields.String(load_default=None, allow_none=True, **_text)
+    send_letter = SendLetterField()
+    #: For a review held in the past: the day its outcome letter went out by other means.
+    outcome_letter_sent_on = EventDate(load_default=None, allow_none=True)
     version = VersionField()
 
 
@@ -171,9 +191,19 @@ class AppealDecisionArgs(BaseSchema):
     decision = fields.String(required=True, validate=_choice(AppealDecision))
     reasons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     decided_on = EventDate(required=True)
+    send_letter = SendLetterField()
     handler_email = fields.Email(load_default=None, allow_none=True)
     handler_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     version = VersionField()
+
+
+class LetterSentArgs(BaseSchema):
+    """A letter that went out on ``sent_on`` outside the service (past work entered late). A letter
+    about a meeting is about the application's current meeting, an appeal decision about its latest
+    appeal: the order past work is entered in, so no id of either is asked for."""
+
+    kind = fields.String(required=True, validate=_choice(LetterKind))
+    sent_on = EventDate(required=True)
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -221,6 +251,7 @@ def dump_meeting(meeting: ReviewMeeting) -> dict[str, Any]:
         "id": meeting.id,
         "application_id": meeting.application_id,
         "scheduled_on": _iso(meeting.scheduled_on),
+        "arranged_on": _iso(meeting.arranged_on),
         "chair": _person(meeting.chair),
         "chair_email": meeting.chair.email if meeting.chair else None,
         "location": meeting.location,
@@ -336,6 +367,30 @@ def dump_application(
         "appeals": [dump_appeal(a) for a in application.appeals],
         "pcc_reviews": [_dump_pcc_review(r) for r in application.pcc_reviews],
         "version": application.version,
+    }
+
+
+class LetterAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    subject = nullable(fields.String())
+    sent_on = nullable(fields.Date())
+    emailed_to = nullable(fields.String())
+    meeting_id = nullable(fields.Integer())
+    appeal_id = nullable(fields.Integer())
+
+
+def dump_letter(letter: Any) -> dict[str, Any]:
+    return {
+        "id": letter.id,
+        "application_id": letter.application_id,
+        "kind": letter.kind.value,
+        "subject": letter.subject,
+        "sent_on": _iso(letter.sent_on),
+        "emailed_to": letter.emailed_to,
+        "meeting_id": letter.meeting_id,
+        "appeal_id": letter.appeal_id,
     }
 
 

@@ -41,7 +41,7 @@ from casework.community_triggers.models import (
 from casework.community_triggers.settings import step_timescales, threshold_rules
 from casework.core.errors import Conflict, InvalidInput, RuleViolation
 from casework.core.permissions import Role
-from casework.core.time import london_day, now, today
+from casework.core.time import LONDON, london_day, now, today
 from casework.extensions import db
 from casework.interventions.models import Intervention
 from casework.reminders.services import close_deadline
@@ -101,6 +101,15 @@ def event_date_errors(
     return {}
 
 
+def sends_letters(event_on: date | None, send_letter: bool | None) -> bool:
+    """Whether a step sends its letter or emails (SPEC section 10): an event dated today does, unless the
+    user says not; one dated before today is past work entered late and is recorded only, unless the
+    user asks for the letter (``send_letter: true``)."""
+    if send_letter is not None:
+        return bool(send_letter)
+    return event_on is not None and event_on >= today()
+
+
 def _check_event_date(value: date | None, field: str, label: str, **kwargs: Any) -> None:
     errors = event_date_errors(value, field, label, **kwargs)
     if errors:
@@ -119,8 +128,12 @@ def _require_text(value: str | None, field: str, message: str) -> str:
     return str(value).strip()
 
 
-def _audit_application(actor: Any, application: TriggerApplication, before: dict[str, Any], summary: str) -> None:
-    record_change(actor, application, before, snapshot(application, APPLICATION_AUDIT_FIELDS), summary)
+def _audit_application(
+    actor: Any, application: TriggerApplication, before: dict[str, Any], summary: str, event_on: date | None = None
+) -> None:
+    record_change(
+        actor, application, before, snapshot(application, APPLICATION_AUDIT_FIELDS), summary, event_on=event_on
+    )
 
 
 def _touch(application: TriggerApplication) -> None:
@@ -223,10 +236,11 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     # Evaluated before the insert (the application is not in the session yet), so it is one INSERT.
     application.threshold_evaluation = _evaluation_record(application, evaluate(application))
     _insert_with_reference(application, area)
-    _audit_application(actor, application, None, f"Registered application {application.reference}")  # type: ignore[arg-type]
-    notify_agencies(application)
+    _audit_application(actor, application, None, f"Registered application {application.reference}", received_on)  # type: ignore[arg-type]
+    notify = sends_letters(received_on, data.get("send_letter"))
+    notify_agencies(application, send_emails=notify)
     deadline_engine.sync(application)
-    signals.application_received.send(application, actor=actor)
+    signals.application_received.send(application, actor=actor, send_letter=notify)
     return application
 
 
@@ -241,9 +255,10 @@ def _insert_with_reference(application: TriggerApplication, area: Area) -> None:
     db.session.flush()
 
 
-def notify_agencies(application: TriggerApplication) -> list[AgencyNotification]:
+def notify_agencies(application: TriggerApplication, *, send_emails: bool = True) -> list[AgencyNotification]:
     """Tell every agency covering the area (s.104(3)): a row per agency and an email to its
-    coordinators and managers, sent after commit."""
+    coordinators and managers, sent after commit. An application received before today (past work
+    entered late) records the agencies without emailing them, unless asked (``send_emails``)."""
     from casework.notifications.services import queue_email
 
     agencies = list(
@@ -277,7 +292,7 @@ def notify_agencies(application: TriggerApplication) -> list[AgencyNotification]
         )
         db.session.add(row)
         rows.append(row)
-        for user in recipients:
+        for user in recipients if send_emails else []:
             queue_email(
                 to=user.email,
                 subject=f"Case review application {application.reference} received",
@@ -315,7 +330,7 @@ def screen_out(actor: User | None, application: TriggerApplication, *, reason: s
     application.screened_out_on = screened_out_on
     application.screened_out_reason = reason.strip()
     db.session.flush()
-    _audit_application(actor, application, before, f"Screened out {application.reference}")
+    _audit_application(actor, application, before, f"Screened out {application.reference}", screened_out_on)
     deadline_engine.sync(application)
     signals.application_screened_out.send(application, actor=actor)
 
@@ -425,8 +440,11 @@ def link_cases(actor: User | None, application: TriggerApplication, cases: Seque
     reevaluate(application)
 
 
-def acknowledge(actor: User | None, application: TriggerApplication, *, acknowledged_on: date) -> None:
-    """Record the acknowledgement (it does not gate later steps, SPEC section 9)."""
+def acknowledge(
+    actor: User | None, application: TriggerApplication, *, acknowledged_on: date, send_letter: bool | None = None
+) -> None:
+    """Record the acknowledgement (it does not gate later steps, SPEC section 9). Its letter goes out
+    when it is dated today, or when asked (``sends_letters``)."""
     if application.status in {ApplicationStatus.withdrawn, ApplicationStatus.screened_out}:
         raise RuleViolation("The application is closed: it cannot be acknowledged.")
     if application.acknowledged_on is not None:
@@ -440,9 +458,11 @@ def acknowledge(actor: User | None, application: TriggerApplication, *, acknowle
     before = snapshot(application, APPLICATION_AUDIT_FIELDS)
     application.acknowledged_on = acknowledged_on
     db.session.flush()
-    _audit_application(actor, application, before, f"Acknowledged {application.reference}")
+    _audit_application(actor, application, before, f"Acknowledged {application.reference}", acknowledged_on)
     deadline_engine.sync(application)
-    signals.application_acknowledged.send(application, actor=actor)
+    signals.application_acknowledged.send(
+        application, actor=actor, send_letter=sends_letters(acknowledged_on, send_letter)
+    )
 
 
 def decide_threshold(
@@ -456,8 +476,10 @@ def decide_threshold(
     persistence: str | None = None,
     harm: str | None = None,
     adequacy: str | None = None,
+    send_letter: bool | None = None,
 ) -> ThresholdDecision:
-    """Record the threshold decision (s.104(4)-(6); SPEC section 9)."""
+    """Record the threshold decision (s.104(4)-(6); SPEC section 9). Its letter goes out when it is
+    dated today, or when asked (``sends_letters``)."""
     _require_status(application, {ApplicationStatus.received}, "decide the threshold")
     _check_event_date(
         decided_on,
@@ -524,10 +546,13 @@ def decide_threshold(
             decision, ("application_id", "met", "basis", "reasons", "persistence", "harm", "adequacy", "decided_on")
         ),
         f"Threshold {'met' if met else 'not met'} for {application.reference}",
+        event_on=decided_on,
     )
-    _audit_application(actor, application, before, f"Threshold decided for {application.reference}")
+    _audit_application(actor, application, before, f"Threshold decided for {application.reference}", decided_on)
     deadline_engine.sync(application)
-    signals.threshold_decided.send(application, actor=actor, decision=decision)
+    signals.threshold_decided.send(
+        application, actor=actor, decision=decision, send_letter=sends_letters(decided_on, send_letter)
+    )
     return decision
 
 
@@ -614,9 +639,17 @@ def chair_conflicts(chair: User, application: TriggerApplication) -> list[str]:
 
 
 def arrange_meeting(
-    actor: User | None, application: TriggerApplication, *, scheduled_on: date, chair: User
+    actor: User | None,
+    application: TriggerApplication,
+    *,
+    scheduled_on: date,
+    chair: User,
+    arranged_on: date | None = None,
+    send_letter: bool | None = None,
 ) -> ReviewMeeting:
-    """Appoint an independent chair and schedule the review meeting (after a "met" decision)."""
+    """Appoint an independent chair and schedule the review meeting (after a "met" decision), on
+    ``arranged_on`` (default today: a meeting arranged in the past may be entered late). The victim's
+    invitation goes out when the meeting is arranged today, or when asked (``sends_letters``)."""
     decision = application.decision
     if application.status != ApplicationStatus.threshold_met or decision is None or not decision.met:
         raise RuleViolation(
@@ -629,20 +662,36 @@ def arrange_meeting(
         raise InvalidInput(
             {"scheduled_on": [f"The meeting cannot be before the threshold decision ({_long(decision.decided_on)})."]}
         )
+    arranged_on = arranged_on or today()
+    _check_event_date(
+        arranged_on,
+        "arranged_on",
+        "the meeting was arranged",
+        not_before=[(decision.decided_on, "the threshold decision")],
+    )
     problems = chair_conflicts(chair, application)
     if problems:
         raise RuleViolation("The chair is not independent: " + "; ".join(problems) + ".", field="chair_email")
-    meeting = ReviewMeeting(application=application, scheduled_on=scheduled_on, chair_id=chair.id, arranged_on=today())
+    meeting = ReviewMeeting(
+        application=application, scheduled_on=scheduled_on, chair_id=chair.id, arranged_on=arranged_on
+    )
     db.session.add(meeting)
     before = snapshot(application, APPLICATION_AUDIT_FIELDS)
     application.status = ApplicationStatus.meeting_arranged
     db.session.flush()
     record_change(
-        actor, meeting, None, snapshot(meeting, MEETING_AUDIT_FIELDS), f"Arranged meeting for {application.reference}"
+        actor,
+        meeting,
+        None,
+        snapshot(meeting, MEETING_AUDIT_FIELDS),
+        f"Arranged meeting for {application.reference}",
+        event_on=arranged_on,
     )
-    _audit_application(actor, application, before, f"Meeting arranged for {application.reference}")
+    _audit_application(actor, application, before, f"Meeting arranged for {application.reference}", arranged_on)
     deadline_engine.sync(application)
-    signals.meeting_arranged.send(application, actor=actor, meeting=meeting)
+    signals.meeting_arranged.send(
+        application, actor=actor, meeting=meeting, send_letter=sends_letters(arranged_on, send_letter)
+    )
     return meeting
 
 
@@ -722,8 +771,13 @@ def record_outcome(
     proportionality_assessment: str | None = None,
     victim_invited: bool | None = None,
     victim_not_invited_reason: str | None = None,
+    send_letter: bool | None = None,
+    outcome_letter_sent_on: date | None = None,
 ) -> ReviewMeeting:
     """Record the meeting held, its minutes and recommendations [{text, agency, due_on, owner=None}];
+    the outcome letter goes out when the meeting was held today, or when asked (``sends_letters``); for
+    a review held in the past, ``outcome_letter_sent_on`` records the day its letter went out by other
+    means (it may move the start of the appeal window, SPEC section 9).
     each recommendation becomes a tracked action with a deadline. Only the appointed chair may do
     this (the caller checks ``policies.can_chair``)."""
     application = meeting.application
@@ -759,6 +813,15 @@ def record_outcome(
             errors[f"{prefix}.due_on"] = ["Enter the date it is due."]
         elif held_on is not None and item["due_on"] < held_on:
             errors[f"{prefix}.due_on"] = ["The due date cannot be before the meeting."]
+    if outcome_letter_sent_on is not None and not errors:
+        errors.update(
+            event_date_errors(
+                outcome_letter_sent_on,
+                "outcome_letter_sent_on",
+                "the outcome letter was sent",
+                not_before=[(held_on, "the meeting")],
+            )
+        )
     if errors:
         db.session.expire(meeting)
         raise InvalidInput(errors)
@@ -803,10 +866,14 @@ def record_outcome(
         before,
         snapshot(meeting, MEETING_AUDIT_FIELDS) | {"recommendations": [r.text for r in meeting.recommendations]},
         f"Recorded the outcome for {application.reference}",
+        event_on=held_on,
     )
-    _audit_application(actor, application, before_app, f"Review concluded for {application.reference}")
+    _audit_application(actor, application, before_app, f"Review concluded for {application.reference}", held_on)
     deadline_engine.sync(application)
-    signals.outcome_recorded.send(application, actor=actor, meeting=meeting)
+    notify = sends_letters(held_on, send_letter) and outcome_letter_sent_on is None
+    signals.outcome_recorded.send(application, actor=actor, meeting=meeting, send_letter=notify)
+    if outcome_letter_sent_on is not None:
+        record_outcome_letter_sent(actor, meeting, sent_on=outcome_letter_sent_on)
     return meeting
 
 
@@ -832,6 +899,7 @@ def record_victim_consultation(
         before,
         snapshot(meeting, MEETING_AUDIT_FIELDS),
         f"Victim consulted on the action plan for {meeting.application.reference}",
+        event_on=consulted_on,
     )
     return meeting
 
@@ -851,6 +919,7 @@ def record_outcome_letter_sent(actor: User | None, meeting: ReviewMeeting, *, se
         before,
         snapshot(meeting, MEETING_AUDIT_FIELDS),
         f"Outcome letter sent for {meeting.application.reference}",
+        event_on=sent_on,
     )
     deadline_engine.sync(meeting.application)
 
@@ -904,8 +973,9 @@ def lodge_appeal(actor: User | None, application: TriggerApplication, *, receive
         None,
         snapshot(appeal, ("application_id", "received_on", "grounds")),
         f"Appeal lodged against {application.reference}",
+        event_on=received_on,
     )
-    _audit_application(actor, application, before, f"Appeal lodged for {application.reference}")
+    _audit_application(actor, application, before, f"Appeal lodged for {application.reference}", received_on)
     deadline_engine.sync(application)
     signals.appeal_lodged.send(application, actor=actor, appeal=appeal)
     return appeal
@@ -950,9 +1020,18 @@ def assign_appeal_handler(
     return appeal
 
 
-def decide_appeal(actor: User | None, appeal: Appeal, *, decision: str, reasons: str, decided_on: date) -> Appeal:
+def decide_appeal(
+    actor: User | None,
+    appeal: Appeal,
+    *,
+    decision: str,
+    reasons: str,
+    decided_on: date,
+    send_letter: bool | None = None,
+) -> Appeal:
     """Record the appeal decision. Upheld: the review goes back (a new threshold decision after a
-    "not met" decision, otherwise a new meeting). Not upheld: the application is closed."""
+    "not met" decision, otherwise a new meeting). Not upheld: the application is closed. Its letter
+    goes out when it is dated today, or when asked (``sends_letters``)."""
     application = appeal.application
     if appeal.decision is not None:
         raise RuleViolation("The appeal has already been decided.")
@@ -985,10 +1064,13 @@ def decide_appeal(actor: User | None, appeal: Appeal, *, decision: str, reasons:
         before,
         snapshot(appeal, ("decision", "decision_reasons", "decided_on")),
         f"Appeal {appeal.decision.value.replace('_', ' ')} for {application.reference}",
+        event_on=decided_on,
     )
-    _audit_application(actor, application, before_app, f"Appeal decided for {application.reference}")
+    _audit_application(actor, application, before_app, f"Appeal decided for {application.reference}", decided_on)
     deadline_engine.sync(application)
-    signals.appeal_decided.send(application, actor=actor, appeal=appeal)
+    signals.appeal_decided.send(
+        application, actor=actor, appeal=appeal, send_letter=sends_letters(decided_on, send_letter)
+    )
     return appeal
 
 
@@ -1014,10 +1096,38 @@ def withdraw(actor: User | None, application: TriggerApplication, *, withdrawn_o
     application.withdrawn_on = withdrawn_on
     application.withdrawal_reason = reason.strip()
     db.session.flush()
-    _audit_application(actor, application, before, f"Withdrew {application.reference}")
+    _audit_application(actor, application, before, f"Withdrew {application.reference}", withdrawn_on)
     deadline_engine.sync(application)
     close_deadline(deadline_engine.SUBJECT_TYPE, application.id, cancelled=True)
     signals.application_withdrawn.send(application, actor=actor)
+
+
+def settle_past_deadlines(actor: User | None, application: TriggerApplication) -> int:
+    """History brought in as a whole (an import of past Case Reviews): the steps it lacks were dealt with
+    outside the service, so their deadlines, long past, have nothing to remind anyone of. Open ones due
+    before today are cancelled (past work is recorded only, SPEC section 10); later ones stay."""
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    start_of_today = datetime.combine(today(), datetime.min.time(), tzinfo=LONDON)
+    rows = db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.subject_type == deadline_engine.SUBJECT_TYPE,
+            Deadline.subject_id == application.id,
+            Deadline.status == DeadlineStatus.open,
+            Deadline.due_at < start_of_today,
+        )
+    ).all()
+    for kind in {row.kind for row in rows}:
+        close_deadline(deadline_engine.SUBJECT_TYPE, application.id, kind, cancelled=True)
+    if rows:
+        record_change(
+            actor,
+            application,
+            {"open_deadlines": [r.kind for r in rows]},
+            {"open_deadlines": []},
+            f"Deadlines already past when {application.reference} was brought in were closed",
+        )
+    return len(rows)
 
 
 def deadlines(application: TriggerApplication) -> dict[str, date]:

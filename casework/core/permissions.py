@@ -67,6 +67,8 @@ class Permission(enum.StrEnum):
     VIEW_RETENTION = "view_retention"
     #: Merge two records of the same person (and undo it within the window).
     MERGE_PEOPLE = "merge_people"
+    #: Bring records in from spreadsheets and police logs (a bulk change: coordinators and managers).
+    IMPORT_RECORDS = "import_records"
 
 
 P = Permission
@@ -94,6 +96,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_STATISTICS,
             P.COMPILE_STATISTICS,
             P.MERGE_PEOPLE,
+            P.IMPORT_RECORDS,
         }
     ),
     # A chair sees only the reviews they chair; the object-level policy narrows CHAIR_REVIEWS.
@@ -113,6 +116,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PUBLISH_STATISTICS,
             P.EXPORT_PEOPLE,
             P.MERGE_PEOPLE,
+            P.IMPORT_RECORDS,
         }
     ),
     # Partners see and contribute to the cases shared with their agency (object-level policy).

@@ -3,7 +3,8 @@
 Each domain package (``casework/<domain>/__init__.py``) has an ``init_app(app)`` that registers, on
 this app only, everything the domain brings: its models, child blueprints for each audience, area
 settings, Celery task modules and beat entries, demo data, parts of the case record (API answer, page
-section, timeline), dashboard panels and lifecycle receivers. ``create_app`` calls them from one list,
+section, timeline), dashboard panels, lifecycle receivers, the records read by the settings of their
+day, and the kinds of spreadsheet import and export. ``create_app`` calls them from one list,
 ``casework.app.DOMAINS``: the table of contents of the application (Redash's ``init_app`` list).
 
 Nothing is registered because a module happened to be imported, so an import is never kept for its
@@ -78,6 +79,13 @@ class Registry:
     dashboard_panels: dict[str, list[Callable[[Any], dict[str, Any]]]] = field(default_factory=dict)
     #: signal name -> [(domain, receiver)], for the lifecycle signals (``casework.core.lifecycle``).
     receivers: dict[str, list[tuple[str, Callable[..., Any]]]] = field(default_factory=dict)
+    #: functions(area ids, setting keys, effective from) -> [casework.core.settings.DatedRecord]: the
+    #: records dealt with under the settings of their day, which a back-dated change must not reach.
+    dated_records: list[Callable[[Any, set[str], Any], list[Any]]] = field(default_factory=list)
+    #: key -> casework.spreadsheets.kinds.ImportKind, in registration order.
+    import_kinds: dict[str, Any] = field(default_factory=dict)
+    #: key -> casework.spreadsheets.kinds.ExportList, in registration order.
+    export_lists: dict[str, Any] = field(default_factory=dict)
 
     def children(self, audience: str) -> list[Blueprint]:
         return [bp for _domain, bp in self.blueprints[audience]]
@@ -167,6 +175,26 @@ class DomainRegistration:
 
     def panel(self, role: str, fn: Callable[[Any], dict[str, Any]]) -> None:
         self.registry.dashboard_panels.setdefault(role, []).append(fn)
+
+    def dated_records(self, fn: Callable[[Any, set[str], Any], list[Any]]) -> None:
+        """The records this domain dealt with under the settings in force on their day (an application
+        on the day it was received): ``fn(area_ids, keys, effective_from)`` -> ``DatedRecord``s. A
+        settings change back-dated to before one of them is refused (``accounts.services``)."""
+        self.registry.dated_records.append(fn)
+
+    def imports(self, *kinds: Any) -> None:
+        """Kinds of spreadsheet import (``casework.spreadsheets.kinds.ImportKind``)."""
+        for kind in kinds:
+            if kind.key in self.registry.import_kinds:
+                raise ValueError(f"import kind {kind.key!r} registered twice")
+            self.registry.import_kinds[kind.key] = kind
+
+    def exports(self, *lists: Any) -> None:
+        """Lists that can be downloaded (``casework.spreadsheets.kinds.ExportList``)."""
+        for export in lists:
+            if export.key in self.registry.export_lists:
+                raise ValueError(f"export {export.key!r} registered twice")
+            self.registry.export_lists[export.key] = export
 
     def receive(self, signal: Signal, receiver: Callable[..., Any]) -> None:
         """Connect a lifecycle receiver for this app only (the app is the signal's sender)."""

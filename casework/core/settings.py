@@ -53,6 +53,30 @@ def defaults() -> dict[str, Any]:
     return {key: spec.default for key, spec in specs().items()}
 
 
+# --- records dealt with under the settings of their day ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatedRecord:
+    """A record that was dealt with under the settings in force on its day (an application on the day
+    it was received): a change back-dated to before that day must not change what applied to it."""
+
+    area_id: int
+    on: Any  # date
+    #: How the refusal names it ("application BOL-CT-2026-0003").
+    label: str
+
+
+def dated_record_sources() -> list[Callable[[Any, set[str], Any], list[DatedRecord]]]:
+    """``fn(area_ids, keys, effective_from)`` -> the records whose settings among ``keys`` were read on a
+    day from ``effective_from`` until today, in those areas (``area_ids`` None: every area). Each domain
+    that reads settings by the date of a record registers one in its ``init_app``
+    (``domain.dated_records(fn)``)."""
+    from casework.core.registry import registry
+
+    return registry().dated_records
+
+
 # --- parsers ----------------------------------------------------------------------------------------
 
 

@@ -73,8 +73,13 @@ def init_templating(app: Flask) -> None:
         "format_datetime": format_datetime,
     }
     app.jinja_env.filters.update(helpers)
+    from casework.core.security import idle_seconds, warning_seconds
+
     app.jinja_env.globals.update(
         helpers,
+        format_duration=format_duration,
+        idle_seconds=idle_seconds,
+        warning_seconds=warning_seconds,
         component=component,
         navigation_items=navigation_items,
         has_endpoint=has_endpoint,
@@ -120,6 +125,17 @@ def format_datetime(value: date | datetime | None) -> str:
     if not isinstance(value, datetime):
         return format_date(value)
     return f"{format_date(value)} at {format_time(value)}"
+
+
+def format_duration(seconds: int) -> str:
+    """``2 minutes``, ``1 minute 30 seconds``, ``45 seconds`` (as static/js/timeout-warning.mjs words it)."""
+    minutes, rest = divmod(max(0, int(seconds)), 60)
+    parts = []
+    if minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    if rest or not minutes:
+        parts.append(f"{rest} second{'s' if rest != 1 else ''}")
+    return " ".join(parts)
 
 
 # GOV.UK components rendered once.

@@ -10,7 +10,7 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
-    from casework.interventions import case_sections, demo, limits, receivers, services
+    from casework.interventions import case_sections, demo, limits, receivers, services, spreadsheets
     from casework.interventions.views import api, staff
 
     domain = register_domain(app, "interventions")
@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
     domain.tasks("casework.interventions.tasks")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)
+    domain.imports(*spreadsheets.IMPORTS)
+    domain.exports(*spreadsheets.EXPORTS)
     domain.case_api_section("interventions", case_sections.interventions)
     domain.case_page_section(40, "interventions/_case_section.html", case_sections.interventions_section)
     domain.case_timeline(case_sections.interventions_timeline)

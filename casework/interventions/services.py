@@ -237,6 +237,7 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
         None,
         snapshot(intervention, AUDIT_FIELDS),
         f"Recorded {intervention.label.lower()} on case {case.reference}",
+        event_on=values["issued_on"],
     )
     return intervention, warnings
 

@@ -10,8 +10,8 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
-    from casework.reminders import receivers, settings
-    from casework.reminders.views import api, staff
+    from casework.reminders import receivers, settings, spreadsheets
+    from casework.reminders.views import api, calendar, staff
 
     domain = register_domain(app, "reminders")
     domain.models("casework.reminders.models")
@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
     domain.tasks("casework.reminders.tasks")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)
+    domain.blueprints("public", calendar.bp)
+    domain.exports(*spreadsheets.EXPORTS)
     # Every role that owns deadlines sees its own overdue and coming work (officers' "Due soon" comes
     # from the cases domain, which names the case); managers see their team's too.
     for role in ("coordinator", "chair", "partner"):

@@ -45,7 +45,9 @@ class Deadline(TimestampMixin, db.Model):
             sqlite_where=sa.text("status = 'open' AND reminder_sent_at IS NULL"),
         ),
         sa.Index("ix_deadlines_owner_open", "owner_id", "status", "due_at"),
-        sa.Index("ix_deadlines_case_status", "case_id", "status"),
+        # A case's deadlines (its next deadline on lists and dashboards, what its closure hands over or
+        # cancels), whatever record they are on.
+        sa.Index("ix_deadlines_case_open", "case_id", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,9 +56,11 @@ class Deadline(TimestampMixin, db.Model):
     #: The record it belongs to, e.g. (``trigger_applications``, 7).
     subject_type: Mapped[str] = mapped_column(sa.String(60))
     subject_id: Mapped[int] = mapped_column(sa.Integer)
-    #: The case the obligation belongs to (None: work that is no case's, such as a Case Review step).
-    #: The sweep joins it: a closed case's work is neither reminded nor escalated, unless statutory or
-    #: handed over. ``set_deadline`` requires it from every caller, so no domain can forget it.
+    #: The case the obligation belongs to (the case itself, an action, a person's risk review, an
+    #: intervention; None: work that is no case's, such as a Case Review step). A case's deadlines are
+    #: found by this, not by parsing links. The sweep joins it: a closed case's work is neither reminded
+    #: nor escalated, unless statutory or handed over. ``set_deadline`` requires it from every caller,
+    #: so no domain can forget it.
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     #: A statutory deadline (a Case Review's action, a court hearing, an order review): when its case
     #: closes it is handed over to a named owner, never cancelled (SPEC section 10).
@@ -81,3 +85,17 @@ class Deadline(TimestampMixin, db.Model):
     escalation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner = relationship("User", foreign_keys=[owner_id])
+
+
+class CalendarFeed(TimestampMixin, db.Model):
+    """A user's private deadline calendar link (casework/reminders/calendar.py). Only a hash of its
+    secret is kept; revoking it deletes the row, and a new link has a new secret."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    #: SHA-256 of the secret in the link (hex): the secret is long and random, so no slow hash is needed.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    user = relationship("User")

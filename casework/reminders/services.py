@@ -124,6 +124,15 @@ def close_deadline(subject_type: str, subject_id: int, kind: str | None = None, 
     return len(rows)
 
 
+def delete_deadlines_of(subject_type: str, subject_ids: Any) -> int:
+    """Delete the deadlines of records that are themselves being deleted (an import undone): ids as a
+    list or a SELECT of them. Their rows go, rather than stay behind as cancelled work about nothing."""
+    result = db.session.execute(
+        sa.delete(Deadline).where(Deadline.subject_type == subject_type, Deadline.subject_id.in_(subject_ids))
+    )
+    return result.rowcount or 0
+
+
 # --- work that is still owed -------------------------------------------------------------------------
 
 

@@ -101,13 +101,15 @@ def _decide_met(w, application):
         basis="automatic",
         reasons="Three complaints.",
         decided_on=date(2026, 3, 10),
+        # Dated before "today" in some tests: the letter is asked for, as the letters tests expect it.
+        send_letter=True,
     )
     commit()
 
 
 def _arrange(w, application, chair=None):
     meeting = services.arrange_meeting(
-        w.coordinator, application, scheduled_on=date(2026, 3, 20), chair=chair or w.chair
+        w.coordinator, application, scheduled_on=date(2026, 3, 20), chair=chair or w.chair, send_letter=True
     )
     commit()
     return meeting
@@ -272,7 +274,9 @@ def test_officer_cannot_take_coordinator_steps(page_client, world):
 def test_acknowledge_produces_the_letter_once(page_client, world):
     application = _register(world)
     client = page_client(world.coordinator)
-    response = client.post(f"/case-reviews/{application.id}/acknowledge", data=_date("ack-on", date(2026, 3, 4)))
+    response = client.post(
+        f"/case-reviews/{application.id}/acknowledge", data={**_date("ack-on", date(2026, 3, 4)), "ack-send_letter": "y"}
+    )
     assert response.status_code == 302
     letters = db.session.scalars(sa.select(Letter).where(Letter.application_id == application.id)).all()
     assert [letter.kind for letter in letters] == [LetterKind.acknowledgement]
@@ -315,6 +319,7 @@ def test_decision_met_produces_the_decision_letter(page_client, world):
             "basis": "automatic",
             "reasons": "Three qualifying complaints.",
             **_date("decided_on", date(2026, 3, 10)),
+            "send_letter": "y",
         },
     )
     assert response.status_code == 302
@@ -814,3 +819,41 @@ def test_information_step_done_when_every_agency_has_answered_and_chair_reads_th
     assert "notes.txt" in chair.get(f"/my-reviews/{meeting.id}").text
     assert chair.get(f"/case-reviews/documents/{document.id}").status_code == 200
     assert page_client(world.other_chair).get(f"/case-reviews/documents/{document.id}").status_code == 404
+
+
+def test_a_step_dated_before_today_is_recorded_without_its_letter_unless_asked(page_client, world):
+    application = _register(world)
+    client = page_client(world.coordinator)
+    response = client.post(f"/case-reviews/{application.id}/acknowledge", data=_date("ack-on", date(2026, 3, 4)))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "no letter was sent" in page
+    assert db.session.scalar(sa.select(sa.func.count(Letter.id))) == 0
+    # Dated today, the decision's letter goes out without asking.
+    response = client.post(
+        f"/case-reviews/{application.id}/decision",
+        data={"met": "yes", "basis": "automatic", "reasons": "Three.", **_date("decided_on", date(2026, 3, 20))},
+    )
+    assert response.status_code == 302
+    assert [letter.kind for letter in db.session.scalars(sa.select(Letter))] == [LetterKind.threshold_decision]
+
+
+def test_a_meeting_arranged_on_an_earlier_day(page_client, world):
+    application = _register(world)
+    _decide_met(world, application)
+    client = page_client(world.coordinator)
+    chair_id = str(world.chair.id)
+    early = client.post(
+        f"/case-reviews/{application.id}/meetings/new",
+        data={**_date("scheduled_on", date(2026, 3, 25)), "chair": chair_id, **_date("arranged_on", date(2026, 3, 9))},
+    )
+    assert early.status_code == 422
+    assert "cannot be before the threshold decision" in early.get_data(as_text=True)
+    response = client.post(
+        f"/case-reviews/{application.id}/meetings/new",
+        data={**_date("scheduled_on", date(2026, 3, 25)), "chair": chair_id, **_date("arranged_on", date(2026, 3, 12))},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    db.session.expire_all()
+    meeting = db.session.get(TriggerApplication, application.id).meetings[0]
+    assert meeting.arranged_on == date(2026, 3, 12)

@@ -99,7 +99,7 @@ def test_receipt_notifies_every_agency_covering_the_area_and_emails_its_coordina
     received = []
     application_received.connect(lambda sender, **kw: received.append(sender), weak=False)
     try:
-        application = ct.register()
+        application = ct.register(received_on="2026-03-10")  # today: the agencies are emailed
     finally:
         application_received.receivers.clear()
 
@@ -118,6 +118,15 @@ def test_receipt_notifies_every_agency_covering_the_area_and_emails_its_coordina
     ]
     assert all(application.reference in e.subject for e in emails)
     assert received == [application]
+
+
+def test_an_application_received_before_today_is_recorded_without_emails_unless_asked(ct):
+    past = ct.register()  # received 2 March, entered on 10 March: past work, recorded only
+    notified = db.session.scalars(sa.select(AgencyNotification).where(AgencyNotification.application_id == past.id)).all()
+    assert {r.agency.code for r in notified} == {"BDC", "DERPOL"}
+    assert db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.related_id == past.id)).all() == []
+    asked = ct.register(send_letter=True)
+    assert len(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.related_id == asked.id)).all()) == 3
 
 
 @pytest.mark.parametrize("role", ["officer", "coordinator", "manager"])

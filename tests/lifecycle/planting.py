@@ -141,6 +141,26 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
             assert response.status_code == 201, response.get_json()
     with _at("2027-01-19"):
         assert officer().post(f"/api/v1/cases/{case_id}/notes", json={"text": c("case_notes.text")}).status_code == 201
+        # A call from a police incident log, queued by an import and then added to the case.
+        from casework.cases.models import PoliceReportStatus, QueuedPoliceReport
+
+        db.session.add(
+            QueuedPoliceReport(
+                agency_id=world.council.id,
+                police_agency_id=world.council.id,
+                occurred_at=datetime.fromisoformat("2027-01-18T22:15:00+00:00"),
+                police_reference=c("queued_police_reports.police_reference"),
+                location=c("queued_police_reports.location"),
+                category=c("queued_police_reports.category"),
+                caller_name=c("queued_police_reports.caller_name"),
+                caller_phone=c("queued_police_reports.caller_phone"),
+                caller_email=f"{c('queued_police_reports.caller_email').lower()}@example.org",
+                reason=c("queued_police_reports.reason"),
+                status=PoliceReportStatus.added,
+                case_id=case_id,
+            )
+        )
+        db.session.commit()
         from casework.cases.models import CaseReviewExplanation
 
         task_id = db.session.scalar(sa.select(CaseReviewExplanation.id).where(CaseReviewExplanation.case_id == case_id))

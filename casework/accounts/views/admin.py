@@ -293,11 +293,6 @@ def _settings_page(area: Area | None, here: str):
     if form.is_submitted():
         form.validate()
         changes = _changed_settings(form, inputs, in_force)
-        if form.effective_from.data is not None and form.effective_from.data < today():
-            form.effective_from.errors = [
-                *form.effective_from.errors,
-                "The date the changes take effect must be today or in the future",
-            ]
         if not form.errors and not form.form_errors and not changes:
             form.form_errors.append("Change at least one setting before saving")
         if not form.errors and not form.form_errors:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from casework.accounts.models import Agency
-from casework.cases import forms, policies, queries, services
+from casework.cases import forms, police_reports, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
 from casework.cases.sections import page_sections, person_page_sections
 from casework.core.db import commit, records_view
@@ -82,6 +82,8 @@ def index():
         filters={"area": area, "status": status, "q": q},
         areas=areas,
         can_open=current_user.can(Permission.OPEN_CASES),
+        queued_calls=police_reports.queued_count(current_user),
+        export_args={k: v for k, v in {"area": area, "status": status, "q": q}.items() if v},
     )
 
 

@@ -176,7 +176,9 @@ def get_application(application_id: int):
 def acknowledge(args: dict[str, Any], application_id: int):
     application = policies.get_application_for(current_user, application_id, manage=True)
     services.check_version(application, args["version"])
-    services.acknowledge(current_user, application, acknowledged_on=args["acknowledged_on"])
+    services.acknowledge(
+        current_user, application, acknowledged_on=args["acknowledged_on"], send_letter=args["send_letter"]
+    )
     commit()
     return answer(application)
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, session, url_for
 
 from casework.accounts.models import Agency, Area
-from casework.community_triggers import services
+from casework.community_triggers import public_progress, services
 from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels, show_domain_error
-from casework.community_triggers.models import ApplicationStatus, Channel, TriggerApplication
+from casework.community_triggers.models import ApplicationStatus, Channel
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.permissions import public_endpoint
@@ -42,8 +42,9 @@ PUBLIC_STATUS = {
     ApplicationStatus.withdrawn: "The application was withdrawn.",
 }
 NOT_FOUND_STATUS = (
-    "We cannot show progress for that reference. Check it against your confirmation email or page. "
-    "If you applied by phone, letter or in person, ask the council's ASB Case Review coordinator."
+    "We cannot show progress for that reference and email address or phone number. Check them against "
+    "your confirmation email or page. If you gave neither, or applied by phone, letter or in person, ask "
+    "the council's ASB Case Review coordinator."
 )
 
 
@@ -140,21 +141,26 @@ def confirmation():
 @limiter.limit(_form_limit, methods=["POST"])
 def progress():
     form = ProgressForm()
+    checked = False
     status_text = None
+    steps: list[public_progress.Step] = []
     if form.validate_on_submit():
-        reference = form.reference.data.strip().upper()
-        status = db.session.scalar(
-            sa.select(TriggerApplication.status).where(TriggerApplication.reference == reference)
-        )
-        # Known and unknown references get the same page, so the page cannot be used to list them.
-        status_text = PUBLIC_STATUS.get(status, NOT_FOUND_STATUS) if status else NOT_FOUND_STATUS
+        checked = True
+        application = public_progress.find_for_applicant(form.reference.data, form.contact.data)
+        # An unknown reference and a contact that does not match get the same page, so the check
+        # cannot be used to list references or to learn whose they are.
+        if application is not None:
+            status_text = PUBLIC_STATUS.get(application.status)
+            steps = public_progress.steps(application)
     return (
         render_template(
             "community_triggers/public/progress.html",
             title="Check the progress of an application",
             form=form,
             errors=error_items(form),
-            status_text=status_text,
+            checked=checked,
+            status_text=status_text or NOT_FOUND_STATUS,
+            steps=steps,
         ),
         422 if form.errors else 200,
     )

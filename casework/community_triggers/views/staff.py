@@ -105,6 +105,17 @@ def status_label(status: Any) -> str:
     return STATUS_LABELS.get(status, str(status))
 
 
+def _asked(form: Any) -> bool | None:
+    """A ticked "Send the letter now" asks for it; unticked leaves the default (only today's steps)."""
+    return True if form.send_letter.data else None
+
+
+def _letter_note(on: date | None, form: Any, what: str) -> str:
+    if services.sends_letters(on, _asked(form)):
+        return f" The {what} letter has been produced."
+    return " It is dated before today, so no letter was sent (past work is recorded only)."
+
+
 def _deadline_state(rows: dict[str, Any]) -> tuple[str, str | None, date | None]:
     """The most pressing open deadline: (state, step, due day)."""
     open_rows = sorted(
@@ -301,12 +312,14 @@ def acknowledge(application_id: int):
     form = DatedForm(prefix="ack")
     if form.validate_on_submit():
         try:
-            services.acknowledge(current_user, application, acknowledged_on=form.on.form.date)
+            services.acknowledge(
+                current_user, application, acknowledged_on=form.on.form.date, send_letter=_asked(form)
+            )
         except InvalidInput as error:
             show_domain_error(form, error)
         else:
             commit()
-            flash("Acknowledged. The acknowledgement letter has been produced.", "success")
+            flash("Acknowledged." + _letter_note(form.on.form.date, form, "acknowledgement"), "success")
             return redirect(url_for(".show", application_id=application.id))
     return _step_page(
         "community_triggers/staff/acknowledge.html", "Acknowledge the application", application, form, 422
@@ -361,13 +374,14 @@ def decide(application_id: int):
                 persistence=form.persistence.data or None,
                 harm=form.harm.data or None,
                 adequacy=form.adequacy.data or None,
+                send_letter=_asked(form),
             )
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
         else:
             commit()
-            flash("Decision recorded. The decision letter has been produced.", "success")
+            flash("Decision recorded." + _letter_note(form.decided_on.form.date, form, "decision"), "success")
             return redirect(url_for(".show", application_id=application.id))
     elif form.is_submitted():
         status = 422
@@ -431,7 +445,12 @@ def arrange(application_id: int):
         chair = USERS.get(current_user, form.chair.data, "chair")
         try:
             meeting = services.arrange_meeting(
-                current_user, application, scheduled_on=form.scheduled_on.form.date, chair=chair
+                current_user,
+                application,
+                scheduled_on=form.scheduled_on.form.date,
+                chair=chair,
+                arranged_on=form.arranged_on.form.date,
+                send_letter=_asked(form),
             )
             if form.location.data:
                 services.update_meeting(current_user, meeting, location=form.location.data)
@@ -728,6 +747,7 @@ def appeal_decision(application_id: int, appeal_id: int):
                 decision=form.decision.data,
                 reasons=form.reasons.data,
                 decided_on=form.decided_on.form.date,
+                send_letter=_asked(form),
             )
         except InvalidInput as error:
             show_domain_error(form, error)

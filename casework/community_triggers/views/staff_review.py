@@ -182,12 +182,25 @@ def outcome(meeting_id: int):
                         }
                         for r in form.filled()
                     ],
+                    send_letter=True if form.send_letter.data else None,
+                    outcome_letter_sent_on=form.outcome_letter_sent_on.form.date,
                 )
             except InvalidInput as error:
                 show_domain_error(form, error)
             else:
                 commit()
-                flash("Outcome recorded. The outcome letter with every recommendation has been produced.", "success")
+                sent = services.sends_letters(form.held_on.form.date, True if form.send_letter.data else None)
+                flash(
+                    "Outcome recorded."
+                    + (
+                        " The outcome letter with every recommendation has been produced."
+                        if sent and form.outcome_letter_sent_on.form.date is None
+                        else " It is dated before today, so no letter was sent (past work is recorded only)."
+                        if not sent
+                        else ""
+                    ),
+                    "success",
+                )
                 return redirect(url_for(".show", meeting_id=meeting.id))
         status = 422
     elif form.is_submitted():

@@ -42,6 +42,32 @@ from casework.interventions.powers import breach_nature
 
 bp = Blueprint("interventions", __name__)
 
+
+@bp.get("/interventions")
+@requires(Permission.VIEW_CASES)
+def index():
+    """Every intervention on the cases the user can see, newest first, filtered by kind, status and area."""
+    from flask import request
+
+    from casework.core.pagination import paginate
+    from casework.interventions.models import InterventionStatus
+    from casework.interventions.spreadsheets import visible_interventions
+
+    filters = {key: (request.args.get(key) or "")[:40] for key in ("kind", "status", "area")}
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    items, total = paginate(visible_interventions(current_user, filters), page, 50)
+    return render_template(
+        "interventions/index.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max((total + 49) // 50, 1),
+        filters=filters,
+        kinds=sorted(KIND_LABELS.items(), key=lambda pair: pair[1]),
+        statuses=[s.value for s in InterventionStatus],
+        areas=sorted(current_user.agency.areas, key=lambda a: a.name),
+    )
+
 #: Form field that shows an error the service names by its model field.
 FORM_FIELD_FOR = {
     "issued_at": "issued_time",

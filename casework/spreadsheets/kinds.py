@@ -1,0 +1,106 @@
+"""The kinds of import and the lists that can be exported, declared by their domains.
+
+Each domain that brings records in or lets a list out declares them in its ``spreadsheets`` module,
+``IMPORTS`` (``ImportKind``s) and ``EXPORTS`` (``ExportList``s), and registers them in its ``init_app``
+(``domain.imports(*IMPORTS)``, ``domain.exports(*EXPORTS)``); they are read back from the app's
+registry, so nothing is registered by being imported and a domain left out of the app brings none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from casework.core.permissions import Permission
+from casework.spreadsheets.columns import Layout
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    """A data row: its number as the spreadsheet shows it, its values by layout column key, and the
+    problems found reading its cells (by column key)."""
+
+    number: int
+    values: dict[str, Any]
+    problems: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ImportOption:
+    """A choice made on the upload page that applies to the whole file (the police log's agency)."""
+
+    key: str
+    label: str
+    hint: str
+    #: user -> [(value, label)] the user may choose from.
+    choices: Callable[[Any], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    layout: Layout
+    #: Who may import this kind (any one of them).
+    permissions: frozenset[Permission]
+    #: ``run(context, rows)``: take every row through the domain's services (``runner.ImportContext``).
+    run: Callable[[Any, Iterator[ParsedRow]], None]
+    options: tuple[ImportOption, ...] = ()
+    #: Example rows for the template (each a mapping of column key to text).
+    examples: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def key(self) -> str:
+        return self.layout.key
+
+    @property
+    def title(self) -> str:
+        return self.layout.title
+
+    def allows(self, user: Any) -> bool:
+        return any(user.can(p) for p in self.permissions)
+
+
+@dataclass(frozen=True)
+class Export:
+    """One export: the header, the rows (streamed), and what the audit entry names."""
+
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    #: The kind of record listed (the audit entry's object type) and, filled while the rows are
+    #: written, the ids of those listed.
+    object_type: str
+    ids: list[int]
+    description: str
+
+
+@dataclass(frozen=True)
+class ExportList:
+    key: str
+    title: str
+    permissions: frozenset[Permission]
+    #: ``build(user, args)``: the export of what ``user`` sees in the list with these filters.
+    build: Callable[[Any, Mapping[str, str]], Export]
+
+    def allows(self, user: Any) -> bool:
+        return any(user.can(p) for p in self.permissions)
+
+
+def import_kinds(app: Any = None) -> dict[str, ImportKind]:
+    """The kinds of import the app's domains registered (default: the current app): key -> kind."""
+    from casework.core.registry import registry
+
+    return registry(app).import_kinds
+
+
+def export_lists(app: Any = None) -> dict[str, ExportList]:
+    """The lists the app's domains let out (default: the current app): key -> list."""
+    from casework.core.registry import registry
+
+    return registry(app).export_lists
+
+
+def tracking(ids: list[int], rows: Iterable[tuple[int, Sequence[Any]]]) -> Iterator[Sequence[Any]]:
+    """Rows given as ``(id, cells)``: the cells, with each id noted in ``ids`` for the audit entry."""
+    for record_id, cells in rows:
+        ids.append(record_id)
+        yield cells
