@@ -111,7 +111,9 @@ def environment(revision: Revision, database_url: str, instance: Path, secret: s
         "CASEWORK_INSTANCE_PATH": str(instance),
         "CASEWORK_BROKER_URL": "memory://",
         "CASEWORK_MAIL_DIR": str(instance / "mail"),
-        "CASEWORK_SIGN_IN_RATE_LIMIT": "1000 per minute",
+        # Failed sign-ins only; this tree refuses the older CASEWORK_SIGN_IN_RATE_LIMIT.
+        "CASEWORK_SIGN_IN_ACCOUNT_LIMIT": "1000 per minute",
+        "CASEWORK_SIGN_IN_ADDRESS_LIMIT": "1000 per minute",
     }
 
 

@@ -21,6 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: the dependency order: demo data loads in it, and case page sections and panels appear in it.
 DOMAINS = (
     "casework.tasks",
+    "casework.core",
     "casework.accounts",
     "casework.about",
     "casework.audit",
@@ -31,6 +32,7 @@ DOMAINS = (
     "casework.risk",
     "casework.actions",
     "casework.interventions",
+    "casework.documents",
     "casework.community_triggers",
     "casework.statistics",
     "casework.data_protection",
@@ -47,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("casework", instance_path=str(instance_path))
     app.jinja_environment = JinjaEnvironment  # before anything creates app.jinja_env
     configure(app, config)
+    init_proxies(app)
     init_extensions(app)
     init_domains(app)
     init_celery(app)
@@ -62,6 +65,20 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     if settings["ENV"] == "development":
         app.logger.setLevel(logging.INFO)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def init_proxies(app: Flask) -> None:
+    """Behind ``CASEWORK_TRUSTED_PROXIES`` reverse proxies, take the client's address (for rate limits
+    and the audit log) and the scheme from their X-Forwarded-* headers; with none, ignore those headers,
+    which any client could send."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    proxies = app.config["CASEWORK"]["TRUSTED_PROXIES"]
+    if proxies:
+        # Each proxy appends the address it received from to X-Forwarded-For, so the client is the
+        # entry that many places from the end. The scheme, host and prefix are set by the proxy nearest
+        # to the service (links in emails use CASEWORK_BASE_URL, whatever the host says).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
 
 
 def init_extensions(app: Flask) -> None:
@@ -95,17 +112,13 @@ def init_extensions(app: Flask) -> None:
 
 
 def init_login(app: Flask, login_manager: Any) -> None:
-    import sqlalchemy as sa
-    from flask import g, request
-    from sqlalchemy.orm import joinedload
+    from flask import g, request, session
 
+    from casework.accounts import sessions
     from casework.accounts.models import User
-    from casework.extensions import db
-
-    # The user, their agency and their roles in one statement, built once (every page runs it).
-    signed_in_user = sa.select(User).where(User.id == sa.bindparam("user_id")).options(joinedload(User.role_rows))
 
     login_manager.init_app(app)
+    app.after_request(sessions.write_pending)
     login_manager.login_view = "staff.accounts.sign_in"
     login_manager.login_message = "Sign in to continue."
     login_manager.session_protection = "basic"
@@ -120,7 +133,9 @@ def init_login(app: Flask, login_manager: Any) -> None:
             user_id, version = (int(part) for part in identity.split(":"))
         except ValueError:
             return None
-        user = db.session.execute(signed_in_user, {"user_id": user_id}).unique().scalar_one_or_none()
+        # Only through a session still open on the server: signing out ends it there, so a copy of
+        # the old cookie opens nothing.
+        user = sessions.user_for(user_id, session.get(sessions.SESSION_KEY))
         if user is None or user.session_stamp != version or not user.is_active:
             return None
         return user

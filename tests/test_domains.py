@@ -20,8 +20,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "casework"
 #: What each domain brings. A domain added to DOMAINS must be added here too (the test below says so).
 EXPECTED = {
     "tasks": {"tasks": {"tasks.relay_pending"}},
+    "core": {"blueprints": {"public.health"}},
     "accounts": {
         "blueprints": {"staff.accounts", "staff.session", "admin.accounts", "api.accounts"},
+        "settings": {"accounts.second_factor_required"},
+        "tasks": {"accounts.prune_sessions"},
         "panels": {"admin"},
         "demo": True,
     },
@@ -52,12 +55,13 @@ EXPECTED = {
         "panels": {"manager"},
     },
     "interventions": {
-        "blueprints": {"staff.interventions", "api.interventions"},
+        "blueprints": {"staff.interventions", "api.interventions", "admin.notices"},
         "settings": {"cpn_minimum_age"},
         "tasks": {"interventions.expire"},
         "case_sections": {"interventions"},
         "demo": True,
     },
+    "documents": {"blueprints": {"staff.documents", "admin.documents"}, "demo": True},
     "community_triggers": {
         "blueprints": {
             "staff.triggers",

@@ -356,7 +356,7 @@ def create_user(
     errors: dict[str, list[str]] = {}
     if find_user_by_email(email):
         errors["email"] = ["A user with this email address already exists."]
-    if problem := password_problem(password):
+    if problem := password_problem(password, (email, name)):
         errors["password"] = [problem]
     manager = None
     if manager_email:
@@ -400,7 +400,7 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
         user.agency = changes.pop("agency")
     if "password" in changes:
         password = changes.pop("password")
-        if problem := password_problem(password):
+        if problem := password_problem(password, (user.email, changes.get("name", user.name))):
             errors["password"] = [problem]
         else:
             user.password_hash = hash_password(password)
@@ -414,10 +414,25 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     # Touching the row bumps its version even when only roles changed (they live in another table).
     user.updated_at = now()
     if signs_out:
-        user.session_stamp += 1  # ends the user's sessions everywhere (see User.get_id)
+        end_sessions(user)
     db.session.flush()
     record_change(actor, user, before, snapshot(user, USER_AUDIT_FIELDS), f"Updated user {user.email}")
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere: their page sessions end and their API tokens are revoked.
+
+    The one place this happens, for every change to what the user may do or how they prove who they
+    are (password, roles, agency, active status): ``update_user`` calls it.
+    """
+    from casework.accounts import sessions
+
+    user.session_stamp += 1  # a cookie carrying the old stamp no longer loads the user (User.get_id)
+    sessions.end_all(user)
+    db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now())
+    )
 
 
 def reset_password(actor: User | None, user: User, password: str) -> User:
@@ -429,8 +444,9 @@ def reset_password(actor: User | None, user: User, password: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Failed attempts are audited."""
+def check_password(email: str, password: str) -> User | None:
+    """The active user with this email address and password, or None (the failure is audited). The user
+    is not signed in yet: a second factor may be needed (``record_sign_in`` once it is done)."""
     user = find_user_by_email(email)
     password_hash = user.password_hash if user else None
     end_read_transaction()  # no lock held while the hash is checked
@@ -438,9 +454,53 @@ def authenticate(email: str, password: str) -> User | None:
     if not ok or user is None or not user.is_active:
         record(None, AuditAction.sign_in_failed, ("users", user.id if user else None), "Failed sign-in attempt")
         return None
-    user.last_signed_in_at = now()
-    record(user, AuditAction.sign_in, user, "Signed in")
     return user
+
+
+def record_failed_code(user: User) -> None:
+    record(None, AuditAction.sign_in_failed, user, "Failed sign-in attempt: wrong second-factor code")
+
+
+def record_sign_in(user: User, how: str = "Signed in") -> None:
+    user.last_signed_in_at = now()
+    record(user, AuditAction.sign_in, user, how)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, signed in (audited), or None. For users without a
+    second factor; the views ask for the code first when there is one."""
+    user = check_password(email, password)
+    if user is not None:
+        record_sign_in(user)
+    return user
+
+
+def tell_account_locked(email: str, minutes: int) -> None:
+    """Email the account holder that repeated failed attempts have locked their account for a while
+    (sent after commit; nothing when no active account has this address, which the caller never says)."""
+    from casework.core.links import external_url
+    from casework.notifications.services import queue_email
+
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    moment = now()
+    record(None, AuditAction.sign_in_failed, user, f"Sign-in locked for {minutes} minutes after repeated failures")
+    queue_email(
+        to=user.email,
+        subject="Your Casework account is locked for a while",
+        text=(
+            f"Dear {user.name},\n\n"
+            "Someone has tried to sign in to your Casework account with the wrong password or code too many "
+            f"times, so signing in to it is stopped for up to {minutes} minutes.\n\n"
+            "If that was you, wait and then sign in again: "
+            f"{external_url('staff.accounts.sign_in')}\n\n"
+            "If it was not you, tell your Casework administrator. Someone may be trying to guess your "
+            "password.\n"
+        ),
+        key=f"sign-in-locked:{user.id}:{moment:%Y-%m-%dT%H:%M:%S}",
+        related=("users", user.id),
+    )
 
 
 # --- API tokens -------------------------------------------------------------------------------------

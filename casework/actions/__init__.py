@@ -19,7 +19,9 @@ def init_app(app: Flask) -> None:
     domain.imports(*spreadsheets.IMPORTS)
     domain.exports(*spreadsheets.EXPORTS)
     domain.case_api_section("actions", case_sections.actions)
-    domain.case_page_section(30, "actions/_case_section.html", case_sections.actions_section)
+    domain.case_page_section(
+        30, "actions/_case_section.html", case_sections.actions_section, anchor="actions", title="Actions"
+    )
     domain.case_timeline(case_sections.actions_timeline)
     domain.panel("manager", case_sections.team_overdue)
     domain.receive(lifecycle.case_closed, receivers.on_case_closed)

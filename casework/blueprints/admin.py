@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
-from casework.blueprints.policy import declared_access
+from casework.blueprints.policy import declared_access, second_factor_gate
 
 
 def create_admin_blueprint(children: Iterable[Blueprint]) -> Blueprint:
@@ -18,7 +18,7 @@ def create_admin_blueprint(children: Iterable[Blueprint]) -> Blueprint:
         declared_access()
         if not current_user.is_authenticated:
             return redirect(url_for("staff.accounts.sign_in", next=request.full_path.rstrip("?")))
-        return None
+        return second_factor_gate()
 
     for child in children:
         admin.register_blueprint(child)

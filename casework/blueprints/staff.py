@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
-from casework.blueprints.policy import declared_access
+from casework.blueprints.policy import declared_access, second_factor_gate
 
 
 def create_staff_blueprint(children: Iterable[Blueprint]) -> Blueprint:
@@ -18,6 +18,8 @@ def create_staff_blueprint(children: Iterable[Blueprint]) -> Blueprint:
         access = declared_access()
         if not access.public and not current_user.is_authenticated:
             return redirect(url_for("staff.accounts.sign_in", next=request.full_path.rstrip("?")))
+        if current_user.is_authenticated:
+            return second_factor_gate()
         return None
 
     for child in children:

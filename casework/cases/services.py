@@ -674,8 +674,9 @@ def add_note(actor: Any, case: Case, text: str) -> CaseNote:
     return note
 
 
-def view_case(actor: Any, case: Case) -> None:
-    record_view(actor, case, f"Viewed case {case.reference}")
+def view_case(actor: Any, case: Case, *, how: str = "Viewed") -> None:
+    """Record that ``actor`` looked at the case (``how``: "Viewed", or "Printed" for the print view)."""
+    record_view(actor, case, f"{how} case {case.reference}")
 
 
 # --- the incident and complaint ledger ---------------------------------------------------------------

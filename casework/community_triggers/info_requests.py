@@ -15,21 +15,12 @@ import sqlalchemy as sa
 from casework.accounts.models import Agency
 from casework.audit.services import record_change, snapshot
 from casework.community_triggers.models import InformationRequest, TriggerApplication, TriggerDocument
+from casework.core import storage, uploads
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.time import today
 from casework.extensions import db
 from casework.reminders.services import close_deadline, set_deadline
 
-#: Files agencies may attach, by the content type the browser declares and the file's first bytes.
-ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "text/plain": (),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
-    "application/msword": (b"\xd0\xcf\x11\xe0",),
-}
-MAX_FILE_BYTES = 10 * 1024 * 1024
 DEADLINE_KIND = "trigger.information_request"
 
 
@@ -97,22 +88,6 @@ def _sync(application: TriggerApplication) -> None:
     deadlines.sync(application)
 
 
-def check_file(filename: str, content_type: str, content: bytes) -> None:
-    """Refuse files that are too big, of a type we do not accept, or whose content is not that type."""
-    if len(content) > MAX_FILE_BYTES:
-        raise InvalidInput({"document": ["The file must be smaller than 10 MB"]})
-    if not content:
-        raise InvalidInput({"document": ["The selected file is empty"]})
-    declared = (content_type or "").split(";")[0].strip().lower()
-    signatures = ALLOWED_TYPES.get(declared)
-    if signatures is None:
-        raise InvalidInput({"document": ["The file must be a PDF, Word document, plain text, PNG or JPEG"]})
-    if signatures and not content.startswith(signatures):
-        raise InvalidInput({"document": ["The file's content does not match its type"]})
-    if declared == "text/plain" and b"\x00" in content[:4096]:
-        raise InvalidInput({"document": ["The file's content does not match its type"]})
-
-
 def can_submit(user: Any, item: InformationRequest) -> bool:
     """Staff of the agency asked (and the area's coordinators and managers) may submit."""
     from casework.core.permissions import Permission
@@ -135,11 +110,11 @@ def submit(
     item: InformationRequest,
     *,
     text: str,
-    file: tuple[str, str, bytes] | None = None,
+    file: tuple[str, bytes] | None = None,
     submitted_on: date | None = None,
 ) -> InformationRequest:
-    """Record the agency's submission (text, and optionally one file per submission), on
-    ``submitted_on`` (default today; one sent earlier may be entered late)."""
+    """Record the agency's submission (text, and optionally one file per submission: its name and
+    content), on ``submitted_on`` (default today; one sent earlier may be entered late)."""
     from casework.community_triggers.services import event_date_errors
 
     text = (text or "").strip()
@@ -156,16 +131,20 @@ def submit(
         raise InvalidInput(problems)
     before = snapshot(item, ["submission", "submitted_on"])
     if file is not None:
-        filename, content_type, content = file
-        check_file(filename, content_type, content)
+        filename, content = file
+        # Checked by its content (never the name or the browser's claim); a photo loses its location.
+        inspected = uploads.inspect(filename, content, max_bytes=uploads.max_upload_bytes(), field="document")
+        stored = storage.save(
+            inspected.content, inspected.file_type.mime, folder=f"case-reviews/{item.application_id}"
+        )
         db.session.add(
             TriggerDocument(
                 application_id=item.application_id,
                 information_request_id=item.id,
-                filename=filename[:255],
-                content_type=content_type.split(";")[0].strip().lower(),
-                size=len(content),
-                content=content,
+                filename=inspected.filename,
+                content_type=inspected.file_type.mime,
+                size=len(inspected.content),
+                stored_file_id=stored.id,
                 uploaded_by_id=getattr(actor, "id", None),
             )
         )

@@ -13,6 +13,7 @@ applicant gave an email address (``queue_email``, once per letter).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,9 +38,12 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.pcc_review import letters as pcc_review_letters
 from casework.core.errors import InvalidInput
+from casework.core.links import external_url
 from casework.core.safe_templates import LimitedSandbox, Limits, TemplateLimitExceeded, error_line
 from casework.core.templating import format_date
 from casework.core.time import today
+from casework.documents import layout
+from casework.documents.layout import LetterView
 from casework.extensions import db
 from casework.notifications.services import queue_email
 
@@ -68,6 +72,7 @@ VARIABLES: list[tuple[str, str]] = [
     ("application.acknowledged_on", "the day it was acknowledged, or nothing"),
     ("area.name", "the area's name"),
     ("today", "the day the letter is produced"),
+    ("progress_url", "the web address where the applicant can check the application's progress"),
     ("decision.met", "true when the threshold was met (threshold decision letter)"),
     ("decision.basis_text", "why it was met, in words, or nothing"),
     ("decision.reasons", "the coordinator's reasons"),
@@ -82,11 +87,17 @@ VARIABLES: list[tuple[str, str]] = [
     ("date filter", "{{ application.received_on | date }} gives 2 March 2026"),
 ]
 
+# The default letters: one line per paragraph, a blank line between paragraphs (the layout wraps them
+# to the page: casework.documents.layout.letter_blocks). Conditional paragraphs carry their own blank
+# line, so a letter never has two paragraphs run together or a gap where one was left out.
+
 _APPEAL_PARAGRAPH = """\
-If you are unhappy with how your application was handled or how the review was carried out, you can ask
-for the decision to be looked at again. Write to us or email us within {{ appeal_window_days }} working days
-of this letter, quoting {{ application.reference }}, and tell us why. Someone who took no part in the
-review will consider it."""
+If you are unhappy with how your application was handled or how the review was carried out, you can ask for the decision to be looked at again. Write to us or email us within {{ appeal_window_days }} working days of this letter, quoting {{ application.reference }}, and tell us why. Someone who took no part in the review will consider it."""
+
+_SIGN_OFF = """\
+Yours sincerely,
+
+The ASB Case Review coordinator, {{ area.name }}"""
 
 DEFAULT_TEMPLATES: dict[LetterKind, tuple[str, str]] = {
     LetterKind.acknowledgement: (
@@ -94,17 +105,17 @@ DEFAULT_TEMPLATES: dict[LetterKind, tuple[str, str]] = {
         """\
 Dear {{ application.applicant_name }},
 
-Thank you for your application for an anti-social behaviour (ASB) Case Review, which we received on
-{{ application.received_on | date }}. Your reference is {{ application.reference }}.
+Thank you for your application for an anti-social behaviour (ASB) Case Review, which we received on {{ application.received_on | date }}. Your reference is {{ application.reference }}.
 
-We will now ask each agency involved for the complaints they have on record and decide whether the
-threshold for a Case Review is met. We will write to you with that decision and our reasons.
+We will now ask each agency involved for the complaints they have on record and decide whether the threshold for a Case Review is met. We will write to you with that decision and our reasons.
+
+You can check the progress of your application at {{ progress_url }} with your reference and the email
+address or phone number you gave us.
 
 If you are in immediate danger, call 999. Victim Support can help you now, free of charge, on 08 08 16 89 111.
 
-Yours sincerely,
-
-The ASB Case Review coordinator, {{ area.name }}""",
+"""
+        + _SIGN_OFF,
     ),
     LetterKind.threshold_decision: (
         "Your ASB Case Review application {{ application.reference }}: our decision",
@@ -117,62 +128,57 @@ The threshold for a Case Review is met{% if decision.basis_text %}: {{ decision.
 
 Our reasons: {{ decision.reasons or "the complaints you made meet the threshold." }}
 
-What happens next: the agencies will meet to review how they have dealt with your complaints, under an
-independent chair. We will tell you the date and whether you can attend or give your views.
+What happens next: the agencies will meet to review how they have dealt with your complaints, under an independent chair. We will tell you the date and whether you can attend or give your views.
 {% else %}
 The threshold for a Case Review is not met.
 
 Our reasons: {{ decision.reasons }}
 {% if decision.persistence %}
-Persistence of the behaviour: {{ decision.persistence }}{% endif %}{% if decision.harm %}
-Harm or potential harm: {{ decision.harm }}{% endif %}{% if decision.adequacy %}
-Adequacy of the response: {{ decision.adequacy }}{% endif %}
-
-What happens next: please keep reporting anti-social behaviour to the police or the council. If the
-behaviour continues, you can apply again.
+Persistence of the behaviour: {{ decision.persistence }}
+{% endif %}{% if decision.harm %}
+Harm or potential harm: {{ decision.harm }}
+{% endif %}{% if decision.adequacy %}
+Adequacy of the response: {{ decision.adequacy }}
+{% endif %}
+What happens next: please keep reporting anti-social behaviour to the police or the council. If the behaviour continues, you can apply again.
 
 """
         + _APPEAL_PARAGRAPH
+        + "\n"
         + pcc_review_letters.NOT_MET_PARAGRAPH
         + """
 {% endif %}
-Yours sincerely,
-
-The ASB Case Review coordinator, {{ area.name }}""",
+"""
+        + _SIGN_OFF,
     ),
     LetterKind.meeting_invitation: (
         "Your ASB Case Review {{ application.reference }}: the review meeting",
         """\
 Dear {{ application.applicant_name }},
 
-The review meeting for your ASB Case Review {{ application.reference }} will be held on
-{{ meeting.scheduled_on | date }}{% if meeting.location %} at {{ meeting.location }}{% endif %}, chaired by
-{{ meeting.chair_name }}.
+The review meeting for your ASB Case Review {{ application.reference }} will be held on {{ meeting.scheduled_on | date }}{% if meeting.location %} at {{ meeting.location }}{% endif %}, chaired by {{ meeting.chair_name }}.
 
-You are invited to attend, in person or online, or to send someone to speak for you. You can also send
-us your views in writing before the meeting. Please tell us what you would prefer.
+You are invited to attend, in person or online, or to send someone to speak for you. You can also send us your views in writing before the meeting. Please tell us what you would prefer.
 
-Yours sincerely,
-
-The ASB Case Review coordinator, {{ area.name }}""",
+"""
+        + _SIGN_OFF,
     ),
     LetterKind.outcome: (
         "Your ASB Case Review {{ application.reference }}: the outcome",
         """\
 Dear {{ application.applicant_name }},
 
-The review meeting for your ASB Case Review {{ application.reference }} was held on
-{{ meeting.held_on | date }}, chaired by {{ meeting.chair_name }}.
+The review meeting for your ASB Case Review {{ application.reference }} was held on {{ meeting.held_on | date }}, chaired by {{ meeting.chair_name }}.
 
 Outcome: {{ meeting.outcome or "the review has been carried out." }}
 {% if recommendations %}
 The review made these recommendations:
-{% for item in recommendations %}
+
+{% for item in recommendations -%}
 {{ loop.index }}. {{ item.text }}
    For: {{ item.agency }}{% if item.owner %} ({{ item.owner }}){% endif %}. To be done by {{ item.due_on | date }}.
 {% endfor %}
-Each agency must have regard to the recommendations addressed to it. We will keep track of them until
-they are done.
+Each agency must have regard to the recommendations addressed to it. We will keep track of them until they are done.
 {% else %}
 The review made no recommendations.
 {% endif %}
@@ -180,9 +186,8 @@ The review made no recommendations.
         + _APPEAL_PARAGRAPH
         + """
 
-Yours sincerely,
-
-The ASB Case Review coordinator, {{ area.name }}""",
+"""
+        + _SIGN_OFF,
     ),
     LetterKind.appeal_decision: (
         "Your ASB Case Review {{ application.reference }}: your appeal",
@@ -191,8 +196,7 @@ Dear {{ application.applicant_name }},
 
 We received your appeal about ASB Case Review {{ application.reference }} on {{ appeal.received_on | date }}.
 {% if appeal.upheld %}
-Your appeal has been upheld. The review will be looked at again at a new meeting, and we will write to
-you with the date.
+Your appeal has been upheld. The review will be looked at again at a new meeting, and we will write to you with the date.
 {% else %}
 Your appeal has not been upheld.
 {% endif %}
@@ -244,9 +248,11 @@ def _render_one(source: str, context: dict[str, Any], limits: Limits) -> str:
 
 def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
     """Render a template in the limited sandbox; raises a jinja2 ``TemplateError`` (callers turn it
-    into a message)."""
+    into a message). Trailing spaces go, and a paragraph left out leaves one blank line, not three."""
     rendered_subject = " ".join(_render_one(subject, context, SUBJECT_LIMITS).split())
-    rendered_body = _render_one(body, context, BODY_LIMITS).strip() + "\n"
+    rendered_body = _render_one(body, context, BODY_LIMITS)
+    rendered_body = re.sub(r"[ \t]+\n", "\n", rendered_body)
+    rendered_body = re.sub(r"\n{3,}", "\n\n", rendered_body).strip() + "\n"
     return Rendered(rendered_subject, rendered_body)
 
 
@@ -312,8 +318,7 @@ def tell_admins_template_failed(row: LetterTemplate, application: TriggerApplica
     area = db.session.get(Area, row.area_id) if row.area_id is not None else None
     where = area.name if area else "all areas"
     title = LETTER_TITLES[row.kind]
-    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
-    link = f"{base}/admin/letter-templates/{row.kind.value}" + (f"?area={area.code}" if area else "")
+    link = external_url("admin.triggers.edit", kind=row.kind.value, **({"area": area.code} if area else {}))
     for admin in _admins_for(application.area_id):
         queue_email(
             to=admin.email,
@@ -342,6 +347,7 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
         },
         "area": {"name": "Bolsover"},
         "today": date(2026, 3, 20),
+        "progress_url": "https://casework.example.org/case-review/progress",
         "decision": {
             "met": kind != LetterKind.threshold_decision,
             "basis": None,
@@ -560,6 +566,7 @@ def context_for(
         },
         "area": {"name": application.area.name},
         "today": today(),
+        "progress_url": external_url("public.triggers.progress"),
         "decision": decision_context,
         "meeting": _meeting_context(meeting),
         "recommendations": recommendations,
@@ -719,31 +726,23 @@ def invite_victim(actor: Any, meeting: ReviewMeeting) -> Letter | None:
     return None
 
 
-# PDF: WeasyPrint (pure Python over the system's Pango). Optional: where Pango is missing the
-# printable page remains, and the browser's "Save as PDF" does the same job.
-
-_PDF_CSS = """
-@page { size: A4; margin: 25mm 20mm; }
-body { font-family: Arial, sans-serif; font-size: 11pt; line-height: 1.45; color: #0b0c0c; }
-h1 { font-size: 13pt; margin: 0 0 12pt; }
-.address, .body { white-space: pre-line; }
-.date { margin: 12pt 0; }
-"""
+# The letter as it is shown, printed and turned into a PDF (casework.documents.layout).
 
 
-def pdf_available() -> bool:
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):
-        return False
-    return True
-
-
-def to_pdf(html: str) -> bytes:
-    """The letter's printable HTML as a PDF (A4)."""
-    import weasyprint
-
-    return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PDF_CSS)])
+def letter_view(application: TriggerApplication, letter: Letter) -> LetterView:
+    """The laid-out letter: the area's letterhead, the applicant's name and address, the body as
+    paragraphs."""
+    note = f"Emailed to {letter.emailed_to}" if letter.emailed_to else None
+    return layout.letter_view(
+        area=application.area,
+        subject=letter.subject,
+        body=letter.body,
+        dated=letter.sent_on,
+        reference=application.reference,
+        recipient_name=application.applicant_name,
+        recipient_address=application.applicant_address,
+        note=note,
+    )
 
 
 # Signal receivers: the letters follow the steps, in the same transaction. Connected by

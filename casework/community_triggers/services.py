@@ -40,6 +40,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.settings import step_timescales, threshold_rules
 from casework.core.errors import Conflict, InvalidInput, RuleViolation
+from casework.core.links import external_url
 from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now, today
 from casework.extensions import db
@@ -283,7 +284,7 @@ def notify_agencies(application: TriggerApplication, *, send_emails: bool = True
     for user in users:
         if user not in by_agency.setdefault(user.agency_id, []):
             by_agency[user.agency_id].append(user)
-    link = deadline_engine.application_link(application)
+    link = external_url("staff.triggers.show", application_id=application.id)
     rows = []
     for agency in agencies:
         recipients = by_agency.get(agency.id, [])
@@ -1197,6 +1198,8 @@ def anonymise_application(application: TriggerApplication, report: Any) -> None:
     for document in documents:
         document.filename = f"document-{document.id} (removed under the retention policy)"
         document.size = 0
+        # The file itself is deleted from its store; the row keeps an empty file in its place.
+        _replace_with_empty_file(document)
     for letter in letters:
         letter.subject = f"{letter.kind.value.replace('_', ' ').capitalize()} letter"
     db.session.flush()
@@ -1480,3 +1483,14 @@ def person_section(person: Person, user: Any) -> dict[str, Any]:
         "person_applications_applied": {a.id for a in visible if _is_applicant(a, person)},
         "person_applications_hidden": {"count": sum(n for _a, n in hidden), "areas": [a for a, _n in hidden]},
     }
+
+
+def _replace_with_empty_file(document: Any) -> None:
+    """Delete a Case Review document's stored file (retention), leaving an empty one in its place."""
+    from casework.core import storage
+
+    old = db.session.get(storage.StoredFile, document.stored_file_id)
+    document.stored_file_id = storage.save(b"", "application/octet-stream", folder="removed").id
+    db.session.flush()
+    if old is not None:
+        storage.discard(old)

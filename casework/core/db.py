@@ -8,6 +8,7 @@ CHECK constraint, and the one place a transaction is committed, followed by its 
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -98,6 +99,7 @@ class VersionedMixin:
 # --- transactions and their side effects -----------------------------------------------------------
 
 _QUEUE_KEY = "casework_after_commit"
+_UNDO_KEY = "casework_on_rollback"
 
 
 def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -114,6 +116,22 @@ def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         # (which only signals when a transaction exists) discards it.
         session.begin()
     session.info.setdefault(_QUEUE_KEY, []).append((fn, args, kwargs))
+
+
+def on_rollback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run ``fn`` if the current transaction rolls back: undo a change made outside the database
+    before the commit (a file put in an object store for a row that is now never written).
+
+    Dropped when the transaction commits. Run for the outermost transaction only, like
+    ``after_commit``: a rolled-back SAVEPOINT keeps what it queued, which errs towards leaving an
+    unreferenced object (harmless) rather than deleting one a committed row refers to.
+    """
+    from casework.extensions import db
+
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_UNDO_KEY, []).append((fn, args, kwargs))
 
 
 def commit() -> None:
@@ -158,6 +176,15 @@ def _discard_on_rollback(session: Session, previous_transaction: Any) -> None:
     # Only the outermost transaction: a rolled-back SAVEPOINT does not void what was queued before it.
     if previous_transaction.parent is None:
         discard_queued(session)
+        for fn, args, kwargs in session.info.pop(_UNDO_KEY, []):
+            try:
+                fn(*args, **kwargs)
+            except Exception:  # undoing is best effort; the rollback itself must go on
+                logging.getLogger(__name__).exception("could not undo %r after a rollback", fn)
+
+
+def _forget_undo_on_commit(session: Session) -> None:
+    session.info.pop(_UNDO_KEY, None)
 
 
 def configure_session_events() -> None:
@@ -167,6 +194,8 @@ def configure_session_events() -> None:
 
     if not event.contains(Session, "after_soft_rollback", _discard_on_rollback):
         event.listen(Session, "after_soft_rollback", _discard_on_rollback)
+    if not event.contains(Session, "after_commit", _forget_undo_on_commit):
+        event.listen(Session, "after_commit", _forget_undo_on_commit)
     if not event.contains(Session, "before_flush", refuse_unstorable_values):
         event.listen(Session, "before_flush", refuse_unstorable_values)
     request_cache.configure_session_events()

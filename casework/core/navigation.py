@@ -37,6 +37,9 @@ NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry("admin.accounts.users", "Users", "ADMINISTER", ("admin.accounts.user",)),
     NavigationEntry("admin.accounts.areas", "Areas", "ADMINISTER", ("admin.accounts.area",)),
     NavigationEntry("admin.risk.questionnaire", "Risk questionnaire", "ADMINISTER"),
+    NavigationEntry(
+        "admin.triggers.templates", "Letters and notices", "ADMINISTER", ("admin.documents.", "admin.notices.")
+    ),
     NavigationEntry("admin.statistics.historic", "Historic figures", "ADMINISTER"),
     NavigationEntry("staff.data_protection.find_person", "Subject access", "RELEASE_SUBJECT_ACCESS"),
     NavigationEntry("staff.data_protection.retention_report", "Retention", "RELEASE_SUBJECT_ACCESS"),

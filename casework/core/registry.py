@@ -46,6 +46,9 @@ class PageSection:
     #: function(case, user) -> the template's context.
     context: Callable[[Any, Any], dict[str, Any]]
     domain: str
+    #: The id of the section's heading and its title, for the page's contents list (both or neither).
+    anchor: str | None = None
+    title: str | None = None
 
 
 @dataclass
@@ -157,8 +160,18 @@ class DomainRegistration:
     def case_api_section(self, key: str, fn: Callable[[Any, Any], Any]) -> None:
         self.registry.case_api_sections[key] = fn
 
-    def case_page_section(self, order: int, template: str, fn: Callable[[Any, Any], dict[str, Any]]) -> None:
-        self.registry.case_page_sections.append(PageSection(order, template, fn, self.name))
+    def case_page_section(
+        self,
+        order: int,
+        template: str,
+        fn: Callable[[Any, Any], dict[str, Any]],
+        *,
+        anchor: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        """A section of the case page; ``anchor`` (the id of its heading) and ``title`` put it in the
+        page's contents list."""
+        self.registry.case_page_sections.append(PageSection(order, template, fn, self.name, anchor, title))
         self.registry.case_page_sections.sort(key=lambda s: s.order)
 
     def person_page_section(self, order: int, template: str, fn: Callable[[Any, Any], dict[str, Any]]) -> None:

@@ -89,6 +89,11 @@ def init_security(app: Flask) -> None:
         now = int(time.time())
         last_seen = session.get("last_seen", now)
         if now - last_seen > limit:
+            from casework.accounts import sessions
+            from casework.core.db import commit
+
+            sessions.end_current()  # on the server too: the cookie opens nothing from now on
+            commit()
             logout_user()
             session.clear()
             flash("You were signed out because you were inactive. Sign in again to continue.", "important")

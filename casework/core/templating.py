@@ -28,6 +28,7 @@ from flask.templating import Environment as FlaskEnvironment
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
 
+from casework.core.links import external_url
 from casework.core.navigation import navigation_items
 from casework.core.static import init_static
 
@@ -71,6 +72,7 @@ def init_templating(app: Flask) -> None:
     helpers = {
         "format_date": format_date,
         "format_datetime": format_datetime,
+        "filesize": format_filesize,
     }
     app.jinja_env.filters.update(helpers)
     from casework.core.security import idle_seconds, warning_seconds
@@ -82,6 +84,8 @@ def init_templating(app: Flask) -> None:
         warning_seconds=warning_seconds,
         component=component,
         navigation_items=navigation_items,
+        # Links in emails and letters: from CASEWORK_BASE_URL, never the request's Host.
+        external_url=external_url,
         has_endpoint=has_endpoint,
         error_summary_items=error_summary_items,
         field_error_message=field_error_message,
@@ -137,6 +141,16 @@ def format_duration(seconds: int) -> str:
         parts.append(f"{rest} second{'s' if rest != 1 else ''}")
     return " ".join(parts)
 
+
+def format_filesize(size: int | None) -> str:
+    """``512 bytes``, ``34 KB``, ``2.5 MB`` (GOV.UK style: no space-less units, KB rounded up)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
 
 # GOV.UK components rendered once.
 #

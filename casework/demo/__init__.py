@@ -44,7 +44,12 @@ DEMO_USERS = [
 
 
 @demo.command("load")
-def load_command() -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Load the demo users and records even with CASEWORK_ENV=production (they sign in with a known password).",
+)
+def load_command(force: bool) -> None:
     """Load the demo areas, agencies, users and records (a second run changes nothing)."""
     from casework.core.registry import registry
 

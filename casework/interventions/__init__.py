@@ -11,7 +11,7 @@ def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
     from casework.interventions import case_sections, demo, limits, receivers, services, spreadsheets
-    from casework.interventions.views import api, staff
+    from casework.interventions.views import admin, api, staff
 
     domain = register_domain(app, "interventions")
     domain.models("casework.interventions.models")
@@ -19,10 +19,17 @@ def init_app(app: Flask) -> None:
     domain.tasks("casework.interventions.tasks")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)
+    domain.blueprints("admin", admin.bp)
     domain.imports(*spreadsheets.IMPORTS)
     domain.exports(*spreadsheets.EXPORTS)
     domain.case_api_section("interventions", case_sections.interventions)
-    domain.case_page_section(40, "interventions/_case_section.html", case_sections.interventions_section)
+    domain.case_page_section(
+        40,
+        "interventions/_case_section.html",
+        case_sections.interventions_section,
+        anchor="interventions",
+        title="Warnings, notices and orders",
+    )
     domain.case_timeline(case_sections.interventions_timeline)
     # The demo's risk assessments and actions are on the cases this loader gives interventions.
     domain.demo(demo.load_risk_actions_interventions)

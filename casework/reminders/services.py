@@ -14,12 +14,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import Agency, User, UserRole, agency_areas
 from casework.audit.services import record_change
 from casework.core.dates import add_working_days
+from casework.core.links import absolute
 from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now
 from casework.extensions import db
@@ -366,14 +367,12 @@ def claim_due_escalations(moment: datetime, limit: int = 500) -> list[Deadline]:
 
 
 def work_url(deadline: Deadline) -> str:
-    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
-    return f"{base}{deadline.link or '/'}"
+    return absolute(deadline.link or "/")
 
 
 def _render(template: str, **context: Any) -> tuple[str, str]:
     from casework.core.templating import format_date
 
-    context.setdefault("base_url", current_app.config["CASEWORK"]["BASE_URL"].rstrip("/"))
     context.update(due_phrase=_due_phrase, format_date=format_date)
     return (
         render_template(f"emails/{template}.txt", **context),
@@ -539,13 +538,11 @@ def queue_digest(user: User, moment: datetime | None = None) -> bool:
     lists = due_for_owners(team_ids(user), moment)
     if not lists:
         return False
-    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
     text, html = _render(
         "digest",
         recipient=user,
         lists=lists,
         day=day,
-        base_url=base,
         url_for_row=work_url,
         is_manager=user.has_role(Role.manager),
     )

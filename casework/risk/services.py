@@ -14,6 +14,7 @@ from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Case, CaseParty, PartyRole
 from casework.core.errors import InvalidInput
+from casework.core.links import external_url
 from casework.core.time import today
 from casework.extensions import db
 from casework.notifications.services import queue_email
@@ -310,7 +311,8 @@ def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any) -> None:
         text=(
             f"Case {case.reference}, owned by {owner.name}, has been assessed as high risk by {actor.name} "
             f"(score {assessment.score}).\n\nThe next review is due by {review}.\n\n"
-            f"Open the case in Casework to see the assessment: /cases/{case.id}/risk-assessments\n"
+            "Open the case in Casework to see the assessment: "
+            f"{external_url('staff.risk.history', case_id=case.id)}\n"
         ),
         key=f"risk-high:{assessment.id}",
         related=("risk_assessments", assessment.id),

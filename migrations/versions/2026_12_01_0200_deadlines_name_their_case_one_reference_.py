@@ -7,7 +7,7 @@ when they were handed over. Case and application references are numbered by one 
 series.
 
 Revision ID: 0200
-Revises: 0341
+Revises: 0240
 Create Date: 2026-12-01 16:25:03.747002
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0200'
-down_revision = '0341'
+down_revision = '0240'
 branch_labels = None
 depends_on = None
 

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.browser
 
 MAX_PAGES_PER_ROLE = 60
 #: Links the crawl does not follow: signing out, the API, and files rather than pages.
-SKIP_PATHS = re.compile(r"^/(sign-out|api/|static/|assets/)")
-DOWNLOADS = re.compile(r"\.(csv|json|pdf|docx?|xlsx?|zip|txt|ics)$", re.IGNORECASE)
+# /healthz answers JSON to health checks; it is not a page.
+SKIP_PATHS = re.compile(r"^/(sign-out|healthz|api/|static/|assets/)")
+DOWNLOADS = re.compile(r"\.(csv|json|pdf|docx?|xlsx?|zip|txt|ics)$|^/documents/\d+/(file|download)$", re.IGNORECASE)
 
 
 def test_an_officer_signs_in_sees_the_dashboard_and_signs_out(signed_in_as: Any, live_app: LiveApp) -> None:

@@ -555,9 +555,16 @@ def test_a_file_named_with_quotes_or_non_ascii_letters_downloads(page_client, wo
 @pytest.mark.parametrize(
     ("content", "filename", "content_type", "message"),
     [
-        (b"MZ\x90\x00", "tool.exe", "application/octet-stream", "must be a PDF"),
-        (b"not a pdf", "fake.pdf", "application/pdf", "does not match its type"),
-        (b"%PDF-" + b"x" * (10 * 1024 * 1024), "big.pdf", "application/pdf", "smaller than 10 MB"),
+        (b"MZ\x90\x00" + b"\x00" * 100, "tool.exe", "application/octet-stream", "must be one of"),
+        # Checked by content: the browser's type and the name are claims.
+        (b"not a pdf", "fake.pdf", "application/pdf", "ends in .pdf, but the file is not in that format (PDF)"),
+        (
+            b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+            "scan.txt",
+            "text/plain",
+            "name ends in .txt, but the file is not in that format (Text)",
+        ),
+        (b"%PDF-" + b"x" * (20 * 1024 * 1024), "big.pdf", "application/pdf", "smaller than 20 MB"),
     ],
 )
 def test_file_uploads_are_checked(page_client, world, content, filename, content_type, message):

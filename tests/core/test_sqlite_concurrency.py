@@ -49,7 +49,8 @@ def server(tmp_path: Any) -> Iterator[dict[str, Any]]:
             "CELERY_ALWAYS_EAGER": True,
             "MAIL_DIR": str(tmp_path / "mail"),
             "RATELIMIT_STORAGE_URI": "memory://",
-            "SIGN_IN_RATE_LIMIT": "10000 per minute",
+            "SIGN_IN_ACCOUNT_LIMIT": "10000 per minute",
+            "SIGN_IN_ADDRESS_LIMIT": "10000 per minute",
         }
     )
     with app.app_context():

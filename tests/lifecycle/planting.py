@@ -59,6 +59,11 @@ def _at(day: str) -> Any:
     return time_machine.travel(datetime.fromisoformat(day + "T12:00:00+00:00"), tick=False)
 
 
+def _pdf(text: str) -> bytes:
+    """A file the upload check takes for a PDF, with ``text`` in it."""
+    return b"%PDF-1.4\n% " + text.encode() + b"\n%%EOF\n"
+
+
 def plant(world: Any, api_client: Any, make: Any) -> Planted:
     from casework.accounts.models import Agency
     from casework.community_triggers import info_requests, services
@@ -158,6 +163,22 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
                 reason=c("queued_police_reports.reason"),
                 status=PoliceReportStatus.added,
                 case_id=case_id,
+            )
+        )
+        # A document on the case: its file in the store, its name and description on the row.
+        from casework.core import storage
+        from casework.documents.models import Document, DocumentKind
+
+        content = _pdf(c("file_blobs.content"))
+        db.session.add(
+            Document(
+                case_id=case_id,
+                kind=next(iter(DocumentKind)),
+                filename=f"{c('documents.filename')}.pdf",
+                description=c("documents.description"),
+                content_type="application/pdf",
+                size=len(content),
+                stored_file_id=storage.save(content, "application/pdf", folder=f"cases/{case_id}").id,
             )
         )
         db.session.commit()
@@ -303,7 +324,8 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
             world.officer,
             item,
             text=c("trigger_information_requests.submission"),
-            file=(f"{c('trigger_documents.filename')}.txt", "text/plain", c("trigger_documents.content").encode()),
+            # The content is kept in the file store (file_blobs with the database store the tests use).
+            file=(f"{c('trigger_documents.filename')}.pdf", _pdf(c("file_blobs.content"))),
         )
         meeting = services.arrange_meeting(
             world.coordinator, application, scheduled_on=date(2027, 2, 10), chair=db.session.get(User, chair.id)

@@ -17,6 +17,7 @@ from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
+from casework.core.time import now
 from casework.extensions import db
 
 cases_bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -125,10 +126,12 @@ def new():
 # --- the case page ------------------------------------------------------------------------------------
 
 
-@cases_bp.get("/<int:case_id>")
-@records_view
-@requires(Permission.VIEW_CASES)
-def show(case_id: int):
+#: The parts of the case page before and after the domains' sections: (anchor, title).
+CONTENTS_BEFORE = [("summary", "Summary"), ("people", "People"), ("ledger", "Incidents and reports")]
+CONTENTS_AFTER = [("timeline", "Timeline")]
+
+
+def _case_page(case_id: int, *, print_view: bool = False) -> str:
     case = services.load_case_record(case_id, viewer=current_user)
     journal = services.case_journal(case, current_user)
     # Each registered section renders its own partial with its own context, plus the case and user.
@@ -136,7 +139,8 @@ def show(case_id: int):
     sections = [
         Markup(  # noqa: S704
             render_template(
-                section.template, **{"case": case, "user": current_user, **section.context(case, current_user)}
+                section.template,
+                **{"case": case, "user": current_user, "print_view": print_view, **section.context(case, current_user)},
             )
         )
         for section in page_sections()
@@ -148,16 +152,38 @@ def show(case_id: int):
         "explanations": case.explanations,
         "timeline": services.timeline(case, journal),
         "sections": sections,
-        "can_manage": policies.can_manage_case(current_user, case),
-        "can_edit": current_user.can(Permission.EDIT_CASES),
+        "contents": [
+            *CONTENTS_BEFORE,
+            *((s.anchor, s.title) for s in page_sections() if s.anchor and s.title),
+            *CONTENTS_AFTER,
+        ],
+        "can_manage": policies.can_manage_case(current_user, case) and not print_view,
+        "can_edit": current_user.can(Permission.EDIT_CASES) and not print_view,
+        "print_view": print_view,
+        "printed_at": now() if print_view else None,
     }
     # Rendered before the commit: committing expires the loaded records, and reading them again
     # afterwards would cost a query for each.
     html = render_template("cases/show.html", **context)
     # Recorded last: on SQLite the write lock is then held for the audit entry only.
-    services.view_case(current_user, case)
+    services.view_case(current_user, case, how="Printed" if print_view else "Viewed")
     commit()
     return html
+
+
+@cases_bp.get("/<int:case_id>")
+@records_view
+@requires(Permission.VIEW_CASES)
+def show(case_id: int):
+    return _case_page(case_id)
+
+
+@cases_bp.get("/<int:case_id>/print")
+@records_view
+@requires(Permission.VIEW_CASES)
+def print_view(case_id: int):
+    """The whole case laid out for paper: no navigation, contents or links to change it."""
+    return _case_page(case_id, print_view=True)
 
 
 def _managed(case_id: int) -> Case:

@@ -54,12 +54,14 @@ from casework.community_triggers.models import (
     TriggerDocument,
 )
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
+from casework.core import storage, uploads
 from casework.core.dates import add_working_days
 from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, Role, requires
 from casework.core.time import today
+from casework.documents import layout
 from casework.extensions import db
 from casework.reminders.models import DeadlineStatus
 
@@ -624,7 +626,7 @@ def submit_information(request_id: int):
         upload = form.document.data
         file = None
         if upload is not None and getattr(upload, "filename", ""):
-            file = (upload.filename, upload.mimetype or "", upload.read(info_requests.MAX_FILE_BYTES + 1))
+            file = (upload.filename, upload.read(uploads.max_upload_bytes() + 1))
         try:
             info_requests.submit(current_user, item, text=form.submission.data, file=file)
         except InvalidInput as error:
@@ -650,6 +652,7 @@ def submit_information(request_id: int):
 @records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def document(document_id: int):
+    """An agency's file: always downloaded, never shown in the browser."""
     document = db.session.get(TriggerDocument, document_id)
     if document is None:
         raise NotFound("Document not found.")
@@ -658,9 +661,11 @@ def document(document_id: int):
         allowed = info_requests.can_submit(current_user, document.information_request)
     if not allowed:
         _application(document.application_id)  # 404 when the application is not visible
-    record_view(current_user, ("trigger_documents", document.id), f"Downloaded {document.filename}")
+    filename, content_type = document.filename, document.content_type
+    content = storage.read(document.stored_file)
+    record_view(current_user, ("trigger_documents", document.id), f"Downloaded {filename}")
     commit()
-    return file_response(document.content, document.filename, document.content_type)
+    return file_response(content, filename, content_type, content_security_policy="default-src 'none'; sandbox")
 
 
 # --- appeal and withdrawal --------------------------------------------------------------------------------
@@ -800,11 +805,12 @@ def letter(application_id: int, letter_id: int):
     record_view(current_user, application, f"Viewed the {letters.LETTER_TITLES[item.kind].lower()} letter")
     page = render_template(
         "community_triggers/staff/letter.html",
-        title=item.subject,
+        title=f"{letters.LETTER_TITLES[item.kind]} letter",
         application=application,
         letter=item,
+        view=letters.letter_view(application, item),
         letter_title=letters.LETTER_TITLES[item.kind],
-        pdf_available=letters.pdf_available(),
+        pdf_available=layout.pdf_available(),
     )
     commit()
     return page
@@ -816,15 +822,17 @@ def letter(application_id: int, letter_id: int):
 def letter_pdf(application_id: int, letter_id: int):
     application = _application(application_id)
     item = db.session.get(Letter, letter_id)
-    if item is None or item.application_id != application.id or not letters.pdf_available():
+    if item is None or item.application_id != application.id or not layout.pdf_available():
         raise NotFound("Letter not found.")
-    html = render_template("community_triggers/letter_pdf.html", application=application, letter=item)
-    content = letters.to_pdf(html)
+    title = f"{letters.LETTER_TITLES[item.kind]} letter"
+    html = render_template("documents/letter_pdf.html", view=letters.letter_view(application, item), title=title)
+    content = layout.to_pdf(html)
+    filename = f"{application.reference}-{item.kind.value}.pdf"
     record_view(current_user, application, f"Downloaded the {letters.LETTER_TITLES[item.kind].lower()} letter as PDF")
     commit()
     return Response(
         content,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{application.reference}-{item.kind.value}.pdf"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -18,3 +18,9 @@ function focusScrollingTables() {
 }
 focusScrollingTables();
 window.addEventListener("resize", focusScrollingTables);
+// "Print this case" on the print view: a button only where JavaScript can print (without it, the page
+// says to use the browser's print command).
+for (const button of document.querySelectorAll('[data-module="app-print-button"]')) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}
