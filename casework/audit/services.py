@@ -516,13 +516,18 @@ def views_of(subjects: Iterable[tuple[str, Iterable[Any]]]) -> list[dict[str, An
     if not clauses:
         return []
     rows = db.session.execute(
-        sa.select(AuditEntry.created_at, AuditEntry.summary, User.name, Agency.name)
+        sa.select(AuditEntry.created_at, AuditEntry.object_type, User.name, Agency.name)
         .outerjoin(User, User.id == AuditEntry.actor_id)
         .outerjoin(Agency, Agency.id == User.agency_id)
         .where(AuditEntry.action == AuditAction.view, sa.or_(*clauses))
         .order_by(AuditEntry.created_at, AuditEntry.id)
     )
+    # What was viewed, not the page it was shown on: that page's address can name another person's
+    # case (a linked case shows this one), which is not the subject's to know.
     return [
-        {"viewed_at": at.isoformat(), "what": summary, "by": name, "agency": agency}
-        for at, summary, name, agency in rows
+        {"viewed_at": at.isoformat(), "what": VIEWED_LABELS.get(object_type, object_type), "by": name, "agency": agency}
+        for at, object_type, name, agency in rows
     ]
+
+
+VIEWED_LABELS = {"people": "the person's record", "cases": "a case they are on"}
