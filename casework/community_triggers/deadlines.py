@@ -28,7 +28,7 @@ from casework.core.dates import due_from
 from casework.core.time import LONDON, london_day
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
-from casework.reminders.services import set_deadline
+from casework.reminders.services import correct_due_day, set_deadline, settle
 
 SUBJECT_TYPE = "trigger_applications"
 KIND_PREFIX = "trigger."
@@ -201,7 +201,6 @@ def application_link(application: TriggerApplication) -> str:
 def sync(application: TriggerApplication) -> None:
     """Bring the application's Deadline rows into line with its record (idempotent)."""
     from casework.accounts.services import area_settings
-    from casework.core.time import now
 
     settings = area_settings(application.area, on=application.received_on)
     dues = compute(application, settings)
@@ -222,7 +221,7 @@ def sync(application: TriggerApplication) -> None:
         if row is not None and row.status != DeadlineStatus.open and state != DeadlineStatus.open:
             # Already closed: keep when it was closed, but keep the date true to the record.
             if (row.due_on or row.due_at) != due and isinstance(due, date) and not isinstance(due, datetime):
-                row.due_on = due
+                correct_due_day(row, due)
             continue
         row = set_deadline(
             subject_type=SUBJECT_TYPE,
@@ -231,19 +230,19 @@ def sync(application: TriggerApplication) -> None:
             title=f"{STEP_DESCRIPTIONS[step]}: {application.reference}",
             due=due,
             owner_id=owner_id,
+            # The Case Review runs on whatever happens to the cases linked to it.
+            case_id=None,
             area_id=application.area_id,
             # The chair's own steps link to the review as the chair sees it: a chair from outside the
             # partnership may not open the coordinator's application page.
             link=meeting_link(meeting) if chairs_step else application_link(application),
         )
         if state != DeadlineStatus.open:
-            row.status = state
-            row.completed_at = now()
+            settle(row, state)
     # Open rows whose step no longer applies (the application ended) are cancelled too.
     for kind, row in rows.items():
         if row.status == DeadlineStatus.open and kind.removeprefix(KIND_PREFIX) not in dues:
-            row.status = DeadlineStatus.cancelled
-            row.completed_at = now()
+            settle(row, DeadlineStatus.cancelled)
     db.session.flush()
 
 

@@ -24,7 +24,7 @@ from casework.community_triggers.pcc_review.settings import IN_FORCE as PCC_REVI
 from casework.core.dates import add_working_days
 from casework.core.db import commit
 from casework.core.time import today
-from casework.demo import DEMO_DOMAIN, loader
+from casework.demo import DEMO_DOMAIN
 from casework.extensions import db
 from casework.interventions.demo import switch_on_for_demo
 
@@ -82,7 +82,6 @@ def _register(area_code: str, applicant: str, received_on: date, complaints: int
     )
 
 
-@loader
 def load_case_reviews(_password: str) -> None:
     coordinator = accounts.find_user_by_email(f"coordinator@{DEMO_DOMAIN}")
     chair = accounts.find_user_by_email(f"chair@{DEMO_DOMAIN}")

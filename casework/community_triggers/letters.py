@@ -745,20 +745,19 @@ def letter_view(application: TriggerApplication, letter: Letter) -> LetterView:
     )
 
 
-# Signal receivers: the letters follow the steps, in the same transaction.
+# Signal receivers: the letters follow the steps, in the same transaction. Connected by
+# ``casework.community_triggers.init_app`` (``connect_receivers``).
 
 
 # Each signal carries ``send_letter``: False for a step dated before today (past work entered late is
 # recorded only, SPEC section 10) unless the user asked for its letter.
 
 
-@signals.application_acknowledged.connect
 def _on_acknowledged(application: TriggerApplication, actor: Any = None, send_letter: bool = True, **_: Any) -> None:
     if send_letter:
         produce(actor, application, LetterKind.acknowledgement)
 
 
-@signals.threshold_decided.connect
 def _on_threshold_decided(
     application: TriggerApplication,
     actor: Any = None,
@@ -770,7 +769,6 @@ def _on_threshold_decided(
         produce(actor, application, LetterKind.threshold_decision, decision=decision or application.decision)
 
 
-@signals.meeting_arranged.connect
 def _on_meeting_arranged(
     application: TriggerApplication,
     actor: Any = None,
@@ -782,7 +780,6 @@ def _on_meeting_arranged(
         invite_victim(actor, meeting)
 
 
-@signals.outcome_recorded.connect
 def _on_outcome_recorded(
     application: TriggerApplication,
     actor: Any = None,
@@ -799,7 +796,6 @@ def _on_outcome_recorded(
             services.record_outcome_letter_sent(actor, meeting, sent_on=letter.sent_on)
 
 
-@signals.appeal_decided.connect
 def _on_appeal_decided(
     application: TriggerApplication,
     actor: Any = None,
@@ -809,3 +805,13 @@ def _on_appeal_decided(
 ) -> None:
     if appeal is not None and send_letter:
         produce(actor, application, LetterKind.appeal_decision, appeal=appeal)
+
+
+def connect_receivers() -> None:
+    """Connect the letters to the Case Review's signals (idempotent: blinker keeps one connection per
+    receiver, however many apps are built)."""
+    signals.application_acknowledged.connect(_on_acknowledged, weak=False)
+    signals.threshold_decided.connect(_on_threshold_decided, weak=False)
+    signals.meeting_arranged.connect(_on_meeting_arranged, weak=False)
+    signals.outcome_recorded.connect(_on_outcome_recorded, weak=False)
+    signals.appeal_decided.connect(_on_appeal_decided, weak=False)

@@ -58,6 +58,8 @@ application_cases = sa.Table(
 
 class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "trigger_applications"
+    #: Kept when the rest is anonymised (casework.core.retention): the reference (statistics and letters refer to it).
+    __retained__ = ("reference",)
     __table_args__ = (
         sa.UniqueConstraint("area_id", "year", "sequence"),
         sa.Index("ix_trigger_applications_area_received", "area_id", "received_on"),
@@ -92,6 +94,8 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     threshold_evaluation: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     #: Null when the public applied through the web form.
     registered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: Set when the retention task removed the applicant's details and the free text of the review.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     area = relationship("Area")
     registered_by = relationship("User", foreign_keys=[registered_by_id])
@@ -285,6 +289,8 @@ class TriggerDocument(TimestampMixin, db.Model):
     """A file attached to an application (an agency's submission, meeting papers)."""
 
     __tablename__ = "trigger_documents"
+    #: Kept when the rest is anonymised (casework.core.retention): the kind of file.
+    __retained__ = ("content_type",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(
@@ -368,6 +374,8 @@ class AgencyNotification(db.Model):
     """Each relevant agency told of an application on receipt (the single point of contact duty)."""
 
     __tablename__ = "trigger_agency_notifications"
+    #: Kept when the rest is anonymised (casework.core.retention): the staff addresses told (no applicant's data).
+    __retained__ = ("recipients",)
     __table_args__ = (sa.UniqueConstraint("application_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -382,6 +390,5 @@ class AgencyNotification(db.Model):
     agency = relationship("Agency")
 
 
-# The threshold rule set and the step timescales are area settings: registered when the models load.
-from casework.community_triggers import settings as _settings  # noqa: E402,F401
+# The relationship above names it; its module is registered with the models (community_triggers.init_app).
 from casework.community_triggers.pcc_review.models import PccReview  # noqa: E402

@@ -13,7 +13,7 @@ from typing import Any
 
 from casework.community_triggers.threshold import ThresholdRules
 from casework.core.dates import TIMESCALE_UNITS, Timescale
-from casework.core.settings import SettingSpec, boolean, register, register_dated_records, whole_number
+from casework.core.settings import SettingSpec, boolean, whole_number
 
 GROUP_THRESHOLD = "Case Review threshold"
 GROUP_TIMESCALES = "Case Review timescales"
@@ -167,7 +167,6 @@ SPECS = [
         for step, default in DEFAULT_TIMESCALES.items()
     ),
 ]
-register(*SPECS)
 
 
 def threshold_rules(values: Mapping[str, Any]) -> ThresholdRules:
@@ -193,10 +192,10 @@ def applications_received_since(area_ids: Any, keys: set[str], effective_from: A
     import sqlalchemy as sa
 
     from casework.community_triggers.models import TriggerApplication
-    from casework.core.settings import REGISTRY, DatedRecord
+    from casework.core.settings import DatedRecord, specs
     from casework.extensions import db
 
-    ours = {spec.key for spec in REGISTRY.values() if spec.group in RULE_SET_GROUPS}
+    ours = {spec.key for spec in specs().values() if spec.group in RULE_SET_GROUPS}
     if not keys & ours:
         return []
     query = sa.select(TriggerApplication.area_id, TriggerApplication.received_on, TriggerApplication.reference).where(
@@ -213,4 +212,3 @@ def applications_received_since(area_ids: Any, keys: set[str], effective_from: A
 #: The rule set and the timescales, read on the day of receipt. (The dated commencement of a statutory
 #: change, such as the PCC review, is a fact of law with its own date, not a local choice.)
 RULE_SET_GROUPS = {GROUP_THRESHOLD, GROUP_TIMESCALES}
-register_dated_records(applications_received_since)

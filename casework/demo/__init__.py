@@ -3,14 +3,14 @@
 once the service answers.
 
 Demo users share one password, generated on the first load and kept in the instance folder (never in
-the repository). Other domains add their demo records with ``@loader``; each loader must be
-idempotent: it looks for what it would create before creating it.
+the repository). Each domain registers its demo records in its ``init_app`` (``domain.demo(load)``);
+``demo load`` runs them in the order of ``casework.app.DOMAINS`` (accounts first), and each loader must
+be idempotent: it looks for what it would create before creating it.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -19,25 +19,7 @@ from flask.cli import AppGroup
 
 demo = AppGroup("demo", help="Demo data for trying the service.")
 
-#: Run in order by ``demo load``; each takes the demo password and returns nothing.
-LOADERS: list[Callable[[str], None]] = []
-
 DEMO_DOMAIN = "casework.example"
-
-#: Loaded after the accounts (casework.demo.data), in this order.
-DOMAIN_DEMO_MODULES = [
-    "casework.cases.demo",
-    "casework.interventions.demo",
-    "casework.documents.demo",
-    "casework.community_triggers.demo",
-    "casework.statistics.demo",
-    "casework.spreadsheets.demo",
-]
-
-
-def loader(fn: Callable[[str], None]) -> Callable[[str], None]:
-    LOADERS.append(fn)
-    return fn
 
 
 def demo_password() -> str:
@@ -58,6 +40,7 @@ DEMO_USERS = [
     ("chair", "Charles Chair", "NEDDC", ["chair"], None),
     ("partner", "Pat Partner", "DERPOL", ["partner"], None),
     ("admin", "Ada Admin", "BDC", ["admin"], None),
+    ("dpo", "Dana Protection", "BDC", ["dpo"], None),
 ]
 
 
@@ -69,26 +52,12 @@ DEMO_USERS = [
 )
 def load_command(force: bool) -> None:
     """Load the demo areas, agencies, users and records (a second run changes nothing)."""
-    import importlib
+    from casework.core.registry import registry
 
-    if current_app.config["CASEWORK"]["ENV"] == "production" and not force:
-        # Demo users in a live service are accounts with a password printed on the console.
-        raise click.ClickException(
-            "CASEWORK_ENV is production: demo data (made-up people and users with a shared password) is not loaded "
-            "into a live service. Use --force to load it anyway, for example on a training copy."
-        )
-
-    modules = ["casework.demo.data", *DOMAIN_DEMO_MODULES]
-    for module in modules:
-        importlib.import_module(module)  # registers its loaders
-
-    # Run accounts first, then each domain in the listed order: not in import order, which depends on
-    # whatever imported a demo module first.
+    # In the order of the domains (casework.app.DOMAINS): accounts first, then what builds on them.
     password = demo_password()
-    for fn in sorted(
-        LOADERS, key=lambda fn: modules.index(fn.__module__) if fn.__module__ in modules else len(modules)
-    ):
-        fn(password)
+    for _domain, load in registry().demo_loaders:
+        load(password)
     click.echo("Demo data is loaded.")
 
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from casework.accounts import services as accounts
 from casework.accounts.models import Agency, Area
 from casework.core.db import commit
-from casework.demo import DEMO_DOMAIN, DEMO_USERS, loader
+from casework.demo import DEMO_DOMAIN, DEMO_USERS
 from casework.extensions import db
 
 AREAS = [
@@ -74,7 +74,6 @@ DEMO_AREA_USERS = [
 ]
 
 
-@loader
 def load_accounts(password: str) -> None:
     existing_areas = set(db.session.scalars(sa.select(Area.code)))
     for code, name in AREAS:

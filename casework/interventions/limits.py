@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casework.core.settings import SettingSpec, boolean, register, whole_number
+from casework.core.settings import SettingSpec, boolean, whole_number
 
 GROUP = "Warnings, notices and orders"
 
@@ -65,7 +65,8 @@ def _warn_respect_order_age(value: int) -> str | None:
     return None
 
 
-register(
+#: Registered by ``casework.interventions.init_app``.
+SPECS = [
     _spec(
         "cpa2026_limits",
         False,
@@ -255,7 +256,7 @@ register(
         label="Review a dispersal direction after, in hours",
         source=f"{CPA_2026}, amending s.35 of the 2014 Act",
     ),
-)
+]
 
 
 def dispersal_review_hours(settings: dict[str, Any]) -> int | None:
