@@ -178,6 +178,7 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
             due=date(2026, 4, 2),
             owner_id=world.officer.id,
             area_id=world.area.id,
+            case_id=case.id,
             link=f"/cases/{case.id}",
         )
         commit()
