@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from casework.core.forms import options
+from casework.core.forms import FlaskForm, options
 
 FORMATS = (("html", "A page to read or print"), ("pdf", "A PDF"), ("json", "A JSON file"))
 

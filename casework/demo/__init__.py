@@ -52,7 +52,16 @@ DEMO_USERS = [
 )
 def load_command(force: bool) -> None:
     """Load the demo areas, agencies, users and records (a second run changes nothing)."""
+    from flask import current_app
+
     from casework.core.registry import registry
+
+    if current_app.config["CASEWORK"]["ENV"] == "production" and not force:
+        # Demo users in a live service are accounts with a password printed on the console.
+        raise click.ClickException(
+            "CASEWORK_ENV is production: demo data (made-up people and users with a shared password) is not loaded "
+            "into a live service. Use --force to load it anyway, for example on a training copy."
+        )
 
     # In the order of the domains (casework.app.DOMAINS): accounts first, then what builds on them.
     password = demo_password()

@@ -160,7 +160,7 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
 
     # 4. The outcome letter is on the application and printable, with both recommendations.
     page.get_by_role("link", name="Outcome and recommendations").click()
-    expect(page.locator("h1")).to_contain_text("the outcome")
+    expect(page.locator("h1")).to_contain_text("Outcome and recommendations letter")
     letter = page.locator(".app-letter").last.inner_text()
     assert "Install noise monitoring equipment." in letter
     assert "Patrol the street on Friday and Saturday evenings." in letter

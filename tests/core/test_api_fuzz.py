@@ -40,7 +40,7 @@ class FuzzTarget:
     token: str
 
 
-def _fresh_database(database_url: str, tmp_path: Any) -> tuple[str, Any]:
+def _fresh_database(database_url: str, tmp_path: Any, request: pytest.FixtureRequest) -> tuple[str, Any]:
     """A URL for a new, empty database of the same kind, and a function that drops it."""
     if database_url.startswith("sqlite"):
         return f"sqlite:///{tmp_path / 'fuzz.sqlite'}", lambda: None
@@ -48,14 +48,19 @@ def _fresh_database(database_url: str, tmp_path: Any) -> tuple[str, Any]:
 
     from tests.support.services import _create_database, _drop_database, _libpq_url, _with_database
 
+    # Made by the owner role, which may create databases (the service role may not); the fuzzed app
+    # runs as the owner on it.
+    owner_url = request.getfixturevalue("postgresql_url")
     name = f"casework_fuzz_{uuid.uuid4().hex[:8]}"
-    admin = _libpq_url(_with_database(database_url, "postgres"))
+    admin = _libpq_url(_with_database(owner_url, "postgres"))
     _create_database(psycopg, admin, name)
-    return _with_database(database_url, name), lambda: _drop_database(psycopg, admin, name)
+    return _with_database(owner_url, name), lambda: _drop_database(psycopg, admin, name)
 
 
 @pytest.fixture(scope="module")
-def fuzz_target(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
+def fuzz_target(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[FuzzTarget]:
     from flask_migrate import upgrade
 
     from casework.accounts.models import User
@@ -64,7 +69,7 @@ def fuzz_target(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     from casework.extensions import db
 
     instance = tmp_path_factory.mktemp("fuzz")
-    url, drop = _fresh_database(database_url, instance)
+    url, drop = _fresh_database(database_url, instance, request)
     app = create_app({**settings_for(url, instance), "INSTANCE_PATH": str(instance)})
     try:
         with app.app_context():
