@@ -442,7 +442,35 @@ def _ping(redis_module, url: str) -> bool:
         client.close()
 
 
-class ThrowawayRedis:
+class _ServerProcess:
+    """A server the suite runs as a child process, with its log file and a scratch directory."""
+
+    process: subprocess.Popen | None
+    tmpdir: Path | None
+    _log: Any
+
+    def _terminate(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def stop(self) -> None:
+        self._terminate()
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+
+class ThrowawayRedis(_ServerProcess):
     def __init__(self, binary: str):
         self.binary = binary
         self.port = 0
@@ -494,25 +522,6 @@ class ThrowawayRedis:
         log = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"redis-server did not answer PING: {log}")
 
-    def _terminate(self) -> None:
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-            self.process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def stop(self) -> None:
-        self._terminate()
-        if self.tmpdir is not None:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
 
     def pause(self) -> None:
         """Stop the server process (a broker outage); ``resume()`` brings it back on the same port."""
@@ -607,7 +616,7 @@ def _s3_answers(url: str) -> bool:
         return False
 
 
-class ThrowawayS3:
+class ThrowawayS3(_ServerProcess):
     """moto's S3 server (``moto_server``) on a free loopback port."""
 
     def __init__(self) -> None:
@@ -644,25 +653,6 @@ class ThrowawayS3:
             self._terminate()
         raise RuntimeError(f"moto's S3 server did not answer: {log_path.read_text(errors='replace')[-2000:]}")
 
-    def _terminate(self) -> None:
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-            self.process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def stop(self) -> None:
-        self._terminate()
-        if self.tmpdir is not None:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            self.tmpdir = None
 
 
 @pytest.fixture(scope="session")
