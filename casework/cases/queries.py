@@ -66,6 +66,88 @@ class CasePage:
     next_cursor: str | None
 
 
+#: The columns a case list sorts by, and the order each takes first (``created``: newest first, the
+#: default, served by ``ix_cases_lead_agency_created`` and ``ix_case_shares_agency_created``).
+SORT_KEYS: dict[str, str] = {
+    "created": "desc",
+    "reference": "asc",
+    "opened": "desc",
+    "status": "asc",
+    "category": "asc",
+    "area": "asc",
+    "agency": "asc",
+    "owner": "asc",
+}
+SORT_ORDERS = ("asc", "desc")
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What a case list can be narrowed to, beyond ``area``, ``status`` and the search.
+
+    ``owner``: a user's id, or ``"none"`` for cases nobody owns; ``team``: a manager's id (cases owned by
+    the manager or by anyone they manage); ``risk``: the band of the case's latest risk assessment;
+    ``overdue``: only cases with open work (a deadline on the case or its records) past due;
+    ``category``: a category code; ``agency``: the lead agency's code; ``opened_from``/``opened_to``:
+    the day the case was opened, both ends included.
+    """
+
+    owner: int | str | None = None
+    team: int | None = None
+    risk: str | None = None
+    overdue: bool = False
+    category: str | None = None
+    agency: str | None = None
+    opened_from: date | None = None
+    opened_to: date | None = None
+
+    def as_args(self) -> dict[str, Any]:
+        """The filters that are set, as query string values."""
+        values = {
+            "owner": self.owner,
+            "team": self.team,
+            "risk": self.risk,
+            "overdue": "yes" if self.overdue else None,
+            "category": self.category,
+            "agency": self.agency,
+            "opened_from": self.opened_from.isoformat() if self.opened_from else None,
+            "opened_to": self.opened_to.isoformat() if self.opened_to else None,
+        }
+        return {key: value for key, value in values.items() if value not in (None, "")}
+
+
+def owner_filter(user: Any, value: str | None) -> int | str | None:
+    """An owner filter as a request names it (``me``, ``none``, a user's id from a page, or an email
+    from the API) as ``CaseFilters.owner``. Someone unknown owns nothing: 0 matches no case."""
+    if not value:
+        return None
+    if value == "me":
+        return int(user.id)
+    if value == "none":
+        return "none"
+    if value.isdigit():
+        return int(value) if int(value) <= DB_INT_MAX else 0
+    return db.session.scalar(sa.select(User.id).where(User.email == value.strip().lower())) or 0
+
+
+def team_filter(user: Any, value: str | None) -> int | None:
+    """A team filter (``mine``, a manager's id or email) as ``CaseFilters.team``: the manager's id."""
+    if not value:
+        return None
+    if value == "mine":
+        # A manager's own team; anyone else's team is the one their manager leads.
+        from casework.accounts.models import Role
+
+        return int(user.id) if user.has_role(Role.manager) or user.manager_id is None else int(user.manager_id)
+    owner = owner_filter(user, value)
+    return owner if isinstance(owner, int) else 0
+
+
+def check_opened_range(opened_from: date | None, opened_to: date | None) -> None:
+    if opened_from and opened_to and opened_from > opened_to:
+        raise InvalidInput({"opened_to": ["The end of the opened dates must be the same as or after the start"]})
+
+
 def case_page(
     user: Any,
     *,
@@ -75,6 +157,9 @@ def case_page(
     page: int = 1,
     per_page: int = 25,
     cursor: str | None = None,
+    filters: CaseFilters | None = None,
+    sort: str | None = None,
+    order: str | None = None,
 ) -> CasePage:
     """A page of the cases ``user`` may see, newest first (or best match first for ``q``), in two
     statements: the page (with the area, lead agency and owner a list shows) and its count (for a
@@ -91,6 +176,10 @@ def case_page(
       location, a party's name, a complaint's reference, and what other domains register in
       ``sections.search_sources()``), and ranks the matches.
 
+    ``filters`` narrow the list (``CaseFilters``); ``sort`` orders it by another column
+    (``SORT_KEYS``), in ``order``, the case's id breaking ties, and its cursor continues on those keys.
+    A search is ranked by match unless a ``sort`` is asked for.
+
     The total is counted up to ``COUNT_LIMIT``; beyond that PostgreSQL's estimate is given. The
     statements are built once for each shape of list (``_ListShape``), with everything else as bind
     parameters: building and keying a statement costs more than running it.
@@ -98,9 +187,12 @@ def case_page(
     lead = visibility_shape(user)
     if lead is None:
         return CasePage([], 0, False, False, None)
+    filters = filters or CaseFilters()
     searching = bool(q and q.strip())
+    sort_key = sort if sort in SORT_KEYS else "created"
+    sort_order = order if order in SORT_ORDERS else SORT_KEYS[sort_key]
     # A search is ranked, not in list order: it pages by ``page`` only.
-    after = decode_cursor(cursor) if cursor and not searching else None
+    after = decode_cursor(cursor, sort_key, sort_order) if cursor and not searching else None
     offset = 0 if after is not None else (page - 1) * per_page
     shape = _ListShape(
         dialect=db.engine.dialect.name,
@@ -110,6 +202,17 @@ def case_page(
         searching=searching,
         keyset=after is not None,
         sources=len(search_sources()),
+        owner="none" if filters.owner == "none" else ("id" if filters.owner is not None else None),
+        team=filters.team is not None,
+        risk=bool(filters.risk),
+        overdue=filters.overdue,
+        category=bool(filters.category),
+        agency=bool(filters.agency),
+        opened_from=filters.opened_from is not None,
+        opened_to=filters.opened_to is not None,
+        sort=sort_key,
+        descending=sort_order == "desc",
+        ranked=searching and sort is None,
     )
     params: dict[str, Any] = {
         **visibility_params(user),
@@ -119,9 +222,17 @@ def case_page(
         "offset": offset,
         "arm_limit": offset + per_page + 1,
         "count_limit": COUNT_LIMIT + 1,
+        "owner_id": filters.owner if filters.owner != "none" else None,
+        "team_manager_id": filters.team,
+        "risk_band": filters.risk,
+        "overdue_at": now(),
+        "category": filters.category,
+        "agency_code": filters.agency,
+        "opened_from": filters.opened_from,
+        "opened_to": filters.opened_to,
     }
     if after is not None:
-        params.update(after_time=after[0], after_id=after[1])
+        params.update(after_key=after[0], after_id=after[1])
     if searching:
         text = (q or "").strip()
         params.update(q_lowered=text.lower(), q_pattern=_contains(text), q_name_pattern=_contains(normalise_name(text)))
@@ -135,7 +246,7 @@ def case_page(
         rows = db.session.scalars(page_statement, params).unique().all()
         total, estimated = _count(count_statement, whole_list, params)
     items, more = rows[:per_page], len(rows) > per_page
-    next_cursor = encode_cursor(items[-1]) if more and not searching else None
+    next_cursor = encode_cursor(items[-1], sort_key, sort_order) if more and not searching else None
     return CasePage(items, total, estimated, more, next_cursor)
 
 
@@ -150,6 +261,18 @@ class _ListShape:
     searching: bool
     keyset: bool
     sources: int
+    owner: str | None = None
+    team: bool = False
+    risk: bool = False
+    overdue: bool = False
+    category: bool = False
+    agency: bool = False
+    opened_from: bool = False
+    opened_to: bool = False
+    sort: str = "created"
+    descending: bool = True
+    #: A search in order of match (no ``sort`` asked for).
+    ranked: bool = True
 
 
 @functools.cache
@@ -160,18 +283,25 @@ def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select
         ranked = _search_matches(shape, filters)
         # The number of matches comes with the page (a window count), rather than from a second run of
         # the search.
-        query = (
-            sa.select(Case, sa.func.count().over().label("total"))
-            .join(ranked, ranked.c.case_id == Case.id)
-            .order_by(ranked.c.rank.desc(), _sort_time(shape, Case.created_at).desc(), Case.id.desc())
-        )
+        query = sa.select(Case, sa.func.count().over().label("total")).join(ranked, ranked.c.case_id == Case.id)
+        if shape.ranked:
+            query = query.order_by(ranked.c.rank.desc(), _sort_time(shape, Case.created_at).desc(), Case.id.desc())
+        else:
+            query = query.order_by(*_directed(shape, _sort_expression(shape), Case.id))
         counted: sa.Select | sa.CompoundSelect = sa.select(ranked.c.case_id)
     else:
         candidates = sa.union(*_newest_first(shape, filters, limited=True)).subquery()
         query = (
             sa.select(Case)
             .join(candidates, candidates.c.id == Case.id)
-            .order_by(_sort_time(shape, Case.created_at).desc(), Case.id.desc())
+            # Newest first as the arms compare times (``_sort_time``); other keys as selected.
+            .order_by(
+                *_directed(
+                    shape,
+                    _sort_time(shape, Case.created_at) if shape.sort == "created" else candidates.c.sort_key,
+                    Case.id,
+                )
+            )
         )
         counted = sa.union(*_newest_first(shape, filters, limited=False))
     page = (
@@ -195,10 +325,66 @@ def _sort_time(shape: _ListShape, column: Any) -> Any:
     return sa.func.julianday(column) if shape.dialect == "sqlite" else column
 
 
+def _sort_expression(shape: _ListShape) -> Any:
+    """The value of ``Case`` the list sorts by (never NULL, so a cursor can name it)."""
+    from casework.accounts.models import Agency, Area
+
+    if shape.sort == "created":
+        return _sort_time(shape, Case.created_at)
+    if shape.sort == "reference":
+        return Case.reference
+    if shape.sort == "opened":
+        return Case.opened_on
+    if shape.sort == "status":
+        return sa.cast(Case.status, sa.String)
+    if shape.sort == "category":
+        return Case.category
+    if shape.sort == "area":
+        return sa.select(Area.name).where(Area.id == Case.area_id).scalar_subquery()
+    if shape.sort == "agency":
+        return sa.select(Agency.name).where(Agency.id == Case.lead_agency_id).scalar_subquery()
+    if shape.sort == "owner":
+        owner_name = sa.select(User.name).where(User.id == Case.owner_id).scalar_subquery()
+        return sa.func.coalesce(owner_name, "")
+    raise ValueError(shape.sort)
+
+
+def sort_value(case: Case, sort: str) -> Any:
+    """What ``_sort_expression`` gives for a loaded case (its area, lead agency and owner loaded)."""
+    values = {
+        "created": lambda: case.created_at,
+        "reference": lambda: case.reference,
+        "opened": lambda: case.opened_on,
+        "status": lambda: case.status.value,
+        "category": lambda: case.category,
+        "area": lambda: case.area.name,
+        "agency": lambda: case.lead_agency.name,
+        "owner": lambda: case.owner.name if case.owner else "",
+    }
+    return values[sort]()
+
+
+def _directed(shape: _ListShape, *columns: Any) -> list[Any]:
+    return [column.desc() if shape.descending else column.asc() for column in columns]
+
+
+def _after_cursor(shape: _ListShape, key: Any, case_id: Any) -> sa.ColumnElement[bool]:
+    """Rows after the cursor's ``(after_key, after_id)`` in the list's order."""
+    if shape.sort == "created":
+        after_key: Any = _sort_time(shape, sa.bindparam("after_key", type_=UTCDateTime()))
+    elif shape.sort == "opened":
+        after_key = sa.bindparam("after_key", type_=sa.Date())
+    else:
+        after_key = sa.bindparam("after_key", type_=sa.String())
+    row, after = sa.tuple_(key, case_id), sa.tuple_(after_key, sa.bindparam("after_id"))
+    return row < after if shape.descending else row > after
+
+
 def _list_filters(shape: _ListShape) -> list[sa.ColumnElement[bool]]:
     """Conditions on ``Case`` every arm of a list applies: restricted cases for named users only, and
     the filters chosen."""
-    from casework.accounts.models import Area
+    from casework.accounts.models import Agency, Area
+    from casework.risk.models import RiskAssessment
 
     named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == sa.bindparam("viewer_id"))
     filters: list[sa.ColumnElement[bool]] = [sa.or_(Case.is_restricted.is_(False), Case.id.in_(named))]
@@ -207,32 +393,75 @@ def _list_filters(shape: _ListShape) -> list[sa.ColumnElement[bool]]:
         filters.append(Case.area_id == area_id)
     if shape.status:
         filters.append(Case.status == sa.bindparam("status"))
+    if shape.owner == "none":
+        filters.append(Case.owner_id.is_(None))
+    elif shape.owner == "id":
+        filters.append(Case.owner_id == sa.bindparam("owner_id", type_=sa.Integer()))
+    if shape.team:
+        manager_id = sa.bindparam("team_manager_id", type_=sa.Integer())
+        team = sa.select(User.id).where(sa.or_(User.id == manager_id, User.manager_id == manager_id))
+        filters.append(Case.owner_id.in_(team))
+    if shape.risk:
+        # The case's current risk: its latest assessment (``ix_risk_assessments_case``).
+        latest = (
+            sa.select(RiskAssessment.band)
+            .where(RiskAssessment.case_id == Case.id)
+            .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        filters.append(latest == sa.bindparam("risk_band", type_=RiskAssessment.band.type))
+    if shape.overdue:
+        # Any open work on the case past due: the case's own deadlines and its records' (actions, risk
+        # reviews, interventions), which all name the case (``ix_deadlines_case_open``).
+        filters.append(
+            sa.exists().where(
+                Deadline.case_id == Case.id,
+                Deadline.status == DeadlineStatus.open,
+                Deadline.due_at <= sa.bindparam("overdue_at", type_=UTCDateTime()),
+            )
+        )
+    if shape.category:
+        filters.append(Case.category == sa.bindparam("category"))
+    if shape.agency:
+        agency_id = sa.select(Agency.id).where(Agency.code == sa.bindparam("agency_code")).scalar_subquery()
+        filters.append(Case.lead_agency_id == agency_id)
+    if shape.opened_from:
+        filters.append(Case.opened_on >= sa.bindparam("opened_from", type_=sa.Date()))
+    if shape.opened_to:
+        filters.append(Case.opened_on <= sa.bindparam("opened_to", type_=sa.Date()))
     return filters
 
 
 def _newest_first(shape: _ListShape, filters: list[sa.ColumnElement[bool]], *, limited: bool) -> list[sa.Select]:
-    """The visible cases as ``(id, created_at)``, one SELECT per way of seeing them (as the lead
-    agency, as an agency shared with), each newest first from its own index; ``limited``: each stops
-    after ``arm_limit`` rows, after the cursor (``after_time``, ``after_id``) when the shape has one.
+    """The visible cases as ``(id, sort_key)``, one SELECT per way of seeing them (as the lead
+    agency, as an agency shared with), each in list order (newest first by default, from its own
+    index); ``limited``: each stops after ``arm_limit`` rows, after the cursor (``after_key``,
+    ``after_id``) when the shape has one.
     """
     agency_id = sa.bindparam("viewer_agency_id")
-    after = sa.tuple_(_sort_time(shape, sa.bindparam("after_time", type_=UTCDateTime())), sa.bindparam("after_id"))
+    default = shape.sort == "created"
     arms: list[sa.Select] = []
     if shape.lead:
-        lead = sa.select(Case.id.label("id"), Case.created_at.label("created_at")).where(
+        key = _sort_expression(shape)
+        lead = sa.select(Case.id.label("id"), (Case.created_at if default else key).label("sort_key")).where(
             Case.lead_agency_id == agency_id, *filters
         )
         if limited and shape.keyset:
-            lead = lead.where(sa.tuple_(_sort_time(shape, Case.created_at), Case.id) < after)
-        arms.append(lead.order_by(_sort_time(shape, Case.created_at).desc(), Case.id.desc()))
+            lead = lead.where(_after_cursor(shape, key, Case.id))
+        arms.append(lead.order_by(*_directed(shape, key, Case.id)))
+    # Newest first, the shares are read from their own index (``case_created_at`` is the case's).
+    shared_key = _sort_time(shape, CaseShare.case_created_at) if default else _sort_expression(shape)
     shared = (
-        sa.select(CaseShare.case_id.label("id"), CaseShare.case_created_at.label("created_at"))
+        sa.select(
+            CaseShare.case_id.label("id"), (CaseShare.case_created_at if default else shared_key).label("sort_key")
+        )
         .join(Case, Case.id == CaseShare.case_id)
         .where(CaseShare.agency_id == agency_id, *filters)
     )
     if limited and shape.keyset:
-        shared = shared.where(sa.tuple_(_sort_time(shape, CaseShare.case_created_at), CaseShare.case_id) < after)
-    arms.append(shared.order_by(_sort_time(shape, CaseShare.case_created_at).desc(), CaseShare.case_id.desc()))
+        shared = shared.where(_after_cursor(shape, shared_key, CaseShare.case_id))
+    arms.append(shared.order_by(*_directed(shape, shared_key, CaseShare.case_id)))
     if not limited:
         return [arm.order_by(None) for arm in arms]
     # Each arm in a subquery of its own: a LIMIT inside a UNION needs one (SQLite).
@@ -303,21 +532,44 @@ def _count(statement: sa.Select, whole_list: sa.Select | sa.CompoundSelect, para
     return max(int(plan[0]["Plan"]["Plan Rows"]), COUNT_LIMIT + 1), True
 
 
-def encode_cursor(case: Case) -> str:
-    raw = json.dumps([case.created_at.isoformat(), case.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def encode_cursor(case: Case, sort: str = "created", order: str = "desc") -> str:
+    """The sort keys of ``case``, the last of a page: ``[created_at, id]`` for the default order (as
+    before sorting by other columns), ``[sort, order, value, id]`` for the others."""
+    value = sort_value(case, sort)
+    if sort == "created" and order == "desc":
+        keys: list[Any] = [value.isoformat(), case.id]
+    else:
+        keys = [sort, order, value.isoformat() if isinstance(value, date | datetime) else value, case.id]
+    return base64.urlsafe_b64encode(json.dumps(keys).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The sort keys of the last case of the previous page; ``InvalidInput`` for anything else."""
+def decode_cursor(cursor: str, sort: str = "created", order: str = "desc") -> tuple[Any, int]:
+    """The sort keys of the last case of the previous page of the list sorted by ``sort`` in
+    ``order``; ``InvalidInput`` for anything else (including a cursor of another order)."""
     try:
-        created_at, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        moment = datetime.fromisoformat(created_at)
-        if moment.tzinfo is None or type(case_id) is not int or not DB_INT_MIN <= case_id <= DB_INT_MAX:
+        keys = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(keys, list):
+            raise ValueError(cursor)
+        if len(keys) == 2:
+            keys = ["created", "desc", *keys]
+        cursor_sort, cursor_order, value, case_id = keys
+        if (cursor_sort, cursor_order) != (sort, order):
+            raise ValueError(cursor)
+        if type(case_id) is not int or not DB_INT_MIN <= case_id <= DB_INT_MAX or not isinstance(value, str):
+            raise ValueError(cursor)
+        key: Any = value
+        if sort == "created":
+            key = datetime.fromisoformat(value)
+            if key.tzinfo is None:
+                raise ValueError(cursor)
+            key = key.astimezone(UTC)
+        elif sort == "opened":
+            key = date.fromisoformat(value)
+        elif len(value) > 300:
             raise ValueError(cursor)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
         raise InvalidInput({"cursor": ["Use the next_cursor of a previous page"]}) from error
-    return moment.astimezone(UTC), case_id
+    return key, case_id
 
 
 def people_search_query(
@@ -347,6 +599,55 @@ def people_search_query(
     if postcode:
         query = query.where(Person.postcode.like(f"{normalise_postcode(postcode)}%"))
     return query
+
+
+@dataclass(frozen=True)
+class ListChoices:
+    """The options of the case list's filters: the user's agency's case owners and managers, the
+    categories of its areas, every agency."""
+
+    owners: list[tuple[int, str]]
+    managers: list[tuple[int, str]]
+    categories: list[tuple[str, str]]
+    agencies: list[tuple[str, str]]
+
+
+def list_choices(user: Any) -> ListChoices:
+    """Three queries: the agency's staff who may own cases (with whether each manages), the categories,
+    the agencies."""
+    from casework.accounts.models import Agency, Role, UserRole
+    from casework.cases.models import CaseCategory
+    from casework.cases.policies import LEAD_AGENCY_ROLES
+
+    staff = db.session.execute(
+        sa.select(User.id, User.name, UserRole.role)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.agency_id == user.agency_id,
+            User.is_active.is_(True),
+            UserRole.role.in_(list(LEAD_AGENCY_ROLES)),
+        )
+        .order_by(User.name, User.id)
+    ).all()
+    owners: dict[int, str] = {}
+    managers: dict[int, str] = {}
+    for user_id, name, role in staff:
+        owners[user_id] = name
+        if role == Role.manager:
+            managers[user_id] = name
+    area_ids = [area.id for area in user.agency.areas]
+    categories = db.session.execute(
+        sa.select(CaseCategory.code, CaseCategory.name)
+        .where(sa.or_(CaseCategory.area_id.is_(None), CaseCategory.area_id.in_(area_ids)))
+        .order_by(CaseCategory.name)
+    ).all()
+    agencies = db.session.execute(sa.select(Agency.code, Agency.name).order_by(Agency.name)).all()
+    return ListChoices(
+        owners=list(owners.items()),
+        managers=list(managers.items()),
+        categories=[(code, name) for code, name in categories],
+        agencies=[(code, name) for code, name in agencies],
+    )
 
 
 # --- dashboards ---------------------------------------------------------------------------------------

@@ -13,6 +13,12 @@ from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
 ROLES = [r.value for r in PartyRole]
+#: The risk bands a case list can be filtered by (``casework.risk.models.RiskBand``).
+RISK_BANDS = ["standard", "medium", "high"]
+#: The case list's sort keys and orders (``casework.cases.queries``: kept here as names, not imported,
+#: since the queries import the models this module's users load first).
+SORT_KEYS = ["created", "reference", "opened", "status", "category", "area", "agency", "owner"]
+SORT_ORDERS = ["asc", "desc"]
 
 
 class PersonCreateArgs(BaseSchema):
@@ -92,6 +98,22 @@ class CaseListArgs(PageArgs):
     #: Optional: the ``next_cursor`` of the previous page, to walk a long list at the cost of one page
     #: each time (``page`` is then ignored). Searches (``q``) page by ``page`` only.
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    # Optional filters and order (API.md's contract is the three filters above; these are additions).
+    #: The owner's email, ``me``, or ``none`` for cases nobody owns.
+    owner = fields.String(load_default=None, validate=validate.Length(min=1, max=254))
+    #: ``mine`` (the signed-in manager's team) or a manager's email: cases owned by the manager or anyone
+    #: they manage.
+    team = fields.String(load_default=None, validate=validate.Length(min=1, max=254))
+    risk = fields.String(load_default=None, validate=validate.OneOf(RISK_BANDS))
+    #: Only cases with open work past due.
+    overdue = fields.Boolean(load_default=False)
+    category = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    #: The lead agency's code.
+    agency = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    opened_from = EventDate(load_default=None)
+    opened_to = EventDate(load_default=None)
+    sort = fields.String(load_default=None, validate=validate.OneOf(list(SORT_KEYS)))
+    order = fields.String(load_default=None, validate=validate.OneOf(list(SORT_ORDERS)))
 
 
 class CloseArgs(BaseSchema):

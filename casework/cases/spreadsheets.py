@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.accounts.models import Agency, AgencyKind, agency_areas
-from casework.cases import queries, services
+from casework.cases import listing, queries, services
 from casework.cases.models import Case, CaseStatus, Incident, PartyRole, Person, PersonKind
 from casework.cases.policies import visible_cases_clause, visible_people_clause
 from casework.core.permissions import Permission
@@ -789,8 +789,7 @@ def _every_case_of_the_list(user: Any, **filters: Any) -> Iterator[Case]:
 def export_cases(user: Any, args: Mapping[str, str]) -> Export:
     """The case list as the user sees it, with the list's filters (area, status, search). Its columns
     are named as the cases import names them, so the file can be imported again."""
-    status = args.get("status") if args.get("status") in {s.value for s in CaseStatus} else None
-    filters = {"area": args.get("area") or None, "status": status, "q": (args.get("q") or "").strip()[:200] or None}
+    filters = listing.read(user, args).page_args()
     header = [CASES.column(key).label for key in CASE_EXPORT_COLUMNS] + ["Lead agency's name", "Owner's name"]
     ids: list[int] = []
 

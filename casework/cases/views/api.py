@@ -150,6 +150,17 @@ def update_person(args: dict[str, Any], person_id: int):
 @requires(Permission.VIEW_CASES)
 @use_args(CaseListArgs, location="query")
 def list_cases(args: dict[str, Any]):
+    queries.check_opened_range(args["opened_from"], args["opened_to"])
+    filters = queries.CaseFilters(
+        owner=queries.owner_filter(current_user, args["owner"]),
+        team=queries.team_filter(current_user, args["team"]),
+        risk=args["risk"],
+        overdue=args["overdue"],
+        category=args["category"],
+        agency=args["agency"].upper() if args["agency"] else None,
+        opened_from=args["opened_from"],
+        opened_to=args["opened_to"],
+    )
     result = queries.case_page(
         current_user,
         area=args["area"],
@@ -158,6 +169,9 @@ def list_cases(args: dict[str, Any]):
         page=args["page"],
         per_page=args["per_page"],
         cursor=args["cursor"],
+        filters=filters,
+        sort=args["sort"],
+        order=args["order"],
     )
     body = envelope(result.items, args["page"], args["per_page"], result.total, dump_case_summary)
     # Optional extras (API.md's envelope is unchanged): past COUNT_LIMIT cases the total is an estimate.

@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from casework.accounts.models import Agency
-from casework.cases import forms, police_reports, policies, queries, services
+from casework.cases import forms, listing, police_reports, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
 from casework.cases.sections import page_sections, person_page_sections
 from casework.core.db import commit, records_view
@@ -66,26 +66,60 @@ def _case_href(case: Case) -> str:
 @cases_bp.get("/")
 @requires(Permission.VIEW_CASES)
 def index():
-    area = request.args.get("area") or None
-    status = request.args.get("status") if request.args.get("status") in {s.value for s in CaseStatus} else None
-    q = (request.args.get("q") or "").strip()[:200] or None
+    wanted = listing.read(current_user, request.args)
     page = page_number(request.args.get("page"))
-    result = queries.case_page(current_user, area=area, status=status, q=q, page=page, per_page=PER_PAGE)
+    cursor = (request.args.get("cursor") or "")[:200] or None
+    try:
+        result = queries.case_page(current_user, page=page, per_page=PER_PAGE, cursor=cursor, **wanted.page_args())
+    except InvalidInput:
+        # A cursor from another order, or altered: start the list again rather than fail.
+        cursor = None
+        result = queries.case_page(current_user, page=page, per_page=PER_PAGE, **wanted.page_args())
     areas = sorted(current_user.agency.areas, key=lambda a: a.name)
+    sort_key = wanted.sort or "created"
+    sort_order = wanted.order or queries.SORT_KEYS[sort_key]
     return render_template(
         "cases/index.html",
+        error_items=[{"text": message, "href": f"#{name}"} for name, message in wanted.errors.items()],
+        area_options=[(a.code, a.name) for a in areas],
+        sort_links=_sort_links(wanted, sort_key, sort_order),
         cases=result.items,
         total=result.total,
         total_is_estimate=result.total_is_estimate,
         count_limit=queries.COUNT_LIMIT,
         page=page,
         has_more=result.has_more,
-        filters={"area": area, "status": status, "q": q},
+        next_cursor=result.next_cursor,
+        cursor=cursor,
+        wanted=wanted,
+        filters=wanted.raw,
+        list_args=wanted.query_args(),
+        sort_key=sort_key,
+        sort_order=sort_order,
+        sort_labels=listing.SORT_LABELS,
+        risk_labels=listing.RISK_LABELS,
+        choices=queries.list_choices(current_user),
         areas=areas,
         can_open=current_user.can(Permission.OPEN_CASES),
         queued_calls=police_reports.queued_count(current_user),
-        export_args={k: v for k, v in {"area": area, "status": status, "q": q}.items() if v},
+        export_args=wanted.query_args(),
     )
+
+
+def _sort_links(wanted: listing.CaseListRequest, sort_key: str, sort_order: str) -> dict[str, dict[str, str]]:
+    """Each sortable column's header link (the other order when the list is sorted by it) and its
+    ``aria-sort``."""
+    links = {}
+    for key in queries.SORT_KEYS:
+        current = key == sort_key
+        order = ("desc" if sort_order == "asc" else "asc") if current else queries.SORT_KEYS[key]
+        args = {**wanted.query_args(), "sort": key, "order": order}
+        links[key] = {
+            "href": url_for("staff.cases.index", **args),
+            "aria_sort": ("ascending" if sort_order == "asc" else "descending") if current else "none",
+            "action": f"sort {'descending' if order == 'desc' else 'ascending'}",
+        }
+    return links
 
 
 @cases_bp.route("/new", methods=["GET", "POST"])
