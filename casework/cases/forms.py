@@ -163,6 +163,17 @@ class PeopleSearchForm(FlaskForm):
 # --- cases -------------------------------------------------------------------------------------------
 
 
+class SavedViewForm(FlaskForm):
+    name = StringField(
+        "Name of the view",
+        validators=[DataRequired("Enter a name for the view"), Length(max=100, message="The name must be 100 characters or fewer")],
+        description="For example, My high risk cases",
+    )
+    share_with_team = BooleanField("Share it with my team", description="Your manager and the people they manage will see it too")
+    #: The list's query string, as the list page had it.
+    arguments = HiddenField()
+
+
 class CaseForm(FlaskForm):
     area_code = SelectField("Area", validators=[DataRequired("Choose the area")])
     category = SelectField("Category", validators=[DataRequired("Choose a category")])

@@ -294,6 +294,27 @@ class CaseAccess(db.Model):
     user = relationship("User")
 
 
+class SavedCaseView(db.Model):
+    """A case list's search, filters and order kept under a name: the user's own, or shared with their
+    team (the team a manager leads: the manager and the people they manage)."""
+
+    __tablename__ = "saved_case_views"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    #: The list's query string arguments (``casework.cases.listing.LIST_ARGS``), never a page or cursor.
+    arguments: Mapped[dict[str, str]] = mapped_column(sa.JSON)
+    #: Set when shared: the manager whose team sees the view (the user, if a manager, or their manager).
+    team_manager_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+
+    user = relationship("User", foreign_keys=[user_id])
+
+
 class CaseLink(db.Model):
     """Two related cases (the same perpetrator, the same street). Stored once in each direction."""
 

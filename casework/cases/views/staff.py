@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from casework.accounts.models import Agency
 from casework.cases import forms, listing, police_reports, policies, queries, services
+from casework.cases import saved_views as saved_views_module
+from casework.core.forms import FlaskForm
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
 from casework.cases.sections import page_sections, person_page_sections
 from casework.core.db import commit, records_view
@@ -103,6 +107,7 @@ def index():
         can_open=current_user.can(Permission.OPEN_CASES),
         queued_calls=police_reports.queued_count(current_user),
         export_args=wanted.query_args(),
+        saved_views=saved_views_module.views_for(current_user),
     )
 
 
@@ -120,6 +125,86 @@ def _sort_links(wanted: listing.CaseListRequest, sort_key: str, sort_order: str)
             "action": f"sort {'descending' if order == 'desc' else 'ascending'}",
         }
     return links
+
+
+# --- saved views of the list --------------------------------------------------------------------------
+
+
+@cases_bp.get("/views")
+@requires(Permission.VIEW_CASES)
+def saved_views():
+    views = saved_views_module.views_for(current_user)
+    return render_template(
+        "cases/saved_views.html",
+        views=views,
+        summaries={view.id: _view_summary(view.arguments) for view in views},
+    )
+
+
+def _view_summary(arguments: dict[str, str]) -> str:
+    """What a saved view shows, in words (``Owner: me; Status: open``)."""
+    labels = {
+        "q": "Search",
+        "area": "Area",
+        "status": "Status",
+        "owner": "Owner",
+        "team": "Team",
+        "risk": "Current risk",
+        "overdue": "Overdue work",
+        "category": "Category",
+        "agency": "Lead agency",
+        "opened_from": "Opened from",
+        "opened_to": "Opened to",
+        "sort": "Sorted by",
+        "order": "Order",
+    }
+    words = {"me": "me", "none": "nobody", "mine": "my team", "yes": "only", "asc": "ascending", "desc": "descending"}
+    parts = []
+    for key, value in arguments.items():
+        shown = listing.SORT_LABELS.get(value, value) if key == "sort" else words.get(value, value)
+        parts.append(f"{labels.get(key, key)}: {shown}")
+    return "; ".join(parts) or "All cases"
+
+
+@cases_bp.route("/views/new", methods=["GET", "POST"])
+@requires(Permission.VIEW_CASES)
+def save_view():
+    form = forms.SavedViewForm()
+    if request.method == "GET":
+        form.arguments.data = urlencode(listing.read(current_user, request.args).query_args())
+    wanted = listing.read(current_user, MultiDict(parse_qsl(form.arguments.data or "")))
+    if form.validate_on_submit():
+        try:
+            view = saved_views_module.save_view(
+                current_user, form.name.data, wanted.query_args(), share_with_team=form.share_with_team.data
+            )
+            commit()
+            flash(f"View ‘{view.name}’ saved", "success")
+            return redirect(url_for("staff.cases.index", **view.arguments))
+        except InvalidInput as error:
+            _failed(form, error)
+    return _form_page(
+        form,
+        title="Save this view of the case list",
+        submit="Save view",
+        back_href=url_for("staff.cases.index", **wanted.query_args()),
+        intro=f"The view keeps the search, filters and order: {_view_summary(wanted.query_args())}.",
+    )
+
+
+@cases_bp.post("/views/<int:view_id>/delete")
+@requires(Permission.VIEW_CASES)
+def delete_view(view_id: int):
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        saved_views_module.delete_view(current_user, view_id)
+        commit()
+        flash("View deleted", "success")
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(" ".join(message for messages in error.errors.values() for message in messages), "error")
+    return redirect(url_for("staff.cases.saved_views"))
 
 
 @cases_bp.route("/new", methods=["GET", "POST"])

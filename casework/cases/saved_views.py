@@ -1,0 +1,95 @@
+"""Saved views of the case list: a search, its filters and order kept under a name, for the user
+alone or for their team. Reads and writes (the writes flush, never commit; each is audited).
+
+A team is the one a manager leads: a manager's shared views are seen by the people they manage, and a
+view shared by one of them is seen by the manager and the rest of the team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import Role
+from casework.audit.models import AuditAction
+from casework.audit.services import record
+from casework.cases.listing import LIST_ARGS
+from casework.cases.models import SavedCaseView
+from casework.core.errors import InvalidInput, NotFound
+from casework.core.inputs import has_unstorable
+from casework.extensions import db
+
+NAME_LENGTH = 100
+
+
+def team_of(user: Any) -> int | None:
+    """The manager whose team ``user`` is in: the user, if a manager, or their manager."""
+    return int(user.id) if user.has_role(Role.manager) else user.manager_id
+
+
+def visible_views_clause(user: Any) -> sa.ColumnElement[bool]:
+    team = team_of(user)
+    mine = SavedCaseView.user_id == user.id
+    if team is None:
+        return mine
+    return sa.or_(mine, SavedCaseView.team_manager_id == team)
+
+
+def views_for(user: Any) -> list[SavedCaseView]:
+    """The user's own views and their team's, by name. One query (with who saved each)."""
+    return list(
+        db.session.scalars(
+            sa.select(SavedCaseView)
+            .where(visible_views_clause(user))
+            .options(sa.orm.joinedload(SavedCaseView.user).lazyload("*"))
+            .order_by(sa.func.lower(SavedCaseView.name), SavedCaseView.id)
+        )
+    )
+
+
+def get_view_for(user: Any, view_id: int) -> SavedCaseView:
+    """A view the user may open; 404 otherwise."""
+    view = db.session.scalar(sa.select(SavedCaseView).where(SavedCaseView.id == view_id, visible_views_clause(user)))
+    if view is None:
+        raise NotFound("Saved view not found.")
+    return view
+
+
+def save_view(actor: Any, name: str, arguments: Mapping[str, str], *, share_with_team: bool) -> SavedCaseView:
+    """Keep the list ``arguments`` (only the list's own, never a page or a cursor) as ``name``."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput({"name": ["Enter a name for the view"]})
+    if len(name) > NAME_LENGTH or has_unstorable(name):
+        raise InvalidInput({"name": [f"The name must be {NAME_LENGTH} characters or fewer"]})
+    kept = {key: str(arguments[key])[:200] for key in LIST_ARGS if arguments.get(key)}
+    if any(has_unstorable(value) for value in kept.values()):
+        raise InvalidInput({"arguments": ["The view holds characters that cannot be stored"]})
+    taken = db.session.scalar(
+        sa.select(SavedCaseView.id).where(
+            SavedCaseView.user_id == actor.id, sa.func.lower(SavedCaseView.name) == name.lower()
+        )
+    )
+    if taken is not None:
+        raise InvalidInput({"name": ["You already have a view with this name"]})
+    team = team_of(actor) if share_with_team else None
+    if share_with_team and team is None:
+        raise InvalidInput({"share_with_team": ["You are not in a team: ask an administrator to set your manager"]})
+    view = SavedCaseView(user_id=actor.id, name=name, arguments=kept, team_manager_id=team)
+    db.session.add(view)
+    db.session.flush()
+    record(actor, AuditAction.create, view, f"Saved the case list view {name!r}", {"arguments": kept})
+    return view
+
+
+def delete_view(actor: Any, view_id: int) -> None:
+    """Only the user who saved a view deletes it; a team's view is read-only to the rest (403 would
+    say it exists: it is visible, so the answer is a 422 naming why)."""
+    view = get_view_for(actor, view_id)
+    if view.user_id != actor.id:
+        raise InvalidInput({"view": ["Only the person who saved this view can delete it"]})
+    record(actor, AuditAction.delete, view, f"Deleted the case list view {view.name!r}")
+    db.session.delete(view)
+    db.session.flush()

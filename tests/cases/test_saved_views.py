@@ -1,0 +1,89 @@
+"""Saved views of the case list: kept under a name for the user or their team, opened as links, deleted
+only by who saved them, audited; never a page of another team's."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+from casework.audit.models import AuditEntry
+from casework.cases.models import SavedCaseView
+from casework.extensions import db
+from tests.conftest import csrf_from
+
+
+def save(client, arguments: dict[str, str], name: str, share: bool = False):
+    form_page = client.get("/cases/views/new?" + urlencode(arguments))
+    assert form_page.status_code == 200
+    html = form_page.get_data(as_text=True)
+    hidden = html.split('name="arguments"')[1].split('value="')[1].split('"')[0].replace("&amp;", "&")
+    data = {"csrf_token": csrf_from(html), "name": name, "arguments": hidden}
+    if share:
+        data["share_with_team"] = "y"
+    return client.post("/cases/views/new", data=data)
+
+
+def test_a_view_keeps_the_lists_arguments_and_opens_as_a_link(page_client, world, open_case):
+    open_case(summary="Nuisance", category="nuisance")
+    client = page_client(world.officer)
+    response = save(client, {"category": "nuisance", "owner": "me", "sort": "reference", "page": "3", "cursor": "x"}, "My nuisance")
+    assert response.status_code == 302
+    view = db.session.scalar(sa.select(SavedCaseView))
+    assert view.name == "My nuisance"
+    # The list's own arguments only: never the page or a cursor.
+    assert view.arguments == {"category": "nuisance", "owner": "me", "sort": "reference"}
+    assert view.team_manager_id is None
+    listing = client.get("/cases/").get_data(as_text=True)
+    assert "My nuisance" in listing and "category=nuisance" in listing
+    assert "My nuisance" in client.get("/cases/views").get_data(as_text=True)
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.object_type == "saved_case_views"))
+    assert entry is not None
+
+
+def test_a_shared_view_is_seen_by_the_team_and_no_one_else(page_client, world, make):
+    client = page_client(world.officer)
+    assert save(client, {"risk": "high"}, "High risk", share=True).status_code == 302
+    assert save(client, {"risk": "medium"}, "Medium, mine").status_code == 302
+    view = db.session.scalar(sa.select(SavedCaseView).where(SavedCaseView.name == "High risk"))
+    assert view.team_manager_id == world.manager.id
+    teammate = make.user("officer", agency=world.bdc, email="mate@bdc.example", manager=world.manager)
+    for user in (world.manager, teammate):
+        page = page_client(user).get("/cases/views").get_data(as_text=True)
+        assert "High risk" in page and "Medium, mine" not in page
+    for user in (world.coordinator, world.other_officer):
+        page = page_client(user).get("/cases/views").get_data(as_text=True)
+        assert "High risk" not in page
+
+
+def test_only_who_saved_a_view_deletes_it(page_client, world):
+    client = page_client(world.officer)
+    save(client, {"risk": "high"}, "High risk", share=True)
+    view_id = db.session.scalar(sa.select(SavedCaseView.id))
+    manager = page_client(world.manager)
+    token = csrf_from(manager.get("/cases/views").get_data(as_text=True))
+    assert manager.post(f"/cases/views/{view_id}/delete", data={"csrf_token": token}).status_code == 302
+    assert db.session.get(SavedCaseView, view_id) is not None
+    outsider = page_client(world.other_officer)
+    token = csrf_from(outsider.get("/cases/views").get_data(as_text=True))
+    assert outsider.post(f"/cases/views/{view_id}/delete", data={"csrf_token": token}).status_code == 404
+    assert db.session.get(SavedCaseView, view_id) is not None
+    token = csrf_from(client.get("/cases/views").get_data(as_text=True))
+    assert client.post(f"/cases/views/{view_id}/delete", data={"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(SavedCaseView, view_id) is None
+
+
+def test_bad_names_are_refused_and_nothing_is_written(page_client, world):
+    client = page_client(world.officer)
+    assert save(client, {}, "").status_code == 422
+    assert save(client, {}, "x" * 101).status_code == 422
+    assert save(client, {}, "Mine").status_code == 302
+    duplicate = save(client, {}, "mine")
+    assert duplicate.status_code == 422
+    assert "You already have a view with this name" in duplicate.get_data(as_text=True)
+    # A user without a manager who is not a manager has no team to share with.
+    lonely = page_client(world.coordinator)
+    refused = save(lonely, {}, "Shared", share=True)
+    assert refused.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedCaseView)) == 1
