@@ -163,13 +163,24 @@ class PeopleSearchForm(FlaskForm):
 # --- cases -------------------------------------------------------------------------------------------
 
 
+class ReassignForm(FlaskForm):
+    owner_email = SelectField("Who should the cases go to?", validators=[DataRequired("Choose who the cases go to")])
+    #: The chosen cases' ids, comma-separated (each loaded again through visibility when saved).
+    case_ids = HiddenField()
+
+
 class SavedViewForm(FlaskForm):
     name = StringField(
         "Name of the view",
-        validators=[DataRequired("Enter a name for the view"), Length(max=100, message="The name must be 100 characters or fewer")],
+        validators=[
+            DataRequired("Enter a name for the view"),
+            Length(max=100, message="The name must be 100 characters or fewer"),
+        ],
         description="For example, My high risk cases",
     )
-    share_with_team = BooleanField("Share it with my team", description="Your manager and the people they manage will see it too")
+    share_with_team = BooleanField(
+        "Share it with my team", description="Your manager and the people they manage will see it too"
+    )
     #: The list's query string, as the list page had it.
     arguments = HiddenField()
 

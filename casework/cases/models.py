@@ -307,9 +307,7 @@ class SavedCaseView(db.Model):
     #: The list's query string arguments (``casework.cases.listing.LIST_ARGS``), never a page or cursor.
     arguments: Mapped[dict[str, str]] = mapped_column(sa.JSON)
     #: Set when shared: the manager whose team sees the view (the user, if a manager, or their manager).
-    team_manager_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    team_manager_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
 
     user = relationship("User", foreign_keys=[user_id])

@@ -650,6 +650,24 @@ def list_choices(user: Any) -> ListChoices:
     )
 
 
+def lead_staff(agency_id: int) -> list[Any]:
+    """Active officers, coordinators and managers of an agency, by name: who may own its cases."""
+    from casework.accounts.models import UserRole
+    from casework.cases.policies import LEAD_AGENCY_ROLES
+
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.agency_id == agency_id,
+                User.is_active.is_(True),
+                User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(list(LEAD_AGENCY_ROLES)))),
+            )
+            .order_by(User.name, User.id)
+        ).unique()
+    )
+
+
 # --- dashboards ---------------------------------------------------------------------------------------
 
 

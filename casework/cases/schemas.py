@@ -116,6 +116,12 @@ class CaseListArgs(PageArgs):
     order = fields.String(load_default=None, validate=validate.OneOf(list(SORT_ORDERS)))
 
 
+class ReassignArgs(BaseSchema):
+    #: Up to 100 cases the user's agency leads, all reassigned or none.
+    case_ids = fields.List(RecordId(CASES), required=True, validate=validate.Length(min=1, max=100))
+    owner_email = fields.Email(required=True)
+
+
 class CloseArgs(BaseSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     closed_on = EventDate(load_default=None)
@@ -340,6 +346,10 @@ class PersonAnswer(PersonBriefAnswer):
     #: Likely duplicates found when the person was created (POST only).
     warnings = fields.List(fields.Dict())
     likely_duplicate_ids = fields.List(fields.Integer())
+
+
+class ReassignAnswer(Answer):
+    items = fields.List(fields.Nested(lambda: CaseSummaryAnswer()), required=True)
 
 
 class CaseSummaryAnswer(Answer):

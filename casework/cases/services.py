@@ -47,6 +47,7 @@ from casework.cases.policies import (
     CASES,
     LEAD_AGENCY_ROLES,
     PEOPLE,
+    can_manage_case,
     visibility_params,
     visibility_shape,
     visible_cases_clause,
@@ -453,6 +454,34 @@ def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -
     db.session.flush()
     record_change(actor, case, before, snapshot(case, CASE_FIELDS), f"Changed case {case.reference}")
     return case
+
+
+#: At most this many cases are reassigned in one go.
+REASSIGN_LIMIT = 100
+
+
+def reassign_cases(actor: Any, case_ids: Sequence[int], owner_email: str) -> list[Case]:
+    """Give every case in ``case_ids`` to the owner ``owner_email``: all of them or none.
+
+    Each id is loaded through the cases' visibility (``CASES``: an id the user cannot see is refused
+    like one that does not exist), each case must be one the user may change (its lead agency's
+    staff), and the owner must be able to own it. Each change is made and audited as an edit of that
+    case is (``update_case``: the owner-changed event, open tasks moved, restricted access granted).
+    """
+    ids = list(dict.fromkeys(case_ids))
+    if not ids:
+        raise InvalidInput({"case_ids": ["Choose at least one case to reassign"]})
+    if len(ids) > REASSIGN_LIMIT:
+        raise InvalidInput({"case_ids": [f"Choose at most {REASSIGN_LIMIT} cases at once"]})
+    if not owner_email:
+        raise InvalidInput({"owner_email": ["Choose who the cases go to"]})
+    cases = CASES.get_many(actor, ids, "case_ids")
+    refused = [case.reference for case in cases if not can_manage_case(actor, case)]
+    if refused:
+        raise InvalidInput({"case_ids": [f"Only the lead agency's staff can reassign {', '.join(refused)}"]})
+    for case in cases:
+        update_case(actor, case, case.version, owner_email=owner_email)
+    return cases
 
 
 def _move_open_tasks(case: Case, owner: User) -> None:

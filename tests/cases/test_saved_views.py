@@ -27,7 +27,9 @@ def save(client, arguments: dict[str, str], name: str, share: bool = False):
 def test_a_view_keeps_the_lists_arguments_and_opens_as_a_link(page_client, world, open_case):
     open_case(summary="Nuisance", category="nuisance")
     client = page_client(world.officer)
-    response = save(client, {"category": "nuisance", "owner": "me", "sort": "reference", "page": "3", "cursor": "x"}, "My nuisance")
+    response = save(
+        client, {"category": "nuisance", "owner": "me", "sort": "reference", "page": "3", "cursor": "x"}, "My nuisance"
+    )
     assert response.status_code == 302
     view = db.session.scalar(sa.select(SavedCaseView))
     assert view.name == "My nuisance"
@@ -35,7 +37,8 @@ def test_a_view_keeps_the_lists_arguments_and_opens_as_a_link(page_client, world
     assert view.arguments == {"category": "nuisance", "owner": "me", "sort": "reference"}
     assert view.team_manager_id is None
     listing = client.get("/cases/").get_data(as_text=True)
-    assert "My nuisance" in listing and "category=nuisance" in listing
+    assert "My nuisance" in listing
+    assert "category=nuisance" in listing
     assert "My nuisance" in client.get("/cases/views").get_data(as_text=True)
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.object_type == "saved_case_views"))
     assert entry is not None
@@ -50,7 +53,8 @@ def test_a_shared_view_is_seen_by_the_team_and_no_one_else(page_client, world, m
     teammate = make.user("officer", agency=world.bdc, email="mate@bdc.example", manager=world.manager)
     for user in (world.manager, teammate):
         page = page_client(user).get("/cases/views").get_data(as_text=True)
-        assert "High risk" in page and "Medium, mine" not in page
+        assert "High risk" in page
+        assert "Medium, mine" not in page
     for user in (world.coordinator, world.other_officer):
         page = page_client(user).get("/cases/views").get_data(as_text=True)
         assert "High risk" not in page

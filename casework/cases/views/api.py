@@ -31,6 +31,8 @@ from casework.cases.schemas import (
     PersonBriefAnswer,
     PersonCreateArgs,
     PersonUpdateArgs,
+    ReassignAnswer,
+    ReassignArgs,
     ReopenArgs,
     ShareArgs,
     dump_case_summary,
@@ -178,6 +180,16 @@ def list_cases(args: dict[str, Any]):
     body["total_is_estimate"] = result.total_is_estimate
     body["next_cursor"] = result.next_cursor
     return body
+
+
+@bp.post("/cases/reassign")
+@documented(response=ReassignAnswer, description="Optional: give several cases to one owner, all or none.")
+@requires(Permission.EDIT_CASES)
+@use_args(ReassignArgs)
+def reassign_cases(args: dict[str, Any]):
+    cases = services.reassign_cases(current_user, args["case_ids"], args["owner_email"])
+    commit()
+    return {"items": [dump_case_summary(case) for case in cases]}
 
 
 @bp.post("/cases")

@@ -14,11 +14,11 @@ from werkzeug.datastructures import MultiDict
 from casework.accounts.models import Agency
 from casework.cases import forms, listing, police_reports, policies, queries, services
 from casework.cases import saved_views as saved_views_module
-from casework.core.forms import FlaskForm
-from casework.cases.models import Case, CaseParty, CaseStatus, Person
+from casework.cases.models import Case, CaseParty, Person
 from casework.cases.sections import page_sections, person_page_sections
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
+from casework.core.forms import FlaskForm
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import now
@@ -105,6 +105,7 @@ def index():
         choices=queries.list_choices(current_user),
         areas=areas,
         can_open=current_user.can(Permission.OPEN_CASES),
+        can_reassign=current_user.can(Permission.EDIT_CASES),
         queued_calls=police_reports.queued_count(current_user),
         export_args=wanted.query_args(),
         saved_views=saved_views_module.views_for(current_user),
@@ -125,6 +126,54 @@ def _sort_links(wanted: listing.CaseListRequest, sort_key: str, sort_order: str)
             "action": f"sort {'descending' if order == 'desc' else 'ascending'}",
         }
     return links
+
+
+# --- reassigning cases -------------------------------------------------------------------------------
+
+
+def _ids(values: list[str]) -> list[int]:
+    ids = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if part.isdigit() and len(part) <= 10:
+                ids.append(int(part))
+    return list(dict.fromkeys(ids))[: services.REASSIGN_LIMIT + 1]
+
+
+@cases_bp.route("/reassign", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def reassign():
+    """The cases ticked on the list (``case_ids``), given to one owner: all or none."""
+    form = forms.ReassignForm()
+    if request.method == "GET":
+        form.case_ids.data = ",".join(str(i) for i in _ids(request.args.getlist("case_ids")))
+    ids = _ids([form.case_ids.data or ""])
+    form.owner_email.choices = forms.options(
+        [("", "Choose someone")] + [(u.email, u.name) for u in queries.lead_staff(current_user.agency_id)]
+    )
+    # The cases as the user may see them: one they cannot see is not named, only counted.
+    shown = [case for case in (policies.CASES.find(current_user, i) for i in ids) if case is not None]
+    if form.validate_on_submit():
+        try:
+            cases = services.reassign_cases(current_user, ids, form.owner_email.data)
+            commit()
+            flash(f"{len(cases)} {'case' if len(cases) == 1 else 'cases'} reassigned", "success")
+            return redirect(url_for("staff.cases.index"))
+        except InvalidInput as error:
+            _failed(form, error)
+            if "case_ids" in error.errors:
+                form.owner_email.errors = list(form.owner_email.errors) + list(error.errors["case_ids"])
+    if not ids:
+        flash("Tick the cases to reassign on the case list first", "error")
+        return redirect(url_for("staff.cases.index"))
+    return _form_page(
+        form,
+        title=f"Reassign {len(shown)} {'case' if len(shown) == 1 else 'cases'}",
+        submit="Reassign",
+        back_href=url_for("staff.cases.index"),
+        intro="; ".join(f"{case.reference}: {case.summary[:60]}" for case in shown) or None,
+    )
 
 
 # --- saved views of the list --------------------------------------------------------------------------
@@ -179,7 +228,7 @@ def save_view():
                 current_user, form.name.data, wanted.query_args(), share_with_team=form.share_with_team.data
             )
             commit()
-            flash(f"View ‘{view.name}’ saved", "success")
+            flash(f"View '{view.name}' saved", "success")
             return redirect(url_for("staff.cases.index", **view.arguments))
         except InvalidInput as error:
             _failed(form, error)
