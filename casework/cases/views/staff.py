@@ -106,6 +106,7 @@ def index():
         areas=areas,
         can_open=current_user.can(Permission.OPEN_CASES),
         can_reassign=current_user.can(Permission.EDIT_CASES),
+        can_see_caseload=current_user.can(Permission.MANAGE_TEAM),
         queued_calls=police_reports.queued_count(current_user),
         export_args=wanted.query_args(),
         saved_views=saved_views_module.views_for(current_user),
@@ -126,6 +127,16 @@ def _sort_links(wanted: listing.CaseListRequest, sort_key: str, sort_order: str)
             "action": f"sort {'descending' if order == 'desc' else 'ascending'}",
         }
     return links
+
+
+# --- caseload per officer -----------------------------------------------------------------------------
+
+
+@cases_bp.get("/caseload")
+@requires(Permission.MANAGE_TEAM)
+def caseload():
+    rows = queries.caseload(current_user)
+    return render_template("cases/caseload.html", rows=rows, agency=current_user.agency)
 
 
 # --- reassigning cases -------------------------------------------------------------------------------
