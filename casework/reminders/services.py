@@ -613,3 +613,45 @@ def _item(row: Deadline, moment: datetime) -> dict[str, Any]:
         "is_overdue": row.due_at <= moment,
         "owner": row.owner.name if row.owner else None,
     }
+
+
+# --- the deadline calendar page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarMonth:
+    first_day: date
+    #: ``(day, [deadline items])`` for each day of the month with something due, in order.
+    days: list[tuple[date, list[dict[str, Any]]]]
+    #: Open deadlines due before the month (still owed).
+    overdue_before: int
+
+
+def calendar_month(user: User, month: date, moment: datetime | None = None) -> CalendarMonth:
+    """The user's open, still-owed deadlines due in ``month`` (its first day), by day, and how many
+    earlier ones are overdue. Two queries, whatever the number of deadlines."""
+    from casework.cases.models import Case
+
+    moment = moment or now()
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    start, end = end_of_day(first - timedelta(days=1)), end_of_day(following - timedelta(days=1))
+    # An alias: ``live_clause`` looks up the deadline's case itself, correlated on ``cases``.
+    case = sa.orm.aliased(Case)
+    rows = db.session.execute(
+        sa.select(Deadline, case.reference)
+        .outerjoin(case, case.id == Deadline.case_id)
+        .where(Deadline.owner_id == user.id, live_clause(), Deadline.due_at > start, Deadline.due_at <= end)
+        .order_by(Deadline.due_at, Deadline.id)
+    ).all()
+    days: dict[date, list[dict[str, Any]]] = {}
+    for row, reference in rows:
+        item = _item(row, moment)
+        item["case_reference"] = reference
+        days.setdefault(item["due_on"], []).append(item)
+    overdue_before = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Deadline)
+        .where(Deadline.owner_id == user.id, live_clause(), Deadline.due_at <= min(start, moment))
+    )
+    return CalendarMonth(first, sorted(days.items()), overdue_before or 0)

@@ -24,13 +24,16 @@ def export_deadlines(user: Any, args: Mapping[str, str]) -> Export:
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         for row in db.session.scalars(query.execution_options(yield_per=500)):
-            yield row.id, [
-                row.title,
-                row.due_on or london_day(row.due_at),
-                row.owner.name if row.owner else None,
-                row.status.value,
-                services.work_url(row),
-            ]
+            yield (
+                row.id,
+                [
+                    row.title,
+                    row.due_on or london_day(row.due_at),
+                    row.owner.name if row.owner else None,
+                    row.status.value,
+                    services.work_url(row),
+                ],
+            )
 
     return Export(header, tracking(ids, rows()), "deadlines", ids, "deadlines")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -10,6 +12,7 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit
 from casework.core.permissions import signed_in
+from casework.core.time import today
 from casework.reminders import calendar, services
 from casework.reminders.forms import NotificationSettingsForm
 
@@ -42,6 +45,36 @@ def _settings_page(form: NotificationSettingsForm, status: int = 200, feed_url: 
         ),
         status,
     )
+
+
+@bp.get("/deadlines/calendar")
+@signed_in
+def deadline_calendar():
+    """The user's deadlines a month at a time (``month=YYYY-MM``; this month by default)."""
+    user = current_user._get_current_object()
+    this_month = today().replace(day=1)
+    month = _month(request.args.get("month")) or this_month
+    shown = services.calendar_month(user, month)
+    previous = (month - timedelta(days=1)).replace(day=1)
+    following = (month + timedelta(days=32)).replace(day=1)
+    return render_template(
+        "reminders/calendar.html",
+        calendar=shown,
+        month=month,
+        this_month=this_month,
+        previous=previous if previous.year >= 1900 else None,
+        following=following if following.year <= 2099 else None,
+        today=today(),
+    )
+
+
+def _month(text: str | None) -> date | None:
+    """``YYYY-MM`` between 1900 and 2099, or None (a bad value shows this month)."""
+    try:
+        month = date.fromisoformat(f"{(text or '')[:7]}-01")
+    except ValueError:
+        return None
+    return month if 1900 <= month.year <= 2099 else None
 
 
 @bp.post("/notifications/calendar")
