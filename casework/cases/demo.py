@@ -242,4 +242,18 @@ def load_cases(password: str) -> None:
             "Dog loose in the shared garden.",
             [(tenant, 0, "NEDDC", None)],
         )
+    # Saved views of the case list: the officer's own, and one the manager shares with the team.
+    _saved_view(officer, "My open cases", {"owner": "me", "status": "open"}, share=False)
+    _saved_view(manager, "Team: overdue work", {"team": "mine", "overdue": "yes", "sort": "opened"}, share=True)
     commit()
+
+
+def _saved_view(user: Any, name: str, arguments: dict[str, str], *, share: bool) -> None:
+    from casework.cases.models import SavedCaseView
+    from casework.cases.saved_views import save_view
+
+    exists = db.session.scalar(
+        sa.select(SavedCaseView.id).where(SavedCaseView.user_id == user.id, SavedCaseView.name == name)
+    )
+    if exists is None:
+        save_view(user, name, arguments, share_with_team=share)
