@@ -25,7 +25,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from casework.community_triggers.models import ApplicantRole, Channel
+from casework.community_triggers.models import CONSENT_ROLES, ApplicantRole, Channel
 from casework.core.time import today
 
 
@@ -41,7 +41,7 @@ def labels(field: Any) -> dict[str, str]:
 
 APPLICANT_ROLES = [
     (ApplicantRole.victim.value, "I am the victim of the anti-social behaviour"),
-    (ApplicantRole.on_behalf.value, "I am applying for someone else, with their consent"),
+    (ApplicantRole.on_behalf.value, "I am applying for someone else"),
     (ApplicantRole.group.value, "I am applying for a group or community"),
     (ApplicantRole.partner.value, "I work for an agency and am applying for a victim"),
 ]
@@ -198,6 +198,22 @@ class ApplicationForm(DatesMixin, FlaskForm):
         "Who is applying?", choices=choices(APPLICANT_ROLES), validators=[InputRequired("Select who is applying")]
     )
     consent_given = BooleanField("The person I am applying for has agreed to this application")
+    consent_not_needed_reason = TextAreaField(
+        "If they have not agreed, why is their agreement not needed?",
+        description="For example, they do not have the mental capacity to decide",
+        validators=[Optional(), Length(max=5000)],
+    )
+    victim_name = StringField("Their full name (optional)", validators=[Optional(), Length(max=200)])
+    victim_email = StringField(
+        "Their email address (optional)",
+        description="We will send them the outcome of the review too",
+        validators=[
+            Optional(),
+            Email("Enter their email address in the correct format, like name@example.com"),
+            Length(max=254),
+        ],
+    )
+    victim_address = TextAreaField("Their postal address (optional)", validators=[Optional(), Length(max=500)])
     area = RadioField(
         "Where is the anti-social behaviour happening?",
         choices=[],
@@ -241,8 +257,11 @@ class ApplicationForm(DatesMixin, FlaskForm):
         return [row.form for row in self.complaints if not row.form.is_blank()]
 
     def validate_consent_given(self, field: BooleanField) -> None:
-        if self.applicant_role.data == ApplicantRole.on_behalf.value and not field.data:
-            raise ValidationError("Confirm that the person you are applying for has agreed")
+        applies_for_someone = self.applicant_role.data in {role.value for role in CONSENT_ROLES}
+        if applies_for_someone and not field.data and not (self.consent_not_needed_reason.data or "").strip():
+            raise ValidationError(
+                "Confirm that the person you are applying for has agreed, or say why their agreement is not needed"
+            )
 
     def check(self) -> None:
         rows = self.filled_complaints()
@@ -296,7 +315,14 @@ class ApplicationForm(DatesMixin, FlaskForm):
                 "address": self.applicant_address.data or None,
             },
             "applicant_role": self.applicant_role.data,
-            "consent_given": bool(self.consent_given.data) or self.applicant_role.data != ApplicantRole.on_behalf.value,
+            # Consent is what the applicant confirmed, never assumed from the role (SPEC section 10).
+            "consent_given": bool(self.consent_given.data),
+            "consent_not_needed_reason": self.consent_not_needed_reason.data or None,
+            "victim": {
+                "name": self.victim_name.data or None,
+                "email": self.victim_email.data or None,
+                "address": self.victim_address.data or None,
+            },
             "description": self.description.data,
             "cases": [],
             "complaints": self.complaints_data(agencies),

@@ -35,6 +35,11 @@ class ApplicantRole(enum.StrEnum):
     partner = "partner"
 
 
+#: Roles that apply for someone else, the victim, and so need the victim's consent or the reason it is
+#: not needed. A group applying for itself is the victim; the victim applying needs no one else's.
+CONSENT_ROLES = frozenset({ApplicantRole.on_behalf, ApplicantRole.partner})
+
+
 class ApplicationStatus(enum.StrEnum):
     received = "received"
     #: Not a Case Review (a service complaint or a new incident report): redirected, reason recorded.
@@ -77,8 +82,15 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     applicant_phone: Mapped[str | None] = mapped_column(sa.String(40))
     applicant_address: Mapped[str | None] = mapped_column(sa.String(500))
     applicant_role: Mapped[ApplicantRole] = mapped_column(enum_column(ApplicantRole))
-    #: The victim's consent when someone applies on their behalf.
+    #: The victim's consent when someone applies for them (``CONSENT_ROLES``).
     consent_given: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: Why the victim's consent is not needed (for example, they lack capacity to give it), when it was
+    #: not given: one of the two is required when someone applies for the victim (SPEC sections 3, 10).
+    consent_not_needed_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: The victim, when someone else applies for them: the outcome letter goes to them too.
+    victim_name: Mapped[str | None] = mapped_column(sa.String(200))
+    victim_email: Mapped[str | None] = mapped_column(sa.String(254))
+    victim_address: Mapped[str | None] = mapped_column(sa.String(500))
     description: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[ApplicationStatus] = mapped_column(
         enum_column(ApplicationStatus), default=ApplicationStatus.received

@@ -47,6 +47,14 @@ class ApplicantArgs(BaseSchema):
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
+class VictimArgs(BaseSchema):
+    """The victim, when someone else applies for them (``on_behalf``, ``partner``)."""
+
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
 class ComplaintArgs(BaseSchema):
     complainant_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     occurred_on = fields.Date(required=True)
@@ -65,6 +73,9 @@ class ApplicationCreateArgs(BaseSchema):
     applicant = fields.Nested(ApplicantArgs, required=True)
     applicant_role = fields.String(required=True, validate=_choice(ApplicantRole))
     consent_given = fields.Boolean(load_default=False)
+    #: Why the victim's consent is not needed when someone applies for them without it.
+    consent_not_needed_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    victim = fields.Nested(VictimArgs, load_default=None, allow_none=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     case_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=50))
     complaints = fields.List(fields.Nested(ComplaintArgs), load_default=list, validate=validate.Length(max=200))
@@ -293,6 +304,16 @@ def dump_application(
         },
         "applicant_role": application.applicant_role.value,
         "consent_given": application.consent_given,
+        "consent_not_needed_reason": application.consent_not_needed_reason,
+        "victim": (
+            {
+                "name": application.victim_name,
+                "email": application.victim_email,
+                "address": application.victim_address,
+            }
+            if application.victim_name or application.victim_email or application.victim_address
+            else None
+        ),
         "description": application.description,
         "case_ids": [c.id for c in application.cases],
         "complaints": [

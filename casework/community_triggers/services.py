@@ -27,6 +27,7 @@ from casework.community_triggers.models import (
     AgencyNotification,
     Appeal,
     AppealDecision,
+    CONSENT_ROLES,
     ApplicantRole,
     ApplicationComplaint,
     ApplicationStatus,
@@ -39,7 +40,7 @@ from casework.community_triggers.models import (
     TriggerApplication,
 )
 from casework.community_triggers.settings import step_timescales, threshold_rules
-from casework.core.errors import Conflict, InvalidInput, RuleViolation
+from casework.core.errors import RULE, Conflict, InvalidInput, RuleViolation
 from casework.core.permissions import Role
 from casework.core.time import london_day, now, today
 from casework.extensions import db
@@ -54,6 +55,7 @@ APPLICATION_AUDIT_FIELDS = (
     "channel",
     "applicant_role",
     "consent_given",
+    "consent_not_needed_reason",
     "acknowledged_on",
     "screened_out_on",
     "screened_out_reason",
@@ -111,6 +113,11 @@ def check_version(obj: Any, expected_version: int | None) -> None:
     """Optimistic locking for a caller that read ``obj`` earlier (409 when it changed since)."""
     if expected_version is not None and expected_version != obj.version:
         raise Conflict("The record changed since you read it. Fetch it again.")
+
+
+def _clean(value: Any) -> str | None:
+    """Trimmed text, or None when blank."""
+    return (str(value).strip() or None) if value is not None else None
 
 
 def _require_text(value: str | None, field: str, message: str) -> str:
@@ -173,7 +180,8 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     """Register an application (the public web form: ``actor`` None; staff: the registering user).
 
     ``data``: area (Area), received_on, channel, applicant {name, email, phone, address},
-    applicant_role, consent_given, description, cases (Case list, already checked as visible to the
+    applicant_role, consent_given, consent_not_needed_reason, victim {name, email, address} (kept only when
+    someone applies for the victim), description, cases (Case list, already checked as visible to the
     actor), complaints [{complainant_name, occurred_on, reported_on, agency (Agency|None), reported_to,
     reference, causes_had, hate_motivated}].
     """
@@ -187,10 +195,18 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     if data.get("channel") not in set(Channel):
         errors["channel"] = [f"Choose one of: {', '.join(Channel)}."]
     role = data.get("applicant_role")
+    consent_reason = (data.get("consent_not_needed_reason") or "").strip() or None
     if role not in set(ApplicantRole):
         errors["applicant_role"] = [f"Choose one of: {', '.join(ApplicantRole)}."]
-    elif role == ApplicantRole.on_behalf and not data.get("consent_given"):
-        errors["consent_given"] = ["Someone applying on the victim's behalf needs the victim's consent."]
+    elif role in CONSENT_ROLES and not data.get("consent_given") and not consent_reason:
+        # SPEC sections 3 and 10: whoever applies for the victim (an advocate, a partner agency
+        # activating the trigger) records the victim's consent, or why it is not needed.
+        message = (
+            "Someone applying for the victim needs the victim's consent, or the reason it is not needed "
+            "(for example, the victim lacks capacity to give it)."
+        )
+        errors[RULE] = [message]
+        errors["consent_given"] = [message]
     if not (data.get("description") or "").strip():
         errors["description"] = ["Describe the problem."]
     complaints = list(data.get("complaints") or [])
@@ -199,6 +215,9 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     if errors:
         raise InvalidInput(errors)
     assert received_on is not None
+    # The victim's details matter only when someone else applies: the victim gets the outcome too.
+    victim = data.get("victim") or {}
+    applies_for_victim = role in CONSENT_ROLES
 
     application = TriggerApplication(
         area=area,
@@ -211,6 +230,10 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
         applicant_address=(applicant.get("address") or None),
         applicant_role=ApplicantRole(role),
         consent_given=bool(data.get("consent_given")),
+        consent_not_needed_reason=consent_reason if role in CONSENT_ROLES and not data.get("consent_given") else None,
+        victim_name=_clean(victim.get("name")) if applies_for_victim else None,
+        victim_email=_clean(victim.get("email")) if applies_for_victim else None,
+        victim_address=_clean(victim.get("address")) if applies_for_victim else None,
         description=data["description"].strip(),
         status=ApplicationStatus.received,
         registered_by_id=getattr(actor, "id", None),
