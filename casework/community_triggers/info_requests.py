@@ -31,11 +31,20 @@ ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
 }
 MAX_FILE_BYTES = 10 * 1024 * 1024
 DEADLINE_KIND = "trigger.information_request"
+SUBJECT_TYPE = "trigger_information_requests"
 
 
 def request_information(
     actor: Any, application: TriggerApplication, agency: Agency, *, due_on: date
 ) -> InformationRequest:
+    from casework.community_triggers.deadlines import information_stage_ended
+
+    if information_stage_ended(application):
+        raise RuleViolation(
+            "Information can no longer be requested: the review meeting has been held, the threshold was not "
+            "met or the application has ended. Record why any agency's information is missing when you "
+            "confirm the review is complete."
+        )
     if due_on < application.received_on:
         raise InvalidInput({"due_on": ["The due date must be on or after the day the application was received"]})
     if application.area_id not in {area.id for area in agency.areas}:
@@ -51,7 +60,7 @@ def request_information(
     db.session.add(item)
     db.session.flush()
     set_deadline(
-        subject_type="trigger_information_requests",
+        subject_type=SUBJECT_TYPE,
         subject_id=item.id,
         kind=DEADLINE_KIND,
         title=f"{application.reference}: information from {agency.name}",
@@ -76,6 +85,25 @@ def _sync(application: TriggerApplication) -> None:
     from casework.community_triggers import deadlines
 
     deadlines.sync(application)
+
+
+def still_owed(request_ids: list[int]) -> set[int]:
+    """The requests whose deadline is still open (one query): an unanswered request whose stage has
+    ended is no longer owed, so it is never shown as overdue."""
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    if not request_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Deadline.subject_id).where(
+                Deadline.subject_type == SUBJECT_TYPE,
+                Deadline.kind == DEADLINE_KIND,
+                Deadline.status == DeadlineStatus.open,
+                Deadline.subject_id.in_(request_ids),
+            )
+        )
+    )
 
 
 def check_file(filename: str, content_type: str, content: bytes) -> None:
@@ -141,7 +169,7 @@ def submit(
     item.submitted_on = today()
     item.submitted_by_id = getattr(actor, "id", None)
     db.session.flush()
-    close_deadline("trigger_information_requests", item.id, kind=DEADLINE_KIND)
+    close_deadline(SUBJECT_TYPE, item.id, kind=DEADLINE_KIND)
     application = db.session.get(TriggerApplication, item.application_id)
     _sync(application)
     record_change(

@@ -269,7 +269,12 @@ def show(application_id: int):
         can_manage=can_manage,
         acknowledge_form=DatedForm(prefix="ack", formdata=None),
         link_form=LinkCaseForm(formdata=None),
-        info_form=_info_form(application, formdata=None) if can_manage else None,
+        info_form=(
+            _info_form(application, formdata=None)
+            if can_manage and not deadline_engine.information_stage_ended(application)
+            else None
+        ),
+        owed=info_requests.still_owed([item.id for item in information]),
         today=today(),
     )
     commit()  # the view is audited
@@ -593,6 +598,7 @@ def my_information_requests():
         title="Information requests for your agency",
         items=items,
         references=references,
+        owed=info_requests.still_owed([item.id for item in items]),
         today=today(),
     )
 
