@@ -39,6 +39,48 @@ def defaults() -> dict[str, Any]:
     return {key: spec.default for key, spec in REGISTRY.items()}
 
 
+# --- settings read together --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """A combination of values that can never take effect as meant (``refuse``: it is refused when
+    saved) or that is lawful but works against itself (a warning). ``keys`` are the settings involved."""
+
+    message: str
+    keys: tuple[str, ...]
+    refuse: bool = False
+
+
+@dataclass(frozen=True)
+class SettingsCheck:
+    """A check of several settings read together, run when any of ``keys`` is saved, on every value
+    that will be in force together from the day the change takes effect."""
+
+    keys: frozenset[str]
+    check: Callable[[dict[str, Any]], list[SettingProblem]]
+
+
+CHECKS: list[SettingsCheck] = []
+
+
+def register_check(keys: set[str] | frozenset[str], check: Callable[[dict[str, Any]], list[SettingProblem]]) -> None:
+    """Register a check over settings that only make sense together (each domain, for its own)."""
+    entry = SettingsCheck(frozenset(keys), check)
+    if entry not in CHECKS:
+        CHECKS.append(entry)
+
+
+def problems(values: dict[str, Any], changed: set[str]) -> list[SettingProblem]:
+    """The problems of ``values`` (a complete set, as ``area_settings`` gives) found by the checks
+    that read any of the ``changed`` settings."""
+    found: list[SettingProblem] = []
+    for entry in CHECKS:
+        if entry.keys & changed:
+            found.extend(entry.check(values))
+    return found
+
+
 # --- parsers ----------------------------------------------------------------------------------------
 
 

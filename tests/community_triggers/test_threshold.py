@@ -527,7 +527,8 @@ def test_default_rules_have_no_warnings() -> None:
 
 def test_automatic_count_above_three_warns() -> None:
     assert check_rules(ThresholdRules(automatic_count=4)) == [
-        "automatic_count above 3: the Explanatory Notes say the threshold should be set no higher than three"
+        "The automatic threshold is 4 qualifying complaints: the Explanatory Notes to s.104 say it should be "
+        "set no higher than three."
     ]
     assert check_rules(ThresholdRules(automatic_count=3)) == []
     assert check_rules(ThresholdRules(automatic_count=1)) == []
@@ -535,14 +536,23 @@ def test_automatic_count_above_three_warns() -> None:
 
 def test_short_lookback_warns() -> None:
     (warning,) = check_rules(ThresholdRules(lookback_months=5))
-    assert warning.startswith("lookback_months below 6")
+    assert warning.startswith("The look-back period is five months, shorter than the Act's six months")
+    assert check_rules(ThresholdRules(lookback_months=6)) == []
 
 
 def test_a_community_threshold_that_can_never_decide_warns() -> None:
     (warning,) = check_rules(ThresholdRules(community_enabled=True, community_count=5))
-    assert "community threshold can never be met unless the automatic threshold is met" in warning
+    assert "The community threshold (5 different complainants) can never decide an application" in warning
+    # The boundary: equal to the automatic number can never decide; one below can.
+    assert len(check_rules(ThresholdRules(community_enabled=True, community_count=3))) == 1
     assert check_rules(ThresholdRules(community_enabled=True, community_count=2)) == []
     assert check_rules(ThresholdRules(community_enabled=False, community_count=5)) == []
+
+
+def test_a_hate_threshold_that_can_never_decide_warns() -> None:
+    (warning,) = check_rules(ThresholdRules(hate_enabled=True, automatic_count=1))
+    assert "The hate threshold" in warning
+    assert check_rules(ThresholdRules(hate_enabled=True, automatic_count=2)) == []
 
 
 @pytest.mark.parametrize(
