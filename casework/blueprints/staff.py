@@ -19,6 +19,7 @@ CHILDREN = [
     "casework.actions.views.staff",
     "casework.community_triggers.views.staff",
     "casework.community_triggers.views.staff_review",
+    "casework.community_triggers.views.staff_papers",
     "casework.reminders.views.staff",
     "casework.statistics.views.staff",
 ]

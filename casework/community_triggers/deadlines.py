@@ -246,7 +246,9 @@ def sync(application: TriggerApplication) -> None:
         kind = kind_of(step)
         state = _step_state(application, step)
         row = rows.get(kind)
-        owner_id = meeting.chair_id if step in {"papers_to_panel", "outcome_letter"} and meeting else coordinator_id
+        # The chair prepares for the meeting; the outcome letter waits for the coordinator to confirm
+        # the review complete, so it is the coordinator's.
+        owner_id = meeting.chair_id if step == "papers_to_panel" and meeting else coordinator_id
         if row is not None and row.status != DeadlineStatus.open and state != DeadlineStatus.open:
             # Already closed: keep when it was closed, but keep the date true to the record.
             if (row.due_on or row.due_at) != due and isinstance(due, date) and not isinstance(due, datetime):

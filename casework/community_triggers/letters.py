@@ -6,9 +6,11 @@ every area (``area_id`` null) or for one area, which then wins. Templates are Ji
 documented variables and nothing else: no attribute walks to the session, the app or the filesystem.
 
 Letters are produced by the Community Trigger signals, inside the transaction of the step they follow
-(acknowledgement, threshold decision, meeting arranged, outcome recorded, appeal decided). Each is stored
-as a ``Letter`` row, logged on the application's audit trail, and emailed after the commit when the
-applicant gave an email address (``queue_email``, once per letter).
+(acknowledgement, threshold decision, the victim invited to the meeting before it is held, the review
+confirmed complete, appeal decided), whichever channel (page or API) took the step. Each is stored as a
+``Letter`` row, logged on the application's audit trail, and emailed after the commit when the
+recipient gave an email address (``queue_email``, once per letter). The outcome letter goes to the
+applicant and, when someone else applied for the victim, to the victim too (SPEC section 3).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.community_triggers import signals
 from casework.community_triggers.models import (
+    CONSENT_ROLES,
     Appeal,
     AppealDecision,
     Letter,
     LetterKind,
+    LetterRecipient,
     LetterTemplate,
     ReviewMeeting,
     ThresholdDecision,
@@ -62,6 +66,8 @@ VARIABLES: list[tuple[str, str]] = [
     ("application.applicant_name", "the applicant's name"),
     ("application.received_on", "the day the application was received (a date: use | date)"),
     ("application.acknowledged_on", "the day it was acknowledged, or nothing"),
+    ("recipient.name", "who the letter is to: the applicant, or the victim's copy of the outcome"),
+    ("recipient.is_victim", "true for the victim's copy of the outcome when someone else applied for them"),
     ("area.name", "the area's name"),
     ("today", "the day the letter is produced"),
     ("decision.met", "true when the threshold was met (threshold decision letter)"),
@@ -153,8 +159,11 @@ The ASB Case Review coordinator, {{ area.name }}""",
     LetterKind.outcome: (
         "Your ASB Case Review {{ application.reference }}: the outcome",
         """\
-Dear {{ application.applicant_name }},
-
+Dear {{ recipient.name }},
+{% if recipient.is_victim %}
+{{ application.applicant_name }} applied for an ASB Case Review for you. We are writing to you too, so
+you know the outcome.
+{% endif %}
 The review meeting for your ASB Case Review {{ application.reference }} was held on
 {{ meeting.held_on | date }}, chaired by {{ meeting.chair_name }}.
 
@@ -247,6 +256,7 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
             "acknowledged_on": date(2026, 3, 4),
         },
         "area": {"name": "Bolsover"},
+        "recipient": {"name": "Sam Sample", "is_victim": False},
         "today": date(2026, 3, 20),
         "decision": {
             "met": kind != LetterKind.threshold_decision,
@@ -341,6 +351,7 @@ def context_for(
     decision: ThresholdDecision | None = None,
     meeting: ReviewMeeting | None = None,
     appeal: Appeal | None = None,
+    recipient: LetterRecipient = LetterRecipient.applicant,
 ) -> dict[str, Any]:
     recommendations = [
         {
@@ -380,6 +391,14 @@ def context_for(
             "acknowledged_on": application.acknowledged_on,
         },
         "area": {"name": application.area.name},
+        "recipient": {
+            "name": (
+                (application.victim_name or "Sir or Madam")
+                if recipient == LetterRecipient.victim
+                else application.applicant_name
+            ),
+            "is_victim": recipient == LetterRecipient.victim,
+        },
         "today": today(),
         "decision": decision_context,
         "meeting": _meeting_context(meeting),
@@ -390,9 +409,15 @@ def context_for(
 
 
 def _already_produced(
-    application: TriggerApplication, kind: LetterKind, meeting: ReviewMeeting | None, appeal: Appeal | None
+    application: TriggerApplication,
+    kind: LetterKind,
+    meeting: ReviewMeeting | None,
+    appeal: Appeal | None,
+    recipient: LetterRecipient = LetterRecipient.applicant,
 ) -> bool:
-    query = sa.select(sa.func.count(Letter.id)).where(Letter.application_id == application.id, Letter.kind == kind)
+    query = sa.select(sa.func.count(Letter.id)).where(
+        Letter.application_id == application.id, Letter.kind == kind, Letter.recipient == recipient
+    )
     if meeting is not None:
         query = query.where(Letter.meeting_id == meeting.id)
     if appeal is not None:
@@ -412,23 +437,26 @@ def produce(
     decision: ThresholdDecision | None = None,
     meeting: ReviewMeeting | None = None,
     appeal: Appeal | None = None,
+    recipient: LetterRecipient = LetterRecipient.applicant,
 ) -> Letter | None:
-    """Create the letter (once per event), log it on the application and email it when there is an
-    address. Returns None when this event's letter already exists."""
+    """Create the letter (once per event and recipient), log it on the application and email it when
+    there is an address. Returns None when this event's letter already exists."""
     db.session.flush()
-    if _already_produced(application, kind, meeting, appeal):
+    if _already_produced(application, kind, meeting, appeal, recipient):
         return None
+    context = context_for(application, decision=decision, meeting=meeting, appeal=appeal, recipient=recipient)
     subject, body = template_for(kind, application.area_id)
     try:
-        rendered = render(subject, body, context_for(application, decision=decision, meeting=meeting, appeal=appeal))
+        rendered = render(subject, body, context)
     except TemplateError:
         # An admin's template that breaks on real data must not stop the step it follows: use the
         # default, which is tested against every kind of record.
         subject, body = DEFAULT_TEMPLATES[kind]
-        rendered = render(subject, body, context_for(application, decision=decision, meeting=meeting, appeal=appeal))
+        rendered = render(subject, body, context)
     letter = Letter(
         application_id=application.id,
         kind=kind,
+        recipient=recipient,
         subject=rendered.subject[:300],
         body=rendered.body,
         meeting_id=meeting.id if meeting else None,
@@ -438,30 +466,41 @@ def produce(
     )
     db.session.add(letter)
     db.session.flush()
-    if application.applicant_email:
+    address = application.victim_email if recipient == LetterRecipient.victim else application.applicant_email
+    if address:
         email = queue_email(
-            to=application.applicant_email,
+            to=address,
             subject=letter.subject,
             text=letter.body,
             key=f"trigger-letter:{letter.id}",
             related=("trigger_letters", letter.id),
         )
-        letter.emailed_to = application.applicant_email
+        letter.emailed_to = address
         letter.outbox_email_id = email.id
+    to_whom = " to the victim" if recipient == LetterRecipient.victim else ""
     record(
         actor,
         AuditAction.create,
         application,
-        f"{LETTER_TITLES[kind]} letter produced"
+        f"{LETTER_TITLES[kind]} letter{to_whom} produced"
         + (f" and emailed to {letter.emailed_to}" if letter.emailed_to else " for posting"),
-        {"letter_id": letter.id, "kind": kind.value},
+        {"letter_id": letter.id, "kind": kind.value, "recipient": recipient.value},
     )
     return letter
 
 
+def victim_gets_a_copy(application: TriggerApplication) -> bool:
+    """Someone else applied for the victim, and the victim can be written to."""
+    return application.applicant_role in CONSENT_ROLES and bool(
+        application.victim_name or application.victim_email or application.victim_address
+    )
+
+
 def invite_victim(actor: Any, meeting: ReviewMeeting) -> Letter | None:
-    """The meeting invitation, once the victim is to be invited (at arrangement or later)."""
-    if meeting.victim_invited:
+    """The meeting invitation, once the victim is to be invited before the meeting. A meeting whose day
+    has passed, or that has been held, gets no invitation (SPEC section 10: past events are recorded
+    only)."""
+    if meeting.victim_invited and meeting.held_on is None and meeting.scheduled_on >= today():
         return produce(actor, meeting.application, LetterKind.meeting_invitation, meeting=meeting)
     return None
 
@@ -473,8 +512,12 @@ _PDF_CSS = """
 @page { size: A4; margin: 25mm 20mm; }
 body { font-family: Arial, sans-serif; font-size: 11pt; line-height: 1.45; color: #0b0c0c; }
 h1 { font-size: 13pt; margin: 0 0 12pt; }
-.address, .body { white-space: pre-line; }
+.address, .body, .app-preserve-lines { white-space: pre-line; }
 .date { margin: 12pt 0; }
+h2 { font-size: 12pt; margin: 14pt 0 6pt; }
+table { width: 100%; border-collapse: collapse; margin: 0 0 12pt; }
+caption { text-align: left; font-weight: bold; margin-bottom: 4pt; }
+th, td { text-align: left; vertical-align: top; border-bottom: 1px solid #b1b4b6; padding: 4pt 6pt 4pt 0; }
 """
 
 
@@ -487,7 +530,7 @@ def pdf_available() -> bool:
 
 
 def to_pdf(html: str) -> bytes:
-    """The letter's printable HTML as a PDF (A4)."""
+    """A letter's or a review paper's printable HTML as a PDF (A4)."""
     import weasyprint
 
     return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PDF_CSS)])
@@ -516,17 +559,32 @@ def _on_meeting_arranged(
         invite_victim(actor, meeting)
 
 
-@signals.outcome_recorded.connect
-def _on_outcome_recorded(
-    application: TriggerApplication, actor: Any = None, meeting: ReviewMeeting | None = None, **_: Any
+@signals.meeting_updated.connect
+def _on_meeting_updated(
+    application: TriggerApplication,
+    actor: Any = None,
+    meeting: ReviewMeeting | None = None,
+    invite: bool = False,
+    **_: Any,
 ) -> None:
-    if meeting is not None:
-        letter = produce(actor, application, LetterKind.outcome, meeting=meeting)
-        if letter is not None and meeting.outcome_letter_sent_on is None:
-            from casework.community_triggers import services
+    if meeting is not None and invite:
+        invite_victim(actor, meeting)
 
-            # Closes the outcome letter deadline and may move the start of the appeal window.
-            services.record_outcome_letter_sent(actor, meeting, sent_on=letter.sent_on)
+
+@signals.review_completed.connect
+def _on_review_completed(
+    application: TriggerApplication,
+    actor: Any = None,
+    meeting: ReviewMeeting | None = None,
+    send_letter: bool = True,
+    **_: Any,
+) -> None:
+    """The outcome goes out only once the review is confirmed complete (not when the chair records it)."""
+    if meeting is None or not send_letter:
+        return
+    produce(actor, application, LetterKind.outcome, meeting=meeting)
+    if victim_gets_a_copy(application):
+        produce(actor, application, LetterKind.outcome, meeting=meeting, recipient=LetterRecipient.victim)
 
 
 @signals.appeal_decided.connect

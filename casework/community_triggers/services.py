@@ -22,7 +22,7 @@ from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, ActionStatus, Case, CaseNote, Complaint, Incident, Person
 from casework.community_triggers import deadlines as deadline_engine
-from casework.community_triggers import signals, threshold
+from casework.community_triggers import review_papers, signals, threshold
 from casework.community_triggers.models import (
     AgencyNotification,
     Appeal,
@@ -61,6 +61,8 @@ APPLICATION_AUDIT_FIELDS = (
     "screened_out_reason",
     "withdrawn_on",
     "withdrawal_reason",
+    "earlier_applications",
+    "repeat_handling",
 )
 MEETING_AUDIT_FIELDS = (
     "scheduled_on",
@@ -74,6 +76,8 @@ MEETING_AUDIT_FIELDS = (
     "proportionality_assessment",
     "outcome",
     "victim_consulted_on",
+    "victim_not_consulted_reason",
+    "held_early_reason",
     "outcome_letter_sent_on",
 )
 #: Roles emailed when an application is received (the single point of contact duty, s.104(3)).
@@ -254,6 +258,8 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     )
     # Evaluated before the insert (the application is not in the session yet), so it is one INSERT.
     application.threshold_evaluation = _evaluation_record(application, evaluate(application))
+    # How the area handles a complainant with many applications: recorded, never a refusal.
+    review_papers.note_repeat_applicant(application)
     _insert_with_reference(application, area)
     _audit_application(actor, application, None, f"Registered application {application.reference}")  # type: ignore[arg-type]
     notify_agencies(application)
@@ -655,9 +661,18 @@ def chair_conflicts(chair: User, application: TriggerApplication) -> list[str]:
 
 
 def arrange_meeting(
-    actor: User | None, application: TriggerApplication, *, scheduled_on: date, chair: User
+    actor: User | None,
+    application: TriggerApplication,
+    *,
+    scheduled_on: date,
+    chair: User,
+    arranged_on: date | None = None,
+    location: str | None = None,
 ) -> ReviewMeeting:
-    """Appoint an independent chair and schedule the review meeting (after a "met" decision)."""
+    """Appoint an independent chair and schedule the review meeting (after a "met" decision), on
+    ``arranged_on`` (default today), with the standard agenda set out (``review_papers``)."""
+    from casework.community_triggers import review_papers
+
     decision = application.decision
     if application.status != ApplicationStatus.threshold_met or decision is None or not decision.met:
         raise RuleViolation(
@@ -670,11 +685,22 @@ def arrange_meeting(
         raise InvalidInput(
             {"scheduled_on": [f"The meeting cannot be before the threshold decision ({_long(decision.decided_on)})."]}
         )
+    arranged_on = arranged_on or today()
+    _check_event_date(
+        arranged_on, "arranged_on", "the meeting was arranged", not_before=[(decision.decided_on, "the threshold decision")]
+    )
     problems = chair_conflicts(chair, application)
     if problems:
         raise RuleViolation("The chair is not independent: " + "; ".join(problems) + ".", field="chair_email")
-    meeting = ReviewMeeting(application=application, scheduled_on=scheduled_on, chair_id=chair.id, arranged_on=today())
+    meeting = ReviewMeeting(
+        application=application,
+        scheduled_on=scheduled_on,
+        chair_id=chair.id,
+        arranged_on=arranged_on,
+        location=_clean(location),
+    )
     db.session.add(meeting)
+    review_papers.set_out_standard_agenda(meeting)
     before = snapshot(application, APPLICATION_AUDIT_FIELDS)
     application.status = ApplicationStatus.meeting_arranged
     db.session.flush()
@@ -700,7 +726,11 @@ def update_meeting(
         raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
     check_version(meeting, expected_version)
     if meeting.held_on is not None:
-        raise RuleViolation("The meeting has been held: its arrangements can no longer be changed.")
+        # Who attended may still be recorded after the meeting, until the review is confirmed complete.
+        if set(fields) - {"attendees"}:
+            raise RuleViolation("The meeting has been held: its arrangements can no longer be changed.")
+        if meeting.completeness_confirmed_on is not None:
+            raise RuleViolation("The review has been confirmed complete: its record can no longer be changed.")
     application = meeting.application
     if application.status in FINAL_STATUSES:
         raise RuleViolation("The application is closed.")
@@ -717,6 +747,7 @@ def update_meeting(
     ):
         raise InvalidInput({"victim_not_invited_reason": ["Say why the victim is not invited."]})
     before = snapshot(meeting, MEETING_AUDIT_FIELDS)
+    was_invited = bool(meeting.victim_invited)
     attendees = fields.pop("attendees", None)
     for name, value in fields.items():
         if isinstance(value, str):
@@ -749,6 +780,11 @@ def update_meeting(
         f"Updated the meeting for {application.reference}",
     )
     deadline_engine.sync(application)
+    # Whatever the channel (page or API): inviting the victim before the meeting sends the invitation
+    # (``letters``). Recording afterwards that they were invited, with the outcome, sends nothing.
+    signals.meeting_updated.send(
+        application, actor=actor, meeting=meeting, invite=bool(meeting.victim_invited) and not was_invited
+    )
     return meeting
 
 
@@ -868,16 +904,33 @@ def record_outcome(
 
 
 def record_victim_consultation(
-    actor: User | None, meeting: ReviewMeeting, *, consulted_on: date, notes: str | None
+    actor: User | None,
+    meeting: ReviewMeeting,
+    *,
+    consulted_on: date,
+    notes: str | None,
+    views: Mapping[int, str | None] | None = None,
 ) -> ReviewMeeting:
-    """The victim consulted on the action plan (before it is final)."""
+    """The victim consulted on the action plan (before it is final): the date, what they said, and
+    their view of each recommendation (``views``: recommendation id -> view), the action plan's last
+    column."""
     if meeting.held_on is None:
         raise RuleViolation("The victim is consulted on the action plan after the meeting has been held.")
+    if meeting.completeness_confirmed_on is not None:
+        raise RuleViolation("The action plan is final: the review has been confirmed complete.")
     _check_event_date(
         consulted_on, "consulted_on", "the victim was consulted", not_before=[(meeting.held_on, "the meeting")]
     )
+    by_id = {item.id: item for item in meeting.recommendations}
+    unknown = [str(key) for key in (views or {}) if key not in by_id]
+    if unknown:
+        raise InvalidInput({"views": [f"Not a recommendation of this meeting: {', '.join(unknown)}."]})
     before = snapshot(meeting, MEETING_AUDIT_FIELDS)
     meeting.victim_consulted_on = consulted_on
+    meeting.victim_not_consulted_reason = None
+    for key, view in (views or {}).items():
+        if _clean(view):
+            by_id[key].victim_view = _clean(view)
     if notes and notes.strip():
         meeting.outcome = (
             (meeting.outcome + "\n\n") if meeting.outcome else ""

@@ -13,10 +13,29 @@ from typing import Any
 
 from casework.community_triggers.threshold import ThresholdRules, check_rules
 from casework.core.dates import TIMESCALE_UNITS, Timescale
-from casework.core.settings import SettingProblem, SettingSpec, boolean, register, register_check, whole_number
+from casework.core.settings import (
+    SettingProblem,
+    SettingSpec,
+    boolean,
+    one_of,
+    register,
+    register_check,
+    whole_number,
+)
 
 GROUP_THRESHOLD = "Case Review threshold"
 GROUP_TIMESCALES = "Case Review timescales"
+GROUP_APPLICANTS = "Case Review applicants"
+
+REPEAT_APPLICATIONS_COUNT = "repeat_applications_count"
+REPEAT_APPLICATIONS_MONTHS = "repeat_applications_months"
+REPEAT_APPLICATIONS_HANDLING = "repeat_applications_handling"
+#: How a complainant with many applications is handled (``models.RepeatHandling``): never a refusal.
+REPEAT_HANDLING_CHOICES: tuple[tuple[str, str], ...] = (
+    ("record", "Record it on the application only"),
+    ("read_together", "The coordinator reads the earlier applications together with the new one"),
+    ("single_point_of_contact", "One named officer is the applicant's single point of contact"),
+)
 
 #: The events a step's timescale can start from (each a date on the application's record).
 START_EVENTS: dict[str, str] = {
@@ -139,6 +158,29 @@ SPECS = [
         "A review chair may not be from the lead agency of a linked case",
         boolean,
     ),
+    _spec(
+        REPEAT_APPLICATIONS_COUNT,
+        0,
+        "Applications by one applicant, counting the new one, that make them a complainant with many "
+        "applications (0: not in use). It never stops anyone applying.",
+        whole_number(0, 50),
+        group=GROUP_APPLICANTS,
+    ),
+    _spec(
+        REPEAT_APPLICATIONS_MONTHS,
+        12,
+        "Months, beginning with an earlier application, within which it counts",
+        whole_number(1, 60),
+        group=GROUP_APPLICANTS,
+    ),
+    _spec(
+        REPEAT_APPLICATIONS_HANDLING,
+        "record",
+        "How an application from a complainant with many applications is handled",
+        one_of([value for value, _label in REPEAT_HANDLING_CHOICES]),
+        group=GROUP_APPLICANTS,
+        choices=REPEAT_HANDLING_CHOICES,
+    ),
     *(
         _spec(
             timescale_key(step),
@@ -240,7 +282,31 @@ def timescale_problems(values: Mapping[str, Any]) -> list[SettingProblem]:
     return found
 
 
+def repeat_applicant_problems(values: Mapping[str, Any]) -> list[SettingProblem]:
+    """A handling that can never apply (the count is off), or a count every applicant reaches."""
+    keys = (REPEAT_APPLICATIONS_COUNT, REPEAT_APPLICATIONS_HANDLING)
+    count = values[REPEAT_APPLICATIONS_COUNT]
+    if count == 0 and values[REPEAT_APPLICATIONS_HANDLING] != "record":
+        return [
+            SettingProblem(
+                "How a complainant with many applications is handled can never take effect while their number "
+                "of applications is 0 (not in use): set the number too.",
+                keys,
+            )
+        ]
+    if count == 1:
+        return [
+            SettingProblem(
+                "With the number of applications at 1, every applicant counts as a complainant with many "
+                "applications, from their first.",
+                keys,
+            )
+        ]
+    return []
+
+
 register_check(set(THRESHOLD_KEYS), threshold_problems)
+register_check({REPEAT_APPLICATIONS_COUNT, REPEAT_APPLICATIONS_HANDLING}, repeat_applicant_problems)
 register_check({timescale_key(step) for step in STEPS}, timescale_problems)
 
 

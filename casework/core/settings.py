@@ -23,6 +23,8 @@ class SettingSpec:
     parse: Callable[[Any], Any]
     #: Returns a warning for an allowed but discouraged value.
     warn: Callable[[Any], str | None] | None = None
+    #: For a setting that is one of a few values: (value, label) pairs, shown as radios.
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 REGISTRY: dict[str, SettingSpec] = {}
@@ -97,6 +99,15 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[Any], in
         if maximum is not None and number > maximum:
             raise ValueError(f"must be {maximum} or less")
         return number
+
+    return parse
+
+
+def one_of(values: tuple[str, ...] | list[str]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in values:
+            raise ValueError(f"must be one of {', '.join(values)}")
+        return str(value)
 
     return parse
 

@@ -10,15 +10,20 @@ from flask_login import current_user
 
 from casework.accounts.models import Agency, User
 from casework.accounts.services import normalise_email
-from casework.community_triggers import policies, services
+from casework.community_triggers import completeness, policies, review_papers, services
 from casework.community_triggers.schemas import (
     AppealCreateArgs,
     AppealDecisionArgs,
+    CompletenessArgs,
+    LessonsReviewArgs,
     MeetingCreateArgs,
     MeetingUpdateArgs,
     OutcomeArgs,
+    ProportionalityArgs,
     VictimConsultationArgs,
     dump_appeal,
+    dump_assessment,
+    dump_lessons_review,
     dump_meeting,
 )
 from casework.community_triggers.views.api import answer
@@ -67,7 +72,14 @@ def create_meeting(args: dict[str, Any], application_id: int):
     application = policies.get_application_for(current_user, application_id, manage=True)
     services.check_version(application, args["version"])
     chair = user_by_email(args["chair_email"], "chair_email")
-    meeting = services.arrange_meeting(current_user, application, scheduled_on=args["scheduled_on"], chair=chair)
+    meeting = services.arrange_meeting(
+        current_user,
+        application,
+        scheduled_on=args["scheduled_on"],
+        chair=chair,
+        arranged_on=args["arranged_on"],
+        location=args["location"],
+    )
     commit()
     return dump_meeting(meeting), 201
 
@@ -81,12 +93,17 @@ def update_meeting(args: dict[str, Any], application_id: int, meeting_id: int):
     if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
         raise Forbidden("Only the coordinator or the meeting's chair can change its arrangements.")
     version = args.pop("version")
+    agenda_items = args.pop("agenda_items", None)
     if "attendees" in args:
         args["attendees"] = [
             {**a, "agency": agency_by_code(a.pop("agency_code"), f"attendees.{i}.agency_code")}
             for i, a in enumerate(args["attendees"])
         ]
-    services.update_meeting(current_user, meeting, expected_version=version, **args)
+    services.check_version(meeting, version)
+    if args or agenda_items is None:
+        services.update_meeting(current_user, meeting, **args)
+    if agenda_items is not None:
+        review_papers.save_agenda(current_user, meeting, agenda_items)
     commit()
     return dump_meeting(meeting)
 
@@ -123,9 +140,76 @@ def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: i
     application, meeting = _meeting(application_id, meeting_id)
     if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
         raise Forbidden("Only the coordinator or the meeting's chair can record this.")
-    services.record_victim_consultation(current_user, meeting, **args)
+    views = {item["recommendation_id"]: item["view"] for item in args.pop("views")}
+    services.record_victim_consultation(current_user, meeting, views=views, **args)
     commit()
     return dump_meeting(meeting)
+
+
+@bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/completeness")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(CompletenessArgs)
+def confirm_complete(args: dict[str, Any], application_id: int, meeting_id: int):
+    """Confirm the review complete: the outcome letter then goes out (SPEC section 3).
+
+    Refused (422 with ``_rule`` and a field per gap) while an agency's information is missing without
+    a reason, no attendee is recorded, the victim was neither consulted on the action plan nor a reason
+    recorded, or the meeting was held before its scheduled day without a reason."""
+    application, meeting = _meeting(application_id, meeting_id, manage=True)
+    services.check_version(meeting, args.pop("version"))
+    missing: dict[Any, str] = {}
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(args.pop("missing_information")):
+        try:
+            agency = agency_by_code(item["agency_code"], f"missing_information.{index}.agency_code")
+        except InvalidInput as error:
+            errors.update(error.errors)
+            continue
+        missing[agency] = item["reason"]
+    if errors:
+        raise InvalidInput(errors)
+    completeness.confirm_complete(current_user, meeting, missing_information=missing, **args)
+    commit()
+    return dump_meeting(meeting)
+
+
+def _papers_meeting(application_id: int, meeting_id: int):
+    """A meeting whose papers the user may write: the area's coordinators and managers, or its chair."""
+    application, meeting = _meeting(application_id, meeting_id)
+    if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
+        raise Forbidden("Only the coordinator or the meeting's chair can do this.")
+    return application, meeting
+
+
+def _person_on_linked_case(application: Any, person_id: int | None) -> int | None:
+    if person_id is None:
+        return None
+    if person_id not in {person.id for person in review_papers.perpetrators(application)}:
+        raise InvalidInput({"person_id": ["Not a perpetrator on a linked case."]})
+    return person_id
+
+
+@bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/proportionality-assessments")
+@requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
+@use_args(ProportionalityArgs)
+def add_proportionality_assessment(args: dict[str, Any], application_id: int, meeting_id: int):
+    """Record a perpetrator proportionality assessment (each factor with a note, and a conclusion)."""
+    application, meeting = _papers_meeting(application_id, meeting_id)
+    args["person_id"] = _person_on_linked_case(application, args["person_id"])
+    assessment = review_papers.save_proportionality_assessment(current_user, meeting, **args)
+    commit()
+    return dump_assessment(assessment), 201
+
+
+@bp.post("/triggers/<int:application_id>/lessons-reviews")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(LessonsReviewArgs)
+def add_lessons_review(args: dict[str, Any], application_id: int):
+    """Record the county ASB forum's lessons-learnt review of a concluded review."""
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    review = review_papers.record_lessons_review(current_user, application, **args)
+    commit()
+    return dump_lessons_review(review), 201
 
 
 @bp.post("/triggers/<int:application_id>/appeal")

@@ -16,7 +16,7 @@ from casework.community_triggers import (
     services,
 )
 from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels, show_domain_error
-from casework.community_triggers.models import ApplicationStatus, Channel, TriggerApplication
+from casework.community_triggers.models import ApplicationStatus, Channel, ReviewMeeting, TriggerApplication
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.permissions import public_endpoint
@@ -44,6 +44,10 @@ PUBLIC_STATUS = {
     ApplicationStatus.closed: "The Case Review is closed.",
     ApplicationStatus.withdrawn: "The application was withdrawn.",
 }
+#: A review carried out whose outcome waits for the review to be confirmed complete (SPEC section 3).
+OUTCOME_TO_FOLLOW = (
+    "The review meeting has been held. The outcome will be sent to the applicant when the review is complete."
+)
 NOT_FOUND_STATUS = (
     "We cannot show progress for that reference. Check it against your confirmation email or page. "
     "If you applied by phone, letter or in person, ask the council's ASB Case Review coordinator."
@@ -116,6 +120,17 @@ def apply():
     return redirect(url_for(".confirmation"))
 
 
+def _outcome_sent(application_id: int) -> bool:
+    """Whether the latest meeting's outcome letter has gone out."""
+    sent = db.session.scalar(
+        sa.select(ReviewMeeting.outcome_letter_sent_on)
+        .where(ReviewMeeting.application_id == application_id)
+        .order_by(ReviewMeeting.id.desc())
+        .limit(1)
+    )
+    return sent is not None
+
+
 def _form_page(form: ApplicationForm, status: int = 200):
     return (
         render_template(
@@ -145,11 +160,16 @@ def progress():
     status_text = None
     if form.validate_on_submit():
         reference = form.reference.data.strip().upper()
-        status = db.session.scalar(
-            sa.select(TriggerApplication.status).where(TriggerApplication.reference == reference)
-        )
+        found = db.session.execute(
+            sa.select(TriggerApplication.id, TriggerApplication.status).where(
+                TriggerApplication.reference == reference
+            )
+        ).first()
+        status = found.status if found else None
         # Known and unknown references get the same page, so the page cannot be used to list them.
         status_text = PUBLIC_STATUS.get(status, NOT_FOUND_STATUS) if status else NOT_FOUND_STATUS
+        if status == ApplicationStatus.review_concluded and not _outcome_sent(found.id):
+            status_text = OUTCOME_TO_FOLLOW
     return (
         render_template(
             "community_triggers/public/progress.html",

@@ -21,7 +21,7 @@ from casework.accounts.models import Agency, Area, User, UserRole
 from casework.audit.models import AuditEntry
 from casework.audit.services import record_view
 from casework.community_triggers import deadlines as deadline_engine
-from casework.community_triggers import info_requests, letters, policies, services
+from casework.community_triggers import completeness, info_requests, letters, policies, review_papers, services
 from casework.community_triggers.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -275,10 +275,25 @@ def show(application_id: int):
             else None
         ),
         owed=info_requests.still_owed([item.id for item in information]),
+        outcome_pending=completeness.outcome_pending(application) is not None,
+        lessons_open=any(m.held_on for m in application.meetings),
+        earlier_applications=(
+            review_papers.earlier_applications(application, _repeat_months(application))
+            if application.repeat_handling
+            else []
+        ),
+        repeat_handling_label=review_papers.handling_label,
         today=today(),
     )
     commit()  # the view is audited
     return page
+
+
+def _repeat_months(application: TriggerApplication) -> int:
+    from casework.accounts.services import area_settings
+    from casework.community_triggers.settings import REPEAT_APPLICATIONS_MONTHS
+
+    return area_settings(application.area, on=application.received_on)[REPEAT_APPLICATIONS_MONTHS]
 
 
 def _info_form(application: TriggerApplication, formdata: Any = ...) -> InformationRequestForm:
@@ -439,10 +454,12 @@ def arrange(application_id: int):
         chair = db.session.get(User, int(form.chair.data))
         try:
             meeting = services.arrange_meeting(
-                current_user, application, scheduled_on=form.scheduled_on.form.date, chair=chair
+                current_user,
+                application,
+                scheduled_on=form.scheduled_on.form.date,
+                chair=chair,
+                location=form.location.data or None,
             )
-            if form.location.data:
-                services.update_meeting(current_user, meeting, location=form.location.data)
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
@@ -475,7 +492,6 @@ def meeting(application_id: int, meeting_id: int):
             fields["victim_not_invited_reason"] = form.victim_not_invited_reason.data or ""
         try:
             services.update_meeting(current_user, meeting, **fields)
-            letters.invite_victim(current_user, meeting)
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422

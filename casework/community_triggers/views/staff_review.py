@@ -19,7 +19,6 @@ from casework.audit.services import record_view
 from casework.community_triggers import letters, policies, services
 from casework.community_triggers.forms import (
     AttendeeForm,
-    ConsultationForm,
     OutcomeForm,
     error_items,
     show_domain_error,
@@ -90,6 +89,7 @@ def show(meeting_id: int):
         papers_due=add_working_days(meeting.scheduled_on, -2),
         attendee_form=_attendee_form(formdata=None),
         attendee_errors=[],
+        can_manage=False,
     )
     commit()
     return page
@@ -186,7 +186,11 @@ def outcome(meeting_id: int):
                 show_domain_error(form, error)
             else:
                 commit()
-                flash("Outcome recorded. The outcome letter with every recommendation has been produced.", "success")
+                flash(
+                    "Outcome recorded. The coordinator sends the outcome letter once the review is confirmed "
+                    "complete (each agency's information, the attendees and the victim's views).",
+                    "success",
+                )
                 return redirect(url_for(".show", meeting_id=meeting.id))
         status = 422
     elif form.is_submitted():
@@ -204,28 +208,8 @@ def outcome(meeting_id: int):
 @bp.route("/<int:meeting_id>/consultation", methods=["GET", "POST"])
 @requires(Permission.CHAIR_REVIEWS)
 def consultation(meeting_id: int):
+    """The chair records the victim's views on the action plan (the coordinator's page is the same)."""
+    from casework.community_triggers.views.staff_papers import consultation_page
+
     meeting = _chaired_meeting(meeting_id)
-    form = ConsultationForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.record_victim_consultation(
-                current_user, meeting, consulted_on=form.consulted_on.form.date, notes=form.notes.data
-            )
-        except InvalidInput as error:
-            show_domain_error(form, error)
-            status = 422
-        else:
-            commit()
-            flash("The victim's views on the action plan are recorded.", "success")
-            return redirect(url_for(".show", meeting_id=meeting.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template(
-        "community_triggers/reviews/consultation.html",
-        title="Consult the victim on the action plan",
-        meeting=meeting,
-        application=meeting.application,
-        form=form,
-        errors=error_items(form),
-    ), status
+    return consultation_page(meeting.application, meeting, done=url_for(".show", meeting_id=meeting.id))
