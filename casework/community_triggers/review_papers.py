@@ -267,8 +267,9 @@ def earlier_applications(application: TriggerApplication, months: int) -> list[T
     names). One query, on the area and receipt index."""
     from casework.community_triggers.threshold import normalise_complainant_name
 
+    # ``area.id``: a new application is not flushed yet, so its ``area_id`` is not set.
     query = sa.select(TriggerApplication).where(
-        TriggerApplication.area_id == application.area_id,
+        TriggerApplication.area_id == application.area.id,
         TriggerApplication.received_on >= application.received_on - timedelta(days=31 * months),
         TriggerApplication.received_on <= application.received_on,
     )

@@ -187,7 +187,7 @@ def agenda(application_id: int, meeting_id: int):
         else:
             commit()
             flash("The agenda is saved.", "success")
-            return redirect(url_for(".paper", application_id=application.id, meeting_id=meeting.id, paper="agenda"))
+            return redirect(url_for(".agenda_paper", application_id=application.id, meeting_id=meeting.id))
     elif form.is_submitted():
         status = 422
     return _page("community_triggers/papers/agenda_edit.html", "Edit the agenda", application, meeting, form, status)
@@ -257,7 +257,7 @@ def _assessment_page(application: TriggerApplication, meeting: ReviewMeeting, as
             commit()
             flash(f"The proportionality assessment of {saved.subject_name} is saved.", "success")
             return redirect(
-                url_for(".paper", application_id=application.id, meeting_id=meeting.id, paper="assessment", item=saved.id)
+                url_for(".assessment_paper", application_id=application.id, meeting_id=meeting.id, assessment_id=saved.id)
             )
     elif form.is_submitted():
         status = 422
@@ -276,34 +276,36 @@ def _assessment_page(application: TriggerApplication, meeting: ReviewMeeting, as
 # --- the printable papers ------------------------------------------------------------------------------
 
 
-def _paper_context(application: TriggerApplication, meeting: ReviewMeeting, paper: str) -> dict[str, Any]:
-    if paper not in PAPERS:
-        raise NotFound("No such paper.")
+def _paper_context(
+    application: TriggerApplication, meeting: ReviewMeeting, paper: str, assessment_id: int | None = None
+) -> dict[str, Any]:
     template, title, _ = PAPERS[paper]
     context: dict[str, Any] = {"application": application, "meeting": meeting, "paper_title": title}
     if paper == "assessment":
-        item_id = request.args.get("item", type=int)
-        if item_id is None:
-            raise NotFound("Assessment not found.")
-        context["assessment"] = _assessment(meeting, item_id)
+        context["assessment"] = _assessment(meeting, assessment_id)  # type: ignore[arg-type]
         context["factors"] = review_papers.PROPORTIONALITY_FACTORS
     return context
 
 
-@bp.get("/<int:application_id>/meetings/<int:meeting_id>/papers/<paper>")
-@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
-def paper(application_id: int, meeting_id: int, paper: str):
+def _paper_page(application_id: int, meeting_id: int, paper: str, assessment_id: int | None = None):
     """A paper as a printable page (the browser's print command), with a link to its PDF."""
     application, meeting = _meeting(application_id, meeting_id)
-    context = _paper_context(application, meeting, paper)
+    context = _paper_context(application, meeting, paper, assessment_id)
     template, title, _ = PAPERS[paper]
     record_view(current_user, application, f"Viewed the {title.lower()} of {application.reference}")
     can_write = policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)
+    pdf_endpoint = {"agenda": ".agenda_pdf", "action_plan": ".action_plan_pdf", "assessment": ".assessment_pdf"}[paper]
     page = render_template(
         "community_triggers/papers/page.html",
         title=f"{title}: {application.reference}",
         paper_template=template,
         paper=paper,
+        pdf_url=url_for(
+            pdf_endpoint,
+            application_id=application.id,
+            meeting_id=meeting.id,
+            **({"assessment_id": assessment_id} if assessment_id else {}),
+        ),
         pdf_available=letters.pdf_available(),
         can_write=can_write and meeting.completeness_confirmed_on is None,
         back=back_to(application, meeting) if can_write else url_for("staff.triggers.show", application_id=application.id),
@@ -313,13 +315,11 @@ def paper(application_id: int, meeting_id: int, paper: str):
     return page
 
 
-@bp.get("/<int:application_id>/meetings/<int:meeting_id>/papers/<paper>.pdf")
-@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
-def paper_pdf(application_id: int, meeting_id: int, paper: str):
+def _paper_pdf(application_id: int, meeting_id: int, paper: str, assessment_id: int | None = None):
     application, meeting = _meeting(application_id, meeting_id)
     if not letters.pdf_available():
         raise NotFound("PDFs are not available on this server.")
-    context = _paper_context(application, meeting, paper)
+    context = _paper_context(application, meeting, paper, assessment_id)
     template, title, filename = PAPERS[paper]
     html = render_template("community_triggers/papers/pdf.html", paper_template=template, **context)
     content = letters.to_pdf(html)
@@ -330,6 +330,45 @@ def paper_pdf(application_id: int, meeting_id: int, paper: str):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{application.reference}-{filename}.pdf"'},
     )
+
+
+MEETING = "/<int:application_id>/meetings/<int:meeting_id>"
+
+
+@bp.get(f"{MEETING}/agenda/print")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def agenda_paper(application_id: int, meeting_id: int):
+    return _paper_page(application_id, meeting_id, "agenda")
+
+
+@bp.get(f"{MEETING}/agenda.pdf")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def agenda_pdf(application_id: int, meeting_id: int):
+    return _paper_pdf(application_id, meeting_id, "agenda")
+
+
+@bp.get(f"{MEETING}/action-plan")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def action_plan_paper(application_id: int, meeting_id: int):
+    return _paper_page(application_id, meeting_id, "action_plan")
+
+
+@bp.get(f"{MEETING}/action-plan.pdf")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def action_plan_pdf(application_id: int, meeting_id: int):
+    return _paper_pdf(application_id, meeting_id, "action_plan")
+
+
+@bp.get(f"{MEETING}/proportionality/<int:assessment_id>")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def assessment_paper(application_id: int, meeting_id: int, assessment_id: int):
+    return _paper_page(application_id, meeting_id, "assessment", assessment_id)
+
+
+@bp.get(f"{MEETING}/proportionality/<int:assessment_id>.pdf")
+@requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
+def assessment_pdf(application_id: int, meeting_id: int, assessment_id: int):
+    return _paper_pdf(application_id, meeting_id, "assessment", assessment_id)
 
 
 # --- the county forum's lessons-learnt review ----------------------------------------------------------
