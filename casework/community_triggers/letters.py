@@ -539,6 +539,31 @@ def to_pdf(html: str) -> bytes:
 # Signal receivers: the letters follow the steps, in the same transaction.
 
 
+@signals.application_received.connect
+def _on_received(application: TriggerApplication, actor: Any = None, **_: Any) -> None:
+    """Each application gets a confirmation with its reference (SPEC section 3), whichever channel it
+    came by, when the applicant gave an email address. One received before today is past work entered
+    late: recorded only (SPEC section 10)."""
+    from flask import current_app, render_template, url_for
+    from werkzeug.routing import BuildError
+
+    if application.applicant_email and application.received_on == today():
+        try:
+            path = url_for("public.triggers.progress")
+        except (RuntimeError, BuildError):  # no request to build from (a task, the command line)
+            path = "/case-review/progress"
+        progress_url = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/") + path
+        queue_email(
+            to=application.applicant_email,
+            subject=f"Your ASB Case Review application {application.reference}",
+            text=render_template(
+                "community_triggers/public/confirmation_email.txt", application=application, progress_url=progress_url
+            ),
+            key=f"trigger-confirmation:{application.id}",
+            related=("trigger_applications", application.id),
+        )
+
+
 @signals.application_acknowledged.connect
 def _on_acknowledged(application: TriggerApplication, actor: Any = None, **_: Any) -> None:
     produce(actor, application, LetterKind.acknowledgement)

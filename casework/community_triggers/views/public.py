@@ -22,7 +22,6 @@ from casework.core.errors import InvalidInput
 from casework.core.permissions import public_endpoint
 from casework.core.time import today
 from casework.extensions import db, limiter
-from casework.notifications.services import queue_email
 
 bp = Blueprint("triggers", __name__, url_prefix="/case-review")
 
@@ -107,14 +106,7 @@ def apply():
     except InvalidInput as error:
         show_domain_error(form, error)
         return _form_page(form, status=422)
-    if application.applicant_email:
-        queue_email(
-            to=application.applicant_email,
-            subject=f"Your ASB Case Review application {application.reference}",
-            text=render_template("community_triggers/public/confirmation_email.txt", application=application),
-            key=f"trigger-confirmation:{application.id}",
-            related=("trigger_applications", application.id),
-        )
+    # The confirmation email goes from the service, as for every channel (``letters``).
     commit()
     session[CONFIRMED_KEY] = application.reference
     return redirect(url_for(".confirmation"))
