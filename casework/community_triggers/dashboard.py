@@ -50,11 +50,12 @@ def _href(application_id: int) -> str:
 @panel("coordinator")
 def coordinator_panel(user: Any) -> dict[str, Any]:
     """Open applications in the user's areas by stage, each with its next open deadline (overdue or
-    not), and the open deadlines due within ten working days or overdue. Three queries."""
+    not), the open deadlines due within ten working days or overdue, and the reviews held whose outcome
+    letter waits for them to be confirmed complete. Five queries."""
     applications = db.session.scalars(
         sa.select(TriggerApplication)
         .where(visible_applications_clause(user), TriggerApplication.status.in_(OPEN_STAGES))
-        .options(selectinload(TriggerApplication.area))
+        .options(selectinload(TriggerApplication.area), selectinload(TriggerApplication.meetings))
         .order_by(TriggerApplication.received_on, TriggerApplication.id)
         .limit(200)
     ).all()
@@ -91,7 +92,27 @@ def coordinator_panel(user: Any) -> dict[str, Any]:
         if row.status == DeadlineStatus.open and deadline_engine.row_due(row) <= horizon
     ]
     upcoming.sort(key=deadline_engine.row_due)
+    # Reviews held whose outcome waits for the coordinator to confirm them complete (SPEC section 3).
+    waiting = db.session.execute(
+        sa.select(ReviewMeeting.id, ReviewMeeting.application_id, ReviewMeeting.held_on)
+        .where(
+            ReviewMeeting.application_id.in_(list(references)),
+            ReviewMeeting.held_on.is_not(None),
+            ReviewMeeting.completeness_confirmed_on.is_(None),
+        )
+        .order_by(ReviewMeeting.held_on)
+    ).all()
+    latest = {a.id: max((m.id for m in a.meetings), default=None) for a in applications}
     return {
+        "awaiting_completeness": [
+            {
+                "reference": references[application_id],
+                "href": url_for("staff.trigger_papers.complete", application_id=application_id, meeting_id=meeting_id),
+                "held_on": held_on,
+            }
+            for meeting_id, application_id, held_on in waiting
+            if latest.get(application_id) == meeting_id
+        ][:PANEL_LIMIT],
         "applications": listed[:PANEL_LIMIT],
         "deadlines": [
             {
