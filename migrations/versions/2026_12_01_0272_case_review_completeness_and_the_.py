@@ -120,10 +120,14 @@ def downgrade():
         batch_op.drop_column('held_early_reason')
         batch_op.drop_column('victim_not_consulted_reason')
 
+    # The enum columns' CHECK constraints go first: SQLite copies the table without the column but
+    # would keep a constraint naming it.
     with op.batch_alter_table('trigger_letters', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_trigger_letters_letterrecipient'), type_='check')
         batch_op.drop_column('recipient')
 
     with op.batch_alter_table('trigger_applications', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_trigger_applications_repeathandling'), type_='check')
         batch_op.drop_column('repeat_handling')
         batch_op.drop_column('earlier_applications')
 
