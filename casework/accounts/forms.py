@@ -15,6 +15,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     Field,
     HiddenField,
@@ -251,6 +252,14 @@ def _agency_areas_field() -> SelectMultipleField:
     )
 
 
+def _agency_csas_field() -> BooleanField:
+    return BooleanField(
+        "Its officers are accredited under the Community Safety Accreditation Scheme",
+        description="Accredited officers may issue fixed penalties for CPN and PSPO breaches where the Crime and "
+        "Policing Act 2026 power is in force in the area.",
+    )
+
+
 class AgencyCreateForm(FlaskForm):
     code = StringField(
         "Code",
@@ -263,12 +272,14 @@ class AgencyCreateForm(FlaskForm):
     name = _agency_name_field()
     kind = _agency_kind_field()
     area_codes = _agency_areas_field()
+    is_csas_accredited = _agency_csas_field()
 
 
 class AgencyEditForm(FlaskForm):
     name = _agency_name_field()
     kind = _agency_kind_field()
     area_codes = _agency_areas_field()
+    is_csas_accredited = _agency_csas_field()
 
 
 # --- area settings ----------------------------------------------------------------------------------
@@ -355,7 +366,7 @@ def area_settings_form(inputs: list[SettingInput], **kwargs: Any) -> FlaskForm:
         pass
 
     for item in inputs:
-        label = item.spec.description
+        label = item.spec.title
         if item.kind == "boolean":
             field: Field = RadioField(label, choices=options(YES_NO), validate_choice=False)
         elif item.kind == "choice":

@@ -55,6 +55,9 @@ class Agency(TimestampMixin, db.Model):
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[AgencyKind] = mapped_column(enum_column(AgencyKind))
+    #: Its officers are accredited under the Community Safety Accreditation Scheme (Police Reform Act
+    #: 2002 s.40): from the Crime and Policing Act 2026 they may issue CPN and PSPO fixed penalties.
+    is_csas_accredited: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
     areas: Mapped[list[Area]] = relationship(secondary=agency_areas, back_populates="agencies", order_by="Area.code")
 

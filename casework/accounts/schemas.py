@@ -32,6 +32,15 @@ class AgencyCreateArgs(BaseSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in AgencyKind]))
     area_codes = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    #: Its officers are accredited under the Community Safety Accreditation Scheme.
+    csas_accredited = fields.Boolean(load_default=False)
+
+
+class AgencyUpdateArgs(BaseSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    kind = fields.String(validate=validate.OneOf([k.value for k in AgencyKind]))
+    area_codes = fields.List(fields.String(), validate=validate.Length(min=1))
+    csas_accredited = fields.Boolean()
 
 
 class UserCreateArgs(BaseSchema):
@@ -75,6 +84,7 @@ def dump_agency(agency: Any) -> dict[str, Any]:
         "name": agency.name,
         "kind": agency.kind.value,
         "area_codes": [a.code for a in agency.areas],
+        "csas_accredited": bool(agency.is_csas_accredited),
     }
 
 

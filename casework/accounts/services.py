@@ -57,20 +57,27 @@ def areas_by_code(codes: Iterable[str], field: str = "area_codes") -> list[Area]
     return found
 
 
-def create_agency(actor: User | None, code: str, name: str, kind: str, area_codes: Iterable[str]) -> Agency:
+def create_agency(
+    actor: User | None,
+    code: str,
+    name: str,
+    kind: str,
+    area_codes: Iterable[str],
+    is_csas_accredited: bool = False,
+) -> Agency:
     code = code.strip().upper()
     if db.session.scalar(sa.select(Agency.id).where(Agency.code == code)):
         raise InvalidInput({"code": [f"An agency with code {code} already exists."]})
-    agency = Agency(code=code, name=name.strip(), kind=AgencyKind(kind), areas=areas_by_code(area_codes))
+    agency = Agency(
+        code=code,
+        name=name.strip(),
+        kind=AgencyKind(kind),
+        areas=areas_by_code(area_codes),
+        is_csas_accredited=bool(is_csas_accredited),
+    )
     db.session.add(agency)
     db.session.flush()
-    record_change(
-        actor,
-        agency,
-        None,
-        {"code": code, "name": agency.name, "kind": kind, "areas": [a.code for a in agency.areas]},
-        f"Created agency {code}",
-    )
+    record_change(actor, agency, None, {"code": code, **_agency_snapshot(agency)}, f"Created agency {code}")
     return agency
 
 
@@ -81,8 +88,10 @@ def update_agency(
     name: str | None = None,
     kind: str | None = None,
     area_codes: Iterable[str] | None = None,
+    is_csas_accredited: bool | None = None,
 ) -> Agency:
-    """Rename an agency, change its kind or the areas it covers (its users then work in those areas)."""
+    """Rename an agency, change its kind, the areas it covers (its users then work in those areas) or
+    whether its officers are accredited under the Community Safety Accreditation Scheme."""
     before = _agency_snapshot(agency)
     if area_codes is not None:
         area_codes = list(area_codes)
@@ -93,13 +102,20 @@ def update_agency(
         agency.name = name.strip()
     if kind is not None:
         agency.kind = AgencyKind(kind)
+    if is_csas_accredited is not None:
+        agency.is_csas_accredited = is_csas_accredited
     db.session.flush()
     record_change(actor, agency, before, _agency_snapshot(agency), f"Updated agency {agency.code}")
     return agency
 
 
 def _agency_snapshot(agency: Agency) -> dict[str, Any]:
-    return {"name": agency.name, "kind": agency.kind.value, "areas": [a.code for a in agency.areas]}
+    return {
+        "name": agency.name,
+        "kind": agency.kind.value,
+        "areas": [a.code for a in agency.areas],
+        "is_csas_accredited": bool(agency.is_csas_accredited),
+    }
 
 
 def get_agency(code: str, field: str = "agency_code") -> Agency:
@@ -181,7 +197,7 @@ def update_area_settings(
         try:
             parsed[key] = spec.parse(raw)
         except ValueError as error:
-            errors[f"settings.{key}"] = [f"{spec.description}: {error}."]
+            errors[f"settings.{key}"] = [f"{spec.title}: {error}."]
             continue
         if spec.warn and (message := spec.warn(parsed[key])):
             warnings.append(message)

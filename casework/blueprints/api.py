@@ -20,6 +20,7 @@ CHILDREN = [
     "casework.actions.views.api",
     "casework.community_triggers.views.api",
     "casework.community_triggers.views.api_review",
+    "casework.community_triggers.views.api_pcc_review",
     "casework.reminders.views.api",
     "casework.statistics.views.api",
     "casework.core.openapi",

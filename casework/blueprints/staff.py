@@ -20,6 +20,7 @@ CHILDREN = [
     "casework.community_triggers.views.staff",
     "casework.community_triggers.views.staff_review",
     "casework.community_triggers.views.staff_papers",
+    "casework.community_triggers.views.staff_pcc_review",
     "casework.reminders.views.staff",
     "casework.statistics.views.staff",
 ]

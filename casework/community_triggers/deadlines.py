@@ -86,11 +86,15 @@ def start_events(application: TriggerApplication) -> dict[str, date | None]:
 
 
 def _threshold_retaken_on(application: TriggerApplication) -> date | None:
-    """The day an upheld appeal against a "not met" decision sent the decision back to be taken again."""
+    """The day an upheld appeal against a "not met" decision, or the Police and Crime Commissioner's
+    review of it, sent the decision back to be taken again."""
+    from casework.community_triggers.pcc_review.services import reconsidered_on
+
     if application.status != ApplicationStatus.received or not application.decisions:
         return None
     upheld = [a.decided_on for a in application.appeals if a.decision == AppealDecision.upheld and a.decided_on]
-    return upheld[-1] if upheld else None
+    upheld += reconsidered_on(application)
+    return max(upheld) if upheld else None
 
 
 def due_on(timescale: StepTimescale, start: date) -> date | datetime:

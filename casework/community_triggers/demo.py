@@ -1,7 +1,9 @@
 """Demo Case Review applications in Bolsover and North East Derbyshire at different stages: received
 (from an applicant with an earlier application), met with a meeting arranged, held and waiting to be
-confirmed complete, concluded with its papers and the outcome sent, not met, and withdrawn. The demo
-chair chairs the arranged and the held reviews. Idempotent: each is looked up by its applicant first.
+confirmed complete, concluded with its papers and the outcome sent, not met, not met and taken to the
+Police and Crime Commissioner for review (the Crime and Policing Act 2026 route, switched on for every
+area), and withdrawn. The demo chair chairs the arranged and the held reviews. Idempotent: each is
+looked up by its applicant first.
 
 Dates are counted back from today in working days, so the demo always shows live deadlines and no
 event is dated in the future.
@@ -18,12 +20,15 @@ from casework.accounts import services as accounts
 from casework.accounts.models import Area
 from casework.community_triggers import completeness, info_requests, review_papers, services
 from casework.community_triggers.models import InformationRequest, TriggerApplication
+from casework.community_triggers.pcc_review import services as pcc_review
+from casework.community_triggers.pcc_review.settings import IN_FORCE as PCC_REVIEW_IN_FORCE
 from casework.community_triggers.settings import REPEAT_APPLICATIONS_COUNT, REPEAT_APPLICATIONS_HANDLING
 from casework.core.dates import add_working_days
 from casework.core.db import commit
 from casework.core.time import today
 from casework.demo import DEMO_DOMAIN, loader
 from casework.extensions import db
+from casework.interventions.demo import switch_on_for_demo
 
 
 def _ago(working_days: int) -> date:
@@ -273,6 +278,31 @@ def load_case_reviews(_password: str) -> None:
             persistence="Two incidents a month apart.",
             harm="Low.",
             adequacy="Both reports were followed up.",
+        )
+
+    # Not met in Bolsover, and the applicant has asked the Police and Crime Commissioner to review it.
+    switch_on_for_demo((PCC_REVIEW_IN_FORCE,))
+    received = _ago(25)
+    application = _register("BOL", "Demo: Chris Evans", received, 2, coordinator, email=f"chris.evans@{DEMO_DOMAIN}")
+    if application is not None:
+        services.acknowledge(coordinator, application, acknowledged_on=add_working_days(received, 2))
+        services.decide_threshold(
+            coordinator,
+            application,
+            met=False,
+            basis=None,
+            decided_on=add_working_days(received, 12),
+            reasons="Two qualifying complaints; both were followed up the next day.",
+            persistence="Two incidents three weeks apart.",
+            harm="Distress reported, no injury.",
+            adequacy="The council and the police each visited.",
+        )
+        pcc_review.request_review(
+            coordinator,
+            application,
+            requested_on=add_working_days(received, 18),
+            grounds="Three more reports to the housing office were not counted.",
+            reviewer_name="Office of the Derbyshire Police and Crime Commissioner",
         )
 
     # Withdrawn.

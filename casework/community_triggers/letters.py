@@ -38,6 +38,7 @@ from casework.community_triggers.models import (
     ThresholdDecision,
     TriggerApplication,
 )
+from casework.community_triggers.pcc_review import letters as pcc_review_letters
 from casework.core.errors import InvalidInput
 from casework.core.templating import format_date
 from casework.core.time import today
@@ -50,6 +51,7 @@ LETTER_TITLES = {
     LetterKind.meeting_invitation: "Meeting invitation",
     LetterKind.outcome: "Outcome and recommendations",
     LetterKind.appeal_decision: "Appeal decision",
+    **{LetterKind(kind): title for kind, title in pcc_review_letters.TITLES.items()},
 }
 
 BASIS_TEXT = {
@@ -80,6 +82,7 @@ VARIABLES: list[tuple[str, str]] = [
     ("recommendations", "a list; each has text, agency, owner and due_on"),
     ("appeal.received_on, appeal.upheld, appeal.reasons, appeal.decided_on", "the appeal and its decision"),
     ("appeal_window_days", "the working days allowed to appeal"),
+    *pcc_review_letters.VARIABLES,
     ("date filter", "{{ application.received_on | date }} gives 2 March 2026"),
 ]
 
@@ -134,6 +137,7 @@ behaviour continues, you can apply again.
 
 """
         + _APPEAL_PARAGRAPH
+        + pcc_review_letters.NOT_MET_PARAGRAPH
         + """
 {% endif %}
 Yours sincerely,
@@ -207,6 +211,7 @@ Yours sincerely,
 
 {{ area.name }}""",
     ),
+    **{LetterKind(kind): template for kind, template in pcc_review_letters.TEMPLATES.items()},
 }
 
 
@@ -297,6 +302,7 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
             "decided_on": date(2026, 5, 5),
         },
         "appeal_window_days": 20,
+        "pcc_review": pcc_review_letters.sample(),
     }
 
 
@@ -352,7 +358,10 @@ def context_for(
     meeting: ReviewMeeting | None = None,
     appeal: Appeal | None = None,
     recipient: LetterRecipient = LetterRecipient.applicant,
+    pcc_review: Any = None,
 ) -> dict[str, Any]:
+    from casework.community_triggers.pcc_review import services as pcc_review_services
+
     recommendations = [
         {
             "text": item.text,
@@ -405,6 +414,7 @@ def context_for(
         "recommendations": recommendations,
         "appeal": appeal_context,
         "appeal_window_days": _appeal_window_days(application),
+        "pcc_review": pcc_review_services.letter_context(application, pcc_review),
     }
 
 
@@ -414,6 +424,7 @@ def _already_produced(
     meeting: ReviewMeeting | None,
     appeal: Appeal | None,
     recipient: LetterRecipient = LetterRecipient.applicant,
+    occurrence: int | None = None,
 ) -> bool:
     query = sa.select(sa.func.count(Letter.id)).where(
         Letter.application_id == application.id, Letter.kind == kind, Letter.recipient == recipient
@@ -423,6 +434,9 @@ def _already_produced(
     if appeal is not None:
         query = query.where(Letter.appeal_id == appeal.id)
     count = db.session.scalar(query) or 0
+    if occurrence is not None:
+        # The letter of the n-th event of its kind on the application (the n-th PCC review).
+        return count >= occurrence
     if kind == LetterKind.threshold_decision:
         # A new decision (after an upheld appeal) gets its own letter.
         return count >= len(application.decisions)
@@ -438,14 +452,19 @@ def produce(
     meeting: ReviewMeeting | None = None,
     appeal: Appeal | None = None,
     recipient: LetterRecipient = LetterRecipient.applicant,
+    pcc_review: Any = None,
+    occurrence: int | None = None,
 ) -> Letter | None:
     """Create the letter (once per event and recipient), log it on the application and email it when
-    there is an address. Returns None when this event's letter already exists."""
+    there is an address. Returns None when this event's letter already exists (``occurrence``: the
+    event is the n-th of its kind on the application)."""
     db.session.flush()
-    if _already_produced(application, kind, meeting, appeal, recipient):
+    if _already_produced(application, kind, meeting, appeal, recipient, occurrence):
         return None
-    context = context_for(application, decision=decision, meeting=meeting, appeal=appeal, recipient=recipient)
     subject, body = template_for(kind, application.area_id)
+    context = context_for(
+        application, decision=decision, meeting=meeting, appeal=appeal, recipient=recipient, pcc_review=pcc_review
+    )
     try:
         rendered = render(subject, body, context)
     except TemplateError:

@@ -142,6 +142,10 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     lessons_reviews: Mapped[list[LessonsReview]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="LessonsReview.id"
     )
+    #: Requests to the Police and Crime Commissioner to review a "not met" decision (pcc_review.models).
+    pcc_reviews: Mapped[list[PccReview]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="PccReview.id"
+    )
 
     @property
     def decision(self) -> ThresholdDecision | None:
@@ -448,6 +452,10 @@ class LetterKind(enum.StrEnum):
     meeting_invitation = "meeting_invitation"
     outcome = "outcome"
     appeal_decision = "appeal_decision"
+    #: The Police and Crime Commissioner's review (Crime and Policing Act 2026): the request received,
+    #: and the outcome.
+    pcc_review_request = "pcc_review_request"
+    pcc_review_outcome = "pcc_review_outcome"
 
 
 class LetterTemplate(TimestampMixin, VersionedMixin, db.Model):
@@ -514,3 +522,4 @@ class AgencyNotification(db.Model):
 
 # The threshold rule set and the step timescales are area settings: registered when the models load.
 from casework.community_triggers import settings as _settings  # noqa: E402,F401
+from casework.community_triggers.pcc_review.models import PccReview  # noqa: E402

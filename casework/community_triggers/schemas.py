@@ -363,6 +363,15 @@ def dump_appeal(appeal: Appeal | None) -> dict[str, Any] | None:
     }
 
 
+def _dump_pcc_review(review: Any) -> dict[str, Any]:
+    """A PCC review in the application's answer (its deadline is in GET .../pcc-reviews)."""
+    from casework.community_triggers.pcc_review.schemas import dump_pcc_review
+
+    data = dump_pcc_review(review)
+    del data["decision_due"]
+    return data
+
+
 def dump_threshold(application: TriggerApplication) -> dict[str, Any] | None:
     stored = application.threshold_evaluation
     if stored is None:
@@ -446,5 +455,6 @@ def dump_application(
         "earlier_applications": application.earlier_applications,
         "repeat_handling": application.repeat_handling.value if application.repeat_handling else None,
         "lessons_reviews": [dump_lessons_review(r) for r in application.lessons_reviews],
+        "pcc_reviews": [_dump_pcc_review(r) for r in application.pcc_reviews],
         "version": application.version,
     }

@@ -9,7 +9,8 @@ Three kinds of period are used across the service:
 * "within N months beginning with day D" (the Community Trigger complaint and look-back periods);
 * "N working days after day D" (procedural deadlines), over England and Wales bank holidays taken from
   the maintained ``holidays`` library rather than a hand-written list;
-* "N hours, Christmas Day excluded" (a closure order hearing, ASB, Crime and Policing Act 2014 s.81).
+* "N hours, Christmas Day excluded" (the 48-hour closure notice, ASB, Crime and Policing Act 2014
+  s.77(2)-(3), and the closure order hearing, s.80(3)-(4); a 24-hour notice counts every hour).
 """
 
 from __future__ import annotations
@@ -181,7 +182,9 @@ def add_hours_excluding_christmas(start: datetime, hours: int) -> datetime:
     """The moment ``hours`` hours after ``start``, leaving Christmas Day out entirely.
 
     Rule: a closure order hearing must be "not later than 48 hours after service", Christmas Day
-    excluded (ASB, Crime and Policing Act 2014 s.80(3)-(4)). Hours are real elapsed hours on the clock in
+    excluded (ASB, Crime and Policing Act 2014 s.80(3)-(4)), and the 48-hour maximum of a closure notice
+    signed off at senior level is counted the same way (s.77(2)-(3)). Only those 48-hour periods leave
+    Christmas Day out: a 24-hour notice (s.77(1)) is plain elapsed time. Hours are real elapsed hours on the clock in
     Europe/London, so a change to or from summer time does not add or lose an hour of the count; Christmas
     Day (25 December, 00:00 to 24:00 local time) does not count at all, and a start inside Christmas Day
     counts from 00:00 on 26 December. ``start`` must be timezone-aware; the result is in UTC.

@@ -17,14 +17,30 @@ from typing import Any
 class SettingSpec:
     key: str
     default: Any
+    #: What the setting is. Where ``label`` is given this is the longer explanation (what changes when
+    #: it is switched on, and why), otherwise it doubles as the label.
     description: str
     group: str
     #: Validates and normalises a submitted value; raises ValueError with a message for people.
     parse: Callable[[Any], Any]
     #: Returns a warning for an allowed but discouraged value.
     warn: Callable[[Any], str | None] | None = None
+    #: A short name for forms and for the document of the rules the service applies.
+    label: str | None = None
+    #: Where the rule comes from: the Act and section, the guidance, or "local practice".
+    source: str | None = None
     #: For a setting that is one of a few values: (value, label) pairs, shown as radios.
     choices: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def title(self) -> str:
+        """The name people read: the label, or the description where there is no label."""
+        return self.label or self.description
+
+    @property
+    def explanation(self) -> str | None:
+        """The longer description, where the spec has a separate label."""
+        return self.description if self.label else None
 
 
 REGISTRY: dict[str, SettingSpec] = {}

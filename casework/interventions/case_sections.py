@@ -51,6 +51,7 @@ def interventions_timeline(case: Any) -> list[TimelineEntry]:
                     f"{intervention.label} not kept"
                     if intervention.kind.value == "abc"
                     else f"{intervention.label} breached"
+                    + (" (a criminal offence)" if breach.is_criminal_offence else "")
                 ),
                 detail=breach.description,
                 actor_name=breach.recorded_by.name if breach.recorded_by else None,
@@ -58,4 +59,26 @@ def interventions_timeline(case: Any) -> list[TimelineEntry]:
             )
             for breach in intervention.breaches
         )
+        entries.extend(
+            TimelineEntry(
+                when=review.reviewed_at or review.reviewed_on,
+                kind="intervention_review",
+                title=f"{intervention.label} reviewed",
+                detail=review.notes,
+                actor_name=review.reviewer_name or (review.recorded_by.name if review.recorded_by else None),
+                link=link,
+            )
+            for review in intervention.reviews
+        )
+        if intervention.extended_at is not None:
+            entries.append(
+                TimelineEntry(
+                    when=intervention.extended_at,
+                    kind="intervention_extension",
+                    title=f"{intervention.label} extended by {intervention.extension_hours} hours (extension notice)",
+                    detail=None,
+                    actor_name=intervention.extension_authorised_by,
+                    link=link,
+                )
+            )
     return entries

@@ -4,6 +4,12 @@ Each is computed from the intervention as issued and the settings in force on th
 and becomes a Deadline row (``casework.interventions.services``). Periods "beginning with" a day count
 that day (a CPN appeal: 21 days beginning with issue ends on day 21, issue being day 1); periods of
 months use the corresponding-date rule in ``casework.core.dates``.
+
+Periods in hours are real elapsed hours. Christmas Day is left out only where the Act says so: the
+48-hour maximum of a closure notice signed off at senior level (s.77(2)-(3)) and the time to the closure
+order hearing (s.80(3)-(4)). A 24-hour notice (s.77(1)) and its extension (s.77(4)) run through
+Christmas Day like any other day: a 24-hour notice served at 10:00 on 24 December ends at 10:00 on
+25 December, and being on the premises after that is no offence.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from casework.core.dates import add_hours_excluding_christmas, end_of_months_beginning_with
@@ -48,6 +54,21 @@ def age_on(date_of_birth: date, day: date) -> int:
 def last_day_of_days_beginning_with(day: date, days: int) -> date:
     """The last day of a period of ``days`` days beginning with ``day`` (``day`` is day 1)."""
     return day + timedelta(days=days - 1)
+
+
+def closure_notice_ends_at(values: Mapping[str, Any], settings: Mapping[str, Any]) -> datetime:
+    """When a closure notice stops having effect: its hours from service, then any extension.
+
+    A notice signed off at senior level (s.77(2)) counts its hours leaving Christmas Day out (s.77(3));
+    a notice of up to 24 hours (s.77(1)) and its extension notice (s.77(4)) count every hour.
+    """
+    served_at: datetime = values["issued_at"]
+    hours = values.get("duration_hours") or settings["closure_notice_hours"]
+    if values.get("has_senior_sign_off"):
+        ends = add_hours_excluding_christmas(served_at, hours)
+    else:
+        ends = served_at.astimezone(UTC) + timedelta(hours=hours)
+    return ends + timedelta(hours=values.get("extension_hours") or 0)
 
 
 def key_dates(kind: str, values: Mapping[str, Any], settings: Mapping[str, Any]) -> list[KeyDate]:
@@ -97,28 +118,46 @@ def key_dates(kind: str, values: Mapping[str, Any], settings: Mapping[str, Any])
                 add(f"review_{number}", f"Review {number} of the order due", review_end)
                 number += 1
                 review_end = end_of_months_beginning_with(start, period * number)
-    elif kind == "civil_injunction":
+    elif kind in {"civil_injunction", "youth_injunction", "housing_injunction"}:
         add("ends_on", "Injunction ends", ends_on)
+    elif kind == "respect_order":
+        add("ends_on", "Order ends", ends_on)
+        # Reviewed every period while it runs; an order until further order shows its next review
+        # (recording a review sets the one after).
+        period = settings["respect_order_review_months"]
+        for number in range(1, 1000):
+            review_end = end_of_months_beginning_with(start, period * number)
+            if ends_on is not None and review_end >= ends_on:
+                break
+            add(f"review_{number}", f"Review {number} of the order due", review_end)
+            if ends_on is None:
+                break
     elif kind == "closure_notice":
-        served_at: datetime = values["issued_at"]
-        hours = values.get("duration_hours") or settings["closure_notice_hours"]
-        # Christmas Day is left out of the hours of a notice and of the time to the hearing (s.77, s.80).
-        add("notice_ends_at", "Closure notice ends", add_hours_excluding_christmas(served_at, hours), False)
+        add("notice_ends_at", "Closure notice ends", closure_notice_ends_at(values, settings), False)
         add(
             "hearing_by",
             "Closure order application heard by",
-            add_hours_excluding_christmas(served_at, limits.closure_hearing_hours(settings)),
+            add_hours_excluding_christmas(values["issued_at"], limits.closure_hearing_hours(settings)),
         )
     elif kind == "closure_order":
         add("ends_on", "Closure order ends", ends_on)
     elif kind == "dispersal":
-        if values.get("issued_at") and values.get("duration_hours"):
+        issued_at: datetime | None = values.get("issued_at")
+        hours: int | None = values.get("duration_hours")
+        if issued_at and hours:
             add(
                 "exclusion_ends_at",
                 "Exclusion period ends",
-                values["issued_at"] + timedelta(hours=values["duration_hours"]),
+                issued_at.astimezone(UTC) + timedelta(hours=hours),
                 is_deadline=False,
             )
+            review_hours = limits.dispersal_review_hours(settings)
+            if review_hours is not None and hours > review_hours:
+                add(
+                    "review_at",
+                    "Review the dispersal direction",
+                    issued_at.astimezone(UTC) + timedelta(hours=review_hours),
+                )
     elif kind == "pspo" and ends_on is not None:
         review_on = add_months(ends_on, -settings["pspo_review_months_before_expiry"])
         add("review_on", "Decide whether to extend the order", review_on if review_on > issued_on else None)

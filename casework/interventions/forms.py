@@ -14,7 +14,15 @@ from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from casework.core.time import LONDON
-from casework.interventions.models import KIND_LABELS, InterventionKind, InterventionStatus
+from casework.interventions.models import (
+    CONDUCT_LABELS,
+    KIND_LABELS,
+    REVIEW_OUTCOME_LABELS,
+    Conduct,
+    InterventionKind,
+    InterventionStatus,
+    ReviewOutcome,
+)
 
 PARTS = ("day", "month", "year")
 
@@ -111,9 +119,19 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "cpw": ("comply_by",),
     "cpn": ("comply_by",),
     "fpn": ("related_intervention_id", "amount", "discount_amount", "discount_days"),
-    "civil_injunction": ("ends_on", "yot_consulted_on"),
+    "civil_injunction": ("applied_on", "yot_consulted_on", "ends_on", "is_indefinite", "supervisor_name"),
+    "respect_order": ("applied_on", "conduct", "ends_on", "is_indefinite", "supervisor_name"),
+    "youth_injunction": ("applied_on", "yot_consulted_on", "ends_on", "supervisor_name"),
+    "housing_injunction": ("applied_on", "conduct", "ends_on", "is_indefinite", "supervisor_name"),
     "cbo": ("convicted_on", "ends_on", "is_indefinite"),
-    "closure_notice": ("issued_time", "duration_hours", "has_senior_sign_off", "location"),
+    "closure_notice": (
+        "issued_time",
+        "duration_hours",
+        "has_senior_sign_off",
+        "authorised_by",
+        "premises_owned_or_managed",
+        "location",
+    ),
     "closure_order": ("related_intervention_id", "ends_on", "location"),
     "dispersal": ("issued_time", "duration_hours", "location"),
     "pspo": ("ends_on", "location"),
@@ -131,11 +149,38 @@ class InterventionForm(FlaskForm):
     ends_on = GovukDateField("End date", description="For example, 27 3 2027")
     is_indefinite = BooleanField("Until further order (no end date)")
     convicted_on = GovukDateField("Date of conviction")
-    yot_consulted_on = GovukDateField(
-        "Date the youth offending team was consulted", description="Needed before an injunction for someone under 18"
+    applied_on = GovukDateField(
+        "Date the application was made",
+        description="Leave empty if it is the date of issue. The youth offending team consultation, and which "
+        "power applies, follow this date.",
     )
+    yot_consulted_on = GovukDateField(
+        "Date the youth offending team was consulted",
+        description="Needed before applying, if the respondent is under 18 on the day of the application",
+    )
+    conduct = RadioField(
+        "What is the conduct?",
+        choices=[SelectChoice(c.value, CONDUCT_LABELS[c]) for c in Conduct],
+        validate_choice=False,
+        validators=[Optional()],
+    )
+    supervisor_name = StringField(
+        "Who supervises the requirements (optional)",
+        description="The person or organisation responsible for supervising compliance with any requirements",
+        validators=[Length(max=200)],
+    )
+    authorised_by = StringField(
+        "Who signed it off",
+        description="Name and rank or post, for example Supt 401 Reid",
+        validators=[Length(max=200)],
+    )
+    premises_owned_or_managed = BooleanField("The premises are owned or managed by the issuing housing provider")
     duration_hours = StringField("Length in hours", validators=[Optional(), Length(max=4)])
-    has_senior_sign_off = BooleanField("Signed off by a superintendent or the council's chief executive")
+    has_senior_sign_off = BooleanField(
+        "Signed off at senior level",
+        description="A superintendent, the council's chief executive or their designate, or a housing provider's "
+        "senior manager: needed for a notice of more than 24 hours",
+    )
     related_intervention_id = SelectField("Which notice or order is it for?", coerce=str, validators=[Optional()])
     amount = StringField("Amount", validators=[Optional(), Length(max=10)])
     discount_amount = StringField(
@@ -190,6 +235,8 @@ class InterventionForm(FlaskForm):
                 data[name] = int(raw) if raw else None
             elif name == "related_intervention_id":
                 data[name] = int(self.related_intervention_id.data) if self.related_intervention_id.data else None
+            elif name == "conduct":
+                data[name] = self.conduct.data if self.conduct.data in set(Conduct) else None
             else:
                 data[name] = text(name)
         return data
@@ -199,6 +246,11 @@ class BreachForm(FlaskForm):
     occurred_on = GovukDateField("Date it happened", required=True, description="For example, 27 3 2026")
     description = TextAreaField(
         "What happened", validators=[DataRequired("Describe what happened"), Length(max=10_000)]
+    )
+    crime_reference = StringField(
+        "Police crime reference (optional)",
+        description="Where the breach was reported as a crime",
+        validators=[Length(max=100)],
     )
 
 
@@ -215,3 +267,44 @@ class StatusForm(FlaskForm):
 
 class ExtendForm(FlaskForm):
     ends_on = GovukDateField("New end date", required=True, description="For example, 27 3 2027")
+
+
+class ExtensionNoticeForm(FlaskForm):
+    """A closure notice's extension notice (s.77(4))."""
+
+    extended_on = GovukDateField("Date of the extension notice", required=True, description="For example, 20 11 2026")
+    extended_time = StringField(
+        "Time of the extension notice",
+        description="For example, 14:30 or 2:30pm",
+        validators=[DataRequired("Enter the time of the extension notice")],
+    )
+    hours = StringField(
+        "Hours added",
+        description="Up to 24 hours in all",
+        validators=[DataRequired("Enter the hours the notice is extended by"), Length(max=3)],
+    )
+    has_senior_sign_off = BooleanField(
+        "Signed off at senior level",
+        description="A superintendent, the council's chief executive or their designate, or a housing provider's "
+        "senior manager",
+    )
+    authorised_by = StringField(
+        "Who signed it off",
+        description="Name and rank or post, for example Supt 401 Reid",
+        validators=[Length(max=200)],
+    )
+
+
+class ReviewForm(FlaskForm):
+    reviewed_on = GovukDateField("Date of the review", required=True, description="For example, 20 11 2026")
+    reviewed_time = StringField(
+        "Time of the review (optional)", description="For example, 14:30 or 2:30pm", validators=[Optional()]
+    )
+    reviewer_name = StringField("Who reviewed it", description="Name and rank or post", validators=[Length(max=200)])
+    outcome = RadioField(
+        "Outcome of the review",
+        choices=[SelectChoice(o.value, REVIEW_OUTCOME_LABELS[o]) for o in ReviewOutcome],
+        validate_choice=False,
+        validators=[required_choice("Select the outcome of the review", [o.value for o in ReviewOutcome])],
+    )
+    notes = TextAreaField("Notes (optional)", validators=[Length(max=10_000)])

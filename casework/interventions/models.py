@@ -29,6 +29,10 @@ class InterventionKind(enum.StrEnum):
     dispersal = "dispersal"
     pspo = "pspo"
     community_remedy = "community_remedy"
+    # Crime and Policing Act 2026 Part 1, each available from the area's commencement date.
+    respect_order = "respect_order"
+    youth_injunction = "youth_injunction"
+    housing_injunction = "housing_injunction"
 
 
 KIND_LABELS = {
@@ -45,6 +49,47 @@ KIND_LABELS = {
     InterventionKind.dispersal: "Dispersal direction",
     InterventionKind.pspo: "Public Spaces Protection Order",
     InterventionKind.community_remedy: "Community Remedy",
+    InterventionKind.respect_order: "Respect Order",
+    InterventionKind.youth_injunction: "Youth Injunction",
+    InterventionKind.housing_injunction: "Housing Injunction",
+}
+
+#: Kinds a court grants on an application: the day of application decides which power exists (the
+#: Crime and Policing Act 2026 commencement) and whether the youth offending team must be consulted.
+APPLIED_FOR_KINDS = {
+    InterventionKind.civil_injunction,
+    InterventionKind.respect_order,
+    InterventionKind.youth_injunction,
+    InterventionKind.housing_injunction,
+    InterventionKind.cbo,
+    InterventionKind.closure_order,
+}
+
+
+class Conduct(enum.StrEnum):
+    """The kind of anti-social behaviour an order is for (2014 Act s.2(1); the 2026 Act divides the
+    powers along it: Respect Orders for the first, Housing Injunctions for the second)."""
+
+    harassment_alarm_distress = "harassment_alarm_distress"
+    housing_nuisance = "housing_nuisance"
+
+
+CONDUCT_LABELS = {
+    Conduct.harassment_alarm_distress: "Conduct that caused, or was likely to cause, harassment, alarm or distress",
+    Conduct.housing_nuisance: "Housing-related nuisance or annoyance",
+}
+
+
+class ReviewOutcome(enum.StrEnum):
+    continues = "continues"
+    varied = "varied"
+    ended = "ended"
+
+
+REVIEW_OUTCOME_LABELS = {
+    ReviewOutcome.continues: "It continues as it is",
+    ReviewOutcome.varied: "It is to be varied",
+    ReviewOutcome.ended: "It is to end (withdrawn, or an application to discharge it)",
 }
 
 
@@ -102,7 +147,24 @@ class Intervention(TimestampMixin, VersionedMixin, db.Model):
         sa.ForeignKey("interventions.id", ondelete="SET NULL"), index=True
     )
     yot_consulted_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: The day the application for an injunction or order was made (ages for the youth offending team
+    #: consultation, and which power exists, follow it); null: taken as the day of issue.
+    applied_on: Mapped[date | None] = mapped_column(sa.Date)
     convicted_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: What the order is for: a Respect Order needs harassment, alarm or distress (2026 Act).
+    conduct: Mapped[Conduct | None] = mapped_column(enum_column(Conduct))
+    #: Who supervises compliance with positive requirements (s.3 of the 2014 Act and its successors).
+    supervisor_name: Mapped[str | None] = mapped_column(sa.String(200))
+    #: Who authorised or signed it off (a 48-hour closure notice: the superintendent, chief executive or
+    #: designate, or the housing provider's senior manager), by name and rank or post.
+    authorised_by: Mapped[str | None] = mapped_column(sa.String(200))
+    #: A housing provider's closure notice: the premises are ones it owns or manages (2026 Act).
+    premises_owned_or_managed: Mapped[bool | None] = mapped_column(sa.Boolean)
+    #: A closure notice's extension notice (s.77(4)): when it was issued, the hours it added (in all),
+    #: and who signed it off.
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extension_hours: Mapped[int | None] = mapped_column(sa.Integer)
+    extension_authorised_by: Mapped[str | None] = mapped_column(sa.String(200))
     #: The place: dispersal area, closed premises, PSPO area.
     location: Mapped[str | None] = mapped_column(sa.String(500))
     requirements: Mapped[str | None] = mapped_column(sa.Text)
@@ -129,6 +191,9 @@ class Intervention(TimestampMixin, VersionedMixin, db.Model):
     breaches: Mapped[list[InterventionBreach]] = relationship(
         back_populates="intervention", cascade="all, delete-orphan", order_by="InterventionBreach.occurred_on"
     )
+    reviews: Mapped[list[InterventionReview]] = relationship(
+        back_populates="intervention", cascade="all, delete-orphan", order_by="InterventionReview.reviewed_on"
+    )
 
     @property
     def label(self) -> str:
@@ -144,7 +209,10 @@ class Intervention(TimestampMixin, VersionedMixin, db.Model):
 
 
 class InterventionBreach(TimestampMixin, db.Model):
-    """One entry in the breach log (for an ABC, evidence for later enforcement, not an offence)."""
+    """One entry in the breach log (for an ABC, evidence for later enforcement, not an offence).
+
+    Whether the breach is a criminal offence is fixed when it is recorded, from the power the
+    intervention was granted under (a Respect Order's breach is; a civil injunction's is contempt)."""
 
     __tablename__ = "intervention_breaches"
 
@@ -153,6 +221,33 @@ class InterventionBreach(TimestampMixin, db.Model):
     occurred_on: Mapped[date] = mapped_column(sa.Date)
     description: Mapped[str] = mapped_column(sa.Text)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    is_criminal_offence: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: The police crime reference, for a breach that is an offence.
+    crime_reference: Mapped[str | None] = mapped_column(sa.String(100))
 
     intervention: Mapped[Intervention] = relationship(back_populates="breaches")
+    recorded_by = relationship("User")
+
+
+class InterventionReview(TimestampMixin, db.Model):
+    """A review of an order or direction while it runs: a Respect Order's periodic review, the 48-hour
+    review of a dispersal direction (2026 Act), an under-18 Criminal Behaviour Order's review (s.28), an
+    Acceptable Behaviour Contract's or a PSPO's review. Recording one closes the review that was due."""
+
+    __tablename__ = "intervention_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intervention_id: Mapped[int] = mapped_column(sa.ForeignKey("interventions.id", ondelete="CASCADE"), index=True)
+    reviewed_on: Mapped[date] = mapped_column(sa.Date)
+    #: The moment, where the review is counted in hours (a dispersal direction).
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Who reviewed it, by name and rank or post (a superintendent for a dispersal direction).
+    reviewer_name: Mapped[str | None] = mapped_column(sa.String(200))
+    outcome: Mapped[ReviewOutcome] = mapped_column(enum_column(ReviewOutcome))
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    #: The review deadline it answered (``review_1``, ``review_at``, ``review_on``).
+    review_key: Mapped[str | None] = mapped_column(sa.String(40))
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    intervention: Mapped[Intervention] = relationship(back_populates="reviews")
     recorded_by = relationship("User")

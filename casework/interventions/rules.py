@@ -5,7 +5,15 @@ the settings in force on the day of issue) and ``check`` either raises ``RuleVio
 returns the warnings to show. What blocks is fixed by SPEC section 9: every "block" in the table, the FPN
 cap, injunctions under 10, an under-18 injunction without the youth offending team consultation or
 longer than 12 months, dispersal of under-10s and durations beyond the statutory maximum. Everything
-else warns. When the date of birth is unknown the age rules warn instead of block.
+else warns. When the date of birth is unknown the age rules warn instead of block. Who may issue a power
+is a warning (``casework.interventions.powers``).
+
+Which rules apply follows the day of each event: the settings in force on the day of issue for the
+notice or order itself, and, for injunctions and orders a court grants on application, the settings in
+force on the day the application was made (``applied_on``, or the day of issue when it is not given) for
+which power exists and for the youth offending team consultation (s.14: the respondent's age "when the
+application is made"). So before an area's commencement date of the Crime and Policing Act 2026 Part 1
+the civil injunction rules apply unchanged, and an application made before that date keeps its power.
 """
 
 from __future__ import annotations
@@ -16,9 +24,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from casework.core.dates import end_of_months_beginning_with
+from casework.core.dates import LONDON, end_of_months_beginning_with
 from casework.core.errors import RuleViolation
-from casework.interventions import limits
+from casework.interventions import limits, powers
 from casework.interventions.dates import age_on
 
 
@@ -49,6 +57,15 @@ class Facts:
     earlier_cpw_comply_by: Sequence[date] = ()
     related: Related | None = None
     warnings: list[str] = field(default_factory=list)
+    #: The agency that issued or applied for it (who-may-issue warnings); None: not checked.
+    issuer: powers.Issuer | None = None
+    #: The settings in force on the day the application was made, for powers a court grants on
+    #: application (None: the same as ``settings``).
+    application_settings: Mapping[str, Any] | None = None
+
+    @property
+    def settings_on_application(self) -> Mapping[str, Any]:
+        return self.application_settings if self.application_settings is not None else self.settings
 
 
 def _age(facts: Facts, on: date) -> int | None:
@@ -64,7 +81,16 @@ def _age_unknown(facts: Facts) -> bool:
     return subject is not None and subject.kind in {"individual", "unknown"} and subject.date_of_birth is None
 
 
-def _minimum_age(facts: Facts, on: date, minimum: int, what: str, *, block: bool = True) -> None:
+def _minimum_age(
+    facts: Facts,
+    on: date,
+    minimum: int,
+    what: str,
+    *,
+    block: bool = True,
+    day_label: str = "the day of issue",
+    instead: str = "",
+) -> None:
     age = _age(facts, on)
     if age is None:
         if _age_unknown(facts):
@@ -74,7 +100,7 @@ def _minimum_age(facts: Facts, on: date, minimum: int, what: str, *, block: bool
             )
         return
     if age < minimum:
-        message = f"A {what} cannot be given to someone under {minimum}: the subject is {age} on the day of issue."
+        message = f"A {what} cannot be given to someone under {minimum}: the subject is {age} on {day_label}.{instead}"
         if block:
             raise RuleViolation(message, field="subject_person_id")
         facts.warnings.append(message)
@@ -96,6 +122,11 @@ def _require(values: Mapping[str, Any], name: str, message: str) -> Any:
     return value
 
 
+def application_day(values: Mapping[str, Any]) -> date:
+    """The day the application for a court order was made: ``applied_on``, else the day of issue."""
+    return values.get("applied_on") or values["issued_on"]
+
+
 def check(kind: str, values: Mapping[str, Any], facts: Facts) -> list[str]:
     """Raise ``RuleViolation`` if a rule blocks the intervention; otherwise return its warnings."""
     issued_on: date = values["issued_on"]
@@ -104,6 +135,7 @@ def check(kind: str, values: Mapping[str, Any], facts: Facts) -> list[str]:
     if ends_on is not None and ends_on < start:
         raise RuleViolation("The end date must be on or after the start date.", field="ends_on")
     CHECKS.get(kind, _no_rules)(values, facts, issued_on, start, ends_on)
+    facts.warnings.extend(powers.issuer_warnings(kind, values, facts.issuer, facts.settings))
     return facts.warnings
 
 
@@ -169,39 +201,179 @@ def _fpn(values: Mapping[str, Any], facts: Facts, issued_on: date, *_: Any) -> N
         facts.warnings.append("The notice is for a Community Protection Notice given to someone else.")
 
 
+def _replaced_by_2026_act(values: Mapping[str, Any], facts: Facts) -> None:
+    """From the area's commencement date, the Part 1 civil injunction is replaced (Crime and Policing Act
+    2026): an application made on or after it is for a Respect Order, a Youth or a Housing Injunction."""
+    if facts.settings_on_application["cpa2026_respect_orders"]:
+        applied = application_day(values)
+        raise RuleViolation(
+            f"On {_day(applied)}, the day the application was made, civil injunctions under Part 1 of the 2014 "
+            "Act had been replaced in this area by Respect Orders, Youth Injunctions and Housing Injunctions: "
+            "record the power the court granted. An injunction applied for before the change keeps its "
+            "power: give the date it was applied for.",
+            field="applied_on" if values.get("applied_on") else "kind",
+        )
+
+
+def _youth_offending_team(values: Mapping[str, Any], facts: Facts, what: str, *, required: bool) -> None:
+    """s.14: consult the youth offending team before applying, if the respondent will be under 18 when the
+    application is made. ``required``: the respondent is under 18 on that day (or the power is for
+    under-18s only)."""
+    if not required:
+        return
+    applied = application_day(values)
+    yot = _require(
+        values,
+        "yot_consulted_on",
+        f"The respondent is under 18 on the day the application is made: record when the youth offending team "
+        f"was consulted (s.14) before the {what}.",
+    )
+    if yot > applied:
+        raise RuleViolation(
+            "The youth offending team must be consulted before the application is made"
+            + (f" ({_day(applied)})." if values.get("applied_on") else "."),
+            field="yot_consulted_on",
+        )
+
+
+def _fixed_term(
+    facts: Facts, start: date, ends_on: date | None, months: int, what: str, *, field_name: str = "ends_on"
+) -> None:
+    if ends_on is None:
+        raise RuleViolation(f"{what} must have a fixed term of no more than {months} months.", field=field_name)
+    if ends_on > _months_limit(start, months):
+        raise RuleViolation(
+            f"{what} can last no more than {months} months: it must end by {_day(_months_limit(start, months))}.",
+            field=field_name,
+        )
+
+
+def _end_or_until_further_order(values: Mapping[str, Any], ends_on: date | None, what: str) -> None:
+    if ends_on is None and not values.get("is_indefinite"):
+        raise RuleViolation(
+            f"{what} must state the period it has effect for (an end date) or that it has effect until further order.",
+            field="ends_on",
+        )
+
+
+def _terms(values: Mapping[str, Any], facts: Facts, what: str) -> None:
+    if not values.get("requirements") and not values.get("prohibitions"):
+        facts.warnings.append(f"Record the prohibitions or requirements of the {what}.")
+    if values.get("requirements") and not values.get("supervisor_name"):
+        facts.warnings.append(
+            "The order includes requirements: name the person or organisation responsible for supervising "
+            "compliance with them."
+        )
+
+
 def _civil_injunction(
     values: Mapping[str, Any], facts: Facts, issued_on: date, start: date, ends_on: date | None
 ) -> None:
+    _replaced_by_2026_act(values, facts)
     _minimum_age(facts, issued_on, facts.settings["injunction_minimum_age"], "civil injunction")
-    age = _age(facts, issued_on)
-    if age is None or age >= 18:
-        if age is None and _age_unknown(facts):
+    age_applied = _age(facts, application_day(values))
+    age_granted = _age(facts, issued_on)
+    if age_applied is None and age_granted is None:
+        if _age_unknown(facts):
             facts.warnings.append(
                 "If the respondent is under 18, the youth offending team must be consulted first and the "
                 "injunction must be for a fixed term of no more than 12 months."
             )
         return
-    yot = _require(
-        values,
-        "yot_consulted_on",
-        "The respondent is under 18: record when the youth offending team was consulted (s.14) first.",
+    # The consultation follows the age on the day of application (s.14(1)); the fixed term follows the
+    # age on the day of grant (s.1(6): "an injunction granted before the respondent has reached 18").
+    _youth_offending_team(values, facts, "application", required=age_applied is not None and age_applied < 18)
+    if age_granted is not None and age_granted < 18:
+        _fixed_term(
+            facts,
+            start,
+            ends_on,
+            facts.settings["injunction_youth_max_months"],
+            "An injunction for someone under 18",
+        )
+
+
+def _in_force(facts: Facts, values: Mapping[str, Any], what: str) -> None:
+    if not facts.settings_on_application["cpa2026_respect_orders"]:
+        raise RuleViolation(
+            f"{what} are not in force in this area on {_day(application_day(values))}, the day the application "
+            "was made (the Crime and Policing Act 2026 Part 1 commencement setting): record a civil injunction.",
+            field="kind",
+        )
+
+
+HAD = "harassment_alarm_distress"
+HOUSING_NUISANCE = "housing_nuisance"
+
+
+def _respect_order(values: Mapping[str, Any], facts: Facts, issued_on: date, start: date, ends_on: date | None) -> None:
+    _in_force(facts, values, "Respect Orders")
+    applied = application_day(values)
+    _minimum_age(
+        facts,
+        applied,
+        facts.settings_on_application["respect_order_minimum_age"],
+        "Respect Order",
+        day_label="the day the application was made",
+        instead=" Record a Youth Injunction instead.",
     )
-    if yot > issued_on:
+    conduct = values.get("conduct")
+    if conduct == HOUSING_NUISANCE:
         raise RuleViolation(
-            "The youth offending team must be consulted before the injunction.", field="yot_consulted_on"
+            "A Respect Order is only for conduct causing harassment, alarm or distress: housing-related nuisance "
+            "or annoyance is dealt with by a Housing Injunction.",
+            field="conduct",
         )
-    months = facts.settings["injunction_youth_max_months"]
-    if ends_on is None:
+    if conduct != HAD:
         raise RuleViolation(
-            f"An injunction for someone under 18 must have a fixed term of no more than {months} months.",
-            field="ends_on",
+            "A Respect Order is only for conduct that caused, or was likely to cause, harassment, alarm or "
+            "distress: confirm the conduct.",
+            field="conduct",
         )
-    if ends_on > _months_limit(start, months):
+    _end_or_until_further_order(values, ends_on, "A Respect Order")
+    _terms(values, facts, "Respect Order")
+
+
+def _youth_injunction(
+    values: Mapping[str, Any], facts: Facts, issued_on: date, start: date, ends_on: date | None
+) -> None:
+    _in_force(facts, values, "Youth Injunctions")
+    _minimum_age(facts, issued_on, facts.settings["injunction_minimum_age"], "Youth Injunction")
+    age_applied = _age(facts, application_day(values))
+    if age_applied is not None and age_applied >= 18:
         raise RuleViolation(
-            f"An injunction for someone under 18 can last no more than {months} months: it must end by "
-            f"{_day(_months_limit(start, months))}.",
-            field="ends_on",
+            f"A Youth Injunction is for someone under 18 on the day the application is made: the respondent was "
+            f"{age_applied}. Record a Respect Order or a Housing Injunction instead.",
+            field="subject_person_id",
         )
+    # A Youth Injunction is by definition for an under-18: the consultation is always needed.
+    _youth_offending_team(values, facts, "application", required=True)
+    _fixed_term(facts, start, ends_on, facts.settings["youth_injunction_max_months"], "A Youth Injunction")
+    _terms(values, facts, "Youth Injunction")
+
+
+def _housing_injunction(
+    values: Mapping[str, Any], facts: Facts, issued_on: date, start: date, ends_on: date | None
+) -> None:
+    _in_force(facts, values, "Housing Injunctions")
+    _minimum_age(
+        facts,
+        application_day(values),
+        facts.settings_on_application["housing_injunction_minimum_age"],
+        "Housing Injunction",
+        day_label="the day the application was made",
+        instead=" Record a Youth Injunction instead.",
+    )
+    conduct = values.get("conduct")
+    if conduct == HAD:
+        facts.warnings.append(
+            "Conduct causing harassment, alarm or distress is dealt with by a Respect Order; a Housing Injunction "
+            "is for housing-related nuisance or annoyance."
+        )
+    elif conduct != HOUSING_NUISANCE:
+        facts.warnings.append("Confirm that the conduct is housing-related nuisance or annoyance.")
+    _end_or_until_further_order(values, ends_on, "A Housing Injunction")
+    _terms(values, facts, "Housing Injunction")
 
 
 def _cbo(values: Mapping[str, Any], facts: Facts, issued_on: date, start: date, ends_on: date | None) -> None:
@@ -251,12 +423,54 @@ def _closure_notice(values: Mapping[str, Any], facts: Facts, *_: Any) -> None:
         raise RuleViolation(f"A closure notice can last no more than {senior} hours.", field="duration_hours")
     if hours > standard and not values.get("has_senior_sign_off"):
         raise RuleViolation(
-            f"A closure notice of more than {standard} hours needs a superintendent's or the chief "
-            "executive's sign-off.",
+            f"A closure notice of more than {standard} hours needs the sign-off of "
+            f"{powers.senior_sign_off(facts.issuer)} (s.77(2)).",
             field="duration_hours",
         )
+    if values.get("has_senior_sign_off") and not values.get("authorised_by"):
+        facts.warnings.append("Record who signed off the notice at senior level.")
     if not values.get("location"):
         facts.warnings.append("Record the address of the premises closed.")
+
+
+def check_closure_notice_extension(
+    notice: Mapping[str, Any], extension: Mapping[str, Any], facts: Facts, notice_ends_at: Any
+) -> list[str]:
+    """An extension notice (s.77(4)-(5)): a notice to which s.77(2) does not apply (no senior sign-off)
+    may be extended by up to 24 hours, while it is in force, by an extension notice signed off at the
+    senior level. ``notice`` holds the notice's fields, ``extension`` the extension notice's
+    (``extended_at``, ``hours``, ``has_senior_sign_off``, ``authorised_by``), ``facts.settings`` the
+    settings in force on the day of the extension notice, ``notice_ends_at`` when the notice ends now."""
+    if notice.get("has_senior_sign_off"):
+        raise RuleViolation(
+            "A closure notice signed off at senior level (up to 48 hours, s.77(2)) cannot be extended: only a "
+            "notice of up to 24 hours can (s.77(4)).",
+            field="hours",
+        )
+    extended_at = extension["extended_at"]
+    if extended_at < notice["issued_at"] or extended_at >= notice_ends_at:
+        ends_local = notice_ends_at.astimezone(LONDON)
+        raise RuleViolation(
+            "An extension notice must be issued while the closure notice is in force, from its service to "
+            f"{ends_local:%H:%M} on {_day(ends_local.date())}.",
+            field="extended_at",
+        )
+    limit = facts.settings["closure_notice_extension_hours"]
+    already = notice.get("extension_hours") or 0
+    if already + extension["hours"] > limit:
+        raise RuleViolation(
+            f"A closure notice can be extended by up to {limit} hours in all"
+            + (f": it has already been extended by {already}." if already else "."),
+            field="hours",
+        )
+    if not extension.get("has_senior_sign_off"):
+        raise RuleViolation(
+            f"An extension notice needs the sign-off of {powers.senior_sign_off(facts.issuer)} (s.77(4)).",
+            field="has_senior_sign_off",
+        )
+    if not extension.get("authorised_by"):
+        facts.warnings.append("Record who signed off the extension notice.")
+    return facts.warnings
 
 
 def _closure_order(values: Mapping[str, Any], facts: Facts, issued_on: date, start: date, ends_on: date | None) -> None:
@@ -323,6 +537,9 @@ CHECKS = {
     "cpn": _cpn,
     "fpn": _fpn,
     "civil_injunction": _civil_injunction,
+    "respect_order": _respect_order,
+    "youth_injunction": _youth_injunction,
+    "housing_injunction": _housing_injunction,
     "cbo": _cbo,
     "closure_notice": _closure_notice,
     "closure_order": _closure_order,

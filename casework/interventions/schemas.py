@@ -8,7 +8,14 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from casework.core.webargs import BaseSchema
-from casework.interventions.models import Intervention, InterventionKind, InterventionStatus
+from casework.interventions.models import (
+    Conduct,
+    Intervention,
+    InterventionKind,
+    InterventionStatus,
+    ReviewOutcome,
+)
+from casework.interventions.powers import breach_nature
 
 
 def _pounds(value: Decimal) -> None:
@@ -38,7 +45,16 @@ class InterventionCreateArgs(BaseSchema):
     discount_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     related_intervention_id = fields.Integer(load_default=None, allow_none=True)
     yot_consulted_on = fields.Date(load_default=None, allow_none=True)
+    #: The day the application for an injunction or order was made (ages and the power in force follow it).
+    applied_on = fields.Date(load_default=None, allow_none=True)
     convicted_on = fields.Date(load_default=None, allow_none=True)
+    #: What an order is for: harassment_alarm_distress (a Respect Order) or housing_nuisance.
+    conduct = fields.String(load_default=None, allow_none=True, validate=validate.OneOf([c.value for c in Conduct]))
+    supervisor_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    #: Who signed off a 48-hour closure notice (name and rank or post).
+    authorised_by = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    #: A housing provider's closure notice: the premises are ones it owns or manages.
+    premises_owned_or_managed = fields.Boolean(load_default=None, allow_none=True)
     issuing_agency_code = fields.String(load_default=None, allow_none=True)
     issuing_officer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
@@ -65,6 +81,27 @@ class ExtendArgs(BaseSchema):
 class BreachCreateArgs(BaseSchema):
     occurred_on = fields.Date(required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    #: The police crime reference, for a breach that is a criminal offence.
+    crime_reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class ExtensionNoticeArgs(BaseSchema):
+    """A closure notice's extension notice (s.77(4))."""
+
+    extended_at = fields.AwareDateTime(required=True)
+    hours = fields.Integer(required=True, validate=validate.Range(min=1, max=168))
+    has_senior_sign_off = fields.Boolean(load_default=False)
+    authorised_by = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    version = fields.Integer(load_default=None)
+
+
+class ReviewCreateArgs(BaseSchema):
+    reviewed_on = fields.Date(required=True)
+    #: The moment, for a review counted in hours (a dispersal direction's 48-hour review).
+    reviewed_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    reviewer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in ReviewOutcome]))
+    notes = fields.String(load_default=None, allow_none=True, validate=TEXT)
 
 
 def _iso(value: Any) -> str | None:
@@ -82,6 +119,21 @@ def dump_breach(breach: Any) -> dict[str, Any]:
         "description": breach.description,
         "recorded_by": breach.recorded_by.name if breach.recorded_by else None,
         "recorded_at": _iso(breach.created_at),
+        "is_criminal_offence": breach.is_criminal_offence,
+        "crime_reference": breach.crime_reference,
+    }
+
+
+def dump_review(review: Any) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "reviewed_on": review.reviewed_on.isoformat(),
+        "reviewed_at": _iso(review.reviewed_at),
+        "reviewer_name": review.reviewer_name,
+        "outcome": review.outcome.value,
+        "notes": review.notes,
+        "review_key": review.review_key,
+        "recorded_by": review.recorded_by.name if review.recorded_by else None,
     }
 
 
@@ -110,7 +162,15 @@ def dump_intervention(intervention: Intervention, warnings: list[str] | None = N
         "discount_days": intervention.discount_days,
         "related_intervention_id": intervention.related_intervention_id,
         "yot_consulted_on": _iso(intervention.yot_consulted_on),
+        "applied_on": _iso(intervention.applied_on),
         "convicted_on": _iso(intervention.convicted_on),
+        "conduct": intervention.conduct.value if intervention.conduct else None,
+        "supervisor_name": intervention.supervisor_name,
+        "authorised_by": intervention.authorised_by,
+        "premises_owned_or_managed": intervention.premises_owned_or_managed,
+        "extended_at": _iso(intervention.extended_at),
+        "extension_hours": intervention.extension_hours,
+        "extension_authorised_by": intervention.extension_authorised_by,
         "location": intervention.location,
         "requirements": intervention.requirements,
         "prohibitions": intervention.prohibitions,
@@ -121,6 +181,8 @@ def dump_intervention(intervention: Intervention, warnings: list[str] | None = N
         "notes": intervention.notes,
         "dates": dict(intervention.key_dates or {}),
         "breaches": [dump_breach(b) for b in intervention.breaches],
+        "breach_is_criminal_offence": breach_nature(intervention.kind.value).is_criminal_offence,
+        "reviews": [dump_review(r) for r in intervention.reviews],
         "version": intervention.version,
     }
     if warnings is not None:

@@ -16,15 +16,20 @@ from casework.core.dates import end_of_months_beginning_with
 from casework.core.errors import Conflict, InvalidInput, RuleViolation
 from casework.core.time import london_day, now, today
 from casework.extensions import db
-from casework.interventions import rules
-from casework.interventions.dates import KeyDate, age_on, key_dates
+from casework.interventions import powers, rules
+from casework.interventions.dates import KeyDate, age_on, closure_notice_ends_at, key_dates
 from casework.interventions.models import (
+    APPLIED_FOR_KINDS,
     FINISHED_STATUSES,
+    Conduct,
     Intervention,
     InterventionBreach,
     InterventionKind,
+    InterventionReview,
     InterventionStatus,
+    ReviewOutcome,
 )
+from casework.reminders.models import Deadline, DeadlineStatus
 from casework.reminders.services import close_deadline, set_deadline
 
 SUBJECT_TYPE = "interventions"
@@ -50,7 +55,12 @@ AUDIT_FIELDS = (
     "discount_days",
     "related_intervention_id",
     "yot_consulted_on",
+    "applied_on",
     "convicted_on",
+    "conduct",
+    "supervisor_name",
+    "authorised_by",
+    "premises_owned_or_managed",
     "location",
     "requirements",
     "prohibitions",
@@ -59,12 +69,25 @@ AUDIT_FIELDS = (
     "victim_choice",
     "departure_reason",
     "notes",
+    "extended_at",
+    "extension_hours",
+    "extension_authorised_by",
     "key_dates",
 )
+#: Fields the service sets itself, never copied from the input.
+_SERVICE_FIELDS = {
+    "status",
+    "issuing_agency_id",
+    "issuing_officer_id",
+    "key_dates",
+    "extended_at",
+    "extension_hours",
+    "extension_authorised_by",
+}
 #: Fields of the model that ``create_intervention`` copies from its input.
-INPUT_FIELDS = tuple(
-    f for f in AUDIT_FIELDS if f not in {"status", "issuing_agency_id", "issuing_officer_id", "key_dates"}
-)
+INPUT_FIELDS = tuple(f for f in AUDIT_FIELDS if f not in _SERVICE_FIELDS)
+#: Fields the dates that follow an intervention are computed from (``key_dates``).
+DATE_FIELDS = (*INPUT_FIELDS, "extension_hours")
 
 
 def intervention_link(intervention: Intervention) -> str:
@@ -83,10 +106,16 @@ def _check_event_dates(values: Mapping[str, Any]) -> None:
             errors["issued_at"] = ["The time of service cannot be in the future."]
         elif london_day(issued_at) != issued_on:
             errors["issued_at"] = ["The time of service must be on the date of issue."]
-    for name, label in (("yot_consulted_on", "youth offending team consultation"), ("convicted_on", "conviction")):
+    for name, label in (
+        ("yot_consulted_on", "youth offending team consultation"),
+        ("applied_on", "application"),
+        ("convicted_on", "conviction"),
+    ):
         value = values.get(name)
         if value is not None and value > issued_on:
-            errors[name] = [f"The {label} cannot be after the date of issue."]
+            errors[name] = [f"The date of the {label} cannot be after the date of issue."]
+        elif value is not None and value.year < 1900:
+            errors[name] = [f"The date of the {label} must be in 1900 or later."]
     if errors:
         raise InvalidInput(errors)
 
@@ -152,7 +181,17 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
         if data.get("issuing_agency_code")
         else actor.agency
     )
+    if values["conduct"] is not None and values["conduct"] not in set(Conduct):
+        raise InvalidInput({"conduct": [f"Choose one of: {', '.join(Conduct)}."]})
+    if kind not in APPLIED_FOR_KINDS:
+        values["applied_on"] = None
     settings = area_settings(case.area, on=values["issued_on"])
+    # For an order granted on application, which power exists follows the day the application was made.
+    application_settings = (
+        area_settings(case.area, on=values["applied_on"])
+        if values["applied_on"] is not None and values["applied_on"] != values["issued_on"]
+        else None
+    )
     if kind == InterventionKind.abc and values["ends_on"] is None:
         start = values["starts_on"] or values["issued_on"]
         values["ends_on"] = end_of_months_beginning_with(start, settings["abc_default_months"])
@@ -166,6 +205,8 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
         if related
         else None,
         warnings=warnings,
+        issuer=issuer_of(agency),
+        application_settings=application_settings,
     )
     warnings = rules.check(kind.value, values, facts)
     is_youth = bool(person and person.date_of_birth and age_on(person.date_of_birth, values["issued_on"]) < 18)
@@ -179,7 +220,8 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
         key_dates={d.key: d.due.isoformat() for d in dates},
         rule_warnings=list(warnings),
         created_by_id=actor.id,
-        **{k: v for k, v in values.items() if k != "kind"},
+        **{k: v for k, v in values.items() if k not in {"kind", "conduct"}},
+        conduct=Conduct(values["conduct"]) if values["conduct"] else None,
         kind=kind,
     )
     db.session.add(intervention)
@@ -197,6 +239,23 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
     return intervention, warnings
 
 
+def issuer_of(agency: Agency) -> powers.Issuer:
+    return powers.Issuer.of_agency(
+        agency.kind.value, is_csas_accredited=bool(agency.is_csas_accredited), name=agency.name
+    )
+
+
+def date_values(intervention: Intervention) -> dict[str, Any]:
+    """The fields ``key_dates`` reads, as the rules engine takes them (plain values)."""
+    values = {name: getattr(intervention, name) for name in DATE_FIELDS}
+    values["conduct"] = intervention.conduct.value if intervention.conduct else None
+    person = intervention.subject
+    values["is_youth"] = bool(
+        person is not None and person.date_of_birth and age_on(person.date_of_birth, intervention.issued_on) < 18
+    )
+    return values
+
+
 def _close_warnings_followed_up(case: Case, person_id: int | None, issued_on: date) -> None:
     """A notice has followed the warnings whose compliance period passed: nothing more is due on them."""
     warning_ids = db.session.scalars(
@@ -212,14 +271,26 @@ def _close_warnings_followed_up(case: Case, person_id: int | None, issued_on: da
 
 
 def _set_deadlines(intervention: Intervention, case: Case, person: Person | None, dates: Sequence[KeyDate]) -> None:
+    """Create or move the Deadline rows of ``dates``. A row already done or cancelled whose date has not
+    moved stays closed: recomputing the dates after an extension does not reopen a review that was done."""
     about = f" for {person.name}" if person else ""
+    existing = {
+        row.kind: row
+        for row in db.session.scalars(
+            sa.select(Deadline).where(Deadline.subject_type == SUBJECT_TYPE, Deadline.subject_id == intervention.id)
+        )
+    }
     for key_date in dates:
         if not key_date.is_deadline:
+            continue
+        kind = f"intervention.{key_date.key}"
+        row = existing.get(kind)
+        if row is not None and row.status != DeadlineStatus.open and (row.due_on or row.due_at) == key_date.due:
             continue
         set_deadline(
             subject_type=SUBJECT_TYPE,
             subject_id=intervention.id,
-            kind=f"intervention.{key_date.key}",
+            kind=kind,
             title=f"{key_date.title}: {intervention.label}{about} ({case.reference})",
             due=key_date.due,
             owner_id=intervention.issuing_officer_id,
@@ -279,8 +350,9 @@ def extend(actor: Any, intervention: Intervention, ends_on: date, expected_versi
         raise RuleViolation(f"{message}: the latest end date is {limit.day} {limit:%B %Y}.", field="ends_on")
     before = snapshot(intervention, ("ends_on", "key_dates"))
     intervention.ends_on = ends_on
-    values = {name: getattr(intervention, name) for name in INPUT_FIELDS}
-    dates = key_dates(intervention.kind.value, values, area_settings(case.area, on=intervention.issued_on))
+    dates = key_dates(
+        intervention.kind.value, date_values(intervention), area_settings(case.area, on=intervention.issued_on)
+    )
     intervention.key_dates = {d.key: d.due.isoformat() for d in dates}
     db.session.flush()
     _set_deadlines(intervention, case, intervention.subject, dates)
@@ -290,7 +362,15 @@ def extend(actor: Any, intervention: Intervention, ends_on: date, expected_versi
     return intervention
 
 
-def record_breach(actor: Any, intervention: Intervention, occurred_on: date, description: str) -> InterventionBreach:
+def record_breach(
+    actor: Any,
+    intervention: Intervention,
+    occurred_on: date,
+    description: str,
+    crime_reference: str | None = None,
+) -> InterventionBreach:
+    """Add to the breach log. Whether the breach is a criminal offence follows the power the
+    intervention was granted under (a Respect Order's is; a civil injunction's is contempt of court)."""
     errors: dict[str, list[str]] = {}
     if occurred_on > today():
         errors["occurred_on"] = ["The date of the breach cannot be in the future."]
@@ -298,10 +378,19 @@ def record_breach(actor: Any, intervention: Intervention, occurred_on: date, des
         errors["occurred_on"] = [f"The breach cannot be before the {intervention.label.lower()} was issued."]
     if not description.strip():
         errors["description"] = ["Describe the breach."]
+    nature = powers.breach_nature(intervention.kind.value)
+    crime_reference = (crime_reference or "").strip() or None
+    if crime_reference and not nature.is_criminal_offence:
+        errors["crime_reference"] = [f"Breaching a {intervention.label.lower()} is not a criminal offence."]
     if errors:
         raise InvalidInput(errors)
     breach = InterventionBreach(
-        intervention=intervention, occurred_on=occurred_on, description=description.strip(), recorded_by_id=actor.id
+        intervention=intervention,
+        occurred_on=occurred_on,
+        description=description.strip(),
+        recorded_by_id=actor.id,
+        is_criminal_offence=nature.is_criminal_offence,
+        crime_reference=crime_reference,
     )
     db.session.add(breach)
     if intervention.status == InterventionStatus.issued:
@@ -311,10 +400,166 @@ def record_breach(actor: Any, intervention: Intervention, occurred_on: date, des
         actor,
         breach,
         None,
-        snapshot(breach, ("intervention_id", "occurred_on", "description")),
-        f"Recorded a breach of {intervention.label.lower()} {intervention.id}",
+        snapshot(breach, ("intervention_id", "occurred_on", "description", "is_criminal_offence", "crime_reference")),
+        f"Recorded a breach of {intervention.label.lower()} {intervention.id}"
+        + (" (a criminal offence)" if nature.is_criminal_offence else ""),
     )
     return breach
+
+
+# --- closure notice extension (s.77(4)) ----------------------------------------------------------------
+
+
+def extend_closure_notice(
+    actor: Any,
+    intervention: Intervention,
+    *,
+    extended_at: datetime,
+    hours: int,
+    has_senior_sign_off: bool,
+    authorised_by: str | None,
+    expected_version: int | None = None,
+) -> tuple[Intervention, list[str]]:
+    """Record an extension notice: up to 24 hours more for a notice of up to 24 hours, issued while the
+    notice is in force and signed off at the senior level (s.77(4)-(5)); the rules in force on the day
+    of the extension notice apply. The hearing deadline does not move: it runs from service (s.80(3))."""
+    if expected_version is not None and expected_version != intervention.version:
+        raise Conflict("This intervention was changed by someone else. Reload and try again.")
+    if intervention.kind != InterventionKind.closure_notice:
+        raise RuleViolation("Only a closure notice can be extended by an extension notice.", field="kind")
+    if intervention.status in FINISHED_STATUSES:
+        raise RuleViolation(f"The notice is {intervention.status.value}: it can no longer be extended.")
+    errors: dict[str, list[str]] = {}
+    if extended_at > now():
+        errors["extended_at"] = ["The time of the extension notice cannot be in the future."]
+    if hours < 1:
+        errors["hours"] = ["Enter the hours of the extension, 1 or more."]
+    if errors:
+        raise InvalidInput(errors)
+    case = intervention.case
+    issue_settings = area_settings(case.area, on=intervention.issued_on)
+    ends_at = closure_notice_ends_at(date_values(intervention), issue_settings)
+    authorised_by = (authorised_by or "").strip() or None
+    facts = rules.Facts(
+        settings=area_settings(case.area, on=london_day(extended_at)),
+        subject=None,
+        issuer=issuer_of(intervention.issuing_agency),
+    )
+    warnings = rules.check_closure_notice_extension(
+        date_values(intervention),
+        {
+            "extended_at": extended_at,
+            "hours": hours,
+            "has_senior_sign_off": has_senior_sign_off,
+            "authorised_by": authorised_by,
+        },
+        facts,
+        ends_at,
+    )
+    before = snapshot(intervention, ("extended_at", "extension_hours", "extension_authorised_by", "key_dates"))
+    intervention.extended_at = extended_at
+    intervention.extension_hours = (intervention.extension_hours or 0) + hours
+    intervention.extension_authorised_by = authorised_by
+    dates = key_dates(intervention.kind.value, date_values(intervention), issue_settings)
+    intervention.key_dates = {d.key: d.due.isoformat() for d in dates}
+    intervention.rule_warnings = [*(intervention.rule_warnings or []), *warnings]
+    db.session.flush()
+    record_change(
+        actor,
+        intervention,
+        before,
+        snapshot(intervention, ("extended_at", "extension_hours", "extension_authorised_by", "key_dates")),
+        f"Closure notice extended by {hours} hours (extension notice, s.77(4))",
+    )
+    return intervention, warnings
+
+
+# --- reviews -----------------------------------------------------------------------------------------
+
+
+def open_review_keys(intervention: Intervention) -> list[str]:
+    """The review deadlines still open, earliest first (``review_1``, ``review_at``, ``review_on``)."""
+    rows = db.session.scalars(
+        sa.select(Deadline)
+        .where(
+            Deadline.subject_type == SUBJECT_TYPE,
+            Deadline.subject_id == intervention.id,
+            Deadline.status == DeadlineStatus.open,
+            Deadline.kind.startswith("intervention.review"),
+        )
+        .order_by(Deadline.due_at)
+    ).all()
+    return [row.kind.removeprefix("intervention.") for row in rows]
+
+
+def record_review(
+    actor: Any,
+    intervention: Intervention,
+    *,
+    reviewed_on: date,
+    outcome: str,
+    reviewed_at: datetime | None = None,
+    reviewer_name: str | None = None,
+    notes: str | None = None,
+) -> InterventionReview:
+    """Record a review of an order or direction while it runs, and close the review that was due (a
+    Respect Order's periodic review, a dispersal direction's 48-hour review, an under-18 CBO's review).
+    An order until further order gets its next review."""
+    errors: dict[str, list[str]] = {}
+    if outcome not in set(ReviewOutcome):
+        errors["outcome"] = [f"Choose one of: {', '.join(ReviewOutcome)}."]
+    if reviewed_on > today():
+        errors["reviewed_on"] = ["The date of the review cannot be in the future."]
+    elif reviewed_on < intervention.issued_on:
+        errors["reviewed_on"] = [f"The review cannot be before the {intervention.label.lower()} was issued."]
+    if reviewed_at is not None:
+        if reviewed_at > now():
+            errors["reviewed_at"] = ["The time of the review cannot be in the future."]
+        elif london_day(reviewed_at) != reviewed_on:
+            errors["reviewed_at"] = ["The time of the review must be on the date of the review."]
+        elif intervention.issued_at is not None and reviewed_at < intervention.issued_at:
+            errors["reviewed_at"] = ["The review cannot be before the direction was given."]
+    if errors:
+        raise InvalidInput(errors)
+    due = open_review_keys(intervention)
+    if not due:
+        raise RuleViolation(f"No review of this {intervention.label.lower()} is due.")
+    key = due[0]
+    review = InterventionReview(
+        intervention=intervention,
+        reviewed_on=reviewed_on,
+        reviewed_at=reviewed_at,
+        reviewer_name=(reviewer_name or "").strip() or None,
+        outcome=ReviewOutcome(outcome),
+        notes=(notes or "").strip() or None,
+        review_key=key,
+        recorded_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(review)
+    db.session.flush()
+    close_deadline(SUBJECT_TYPE, intervention.id, f"intervention.{key}")
+    case = intervention.case
+    if intervention.kind == InterventionKind.respect_order and intervention.ends_on is None:
+        _schedule_next_review(intervention, case, key)
+    record_change(
+        actor,
+        review,
+        None,
+        snapshot(review, ("intervention_id", "reviewed_on", "reviewed_at", "reviewer_name", "outcome", "notes")),
+        f"{intervention.label} reviewed ({ReviewOutcome(outcome).value})",
+    )
+    return review
+
+
+def _schedule_next_review(intervention: Intervention, case: Case, done_key: str) -> None:
+    """An order until further order is reviewed every period for as long as it runs."""
+    number = int(done_key.removeprefix("review_")) + 1 if done_key.startswith("review_") else 1
+    settings = area_settings(case.area, on=intervention.issued_on)
+    start = intervention.starts_on or intervention.issued_on
+    due = end_of_months_beginning_with(start, settings["respect_order_review_months"] * number)
+    key_date = KeyDate(f"review_{number}", f"Review {number} of the order due", due)
+    intervention.key_dates = {**(intervention.key_dates or {}), key_date.key: due.isoformat()}
+    _set_deadlines(intervention, case, intervention.subject, [key_date])
 
 
 def expire_ended(on: date | None = None) -> int:
@@ -351,6 +596,7 @@ def case_interventions(case_id: int) -> Sequence[Intervention]:
                 sa.orm.joinedload(Intervention.issuing_agency),
                 sa.orm.joinedload(Intervention.issuing_officer),
                 sa.orm.selectinload(Intervention.breaches).joinedload(InterventionBreach.recorded_by),
+                sa.orm.selectinload(Intervention.reviews).joinedload(InterventionReview.recorded_by),
             )
             .order_by(Intervention.issued_on.desc(), Intervention.id.desc())
         )

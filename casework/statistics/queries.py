@@ -20,9 +20,11 @@ Extras: applications by channel, "met" decisions by basis, appeals received and 
 upheld), withdrawn in the period, pending at the period end (received by then, with no threshold
 decision, no outcome and no withdrawal by then), awaiting a review at the period end (met by then, no
 outcome or withdrawal by then), and the median working days from receipt to the first decision and to
-the first review outcome, for those made in the period.
+the first review outcome, for those made in the period. Where the Crime and Policing Act 2026 route is
+used: requests for the Police and Crime Commissioner's review of a "not met" decision received in the
+period, and the PCC's outcomes decided in the period (the decision stands, or is to be taken again).
 
-``compute_figures`` answers for many areas at once with a fixed number of queries (six), whatever the
+``compute_figures`` answers for many areas at once with a fixed number of queries (seven), whatever the
 number of areas or applications.
 """
 
@@ -46,6 +48,7 @@ from casework.community_triggers.models import (
     ThresholdDecision,
     TriggerApplication,
 )
+from casework.community_triggers.pcc_review.models import PccReview, PccReviewOutcome
 from casework.core.dates import working_days_between
 from casework.extensions import db
 
@@ -65,6 +68,9 @@ EXTRA_COUNT_KEYS = (
     "appeals_received",
     "appeals_upheld",
     "appeals_not_upheld",
+    "pcc_reviews_requested",
+    "pcc_reviews_decision_stands",
+    "pcc_reviews_reconsider",
     "withdrawn",
     "screened_out",
     "pending_at_period_end",
@@ -86,6 +92,9 @@ LABELS = {
     "appeals_received": "Appeals received",
     "appeals_upheld": "Appeals upheld",
     "appeals_not_upheld": "Appeals not upheld",
+    "pcc_reviews_requested": "Police and Crime Commissioner reviews asked for",
+    "pcc_reviews_decision_stands": "PCC reviews: the decision stands",
+    "pcc_reviews_reconsider": "PCC reviews: the decision to be taken again",
     "withdrawn": "Applications withdrawn",
     "screened_out": "Screened out (not a Case Review)",
     "pending_at_period_end": "Awaiting a threshold decision at the end of the period",
@@ -229,7 +238,27 @@ def compute_figures(area_ids: Iterable[int], period_start: date, period_end: dat
         result[area_id]["appeals_upheld"] = upheld
         result[area_id]["appeals_not_upheld"] = not_upheld
 
-    # 5 and 6. Receipt to the first decision, and to the first review outcome, made in the period.
+    # 5. The Police and Crime Commissioner's reviews: requests received in the period, and outcomes
+    # decided in the period by their result (each an event on its own day, like appeals).
+    requested = PccReview.requested_on.between(period_start, period_end)
+    reviewed = PccReview.decided_on.between(period_start, period_end)
+    rows = db.session.execute(
+        sa.select(
+            application.area_id,
+            _count(requested),
+            _count(sa.and_(reviewed, PccReview.outcome == PccReviewOutcome.decision_stands)),
+            _count(sa.and_(reviewed, PccReview.outcome == PccReviewOutcome.reconsider)),
+        )
+        .join(application, PccReview.application_id == application.id)
+        .where(in_area, sa.or_(requested, reviewed))
+        .group_by(application.area_id)
+    )
+    for area_id, pcc_requested, stands, reconsider in rows:
+        result[area_id]["pcc_reviews_requested"] = pcc_requested
+        result[area_id]["pcc_reviews_decision_stands"] = stands
+        result[area_id]["pcc_reviews_reconsider"] = reconsider
+
+    # 6 and 7. Receipt to the first decision, and to the first review outcome, made in the period.
     # Working days need the bank holidays, so the dates come back and are counted in Python: one row
     # per application decided (or reviewed) in the period, in one query each.
     earlier_decision = aliased(ThresholdDecision)

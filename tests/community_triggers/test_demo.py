@@ -23,6 +23,7 @@ def test_demo_case_reviews_are_idempotent(db_session):
             "review_concluded",  # confirmed complete, the outcome sent
             "review_concluded",  # held, waiting to be confirmed complete
             "threshold_not_met",
+            "threshold_not_met",  # taken to the Police and Crime Commissioner
             "withdrawn",
         ]
     )

@@ -369,7 +369,9 @@ def test_closure_hearing_within_48_hours_leaving_out_christmas_day(world, api):
         assert response.status_code == 201, response.get_json()
         body = response.get_json()
     assert body["dates"]["hearing_by"] == "2026-12-27T10:00:00+00:00"
-    assert body["dates"]["notice_ends_at"] == "2026-12-26T10:00:00+00:00"
+    # A 24-hour notice (s.77(1)) runs through Christmas Day: only the 48-hour periods leave it out
+    # (s.77(3), s.80(4)). In force until 10:00 on Christmas Day, and no longer.
+    assert body["dates"]["notice_ends_at"] == "2026-12-25T10:00:00+00:00"
     row = deadlines(body["id"])["intervention.hearing_by"]
     assert row.due_on is None
     assert row.due_at.isoformat() == "2026-12-27T10:00:00+00:00"

@@ -225,6 +225,7 @@ def test_a_fixed_number_of_queries_whatever_the_number_of_applications_and_areas
                 records.decision(application, date(2025, 6, 1), met=n % 2 == 0)
                 records.meeting(application, date(2025, 7, 1), recommendations=1)
                 records.appeal(application, date(2025, 7, 10), "upheld", date(2025, 7, 20))
+                _pcc_review(application, date(2025, 8, 1), "decision_stands", date(2025, 8, 20))
 
     def queries(counter):
         return [s for s in counter.statements if s.strip().upper() != "BEGIN"]  # SQLite's own BEGIN
@@ -236,4 +237,41 @@ def test_a_fixed_number_of_queries_whatever_the_number_of_applications_and_areas
     add(5)
     with count_queries() as large:
         compute_figures(area_ids, START, END)
-    assert len(queries(small)) == len(queries(large)) == 6
+    assert len(queries(small)) == len(queries(large)) == 7
+
+
+def _pcc_review(application, requested_on, outcome=None, decided_on=None):
+    from casework.community_triggers.pcc_review.models import PccReview, PccReviewOutcome
+    from casework.extensions import db
+
+    review = PccReview(
+        application_id=application.id,
+        requested_on=requested_on,
+        grounds="Not all my reports were counted.",
+        outcome=PccReviewOutcome(outcome) if outcome else None,
+        decided_on=decided_on,
+    )
+    db.session.add(review)
+    db.session.flush()
+    return review
+
+
+def test_pcc_reviews_count_by_the_day_asked_for_and_the_day_decided(make, records):
+    area = make.area("BOL")
+    first = records.application(area, date(2026, 2, 2))
+    records.decision(first, date(2026, 2, 20), met=False)
+    _pcc_review(first, date(2026, 3, 31), "reconsider", date(2026, 4, 1))  # asked in 2025/26, decided in 2026/27
+    second = records.application(area, date(2025, 5, 1))
+    records.decision(second, date(2025, 5, 20), met=False)
+    _pcc_review(second, date(2025, 6, 1), "decision_stands", date(2026, 3, 31))
+    _pcc_review(records.application(area, date(2025, 4, 1)), date(2025, 4, 1))  # not yet decided
+    result = figures(area)
+    assert (
+        result["pcc_reviews_requested"],
+        result["pcc_reviews_decision_stands"],
+        result["pcc_reviews_reconsider"],
+    ) == (3, 1, 0)
+    following = figures(area, NEXT_START, NEXT_END)
+    assert (following["pcc_reviews_requested"], following["pcc_reviews_reconsider"]) == (0, 1)
+    # Not one of the four published s.104(9) figures: the "not met" decisions are counted once each.
+    assert result["threshold_not_met"] == 2

@@ -368,7 +368,7 @@ def _changed_settings(form: FlaskForm, inputs: list[SettingInput], in_force: Map
             value = item.spec.parse(raw)
         except ValueError as error:
             field = form[item.names[0]]
-            field.errors = [*field.errors, f"{item.spec.description}: {error}"]
+            field.errors = [*field.errors, f"{item.spec.title}: {error}"]
             continue
         if value != in_force.get(item.spec.key):
             changes[item.spec.key] = value
@@ -414,7 +414,12 @@ def agency_new():
     if form.validate_on_submit():
         try:
             agency = services.create_agency(
-                current_user, form.code.data, form.name.data, form.kind.data, form.area_codes.data
+                current_user,
+                form.code.data,
+                form.name.data,
+                form.kind.data,
+                form.area_codes.data,
+                is_csas_accredited=form.is_csas_accredited.data,
             )
         except InvalidInput as error:
             db.session.rollback()
@@ -436,13 +441,23 @@ def agency_edit(code: str):
         form = AgencyEditForm()
     else:
         form = AgencyEditForm(
-            data={"name": agency.name, "kind": agency.kind.value, "area_codes": [a.code for a in agency.areas]}
+            data={
+                "name": agency.name,
+                "kind": agency.kind.value,
+                "area_codes": [a.code for a in agency.areas],
+                "is_csas_accredited": agency.is_csas_accredited,
+            }
         )
     _area_choices(form)
     if form.validate_on_submit():
         try:
             services.update_agency(
-                current_user, agency, name=form.name.data, kind=form.kind.data, area_codes=form.area_codes.data
+                current_user,
+                agency,
+                name=form.name.data,
+                kind=form.kind.data,
+                area_codes=form.area_codes.data,
+                is_csas_accredited=form.is_csas_accredited.data,
             )
         except InvalidInput as error:
             db.session.rollback()

@@ -12,6 +12,7 @@ from casework.accounts import services
 from casework.accounts.models import Agency, Area, User
 from casework.accounts.schemas import (
     AgencyCreateArgs,
+    AgencyUpdateArgs,
     AreaCreateArgs,
     AreaUpdateArgs,
     TokenArgs,
@@ -119,9 +120,25 @@ def list_agencies():
 @use_args(AgencyCreateArgs)
 def create_agency(args: dict[str, Any]):
     """Create an agency covering one or more areas."""
+    args["is_csas_accredited"] = args.pop("csas_accredited")
     agency = services.create_agency(current_user, **args)
     commit()
     return dump_agency(agency), 201
+
+
+@bp.patch("/agencies/<code>")
+@requires(Permission.ADMINISTER)
+@use_args(AgencyUpdateArgs)
+def update_agency(args: dict[str, Any], code: str):
+    """Change an agency's name, kind, areas, or Community Safety Accreditation Scheme accreditation."""
+    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
+    if agency is None:
+        raise NotFound("No such agency.")
+    if "csas_accredited" in args:
+        args["is_csas_accredited"] = args.pop("csas_accredited")
+    services.update_agency(current_user, agency, **args)
+    commit()
+    return dump_agency(agency)
 
 
 @bp.get("/users")

@@ -67,6 +67,7 @@ APPLICATION_LOAD = (
     ),
     selectinload(TriggerApplication.appeals).selectinload(Appeal.handler),
     selectinload(TriggerApplication.lessons_reviews),
+    selectinload(TriggerApplication.pcc_reviews),
 )
 
 

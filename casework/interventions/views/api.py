@@ -16,10 +16,13 @@ from casework.interventions.policies import get_intervention_for
 from casework.interventions.schemas import (
     BreachCreateArgs,
     ExtendArgs,
+    ExtensionNoticeArgs,
     InterventionCreateArgs,
     InterventionUpdateArgs,
+    ReviewCreateArgs,
     dump_breach,
     dump_intervention,
+    dump_review,
 )
 
 bp = Blueprint("interventions", __name__)
@@ -80,6 +83,38 @@ def extend(args: dict[str, Any], intervention_id: int):
 def add_breach(args: dict[str, Any], intervention_id: int):
     """Add an entry to the breach log."""
     intervention = get_intervention_for(current_user, intervention_id, edit=True)
-    breach = services.record_breach(current_user, intervention, args["occurred_on"], args["description"])
+    breach = services.record_breach(
+        current_user, intervention, args["occurred_on"], args["description"], args["crime_reference"]
+    )
     commit()
     return dump_breach(breach), 201
+
+
+@bp.post("/interventions/<int:intervention_id>/extension-notices")
+@requires(Permission.EDIT_CASES)
+@use_args(ExtensionNoticeArgs)
+def extension_notice(args: dict[str, Any], intervention_id: int):
+    """Extend a closure notice by an extension notice (up to 24 hours, s.77(4); 422 with `_rule` otherwise)."""
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    _, warnings = services.extend_closure_notice(
+        current_user,
+        intervention,
+        extended_at=args["extended_at"],
+        hours=args["hours"],
+        has_senior_sign_off=args["has_senior_sign_off"],
+        authorised_by=args["authorised_by"],
+        expected_version=args["version"],
+    )
+    commit()
+    return dump_intervention(intervention, warnings)
+
+
+@bp.post("/interventions/<int:intervention_id>/reviews")
+@requires(Permission.EDIT_CASES)
+@use_args(ReviewCreateArgs)
+def add_review(args: dict[str, Any], intervention_id: int):
+    """Record a review of an order or direction (it closes the review that was due)."""
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    review = services.record_review(current_user, intervention, **args)
+    commit()
+    return dump_review(review), 201

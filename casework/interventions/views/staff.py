@@ -14,16 +14,42 @@ from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.permissions import Permission, requires
+from casework.core.time import now
 from casework.extensions import db
 from casework.interventions import services
-from casework.interventions.forms import KIND_FIELDS, BreachForm, ExtendForm, InterventionForm, KindForm, StatusForm
-from casework.interventions.models import KIND_LABELS, Intervention, InterventionKind
+from casework.interventions.forms import (
+    KIND_FIELDS,
+    BreachForm,
+    ExtendForm,
+    ExtensionNoticeForm,
+    InterventionForm,
+    KindForm,
+    ReviewForm,
+    StatusForm,
+    london_moment,
+    parse_time,
+)
+from casework.interventions.models import (
+    CONDUCT_LABELS,
+    FINISHED_STATUSES,
+    KIND_LABELS,
+    REVIEW_OUTCOME_LABELS,
+    Intervention,
+    InterventionKind,
+)
 from casework.interventions.policies import get_intervention_for
+from casework.interventions.powers import breach_nature
 
 bp = Blueprint("interventions", __name__)
 
 #: Form field that shows an error the service names by its model field.
-FORM_FIELD_FOR = {"issued_at": "issued_time", "kind": None, "_rule": None}
+FORM_FIELD_FOR = {
+    "issued_at": "issued_time",
+    "extended_at": "extended_time",
+    "reviewed_at": "reviewed_time",
+    "kind": None,
+    "_rule": None,
+}
 
 
 def _apply_errors(form: Any, error: InvalidInput) -> None:
@@ -111,9 +137,18 @@ def _show(
     status_form: StatusForm | None = None,
     status: int = 200,
     extend_form: ExtendForm | None = None,
+    extension_form: ExtensionNoticeForm | None = None,
+    review_form: ReviewForm | None = None,
 ):
     case = intervention.case
     status_form = status_form or StatusForm(data={"status": intervention.status.value, "version": intervention.version})
+    notice_ends_at = dict(intervention.dates).get("notice_ends_at")
+    can_extend_notice = (
+        intervention.kind == InterventionKind.closure_notice
+        and not intervention.has_senior_sign_off
+        and intervention.status not in FINISHED_STATUSES
+        and (notice_ends_at is None or now() < notice_ends_at)
+    )
     return render_template(
         "interventions/show.html",
         intervention=intervention,
@@ -122,7 +157,85 @@ def _show(
         status_form=status_form,
         extend_form=extend_form or ExtendForm(formdata=None),
         can_extend=intervention.kind in (InterventionKind.closure_order, InterventionKind.pspo),
+        extension_form=extension_form or ExtensionNoticeForm(formdata=None),
+        can_extend_notice=can_extend_notice,
+        review_form=review_form or ReviewForm(formdata=None),
+        reviews_due=services.open_review_keys(intervention),
+        review_outcome_labels=REVIEW_OUTCOME_LABELS,
+        conduct_labels=CONDUCT_LABELS,
+        breach=breach_nature(intervention.kind.value),
     ), status
+
+
+@bp.post("/interventions/<int:intervention_id>/extension-notice")
+@requires(Permission.EDIT_CASES)
+def extension_notice(intervention_id: int):
+    """An extension notice for a closure notice (s.77(4))."""
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    form = ExtensionNoticeForm()
+    if form.validate_on_submit():
+        try:
+            at = parse_time(form.extended_time.data)
+        except ValueError as error:
+            form.extended_time.errors = [str(error)]
+            at = None
+        hours = (form.hours.data or "").strip()
+        if not hours.isdigit():
+            form.hours.errors = ["Enter the hours as a whole number, like 12"]
+        if at is not None and hours.isdigit():
+            try:
+                _, warnings = services.extend_closure_notice(
+                    current_user,
+                    intervention,
+                    extended_at=london_moment(form.extended_on.data, at),
+                    hours=int(hours),
+                    has_senior_sign_off=bool(form.has_senior_sign_off.data),
+                    authorised_by=form.authorised_by.data,
+                )
+            except InvalidInput as error:
+                db.session.rollback()
+                _apply_errors(form, error)
+            else:
+                commit()
+                flash("Extension notice recorded", "success")
+                for warning in warnings:
+                    flash(warning, "warning")
+                return redirect(url_for(".show", intervention_id=intervention.id))
+    return _show(get_intervention_for(current_user, intervention_id), status=422, extension_form=form)
+
+
+@bp.post("/interventions/<int:intervention_id>/reviews")
+@requires(Permission.EDIT_CASES)
+def add_review(intervention_id: int):
+    """Record a review of an order or direction; it closes the review that was due."""
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        reviewed_at = None
+        try:
+            at = parse_time(form.reviewed_time.data)
+        except ValueError as error:
+            form.reviewed_time.errors = [str(error)]
+        else:
+            reviewed_at = london_moment(form.reviewed_on.data, at) if at else None
+            try:
+                services.record_review(
+                    current_user,
+                    intervention,
+                    reviewed_on=form.reviewed_on.data,
+                    reviewed_at=reviewed_at,
+                    reviewer_name=form.reviewer_name.data,
+                    outcome=form.outcome.data,
+                    notes=form.notes.data,
+                )
+            except InvalidInput as error:
+                db.session.rollback()
+                _apply_errors(form, error)
+            else:
+                commit()
+                flash("Review recorded", "success")
+                return redirect(url_for(".show", intervention_id=intervention.id))
+    return _show(get_intervention_for(current_user, intervention_id), status=422, review_form=form)
 
 
 @bp.post("/interventions/<int:intervention_id>/extend")
@@ -172,7 +285,13 @@ def new_breach(intervention_id: int):
     form = BreachForm()
     if form.validate_on_submit():
         try:
-            services.record_breach(current_user, intervention, form.occurred_on.data, form.description.data)
+            services.record_breach(
+                current_user,
+                intervention,
+                form.occurred_on.data,
+                form.description.data,
+                form.crime_reference.data if breach_nature(intervention.kind.value).is_criminal_offence else None,
+            )
         except InvalidInput as error:
             db.session.rollback()
             _apply_errors(form, error)
@@ -181,7 +300,12 @@ def new_breach(intervention_id: int):
             flash("Breach recorded" if intervention.kind != InterventionKind.abc else "Recorded", "success")
             return redirect(url_for(".show", intervention_id=intervention.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("interventions/breach_form.html", intervention=intervention, form=form), status
+    return render_template(
+        "interventions/breach_form.html",
+        intervention=intervention,
+        form=form,
+        breach=breach_nature(intervention.kind.value),
+    ), status
 
 
 from casework.interventions import case_sections as _case_sections  # noqa: E402,F401  (registers the case sections)

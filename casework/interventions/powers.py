@@ -1,0 +1,220 @@
+"""Who may use each power, and what breaching it is in law (pure: no Flask, no database).
+
+Who may issue a power is a warning, never a block (SPEC section 9): the service records what an agency
+did and tells the officer when the law gives that power to someone else, because the record of a notice
+that was in fact served matters more than the service's view of who should have served it. The dated
+changes of the Crime and Policing Act 2026 follow the settings in force on the day of issue:
+registered housing providers' closure notices (``cpa2026_housing_closure``) and fixed penalties by
+Community Safety Accreditation Scheme officers (``cpa2026_csas_fpn``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: The kind of body an agency is, as the Act names the bodies that hold a power (agency kind -> body).
+BODY_OF_AGENCY_KIND = {
+    "police": "police",
+    "council": "local_authority",
+    "housing": "housing_provider",
+    "health": "nhs",
+    "fire": "other",
+    "probation": "other",
+    "other": "other",
+}
+
+#: How the Act describes the senior sign-off that allows a 48-hour closure notice or an extension notice,
+#: by the body that issues it (s.77(2) and (4); the 2026 Act for housing providers).
+SENIOR_SIGN_OFF = {
+    "police": "an officer of at least the rank of superintendent",
+    "local_authority": "the council's chief executive or a person they have designated",
+    "housing_provider": "a member of the housing provider's senior management team",
+}
+SENIOR_SIGN_OFF_ANY = (
+    "a superintendent, the council's chief executive (or their designate) or a housing provider's senior manager"
+)
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The agency that issued (or applied for) the power."""
+
+    #: police, local_authority, housing_provider, nhs or other (``BODY_OF_AGENCY_KIND``).
+    body: str
+    #: Its officers are accredited under the Community Safety Accreditation Scheme (Police Reform Act
+    #: 2002, s.40 and Sch 5): an agency setting kept by the admins.
+    is_csas_accredited: bool = False
+    name: str = "the issuing agency"
+
+    @classmethod
+    def of_agency(cls, kind: str, *, is_csas_accredited: bool = False, name: str = "the issuing agency") -> Issuer:
+        return cls(BODY_OF_AGENCY_KIND.get(kind, "other"), is_csas_accredited, name)
+
+
+def senior_sign_off(issuer: Issuer | None) -> str:
+    return SENIOR_SIGN_OFF.get(issuer.body, SENIOR_SIGN_OFF_ANY) if issuer else SENIOR_SIGN_OFF_ANY
+
+
+def issuer_warnings(
+    kind: str, values: Mapping[str, Any], issuer: Issuer | None, settings: Mapping[str, Any]
+) -> list[str]:
+    """Warnings when the law gives ``kind`` to bodies other than ``issuer`` on the day of issue."""
+    if issuer is None:
+        return []
+    check = _WHO_MAY_ISSUE.get(kind)
+    return check(values, issuer, settings) if check else []
+
+
+def _notices(what: str) -> Any:
+    def check(_values: Mapping[str, Any], issuer: Issuer, _settings: Mapping[str, Any]) -> list[str]:
+        if issuer.body in {"police", "local_authority"}:
+            return []
+        return [
+            f"{issuer.name} is not a police force or a council: a {what} is issued by a constable, a PCSO "
+            "designated for it, the council, or a person the council has designated (s.53). Check the "
+            "issuing officer's authority."
+        ]
+
+    return check
+
+
+def _fixed_penalty(_values: Mapping[str, Any], issuer: Issuer, settings: Mapping[str, Any]) -> list[str]:
+    if issuer.body in {"police", "local_authority"}:
+        return []
+    if issuer.is_csas_accredited:
+        if settings["cpa2026_csas_fpn"]:
+            return []
+        return [
+            "Community Safety Accreditation Scheme officers may issue fixed penalties for CPN and PSPO breaches "
+            "only once the Crime and Policing Act 2026 power is in force in this area, and on the day of issue "
+            "it is not (the area's setting)."
+        ]
+    return [
+        f"{issuer.name} is not a police force or a council: a fixed penalty for a CPN or PSPO breach is issued "
+        "by a constable, a PCSO, the council or a person it has designated (ss.52 and 68)"
+        + (
+            ", or an officer accredited under the Community Safety Accreditation Scheme."
+            if settings["cpa2026_csas_fpn"]
+            else "."
+        )
+        + " Check the issuing officer's authority."
+    ]
+
+
+def _closure(what: str) -> Any:
+    def check(values: Mapping[str, Any], issuer: Issuer, settings: Mapping[str, Any]) -> list[str]:
+        if issuer.body in {"police", "local_authority"}:
+            return []
+        if issuer.body == "housing_provider":
+            if not settings["cpa2026_housing_closure"]:
+                return [
+                    f"A housing provider may issue a {what} only once the Crime and Policing Act 2026 power is "
+                    "in force in this area, and on the day of issue it is not (the area's setting). Until then "
+                    "closure is for the police (an inspector or above) or the council."
+                ]
+            if not values.get("premises_owned_or_managed"):
+                return [
+                    f"A housing provider may issue a {what} only for premises it owns or manages: confirm that "
+                    "it owns or manages these premises."
+                ]
+            return []
+        return [
+            f"{issuer.name} is not a police force or a council: a {what} is issued by a police officer of "
+            "inspector rank or above or by the council (s.76)"
+            + (
+                ", or by a registered housing provider for premises it owns or manages."
+                if settings["cpa2026_housing_closure"]
+                else "."
+            )
+        ]
+
+    return check
+
+
+def _dispersal(_values: Mapping[str, Any], issuer: Issuer, _settings: Mapping[str, Any]) -> list[str]:
+    if issuer.body == "police":
+        return []
+    return [
+        f"{issuer.name} is not a police force: a dispersal direction is given by a constable in uniform or a "
+        "designated PCSO, under an inspector's authorisation (ss.34-35)."
+    ]
+
+
+def _pspo(_values: Mapping[str, Any], issuer: Issuer, _settings: Mapping[str, Any]) -> list[str]:
+    if issuer.body == "local_authority":
+        return []
+    return [f"{issuer.name} is not a council: a Public Spaces Protection Order is made by the local authority (s.59)."]
+
+
+def _housing_injunction(_values: Mapping[str, Any], issuer: Issuer, _settings: Mapping[str, Any]) -> list[str]:
+    if issuer.body in {"housing_provider", "local_authority", "police"}:
+        return []
+    return [
+        f"{issuer.name} is not a housing provider, a council or a police force: a Housing Injunction for "
+        "housing-related nuisance or annoyance is applied for by one of those."
+    ]
+
+
+_WHO_MAY_ISSUE = {
+    "cpw": _notices("Community Protection Warning"),
+    "cpn": _notices("Community Protection Notice"),
+    "fpn": _fixed_penalty,
+    "closure_notice": _closure("closure notice"),
+    "closure_order": _closure("closure order application"),
+    "dispersal": _dispersal,
+    "pspo": _pspo,
+    "housing_injunction": _housing_injunction,
+}
+
+
+# --- breach --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BreachNature:
+    is_criminal_offence: bool
+    #: What breaching it is, shown with the breach log.
+    explanation: str
+
+
+BREACH_NATURE: dict[str, BreachNature] = {
+    "respect_order": BreachNature(
+        True,
+        "Breaching a Respect Order without reasonable excuse is a criminal offence (Crime and Policing Act "
+        "2026). Report it to the police with the evidence.",
+    ),
+    "cpn": BreachNature(True, "Failing to comply with a Community Protection Notice is an offence (s.48)."),
+    "cbo": BreachNature(True, "Breaching a Criminal Behaviour Order is an offence (s.30)."),
+    "closure_notice": BreachNature(
+        True, "Entering or staying on premises against a closure notice is an offence (s.86)."
+    ),
+    "closure_order": BreachNature(
+        True, "Entering or staying on premises against a closure order is an offence (s.86)."
+    ),
+    "dispersal": BreachNature(True, "Failing to comply with a dispersal direction is an offence (s.39)."),
+    "pspo": BreachNature(True, "Breaching a Public Spaces Protection Order is an offence (s.67)."),
+    "civil_injunction": BreachNature(
+        False,
+        "Breaching a civil injunction is not a criminal offence: it is contempt of court, or for someone under "
+        "18 dealt with by the youth court under Schedule 2.",
+    ),
+    "youth_injunction": BreachNature(
+        False,
+        "Breaching a Youth Injunction is not a criminal offence: the youth court may make a supervision or "
+        "detention order.",
+    ),
+    "housing_injunction": BreachNature(
+        False, "Breaching a Housing Injunction is not a criminal offence: it is dealt with as contempt of court."
+    ),
+    "abc": BreachNature(
+        False,
+        "A voluntary agreement: not keeping it is not an offence; it is recorded as evidence for any later action.",
+    ),
+}
+NOT_AN_OFFENCE = BreachNature(False, "")
+
+
+def breach_nature(kind: str) -> BreachNature:
+    return BREACH_NATURE.get(kind, NOT_AN_OFFENCE)
