@@ -8,8 +8,8 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from casework.extensions import db
-from tests.test_migrations import empty_database_url as empty_database_url  # noqa: F401 - fixture
-from tests.test_migrations import fresh_app as fresh_app  # noqa: F401 - fixture
+from tests.test_migrations import empty_database_url as empty_database_url
+from tests.test_migrations import fresh_app as fresh_app
 
 
 def run(sql: str) -> None:
@@ -22,11 +22,27 @@ def rows(sql: str) -> list[tuple]:
         return [tuple(row) for row in connection.execute(sa.text(sql))]
 
 
-def test_second_report_tasks_become_one_per_person_and_window(fresh_app: Flask) -> None:  # noqa: F811
+def deadline_rows(found: list[tuple[int, str, int, str]]) -> None:
+    """Open deadlines ``(id, subject_type, subject_id, kind)``, all due in January 2026."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO deadlines (id, subject_type, subject_id, kind, title, due_on, due_at, remind_at, status) "
+                "VALUES (:id, :subject_type, :subject_id, :kind, 't', '2026-01-19', '2026-01-19 23:00:00+00', "
+                "'2026-01-15 07:00:00+00', 'open')"
+            ),
+            [{"id": i, "subject_type": t, "subject_id": s, "kind": k} for i, t, s, k in found],
+        )
+
+
+def test_second_report_tasks_become_one_per_person_and_window(fresh_app: Flask) -> None:
     upgrade(revision="0040")
     run("INSERT INTO areas (id, code, name) VALUES (1, 'BOL', 'Bolsover')")
     run("INSERT INTO agencies (id, code, name, kind) VALUES (1, 'BDC', 'Bolsover District Council', 'council')")
-    run("INSERT INTO people (id, kind, name, normalised_name) VALUES (5, 'individual', 'A', 'a'), (6, 'individual', 'B', 'b')")
+    run(
+        "INSERT INTO people (id, kind, name, normalised_name) VALUES "
+        "(5, 'individual', 'A', 'a'), (6, 'individual', 'B', 'b')"
+    )
     run(
         "INSERT INTO cases (id, reference, area_id, year, sequence, category, summary, lead_agency_id, status) VALUES "
         "(10, 'BOL-2026-0010', 1, 2026, 10, 'personal', 's', 1, 'open'), "
@@ -42,11 +58,12 @@ def test_second_report_tasks_become_one_per_person_and_window(fresh_app: Flask) 
         "(3, 12, 5, '2026-01-01', '2026-02-04', '2026-02-10', NULL), "
         "(4, 10, 6, '2026-01-01', '2026-02-01', '2026-02-08', NULL)"
     )
-    run(
-        "INSERT INTO deadlines (id, subject_type, subject_id, kind, title, due_on, due_at, remind_at, status) VALUES "
-        "(1, 'case_review_explanations', 1, 'case.explain_case_review', 't', '2026-02-08', '2026-02-08 23:00:00+00', '2026-02-06 07:00:00+00', 'open'), "
-        "(2, 'case_review_explanations', 3, 'case.explain_case_review', 't', '2026-02-10', '2026-02-10 23:00:00+00', '2026-02-06 07:00:00+00', 'open'), "
-        "(3, 'case_review_explanations', 4, 'case.explain_case_review', 't', '2026-02-08', '2026-02-08 23:00:00+00', '2026-02-06 07:00:00+00', 'open')"
+    deadline_rows(
+        [
+            (1, "case_review_explanations", 1, "case.explain_case_review"),
+            (2, "case_review_explanations", 3, "case.explain_case_review"),
+            (3, "case_review_explanations", 4, "case.explain_case_review"),
+        ]
     )
     upgrade()
     # The explained task is the one kept; the open deadlines of those removed are cancelled.
@@ -58,7 +75,7 @@ def test_second_report_tasks_become_one_per_person_and_window(fresh_app: Flask) 
     ]
 
 
-def test_ended_stages_close_and_reviews_already_sent_count_as_complete(fresh_app: Flask) -> None:  # noqa: F811
+def test_ended_stages_close_and_reviews_already_sent_count_as_complete(fresh_app: Flask) -> None:
     upgrade(revision="0270")
     run("INSERT INTO areas (id, code, name) VALUES (1, 'BOL', 'Bolsover')")
     run("INSERT INTO agencies (id, code, name, kind) VALUES (1, 'BDC', 'Bolsover District Council', 'council')")
@@ -80,25 +97,15 @@ def test_ended_stages_close_and_reviews_already_sent_count_as_complete(fresh_app
         "INSERT INTO trigger_information_requests (id, application_id, agency_id, requested_on, due_on) VALUES "
         "(1, 1, 1, '2026-01-06', '2026-01-19'), (2, 2, 1, '2026-01-07', '2026-01-20')"
     )
-    values = []
-    for row_id, (subject_type, subject_id, kind) in enumerate(
+    deadline_rows(
         [
-            ("trigger_applications", 1, "trigger.acknowledge"),
-            ("trigger_applications", 1, "trigger.information_requests"),
-            ("trigger_information_requests", 1, "trigger.information_request"),
-            ("trigger_applications", 2, "trigger.acknowledge"),
-            ("trigger_applications", 2, "trigger.information_requests"),
-            ("trigger_information_requests", 2, "trigger.information_request"),
-        ],
-        1,
-    ):
-        values.append(
-            f"({row_id}, '{subject_type}', {subject_id}, '{kind}', 't', '2026-01-19', "
-            "'2026-01-19 23:00:00+00', '2026-01-15 07:00:00+00', 'open')"
-        )
-    run(
-        "INSERT INTO deadlines (id, subject_type, subject_id, kind, title, due_on, due_at, remind_at, status) VALUES "
-        + ", ".join(values)
+            (1, "trigger_applications", 1, "trigger.acknowledge"),
+            (2, "trigger_applications", 1, "trigger.information_requests"),
+            (3, "trigger_information_requests", 1, "trigger.information_request"),
+            (4, "trigger_applications", 2, "trigger.acknowledge"),
+            (5, "trigger_applications", 2, "trigger.information_requests"),
+            (6, "trigger_information_requests", 2, "trigger.information_request"),
+        ]
     )
     upgrade()
     assert rows("SELECT id, status FROM deadlines ORDER BY id") == [

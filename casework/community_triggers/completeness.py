@@ -73,7 +73,9 @@ def relevant_agencies(application: TriggerApplication) -> list[Agency]:
     asked = sa.select(InformationRequest.agency_id).where(InformationRequest.application_id == application.id)
     covering = sa.select(agency_areas.c.agency_id).where(agency_areas.c.area_id == application.area_id)
     return list(
-        db.session.scalars(sa.select(Agency).where(sa.or_(Agency.id.in_(covering), Agency.id.in_(asked))).order_by(Agency.name))
+        db.session.scalars(
+            sa.select(Agency).where(sa.or_(Agency.id.in_(covering), Agency.id.in_(asked))).order_by(Agency.name)
+        )
     )
 
 
@@ -135,8 +137,7 @@ def gaps(
         ]
     if held_early(meeting) and not ((held_early_reason or "").strip() or meeting.held_early_reason):
         found["held_early_reason"] = [
-            f"The meeting was held before the day it was scheduled for ({_long(meeting.scheduled_on)}): "
-            "record why."
+            f"The meeting was held before the day it was scheduled for ({_long(meeting.scheduled_on)}): record why."
         ]
     return found
 
@@ -201,7 +202,8 @@ def confirm_complete(
     )
     if outstanding:
         errors[RULE] = [
-            "The review is not complete yet, so its outcome cannot go out: " + " ".join(m[0] for m in outstanding.values())
+            "The review is not complete yet, so its outcome cannot go out: "
+            + " ".join(m[0] for m in outstanding.values())
         ]
         errors.update(outstanding)
     if errors:

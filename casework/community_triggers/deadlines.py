@@ -180,7 +180,8 @@ def information_stage_ended(application: TriggerApplication) -> bool:
 def _close_information_request_deadlines(application: TriggerApplication) -> None:
     """Each agency's own request deadline closes with the stage, so a concluded review does not leave
     an agency's dashboard showing "Overdue" (a late submission is still accepted and recorded)."""
-    from casework.community_triggers.info_requests import DEADLINE_KIND, SUBJECT_TYPE as REQUEST_SUBJECT_TYPE
+    from casework.community_triggers.info_requests import DEADLINE_KIND
+    from casework.community_triggers.info_requests import SUBJECT_TYPE as REQUEST_SUBJECT_TYPE
     from casework.core.time import now
 
     request_ids = sa.select(InformationRequest.id).where(

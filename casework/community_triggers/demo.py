@@ -98,13 +98,20 @@ def _concluded(application: Any, coordinator: Any, chair: Any, received: date, *
     info_requests.submit(
         coordinator, asked, text="Noise diary from the victim, two warning letters sent, one visit by the ASB officer."
     )
-    for item in db.session.scalars(sa.select(InformationRequest).where(InformationRequest.application_id == application.id)):
+    for item in db.session.scalars(
+        sa.select(InformationRequest).where(InformationRequest.application_id == application.id)
+    ):
         item.requested_on = add_working_days(received, 1)  # demo history: asked back then
         if item.submitted_on is not None:
             item.submitted_on = add_working_days(received, 8)
     decided_on = add_working_days(received, 12)
     services.decide_threshold(
-        coordinator, application, met=True, basis="automatic", reasons="Three qualifying complaints.", decided_on=decided_on
+        coordinator,
+        application,
+        met=True,
+        basis="automatic",
+        reasons="Three qualifying complaints.",
+        decided_on=decided_on,
     )
     held_on = add_working_days(decided_on, 15)
     meeting = services.arrange_meeting(
@@ -167,10 +174,7 @@ def _concluded(application: Any, coordinator: Any, chair: Any, received: date, *
     )
     reasons = {
         police: "The neighbourhood officer presented the police information at the meeting.",
-        **{
-            accounts.get_agency(code): "Not involved with this household."
-            for code in ("DDICB", "DFRS", "OPCC")
-        },
+        **{accounts.get_agency(code): "Not involved with this household." for code in ("DDICB", "DFRS", "OPCC")},
     }
     completeness.confirm_complete(
         coordinator,

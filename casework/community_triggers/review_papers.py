@@ -33,8 +33,8 @@ from casework.community_triggers.settings import (
     REPEAT_APPLICATIONS_HANDLING,
     REPEAT_APPLICATIONS_MONTHS,
 )
-from casework.core.errors import InvalidInput, RuleViolation
 from casework.core.dates import within_months_beginning_with
+from casework.core.errors import InvalidInput, RuleViolation
 from casework.extensions import db
 
 #: The Case Review agenda's standard items (the Derbyshire agenda template), with who usually leads.

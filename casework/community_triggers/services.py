@@ -24,10 +24,10 @@ from casework.cases.models import Action, ActionStatus, Case, CaseNote, Complain
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import review_papers, signals, threshold
 from casework.community_triggers.models import (
+    CONSENT_ROLES,
     AgencyNotification,
     Appeal,
     AppealDecision,
-    CONSENT_ROLES,
     ApplicantRole,
     ApplicationComplaint,
     ApplicationStatus,
@@ -687,7 +687,10 @@ def arrange_meeting(
         )
     arranged_on = arranged_on or today()
     _check_event_date(
-        arranged_on, "arranged_on", "the meeting was arranged", not_before=[(decision.decided_on, "the threshold decision")]
+        arranged_on,
+        "arranged_on",
+        "the meeting was arranged",
+        not_before=[(decision.decided_on, "the threshold decision")],
     )
     problems = chair_conflicts(chair, application)
     if problems:

@@ -109,7 +109,11 @@ def test_recording_the_outcome_sends_nothing_but_the_facts_stand(ct, held):
     # The outcome letter is owed ten working days after the meeting (Good Friday and Easter Monday
     # skipped), by the coordinator.
     deadline = outcome_deadline(application)
-    assert (deadline.status, deadline.due_on, deadline.owner_id) == (DeadlineStatus.open, date(2026, 4, 7), ct.coordinator.id)
+    assert (deadline.status, deadline.due_on, deadline.owner_id) == (
+        DeadlineStatus.open,
+        date(2026, 4, 7),
+        ct.coordinator.id,
+    )
 
 
 def test_a_complete_review_sends_the_outcome_and_closes_its_deadline(ct, held):
@@ -322,7 +326,9 @@ def test_the_api_checks_the_version_and_the_agency_codes(ct, held, api_client):
     client = api_client(ct.coordinator)
     stale = client.post(completeness_url(meeting), json={"version": meeting.version + 5})
     assert stale.status_code == 409
-    unknown = client.post(completeness_url(meeting), json={"missing_information": [{"agency_code": "NOPE", "reason": "x"}]})
+    unknown = client.post(
+        completeness_url(meeting), json={"missing_information": [{"agency_code": "NOPE", "reason": "x"}]}
+    )
     assert unknown.status_code == 422
     assert "missing_information.0.agency_code" in unknown.json["errors"]
 

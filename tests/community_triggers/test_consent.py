@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from casework.community_triggers.models import TriggerApplication
 from casework.extensions import db
 from tests.community_triggers.test_public_form import _answers, _post
-from tests.community_triggers.test_public_form import area as area  # noqa: F401 - the public form's area
-from tests.community_triggers.test_public_form import frozen_today as frozen_today  # noqa: F401
+from tests.community_triggers.test_public_form import area as area
+from tests.community_triggers.test_public_form import frozen_today as frozen_today
 
 
 def _applications() -> int:
@@ -41,7 +41,9 @@ def test_a_blank_reason_is_no_reason(ct, api_client, role):
 
 @pytest.mark.parametrize("role", ["on_behalf", "partner"])
 def test_consent_given_is_enough(ct, api_client, role):
-    response = api_client(ct.coordinator).post("/api/v1/triggers", json=ct.body(applicant_role=role, consent_given=True))
+    response = api_client(ct.coordinator).post(
+        "/api/v1/triggers", json=ct.body(applicant_role=role, consent_given=True)
+    )
     assert response.status_code == 201, response.json
     assert response.json["consent_given"] is True
     assert response.json["consent_not_needed_reason"] is None
@@ -87,7 +89,7 @@ def test_the_victim_or_a_group_applying_for_itself_needs_no_one_elses_consent(ct
 
 
 @pytest.mark.parametrize("role", ["on_behalf", "partner"])
-def test_the_public_form_refuses_applying_for_someone_without_consent_or_a_reason(client, area, role):  # noqa: F811
+def test_the_public_form_refuses_applying_for_someone_without_consent_or_a_reason(client, area, role):
     response = _post(client, {**_answers(applicant_role=role), "confirm": "y"})
     assert response.status_code == 422
     assert "Confirm that the person you are applying for has agreed" in response.text
@@ -95,14 +97,14 @@ def test_the_public_form_refuses_applying_for_someone_without_consent_or_a_reaso
 
 
 @pytest.mark.parametrize("role", ["victim", "group"])
-def test_the_public_form_never_records_consent_nobody_gave(client, area, role):  # noqa: F811
+def test_the_public_form_never_records_consent_nobody_gave(client, area, role):
     response = _post(client, {**_answers(applicant_role=role), "confirm": "y"})
     assert response.status_code == 302
     application = db.session.scalar(sa.select(TriggerApplication))
     assert application.consent_given is False
 
 
-def test_the_public_form_records_the_reason_and_the_victim(client, area):  # noqa: F811
+def test_the_public_form_records_the_reason_and_the_victim(client, area):
     answers = _answers(
         applicant_role="partner",
         consent_not_needed_reason="He cannot be contacted safely; the police safeguarding lead agreed.",
@@ -121,7 +123,7 @@ def test_the_public_form_records_the_reason_and_the_victim(client, area):  # noq
     assert (application.victim_name, application.victim_email) == ("Victor Victim", "victor@example.org")
 
 
-def test_the_public_form_records_consent_when_given(client, area):  # noqa: F811
+def test_the_public_form_records_consent_when_given(client, area):
     response = _post(client, {**_answers(applicant_role="on_behalf", consent_given="y"), "confirm": "y"})
     assert response.status_code == 302
     assert db.session.scalar(sa.select(TriggerApplication)).consent_given is True

@@ -33,10 +33,13 @@ def test_demo_case_reviews_are_idempotent(db_session):
     concluded = by_name["Demo: Tom Wright"]
     meeting = concluded.meetings[-1]
     assert meeting.completeness_confirmed_on is not None
-    assert meeting.agenda_items and meeting.proportionality_assessments and concluded.lessons_reviews
+    assert meeting.agenda_items
+    assert meeting.proportionality_assessments
+    assert concluded.lessons_reviews
     outcome = db.session.scalars(
         sa.select(Letter.recipient).where(Letter.application_id == concluded.id, Letter.kind == LetterKind.outcome)
     ).all()
     assert sorted(outcome) == [LetterRecipient.applicant, LetterRecipient.victim]
     waiting = by_name["Demo: Lena Ford"].meetings[-1]
-    assert waiting.held_on is not None and waiting.completeness_confirmed_on is None
+    assert waiting.held_on is not None
+    assert waiting.completeness_confirmed_on is None

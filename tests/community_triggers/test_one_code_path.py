@@ -48,7 +48,9 @@ def effects(application_id: int) -> dict[str, Any]:
         )
     ).all()
     deadlines = db.session.scalars(
-        sa.select(Deadline).where(Deadline.subject_type == "trigger_applications", Deadline.subject_id == application_id)
+        sa.select(Deadline).where(
+            Deadline.subject_type == "trigger_applications", Deadline.subject_id == application_id
+        )
     ).all()
     meeting = application.meetings[-1] if application.meetings else None
     return {

@@ -15,6 +15,7 @@ import time_machine
 from casework.accounts.services import update_area_settings
 from casework.community_triggers import review_papers, services
 from casework.community_triggers.models import RepeatHandling, TriggerApplication
+from casework.core.errors import InvalidInput
 from casework.extensions import db
 from tests.conftest import csrf_from
 
@@ -56,9 +57,11 @@ def url(meeting, tail: str = "") -> str:
 
 
 def test_the_standard_agenda_is_set_out_when_the_meeting_is_arranged(ct, arranged, api_client):
-    items = api_client(ct.coordinator).get(f"/api/v1/triggers/{arranged.application_id}").json["meetings"][0][
-        "agenda_items"
-    ]
+    items = (
+        api_client(ct.coordinator)
+        .get(f"/api/v1/triggers/{arranged.application_id}")
+        .json["meetings"][0]["agenda_items"]
+    )
     assert [i["title"] for i in items] == [title for title, _lead in review_papers.STANDARD_AGENDA]
     assert [i["position"] for i in items] == list(range(1, len(review_papers.STANDARD_AGENDA) + 1))
     assert items[5] == {
@@ -82,9 +85,9 @@ def test_the_agenda_is_replaced_through_the_api_by_the_coordinator_or_the_chair(
 
 
 def test_an_agenda_needs_at_least_one_item(ct, arranged):
-    with pytest.raises(Exception, match="at least one item"):
+    with pytest.raises(InvalidInput, match="at least one item"):
         review_papers.save_agenda(ct.coordinator, arranged, [{"title": " "}])
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(InvalidInput) as refused:
         review_papers.save_agenda(ct.coordinator, arranged, [{"title": "", "notes": "Orphaned notes"}])
     assert "agenda_items.0.title" in refused.value.errors
 
@@ -137,7 +140,7 @@ def test_the_assessment_records_each_factor_and_the_conclusion(ct, held, api_cli
     ("change", "field"),
     [
         ({"conclusion": ""}, "conclusion"),
-        ({f: None for f in review_papers.FACTOR_FIELDS}, "factors"),
+        (dict.fromkeys(review_papers.FACTOR_FIELDS), "factors"),
         ({"assessed_on": "2026-03-09"}, "assessed_on"),  # before the meeting was arranged (10 March)
         ({"assessed_on": "2026-03-24"}, "assessed_on"),  # in the future
         ({"person_id": 999999}, "person_id"),
@@ -194,9 +197,9 @@ def test_the_assessment_pages_record_and_print_it(ct, held, page_client):
     assert "Housing and other consequences" in printed
     assert "Eviction would make his children homeless." in printed
     assert "Not noted" in printed  # the factors left empty say so
-    assert client.get(response.headers["Location"].replace("/proportionality/", "/proportionality/") + ".pdf").data.startswith(
-        b"%PDF"
-    )
+    assert client.get(
+        response.headers["Location"].replace("/proportionality/", "/proportionality/") + ".pdf"
+    ).data.startswith(b"%PDF")
     missing = client.post(new, data={**data, "conclusion": ""})
     assert missing.status_code == 422
     assert "Enter the conclusion" in missing.get_data(as_text=True)
@@ -206,7 +209,7 @@ def test_the_assessment_pages_record_and_print_it(ct, held, page_client):
 
 
 def test_the_victims_view_of_each_recommendation_goes_in_the_action_plan(ct, held, api_client, page_client):
-    first, second = held.recommendations
+    first, _second = held.recommendations
     response = api_client(ct.coordinator).post(
         url(held, "/victim-consultation"),
         json={
@@ -223,7 +226,12 @@ def test_the_victims_view_of_each_recommendation_goes_in_the_action_plan(ct, hel
     plan = page_client(ct.chair).get(f"/case-reviews/{held.application_id}/meetings/{held.id}/action-plan")
     html = plan.get_data(as_text=True)
     assert plan.status_code == 200
-    for text in ("Serve a Community Protection Warning.", ct.council.name, "Yes, and tell me when it is served.", "Not recorded"):
+    for text in (
+        "Serve a Community Protection Warning.",
+        ct.council.name,
+        "Yes, and tell me when it is served.",
+        "Not recorded",
+    ):
         assert text in html
     assert "The victim was consulted on this plan on 23 March 2026." in html
 

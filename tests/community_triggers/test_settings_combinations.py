@@ -179,7 +179,11 @@ def _settings_form(area, **changes: str) -> dict[str, str]:
     from casework.core.time import today
 
     on = today()
-    data = {"effective_from-day": str(on.day), "effective_from-month": str(on.month), "effective_from-year": str(on.year)}
+    data = {
+        "effective_from-day": str(on.day),
+        "effective_from-month": str(on.month),
+        "effective_from-year": str(on.year),
+    }
     values = area_settings(area)
     for item in setting_inputs(list(registry.REGISTRY.values())):
         for name, value in item.initial(values[item.spec.key]).items():

@@ -143,7 +143,9 @@ def test_a_meeting_after_an_upheld_appeal_does_not_reopen_the_information_stage(
     with time_machine.travel("2026-03-25 12:00 +00:00", tick=False):
         appeal = services.lodge_appeal(ct.coordinator, application, received_on=date(2026, 3, 24), grounds="Bias.")
         services.assign_appeal_handler(ct.coordinator, appeal, handler_name="The PCC's office")
-        services.decide_appeal(ct.coordinator, appeal, decision="upheld", reasons="Agreed.", decided_on=date(2026, 3, 25))
+        services.decide_appeal(
+            ct.coordinator, appeal, decision="upheld", reasons="Agreed.", decided_on=date(2026, 3, 25)
+        )
         services.arrange_meeting(ct.coordinator, application, scheduled_on=date(2026, 4, 2), chair=ct.chair)
     assert step(application, "information_requests") == DeadlineStatus.cancelled
 

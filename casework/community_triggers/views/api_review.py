@@ -155,7 +155,7 @@ def confirm_complete(args: dict[str, Any], application_id: int, meeting_id: int)
     Refused (422 with ``_rule`` and a field per gap) while an agency's information is missing without
     a reason, no attendee is recorded, the victim was neither consulted on the action plan nor a reason
     recorded, or the meeting was held before its scheduled day without a reason."""
-    application, meeting = _meeting(application_id, meeting_id, manage=True)
+    _application, meeting = _meeting(application_id, meeting_id, manage=True)
     services.check_version(meeting, args.pop("version"))
     missing: dict[Any, str] = {}
     errors: dict[str, list[str]] = {}

@@ -153,9 +153,7 @@ def progress():
     if form.validate_on_submit():
         reference = form.reference.data.strip().upper()
         found = db.session.execute(
-            sa.select(TriggerApplication.id, TriggerApplication.status).where(
-                TriggerApplication.reference == reference
-            )
+            sa.select(TriggerApplication.id, TriggerApplication.status).where(TriggerApplication.reference == reference)
         ).first()
         status = found.status if found else None
         # Known and unknown references get the same page, so the page cannot be used to list them.

@@ -20,8 +20,8 @@ from sqlalchemy.orm import selectinload
 from casework.accounts.models import Agency, Area, User, UserRole
 from casework.audit.models import AuditEntry
 from casework.audit.services import record_view
-from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import completeness, info_requests, letters, policies, review_papers, services
+from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers.forms import (
     AppealDecisionForm,
     AppealForm,

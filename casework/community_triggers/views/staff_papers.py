@@ -65,7 +65,9 @@ def back_to(application: TriggerApplication, meeting: ReviewMeeting) -> str:
     return url_for("staff.triggers.meeting", application_id=application.id, meeting_id=meeting.id)
 
 
-def _page(template: str, title: str, application: TriggerApplication, meeting: Any, form: Any, status: int, **extra: Any):
+def _page(
+    template: str, title: str, application: TriggerApplication, meeting: Any, form: Any, status: int, **extra: Any
+):
     return render_template(
         template,
         title=title,
@@ -73,7 +75,9 @@ def _page(template: str, title: str, application: TriggerApplication, meeting: A
         meeting=meeting,
         form=form,
         errors=error_items(form),
-        back=back_to(application, meeting) if meeting is not None else url_for("staff.triggers.show", application_id=application.id),
+        back=back_to(application, meeting)
+        if meeting is not None
+        else url_for("staff.triggers.show", application_id=application.id),
         **extra,
     ), status
 
@@ -174,7 +178,9 @@ def agenda(application_id: int, meeting_id: int):
     if request.method == "POST":
         form = AgendaForm()
     else:
-        form = AgendaForm(data={"items": [{"title": i.title, "lead": i.lead, "notes": i.notes} for i in meeting.agenda_items]})
+        form = AgendaForm(
+            data={"items": [{"title": i.title, "lead": i.lead, "notes": i.notes} for i in meeting.agenda_items]}
+        )
     status = 200
     if form.is_submitted() and form.add_item.data:
         form.items.append_entry()
@@ -220,7 +226,9 @@ def edit_assessment(application_id: int, meeting_id: int, assessment_id: int):
     return _assessment_page(application, meeting, _assessment(meeting, assessment_id))
 
 
-def _assessment_page(application: TriggerApplication, meeting: ReviewMeeting, assessment: ProportionalityAssessment | None):
+def _assessment_page(
+    application: TriggerApplication, meeting: ReviewMeeting, assessment: ProportionalityAssessment | None
+):
     people = review_papers.perpetrators(application)
     if request.method == "POST" or assessment is None:
         form = ProportionalityForm()
@@ -257,7 +265,9 @@ def _assessment_page(application: TriggerApplication, meeting: ReviewMeeting, as
             commit()
             flash(f"The proportionality assessment of {saved.subject_name} is saved.", "success")
             return redirect(
-                url_for(".assessment_paper", application_id=application.id, meeting_id=meeting.id, assessment_id=saved.id)
+                url_for(
+                    ".assessment_paper", application_id=application.id, meeting_id=meeting.id, assessment_id=saved.id
+                )
             )
     elif form.is_submitted():
         status = 422
@@ -279,7 +289,7 @@ def _assessment_page(application: TriggerApplication, meeting: ReviewMeeting, as
 def _paper_context(
     application: TriggerApplication, meeting: ReviewMeeting, paper: str, assessment_id: int | None = None
 ) -> dict[str, Any]:
-    template, title, _ = PAPERS[paper]
+    _template, title, _ = PAPERS[paper]
     context: dict[str, Any] = {"application": application, "meeting": meeting, "paper_title": title}
     if paper == "assessment":
         context["assessment"] = _assessment(meeting, assessment_id)  # type: ignore[arg-type]
@@ -308,7 +318,9 @@ def _paper_page(application_id: int, meeting_id: int, paper: str, assessment_id:
         ),
         pdf_available=letters.pdf_available(),
         can_write=can_write and meeting.completeness_confirmed_on is None,
-        back=back_to(application, meeting) if can_write else url_for("staff.triggers.show", application_id=application.id),
+        back=back_to(application, meeting)
+        if can_write
+        else url_for("staff.triggers.show", application_id=application.id),
         **context,
     )
     commit()
@@ -400,5 +412,10 @@ def lessons(application_id: int):
     elif form.is_submitted():
         status = 422
     return _page(
-        "community_triggers/staff/lessons.html", "Record the forum's lessons-learnt review", application, None, form, status
+        "community_triggers/staff/lessons.html",
+        "Record the forum's lessons-learnt review",
+        application,
+        None,
+        form,
+        status,
     )
