@@ -162,6 +162,7 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
 
     # 4. The chair adds the proportionality assessment; the outcome letter waits for completeness.
     page.get_by_role("link", name="Add a perpetrator proportionality assessment").click()
+    expect(page.locator("h1")).to_have_text("Perpetrator proportionality assessment")
     assert_accessible(page)
     page.get_by_label("Their name, if they are not listed").fill("The tenant of number 12")
     page.get_by_label("Housing and other consequences").fill("Eviction would put two children at risk.")
@@ -185,6 +186,7 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     page.get_by_role("link", name=reference).click()
     application_url = page.url
     page.get_by_role("link", name="Confirm the review is complete and send the outcome").click()
+    expect(page.locator("h1")).to_have_text("Confirm the review is complete")
     assert_accessible(page)
     page.get_by_role("button", name="Confirm and send the outcome letter").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("The review is not complete yet")
@@ -194,6 +196,7 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     page.get_by_role("button", name="Add attendee").click()
     expect(page.locator("main")).to_contain_text("added to the attendees")
     page.get_by_role("link", name="Record the victim's views on the action plan").click()
+    expect(page.locator("h1")).to_have_text("Consult the victim on the action plan")
     assert_accessible(page)
     _fill_date(page, "consulted_on", day)
     page.get_by_label("What the victim said about the action plan").fill("She agrees with both recommendations.")
@@ -201,7 +204,10 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     page.get_by_role("button", name="Save").click()
     expect(page.locator("main")).to_contain_text("The victim's views on the action plan are recorded")
     page.get_by_role("link", name="Confirm the review is complete and send the outcome").click()
-    for box in page.locator("textarea[id^='missing_']").all():
+    expect(page.locator("h1")).to_have_text("Confirm the review is complete")
+    boxes = page.locator("textarea[id^='missing_']")
+    expect(boxes.first).to_be_visible()
+    for box in boxes.all():
         box.fill("Not involved with this household.")
     page.get_by_role("button", name="Confirm and send the outcome letter").click()
     expect(page.locator("main")).to_contain_text("The review is confirmed complete")

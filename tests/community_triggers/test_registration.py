@@ -96,11 +96,13 @@ def test_a_clashing_sequence_is_retried_not_lost(ct):
 def test_receipt_notifies_every_agency_covering_the_area_and_emails_its_coordinators_and_managers(ct, make):
     make.user("officer", agency=ct.police, email="officer@police.example")
     received = []
-    application_received.connect(lambda sender, **kw: received.append(sender), weak=False)
-    try:
+
+    def listen(sender, **_kw):
+        received.append(sender)
+
+    # Only this test's receiver comes and goes: the service's own (the confirmation email) stay.
+    with application_received.connected_to(listen):
         application = ct.register()
-    finally:
-        application_received.receivers.clear()
 
     rows = db.session.scalars(
         sa.select(AgencyNotification).where(AgencyNotification.application_id == application.id)
