@@ -79,6 +79,7 @@ MODEL_MODULES = [
     "casework.interventions.models",
     "casework.community_triggers.models",
     "casework.statistics.models",
+    "casework.core.tasks_outbox",
 ]
 
 

@@ -20,9 +20,10 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SecurityError
 
+from casework.accounts.models import Area
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.community_triggers import signals
@@ -40,6 +41,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.pcc_review import letters as pcc_review_letters
 from casework.core.errors import InvalidInput
+from casework.core.safe_templates import Limits, LimitedSandbox, TemplateLimitExceeded, error_line
 from casework.core.templating import format_date
 from casework.core.time import today
 from casework.extensions import db
@@ -215,13 +217,21 @@ Yours sincerely,
 }
 
 
-def _sandbox() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
-    env.filters["date"] = format_date
+def _sandbox() -> LimitedSandbox:
+    env = LimitedSandbox(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+    env.add_filter("date", format_date)
     return env
 
 
 _ENV = _sandbox()
+#: A letter is a page or two; a subject is a line. Rendering stops at these (see casework.core.safe_templates).
+BODY_LIMITS = Limits(seconds=2.0, iterations=10_000, output=100_000)
+SUBJECT_LIMITS = Limits(seconds=0.5, iterations=1_000, output=2_000)
+
+
+class TemplateRenderFailed(TemplateError):
+    """A template raised something other than a template error (``{{ 1 / 0 }}``, a bad filter
+    argument): wrapped so callers handle one kind of failure; the original is the ``__cause__``."""
 
 
 @dataclass(frozen=True)
@@ -230,25 +240,104 @@ class Rendered:
     body: str
 
 
+def _render_one(source: str, context: dict[str, Any], limits: Limits) -> str:
+    try:
+        return _ENV.render_limited(source, context, limits)
+    except TemplateError:
+        raise
+    except RecursionError as error:
+        raise TemplateLimitExceeded("The template calls itself too deeply.") from error
+    except Exception as error:  # noqa: BLE001 - any failure of an admin's template is the template's
+        raise TemplateRenderFailed(f"{type(error).__name__}: {error}") from error
+
+
 def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
-    """Render a template in the sandbox; raises jinja2 errors (callers turn them into messages)."""
-    rendered_subject = " ".join(_ENV.from_string(subject).render(context).split())
-    rendered_body = _ENV.from_string(body).render(context).strip() + "\n"
+    """Render a template in the limited sandbox; raises a jinja2 ``TemplateError`` (callers turn it
+    into a message)."""
+    rendered_subject = " ".join(_render_one(subject, context, SUBJECT_LIMITS).split())
+    rendered_body = _render_one(body, context, BODY_LIMITS).strip() + "\n"
     return Rendered(rendered_subject, rendered_body)
 
 
-def template_for(kind: LetterKind, area_id: int | None) -> tuple[str, str]:
-    """The subject and body in force for ``kind`` in an area: the area's row, the all-areas row, or
-    the default shipped in code."""
+def describe_failure(error: BaseException) -> str:
+    """What went wrong, in words that never quote the data the template was filled in with (an
+    error message can: "'str object' has no element 'Jane Smith'")."""
+    if isinstance(error, TemplateLimitExceeded):
+        problem = str(error).rstrip(".")
+    elif isinstance(error, UndefinedError):
+        problem = "it uses a value that is missing or empty"
+    elif isinstance(error, SecurityError):
+        problem = "it uses something letters may not use"
+    elif isinstance(error.__cause__, TypeError | ValueError | ArithmeticError):
+        problem = "it uses a value in a way that does not suit it (for example a sum with a date)"
+    else:
+        problem = "it cannot be filled in"
+    line = error_line(error.__cause__ or error) if error.__cause__ is not None else error_line(error)
+    return f"{problem} (line {line})" if line else problem
+
+
+def template_row(kind: LetterKind, area_id: int | None) -> LetterTemplate | None:
+    """The admin's template in force for ``kind`` in an area: the area's row, else the all-areas row."""
     rows = db.session.scalars(
         sa.select(LetterTemplate).where(
             LetterTemplate.kind == kind,
             sa.or_(LetterTemplate.area_id == area_id, LetterTemplate.area_id.is_(None)),
         )
     ).all()
-    for row in sorted(rows, key=lambda r: r.area_id is None):
-        return row.subject, row.body
-    return DEFAULT_TEMPLATES[kind]
+    return min(rows, key=lambda r: r.area_id is None, default=None)
+
+
+def template_for(kind: LetterKind, area_id: int | None) -> tuple[str, str]:
+    """The subject and body in force for ``kind`` in an area: the area's row, the all-areas row, or
+    the default shipped in code."""
+    row = template_row(kind, area_id)
+    return (row.subject, row.body) if row else DEFAULT_TEMPLATES[kind]
+
+
+def _admins_for(area_id: int) -> list[Any]:
+    """Active admins of the agencies covering the area; every active admin when there are none."""
+    from casework.accounts.models import Agency, Role, User, UserRole, agency_areas
+
+    admins = (
+        sa.select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.admin, User.is_active.is_(True))
+        .order_by(User.email)
+    )
+    covering = admins.join(Agency, Agency.id == User.agency_id).join(
+        agency_areas, agency_areas.c.agency_id == Agency.id
+    )
+    found = list(db.session.scalars(covering.where(agency_areas.c.area_id == area_id)).unique())
+    return found or list(db.session.scalars(admins).unique())
+
+
+def tell_admins_template_failed(row: LetterTemplate, application: TriggerApplication, error: BaseException) -> None:
+    """Email the admins that a template failed at send time and the default was used: once per
+    version of the template, with nothing from the casework in it (no names, no reference)."""
+    from flask import current_app
+
+    problem = describe_failure(error)
+    current_app.logger.warning("letter template %s failed at send time (default used): %s", row.id, problem)
+    area = db.session.get(Area, row.area_id) if row.area_id is not None else None
+    where = area.name if area else "all areas"
+    title = LETTER_TITLES[row.kind]
+    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
+    link = f"{base}/admin/letter-templates/{row.kind.value}" + (f"?area={area.code}" if area else "")
+    for admin in _admins_for(application.area_id):
+        queue_email(
+            to=admin.email,
+            subject=f"The {title.lower()} letter template for {where} failed: the default letter was used",
+            text=(
+                f"Dear {admin.name},\n\n"
+                f"A {title.lower()} letter for {application.area.name} could not be produced from the template "
+                f"for {where}: {problem}. The service used the default letter instead, so the applicant "
+                "was not held up.\n\n"
+                f"Please correct the template: {link}\n\n"
+                "You will not be told again about this version of the template.\n"
+            ),
+            key=f"letter-template-failed:{row.id}:{row.version}:{admin.id}",
+            related=("trigger_letter_templates", row.id),
+        )
 
 
 def sample_context(kind: LetterKind) -> dict[str, Any]:
@@ -306,9 +395,19 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
     }
 
 
-def check_template(kind: LetterKind, subject: str, body: str) -> Rendered:
-    """Refuse a template that does not parse, reaches outside the sandbox, or names a variable that
-    does not exist, with a message an admin can act on. Returns the preview on sample data."""
+#: How many of the latest real records of each kind a template is tried on before it is saved.
+REAL_RECORDS_CHECKED = 25
+
+
+def check_template(kind: LetterKind, subject: str, body: str, area_id: int | None = None) -> Rendered:
+    """Refuse a template that does not parse, reaches outside the sandbox, exceeds the limits, or
+    cannot be filled in, first with the made-up example and then with the latest real records of
+    the area (every area for a template of all areas). Returns the preview on the made-up example.
+
+    Messages about the example quote the error; messages about real records never do (admins
+    configure the service, they do not read casework): they say how many records failed, the kind
+    of problem and the line.
+    """
     errors: dict[str, list[str]] = {}
     for field, source in (("subject", subject), ("body", body)):
         try:
@@ -318,11 +417,82 @@ def check_template(kind: LetterKind, subject: str, body: str) -> Rendered:
     if errors:
         raise InvalidInput(errors)
     try:
-        return render(subject, body, sample_context(kind))
+        preview = render(subject, body, sample_context(kind))
     except SecurityError as error:
         raise InvalidInput({"body": [f"The template uses something letters may not use: {error}"]}) from error
     except TemplateError as error:
-        raise InvalidInput({"body": [f"The template cannot be used: {error.message}"]}) from error
+        raise InvalidInput(
+            {"body": [f"The template cannot be filled in with the example: {error.message or error}"]}
+        ) from error
+    failures: list[BaseException] = []
+    contexts = real_contexts(kind, area_id)
+    for context in contexts:
+        try:
+            render(subject, body, context)
+        except TemplateError as error:
+            failures.append(error)
+    if failures:
+        where = db.session.get(Area, area_id).name if area_id is not None else "all areas"
+        raise InvalidInput(
+            {
+                "body": [
+                    f"The template works with the example but not with {len(failures)} of the "
+                    f"{len(contexts)} latest {LETTER_TITLES[kind].lower()} letters for {where}: "
+                    f"{describe_failure(failures[0])}. Real records can leave out values the example "
+                    "has (a decision with no reasons, a meeting with no location): use "
+                    "{% if ... %} around them."
+                ]
+            }
+        )
+    return preview
+
+
+def real_contexts(kind: LetterKind, area_id: int | None, limit: int = REAL_RECORDS_CHECKED) -> list[dict[str, Any]]:
+    """The contexts the latest ``limit`` letters of ``kind`` would be filled in with, from the records
+    of the area (or of every area): what a template must cope with before it is saved."""
+    in_area = TriggerApplication.area_id == area_id if area_id is not None else sa.true()
+    if kind == LetterKind.acknowledgement:
+        applications = db.session.scalars(
+            sa.select(TriggerApplication).where(in_area).order_by(TriggerApplication.id.desc()).limit(limit)
+        )
+        return [context_for(a) for a in applications]
+    if kind == LetterKind.threshold_decision:
+        decisions = db.session.scalars(
+            sa.select(ThresholdDecision)
+            .join(TriggerApplication, ThresholdDecision.application_id == TriggerApplication.id)
+            .where(in_area)
+            .order_by(ThresholdDecision.id.desc())
+            .limit(limit)
+        )
+        return [context_for(d.application, decision=d) for d in decisions]
+    if kind in (LetterKind.meeting_invitation, LetterKind.outcome):
+        query = (
+            sa.select(ReviewMeeting)
+            .join(TriggerApplication, ReviewMeeting.application_id == TriggerApplication.id)
+            .where(in_area)
+        )
+        if kind == LetterKind.outcome:
+            query = query.where(ReviewMeeting.outcome_recorded_at.is_not(None))
+        meetings = db.session.scalars(query.order_by(ReviewMeeting.id.desc()).limit(limit))
+        return [context_for(m.application, meeting=m) for m in meetings]
+    if kind in (LetterKind.pcc_review_request, LetterKind.pcc_review_outcome):
+        from casework.community_triggers.pcc_review.models import PccReview
+
+        query = sa.select(PccReview).join(TriggerApplication, PccReview.application_id == TriggerApplication.id)
+        if kind == LetterKind.pcc_review_outcome:
+            query = query.where(PccReview.decided_on.is_not(None))
+        reviews = db.session.scalars(query.where(in_area).order_by(PccReview.id.desc()).limit(limit))
+        return [context_for(r.application, pcc_review=r) for r in reviews]
+    if kind != LetterKind.appeal_decision:
+        raise ValueError(f"no records to try a {kind.value} letter on")
+    appeals = db.session.scalars(
+        sa.select(Appeal)
+        .join(TriggerApplication, Appeal.application_id == TriggerApplication.id)
+        .where(in_area, Appeal.decided_on.is_not(None))
+        .order_by(Appeal.id.desc())
+        .limit(limit)
+    )
+    return [context_for(a.application, appeal=a) for a in appeals]
 
 
 # Building the context from the records: plain values only.
@@ -461,17 +631,19 @@ def produce(
     db.session.flush()
     if _already_produced(application, kind, meeting, appeal, recipient, occurrence):
         return None
-    subject, body = template_for(kind, application.area_id)
     context = context_for(
         application, decision=decision, meeting=meeting, appeal=appeal, recipient=recipient, pcc_review=pcc_review
     )
+    row = template_row(kind, application.area_id)
     try:
-        rendered = render(subject, body, context)
-    except TemplateError:
+        rendered = render(row.subject, row.body, context) if row else None
+    except TemplateError as error:
         # An admin's template that breaks on real data must not stop the step it follows: use the
-        # default, which is tested against every kind of record.
-        subject, body = DEFAULT_TEMPLATES[kind]
-        rendered = render(subject, body, context)
+        # default, which is tested against every kind of record, and tell the admins.
+        rendered = None
+        tell_admins_template_failed(row, application, error)
+    if rendered is None:
+        rendered = render(*DEFAULT_TEMPLATES[kind], context)
     letter = Letter(
         application_id=application.id,
         kind=kind,

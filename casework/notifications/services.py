@@ -1,11 +1,12 @@
-"""Queueing email. The message is stored with the change that caused it and sent after commit."""
+"""Queueing email. The message, and the task message that sends it, are stored with the change that
+caused it; the send is handed to the broker after the commit (``casework.core.tasks_outbox``)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from casework.core.db import after_commit
+from casework.core.tasks_outbox import enqueue
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 
@@ -46,7 +47,6 @@ def queue_email(
         if existing is None:
             raise
         return existing
-    from casework.notifications.tasks import send_email
-
-    after_commit(send_email.delay, row.id)
+    # The send is a task message written in this transaction, handed to the broker after the commit.
+    enqueue("notifications.send_email", row.id)
     return row

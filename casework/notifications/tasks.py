@@ -167,8 +167,11 @@ def resend_unsent() -> int:
         .limit(1000)
     ).all()
     db.session.rollback()
+    from casework.core.tasks_outbox import enqueue
+
     for email_id in ids:
-        send_email.delay(email_id)
+        enqueue("notifications.send_email", email_id)
+    commit()
     return len(ids)
 
 

@@ -8,6 +8,8 @@
   independent Chairs of the reviews" and says action plans were developed for both, so 2 reviews were
   carried out, each with recommendations (the action plan); the chairs found no lessons about the
   partners' earlier work. The note says so, so a reader can weigh it.
+- Bolsover's last reporting period that has ended, published by the demo manager from the demo
+  records, so the statistics page shows a published version (and the page to withdraw one).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from casework.core.db import commit
 from casework.demo import loader
 from casework.extensions import db
 from casework.statistics import services
-from casework.statistics.models import SnapshotSource, StatisticsSnapshot
+from casework.statistics.models import SnapshotSource, SnapshotStatus, StatisticsSnapshot
 
 HISTORIC = [
     (
@@ -83,3 +85,27 @@ def load_historic_statistics(_password: str) -> None:
                 note,
             )
     commit()
+
+
+@loader
+def publish_last_period(_password: str) -> None:
+    from casework.accounts.models import User
+    from casework.core.time import today
+    from casework.demo import DEMO_DOMAIN
+
+    area = db.session.scalar(sa.select(Area).where(Area.code == "BOL"))
+    manager = db.session.scalar(sa.select(User).where(User.email == f"manager@{DEMO_DOMAIN}"))
+    if area is None or manager is None:
+        return
+    period_start, period_end = services.last_ended_reporting_period(area, today())
+    published = db.session.scalar(
+        sa.select(StatisticsSnapshot.id).where(
+            StatisticsSnapshot.area_id == area.id,
+            StatisticsSnapshot.period_start == period_start,
+            StatisticsSnapshot.period_end == period_end,
+            StatisticsSnapshot.status == SnapshotStatus.published,
+        )
+    )
+    if published is None:
+        services.publish(manager, area, period_start, period_end)
+        commit()

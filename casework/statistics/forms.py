@@ -18,13 +18,13 @@ def financial_year_choices(last_year: int) -> list[tuple[str, str]]:
 
 
 class ChooseForm(FlaskForm):
-    """Which area and financial year to show (a GET form: nothing changes, so no CSRF token)."""
+    """Which area and reporting period to show (a GET form: nothing changes, so no CSRF token)."""
 
     class Meta:
         csrf = False
 
     area = SelectField("Area", validators=[Optional()])
-    year = SelectField("Financial year", validators=[Optional()])
+    period = SelectField("Reporting period", validators=[Optional()])
 
 
 def _iso_date(_form: FlaskForm, field: HiddenField) -> None:
@@ -48,6 +48,17 @@ class PublishForm(PeriodForm):
     )
     publish_extras = BooleanField(
         "Publish the extra figures too (channels, decisions by basis, appeals, withdrawn and pending, median days)"
+    )
+
+
+class WithdrawForm(FlaskForm):
+    note = TextAreaField(
+        "Why are these figures withdrawn?",
+        description="Kept with the figures and shown to staff, for example: published for the wrong period.",
+        validators=[
+            DataRequired("Say why these figures are withdrawn"),
+            Length(max=2000, message="The note must be 2000 characters or fewer."),
+        ],
     )
 
 

@@ -71,10 +71,39 @@ class StatisticsSnapshot(db.Model):
     area = relationship("Area", lazy="joined")
     compiled_by = relationship("User", foreign_keys=[compiled_by_id])
     published_by = relationship("User", foreign_keys=[published_by_id])
+    #: Set when a published version was withdrawn (a row of its own: the snapshot never changes).
+    withdrawal: Mapped[StatisticsWithdrawal | None] = relationship(
+        back_populates="snapshot", uselist=False, lazy="selectin"
+    )
 
     @property
     def is_published(self) -> bool:
         return self.status == SnapshotStatus.published
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawal is not None
+
+
+class StatisticsWithdrawal(db.Model):
+    """A published version taken down because it was published by mistake.
+
+    The published snapshot itself never changes (the database refuses it), so the withdrawal is a row
+    of its own: who withdrew it, when and why. A withdrawn version is kept for the record and shown
+    to staff, but no longer on the public page or in the CSV and JSON. Withdrawals are never changed
+    or deleted either.
+    """
+
+    __tablename__ = "statistics_withdrawals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(sa.ForeignKey("statistics_snapshots.id"), unique=True)
+    note: Mapped[str] = mapped_column(sa.Text)
+    withdrawn_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    snapshot: Mapped[StatisticsSnapshot] = relationship(back_populates="withdrawal")
+    withdrawn_by = relationship("User", foreign_keys=[withdrawn_by_id])
 
 
 class JobStatus(enum.StrEnum):
@@ -117,6 +146,8 @@ class PublishedSnapshotChanged(Exception):
 @sa.event.listens_for(StatisticsSnapshot, "before_update")
 def _refuse_update_of_published(_mapper: Any, _connection: Any, target: StatisticsSnapshot) -> None:
     state = sa.inspect(target)
+    if not any(state.attrs[column.key].history.has_changes() for column in state.mapper.column_attrs):
+        return  # only a relationship changed (a withdrawal row was added): no UPDATE of this row
     history = state.attrs.status.history
     was = history.deleted[0] if history.deleted else target.status
     if was == SnapshotStatus.published:
@@ -129,3 +160,13 @@ def _refuse_update_of_published(_mapper: Any, _connection: Any, target: Statisti
 def _refuse_delete_of_published(_mapper: Any, _connection: Any, target: StatisticsSnapshot) -> None:
     if target.status == SnapshotStatus.published:
         raise PublishedSnapshotChanged(f"published statistics (snapshot {target.id}) cannot be deleted")
+
+
+@sa.event.listens_for(StatisticsWithdrawal, "before_update")
+def _refuse_update_of_withdrawal(_mapper: Any, _connection: Any, target: StatisticsWithdrawal) -> None:
+    raise PublishedSnapshotChanged(f"a withdrawal (row {target.id}) is a record: it cannot be changed")
+
+
+@sa.event.listens_for(StatisticsWithdrawal, "before_delete")
+def _refuse_delete_of_withdrawal(_mapper: Any, _connection: Any, target: StatisticsWithdrawal) -> None:
+    raise PublishedSnapshotChanged(f"a withdrawal (row {target.id}) is a record: it cannot be deleted")

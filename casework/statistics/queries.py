@@ -3,10 +3,12 @@
 Every figure counts events by the day they happened inside the period (SPEC sections 5 and 9), never
 an application's current status:
 
-- ``applications``: applications received in the period, withdrawn ones included. Applications that
-  were screened out (a service complaint or a new incident report, redirected) are left out: once
-  screened they were not applications for a Case Review. They are reported as ``screened_out``
-  (screened out in the period) so the figures still reconcile with the register.
+- ``applications``: applications received in the period, withdrawn ones included. Applications
+  screened out by the end of the period (a service complaint or a new incident report, redirected)
+  are left out: once screened they were not applications for a Case Review. One screened out after
+  the period ended still counts in it, because nothing dated after a period's end changes that
+  period's figures. They are reported as ``screened_out`` (screened out in the period) so the
+  figures still reconcile with the register.
 - ``threshold_not_met``: "not met" threshold decisions made in the period. An application can have
   several decisions (a new one after an upheld appeal): each decision is an event and counts.
 - ``reviews_carried_out``: review meetings held in the period whose outcome is recorded. A new meeting
@@ -152,7 +154,10 @@ def compute_figures(area_ids: Iterable[int], period_start: date, period_end: dat
         .group_by(ReviewMeeting.application_id)
         .subquery("first_outcomes")
     )
-    is_case_review = application.screened_out_on.is_(None)
+    # Screened out by the period's end: not an application for a Case Review in that period. One
+    # screened out after the period ended still counts in it (SPEC section 5: nothing dated after a
+    # period's end changes that period's figures).
+    is_case_review = sa.or_(application.screened_out_on.is_(None), application.screened_out_on > period_end)
     # Both subqueries only hold events on or before the period end, so "none by then" is a NULL.
     open_at_end = sa.and_(
         is_case_review,

@@ -32,6 +32,11 @@ class PublishArgs(PeriodArgs):
     publish_extras = fields.Boolean(load_default=False)
 
 
+class WithdrawArgs(BaseSchema):
+    #: Why the version is withdrawn: kept with it and shown to staff.
+    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
 class HistoricArgs(PeriodArgs):
     applications = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     threshold_not_met = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
@@ -76,8 +81,26 @@ def dump_snapshot(snapshot: Any) -> dict[str, Any]:
         "published_by_id": snapshot.published_by_id,
         "extras_published": snapshot.extras_published,
         "note": snapshot.note,
+        "withdrawal": dump_withdrawal(snapshot.withdrawal),
         **dump_figures(snapshot.figures),
     }
+
+
+def dump_withdrawal(withdrawal: Any) -> dict[str, Any] | None:
+    if withdrawal is None:
+        return None
+    return {
+        "withdrawn_at": _iso(withdrawal.withdrawn_at),
+        "withdrawn_by_id": withdrawal.withdrawn_by_id,
+        "note": withdrawal.note,
+    }
+
+
+def dump_differences(published: Any, differences: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The published version the public sees for a period, and the figures the records now change."""
+    if published is None:
+        return None
+    return {"version": published.version, "snapshot_id": published.id, "differences": differences}
 
 
 def dump_job(job: Any) -> dict[str, Any]:

@@ -22,19 +22,21 @@ import sqlalchemy as sa
 from casework.accounts.models import Area
 from casework.audit.services import record_change
 from casework.core.dates import end_of_months_beginning_with
-from casework.core.errors import Forbidden, InvalidInput, RuleViolation
+from casework.core.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission
 from casework.core.time import LONDON, now, today
 from casework.extensions import db
 from casework.statistics import policies
+from casework.statistics import settings as period_settings
 from casework.statistics.models import (
     JobStatus,
     SnapshotSource,
     SnapshotStatus,
     StatisticsJob,
     StatisticsSnapshot,
+    StatisticsWithdrawal,
 )
-from casework.statistics.queries import STATUTORY_KEYS, compute_area_figures, compute_figures
+from casework.statistics.queries import EXTRA_KEYS, STATUTORY_KEYS, compute_area_figures, compute_figures
 
 SNAPSHOT_FIELDS = (
     "area_id",
@@ -70,6 +72,88 @@ def validate_period(period_start: date, period_end: date) -> None:
     if period_end > end_of_months_beginning_with(period_start, 12):
         raise InvalidInput(
             {"period_end": ["A reporting period cannot be longer than 12 months (s.105(4) of the 2014 Act)."]}
+        )
+
+
+#: s.104 (the Case Review) came into force on 20 October 2014: no period ending earlier has figures.
+CASE_REVIEWS_BEGAN = date(2014, 10, 20)
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month_index = divmod(day.month - 1 + months, 12)
+    return date(day.year + year, month_index + 1, day.day)
+
+
+def reporting_period_setting(area: Area, on: date) -> tuple[int, int, int]:
+    """``(month, day, months)``: the area's reporting period in force on ``on``."""
+    from casework.accounts.services import area_settings
+
+    values = area_settings(area, on=on)
+    month, day = (int(part) for part in values[period_settings.PERIOD_START].split("-"))
+    return month, day, int(values[period_settings.PERIOD_MONTHS])
+
+
+def reporting_period_containing(area: Area, day: date) -> tuple[date, date]:
+    """The area's reporting period (its setting in force on ``day``) that ``day`` falls in."""
+    return _period_containing(reporting_period_setting(area, day), day)
+
+
+def reporting_periods(area: Area, on: date) -> list[tuple[date, date]]:
+    """The area's reporting periods from the one containing ``on`` back to the first with Case
+    Reviews, newest first, by the setting in force on ``on`` (for choosing one on a page)."""
+    setting = reporting_period_setting(area, on)
+    periods = [_period_containing(setting, on)]
+    while (earlier := _period_containing(setting, periods[-1][0] - timedelta(days=1)))[1] >= CASE_REVIEWS_BEGAN:
+        periods.append(earlier)
+    return periods
+
+
+def _period_containing(setting: tuple[int, int, int], day: date) -> tuple[date, date]:
+    month, start_day, months = setting
+    starts = [
+        _add_months(date(year, month, start_day), k * months)
+        for year in (day.year - 1, day.year)
+        for k in range(12 // months)
+    ]
+    start = max(s for s in starts if s <= day)
+    return start, end_of_months_beginning_with(start, months)
+
+
+def last_ended_reporting_period(area: Area, on: date) -> tuple[date, date]:
+    """The area's latest reporting period that ended before ``on``."""
+    current_start, _ = reporting_period_containing(area, on)
+    return reporting_period_containing(area, current_start - timedelta(days=1))
+
+
+def describe_reporting_period(area: Area, on: date) -> str:
+    """``the financial year (1 April to 31 March)`` or ``6-month periods from 1 October``, for messages."""
+    month, day, months = reporting_period_setting(area, on)
+    first = date(2001, month, day)
+    if months == 12:
+        if (month, day) == (4, 1):
+            return "the financial year (1 April to 31 March)"
+        last = end_of_months_beginning_with(first, 12)
+        return f"a year from {first.day} {first:%B} to {last.day} {last:%B}"
+    return f"{months}-month periods, one of them starting on {first.day} {first:%B}"
+
+
+def require_whole_reporting_period(area: Area, period_start: date, period_end: date) -> None:
+    """Figures are published for one whole reporting period of the area's setting, and only for a
+    period in which the Case Review existed (SPEC section 10, s.105(4))."""
+    if period_end < CASE_REVIEWS_BEGAN:
+        raise RuleViolation(
+            "There are no Case Review figures for a period that ended before the Case Review began "
+            f"on {CASE_REVIEWS_BEGAN.day} October {CASE_REVIEWS_BEGAN.year}.",
+            field="period_start",
+        )
+    expected = reporting_period_containing(area, period_start)
+    if (period_start, period_end) != expected:
+        raise RuleViolation(
+            f"Figures for {area.name} are published for whole reporting periods: "
+            f"{describe_reporting_period(area, period_start)}. "
+            f"{_period_label(period_start, period_end)} is not one; the period that includes "
+            f"{period_start.isoformat()} is {_period_label(*expected)}.",
+            field="period_start",
         )
 
 
@@ -141,8 +225,7 @@ def _store_draft(
 
 def request_compile(actor: Any, area: Area, period_start: date, period_end: date) -> StatisticsJob:
     """Queue a compilation (the task runs once the request commits) and return its job row."""
-    from casework.core.db import after_commit
-    from casework.statistics.tasks import compile_statistics
+    from casework.core.tasks_outbox import enqueue
 
     policies.require(actor, Permission.COMPILE_STATISTICS, area)
     validate_period(period_start, period_end)
@@ -155,45 +238,51 @@ def request_compile(actor: Any, area: Area, period_start: date, period_end: date
     )
     db.session.add(job)
     db.session.flush()
-    after_commit(compile_statistics.delay, job.id)
+    enqueue("statistics.compile", job.id)
     return job
 
 
 def compile_ended_periods(on: date | None = None) -> list[StatisticsSnapshot]:
-    """Compile each area's financial year that has just ended, once (the daily beat task).
+    """Compile each area's reporting period that has just ended, once (the daily beat task).
 
-    An area is skipped when its figures for that year were already compiled after the year ended
-    (by this task on an earlier day, or by someone on demand).
+    An area is skipped when its figures for that period were already compiled after the period
+    ended (by this task on an earlier day, or by someone on demand). Areas whose periods end on the
+    same day are counted together.
     """
     on = on or today()
-    period_start, period_end = last_ended_financial_year(on)
-    done_already = set(
-        db.session.scalars(
-            sa.select(StatisticsSnapshot.area_id).where(
-                StatisticsSnapshot.period_start == period_start,
-                StatisticsSnapshot.period_end == period_end,
-                StatisticsSnapshot.compiled_at >= _start_of_day_after(period_end),
-            )
-        )
-    )
-    areas = [a for a in db.session.scalars(sa.select(Area).order_by(Area.code)) if a.id not in done_already]
-    all_figures = compute_figures([a.id for a in areas], period_start, period_end)
-    compiled = []
+    areas = list(db.session.scalars(sa.select(Area).order_by(Area.code)))
+    by_period: dict[tuple[date, date], list[Area]] = {}
     for area in areas:
-        snapshot = _store_draft(None, area, period_start, period_end, all_figures[area.id])
-        moment = now()
-        db.session.add(
-            StatisticsJob(
-                area=area,
-                period_start=period_start,
-                period_end=period_end,
-                status=JobStatus.done,
-                started_at=moment,
-                finished_at=moment,
-                snapshot=snapshot,
+        by_period.setdefault(last_ended_reporting_period(area, on), []).append(area)
+    compiled = []
+    for (period_start, period_end), period_areas in sorted(by_period.items()):
+        done_already = set(
+            db.session.scalars(
+                sa.select(StatisticsSnapshot.area_id).where(
+                    StatisticsSnapshot.area_id.in_([a.id for a in period_areas]),
+                    StatisticsSnapshot.period_start == period_start,
+                    StatisticsSnapshot.period_end == period_end,
+                    StatisticsSnapshot.compiled_at >= _start_of_day_after(period_end),
+                )
             )
         )
-        compiled.append(snapshot)
+        todo = [a for a in period_areas if a.id not in done_already]
+        all_figures = compute_figures([a.id for a in todo], period_start, period_end)
+        for area in todo:
+            snapshot = _store_draft(None, area, period_start, period_end, all_figures[area.id])
+            moment = now()
+            db.session.add(
+                StatisticsJob(
+                    area=area,
+                    period_start=period_start,
+                    period_end=period_end,
+                    status=JobStatus.done,
+                    started_at=moment,
+                    finished_at=moment,
+                    snapshot=snapshot,
+                )
+            )
+            compiled.append(snapshot)
     db.session.flush()
     return compiled
 
@@ -243,6 +332,7 @@ def publish(
     """Compile the figures again and publish them as the next version (the manager's approval)."""
     policies.require(actor, Permission.PUBLISH_STATISTICS, area)
     validate_period(period_start, period_end)
+    require_whole_reporting_period(area, period_start, period_end)
     _require_ended(period_end)
     note = _clean_note(note)
     _lock_area(area)
@@ -308,6 +398,7 @@ def enter_historic(
     note = _clean_note(note)
     if note is None:
         raise InvalidInput({"note": ["Say where the figures come from (the paper or page that published them)."]})
+    require_whole_reporting_period(area, period_start, period_end)
     _require_ended(period_end)
     _lock_area(area)
     version = _next_version(area, period_start, period_end)
@@ -337,12 +428,89 @@ def enter_historic(
     return snapshot
 
 
+def withdraw(actor: Any, snapshot: StatisticsSnapshot, note: str | None) -> StatisticsWithdrawal:
+    """Take a version published by mistake off the public pages: kept, marked, with a note, audited.
+
+    The public then sees the latest version of that period that is not withdrawn, if any. Only a
+    manager of an agency covering the area (who may publish) may withdraw.
+    """
+    policies.require(actor, Permission.PUBLISH_STATISTICS, snapshot.area)
+    note = _clean_note(note)
+    if note is None:
+        raise InvalidInput({"note": ["Say why these figures are withdrawn: the note is kept with them."]})
+    if not snapshot.is_published:
+        raise RuleViolation("Only published figures can be withdrawn; a draft was never public.")
+    _lock_area(snapshot.area)
+    db.session.refresh(snapshot, ["withdrawal"])
+    if snapshot.withdrawal is not None:
+        raise RuleViolation(f"Version {snapshot.version} of these figures is already withdrawn.")
+    withdrawal = StatisticsWithdrawal(snapshot=snapshot, note=note, withdrawn_at=now(), withdrawn_by_id=actor.id)
+    db.session.add(withdrawal)
+    db.session.flush()
+    record_change(
+        actor,
+        snapshot,
+        {"withdrawn": False},
+        {"withdrawn": True, "withdrawal_note": note},
+        f"Withdrew version {snapshot.version} of the statistics for {snapshot.area.name}, "
+        f"{_period_label(snapshot.period_start, snapshot.period_end)}",
+    )
+    return withdrawal
+
+
+def get_snapshot(snapshot_id: int) -> StatisticsSnapshot:
+    snapshot = db.session.get(StatisticsSnapshot, snapshot_id)
+    if snapshot is None:
+        raise NotFound("No such statistics version.")
+    return snapshot
+
+
+def differences(published: StatisticsSnapshot, live: dict[str, Any]) -> list[dict[str, Any]]:
+    """The figures where the records now differ from a published version: the statutory four, and
+    the extras when they were published. ``[{"key", "published", "live"}]``, in the published order.
+    Figures entered by hand are never compared: the records of those years are not in the service."""
+    if published.source == SnapshotSource.entered_by_hand:
+        return []
+    keys = (*STATUTORY_KEYS, *EXTRA_KEYS) if published.extras_published else STATUTORY_KEYS
+    return [
+        {"key": key, "published": published.figures.get(key), "live": live.get(key)}
+        for key in keys
+        if key in published.figures and published.figures.get(key) != live.get(key)
+    ]
+
+
+def changed_since_publication(area_ids: Iterable[int], ended_after: date) -> list[dict[str, Any]]:
+    """Published periods (ending on or after ``ended_after``) whose live figures now differ from the
+    version the public sees: ``[{"snapshot", "differences"}]``. Figures entered by hand are left out
+    (the records of those years are not in the service). One count per distinct period."""
+    snapshots = [
+        s
+        for s in latest_published(area_ids)
+        if s.source == SnapshotSource.compiled and s.period_end >= ended_after
+    ]
+    by_period: dict[tuple[date, date], list[StatisticsSnapshot]] = {}
+    for snapshot in snapshots:
+        by_period.setdefault((snapshot.period_start, snapshot.period_end), []).append(snapshot)
+    changed = []
+    for (period_start, period_end), group in sorted(by_period.items()):
+        live = compute_figures([s.area_id for s in group], period_start, period_end)
+        for snapshot in group:
+            found = differences(snapshot, live[snapshot.area_id])
+            if found:
+                changed.append({"snapshot": snapshot, "differences": found})
+    return changed
+
+
 # --- reading snapshots ---------------------------------------------------------------------------------
 
 
 def latest_published(area_ids: Iterable[int] | None = None) -> list[StatisticsSnapshot]:
-    """The latest published version of each area and period, by area code then period (one query)."""
-    published = StatisticsSnapshot.status == SnapshotStatus.published
+    """The latest published version of each area and period that is not withdrawn, by area code then
+    period (one query): what the public sees."""
+    published = sa.and_(
+        StatisticsSnapshot.status == SnapshotStatus.published,
+        ~sa.select(StatisticsWithdrawal.id).where(StatisticsWithdrawal.snapshot_id == StatisticsSnapshot.id).exists(),
+    )
     latest = (
         sa.select(
             StatisticsSnapshot.area_id,
@@ -372,6 +540,14 @@ def latest_published(area_ids: Iterable[int] | None = None) -> list[StatisticsSn
         .order_by(Area.code, StatisticsSnapshot.period_start, StatisticsSnapshot.period_end)
     )
     return list(db.session.scalars(query).unique())
+
+
+def public_version(area: Area, period_start: date, period_end: date) -> StatisticsSnapshot | None:
+    """The version of one area and period the public sees (the latest not withdrawn), if any."""
+    for snapshot in latest_published([area.id]):
+        if (snapshot.period_start, snapshot.period_end) == (period_start, period_end):
+            return snapshot
+    return None
 
 
 def snapshots_for(area: Area, period_start: date, period_end: date) -> list[StatisticsSnapshot]:

@@ -4,7 +4,9 @@ financial year ends (daily beat entry; each area's just-ended year is compiled o
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+import sqlalchemy as sa
 from celery import shared_task
 from celery.schedules import crontab
 
@@ -17,19 +19,36 @@ from casework.tasks import periodic
 log = logging.getLogger(__name__)
 
 
+#: A job still "running" after this long was left by a dead worker and may be run again.
+STALE_RUN = timedelta(minutes=15)
+
+
 @shared_task(name="statistics.compile")
 def compile_statistics(job_id: int) -> int | None:
-    """Run a queued compilation. Safe to run twice (late acknowledgement redelivers after a crash):
-    a job already done is left alone; one left running by a dead worker runs again."""
+    """Run a queued compilation, once. The job is claimed by a conditional UPDATE (queued, or left
+    running by a dead worker long ago), so a second delivery of the same message (late
+    acknowledgement after a crash, or a relay that died before marking its row) finds it claimed or
+    done and does nothing."""
     from casework.statistics import services
 
-    job = db.session.get(StatisticsJob, job_id)
-    if job is None or job.status == JobStatus.done:
-        return None
-    job.status = JobStatus.running
-    job.started_at = now()
-    job.error = None
+    db.session.rollback()
+    moment = now()
+    claimed = db.session.execute(
+        sa.update(StatisticsJob)
+        .where(
+            StatisticsJob.id == job_id,
+            sa.or_(
+                StatisticsJob.status == JobStatus.queued,
+                sa.and_(StatisticsJob.status == JobStatus.running, StatisticsJob.started_at < moment - STALE_RUN),
+            ),
+        )
+        .values(status=JobStatus.running, started_at=moment, error=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     commit()
+    if not claimed:
+        return None
+    job = db.session.get(StatisticsJob, job_id)
     try:
         snapshot = services.compile(
             job.requested_by_id and _user(job.requested_by_id), job.area, job.period_start, job.period_end

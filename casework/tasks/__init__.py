@@ -14,6 +14,7 @@ TASK_MODULES: list[str] = [
     "casework.interventions.tasks",
     "casework.community_triggers.tasks",
     "casework.statistics.tasks",
+    "casework.tasks.relay",
 ]
 
 #: name -> beat entry, filled by ``periodic``.

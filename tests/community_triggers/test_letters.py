@@ -194,7 +194,7 @@ def test_syntax_error_is_refused_with_the_line():
     assert "line 2" in error.value.errors["body"][0]
 
 
-def test_every_default_template_renders_on_sample_data():
+def test_every_default_template_renders_on_sample_data(db_session):
     for kind in LetterKind:
         subject, body = letters.DEFAULT_TEMPLATES[kind]
         rendered = letters.check_template(kind, subject, body)

@@ -79,8 +79,10 @@ def test_transient_failure_in_eager_mode_leaves_the_row_for_resend(db_session, m
 
 
 def test_resend_unsent_picks_only_rows_whose_sending_went_quiet(db_session, monkeypatch):
+    from casework.core import tasks_outbox
+
     queued: list[int] = []
-    monkeypatch.setattr(tasks.send_email, "delay", queued.append)
+    monkeypatch.setattr(tasks_outbox, "publish", lambda name, args, task_id: queued.extend(args))
     start = datetime(2026, 4, 8, 9, 0, tzinfo=UTC)
 
     def row(key: str, **values) -> OutboxEmail:

@@ -106,9 +106,10 @@ def test_compile_runs_the_task_and_answers_with_the_draft(api_client, bolsover):
 
 
 def test_compile_answers_202_with_the_job_when_it_is_queued(api_client, bolsover, monkeypatch):
+    from casework.core import tasks_outbox
     from casework.statistics import tasks
 
-    monkeypatch.setattr(tasks.compile_statistics, "delay", lambda job_id: None)  # a worker will take it
+    monkeypatch.setattr(tasks_outbox, "publish", lambda name, args, task_id: None)  # a worker will take it
     response = api_client(bolsover["manager"]).post("/api/v1/statistics/compile", json={"area_code": "BOL", **PERIOD})
     assert response.status_code == 202
     body = response.get_json()
@@ -118,6 +119,13 @@ def test_compile_answers_202_with_the_job_when_it_is_queued(api_client, bolsover
     polled = api_client(bolsover["manager"]).get(f"/api/v1/statistics/jobs/{body['job_id']}").get_json()
     assert polled["status"] == "done"
     assert polled["snapshot"]["applications"] == 1
+    # The same message delivered again (a relay that died before marking it, a late acknowledgement
+    # after a crash) finds the job done and compiles nothing more.
+    assert tasks.compile_statistics.apply(args=[body["job_id"]]).result is None
+    drafts = db.session.scalar(
+        sa.select(sa.func.count()).select_from(StatisticsSnapshot).where(StatisticsSnapshot.status == SnapshotStatus.draft)
+    )
+    assert drafts == 1
 
 
 def test_a_failing_compile_marks_the_job_failed(app, bolsover, monkeypatch):
@@ -265,3 +273,31 @@ def test_versions_lists_drafts_and_published(api_client, bolsover):
         "items"
     ]
     assert [i["status"] for i in items] == ["draft"]
+
+
+def test_a_job_running_elsewhere_is_left_alone_and_one_left_by_a_dead_worker_runs_again(app, bolsover):
+    from datetime import datetime, timedelta
+
+    from casework.core.time import now
+    from casework.statistics import tasks
+    from casework.statistics.models import JobStatus
+
+    def job(started_at: datetime) -> StatisticsJob:
+        row = StatisticsJob(
+            area=bolsover["area"],
+            period_start=date(2025, 4, 1),
+            period_end=date(2026, 3, 31),
+            status=JobStatus.running,
+            started_at=started_at,
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    busy = job(now() - timedelta(minutes=1))
+    abandoned = job(now() - tasks.STALE_RUN - timedelta(minutes=1))
+    assert tasks.compile_statistics.apply(args=[busy.id]).result is None
+    assert tasks.compile_statistics.apply(args=[abandoned.id]).result is not None
+    db.session.expire_all()
+    assert db.session.get(StatisticsJob, busy.id).status == JobStatus.running
+    assert db.session.get(StatisticsJob, abandoned.id).status == JobStatus.done

@@ -45,6 +45,35 @@ def test_screened_out_applications_are_not_case_review_applications(make, record
     assert result["pending_at_period_end"] == 1  # only the real application
 
 
+def test_screening_out_after_the_period_ended_does_not_change_its_figures(make, records):
+    """Received 25 March 2026, screened out 1 December 2026: still one of 2025/26's applications."""
+    area = make.area("BOL")
+    late = records.application(area, date(2026, 3, 25))
+    before = figures(area)
+    late.screened_out_on = date(2026, 12, 1)
+    records.application(area, date(2026, 3, 25), screened_out_on=date(2026, 3, 31))  # last day: left out
+    records.application(area, date(2026, 3, 26), screened_out_on=date(2026, 4, 1))  # first day after: counts
+    after = figures(area)
+    assert before["applications"] == 1
+    assert after["applications"] == 2
+    assert after["applications_online"] == 2
+    assert after["pending_at_period_end"] == 2  # undecided at the period end, whatever came later
+    assert after["screened_out"] == 1  # only the one screened out inside the period
+    following = figures(area, NEXT_START, NEXT_END)
+    assert following["screened_out"] == 2
+    assert following["applications"] == 0
+
+
+def test_a_withdrawal_after_the_period_ended_leaves_it_pending_at_that_end(make, records):
+    area = make.area("BOL")
+    records.application(area, date(2026, 3, 30), withdrawn_on=date(2026, 4, 1))
+    records.application(area, date(2026, 3, 30), withdrawn_on=date(2026, 3, 31))
+    result = figures(area)
+    assert result["applications"] == 2
+    assert result["withdrawn"] == 1
+    assert result["pending_at_period_end"] == 1
+
+
 def test_applications_by_channel(make, records):
     area = make.area("BOL")
     for channel in ("online", "online", "phone", "letter", "partner"):

@@ -385,12 +385,15 @@ class ThrowawayRedis:
     def url(self) -> str:
         return f"redis://{LOOPBACK}:{self.port}/0"
 
-    def start(self, redis_module) -> None:
-        self.tmpdir = Path(tempfile.mkdtemp(prefix="casework-redis-"))
-        _cleanup_later(self.stop)
+    def start(self, redis_module, port: int | None = None) -> None:
+        """Start the server (on ``port``, to start it again where its clients expect it)."""
+        self._redis_module = redis_module
+        if self.tmpdir is None:
+            self.tmpdir = Path(tempfile.mkdtemp(prefix="casework-redis-"))
+            _cleanup_later(self.stop)
         log_path = self.tmpdir / "redis.log"
-        for _attempt in range(3):
-            self.port = free_port()
+        for _attempt in range(1 if port else 3):
+            self.port = port or free_port()
             self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
             self.process = subprocess.Popen(
                 [
@@ -442,6 +445,13 @@ class ThrowawayRedis:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
             self.tmpdir = None
 
+    def pause(self) -> None:
+        """Stop the server process (a broker outage); ``resume()`` brings it back on the same port."""
+        self._terminate()
+
+    def resume(self) -> None:
+        self.start(self._redis_module, port=self.port)
+
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
@@ -472,6 +482,30 @@ def redis_url() -> Iterator[str]:
     status.used = f"throwaway server ({binary}) on {LOOPBACK}:{server.port}"
     try:
         yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def restartable_redis() -> Iterator[Any]:
+    """A Redis server of this test's own, which the test may stop and start again on the same port
+    (``server.pause()``, ``server.resume()``): a broker outage. ``server.url`` is its address."""
+    try:
+        import redis
+    except ImportError:
+        unavailable("redis", "the redis package is not installed (pip install -e '.[dev]')")
+    binary = find_redis_server()
+    if binary is None:
+        unavailable("redis", "Redis not installed (no redis-server found): this test needs its own server")
+    server = ThrowawayRedis(binary)
+    try:
+        server.start(redis)
+    except (RuntimeError, OSError) as error:
+        server.stop()
+        unavailable("redis", f"could not start a throwaway server with {binary}: {error}")
+    SERVICES["redis"].used = SERVICES["redis"].used or f"throwaway server ({binary})"
+    try:
+        yield server
     finally:
         server.stop()
 

@@ -1,12 +1,15 @@
 """Admin pages: the letter templates (one per kind for every area, or overriding it for one area).
 
-A template is checked before it is saved: it must parse, stay inside the sandbox and render against
-sample data, so a broken template never reaches an applicant.
+A template is checked before it is saved: it must parse, stay inside the sandbox and its limits, and
+fill in both the made-up example (the preview) and the latest real records of the area, so a template
+that would fail on real data cannot be saved. The admin sees only the made-up example: messages about
+real records say how many failed and why, never what they hold.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from jinja2 import TemplateError
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -68,7 +71,9 @@ def edit(kind: str):
     status = 200
     if form.validate_on_submit():
         try:
-            preview = letters.check_template(letter_kind, form.subject.data, form.body.data)
+            preview = letters.check_template(
+                letter_kind, form.subject.data, form.body.data, area_id=area.id if area else None
+            )
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
@@ -95,7 +100,10 @@ def edit(kind: str):
     elif form.is_submitted():
         status = 422
     else:
-        preview = letters.render(subject, body, letters.sample_context(letter_kind))
+        try:
+            preview = letters.render(subject, body, letters.sample_context(letter_kind))
+        except TemplateError:
+            preview = None  # saved before today's checks: the next save is checked
     return render_template(
         "community_triggers/admin/edit.html",
         title=f"{letters.LETTER_TITLES[letter_kind]} letter",

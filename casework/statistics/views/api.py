@@ -22,6 +22,8 @@ from casework.statistics.schemas import (
     HistoricArgs,
     PeriodArgs,
     PublishArgs,
+    WithdrawArgs,
+    dump_differences,
     dump_job,
     dump_live,
     dump_snapshot,
@@ -43,7 +45,12 @@ def figures(args: dict[str, Any]):
     area = get_area(args["area"])
     period_start, period_end = _period(args)
     live = services.live_figures(current_user, area, period_start, period_end)
-    return dump_live(area, period_start, period_end, live)
+    published = services.public_version(area, period_start, period_end)
+    return {
+        **dump_live(area, period_start, period_end, live),
+        # Where a version is published: the figures the records now give differently (SPEC section 5).
+        "published": dump_differences(published, services.differences(published, live) if published else []),
+    }
 
 
 @bp.get("/statistics/versions")
@@ -98,6 +105,32 @@ def publish(args: dict[str, Any]):
     )
     commit()
     return dump_snapshot(snapshot)
+
+
+@bp.post("/statistics/versions/<int:snapshot_id>/withdraw")
+@requires(Permission.PUBLISH_STATISTICS)
+@use_args(WithdrawArgs)
+def withdraw(args: dict[str, Any], snapshot_id: int):
+    """Withdraw a version published by mistake: kept, marked with the note, off the public pages."""
+    snapshot = services.get_snapshot(snapshot_id)
+    if not policies.can(current_user, Permission.VIEW_STATISTICS, snapshot.area):
+        raise NotFound("No such statistics version.")
+    services.withdraw(current_user, snapshot, args["note"])
+    commit()
+    return dump_snapshot(services.get_snapshot(snapshot_id))
+
+
+@bp.get("/statistics/changed")
+@requires(Permission.PUBLISH_STATISTICS)
+def changed():
+    """Published periods of the manager's areas whose figures the records now give differently."""
+    areas = policies.visible_areas(current_user)
+    found = services.changed_since_publication([a.id for a in areas], ended_after=services.CASE_REVIEWS_BEGAN)
+    return {
+        "items": [
+            {**dump_snapshot(item["snapshot"]), "differences": item["differences"]} for item in found
+        ]
+    }
 
 
 @bp.post("/statistics/historic")

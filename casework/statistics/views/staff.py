@@ -4,7 +4,7 @@ compilation's progress while it runs."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,13 +13,13 @@ from flask_login import current_user
 
 from casework.accounts.services import get_area
 from casework.core.db import commit
-from casework.core.errors import InvalidInput, NotFound
+from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.dashboard.views import panel
 from casework.extensions import db
 from casework.statistics import policies, services
-from casework.statistics.forms import ChooseForm, PeriodForm, PublishForm, financial_year_choices
+from casework.statistics.forms import ChooseForm, PeriodForm, PublishForm, WithdrawForm
 from casework.statistics.models import SnapshotStatus, StatisticsJob, StatisticsSnapshot
 from casework.statistics.queries import EXTRA_KEYS, LABELS, STATUTORY_KEYS, compute_area_figures
 
@@ -29,35 +29,51 @@ bp = Blueprint("statistics", __name__, url_prefix="/reports/statistics")
 REFRESH_SECONDS = 3
 
 
+#: How far back the dashboard looks for published figures that the records now contradict.
+CHANGED_LOOKBACK_DAYS = 2 * 366
+
+
 @panel("manager")
 def figures_to_publish(user: Any) -> dict[str, Any]:
-    """The manager's areas whose financial year has ended without published figures (one query)."""
+    """The manager's areas whose last reporting period has ended without published figures (that are
+    not withdrawn), and published periods whose figures the records now give differently."""
     areas = policies.visible_areas(user)
-    if not areas:
+    if not areas or not user.can(Permission.PUBLISH_STATISTICS):
         return {}
-    period_start, period_end = services.last_ended_financial_year(today())
-    published = set(
-        db.session.scalars(
-            sa.select(StatisticsSnapshot.area_id).where(
-                StatisticsSnapshot.area_id.in_([a.id for a in areas]),
-                StatisticsSnapshot.period_start == period_start,
-                StatisticsSnapshot.period_end == period_end,
-                StatisticsSnapshot.status == SnapshotStatus.published,
-            )
+    on = today()
+    due = {area.id: services.last_ended_reporting_period(area, on) for area in areas}
+    public = {(s.area_id, s.period_start, s.period_end) for s in services.latest_published([a.id for a in areas])}
+    to_publish = [
+        {
+            "area": area.name,
+            "period": services.period_name(*due[area.id]),
+            "href": _index_url(area, *due[area.id]),
+        }
+        for area in areas
+        if (area.id, *due[area.id]) not in public
+    ]
+    changed = [
+        {
+            "area": item["snapshot"].area.name,
+            "period": services.period_name(item["snapshot"].period_start, item["snapshot"].period_end),
+            "version": item["snapshot"].version,
+            "count": len(item["differences"]),
+            "href": _index_url(item["snapshot"].area, item["snapshot"].period_start, item["snapshot"].period_end),
+        }
+        for item in services.changed_since_publication(
+            [a.id for a in areas], ended_after=on - timedelta(days=CHANGED_LOOKBACK_DAYS)
         )
+    ]
+    return {"statistics_to_publish": to_publish, "statistics_changed": changed}
+
+
+def _index_url(area: Any, period_start: date, period_end: date) -> str:
+    return url_for(
+        "staff.statistics.index",
+        area=area.code,
+        period_start=period_start.isoformat(),
+        period_end=period_end.isoformat(),
     )
-    name = services.period_name(period_start, period_end)
-    return {
-        "statistics_to_publish": [
-            {
-                "area": area.name,
-                "period": name,
-                "href": url_for("staff.statistics.index", area=area.code, year=period_start.year),
-            }
-            for area in areas
-            if area.id not in published
-        ]
-    }
 
 
 def _period_fields(area: Any, period_start: date, period_end: date) -> dict[str, Any]:
@@ -72,9 +88,13 @@ def _render_index(
     publish_form: PublishForm | None = None,
     status: int = 200,
 ):
-    choose = ChooseForm(formdata=None, area=area.code, year=str(period_start.year))
+    on = today()
+    periods = services.reporting_periods(area, on)
+    choose = ChooseForm(formdata=None, area=area.code, period=period_start.isoformat())
     choose.area.choices = [(a.code, a.name) for a in areas]
-    choose.year.choices = financial_year_choices(services.financial_year(today())[0].year)
+    choose.period.choices = [(start.isoformat(), services.period_name(start, end)) for start, end in periods]
+    if (period_start, period_end) not in periods:
+        choose.period.choices.insert(0, (period_start.isoformat(), services.period_name(period_start, period_end)))
     snapshots = services.snapshots_for(area, period_start, period_end)
     published = [s for s in snapshots if s.status == SnapshotStatus.published]
     jobs = db.session.scalars(
@@ -88,6 +108,13 @@ def _render_index(
         .limit(5)
     ).all()
     fields = _period_fields(area, period_start, period_end)
+    figures = compute_area_figures(area.id, period_start, period_end)
+    public = next((s for s in published if not s.is_withdrawn), None)
+    try:
+        services.require_whole_reporting_period(area, period_start, period_end)
+        not_a_reporting_period = None
+    except RuleViolation as error:
+        not_a_reporting_period = error.errors["_rule"][0]
     return render_template(
         "statistics/staff_index.html",
         title="Case Review statistics",
@@ -95,20 +122,24 @@ def _render_index(
         period_start=period_start,
         period_end=period_end,
         period_name=services.period_name(period_start, period_end),
+        reporting_period=services.describe_reporting_period(area, on),
+        not_a_reporting_period=not_a_reporting_period,
         choose=choose,
-        figures=compute_area_figures(area.id, period_start, period_end),
+        figures=figures,
         statutory_keys=STATUTORY_KEYS,
         extra_keys=EXTRA_KEYS,
         labels=LABELS,
         snapshots=snapshots,
-        next_version=(published[0].version + 1) if published else 1,
+        public=public,
+        differences=services.differences(public, figures) if public else [],
+        next_version=max((s.version for s in published), default=0) + 1,
         jobs=jobs,
         compile_form=PeriodForm(formdata=None, **fields),
         publish_form=publish_form or PublishForm(formdata=None, **fields),
         form=publish_form,
         can_compile=policies.can(current_user, Permission.COMPILE_STATISTICS, area),
         can_publish=policies.can(current_user, Permission.PUBLISH_STATISTICS, area),
-        has_ended=period_end < today(),
+        has_ended=period_end < on,
     ), status
 
 
@@ -120,17 +151,29 @@ def index():
         return render_template("statistics/staff_no_areas.html", title="Case Review statistics")
     by_code = {a.code: a for a in areas}
     area = by_code.get(request.args.get("area", ""), areas[0])
-    # A period other than a financial year comes as ?period_start=&period_end= (ISO dates).
+    # Any run of days (up to 12 months) can be looked at as ?period_start=&period_end= (ISO dates);
+    # ?period= (a start day) picks one of the area's reporting periods; ?year= a financial year.
     try:
         period_start = date.fromisoformat(request.args["period_start"])
         period_end = date.fromisoformat(request.args["period_end"])
         services.validate_period(period_start, period_end)
     except (KeyError, ValueError, InvalidInput):
-        # The year most often wanted is the one that has just ended: the one to publish.
-        year = request.args.get("year", "")
-        start_year = int(year) if year.isdigit() else services.last_ended_financial_year(today())[0].year
-        period_start, period_end = date(start_year, 4, 1), date(start_year + 1, 3, 31)
+        period_start, period_end = _chosen_period(area)
     return _render_index(area, areas, period_start, period_end)
+
+
+def _chosen_period(area: Any) -> tuple[date, date]:
+    """The reporting period asked for, else the one that has just ended: the one to publish."""
+    try:
+        chosen = date.fromisoformat(request.args.get("period", ""))
+        if chosen.year >= 1900:
+            return services.reporting_period_containing(area, chosen)
+    except ValueError:
+        pass
+    year = request.args.get("year", "")
+    if year.isdigit() and 1900 <= int(year) <= 2099:
+        return date(int(year), 4, 1), date(int(year) + 1, 3, 31)
+    return services.last_ended_reporting_period(area, today())
 
 
 def _area_and_period(form: PeriodForm) -> tuple[Any, date, date]:
@@ -204,3 +247,47 @@ def publish():
             period_end=period_end.isoformat(),
         )
     )
+
+
+def _visible_snapshot(snapshot_id: int) -> Any:
+    snapshot = services.get_snapshot(snapshot_id)
+    if not policies.can(current_user, Permission.VIEW_STATISTICS, snapshot.area) or not snapshot.is_published:
+        raise NotFound("No such published version.")
+    return snapshot
+
+
+@bp.route("/versions/<int:snapshot_id>/withdraw", methods=["GET", "POST"])
+@requires(Permission.PUBLISH_STATISTICS)
+def withdraw(snapshot_id: int):
+    """Withdraw a version published by mistake (a manager of the area), with a note saying why."""
+    snapshot = _visible_snapshot(snapshot_id)
+    policies.require(current_user, Permission.PUBLISH_STATISTICS, snapshot.area)
+    form = WithdrawForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.withdraw(current_user, snapshot, form.note.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            form.note.errors = list(dict.fromkeys(m for messages in error.errors.values() for m in messages))
+            status = 422
+        else:
+            commit()
+            flash(
+                f"Version {snapshot.version} of the {snapshot.area.name} figures for "
+                f"{services.period_name(snapshot.period_start, snapshot.period_end)} is withdrawn.",
+                "success",
+            )
+            return redirect(_index_url(snapshot.area, snapshot.period_start, snapshot.period_end))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "statistics/staff_withdraw.html",
+        title="Withdraw published figures",
+        form=form,
+        snapshot=snapshot,
+        period_name=services.period_name(snapshot.period_start, snapshot.period_end),
+        statutory_keys=STATUTORY_KEYS,
+        labels=LABELS,
+        back=_index_url(snapshot.area, snapshot.period_start, snapshot.period_end),
+    ), status

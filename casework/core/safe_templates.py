@@ -1,0 +1,224 @@
+"""Templates that people other than developers write (letter templates), rendered with limits.
+
+Jinja's ``SandboxedEnvironment`` stops a template from reaching outside the values it is given, but
+not from running for ever or building a gigabyte string: ``{% for a in range(99999) %}{% for b in
+range(99999) %}{% endfor %}{% endfor %}`` holds a worker for minutes. ``LimitedSandbox`` adds, for
+each render:
+
+- a wall-clock deadline, checked cooperatively (every loop iteration, function call, attribute
+  lookup, operator and chunk of output), so it works in any thread: a threaded gunicorn worker or
+  a Celery worker, where ``signal.alarm`` is not available;
+- a budget of loop iterations: every ``{% for %}`` iterates through ``environment.checked_iter``,
+  put there by rewriting the parsed template before it is compiled;
+- a limit on the output and on anything that could build a large value in one step (``*``, ``**``,
+  ``%``, ``str.format`` widths, and filter arguments such as ``center(10**9)``).
+
+Exceeding a limit raises ``TemplateLimitExceeded``, a ``jinja2.TemplateError``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import TemplateError, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+
+class TemplateLimitExceeded(TemplateError):
+    """The template ran too long, looped too often or produced too much."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    #: Wall-clock seconds for one render.
+    seconds: float = 2.0
+    #: Loop iterations over the whole render (all loops together).
+    iterations: int = 10_000
+    #: Characters of output, and the largest value one operation may build.
+    output: int = 200_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class _Budget:
+    __slots__ = ("deadline", "iterations", "limits")
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.seconds
+        self.iterations = limits.iterations
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise TemplateLimitExceeded(
+                f"The template took longer than {self.limits.seconds:g} seconds to fill in: check its loops."
+            )
+
+    def check_size(self, size: int) -> None:
+        if size > self.limits.output:
+            raise TemplateLimitExceeded(
+                f"The template would produce more than {self.limits.output:,} characters."
+            )
+
+
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("template_budget", default=None)
+
+#: A width or precision in a format string: ``%09999d``, ``{:>99999}``.
+_FORMAT_WIDTH = re.compile(r"(?:%[-+ #0]*|\{[^{}]*:[^{}]*?)(\d+)")
+
+
+def _budget() -> _Budget | None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.check_time()
+    return budget
+
+
+def _check_format_string(budget: _Budget, text: str) -> None:
+    for match in _FORMAT_WIDTH.finditer(text):
+        budget.check_size(int(match.group(1)))
+
+
+def _check_argument(budget: _Budget, value: Any) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        budget.check_size(abs(value))
+    elif isinstance(value, str):
+        budget.check_size(len(value))
+        if "%" in value or "{" in value:
+            _check_format_string(budget, value)
+
+
+def _guard_filter(fn: Any) -> Any:
+    @functools.wraps(fn)  # keeps Jinja's pass_context/pass_environment marks (in __dict__)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        budget = _budget()
+        if budget is not None:
+            for value in (*args, *kwargs.values()):
+                _check_argument(budget, value)
+        result = fn(*args, **kwargs)
+        if budget is not None and isinstance(result, str):
+            budget.check_size(len(result))
+        return result
+
+    return guarded
+
+
+class LimitedSandbox(SandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.filters = {name: _guard_filter(fn) for name, fn in self.filters.items()}
+        # Compiling is most of a render's cost (bench/limits_bench.py): keep the recent templates.
+        # A compiled Template is safe to render from several threads at once.
+        self.compiled = functools.lru_cache(maxsize=256)(self.from_string)
+
+    def add_filter(self, name: str, fn: Any) -> None:
+        self.filters[name] = _guard_filter(fn)
+
+    # Every {% for %} iterates through checked_iter.
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Call(
+                nodes.EnvironmentAttribute("checked_iter", lineno=loop.lineno),
+                [loop.iter],
+                [],
+                None,
+                None,
+                lineno=loop.lineno,
+            )
+        return tree
+
+    def checked_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        budget = _BUDGET.get()
+        for item in iterable:
+            if budget is not None:
+                budget.check_time()
+                budget.iterations -= 1
+                if budget.iterations < 0:
+                    raise TemplateLimitExceeded(
+                        f"The template's loops ran more than {budget.limits.iterations:,} times in all."
+                    )
+            yield item
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        return obj is not None and super().is_safe_callable(obj)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+        budget = _budget()
+        if budget is not None:
+            # str.format arrives wrapped by the sandbox; its format string is the bound self.
+            target = getattr(__obj, "__wrapped__", __obj)
+            if isinstance(getattr(target, "__self__", None), str) and getattr(target, "__name__", "") in {
+                "format",
+                "format_map",
+            }:
+                _check_format_string(budget, target.__self__)
+            for value in (*args, *kwargs.values()):
+                _check_argument(budget, value)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        _budget()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        _budget()
+        return super().getitem(obj, argument)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        budget = _budget()
+        if budget is not None:
+            if operator == "*":
+                for sequence, times in ((left, right), (right, left)):
+                    if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+                        budget.check_size(len(sequence) * times)
+                if isinstance(left, int) and isinstance(right, int):
+                    budget.check_size((left.bit_length() + right.bit_length()) // 8)
+            elif operator == "**":
+                if isinstance(left, int) and isinstance(right, int) and right > 0:
+                    budget.check_size(max(left.bit_length(), 1) * right // 8)
+            elif operator == "%" and isinstance(left, str):
+                _check_format_string(budget, left)
+        return super().call_binop(context, operator, left, right)
+
+    def render_limited(self, source: str, context: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> str:
+        """Render ``source`` with ``context`` inside the limits (raises ``TemplateLimitExceeded``)."""
+        budget = _Budget(limits)
+        token = _BUDGET.set(budget)
+        try:
+            template = self.compiled(source)
+            size = 0
+            chunks = []
+            for chunk in template.generate(dict(context)):
+                size += len(chunk)
+                budget.check_size(size)
+                budget.check_time()
+                chunks.append(chunk)
+            return "".join(chunks)
+        finally:
+            _BUDGET.reset(token)
+
+
+def error_line(error: BaseException) -> int | None:
+    """The template line an error was raised on, without its message (which may quote the data)."""
+    line = getattr(error, "lineno", None)
+    if line:
+        return int(line)
+    traceback = error.__traceback__
+    found = None
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename == "<template>":
+            found = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return found
