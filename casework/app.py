@@ -136,11 +136,14 @@ def init_celery(app: Flask) -> None:
 def init_web(app: Flask) -> None:
     from casework.blueprints import register_blueprints
     from casework.core.errors import register_error_handlers
+    from casework.core.routing import init_input_checks, init_routing
     from casework.core.security import init_security
     from casework.core.templating import init_templating
 
+    init_routing(app)  # before any rule is added: rules take their converters when added
     init_templating(app)
     init_security(app)
+    init_input_checks(app)
     register_blueprints(app)
     register_error_handlers(app)
 

@@ -24,7 +24,7 @@ from itsdangerous import URLSafeTimedSerializer
 from casework import create_app
 from casework.extensions import db
 
-pytest_plugins = ["tests.support.services"]
+pytest_plugins = ["tests.support.services", "tests.support.walk"]
 
 TEST_PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", "postgresql"]

@@ -33,6 +33,10 @@ CONVERTER_VALUES: dict[str, tuple[Any, ...]] = {
     "PathConverter": ("NOPE", "NOPE/NOPE"),
     "UnicodeConverter": ("NOPE", "NO", "N", "NOPE-NOPE"),
 }
+# casework.core.routing's converters (the app's ``int``, ``string`` and ``path``) take the same values.
+CONVERTER_VALUES["DatabaseIntegerConverter"] = CONVERTER_VALUES["IntegerConverter"]
+CONVERTER_VALUES["StorableStringConverter"] = CONVERTER_VALUES["UnicodeConverter"]
+CONVERTER_VALUES["StorablePathConverter"] = CONVERTER_VALUES["PathConverter"]
 
 
 @dataclass(frozen=True)

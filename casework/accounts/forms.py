@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -31,7 +30,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, StopValidation
 
 from casework.accounts.models import AgencyKind
-from casework.core.forms import options
+from casework.core.forms import FlaskForm, date_problem, options
 from casework.core.permissions import ROLE_LABELS, Role
 from casework.core.settings import TIME_UNITS, SettingSpec
 
@@ -76,8 +75,17 @@ class GovukDateField(Field):
 
     PARTS = ("day", "month", "year")
 
-    def __init__(self, label: str | None = None, validators: Any = None, required: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Any = None,
+        required: str | None = None,
+        planned: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(label, validators, **kwargs)
+        #: A planned date (1900 to 2099) rather than the date of an event (1900 to today).
+        self.planned = planned
         #: The message when nothing is entered, or None when the date is optional.
         self.required_message = required
         self.problem: str | None = None
@@ -110,6 +118,9 @@ class GovukDateField(Field):
             raise StopValidation(self.problem)
         if self.data is None and self.required_message:
             raise StopValidation(self.required_message)
+        problem = date_problem(self.label.text, self.data, planned=self.planned)
+        if problem:
+            raise StopValidation(problem)
 
     def _value(self) -> str:
         return self.data.isoformat() if self.data else ""
@@ -354,6 +365,7 @@ def setting_inputs(specs: list[SettingSpec]) -> list[SettingInput]:
 class AreaSettingsFormBase(FlaskForm):
     effective_from = GovukDateField(
         "Date the changes take effect",
+        planned=True,
         description="Today or a later day, for example 1 4 2027.",
         required="Enter the date the changes take effect",
     )

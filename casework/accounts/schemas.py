@@ -5,6 +5,8 @@ from typing import Any
 from marshmallow import fields, validate
 
 from casework.accounts.models import AgencyKind
+from casework.core.fields import PlannedDate
+from casework.core.openapi import Answer, nullable
 from casework.core.permissions import Role
 from casework.core.webargs import BaseSchema
 
@@ -24,7 +26,7 @@ class AreaCreateArgs(BaseSchema):
 class AreaUpdateArgs(BaseSchema):
     settings = fields.Dict(keys=fields.String(), required=True)
     #: Defaults to today: the day the new values take effect.
-    effective_from = fields.Date(load_default=None)
+    effective_from = PlannedDate(load_default=None)
 
 
 class AgencyCreateArgs(BaseSchema):
@@ -99,3 +101,49 @@ def dump_user(user: Any) -> dict[str, Any]:
         "is_active": user.is_active,
         "version": user.version,
     }
+
+
+# --- answers (described for the OpenAPI document; the dump_* functions above build them) --------------
+
+
+class TokenAnswer(Answer):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class AreaAnswer(Answer):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    #: The settings in force (GET one area, and after a change): name -> value.
+    settings = fields.Dict(keys=fields.String(), values=fields.Raw())
+    #: Changes with a later effective date.
+    scheduled_settings = fields.List(fields.Raw())
+
+
+class AgencyAnswer(Answer):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    area_codes = fields.List(fields.String(), required=True)
+    csas_accredited = fields.Boolean()
+
+
+class UserAnswer(Answer):
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    agency_code = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+    manager_email = nullable(fields.String())
+    is_active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+
+
+class AreaList(Answer):
+    items = fields.List(fields.Nested(AreaAnswer), required=True)
+
+
+class AgencyList(Answer):
+    items = fields.List(fields.Nested(AgencyAnswer), required=True)

@@ -119,10 +119,10 @@ def _agency_snapshot(agency: Agency) -> dict[str, Any]:
 
 
 def get_agency(code: str, field: str = "agency_code") -> Agency:
-    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
-    if agency is None:
-        raise InvalidInput({field: [f"Unknown agency code: {code}."]})
-    return agency
+    """Agencies are public organisations: named by code through the one lookup, by anyone."""
+    from casework.accounts.policies import AGENCIES
+
+    return AGENCIES.get(None, code, field)
 
 
 # --- area settings ----------------------------------------------------------------------------------

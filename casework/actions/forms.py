@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from casework.cases.models import ActionStatus
+from casework.core.forms import FlaskForm
 from casework.interventions.forms import GovukDateField, required_choice
 
 STATUS_LABELS = {
@@ -26,7 +26,7 @@ class ActionForm(FlaskForm):
         "Which agency will do it", coerce=str, validate_choice=False, validators=[DataRequired("Choose the agency")]
     )
     assignee_id = SelectField("Who will do it (optional)", coerce=str, validate_choice=False, validators=[Optional()])
-    due_on = GovukDateField("Due date (optional)", description="For example, 27 3 2026")
+    due_on = GovukDateField("Due date (optional)", description="For example, 27 3 2026", planned=True)
 
 
 class ActionUpdateForm(FlaskForm):
@@ -37,5 +37,5 @@ class ActionUpdateForm(FlaskForm):
         validators=[required_choice("Select a status", [s.value for s in ActionStatus])],
     )
     outcome = TextAreaField("Outcome", description="Needed to mark the action done", validators=[Length(max=10_000)])
-    due_on = GovukDateField("Due date", description="For example, 27 3 2026")
+    due_on = GovukDateField("Due date", description="For example, 27 3 2026", planned=True)
     version = StringField(validators=[Optional()])

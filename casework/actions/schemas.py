@@ -6,7 +6,10 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from casework.accounts.policies import USERS
 from casework.cases.models import ActionStatus
+from casework.core.fields import PlannedDate, RecordId
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
 
@@ -14,15 +17,15 @@ class ActionCreateArgs(BaseSchema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=5_000))
     #: Defaults to the creator's agency.
     agency_code = fields.String(load_default=None, allow_none=True)
-    assignee_id = fields.Integer(load_default=None, allow_none=True)
-    due_on = fields.Date(load_default=None, allow_none=True)
+    assignee_id = RecordId(USERS, load_default=None, allow_none=True)
+    due_on = PlannedDate(load_default=None, allow_none=True)
 
 
 class ActionUpdateArgs(BaseSchema):
     description = fields.String(validate=validate.Length(min=1, max=5_000))
     agency_code = fields.String()
-    assignee_id = fields.Integer(allow_none=True)
-    due_on = fields.Date(allow_none=True)
+    assignee_id = RecordId(USERS, allow_none=True)
+    due_on = PlannedDate(allow_none=True)
     status = fields.String(validate=validate.OneOf([s.value for s in ActionStatus]))
     outcome = fields.String(allow_none=True, validate=validate.Length(max=10_000))
     version = fields.Integer()
@@ -58,3 +61,20 @@ def dump_action(action: Any, is_overdue: bool) -> dict[str, Any]:
         "is_overdue": is_overdue,
         "version": action.version,
     }
+
+
+class ActionAnswer(Answer):
+    id = fields.Integer(required=True)
+    case_id = nullable(fields.Integer())
+    case_reference = nullable(fields.String())
+    recommendation_id = nullable(fields.Integer())
+    description = fields.String(required=True)
+    agency_code = fields.String(required=True)
+    assignee_id = nullable(fields.Integer())
+    assignee_name = nullable(fields.String())
+    due_on = nullable(fields.Date())
+    status = fields.String(required=True)
+    outcome = nullable(fields.String())
+    completed_on = nullable(fields.Date())
+    is_overdue = fields.Boolean(required=True)
+    version = fields.Integer(required=True)

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.accounts.models import Agency, User
+from casework.accounts.policies import USERS
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, ActionStatus, Case
 from casework.cases.policies import get_case_for, visible_cases_clause
@@ -72,12 +73,10 @@ def get_action_for(user: Any, action_id: int, *, edit: bool = False) -> Action:
     return action
 
 
-def _assignee(agency: Agency, assignee_id: int | None) -> User | None:
+def _assignee(actor: Any, agency: Agency, assignee_id: int | None) -> User | None:
     if assignee_id is None:
         return None
-    user = db.session.get(User, assignee_id)
-    if user is None or not user.is_active:
-        raise InvalidInput({"assignee_id": ["No such user."]})
+    user = USERS.get(actor, assignee_id, "assignee_id")
     if user.agency_id != agency.id:
         raise InvalidInput({"assignee_id": [f"{user.name} does not work for {agency.name}."]})
     return user
@@ -131,7 +130,7 @@ def create_action(
 ) -> Action:
     if not description.strip():
         raise InvalidInput({"description": ["Describe the action."]})
-    assignee = _assignee(agency, assignee_id)
+    assignee = _assignee(actor, agency, assignee_id)
     action = Action(
         case=case,
         recommendation_id=recommendation_id,
@@ -167,7 +166,7 @@ def update_action(
         action.description = changes.pop("description").strip()
     assignee_id = changes.pop("assignee_id", action.assignee_id)
     if agency is not action.agency or assignee_id != action.assignee_id:
-        action.assignee = _assignee(agency, assignee_id)
+        action.assignee = _assignee(actor, agency, assignee_id)
         action.agency = agency
     if "due_on" in changes:
         action.due_on = changes.pop("due_on")

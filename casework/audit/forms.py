@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
 from casework.accounts.forms import EMAIL_FORMAT, GovukDateField, options
 from casework.audit.models import AuditAction
+from casework.core.forms import FlaskForm
 
 ACTION_LABELS = {
     AuditAction.create: "Created",
@@ -46,8 +46,8 @@ class AuditSearchForm(FlaskForm):
         choices=options([("", "Any action"), *((action.value, label) for action, label in ACTION_LABELS.items())]),
         validate_choice=False,
     )
-    date_from = GovukDateField("Date from", description="For example, 27 3 2027")
-    date_to = GovukDateField("Date to", description="For example, 31 3 2027")
+    date_from = GovukDateField("Date from", description="For example, 27 3 2027", planned=True)
+    date_to = GovukDateField("Date to", description="For example, 31 3 2027", planned=True)
 
     def __init__(self, *args: Any, record_types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from casework.accounts.views.admin import list_filters, page_number
+from casework.accounts.views.admin import list_filters
 from casework.audit.forms import ACTION_LABELS, AuditSearchForm, record_type_label
 from casework.audit.models import AuditAction, AuditEntry
 from casework.audit.services import search_entries
-from casework.core.pagination import paginate
+from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 
@@ -30,7 +30,7 @@ def index():
     form = AuditSearchForm(formdata=request.args, record_types=record_types())
     entries: list[AuditEntry] = []
     total = 0
-    page = page_number()
+    page = page_number(request.args.get("page"))
     if form.validate():
         query = search_entries(
             actor_email=form.user.data,

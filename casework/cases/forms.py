@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -22,7 +21,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, StopValida
 
 from casework.cases.models import ExplanationMethod, PartyRole, PersonKind
 from casework.core.errors import InvalidInput
-from casework.core.forms import options
+from casework.core.forms import FlaskForm, date_problem, options
 
 
 class GovukDateField(Field):
@@ -31,8 +30,12 @@ class GovukDateField(Field):
     ``raw_data`` keeps what was typed, so the form shows it again after an error.
     """
 
-    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, label: str | None = None, validators: Any = None, *, planned: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(label, validators, **kwargs)
+        #: A planned date (1900 to 2099) rather than the date of an event (1900 to today).
+        self.planned = planned
 
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
         self.process_errors = []
@@ -63,6 +66,9 @@ class GovukDateField(Field):
         # A date that could not be read is reported as such; DataRequired would replace the message.
         if self.process_errors:
             raise StopValidation()
+        problem = date_problem(self.label.text, self.data, planned=self.planned)
+        if problem:
+            raise StopValidation(problem)
 
     def _value(self) -> str:
         return self.data.isoformat() if self.data else ""

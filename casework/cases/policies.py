@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, Person
 from casework.core.errors import NotFound
+from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
 from casework.extensions import db
 
@@ -104,3 +105,8 @@ def get_person_for(user: Any, person_id: int) -> Person:
 
 def can_export_person(user: Any) -> bool:
     return user.can(Permission.MANAGE_TEAM) and user.can(Permission.VIEW_CASES)
+
+
+#: Cases and people named in a request body or form (casework.core.lookup).
+CASES = Lookup("case", Case, visible_cases_clause)
+PEOPLE = Lookup("person", Person, visible_people_clause)

@@ -7,6 +7,9 @@ from typing import Any
 from marshmallow import fields, validate
 
 from casework.cases.models import CaseStatus, ExplanationMethod, PartyRole, PersonKind
+from casework.cases.policies import CASES, PEOPLE
+from casework.core.fields import EventDate, RecordId
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
 ROLES = [r.value for r in PartyRole]
@@ -15,7 +18,7 @@ ROLES = [r.value for r in PartyRole]
 class PersonCreateArgs(BaseSchema):
     kind = fields.String(load_default="individual", validate=validate.OneOf([k.value for k in PersonKind]))
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    date_of_birth = fields.Date(load_default=None, allow_none=True)
+    date_of_birth = EventDate(load_default=None, allow_none=True)
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     postcode = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10))
     email = fields.Email(load_default=None, allow_none=True)
@@ -27,7 +30,7 @@ class PersonCreateArgs(BaseSchema):
     is_incidentally_vulnerable = fields.Boolean(load_default=False)
     incidental_vulnerability_notes = fields.String(load_default=None, allow_none=True)
     consent_given = fields.Boolean(load_default=None, allow_none=True)
-    consent_on = fields.Date(load_default=None, allow_none=True)
+    consent_on = EventDate(load_default=None, allow_none=True)
     consent_scope = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
@@ -49,12 +52,12 @@ PersonUpdateArgs = BaseSchema.from_dict(
 
 class PeopleSearchArgs(PageArgs):
     name = fields.String(load_default=None)
-    date_of_birth = fields.Date(load_default=None)
+    date_of_birth = EventDate(load_default=None)
     postcode = fields.String(load_default=None)
 
 
 class PartyArgs(BaseSchema):
-    person_id = fields.Integer(required=True)
+    person_id = RecordId(PEOPLE, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
 
@@ -88,7 +91,7 @@ class CaseListArgs(PageArgs):
 
 class CloseArgs(BaseSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    closed_on = fields.Date(load_default=None)
+    closed_on = EventDate(load_default=None)
     version = fields.Integer(load_default=None)
 
 
@@ -106,7 +109,7 @@ class AccessArgs(BaseSchema):
 
 
 class LinkArgs(BaseSchema):
-    case_id = fields.Integer(required=True)
+    case_id = RecordId(CASES, required=True)
 
 
 class NoteArgs(BaseSchema):
@@ -114,14 +117,14 @@ class NoteArgs(BaseSchema):
 
 
 class ComplaintArgs(BaseSchema):
-    complainant_person_id = fields.Integer(load_default=None, allow_none=True)
-    reported_on = fields.Date(required=True)
+    complainant_person_id = RecordId(PEOPLE, load_default=None, allow_none=True)
+    reported_on = EventDate(required=True)
     agency_code = fields.String(required=True)
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 class IncidentArgs(BaseSchema):
-    occurred_on = fields.Date(required=True)
+    occurred_on = EventDate(required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     causes_had = fields.Boolean(load_default=True)
     hate_motivated = fields.Boolean(load_default=False)
@@ -129,7 +132,7 @@ class IncidentArgs(BaseSchema):
 
 
 class ExplanationArgs(BaseSchema):
-    explained_on = fields.Date(required=True)
+    explained_on = EventDate(required=True)
     method = fields.String(required=True, validate=validate.OneOf([m.value for m in ExplanationMethod]))
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
 
@@ -256,3 +259,151 @@ def dump_timeline_entry(entry: Any) -> dict[str, Any]:
         "actor_name": entry.actor_name,
         "link": entry.link,
     }
+
+
+# --- answers (described for the OpenAPI document; the dump_* functions above build them) --------------
+
+
+class _Vulnerability(Answer):
+    is_vulnerable = fields.Boolean()
+    notes = nullable(fields.String())
+
+
+class _Vulnerabilities(Answer):
+    personal = fields.Nested(_Vulnerability)
+    situational = fields.Nested(_Vulnerability)
+    incidental = fields.Nested(_Vulnerability)
+
+
+class _Consent(Answer):
+    given = nullable(fields.Boolean())
+    on = nullable(fields.Date())
+    scope = nullable(fields.String())
+
+
+class PersonBriefAnswer(Answer):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    name = fields.String(required=True)
+    date_of_birth = nullable(fields.Date())
+    postcode = nullable(fields.String())
+
+
+class _PersonCase(Answer):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class PersonAnswer(PersonBriefAnswer):
+    address = nullable(fields.String())
+    email = nullable(fields.String())
+    phone = nullable(fields.String())
+    vulnerability = fields.Nested(_Vulnerabilities)
+    consent = fields.Nested(_Consent)
+    anonymised_at = nullable(fields.DateTime())
+    version = fields.Integer(required=True)
+    #: The cases the caller can see that the person is on (GET only).
+    cases = fields.List(fields.Nested(_PersonCase))
+    #: Likely duplicates found when the person was created (POST only).
+    warnings = fields.List(fields.Dict())
+    likely_duplicate_ids = fields.List(fields.Integer())
+
+
+class CaseSummaryAnswer(Answer):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    area_code = fields.String(required=True)
+    category = fields.String(required=True)
+    summary = fields.String(required=True)
+    location = nullable(fields.String())
+    status = fields.String(required=True)
+    lead_agency_code = fields.String(required=True)
+    owner_email = nullable(fields.String())
+    is_restricted = fields.Boolean(required=True)
+    created_at = nullable(fields.DateTime())
+    closed_on = nullable(fields.Date())
+    version = fields.Integer(required=True)
+
+
+class ComplaintAnswer(Answer):
+    id = fields.Integer(required=True)
+    complainant_person_id = nullable(fields.Integer())
+    complainant_name = nullable(fields.String())
+    reported_on = fields.Date(required=True)
+    agency_code = fields.String(required=True)
+    reference = nullable(fields.String())
+
+
+class IncidentAnswer(Answer):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    occurred_on = fields.Date(required=True)
+    description = fields.String(required=True)
+    causes_had = fields.Boolean(required=True)
+    hate_motivated = fields.Boolean(required=True)
+    complaints = fields.List(fields.Nested(ComplaintAnswer), required=True)
+
+
+class ExplanationAnswer(Answer):
+    id = fields.Integer(required=True)
+    person_id = fields.Integer(required=True)
+    person_name = fields.String(required=True)
+    task = fields.String(required=True)
+    first_report_on = fields.Date(required=True)
+    second_report_on = fields.Date(required=True)
+    due_on = fields.Date(required=True)
+    explained_on = nullable(fields.Date())
+    explained_by_email = nullable(fields.String())
+    method = nullable(fields.String())
+    notes = nullable(fields.String())
+
+
+class NoteAnswer(Answer):
+    id = fields.Integer(required=True)
+    text = fields.String(required=True)
+    created_at = nullable(fields.DateTime())
+    created_by_email = nullable(fields.String())
+
+
+class _TimelineEntry(Answer):
+    when = nullable(fields.DateTime())
+    kind = fields.String()
+    title = fields.String()
+    detail = nullable(fields.String())
+    actor_name = nullable(fields.String())
+    link = nullable(fields.String())
+
+
+class _Party(Answer):
+    person = fields.Nested(PersonBriefAnswer, required=True)
+    role = fields.String(required=True)
+
+
+class _LinkedCase(Answer):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+
+
+class CaseAnswer(CaseSummaryAnswer):
+    closure_reason = nullable(fields.String())
+    parties = fields.List(fields.Nested(_Party), required=True)
+    incidents = fields.List(fields.Nested(IncidentAnswer), required=True)
+    shared_with = fields.List(fields.String(), required=True)
+    named_users = fields.List(fields.String(), required=True)
+    linked_cases = fields.List(fields.Nested(_LinkedCase), required=True)
+    notes = fields.List(fields.Nested(NoteAnswer), required=True)
+    case_review_explanations = fields.List(fields.Nested(ExplanationAnswer), required=True)
+    timeline = fields.List(fields.Nested(_TimelineEntry), required=True)
+    #: The sections other domains add (risk, actions, interventions), as their own endpoints show them.
+    current_risk = nullable(fields.Dict())
+    actions = fields.List(fields.Dict())
+    interventions = fields.List(fields.Dict())
+
+
+class SubjectAccessExport(Answer):
+    """Everything held about a person, by kind of record (SPEC section 7)."""
+
+    exported_at = fields.DateTime()
+    person = fields.Dict(required=True)
+    cases = fields.List(fields.Dict(), required=True)

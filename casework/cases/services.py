@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from casework.accounts.models import Agency, Area, User
+from casework.accounts.policies import AGENCIES, AREAS, USERS_BY_EMAIL
 from casework.accounts.services import area_settings
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, record_view, snapshot
@@ -41,7 +42,7 @@ from casework.cases.models import (
     Person,
     PersonKind,
 )
-from casework.cases.policies import LEAD_AGENCY_ROLES, visible_cases_clause, visible_people_clause
+from casework.cases.policies import CASES, LEAD_AGENCY_ROLES, PEOPLE, visible_cases_clause, visible_people_clause
 from casework.core.dates import add_working_days, end_of_months_beginning_with
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission
@@ -295,27 +296,19 @@ def _event(actor: Any, case: Case, kind: CaseEventKind, summary: str) -> None:
     db.session.add(CaseEvent(case_id=case.id, kind=kind, summary=summary, actor_id=getattr(actor, "id", None)))
 
 
-def _agency_by_code(code: str, field: str) -> Agency:
-    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code))
-    if agency is None:
-        raise InvalidInput({field: [f"There is no agency with the code {code}"]})
-    return agency
+def _agency_by_code(actor: Any, code: str, field: str) -> Agency:
+    return AGENCIES.get(actor, code, field)
 
 
-def _owner_in(agency: Agency, email: str, field: str = "owner_email") -> User:
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.is_active:
-        raise InvalidInput({field: ["There is no active user with this email address"]})
+def _owner_in(actor: Any, agency: Agency, email: str, field: str = "owner_email") -> User:
+    user = USERS_BY_EMAIL.get(actor, email, field)
     if user.agency_id != agency.id or not _can_work_in_lead_role(user):
         raise InvalidInput({field: [f"The case owner must be an officer, coordinator or manager at {agency.name}"]})
     return user
 
 
 def _visible_person(actor: Any, person_id: int, field: str) -> Person:
-    person = db.session.scalar(sa.select(Person).where(Person.id == person_id, visible_people_clause(actor)))
-    if person is None:
-        raise InvalidInput({field: ["There is no such person, or you cannot see them"]})
-    return person
+    return PEOPLE.get(actor, person_id, field)
 
 
 def _check_category(code: str, area: Area) -> None:
@@ -339,31 +332,24 @@ def create_case(
 ) -> Case:
     if not actor.can(Permission.OPEN_CASES):
         raise Forbidden("Only officers, coordinators and managers open cases.")
-    area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
-    if area is None:
-        raise InvalidInput({"area_code": [f"There is no area with the code {area_code}"]})
+    area = AREAS.get(actor, area_code, "area_code")
     if area.id not in actor.area_ids:
         raise InvalidInput({"area_code": ["Your agency does not cover this area"]})
     _check_category(category, area)
     lead_agency = actor.agency
     if lead_agency_code and lead_agency_code != actor.agency.code:
-        lead_agency = _agency_by_code(lead_agency_code, "lead_agency_code")
+        lead_agency = _agency_by_code(actor, lead_agency_code, "lead_agency_code")
         if area.id not in {a.id for a in lead_agency.areas}:
             raise InvalidInput({"lead_agency_code": [f"{lead_agency.name} does not cover {area.name}"]})
     # The opener owns the case when it is their agency's; otherwise the lead agency assigns it.
     owner: User | None = actor if actor.agency_id == lead_agency.id else None
     if owner_email:
-        owner = _owner_in(lead_agency, owner_email)
+        owner = _owner_in(actor, lead_agency, owner_email)
     people = [
         (_visible_person(actor, p["person_id"], f"parties.{i}.person_id"), p["role"]) for i, p in enumerate(parties)
     ]
-    share_agencies = [_agency_by_code(code, "shared_with") for code in dict.fromkeys(shared_with)]
-    named_users = []
-    for email in dict.fromkeys(named_user_emails):
-        user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-        if user is None:
-            raise InvalidInput({"named_user_emails": [f"There is no user with the email address {email}"]})
-        named_users.append(user)
+    share_agencies = AGENCIES.get_many(actor, dict.fromkeys(shared_with), "shared_with")
+    named_users = USERS_BY_EMAIL.get_many(actor, dict.fromkeys(named_user_emails), "named_user_emails")
 
     year = today().year
     sequence, reference = allocate_reference(area, year)
@@ -422,7 +408,7 @@ def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -
     if "location" in changes:
         case.location = changes["location"] or None
     if changes.get("owner_email"):
-        owner = _owner_in(case.lead_agency, changes["owner_email"])
+        owner = _owner_in(actor, case.lead_agency, changes["owner_email"])
         if owner.id != case.owner_id:
             case.owner_id = owner.id
             _event(actor, case, CaseEventKind.owner_changed, f"Case owner changed to {owner.name}")
@@ -474,9 +460,7 @@ def grant_access(actor: Any, case: Case, email: str) -> User:
     """Name a user on a restricted case, so they may see it (they still need their agency's access)."""
     if not case.is_restricted:
         raise RuleViolation("Only restricted cases have named users.")
-    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.is_active:
-        raise InvalidInput({"email": ["There is no active user with this email address"]})
+    user = USERS_BY_EMAIL.get(actor, email, "email")
     if _grant(actor, case, user):
         _event(actor, case, CaseEventKind.access_granted, f"{user.name} named on the case")
         db.session.flush()
@@ -532,7 +516,7 @@ def reopen_case(actor: Any, case: Case, *, reason: str, expected_version: int | 
 
 
 def share_case(actor: Any, case: Case, agency_code: str) -> Agency:
-    agency = _agency_by_code(agency_code, "agency_code")
+    agency = _agency_by_code(actor, agency_code, "agency_code")
     if agency.id == case.lead_agency_id:
         raise InvalidInput({"agency_code": ["The lead agency already has the case"]})
     if db.session.get(CaseShare, (case.id, agency.id)) is None:
@@ -550,7 +534,7 @@ def share_case(actor: Any, case: Case, agency_code: str) -> Agency:
 
 
 def unshare_case(actor: Any, case: Case, agency_code: str) -> Agency:
-    agency = _agency_by_code(agency_code, "agency_code")
+    agency = _agency_by_code(actor, agency_code, "agency_code")
     share = db.session.get(CaseShare, (case.id, agency.id))
     if share is None:
         raise InvalidInput({"agency_code": ["The case is not shared with this agency"]})
@@ -568,9 +552,7 @@ def unshare_case(actor: Any, case: Case, agency_code: str) -> Agency:
 
 
 def link_cases(actor: Any, case: Case, other_id: int) -> Case:
-    other = db.session.scalar(sa.select(Case).where(Case.id == other_id, visible_cases_clause(actor)))
-    if other is None:
-        raise InvalidInput({"case_id": ["There is no such case, or you cannot see it"]})
+    other = CASES.get(actor, other_id, "case_id")
     if other.id == case.id:
         raise InvalidInput({"case_id": ["A case cannot be linked to itself"]})
     if db.session.get(CaseLink, (case.id, other.id)) is None:
@@ -649,20 +631,14 @@ def _complaint_errors(
         errors.setdefault(f"{prefix}reported_on", []).append(
             "The date it was reported cannot be before the behaviour happened"
         )
-    agency = db.session.scalar(sa.select(Agency).where(Agency.code == complaint["agency_code"]))
+    agency = AGENCIES.find(actor, complaint["agency_code"])
     if agency is None:
-        errors.setdefault(f"{prefix}agency_code", []).append(
-            f"There is no agency with the code {complaint['agency_code']}"
-        )
+        errors.setdefault(f"{prefix}agency_code", []).append(AGENCIES.missing_message)
     person = None
     if complaint.get("complainant_person_id") is not None:
-        person = db.session.scalar(
-            sa.select(Person).where(Person.id == complaint["complainant_person_id"], visible_people_clause(actor))
-        )
+        person = PEOPLE.find(actor, complaint["complainant_person_id"])
         if person is None:
-            errors.setdefault(f"{prefix}complainant_person_id", []).append(
-                "There is no such person, or you cannot see them"
-            )
+            errors.setdefault(f"{prefix}complainant_person_id", []).append(PEOPLE.missing_message)
     return errors, person, agency
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -26,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from casework.community_triggers.models import CONSENT_ROLES, ApplicantRole, Channel
-from casework.core.time import today
+from casework.core.forms import FlaskForm, date_problem
 
 
 def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -96,11 +95,12 @@ def _check_date(field: FormField, what: str, *, required: bool, past: bool) -> d
             add_error(field, f"Enter {what}")
         return None
     value = sub.date
-    if value is None or value.year < 1900:
+    if value is None:
         add_error(field, f"{capitalised} must be a real date")
         return None
-    if past and value > today():
-        add_error(field, f"{capitalised} must be today or in the past")
+    problem = date_problem(capitalised, value, planned=not past)
+    if problem:
+        add_error(field, problem)
         return None
     return value
 

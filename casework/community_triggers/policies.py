@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from casework.accounts.models import agency_areas
 from casework.community_triggers.models import ReviewMeeting, TriggerApplication
 from casework.core.errors import Forbidden, NotFound
+from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
 from casework.extensions import db
 
@@ -83,3 +84,12 @@ def get_meeting_for(user: Any, application: TriggerApplication, meeting_id: int)
     if meeting is None or meeting.application_id != application.id:
         raise NotFound("Meeting not found.")
     return meeting
+
+
+def visible_meetings_clause(user: Any) -> sa.ColumnElement[bool]:
+    return ReviewMeeting.application_id.in_(sa.select(TriggerApplication.id).where(visible_applications_clause(user)))
+
+
+#: Applications and meetings named in a request body or form (casework.core.lookup).
+APPLICATIONS = Lookup("application", TriggerApplication, visible_applications_clause)
+MEETINGS = Lookup("meeting", ReviewMeeting, visible_meetings_clause)

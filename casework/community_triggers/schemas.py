@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from casework.cases.policies import CASES
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers.models import (
     Appeal,
@@ -20,6 +21,8 @@ from casework.community_triggers.models import (
     ThresholdDecision,
     TriggerApplication,
 )
+from casework.core.fields import EventDate, PlannedDate, RecordId
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
 _text = {"validate": validate.Length(max=20_000)}
@@ -57,8 +60,8 @@ class VictimArgs(BaseSchema):
 
 class ComplaintArgs(BaseSchema):
     complainant_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    occurred_on = fields.Date(required=True)
-    reported_on = fields.Date(required=True)
+    occurred_on = EventDate(required=True)
+    reported_on = EventDate(required=True)
     agency_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
     reported_to = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
@@ -68,7 +71,7 @@ class ComplaintArgs(BaseSchema):
 
 class ApplicationCreateArgs(BaseSchema):
     area_code = fields.String(required=True, validate=validate.Length(min=1, max=10))
-    received_on = fields.Date(required=True)
+    received_on = EventDate(required=True)
     channel = fields.String(required=True, validate=_choice(Channel))
     applicant = fields.Nested(ApplicantArgs, required=True)
     applicant_role = fields.String(required=True, validate=_choice(ApplicantRole))
@@ -77,7 +80,7 @@ class ApplicationCreateArgs(BaseSchema):
     consent_not_needed_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     victim = fields.Nested(VictimArgs, load_default=None, allow_none=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
-    case_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=50))
+    case_ids = fields.List(RecordId(CASES), load_default=list, validate=validate.Length(max=50))
     complaints = fields.List(fields.Nested(ComplaintArgs), load_default=list, validate=validate.Length(max=200))
 
 
@@ -87,7 +90,7 @@ class ApplicationListArgs(PageArgs):
 
 
 class AcknowledgeArgs(BaseSchema):
-    acknowledged_on = fields.Date(required=True)
+    acknowledged_on = EventDate(required=True)
     version = VersionField()
 
 
@@ -95,7 +98,7 @@ class ThresholdDecisionArgs(BaseSchema):
     met = fields.Boolean(required=True)
     basis = fields.String(load_default=None, allow_none=True, validate=_choice(DecisionBasis))
     reasons = fields.String(load_default=None, allow_none=True, **_text)
-    decided_on = fields.Date(required=True)
+    decided_on = EventDate(required=True)
     persistence = fields.String(load_default=None, allow_none=True, **_text)
     harm = fields.String(load_default=None, allow_none=True, **_text)
     adequacy = fields.String(load_default=None, allow_none=True, **_text)
@@ -103,24 +106,24 @@ class ThresholdDecisionArgs(BaseSchema):
 
 
 class ScreenOutArgs(BaseSchema):
-    screened_out_on = fields.Date(required=True)
+    screened_out_on = EventDate(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     version = VersionField()
 
 
 class LinkCasesArgs(BaseSchema):
-    case_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50))
+    case_ids = fields.List(RecordId(CASES), required=True, validate=validate.Length(min=1, max=50))
     version = VersionField()
 
 
 class WithdrawArgs(BaseSchema):
-    withdrawn_on = fields.Date(required=True)
+    withdrawn_on = EventDate(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     version = VersionField()
 
 
 class MeetingCreateArgs(BaseSchema):
-    scheduled_on = fields.Date(required=True)
+    scheduled_on = PlannedDate(required=True)
     chair_email = fields.Email(required=True)
     #: The day the meeting was arranged (default today): past work may be entered late (API.md).
     arranged_on = fields.Date(load_default=None, allow_none=True)
@@ -142,7 +145,7 @@ class AgendaItemArgs(BaseSchema):
 
 
 class MeetingUpdateArgs(BaseSchema):
-    scheduled_on = fields.Date()
+    scheduled_on = PlannedDate()
     location = fields.String(allow_none=True, validate=validate.Length(max=300))
     agenda = fields.String(allow_none=True, **_text)
     #: The structured agenda (the standard items are set out when the meeting is arranged), in order.
@@ -156,12 +159,12 @@ class MeetingUpdateArgs(BaseSchema):
 class RecommendationArgs(BaseSchema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     agency_code = fields.String(required=True)
-    due_on = fields.Date(required=True)
+    due_on = PlannedDate(required=True)
     owner_email = fields.Email(load_default=None, allow_none=True)
 
 
 class OutcomeArgs(BaseSchema):
-    held_on = fields.Date(required=True)
+    held_on = EventDate(required=True)
     minutes = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
     recommendations = fields.List(
         fields.Nested(RecommendationArgs), load_default=list, validate=validate.Length(max=100)
@@ -179,7 +182,7 @@ class RecommendationViewArgs(BaseSchema):
 
 
 class VictimConsultationArgs(BaseSchema):
-    consulted_on = fields.Date(required=True)
+    consulted_on = EventDate(required=True)
     notes = fields.String(load_default=None, allow_none=True, **_text)
     #: The victim's view of each recommendation (the action plan's last column).
     views = fields.List(fields.Nested(RecommendationViewArgs), load_default=list, validate=validate.Length(max=100))
@@ -226,7 +229,7 @@ class LessonsReviewArgs(BaseSchema):
 
 
 class AppealCreateArgs(BaseSchema):
-    received_on = fields.Date(required=True)
+    received_on = EventDate(required=True)
     grounds = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     handler_email = fields.Email(load_default=None, allow_none=True)
     handler_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
@@ -236,7 +239,7 @@ class AppealCreateArgs(BaseSchema):
 class AppealDecisionArgs(BaseSchema):
     decision = fields.String(required=True, validate=_choice(AppealDecision))
     reasons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
-    decided_on = fields.Date(required=True)
+    decided_on = EventDate(required=True)
     handler_email = fields.Email(load_default=None, allow_none=True)
     handler_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     version = VersionField()
@@ -458,3 +461,128 @@ def dump_application(
         "pcc_reviews": [_dump_pcc_review(r) for r in application.pcc_reviews],
         "version": application.version,
     }
+
+
+# --- answers (described for the OpenAPI document; the dump_* functions above build them) --------------
+
+
+class _Person(Answer):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+
+
+class DecisionAnswer(Answer):
+    id = fields.Integer(required=True)
+    met = fields.Boolean(required=True)
+    basis = nullable(fields.String())
+    reasons = nullable(fields.String())
+    persistence = nullable(fields.String())
+    harm = nullable(fields.String())
+    adequacy = nullable(fields.String())
+    decided_on = nullable(fields.Date())
+    decided_by = nullable(fields.Nested(_Person))
+
+
+class RecommendationAnswer(Answer):
+    id = fields.Integer(required=True)
+    meeting_id = fields.Integer(required=True)
+    text = fields.String(required=True)
+    agency_code = fields.String(required=True)
+    owner = nullable(fields.Nested(_Person))
+    due_on = nullable(fields.Date())
+
+
+class MeetingAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    scheduled_on = nullable(fields.Date())
+    chair = nullable(fields.Nested(_Person))
+    chair_email = nullable(fields.String())
+    location = nullable(fields.String())
+    agenda = nullable(fields.String())
+    victim_invited = nullable(fields.Boolean())
+    victim_not_invited_reason = nullable(fields.String())
+    held_on = nullable(fields.Date())
+    minutes = nullable(fields.String())
+    proportionality_assessment = nullable(fields.String())
+    outcome = nullable(fields.String())
+    victim_consulted_on = nullable(fields.Date())
+    outcome_letter_sent_on = nullable(fields.Date())
+    recommendations = fields.List(fields.Nested(RecommendationAnswer), required=True)
+    version = fields.Integer(required=True)
+
+
+class AppealAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    received_on = nullable(fields.Date())
+    grounds = nullable(fields.String())
+    handler = nullable(fields.Nested(_Person))
+    handler_name = nullable(fields.String())
+    decision = nullable(fields.String())
+    reasons = nullable(fields.String())
+    decided_on = nullable(fields.Date())
+    version = fields.Integer(required=True)
+
+
+class _Applicant(Answer):
+    name = nullable(fields.String())
+    email = nullable(fields.String())
+    phone = nullable(fields.String())
+    address = nullable(fields.String())
+
+
+class _ApplicationComplaint(Answer):
+    id = fields.Integer(required=True)
+    complainant_name = nullable(fields.String())
+    occurred_on = nullable(fields.Date())
+    reported_on = nullable(fields.Date())
+    agency_code = nullable(fields.String())
+    reported_to = nullable(fields.String())
+    reference = nullable(fields.String())
+    causes_had = nullable(fields.Boolean())
+    hate_motivated = nullable(fields.Boolean())
+
+
+class _Threshold(Answer):
+    met_automatically = nullable(fields.Boolean())
+    basis = nullable(fields.String())
+    qualifying_count = nullable(fields.Integer())
+    bases_met = nullable(fields.List(fields.String()))
+    distinct_complainants = nullable(fields.Integer())
+    #: Every complaint considered, each with ``qualifies`` and a ``reason``.
+    complaints = nullable(fields.List(fields.Dict()))
+    rules = nullable(fields.Dict())
+
+
+class ApplicationAnswer(Answer):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+    status = fields.String(required=True)
+    area_code = fields.String(required=True)
+    received_on = nullable(fields.Date())
+    channel = fields.String(required=True)
+    applicant = fields.Nested(_Applicant, required=True)
+    applicant_role = fields.String(required=True)
+    consent_given = nullable(fields.Boolean())
+    description = nullable(fields.String())
+    case_ids = fields.List(fields.Integer(), required=True)
+    complaints = fields.List(fields.Nested(_ApplicationComplaint), required=True)
+    acknowledged_on = nullable(fields.Date())
+    screened_out_on = nullable(fields.Date())
+    screened_out_reason = nullable(fields.String())
+    withdrawn_on = nullable(fields.Date())
+    withdrawal_reason = nullable(fields.String())
+    #: Step name -> date (API.md lists the names), each present once its start event has happened.
+    deadlines = fields.Dict(keys=fields.String(), values=fields.Date(), required=True)
+    threshold = nullable(fields.Nested(_Threshold))
+    decision = nullable(fields.Nested(DecisionAnswer))
+    decisions = fields.List(fields.Nested(DecisionAnswer), required=True)
+    meetings = fields.List(fields.Nested(MeetingAnswer), required=True)
+    recommendations = fields.List(fields.Nested(RecommendationAnswer), required=True)
+    appeal = nullable(fields.Nested(AppealAnswer))
+    appeals = fields.List(fields.Nested(AppealAnswer), required=True)
+    #: The Police and Crime Commissioner's reviews (as GET .../pcc-reviews shows them, without the due day).
+    pcc_reviews = fields.List(fields.Dict())
+    version = fields.Integer(required=True)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm.base import NO_VALUE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -139,9 +140,65 @@ def _discard_on_rollback(session: Session, previous_transaction: Any) -> None:
 
 
 def configure_session_events() -> None:
-    """A rolled-back transaction's side effects are dropped, so a later commit cannot run them."""
+    """A rolled-back transaction's side effects are dropped, so a later commit cannot run them; values
+    the database cannot store are refused before they are sent to it."""
     if not event.contains(Session, "after_soft_rollback", _discard_on_rollback):
         event.listen(Session, "after_soft_rollback", _discard_on_rollback)
+    if not event.contains(Session, "before_flush", refuse_unstorable_values):
+        event.listen(Session, "before_flush", refuse_unstorable_values)
+
+
+def unstorable_value_problem(column: sa.Column[Any], value: Any) -> str | None:
+    """Why ``value`` cannot be stored in ``column`` (what PostgreSQL would refuse, and SQLite accept)."""
+    from casework.core.inputs import DB_INT_MAX, DB_INT_MIN, has_unstorable
+
+    if value is None:
+        return None
+    kind = column.type
+    if isinstance(value, str):
+        if has_unstorable(value):
+            return "Remove the character that cannot be saved (a null or an unpaired surrogate character)"
+        length = getattr(kind, "length", None)
+        if isinstance(kind, sa.String) and length and len(value) > length:
+            return f"Enter no more than {length} characters"
+    elif isinstance(kind, sa.Integer) and not isinstance(kind, sa.BigInteger) and isinstance(value, int):
+        if not DB_INT_MIN <= value <= DB_INT_MAX:
+            return "Enter a smaller number"
+    elif isinstance(kind, sa.Numeric) and kind.precision is not None and not isinstance(value, float | bool):
+        whole_digits = kind.precision - (kind.scale or 0)
+        try:
+            if abs(value) >= 10**whole_digits:
+                return "Enter a smaller amount"
+        except TypeError:
+            return None
+    return None
+
+
+def refuse_unstorable_values(session: Session, _context: Any, _instances: Any) -> None:
+    """Refuse, as invalid input, a value that the database would reject with an error (a 500).
+
+    One check for every write, whichever form, endpoint, task or command it comes from: a string
+    longer than its column, an integer outside the column's range, a NUL character. The field named
+    is the attribute, which is what the inputs call it too.
+    """
+    from casework.core.errors import InvalidInput
+
+    errors: dict[str, list[str]] = {}
+    for obj in [*session.new, *session.dirty]:
+        state = sa.inspect(obj)
+        mapper = state.mapper
+        for attribute in mapper.column_attrs:
+            if not state.transient and not state.pending and not state.attrs[attribute.key].history.has_changes():
+                continue
+            value = state.attrs[attribute.key].loaded_value
+            if value is NO_VALUE:
+                continue
+            for column in attribute.columns:
+                problem = unstorable_value_problem(column, value)
+                if problem:
+                    errors.setdefault(attribute.key, []).append(problem)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def configure_engine_events(engine: sa.Engine) -> None:

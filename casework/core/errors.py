@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -122,12 +123,31 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
         status = error.code or 500
+        # The exception's own headers (a 405's Allow, a 429's Retry-After), but not its Content-Type.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if wants_json():
             errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
             if errors is not None:
-                return json_error(status, _flatten_webargs(errors))
-            return json_error(status, message=_TITLES.get(status, (error.description,))[0])
-        return html_error(status)
+                response = json_error(status, _flatten_webargs(errors))
+            else:
+                response = json_error(status, message=_TITLES.get(status, (error.description,))[0])
+            response.headers.extend(headers)
+            return response
+        body, status = html_error(status)
+        return body, status, headers
+
+    @app.errorhandler(DataError)
+    def handle_data_error(error: DataError):  # type: ignore[no-untyped-def]
+        # A value the database refused (casework.core.db checks lengths and ranges before a flush, so
+        # this is a check that missed one): the input was bad, nothing was written.
+        from casework.extensions import db
+
+        app.logger.warning("The database refused a value on %s %s: %s", request.method, request.path, error.orig)
+        db.session.rollback()
+        message = "A value is too long or out of range for the database."
+        if wants_json():
+            return json_error(422, {RULE: [message]})
+        return html_error(422, message)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]

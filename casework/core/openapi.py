@@ -21,6 +21,7 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template
 from marshmallow import Schema
 from werkzeug.routing import Rule
 
+from casework.core.inputs import DB_INT_MAX
 from casework.core.permissions import access_of, public_endpoint
 
 bp = Blueprint("openapi", __name__)
@@ -38,31 +39,40 @@ ERROR_RESPONSES = {
     "404": "Not found, or not visible to you.",
     "409": "The record changed since you read it.",
     "422": "Invalid input, or a rule that blocks the action (the field `_rule`).",
+    "429": "Too many attempts: wait (see `Retry-After`) and try again.",
 }
 
 
 @dataclass(frozen=True)
 class Documentation:
-    response: type[Schema] | Schema | None = None
+    response: type[Schema] | Schema | dict[str, Any] | None = None
     status: int = 200
     many: bool = False
     description: str | None = None
+    #: Error statuses beyond those every operation of its kind may answer (see ``_error_codes``).
+    errors: tuple[int, ...] = ()
+    #: Other success statuses, each with its own description (a 202 for work that continues later).
+    also: tuple[tuple[int, str], ...] = ()
 
 
 def documented(
     *,
-    response: type[Schema] | Schema | None = None,
+    response: type[Schema] | Schema | dict[str, Any] | None = None,
     status: int = 200,
     many: bool = False,
     description: str | None = None,
+    errors: tuple[int, ...] = (),
+    also: tuple[tuple[int, str], ...] = (),
 ) -> Callable[[F], F]:
-    """Describe a view's answer in the OpenAPI document (optional: undocumented views are listed too).
+    """Describe a view's answer in the OpenAPI document.
 
     ``many=True`` for a paginated list: the body is ``{"items": [...], "page", "per_page", "total"}``.
+    ``errors`` adds error statuses the view answers beyond its kind's (``_error_codes``); ``also``
+    adds other success statuses with the same body.
     """
 
     def decorate(view: F) -> F:
-        setattr(view, DOCUMENTED_ATTR, Documentation(response, status, many, description))
+        setattr(view, DOCUMENTED_ATTR, Documentation(response, status, many, description, errors, also))
         return view
 
     return decorate
@@ -73,6 +83,24 @@ def record_input(view: Callable[..., Any], schema: Any, location: str) -> None:
     inputs = list(getattr(view, INPUTS_ATTR, []))
     inputs.append((schema, location))
     setattr(view, INPUTS_ATTR, inputs)
+
+
+class Answer(Schema):
+    """Base of the schemas that describe what an endpoint answers (``@documented(response=...)``).
+
+    They describe, they do not dump: the views build their bodies with the domains' ``dump_*``
+    functions, and the schemathesis run (tests/core/test_api_fuzz.py) checks every answer against
+    these descriptions. Keys not described are allowed (``additionalProperties``): a body may grow.
+    """
+
+    class Meta:
+        ordered = True
+
+
+def nullable(field: Any) -> Any:
+    """``field``, which may also be null."""
+    field.allow_none = True
+    return field
 
 
 # --- building the document ----------------------------------------------------------------------------
@@ -100,7 +128,8 @@ def _openapi_path(rule: Rule) -> tuple[str, tuple[tuple[str, str], ...]]:
     parameters = []
     for name in re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule.rule):
         converter = rule._converters.get(name)
-        parameters.append((name, CONVERTER_TYPES.get(type(converter).__name__, "string")))
+        kind = next((t for cls in type(converter).__mro__ if (t := CONVERTER_TYPES.get(cls.__name__))), "string")
+        parameters.append((name, kind))
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), tuple(parameters)
 
 
@@ -145,6 +174,13 @@ def _schema_name(schema: Any) -> str:
     return name
 
 
+def _path_schema(kind: str) -> dict[str, Any]:
+    if kind == "integer":
+        # An id: the database's INTEGER range; beyond it the answer is 404.
+        return {"type": "integer", "minimum": 0, "maximum": DB_INT_MAX}
+    return {"type": kind}
+
+
 def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": op.endpoint.removeprefix("api.").replace(".", "_") + f"_{op.method}",
@@ -152,7 +188,7 @@ def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
         "tags": [op.tag],
         "security": [{"bearerAuth": []}] if op.needs_token else [],
         "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": {"type": kind}} for name, kind in op.parameters
+            {"name": name, "in": "path", "required": True, "schema": _path_schema(kind)} for name, kind in op.parameters
         ],
     }
     if op.description:
@@ -183,17 +219,39 @@ def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
             }
         success["content"] = {"application/json": {"schema": body}}
     responses[status] = success
-    error_codes = ["422"] if op.inputs else []
-    if op.needs_token:
-        error_codes += ["401", "403"]
-    if op.parameters:
-        error_codes.append("404")
-    if op.method in {"patch", "put"}:
-        error_codes.append("409")
-    for code in sorted(set(error_codes)):
+    for code, description in doc.also if doc else ():
+        responses[str(code)] = {**success, "description": description}
+    for code in sorted(_error_codes(op)):
         responses[code] = {"$ref": f"#/components/responses/Error{code}"}
     operation["responses"] = responses
     return operation
+
+
+def _has_field(schema: Any, name: str) -> bool:
+    instance = schema() if isinstance(schema, type) else schema
+    return name in getattr(instance, "fields", {})
+
+
+def _error_codes(op: Operation) -> set[str]:
+    """Every error status the operation can answer.
+
+    - 401 and 403 for anything that needs a token: no or a bad token; a role without the permission,
+      or a record the role may see but not change.
+    - 404 for a record in the path that is missing or hidden, or one named by a body or a filter.
+    - 422 for any input (a body, a query string, a value in the path), or a rule that blocks a change.
+    - 409 for a change that carries the ``version`` it was based on.
+    - whatever the view declares with ``@documented(errors=...)`` (429 for sign-in attempts).
+    """
+    codes: set[int] = set(op.documentation.errors) if op.documentation else set()
+    if op.needs_token:
+        codes |= {401, 403}
+    if op.parameters or (op.needs_token and op.inputs):
+        codes.add(404)
+    if op.inputs or op.parameters or op.method in {"post", "patch", "put"}:
+        codes.add(422)
+    if op.method in {"patch", "put"} or any(_has_field(schema, "version") for schema, _ in op.inputs):
+        codes.add(409)
+    return {str(code) for code in codes}
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
@@ -243,6 +301,7 @@ def _cached(app: Flask) -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 @public_endpoint
+@documented(response={"type": "object", "required": ["openapi", "info", "paths"]})
 def openapi_json():
     """The OpenAPI 3 document of this API."""
     return jsonify(_cached(current_app._get_current_object()))  # type: ignore[attr-defined]

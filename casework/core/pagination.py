@@ -21,3 +21,15 @@ def envelope(
     items: Sequence[Any], page: int, per_page: int, total: int, dump: Callable[[Any], Any]
 ) -> dict[str, Any]:
     return {"items": [dump(i) for i in items], "page": page, "per_page": per_page, "total": total}
+
+
+def page_number(value: str | None) -> int:
+    """A page's ``?page=`` as a number from 1 to the database's integer range (nonsense reads as 1,
+    a huge number as the last possible page: an empty one, never an OFFSET the database refuses)."""
+    from casework.core.inputs import DB_INT_MAX
+
+    try:
+        number = int(value or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), DB_INT_MAX // 100)

@@ -1,22 +1,52 @@
 """The project's request parsing: one webargs parser and one base schema for every API input.
 
 Strings are stripped, unknown fields are refused (a misspelt field should not be silently ignored),
-and validation errors become ``422 {"errors": {field: [messages]}}`` as API.md fixes.
+and validation errors become ``422 {"errors": {field: [messages]}}`` as API.md fixes. Before any
+schema runs, the parser refuses what no schema should have to think about (casework.core.inputs):
+JSON nested too deeply to parse safely, and strings holding a NUL or a lone surrogate, wherever they
+are in the body or query string. Every integer field is held to the database's INTEGER range.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, NoReturn
 
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 from webargs.flaskparser import FlaskParser
 
 from casework.core.errors import InvalidInput
+from casework.core.inputs import (
+    DB_INT_MAX,
+    DB_INT_MIN,
+    TOO_DEEP_MESSAGE,
+    UNSTORABLE_MESSAGE,
+    json_too_deep,
+    unstorable_strings,
+)
+
+INVALID_JSON_MESSAGE = "The body is not valid JSON."
+
+
+def _bound_integers(field: fields.Field) -> None:
+    """Hold an integer field (or a list's items) to the INTEGER range, unless it says something narrower."""
+    if isinstance(field, fields.Integer):
+        if not any(isinstance(v, validate.Range) for v in field.validators):
+            field.validators.append(validate.Range(min=DB_INT_MIN, max=DB_INT_MAX))
+    elif isinstance(field, fields.List):
+        _bound_integers(field.inner)
+    elif isinstance(field, fields.Tuple):
+        for inner in field.tuple_fields:
+            _bound_integers(inner)
 
 
 class BaseSchema(Schema):
     class Meta:
         unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        # Every schema's fields pass here as it is built: one place for the database's integer range.
+        _bound_integers(field_obj)
 
     @pre_load
     def strip_strings(self, data: Any, **_kwargs: Any) -> Any:
@@ -48,6 +78,9 @@ def _flatten(messages: Any) -> dict[str, list[str]]:
 
 class Parser(FlaskParser):
     DEFAULT_LOCATION = "json"
+    # A misspelt filter is refused like a misspelt body field (the schema's RAISE), not ignored: a
+    # partner system that sends ``?stauts=open`` must not silently get every record instead.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
     def handle_error(self, error, req, schema, *, error_status_code, error_headers) -> NoReturn:  # type: ignore[override]
         messages = error.messages
@@ -60,6 +93,39 @@ class Parser(FlaskParser):
         if req.method in {"POST", "PUT", "PATCH"} and not req.is_json:
             raise InvalidInput({"_rule": ["Send a JSON body with Content-Type: application/json."]})
         return super().load_json(req, schema)
+
+    def _raw_load_json(self, req):  # type: ignore[no-untyped-def]
+        if req.is_json and json_too_deep(req.get_data(cache=True)):
+            raise InvalidInput({"_rule": [TOO_DEEP_MESSAGE]})
+        try:
+            data = super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError):
+            # An integer of thousands of digits (Python refuses to convert it), or nesting the bracket
+            # count did not catch.
+            raise InvalidInput({"_rule": [INVALID_JSON_MESSAGE]}) from None
+        refuse_unstorable(data)
+        return data
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise InvalidInput({"_rule": [INVALID_JSON_MESSAGE]})
+
+    def load_querystring(self, req, schema):  # type: ignore[no-untyped-def]
+        refuse_unstorable(req.args.to_dict(flat=False))
+        return super().load_querystring(req, schema)
+
+    def load_form(self, req, schema):  # type: ignore[no-untyped-def]
+        refuse_unstorable(req.form.to_dict(flat=False))
+        return super().load_form(req, schema)
+
+
+def refuse_unstorable(data: Any) -> None:
+    """422 naming every string (or key) that holds a NUL or a lone surrogate."""
+    paths = list(unstorable_strings(data))
+    if paths:
+        # A query string's values come as lists: name the parameter, not its first item.
+        raise InvalidInput({path.removesuffix(".0"): [UNSTORABLE_MESSAGE] for path in paths})
 
 
 parser = Parser()

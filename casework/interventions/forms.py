@@ -7,12 +7,12 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
+from casework.core.forms import FlaskForm, date_problem
 from casework.core.time import LONDON
 from casework.interventions.models import (
     CONDUCT_LABELS,
@@ -35,9 +35,13 @@ class GovukDateField(Field):
 
     type = "GovukDateField"
 
-    def __init__(self, label: str | None = None, *, required: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, label: str | None = None, *, required: bool = False, planned: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(label, **kwargs)
         self.required = required
+        #: A planned date (1900 to 2099) rather than the date of an event (1900 to today).
+        self.planned = planned
         self._problem: str | None = None
 
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
@@ -66,6 +70,9 @@ class GovukDateField(Field):
             raise StopValidation(self._problem)
         if self.required and self.data is None:
             raise StopValidation(f"Enter {self.label.text.lower()}")
+        problem = date_problem(self.label.text, self.data, planned=self.planned)
+        if problem:
+            raise StopValidation(problem)
 
     def _value(self) -> str:
         return self.data.isoformat() if self.data else ""
@@ -145,8 +152,10 @@ class InterventionForm(FlaskForm):
     issued_time = StringField(
         "Time of service or direction", description="For example, 14:30 or 2:30pm", validators=[Optional()]
     )
-    comply_by = GovukDateField("Date by which the conduct must stop", description="For example, 27 4 2026")
-    ends_on = GovukDateField("End date", description="For example, 27 3 2027")
+    comply_by = GovukDateField(
+        "Date by which the conduct must stop", description="For example, 27 4 2026", planned=True
+    )
+    ends_on = GovukDateField("End date", description="For example, 27 3 2027", planned=True)
     is_indefinite = BooleanField("Until further order (no end date)")
     convicted_on = GovukDateField("Date of conviction")
     applied_on = GovukDateField(
@@ -266,7 +275,7 @@ class StatusForm(FlaskForm):
 
 
 class ExtendForm(FlaskForm):
-    ends_on = GovukDateField("New end date", required=True, description="For example, 27 3 2027")
+    ends_on = GovukDateField("New end date", required=True, description="For example, 27 3 2027", planned=True)
 
 
 class ExtensionNoticeForm(FlaskForm):

@@ -7,6 +7,9 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from casework.cases.policies import PEOPLE
+from casework.core.fields import EventDate, PlannedDate, RecordId
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema
 from casework.interventions.models import (
     Conduct,
@@ -15,6 +18,7 @@ from casework.interventions.models import (
     InterventionStatus,
     ReviewOutcome,
 )
+from casework.interventions.policies import INTERVENTIONS
 from casework.interventions.powers import breach_nature
 
 
@@ -30,24 +34,24 @@ TEXT = validate.Length(max=10_000)
 
 class InterventionCreateArgs(BaseSchema):
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in InterventionKind]))
-    subject_person_id = fields.Integer(load_default=None, allow_none=True)
-    issued_on = fields.Date(required=True)
+    subject_person_id = RecordId(PEOPLE, load_default=None, allow_none=True)
+    issued_on = EventDate(required=True)
     #: The moment of service (closure notice) or of the direction (dispersal), with an offset.
     issued_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    comply_by = fields.Date(load_default=None, allow_none=True)
-    starts_on = fields.Date(load_default=None, allow_none=True)
-    ends_on = fields.Date(load_default=None, allow_none=True)
+    comply_by = PlannedDate(load_default=None, allow_none=True)
+    starts_on = PlannedDate(load_default=None, allow_none=True)
+    ends_on = PlannedDate(load_default=None, allow_none=True)
     is_indefinite = fields.Boolean(load_default=False)
     duration_hours = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     has_senior_sign_off = fields.Boolean(load_default=False)
     amount = fields.Decimal(load_default=None, allow_none=True, validate=_pounds)
     discount_amount = fields.Decimal(load_default=None, allow_none=True, validate=_pounds)
     discount_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    related_intervention_id = fields.Integer(load_default=None, allow_none=True)
-    yot_consulted_on = fields.Date(load_default=None, allow_none=True)
+    related_intervention_id = RecordId(INTERVENTIONS, load_default=None, allow_none=True)
+    yot_consulted_on = EventDate(load_default=None, allow_none=True)
     #: The day the application for an injunction or order was made (ages and the power in force follow it).
-    applied_on = fields.Date(load_default=None, allow_none=True)
-    convicted_on = fields.Date(load_default=None, allow_none=True)
+    applied_on = EventDate(load_default=None, allow_none=True)
+    convicted_on = EventDate(load_default=None, allow_none=True)
     #: What an order is for: harassment_alarm_distress (a Respect Order) or housing_nuisance.
     conduct = fields.String(load_default=None, allow_none=True, validate=validate.OneOf([c.value for c in Conduct]))
     supervisor_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
@@ -74,12 +78,12 @@ class InterventionUpdateArgs(BaseSchema):
 
 
 class ExtendArgs(BaseSchema):
-    ends_on = fields.Date(required=True)
+    ends_on = PlannedDate(required=True)
     version = fields.Integer(load_default=None)
 
 
 class BreachCreateArgs(BaseSchema):
-    occurred_on = fields.Date(required=True)
+    occurred_on = EventDate(required=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
     #: The police crime reference, for a breach that is a criminal offence.
     crime_reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
@@ -96,7 +100,7 @@ class ExtensionNoticeArgs(BaseSchema):
 
 
 class ReviewCreateArgs(BaseSchema):
-    reviewed_on = fields.Date(required=True)
+    reviewed_on = EventDate(required=True)
     #: The moment, for a review counted in hours (a dispersal direction's 48-hour review).
     reviewed_at = fields.AwareDateTime(load_default=None, allow_none=True)
     reviewer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
@@ -188,3 +192,75 @@ def dump_intervention(intervention: Intervention, warnings: list[str] | None = N
     if warnings is not None:
         data["warnings"] = warnings
     return data
+
+
+class BreachAnswer(Answer):
+    id = fields.Integer(required=True)
+    occurred_on = fields.Date(required=True)
+    description = fields.String(required=True)
+    recorded_by = nullable(fields.String())
+    recorded_at = nullable(fields.DateTime())
+    is_criminal_offence = nullable(fields.Boolean())
+    crime_reference = nullable(fields.String())
+
+
+class ReviewAnswer(Answer):
+    id = fields.Integer(required=True)
+    reviewed_on = fields.Date(required=True)
+    reviewed_at = nullable(fields.DateTime())
+    reviewer_name = nullable(fields.String())
+    outcome = fields.String(required=True)
+    notes = nullable(fields.String())
+    review_key = nullable(fields.String())
+    recorded_by = nullable(fields.String())
+
+
+class InterventionAnswer(Answer):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    label = fields.String(required=True)
+    status = fields.String(required=True)
+    subject_person_id = nullable(fields.Integer())
+    subject_name = nullable(fields.String())
+    issuing_agency_code = fields.String(required=True)
+    issuing_officer = nullable(fields.String())
+    issuing_officer_name = nullable(fields.String())
+    issued_on = fields.Date(required=True)
+    issued_at = nullable(fields.DateTime())
+    comply_by = nullable(fields.Date())
+    starts_on = nullable(fields.Date())
+    ends_on = nullable(fields.Date())
+    is_indefinite = nullable(fields.Boolean())
+    duration_hours = nullable(fields.Integer())
+    has_senior_sign_off = nullable(fields.Boolean())
+    amount = nullable(fields.Float())
+    discount_amount = nullable(fields.Float())
+    discount_days = nullable(fields.Integer())
+    related_intervention_id = nullable(fields.Integer())
+    yot_consulted_on = nullable(fields.Date())
+    applied_on = nullable(fields.Date())
+    convicted_on = nullable(fields.Date())
+    conduct = nullable(fields.String())
+    supervisor_name = nullable(fields.String())
+    authorised_by = nullable(fields.String())
+    premises_owned_or_managed = nullable(fields.Boolean())
+    extended_at = nullable(fields.DateTime())
+    extension_hours = nullable(fields.Integer())
+    extension_authorised_by = nullable(fields.String())
+    location = nullable(fields.String())
+    requirements = nullable(fields.String())
+    prohibitions = nullable(fields.String())
+    parent_guardian_name = nullable(fields.String())
+    victim_views = nullable(fields.String())
+    victim_choice = nullable(fields.String())
+    departure_reason = nullable(fields.String())
+    notes = nullable(fields.String())
+    #: Key dates computed for the kind (review, appeal window, hearing), by name.
+    dates = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    breaches = fields.List(fields.Nested(BreachAnswer), required=True)
+    breach_is_criminal_offence = nullable(fields.Boolean())
+    reviews = fields.List(fields.Nested(ReviewAnswer))
+    version = fields.Integer(required=True)
+    #: Rules that warn rather than block (POST only).
+    warnings = fields.List(fields.String())

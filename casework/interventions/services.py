@@ -12,6 +12,7 @@ from casework.accounts.models import Agency
 from casework.accounts.services import area_settings, get_agency
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Case, CaseParty, Person
+from casework.cases.policies import PEOPLE
 from casework.core.dates import end_of_months_beginning_with
 from casework.core.errors import Conflict, InvalidInput, RuleViolation
 from casework.core.time import london_day, now, today
@@ -29,6 +30,7 @@ from casework.interventions.models import (
     InterventionStatus,
     ReviewOutcome,
 )
+from casework.interventions.policies import INTERVENTIONS
 from casework.reminders.models import Deadline, DeadlineStatus
 from casework.reminders.services import close_deadline, set_deadline
 
@@ -120,14 +122,14 @@ def _check_event_dates(values: Mapping[str, Any]) -> None:
         raise InvalidInput(errors)
 
 
-def _subject(case: Case, kind: InterventionKind, person_id: int | None, warnings: list[str]) -> Person | None:
+def _subject(
+    actor: Any, case: Case, kind: InterventionKind, person_id: int | None, warnings: list[str]
+) -> Person | None:
     if person_id is None:
         if kind in PLACE_KINDS:
             return None
         raise InvalidInput({"subject_person_id": ["Choose who the intervention is for."]})
-    person = db.session.get(Person, person_id)
-    if person is None:
-        raise InvalidInput({"subject_person_id": ["No such person."]})
+    person = PEOPLE.get(actor, person_id, "subject_person_id")
     on_case = db.session.scalar(
         sa.select(sa.literal(True)).where(CaseParty.case_id == case.id, CaseParty.person_id == person_id)
     )
@@ -136,10 +138,10 @@ def _subject(case: Case, kind: InterventionKind, person_id: int | None, warnings
     return person
 
 
-def _related(case: Case, related_id: int | None) -> Intervention | None:
+def _related(actor: Any, case: Case, related_id: int | None) -> Intervention | None:
     if related_id is None:
         return None
-    related = db.session.get(Intervention, related_id)
+    related = INTERVENTIONS.find(actor, related_id)
     # A PSPO covers a place, so an FPN for its breach may sit on another case in the same area.
     if related is None or not (
         related.case_id == case.id or (related.kind == InterventionKind.pspo and related.case.area_id == case.area_id)
@@ -174,8 +176,8 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
     values["has_senior_sign_off"] = bool(values["has_senior_sign_off"])
     _check_event_dates(values)
     warnings: list[str] = []
-    person = _subject(case, kind, values["subject_person_id"], warnings)
-    related = _related(case, values["related_intervention_id"])
+    person = _subject(actor, case, kind, values["subject_person_id"], warnings)
+    related = _related(actor, case, values["related_intervention_id"])
     agency: Agency = (
         get_agency(data["issuing_agency_code"], "issuing_agency_code")
         if data.get("issuing_agency_code")

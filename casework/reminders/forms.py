@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
+
+from casework.core.forms import FlaskForm
 
 DELIVERY_CHOICES = [
     SelectChoice("each", "A reminder for each deadline, and a daily digest if you manage a team"),

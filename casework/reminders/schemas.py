@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 from casework.reminders.models import Deadline, DeadlineStatus
 
@@ -52,3 +53,28 @@ def dump_deadline(row: Deadline) -> dict[str, Any]:
 
 def dump_notification_settings(user: Any) -> dict[str, Any]:
     return {"digest_only": user.is_digest_only}
+
+
+class _Owner(Answer):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class DeadlineAnswer(Answer):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    subject_type = fields.String(required=True)
+    subject_id = fields.Integer(required=True)
+    link = nullable(fields.String())
+    due_on = nullable(fields.Date())
+    due_at = fields.DateTime(required=True)
+    remind_at = nullable(fields.DateTime())
+    status = fields.String(required=True)
+    owner = nullable(fields.Nested(_Owner))
+    reminder_sent_at = nullable(fields.DateTime())
+    escalation_sent_at = nullable(fields.DateTime())
+
+
+class NotificationSettingsAnswer(Answer):
+    digest_only = fields.Boolean(required=True)

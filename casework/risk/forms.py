@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from casework.core.forms import FlaskForm
 from casework.interventions.forms import GovukDateField, required_choice
 
 QUESTION_PREFIX = "q_"

@@ -6,14 +6,17 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from casework.cases.policies import PEOPLE
+from casework.core.fields import EventDate, RecordId
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema
 
 
 class AssessmentCreateArgs(BaseSchema):
     #: question key -> chosen answer value, for every question of the current questionnaire.
     answers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
-    victim_person_id = fields.Integer(load_default=None, allow_none=True)
-    assessed_on = fields.Date(load_default=None, allow_none=True)
+    victim_person_id = RecordId(PEOPLE, load_default=None, allow_none=True)
+    assessed_on = EventDate(load_default=None, allow_none=True)
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000))
 
 
@@ -73,3 +76,30 @@ def dump_assessment(assessment: Any) -> dict[str, Any]:
         "notes": assessment.notes,
         "assessed_by": assessment.assessed_by.name if assessment.assessed_by else None,
     }
+
+
+class QuestionnaireAnswer(Answer):
+    id = fields.Integer(required=True)
+    area_code = nullable(fields.String())
+    version = fields.Integer(required=True)
+    title = fields.String(required=True)
+    questions = fields.List(fields.Dict(), required=True)
+    medium_from = fields.Integer(required=True)
+    high_from = fields.Integer(required=True)
+
+
+class AssessmentAnswer(Answer):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    victim_person_id = nullable(fields.Integer())
+    victim_name = nullable(fields.String())
+    questionnaire_id = fields.Integer(required=True)
+    questionnaire_version = fields.Integer(required=True)
+    answers = fields.Dict(required=True)
+    score = fields.Integer(required=True)
+    band = fields.String(required=True)
+    forced_high_by = nullable(fields.Raw())
+    assessed_on = fields.Date(required=True)
+    review_on = nullable(fields.Date())
+    notes = nullable(fields.String())
+    assessed_by = nullable(fields.String())

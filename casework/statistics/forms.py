@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from casework.core.forms import FlaskForm
 
 #: The Act's Case Review duties began in October 2014: 2014/15 is the first financial year.
 FIRST_YEAR = 2014

@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from casework.core.fields import PlannedDate
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema
 from casework.statistics.queries import EXTRA_KEYS, FIGURE_KEYS, STATUTORY_KEYS
 
@@ -15,14 +17,14 @@ AREA_CODE = fields.String(required=True, validate=validate.Length(min=1, max=10)
 class FiguresQueryArgs(BaseSchema):
     area = fields.String(required=True, validate=validate.Length(min=1, max=10))
     #: Both default to the current financial year.
-    period_start = fields.Date(load_default=None)
-    period_end = fields.Date(load_default=None)
+    period_start = PlannedDate(load_default=None)
+    period_end = PlannedDate(load_default=None)
 
 
 class PeriodArgs(BaseSchema):
     area_code = fields.String(required=True, validate=validate.Length(min=1, max=10))
-    period_start = fields.Date(required=True)
-    period_end = fields.Date(required=True)
+    period_start = PlannedDate(required=True)
+    period_end = PlannedDate(required=True)
 
 
 class PublishArgs(PeriodArgs):
@@ -150,3 +152,55 @@ def public_item(snapshot: Any) -> dict[str, Any]:
     for key in EXTRA_KEYS:
         item[key] = snapshot.figures.get(key) if snapshot.extras_published else None
     return item
+
+
+# --- answers (described for the OpenAPI document; the dump_* functions above build them) --------------
+
+
+class _Figures(Answer):
+    """The figures: the four statutory ones (API.md) and the extras, null when not held."""
+
+    applications = nullable(fields.Integer())
+    threshold_not_met = nullable(fields.Integer())
+    reviews_carried_out = nullable(fields.Integer())
+    reviews_with_recommendations = nullable(fields.Integer())
+
+
+class LiveFiguresAnswer(_Figures):
+    area_code = fields.String(required=True)
+    area_name = fields.String(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+
+
+class SnapshotAnswer(LiveFiguresAnswer):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    source = fields.String(required=True)
+    version = nullable(fields.Integer())
+    compiled_at = nullable(fields.DateTime())
+    compiled_by_id = nullable(fields.Integer())
+    published_at = nullable(fields.DateTime())
+    published_by_id = nullable(fields.Integer())
+    extras_published = nullable(fields.Boolean())
+    note = nullable(fields.String())
+    #: The compile job that produced it (when compiled at once).
+    job_id = fields.Integer()
+
+
+class JobAnswer(Answer):
+    id = fields.Integer(required=True)
+    job_id = fields.Integer(required=True)
+    area_code = fields.String(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    status = fields.String(required=True)
+    created_at = nullable(fields.DateTime())
+    started_at = nullable(fields.DateTime())
+    finished_at = nullable(fields.DateTime())
+    error = nullable(fields.String())
+    snapshot = nullable(fields.Nested(SnapshotAnswer))
+
+
+class SnapshotList(Answer):
+    items = fields.List(fields.Nested(SnapshotAnswer), required=True)

@@ -54,7 +54,11 @@ def test_an_independent_chair_is_appointed(ct, api_client, met):
 def test_a_user_without_the_chair_role_is_refused(ct, api_client, met):
     response = arrange(api_client, ct, met, ct.outsider.email)
     assert response.status_code == 422
-    assert "chair role" in response.json["errors"]["_rule"][0]
+    # Another area's coordinator without the chair role is not someone this coordinator may name.
+    assert response.json["errors"]["chair_email"]
+    colleague = arrange(api_client, ct, met, ct.officer.email)
+    assert colleague.status_code == 422
+    assert "chair role" in colleague.json["errors"]["_rule"][0]
     assert meetings() == 0
 
 

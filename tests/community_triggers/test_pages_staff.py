@@ -535,6 +535,36 @@ def test_information_request_and_agency_submission_with_file(page_client, world)
     assert page_client(world.officer).get(f"/case-reviews/information-requests/{item.id}").status_code == 404
 
 
+@pytest.mark.parametrize("filename", ['Décision "finale".pdf', "rapport d\u2019incident.pdf", 'a";b=c.pdf'])
+def test_a_file_named_with_quotes_or_non_ascii_letters_downloads(page_client, world, filename):
+    """Content-Disposition carries an ASCII ``filename`` and the exact name as RFC 5987 ``filename*``."""
+    from io import BytesIO
+
+    from werkzeug.http import parse_options_header
+
+    application = _register(world)
+    coordinator = page_client(world.coordinator)
+    coordinator.post(
+        f"/case-reviews/{application.id}/information-requests",
+        data={"agency": "DERPOL", **_date("due_on", date(2026, 3, 30))},
+    )
+    item = db.session.scalar(sa.select(InformationRequest))
+    page_client(world.police_officer).post(
+        f"/case-reviews/information-requests/{item.id}",
+        data={"submission": "Log.", "document": (BytesIO(b"%PDF-1.4 log"), filename, "application/pdf")},
+        content_type="multipart/form-data",
+    )
+    document = db.session.scalar(sa.select(TriggerDocument))
+    download = coordinator.get(f"/case-reviews/documents/{document.id}")
+    assert download.status_code == 200
+    assert download.data.startswith(b"%PDF")
+    kind, options = parse_options_header(download.headers["Content-Disposition"])
+    assert kind == "attachment"
+    assert options["filename"] == document.filename  # werkzeug reads filename* (RFC 5987) when present
+    assert set(options) <= {"filename", "filename*"}  # a quote in the name did not start a parameter
+    assert download.headers["Content-Disposition"].isascii()
+
+
 @pytest.mark.parametrize(
     ("content", "filename", "content_type", "message"),
     [

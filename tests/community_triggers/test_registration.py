@@ -221,7 +221,10 @@ def test_case_ids_must_be_cases_the_registering_user_can_see(ct, api_client):
     api = api_client(ct.coordinator)
     refused = api.post("/api/v1/triggers", json=ct.body(case_ids=[visible.id, hidden.id]))
     assert refused.status_code == 422
-    assert refused.json["errors"]["case_ids"] == [f"Unknown case: {hidden.id}."]
+    # Refused exactly as a case that does not exist would be: nothing about it is revealed.
+    assert refused.json["errors"]["case_ids"] == [
+        f"Unknown case: there is no such case, or you cannot see it: {hidden.id}"
+    ]
     accepted = api.post("/api/v1/triggers", json=ct.body(case_ids=[visible.id]))
     assert accepted.status_code == 201
     assert accepted.json["case_ids"] == [visible.id]

@@ -87,7 +87,12 @@ def test_operations_say_who_may_call_them(document: dict[str, Any]) -> None:
     users = document["paths"]["/api/v1/users/{user_id}"]
     assert users["get"]["security"] == [{"bearerAuth": []}]
     assert users["get"]["parameters"] == [
-        {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        {
+            "name": "user_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+        }
     ]
     assert {"401", "403", "404"} <= set(users["get"]["responses"])
     assert users["get"]["summary"] == "One user."  # the first line of the view's docstring
@@ -118,6 +123,26 @@ def test_documented_adds_the_response_schema() -> None:
         """Create a thing."""
 
     assert view.casework_openapi == Documentation(response=Thing, status=201)
+
+
+def test_every_operation_describes_its_answer(document: dict[str, Any]) -> None:
+    """Each success answer has a body schema (a 204 has no body), and each error status the Error body."""
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status == "204":
+                    continue
+                if "content" not in response and "$ref" not in response:
+                    missing.append(f"{method.upper()} {path} {status}")
+    assert not missing, "No body described for: " + ", ".join(missing)
+
+
+def test_a_405_names_the_allowed_methods(client: Any) -> None:
+    for path in ("/api/v1/areas", "/sign-in"):
+        response = client.put(path)
+        assert response.status_code == 405
+        assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
 
 
 def test_the_docs_page_lists_each_endpoint(client: Any) -> None:

@@ -98,6 +98,8 @@ def test_subject_is_required_for_a_person_power(world, api):
 
 def test_subject_not_on_the_case_warns(world, api):
     outsider = world.person("Otto Outsider", date(1980, 1, 1), on_case=False)
+    outsider.agency_id = world.council.id  # recorded by the officer's agency, so the officer sees them
+    db.session.commit()
     response = api({"kind": "verbal_warning", "subject_person_id": outsider.id, "issued_on": "2026-11-01"})
     assert response.status_code == 201
     assert any("not a party" in w for w in response.get_json()["warnings"])

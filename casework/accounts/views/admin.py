@@ -14,7 +14,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from casework.accounts import services
@@ -37,7 +36,8 @@ from casework.accounts.models import Agency, Area, User
 from casework.core import settings as settings_registry
 from casework.core.db import commit
 from casework.core.errors import RULE, InvalidInput, NotFound
-from casework.core.pagination import paginate
+from casework.core.forms import FlaskForm
+from casework.core.pagination import page_number, paginate
 from casework.core.permissions import ROLE_LABELS, Permission, Role, requires
 from casework.core.time import today
 from casework.dashboard.views import panel
@@ -49,12 +49,6 @@ PER_PAGE = 25
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-def page_number() -> int:
-    """The ``?page=`` of a list (1 when missing or not a positive whole number)."""
-    page = request.args.get("page", type=int) or 1
-    return max(page, 1)
 
 
 def list_filters() -> dict[str, str]:
@@ -130,7 +124,7 @@ def users():
     form.agency.choices = options([("", "Any agency")] + [(a.code, a.name) for a in agencies])
     agency = next((a for a in agencies if a.code == form.agency.data), None)
     role = form.role.data if form.role.data in {r.value for r in Role} else None
-    page = page_number()
+    page = page_number(request.args.get("page"))
     query = services.search_users(text=form.q.data, agency_id=agency.id if agency else None, role=role)
     items, total = paginate(query, page, PER_PAGE)
     filtered = bool((form.q.data or "").strip() or agency or role)

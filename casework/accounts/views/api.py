@@ -11,11 +11,17 @@ from flask_login import current_user
 from casework.accounts import services
 from casework.accounts.models import Agency, Area, User
 from casework.accounts.schemas import (
+    AgencyAnswer,
     AgencyCreateArgs,
+    AgencyList,
     AgencyUpdateArgs,
+    AreaAnswer,
     AreaCreateArgs,
+    AreaList,
     AreaUpdateArgs,
+    TokenAnswer,
     TokenArgs,
+    UserAnswer,
     UserCreateArgs,
     UserUpdateArgs,
     dump_agency,
@@ -38,6 +44,7 @@ def _sign_in_limit() -> str:
 
 
 @bp.post("/auth/tokens")
+@documented(response=TokenAnswer, status=201, errors=(401, 429))
 @public_endpoint
 @limiter.limit(_sign_in_limit)
 @use_args(TokenArgs)
@@ -63,6 +70,7 @@ def revoke_current_token():
 
 
 @bp.get("/me")
+@documented(response=UserAnswer)
 @signed_in
 def me():
     """The user the token belongs to, with their roles."""
@@ -70,6 +78,7 @@ def me():
 
 
 @bp.get("/areas")
+@documented(response=AreaList)
 @signed_in
 def list_areas():
     """Every area (local authority district)."""
@@ -77,6 +86,7 @@ def list_areas():
 
 
 @bp.post("/areas")
+@documented(response=AreaAnswer, status=201)
 @requires(Permission.ADMINISTER)
 @use_args(AreaCreateArgs)
 def create_area(args: dict[str, Any]):
@@ -87,6 +97,7 @@ def create_area(args: dict[str, Any]):
 
 
 @bp.get("/areas/<code>")
+@documented(response=AreaAnswer)
 @signed_in
 def get_area(code: str):
     """An area with the settings in force today and those scheduled."""
@@ -95,6 +106,7 @@ def get_area(code: str):
 
 
 @bp.patch("/areas/<code>")
+@documented(response=AreaAnswer)
 @requires(Permission.ADMINISTER)
 @use_args(AreaUpdateArgs)
 def update_area(args: dict[str, Any], code: str):
@@ -108,6 +120,7 @@ def update_area(args: dict[str, Any], code: str):
 
 
 @bp.get("/agencies")
+@documented(response=AgencyList)
 @signed_in
 def list_agencies():
     """Every agency, with the areas it covers."""
@@ -116,6 +129,7 @@ def list_agencies():
 
 
 @bp.post("/agencies")
+@documented(response=AgencyAnswer, status=201)
 @requires(Permission.ADMINISTER)
 @use_args(AgencyCreateArgs)
 def create_agency(args: dict[str, Any]):
@@ -127,6 +141,7 @@ def create_agency(args: dict[str, Any]):
 
 
 @bp.patch("/agencies/<code>")
+@documented(response=AgencyAnswer)
 @requires(Permission.ADMINISTER)
 @use_args(AgencyUpdateArgs)
 def update_agency(args: dict[str, Any], code: str):
@@ -142,6 +157,7 @@ def update_agency(args: dict[str, Any], code: str):
 
 
 @bp.get("/users")
+@documented(response=UserAnswer, many=True)
 @requires(Permission.ADMINISTER)
 @use_args(PageArgs, location="query")
 def list_users(args: dict[str, Any]):
@@ -152,6 +168,7 @@ def list_users(args: dict[str, Any]):
 
 
 @bp.post("/users")
+@documented(response=UserAnswer, status=201)
 @requires(Permission.ADMINISTER)
 @use_args(UserCreateArgs)
 def create_user(args: dict[str, Any]):
@@ -170,6 +187,7 @@ def _user_or_404(user_id: int) -> User:
 
 
 @bp.get("/users/<int:user_id>")
+@documented(response=UserAnswer)
 @requires(Permission.ADMINISTER)
 def get_user(user_id: int):
     """One user."""
@@ -177,6 +195,7 @@ def get_user(user_id: int):
 
 
 @bp.patch("/users/<int:user_id>")
+@documented(response=UserAnswer)
 @requires(Permission.ADMINISTER)
 @use_args(UserUpdateArgs)
 def update_user(args: dict[str, Any], user_id: int):

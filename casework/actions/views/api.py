@@ -10,10 +10,11 @@ from flask_login import current_user
 
 from casework.accounts.services import get_agency
 from casework.actions import services
-from casework.actions.schemas import ActionCreateArgs, ActionListArgs, ActionUpdateArgs, dump_action
+from casework.actions.schemas import ActionAnswer, ActionCreateArgs, ActionListArgs, ActionUpdateArgs, dump_action
 from casework.cases.models import Action
 from casework.cases.policies import get_case_for
 from casework.core.db import commit
+from casework.core.openapi import documented
 from casework.core.pagination import envelope, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
@@ -27,6 +28,7 @@ def _dump(action: Action) -> dict[str, Any]:
 
 
 @bp.post("/cases/<int:case_id>/actions")
+@documented(response=ActionAnswer, status=201)
 @requires(Permission.EDIT_CASES)
 @use_args(ActionCreateArgs)
 def create(args: dict[str, Any], case_id: int):
@@ -46,6 +48,7 @@ def create(args: dict[str, Any], case_id: int):
 
 
 @bp.get("/cases/<int:case_id>/actions")
+@documented(response=ActionAnswer, many=True)
 @requires(Permission.VIEW_CASES)
 @use_args(ActionListArgs, location="query")
 def list_for_case(args: dict[str, Any], case_id: int):
@@ -55,6 +58,7 @@ def list_for_case(args: dict[str, Any], case_id: int):
 
 
 @bp.get("/actions")
+@documented(response=ActionAnswer, many=True)
 @requires(Permission.VIEW_CASES)
 @use_args(ActionListArgs, location="query")
 def list_actions(args: dict[str, Any]):
@@ -82,6 +86,7 @@ def _list(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/actions/<int:action_id>")
+@documented(response=ActionAnswer)
 @requires(Permission.VIEW_CASES)
 def show(action_id: int):
     """One action."""
@@ -89,6 +94,7 @@ def show(action_id: int):
 
 
 @bp.patch("/actions/<int:action_id>")
+@documented(response=ActionAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(ActionUpdateArgs)
 def update(args: dict[str, Any], action_id: int):

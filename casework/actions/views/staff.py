@@ -10,13 +10,14 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from casework.accounts.models import Agency, User
+from casework.accounts.policies import USERS
 from casework.actions import services
 from casework.actions.forms import STATUS_LABELS, ActionForm, ActionUpdateForm
 from casework.cases.models import Action, Case, CaseShare
 from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
-from casework.core.pagination import paginate
+from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
@@ -37,7 +38,7 @@ def _apply_errors(form: Any, error: InvalidInput) -> None:
 @requires(Permission.VIEW_CASES)
 def index():
     overdue_only = request.args.get("overdue") == "1"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     query = services.visible_actions(current_user).where(
         Action.assignee_id == current_user.id, Action.status.in_(services.OPEN_STATUSES)
     )
@@ -73,11 +74,7 @@ def _case_agencies(case: Case) -> list[Agency]:
 def new(case_id: int):
     case = get_case_for(current_user, case_id, edit=True)
     agencies = _case_agencies(case)
-    people = db.session.scalars(
-        sa.select(User)
-        .where(User.agency_id.in_([a.id for a in agencies]), User.is_active.is_(True))
-        .order_by(User.name)
-    ).all()
+    people = USERS.all(current_user, User.agency_id.in_([a.id for a in agencies]), order_by=User.name)
     form = ActionForm()
     form.agency_id.choices = [SelectChoice("", "Choose an agency")] + [
         SelectChoice(str(a.id), a.name) for a in agencies

@@ -11,20 +11,29 @@ from flask_login import current_user
 from casework.cases import policies, queries, services
 from casework.cases.schemas import (
     AccessArgs,
+    CaseAnswer,
     CaseCreateArgs,
     CaseListArgs,
+    CaseSummaryAnswer,
     CaseUpdateArgs,
     CloseArgs,
+    ComplaintAnswer,
     ComplaintArgs,
+    ExplanationAnswer,
     ExplanationArgs,
+    IncidentAnswer,
     IncidentArgs,
     LinkArgs,
+    NoteAnswer,
     NoteArgs,
     PeopleSearchArgs,
+    PersonAnswer,
+    PersonBriefAnswer,
     PersonCreateArgs,
     PersonUpdateArgs,
     ReopenArgs,
     ShareArgs,
+    SubjectAccessExport,
     dump_case_summary,
     dump_complaint,
     dump_explanation,
@@ -37,6 +46,7 @@ from casework.cases.schemas import (
 from casework.cases.sections import API_SECTIONS
 from casework.core.db import commit
 from casework.core.errors import Forbidden
+from casework.core.openapi import documented
 from casework.core.pagination import envelope, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
@@ -85,6 +95,7 @@ def _case_answer(case_id: int, status: int = 200) -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/people")
+@documented(response=PersonBriefAnswer, many=True)
 @requires(Permission.VIEW_CASES)
 @use_args(PeopleSearchArgs, location="query")
 def list_people(args: dict[str, Any]):
@@ -96,6 +107,7 @@ def list_people(args: dict[str, Any]):
 
 
 @bp.post("/people")
+@documented(response=PersonAnswer, status=201)
 @requires(Permission.EDIT_CASES)
 @use_args(PersonCreateArgs)
 def create_person(args: dict[str, Any]):
@@ -108,6 +120,7 @@ def create_person(args: dict[str, Any]):
 
 
 @bp.get("/people/<int:person_id>")
+@documented(response=PersonAnswer)
 @requires(Permission.VIEW_CASES)
 def get_person(person_id: int):
     person = policies.get_person_for(current_user, person_id)
@@ -122,6 +135,7 @@ def get_person(person_id: int):
 
 
 @bp.patch("/people/<int:person_id>")
+@documented(response=PersonAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(PersonUpdateArgs)
 def update_person(args: dict[str, Any], person_id: int):
@@ -133,6 +147,7 @@ def update_person(args: dict[str, Any], person_id: int):
 
 
 @bp.get("/people/<int:person_id>/export")
+@documented(response=SubjectAccessExport)
 @requires(Permission.MANAGE_TEAM)
 def export_person(person_id: int):
     person = policies.get_person_for(current_user, person_id)
@@ -147,6 +162,7 @@ def export_person(person_id: int):
 
 
 @bp.get("/cases")
+@documented(response=CaseSummaryAnswer, many=True)
 @requires(Permission.VIEW_CASES)
 @use_args(CaseListArgs, location="query")
 def list_cases(args: dict[str, Any]):
@@ -156,6 +172,7 @@ def list_cases(args: dict[str, Any]):
 
 
 @bp.post("/cases")
+@documented(response=CaseAnswer, status=201)
 @requires(Permission.OPEN_CASES)
 @use_args(CaseCreateArgs)
 def create_case(args: dict[str, Any]):
@@ -165,6 +182,7 @@ def create_case(args: dict[str, Any]):
 
 
 @bp.get("/cases/<int:case_id>")
+@documented(response=CaseAnswer)
 @requires(Permission.VIEW_CASES)
 def get_case(case_id: int):
     case = services.load_case_record(case_id, viewer=current_user)
@@ -175,6 +193,7 @@ def get_case(case_id: int):
 
 
 @bp.patch("/cases/<int:case_id>")
+@documented(response=CaseAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(CaseUpdateArgs)
 def update_case(args: dict[str, Any], case_id: int):
@@ -186,6 +205,7 @@ def update_case(args: dict[str, Any], case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/close")
+@documented(response=CaseAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(CloseArgs)
 def close_case(args: dict[str, Any], case_id: int):
@@ -198,6 +218,7 @@ def close_case(args: dict[str, Any], case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/reopen")
+@documented(response=CaseAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(ReopenArgs)
 def reopen_case(args: dict[str, Any], case_id: int):
@@ -208,6 +229,7 @@ def reopen_case(args: dict[str, Any], case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/share")
+@documented(response=CaseAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(ShareArgs)
 def share_case(args: dict[str, Any], case_id: int):
@@ -218,6 +240,7 @@ def share_case(args: dict[str, Any], case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/unshare")
+@documented(response=CaseAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(ShareArgs)
 def unshare_case(args: dict[str, Any], case_id: int):
@@ -228,6 +251,7 @@ def unshare_case(args: dict[str, Any], case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/access")
+@documented(response=CaseAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(AccessArgs)
 def grant_access(args: dict[str, Any], case_id: int):
@@ -238,6 +262,7 @@ def grant_access(args: dict[str, Any], case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/links")
+@documented(response=CaseAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(LinkArgs)
 def link_case(args: dict[str, Any], case_id: int):
@@ -248,6 +273,7 @@ def link_case(args: dict[str, Any], case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/notes")
+@documented(response=NoteAnswer, status=201)
 @requires(Permission.EDIT_CASES)
 @use_args(NoteArgs)
 def add_note(args: dict[str, Any], case_id: int):
@@ -258,6 +284,7 @@ def add_note(args: dict[str, Any], case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/incidents")
+@documented(response=IncidentAnswer, status=201)
 @requires(Permission.EDIT_CASES)
 @use_args(IncidentArgs)
 def record_incident(args: dict[str, Any], case_id: int):
@@ -268,6 +295,7 @@ def record_incident(args: dict[str, Any], case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/incidents/<int:incident_id>/complaints")
+@documented(response=ComplaintAnswer, status=201)
 @requires(Permission.EDIT_CASES)
 @use_args(ComplaintArgs)
 def add_complaint(args: dict[str, Any], case_id: int, incident_id: int):
@@ -279,6 +307,7 @@ def add_complaint(args: dict[str, Any], case_id: int, incident_id: int):
 
 
 @bp.post("/cases/<int:case_id>/case-review-explanations/<int:explanation_id>")
+@documented(response=ExplanationAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(ExplanationArgs)
 def record_explanation(args: dict[str, Any], case_id: int, explanation_id: int):

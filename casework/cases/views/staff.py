@@ -17,7 +17,7 @@ from casework.cases.models import Case, CaseParty, CaseStatus, Person
 from casework.cases.sections import PAGE_SECTIONS
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
-from casework.core.pagination import paginate
+from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 
@@ -70,7 +70,7 @@ def index():
     area = request.args.get("area") or None
     status = request.args.get("status") if request.args.get("status") in {s.value for s in CaseStatus} else None
     q = (request.args.get("q") or "").strip()[:200] or None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     items, total = paginate(queries.case_list_query(current_user, area=area, status=status, q=q), page, PER_PAGE)
     areas = sorted(current_user.agency.areas, key=lambda a: a.name)
     return render_template(
@@ -347,6 +347,8 @@ def add_party(case_id: int):
         except (InvalidInput, ValueError) as error:
             db.session.rollback()
             flash(getattr(error, "message", None) or "Choose a person from the results", "error")
+    elif form.is_submitted():
+        flash("Choose a person from the results", "error")
     name = (request.args.get("name") or "").strip()
     people = []
     if name:
@@ -495,7 +497,7 @@ def record_explanation(case_id: int, explanation_id: int):
 def people_index():
     form = forms.PeopleSearchForm(request.args)
     form.validate()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     searched = any((form.name.data, form.date_of_birth.data, form.postcode.data))
     items, total = [], 0
     if searched:

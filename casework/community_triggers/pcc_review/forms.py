@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import FormField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from casework.community_triggers.forms import DateInput, DatesMixin, choices
 from casework.community_triggers.pcc_review.models import OUTCOME_LABELS, PccReviewOutcome
+from casework.core.forms import FlaskForm
 
 
 class PccReviewRequestForm(DatesMixin, FlaskForm):

@@ -8,11 +8,13 @@ from marshmallow import fields, validate
 
 from casework.community_triggers.pcc_review.models import PccReview, PccReviewOutcome
 from casework.community_triggers.schemas import VersionField
+from casework.core.fields import EventDate
+from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema
 
 
 class PccReviewRequestArgs(BaseSchema):
-    requested_on = fields.Date(required=True)
+    requested_on = EventDate(required=True)
     grounds = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     reviewer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     #: The application's version the client read.
@@ -27,7 +29,7 @@ class PccReviewOutcomeArgs(BaseSchema):
         ),
     )
     reasons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
-    decided_on = fields.Date(required=True)
+    decided_on = EventDate(required=True)
     reviewer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     #: The review's version the client read.
     version = VersionField()
@@ -47,3 +49,17 @@ def dump_pcc_review(review: PccReview, decision_due: Any = None) -> dict[str, An
         "decision_due": decision_due.isoformat() if decision_due else None,
         "version": review.version,
     }
+
+
+class PccReviewAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    decision_id = nullable(fields.Integer())
+    requested_on = fields.Date(required=True)
+    grounds = fields.String(required=True)
+    reviewer_name = nullable(fields.String())
+    outcome = nullable(fields.String())
+    reasons = nullable(fields.String())
+    decided_on = nullable(fields.Date())
+    decision_due = nullable(fields.Date())
+    version = fields.Integer(required=True)

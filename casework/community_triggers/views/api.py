@@ -12,10 +12,11 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from casework.accounts.models import Agency, Area
+from casework.accounts.policies import AGENCIES, AREAS
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_view
 from casework.cases.models import Case
-from casework.cases.policies import visible_cases_clause
+from casework.cases.policies import CASES
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import policies, services
 from casework.community_triggers.models import (
@@ -29,6 +30,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.schemas import (
     AcknowledgeArgs,
+    ApplicationAnswer,
     ApplicationCreateArgs,
     ApplicationListArgs,
     LinkCasesArgs,
@@ -39,6 +41,7 @@ from casework.community_triggers.schemas import (
 )
 from casework.core.db import commit
 from casework.core.errors import Forbidden, InvalidInput
+from casework.core.openapi import documented
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
@@ -73,37 +76,27 @@ APPLICATION_LOAD = (
 
 def resolve_cases(user: Any, case_ids: list[int], field: str = "case_ids") -> list[Case]:
     """The cases, each one the user can see (an invisible case is reported as unknown, not hidden)."""
-    wanted = list(dict.fromkeys(case_ids))
-    if not wanted:
-        return []
-    found = {
-        c.id: c for c in db.session.scalars(sa.select(Case).where(Case.id.in_(wanted), visible_cases_clause(user)))
-    }
-    missing = [str(i) for i in wanted if i not in found]
-    if missing:
-        raise InvalidInput({field: [f"Unknown case: {', '.join(missing)}."]})
-    return [found[i] for i in wanted]
+    return list({case.id: case for case in CASES.get_many(user, case_ids, field)}.values())
 
 
 def resolve_agencies(codes: list[str | None], field: str) -> dict[str, Agency]:
-    wanted = {c.strip().upper() for c in codes if c}
-    found = {a.code: a for a in db.session.scalars(sa.select(Agency).where(Agency.code.in_(wanted)))} if wanted else {}
-    return found
+    found = (AGENCIES.find(None, code) for code in dict.fromkeys(c for c in codes if c))
+    return {agency.code: agency for agency in found if agency is not None}
 
 
 def registration_data(user: Any, args: dict[str, Any]) -> dict[str, Any]:
     """API body to the service's data: codes become records; unknown ones are field errors."""
     errors: dict[str, list[str]] = {}
-    area = db.session.scalar(sa.select(Area).where(Area.code == args["area_code"].upper()))
+    area = AREAS.find(user, args["area_code"])
     if area is None:
-        errors["area_code"] = [f"Unknown area code: {args['area_code']}."]
+        errors["area_code"] = [AREAS.missing_message]
     agencies = resolve_agencies([c["agency_code"] for c in args["complaints"]], "agency_code")
     complaints = []
     for index, complaint in enumerate(args["complaints"]):
         code = complaint.pop("agency_code")
         agency = agencies.get(code.strip().upper()) if code else None
         if code and agency is None:
-            errors[f"complaints.{index}.agency_code"] = [f"Unknown agency code: {code}."]
+            errors[f"complaints.{index}.agency_code"] = [AGENCIES.missing_message]
         complaints.append({**complaint, "agency": agency})
     try:
         cases = resolve_cases(user, args["case_ids"])
@@ -131,6 +124,7 @@ def answer(application: TriggerApplication, status: int = 200) -> tuple[dict[str
 
 
 @bp.post("/triggers")
+@documented(response=ApplicationAnswer, status=201)
 @requires(Permission.REGISTER_APPLICATIONS)
 @use_args(ApplicationCreateArgs)
 def create_application(args: dict[str, Any]):
@@ -140,6 +134,7 @@ def create_application(args: dict[str, Any]):
 
 
 @bp.get("/triggers")
+@documented(response=ApplicationAnswer, many=True)
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(ApplicationListArgs, location="query")
 def list_applications(args: dict[str, Any]):
@@ -173,6 +168,7 @@ def list_applications(args: dict[str, Any]):
 
 
 @bp.get("/triggers/<int:application_id>")
+@documented(response=ApplicationAnswer)
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def get_application(application_id: int):
     application = policies.get_application_for(current_user, application_id)
@@ -182,6 +178,7 @@ def get_application(application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/acknowledge")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(AcknowledgeArgs)
 def acknowledge(args: dict[str, Any], application_id: int):
@@ -193,6 +190,7 @@ def acknowledge(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/screen-out")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(ScreenOutArgs)
 def screen_out(args: dict[str, Any], application_id: int):
@@ -204,6 +202,7 @@ def screen_out(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/cases")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(LinkCasesArgs)
 def link_cases(args: dict[str, Any], application_id: int):
@@ -215,6 +214,7 @@ def link_cases(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/threshold-decision")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(ThresholdDecisionArgs)
 def decide_threshold(args: dict[str, Any], application_id: int):
@@ -226,6 +226,7 @@ def decide_threshold(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/withdraw")
+@documented(response=ApplicationAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(WithdrawArgs)
 def withdraw(args: dict[str, Any], application_id: int):

@@ -15,12 +15,14 @@ from casework.community_triggers import policies
 from casework.community_triggers.pcc_review import services
 from casework.community_triggers.pcc_review.models import PccReview
 from casework.community_triggers.pcc_review.schemas import (
+    PccReviewAnswer,
     PccReviewOutcomeArgs,
     PccReviewRequestArgs,
     dump_pcc_review,
 )
 from casework.core.db import commit
 from casework.core.errors import NotFound
+from casework.core.openapi import documented
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
 
@@ -32,6 +34,7 @@ def _dump(review: PccReview) -> dict[str, Any]:
 
 
 @bp.get("/triggers/<int:application_id>/pcc-reviews")
+@documented(response=PccReviewAnswer, many=True)
 @requires(Permission.VIEW_TRIGGERS)
 def list_reviews(application_id: int):
     """The requests for the PCC's review of a "not met" decision, and their outcomes."""
@@ -41,6 +44,7 @@ def list_reviews(application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/pcc-reviews")
+@documented(response=PccReviewAnswer, status=201)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(PccReviewRequestArgs)
 def request_review(args: dict[str, Any], application_id: int):
@@ -54,6 +58,7 @@ def request_review(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/pcc-reviews/<int:review_id>/outcome")
+@documented(response=PccReviewAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(PccReviewOutcomeArgs)
 def record_outcome(args: dict[str, Any], application_id: int, review_id: int):

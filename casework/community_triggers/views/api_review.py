@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint
 from flask_login import current_user
 
 from casework.accounts.models import Agency, User
-from casework.accounts.services import normalise_email
+from casework.accounts.policies import AGENCIES, USERS_BY_EMAIL
 from casework.community_triggers import completeness, policies, review_papers, services
 from casework.community_triggers.schemas import (
+    AppealAnswer,
     AppealCreateArgs,
     AppealDecisionArgs,
+    ApplicationAnswer,
     CompletenessArgs,
     LessonsReviewArgs,
+    MeetingAnswer,
     MeetingCreateArgs,
     MeetingUpdateArgs,
     OutcomeArgs,
@@ -29,9 +31,9 @@ from casework.community_triggers.schemas import (
 from casework.community_triggers.views.api import answer
 from casework.core.db import commit
 from casework.core.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.openapi import documented
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
-from casework.extensions import db
 
 bp = Blueprint("trigger_reviews", __name__)
 
@@ -39,19 +41,13 @@ bp = Blueprint("trigger_reviews", __name__)
 def user_by_email(email: str | None, field: str) -> User | None:
     if not email:
         return None
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.is_active:
-        raise InvalidInput({field: [f"No user with the email address {email}."]})
-    return user
+    return USERS_BY_EMAIL.get(current_user, email, field)
 
 
 def agency_by_code(code: str | None, field: str) -> Agency | None:
     if not code:
         return None
-    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
-    if agency is None:
-        raise InvalidInput({field: [f"Unknown agency code: {code}."]})
-    return agency
+    return AGENCIES.get(current_user, code, field)
 
 
 def _meeting(application_id: int, meeting_id: int, *, manage: bool = False):
@@ -66,6 +62,7 @@ def _current_appeal(application: Any):
 
 
 @bp.post("/triggers/<int:application_id>/meetings")
+@documented(response=MeetingAnswer, status=201)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(MeetingCreateArgs)
 def create_meeting(args: dict[str, Any], application_id: int):
@@ -85,6 +82,7 @@ def create_meeting(args: dict[str, Any], application_id: int):
 
 
 @bp.patch("/triggers/<int:application_id>/meetings/<int:meeting_id>")
+@documented(response=MeetingAnswer)
 @requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(MeetingUpdateArgs)
 def update_meeting(args: dict[str, Any], application_id: int, meeting_id: int):
@@ -109,6 +107,7 @@ def update_meeting(args: dict[str, Any], application_id: int, meeting_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/outcome")
+@documented(response=ApplicationAnswer)
 @requires(Permission.CHAIR_REVIEWS)
 @use_args(OutcomeArgs)
 def record_outcome(args: dict[str, Any], application_id: int, meeting_id: int):
@@ -134,6 +133,7 @@ def record_outcome(args: dict[str, Any], application_id: int, meeting_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/victim-consultation")
+@documented(response=MeetingAnswer)
 @requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(VictimConsultationArgs)
 def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: int):
@@ -213,6 +213,7 @@ def add_lessons_review(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/appeal")
+@documented(response=AppealAnswer, status=201)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(AppealCreateArgs)
 def lodge_appeal(args: dict[str, Any], application_id: int):
@@ -227,6 +228,7 @@ def lodge_appeal(args: dict[str, Any], application_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/appeal/decision")
+@documented(response=AppealAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(AppealDecisionArgs)
 def decide_appeal(args: dict[str, Any], application_id: int):

@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from casework.accounts.models import Agency, Area, User, UserRole
+from casework.accounts.policies import USERS
 from casework.audit.models import AuditEntry
 from casework.audit.services import record_view
 from casework.community_triggers import completeness, info_requests, letters, policies, review_papers, services
@@ -55,6 +56,7 @@ from casework.community_triggers.models import (
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
 from casework.core.dates import add_working_days
 from casework.core.db import commit
+from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, Role, requires
 from casework.core.time import today
@@ -430,14 +432,8 @@ def link_case(application_id: int):
 
 
 def _chairs() -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(UserRole)
-            .where(UserRole.role == Role.chair, User.is_active.is_(True))
-            .order_by(User.name)
-        )
-    )
+    is_chair = User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role.chair))
+    return USERS.all(current_user, is_chair, User.is_active.is_(True), order_by=User.name)
 
 
 @bp.route("/<int:application_id>/meetings/new", methods=["GET", "POST"])
@@ -451,7 +447,7 @@ def arrange(application_id: int):
     )
     status = 200
     if form.validate_on_submit():
-        chair = db.session.get(User, int(form.chair.data))
+        chair = USERS.get(current_user, form.chair.data, "chair")
         try:
             meeting = services.arrange_meeting(
                 current_user,
@@ -665,14 +661,7 @@ def document(document_id: int):
         _application(document.application_id)  # 404 when the application is not visible
     record_view(current_user, ("trigger_documents", document.id), f"Downloaded {document.filename}")
     commit()
-    return Response(
-        document.content,
-        mimetype=document.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return file_response(document.content, document.filename, document.content_type)
 
 
 # --- appeal and withdrawal --------------------------------------------------------------------------------

@@ -9,16 +9,20 @@ from flask_login import current_user
 
 from casework.cases.policies import get_case_for
 from casework.core.db import commit
+from casework.core.openapi import documented
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
 from casework.interventions import services
 from casework.interventions.policies import get_intervention_for
 from casework.interventions.schemas import (
+    BreachAnswer,
     BreachCreateArgs,
     ExtendArgs,
     ExtensionNoticeArgs,
+    InterventionAnswer,
     InterventionCreateArgs,
     InterventionUpdateArgs,
+    ReviewAnswer,
     ReviewCreateArgs,
     dump_breach,
     dump_intervention,
@@ -29,6 +33,7 @@ bp = Blueprint("interventions", __name__)
 
 
 @bp.post("/cases/<int:case_id>/interventions")
+@documented(response=InterventionAnswer, status=201)
 @requires(Permission.EDIT_CASES)
 @use_args(InterventionCreateArgs)
 def create(args: dict[str, Any], case_id: int):
@@ -40,6 +45,7 @@ def create(args: dict[str, Any], case_id: int):
 
 
 @bp.get("/cases/<int:case_id>/interventions")
+@documented(response=InterventionAnswer, many=True)
 @requires(Permission.VIEW_CASES)
 def list_for_case(case_id: int):
     """A case's interventions, newest first, with their dates and breach logs."""
@@ -49,6 +55,7 @@ def list_for_case(case_id: int):
 
 
 @bp.get("/interventions/<int:intervention_id>")
+@documented(response=InterventionAnswer)
 @requires(Permission.VIEW_CASES)
 def show(intervention_id: int):
     """One intervention."""
@@ -56,6 +63,7 @@ def show(intervention_id: int):
 
 
 @bp.patch("/interventions/<int:intervention_id>")
+@documented(response=InterventionAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(InterventionUpdateArgs)
 def update(args: dict[str, Any], intervention_id: int):
@@ -67,6 +75,7 @@ def update(args: dict[str, Any], intervention_id: int):
 
 
 @bp.post("/interventions/<int:intervention_id>/extend")
+@documented(response=InterventionAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(ExtendArgs)
 def extend(args: dict[str, Any], intervention_id: int):
@@ -78,6 +87,7 @@ def extend(args: dict[str, Any], intervention_id: int):
 
 
 @bp.post("/interventions/<int:intervention_id>/breaches")
+@documented(response=BreachAnswer, status=201)
 @requires(Permission.EDIT_CASES)
 @use_args(BreachCreateArgs)
 def add_breach(args: dict[str, Any], intervention_id: int):
@@ -91,6 +101,7 @@ def add_breach(args: dict[str, Any], intervention_id: int):
 
 
 @bp.post("/interventions/<int:intervention_id>/extension-notices")
+@documented(response=InterventionAnswer)
 @requires(Permission.EDIT_CASES)
 @use_args(ExtensionNoticeArgs)
 def extension_notice(args: dict[str, Any], intervention_id: int):
@@ -110,6 +121,7 @@ def extension_notice(args: dict[str, Any], intervention_id: int):
 
 
 @bp.post("/interventions/<int:intervention_id>/reviews")
+@documented(response=ReviewAnswer, status=201)
 @requires(Permission.EDIT_CASES)
 @use_args(ReviewCreateArgs)
 def add_review(args: dict[str, Any], intervention_id: int):

@@ -8,12 +8,15 @@ from flask import Blueprint
 from flask_login import current_user
 
 from casework.core.db import commit
+from casework.core.openapi import documented
 from casework.core.pagination import envelope, paginate
 from casework.core.permissions import signed_in
 from casework.core.webargs import use_args
 from casework.reminders import services
 from casework.reminders.schemas import (
+    DeadlineAnswer,
     DeadlineListArgs,
+    NotificationSettingsAnswer,
     NotificationSettingsArgs,
     dump_deadline,
     dump_notification_settings,
@@ -23,6 +26,7 @@ bp = Blueprint("reminders", __name__)
 
 
 @bp.get("/deadlines")
+@documented(response=DeadlineAnswer, many=True)
 @signed_in
 @use_args(DeadlineListArgs, location="query")
 def list_deadlines(args: dict[str, Any]):
@@ -36,12 +40,14 @@ def list_deadlines(args: dict[str, Any]):
 
 
 @bp.get("/me/notifications")
+@documented(response=NotificationSettingsAnswer)
 @signed_in
 def get_notification_settings():
     return dump_notification_settings(current_user)
 
 
 @bp.patch("/me/notifications")
+@documented(response=NotificationSettingsAnswer)
 @signed_in
 @use_args(NotificationSettingsArgs)
 def update_notification_settings(args: dict[str, Any]):

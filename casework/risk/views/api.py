@@ -10,11 +10,14 @@ from flask_login import current_user
 from casework.accounts.services import get_area
 from casework.cases.policies import get_case_for
 from casework.core.db import commit
+from casework.core.openapi import documented
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
 from casework.risk import services
 from casework.risk.schemas import (
+    AssessmentAnswer,
     AssessmentCreateArgs,
+    QuestionnaireAnswer,
     QuestionnaireArgs,
     QuestionnaireQuery,
     dump_assessment,
@@ -25,6 +28,7 @@ bp = Blueprint("risk", __name__)
 
 
 @bp.post("/cases/<int:case_id>/risk-assessments")
+@documented(response=AssessmentAnswer, status=201)
 @requires(Permission.EDIT_CASES)
 @use_args(AssessmentCreateArgs)
 def create(args: dict[str, Any], case_id: int):
@@ -43,6 +47,7 @@ def create(args: dict[str, Any], case_id: int):
 
 
 @bp.get("/cases/<int:case_id>/risk-assessments")
+@documented(response=AssessmentAnswer, many=True)
 @requires(Permission.VIEW_CASES)
 def list_for_case(case_id: int):
     """Every risk assessment on a case, newest first."""
@@ -52,6 +57,7 @@ def list_for_case(case_id: int):
 
 
 @bp.get("/risk-questionnaires/current")
+@documented(response=QuestionnaireAnswer)
 @requires(Permission.VIEW_CASES, Permission.ADMINISTER)
 @use_args(QuestionnaireQuery, location="query")
 def current(args: dict[str, Any]):
@@ -63,6 +69,7 @@ def current(args: dict[str, Any]):
 
 
 @bp.post("/risk-questionnaires")
+@documented(response=QuestionnaireAnswer, status=201)
 @requires(Permission.ADMINISTER)
 @use_args(QuestionnaireArgs)
 def create_questionnaire(args: dict[str, Any]):

@@ -10,6 +10,7 @@ from flask_login import current_user
 from casework.accounts.services import get_area
 from casework.core.db import commit
 from casework.core.errors import NotFound, json_error
+from casework.core.openapi import documented
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.core.webargs import use_args
@@ -20,8 +21,12 @@ from casework.statistics.queries import STATUTORY_KEYS
 from casework.statistics.schemas import (
     FiguresQueryArgs,
     HistoricArgs,
+    JobAnswer,
+    LiveFiguresAnswer,
     PeriodArgs,
     PublishArgs,
+    SnapshotAnswer,
+    SnapshotList,
     WithdrawArgs,
     dump_differences,
     dump_job,
@@ -38,6 +43,7 @@ def _period(args: dict[str, Any]) -> tuple[Any, Any]:
 
 
 @bp.get("/statistics")
+@documented(response=LiveFiguresAnswer)
 @requires(Permission.VIEW_STATISTICS)
 @use_args(FiguresQueryArgs, location="query")
 def figures(args: dict[str, Any]):
@@ -54,6 +60,7 @@ def figures(args: dict[str, Any]):
 
 
 @bp.get("/statistics/versions")
+@documented(response=SnapshotList)
 @requires(Permission.VIEW_STATISTICS)
 @use_args(FiguresQueryArgs, location="query")
 def versions(args: dict[str, Any]):
@@ -65,6 +72,7 @@ def versions(args: dict[str, Any]):
 
 
 @bp.post("/statistics/compile")
+@documented(response=SnapshotAnswer, also=((202, "Compiling: the job, to follow at its `Location`."),))
 @requires(Permission.COMPILE_STATISTICS)
 @use_args(PeriodArgs)
 def compile_figures(args: dict[str, Any]):
@@ -81,6 +89,7 @@ def compile_figures(args: dict[str, Any]):
 
 
 @bp.get("/statistics/jobs/<int:job_id>")
+@documented(response=JobAnswer)
 @requires(Permission.VIEW_STATISTICS)
 def job(job_id: int):
     job = db.session.get(StatisticsJob, job_id)
@@ -91,6 +100,7 @@ def job(job_id: int):
 
 
 @bp.post("/statistics/publish")
+@documented(response=SnapshotAnswer)
 @requires(Permission.PUBLISH_STATISTICS)
 @use_args(PublishArgs)
 def publish(args: dict[str, Any]):
@@ -108,6 +118,7 @@ def publish(args: dict[str, Any]):
 
 
 @bp.post("/statistics/versions/<int:snapshot_id>/withdraw")
+@documented(response=SnapshotAnswer)
 @requires(Permission.PUBLISH_STATISTICS)
 @use_args(WithdrawArgs)
 def withdraw(args: dict[str, Any], snapshot_id: int):
@@ -121,6 +132,7 @@ def withdraw(args: dict[str, Any], snapshot_id: int):
 
 
 @bp.get("/statistics/changed")
+@documented(response=SnapshotList)
 @requires(Permission.PUBLISH_STATISTICS)
 def changed():
     """Published periods of the manager's areas whose figures the records now give differently."""
@@ -134,6 +146,7 @@ def changed():
 
 
 @bp.post("/statistics/historic")
+@documented(response=SnapshotAnswer, status=201)
 @requires(Permission.ADMINISTER)
 @use_args(HistoricArgs)
 def enter_historic(args: dict[str, Any]):

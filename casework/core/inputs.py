@@ -1,0 +1,76 @@
+"""What any input may hold, whichever way it arrives (URL, query string, JSON body, page form).
+
+The database decides some limits that no schema states: an ``INTEGER`` column holds -2^31 to 2^31-1,
+PostgreSQL text cannot hold a NUL character, and a lone UTF-16 surrogate cannot be encoded at all.
+JSON nested thousands deep exhausts Python's recursion before any schema sees it. Each of these
+used to end in a 500; the checks here turn them into a clear 4xx at the edge, before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+#: PostgreSQL's INTEGER range: every id and count column is one.
+DB_INT_MIN = -(2**31)
+DB_INT_MAX = 2**31 - 1
+
+#: Deeper than any request body of this API (the deepest nests four levels); well below recursion limits.
+MAX_JSON_DEPTH = 32
+
+#: NUL (PostgreSQL text cannot hold it) and lone surrogates (no encoding can write them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+UNSTORABLE_MESSAGE = "Remove the character that cannot be saved (a null or an unpaired surrogate character)."
+TOO_DEEP_MESSAGE = f"The JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels)."
+
+
+def has_unstorable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is not None
+
+
+def unstorable_strings(value: Any, path: str = "") -> Iterator[str]:
+    """The paths (``complaints.0.reference``) of strings, keys included, that cannot be stored."""
+    if isinstance(value, str):
+        if has_unstorable(value):
+            yield path or "_rule"
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            name = str(key)
+            here = f"{path}.{name}" if path else name
+            if has_unstorable(name):
+                yield here
+            yield from unstorable_strings(inner, here)
+    elif isinstance(value, (list, tuple)):
+        for index, inner in enumerate(value):
+            yield from unstorable_strings(inner, f"{path}.{index}" if path else str(index))
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``body`` nests arrays and objects more than ``limit`` deep.
+
+    Checked on the raw bytes, before parsing: the parser itself is what a deep body breaks. A body
+    with fewer brackets than the limit cannot be too deep, which is every ordinary request.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False

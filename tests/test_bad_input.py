@@ -1,0 +1,295 @@
+"""Bad input never gets a 5xx and never writes anything, whichever endpoint or page it is sent to.
+
+Each test walks the URL map (or every input schema, or every form class), so an endpoint, schema or
+form added later is covered without being listed: ids beyond the database's integer range, NUL
+characters and lone surrogates in any string, JSON nested 100,000 deep, implausible dates, and the
+same bad strings typed into every field of every page form.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from marshmallow import fields
+
+from casework.core.fields import EventDate, PlannedDate
+from casework.core.openapi import INPUTS_ATTR
+from tests.support.walk import World, call, changed_tables, table_digest
+from tests.test_permissions import endpoints
+
+WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+BIG_IDS = (2**31, 99_999_999_999)
+
+
+def _api_endpoints(app: Flask) -> list[Any]:
+    return [e for e in endpoints(app) if e.is_api and not e.access.public]
+
+
+def _problems_of(label: str, response: Any, before: dict[str, str], after: dict[str, str]) -> list[str]:
+    problems = []
+    if response.status_code >= 500:
+        problems.append(f"{label}: {response.status_code}")
+    if changed := changed_tables(before, after):
+        problems.append(f"{label}: wrote to {changed}")
+    return problems
+
+
+def test_ids_beyond_the_integer_range_are_404_everywhere(app: Flask, world: World) -> None:
+    """``GET /api/v1/cases/99999999999`` and every other path with an id, for every method."""
+    problems, checked = [], 0
+    for endpoint in endpoints(app):
+        int_args = [a for a in endpoint.rule.arguments if f"<int:{a}>" in endpoint.rule.rule]
+        if not int_args or endpoint.access.public:
+            continue
+        for big in BIG_IDS:
+            url = endpoint.url.replace("/999999", f"/{big}")
+            for method in sorted(endpoint.rule.methods & {"GET", *WRITE_METHODS}):
+                before = table_digest()
+                response = call(app, world, url, method, None, endpoint.is_api)
+                checked += 1
+                if response.status_code != 404:
+                    problems.append(f"{method} {url}: {response.status_code}, expected 404")
+                problems += _problems_of(f"{method} {url}", response, before, table_digest())
+    assert checked > 50
+    assert not problems, "\n".join(problems)
+
+
+def test_huge_page_numbers_are_refused_or_empty(app: Flask, world: World) -> None:
+    problems = []
+    for endpoint in endpoints(app):
+        if "GET" not in endpoint.rule.methods or endpoint.access.public or "<" in endpoint.rule.rule:
+            continue
+        for page in ("99999999999", "2147483647"):
+            response = call(app, world, f"{endpoint.url}?page={page}", "GET", None, endpoint.is_api)
+            if response.status_code >= 500:
+                problems.append(f"GET {endpoint.url}?page={page}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("what", "body"),
+    [
+        ("a NUL character", b'{"name": "a\\u0000@x.example", "email": "a\\u0000@x.example", "text": "\\u0000"}'),
+        ("a lone surrogate", b'{"name": "\\ud800", "email": "a\\udfff@x.example", "text": "\\udc00"}'),
+        ("a NUL in a key", b'{"na\\u0000me": "x"}'),
+        ("JSON nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000),
+        ("an integer of 5,000 digits", b'{"version": ' + b"9" * 5000 + b"}"),
+        ("ids beyond the integer range", b'{"case_id": 99999999999, "person_id": 99999999999, "version": 2147483648}'),
+        ("not JSON", b'{"name": '),
+    ],
+)
+def test_bad_json_is_422_at_every_api_endpoint(app: Flask, world: World, what: str, body: bytes) -> None:
+    """Every API endpoint that takes a body refuses it with 422 (or 404 for a missing record in its
+    path), signed in and not: the sign-in endpoint included (``POST /api/v1/auth/tokens``)."""
+    problems, checked = [], 0
+    for endpoint in endpoints(app):
+        inputs = getattr(app.view_functions[endpoint.rule.endpoint], INPUTS_ATTR, ())
+        if not endpoint.is_api or not any(location == "json" for _schema, location in inputs):
+            continue  # a view without a body schema never reads the body
+        for method in sorted(endpoint.rule.methods & WRITE_METHODS):
+            before = table_digest()
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {world.token}"}
+            response = app.test_client().open(endpoint.url, method=method, data=body, headers=headers)
+            checked += 1
+            label = f"{method} {endpoint.url} with {what}"
+            if response.status_code not in (401, 403, 404, 422):
+                problems.append(f"{label}: {response.status_code} {response.get_data(as_text=True)[:200]}")
+            problems += _problems_of(label, response, before, table_digest())
+    assert checked > 40
+    assert not problems, "\n".join(problems)
+
+
+def test_the_sign_in_endpoint_refuses_a_nul_as_input(client: Any) -> None:
+    response = client.post("/api/v1/auth/tokens", json={"email": "a\u0000@x.example", "password": "x" * 12})
+    assert response.status_code == 422
+    assert response.json["errors"]["email"]
+
+
+def test_bad_query_strings_are_refused(app: Flask, world: World) -> None:
+    problems = []
+    for endpoint in endpoints(app):
+        if "GET" not in endpoint.rule.methods or endpoint.access.public:
+            continue
+        for query in ("q=%00", "area=%00", "status=%ED%A0%80", "page=-1", "per_page=99999999999"):
+            response = call(app, world, f"{endpoint.url}?{query}", "GET", None, endpoint.is_api)
+            if response.status_code >= 500:
+                problems.append(f"GET {endpoint.url}?{query}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_nul_in_a_path_value_is_404(app: Flask, world: World) -> None:
+    for url in ("/api/v1/areas/A%00B", "/admin/agencies/X%00"):
+        assert call(app, world, url, "GET", None, url.startswith("/api/")).status_code in (403, 404)
+
+
+# --- dates -----------------------------------------------------------------------------------------------
+
+
+def _date_fields(schema: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    schema = schema() if isinstance(schema, type) else schema
+    found = []
+    for name, field in schema.fields.items():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested):
+            found += _date_fields(inner.schema, f"{prefix}{name}.")
+        elif isinstance(inner, fields.Date):
+            found.append((prefix + name, inner))
+    return found
+
+
+def test_every_date_in_an_api_body_is_an_event_or_a_planned_date(app: Flask) -> None:
+    plain = []
+    for endpoint in endpoints(app):
+        for schema, _location in getattr(app.view_functions[endpoint.rule.endpoint], INPUTS_ATTR, ()):
+            plain += [
+                f"{endpoint.rule.endpoint}: {path}"
+                for path, field in _date_fields(schema)
+                if not isinstance(field, EventDate | PlannedDate)
+            ]
+    assert not plain, "Use casework.core.fields.EventDate or PlannedDate for: " + ", ".join(sorted(set(plain)))
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "1899-12-31", "2100-01-01"])
+def test_implausible_dates_are_refused_by_every_api_schema(app: Flask, world: World, make: Any, value: str) -> None:
+    """Each date field of each API body, sent alone with an implausible date, is named in the 422."""
+    from casework.accounts.services import issue_token
+    from casework.core.permissions import Permission
+
+    admin_token, _row = issue_token(make.user("admin"), 1)
+    problems = []
+    for endpoint in endpoints(app):
+        if not endpoint.is_api:
+            continue
+        for schema, location in getattr(app.view_functions[endpoint.rule.endpoint], INPUTS_ATTR, ()):
+            for path, field in _date_fields(schema):
+                if isinstance(field, EventDate) and value == "2100-01-01":
+                    continue  # covered by "not in the future" below
+                body: Any = value
+                for part in reversed(path.split(".")):
+                    body = {part: body} if not part.isdigit() else [body]
+                method = sorted(endpoint.rule.methods & ({"GET"} if location == "query" else WRITE_METHODS))[0]
+                url = endpoint.url
+                if location == "query":
+                    url, body = f"{url}?{path}={value}", None
+                token = admin_token if Permission.ADMINISTER in endpoint.access.permissions else world.token
+                headers = {"Authorization": f"Bearer {token}"}
+                response = app.test_client().open(url, method=method, json=body, headers=headers)
+                errors = (response.get_json(silent=True) or {}).get("errors", {})
+                if response.status_code != 404 and not any(key.startswith(path.split(".")[0]) for key in errors):
+                    problems.append(f"{method} {endpoint.url} {path}={value}: {response.status_code} {errors}")
+    assert not problems, "\n".join(problems)
+
+
+def test_an_action_due_in_9999_is_refused(api_client: Any, world: World) -> None:
+    for due in ("9999-12-31", "0001-01-01"):
+        response = api_client(world.me).post(
+            f"/api/v1/cases/{world.my_case}/actions", json={"description": "Visit", "due_on": due}
+        )
+        assert response.status_code == 422
+        assert "due_on" in response.json["errors"]
+
+
+def test_an_event_in_the_future_is_refused(api_client: Any, world: World) -> None:
+    response = api_client(world.me).post(
+        f"/api/v1/cases/{world.my_case}/incidents",
+        json={"occurred_on": "2099-01-01", "description": "Not yet", "complaints": []},
+    )
+    assert response.status_code == 422
+    assert "occurred_on" in response.json["errors"]
+
+
+# --- page forms ------------------------------------------------------------------------------------------
+
+#: Path arguments of pages, filled with records the user can see, so the form is there to post to.
+VISIBLE_PATH_RECORDS = {
+    "case_id": lambda w: w.my_case,
+    "person_id": lambda w: w.my_person,
+    "incident_id": lambda w: w.incident,
+    "action_id": lambda w: w.action,
+    "application_id": lambda w: w.visible.application,
+    "intervention_id": lambda w: w.visible.intervention,
+}
+#: Form values as they arrive, URL-encoded, and whether the form must refuse them: a NUL cannot be
+#: stored; the UTF-8 bytes of a lone surrogate are not valid UTF-8, so werkzeug never hands the form
+#: a surrogate (it keeps the text as sent), which may be saved: it only must not fail.
+BAD_STRINGS = {"a NUL character": ("x%00y", True), "a UTF-8 encoded surrogate": ("x%ED%A0%80y", False)}
+
+
+def _page_url(endpoint: Any, world: World) -> str | None:
+    url = endpoint.rule.rule
+    for argument in endpoint.rule.arguments:
+        if argument not in VISIBLE_PATH_RECORDS:
+            return None
+        url = re.sub(rf"<(?:int:)?{argument}>", str(VISIBLE_PATH_RECORDS[argument](world)), url)
+    return url
+
+
+def _field_names(html: str) -> list[str]:
+    names = re.findall(r'<(?:input|textarea|select)[^>]*\bname="([^"]+)"', html)
+    return [n for n in dict.fromkeys(names) if n != "csrf_token"]
+
+
+@pytest.mark.parametrize("what", sorted(BAD_STRINGS))
+def test_bad_strings_in_every_page_form_are_a_form_error(app: Flask, world: World, what: str) -> None:
+    """Every staff page with a form, opened on a record the user can see, posted with the bad string
+    in every one of its fields: a page (with the form's errors), never a 5xx, nothing written."""
+    from tests.conftest import csrf_headers
+
+    client = app.test_client(user=world.me)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_headers(client, app)["X-CSRFToken"]
+    problems, forms_seen = [], 0
+    for endpoint in endpoints(app):
+        if endpoint.is_api or "POST" not in endpoint.rule.methods or "GET" not in endpoint.rule.methods:
+            continue
+        url = _page_url(endpoint, world)
+        if url is None or endpoint.access.public:
+            continue
+        page = client.get(url)
+        if page.status_code != 200:
+            continue
+        names = _field_names(page.get_data(as_text=True))
+        if not names:
+            continue
+        forms_seen += 1
+        before = table_digest()
+        value, must_refuse = BAD_STRINGS[what]
+        body = "&".join(f"{quote(name)}={value}" for name in names)
+        response = client.post(url, data=body, content_type="application/x-www-form-urlencoded")
+        label = f"POST {url} ({endpoint.rule.endpoint}) with {what} in {len(names)} fields"
+        if response.status_code >= 500:
+            problems.append(f"{label}: {response.status_code}")
+        if must_refuse:
+            if response.status_code in (302, 303):
+                problems.append(f"{label}: accepted ({response.status_code})")
+            if changed := changed_tables(before, table_digest()):
+                problems.append(f"{label}: wrote to {changed}")
+            elif response.status_code in (200, 422) and not re.search(
+                r"govuk-error-summary|govuk-notification-banner", response.get_data(as_text=True)
+            ):
+                problems.append(f"{label}: {response.status_code} without a message saying what is wrong")
+    assert forms_seen > 15
+    assert not problems, "\n".join(problems)
+
+
+def test_every_page_form_uses_the_core_base_form() -> None:
+    """Its ``validate`` is what refuses unstorable characters in every field."""
+    import flask_wtf
+
+    from casework import create_app
+    from casework.core.forms import FlaskForm
+
+    create_app({"ENV": "testing", "DATABASE_URL": "sqlite://", "SECRET_KEY": "x" * 40, "BROKER_URL": "memory://"})
+
+    def subclasses(cls: type) -> list[type]:
+        return [sub for direct in cls.__subclasses__() for sub in (direct, *subclasses(direct))]
+
+    stray = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in subclasses(flask_wtf.FlaskForm)
+        if cls.__module__.startswith("casework.") and not issubclass(cls, FlaskForm)
+    ]
+    assert not stray, "Derive these from casework.core.forms.FlaskForm: " + ", ".join(stray)
