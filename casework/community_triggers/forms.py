@@ -690,7 +690,8 @@ class AgendaForm(FlaskForm):
 
 class ProportionalityForm(DatesMixin, FlaskForm):
     DATES = (("assessed_on", "the date of the assessment", True, True),)
-    person = SelectField("Who is the assessment about?", choices=[], validate_choice=False)
+    #: The perpetrators of the linked cases (seen by whoever sees the application), or someone named.
+    person = SelectField("Who is the assessment about?", choices=[])
     subject_name = StringField(
         "Their name, if they are not listed",
         validators=[Optional(), Length(max=200)],

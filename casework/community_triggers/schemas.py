@@ -177,7 +177,8 @@ class OutcomeArgs(BaseSchema):
 
 
 class RecommendationViewArgs(BaseSchema):
-    recommendation_id = fields.Integer(required=True)
+    #: The recommendation's number in the action plan (1 for the first of the meeting's recommendations).
+    number = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
     view = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
@@ -210,8 +211,8 @@ class CompletenessArgs(BaseSchema):
 
 
 class ProportionalityArgs(BaseSchema):
+    #: Who the assessment is about, by name (the pages also offer the perpetrators of the linked cases).
     subject_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    person_id = fields.Integer(load_default=None, allow_none=True)
     age_note = fields.String(load_default=None, allow_none=True, **_text)
     vulnerability_note = fields.String(load_default=None, allow_none=True, **_text)
     consequences_note = fields.String(load_default=None, allow_none=True, **_text)

@@ -143,7 +143,7 @@ def test_the_assessment_records_each_factor_and_the_conclusion(ct, held, api_cli
         (dict.fromkeys(review_papers.FACTOR_FIELDS), "factors"),
         ({"assessed_on": "2026-03-09"}, "assessed_on"),  # before the meeting was arranged (10 March)
         ({"assessed_on": "2026-03-24"}, "assessed_on"),  # in the future
-        ({"person_id": 999999}, "person_id"),
+        ({"person_id": 999999}, "person_id"),  # the API names the subject; it takes no person id
     ],
 )
 def test_an_assessment_without_its_parts_is_refused(ct, held, api_client, change, field):
@@ -152,12 +152,13 @@ def test_an_assessment_without_its_parts_is_refused(ct, held, api_client, change
     assert field in response.json["errors"]
 
 
-def test_an_assessment_of_a_perpetrator_on_a_linked_case(ct, api_client):
+def test_the_page_offers_the_perpetrators_of_the_linked_cases_and_nobody_else(ct, page_client):
     from casework.cases.models import CaseParty, PartyRole, Person
 
     case = ct.case()
     dean = Person(name="Dean Example", normalised_name="dean example")
-    db.session.add(dean)
+    stranger = Person(name="Stella Stranger", normalised_name="stella stranger")
+    db.session.add_all([dean, stranger])
     db.session.flush()
     db.session.add(CaseParty(case_id=case.id, person_id=dean.id, role=PartyRole.perpetrator))
     db.session.commit()
@@ -167,12 +168,25 @@ def test_an_assessment_of_a_perpetrator_on_a_linked_case(ct, api_client):
     )
     meeting = services.arrange_meeting(ct.coordinator, application, scheduled_on=date(2026, 3, 20), chair=ct.chair)
     db.session.commit()
-    response = api_client(ct.coordinator).post(
-        url(meeting, "/proportionality-assessments"),
-        json={**ASSESSMENT, "assessed_on": "2026-03-10", "person_id": dean.id, "subject_name": "Dean Example"},
-    )
-    assert response.status_code == 201, response.json
-    assert response.json["person_id"] == dean.id
+    client = page_client(ct.coordinator)
+    new = f"/case-reviews/{application.id}/meetings/{meeting.id}/proportionality/new"
+    html = client.get(new).get_data(as_text=True)
+    assert "Dean Example" in html
+    assert "Stella Stranger" not in html
+    data = {
+        "conclusion": "A warning is proportionate.",
+        "age_note": "Adult.",
+        "assessed_on-day": "10",
+        "assessed_on-month": "3",
+        "assessed_on-year": "2026",
+    }
+    refused = client.post(new, data={**data, "person": str(stranger.id)})
+    assert refused.status_code == 422
+    assert "Stella Stranger" not in refused.get_data(as_text=True)
+    response = client.post(new, data={**data, "person": str(dean.id)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [assessment] = db.session.get(type(meeting), meeting.id).proportionality_assessments
+    assert (assessment.person_id, assessment.subject_name) == (dean.id, "Dean Example")
 
 
 def test_the_assessment_pages_record_and_print_it(ct, held, page_client):
@@ -209,13 +223,12 @@ def test_the_assessment_pages_record_and_print_it(ct, held, page_client):
 
 
 def test_the_victims_view_of_each_recommendation_goes_in_the_action_plan(ct, held, api_client, page_client):
-    first, _second = held.recommendations
     response = api_client(ct.coordinator).post(
         url(held, "/victim-consultation"),
         json={
             "consulted_on": "2026-03-23",
             "notes": "By phone.",
-            "views": [{"recommendation_id": first.id, "view": "Yes, and tell me when it is served."}],
+            "views": [{"number": 1, "view": "Yes, and tell me when it is served."}],
         },
     )
     assert response.status_code == 200, response.json
@@ -236,13 +249,13 @@ def test_the_victims_view_of_each_recommendation_goes_in_the_action_plan(ct, hel
     assert "The victim was consulted on this plan on 23 March 2026." in html
 
 
-def test_a_view_of_another_meetings_recommendation_is_refused(ct, held, api_client):
+def test_a_view_of_a_recommendation_the_plan_does_not_have_is_refused(ct, held, api_client):
     response = api_client(ct.coordinator).post(
         url(held, "/victim-consultation"),
-        json={"consulted_on": "2026-03-23", "views": [{"recommendation_id": 999999, "view": "No"}]},
+        json={"consulted_on": "2026-03-23", "views": [{"number": 3, "view": "No"}]},
     )
     assert response.status_code == 422
-    assert "views" in response.json["errors"]
+    assert response.json["errors"]["views.0.number"] == ["The action plan has 2 recommendations."]
 
 
 # --- the county forum's lessons-learnt review ----------------------------------------------------------

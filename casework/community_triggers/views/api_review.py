@@ -140,7 +140,18 @@ def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: i
     application, meeting = _meeting(application_id, meeting_id)
     if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
         raise Forbidden("Only the coordinator or the meeting's chair can record this.")
-    views = {item["recommendation_id"]: item["view"] for item in args.pop("views")}
+    # Recommendations by their number in the action plan: the meeting in the path is the only scope.
+    by_number = dict(enumerate(meeting.recommendations, 1))
+    views: dict[int, str] = {}
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(args.pop("views")):
+        recommendation = by_number.get(item["number"])
+        if recommendation is None:
+            errors[f"views.{index}.number"] = [f"The action plan has {len(by_number)} recommendations."]
+        else:
+            views[recommendation.id] = item["view"]
+    if errors:
+        raise InvalidInput(errors)
     services.record_victim_consultation(current_user, meeting, views=views, **args)
     commit()
     return dump_meeting(meeting)
@@ -181,21 +192,12 @@ def _papers_meeting(application_id: int, meeting_id: int):
     return application, meeting
 
 
-def _person_on_linked_case(application: Any, person_id: int | None) -> int | None:
-    if person_id is None:
-        return None
-    if person_id not in {person.id for person in review_papers.perpetrators(application)}:
-        raise InvalidInput({"person_id": ["Not a perpetrator on a linked case."]})
-    return person_id
-
-
 @bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/proportionality-assessments")
 @requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(ProportionalityArgs)
 def add_proportionality_assessment(args: dict[str, Any], application_id: int, meeting_id: int):
     """Record a perpetrator proportionality assessment (each factor with a note, and a conclusion)."""
-    application, meeting = _papers_meeting(application_id, meeting_id)
-    args["person_id"] = _person_on_linked_case(application, args["person_id"])
+    _application, meeting = _papers_meeting(application_id, meeting_id)
     assessment = review_papers.save_proportionality_assessment(current_user, meeting, **args)
     commit()
     return dump_assessment(assessment), 201
