@@ -197,9 +197,12 @@ def save_proportionality_assessment(
     return assessment
 
 
-def perpetrators(application: TriggerApplication) -> list[Any]:
-    """The alleged perpetrators on the linked cases (people an assessment may be about), one query."""
+def perpetrators(application: TriggerApplication, user: Any) -> list[Any]:
+    """The alleged perpetrators on the linked cases (people an assessment may be about) whom ``user``
+    may see, one query: an independent chair from another agency is not shown the names on a case
+    they could not open (they type the name instead)."""
     from casework.cases.models import CaseParty, PartyRole, Person
+    from casework.cases.policies import visible_people_clause
 
     case_ids = [case.id for case in application.cases]
     if not case_ids:
@@ -207,9 +210,14 @@ def perpetrators(application: TriggerApplication) -> list[Any]:
     return list(
         db.session.scalars(
             sa.select(Person)
-            .join(CaseParty, CaseParty.person_id == Person.id)
-            .where(CaseParty.case_id.in_(case_ids), CaseParty.role == PartyRole.perpetrator)
-            .distinct()
+            .where(
+                Person.id.in_(
+                    sa.select(CaseParty.person_id).where(
+                        CaseParty.case_id.in_(case_ids), CaseParty.role == PartyRole.perpetrator
+                    )
+                ),
+                visible_people_clause(user),
+            )
             .order_by(Person.name)
         )
     )

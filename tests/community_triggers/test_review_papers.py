@@ -187,6 +187,10 @@ def test_the_page_offers_the_perpetrators_of_the_linked_cases_and_nobody_else(ct
     assert response.status_code == 302, response.get_data(as_text=True)
     [assessment] = db.session.get(type(meeting), meeting.id).proportionality_assessments
     assert (assessment.person_id, assessment.subject_name) == (dean.id, "Dean Example")
+    # The chair, from another agency, cannot open the case: its names are not offered to them.
+    chairs_page = page_client(ct.chair).get(new)
+    assert chairs_page.status_code == 200
+    assert "Dean Example" not in chairs_page.get_data(as_text=True)
 
 
 def test_the_assessment_pages_record_and_print_it(ct, held, page_client):

@@ -229,7 +229,7 @@ def edit_assessment(application_id: int, meeting_id: int, assessment_id: int):
 def _assessment_page(
     application: TriggerApplication, meeting: ReviewMeeting, assessment: ProportionalityAssessment | None
 ):
-    people = review_papers.perpetrators(application)
+    people = review_papers.perpetrators(application, current_user)
     if request.method == "POST" or assessment is None:
         form = ProportionalityForm()
     else:
