@@ -126,7 +126,7 @@ class MeetingCreateArgs(BaseSchema):
     scheduled_on = PlannedDate(required=True)
     chair_email = fields.Email(required=True)
     #: The day the meeting was arranged (default today): past work may be entered late (API.md).
-    arranged_on = fields.Date(load_default=None, allow_none=True)
+    arranged_on = EventDate(load_default=None, allow_none=True)
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     version = VersionField()
 
@@ -197,7 +197,7 @@ class MissingInformationArgs(BaseSchema):
 class CompletenessArgs(BaseSchema):
     """The coordinator confirms the review complete, so its outcome letter goes out (SPEC section 3)."""
 
-    confirmed_on = fields.Date(load_default=None, allow_none=True)
+    confirmed_on = EventDate(load_default=None, allow_none=True)
     missing_information = fields.List(
         fields.Nested(MissingInformationArgs), load_default=list, validate=validate.Length(max=100)
     )
@@ -206,7 +206,7 @@ class CompletenessArgs(BaseSchema):
     #: Default: the letter goes out when the confirmation is dated today; past work is recorded only.
     send_letter = fields.Boolean(load_default=None, allow_none=True)
     #: For past work recorded late: the day the outcome letter went out by other means.
-    outcome_letter_sent_on = fields.Date(load_default=None, allow_none=True)
+    outcome_letter_sent_on = EventDate(load_default=None, allow_none=True)
     version = VersionField()
 
 
@@ -219,12 +219,12 @@ class ProportionalityArgs(BaseSchema):
     previous_interventions_note = fields.String(load_default=None, allow_none=True, **_text)
     victim_view_note = fields.String(load_default=None, allow_none=True, **_text)
     conclusion = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
-    assessed_on = fields.Date(required=True)
+    assessed_on = EventDate(required=True)
 
 
 class LessonsReviewArgs(BaseSchema):
     forum = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    reviewed_on = fields.Date(required=True)
+    reviewed_on = EventDate(required=True)
     lessons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     shared_with = fields.String(load_default=None, allow_none=True, **_text)
 
