@@ -134,6 +134,7 @@ def init_celery(app: Flask) -> None:
 
 
 def init_web(app: Flask) -> None:
+    from casework import audit
     from casework.blueprints import register_blueprints
     from casework.core.errors import register_error_handlers
     from casework.core.routing import init_input_checks, init_routing
@@ -146,6 +147,7 @@ def init_web(app: Flask) -> None:
     init_input_checks(app)
     register_blueprints(app)
     register_error_handlers(app)
+    audit.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -4,6 +4,7 @@ message instead of failing later in a request."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: production, development or testing. Development relaxes HSTS and the secure-cookie flag.
         "ENV": "production",
         "DATABASE_URL": f"sqlite:///{instance / 'casework.sqlite'}",
+        #: The role that owns the schema and runs the migrations (PostgreSQL); the service's own role
+        #: (DATABASE_URL) may not change or delete the audit log. Unset: the same as DATABASE_URL.
+        "MIGRATION_DATABASE_URL": None,
         #: The embedded broker: kombu's SQLAlchemy transport on a SQLite file, so a newcomer needs no Redis.
         "BROKER_URL": f"sqla+sqlite:///{instance / 'broker.sqlite'}",
         "SECRET_KEY": None,
@@ -82,22 +86,67 @@ def _as_bool(config: dict[str, Any], key: str) -> None:
         raise ConfigError(f"CASEWORK_{key} must be true or false, not {value!r}.")
 
 
+def _database_url(value: Any, key: str) -> str:
+    url = str(value or "").strip()
+    if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+        raise ConfigError(
+            f"CASEWORK_{key} must be a SQLite or PostgreSQL URL "
+            f"(sqlite:///path or postgresql+psycopg://user:pass@host/db), not {_hide_password(url)!r}."
+        )
+    if url.startswith(("postgres:", "postgresql:")) and not url.startswith("postgresql+psycopg:"):
+        # Heroku-style and bare URLs would pick psycopg2, which is not installed.
+        url = "postgresql+psycopg:" + url.split(":", 1)[1]
+    return url
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _same_database(service_url: str, migration_url: str) -> None:
+    """The two URLs are two roles on one database: migrating another database would be a silent mistake."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        service, migration = make_url(service_url), make_url(migration_url)
+    except ArgumentError as error:
+        raise ConfigError(f"CASEWORK_MIGRATION_DATABASE_URL is not a valid URL: {error}.") from None
+    if service.get_backend_name() != migration.get_backend_name():
+        raise ConfigError(
+            "CASEWORK_MIGRATION_DATABASE_URL must use the same database as CASEWORK_DATABASE_URL "
+            f"(one is {service.get_backend_name()}, the other {migration.get_backend_name()})."
+        )
+    if service.get_backend_name() == "sqlite":
+        if service.database != migration.database:
+            raise ConfigError(
+                "CASEWORK_MIGRATION_DATABASE_URL must name the same SQLite file as CASEWORK_DATABASE_URL "
+                "(SQLite has no roles: leave it unset)."
+            )
+        return
+
+    def where(url: Any) -> tuple[str, int, str | None]:
+        return (url.host or "localhost", url.port or 5432, url.database)
+
+    if where(service) != where(migration):
+        raise ConfigError(
+            "CASEWORK_MIGRATION_DATABASE_URL must point at the same PostgreSQL server and database as "
+            "CASEWORK_DATABASE_URL, with the owner's role instead of the service's."
+        )
+
+
 def validate(config: dict[str, Any]) -> dict[str, Any]:
     env = str(config["ENV"]).strip().lower()
     if env not in ENVIRONMENTS:
         raise ConfigError(f"CASEWORK_ENV must be one of {', '.join(ENVIRONMENTS)}, not {config['ENV']!r}.")
     config["ENV"] = env
 
-    url = str(config["DATABASE_URL"] or "")
-    if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
-        raise ConfigError(
-            "CASEWORK_DATABASE_URL must be a SQLite or PostgreSQL URL "
-            f"(sqlite:///path or postgresql+psycopg://user:pass@host/db), not {url!r}."
-        )
-    if url.startswith(("postgres:", "postgresql:")) and not url.startswith("postgresql+psycopg:"):
-        # Heroku-style and bare URLs would pick psycopg2, which is not installed.
-        url = "postgresql+psycopg:" + url.split(":", 1)[1]
-    config["DATABASE_URL"] = url
+    config["DATABASE_URL"] = _database_url(config["DATABASE_URL"], "DATABASE_URL")
+    if config.get("MIGRATION_DATABASE_URL") in (None, ""):
+        config["MIGRATION_DATABASE_URL"] = config["DATABASE_URL"]
+    else:
+        config["MIGRATION_DATABASE_URL"] = _database_url(config["MIGRATION_DATABASE_URL"], "MIGRATION_DATABASE_URL")
+        _same_database(config["DATABASE_URL"], config["MIGRATION_DATABASE_URL"])
 
     broker = str(config["BROKER_URL"] or "")
     if not broker.startswith(("redis://", "rediss://", "sqla+sqlite:", "sqla+postgresql", "memory://")):

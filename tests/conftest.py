@@ -30,10 +30,15 @@ TEST_PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def test_settings(database_url: str, tmp_path: Any) -> dict[str, Any]:
+def test_settings(
+    database_url: str,
+    tmp_path: Any,
+    migration_database_url: str | None = None,  # noqa: PT028 - a helper named like a test, not a test
+) -> dict[str, Any]:
     return {
         "ENV": "testing",
         "DATABASE_URL": database_url,
+        "MIGRATION_DATABASE_URL": migration_database_url,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-production",
         "BROKER_URL": "memory://",
         "CELERY_ALWAYS_EAGER": True,
@@ -65,9 +70,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL the service connects with: on PostgreSQL the restricted service role, as in production."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'casework.sqlite'}"
-    return request.getfixturevalue("postgresql_url")
+    database = request.getfixturevalue("postgresql_database")
+    return database.service_url or database.owner_url
+
+
+@pytest.fixture(scope="session")
+def migration_database_url(request: pytest.FixtureRequest, database_url: str) -> str:
+    """The URL the migrations run with: on PostgreSQL the owner role."""
+    if database_url.startswith("sqlite"):
+        return database_url
+    return request.getfixturevalue("postgresql_database").owner_url
 
 
 class TestClient(FlaskLoginClient):
@@ -84,11 +99,11 @@ class TestClient(FlaskLoginClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(database_url: str, migration_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     instance = tmp_path_factory.mktemp("instance")
-    app = create_app({**test_settings(database_url, instance), "INSTANCE_PATH": str(instance)})
+    app = create_app({**test_settings(database_url, instance, migration_database_url), "INSTANCE_PATH": str(instance)})
     app.test_client_class = TestClient
     with app.app_context():
         upgrade()

@@ -121,6 +121,20 @@ def test_bad_query_strings_are_refused(app: Flask, world: World) -> None:
     assert not problems, "\n".join(problems)
 
 
+def test_unknown_query_parameters_are_ignored_by_every_api_read(app: Flask, world: World) -> None:
+    # API.md fixes the filters each list takes; a partner's extra parameter (a cache-buster, a trace
+    # id) must answer exactly as the same request without it, never 422.
+    problems = []
+    for endpoint in _api_endpoints(app):
+        if "GET" not in endpoint.rule.methods:
+            continue
+        plain = call(app, world, endpoint.url, "GET", None, True)
+        extra = call(app, world, f"{endpoint.url}?_partner_trace=1", "GET", None, True)
+        if extra.status_code != plain.status_code:
+            problems.append(f"GET {endpoint.url}: {plain.status_code} without, {extra.status_code} with")
+    assert not problems, "\n".join(problems)
+
+
 def test_a_nul_in_a_path_value_is_404(app: Flask, world: World) -> None:
     for url in ("/api/v1/areas/A%00B", "/admin/agencies/X%00"):
         assert call(app, world, url, "GET", None, url.startswith("/api/")).status_code in (403, 404)

@@ -49,6 +49,62 @@ def test_a_bare_postgresql_url_uses_psycopg_3(environment: pytest.MonkeyPatch) -
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
 
 
+def test_the_migration_url_defaults_to_the_service_url(environment: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    settings = create_app().config["CASEWORK"]
+    assert settings["MIGRATION_DATABASE_URL"] == settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'casework.sqlite'}"
+
+
+def test_two_roles_on_one_postgresql_database(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("CASEWORK_DATABASE_URL", "postgresql://casework_service:s@db.internal/casework")
+    environment.setenv("CASEWORK_MIGRATION_DATABASE_URL", "postgres://casework_owner:o@db.internal:5432/casework")
+    app = create_app()
+    settings = app.config["CASEWORK"]
+    assert settings["MIGRATION_DATABASE_URL"] == "postgresql+psycopg://casework_owner:o@db.internal:5432/casework"
+    # The service connects as its own role; only the migrations use the owner's.
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://casework_service:s@db.internal/casework"
+
+
+@pytest.mark.parametrize(
+    ("service", "migration", "message"),
+    [
+        (
+            "postgresql://svc:s@db/casework",
+            "postgresql://owner:o@db/other",
+            "CASEWORK_MIGRATION_DATABASE_URL must point at the same PostgreSQL server and database",
+        ),
+        (
+            "postgresql://svc:s@db/casework",
+            "postgresql://owner:o@elsewhere/casework",
+            "CASEWORK_MIGRATION_DATABASE_URL must point at the same PostgreSQL server and database",
+        ),
+        (
+            "postgresql://svc:s@db/casework",
+            "sqlite:///casework.sqlite",
+            "CASEWORK_MIGRATION_DATABASE_URL must use the same database as CASEWORK_DATABASE_URL",
+        ),
+        (
+            "sqlite:///one.sqlite",
+            "sqlite:///two.sqlite",
+            "CASEWORK_MIGRATION_DATABASE_URL must name the same SQLite file",
+        ),
+        (
+            "postgresql://svc:s@db/casework",
+            "mysql://owner:secret@db/casework",
+            "CASEWORK_MIGRATION_DATABASE_URL must be a SQLite or PostgreSQL URL",
+        ),
+    ],
+)
+def test_a_migration_url_for_another_database_is_refused(
+    environment: pytest.MonkeyPatch, service: str, migration: str, message: str
+) -> None:
+    environment.setenv("CASEWORK_DATABASE_URL", service)
+    environment.setenv("CASEWORK_MIGRATION_DATABASE_URL", migration)
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+    assert message in str(refused.value)
+    assert "secret" not in str(refused.value)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

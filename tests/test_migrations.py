@@ -22,7 +22,7 @@ from casework import create_app
 from casework.app import PROJECT_ROOT
 from casework.extensions import db
 from tests.conftest import test_settings as settings_for_tests
-from tests.support.databases import scratch_postgresql_database
+from tests.support.databases import scratch_database_with_roles
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -50,17 +50,22 @@ def test_every_revision_leads_back_to_base() -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def empty_database_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(service URL, migration URL): on PostgreSQL the two roles, so the grant step runs every time."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+        url = f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+        yield url, url
         return
-    with scratch_postgresql_database(request.getfixturevalue("postgresql_url"), "casework_migrations") as url:
-        yield url
+    with scratch_database_with_roles(request.getfixturevalue("postgresql_database"), "casework_migrations") as db_:
+        yield db_.service_url or db_.owner_url, db_.owner_url
 
 
 @pytest.fixture
-def fresh_app(empty_database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({**settings_for_tests(empty_database_url, tmp_path), "INSTANCE_PATH": str(tmp_path / "instance")})
+def fresh_app(empty_database_urls: tuple[str, str], tmp_path: Path) -> Iterator[Flask]:
+    service_url, migration_url = empty_database_urls
+    app = create_app(
+        {**settings_for_tests(service_url, tmp_path, migration_url), "INSTANCE_PATH": str(tmp_path / "instance")}
+    )
     with app.app_context():
         yield app
         db.engine.dispose()

@@ -21,6 +21,8 @@ ACTION_LABELS = {
     AuditAction.sign_out: "Signed out",
     AuditAction.export: "Exported",
     AuditAction.anonymise: "Anonymised",
+    AuditAction.erase: "Erased personal details",
+    AuditAction.move: "Moved personal details",
 }
 
 

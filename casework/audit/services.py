@@ -1,33 +1,30 @@
-"""Writing the audit log. Services call these; nothing else writes audit entries."""
+"""The audit log's one way in and out: services record changes and views here, the seal task extends the
+hash chain, ``flask audit verify`` checks it, and retention erases personal values (SPEC sections 7, 10)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import enum
-from collections.abc import Iterable, Mapping
+import secrets
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
-from casework.audit.models import AuditAction, AuditEntry
+from casework.audit import chain
+from casework.audit.chain import plain as _plain
+from casework.audit.models import (
+    ERASED_SUMMARY,
+    AuditAction,
+    AuditEntry,
+    AuditSeal,
+    audit_entries,
+    audit_values,
+)
+from casework.core.db import SQLITE_IMMEDIATE
 from casework.core.time import LONDON
 from casework.extensions import db
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, list | tuple | set):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
 
 
 def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
@@ -72,12 +69,68 @@ def record(
         ip_address=request.remote_addr if has_request_context() else None,
     )
     db.session.add(entry)
+    if action is AuditAction.view:
+        viewed_in_this_request().add((object_type, object_id))
     return entry
 
 
-def record_change(
-    actor: Any, obj: Any, before: Mapping[str, Any] | None, after: Mapping[str, Any], summary: str
-):
+def record_many(actor: Any, action: AuditAction, objects: Iterable[Any], summary: str) -> int:
+    """Record the same action on many records in two statements, however many there are (a list page's
+    views): the entries in one multi-row INSERT ... RETURNING, their values in one more."""
+    refs = list(dict.fromkeys(_object_ref(obj) for obj in objects))
+    if not refs:
+        return 0
+    created_at = dt.datetime.now(dt.UTC)
+    ip_address = request.remote_addr if has_request_context() else None
+    summary = summary[:500]
+    values = [
+        {
+            "subject_type": object_type,
+            "subject_id": object_id,
+            "summary": summary,
+            "changes": None,
+            "ip_address": ip_address,
+            "nonce": secrets.token_hex(16),
+        }
+        for object_type, object_id in refs
+    ]
+    entries = [
+        {
+            "created_at": created_at,
+            "actor_id": getattr(actor, "id", None),
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "values_hash": chain.values_digest(v["nonce"], summary, None, ip_address),
+        }
+        for (object_type, object_id), v in zip(refs, values, strict=True)
+    ]
+    # Matched back by subject (each appears once) rather than by order: SQLite can only promise the order
+    # of RETURNING rows one statement per row.
+    inserted = db.session.execute(
+        sa.insert(audit_entries).returning(audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id),
+        entries,
+    ).all()
+    entry_ids = {(row.object_type, row.object_id): row.id for row in inserted}
+    db.session.execute(
+        sa.insert(audit_values),
+        [{**v, "entry_id": entry_ids[(v["subject_type"], v["subject_id"])]} for v in values],
+    )
+    if action is AuditAction.view:
+        viewed_in_this_request().update(refs)
+    return len(inserted)
+
+
+def viewed_in_this_request() -> set[tuple[str, str | None]]:
+    """The records a view entry was written for during this request (casework.audit.reads skips them)."""
+    if not has_request_context():
+        return set()
+    if "audit_viewed" not in g:
+        g.audit_viewed = set()
+    return g.audit_viewed
+
+
+def record_change(actor: Any, obj: Any, before: Mapping[str, Any] | None, after: Mapping[str, Any], summary: str):
     """Record a create (``before`` is None) or an update (only the fields that changed)."""
     if before is None:
         return record(actor, AuditAction.create, obj, summary, after)
@@ -123,10 +176,19 @@ def search_entries(
         # A subquery rather than a look-up first, so a page stays one query for the entries.
         actor_ids = sa.select(User.id).where(User.email == actor_email.strip().lower())
         query = query.where(AuditEntry.actor_id.in_(actor_ids.scalar_subquery()))
-    if object_type:
+    if object_type and object_id:
+        # The record's own entries, and those whose values a merge moved to it.
+        about = sa.union(
+            sa.select(audit_entries.c.id).where(
+                audit_entries.c.object_type == object_type, audit_entries.c.object_id == object_id.strip()
+            ),
+            sa.select(audit_values.c.entry_id).where(
+                audit_values.c.subject_type == object_type, audit_values.c.subject_id == object_id.strip()
+            ),
+        )
+        query = query.where(AuditEntry.id.in_(about))
+    elif object_type:
         query = query.where(AuditEntry.object_type == object_type)
-    if object_id:
-        query = query.where(AuditEntry.object_id == object_id.strip())
     if action:
         query = query.where(AuditEntry.action == AuditAction(action))
     if from_day is not None:
@@ -138,3 +200,286 @@ def search_entries(
 
 def _start_of_london_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=LONDON).astimezone(dt.UTC)
+
+
+# --- erasing and moving personal values ------------------------------------------------------------
+
+
+def erase_personal_values(object_type: str, object_id: Any, *, actor: Any = None) -> int:
+    """Erase the personal values (summary, before/after copies, address) of every audit entry about a
+    subject, and of those a merge moved to it; who, when, what kind and the subject stay, and
+    ``audit verify`` still passes. Returns how many entries were erased, and records the erasure (an
+    entry that names nobody, and which later erasures leave alone).
+
+    The only way to erase them. On PostgreSQL the service's role cannot UPDATE ``audit_values``: it
+    calls ``audit_erase_values()``, a SECURITY DEFINER function owned by the migration role that can do
+    nothing but this. On SQLite, triggers refuse any update of ``audit_values`` but this erasure and a
+    move. Flushes, never commits.
+    """
+    subject_id = None if object_id is None else str(object_id)
+    db.session.flush()  # entries written earlier in this transaction are erased too
+    if db.session.get_bind().dialect.name == "postgresql":
+        erased = db.session.scalar(sa.select(sa.func.audit_erase_values(object_type, subject_id)))
+    else:
+        erased = db.session.execute(
+            sa.update(audit_values)
+            .where(
+                audit_values.c.subject_type == object_type,
+                audit_values.c.subject_id.is_not_distinct_from(subject_id),
+                audit_values.c.erased_at.is_(None),
+                ~sa.exists().where(audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"),
+            )
+            .values(summary=ERASED_SUMMARY, changes=sa.null(), ip_address=None, nonce=None, erased_at=sa.func.now())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    # Recorded after the erasure, so the record of it is not erased with the rest.
+    record(
+        actor,
+        AuditAction.erase,
+        (object_type, subject_id),
+        f"Erased the personal details of {erased} audit {'entry' if erased == 1 else 'entries'}",
+    )
+    db.session.flush()
+    _expire_entries()
+    return int(erased or 0)
+
+
+def erase_personal_values_of(object_type: str, object_ids: Iterable[Any], *, actor: Any = None) -> list[int]:
+    """``erase_personal_values`` for each of many records of one kind (retention anonymising a batch);
+    answers the ids of the entries whose values were erased (a retention report counts them). Flushes,
+    never commits."""
+    subject_ids = sorted({str(i) for i in object_ids})
+    if not subject_ids:
+        return []
+    db.session.flush()
+    erasable = db.session.scalars(
+        sa.select(audit_values.c.entry_id).where(
+            audit_values.c.subject_type == object_type,
+            audit_values.c.subject_id.in_(subject_ids),
+            audit_values.c.erased_at.is_(None),
+            ~sa.exists().where(audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"),
+        )
+    ).all()
+    for subject_id in subject_ids:
+        erase_personal_values(object_type, subject_id, actor=actor)
+    return sorted(erasable)
+
+
+def move_personal_values(from_subject: Any, to_subject: Any, *, actor: Any = None) -> int:
+    """Move the personal values about one subject to another (a person merged into another), so that
+    searching and erasing the survivor covers both. The chained entries keep their original subject.
+    Returns how many entries moved, and records the move. Flushes, never commits."""
+    from_type, from_id = _object_ref(from_subject)
+    to_type, to_id = _object_ref(to_subject)
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        moved = db.session.scalar(sa.select(sa.func.audit_move_values(from_type, from_id, to_type, to_id)))
+    else:
+        moved = db.session.execute(
+            sa.update(audit_values)
+            .where(audit_values.c.subject_type == from_type, audit_values.c.subject_id.is_not_distinct_from(from_id))
+            .values(subject_type=to_type, subject_id=to_id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    record(
+        actor,
+        AuditAction.move,
+        (to_type, to_id),
+        f"Moved the personal details of {moved} audit {'entry' if moved == 1 else 'entries'} "
+        f"from {from_type} {from_id} to {to_type} {to_id}",
+    )
+    db.session.flush()
+    _expire_entries()
+    return int(moved or 0)
+
+
+def _expire_entries() -> None:
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, AuditEntry):
+            db.session.expire(obj)
+
+
+# --- the hash chain -------------------------------------------------------------------------------
+
+#: How far below the highest sealed entry the sealer looks for entries that committed late (a
+#: transaction that was open while newer entries were sealed). Ids, not time: it bounds the scan.
+SEAL_LOOKBACK = 10_000
+SEAL_BATCH = 5_000
+#: pg_try_advisory_xact_lock key: one sealer at a time (a second one skips its turn).
+SEAL_LOCK_KEY = 0x61756469  # "audi"
+
+
+def seal_pending(batch: int = SEAL_BATCH, *, lookback: int | None = SEAL_LOOKBACK) -> int:
+    """Seal up to ``batch`` unsealed entries, oldest first, onto the end of the chain. Returns how many.
+
+    Writers never wait for this: an entry is complete without its seal, and only the sealer touches the
+    end of the chain. On PostgreSQL an advisory lock keeps sealers one at a time; the unique position
+    and entry id back that up on both databases (a losing sealer fails and the next run carries on).
+    ``lookback=None`` searches the whole log (``flask audit seal --all``). Flushes, never commits.
+    """
+    session = db.session
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and not session().in_transaction():
+        # Read the chain's end and extend it under the one write lock (see casework.core.db).
+        session.connection(execution_options={SQLITE_IMMEDIATE: True})
+    if dialect == "postgresql" and not session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SEAL_LOCK_KEY))):
+        return 0
+    last = session.execute(
+        sa.select(AuditSeal.position, AuditSeal.hash).order_by(AuditSeal.position.desc()).limit(1)
+    ).first()
+    position, previous = (last.position, last.hash) if last else (0, chain.GENESIS)
+    floor = 0
+    if lookback is not None and last is not None:
+        floor = max((session.scalar(sa.select(sa.func.max(AuditSeal.entry_id))) or 0) - lookback, 0)
+    sealed = sa.select(AuditSeal.entry_id).where(AuditSeal.entry_id == audit_entries.c.id)
+    rows = session.execute(
+        sa.select(
+            audit_entries.c.id,
+            audit_entries.c.created_at,
+            audit_entries.c.actor_id,
+            audit_entries.c.action,
+            audit_entries.c.object_type,
+            audit_entries.c.object_id,
+            audit_entries.c.values_hash,
+        )
+        .where(audit_entries.c.id > floor, ~sa.exists(sealed))
+        .order_by(audit_entries.c.id)
+        .limit(batch)
+    ).all()
+    seals = []
+    for row in rows:
+        position += 1
+        digest = chain.entry_digest(*row)
+        current = chain.link(previous, digest)
+        seals.append({"position": position, "entry_id": row.id, "previous_hash": previous, "hash": current})
+        previous = current
+    if seals:
+        session.execute(sa.insert(AuditSeal), seals)
+    return len(seals)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    sealed: int
+    unsealed: int
+    head: str
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(*, limit: int = 20, known_head: str | None = None) -> ChainReport:
+    """Walk the chain from the first seal and report what was changed or removed, first problem first.
+
+    Checks, for each seal in order: no position is missing, it links to the one before, its entry exists
+    and hashes as sealed, and the entry's personal values are there and match ``values_hash`` unless they
+    were erased. Entries not sealed yet have their values checked too. Reads only; stops collecting after
+    ``limit`` problems (the first one is what matters: everything after it is suspect).
+
+    The newest entries removed together with their seals leave a shorter chain that is intact in itself:
+    only a head recorded earlier (``known_head``, as an earlier run reported it) shows they are gone.
+    """
+    problems: list[str] = []
+    previous_hash, expected_position, previous_entry = chain.GENESIS, 1, None
+    sealed = 0
+    head_found = known_head is None or known_head == chain.GENESIS
+    for row in _stream(
+        sa.select(
+            AuditSeal.position,
+            AuditSeal.entry_id,
+            AuditSeal.previous_hash,
+            AuditSeal.hash,
+            audit_entries.c.id,
+            audit_entries.c.created_at,
+            audit_entries.c.actor_id,
+            audit_entries.c.action,
+            audit_entries.c.object_type,
+            audit_entries.c.object_id,
+            audit_entries.c.values_hash,
+            *_value_columns(),
+        )
+        .select_from(AuditSeal)
+        .outerjoin(audit_entries, audit_entries.c.id == AuditSeal.entry_id)
+        .outerjoin(audit_values, audit_values.c.entry_id == AuditSeal.entry_id)
+        .order_by(AuditSeal.position)
+    ):
+        if len(problems) >= limit:
+            break
+        sealed += 1
+        where = f"entry {row.entry_id} (sealed at position {row.position})"
+        if row.position != expected_position:
+            after = f"after entry {previous_entry}" if previous_entry is not None else "at the start of the chain"
+            problems.append(
+                f"The seal at position {expected_position} is missing: the entry sealed there, {after}, "
+                f"was removed with its seal."
+            )
+        elif row.previous_hash != previous_hash:
+            problems.append(f"The seal of {where} does not follow the seal before it: the chain was rewritten.")
+        elif row.id is None:
+            problems.append(f"Entry {row.entry_id} (sealed at position {row.position}) was removed.")
+        elif row.hash != chain.link(previous_hash, chain.entry_digest(*_chained(row))):
+            problems.append(
+                f"Entry {row.entry_id} (sealed at position {row.position}) was changed after it was sealed."
+            )
+        else:
+            problem = _values_problem(row, where)
+            if problem:
+                problems.append(problem)
+        previous_hash, expected_position, previous_entry = row.hash, row.position + 1, row.entry_id
+        head_found = head_found or row.hash == known_head
+
+    if not head_found and len(problems) < limit:
+        problems.append(
+            f"The chain head recorded earlier ({known_head}) is no longer in the chain: the entries sealed "
+            f"after entry {previous_entry} were removed with their seals."
+            if previous_entry is not None
+            else f"The chain head recorded earlier ({known_head}) is no longer in the chain: every entry "
+            "was removed with its seal."
+        )
+
+    unsealed = 0
+    for row in _stream(
+        sa.select(audit_entries.c.id, audit_entries.c.values_hash, *_value_columns())
+        .outerjoin(audit_values, audit_values.c.entry_id == audit_entries.c.id)
+        .where(~sa.exists(sa.select(AuditSeal.entry_id).where(AuditSeal.entry_id == audit_entries.c.id)))
+        .order_by(audit_entries.c.id)
+    ):
+        unsealed += 1
+        problem = _values_problem(row, f"entry {row.id} (not sealed yet)")
+        if problem and len(problems) < limit:
+            problems.append(problem)
+    return ChainReport(sealed=sealed, unsealed=unsealed, head=previous_hash, problems=problems)
+
+
+def _value_columns() -> list[Any]:
+    return [
+        audit_values.c.entry_id.label("values_entry_id"),
+        audit_values.c.summary,
+        audit_values.c.changes,
+        audit_values.c.ip_address,
+        audit_values.c.nonce,
+        audit_values.c.erased_at,
+    ]
+
+
+def _chained(row: Any) -> tuple[Any, ...]:
+    return (row.id, row.created_at, row.actor_id, row.action, row.object_type, row.object_id, row.values_hash)
+
+
+def _values_problem(row: Any, where: str) -> str | None:
+    if row.values_entry_id is None:
+        return f"The personal values of {where} were removed."
+    if row.erased_at is not None:
+        erased_properly = (
+            row.summary == ERASED_SUMMARY and row.changes is None and row.ip_address is None and row.nonce is None
+        )
+        return None if erased_properly else f"The personal values of {where} were changed after they were erased."
+    if chain.values_digest(row.nonce, row.summary, row.changes, row.ip_address) != row.values_hash:
+        return f"The personal values of {where} were changed."
+    return None
+
+
+def _stream(query: sa.Select, size: int = 2_000) -> Iterator[Any]:
+    yield from db.session.execute(query.execution_options(yield_per=size))

@@ -201,6 +201,11 @@ def refuse_unstorable_values(session: Session, _context: Any, _instances: Any) -
         raise InvalidInput(errors)
 
 
+#: ``session.connection(execution_options={SQLITE_IMMEDIATE: True})`` before a transaction's first
+#: statement: on SQLite it begins with BEGIN IMMEDIATE (ignored by PostgreSQL).
+SQLITE_IMMEDIATE = "casework_sqlite_immediate"
+
+
 def configure_engine_events(engine: sa.Engine) -> None:
     """SQLite needs help to behave like the database the service is written for."""
     if engine.dialect.name != "sqlite":
@@ -219,4 +224,8 @@ def configure_engine_events(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that reads and then writes what it read (the audit seal) asks for IMMEDIATE: it
+        # takes the write lock first, waiting busy_timeout for it, where a deferred one would fail at its
+        # first write if another process had committed since its read.
+        immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -15,6 +15,7 @@ TASK_MODULES: list[str] = [
     "casework.community_triggers.tasks",
     "casework.statistics.tasks",
     "casework.tasks.relay",
+    "casework.audit.tasks",
 ]
 
 #: name -> beat entry, filled by ``periodic``.

@@ -25,3 +25,11 @@ def scratch_postgresql_database(server_url: str, prefix: str = "casework_scratch
     finally:
         with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextlib.contextmanager
+def scratch_database_with_roles(database, prefix: str = "casework_scratch") -> Iterator:
+    """A new, empty database on the suite's server, created by the owner role, with the same two roles
+    as the suite's database (a ``tests.support.services.PostgresqlDatabase``), dropped afterwards."""
+    with scratch_postgresql_database(database.owner_url, prefix) as owner_url:
+        yield database.on(sa.make_url(owner_url).database)

@@ -6,9 +6,11 @@ the application, so it can be tested on its own (``-p tests.support.services --n
 Each service is found in this order:
 
 - ``CASEWORK_TEST_POSTGRESQL_URL`` / ``CASEWORK_TEST_REDIS_URL``: use that server (CI starts them). For
-  PostgreSQL a uniquely named database is created on it and dropped at the end.
+  PostgreSQL the URL's role is the owner (it needs CREATEDB): a uniquely named database is created with
+  it and dropped at the end; ``CASEWORK_TEST_POSTGRESQL_SERVICE_URL`` names the restricted role the
+  service connects as (without it the service runs as the owner, and the role tests cannot run).
 - otherwise the binaries on this machine: a throwaway server is started in a temporary directory on a free
-  loopback port and removed at the end.
+  loopback port and removed at the end; the suite creates the owner and service roles on it.
 - otherwise the tests that need it are skipped, and the end of the run says so loudly. With
   ``CASEWORK_REQUIRE_SERVICES=1`` (``.ci/run`` sets it) they fail instead.
 
@@ -43,6 +45,7 @@ from tests.support.smtp import SmtpServer, is_smtp_server_port
 
 REQUIRE_ENV = "CASEWORK_REQUIRE_SERVICES"
 POSTGRESQL_URL_ENV = "CASEWORK_TEST_POSTGRESQL_URL"
+POSTGRESQL_SERVICE_URL_ENV = "CASEWORK_TEST_POSTGRESQL_SERVICE_URL"
 REDIS_URL_ENV = "CASEWORK_TEST_REDIS_URL"
 CHROMIUM_PATH = "/usr/bin/chromium"
 
@@ -305,9 +308,45 @@ def _traversable_by(path: Path, user: pwd.struct_passwd) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class PostgresqlDatabase:
+    """The suite's PostgreSQL database and the two roles on it, as in production (README, "Database
+    roles"): ``owner_url`` owns the schema and runs the migrations (``CASEWORK_MIGRATION_DATABASE_URL``);
+    ``service_url`` is the restricted role the service connects as (``CASEWORK_DATABASE_URL``). Both are
+    SQLAlchemy URLs. ``service_url`` is None when only one role was given (an external server without
+    ``CASEWORK_TEST_POSTGRESQL_SERVICE_URL``): the service then runs as the owner."""
+
+    owner_url: str
+    service_url: str | None
+
+    def on(self, dbname: str) -> PostgresqlDatabase:
+        """The same two roles on another database of the same server."""
+        return PostgresqlDatabase(
+            _with_database(self.owner_url, dbname),
+            _with_database(self.service_url, dbname) if self.service_url else None,
+        )
+
+
+#: The roles the suite creates on its throwaway server (trust authentication: the passwords are only
+#: there so the URLs look like production's).
+THROWAWAY_OWNER, THROWAWAY_SERVICE = "casework_owner", "casework_service"
+
+
+def _create_roles(psycopg, admin_url: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f"CREATE ROLE {THROWAWAY_OWNER} LOGIN CREATEDB PASSWORD 'owner'")
+        conn.execute(f"CREATE ROLE {THROWAWAY_SERVICE} LOGIN PASSWORD 'service'")
+
+
+def _as_role(url: str, role: str, password: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"{role}:{password}@{host}", parts.path, parts.query, parts.fragment))
+
+
 @pytest.fixture(scope="session")
-def postgresql_url() -> Iterator[str]:
-    """SQLAlchemy URL (``postgresql+psycopg://...``) of a new, empty database, dropped at the end."""
+def postgresql_database() -> Iterator[PostgresqlDatabase]:
+    """A new, empty database owned by the owner role, dropped at the end, and the service role's URL."""
     status = SERVICES["postgresql"]
     try:
         import psycopg
@@ -318,12 +357,16 @@ def postgresql_url() -> Iterator[str]:
     external = os.environ.get(POSTGRESQL_URL_ENV, "").strip()
     server: ThrowawayPostgres | None = None
     if external:
-        admin_url = _libpq_url(external)
+        # CI (.ci/run) gives the owner role (it may create databases) and the service role.
+        owner_url = _libpq_url(external)
+        service = os.environ.get(POSTGRESQL_SERVICE_URL_ENV, "").strip()
+        service_url = _libpq_url(service) if service else None
         try:
-            _create_database(psycopg, admin_url, dbname)
+            _create_database(psycopg, owner_url, dbname)
         except psycopg.Error as error:
             _broken("postgresql", f"{POSTGRESQL_URL_ENV}={hide_password(external)}: {error}")
         status.used = f"{POSTGRESQL_URL_ENV} ({hide_password(external)})"
+        admin_url = owner_url
     else:
         bindir = find_postgresql_bindir()
         if bindir is None:
@@ -332,19 +375,32 @@ def postgresql_url() -> Iterator[str]:
         try:
             server.start()
             admin_url = server.url
-            _create_database(psycopg, admin_url, dbname)
+            _create_roles(psycopg, admin_url)
+            owner_url = _as_role(admin_url, THROWAWAY_OWNER, "owner")
+            service_url = _as_role(admin_url, THROWAWAY_SERVICE, "service")
+            _create_database(psycopg, owner_url, dbname)
         except (RuntimeError, OSError, subprocess.SubprocessError, psycopg.Error) as error:
             server.stop()
             unavailable("postgresql", f"could not start a throwaway server from {bindir}: {error}")
         status.used = f"throwaway server from {bindir} on {LOOPBACK}:{server.port}"
     try:
-        yield _sqlalchemy_url(_with_database(admin_url, dbname), dbname)
+        yield PostgresqlDatabase(
+            _sqlalchemy_url(_with_database(owner_url, dbname), dbname),
+            _sqlalchemy_url(_with_database(service_url, dbname), dbname) if service_url else None,
+        )
     finally:
         if server is not None:
             server.stop()  # the database goes with the server
         else:
             with contextlib.suppress(psycopg.Error):
                 _drop_database(psycopg, admin_url, dbname)
+
+
+@pytest.fixture(scope="session")
+def postgresql_url(postgresql_database: PostgresqlDatabase) -> str:
+    """SQLAlchemy URL of the suite's database as its owner, who may also create and drop databases on
+    the server (tests that need a database of their own)."""
+    return postgresql_database.owner_url
 
 
 # ---------------------------------------------------------------------------------------------------------

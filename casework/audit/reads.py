@@ -1,0 +1,137 @@
+"""Every read is in the log: a person, case, application, intervention, risk assessment or action that a
+request loads from the database is a record that request shows, and gets a view entry. So is the
+record a deadline names (a dashboard's list of what is due).
+
+One mechanism for every endpoint, page and API alike, instead of a ``record_view`` call each endpoint
+must remember: an SQLAlchemy ``load`` listener notes each such record as the request loads it (from a
+detail query, a list or search, a relationship, a form), and when a read (GET) answers with something
+that shows records (a success, or a page shown with errors) one view entry per record is written and
+committed before the answer leaves. A search or list therefore logs every record it showed, each entry saying
+which request showed it (with its query string: the search). A refused or missing record (403, 404) and
+a redirect show nothing and log nothing. If the entries cannot be written the answer is an error, never
+an unlogged read.
+
+Only the first load of a record in a request fires the listener, and records the request created
+itself are not loaded, so a create is logged as a change, not also as a view. An explicit
+``record_view`` in a view (a letter, a download) replaces the automatic entry for that record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, has_request_context, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from casework.audit.models import AuditAction
+from casework.audit.services import record_many, viewed_in_this_request
+from casework.extensions import db
+
+#: The records whose every view is logged, by table, with what people call them.
+VIEWED_RECORDS: dict[str, str] = {
+    "people": "person",
+    "cases": "case",
+    "trigger_applications": "Case Review application",
+    "interventions": "intervention",
+    "risk_assessments": "risk assessment",
+    "actions": "action",
+}
+
+#: Reads. A write loads the records it changes and is logged as a change (record_change), so logging
+#: what it loaded as views too would only repeat it.
+READS = frozenset({"GET", "HEAD"})
+
+#: Answers that show what the request loaded: successes with a body, and forms shown again with errors.
+SHOWING_ERRORS = frozenset({400, 409, 422})
+
+
+def shows_records(status: int) -> bool:
+    return (200 <= status < 300 and status != 204) or status in SHOWING_ERRORS
+
+
+def init_app(app: Flask) -> None:
+    if not sa.event.contains(db.Model, "load", _noted_on_load):
+        sa.event.listen(db.Model, "load", _noted_on_load, propagate=True)
+    app.after_request(record_views)
+
+
+def _noted_on_load(instance: Any, _context: Any) -> None:
+    if not has_request_context():
+        return  # a task or a command: nobody is shown anything
+    table = getattr(type(instance), "__tablename__", None)
+    if table in VIEWED_RECORDS:
+        _note(table, instance.id)
+    elif table in SHOWN_THROUGH:
+        for record_type, record_id in SHOWN_THROUGH[table](instance):
+            _note(record_type, record_id)
+
+
+def _deadline_shows(deadline: Any) -> Iterator[tuple[str, Any]]:
+    """A deadline on a dashboard names its record and links to it (an explanation task links to its
+    case): it shows the record it is about and the one its link opens."""
+    if deadline.subject_type in VIEWED_RECORDS:
+        yield deadline.subject_type, deadline.subject_id
+    if deadline.link:
+        yield from records_linked(deadline.link)
+
+
+#: Rows that show other records: table -> the records a row shows.
+SHOWN_THROUGH: dict[str, Callable[[Any], Iterator[tuple[str, Any]]]] = {"deadlines": _deadline_shows}
+
+#: URL arguments that name a record whose views are logged.
+LINK_ARGUMENTS = {
+    "person_id": "people",
+    "case_id": "cases",
+    "application_id": "trigger_applications",
+    "intervention_id": "interventions",
+    "action_id": "actions",
+}
+
+
+def records_linked(path: str) -> Iterator[tuple[str, Any]]:
+    """The records a link to one of the service's pages opens (``/cases/7/risk-assessments``: case 7)."""
+    try:
+        _endpoint, arguments = current_app.url_map.bind("localhost").match(urlsplit(path).path, method="GET")
+    except HTTPException:
+        return
+    for name, value in arguments.items():
+        if name in LINK_ARGUMENTS:
+            yield LINK_ARGUMENTS[name], value
+
+
+def _note(table: str, ident: Any) -> None:
+    if "audit_shown" not in g:
+        g.audit_shown = {}
+    g.audit_shown[(table, str(ident))] = None  # a dict keeps the order they were shown in
+
+
+def record_views(response: Response) -> Response:
+    """Write the view entries for what this request showed (an ``after_request`` function)."""
+    shown = g.pop("audit_shown", None)
+    if not shown or request.method not in READS or not shows_records(response.status_code):
+        return response
+    already = viewed_in_this_request()
+    pending = [key for key in shown if key not in already]
+    if not pending:
+        return response
+    actor_id = current_user.id if current_user.is_authenticated else None
+    # Whatever the view left uncommitted (a form that failed half-way) must not ride on this commit.
+    db.session.rollback()
+    path = request.full_path.rstrip("?") if request.query_string else request.path
+    summary = f"Shown by {request.method} {path}"
+    actor = _Actor(actor_id) if actor_id is not None else None
+    record_many(actor, AuditAction.view, pending, summary)
+    db.session.commit()
+    g.pop("audit_shown", None)  # loads made while writing are not views
+    return response
+
+
+class _Actor:
+    """Just the id: the signed-in user's row was expired by the rollback above."""
+
+    def __init__(self, user_id: int) -> None:
+        self.id = user_id

@@ -1,0 +1,191 @@
+"""Erasing and moving personal values (SPEC section 10): retention erases the values of a subject's audit
+entries through the one function allowed to, keeping who, when and what kind; a merge moves them to
+another subject. The chain still verifies afterwards."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from casework.audit.models import ERASED_SUMMARY, AuditAction, AuditEntry, audit_values
+from casework.audit.services import (
+    erase_personal_values,
+    erase_personal_values_of,
+    move_personal_values,
+    record,
+    record_change,
+    record_view,
+    seal_pending,
+    verify_chain,
+)
+
+
+@pytest.fixture
+def admin(make):
+    return make.user("admin", email="admin@example.org", name="Ada Admin")
+
+
+def entries_about(db_session, object_type, object_id):
+    db_session.expire_all()
+    return db_session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.object_type == object_type, AuditEntry.object_id == str(object_id))
+        .order_by(AuditEntry.id)
+    ).all()
+
+
+def test_erasure_keeps_who_when_and_what_kind_and_the_chain_verifies(db_session, make):
+    officer = make.user("officer")
+    record_change(officer, ("people", 5), None, {"name": "Vera Victim", "address": "1 Elm Street"}, "Added Vera Victim")
+    record_view(officer, ("people", 5), "Viewed Vera Victim")
+    other = record_change(officer, ("people", 6), None, {"name": "Pat Perpetrator"}, "Added Pat Perpetrator")
+    db_session.flush()
+    seal_pending()
+    db_session.commit()
+    before = [(e.id, e.actor_id, e.created_at, e.action, e.values_hash) for e in entries_about(db_session, "people", 5)]
+
+    assert erase_personal_values("people", 5) == 2
+    db_session.commit()
+
+    entries = entries_about(db_session, "people", 5)
+    erased, erasure = entries[:2], entries[2]
+    assert [(e.id, e.actor_id, e.created_at, e.action, e.values_hash) for e in erased] == before
+    for entry in erased:
+        assert entry.is_erased
+        assert (entry.summary, entry.changes, entry.ip_address, entry.nonce) == (ERASED_SUMMARY, None, None, None)
+    assert erasure.action is AuditAction.erase
+    assert erasure.summary == "Erased the personal details of 2 audit entries"
+    assert "Vera" not in repr(db_session.execute(sa.select(audit_values)).all())
+    assert db_session.get(AuditEntry, other.id).summary == "Added Pat Perpetrator"
+    report = verify_chain()
+    assert report.ok, report.problems
+    seal_pending()
+    assert verify_chain().ok
+    # A second erasure finds nothing left to erase (and says so).
+    assert erase_personal_values("people", 5) == 0
+
+
+def test_erasure_covers_entries_written_earlier_in_the_same_transaction(db_session):
+    record_view(None, ("cases", 3), "Viewed case BOL-2026-0003")
+    assert erase_personal_values("cases", 3) == 1
+
+
+def test_a_batch_of_records_is_erased_and_the_erased_entries_are_named(db_session):
+    """Retention anonymises records by the batch: each one's values go, others' stay, the chain verifies."""
+    first = record_view(None, ("people", 11), "Viewed Vera Victim")
+    second = record_change(None, ("people", 12), None, {"name": "Pat Perpetrator"}, "Added Pat Perpetrator")
+    kept = record_view(None, ("people", 13), "Viewed Kim Keep")
+    db_session.flush()
+    seal_pending()
+    db_session.commit()
+
+    assert erase_personal_values_of("people", [12, 11, 11]) == sorted([first.id, second.id])
+    db_session.commit()
+    assert erase_personal_values_of("people", [11, 12]) == []
+    assert erase_personal_values_of("people", []) == []
+    about_11 = entries_about(db_session, "people", 11)
+    assert about_11[0].is_erased
+    assert [e.action for e in about_11[1:]] == [AuditAction.erase, AuditAction.erase]  # each says so, kept
+    assert entries_about(db_session, "people", 12)[0].is_erased
+    assert db_session.get(AuditEntry, kept.id).summary == "Viewed Kim Keep"
+    assert verify_chain().ok
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_values SET summary = 'rewritten'",
+        "UPDATE audit_values SET summary = 'Personal details erased', erased_at = CURRENT_TIMESTAMP",
+        "UPDATE audit_values SET entry_id = entry_id + 1000",
+        "DELETE FROM audit_values",
+    ],
+)
+def test_sqlite_refuses_any_other_change_to_the_values(db_session, statement):
+    """SQLite has no roles: its triggers accept only the erasure's exact shape and a move."""
+    record_change(None, ("people", 5), None, {"name": "Vera Victim"}, "Added Vera Victim")
+    db_session.commit()
+    with pytest.raises(sa.exc.DBAPIError, match="audit_values"), db_session.begin_nested():
+        db_session.execute(sa.text(statement))
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_refuses_the_wrong_shapes_even_to_the_owner(app, migration_database_url):
+    """The owner role passes the privileges, not the trigger: only the erasure and the move get through."""
+    engine = sa.create_engine(migration_database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO audit_entries (id, created_at, action, object_type, object_id, values_hash) "
+                "VALUES (-1, now(), 'view', 'people', '5', 'x')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO audit_values (entry_id, subject_type, subject_id, summary, nonce) "
+                "VALUES (-1, 'people', '5', 'Viewed Vera Victim', 'n')"
+            )
+            for statement in (
+                "UPDATE audit_values SET summary = 'rewritten' WHERE entry_id = -1",
+                "DELETE FROM audit_values WHERE entry_id = -1",
+                "UPDATE audit_entries SET object_id = '6' WHERE id = -1",
+                "DELETE FROM audit_entries WHERE id = -1",
+            ):
+                with pytest.raises(sa.exc.DBAPIError, match="audit_"), connection.begin_nested():
+                    connection.exec_driver_sql(statement)
+            connection.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_a_merge_moves_values_so_the_survivor_finds_and_erases_them(db_session, page_client, admin):
+    record_change(None, ("people", 8), None, {"name": "Vera Victim"}, "Added Vera Victim (duplicate)")
+    record_view(None, ("people", 7), "Viewed Vera Victim")
+    db_session.flush()
+    seal_pending()
+    db_session.commit()
+
+    assert move_personal_values(("people", 8), ("people", 7)) == 1
+    db_session.commit()
+    client = page_client(admin)
+    html = client.get("/admin/audit?object_type=people&object_id=7").get_data(as_text=True)
+    assert "Added Vera Victim (duplicate)" in html  # its entry is about person 8, its values now person 7's
+    assert 'href="/admin/audit?object_type=people&amp;object_id=7"' in html
+    assert "Personal details moved to" in html
+
+    assert erase_personal_values("people", 7) == 3  # both entries and the record of the move
+    db_session.commit()
+    assert "Vera" not in repr(db_session.execute(sa.select(audit_values.c.summary, audit_values.c.changes)).all())
+    assert entries_about(db_session, "people", 8)[0].is_erased
+    assert verify_chain().ok
+
+
+def test_the_audit_page_shows_the_marker_after_erasure(db_session, page_client, admin, make):
+    officer = make.user("officer", name="Olive Officer")
+    entry = record(
+        officer,
+        AuditAction.update,
+        ("people", 5),
+        "Changed Vera Victim",
+        {"address": ["1 Elm Street", "2 Oak Road"]},
+    )
+    db_session.flush()
+    db_session.commit()
+    client = page_client(admin)
+    html = client.get("/admin/audit?object_type=people&object_id=5").get_data(as_text=True)
+    assert "Changed Vera Victim" in html
+    assert "1 Elm Street" in html
+
+    erase_personal_values("people", 5)
+    db_session.commit()
+    html = client.get("/admin/audit?object_type=people&object_id=5").get_data(as_text=True)
+    for personal in ("Vera", "Elm Street", "Oak Road"):
+        assert personal not in html
+    cards = re.findall(r'<h3 class="govuk-summary-card__title">([^<]+)</h3>', html)
+    assert cards == ["Erased the personal details of 1 audit entry", ERASED_SUMMARY]
+    assert "Olive Officer" in html  # who
+    assert "Changed" in html  # what kind
+    assert re.search(r"Erased on \d+ \w+ \d{4} at", html)
+    db_session.expire_all()
+    assert db_session.get(AuditEntry, entry.id).erased_at <= datetime.now(UTC)
