@@ -8,7 +8,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from casework.extensions import db
-from tests.test_migrations import empty_database_url as empty_database_url
+from tests.test_migrations import empty_database_urls as empty_database_urls
 from tests.test_migrations import fresh_app as fresh_app
 
 
