@@ -5,17 +5,17 @@
 #   docker run --env-file .env -p 8000:8000 casework
 
 # --- Stage 1: GOV.UK Frontend assets --------------------------------------------------------------
-# node_modules never reaches the final image: only the copied CSS, JS, fonts and images do.
-FROM node:20-slim AS assets
+# node_modules never reaches the final image: only the built CSS and the copied JS, fonts and images do.
+FROM node:20.18.1-bookworm-slim AS assets
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY scripts/build-assets.mjs scripts/
+COPY scripts/build-assets.mjs scripts/govuk-frontend.scss scripts/
 RUN npm run build
 
 
 # --- Stage 2: the Python application --------------------------------------------------------------
-FROM python:3.11-slim
+FROM python:3.11.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -29,6 +29,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 3 --access-logfile -"
 
 WORKDIR /app
+
+# What WeasyPrint needs to turn letters into PDFs (its documented Debian packages: Pango and HarfBuzz's
+# subsetter), and fonts metrically compatible with Arial, which the letters name.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system casework \
     && useradd --system --gid casework --home-dir /app --no-create-home --shell /usr/sbin/nologin casework
@@ -44,6 +50,9 @@ COPY README.md ./
 COPY casework ./casework
 RUN pip install --no-deps . && rm -rf build casework.egg-info
 
+# Prove the image can make a letter's PDF: the build fails here if WeasyPrint cannot find Pango.
+RUN python -c "from casework.community_triggers.letters import to_pdf; pdf = to_pdf('<h1>Casework</h1><p>A letter.</p>'); assert pdf.startswith(b'%PDF'), 'WeasyPrint made no PDF'; print('WeasyPrint rendered a PDF of', len(pdf), 'bytes')"
+
 COPY migrations ./migrations
 COPY templates ./templates
 COPY --from=assets /build/casework/static/govuk ./casework/static/govuk
@@ -54,6 +63,7 @@ RUN mkdir -p /app/instance && chown casework:casework /app/instance
 USER casework
 EXPOSE 8000
 
-# Serves the app; docker-compose.yml runs `flask --app casework db upgrade` before this for `web`,
-# and `celery -A casework.tasks.worker worker|beat` in the same image for the other two services.
-CMD ["gunicorn", "casework:create_app()"]
+# Serves the app (casework.wsgi prints a configuration error as one line and stops). docker-compose.yml
+# runs `flask --app casework db upgrade` once (the migrate service) before this, and
+# `celery -A casework.tasks.worker worker|beat` in the same image for the other two services.
+CMD ["gunicorn", "casework.wsgi:app"]

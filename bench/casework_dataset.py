@@ -11,9 +11,12 @@ Sizes (cases / incidents / areas):
 The schema is built with the migrations (``flask db upgrade``), then the rows are streamed with
 PostgreSQL ``COPY`` (one pass per table), sequences are moved past the generated ids and the tables are
 analysed. The data is random but shaped like the real thing: about 1.5 people per case, 10 incidents
-per case on average (a long tail), 1.3 complaints per incident to one or two agencies, 15% of cases
-closed, 3% restricted, 10% shared with the police. A bench user (``bench@casework.example``, officer
-at the first council, password ``bench-password``) is created for the latency script.
+per case on average (a long tail), 1.3 complaints per incident to one or two agencies, each under that
+agency's reference (police log numbers DP-..., council references ASB-...), 15% of cases closed, 3%
+restricted, 10% shared with the police, 2% with a Case Review application. A bench user
+(``bench@casework.example``, officer at the first council, password ``bench-password``) and a police
+partner (``police@casework.example``, same password, who sees every case shared with the police) are
+created for the latency script.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ SIZES = {
     "national": {"areas": 300, "cases": 100_000, "incidents": 1_000_000},
 }
 BENCH_EMAIL = "bench@casework.example"
+POLICE_EMAIL = "police@casework.example"
 BENCH_PASSWORD = "bench-password"  # a throwaway benchmark database only  # noqa: S105
 
 FIRST_NAMES = [
@@ -161,6 +165,12 @@ def generate(url: str, size: str, seed: int = 2026) -> dict[str, int]:
             )
             user_ids.append(cur.fetchone()[0])
             cur.execute("INSERT INTO user_roles (user_id, role) VALUES (%s, 'officer')", (user_ids[-1],))
+        cur.execute(
+            "INSERT INTO users (email, name, password_hash, agency_id) VALUES (%s, 'Police partner', %s, %s) "
+            "RETURNING id",
+            (POLICE_EMAIL, password_hash, police_id),
+        )
+        cur.execute("INSERT INTO user_roles (user_id, role) VALUES (%s, 'partner')", (cur.fetchone()[0],))
 
         # People: about 1.5 per case.
         people = int(spec["cases"] * 1.5)
@@ -239,10 +249,10 @@ def generate(url: str, size: str, seed: int = 2026) -> dict[str, int]:
                 perpetrator = rng.randint(1, people)
                 if perpetrator != victim and rng.random() < 0.5:
                     copy.write_row((cid, perpetrator, "perpetrator"))
-        with cur.copy("COPY case_shares (case_id, agency_id) FROM STDIN") as copy:
-            for cid in range(1, spec["cases"] + 1):
+        with cur.copy("COPY case_shares (case_id, agency_id, case_created_at) FROM STDIN") as copy:
+            for cid, _area_index, opened, _year, _sequence, _closed in case_rows:
                 if rng.random() < 0.10:
-                    copy.write_row((cid, police_id))
+                    copy.write_row((cid, police_id, opened))
         counts["cases"] = spec["cases"]
 
         # Incidents (a long tail per case) and their complaints.
@@ -275,9 +285,13 @@ def generate(url: str, size: str, seed: int = 2026) -> dict[str, int]:
                         for _ in range(1 if rng.random() < 0.7 else 2):
                             complaint_id += 1
                             reported = min(occurred + timedelta(days=rng.randint(0, 5)), today)
-                            agency = police_id if rng.random() < 0.4 else council_ids[(cid - 1) % spec["areas"]]
+                            # Each agency's own reference: a police log number, a council reference.
+                            if rng.random() < 0.4:
+                                agency, reference = police_id, f"DP-{complaint_id}"
+                            else:
+                                agency, reference = council_ids[(cid - 1) % spec["areas"]], f"ASB-{complaint_id}"
                             complaint_rows.write(
-                                f"{complaint_id}\t{incident_id}\t{victims[cid]}\t{reported}\t{agency}\tREF-{complaint_id}\n"
+                                f"{complaint_id}\t{incident_id}\t{victims[cid]}\t{reported}\t{agency}\t{reference}\n"
                             )
             complaint_rows.seek(0)
             with cur.copy(
@@ -288,7 +302,43 @@ def generate(url: str, size: str, seed: int = 2026) -> dict[str, int]:
         counts["incidents"] = incident_id
         counts["complaints"] = complaint_id
 
-        for table in ("people", "cases", "incidents", "complaints", "case_parties"):
+        # Case Review applications for 2% of cases, linked to them, with the victim as applicant.
+        applications = 0
+        counters: dict[tuple[int, int], int] = {}
+        with tempfile.TemporaryFile("w+") as links:
+            with cur.copy(
+                "COPY trigger_applications (id, reference, area_id, year, sequence, received_on, channel, "
+                "applicant_name, applicant_role, description, status) FROM STDIN"
+            ) as copy:
+                for cid, area_index, opened, _year, _sequence, _closed in case_rows:
+                    if rng.random() >= 0.02:
+                        continue
+                    applications += 1
+                    received = min(opened.date() + timedelta(days=rng.randint(30, 300)), today)
+                    key = (area_ids[area_index], received.year)
+                    counters[key] = counters.get(key, 0) + 1
+                    copy.write_row(
+                        (
+                            applications,
+                            f"A{area_index:03d}-CT-{received.year}-{counters[key]:04d}",
+                            area_ids[area_index],
+                            received.year,
+                            counters[key],
+                            received,
+                            rng.choice(["online", "phone", "email"]),
+                            f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
+                            "victim",
+                            "Repeated anti-social behaviour",
+                            "received",
+                        )
+                    )
+                    links.write(f"{applications}\t{cid}\n")
+            links.seek(0)
+            with cur.copy("COPY trigger_application_cases (application_id, case_id) FROM STDIN") as copy:
+                copy.write(links.read())
+        counts["applications"] = applications
+
+        for table in ("people", "cases", "incidents", "complaints", "case_parties", "trigger_applications"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:

@@ -6,9 +6,10 @@ endpoint served by gunicorn with the same settings.
 
 The database should hold a dataset from ``bench/casework_dataset.py``. Both servers listen on 127.0.0.1
 only and are stopped at the end; every scenario runs for ``--duration`` seconds with ``--clients``
-keep-alive connections, so a run is bounded in time. The user is the dataset's bench officer, who sees
-one council's cases (about 1/areas of them) plus those shared with them: the list, search and case page
-all go through the visibility rules, as in production.
+keep-alive connections, so a run is bounded in time. Each scenario runs as two users: the dataset's
+bench officer, who sees one council's cases (about 1/areas of them), and the police partner, who sees
+every case shared with the police (10% of all): the list, search and case page all go through the
+visibility rules, as in production. The load average after each scenario is in the last column.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +132,49 @@ def load(port: int, paths: list[str], token: str | None, duration: float, client
     }
 
 
+BENCH_EMAIL = "bench@casework.example"
+POLICE_EMAIL = "police@casework.example"
+
+
+def report(user: str, name: str, result: dict[str, float]) -> None:
+    print(
+        f"| {user} | {name} | {result['requests']} | {result['errors']} | {result['p50_ms']:.1f} | "
+        f"{result['p95_ms']:.1f} | {result['throughput']:.0f} | {os.getloadavg()[0]:.1f} |",
+        flush=True,
+    )
+
+
+def search_terms(database_url: str, email: str, first_reference: str) -> list[str]:
+    """What people search for: a surname, a street, words of a summary, a case reference, another
+    agency's reference on a complaint (DP-..., ASB-...), a Case Review reference and an applicant's
+    name, each taken from a case the user can see."""
+    import psycopg
+
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn) as conn:
+        agency_id = conn.execute("SELECT agency_id FROM users WHERE email = %s", (email,)).fetchone()[0]
+        visible = (
+            "(SELECT id FROM cases WHERE lead_agency_id = %(a)s UNION SELECT case_id FROM case_shares "
+            "WHERE agency_id = %(a)s)"
+        )
+        refs = conn.execute(
+            "SELECT c.reference FROM complaints c JOIN incidents i ON i.id = c.incident_id "  # noqa: S608
+            f"WHERE i.case_id IN {visible} ORDER BY c.id LIMIT 400",
+            {"a": agency_id},
+        ).fetchall()
+        application = conn.execute(
+            "SELECT a.reference, a.applicant_name FROM trigger_applications a "  # noqa: S608
+            f"JOIN trigger_application_cases l ON l.application_id = a.id WHERE l.case_id IN {visible} LIMIT 1",
+            {"a": agency_id},
+        ).fetchone()
+    police = next(r[0] for r in refs if r[0].startswith("DP-"))
+    council = next((r[0] for r in refs if r[0].startswith("ASB-")), police)
+    terms = ["holmes", "station", "music", first_reference.lower(), police, council]
+    if application:
+        terms += [application[0], application[1].split()[-1].lower()]
+    return terms
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
@@ -153,35 +198,32 @@ def main() -> int:
     try:
         wait_ready(args.port, "/api/v1/cases")
         wait_ready(args.port + 1, "/ping")
-        status, body = request_json(
-            args.port, "POST", "/api/v1/auth/tokens", {"email": "bench@casework.example", "password": "bench-password"}
-        )
-        if status != 201:
-            raise RuntimeError(f"could not sign in the bench user: {status} {body}")
-        token = body["token"]
-        _, listing = request_json(args.port, "GET", "/api/v1/cases?per_page=100", token=token)
-        case_ids = [item["id"] for item in listing["items"]]
-        terms = ["holmes", "station", "music", "carter-1", listing["items"][0]["reference"].lower()]
-        scenarios = [
-            ("minimal Flask endpoint", args.port + 1, ["/ping"], None),
-            ("case list (25 per page)", args.port, [f"/api/v1/cases?page={p}" for p in range(1, 5)], token),
-            ("case search (q)", args.port, [f"/api/v1/cases?q={t}" for t in terms], token),
-            ("case page (GET /api/v1/cases/<id>)", args.port, [f"/api/v1/cases/{i}" for i in case_ids], token),
-        ]
-        print(f"total visible to the bench user: {listing['total']} cases")
         print(
             f"gunicorn --workers {args.workers} --threads {args.threads}; {args.clients} clients; "
             f"{args.duration:.0f}s per scenario"
         )
-        print("| scenario | requests | errors | p50 ms | p95 ms | requests/s |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for name, port, paths, auth in scenarios:
-            result = load(port, paths, auth, args.duration, args.clients)
-            print(
-                f"| {name} | {result['requests']} | {result['errors']} | {result['p50_ms']:.1f} | "
-                f"{result['p95_ms']:.1f} | {result['throughput']:.0f} |",
-                flush=True,
+        print("| user | scenario | requests | errors | p50 ms | p95 ms | requests/s | load |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        result = load(args.port + 1, ["/ping"], None, args.duration, args.clients)
+        report("-", "minimal Flask endpoint", result)
+        for email, label in ((BENCH_EMAIL, "council officer"), (POLICE_EMAIL, "police partner")):
+            status, body = request_json(
+                args.port, "POST", "/api/v1/auth/tokens", {"email": email, "password": "bench-password"}
             )
+            if status != 201:
+                raise RuntimeError(f"could not sign in {email}: {status} {body}")
+            token = body["token"]
+            _, listing = request_json(args.port, "GET", "/api/v1/cases?per_page=100", token=token)
+            case_ids = [item["id"] for item in listing["items"]]
+            terms = search_terms(args.database_url, email, listing["items"][0]["reference"])
+            print(f"<!-- {label}: {listing['total']} cases visible; search terms {terms} -->", flush=True)
+            scenarios = [
+                ("case list (25 per page)", [f"/api/v1/cases?page={p}" for p in range(1, 5)]),
+                ("case search (q)", [f"/api/v1/cases?q={urllib.parse.quote(t)}" for t in terms]),
+                ("case page (GET /api/v1/cases/<id>)", [f"/api/v1/cases/{i}" for i in case_ids]),
+            ]
+            for name, paths in scenarios:
+                report(label, name, load(args.port, paths, token, args.duration, args.clients))
     finally:
         stop(casework)
         stop(minimal)

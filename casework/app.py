@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from casework import config as config_module
+from casework.core.templating import JinjaEnvironment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +23,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         or str(PROJECT_ROOT / "instance")
     )
     app = Flask("casework", instance_path=str(instance_path))
+    app.jinja_environment = JinjaEnvironment  # before anything creates app.jinja_env
     configure(app, config)
+    init_proxies(app)
     init_extensions(app)
     init_celery(app)
     init_web(app)
@@ -39,16 +42,39 @@ def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
 
+def init_proxies(app: Flask) -> None:
+    """Behind ``CASEWORK_TRUSTED_PROXIES`` reverse proxies, take the client's address (for rate limits
+    and the audit log) and the scheme from their X-Forwarded-* headers; with none, ignore those headers,
+    which any client could send."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    proxies = app.config["CASEWORK"]["TRUSTED_PROXIES"]
+    if proxies:
+        # Each proxy appends the address it received from to X-Forwarded-For, so the client is the
+        # entry that many places from the end. The scheme, host and prefix are set by the proxy nearest
+        # to the service (links in emails use CASEWORK_BASE_URL, whatever the host says).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
+
+
 def init_extensions(app: Flask) -> None:
-    from casework.core.db import configure_engine_events, configure_session_events
-    from casework.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from casework.core.db import (
+        choose_transaction_mode,
+        configure_engine_events,
+        configure_session_events,
+        configure_transaction_guard,
+    )
+    from casework.core.migrations import init_migrations
+    from casework.extensions import csrf, db, limiter, login_manager, mail
 
     import_models()
     configure_session_events()
+    configure_transaction_guard()
+    # First of the request hooks: the mode must be known before anything reads (the user, say).
+    app.before_request(choose_transaction_mode)
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)  # creates the engine; does not connect
-    migrate.init_app(
+    init_migrations(
         app,
         db,
         directory=str(PROJECT_ROOT / "migrations"),
@@ -77,19 +103,23 @@ MODEL_MODULES = [
     "casework.cases.models",
     "casework.risk.models",
     "casework.interventions.models",
+    "casework.documents.models",
     "casework.community_triggers.models",
     "casework.statistics.models",
+    "casework.spreadsheets.models",
     "casework.core.tasks_outbox",
+    "casework.core.storage",
 ]
 
 
 def init_login(app: Flask, login_manager: Any) -> None:
-    from flask import g, request
+    from flask import g, request, session
 
+    from casework.accounts import sessions
     from casework.accounts.models import User
-    from casework.extensions import db
 
     login_manager.init_app(app)
+    app.after_request(sessions.write_pending)
     login_manager.login_view = "staff.accounts.sign_in"
     login_manager.login_message = "Sign in to continue."
     login_manager.session_protection = "basic"
@@ -104,7 +134,9 @@ def init_login(app: Flask, login_manager: Any) -> None:
             user_id, version = (int(part) for part in identity.split(":"))
         except ValueError:
             return None
-        user = db.session.get(User, user_id)
+        # Only through a session still open on the server: signing out ends it there, so a copy of
+        # the old cookie opens nothing.
+        user = sessions.user_for(user_id, session.get(sessions.SESSION_KEY))
         if user is None or user.session_stamp != version or not user.is_active:
             return None
         return user

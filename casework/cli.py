@@ -1,4 +1,4 @@
-"""Command-line commands: ``flask --app casework create-admin`` and ``flask --app casework demo``."""
+"""Command-line commands: ``flask --app casework create-admin``, ``create-storage-bucket`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from casework.core.errors import InvalidInput
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
+    app.cli.add_command(create_storage_bucket)
     from casework.demo import demo
 
     app.cli.add_command(demo)
@@ -37,9 +38,7 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
             agency = Agency(code="ADMIN", name="Administration", kind=AgencyKind.other)
             db.session.add(agency)
             db.session.flush()
-        user = services.create_user(
-            None, email=email, name=name, password=password, agency=agency, roles=["admin"]
-        )
+        user = services.create_user(None, email=email, name=name, password=password, agency=agency, roles=["admin"])
         commit()
     except InvalidInput as error:
         db.session.rollback()
@@ -48,6 +47,31 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
                 click.echo(f"Error ({field}): {message}", err=True)
         sys.exit(1)
     click.echo(f"Created admin {user.email} in agency {agency.code}.")
+
+
+@click.command("create-storage-bucket")
+def create_storage_bucket() -> None:
+    """Create the S3 bucket files are kept in, when CASEWORK_STORAGE_BACKEND is s3 and it does not exist.
+
+    Safe to run on every start (docker-compose.yml does, for its MinIO); with the database store it
+    does nothing.
+    """
+    from flask import current_app
+
+    from casework.core import storage
+
+    if current_app.config["CASEWORK"]["STORAGE_BACKEND"] != "s3":
+        click.echo("Files are kept in the database: there is no bucket to create.")
+        return
+    store = storage.store_named("s3")
+    assert isinstance(store, storage.S3Store)
+    try:
+        created = store.create_bucket()
+    except storage.StorageUnavailable as error:
+        click.echo(f"Error: the file store cannot be reached: {error}", err=True)
+        sys.exit(1)
+    bucket = store.settings.bucket
+    click.echo(f"Created the bucket {bucket}." if created else f"The bucket {bucket} is there already.")
 
 
 __all__ = ["AppGroup", "register_commands"]

@@ -7,16 +7,26 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import click
 from flask import Config
 
 ENVIRONMENTS = ("production", "development", "testing")
 
 
-class ConfigError(RuntimeError):
-    """A configuration value is missing or invalid."""
+class ConfigError(click.ClickException):
+    """A configuration value is missing or invalid.
+
+    A ``ClickException``, so every command line built on click (``flask --app casework ...``, ``celery``)
+    prints it as one line naming the variable (``Error: CASEWORK_SECRET_KEY is not set...``) and exits
+    with status 1, not a traceback. Gunicorn loads the app through ``casework.wsgi``, which does the same.
+    """
+
+    exit_code = 1
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
@@ -39,13 +49,52 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_FROM": "Casework <casework@localhost>",
         #: Where emails go when no SMTP host is set (the embedded default): one file per message.
         "MAIL_DIR": str(instance / "mail"),
+        #: The address people use to reach the service. Every link in an email or letter starts with it
+        #: (casework.core.links); the request's Host header never decides where a link points.
         "BASE_URL": "http://127.0.0.1:5000",
+        #: How many reverse proxies stand in front of the service, each adding itself to
+        #: X-Forwarded-For. 0: the client's address is the TCP peer and forwarded headers are ignored.
+        "TRUSTED_PROXIES": 0,
         "SESSION_IDLE_MINUTES": 30,
         "API_TOKEN_HOURS": 8,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "SIGN_IN_RATE_LIMIT": "10 per minute; 50 per hour",
+        "IMPORT_MAX_MB": 50,
+        #: Where rate-limit counters live. Unset: the Redis broker when there is one (so every web
+        #: process shares them), else the worker's memory. If the storage cannot be reached the limits
+        #: are counted in memory until it is back: never no limit.
+        "RATELIMIT_STORAGE_URI": None,
+        #: Failed sign-ins per email address (casework.accounts.sign_in_limits): growing delays, then a
+        #: lock of up to an hour, whether or not an account has that address.
+        "SIGN_IN_ACCOUNT_LIMIT": "5 per minute; 10 per 15 minutes; 15 per hour",
+        #: Failed sign-ins per client address: high enough for a whole office behind one NAT address.
+        "SIGN_IN_ADDRESS_LIMIT": "300 per 10 minutes",
         "PUBLIC_FORM_RATE_LIMIT": "5 per minute; 30 per hour",
         "CELERY_ALWAYS_EAGER": False,
+        # Who runs this installation, for the privacy notice, the accessibility statement and the
+        # footer (casework/about). Unset, the pages show a bracketed placeholder for the council to fill.
+        #: The organisation responsible for the service, e.g. "Bolsover District Council".
+        "ORGANISATION_NAME": None,
+        #: Its postal address, one line.
+        "ORGANISATION_ADDRESS": None,
+        #: Where people ask about the service, report an accessibility problem or ask for another format.
+        "CONTACT_EMAIL": None,
+        "CONTACT_PHONE": None,
+        #: The data protection officer's address, for questions and requests about personal data.
+        "DATA_PROTECTION_EMAIL": None,
+        #: The day the service was last tested for accessibility (YYYY-MM-DD).
+        "ACCESSIBILITY_TESTED_ON": None,
+        #: Where files are kept (casework/core/storage.py): "database" (the embedded default) or "s3".
+        "STORAGE_BACKEND": "database",
+        "STORAGE_S3_BUCKET": None,
+        #: An S3-compatible server (MinIO: http://minio:9000); unset for AWS S3 itself.
+        "STORAGE_S3_ENDPOINT_URL": None,
+        "STORAGE_S3_REGION": "eu-west-2",
+        #: Unset: boto3's own credential chain (environment, instance role).
+        "STORAGE_S3_ACCESS_KEY_ID": None,
+        "STORAGE_S3_SECRET_ACCESS_KEY": None,
+        #: Put in front of every key, to share a bucket (e.g. "casework/").
+        "STORAGE_S3_PREFIX": "",
+        #: The largest file a user may upload, in megabytes.
+        "UPLOAD_MAX_MB": 20,
     }
 
 
@@ -73,6 +122,20 @@ def _as_int(config: dict[str, Any], key: str, minimum: int, maximum: int | None 
     config[key] = number
 
 
+def _as_rate_limit(config: dict[str, Any], key: str) -> None:
+    from limits import parse_many
+
+    value = str(config[key] or "")
+    try:
+        if not parse_many(value):
+            raise ValueError(value)
+    except ValueError:
+        raise ConfigError(
+            f"CASEWORK_{key} must be limits like '5 per minute; 15 per hour', not {config[key]!r}."
+        ) from None
+    config[key] = value
+
+
 def _as_bool(config: dict[str, Any], key: str) -> None:
     value = config[key]
     if isinstance(value, bool):
@@ -84,6 +147,22 @@ def _as_bool(config: dict[str, Any], key: str) -> None:
         config[key] = False
     else:
         raise ConfigError(f"CASEWORK_{key} must be true or false, not {value!r}.")
+
+
+def _base_url(value: Any) -> str:
+    text = str(value or "").strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # reading it checks it is a number
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not (parts.query or parts.fragment)
+    except ValueError:  # an unclosed [IPv6] bracket, a port that is not a number
+        valid = False
+    if not valid:
+        raise ConfigError(
+            "CASEWORK_BASE_URL must be the service's address, such as https://casework.example.org "
+            f"(http or https, a host, optionally a path), not {value!r}."
+        )
+    return text.rstrip("/")
 
 
 def _database_url(value: Any, key: str) -> str:
@@ -152,14 +231,33 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     if not broker.startswith(("redis://", "rediss://", "sqla+sqlite:", "sqla+postgresql", "memory://")):
         raise ConfigError(f"CASEWORK_BROKER_URL must be a redis:// or sqla+sqlite:/// URL, not {broker!r}.")
 
+    config["BASE_URL"] = _base_url(config["BASE_URL"])
+
     for key, minimum, maximum in (
+        ("TRUSTED_PROXIES", 0, 10),
         ("SMTP_PORT", 1, 65535),
         ("SESSION_IDLE_MINUTES", 1, 24 * 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),
+        ("IMPORT_MAX_MB", 1, 1024),
+        ("UPLOAD_MAX_MB", 1, 500),
     ):
         _as_int(config, key, minimum, maximum)
     for key in ("SMTP_USE_TLS", "CELERY_ALWAYS_EAGER"):
         _as_bool(config, key)
+
+    if config.get("SIGN_IN_RATE_LIMIT"):
+        raise ConfigError(
+            "CASEWORK_SIGN_IN_RATE_LIMIT is no longer read: set CASEWORK_SIGN_IN_ACCOUNT_LIMIT (failed "
+            "attempts per email address) and CASEWORK_SIGN_IN_ADDRESS_LIMIT (per client address) instead."
+        )
+    for key in ("SIGN_IN_ACCOUNT_LIMIT", "SIGN_IN_ADDRESS_LIMIT", "PUBLIC_FORM_RATE_LIMIT"):
+        _as_rate_limit(config, key)
+    storage = config["RATELIMIT_STORAGE_URI"]
+    if not storage:
+        storage = broker if broker.startswith(("redis://", "rediss://")) else "memory://"
+    elif not str(storage).startswith(("redis://", "rediss://", "memory://")):
+        raise ConfigError(f"CASEWORK_RATELIMIT_STORAGE_URI must be a redis:// or memory:// URL, not {storage!r}.")
+    config["RATELIMIT_STORAGE_URI"] = str(storage)
 
     if not config["SECRET_KEY"]:
         if env == "production":
@@ -172,9 +270,72 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     elif env == "production" and len(str(config["SECRET_KEY"])) < 32:
         raise ConfigError("CASEWORK_SECRET_KEY must be at least 32 characters long in production.")
 
-    if config["SMTP_HOST"] is not None and not str(config["SMTP_HOST"]).strip():
-        config["SMTP_HOST"] = None
+    for key in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD"):
+        # docker compose passes an unset variable as an empty string: that means "none".
+        if config[key] is not None and not str(config[key]).strip():
+            config[key] = None
+
+    for key in (*ORGANISATION_KEYS, "ACCESSIBILITY_TESTED_ON"):
+        # docker compose passes an unset variable as an empty string: that means "not set".
+        value = config.get(key)
+        config[key] = (str(value).strip() or None) if value is not None else None
+    tested_on = config["ACCESSIBILITY_TESTED_ON"]
+    if tested_on is not None:
+        try:
+            config["ACCESSIBILITY_TESTED_ON"] = date.fromisoformat(str(tested_on))
+        except ValueError:
+            raise ConfigError(
+                f"CASEWORK_ACCESSIBILITY_TESTED_ON must be a date like 2026-11-30, not {tested_on!r}."
+            ) from None
+    _validate_storage(config)
     return config
+
+
+#: Free-text details of the organisation running the service (see ``defaults``).
+ORGANISATION_KEYS = (
+    "ORGANISATION_NAME",
+    "ORGANISATION_ADDRESS",
+    "CONTACT_EMAIL",
+    "CONTACT_PHONE",
+    "DATA_PROTECTION_EMAIL",
+)
+
+
+def _validate_storage(config: dict[str, Any]) -> None:
+    backend = str(config["STORAGE_BACKEND"] or "").strip().lower()
+    if backend not in ("database", "s3"):
+        raise ConfigError(f"CASEWORK_STORAGE_BACKEND must be database or s3, not {config['STORAGE_BACKEND']!r}.")
+    config["STORAGE_BACKEND"] = backend
+    for key in (
+        "STORAGE_S3_BUCKET",
+        "STORAGE_S3_ENDPOINT_URL",
+        "STORAGE_S3_ACCESS_KEY_ID",
+        "STORAGE_S3_SECRET_ACCESS_KEY",
+    ):
+        value = config[key]
+        config[key] = (str(value).strip() or None) if value is not None else None
+    config["STORAGE_S3_REGION"] = str(config["STORAGE_S3_REGION"] or "").strip() or "eu-west-2"
+    config["STORAGE_S3_PREFIX"] = str(config["STORAGE_S3_PREFIX"] or "")
+    if backend == "s3" and not config["STORAGE_S3_BUCKET"]:
+        raise ConfigError("CASEWORK_STORAGE_BACKEND is s3: set CASEWORK_STORAGE_S3_BUCKET to the bucket's name.")
+    endpoint = config["STORAGE_S3_ENDPOINT_URL"]
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"CASEWORK_STORAGE_S3_ENDPOINT_URL must be an http:// or https:// URL, not {endpoint!r}.")
+    if bool(config["STORAGE_S3_ACCESS_KEY_ID"]) != bool(config["STORAGE_S3_SECRET_ACCESS_KEY"]):
+        raise ConfigError(
+            "Set both CASEWORK_STORAGE_S3_ACCESS_KEY_ID and CASEWORK_STORAGE_S3_SECRET_ACCESS_KEY, or neither."
+        )
+
+
+def _rate_limit_storage_options(uri: str) -> dict[str, Any]:
+    if not uri.startswith(("redis://", "rediss://")):
+        return {}
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # Fail fast, so a Redis outage costs a request a fraction of a second before the in-memory
+    # fallback takes over, instead of redis-py's retries with backoff.
+    return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry": Retry(NoBackoff(), 0)}
 
 
 def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,8 +360,21 @@ def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,  # the session's idle timeout already bounds a token's life
         "RATELIMIT_STORAGE_URI": config["RATELIMIT_STORAGE_URI"],
+        "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(config["RATELIMIT_STORAGE_URI"]),
+        "RATELIMIT_KEY_PREFIX": "casework",
+        # A moving window: "15 per hour" means any 60 minutes, so a lock lasts until the oldest of the
+        # failures that caused it is an hour old, not until the clock reaches the next hour.
+        "RATELIMIT_STRATEGY": "moving-window",
+        # Check every limit, so that Retry-After comes from the longest one breached (an account locked
+        # for an hour is not told to come back in a minute).
+        "RATELIMIT_FAIL_ON_FIRST_BREACH": False,
+        # Storage down: count in this worker's memory (logged) rather than fail the request or stop
+        # limiting. Errors that remain (the storage dying between the check and the count) are logged.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
-        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # The largest upload, with room for the rest of the form.
+        "MAX_CONTENT_LENGTH": (config["UPLOAD_MAX_MB"] + 1) * 1024 * 1024,
         "MAIL_BACKEND": "smtp" if config["SMTP_HOST"] else "file",
         "MAIL_FILE_PATH": config["MAIL_DIR"],
         "MAIL_SERVER": config["SMTP_HOST"] or "localhost",

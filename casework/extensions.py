@@ -1,17 +1,18 @@
-"""Extension singletons, created unbound here and bound to the app in ``create_app``."""
+"""Extension singletons, created unbound here and bound to the app in ``create_app``.
+
+Flask-Migrate is set up by ``casework.core.migrations`` and imported only when first used.
+"""
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mailman import Mail
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
 from casework.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()

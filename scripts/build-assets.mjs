@@ -1,8 +1,12 @@
-// Copies the precompiled GOV.UK Frontend files the templates use into casework/static/govuk/.
+// Builds the GOV.UK Frontend files the templates use into casework/static/govuk/.
 //
-//   casework/static/govuk/govuk-frontend.min.css   -> url_for('static', filename='govuk/govuk-frontend.min.css')
+//   casework/static/govuk/govuk-frontend.min.css   -> url_for('static', filename='govuk/govuk-frontend.min.css'),
+//                                                     compiled from scripts/govuk-frontend.scss with Sass:
+//                                                     Frontend's font stack for services not on GOV.UK
+//                                                     (Arial, not GDS Transport, which is licensed only for
+//                                                     GOV.UK), so the font files are not copied either
 //   casework/static/govuk/govuk-frontend.min.js    -> imported by casework/static/js/app.mjs (an ES module)
-//   casework/static/govuk/assets/{fonts,images,manifest.json}
+//   casework/static/govuk/assets/{images,manifest.json}
 //                                                  -> served at /assets/ by the govuk_assets blueprint
 //                                                     (casework/core/templating.py), because the precompiled
 //                                                     CSS refers to url(/assets/fonts/...) and
@@ -11,20 +15,16 @@
 //
 // The output folder is deleted and rebuilt on every run so nothing stale survives an upgrade.
 // Run with `npm run build` after `npm ci`.
-import { cp, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import * as sass from "sass";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const source = path.join(root, "node_modules", "govuk-frontend", "dist", "govuk");
 const target = path.join(root, "casework", "static", "govuk");
 
-const files = [
-  "govuk-frontend.min.css",
-  "govuk-frontend.min.css.map",
-  "govuk-frontend.min.js",
-  "govuk-frontend.min.js.map",
-];
+const files = ["govuk-frontend.min.js", "govuk-frontend.min.js.map"];
 
 async function exists(p) {
   try {
@@ -50,11 +50,24 @@ await mkdir(target, { recursive: true });
 for (const file of files) {
   await cp(path.join(source, file), path.join(target, file));
 }
-await cp(path.join(source, "assets"), path.join(target, "assets"), { recursive: true });
+await mkdir(path.join(target, "assets"), { recursive: true });
+await cp(path.join(source, "assets", "images"), path.join(target, "assets", "images"), { recursive: true });
+await cp(path.join(source, "assets", "manifest.json"), path.join(target, "assets", "manifest.json"));
 
-// The CSS must keep pointing at /assets/...: if a future release changes that, the fonts would
+const compiled = sass.compile(path.join(root, "scripts", "govuk-frontend.scss"), {
+  style: "compressed",
+  importers: [new sass.NodePackageImporter(root)],
+  quietDeps: true,
+});
+const css = compiled.css;
+if (/GDS Transport/.test(css)) {
+  console.error("govuk-frontend.min.css still names GDS Transport, which is licensed only for GOV.UK services.");
+  process.exit(1);
+}
+await writeFile(path.join(target, "govuk-frontend.min.css"), css);
+
+// The CSS must keep pointing at /assets/...: if a future release changes that, the images would
 // silently 404, so fail the build instead.
-const css = await readFile(path.join(target, "govuk-frontend.min.css"), "utf8");
 const urls = [...new Set([...css.matchAll(/url\(([^)]+)\)/g)].map((m) => m[1].replace(/["']/g, "")))];
 const missing = [];
 for (const url of urls) {
@@ -66,4 +79,4 @@ if (missing.length) {
   process.exit(1);
 }
 
-console.log(`Copied GOV.UK Frontend ${version} to ${path.relative(root, target)}/ (${urls.length} CSS asset URLs checked)`);
+console.log(`Built GOV.UK Frontend ${version} to ${path.relative(root, target)}/ (${urls.length} CSS asset URLs checked)`);

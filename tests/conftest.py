@@ -44,8 +44,9 @@ def test_settings(
         "CELERY_ALWAYS_EAGER": True,
         "MAIL_DIR": str(tmp_path / "mail"),
         "RATELIMIT_STORAGE_URI": "memory://",
-        # Generous in the suite; tests/accounts/test_rate_limits.py builds an app with the real limits.
-        "SIGN_IN_RATE_LIMIT": "10000 per minute",
+        # Generous in the suite; tests/accounts/test_sign_in_limits.py builds apps with the real limits.
+        "SIGN_IN_ACCOUNT_LIMIT": "10000 per minute",
+        "SIGN_IN_ADDRESS_LIMIT": "10000 per minute",
         "PUBLIC_FORM_RATE_LIMIT": "10000 per minute",
     }
 
@@ -91,7 +92,22 @@ class TestClient(FlaskLoginClient):
     Without this, a request reuses the test's app context, so ``g`` (and the user Flask-Login caches
     there) and the database session would carry over from one request to the next. Objects the test
     loaded itself are not refreshed by requests: query again (or ``expire_all``) after one.
+
+    ``app.test_client(user=user)`` signs ``user`` in as the sign-in page does: with a session recorded on
+    the server (casework.accounts.sessions), without which the cookie opens nothing.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        user = kwargs.get("user")
+        super().__init__(*args, **kwargs)
+        if user:
+            from casework.accounts import sessions
+
+            with self.application.app_context():
+                key = sessions.start(user)
+                db.session.commit()
+            with self.session_transaction() as cookie:
+                cookie[sessions.SESSION_KEY] = key
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         with self.application.app_context():
@@ -312,3 +328,53 @@ def count_queries(db_session: Any):
             sa.event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+# --- where files are kept -----------------------------------------------------------------------
+
+
+@pytest.fixture(params=["database", "s3"])
+def file_store(request: pytest.FixtureRequest, app: Flask, db_session: Any) -> Iterator[str]:
+    """Runs the test once with each store (``casework.core.storage``): the embedded database store, and
+    an S3-compatible server over HTTP (moto's, or ``CASEWORK_TEST_S3_URL``) through the production
+    boto3 client, in a bucket of this test's own. Yields the store's name."""
+    if request.param == "database":
+        yield "database"
+        return
+    yield from _s3_storage(request, app)
+
+
+@pytest.fixture
+def s3_storage(request: pytest.FixtureRequest, app: Flask, db_session: Any) -> Iterator[str]:
+    """The app keeps new files in an S3-compatible server for this test (a bucket of its own)."""
+    yield from _s3_storage(request, app)
+
+
+def _s3_storage(request: pytest.FixtureRequest, app: Flask) -> Iterator[str]:
+    import uuid
+
+    from casework.core import storage
+
+    endpoint = request.getfixturevalue("s3_endpoint")
+    config = app.config["CASEWORK"]
+    changed = {
+        "STORAGE_BACKEND": "s3",
+        "STORAGE_S3_BUCKET": f"casework-test-{uuid.uuid4().hex[:12]}",
+        "STORAGE_S3_ENDPOINT_URL": endpoint.url,
+        "STORAGE_S3_REGION": endpoint.region,
+        "STORAGE_S3_ACCESS_KEY_ID": endpoint.access_key_id,
+        "STORAGE_S3_SECRET_ACCESS_KEY": endpoint.secret_access_key,
+        "STORAGE_S3_PREFIX": "files/",
+    }
+    saved = {key: config.get(key) for key in changed}
+    saved_stores = app.extensions.pop(storage._EXTENSION_KEY, None)
+    config.update(changed)
+    with app.app_context():
+        storage.store_named("s3").create_bucket()
+    try:
+        yield "s3"
+    finally:
+        config.update(saved)
+        app.extensions.pop(storage._EXTENSION_KEY, None)
+        if saved_stores is not None:
+            app.extensions[storage._EXTENSION_KEY] = saved_stores

@@ -156,6 +156,11 @@ NAMES_NO_RECORD = {
     "admin.accounts.user_password", "admin.cases.categories", "admin.risk.questionnaire", "admin.statistics.historic",
     "admin.triggers.edit", "staff.accounts.sign_in", "staff.accounts.sign_out", "staff.reminders.notification_settings",
     "public.triggers.apply", "public.triggers.progress",
+    # the user's own session and calendar link
+    "staff.session.keep_alive", "staff.reminders.create_calendar_link", "staff.reminders.revoke_calendar_link",
+    # the second factor: the user's own (a code, a confirmation), or an admin's for the user in the path
+    "admin.accounts.user_second_factor_remove", "staff.accounts.recovery_codes", "staff.accounts.second_factor_set_up",
+    "staff.accounts.second_factor_turn_off", "staff.accounts.sign_in_code",
     # the record is in the path (tested above); the body holds text, dates, statuses and agency codes
     "api.cases.add_complaint", "api.cases.add_note", "api.cases.close_case", "api.cases.reopen_case",
     "api.cases.record_explanation", "api.cases.share_case", "api.cases.unshare_case", "api.cases.update_case",
@@ -180,6 +185,19 @@ NAMES_NO_RECORD = {
     "staff.trigger_pcc_reviews.request_review",
     "api.accounts.update_agency",  # admin only; areas by code
     "api.statistics.withdraw",  # a note; the version is in the path
+    # a letter's kind and date; the application is in the path
+    "api.trigger_reviews.record_letter_sent",
+    # imports: the file names records by reference, each found through the same visibility rules as a
+    # GET (tests/spreadsheets/test_ledger_import.py::test_a_case_the_importer_cannot_see_is_not_found);
+    # the other forms hold the layout's options, the column mapping and the import in the path
+    "staff.spreadsheets.new", "staff.spreadsheets.columns", "staff.spreadsheets.start", "staff.spreadsheets.undo",
+    # a queued police call goes on a case named by reference, found among the cases the officer can see
+    # (tests/spreadsheets/test_police_log_and_others.py::test_a_queued_call_cannot_go_on_a_case_the_officer_cannot_see)
+    "staff.police_reports.show",
+    # documents: the incident must be one of the path's case (the service checks, and refuses any
+    # other as "Select an incident on this case"); letterheads and notice templates are admin-only
+    "staff.documents.upload", "staff.documents.remove", "staff.interventions.notice",
+    "admin.documents.edit", "admin.notices.edit",
     "staff.statistics.withdraw",
     # the victim must be a victim party of the case in the path (the service checks), and RecordId(PEOPLE)
     # refuses anyone else; the answers depend on the area's questionnaire, so no example yet

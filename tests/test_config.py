@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,17 @@ def test_a_migration_url_for_another_database_is_refused(
         ("SMTP_USE_TLS", "maybe", "CASEWORK_SMTP_USE_TLS must be true or false, not 'maybe'"),
         ("SECRET_KEY", "", "CASEWORK_SECRET_KEY is not set"),
         ("SECRET_KEY", "short", "CASEWORK_SECRET_KEY must be at least 32 characters long in production"),
+        ("ACCESSIBILITY_TESTED_ON", "30/11/2026", "CASEWORK_ACCESSIBILITY_TESTED_ON must be a date like 2026-11-30"),
+        ("BASE_URL", "casework.example.org", "CASEWORK_BASE_URL must be the service's address"),
+        ("BASE_URL", "ftp://casework.example.org", "CASEWORK_BASE_URL must be the service's address"),
+        ("BASE_URL", "https://casework.example.org/?next=x", "CASEWORK_BASE_URL must be the service's address"),
+        ("BASE_URL", "https://[::1", "CASEWORK_BASE_URL must be the service's address"),
+        ("TRUSTED_PROXIES", "-1", "CASEWORK_TRUSTED_PROXIES must be between 0 and 10, not -1"),
+        ("TRUSTED_PROXIES", "yes", "CASEWORK_TRUSTED_PROXIES must be a whole number"),
+        ("SIGN_IN_ACCOUNT_LIMIT", "lots", "CASEWORK_SIGN_IN_ACCOUNT_LIMIT must be limits like"),
+        ("SIGN_IN_ADDRESS_LIMIT", "", "CASEWORK_SIGN_IN_ADDRESS_LIMIT must be limits like"),
+        ("SIGN_IN_RATE_LIMIT", "10 per minute", "CASEWORK_SIGN_IN_RATE_LIMIT is no longer read"),
+        ("RATELIMIT_STORAGE_URI", "memcached://x", "CASEWORK_RATELIMIT_STORAGE_URI must be a redis://"),
     ],
 )
 def test_a_bad_value_stops_the_start_with_a_clear_message(
@@ -142,6 +154,18 @@ def test_development_makes_up_a_secret_key_and_relaxes_secure_cookies(environmen
     app = create_app()
     assert len(app.config["SECRET_KEY"]) >= 32
     assert app.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_the_organisation_details_are_read_and_blank_means_not_set(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("CASEWORK_ORGANISATION_NAME", "  Bolsover District Council ")
+    environment.setenv("CASEWORK_CONTACT_PHONE", "01246 242424")
+    environment.setenv("CASEWORK_CONTACT_EMAIL", "")
+    environment.setenv("CASEWORK_ACCESSIBILITY_TESTED_ON", "2026-11-30")
+    settings = create_app().config["CASEWORK"]
+    assert settings["ORGANISATION_NAME"] == "Bolsover District Council"
+    assert settings["CONTACT_PHONE"] == "01246 242424"
+    assert settings["CONTACT_EMAIL"] is None
+    assert settings["ACCESSIBILITY_TESTED_ON"] == date(2026, 11, 30)
 
 
 def test_the_boundaries_are_allowed(environment: pytest.MonkeyPatch) -> None:
@@ -223,3 +247,46 @@ def test_create_app_starts_without_a_reachable_database_or_broker(
     app = create_app()
     assert app.extensions["celery"].conf.broker_url == "redis://127.0.0.1:1/0"
     assert counted_connections == []
+
+
+def test_the_rate_limit_storage_follows_a_redis_broker(environment: pytest.MonkeyPatch) -> None:
+    assert create_app().config["RATELIMIT_STORAGE_URI"] == "memory://"  # the embedded broker: memory
+    environment.setenv("CASEWORK_BROKER_URL", "redis://redis.internal:6379/0")
+    app = create_app()
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://redis.internal:6379/0"
+    assert app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    environment.setenv("CASEWORK_RATELIMIT_STORAGE_URI", "redis://limits.internal:6379/2")
+    assert create_app().config["RATELIMIT_STORAGE_URI"] == "redis://limits.internal:6379/2"
+
+
+def test_the_base_url_loses_its_trailing_slash(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("CASEWORK_BASE_URL", "https://council.example.org/casework/")
+    assert create_app().config["CASEWORK"]["BASE_URL"] == "https://council.example.org/casework"
+
+
+@pytest.mark.parametrize(
+    ("argv", "status"),
+    [
+        (["-m", "flask", "--app", "casework", "db", "upgrade"], 1),
+        (["-m", "flask", "--app", "casework", "create-admin", "a@example.org", "--password-stdin"], 1),
+        (["-m", "flask", "--app", "casework", "demo", "load"], 1),
+        (["-m", "celery", "-A", "casework.tasks.worker", "worker"], 1),
+        (["-m", "celery", "-A", "casework.tasks.worker", "beat"], 1),
+        (["-m", "gunicorn", "--bind", "127.0.0.1:0", "casework.wsgi:app"], 4),
+    ],
+    ids=["flask db upgrade", "flask create-admin", "flask demo load", "celery worker", "celery beat", "gunicorn"],
+)
+def test_a_configuration_error_is_one_line_naming_the_variable(tmp_path: Path, argv: list[str], status: int) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")} | {
+        "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CASEWORK_ENV": "production",
+        "CASEWORK_SMTP_PORT": "twenty-five",
+        "CASEWORK_SECRET_KEY": GOOD_SECRET,
+    }
+    result = subprocess.run(
+        [sys.executable, *argv], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, input=""
+    )
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "CASEWORK_" in line]
+    assert errors == ["Error: CASEWORK_SMTP_PORT must be a whole number, not 'twenty-five'."]

@@ -45,3 +45,26 @@ def test_demo_loads_in_order_and_is_idempotent(tmp_path):
         assert f"{role}@casework.example" in logins
     with app.app_context():
         db.engine.dispose()
+
+
+def test_demo_load_refuses_production_unless_forced(tmp_path):
+    from flask_migrate import upgrade
+
+    from casework import create_app
+    from tests.conftest import test_settings
+
+    settings = test_settings(f"sqlite:///{tmp_path / 'live.sqlite'}", tmp_path)
+    app = create_app({**settings, "ENV": "production", "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        upgrade()
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["demo", "load"])
+    assert refused.exit_code == 1
+    assert "CASEWORK_ENV is production" in refused.output
+    assert "--force" in refused.output
+    assert _counts(app) == (0, 0, 0)
+    forced = runner.invoke(args=["demo", "load", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert _counts(app)[0] >= 6
+    with app.app_context():
+        db.engine.dispose()

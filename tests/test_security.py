@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from casework import create_app
 from casework.audit.models import AuditAction, AuditEntry
 from casework.extensions import db
 from tests.conftest import TEST_PASSWORD, csrf_from
-from tests.conftest import test_settings as settings_for_tests
 
 
 def audit_actions(action: AuditAction) -> list[AuditEntry]:
@@ -125,40 +123,6 @@ def test_the_idle_timeout_signs_out_after_the_configured_minutes_and_not_before(
         assert "signed out because you were inactive" in page
         # The session is over: going back does not sign the user in again.
         assert client.get("/").headers["Location"].startswith("/sign-in")
-
-
-# --- the sign-in rate limit ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def limited_app(app: Flask, database_url: str, tmp_path: Path, db_session: Any) -> Iterator[Flask]:
-    """An app with the real kind of limit (3 a minute), on the suite's database and test transaction."""
-    limited = create_app(
-        {
-            **settings_for_tests(database_url, tmp_path),
-            "SIGN_IN_RATE_LIMIT": "3 per minute",
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-        }
-    )
-    limited.test_client_class = app.test_client_class
-    yield limited
-    with limited.app_context():
-        db.engine.dispose()
-
-
-def test_sign_in_answers_429_after_the_limit(limited_app: Flask, make: Any) -> None:
-    user = make.user("officer")
-    client = limited_app.test_client()
-    token = csrf_from(client.get("/sign-in").get_data(as_text=True))
-    statuses = [
-        client.post("/sign-in", data={"email": user.email, "password": "wrong", "csrf_token": token}).status_code
-        for _attempt in range(4)
-    ]
-    assert statuses == [422, 422, 422, 429]
-    # Even the right password waits until the minute is over.
-    right = client.post("/sign-in", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
-    assert right.status_code == 429
-    assert "Too many attempts" in right.get_data(as_text=True)
 
 
 # --- signing in and out ---------------------------------------------------------------------------------

@@ -64,6 +64,22 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=1024)])
 
 
+class CodeForm(FlaskForm):
+    """A code from the authenticator app (or, when signing in, a recovery code)."""
+
+    code = StringField(
+        "Code",
+        validators=[
+            DataRequired("Enter the code"),
+            Length(max=40, message="Enter the 6-digit code from your app, or a recovery code"),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
 class GovukDateField(Field):
     """A GOV.UK date input: three boxes posted as ``<name>-day``, ``<name>-month`` and ``<name>-year``.
 
@@ -366,7 +382,10 @@ class AreaSettingsFormBase(FlaskForm):
     effective_from = GovukDateField(
         "Date the changes take effect",
         planned=True,
-        description="Today or a later day, for example 1 4 2027.",
+        description=(
+            "Usually today or a later day, for example 1 4 2027. An earlier day is allowed only when no "
+            "application received since then would be affected."
+        ),
         required="Enter the date the changes take effect",
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casework.accounts import settings as _settings  # noqa: F401  (registers the sign-in settings)
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
 from casework.core.permissions import Permission, Role, permissions_for
 from casework.extensions import db
@@ -112,12 +113,18 @@ class User(TimestampMixin, VersionedMixin, db.Model):
     #: No individual deadline reminders: the user reads the daily digest instead (escalations to
     #: their manager are still sent).
     is_digest_only: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: The base32 secret of the user's authenticator app (TOTP, RFC 6238), once they have set up a second
+    #: factor; None: password only. Never shown again after set-up, never serialised.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The 30-second time step of the last code accepted: each code opens one sign-in only.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    second_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     agency: Mapped[Agency] = relationship(lazy="joined")
     manager: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[manager_id])
-    role_rows: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
-    )
+    #: Loaded with the signed-in user (``load_user``); other users' roles are loaded when asked for
+    #: (lists that show them load them with ``selectinload``), not with every name on a page.
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", order_by=UserRole.role)
 
     # --- Flask-Login ---------------------------------------------------------------------------
     @property
@@ -130,6 +137,10 @@ class User(TimestampMixin, VersionedMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_stamp}"
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
 
     # --- roles and permissions ----------------------------------------------------------------
     @property
@@ -171,3 +182,32 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app (lost or broken phone). Only a SHA-256
+    of the code is stored: the codes are random, so a fast hash is enough."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserSession(db.Model):
+    """One signed-in session on the pages. The browser's session cookie carries a random key whose
+    SHA-256 is stored here; a session is open while ``ended_at`` is empty. Signing out ends it on the
+    server, so a copy of the old cookie opens nothing."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    #: Updated a few minutes at a time, not on every request: enough to end abandoned sessions.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

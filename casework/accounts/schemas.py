@@ -16,6 +16,8 @@ CODE = validate.Regexp(r"^[A-Za-z0-9_-]{2,10}$", error="Use 2 to 10 letters, dig
 class TokenArgs(BaseSchema):
     email = fields.String(required=True, validate=validate.Length(min=3, max=254))
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    #: For a user with a second factor: the code their authenticator app shows, or a recovery code.
+    code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
 class AreaCreateArgs(BaseSchema):

@@ -15,6 +15,7 @@ from casework.accounts.passwords import hash_password, password_problem, verify_
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, snapshot
 from casework.core import settings as settings_registry
+from casework.core.db import end_read_transaction
 from casework.core.errors import RULE, Conflict, InvalidInput, NotFound
 from casework.core.permissions import Role
 from casework.core.time import now, today
@@ -204,6 +205,11 @@ def update_area_settings(
     if errors:
         raise InvalidInput(errors)
     effective_from = effective_from or today()
+    if effective_from.year < 1900 or effective_from.year > 2099:
+        raise InvalidInput({"effective_from": ["Enter a date between 1 January 1900 and 31 December 2099."]})
+    # A change back-dated past records already dealt with must leave what applied to them alone.
+    dated = _dated_records(area, set(parsed), effective_from) if effective_from < today() else []
+    applied = [(record, area_settings(_area_of(record, area), record.on)) for record in dated]
     before = area_settings(area, effective_from)
     warnings.extend(_combination_problems(area, parsed, before, effective_from))
     for key, value in parsed.items():
@@ -217,6 +223,13 @@ def update_area_settings(
             )
         )
     db.session.flush()
+    changed_for = [
+        record
+        for record, values in applied
+        if any(area_settings(_area_of(record, area), record.on)[key] != values[key] for key in parsed)
+    ]
+    if changed_for:
+        raise InvalidInput({"effective_from": [_backdating_message(changed_for, effective_from)]})
     changes = {k: [before.get(k), v] for k, v in parsed.items()}
     target = area if area is not None else ("area_settings", None)
     label = area.code if area is not None else "all areas"
@@ -269,6 +282,32 @@ def _combination_problems(
     return warnings
 
 
+def _dated_records(area: Area | None, keys: set[str], effective_from: date) -> list[settings_registry.DatedRecord]:
+    found: list[settings_registry.DatedRecord] = []
+    for source in settings_registry.DATED_RECORDS:
+        found.extend(source([area.id] if area is not None else None, keys, effective_from))
+    return found
+
+
+def _area_of(record: settings_registry.DatedRecord, area: Area | None) -> Area | None:
+    if area is not None and area.id == record.area_id:
+        return area
+    return db.session.get(Area, record.area_id)
+
+
+def _backdating_message(records: list[settings_registry.DatedRecord], effective_from: date) -> str:
+    """SPEC section 9: a settings change never re-decides what was already received."""
+    latest = max(record.on for record in records)
+    names = ", ".join(record.label for record in sorted(records, key=lambda r: (r.on, r.label))[:5])
+    more = f" and {len(records) - 5} more" if len(records) > 5 else ""
+    return (
+        f"The change cannot take effect from {effective_from.day} {effective_from:%B %Y}: it would change the "
+        f"settings that applied to {len(records)} record{'s' if len(records) != 1 else ''} received since then "
+        f"({names}{more}). Settings in force when a record was received stay with it. Choose today or a later "
+        f"date, or a date after {latest.day} {latest:%B %Y}."
+    )
+
+
 # --- users ------------------------------------------------------------------------------------------
 
 
@@ -293,7 +332,7 @@ def search_users(
     manager = sa.orm.joinedload(User.manager)
     query = (
         sa.select(User)
-        .options(manager.options(sa.orm.lazyload(User.agency), sa.orm.lazyload(User.role_rows)))
+        .options(manager.options(sa.orm.lazyload(User.agency)), sa.orm.selectinload(User.role_rows))
         .order_by(User.name, User.id)
     )
     if text and text.strip():
@@ -329,7 +368,7 @@ def create_user(
     errors: dict[str, list[str]] = {}
     if find_user_by_email(email):
         errors["email"] = ["A user with this email address already exists."]
-    if problem := password_problem(password):
+    if problem := password_problem(password, (email, name)):
         errors["password"] = [problem]
     manager = None
     if manager_email:
@@ -373,7 +412,7 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
         user.agency = changes.pop("agency")
     if "password" in changes:
         password = changes.pop("password")
-        if problem := password_problem(password):
+        if problem := password_problem(password, (user.email, changes.get("name", user.name))):
             errors["password"] = [problem]
         else:
             user.password_hash = hash_password(password)
@@ -387,10 +426,25 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     # Touching the row bumps its version even when only roles changed (they live in another table).
     user.updated_at = now()
     if signs_out:
-        user.session_stamp += 1  # ends the user's sessions everywhere (see User.get_id)
+        end_sessions(user)
     db.session.flush()
     record_change(actor, user, before, snapshot(user, USER_AUDIT_FIELDS), f"Updated user {user.email}")
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere: their page sessions end and their API tokens are revoked.
+
+    The one place this happens, for every change to what the user may do or how they prove who they
+    are (password, roles, agency, active status): ``update_user`` calls it.
+    """
+    from casework.accounts import sessions
+
+    user.session_stamp += 1  # a cookie carrying the old stamp no longer loads the user (User.get_id)
+    sessions.end_all(user)
+    db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now())
+    )
 
 
 def reset_password(actor: User | None, user: User, password: str) -> User:
@@ -402,16 +456,63 @@ def reset_password(actor: User | None, user: User, password: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None. Failed attempts are audited."""
+def check_password(email: str, password: str) -> User | None:
+    """The active user with this email address and password, or None (the failure is audited). The user
+    is not signed in yet: a second factor may be needed (``record_sign_in`` once it is done)."""
     user = find_user_by_email(email)
-    ok = verify_password(user.password_hash if user else None, password)
+    password_hash = user.password_hash if user else None
+    end_read_transaction()  # no lock held while the hash is checked
+    ok = verify_password(password_hash, password)
     if not ok or user is None or not user.is_active:
         record(None, AuditAction.sign_in_failed, ("users", user.id if user else None), "Failed sign-in attempt")
         return None
-    user.last_signed_in_at = now()
-    record(user, AuditAction.sign_in, user, "Signed in")
     return user
+
+
+def record_failed_code(user: User) -> None:
+    record(None, AuditAction.sign_in_failed, user, "Failed sign-in attempt: wrong second-factor code")
+
+
+def record_sign_in(user: User, how: str = "Signed in") -> None:
+    user.last_signed_in_at = now()
+    record(user, AuditAction.sign_in, user, how)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, signed in (audited), or None. For users without a
+    second factor; the views ask for the code first when there is one."""
+    user = check_password(email, password)
+    if user is not None:
+        record_sign_in(user)
+    return user
+
+
+def tell_account_locked(email: str, minutes: int) -> None:
+    """Email the account holder that repeated failed attempts have locked their account for a while
+    (sent after commit; nothing when no active account has this address, which the caller never says)."""
+    from casework.core.links import external_url
+    from casework.notifications.services import queue_email
+
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    moment = now()
+    record(None, AuditAction.sign_in_failed, user, f"Sign-in locked for {minutes} minutes after repeated failures")
+    queue_email(
+        to=user.email,
+        subject="Your Casework account is locked for a while",
+        text=(
+            f"Dear {user.name},\n\n"
+            "Someone has tried to sign in to your Casework account with the wrong password or code too many "
+            f"times, so signing in to it is stopped for up to {minutes} minutes.\n\n"
+            "If that was you, wait and then sign in again: "
+            f"{external_url('staff.accounts.sign_in')}\n\n"
+            "If it was not you, tell your Casework administrator. Someone may be trying to guess your "
+            "password.\n"
+        ),
+        key=f"sign-in-locked:{user.id}:{moment:%Y-%m-%dT%H:%M:%S}",
+        related=("users", user.id),
+    )
 
 
 # --- API tokens -------------------------------------------------------------------------------------
@@ -430,10 +531,18 @@ def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
 
 
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    row = db.session.execute(_TOKEN, {"token_hash": _hash_token(token)}).unique().scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= now() or not row.user.is_active:
         return None
     return row.user, row
+
+
+#: The token, its user, their agency and roles in one statement, built once (every API request runs it).
+_TOKEN = (
+    sa.select(ApiToken)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"))
+    .options(sa.orm.joinedload(ApiToken.user).joinedload(User.role_rows))
+)
 
 
 def revoke_token(row: ApiToken) -> None:

@@ -12,6 +12,7 @@ from casework.actions.schemas import dump_action
 from casework.cases.models import Action
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.core.request_cache import request_cached
 from casework.core.time import london_day, now, today
 from casework.dashboard.views import panel
 from casework.extensions import db
@@ -21,15 +22,19 @@ from casework.reminders.models import Deadline, DeadlineStatus
 TEAM_OVERDUE_LIMIT = 50
 
 
+@request_cached
 def case_actions(case_id: int) -> list[Action]:
-    return list(
-        db.session.scalars(
-            sa.select(Action)
-            .where(Action.case_id == case_id)
-            .options(sa.orm.joinedload(Action.agency), sa.orm.joinedload(Action.assignee))
-            .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
-        ).unique()
-    )
+    """The case's actions, once per request for the section and the timeline."""
+    return list(db.session.scalars(_CASE_ACTIONS, {"case_id": case_id}).unique())
+
+
+#: Built once (the case as a bind parameter): building a statement costs more than running it.
+_CASE_ACTIONS = (
+    sa.select(Action)
+    .where(Action.case_id == sa.bindparam("case_id"))
+    .options(sa.orm.joinedload(Action.agency), sa.orm.joinedload(Action.assignee))
+    .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
+)
 
 
 @api_section("actions")
@@ -38,7 +43,7 @@ def actions(case: Any, _user: Any) -> list[dict[str, Any]]:
     return [dump_action(a, services.is_overdue(a, on)) for a in case_actions(case.id)]
 
 
-@page_section(30, "actions/_case_section.html")
+@page_section(30, "actions/_case_section.html", anchor="actions", title="Actions")
 def actions_section(case: Any, user: Any) -> dict[str, Any]:
     on = today()
     items = case_actions(case.id)

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields, validate
 
 from casework.accounts.policies import USERS
 from casework.cases.models import ActionStatus
-from casework.core.fields import PlannedDate, RecordId
+from casework.core.fields import EventDate, PlannedDate, RecordId
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
@@ -28,6 +28,8 @@ class ActionUpdateArgs(BaseSchema):
     due_on = PlannedDate(allow_none=True)
     status = fields.String(validate=validate.OneOf([s.value for s in ActionStatus]))
     outcome = fields.String(allow_none=True, validate=validate.Length(max=10_000))
+    #: The day it was done or cancelled (default: today): past work may be entered late.
+    completed_on = EventDate(allow_none=True)
     version = fields.Integer()
 
 

@@ -113,6 +113,7 @@ def _sync_deadline(action: Action) -> None:
             owner_id=owner_id,
             area_id=action.case.area_id if action.case is not None else None,
             link=_link(action),
+            case_id=action.case_id,
         )
     else:
         close_deadline(SUBJECT_TYPE, action.id, DUE_KIND, cancelled=action.status != ActionStatus.done)
@@ -170,13 +171,28 @@ def update_action(
         action.agency = agency
     if "due_on" in changes:
         action.due_on = changes.pop("due_on")
+    completed_on = changes.pop("completed_on", None)
     if status == ActionStatus.done and not (outcome or "").strip():
         raise InvalidInput({"outcome": ["Record the outcome before closing the action as done."]})
+    finished = status in (ActionStatus.done, ActionStatus.cancelled)
+    if completed_on is not None:
+        # The day it was done is an input (work entered late or imported); today is only the default.
+        if not finished:
+            raise InvalidInput({"completed_on": ["Give the date done only for an action that is done or cancelled."]})
+        if completed_on > today():
+            raise InvalidInput({"completed_on": ["The date it was done cannot be in the future."]})
+        if completed_on.year < 1900:
+            raise InvalidInput({"completed_on": ["The date it was done must be in 1900 or later."]})
+        opened_on = action.case.opened_on if action.case is not None else None
+        if opened_on is not None and completed_on < opened_on:
+            raise InvalidInput({"completed_on": ["The date it was done cannot be before the case was opened."]})
     action.outcome = (outcome or "").strip() or None
-    if status != action.status:
-        action.completed_on = today() if status in (ActionStatus.done, ActionStatus.cancelled) else None
+    if status != action.status or (completed_on is not None and completed_on != action.completed_on):
+        action.completed_on = (completed_on or today()) if finished else None
         action.status = status
     db.session.flush()
     _sync_deadline(action)
-    record_change(actor, action, before, snapshot(action, AUDIT_FIELDS), f"Changed action {action.id}")
+    record_change(
+        actor, action, before, snapshot(action, AUDIT_FIELDS), f"Changed action {action.id}", event_on=completed_on
+    )
     return action

@@ -29,6 +29,7 @@ from werkzeug.exceptions import HTTPException
 
 from casework.audit.models import AuditAction
 from casework.audit.services import record_many, viewed_in_this_request
+from casework.core.db import writes_from_here
 from casework.extensions import db
 
 #: The records whose every view is logged, by table, with what people call them.
@@ -103,6 +104,13 @@ def records_linked(path: str) -> Iterator[tuple[str, Any]]:
             yield LINK_ARGUMENTS[name], value
 
 
+def note_shown(table: str, ident: Any) -> None:
+    """A record a read shows without loading it as an entity (a row of a hand-built statement, such as
+    a linked case's reference on the case page): logged like one that was loaded."""
+    if has_request_context() and table in VIEWED_RECORDS:
+        _note(table, ident)
+
+
 def _note(table: str, ident: Any) -> None:
     if "audit_shown" not in g:
         g.audit_shown = {}
@@ -121,6 +129,9 @@ def record_views(response: Response) -> Response:
     actor_id = current_user.id if current_user.is_authenticated else None
     # Whatever the view left uncommitted (a form that failed half-way) must not ride on this commit.
     db.session.rollback()
+    # A read request's transactions are read-only (casework.core.db): the entries take the write lock
+    # in a transaction of their own, held only while they are written.
+    writes_from_here()
     path = request.full_path.rstrip("?") if request.query_string else request.path
     summary = f"Shown by {request.method} {path}"
     actor = _Actor(actor_id) if actor_id is not None else None

@@ -53,11 +53,17 @@ def record(
     obj: Any,
     summary: str,
     changes: Mapping[str, Any] | None = None,
+    *,
+    event_on: dt.date | None = None,
 ) -> AuditEntry:
     """Add an audit entry to the session (it commits with the change it describes).
 
     ``obj`` is a model instance (flushed, so it has an id) or an ``(object_type, object_id)`` pair.
+    ``event_on``: the day the event happened, when it is not the day it is entered (past work entered
+    late or imported): the entry keeps both, ``event_on`` in its changes and ``created_at`` as ever.
     """
+    if event_on is not None:
+        changes = {**(changes or {}), "event_on": event_on}
     object_type, object_id = _object_ref(obj)
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
@@ -130,14 +136,23 @@ def viewed_in_this_request() -> set[tuple[str, str | None]]:
     return g.audit_viewed
 
 
-def record_change(actor: Any, obj: Any, before: Mapping[str, Any] | None, after: Mapping[str, Any], summary: str):
-    """Record a create (``before`` is None) or an update (only the fields that changed)."""
+def record_change(
+    actor: Any,
+    obj: Any,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+    summary: str,
+    *,
+    event_on: dt.date | None = None,
+):
+    """Record a create (``before`` is None) or an update (only the fields that changed), with the day
+    the event happened (``event_on``) when it is an event with a date of its own."""
     if before is None:
-        return record(actor, AuditAction.create, obj, summary, after)
+        return record(actor, AuditAction.create, obj, summary, after, event_on=event_on)
     changed = diff(before, after)
     if not changed:
         return None
-    return record(actor, AuditAction.update, obj, summary, changed)
+    return record(actor, AuditAction.update, obj, summary, changed, event_on=event_on)
 
 
 def record_view(actor: Any, obj: Any, summary: str) -> AuditEntry:

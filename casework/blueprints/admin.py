@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
-from casework.blueprints.policy import child_blueprints, declared_access
+from casework.blueprints.policy import child_blueprints, declared_access, second_factor_gate
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -16,6 +16,8 @@ CHILDREN = [
     "casework.cases.views.admin",
     "casework.risk.views.admin",
     "casework.community_triggers.views.admin",
+    "casework.documents.views.admin",
+    "casework.interventions.views.admin",
     "casework.statistics.views.admin",
 ]
 
@@ -25,7 +27,7 @@ def require_sign_in():  # type: ignore[no-untyped-def]
     declared_access()
     if not current_user.is_authenticated:
         return redirect(url_for("staff.accounts.sign_in", next=request.full_path.rstrip("?")))
-    return None
+    return second_factor_gate()
 
 
 for _child in child_blueprints(CHILDREN):

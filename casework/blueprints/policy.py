@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from werkzeug.wrappers import Response
 
 from casework.core.permissions import Access, access_of
 
@@ -18,6 +19,27 @@ def declared_access() -> Access:
         current_app.logger.error("Endpoint %s declares no access rule; refusing it", request.endpoint)
         abort(403)
     return access
+
+
+#: The pages a user who must first set up a second factor may still open.
+SET_UP_ENDPOINTS = frozenset({"staff.accounts.second_factor_set_up", "staff.accounts.sign_out"})
+
+
+def second_factor_gate() -> Response | None:
+    """Send a user whose area requires a second factor, and who has none yet, to set it up first
+    (decided when they signed in: ``casework.accounts.views.staff``)."""
+    from flask_login import current_user
+
+    from casework.accounts.views.staff import SET_UP_KEY
+
+    if not session.get(SET_UP_KEY):
+        return None
+    if current_user.has_second_factor:  # set up meanwhile, in another session
+        session.pop(SET_UP_KEY, None)
+        return None
+    if request.endpoint not in SET_UP_ENDPOINTS:
+        return redirect(url_for("staff.accounts.second_factor_set_up"))
+    return None
 
 
 def child_blueprints(modules: Iterable[str]) -> Iterator[Blueprint]:

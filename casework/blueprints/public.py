@@ -10,8 +10,11 @@ public = Blueprint("public", __name__)
 
 #: Modules whose ``bp`` (or ``blueprints``) are the public pages' children.
 CHILDREN = [
+    "casework.about.views",
     "casework.community_triggers.views.public",
+    "casework.reminders.views.calendar",
     "casework.statistics.views.public",
+    "casework.core.health",
 ]
 
 

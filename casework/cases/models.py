@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
 from casework.extensions import db
+
+
+def _today() -> date:
+    from casework.core.time import today
+
+    return today()
 
 
 class PersonKind(enum.StrEnum):
@@ -120,6 +127,9 @@ class Case(TimestampMixin, VersionedMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("area_id", "year", "sequence"),
         sa.Index("ix_cases_area_status_created", "area_id", "status", "created_at"),
+        # The case list's default order (newest first) for the lead agency's cases, read in index order
+        # a page at a time (keyset pagination), however many cases the agency leads.
+        sa.Index("ix_cases_lead_agency_created", "lead_agency_id", "created_at", "id"),
         sa.Index("ix_cases_status_closed_on", "status", "closed_on"),
         # Case search (``q``) matches anywhere in these columns: trigram indexes on PostgreSQL serve
         # ``ILIKE '%...%'``; SQLite gets plain indexes (it scans, which is fine at its scale).
@@ -150,10 +160,13 @@ class Case(TimestampMixin, VersionedMixin, db.Model):
     category: Mapped[str] = mapped_column(sa.String(40))
     summary: Mapped[str] = mapped_column(sa.Text)
     location: Mapped[str | None] = mapped_column(sa.String(300))
-    lead_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    lead_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.open)
     closure_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    #: The day the case was opened: today for a new case, earlier for one entered late or imported
+    #: (its reference takes this year). ``created_at`` is when the row was written.
+    opened_on: Mapped[date] = mapped_column(sa.Date, default=_today, server_default=sa.text("CURRENT_DATE"))
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
     #: Sensitive cases: visible only to the users named on the case.
     is_restricted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
@@ -171,6 +184,10 @@ class Case(TimestampMixin, VersionedMixin, db.Model):
     )
     shares: Mapped[list[CaseShare]] = relationship(cascade="all, delete-orphan")
     access: Mapped[list[CaseAccess]] = relationship(cascade="all, delete-orphan")
+    #: Second-report tasks, read with the case for its page (they are written through their own rows).
+    explanations: Mapped[list[CaseReviewExplanation]] = relationship(
+        viewonly=True, order_by="CaseReviewExplanation.second_report_on"
+    )
 
 
 class PartyRole(enum.StrEnum):
@@ -220,7 +237,17 @@ class Complaint(TimestampMixin, db.Model):
     """One report of an incident: when, by whom, to which agency, under which of its references."""
 
     __tablename__ = "complaints"
-    __table_args__ = (sa.Index("ix_complaints_complainant_reported", "complainant_person_id", "reported_on"),)
+    __table_args__ = (
+        sa.Index("ix_complaints_complainant_reported", "complainant_person_id", "reported_on"),
+        # Case search finds a case by any agency's reference (a police log number such as DP-2231)
+        # anywhere in the reference: a trigram index on PostgreSQL.
+        sa.Index(
+            "ix_complaints_reference_trgm",
+            "reference",
+            postgresql_using="gin",
+            postgresql_ops={"reference": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
@@ -237,13 +264,27 @@ class Complaint(TimestampMixin, db.Model):
     created_by = relationship("User", foreign_keys=[created_by_id])
 
 
+def _case_created_at(context: Any) -> Any:
+    """The shared case's own ``created_at``, for a share inserted without it."""
+    case_id = context.get_current_parameters()["case_id"]
+    return context.connection.scalar(sa.select(Case.created_at).where(Case.id == case_id))
+
+
 class CaseShare(db.Model):
     """A case shared with another agency: its officers and partners then see and contribute."""
 
     __tablename__ = "case_shares"
+    __table_args__ = (
+        # The case list's default order for the cases shared with an agency (a police force sees
+        # thousands), read in index order a page at a time, as for the cases an agency leads.
+        sa.Index("ix_case_shares_agency_created", "agency_id", "case_created_at", "case_id"),
+    )
 
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
-    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), primary_key=True, index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), primary_key=True)
+    #: A copy of the case's ``created_at`` (which never changes), so that the cases shared with an
+    #: agency can be listed newest first from this table's index alone.
+    case_created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_case_created_at)
     shared_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
     shared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -394,3 +435,48 @@ class Action(TimestampMixin, VersionedMixin, db.Model):
     case = relationship("Case")
     agency = relationship("Agency")
     assignee = relationship("User", foreign_keys=[assignee_id])
+
+
+class PoliceReportStatus(enum.StrEnum):
+    #: Waiting for an officer to match it to a case.
+    queued = "queued"
+    #: On a case's ledger as a complaint to the police.
+    added = "added"
+    #: Not about a case of ours (the officer says why).
+    dismissed = "dismissed"
+
+
+class QueuedPoliceReport(TimestampMixin, VersionedMixin, db.Model):
+    """A call from a police incident log that could not be matched to a case with certainty: it waits
+    here for an officer of the importing agency, who adds it to a case's ledger or dismisses it."""
+
+    __tablename__ = "queued_police_reports"
+    __table_args__ = (sa.Index("ix_queued_police_reports_agency_status", "agency_id", "status", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The agency whose officers match it (the agency that imported the log).
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    police_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    police_reference: Mapped[str] = mapped_column(sa.String(100))
+    location: Mapped[str | None] = mapped_column(sa.String(300))
+    category: Mapped[str | None] = mapped_column(sa.String(100))
+    caller_name: Mapped[str | None] = mapped_column(sa.String(200))
+    is_repeat_caller: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    caller_date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
+    caller_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    caller_email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: Why it was not matched automatically, for the officer.
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    status: Mapped[PoliceReportStatus] = mapped_column(
+        enum_column(PoliceReportStatus), default=PoliceReportStatus.queued
+    )
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
+    complaint_id: Mapped[int | None] = mapped_column(sa.ForeignKey("complaints.id", ondelete="SET NULL"))
+    dismissed_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    police_agency = relationship("Agency", foreign_keys=[police_agency_id])
+    case = relationship("Case")
+    resolved_by = relationship("User")

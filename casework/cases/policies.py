@@ -18,6 +18,7 @@ write, so it is an information-governance job, not casework.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, Person
 from casework.core.errors import NotFound
 from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
+from casework.core.request_cache import remember, request_cached
 from casework.extensions import db
 
 #: Roles that see their own agency's cases; partners see only what is shared with their agency.
@@ -38,21 +40,60 @@ def visible_cases_clause(user: Any) -> sa.ColumnElement[bool]:
     The shares and named users are uncorrelated ``IN`` subqueries: the database reads the user's few
     rows once (a hashed subplan) instead of probing them for every case.
     """
-    if not user.can(Permission.VIEW_CASES):
+    shape = visibility_shape(user)
+    if shape is None:
         return sa.false()
-    shared = sa.select(CaseShare.case_id).where(CaseShare.agency_id == user.agency_id)
+    agency_id, user_id = sa.literal(user.agency_id), sa.literal(user.id)
+    return _visible_cases(shape, agency_id, user_id)
+
+
+def visibility_shape(user: Any) -> bool | None:
+    """None when ``user`` sees no cases; otherwise whether they see their agency's own cases too."""
+    if not user.can(Permission.VIEW_CASES):
+        return None
+    return any(user.has_role(r) for r in LEAD_AGENCY_ROLES)
+
+
+@functools.cache
+def visible_cases_template(lead: bool) -> sa.ColumnElement[bool]:
+    """``visible_cases_clause`` with the user as bind parameters ``viewer_agency_id`` and
+    ``viewer_id`` (``visibility_params``): built once, for statements that are built once."""
+    return _visible_cases(lead, sa.bindparam("viewer_agency_id"), sa.bindparam("viewer_id"))
+
+
+def visibility_params(user: Any) -> dict[str, int]:
+    return {"viewer_agency_id": user.agency_id, "viewer_id": user.id}
+
+
+def _visible_cases(lead: bool, agency_id: Any, user_id: Any) -> sa.ColumnElement[bool]:
+    shared = sa.select(CaseShare.case_id).where(CaseShare.agency_id == agency_id)
     agency_cases: sa.Select | sa.CompoundSelect = shared
-    if any(user.has_role(r) for r in LEAD_AGENCY_ROLES):
+    if lead:
         # A UNION rather than an OR, so each half uses its own index (lead agency, shares).
-        lead = sa.select(Case.id).where(Case.lead_agency_id == user.agency_id)
-        agency_cases = sa.union(lead, shared)
+        lead_cases = sa.select(Case.id).where(Case.lead_agency_id == agency_id)
+        agency_cases = sa.union(lead_cases, shared)
     agency_clause = Case.id.in_(agency_cases)
-    named = Case.id.in_(sa.select(CaseAccess.case_id).where(CaseAccess.user_id == user.id))
+    named = Case.id.in_(sa.select(CaseAccess.case_id).where(CaseAccess.user_id == user_id))
     return sa.and_(agency_clause, sa.or_(Case.is_restricted.is_(False), named))
 
 
+@request_cached
+def _is_visible(user_id: int, case_id: int) -> bool:
+    from casework.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    return bool(db.session.scalar(sa.select(sa.literal(True)).where(Case.id == case_id, visible_cases_clause(user))))
+
+
+def remember_visible(user: Any, case: Case) -> None:
+    """``case`` was loaded through ``visible_cases_clause(user)``: no need to ask again this request."""
+    remember(_is_visible, (user.id, case.id), True)
+
+
 def can_view_case(user: Any, case: Case) -> bool:
-    return bool(db.session.scalar(sa.select(sa.literal(True)).where(Case.id == case.id, visible_cases_clause(user))))
+    """Asked once per request, whatever the number of sections asking (or known from loading the case
+    through ``get_case_for``)."""
+    return _is_visible(user.id, case.id)
 
 
 def can_edit_case(user: Any, case: Case) -> bool:
@@ -64,6 +105,7 @@ def get_case_for(user: Any, case_id: int, *, edit: bool = False) -> Case:
     case = db.session.scalar(sa.select(Case).where(Case.id == case_id, visible_cases_clause(user)))
     if case is None or (edit and not user.can(Permission.EDIT_CASES)):
         raise NotFound("Case not found.")
+    remember_visible(user, case)
     return case
 
 

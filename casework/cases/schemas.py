@@ -72,6 +72,8 @@ class CaseCreateArgs(BaseSchema):
     is_restricted = fields.Boolean(load_default=False)
     shared_with = fields.List(fields.String(), load_default=list)
     named_user_emails = fields.List(fields.Email(), load_default=list)
+    #: The day the case was opened (default today): past work may be entered late (API.md).
+    opened_on = EventDate(load_default=None, allow_none=True)
 
 
 class CaseUpdateArgs(BaseSchema):
@@ -87,6 +89,9 @@ class CaseListArgs(PageArgs):
     area = fields.String(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in CaseStatus]))
     q = fields.String(load_default=None, validate=validate.Length(max=200))
+    #: Optional: the ``next_cursor`` of the previous page, to walk a long list at the cost of one page
+    #: each time (``page`` is then ignored). Searches (``q``) page by ``page`` only.
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
 class CloseArgs(BaseSchema):
@@ -196,6 +201,7 @@ def dump_case_summary(case: Any) -> dict[str, Any]:
         "lead_agency_code": case.lead_agency.code,
         "owner_email": case.owner.email if case.owner else None,
         "is_restricted": case.is_restricted,
+        "opened_on": _iso(case.opened_on),
         "created_at": _iso(case.created_at),
         "closed_on": _iso(case.closed_on),
         "version": case.version,

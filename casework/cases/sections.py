@@ -30,6 +30,12 @@ API_SECTIONS: dict[str, Callable[[Any, Any], Any]] = {}
 PAGE_SECTIONS: list[tuple[int, str, Callable[[Any, Any], dict[str, Any]]]] = []
 #: functions(case) -> timeline entries.
 TIMELINE_SOURCES: list[Callable[[Any], list[TimelineEntry]]] = []
+#: (order, anchor, title) of the sections, for the case page's contents list.
+CONTENTS: list[tuple[int, str, str]] = []
+#: functions(visible case ids, the search) -> a SELECT of (case id, rank) for case search: other
+#: domains' records that lead to a case (a Case Review application's reference, say). See
+#: ``casework.cases.queries.case_page``.
+SEARCH_SOURCES: list[Callable[[Any, Any], Any]] = []
 
 
 def api_section(key: str) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any, Any], Any]]:
@@ -40,10 +46,16 @@ def api_section(key: str) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any
     return register
 
 
-def page_section(order: int, template: str):  # type: ignore[no-untyped-def]
+def page_section(order: int, template: str, *, anchor: str | None = None, title: str | None = None):  # type: ignore[no-untyped-def]
+    """Register a section of the case page. ``anchor`` (the id of the section's heading) and ``title``
+    put it in the page's contents list."""
+
     def register(fn: Callable[[Any, Any], dict[str, Any]]) -> Callable[[Any, Any], dict[str, Any]]:
         PAGE_SECTIONS.append((order, template, fn))
         PAGE_SECTIONS.sort(key=lambda s: s[0])
+        if anchor and title:
+            CONTENTS.append((order, anchor, title))
+            CONTENTS.sort()
         return fn
 
     return register
@@ -51,4 +63,9 @@ def page_section(order: int, template: str):  # type: ignore[no-untyped-def]
 
 def timeline_source(fn: Callable[[Any], list[TimelineEntry]]) -> Callable[[Any], list[TimelineEntry]]:
     TIMELINE_SOURCES.append(fn)
+    return fn
+
+
+def search_source(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    SEARCH_SOURCES.append(fn)
     return fn

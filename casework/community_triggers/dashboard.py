@@ -1,5 +1,5 @@
 """The Case Review panels of the dashboard: the coordinator's applications by stage with their next
-deadline and the deadlines coming up, and the chair's "Reviews I chair"."""
+deadline, and the chair's "Reviews I chair"."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from sqlalchemy.orm import selectinload
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers.models import ApplicationStatus, ReviewMeeting, TriggerApplication
 from casework.community_triggers.policies import visible_applications_clause
-from casework.core.dates import add_working_days
 from casework.core.time import today
 from casework.dashboard.views import panel
 from casework.extensions import db
@@ -38,8 +37,6 @@ OPEN_STAGES = [
     ApplicationStatus.review_concluded,
     ApplicationStatus.threshold_not_met,
 ]
-#: How far ahead the coordinator's panel looks for deadlines.
-DEADLINE_HORIZON_WORKING_DAYS = 10
 PANEL_LIMIT = 20
 
 
@@ -50,8 +47,8 @@ def _href(application_id: int) -> str:
 @panel("coordinator")
 def coordinator_panel(user: Any) -> dict[str, Any]:
     """Open applications in the user's areas by stage, each with its next open deadline (overdue or
-    not), the open deadlines due within ten working days or overdue, and the reviews held whose outcome
-    letter waits for them to be confirmed complete. Five queries."""
+    not), and the reviews held whose outcome letter waits for them to be confirmed complete. Four
+    queries."""
     applications = db.session.scalars(
         sa.select(TriggerApplication)
         .where(visible_applications_clause(user), TriggerApplication.status.in_(OPEN_STAGES))
@@ -83,15 +80,7 @@ def coordinator_panel(user: Any) -> dict[str, Any]:
                 "is_overdue": bool(next_due and next_due < day),
             }
         )
-    horizon = add_working_days(day, DEADLINE_HORIZON_WORKING_DAYS)
     references = {a.id: a.reference for a in applications}
-    upcoming = [
-        row
-        for application_rows in rows.values()
-        for row in application_rows.values()
-        if row.status == DeadlineStatus.open and deadline_engine.row_due(row) <= horizon
-    ]
-    upcoming.sort(key=deadline_engine.row_due)
     # Reviews held whose outcome waits for the coordinator to confirm them complete (SPEC section 3).
     waiting = db.session.execute(
         sa.select(ReviewMeeting.id, ReviewMeeting.application_id, ReviewMeeting.held_on)
@@ -103,6 +92,8 @@ def coordinator_panel(user: Any) -> dict[str, Any]:
         .order_by(ReviewMeeting.held_on)
     ).all()
     latest = {a.id: max((m.id for m in a.meetings), default=None) for a in applications}
+    # The deadlines themselves (overdue, due soon) are listed once, from the deadlines table, by the
+    # reminders panel below this one (templates/reminders/_dashboard_deadlines.html).
     return {
         "awaiting_completeness": [
             {
@@ -114,16 +105,6 @@ def coordinator_panel(user: Any) -> dict[str, Any]:
             if latest.get(application_id) == meeting_id
         ][:PANEL_LIMIT],
         "applications": listed[:PANEL_LIMIT],
-        "deadlines": [
-            {
-                "description": row.title.split(":")[0],
-                "reference": references[row.subject_id],
-                "href": _href(row.subject_id),
-                "due_on": deadline_engine.row_due(row),
-                "is_overdue": deadline_engine.row_due(row) < day,
-            }
-            for row in upcoming[:PANEL_LIMIT]
-        ],
     }
 
 

@@ -223,13 +223,10 @@ def area_coordinator_id(application: TriggerApplication) -> int | None:
 
 
 def application_link(application: TriggerApplication) -> str:
-    from flask import url_for
-    from werkzeug.routing import BuildError
+    """The application's page, as a path (stored on deadlines; emails make it absolute)."""
+    from casework.core.links import path_for
 
-    try:
-        return url_for("staff.triggers.show", application_id=application.id)
-    except (RuntimeError, BuildError):  # no request to build from (a task, the demo): the page's path
-        return f"/case-reviews/{application.id}"
+    return path_for("staff.triggers.show", application_id=application.id)
 
 
 def sync(application: TriggerApplication) -> None:

@@ -348,6 +348,14 @@ class ProgressForm(FlaskForm):
         description="It is on your confirmation page and email, for example BOL-CT-2026-0003",
         validators=[DataRequired("Enter your application reference"), Length(max=30)],
     )
+    contact = StringField(
+        "Email address or phone number",
+        description="The one you gave on the application",
+        validators=[
+            DataRequired("Enter the email address or phone number you gave on the application"),
+            Length(max=254),
+        ],
+    )
 
 
 class ScreenOutForm(DatesMixin, FlaskForm):
@@ -370,11 +378,23 @@ class ScreenOutForm(DatesMixin, FlaskForm):
     screened_out_on = FormField(DateInput, label="Date decided")
 
 
+def SendLetterField() -> BooleanField:  # noqa: N802 - a field factory
+    """The step's letter for a step dated before today: recorded only unless asked (SPEC section 10)."""
+    return BooleanField(
+        "Send the letter now",
+        description=(
+            "Only for a date before today: past steps are recorded without sending their letter unless you "
+            "tick this."
+        ),
+    )
+
+
 class DatedForm(DatesMixin, FlaskForm):
     DATES = (("on", "the date", True, True),)
     """One dated step (acknowledge)."""
 
     on = FormField(DateInput, label="Date")
+    send_letter = SendLetterField()
 
 
 class DecisionForm(DatesMixin, FlaskForm):
@@ -404,6 +424,7 @@ class DecisionForm(DatesMixin, FlaskForm):
     harm = TextAreaField("Harm or potential harm", validators=[Optional(), Length(max=5000)])
     adequacy = TextAreaField("Adequacy of the response", validators=[Optional(), Length(max=5000)])
     decided_on = FormField(DateInput, label="Date of the decision")
+    send_letter = SendLetterField()
 
     def check(self) -> None:
         # Not an in-line validator: Optional() stops the chain on an empty field before it would run.
@@ -412,10 +433,15 @@ class DecisionForm(DatesMixin, FlaskForm):
 
 
 class MeetingForm(DatesMixin, FlaskForm):
-    DATES = (("scheduled_on", "the date of the meeting", True, False),)
+    DATES = (
+        ("scheduled_on", "the date of the meeting", True, False),
+        ("arranged_on", "the date the meeting was arranged", False, True),
+    )
     scheduled_on = FormField(DateInput, label="Date of the meeting")
     chair = SelectField("Independent chair", choices=[], validators=[DataRequired("Select the chair")])
     location = StringField("Where", validators=[Optional(), Length(max=300)])
+    arranged_on = FormField(DateInput, label="Date the meeting was arranged (leave empty for today)")
+    send_letter = SendLetterField()
 
 
 class MeetingDetailsForm(DatesMixin, FlaskForm):
@@ -466,7 +492,9 @@ class RecommendationRow(Form):
 
 
 class OutcomeForm(DatesMixin, FlaskForm):
-    DATES = (("held_on", "the date the meeting was held", True, True),)
+    DATES = (
+        ("held_on", "the date the meeting was held", True, True),
+    )
     held_on = FormField(DateInput, label="Date the meeting was held")
     minutes = TextAreaField("Minutes", validators=[DataRequired("Enter the minutes"), Length(max=50000)])
     proportionality_assessment = TextAreaField(
@@ -548,6 +576,7 @@ class AppealDecisionForm(DatesMixin, FlaskForm):
     )
     reasons = TextAreaField("Reasons", validators=[DataRequired("Enter the reasons"), Length(max=10000)])
     decided_on = FormField(DateInput, label="Date of the decision")
+    send_letter = SendLetterField()
 
 
 class WithdrawForm(DatesMixin, FlaskForm):

@@ -15,29 +15,23 @@ import sqlalchemy as sa
 from casework.accounts.models import Agency
 from casework.audit.services import record_change, snapshot
 from casework.community_triggers.models import InformationRequest, TriggerApplication, TriggerDocument
+from casework.core import storage, uploads
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.time import today
 from casework.extensions import db
 from casework.reminders.services import close_deadline, set_deadline
 
-#: Files agencies may attach, by the content type the browser declares and the file's first bytes.
-ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "text/plain": (),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
-    "application/msword": (b"\xd0\xcf\x11\xe0",),
-}
-MAX_FILE_BYTES = 10 * 1024 * 1024
 DEADLINE_KIND = "trigger.information_request"
 SUBJECT_TYPE = "trigger_information_requests"
 
 
 def request_information(
-    actor: Any, application: TriggerApplication, agency: Agency, *, due_on: date
+    actor: Any, application: TriggerApplication, agency: Agency, *, due_on: date, requested_on: date | None = None
 ) -> InformationRequest:
+    """Ask ``agency`` for its information by ``due_on``, on ``requested_on`` (default today; a request
+    made earlier may be entered late)."""
     from casework.community_triggers.deadlines import information_stage_ended
+    from casework.community_triggers.services import event_date_errors
 
     if information_stage_ended(application):
         raise RuleViolation(
@@ -45,6 +39,17 @@ def request_information(
             "met or the application has ended. Record why any agency's information is missing when you "
             "confirm the review is complete."
         )
+    requested_on = requested_on or today()
+    problems = event_date_errors(
+        requested_on,
+        "requested_on",
+        "the information was requested",
+        not_before=[(application.received_on, "the day the application was received")],
+    )
+    if problems:
+        raise InvalidInput(problems)
+    if due_on < requested_on:
+        raise InvalidInput({"due_on": ["The due date must be on or after the day it was requested"]})
     if due_on < application.received_on:
         raise InvalidInput({"due_on": ["The due date must be on or after the day the application was received"]})
     if application.area_id not in {area.id for area in agency.areas}:
@@ -56,7 +61,9 @@ def request_information(
     )
     if existing is not None:
         raise RuleViolation(f"{agency.name} has already been asked for its information.", field="agency")
-    item = InformationRequest(application_id=application.id, agency_id=agency.id, requested_on=today(), due_on=due_on)
+    item = InformationRequest(
+        application_id=application.id, agency_id=agency.id, requested_on=requested_on, due_on=due_on
+    )
     db.session.add(item)
     db.session.flush()
     set_deadline(
@@ -76,6 +83,7 @@ def request_information(
         None,
         {"information_request": agency.code, "due_on": due_on},
         f"Information requested from {agency.name}, due {due_on.isoformat()}",
+        event_on=requested_on,
     )
     return item
 
@@ -106,22 +114,6 @@ def still_owed(request_ids: list[int]) -> set[int]:
     )
 
 
-def check_file(filename: str, content_type: str, content: bytes) -> None:
-    """Refuse files that are too big, of a type we do not accept, or whose content is not that type."""
-    if len(content) > MAX_FILE_BYTES:
-        raise InvalidInput({"document": ["The file must be smaller than 10 MB"]})
-    if not content:
-        raise InvalidInput({"document": ["The selected file is empty"]})
-    declared = (content_type or "").split(";")[0].strip().lower()
-    signatures = ALLOWED_TYPES.get(declared)
-    if signatures is None:
-        raise InvalidInput({"document": ["The file must be a PDF, Word document, plain text, PNG or JPEG"]})
-    if signatures and not content.startswith(signatures):
-        raise InvalidInput({"document": ["The file's content does not match its type"]})
-    if declared == "text/plain" and b"\x00" in content[:4096]:
-        raise InvalidInput({"document": ["The file's content does not match its type"]})
-
-
 def can_submit(user: Any, item: InformationRequest) -> bool:
     """Staff of the agency asked (and the area's coordinators and managers) may submit."""
     from casework.core.permissions import Permission
@@ -144,29 +136,46 @@ def submit(
     item: InformationRequest,
     *,
     text: str,
-    file: tuple[str, str, bytes] | None = None,
+    file: tuple[str, bytes] | None = None,
+    submitted_on: date | None = None,
 ) -> InformationRequest:
-    """Record the agency's submission (text, and optionally one file per submission)."""
+    """Record the agency's submission (text, and optionally one file per submission: its name and
+    content), on ``submitted_on`` (default today; one sent earlier may be entered late)."""
+    from casework.community_triggers.services import event_date_errors
+
     text = (text or "").strip()
     if not text:
         raise InvalidInput({"submission": ["Enter your agency's information"]})
+    submitted_on = submitted_on or today()
+    problems = event_date_errors(
+        submitted_on,
+        "submitted_on",
+        "the information was sent",
+        not_before=[(item.requested_on, "the day it was requested")],
+    )
+    if problems:
+        raise InvalidInput(problems)
     before = snapshot(item, ["submission", "submitted_on"])
     if file is not None:
-        filename, content_type, content = file
-        check_file(filename, content_type, content)
+        filename, content = file
+        # Checked by its content (never the name or the browser's claim); a photo loses its location.
+        inspected = uploads.inspect(filename, content, max_bytes=uploads.max_upload_bytes(), field="document")
+        stored = storage.save(
+            inspected.content, inspected.file_type.mime, folder=f"case-reviews/{item.application_id}"
+        )
         db.session.add(
             TriggerDocument(
                 application_id=item.application_id,
                 information_request_id=item.id,
-                filename=filename[:255],
-                content_type=content_type.split(";")[0].strip().lower(),
-                size=len(content),
-                content=content,
+                filename=inspected.filename,
+                content_type=inspected.file_type.mime,
+                size=len(inspected.content),
+                stored_file_id=stored.id,
                 uploaded_by_id=getattr(actor, "id", None),
             )
         )
     item.submission = text
-    item.submitted_on = today()
+    item.submitted_on = submitted_on
     item.submitted_by_id = getattr(actor, "id", None)
     db.session.flush()
     close_deadline(SUBJECT_TYPE, item.id, kind=DEADLINE_KIND)
@@ -178,5 +187,6 @@ def submit(
         before,
         snapshot(item, ["submission", "submitted_on"]),
         f"Information submitted by {item.agency.name}",
+        event_on=submitted_on,
     )
     return item

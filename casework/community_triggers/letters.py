@@ -15,6 +15,7 @@ applicant and, when someone else applied for the victim, to the victim too (SPEC
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -41,9 +42,12 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.pcc_review import letters as pcc_review_letters
 from casework.core.errors import InvalidInput
-from casework.core.safe_templates import Limits, LimitedSandbox, TemplateLimitExceeded, error_line
+from casework.core.links import external_url
+from casework.core.safe_templates import LimitedSandbox, Limits, TemplateLimitExceeded, error_line
 from casework.core.templating import format_date
 from casework.core.time import today
+from casework.documents import layout
+from casework.documents.layout import LetterView
 from casework.extensions import db
 from casework.notifications.services import queue_email
 
@@ -74,6 +78,7 @@ VARIABLES: list[tuple[str, str]] = [
     ("recipient.is_victim", "true for the victim's copy of the outcome when someone else applied for them"),
     ("area.name", "the area's name"),
     ("today", "the day the letter is produced"),
+    ("progress_url", "the web address where the applicant can check the application's progress"),
     ("decision.met", "true when the threshold was met (threshold decision letter)"),
     ("decision.basis_text", "why it was met, in words, or nothing"),
     ("decision.reasons", "the coordinator's reasons"),
@@ -88,11 +93,17 @@ VARIABLES: list[tuple[str, str]] = [
     ("date filter", "{{ application.received_on | date }} gives 2 March 2026"),
 ]
 
+# The default letters: one line per paragraph, a blank line between paragraphs (the layout wraps them
+# to the page: casework.documents.layout.letter_blocks). Conditional paragraphs carry their own blank
+# line, so a letter never has two paragraphs run together or a gap where one was left out.
+
 _APPEAL_PARAGRAPH = """\
-If you are unhappy with how your application was handled or how the review was carried out, you can ask
-for the decision to be looked at again. Write to us or email us within {{ appeal_window_days }} working days
-of this letter, quoting {{ application.reference }}, and tell us why. Someone who took no part in the
-review will consider it."""
+If you are unhappy with how your application was handled or how the review was carried out, you can ask for the decision to be looked at again. Write to us or email us within {{ appeal_window_days }} working days of this letter, quoting {{ application.reference }}, and tell us why. Someone who took no part in the review will consider it."""
+
+_SIGN_OFF = """\
+Yours sincerely,
+
+The ASB Case Review coordinator, {{ area.name }}"""
 
 DEFAULT_TEMPLATES: dict[LetterKind, tuple[str, str]] = {
     LetterKind.acknowledgement: (
@@ -100,17 +111,17 @@ DEFAULT_TEMPLATES: dict[LetterKind, tuple[str, str]] = {
         """\
 Dear {{ application.applicant_name }},
 
-Thank you for your application for an anti-social behaviour (ASB) Case Review, which we received on
-{{ application.received_on | date }}. Your reference is {{ application.reference }}.
+Thank you for your application for an anti-social behaviour (ASB) Case Review, which we received on {{ application.received_on | date }}. Your reference is {{ application.reference }}.
 
-We will now ask each agency involved for the complaints they have on record and decide whether the
-threshold for a Case Review is met. We will write to you with that decision and our reasons.
+We will now ask each agency involved for the complaints they have on record and decide whether the threshold for a Case Review is met. We will write to you with that decision and our reasons.
+
+You can check the progress of your application at {{ progress_url }} with your reference and the email
+address or phone number you gave us.
 
 If you are in immediate danger, call 999. Victim Support can help you now, free of charge, on 08 08 16 89 111.
 
-Yours sincerely,
-
-The ASB Case Review coordinator, {{ area.name }}""",
+"""
+        + _SIGN_OFF,
     ),
     LetterKind.threshold_decision: (
         "Your ASB Case Review application {{ application.reference }}: our decision",
@@ -123,44 +134,40 @@ The threshold for a Case Review is met{% if decision.basis_text %}: {{ decision.
 
 Our reasons: {{ decision.reasons or "the complaints you made meet the threshold." }}
 
-What happens next: the agencies will meet to review how they have dealt with your complaints, under an
-independent chair. We will tell you the date and whether you can attend or give your views.
+What happens next: the agencies will meet to review how they have dealt with your complaints, under an independent chair. We will tell you the date and whether you can attend or give your views.
 {% else %}
 The threshold for a Case Review is not met.
 
 Our reasons: {{ decision.reasons }}
 {% if decision.persistence %}
-Persistence of the behaviour: {{ decision.persistence }}{% endif %}{% if decision.harm %}
-Harm or potential harm: {{ decision.harm }}{% endif %}{% if decision.adequacy %}
-Adequacy of the response: {{ decision.adequacy }}{% endif %}
-
-What happens next: please keep reporting anti-social behaviour to the police or the council. If the
-behaviour continues, you can apply again.
+Persistence of the behaviour: {{ decision.persistence }}
+{% endif %}{% if decision.harm %}
+Harm or potential harm: {{ decision.harm }}
+{% endif %}{% if decision.adequacy %}
+Adequacy of the response: {{ decision.adequacy }}
+{% endif %}
+What happens next: please keep reporting anti-social behaviour to the police or the council. If the behaviour continues, you can apply again.
 
 """
         + _APPEAL_PARAGRAPH
+        + "\n"
         + pcc_review_letters.NOT_MET_PARAGRAPH
         + """
 {% endif %}
-Yours sincerely,
-
-The ASB Case Review coordinator, {{ area.name }}""",
+"""
+        + _SIGN_OFF,
     ),
     LetterKind.meeting_invitation: (
         "Your ASB Case Review {{ application.reference }}: the review meeting",
         """\
 Dear {{ application.applicant_name }},
 
-The review meeting for your ASB Case Review {{ application.reference }} will be held on
-{{ meeting.scheduled_on | date }}{% if meeting.location %} at {{ meeting.location }}{% endif %}, chaired by
-{{ meeting.chair_name }}.
+The review meeting for your ASB Case Review {{ application.reference }} will be held on {{ meeting.scheduled_on | date }}{% if meeting.location %} at {{ meeting.location }}{% endif %}, chaired by {{ meeting.chair_name }}.
 
-You are invited to attend, in person or online, or to send someone to speak for you. You can also send
-us your views in writing before the meeting. Please tell us what you would prefer.
+You are invited to attend, in person or online, or to send someone to speak for you. You can also send us your views in writing before the meeting. Please tell us what you would prefer.
 
-Yours sincerely,
-
-The ASB Case Review coordinator, {{ area.name }}""",
+"""
+        + _SIGN_OFF,
     ),
     LetterKind.outcome: (
         "Your ASB Case Review {{ application.reference }}: the outcome",
@@ -176,12 +183,12 @@ The review meeting for your ASB Case Review {{ application.reference }} was held
 Outcome: {{ meeting.outcome or "the review has been carried out." }}
 {% if recommendations %}
 The review made these recommendations:
-{% for item in recommendations %}
+
+{% for item in recommendations -%}
 {{ loop.index }}. {{ item.text }}
    For: {{ item.agency }}{% if item.owner %} ({{ item.owner }}){% endif %}. To be done by {{ item.due_on | date }}.
 {% endfor %}
-Each agency must have regard to the recommendations addressed to it. We will keep track of them until
-they are done.
+Each agency must have regard to the recommendations addressed to it. We will keep track of them until they are done.
 {% else %}
 The review made no recommendations.
 {% endif %}
@@ -189,9 +196,8 @@ The review made no recommendations.
         + _APPEAL_PARAGRAPH
         + """
 
-Yours sincerely,
-
-The ASB Case Review coordinator, {{ area.name }}""",
+"""
+        + _SIGN_OFF,
     ),
     LetterKind.appeal_decision: (
         "Your ASB Case Review {{ application.reference }}: your appeal",
@@ -200,8 +206,7 @@ Dear {{ application.applicant_name }},
 
 We received your appeal about ASB Case Review {{ application.reference }} on {{ appeal.received_on | date }}.
 {% if appeal.upheld %}
-Your appeal has been upheld. The review will be looked at again at a new meeting, and we will write to
-you with the date.
+Your appeal has been upheld. The review will be looked at again at a new meeting, and we will write to you with the date.
 {% else %}
 Your appeal has not been upheld.
 {% endif %}
@@ -247,15 +252,17 @@ def _render_one(source: str, context: dict[str, Any], limits: Limits) -> str:
         raise
     except RecursionError as error:
         raise TemplateLimitExceeded("The template calls itself too deeply.") from error
-    except Exception as error:  # noqa: BLE001 - any failure of an admin's template is the template's
+    except Exception as error:
         raise TemplateRenderFailed(f"{type(error).__name__}: {error}") from error
 
 
 def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
     """Render a template in the limited sandbox; raises a jinja2 ``TemplateError`` (callers turn it
-    into a message)."""
+    into a message). Trailing spaces go, and a paragraph left out leaves one blank line, not three."""
     rendered_subject = " ".join(_render_one(subject, context, SUBJECT_LIMITS).split())
-    rendered_body = _render_one(body, context, BODY_LIMITS).strip() + "\n"
+    rendered_body = _render_one(body, context, BODY_LIMITS)
+    rendered_body = re.sub(r"[ \t]+\n", "\n", rendered_body)
+    rendered_body = re.sub(r"\n{3,}", "\n\n", rendered_body).strip() + "\n"
     return Rendered(rendered_subject, rendered_body)
 
 
@@ -321,8 +328,7 @@ def tell_admins_template_failed(row: LetterTemplate, application: TriggerApplica
     area = db.session.get(Area, row.area_id) if row.area_id is not None else None
     where = area.name if area else "all areas"
     title = LETTER_TITLES[row.kind]
-    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
-    link = f"{base}/admin/letter-templates/{row.kind.value}" + (f"?area={area.code}" if area else "")
+    link = external_url("admin.triggers.edit", kind=row.kind.value, **({"area": area.code} if area else {}))
     for admin in _admins_for(application.area_id):
         queue_email(
             to=admin.email,
@@ -352,6 +358,7 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
         "area": {"name": "Bolsover"},
         "recipient": {"name": "Sam Sample", "is_victim": False},
         "today": date(2026, 3, 20),
+        "progress_url": "https://casework.example.org/case-review/progress",
         "decision": {
             "met": kind != LetterKind.threshold_decision,
             "basis": None,
@@ -579,6 +586,7 @@ def context_for(
             "is_victim": recipient == LetterRecipient.victim,
         },
         "today": today(),
+        "progress_url": external_url("public.triggers.progress"),
         "decision": decision_context,
         "meeting": _meeting_context(meeting),
         "recommendations": recommendations,
@@ -624,10 +632,14 @@ def produce(
     recipient: LetterRecipient = LetterRecipient.applicant,
     pcc_review: Any = None,
     occurrence: int | None = None,
+    sent_on: date | None = None,
 ) -> Letter | None:
     """Create the letter (once per event and recipient), log it on the application and email it when
     there is an address. Returns None when this event's letter already exists (``occurrence``: the
-    event is the n-th of its kind on the application)."""
+    event is the n-th of its kind on the application).
+
+    ``sent_on``: a letter that went out on an earlier day by other means (post, another system), entered
+    late: it is kept as it would have read, dated that day, and not emailed."""
     db.session.flush()
     if _already_produced(application, kind, meeting, appeal, recipient, occurrence):
         return None
@@ -652,11 +664,20 @@ def produce(
         body=rendered.body,
         meeting_id=meeting.id if meeting else None,
         appeal_id=appeal.id if appeal else None,
-        sent_on=today(),
+        sent_on=sent_on or today(),
         created_by_id=getattr(actor, "id", None),
     )
     db.session.add(letter)
     db.session.flush()
+    if sent_on is not None:
+        record(
+            actor,
+            AuditAction.create,
+            application,
+            f"{LETTER_TITLES[kind]} letter{' to the victim' if recipient == LetterRecipient.victim else ''} recorded as sent on {format_date(sent_on)}",
+            {"letter_id": letter.id, "kind": kind.value, "recipient": recipient.value, "event_on": sent_on},
+        )
+        return letter
     address = application.victim_email if recipient == LetterRecipient.victim else application.applicant_email
     if address:
         email = queue_email(
@@ -687,6 +708,61 @@ def victim_gets_a_copy(application: TriggerApplication) -> bool:
     )
 
 
+def record_sent(
+    actor: Any,
+    application: TriggerApplication,
+    kind: LetterKind,
+    *,
+    sent_on: date,
+    meeting: ReviewMeeting | None = None,
+    appeal: Appeal | None = None,
+) -> Letter:
+    """A letter that went out on ``sent_on`` outside the service (past work entered late): kept as the
+    template would have written it, not emailed. An outcome letter also records the day it was sent on
+    the meeting (the appeal window may run from it, SPEC section 9)."""
+    from casework.community_triggers import services
+    from casework.core.errors import InvalidInput, RuleViolation
+
+    problems = services.event_date_errors(
+        sent_on, "sent_on", "the letter was sent", not_before=[(application.received_on, "the application")]
+    )
+    if problems:
+        raise InvalidInput(problems)
+    needs = {
+        LetterKind.outcome: meeting is not None and meeting.held_on is not None,
+        LetterKind.meeting_invitation: meeting is not None,
+        LetterKind.appeal_decision: appeal is not None and appeal.decision is not None,
+        LetterKind.threshold_decision: application.decision is not None,
+        LetterKind.acknowledgement: True,
+    }
+    if not needs.get(kind, False):
+        raise RuleViolation(f"There is no {LETTER_TITLES[kind].lower()} to have sent a letter about.", field="kind")
+    if meeting is not None and meeting.application_id != application.id:
+        raise InvalidInput({"meeting_id": ["That meeting is not this application's."]})
+    if kind == LetterKind.outcome and meeting.completeness_confirmed_on is None:  # type: ignore[union-attr]
+        # The outcome goes out only once the review is complete (SPEC section 3): confirming it complete
+        # records the day a letter sent by other means went out.
+        raise RuleViolation(
+            "The review has not been confirmed complete, so its outcome letter cannot have gone out: confirm "
+            "the review complete, giving the day the outcome letter was sent.",
+            field="kind",
+        )
+    if kind == LetterKind.outcome:
+        services.record_outcome_letter_sent(actor, meeting, sent_on=sent_on)  # type: ignore[arg-type]
+    letter = produce(
+        actor,
+        application,
+        kind,
+        decision=application.decision if kind == LetterKind.threshold_decision else None,
+        meeting=meeting,
+        appeal=appeal,
+        sent_on=sent_on,
+    )
+    if letter is None:
+        raise RuleViolation(f"The {LETTER_TITLES[kind].lower()} letter is already recorded.", field="kind")
+    return letter
+
+
 def invite_victim(actor: Any, meeting: ReviewMeeting) -> Letter | None:
     """The meeting invitation, once the victim is to be invited before the meeting. A meeting whose day
     has passed, or that has been held, gets no invitation (SPEC section 10: past events are recorded
@@ -696,38 +772,31 @@ def invite_victim(actor: Any, meeting: ReviewMeeting) -> Letter | None:
     return None
 
 
-# PDF: WeasyPrint (pure Python over the system's Pango). Optional: where Pango is missing the
-# printable page remains, and the browser's "Save as PDF" does the same job.
-
-_PDF_CSS = """
-@page { size: A4; margin: 25mm 20mm; }
-body { font-family: Arial, sans-serif; font-size: 11pt; line-height: 1.45; color: #0b0c0c; }
-h1 { font-size: 13pt; margin: 0 0 12pt; }
-.address, .body, .app-preserve-lines { white-space: pre-line; }
-.date { margin: 12pt 0; }
-h2 { font-size: 12pt; margin: 14pt 0 6pt; }
-table { width: 100%; border-collapse: collapse; margin: 0 0 12pt; }
-caption { text-align: left; font-weight: bold; margin-bottom: 4pt; }
-th, td { text-align: left; vertical-align: top; border-bottom: 1px solid #b1b4b6; padding: 4pt 6pt 4pt 0; }
-"""
+# The letter as it is shown, printed and turned into a PDF (casework.documents.layout).
 
 
-def pdf_available() -> bool:
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):
-        return False
-    return True
-
-
-def to_pdf(html: str) -> bytes:
-    """A letter's or a review paper's printable HTML as a PDF (A4)."""
-    import weasyprint
-
-    return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PDF_CSS)])
+def letter_view(application: TriggerApplication, letter: Letter) -> LetterView:
+    """The laid-out letter: the area's letterhead, the name and address of the one it is written to
+    (the applicant, or the victim for the victim's copy), the body as paragraphs."""
+    note = f"Emailed to {letter.emailed_to}" if letter.emailed_to else None
+    to_victim = letter.recipient == LetterRecipient.victim
+    return layout.letter_view(
+        area=application.area,
+        subject=letter.subject,
+        body=letter.body,
+        dated=letter.sent_on,
+        reference=application.reference,
+        recipient_name=application.victim_name if to_victim else application.applicant_name,
+        recipient_address=application.victim_address if to_victim else application.applicant_address,
+        note=note,
+    )
 
 
 # Signal receivers: the letters follow the steps, in the same transaction.
+
+
+# Each signal carries ``send_letter``: False for a step dated before today (past work entered late is
+# recorded only, SPEC section 10) unless the user asked for its letter.
 
 
 @signals.application_received.connect
@@ -735,43 +804,47 @@ def _on_received(application: TriggerApplication, actor: Any = None, **_: Any) -
     """Each application gets a confirmation with its reference (SPEC section 3), whichever channel it
     came by, when the applicant gave an email address. One received before today is past work entered
     late: recorded only (SPEC section 10)."""
-    from flask import current_app, render_template, url_for
-    from werkzeug.routing import BuildError
+    from flask import render_template
 
     if application.applicant_email and application.received_on == today():
-        try:
-            path = url_for("public.triggers.progress")
-        except (RuntimeError, BuildError):  # no request to build from (a task, the command line)
-            path = "/case-review/progress"
-        progress_url = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/") + path
+        # The progress link is built by ``external_url`` in the template (under CASEWORK_BASE_URL),
+        # with or without a request (the API, a task, the command line).
         queue_email(
             to=application.applicant_email,
             subject=f"Your ASB Case Review application {application.reference}",
-            text=render_template(
-                "community_triggers/public/confirmation_email.txt", application=application, progress_url=progress_url
-            ),
+            text=render_template("community_triggers/public/confirmation_email.txt", application=application),
             key=f"trigger-confirmation:{application.id}",
             related=("trigger_applications", application.id),
         )
 
 
 @signals.application_acknowledged.connect
-def _on_acknowledged(application: TriggerApplication, actor: Any = None, **_: Any) -> None:
-    produce(actor, application, LetterKind.acknowledgement)
+def _on_acknowledged(application: TriggerApplication, actor: Any = None, send_letter: bool = True, **_: Any) -> None:
+    if send_letter:
+        produce(actor, application, LetterKind.acknowledgement)
 
 
 @signals.threshold_decided.connect
 def _on_threshold_decided(
-    application: TriggerApplication, actor: Any = None, decision: ThresholdDecision | None = None, **_: Any
+    application: TriggerApplication,
+    actor: Any = None,
+    decision: ThresholdDecision | None = None,
+    send_letter: bool = True,
+    **_: Any,
 ) -> None:
-    produce(actor, application, LetterKind.threshold_decision, decision=decision or application.decision)
+    if send_letter:
+        produce(actor, application, LetterKind.threshold_decision, decision=decision or application.decision)
 
 
 @signals.meeting_arranged.connect
 def _on_meeting_arranged(
-    application: TriggerApplication, actor: Any = None, meeting: ReviewMeeting | None = None, **_: Any
+    application: TriggerApplication,
+    actor: Any = None,
+    meeting: ReviewMeeting | None = None,
+    send_letter: bool = True,
+    **_: Any,
 ) -> None:
-    if meeting is not None:
+    if meeting is not None and send_letter:
         invite_victim(actor, meeting)
 
 
@@ -805,7 +878,11 @@ def _on_review_completed(
 
 @signals.appeal_decided.connect
 def _on_appeal_decided(
-    application: TriggerApplication, actor: Any = None, appeal: Appeal | None = None, **_: Any
+    application: TriggerApplication,
+    actor: Any = None,
+    appeal: Appeal | None = None,
+    send_letter: bool = True,
+    **_: Any,
 ) -> None:
-    if appeal is not None:
+    if appeal is not None and send_letter:
         produce(actor, application, LetterKind.appeal_decision, appeal=appeal)

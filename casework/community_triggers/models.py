@@ -425,13 +425,15 @@ class TriggerDocument(TimestampMixin, db.Model):
         sa.ForeignKey("trigger_information_requests.id", ondelete="SET NULL")
     )
     filename: Mapped[str] = mapped_column(sa.String(255))
+    #: Found from the content when it was submitted.
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int] = mapped_column(sa.Integer)
-    #: Stored in the database so backups, retention and access rules cover files like everything else.
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    #: The file's bytes, in the service's file store (casework.core.storage).
+    stored_file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_files.id"), index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     information_request: Mapped[InformationRequest | None] = relationship(back_populates="documents")
+    stored_file = relationship("StoredFile")
 
 
 class MeetingAttendee(db.Model):

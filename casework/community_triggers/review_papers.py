@@ -315,3 +315,27 @@ def handling_label(value: Any) -> str:
         return REPEAT_HANDLING_LABELS[RepeatHandling(value)]
     except ValueError:
         return str(value)
+
+
+# --- PDF -------------------------------------------------------------------------------------------------
+# The papers are forms (tables), not letters: WeasyPrint with their own small stylesheet
+# (templates/community_triggers/papers/pdf.html); where Pango is missing (``layout.pdf_available``) the
+# printable page remains.
+
+_PAPER_PDF_CSS = """
+@page { size: A4; margin: 25mm 20mm; }
+body { font-family: Arial, sans-serif; font-size: 11pt; line-height: 1.45; color: #0b0c0c; }
+h1 { font-size: 13pt; margin: 0 0 12pt; }
+.app-preserve-lines { white-space: pre-line; }
+h2 { font-size: 12pt; margin: 14pt 0 6pt; }
+table { width: 100%; border-collapse: collapse; margin: 0 0 12pt; }
+caption { text-align: left; font-weight: bold; margin-bottom: 4pt; }
+th, td { text-align: left; vertical-align: top; border-bottom: 1px solid #b1b4b6; padding: 4pt 6pt 4pt 0; }
+"""
+
+
+def paper_pdf(html: str) -> bytes:
+    """A review paper's printable HTML as an A4 PDF."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PAPER_PDF_CSS)])

@@ -17,6 +17,7 @@ from casework.community_triggers.models import (
     ApplicationStatus,
     Channel,
     DecisionBasis,
+    LetterKind,
     ReviewMeeting,
     ThresholdDecision,
     TriggerApplication,
@@ -31,6 +32,16 @@ _text = {"validate": validate.Length(max=20_000)}
 def _choice(values: Any) -> validate.OneOf:
     values = [v.value for v in values]
     return validate.OneOf(values, error=f"Must be one of: {', '.join(values)}.")
+
+
+def SendLetterField() -> fields.Boolean:
+    """Whether the step's letter (or emails) go out: by default only for a step dated today; a step
+    dated before today is past work entered late and is recorded only unless this is true."""
+    return fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Send the letter for a step dated before today (default: only for today's)."},
+    )
 
 
 class VersionField(fields.Integer):
@@ -82,6 +93,7 @@ class ApplicationCreateArgs(BaseSchema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     case_ids = fields.List(RecordId(CASES), load_default=list, validate=validate.Length(max=50))
     complaints = fields.List(fields.Nested(ComplaintArgs), load_default=list, validate=validate.Length(max=200))
+    send_letter = SendLetterField()
 
 
 class ApplicationListArgs(PageArgs):
@@ -91,6 +103,7 @@ class ApplicationListArgs(PageArgs):
 
 class AcknowledgeArgs(BaseSchema):
     acknowledged_on = EventDate(required=True)
+    send_letter = SendLetterField()
     version = VersionField()
 
 
@@ -102,6 +115,7 @@ class ThresholdDecisionArgs(BaseSchema):
     persistence = fields.String(load_default=None, allow_none=True, **_text)
     harm = fields.String(load_default=None, allow_none=True, **_text)
     adequacy = fields.String(load_default=None, allow_none=True, **_text)
+    send_letter = SendLetterField()
     version = VersionField()
 
 
@@ -128,6 +142,7 @@ class MeetingCreateArgs(BaseSchema):
     #: The day the meeting was arranged (default today): past work may be entered late (API.md).
     arranged_on = EventDate(load_default=None, allow_none=True)
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    send_letter = SendLetterField()
     version = VersionField()
 
 
@@ -241,9 +256,19 @@ class AppealDecisionArgs(BaseSchema):
     decision = fields.String(required=True, validate=_choice(AppealDecision))
     reasons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     decided_on = EventDate(required=True)
+    send_letter = SendLetterField()
     handler_email = fields.Email(load_default=None, allow_none=True)
     handler_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     version = VersionField()
+
+
+class LetterSentArgs(BaseSchema):
+    """A letter that went out on ``sent_on`` outside the service (past work entered late). A letter
+    about a meeting is about the application's current meeting, an appeal decision about its latest
+    appeal: the order past work is entered in, so no id of either is asked for."""
+
+    kind = fields.String(required=True, validate=_choice(LetterKind))
+    sent_on = EventDate(required=True)
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -320,13 +345,13 @@ def dump_meeting(meeting: ReviewMeeting) -> dict[str, Any]:
         "id": meeting.id,
         "application_id": meeting.application_id,
         "scheduled_on": _iso(meeting.scheduled_on),
+        "arranged_on": _iso(meeting.arranged_on),
         "chair": _person(meeting.chair),
         "chair_email": meeting.chair.email if meeting.chair else None,
         "location": meeting.location,
         "agenda": meeting.agenda,
         "victim_invited": meeting.victim_invited,
         "victim_not_invited_reason": meeting.victim_not_invited_reason,
-        "arranged_on": _iso(meeting.arranged_on),
         "agenda_items": [
             {"position": item.position, "title": item.title, "lead": item.lead, "notes": item.notes}
             for item in meeting.agenda_items
@@ -461,6 +486,30 @@ def dump_application(
         "lessons_reviews": [dump_lessons_review(r) for r in application.lessons_reviews],
         "pcc_reviews": [_dump_pcc_review(r) for r in application.pcc_reviews],
         "version": application.version,
+    }
+
+
+class LetterAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    subject = nullable(fields.String())
+    sent_on = nullable(fields.Date())
+    emailed_to = nullable(fields.String())
+    meeting_id = nullable(fields.Integer())
+    appeal_id = nullable(fields.Integer())
+
+
+def dump_letter(letter: Any) -> dict[str, Any]:
+    return {
+        "id": letter.id,
+        "application_id": letter.application_id,
+        "kind": letter.kind.value,
+        "subject": letter.subject,
+        "sent_on": _iso(letter.sent_on),
+        "emailed_to": letter.emailed_to,
+        "meeting_id": letter.meeting_id,
+        "appeal_id": letter.appeal_id,
     }
 
 

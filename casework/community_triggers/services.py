@@ -41,8 +41,9 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.settings import step_timescales, threshold_rules
 from casework.core.errors import RULE, Conflict, InvalidInput, RuleViolation
+from casework.core.links import external_url
 from casework.core.permissions import Role
-from casework.core.time import london_day, now, today
+from casework.core.time import LONDON, london_day, now, today
 from casework.extensions import db
 from casework.interventions.models import Intervention
 from casework.reminders.services import close_deadline, set_deadline
@@ -107,6 +108,15 @@ def event_date_errors(
     return {}
 
 
+def sends_letters(event_on: date | None, send_letter: bool | None) -> bool:
+    """Whether a step sends its letter or emails (SPEC section 10): an event dated today does, unless the
+    user says not; one dated before today is past work entered late and is recorded only, unless the
+    user asks for the letter (``send_letter: true``)."""
+    if send_letter is not None:
+        return bool(send_letter)
+    return event_on is not None and event_on >= today()
+
+
 def _check_event_date(value: date | None, field: str, label: str, **kwargs: Any) -> None:
     errors = event_date_errors(value, field, label, **kwargs)
     if errors:
@@ -130,8 +140,12 @@ def _require_text(value: str | None, field: str, message: str) -> str:
     return str(value).strip()
 
 
-def _audit_application(actor: Any, application: TriggerApplication, before: dict[str, Any], summary: str) -> None:
-    record_change(actor, application, before, snapshot(application, APPLICATION_AUDIT_FIELDS), summary)
+def _audit_application(
+    actor: Any, application: TriggerApplication, before: dict[str, Any], summary: str, event_on: date | None = None
+) -> None:
+    record_change(
+        actor, application, before, snapshot(application, APPLICATION_AUDIT_FIELDS), summary, event_on=event_on
+    )
 
 
 def _touch(application: TriggerApplication) -> None:
@@ -261,10 +275,11 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     # How the area handles a complainant with many applications: recorded, never a refusal.
     review_papers.note_repeat_applicant(application)
     _insert_with_reference(application, area)
-    _audit_application(actor, application, None, f"Registered application {application.reference}")  # type: ignore[arg-type]
-    notify_agencies(application)
+    _audit_application(actor, application, None, f"Registered application {application.reference}", received_on)  # type: ignore[arg-type]
+    notify = sends_letters(received_on, data.get("send_letter"))
+    notify_agencies(application, send_emails=notify)
     deadline_engine.sync(application)
-    signals.application_received.send(application, actor=actor)
+    signals.application_received.send(application, actor=actor, send_letter=notify)
     return application
 
 
@@ -288,9 +303,10 @@ def _insert_with_reference(application: TriggerApplication, area: Area, attempts
         return
 
 
-def notify_agencies(application: TriggerApplication) -> list[AgencyNotification]:
+def notify_agencies(application: TriggerApplication, *, send_emails: bool = True) -> list[AgencyNotification]:
     """Tell every agency covering the area (s.104(3)): a row per agency and an email to its
-    coordinators and managers, sent after commit."""
+    coordinators and managers, sent after commit. An application received before today (past work
+    entered late) records the agencies without emailing them, unless asked (``send_emails``)."""
     from casework.notifications.services import queue_email
 
     agencies = list(
@@ -315,7 +331,7 @@ def notify_agencies(application: TriggerApplication) -> list[AgencyNotification]
     for user in users:
         if user not in by_agency.setdefault(user.agency_id, []):
             by_agency[user.agency_id].append(user)
-    link = deadline_engine.application_link(application)
+    link = external_url("staff.triggers.show", application_id=application.id)
     rows = []
     for agency in agencies:
         recipients = by_agency.get(agency.id, [])
@@ -324,7 +340,7 @@ def notify_agencies(application: TriggerApplication) -> list[AgencyNotification]
         )
         db.session.add(row)
         rows.append(row)
-        for user in recipients:
+        for user in recipients if send_emails else []:
             queue_email(
                 to=user.email,
                 subject=f"Case review application {application.reference} received",
@@ -362,7 +378,7 @@ def screen_out(actor: User | None, application: TriggerApplication, *, reason: s
     application.screened_out_on = screened_out_on
     application.screened_out_reason = reason.strip()
     db.session.flush()
-    _audit_application(actor, application, before, f"Screened out {application.reference}")
+    _audit_application(actor, application, before, f"Screened out {application.reference}", screened_out_on)
     deadline_engine.sync(application)
     signals.application_screened_out.send(application, actor=actor)
 
@@ -472,8 +488,11 @@ def link_cases(actor: User | None, application: TriggerApplication, cases: Seque
     reevaluate(application)
 
 
-def acknowledge(actor: User | None, application: TriggerApplication, *, acknowledged_on: date) -> None:
-    """Record the acknowledgement (it does not gate later steps, SPEC section 9)."""
+def acknowledge(
+    actor: User | None, application: TriggerApplication, *, acknowledged_on: date, send_letter: bool | None = None
+) -> None:
+    """Record the acknowledgement (it does not gate later steps, SPEC section 9). Its letter goes out
+    when it is dated today, or when asked (``sends_letters``)."""
     if application.status in {ApplicationStatus.withdrawn, ApplicationStatus.screened_out}:
         raise RuleViolation("The application is closed: it cannot be acknowledged.")
     if application.acknowledged_on is not None:
@@ -487,9 +506,11 @@ def acknowledge(actor: User | None, application: TriggerApplication, *, acknowle
     before = snapshot(application, APPLICATION_AUDIT_FIELDS)
     application.acknowledged_on = acknowledged_on
     db.session.flush()
-    _audit_application(actor, application, before, f"Acknowledged {application.reference}")
+    _audit_application(actor, application, before, f"Acknowledged {application.reference}", acknowledged_on)
     deadline_engine.sync(application)
-    signals.application_acknowledged.send(application, actor=actor)
+    signals.application_acknowledged.send(
+        application, actor=actor, send_letter=sends_letters(acknowledged_on, send_letter)
+    )
 
 
 def decide_threshold(
@@ -503,8 +524,10 @@ def decide_threshold(
     persistence: str | None = None,
     harm: str | None = None,
     adequacy: str | None = None,
+    send_letter: bool | None = None,
 ) -> ThresholdDecision:
-    """Record the threshold decision (s.104(4)-(6); SPEC section 9)."""
+    """Record the threshold decision (s.104(4)-(6); SPEC section 9). Its letter goes out when it is
+    dated today, or when asked (``sends_letters``)."""
     _require_status(application, {ApplicationStatus.received}, "decide the threshold")
     _check_event_date(
         decided_on,
@@ -571,10 +594,13 @@ def decide_threshold(
             decision, ("application_id", "met", "basis", "reasons", "persistence", "harm", "adequacy", "decided_on")
         ),
         f"Threshold {'met' if met else 'not met'} for {application.reference}",
+        event_on=decided_on,
     )
-    _audit_application(actor, application, before, f"Threshold decided for {application.reference}")
+    _audit_application(actor, application, before, f"Threshold decided for {application.reference}", decided_on)
     deadline_engine.sync(application)
-    signals.threshold_decided.send(application, actor=actor, decision=decision)
+    signals.threshold_decided.send(
+        application, actor=actor, decision=decision, send_letter=sends_letters(decided_on, send_letter)
+    )
     return decision
 
 
@@ -668,9 +694,12 @@ def arrange_meeting(
     chair: User,
     arranged_on: date | None = None,
     location: str | None = None,
+    send_letter: bool | None = None,
 ) -> ReviewMeeting:
     """Appoint an independent chair and schedule the review meeting (after a "met" decision), on
-    ``arranged_on`` (default today), with the standard agenda set out (``review_papers``)."""
+    ``arranged_on`` (default today: a meeting arranged in the past may be entered late), with the
+    standard agenda set out (``review_papers``). The victim's invitation goes out when the meeting is
+    arranged today, or when asked (``sends_letters``)."""
     from casework.community_triggers import review_papers
 
     decision = application.decision
@@ -708,11 +737,18 @@ def arrange_meeting(
     application.status = ApplicationStatus.meeting_arranged
     db.session.flush()
     record_change(
-        actor, meeting, None, snapshot(meeting, MEETING_AUDIT_FIELDS), f"Arranged meeting for {application.reference}"
+        actor,
+        meeting,
+        None,
+        snapshot(meeting, MEETING_AUDIT_FIELDS),
+        f"Arranged meeting for {application.reference}",
+        event_on=arranged_on,
     )
-    _audit_application(actor, application, before, f"Meeting arranged for {application.reference}")
+    _audit_application(actor, application, before, f"Meeting arranged for {application.reference}", arranged_on)
     deadline_engine.sync(application)
-    signals.meeting_arranged.send(application, actor=actor, meeting=meeting)
+    signals.meeting_arranged.send(
+        application, actor=actor, meeting=meeting, send_letter=sends_letters(arranged_on, send_letter)
+    )
     return meeting
 
 
@@ -805,7 +841,9 @@ def record_outcome(
 ) -> ReviewMeeting:
     """Record the meeting held, its minutes and recommendations [{text, agency, due_on, owner=None}];
     each recommendation becomes a tracked action with a deadline. Only the appointed chair may do
-    this (the caller checks ``policies.can_chair``)."""
+    this (the caller checks ``policies.can_chair``). No letter goes out yet: the outcome letter follows
+    the coordinator's confirmation that the review is complete (``completeness.confirm_complete``,
+    which also takes ``send_letter`` and the day a letter sent by other means went out)."""
     application = meeting.application
     if meeting.held_on is not None:
         raise RuleViolation("The outcome of this meeting has already been recorded.")
@@ -899,8 +937,9 @@ def record_outcome(
         before,
         snapshot(meeting, MEETING_AUDIT_FIELDS) | {"recommendations": [r.text for r in meeting.recommendations]},
         f"Recorded the outcome for {application.reference}",
+        event_on=held_on,
     )
-    _audit_application(actor, application, before_app, f"Review concluded for {application.reference}")
+    _audit_application(actor, application, before_app, f"Review concluded for {application.reference}", held_on)
     deadline_engine.sync(application)
     signals.outcome_recorded.send(application, actor=actor, meeting=meeting)
     return meeting
@@ -945,6 +984,7 @@ def record_victim_consultation(
         before,
         snapshot(meeting, MEETING_AUDIT_FIELDS),
         f"Victim consulted on the action plan for {meeting.application.reference}",
+        event_on=consulted_on,
     )
     return meeting
 
@@ -964,6 +1004,7 @@ def record_outcome_letter_sent(actor: User | None, meeting: ReviewMeeting, *, se
         before,
         snapshot(meeting, MEETING_AUDIT_FIELDS),
         f"Outcome letter sent for {meeting.application.reference}",
+        event_on=sent_on,
     )
     deadline_engine.sync(meeting.application)
 
@@ -1017,8 +1058,9 @@ def lodge_appeal(actor: User | None, application: TriggerApplication, *, receive
         None,
         snapshot(appeal, ("application_id", "received_on", "grounds")),
         f"Appeal lodged against {application.reference}",
+        event_on=received_on,
     )
-    _audit_application(actor, application, before, f"Appeal lodged for {application.reference}")
+    _audit_application(actor, application, before, f"Appeal lodged for {application.reference}", received_on)
     deadline_engine.sync(application)
     signals.appeal_lodged.send(application, actor=actor, appeal=appeal)
     return appeal
@@ -1063,9 +1105,18 @@ def assign_appeal_handler(
     return appeal
 
 
-def decide_appeal(actor: User | None, appeal: Appeal, *, decision: str, reasons: str, decided_on: date) -> Appeal:
+def decide_appeal(
+    actor: User | None,
+    appeal: Appeal,
+    *,
+    decision: str,
+    reasons: str,
+    decided_on: date,
+    send_letter: bool | None = None,
+) -> Appeal:
     """Record the appeal decision. Upheld: the review goes back (a new threshold decision after a
-    "not met" decision, otherwise a new meeting). Not upheld: the application is closed."""
+    "not met" decision, otherwise a new meeting). Not upheld: the application is closed. Its letter
+    goes out when it is dated today, or when asked (``sends_letters``)."""
     application = appeal.application
     if appeal.decision is not None:
         raise RuleViolation("The appeal has already been decided.")
@@ -1098,10 +1149,13 @@ def decide_appeal(actor: User | None, appeal: Appeal, *, decision: str, reasons:
         before,
         snapshot(appeal, ("decision", "decision_reasons", "decided_on")),
         f"Appeal {appeal.decision.value.replace('_', ' ')} for {application.reference}",
+        event_on=decided_on,
     )
-    _audit_application(actor, application, before_app, f"Appeal decided for {application.reference}")
+    _audit_application(actor, application, before_app, f"Appeal decided for {application.reference}", decided_on)
     deadline_engine.sync(application)
-    signals.appeal_decided.send(application, actor=actor, appeal=appeal)
+    signals.appeal_decided.send(
+        application, actor=actor, appeal=appeal, send_letter=sends_letters(decided_on, send_letter)
+    )
     return appeal
 
 
@@ -1127,10 +1181,38 @@ def withdraw(actor: User | None, application: TriggerApplication, *, withdrawn_o
     application.withdrawn_on = withdrawn_on
     application.withdrawal_reason = reason.strip()
     db.session.flush()
-    _audit_application(actor, application, before, f"Withdrew {application.reference}")
+    _audit_application(actor, application, before, f"Withdrew {application.reference}", withdrawn_on)
     deadline_engine.sync(application)
     close_deadline(deadline_engine.SUBJECT_TYPE, application.id, cancelled=True)
     signals.application_withdrawn.send(application, actor=actor)
+
+
+def settle_past_deadlines(actor: User | None, application: TriggerApplication) -> int:
+    """History brought in as a whole (an import of past Case Reviews): the steps it lacks were dealt with
+    outside the service, so their deadlines, long past, have nothing to remind anyone of. Open ones due
+    before today are cancelled (past work is recorded only, SPEC section 10); later ones stay."""
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    start_of_today = datetime.combine(today(), datetime.min.time(), tzinfo=LONDON)
+    rows = db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.subject_type == deadline_engine.SUBJECT_TYPE,
+            Deadline.subject_id == application.id,
+            Deadline.status == DeadlineStatus.open,
+            Deadline.due_at < start_of_today,
+        )
+    ).all()
+    for kind in {row.kind for row in rows}:
+        close_deadline(deadline_engine.SUBJECT_TYPE, application.id, kind, cancelled=True)
+    if rows:
+        record_change(
+            actor,
+            application,
+            {"open_deadlines": [r.kind for r in rows]},
+            {"open_deadlines": []},
+            f"Deadlines already past when {application.reference} was brought in were closed",
+        )
+    return len(rows)
 
 
 def deadlines(application: TriggerApplication) -> dict[str, date]:

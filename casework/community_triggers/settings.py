@@ -20,6 +20,7 @@ from casework.core.settings import (
     one_of,
     register,
     register_check,
+    register_dated_records,
     whole_number,
 )
 
@@ -325,3 +326,32 @@ def threshold_rules(values: Mapping[str, Any]) -> ThresholdRules:
 
 def step_timescales(values: Mapping[str, Any]) -> dict[str, StepTimescale]:
     return {step: StepTimescale.from_value(values[timescale_key(step)]) for step in STEPS}
+
+
+def applications_received_since(area_ids: Any, keys: set[str], effective_from: Any) -> list[Any]:
+    """The applications whose rule set or timescales a change from ``effective_from`` could reach: every
+    Case Review setting is read on the day the application was received (``rules_for``, the deadlines)."""
+    import sqlalchemy as sa
+
+    from casework.community_triggers.models import TriggerApplication
+    from casework.core.settings import REGISTRY, DatedRecord
+    from casework.extensions import db
+
+    ours = {spec.key for spec in REGISTRY.values() if spec.group in RULE_SET_GROUPS}
+    if not keys & ours:
+        return []
+    query = sa.select(TriggerApplication.area_id, TriggerApplication.received_on, TriggerApplication.reference).where(
+        TriggerApplication.received_on >= effective_from
+    )
+    if area_ids is not None:
+        query = query.where(TriggerApplication.area_id.in_(area_ids))
+    return [
+        DatedRecord(area_id, received_on, f"application {reference}")
+        for area_id, received_on, reference in db.session.execute(query.order_by(TriggerApplication.received_on))
+    ]
+
+
+#: The rule set and the timescales, read on the day of receipt. (The dated commencement of a statutory
+#: change, such as the PCC review, is a fact of law with its own date, not a local choice.)
+RULE_SET_GROUPS = {GROUP_THRESHOLD, GROUP_TIMESCALES}
+register_dated_records(applications_received_since)

@@ -93,9 +93,7 @@ def bank_holidays(year: int) -> Mapping[date, str]:
     by computation, and working-day loops ask for the same years again and again.
     """
     calendar_for_year = holidays.country_holidays("GB", subdiv="ENG", years=year)
-    return MappingProxyType(
-        {day: name for day, name in sorted(calendar_for_year.items()) if day.year == year}
-    )
+    return MappingProxyType({day: name for day, name in sorted(calendar_for_year.items()) if day.year == year})
 
 
 def is_bank_holiday(day: date) -> bool:

@@ -8,9 +8,11 @@ CHECK constraint, and the one place a transaction is committed, followed by its 
 from __future__ import annotations
 
 import enum
+import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData, event
@@ -97,6 +99,7 @@ class VersionedMixin:
 # --- transactions and their side effects -----------------------------------------------------------
 
 _QUEUE_KEY = "casework_after_commit"
+_UNDO_KEY = "casework_on_rollback"
 
 
 def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -115,12 +118,48 @@ def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     session.info.setdefault(_QUEUE_KEY, []).append((fn, args, kwargs))
 
 
+def on_rollback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run ``fn`` if the current transaction rolls back: undo a change made outside the database
+    before the commit (a file put in an object store for a row that is now never written).
+
+    Dropped when the transaction commits. Run for the outermost transaction only, like
+    ``after_commit``: a rolled-back SAVEPOINT keeps what it queued, which errs towards leaving an
+    unreferenced object (harmless) rather than deleting one a committed row refers to.
+    """
+    from casework.extensions import db
+
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_UNDO_KEY, []).append((fn, args, kwargs))
+
+
 def commit() -> None:
     """Commit the request's or task's transaction, then run the queued side effects."""
     from casework.extensions import db
 
     db.session.commit()
+    # The side effects may write (the task outbox's relay marks what it handed over): they run in the
+    # unit of work's own mode. Only what follows them, building the answer, reads.
     run_queued(db.session)
+    answer_reads_only()
+
+
+def end_read_transaction() -> None:
+    """End the current transaction when it has only read, before slow work that needs no lock.
+
+    Checking a password takes a noticeable time on purpose (argon2). Inside a transaction that may
+    write, SQLite holds its write lock all that time (``BEGIN IMMEDIATE``, see the transaction modes below), so people
+    signing in at the same moment would queue behind each other's hashing. Nothing is lost: the
+    transaction wrote nothing, and what it loaded is read again when next used.
+    """
+    from casework.extensions import db
+
+    session = db.session()
+    if session.in_transaction() and not (
+        session.new or session.dirty or session.deleted or session.info.get(_QUEUE_KEY)
+    ):
+        session.commit()
 
 
 def run_queued(session: Session) -> None:
@@ -137,15 +176,29 @@ def _discard_on_rollback(session: Session, previous_transaction: Any) -> None:
     # Only the outermost transaction: a rolled-back SAVEPOINT does not void what was queued before it.
     if previous_transaction.parent is None:
         discard_queued(session)
+        for fn, args, kwargs in session.info.pop(_UNDO_KEY, []):
+            try:
+                fn(*args, **kwargs)
+            except Exception:  # undoing is best effort; the rollback itself must go on
+                logging.getLogger(__name__).exception("could not undo %r after a rollback", fn)
+
+
+def _forget_undo_on_commit(session: Session) -> None:
+    session.info.pop(_UNDO_KEY, None)
 
 
 def configure_session_events() -> None:
     """A rolled-back transaction's side effects are dropped, so a later commit cannot run them; values
     the database cannot store are refused before they are sent to it."""
+    from casework.core import request_cache
+
     if not event.contains(Session, "after_soft_rollback", _discard_on_rollback):
         event.listen(Session, "after_soft_rollback", _discard_on_rollback)
+    if not event.contains(Session, "after_commit", _forget_undo_on_commit):
+        event.listen(Session, "after_commit", _forget_undo_on_commit)
     if not event.contains(Session, "before_flush", refuse_unstorable_values):
         event.listen(Session, "before_flush", refuse_unstorable_values)
+    request_cache.configure_session_events()
 
 
 def unstorable_value_problem(column: sa.Column[Any], value: Any) -> str | None:
@@ -206,10 +259,108 @@ def refuse_unstorable_values(session: Session, _context: Any, _instances: Any) -
 SQLITE_IMMEDIATE = "casework_sqlite_immediate"
 
 
+# --- transaction modes ------------------------------------------------------------------------------
+#
+# On SQLite (the embedded default) a transaction that writes must take the write lock before it reads:
+# in WAL mode a transaction that began by reading cannot start writing once another connection has
+# committed (the write fails at once with "database is locked", whatever the busy timeout). So each
+# unit of work declares, before its first statement, what it will do:
+#
+# - ``read``: a GET, HEAD or OPTIONS request. A deferred ``BEGIN``: readers never queue behind
+#   writers. ``PRAGMA query_only`` makes a write fail every time (in the tests, which all run on
+#   SQLite too) rather than now and then under load.
+# - ``record``: a GET whose view is marked ``@records_view``: it reads like the others and then writes
+#   a record of what was seen (the audit entry). It reads in a deferred transaction; its first write
+#   ends that read and takes the write lock in a new transaction, so the lock is held for the record
+#   only, not while the page is loaded and rendered.
+# - ``write``: everything else (unsafe requests, Celery tasks, commands): ``BEGIN IMMEDIATE``, so the
+#   write lock is taken first and waited for (up to the busy timeout) instead of failing half-way.
+#   Once a request has committed (``commit()``), it goes on in ``read``: loading its answer does not
+#   hold the write lock.
+#
+# PostgreSQL needs none of this: its transactions are unchanged.
+
+#: Request methods that only read, unless the view is marked ``@records_view``.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_RECORDS_VIEW_ATTR = "casework_records_view"
+_MODE_KEY = "casework_transaction_mode"
+_DEFERRED_WRITE_KEY = "casework_deferred_write"
+_GUARDED_KEY = "casework_query_only_connection"
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def records_view(view: F) -> F:
+    """Mark a GET view that writes a record of what it showed (an audit entry of the view).
+
+    Its writes must not depend on what it read: on SQLite they happen in a later transaction than
+    the reads (see the transaction modes above).
+    """
+    setattr(view, _RECORDS_VIEW_ATTR, True)
+    return view
+
+
+def choose_transaction_mode() -> None:
+    """``before_request``: decide, before the first statement, what this request may do."""
+    from flask import current_app, g, request
+
+    if request.method not in SAFE_METHODS:
+        mode = "write"
+    else:
+        view = current_app.view_functions.get(request.endpoint or "")
+        mode = "record" if getattr(view, _RECORDS_VIEW_ATTR, False) else "read"
+    g.setdefault(_MODE_KEY, mode)
+
+
+def answer_reads_only() -> None:
+    """After a request has committed its work, what follows only builds the answer: it reads."""
+    from flask import g, has_request_context
+
+    # Only a request's own context has a mode: a task run eagerly inside a request has its own.
+    if has_request_context() and _MODE_KEY in g:
+        setattr(g, _MODE_KEY, "read")
+
+
+def writes_from_here() -> None:
+    """A read request that is about to write a record of what it showed (the audit log's view
+    entries, written after the answer is built): its next transaction takes the write lock."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        setattr(g, _MODE_KEY, "write")
+
+
+def transaction_mode() -> str:
+    """``read``, ``record`` or ``write`` (outside a request: Celery tasks and commands write)."""
+    from flask import g, has_request_context
+
+    return g.get(_MODE_KEY, "write") if has_request_context() else "write"
+
+
+#: How long a transaction waits for SQLite's write lock before failing with "database is locked".
+SQLITE_BUSY_SECONDS = 30
+_HOLDS_WRITE_LOCK_KEY = "casework_holds_write_lock"
+
+
 def configure_engine_events(engine: sa.Engine) -> None:
     """SQLite needs help to behave like the database the service is written for."""
     if engine.dialect.name != "sqlite":
         return
+    # The threads of one process take SQLite's write lock in turn through this lock: a thread waiting
+    # here is woken as soon as the lock is free, where SQLite's own busy handler polls with growing
+    # sleeps and can leave one waiter behind for ever under load. Other processes (the second web
+    # worker, the Celery worker and beat) still meet at SQLite's lock, with its busy timeout.
+    write_lock = threading.Lock()
+
+    def take_write_lock(conn: sa.Connection) -> None:
+        # Past the timeout, go on without it and let SQLite's busy handler have the last word.
+        if write_lock.acquire(timeout=SQLITE_BUSY_SECONDS):
+            conn.info[_HOLDS_WRITE_LOCK_KEY] = True
+
+    def release_write_lock(info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS_WRITE_LOCK_KEY, False):
+            write_lock.release()
 
     @event.listens_for(engine, "connect")
     def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -219,13 +370,82 @@ def configure_engine_events(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # With WAL, NORMAL syncs at checkpoints rather than at every commit: the database cannot be
+        # corrupted, but a power cut may lose the last moments' commits. Syncing every commit limits
+        # the embedded default to a few dozen writes a second, and every case view is one.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: sa.Connection) -> None:
-        # A transaction that reads and then writes what it read (the audit seal) asks for IMMEDIATE: it
-        # takes the write lock first, waiting busy_timeout for it, where a deferred one would fail at its
-        # first write if another process had committed since its read.
-        immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        mode = transaction_mode()
+        if conn.get_execution_options().get(SQLITE_IMMEDIATE):
+            mode = "write"  # asked for by a unit of work that reads and then writes what it read
+        conn.info.pop(_DEFERRED_WRITE_KEY, None)
+        _set_query_only(conn.connection.dbapi_connection, mode == "read")
+        if mode == "write":
+            take_write_lock(conn)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        conn.exec_driver_sql("BEGIN")
+        if mode == "record":
+            conn.info[_DEFERRED_WRITE_KEY] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _sqlite_take_write_lock(conn: sa.Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        # ``record`` mode: the first write ends the read (which wrote nothing) and starts a transaction
+        # holding the write lock. Not under a SAVEPOINT, which the COMMIT would end with it.
+        if conn.info.get(_DEFERRED_WRITE_KEY) and statement.lstrip()[:7].upper().startswith(_WRITE_VERBS):
+            del conn.info[_DEFERRED_WRITE_KEY]
+            if not conn.in_nested_transaction():
+                dbapi_connection = conn.connection.dbapi_connection
+                dbapi_connection.execute("COMMIT")
+                take_write_lock(conn)
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    def _sqlite_committed(conn: sa.Connection) -> None:
+        release_write_lock(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    def _sqlite_rolled_back(conn: sa.Connection) -> None:
+        release_write_lock(conn.info)
+
+    # A connection that goes back to the pool, or is thrown away, without a commit or rollback event
+    # (a failure half-way) must not keep the lock.
+    @event.listens_for(engine, "checkin")
+    def _sqlite_checked_in(_dbapi_connection: Any, record: Any) -> None:
+        release_write_lock(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _sqlite_invalidated(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        release_write_lock(record.info)
+
+
+def _set_query_only(dbapi_connection: Any, on: bool) -> None:
+    # On the driver's connection directly: not one of the request's statements.
+    dbapi_connection.execute(f"PRAGMA query_only={int(on)}")
+
+
+def _guard_begin(session: Session, _transaction: Any, connection: sa.Connection) -> None:
+    # The BEGIN above sets the guard for a session's own transaction. In the tests a request's
+    # transaction is a SAVEPOINT inside the test's transaction (no BEGIN), and is guarded here; the
+    # test holds that connection, so it is set back when the request's transaction ends.
+    if connection.dialect.name == "sqlite" and connection.in_nested_transaction() and transaction_mode() == "read":
+        dbapi_connection = connection.connection.dbapi_connection
+        _set_query_only(dbapi_connection, True)
+        session.info[_GUARDED_KEY] = dbapi_connection
+
+
+def _guard_end(session: Session, transaction: Any) -> None:
+    # The connection goes back as it came: writable (the next BEGIN sets it again anyway).
+    if transaction.parent is None and _GUARDED_KEY in session.info:
+        _set_query_only(session.info.pop(_GUARDED_KEY), False)
+
+
+def configure_transaction_guard() -> None:
+    """Read-only transactions refuse to write (on SQLite, where every test also runs)."""
+    if not event.contains(Session, "after_begin", _guard_begin):
+        event.listen(Session, "after_begin", _guard_begin)
+        event.listen(Session, "after_transaction_end", _guard_end)

@@ -21,8 +21,19 @@ def safe_filename(name: str, fallback: str = "download") -> str:
     return cleaned or fallback
 
 
-def file_response(content: bytes | str, filename: str, mimetype: str, *, inline: bool = False) -> Response:
-    """``content`` as a download named ``filename`` (or shown in the browser when ``inline``)."""
+def file_response(
+    content: bytes | str,
+    filename: str,
+    mimetype: str,
+    *,
+    inline: bool = False,
+    content_security_policy: str | None = None,
+) -> Response:
+    """``content`` as a download named ``filename`` (or shown in the browser when ``inline``).
+
+    A file someone uploaded gets a ``content_security_policy`` with ``sandbox``: opened in the
+    browser, it can run nothing and reach nothing as the service.
+    """
     data = content.encode() if isinstance(content, str) else content
     response = send_file(
         io.BytesIO(data),
@@ -34,4 +45,6 @@ def file_response(content: bytes | str, filename: str, mimetype: str, *, inline:
         max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if content_security_policy:
+        response.headers["Content-Security-Policy"] = content_security_policy
     return response

@@ -122,6 +122,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
+        if error.response is not None:
+            return error.response  # a view or extension built the answer itself (a sign-in refusal)
         status = error.code or 500
         # The exception's own headers (a 405's Allow, a 429's Retry-After), but not its Content-Type.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]

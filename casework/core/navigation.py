@@ -33,9 +33,13 @@ NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry("staff.triggers.board", "Case reviews", "VIEW_TRIGGERS"),
     NavigationEntry("staff.reviews.index", "My reviews", "CHAIR_REVIEWS"),
     NavigationEntry("staff.statistics.index", "Statistics", "VIEW_STATISTICS"),
+    NavigationEntry("staff.spreadsheets.index", "Imports", "IMPORT_RECORDS"),
     NavigationEntry("admin.accounts.users", "Users", "ADMINISTER", ("admin.accounts.user",)),
     NavigationEntry("admin.accounts.areas", "Areas", "ADMINISTER", ("admin.accounts.area",)),
     NavigationEntry("admin.risk.questionnaire", "Risk questionnaire", "ADMINISTER"),
+    NavigationEntry(
+        "admin.triggers.templates", "Letters and notices", "ADMINISTER", ("admin.documents.", "admin.notices.")
+    ),
     NavigationEntry("admin.statistics.historic", "Historic figures", "ADMINISTER"),
     NavigationEntry("admin.audit.index", "Audit log", "VIEW_AUDIT"),
 )

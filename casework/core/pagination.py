@@ -17,9 +17,7 @@ def paginate(query: sa.Select, page: int, per_page: int) -> tuple[Sequence[Any],
     return items, total
 
 
-def envelope(
-    items: Sequence[Any], page: int, per_page: int, total: int, dump: Callable[[Any], Any]
-) -> dict[str, Any]:
+def envelope(items: Sequence[Any], page: int, per_page: int, total: int, dump: Callable[[Any], Any]) -> dict[str, Any]:
     return {"items": [dump(i) for i in items], "page": page, "per_page": per_page, "total": total}
 
 

@@ -55,6 +55,8 @@ class Permission(enum.StrEnum):
     PUBLISH_STATISTICS = "publish_statistics"
     ADMINISTER = "administer"
     VIEW_AUDIT = "view_audit"
+    #: Bring records in from spreadsheets and police logs (a bulk change: coordinators and managers).
+    IMPORT_RECORDS = "import_records"
 
 
 P = Permission
@@ -73,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.MANAGE_TRIGGERS,
             P.VIEW_STATISTICS,
             P.COMPILE_STATISTICS,
+            P.IMPORT_RECORDS,
         }
     ),
     # A chair sees only the reviews they chair; the object-level policy narrows CHAIR_REVIEWS.
@@ -90,6 +93,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_STATISTICS,
             P.COMPILE_STATISTICS,
             P.PUBLISH_STATISTICS,
+            P.IMPORT_RECORDS,
         }
     ),
     # Partners see and contribute to the cases shared with their agency (object-level policy).
@@ -100,6 +104,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 
 def permissions_for(roles: Any) -> frozenset[Permission]:
+    return _permissions_for(tuple(sorted(Role(role).value for role in roles)))
+
+
+@functools.cache
+def _permissions_for(roles: tuple[str, ...]) -> frozenset[Permission]:
+    # A page asks what the user may do a few dozen times (navigation, links, sections): worked out
+    # once per set of roles.
     granted: set[Permission] = set()
     for role in roles:
         granted |= ROLE_PERMISSIONS[Role(role)]

@@ -222,3 +222,40 @@ def error_line(error: BaseException) -> int | None:
             found = traceback.tb_lineno
         traceback = traceback.tb_next
     return found
+
+
+class TemplateRenderFailed(TemplateError):
+    """A template raised something other than a template error (``{{ 1 / 0 }}``, a bad filter
+    argument): wrapped so callers handle one kind of failure; the original is the ``__cause__``."""
+
+
+def render_checked(env: LimitedSandbox, source: str, context: Mapping[str, Any], limits: Limits) -> str:
+    """Render an admin's template with limits; every failure is a ``jinja2.TemplateError``."""
+    try:
+        return env.render_limited(source, context, limits)
+    except TemplateError:
+        raise
+    except RecursionError as error:
+        raise TemplateLimitExceeded("The template calls itself too deeply.") from error
+    except Exception as error:  # any failure of an admin's template is the template's
+        raise TemplateRenderFailed(f"{type(error).__name__}: {error}") from error
+
+
+def describe_failure(error: BaseException) -> str:
+    """What went wrong, in words that never quote the data the template was filled in with (an
+    error message can: "'str object' has no element 'Jane Smith'")."""
+    from jinja2 import UndefinedError
+    from jinja2.sandbox import SecurityError
+
+    if isinstance(error, TemplateLimitExceeded):
+        problem = str(error).rstrip(".")
+    elif isinstance(error, UndefinedError):
+        problem = "it uses a value that is missing or empty"
+    elif isinstance(error, SecurityError):
+        problem = "it uses something that may not be used"
+    elif isinstance(error.__cause__, TypeError | ValueError | ArithmeticError):
+        problem = "it uses a value in a way that does not suit it (for example a sum with a date)"
+    else:
+        problem = "it cannot be filled in"
+    line = error_line(error.__cause__ or error) if error.__cause__ is not None else error_line(error)
+    return f"{problem} (line {line})" if line else problem

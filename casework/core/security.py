@@ -3,9 +3,40 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+
+F = TypeVar("F", bound=Callable[..., Any])
+_KEEPS_IDLE_TIME = "_casework_keeps_idle_time"
+
+#: Staff are warned this long before the idle timeout signs them out (GOV.UK timeout warning pattern),
+#: or after half the idle time when that is shorter.
+WARNING_SECONDS = 120
+
+
+def idle_seconds() -> int:
+    return int(current_app.config["CASEWORK"]["SESSION_IDLE_MINUTES"]) * 60
+
+
+def warning_seconds() -> int:
+    """How long before the idle timeout the page warns (templates/layouts/_timeout_warning.html)."""
+    return min(WARNING_SECONDS, idle_seconds() // 2)
+
+
+def remaining_idle_seconds() -> int:
+    """Seconds left before this session is signed out for inactivity (0 when it is over)."""
+    last_seen = session.get("last_seen", int(time.time()))
+    return max(0, idle_seconds() - (int(time.time()) - last_seen))
+
+
+def keeps_idle_time(view: F) -> F:
+    """A request to this view is not activity: it leaves the idle clock running (the timeout
+    warning asks how long is left without extending it)."""
+    setattr(view, _KEEPS_IDLE_TIME, True)
+    return view
 
 
 def content_security_policy() -> str:
@@ -54,13 +85,20 @@ def init_security(app: Flask) -> None:
             return None  # the API uses expiring bearer tokens, not sessions
         if not current_user.is_authenticated:
             return None
-        limit = current_app.config["CASEWORK"]["SESSION_IDLE_MINUTES"] * 60
+        limit = idle_seconds()
         now = int(time.time())
         last_seen = session.get("last_seen", now)
         if now - last_seen > limit:
+            from casework.accounts import sessions
+            from casework.core.db import commit
+
+            sessions.end_current()  # on the server too: the cookie opens nothing from now on
+            commit()
             logout_user()
             session.clear()
             flash("You were signed out because you were inactive. Sign in again to continue.", "important")
             return redirect(url_for("staff.accounts.sign_in", next=request.full_path.rstrip("?")))
+        if getattr(current_app.view_functions.get(request.endpoint or ""), _KEEPS_IDLE_TIME, False):
+            return None
         session["last_seen"] = now
         return None

@@ -99,6 +99,31 @@ def problems(values: dict[str, Any], changed: set[str]) -> list[SettingProblem]:
     return found
 
 
+# --- records dealt with under the settings of their day ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatedRecord:
+    """A record that was dealt with under the settings in force on its day (an application on the day
+    it was received): a change back-dated to before that day must not change what applied to it."""
+
+    area_id: int
+    on: Any  # date
+    #: How the refusal names it ("application BOL-CT-2026-0003").
+    label: str
+
+
+#: ``fn(area_ids, keys, effective_from)`` -> the records whose settings among ``keys`` were read on a day
+#: from ``effective_from`` until today, in those areas (``area_ids`` None: every area). Each domain that
+#: reads settings by the date of a record declares one (``register_dated_records``).
+DATED_RECORDS: list[Callable[[Any, set[str], Any], list[DatedRecord]]] = []
+
+
+def register_dated_records(fn: Callable[[Any, set[str], Any], list[DatedRecord]]) -> None:
+    if fn not in DATED_RECORDS:
+        DATED_RECORDS.append(fn)
+
+
 # --- parsers ----------------------------------------------------------------------------------------
 
 

@@ -27,8 +27,10 @@ DEMO_DOMAIN = "casework.example"
 DOMAIN_DEMO_MODULES = [
     "casework.cases.demo",
     "casework.interventions.demo",
+    "casework.documents.demo",
     "casework.community_triggers.demo",
     "casework.statistics.demo",
+    "casework.spreadsheets.demo",
 ]
 
 
@@ -59,9 +61,21 @@ DEMO_USERS = [
 
 
 @demo.command("load")
-def load_command() -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Load the demo users and records even with CASEWORK_ENV=production (they sign in with a known password).",
+)
+def load_command(force: bool) -> None:
     """Load the demo areas, agencies, users and records (a second run changes nothing)."""
     import importlib
+
+    if current_app.config["CASEWORK"]["ENV"] == "production" and not force:
+        # Demo users in a live service are accounts with a password printed on the console.
+        raise click.ClickException(
+            "CASEWORK_ENV is production: demo data (made-up people and users with a shared password) is not loaded "
+            "into a live service. Use --force to load it anyway, for example on a training copy."
+        )
 
     modules = ["casework.demo.data", *DOMAIN_DEMO_MODULES]
     for module in modules:

@@ -6,20 +6,27 @@ from typing import Any
 
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.core.request_cache import request_cached
 from casework.interventions import services
 from casework.interventions.schemas import dump_intervention
 
 
+@request_cached
+def _interventions(case_id: int) -> list[Any]:
+    """The case's interventions, once per request for the section and the timeline."""
+    return list(services.case_interventions(case_id))
+
+
 @api_section("interventions")
 def interventions(case: Any, _user: Any) -> list[dict[str, Any]]:
-    return [dump_intervention(i) for i in services.case_interventions(case.id)]
+    return [dump_intervention(i) for i in _interventions(case.id)]
 
 
-@page_section(40, "interventions/_case_section.html")
+@page_section(40, "interventions/_case_section.html", anchor="interventions", title="Warnings, notices and orders")
 def interventions_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,
-        "interventions": services.case_interventions(case.id),
+        "interventions": _interventions(case.id),
         "interventions_can_add": can_edit_case(user, case),
     }
 
@@ -27,7 +34,7 @@ def interventions_section(case: Any, user: Any) -> dict[str, Any]:
 @timeline_source
 def interventions_timeline(case: Any) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
-    for intervention in services.case_interventions(case.id):
+    for intervention in _interventions(case.id):
         about = f" to {intervention.subject.name}" if intervention.subject else ""
         link = services.intervention_link(intervention)
         entries.append(

@@ -18,10 +18,12 @@ from casework.interventions.models import (
     CONDUCT_LABELS,
     KIND_LABELS,
     REVIEW_OUTCOME_LABELS,
+    SERVICE_METHOD_LABELS,
     Conduct,
     InterventionKind,
     InterventionStatus,
     ReviewOutcome,
+    ServiceMethod,
 )
 
 PARTS = ("day", "month", "year")
@@ -102,6 +104,8 @@ def parse_time(value: str | None) -> time | None:
         if not 1 <= hour <= 12:
             raise ValueError("Enter a time like 14:30 or 2:30pm")
         hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise ValueError("Enter a time like 14:30 or 2:30pm")
     return time(hour, minute)
 
 
@@ -317,3 +321,65 @@ class ReviewForm(FlaskForm):
         validators=[required_choice("Select the outcome of the review", [o.value for o in ReviewOutcome])],
     )
     notes = TextAreaField("Notes (optional)", validators=[Length(max=10_000)])
+
+
+class NoticeForm(FlaskForm):
+    """What a notice says beyond the intervention's record, and how it was served."""
+
+    recipient_name = StringField(
+        "Who is it addressed to?",
+        validators=[Length(max=200, message="The name must be 200 characters or fewer")],
+    )
+    recipient_address = TextAreaField(
+        "Their address",
+        description="One line for each part of the address, as it will be printed.",
+        validators=[Length(max=500, message="The address must be 500 characters or fewer")],
+    )
+    conduct = TextAreaField(
+        "The conduct",
+        description="What they have been doing that has a detrimental effect on the quality of life of those in "
+        "the locality, for example 'playing amplified music audible outside 9 Station Road late at night'.",
+        validators=[Length(max=2000, message="The conduct must be 2,000 characters or fewer")],
+    )
+    particulars = TextAreaField(
+        "Particulars of the offence",
+        description="When, where and what happened: the failure to comply this penalty is for.",
+        validators=[Length(max=2000, message="The particulars must be 2,000 characters or fewer")],
+    )
+    hearing_on = GovukDateField("Date of the hearing", planned=True, description="For example, 22 3 2026")
+    hearing_time = StringField("Time of the hearing", description="For example, 9:30am")
+    court = TextAreaField(
+        "Where it will be heard",
+        description="The magistrates' court and its address.",
+        validators=[Length(max=500, message="The court must be 500 characters or fewer")],
+    )
+    served_on = GovukDateField("Date it was served", description="For example, 20 3 2026")
+    served_time = StringField("Time it was served (optional)", description="For example, 14:30 or 2:30pm")
+    method = RadioField(
+        "How was it served?",
+        choices=[SelectChoice(m.value, SERVICE_METHOD_LABELS[m]) for m in ServiceMethod],
+        validate_choice=False,
+        validators=[required_choice("Select how it was served", [m.value for m in ServiceMethod])],
+    )
+    served_by_name = StringField(
+        "Who served it?",
+        description="Their name (and rank or post, for a police officer).",
+        validators=[Length(max=200, message="The name must be 200 characters or fewer")],
+    )
+
+
+class NoticeTemplateForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Enter the title"),
+            Length(max=300, message="The title must be 300 characters or fewer"),
+        ],
+    )
+    body = TextAreaField(
+        "Notice",
+        validators=[
+            DataRequired("Enter the notice"),
+            Length(max=50000, message="The notice must be 50,000 characters or fewer"),
+        ],
+    )

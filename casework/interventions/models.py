@@ -103,6 +103,40 @@ class InterventionStatus(enum.StrEnum):
     varied = "varied"
 
 
+class ServiceMethod(enum.StrEnum):
+    """How a notice was served (s.55 of the 2014 Act for CPWs, CPNs and fixed penalties; s.79 for
+    closure notices, which are also fixed to the premises)."""
+
+    by_hand = "by_hand"
+    left_at_address = "left_at_address"
+    post = "post"
+    fixed_to_premises = "fixed_to_premises"
+
+
+SERVICE_METHOD_LABELS = {
+    ServiceMethod.by_hand: "Given to them in person",
+    ServiceMethod.left_at_address: "Left at their usual or last known address",
+    ServiceMethod.post: "Posted to their usual or last known address",
+    ServiceMethod.fixed_to_premises: "Fixed to a prominent place on the premises",
+}
+#: "Served by hand", "served by post": how the service is described on the notice and in the record.
+SERVICE_METHOD_PHRASES = {
+    ServiceMethod.by_hand: "by hand",
+    ServiceMethod.left_at_address: "by leaving it at the address",
+    ServiceMethod.post: "by post",
+    ServiceMethod.fixed_to_premises: "by fixing it to the premises",
+}
+
+
+class NoticeKind(enum.StrEnum):
+    """The kinds produced as a notice to serve, from an editable template (casework.interventions.notices)."""
+
+    cpw = "cpw"
+    cpn = "cpn"
+    fpn = "fpn"
+    closure_notice = "closure_notice"
+
+
 #: Statuses after which nothing more is due.
 FINISHED_STATUSES = {InterventionStatus.complied, InterventionStatus.expired, InterventionStatus.withdrawn}
 
@@ -182,11 +216,22 @@ class Intervention(TimestampMixin, VersionedMixin, db.Model):
     #: Warnings given when it was recorded, kept so the page shows what the officer was told.
     rule_warnings: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: A notice served from the service (casework.interventions.notices): when, how and by whom. The
+    #: notice itself is a document on the case (documents.intervention_id).
+    served_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    service_method: Mapped[ServiceMethod | None] = mapped_column(enum_column(ServiceMethod))
+    served_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: Who served it, as printed on the notice (a user's name, or an officer who is not a user).
+    served_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    #: What the notice said beyond the intervention's own fields, as served: the recipient's address,
+    #: a fixed penalty's particulars of the offence, a closure notice's hearing (when and where).
+    notice_details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     case = relationship("Case")
     subject = relationship("Person")
     issuing_agency = relationship("Agency")
     issuing_officer = relationship("User", foreign_keys=[issuing_officer_id])
+    served_by = relationship("User", foreign_keys=[served_by_id])
     related = relationship("Intervention", remote_side=[id])
     breaches: Mapped[list[InterventionBreach]] = relationship(
         back_populates="intervention", cascade="all, delete-orphan", order_by="InterventionBreach.occurred_on"
@@ -251,3 +296,18 @@ class InterventionReview(TimestampMixin, db.Model):
 
     intervention: Mapped[Intervention] = relationship(back_populates="reviews")
     recorded_by = relationship("User")
+
+
+class NoticeTemplate(TimestampMixin, VersionedMixin, db.Model):
+    """An editable notice template (Jinja, in the limited sandbox). A null area is the template for
+    every area; without a row the default shipped in casework/interventions/notice_templates.py is used."""
+
+    __tablename__ = "notice_templates"
+    __table_args__ = (sa.UniqueConstraint("kind", "area_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[NoticeKind] = mapped_column(enum_column(NoticeKind))
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -44,6 +44,8 @@ class Deadline(TimestampMixin, db.Model):
             sqlite_where=sa.text("status = 'open' AND reminder_sent_at IS NULL"),
         ),
         sa.Index("ix_deadlines_owner_open", "owner_id", "status", "due_at"),
+        # A case's deadlines (its next deadline on lists and dashboards), whatever record they are on.
+        sa.Index("ix_deadlines_case_open", "case_id", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +59,9 @@ class Deadline(TimestampMixin, db.Model):
     #: Path of the page where the work is done, for links in emails and dashboards.
     link: Mapped[str | None] = mapped_column(sa.String(300))
     area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="SET NULL"), index=True)
+    #: The case the work is on, when it is on one (the case itself, an action, a person's risk
+    #: review, an intervention): a case's deadlines are found by this, not by parsing links.
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: The last day for date deadlines; None for deadlines in hours.
     due_on: Mapped[date | None] = mapped_column(sa.Date)
@@ -70,3 +75,17 @@ class Deadline(TimestampMixin, db.Model):
     escalation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner = relationship("User", foreign_keys=[owner_id])
+
+
+class CalendarFeed(TimestampMixin, db.Model):
+    """A user's private deadline calendar link (casework/reminders/calendar.py). Only a hash of its
+    secret is kept; revoking it deletes the row, and a new link has a new secret."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    #: SHA-256 of the secret in the link (hex): the secret is long and random, so no slow hash is needed.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    user = relationship("User")

@@ -14,12 +14,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import Agency, User, UserRole, agency_areas
 from casework.audit.services import record_change
 from casework.core.dates import add_working_days
+from casework.core.links import absolute
 from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now
 from casework.extensions import db
@@ -65,6 +66,7 @@ def set_deadline(
     area_id: int | None = None,
     link: str | None = None,
     remind_at: datetime | None = None,
+    case_id: int | None = None,
 ) -> Deadline:
     """Create the deadline or move it (when its start event changed). Moving it re-arms the reminder.
 
@@ -91,6 +93,7 @@ def set_deadline(
     row.title = title
     row.link = link
     row.area_id = area_id
+    row.case_id = case_id
     row.owner_id = owner_id
     row.due_on = due_on
     row.due_at = due_at
@@ -116,6 +119,15 @@ def close_deadline(subject_type: str, subject_id: int, kind: str | None = None, 
         row.completed_at = now()
     db.session.flush()
     return len(rows)
+
+
+def delete_deadlines_of(subject_type: str, subject_ids: Any) -> int:
+    """Delete the deadlines of records that are themselves being deleted (an import undone): ids as a
+    list or a SELECT of them. Their rows go, rather than stay behind as cancelled work about nothing."""
+    result = db.session.execute(
+        sa.delete(Deadline).where(Deadline.subject_type == subject_type, Deadline.subject_id.in_(subject_ids))
+    )
+    return result.rowcount or 0
 
 
 # --- subjects that closed without closing their deadlines --------------------------------------------
@@ -232,14 +244,12 @@ def claim_due_escalations(moment: datetime, limit: int = 500) -> list[Deadline]:
 
 
 def work_url(deadline: Deadline) -> str:
-    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
-    return f"{base}{deadline.link or '/'}"
+    return absolute(deadline.link or "/")
 
 
 def _render(template: str, **context: Any) -> tuple[str, str]:
     from casework.core.templating import format_date
 
-    context.setdefault("base_url", current_app.config["CASEWORK"]["BASE_URL"].rstrip("/"))
     context.update(due_phrase=_due_phrase, format_date=format_date)
     return (
         render_template(f"emails/{template}.txt", **context),
@@ -382,6 +392,7 @@ def digest_recipients() -> list[User]:
                     User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role.manager)),
                 ),
             )
+            .options(sa.orm.selectinload(User.role_rows))  # each digest says whether it is a manager's
             .order_by(User.id)
         ).unique()
     )
@@ -404,13 +415,11 @@ def queue_digest(user: User, moment: datetime | None = None) -> bool:
     lists = due_for_owners(team_ids(user), moment)
     if not lists:
         return False
-    base = current_app.config["CASEWORK"]["BASE_URL"].rstrip("/")
     text, html = _render(
         "digest",
         recipient=user,
         lists=lists,
         day=day,
-        base_url=base,
         url_for_row=work_url,
         is_manager=user.has_role(Role.manager),
     )

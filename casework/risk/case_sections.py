@@ -6,23 +6,35 @@ from typing import Any
 
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.core.request_cache import request_cached
 from casework.risk import services
 from casework.risk.models import BAND_LABELS
 from casework.risk.schemas import dump_assessment
 
 
+@request_cached
+def _assessments(case_id: int) -> list[Any]:
+    """Every assessment on the case, newest first: one statement for the section and the timeline."""
+    return list(services.case_assessments(case_id))
+
+
+def _latest(case_id: int) -> Any:
+    """The latest assessment on the case (for the case or any victim on it), or None."""
+    assessments = _assessments(case_id)
+    return assessments[0] if assessments else None
+
+
 @api_section("current_risk")
 def current_risk(case: Any, _user: Any) -> dict[str, Any] | None:
-    """The latest assessment on the case (for the case or any victim on it), or None."""
-    latest = services.latest_assessment(case.id, any_victim=True)
+    latest = _latest(case.id)
     return dump_assessment(latest) if latest is not None else None
 
 
-@page_section(20, "risk/_case_section.html")
+@page_section(20, "risk/_case_section.html", anchor="risk", title="Risk")
 def risk_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,
-        "risk_current": services.latest_assessment(case.id, any_victim=True),
+        "risk_current": _latest(case.id),
         "risk_can_assess": can_edit_case(user, case),
         "risk_band_labels": BAND_LABELS,
     }
@@ -40,5 +52,5 @@ def risk_timeline(case: Any) -> list[TimelineEntry]:
             actor_name=a.assessed_by.name if a.assessed_by else None,
             link=f"/cases/{case.id}/risk-assessments",
         )
-        for a in services.case_assessments(case.id)
+        for a in _assessments(case.id)
     ]

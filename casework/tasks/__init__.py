@@ -8,13 +8,16 @@ from typing import Any
 
 #: Every module that defines tasks; imported by the factory so the worker and beat know them.
 TASK_MODULES: list[str] = [
+    "casework.accounts.tasks",
     "casework.notifications.tasks",
     "casework.reminders.tasks",
     "casework.cases.tasks",
     "casework.interventions.tasks",
     "casework.community_triggers.tasks",
     "casework.statistics.tasks",
+    "casework.spreadsheets.tasks",
     "casework.tasks.relay",
+    "casework.core.storage",
     "casework.audit.tasks",
 ]
 

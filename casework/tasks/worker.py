@@ -6,7 +6,14 @@ The Flask app is deliberately not called ``app``: ``celery -A module`` looks for
 """
 
 from casework.app import create_app
+from casework.config import ConfigError
+
+try:
+    flask_app = create_app()
+except ConfigError as error:
+    # One line naming the variable, not a traceback (Celery imports this module outside click's handling).
+    error.show()
+    raise SystemExit(error.exit_code) from None
 
 # Celery's -A looks for ``app`` then ``celery`` in this module; ``app`` must be the Celery app, not Flask's.
-flask_app = create_app()
 app = celery = flask_app.extensions["celery"]

@@ -191,3 +191,22 @@ def test_unassigned_review_action_keeps_its_deadline_owner(world, api_client):
     assert client.patch(f"/api/v1/actions/{action.id}", json={"due_on": "2026-12-10"}).status_code == 200
     row = deadline(action.id)
     assert (row.due_on, row.owner_id) == (date(2026, 12, 10), world.coordinator.id)
+
+
+def test_a_cases_next_deadline_on_the_officers_home_counts_its_actions(world, add, page_client):
+    """One source for deadlines: the action's deadline is the case's next one on "My cases"
+    (it used to be found by the case's link, which an action's deadline does not carry)."""
+    from casework.cases.queries import my_open_cases
+
+    response = add(assignee_id=world.officer.id, due_on="2026-11-20")  # overdue
+    assert response.status_code == 201, response.get_json()
+    row = deadline(response.get_json()["id"])
+    assert row is not None
+    assert row.case_id == world.case.id
+    listed = {case["reference"]: case for case in my_open_cases(world.officer)}
+    assert listed[world.case.reference]["next_due_on"] == date(2026, 11, 20)
+    assert listed[world.case.reference]["is_overdue"] is True
+    home = page_client(world.officer).get("/").text
+    mine = home.partition("Open cases assigned to you")[2].partition("</table>")[0]
+    assert "20 November 2026" in mine
+    assert "Overdue" in mine

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.browser
 
 MAX_PAGES_PER_ROLE = 60
 #: Links the crawl does not follow: signing out, the API, and files rather than pages.
-SKIP_PATHS = re.compile(r"^/(sign-out|api/|static/|assets/)")
-DOWNLOADS = re.compile(r"\.(csv|json|pdf|docx?|xlsx?|zip|txt|ics)$", re.IGNORECASE)
+# /healthz answers JSON to health checks; it is not a page.
+SKIP_PATHS = re.compile(r"^/(sign-out|healthz|api/|static/|assets/)")
+DOWNLOADS = re.compile(r"\.(csv|json|pdf|docx?|xlsx?|zip|txt|ics)$|^/documents/\d+/(file|download)$", re.IGNORECASE)
 
 
 def test_an_officer_signs_in_sees_the_dashboard_and_signs_out(signed_in_as: Any, live_app: LiveApp) -> None:
@@ -73,10 +74,19 @@ def check_page(page: Any, console: Any, path: str, expected_status: int | None =
         problems.append(f"{path}: a linked page answered {status}")
     if page.locator("h1").count() != 1:
         problems.append(f"{path}: {page.locator('h1').count()} h1 elements, expected one")
+    # Markup shown as text: HTML built by joining strings to escaped ones ('<br>' ~ (x | e)) is
+    # escaped whole, so the tags appear on the page instead of taking effect.
+    shown_markup = page.evaluate(
+        r"() => (document.querySelector('main') || document.body).innerText"
+        r".match(/<\/?(a|br|strong|span|p|div|ul|li)\b[^>]*>/)"
+    )
+    if shown_markup:
+        problems.append(f"{path}: markup shown as text: {shown_markup[0]!r}")
     try:
         assert_accessible(page)
     except AssertionError as violations:
         problems.append(str(violations))
+    problems.extend(sideways_scrolling(page, path))
     errors = console.take()
     if expected_status is not None and expected_status >= 400:
         # Chromium logs the error status of the page itself; that is the point of an error page.
@@ -86,6 +96,42 @@ def check_page(page: Any, console: Any, path: str, expected_status: int | None =
             errors.remove(own)
     problems.extend(f"{path}: console: {error}" for error in errors)
     return problems
+
+
+#: What is wider than the window at 320 CSS pixels and not inside something that scrolls itself.
+WIDER_THAN_THE_WINDOW = r"""() => {
+  const width = document.documentElement.clientWidth;
+  const scrollsItself = (element) => {
+    for (let node = element.parentElement; node && node !== document.body; node = node.parentElement) {
+      if (["auto", "scroll"].includes(getComputedStyle(node).overflowX)) return true;
+    }
+    return false;
+  };
+  const culprits = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    if (element.getBoundingClientRect().right > width + 1 && !scrollsItself(element)
+        && !element.closest(".govuk-skip-link, dialog:not([open])")) {
+      const label = element.tagName.toLowerCase() + (element.className && typeof element.className === "string"
+        ? "." + element.className.trim().split(/\s+/).join(".") : "");
+      culprits.push(label);
+    }
+  }
+  return { overflow: document.documentElement.scrollWidth - width, culprits: culprits.slice(-3) };
+}"""
+
+
+def sideways_scrolling(page: Any, path: str) -> list[str]:
+    """Reflow (WCAG 1.4.10): at 320 CSS pixels (a phone, or 400% zoom) the page does not scroll
+    sideways; a wide table scrolls inside its own box instead."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 320, "height": 640})
+    try:
+        found = page.evaluate(WIDER_THAN_THE_WINDOW)
+    finally:
+        page.set_viewport_size(size)
+    if found["overflow"] > 0:
+        return [f"{path}: scrolls sideways at 320 pixels by {found['overflow']}px ({', '.join(found['culprits'])})"]
+    return []
 
 
 def links_on(page: Any, base: str) -> list[str]:

@@ -247,6 +247,7 @@ def test_other_case_review_pages_are_accessible(live, browser):
     page.goto(f"{base_url}/case-review/progress")
     assert_accessible(page)
     page.get_by_label("Application reference").fill("BOL-CT-2026-9999")
+    page.get_by_label("Email address or phone number").fill("someone@example.org")
     page.get_by_role("button", name="Check progress").click()
     expect(page.locator("#progress-result")).to_be_visible()
     assert_accessible(page)

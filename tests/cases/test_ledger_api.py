@@ -93,13 +93,18 @@ def test_complainant_becomes_a_party(api_client, world, person, open_case):
     assert {(p["person"]["id"], p["role"]) for p in body["parties"]} == {(neighbour, "complainant")}
 
 
-def test_no_incidents_on_a_closed_case(api_client, world, open_case):
-    case = open_case()
+def test_a_closed_case_takes_only_its_history(api_client, world, open_case):
+    """Behaviour after the day a case closed needs the case reopened; behaviour from before it closed
+    is past work entered late (or imported) and goes on its ledger."""
+    case = open_case(opened_on="2025-12-01")
     client = api_client(world.officer)
-    client.post(f"/api/v1/cases/{case['id']}/close", json={"reason": "Resolved"})
+    closed = client.post(f"/api/v1/cases/{case['id']}/close", json={"reason": "Resolved", "closed_on": "2026-01-05"})
+    assert closed.status_code == 200, closed.json
     response = _incident(client, case["id"], "2026-01-10", [])
     assert response.status_code == 422
     assert "_rule" in response.json["errors"]
+    response = _incident(client, case["id"], "2026-01-02", [])
+    assert response.status_code == 201, response.json
 
 
 # --- the second-report rule ------------------------------------------------------------------------------

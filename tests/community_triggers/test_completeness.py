@@ -389,6 +389,10 @@ def test_the_public_progress_check_says_the_outcome_is_to_follow(ct, held, clien
     page = client.get("/case-review/progress")
     response = client.post(
         "/case-review/progress",
-        data={"reference": meeting.application.reference, "csrf_token": csrf_from(page.get_data(as_text=True))},
+        data={
+            "reference": meeting.application.reference,
+            "contact": meeting.application.applicant_email,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
     )
     assert "The outcome will be sent to the applicant when the review is complete." in response.get_data(as_text=True)

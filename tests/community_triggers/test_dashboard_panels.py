@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+from markupsafe import escape
+
 from casework.community_triggers import services
 from casework.community_triggers.dashboard import chair_panel, coordinator_panel
 from casework.extensions import db
+from casework.reminders.models import Deadline
 
 
 def test_the_coordinator_sees_applications_by_stage_with_the_next_deadline(ct, app):
@@ -27,9 +31,8 @@ def test_the_coordinator_sees_applications_by_stage_with_the_next_deadline(ct, a
     assert first["next_due_on"] == date(2026, 3, 9)
     assert first["is_overdue"] is True  # acknowledge was due Monday 9 March; today is the 10th
     assert first["next_deadline"] == "Acknowledge the application"
-    # Due within ten working days (by 24 March) or overdue; the review meeting (8 April) is further off.
-    assert all(d["due_on"] <= date(2026, 3, 24) for d in data["deadlines"])
-    assert {d["reference"] for d in data["deadlines"]} == {received.reference, met.reference}
+    # The deadlines themselves are listed once, by the reminders panel, not again here.
+    assert "deadlines" not in data
 
 
 def test_the_coordinator_panel_excludes_other_areas(ct, app):
@@ -92,3 +95,23 @@ def test_the_coordinator_sees_the_outcome_letters_waiting_for_completeness(ct, a
     db.session.commit()
     with app.test_request_context():
         assert coordinator_panel(ct.coordinator)["awaiting_completeness"] == []
+
+
+def test_the_coordinators_home_lists_each_deadline_once(ct, page_client):
+    """One source: the coordinator's own deadlines appear in Overdue or Due soon, once each."""
+    application = ct.register()
+    html = page_client(ct.coordinator).get("/").get_data(as_text=True)
+    titles = list(
+        db.session.scalars(
+            sa.select(Deadline.title).where(
+                Deadline.subject_type == "trigger_applications",
+                Deadline.subject_id == application.id,
+                Deadline.owner_id == ct.coordinator.id,
+            )
+        )
+    )
+    overdue_and_soon = [title for title in titles if escape(title) in html]
+    assert overdue_and_soon, "the coordinator's deadlines are on the home page"
+    for title in overdue_and_soon:
+        assert html.count(escape(title)) == 1, title
+    assert ">Deadlines<" not in html

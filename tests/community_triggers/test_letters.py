@@ -37,7 +37,7 @@ def _letters(kind=None):
 
 def test_every_step_produces_its_letter_once(world):
     application = _register(world)
-    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4), send_letter=True)
     _decide_met(world, application)
     meeting = _arrange(world, application)
     assert _letters(LetterKind.meeting_invitation) == []  # the victim's invitation is not decided yet
@@ -103,6 +103,7 @@ def test_not_met_letter_gives_reasons_factors_and_how_to_appeal(world):
         basis=None,
         reasons="Only one complaint.",
         decided_on=date(2026, 3, 10),
+        send_letter=True,
         persistence="Weekly.",
         harm="Sleep lost.",
         adequacy="Responded each time.",
@@ -122,7 +123,7 @@ def test_not_met_letter_gives_reasons_factors_and_how_to_appeal(world):
 
 def test_no_address_means_a_letter_to_post_and_no_email(world):
     application = _register(world, email=None)
-    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4), send_letter=True)
     commit()
     letter = _letters(LetterKind.acknowledgement)[0]
     assert letter.emailed_to is None
@@ -140,7 +141,7 @@ def test_letter_is_emailed_to_a_real_smtp_server(app, world, smtp_server, monkey
     monkeypatch.setattr(mail_state, "backend", "smtp")
     monkeypatch.setattr(mail_state, "server", smtp_server.host)
     monkeypatch.setattr(mail_state, "port", smtp_server.port)
-    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4), send_letter=True)
     commit()
     received = smtp_server.wait_for(1)
     assert received[0]["To"] == "rita@example.org"
@@ -166,7 +167,7 @@ def test_area_template_wins_over_all_areas_and_default(world):
     )
     db.session.commit()
     application = _register(world)
-    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4), send_letter=True)
     commit()
     letter = _letters(LetterKind.acknowledgement)[0]
     assert letter.subject == f"Bolsover {application.reference}"
@@ -246,7 +247,7 @@ def test_admin_invalid_template_is_refused_with_a_message(page_client, world):
 
 def test_letter_page_is_printable_and_downloads_as_pdf(page_client, world):
     application = _register(world)
-    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4), send_letter=True)
     commit()
     letter = _letters(LetterKind.acknowledgement)[0]
     client = page_client(world.coordinator)
@@ -254,7 +255,9 @@ def test_letter_page_is_printable_and_downloads_as_pdf(page_client, world):
     assert page.status_code == 200
     assert "app-letter" in page.text
     assert application.reference in page.text
-    if not letters.pdf_available():
+    from casework.documents import layout
+
+    if not layout.pdf_available():
         pytest.skip("WeasyPrint or the system Pango library is not installed")
     response = client.get(f"/case-reviews/{application.id}/letters/{letter.id}.pdf")
     assert response.status_code == 200
@@ -265,7 +268,7 @@ def test_letter_page_is_printable_and_downloads_as_pdf(page_client, world):
 @pytest.mark.parametrize("who", ["partner", "admin", "outsider"])
 def test_letter_pages_refused(page_client, world, who):
     application = _register(world)
-    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4), send_letter=True)
     commit()
     letter = _letters(LetterKind.acknowledgement)[0]
     response = page_client(getattr(world, who)).get(f"/case-reviews/{application.id}/letters/{letter.id}")

@@ -101,6 +101,8 @@ def _decide_met(w, application):
         basis="automatic",
         reasons="Three complaints.",
         decided_on=date(2026, 3, 10),
+        # Dated before "today" in some tests: the letter is asked for, as the letters tests expect it.
+        send_letter=True,
     )
     commit()
 
@@ -122,7 +124,7 @@ def _confirm_complete(w, meeting):
 
 def _arrange(w, application, chair=None):
     meeting = services.arrange_meeting(
-        w.coordinator, application, scheduled_on=date(2026, 3, 20), chair=chair or w.chair
+        w.coordinator, application, scheduled_on=date(2026, 3, 20), chair=chair or w.chair, send_letter=True
     )
     commit()
     return meeting
@@ -287,7 +289,9 @@ def test_officer_cannot_take_coordinator_steps(page_client, world):
 def test_acknowledge_produces_the_letter_once(page_client, world):
     application = _register(world)
     client = page_client(world.coordinator)
-    response = client.post(f"/case-reviews/{application.id}/acknowledge", data=_date("ack-on", date(2026, 3, 4)))
+    response = client.post(
+        f"/case-reviews/{application.id}/acknowledge", data={**_date("ack-on", date(2026, 3, 4)), "ack-send_letter": "y"}
+    )
     assert response.status_code == 302
     letters = db.session.scalars(sa.select(Letter).where(Letter.application_id == application.id)).all()
     assert [letter.kind for letter in letters] == [LetterKind.acknowledgement]
@@ -330,6 +334,7 @@ def test_decision_met_produces_the_decision_letter(page_client, world):
             "basis": "automatic",
             "reasons": "Three qualifying complaints.",
             **_date("decided_on", date(2026, 3, 10)),
+            "send_letter": "y",
         },
     )
     assert response.status_code == 302
@@ -568,9 +573,16 @@ def test_a_file_named_with_quotes_or_non_ascii_letters_downloads(page_client, wo
 @pytest.mark.parametrize(
     ("content", "filename", "content_type", "message"),
     [
-        (b"MZ\x90\x00", "tool.exe", "application/octet-stream", "must be a PDF"),
-        (b"not a pdf", "fake.pdf", "application/pdf", "does not match its type"),
-        (b"%PDF-" + b"x" * (10 * 1024 * 1024), "big.pdf", "application/pdf", "smaller than 10 MB"),
+        (b"MZ\x90\x00" + b"\x00" * 100, "tool.exe", "application/octet-stream", "must be one of"),
+        # Checked by content: the browser's type and the name are claims.
+        (b"not a pdf", "fake.pdf", "application/pdf", "ends in .pdf, but the file is not in that format (PDF)"),
+        (
+            b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+            "scan.txt",
+            "text/plain",
+            "name ends in .txt, but the file is not in that format (Text)",
+        ),
+        (b"%PDF-" + b"x" * (20 * 1024 * 1024), "big.pdf", "application/pdf", "smaller than 20 MB"),
     ],
 )
 def test_file_uploads_are_checked(page_client, world, content, filename, content_type, message):
@@ -832,3 +844,41 @@ def test_information_step_done_when_every_agency_has_answered_and_chair_reads_th
     assert "notes.txt" in chair.get(f"/my-reviews/{meeting.id}").text
     assert chair.get(f"/case-reviews/documents/{document.id}").status_code == 200
     assert page_client(world.other_chair).get(f"/case-reviews/documents/{document.id}").status_code == 404
+
+
+def test_a_step_dated_before_today_is_recorded_without_its_letter_unless_asked(page_client, world):
+    application = _register(world)
+    client = page_client(world.coordinator)
+    response = client.post(f"/case-reviews/{application.id}/acknowledge", data=_date("ack-on", date(2026, 3, 4)))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "no letter was sent" in page
+    assert db.session.scalar(sa.select(sa.func.count(Letter.id))) == 0
+    # Dated today, the decision's letter goes out without asking.
+    response = client.post(
+        f"/case-reviews/{application.id}/decision",
+        data={"met": "yes", "basis": "automatic", "reasons": "Three.", **_date("decided_on", date(2026, 3, 20))},
+    )
+    assert response.status_code == 302
+    assert [letter.kind for letter in db.session.scalars(sa.select(Letter))] == [LetterKind.threshold_decision]
+
+
+def test_a_meeting_arranged_on_an_earlier_day(page_client, world):
+    application = _register(world)
+    _decide_met(world, application)
+    client = page_client(world.coordinator)
+    chair_id = str(world.chair.id)
+    early = client.post(
+        f"/case-reviews/{application.id}/meetings/new",
+        data={**_date("scheduled_on", date(2026, 3, 25)), "chair": chair_id, **_date("arranged_on", date(2026, 3, 9))},
+    )
+    assert early.status_code == 422
+    assert "cannot be before the threshold decision" in early.get_data(as_text=True)
+    response = client.post(
+        f"/case-reviews/{application.id}/meetings/new",
+        data={**_date("scheduled_on", date(2026, 3, 25)), "chair": chair_id, **_date("arranged_on", date(2026, 3, 12))},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    db.session.expire_all()
+    meeting = db.session.get(TriggerApplication, application.id).meetings[0]
+    assert meeting.arranged_on == date(2026, 3, 12)

@@ -36,7 +36,13 @@ def switch_on(ct: Any, effective_from: date = IN_FORCE_FROM, **values: Any) -> N
 
 def decide_not_met(ct: Any, application: Any, decided_on: date = date(2026, 3, 9)) -> Any:
     services.decide_threshold(
-        ct.coordinator, application, met=False, basis=None, reasons="Two complaints.", decided_on=decided_on
+        ct.coordinator,
+        application,
+        met=False,
+        basis=None,
+        reasons="Two complaints.",
+        decided_on=decided_on,
+        send_letter=True,  # dated before "today": its letter is asked for, as these tests read it
     )
     db.session.commit()
     return application

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -101,8 +102,10 @@ def test_accept_and_send_registers_confirms_and_emails(client, area):
     assert application.registered_by_id is None
     assert len(application.complaints) == 3
     confirmation = client.get(response.headers["Location"])
-    assert application.reference in confirmation.text
     assert "govuk-panel" in confirmation.text
+    # The reference is shown in bold on its own line, not as markup text (&lt;br&gt;&lt;strong&gt;...).
+    assert f"Your reference number<br><strong>{application.reference}</strong>" in confirmation.text
+    assert "&lt;" not in confirmation.text
     emails = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == "rita@example.org")).all()
     assert any(application.reference in e.subject for e in emails)
 
@@ -155,54 +158,101 @@ def test_honeypot_answers_generically_and_writes_nothing(client, area):
     assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 0
 
 
-def test_progress_shows_status_only(client, area):
+def _check_progress(client, reference, contact):
+    page = client.get("/case-review/progress")
+    return client.post(
+        "/case-review/progress",
+        data={"reference": reference, "contact": contact, "csrf_token": csrf_from(page.text)},
+    )
+
+
+def test_progress_shows_the_status_and_dated_steps_only(client, area):
+    _post(client, {**_answers(applicant_phone="07700 900123"), "confirm": "y"})
+    application = db.session.scalar(sa.select(TriggerApplication))
+    for contact in ("Rita@Example.org", "07700 900123", "+44 7700 900 123"):
+        response = _check_progress(client, application.reference.lower(), contact)
+        assert response.status_code == 200
+        assert "checking whether it meets the threshold" in response.text
+        assert 'id="progress-steps"' in response.text
+        assert "20 March 2026" in response.text
+        assert "We received the application." in response.text
+        for personal in ("Rita Resident", "High Street", "Loud music", "REF-0"):
+            assert personal not in response.text
+
+
+def test_progress_lists_later_steps_by_date(client, area, make):
     _post(client, {**_answers(), "confirm": "y"})
     application = db.session.scalar(sa.select(TriggerApplication))
-    page = client.get("/case-review/progress")
-    response = client.post(
-        "/case-review/progress", data={"reference": application.reference.lower(), "csrf_token": csrf_from(page.text)}
+    application.acknowledged_on = date(2026, 3, 20)
+    from casework.community_triggers.models import ThresholdDecision
+
+    db.session.add(
+        ThresholdDecision(application=application, met=False, reasons="Private reasons", decided_on=date(2026, 3, 20))
     )
-    assert response.status_code == 200
-    assert "checking whether it meets the threshold" in response.text
-    for personal in ("Rita", "rita@example.org", "High Street", "Loud music", "REF-0"):
-        assert personal not in response.text
+    db.session.commit()
+    text = _check_progress(client, application.reference, "rita@example.org").text
+    received = text.index("We received the application.")
+    acknowledged = text.index("We wrote to confirm we had received it.")
+    decided = text.index("threshold for a Case Review is not met and wrote to explain why")
+    assert received < acknowledged < decided
+    assert "Private reasons" not in text
 
 
-def test_progress_unknown_reference_has_the_same_shape(client, area):
-    page = client.get("/case-review/progress")
-    known_shape = client.post(
-        "/case-review/progress", data={"reference": "BOL-CT-2026-9999", "csrf_token": csrf_from(page.text)}
-    )
-    assert known_shape.status_code == 200
-    assert 'id="progress-result"' in known_shape.text
-    assert "We cannot show progress for that reference" in known_shape.text
+@pytest.mark.parametrize(
+    "contact",
+    ["someone@example.org", "07700 900999", "BOL", "rita"],
+)
+def test_progress_with_another_contact_looks_like_an_unknown_reference(client, area, contact):
+    _post(client, {**_answers(applicant_phone="07700 900123"), "confirm": "y"})
+    application = db.session.scalar(sa.select(TriggerApplication))
+    wrong = _check_progress(client, application.reference, contact)
+    unknown = _check_progress(client, "BOL-CT-2026-9999", "rita@example.org")
+    for response in (wrong, unknown):
+        assert response.status_code == 200
+        assert 'id="progress-result"' in response.text
+        assert "We cannot show progress for that reference" in response.text
+        assert "progress-steps" not in response.text
+        assert "checking whether it meets the threshold" not in response.text
 
 
-def test_progress_needs_a_reference(client, area):
-    page = client.get("/case-review/progress")
-    response = client.post("/case-review/progress", data={"reference": "", "csrf_token": csrf_from(page.text)})
+def test_progress_of_an_application_without_email_or_phone_is_never_shown(client, area):
+    _post(client, {**_answers(applicant_email=""), "confirm": "y"})
+    application = db.session.scalar(sa.select(TriggerApplication))
+    response = _check_progress(client, application.reference, "")
+    assert response.status_code == 422
+    response = _check_progress(client, application.reference, "@")
+    assert "We cannot show progress for that reference" in response.text
+
+
+def test_progress_needs_a_reference_and_a_contact(client, area):
+    response = _check_progress(client, "", "")
     assert response.status_code == 422
     assert "Enter your application reference" in response.text
+    assert "Enter the email address or phone number you gave on the application" in response.text
 
 
-def test_public_form_is_rate_limited(app, database_url, tmp_path, area):
-    from casework import create_app
-    from tests.conftest import TestClient, test_settings
-
-    limited = create_app(
-        {
-            **test_settings(database_url, tmp_path),
-            "INSTANCE_PATH": str(tmp_path),
-            "PUBLIC_FORM_RATE_LIMIT": "2 per minute",
-        }
+def test_check_your_answers_has_a_change_button_on_every_row(client, area):
+    page = _post(client, _answers()).text
+    rows = page.count('class="govuk-summary-list__row"')
+    changes = re.findall(
+        r'<button type="submit" name="change" value="y" formaction="/case-review/apply#([\w-]+)"', page
     )
-    limited.test_client_class = TestClient
-    client = limited.test_client()
-    token = csrf_from(client.get("/case-review/progress").text)
-    codes = [
-        client.post("/case-review/progress", data={"reference": "BOL-CT-2026-0001", "csrf_token": token}).status_code
-        for _ in range(3)
-    ]
-    # Building an app makes its Celery the default: give it back to the suite's app.
-    app.extensions["celery"].set_default()
-    assert codes == [200, 200, 429]
+    assert rows == len(changes) == 6 + 1 + 3 * 6
+    assert {"applicant_name", "description", "complaints-2-occurred_on", "complaints-0-agency"} <= set(changes)
+    # Each names its row for screen readers; the answers go back with the button.
+    assert '<span class="govuk-visually-hidden"> email address</span>' in page
+    back = client.post("/case-review/apply", data={**_answers(), "change": "y", "csrf_token": csrf_from(page)})
+    assert back.status_code == 200
+    assert 'id="applicant_name"' in back.text
+    assert 'value="Rita Resident"' in back.text
+    assert _count() == 0
+
+
+def test_the_consent_question_follows_the_question_of_who_is_applying_once(client, area):
+    """Applying for someone else and an agency applying for a victim both need the victim's consent
+    (or why not): the questions follow the role question once, for both answers, rather than being
+    revealed under one of them (a reveal under each would repeat every field)."""
+    page = client.get("/case-review/apply").text
+    assert page.count('name="consent_given"') == 1
+    assert page.count('name="consent_not_needed_reason"') == 1
+    assert page.index('value="partner"') < page.index('name="consent_given"')

@@ -102,7 +102,7 @@ def test_receipt_notifies_every_agency_covering_the_area_and_emails_its_coordina
 
     # Only this test's receiver comes and goes: the service's own (the confirmation email) stay.
     with application_received.connected_to(listen):
-        application = ct.register()
+        application = ct.register(received_on="2026-03-10")  # today: the agencies are emailed
 
     rows = db.session.scalars(
         sa.select(AgencyNotification).where(AgencyNotification.application_id == application.id)
@@ -112,13 +112,21 @@ def test_receipt_notifies_every_agency_covering_the_area_and_emails_its_coordina
     assert by_agency["BDC"] == ["coordinator@bdc.example", "manager@bdc.example"]
     assert by_agency["DERPOL"] == ["manager@police.example"]
     emails = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.related_id == application.id)).all()
-    assert sorted(e.to_address for e in emails) == [
-        "coordinator@bdc.example",
-        "manager@bdc.example",
-        "manager@police.example",
-    ]
+    # The agencies' staff, and the applicant's confirmation (sent for every channel, ``letters``).
+    assert sorted(e.to_address for e in emails) == sorted(
+        ["coordinator@bdc.example", "manager@bdc.example", "manager@police.example", application.applicant_email]
+    )
     assert all(application.reference in e.subject for e in emails)
     assert received == [application]
+
+
+def test_an_application_received_before_today_is_recorded_without_emails_unless_asked(ct):
+    past = ct.register()  # received 2 March, entered on 10 March: past work, recorded only
+    notified = db.session.scalars(sa.select(AgencyNotification).where(AgencyNotification.application_id == past.id)).all()
+    assert {r.agency.code for r in notified} == {"BDC", "DERPOL"}
+    assert db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.related_id == past.id)).all() == []
+    asked = ct.register(send_letter=True)
+    assert len(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.related_id == asked.id)).all()) == 3
 
 
 @pytest.mark.parametrize("role", ["officer", "coordinator", "manager"])

@@ -56,7 +56,10 @@ def test_one_relay_per_transaction_for_all_its_messages(db_session, published):
     queued = db_session.info["casework_after_commit"]
     assert len(queued) == 1
     commit()
-    assert [(name, args) for name, args, _ in published] == [("notifications.send_email", [1]), ("statistics.compile", [2])]
+    assert [(name, args) for name, args, _ in published] == [
+        ("notifications.send_email", [1]),
+        ("statistics.compile", [2]),
+    ]
 
 
 def test_the_same_key_is_one_message(db_session, published):

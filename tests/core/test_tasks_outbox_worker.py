@@ -18,7 +18,14 @@ import sqlalchemy as sa
 
 from casework.core.db import commit
 from casework.extensions import db
-from tests.notifications.committed import WorkerProcess, committed_app, committed_database, environment, settings, wait_until
+from tests.notifications.committed import (
+    WorkerProcess,
+    committed_app,
+    committed_database,
+    environment,
+    settings,
+    wait_until,
+)
 
 pytestmark = pytest.mark.celery_worker
 
@@ -35,7 +42,10 @@ def _world(app) -> str:
         council = Agency(code="BDC", name="Bolsover District Council", kind=AgencyKind.council, areas=[area])
         police = Agency(code="DERPOL", name="Derbyshire Police", kind=AgencyKind.police, areas=[area])
         coordinator = User(
-            email="coordinator@bdc.example", name="Cora Coordinator", password_hash=hash_password("x" * 16), agency=council
+            email="coordinator@bdc.example",
+            name="Cora Coordinator",
+            password_hash=hash_password("x" * 16),
+            agency=council,
         )
         coordinator.roles = ["coordinator"]
         police_manager = User(
@@ -95,7 +105,9 @@ def test_applications_posted_while_the_broker_is_down_are_all_saved_and_each_pro
             for n in range(APPLICATIONS)
         ]
         elapsed = time.monotonic() - started
-        assert [a.status_code for a in answers] == [201] * APPLICATIONS, [a.get_json() for a in answers if a.status_code != 201]
+        assert [a.status_code for a in answers] == [201] * APPLICATIONS, [
+            a.get_json() for a in answers if a.status_code != 201
+        ]
         assert len({a.get_json()["id"] for a in answers}) == APPLICATIONS
         assert elapsed < APPLICATIONS * 5, f"requests waited on the dead broker ({elapsed:.1f}s)"
 
@@ -138,7 +150,9 @@ def test_applications_posted_while_the_broker_is_down_are_all_saved_and_each_pro
         message_ids = [m["Message-ID"] for m in smtp_server.messages]
         assert len(set(message_ids)) == emails
         # Each application's s.104(3) notice reached each notified person once.
-        subjects = sorted((envelope[1][0], m["Subject"]) for envelope, m in zip(smtp_server.envelopes, smtp_server.messages))
+        subjects = sorted(
+            (envelope[1][0], m["Subject"]) for envelope, m in zip(smtp_server.envelopes, smtp_server.messages)
+        )
         references = sorted(a.get_json()["reference"] for a in answers)
         expected = sorted(
             (to, f"Case review application {reference} received")

@@ -1,4 +1,4 @@
-"""Real services for the test suite: PostgreSQL, Redis, SMTP and Chromium.
+"""Real services for the test suite: PostgreSQL, Redis, an S3-compatible object store, SMTP and Chromium.
 
 Loaded from tests/conftest.py with ``pytest_plugins = ["tests.support.services"]``. It imports nothing from
 the application, so it can be tested on its own (``-p tests.support.services --noconftest``).
@@ -13,6 +13,10 @@ Each service is found in this order:
   loopback port and removed at the end; the suite creates the owner and service roles on it.
 - otherwise the tests that need it are skipped, and the end of the run says so loudly. With
   ``CASEWORK_REQUIRE_SERVICES=1`` (``.ci/run`` sets it) they fail instead.
+
+The object store is moto's S3 server (``moto[server]``, a dev dependency), started as a subprocess on a
+free loopback port and spoken to over HTTP by the same boto3 client the service uses in production; or
+``CASEWORK_TEST_S3_URL`` (for example a MinIO server: ``http://key:secret@127.0.0.1:9000``).
 
 The rule for mail: no test sends mail unless it starts its own SMTP server (the ``smtp_server`` fixture).
 An autouse fixture makes every other ``smtplib`` connection fail the test.
@@ -47,6 +51,7 @@ REQUIRE_ENV = "CASEWORK_REQUIRE_SERVICES"
 POSTGRESQL_URL_ENV = "CASEWORK_TEST_POSTGRESQL_URL"
 POSTGRESQL_SERVICE_URL_ENV = "CASEWORK_TEST_POSTGRESQL_SERVICE_URL"
 REDIS_URL_ENV = "CASEWORK_TEST_REDIS_URL"
+S3_URL_ENV = "CASEWORK_TEST_S3_URL"
 CHROMIUM_PATH = "/usr/bin/chromium"
 
 LOOPBACK = "127.0.0.1"
@@ -84,13 +89,19 @@ class ServiceStatus:
 
 SERVICES: dict[str, ServiceStatus] = {
     key: ServiceStatus(name)
-    for key, name in (("postgresql", "PostgreSQL"), ("redis", "Redis"), ("chromium", "Chromium"))
+    for key, name in (
+        ("postgresql", "PostgreSQL"),
+        ("redis", "Redis"),
+        ("s3", "S3-compatible store"),
+        ("chromium", "Chromium"),
+    )
 }
 
 # What each missing service means for the rest of the suite, for the summary.
 CONSEQUENCE = {
     "postgresql": "database tests ran on SQLite only",
     "redis": "Redis-backed tests (broker, rate limits) did not run",
+    "s3": "files were tested in the database store only",
     "chromium": "browser and accessibility tests did not run",
 }
 
@@ -193,9 +204,11 @@ class ThrowawayPostgres:
 
     superuser = "postgres"
 
-    def __init__(self, bindir: Path):
+    def __init__(self, bindir: Path, port: int = 0):
         self.bindir = bindir
-        self.port = 0
+        #: 0: a free port, chosen when the server starts.
+        self.requested_port = port
+        self.port = port
         self.tmpdir: Path | None = None
         self.run_as: pwd.struct_passwd | None = None
 
@@ -252,8 +265,8 @@ class ThrowawayPostgres:
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {result.stdout}{result.stderr}")
         last_error = ""
-        for _attempt in range(3):  # the free port may be taken between choosing and binding it
-            self.port = free_port()
+        for _attempt in range(1 if self.requested_port else 3):  # a free port may be taken before it is bound
+            self.port = self.requested_port or free_port()
             options = (
                 f"-p {self.port} -h {LOOPBACK} -k {self.tmpdir} -F "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -567,6 +580,126 @@ def restartable_redis() -> Iterator[Any]:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# S3-compatible object store
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class S3Endpoint:
+    """Where the object store answers, and the credentials it takes."""
+
+    url: str
+    access_key_id: str
+    secret_access_key: str
+    region: str = "eu-west-2"
+
+
+def _s3_answers(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - a loopback URL we built
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answered (403 for an anonymous listing is an answer)
+    except OSError:
+        return False
+
+
+class ThrowawayS3:
+    """moto's S3 server (``moto_server``) on a free loopback port."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self.tmpdir: Path | None = None
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> None:
+        import sys
+
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="casework-s3-"))
+        _cleanup_later(self.stop)
+        log_path = self.tmpdir / "moto.log"
+        for _attempt in range(3):
+            self.port = free_port()
+            self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
+                cwd=self.tmpdir,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline and self.process.poll() is None:
+                if _s3_answers(self.url):
+                    return
+                time.sleep(0.1)
+            self._terminate()
+        raise RuntimeError(f"moto's S3 server did not answer: {log_path.read_text(errors='replace')[-2000:]}")
+
+    def _terminate(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def stop(self) -> None:
+        self._terminate()
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[S3Endpoint]:
+    """An S3-compatible server that answers over HTTP: ``CASEWORK_TEST_S3_URL``, else moto's server."""
+    status = SERVICES["s3"]
+    external = os.environ.get(S3_URL_ENV, "").strip()
+    if external:
+        parts = urlsplit(external)
+        endpoint = S3Endpoint(
+            url=urlunsplit((parts.scheme, f"{parts.hostname}:{parts.port}", "", "", "")),
+            access_key_id=parts.username or "",
+            secret_access_key=parts.password or "",
+        )
+        if not _s3_answers(endpoint.url):
+            _broken("s3", f"{S3_URL_ENV}={hide_password(external)} does not answer")
+        status.used = f"{S3_URL_ENV} ({hide_password(external)})"
+        yield endpoint
+        return
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        unavailable("s3", "moto's server is not installed (pip install -e '.[dev]')")
+    server = ThrowawayS3()
+    try:
+        server.start()
+    except (RuntimeError, OSError) as error:
+        server.stop()
+        unavailable("s3", f"could not start moto's S3 server: {error}")
+    status.used = f"moto's S3 server on {LOOPBACK}:{server.port}"
+    try:
+        yield S3Endpoint(url=server.url, access_key_id="casework-test", secret_access_key="casework-test-secret")
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Chromium
 # ---------------------------------------------------------------------------------------------------------
 
@@ -647,6 +780,10 @@ def _describe_source(key: str) -> str:
             return f"{POSTGRESQL_URL_ENV} ({hide_password(os.environ[POSTGRESQL_URL_ENV])})"
         bindir = find_postgresql_bindir()
         return f"throwaway server from {bindir}" if bindir else "NOT INSTALLED (its tests will be skipped)"
+    if key == "s3":
+        if os.environ.get(S3_URL_ENV):
+            return f"{S3_URL_ENV} ({hide_password(os.environ[S3_URL_ENV])})"
+        return "moto's S3 server, started when a test needs it"
     if key == "redis":
         if os.environ.get(REDIS_URL_ENV):
             return f"{REDIS_URL_ENV} ({hide_password(os.environ[REDIS_URL_ENV])})"
@@ -706,7 +843,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     if used:
         write("Services used: " + "; ".join(f"{s.name}: {s.used}" for s in used))
     elif not missing:
-        write("Services used: none (no selected test needed PostgreSQL, Redis or Chromium)")
+        write("Services used: none (no selected test needed PostgreSQL, Redis, S3 or Chromium)")
 
 
 @pytest.fixture(scope="session")

@@ -48,10 +48,17 @@ class World:
     token: str = ""
 
 
+#: Written by the walk itself, not by the request under test: ``call`` signs a fresh page client in,
+#: which records its session on the server (casework.accounts.sessions).
+NOT_DIGESTED = {"user_sessions"}
+
+
 def table_digest() -> dict[str, str]:
     """Each table's rows, hashed: equal digests mean nothing was written."""
     digest = {}
     for table in db.metadata.sorted_tables:
+        if table.name in NOT_DIGESTED:
+            continue
         rows = db.session.execute(sa.select(table)).all()
         text = "\n".join(sorted(repr(tuple(row)) for row in rows))
         digest[table.name] = hashlib.sha256(text.encode()).hexdigest()

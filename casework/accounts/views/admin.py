@@ -12,17 +12,18 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from casework.accounts import services
+from casework.accounts import second_factor, services, sessions
 from casework.accounts.forms import (
     AGENCY_KIND_LABELS,
     TIME_UNIT_LABELS,
     AgencyCreateForm,
     AgencyEditForm,
     AreaCreateForm,
+    ConfirmForm,
     PasswordResetForm,
     SettingInput,
     UserCreateForm,
@@ -34,7 +35,7 @@ from casework.accounts.forms import (
 )
 from casework.accounts.models import Agency, Area, User
 from casework.core import settings as settings_registry
-from casework.core.db import commit
+from casework.core.db import commit, writes_from_here
 from casework.core.errors import RULE, InvalidInput, NotFound
 from casework.core.forms import FlaskForm
 from casework.core.pagination import page_number, paginate
@@ -99,10 +100,15 @@ def _user_or_404(user_id: int) -> User:
 
 
 def _keep_signed_in(user: User) -> None:
-    # Changing roles or the password signs a user out everywhere (User.session_stamp); an administrator
-    # who changes their own account stays signed in here.
-    if user.id == current_user.id:
-        login_user(user)
+    # Changing roles or the password signs a user out everywhere (services.end_sessions); an
+    # administrator who changed their own account that way gets a new session here.
+    if user.id == current_user.id and session.get("_user_id") != user.get_id():
+        # The change has committed; this request writes once more, in a transaction that may write
+        # (casework.core.db): end the read that followed the commit.
+        writes_from_here()
+        db.session.rollback()
+        sessions.sign_in(user)
+        commit()
 
 
 @panel("admin")
@@ -213,7 +219,21 @@ def user_edit(user_id: int):
                 _keep_signed_in(user)
                 flash(f"Changes to {user.name} saved", "success")
                 return redirect(url_for(".users"))
-    return render_form("accounts/admin/user_edit.html", form, user=user)
+    return render_form("accounts/admin/user_edit.html", form, user=user, remove_form=ConfirmForm(prefix="remove"))
+
+
+@bp.post("/users/<int:user_id>/second-factor/remove")
+@requires(Permission.ADMINISTER)
+def user_second_factor_remove(user_id: int):
+    """Remove a user's second factor (a lost or replaced phone): they set it up again when they next
+    sign in, where their area requires one."""
+    user = _user_or_404(user_id)
+    form = ConfirmForm(prefix="remove")
+    if form.validate_on_submit() and user.has_second_factor:
+        second_factor.disable(current_user, user)
+        commit()
+        flash(f"The second factor of {user.name} has been removed.", "success")
+    return redirect(url_for(".user_edit", user_id=user.id))
 
 
 def _version(raw: str | None) -> int:
@@ -300,11 +320,6 @@ def _settings_page(area: Area | None, here: str):
     if form.is_submitted():
         form.validate()
         changes = _changed_settings(form, inputs, in_force)
-        if form.effective_from.data is not None and form.effective_from.data < today():
-            form.effective_from.errors = [
-                *form.effective_from.errors,
-                "The date the changes take effect must be today or in the future",
-            ]
         if not form.errors and not form.form_errors and not changes:
             form.form_errors.append("Change at least one setting before saving")
         if not form.errors and not form.form_errors:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, g
 from flask_login import current_user
 
-from casework.accounts import services
+from casework.accounts import second_factor, services, sign_in_limits
 from casework.accounts.models import Agency, Area, User
 from casework.accounts.schemas import (
     AgencyAnswer,
@@ -34,26 +34,41 @@ from casework.core.openapi import documented
 from casework.core.pagination import envelope, paginate
 from casework.core.permissions import Permission, public_endpoint, requires, signed_in
 from casework.core.webargs import PageArgs, use_args
-from casework.extensions import db, limiter
+from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
 
-def _sign_in_limit() -> str:
-    return current_app.config["CASEWORK"]["SIGN_IN_RATE_LIMIT"]
-
-
 @bp.post("/auth/tokens")
-@documented(response=TokenAnswer, status=201, errors=(401, 429))
+@documented(response=TokenAnswer, status=201, errors=(401, 403, 429))
 @public_endpoint
-@limiter.limit(_sign_in_limit)
+@sign_in_limits.limited
 @use_args(TokenArgs)
 def create_token(args: dict[str, Any]):
-    """Exchange an email address and password for a bearer token (401 when they are wrong)."""
-    user = services.authenticate(args["email"], args["password"])
+    """Exchange an email address and password (and `code`, for a user with a second factor) for a bearer
+    token.
+
+    401 when they are wrong; `code` is a current code from the user's authenticator app or an unused
+    recovery code. 403 when the user's area requires a second factor and they have not set one up yet
+    (they do that by signing in to the pages). Failures count towards the same limits as the sign-in
+    page: 429 with `Retry-After` once they are reached.
+    """
+    user = services.check_password(args["email"], args["password"])
     if user is None:
+        sign_in_limits.record_failure(args["email"])
         commit()  # keep the audit entry for the failed attempt
         return json_error(401, message="Wrong email address or password.")
+    if user.has_second_factor:
+        if not second_factor.verify(user, args.get("code")):
+            sign_in_limits.record_failure(args["email"])
+            services.record_failed_code(user)
+            commit()
+            message = "Give the code from your authenticator app." if not args.get("code") else "Wrong code."
+            return json_error(401, {"code": [message]})
+    elif second_factor.must_set_up(user):
+        commit()
+        return json_error(403, message="Your area requires a second factor: sign in to Casework to set it up first.")
+    services.record_sign_in(user, "Signed in to the API")
     token, row = services.issue_token(user, current_app.config["CASEWORK"]["API_TOKEN_HOURS"])
     commit()
     return {"token": token, "expires_at": row.expires_at.isoformat()}, 201
@@ -162,7 +177,11 @@ def update_agency(args: dict[str, Any], code: str):
 @use_args(PageArgs, location="query")
 def list_users(args: dict[str, Any]):
     """Users, a page at a time."""
-    query = sa.select(User).options(sa.orm.joinedload(User.manager)).order_by(User.name, User.id)
+    query = (
+        sa.select(User)
+        .options(sa.orm.joinedload(User.manager), sa.orm.selectinload(User.role_rows))
+        .order_by(User.name, User.id)
+    )
     items, total = paginate(query, args["page"], args["per_page"])
     return envelope(items, args["page"], args["per_page"], total, dump_user)
 

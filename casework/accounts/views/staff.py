@@ -1,21 +1,40 @@
-"""Signing in and out of the pages."""
+"""Signing in and out of the pages, and the signed-in user's own account (the second factor).
+
+Signing in takes one or two steps. The password first; then, for a user with a second factor, a code
+from their authenticator app (or a recovery code) on a page of its own. Both steps count failures
+against the same sign-in limits (``casework.accounts.sign_in_limits``). A user whose area requires a
+second factor and who has none is signed in and sent to set one up before any other page.
+"""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
-from casework.accounts import services
-from casework.accounts.forms import SignInForm
+from casework.accounts import second_factor, services, sessions, sign_in_limits
+from casework.accounts.forms import CodeForm, ConfirmForm, SignInForm
+from casework.accounts.models import User
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit
 from casework.core.permissions import public_endpoint, signed_in
-from casework.extensions import limiter
+from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
+
+#: The user whose password was right and who still owes a code: (user id, session stamp, started at).
+PENDING_KEY = "pending_sign_in"
+#: How long the code page waits for the code after the password.
+PENDING_SECONDS = 5 * 60
+#: Set at sign-in when the user must set up a second factor before anything else (see the shells).
+SET_UP_KEY = "second_factor_set_up_required"
+#: The secret being set up, kept in the session until the user's app proves it has it.
+SET_UP_APP_KEY = "second_factor_setup_secret"
+#: Where to go once the second step is done.
+NEXT_KEY = "sign_in_next"
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,39 +48,180 @@ def _safe_next(target: str | None) -> str:
     return url_for("staff.dashboard.index")
 
 
-def _sign_in_limit() -> str:
-    return current_app.config["CASEWORK"]["SIGN_IN_RATE_LIMIT"]
+def _complete_sign_in(user: User, next_url: str, how: str = "Signed in") -> str:
+    """Record the sign-in, start the session; returns where to go."""
+    services.record_sign_in(user, how)
+    must_set_up = second_factor.must_set_up(user)
+    sessions.sign_in(user)
+    commit()
+    if must_set_up:
+        session[SET_UP_KEY] = True
+        session[NEXT_KEY] = next_url
+        return url_for("staff.accounts.second_factor_set_up")
+    return next_url
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public_endpoint
-@limiter.limit(_sign_in_limit, methods=["POST"])
+@sign_in_limits.limited
 def sign_in():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = SignInForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = services.check_password(form.email.data, form.password.data)
         if user is None:
+            sign_in_limits.record_failure(form.email.data)
             commit()  # keep the audit entry for the failed attempt
             form.email.errors = [*form.email.errors, "Enter a correct email address and password"]
-        else:
+        elif user.has_second_factor:
             commit()
-            # A new session on sign-in, so a session id planted before sign-in is worthless.
             session.clear()
-            login_user(user)
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")))
+            session[PENDING_KEY] = (user.id, user.session_stamp, int(time.time()))
+            session[sign_in_limits.PENDING_EMAIL_KEY] = user.email
+            session[NEXT_KEY] = _safe_next(request.args.get("next"))
+            return redirect(url_for(".sign_in_code"))
+        else:
+            return redirect(_complete_sign_in(user, _safe_next(request.args.get("next"))))
     status = 200 if not form.errors else 422
     return render_template("accounts/sign_in.html", form=form), status
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING_KEY)
+    try:
+        user_id, stamp, started = pending  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return None
+    if time.time() - started > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.session_stamp != stamp or not user.has_second_factor:
+        return None
+    return user
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@public_endpoint
+@sign_in_limits.limited
+def sign_in_code():
+    """The second step: the code from the user's authenticator app, or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING_KEY, None)
+        if request.method == "POST" or session.get(sign_in_limits.PENDING_EMAIL_KEY):
+            flash("Sign in again: the code was not entered in time.", "important")
+        session.pop(sign_in_limits.PENDING_EMAIL_KEY, None)
+        return redirect(url_for(".sign_in"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if second_factor.verify(user, form.code.data):
+            next_url = session.get(NEXT_KEY) or url_for("staff.dashboard.index")
+            return redirect(_complete_sign_in(user, _safe_next(next_url), "Signed in with a second factor"))
+        sign_in_limits.record_failure(user.email)
+        services.record_failed_code(user)
+        commit()
+        form.code.errors = [*form.code.errors, "The code is not right. Enter the code your app shows now"]
+    status = 200 if not form.errors else 422
+    return render_template("accounts/sign_in_code.html", form=form), status
 
 
 @bp.post("/sign-out")
 @signed_in
 def sign_out():
     record(current_user, AuditAction.sign_out, current_user._get_current_object(), "Signed out")
+    sessions.end_current()
     commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
     return redirect(url_for("staff.accounts.sign_in"))
+
+
+# --- the user's own account ----------------------------------------------------------------------------
+
+
+@bp.get("/account")
+@signed_in
+def account():
+    user = current_user._get_current_object()
+    return render_template(
+        "accounts/account.html",
+        user=user,
+        required=second_factor.is_required(user),
+        recovery_codes_left=second_factor.unused_recovery_codes(user) if user.has_second_factor else 0,
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+@signed_in
+def second_factor_set_up():
+    """Set up the authenticator app: a QR code (or the key as text), then a code to prove it works."""
+    user = current_user._get_current_object()
+    if user.has_second_factor:
+        return redirect(url_for(".account"))
+    form = CodeForm()
+    secret = session.get(SET_UP_APP_KEY)
+    if not form.is_submitted() or not secret:
+        secret = session[SET_UP_APP_KEY] = second_factor.new_secret()
+    elif form.validate():
+        codes = second_factor.enable(user, secret, form.code.data)
+        if codes is not None:
+            commit()
+            session.pop(SET_UP_APP_KEY, None)
+            required = session.pop(SET_UP_KEY, None)
+            next_url = _safe_next(session.pop(NEXT_KEY, None)) if required else url_for(".account")
+            return render_template(
+                "accounts/recovery_codes.html",
+                codes=codes,
+                next_url=next_url,
+                title="Your second factor is set up",
+            )
+        form.code.errors = [*form.code.errors, "The code is not right. Enter the code your app shows now"]
+    uri = second_factor.provisioning_uri(user, secret)
+    status = 200 if not form.errors else 422
+    return (
+        render_template(
+            "accounts/second_factor_set_up.html",
+            form=form,
+            qr_code=second_factor.qr_code_data_uri(uri),
+            secret=second_factor.grouped(secret),
+            required=bool(session.get(SET_UP_KEY)),
+        ),
+        status,
+    )
+
+
+@bp.post("/account/second-factor/recovery-codes")
+@signed_in
+def recovery_codes():
+    """New recovery codes (the old ones stop working)."""
+    user = current_user._get_current_object()
+    form = ConfirmForm()
+    if not user.has_second_factor or not form.validate_on_submit():
+        return redirect(url_for(".account"))
+    codes = second_factor.replace_recovery_codes(user)
+    record(user, AuditAction.update, user, "Made new recovery codes")
+    commit()
+    return render_template(
+        "accounts/recovery_codes.html",
+        codes=codes,
+        next_url=url_for(".account"),
+        title="Your new recovery codes",
+    )
+
+
+@bp.post("/account/second-factor/turn-off")
+@signed_in
+def second_factor_turn_off():
+    user = current_user._get_current_object()
+    form = ConfirmForm()
+    if user.has_second_factor and form.validate_on_submit():
+        if second_factor.is_required(user):
+            flash("Your area requires a second factor: ask an administrator if you have lost your phone.", "important")
+        else:
+            second_factor.disable(user, user)
+            commit()
+            flash("The second factor is off. You sign in with your password only.", "success")
+    return redirect(url_for(".account"))

@@ -44,7 +44,7 @@ from casework.cases.schemas import (
     dump_timeline_entry,
 )
 from casework.cases.sections import API_SECTIONS
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden
 from casework.core.openapi import documented
 from casework.core.pagination import envelope, paginate
@@ -60,8 +60,7 @@ SECTION_DEFAULTS: dict[str, Any] = {"current_risk": None, "actions": [], "interv
 def dump_case(case: Any, user: Any) -> dict[str, Any]:
     """The whole case: API.md's "case with parties, incidents, current risk, actions, interventions"."""
     body = dump_case_summary(case)
-    notes = services.case_notes(case)
-    explanations = services.case_explanations(case)
+    journal = services.case_journal(case, user)
     body.update(
         {
             "closure_reason": case.closure_reason,
@@ -72,12 +71,10 @@ def dump_case(case: Any, user: Any) -> dict[str, Any]:
             "incidents": [dump_incident(i) for i in case.incidents],
             "shared_with": sorted(s.agency.code for s in case.shares),
             "named_users": sorted(a.user.email for a in case.access) if case.is_restricted else [],
-            "linked_cases": [{"id": c.id, "reference": c.reference} for c in services.linked_cases(user, case)],
-            "notes": [dump_note(n) for n in notes],
-            "case_review_explanations": [dump_explanation(t) for t in explanations],
-            "timeline": [
-                dump_timeline_entry(e) for e in services.timeline(case, notes=notes, explanations=explanations)
-            ],
+            "linked_cases": [{"id": c.id, "reference": c.reference} for c in journal.linked],
+            "notes": [dump_note(n) for n in journal.notes],
+            "case_review_explanations": [dump_explanation(t) for t in case.explanations],
+            "timeline": [dump_timeline_entry(e) for e in services.timeline(case, journal)],
         }
     )
     body.update(SECTION_DEFAULTS)
@@ -120,6 +117,7 @@ def create_person(args: dict[str, Any]):
 
 
 @bp.get("/people/<int:person_id>")
+@records_view
 @documented(response=PersonAnswer)
 @requires(Permission.VIEW_CASES)
 def get_person(person_id: int):
@@ -147,6 +145,7 @@ def update_person(args: dict[str, Any], person_id: int):
 
 
 @bp.get("/people/<int:person_id>/export")
+@records_view
 @documented(response=SubjectAccessExport)
 @requires(Permission.MANAGE_TEAM)
 def export_person(person_id: int):
@@ -166,9 +165,20 @@ def export_person(person_id: int):
 @requires(Permission.VIEW_CASES)
 @use_args(CaseListArgs, location="query")
 def list_cases(args: dict[str, Any]):
-    query = queries.case_list_query(current_user, area=args["area"], status=args["status"], q=args["q"])
-    items, total = paginate(query, args["page"], args["per_page"])
-    return envelope(items, args["page"], args["per_page"], total, dump_case_summary)
+    result = queries.case_page(
+        current_user,
+        area=args["area"],
+        status=args["status"],
+        q=args["q"],
+        page=args["page"],
+        per_page=args["per_page"],
+        cursor=args["cursor"],
+    )
+    body = envelope(result.items, args["page"], args["per_page"], result.total, dump_case_summary)
+    # Optional extras (API.md's envelope is unchanged): past COUNT_LIMIT cases the total is an estimate.
+    body["total_is_estimate"] = result.total_is_estimate
+    body["next_cursor"] = result.next_cursor
+    return body
 
 
 @bp.post("/cases")
@@ -182,12 +192,14 @@ def create_case(args: dict[str, Any]):
 
 
 @bp.get("/cases/<int:case_id>")
+@records_view
 @documented(response=CaseAnswer)
 @requires(Permission.VIEW_CASES)
 def get_case(case_id: int):
     case = services.load_case_record(case_id, viewer=current_user)
-    services.view_case(current_user, case)
     body = dump_case(case, current_user)
+    # Recorded last: on SQLite the write lock is then held for the audit entry only.
+    services.view_case(current_user, case)
     commit()
     return body
 

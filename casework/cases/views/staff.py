@@ -12,18 +12,20 @@ from markupsafe import Markup
 
 from casework.accounts.models import Agency
 from casework.cases import dashboard as _dashboard  # noqa: F401  (registers the home page panels)
-from casework.cases import forms, policies, queries, services
+from casework.cases import forms, police_reports, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
-from casework.cases.sections import PAGE_SECTIONS
-from casework.core.db import commit
+from casework.cases.sections import CONTENTS, PAGE_SECTIONS
+from casework.cases.views import police_reports as police_reports_views
+from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
+from casework.core.time import now
 from casework.extensions import db
 
 cases_bp = Blueprint("cases", __name__, url_prefix="/cases")
 people_bp = Blueprint("people", __name__, url_prefix="/people")
-blueprints = [cases_bp, people_bp]
+blueprints = [cases_bp, people_bp, police_reports_views.bp]
 
 PER_PAGE = 25
 
@@ -71,18 +73,21 @@ def index():
     status = request.args.get("status") if request.args.get("status") in {s.value for s in CaseStatus} else None
     q = (request.args.get("q") or "").strip()[:200] or None
     page = page_number(request.args.get("page"))
-    items, total = paginate(queries.case_list_query(current_user, area=area, status=status, q=q), page, PER_PAGE)
+    result = queries.case_page(current_user, area=area, status=status, q=q, page=page, per_page=PER_PAGE)
     areas = sorted(current_user.agency.areas, key=lambda a: a.name)
     return render_template(
         "cases/index.html",
-        cases=items,
-        total=total,
+        cases=result.items,
+        total=result.total,
+        total_is_estimate=result.total_is_estimate,
+        count_limit=queries.COUNT_LIMIT,
         page=page,
-        per_page=PER_PAGE,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        has_more=result.has_more,
         filters={"area": area, "status": status, "q": q},
         areas=areas,
         can_open=current_user.can(Permission.OPEN_CASES),
+        queued_calls=police_reports.queued_count(current_user),
+        export_args={k: v for k, v in {"area": area, "status": status, "q": q}.items() if v},
     )
 
 
@@ -124,33 +129,59 @@ def new():
 # --- the case page ------------------------------------------------------------------------------------
 
 
-@cases_bp.get("/<int:case_id>")
-@requires(Permission.VIEW_CASES)
-def show(case_id: int):
+#: The parts of the case page before and after the domains' sections: (anchor, title).
+CONTENTS_BEFORE = [("summary", "Summary"), ("people", "People"), ("ledger", "Incidents and reports")]
+CONTENTS_AFTER = [("timeline", "Timeline")]
+
+
+def _case_page(case_id: int, *, print_view: bool = False) -> str:
     case = services.load_case_record(case_id, viewer=current_user)
-    services.view_case(current_user, case)
-    explanations = services.case_explanations(case)
+    journal = services.case_journal(case, current_user)
     # Each registered section renders its own partial with its own context, plus the case and user.
     # Jinja autoescapes what the partial renders, so its output is already safe HTML.
     sections = [
-        Markup(render_template(template, **{"case": case, "user": current_user, **fn(case, current_user)}))  # noqa: S704
+        Markup(  # noqa: S704
+            render_template(
+                template, **{"case": case, "user": current_user, "print_view": print_view, **fn(case, current_user)}
+            )
+        )
         for _order, template, fn in PAGE_SECTIONS
     ]
     context = {
         "case": case,
         "parties": sorted(case.parties, key=lambda p: (p.role.value, p.person.name)),
-        "linked": services.linked_cases(current_user, case),
-        "explanations": explanations,
-        "timeline": services.timeline(case, explanations=explanations),
+        "linked": journal.linked,
+        "explanations": case.explanations,
+        "timeline": services.timeline(case, journal),
         "sections": sections,
-        "can_manage": policies.can_manage_case(current_user, case),
-        "can_edit": current_user.can(Permission.EDIT_CASES),
+        "contents": [*CONTENTS_BEFORE, *((anchor, title) for _o, anchor, title in CONTENTS), *CONTENTS_AFTER],
+        "can_manage": policies.can_manage_case(current_user, case) and not print_view,
+        "can_edit": current_user.can(Permission.EDIT_CASES) and not print_view,
+        "print_view": print_view,
+        "printed_at": now() if print_view else None,
     }
     # Rendered before the commit: committing expires the loaded records, and reading them again
     # afterwards would cost a query for each.
     html = render_template("cases/show.html", **context)
+    # Recorded last: on SQLite the write lock is then held for the audit entry only.
+    services.view_case(current_user, case, how="Printed" if print_view else "Viewed")
     commit()
     return html
+
+
+@cases_bp.get("/<int:case_id>")
+@records_view
+@requires(Permission.VIEW_CASES)
+def show(case_id: int):
+    return _case_page(case_id)
+
+
+@cases_bp.get("/<int:case_id>/print")
+@records_view
+@requires(Permission.VIEW_CASES)
+def print_view(case_id: int):
+    """The whole case laid out for paper: no navigation, contents or links to change it."""
+    return _case_page(case_id, print_view=True)
 
 
 def _managed(case_id: int) -> Case:
@@ -547,6 +578,7 @@ def new_person():
 
 
 @people_bp.get("/<int:person_id>", endpoint="show")
+@records_view
 @requires(Permission.VIEW_CASES)
 def show_person(person_id: int):
     person = policies.get_person_for(current_user, person_id)
@@ -588,6 +620,7 @@ def edit_person(person_id: int):
 
 
 @people_bp.get("/<int:person_id>/export")
+@records_view
 @requires(Permission.MANAGE_TEAM)
 def export(person_id: int):
     person = policies.get_person_for(current_user, person_id)

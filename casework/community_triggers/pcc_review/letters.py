@@ -29,9 +29,7 @@ VARIABLES: list[tuple[str, str]] = [
 #: where the route is in force on the day of the decision.
 NOT_MET_PARAGRAPH = """
 {% if pcc_review.available %}
-You can also ask the Police and Crime Commissioner to review our decision that the threshold is not met.
-Write to us or email us by {{ pcc_review.window_closes | date }}, quoting {{ application.reference }}, and
-tell us why you think the decision is wrong. We will pass your request to the Commissioner's office.
+You can also ask the Police and Crime Commissioner to review our decision that the threshold is not met. Write to us or email us by {{ pcc_review.window_closes | date }}, quoting {{ application.reference }}, and tell us why you think the decision is wrong. We will pass your request to the Commissioner's office.
 {% endif %}"""
 
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -40,11 +38,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         """\
 Dear {{ application.applicant_name }},
 
-We received your request on {{ pcc_review.requested_on | date }} for the Police and Crime Commissioner to
-review our decision that the threshold for an ASB Case Review {{ application.reference }} is not met.
+We received your request on {{ pcc_review.requested_on | date }} for the Police and Crime Commissioner to review our decision that the threshold for an ASB Case Review {{ application.reference }} is not met.
 
-The Commissioner's office will look at how the decision was made and write to you with the outcome by
-{{ pcc_review.decision_due | date }}.
+The Commissioner's office will look at how the decision was made and write to you with the outcome by {{ pcc_review.decision_due | date }}.
 
 Yours sincerely,
 
@@ -55,11 +51,9 @@ The ASB Case Review coordinator, {{ area.name }}""",
         """\
 Dear {{ application.applicant_name }},
 
-The Police and Crime Commissioner's office has reviewed our decision that the threshold for your ASB Case
-Review {{ application.reference }} is not met.
+The Police and Crime Commissioner's office has reviewed our decision that the threshold for your ASB Case Review {{ application.reference }} is not met.
 {% if pcc_review.reconsider %}
-The Commissioner has asked us to take the threshold decision again. We will look at your application
-afresh and write to you with our new decision.
+The Commissioner has asked us to take the threshold decision again. We will look at your application afresh and write to you with our new decision.
 {% else %}
 The Commissioner found that the decision was properly made, so it stands.
 {% endif %}

@@ -17,6 +17,8 @@ class PccReviewRequestArgs(BaseSchema):
     requested_on = EventDate(required=True)
     grounds = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     reviewer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    #: Send the letter for a step dated before today (default: only for today's).
+    send_letter = fields.Boolean(load_default=None, allow_none=True)
     #: The application's version the client read.
     version = VersionField()
 
@@ -31,6 +33,8 @@ class PccReviewOutcomeArgs(BaseSchema):
     reasons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     decided_on = EventDate(required=True)
     reviewer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    #: Send the letter for a step dated before today (default: only for today's).
+    send_letter = fields.Boolean(load_default=None, allow_none=True)
     #: The review's version the client read.
     version = VersionField()
 

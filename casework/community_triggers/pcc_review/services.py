@@ -122,9 +122,12 @@ def request_review(
     requested_on: date,
     grounds: str,
     reviewer_name: str | None = None,
+    send_letter: bool | None = None,
 ) -> PccReview:
-    """Record the applicant's request for the PCC to review the "not met" decision."""
+    """Record the applicant's request for the PCC to review the "not met" decision. Its letter goes out
+    when the request is dated today, or when asked (a past request is recorded only, SPEC section 10)."""
     from casework.community_triggers import letters
+    from casework.community_triggers.services import sends_letters
 
     decision = reviewed_decision(application)
     if application.status == ApplicationStatus.appealed:
@@ -182,6 +185,7 @@ def request_review(
         None,
         snapshot(review, AUDIT_FIELDS),
         f"PCC review of the threshold decision asked for, {application.reference}",
+        event_on=requested_on,
     )
     record_change(
         actor,
@@ -190,6 +194,8 @@ def request_review(
         {"pcc_review_requested_on": requested_on},
         f"Request for the Police and Crime Commissioner's review recorded for {application.reference}",
     )
+    if not sends_letters(requested_on, send_letter):
+        return review
     letters.produce(
         actor,
         application,
@@ -208,10 +214,12 @@ def record_outcome(
     reasons: str,
     decided_on: date,
     reviewer_name: str | None = None,
+    send_letter: bool | None = None,
 ) -> PccReview:
     """Record what the PCC's office decided. "reconsider" sends the application back for a new
     threshold decision (its deadline runs from ``decided_on``)."""
     from casework.community_triggers import letters
+    from casework.community_triggers.services import sends_letters
 
     application = review.application
     if review.outcome is not None:
@@ -238,6 +246,7 @@ def record_outcome(
         before,
         snapshot(review, OUTCOME_FIELDS),
         f"PCC review decided for {application.reference}: {review.outcome.value.replace('_', ' ')}",
+        event_on=decided_on,
     )
     if application.status != before_status:
         record_change(
@@ -248,6 +257,8 @@ def record_outcome(
             f"The PCC asked for the threshold decision on {application.reference} to be taken again",
         )
     deadline_engine.sync(application)
+    if not sends_letters(decided_on, send_letter):
+        return review
     letters.produce(
         actor,
         application,

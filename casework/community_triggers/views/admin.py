@@ -34,7 +34,7 @@ def templates():
     customised = {(row.kind, row.area_id) for row in rows}
     return render_template(
         "community_triggers/admin/templates.html",
-        title="Letter templates",
+        title="Letters and notices",
         kinds=list(LetterKind),
         titles=letters.LETTER_TITLES,
         areas=areas,

@@ -39,7 +39,7 @@ from casework.community_triggers.schemas import (
     WithdrawArgs,
     dump_application,
 )
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput
 from casework.core.openapi import documented
 from casework.core.pagination import paginate
@@ -134,6 +134,7 @@ def create_application(args: dict[str, Any]):
 
 
 @bp.get("/triggers")
+@records_view
 @documented(response=ApplicationAnswer, many=True)
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(ApplicationListArgs, location="query")
@@ -168,6 +169,7 @@ def list_applications(args: dict[str, Any]):
 
 
 @bp.get("/triggers/<int:application_id>")
+@records_view
 @documented(response=ApplicationAnswer)
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def get_application(application_id: int):
@@ -184,7 +186,9 @@ def get_application(application_id: int):
 def acknowledge(args: dict[str, Any], application_id: int):
     application = policies.get_application_for(current_user, application_id, manage=True)
     services.check_version(application, args["version"])
-    services.acknowledge(current_user, application, acknowledged_on=args["acknowledged_on"])
+    services.acknowledge(
+        current_user, application, acknowledged_on=args["acknowledged_on"], send_letter=args["send_letter"]
+    )
     commit()
     return answer(application)
 

@@ -10,6 +10,8 @@ from flask_login import current_user
 from casework.accounts.models import Agency, User
 from casework.accounts.policies import AGENCIES, USERS_BY_EMAIL
 from casework.community_triggers import completeness, policies, review_papers, services
+from casework.community_triggers import deadlines as deadline_engine
+from casework.community_triggers.models import LetterKind
 from casework.community_triggers.schemas import (
     AppealAnswer,
     AppealCreateArgs,
@@ -17,6 +19,8 @@ from casework.community_triggers.schemas import (
     ApplicationAnswer,
     CompletenessArgs,
     LessonsReviewArgs,
+    LetterAnswer,
+    LetterSentArgs,
     MeetingAnswer,
     MeetingCreateArgs,
     MeetingUpdateArgs,
@@ -26,6 +30,7 @@ from casework.community_triggers.schemas import (
     dump_appeal,
     dump_assessment,
     dump_lessons_review,
+    dump_letter,
     dump_meeting,
 )
 from casework.community_triggers.views.api import answer
@@ -76,6 +81,7 @@ def create_meeting(args: dict[str, Any], application_id: int):
         chair=chair,
         arranged_on=args["arranged_on"],
         location=args["location"],
+        send_letter=args["send_letter"],
     )
     commit()
     return dump_meeting(meeting), 201
@@ -243,7 +249,35 @@ def decide_appeal(args: dict[str, Any], application_id: int):
     if handler is not None or args["handler_name"]:
         services.assign_appeal_handler(current_user, appeal, handler=handler, handler_name=args["handler_name"])
     services.decide_appeal(
-        current_user, appeal, decision=args["decision"], reasons=args["reasons"], decided_on=args["decided_on"]
+        current_user,
+        appeal,
+        decision=args["decision"],
+        reasons=args["reasons"],
+        decided_on=args["decided_on"],
+        send_letter=args["send_letter"],
     )
     commit()
     return dump_appeal(appeal)
+
+
+@bp.post("/triggers/<int:application_id>/letters")
+@documented(response=LetterAnswer, status=201)
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(LetterSentArgs)
+def record_letter_sent(args: dict[str, Any], application_id: int):
+    """Record a letter that went out on `sent_on` by post or another system (past work entered late):
+    kept as the template writes it, not emailed. An outcome letter's day may start the appeal window."""
+    from casework.community_triggers import letters
+
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    kind = LetterKind(args["kind"])
+    meeting = appeal = None
+    if kind in (LetterKind.outcome, LetterKind.meeting_invitation):
+        meeting = deadline_engine.current_meeting(application)
+    if kind == LetterKind.appeal_decision and application.appeals:
+        appeal = application.appeals[-1]
+    letter = letters.record_sent(
+        current_user, application, kind, sent_on=args["sent_on"], meeting=meeting, appeal=appeal
+    )
+    commit()
+    return dump_letter(letter), 201

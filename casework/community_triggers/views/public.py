@@ -13,10 +13,11 @@ from flask import Blueprint, current_app, redirect, render_template, session, ur
 from casework.accounts.models import Agency, Area
 from casework.community_triggers import (
     letters,  # noqa: F401 - connects the letters to the signals
+    public_progress,
     services,
 )
 from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels, show_domain_error
-from casework.community_triggers.models import ApplicationStatus, Channel, ReviewMeeting, TriggerApplication
+from casework.community_triggers.models import ApplicationStatus, Channel, ReviewMeeting
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.permissions import public_endpoint
@@ -48,8 +49,9 @@ OUTCOME_TO_FOLLOW = (
     "The review meeting has been held. The outcome will be sent to the applicant when the review is complete."
 )
 NOT_FOUND_STATUS = (
-    "We cannot show progress for that reference. Check it against your confirmation email or page. "
-    "If you applied by phone, letter or in person, ask the council's ASB Case Review coordinator."
+    "We cannot show progress for that reference and email address or phone number. Check them against "
+    "your confirmation email or page. If you gave neither, or applied by phone, letter or in person, ask "
+    "the council's ASB Case Review coordinator."
 )
 
 
@@ -58,8 +60,9 @@ def _form_limit() -> str:
 
 
 def _choices(form: ApplicationForm) -> None:
-    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
-    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
+    # Codes and names only, as rows: the form needs nothing else, and every visit to it asks.
+    areas = db.session.execute(sa.select(Area.code, Area.name).order_by(Area.name)).all()
+    agencies = db.session.execute(sa.select(Agency.code, Agency.name).order_by(Agency.name)).all()
     form.set_choices(list(areas), list(agencies))
 
 
@@ -149,24 +152,28 @@ def confirmation():
 @limiter.limit(_form_limit, methods=["POST"])
 def progress():
     form = ProgressForm()
+    checked = False
     status_text = None
+    steps: list[public_progress.Step] = []
     if form.validate_on_submit():
-        reference = form.reference.data.strip().upper()
-        found = db.session.execute(
-            sa.select(TriggerApplication.id, TriggerApplication.status).where(TriggerApplication.reference == reference)
-        ).first()
-        status = found.status if found else None
-        # Known and unknown references get the same page, so the page cannot be used to list them.
-        status_text = PUBLIC_STATUS.get(status, NOT_FOUND_STATUS) if status else NOT_FOUND_STATUS
-        if status == ApplicationStatus.review_concluded and not _outcome_sent(found.id):
-            status_text = OUTCOME_TO_FOLLOW
+        checked = True
+        application = public_progress.find_for_applicant(form.reference.data, form.contact.data)
+        # An unknown reference and a contact that does not match get the same page, so the check
+        # cannot be used to list references or to learn whose they are.
+        if application is not None:
+            status_text = PUBLIC_STATUS.get(application.status)
+            steps = public_progress.steps(application)
+            if application.status == ApplicationStatus.review_concluded and not _outcome_sent(application.id):
+                status_text = OUTCOME_TO_FOLLOW
     return (
         render_template(
             "community_triggers/public/progress.html",
             title="Check the progress of an application",
             form=form,
             errors=error_items(form),
-            status_text=status_text,
+            checked=checked,
+            status_text=status_text or NOT_FOUND_STATUS,
+            steps=steps,
         ),
         422 if form.errors else 200,
     )

@@ -54,12 +54,14 @@ from casework.community_triggers.models import (
     TriggerDocument,
 )
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
+from casework.core import storage, uploads
 from casework.core.dates import add_working_days
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, Role, requires
 from casework.core.time import today
+from casework.documents import layout
 from casework.extensions import db
 from casework.reminders.models import DeadlineStatus
 
@@ -103,6 +105,17 @@ def day_label(value: Any) -> str:
 @bp.app_template_global("trigger_status_label")
 def status_label(status: Any) -> str:
     return STATUS_LABELS.get(status, str(status))
+
+
+def _asked(form: Any) -> bool | None:
+    """A ticked "Send the letter now" asks for it; unticked leaves the default (only today's steps)."""
+    return True if form.send_letter.data else None
+
+
+def _letter_note(on: date | None, form: Any, what: str) -> str:
+    if services.sends_letters(on, _asked(form)):
+        return f" The {what} letter has been produced."
+    return " It is dated before today, so no letter was sent (past work is recorded only)."
 
 
 def _deadline_state(rows: dict[str, Any]) -> tuple[str, str | None, date | None]:
@@ -219,6 +232,7 @@ def _application(application_id: int, *, manage: bool = False) -> TriggerApplica
 
 
 @bp.get("/<int:application_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS)
 def show(application_id: int):
     application = _application(application_id)
@@ -320,12 +334,14 @@ def acknowledge(application_id: int):
     form = DatedForm(prefix="ack")
     if form.validate_on_submit():
         try:
-            services.acknowledge(current_user, application, acknowledged_on=form.on.form.date)
+            services.acknowledge(
+                current_user, application, acknowledged_on=form.on.form.date, send_letter=_asked(form)
+            )
         except InvalidInput as error:
             show_domain_error(form, error)
         else:
             commit()
-            flash("Acknowledged. The acknowledgement letter has been produced.", "success")
+            flash("Acknowledged." + _letter_note(form.on.form.date, form, "acknowledgement"), "success")
             return redirect(url_for(".show", application_id=application.id))
     return _step_page(
         "community_triggers/staff/acknowledge.html", "Acknowledge the application", application, form, 422
@@ -380,13 +396,14 @@ def decide(application_id: int):
                 persistence=form.persistence.data or None,
                 harm=form.harm.data or None,
                 adequacy=form.adequacy.data or None,
+                send_letter=_asked(form),
             )
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
         else:
             commit()
-            flash("Decision recorded. The decision letter has been produced.", "success")
+            flash("Decision recorded." + _letter_note(form.decided_on.form.date, form, "decision"), "success")
             return redirect(url_for(".show", application_id=application.id))
     elif form.is_submitted():
         status = 422
@@ -454,7 +471,9 @@ def arrange(application_id: int):
                 application,
                 scheduled_on=form.scheduled_on.form.date,
                 chair=chair,
+                arranged_on=form.arranged_on.form.date,
                 location=form.location.data or None,
+                send_letter=_asked(form),
             )
         except InvalidInput as error:
             show_domain_error(form, error)
@@ -626,7 +645,7 @@ def submit_information(request_id: int):
         upload = form.document.data
         file = None
         if upload is not None and getattr(upload, "filename", ""):
-            file = (upload.filename, upload.mimetype or "", upload.read(info_requests.MAX_FILE_BYTES + 1))
+            file = (upload.filename, upload.read(uploads.max_upload_bytes() + 1))
         try:
             info_requests.submit(current_user, item, text=form.submission.data, file=file)
         except InvalidInput as error:
@@ -649,8 +668,10 @@ def submit_information(request_id: int):
 
 
 @bp.get("/documents/<int:document_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def document(document_id: int):
+    """An agency's file: always downloaded, never shown in the browser."""
     document = db.session.get(TriggerDocument, document_id)
     if document is None:
         raise NotFound("Document not found.")
@@ -659,9 +680,11 @@ def document(document_id: int):
         allowed = info_requests.can_submit(current_user, document.information_request)
     if not allowed:
         _application(document.application_id)  # 404 when the application is not visible
-    record_view(current_user, ("trigger_documents", document.id), f"Downloaded {document.filename}")
+    filename, content_type = document.filename, document.content_type
+    content = storage.read(document.stored_file)
+    record_view(current_user, ("trigger_documents", document.id), f"Downloaded {filename}")
     commit()
-    return file_response(document.content, document.filename, document.content_type)
+    return file_response(content, filename, content_type, content_security_policy="default-src 'none'; sandbox")
 
 
 # --- appeal and withdrawal --------------------------------------------------------------------------------
@@ -748,6 +771,7 @@ def appeal_decision(application_id: int, appeal_id: int):
                 decision=form.decision.data,
                 reasons=form.reasons.data,
                 decided_on=form.decided_on.form.date,
+                send_letter=_asked(form),
             )
         except InvalidInput as error:
             show_domain_error(form, error)
@@ -790,6 +814,7 @@ def withdraw(application_id: int):
 
 
 @bp.get("/<int:application_id>/letters/<int:letter_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter(application_id: int, letter_id: int):
     application = _application(application_id)
@@ -799,29 +824,36 @@ def letter(application_id: int, letter_id: int):
     record_view(current_user, application, f"Viewed the {letters.LETTER_TITLES[item.kind].lower()} letter")
     page = render_template(
         "community_triggers/staff/letter.html",
-        title=item.subject,
+        title=f"{letters.LETTER_TITLES[item.kind]} letter",
         application=application,
         letter=item,
+        view=letters.letter_view(application, item),
         letter_title=letters.LETTER_TITLES[item.kind],
-        pdf_available=letters.pdf_available(),
+        pdf_available=layout.pdf_available(),
     )
     commit()
     return page
 
 
 @bp.get("/<int:application_id>/letters/<int:letter_id>.pdf")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter_pdf(application_id: int, letter_id: int):
     application = _application(application_id)
     item = db.session.get(Letter, letter_id)
-    if item is None or item.application_id != application.id or not letters.pdf_available():
+    if item is None or item.application_id != application.id or not layout.pdf_available():
         raise NotFound("Letter not found.")
-    html = render_template("community_triggers/letter_pdf.html", application=application, letter=item)
-    content = letters.to_pdf(html)
+    title = f"{letters.LETTER_TITLES[item.kind]} letter"
+    html = render_template("documents/letter_pdf.html", view=letters.letter_view(application, item), title=title)
+    content = layout.to_pdf(html)
+    filename = f"{application.reference}-{item.kind.value}.pdf"
     record_view(current_user, application, f"Downloaded the {letters.LETTER_TITLES[item.kind].lower()} letter as PDF")
     commit()
     return Response(
         content,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{application.reference}-{item.kind.value}.pdf"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+from casework.community_triggers import case_sections as _case_sections  # noqa: E402,F401  (registers the case search source)

@@ -29,7 +29,8 @@ from casework.community_triggers.forms import (
     show_domain_error,
 )
 from casework.community_triggers.models import ProportionalityAssessment, ReviewMeeting, TriggerApplication
-from casework.core.db import commit
+from casework.core.db import commit, records_view
+from casework.documents import layout
 from casework.core.errors import Forbidden, InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -316,7 +317,7 @@ def _paper_page(application_id: int, meeting_id: int, paper: str, assessment_id:
             meeting_id=meeting.id,
             **({"assessment_id": assessment_id} if assessment_id else {}),
         ),
-        pdf_available=letters.pdf_available(),
+        pdf_available=layout.pdf_available(),
         can_write=can_write and meeting.completeness_confirmed_on is None,
         back=back_to(application, meeting)
         if can_write
@@ -329,12 +330,12 @@ def _paper_page(application_id: int, meeting_id: int, paper: str, assessment_id:
 
 def _paper_pdf(application_id: int, meeting_id: int, paper: str, assessment_id: int | None = None):
     application, meeting = _meeting(application_id, meeting_id)
-    if not letters.pdf_available():
+    if not layout.pdf_available():
         raise NotFound("PDFs are not available on this server.")
     context = _paper_context(application, meeting, paper, assessment_id)
     template, title, filename = PAPERS[paper]
     html = render_template("community_triggers/papers/pdf.html", paper_template=template, **context)
-    content = letters.to_pdf(html)
+    content = review_papers.paper_pdf(html)
     record_view(current_user, application, f"Downloaded the {title.lower()} of {application.reference} as PDF")
     commit()
     return Response(
@@ -348,36 +349,42 @@ MEETING = "/<int:application_id>/meetings/<int:meeting_id>"
 
 
 @bp.get(f"{MEETING}/agenda/print")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def agenda_paper(application_id: int, meeting_id: int):
     return _paper_page(application_id, meeting_id, "agenda")
 
 
 @bp.get(f"{MEETING}/agenda.pdf")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def agenda_pdf(application_id: int, meeting_id: int):
     return _paper_pdf(application_id, meeting_id, "agenda")
 
 
 @bp.get(f"{MEETING}/action-plan")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def action_plan_paper(application_id: int, meeting_id: int):
     return _paper_page(application_id, meeting_id, "action_plan")
 
 
 @bp.get(f"{MEETING}/action-plan.pdf")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def action_plan_pdf(application_id: int, meeting_id: int):
     return _paper_pdf(application_id, meeting_id, "action_plan")
 
 
 @bp.get(f"{MEETING}/proportionality/<int:assessment_id>")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def assessment_paper(application_id: int, meeting_id: int, assessment_id: int):
     return _paper_page(application_id, meeting_id, "assessment", assessment_id)
 
 
 @bp.get(f"{MEETING}/proportionality/<int:assessment_id>.pdf")
+@records_view
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def assessment_pdf(application_id: int, meeting_id: int, assessment_id: int):
     return _paper_pdf(application_id, meeting_id, "assessment", assessment_id)

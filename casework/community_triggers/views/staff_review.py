@@ -32,7 +32,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.views.staff import agency_choices, attendees_with
 from casework.core.dates import add_working_days
-from casework.core.db import commit
+from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -60,6 +60,7 @@ def index():
 
 
 @bp.get("/<int:meeting_id>")
+@records_view
 @requires(Permission.CHAIR_REVIEWS)
 def show(meeting_id: int):
     meeting = _chaired_meeting(meeting_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -14,9 +15,11 @@ from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.permissions import Permission, requires
-from casework.core.time import now
+from casework.core.templating import format_date
+from casework.core.time import now, today
+from casework.documents import layout
 from casework.extensions import db
-from casework.interventions import services
+from casework.interventions import notices, services
 from casework.interventions.forms import (
     KIND_FIELDS,
     BreachForm,
@@ -24,6 +27,7 @@ from casework.interventions.forms import (
     ExtensionNoticeForm,
     InterventionForm,
     KindForm,
+    NoticeForm,
     ReviewForm,
     StatusForm,
     london_moment,
@@ -34,13 +38,42 @@ from casework.interventions.models import (
     FINISHED_STATUSES,
     KIND_LABELS,
     REVIEW_OUTCOME_LABELS,
+    SERVICE_METHOD_PHRASES,
     Intervention,
     InterventionKind,
+    NoticeKind,
+    ServiceMethod,
 )
 from casework.interventions.policies import get_intervention_for
 from casework.interventions.powers import breach_nature
 
 bp = Blueprint("interventions", __name__)
+
+
+@bp.get("/interventions")
+@requires(Permission.VIEW_CASES)
+def index():
+    """Every intervention on the cases the user can see, newest first, filtered by kind, status and area."""
+    from flask import request
+
+    from casework.core.pagination import paginate
+    from casework.interventions.models import InterventionStatus
+    from casework.interventions.spreadsheets import visible_interventions
+
+    filters = {key: (request.args.get(key) or "")[:40] for key in ("kind", "status", "area")}
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    items, total = paginate(visible_interventions(current_user, filters), page, 50)
+    return render_template(
+        "interventions/index.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max((total + 49) // 50, 1),
+        filters=filters,
+        kinds=sorted(KIND_LABELS.items(), key=lambda pair: pair[1]),
+        statuses=[s.value for s in InterventionStatus],
+        areas=sorted(current_user.agency.areas, key=lambda a: a.name),
+    )
 
 #: Form field that shows an error the service names by its model field.
 FORM_FIELD_FOR = {
@@ -164,6 +197,9 @@ def _show(
         review_outcome_labels=REVIEW_OUTCOME_LABELS,
         conduct_labels=CONDUCT_LABELS,
         breach=breach_nature(intervention.kind.value),
+        notice_kind=notices.notice_kind(intervention),
+        service_phrases=SERVICE_METHOD_PHRASES,
+        served_notice=notices.served_notice(intervention) if intervention.served_at else None,
     ), status
 
 
@@ -305,6 +341,145 @@ def new_breach(intervention_id: int):
         intervention=intervention,
         form=form,
         breach=breach_nature(intervention.kind.value),
+    ), status
+
+
+# --- notices to serve ------------------------------------------------------------------------------------
+
+
+def _notice_defaults(intervention: Intervention) -> dict[str, Any]:
+    """What the notice form starts with: the subject's name and address, the conduct named on an
+    earlier notice to the same person, the latest breach of the notice a fixed penalty is for."""
+    kind = notices.notice_kind(intervention)
+    subject = intervention.subject
+    address = "\n".join(
+        part
+        for part in ((subject.address or "") if subject else "", (subject.postcode or "") if subject else "")
+        if part
+    )
+    defaults: dict[str, Any] = {
+        "recipient_name": subject.name if subject else "The occupiers",
+        "recipient_address": intervention.location if kind == NoticeKind.closure_notice else address,
+        "served_on": today(),
+        "method": (
+            ServiceMethod.fixed_to_premises if kind == NoticeKind.closure_notice else ServiceMethod.by_hand
+        ).value,
+        "served_by_name": current_user.name,
+    }
+    earlier = next(
+        (
+            item
+            for item in services.case_interventions(intervention.case_id)
+            if item.id != intervention.id
+            and item.subject_person_id == intervention.subject_person_id
+            and (item.notice_details or {}).get("conduct")
+        ),
+        None,
+    )
+    if earlier is not None:
+        defaults["conduct"] = earlier.notice_details["conduct"]
+    related = intervention.related
+    if kind == NoticeKind.fpn and related is not None and related.breaches:
+        latest = related.breaches[-1]
+        defaults["particulars"] = f"On {format_date(latest.occurred_on)}: {latest.description}"
+    return defaults
+
+
+def _notice_service(form: NoticeForm, intervention: Intervention) -> notices.Service | None:
+    """The service the form describes, or None with the form's errors set."""
+    kind = notices.notice_kind(intervention)
+    details: dict[str, Any] = {}
+    if kind in (NoticeKind.cpw, NoticeKind.cpn):
+        details["conduct"] = (form.conduct.data or "").strip()
+    if kind == NoticeKind.fpn:
+        details["particulars"] = (form.particulars.data or "").strip()
+    served_at = None
+    if kind == NoticeKind.closure_notice and intervention.issued_at is not None:
+        served_at = intervention.issued_at
+        details["court"] = (form.court.data or "").strip()
+        try:
+            at = parse_time(form.hearing_time.data)
+        except ValueError as error:
+            form.hearing_time.errors = [str(error)]
+            return None
+        if form.hearing_on.data and at is None:
+            form.hearing_time.errors = ["Enter the time of the hearing, like 9:30am"]
+            return None
+        if form.hearing_on.data and at is not None:
+            hearing_at = london_moment(form.hearing_on.data, at)
+            details["hearing_at"] = hearing_at.isoformat()
+            details["hearing_at_value"] = hearing_at
+    else:
+        if form.served_on.data is None:
+            form.served_on.errors = ["Enter the date it was served"]
+            return None
+        try:
+            at = parse_time(form.served_time.data)
+        except ValueError as error:
+            form.served_time.errors = [str(error)]
+            return None
+        served_at = london_moment(form.served_on.data, at or time(12, 0))
+        if at is None:
+            # No time given: the notice is dated, not timed; noon keeps the London day whatever the clocks.
+            details["served_time_given"] = False
+    return notices.Service(
+        recipient_name=form.recipient_name.data or "",
+        recipient_address=form.recipient_address.data or "",
+        served_at=served_at,
+        method=ServiceMethod(form.method.data),
+        served_by_name=form.served_by_name.data or "",
+        details=details,
+    )
+
+
+@bp.route("/interventions/<int:intervention_id>/notice", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def notice(intervention_id: int):
+    """Produce the notice to serve, preview it, and record its service (the PDF is kept on the case)."""
+    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    kind = notices.notice_kind(intervention)
+    if kind is None:
+        abort(404)
+    served = notices.served_notice(intervention) if intervention.served_at else None
+    form = NoticeForm(data=_notice_defaults(intervention) if request.method == "GET" else None)
+    preview = None
+    template_failed = False
+    status = 200
+    if intervention.served_at is None and form.validate_on_submit():
+        service = _notice_service(form, intervention)
+        if service is not None:
+            try:
+                notices.check_service(intervention, service)
+                if request.form.get("serve"):
+                    document = notices.serve(current_user, intervention, service)
+                else:
+                    preview, template_failed = notices.preview(intervention, service)
+            except InvalidInput as error:
+                db.session.rollback()
+                _apply_errors(form, error)
+            else:
+                if preview is None:
+                    commit()
+                    flash(
+                        f"{intervention.label} served. The notice is kept on the case as {document.filename}.",
+                        "success",
+                    )
+                    return redirect(url_for(".show", intervention_id=intervention.id))
+        if form.errors or form.form_errors:
+            status = 422
+    elif form.is_submitted() and intervention.served_at is None:
+        status = 422
+    return render_template(
+        "interventions/notice.html",
+        intervention=intervention,
+        case=intervention.case,
+        kind=kind,
+        form=form,
+        preview=preview,
+        template_failed=template_failed,
+        served=served,
+        hearing_by=dict(intervention.dates).get("hearing_by"),
+        letterhead=layout.letterhead_for(intervention.case.area),
     ), status
 
 

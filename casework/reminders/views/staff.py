@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
+from casework.audit.models import AuditAction
+from casework.audit.services import record
 from casework.core.db import commit
 from casework.core.permissions import signed_in
 from casework.dashboard.views import panel
-from casework.reminders import services
+from casework.reminders import calendar, services
 from casework.reminders.forms import NotificationSettingsForm
 
 bp = Blueprint("reminders", __name__)
@@ -25,7 +28,50 @@ def notification_settings():
         flash("Your notification settings have been saved.", "success")
         return redirect(url_for("staff.reminders.notification_settings"))
     status = 422 if form.errors else 200
-    return render_template("reminders/notification_settings.html", form=form), status
+    return _settings_page(form, status)
+
+
+def _settings_page(form: NotificationSettingsForm, status: int = 200, feed_url: str | None = None):
+    user = current_user._get_current_object()
+    return (
+        render_template(
+            "reminders/notification_settings.html",
+            form=form,
+            calendar_form=FlaskForm(),
+            has_calendar_link=calendar.has_link(user),
+            feed_url=feed_url,
+        ),
+        status,
+    )
+
+
+@bp.post("/notifications/calendar")
+@signed_in
+def create_calendar_link():
+    """A new private link to the user's deadline calendar (any earlier link stops working). The link
+    is shown on this response only: only a hash of its secret is kept."""
+    user = current_user._get_current_object()
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    token = calendar.create_link(user)
+    record(user, AuditAction.update, user, "Created a new private calendar link")
+    commit()
+    feed_url = url_for("public.calendar.feed", token=token, _external=True)
+    form = NotificationSettingsForm(data={"delivery": "digest_only" if user.is_digest_only else "each"})
+    return _settings_page(form, feed_url=feed_url)
+
+
+@bp.post("/notifications/calendar/revoke")
+@signed_in
+def revoke_calendar_link():
+    user = current_user._get_current_object()
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if calendar.revoke_link(user):
+        record(user, AuditAction.update, user, "Turned off their private calendar link")
+    commit()
+    flash("Your calendar link has been turned off. Calendars using it will stop updating.", "success")
+    return redirect(url_for("staff.reminders.notification_settings"))
 
 
 # --- dashboard panels: every role that owns deadlines sees its own overdue and coming work ---------

@@ -4,3 +4,23 @@
 import { initAll } from "../govuk/govuk-frontend.min.js";
 
 initAll();
+
+// A table that scrolls inside its own box on a narrow screen (app.css) must be reachable by keyboard
+// so that it can be scrolled without a mouse (WCAG 2.1.1): it takes the focus, named by its caption.
+function focusScrollingTables() {
+  for (const table of document.querySelectorAll(".govuk-table")) {
+    if (table.scrollWidth > table.clientWidth) {
+      table.setAttribute("tabindex", "0");
+    } else if (table.getAttribute("tabindex") === "0") {
+      table.removeAttribute("tabindex");
+    }
+  }
+}
+focusScrollingTables();
+window.addEventListener("resize", focusScrollingTables);
+// "Print this case" on the print view: a button only where JavaScript can print (without it, the page
+// says to use the browser's print command).
+for (const button of document.querySelectorAll('[data-module="app-print-button"]')) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Where a web worker's memory goes: resident memory after each group of imports, after create_app()
+and after the first pages.
+
+    .venv/bin/python bench/memory.py
+
+Each step imports what create_app() would import next, in its order, so each line is what that step
+adds. Run in a fresh process (it is one): what was imported before is not counted again. Results go in
+docs/performance.md ("Memory").
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STEPS = [
+    ("Flask, Werkzeug, Jinja", ["flask"]),
+    ("SQLAlchemy (ORM)", ["sqlalchemy.orm", "flask_sqlalchemy"]),
+    ("forms, schemas, sign-in (WTForms, marshmallow, webargs, Flask-Login)", ["flask_wtf", "webargs", "flask_login"]),
+    ("Flask-Limiter, Flask-Mailman", ["flask_limiter", "flask_mailman"]),
+    ("Celery and kombu", ["celery", "kombu.transport.virtual"]),
+    ("holidays (bank holidays for working days)", ["holidays"]),
+    ("argon2, WhiteNoise, apispec", ["argon2", "whitenoise", "apispec"]),
+]
+
+
+def rss_mb() -> float:
+    for line in Path(f"/proc/{os.getpid()}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> int:
+    previous = rss_mb()
+    print("| step | adds MB | resident MB |")
+    print("|---|---:|---:|")
+    print(f"| Python 3.11, nothing imported | | {previous:.1f} |")
+    for label, modules in STEPS:
+        for module in modules:
+            importlib.import_module(module)
+        now = rss_mb()
+        print(f"| {label} | {now - previous:+.1f} | {now:.1f} |")
+        previous = now
+    from casework import create_app
+
+    with tempfile.TemporaryDirectory(prefix="casework-memory-") as instance:
+        app = create_app(
+            {
+                "ENV": "production",
+                "SECRET_KEY": secrets.token_hex(32),
+                "INSTANCE_PATH": instance,
+                "DATABASE_URL": f"sqlite:///{instance}/casework.sqlite",
+                "BROKER_URL": "memory://",
+            }
+        )
+        now = rss_mb()
+        print(f"| casework: create_app() (its modules, models, views) | {now - previous:+.1f} | {now:.1f} |")
+        previous = now
+        loaded = sorted({"flask_migrate", "alembic", "mako", "pygments", "weasyprint"} & set(sys.modules))
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade()  # as ``flask db upgrade`` does; a web worker never imports Flask-Migrate
+        now = rss_mb()
+        print(f"| Flask-Migrate, Alembic, Mako, Pygments (migrations only) | {now - previous:+.1f} | {now:.1f} |")
+        previous = now
+        client = app.test_client()
+        for path in ("/sign-in", "/case-review/apply", "/statistics"):
+            client.get(path)
+        now = rss_mb()
+        print(f"| the first pages (templates compiled, caches filled) | {now - previous:+.1f} | {now:.1f} |")
+    print(f"\nFlask-Migrate, Alembic, Mako, Pygments or WeasyPrint imported by create_app(): {loaded or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

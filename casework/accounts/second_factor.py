@@ -1,0 +1,175 @@
+"""The second factor: a code from an authenticator app (TOTP, RFC 6238, with pyotp), or a recovery code.
+
+- Setting up: the page shows a new secret as a QR code (drawn as SVG here by segno, never sent to an
+  outside QR service) and as text; the user proves their app has it by typing a code, and gets ten
+  recovery codes, shown once and stored only as hashes.
+- Signing in (pages and ``POST /api/v1/auth/tokens``): a user with a second factor gives a current code
+  or an unused recovery code. A code is accepted once (``User.totp_last_step``), so one seen over a
+  shoulder cannot be replayed.
+- Required: an area's ``accounts.second_factor_required`` setting makes it compulsory for managers,
+  administrators and coordinators of agencies covering the area; those without one set it up when they
+  next sign in (``must_set_up``).
+
+These functions change the session and write the audit log; they never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import pyotp
+import segno
+import sqlalchemy as sa
+
+from casework.accounts.models import RecoveryCode, User
+from casework.accounts.settings import SECOND_FACTOR_REQUIRED
+from casework.audit.models import AuditAction
+from casework.audit.services import record
+from casework.core.permissions import Role
+from casework.core.time import now
+from casework.extensions import db
+
+ISSUER = "Casework"
+#: Roles that must use a second factor where their area requires it.
+REQUIRED_FOR = (Role.manager, Role.admin, Role.coordinator)
+RECOVERY_CODE_COUNT = 10
+#: A code from the previous or next 30-second step is accepted too: phone clocks drift.
+VALID_WINDOW = 1
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+def qr_code_data_uri(uri: str) -> str:
+    """The set-up QR code as an SVG ``data:`` URI, for an ``<img>`` (the pages allow no inline SVG style)."""
+    return segno.make(uri, error="m").svg_data_uri(scale=5, border=4, dark="#0b0c0c", light="#ffffff")
+
+
+def grouped(secret: str) -> str:
+    """The secret in groups of four, as people type it into an app: ``ABCD EFGH ...``."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def _clean(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def _matching_step(secret: str, code: str) -> int | None:
+    """The time step whose code is ``code`` (within the allowed drift), or None."""
+    digits = _clean(code)
+    if not (digits.isdigit() and len(digits) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    moment = now()
+    current = totp.timecode(moment)
+    for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
+        step = current + offset
+        if secrets.compare_digest(totp.generate_otp(step), digits):
+            return step
+    return None
+
+
+def code_matches_secret(secret: str, code: str) -> bool:
+    """For setting up: does the app the user just configured show this code?"""
+    return _matching_step(secret, code) is not None
+
+
+def _hash_recovery(code: str) -> str:
+    return hashlib.sha256(_clean(code).encode()).hexdigest()
+
+
+def _new_recovery_code() -> str:
+    text = secrets.token_hex(5)  # 40 random bits, shown as xxxxx-xxxxx
+    return f"{text[:5]}-{text[5:]}"
+
+
+def replace_recovery_codes(user: User) -> list[str]:
+    """New recovery codes for ``user`` (the old ones stop working). Returns them: they are shown once."""
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash_recovery(code)) for code in codes)
+    db.session.flush()
+    return codes
+
+
+def unused_recovery_codes(user: User) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
+
+
+def enable(user: User, secret: str, code: str) -> list[str] | None:
+    """Turn the second factor on with ``secret`` once ``code`` shows the app has it. Returns the recovery
+    codes to show, or None when the code is wrong (nothing changes)."""
+    step = _matching_step(secret, code)
+    if step is None:
+        return None
+    user.totp_secret = secret
+    user.totp_last_step = step
+    user.second_factor_enabled_at = now()
+    codes = replace_recovery_codes(user)
+    changes = {"second_factor": [False, True]}
+    record(user, AuditAction.update, user, "Set up a second factor (authenticator app)", changes)
+    return codes
+
+
+def disable(actor: User | None, user: User) -> None:
+    """Turn the second factor off (an administrator, for a lost phone; or the user, where not required)."""
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.second_factor_enabled_at = None
+    db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.flush()
+    by_someone_else = actor is not None and actor.id != user.id
+    summary = "Removed the second factor" if by_someone_else else "Turned off the second factor"
+    record(actor, AuditAction.update, user, f"{summary} of {user.email}", {"second_factor": [True, False]})
+
+
+def verify(user: User, code: str | None) -> bool:
+    """Whether ``code`` is a current authenticator code (not used before) or an unused recovery code of
+    ``user``. A code that works is used up."""
+    if not code or user.totp_secret is None:
+        return False
+    step = _matching_step(user.totp_secret, code)
+    if step is not None:
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            return False  # seen already: a replay
+        user.totp_last_step = step
+        return True
+    row = db.session.scalar(
+        sa.select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _hash_recovery(code),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
+    if row is None:
+        return False
+    row.used_at = now()
+    record(user, AuditAction.update, user, "Used a recovery code to sign in")
+    return True
+
+
+def is_required(user: User) -> bool:
+    """Whether an area of the user's agency requires a second factor of someone with the user's roles."""
+    from casework.accounts.services import area_settings
+
+    if not any(user.has_role(role) for role in REQUIRED_FOR):
+        return False
+    areas = user.agency.areas or [None]  # an agency covering no area follows the deployment-wide value
+    return any(area_settings(area).get(SECOND_FACTOR_REQUIRED, False) for area in areas)
+
+
+def must_set_up(user: User) -> bool:
+    return not user.has_second_factor and is_required(user)

@@ -1,0 +1,127 @@
+"""Signed-in sessions on the pages, recorded on the server (``UserSession``).
+
+Flask keeps the session in a signed cookie, so without a record on the server a copy of the cookie
+would keep working after the user signed out, until the idle timeout. Here the cookie carries a random
+key; the session is open only while its row has no ``ended_at``. Signing out, the idle timeout, and any
+change that ends a user's sessions everywhere (``end_all``: password, roles, agency, active status)
+close the rows, and ``current_user`` is loaded only through an open row (``casework.app.init_login``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import g, session
+from flask_login import login_user
+from sqlalchemy.orm import joinedload
+
+from casework.accounts.models import User, UserSession
+from casework.core.db import writes_from_here
+from casework.core.time import now
+from casework.extensions import db
+
+#: The session cookie's entry holding the raw key.
+SESSION_KEY = "session_key"
+#: ``last_seen_at`` is written at most this often: one write per user every few minutes, not per page.
+SEEN_GRANULARITY = timedelta(minutes=5)
+#: Rows are deleted this long after they ended or were last used (see ``prune``).
+KEEP_FOR = timedelta(days=30)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start(user: User) -> str:
+    """Record a new session for ``user`` and return the key for the cookie (flushes, never commits)."""
+    key = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, key_hash=_hash(key), last_seen_at=now()))
+    db.session.flush()
+    return key
+
+
+def sign_in(user: User) -> None:
+    """Sign ``user`` in to the pages in a fresh session, recorded on the server."""
+    # A new session on sign-in, so a session id planted before sign-in is worthless.
+    session.clear()
+    login_user(user)
+    session[SESSION_KEY] = start(user)
+    session.permanent = True
+
+
+def user_for(user_id: int, key: str | None) -> User | None:
+    """The user of an open session with this key (one query); None when it ended or never existed."""
+    if not key:
+        return None
+    # The user, their roles and the session row in one statement (every page runs it).
+    found = (
+        db.session.execute(
+            sa.select(User, UserSession)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == user_id, UserSession.key_hash == _hash(key), UserSession.ended_at.is_(None))
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .first()
+    )
+    if found is None:
+        return None
+    user, row = found
+    moment = now()
+    if row.last_seen_at is None or moment - row.last_seen_at >= SEEN_GRANULARITY:
+        # Only ``prune`` reads it, a month later.
+        _later(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=moment))
+    return user
+
+
+_PENDING_KEY = "casework_session_writes"
+
+
+def _later(statement: sa.Update) -> None:
+    """Write ``statement`` after the view (``write_pending``): a GET's transactions only read
+    (casework.core.db), and the bookkeeping of a session must not ride on a refused change."""
+    g.setdefault(_PENDING_KEY, []).append(statement)
+
+
+def write_pending(response):  # type: ignore[no-untyped-def]
+    """``after_request``: the session writes of this request, in a transaction of their own."""
+    statements = g.pop(_PENDING_KEY, None)
+    if statements:
+        db.session.rollback()  # whatever the view left uncommitted must not ride on this commit
+        writes_from_here()
+        for statement in statements:
+            db.session.execute(statement)
+        db.session.commit()
+    return response
+
+
+def end_current() -> None:
+    """End the session of this request on the server (signing out, the idle timeout)."""
+    key = session.get(SESSION_KEY)
+    if key:
+        _later(
+            sa.update(UserSession)
+            .where(UserSession.key_hash == _hash(key), UserSession.ended_at.is_(None))
+            .values(ended_at=now())
+        )
+
+
+def end_all(user: User) -> None:
+    """End every open session of ``user`` (their password, roles, agency or active status changed)."""
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now())
+    )
+
+
+def prune(moment: datetime | None = None) -> int:
+    """Delete rows that ended, or were last used, more than ``KEEP_FOR`` ago. Returns how many."""
+    cutoff = (moment or now()) - KEEP_FOR
+    result = db.session.execute(
+        sa.delete(UserSession).where(sa.or_(UserSession.ended_at < cutoff, UserSession.last_seen_at < cutoff))
+    )
+    return result.rowcount or 0

@@ -1,0 +1,141 @@
+"""Sign-in limits that stop password guessing without stopping a council office.
+
+Only failed attempts count; a successful sign-in never does. Two limits apply, shared by every way in
+(the sign-in page, the second-factor page and ``POST /api/v1/auth/tokens``), so guessing on one does
+not reset or bypass the other:
+
+- **per account**: failures for the submitted email address, whether or not an account has it (so the
+  answer never reveals which addresses are known). The default, ``5 per minute; 10 per 15 minutes;
+  15 per hour`` (``CASEWORK_SIGN_IN_ACCOUNT_LIMIT``), gives growing delays and then a temporary lock of
+  up to an hour. The account holder is emailed when the lock starts.
+- **per client address**: ``300 per 10 minutes`` (``CASEWORK_SIGN_IN_ADDRESS_LIMIT``). Two hundred staff
+  behind one NAT address who each mistype their password once in ten minutes stay under it; one address
+  trying many accounts does not.
+
+A refused attempt answers 429 with ``Retry-After`` before the password is even checked, so a locked
+account is refused with the right password too. Counters live in the limiter's storage (Redis when the
+broker is Redis); when that storage cannot be reached, Flask-Limiter counts in the worker's memory
+instead (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``, configured in ``casework.config``) and logs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, g, render_template, request, session
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
+from werkzeug.wrappers import Response
+
+from casework.core.forms import FlaskForm
+from casework.extensions import limiter
+
+ACCOUNT_SCOPE = "sign-in-account"
+ADDRESS_SCOPE = "sign-in-address"
+
+#: Where the second-factor page finds the email address that passed the password check.
+PENDING_EMAIL_KEY = "pending_sign_in_email"
+
+
+def _account_limit() -> str:
+    return current_app.config["CASEWORK"]["SIGN_IN_ACCOUNT_LIMIT"]
+
+
+def _address_limit() -> str:
+    return current_app.config["CASEWORK"]["SIGN_IN_ADDRESS_LIMIT"]
+
+
+def submitted_email() -> str:
+    """The email address this attempt is for: the form's or the JSON body's ``email``, or, on the
+    second-factor page, the one whose password was right."""
+    if request.endpoint == "staff.accounts.sign_in_code":
+        value: Any = session.get(PENDING_EMAIL_KEY)
+    elif request.is_json:
+        body = request.get_json(silent=True)
+        value = body.get("email") if isinstance(body, dict) else None
+    else:
+        value = request.form.get("email")
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
+def account_key() -> str:
+    # Hashed: the limiter's storage holds no email addresses, and any submitted text makes a valid key.
+    return "account:" + hashlib.sha256(submitted_email().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def address_key() -> str:
+    return "address:" + (get_remote_address() or "unknown")
+
+
+def _failed(_response: Response) -> bool:
+    return bool(g.get("sign_in_failed"))
+
+
+def _minutes(request_limit: RequestLimit) -> int:
+    return max(1, math.ceil((request_limit.reset_at - time.time()) / 60))
+
+
+def _refused(request_limit: RequestLimit) -> Response | None:
+    """The answer to an attempt over a limit: the sign-in page (or JSON) saying how long to wait."""
+    minutes = _minutes(request_limit)
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if request.path.startswith("/api/"):
+        from casework.core.errors import json_error
+
+        response = json_error(429, message=f"Too many failed attempts. Try again in {wait}.")
+    else:
+        from casework.accounts.forms import SignInForm
+
+        form: FlaskForm = SignInForm(formdata=None)
+        message = f"Too many failed attempts to sign in. Wait {wait} and try again."
+        form.form_errors.append(message)
+        html = render_template("accounts/sign_in.html", form=form, title="Sign in")
+        response = current_app.response_class(html, status=429, mimetype="text/html")
+    return response
+
+
+_account = limiter.shared_limit(
+    _account_limit, scope=ACCOUNT_SCOPE, key_func=account_key, deduct_when=_failed, on_breach=_refused, methods=["POST"]
+)
+_address = limiter.shared_limit(
+    _address_limit, scope=ADDRESS_SCOPE, key_func=address_key, deduct_when=_failed, on_breach=_refused, methods=["POST"]
+)
+
+
+def limited(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply both sign-in limits to a view that checks credentials (its POST requests)."""
+    return _address(_account(view))
+
+
+def record_failure(email: str) -> None:
+    """Count this request as a failed attempt for ``email`` (Flask-Limiter deducts it after the
+    response) and, when this failure starts the account's lock, tell the account holder."""
+    g.sign_in_failed = True
+    if _starts_lock():
+        from casework.accounts.services import tell_account_locked
+
+        tell_account_locked(email, lock_minutes())
+
+
+def _starts_lock() -> bool:
+    """Whether this failure is the last one the account limit's longest window allows."""
+    windows = [item for item in limiter.current_limits if item.request_args[-1] == ACCOUNT_SCOPE]
+    if not windows:
+        return False
+    lock = max(windows, key=lambda item: item.limit.get_expiry())
+    try:
+        return lock.remaining <= 1
+    except Exception:  # the storage went away mid-request: the limit still holds, the email can wait
+        current_app.logger.warning("Could not read the sign-in limit for the lock notice", exc_info=True)
+        return False
+
+
+def lock_minutes() -> int:
+    """How long the lock that starts now lasts: the account limit's longest window."""
+    from limits import parse_many
+
+    return max(item.get_expiry() for item in parse_many(_account_limit())) // 60

@@ -1,0 +1,24 @@
+"""Celery tasks of the accounts domain."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.schedules import crontab
+
+from casework.core.db import commit
+from casework.tasks import periodic
+
+PRUNE_SESSIONS_TASK = "accounts.prune_sessions"
+
+
+@shared_task(name=PRUNE_SESSIONS_TASK)
+def prune_sessions() -> int:
+    """Delete server-side session records that ended, or were last used, over a month ago."""
+    from casework.accounts import sessions
+
+    deleted = sessions.prune()
+    commit()
+    return deleted
+
+
+periodic(PRUNE_SESSIONS_TASK, crontab(hour=3, minute=10))

@@ -1,0 +1,30 @@
+"""What Case Review applications add to the case record: case search by an application's reference
+(``BOL-CT-2026-0003``) or its applicant's name finds the cases the application is linked to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.cases.queries import RANK_EXACT, RANK_IDENTIFIER, CaseSearch
+from casework.cases.sections import search_source
+from casework.community_triggers.models import TriggerApplication, application_cases
+
+
+@search_source
+def application_matches(visible: Any, search: CaseSearch) -> sa.Select:
+    """``(case_id, rank)`` for the visible cases linked to a matching application: from the visible
+    cases to their (few) applications, so a common name costs no more than a rare one."""
+    rank = sa.case((sa.func.lower(TriggerApplication.reference) == search.lowered, RANK_EXACT), else_=RANK_IDENTIFIER)
+    return (
+        sa.select(application_cases.c.case_id, rank)
+        .join(visible, visible.c.id == application_cases.c.case_id)
+        .join(TriggerApplication, TriggerApplication.id == application_cases.c.application_id)
+        .where(
+            sa.or_(
+                TriggerApplication.reference.ilike(search.pattern, escape="\\"),
+                TriggerApplication.applicant_name.ilike(search.pattern, escape="\\"),
+            )
+        )
+    )

@@ -1,0 +1,294 @@
+"""Where uploaded and produced files live: one interface, two stores.
+
+Every file the service keeps (documents on a case, agencies' submissions to a Case Review, served
+notices, the partnership's logo) is a ``StoredFile`` row: what it is (content type, size, SHA-256), and
+where its bytes are (``backend`` and ``key``). Domains keep a foreign key to it and call ``save``,
+``read`` and ``discard`` here; none of them talks to a store directly.
+
+Two stores implement ``FileStore``:
+
+- ``database`` (the embedded default, ``CASEWORK_STORAGE_BACKEND=database``): the bytes are a row of
+  ``file_blobs`` in the same database, so they commit and roll back with the record they belong to and
+  backups cover them.
+- ``s3``: any S3-compatible object store (MinIO in ``docker-compose.yml``, AWS S3), through boto3
+  (``CASEWORK_STORAGE_S3_*``). An object store is not part of the database transaction, so ``save``
+  puts the object first and deletes it again if the transaction rolls back, and ``discard`` deletes it
+  only after the commit: a committed row never points at a missing object. (A process killed between
+  the put and the commit leaves an object no row refers to; it holds nothing anyone can reach.)
+
+Each row records its backend, so files saved before a deployment switches store stay readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from celery import shared_task
+from flask import current_app
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.core.db import UTCDateTime, on_rollback
+from casework.extensions import db
+
+BACKENDS = ("database", "s3")
+
+
+class StoredFileMissing(LookupError):
+    """The store has no object under that key."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The store could not be reached or refused the request."""
+
+
+class StoredFile(db.Model):
+    """One file the service keeps, wherever its bytes are."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``database`` or ``s3``: where the bytes are.
+    backend: Mapped[str] = mapped_column(sa.String(20))
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    #: The type found from the content, never the one the browser declared.
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+
+
+class FileBlob(db.Model):
+    """The bytes of a file kept by the database store."""
+
+    __tablename__ = "file_blobs"
+
+    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class FileStore(Protocol):
+    """What a store does. ``put`` replaces an object with the same key; ``delete`` of a missing key
+    does nothing; ``get`` of a missing key raises ``StoredFileMissing``."""
+
+    name: str
+    #: True when put and delete are part of the database transaction.
+    transactional: bool
+
+    def put(self, key: str, content: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+class DatabaseStore:
+    name = "database"
+    transactional = True
+
+    def put(self, key: str, content: bytes, content_type: str) -> None:
+        blob = db.session.get(FileBlob, key)
+        if blob is None:
+            db.session.add(FileBlob(key=key, content=content))
+        else:
+            blob.content = content
+        db.session.flush()
+
+    def get(self, key: str) -> bytes:
+        content = db.session.scalar(sa.select(FileBlob.content).where(FileBlob.key == key))
+        if content is None:
+            raise StoredFileMissing(key)
+        return bytes(content)
+
+    def delete(self, key: str) -> None:
+        db.session.execute(sa.delete(FileBlob).where(FileBlob.key == key))
+
+    def exists(self, key: str) -> bool:
+        return db.session.scalar(sa.select(sa.literal(True)).where(FileBlob.key == key)) is not None
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    bucket: str
+    endpoint_url: str | None = None
+    region: str = "eu-west-2"
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    prefix: str = ""
+
+
+class S3Store:
+    """An S3-compatible object store. Keys are prefixed with ``settings.prefix``."""
+
+    name = "s3"
+    transactional = False
+
+    def __init__(self, settings: S3Settings) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.settings = settings
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=settings.endpoint_url or None,
+            region_name=settings.region,
+            aws_access_key_id=settings.access_key_id or None,
+            aws_secret_access_key=settings.secret_access_key or None,
+            config=Config(
+                # Path-style addressing: MinIO and other self-hosted stores have no per-bucket hostnames.
+                s3={"addressing_style": "path"},
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
+
+    def _key(self, key: str) -> str:
+        return f"{self.settings.prefix}{key}"
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, method)(Bucket=self.settings.bucket, **kwargs)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in {"NoSuchKey", "404", "NotFound"}:
+                raise StoredFileMissing(kwargs.get("Key", "")) from error
+            raise StorageUnavailable(f"the object store refused {method}: {code or error}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"the object store could not be reached: {error}") from error
+
+    def put(self, key: str, content: bytes, content_type: str) -> None:
+        self._call("put_object", Key=self._key(key), Body=content, ContentType=content_type)
+
+    def get(self, key: str) -> bytes:
+        return self._call("get_object", Key=self._key(key))["Body"].read()
+
+    def delete(self, key: str) -> None:
+        self._call("delete_object", Key=self._key(key))
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call("head_object", Key=self._key(key))
+        except StoredFileMissing:
+            return False
+        return True
+
+    def create_bucket(self) -> bool:
+        """Create the bucket when it does not exist; True when it was created."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            try:
+                self.client.head_bucket(Bucket=self.settings.bucket)
+                return False
+            except ClientError:
+                pass  # missing (404) or not ours to see (403): creating it says which
+            arguments: dict[str, Any] = {"Bucket": self.settings.bucket}
+            if self.settings.region != "us-east-1":
+                arguments["CreateBucketConfiguration"] = {"LocationConstraint": self.settings.region}
+            self.client.create_bucket(**arguments)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            raise StorageUnavailable(f"the object store refused create_bucket: {code or error}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"the object store could not be reached: {error}") from error
+        return True
+
+
+def s3_settings(config: dict[str, Any]) -> S3Settings:
+    return S3Settings(
+        bucket=config["STORAGE_S3_BUCKET"],
+        endpoint_url=config["STORAGE_S3_ENDPOINT_URL"],
+        region=config["STORAGE_S3_REGION"],
+        access_key_id=config["STORAGE_S3_ACCESS_KEY_ID"],
+        secret_access_key=config["STORAGE_S3_SECRET_ACCESS_KEY"],
+        prefix=config["STORAGE_S3_PREFIX"],
+    )
+
+
+_EXTENSION_KEY = "casework_file_stores"
+
+
+def store_named(name: str) -> FileStore:
+    """The store called ``name``, made on first use once per app (a boto3 client is costly to build,
+    and safe to share between threads)."""
+    stores: dict[str, FileStore] = current_app.extensions.setdefault(_EXTENSION_KEY, {})
+    if name not in stores:
+        if name == "database":
+            stores[name] = DatabaseStore()
+        elif name == "s3":
+            config = current_app.config["CASEWORK"]
+            if not config.get("STORAGE_S3_BUCKET"):
+                raise StorageUnavailable("files are kept in S3 but CASEWORK_STORAGE_S3_BUCKET is not set")
+            stores[name] = S3Store(s3_settings(config))
+        else:
+            raise StorageUnavailable(f"unknown file store {name!r}")
+    return stores[name]
+
+
+def configured_store() -> FileStore:
+    """The store new files go to (``CASEWORK_STORAGE_BACKEND``)."""
+    return store_named(current_app.config["CASEWORK"]["STORAGE_BACKEND"])
+
+
+# --- what domains call ---------------------------------------------------------------------------------
+
+
+def save(content: bytes, content_type: str, *, folder: str) -> StoredFile:
+    """Keep ``content`` in the configured store and return its (flushed) row."""
+    store = configured_store()
+    key = f"{folder}/{uuid.uuid4().hex}"
+    store.put(key, content, content_type)
+    if not store.transactional:
+        on_rollback(store.delete, key)
+    stored = StoredFile(
+        backend=store.name,
+        key=key,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    db.session.add(stored)
+    db.session.flush()
+    return stored
+
+
+def read(stored: StoredFile) -> bytes:
+    """The file's bytes, from the store it was saved in."""
+    return store_named(stored.backend).get(stored.key)
+
+
+def discard(stored: StoredFile) -> None:
+    """Delete the file with the transaction: its row now, its bytes now (database) or, for an object
+    store, by a task enqueued in this transaction (``storage.delete_object``): it runs only once the
+    commit has happened, and is retried while the store is down, so a file removed under the retention
+    policy does not stay in a bucket because the store was unreachable for a moment."""
+    store = store_named(stored.backend)
+    if store.transactional:
+        store.delete(stored.key)
+    else:
+        from casework.core.tasks_outbox import enqueue
+
+        enqueue("storage.delete_object", store.name, stored.key)
+    db.session.delete(stored)
+    db.session.flush()
+
+
+@shared_task(
+    name="storage.delete_object",
+    autoretry_for=(StorageUnavailable,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=50,
+)
+def delete_object(backend: str, key: str) -> None:
+    """Delete one object from a store (idempotent: deleting a missing object does nothing)."""
+    store_named(backend).delete(key)

@@ -1,0 +1,178 @@
+"""Adding documents to a case, reading and removing them. Never commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import User
+from casework.audit.models import AuditAction
+from casework.audit.services import record, record_change, record_view, snapshot
+from casework.cases.models import Case, Incident
+from casework.core import storage
+from casework.core import uploads as file_content
+from casework.core.errors import InvalidInput, RuleViolation
+from casework.core.time import now
+from casework.documents.models import UPLOAD_KINDS, Document, DocumentKind
+from casework.extensions import db
+
+AUDIT_FIELDS = ("case_id", "incident_id", "intervention_id", "kind", "filename", "content_type", "size")
+
+
+def upload(
+    actor: Any,
+    case: Case,
+    *,
+    kind: str,
+    filename: str,
+    content: bytes,
+    description: str | None = None,
+    incident_id: int | None = None,
+) -> Document:
+    """Check the file by its content, remove a photo's location, keep it and record it on the case."""
+    errors: dict[str, list[str]] = {}
+    try:
+        document_kind = DocumentKind(kind)
+    except ValueError:
+        document_kind = None
+    if document_kind not in UPLOAD_KINDS:
+        errors["kind"] = ["Select what kind of document this is"]
+    description = (description or "").strip() or None
+    if description is not None and len(description) > 2000:
+        errors["description"] = ["The description must be 2,000 characters or fewer"]
+    if incident_id is not None and _incident_on(case, incident_id) is None:
+        errors["incident_id"] = ["Select an incident on this case"]
+    try:
+        inspected = file_content.inspect(filename, content, max_bytes=file_content.max_upload_bytes())
+    except InvalidInput as error:
+        errors.update(error.errors)
+    if errors:
+        raise InvalidInput(errors)
+    if case.anonymised_at is not None:
+        raise RuleViolation("This case was anonymised under the retention policy: nothing can be added to it.")
+    assert document_kind is not None
+    stored = storage.save(inspected.content, inspected.file_type.mime, folder=f"cases/{case.id}")
+    return _add(
+        actor,
+        case,
+        Document(
+            case_id=case.id,
+            incident_id=incident_id,
+            kind=document_kind,
+            filename=inspected.filename,
+            description=description,
+            content_type=inspected.file_type.mime,
+            size=len(inspected.content),
+            location_removed=inspected.location_removed,
+            stored_file_id=stored.id,
+            uploaded_by_id=getattr(actor, "id", None),
+        ),
+    )
+
+
+def add_produced(
+    actor: Any,
+    case: Case,
+    *,
+    kind: DocumentKind,
+    filename: str,
+    content: bytes,
+    content_type: str,
+    description: str | None = None,
+    intervention_id: int | None = None,
+) -> Document:
+    """Keep a file the service produced itself (a served notice as PDF) as a document on the case."""
+    stored = storage.save(content, content_type, folder=f"cases/{case.id}")
+    return _add(
+        actor,
+        case,
+        Document(
+            case_id=case.id,
+            intervention_id=intervention_id,
+            kind=kind,
+            filename=filename[:255],
+            description=description,
+            content_type=content_type,
+            size=len(content),
+            stored_file_id=stored.id,
+            uploaded_by_id=getattr(actor, "id", None),
+        ),
+    )
+
+
+def _add(actor: Any, case: Case, document: Document) -> Document:
+    db.session.add(document)
+    db.session.flush()
+    record_change(
+        actor,
+        document,
+        None,
+        snapshot(document, list(AUDIT_FIELDS)),
+        f"{document.kind_label} {document.filename} added to case {case.reference}",
+    )
+    return document
+
+
+def _incident_on(case: Case, incident_id: int) -> Incident | None:
+    return db.session.scalar(sa.select(Incident).where(Incident.id == incident_id, Incident.case_id == case.id))
+
+
+def incidents_of(case: Case) -> list[Incident]:
+    return list(
+        db.session.scalars(sa.select(Incident).where(Incident.case_id == case.id).order_by(Incident.occurred_on))
+    )
+
+
+def case_documents(case_id: int) -> list[Document]:
+    """The case's documents, newest first, with who added or removed them and the incident each is
+    about: one statement."""
+    return list(
+        db.session.scalars(
+            sa.select(Document)
+            .where(Document.case_id == case_id)
+            .options(
+                # Names only: the users' roles (loaded by default, by a second statement) are not needed.
+                sa.orm.joinedload(Document.uploaded_by).lazyload(User.role_rows),
+                sa.orm.joinedload(Document.removed_by).lazyload(User.role_rows),
+                sa.orm.joinedload(Document.incident),
+            )
+            .order_by(Document.created_at.desc(), Document.id.desc())
+        )
+    )
+
+
+def read(actor: Any, document: Document, *, how: str) -> bytes:
+    """The file's bytes, recording that ``actor`` opened it (``how``: "Viewed", "Downloaded")."""
+    if document.stored_file is None:
+        raise InvalidInput({"document": ["This document was removed"]})
+    data = storage.read(document.stored_file)
+    record_view(actor, document, f"{how} {document.filename} (case {document.case.reference})")
+    return data
+
+
+def remove(actor: Any, document: Document, *, reason: str) -> Document:
+    """Delete the document's file and mark the document removed, with the reason (audited)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": ["Enter why the document is being removed"]})
+    if len(reason) > 2000:
+        raise InvalidInput({"reason": ["The reason must be 2,000 characters or fewer"]})
+    if document.is_removed:
+        raise RuleViolation("This document has already been removed.")
+    stored = document.stored_file
+    document.stored_file_id = None
+    document.removed_at = now()
+    document.removed_by_id = getattr(actor, "id", None)
+    document.removal_reason = reason
+    db.session.flush()
+    if stored is not None:
+        storage.discard(stored)
+    record(
+        actor,
+        AuditAction.delete,
+        document,
+        f"{document.kind_label} {document.filename} removed from case {document.case.reference}",
+        {"reason": reason, "filename": document.filename},
+    )
+    return document

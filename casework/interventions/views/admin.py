@@ -1,0 +1,123 @@
+"""Admin pages: the notice templates (CPW, CPN, fixed penalty, closure notice), one for every area or
+one area's own. A template is checked before it is saved, on a made-up example and on the latest
+notices served in the area, and the admin sees only the made-up example."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2 import TemplateError
+
+from casework.accounts.models import Area
+from casework.audit.services import record_change, snapshot
+from casework.core.db import commit
+from casework.core.errors import InvalidInput, NotFound
+from casework.core.permissions import Permission, requires
+from casework.documents import layout
+from casework.extensions import db
+from casework.interventions import notices
+from casework.interventions.forms import NoticeTemplateForm
+from casework.interventions.models import NoticeKind, NoticeTemplate
+from casework.interventions.notice_templates import TITLES
+
+bp = Blueprint("notices", __name__, url_prefix="/notice-templates")
+
+
+@bp.get("/")
+@requires(Permission.ADMINISTER)
+def templates():
+    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    customised = {(row.kind, row.area_id) for row in db.session.scalars(sa.select(NoticeTemplate))}
+    return render_template(
+        "interventions/admin/notice_templates.html",
+        kinds=list(NoticeKind),
+        titles=TITLES,
+        areas=areas,
+        customised=customised,
+    )
+
+
+@bp.route("/<kind>", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def edit(kind: str):
+    try:
+        notice_kind = NoticeKind(kind)
+    except ValueError:
+        raise NotFound("No such notice.") from None
+    area_code = request.args.get("area") or ""
+    area = None
+    if area_code:
+        area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
+        if area is None:
+            raise NotFound("No such area.")
+    area_id = area.id if area else None
+    row = db.session.scalar(
+        sa.select(NoticeTemplate).where(
+            NoticeTemplate.kind == notice_kind,
+            NoticeTemplate.area_id == area_id if area else NoticeTemplate.area_id.is_(None),
+        )
+    )
+    title, body = notices.template_for(notice_kind, area_id)
+    form = NoticeTemplateForm(data={"title": title, "body": body})
+    rendered = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            rendered = notices.check_template(notice_kind, form.title.data, form.body.data, area_id=area_id)
+        except InvalidInput as error:
+            db.session.rollback()
+            for name, messages in error.errors.items():
+                field = form._fields.get(name)
+                if field is not None:
+                    field.errors = [*list(field.errors or []), *messages]
+            status = 422
+        else:
+            if request.form.get("save"):
+                before = snapshot(row, ["title", "body"]) if row else None
+                if row is None:
+                    row = NoticeTemplate(kind=notice_kind, area_id=area_id)
+                    db.session.add(row)
+                row.title = form.title.data
+                row.body = form.body.data
+                row.updated_by_id = current_user.id
+                db.session.flush()
+                record_change(
+                    current_user,
+                    row,
+                    before,
+                    snapshot(row, ["title", "body"]),
+                    f"Notice template {notice_kind.value} ({area.name if area else 'all areas'})",
+                )
+                commit()
+                flash("Template saved.", "success")
+                return redirect(url_for(".edit", kind=notice_kind.value, area=area_code or None))
+    elif form.is_submitted():
+        status = 422
+    else:
+        try:
+            rendered = notices.render(title, body, notices.sample_context(notice_kind))
+        except TemplateError:
+            rendered = None
+    preview = None
+    if rendered is not None:
+        sample = notices.sample_context(notice_kind)
+        preview = layout.LetterView(
+            letterhead=layout.letterhead_for(area),
+            recipient_name=sample["recipient"]["name"],
+            recipient_address_lines=layout.lines(sample["recipient"]["address"]),
+            dated=sample["notice"]["served_on"],
+            reference=sample["notice"]["reference"],
+            subject=rendered.title,
+            blocks=layout.letter_blocks(rendered.body),
+        )
+    return render_template(
+        "interventions/admin/notice_template.html",
+        title=f"{TITLES[notice_kind.value]} template",
+        form=form,
+        preview=preview,
+        variables=notices.VARIABLES,
+        area=area,
+        kind=notice_kind,
+        is_custom=row is not None,
+    ), status

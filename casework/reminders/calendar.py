@@ -1,0 +1,120 @@
+"""The private deadline calendar: a user's open deadlines as an iCalendar feed behind a secret,
+revocable link, for the calendar they already use.
+
+Calendar services keep copies of what they fetch, so an event says only what kind of deadline it is
+and the reference of the case or application it is on, never a name, an address or a title (titles
+name people: "Explain the Case Review to ...").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from icalendar import Calendar, Event
+
+from casework.cases.models import Case
+from casework.community_triggers.models import TriggerApplication
+from casework.core.time import now
+from casework.extensions import db
+from casework.reminders.models import CalendarFeed, Deadline, DeadlineStatus
+
+#: The first part of a deadline's kind (``action.due``) -> what the event says it is.
+KIND_LABELS = {
+    "action": "Action due",
+    "risk": "Risk review",
+    "intervention": "Intervention date",
+    "trigger": "Case Review deadline",
+    "case": "Case deadline",
+    "pcc_review": "Case Review deadline",
+    "info_request": "Information request due",
+}
+#: How far back overdue deadlines are still listed.
+OVERDUE_DAYS = 90
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_link(user: Any) -> str:
+    """A new secret for the user's feed, replacing any earlier one (which stops working). Returns
+    the secret: it is shown once and never stored."""
+    token = secrets.token_urlsafe(32)
+    feed = db.session.scalar(sa.select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    if feed is None:
+        feed = CalendarFeed(user_id=user.id)
+        db.session.add(feed)
+    feed.token_hash = _hash(token)
+    db.session.flush()
+    return token
+
+
+def revoke_link(user: Any) -> bool:
+    deleted = db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id)).rowcount
+    db.session.flush()
+    return bool(deleted)
+
+
+def has_link(user: Any) -> bool:
+    return db.session.scalar(sa.select(CalendarFeed.id).where(CalendarFeed.user_id == user.id)) is not None
+
+
+def user_for_token(token: str) -> Any | None:
+    """The active user whose feed this secret opens, or None."""
+    if not token or len(token) > 100:
+        return None
+    feed = db.session.scalar(sa.select(CalendarFeed).where(CalendarFeed.token_hash == _hash(token)))
+    if feed is None or not feed.user.is_active:
+        return None
+    return feed.user
+
+
+def _label(kind: str) -> str:
+    return KIND_LABELS.get(kind.split(".")[0], "Deadline")
+
+
+def feed_for(user: Any, base_url: str) -> bytes:
+    """The user's open deadlines (overdue in the last 90 days, and all to come) as iCalendar. One query."""
+    moment = now()
+    rows = db.session.execute(
+        sa.select(Deadline, Case.reference, TriggerApplication.reference)
+        .outerjoin(Case, Case.id == Deadline.case_id)
+        .outerjoin(
+            TriggerApplication,
+            sa.and_(Deadline.subject_type == "trigger_applications", TriggerApplication.id == Deadline.subject_id),
+        )
+        .where(
+            Deadline.owner_id == user.id,
+            Deadline.status == DeadlineStatus.open,
+            Deadline.due_at >= moment - timedelta(days=OVERDUE_DAYS),
+        )
+        .order_by(Deadline.due_at)
+        .limit(1000)
+    ).all()
+    calendar = Calendar()
+    calendar.add("prodid", "-//Casework//Deadlines//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Casework deadlines")
+    for deadline, case_reference, application_reference in rows:
+        reference = case_reference or application_reference
+        event = Event()
+        event.add("uid", f"deadline-{deadline.id}@casework")
+        event.add("dtstamp", moment)
+        summary = _label(deadline.kind) + (f": {reference}" if reference else "")
+        if deadline.due_at < moment:
+            summary = f"Overdue: {summary}"
+        event.add("summary", summary)
+        if deadline.due_on is not None:
+            event.add("dtstart", deadline.due_on)
+            event.add("dtend", deadline.due_on + timedelta(days=1))
+        else:
+            event.add("dtstart", deadline.due_at)
+            event.add("dtend", deadline.due_at)
+        if deadline.link:
+            event.add("url", base_url.rstrip("/") + deadline.link)
+        calendar.add_component(event)
+    return calendar.to_ical()

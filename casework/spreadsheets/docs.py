@@ -1,0 +1,81 @@
+"""docs/imports.md, written from the layouts themselves so the document cannot drift from the code:
+
+    .venv/bin/python -m casework.spreadsheets.docs > docs/imports.md
+
+(``tests/spreadsheets/test_docs.py`` fails when the file is not what this writes.)"""
+
+from __future__ import annotations
+
+from casework.spreadsheets.kinds import export_lists, import_kinds
+
+INTRO = """\
+# Imports and exports
+
+A partnership that starts using Casework arrives with years of records in another case system (ECINS),
+spreadsheets and police incident logs, and Case Reviews held on paper. The **Imports** pages (for
+coordinators and managers) bring them in; every list a user can see can be **downloaded** as CSV or
+Excel.
+
+## How an import works
+
+1. **Upload** a CSV file (saved as CSV UTF-8) or an Excel workbook (.xlsx, the first sheet), up to
+   `CASEWORK_IMPORT_MAX_MB` (50 MB by default). The file is stored in the database, in pieces, and read
+   a row at a time (the `csv` module; openpyxl in read-only mode): never whole in memory.
+2. **Match the columns** of your file to the layout below. Columns named as in the layout (its key or
+   its name, ignoring case, spaces and punctuation) are matched already.
+3. **The check** (a Celery task) takes every row through the same services, rules and visibility as the
+   API, in a transaction that is then rolled back: nothing is written. Each problem is listed with its
+   row (as your spreadsheet numbers it: the header is row 1), its column (your file's name for it) and a
+   message. The file can be imported only once a check finds no problem.
+4. **The import** (a Celery task) does the same and keeps the result: all or nothing. It is audited as a
+   whole, and every row it wrote is noted so that it can be **undone** as a whole, as long as nothing it
+   brought in has changed since (a change, or a record added to one it brought in, is found through
+   the audit log and the database's foreign keys).
+5. **Importing the same file twice changes nothing**: each record is known by your own reference for it
+   (its ID in the system it comes from), per importing agency, and a reference imported before is
+   skipped.
+
+Past work is recorded only: an import sends no letters or emails (as for any step dated before today,
+whichever way it is entered), and the deadlines of historic Case Reviews that had passed before they
+were brought in are closed.
+
+Cells: dates may be written `2026-03-02` or `02/03/2026` (day first); yes and no as `yes`, `no`, `y`,
+`n`, `true`, `false`, `1` or `0`. A cell that starts with a quote followed by `=`, `+`, `-`, `@` or another
+quote has that quote removed: it is how this service's downloads protect such cells from being read as
+a formula, so a download imports back exactly.
+
+The layouts are also shown in the service (Imports, then a kind), each with a template to download.
+"""
+
+EXPORTS = """\
+## Downloads
+
+Each list offers its rows as CSV or Excel, with the list's own filters: only the rows and columns the
+user can see there, and the download is recorded in the audit log with the ids of the records in it.
+Text that starts with `=`, `+`, `-` or `@` (or a quote) is written with a quote in front, so that a
+spreadsheet never runs it as a formula. The case, action and intervention lists name their columns as
+the import layouts do, so a download can be imported into another Casework service.
+"""
+
+
+def render_markdown() -> str:
+    parts = [INTRO]
+    for kind in import_kinds().values():
+        layout = kind.layout
+        parts.append(f"## {layout.title} (`{layout.key}`)\n\n{layout.description}\n")
+        parts.append("| column | required | what it holds | example |\n|---|---|---|---|")
+        for column in layout.columns:
+            holds = column.label + (f": {column.description}" if column.description else "")
+            parts.append(
+                f"| `{column.key}` | {'yes' if column.required else ''} | {holds.replace('|', '/')} | {column.example} |"
+            )
+        parts.append("")
+    parts.append(EXPORTS)
+    parts.append("| list | download |\n|---|---|")
+    for export in export_lists().values():
+        parts.append(f"| {export.title} | `/exports/{export.key}.csv`, `/exports/{export.key}.xlsx` |")
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

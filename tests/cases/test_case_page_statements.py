@@ -1,0 +1,114 @@
+"""The case page and the case API answer run a handful of statements, whatever the case holds.
+
+Every section (parties, the incident and complaint ledger, notes, second-report tasks, links, risk,
+actions, interventions with their breaches, the timeline) is loaded once, the visibility and
+permissions of the user are worked out once per request, and a user's roles load with the user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import time_machine
+
+from tests.interventions.world import world  # noqa: F401
+
+#: The most statements a case view may run (issue 15): user and token, the case with its visibility,
+#: the ledger, the journal and the four sections (risk, interventions, actions, documents: 8 reads); the case's own view entry (2 inserts); and
+#: the view entries for everything else the page shows, written after the answer by casework.audit.reads
+#: (the signed-in user reloaded after its rollback, and 2 inserts however many records were shown).
+CASE_VIEW_STATEMENTS = 13
+
+ALL_NO = {
+    "threats_of_violence": "no",
+    "hate_motivated": "no",
+    "vulnerable_victim": "no",
+    "repeat_victim": "no",
+    "health_affected": "no",
+    "afraid": "no",
+    "children_affected": "no",
+    "isolated": "no",
+    "personally_targeted": "no",
+    "frequency": "once",
+    "considering_moving": "no",
+}
+
+
+@pytest.fixture(autouse=True)
+def _frozen_day():
+    with time_machine.travel("2026-11-23T12:00:00+00:00", tick=False):
+        yield
+
+
+@pytest.fixture
+def fill(world: Any, api_client: Any):  # noqa: F811
+    """``fill(n)`` adds ``n`` of everything a case page shows, by several users of several agencies."""
+    officer = api_client(world.officer)
+    partner = api_client(world.partner)
+    linked = world.new_case(reference="BOL-2026-0002")
+    officer.post(f"/api/v1/cases/{world.case.id}/links", json={"case_id": linked.id})
+
+    def add(n: int) -> None:
+        case_path = f"/api/v1/cases/{world.case.id}"
+        for day in range(1, n + 1):
+            occurred = f"2026-10-{day:02d}"
+            for client, agency in ((officer, "BDC"), (partner, "POL")):
+                response = client.post(
+                    f"{case_path}/incidents",
+                    json={
+                        "occurred_on": occurred,
+                        "description": "Shouting",
+                        "complaints": [
+                            {"complainant_person_id": world.victim.id, "reported_on": occurred, "agency_code": agency},
+                            {"complainant_person_id": world.adult.id, "reported_on": occurred, "agency_code": "BDC"},
+                        ],
+                    },
+                )
+                assert response.status_code == 201, response.get_json()
+                assert client.post(f"{case_path}/notes", json={"text": "Visited"}).status_code == 201
+            assert officer.post(f"{case_path}/risk-assessments", json={"answers": ALL_NO}).status_code == 201
+            assert (
+                officer.post(f"{case_path}/actions", json={"description": "Fit locks", "due_on": "2026-11-01"})
+            ).status_code == 201
+            abc = partner.post(
+                f"{case_path}/interventions",
+                json={"kind": "abc", "subject_person_id": world.adult.id, "issued_on": "2026-10-01"},
+            )
+            assert abc.status_code == 201, abc.get_json()
+            breach = officer.post(
+                f"/api/v1/interventions/{abc.get_json()['id']}/breaches",
+                json={"occurred_on": "2026-11-01", "description": "Shouted"},
+            )
+            assert breach.status_code == 201
+
+    return add
+
+
+def _statements(count_queries: Any, call: Any) -> list[str]:
+    with count_queries() as counter:
+        response = call()
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return counter.statements
+
+
+@pytest.mark.parametrize("viewer", ["officer", "partner"])
+def test_case_api_answer_runs_a_handful_of_statements(world, fill, api_client, count_queries, viewer):  # noqa: F811
+    client = api_client(getattr(world, viewer))
+    fill(1)
+    small = _statements(count_queries, lambda: client.get(f"/api/v1/cases/{world.case.id}"))
+    fill(4)
+    large = _statements(count_queries, lambda: client.get(f"/api/v1/cases/{world.case.id}"))
+    assert len(large) == len(small), "\n".join(large)
+    assert len(large) <= CASE_VIEW_STATEMENTS, "\n".join(" ".join(s.split())[:150] for s in large)
+
+
+@pytest.mark.parametrize("viewer", ["officer", "partner"])
+def test_case_page_runs_a_handful_of_statements(world, fill, page_client, count_queries, viewer):  # noqa: F811
+    client = page_client(getattr(world, viewer))
+    fill(1)
+    small = _statements(count_queries, lambda: client.get(f"/cases/{world.case.id}"))
+    fill(4)
+    large = _statements(count_queries, lambda: client.get(f"/cases/{world.case.id}"))
+    assert len(large) == len(small), "\n".join(large)
+    assert len(large) <= CASE_VIEW_STATEMENTS, "\n".join(" ".join(s.split())[:150] for s in large)

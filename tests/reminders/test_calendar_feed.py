@@ -1,0 +1,80 @@
+"""The private deadline calendar: made and turned off on the notification settings page, fetched
+without a session by its secret link, and carrying references only (calendar services keep copies)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import sqlalchemy as sa
+from icalendar import Calendar
+
+from casework.extensions import db
+from casework.reminders.models import CalendarFeed
+from tests.conftest import csrf_from
+
+
+def _make_link(client) -> str:
+    page = client.get("/notifications")
+    assert page.status_code == 200
+    made = client.post("/notifications/calendar", data={"csrf_token": csrf_from(page.text)})
+    assert made.status_code == 200
+    match = re.search(r'id="calendar-feed-url">(http[^<]+)</code>', made.text)
+    assert match is not None
+    return match.group(1).replace("http://localhost", "")
+
+
+def test_the_feed_lists_my_open_deadlines_by_reference_only(page_client, client, make, deadline, at):
+    officer = make.user("officer", name="Olu Officer")
+    other = make.user("officer")
+    deadline(officer, date(2026, 4, 1), title="Explain the Case Review to Vera Victim (BOL-2026-0001)", kind="case.x")
+    deadline(officer, date(2026, 4, 20), title="Call Vera at 1 High Street", kind="action.due")
+    deadline(other, date(2026, 4, 21), title="Someone else's", kind="action.due")
+    with at(2026, 4, 8, 9, 0):
+        path = _make_link(page_client(officer))
+        response = client.get(path)
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    assert "no-store" in response.headers["Cache-Control"]
+    events = list(Calendar.from_ical(response.data).walk("VEVENT"))
+    assert [str(e["summary"]) for e in events] == ["Overdue: Case deadline", "Action due"]
+    assert events[1].decoded("dtstart") == date(2026, 4, 20)
+    for personal in (b"Vera", b"High Street", b"Olu", b"Someone"):
+        assert personal not in response.data
+    # Only a hash of the secret is kept.
+    secret = path.rsplit("/", 1)[1].removesuffix(".ics")
+    stored = db.session.scalar(sa.select(CalendarFeed.token_hash))
+    assert secret not in stored
+    assert len(stored) == 64
+
+
+def test_a_new_link_replaces_the_old_and_turning_it_off_ends_it(page_client, client, make):
+    officer = make.user("officer")
+    staff = page_client(officer)
+    first = _make_link(staff)
+    second = _make_link(staff)
+    assert first != second
+    assert client.get(first).status_code == 404
+    assert client.get(second).status_code == 200
+    page = staff.get("/notifications")
+    assert "Turn off the calendar link" in page.text
+    off = staff.post("/notifications/calendar/revoke", data={"csrf_token": csrf_from(page.text)})
+    assert off.status_code == 302
+    assert client.get(second).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(CalendarFeed.id))) == 0
+
+
+def test_a_closed_account_has_no_feed(page_client, client, make):
+    officer = make.user("officer")
+    path = _make_link(page_client(officer))
+    officer.is_active = False
+    db.session.commit()
+    assert client.get(path).status_code == 404
+
+
+def test_unknown_links_and_forms_without_their_token_are_refused(app, client, make):
+    assert client.get("/calendar/not-a-secret.ics").status_code == 404
+    assert client.get("/calendar/" + "x" * 200 + ".ics").status_code == 404
+    staff = app.test_client(user=make.user("officer"))
+    assert staff.post("/notifications/calendar").status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(CalendarFeed.id))) == 0

@@ -1,0 +1,134 @@
+"""Exports of every list: only what the user sees, audited, with cells that a spreadsheet would read as
+a formula escaped; and the round trip: a case list exported and imported again gives back exactly the
+same text, whatever it started with."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from casework.audit.models import AuditAction, AuditEntry
+from casework.cases.models import Case
+from casework.extensions import db
+from casework.spreadsheets.cells import escape, unescape
+
+TRICKY = [
+    "=HYPERLINK(\"http://evil.example\",\"Click\")",
+    "+44 1246 242424",
+    "-5 degrees outside",
+    "@SUM(A1:A2)",
+    "'already quoted",
+    "''twice quoted",
+    "'=quoted formula",
+    "Plain text, with a comma",
+    "'",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY + ["", "a", "=", "'a", "-"])
+def test_escape_then_unescape_is_exact(text):
+    assert unescape(escape(text)) == text
+    assert not escape(text).startswith(("=", "+", "-", "@"))
+
+
+def _open_cases(api_client, user, summaries):
+    client = api_client(user)
+    ids = []
+    for summary in summaries:
+        response = client.post(
+            "/api/v1/cases",
+            json={"area_code": "BOL", "category": "personal", "summary": summary, "location": summary[:300], "parties": []},
+        )
+        assert response.status_code == 201, response.json
+        ids.append(response.json["id"])
+    return ids
+
+
+def _csv_rows(response):
+    text = response.get_data().decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_case_list_export_escapes_formulas_and_is_audited(page_client, api_client, world):
+    ids = _open_cases(api_client, world.coordinator, TRICKY)
+    # Another council's case is not in the coordinator's list, so not in the export.
+    other = api_client(world.other_coordinator).post(
+        "/api/v1/cases", json={"area_code": "NED", "category": "personal", "summary": "Elsewhere", "parties": []}
+    )
+    assert other.status_code == 201
+    client = page_client(world.coordinator)
+    response = client.get("/exports/cases.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = _csv_rows(response)
+    header, body = rows[0], rows[1:]
+    summaries = [row[header.index("Summary")] for row in body]
+    assert sorted(summaries) == sorted(escape(t) for t in TRICKY)
+    assert "'=HYPERLINK(\"http://evil.example\",\"Click\")" in summaries
+    assert "Elsewhere" not in summaries
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == AuditAction.export))
+    assert entry.actor_id == world.coordinator.id
+    assert sorted(entry.changes["ids"]) == sorted(ids)
+    assert entry.changes["count"] == len(TRICKY)
+
+
+def test_the_list_filters_apply_to_the_export(page_client, api_client, world):
+    _open_cases(api_client, world.coordinator, ["Dogs barking", "Noise upstairs"])
+    response = page_client(world.coordinator).get("/exports/cases.csv?q=dogs")
+    body = _csv_rows(response)[1:]
+    assert [row[3] for row in body] == ["Dogs barking"]
+
+
+def test_xlsx_cells_are_text_not_formulas(page_client, api_client, world):
+    from openpyxl import load_workbook
+
+    _open_cases(api_client, world.coordinator, TRICKY)
+    response = page_client(world.coordinator).get("/exports/cases.xlsx")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.get_data()))
+    sheet = workbook.active
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("Summary") + 1
+    cells = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
+    assert all(cell.data_type == "s" for cell in cells)
+    assert sorted(cell.value for cell in cells) == sorted(escape(t) for t in TRICKY)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_round_trip_export_then_import_gives_back_the_same_text(page_client, api_client, importer, world, file_format):
+    _open_cases(api_client, world.coordinator, TRICKY)
+    exported = page_client(world.coordinator).get(f"/exports/cases.{file_format}").get_data()
+    before = {c.id for c in db.session.scalars(sa.select(Case))}
+    job = importer.run("cases", exported, filename=f"cases.{file_format}")
+    assert job.summary["created"] == {"cases": len(TRICKY)}, job.summary
+    imported = db.session.scalars(sa.select(Case).where(Case.id.not_in(before))).all()
+    assert sorted(c.summary for c in imported) == sorted(TRICKY)
+    assert sorted(c.location for c in imported) == sorted(t[:300] for t in TRICKY)
+    # Importing the same export again changes nothing: its references were imported.
+    again = importer.run("cases", exported, filename=f"cases.{file_format}")
+    assert again.summary["created"] == {}
+
+
+def test_who_may_export_what(page_client, world):
+    assert page_client(world.chair).get("/exports/cases.csv").status_code == 403
+    assert page_client(world.admin).get("/exports/cases.csv").status_code == 403
+    assert page_client(world.coordinator).get("/exports/nothing.csv").status_code == 404
+    assert page_client(world.coordinator).get("/exports/cases.pdf").status_code == 404
+    # The partner sees (and exports) only the cases shared with the police.
+    assert _csv_rows(page_client(world.partner).get("/exports/cases.csv"))[1:] == []
+
+
+def test_every_list_exports(page_client, api_client, world):
+    _open_cases(api_client, world.coordinator, ["Noise"])
+    client = page_client(world.coordinator)
+    for key in ("cases", "actions", "interventions", "case_reviews", "deadlines"):
+        for file_format in ("csv", "xlsx"):
+            response = client.get(f"/exports/{key}.{file_format}")
+            assert response.status_code == 200, key
+            assert response.headers["Content-Disposition"].startswith("attachment")
+    chair = page_client(world.chair)
+    assert chair.get("/exports/case_reviews.csv").status_code == 200
+    assert chair.get("/exports/deadlines.csv").status_code == 200

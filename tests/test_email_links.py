@@ -1,0 +1,252 @@
+"""Every link in every email and letter points into CASEWORK_BASE_URL, whatever Host the request had.
+
+One scenario sends each kind of email the service has (found in the source, so a new kind fails this
+test until it is added here) and each kind of letter, with ``Host: evil.example`` on every request and
+around every task, then reads every link in every message: absolute, under the base URL, clickable.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+import time_machine
+
+from casework.accounts import services as accounts
+from casework.app import PROJECT_ROOT
+from casework.community_triggers import letters
+from casework.community_triggers import services as triggers
+from casework.community_triggers.models import Letter, LetterKind, LetterTemplate, TriggerApplication
+from casework.core.db import commit
+from casework.extensions import db
+from casework.notifications.models import OutboxEmail
+from casework.reminders import tasks as reminder_tasks
+from casework.reminders.services import set_deadline
+from tests.community_triggers import test_pages_staff as pages
+from tests.community_triggers.test_letter_template_safety import QUOTES_THE_NAME
+from tests.community_triggers.test_public_form import _answers
+from tests.conftest import csrf_from
+
+world = pages.world
+
+HOSTILE = "http://evil.example"
+URL = re.compile(r"""https?://[^\s"'<>]+""")
+#: A path written as a link with nothing in front ("/case-reviews/1"): not clickable in an email.
+BARE_PATH = re.compile(r"(?<![\w/.:])/[a-z][\w/-]*[\w/]")
+HREF = re.compile(r"""href\s*=\s*["']([^"']*)["']""")
+
+#: Each kind of email, by its idempotency key's first part, and what sends it in the scenario below.
+SENT_BY_THE_SCENARIO = {
+    "trigger-confirmation": "the public application form",
+    "trigger": "the agencies told of an application (s.104(3))",
+    "trigger-letter": "the Case Review letters",
+    "risk-high": "the manager told of a new high risk",
+    "reminder": "a deadline reminder",
+    "escalation": "an overdue deadline's escalation",
+    "digest": "the daily digest",
+    "sign-in-locked": "the account holder told of a sign-in lock",
+    "letter-template-failed": "the admins told that a letter template failed at send time",
+}
+
+
+def email_kinds_in_source() -> set[str]:
+    """The first part of every idempotency key given to ``queue_email`` in the service's code."""
+    kinds: set[str] = set()
+    for path in Path(PROJECT_ROOT, "casework").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if "queue_email(" in text:
+            kinds |= set(re.findall(r'f"([a-z][a-z-]*):\{', text))
+    return kinds
+
+
+def test_the_scenario_covers_every_kind_of_email() -> None:
+    assert email_kinds_in_source() == set(SENT_BY_THE_SCENARIO), "add the new kind of email to the scenario"
+
+
+def _apply_online(client) -> TriggerApplication:
+    page = client.get("/case-review/apply", base_url=HOSTILE)
+    data = {**_answers(), "confirm": "y", "csrf_token": csrf_from(page.get_data(as_text=True))}
+    response = client.post("/case-review/apply", data=data, base_url=HOSTILE)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return db.session.scalars(sa.select(TriggerApplication).order_by(TriggerApplication.id.desc())).first()
+
+
+def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make, client, api_client) -> None:
+    base = app.config["CASEWORK"]["BASE_URL"]
+    assert "evil.example" not in base
+    world.officer.manager = world.manager
+    db.session.commit()
+
+    with time_machine.travel("2026-03-20 10:00:00+00:00", tick=False) as clock:
+        # The public form: the applicant's confirmation, and every agency in the area told (s.104(3)).
+        application = _apply_online(client)
+
+        # Every letter of a Case Review, produced in requests that came in with a hostile Host. The
+        # area's acknowledgement template fails on this application: the admins are told.
+        db.session.add(
+            LetterTemplate(
+                kind=LetterKind.acknowledgement, area_id=world.area.id, subject="Hello", body=QUOTES_THE_NAME
+            )
+        )
+        commit()
+        with app.test_request_context("/", base_url=HOSTILE):
+            triggers.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 20))
+            triggers.decide_threshold(
+                world.coordinator,
+                application,
+                met=True,
+                basis="automatic",
+                reasons="Three.",
+                decided_on=date(2026, 3, 20),
+            )
+            meeting = triggers.arrange_meeting(
+                world.coordinator, application, scheduled_on=date(2026, 3, 27), chair=world.chair
+            )
+            triggers.update_meeting(world.coordinator, meeting, victim_invited=True)
+            letters.invite_victim(world.coordinator, meeting)
+            commit()
+        # A "not met" decision reviewed by the Police and Crime Commissioner (a dated area setting), all
+        # through the API with a hostile Host: the request and outcome letters.
+        accounts.update_area_settings(None, world.area, {"cpa2026_pcc_review": True}, date(2026, 3, 2))
+        commit()
+        api = api_client(world.coordinator)
+        body = {
+            "area_code": "BOL",
+            "received_on": "2026-03-20",
+            "channel": "phone",
+            "applicant": {"name": "Nina Neighbour", "email": "nina@example.org", "phone": None, "address": None},
+            "applicant_role": "victim",
+            "consent_given": True,
+            "description": "Shouting in the street.",
+            "case_ids": [],
+            "complaints": [{"occurred_on": "2026-03-01", "reported_on": "2026-03-02", "agency_code": "BDC"}],
+        }
+        registered = api.post("/api/v1/triggers", json=body, base_url=HOSTILE)
+        assert registered.status_code == 201, registered.get_json()
+        not_met = registered.get_json()["id"]
+        decision = {"met": False, "reasons": "One complaint.", "decided_on": "2026-03-20"}
+        assert (
+            api.post(f"/api/v1/triggers/{not_met}/threshold-decision", json=decision, base_url=HOSTILE).status_code
+            == 200
+        )
+        request = {"requested_on": "2026-03-20", "grounds": "Reports to the police were not counted."}
+        review = api.post(f"/api/v1/triggers/{not_met}/pcc-reviews", json=request, base_url=HOSTILE)
+        assert review.status_code == 201, review.get_json()
+        outcome = {"outcome": "decision_stands", "reasons": "Looked at the records.", "decided_on": "2026-03-20"}
+        decided = api.post(
+            f"/api/v1/triggers/{not_met}/pcc-reviews/{review.get_json()['id']}/outcome", json=outcome, base_url=HOSTILE
+        )
+        assert decided.status_code == 200, decided.get_json()
+
+        clock.move_to("2026-03-27 15:00:00+00:00")
+        with app.test_request_context("/", base_url=HOSTILE):
+            triggers.record_outcome(
+                world.chair,
+                meeting,
+                held_on=date(2026, 3, 27),
+                minutes="Held.",
+                recommendations=[{"text": "Patrols.", "agency": world.council, "due_on": date(2026, 5, 1)}],
+            )
+            commit()
+        clock.move_to("2026-03-31 10:00:00+00:00")
+        with app.test_request_context("/", base_url=HOSTILE):
+            appeal = triggers.lodge_appeal(
+                world.coordinator, application, received_on=date(2026, 3, 30), grounds="Not heard."
+            )
+            triggers.assign_appeal_handler(world.coordinator, appeal, handler_name="The PCC's office")
+            triggers.decide_appeal(
+                world.coordinator, appeal, decision="not_upheld", reasons="It was heard.", decided_on=date(2026, 3, 31)
+            )
+            commit()
+
+        # A new high risk on a case: the owner's manager is told.
+        case = _case(world)
+        answers = {**_ALL_NO, "threats_of_violence": "yes"}
+        response = api_client(world.officer).post(
+            f"/api/v1/cases/{case.id}/risk-assessments", json={"answers": answers}, base_url=HOSTILE
+        )
+        assert response.status_code == 201, response.get_json()
+
+        # Reminders, escalations and the digest, swept by tasks run inside a hostile request.
+        set_deadline(
+            subject_type="cases",
+            subject_id=case.id,
+            kind="test.due",
+            title="Visit the victim",
+            due=date(2026, 4, 2),
+            owner_id=world.officer.id,
+            area_id=world.area.id,
+            link=f"/cases/{case.id}",
+        )
+        commit()
+        for moment in ("2026-03-31 10:00:00+00:00", "2026-04-03 10:00:00+00:00"):
+            clock.move_to(moment)
+            with app.test_request_context("/", base_url=HOSTILE):
+                reminder_tasks.sweep.run()
+                reminder_tasks.digest.run()
+
+        # The account holder told that sign-in is locked.
+        with app.test_request_context("/sign-in", base_url=HOSTILE):
+            accounts.tell_account_locked(world.officer.email, 60)
+            commit()
+
+    db.session.expire_all()
+    emails = list(db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)))
+    sent_kinds = {email.idempotency_key.split(":")[0] for email in emails}
+    assert sent_kinds == set(SENT_BY_THE_SCENARIO)
+    letter_kinds = set(db.session.scalars(sa.select(Letter.kind)))
+    assert letter_kinds == set(LetterKind)
+
+    links_seen = 0
+    for email in emails:
+        for body in (email.body_text, email.body_html or ""):
+            assert "evil.example" not in body, email.idempotency_key
+            for url in URL.findall(body):
+                assert url.startswith(base + "/"), (email.idempotency_key, url)
+                links_seen += 1
+        assert BARE_PATH.findall(email.body_text) == [], (email.idempotency_key, email.body_text)
+        for href in HREF.findall(email.body_html or ""):
+            assert href.startswith(base + "/"), (email.idempotency_key, href)
+    assert links_seen >= len(emails)
+
+    # The links lead somewhere: each is a page of this service.
+    adapter = app.url_map.bind("casework.invalid")
+    for email in emails:
+        for url in URL.findall(email.body_text):
+            path = url.removeprefix(base).rstrip(".,)")
+            adapter.match(path.split("?")[0], method="GET")
+
+
+_ALL_NO = {
+    "threats_of_violence": "no",
+    "hate_motivated": "no",
+    "vulnerable_victim": "no",
+    "repeat_victim": "no",
+    "health_affected": "no",
+    "afraid": "no",
+    "children_affected": "no",
+    "isolated": "no",
+    "personally_targeted": "no",
+    "frequency": "once",
+    "considering_moving": "no",
+}
+
+
+def _case(world):
+    from casework.cases.models import Case
+
+    case = Case(
+        reference="BOL-2026-0007",
+        area_id=world.area.id,
+        year=2026,
+        sequence=7,
+        category="personal",
+        summary="Noise and threats",
+        lead_agency_id=world.council.id,
+        owner_id=world.officer.id,
+    )
+    db.session.add(case)
+    db.session.commit()
+    return case
