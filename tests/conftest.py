@@ -26,6 +26,22 @@ from casework.extensions import db
 
 pytest_plugins = ["tests.support.services", "tests.support.walk"]
 
+
+def _every_model_defined() -> None:
+    """Build an app once before any test module is imported, so that every domain's models exist.
+
+    A module-level loader option (a ``joinedload`` built at import time) configures every mapper, and a
+    relationship naming a model whose module is not imported yet then fails: at collection, and only
+    when that test file happens to be collected first. The service itself always builds its app first.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as instance:
+        create_app({"ENV": "testing", "INSTANCE_PATH": instance, "DATABASE_URL": "sqlite://", "BROKER_URL": "memory://"})
+
+
+_every_model_defined()
+
 TEST_PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", "postgresql"]
 
