@@ -36,7 +36,7 @@ def frozen_today():
 
 def _acknowledged(world):
     application = _register(world)
-    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4))
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4), send_letter=True)
     commit()
     return application, db.session.scalar(sa.select(Letter).where(Letter.kind == LetterKind.acknowledgement))
 
