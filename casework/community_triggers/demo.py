@@ -94,9 +94,7 @@ def _concluded(application: Any, coordinator: Any, chair: Any, received: date, *
     services.acknowledge(coordinator, application, acknowledged_on=add_working_days(received, 3))
     due_on = add_working_days(received, 10)
     asked_on = add_working_days(received, 3)
-    asked = info_requests.request_information(
-        coordinator, application, council, due_on=due_on, requested_on=asked_on
-    )
+    asked = info_requests.request_information(coordinator, application, council, due_on=due_on, requested_on=asked_on)
     info_requests.request_information(coordinator, application, police, due_on=due_on, requested_on=asked_on)
     info_requests.submit(
         coordinator, asked, text="Noise diary from the victim, two warning letters sent, one visit by the ASB officer."

@@ -160,9 +160,7 @@ def submit(
         filename, content = file
         # Checked by its content (never the name or the browser's claim); a photo loses its location.
         inspected = uploads.inspect(filename, content, max_bytes=uploads.max_upload_bytes(), field="document")
-        stored = storage.save(
-            inspected.content, inspected.file_type.mime, folder=f"case-reviews/{item.application_id}"
-        )
+        stored = storage.save(inspected.content, inspected.file_type.mime, folder=f"case-reviews/{item.application_id}")
         db.session.add(
             TriggerDocument(
                 application_id=item.application_id,

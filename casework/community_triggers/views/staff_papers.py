@@ -30,9 +30,9 @@ from casework.community_triggers.forms import (
 )
 from casework.community_triggers.models import ProportionalityAssessment, ReviewMeeting, TriggerApplication
 from casework.core.db import commit, records_view
-from casework.documents import layout
 from casework.core.errors import Forbidden, InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
+from casework.documents import layout
 from casework.extensions import db
 
 bp = Blueprint("trigger_papers", __name__, url_prefix="/case-reviews")
