@@ -51,7 +51,7 @@ COPY casework ./casework
 RUN pip install --no-deps . && rm -rf build casework.egg-info
 
 # Prove the image can make a letter's PDF: the build fails here if WeasyPrint cannot find Pango.
-RUN python -c "from casework.community_triggers.letters import to_pdf; pdf = to_pdf('<h1>Casework</h1><p>A letter.</p>'); assert pdf.startswith(b'%PDF'), 'WeasyPrint made no PDF'; print('WeasyPrint rendered a PDF of', len(pdf), 'bytes')"
+RUN python -c "from casework.documents.layout import to_pdf; pdf = to_pdf('<h1>Casework</h1><p>A letter.</p>'); assert pdf.startswith(b'%PDF'), 'WeasyPrint made no PDF'; print('WeasyPrint rendered a PDF of', len(pdf), 'bytes')"
 
 COPY migrations ./migrations
 COPY templates ./templates

@@ -237,9 +237,9 @@ def generate(url: str, size: str, seed: int = 2026) -> dict[str, int]:
                         opened,
                     )
                 )
-        with cur.copy("COPY case_reference_counters (area_id, year, last_sequence) FROM STDIN") as copy:
+        with cur.copy("COPY reference_counters (series, area_id, year, last_sequence) FROM STDIN") as copy:
             for (area_id, year), last in sequences.items():
-                copy.write_row((area_id, year, last))
+                copy.write_row(("cases", area_id, year, last))
         victims: dict[int, int] = {}
         with cur.copy("COPY case_parties (case_id, person_id, role) FROM STDIN") as copy:
             for cid in range(1, spec["cases"] + 1):

@@ -9,7 +9,8 @@ email").
 
 Measured:
 
-1. the claim queries alone (the SELECT ... FOR UPDATE SKIP LOCKED of one batch of 500, in a transaction
+1. the claim queries alone (the SELECT ... FOR UPDATE SKIP LOCKED of one batch of 500, with the sweep's
+   own conditions, including the join to the case that skips a closed case's work, in a transaction
    rolled back each time), median of 20 runs, and their EXPLAIN (ANALYZE, BUFFERS) plans, which must use
    the partial indexes ix_deadlines_open_remind and ix_deadlines_open_due;
 2. one whole sweep (claims, owners, templates, outbox rows, commits) over the due rows;
@@ -53,9 +54,14 @@ def start_database() -> tuple[str, object | None]:
     return f"postgresql+psycopg://postgres@127.0.0.1:{server.port}/casework_bench", server
 
 
+#: Cases the deadlines belong to (most deadlines are a case's work); one in five is closed.
+CASES = 20_000
+
+
 def generate(db, rows: int, due: int, overdue: int, seed: int = 2026) -> None:
-    """Users (50 managers, 950 officers), then ``rows`` open deadlines by COPY: ``due`` of them have a
-    reminder time before the sweep, ``overdue`` of those are also past due; the rest are weeks away."""
+    """Users (50 managers, 950 officers), ``CASES`` cases (one in five closed), then ``rows`` open
+    deadlines by COPY, four in five on a case: ``due`` of them have a reminder time before the sweep,
+    ``overdue`` of those are also past due; the rest are weeks away."""
     from casework.accounts.models import Agency, AgencyKind, Area, User, UserRole
 
     rng = random.Random(seed)
@@ -82,10 +88,23 @@ def generate(db, rows: int, due: int, overdue: int, seed: int = 2026) -> None:
     ]
     officer_ids = list(session.scalars(sa.insert(User).returning(User.id), officers))
     area_id = area.id  # read before COPY: the session must not touch the connection during it
+    agency_id = agency.id
     session.commit()
 
     raw = session.connection().connection.driver_connection
-    columns = "kind, subject_type, subject_id, title, link, area_id, owner_id, due_on, due_at, remind_at, status"
+    with raw.cursor() as cursor, cursor.copy(
+        "COPY cases (reference, area_id, year, sequence, category, summary, lead_agency_id, status) FROM STDIN"
+    ) as copy:
+        for n in range(1, CASES + 1):
+            status = "closed" if n % 5 == 0 else "open"
+            copy.write_row((f"BEN-2026-{n:05d}", area_id, 2026, n, "personal", "Bench case", agency_id, status))
+    raw.commit()
+    case_ids = [row[0] for row in session.execute(sa.text("SELECT id FROM cases ORDER BY id"))]
+    session.commit()
+    raw = session.connection().connection.driver_connection
+    columns = (
+        "kind, subject_type, subject_id, title, link, area_id, owner_id, due_on, due_at, remind_at, status, case_id"
+    )
     started = time.perf_counter()
     with raw.cursor() as cursor, cursor.copy(f"COPY deadlines ({columns}) FROM STDIN") as copy:
         for n in range(rows):
@@ -108,24 +127,29 @@ def generate(db, rows: int, due: int, overdue: int, seed: int = 2026) -> None:
                     due_at,
                     remind_at,
                     "open",
+                    case_ids[n % len(case_ids)] if n % 5 else None,
                 )
             )
     raw.commit()
     print(f"generated {rows} deadlines in {time.perf_counter() - started:.1f} s")
     session.execute(sa.text("ANALYZE deadlines"))
+    session.execute(sa.text("ANALYZE cases"))
     session.execute(sa.text("ANALYZE users"))
     session.commit()
 
 
 def explain_and_time_claims(db, runs: int = 20) -> None:
     from casework.reminders.models import Deadline, DeadlineStatus
+    from casework.reminders.services import live_clause
 
+    # The sweep's own conditions (casework.reminders.services.claim_due_*), including live_clause().
     claims = {
         "reminder claim": sa.select(Deadline.id)
         .where(
             Deadline.status == DeadlineStatus.open,
             Deadline.reminder_sent_at.is_(None),
             Deadline.remind_at <= SWEEP_AT,
+            live_clause(),
         )
         .order_by(Deadline.remind_at)
         .limit(500)
@@ -135,6 +159,7 @@ def explain_and_time_claims(db, runs: int = 20) -> None:
             Deadline.status == DeadlineStatus.open,
             Deadline.due_at <= SWEEP_AT,
             Deadline.escalation_sent_at.is_(None),
+            live_clause(),
         )
         .order_by(Deadline.due_at)
         .limit(500)

@@ -15,6 +15,30 @@ from casework.core.templating import JinjaEnvironment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+#: The table of contents of the application: every domain, each registering itself on the app with
+#: its ``init_app(app)`` (models, blueprints, settings, tasks and beat entries, demo data, case record
+#: sections, dashboard panels, lifecycle receivers; see ``casework.core.registry``). The order is
+#: the dependency order: demo data loads in it, and case page sections and panels appear in it.
+DOMAINS = (
+    "casework.tasks",
+    "casework.core",
+    "casework.accounts",
+    "casework.about",
+    "casework.audit",
+    "casework.notifications",
+    "casework.reminders",
+    "casework.dashboard",
+    "casework.cases",
+    "casework.risk",
+    "casework.actions",
+    "casework.interventions",
+    "casework.documents",
+    "casework.community_triggers",
+    "casework.statistics",
+    "casework.data_protection",
+    "casework.spreadsheets",
+)
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance_path = (
@@ -27,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure(app, config)
     init_proxies(app)
     init_extensions(app)
+    init_domains(app)
     init_celery(app)
     init_web(app)
     register_cli(app)
@@ -66,7 +91,6 @@ def init_extensions(app: Flask) -> None:
     from casework.core.migrations import init_migrations
     from casework.extensions import csrf, db, limiter, login_manager, mail
 
-    import_models()
     configure_session_events()
     configure_transaction_guard()
     # First of the request hooks: the mode must be known before anything reads (the user, say).
@@ -85,31 +109,6 @@ def init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     init_login(app, login_manager)
-
-
-def import_models() -> None:
-    """Every model module, so the metadata is complete for Alembic and relationships resolve."""
-    import importlib
-
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
-
-
-MODEL_MODULES = [
-    "casework.accounts.models",
-    "casework.audit.models",
-    "casework.reminders.models",
-    "casework.notifications.models",
-    "casework.cases.models",
-    "casework.risk.models",
-    "casework.interventions.models",
-    "casework.documents.models",
-    "casework.community_triggers.models",
-    "casework.statistics.models",
-    "casework.spreadsheets.models",
-    "casework.core.tasks_outbox",
-    "casework.core.storage",
-]
 
 
 def init_login(app: Flask, login_manager: Any) -> None:
@@ -158,15 +157,20 @@ def init_login(app: Flask, login_manager: Any) -> None:
         return found[0]
 
 
+def init_domains(app: Flask) -> None:
+    from casework.core.registry import init_domains as call_init_apps
+
+    call_init_apps(app, DOMAINS)
+
+
 def init_celery(app: Flask) -> None:
     from casework.core.celery import celery_init_app
-    from casework.tasks import import_task_modules
+    from casework.core.registry import registry
 
-    celery_init_app(app, import_task_modules())
+    celery_init_app(app, registry(app).beat_schedule)
 
 
 def init_web(app: Flask) -> None:
-    from casework import audit
     from casework.blueprints import register_blueprints
     from casework.core.errors import register_error_handlers
     from casework.core.routing import init_input_checks, init_routing
@@ -179,7 +183,6 @@ def init_web(app: Flask) -> None:
     init_input_checks(app)
     register_blueprints(app)
     register_error_handlers(app)
-    audit.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -4,6 +4,8 @@ message instead of failing later in a request."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -98,11 +100,62 @@ def defaults(instance_path: str) -> dict[str, Any]:
     }
 
 
+#: Written by scripts/start in the instance folder: the settings it runs the service with, so that any
+#: ``flask --app casework ...`` command run on its own (``demo logins``, ``db upgrade``) uses the same.
+INSTANCE_ENV_FILE = "casework.env"
+
+
+def instance_env(instance_path: str) -> dict[str, str]:
+    """The ``CASEWORK_NAME=value`` lines of the instance env file (empty when there is none).
+
+    Parsed here rather than with python-dotenv: installing that would make every ``flask`` command also
+    load a ``.env`` in the working directory, which is docker compose's file, not the instance's."""
+    path = Path(instance_path) / INSTANCE_ENV_FILE
+    if not path.is_file():
+        return {}
+    found: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not re.fullmatch(r"CASEWORK_[A-Z0-9_]+", name.strip()):
+            raise ConfigError(f"{path} line {number} must read CASEWORK_NAME=value, not {line!r}.")
+        found[name.strip()] = value.strip()
+    return found
+
+
+def _json_or_text(value: str) -> Any:
+    """As Flask's ``from_prefixed_env`` reads a value: JSON when it parses, else the text."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _read_secret_key_file(instance_path: str, value: Any) -> str:
+    path = Path(instance_path) / str(value)  # a relative path is the instance folder's
+    try:
+        key = path.read_text().strip()
+    except OSError as error:
+        raise ConfigError(f"CASEWORK_SECRET_KEY_FILE: cannot read {path} ({error.strerror}).") from None
+    if not key:
+        raise ConfigError(f"CASEWORK_SECRET_KEY_FILE: {path} is empty.")
+    return key
+
+
 def load(instance_path: str, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """Build the validated configuration mapping for the Flask app."""
     config = Config(instance_path, defaults(instance_path))
+    # The instance env file first, so that a variable set in the environment wins over it.
+    for name, value in instance_env(instance_path).items():
+        if name not in os.environ:
+            config[name.removeprefix("CASEWORK_")] = _json_or_text(value)
     # Flask's own loader: CASEWORK_SMTP_PORT=1025 becomes SMTP_PORT, JSON values are parsed.
     config.from_prefixed_env("CASEWORK")
+    secret_key_file = config.pop("SECRET_KEY_FILE", None)
+    if secret_key_file and not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _read_secret_key_file(instance_path, secret_key_file)
     for key in [k for k in config if k.startswith("TEST_") or k in {"REQUIRE_SERVICES", "INSTANCE_PATH"}]:
         del config[key]  # read by the test suite, not by the service
     if overrides:

@@ -137,6 +137,17 @@ BODY_EXAMPLES: dict[str, tuple[tuple[str, ...], Example]] = {
         ("person",),
         lambda w, r: (f"/cases/{w.my_case}/parties/new", {"person_id": str(r.person), "role": "witness"}),
     ),
+    "api.cases.close_case": (
+        ("user_email",),
+        lambda w, r: (
+            f"/api/v1/cases/{w.my_case}/close",
+            {"reason": "Resolved", "handover_to_email": r.user_email, "hand_over_action_ids": [w.action]},
+        ),
+    ),
+    "api.data_protection.merge_person": (
+        ("person",),
+        lambda w, r: (f"/api/v1/people/{w.my_person}/merge", {"merged_person_id": r.person}),
+    ),
     "staff.cases.access": (
         ("user_email",),
         lambda w, r: (f"/cases/{w.restricted_case}/access", {"email": r.user_email}),
@@ -162,7 +173,7 @@ NAMES_NO_RECORD = {
     "admin.accounts.user_second_factor_remove", "staff.accounts.recovery_codes", "staff.accounts.second_factor_set_up",
     "staff.accounts.second_factor_turn_off", "staff.accounts.sign_in_code",
     # the record is in the path (tested above); the body holds text, dates, statuses and agency codes
-    "api.cases.add_complaint", "api.cases.add_note", "api.cases.close_case", "api.cases.reopen_case",
+    "api.cases.add_complaint", "api.cases.add_note", "api.cases.reopen_case",
     "api.cases.record_explanation", "api.cases.share_case", "api.cases.unshare_case", "api.cases.update_case",
     "api.cases.create_person", "api.cases.update_person", "api.interventions.add_breach", "api.interventions.extend",
     "api.interventions.update",
@@ -185,6 +196,9 @@ NAMES_NO_RECORD = {
     "staff.trigger_pcc_reviews.request_review",
     "api.accounts.update_agency",  # admin only; areas by code
     "api.statistics.withdraw",  # a note; the version is in the path
+    # a reason; the person (and the other person of a merge, the merge to undo) are in the path
+    "api.data_protection.release_person", "api.data_protection.undo_merge", "staff.data_protection.merge",
+    "staff.data_protection.release", "staff.data_protection.undo_merge",
     # a letter's kind and date; the application is in the path
     "api.trigger_reviews.record_letter_sent",
     # imports: the file names records by reference, each found through the same visibility rules as a

@@ -7,7 +7,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.accounts import settings as _settings  # noqa: F401  (registers the sign-in settings)
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
 from casework.core.permissions import Permission, Role, permissions_for
 from casework.extensions import db
@@ -64,6 +63,22 @@ class Agency(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Agency {self.code}>"
+
+
+class ReferenceCounter(db.Model):
+    """The last sequence number used in an area and year, per series of references (``cases``:
+    ``BOL-2026-0042``; ``trigger_applications``: ``BOL-CT-2026-0003``).
+
+    ``casework.accounts.services.allocate_sequence`` increments the row with ``UPDATE ... RETURNING``,
+    which locks it until the transaction ends, so two records created at once never share a number.
+    """
+
+    __tablename__ = "reference_counters"
+
+    series: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class AreaSetting(db.Model):

@@ -126,6 +126,40 @@ def get_agency(code: str, field: str = "agency_code") -> Agency:
     return AGENCIES.get(None, code, field)
 
 
+# --- references -------------------------------------------------------------------------------------
+
+
+def allocate_sequence(series: str, area: Area, year: int, session: Any = None) -> int:
+    """The next sequence number of ``series`` in ``area`` and ``year``: the one way references are
+    numbered (cases, Case Review applications).
+
+    ``UPDATE ... RETURNING`` increments the counter and locks its row until the transaction ends, so
+    concurrent allocations queue on it. The first of a year inserts the row; if another transaction
+    inserted it first, the primary key refuses ours (inside a savepoint) and we increment theirs.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from casework.accounts.models import ReferenceCounter
+
+    session = session or db.session
+    table = ReferenceCounter.__table__
+    increment = (
+        sa.update(table)
+        .where(table.c.series == series, table.c.area_id == area.id, table.c.year == year)
+        .values(last_sequence=table.c.last_sequence + 1)
+        .returning(table.c.last_sequence)
+    )
+    sequence = session.execute(increment).scalar()
+    if sequence is None:
+        try:
+            with session.begin_nested():
+                session.execute(sa.insert(table).values(series=series, area_id=area.id, year=year, last_sequence=1))
+            sequence = 1
+        except IntegrityError:
+            sequence = session.execute(increment).scalar_one()
+    return int(sequence)
+
+
 # --- area settings ----------------------------------------------------------------------------------
 
 
@@ -163,7 +197,7 @@ def area_setting_sources(area: Area | None, on: date | None = None) -> dict[str,
         )
         .distinct()
     )
-    sources = dict.fromkeys(settings_registry.REGISTRY, "default")
+    sources = dict.fromkeys(settings_registry.specs(), "default")
     for key, is_own in rows:
         if key in sources and sources[key] != "area":
             sources[key] = "area" if is_own else "all"
@@ -191,7 +225,7 @@ def update_area_settings(
     parsed: dict[str, Any] = {}
     warnings: list[str] = []
     for key, raw in values.items():
-        spec = settings_registry.REGISTRY.get(key)
+        spec = settings_registry.specs().get(key)
         if spec is None:
             errors[f"settings.{key}"] = ["Unknown setting."]
             continue
@@ -251,7 +285,7 @@ def _combination_problems(
     combinations: list[tuple[str | None, dict[str, Any]]] = [(None, {**before, **parsed})]
     warnings: list[str] = []
     if area is None:
-        descriptions = {key: settings_registry.REGISTRY[key].description for key in parsed}
+        descriptions = {key: settings_registry.specs()[key].description for key in parsed}
         for each in db.session.scalars(sa.select(Area).order_by(Area.name)):
             sources = area_setting_sources(each, effective_from)
             own = [key for key in parsed if sources.get(key) == "area"]
@@ -284,7 +318,7 @@ def _combination_problems(
 
 def _dated_records(area: Area | None, keys: set[str], effective_from: date) -> list[settings_registry.DatedRecord]:
     found: list[settings_registry.DatedRecord] = []
-    for source in settings_registry.DATED_RECORDS:
+    for source in settings_registry.dated_record_sources():
         found.extend(source([area.id] if area is not None else None, keys, effective_from))
     return found
 

@@ -1,12 +1,12 @@
-"""The settings this domain reads, registered with the per-area dated registry."""
+"""The settings this domain reads, registered by ``casework.accounts.init_app`` (``domain.settings``)."""
 
 from __future__ import annotations
 
-from casework.core.settings import SettingSpec, boolean, register
+from casework.core.settings import SettingSpec, boolean
 
 SECOND_FACTOR_REQUIRED = "accounts.second_factor_required"
 
-register(
+SPECS = [
     SettingSpec(
         key=SECOND_FACTOR_REQUIRED,
         default=False,
@@ -17,4 +17,4 @@ register(
         group="Signing in",
         parse=boolean,
     ),
-)
+]

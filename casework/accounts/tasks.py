@@ -6,7 +6,6 @@ from celery import shared_task
 from celery.schedules import crontab
 
 from casework.core.db import commit
-from casework.tasks import periodic
 
 PRUNE_SESSIONS_TASK = "accounts.prune_sessions"
 
@@ -21,4 +20,5 @@ def prune_sessions() -> int:
     return deleted
 
 
-periodic(PRUNE_SESSIONS_TASK, crontab(hour=3, minute=10))
+#: Joins the beat schedule (``casework.accounts.init_app``).
+BEAT = {PRUNE_SESSIONS_TASK: crontab(hour=3, minute=10)}

@@ -11,10 +11,9 @@ from casework.actions import services
 from casework.actions.schemas import dump_action
 from casework.cases.models import Action
 from casework.cases.policies import can_edit_case
-from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.cases.sections import TimelineEntry
 from casework.core.request_cache import request_cached
 from casework.core.time import london_day, now, today
-from casework.dashboard.views import panel
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
 
@@ -37,13 +36,11 @@ _CASE_ACTIONS = (
 )
 
 
-@api_section("actions")
 def actions(case: Any, _user: Any) -> list[dict[str, Any]]:
     on = today()
     return [dump_action(a, services.is_overdue(a, on)) for a in case_actions(case.id)]
 
 
-@page_section(30, "actions/_case_section.html", anchor="actions", title="Actions")
 def actions_section(case: Any, user: Any) -> dict[str, Any]:
     on = today()
     items = case_actions(case.id)
@@ -55,7 +52,6 @@ def actions_section(case: Any, user: Any) -> dict[str, Any]:
     }
 
 
-@timeline_source
 def actions_timeline(case: Any) -> list[TimelineEntry]:
     entries = []
     for action in case_actions(case.id):
@@ -81,7 +77,6 @@ def actions_timeline(case: Any) -> list[TimelineEntry]:
     return entries
 
 
-@panel("manager")
 def team_overdue(user: Any) -> dict[str, Any]:
     """ "My team's overdue work": open deadlines past due owned by the people this user manages.
 

@@ -13,7 +13,7 @@ from casework.accounts.policies import USERS
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, ActionStatus, Case
 from casework.cases.policies import get_case_for, visible_cases_clause
-from casework.core.errors import Conflict, InvalidInput, NotFound
+from casework.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission
 from casework.core.time import today
 from casework.extensions import db
@@ -92,10 +92,12 @@ def _link(action: Action) -> str:
     return f"/actions/{action.id}"
 
 
-def _sync_deadline(action: Action) -> None:
+def _sync_deadline(
+    action: Action, *, default_owner_id: int | None = None, title: str | None = None, link: str | None = None
+) -> None:
     """One Deadline row per action with a due date, owned by the assignee; closed when it ends."""
     if action.status in OPEN_STATUSES and action.due_on is not None:
-        owner_id = action.assignee_id
+        owner_id = action.assignee_id or default_owner_id
         if owner_id is None:
             # Unassigned Case Review actions are owned by whoever their deadline was given to (the
             # area's coordinator): keep that owner rather than leave the deadline with nobody.
@@ -108,12 +110,14 @@ def _sync_deadline(action: Action) -> None:
             subject_type=SUBJECT_TYPE,
             subject_id=action.id,
             kind=DUE_KIND,
-            title=_title(action),
+            title=title or _title(action),
             due=action.due_on,
             owner_id=owner_id,
-            area_id=action.case.area_id if action.case is not None else None,
-            link=_link(action),
             case_id=action.case_id,
+            # A Case Review's recommendation outlives the case it was filed on (SPEC section 10).
+            is_statutory=action.recommendation_id is not None,
+            area_id=action.case.area_id if action.case is not None else None,
+            link=link or _link(action),
         )
     else:
         close_deadline(SUBJECT_TYPE, action.id, DUE_KIND, cancelled=action.status != ActionStatus.done)
@@ -147,6 +151,45 @@ def create_action(
     _sync_deadline(action)
     where = f"case {case.reference}" if case is not None else "a Case Review recommendation"
     record_change(actor, action, None, snapshot(action, AUDIT_FIELDS), f"Added an action on {where}")
+    return action
+
+
+def create_recommendation_action(
+    actor: Any,
+    case: Case | None,
+    *,
+    recommendation_id: int,
+    description: str,
+    agency_id: int,
+    assignee_id: int | None,
+    due_on: date,
+    default_owner_id: int | None,
+    title: str,
+    link: str | None = None,
+) -> Action:
+    """The tracked action a Case Review recommendation becomes (SPEC section 3). The chair names its
+    owner (any user); without one, its deadline goes to ``default_owner_id`` (the area's coordinator).
+    Filed on ``case`` (the first linked case) when there is one; a statutory deadline either way."""
+    action = Action(
+        case=case,
+        recommendation_id=recommendation_id,
+        description=description,
+        agency_id=agency_id,
+        assignee_id=assignee_id,
+        due_on=due_on,
+        status=ActionStatus.open,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(action)
+    db.session.flush()
+    _sync_deadline(action, default_owner_id=default_owner_id, title=title, link=link)
+    record_change(
+        actor,
+        action,
+        None,
+        snapshot(action, ("case_id", "recommendation_id", "description", "agency_id", "assignee_id", "due_on")),
+        title,
+    )
     return action
 
 
@@ -196,3 +239,113 @@ def update_action(
         actor, action, before, snapshot(action, AUDIT_FIELDS), f"Changed action {action.id}", event_on=completed_on
     )
     return action
+
+
+# --- when the case closes ------------------------------------------------------------------------------
+
+
+def open_case_actions(case_id: int) -> list[Action]:
+    return list(
+        db.session.scalars(
+            sa.select(Action)
+            .where(Action.case_id == case_id, Action.status.in_(OPEN_STATUSES))
+            .options(sa.orm.joinedload(Action.agency), sa.orm.joinedload(Action.assignee))
+            .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
+        ).unique()
+    )
+
+
+def is_statutory(action: Action) -> bool:
+    """A Case Review's recommendation: handed over when its case closes, never cancelled."""
+    return action.recommendation_id is not None
+
+
+def hand_over_action(actor: Any, action: Action, owner: User, reason: str) -> Action:
+    """The closing case's action goes on, now owned by ``owner`` (a recommendation keeps the agency it
+    is addressed to; an ordinary action moves to the new owner's agency)."""
+    from casework.reminders.services import hand_over_subject
+
+    before = snapshot(action, AUDIT_FIELDS)
+    if is_statutory(action):
+        action.assignee = owner
+    else:
+        action.agency = owner.agency
+        action.assignee = owner
+    db.session.flush()
+    _sync_deadline(action)
+    hand_over_subject(SUBJECT_TYPE, action.id, owner.id)
+    record_change(
+        actor,
+        action,
+        before,
+        snapshot(action, AUDIT_FIELDS) | {"handed_over_because": reason},
+        f"Handed over action {action.id} to {owner.name} when the case closed",
+    )
+    return action
+
+
+def cancel_action(actor: Any, action: Action, reason: str) -> Action:
+    """Cancel an open action with the reason recorded as its outcome (its deadline is cancelled)."""
+    if is_statutory(action):
+        raise RuleViolation("A Case Review recommendation is handed over, never cancelled.")
+    before = snapshot(action, AUDIT_FIELDS)
+    action.status = ActionStatus.cancelled
+    action.outcome = reason
+    action.completed_on = today()
+    db.session.flush()
+    _sync_deadline(action)
+    record_change(actor, action, before, snapshot(action, AUDIT_FIELDS), f"Cancelled action {action.id}")
+    return action
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+def anonymise_actions(actions: list[Action], report: Any) -> None:
+    """Remove the text of ``actions`` (what and how it ended) and of their deadlines."""
+    from casework.core.retention import anonymise
+    from casework.reminders.services import anonymise_deadlines
+
+    for action in actions:
+        anonymise(action)
+    db.session.flush()
+    ids = [a.id for a in actions]
+    report.add(SUBJECT_TYPE, ids)
+    anonymise_deadlines(report, subject_type=SUBJECT_TYPE, subject_ids=ids)
+
+
+def case_actions_for_retention(case_id: int) -> list[Action]:
+    return list(db.session.scalars(sa.select(Action).where(Action.case_id == case_id)))
+
+
+def recommendation_actions(recommendation_ids: list[int]) -> list[Action]:
+    if not recommendation_ids:
+        return []
+    return list(db.session.scalars(sa.select(Action).where(Action.recommendation_id.in_(recommendation_ids))))
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def export_section(access: Any) -> list[dict[str, Any]]:
+    """The actions of the cases the export shows (text redacted for third parties)."""
+    if not access.shown_case_ids:
+        return []
+    rows = db.session.scalars(
+        sa.select(Action)
+        .where(Action.case_id.in_(access.shown_case_ids))
+        .options(sa.orm.joinedload(Action.agency), sa.orm.joinedload(Action.case))
+        .order_by(Action.case_id, Action.id)
+    ).unique()
+    return [
+        {
+            "case": a.case.reference,
+            "description": access.redact(a.description),
+            "agency": a.agency.name,
+            "status": a.status.value,
+            "due_on": a.due_on.isoformat() if a.due_on else None,
+            "outcome": access.redact(a.outcome),
+            "from_case_review": a.recommendation_id is not None,
+        }
+        for a in rows
+    ]

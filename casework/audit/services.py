@@ -498,3 +498,36 @@ def _values_problem(row: Any, where: str) -> str | None:
 
 def _stream(query: sa.Select, size: int = 2_000) -> Iterator[Any]:
     yield from db.session.execute(query.execution_options(yield_per=size))
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def views_of(subjects: Iterable[tuple[str, Iterable[Any]]]) -> list[dict[str, Any]]:
+    """Who viewed these records and when (``[(object_type, ids)]``), oldest first, with the viewer's
+    name and agency: the part of a subject access export that says who looked at the person's data."""
+    from casework.accounts.models import Agency, User
+
+    clauses = [
+        sa.and_(AuditEntry.object_type == object_type, AuditEntry.object_id.in_([str(i) for i in ids]))
+        for object_type, ids in subjects
+        if ids
+    ]
+    if not clauses:
+        return []
+    rows = db.session.execute(
+        sa.select(AuditEntry.created_at, AuditEntry.object_type, User.name, Agency.name)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .outerjoin(Agency, Agency.id == User.agency_id)
+        .where(AuditEntry.action == AuditAction.view, sa.or_(*clauses))
+        .order_by(AuditEntry.created_at, AuditEntry.id)
+    )
+    # What was viewed, not the page it was shown on: that page's address can name another person's
+    # case (a linked case shows this one), which is not the subject's to know.
+    return [
+        {"viewed_at": at.isoformat(), "what": VIEWED_LABELS.get(object_type, object_type), "by": name, "agency": agency}
+        for at, object_type, name, agency in rows
+    ]
+
+
+VIEWED_LABELS = {"people": "the person's record", "cases": "a case they are on"}

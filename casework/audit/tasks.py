@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from casework.tasks import periodic
-
 #: Seconds between seals: how long a new entry waits before a change to it would be detected.
 SEAL_EVERY = 60.0
 
@@ -25,4 +23,5 @@ def seal() -> int:
             return total
 
 
-periodic("audit.seal", SEAL_EVERY)
+#: Beat entries (registered by casework.audit.init_app).
+BEAT = {"audit.seal": SEAL_EVERY}

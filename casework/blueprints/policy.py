@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable, Iterator
-
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from casework.core.permissions import Access, access_of
@@ -40,10 +37,3 @@ def second_factor_gate() -> Response | None:
     if request.endpoint not in SET_UP_ENDPOINTS:
         return redirect(url_for("staff.accounts.second_factor_set_up"))
     return None
-
-
-def child_blueprints(modules: Iterable[str]) -> Iterator[Blueprint]:
-    """The child blueprints a domain's view module exposes as ``bp`` or ``blueprints``."""
-    for name in modules:
-        module = importlib.import_module(name)
-        yield from getattr(module, "blueprints", None) or [module.bp]

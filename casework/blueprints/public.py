@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Blueprint
 
-from casework.blueprints.policy import child_blueprints, declared_access
-
-public = Blueprint("public", __name__)
-
-#: Modules whose ``bp`` (or ``blueprints``) are the public pages' children.
-CHILDREN = [
-    "casework.about.views",
-    "casework.community_triggers.views.public",
-    "casework.reminders.views.calendar",
-    "casework.statistics.views.public",
-    "casework.core.health",
-]
+from casework.blueprints.policy import declared_access
 
 
-@public.before_request
-def check_declared() -> None:
-    declared_access()
+def create_public_blueprint(children: Iterable[Blueprint]) -> Blueprint:
+    public = Blueprint("public", __name__)
 
+    @public.before_request
+    def check_declared() -> None:
+        declared_access()
 
-for _child in child_blueprints(CHILDREN):
-    public.register_blueprint(_child)
+    for child in children:
+        public.register_blueprint(child)
+    return public

@@ -1,1 +1,32 @@
 """ASB casework: people, cases, the incident and complaint ledger, risk, actions, interventions."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from casework.core.registry import register_domain
+
+
+def init_app(app: Flask) -> None:
+    """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    from casework.cases import dashboard, demo, person_sections, receivers, settings, spreadsheets
+    from casework.cases.views import admin, api, police_reports, staff
+    from casework.core import lifecycle
+
+    domain = register_domain(app, "cases")
+    domain.models("casework.cases.models")
+    domain.settings(*settings.SPECS)
+    domain.blueprints("staff", *staff.blueprints, police_reports.bp)
+    domain.blueprints("admin", admin.bp)
+    domain.blueprints("api", api.bp)
+    domain.imports(*spreadsheets.IMPORTS)
+    domain.exports(*spreadsheets.EXPORTS)
+    domain.panel("officer", dashboard.officer_cases)
+    domain.panel("partner", dashboard.partner_cases)
+    domain.demo(demo.load_cases)
+    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)
+    domain.receive(lifecycle.person_merged, receivers.on_person_merged)
+    domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
+    domain.person_page_section(10, "cases/_person_cases.html", person_sections.cases_section)

@@ -7,19 +7,16 @@ from typing import Any
 from casework.cases import queries
 from casework.core.dates import add_working_days
 from casework.core.time import today
-from casework.dashboard.views import panel
 from casework.reminders.services import end_of_day
 
 #: "Due soon": deadlines within this many working days (overdue ones always show).
 DUE_SOON_WORKING_DAYS = 5
 
 
-@panel("officer")
 def officer_cases(user: Any) -> dict[str, Any]:
     horizon = add_working_days(today(), DUE_SOON_WORKING_DAYS)
     return {"my_cases": queries.my_open_cases(user), "due_soon": queries.due_soon(user, end_of_day(horizon))}
 
 
-@panel("partner")
 def partner_cases(user: Any) -> dict[str, Any]:
     return {"shared_cases": queries.shared_with_agency(user)}

@@ -19,7 +19,7 @@ from casework.cases import services
 from casework.cases.models import Case, Person
 from casework.core.db import commit
 from casework.core.time import today
-from casework.demo import DEMO_DOMAIN, loader
+from casework.demo import DEMO_DOMAIN
 from casework.extensions import db
 
 #: A North East Derbyshire officer, so the NED cases have an owner (the shared demo users are at BDC).
@@ -71,7 +71,6 @@ def _incident(
     )
 
 
-@loader
 def load_cases(password: str) -> None:
     officer = accounts.find_user_by_email(f"officer@{DEMO_DOMAIN}")
     manager = accounts.find_user_by_email(f"manager@{DEMO_DOMAIN}")

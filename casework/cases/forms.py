@@ -205,6 +205,43 @@ class CloseForm(FlaskForm):
     closed_on = GovukDateField("Date closed", validators=[Optional()], description="Leave blank for today")
 
 
+#: The choice for each ordinary open action on the close page.
+ACTION_CHOICES = (("cancel", "Cancel it"), ("hand_over", "Hand it over"))
+
+
+def close_form_for(actions: list[Any], staff: list[Any], **kwargs: Any) -> CloseForm:
+    """The close form for a case with these open ordinary ``actions``: one cancel-or-hand-over choice
+    per action (``action_<id>``), and who takes over what continues (chosen from ``staff``)."""
+
+    class CaseCloseForm(CloseForm):
+        handover_to = SelectField(
+            "Who takes over the work that continues?",
+            description="Statutory deadlines, and any action you hand over, go to this person.",
+            validators=[Optional()],
+        )
+
+    for action in actions:
+        setattr(
+            CaseCloseForm,
+            f"action_{action.id}",
+            RadioField(
+                f"{action.description} ({action.agency.name})",
+                choices=options(ACTION_CHOICES),
+                default="cancel",
+                validate_choice=True,
+            ),
+        )
+    form = CaseCloseForm(**kwargs)
+    form.handover_to.choices = options(
+        [("", "Keep the current owners"), *((str(u.id), f"{u.name} ({u.email})") for u in staff)]
+    )
+    return form
+
+
+def handed_over_action_ids(form: Any, actions: list[Any]) -> list[int]:
+    return [a.id for a in actions if getattr(form, f"action_{a.id}").data == "hand_over"]
+
+
 class ReopenForm(FlaskForm):
     version = HiddenField()
     reason = TextAreaField(

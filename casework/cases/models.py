@@ -85,6 +85,9 @@ class Person(TimestampMixin, VersionedMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: Set when the retention task has removed the personal details.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set when this record was merged into another record of the same person: it is then hidden, and
+    #: kept only so the merge can be undone (``casework.data_protection``).
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
 
 
 class CaseCategory(TimestampMixin, db.Model):
@@ -103,20 +106,6 @@ class CaseCategory(TimestampMixin, db.Model):
     area = relationship("Area")
 
 
-class CaseReferenceCounter(db.Model):
-    """The last case sequence number used in an area and year.
-
-    Allocating a reference increments this row with ``UPDATE ... RETURNING``, which locks the row until
-    the transaction ends, so two cases opened at the same moment never get the same number.
-    """
-
-    __tablename__ = "case_reference_counters"
-
-    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
-    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    last_sequence: Mapped[int] = mapped_column(sa.Integer, default=0)
-
-
 class CaseStatus(enum.StrEnum):
     open = "open"
     closed = "closed"
@@ -124,6 +113,9 @@ class CaseStatus(enum.StrEnum):
 
 class Case(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "cases"
+    #: Kept when the rest is anonymised (casework.core.retention): the reference and category (counts and the audit
+    #: trail use them).
+    __retained__ = ("reference", "category")
     __table_args__ = (
         sa.UniqueConstraint("area_id", "year", "sequence"),
         sa.Index("ix_cases_area_status_created", "area_id", "status", "created_at"),

@@ -12,8 +12,9 @@ coordinators, managers), or users named on a restricted case, may edit, close, r
 
 A person is visible to a user who sees cases when the person was created by the user's agency, or is a
 party on a case the user can see. A subject access export (everything held about a person) is for
-managers only: it gathers records from every case, including ones the manager's own team did not
-write, so it is an information-governance job, not casework.
+managers and the data protection officer: it gathers records from every case, including ones the
+manager's own team did not write, so it is an information-governance job, not casework
+(``casework.data_protection``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, Person
+from casework.cases.models import Action, Case, CaseAccess, CaseParty, CaseShare, Person
 from casework.core.errors import NotFound
 from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
@@ -146,9 +147,19 @@ def get_person_for(user: Any, person_id: int) -> Person:
 
 
 def can_export_person(user: Any) -> bool:
-    return user.can(Permission.MANAGE_TEAM) and user.can(Permission.VIEW_CASES)
+    """Subject access exports: managers and the data protection officer (``casework.data_protection``)."""
+    return user.can(Permission.EXPORT_PEOPLE)
 
 
 #: Cases and people named in a request body or form (casework.core.lookup).
 CASES = Lookup("case", Case, visible_cases_clause)
 PEOPLE = Lookup("person", Person, visible_people_clause)
+
+
+def visible_actions_clause(user: Any) -> sa.ColumnElement[bool]:
+    """Actions are seen with their case."""
+    return Action.case_id.in_(sa.select(Case.id).where(visible_cases_clause(user)))
+
+
+#: Actions named in a request body (the actions handed over when a case closes).
+ACTIONS = Lookup("action", Action, visible_actions_clause)

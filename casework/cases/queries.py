@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, CaseStatus, Complaint, Incident, Person
 from casework.cases.policies import visibility_params, visibility_shape, visible_cases_clause, visible_people_clause
-from casework.cases.sections import SEARCH_SOURCES
+from casework.cases.sections import search_sources
 from casework.cases.services import normalise_name, normalise_postcode
 from casework.core.db import UTCDateTime
 from casework.core.errors import InvalidInput
@@ -89,7 +89,7 @@ def case_page(
       pagination) and ``page`` skips whole pages;
     - a search finds the visible cases first, then matches the term within them (reference, summary,
       location, a party's name, a complaint's reference, and what other domains register in
-      ``sections.SEARCH_SOURCES``), and ranks the matches.
+      ``sections.search_sources()``), and ranks the matches.
 
     The total is counted up to ``COUNT_LIMIT``; beyond that PostgreSQL's estimate is given. The
     statements are built once for each shape of list (``_ListShape``), with everything else as bind
@@ -109,7 +109,7 @@ def case_page(
         status=bool(status),
         searching=searching,
         keyset=after is not None,
-        sources=len(SEARCH_SOURCES),
+        sources=len(search_sources()),
     )
     params: dict[str, Any] = {
         **visibility_params(user),
@@ -278,7 +278,7 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
         sa.select(Incident.case_id, complaint_rank)
         .join(Complaint, Complaint.incident_id == Incident.id)
         .where(Complaint.reference.ilike(pattern, escape="\\"), Incident.case_id.in_(visible_ids)),
-        *(source(visible, search) for source in SEARCH_SOURCES),
+        *(source(visible, search) for source in search_sources()),
     ]
     matches = sa.union_all(*arms).subquery("matches")
     return (
@@ -321,11 +321,19 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def people_search_query(
-    user: Any, *, name: str | None = None, date_of_birth: date | None = None, postcode: str | None = None
+    user: Any,
+    *,
+    name: str | None = None,
+    date_of_birth: date | None = None,
+    postcode: str | None = None,
+    everyone: bool = False,
 ) -> sa.Select[tuple[Person]]:
-    """People the user may see, matching a name (from the start of any word), a date of birth and a
-    postcode (from its start), each indexed."""
-    query = sa.select(Person).where(visible_people_clause(user)).order_by(Person.normalised_name, Person.id)
+    """People the user may see (``everyone``: all people, for the data protection officer answering a
+    subject access request), matching a name (from the start of any word), a date of birth and a
+    postcode (from its start), each indexed. Records merged into another are left out."""
+    query = sa.select(Person).where(Person.merged_into_id.is_(None)).order_by(Person.normalised_name, Person.id)
+    if not everyone:
+        query = query.where(visible_people_clause(user))
     if name:
         needle = normalise_name(name).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(
@@ -427,3 +435,39 @@ def shared_with_agency(user: Any, limit: int = 20) -> list[dict[str, Any]]:
         }
         for c in cases
     ]
+
+
+# --- closing a case ---------------------------------------------------------------------------------
+
+
+def open_actions(case_id: int) -> list[Any]:
+    """The case's open actions, with their agency, in due order (Case Review ones included)."""
+    from casework.cases.models import Action, ActionStatus
+
+    return list(
+        db.session.scalars(
+            sa.select(Action)
+            .where(Action.case_id == case_id, Action.status.in_((ActionStatus.open, ActionStatus.in_progress)))
+            .options(joinedload(Action.agency), joinedload(Action.assignee))
+            .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
+        ).unique()
+    )
+
+
+def staff_to_take_over(case: Case) -> list[Any]:
+    """Active officers, coordinators and managers of the lead agency: who may take over a closing
+    case's continuing work."""
+    from casework.accounts.models import User, UserRole
+    from casework.cases.policies import LEAD_AGENCY_ROLES
+
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.agency_id == case.lead_agency_id,
+                User.is_active.is_(True),
+                User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(list(LEAD_AGENCY_ROLES)))),
+            )
+            .order_by(User.name)
+        ).unique()
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from casework.cases.models import CaseStatus, ExplanationMethod, PartyRole, PersonKind
-from casework.cases.policies import CASES, PEOPLE
+from casework.cases.policies import ACTIONS, CASES, PEOPLE
 from casework.core.fields import EventDate, RecordId
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
@@ -98,6 +98,10 @@ class CloseArgs(BaseSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     closed_on = EventDate(load_default=None)
     version = fields.Integer(load_default=None)
+    #: Optional: who takes over the statutory deadlines and the actions handed over (SPEC section 10).
+    handover_to_email = fields.Email(load_default=None)
+    #: Optional: open actions of the case handed over to ``handover_to_email`` instead of cancelled.
+    hand_over_action_ids = fields.List(RecordId(ACTIONS), load_default=list)
 
 
 class ReopenArgs(BaseSchema):
@@ -405,11 +409,3 @@ class CaseAnswer(CaseSummaryAnswer):
     current_risk = nullable(fields.Dict())
     actions = fields.List(fields.Dict())
     interventions = fields.List(fields.Dict())
-
-
-class SubjectAccessExport(Answer):
-    """Everything held about a person, by kind of record (SPEC section 7)."""
-
-    exported_at = fields.DateTime()
-    person = fields.Dict(required=True)
-    cases = fields.List(fields.Dict(), required=True)

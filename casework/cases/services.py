@@ -15,13 +15,12 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from casework.accounts.models import Agency, Area, User
 from casework.accounts.policies import AGENCIES, AREAS, USERS_BY_EMAIL
 from casework.accounts.services import area_settings
-from casework.audit.reads import note_shown
 from casework.audit.models import AuditAction
+from casework.audit.reads import note_shown
 from casework.audit.services import record, record_change, record_view, snapshot
 from casework.cases import settings as case_settings
 from casework.cases.models import (
@@ -33,7 +32,6 @@ from casework.cases.models import (
     CaseLink,
     CaseNote,
     CaseParty,
-    CaseReferenceCounter,
     CaseReviewExplanation,
     CaseShare,
     CaseStatus,
@@ -43,6 +41,7 @@ from casework.cases.models import (
     PartyRole,
     Person,
     PersonKind,
+    QueuedPoliceReport,
 )
 from casework.cases.policies import (
     CASES,
@@ -56,6 +55,7 @@ from casework.cases.policies import (
 )
 from casework.core.dates import add_working_days, end_of_months_beginning_with
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.lifecycle import REMOVED
 from casework.core.permissions import Permission
 from casework.core.templating import format_date
 from casework.core.time import london_day, now, today
@@ -65,7 +65,7 @@ from casework.reminders.services import close_deadline, set_deadline
 #: The second-report rule's window (statutory guidance, July 2025): six months beginning with the first.
 SECOND_REPORT_MONTHS = 6
 EXPLAIN_KIND = "case.explain_case_review"
-ANONYMISED = "[removed under the retention policy]"
+ANONYMISED = REMOVED
 
 PERSON_FIELDS = (
     "kind",
@@ -169,7 +169,12 @@ def find_likely_duplicates(
         return []
     query = (
         sa.select(Person)
-        .where(sa.or_(*matches), Person.anonymised_at.is_(None), visible_people_clause(actor))
+        .where(
+            sa.or_(*matches),
+            Person.anonymised_at.is_(None),
+            Person.merged_into_id.is_(None),
+            visible_people_clause(actor),
+        )
         .order_by(Person.id)
         .limit(10)
     )
@@ -292,28 +297,11 @@ def create_category(actor: Any, code: str, name: str, area: Area | None) -> Case
 
 
 def allocate_reference(area: Area, year: int, session: Any = None) -> tuple[int, str]:
-    """The next sequence number in ``area`` and ``year`` and its reference, e.g. ``BOL-2026-0042``.
+    """The next sequence number in ``area`` and ``year`` and its reference, e.g. ``BOL-2026-0042``
+    (numbered as every reference is: ``casework.accounts.services.allocate_sequence``)."""
+    from casework.accounts.services import allocate_sequence
 
-    ``UPDATE ... RETURNING`` increments the counter and locks its row until the transaction ends, so
-    concurrent openings queue on it. The first case of a year inserts the row; if another transaction
-    inserted it first, the unique key refuses ours and we increment theirs instead.
-    """
-    session = session or db.session
-    table = CaseReferenceCounter.__table__
-    increment = (
-        sa.update(table)
-        .where(table.c.area_id == area.id, table.c.year == year)
-        .values(last_sequence=table.c.last_sequence + 1)
-        .returning(table.c.last_sequence)
-    )
-    sequence = session.execute(increment).scalar()
-    if sequence is None:
-        try:
-            with session.begin_nested():
-                session.execute(sa.insert(table).values(area_id=area.id, year=year, last_sequence=1))
-            sequence = 1
-        except IntegrityError:
-            sequence = session.execute(increment).scalar_one()
+    sequence = allocate_sequence("cases", area, year, session=session)
     return sequence, f"{area.code}-{year}-{sequence:04d}"
 
 
@@ -468,22 +456,14 @@ def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -
 
 
 def _move_open_tasks(case: Case, owner: User) -> None:
-    """The case's open second-report deadlines follow the case to its new owner."""
-    from casework.reminders.models import Deadline, DeadlineStatus
+    """The case's open second-report deadlines follow the case to its new owner (through the
+    reminders' service, which owns the deadline rows)."""
+    from casework.reminders.services import reassign_open
 
     open_tasks = sa.select(CaseReviewExplanation.id).where(
         CaseReviewExplanation.case_id == case.id, CaseReviewExplanation.explained_on.is_(None)
     )
-    db.session.execute(
-        sa.update(Deadline)
-        .where(
-            Deadline.subject_type == CaseReviewExplanation.__tablename__,
-            Deadline.subject_id.in_(open_tasks),
-            Deadline.status == DeadlineStatus.open,
-        )
-        .values(owner_id=owner.id)
-        .execution_options(synchronize_session=False)
-    )
+    reassign_open(CaseReviewExplanation.__tablename__, open_tasks, owner.id)
 
 
 def _grant(actor: Any, case: Case, user: User) -> bool:
@@ -507,8 +487,24 @@ def grant_access(actor: Any, case: Case, email: str) -> User:
 
 
 def close_case(
-    actor: Any, case: Case, *, reason: str, closed_on: date | None = None, expected_version: int | None = None
+    actor: Any,
+    case: Case,
+    *,
+    reason: str,
+    closed_on: date | None = None,
+    expected_version: int | None = None,
+    handover_to: User | None = None,
+    hand_over_action_ids: Iterable[int] = (),
 ) -> Case:
+    """Close the case and send ``case_closed``: every domain settles its open work (SPEC section 10).
+
+    Statutory deadlines (a linked Case Review's actions, court hearings, order reviews) are handed
+    over to ``handover_to`` (or kept by their current owner); the actions in ``hand_over_action_ids``
+    are handed over to ``handover_to``; every other action and deadline of the case is cancelled with
+    the reason recorded. Without a choice (the API with only a reason) ordinary work is cancelled.
+    """
+    from casework.core import lifecycle
+
     if expected_version is not None and expected_version != case.version:
         raise Conflict("The case changed since you read it.")
     if case.status is CaseStatus.closed:
@@ -521,6 +517,11 @@ def close_case(
     opened_on = case.opened_on
     if opened_on and closed_on < opened_on:
         errors.setdefault("closed_on", []).append("The closing date cannot be before the case was opened")
+    action_ids = frozenset(int(i) for i in hand_over_action_ids)
+    if handover_to is not None and (not handover_to.is_active or not handover_to.can(Permission.VIEW_CASES)):
+        errors.setdefault("handover_to", []).append("Choose an active member of staff who works on cases")
+    elif action_ids and handover_to is None:
+        errors.setdefault("handover_to", []).append("Choose who takes over the actions you hand over")
     if errors:
         raise InvalidInput(errors)
     before = snapshot(case, CASE_FIELDS)
@@ -530,7 +531,31 @@ def close_case(
     _event(actor, case, CaseEventKind.closed, f"Case closed: {case.closure_reason}")
     db.session.flush()
     record_change(actor, case, before, snapshot(case, CASE_FIELDS), f"Closed case {case.reference}", event_on=closed_on)
+    handover = lifecycle.CaseHandover(reason=case.closure_reason, actor=actor, owner=handover_to, action_ids=action_ids)
+    lifecycle.send(lifecycle.case_closed, case=case, actor=actor, handover=handover)
     return case
+
+
+def handover_user(actor: Any, email: str, field: str = "handover_to_email") -> User:
+    """The member of staff named to take over a closing case's continuing work: one ``actor`` can see
+    (``USERS_BY_EMAIL``), active, and working on cases."""
+    user = USERS_BY_EMAIL.get(actor, email, field)
+    if not user.is_active or not user.can(Permission.VIEW_CASES):
+        raise InvalidInput({field: ["There is no active member of staff with this email address"]})
+    return user
+
+
+def check_case_actions(
+    actor: Any, case: Case, action_ids: Iterable[int], field: str = "hand_over_action_ids"
+) -> list[int]:
+    """``action_ids`` must be open actions of ``case`` (an id from elsewhere is refused, not ignored)."""
+    from casework.cases.models import ActionStatus
+    from casework.cases.policies import ACTIONS
+
+    actions = ACTIONS.get_many(actor, sorted({int(i) for i in action_ids}), field)
+    if any(a.case_id != case.id or a.status not in (ActionStatus.open, ActionStatus.in_progress) for a in actions):
+        raise InvalidInput({field: ["Choose open actions of this case"]})
+    return [a.id for a in actions]
 
 
 def reopen_case(actor: Any, case: Case, *, reason: str, expected_version: int | None = None) -> Case:
@@ -550,6 +575,9 @@ def reopen_case(actor: Any, case: Case, *, reason: str, expected_version: int | 
     db.session.flush()
     after = {**snapshot(case, CASE_FIELDS), "reopen_reason": reason.strip()}
     record_change(actor, case, before, after, f"Reopened case {case.reference}")
+    from casework.core import lifecycle
+
+    lifecycle.send(lifecycle.case_reopened, case=case, actor=actor, reason=reason.strip())
     return case
 
 
@@ -931,8 +959,7 @@ def record_incidents_bulk(actor: Any, items: Sequence[IncidentInput], *, note: s
     if recent_pairs:
         cases = {item.case.id: item.case for item in items}
         people = {
-            p.id: p
-            for p in db.session.scalars(sa.select(Person).where(Person.id.in_({p for _, p in recent_pairs})))
+            p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_({p for _, p in recent_pairs})))
         }
         for case_id, person_id in sorted(recent_pairs):
             check_second_report(actor, cases[case_id], people[person_id])
@@ -1301,8 +1328,8 @@ def _sort_key(when: date | datetime) -> tuple[date, datetime]:
 
 def timeline(case: Case, journal: CaseJournal | None = None) -> list[Any]:
     """The case's history in date order: incidents and complaints, notes, status and sharing changes,
-    second-report tasks, and what other domains register in ``sections.TIMELINE_SOURCES``."""
-    from casework.cases.sections import TIMELINE_SOURCES, TimelineEntry
+    second-report tasks, and what other domains register as timeline sources."""
+    from casework.cases.sections import TimelineEntry, timeline_sources
 
     journal = journal if journal is not None else case_journal(case)
     entries: list[TimelineEntry] = []
@@ -1365,176 +1392,235 @@ def timeline(case: Case, journal: CaseJournal | None = None) -> list[Any]:
                     actor_name=task.explained_by.name if task.explained_by else None,
                 )
             )
-    for source in TIMELINE_SOURCES:
+    for source in timeline_sources():
         entries.extend(source(case))
     return sorted(entries, key=lambda e: _sort_key(e.when))
 
 
-# --- subject access ----------------------------------------------------------------------------------
+# --- subject access: the cases domain's part (``casework.data_protection.subject_access``) ------------
 
 
-def subject_access_export(actor: Any, person: Person) -> dict[str, Any]:
-    """Everything held about ``person``: their details, every case they are on (whoever can see it: the
-    right of access is the person's, not the requester's), the incidents and complaints, notes and
-    actions of those cases. Audited as an export."""
-    from casework.cases.models import Action
-
-    case_ids = set(db.session.scalars(sa.select(CaseParty.case_id).where(CaseParty.person_id == person.id)))
-    case_ids |= set(
-        db.session.scalars(
-            sa.select(Incident.case_id).join(Complaint).where(Complaint.complainant_person_id == person.id)
-        )
-    )
-    cases = [load_case_record(case_id) for case_id in sorted(case_ids)]
-    export: dict[str, Any] = {
-        "exported_at": now().isoformat(),
-        "person": {"id": person.id, **snapshot(person, PERSON_FIELDS), "anonymised_at": _iso(person.anonymised_at)},
-        "cases": [],
-    }
-    for case in cases:
-        actions = db.session.scalars(sa.select(Action).where(Action.case_id == case.id).order_by(Action.id))
-        export["cases"].append(
+def export_sections(person: Person, access: Any) -> dict[str, Any]:
+    """The person's details and every case they are on that the export may show: roles, summary,
+    parties (others named only in the full version), incidents and complaints (another complainant's
+    reference only in the full version), notes, the second-report tasks about them, and the calls from
+    police incident logs added to the case (the callers' details only in the full version)."""
+    details = {"id": person.id, **snapshot(person, PERSON_FIELDS), "anonymised_at": _iso(person.anonymised_at)}
+    cases = []
+    for case_id in sorted(access.shown_case_ids):
+        case = load_case_record(case_id)
+        cases.append(
             {
                 "reference": case.reference,
                 "status": case.status.value,
-                "summary": case.summary,
-                "location": case.location,
-                "roles": sorted({p.role.value for p in case.parties if p.person_id == person.id}),
+                "roles": sorted(access.roles[case.id]),
+                "summary": access.redact(case.summary),
+                "location": access.redact(case.location),
                 "opened_at": _iso(case.created_at),
                 "closed_on": _iso(case.closed_on),
+                "closure_reason": access.redact(case.closure_reason),
+                "lead_agency": case.lead_agency.name,
+                "parties": [
+                    {"name": access.name_of(p.person), "role": p.role.value}
+                    for p in sorted(case.parties, key=lambda p: (p.person_id != person.id, p.role.value, p.id))
+                ],
                 "incidents": [
                     {
                         "occurred_on": i.occurred_on.isoformat(),
-                        "description": i.description,
+                        "description": access.redact(i.description),
                         "causes_had": i.causes_had,
                         "hate_motivated": i.hate_motivated,
                         "complaints": [
                             {
                                 "reported_on": c.reported_on.isoformat(),
                                 "agency": c.agency.name,
-                                "reference": c.reference,
                                 "by_this_person": c.complainant_person_id == person.id,
+                                "complainant": access.name_of(c.complainant),
+                                "reference": c.reference
+                                if access.full or c.complainant_person_id == person.id
+                                else None,
                             }
                             for c in i.complaints
                         ],
                     }
                     for i in case.incidents
                 ],
-                "notes": [{"created_at": _iso(n.created_at), "text": n.text} for n in case_notes(case)],
-                "actions": [
-                    {
-                        "description": a.description,
-                        "status": a.status.value,
-                        "due_on": _iso(a.due_on),
-                        "outcome": a.outcome,
-                    }
-                    for a in actions
-                ],
+                "notes": [{"created_at": _iso(n.created_at), "text": access.redact(n.text)} for n in case_notes(case)],
                 "case_review_explanations": [
                     {
                         "second_report_on": t.second_report_on.isoformat(),
                         "explained_on": _iso(t.explained_on),
                         "method": t.method.value if t.method else None,
+                        "notes": access.redact(t.notes),
                     }
                     for t in case_explanations(case)
                     if t.person_id == person.id
                 ],
+                # Calls from police incident logs added to the case: the callers are third parties.
+                "police_calls": [
+                    {
+                        "police_reference": r.police_reference,
+                        "occurred_at": _iso(r.occurred_at),
+                        "location": access.redact(r.location),
+                        "category": r.category,
+                        # Who called is not known to be anyone on the case: withheld unless released in full.
+                        "caller_name": r.caller_name if access.full else None,
+                        "caller_phone": r.caller_phone if access.full else None,
+                        "caller_email": r.caller_email if access.full else None,
+                        "reason": access.redact(r.reason),
+                        "status": r.status.value,
+                    }
+                    for r in case_police_calls(case)
+                ],
             }
         )
-    record(actor, AuditAction.export, person, f"Subject access export for person {person.id}")
-    return export
+    return {"person": details, "cases": cases}
+
+
+def case_police_calls(case: Case) -> list[QueuedPoliceReport]:
+    """The calls from police incident logs added to ``case``."""
+    return list(
+        db.session.scalars(
+            sa.select(QueuedPoliceReport)
+            .where(QueuedPoliceReport.case_id == case.id)
+            .order_by(QueuedPoliceReport.occurred_at, QueuedPoliceReport.id)
+        )
+    )
 
 
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-# --- retention ---------------------------------------------------------------------------------------
+# --- retention: the cases domain's part (``casework.data_protection`` decides what is due) -------------
 
 
-@dataclass
-class RetentionResult:
-    cases: int = 0
-    people: int = 0
+def anonymise_case(case: Case, report: Any) -> None:
+    """Remove the free text and references of ``case`` and of its incidents, complaints, notes,
+    events and second-report tasks, keeping dates, categories and counts (the statistics need them).
+    Lists what it anonymised in ``report`` (a ``casework.core.lifecycle.RetentionReport``)."""
+    from casework.core.retention import anonymise
 
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def apply_retention(on: date | None = None) -> RetentionResult:
-    """Anonymise what has passed its retention period (SPEC section 7), writing one audit entry per
-    record. Cases: free text of cases closed more than the case period ago. People: those whose every
-    case is closed more than the person period ago (none open, none recent)."""
-    on = on or today()
-    result = RetentionResult()
     stamp = now()
-    areas = list(db.session.scalars(sa.select(Area)))
-    case_cutoff = {a.id: _years_before(on, area_settings(a, on)[case_settings.CASE_RETENTION_YEARS]) for a in areas}
-    person_cutoff = {a.id: _years_before(on, area_settings(a, on)[case_settings.PERSON_RETENTION_YEARS]) for a in areas}
-
-    for area_id, cutoff in case_cutoff.items():
-        cases = db.session.scalars(
-            sa.select(Case).where(
-                Case.area_id == area_id,
-                Case.status == CaseStatus.closed,
-                Case.closed_on < cutoff,
-                Case.anonymised_at.is_(None),
-            )
-        ).all()
-        for case in cases:
-            _anonymise_case(case, stamp)
-            result.cases += 1
-
-    # A person's case is "recent" when it is open or closed within its area's person period.
-    recent_case = sa.or_(
-        Case.status == CaseStatus.open,
-        *[sa.and_(Case.area_id == area_id, Case.closed_on >= cutoff) for area_id, cutoff in person_cutoff.items()],
-    )
-    on_recent = sa.exists().where(CaseParty.person_id == Person.id, CaseParty.case_id == Case.id, recent_case)
-    on_closed = sa.exists().where(CaseParty.person_id == Person.id)
-    people = db.session.scalars(sa.select(Person).where(Person.anonymised_at.is_(None), on_closed, ~on_recent)).all()
-    for person in people:
-        _anonymise_person(person, stamp)
-        result.people += 1
-    db.session.flush()
-    return result
-
-
-def _anonymise_case(case: Case, stamp: datetime) -> None:
-    case.summary = ANONYMISED
-    case.location = None
-    case.closure_reason = ANONYMISED
+    anonymise(case)
     case.anonymised_at = stamp
-    for incident in case.incidents:
-        incident.description = ANONYMISED
-        for complaint in incident.complaints:
-            complaint.reference = None
-    for note in db.session.scalars(sa.select(CaseNote).where(CaseNote.case_id == case.id)):
-        note.text = ANONYMISED
-    for task in db.session.scalars(sa.select(CaseReviewExplanation).where(CaseReviewExplanation.case_id == case.id)):
-        task.notes = None
+    incidents = list(db.session.scalars(sa.select(Incident).where(Incident.case_id == case.id)))
+    complaints = list(db.session.scalars(sa.select(Complaint).join(Incident).where(Incident.case_id == case.id)))
+    notes = list(db.session.scalars(sa.select(CaseNote).where(CaseNote.case_id == case.id)))
+    events = list(db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id)))
+    tasks = list(db.session.scalars(sa.select(CaseReviewExplanation).where(CaseReviewExplanation.case_id == case.id)))
+    # Calls from police incident logs added to the case (or to one of its complaints): the caller's
+    # details and what was said about the call.
+    police_calls = list(
+        db.session.scalars(
+            sa.select(QueuedPoliceReport).where(
+                sa.or_(
+                    QueuedPoliceReport.case_id == case.id,
+                    QueuedPoliceReport.complaint_id.in_([c.id for c in complaints]),
+                )
+            )
+        )
+    )
+    for row in (*incidents, *complaints, *notes, *events, *tasks, *police_calls):
+        anonymise(row)
+    for event in events:
+        # "Case closed: <reason>", "Linked to ...", "<name> named on the case": keep only what happened.
+        event.summary = (
+            f"{event.kind.value.replace('_', ' ').capitalize()} (details removed under the retention policy)"
+        )
+    parties = db.session.scalars(sa.select(CaseParty.id).where(CaseParty.case_id == case.id)).all()
+    db.session.flush()
+    report.add("cases", [case.id])
+    report.add("incidents", [i.id for i in incidents])
+    report.add("complaints", [c.id for c in complaints])
+    report.add("case_notes", [n.id for n in notes])
+    report.add("case_events", [e.id for e in events])
+    report.add("case_review_explanations", [t.id for t in tasks])
+    report.add("queued_police_reports", [r.id for r in police_calls])
+    report.add("case_parties", parties)
+    report.case_references.append(case.reference)
     record(None, AuditAction.anonymise, case, f"Anonymised case {case.reference} under the retention policy")
 
 
-def _anonymise_person(person: Person, stamp: datetime) -> None:
+def anonymise_person(person: Person, report: Any) -> None:
+    """Remove ``person``'s name and details (the record stays, so counts and links still add up)."""
+    from casework.core.retention import anonymise
+
+    anonymise(person)
     person.name = f"Person {person.id} (anonymised)"
     person.normalised_name = normalise_name(person.name)
-    for field in (
-        "date_of_birth",
-        "address",
-        "postcode",
-        "normalised_address",
-        "email",
-        "phone",
-        "personal_vulnerability_notes",
-        "situational_vulnerability_notes",
-        "incidental_vulnerability_notes",
-        "consent_scope",
-    ):
-        setattr(person, field, None)
-    person.anonymised_at = stamp
+    person.date_of_birth = None
+    person.consent_on = None
+    person.anonymised_at = now()
+    db.session.flush()
+    report.add("people", [person.id])
+    report.person_ids.append(person.id)
     record(None, AuditAction.anonymise, person, f"Anonymised person {person.id} under the retention policy")
+
+
+# --- merging duplicate people: the cases domain's part (``casework.data_protection.merge``) -----------
+
+
+def move_person_records(merge: Any) -> None:
+    """Move the merged person's parties, complaints and second-report tasks to the kept person. A
+    party row the kept person already has (same case and role) is removed, and recorded to restore."""
+    kept_roles = set(
+        db.session.execute(
+            sa.select(CaseParty.case_id, CaseParty.role).where(CaseParty.person_id == merge.kept_id)
+        ).all()
+    )
+    moved, removed = [], []
+    for party in db.session.scalars(sa.select(CaseParty).where(CaseParty.person_id == merge.merged_id)):
+        if (party.case_id, party.role) in kept_roles:
+            removed.append({"case_id": party.case_id, "role": party.role.value})
+            db.session.delete(party)
+        else:
+            party.person_id = merge.kept_id
+            moved.append(party.id)
+    merge.record("case_parties", moved, removed=removed)
+    complaints = list(
+        db.session.scalars(sa.select(Complaint.id).where(Complaint.complainant_person_id == merge.merged_id))
+    )
+    db.session.execute(
+        sa.update(Complaint).where(Complaint.id.in_(complaints)).values(complainant_person_id=merge.kept_id)
+    )
+    merge.record("complaints", complaints)
+    taken = set(
+        db.session.execute(
+            sa.select(CaseReviewExplanation.case_id, CaseReviewExplanation.first_report_on).where(
+                CaseReviewExplanation.person_id == merge.kept_id
+            )
+        ).all()
+    )
+    tasks = [
+        t.id
+        for t in db.session.scalars(
+            sa.select(CaseReviewExplanation).where(CaseReviewExplanation.person_id == merge.merged_id)
+        )
+        if (t.case_id, t.first_report_on) not in taken
+    ]
+    db.session.execute(
+        sa.update(CaseReviewExplanation).where(CaseReviewExplanation.id.in_(tasks)).values(person_id=merge.kept_id)
+    )
+    merge.record("case_review_explanations", tasks)
+    db.session.flush()
+
+
+def restore_person_records(merge: Any) -> None:
+    """Undo ``move_person_records``: exactly the rows it moved go back, and removed parties return."""
+    db.session.execute(
+        sa.update(CaseParty).where(CaseParty.id.in_(merge.ids("case_parties"))).values(person_id=merge.merged_id)
+    )
+    for row in merge.moved.get("case_parties", {}).get("removed", []):
+        db.session.add(CaseParty(case_id=row["case_id"], person_id=merge.merged_id, role=PartyRole(row["role"])))
+    db.session.execute(
+        sa.update(Complaint)
+        .where(Complaint.id.in_(merge.ids("complaints")))
+        .values(complainant_person_id=merge.merged_id)
+    )
+    db.session.execute(
+        sa.update(CaseReviewExplanation)
+        .where(CaseReviewExplanation.id.in_(merge.ids("case_review_explanations")))
+        .values(person_id=merge.merged_id)
+    )
+    db.session.flush()

@@ -1,14 +1,14 @@
-"""The settings this domain reads, registered with the per-area dated registry."""
+"""The settings this domain reads, registered by ``casework.cases.init_app``."""
 
 from __future__ import annotations
 
-from casework.core.settings import SettingSpec, register, whole_number
+from casework.core.settings import SettingSpec, whole_number
 
 EXPLAIN_CASE_REVIEW_WORKING_DAYS = "cases.explain_case_review_working_days"
 CASE_RETENTION_YEARS = "retention.case_years"
 PERSON_RETENTION_YEARS = "retention.person_years"
 
-register(
+SPECS = [
     SettingSpec(
         key=EXPLAIN_CASE_REVIEW_WORKING_DAYS,
         default=5,
@@ -35,4 +35,4 @@ register(
         group="Data protection",
         parse=whole_number(1, 100),
     ),
-)
+]

@@ -1,1 +1,59 @@
 """The Community Trigger (ASB Case Review): applications, threshold, decisions, reviews, appeals."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from casework.core.registry import register_domain
+
+
+def init_app(app: Flask) -> None:
+    """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    from casework.community_triggers import (
+        case_sections,
+        dashboard,
+        demo,
+        letters,
+        receivers,
+        services,
+        settings,
+        spreadsheets,
+    )
+    from casework.community_triggers.pcc_review import settings as pcc_review_settings
+    from casework.community_triggers.views import (
+        admin,
+        api,
+        api_pcc_review,
+        api_review,
+        public,
+        staff,
+        staff_papers,
+        staff_pcc_review,
+        staff_review,
+    )
+    from casework.core import lifecycle
+
+    domain = register_domain(app, "community_triggers")
+    domain.models("casework.community_triggers.models", "casework.community_triggers.pcc_review.models")
+    domain.settings(*settings.SPECS, *pcc_review_settings.SPECS)
+    # Each application is evaluated by the rules in force on the day it was received.
+    domain.dated_records(settings.applications_received_since)
+    for keys, check in settings.CHECKS:
+        domain.setting_checks(keys, check)
+    domain.tasks("casework.community_triggers.tasks")
+    domain.blueprints("staff", staff.bp, staff_review.bp, staff_papers.bp, staff_pcc_review.bp)
+    domain.blueprints("admin", admin.bp)
+    domain.blueprints("api", api.bp, api_review.bp, api_pcc_review.bp)
+    domain.blueprints("public", public.bp)
+    domain.imports(*spreadsheets.IMPORTS)
+    domain.exports(*spreadsheets.EXPORTS)
+    domain.case_search(case_sections.application_matches)
+    domain.panel("coordinator", dashboard.coordinator_panel)
+    domain.panel("chair", dashboard.chair_panel)
+    domain.demo(demo.load_case_reviews)
+    # The letters follow the steps of a review (signals sent by the services, in their transaction).
+    letters.connect_receivers()
+    domain.receive(lifecycle.retention_run, receivers.on_retention_run)
+    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)
+    domain.person_page_section(40, "community_triggers/_person_section.html", services.person_section)

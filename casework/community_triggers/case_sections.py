@@ -8,11 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.cases.queries import RANK_EXACT, RANK_IDENTIFIER, CaseSearch
-from casework.cases.sections import search_source
 from casework.community_triggers.models import TriggerApplication, application_cases
 
 
-@search_source
 def application_matches(visible: Any, search: CaseSearch) -> sa.Select:
     """``(case_id, rank)`` for the visible cases linked to a matching application: from the visible
     cases to their (few) applications, so a common name costs no more than a rare one."""

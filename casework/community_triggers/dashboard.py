@@ -13,7 +13,6 @@ from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers.models import ApplicationStatus, ReviewMeeting, TriggerApplication
 from casework.community_triggers.policies import visible_applications_clause
 from casework.core.time import today
-from casework.dashboard.views import panel
 from casework.extensions import db
 from casework.reminders.models import DeadlineStatus
 
@@ -44,7 +43,6 @@ def _href(application_id: int) -> str:
     return url_for("staff.triggers.show", application_id=application_id)
 
 
-@panel("coordinator")
 def coordinator_panel(user: Any) -> dict[str, Any]:
     """Open applications in the user's areas by stage, each with its next open deadline (overdue or
     not), and the reviews held whose outcome letter waits for them to be confirmed complete. Four
@@ -108,7 +106,6 @@ def coordinator_panel(user: Any) -> dict[str, Any]:
     }
 
 
-@panel("chair")
 def chair_panel(user: Any) -> dict[str, Any]:
     """The meetings the user is appointed to chair: those still to hold first, then the last held."""
     meetings = db.session.scalars(

@@ -28,7 +28,7 @@ from casework.core.dates import due_from
 from casework.core.time import LONDON, london_day
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
-from casework.reminders.services import set_deadline
+from casework.reminders.services import correct_due_day, set_deadline, settle
 
 SUBJECT_TYPE = "trigger_applications"
 KIND_PREFIX = "trigger."
@@ -222,6 +222,13 @@ def area_coordinator_id(application: TriggerApplication) -> int | None:
     )
 
 
+def meeting_link(meeting: Any) -> str:
+    """The chair's page of the review meeting, as a path."""
+    from casework.core.links import path_for
+
+    return path_for("staff.reviews.show", meeting_id=meeting.id)
+
+
 def application_link(application: TriggerApplication) -> str:
     """The application's page, as a path (stored on deadlines; emails make it absolute)."""
     from casework.core.links import path_for
@@ -232,7 +239,6 @@ def application_link(application: TriggerApplication) -> str:
 def sync(application: TriggerApplication) -> None:
     """Bring the application's Deadline rows into line with its record (idempotent)."""
     from casework.accounts.services import area_settings
-    from casework.core.time import now
 
     settings = area_settings(application.area, on=application.received_on)
     dues = compute(application, settings)
@@ -250,11 +256,12 @@ def sync(application: TriggerApplication) -> None:
         row = rows.get(kind)
         # The chair prepares for the meeting; the outcome letter waits for the coordinator to confirm
         # the review complete, so it is the coordinator's.
-        owner_id = meeting.chair_id if step == "papers_to_panel" and meeting else coordinator_id
+        chairs_step = step == "papers_to_panel" and meeting is not None
+        owner_id = meeting.chair_id if chairs_step else coordinator_id
         if row is not None and row.status != DeadlineStatus.open and state != DeadlineStatus.open:
             # Already closed: keep when it was closed, but keep the date true to the record.
             if (row.due_on or row.due_at) != due and isinstance(due, date) and not isinstance(due, datetime):
-                row.due_on = due
+                correct_due_day(row, due)
             continue
         row = set_deadline(
             subject_type=SUBJECT_TYPE,
@@ -263,17 +270,19 @@ def sync(application: TriggerApplication) -> None:
             title=f"{STEP_DESCRIPTIONS[step]}: {application.reference}",
             due=due,
             owner_id=owner_id,
+            # The Case Review runs on whatever happens to the cases linked to it.
+            case_id=None,
             area_id=application.area_id,
-            link=application_link(application),
+            # The chair's own steps link to the review as the chair sees it: a chair from outside the
+            # partnership may not open the coordinator's application page.
+            link=meeting_link(meeting) if chairs_step else application_link(application),
         )
         if state != DeadlineStatus.open:
-            row.status = state
-            row.completed_at = now()
+            settle(row, state)
     # Open rows whose step no longer applies (the application ended) are cancelled too.
     for kind, row in rows.items():
         if row.status == DeadlineStatus.open and kind.removeprefix(KIND_PREFIX) not in dues:
-            row.status = DeadlineStatus.cancelled
-            row.completed_at = now()
+            settle(row, DeadlineStatus.cancelled)
     if information_stage_ended(application):
         _close_information_request_deadlines(application)
     db.session.flush()

@@ -26,7 +26,7 @@ from casework.community_triggers.settings import REPEAT_APPLICATIONS_COUNT, REPE
 from casework.core.dates import add_working_days
 from casework.core.db import commit
 from casework.core.time import today
-from casework.demo import DEMO_DOMAIN, loader
+from casework.demo import DEMO_DOMAIN
 from casework.extensions import db
 from casework.interventions.demo import switch_on_for_demo
 
@@ -211,7 +211,6 @@ def _repeat_applicant(coordinator: Any) -> None:
         services.withdraw(None, earlier, withdrawn_on=_ago(140), reason="The applicant moved the problem to mediation.")
 
 
-@loader
 def load_case_reviews(_password: str) -> None:
     coordinator = accounts.find_user_by_email(f"coordinator@{DEMO_DOMAIN}")
     chair = accounts.find_user_by_email(f"chair@{DEMO_DOMAIN}")

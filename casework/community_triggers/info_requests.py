@@ -73,6 +73,7 @@ def request_information(
         title=f"{application.reference}: information from {agency.name}",
         due=due_on,
         owner_id=getattr(actor, "id", None),
+        case_id=None,
         area_id=application.area_id,
         link=f"/case-reviews/information-requests/{item.id}",
     )

@@ -792,14 +792,14 @@ def letter_view(application: TriggerApplication, letter: Letter) -> LetterView:
     )
 
 
-# Signal receivers: the letters follow the steps, in the same transaction.
+# Signal receivers: the letters follow the steps, in the same transaction. Connected by
+# ``casework.community_triggers.init_app`` (``connect_receivers``).
 
 
 # Each signal carries ``send_letter``: False for a step dated before today (past work entered late is
 # recorded only, SPEC section 10) unless the user asked for its letter.
 
 
-@signals.application_received.connect
 def _on_received(application: TriggerApplication, actor: Any = None, **_: Any) -> None:
     """Each application gets a confirmation with its reference (SPEC section 3), whichever channel it
     came by, when the applicant gave an email address. One received before today is past work entered
@@ -818,13 +818,11 @@ def _on_received(application: TriggerApplication, actor: Any = None, **_: Any) -
         )
 
 
-@signals.application_acknowledged.connect
 def _on_acknowledged(application: TriggerApplication, actor: Any = None, send_letter: bool = True, **_: Any) -> None:
     if send_letter:
         produce(actor, application, LetterKind.acknowledgement)
 
 
-@signals.threshold_decided.connect
 def _on_threshold_decided(
     application: TriggerApplication,
     actor: Any = None,
@@ -836,7 +834,6 @@ def _on_threshold_decided(
         produce(actor, application, LetterKind.threshold_decision, decision=decision or application.decision)
 
 
-@signals.meeting_arranged.connect
 def _on_meeting_arranged(
     application: TriggerApplication,
     actor: Any = None,
@@ -848,7 +845,6 @@ def _on_meeting_arranged(
         invite_victim(actor, meeting)
 
 
-@signals.meeting_updated.connect
 def _on_meeting_updated(
     application: TriggerApplication,
     actor: Any = None,
@@ -860,7 +856,6 @@ def _on_meeting_updated(
         invite_victim(actor, meeting)
 
 
-@signals.review_completed.connect
 def _on_review_completed(
     application: TriggerApplication,
     actor: Any = None,
@@ -876,7 +871,6 @@ def _on_review_completed(
         produce(actor, application, LetterKind.outcome, meeting=meeting, recipient=LetterRecipient.victim)
 
 
-@signals.appeal_decided.connect
 def _on_appeal_decided(
     application: TriggerApplication,
     actor: Any = None,
@@ -886,3 +880,15 @@ def _on_appeal_decided(
 ) -> None:
     if appeal is not None and send_letter:
         produce(actor, application, LetterKind.appeal_decision, appeal=appeal)
+
+
+def connect_receivers() -> None:
+    """Connect the letters to the Case Review's signals (idempotent: blinker keeps one connection per
+    receiver, however many apps are built)."""
+    signals.application_acknowledged.connect(_on_acknowledged, weak=False)
+    signals.threshold_decided.connect(_on_threshold_decided, weak=False)
+    signals.meeting_arranged.connect(_on_meeting_arranged, weak=False)
+    signals.application_received.connect(_on_received, weak=False)
+    signals.meeting_updated.connect(_on_meeting_updated, weak=False)
+    signals.review_completed.connect(_on_review_completed, weak=False)
+    signals.appeal_decided.connect(_on_appeal_decided, weak=False)

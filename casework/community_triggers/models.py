@@ -75,6 +75,8 @@ application_cases = sa.Table(
 
 class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "trigger_applications"
+    #: Kept when the rest is anonymised (casework.core.retention): the reference (statistics and letters refer to it).
+    __retained__ = ("reference",)
     __table_args__ = (
         sa.UniqueConstraint("area_id", "year", "sequence"),
         sa.Index("ix_trigger_applications_area_received", "area_id", "received_on"),
@@ -121,6 +123,8 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     #: ``RepeatHandling`` value). Recorded at registration; it never stops an application (SPEC section 10).
     earlier_applications: Mapped[int | None] = mapped_column(sa.Integer)
     repeat_handling: Mapped[RepeatHandling | None] = mapped_column(enum_column(RepeatHandling))
+    #: Set when the retention task removed the applicant's details and the free text of the review.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     area = relationship("Area")
     registered_by = relationship("User", foreign_keys=[registered_by_id])
@@ -416,6 +420,8 @@ class TriggerDocument(TimestampMixin, db.Model):
     """A file attached to an application (an agency's submission, meeting papers)."""
 
     __tablename__ = "trigger_documents"
+    #: Kept when the rest is anonymised (casework.core.retention): the kind of file.
+    __retained__ = ("content_type",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(
@@ -508,6 +514,8 @@ class AgencyNotification(db.Model):
     """Each relevant agency told of an application on receipt (the single point of contact duty)."""
 
     __tablename__ = "trigger_agency_notifications"
+    #: Kept when the rest is anonymised (casework.core.retention): the staff addresses told (no applicant's data).
+    __retained__ = ("recipients",)
     __table_args__ = (sa.UniqueConstraint("application_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -522,6 +530,5 @@ class AgencyNotification(db.Model):
     agency = relationship("Agency")
 
 
-# The threshold rule set and the step timescales are area settings: registered when the models load.
-from casework.community_triggers import settings as _settings  # noqa: E402,F401
+# The relationship above names it; its module is registered with the models (community_triggers.init_app).
 from casework.community_triggers.pcc_review.models import PccReview  # noqa: E402

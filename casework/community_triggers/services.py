@@ -15,12 +15,12 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from casework.accounts.models import Agency, Area, User, UserRole, agency_areas
 from casework.accounts.services import area_settings
+from casework.actions.services import create_recommendation_action
 from casework.audit.services import record_change, snapshot
-from casework.cases.models import Action, ActionStatus, Case, CaseNote, Complaint, Incident, Person
+from casework.cases.models import Action, Case, CaseNote, Complaint, Incident, Person
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import review_papers, signals, threshold
 from casework.community_triggers.models import (
@@ -46,7 +46,7 @@ from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now, today
 from casework.extensions import db
 from casework.interventions.models import Intervention
-from casework.reminders.services import close_deadline, set_deadline
+from casework.reminders.services import close_deadline
 from casework.risk.models import RiskAssessment
 
 APPLICATION_AUDIT_FIELDS = (
@@ -162,15 +162,6 @@ def _require_status(application: TriggerApplication, allowed: set[ApplicationSta
 # --- registration ------------------------------------------------------------------------------------
 
 
-def _next_sequence(area_id: int, year: int) -> int:
-    current = db.session.scalar(
-        sa.select(sa.func.max(TriggerApplication.sequence)).where(
-            TriggerApplication.area_id == area_id, TriggerApplication.year == year
-        )
-    )
-    return (current or 0) + 1
-
-
 def _complaint_errors(index: int, complaint: Mapping[str, Any], received_on: date | None) -> dict[str, list[str]]:
     prefix = f"complaints.{index}"
     errors: dict[str, list[str]] = {}
@@ -283,24 +274,15 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     return application
 
 
-def _insert_with_reference(application: TriggerApplication, area: Area, attempts: int = 5) -> None:
-    """Give the application the next reference in its area and year, safely under concurrency: the
-    unique (area, year, sequence) constraint refuses a clash and the insert is retried in a savepoint."""
-    for attempt in range(attempts):
-        sequence = _next_sequence(area.id, application.year)
-        application.sequence = sequence
-        application.reference = f"{area.code}-CT-{application.year}-{sequence:04d}"
-        savepoint = db.session.begin_nested()
-        try:
-            db.session.add(application)
-            db.session.flush()
-        except IntegrityError:
-            savepoint.rollback()
-            if attempt == attempts - 1:
-                raise
-            continue
-        savepoint.commit()
-        return
+def _insert_with_reference(application: TriggerApplication, area: Area) -> None:
+    """Give the application the next reference in its area and year (``BOL-CT-2026-0003``), numbered
+    as every reference is (``casework.accounts.services.allocate_sequence``: a locked counter row)."""
+    from casework.accounts.services import allocate_sequence
+
+    application.sequence = allocate_sequence("trigger_applications", area, application.year)
+    application.reference = f"{area.code}-CT-{application.year}-{application.sequence:04d}"
+    db.session.add(application)
+    db.session.flush()
 
 
 def notify_agencies(application: TriggerApplication, *, send_emails: bool = True) -> list[AgencyNotification]:
@@ -899,33 +881,17 @@ def record_outcome(
         )
         db.session.add(recommendation)
         db.session.flush()
-        action = Action(
-            case_id=first_case.id if first_case else None,
+        # Through the actions domain, which owns actions and their deadlines.
+        create_recommendation_action(
+            actor,
+            first_case,
             recommendation_id=recommendation.id,
             description=recommendation.text,
             agency_id=recommendation.agency_id,
             assignee_id=recommendation.owner_id,
             due_on=recommendation.due_on,
-            status=ActionStatus.open,
-            created_by_id=getattr(actor, "id", None),
-        )
-        db.session.add(action)
-        db.session.flush()
-        record_change(
-            actor,
-            action,
-            None,
-            snapshot(action, ("case_id", "recommendation_id", "description", "agency_id", "assignee_id", "due_on")),
-            f"Action from the review of {application.reference}",
-        )
-        set_deadline(
-            subject_type="actions",
-            subject_id=action.id,
-            kind="action.due",
+            default_owner_id=coordinator_id,
             title=f"Case review recommendation ({application.reference}): {recommendation.text[:200]}",
-            due=recommendation.due_on,
-            owner_id=recommendation.owner_id or coordinator_id,
-            area_id=application.area_id,
             link=deadline_engine.application_link(application),
         )
     before_app = snapshot(application, APPLICATION_AUDIT_FIELDS)
@@ -1224,3 +1190,398 @@ def refresh_deadlines(application: TriggerApplication) -> None:
     """Bring the application's deadlines up to date after a change made outside these services (an
     agency's information submitted: the information_requests step closes when every request is)."""
     deadline_engine.sync(application)
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+def anonymise_application(application: TriggerApplication, report: Any) -> None:
+    """Remove the applicant's details and the free text of the whole review (complaints, decisions,
+    meetings and minutes, attendees, recommendations and their actions, appeals, the PCC's review,
+    agencies' submissions, files, letters), keeping the dated events the published statistics count:
+    every text column of these rows goes unless its model retains it (``casework.core.retention``)."""
+    from casework.actions.services import anonymise_actions, recommendation_actions
+    from casework.community_triggers.models import (
+        InformationRequest,
+        Letter,
+        MeetingAttendee,
+        TriggerDocument,
+    )
+    from casework.core.retention import anonymise
+    from casework.reminders.services import anonymise_deadlines
+
+    meeting_ids = [m.id for m in application.meetings]
+    recommendations = [r for m in application.meetings for r in m.recommendations]
+    attendees = (
+        list(db.session.scalars(sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id.in_(meeting_ids))))
+        if meeting_ids
+        else []
+    )
+    requests = list(
+        db.session.scalars(sa.select(InformationRequest).where(InformationRequest.application_id == application.id))
+    )
+    documents = list(
+        db.session.scalars(sa.select(TriggerDocument).where(TriggerDocument.application_id == application.id))
+    )
+    letters = list(db.session.scalars(sa.select(Letter).where(Letter.application_id == application.id)))
+    pcc_reviews = list(application.pcc_reviews)
+    # The review papers: the agenda, the chair's assessments of each perpetrator, why an agency's
+    # information was missing, and the forum's lessons-learnt review.
+    agenda_items = [item for m in application.meetings for item in m.agenda_items]
+    assessments = [a for m in application.meetings for a in m.proportionality_assessments]
+    missing = [row for m in application.meetings for row in m.missing_information]
+    lessons_reviews = list(application.lessons_reviews)
+    rows = (
+        application,
+        *application.complaints,
+        *application.decisions,
+        *application.meetings,
+        *recommendations,
+        *attendees,
+        *application.appeals,
+        *pcc_reviews,
+        *requests,
+        *documents,
+        *letters,
+        *agenda_items,
+        *assessments,
+        *missing,
+        *lessons_reviews,
+    )
+    for row in rows:
+        anonymise(row)
+    # Placeholders that still say what the record was.
+    application.applicant_name = f"Applicant {application.reference} (anonymised)"
+    application.anonymised_at = now()
+    for attendee in attendees:
+        attendee.name = "Attendee (anonymised)"
+    for document in documents:
+        document.filename = f"document-{document.id} (removed under the retention policy)"
+        document.size = 0
+        # The file itself is deleted from its store; the row keeps an empty file in its place.
+        _replace_with_empty_file(document)
+    for letter in letters:
+        letter.subject = f"{letter.kind.value.replace('_', ' ').capitalize()} letter"
+    db.session.flush()
+    # The recommendations' actions and the deadlines belong to their domains, which remove their text.
+    anonymise_actions(recommendation_actions([r.id for r in recommendations]), report)
+    anonymise_deadlines(report, subject_type=deadline_engine.SUBJECT_TYPE, subject_ids=[application.id])
+    anonymise_deadlines(report, subject_type="trigger_information_requests", subject_ids=[r.id for r in requests])
+    anonymise_deadlines(report, subject_type="trigger_pcc_reviews", subject_ids=[r.id for r in pcc_reviews])
+    report.add("trigger_applications", [application.id])
+    report.add("trigger_complaints", [c.id for c in application.complaints])
+    report.add("trigger_decisions", [d.id for d in application.decisions])
+    report.add("trigger_meetings", meeting_ids)
+    report.add("trigger_recommendations", [r.id for r in recommendations])
+    report.add("trigger_meeting_attendees", [a.id for a in attendees])
+    report.add("trigger_appeals", [a.id for a in application.appeals])
+    report.add("trigger_pcc_reviews", [r.id for r in pcc_reviews])
+    report.add("trigger_information_requests", [r.id for r in requests])
+    report.add("trigger_documents", [d.id for d in documents])
+    report.add("trigger_letters", [letter.id for letter in letters])
+    report.add("trigger_agenda_items", [item.id for item in agenda_items])
+    report.add("trigger_proportionality_assessments", [a.id for a in assessments])
+    report.add("trigger_missing_information", [row.id for row in missing])
+    report.add("trigger_lessons_reviews", [row.id for row in lessons_reviews])
+
+
+def applications_going_with(case: Case) -> list[TriggerApplication]:
+    """Applications linked to ``case`` whose every other linked case is already anonymised: they go
+    with the last of their cases."""
+    from casework.community_triggers.models import application_cases
+
+    linked = sa.select(application_cases.c.application_id).where(application_cases.c.case_id == case.id)
+    other_live = sa.exists().where(
+        application_cases.c.application_id == TriggerApplication.id,
+        application_cases.c.case_id != case.id,
+        application_cases.c.case_id.in_(sa.select(Case.id).where(Case.anonymised_at.is_(None))),
+    )
+    return list(
+        db.session.scalars(
+            sa.select(TriggerApplication).where(
+                TriggerApplication.id.in_(linked), TriggerApplication.anonymised_at.is_(None), ~other_live
+            )
+        )
+    )
+
+
+def last_event_on(application: TriggerApplication) -> date:
+    """The last dated event of an application: its retention period runs from there."""
+    days = [application.received_on, application.withdrawn_on, application.screened_out_on]
+    days += [d.decided_on for d in application.decisions]
+    days += [m.held_on for m in application.meetings]
+    days += [a.decided_on or a.received_on for a in application.appeals]
+    return max(d for d in days if d is not None)
+
+
+def unlinked_applications_due(cutoffs: Mapping[int, date]) -> list[TriggerApplication]:
+    """Applications linked to no case whose last event is before their area's cutoff."""
+    from casework.community_triggers.models import application_cases
+
+    found = []
+    for area_id, cutoff in cutoffs.items():
+        candidates = db.session.scalars(
+            sa.select(TriggerApplication).where(
+                TriggerApplication.area_id == area_id,
+                TriggerApplication.anonymised_at.is_(None),
+                TriggerApplication.received_on < cutoff,
+                ~sa.exists().where(application_cases.c.application_id == TriggerApplication.id),
+            )
+        )
+        found.extend(
+            a
+            for a in candidates
+            if a.status in FINAL_STATUSES | {ApplicationStatus.threshold_not_met, ApplicationStatus.review_concluded}
+            and last_event_on(a) < cutoff
+        )
+    return found
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def _is_applicant(application: TriggerApplication, person: Person) -> bool:
+    if person.email and application.applicant_email and person.email.lower() == application.applicant_email.lower():
+        return True
+    return " ".join(application.applicant_name.lower().split()) == person.normalised_name
+
+
+def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
+    """The Case Review applications linked to the person's cases, or made by them.
+
+    The applicant's part (their details, their account, their complaints, their appeal, the letters
+    sent to them) is in the applicant's export; the agencies' part (the decision, the meeting, the
+    recommendations, the agencies' information) in the export of everyone on a linked case, and the
+    perpetrator proportionality assessment only in a perpetrator's. An application linked to a
+    withheld (restricted) case is withheld with it."""
+    from casework.community_triggers.models import (
+        InformationRequest,
+        Letter,
+        MeetingAttendee,
+        TriggerDocument,
+        application_cases,
+    )
+    from casework.community_triggers.review_papers import FACTOR_FIELDS
+
+    linked = (
+        sa.select(application_cases.c.application_id).where(application_cases.c.case_id.in_(access.case_ids))
+        if access.case_ids
+        else None
+    )
+    candidates = sa.or_(
+        TriggerApplication.applicant_name.ilike(person.name) if person.name else sa.false(),
+        sa.func.lower(TriggerApplication.applicant_email) == (person.email or "").lower()
+        if person.email
+        else sa.false(),
+        *([TriggerApplication.id.in_(linked)] if linked is not None else []),
+    )
+    applications = db.session.scalars(
+        sa.select(TriggerApplication).where(candidates).order_by(TriggerApplication.id)
+    ).all()
+    found = []
+    for application in applications:
+        case_ids = {c.id for c in application.cases}
+        if case_ids & access.withheld_case_ids:
+            continue
+        is_applicant = _is_applicant(application, person)
+        on_linked_case = bool(case_ids & access.shown_case_ids)
+        if not (is_applicant or on_linked_case or access.full):
+            continue
+        is_perpetrator = any(access.has_role(case_id, "perpetrator") for case_id in case_ids)
+        own = is_applicant or access.full
+        entry: dict[str, Any] = {
+            "reference": application.reference,
+            "status": application.status.value,
+            "received_on": application.received_on.isoformat(),
+            "channel": application.channel.value,
+            "you_applied": is_applicant,
+            "cases": [c.reference for c in application.cases if c.id in access.shown_case_ids or access.full],
+            "lessons_reviews": [
+                {
+                    "reviewed_on": r.reviewed_on.isoformat() if r.reviewed_on else None,
+                    "forum": access.redact(r.forum),
+                    "lessons": access.redact(r.lessons),
+                    "shared_with": access.redact(r.shared_with),
+                }
+                for r in application.lessons_reviews
+            ],
+            "decisions": [
+                {
+                    "decided_on": d.decided_on.isoformat(),
+                    "met": d.met,
+                    "basis": d.basis.value if d.basis else None,
+                    "reasons": access.redact(d.reasons),
+                    "persistence": access.redact(d.persistence),
+                    "harm": access.redact(d.harm),
+                    "adequacy": access.redact(d.adequacy),
+                }
+                for d in application.decisions
+            ],
+            "meetings": [
+                {
+                    "scheduled_on": m.scheduled_on.isoformat(),
+                    "held_on": m.held_on.isoformat() if m.held_on else None,
+                    "location": access.redact(m.location),
+                    "agenda": access.redact(m.agenda),
+                    "minutes": access.redact(m.minutes),
+                    "outcome": access.redact(m.outcome),
+                    "proportionality_assessment": access.redact(m.proportionality_assessment)
+                    if is_perpetrator or access.full
+                    else None,
+                    "victim_not_consulted_reason": access.redact(m.victim_not_consulted_reason),
+                    "held_early_reason": access.redact(m.held_early_reason),
+                    "missing_information": [
+                        {"agency": row.agency.name, "reason": access.redact(row.reason)}
+                        for row in m.missing_information
+                    ],
+                    # The chair's assessments of this person as a perpetrator (the review papers).
+                    "proportionality_assessments": [
+                        {
+                            "assessed_on": a.assessed_on.isoformat() if a.assessed_on else None,
+                            "subject_name": access.redact(a.subject_name),
+                            **{name: access.redact(getattr(a, name)) for name in FACTOR_FIELDS},
+                            "conclusion": access.redact(a.conclusion),
+                        }
+                        for a in m.proportionality_assessments
+                        if a.person_id == person.id or (access.full and a.person_id is None)
+                    ],
+                    "attendees": [
+                        access.own_or_third(a.name)
+                        for a in db.session.scalars(
+                            sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == m.id)
+                        )
+                    ],
+                    "recommendations": [
+                        {"text": access.redact(r.text), "agency": r.agency.name, "due_on": r.due_on.isoformat()}
+                        for r in m.recommendations
+                    ],
+                }
+                for m in application.meetings
+            ],
+            "information_from_agencies": [
+                {
+                    "agency": item.agency.name,
+                    "submitted_on": item.submitted_on.isoformat() if item.submitted_on else None,
+                    "submission": access.redact(item.submission),
+                    "files": [d.filename for d in item.documents],
+                }
+                for item in db.session.scalars(
+                    sa.select(InformationRequest).where(InformationRequest.application_id == application.id)
+                )
+            ],
+        }
+        if own:
+            entry.update(
+                applicant={
+                    "name": application.applicant_name,
+                    "email": application.applicant_email,
+                    "phone": application.applicant_phone,
+                    "address": application.applicant_address,
+                    "role": application.applicant_role.value,
+                },
+                description=access.redact(application.description),
+                complaints=[
+                    {
+                        "complainant": access.own_or_third(c.complainant_name) if c.complainant_name else None,
+                        "occurred_on": c.occurred_on.isoformat(),
+                        "reported_on": c.reported_on.isoformat(),
+                        "reported_to": c.agency.name if c.agency else access.redact(c.reported_to),
+                        "reference": access.redact(c.reference),
+                    }
+                    for c in application.complaints
+                ],
+                appeals=[
+                    {
+                        "received_on": a.received_on.isoformat(),
+                        "grounds": access.redact(a.grounds),
+                        "decision": a.decision.value if a.decision else None,
+                        "decision_reasons": access.redact(a.decision_reasons),
+                    }
+                    for a in application.appeals
+                ],
+                pcc_reviews=[
+                    {
+                        "requested_on": r.requested_on.isoformat(),
+                        "grounds": access.redact(r.grounds),
+                        "reviewer_name": access.redact(r.reviewer_name),
+                        "outcome": r.outcome.value if r.outcome else None,
+                        "outcome_reasons": access.redact(r.outcome_reasons),
+                        "decided_on": r.decided_on.isoformat() if r.decided_on else None,
+                    }
+                    for r in application.pcc_reviews
+                ],
+                letters=[
+                    {
+                        "kind": letter.kind.value,
+                        "sent_on": letter.sent_on.isoformat() if letter.sent_on else None,
+                        "subject": letter.subject,
+                        "body": letter.body,
+                    }
+                    for letter in db.session.scalars(
+                        sa.select(Letter).where(Letter.application_id == application.id).order_by(Letter.id)
+                    )
+                ],
+                files=[
+                    d.filename
+                    for d in db.session.scalars(
+                        sa.select(TriggerDocument).where(
+                            TriggerDocument.application_id == application.id,
+                            TriggerDocument.information_request_id.is_(None),
+                        )
+                    )
+                ],
+            )
+        found.append(entry)
+    return found
+
+
+# --- the person page ---------------------------------------------------------------------------------------
+
+
+def person_section(person: Person, user: Any) -> dict[str, Any]:
+    """Case Review applications linked to the person's cases or made by them (same name or email),
+    those the user may see; for the rest, how many and in which areas."""
+    from casework.accounts.models import Area
+    from casework.cases.models import CaseParty
+    from casework.community_triggers.models import application_cases
+    from casework.community_triggers.policies import visible_applications_clause
+
+    about = sa.or_(
+        TriggerApplication.id.in_(
+            sa.select(application_cases.c.application_id).where(
+                application_cases.c.case_id.in_(sa.select(CaseParty.case_id).where(CaseParty.person_id == person.id))
+            )
+        ),
+        sa.func.lower(TriggerApplication.applicant_name) == person.name.lower(),
+        *([sa.func.lower(TriggerApplication.applicant_email) == person.email.lower()] if person.email else []),
+    )
+    visible = list(
+        db.session.scalars(
+            sa.select(TriggerApplication)
+            .where(about, visible_applications_clause(user))
+            .order_by(TriggerApplication.received_on.desc())
+        )
+    )
+    hidden = db.session.execute(
+        sa.select(Area.name, sa.func.count(TriggerApplication.id))
+        .join(Area, Area.id == TriggerApplication.area_id)
+        .where(about, ~visible_applications_clause(user))
+        .group_by(Area.name)
+        .order_by(Area.name)
+    ).all()
+    return {
+        "person_applications": visible,
+        "person_applications_applied": {a.id for a in visible if _is_applicant(a, person)},
+        "person_applications_hidden": {"count": sum(n for _a, n in hidden), "areas": [a for a, _n in hidden]},
+    }
+
+
+def _replace_with_empty_file(document: Any) -> None:
+    """Delete a Case Review document's stored file (retention), leaving an empty one in its place."""
+    from casework.core import storage
+
+    old = db.session.get(storage.StoredFile, document.stored_file_id)
+    document.stored_file_id = storage.save(b"", "application/octet-stream", folder="removed").id
+    db.session.flush()
+    if old is not None:
+        storage.discard(old)

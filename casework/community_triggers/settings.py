@@ -13,16 +13,7 @@ from typing import Any
 
 from casework.community_triggers.threshold import ThresholdRules, check_rules
 from casework.core.dates import TIMESCALE_UNITS, Timescale
-from casework.core.settings import (
-    SettingProblem,
-    SettingSpec,
-    boolean,
-    one_of,
-    register,
-    register_check,
-    register_dated_records,
-    whole_number,
-)
+from casework.core.settings import SettingProblem, SettingSpec, boolean, one_of, whole_number
 
 GROUP_THRESHOLD = "Case Review threshold"
 GROUP_TIMESCALES = "Case Review timescales"
@@ -193,7 +184,6 @@ SPECS = [
         for step, default in DEFAULT_TIMESCALES.items()
     ),
 ]
-register(*SPECS)
 
 THRESHOLD_KEYS = (
     "complaint_months",
@@ -306,9 +296,13 @@ def repeat_applicant_problems(values: Mapping[str, Any]) -> list[SettingProblem]
     return []
 
 
-register_check(set(THRESHOLD_KEYS), threshold_problems)
-register_check({REPEAT_APPLICATIONS_COUNT, REPEAT_APPLICATIONS_HANDLING}, repeat_applicant_problems)
-register_check({timescale_key(step) for step in STEPS}, timescale_problems)
+#: Settings read together ``(keys, check)``: registered in the domain's ``init_app``
+#: (``domain.setting_checks``), run when any of the keys is saved.
+CHECKS: list[tuple[set[str], Callable[[Mapping[str, Any]], list[SettingProblem]]]] = [
+    (set(THRESHOLD_KEYS), threshold_problems),
+    ({REPEAT_APPLICATIONS_COUNT, REPEAT_APPLICATIONS_HANDLING}, repeat_applicant_problems),
+    ({timescale_key(step) for step in STEPS}, timescale_problems),
+]
 
 
 def threshold_rules(values: Mapping[str, Any]) -> ThresholdRules:
@@ -334,10 +328,10 @@ def applications_received_since(area_ids: Any, keys: set[str], effective_from: A
     import sqlalchemy as sa
 
     from casework.community_triggers.models import TriggerApplication
-    from casework.core.settings import REGISTRY, DatedRecord
+    from casework.core.settings import DatedRecord, specs
     from casework.extensions import db
 
-    ours = {spec.key for spec in REGISTRY.values() if spec.group in RULE_SET_GROUPS}
+    ours = {spec.key for spec in specs().values() if spec.group in RULE_SET_GROUPS}
     if not keys & ours:
         return []
     query = sa.select(TriggerApplication.area_id, TriggerApplication.received_on, TriggerApplication.reference).where(
@@ -354,4 +348,3 @@ def applications_received_since(area_ids: Any, keys: set[str], effective_from: A
 #: The rule set and the timescales, read on the day of receipt. (The dated commencement of a statutory
 #: change, such as the PCC review, is a fact of law with its own date, not a local choice.)
 RULE_SET_GROUPS = {GROUP_THRESHOLD, GROUP_TIMESCALES}
-register_dated_records(applications_received_since)

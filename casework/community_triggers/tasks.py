@@ -10,7 +10,7 @@ from casework.core.db import commit
 from casework.core.time import now, today
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
-from casework.tasks import periodic
+from casework.reminders.services import settle
 
 
 @shared_task(name="community_triggers.close_expired_appeal_windows")
@@ -25,12 +25,15 @@ def close_expired_appeal_windows() -> int:
             Deadline.due_on < today(),
         )
     ).all()
+    moment = now()
     for row in rows:
-        row.status = DeadlineStatus.done
-        row.completed_at = now()
+        settle(row, DeadlineStatus.done, moment)
     commit()
     return len(rows)
 
 
+#: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
 # A few times a day, so a window closes soon after its last day ends.
-periodic("community_triggers.close_expired_appeal_windows", 6 * 60 * 60.0)
+BEAT = {
+    "community_triggers.close_expired_appeal_windows": 6 * 60 * 60.0,
+}

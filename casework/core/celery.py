@@ -1,7 +1,8 @@
 """Celery wired to the app: every task runs inside an app context, JSON only, late acknowledgement.
 
 Tasks are declared with ``@shared_task(name="domain.action")`` next to their domain and receive ids,
-never ORM objects. Periodic tasks register their beat entry with ``casework.tasks.periodic``.
+never ORM objects. Periodic tasks are listed in their module's ``BEAT`` mapping (see
+``casework.core.registry``).
 """
 
 from __future__ import annotations

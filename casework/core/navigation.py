@@ -41,6 +41,8 @@ NAVIGATION: tuple[NavigationEntry, ...] = (
         "admin.triggers.templates", "Letters and notices", "ADMINISTER", ("admin.documents.", "admin.notices.")
     ),
     NavigationEntry("admin.statistics.historic", "Historic figures", "ADMINISTER"),
+    NavigationEntry("staff.data_protection.find_person", "Subject access", "RELEASE_SUBJECT_ACCESS"),
+    NavigationEntry("staff.data_protection.retention_report", "Retention", "RELEASE_SUBJECT_ACCESS"),
     NavigationEntry("admin.audit.index", "Audit log", "VIEW_AUDIT"),
 )
 

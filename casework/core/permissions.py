@@ -27,6 +27,9 @@ class Role(enum.StrEnum):
     manager = "manager"
     partner = "partner"
     admin = "admin"
+    #: Information governance: subject access exports in full (restricted records included, with a
+    #: recorded reason), retention reports, the audit log. Sees no casework otherwise.
+    dpo = "dpo"
 
 
 ROLE_LABELS = {
@@ -36,6 +39,7 @@ ROLE_LABELS = {
     Role.manager: "Manager",
     Role.partner: "Partner agency",
     Role.admin: "Administrator",
+    Role.dpo: "Data protection officer",
 }
 
 
@@ -55,6 +59,14 @@ class Permission(enum.StrEnum):
     PUBLISH_STATISTICS = "publish_statistics"
     ADMINISTER = "administer"
     VIEW_AUDIT = "view_audit"
+    #: Export everything held about a person (subject access), third parties redacted and restricted
+    #: records withheld unless the exporter is named on them.
+    EXPORT_PEOPLE = "export_people"
+    #: Release the full export (restricted records, third parties), with a recorded reason.
+    RELEASE_SUBJECT_ACCESS = "release_subject_access"
+    VIEW_RETENTION = "view_retention"
+    #: Merge two records of the same person (and undo it within the window).
+    MERGE_PEOPLE = "merge_people"
     #: Bring records in from spreadsheets and police logs (a bulk change: coordinators and managers).
     IMPORT_RECORDS = "import_records"
 
@@ -62,7 +74,15 @@ class Permission(enum.StrEnum):
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.officer: frozenset(
-        {P.VIEW_DASHBOARD, P.VIEW_CASES, P.OPEN_CASES, P.EDIT_CASES, P.REGISTER_APPLICATIONS, P.VIEW_TRIGGERS}
+        {
+            P.VIEW_DASHBOARD,
+            P.VIEW_CASES,
+            P.OPEN_CASES,
+            P.EDIT_CASES,
+            P.REGISTER_APPLICATIONS,
+            P.VIEW_TRIGGERS,
+            P.MERGE_PEOPLE,
+        }
     ),
     Role.coordinator: frozenset(
         {
@@ -75,6 +95,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.MANAGE_TRIGGERS,
             P.VIEW_STATISTICS,
             P.COMPILE_STATISTICS,
+            P.MERGE_PEOPLE,
             P.IMPORT_RECORDS,
         }
     ),
@@ -93,13 +114,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_STATISTICS,
             P.COMPILE_STATISTICS,
             P.PUBLISH_STATISTICS,
+            P.EXPORT_PEOPLE,
+            P.MERGE_PEOPLE,
             P.IMPORT_RECORDS,
         }
     ),
     # Partners see and contribute to the cases shared with their agency (object-level policy).
     Role.partner: frozenset({P.VIEW_DASHBOARD, P.VIEW_CASES, P.EDIT_CASES}),
     # Admins manage configuration, not casework (SPEC section 9).
-    Role.admin: frozenset({P.VIEW_DASHBOARD, P.ADMINISTER, P.VIEW_AUDIT}),
+    Role.admin: frozenset({P.VIEW_DASHBOARD, P.ADMINISTER, P.VIEW_AUDIT, P.VIEW_RETENTION}),
+    # The data protection officer (SPEC section 10): the role, not a person, that may release a
+    # subject access export in full.
+    Role.dpo: frozenset({P.VIEW_DASHBOARD, P.EXPORT_PEOPLE, P.RELEASE_SUBJECT_ACCESS, P.VIEW_AUDIT, P.VIEW_RETENTION}),
 }
 
 

@@ -154,7 +154,7 @@ class LimitedSandbox(SandboxedEnvironment):
     def is_safe_callable(self, obj: Any) -> bool:
         return obj is not None and super().is_safe_callable(obj)
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = _budget()
         if budget is not None:
             # str.format arrives wrapped by the sandbox; its format string is the bound self.

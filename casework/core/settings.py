@@ -1,7 +1,8 @@
-"""The registry of per-area settings.
+"""Per-area settings: what a setting is, and the settings the app's domains registered.
 
-Each domain registers the settings it reads (threshold rules, timescales, statutory limits) with a
-default, a parser that validates a new value, and an optional warning. Values are stored as dated rows
+Each domain declares the settings it reads (threshold rules, timescales, statutory limits) as
+``SettingSpec``s with a default, a parser that validates a new value, and an optional warning, and
+registers them in its ``init_app`` (``domain.settings(*SPECS)``). Values are stored as dated rows
 (``casework.accounts.models.AreaSetting``) so a rule change, such as the Crime and Policing Act 2026
 limits, switches on by date and old decisions can still be explained by the rules then in force.
 """
@@ -43,18 +44,15 @@ class SettingSpec:
         return self.description if self.label else None
 
 
-REGISTRY: dict[str, SettingSpec] = {}
+def specs() -> dict[str, SettingSpec]:
+    """The settings the current app's domains registered: key -> spec."""
+    from casework.core.registry import registry
 
-
-def register(*specs: SettingSpec) -> None:
-    for spec in specs:
-        if spec.key in REGISTRY and REGISTRY[spec.key] != spec:
-            raise ValueError(f"setting {spec.key!r} registered twice")
-        REGISTRY[spec.key] = spec
+    return registry().settings
 
 
 def defaults() -> dict[str, Any]:
-    return {key: spec.default for key, spec in REGISTRY.items()}
+    return {key: spec.default for key, spec in specs().items()}
 
 
 # --- settings read together --------------------------------------------------------------------------
@@ -79,21 +77,18 @@ class SettingsCheck:
     check: Callable[[dict[str, Any]], list[SettingProblem]]
 
 
-CHECKS: list[SettingsCheck] = []
+def settings_checks() -> list[SettingsCheck]:
+    """The checks the current app's domains registered (``domain.setting_checks(...)``)."""
+    from casework.core.registry import registry
 
-
-def register_check(keys: set[str] | frozenset[str], check: Callable[[dict[str, Any]], list[SettingProblem]]) -> None:
-    """Register a check over settings that only make sense together (each domain, for its own)."""
-    entry = SettingsCheck(frozenset(keys), check)
-    if entry not in CHECKS:
-        CHECKS.append(entry)
+    return registry().setting_checks
 
 
 def problems(values: dict[str, Any], changed: set[str]) -> list[SettingProblem]:
     """The problems of ``values`` (a complete set, as ``area_settings`` gives) found by the checks
     that read any of the ``changed`` settings."""
     found: list[SettingProblem] = []
-    for entry in CHECKS:
+    for entry in settings_checks():
         if entry.keys & changed:
             found.extend(entry.check(values))
     return found
@@ -113,15 +108,14 @@ class DatedRecord:
     label: str
 
 
-#: ``fn(area_ids, keys, effective_from)`` -> the records whose settings among ``keys`` were read on a day
-#: from ``effective_from`` until today, in those areas (``area_ids`` None: every area). Each domain that
-#: reads settings by the date of a record declares one (``register_dated_records``).
-DATED_RECORDS: list[Callable[[Any, set[str], Any], list[DatedRecord]]] = []
+def dated_record_sources() -> list[Callable[[Any, set[str], Any], list[DatedRecord]]]:
+    """``fn(area_ids, keys, effective_from)`` -> the records whose settings among ``keys`` were read on a
+    day from ``effective_from`` until today, in those areas (``area_ids`` None: every area). Each domain
+    that reads settings by the date of a record registers one in its ``init_app``
+    (``domain.dated_records(fn)``)."""
+    from casework.core.registry import registry
 
-
-def register_dated_records(fn: Callable[[Any, set[str], Any], list[DatedRecord]]) -> None:
-    if fn not in DATED_RECORDS:
-        DATED_RECORDS.append(fn)
+    return registry().dated_records
 
 
 # --- parsers ----------------------------------------------------------------------------------------

@@ -1,35 +1,27 @@
+"""The home page: one panel per role the user holds. Each domain registers its panels in its
+``init_app`` (``domain.panel("officer", fn)``); ``fn(user)`` returns data for the role's partial."""
+
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, render_template
 from flask_login import current_user
 
 from casework.core.permissions import signed_in
+from casework.core.registry import registry
 
 bp = Blueprint("dashboard", __name__)
-
-#: role -> functions returning panel data for the signed-in user; domains append to these lists
-#: (``casework.dashboard.views.PANELS["officer"].append(my_cases_panel)``).
-PANELS: dict[str, list[Callable[[Any], dict[str, Any]]]] = {}
-
-
-def panel(role: str) -> Callable[[Callable[[Any], dict[str, Any]]], Callable[[Any], dict[str, Any]]]:
-    def register(fn: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
-        PANELS.setdefault(role, []).append(fn)
-        return fn
-
-    return register
 
 
 @bp.get("/")
 @signed_in
 def index():
     panels: dict[str, dict[str, Any]] = {}
+    registered = registry().dashboard_panels
     for role in current_user.roles:
         data: dict[str, Any] = {}
-        for fn in PANELS.get(role, []):
+        for fn in registered.get(role, []):
             data.update(fn(current_user))
         panels[role] = data
     return render_template("dashboard/index.html", panels=panels)

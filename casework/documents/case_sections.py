@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g
 
-from casework.cases.sections import TimelineEntry, page_section, timeline_source
+from casework.cases.sections import TimelineEntry
 from casework.documents import policies, services
 
 
@@ -18,7 +18,6 @@ def _documents(case_id: int) -> list[Any]:
     return cache[case_id]
 
 
-@page_section(50, "documents/_case_section.html", anchor="documents", title="Documents")
 def documents_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,
@@ -27,7 +26,6 @@ def documents_section(case: Any, user: Any) -> dict[str, Any]:
     }
 
 
-@timeline_source
 def documents_timeline(case: Any) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for document in _documents(case.id):

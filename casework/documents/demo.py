@@ -20,7 +20,7 @@ from casework.accounts.models import Area
 from casework.cases.models import Case, Incident
 from casework.core.db import commit
 from casework.core.time import LONDON
-from casework.demo import DEMO_DOMAIN, loader
+from casework.demo import DEMO_DOMAIN
 from casework.documents import layout, letterheads
 from casework.documents import services as documents
 from casework.documents.models import Document, Letterhead
@@ -148,7 +148,6 @@ def _served_warning(officer: object, noise: Case) -> None:
     )
 
 
-@loader
 def load_documents(_password: str) -> None:
     officer = accounts.find_user_by_email(f"officer@{DEMO_DOMAIN}")
     noise = _case("Loud music and parties at 9 Station Road")

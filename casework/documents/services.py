@@ -176,3 +176,47 @@ def remove(actor: Any, document: Document, *, reason: str) -> Document:
         {"reason": reason, "filename": document.filename},
     )
     return document
+
+
+# --- the lifecycle of a case and a person ---------------------------------------------------------------
+
+
+def anonymise_case_documents(case_id: int, report: Any) -> None:
+    """Retention: each of the case's documents loses its file (deleted from its store) and its text;
+    the row stays, so the case's history still shows that a document existed."""
+    from casework.core.retention import anonymise
+
+    documents = list(db.session.scalars(sa.select(Document).where(Document.case_id == case_id)))
+    for document in documents:
+        stored = document.stored_file
+        document.stored_file_id = None
+        db.session.flush()
+        if stored is not None:
+            storage.discard(stored)
+        anonymise(document)
+    db.session.flush()
+    report.add("documents", [d.id for d in documents])
+
+
+def export_section(access: Any) -> list[dict[str, Any]]:
+    """The documents on the cases a subject access export shows (descriptions redacted for third
+    parties); the files themselves are handed over as they are, apart from the export."""
+    if not access.shown_case_ids:
+        return []
+    rows = db.session.scalars(
+        sa.select(Document)
+        .where(Document.case_id.in_(access.shown_case_ids))
+        .options(sa.orm.joinedload(Document.case))
+        .order_by(Document.case_id, Document.id)
+    )
+    return [
+        {
+            "case": d.case.reference,
+            "kind": d.kind.value,
+            "filename": d.filename,
+            "description": access.redact(d.description),
+            "added_at": d.created_at.isoformat() if d.created_at else None,
+            "removed": d.removed_at is not None,
+        }
+        for d in rows
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from casework.cases.policies import can_edit_case
-from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.cases.sections import TimelineEntry
 from casework.core.request_cache import request_cached
 from casework.interventions import services
 from casework.interventions.schemas import dump_intervention
@@ -17,12 +17,10 @@ def _interventions(case_id: int) -> list[Any]:
     return list(services.case_interventions(case_id))
 
 
-@api_section("interventions")
 def interventions(case: Any, _user: Any) -> list[dict[str, Any]]:
     return [dump_intervention(i) for i in _interventions(case.id)]
 
 
-@page_section(40, "interventions/_case_section.html", anchor="interventions", title="Warnings, notices and orders")
 def interventions_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,
@@ -31,7 +29,6 @@ def interventions_section(case: Any, user: Any) -> dict[str, Any]:
     }
 
 
-@timeline_source
 def interventions_timeline(case: Any) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for intervention in _interventions(case.id):

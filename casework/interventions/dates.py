@@ -33,6 +33,9 @@ class KeyDate:
     due: date | datetime
     #: Whether someone has to act by then (a Deadline row); otherwise shown only.
     is_deadline: bool = True
+    #: A court hearing or an order's review or end: when the case closes it is handed over to a named
+    #: owner, never cancelled (SPEC section 10).
+    is_statutory: bool = False
 
 
 def add_months(day: date, months: int) -> date:
@@ -54,6 +57,23 @@ def age_on(date_of_birth: date, day: date) -> int:
 def last_day_of_days_beginning_with(day: date, days: int) -> date:
     """The last day of a period of ``days`` days beginning with ``day`` (``day`` is day 1)."""
     return day + timedelta(days=days - 1)
+
+
+#: (kind, key or key prefix) of the dates a court or an order fixes: hearings, reviews and ends of orders.
+STATUTORY = {
+    ("closure_notice", "hearing"),
+    ("closure_order", "ends"),
+    ("cbo", "review"),
+    ("cbo", "ends"),
+    ("civil_injunction", "ends"),
+    ("youth_injunction", "ends"),
+    ("housing_injunction", "ends"),
+    ("respect_order", "review"),
+    ("respect_order", "ends"),
+    ("dispersal", "review"),
+    ("pspo", "review"),
+    ("pspo", "ends"),
+}
 
 
 def closure_notice_ends_at(values: Mapping[str, Any], settings: Mapping[str, Any]) -> datetime:
@@ -80,7 +100,7 @@ def key_dates(kind: str, values: Mapping[str, Any], settings: Mapping[str, Any])
 
     def add(key: str, title: str, due: date | datetime | None, is_deadline: bool = True) -> None:
         if due is not None:
-            found.append(KeyDate(key, title, due, is_deadline))
+            found.append(KeyDate(key, title, due, is_deadline, is_statutory=(kind, key.partition("_")[0]) in STATUTORY))
 
     if kind == "cpw":
         add("comply_by", "Compliance period ends", values.get("comply_by"))

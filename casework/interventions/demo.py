@@ -26,7 +26,7 @@ from casework.cases.models import Action, Case, CaseParty, PartyRole, Person
 from casework.core.db import commit
 from casework.core.errors import RuleViolation
 from casework.core.time import LONDON, london_day, now, today
-from casework.demo import DEMO_DOMAIN, loader
+from casework.demo import DEMO_DOMAIN
 from casework.extensions import db
 from casework.interventions.dates import age_on
 from casework.interventions.models import Intervention, InterventionKind
@@ -49,7 +49,6 @@ def _party(case: Case, role: PartyRole, kind: str = "individual") -> Person | No
     )
 
 
-@loader
 def load_risk_actions_interventions(_password: str) -> None:
     officer = accounts.find_user_by_email(f"officer@{DEMO_DOMAIN}")
     harassment = _case("Margaret Holmes is harassed")
@@ -177,7 +176,6 @@ def switch_on_for_demo(keys: tuple[str, ...]) -> None:
         accounts.update_area_settings(None, None, missing, commencement_for_demo())
 
 
-@loader
 def load_cpa2026_powers(_password: str) -> None:
     """A Respect Order with a breach recorded as an offence, a Youth Injunction, a Housing Injunction,
     a dispersal direction with its 48-hour review due, and a closure notice with an extension notice."""

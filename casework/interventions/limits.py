@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casework.core.settings import SettingProblem, SettingSpec, boolean, register, register_check, whole_number
+from casework.core.settings import SettingProblem, SettingSpec, boolean, whole_number
 
 GROUP = "Warnings, notices and orders"
 
@@ -65,7 +65,8 @@ def _warn_respect_order_age(value: int) -> str | None:
     return None
 
 
-register(
+#: Registered by ``casework.interventions.init_app``.
+SPECS = [
     _spec(
         "cpa2026_limits",
         False,
@@ -255,7 +256,7 @@ register(
         label="Review a dispersal direction after, in hours",
         source=f"{CPA_2026}, amending s.35 of the 2014 Act",
     ),
-)
+]
 
 
 def dispersal_review_hours(settings: dict[str, Any]) -> int | None:
@@ -314,16 +315,20 @@ def _limit_problems(values: dict[str, Any]) -> list[SettingProblem]:
     return found
 
 
-register_check(
-    {
-        "cbo_youth_min_months",
-        "cbo_youth_max_months",
-        "closure_order_max_months",
-        "closure_order_total_max_months",
-        "abc_review_months",
-        "abc_default_months",
-        "closure_notice_hours",
-        "closure_notice_senior_hours",
-    },
-    _limit_problems,
-)
+#: Settings read together ``(keys, check)``: registered in the domain's ``init_app``
+#: (``domain.setting_checks``), run when any of the keys is saved.
+CHECKS: list[tuple[set[str], Any]] = [
+    (
+        {
+            "cbo_youth_min_months",
+            "cbo_youth_max_months",
+            "closure_order_max_months",
+            "closure_order_total_max_months",
+            "abc_review_months",
+            "abc_default_months",
+            "closure_notice_hours",
+            "closure_notice_senior_hours",
+        },
+        _limit_problems,
+    ),
+]

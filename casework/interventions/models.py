@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
 from casework.extensions import db
-from casework.interventions import limits as _limits  # noqa: F401  (registers the settings)
 
 
 class InterventionKind(enum.StrEnum):
@@ -143,6 +142,8 @@ FINISHED_STATUSES = {InterventionStatus.complied, InterventionStatus.expired, In
 
 class Intervention(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "interventions"
+    #: Kept when the rest is anonymised (casework.core.retention): the dates that followed (dates only).
+    __retained__ = ("key_dates",)
     __table_args__ = (
         sa.Index("ix_interventions_case_issued", "case_id", "issued_on"),
         sa.Index("ix_interventions_subject_kind", "subject_person_id", "kind"),
@@ -280,6 +281,8 @@ class InterventionReview(TimestampMixin, db.Model):
     Acceptable Behaviour Contract's or a PSPO's review. Recording one closes the review that was due."""
 
     __tablename__ = "intervention_reviews"
+    #: Kept when the rest is anonymised (casework.core.retention): which review it answered.
+    __retained__ = ("review_key",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     intervention_id: Mapped[int] = mapped_column(sa.ForeignKey("interventions.id", ondelete="CASCADE"), index=True)

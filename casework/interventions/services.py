@@ -32,7 +32,7 @@ from casework.interventions.models import (
 )
 from casework.interventions.policies import INTERVENTIONS
 from casework.reminders.models import Deadline, DeadlineStatus
-from casework.reminders.services import close_deadline, set_deadline
+from casework.reminders.services import close_deadline, deadline_states, end_of_day, set_deadline
 
 SUBJECT_TYPE = "interventions"
 #: Kinds that cover a place rather than a person: the subject is optional.
@@ -273,9 +273,17 @@ def _close_warnings_followed_up(case: Case, person_id: int | None, issued_on: da
         close_deadline(SUBJECT_TYPE, warning_id)
 
 
-def _set_deadlines(intervention: Intervention, case: Case, person: Person | None, dates: Sequence[KeyDate]) -> None:
+def _set_deadlines(
+    intervention: Intervention,
+    case: Case,
+    person: Person | None,
+    dates: Sequence[KeyDate],
+    *,
+    reopen: bool = False,
+) -> None:
     """Create or move the Deadline rows of ``dates``. A row already done or cancelled whose date has not
-    moved stays closed: recomputing the dates after an extension does not reopen a review that was done."""
+    moved stays closed: recomputing the dates after an extension does not reopen a review that was done.
+    ``reopen``: the caller chose these dates to be due again (a reopened case's cancelled dates)."""
     about = f" for {person.name}" if person else ""
     existing = {
         row.kind: row
@@ -288,7 +296,12 @@ def _set_deadlines(intervention: Intervention, case: Case, person: Person | None
             continue
         kind = f"intervention.{key_date.key}"
         row = existing.get(kind)
-        if row is not None and row.status != DeadlineStatus.open and (row.due_on or row.due_at) == key_date.due:
+        if (
+            not reopen
+            and row is not None
+            and row.status != DeadlineStatus.open
+            and (row.due_on or row.due_at) == key_date.due
+        ):
             continue
         set_deadline(
             subject_type=SUBJECT_TYPE,
@@ -297,9 +310,10 @@ def _set_deadlines(intervention: Intervention, case: Case, person: Person | None
             title=f"{key_date.title}: {intervention.label}{about} ({case.reference})",
             due=key_date.due,
             owner_id=intervention.issuing_officer_id,
+            case_id=case.id,
+            is_statutory=key_date.is_statutory,
             area_id=case.area_id,
             link=intervention_link(intervention),
-            case_id=case.id,
         )
 
 
@@ -589,6 +603,40 @@ def expire_ended(on: date | None = None) -> int:
     return len(ended)
 
 
+def rearm_deadlines(case: Case) -> int:
+    """A reopened case's live interventions: their dates still to come are due again (the closure
+    cancelled the ordinary ones). Finished interventions stay as they are."""
+    moment = now()
+    count = 0
+    for intervention in case_interventions(case.id):
+        if intervention.status in FINISHED_STATUSES:
+            continue
+        values = {name: getattr(intervention, name) for name in INPUT_FIELDS}
+        is_youth = bool(
+            intervention.subject
+            and intervention.subject.date_of_birth
+            and age_on(intervention.subject.date_of_birth, intervention.issued_on) < 18
+        )
+        dates = key_dates(
+            intervention.kind.value,
+            {**values, "is_youth": is_youth},
+            area_settings(case.area, on=intervention.issued_on),
+        )
+        states = deadline_states(SUBJECT_TYPE, intervention.id)
+        # Only what the closure cancelled: statutory dates were handed over, and a date already met
+        # (a warning followed by a notice) stays done.
+        coming = [
+            d
+            for d in dates
+            if not d.is_statutory
+            and states.get(f"intervention.{d.key}") in (None, DeadlineStatus.cancelled)
+            and (d.due if isinstance(d.due, datetime) else end_of_day(d.due)) > moment
+        ]
+        _set_deadlines(intervention, case, intervention.subject, coming, reopen=True)
+        count += len([d for d in coming if d.is_deadline])
+    return count
+
+
 def case_interventions(case_id: int) -> Sequence[Intervention]:
     """A case's interventions with what their pages show, with their breaches and reviews: one
     statement (both are a handful per intervention, so joining them costs little)."""
@@ -608,3 +656,145 @@ _CASE_INTERVENTIONS = (
     )
     .order_by(Intervention.issued_on.desc(), Intervention.id.desc())
 )
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+def anonymise_case_interventions(case_id: int, report: Any) -> None:
+    """Remove the text and names of a case's interventions, their breach log and their reviews;
+    kinds, dates and statuses stay (``casework.core.retention``: every text column unless retained)."""
+    from casework.core.retention import anonymise
+
+    interventions = list(db.session.scalars(sa.select(Intervention).where(Intervention.case_id == case_id)))
+    ids = [i.id for i in interventions]
+    breaches = list(
+        db.session.scalars(sa.select(InterventionBreach).where(InterventionBreach.intervention_id.in_(ids)))
+    )
+    reviews = list(db.session.scalars(sa.select(InterventionReview).where(InterventionReview.intervention_id.in_(ids))))
+    for row in (*interventions, *breaches, *reviews):
+        anonymise(row)
+    db.session.flush()
+    report.add(SUBJECT_TYPE, ids)
+    report.add("intervention_breaches", [b.id for b in breaches])
+    report.add("intervention_reviews", [r.id for r in reviews])
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
+    """Interventions issued to the person (with their breach log), and, for a victim, their own views
+    and choice recorded on a Community Remedy. A victim's views are not in the subject's export."""
+    if not access.shown_case_ids:
+        return []
+    rows = (
+        db.session.scalars(
+            sa.select(Intervention)
+            .where(Intervention.case_id.in_(access.shown_case_ids))
+            .options(
+                sa.orm.joinedload(Intervention.case),
+                sa.orm.joinedload(Intervention.issuing_agency),
+                sa.orm.selectinload(Intervention.breaches),
+            )
+            .order_by(Intervention.issued_on, Intervention.id)
+        )
+        .unique()
+        .all()
+    )
+    found = []
+    for i in rows:
+        is_subject = i.subject_person_id == person.id
+        is_victim = access.has_role(i.case_id, "victim")
+        if is_subject or access.full:
+            entry = {
+                "case": i.case.reference,
+                "kind": i.kind.value,
+                "label": i.label,
+                "status": i.status.value,
+                "issued_on": i.issued_on.isoformat(),
+                "issuing_agency": i.issuing_agency.name,
+                "issuing_officer_name": access.redact(i.issuing_officer_name),
+                "ends_on": i.ends_on.isoformat() if i.ends_on else None,
+                "key_dates": i.key_dates,
+                **{
+                    name: access.redact(getattr(i, name))
+                    for name in (
+                        "location",
+                        "requirements",
+                        "prohibitions",
+                        "parent_guardian_name",
+                        "departure_reason",
+                        "notes",
+                    )
+                },
+                "breaches": [
+                    {"occurred_on": b.occurred_on.isoformat(), "description": access.redact(b.description)}
+                    for b in i.breaches
+                ],
+                "reviews": [
+                    {
+                        "reviewed_on": r.reviewed_on.isoformat(),
+                        "outcome": r.outcome.value,
+                        "reviewer_name": access.redact(r.reviewer_name),
+                        "notes": access.redact(r.notes),
+                    }
+                    for r in i.reviews
+                ],
+            }
+            if access.full:
+                entry.update(victim_views=i.victim_views, victim_choice=i.victim_choice)
+            found.append(entry)
+        elif is_victim and (i.victim_views or i.victim_choice):
+            found.append(
+                {
+                    "case": i.case.reference,
+                    "kind": i.kind.value,
+                    "label": i.label,
+                    "issued_on": i.issued_on.isoformat(),
+                    "victim_views": access.redact(i.victim_views),
+                    "victim_choice": access.redact(i.victim_choice),
+                }
+            )
+    return found
+
+
+# --- merging duplicate people ----------------------------------------------------------------------------
+
+
+def move_person_records(merge: Any) -> None:
+    ids = list(db.session.scalars(sa.select(Intervention.id).where(Intervention.subject_person_id == merge.merged_id)))
+    db.session.execute(sa.update(Intervention).where(Intervention.id.in_(ids)).values(subject_person_id=merge.kept_id))
+    merge.record(SUBJECT_TYPE, ids)
+
+
+def restore_person_records(merge: Any) -> None:
+    db.session.execute(
+        sa.update(Intervention)
+        .where(Intervention.id.in_(merge.ids(SUBJECT_TYPE)))
+        .values(subject_person_id=merge.merged_id)
+    )
+
+
+# --- the person page ---------------------------------------------------------------------------------------
+
+
+def person_section(person: Any, user: Any) -> dict[str, Any]:
+    """Warnings, notices and orders issued to the person on the cases the user can see; a count and
+    the holding agencies for the rest."""
+    from casework.cases.person_sections import hidden_cases
+    from casework.cases.policies import visible_cases_clause
+
+    rows = (
+        db.session.scalars(
+            sa.select(Intervention)
+            .join(Case, Case.id == Intervention.case_id)
+            .where(Intervention.subject_person_id == person.id, visible_cases_clause(user))
+            .options(sa.orm.contains_eager(Intervention.case), sa.orm.joinedload(Intervention.issuing_agency))
+            .order_by(Intervention.issued_on.desc(), Intervention.id.desc())
+        )
+        .unique()
+        .all()
+    )
+    about = sa.select(Intervention.case_id).where(Intervention.subject_person_id == person.id)
+    return {"person_interventions": rows, "person_interventions_hidden": hidden_cases(user, about)}

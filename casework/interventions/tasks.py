@@ -6,7 +6,6 @@ from celery import shared_task
 from celery.schedules import crontab
 
 from casework.core.db import commit
-from casework.tasks import periodic
 
 EXPIRE_TASK = "interventions.expire"
 
@@ -25,4 +24,7 @@ def expire_interventions() -> dict[str, int]:
     return {"expired": count}
 
 
-periodic(EXPIRE_TASK, crontab(hour=2, minute=45))
+#: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
+BEAT = {
+    EXPIRE_TASK: crontab(hour=2, minute=45),
+}

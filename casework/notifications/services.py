@@ -3,6 +3,8 @@ caused it; the send is handed to the broker after the commit (``casework.core.ta
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -50,3 +52,72 @@ def queue_email(
     # The send is a task message written in this transaction, handed to the broker after the commit.
     enqueue("notifications.send_email", row.id)
     return row
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+#: What replaces the subject and body of an email removed under the retention policy.
+REMOVED_EMAIL = "[removed under the retention policy]"
+
+
+def erase_emails(query_filter: sa.ColumnElement[bool], report: Any) -> int:
+    """Blank the address, subject and bodies of the outbox rows matching ``query_filter`` (the rows
+    stay, so an idempotency key is never reused to send the message again)."""
+    rows = list(db.session.scalars(sa.select(OutboxEmail).where(query_filter, OutboxEmail.body_text != REMOVED_EMAIL)))
+    for row in rows:
+        row.to_address = "removed"
+        row.subject = REMOVED_EMAIL
+        row.body_text = REMOVED_EMAIL
+        row.body_html = None
+        row.last_error = None
+    db.session.flush()
+    report.add(OutboxEmail.__tablename__, [r.id for r in rows])
+    return len(rows)
+
+
+def erase_emails_about(items: dict[str, set[int]], report: Any) -> int:
+    """Emails about any record listed in ``items`` (table -> ids): letters, reminders, notices."""
+    erased = 0
+    for table, ids in list(items.items()):
+        if table == OutboxEmail.__tablename__ or not ids:
+            continue
+        erased += erase_emails(
+            sa.and_(OutboxEmail.related_type == table, OutboxEmail.related_id.in_(sorted(ids))), report
+        )
+    return erased
+
+
+def erase_emails_to(address: str, report: Any) -> int:
+    return erase_emails(sa.func.lower(OutboxEmail.to_address) == address.strip().lower(), report)
+
+
+def erase_old_sent_emails(before: Any, report: Any) -> int:
+    """Copies of email sent long ago (a digest lists many cases' work): the outbox is a queue, not a
+    record; letters are kept on their application."""
+    return erase_emails(sa.and_(OutboxEmail.sent_at.is_not(None), OutboxEmail.sent_at < before), report)
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
+    """Email sent to the person's address (their copies of letters, confirmations): when and what
+    about (the letters themselves are in their Case Review's part). Email about a withheld record is
+    withheld with it."""
+    if not person.email:
+        return []
+    rows = db.session.scalars(
+        sa.select(OutboxEmail)
+        .where(sa.func.lower(OutboxEmail.to_address) == person.email.lower(), OutboxEmail.body_text != REMOVED_EMAIL)
+        .order_by(OutboxEmail.created_at, OutboxEmail.id)
+    )
+    return [
+        {
+            "queued_at": row.created_at.isoformat() if row.created_at else None,
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "subject": access.redact(row.subject),
+            "body": access.redact(row.body_text),
+        }
+        for row in rows
+        if (row.related_type, row.related_id) not in access.withheld_records
+    ]

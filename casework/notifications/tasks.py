@@ -28,7 +28,6 @@ from casework.core.db import commit
 from casework.core.time import now
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
-from casework.tasks import periodic
 
 #: Worth trying again: the server is down, busy, or answered 4xx.
 TRANSIENT = (smtplib.SMTPException, OSError)
@@ -175,4 +174,7 @@ def resend_unsent() -> int:
     return len(ids)
 
 
-periodic("notifications.resend_unsent", 300.0)
+#: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
+BEAT = {
+    "notifications.resend_unsent": 300.0,
+}

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
 from casework.extensions import db
-from casework.reminders import settings as _settings  # noqa: F401  (registers the reminder settings)
 
 
 class DeadlineStatus(enum.StrEnum):
@@ -26,6 +25,8 @@ class Deadline(TimestampMixin, db.Model):
     """
 
     __tablename__ = "deadlines"
+    #: Kept when the rest is anonymised (casework.core.retention): what kind of obligation, about which record.
+    __retained__ = ("kind", "subject_type", "link")
     __table_args__ = (
         sa.UniqueConstraint("subject_type", "subject_id", "kind"),
         # The sweep reads only open rows by time; keep that index small.
@@ -44,7 +45,8 @@ class Deadline(TimestampMixin, db.Model):
             sqlite_where=sa.text("status = 'open' AND reminder_sent_at IS NULL"),
         ),
         sa.Index("ix_deadlines_owner_open", "owner_id", "status", "due_at"),
-        # A case's deadlines (its next deadline on lists and dashboards), whatever record they are on.
+        # A case's deadlines (its next deadline on lists and dashboards, what its closure hands over or
+        # cancels), whatever record they are on.
         sa.Index("ix_deadlines_case_open", "case_id", "status", "due_at"),
     )
 
@@ -54,14 +56,22 @@ class Deadline(TimestampMixin, db.Model):
     #: The record it belongs to, e.g. (``trigger_applications``, 7).
     subject_type: Mapped[str] = mapped_column(sa.String(60))
     subject_id: Mapped[int] = mapped_column(sa.Integer)
+    #: The case the obligation belongs to (the case itself, an action, a person's risk review, an
+    #: intervention; None: work that is no case's, such as a Case Review step). A case's deadlines are
+    #: found by this, not by parsing links. The sweep joins it: a closed case's work is neither reminded
+    #: nor escalated, unless statutory or handed over. ``set_deadline`` requires it from every caller,
+    #: so no domain can forget it.
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    #: A statutory deadline (a Case Review's action, a court hearing, an order review): when its case
+    #: closes it is handed over to a named owner, never cancelled (SPEC section 10).
+    is_statutory: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: When it was handed over on the closure of its case: it stays due although the case is closed.
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Shown in reminders and dashboards, e.g. "Acknowledge application BOL-CT-2026-0003".
     title: Mapped[str] = mapped_column(sa.String(300))
     #: Path of the page where the work is done, for links in emails and dashboards.
     link: Mapped[str | None] = mapped_column(sa.String(300))
     area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="SET NULL"), index=True)
-    #: The case the work is on, when it is on one (the case itself, an action, a person's risk
-    #: review, an intervention): a case's deadlines are found by this, not by parsing links.
-    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: The last day for date deadlines; None for deadlines in hours.
     due_on: Mapped[date | None] = mapped_column(sa.Date)

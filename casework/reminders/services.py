@@ -8,7 +8,7 @@ half-way leaves the rows it did not commit unclaimed for the next sweep.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -63,13 +63,16 @@ def set_deadline(
     title: str,
     due: date | datetime,
     owner_id: int | None,
+    case_id: int | None,
+    is_statutory: bool = False,
     area_id: int | None = None,
     link: str | None = None,
     remind_at: datetime | None = None,
-    case_id: int | None = None,
 ) -> Deadline:
     """Create the deadline or move it (when its start event changed). Moving it re-arms the reminder.
 
+    ``case_id`` is required (None for work that belongs to no case): the sweep skips the work of a
+    closed case through it. ``is_statutory`` marks what a closure hands over instead of cancelling.
     ``remind_at`` defaults to the area's ``reminder_lead_working_days`` (2) working days before the
     due day, fixed now so the sweep reads one indexed column.
     """
@@ -92,8 +95,9 @@ def set_deadline(
         row.escalation_sent_at = None
     row.title = title
     row.link = link
-    row.area_id = area_id
     row.case_id = case_id
+    row.is_statutory = is_statutory
+    row.area_id = area_id
     row.owner_id = owner_id
     row.due_on = due_on
     row.due_at = due_at
@@ -130,42 +134,159 @@ def delete_deadlines_of(subject_type: str, subject_ids: Any) -> int:
     return result.rowcount or 0
 
 
-# --- subjects that closed without closing their deadlines --------------------------------------------
-
-#: subject_type -> function(ids) returning the ids of subjects that are closed. Domains close their
-#: deadlines when they close a record; this is the safety net the sweep uses so that nothing is ever
-#: sent about closed work even if a domain forgot (``register_closed_subjects("cases")(fn)``).
-CLOSED_SUBJECTS: dict[str, Callable[[Sequence[int]], set[int]]] = {}
+# --- work that is still owed -------------------------------------------------------------------------
 
 
-def register_closed_subjects(
-    subject_type: str,
-) -> Callable[[Callable[[Sequence[int]], set[int]]], Callable[[Sequence[int]], set[int]]]:
-    def register(fn: Callable[[Sequence[int]], set[int]]) -> Callable[[Sequence[int]], set[int]]:
-        CLOSED_SUBJECTS[subject_type] = fn
-        return fn
+def live_clause() -> sa.ColumnElement[bool]:
+    """Open deadlines that are still owed: not a closed case's work, unless statutory or handed over.
 
-    return register
+    Every deadline names its case (``set_deadline`` requires ``case_id``), so this needs no registry a
+    domain could forget to fill: it looks up the case whatever the kind. The lookup is a correlated
+    subquery on the case's primary key, so it costs one index probe per candidate row; an EXISTS here
+    is planned as a hash of every open case, read on each claim (bench/reminders_sweep.py).
+    """
+    from casework.cases.models import Case, CaseStatus
+
+    open_case = sa.select(Case.status).where(Case.id == Deadline.case_id).scalar_subquery() == CaseStatus.open
+    return sa.and_(
+        Deadline.status == DeadlineStatus.open,
+        sa.or_(
+            Deadline.case_id.is_(None),
+            Deadline.is_statutory.is_(True),
+            Deadline.handed_over_at.is_not(None),
+            open_case,
+        ),
+    )
 
 
-def _drop_closed_subjects(rows: Sequence[Deadline], moment: datetime) -> list[Deadline]:
-    """Cancel rows whose subject has closed and return the others."""
-    by_type: dict[str, list[int]] = {}
+def settle(row: Deadline, status: DeadlineStatus, moment: datetime | None = None) -> Deadline:
+    """Mark an open deadline done or cancelled: nothing more is sent about it."""
+    row.status = status
+    row.completed_at = moment or now()
+    return row
+
+
+def correct_due_day(row: Deadline, due_on: date) -> Deadline:
+    """Keep a settled deadline's day true to its record (it is not re-armed)."""
+    row.due_on = due_on
+    return row
+
+
+def reassign_open(subject_type: str, subject_ids: Any, owner_id: int | None) -> None:
+    """Give the open deadlines of these records (ids, or a select of ids) to another owner."""
+    db.session.execute(
+        sa.update(Deadline)
+        .where(
+            Deadline.subject_type == subject_type,
+            Deadline.subject_id.in_(subject_ids),
+            Deadline.status == DeadlineStatus.open,
+        )
+        .values(owner_id=owner_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def case_deadlines(case_id: int) -> list[Deadline]:
+    """The open deadlines of a case, statutory ones first, then by due time."""
+    return list(
+        db.session.scalars(
+            sa.select(Deadline)
+            .where(Deadline.case_id == case_id, Deadline.status == DeadlineStatus.open)
+            .options(joinedload(Deadline.owner))
+            .order_by(Deadline.is_statutory.desc(), Deadline.due_at, Deadline.id)
+        )
+    )
+
+
+def hand_over(row: Deadline, owner_id: int | None, moment: datetime | None = None) -> Deadline:
+    """Give an open deadline to ``owner_id`` when its case closes: it stays due (and is reminded and
+    escalated) although the case is closed."""
+    row.owner_id = owner_id
+    row.handed_over_at = moment or now()
+    if row.status != DeadlineStatus.open:
+        row.status = DeadlineStatus.open
+        row.completed_at = None
+    db.session.flush()
+    return row
+
+
+def hand_over_subject(subject_type: str, subject_id: int, owner_id: int | None) -> int:
+    """Hand over the open deadlines of one record (an action handed over on closure)."""
+    rows = db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.subject_type == subject_type,
+            Deadline.subject_id == subject_id,
+            Deadline.status == DeadlineStatus.open,
+        )
+    ).all()
+    moment = now()
     for row in rows:
-        by_type.setdefault(row.subject_type, []).append(row.subject_id)
-    closed: set[tuple[str, int]] = set()
-    for subject_type, ids in by_type.items():
-        check = CLOSED_SUBJECTS.get(subject_type)
-        if check is not None:
-            closed |= {(subject_type, i) for i in check(ids)}
-    live = []
-    for row in rows:
-        if (row.subject_type, row.subject_id) in closed:
+        hand_over(row, owner_id, moment)
+    return len(rows)
+
+
+def close_case_deadlines(case_id: int, handover: Any) -> dict[str, int]:
+    """On a case's closure: hand over its statutory deadlines (and any already handed over) to the
+    owner the ``handover`` names for them, and cancel the rest. Domains that hand over ordinary work
+    (actions) re-open their rows afterwards with ``hand_over_subject``. Answers the counts."""
+    moment = now()
+    counts = {"handed_over": 0, "cancelled": 0}
+    for row in case_deadlines(case_id):
+        if row.is_statutory or row.handed_over_at is not None:
+            owner = handover.owner_for(row.owner)
+            hand_over(row, getattr(owner, "id", None), moment)
+            counts["handed_over"] += 1
+        else:
             row.status = DeadlineStatus.cancelled
             row.completed_at = moment
-        else:
-            live.append(row)
-    return live
+            counts["cancelled"] += 1
+    db.session.flush()
+    return counts
+
+
+def deadline_states(subject_type: str, subject_id: int) -> dict[str, DeadlineStatus]:
+    """kind -> status of a record's deadlines."""
+    return dict(
+        db.session.execute(
+            sa.select(Deadline.kind, Deadline.status).where(
+                Deadline.subject_type == subject_type, Deadline.subject_id == subject_id
+            )
+        ).all()
+    )
+
+
+def anonymise_deadlines(
+    report: Any, *, case_id: int | None = None, subject_type: str | None = None, subject_ids: Iterable[int] = ()
+) -> list[int]:
+    """Replace the titles (which name people and quote text) of a case's deadlines, or of some
+    records' deadlines, and list them in the retention ``report``."""
+    query = sa.select(Deadline)
+    if case_id is not None:
+        query = query.where(Deadline.case_id == case_id)
+    else:
+        ids = list(subject_ids)
+        if not ids:
+            return []
+        query = query.where(Deadline.subject_type == subject_type, Deadline.subject_id.in_(ids))
+    from casework.core.retention import anonymise
+
+    rows = list(db.session.scalars(query))
+    for row in rows:
+        anonymise(row)
+        row.title = f"{row.kind} (details removed under the retention policy)"
+    db.session.flush()
+    report.add("deadlines", [r.id for r in rows])
+    return [r.id for r in rows]
+
+
+def reopen_case_deadlines(case_id: int) -> None:
+    """On a case's reopening: what was handed over belongs to the open case again."""
+    db.session.execute(
+        sa.update(Deadline)
+        .where(Deadline.case_id == case_id, Deadline.handed_over_at.is_not(None))
+        .values(handed_over_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- claiming due rows exactly once --------------------------------------------------------------------
@@ -226,6 +347,7 @@ def claim_due_reminders(moment: datetime, limit: int = 500) -> list[Deadline]:
         Deadline.status == DeadlineStatus.open,
         Deadline.reminder_sent_at.is_(None),
         Deadline.remind_at <= moment,
+        live_clause(),
     )
     return _claim(condition, Deadline.remind_at, Deadline.reminder_sent_at, moment, limit)
 
@@ -236,6 +358,7 @@ def claim_due_escalations(moment: datetime, limit: int = 500) -> list[Deadline]:
         Deadline.status == DeadlineStatus.open,
         Deadline.due_at <= moment,
         Deadline.escalation_sent_at.is_(None),
+        live_clause(),
     )
     return _claim(condition, Deadline.due_at, Deadline.escalation_sent_at, moment, limit)
 
@@ -260,7 +383,7 @@ def _render(template: str, **context: Any) -> tuple[str, str]:
 def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
     """Email each claimed row's owner, unless they chose the digest only. Returns emails queued."""
     queued = 0
-    for row in _drop_closed_subjects(list(rows), moment):
+    for row in rows:
         owner = row.owner
         if owner is None or not owner.is_active or owner.is_digest_only:
             continue  # the digest (or, once overdue, the escalation) covers it
@@ -302,7 +425,7 @@ def escalation_recipients(row: Deadline) -> list[User]:
 
 def queue_escalations(rows: Iterable[Deadline], moment: datetime) -> int:
     queued = 0
-    for row in _drop_closed_subjects(list(rows), moment):
+    for row in rows:
         for manager in escalation_recipients(row):
             text, html = _render("escalation", deadline=row, recipient=manager, url=work_url(row))
             queue_email(
@@ -360,7 +483,7 @@ def due_for_owners(owner_ids: Sequence[int], moment: datetime | None = None) -> 
         sa.select(Deadline)
         .where(
             Deadline.owner_id.in_(owner_ids),
-            Deadline.status == DeadlineStatus.open,
+            live_clause(),
             Deadline.due_at <= end_of_day(day + timedelta(days=WEEK_DAYS - 1)),
         )
         .options(joinedload(Deadline.owner))

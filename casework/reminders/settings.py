@@ -1,6 +1,6 @@
-"""Settings the reminders read (registered with the per-area settings registry)."""
+"""Settings the reminders read (registered by ``casework.reminders.init_app``)."""
 
-from casework.core.settings import SettingSpec, register, whole_number
+from casework.core.settings import SettingSpec, whole_number
 
 LEAD_WORKING_DAYS = "reminder_lead_working_days"
 
@@ -11,7 +11,7 @@ def _warn_lead(value: int) -> str | None:
     return None
 
 
-register(
+SPECS = [
     SettingSpec(
         key=LEAD_WORKING_DAYS,
         default=2,
@@ -20,4 +20,4 @@ register(
         parse=whole_number(0, 20),
         warn=_warn_lead,
     )
-)
+]

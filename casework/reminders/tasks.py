@@ -9,7 +9,6 @@ from casework.core.db import commit
 from casework.core.time import now
 from casework.extensions import db
 from casework.reminders import services
-from casework.tasks import periodic
 
 #: Rows claimed per transaction: small enough to keep locks short, large enough to keep up.
 SWEEP_BATCH = 500
@@ -58,6 +57,9 @@ def digest() -> int:
     return queued
 
 
-periodic("reminders.sweep", 300.0)
+#: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
 # The worker and beat run with timezone Europe/London, so this is 07:00 London time all year.
-periodic("reminders.digest", crontab(hour=7, minute=0))
+BEAT = {
+    "reminders.sweep": 300.0,
+    "reminders.digest": crontab(hour=7, minute=0),
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from casework.cases.policies import can_edit_case
-from casework.cases.sections import TimelineEntry, api_section, page_section, timeline_source
+from casework.cases.sections import TimelineEntry
 from casework.core.request_cache import request_cached
 from casework.risk import services
 from casework.risk.models import BAND_LABELS
@@ -24,13 +24,11 @@ def _latest(case_id: int) -> Any:
     return assessments[0] if assessments else None
 
 
-@api_section("current_risk")
 def current_risk(case: Any, _user: Any) -> dict[str, Any] | None:
     latest = _latest(case.id)
     return dump_assessment(latest) if latest is not None else None
 
 
-@page_section(20, "risk/_case_section.html", anchor="risk", title="Risk")
 def risk_section(case: Any, user: Any) -> dict[str, Any]:
     return {
         "case": case,
@@ -40,7 +38,6 @@ def risk_section(case: Any, user: Any) -> dict[str, Any]:
     }
 
 
-@timeline_source
 def risk_timeline(case: Any) -> list[TimelineEntry]:
     return [
         TimelineEntry(

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import UTCDateTime, enum_column
-from casework.core.settings import SettingSpec, register, whole_number
 from casework.extensions import db
 
 
@@ -21,19 +20,6 @@ class RiskBand(enum.StrEnum):
 
 
 BAND_LABELS = {RiskBand.standard: "Standard", RiskBand.medium: "Medium", RiskBand.high: "High"}
-
-register(
-    *(
-        SettingSpec(
-            key=f"risk_review_days_{band}",
-            default=default,
-            description=f"Days to the next review of a {band} risk assessment (0: no review)",
-            group="Risk assessment",
-            parse=whole_number(0, 365),
-        )
-        for band, default in (("high", 14), ("medium", 28), ("standard", 0))
-    )
-)
 
 
 class RiskQuestionnaire(db.Model):
@@ -65,6 +51,9 @@ class RiskAssessment(db.Model):
     """One assessment, kept for good: the latest for a case (or for a victim on it) is the current risk."""
 
     __tablename__ = "risk_assessments"
+    #: Kept when the rest is anonymised (casework.core.retention): which questions forced a high band (question keys,
+    #: no answers).
+    __retained__ = ("forced_high_by",)
     __table_args__ = (sa.Index("ix_risk_assessments_case", "case_id", "assessed_on", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,8 @@ from casework.core.links import external_url
 from casework.core.time import today
 from casework.extensions import db
 from casework.notifications.services import queue_email
-from casework.reminders.services import close_deadline, set_deadline
+from casework.reminders.models import DeadlineStatus
+from casework.reminders.services import close_deadline, deadline_states, set_deadline
 from casework.risk.defaults import DEFAULT_HIGH_FROM, DEFAULT_MEDIUM_FROM, DEFAULT_QUESTIONS, DEFAULT_TITLE
 from casework.risk.models import BAND_LABELS, RiskAssessment, RiskBand, RiskQuestionnaire
 
@@ -188,6 +189,51 @@ def _victim_party(case: Case, person_id: int) -> CaseParty:
     return party
 
 
+def _set_review_deadline(
+    case: Case, assessment: RiskAssessment, subject: tuple[str, int], owner_id: int | None
+) -> None:
+    set_deadline(
+        subject_type=subject[0],
+        subject_id=subject[1],
+        kind=REVIEW_KIND,
+        title=f"Review {BAND_LABELS[assessment.band].lower()} risk on case {case.reference}",
+        due=assessment.review_on,  # type: ignore[arg-type]
+        owner_id=owner_id,
+        case_id=case.id,
+        area_id=case.area_id,
+        link=f"/cases/{case.id}/risk-assessments",
+    )
+
+
+def rearm_reviews(case: Case) -> int:
+    """A reopened case's current risk reviews that are still to come are due again (its closure
+    cancelled them): the latest assessment for the case and for each victim on it."""
+    latest: dict[int | None, RiskAssessment] = {}
+    for assessment in case_assessments(case.id):
+        latest.setdefault(assessment.victim_person_id, assessment)
+    count = 0
+    for victim_id, assessment in latest.items():
+        if assessment.review_on is None or assessment.review_on < today():
+            continue
+        party = (
+            db.session.scalar(
+                sa.select(CaseParty).where(
+                    CaseParty.case_id == case.id,
+                    CaseParty.person_id == victim_id,
+                    CaseParty.role == PartyRole.victim,
+                )
+            )
+            if victim_id is not None
+            else None
+        )
+        subject = ("case_parties", party.id) if party is not None else ("cases", case.id)
+        if deadline_states(*subject).get(REVIEW_KIND) not in (None, DeadlineStatus.cancelled):
+            continue  # not cancelled by the closure
+        _set_review_deadline(case, assessment, subject, case.owner_id or assessment.assessed_by_id)
+        count += 1
+    return count
+
+
 def latest_assessment(
     case_id: int, victim_person_id: int | None = None, *, any_victim: bool = False
 ) -> RiskAssessment | None:
@@ -235,17 +281,7 @@ def create_assessment(
     db.session.flush()
     subject = ("case_parties", party.id) if party is not None else ("cases", case.id)
     if assessment.review_on is not None:
-        set_deadline(
-            subject_type=subject[0],
-            subject_id=subject[1],
-            kind=REVIEW_KIND,
-            title=f"Review {BAND_LABELS[result.band].lower()} risk on case {case.reference}",
-            due=assessment.review_on,
-            owner_id=case.owner_id or actor.id,
-            area_id=case.area_id,
-            link=f"/cases/{case.id}/risk-assessments",
-            case_id=case.id,
-        )
+        _set_review_deadline(case, assessment, subject, case.owner_id or actor.id)
     else:
         close_deadline(subject[0], subject[1], REVIEW_KIND)
     record_change(
@@ -298,3 +334,96 @@ _CASE_ASSESSMENTS = (
     )
     .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
 )
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+def anonymise_case_assessments(case_id: int, report: Any) -> None:
+    """The answers and notes of a case's assessments go; the band, score and dates stay (counts)."""
+    assessments = list(db.session.scalars(sa.select(RiskAssessment).where(RiskAssessment.case_id == case_id)))
+    from casework.core.retention import anonymise
+
+    for assessment in assessments:
+        anonymise(assessment)
+    db.session.flush()
+    report.add("risk_assessments", [a.id for a in assessments])
+
+
+# --- subject access -------------------------------------------------------------------------------------
+
+
+def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
+    """The risk assessments about the person (as a victim, or of a case on which they are a victim);
+    another person's assessment only in the full version."""
+    if not access.shown_case_ids:
+        return []
+    rows = db.session.scalars(
+        sa.select(RiskAssessment)
+        .where(RiskAssessment.case_id.in_(access.shown_case_ids))
+        .options(sa.orm.joinedload(RiskAssessment.questionnaire))
+        .order_by(RiskAssessment.assessed_on, RiskAssessment.id)
+    ).unique()
+    found = []
+    for assessment in rows:
+        about_them = assessment.victim_person_id == person.id or (
+            assessment.victim_person_id is None and access.has_role(assessment.case_id, "victim")
+        )
+        if not (about_them or access.full):
+            continue
+        case = db.session.get(Case, assessment.case_id)
+        questions = {q["key"]: q for q in assessment.questionnaire.questions}
+        found.append(
+            {
+                "case": case.reference if case else None,
+                "assessed_on": assessment.assessed_on.isoformat(),
+                "band": assessment.band.value,
+                "score": assessment.score,
+                "review_on": assessment.review_on.isoformat() if assessment.review_on else None,
+                "answers": [
+                    {"question": questions.get(key, {}).get("text", key), "answer": value}
+                    for key, value in (assessment.answers or {}).items()
+                ],
+                "notes": access.redact(assessment.notes),
+            }
+        )
+    return found
+
+
+# --- merging duplicate people ----------------------------------------------------------------------------
+
+
+def move_person_records(merge: Any) -> None:
+    ids = list(
+        db.session.scalars(sa.select(RiskAssessment.id).where(RiskAssessment.victim_person_id == merge.merged_id))
+    )
+    db.session.execute(
+        sa.update(RiskAssessment).where(RiskAssessment.id.in_(ids)).values(victim_person_id=merge.kept_id)
+    )
+    merge.record("risk_assessments", ids)
+
+
+def restore_person_records(merge: Any) -> None:
+    db.session.execute(
+        sa.update(RiskAssessment)
+        .where(RiskAssessment.id.in_(merge.ids("risk_assessments")))
+        .values(victim_person_id=merge.merged_id)
+    )
+
+
+# --- the person page ---------------------------------------------------------------------------------------
+
+
+def person_section(person: Any, user: Any) -> dict[str, Any]:
+    """The person's risk assessments (as a victim) on the cases the user can see; a count for the rest."""
+    from casework.cases.person_sections import hidden_cases
+    from casework.cases.policies import visible_cases_clause
+
+    about = sa.select(RiskAssessment.case_id).where(RiskAssessment.victim_person_id == person.id)
+    rows = db.session.execute(
+        sa.select(RiskAssessment, Case.reference)
+        .join(Case, Case.id == RiskAssessment.case_id)
+        .where(RiskAssessment.victim_person_id == person.id, visible_cases_clause(user))
+        .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
+    ).all()
+    return {"person_risk": rows, "person_risk_hidden": hidden_cases(user, about), "risk_band_labels": BAND_LABELS}

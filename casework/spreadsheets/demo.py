@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from casework.accounts import services as accounts
 from casework.core.db import commit
 from casework.core.time import now
-from casework.demo import DEMO_DOMAIN, loader
+from casework.demo import DEMO_DOMAIN
 from casework.extensions import db
 from casework.spreadsheets import services
 from casework.spreadsheets.models import ImportJob, ImportStatus
@@ -29,7 +29,6 @@ def _log() -> bytes:
     return ("\n".join(rows) + "\n").encode("utf-8")
 
 
-@loader
 def load_imports(_password: str) -> None:
     coordinator = accounts.find_user_by_email(f"coordinator@{DEMO_DOMAIN}")
     if coordinator is None:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from casework.spreadsheets.kinds import export_lists, import_kinds
 
 INTRO = """\
@@ -58,9 +60,10 @@ the import layouts do, so a download can be imported into another Casework servi
 """
 
 
-def render_markdown() -> str:
+def render_markdown(app: Any = None) -> str:
+    """The document for the imports and exports ``app`` has (default: the current app)."""
     parts = [INTRO]
-    for kind in import_kinds().values():
+    for kind in import_kinds(app).values():
         layout = kind.layout
         parts.append(f"## {layout.title} (`{layout.key}`)\n\n{layout.description}\n")
         parts.append("| column | required | what it holds | example |\n|---|---|---|---|")
@@ -72,10 +75,12 @@ def render_markdown() -> str:
         parts.append("")
     parts.append(EXPORTS)
     parts.append("| list | download |\n|---|---|")
-    for export in export_lists().values():
+    for export in export_lists(app).values():
         parts.append(f"| {export.title} | `/exports/{export.key}.csv`, `/exports/{export.key}.xlsx` |")
     return "\n".join(parts) + "\n"
 
 
 if __name__ == "__main__":
-    print(render_markdown(), end="")
+    from casework.app import create_app
+
+    print(render_markdown(create_app()), end="")

@@ -1,28 +1,19 @@
 """The kinds of import and the lists that can be exported, declared by their domains.
 
-Each domain that brings records in or lets a list out declares them in its ``spreadsheets`` module:
-``IMPORTS`` (``ImportKind``s) and ``EXPORTS`` (``ExportList``s). ``DOMAIN_MODULES`` names those modules;
-nothing is registered by being imported.
+Each domain that brings records in or lets a list out declares them in its ``spreadsheets`` module,
+``IMPORTS`` (``ImportKind``s) and ``EXPORTS`` (``ExportList``s), and registers them in its ``init_app``
+(``domain.imports(*IMPORTS)``, ``domain.exports(*EXPORTS)``); they are read back from the app's
+registry, so nothing is registered by being imported and a domain left out of the app brings none.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from casework.core.permissions import Permission
 from casework.spreadsheets.columns import Layout
-
-DOMAIN_MODULES = (
-    "casework.cases.spreadsheets",
-    "casework.actions.spreadsheets",
-    "casework.interventions.spreadsheets",
-    "casework.community_triggers.spreadsheets",
-    "casework.reminders.spreadsheets",
-)
 
 
 @dataclass(frozen=True)
@@ -94,29 +85,18 @@ class ExportList:
         return any(user.can(p) for p in self.permissions)
 
 
-@cache
-def _declared() -> tuple[dict[str, ImportKind], dict[str, ExportList]]:
-    imports: dict[str, ImportKind] = {}
-    exports: dict[str, ExportList] = {}
-    for name in DOMAIN_MODULES:
-        module = importlib.import_module(name)
-        for kind in getattr(module, "IMPORTS", ()):
-            if kind.key in imports:
-                raise ValueError(f"import kind {kind.key!r} declared twice")
-            imports[kind.key] = kind
-        for export in getattr(module, "EXPORTS", ()):
-            if export.key in exports:
-                raise ValueError(f"export {export.key!r} declared twice")
-            exports[export.key] = export
-    return imports, exports
+def import_kinds(app: Any = None) -> dict[str, ImportKind]:
+    """The kinds of import the app's domains registered (default: the current app): key -> kind."""
+    from casework.core.registry import registry
+
+    return registry(app).import_kinds
 
 
-def import_kinds() -> dict[str, ImportKind]:
-    return _declared()[0]
+def export_lists(app: Any = None) -> dict[str, ExportList]:
+    """The lists the app's domains let out (default: the current app): key -> list."""
+    from casework.core.registry import registry
 
-
-def export_lists() -> dict[str, ExportList]:
-    return _declared()[1]
+    return registry(app).export_lists
 
 
 def tracking(ids: list[int], rows: Iterable[tuple[int, Sequence[Any]]]) -> Iterator[Sequence[Any]]:

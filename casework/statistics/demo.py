@@ -20,7 +20,6 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Area
 from casework.core.db import commit
-from casework.demo import loader
 from casework.extensions import db
 from casework.statistics import services
 from casework.statistics.models import SnapshotSource, SnapshotStatus, StatisticsSnapshot
@@ -54,7 +53,6 @@ HISTORIC = [
 ]
 
 
-@loader
 def load_historic_statistics(_password: str) -> None:
     areas = {a.code: a for a in db.session.scalars(sa.select(Area))}
     for code, year, (applications, not_met, reviews, with_recommendations), note in HISTORIC:
@@ -87,7 +85,6 @@ def load_historic_statistics(_password: str) -> None:
     commit()
 
 
-@loader
 def publish_last_period(_password: str) -> None:
     from casework.accounts.models import User
     from casework.core.time import today

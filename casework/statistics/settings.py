@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from casework.core.settings import SettingSpec, register
+from casework.core.settings import SettingSpec
 
 PERIOD_START = "statistics.reporting_period_start"
 PERIOD_MONTHS = "statistics.reporting_period_months"
@@ -61,4 +61,3 @@ SPECS = [
         warn=_warn_months,
     ),
 ]
-register(*SPECS)

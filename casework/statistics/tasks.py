@@ -14,7 +14,6 @@ from casework.core.db import commit
 from casework.core.time import now
 from casework.extensions import db
 from casework.statistics.models import JobStatus, StatisticsJob
-from casework.tasks import periodic
 
 log = logging.getLogger(__name__)
 
@@ -84,5 +83,8 @@ def compile_ended_periods() -> int:
     return len(compiled)
 
 
+#: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
 # Daily, early in the morning: on 1 April it compiles the year that ended the day before.
-periodic("statistics.compile_ended_periods", crontab(hour=2, minute=30))
+BEAT = {
+    "statistics.compile_ended_periods": crontab(hour=2, minute=30),
+}

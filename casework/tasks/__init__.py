@@ -1,36 +1,20 @@
-"""Celery infrastructure: the beat schedule assembled from the domains, and the worker entry point
-(``casework.tasks.worker``). Domain tasks live next to their domain (``casework/<domain>/tasks.py``)."""
+"""Celery infrastructure: the worker entry point (``casework.tasks.worker``) and the relay of the
+transactional task outbox (``casework.core.tasks_outbox``, ``casework.tasks.relay``).
+
+Domain tasks live next to their domain (``casework/<domain>/tasks.py``), with their beat entries in
+that module's ``BEAT`` mapping; each domain registers its task modules in its ``init_app``
+(``domain.tasks("casework.<domain>.tasks")``), and the factory gives Celery the assembled schedule.
+"""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from flask import Flask
 
-#: Every module that defines tasks; imported by the factory so the worker and beat know them.
-TASK_MODULES: list[str] = [
-    "casework.accounts.tasks",
-    "casework.notifications.tasks",
-    "casework.reminders.tasks",
-    "casework.cases.tasks",
-    "casework.interventions.tasks",
-    "casework.community_triggers.tasks",
-    "casework.statistics.tasks",
-    "casework.spreadsheets.tasks",
-    "casework.tasks.relay",
-    "casework.core.storage",
-    "casework.audit.tasks",
-]
-
-#: name -> beat entry, filled by ``periodic``.
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+from casework.core.registry import register_domain
 
 
-def periodic(name: str, schedule: Any, **options: Any) -> None:
-    """Register a beat entry next to the task it runs (``periodic("reminders.sweep", 300.0)``)."""
-    BEAT_SCHEDULE[name] = {"task": name, "schedule": schedule, **({"options": options} if options else {})}
-
-
-def import_task_modules() -> dict[str, dict[str, Any]]:
-    for module in TASK_MODULES:
-        importlib.import_module(module)
-    return BEAT_SCHEDULE
+def init_app(app: Flask) -> None:
+    """Register the task outbox's table and its beat relay (called from ``casework.app.DOMAINS``)."""
+    domain = register_domain(app, "tasks")
+    domain.models("casework.core.tasks_outbox")
+    domain.tasks("casework.tasks.relay")

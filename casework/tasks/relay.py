@@ -9,7 +9,6 @@ from celery import shared_task
 from casework.core import tasks_outbox
 from casework.core.db import commit
 from casework.core.time import now
-from casework.tasks import periodic
 
 log = logging.getLogger(__name__)
 
@@ -34,4 +33,7 @@ def relay_pending() -> int:
     return relayed
 
 
-periodic("tasks.relay_pending", tasks_outbox.RELAY_SECONDS)
+#: Beat entries (task name -> schedule), registered with the tasks by ``casework.tasks.init_app``.
+BEAT = {
+    "tasks.relay_pending": tasks_outbox.RELAY_SECONDS,
+}

@@ -1,7 +1,7 @@
 """application consent reason and victim; second report per person
 
 Revision ID: 0270
-Revises: 0240
+Revises: 0204
 Create Date: 2026-12-01 16:13:58.179877
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0270'
-down_revision = '0240'
+down_revision = '0204'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from casework.accounts.models import Agency, Area, AreaSetting, User
 from casework.accounts.passwords import verify_password
 from casework.audit.models import AuditAction, AuditEntry
-from casework.core import settings as settings_registry
+from casework.core.registry import registry
 from casework.core.settings import SettingSpec, boolean, timescale, whole_number
 from casework.core.templating import format_date
 from casework.core.time import today
@@ -20,7 +20,7 @@ OTHER_ROLES = ["officer", "coordinator", "chair", "manager", "partner"]
 
 
 @pytest.fixture
-def registered(monkeypatch):
+def registered(app, monkeypatch):
     """Settings as other domains register them: a yes/no variant, a whole number with a warning, a
     timescale."""
     specs = [
@@ -41,7 +41,7 @@ def registered(monkeypatch):
             timescale,
         ),
     ]
-    monkeypatch.setattr(settings_registry, "REGISTRY", {spec.key: spec for spec in specs})
+    monkeypatch.setattr(registry(app), "settings", {spec.key: spec for spec in specs})
     return specs
 
 
@@ -617,6 +617,8 @@ def test_admin_pages_and_their_error_states_pass_axe(browser, tmp_path, register
     app = create_app(
         {**test_settings(f"sqlite:///{tmp_path / 'axe.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
     )
+    # This app's own registry (each app has one): the settings as the fixture registers them.
+    registry(app).settings = {spec.key: spec for spec in registered}
     with app.app_context():
         upgrade()
         area = services.create_area(None, "BOL", "Bolsover")

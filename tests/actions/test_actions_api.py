@@ -185,6 +185,7 @@ def test_unassigned_review_action_keeps_its_deadline_owner(world, api_client):
         title="Review CCTV coverage",
         due=date(2026, 12, 1),
         owner_id=world.coordinator.id,
+        case_id=None,
     )
     db.session.commit()
     client = api_client(world.coordinator)

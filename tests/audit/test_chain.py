@@ -81,9 +81,9 @@ def test_sealing_links_each_entry_to_the_one_before(db_session):
 
 def test_the_seal_task_is_on_the_beat_schedule_and_seals(app, db_session):
     from casework.audit.tasks import seal
-    from casework.tasks import BEAT_SCHEDULE
+    from casework.core.registry import registry
 
-    assert BEAT_SCHEDULE["audit.seal"]["task"] == "audit.seal"
+    assert registry(app).beat_schedule["audit.seal"]["task"] == "audit.seal"
     assert app.extensions["celery"].conf.beat_schedule["audit.seal"]["schedule"] == 60.0
     record_view(None, ("cases", 1), "Viewed case 1")
     db_session.commit()

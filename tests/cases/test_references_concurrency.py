@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from casework.accounts.models import Area
-from casework.cases.models import CaseReferenceCounter
+from casework.accounts.models import Area, ReferenceCounter
 from casework.cases.services import allocate_reference
 from casework.extensions import db
 
@@ -25,7 +24,7 @@ def test_concurrent_allocations_are_distinct(app, database_url, counter_exists):
             setup.add(area)
             setup.flush()
             if counter_exists:
-                setup.add(CaseReferenceCounter(area_id=area.id, year=2026, last_sequence=41))
+                setup.add(ReferenceCounter(series="cases", area_id=area.id, year=2026, last_sequence=41))
             setup.commit()
             area_id = area.id
         results: list[str] = []
@@ -61,6 +60,6 @@ def test_concurrent_allocations_are_distinct(app, database_url, counter_exists):
         finally:
             with engine.begin() as connection:
                 connection.execute(
-                    sa.delete(CaseReferenceCounter.__table__).where(CaseReferenceCounter.area_id == area_id)
+                    sa.delete(ReferenceCounter.__table__).where(ReferenceCounter.area_id == area_id)
                 )
                 connection.execute(sa.delete(Area.__table__).where(Area.id == area_id))

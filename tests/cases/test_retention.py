@@ -9,7 +9,7 @@ import time_machine
 from casework.audit.models import AuditAction, AuditEntry
 from casework.cases.models import Case, Person
 from casework.cases.services import ANONYMISED
-from casework.cases.tasks import apply_retention
+from casework.data_protection.tasks import apply_retention
 from casework.extensions import db
 
 
@@ -86,7 +86,8 @@ def test_retention_period_is_an_area_setting(api_client, world, open_case, perso
         assert apply_retention()["cases"] == 1
 
 
-def test_beat_runs_retention_daily():
-    from casework.tasks import import_task_modules
+def test_beat_runs_retention_daily(app):
+    from casework.core.registry import registry
 
-    assert import_task_modules()["cases.apply_retention"]["task"] == "cases.apply_retention"
+    entry = registry(app).beat_schedule["data_protection.apply_retention"]
+    assert entry["task"] == "data_protection.apply_retention"

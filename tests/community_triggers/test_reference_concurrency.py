@@ -15,7 +15,7 @@ from tests import conftest
 
 
 @pytest.mark.postgresql_only
-def test_concurrent_registrations_get_consecutive_references(postgresql_url, tmp_path, monkeypatch):
+def test_concurrent_registrations_get_consecutive_references(postgresql_url, tmp_path):
     import psycopg
     from flask_migrate import upgrade
     from psycopg import sql
@@ -49,27 +49,14 @@ def test_concurrent_registrations_get_consecutive_references(postgresql_url, tmp
             commit()
             area_id, user_id = area.id, user.id
 
-        # Both registrations read the highest sequence before either inserts: the race to provoke.
+        # Both registrations start together: the counter row's lock makes the second wait for the first.
         barrier = threading.Barrier(2, timeout=10)
-        original = services._next_sequence
-        first_call = threading.local()
-
-        calls: list[int] = []
-
-        def racing_next_sequence(area_id: int, year: int) -> int:
-            value = original(area_id, year)
-            calls.append(value)
-            if not getattr(first_call, "done", False):
-                first_call.done = True
-                barrier.wait()
-            return value
-
-        monkeypatch.setattr(services, "_next_sequence", racing_next_sequence)
         references: list[str] = []
         errors: list[BaseException] = []
 
         def register() -> None:
             try:
+                barrier.wait()
                 with app.app_context():
                     from casework.accounts.models import Area, User
 
@@ -99,7 +86,6 @@ def test_concurrent_registrations_get_consecutive_references(postgresql_url, tmp
             thread.join(30)
         assert not errors, errors
         assert sorted(references) == ["CON-CT-2026-0001", "CON-CT-2026-0002"]
-        assert calls == [1, 1, 2]  # both took 1; the loser hit the unique constraint and took the next
         with app.app_context():
             db.engine.dispose()
     finally:

@@ -71,26 +71,27 @@ def test_references_run_per_area_and_year_of_receipt(ct, api_client):
     )
 
 
-def test_a_clashing_sequence_is_retried_not_lost(ct):
-    """Two registrations computing the same next number: the unique constraint refuses the second,
-    which takes the next number (the savepoint retry that keeps references safe under concurrency)."""
-    from casework.community_triggers import services
+def test_applications_are_numbered_like_cases_by_the_one_counter_in_their_own_series(ct):
+    """References are allocated one way (a locked counter row per series, area and year), so an
+    application and a case in the same area and year each start at 1."""
+    import sqlalchemy as sa
+
+    from casework.accounts.models import ReferenceCounter
+    from casework.cases.services import allocate_reference
+    from casework.extensions import db
 
     first = ct.register()
-    original = services._next_sequence
-    calls = []
-
-    def stale(area_id, year):
-        calls.append(1)
-        return first.sequence if len(calls) == 1 else original(area_id, year)
-
-    services._next_sequence = stale
-    try:
-        second = ct.register()
-    finally:
-        services._next_sequence = original
-    assert second.reference == "BOL-CT-2026-0002"
-    assert len(calls) == 2
+    second = ct.register()
+    assert (first.reference, second.reference) == ("BOL-CT-2026-0001", "BOL-CT-2026-0002")
+    assert allocate_reference(first.area, 2026)[1] == "BOL-2026-0001"
+    counters = dict(
+        db.session.execute(
+            sa.select(ReferenceCounter.series, ReferenceCounter.last_sequence).where(
+                ReferenceCounter.area_id == first.area_id, ReferenceCounter.year == 2026
+            )
+        ).all()
+    )
+    assert counters == {"trigger_applications": 2, "cases": 1}
 
 
 def test_receipt_notifies_every_agency_covering_the_area_and_emails_its_coordinators_and_managers(ct, make):

@@ -185,7 +185,7 @@ def _settings_form(area, **changes: str) -> dict[str, str]:
         "effective_from-year": str(on.year),
     }
     values = area_settings(area)
-    for item in setting_inputs(list(registry.REGISTRY.values())):
+    for item in setting_inputs(list(registry.specs().values())):
         for name, value in item.initial(values[item.spec.key]).items():
             data[name] = "" if value is None else str(value)
     data.update(changes)

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from casework.core import settings as registry
 from casework.core.dates import LONDON
 from casework.core.errors import RuleViolation
 from casework.interventions import powers, rules
@@ -16,9 +15,10 @@ from casework.interventions.dates import closure_notice_ends_at, key_dates
 
 
 def settings(**overrides):
-    import casework.interventions.limits  # noqa: F401  (registers the limits)
+    """The interventions' settings at their defaults (pure: no app needed)."""
+    from casework.interventions.limits import SPECS
 
-    return {**registry.defaults(), **overrides}
+    return {**{spec.key: spec.default for spec in SPECS}, **overrides}
 
 
 IN_FORCE = {"cpa2026_respect_orders": True}

@@ -6,16 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from casework.core import settings as registry
 from casework.core.errors import RuleViolation
 from casework.interventions import rules
 from casework.interventions.dates import add_months, age_on, key_dates
 
 
 def settings(**overrides):
-    import casework.interventions.limits  # noqa: F401  (registers the limits)
+    """The interventions' settings at their defaults (pure: no app needed)."""
+    from casework.interventions.limits import SPECS
 
-    return {**registry.defaults(), **overrides}
+    return {**{spec.key: spec.default for spec in SPECS}, **overrides}
 
 
 @pytest.mark.parametrize(

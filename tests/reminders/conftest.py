@@ -50,6 +50,7 @@ def deadline(make: Any):
             due=due,
             owner_id=owner.id if owner is not None else None,
             area_id=kwargs.pop("area_id", None),
+            case_id=kwargs.pop("case_id", None),
             link=kwargs.pop("link", f"/triggers/{n}"),
             **kwargs,
         )

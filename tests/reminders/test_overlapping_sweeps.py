@@ -48,6 +48,7 @@ def test_overlapping_sweeps_queue_each_email_once(backend, tmp_path, request, mo
                     title=f"Thing {n}",
                     due=date(2026, 4, 9),
                     owner_id=owner.id,
+                    case_id=None,
                     link=f"/things/{n}",
                 )
             for n in range(ESCALATIONS):  # due last week: reminder and escalation both due
@@ -58,6 +59,7 @@ def test_overlapping_sweeps_queue_each_email_once(backend, tmp_path, request, mo
                     title=f"Late {n}",
                     due=moment.date() - timedelta(days=7),
                     owner_id=owner.id,
+                    case_id=None,
                 )
             db.session.commit()
 

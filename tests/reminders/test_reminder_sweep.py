@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 from casework.reminders import services, tasks
-from casework.reminders.models import Deadline, DeadlineStatus
+from casework.reminders.models import Deadline
 
 DUE = date(2026, 4, 7)  # Tuesday after Easter Monday 2026
 #: Two working days before 7 April 2026 is Wednesday 1 April (Good Friday and Easter Monday skipped),
@@ -88,16 +88,34 @@ def test_nothing_is_sent_for_done_or_cancelled_work(make, deadline, at):
     assert outbox() == []
 
 
-def test_nothing_is_sent_when_the_subject_closed_without_closing_its_deadline(make, deadline, at, monkeypatch):
+def test_nothing_is_sent_for_a_closed_cases_deadline_left_open(make, deadline, at):
+    """Every deadline names its case; the sweep joins it, so a closed case's work is never reminded
+    or escalated even when its row was left open (no registry a domain could forget to fill)."""
+    from casework.cases.models import Case, CaseStatus
+
     manager = make.user("manager")
     owner = make.user("officer", manager=manager)
-    closed = deadline(owner, DUE, subject_type="closed_things", subject_id=1)
-    live = deadline(owner, DUE, subject_type="closed_things", subject_id=2)
-    monkeypatch.setitem(services.CLOSED_SUBJECTS, "closed_things", lambda ids: {i for i in ids if i == 1})
+    cases = []
+    for n, status in enumerate((CaseStatus.closed, CaseStatus.open), start=1):
+        case = Case(
+            reference=f"SWP-2026-{n:04d}",
+            area_id=owner.agency.areas[0].id,
+            year=2026,
+            sequence=n,
+            category="personal",
+            summary="Noise",
+            lead_agency_id=owner.agency_id,
+            status=status,
+        )
+        db.session.add(case)
+        cases.append(case)
+    db.session.commit()
+    closed = deadline(owner, DUE, subject_type="things", subject_id=1, case_id=cases[0].id)
+    live = deadline(owner, DUE, subject_type="things", subject_id=2, case_id=cases[1].id)
     with at(2026, 4, 20, 9, 0):
         tasks.sweep.run()
     assert {e.related_id for e in outbox()} == {live.id}
-    assert db.session.get(Deadline, closed.id).status == DeadlineStatus.cancelled
+    assert db.session.get(Deadline, closed.id).reminder_sent_at is None
 
 
 def test_overdue_work_is_escalated_to_the_manager_once(make, deadline, at):

@@ -134,12 +134,12 @@ def test_new_high_risk_emails_the_owners_manager_once(world, assess):
 
 
 def test_current_risk_in_the_case_answer_section(world, assess):
-    from casework.cases.sections import API_SECTIONS
+    from casework.cases.sections import api_sections
 
-    assert API_SECTIONS["current_risk"](world.case, world.officer) is None
+    assert api_sections()["current_risk"](world.case, world.officer) is None
     assess({**ALL_NO, "hate_motivated": "yes"})
     assess(ALL_NO)
-    assert API_SECTIONS["current_risk"](world.case, world.officer)["band"] == "standard"
+    assert api_sections()["current_risk"](world.case, world.officer)["band"] == "standard"
 
 
 @pytest.mark.parametrize(

@@ -92,9 +92,9 @@ def test_compile_ended_periods_compiles_each_area_once_after_the_year_ends(make,
 def test_the_daily_beat_entry_is_registered(app):
     from celery.schedules import crontab
 
-    from casework.tasks import BEAT_SCHEDULE
+    from casework.core.registry import registry
 
-    entry = BEAT_SCHEDULE["statistics.compile_ended_periods"]
+    entry = registry(app).beat_schedule["statistics.compile_ended_periods"]
     assert entry["task"] == "statistics.compile_ended_periods"
     assert isinstance(entry["schedule"], crontab)
     celery = app.extensions["celery"]

@@ -41,7 +41,6 @@ from casework.core.forms import FlaskForm
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import ROLE_LABELS, Permission, Role, requires
 from casework.core.time import today
-from casework.dashboard.views import panel
 from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -111,7 +110,6 @@ def _keep_signed_in(user: User) -> None:
         commit()
 
 
-@panel("admin")
 def admin_panel(_user: User) -> dict[str, Any]:
     """Counts for the administrator's home page, in one query."""
     count = lambda model: sa.select(sa.func.count()).select_from(model).scalar_subquery()  # noqa: E731
@@ -307,7 +305,7 @@ def area_defaults():
 
 
 def _settings_page(area: Area | None, here: str):
-    inputs = setting_inputs(list(settings_registry.REGISTRY.values()))
+    inputs = setting_inputs(list(settings_registry.specs().values()))
     in_force = services.area_settings(area)
     if request.method == "POST":
         form = area_settings_form(inputs)

@@ -153,6 +153,3 @@ def update(action_id: int):
     commit()
     flash("Action updated", "success")
     return redirect(url_for(".show", action_id=action.id))
-
-
-from casework.actions import case_sections as _case_sections  # noqa: E402,F401  (registers the case sections)

@@ -33,7 +33,6 @@ from casework.cases.schemas import (
     PersonUpdateArgs,
     ReopenArgs,
     ShareArgs,
-    SubjectAccessExport,
     dump_case_summary,
     dump_complaint,
     dump_explanation,
@@ -43,9 +42,8 @@ from casework.cases.schemas import (
     dump_person_brief,
     dump_timeline_entry,
 )
-from casework.cases.sections import API_SECTIONS
+from casework.cases.sections import api_sections
 from casework.core.db import commit, records_view
-from casework.core.errors import Forbidden
 from casework.core.openapi import documented
 from casework.core.pagination import envelope, paginate
 from casework.core.permissions import Permission, requires
@@ -78,7 +76,7 @@ def dump_case(case: Any, user: Any) -> dict[str, Any]:
         }
     )
     body.update(SECTION_DEFAULTS)
-    for key, section in API_SECTIONS.items():
+    for key, section in api_sections().items():
         body[key] = section(case, user)
     return body
 
@@ -142,19 +140,6 @@ def update_person(args: dict[str, Any], person_id: int):
     services.update_person(current_user, person, version, **args)
     commit()
     return dump_person(person)
-
-
-@bp.get("/people/<int:person_id>/export")
-@records_view
-@documented(response=SubjectAccessExport)
-@requires(Permission.MANAGE_TEAM)
-def export_person(person_id: int):
-    person = policies.get_person_for(current_user, person_id)
-    if not policies.can_export_person(current_user):
-        raise Forbidden("Only managers can export a person's records.")
-    export = services.subject_access_export(current_user, person)
-    commit()
-    return export
 
 
 # --- cases --------------------------------------------------------------------------------------------
@@ -223,7 +208,15 @@ def update_case(args: dict[str, Any], case_id: int):
 def close_case(args: dict[str, Any], case_id: int):
     case = policies.get_case_to_manage(current_user, case_id)
     services.close_case(
-        current_user, case, reason=args["reason"], closed_on=args["closed_on"], expected_version=args["version"]
+        current_user,
+        case,
+        reason=args["reason"],
+        closed_on=args["closed_on"],
+        expected_version=args["version"],
+        handover_to=(
+            services.handover_user(current_user, args["handover_to_email"]) if args["handover_to_email"] else None
+        ),
+        hand_over_action_ids=services.check_case_actions(current_user, case, args["hand_over_action_ids"]),
     )
     commit()
     return _case_answer(case_id)

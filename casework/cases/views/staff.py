@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from casework.accounts.models import Agency
-from casework.cases import dashboard as _dashboard  # noqa: F401  (registers the home page panels)
 from casework.cases import forms, police_reports, policies, queries, services
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
-from casework.cases.sections import CONTENTS, PAGE_SECTIONS
-from casework.cases.views import police_reports as police_reports_views
+from casework.cases.sections import page_sections, person_page_sections
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
 from casework.core.pagination import page_number, paginate
@@ -25,7 +22,7 @@ from casework.extensions import db
 
 cases_bp = Blueprint("cases", __name__, url_prefix="/cases")
 people_bp = Blueprint("people", __name__, url_prefix="/people")
-blueprints = [cases_bp, people_bp, police_reports_views.bp]
+blueprints = [cases_bp, people_bp]
 
 PER_PAGE = 25
 
@@ -142,10 +139,11 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
     sections = [
         Markup(  # noqa: S704
             render_template(
-                template, **{"case": case, "user": current_user, "print_view": print_view, **fn(case, current_user)}
+                section.template,
+                **{"case": case, "user": current_user, "print_view": print_view, **section.context(case, current_user)},
             )
         )
-        for _order, template, fn in PAGE_SECTIONS
+        for section in page_sections()
     ]
     context = {
         "case": case,
@@ -154,7 +152,11 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
         "explanations": case.explanations,
         "timeline": services.timeline(case, journal),
         "sections": sections,
-        "contents": [*CONTENTS_BEFORE, *((anchor, title) for _o, anchor, title in CONTENTS), *CONTENTS_AFTER],
+        "contents": [
+            *CONTENTS_BEFORE,
+            *((s.anchor, s.title) for s in page_sections() if s.anchor and s.title),
+            *CONTENTS_AFTER,
+        ],
         "can_manage": policies.can_manage_case(current_user, case) and not print_view,
         "can_edit": current_user.can(Permission.EDIT_CASES) and not print_view,
         "print_view": print_view,
@@ -222,11 +224,23 @@ def edit(case_id: int):
 @cases_bp.route("/<int:case_id>/close", methods=["GET", "POST"])
 @requires(Permission.EDIT_CASES)
 def close(case_id: int):
+    """Close the case, choosing for each open action whether it is cancelled or handed over; statutory
+    deadlines always continue with a named owner (SPEC section 10)."""
+    from casework.reminders.services import case_deadlines
+
     case = _managed(case_id)
-    form = forms.CloseForm()
+    actions = queries.open_actions(case.id)
+    ordinary = [a for a in actions if a.recommendation_id is None]
+    statutory_actions = [a for a in actions if a.recommendation_id is not None]
+    # Deadlines other than actions' (those are listed with their action): hearings, reviews, risk reviews.
+    deadlines = [d for d in case_deadlines(case.id) if d.subject_type != "actions"]
+    staff = queries.staff_to_take_over(case)
+    form = forms.close_form_for(ordinary, staff)
     if request.method == "GET":
         form.version.data = str(case.version)
+        form.handover_to.data = str(case.owner_id) if case.owner_id in {u.id for u in staff} else ""
     if form.validate_on_submit():
+        chosen = {str(u.id): u for u in staff}.get(form.handover_to.data or "")
         try:
             services.close_case(
                 current_user,
@@ -234,6 +248,8 @@ def close(case_id: int):
                 reason=form.reason.data,
                 closed_on=form.closed_on.data,
                 expected_version=int(form.version.data or 0),
+                handover_to=chosen,
+                hand_over_action_ids=forms.handed_over_action_ids(form, ordinary),
             )
             commit()
             flash(f"Case {case.reference} closed", "success")
@@ -241,7 +257,17 @@ def close(case_id: int):
         except InvalidInput as error:
             _failed(form, error)
     return _form_page(
-        form, title="Close the case", caption=case.reference, submit="Close case", back_href=_case_href(case)
+        form,
+        title="Close the case",
+        caption=case.reference,
+        submit="Close case",
+        back_href=_case_href(case),
+        template="cases/close.html",
+        case=case,
+        ordinary_actions=ordinary,
+        statutory_actions=statutory_actions,
+        statutory_deadlines=[d for d in deadlines if d.is_statutory],
+        cancelled_deadlines=[d for d in deadlines if not d.is_statutory],
     )
 
 
@@ -582,10 +608,21 @@ def new_person():
 @requires(Permission.VIEW_CASES)
 def show_person(person_id: int):
     person = policies.get_person_for(current_user, person_id)
+    if person.merged_into_id is not None:
+        # A record merged into another is kept only so the merge can be undone: show the kept one.
+        return redirect(url_for("staff.people.show", person_id=person.merged_into_id))
     services.view_person(current_user, person)
-    cases = services.person_cases(current_user, person)
+    # Each domain's part of the record, as far as the user may see it (registered person sections).
+    sections = [
+        Markup(  # noqa: S704  (the partial's output is autoescaped)
+            render_template(
+                section.template, **{"person": person, "user": current_user, **section.context(person, current_user)}
+            )
+        )
+        for section in person_page_sections()
+    ]
     html = render_template(
-        "people/show.html", person=person, cases=cases, can_export=policies.can_export_person(current_user)
+        "people/show.html", person=person, sections=sections, can_export=policies.can_export_person(current_user)
     )
     commit()
     return html
@@ -617,21 +654,3 @@ def edit_person(person_id: int):
         submit="Save details",
         back_href=url_for("staff.people.show", person_id=person.id),
     )
-
-
-@people_bp.get("/<int:person_id>/export")
-@records_view
-@requires(Permission.MANAGE_TEAM)
-def export(person_id: int):
-    person = policies.get_person_for(current_user, person_id)
-    data = services.subject_access_export(current_user, person)
-    if request.args.get("format") == "json":
-        response = Response(
-            json.dumps(data, indent=2),
-            mimetype="application/json",
-            headers={"Content-Disposition": f'attachment; filename="person-{person.id}-subject-access.json"'},
-        )
-    else:
-        response = render_template("people/export.html", person=person, export=data)
-    commit()
-    return response

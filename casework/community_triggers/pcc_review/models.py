@@ -52,7 +52,3 @@ class PccReview(TimestampMixin, VersionedMixin, db.Model):
 
     application = relationship("TriggerApplication", back_populates="pcc_reviews")
     decision = relationship("ThresholdDecision")
-
-
-# The route's settings are registered when its model loads, like the other Case Review settings.
-from casework.community_triggers.pcc_review import settings as _settings  # noqa: E402,F401

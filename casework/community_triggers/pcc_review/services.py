@@ -176,6 +176,8 @@ def request_review(
         title=f"PCC review decided: {application.reference}",
         due=decision_due(review),
         owner_id=deadline_engine.area_coordinator_id(application),
+        # Part of the Case Review, which runs on whatever happens to its linked cases.
+        case_id=None,
         area_id=application.area_id,
         link=deadline_engine.application_link(application) + "#pcc-review",
     )

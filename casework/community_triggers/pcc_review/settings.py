@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casework.core.settings import SettingSpec, boolean, register, timescale
+from casework.core.settings import SettingSpec, boolean, timescale
 
 GROUP = "Case Review: Police and Crime Commissioner review"
 SOURCE = "Crime and Policing Act 2026 (reviews by local policing bodies of ASB case review decisions)"
@@ -11,7 +11,8 @@ IN_FORCE = "cpa2026_pcc_review"
 REQUEST_WINDOW = "pcc_review_request_window"
 DECISION = "pcc_review_decision"
 
-register(
+#: Registered by ``casework.community_triggers.init_app``.
+SPECS = [
     SettingSpec(
         key=IN_FORCE,
         default=False,
@@ -48,4 +49,4 @@ register(
         label="Time for the PCC to decide a review",
         source=f"{SOURCE}; the period is the area's procedure",
     ),
-)
+]

@@ -9,9 +9,9 @@ real records say how many failed and why, never what they hold.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from jinja2 import TemplateError
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from jinja2 import TemplateError
 
 from casework.accounts.models import Area
 from casework.audit.services import record_change, snapshot

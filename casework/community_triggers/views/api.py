@@ -49,8 +49,6 @@ from casework.extensions import db
 
 bp = Blueprint("triggers", __name__)
 
-# The dashboard panels register themselves on import; this module is loaded with the API.
-import casework.community_triggers.dashboard  # noqa: E402,F401
 
 #: Everything dump_application reads, loaded up front so a list runs a fixed number of queries.
 APPLICATION_LOAD = (

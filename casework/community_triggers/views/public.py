@@ -11,11 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, session, url_for
 
 from casework.accounts.models import Agency, Area
-from casework.community_triggers import (
-    letters,  # noqa: F401 - connects the letters to the signals
-    public_progress,
-    services,
-)
+from casework.community_triggers import public_progress, services
 from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels, show_domain_error
 from casework.community_triggers.models import ApplicationStatus, Channel, ReviewMeeting
 from casework.core.db import commit

@@ -855,5 +855,3 @@ def letter_pdf(application_id: int, letter_id: int):
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
-
-from casework.community_triggers import case_sections as _case_sections  # noqa: E402,F401  (registers the case search source)

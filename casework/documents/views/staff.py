@@ -163,6 +163,3 @@ def remove(document_id: int):
             return redirect(_case_href(document.case_id))
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
     return render_template("documents/remove.html", document=document, case=document.case, form=form), status
-
-
-from casework.documents import case_sections as _case_sections  # noqa: E402,F401  (registers the case section)

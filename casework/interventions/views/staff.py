@@ -481,6 +481,3 @@ def notice(intervention_id: int):
         hearing_by=dict(intervention.dates).get("hearing_by"),
         letterhead=layout.letterhead_for(intervention.case.area),
     ), status
-
-
-from casework.interventions import case_sections as _case_sections  # noqa: E402,F401  (registers the case sections)

@@ -10,7 +10,6 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit
 from casework.core.permissions import signed_in
-from casework.dashboard.views import panel
 from casework.reminders import calendar, services
 from casework.reminders.forms import NotificationSettingsForm
 
@@ -75,6 +74,7 @@ def revoke_calendar_link():
 
 
 # --- dashboard panels: every role that owns deadlines sees its own overdue and coming work ---------
+# (registered by ``casework.reminders.init_app`` for coordinators, chairs, partners and managers)
 
 
 # Officers' "Due soon" comes from the cases domain (casework/cases/dashboard.py), which names the case.
@@ -84,11 +84,6 @@ def own_deadlines(user) -> dict:
     return {"my_deadlines": services.dashboard_items(user)}
 
 
-for _role in ("coordinator", "chair", "partner"):
-    panel(_role)(own_deadlines)
-
-
-@panel("manager")
 def manager_deadlines(user) -> dict:
     return {
         "my_deadlines": services.dashboard_items(user),

@@ -81,6 +81,3 @@ def new(case_id: int):
         question_prefix=QUESTION_PREFIX,
         has_victims=bool(victims),
     ), status
-
-
-from casework.risk import case_sections as _case_sections  # noqa: E402,F401  (registers the case sections)

@@ -16,11 +16,10 @@ from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
-from casework.dashboard.views import panel
 from casework.extensions import db
 from casework.statistics import policies, services
 from casework.statistics.forms import ChooseForm, PeriodForm, PublishForm, WithdrawForm
-from casework.statistics.models import SnapshotStatus, StatisticsJob, StatisticsSnapshot
+from casework.statistics.models import SnapshotStatus, StatisticsJob
 from casework.statistics.queries import EXTRA_KEYS, LABELS, STATUTORY_KEYS, compute_area_figures
 
 bp = Blueprint("statistics", __name__, url_prefix="/reports/statistics")
@@ -33,7 +32,6 @@ REFRESH_SECONDS = 3
 CHANGED_LOOKBACK_DAYS = 2 * 366
 
 
-@panel("manager")
 def figures_to_publish(user: Any) -> dict[str, Any]:
     """The manager's areas whose last reporting period has ended without published figures (that are
     not withdrawn), and published periods whose figures the records now give differently."""

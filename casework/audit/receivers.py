@@ -1,0 +1,21 @@
+"""The audit log's part in retention (``casework.core.lifecycle``): the entries about every record
+anonymised keep who, when and what kind of change, and lose the personal values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casework.audit import services
+from casework.core.lifecycle import RetentionReport
+
+
+def on_records_anonymised(_app: Any, *, report: RetentionReport, **_: Any) -> None:
+    for table, ids in list(report.items.items()):
+        erased = services.erase_personal_values_of(table, sorted(ids))
+        report.add("audit_entries", erased)
+
+
+def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:
+    """Who viewed the person's record and the cases the export shows."""
+    people = [person.id, *export.merged_person_ids]
+    return {"views": services.views_of([("people", people), ("cases", sorted(export.shown_case_ids))])}

@@ -1,0 +1,28 @@
+"""The cases domain's part in the lifecycle of a case or a person (``casework.core.lifecycle``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casework.cases import services
+
+
+def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
+    """The case's own text and that of its incidents, complaints, notes, events and tasks."""
+    services.anonymise_case(case, report)
+
+
+def on_person_anonymised(_app: Any, *, person: Any, report: Any, **_: Any) -> None:
+    services.anonymise_person(person, report)
+
+
+def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:
+    return services.export_sections(person, export)
+
+
+def on_person_merged(_app: Any, *, merge: Any, **_: Any) -> None:
+    services.move_person_records(merge)
+
+
+def on_person_unmerged(_app: Any, *, merge: Any, **_: Any) -> None:
+    services.restore_person_records(merge)

@@ -1,0 +1,37 @@
+"""The Case Review's part in the lifecycle of a case or a person (``casework.core.lifecycle``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.community_triggers import services
+
+
+def on_retention_run(_app: Any, *, on: date, report: Any, **_: Any) -> None:
+    """Applications linked to no case have a retention date of their own: the area's case period
+    after their last event."""
+    from casework.accounts.models import Area
+    from casework.accounts.services import area_settings
+    from casework.cases import settings as case_settings
+    from casework.data_protection.retention import years_before
+    from casework.extensions import db
+
+    cutoffs = {
+        area.id: years_before(on, area_settings(area, on)[case_settings.CASE_RETENTION_YEARS])
+        for area in db.session.scalars(sa.select(Area))
+    }
+    for application in services.unlinked_applications_due(cutoffs):
+        services.anonymise_application(application, report)
+
+
+def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
+    """An application goes with the last of its linked cases."""
+    for application in services.applications_going_with(case):
+        services.anonymise_application(application, report)
+
+
+def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:
+    return {"case_review_applications": services.export_section(person, export)}

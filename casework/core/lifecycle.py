@@ -1,0 +1,182 @@
+"""Named events in the life of a case or a person, received by every domain that holds data about them.
+
+The domain where an event happens sends it; it does not need to know who else holds data (Indico's
+named signals). Each domain connects its receivers in its ``init_app``
+(``domain.receive(lifecycle.case_closed, on_case_closed)``), for that app only: the sender of every
+signal here is the application (``send`` below), and the subject travels as a keyword argument.
+
+Receivers run in no fixed order, each on its own domain's rows, inside the sender's transaction: they
+change the session and flush, never commit, so an event and everything it causes commit or roll back
+together; email and tasks still wait for the commit (``after_commit``). A domain changes another
+domain's tables only through that domain's services, never directly.
+
+``tests/test_lifecycle.py`` checks that every domain holding data about a case or a person receives
+the events that concern that data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from blinker import Namespace, Signal
+from flask import current_app
+
+_signals = Namespace()
+
+#: What replaces free text removed under the retention policy, in every domain.
+REMOVED = "[removed under the retention policy]"
+
+case_closed = _signals.signal(
+    "case-closed",
+    doc="""A case was closed. ``case``, ``actor``, ``handover`` (a ``CaseHandover``: who takes the work
+    that continues, and which ordinary actions are handed over rather than cancelled). Receivers hand
+    over statutory deadlines and the chosen actions, cancel the rest with the closure reason, and
+    make sure nothing else of the case is reminded or escalated.""",
+)
+case_reopened = _signals.signal(
+    "case-reopened",
+    doc="""A closed case was reopened. ``case``, ``actor``, ``reason``. Receivers re-arm what is still due
+    (the current risk review, the dates of live interventions); cancelled work stays cancelled.""",
+)
+retention_run = _signals.signal(
+    "retention-run",
+    doc="""A retention run is starting. ``on`` (the day retention dates are reckoned from), ``report``.
+    Domains whose records have retention dates of their own (a Case Review application linked to no
+    case, copies of sent email) anonymise what is due and list it in ``report``.""",
+)
+case_anonymised = _signals.signal(
+    "case-anonymised",
+    doc="""A case reached its retention date and its own fields were anonymised. ``case``, ``report`` (a
+    ``RetentionReport``). Every domain anonymises its part of the case and lists what it anonymised
+    with ``report.add(table, ids)``.""",
+)
+person_anonymised = _signals.signal(
+    "person-anonymised",
+    doc="""A person reached their retention date and their own fields were anonymised. ``person``,
+    ``former`` (a ``FormerIdentity``: the details as they were, to find copies elsewhere), ``report``.""",
+)
+records_anonymised = _signals.signal(
+    "records-anonymised",
+    doc="""Sent once at the end of a retention run, after every domain has anonymised its records.
+    ``report``. The audit log erases the personal values of the entries about every record listed,
+    and the outbox the emails about them.""",
+)
+person_exported = _signals.signal(
+    "person-exported",
+    doc="""A subject access export is being assembled. ``person``, ``export`` (a
+    ``casework.cases.subject_access.SubjectAccess``: who asked, which cases may be shown, how to redact
+    third parties). Each receiver returns ``(section_key, value)`` for its part of the export, or None.""",
+)
+person_merged = _signals.signal(
+    "person-merged",
+    doc="""Two records of the same person were merged. ``merge`` (a ``PersonMerge``: ``kept_id``,
+    ``merged_id``, ``actor``, ``moved``). Each receiver moves its rows from the merged person to the kept
+    one and records what it moved with ``merge.record(table, ids)``, so the merge can be undone.""",
+)
+person_unmerged = _signals.signal(
+    "person-unmerged",
+    doc="""A merge was undone within its window. ``merge``. Each receiver moves back exactly the rows it
+    recorded as moved.""",
+)
+
+#: Every lifecycle signal, for the registration checks.
+SIGNALS: tuple[Signal, ...] = (
+    retention_run,
+    case_closed,
+    case_reopened,
+    case_anonymised,
+    person_anonymised,
+    records_anonymised,
+    person_exported,
+    person_merged,
+    person_unmerged,
+)
+
+
+def send(signal: Signal, **kwargs: Any) -> list[tuple[Any, Any]]:
+    """Send ``signal`` from the current app to the receivers its domains registered; answers
+    ``[(receiver, returned value)]``. Blinker calls receivers in no fixed order, so no receiver may
+    depend on another having run (each acts on its own domain's rows)."""
+    return signal.send(current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]
+
+
+# --- what travels with the events ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseHandover:
+    """What happens to a closing case's open work (SPEC section 10).
+
+    Statutory deadlines (a linked Case Review's actions, court hearings, order reviews) are always
+    handed over, never cancelled: to ``owner`` when one is named, otherwise to their current owner
+    while that user is active, otherwise to the closing officer. Ordinary actions listed in
+    ``action_ids`` are handed over to ``owner``; every other ordinary action and deadline is cancelled
+    with ``reason`` recorded. A close without a choice (the API with only a reason) cancels them all.
+    """
+
+    reason: str
+    actor: Any
+    owner: Any | None = None
+    action_ids: frozenset[int] = frozenset()
+
+    def owner_for(self, current_owner: Any | None) -> Any:
+        if self.owner is not None:
+            return self.owner
+        if current_owner is not None and getattr(current_owner, "is_active", False):
+            return current_owner
+        return self.actor
+
+
+@dataclass(frozen=True)
+class FormerIdentity:
+    """A person's identifying details as they were before anonymisation."""
+
+    person_id: int
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+@dataclass
+class RetentionReport:
+    """What a retention run anonymised: the tables and row ids, never the values."""
+
+    on: date
+    started_at: datetime
+    #: table -> ids anonymised (or erased).
+    items: dict[str, set[int]] = field(default_factory=dict)
+    #: Case references and person ids, for the people reading the report.
+    case_references: list[str] = field(default_factory=list)
+    person_ids: list[int] = field(default_factory=list)
+
+    def add(self, table: str, ids: Iterable[int]) -> None:
+        found = {int(i) for i in ids}
+        if found:
+            self.items.setdefault(table, set()).update(found)
+
+    def counts(self) -> dict[str, int]:
+        return {table: len(ids) for table, ids in sorted(self.items.items())}
+
+
+@dataclass
+class PersonMerge:
+    """A merge in progress or being undone: which person is kept, which is merged into it, and what
+    each domain moved (``moved``: table -> {"ids": [...], plus anything the domain needs to undo})."""
+
+    kept_id: int
+    merged_id: int
+    actor: Any
+    moved: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def record(self, table: str, ids: Iterable[int], **extra: Any) -> None:
+        entry = self.moved.setdefault(table, {"ids": []})
+        entry["ids"].extend(int(i) for i in ids)
+        for key, value in extra.items():
+            entry.setdefault(key, []).extend(value)
+
+    def ids(self, table: str) -> list[int]:
+        return list(self.moved.get(table, {}).get("ids", []))

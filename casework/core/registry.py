@@ -1,0 +1,238 @@
+"""One registration per domain.
+
+Each domain package (``casework/<domain>/__init__.py``) has an ``init_app(app)`` that registers, on
+this app only, everything the domain brings: its models, child blueprints for each audience, area
+settings, Celery task modules and beat entries, demo data, parts of the case record (API answer, page
+section, timeline), dashboard panels, lifecycle receivers, the records read by the settings of their
+day, and the kinds of spreadsheet import and export. ``create_app`` calls them from one list,
+``casework.app.DOMAINS``: the table of contents of the application (Redash's ``init_app`` list).
+
+Nothing is registered because a module happened to be imported, so an import is never kept for its
+side effects, and a domain left out of the list leaves no trace in the app. Everything registered is
+read back through ``registry(app)`` (the app's ``Registry``), never from module-level globals.
+
+A domain's ``init_app`` looks like this::
+
+    def init_app(app: Flask) -> None:
+        from casework.risk import case_sections, settings, views
+
+        domain = register_domain(app, "risk")
+        domain.models("casework.risk.models")
+        domain.blueprints("staff", views.staff.bp)
+        domain.settings(*settings.SPECS)
+        domain.case_page_section(20, "risk/_case_section.html", case_sections.risk_section)
+        domain.receive(lifecycle.case_closed, lifecycle_receivers.on_case_closed)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from blinker import Signal
+from flask import Blueprint, Flask, current_app
+
+#: The audience shells (``casework/blueprints``), in the order the app registers them.
+AUDIENCES = ("api", "admin", "staff", "public")
+EXTENSION_KEY = "casework"
+
+
+@dataclass(frozen=True)
+class PageSection:
+    order: int
+    template: str
+    #: function(case, user) -> the template's context.
+    context: Callable[[Any, Any], dict[str, Any]]
+    domain: str
+    #: The id of the section's heading and its title, for the page's contents list (both or neither).
+    anchor: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class Registry:
+    """What the domains registered on one app."""
+
+    #: Domain names in registration order (the order of ``casework.app.DOMAINS``).
+    domains: list[str] = field(default_factory=list)
+    model_modules: list[str] = field(default_factory=list)
+    #: audience -> [(domain, blueprint)].
+    blueprints: dict[str, list[tuple[str, Blueprint]]] = field(default_factory=lambda: {a: [] for a in AUDIENCES})
+    #: key -> casework.core.settings.SettingSpec.
+    settings: dict[str, Any] = field(default_factory=dict)
+    task_modules: list[str] = field(default_factory=list)
+    #: Celery beat schedule: name -> entry.
+    beat_schedule: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: [(domain, loader(password))], run by ``demo load`` in domain order.
+    demo_loaders: list[tuple[str, Callable[[str], None]]] = field(default_factory=list)
+    #: key in ``GET /api/v1/cases/<id>`` -> function(case, user).
+    case_api_sections: dict[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
+    case_page_sections: list[PageSection] = field(default_factory=list)
+    #: The person page's sections: each domain shows what it holds about the person, as far as the
+    #: user may see it (and a count with the holding agency for what they may not).
+    person_page_sections: list[PageSection] = field(default_factory=list)
+    #: functions(case) -> [casework.cases.sections.TimelineEntry].
+    case_timeline_sources: list[Callable[[Any], list[Any]]] = field(default_factory=list)
+    #: functions(visible case ids, the search) -> a SELECT of (case id, rank) for case search
+    #: (``casework.cases.queries.case_page``).
+    case_search_sources: list[Callable[[Any, Any], Any]] = field(default_factory=list)
+    #: role -> functions(user) -> panel data for templates/dashboard/_<role>.html.
+    dashboard_panels: dict[str, list[Callable[[Any], dict[str, Any]]]] = field(default_factory=dict)
+    #: signal name -> [(domain, receiver)], for the lifecycle signals (``casework.core.lifecycle``).
+    receivers: dict[str, list[tuple[str, Callable[..., Any]]]] = field(default_factory=dict)
+    #: functions(area ids, setting keys, effective from) -> [casework.core.settings.DatedRecord]: the
+    #: records dealt with under the settings of their day, which a back-dated change must not reach.
+    dated_records: list[Callable[[Any, set[str], Any], list[Any]]] = field(default_factory=list)
+    #: casework.core.settings.SettingsCheck: settings read together, checked when any of them is saved.
+    setting_checks: list[Any] = field(default_factory=list)
+    #: key -> casework.spreadsheets.kinds.ImportKind, in registration order.
+    import_kinds: dict[str, Any] = field(default_factory=dict)
+    #: key -> casework.spreadsheets.kinds.ExportList, in registration order.
+    export_lists: dict[str, Any] = field(default_factory=dict)
+
+    def children(self, audience: str) -> list[Blueprint]:
+        return [bp for _domain, bp in self.blueprints[audience]]
+
+    def receivers_of(self, signal: Signal) -> list[tuple[str, Callable[..., Any]]]:
+        return list(self.receivers.get(signal.name or "", []))
+
+
+def registry(app: Flask | None = None) -> Registry:
+    """The registry of ``app`` (default: the current app)."""
+    target = app if app is not None else current_app
+    return target.extensions[EXTENSION_KEY]
+
+
+def init_registry(app: Flask) -> Registry:
+    app.extensions[EXTENSION_KEY] = Registry()
+    return app.extensions[EXTENSION_KEY]
+
+
+class DomainRegistration:
+    """The handle a domain's ``init_app`` registers through; every entry is tagged with the domain."""
+
+    def __init__(self, app: Flask, name: str) -> None:
+        self.app = app
+        self.name = name
+        self.registry = registry(app)
+        if name in self.registry.domains:
+            raise RuntimeError(f"domain {name!r} registered twice on this app")
+        self.registry.domains.append(name)
+
+    def models(self, *modules: str) -> None:
+        """Model modules: imported so the metadata is complete for Alembic and relationships resolve."""
+        for module in modules:
+            importlib.import_module(module)
+            self.registry.model_modules.append(module)
+
+    def blueprints(self, audience: str, *blueprints: Blueprint) -> None:
+        """Child blueprints of an audience shell (``api``, ``admin``, ``staff``, ``public``), which
+        sets the policy (sign-in, CSRF, error format) once for all of them."""
+        if audience not in AUDIENCES:
+            raise ValueError(f"unknown audience {audience!r}: one of {', '.join(AUDIENCES)}")
+        self.registry.blueprints[audience].extend((self.name, bp) for bp in blueprints)
+
+    def settings(self, *specs: Any) -> None:
+        """Per-area settings (``casework.core.settings.SettingSpec``)."""
+        for spec in specs:
+            known = self.registry.settings.get(spec.key)
+            if known is not None and known != spec:
+                raise ValueError(f"setting {spec.key!r} registered twice")
+            self.registry.settings[spec.key] = spec
+
+    def tasks(self, module: str) -> None:
+        """A module of ``@shared_task`` tasks. Its ``BEAT`` mapping (task name -> schedule, or ->
+        ``(schedule, options)``), declared next to the tasks, joins the beat schedule."""
+        loaded = importlib.import_module(module)
+        self.registry.task_modules.append(module)
+        for name, entry in getattr(loaded, "BEAT", {}).items():
+            schedule, options = entry if isinstance(entry, tuple) else (entry, {})
+            self.registry.beat_schedule[name] = {
+                "task": name,
+                "schedule": schedule,
+                **({"options": options} if options else {}),
+            }
+
+    def demo(self, loader: Callable[[str], None]) -> None:
+        """Demo data: ``loader(password)``, idempotent (it looks for what it would create first)."""
+        self.registry.demo_loaders.append((self.name, loader))
+
+    def case_api_section(self, key: str, fn: Callable[[Any, Any], Any]) -> None:
+        self.registry.case_api_sections[key] = fn
+
+    def case_page_section(
+        self,
+        order: int,
+        template: str,
+        fn: Callable[[Any, Any], dict[str, Any]],
+        *,
+        anchor: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        """A section of the case page; ``anchor`` (the id of its heading) and ``title`` put it in the
+        page's contents list."""
+        self.registry.case_page_sections.append(PageSection(order, template, fn, self.name, anchor, title))
+        self.registry.case_page_sections.sort(key=lambda s: s.order)
+
+    def person_page_section(self, order: int, template: str, fn: Callable[[Any, Any], dict[str, Any]]) -> None:
+        """A section of the person page: ``fn(person, user)`` -> the template's context."""
+        self.registry.person_page_sections.append(PageSection(order, template, fn, self.name))
+        self.registry.person_page_sections.sort(key=lambda s: s.order)
+
+    def case_timeline(self, fn: Callable[[Any], list[Any]]) -> None:
+        self.registry.case_timeline_sources.append(fn)
+
+    def case_search(self, fn: Callable[[Any, Any], Any]) -> None:
+        """Other domains' records that lead to a case in the case search (an application's reference)."""
+        self.registry.case_search_sources.append(fn)
+
+    def panel(self, role: str, fn: Callable[[Any], dict[str, Any]]) -> None:
+        self.registry.dashboard_panels.setdefault(role, []).append(fn)
+
+    def dated_records(self, fn: Callable[[Any, set[str], Any], list[Any]]) -> None:
+        """The records this domain dealt with under the settings in force on their day (an application
+        on the day it was received): ``fn(area_ids, keys, effective_from)`` -> ``DatedRecord``s. A
+        settings change back-dated to before one of them is refused (``accounts.services``)."""
+        self.registry.dated_records.append(fn)
+
+    def setting_checks(self, keys: Iterable[str], check: Callable[[dict[str, Any]], list[Any]]) -> None:
+        """A check of settings that only make sense together: ``check(values)`` ->
+        ``casework.core.settings.SettingProblem``s, run when any of ``keys`` is saved."""
+        from casework.core.settings import SettingsCheck
+
+        entry = SettingsCheck(frozenset(keys), check)
+        if entry not in self.registry.setting_checks:
+            self.registry.setting_checks.append(entry)
+
+    def imports(self, *kinds: Any) -> None:
+        """Kinds of spreadsheet import (``casework.spreadsheets.kinds.ImportKind``)."""
+        for kind in kinds:
+            if kind.key in self.registry.import_kinds:
+                raise ValueError(f"import kind {kind.key!r} registered twice")
+            self.registry.import_kinds[kind.key] = kind
+
+    def exports(self, *lists: Any) -> None:
+        """Lists that can be downloaded (``casework.spreadsheets.kinds.ExportList``)."""
+        for export in lists:
+            if export.key in self.registry.export_lists:
+                raise ValueError(f"export {export.key!r} registered twice")
+            self.registry.export_lists[export.key] = export
+
+    def receive(self, signal: Signal, receiver: Callable[..., Any]) -> None:
+        """Connect a lifecycle receiver for this app only (the app is the signal's sender)."""
+        signal.connect(receiver, sender=self.app, weak=False)
+        self.registry.receivers.setdefault(signal.name or "", []).append((self.name, receiver))
+
+
+def register_domain(app: Flask, name: str) -> DomainRegistration:
+    return DomainRegistration(app, name)
+
+
+def init_domains(app: Flask, modules: Iterable[str]) -> Registry:
+    """Call each domain's ``init_app(app)`` in order."""
+    found = init_registry(app)
+    for module in modules:
+        importlib.import_module(module).init_app(app)
+    return found

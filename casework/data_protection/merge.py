@@ -1,0 +1,144 @@
+"""Merging two records of the same person (the duplicate warning finds them). Never commits.
+
+The records of the merged person move to the kept one in every domain (``person_merged``: each
+domain moves its rows and records which, in ``PersonMerge.moved``); the merged record is hidden,
+not deleted, so for ``UNDO_WINDOW`` the merge can be undone exactly (``person_unmerged``). Both are
+audited. After the window, the next retention run anonymises the merged record: its details live on
+in the kept one.
+
+Visibility: a user merges only people whose every case they can see (a merge must not move records
+of cases they cannot see); otherwise the merge is refused with the count and the holding agencies.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import Agency
+from casework.audit.models import AuditAction
+from casework.audit.services import record
+from casework.cases.models import Case, CaseParty, Person
+from casework.cases.policies import visible_cases_clause
+from casework.core import lifecycle
+from casework.core.errors import InvalidInput, NotFound, RuleViolation
+from casework.core.time import now
+from casework.data_protection.models import PersonMerge
+from casework.extensions import db
+
+#: How long a merge can be undone.
+UNDO_WINDOW = timedelta(days=14)
+
+
+def _hidden_cases(actor: Any, people: list[Person]) -> tuple[int, list[str]]:
+    """The cases of ``people`` the actor cannot see: how many, and which agencies hold them."""
+    ids = [p.id for p in people]
+    rows = db.session.execute(
+        sa.select(Case.id, Agency.name)
+        .join(Agency, Agency.id == Case.lead_agency_id)
+        .where(
+            Case.id.in_(sa.select(CaseParty.case_id).where(CaseParty.person_id.in_(ids))),
+            Case.id.not_in(sa.select(Case.id).where(visible_cases_clause(actor))),
+        )
+    ).all()
+    return len(rows), sorted({name for _id, name in rows})
+
+
+def check_mergeable(actor: Any, kept: Person, merged: Person) -> None:
+    if kept.id == merged.id:
+        raise InvalidInput({"merged_person_id": ["Choose another person to merge into this one"]})
+    for person in (kept, merged):
+        if person.anonymised_at is not None:
+            raise RuleViolation(f"{person.name} was anonymised under the retention policy and cannot be merged.")
+        if person.merged_into_id is not None:
+            raise RuleViolation(f"{person.name} is already merged into another record.")
+    hidden, agencies = _hidden_cases(actor, [kept, merged])
+    if hidden:
+        raise RuleViolation(
+            f"{hidden} of their cases {'is' if hidden == 1 else 'are'} held by {', '.join(agencies)} and not "
+            "visible to you: ask a manager there to merge these records."
+        )
+
+
+def merge_people(actor: Any, kept: Person, merged: Person) -> PersonMerge:
+    """Move everything about ``merged`` to ``kept`` and hide ``merged`` (undoable for UNDO_WINDOW)."""
+    check_mergeable(actor, kept, merged)
+    moment = now()
+    plan = lifecycle.PersonMerge(kept_id=kept.id, merged_id=merged.id, actor=actor)
+    lifecycle.send(lifecycle.person_merged, merge=plan)
+    merged.merged_into_id = kept.id
+    row = PersonMerge(
+        kept_person_id=kept.id,
+        merged_person_id=merged.id,
+        merged_by_id=getattr(actor, "id", None),
+        merged_at=moment,
+        undo_until=moment + UNDO_WINDOW,
+        moved=plan.moved,
+    )
+    db.session.add(row)
+    db.session.flush()
+    counts = {table: len(entry.get("ids", [])) for table, entry in plan.moved.items()}
+    record(
+        actor,
+        AuditAction.update,
+        kept,
+        f"Merged person {merged.id} into person {kept.id}",
+        {"merge_id": row.id, "moved": counts},
+    )
+    record(actor, AuditAction.update, merged, f"Merged person {merged.id} into person {kept.id}", {"merge_id": row.id})
+    return row
+
+
+def undo_merge(actor: Any, merge: PersonMerge) -> PersonMerge:
+    """Move back exactly what the merge moved, within the window."""
+    if merge.undone_at is not None:
+        raise RuleViolation("This merge has already been undone.")
+    if now() > merge.undo_until:
+        raise RuleViolation("The time to undo this merge has passed.")
+    plan = lifecycle.PersonMerge(
+        kept_id=merge.kept_person_id, merged_id=merge.merged_person_id, actor=actor, moved=dict(merge.moved or {})
+    )
+    lifecycle.send(lifecycle.person_unmerged, merge=plan)
+    merged = db.session.get(Person, merge.merged_person_id)
+    merged.merged_into_id = None
+    merge.undone_at = now()
+    merge.undone_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    kept = db.session.get(Person, merge.kept_person_id)
+    summary = f"Undid the merge of person {merged.id} into person {kept.id}"
+    record(actor, AuditAction.update, kept, summary, {"merge_id": merge.id})
+    record(actor, AuditAction.update, merged, summary, {"merge_id": merge.id})
+    return merge
+
+
+def get_merge(merge_id: int) -> PersonMerge:
+    merge = db.session.get(PersonMerge, merge_id)
+    if merge is None:
+        raise NotFound("Merge not found.")
+    return merge
+
+
+def merges_of(person: Person) -> list[PersonMerge]:
+    """The merges into ``person``, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(PersonMerge)
+            .where(PersonMerge.kept_person_id == person.id)
+            .options(sa.orm.joinedload(PersonMerge.merged), sa.orm.joinedload(PersonMerge.merged_by))
+            .order_by(PersonMerge.merged_at.desc())
+        )
+    )
+
+
+def merged_records_due(moment: Any) -> list[Person]:
+    """Records merged into another whose undo window has passed: the retention run anonymises them."""
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .join(PersonMerge, sa.and_(PersonMerge.merged_person_id == Person.id, PersonMerge.undone_at.is_(None)))
+            .where(Person.merged_into_id.is_not(None), Person.anonymised_at.is_(None), PersonMerge.undo_until < moment)
+            .order_by(Person.id)
+        ).unique()
+    )

@@ -1,0 +1,109 @@
+"""Retention (SPEC section 7): when a record reaches its retention date, every domain anonymises its
+part of it, the audit log keeps who, when and what kind of change but loses the personal values, and
+a report lists what was anonymised. Never commits.
+
+This module decides what is due (cases closed longer ago than their area's case period; people all
+of whose cases closed longer ago than the person period) and sends the lifecycle events; each domain's
+receivers do the anonymising (``casework.core.lifecycle``): ``case_anonymised`` and
+``person_anonymised`` for each record, then ``records_anonymised`` once, for the audit log and the
+outbox to erase what is about every record listed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from casework.accounts.models import Area
+from casework.accounts.services import area_settings
+from casework.cases import settings as case_settings
+from casework.cases.models import Case, CaseParty, CaseStatus, Person
+from casework.core import lifecycle
+from casework.core.time import now, today
+from casework.data_protection.models import RetentionRun
+from casework.extensions import db
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def due_cases(on: date) -> list[Case]:
+    """Closed cases whose area's case retention period ended before ``on``, not yet anonymised."""
+    found: list[Case] = []
+    for area in db.session.scalars(sa.select(Area).order_by(Area.id)):
+        cutoff = years_before(on, area_settings(area, on)[case_settings.CASE_RETENTION_YEARS])
+        found.extend(
+            db.session.scalars(
+                sa.select(Case)
+                .where(
+                    Case.area_id == area.id,
+                    Case.status == CaseStatus.closed,
+                    Case.closed_on < cutoff,
+                    Case.anonymised_at.is_(None),
+                )
+                .order_by(Case.id)
+            )
+        )
+    return found
+
+
+def due_people(on: date) -> list[Person]:
+    """People on at least one case, none of which is open or closed within its area's person period."""
+    cutoffs = {
+        area.id: years_before(on, area_settings(area, on)[case_settings.PERSON_RETENTION_YEARS])
+        for area in db.session.scalars(sa.select(Area))
+    }
+    recent_case = sa.or_(
+        Case.status == CaseStatus.open,
+        *[sa.and_(Case.area_id == area_id, Case.closed_on >= cutoff) for area_id, cutoff in cutoffs.items()],
+    )
+    on_recent = sa.exists().where(CaseParty.person_id == Person.id, CaseParty.case_id == Case.id, recent_case)
+    on_any = sa.exists().where(CaseParty.person_id == Person.id)
+    return list(
+        db.session.scalars(
+            sa.select(Person).where(Person.anonymised_at.is_(None), on_any, ~on_recent).order_by(Person.id)
+        )
+    )
+
+
+def apply_retention(on: date | None = None) -> RetentionRun:
+    """Anonymise everything that has reached its retention date, and record the run."""
+    on = on or today()
+    report = lifecycle.RetentionReport(on=on, started_at=now())
+    lifecycle.send(lifecycle.retention_run, on=on, report=report)
+    for case in due_cases(on):
+        lifecycle.send(lifecycle.case_anonymised, case=case, report=report)
+    for person in due_people(on):
+        former = lifecycle.FormerIdentity(
+            person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
+        )
+        lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
+    # A record merged into another keeps its details only for the undo window: they live on in the kept one.
+    from casework.data_protection.merge import merged_records_due
+
+    for person in merged_records_due(report.started_at):
+        former = lifecycle.FormerIdentity(
+            person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
+        )
+        lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
+    lifecycle.send(lifecycle.records_anonymised, report=report)
+    run = RetentionRun(
+        run_on=on,
+        started_at=report.started_at,
+        finished_at=now(),
+        counts=report.counts(),
+        case_references=sorted(report.case_references),
+        person_ids=sorted(report.person_ids),
+    )
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def runs(limit: int = 50) -> list[RetentionRun]:
+    return list(db.session.scalars(sa.select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(limit)))

@@ -1,0 +1,257 @@
+"""Subject access (SPEC sections 7 and 10): everything held about a person, in every domain, as one
+JSON document and a printable PDF. Never commits.
+
+The export is assembled by sending ``person_exported``: each domain holding data about people answers
+with its sections, using the ``SubjectAccess`` passed along to decide what it may show:
+
+- Third parties' personal data is redacted by default: other people's names, and their addresses,
+  emails and phone numbers wherever they appear in free text, become "[third party]", and records
+  that are another person's (a victim's risk assessment or views, an applicant's letters) are left
+  out. A perpetrator's export never reveals the victims.
+- Restricted cases are withheld from anyone not named on them; the export then says that some
+  records are withheld and that the data protection officer can release them.
+- The data protection officer may release the full version, with a recorded reason (audited).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.audit.models import AuditAction
+from casework.audit.services import record
+from casework.cases.models import Case, CaseAccess, CaseParty, Complaint, Incident, Person
+from casework.core import lifecycle
+from casework.core.errors import Forbidden, InvalidInput
+from casework.core.permissions import Permission
+from casework.core.time import now
+from casework.extensions import db
+
+THIRD_PARTY = "[third party]"
+WITHHELD_NOTICE = (
+    "Some records about this person are on restricted cases and are withheld from this export. "
+    "The data protection officer can release them."
+)
+#: Shorter strings are not redacted from free text (a two-letter name would blank half the words).
+MIN_REDACTED_LENGTH = 4
+
+
+@dataclass
+class SubjectAccess:
+    """What one export may show: passed to every ``person_exported`` receiver."""
+
+    person: Person
+    actor: Any
+    #: The data protection officer's release: nothing redacted, nothing withheld.
+    full: bool
+    reason: str | None
+    #: case id -> the person's roles on it ("victim", "perpetrator", ..., "complainant").
+    roles: dict[int, set[str]] = field(default_factory=dict)
+    withheld_case_ids: set[int] = field(default_factory=set)
+    #: Records of the same person merged into this one (their views and history are theirs too).
+    merged_person_ids: list[int] = field(default_factory=list)
+    #: (table, id) of other records withheld with those cases (the Case Reviews linked to them), so
+    #: that copies of them elsewhere (email) are withheld too.
+    withheld_records: set[tuple[str, int]] = field(default_factory=set)
+    #: Other people's identifying strings (names, emails, phones, addresses), longest first.
+    third_party_strings: list[str] = field(default_factory=list)
+    _pattern: re.Pattern[str] | None = None
+
+    @property
+    def case_ids(self) -> set[int]:
+        """Every case the person is on (party or complainant), shown or withheld."""
+        return set(self.roles)
+
+    @property
+    def shown_case_ids(self) -> set[int]:
+        return self.case_ids - self.withheld_case_ids
+
+    def shows(self, case_id: int | None) -> bool:
+        return case_id is not None and case_id in self.shown_case_ids
+
+    def has_role(self, case_id: int, *roles: str) -> bool:
+        return bool(self.roles.get(case_id, set()) & set(roles))
+
+    def redact(self, text: str | None) -> str | None:
+        """``text`` with other people's names, addresses, emails and phone numbers replaced."""
+        if text is None or self.full or self._pattern is None:
+            return text
+        return self._pattern.sub(THIRD_PARTY, text)
+
+    def name_of(self, other: Person | None) -> str | None:
+        """Another person's name, or "[third party]" (the person's own name is shown)."""
+        if other is None:
+            return None
+        if self.full or other.id == self.person.id:
+            return other.name
+        return THIRD_PARTY
+
+    def own_or_third(self, name: str | None) -> str | None:
+        """A free-text name (an attendee, a complainant): shown when it is the person's own."""
+        if name is None:
+            return None
+        if self.full or " ".join(name.lower().split()) == self.person.normalised_name:
+            return name
+        return THIRD_PARTY
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _person_case_roles(person: Person) -> dict[int, set[str]]:
+    roles: dict[int, set[str]] = {}
+    for case_id, role in db.session.execute(
+        sa.select(CaseParty.case_id, CaseParty.role).where(CaseParty.person_id == person.id)
+    ):
+        roles.setdefault(case_id, set()).add(role.value)
+    for (case_id,) in db.session.execute(
+        sa.select(Incident.case_id).join(Complaint).where(Complaint.complainant_person_id == person.id).distinct()
+    ):
+        # A complainant is a party of the case already (the ledger adds them); an older record may not be.
+        roles.setdefault(case_id, {"complainant"})
+    return roles
+
+
+def _third_party_strings(person: Person, case_ids: set[int]) -> list[str]:
+    if not case_ids:
+        return []
+    on_cases = sa.select(CaseParty.person_id).where(CaseParty.case_id.in_(case_ids))
+    complainants = (
+        sa.select(Complaint.complainant_person_id)
+        .join(Incident)
+        .where(Incident.case_id.in_(case_ids), Complaint.complainant_person_id.is_not(None))
+    )
+    others = db.session.scalars(
+        sa.select(Person).where(sa.or_(Person.id.in_(on_cases), Person.id.in_(complainants)), Person.id != person.id)
+    )
+    found: set[str] = set()
+    for other in others:
+        for value in (other.name, other.email, other.phone, other.address):
+            if value and len(value.strip()) >= MIN_REDACTED_LENGTH:
+                found.add(value.strip())
+    return sorted(found, key=len, reverse=True)
+
+
+def prepare(actor: Any, person: Person, *, full: bool = False, reason: str | None = None) -> SubjectAccess:
+    """Who is asking and what they may see. ``full`` needs the data protection officer and a reason."""
+    if full:
+        if not actor.can(Permission.RELEASE_SUBJECT_ACCESS):
+            raise Forbidden("Only the data protection officer can release the full export.")
+        if not (reason or "").strip():
+            raise InvalidInput({"reason": ["Give the reason for releasing the full export"]})
+    roles = _person_case_roles(person)
+    withheld: set[int] = set()
+    if not full and roles:
+        named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == getattr(actor, "id", None))
+        withheld = set(
+            db.session.scalars(
+                sa.select(Case.id).where(Case.id.in_(roles), Case.is_restricted.is_(True), Case.id.not_in(named))
+            )
+        )
+    access = SubjectAccess(
+        person=person,
+        actor=actor,
+        full=full,
+        reason=(reason or "").strip() or None,
+        roles=roles,
+        withheld_case_ids=withheld,
+        merged_person_ids=list(db.session.scalars(sa.select(Person.id).where(Person.merged_into_id == person.id))),
+    )
+    if withheld:
+        from casework.community_triggers.models import Letter, application_cases
+
+        applications = set(
+            db.session.scalars(
+                sa.select(application_cases.c.application_id).where(application_cases.c.case_id.in_(withheld))
+            )
+        )
+        letters = (
+            set(db.session.scalars(sa.select(Letter.id).where(Letter.application_id.in_(applications))))
+            if applications
+            else set()
+        )
+        access.withheld_records = (
+            {("cases", i) for i in withheld}
+            | {("trigger_applications", i) for i in applications}
+            | {("trigger_letters", i) for i in letters}
+        )
+    if not full:
+        access.third_party_strings = _third_party_strings(person, set(roles))
+        if access.third_party_strings:
+            access._pattern = re.compile("|".join(re.escape(s) for s in access.third_party_strings), re.IGNORECASE)
+    return access
+
+
+#: The sections of the document, in the order the printable version shows them.
+SECTION_ORDER = (
+    "person",
+    "cases",
+    "actions",
+    "risk_assessments",
+    "interventions",
+    "case_review_applications",
+    "emails",
+    "subject_access_requests",
+    "views",
+)
+
+
+def export(actor: Any, person: Person, *, full: bool = False, reason: str | None = None) -> dict[str, Any]:
+    """Everything held about ``person`` that ``actor`` may export, as one JSON-ready document."""
+    access = prepare(actor, person, full=full, reason=reason)
+    document: dict[str, Any] = {
+        "exported_at": now().isoformat(),
+        "version": "full" if full else "redacted",
+        "withheld": None,
+    }
+    if access.withheld_case_ids:
+        agencies = db.session.scalars(
+            sa.select(sa.distinct(Case.lead_agency_id)).where(Case.id.in_(access.withheld_case_ids))
+        ).all()
+        from casework.accounts.models import Agency
+
+        names = db.session.scalars(sa.select(Agency.name).where(Agency.id.in_(agencies)).order_by(Agency.name)).all()
+        document["withheld"] = {
+            "restricted_cases": len(access.withheld_case_ids),
+            "held_by": list(names),
+            "notice": WITHHELD_NOTICE,
+        }
+    sections: dict[str, Any] = {}
+    for _receiver, answer in lifecycle.send(lifecycle.person_exported, person=person, export=access):
+        if answer:
+            sections.update(answer)
+    for key in SECTION_ORDER:
+        document[key] = sections.pop(key, [] if key != "person" else None)
+    document.update(sections)
+    from casework.data_protection.models import SubjectAccessExport
+
+    db.session.add(
+        SubjectAccessExport(
+            person_id=person.id,
+            made_by_id=getattr(actor, "id", None),
+            made_at=now(),
+            version=document["version"],
+            reason=access.reason,
+            withheld_cases=len(access.withheld_case_ids),
+        )
+    )
+    record(
+        actor,
+        AuditAction.export,
+        person,
+        f"Subject access export ({document['version']}) for person {person.id}",
+        {"version": document["version"], "reason": access.reason, "withheld_cases": len(access.withheld_case_ids)},
+    )
+    return document
+
+
+def render_pdf(html: str) -> bytes:
+    """The printable export as a PDF (WeasyPrint, as for the letters)."""
+    from casework.community_triggers.letters import to_pdf
+
+    return to_pdf(html)

@@ -1,0 +1,190 @@
+"""The data protection pages: subject access exports (redacted, or released in full by the data
+protection officer), finding the person a request is about, and the retention reports."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from casework.cases import forms as case_forms
+from casework.cases import policies, queries
+from casework.cases.models import Person
+from casework.core.db import commit, records_view
+from casework.core.errors import InvalidInput, NotFound, RuleViolation
+from casework.core.pagination import paginate
+from casework.core.permissions import Permission, requires
+from casework.core.templating import format_datetime
+from casework.data_protection import forms, retention, subject_access
+from casework.data_protection import merge as merging
+from casework.extensions import db
+
+bp = Blueprint("data_protection", __name__)
+
+PER_PAGE = 25
+
+_PDF_CSS = """
+@page { size: A4; margin: 20mm 18mm; @bottom-right { content: counter(page) " of " counter(pages); font-size: 9pt; } }
+body { font-family: Arial, sans-serif; font-size: 10.5pt; line-height: 1.4; color: #0b0c0c; }
+h1 { font-size: 16pt; } h2 { font-size: 13pt; margin-top: 18pt; } h3 { font-size: 11pt; }
+dt { font-weight: bold; } dd { margin: 0 0 6pt 0; }
+.notice { border-left: 5px solid #1d70b8; padding-left: 8pt; }
+"""
+
+
+def person_for_export(person_id: int) -> Person:
+    """The data protection officer may export anyone; a manager, the people they can see."""
+    if current_user.can(Permission.RELEASE_SUBJECT_ACCESS):
+        person = db.session.get(Person, person_id)
+        if person is None:
+            raise NotFound("Person not found.")
+        return person
+    return policies.get_person_for(current_user, person_id)
+
+
+def _answer(person: Person, document: dict[str, Any], fmt: str) -> Any:
+    filename = f"person-{person.id}-subject-access-{document['version']}"
+    if fmt == "json":
+        return Response(
+            json.dumps(document, indent=2),
+            mimetype="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.json"'},
+        )
+    if fmt == "pdf":
+        import weasyprint
+
+        html = render_template("data_protection/export_print.html", person=person, export=document)
+        content = weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PDF_CSS)])
+        return Response(
+            content,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
+        )
+    return render_template("data_protection/export.html", person=person, export=document)
+
+
+@bp.get("/people/<int:person_id>/export")
+@records_view
+@requires(Permission.EXPORT_PEOPLE)
+def export(person_id: int):
+    """The subject access export: third parties redacted, restricted records withheld."""
+    person = person_for_export(person_id)
+    fmt = request.args.get("format", "html")
+    if fmt not in {"html", "json", "pdf"}:
+        abort(404)
+    document = subject_access.export(current_user, person)
+    response = _answer(person, document, fmt)
+    commit()
+    return response
+
+
+@bp.route("/people/<int:person_id>/export/full", methods=["GET", "POST"])
+@records_view
+@requires(Permission.RELEASE_SUBJECT_ACCESS)
+def release(person_id: int):
+    """The data protection officer releases the full export, with a recorded reason."""
+    person = person_for_export(person_id)
+    form = forms.ReleaseForm()
+    if form.validate_on_submit():
+        try:
+            document = subject_access.export(current_user, person, full=True, reason=form.reason.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            case_forms.apply_domain_errors(form, error)
+        else:
+            response = _answer(person, document, form.format.data)
+            commit()
+            return response
+    status = 422 if form.errors else 200
+    return render_template("data_protection/release.html", person=person, form=form), status
+
+
+@bp.get("/subject-access")
+@requires(Permission.EXPORT_PEOPLE)
+def find_person():
+    """Find the person a subject access request is about (the data protection officer: anyone)."""
+    form = case_forms.PeopleSearchForm(request.args)
+    form.validate()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    searched = any((form.name.data, form.date_of_birth.data, form.postcode.data))
+    items, total = [], 0
+    if searched:
+        query = queries.people_search_query(
+            current_user,
+            name=form.name.data,
+            date_of_birth=form.date_of_birth.data,
+            postcode=form.postcode.data,
+            everyone=current_user.can(Permission.RELEASE_SUBJECT_ACCESS),
+        )
+        items, total = paginate(query, page, PER_PAGE)
+    return render_template(
+        "data_protection/find_person.html",
+        form=form,
+        people=items,
+        total=total,
+        page=page,
+        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        searched=searched,
+    )
+
+
+@bp.get("/retention")
+@requires(Permission.VIEW_RETENTION)
+def retention_report():
+    """What each retention run anonymised (tables and counts, case references, person ids)."""
+    return render_template("data_protection/retention.html", runs=retention.runs())
+
+
+# --- merging duplicate people ------------------------------------------------------------------------------
+
+
+@bp.route("/people/<int:person_id>/merge/<int:other_id>", methods=["GET", "POST"])
+@requires(Permission.MERGE_PEOPLE)
+def merge(person_id: int, other_id: int):
+    """Merge ``other`` into ``person`` (both must be visible, and every case of both)."""
+    kept = policies.get_person_for(current_user, person_id)
+    other = policies.get_person_for(current_user, other_id)
+    form = forms.MergeForm()
+    problem = None
+    try:
+        merging.check_mergeable(current_user, kept, other)
+    except (RuleViolation, InvalidInput) as error:
+        problem = (
+            str(error) if isinstance(error, RuleViolation) else " ".join(m for ms in error.errors.values() for m in ms)
+        )
+    if form.validate_on_submit() and problem is None:
+        row = merging.merge_people(current_user, kept, other)
+        commit()
+        flash(
+            f"{other.name} was merged into this record. You can undo it until {format_datetime(row.undo_until)}.",
+            "success",
+        )
+        return redirect(url_for("staff.people.show", person_id=kept.id))
+    cases = {p.id: queries_for_merge(p) for p in (kept, other)}
+    return render_template(
+        "data_protection/merge.html", kept=kept, other=other, form=form, problem=problem, cases=cases
+    ), (422 if problem and request.method == "POST" else 200)
+
+
+def queries_for_merge(person: Person) -> int:
+    from casework.cases.services import person_cases
+
+    return len(person_cases(current_user, person))
+
+
+@bp.post("/people/merges/<int:merge_id>/undo")
+@requires(Permission.MERGE_PEOPLE)
+def undo_merge(merge_id: int):
+    merge_row = merging.get_merge(merge_id)
+    kept = policies.get_person_for(current_user, merge_row.kept_person_id)
+    try:
+        merging.undo_merge(current_user, merge_row)
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("staff.people.show", person_id=kept.id))
+    commit()
+    flash("The merge was undone: the two records are separate again.", "success")
+    return redirect(url_for("staff.people.show", person_id=kept.id))

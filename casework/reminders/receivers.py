@@ -1,0 +1,27 @@
+"""The reminders' part in the lifecycle of a case (``casework.core.lifecycle``).
+
+The sweep already skips a closed case's deadlines through their ``case_id`` (``live_clause``); these
+receivers keep the rows themselves true to the case, so lists and dashboards agree with the sweep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casework.core.lifecycle import CaseHandover
+from casework.reminders import services
+
+
+def on_case_closed(_app: Any, *, case: Any, handover: CaseHandover, **_: Any) -> None:
+    """Statutory deadlines are handed over to a named owner; every other one of the case is cancelled
+    (domains that hand over ordinary work, such as actions, re-open their own rows)."""
+    services.close_case_deadlines(case.id, handover)
+
+
+def on_case_reopened(_app: Any, *, case: Any, **_: Any) -> None:
+    services.reopen_case_deadlines(case.id)
+
+
+def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
+    """Deadline titles name people and quote actions: anonymised with the case."""
+    services.anonymise_deadlines(report, case_id=case.id)

@@ -1,0 +1,78 @@
+"""Retention leaves nothing behind (SPEC section 7): a marker planted in every free-text and personal
+field of a case and its people is found nowhere in the database once the case and the people have
+reached their retention date; a report lists what was anonymised."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+import time_machine
+
+from casework.extensions import db
+from tests.lifecycle.planting import CLOSING, plant, scan_database
+
+
+def test_every_marker_is_somewhere_before_retention_and_nowhere_after(world, api_client, make):
+    from casework.audit.models import AuditEntry
+    from casework.data_protection.models import RetentionRun
+    from casework.data_protection.tasks import apply_retention
+
+    planted = plant(world, api_client, make)
+    markers = list(planted.markers.values())
+    before = scan_database(markers)
+    # Planted where the service keeps it: every field's marker is found in its own column.
+    everywhere = scan_database(list(planted.fields))
+    for marker, (_owner, where) in planted.fields.items():
+        assert f"{where}: {marker}" in everywhere, where
+    assert any(f.startswith("audit_values.") for f in before)
+    assert any(f.startswith("outbox_emails.") for f in before)
+    assert any(f.startswith("trigger_letters.") for f in before)
+    assert any(f.startswith("deadlines.") for f in before)
+    entries_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+
+    with time_machine.travel(CLOSING + timedelta(days=7 * 366), tick=False):
+        counts = apply_retention()
+    # The victim, the perpetrator, and the second record of the victim merged into hers.
+    assert counts == {"cases": 1, "people": 3}
+
+    assert scan_database(markers) == []
+    # The audit log keeps every entry (who, when, what kind), only without the values.
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) > entries_before
+    run = db.session.scalars(sa.select(RetentionRun)).one()
+    assert (run.counts["cases"], run.counts["people"]) == (1, 3)
+    for table in (
+        "incidents",
+        "actions",
+        "interventions",
+        "trigger_applications",
+        "trigger_letters",
+        "audit_entries",
+        "outbox_emails",
+    ):
+        assert run.counts.get(table, 0) > 0, table
+    assert {planted.victim_id, planted.perpetrator_id} < set(run.person_ids)
+
+
+def test_every_column_not_declared_retained_is_erased_in_every_table(world, api_client, make):
+    """The mechanism, not the fields known today: a marker written into every text, JSON and binary
+    column that no model declares retained, in every row of every table about a case, a person or a
+    Case Review, is found nowhere once every case and person has reached the retention date."""
+    from casework.data_protection.tasks import apply_retention
+    from tests.lifecycle.planting import new_marker, plant_everywhere
+
+    plant(world, api_client, make)
+    with time_machine.travel(CLOSING, tick=False):
+        response = api_client(world.officer).post(f"/api/v1/cases/{world.case.id}/close", json={"reason": "Done"})
+        assert response.status_code == 200, response.get_json()
+    db.session.commit()
+    marker = new_marker("all")[:10]
+    written = plant_everywhere(marker)
+    # The tables the domains hold about cases and people, found from the metadata.
+    for table in ("people", "interventions", "intervention_reviews", "trigger_pcc_reviews", "deadlines"):
+        assert any(w.startswith(f"{table}.") for w in written), table
+    assert scan_database([marker])
+    with time_machine.travel(CLOSING + timedelta(days=7 * 366), tick=False):
+        apply_retention()
+    assert scan_database([marker]) == []

@@ -1,0 +1,149 @@
+"""Subject access (SPEC sections 7 and 10): everything held about a person in every domain, third
+parties redacted by default, restricted cases withheld unless the data protection officer releases
+the full version with a recorded reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from casework.audit.models import AuditAction, AuditEntry
+from casework.extensions import db
+from tests.lifecycle.planting import plant, scan_document
+
+OTHER = {"victim": "perpetrator", "perpetrator": "victim"}
+
+
+@pytest.fixture
+def planted(world, api_client, make):
+    return plant(world, api_client, make)
+
+
+def export_of(api_client: Any, user: Any, person_id: int) -> dict[str, Any]:
+    response = api_client(user).get(f"/api/v1/people/{person_id}/export")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+@pytest.mark.parametrize("whose", ["victim", "perpetrator"])
+def test_every_field_of_the_person_is_in_their_export_and_nothing_of_the_other(planted, world, api_client, whose):
+    person_id = planted.victim_id if whose == "victim" else planted.perpetrator_id
+    document = export_of(api_client, world.manager, person_id)
+    own = planted.of(whose)
+    missing = sorted(where for marker, where in own.items() if marker not in scan_document(document, [marker]))
+    assert missing == []
+    # Not one field of the other person, in any form (a perpetrator's export never reveals the victim).
+    assert scan_document(document, [planted.markers[OTHER[whose]]]) == []
+    assert document["version"] == "redacted"
+    assert document["withheld"] is None
+    for section in ("cases", "actions", "interventions", "case_review_applications"):
+        assert document[section], section
+
+
+def test_the_victims_export_has_their_risk_assessment_application_and_letters(planted, world, api_client):
+    document = export_of(api_client, world.manager, planted.victim_id)
+    assert [r["band"] for r in document["risk_assessments"]] == ["high"]
+    applications = document["case_review_applications"]
+    assert [a["you_applied"] for a in applications] == [True, True]
+    assert applications[0]["letters"], "the letters sent to the applicant"
+    assert applications[1]["pcc_reviews"], "her request for the PCC's review"
+    assert document["subject_access_requests"], "the requests made about her records"
+    assert document["emails"], "the email sent to their address"
+    perpetrator = export_of(api_client, world.manager, planted.perpetrator_id)
+    assert perpetrator["risk_assessments"] == []
+    for seen in perpetrator["case_review_applications"]:
+        assert "applicant" not in seen
+        assert "letters" not in seen
+        assert "pcc_reviews" not in seen
+    assert perpetrator["subject_access_requests"] == []
+
+
+def test_who_viewed_the_records_is_in_the_export(planted, world, api_client, page_client):
+    assert page_client(world.colleague).get(f"/people/{planted.victim_id}").status_code == 200
+    document = export_of(api_client, world.manager, planted.victim_id)
+    assert any(v["by"] == world.colleague.name and v["agency"] == world.council.name for v in document["views"])
+
+
+def test_the_export_is_audited(planted, world, api_client):
+    export_of(api_client, world.manager, planted.victim_id)
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == AuditAction.export,
+            AuditEntry.object_id == str(planted.victim_id),
+            AuditEntry.actor_id == world.manager.id,
+        )
+    ).one()
+    assert entry.changes["version"] == "redacted"
+
+
+def test_a_restricted_case_is_withheld_from_a_manager_not_named_on_it(planted, world, api_client, make):
+    from casework.cases.models import Case
+
+    case = db.session.get(Case, planted.case_id)
+    case.is_restricted = True
+    db.session.commit()
+    document = export_of(api_client, world.manager, planted.victim_id)
+    assert document["withheld"]["restricted_cases"] == 1
+    assert document["withheld"]["held_by"] == [world.council.name]
+    assert "data protection officer can release them" in document["withheld"]["notice"]
+    leaks = {k: v for k, v in document.items() if scan_document(v, [planted.markers["case"]])}
+    assert leaks == {}
+    assert document["cases"] == []
+    assert document["case_review_applications"] == []
+
+
+def test_the_data_protection_officer_releases_the_full_version_with_a_reason(planted, world, api_client, make):
+    from casework.cases.models import Case
+
+    db.session.get(Case, planted.case_id).is_restricted = True
+    db.session.commit()
+    dpo = make.user("dpo", agency=world.council, name="Dee Protection", email="dpo@example.org")
+    refused = api_client(dpo).post(f"/api/v1/people/{planted.perpetrator_id}/export/full", json={})
+    assert refused.status_code == 422
+    response = api_client(dpo).post(
+        f"/api/v1/people/{planted.perpetrator_id}/export/full", json={"reason": "SAR 2027/14, identity checked"}
+    )
+    assert response.status_code == 200, response.get_json()
+    document = response.get_json()
+    assert document["version"] == "full"
+    assert document["withheld"] is None
+    everything = {**planted.of("perpetrator"), **planted.of("case")}
+    # An uploaded file is listed by name; its content is a document to hand over as it is.
+    missing = sorted(w for m, w in everything.items() if m not in scan_document(document, [m]))
+    assert missing == ["file_blobs.content", "file_blobs.content"]
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.export, AuditEntry.actor_id == dpo.id)
+    ).one()
+    assert entry.changes["reason"] == "SAR 2027/14, identity checked"
+    assert entry.changes["version"] == "full"
+
+
+def test_only_the_data_protection_officer_releases_the_full_version(planted, world, api_client):
+    for user in (world.manager, world.officer, world.admin):
+        response = api_client(user).post(f"/api/v1/people/{planted.victim_id}/export/full", json={"reason": "x"})
+        assert response.status_code == 403
+
+
+def test_the_pages_offer_json_pdf_and_the_release(planted, world, page_client, make):
+    manager = page_client(world.manager)
+    page = manager.get(f"/people/{planted.victim_id}/export")
+    assert page.status_code == 200
+    assert "Who viewed these records" in page.get_data(as_text=True)
+    data = manager.get(f"/people/{planted.victim_id}/export?format=json")
+    assert data.mimetype == "application/json"
+    pdf = manager.get(f"/people/{planted.victim_id}/export?format=pdf")
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
+    dpo = page_client(make.user("dpo", agency=world.council, email="dpo@example.org"))
+    form = dpo.get(f"/people/{planted.victim_id}/export/full")
+    assert form.status_code == 200
+    refused = dpo.post(f"/people/{planted.victim_id}/export/full", data={"reason": "", "format": "html"})
+    assert refused.status_code == 422
+    released = dpo.post(f"/people/{planted.victim_id}/export/full", data={"reason": "SAR 7", "format": "json"})
+    assert released.status_code == 200
+    assert released.get_json()["version"] == "full"
+    found = dpo.get("/subject-access?name=vera")
+    assert found.status_code == 200
+    assert f"/people/{planted.victim_id}/export/full" in found.get_data(as_text=True)
