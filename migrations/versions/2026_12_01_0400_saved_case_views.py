@@ -1,7 +1,7 @@
 """saved case views
 
 Revision ID: 0400
-Revises: 0204
+Revises: 0272
 Create Date: 2026-12-01 22:59:44.063833
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0400'
-down_revision = '0204'
+down_revision = '0272'
 branch_labels = None
 depends_on = None
 
