@@ -83,6 +83,14 @@ BODY_EXAMPLES: dict[str, tuple[tuple[str, ...], Example]] = {
         ),
     ),
     "api.cases.link_case": (("case",), lambda w, r: (f"/api/v1/cases/{w.my_case}/links", {"case_id": r.case})),
+    "api.cases.reassign_cases": (
+        ("case", "user_email"),
+        lambda w, r: ("/api/v1/cases/reassign", {"case_ids": [w.my_case, r.case], "owner_email": r.user_email}),
+    ),
+    "staff.cases.reassign": (
+        ("case", "user_email"),
+        lambda w, r: ("/cases/reassign", {"case_ids": f"{w.my_case},{r.case}", "owner_email": r.user_email}),
+    ),
     "api.cases.grant_access": (
         ("user_email",),
         lambda w, r: (f"/api/v1/cases/{w.restricted_case}/access", {"email": r.user_email}),
@@ -167,6 +175,8 @@ NAMES_NO_RECORD = {
     "admin.accounts.user_password", "admin.cases.categories", "admin.risk.questionnaire", "admin.statistics.historic",
     "admin.triggers.edit", "staff.accounts.sign_in", "staff.accounts.sign_out", "staff.reminders.notification_settings",
     "public.triggers.apply", "public.triggers.progress",
+    # the user's own saved views of the case list (a name and the list's filters; the view in the path)
+    "staff.cases.save_view", "staff.cases.delete_view",
     # the user's own session and calendar link
     "staff.session.keep_alive", "staff.reminders.create_calendar_link", "staff.reminders.revoke_calendar_link",
     # the second factor: the user's own (a code, a confirmation), or an admin's for the user in the path

@@ -252,3 +252,21 @@ def test_the_export_follows_the_lists_filters(page_client, world, cases):
     assert cases["noise"] in text
     assert cases["dogs"] in text
     assert cases["threats"] not in text
+
+
+def test_the_page_runs_a_fixed_number_of_statements(page_client, world, open_case, count_queries):
+    client = page_client(world.officer)
+    url = "/cases/?sort=owner&order=desc&team=mine&category=personal&overdue=yes&risk=high"
+
+    def counted(address: str) -> int:
+        with count_queries() as counter:
+            assert client.get(address).status_code == 200
+        return counter.count
+
+    for _ in range(2):
+        open_case(category="personal")
+    small, plain = counted(url), counted("/cases/?sort=reference")
+    for _ in range(10):
+        open_case(category="personal")
+    assert counted(url) == small
+    assert counted("/cases/?sort=reference") == plain
