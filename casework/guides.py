@@ -147,7 +147,7 @@ def compress(png: bytes) -> bytes:
     return out.getvalue()
 
 
-def _demo_service(folder: Path):
+def demo_service(folder: Path):
     """A new app on a migrated SQLite database in ``folder``, with the demo data; returns (app, password)."""
     from flask_migrate import upgrade
 
@@ -206,6 +206,31 @@ def _sign_in(page, email: str, password: str) -> None:
     page.wait_for_url("**/")
 
 
+def follow_journeys(browser, base_url: str, password: str, images_dir: Path, echo=print) -> list[Path]:
+    """Follow every journey with ``browser`` (Playwright) on the demo service at ``base_url``, writing one
+    PNG per shot to ``images_dir``; returns the files written. A link a journey follows that is not on its
+    page fails here (Playwright's timeout), so a guide's steps that no longer work are noticed."""
+    images_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for journey in JOURNEYS:
+        context = browser.new_context(base_url=base_url, viewport=VIEWPORT, device_scale_factor=1)
+        try:
+            context.set_default_timeout(20_000)
+            page = context.new_page()
+            _sign_in(page, journey.login, password)
+            for shot in journey.shots:
+                page.goto(shot.path)
+                for text in shot.follow:
+                    _click(page, text)
+                path = images_dir / shot.file_name
+                path.write_bytes(compress(_capture(page, shot.part)))
+                written.append(path)
+                echo(f"{journey.guide}: {shot.file_name} ({page.url.removeprefix(base_url)})")
+        finally:
+            context.close()
+    return written
+
+
 def take_screenshots(images_dir: Path = IMAGES_DIR, chromium: str = CHROMIUM, echo=print) -> list[Path]:
     """Follow every journey on a fresh demo service and write its PNGs to ``images_dir``; returns them.
 
@@ -214,10 +239,10 @@ def take_screenshots(images_dir: Path = IMAGES_DIR, chromium: str = CHROMIUM, ec
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
-    images_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    from casework.extensions import db
+
     with tempfile.TemporaryDirectory(prefix="casework-screenshots-") as temporary:
-        app, password = _demo_service(Path(temporary))
+        app, password = demo_service(Path(temporary))
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="screenshots", daemon=True)
         thread.start()
@@ -226,27 +251,17 @@ def take_screenshots(images_dir: Path = IMAGES_DIR, chromium: str = CHROMIUM, ec
                 browser = playwright.chromium.launch(
                     executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
                 )
-                for journey in JOURNEYS:
-                    context = browser.new_context(
-                        base_url=f"http://127.0.0.1:{server.server_port}", viewport=VIEWPORT, device_scale_factor=1
-                    )
-                    context.set_default_timeout(20_000)
-                    page = context.new_page()
-                    _sign_in(page, journey.login, password)
-                    for shot in journey.shots:
-                        page.goto(shot.path)
-                        for text in shot.follow:
-                            _click(page, text)
-                        path = images_dir / shot.file_name
-                        path.write_bytes(compress(_capture(page, shot.part)))
-                        written.append(path)
-                        echo(f"{journey.guide}: {shot.file_name} ({page.url.split(str(server.server_port), 1)[1]})")
-                    context.close()
-                browser.close()
+                try:
+                    base_url = f"http://127.0.0.1:{server.server_port}"
+                    written = follow_journeys(browser, base_url, password, images_dir, echo)
+                finally:
+                    browser.close()
         finally:
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)
+            with app.app_context():
+                db.engine.dispose()  # before the temporary folder holding its database goes
     for stale in set(images_dir.glob("*.png")) - set(written):
         stale.unlink()
         echo(f"removed {stale.name}: no journey makes it any more")
