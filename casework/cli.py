@@ -171,7 +171,10 @@ def docs_screenshots(chromium: str | None) -> None:
     chromium = chromium or guides.CHROMIUM
     if not Path(chromium).exists():
         raise click.ClickException(f"Chromium is not at {chromium}: apt-get install chromium, or give --chromium.")
-    written = guides.take_screenshots(chromium=chromium, echo=click.echo)
+    try:
+        written = guides.take_screenshots(chromium=chromium, echo=click.echo)
+    except guides.JourneyFailed as error:
+        raise click.ClickException(f"{error} (see JOURNEYS in casework/guides.py)") from error
     click.echo(f"Wrote {len(written)} screenshots to docs/guides/images/.")
 
 

@@ -36,13 +36,16 @@ COLOURS = 64
 
 @dataclass(frozen=True)
 class Shot:
-    """One screenshot: open ``path``, click ``follow`` in order, capture ``part``."""
+    """One screenshot: open ``path``, open the row holding ``row``, click ``follow`` in order, capture ``part``."""
 
     #: The file written to docs/guides/images/, without ".png".
     name: str
     #: The page opened, a path of the service (checked against the URL map by tests/test_guides.py).
     path: str
-    #: Links or buttons clicked after opening, by their visible text (role link or button).
+    #: Open the first link in the first table row holding this text (a stage, a name): the demo records'
+    #: references and ids may change, what a row says of them does not.
+    row: str | None = None
+    #: Links or buttons clicked next, by their visible text (role link or button).
     follow: tuple[str, ...] = ()
     #: The part of the page captured (a CSS selector); None captures the window, header included.
     part: str | None = "main"
@@ -70,9 +73,9 @@ JOURNEYS: tuple[Journey, ...] = (
         (
             Shot("officer-home", "/", part=None),
             Shot("officer-open-a-case", "/cases/new"),
-            Shot("officer-case", "/cases/", follow=("BOL-2026-0001",)),
-            Shot("officer-record-an-incident", "/cases/1/incidents/new"),
-            Shot("officer-add-an-action", "/cases/1/actions/new"),
+            Shot("officer-case", "/cases/", row="Margaret Holmes"),
+            Shot("officer-record-an-incident", "/cases/", row="Margaret Holmes", follow=("Record an incident",)),
+            Shot("officer-add-an-action", "/cases/", row="Margaret Holmes", follow=("Add an action",)),
             Shot("officer-my-actions", "/actions"),
         ),
     ),
@@ -82,9 +85,11 @@ JOURNEYS: tuple[Journey, ...] = (
         (
             Shot("coordinator-home", "/", part=None),
             Shot("coordinator-case-reviews", "/case-reviews/"),
-            Shot("coordinator-application", "/case-reviews/", follow=("BOL-CT-2026-0001",)),
-            Shot("coordinator-decide-the-threshold", "/case-reviews/1/decision"),
-            Shot("coordinator-concluded-review", "/case-reviews/", follow=("BOL-CT-2026-0003",)),
+            Shot("coordinator-application", "/case-reviews/", row="Received"),
+            Shot(
+                "coordinator-decide-the-threshold", "/case-reviews/", row="Received", follow=("Decide the threshold",)
+            ),
+            Shot("coordinator-concluded-review", "/case-reviews/", row="Review concluded"),
         ),
     ),
     Journey(
@@ -92,9 +97,9 @@ JOURNEYS: tuple[Journey, ...] = (
         "chair@casework.example",
         (
             Shot("chair-home", "/", part=None),
-            Shot("chair-review", "/my-reviews/", follow=("BOL-CT-2026-0002",)),
-            Shot("chair-record-the-outcome", "/my-reviews/", follow=("BOL-CT-2026-0002", "Record the outcome")),
-            Shot("chair-held-review", "/my-reviews/", follow=("BOL-CT-2026-0003",)),
+            Shot("chair-review", "/my-reviews/", row="To hold"),
+            Shot("chair-record-the-outcome", "/my-reviews/", row="To hold", follow=("Record the outcome",)),
+            Shot("chair-held-review", "/my-reviews/", row="Outcome recorded"),
         ),
     ),
     Journey(
@@ -112,8 +117,8 @@ JOURNEYS: tuple[Journey, ...] = (
         "partner@casework.example",
         (
             Shot("partner-home", "/", part=None),
-            Shot("partner-case", "/cases/", follow=("BOL-2026-0001",)),
-            Shot("partner-add-a-note", "/cases/1/notes/new"),
+            Shot("partner-case", "/cases/", row="Margaret Holmes"),
+            Shot("partner-add-a-note", "/cases/", row="Margaret Holmes", follow=("Add a note",)),
         ),
     ),
     Journey(
@@ -206,10 +211,28 @@ def _sign_in(page, email: str, password: str) -> None:
     page.wait_for_url("**/")
 
 
+class JourneyFailed(RuntimeError):
+    """A journey's step cannot be followed: a page, a row or a link it expects is not there."""
+
+
+def _take(page, shot: Shot, images_dir: Path) -> Path:
+    page.goto(shot.path)
+    if shot.row is not None:
+        page.locator("main tbody tr", has_text=shot.row).first.get_by_role("link").first.click()
+        page.wait_for_load_state()
+    for text in shot.follow:
+        _click(page, text)
+    path = images_dir / shot.file_name
+    path.write_bytes(compress(_capture(page, shot.part)))
+    return path
+
+
 def follow_journeys(browser, base_url: str, password: str, images_dir: Path, echo=print) -> list[Path]:
     """Follow every journey with ``browser`` (Playwright) on the demo service at ``base_url``, writing one
     PNG per shot to ``images_dir``; returns the files written. A link a journey follows that is not on its
     page fails here (Playwright's timeout), so a guide's steps that no longer work are noticed."""
+    from playwright.sync_api import Error as PlaywrightError
+
     images_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for journey in JOURNEYS:
@@ -219,11 +242,11 @@ def follow_journeys(browser, base_url: str, password: str, images_dir: Path, ech
             page = context.new_page()
             _sign_in(page, journey.login, password)
             for shot in journey.shots:
-                page.goto(shot.path)
-                for text in shot.follow:
-                    _click(page, text)
-                path = images_dir / shot.file_name
-                path.write_bytes(compress(_capture(page, shot.part)))
+                try:
+                    path = _take(page, shot, images_dir)
+                except PlaywrightError as error:
+                    first_line = str(error).splitlines()[0]
+                    raise JourneyFailed(f"{journey.guide}: {shot.name} could not be taken: {first_line}") from error
                 written.append(path)
                 echo(f"{journey.guide}: {shot.file_name} ({page.url.removeprefix(base_url)})")
         finally:

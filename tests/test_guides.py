@@ -3,6 +3,7 @@
 Every image a guide shows is on disk and made by a journey of ``flask --app casework docs screenshots``
 (casework/guides.py), and every image on disk is shown by a guide; every page a guide names (a path in
 backticks, such as `/case-reviews/`) and every page a journey opens is a page of the service's URL map;
+every link or button a journey selects is one the guide tells its reader to select (in bold);
 each guide tells its reader the demo login its journey signs in with, and the guides are linked from the
 README and from the index of docs/guides/.
 """
@@ -94,6 +95,14 @@ def test_every_page_a_guide_names_or_a_journey_opens_is_a_page_of_the_service(ur
         assert PAGE.findall(_guide(journey.guide)), f"docs/guides/{journey.guide}.md names no page"
         for shot in journey.shots:
             assert _is_a_page(url_map, shot.path), f"the journey of {journey.guide} opens {shot.path}, which is no page"
+
+
+def test_each_guide_tells_its_reader_to_select_what_its_journey_clicks() -> None:
+    for journey in JOURNEYS:
+        text = " ".join(_guide(journey.guide).split())
+        for shot in journey.shots:
+            for label in shot.follow:
+                assert f"**{label}**" in text, f"{journey.guide}.md never says to select **{label}** ({shot.name})"
 
 
 def test_the_page_check_can_fail(url_map) -> None:
