@@ -132,6 +132,16 @@ JOURNEYS: tuple[Journey, ...] = (
             Shot("admin-audit-log", "/admin/audit"),
         ),
     ),
+    Journey(
+        "dpo",
+        "dpo@casework.example",
+        (
+            Shot("dpo-home", "/", part=None),
+            Shot("dpo-subject-access", "/subject-access"),
+            Shot("dpo-release-in-full", "/", row="Margaret Holmes"),
+            Shot("dpo-retention", "/retention"),
+        ),
+    ),
 )
 
 

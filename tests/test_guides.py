@@ -21,7 +21,7 @@ from casework.app import PROJECT_ROOT
 from casework.demo import DEMO_DOMAIN, DEMO_USERS
 from casework.guides import GUIDES_DIR, IMAGES_DIR, JOURNEYS, all_shots
 
-ROLE_GUIDES = ("officer", "coordinator", "chair", "manager", "partner", "admin")
+ROLE_GUIDES = ("officer", "coordinator", "chair", "manager", "partner", "admin", "dpo")
 IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 PAGE = re.compile(r"`(/[^`\s]*)`")
 
