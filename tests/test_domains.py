@@ -147,7 +147,7 @@ def test_every_demo_loader_is_registered(fresh_app):
     import importlib
 
     registered = {fn for _domain, fn in registry(fresh_app).demo_loaders}
-    for path in sorted(PACKAGE.glob("*/demo.py")) + [PACKAGE / "demo" / "data.py"]:
+    for path in [*sorted(PACKAGE.glob("*/demo.py")), PACKAGE / "demo" / "data.py"]:
         module = importlib.import_module(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))
         loaders = {getattr(module, name) for name in vars(module) if name.startswith("load_")}
         loaders = {fn for fn in loaders if callable(fn) and fn.__module__ == module.__name__}

@@ -50,7 +50,9 @@ def description_of(category: str | None, location: str | None) -> str:
     return f"{what} reported to the police" + (f" at {location}" if location else "")
 
 
-def certain_person(actor: Any, caller: str | None, date_of_birth: date | None, phone: str | None, email: str | None) -> tuple[Person | None, str]:
+def certain_person(
+    actor: Any, caller: str | None, date_of_birth: date | None, phone: str | None, email: str | None
+) -> tuple[Person | None, str]:
     """The one person the caller certainly is (same name and an identifier the same), or why not."""
     if not caller:
         return None, "The caller's name is not given"
@@ -144,9 +146,8 @@ def take_call(
                 ],
             )
             return CallOutcome("incidents", incident.id, "calls added to cases")
-        reason = (
-            f"{person.name} is the victim or complainant on {'no' if not cases else 'more than one'} open case you can see"
-        )
+        how_many = "no" if not cases else "more than one"
+        reason = f"{person.name} is the victim or complainant on {how_many} open case you can see"
     report = QueuedPoliceReport(
         agency_id=agency_id,
         police_agency_id=police_agency.id,
@@ -197,11 +198,16 @@ def queue_query(user: Any, status: PoliceReportStatus = PoliceReportStatus.queue
 def queued_count(user: Any) -> int:
     if not can_work_queue(user):
         return 0
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(QueuedPoliceReport)
-        .where(QueuedPoliceReport.agency_id == user.agency_id, QueuedPoliceReport.status == PoliceReportStatus.queued)
-    ) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(QueuedPoliceReport)
+            .where(
+                QueuedPoliceReport.agency_id == user.agency_id, QueuedPoliceReport.status == PoliceReportStatus.queued
+            )
+        )
+        or 0
+    )
 
 
 def get_report_for(user: Any, report_id: int) -> QueuedPoliceReport:
@@ -221,7 +227,12 @@ def _require_queued(report: QueuedPoliceReport) -> None:
 
 
 def add_to_case(
-    actor: Any, report: QueuedPoliceReport, case: Case, *, complainant: Person | None = None, expected_version: int | None = None
+    actor: Any,
+    report: QueuedPoliceReport,
+    case: Case,
+    *,
+    complainant: Person | None = None,
+    expected_version: int | None = None,
 ) -> Incident:
     """Put the call on the case's ledger (a new incident, with the call as its complaint to the police)."""
     if expected_version is not None and expected_version != report.version:
@@ -251,7 +262,13 @@ def add_to_case(
     report.resolved_by_id = actor.id
     report.resolved_at = now()
     db.session.flush()
-    record_change(actor, report, before, snapshot(report, AUDIT_FIELDS), f"Police call {report.police_reference} added to {case.reference}")
+    record_change(
+        actor,
+        report,
+        before,
+        snapshot(report, AUDIT_FIELDS),
+        f"Police call {report.police_reference} added to {case.reference}",
+    )
     return incident
 
 
@@ -269,4 +286,6 @@ def dismiss(actor: Any, report: QueuedPoliceReport, *, reason: str, expected_ver
     report.resolved_by_id = actor.id
     report.resolved_at = now()
     db.session.flush()
-    record_change(actor, report, before, snapshot(report, AUDIT_FIELDS), f"Police call {report.police_reference} dismissed")
+    record_change(
+        actor, report, before, snapshot(report, AUDIT_FIELDS), f"Police call {report.police_reference} dismissed"
+    )

@@ -145,7 +145,8 @@ def columns(job_id: int):
     initial = {
         f"column_{key}": (NOT_IN_FILE if index is None else str(index)) for key, index in (job.mapping or {}).items()
     }
-    form = mapping_form(layout_, job.header, data={**initial, "version": job.version} if request.method == "GET" else None)
+    data = {**initial, "version": job.version} if request.method == "GET" else None
+    form = mapping_form(layout_, job.header, data=data)
     if job.status not in (ImportStatus.uploaded, ImportStatus.checked, ImportStatus.failed):
         return redirect(url_for(".show", job_id=job.id))
     if form.validate_on_submit():
@@ -177,7 +178,9 @@ def show(job_id: int):
     kind = services.get_kind(job.kind)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     problems, total = paginate(
-        sa.select(ImportProblem).where(ImportProblem.job_id == job.id).order_by(ImportProblem.row.is_(None).desc(), ImportProblem.row, ImportProblem.id),
+        sa.select(ImportProblem)
+        .where(ImportProblem.job_id == job.id)
+        .order_by(ImportProblem.row.is_(None).desc(), ImportProblem.row, ImportProblem.id),
         page,
         PROBLEMS_PER_PAGE,
     )
