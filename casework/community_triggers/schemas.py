@@ -26,7 +26,7 @@ from casework.core.fields import EventDate, PlannedDate, RecordId
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
-_text = {"validate": validate.Length(max=20_000)}
+_text: dict[str, Any] = {"validate": validate.Length(max=20_000)}
 
 
 def _choice(values: Any) -> validate.OneOf:

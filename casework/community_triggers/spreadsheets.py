@@ -395,9 +395,10 @@ def _record(context: Any, values: Mapping[str, Any], rows: list[ParsedRow]) -> A
             minutes=values["minutes"] or IMPORTED_MINUTES,
             recommendations=recommendations,
             victim_invited=True,
-            send_letter=False,
-            outcome_letter_sent_on=values["outcome_letter_sent_on"],
         )
+        if values["outcome_letter_sent_on"]:
+            # Past work: the letter went out by other means; only its day is recorded.
+            services.record_outcome_letter_sent(actor, meeting, sent_on=values["outcome_letter_sent_on"])
     if values["appeal_received_on"]:
         appeal = services.lodge_appeal(
             actor, application, received_on=values["appeal_received_on"], grounds=values["appeal_grounds"] or ""

@@ -18,6 +18,7 @@ from flask import current_app
 
 from casework.audit.models import AuditAction, AuditEntry
 from casework.audit.services import record
+from casework.core.db import rows_changed
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from casework.core.time import now
 from casework.extensions import db
@@ -289,7 +290,7 @@ def _progress_writer(job_id: int) -> Any:
         try:
             with db.engine.begin() as connection:
                 connection.execute(
-                    sa.update(ImportJob.__table__).where(ImportJob.__table__.c.id == job_id).values(rows_done=rows_done)
+                    sa.update(ImportJob).where(ImportJob.id == job_id).values(rows_done=rows_done)
                 )
         except sa.exc.SQLAlchemyError:  # progress is a courtesy: never stop the import for it
             log.warning("Could not write the progress of import %s", job_id, exc_info=True)
@@ -484,7 +485,7 @@ def undo(actor: Any, job: ImportJob, expected_version: int | None = None) -> int
     for table in reversed(db.metadata.sorted_tables):
         if table.name in tables:
             result = db.session.execute(sa.delete(table).where(table.c.id.in_(_ledger_ids(job, table.name))))
-            deleted += result.rowcount or 0
+            deleted += rows_changed(result) or 0
     db.session.execute(sa.delete(ImportSourceKey).where(ImportSourceKey.job_id == job.id))
     db.session.execute(sa.delete(ImportRecord).where(ImportRecord.job_id == job.id))
     job.status = ImportStatus.undone

@@ -94,7 +94,7 @@ def new(kind: str):
                 db.session.rollback()
                 for name, messages in error.errors.items():
                     field = form._fields.get("file" if name == "file" else f"option_{name}")
-                    (field.errors if field is not None else form.file.errors).extend(messages)  # type: ignore[union-attr]
+                    (field.errors if field is not None else form.file.errors).extend(messages)
             else:
                 commit()
                 return redirect(url_for(".columns", job_id=job.id))

@@ -48,7 +48,7 @@ def edit(scope: str):
     if form.validate_on_submit():
         upload = form.logo.data
         logo = None
-        if upload is not None and getattr(upload, "filename", ""):
+        if upload is not None and getattr(upload, "filename", None):
             logo = (upload.filename, upload.read(letterheads.MAX_LOGO_BYTES + 1))
         try:
             letterheads.save_letterhead(
