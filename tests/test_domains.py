@@ -202,7 +202,21 @@ def test_no_module_level_registry_is_filled_at_import():
             # A module-level loop registering things.
             if isinstance(node, ast.For):
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+            # A receiver connected by decorating it (``@signal.connect``, ``@signal.connect_via(...)``):
+            # connected at import, whichever app is built; domains connect theirs in ``init_app``.
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for decorator in node.decorator_list:
+                    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    if isinstance(target, ast.Attribute) and target.attr.startswith("connect"):
+                        offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert offenders == []
+
+
+def test_a_withdrawn_application_closes_its_pcc_review_request(fresh_app):
+    from casework.community_triggers import signals
+    from casework.community_triggers.pcc_review import services as pcc_review_services
+
+    assert pcc_review_services.on_withdrawn in list(signals.application_withdrawn.receivers_for(object()))
 
 
 def test_every_spreadsheet_import_and_export_is_registered_by_its_domain(fresh_app):
