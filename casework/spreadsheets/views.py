@@ -18,6 +18,7 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput, RuleViolation
+from casework.core.forms import show_service_errors
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires, signed_in
 from casework.core.time import today
@@ -158,12 +159,7 @@ def columns(job_id: int):
             services.set_mapping(current_user, job, mapping, _version(form))
         except InvalidInput as error:
             db.session.rollback()
-            for name, messages in error.errors.items():
-                field = form._fields.get(f"column_{name}")
-                if field is not None:
-                    field.errors = [*field.errors, *messages]
-                else:
-                    form.form_errors.extend(messages)
+            show_service_errors(form, error, {key: f"column_{key}" for key in error.errors})
         else:
             commit()
             return redirect(url_for(".show", job_id=job.id))
