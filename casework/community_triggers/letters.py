@@ -251,13 +251,7 @@ def describe_failure(error: BaseException) -> str:
 
 def template_row(kind: LetterKind, area_id: int | None) -> LetterTemplate | None:
     """The admin's template in force for ``kind`` in an area: the area's row, else the all-areas row."""
-    rows = db.session.scalars(
-        sa.select(LetterTemplate).where(
-            LetterTemplate.kind == kind,
-            sa.or_(LetterTemplate.area_id == area_id, LetterTemplate.area_id.is_(None)),
-        )
-    ).all()
-    return min(rows, key=lambda r: r.area_id is None, default=None)
+    return safe_templates.template_in_force(LetterTemplate, kind, area_id)
 
 
 def template_for(kind: LetterKind, area_id: int | None) -> tuple[str, str]:
@@ -434,9 +428,7 @@ def real_contexts(kind: LetterKind, area_id: int | None, limit: int = REAL_RECOR
     if kind in (LetterKind.pcc_review_request, LetterKind.pcc_review_outcome):
         from casework.community_triggers.pcc_review.models import PccReview
 
-        reviews_query = sa.select(PccReview).join(
-            TriggerApplication, PccReview.application_id == TriggerApplication.id
-        )
+        reviews_query = sa.select(PccReview).join(TriggerApplication, PccReview.application_id == TriggerApplication.id)
         if kind == LetterKind.pcc_review_outcome:
             reviews_query = reviews_query.where(PccReview.decided_on.is_not(None))
         reviews = db.session.scalars(reviews_query.where(in_area).order_by(PccReview.id.desc()).limit(limit))

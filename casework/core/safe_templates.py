@@ -27,12 +27,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from casework.core.errors import InvalidInput
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class TemplateLimitExceeded(TemplateError):
@@ -262,6 +264,19 @@ def describe_failure(error: BaseException, used_in: str | None = None) -> str:
         problem = "it cannot be filled in"
     line = error_line(error.__cause__ or error) if error.__cause__ is not None else error_line(error)
     return f"{problem} (line {line})" if line else problem
+
+
+def template_in_force(model: type[T], kind: Any, area_id: int | None) -> T | None:
+    """The admin's template row in force for ``kind`` in an area: the area's own row, else the row for
+    every area (``area_id`` null), else None (the default shipped in code applies). ``model`` has
+    ``kind`` and ``area_id`` columns (``LetterTemplate``, ``NoticeTemplate``)."""
+    from casework.extensions import db
+
+    table: Any = model
+    rows = db.session.scalars(
+        sa.select(model).where(table.kind == kind, sa.or_(table.area_id == area_id, table.area_id.is_(None)))
+    ).all()
+    return min(rows, key=lambda row: getattr(row, "area_id", None) is None, default=None)
 
 
 def render_document(

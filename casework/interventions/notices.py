@@ -24,7 +24,14 @@ from casework.accounts.models import Area
 from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
 from casework.core.errors import InvalidInput, RuleViolation
-from casework.core.safe_templates import LimitedSandbox, Limits, check_before_saving, describe_failure, render_document
+from casework.core.safe_templates import (
+    LimitedSandbox,
+    Limits,
+    check_before_saving,
+    describe_failure,
+    render_document,
+    template_in_force,
+)
 from casework.core.templating import format_date, format_datetime
 from casework.core.time import london_day, now, today
 from casework.documents import layout
@@ -110,13 +117,7 @@ def notice_kind(intervention: Intervention) -> NoticeKind | None:
 
 
 def template_row(kind: NoticeKind, area_id: int | None) -> NoticeTemplate | None:
-    rows = db.session.scalars(
-        sa.select(NoticeTemplate).where(
-            NoticeTemplate.kind == kind,
-            sa.or_(NoticeTemplate.area_id == area_id, NoticeTemplate.area_id.is_(None)),
-        )
-    ).all()
-    return min(rows, key=lambda r: r.area_id is None, default=None)
+    return template_in_force(NoticeTemplate, kind, area_id)
 
 
 def template_for(kind: NoticeKind, area_id: int | None) -> tuple[str, str]:
