@@ -563,6 +563,22 @@ class MeetingAnswer(Answer):
     version = fields.Integer(required=True)
 
 
+class ProportionalityAssessmentAnswer(Answer):
+    id = fields.Integer(required=True)
+    meeting_id = fields.Integer(required=True)
+    subject_name = nullable(fields.String())
+    conclusion = nullable(fields.String())
+    assessed_on = nullable(fields.Date())
+
+
+class LessonsReviewAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    forum = nullable(fields.String())
+    reviewed_on = nullable(fields.Date())
+    lessons = nullable(fields.String())
+
+
 class AppealAnswer(Answer):
     id = fields.Integer(required=True)
     application_id = fields.Integer(required=True)
