@@ -252,7 +252,7 @@ def deadline_states(subject_type: str, subject_id: int) -> dict[str, DeadlineSta
             Deadline.subject_type == subject_type, Deadline.subject_id == subject_id
         )
     )
-    return dict(row.tuple() for row in rows)
+    return dict(rows.tuples().all())
 
 
 def anonymise_deadlines(
