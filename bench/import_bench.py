@@ -104,7 +104,18 @@ def write_file(db, user, size: int, run: str) -> tuple[str, int]:
         for agency in agencies:
             reported = occurred + timedelta(days=rng.randint(0, 3))
             writer.writerow(
-                [f"{run}-{n}", reference, occurred.isoformat(), description, "yes", "no", "", reported.isoformat(), agency, f"{agency}-{run}-{n}"]
+                [
+                    f"{run}-{n}",
+                    reference,
+                    occurred.isoformat(),
+                    description,
+                    "yes",
+                    "no",
+                    "",
+                    reported.isoformat(),
+                    agency,
+                    f"{agency}-{run}-{n}",
+                ]
             )
             complaints += 1
     handle.close()
@@ -181,7 +192,10 @@ def per_row_sample(app, db, user, path: str, sample: int) -> dict:
         user = db.session.merge(user)
         with open(path, newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))[:sample]
-        cases = {c.reference: c for c in db.session.scalars(sa.select(Case).where(Case.reference.in_({r["case_reference"] for r in rows})))}
+        cases = {
+            c.reference: c
+            for c in db.session.scalars(sa.select(Case).where(Case.reference.in_({r["case_reference"] for r in rows})))
+        }
         sa.event.listen(db.engine, "before_cursor_execute", count)
         started = time.monotonic()
         for row in rows:
@@ -190,7 +204,13 @@ def per_row_sample(app, db, user, path: str, sample: int) -> dict:
                 cases[row["case_reference"]],
                 occurred_on=date.fromisoformat(row["occurred_on"]),
                 description=row["description"],
-                complaints=[{"reported_on": date.fromisoformat(row["reported_on"]), "agency_code": row["agency_code"], "reference": row["agency_reference"]}],
+                complaints=[
+                    {
+                        "reported_on": date.fromisoformat(row["reported_on"]),
+                        "agency_code": row["agency_code"],
+                        "reference": row["agency_reference"],
+                    }
+                ],
             )
             db.session.flush()
         elapsed = time.monotonic() - started
@@ -226,20 +246,28 @@ def main() -> int:
         load = os.getloadavg()
         out = subprocess.run(
             [sys.executable, __file__, "--database-url", args.database_url, "--child", path],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        result.update(size=size, complaints=complaints, parse_s=parse, load=load, file_mb=Path(path).stat().st_size / 2**20)
+        result.update(
+            size=size, complaints=complaints, parse_s=parse, load=load, file_mb=Path(path).stat().st_size / 2**20
+        )
         results.append(result)
         os.unlink(path)
         print(json.dumps(result), flush=True)
     print()
-    print("| incidents | complaints | file MB | parse only s | upload s | dry run s | real run s | undo s | peak RSS MB | load (1 min) |")
+    print(
+        "| incidents | complaints | file MB | parse only s | upload s | dry run s | real run s | undo s "
+        "| peak RSS MB | load (1 min) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r['size']:,} | {r['complaints']:,} | {r['file_mb']:.1f} | {r['parse_s']:.1f} | {r['upload_s']:.1f} | "
-            f"{r['dry_run_s']:.1f} | {r['real_run_s']:.1f} | {r['undo_s']:.1f} | {r['rss_after_real_run_mb']:.0f} | {r['load'][0]:.1f} |"
+            f"{r['dry_run_s']:.1f} | {r['real_run_s']:.1f} | {r['undo_s']:.1f} | "
+            f"{r['rss_after_real_run_mb']:.0f} | {r['load'][0]:.1f} |"
         )
     if sample:
         per = sample["seconds"] / sample["incidents"]

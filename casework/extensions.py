@@ -3,6 +3,8 @@
 Flask-Migrate is set up by ``casework.core.migrations`` and imported only when first used.
 """
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -13,6 +15,12 @@ from flask_wtf import CSRFProtect
 from casework.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # ``db.Model`` is an attribute, which a type checker does not take as a base class: models
+    # subclass ``Model``, which it reads as the typed declarative base ``db.Model`` is built on.
+    Model = Base
+else:
+    Model = db.Model
 login_manager = LoginManager()
 csrf = CSRFProtect()
 mail = Mail()

@@ -147,7 +147,7 @@ def test_every_demo_loader_is_registered(fresh_app):
     import importlib
 
     registered = {fn for _domain, fn in registry(fresh_app).demo_loaders}
-    for path in sorted(PACKAGE.glob("*/demo.py")) + [PACKAGE / "demo" / "data.py"]:
+    for path in [*sorted(PACKAGE.glob("*/demo.py")), PACKAGE / "demo" / "data.py"]:
         module = importlib.import_module(".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))
         loaders = {getattr(module, name) for name in vars(module) if name.startswith("load_")}
         loaders = {fn for fn in loaders if callable(fn) and fn.__module__ == module.__name__}
@@ -206,7 +206,21 @@ def test_no_module_level_registry_is_filled_at_import():
             # A module-level loop registering things.
             if isinstance(node, ast.For):
                 offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+            # A receiver connected by decorating it (``@signal.connect``, ``@signal.connect_via(...)``):
+            # connected at import, whichever app is built; domains connect theirs in ``init_app``.
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for decorator in node.decorator_list:
+                    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    if isinstance(target, ast.Attribute) and target.attr.startswith("connect"):
+                        offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert offenders == []
+
+
+def test_a_withdrawn_application_closes_its_pcc_review_request(fresh_app):
+    from casework.community_triggers import signals
+    from casework.community_triggers.pcc_review import services as pcc_review_services
+
+    assert pcc_review_services.on_withdrawn in list(signals.application_withdrawn.receivers_for(object()))
 
 
 def test_every_spreadsheet_import_and_export_is_registered_by_its_domain(fresh_app):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from wtforms import (
@@ -26,11 +25,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.utils import unset_value
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, StopValidation
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from casework.accounts.models import AgencyKind
-from casework.core.forms import FlaskForm, date_problem, options
+from casework.core.forms import FlaskForm, GovukDateField, options
 from casework.core.permissions import ROLE_LABELS, Role
 from casework.core.settings import TIME_UNITS, SettingSpec
 
@@ -78,68 +76,6 @@ class CodeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
-
-
-class GovukDateField(Field):
-    """A GOV.UK date input: three boxes posted as ``<name>-day``, ``<name>-month`` and ``<name>-year``.
-
-    Rendered by ``date_field`` in templates/macros/forms.html. ``data`` is a date, or None when all
-    three boxes are empty; ``raw_data`` keeps what was typed so a wrong date is shown back as typed.
-    Messages follow the GOV.UK date input pattern ("... must include a month", "... must be a real
-    date").
-    """
-
-    PARTS = ("day", "month", "year")
-
-    def __init__(
-        self,
-        label: str | None = None,
-        validators: Any = None,
-        required: str | None = None,
-        planned: bool = False,
-        **kwargs: Any,
-    ):
-        super().__init__(label, validators, **kwargs)
-        #: A planned date (1900 to 2099) rather than the date of an event (1900 to today).
-        self.planned = planned
-        #: The message when nothing is entered, or None when the date is optional.
-        self.required_message = required
-        self.problem: str | None = None
-
-    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
-        super().process(None, data, extra_filters)
-        self.problem = None
-        self.raw_data = None
-        if formdata is None:
-            return
-        parts = [(formdata.get(f"{self.name}-{part}") or "").strip() for part in self.PARTS]
-        self.raw_data = parts
-        self.data = None
-        if not any(parts):
-            return
-        missing = [name for name, value in zip(self.PARTS, parts, strict=True) if not value]
-        if missing:
-            self.problem = f"{self.label.text} must include a {' and a '.join(missing)}"
-            return
-        try:
-            day, month, year = (int(part) for part in parts)
-            if year < 1000:
-                raise ValueError
-            self.data = date(year, month, day)
-        except ValueError:
-            self.problem = f"{self.label.text} must be a real date"
-
-    def pre_validate(self, form: Any) -> None:
-        if self.problem:
-            raise StopValidation(self.problem)
-        if self.data is None and self.required_message:
-            raise StopValidation(self.required_message)
-        problem = date_problem(self.label.text, self.data, planned=self.planned)
-        if problem:
-            raise StopValidation(problem)
-
-    def _value(self) -> str:
-        return self.data.isoformat() if self.data else ""
 
 
 # --- users ------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
 from casework.core.permissions import Permission, Role, permissions_for
-from casework.extensions import db
+from casework.extensions import Model, db
 
 
 class AgencyKind(enum.StrEnum):
@@ -30,7 +30,7 @@ agency_areas = sa.Table(
 )
 
 
-class Area(TimestampMixin, db.Model):
+class Area(TimestampMixin, Model):
     """A district or unitary council area: the statutory unit for Case Reviews and their statistics."""
 
     __tablename__ = "areas"
@@ -46,7 +46,7 @@ class Area(TimestampMixin, db.Model):
         return f"<Area {self.code}>"
 
 
-class Agency(TimestampMixin, db.Model):
+class Agency(TimestampMixin, Model):
     """An organisation (council, police force, ICB, housing provider); it may cover several areas."""
 
     __tablename__ = "agencies"
@@ -65,7 +65,7 @@ class Agency(TimestampMixin, db.Model):
         return f"<Agency {self.code}>"
 
 
-class ReferenceCounter(db.Model):
+class ReferenceCounter(Model):
     """The last sequence number used in an area and year, per series of references (``cases``:
     ``BOL-2026-0042``; ``trigger_applications``: ``BOL-CT-2026-0003``).
 
@@ -81,7 +81,7 @@ class ReferenceCounter(db.Model):
     last_sequence: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
-class AreaSetting(db.Model):
+class AreaSetting(Model):
     """One dated value of one setting: threshold rules, timescales, statutory limits.
 
     Rows are never updated: a change is a new row with its own ``effective_from``, so the rule set in
@@ -101,14 +101,14 @@ class AreaSetting(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_roles"
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[Role] = mapped_column(enum_column(Role), primary_key=True)
 
 
-class User(TimestampMixin, VersionedMixin, db.Model):
+class User(TimestampMixin, VersionedMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,7 +184,7 @@ class User(TimestampMixin, VersionedMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the API. Only a SHA-256 of the token is stored."""
 
     __tablename__ = "api_tokens"
@@ -199,7 +199,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time code that stands in for the authenticator app (lost or broken phone). Only a SHA-256
     of the code is stored: the codes are random, so a fast hash is enough."""
 
@@ -212,7 +212,7 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in session on the pages. The browser's session cookie carries a random key whose
     SHA-256 is stored here; a session is open while ``ended_at`` is empty. Signing out ends it on the
     server, so a copy of the old cookie opens nothing."""

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from casework.accounts.models import AgencyKind
 from casework.core.fields import PlannedDate
-from casework.core.openapi import Answer, nullable
+from casework.core.openapi import Answer, list_answer, nullable
 from casework.core.permissions import Role
 from casework.core.webargs import BaseSchema
 
@@ -143,9 +143,5 @@ class UserAnswer(Answer):
     version = fields.Integer(required=True)
 
 
-class AreaList(Answer):
-    items = fields.List(fields.Nested(AreaAnswer), required=True)
-
-
-class AgencyList(Answer):
-    items = fields.List(fields.Nested(AgencyAnswer), required=True)
+AreaList = list_answer(AreaAnswer, "AreaList")
+AgencyList = list_answer(AgencyAnswer, "AgencyList")

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -142,7 +142,7 @@ def allocate_sequence(series: str, area: Area, year: int, session: Any = None) -
     from casework.accounts.models import ReferenceCounter
 
     session = session or db.session
-    table = ReferenceCounter.__table__
+    table = cast(sa.Table, ReferenceCounter.__table__)
     increment = (
         sa.update(table)
         .where(table.c.series == series, table.c.area_id == area.id, table.c.year == year)

@@ -19,7 +19,7 @@ from flask_login import login_user
 from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import User, UserSession
-from casework.core.db import writes_from_here
+from casework.core.db import rows_changed, writes_from_here
 from casework.core.time import now
 from casework.extensions import db
 
@@ -86,7 +86,7 @@ def _later(statement: sa.Update) -> None:
     g.setdefault(_PENDING_KEY, []).append(statement)
 
 
-def write_pending(response):  # type: ignore[no-untyped-def]
+def write_pending(response):
     """``after_request``: the session writes of this request, in a transaction of their own."""
     statements = g.pop(_PENDING_KEY, None)
     if statements:
@@ -124,4 +124,4 @@ def prune(moment: datetime | None = None) -> int:
     result = db.session.execute(
         sa.delete(UserSession).where(sa.or_(UserSession.ended_at < cutoff, UserSession.last_seen_at < cutoff))
     )
-    return result.rowcount or 0
+    return rows_changed(result) or 0

@@ -26,10 +26,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, render_template, request, session
+from flask import Response, current_app, g, render_template, request, session
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
-from werkzeug.wrappers import Response
 
 from casework.core.forms import FlaskForm
 from casework.extensions import limiter

@@ -7,8 +7,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from casework.cases.models import ActionStatus
-from casework.core.forms import FlaskForm
-from casework.interventions.forms import GovukDateField, required_choice
+from casework.core.forms import FlaskForm, GovukDateField
+from casework.interventions.forms import required_choice
 
 STATUS_LABELS = {
     ActionStatus.open: "Not started",

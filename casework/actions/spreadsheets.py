@@ -33,13 +33,38 @@ ACTIONS = Layout(
             required=True,
             example="C-2019-044",
         ),
-        Column("description", "Action", c.text_value(5000), "What is to be done", required=True, example="Fit a noise monitor"),
+        Column(
+            "description",
+            "Action",
+            c.text_value(5000),
+            "What is to be done",
+            required=True,
+            example="Fit a noise monitor",
+        ),
         Column("agency_code", "Agency code", c.code, "The agency doing it", required=True, example="BDC"),
         Column("assignee_email", "Assigned to", c.email, "The email address of the person doing it, at that agency"),
         Column("due_on", "Due date", c.planned_date, "", example="2019-07-01"),
-        Column("status", "Status", c.choice([s.value for s in ActionStatus]), "open (the default), in_progress, done or cancelled", example="done"),
-        Column("outcome", "Outcome", c.text_value(10_000), "Needed for an action that is done", example="Monitor fitted; recordings used in court"),
-        Column("completed_on", "Date done", c.event_date, "For an action done or cancelled (default: the day of import)", example="2019-06-28"),
+        Column(
+            "status",
+            "Status",
+            c.choice([s.value for s in ActionStatus]),
+            "open (the default), in_progress, done or cancelled",
+            example="done",
+        ),
+        Column(
+            "outcome",
+            "Outcome",
+            c.text_value(10_000),
+            "Needed for an action that is done",
+            example="Monitor fitted; recordings used in court",
+        ),
+        Column(
+            "completed_on",
+            "Date done",
+            c.event_date,
+            "For an action done or cancelled (default: the day of import)",
+            example="2019-06-28",
+        ),
     ),
 )
 
@@ -72,7 +97,9 @@ def run_actions(context: Any, rows: Iterator[ParsedRow]) -> None:
         if values["assignee_email"]:
             assignee_id = db.session.scalar(sa.select(User.id).where(User.email == values["assignee_email"]))
             if assignee_id is None:
-                problems.append(("assignee_email", f"There is no user with the email address {values['assignee_email']}"))
+                problems.append(
+                    ("assignee_email", f"There is no user with the email address {values['assignee_email']}")
+                )
         if problems:
             for key, message in problems:
                 context.problem(row.number, key, message)
@@ -90,7 +117,9 @@ def run_actions(context: Any, rows: Iterator[ParsedRow]) -> None:
             status = values["status"] or ActionStatus.open.value
             if status != ActionStatus.open.value or values["completed_on"] is not None:
                 if values["completed_on"] is not None and status not in ("done", "cancelled"):
-                    raise InvalidInput({"completed_on": ["Give the date done only for an action that is done or cancelled"]})
+                    raise InvalidInput(
+                        {"completed_on": ["Give the date done only for an action that is done or cancelled"]}
+                    )
                 services.update_action(
                     context.actor,
                     action,
@@ -136,18 +165,21 @@ def export_actions(user: Any, args: Mapping[str, str]) -> Export:
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         for action in db.session.scalars(query.execution_options(yield_per=500)):
-            yield action.id, [
-                f"ACTION-{action.id}",
-                action.case.reference if action.case is not None else None,
-                action.description,
-                action.agency.code,
-                action.due_on,
-                action.status.value,
-                action.outcome,
-                action.completed_on,
-                action.agency.name,
-                action.assignee.name if action.assignee else None,
-            ]
+            yield (
+                action.id,
+                [
+                    f"ACTION-{action.id}",
+                    action.case.reference if action.case is not None else None,
+                    action.description,
+                    action.agency.code,
+                    action.due_on,
+                    action.status.value,
+                    action.outcome,
+                    action.completed_on,
+                    action.agency.name,
+                    action.assignee.name if action.assignee else None,
+                ],
+            )
 
     return Export(header, tracking(ids, rows()), "actions", ids, "actions")
 

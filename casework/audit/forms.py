@@ -7,9 +7,9 @@ from typing import Any
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
-from casework.accounts.forms import EMAIL_FORMAT, GovukDateField, options
+from casework.accounts.forms import EMAIL_FORMAT, options
 from casework.audit.models import AuditAction
-from casework.core.forms import FlaskForm
+from casework.core.forms import FlaskForm, GovukDateField
 
 ACTION_LABELS = {
     AuditAction.create: "Created",

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from casework.core.db import UTCDateTime, enum_column, utcnow
-from casework.extensions import db
+from casework.extensions import Model, db
 
 
 class AuditAction(enum.StrEnum):
@@ -90,25 +90,25 @@ audit_values = sa.Table(
 )
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who did what to which record, when, with the values before and after (an entry and its values)."""
 
     __table__ = sa.join(audit_entries, audit_values, audit_entries.c.id == audit_values.c.entry_id)
 
     id: Mapped[int] = column_property(audit_entries.c.id, audit_values.c.entry_id)
-    created_at: Mapped[datetime] = audit_entries.c.created_at
-    actor_id: Mapped[int | None] = audit_entries.c.actor_id
-    action: Mapped[AuditAction] = audit_entries.c.action
-    object_type: Mapped[str] = audit_entries.c.object_type
-    object_id: Mapped[str | None] = audit_entries.c.object_id
-    values_hash: Mapped[str] = audit_entries.c.values_hash
-    subject_type: Mapped[str] = audit_values.c.subject_type
-    subject_id: Mapped[str | None] = audit_values.c.subject_id
-    summary: Mapped[str] = audit_values.c.summary
-    changes: Mapped[dict[str, Any] | None] = audit_values.c.changes
-    ip_address: Mapped[str | None] = audit_values.c.ip_address
-    nonce: Mapped[str | None] = audit_values.c.nonce
-    erased_at: Mapped[datetime | None] = audit_values.c.erased_at
+    created_at: Mapped[datetime] = column_property(audit_entries.c.created_at)
+    actor_id: Mapped[int | None] = column_property(audit_entries.c.actor_id)
+    action: Mapped[AuditAction] = column_property(audit_entries.c.action)
+    object_type: Mapped[str] = column_property(audit_entries.c.object_type)
+    object_id: Mapped[str | None] = column_property(audit_entries.c.object_id)
+    values_hash: Mapped[str] = column_property(audit_entries.c.values_hash)
+    subject_type: Mapped[str] = column_property(audit_values.c.subject_type)
+    subject_id: Mapped[str | None] = column_property(audit_values.c.subject_id)
+    summary: Mapped[str] = column_property(audit_values.c.summary)
+    changes: Mapped[dict[str, Any] | None] = column_property(audit_values.c.changes)
+    ip_address: Mapped[str | None] = column_property(audit_values.c.ip_address)
+    nonce: Mapped[str | None] = column_property(audit_values.c.nonce)
+    erased_at: Mapped[datetime | None] = column_property(audit_values.c.erased_at)
 
     actor = relationship("User", lazy="joined")
 
@@ -134,7 +134,7 @@ def _complete_entry(_mapper: Any, _connection: Any, entry: AuditEntry) -> None:
     entry.values_hash = values_digest(entry.nonce, entry.summary, entry.changes, entry.ip_address)
 
 
-class AuditSeal(db.Model):
+class AuditSeal(Model):
     """One link of the hash chain: entry ``entry_id`` is the ``position``-th sealed, and ``hash`` covers
     the previous link's hash and the entry's chained fields (casework.audit.chain)."""
 

@@ -22,7 +22,7 @@ from casework.audit.models import (
     audit_entries,
     audit_values,
 )
-from casework.core.db import SQLITE_IMMEDIATE
+from casework.core.db import SQLITE_IMMEDIATE, rows_changed
 from casework.core.time import LONDON
 from casework.extensions import db
 
@@ -236,7 +236,7 @@ def erase_personal_values(object_type: str, object_id: Any, *, actor: Any = None
     if db.session.get_bind().dialect.name == "postgresql":
         erased = db.session.scalar(sa.select(sa.func.audit_erase_values(object_type, subject_id)))
     else:
-        erased = db.session.execute(
+        erased = rows_changed(db.session.execute(
             sa.update(audit_values)
             .where(
                 audit_values.c.subject_type == object_type,
@@ -246,7 +246,7 @@ def erase_personal_values(object_type: str, object_id: Any, *, actor: Any = None
             )
             .values(summary=ERASED_SUMMARY, changes=sa.null(), ip_address=None, nonce=None, erased_at=sa.func.now())
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
     # Recorded after the erasure, so the record of it is not erased with the rest.
     record(
         actor,
@@ -290,12 +290,12 @@ def move_personal_values(from_subject: Any, to_subject: Any, *, actor: Any = Non
     if db.session.get_bind().dialect.name == "postgresql":
         moved = db.session.scalar(sa.select(sa.func.audit_move_values(from_type, from_id, to_type, to_id)))
     else:
-        moved = db.session.execute(
+        moved = rows_changed(db.session.execute(
             sa.update(audit_values)
             .where(audit_values.c.subject_type == from_type, audit_values.c.subject_id.is_not_distinct_from(from_id))
             .values(subject_type=to_type, subject_id=to_id)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
     record(
         actor,
         AuditAction.move,

@@ -10,9 +10,9 @@ from casework.accounts.views.admin import list_filters
 from casework.audit.forms import ACTION_LABELS, AuditSearchForm, record_type_label
 from casework.audit.models import AuditAction, AuditEntry
 from casework.audit.services import search_entries
+from casework.core.db import Base
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
-from casework.extensions import db
 
 bp = Blueprint("audit", __name__)
 
@@ -21,7 +21,7 @@ PER_PAGE = 25
 
 def record_types() -> list[str]:
     """Every table a model maps: the kinds of record an entry can be about. No query needed."""
-    tables = {getattr(mapper.local_table, "name", None) for mapper in db.Model.registry.mappers}
+    tables = {getattr(mapper.local_table, "name", None) for mapper in Base.registry.mappers}
     return sorted(tables - {None, "audit_seals"})
 
 

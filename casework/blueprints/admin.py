@@ -14,7 +14,7 @@ def create_admin_blueprint(children: Iterable[Blueprint]) -> Blueprint:
     admin = Blueprint("admin", __name__, url_prefix="/admin")
 
     @admin.before_request
-    def require_sign_in():  # type: ignore[no-untyped-def]
+    def require_sign_in():
         declared_access()
         if not current_user.is_authenticated:
             return redirect(url_for("staff.accounts.sign_in", next=request.full_path.rstrip("?")))

@@ -14,7 +14,7 @@ def create_staff_blueprint(children: Iterable[Blueprint]) -> Blueprint:
     staff = Blueprint("staff", __name__)
 
     @staff.before_request
-    def require_sign_in():  # type: ignore[no-untyped-def]
+    def require_sign_in():
         access = declared_access()
         if not access.public and not current_user.is_authenticated:
             return redirect(url_for("staff.accounts.sign_in", next=request.full_path.rstrip("?")))

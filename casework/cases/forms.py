@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from wtforms import (
     BooleanField,
     EmailField,
-    Field,
     HiddenField,
     IntegerField,
     RadioField,
@@ -16,76 +14,24 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.utils import unset_value
-from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from casework.cases.models import ExplanationMethod, PartyRole, PersonKind
+from casework.core import forms as core_forms
 from casework.core.errors import InvalidInput
-from casework.core.forms import FlaskForm, date_problem, options
+from casework.core.forms import FlaskForm, options, show_service_errors
 
 
-class GovukDateField(Field):
-    """A date entered as day, month and year (the GOV.UK date input): ``<name>-day`` and so on.
+class GovukDateField(core_forms.GovukDateField):
+    """The core date field; the labels here are questions, so a date that cannot be read gets one
+    message that does not repeat them."""
 
-    ``raw_data`` keeps what was typed, so the form shows it again after an error.
-    """
-
-    def __init__(
-        self, label: str | None = None, validators: Any = None, *, planned: bool = False, **kwargs: Any
-    ) -> None:
-        super().__init__(label, validators, **kwargs)
-        #: A planned date (1900 to 2099) rather than the date of an event (1900 to today).
-        self.planned = planned
-
-    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
-        self.process_errors = []
-        if data is unset_value:
-            data = self.default() if callable(self.default) else self.default
-        self.object_data = data
-        self.data = data
-        self.raw_data = None
-        if formdata is None:
-            return
-        parts = [(formdata.get(f"{self.name}-{part}") or "").strip() for part in ("day", "month", "year")]
-        if not any(f"{self.name}-{part}" in formdata for part in ("day", "month", "year")):
-            return
-        self.raw_data = parts
-        if not any(parts):
-            self.data = None
-            return
-        day, month, year = parts
-        try:
-            if len(year) != 4:
-                raise ValueError
-            self.data = date(int(year), int(month), int(day))
-        except ValueError:
-            self.data = None
-            self.process_errors.append("Enter a real date, for example 27 3 2026")
-
-    def pre_validate(self, form: Any) -> None:
-        # A date that could not be read is reported as such; DataRequired would replace the message.
-        if self.process_errors:
-            raise StopValidation()
-        problem = date_problem(self.label.text, self.data, planned=self.planned)
-        if problem:
-            raise StopValidation(problem)
-
-    def _value(self) -> str:
-        return self.data.isoformat() if self.data else ""
+    invalid_message = "Enter a real date, for example 27 3 2026"
 
 
 def apply_domain_errors(form: FlaskForm, error: InvalidInput, aliases: dict[str, str] | None = None) -> None:
     """Show a service's field errors on the form's fields; the rest above the form."""
-    aliases = aliases or {}
-    extra: list[str] = []
-    for key, messages in error.errors.items():
-        name = aliases.get(key, key.rsplit(".", 1)[-1])
-        field = form._fields.get(name)
-        if field is not None and key != "_rule":
-            field.errors = [*list(field.errors or []), *messages]
-        else:
-            extra.extend(m for m in messages if m not in extra)
-    form.form_errors = [*list(getattr(form, "form_errors", []) or []), *extra]
+    show_service_errors(form, error, aliases, nested_by_last_part=True)
 
 
 # --- people ------------------------------------------------------------------------------------------

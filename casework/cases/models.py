@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 
 def _today() -> date:
@@ -30,7 +30,7 @@ class PersonKind(enum.StrEnum):
     unknown = "unknown"
 
 
-class Person(TimestampMixin, VersionedMixin, db.Model):
+class Person(TimestampMixin, VersionedMixin, Model):
     __tablename__ = "people"
     __table_args__ = (
         sa.Index("ix_people_name_dob", "normalised_name", "date_of_birth"),
@@ -90,7 +90,7 @@ class Person(TimestampMixin, VersionedMixin, db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
 
 
-class CaseCategory(TimestampMixin, db.Model):
+class CaseCategory(TimestampMixin, Model):
     """A case category: the national three, seeded, plus local ones an admin adds (optionally for one
     area only)."""
 
@@ -111,7 +111,7 @@ class CaseStatus(enum.StrEnum):
     closed = "closed"
 
 
-class Case(TimestampMixin, VersionedMixin, db.Model):
+class Case(TimestampMixin, VersionedMixin, Model):
     __tablename__ = "cases"
     #: Kept when the rest is anonymised (casework.core.retention): the reference and category (counts and the audit
     #: trail use them).
@@ -189,7 +189,7 @@ class PartyRole(enum.StrEnum):
     complainant = "complainant"
 
 
-class CaseParty(db.Model):
+class CaseParty(Model):
     __tablename__ = "case_parties"
     __table_args__ = (sa.UniqueConstraint("case_id", "person_id", "role"),)
     # (case_id leads the unique constraint's index, so the case's parties are found by it.)
@@ -203,7 +203,7 @@ class CaseParty(db.Model):
     person: Mapped[Person] = relationship()
 
 
-class Incident(TimestampMixin, db.Model):
+class Incident(TimestampMixin, Model):
     """The behaviour on one day. Reports of it to any agency are its complaints."""
 
     __tablename__ = "incidents"
@@ -225,7 +225,7 @@ class Incident(TimestampMixin, db.Model):
     )
 
 
-class Complaint(TimestampMixin, db.Model):
+class Complaint(TimestampMixin, Model):
     """One report of an incident: when, by whom, to which agency, under which of its references."""
 
     __tablename__ = "complaints"
@@ -262,7 +262,7 @@ def _case_created_at(context: Any) -> Any:
     return context.connection.scalar(sa.select(Case.created_at).where(Case.id == case_id))
 
 
-class CaseShare(db.Model):
+class CaseShare(Model):
     """A case shared with another agency: its officers and partners then see and contribute."""
 
     __tablename__ = "case_shares"
@@ -283,7 +283,7 @@ class CaseShare(db.Model):
     agency = relationship("Agency")
 
 
-class CaseAccess(db.Model):
+class CaseAccess(Model):
     """A user named on a restricted case: only these users see it."""
 
     __tablename__ = "case_access"
@@ -294,7 +294,7 @@ class CaseAccess(db.Model):
     user = relationship("User")
 
 
-class SavedCaseView(db.Model):
+class SavedCaseView(Model):
     """A case list's search, filters and order kept under a name: the user's own, or shared with their
     team (the team a manager leads: the manager and the people they manage)."""
 
@@ -313,7 +313,7 @@ class SavedCaseView(db.Model):
     user = relationship("User", foreign_keys=[user_id])
 
 
-class CaseLink(db.Model):
+class CaseLink(Model):
     """Two related cases (the same perpetrator, the same street). Stored once in each direction."""
 
     __tablename__ = "case_links"
@@ -328,7 +328,7 @@ class CaseLink(db.Model):
     linked_case = relationship("Case", foreign_keys=[linked_case_id])
 
 
-class CaseNote(TimestampMixin, db.Model):
+class CaseNote(TimestampMixin, Model):
     __tablename__ = "case_notes"
     __table_args__ = (sa.Index("ix_case_notes_case_created", "case_id", "created_at"),)
 
@@ -353,7 +353,7 @@ class CaseEventKind(enum.StrEnum):
     unrestricted = "unrestricted"
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     """A change to the case record shown on its timeline (status, sharing, owner, links, access).
 
     The audit log holds the same facts for investigators; this table is what the case page reads, so
@@ -381,7 +381,7 @@ class ExplanationMethod(enum.StrEnum):
     other = "other"
 
 
-class CaseReviewExplanation(TimestampMixin, db.Model):
+class CaseReviewExplanation(TimestampMixin, Model):
     """The second-report task (statutory guidance, July 2025): explain the Case Review to a complainant
     who has reported twice within six months, across all their cases, and record when, by whom and how
     that was done. The task sits on the case the second report landed on; a six-month window is raised
@@ -416,7 +416,7 @@ class ActionStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
-class Action(TimestampMixin, VersionedMixin, db.Model):
+class Action(TimestampMixin, VersionedMixin, Model):
     """A multi-agency action: what, which agency, which person, by when, and how it ended.
 
     Case Review recommendations become actions too (``recommendation_id``); such an action may have no
@@ -457,7 +457,7 @@ class PoliceReportStatus(enum.StrEnum):
     dismissed = "dismissed"
 
 
-class QueuedPoliceReport(TimestampMixin, VersionedMixin, db.Model):
+class QueuedPoliceReport(TimestampMixin, VersionedMixin, Model):
     """A call from a police incident log that could not be matched to a case with certainty: it waits
     here for an officer of the importing agency, who adds it to a case's ledger or dismisses it."""
 

@@ -146,7 +146,8 @@ def take_call(
                 ],
             )
             return CallOutcome("incidents", incident.id, "calls added to cases")
-        reason = f"{person.name} is the victim or complainant on {'no' if not cases else 'more than one'} open case you can see"
+        how_many = "no" if not cases else "more than one"
+        reason = f"{person.name} is the victim or complainant on {how_many} open case you can see"
     report = QueuedPoliceReport(
         agency_id=agency_id,
         police_agency_id=police_agency.id,

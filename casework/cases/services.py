@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -801,7 +801,7 @@ def record_incident(
     )
     db.session.add(incident)
     for person, agency, values in checked:
-        _add_complaint(actor, case, incident, person, agency, values)  # type: ignore[arg-type]
+        _add_complaint(actor, case, incident, person, agency, values)
     db.session.flush()
     record_change(
         actor,
@@ -827,7 +827,7 @@ def add_complaint(actor: Any, case: Case, incident: Incident, **values: Any) -> 
     errors, person, agency = _complaint_errors(actor, incident.occurred_on, values, "")
     if errors:
         raise InvalidInput(errors)
-    complaint = _add_complaint(actor, case, incident, person, agency, values)  # type: ignore[arg-type]
+    complaint = _add_complaint(actor, case, incident, person, agency, values)
     db.session.flush()
     record_change(
         actor,
@@ -906,7 +906,7 @@ def record_incidents_bulk(actor: Any, items: Sequence[IncidentInput], *, note: s
     """
     if not items:
         return RecordedIncidents([], [], [])
-    incidents = Incident.__table__
+    incidents = cast(sa.Table, Incident.__table__)
     incident_ids = list(
         db.session.execute(
             sa.insert(incidents).returning(incidents.c.id, sort_by_parameter_order=True),
@@ -935,7 +935,7 @@ def record_incidents_bulk(actor: Any, items: Sequence[IncidentInput], *, note: s
         for item, incident_id in zip(items, incident_ids, strict=True)
         for complaint in item.complaints
     ]
-    complaints = Complaint.__table__
+    complaints = cast(sa.Table, Complaint.__table__)
     complaint_ids = (
         list(
             db.session.execute(
@@ -963,7 +963,7 @@ def record_incidents_bulk(actor: Any, items: Sequence[IncidentInput], *, note: s
         )
         missing = sorted(wanted - existing)
         if missing:
-            parties = CaseParty.__table__
+            parties = cast(sa.Table, CaseParty.__table__)
             party_ids = list(
                 db.session.execute(
                     sa.insert(parties).returning(parties.c.id, sort_by_parameter_order=True),
@@ -1055,7 +1055,7 @@ def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseRevi
         )
     )
     reports = report_dates(person)
-    case_of = {}
+    case_of: dict[date, int] = {}
     for day, case_id in reports:
         case_of.setdefault(day, case_id)
     created = []
@@ -1298,7 +1298,7 @@ def _journal_statement(for_viewer: bool, visibility: bool | None) -> sa.Compound
     def constant(value: str) -> sa.ColumnElement[str]:
         return sa.literal_column(f"'{value}'", sa.String)
 
-    case_id = sa.bindparam("case_id")
+    case_id: sa.BindParameter[int] = sa.bindparam("case_id")
     no_text = sa.cast(sa.null(), sa.String)
     notes = (
         sa.select(

@@ -17,8 +17,10 @@ def init_app(app: Flask) -> None:
         receivers,
         services,
         settings,
+        signals,
         spreadsheets,
     )
+    from casework.community_triggers.pcc_review import services as pcc_review_services
     from casework.community_triggers.pcc_review import settings as pcc_review_settings
     from casework.community_triggers.views import (
         admin,
@@ -53,6 +55,9 @@ def init_app(app: Flask) -> None:
     domain.demo(demo.load_case_reviews)
     # The letters follow the steps of a review (signals sent by the services, in their transaction).
     letters.connect_receivers()
+    # A withdrawn application's open request for the PCC's review is closed (blinker keeps one
+    # connection per receiver, however many apps are built).
+    signals.application_withdrawn.connect(pcc_review_services.on_withdrawn, weak=False)
     domain.receive(lifecycle.retention_run, receivers.on_retention_run)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)

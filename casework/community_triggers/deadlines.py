@@ -207,8 +207,8 @@ def area_coordinator_id(application: TriggerApplication) -> int | None:
 
     registered_by = application.registered_by
     if registered_by is not None and registered_by.has_role(Role.coordinator) and registered_by.is_active:
-        return registered_by.id
-    return db.session.scalar(
+        return int(registered_by.id)
+    coordinator_id: int | None = db.session.scalar(
         sa.select(User.id)
         .join(UserRole, UserRole.user_id == User.id)
         .join(agency_areas, agency_areas.c.agency_id == User.agency_id)
@@ -220,6 +220,7 @@ def area_coordinator_id(application: TriggerApplication) -> int | None:
         .order_by(User.id)
         .limit(1)
     )
+    return coordinator_id
 
 
 def meeting_link(meeting: Any) -> str:
@@ -257,7 +258,7 @@ def sync(application: TriggerApplication) -> None:
         # The chair prepares for the meeting; the outcome letter waits for the coordinator to confirm
         # the review complete, so it is the coordinator's.
         chairs_step = step == "papers_to_panel" and meeting is not None
-        owner_id = meeting.chair_id if chairs_step else coordinator_id
+        owner_id = meeting.chair_id if meeting is not None and chairs_step else coordinator_id
         if row is not None and row.status != DeadlineStatus.open and state != DeadlineStatus.open:
             # Already closed: keep when it was closed, but keep the date true to the record.
             if (row.due_on or row.due_at) != due and isinstance(due, date) and not isinstance(due, datetime):

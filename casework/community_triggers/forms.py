@@ -378,7 +378,7 @@ class ScreenOutForm(DatesMixin, FlaskForm):
     screened_out_on = FormField(DateInput, label="Date decided")
 
 
-def SendLetterField() -> BooleanField:  # noqa: N802 - a field factory
+def SendLetterField() -> BooleanField:  # named like a field class: it is a field factory
     """The step's letter for a step dated before today: recorded only unless asked (SPEC section 10)."""
     return BooleanField(
         "Send the letter now",

@@ -15,14 +15,12 @@ applicant and, when someone else applied for the victim, to the victim too (SPEC
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SecurityError
+from jinja2 import StrictUndefined, TemplateError
 
 from casework.accounts.models import Area
 from casework.audit.models import AuditAction
@@ -41,9 +39,9 @@ from casework.community_triggers.models import (
     TriggerApplication,
 )
 from casework.community_triggers.pcc_review import letters as pcc_review_letters
-from casework.core.errors import InvalidInput
+from casework.core import safe_templates
 from casework.core.links import external_url
-from casework.core.safe_templates import LimitedSandbox, Limits, TemplateLimitExceeded, error_line
+from casework.core.safe_templates import LimitedSandbox, Limits, render_document
 from casework.core.templating import format_date
 from casework.core.time import today
 from casework.documents import layout
@@ -234,64 +232,26 @@ BODY_LIMITS = Limits(seconds=2.0, iterations=10_000, output=100_000)
 SUBJECT_LIMITS = Limits(seconds=0.5, iterations=1_000, output=2_000)
 
 
-class TemplateRenderFailed(TemplateError):
-    """A template raised something other than a template error (``{{ 1 / 0 }}``, a bad filter
-    argument): wrapped so callers handle one kind of failure; the original is the ``__cause__``."""
-
-
 @dataclass(frozen=True)
 class Rendered:
     subject: str
     body: str
 
 
-def _render_one(source: str, context: dict[str, Any], limits: Limits) -> str:
-    try:
-        return _ENV.render_limited(source, context, limits)
-    except TemplateError:
-        raise
-    except RecursionError as error:
-        raise TemplateLimitExceeded("The template calls itself too deeply.") from error
-    except Exception as error:
-        raise TemplateRenderFailed(f"{type(error).__name__}: {error}") from error
-
-
 def render(subject: str, body: str, context: dict[str, Any]) -> Rendered:
     """Render a template in the limited sandbox; raises a jinja2 ``TemplateError`` (callers turn it
-    into a message). Trailing spaces go, and a paragraph left out leaves one blank line, not three."""
-    rendered_subject = " ".join(_render_one(subject, context, SUBJECT_LIMITS).split())
-    rendered_body = _render_one(body, context, BODY_LIMITS)
-    rendered_body = re.sub(r"[ \t]+\n", "\n", rendered_body)
-    rendered_body = re.sub(r"\n{3,}", "\n\n", rendered_body).strip() + "\n"
-    return Rendered(rendered_subject, rendered_body)
+    into a message)."""
+    return Rendered(*render_document(_ENV, subject, body, context, SUBJECT_LIMITS, BODY_LIMITS))
 
 
 def describe_failure(error: BaseException) -> str:
-    """What went wrong, in words that never quote the data the template was filled in with (an
-    error message can: "'str object' has no element 'Jane Smith'")."""
-    if isinstance(error, TemplateLimitExceeded):
-        problem = str(error).rstrip(".")
-    elif isinstance(error, UndefinedError):
-        problem = "it uses a value that is missing or empty"
-    elif isinstance(error, SecurityError):
-        problem = "it uses something letters may not use"
-    elif isinstance(error.__cause__, TypeError | ValueError | ArithmeticError):
-        problem = "it uses a value in a way that does not suit it (for example a sum with a date)"
-    else:
-        problem = "it cannot be filled in"
-    line = error_line(error.__cause__ or error) if error.__cause__ is not None else error_line(error)
-    return f"{problem} (line {line})" if line else problem
+    """What went wrong, never quoting the data (casework.core.safe_templates.describe_failure)."""
+    return safe_templates.describe_failure(error, used_in="letters")
 
 
 def template_row(kind: LetterKind, area_id: int | None) -> LetterTemplate | None:
     """The admin's template in force for ``kind`` in an area: the area's row, else the all-areas row."""
-    rows = db.session.scalars(
-        sa.select(LetterTemplate).where(
-            LetterTemplate.kind == kind,
-            sa.or_(LetterTemplate.area_id == area_id, LetterTemplate.area_id.is_(None)),
-        )
-    ).all()
-    return min(rows, key=lambda r: r.area_id is None, default=None)
+    return safe_templates.template_in_force(LetterTemplate, kind, area_id)
 
 
 def template_for(kind: LetterKind, area_id: int | None) -> tuple[str, str]:
@@ -415,43 +375,26 @@ def check_template(kind: LetterKind, subject: str, body: str, area_id: int | Non
     configure the service, they do not read casework): they say how many records failed, the kind
     of problem and the line.
     """
-    errors: dict[str, list[str]] = {}
-    for field, source in (("subject", subject), ("body", body)):
-        try:
-            _ENV.parse(source)
-        except TemplateSyntaxError as error:
-            errors[field] = [f"The template has a mistake on line {error.lineno}: {error.message}"]
-    if errors:
-        raise InvalidInput(errors)
-    try:
-        preview = render(subject, body, sample_context(kind))
-    except SecurityError as error:
-        raise InvalidInput({"body": [f"The template uses something letters may not use: {error}"]}) from error
-    except TemplateError as error:
-        raise InvalidInput(
-            {"body": [f"The template cannot be filled in with the example: {error.message or error}"]}
-        ) from error
-    failures: list[BaseException] = []
-    contexts = real_contexts(kind, area_id)
-    for context in contexts:
-        try:
-            render(subject, body, context)
-        except TemplateError as error:
-            failures.append(error)
-    if failures:
+
+    def real_failure(failed: int, tried: int, problem: str) -> str:
         where = db.session.get(Area, area_id).name if area_id is not None else "all areas"
-        raise InvalidInput(
-            {
-                "body": [
-                    f"The template works with the example but not with {len(failures)} of the "
-                    f"{len(contexts)} latest {LETTER_TITLES[kind].lower()} letters for {where}: "
-                    f"{describe_failure(failures[0])}. Real records can leave out values the example "
-                    "has (a decision with no reasons, a meeting with no location): use "
-                    "{% if ... %} around them."
-                ]
-            }
+        return (
+            f"The template works with the example but not with {failed} of the "
+            f"{tried} latest {LETTER_TITLES[kind].lower()} letters for {where}: "
+            f"{problem}. Real records can leave out values the example "
+            "has (a decision with no reasons, a meeting with no location): use "
+            "{% if ... %} around them."
         )
-    return preview
+
+    return safe_templates.check_before_saving(
+        _ENV,
+        {"subject": subject, "body": body},
+        lambda context: render(subject, body, context),
+        sample_context(kind),
+        lambda: real_contexts(kind, area_id),
+        used_in="letters",
+        real_failure=real_failure,
+    )
 
 
 def real_contexts(kind: LetterKind, area_id: int | None, limit: int = REAL_RECORDS_CHECKED) -> list[dict[str, Any]]:
@@ -485,10 +428,10 @@ def real_contexts(kind: LetterKind, area_id: int | None, limit: int = REAL_RECOR
     if kind in (LetterKind.pcc_review_request, LetterKind.pcc_review_outcome):
         from casework.community_triggers.pcc_review.models import PccReview
 
-        query = sa.select(PccReview).join(TriggerApplication, PccReview.application_id == TriggerApplication.id)
+        reviews_query = sa.select(PccReview).join(TriggerApplication, PccReview.application_id == TriggerApplication.id)
         if kind == LetterKind.pcc_review_outcome:
-            query = query.where(PccReview.decided_on.is_not(None))
-        reviews = db.session.scalars(query.where(in_area).order_by(PccReview.id.desc()).limit(limit))
+            reviews_query = reviews_query.where(PccReview.decided_on.is_not(None))
+        reviews = db.session.scalars(reviews_query.where(in_area).order_by(PccReview.id.desc()).limit(limit))
         return [context_for(r.application, pcc_review=r) for r in reviews]
     if kind != LetterKind.appeal_decision:
         raise ValueError(f"no records to try a {kind.value} letter on")
@@ -739,7 +682,7 @@ def record_sent(
         raise RuleViolation(f"There is no {LETTER_TITLES[kind].lower()} to have sent a letter about.", field="kind")
     if meeting is not None and meeting.application_id != application.id:
         raise InvalidInput({"meeting_id": ["That meeting is not this application's."]})
-    if kind == LetterKind.outcome and meeting.completeness_confirmed_on is None:  # type: ignore[union-attr]
+    if kind == LetterKind.outcome and meeting.completeness_confirmed_on is None:
         # The outcome goes out only once the review is complete (SPEC section 3): confirming it complete
         # records the day a letter sent by other means went out.
         raise RuleViolation(
@@ -748,7 +691,7 @@ def record_sent(
             field="kind",
         )
     if kind == LetterKind.outcome:
-        services.record_outcome_letter_sent(actor, meeting, sent_on=sent_on)  # type: ignore[arg-type]
+        services.record_outcome_letter_sent(actor, meeting, sent_on=sent_on)
     letter = produce(
         actor,
         application,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
-from casework.extensions import db
+from casework.extensions import Model, db
 
 
 class Channel(enum.StrEnum):
@@ -73,7 +73,7 @@ application_cases = sa.Table(
 )
 
 
-class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
+class TriggerApplication(TimestampMixin, VersionedMixin, Model):
     __tablename__ = "trigger_applications"
     #: Kept when the rest is anonymised (casework.core.retention): the reference (statistics and letters refer to it).
     __retained__ = ("reference",)
@@ -157,7 +157,7 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
         return self.decisions[-1] if self.decisions else None
 
 
-class ApplicationComplaint(db.Model):
+class ApplicationComplaint(Model):
     """A complaint the applicant lists: when it happened, when and to whom it was reported."""
 
     __tablename__ = "trigger_complaints"
@@ -189,7 +189,7 @@ class DecisionBasis(enum.StrEnum):
     vulnerable_override = "vulnerable_override"
 
 
-class ThresholdDecision(TimestampMixin, db.Model):
+class ThresholdDecision(TimestampMixin, Model):
     """The coordinator's decision on the threshold, with the basis and reasons (s.104(4)-(6))."""
 
     __tablename__ = "trigger_decisions"
@@ -215,7 +215,7 @@ class ThresholdDecision(TimestampMixin, db.Model):
     decided_by = relationship("User")
 
 
-class ReviewMeeting(TimestampMixin, VersionedMixin, db.Model):
+class ReviewMeeting(TimestampMixin, VersionedMixin, Model):
     """A review meeting under an independent chair. A new meeting follows an upheld appeal."""
 
     __tablename__ = "trigger_meetings"
@@ -271,7 +271,7 @@ class ReviewMeeting(TimestampMixin, VersionedMixin, db.Model):
     )
 
 
-class MissingInformation(db.Model):
+class MissingInformation(Model):
     """Why an agency's information is not in, given when the review is confirmed complete."""
 
     __tablename__ = "trigger_missing_information"
@@ -286,7 +286,7 @@ class MissingInformation(db.Model):
     agency = relationship("Agency")
 
 
-class AgendaItem(db.Model):
+class AgendaItem(Model):
     """One item of the Case Review meeting's agenda (the Derbyshire agenda template): the standard items
     are set out when the meeting is arranged, and the coordinator or chair may add, change or remove."""
 
@@ -304,7 +304,7 @@ class AgendaItem(db.Model):
     meeting: Mapped[ReviewMeeting] = relationship(back_populates="agenda_items")
 
 
-class ProportionalityAssessment(TimestampMixin, VersionedMixin, db.Model):
+class ProportionalityAssessment(TimestampMixin, VersionedMixin, Model):
     """The perpetrator proportionality assessment (the Derbyshire template): each factor with a note,
     and a conclusion on whether the actions proposed against the perpetrator are proportionate."""
 
@@ -328,7 +328,7 @@ class ProportionalityAssessment(TimestampMixin, VersionedMixin, db.Model):
     assessed_by = relationship("User")
 
 
-class Recommendation(TimestampMixin, db.Model):
+class Recommendation(TimestampMixin, Model):
     """A recommendation of the review (s.104(7)); it becomes a tracked action until done."""
 
     __tablename__ = "trigger_recommendations"
@@ -352,7 +352,7 @@ class AppealDecision(enum.StrEnum):
     not_upheld = "not_upheld"
 
 
-class Appeal(TimestampMixin, VersionedMixin, db.Model):
+class Appeal(TimestampMixin, VersionedMixin, Model):
     __tablename__ = "trigger_appeals"
     __table_args__ = (sa.Index("ix_trigger_appeals_received_on", "received_on"),)
 
@@ -373,7 +373,7 @@ class Appeal(TimestampMixin, VersionedMixin, db.Model):
     handler = relationship("User")
 
 
-class LessonsReview(TimestampMixin, db.Model):
+class LessonsReview(TimestampMixin, Model):
     """The county ASB forum's lessons-learnt review of a concluded Case Review (in Derbyshire, the
     Derbyshire and Derby City ASB Forum considers Community Trigger cases so lessons are shared with
     every partner), recorded on the application."""
@@ -395,7 +395,7 @@ class LessonsReview(TimestampMixin, db.Model):
     recorded_by = relationship("User")
 
 
-class InformationRequest(TimestampMixin, db.Model):
+class InformationRequest(TimestampMixin, Model):
     """A request to an agency for its information about the case (Sch 4 para 7), with a due date."""
 
     __tablename__ = "trigger_information_requests"
@@ -416,7 +416,7 @@ class InformationRequest(TimestampMixin, db.Model):
     documents: Mapped[list[TriggerDocument]] = relationship(back_populates="information_request")
 
 
-class TriggerDocument(TimestampMixin, db.Model):
+class TriggerDocument(TimestampMixin, Model):
     """A file attached to an application (an agency's submission, meeting papers)."""
 
     __tablename__ = "trigger_documents"
@@ -442,7 +442,7 @@ class TriggerDocument(TimestampMixin, db.Model):
     stored_file = relationship("StoredFile")
 
 
-class MeetingAttendee(db.Model):
+class MeetingAttendee(Model):
     __tablename__ = "trigger_meeting_attendees"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -466,7 +466,7 @@ class LetterKind(enum.StrEnum):
     pcc_review_outcome = "pcc_review_outcome"
 
 
-class LetterTemplate(TimestampMixin, VersionedMixin, db.Model):
+class LetterTemplate(TimestampMixin, VersionedMixin, Model):
     """An editable letter template (Jinja, sandboxed). A null area is the default for every area."""
 
     __tablename__ = "trigger_letter_templates"
@@ -486,7 +486,7 @@ class LetterRecipient(enum.StrEnum):
     victim = "victim"
 
 
-class Letter(TimestampMixin, db.Model):
+class Letter(TimestampMixin, Model):
     """A letter produced for an application, kept as it was sent, and logged on the application."""
 
     __tablename__ = "trigger_letters"
@@ -510,7 +510,7 @@ class Letter(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class AgencyNotification(db.Model):
+class AgencyNotification(Model):
     """Each relevant agency told of an application on receipt (the single point of contact duty)."""
 
     __tablename__ = "trigger_agency_notifications"

@@ -180,10 +180,10 @@ def save_proportionality_assessment(
     if assessment is None:
         assessment = ProportionalityAssessment(meeting=meeting, assessed_by_id=getattr(actor, "id", None))
         db.session.add(assessment)
-    assessment.subject_name = _clean(subject_name)  # type: ignore[assignment]
+    assessment.subject_name = _clean(subject_name)
     assessment.person_id = person_id
-    assessment.conclusion = _clean(conclusion)  # type: ignore[assignment]
-    assessment.assessed_on = assessed_on  # type: ignore[assignment]
+    assessment.conclusion = _clean(conclusion)
+    assessment.assessed_on = assessed_on
     for name in FACTOR_FIELDS:
         setattr(assessment, name, _clean(factors.get(name)))
     db.session.flush()

@@ -26,7 +26,7 @@ from casework.core.fields import EventDate, PlannedDate, RecordId
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
-_text = {"validate": validate.Length(max=20_000)}
+_text: dict[str, Any] = {"validate": validate.Length(max=20_000)}
 
 
 def _choice(values: Any) -> validate.OneOf:
@@ -561,6 +561,22 @@ class MeetingAnswer(Answer):
     outcome_letter_sent_on = nullable(fields.Date())
     recommendations = fields.List(fields.Nested(RecommendationAnswer), required=True)
     version = fields.Integer(required=True)
+
+
+class ProportionalityAssessmentAnswer(Answer):
+    id = fields.Integer(required=True)
+    meeting_id = fields.Integer(required=True)
+    subject_name = nullable(fields.String())
+    conclusion = nullable(fields.String())
+    assessed_on = nullable(fields.Date())
+
+
+class LessonsReviewAnswer(Answer):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    forum = nullable(fields.String())
+    reviewed_on = nullable(fields.Date())
+    lessons = nullable(fields.String())
 
 
 class AppealAnswer(Answer):

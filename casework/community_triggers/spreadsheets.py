@@ -124,33 +124,82 @@ CASE_REVIEWS = Layout(
         "nothing is sent: no letters, no emails."
     ),
     columns=(
-        Column("reference", "Reference", c.text_value(100), "Your reference for the application", required=True, example="CT-2019-03"),
+        Column(
+            "reference",
+            "Reference",
+            c.text_value(100),
+            "Your reference for the application",
+            required=True,
+            example="CT-2019-03",
+        ),
         Column("area_code", "Area code", c.code, "", example="BOL"),
         Column("received_on", "Date received", c.event_date, "", example="2019-05-02"),
-        Column("channel", "How it was received", c.choice([ch.value for ch in Channel]), "online, phone, email, letter, in_person or partner", example="letter"),
+        Column(
+            "channel",
+            "How it was received",
+            c.choice([ch.value for ch in Channel]),
+            "online, phone, email, letter, in_person or partner",
+            example="letter",
+        ),
         Column("applicant_name", "Applicant", c.text_value(200), "The applicant's name", example="Jane Smith"),
-        Column("applicant_role", "Applicant role", c.choice([r.value for r in ApplicantRole]), "victim (the default), on_behalf, group or partner"),
+        Column(
+            "applicant_role",
+            "Applicant role",
+            c.choice([r.value for r in ApplicantRole]),
+            "victim (the default), on_behalf, group or partner",
+        ),
         Column("consent_given", "Victim's consent", c.yes_no, "For an application made on a victim's behalf"),
         Column("description", "Description", c.text_value(20_000), "What the application was about"),
         Column("acknowledged_on", "Date acknowledged", c.event_date, ""),
         Column("decision", "Threshold decision", c.choice(["met", "not_met"]), "met or not_met", example="met"),
-        Column("decision_basis", "Basis", c.choice([b.value for b in DecisionBasis]), "For met: automatic, community, hate, discretionary or vulnerable_override", example="automatic"),
-        Column("decision_reasons", "Reasons for the decision", c.text_value(20_000), "Needed for not met, discretionary and vulnerable_override"),
+        Column(
+            "decision_basis",
+            "Basis",
+            c.choice([b.value for b in DecisionBasis]),
+            "For met: automatic, community, hate, discretionary or vulnerable_override",
+            example="automatic",
+        ),
+        Column(
+            "decision_reasons",
+            "Reasons for the decision",
+            c.text_value(20_000),
+            "Needed for not met, discretionary and vulnerable_override",
+        ),
         Column("decided_on", "Date of the decision", c.event_date, "", example="2019-05-20"),
-        Column("meeting_arranged_on", "Date the meeting was arranged", c.event_date, "Default: the date of the decision"),
+        Column(
+            "meeting_arranged_on", "Date the meeting was arranged", c.event_date, "Default: the date of the decision"
+        ),
         Column("meeting_held_on", "Date the meeting was held", c.event_date, "", example="2019-06-10"),
-        Column("chair_email", "Chair's email address", c.email, "A user with the chair role who took no part in the case", example="chair@example.org"),
-        Column("minutes", "Minutes", c.text_value(100_000), "Default: a note that the minutes are held outside the service"),
+        Column(
+            "chair_email",
+            "Chair's email address",
+            c.email,
+            "A user with the chair role who took no part in the case",
+            example="chair@example.org",
+        ),
+        Column(
+            "minutes", "Minutes", c.text_value(100_000), "Default: a note that the minutes are held outside the service"
+        ),
         Column("outcome_letter_sent_on", "Date the outcome letter was sent", c.event_date, ""),
         Column("appeal_received_on", "Date the appeal was received", c.event_date, ""),
         Column("appeal_grounds", "Grounds of appeal", c.text_value(20_000), ""),
-        Column("appeal_handler", "Appeal handler", c.text_value(200), "Who handled the appeal (someone who took no part)"),
-        Column("appeal_decision", "Appeal decision", c.choice([d.value for d in AppealDecision]), "upheld or not_upheld"),
+        Column(
+            "appeal_handler", "Appeal handler", c.text_value(200), "Who handled the appeal (someone who took no part)"
+        ),
+        Column(
+            "appeal_decision", "Appeal decision", c.choice([d.value for d in AppealDecision]), "upheld or not_upheld"
+        ),
         Column("appeal_decided_on", "Date the appeal was decided", c.event_date, ""),
         Column("appeal_reasons", "Reasons for the appeal decision", c.text_value(20_000), ""),
         Column("withdrawn_on", "Date withdrawn", c.event_date, ""),
         Column("withdrawal_reason", "Reason for withdrawal", c.text_value(5000), ""),
-        Column("complaint_occurred_on", "Complaint: date of the behaviour", c.event_date, "One complaint per row", example="2019-04-01"),
+        Column(
+            "complaint_occurred_on",
+            "Complaint: date of the behaviour",
+            c.event_date,
+            "One complaint per row",
+            example="2019-04-01",
+        ),
         Column("complaint_reported_on", "Complaint: date reported", c.event_date, "", example="2019-04-02"),
         Column("complaint_agency_code", "Complaint: agency code", c.code, "", example="BDC"),
         Column("complainant_name", "Complaint: complainant", c.text_value(200), "Default: the applicant"),
@@ -346,9 +395,10 @@ def _record(context: Any, values: Mapping[str, Any], rows: list[ParsedRow]) -> A
             minutes=values["minutes"] or IMPORTED_MINUTES,
             recommendations=recommendations,
             victim_invited=True,
-            send_letter=False,
-            outcome_letter_sent_on=values["outcome_letter_sent_on"],
         )
+        if values["outcome_letter_sent_on"]:
+            # Past work: the letter went out by other means; only its day is recorded.
+            services.record_outcome_letter_sent(actor, meeting, sent_on=values["outcome_letter_sent_on"])
     if values["appeal_received_on"]:
         appeal = services.lodge_appeal(
             actor, application, received_on=values["appeal_received_on"], grounds=values["appeal_grounds"] or ""
@@ -365,7 +415,9 @@ def _record(context: Any, values: Mapping[str, Any], rows: list[ParsedRow]) -> A
                 send_letter=False,
             )
     if values["withdrawn_on"]:
-        services.withdraw(actor, application, withdrawn_on=values["withdrawn_on"], reason=values["withdrawal_reason"] or "")
+        services.withdraw(
+            actor, application, withdrawn_on=values["withdrawn_on"], reason=values["withdrawal_reason"] or ""
+        )
     services.settle_past_deadlines(actor, application)
     return application
 

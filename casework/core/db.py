@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData, event
@@ -71,6 +71,12 @@ def enum_column(enum_cls: type[enum.Enum], **kwargs: Any) -> sa.Enum:
         validate_strings=True,
         **kwargs,
     )
+
+
+def rows_changed(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (``session.execute`` is typed as returning any
+    ``Result``; for those statements it is a ``CursorResult``, which counts them)."""
+    return cast("sa.CursorResult[Any]", result).rowcount
 
 
 def utcnow() -> datetime:
@@ -141,7 +147,7 @@ def commit() -> None:
     db.session.commit()
     # The side effects may write (the task outbox's relay marks what it handed over): they run in the
     # unit of work's own mode. Only what follows them, building the answer, reads.
-    run_queued(db.session)
+    run_queued(db.session())
     answer_reads_only()
 
 
@@ -400,6 +406,7 @@ def configure_engine_events(engine: sa.Engine) -> None:
             del conn.info[_DEFERRED_WRITE_KEY]
             if not conn.in_nested_transaction():
                 dbapi_connection = conn.connection.dbapi_connection
+                assert dbapi_connection is not None  # an open connection's
                 dbapi_connection.execute("COMMIT")
                 take_write_lock(conn)
                 dbapi_connection.execute("BEGIN IMMEDIATE")

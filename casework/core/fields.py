@@ -77,7 +77,7 @@ class RecordId(fields.Integer):
         kwargs.setdefault("strict", True)
         super().__init__(**kwargs)
         self.lookup = lookup
-        self.metadata.setdefault("description", f"The id of a {lookup.noun} you can see.")
+        self.metadata = {"description": f"The id of a {lookup.noun} you can see.", **self.metadata}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         number = super()._deserialize(value, attr, data, **kwargs)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
 import flask_wtf
+from wtforms import Field
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
+from wtforms.validators import StopValidation
 
+from casework.core.errors import RULE, InvalidInput
 from casework.core.fields import EARLIEST_DATE, event_date_problem, planned_date_problem
 from casework.core.inputs import DB_INT_MAX, UNSTORABLE_MESSAGE, has_unstorable
 
@@ -83,3 +87,105 @@ def date_problem(label: str, value: date | None, *, planned: bool) -> str | None
     if event_date_problem(value):
         return f"{label} must be today or in the past"
     return None
+
+
+class GovukDateField(Field):
+    """A date entered in the GOV.UK date input: three boxes posted as ``<name>-day``, ``<name>-month``
+    and ``<name>-year``; the one date field of every page form.
+
+    Rendered by ``date_field`` in templates/macros/forms.html, which reads ``raw_data`` back so a wrong
+    date is shown as typed. ``data`` is a date, or None when the three boxes are empty. Messages follow
+    the GOV.UK date input pattern: "<label> must include a day and a month", "<label> must be a real
+    date", then the bounds of ``date_problem`` (an event's date is not in the future; a ``planned``
+    date is between 1900 and 2099). ``required`` is True ("Enter <label>") or the message to show when
+    nothing is entered; a ``DataRequired`` validator works too.
+    """
+
+    type = "GovukDateField"
+    PARTS = ("day", "month", "year")
+    #: One message for any date that cannot be read, instead of the two above: for forms whose labels
+    #: are questions ("When did the behaviour happen?"), which the messages cannot start with.
+    invalid_message: str | None = None
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Any = None,
+        *,
+        required: bool | str = False,
+        planned: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(label, validators, **kwargs)
+        #: A planned date (1900 to 2099) rather than the date of an event (1900 to today).
+        self.planned = planned
+        self.required = required
+        #: What is wrong with what was typed (set by ``process``), shown before any validator runs.
+        self.problem: str | None = None
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        super().process(None, data, extra_filters)
+        self.problem = None
+        self.raw_data = None
+        if formdata is None or not any(f"{self.name}-{part}" in formdata for part in self.PARTS):
+            return
+        parts = [(formdata.get(f"{self.name}-{part}") or "").strip() for part in self.PARTS]
+        self.raw_data = parts
+        self.data = None
+        if not any(parts):
+            return
+        missing = [name for name, value in zip(self.PARTS, parts, strict=True) if not value]
+        if missing:
+            self.problem = self.invalid_message or f"{self.label.text} must include a {' and a '.join(missing)}"
+            return
+        try:
+            day, month, year = (int(part) for part in parts)
+            if year < 1000:  # a two-digit year is not a real date; 1000 to 1899 is out of bounds
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            self.problem = self.invalid_message or f"{self.label.text} must be a real date"
+
+    def pre_validate(self, form: Any) -> None:
+        # A date that could not be read is reported as such; DataRequired would replace the message.
+        if self.problem:
+            raise StopValidation(self.problem)
+        if self.data is None and self.required:
+            message = self.required if isinstance(self.required, str) else f"Enter {self.label.text.lower()}"
+            raise StopValidation(message)
+        problem = date_problem(self.label.text, self.data, planned=self.planned)
+        if problem:
+            raise StopValidation(problem)
+
+    def _value(self) -> str:
+        return self.data.isoformat() if isinstance(self.data, date) else ""
+
+
+def show_service_errors(
+    form: Any,
+    errors: InvalidInput | Mapping[str, list[str]],
+    fields: Mapping[str, str | None] | None = None,
+    *,
+    nested_by_last_part: bool = False,
+) -> None:
+    """Put a service's ``InvalidInput`` messages on the form: each on the field it names, the rest (and
+    every ``_rule``) above the form, each message once.
+
+    ``fields`` maps a service's name to the form's field (None: never on a field). With
+    ``nested_by_last_part`` a nested name the map does not give (``complaints.0.occurred_on``) goes
+    on the field named by its last part (``occurred_on``), where a form has one row of those.
+    """
+    messages_by_key = errors.errors if isinstance(errors, InvalidInput) else errors
+    fields = fields or {}
+    placed: set[str] = set()
+    rest: list[str] = []
+    for key, messages in messages_by_key.items():
+        name = fields.get(key, key.rsplit(".", 1)[-1] if nested_by_last_part else key)
+        field = form._fields.get(name) if name and key != RULE else None
+        if field is not None:
+            field.errors = [*list(field.errors or []), *messages]
+            placed.update(messages)
+        else:
+            rest.extend(messages)
+    # A rule naming a field is shown once, on that field.
+    form.form_errors = [*list(form.form_errors or []), *dict.fromkeys(m for m in rest if m not in placed)]

@@ -18,7 +18,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 @public_endpoint
-def healthz():
+def healthz() -> tuple[dict[str, str], int] | dict[str, str]:
     try:
         db.session.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as error:

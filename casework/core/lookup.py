@@ -157,4 +157,5 @@ class Lookup:
         if not has_request_context():
             return None
         caches = g.setdefault("casework_lookups", {})
-        return caches.setdefault((self.noun, getattr(user, "id", None)), {})
+        cache: dict[Any, Any] = caches.setdefault((self.noun, getattr(user, "id", None)), {})
+        return cache

@@ -9,7 +9,7 @@ only when the navigation is built, inside a request.
 from __future__ import annotations
 
 from collections import Counter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import current_app, has_request_context, request, url_for
 from flask_login import current_user
@@ -64,7 +64,7 @@ def _is_active(entry: NavigationEntry, endpoint: str | None, blueprint: str | No
     return blueprint == own_blueprint and _ENTRIES_PER_BLUEPRINT[own_blueprint] == 1
 
 
-def navigation_items() -> list[dict]:
+def navigation_items() -> list[dict[str, Any]]:
     """The service navigation for the signed-in user, as govukServiceNavigation items.
 
     Each item is ``{"text", "href", "active", "current"}``: ``active`` marks the section the page

@@ -13,12 +13,12 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Flask, current_app, jsonify, render_template
-from marshmallow import Schema
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
+from marshmallow import Schema, fields
 from werkzeug.routing import Rule
 
 from casework.core.inputs import DB_INT_MAX
@@ -95,6 +95,13 @@ class Answer(Schema):
 
     class Meta:
         ordered = True
+
+
+def list_answer(item: type[Schema], name: str) -> type[Answer]:
+    """The answer of an unpaginated list, ``{"items": [...]}``, named ``name`` in the document (a
+    paginated list is ``@documented(response=Item, many=True)``)."""
+    answer = Answer.from_dict({"items": fields.List(fields.Nested(item), required=True)}, name=name)
+    return cast("type[Answer]", answer)
 
 
 def nullable(field: Any) -> Any:
@@ -219,8 +226,8 @@ def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
             }
         success["content"] = {"application/json": {"schema": body}}
     responses[status] = success
-    for code, description in doc.also if doc else ():
-        responses[str(code)] = {**success, "description": description}
+    for also_status, description in doc.also if doc else ():
+        responses[str(also_status)] = {**success, "description": description}
     for code in sorted(_error_codes(op)):
         responses[code] = {"$ref": f"#/components/responses/Error{code}"}
     operation["responses"] = responses
@@ -296,20 +303,21 @@ def _cached(app: Flask) -> dict[str, Any]:
     # The URL map does not change once the app serves requests; build the document once per app.
     if "casework_openapi" not in app.extensions:
         app.extensions["casework_openapi"] = build_spec(app)
-    return app.extensions["casework_openapi"]
+    spec: dict[str, Any] = app.extensions["casework_openapi"]
+    return spec
 
 
 @bp.get("/openapi.json")
 @public_endpoint
 @documented(response={"type": "object", "required": ["openapi", "info", "paths"]})
-def openapi_json():
+def openapi_json() -> Response:
     """The OpenAPI 3 document of this API."""
     return jsonify(_cached(current_app._get_current_object()))  # type: ignore[attr-defined]
 
 
 @bp.get("/docs")
 @public_endpoint
-def docs():
+def docs() -> str:
     """A page listing every endpoint of this API."""
     operations = api_operations(current_app)
     groups: dict[str, list[Operation]] = {}

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from casework.extensions import db
 
 
-def paginate(query: sa.Select, page: int, per_page: int) -> tuple[Sequence[Any], int]:
+def paginate(query: sa.Select[Any], page: int, per_page: int) -> tuple[Sequence[Any], int]:
     """One COUNT and one page query, whatever the size of the table."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()

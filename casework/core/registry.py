@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from blinker import Signal
+from blinker import NamedSignal
 from flask import Blueprint, Flask, current_app
 
 #: The audience shells (``casework/blueprints``), in the order the app registers them.
@@ -95,19 +95,20 @@ class Registry:
     def children(self, audience: str) -> list[Blueprint]:
         return [bp for _domain, bp in self.blueprints[audience]]
 
-    def receivers_of(self, signal: Signal) -> list[tuple[str, Callable[..., Any]]]:
+    def receivers_of(self, signal: NamedSignal) -> list[tuple[str, Callable[..., Any]]]:
         return list(self.receivers.get(signal.name or "", []))
 
 
 def registry(app: Flask | None = None) -> Registry:
     """The registry of ``app`` (default: the current app)."""
     target = app if app is not None else current_app
-    return target.extensions[EXTENSION_KEY]
+    found: Registry = target.extensions[EXTENSION_KEY]
+    return found
 
 
 def init_registry(app: Flask) -> Registry:
-    app.extensions[EXTENSION_KEY] = Registry()
-    return app.extensions[EXTENSION_KEY]
+    found = app.extensions[EXTENSION_KEY] = Registry()
+    return found
 
 
 class DomainRegistration:
@@ -220,7 +221,7 @@ class DomainRegistration:
                 raise ValueError(f"export {export.key!r} registered twice")
             self.registry.export_lists[export.key] = export
 
-    def receive(self, signal: Signal, receiver: Callable[..., Any]) -> None:
+    def receive(self, signal: NamedSignal, receiver: Callable[..., Any]) -> None:
         """Connect a lifecycle receiver for this app only (the app is the signal's sender)."""
         signal.connect(receiver, sender=self.app, weak=False)
         self.registry.receivers.setdefault(signal.name or "", []).append((self.name, receiver))

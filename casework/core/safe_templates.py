@@ -1,4 +1,5 @@
-"""Templates that people other than developers write (letter templates), rendered with limits.
+"""Templates that people other than developers write (letter and notice templates), rendered with limits,
+and checked before they are saved (``check_before_saving``).
 
 Jinja's ``SandboxedEnvironment`` stops a template from reaching outside the values it is given, but
 not from running for ever or building a gigabyte string: ``{% for a in range(99999) %}{% for b in
@@ -22,12 +23,18 @@ import contextvars
 import functools
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from jinja2 import TemplateError, nodes
-from jinja2.sandbox import SandboxedEnvironment
+import sqlalchemy as sa
+from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from casework.core.errors import InvalidInput
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 class TemplateLimitExceeded(TemplateError):
@@ -241,21 +248,97 @@ def render_checked(env: LimitedSandbox, source: str, context: Mapping[str, Any],
         raise TemplateRenderFailed(f"{type(error).__name__}: {error}") from error
 
 
-def describe_failure(error: BaseException) -> str:
+def describe_failure(error: BaseException, used_in: str | None = None) -> str:
     """What went wrong, in words that never quote the data the template was filled in with (an
-    error message can: "'str object' has no element 'Jane Smith'")."""
-    from jinja2 import UndefinedError
-    from jinja2.sandbox import SecurityError
-
+    error message can: "'str object' has no element 'Jane Smith'"). ``used_in`` names what the
+    template makes ("letters"), for "it uses something letters may not use"."""
     if isinstance(error, TemplateLimitExceeded):
         problem = str(error).rstrip(".")
     elif isinstance(error, UndefinedError):
         problem = "it uses a value that is missing or empty"
     elif isinstance(error, SecurityError):
-        problem = "it uses something that may not be used"
+        problem = f"it uses something {used_in} may not use" if used_in else "it uses something that may not be used"
     elif isinstance(error.__cause__, TypeError | ValueError | ArithmeticError):
         problem = "it uses a value in a way that does not suit it (for example a sum with a date)"
     else:
         problem = "it cannot be filled in"
     line = error_line(error.__cause__ or error) if error.__cause__ is not None else error_line(error)
     return f"{problem} (line {line})" if line else problem
+
+
+def template_in_force(model: type[T], kind: Any, area_id: int | None) -> T | None:
+    """The admin's template row in force for ``kind`` in an area: the area's own row, else the row for
+    every area (``area_id`` null), else None (the default shipped in code applies). ``model`` has
+    ``kind`` and ``area_id`` columns (``LetterTemplate``, ``NoticeTemplate``)."""
+    from casework.extensions import db
+
+    table: Any = model
+    rows = db.session.scalars(
+        sa.select(model).where(table.kind == kind, sa.or_(table.area_id == area_id, table.area_id.is_(None)))
+    ).all()
+    return min(rows, key=lambda row: getattr(row, "area_id", None) is None, default=None)
+
+
+def render_document(
+    env: LimitedSandbox,
+    heading: str,
+    body: str,
+    context: Mapping[str, Any],
+    heading_limits: Limits,
+    body_limits: Limits,
+) -> tuple[str, str]:
+    """A letter's or notice's heading (subject or title) and body, rendered with limits. The heading
+    becomes one line; trailing spaces go, and a paragraph left out leaves one blank line, not three."""
+    rendered_heading = " ".join(render_checked(env, heading, context, heading_limits).split())
+    rendered_body = render_checked(env, body, context, body_limits)
+    rendered_body = re.sub(r"[ \t]+\n", "\n", rendered_body)
+    rendered_body = re.sub(r"\n{3,}", "\n\n", rendered_body).strip() + "\n"
+    return rendered_heading, rendered_body
+
+
+def check_before_saving(
+    env: LimitedSandbox,
+    sources: Mapping[str, str],
+    fill_in: Callable[[dict[str, Any]], R],
+    example: dict[str, Any],
+    real_contexts: Callable[[], list[dict[str, Any]]],
+    *,
+    used_in: str,
+    real_failure: Callable[[int, int, str], str],
+) -> R:
+    """Refuse an admin's template that does not parse, reaches outside the sandbox, exceeds the
+    limits or cannot be filled in, first with the made-up ``example`` and then with each of the
+    ``real_contexts`` (the latest real records). Returns ``fill_in(example)``, the preview.
+
+    ``sources`` maps each form field to its template (``{"subject": ..., "body": ...}``): a syntax
+    error is put on its field; other failures go on ``body``. Messages about the example quote the
+    error; the message about real records never does: ``real_failure(failed, tried, problem)``
+    words it from how many failed and ``describe_failure`` of the first.
+    """
+    errors: dict[str, list[str]] = {}
+    for field, source in sources.items():
+        try:
+            env.parse(source)
+        except TemplateSyntaxError as error:
+            errors[field] = [f"The template has a mistake on line {error.lineno}: {error.message}"]
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        preview = fill_in(example)
+    except SecurityError as error:
+        raise InvalidInput({"body": [f"The template uses something {used_in} may not use: {error}"]}) from error
+    except TemplateError as error:
+        raise InvalidInput(
+            {"body": [f"The template cannot be filled in with the example: {error.message or error}"]}
+        ) from error
+    contexts = real_contexts()
+    failures: list[BaseException] = []
+    for context in contexts:
+        try:
+            fill_in(context)
+        except TemplateError as error:
+            failures.append(error)
+    if failures:
+        problem = describe_failure(failures[0], used_in)
+        raise InvalidInput({"body": [real_failure(len(failures), len(contexts), problem)]})
+    return preview

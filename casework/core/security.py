@@ -28,7 +28,7 @@ def warning_seconds() -> int:
 
 def remaining_idle_seconds() -> int:
     """Seconds left before this session is signed out for inactivity (0 when it is over)."""
-    last_seen = session.get("last_seen", int(time.time()))
+    last_seen = int(session.get("last_seen", time.time()))
     return max(0, idle_seconds() - (int(time.time()) - last_seen))
 
 

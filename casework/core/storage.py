@@ -33,7 +33,7 @@ from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.db import UTCDateTime, on_rollback
-from casework.extensions import db
+from casework.extensions import Model, db
 
 BACKENDS = ("database", "s3")
 
@@ -46,7 +46,7 @@ class StorageUnavailable(RuntimeError):
     """The store could not be reached or refused the request."""
 
 
-class StoredFile(db.Model):
+class StoredFile(Model):
     """One file the service keeps, wherever its bytes are."""
 
     __tablename__ = "stored_files"
@@ -62,7 +62,7 @@ class StoredFile(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
 
 
-class FileBlob(db.Model):
+class FileBlob(Model):
     """The bytes of a file kept by the database store."""
 
     __tablename__ = "file_blobs"
@@ -169,7 +169,8 @@ class S3Store:
         self._call("put_object", Key=self._key(key), Body=content, ContentType=content_type)
 
     def get(self, key: str) -> bytes:
-        return self._call("get_object", Key=self._key(key))["Body"].read()
+        data: bytes = self._call("get_object", Key=self._key(key))["Body"].read()
+        return data
 
     def delete(self, key: str) -> None:
         self._call("delete_object", Key=self._key(key))

@@ -31,8 +31,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.core.db import _QUEUE_KEY, UTCDateTime, after_commit
-from casework.extensions import db
+from casework.core.db import _QUEUE_KEY, UTCDateTime, after_commit, rows_changed
+from casework.extensions import Model, db
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ RELAY_BATCH = 500
 CONNECT_TIMEOUT = 2
 
 
-class PendingTask(db.Model):
+class PendingTask(Model):
     """A task message waiting for the broker (``relayed_at`` null) or handed over to it."""
 
     __tablename__ = "pending_tasks"
@@ -140,12 +140,12 @@ def _claim(ids: list[int] | None, limit: int) -> list[PendingTask]:
     oldest = sa.select(PendingTask.id).where(*scope).order_by(PendingTask.id).limit(limit)
     if db.session.get_bind().dialect.name == "sqlite":
         # Taking the write lock first serialises relays; the WHERE re-checks under it.
-        claimed = db.session.execute(
+        claimed = rows_changed(db.session.execute(
             sa.update(PendingTask)
             .where(PendingTask.id.in_(oldest.scalar_subquery()))
             .values(attempts=PendingTask.attempts + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         if not claimed:
             db.session.rollback()
             return []
@@ -236,11 +236,11 @@ def relay(ids: list[int] | None = None, limit: int = RELAY_BATCH) -> int:
 
 def prune(before: datetime) -> int:
     """Delete rows relayed before ``before``; unrelayed rows are never deleted."""
-    deleted = db.session.execute(
+    deleted = rows_changed(db.session.execute(
         sa.delete(PendingTask)
         .where(PendingTask.relayed_at.is_not(None), PendingTask.relayed_at < before)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     return deleted or 0
 
 

@@ -37,7 +37,7 @@ GOVUK_ASSETS_FOLDER = Path(__file__).resolve().parents[1] / "static" / "govuk" /
 LONDON = ZoneInfo("Europe/London")
 
 
-class _Globals(ChainMap):
+class _Globals(ChainMap[str, Any]):
     """A template's globals (Jinja's ``ChainMap`` of its own and the environment's), with ``keys()`` a
     set. On every ``{% import %}`` and ``{% from ... import %}`` Jinja subtracts the imported
     template's global names from the importing one's; against a set that is one C call, against the
@@ -196,37 +196,37 @@ def has_endpoint(endpoint: str) -> bool:
 # Form errors, for templates/macros/forms.html.
 
 
-def _messages(errors) -> list[str]:
+def _messages(errors: Any) -> list[str]:
     """WTForms errors flattened: a FormField's errors are a dict of its subfields' lists."""
     if isinstance(errors, dict):
         return [message for value in errors.values() for message in _messages(value)]
     return [str(message) for message in errors or ()]
 
 
-def _is_date_input(field) -> bool:
+def _is_date_input(field: Any) -> bool:
     if field.type == "FormField":
         return "day" in field.form._fields
-    return field.type.endswith("DateField")
+    return bool(field.type.endswith("DateField"))
 
 
-def field_anchor(field) -> str:
+def field_anchor(field: Any) -> str:
     """The id of the control a field's error should link to: the first input of the group.
 
     Radios and checkboxes rendered by the macros use the field id for their first item; date inputs
     use ``<id>-day``.
     """
     if _is_date_input(field):
-        return field.form.day.id if field.type == "FormField" else f"{field.id}-day"
-    return field.id
+        return str(field.form.day.id) if field.type == "FormField" else f"{field.id}-day"
+    return str(field.id)
 
 
-def field_error_message(field) -> dict | None:
+def field_error_message(field: Any) -> dict[str, str] | None:
     """The ``errorMessage`` parameter for a GOV.UK component: the field's first error, or None."""
     messages = _messages(field.errors)
     return {"text": messages[0]} if messages else None
 
 
-def error_summary_items(form) -> list[dict]:
+def error_summary_items(form: Any) -> list[dict[str, str]]:
     """The ``errorList`` for govukErrorSummary: form-level errors first, then one per field in order."""
     items = [{"text": str(message)} for message in getattr(form, "form_errors", None) or ()]
     for field in form:

@@ -10,9 +10,11 @@ are in the body or query string. Every integer field is held to the database's I
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
-from marshmallow import RAISE, Schema, fields, pre_load, validate
+import flask
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 from webargs.flaskparser import FlaskParser
 
 from casework.core.errors import InvalidInput
@@ -28,7 +30,7 @@ from casework.core.inputs import (
 INVALID_JSON_MESSAGE = "The body is not valid JSON."
 
 
-def _bound_integers(field: fields.Field) -> None:
+def _bound_integers(field: fields.Field[Any]) -> None:
     """Hold an integer field (or a list's items) to the INTEGER range, unless it says something narrower."""
     if isinstance(field, fields.Integer):
         if not any(isinstance(v, validate.Range) for v in field.validators):
@@ -44,7 +46,7 @@ class BaseSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+    def on_bind_field(self, field_name: str, field_obj: fields.Field[Any]) -> None:
         # Every schema's fields pass here as it is built: one place for the database's integer range.
         _bound_integers(field_obj)
 
@@ -82,7 +84,15 @@ class Parser(FlaskParser):
     # partner system that sends ``?stauts=open`` must not silently get every record instead.
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
 
-    def handle_error(self, error, req, schema, *, error_status_code, error_headers) -> NoReturn:  # type: ignore[override]
+    def handle_error(
+        self,
+        error: ValidationError,
+        req: flask.Request,
+        schema: Schema,
+        *,
+        error_status_code: int | None,
+        error_headers: Mapping[str, str] | None,
+    ) -> NoReturn:
         messages = error.messages
         if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "view_args"} and messages:
             messages = next(iter(messages.values()))

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import UTCDateTime
-from casework.extensions import db
+from casework.extensions import Model
 
 
-class RetentionRun(db.Model):
+class RetentionRun(Model):
     """One retention run: which records reached their retention date and were anonymised."""
 
     __tablename__ = "retention_runs"
@@ -36,7 +36,7 @@ class RetentionRun(db.Model):
         return sum((self.counts or {}).values())
 
 
-class PersonMerge(db.Model):
+class PersonMerge(Model):
     """Two records of the same person merged into one. The merged record is kept (hidden, pointing to
     the kept one) until the undo window ends, so undoing restores exactly what moved."""
 
@@ -65,7 +65,7 @@ class PersonMerge(db.Model):
     merged_by = relationship("User", foreign_keys=[merged_by_id])
 
 
-class SubjectAccessExport(db.Model):
+class SubjectAccessExport(Model):
     """The register of subject access exports: who exported whose records, when, which version and,
     for a full release by the data protection officer, why. (The audit log has the same facts; this
     is the list the data protection officer works from.)"""

@@ -249,9 +249,3 @@ def export(actor: Any, person: Person, *, full: bool = False, reason: str | None
     )
     return document
 
-
-def render_pdf(html: str) -> bytes:
-    """The printable export as a PDF (WeasyPrint, as for the letters)."""
-    from casework.community_triggers.letters import to_pdf
-
-    return to_pdf(html)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 
 class DocumentKind(enum.StrEnum):
@@ -35,7 +35,7 @@ KIND_LABELS = {
 UPLOAD_KINDS = [kind for kind in DocumentKind if kind != DocumentKind.notice]
 
 
-class Document(TimestampMixin, db.Model):
+class Document(TimestampMixin, Model):
     """A file on a case, about the whole case or one of its incidents.
 
     Removing a document deletes its file and keeps this row, marked with who removed it, when and why,
@@ -85,7 +85,7 @@ class Document(TimestampMixin, db.Model):
         return self.removed_at is not None
 
 
-class Letterhead(TimestampMixin, db.Model):
+class Letterhead(TimestampMixin, Model):
     """What heads the partnership's letters and notices: its name, address and contact details, and
     a logo. A null area is the letterhead of every area without one of its own (a county-wide
     partnership)."""

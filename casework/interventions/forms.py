@@ -1,4 +1,4 @@
-"""Page forms for interventions, and the GOV.UK date field the risk and action forms use too."""
+"""Page forms for interventions."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from wtforms import BooleanField, Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
-from casework.core.forms import FlaskForm, date_problem
+from casework.core.forms import FlaskForm, GovukDateField
 from casework.core.time import LONDON
 from casework.interventions.models import (
     CONDUCT_LABELS,
@@ -25,59 +24,6 @@ from casework.interventions.models import (
     ReviewOutcome,
     ServiceMethod,
 )
-
-PARTS = ("day", "month", "year")
-
-
-class GovukDateField(Field):
-    """A date entered in the GOV.UK date input: ``<name>-day``, ``<name>-month``, ``<name>-year``.
-
-    Rendered by ``date_field`` in templates/macros/forms.html (it reads ``raw_data`` back after an error).
-    """
-
-    type = "GovukDateField"
-
-    def __init__(
-        self, label: str | None = None, *, required: bool = False, planned: bool = False, **kwargs: Any
-    ) -> None:
-        super().__init__(label, **kwargs)
-        self.required = required
-        #: A planned date (1900 to 2099) rather than the date of an event (1900 to today).
-        self.planned = planned
-        self._problem: str | None = None
-
-    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
-        super().process(None, data, extra_filters)
-        self._problem = None
-        if formdata is None or not any(f"{self.name}-{part}" in formdata for part in PARTS):
-            return
-        self.raw_data = [formdata.get(f"{self.name}-{part}", "").strip() for part in PARTS]
-        self.data = None
-        if not any(self.raw_data):
-            return
-        missing = [part for part, value in zip(PARTS, self.raw_data, strict=True) if not value]
-        if missing:
-            self._problem = f"{self.label.text} must include a {missing[0]}"
-            return
-        try:
-            day, month, year = (int(value) for value in self.raw_data)
-            if year < 1900:
-                raise ValueError
-            self.data = date(year, month, day)
-        except ValueError:
-            self._problem = f"{self.label.text} must be a real date"
-
-    def pre_validate(self, form: Any) -> None:
-        if self._problem:
-            raise StopValidation(self._problem)
-        if self.required and self.data is None:
-            raise StopValidation(f"Enter {self.label.text.lower()}")
-        problem = date_problem(self.label.text, self.data, planned=self.planned)
-        if problem:
-            raise StopValidation(problem)
-
-    def _value(self) -> str:
-        return self.data.isoformat() if self.data else ""
 
 
 def required_choice(message: str, values: list[str]) -> Any:

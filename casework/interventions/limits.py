@@ -18,6 +18,7 @@ service applies is generated.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from casework.core.settings import SettingProblem, SettingSpec, boolean, whole_number
@@ -259,20 +260,20 @@ SPECS = [
 ]
 
 
-def dispersal_review_hours(settings: dict[str, Any]) -> int | None:
+def dispersal_review_hours(settings: Mapping[str, Any]) -> int | None:
     """Hours after a dispersal direction at which it is reviewed, or None before the review is in force."""
     return settings["dispersal_review_hours"] if settings["cpa2026_dispersal_review"] else None
 
 
-def fpn_cap(settings: dict[str, Any]) -> int:
+def fpn_cap(settings: Mapping[str, Any]) -> int:
     return settings["fpn_maximum_amount_2026" if settings["cpa2026_limits"] else "fpn_maximum_amount"]
 
 
-def dispersal_max_hours(settings: dict[str, Any]) -> int:
+def dispersal_max_hours(settings: Mapping[str, Any]) -> int:
     return settings["dispersal_max_hours_2026" if settings["cpa2026_limits"] else "dispersal_max_hours"]
 
 
-def closure_hearing_hours(settings: dict[str, Any]) -> int:
+def closure_hearing_hours(settings: Mapping[str, Any]) -> int:
     return settings["closure_hearing_hours_2026" if settings["cpa2026_limits"] else "closure_hearing_hours"]
 
 

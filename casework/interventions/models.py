@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 
 class InterventionKind(enum.StrEnum):
@@ -140,7 +140,7 @@ class NoticeKind(enum.StrEnum):
 FINISHED_STATUSES = {InterventionStatus.complied, InterventionStatus.expired, InterventionStatus.withdrawn}
 
 
-class Intervention(TimestampMixin, VersionedMixin, db.Model):
+class Intervention(TimestampMixin, VersionedMixin, Model):
     __tablename__ = "interventions"
     #: Kept when the rest is anonymised (casework.core.retention): the dates that followed (dates only).
     __retained__ = ("key_dates",)
@@ -254,7 +254,7 @@ class Intervention(TimestampMixin, VersionedMixin, db.Model):
         ]
 
 
-class InterventionBreach(TimestampMixin, db.Model):
+class InterventionBreach(TimestampMixin, Model):
     """One entry in the breach log (for an ABC, evidence for later enforcement, not an offence).
 
     Whether the breach is a criminal offence is fixed when it is recorded, from the power the
@@ -275,7 +275,7 @@ class InterventionBreach(TimestampMixin, db.Model):
     recorded_by = relationship("User")
 
 
-class InterventionReview(TimestampMixin, db.Model):
+class InterventionReview(TimestampMixin, Model):
     """A review of an order or direction while it runs: a Respect Order's periodic review, the 48-hour
     review of a dispersal direction (2026 Act), an under-18 Criminal Behaviour Order's review (s.28), an
     Acceptable Behaviour Contract's or a PSPO's review. Recording one closes the review that was due."""
@@ -301,7 +301,7 @@ class InterventionReview(TimestampMixin, db.Model):
     recorded_by = relationship("User")
 
 
-class NoticeTemplate(TimestampMixin, VersionedMixin, db.Model):
+class NoticeTemplate(TimestampMixin, VersionedMixin, Model):
     """An editable notice template (Jinja, in the limited sandbox). A null area is the template for
     every area; without a row the default shipped in casework/interventions/notice_templates.py is used."""
 

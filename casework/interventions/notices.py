@@ -18,14 +18,20 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import SecurityError
+from jinja2 import StrictUndefined, TemplateError
 
 from casework.accounts.models import Area
 from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
 from casework.core.errors import InvalidInput, RuleViolation
-from casework.core.safe_templates import LimitedSandbox, Limits, describe_failure, render_checked
+from casework.core.safe_templates import (
+    LimitedSandbox,
+    Limits,
+    check_before_saving,
+    describe_failure,
+    render_document,
+    template_in_force,
+)
 from casework.core.templating import format_date, format_datetime
 from casework.core.time import london_day, now, today
 from casework.documents import layout
@@ -99,13 +105,7 @@ class Rendered:
 
 
 def render(title: str, body: str, context: dict[str, Any]) -> Rendered:
-    import re
-
-    rendered_title = " ".join(render_checked(_ENV, title, context, TITLE_LIMITS).split())
-    rendered_body = render_checked(_ENV, body, context, BODY_LIMITS)
-    rendered_body = re.sub(r"[ \t]+\n", "\n", rendered_body)
-    rendered_body = re.sub(r"\n{3,}", "\n\n", rendered_body).strip() + "\n"
-    return Rendered(rendered_title, rendered_body)
+    return Rendered(*render_document(_ENV, title, body, context, TITLE_LIMITS, BODY_LIMITS))
 
 
 def notice_kind(intervention: Intervention) -> NoticeKind | None:
@@ -117,13 +117,7 @@ def notice_kind(intervention: Intervention) -> NoticeKind | None:
 
 
 def template_row(kind: NoticeKind, area_id: int | None) -> NoticeTemplate | None:
-    rows = db.session.scalars(
-        sa.select(NoticeTemplate).where(
-            NoticeTemplate.kind == kind,
-            sa.or_(NoticeTemplate.area_id == area_id, NoticeTemplate.area_id.is_(None)),
-        )
-    ).all()
-    return min(rows, key=lambda r: r.area_id is None, default=None)
+    return template_in_force(NoticeTemplate, kind, area_id)
 
 
 def template_for(kind: NoticeKind, area_id: int | None) -> tuple[str, str]:
@@ -272,41 +266,24 @@ def check_template(kind: NoticeKind, title: str, body: str, area_id: int | None 
     """Refuse a template that does not parse, reaches outside the sandbox, exceeds the limits or cannot
     be filled in, with the made-up example and then with the latest notices served in the area. Returns
     the preview on the made-up example. Messages about real notices never quote them."""
-    errors: dict[str, list[str]] = {}
-    for field, source in (("title", title), ("body", body)):
-        try:
-            _ENV.parse(source)
-        except TemplateSyntaxError as error:
-            errors[field] = [f"The template has a mistake on line {error.lineno}: {error.message}"]
-    if errors:
-        raise InvalidInput(errors)
-    try:
-        preview = render(title, body, sample_context(kind))
-    except SecurityError as error:
-        raise InvalidInput({"body": [f"The template uses something notices may not use: {error}"]}) from error
-    except TemplateError as error:
-        raise InvalidInput(
-            {"body": [f"The template cannot be filled in with the example: {error.message or error}"]}
-        ) from error
-    contexts = real_contexts(kind, area_id)
-    failures: list[BaseException] = []
-    for context in contexts:
-        try:
-            render(title, body, context)
-        except TemplateError as error:
-            failures.append(error)
-    if failures:
+
+    def real_failure(failed: int, tried: int, problem: str) -> str:
         where = db.session.get(Area, area_id).name if area_id is not None else "all areas"
-        raise InvalidInput(
-            {
-                "body": [
-                    f"The template works with the example but not with {len(failures)} of the {len(contexts)} "
-                    f"latest {TITLES[kind.value].lower()}s served in {where}: {describe_failure(failures[0])}. "
-                    "Real notices can leave out values the example has: use {% if ... %} around them."
-                ]
-            }
+        return (
+            f"The template works with the example but not with {failed} of the {tried} "
+            f"latest {TITLES[kind.value].lower()}s served in {where}: {problem}. "
+            "Real notices can leave out values the example has: use {% if ... %} around them."
         )
-    return preview
+
+    return check_before_saving(
+        _ENV,
+        {"title": title, "body": body},
+        lambda context: render(title, body, context),
+        sample_context(kind),
+        lambda: real_contexts(kind, area_id),
+        used_in="notices",
+        real_failure=real_failure,
+    )
 
 
 def real_contexts(kind: NoticeKind, area_id: int | None, limit: int = REAL_RECORDS_CHECKED) -> list[dict[str, Any]]:

@@ -29,9 +29,29 @@ INTERVENTIONS = Layout(
     ),
     columns=(
         _reference(example="W-0907", aliases=("intervention reference", "id")),
-        Column("case_reference", "Case reference", c.text_value(100), "From a cases import, or in this service", required=True, example="C-2019-044"),
-        Column("kind", "Kind", c.choice([k.value for k in InterventionKind]), "warning_letter, abc, cpw, cpn, fpn, civil_injunction, ...", required=True, example="cpw"),
-        Column("subject", "Subject", c.text_value(100), "The reference of the person it is for (from a people import)", example="P-1002"),
+        Column(
+            "case_reference",
+            "Case reference",
+            c.text_value(100),
+            "From a cases import, or in this service",
+            required=True,
+            example="C-2019-044",
+        ),
+        Column(
+            "kind",
+            "Kind",
+            c.choice([k.value for k in InterventionKind]),
+            "warning_letter, abc, cpw, cpn, fpn, civil_injunction, ...",
+            required=True,
+            example="cpw",
+        ),
+        Column(
+            "subject",
+            "Subject",
+            c.text_value(100),
+            "The reference of the person it is for (from a people import)",
+            example="P-1002",
+        ),
         Column("issued_on", "Date issued", c.event_date, "", required=True, example="2019-07-02"),
         Column("issuing_agency_code", "Issuing agency code", c.code, "Default: your agency"),
         Column("issuing_officer_name", "Issuing officer", c.text_value(200), "Who issued it, if not you"),
@@ -47,7 +67,13 @@ INTERVENTIONS = Layout(
         Column("requirements", "Requirements", c.text_value(20_000), ""),
         Column("prohibitions", "Prohibitions", c.text_value(20_000), ""),
         Column("notes", "Notes", c.text_value(20_000), ""),
-        Column("status", "Status", c.choice([s.value for s in InterventionStatus]), "issued (the default), complied, breached, appealed, expired, withdrawn or varied", example="complied"),
+        Column(
+            "status",
+            "Status",
+            c.choice([s.value for s in InterventionStatus]),
+            "issued (the default), complied, breached, appealed, expired, withdrawn or varied",
+            example="complied",
+        ),
     ),
 )
 
@@ -90,7 +116,9 @@ def run_interventions(context: Any, rows: Iterator[ParsedRow]) -> None:
         if values["subject"]:
             subject_id = _visible_person_ids(context, [values["subject"]]).get(values["subject"])
             if subject_id is None:
-                problems.append(("subject", f"No person you can see was imported with the reference {values['subject']}"))
+                problems.append(
+                    ("subject", f"No person you can see was imported with the reference {values['subject']}")
+                )
         related_id = None
         if values["related"]:
             found = context.find("intervention", [values["related"]]).get(values["related"])
@@ -183,20 +211,23 @@ def export_interventions(user: Any, args: Mapping[str, str]) -> Export:
     def rows() -> Iterator[tuple[int, list[Any]]]:
         query = visible_interventions(user, args).execution_options(yield_per=500)
         for item in db.session.scalars(query):
-            yield item.id, [
-                f"INTERVENTION-{item.id}",
-                item.case.reference,
-                item.kind.value,
-                item.issued_on,
-                item.issuing_agency.code if item.issuing_agency else None,
-                item.comply_by,
-                item.ends_on,
-                item.requirements,
-                item.prohibitions,
-                item.status.value,
-                KIND_LABELS.get(item.kind, item.kind.value),
-                item.subject.name if item.subject else None,
-            ]
+            yield (
+                item.id,
+                [
+                    f"INTERVENTION-{item.id}",
+                    item.case.reference,
+                    item.kind.value,
+                    item.issued_on,
+                    item.issuing_agency.code if item.issuing_agency else None,
+                    item.comply_by,
+                    item.ends_on,
+                    item.requirements,
+                    item.prohibitions,
+                    item.status.value,
+                    KIND_LABELS.get(item.kind, item.kind.value),
+                    item.subject.name if item.subject else None,
+                ],
+            )
 
     return Export(header, tracking(ids, rows()), "interventions", ids, "interventions")
 

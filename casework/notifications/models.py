@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.db import UTCDateTime
-from casework.extensions import db
+from casework.extensions import Model
 
 
-class OutboxEmail(db.Model):
+class OutboxEmail(Model):
     """An email to send. The idempotency key makes queueing the same message twice a no-op, and
     ``sent_at`` is set in the same transaction that claims the row, so each message goes once."""
 

@@ -24,7 +24,7 @@ from celery import shared_task
 from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
-from casework.core.db import commit
+from casework.core.db import commit, rows_changed
 from casework.core.time import now
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
@@ -61,12 +61,12 @@ def _claim(email_id: int) -> OutboxEmail | None:
     unsent = sa.and_(OutboxEmail.id == email_id, OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None))
     if db.session.get_bind().dialect.name == "sqlite":
         # Taking the write lock first serialises senders; the WHERE re-checks under it.
-        claimed = db.session.execute(
+        claimed = rows_changed(db.session.execute(
             sa.update(OutboxEmail)
             .where(unsent)
             .values(attempts=OutboxEmail.attempts + 1, last_attempt_at=now())
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         if not claimed:
             db.session.rollback()
             return None

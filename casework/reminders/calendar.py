@@ -18,6 +18,7 @@ from icalendar import Calendar, Event
 
 from casework.cases.models import Case
 from casework.community_triggers.models import TriggerApplication
+from casework.core.db import rows_changed
 from casework.core.time import now
 from casework.extensions import db
 from casework.reminders.models import CalendarFeed, Deadline, DeadlineStatus
@@ -54,7 +55,7 @@ def create_link(user: Any) -> str:
 
 
 def revoke_link(user: Any) -> bool:
-    deleted = db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id)).rowcount
+    deleted = rows_changed(db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id)))
     db.session.flush()
     return bool(deleted)
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 
 class DeadlineStatus(enum.StrEnum):
@@ -16,7 +16,7 @@ class DeadlineStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
-class Deadline(TimestampMixin, db.Model):
+class Deadline(TimestampMixin, Model):
     """One dated obligation with an owner: a Case Review step, an action, a risk review, an ABC
     review, a compliance date, an appeal window, an FPN payment period, a closure hearing, a PSPO expiry.
 
@@ -87,7 +87,7 @@ class Deadline(TimestampMixin, db.Model):
     owner = relationship("User", foreign_keys=[owner_id])
 
 
-class CalendarFeed(TimestampMixin, db.Model):
+class CalendarFeed(TimestampMixin, Model):
     """A user's private deadline calendar link (casework/reminders/calendar.py). Only a hash of its
     secret is kept; revoking it deletes the row, and a new link has a new secret."""
 

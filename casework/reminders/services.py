@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from casework.accounts.models import Agency, User, UserRole, agency_areas
 from casework.audit.services import record_change
 from casework.core.dates import add_working_days
+from casework.core.db import rows_changed
 from casework.core.links import absolute
 from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now
@@ -131,7 +132,7 @@ def delete_deadlines_of(subject_type: str, subject_ids: Any) -> int:
     result = db.session.execute(
         sa.delete(Deadline).where(Deadline.subject_type == subject_type, Deadline.subject_id.in_(subject_ids))
     )
-    return result.rowcount or 0
+    return rows_changed(result) or 0
 
 
 # --- work that is still owed -------------------------------------------------------------------------
@@ -246,13 +247,12 @@ def close_case_deadlines(case_id: int, handover: Any) -> dict[str, int]:
 
 def deadline_states(subject_type: str, subject_id: int) -> dict[str, DeadlineStatus]:
     """kind -> status of a record's deadlines."""
-    return dict(
-        db.session.execute(
-            sa.select(Deadline.kind, Deadline.status).where(
-                Deadline.subject_type == subject_type, Deadline.subject_id == subject_id
-            )
-        ).all()
+    rows = db.session.execute(
+        sa.select(Deadline.kind, Deadline.status).where(
+            Deadline.subject_type == subject_type, Deadline.subject_id == subject_id
+        )
     )
+    return dict(rows.tuples().all())
 
 
 def anonymise_deadlines(

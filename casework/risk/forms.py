@@ -8,8 +8,8 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from casework.core.forms import FlaskForm
-from casework.interventions.forms import GovukDateField, required_choice
+from casework.core.forms import FlaskForm, GovukDateField
+from casework.interventions.forms import required_choice
 
 QUESTION_PREFIX = "q_"
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import UTCDateTime, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 
 class RiskBand(enum.StrEnum):
@@ -22,7 +22,7 @@ class RiskBand(enum.StrEnum):
 BAND_LABELS = {RiskBand.standard: "Standard", RiskBand.medium: "Medium", RiskBand.high: "High"}
 
 
-class RiskQuestionnaire(db.Model):
+class RiskQuestionnaire(Model):
     """One version of a questionnaire; never changed once used (an edit is a new version).
 
     ``questions`` is a list of ``{"key", "text", "hint", "options": [{"value", "label", "weight",
@@ -47,7 +47,7 @@ class RiskQuestionnaire(db.Model):
     area = relationship("Area")
 
 
-class RiskAssessment(db.Model):
+class RiskAssessment(Model):
     """One assessment, kept for good: the latest for a case (or for a victim on it) is the current risk."""
 
     __tablename__ = "risk_assessments"

@@ -197,7 +197,7 @@ def _set_review_deadline(
         subject_id=subject[1],
         kind=REVIEW_KIND,
         title=f"Review {BAND_LABELS[assessment.band].lower()} risk on case {case.reference}",
-        due=assessment.review_on,  # type: ignore[arg-type]
+        due=assessment.review_on,
         owner_id=owner_id,
         case_id=case.id,
         area_id=case.area_id,

@@ -69,9 +69,8 @@ def render_markdown(app: Any = None) -> str:
         parts.append("| column | required | what it holds | example |\n|---|---|---|---|")
         for column in layout.columns:
             holds = column.label + (f": {column.description}" if column.description else "")
-            parts.append(
-                f"| `{column.key}` | {'yes' if column.required else ''} | {holds.replace('|', '/')} | {column.example} |"
-            )
+            required = "yes" if column.required else ""
+            parts.append(f"| `{column.key}` | {required} | {holds.replace('|', '/')} | {column.example} |")
         parts.append("")
     parts.append(EXPORTS)
     parts.append("| list | download |\n|---|---|")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
@@ -32,7 +32,7 @@ class ImportStatus(enum.StrEnum):
     undone = "undone"
 
 
-class ImportJob(TimestampMixin, VersionedMixin, db.Model):
+class ImportJob(TimestampMixin, VersionedMixin, Model):
     __tablename__ = "import_jobs"
     __table_args__ = (sa.Index("ix_import_jobs_agency_created", "agency_id", "created_at"),)
 
@@ -77,7 +77,7 @@ class ImportJob(TimestampMixin, VersionedMixin, db.Model):
     undone_by = relationship("User", foreign_keys=[undone_by_id])
 
 
-class ImportFileChunk(db.Model):
+class ImportFileChunk(Model):
     """The uploaded file, in pieces: stored in the database (so a worker on another machine reads it,
     and backups and access rules cover it) and read back a piece at a time. Deleted once imported."""
 
@@ -88,7 +88,7 @@ class ImportFileChunk(db.Model):
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
-class ImportProblem(db.Model):
+class ImportProblem(Model):
     """A problem found in a row: the row number as the spreadsheet shows it, the column, the message."""
 
     __tablename__ = "import_problems"
@@ -101,7 +101,7 @@ class ImportProblem(db.Model):
     message: Mapped[str] = mapped_column(sa.String(1000))
 
 
-class ImportRecord(db.Model):
+class ImportRecord(Model):
     """A row the import wrote (any table): what undoing the import deletes."""
 
     __tablename__ = "import_records"
@@ -116,7 +116,7 @@ class ImportRecord(db.Model):
     object_id: Mapped[int] = mapped_column(sa.BigInteger)
 
 
-class ImportSourceKey(db.Model):
+class ImportSourceKey(Model):
     """The source's own reference for a record it brought in (ECINS's case number, the police log's
     reference), per importing agency: a second import of the same reference is skipped."""
 

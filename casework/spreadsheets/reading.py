@@ -69,7 +69,7 @@ def _open_csv(stream: IO[bytes]) -> Sheet:
     # utf-8-sig: Excel's "CSV UTF-8" starts with a byte order mark, which is not part of the first header.
     # Bytes that are not UTF-8 are kept as lone surrogates, so the cell they are in is reported
     # (``columns.read_row``) rather than the whole file failing at some point near it.
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="surrogateescape")  # type: ignore[arg-type]
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="", errors="surrogateescape")
     reader = csv.reader(text, strict=True)
 
     def rows_from(start: int) -> Iterator[tuple[int, list[str | None]]]:

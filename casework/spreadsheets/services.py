@@ -18,6 +18,7 @@ from flask import current_app
 
 from casework.audit.models import AuditAction, AuditEntry
 from casework.audit.services import record
+from casework.core.db import rows_changed
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from casework.core.time import now
 from casework.extensions import db
@@ -141,7 +142,7 @@ def upload(actor: Any, kind_key: str, stream: IO[bytes], filename: str | None, o
     if not any(header):
         raise InvalidInput({"file": ["The first row of the file must hold the column names"]})
     job.header = [name[:200] for name in header]
-    job.mapping = {k: v for k, v in suggest_mapping(kind.layout, job.header).items()}
+    job.mapping = dict(suggest_mapping(kind.layout, job.header).items())
     db.session.flush()
     record(
         actor,
@@ -153,14 +154,14 @@ def upload(actor: Any, kind_key: str, stream: IO[bytes], filename: str | None, o
     return job
 
 
-class stored_file:  # noqa: N801 - used as a context manager, like open()
+class stored_file:  # lower case: used as a context manager, like open()
     """The job's file copied from the database to a temporary file on disk, a piece at a time."""
 
     def __init__(self, job: ImportJob) -> None:
         self.job_id = job.id
 
     def __enter__(self) -> IO[bytes]:
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115
+        self.file = tempfile.TemporaryFile()
         result = db.session.execute(
             sa.select(ImportFileChunk.data)
             .where(ImportFileChunk.job_id == self.job_id)
@@ -181,7 +182,7 @@ class stored_file:  # noqa: N801 - used as a context manager, like open()
         self.file.close()
 
 
-class _sheet:  # noqa: N801
+class _sheet:
     def __init__(self, file: IO[bytes], file_format: str) -> None:
         self.file, self.file_format = file, file_format
 
@@ -203,7 +204,9 @@ def _check_version(job: ImportJob, expected: int | None) -> None:
         raise Conflict("The import changed since you loaded the page.")
 
 
-def set_mapping(actor: Any, job: ImportJob, mapping: Mapping[str, int | None], expected_version: int | None = None) -> None:
+def set_mapping(
+    actor: Any, job: ImportJob, mapping: Mapping[str, int | None], expected_version: int | None = None
+) -> None:
     """Match the layout's columns to the file's, and queue the dry run."""
     _check_version(job, expected_version)
     if job.status not in (ImportStatus.uploaded, ImportStatus.checked, ImportStatus.failed):
@@ -223,9 +226,7 @@ def set_mapping(actor: Any, job: ImportJob, mapping: Mapping[str, int | None], e
         if index is not None:
             index = int(index)
             if index in used:
-                errors[column.key] = [
-                    f"The column '{job.header[index]}' is already matched to {used[index].lower()}"
-                ]
+                errors[column.key] = [f"The column '{job.header[index]}' is already matched to {used[index].lower()}"]
                 continue
             used[index] = column.label
         clean[column.key] = index
@@ -289,7 +290,7 @@ def _progress_writer(job_id: int) -> Any:
         try:
             with db.engine.begin() as connection:
                 connection.execute(
-                    sa.update(ImportJob.__table__).where(ImportJob.__table__.c.id == job_id).values(rows_done=rows_done)
+                    sa.update(ImportJob).where(ImportJob.id == job_id).values(rows_done=rows_done)
                 )
         except sa.exc.SQLAlchemyError:  # progress is a courtesy: never stop the import for it
             log.warning("Could not write the progress of import %s", job_id, exc_info=True)
@@ -414,7 +415,9 @@ def changes_since(job: ImportJob) -> list[str]:
     imported record after the import's last one is a change. Records added since that hang off
     imported ones (an incident on an imported case) are found by the foreign keys: undoing would
     delete them too."""
-    tables = list(db.session.scalars(sa.select(ImportRecord.table_name).where(ImportRecord.job_id == job.id).distinct()))
+    tables = list(
+        db.session.scalars(sa.select(ImportRecord.table_name).where(ImportRecord.job_id == job.id).distinct())
+    )
     reasons: list[str] = []
     imported = set(tables)
     for child in db.metadata.sorted_tables:
@@ -482,14 +485,20 @@ def undo(actor: Any, job: ImportJob, expected_version: int | None = None) -> int
     for table in reversed(db.metadata.sorted_tables):
         if table.name in tables:
             result = db.session.execute(sa.delete(table).where(table.c.id.in_(_ledger_ids(job, table.name))))
-            deleted += result.rowcount or 0
+            deleted += rows_changed(result) or 0
     db.session.execute(sa.delete(ImportSourceKey).where(ImportSourceKey.job_id == job.id))
     db.session.execute(sa.delete(ImportRecord).where(ImportRecord.job_id == job.id))
     job.status = ImportStatus.undone
     job.undone_at = now()
     job.undone_by_id = actor.id
     db.session.flush()
-    record(actor, AuditAction.delete, job, f"Undid the import of {job.filename}: {deleted:,} records deleted", {"deleted": deleted})
+    record(
+        actor,
+        AuditAction.delete,
+        job,
+        f"Undid the import of {job.filename}: {deleted:,} records deleted",
+        {"deleted": deleted},
+    )
     # Whatever the session still holds of the deleted rows is gone.
     db.session.expire_all()
     return deleted

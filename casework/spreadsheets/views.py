@@ -18,6 +18,7 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput, RuleViolation
+from casework.core.forms import show_service_errors
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires, signed_in
 from casework.core.time import today
@@ -94,7 +95,7 @@ def new(kind: str):
                 db.session.rollback()
                 for name, messages in error.errors.items():
                     field = form._fields.get("file" if name == "file" else f"option_{name}")
-                    (field.errors if field is not None else form.file.errors).extend(messages)  # type: ignore[union-attr]
+                    (field.errors if field is not None else form.file.errors).extend(messages)
             else:
                 commit()
                 return redirect(url_for(".columns", job_id=job.id))
@@ -145,7 +146,8 @@ def columns(job_id: int):
     initial = {
         f"column_{key}": (NOT_IN_FILE if index is None else str(index)) for key, index in (job.mapping or {}).items()
     }
-    form = mapping_form(layout_, job.header, data={**initial, "version": job.version} if request.method == "GET" else None)
+    data = {**initial, "version": job.version} if request.method == "GET" else None
+    form = mapping_form(layout_, job.header, data=data)
     if job.status not in (ImportStatus.uploaded, ImportStatus.checked, ImportStatus.failed):
         return redirect(url_for(".show", job_id=job.id))
     if form.validate_on_submit():
@@ -157,12 +159,7 @@ def columns(job_id: int):
             services.set_mapping(current_user, job, mapping, _version(form))
         except InvalidInput as error:
             db.session.rollback()
-            for name, messages in error.errors.items():
-                field = form._fields.get(f"column_{name}")
-                if field is not None:
-                    field.errors = [*field.errors, *messages]
-                else:
-                    form.form_errors.extend(messages)
+            show_service_errors(form, error, {key: f"column_{key}" for key in error.errors})
         else:
             commit()
             return redirect(url_for(".show", job_id=job.id))
@@ -177,7 +174,9 @@ def show(job_id: int):
     kind = services.get_kind(job.kind)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     problems, total = paginate(
-        sa.select(ImportProblem).where(ImportProblem.job_id == job.id).order_by(ImportProblem.row.is_(None).desc(), ImportProblem.row, ImportProblem.id),
+        sa.select(ImportProblem)
+        .where(ImportProblem.job_id == job.id)
+        .order_by(ImportProblem.row.is_(None).desc(), ImportProblem.row, ImportProblem.id),
         page,
         PROBLEMS_PER_PAGE,
     )

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 
 class SnapshotStatus(enum.StrEnum):
@@ -32,7 +32,7 @@ class SnapshotSource(enum.StrEnum):
     entered_by_hand = "entered_by_hand"
 
 
-class StatisticsSnapshot(db.Model):
+class StatisticsSnapshot(Model):
     __tablename__ = "statistics_snapshots"
     __table_args__ = (
         # One version number per area and period; drafts have none (NULLs never collide).
@@ -85,7 +85,7 @@ class StatisticsSnapshot(db.Model):
         return self.withdrawal is not None
 
 
-class StatisticsWithdrawal(db.Model):
+class StatisticsWithdrawal(Model):
     """A published version taken down because it was published by mistake.
 
     The published snapshot itself never changes (the database refuses it), so the withdrawal is a row
@@ -113,7 +113,7 @@ class JobStatus(enum.StrEnum):
     failed = "failed"
 
 
-class StatisticsJob(TimestampMixin, db.Model):
+class StatisticsJob(TimestampMixin, Model):
     """One request to compile an area's figures, so a page can show its progress while it runs."""
 
     __tablename__ = "statistics_jobs"

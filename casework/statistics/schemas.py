@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from casework.core.fields import PlannedDate
-from casework.core.openapi import Answer, nullable
+from casework.core.openapi import Answer, list_answer, nullable
 from casework.core.webargs import BaseSchema
 from casework.statistics.queries import EXTRA_KEYS, FIGURE_KEYS, STATUTORY_KEYS
 
@@ -202,5 +202,4 @@ class JobAnswer(Answer):
     snapshot = nullable(fields.Nested(SnapshotAnswer))
 
 
-class SnapshotList(Answer):
-    items = fields.List(fields.Nested(SnapshotAnswer), required=True)
+SnapshotList = list_answer(SnapshotAnswer, "SnapshotList")

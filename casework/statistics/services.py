@@ -523,16 +523,16 @@ def latest_published(area_ids: Iterable[int] | None = None) -> list[StatisticsSn
     )
     if area_ids is not None:
         latest = latest.where(StatisticsSnapshot.area_id.in_(list(area_ids)))
-    latest = latest.subquery()
+    latest_versions = latest.subquery()
     query = (
         sa.select(StatisticsSnapshot)
         .join(
-            latest,
+            latest_versions,
             sa.and_(
-                StatisticsSnapshot.area_id == latest.c.area_id,
-                StatisticsSnapshot.period_start == latest.c.period_start,
-                StatisticsSnapshot.period_end == latest.c.period_end,
-                StatisticsSnapshot.version == latest.c.version,
+                StatisticsSnapshot.area_id == latest_versions.c.area_id,
+                StatisticsSnapshot.period_start == latest_versions.c.period_start,
+                StatisticsSnapshot.period_end == latest_versions.c.period_end,
+                StatisticsSnapshot.version == latest_versions.c.version,
             ),
         )
         .join(Area, Area.id == StatisticsSnapshot.area_id)

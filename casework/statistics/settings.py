@@ -33,7 +33,11 @@ def parse_period_start(value: Any) -> str:
 
 
 def parse_period_months(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() not in map(str, ALLOWED_MONTHS):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | str)
+        or str(value).strip() not in map(str, ALLOWED_MONTHS)
+    ):
         raise ValueError("must be 1, 2, 3, 4, 6 or 12 (a reporting period is at most 12 months, s.105(4))")
     return int(value)
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from celery import shared_task
 from celery.schedules import crontab
 
-from casework.core.db import commit
+from casework.core.db import commit, rows_changed
 from casework.core.time import now
 from casework.extensions import db
 from casework.statistics.models import JobStatus, StatisticsJob
@@ -32,7 +32,7 @@ def compile_statistics(job_id: int) -> int | None:
 
     db.session.rollback()
     moment = now()
-    claimed = db.session.execute(
+    claimed = rows_changed(db.session.execute(
         sa.update(StatisticsJob)
         .where(
             StatisticsJob.id == job_id,
@@ -43,7 +43,7 @@ def compile_statistics(job_id: int) -> int | None:
         )
         .values(status=JobStatus.running, started_at=moment, error=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     commit()
     if not claimed:
         return None

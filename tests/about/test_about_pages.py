@@ -67,7 +67,8 @@ def test_the_settings_fill_the_pages(app: Flask, database_url: str, tmp_path, db
     assert "Bolsover District Council runs this service (The Arc, High Street, Clowne, S43 4JY)" in privacy
     assert "dpo@bolsover.example" in privacy
     assert "[" not in privacy.split('id="main-content"')[1].split("</main>")[0]
-    assert "asb@bolsover.example" in statement and "01246 242424" in statement
+    assert "asb@bolsover.example" in statement
+    assert "01246 242424" in statement
     assert "last tested on 30 November 2026" in statement
     assert date(2026, 11, 30) == configured.config["CASEWORK"]["ACCESSIBILITY_TESTED_ON"]
 
@@ -82,4 +83,5 @@ def test_every_layout_links_both_pages_in_its_footer(client, path: str) -> None:
 def test_staff_pages_link_them_too(page_client, make) -> None:
     officer = make.user("officer")
     footer = page_client(officer).get("/").text.split('class="govuk-footer"')[1]
-    assert 'href="/privacy"' in footer and 'href="/accessibility"' in footer
+    assert 'href="/privacy"' in footer
+    assert 'href="/accessibility"' in footer

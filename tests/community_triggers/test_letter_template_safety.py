@@ -71,7 +71,9 @@ def test_the_wall_clock_limit_works_in_a_thread_without_signals():
 
     def render() -> None:
         try:
-            outcome.append(sandbox.render_limited(NESTED_LOOP, {}, Limits(seconds=0.05, iterations=10**9, output=10**9)))
+            outcome.append(
+                sandbox.render_limited(NESTED_LOOP, {}, Limits(seconds=0.05, iterations=10**9, output=10**9))
+            )
         except TemplateLimitExceeded as error:
             outcome.append(error)
 
@@ -105,10 +107,13 @@ def test_a_template_that_fails_on_real_records_cannot_be_saved_and_nothing_real_
     client = page_client(world.admin)
 
     # Fills in the example (which gives persistence) but not the real decision.
-    response = _save(client, "threshold_decision", "Dear {{ application.applicant_name }}, {{ decision.persistence.strip() }}")
+    response = _save(
+        client, "threshold_decision", "Dear {{ application.applicant_name }}, {{ decision.persistence.strip() }}"
+    )
     assert response.status_code == 422
     assert "not with 1 of the 1 latest threshold decision letters for Bolsover" in response.text
-    assert "missing or empty" in response.text and "line 1" in response.text
+    assert "missing or empty" in response.text
+    assert "line 1" in response.text
     assert "Rita Resident" not in response.text
     assert application.reference not in response.text
     assert db.session.scalar(sa.select(sa.func.count(LetterTemplate.id))) == 0
@@ -157,8 +162,10 @@ def test_a_template_failing_at_send_time_falls_back_to_the_default_and_tells_the
 
     letters_sent = db.session.scalars(sa.select(Letter).order_by(Letter.id)).all()
     assert len(letters_sent) == 2
-    for letter, application in zip(letters_sent, (first, second)):
-        default = letters.render(*letters.DEFAULT_TEMPLATES[LetterKind.acknowledgement], letters.context_for(application))
+    for letter, application in zip(letters_sent, (first, second), strict=True):
+        default = letters.render(
+            *letters.DEFAULT_TEMPLATES[LetterKind.acknowledgement], letters.context_for(application)
+        )
         assert (letter.subject, letter.body) == (default.subject, default.body)
 
     warnings = db.session.scalars(

@@ -290,7 +290,8 @@ def test_acknowledge_produces_the_letter_once(page_client, world):
     application = _register(world)
     client = page_client(world.coordinator)
     response = client.post(
-        f"/case-reviews/{application.id}/acknowledge", data={**_date("ack-on", date(2026, 3, 4)), "ack-send_letter": "y"}
+        f"/case-reviews/{application.id}/acknowledge",
+        data={**_date("ack-on", date(2026, 3, 4)), "ack-send_letter": "y"},
     )
     assert response.status_code == 302
     letters = db.session.scalars(sa.select(Letter).where(Letter.application_id == application.id)).all()

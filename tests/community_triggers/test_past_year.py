@@ -200,7 +200,8 @@ def test_a_past_year_re_entered_through_the_api_gives_that_years_figures(partner
         next_year = api_client(partnership.manager).get(
             "/api/v1/statistics", query_string={**YEAR, "period_start": "2026-04-01", "period_end": "2027-03-31"}
         )
-        assert next_year.json["reviews_carried_out"] == 1 and next_year.json["applications"] == 0
+        assert next_year.json["reviews_carried_out"] == 1
+        assert next_year.json["applications"] == 0
 
         # Past work is recorded only: no letter was produced and no email queued for any of it.
         assert db.session.scalar(sa.select(sa.func.count(Letter.id))) == 0
@@ -299,7 +300,8 @@ def test_a_letter_sent_by_post_is_recorded_with_its_day(partnership, api_client)
             {"kind": "outcome", "sent_on": "2025-06-10"},
             201,
         )
-        assert letter["sent_on"] == "2025-06-10" and letter["emailed_to"] is None
+        assert letter["sent_on"] == "2025-06-10"
+        assert letter["emailed_to"] is None
         answer = office.coordinator.get(f"/api/v1/triggers/{item['id']}").json
         assert answer["meetings"][0]["outcome_letter_sent_on"] == "2025-06-10"
         assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 0

@@ -123,7 +123,9 @@ def test_receipt_notifies_every_agency_covering_the_area_and_emails_its_coordina
 
 def test_an_application_received_before_today_is_recorded_without_emails_unless_asked(ct):
     past = ct.register()  # received 2 March, entered on 10 March: past work, recorded only
-    notified = db.session.scalars(sa.select(AgencyNotification).where(AgencyNotification.application_id == past.id)).all()
+    notified = db.session.scalars(
+        sa.select(AgencyNotification).where(AgencyNotification.application_id == past.id)
+    ).all()
     assert {r.agency.code for r in notified} == {"BDC", "DERPOL"}
     assert db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.related_id == past.id)).all() == []
     asked = ct.register(send_letter=True)

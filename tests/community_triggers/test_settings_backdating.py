@@ -92,10 +92,14 @@ def test_the_admin_pages_say_why(page_client, ct):
     client = page_client(ct.admin)
     data = _form_values(client.get("/admin/areas/BOL/settings").get_data(as_text=True))
     count_field = next(name for name in data if name.endswith("automatic_count"))
-    data.update({count_field: "4", "effective_from-day": "1", "effective_from-month": "3", "effective_from-year": "2026"})
+    data.update(
+        {count_field: "4", "effective_from-day": "1", "effective_from-month": "3", "effective_from-year": "2026"}
+    )
     response = client.post("/admin/areas/BOL/settings", data=data)
     assert response.status_code == 422, response.get_data(as_text=True)[:500]
     html = response.get_data(as_text=True)
-    assert "cannot take effect from 1 March 2026" in html, re.findall(r"govuk-error-message.*?</p>|error-summary__list.*?</ul>", html, re.S)
+    assert "cannot take effect from 1 March 2026" in html, re.findall(
+        r"govuk-error-message.*?</p>|error-summary__list.*?</ul>", html, re.S
+    )
     assert application.reference in html
     assert 'href="#effective_from-day"' in html or 'href="#effective_from"' in html

@@ -51,7 +51,10 @@ def _check(entry: dict[str, Any], response: Any, saved: dict[str, Any]) -> None:
         missing = [c for c in entry["csv_columns"] if c not in header]
         assert not missing, (where, missing)
         return
-    if not any(key in entry for key in ("fields", "expect", "expect_path", "each", "error_fields", "save", "absent", "present_path")):
+    if not any(
+        key in entry
+        for key in ("fields", "expect", "expect_path", "each", "error_fields", "save", "absent", "present_path")
+    ):
         return
     body = response.get_json()
     assert body is not None, where
@@ -86,7 +89,8 @@ def test_every_request_of_the_api_description(app, db_session):
     bootstrap = CONTRACT["bootstrap"]
     with time_machine.travel(CONTRACT["today"] + " 12:00 +00:00", tick=False):
         result = app.test_cli_runner().invoke(
-            args=["create-admin", bootstrap["admin_email"], "--password-stdin"], input=bootstrap["admin_password"] + "\n"
+            args=["create-admin", bootstrap["admin_email"], "--password-stdin"],
+            input=bootstrap["admin_password"] + "\n",
         )
         assert result.exit_code == 0, result.output
         client = app.test_client()
@@ -99,7 +103,9 @@ def test_every_request_of_the_api_description(app, db_session):
                 continue
             headers = {}
             if entry.get("as"):
-                headers["Authorization"] = f"Bearer {tokens[entry['as']] if entry['as'] in tokens else saved[entry['as'] + '_token']}"
+                headers["Authorization"] = (
+                    f"Bearer {tokens[entry['as']] if entry['as'] in tokens else saved[entry['as'] + '_token']}"
+                )
             kwargs: dict[str, Any] = {"headers": headers}
             if "body" in entry:
                 kwargs["json"] = _fill(entry["body"], saved)

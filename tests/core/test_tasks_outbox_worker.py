@@ -151,7 +151,8 @@ def test_applications_posted_while_the_broker_is_down_are_all_saved_and_each_pro
         assert len(set(message_ids)) == emails
         # Each application's s.104(3) notice reached each notified person once.
         subjects = sorted(
-            (envelope[1][0], m["Subject"]) for envelope, m in zip(smtp_server.envelopes, smtp_server.messages)
+            (envelope[1][0], m["Subject"])
+            for envelope, m in zip(smtp_server.envelopes, smtp_server.messages, strict=True)
         )
         references = sorted(a.get_json()["reference"] for a in answers)
         expected = sorted(

@@ -28,5 +28,7 @@ def test_no_template_joins_markup_into_an_html_parameter() -> None:
 
 
 def test_the_check_finds_the_pattern() -> None:
-    assert JOINED_MARKUP.search("""{{ govukPanel({'html': 'Your reference<br><strong>' ~ (reference | e) ~ '</strong>'}) }}""")
+    assert JOINED_MARKUP.search(
+        """{{ govukPanel({'html': 'Your reference<br><strong>' ~ (reference | e) ~ '</strong>'}) }}"""
+    )
     assert not JOINED_MARKUP.search("""{{ govukPanel({'html': reference_html}) }}""")

@@ -107,7 +107,9 @@ class Importer:
         options: dict[str, str] | None = None,
         mapping: dict[str, str] | None = None,
     ) -> Any:
-        content = rows if isinstance(rows, bytes) else (xlsx_bytes(rows) if filename.endswith(".xlsx") else csv_bytes(rows))
+        content = (
+            rows if isinstance(rows, bytes) else (xlsx_bytes(rows) if filename.endswith(".xlsx") else csv_bytes(rows))
+        )
         response = self.client.post(
             f"/imports/new/{kind}",
             data={"file": (io.BytesIO(content), filename), **{f"option_{k}": v for k, v in (options or {}).items()}},

@@ -28,7 +28,7 @@ TRICKY = [
 ]
 
 
-@pytest.mark.parametrize("text", TRICKY + ["", "a", "=", "'a", "-"])
+@pytest.mark.parametrize("text", [*TRICKY, "", "a", "=", "'a", "-"])
 def test_escape_then_unescape_is_exact(text):
     assert unescape(escape(text)) == text
     assert not escape(text).startswith(("=", "+", "-", "@"))
@@ -40,7 +40,13 @@ def _open_cases(api_client, user, summaries):
     for summary in summaries:
         response = client.post(
             "/api/v1/cases",
-            json={"area_code": "BOL", "category": "personal", "summary": summary, "location": summary[:300], "parties": []},
+            json={
+                "area_code": "BOL",
+                "category": "personal",
+                "summary": summary,
+                "location": summary[:300],
+                "parties": [],
+            },
         )
         assert response.status_code == 201, response.json
         ids.append(response.json["id"])
@@ -67,7 +73,7 @@ def test_case_list_export_escapes_formulas_and_is_audited(page_client, api_clien
     header, body = rows[0], rows[1:]
     summaries = [row[header.index("Summary")] for row in body]
     assert sorted(summaries) == sorted(escape(t) for t in TRICKY)
-    assert "'=HYPERLINK(\"http://evil.example\",\"Click\")" in summaries
+    assert '\'=HYPERLINK("http://evil.example","Click")' in summaries
     assert "Elsewhere" not in summaries
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == AuditAction.export))
     assert entry.actor_id == world.coordinator.id

@@ -53,14 +53,17 @@ def test_incidents_with_complaints_to_several_agencies(importer, world):
     assert job.status == ImportStatus.imported, problems_of(job)
     assert job.summary["created"] == {"incidents": 3, "complaints": 3}
     case = db.session.scalar(sa.select(Case))
-    incidents = db.session.scalars(sa.select(Incident).where(Incident.case_id == case.id).order_by(Incident.occurred_on)).all()
+    incidents = db.session.scalars(
+        sa.select(Incident).where(Incident.case_id == case.id).order_by(Incident.occurred_on)
+    ).all()
     assert [i.description for i in incidents] == ["Music until 3am", "Shouting", "Threats"]
     assert sorted(c.reference for c in incidents[0].complaints) == ["BDC-1", "LOG-7"]
     assert incidents[2].hate_motivated is True
     # A second import of the same file changes nothing.
     again = importer.run("incidents", rows)
     assert again.summary["created"] == {}
-    assert count(Incident) == 3 and count(Complaint) == 3
+    assert count(Incident) == 3
+    assert count(Complaint) == 3
 
 
 def test_rows_of_one_incident_far_apart_in_the_file(importer, world, monkeypatch):
@@ -165,7 +168,11 @@ def test_not_utf8_and_not_a_workbook(importer, world):
 def test_an_xlsx_workbook_imports_like_a_csv(importer, world):
     import datetime as dt
 
-    rows = [["Reference", "Name", "Date of birth"], ["P-1", "Jane Smith", dt.datetime(1984, 5, 17)], ["P-2", "'=cmd|' /C calc'!A0", None]]
+    rows = [
+        ["Reference", "Name", "Date of birth"],
+        ["P-1", "Jane Smith", dt.datetime(1984, 5, 17)],
+        ["P-2", "'=cmd|' /C calc'!A0", None],
+    ]
     job = importer.run("people", rows, filename="people.xlsx")
     assert job.file_format == "xlsx"
     people = {p.name: p for p in db.session.scalars(sa.select(Person))}
@@ -182,11 +189,31 @@ def test_historic_case_reviews_give_earlier_years_figures(importer, world, api_c
     from casework.reminders.models import Deadline, DeadlineStatus
 
     header = [
-        "reference", "area_code", "received_on", "channel", "applicant_name", "decision", "decision_basis",
-        "decision_reasons", "decided_on", "meeting_held_on", "chair_email", "appeal_received_on", "appeal_grounds",
-        "appeal_handler", "appeal_decision", "appeal_decided_on", "appeal_reasons", "withdrawn_on", "withdrawal_reason",
-        "complaint_occurred_on", "complaint_reported_on", "complaint_agency_code", "recommendation",
-        "recommendation_agency_code", "recommendation_due_on",
+        "reference",
+        "area_code",
+        "received_on",
+        "channel",
+        "applicant_name",
+        "decision",
+        "decision_basis",
+        "decision_reasons",
+        "decided_on",
+        "meeting_held_on",
+        "chair_email",
+        "appeal_received_on",
+        "appeal_grounds",
+        "appeal_handler",
+        "appeal_decision",
+        "appeal_decided_on",
+        "appeal_reasons",
+        "withdrawn_on",
+        "withdrawal_reason",
+        "complaint_occurred_on",
+        "complaint_reported_on",
+        "complaint_agency_code",
+        "recommendation",
+        "recommendation_agency_code",
+        "recommendation_due_on",
     ]
     blank = dict.fromkeys(header, "")
 
@@ -195,34 +222,86 @@ def test_historic_case_reviews_give_earlier_years_figures(importer, world, api_c
 
     rows = [
         header,
-        row(reference="CT-1", area_code="BOL", received_on="2024-05-02", channel="letter", applicant_name="Jane Smith",
-            decision="met", decision_basis="automatic", decided_on="2024-05-20", meeting_held_on="2024-06-10",
-            chair_email="chair@neddc.example", complaint_occurred_on="2024-04-01", complaint_reported_on="2024-04-02",
-            complaint_agency_code="BDC", recommendation="Install noise monitoring", recommendation_agency_code="BDC",
-            recommendation_due_on="2024-07-31"),
-        row(reference="CT-1", complaint_occurred_on="2024-04-10", complaint_reported_on="2024-04-10", complaint_agency_code="DERPOL"),
-        row(reference="CT-1", complaint_occurred_on="2024-04-20", complaint_reported_on="2024-04-21", complaint_agency_code="BDC"),
-        row(reference="CT-2", area_code="BOL", received_on="2024-08-01", channel="phone", applicant_name="Dean Lowe",
-            decision="not_met", decision_reasons="One complaint", decided_on="2024-08-15", appeal_received_on="2024-08-20",
-            appeal_grounds="More reports", appeal_handler="Office of the PCC", appeal_decision="not_upheld",
-            appeal_decided_on="2024-09-02", appeal_reasons="Properly decided"),
-        row(reference="CT-3", area_code="BOL", received_on="2025-01-06", channel="online", applicant_name="Amira Haddad",
-            withdrawn_on="2025-01-20", withdrawal_reason="Moved away"),
+        row(
+            reference="CT-1",
+            area_code="BOL",
+            received_on="2024-05-02",
+            channel="letter",
+            applicant_name="Jane Smith",
+            decision="met",
+            decision_basis="automatic",
+            decided_on="2024-05-20",
+            meeting_held_on="2024-06-10",
+            chair_email="chair@neddc.example",
+            complaint_occurred_on="2024-04-01",
+            complaint_reported_on="2024-04-02",
+            complaint_agency_code="BDC",
+            recommendation="Install noise monitoring",
+            recommendation_agency_code="BDC",
+            recommendation_due_on="2024-07-31",
+        ),
+        row(
+            reference="CT-1",
+            complaint_occurred_on="2024-04-10",
+            complaint_reported_on="2024-04-10",
+            complaint_agency_code="DERPOL",
+        ),
+        row(
+            reference="CT-1",
+            complaint_occurred_on="2024-04-20",
+            complaint_reported_on="2024-04-21",
+            complaint_agency_code="BDC",
+        ),
+        row(
+            reference="CT-2",
+            area_code="BOL",
+            received_on="2024-08-01",
+            channel="phone",
+            applicant_name="Dean Lowe",
+            decision="not_met",
+            decision_reasons="One complaint",
+            decided_on="2024-08-15",
+            appeal_received_on="2024-08-20",
+            appeal_grounds="More reports",
+            appeal_handler="Office of the PCC",
+            appeal_decision="not_upheld",
+            appeal_decided_on="2024-09-02",
+            appeal_reasons="Properly decided",
+        ),
+        row(
+            reference="CT-3",
+            area_code="BOL",
+            received_on="2025-01-06",
+            channel="online",
+            applicant_name="Amira Haddad",
+            withdrawn_on="2025-01-20",
+            withdrawal_reason="Moved away",
+        ),
     ]
     job = importer.run("case_reviews", rows)
     assert job.summary["created"] == {"applications": 3}, job.summary
     assert db.session.scalar(sa.select(sa.func.count(Letter.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 0
     # Steps long past have nothing left to remind anyone of.
-    assert db.session.scalar(
-        sa.select(sa.func.count(Deadline.id)).where(
-            Deadline.subject_type == "trigger_applications", Deadline.status == DeadlineStatus.open
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Deadline.id)).where(
+                Deadline.subject_type == "trigger_applications", Deadline.status == DeadlineStatus.open
+            )
         )
-    ) == 0
-    figures = api_client(world.manager).get(
-        "/api/v1/statistics", query_string={"area": "BOL", "period_start": "2024-04-01", "period_end": "2025-03-31"}
-    ).json
-    assert {k: figures[k] for k in ("applications", "threshold_not_met", "reviews_carried_out", "reviews_with_recommendations")} == {
+        == 0
+    )
+    figures = (
+        api_client(world.manager)
+        .get(
+            "/api/v1/statistics", query_string={"area": "BOL", "period_start": "2024-04-01", "period_end": "2025-03-31"}
+        )
+        .json
+    )
+    assert {
+        k: figures[k]
+        for k in ("applications", "threshold_not_met", "reviews_carried_out", "reviews_with_recommendations")
+    } == {
         "applications": 3,
         "threshold_not_met": 1,
         "reviews_carried_out": 1,
@@ -232,6 +311,21 @@ def test_historic_case_reviews_give_earlier_years_figures(importer, world, api_c
     assert importer.run("case_reviews", rows).summary["created"] == {}
     assert db.session.scalar(sa.select(sa.func.count(TriggerApplication.id))) == 3
     # A step dated before the one it follows is refused on the row it is on.
-    bad = importer.upload("case_reviews", [header, row(reference="CT-9", area_code="BOL", received_on="2024-05-02",
-        applicant_name="X", decision="not_met", decision_reasons="None", decided_on="2024-05-01")])
-    assert problems_of(bad) == [(2, "decided_on", "The date of the decision cannot be before the day the application was received (2 May 2024)")]
+    bad = importer.upload(
+        "case_reviews",
+        [
+            header,
+            row(
+                reference="CT-9",
+                area_code="BOL",
+                received_on="2024-05-02",
+                applicant_name="X",
+                decision="not_met",
+                decision_reasons="None",
+                decided_on="2024-05-01",
+            ),
+        ],
+    )
+    assert problems_of(bad) == [
+        (2, "decided_on", "The date of the decision cannot be before the day the application was received (2 May 2024)")
+    ]

@@ -51,7 +51,18 @@ def test_a_reference_twice_in_one_file_is_a_problem(importer, world):
 def test_cases_with_their_people_and_history(importer, world):
     importer.run("people", PEOPLE)
     cases = [
-        ["reference", "area_code", "category", "summary", "opened_on", "status", "closed_on", "closure_reason", "victims", "perpetrators"],
+        [
+            "reference",
+            "area_code",
+            "category",
+            "summary",
+            "opened_on",
+            "status",
+            "closed_on",
+            "closure_reason",
+            "victims",
+            "perpetrators",
+        ],
         ["C-1", "BOL", "personal", "Noise upstairs", "2019-06-03", "closed", "2020-01-15", "Moved away", "P-1", "P-2"],
         ["C-2", "bol", "nuisance", "Dogs barking", "2025-11-01", "", "", "", "P-1", ""],
     ]
@@ -61,8 +72,12 @@ def test_cases_with_their_people_and_history(importer, world):
     # The reference takes the year the case was opened.
     assert old.reference == "BOL-2019-0001"
     assert old.opened_on.isoformat() == "2019-06-03"
-    assert old.status == CaseStatus.closed and old.closed_on.isoformat() == "2020-01-15"
-    roles = sorted((p.person.name, p.role.value) for p in db.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == old.id)))
+    assert old.status == CaseStatus.closed
+    assert old.closed_on.isoformat() == "2020-01-15"
+    roles = sorted(
+        (p.person.name, p.role.value)
+        for p in db.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == old.id))
+    )
     assert roles == [("Dean Lowe", "perpetrator"), ("Jane Smith", "victim")]
     assert old.owner_id == world.coordinator.id
 
@@ -81,7 +96,9 @@ def test_undo_removes_everything_the_import_wrote(importer, world):
 def test_undo_is_refused_once_an_imported_record_has_changed(importer, world, api_client):
     job = importer.run("people", PEOPLE)
     jane = db.session.scalar(sa.select(Person).where(Person.name == "Jane Smith"))
-    response = api_client(world.coordinator).patch(f"/api/v1/people/{jane.id}", json={"phone": "01246 000000", "version": jane.version})
+    response = api_client(world.coordinator).patch(
+        f"/api/v1/people/{jane.id}", json={"phone": "01246 000000", "version": jane.version}
+    )
     assert response.status_code == 200, response.json
     page = importer.client.post(f"/imports/{job.id}/undo", data={"version": importer.job(job.id).version})
     assert page.status_code == 422

@@ -11,7 +11,16 @@ from casework.interventions.models import Intervention, InterventionStatus
 from casework.spreadsheets.models import ImportStatus
 from tests.spreadsheets.conftest import count, problems_of
 
-LOG_HEADER = ["occurred_at", "police_reference", "location", "category", "caller", "repeat_caller", "caller_date_of_birth", "caller_phone"]
+LOG_HEADER = [
+    "occurred_at",
+    "police_reference",
+    "location",
+    "category",
+    "caller",
+    "repeat_caller",
+    "caller_date_of_birth",
+    "caller_phone",
+]
 
 
 def _case_with_victim(api_client, world, name="Jane Smith", dob="1984-05-17"):
@@ -19,7 +28,12 @@ def _case_with_victim(api_client, world, name="Jane Smith", dob="1984-05-17"):
     person = client.post("/api/v1/people", json={"name": name, "date_of_birth": dob, "phone": "01246 111222"}).json
     case = client.post(
         "/api/v1/cases",
-        json={"area_code": "BOL", "category": "personal", "summary": "Noise", "parties": [{"person_id": person["id"], "role": "victim"}]},
+        json={
+            "area_code": "BOL",
+            "category": "personal",
+            "summary": "Noise",
+            "parties": [{"person_id": person["id"], "role": "victim"}],
+        },
     ).json
     return person, case
 
@@ -32,7 +46,14 @@ def test_certain_matches_go_on_the_case_and_the_rest_wait_for_an_officer(importe
         json={
             "occurred_on": "2026-02-01",
             "description": "Shouting",
-            "complaints": [{"complainant_person_id": person["id"], "reported_on": "2026-02-01", "agency_code": "DERPOL", "reference": "DP-1"}],
+            "complaints": [
+                {
+                    "complainant_person_id": person["id"],
+                    "reported_on": "2026-02-01",
+                    "agency_code": "DERPOL",
+                    "reference": "DP-1",
+                }
+            ],
         },
     )
     assert incident.status_code == 201, incident.json
@@ -51,11 +72,17 @@ def test_certain_matches_go_on_the_case_and_the_rest_wait_for_an_officer(importe
     ]
     job = importer.upload("police_log", rows, options={"police_agency": "DERPOL"})
     assert job.problem_count == 0, problems_of(job)
-    assert job.summary["created"] == {"calls already on a case": 1, "calls added to cases": 2, "calls for an officer to match": 2}
+    assert job.summary["created"] == {
+        "calls already on a case": 1,
+        "calls added to cases": 2,
+        "calls for an officer to match": 2,
+    }
     assert count(QueuedPoliceReport) == 0  # the check wrote nothing
     job = importer.start(job)
     assert job.status == ImportStatus.imported
-    references = sorted(db.session.scalars(sa.select(Complaint.reference).join(Incident).where(Incident.case_id == case["id"])))
+    references = sorted(
+        db.session.scalars(sa.select(Complaint.reference).join(Incident).where(Incident.case_id == case["id"]))
+    )
     assert references == ["DP-1", "DP-2", "DP-3"]
     queued = db.session.scalars(sa.select(QueuedPoliceReport).order_by(QueuedPoliceReport.id)).all()
     assert [q.police_reference for q in queued] == ["DP-4", "DP-5"]
@@ -103,7 +130,10 @@ def test_actions_and_interventions(importer, api_client, world):
     importer.run("people", [["reference", "name", "date_of_birth"], ["P-2", "Dean Lowe", "1990-01-02"]])
     importer.run(
         "cases",
-        [["reference", "area_code", "category", "summary", "opened_on", "perpetrators"], ["C-1", "BOL", "personal", "Noise", "2025-06-03", "P-2"]],
+        [
+            ["reference", "area_code", "category", "summary", "opened_on", "perpetrators"],
+            ["C-1", "BOL", "personal", "Noise", "2025-06-03", "P-2"],
+        ],
     )
     actions = [
         ["reference", "case_reference", "description", "agency_code", "due_on", "status", "outcome", "completed_on"],
@@ -113,7 +143,8 @@ def test_actions_and_interventions(importer, api_client, world):
     job = importer.run("actions", actions)
     assert job.summary["created"] == {"actions": 2}
     done = db.session.scalar(sa.select(Action).where(Action.description == "Fit a noise monitor"))
-    assert done.status == ActionStatus.done and done.completed_on.isoformat() == "2025-06-28"
+    assert done.status == ActionStatus.done
+    assert done.completed_on.isoformat() == "2025-06-28"
 
     interventions = [
         ["reference", "case_reference", "kind", "subject", "issued_on", "comply_by", "status"],
@@ -124,7 +155,11 @@ def test_actions_and_interventions(importer, api_client, world):
     job = importer.upload("interventions", interventions)
     problems = problems_of(job)
     assert problems == [
-        (3, "issued_on", "The warning's compliance period runs to 16 July 2025: the notice can be issued from the day after")
+        (
+            3,
+            "issued_on",
+            "The warning's compliance period runs to 16 July 2025: the notice can be issued from the day after",
+        )
     ]
     assert count(Intervention) == 0
     interventions[2][4] = "2025-07-20"
@@ -137,9 +172,11 @@ def test_actions_and_interventions(importer, api_client, world):
 def test_a_queued_call_cannot_go_on_a_case_the_officer_cannot_see(importer, api_client, world, page_client):
     """The match form names a case by its reference: one of another council's is refused like a
     reference that does not exist, and nothing is written (the body-visibility walk defers to this)."""
-    elsewhere = api_client(world.other_coordinator).post(
-        "/api/v1/cases", json={"area_code": "NED", "category": "personal", "summary": "Elsewhere", "parties": []}
-    ).json
+    elsewhere = (
+        api_client(world.other_coordinator)
+        .post("/api/v1/cases", json={"area_code": "NED", "category": "personal", "summary": "Elsewhere", "parties": []})
+        .json
+    )
     rows = [LOG_HEADER, ["2026-02-22 01:30", "DP-9", "Park Rd", "ASB - environmental", "Sam Stranger", "no", "", ""]]
     importer.run("police_log", rows, options={"police_agency": "DERPOL"})
     queued = db.session.scalars(sa.select(QueuedPoliceReport)).one()

@@ -123,7 +123,9 @@ def test_compile_answers_202_with_the_job_when_it_is_queued(api_client, bolsover
     # after a crash) finds the job done and compiles nothing more.
     assert tasks.compile_statistics.apply(args=[body["job_id"]]).result is None
     drafts = db.session.scalar(
-        sa.select(sa.func.count()).select_from(StatisticsSnapshot).where(StatisticsSnapshot.status == SnapshotStatus.draft)
+        sa.select(sa.func.count())
+        .select_from(StatisticsSnapshot)
+        .where(StatisticsSnapshot.status == SnapshotStatus.draft)
     )
     assert drafts == 1
 

@@ -202,18 +202,21 @@ def test_a_mistaken_publication_is_withdrawn_kept_and_gone_from_the_public(api_c
     body = response.get_json()
     assert body["withdrawal"]["note"] == "Published before the checks."
     assert body["withdrawal"]["withdrawn_by_id"] == bolsover["manager"].id
-    assert body["version"] == 1 and body["applications"] == 1  # kept as it was
+    assert body["version"] == 1
+    assert body["applications"] == 1  # kept as it was
 
     assert _public_periods(client) == []
     assert "2025-04-01" not in client.get("/statistics.csv").get_data(as_text=True)
     assert "2025/26" not in client.get("/statistics").get_data(as_text=True)
     db.session.expire_all()
     snapshot = db.session.get(StatisticsSnapshot, published["id"])
-    assert snapshot.is_published and snapshot.is_withdrawn
+    assert snapshot.is_published
+    assert snapshot.is_withdrawn
     entry = db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.summary.like("Withdrew version 1%")).order_by(AuditEntry.id.desc())
     ).first()
-    assert entry is not None and entry.actor_id == bolsover["manager"].id
+    assert entry is not None
+    assert entry.actor_id == bolsover["manager"].id
 
     # Publishing again is a new version; the withdrawn one keeps its number.
     again = _publish(manager, "2025-04-01", "2026-03-31", note="Checked and published again.").get_json()

@@ -36,8 +36,8 @@ from casework.accounts.forms import (
 from casework.accounts.models import Agency, Area, User
 from casework.core import settings as settings_registry
 from casework.core.db import commit, writes_from_here
-from casework.core.errors import RULE, InvalidInput, NotFound
-from casework.core.forms import FlaskForm
+from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import FlaskForm, show_service_errors
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import ROLE_LABELS, Permission, Role, requires
 from casework.core.time import today
@@ -54,23 +54,6 @@ PER_PAGE = 25
 def list_filters() -> dict[str, str]:
     """The list's query string without the page number: kept on the pagination links."""
     return {key: value for key, value in request.args.items() if key != "page" and value}
-
-
-def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], fields: Mapping[str, str] | None = None) -> None:
-    """Put a service's ``InvalidInput`` messages on the form's fields (``fields`` maps service names to
-    form field names); messages for anything else become form-level errors."""
-    fields = fields or {}
-    placed: set[str] = set()
-    for key, messages in errors.items():
-        name = fields.get(key, key)
-        if key != RULE and name in form._fields:
-            form[name].errors = [*form[name].errors, *messages]
-            placed.update(messages)
-    for key, messages in errors.items():
-        name = fields.get(key, key)
-        if key == RULE or name not in form._fields:
-            # A rule naming a field is shown once, on that field.
-            form.form_errors.extend(m for m in messages if m not in placed)
 
 
 def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
@@ -163,7 +146,7 @@ def user_new():
             )
         except InvalidInput as error:
             db.session.rollback()
-            show_errors(form, error.errors)
+            show_service_errors(form, error.errors)
         else:
             commit()
             flash(f"{user.name} can now sign in as {user.email}", "success")
@@ -211,7 +194,7 @@ def user_edit(user_id: int):
                 )
             except InvalidInput as error:
                 db.session.rollback()
-                show_errors(form, error.errors)
+                show_service_errors(form, error.errors)
             else:
                 commit()
                 _keep_signed_in(user)
@@ -252,7 +235,7 @@ def user_password(user_id: int):
             services.reset_password(current_user, user, form.password.data)
         except InvalidInput as error:
             db.session.rollback()
-            show_errors(form, error.errors)
+            show_service_errors(form, error.errors)
         else:
             commit()
             _keep_signed_in(user)
@@ -280,7 +263,7 @@ def area_new():
             area = services.create_area(current_user, form.code.data, form.name.data)
         except InvalidInput as error:
             db.session.rollback()
-            show_errors(form, error.errors)
+            show_service_errors(form, error.errors)
         else:
             commit()
             flash(
@@ -325,7 +308,7 @@ def _settings_page(area: Area | None, here: str):
                 warnings = services.update_area_settings(current_user, area, changes, form.effective_from.data)
             except InvalidInput as error:
                 db.session.rollback()
-                show_errors(
+                show_service_errors(
                     form,
                     {k.removeprefix("settings."): v for k, v in error.errors.items()},
                     {item.spec.key: item.names[0] for item in inputs},
@@ -430,7 +413,7 @@ def agency_new():
             )
         except InvalidInput as error:
             db.session.rollback()
-            show_errors(form, error.errors)
+            show_service_errors(form, error.errors)
         else:
             commit()
             flash(f"Agency {agency.name} added", "success")
@@ -468,7 +451,7 @@ def agency_edit(code: str):
             )
         except InvalidInput as error:
             db.session.rollback()
-            show_errors(form, error.errors)
+            show_service_errors(form, error.errors)
         else:
             commit()
             flash(f"Changes to {agency.name} saved", "success")

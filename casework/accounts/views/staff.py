@@ -90,7 +90,7 @@ def sign_in():
 def _pending_user() -> User | None:
     pending = session.get(PENDING_KEY)
     try:
-        user_id, stamp, started = pending  # type: ignore[misc]
+        user_id, stamp, started = pending
     except (TypeError, ValueError):
         return None
     if time.time() - started > PENDING_SECONDS:

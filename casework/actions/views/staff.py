@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,21 +15,13 @@ from casework.cases.models import Action, Case, CaseShare
 from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
 
 bp = Blueprint("actions", __name__)
-
-
-def _apply_errors(form: Any, error: InvalidInput) -> None:
-    for name, messages in error.errors.items():
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = [*list(field.errors or []), *messages]
-        else:
-            form.form_errors.extend(messages)
 
 
 @bp.get("/actions")
@@ -100,7 +90,7 @@ def new(case_id: int):
                 )
             except InvalidInput as error:
                 db.session.rollback()
-                _apply_errors(form, error)
+                show_service_errors(form, error)
             else:
                 commit()
                 flash("Action added", "success")
@@ -148,7 +138,7 @@ def update(action_id: int):
         )
     except InvalidInput as error:
         db.session.rollback()
-        _apply_errors(form, error)
+        show_service_errors(form, error)
         return _show(services.get_action_for(current_user, action_id), form, 422)
     commit()
     flash("Action updated", "success")

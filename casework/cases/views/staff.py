@@ -120,7 +120,7 @@ def _sort_links(wanted: listing.CaseListRequest, sort_key: str, sort_order: str)
     for key in queries.SORT_KEYS:
         current = key == sort_key
         order = ("desc" if sort_order == "asc" else "asc") if current else queries.SORT_KEYS[key]
-        args = {**wanted.query_args(), "sort": key, "order": order}
+        args: dict[str, Any] = {**wanted.query_args(), "sort": key, "order": order}
         links[key] = {
             "href": url_for("staff.cases.index", **args),
             "aria_sort": ("ascending" if sort_order == "asc" else "descending") if current else "none",

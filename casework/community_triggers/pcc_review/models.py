@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, VersionedMixin, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 
 class PccReviewOutcome(enum.StrEnum):
@@ -27,7 +27,7 @@ OUTCOME_LABELS = {
 }
 
 
-class PccReview(TimestampMixin, VersionedMixin, db.Model):
+class PccReview(TimestampMixin, VersionedMixin, Model):
     __tablename__ = "trigger_pcc_reviews"
     __table_args__ = (
         sa.Index("ix_trigger_pcc_reviews_requested_on", "requested_on"),

@@ -21,7 +21,6 @@ from typing import Any
 from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
 from casework.community_triggers import deadlines as deadline_engine
-from casework.community_triggers import signals
 from casework.community_triggers.models import (
     AppealDecision,
     ApplicationStatus,
@@ -325,8 +324,7 @@ def panel(application: TriggerApplication) -> dict[str, Any]:
     }
 
 
-@signals.application_withdrawn.connect
-def _on_withdrawn(application: TriggerApplication, **_: Any) -> None:
+def on_withdrawn(application: TriggerApplication, **_: Any) -> None:
     """A withdrawn application owes nothing more: an open request's deadline is cancelled."""
     for review in application.pcc_reviews:
         if review.outcome is None:

@@ -103,7 +103,7 @@ def registration_data(user: Any, args: dict[str, Any]) -> dict[str, Any]:
         cases = []
     if errors:
         raise InvalidInput(errors)
-    if not policies.can_register(user, area.id):  # type: ignore[union-attr]
+    if not policies.can_register(user, area.id):
         raise Forbidden("You can register applications only for areas your agency covers.")
     return {**args, "area": area, "complaints": complaints, "cases": cases}
 

@@ -18,6 +18,7 @@ from casework.community_triggers.schemas import (
     AppealDecisionArgs,
     ApplicationAnswer,
     CompletenessArgs,
+    LessonsReviewAnswer,
     LessonsReviewArgs,
     LetterAnswer,
     LetterSentArgs,
@@ -26,6 +27,7 @@ from casework.community_triggers.schemas import (
     MeetingUpdateArgs,
     OutcomeArgs,
     ProportionalityArgs,
+    ProportionalityAssessmentAnswer,
     VictimConsultationArgs,
     dump_appeal,
     dump_assessment,
@@ -164,6 +166,7 @@ def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: i
 
 
 @bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/completeness")
+@documented(response=MeetingAnswer)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(CompletenessArgs)
 def confirm_complete(args: dict[str, Any], application_id: int, meeting_id: int):
@@ -199,6 +202,7 @@ def _papers_meeting(application_id: int, meeting_id: int):
 
 
 @bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/proportionality-assessments")
+@documented(response=ProportionalityAssessmentAnswer, status=201)
 @requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(ProportionalityArgs)
 def add_proportionality_assessment(args: dict[str, Any], application_id: int, meeting_id: int):
@@ -210,6 +214,7 @@ def add_proportionality_assessment(args: dict[str, Any], application_id: int, me
 
 
 @bp.post("/triggers/<int:application_id>/lessons-reviews")
+@documented(response=LessonsReviewAnswer, status=201)
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(LessonsReviewArgs)
 def add_lessons_review(args: dict[str, Any], application_id: int):

@@ -238,7 +238,7 @@ def show(application_id: int):
     application = _application(application_id)
     record_view(current_user, application, f"Viewed application {application.reference}")
     evaluation = services.evaluate(application) if application.decision is None else None
-    deadline_list = []
+    deadline_list: list[dict[str, Any]] = []
     rows = deadline_engine.deadline_rows([application.id])[application.id]
     for step, row in rows.items():
         deadline_list.append(
@@ -644,7 +644,7 @@ def submit_information(request_id: int):
     if form.validate_on_submit():
         upload = form.document.data
         file = None
-        if upload is not None and getattr(upload, "filename", ""):
+        if upload is not None and getattr(upload, "filename", None):
             file = (upload.filename, upload.read(uploads.max_upload_bytes() + 1))
         try:
             info_requests.submit(current_user, item, text=form.submission.data, file=file)

@@ -293,7 +293,7 @@ def _paper_context(
     _template, title, _ = PAPERS[paper]
     context: dict[str, Any] = {"application": application, "meeting": meeting, "paper_title": title}
     if paper == "assessment":
-        context["assessment"] = _assessment(meeting, assessment_id)  # type: ignore[arg-type]
+        context["assessment"] = _assessment(meeting, assessment_id)
         context["factors"] = review_papers.PROPORTIONALITY_FACTORS
     return context
 
@@ -306,17 +306,15 @@ def _paper_page(application_id: int, meeting_id: int, paper: str, assessment_id:
     record_view(current_user, application, f"Viewed the {title.lower()} of {application.reference}")
     can_write = policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)
     pdf_endpoint = {"agenda": ".agenda_pdf", "action_plan": ".action_plan_pdf", "assessment": ".assessment_pdf"}[paper]
+    pdf_args: dict[str, Any] = {"application_id": application.id, "meeting_id": meeting.id}
+    if assessment_id:
+        pdf_args["assessment_id"] = assessment_id
     page = render_template(
         "community_triggers/papers/page.html",
         title=f"{title}: {application.reference}",
         paper_template=template,
         paper=paper,
-        pdf_url=url_for(
-            pdf_endpoint,
-            application_id=application.id,
-            meeting_id=meeting.id,
-            **({"assessment_id": assessment_id} if assessment_id else {}),
-        ),
+        pdf_url=url_for(pdf_endpoint, **pdf_args),
         pdf_available=layout.pdf_available(),
         can_write=can_write and meeting.completeness_confirmed_on is None,
         back=back_to(application, meeting)

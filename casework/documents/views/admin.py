@@ -9,6 +9,7 @@ from flask_login import current_user
 from casework.accounts.models import Area
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.documents import layout, letterheads
 from casework.documents.forms import LetterheadForm
@@ -48,7 +49,7 @@ def edit(scope: str):
     if form.validate_on_submit():
         upload = form.logo.data
         logo = None
-        if upload is not None and getattr(upload, "filename", ""):
+        if upload is not None and getattr(upload, "filename", None):
             logo = (upload.filename, upload.read(letterheads.MAX_LOGO_BYTES + 1))
         try:
             letterheads.save_letterhead(
@@ -60,10 +61,7 @@ def edit(scope: str):
             )
         except InvalidInput as error:
             db.session.rollback()
-            for name, messages in error.errors.items():
-                field = form._fields.get(name)
-                if field is not None:
-                    field.errors = [*list(field.errors or []), *messages]
+            show_service_errors(form, error)
         else:
             commit()
             flash("Letterhead saved.", "success")

@@ -11,7 +11,7 @@ from casework.core import uploads as content
 from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput
-from casework.core.forms import options
+from casework.core.forms import options, show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.storage import StorageUnavailable
 from casework.core.templating import format_date
@@ -62,7 +62,7 @@ def upload(case_id: int):
                 )
             except InvalidInput as error:
                 db.session.rollback()
-                _show_errors(form, error)
+                show_service_errors(form, error)
             else:
                 commit()
                 flash(f"{document.filename} added to the case", "success")
@@ -77,17 +77,6 @@ def upload(case_id: int):
         accepted=content.ACCEPTED_DESCRIPTION,
         max_mb=content.max_upload_bytes() // (1024 * 1024),
     ), status
-
-
-def _show_errors(form: UploadForm | RemoveForm, error: InvalidInput) -> None:
-    extra: list[str] = []
-    for name, messages in error.errors.items():
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = [*list(field.errors or []), *messages]
-        else:
-            extra.extend(messages)
-    form.form_errors = [*list(getattr(form, "form_errors", []) or []), *extra]
 
 
 @bp.get("/documents/<int:document_id>")
@@ -156,7 +145,7 @@ def remove(document_id: int):
             services.remove(current_user, document, reason=form.reason.data)
         except InvalidInput as error:
             db.session.rollback()
-            _show_errors(form, error)
+            show_service_errors(form, error)
         else:
             commit()
             flash(f"{document.filename} removed from the case", "success")

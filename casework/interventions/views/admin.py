@@ -13,6 +13,7 @@ from casework.accounts.models import Area
 from casework.audit.services import record_change, snapshot
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
 from casework.extensions import db
@@ -67,10 +68,7 @@ def edit(kind: str):
             rendered = notices.check_template(notice_kind, form.title.data, form.body.data, area_id=area_id)
         except InvalidInput as error:
             db.session.rollback()
-            for name, messages in error.errors.items():
-                field = form._fields.get(name)
-                if field is not None:
-                    field.errors = [*list(field.errors or []), *messages]
+            show_service_errors(form, error)
             status = 422
         else:
             if request.form.get("save"):

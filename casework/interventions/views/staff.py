@@ -14,6 +14,7 @@ from casework.cases.models import CaseParty
 from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.templating import format_date
 from casework.core.time import now, today
@@ -85,19 +86,6 @@ FORM_FIELD_FOR = {
 }
 
 
-def _apply_errors(form: Any, error: InvalidInput) -> None:
-    """Put a service's field errors on the form's fields, the rest at the top of the page."""
-    shown: set[str] = set()
-    for name, messages in error.errors.items():
-        target = FORM_FIELD_FOR.get(name, name)
-        field = getattr(form, target, None) if target else None
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*list(field.errors or []), *messages]
-            shown.update(messages)
-    extra = [m for messages in error.errors.values() for m in messages if m not in shown]
-    form.form_errors.extend(dict.fromkeys(extra))
-
-
 @bp.route("/cases/<int:case_id>/interventions/new", methods=["GET", "POST"])
 @requires(Permission.EDIT_CASES)
 def choose_kind(case_id: int):
@@ -146,7 +134,7 @@ def new(case_id: int, kind: str):
                 intervention, warnings = services.create_intervention(current_user, case, data)
             except InvalidInput as error:
                 db.session.rollback()
-                _apply_errors(form, error)
+                show_service_errors(form, error, FORM_FIELD_FOR)
             else:
                 commit()
                 flash(f"{intervention.label} recorded", "success")
@@ -230,7 +218,7 @@ def extension_notice(intervention_id: int):
                 )
             except InvalidInput as error:
                 db.session.rollback()
-                _apply_errors(form, error)
+                show_service_errors(form, error, FORM_FIELD_FOR)
             else:
                 commit()
                 flash("Extension notice recorded", "success")
@@ -266,7 +254,7 @@ def add_review(intervention_id: int):
                 )
             except InvalidInput as error:
                 db.session.rollback()
-                _apply_errors(form, error)
+                show_service_errors(form, error, FORM_FIELD_FOR)
             else:
                 commit()
                 flash("Review recorded", "success")
@@ -284,7 +272,7 @@ def extend(intervention_id: int):
             services.extend(current_user, intervention, form.ends_on.data)
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error, FORM_FIELD_FOR)
         else:
             commit()
             flash(f"{intervention.label} extended", "success")
@@ -330,7 +318,7 @@ def new_breach(intervention_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error, FORM_FIELD_FOR)
         else:
             commit()
             flash("Breach recorded" if intervention.kind != InterventionKind.abc else "Recorded", "success")
@@ -456,7 +444,7 @@ def notice(intervention_id: int):
                     preview, template_failed = notices.preview(intervention, service)
             except InvalidInput as error:
                 db.session.rollback()
-                _apply_errors(form, error)
+                show_service_errors(form, error, FORM_FIELD_FOR)
             else:
                 if preview is None:
                     commit()

@@ -10,6 +10,7 @@ from casework.cases.models import CaseParty, PartyRole
 from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
@@ -61,12 +62,8 @@ def new(case_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            for name, messages in error.errors.items():
-                field = form._fields.get(QUESTION_PREFIX + name.removeprefix("answers.")) or form._fields.get(name)
-                if field is not None:
-                    field.errors = [*list(field.errors or []), *messages]
-                else:
-                    form.form_errors.extend(messages)
+            questions = {key: QUESTION_PREFIX + key.removeprefix("answers.") for key in error.errors}
+            show_service_errors(form, error, {k: v for k, v in questions.items() if v in form._fields})
         else:
             commit()
             band = BAND_LABELS[assessment.band].lower()
