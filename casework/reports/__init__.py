@@ -13,5 +13,7 @@ def init_app(app: Flask) -> None:
     from casework.reports.views import api, staff
 
     domain = register_domain(app, "reports")
+    domain.models("casework.reports.models")
+    domain.tasks("casework.reports.tasks")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)

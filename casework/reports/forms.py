@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from wtforms import SelectField
-from wtforms.validators import Optional
+from wtforms import HiddenField, SelectField
+from wtforms.validators import Length, Optional
 
 from casework.core.forms import FlaskForm
-from casework.statistics.forms import FIRST_YEAR
+from casework.statistics.forms import FIRST_YEAR, _iso_date
 
 
 class ChooseReportForm(FlaskForm):
@@ -35,3 +35,11 @@ def period_options(on: date, period_start: date, period_end: date) -> list[tuple
     if (period_start, period_end) not in [dates for *_, dates in found]:
         found.insert(0, ("", short_period_name(period_start, period_end), (period_start, period_end)))
     return found
+
+
+class CompileReportForm(FlaskForm):
+    """Compile a large report by a task: the area (blank: all the agency's areas) and the period."""
+
+    area = HiddenField(validators=[Optional(), Length(max=10)])
+    period_start = HiddenField(validators=[_iso_date])
+    period_end = HiddenField(validators=[_iso_date])

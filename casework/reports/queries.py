@@ -28,7 +28,7 @@ people counts (repeat and high-risk victims), counted again over the whole group
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -105,8 +105,19 @@ def _add(target: dict[str, int], key: str, count: int) -> None:
         target[key] = target.get(key, 0) + count
 
 
-def compute_report(area_ids: Iterable[int], period_start: date, period_end: date) -> dict[str, Any]:
-    """``{"areas": {area id: figures}, "total": figures of the group of areas}``."""
+#: The steps of ``compute_report`` that ``progress`` is told about.
+STEPS = 8
+
+
+def compute_report(
+    area_ids: Iterable[int],
+    period_start: date,
+    period_end: date,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """``{"areas": {area id: figures}, "total": figures of the group of areas}``. ``progress(step)``
+    is called after each of the ``STEPS`` steps (a task shows it on the page)."""
+    done = progress or (lambda _step: None)
     area_ids = sorted(set(area_ids))
     areas = {area_id: empty_figures() for area_id in area_ids}
     total = empty_figures()
@@ -143,6 +154,8 @@ def compute_report(area_ids: Iterable[int], period_start: date, period_end: date
         for key, *_ in AGE_BANDS:
             figures["open_age"][key] = getattr(row, key)
 
+    done(1)
+
     # 2. Incidents that occurred in the period, by the case's category.
     rows = db.session.execute(
         sa.select(Case.area_id, Case.category, sa.func.count(Incident.id))
@@ -153,6 +166,8 @@ def compute_report(area_ids: Iterable[int], period_start: date, period_end: date
     for area_id, category, count in rows:
         areas[area_id]["incidents"] += count
         _add(areas[area_id]["incidents_by_category"], category, count)
+
+    done(2)
 
     # 3. Complaints reported in the period, by the agency that received them.
     rows = db.session.execute(
@@ -166,6 +181,8 @@ def compute_report(area_ids: Iterable[int], period_start: date, period_end: date
     for area_id, agency_code, count in rows:
         areas[area_id]["complaints"] += count
         _add(areas[area_id]["complaints_by_agency"], agency_code, count)
+
+    done(3)
 
     # 4. Repeat victims: per area, and once more over the group (a person with incidents in two areas).
     window_start = months_before(period_end, 12) + timedelta(days=1)
@@ -195,6 +212,8 @@ def compute_report(area_ids: Iterable[int], period_start: date, period_end: date
     )
     total["repeat_victims"] = db.session.execute(sa.select(sa.func.count()).select_from(over_group)).scalar_one()
 
+    done(4)
+
     # 5. High-risk victims assessed in the period: a named victim once, an unnamed one once per case
     # (negative case ids keep the two apart in one DISTINCT).
     victim_key = sa.case(
@@ -215,6 +234,8 @@ def compute_report(area_ids: Iterable[int], period_start: date, period_end: date
         sa.select(sa.func.count(sa.distinct(high_risk.c.victim)))
     ).scalar_one()
 
+    done(5)
+
     # 6. Case actions due in the period, and those done on or before their due day.
     rows = db.session.execute(
         sa.select(
@@ -229,6 +250,8 @@ def compute_report(area_ids: Iterable[int], period_start: date, period_end: date
     for area_id, due, on_time in rows:
         areas[area_id]["actions_due"] = due
         areas[area_id]["actions_done_on_time"] = on_time
+
+    done(6)
 
     # 7. Interventions issued in the period, and breaches that occurred in it, by kind.
     rows = db.session.execute(
@@ -249,11 +272,14 @@ def compute_report(area_ids: Iterable[int], period_start: date, period_end: date
     for area_id, kind, count in rows:
         _add(areas[area_id]["breaches"], _value(kind), count)
 
+    done(7)
+
     # 8. The Case Review figures (casework.statistics counts them the same way, by event date).
     for area_id, case_review in compute_figures(area_ids, period_start, period_end).items():
         areas[area_id]["case_review"] = {key: case_review.get(key) for key in CASE_REVIEW_KEYS}
 
     _add_up(areas.values(), total)
+    done(STEPS)
     return {"areas": areas, "total": total}
 
 

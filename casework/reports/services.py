@@ -13,6 +13,7 @@ from casework.reports.queries import (
     CASE_REVIEW_KEYS,
     CASE_REVIEW_MEDIANS,
     COUNT_KEYS,
+    STEPS,
     compute_report,
     months_before,
 )
@@ -84,10 +85,34 @@ def build_report(areas: list[Area], period_start: date, period_end: date, *, who
     """The report of one area (``whole_group`` false, one area) or of a group of areas added up (the
     county), with each area's own figures alongside."""
     validate_period(period_start, period_end)
+    now, before = compute_both(areas, period_start, period_end)
+    return assemble_report(areas, period_start, period_end, whole_group=whole_group, now=now, before=before)
+
+
+def compute_both(
+    areas: list[Area], period_start: date, period_end: date, progress: Any = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``compute_report`` for the period and for the same dates a year earlier; ``progress(done,
+    total)`` after each step."""
+    tell = progress or (lambda _done, _total: None)
     previous_start, previous_end = previous_period(period_start, period_end)
     area_ids = [area.id for area in areas]
-    now = compute_report(area_ids, period_start, period_end)
-    before = compute_report(area_ids, previous_start, previous_end)
+    now = compute_report(area_ids, period_start, period_end, lambda step: tell(step, 2 * STEPS))
+    before = compute_report(area_ids, previous_start, previous_end, lambda step: tell(STEPS + step, 2 * STEPS))
+    return now, before
+
+
+def assemble_report(
+    areas: list[Area],
+    period_start: date,
+    period_end: date,
+    *,
+    whole_group: bool,
+    now: dict[str, Any],
+    before: dict[str, Any],
+) -> dict[str, Any]:
+    """The report from the figures of the period (``now``) and of the year before (``before``)."""
+    previous_start, previous_end = previous_period(period_start, period_end)
     previous_name = short_period_name(previous_start, previous_end)
     if whole_group:
         figures, previous = now["total"], before["total"]
@@ -114,3 +139,64 @@ def build_report(areas: list[Area], period_start: date, period_end: date, *, who
 
 
 __all__ = ["CASE_REVIEW_MEDIANS", "build_report", "change", "previous_period", "validate_period"]
+
+
+# --- compiled by a task ------------------------------------------------------------------------------
+
+#: A report over more areas than this, or over more than 12 months, is compiled by a task with its
+#: progress on the page, rather than while the page waits.
+LARGE_GROUP = 20
+
+
+def is_large(areas: list[Area], period_start: date, period_end: date) -> bool:
+    return len(areas) > LARGE_GROUP or months_before(period_end, 12) >= period_start
+
+
+def request_report(actor: Any, areas: list[Area], period_start: date, period_end: date, *, whole_group: bool):
+    """Queue the report's compilation (the task runs once the request commits); the job row."""
+    from casework.core.tasks_outbox import enqueue
+    from casework.extensions import db
+    from casework.reports.models import ReportJob
+    from casework.statistics.models import JobStatus
+
+    validate_period(period_start, period_end)
+    job = ReportJob(
+        requested_by_id=actor.id,
+        area_ids=[area.id for area in areas],
+        whole_group=whole_group,
+        period_start=period_start,
+        period_end=period_end,
+        status=JobStatus.queued,
+        steps_total=2 * STEPS,
+    )
+    db.session.add(job)
+    db.session.flush()
+    enqueue("reports.compile_partnership", job.id)
+    return job
+
+
+def job_areas(job: Any) -> list[Area]:
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+
+    return list(db.session.scalars(sa.select(Area).where(Area.id.in_(job.area_ids)).order_by(Area.code)))
+
+
+def report_of_job(job: Any) -> dict[str, Any]:
+    """The report a finished job compiled (JSON keeps area ids as text: back to numbers)."""
+
+    def restored(figures: dict[str, Any]) -> dict[str, Any]:
+        return {"areas": {int(key): value for key, value in figures["areas"].items()}, "total": figures["total"]}
+
+    areas = job_areas(job)
+    report = assemble_report(
+        areas,
+        job.period_start,
+        job.period_end,
+        whole_group=job.whole_group,
+        now=restored(job.figures["now"]),
+        before=restored(job.figures["before"]),
+    )
+    report["job_id"] = job.id
+    return report

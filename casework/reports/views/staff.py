@@ -10,24 +10,30 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from casework.accounts.models import Agency
 from casework.cases.models import CaseCategory
+from casework.core.db import commit
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
 from casework.reports import policies, services
-from casework.reports.forms import ChooseReportForm, period_options
+from casework.reports.forms import ChooseReportForm, CompileReportForm, period_options
+from casework.reports.models import ReportJob
+from casework.statistics.models import JobStatus
 from casework.reports.schemas import group_name
 from casework.reports.tables import AREA_HEADER, area_table, tables
 from casework.spreadsheets.writing import MIMETYPES, write_sheet
 from casework.statistics.services import financial_year
 
 bp = Blueprint("reports", __name__, url_prefix="/reports/partnership")
+
+#: How often the progress page reloads itself while a report is compiled (seconds).
+REFRESH_SECONDS = 3
 
 #: The committee report's stylesheet (WeasyPrint reads it; the PDF has no other).
 REPORT_CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "report.css"
@@ -53,9 +59,44 @@ def _requested_period() -> tuple[date, date]:
 
 
 def _report() -> dict[str, Any]:
+    """The report the URL asks for: ``?job=`` one compiled by a task, else counted now."""
+    if request.args.get("job", "").isdigit():
+        return services.report_of_job(_own_finished_job(int(request.args["job"])))
     areas, whole_group = policies.report_areas(current_user, request.args.get("area") or None)
     period_start, period_end = _requested_period()
     return services.build_report(areas, period_start, period_end, whole_group=whole_group)
+
+
+def _own_finished_job(job_id: int) -> ReportJob:
+    job = db.session.get(ReportJob, job_id)
+    if job is None or job.requested_by_id != current_user.id or job.status != JobStatus.done:
+        raise NotFound("No such report.")
+    return job
+
+
+def _render(report: dict[str, Any], job: ReportJob | None = None):
+    covered = sorted(current_user.agency.areas, key=lambda area: area.code)
+    options = period_options(today(), report["period_start"], report["period_end"])
+    shown = (report["period_start"], report["period_end"])
+    choose = ChooseReportForm(
+        formdata=None,
+        area="" if report["whole_group"] else report["areas"][0].code,
+        period=next(value for value, _label, dates in options if dates == shown),
+    )
+    choose.area.choices = [("", "All areas added up"), *((area.code, area.name) for area in covered)]
+    choose.period.choices = [(value, label) for value, label, _dates in options]
+    return render_template(
+        "reports/partnership.html",
+        title="Partnership performance report",
+        report=report,
+        group_name=group_name(report),
+        tables=tables(report, **_names()),
+        area_header=AREA_HEADER,
+        area_rows=area_table(report),
+        choose=choose,
+        query=_query(report),
+        job=job,
+    )
 
 
 def _names() -> dict[str, dict[str, str]]:
@@ -67,6 +108,8 @@ def _names() -> dict[str, dict[str, str]]:
 
 def _query(report: dict[str, Any]) -> dict[str, str]:
     """The URL parameters that give this report again (downloads link with them)."""
+    if report.get("job_id"):
+        return {"job": str(report["job_id"])}
     return {
         **({} if report["whole_group"] else {"area": report["areas"][0].code}),
         "period_start": report["period_start"].isoformat(),
@@ -82,28 +125,58 @@ def _file_stem(report: dict[str, Any]) -> str:
 @bp.get("/")
 @requires(Permission.VIEW_PARTNERSHIP_REPORT)
 def index():
-    report = _report()
-    covered = sorted(current_user.agency.areas, key=lambda area: area.code)
-    options = period_options(today(), report["period_start"], report["period_end"])
-    shown = (report["period_start"], report["period_end"])
-    choose = ChooseReportForm(
-        formdata=None,
-        area="" if report["whole_group"] else report["areas"][0].code,
-        period=next(value for value, _label, dates in options if dates == shown),
+    areas, whole_group = policies.report_areas(current_user, request.args.get("area") or None)
+    period_start, period_end = _requested_period()
+    services.validate_period(period_start, period_end)
+    if services.is_large(areas, period_start, period_end):
+        # Too long to count while the page waits: offer to compile it with a task.
+        return render_template(
+            "reports/partnership_large.html",
+            title="Partnership performance report",
+            form=CompileReportForm(
+                formdata=None,
+                area="" if whole_group else areas[0].code,
+                period_start=period_start.isoformat(),
+                period_end=period_end.isoformat(),
+            ),
+            areas=areas,
+            whole_group=whole_group,
+            period_start=period_start,
+            period_end=period_end,
+        )
+    return _render(services.build_report(areas, period_start, period_end, whole_group=whole_group))
+
+
+@bp.post("/compile")
+@requires(Permission.VIEW_PARTNERSHIP_REPORT)
+def compile_report():
+    form = CompileReportForm()
+    if not form.validate():
+        raise InvalidInput({key: list(messages) for key, messages in form.errors.items()})
+    areas, whole_group = policies.report_areas(current_user, form.area.data or None)
+    job = services.request_report(
+        current_user, areas, form.period_start.data, form.period_end.data, whole_group=whole_group
     )
-    choose.area.choices = [("", "All areas added up"), *((area.code, area.name) for area in covered)]
-    choose.period.choices = [(value, label) for value, label, _dates in options]
-    query = _query(report)
+    commit()
+    return redirect(url_for("staff.reports.job", job_id=job.id))
+
+
+@bp.get("/jobs/<int:job_id>")
+@requires(Permission.VIEW_PARTNERSHIP_REPORT)
+def job(job_id: int):
+    job = db.session.get(ReportJob, job_id)
+    if job is None or job.requested_by_id != current_user.id:
+        raise NotFound("No such report.")
+    if job.status == JobStatus.done:
+        return _render(services.report_of_job(job), job)
+    # WCAG 2.2.1: the person can stop the automatic reloading.
+    refresh = not job.is_finished and request.args.get("refresh") != "off"
     return render_template(
-        "reports/partnership.html",
-        title="Partnership performance report",
-        report=report,
-        group_name=group_name(report),
-        tables=tables(report, **_names()),
-        area_header=AREA_HEADER,
-        area_rows=area_table(report),
-        choose=choose,
-        query=query,
+        "reports/partnership_job.html",
+        title="Compiling the partnership report",
+        job=job,
+        areas=services.job_areas(job),
+        refresh_seconds=REFRESH_SECONDS if refresh else None,
     )
 
 
