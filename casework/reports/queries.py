@@ -184,33 +184,40 @@ def compute_report(
 
     done(3)
 
-    # 4. Repeat victims: per area, and once more over the group (a person with incidents in two areas).
+    # 4. Repeat victims: per area, and over the group (a person with incidents in two areas counts
+    # once, with all of them). An incident is on one case in one area, so a person's incidents over
+    # the group are the sum of their incidents in each area: one statement counts both, with a window
+    # sum per person and the person counted for the group on their first area's row only.
     window_start = months_before(period_end, 12) + timedelta(days=1)
-    victim_incidents = (
-        sa.select(Case.area_id, CaseParty.person_id, Incident.id.label("incident_id"))
+    per_person = (
+        sa.select(
+            Case.area_id,
+            CaseParty.person_id,
+            sa.func.count(sa.distinct(Incident.id)).label("incidents"),
+        )
         .join(Case, CaseParty.case_id == Case.id)
         .join(Incident, Incident.case_id == Case.id)
         .where(in_area, CaseParty.role == PartyRole.victim, Incident.occurred_on.between(window_start, period_end))
-        .distinct()
+        .group_by(Case.area_id, CaseParty.person_id)
         .subquery("victim_incidents")
     )
-    per_area = (
-        sa.select(victim_incidents.c.area_id, victim_incidents.c.person_id)
-        .group_by(victim_incidents.c.area_id, victim_incidents.c.person_id)
-        .having(sa.func.count(sa.distinct(victim_incidents.c.incident_id)) >= REPEAT_INCIDENTS)
-        .subquery("repeat_per_area")
-    )
-    for area_id, count in db.session.execute(
-        sa.select(per_area.c.area_id, sa.func.count()).group_by(per_area.c.area_id)
+    with_group = sa.select(
+        per_person.c.area_id,
+        per_person.c.incidents,
+        sa.func.sum(per_person.c.incidents).over(partition_by=per_person.c.person_id).label("over_group"),
+        sa.func.row_number()
+        .over(partition_by=per_person.c.person_id, order_by=per_person.c.area_id)
+        .label("person_row"),
+    ).subquery("repeat_victims")
+    for area_id, in_area_count, group_count in db.session.execute(
+        sa.select(
+            with_group.c.area_id,
+            _count(with_group.c.incidents >= REPEAT_INCIDENTS),
+            _count(sa.and_(with_group.c.over_group >= REPEAT_INCIDENTS, with_group.c.person_row == 1)),
+        ).group_by(with_group.c.area_id)
     ):
-        areas[area_id]["repeat_victims"] = count
-    over_group = (
-        sa.select(victim_incidents.c.person_id)
-        .group_by(victim_incidents.c.person_id)
-        .having(sa.func.count(sa.distinct(victim_incidents.c.incident_id)) >= REPEAT_INCIDENTS)
-        .subquery("repeat_over_group")
-    )
-    total["repeat_victims"] = db.session.execute(sa.select(sa.func.count()).select_from(over_group)).scalar_one()
+        areas[area_id]["repeat_victims"] = in_area_count
+        total["repeat_victims"] += group_count
 
     done(4)
 

@@ -152,7 +152,8 @@ def test_the_number_of_queries_does_not_grow_with_the_areas(make, fixed_data, co
 def test_change_in_words_and_numbers():
     assert change(2352, 3000, "2019") == {"difference": -648, "percent": -21.6, "words": "down 21.6% on 2019"}
     assert change(3, 2, "2019")["words"] == "up 50% on 2019"
-    assert change(1, 3, "2019")["words"] == "down 33.3% on 2019"
+    assert change(2, 3, "2019")["words"] == "down 33.3% on 2019"
+    assert change(1, 3, "2019")["words"] == "down 66.7% on 2019"
     assert change(0, 4, "2019")["words"] == "down 100% on 2019"
     assert change(None, 4, "2019")["difference"] is None
 
