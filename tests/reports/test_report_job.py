@@ -77,3 +77,15 @@ def test_a_bad_compile_request_writes_nothing(page_client, manager):
     )
     assert response.status_code in (400, 422)
     assert db.session.scalars(db.select(ReportJob)).all() == []
+
+
+def test_an_area_out_of_reach_is_not_compiled(page_client, make, manager):
+    make.area("AMB", "Amber Valley")
+    client = page_client(manager)
+    html = client.get(f"/reports/partnership/?area=BOL&{TWO_YEARS}").get_data(as_text=True)
+    response = client.post(
+        "/reports/partnership/compile",
+        data={"csrf_token": csrf_from(html), "area": "AMB", "period_start": "2024-04-01", "period_end": "2026-03-31"},
+    )
+    assert response.status_code == 404
+    assert db.session.scalars(db.select(ReportJob)).all() == []
