@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -71,6 +72,10 @@ def test_the_embed_page_may_be_framed_and_shows_the_latest_version(client, publi
     assert ">9<" in html
     assert "version 2, a correction" in html
     assert "<script" not in html and " style=" not in html
+    # Every file it loads answers (the icon too: without one the browser asks for /favicon.ico).
+    assert 'rel="icon"' in html
+    for path in re.findall(r'(?:href|src)="(/[^"]+)"', html):
+        assert client.get(path).status_code == 200, path
 
 
 def test_a_withdrawn_version_leaves_the_one_before(client, make, published):
