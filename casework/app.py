@@ -35,6 +35,7 @@ DOMAINS = (
     "casework.documents",
     "casework.community_triggers",
     "casework.statistics",
+    "casework.reports",
     "casework.data_protection",
     "casework.spreadsheets",
 )

@@ -83,6 +83,7 @@ EXPECTED = {
         "panels": {"manager"},
         "demo": True,
     },
+    "reports": {"blueprints": {"staff.reports", "api.reports"}},
     "data_protection": {
         "blueprints": {"staff.data_protection", "api.data_protection"},
         "tasks": {"data_protection.apply_retention"},

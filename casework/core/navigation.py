@@ -33,6 +33,7 @@ NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry("staff.triggers.board", "Case reviews", "VIEW_TRIGGERS"),
     NavigationEntry("staff.reviews.index", "My reviews", "CHAIR_REVIEWS"),
     NavigationEntry("staff.statistics.index", "Statistics", "VIEW_STATISTICS"),
+    NavigationEntry("staff.reports.index", "Partnership report", "VIEW_PARTNERSHIP_REPORT"),
     NavigationEntry("staff.spreadsheets.index", "Imports", "IMPORT_RECORDS"),
     NavigationEntry("admin.accounts.users", "Users", "ADMINISTER", ("admin.accounts.user",)),
     NavigationEntry("admin.accounts.areas", "Areas", "ADMINISTER", ("admin.accounts.area",)),

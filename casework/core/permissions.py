@@ -57,6 +57,8 @@ class Permission(enum.StrEnum):
     VIEW_STATISTICS = "view_statistics"
     COMPILE_STATISTICS = "compile_statistics"
     PUBLISH_STATISTICS = "publish_statistics"
+    #: The partnership performance report (every agency's workload, as counts): managers.
+    VIEW_PARTNERSHIP_REPORT = "view_partnership_report"
     ADMINISTER = "administer"
     VIEW_AUDIT = "view_audit"
     #: Export everything held about a person (subject access), third parties redacted and restricted
@@ -114,6 +116,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_STATISTICS,
             P.COMPILE_STATISTICS,
             P.PUBLISH_STATISTICS,
+            P.VIEW_PARTNERSHIP_REPORT,
             P.EXPORT_PEOPLE,
             P.MERGE_PEOPLE,
             P.IMPORT_RECORDS,

@@ -208,11 +208,13 @@ def pdf_available() -> bool:
     return True
 
 
-def to_pdf(html: str) -> bytes:
-    """A tagged, accessible A4 PDF (PDF/UA-1) of a letter page (templates/documents/letter_pdf.html)."""
+def to_pdf(html: str, stylesheet: Path | None = None) -> bytes:
+    """A tagged, accessible A4 PDF (PDF/UA-1) of a letter page (templates/documents/letter_pdf.html),
+    or of another printable document with its own ``stylesheet`` (a committee report)."""
     import weasyprint
 
-    return weasyprint.HTML(string=html, base_url=str(LETTER_CSS.parent)).write_pdf(
-        stylesheets=[weasyprint.CSS(filename=str(LETTER_CSS))],
+    stylesheet = stylesheet or LETTER_CSS
+    return weasyprint.HTML(string=html, base_url=str(stylesheet.parent)).write_pdf(
+        stylesheets=[weasyprint.CSS(filename=str(stylesheet))],
         pdf_variant=PDF_VARIANT,
     )

@@ -1,0 +1,99 @@
+"""API input and output of the partnership performance report (API.md, last section)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from casework.core.fields import PlannedDate
+from casework.core.openapi import Answer, nullable
+from casework.core.webargs import BaseSchema
+from casework.reports.queries import BREAKDOWN_KEYS, CASE_REVIEW_KEYS, COUNT_KEYS
+
+
+class ReportArgs(BaseSchema):
+    #: Without it: every area the user's agency covers, added up (the county).
+    area = fields.String(load_default=None, validate=validate.Length(min=1, max=10))
+    #: Both default to the financial year that contains today.
+    period_start = PlannedDate(load_default=None)
+    period_end = PlannedDate(load_default=None)
+
+
+class _CaseReview(Answer):
+    applications = fields.Integer(required=True)
+    threshold_not_met = fields.Integer(required=True)
+    reviews_carried_out = fields.Integer(required=True)
+    reviews_with_recommendations = fields.Integer(required=True)
+
+
+class _Figures(Answer):
+    cases_opened = fields.Integer(required=True)
+    cases_closed = fields.Integer(required=True)
+    open_at_end = fields.Integer(required=True)
+    incidents = fields.Integer(required=True)
+    complaints = fields.Integer(required=True)
+    repeat_victims = fields.Integer(required=True)
+    interventions = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    case_review = fields.Nested(_CaseReview, required=True)
+
+
+class _AreaFigures(Answer):
+    area = fields.String(required=True)
+    area_name = fields.String(required=True)
+    figures = fields.Nested(_Figures, required=True)
+    previous = fields.Nested(_Figures, required=True)
+
+
+class ReportAnswer(Answer):
+    """``area`` is null for the group of areas added up; ``areas`` then gives each area's figures."""
+
+    area = nullable(fields.String(required=True))
+    area_name = fields.String(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    previous_period_start = fields.Date(required=True)
+    previous_period_end = fields.Date(required=True)
+    figures = fields.Nested(_Figures, required=True)
+    previous = fields.Nested(_Figures, required=True)
+    changes = fields.Dict(required=True)
+    areas = fields.List(fields.Nested(_AreaFigures), required=True)
+
+
+def dump_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{key: figures[key] for key in COUNT_KEYS},
+        **{key: dict(sorted(figures[key].items())) if key != "open_age" else dict(figures[key]) for key in BREAKDOWN_KEYS},
+        "case_review": {key: figures["case_review"][key] for key in CASE_REVIEW_KEYS},
+    }
+
+
+def dump_report(report: dict[str, Any]) -> dict[str, Any]:
+    areas = report["areas"]
+    return {
+        "area": None if report["whole_group"] else areas[0].code,
+        "area_name": group_name(report),
+        "period_start": report["period_start"].isoformat(),
+        "period_end": report["period_end"].isoformat(),
+        "previous_period_start": report["previous_start"].isoformat(),
+        "previous_period_end": report["previous_end"].isoformat(),
+        "figures": dump_figures(report["figures"]),
+        "previous": dump_figures(report["previous"]),
+        "changes": report["changes"],
+        "areas": [
+            {
+                "area": item["area"].code,
+                "area_name": item["area"].name,
+                "figures": dump_figures(item["figures"]),
+                "previous": dump_figures(item["previous"]),
+            }
+            for item in report["by_area"]
+        ],
+    }
+
+
+def group_name(report: dict[str, Any]) -> str:
+    areas = report["areas"]
+    if not report["whole_group"]:
+        return areas[0].name
+    return "All areas: " + ", ".join(area.name for area in areas)

@@ -1,0 +1,202 @@
+"""The partnership performance report: an area's (or a group of areas') figures for a period, the same
+figures for the same dates a year earlier, and each figure's change in numbers and words."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from casework.accounts.models import Area
+from casework.core.errors import InvalidInput
+from casework.reports.queries import (
+    BREAKDOWN_KEYS,
+    CASE_REVIEW_KEYS,
+    CASE_REVIEW_MEDIANS,
+    COUNT_KEYS,
+    STEPS,
+    compute_report,
+    months_before,
+)
+from casework.statistics.services import period_name
+
+#: The longest period a report covers: five years (a board compares years, not decades).
+LONGEST_PERIOD_MONTHS = 60
+
+
+def validate_period(period_start: date, period_end: date) -> None:
+    if period_end < period_start:
+        raise InvalidInput({"period_end": ["The end of the period must be on or after its start."]})
+    if months_before(period_end, LONGEST_PERIOD_MONTHS) >= period_start:
+        raise InvalidInput({"period_end": ["A report can cover at most 5 years."]})
+
+
+def previous_period(period_start: date, period_end: date) -> tuple[date, date]:
+    """The same dates a year earlier (29 February becomes 28 February)."""
+    return months_before(period_start, 12), months_before(period_end, 12)
+
+
+def short_period_name(period_start: date, period_end: date) -> str:
+    """``2019`` for a calendar year, ``2019/20`` for a financial year, otherwise the two dates."""
+    if (period_start.month, period_start.day, period_end.month, period_end.day) == (1, 1, 12, 31) and (
+        period_start.year == period_end.year
+    ):
+        return str(period_start.year)
+    return period_name(period_start, period_end)
+
+
+def change(current: int | float | None, previous: int | float | None, previous_name: str) -> dict[str, Any]:
+    """The difference, the percentage (one decimal; none from zero) and the words: ``down 21.6% on 2019``."""
+    if current is None or previous is None:
+        return {"difference": None, "percent": None, "words": f"no comparison with {previous_name}"}
+    difference = current - previous
+    if isinstance(difference, float):
+        difference = round(difference, 1)
+    if previous == 0:
+        words = f"the same as {previous_name} (none)" if current == 0 else f"up from none in {previous_name}"
+        return {"difference": difference, "percent": None, "words": words}
+    percent = round(abs(difference) * 100 / previous, 1)
+    if difference == 0:
+        return {"difference": 0, "percent": 0.0, "words": f"the same as {previous_name}"}
+    direction = "up" if difference > 0 else "down"
+    shown = f"{percent:.1f}".rstrip("0").rstrip(".")
+    return {
+        "difference": difference,
+        "percent": percent if difference > 0 else -percent,
+        "words": f"{direction} {shown}% on {previous_name}",
+    }
+
+
+def changes(figures: dict[str, Any], previous: dict[str, Any], previous_name: str) -> dict[str, Any]:
+    """The change of every figure, in the shape of ``figures`` (breakdowns by name, Case Review figures)."""
+    result: dict[str, Any] = {key: change(figures[key], previous[key], previous_name) for key in COUNT_KEYS}
+    for key in BREAKDOWN_KEYS:
+        names = sorted(set(figures[key]) | set(previous[key]))
+        result[key] = {
+            name: change(figures[key].get(name, 0), previous[key].get(name, 0), previous_name) for name in names
+        }
+    result["case_review"] = {
+        key: change(figures["case_review"][key], previous["case_review"][key], previous_name)
+        for key in CASE_REVIEW_KEYS
+    }
+    return result
+
+
+def build_report(areas: list[Area], period_start: date, period_end: date, *, whole_group: bool) -> dict[str, Any]:
+    """The report of one area (``whole_group`` false, one area) or of a group of areas added up (the
+    county), with each area's own figures alongside."""
+    validate_period(period_start, period_end)
+    now, before = compute_both(areas, period_start, period_end)
+    return assemble_report(areas, period_start, period_end, whole_group=whole_group, now=now, before=before)
+
+
+def compute_both(
+    areas: list[Area], period_start: date, period_end: date, progress: Any = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``compute_report`` for the period and for the same dates a year earlier; ``progress(done,
+    total)`` after each step."""
+    tell = progress or (lambda _done, _total: None)
+    previous_start, previous_end = previous_period(period_start, period_end)
+    area_ids = [area.id for area in areas]
+    now = compute_report(area_ids, period_start, period_end, lambda step: tell(step, 2 * STEPS))
+    before = compute_report(area_ids, previous_start, previous_end, lambda step: tell(STEPS + step, 2 * STEPS))
+    return now, before
+
+
+def assemble_report(
+    areas: list[Area],
+    period_start: date,
+    period_end: date,
+    *,
+    whole_group: bool,
+    now: dict[str, Any],
+    before: dict[str, Any],
+) -> dict[str, Any]:
+    """The report from the figures of the period (``now``) and of the year before (``before``)."""
+    previous_start, previous_end = previous_period(period_start, period_end)
+    previous_name = short_period_name(previous_start, previous_end)
+    if whole_group:
+        figures, previous = now["total"], before["total"]
+    else:
+        figures, previous = now["areas"][areas[0].id], before["areas"][areas[0].id]
+    return {
+        "areas": areas,
+        "whole_group": whole_group,
+        "period_start": period_start,
+        "period_end": period_end,
+        "period_name": short_period_name(period_start, period_end),
+        "previous_start": previous_start,
+        "previous_end": previous_end,
+        "previous_name": previous_name,
+        "figures": figures,
+        "previous": previous,
+        "changes": changes(figures, previous, previous_name),
+        "by_area": [
+            {"area": area, "figures": now["areas"][area.id], "previous": before["areas"][area.id]} for area in areas
+        ]
+        if whole_group
+        else [],
+    }
+
+
+__all__ = ["CASE_REVIEW_MEDIANS", "build_report", "change", "previous_period", "validate_period"]
+
+
+# --- compiled by a task ------------------------------------------------------------------------------
+
+#: A report over more areas than this, or over more than 12 months, is compiled by a task with its
+#: progress on the page, rather than while the page waits.
+LARGE_GROUP = 20
+
+
+def is_large(areas: list[Area], period_start: date, period_end: date) -> bool:
+    return len(areas) > LARGE_GROUP or months_before(period_end, 12) >= period_start
+
+
+def request_report(actor: Any, areas: list[Area], period_start: date, period_end: date, *, whole_group: bool):
+    """Queue the report's compilation (the task runs once the request commits); the job row."""
+    from casework.core.tasks_outbox import enqueue
+    from casework.extensions import db
+    from casework.reports.models import ReportJob
+    from casework.statistics.models import JobStatus
+
+    validate_period(period_start, period_end)
+    job = ReportJob(
+        requested_by_id=actor.id,
+        area_ids=[area.id for area in areas],
+        whole_group=whole_group,
+        period_start=period_start,
+        period_end=period_end,
+        status=JobStatus.queued,
+        steps_total=2 * STEPS,
+    )
+    db.session.add(job)
+    db.session.flush()
+    enqueue("reports.compile_partnership", job.id)
+    return job
+
+
+def job_areas(job: Any) -> list[Area]:
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+
+    return list(db.session.scalars(sa.select(Area).where(Area.id.in_(job.area_ids)).order_by(Area.code)))
+
+
+def report_of_job(job: Any) -> dict[str, Any]:
+    """The report a finished job compiled (JSON keeps area ids as text: back to numbers)."""
+
+    def restored(figures: dict[str, Any]) -> dict[str, Any]:
+        return {"areas": {int(key): value for key, value in figures["areas"].items()}, "total": figures["total"]}
+
+    areas = job_areas(job)
+    report = assemble_report(
+        areas,
+        job.period_start,
+        job.period_end,
+        whole_group=job.whole_group,
+        now=restored(job.figures["now"]),
+        before=restored(job.figures["before"]),
+    )
+    report["job_id"] = job.id
+    return report

@@ -1,0 +1,71 @@
+"""The task that compiles a large partnership report, telling its job row how far it has got."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from celery import shared_task
+
+from casework.core.db import commit
+from casework.core.time import now
+from casework.extensions import db
+from casework.reports.models import ReportJob
+from casework.statistics.models import JobStatus
+
+log = logging.getLogger(__name__)
+
+#: A job still "running" after this long was left by a dead worker and may be run again.
+STALE_RUN = timedelta(minutes=15)
+
+
+@shared_task(name="reports.compile_partnership")
+def compile_partnership_report(job_id: int) -> bool:
+    """Run a queued report once: the job is claimed by a conditional UPDATE, so a second delivery of
+    the same message finds it claimed or done and does nothing."""
+    from casework.reports import services
+
+    db.session.rollback()
+    moment = now()
+    claimed = db.session.execute(
+        sa.update(ReportJob)
+        .where(
+            ReportJob.id == job_id,
+            sa.or_(
+                ReportJob.status == JobStatus.queued,
+                sa.and_(ReportJob.status == JobStatus.running, ReportJob.started_at < moment - STALE_RUN),
+            ),
+        )
+        .values(status=JobStatus.running, started_at=moment, steps_done=0, error=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    commit()
+    if not claimed:
+        return False
+    job = db.session.get(ReportJob, job_id)
+
+    def progress(done: int, total: int) -> None:
+        # Each step is its own short transaction, so the page sees it while the next one runs.
+        db.session.execute(
+            sa.update(ReportJob).where(ReportJob.id == job_id).values(steps_done=done, steps_total=total)
+        )
+        commit()
+
+    try:
+        now_figures, before = services.compute_both(services.job_areas(job), job.period_start, job.period_end, progress)
+        job = db.session.get(ReportJob, job_id)
+        job.figures = {"now": now_figures, "before": before}
+        job.status = JobStatus.done
+        job.finished_at = now()
+        commit()
+        return True
+    except Exception:  # the page must show the failure instead of "running" for ever
+        log.exception("Compiling partnership report job %s failed", job_id)
+        db.session.rollback()
+        job = db.session.get(ReportJob, job_id)
+        job.status = JobStatus.failed
+        job.error = "The report could not be compiled. Try again."
+        job.finished_at = now()
+        commit()
+        return False

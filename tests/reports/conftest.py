@@ -1,0 +1,125 @@
+"""Casework records written directly, so each counting rule of the partnership report can be checked
+against a hand count without depending on the services that normally write them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from casework.extensions import db
+from tests.statistics.conftest import TriggerRecords
+
+
+class CaseRecords:
+    def __init__(self, make: Any) -> None:
+        self.make = make
+        self._sequence = 0
+        self._questionnaire = None
+
+    def person(self, name: str) -> Any:
+        from casework.cases.models import Person
+
+        person = Person(name=name, normalised_name=name.lower())
+        db.session.add(person)
+        db.session.flush()
+        return person
+
+    def case(
+        self,
+        area: Any,
+        agency: Any,
+        opened_on: date,
+        closed_on: date | None = None,
+        category: str = "personal",
+        victims: tuple[Any, ...] = (),
+    ) -> Any:
+        from casework.cases.models import Case, CaseParty, CaseStatus, PartyRole
+
+        self._sequence += 1
+        case = Case(
+            reference=f"{area.code}-{opened_on.year}-{self._sequence:04d}",
+            area_id=area.id,
+            year=opened_on.year,
+            sequence=self._sequence,
+            category=category,
+            summary="Noise and threats.",
+            lead_agency_id=agency.id,
+            opened_on=opened_on,
+            closed_on=closed_on,
+            status=CaseStatus.closed if closed_on else CaseStatus.open,
+        )
+        db.session.add(case)
+        db.session.flush()
+        for victim in victims:
+            db.session.add(CaseParty(case_id=case.id, person_id=victim.id, role=PartyRole.victim))
+        db.session.flush()
+        return case
+
+    def incident(self, case: Any, occurred_on: date, complaints: tuple[tuple[Any, date], ...] = ()) -> Any:
+        from casework.cases.models import Complaint, Incident
+
+        incident = Incident(case_id=case.id, occurred_on=occurred_on, description="Shouting at night.")
+        db.session.add(incident)
+        db.session.flush()
+        for agency, reported_on in complaints:
+            db.session.add(Complaint(incident_id=incident.id, reported_on=reported_on, agency_id=agency.id))
+        db.session.flush()
+        return incident
+
+    def intervention(self, case: Any, agency: Any, kind: str, issued_on: date, breaches: tuple[date, ...] = ()) -> Any:
+        from casework.interventions.models import Intervention, InterventionBreach, InterventionKind
+
+        intervention = Intervention(case_id=case.id, kind=InterventionKind(kind), issuing_agency_id=agency.id, issued_on=issued_on)
+        db.session.add(intervention)
+        db.session.flush()
+        for occurred_on in breaches:
+            db.session.add(InterventionBreach(intervention_id=intervention.id, occurred_on=occurred_on, description="Breach."))
+        db.session.flush()
+        return intervention
+
+    def action(self, case: Any, agency: Any, due_on: date, completed_on: date | None = None, status: str = "open") -> Any:
+        from casework.cases.models import Action, ActionStatus
+
+        action = Action(
+            case_id=case.id,
+            description="Visit the victim.",
+            agency_id=agency.id,
+            due_on=due_on,
+            completed_on=completed_on,
+            status=ActionStatus("done" if completed_on else status),
+        )
+        db.session.add(action)
+        db.session.flush()
+        return action
+
+    def risk(self, case: Any, assessed_on: date, band: str, victim: Any = None) -> Any:
+        from casework.risk.models import RiskAssessment, RiskBand, RiskQuestionnaire
+
+        if self._questionnaire is None:
+            self._questionnaire = RiskQuestionnaire(version=99, title="Test", questions=[], medium_from=5, high_from=10)
+            db.session.add(self._questionnaire)
+            db.session.flush()
+        assessment = RiskAssessment(
+            case_id=case.id,
+            victim_person_id=victim.id if victim else None,
+            questionnaire_id=self._questionnaire.id,
+            answers={},
+            score=12 if band == "high" else 0,
+            band=RiskBand(band),
+            assessed_on=assessed_on,
+        )
+        db.session.add(assessment)
+        db.session.flush()
+        return assessment
+
+
+@pytest.fixture
+def cases(make: Any) -> CaseRecords:
+    return CaseRecords(make)
+
+
+@pytest.fixture
+def records(make: Any) -> TriggerRecords:
+    return TriggerRecords(make)

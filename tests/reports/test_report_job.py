@@ -1,0 +1,91 @@
+"""A large report (more than 12 months, or many areas) is compiled by a Celery task with its progress
+on the page; the finished report is the same as one counted while the page waits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from casework.extensions import db
+from casework.reports import services
+from casework.reports.models import ReportJob
+from casework.reports.tasks import compile_partnership_report
+from tests.conftest import csrf_from
+from tests.reports.test_report_counting import fixed_data  # noqa: F401 - the same hand-counted records
+
+TWO_YEARS = "period_start=2024-04-01&period_end=2026-03-31"
+
+
+@pytest.fixture
+def manager(make, fixed_data):  # noqa: F811
+    return make.user("manager", agency=fixed_data["council"])
+
+
+def test_a_long_period_is_compiled_by_a_task_and_shows_the_report(page_client, manager):
+    client = page_client(manager)
+    page = client.get(f"/reports/partnership/?area=BOL&{TWO_YEARS}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Compile the report" in html
+    assert "app-chart__svg" not in html  # nothing counted while the page waited
+    response = client.post(
+        "/reports/partnership/compile",
+        data={"csrf_token": csrf_from(html), "area": "BOL", "period_start": "2024-04-01", "period_end": "2026-03-31"},
+    )
+    assert response.status_code == 302
+    job = db.session.scalars(db.select(ReportJob)).one()
+    assert response.headers["Location"].endswith(f"/reports/partnership/jobs/{job.id}")
+    # The tests run tasks eagerly: the job is done, having told its progress step by step.
+    db.session.refresh(job)
+    assert job.status.value == "done"
+    assert (job.steps_done, job.steps_total) == (16, 16)
+    report_page = client.get(f"/reports/partnership/jobs/{job.id}").get_data(as_text=True)
+    assert "Bolsover, 1 April 2024 to 31 March 2026" in report_page
+    assert f"job={job.id}" in report_page  # the downloads read the compiled figures
+    expected = services.build_report([db.session.get(type(job.requested_by.agency.areas[0]), job.area_ids[0])], date(2024, 4, 1), date(2026, 3, 31), whole_group=False)
+    compiled = services.report_of_job(job)
+    assert compiled["figures"] == expected["figures"]
+    assert compiled["previous"] == expected["previous"]
+    assert client.get(f"/reports/partnership/tables/casework.csv?job={job.id}").status_code == 200
+
+
+def test_a_job_is_seen_only_by_the_manager_who_asked(page_client, make, manager, fixed_data):  # noqa: F811
+    job = services.request_report(manager, [fixed_data["bol"]], date(2024, 4, 1), date(2026, 3, 31), whole_group=False)
+    db.session.commit()
+    other = make.user("manager", agency=fixed_data["council"])
+    assert page_client(other).get(f"/reports/partnership/jobs/{job.id}").status_code == 404
+    assert page_client(other).get(f"/reports/partnership/tables/casework.csv?job={job.id}").status_code == 404
+    assert page_client(manager).get(f"/reports/partnership/jobs/{job.id}").status_code == 200
+
+
+def test_a_second_delivery_of_the_task_does_nothing(manager, fixed_data):
+    job = services.request_report(manager, [fixed_data["bol"]], date(2024, 4, 1), date(2026, 3, 31), whole_group=False)
+    db.session.commit()
+    compile_partnership_report(job.id)
+    assert compile_partnership_report(job.id) is False
+    db.session.refresh(job)
+    assert job.status.value == "done"
+
+
+def test_a_bad_compile_request_writes_nothing(page_client, manager):
+    client = page_client(manager)
+    html = client.get(f"/reports/partnership/?area=BOL&{TWO_YEARS}").get_data(as_text=True)
+    response = client.post(
+        "/reports/partnership/compile",
+        data={"csrf_token": csrf_from(html), "area": "BOL", "period_start": "2026-04-01", "period_end": "2024-03-31"},
+    )
+    assert response.status_code in (400, 422)
+    assert db.session.scalars(db.select(ReportJob)).all() == []
+
+
+def test_an_area_out_of_reach_is_not_compiled(page_client, make, manager):
+    make.area("AMB", "Amber Valley")
+    client = page_client(manager)
+    html = client.get(f"/reports/partnership/?area=BOL&{TWO_YEARS}").get_data(as_text=True)
+    response = client.post(
+        "/reports/partnership/compile",
+        data={"csrf_token": csrf_from(html), "area": "AMB", "period_start": "2024-04-01", "period_end": "2026-03-31"},
+    )
+    assert response.status_code == 404
+    assert db.session.scalars(db.select(ReportJob)).all() == []
