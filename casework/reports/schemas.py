@@ -63,7 +63,10 @@ class ReportAnswer(Answer):
 def dump_figures(figures: dict[str, Any]) -> dict[str, Any]:
     return {
         **{key: figures[key] for key in COUNT_KEYS},
-        **{key: dict(sorted(figures[key].items())) if key != "open_age" else dict(figures[key]) for key in BREAKDOWN_KEYS},
+        **{
+            key: dict(sorted(figures[key].items())) if key != "open_age" else dict(figures[key])
+            for key in BREAKDOWN_KEYS
+        },
         "case_review": {key: figures["case_review"][key] for key in CASE_REVIEW_KEYS},
     }
 

@@ -46,7 +46,10 @@ class Table:
         return [self.row_heading, period_name, previous_name, "Change", "Change in words"]
 
     def cells(self) -> list[list[Any]]:
-        return [[label, now, before, change["difference"], change["words"]] for _key, label, now, before, change in self.rows]
+        return [
+            [label, now, before, change["difference"], change["words"]]
+            for _key, label, now, before, change in self.rows
+        ]
 
 
 def _kind_label(kind: str) -> str:
@@ -71,7 +74,14 @@ def tables(report: dict[str, Any], *, category_names: dict[str, str], agency_nam
         table("casework", "Cases, incidents and victims", "Figure", list(COUNT_LABELS), COUNT_LABELS.__getitem__)
     )
     result.append(
-        table("open_age", "Open cases at the end of the period, by age", "Age", [k for k, *_ in AGE_BANDS], AGE_LABELS.__getitem__, "open_age")
+        table(
+            "open_age",
+            "Open cases at the end of the period, by age",
+            "Age",
+            [k for k, *_ in AGE_BANDS],
+            AGE_LABELS.__getitem__,
+            "open_age",
+        )
     )
     result.append(
         table(
@@ -94,10 +104,24 @@ def tables(report: dict[str, Any], *, category_names: dict[str, str], agency_nam
         )
     )
     result.append(
-        table("interventions", "Tools and powers used, by kind", "Kind", sorted(changes["interventions"]), _kind_label, "interventions")
+        table(
+            "interventions",
+            "Tools and powers used, by kind",
+            "Kind",
+            sorted(changes["interventions"]),
+            _kind_label,
+            "interventions",
+        )
     )
     result.append(
-        table("breaches", "Breaches, by the kind of tool or power breached", "Kind", sorted(changes["breaches"]), _kind_label, "breaches")
+        table(
+            "breaches",
+            "Breaches, by the kind of tool or power breached",
+            "Kind",
+            sorted(changes["breaches"]),
+            _kind_label,
+            "breaches",
+        )
     )
     result.append(
         table(

@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from celery import shared_task
 
-from casework.core.db import commit
+from casework.core.db import commit, rows_changed
 from casework.core.time import now
 from casework.extensions import db
 from casework.reports.models import ReportJob
@@ -28,18 +28,20 @@ def compile_partnership_report(job_id: int) -> bool:
 
     db.session.rollback()
     moment = now()
-    claimed = db.session.execute(
-        sa.update(ReportJob)
-        .where(
-            ReportJob.id == job_id,
-            sa.or_(
-                ReportJob.status == JobStatus.queued,
-                sa.and_(ReportJob.status == JobStatus.running, ReportJob.started_at < moment - STALE_RUN),
-            ),
+    claimed = rows_changed(
+        db.session.execute(
+            sa.update(ReportJob)
+            .where(
+                ReportJob.id == job_id,
+                sa.or_(
+                    ReportJob.status == JobStatus.queued,
+                    sa.and_(ReportJob.status == JobStatus.running, ReportJob.started_at < moment - STALE_RUN),
+                ),
+            )
+            .values(status=JobStatus.running, started_at=moment, steps_done=0, error=None)
+            .execution_options(synchronize_session=False)
         )
-        .values(status=JobStatus.running, started_at=moment, steps_done=0, error=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     commit()
     if not claimed:
         return False

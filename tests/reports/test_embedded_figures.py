@@ -71,7 +71,8 @@ def test_the_embed_page_may_be_framed_and_shows_the_latest_version(client, publi
     assert "2024/25" in html
     assert ">9<" in html
     assert "version 2, a correction" in html
-    assert "<script" not in html and " style=" not in html
+    assert "<script" not in html
+    assert " style=" not in html
     # Every file it loads answers (the icon too: without one the browser asks for /favicon.ico).
     assert 'rel="icon"' in html
     for path in re.findall(r'(?:href|src)="(/[^"]+)"', html):
@@ -79,7 +80,11 @@ def test_the_embed_page_may_be_framed_and_shows_the_latest_version(client, publi
 
 
 def test_a_withdrawn_version_leaves_the_one_before(client, make, published):
-    services.withdraw(make.user("manager", agency=make.agency(areas=[published["bolsover"]])), published["correction"], "Published by mistake")
+    services.withdraw(
+        make.user("manager", agency=make.agency(areas=[published["bolsover"]])),
+        published["correction"],
+        "Published by mistake",
+    )
     commit()
     assert client.get("/statistics/BOL.json").json["latest"]["applications"] == 7
     assert ">7<" in client.get("/statistics/BOL/embed").get_data(as_text=True)

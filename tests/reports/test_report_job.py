@@ -12,13 +12,12 @@ from casework.reports import services
 from casework.reports.models import ReportJob
 from casework.reports.tasks import compile_partnership_report
 from tests.conftest import csrf_from
-from tests.reports.test_report_counting import fixed_data  # noqa: F401 - the same hand-counted records
 
 TWO_YEARS = "period_start=2024-04-01&period_end=2026-03-31"
 
 
 @pytest.fixture
-def manager(make, fixed_data):  # noqa: F811
+def manager(make, fixed_data):
     return make.user("manager", agency=fixed_data["council"])
 
 
@@ -43,14 +42,19 @@ def test_a_long_period_is_compiled_by_a_task_and_shows_the_report(page_client, m
     report_page = client.get(f"/reports/partnership/jobs/{job.id}").get_data(as_text=True)
     assert "Bolsover, 1 April 2024 to 31 March 2026" in report_page
     assert f"job={job.id}" in report_page  # the downloads read the compiled figures
-    expected = services.build_report([db.session.get(type(job.requested_by.agency.areas[0]), job.area_ids[0])], date(2024, 4, 1), date(2026, 3, 31), whole_group=False)
+    expected = services.build_report(
+        [db.session.get(type(job.requested_by.agency.areas[0]), job.area_ids[0])],
+        date(2024, 4, 1),
+        date(2026, 3, 31),
+        whole_group=False,
+    )
     compiled = services.report_of_job(job)
     assert compiled["figures"] == expected["figures"]
     assert compiled["previous"] == expected["previous"]
     assert client.get(f"/reports/partnership/tables/casework.csv?job={job.id}").status_code == 200
 
 
-def test_a_job_is_seen_only_by_the_manager_who_asked(page_client, make, manager, fixed_data):  # noqa: F811
+def test_a_job_is_seen_only_by_the_manager_who_asked(page_client, make, manager, fixed_data):
     job = services.request_report(manager, [fixed_data["bol"]], date(2024, 4, 1), date(2026, 3, 31), whole_group=False)
     db.session.commit()
     other = make.user("manager", agency=fixed_data["council"])

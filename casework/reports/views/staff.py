@@ -24,10 +24,10 @@ from casework.extensions import db
 from casework.reports import policies, services
 from casework.reports.forms import ChooseReportForm, CompileReportForm, period_options
 from casework.reports.models import ReportJob
-from casework.statistics.models import JobStatus
 from casework.reports.schemas import group_name
 from casework.reports.tables import AREA_HEADER, area_table, tables
 from casework.spreadsheets.writing import MIMETYPES, write_sheet
+from casework.statistics.models import JobStatus
 from casework.statistics.services import financial_year
 
 bp = Blueprint("reports", __name__, url_prefix="/reports/partnership")
@@ -101,8 +101,8 @@ def _render(report: dict[str, Any], job: ReportJob | None = None):
 
 def _names() -> dict[str, dict[str, str]]:
     return {
-        "category_names": dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).all()),
-        "agency_names": dict(db.session.execute(sa.select(Agency.code, Agency.name)).all()),
+        "category_names": dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).tuples().all()),
+        "agency_names": dict(db.session.execute(sa.select(Agency.code, Agency.name)).tuples().all()),
     }
 
 
