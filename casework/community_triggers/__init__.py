@@ -61,4 +61,6 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.retention_run, receivers.on_retention_run)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)
+    domain.receive(lifecycle.person_merged, receivers.on_person_merged)
+    domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
     domain.person_page_section(40, "community_triggers/_person_section.html", services.person_section)

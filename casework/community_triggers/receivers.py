@@ -35,3 +35,15 @@ def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
 
 def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:
     return {"case_review_applications": services.export_section(person, export)}
+
+
+def on_person_merged(_app: Any, *, merge: Any, **_: Any) -> None:
+    from casework.community_triggers import review_papers
+
+    review_papers.move_person_records(merge)
+
+
+def on_person_unmerged(_app: Any, *, merge: Any, **_: Any) -> None:
+    from casework.community_triggers import review_papers
+
+    review_papers.restore_person_records(merge)

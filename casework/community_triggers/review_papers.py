@@ -339,3 +339,30 @@ def paper_pdf(html: str) -> bytes:
     import weasyprint
 
     return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PAPER_PDF_CSS)])
+
+
+# --- merging people ----------------------------------------------------------------------------------------
+
+
+def move_person_records(merge: Any) -> None:
+    """A proportionality assessment about the merged person is about the kept one (recorded, so an
+    undo moves it back)."""
+    ids = list(
+        db.session.scalars(
+            sa.select(ProportionalityAssessment.id).where(ProportionalityAssessment.person_id == merge.merged_id)
+        )
+    )
+    db.session.execute(
+        sa.update(ProportionalityAssessment)
+        .where(ProportionalityAssessment.id.in_(ids))
+        .values(person_id=merge.kept_id)
+    )
+    merge.record("trigger_proportionality_assessments", ids)
+
+
+def restore_person_records(merge: Any) -> None:
+    db.session.execute(
+        sa.update(ProportionalityAssessment)
+        .where(ProportionalityAssessment.id.in_(merge.ids("trigger_proportionality_assessments")))
+        .values(person_id=merge.merged_id)
+    )

@@ -1,7 +1,7 @@
 """partnership report jobs
 
 Revision ID: 0390
-Revises: 0272
+Revises: 0400
 Create Date: 2026-12-01 23:01:31.857307
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0390'
-down_revision = '0272'
+down_revision = '0400'
 branch_labels = None
 depends_on = None
 

@@ -67,13 +67,16 @@ ROWS_PER_ARGUMENT = 4
 
 #: The marks put on each record before the walk: (kind, pattern finding its id in an answer).
 RISK_SCORE_BASE = 7770000
+#: A link to a record's page shows it; the request path an audit entry names ("Shown by GET
+#: /case-reviews/2", in a record's history) is text about another request, not a link, so it is skipped.
+NOT_AFTER_A_METHOD = r"(?<!GET )"
 MARKS = {
-    "people": [r"Pz(\d+)z", r"/people/(\d+)\b"],
-    "actions": [r"Az(\d+)z", r"/actions/(\d+)\b"],
-    "interventions": [r"Iz(\d+)z", r"/interventions/(\d+)\b"],
+    "people": [r"Pz(\d+)z", NOT_AFTER_A_METHOD + r"/people/(\d+)\b"],
+    "actions": [r"Az(\d+)z", NOT_AFTER_A_METHOD + r"/actions/(\d+)\b"],
+    "interventions": [r"Iz(\d+)z", NOT_AFTER_A_METHOD + r"/interventions/(\d+)\b"],
     "risk_assessments": [r"\b777(\d{4})\b"],
-    "cases": [r"/cases/(\d+)\b"],
-    "trigger_applications": [r"/case-reviews/(\d+)\b"],
+    "cases": [NOT_AFTER_A_METHOD + r"/cases/(\d+)\b"],
+    "trigger_applications": [NOT_AFTER_A_METHOD + r"/case-reviews/(\d+)\b"],
 }
 
 

@@ -10,13 +10,11 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from tests.reports.test_report_counting import fixed_data  # noqa: F401 - the same hand-counted records
-
 QUERY = "period_start=2025-04-01&period_end=2026-03-31"
 
 
 @pytest.fixture
-def manager(make, fixed_data):  # noqa: F811
+def manager(make, fixed_data):
     return make.user("manager", agency=fixed_data["council"])
 
 
@@ -59,7 +57,7 @@ def test_an_area_the_agency_does_not_cover_is_not_found(api_client, make, manage
 
 
 @pytest.mark.parametrize("role", ["officer", "coordinator", "chair", "partner", "admin", "dpo"])
-def test_other_roles_are_refused(api_client, page_client, make, fixed_data, role):  # noqa: F811
+def test_other_roles_are_refused(api_client, page_client, make, fixed_data, role):
     user = make.user(role, agency=fixed_data["council"])
     assert api_client(user).get(f"/api/v1/reports/partnership?area=BOL&{QUERY}").status_code == 403
     assert page_client(user).get(f"/reports/partnership/?area=BOL&{QUERY}").status_code == 403
