@@ -35,7 +35,8 @@ from casework.core.dates import add_working_days
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.time import today
 from casework.extensions import db
-from casework.reminders.services import close_deadline, set_deadline
+from casework.reminders.services import close_deadline, open_deadlines
+from casework.reminders.settings import LEAD_WORKING_DAYS
 from casework.risk.models import RiskAssessment, RiskBand
 from casework.threshold_watch.models import ToldMethod, WatchEntry
 
@@ -90,13 +91,19 @@ class _Rules:
     area: Area
     rules: threshold.ThresholdRules
     tell_working_days: int
+    reminder_lead_working_days: int
 
 
 def _rules_by_area(on: date) -> dict[int, _Rules]:
     found = {}
     for area in db.session.scalars(sa.select(Area)):
         values = area_settings(area, on=on)
-        found[area.id] = _Rules(area, threshold_rules(values), values[case_settings.EXPLAIN_CASE_REVIEW_WORKING_DAYS])
+        found[area.id] = _Rules(
+            area,
+            threshold_rules(values),
+            values[case_settings.EXPLAIN_CASE_REVIEW_WORKING_DAYS],
+            int(values[LEAD_WORKING_DAYS]),
+        )
     return found
 
 
@@ -355,9 +362,12 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
         owners = {
             c.case_id: c.owner_id for cases in victim_cases.values() for c in cases
         }
-        for entry, area_rules in raised:
-            _raise_task(entry, names.get(entry.person_id, "the victim"), owners.get(entry.task_case_id), area_rules, on)
-            report.tasks_raised += 1
+        report.tasks_raised = open_deadlines(
+            [
+                _task(entry, names.get(entry.person_id, "the victim"), owners.get(entry.task_case_id), area_rules, on)
+                for entry, area_rules in raised
+            ]
+        )
     return report
 
 
@@ -377,18 +387,20 @@ def _task_case(cases: Sequence[_VictimCase], case_order: Sequence[int]) -> _Vict
     return next((c for c in ordered if c.status == CaseStatus.open), ordered[0] if ordered else None)
 
 
-def _raise_task(entry: WatchEntry, name: str, owner_id: int | None, rules: _Rules, on: date) -> None:
-    set_deadline(
-        subject_type=WatchEntry.__tablename__,
-        subject_id=entry.id,
-        kind=TELL_KIND,
-        title=f"Tell {name} of their right to a Case Review (Community Trigger)",
-        due=add_working_days(on, rules.tell_working_days),
-        owner_id=owner_id,
-        case_id=entry.task_case_id,
-        area_id=entry.area_id,
-        link=f"/threshold-watch/{entry.id}/tell",
-    )
+def _task(entry: WatchEntry, name: str, owner_id: int | None, rules: _Rules, on: date) -> dict[str, Any]:
+    """The case owner's task to tell the victim, as ``reminders.services.open_deadlines`` takes it."""
+    return {
+        "subject_type": WatchEntry.__tablename__,
+        "subject_id": entry.id,
+        "kind": TELL_KIND,
+        "title": f"Tell {name} of their right to a Case Review (Community Trigger)",
+        "due": add_working_days(on, rules.tell_working_days),
+        "owner_id": owner_id,
+        "case_id": entry.task_case_id,
+        "area_id": entry.area_id,
+        "link": f"/threshold-watch/{entry.id}/tell",
+        "lead_working_days": rules.reminder_lead_working_days,
+    }
 
 
 # --- the nightly pass and the incremental check --------------------------------------------------------
