@@ -94,9 +94,14 @@ class _Rules:
     reminder_lead_working_days: int
 
 
-def _rules_by_area(on: date) -> dict[int, _Rules]:
+def _rules_by_area(on: date, area_ids: Iterable[int] | None = None) -> dict[int, _Rules]:
+    """Each area's rules in force on ``on`` (every area, or those listed: the incremental check reads
+    only the areas of one victim's cases)."""
     found = {}
-    for area in db.session.scalars(sa.select(Area)):
+    query = sa.select(Area)
+    if area_ids is not None:
+        query = query.where(Area.id.in_(sorted(set(area_ids))))
+    for area in db.session.scalars(query):
         values = area_settings(area, on=on)
         found[area.id] = _Rules(
             area,
@@ -262,18 +267,25 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
     it without an open application; cancels it for one who no longer does before being told. Flushes,
     never commits."""
     on = on or today()
-    rules = _rules_by_area(on)
     report = PassReport()
-    if not rules:
-        return report
     ids = sorted(set(person_ids)) if person_ids is not None else None
-    complaints = _complaints_of(ids, _complaint_cutoff(rules.values(), on))
     existing = _existing(ids)
-    # Nobody with fewer complaints than the lowest threshold less one can be within one of any area's.
-    fewest = min(r.rules.automatic_count for r in rules.values()) - 1
-    candidates = sorted({p for p, found in complaints.items() if len(found) >= fewest} | {p for _a, p in existing})
+    if ids is None:
+        rules = _rules_by_area(on)
+        if not rules:
+            return report
+        complaints = _complaints_of(None, _complaint_cutoff(rules.values(), on))
+        # Nobody with fewer complaints than the lowest threshold less one can be within one of any area's.
+        fewest = min(r.rules.automatic_count for r in rules.values()) - 1
+        candidates = sorted({p for p, found in complaints.items() if len(found) >= fewest} | {p for _a, p in existing})
+        victim_cases = _victim_cases(candidates)
+    else:
+        # The incremental check: the people's cases first, then only their areas' rules.
+        candidates = ids
+        victim_cases = _victim_cases(ids)
+        rules = _rules_by_area(on, {c.area_id for cases in victim_cases.values() for c in cases} | {a for a, _p in existing})
+        complaints = _complaints_of(ids, _complaint_cutoff(rules.values(), on)) if rules else {}
     report.evaluated = len(candidates)
-    victim_cases = _victim_cases(candidates)
 
     results: dict[tuple[int, int], dict[str, Any]] = {}
     for person_id in candidates:
