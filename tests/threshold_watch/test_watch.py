@@ -267,3 +267,16 @@ def test_an_open_application_lists_the_victim_apart(world, api_client):
     db.session.commit()
     items = api_client(world.coordinator).get("/api/v1/threshold-watch?area=BOL").get_json()["items"]
     assert items[0]["open_application_id"] == created.get_json()["id"]
+
+
+def test_the_nightly_pass_is_a_beat_task_that_commits(app, world):
+    from casework.core.registry import registry
+    from casework.threshold_watch.tasks import nightly_pass
+
+    assert registry(app).beat_schedule["threshold_watch.nightly_pass"]["task"] == "threshold_watch.nightly_pass"
+    for day in (date(2026, 10, 1), date(2026, 10, 8), date(2026, 10, 15)):
+        report(world, world.case, world.victim, day, world.council)
+    db.session.execute(sa.delete(WatchEntry))
+    db.session.commit()
+    assert nightly_pass() == {"evaluated": 1, "entries": 1, "removed": 0, "tasks_raised": 1}
+    assert entry_of(world.victim).short_by == 0
