@@ -514,28 +514,26 @@ def _order(entry: WatchEntry) -> tuple[Any, ...]:
 def area_entries(area: Area, user: Any) -> tuple[list[tuple[WatchEntry, Person]], list[HiddenComplaints]]:
     """The area's entries within one short, vulnerable first, for victims the user may see, and a count
     per holding agency of the others (two statements)."""
-    rows = db.session.execute(
-        sa.select(WatchEntry, Person)
+    entries = db.session.scalars(
+        sa.select(WatchEntry)
         .join(Person, Person.id == WatchEntry.person_id)
         .where(WatchEntry.area_id == area.id, WatchEntry.short_by <= 1, Person.merged_into_id.is_(None))
     ).all()
-    if not rows:
+    if not entries:
         return [], []
-    visible = set(
-        db.session.scalars(
-            sa.select(Person.id).where(Person.id.in_([p.id for _e, p in rows]), visible_people_clause(user))
+    # Only the people the reader may see are loaded (every person loaded by a read is logged as viewed).
+    people = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Person).where(Person.id.in_([e.person_id for e in entries]), visible_people_clause(user))
         )
-    )
-    shown = sorted(((e, p) for e, p in rows if p.id in visible), key=lambda r: _order(r[0]))
+    }
+    shown = sorted(((e, people[e.person_id]) for e in entries if e.person_id in people), key=lambda r: _order(r[0]))
     hidden: dict[str, int] = defaultdict(int)
-    for entry, person in rows:
-        if person.id not in visible:
+    for entry in entries:
+        if entry.person_id not in people:
             agencies = {c.get("holding_agency") for c in entry.working.get("complaints", [])} - {None}
             hidden[", ".join(sorted(agencies)) or "another agency"] += 1
-    # The ORM loaded the hidden people too; their rows were not shown, so they are not views.
-    for _entry, person in rows:
-        if person.id not in visible:
-            db.session.expunge(person)
     return shown, [HiddenComplaints(agency, count) for agency, count in sorted(hidden.items())]
 
 
