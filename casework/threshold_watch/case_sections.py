@@ -12,7 +12,9 @@ def watch_section(case: Any, user: Any) -> dict[str, Any]:
     entries = services.entries_for_case(case)
     return {
         "case": case,
-        "watch_to_tell": [(e, p) for e, p in entries if e.short_by == 0 and e.told_on is None and e.open_application_id is None],
+        "watch_to_tell": [
+            (e, p) for e, p in entries if e.short_by == 0 and e.told_on is None and e.open_application_id is None
+        ],
         "watch_told": [(e, p) for e, p in entries if e.told_on is not None],
         "watch_one_short": [(e, p) for e, p in entries if e.short_by == 1],
         "watch_can_tell": can_edit_case(user, case),

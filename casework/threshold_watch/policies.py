@@ -14,9 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.accounts.models import Area
-from casework.cases.models import Case
+from casework.cases.models import Case, Person
 from casework.cases.policies import visible_cases_clause, visible_people_clause
-from casework.cases.models import Person
 from casework.core.errors import NotFound
 from casework.core.permissions import Permission
 from casework.extensions import db
@@ -42,7 +41,9 @@ def watched_areas(user: Any) -> list[Area]:
 
 
 def can_tell(user: Any, entry: WatchEntry) -> bool:
-    if not db.session.scalar(sa.select(sa.literal(True)).where(Person.id == entry.person_id, visible_people_clause(user))):
+    if not db.session.scalar(
+        sa.select(sa.literal(True)).where(Person.id == entry.person_id, visible_people_clause(user))
+    ):
         return False
     if user.can(Permission.MANAGE_TRIGGERS) and entry.area_id in user.area_ids:
         return True

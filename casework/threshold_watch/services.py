@@ -144,13 +144,26 @@ def _complaints_of(person_ids: Sequence[int] | None, since: date) -> dict[int, l
         .where(Complaint.reported_on >= since, Complaint.complainant_person_id.is_not(None))
     )
     found: dict[int, list[_Complaint]] = defaultdict(list)
-    batches = [statement] if person_ids is None else [
-        statement.where(Complaint.complainant_person_id.in_(chunk)) for chunk in _chunks(person_ids)
-    ]
+    batches = (
+        [statement]
+        if person_ids is None
+        else [statement.where(Complaint.complainant_person_id.in_(chunk)) for chunk in _chunks(person_ids)]
+    )
     for batch in batches:
         for row in db.session.execute(batch):
-            (person_id, reported_on, reference, incident_id, occurred_on, causes_had, hate, case_id, case_ref,
-             agency_code, holding_code) = row
+            (
+                person_id,
+                reported_on,
+                reference,
+                incident_id,
+                occurred_on,
+                causes_had,
+                hate,
+                case_id,
+                case_ref,
+                agency_code,
+                holding_code,
+            ) = row
             found[person_id].append(
                 _Complaint(
                     threshold.ComplaintInput(
@@ -204,7 +217,8 @@ def _open_applications(case_ids: Sequence[int]) -> dict[int, int]:
             .where(application_cases.c.case_id.in_(chunk), TriggerApplication.status.in_(OPEN_APPLICATION))
             .order_by(TriggerApplication.id)
         )
-        found.update({case_id: application_id for case_id, application_id in rows})
+        # Not dict(rows): a Result has keys(), so dict() would take it for a mapping.
+        found.update({case_id: application_id for case_id, application_id in rows})  # noqa: C416
     return found
 
 
@@ -283,7 +297,9 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
         # The incremental check: the people's cases first, then only their areas' rules.
         candidates = ids
         victim_cases = _victim_cases(ids)
-        rules = _rules_by_area(on, {c.area_id for cases in victim_cases.values() for c in cases} | {a for a, _p in existing})
+        rules = _rules_by_area(
+            on, {c.area_id for cases in victim_cases.values() for c in cases} | {a for a, _p in existing}
+        )
         complaints = _complaints_of(ids, _complaint_cutoff(rules.values(), on)) if rules else {}
     report.evaluated = len(candidates)
 
@@ -332,9 +348,7 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
             continue
         case_order = _latest_complaint_first(cases, found["complaints"])
         application_id = next((applications[c] for c in case_order if c in applications), None)
-        vulnerable = person_id in flagged or any(
-            (c, None) in high or (c, person_id) in high for c in case_order
-        )
+        vulnerable = person_id in flagged or any((c, None) in high or (c, person_id) in high for c in case_order)
         task_case = _task_case(cases, case_order)
         values = {
             "case_ids": case_order,
@@ -371,9 +385,7 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
             .tuples()
             .all()
         )
-        owners = {
-            c.case_id: c.owner_id for cases in victim_cases.values() for c in cases
-        }
+        owners = {c.case_id: c.owner_id for cases in victim_cases.values() for c in cases}
         report.tasks_raised = open_deadlines(
             [
                 _task(entry, names.get(entry.person_id, "the victim"), owners.get(entry.task_case_id), area_rules, on)
@@ -440,9 +452,7 @@ def get_entry(entry_id: int) -> WatchEntry:
     return entry
 
 
-def record_told(
-    actor: Any, entry: WatchEntry, *, told_on: date, method: str, notes: str | None = None
-) -> WatchEntry:
+def record_told(actor: Any, entry: WatchEntry, *, told_on: date, method: str, notes: str | None = None) -> WatchEntry:
     """Record that the victim was told of their right to a Case Review; closes the owner's task."""
     errors: dict[str, list[str]] = {}
     if told_on > today():
@@ -582,7 +592,9 @@ def possible_duplicates(user: Any, people: Sequence[Person]) -> dict[int, list[P
     ).all()
     visible_ids = [o.id for o in others if o.visible]
     loaded = (
-        {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(visible_ids)))} if visible_ids else {}
+        {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(visible_ids)))}
+        if visible_ids
+        else {}
     )
     for person in people:
         for other in others:

@@ -36,7 +36,13 @@ def upgrade():
         sa.Column(
             "told_method",
             sa.Enum(
-                "letter", "email", "phone", "in_person", name="toldmethod", native_enum=False, create_constraint=True,
+                "letter",
+                "email",
+                "phone",
+                "in_person",
+                name="toldmethod",
+                native_enum=False,
+                create_constraint=True,
                 length=17,
             ),
             nullable=True,
@@ -52,7 +58,10 @@ def upgrade():
             ["person_id"], ["people.id"], name=op.f("fk_threshold_watch_entries_person_id_people"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["task_case_id"], ["cases.id"], name=op.f("fk_threshold_watch_entries_task_case_id_cases"), ondelete="SET NULL"
+            ["task_case_id"],
+            ["cases.id"],
+            name=op.f("fk_threshold_watch_entries_task_case_id_cases"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["application_id"],

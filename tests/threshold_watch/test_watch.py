@@ -67,7 +67,8 @@ def test_three_complaints_to_two_agencies_flag_the_victim_at_once(world):
     assert (entry.qualifying_count, entry.threshold, entry.short_by) == (3, 3, 0)
     assert set(entry.case_ids) == {world.case.id, other_case.id}
     task = tell_task(entry)
-    assert task is not None and task.status == DeadlineStatus.open
+    assert task is not None
+    assert task.status == DeadlineStatus.open
     # The task is the case owner's, on the case with the latest complaint.
     assert (task.case_id, task.owner_id) == (world.case.id, world.officer.id)
 
@@ -78,7 +79,8 @@ def test_two_complaints_are_one_short_and_flagged_on_the_case(world, page_client
     assert entry is None
     report(world, world.case, world.victim, date(2026, 10, 20), world.police)
     entry = entry_of(world.victim)
-    assert entry is not None and entry.short_by == 1
+    assert entry is not None
+    assert entry.short_by == 1
     assert tell_task(entry) is None
     page = page_client(world.officer).get(f"/cases/{world.case.id}")
     assert "one more qualifying report would meet the threshold" in page.get_data(as_text=True)
@@ -109,7 +111,8 @@ def test_nightly_pass_drops_victims_whose_complaints_aged_out_but_keeps_the_told
         db.session.commit()
         assert entry_of(world.victim) is None
         kept = entry_of(told)
-        assert kept.told_on == date(2026, 11, 20) and kept.short_by == 3
+        assert kept.told_on == date(2026, 11, 20)
+        assert kept.short_by == 3
         items = api_client(world.coordinator).get("/api/v1/threshold-watch?area=BOL").get_json()["items"]
         assert items == []
 
@@ -173,7 +176,8 @@ def test_told_is_recorded_once_and_closes_the_task(world, api_client):
     entry = entry_of(world.victim)
     assert tell_task(entry).status == DeadlineStatus.done
     again = api_client(world.officer).post(url, json={"told_on": "2026-11-21", "method": "email"})
-    assert again.status_code == 422 and "_rule" in again.get_json()["errors"]
+    assert again.status_code == 422
+    assert "_rule" in again.get_json()["errors"]
 
 
 def test_the_owner_tells_the_victim_by_email_from_the_page(world, page_client):
@@ -194,7 +198,8 @@ def test_the_owner_tells_the_victim_by_email_from_the_page(world, page_client):
     assert done.status_code == 302, done.get_data(as_text=True)
     assert entry_of(world.victim).told_on == date(2026, 11, 20)
     sent = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == "vera@example.org")).all()
-    assert len(sent) == 1 and "Case Review" in sent[0].body_text
+    assert len(sent) == 1
+    assert "Case Review" in sent[0].body_text
     # Someone who cannot see the victim's cases cannot reach the task.
     assert page_client(world.stranger).get(f"/threshold-watch/{entry.id}/tell").status_code == 404
 
