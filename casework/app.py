@@ -34,6 +34,7 @@ DOMAINS = (
     "casework.interventions",
     "casework.documents",
     "casework.community_triggers",
+    "casework.threshold_watch",
     "casework.statistics",
     "casework.reports",
     "casework.data_protection",

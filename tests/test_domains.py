@@ -76,6 +76,12 @@ EXPECTED = {
         "panels": {"coordinator", "chair"},
         "demo": True,
     },
+    "threshold_watch": {
+        "blueprints": {"staff.threshold_watch", "api.threshold_watch"},
+        "tasks": {"threshold_watch.nightly_pass"},
+        "panels": {"coordinator", "manager"},
+        "demo": True,
+    },
     "statistics": {
         "blueprints": {"staff.statistics", "admin.statistics", "api.statistics", "public.statistics"},
         "settings": {"statistics.reporting_period_months"},

@@ -231,6 +231,8 @@ class Complaint(TimestampMixin, Model):
     __tablename__ = "complaints"
     __table_args__ = (
         sa.Index("ix_complaints_complainant_reported", "complainant_person_id", "reported_on"),
+        # The threshold watch's nightly pass reads every complaint recent enough to count.
+        sa.Index("ix_complaints_reported_on", "reported_on"),
         # Case search finds a case by any agency's reference (a police log number such as DP-2231)
         # anywhere in the reference: a trigram index on PostgreSQL.
         sa.Index(

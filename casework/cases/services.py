@@ -818,7 +818,16 @@ def record_incident(
     )
     for person in {p.id: p for p, _, _ in checked if p is not None}.values():
         check_second_report(actor, case, person)
+    _complaints_recorded(actor, {p.id for p, _, _ in checked if p is not None})
     return incident
+
+
+def _complaints_recorded(actor: Any, person_ids: set[int]) -> None:
+    """Tell the other domains (the threshold watch) whose complaints were just written and flushed."""
+    from casework.core import lifecycle
+
+    if person_ids:
+        lifecycle.send(lifecycle.complaint_recorded, person_ids=person_ids, actor=actor)
 
 
 def add_complaint(actor: Any, case: Case, incident: Incident, **values: Any) -> Complaint:
@@ -839,6 +848,7 @@ def add_complaint(actor: Any, case: Case, incident: Incident, **values: Any) -> 
     )
     if person is not None:
         check_second_report(actor, case, person)
+        _complaints_recorded(actor, {person.id})
     return complaint
 
 
@@ -992,6 +1002,7 @@ def record_incidents_bulk(actor: Any, items: Sequence[IncidentInput], *, note: s
         }
         for case_id, person_id in sorted(recent_pairs):
             check_second_report(actor, cases[case_id], people[person_id])
+    _complaints_recorded(actor, {p for _c, p in recent_pairs})
     return RecordedIncidents(incident_ids, complaint_ids, party_ids)
 
 

@@ -82,6 +82,14 @@ person_unmerged = _signals.signal(
     recorded as moved.""",
 )
 
+complaint_recorded = _signals.signal(
+    "complaint-recorded",
+    doc="""Complaints were added to a case's ledger (an incident recorded with its reports, another
+    report of an incident, an import, an accepted diary entry). ``person_ids`` (the complainants named,
+    a set), ``actor``. Sent by the service that wrote them, after its flush. The threshold watch
+    re-evaluates those people across all their cases (``casework.threshold_watch``).""",
+)
+
 #: Every lifecycle signal, for the registration checks.
 SIGNALS: tuple[Signal, ...] = (
     retention_run,
@@ -93,6 +101,7 @@ SIGNALS: tuple[Signal, ...] = (
     person_exported,
     person_merged,
     person_unmerged,
+    complaint_recorded,
 )
 
 

@@ -109,6 +109,52 @@ def set_deadline(
     return row
 
 
+def open_deadlines(items: Sequence[dict[str, Any]]) -> int:
+    """Open many date deadlines at once (a nightly pass raising hundreds of tasks): those whose
+    (subject, kind) already has a row are set one by one by ``set_deadline``; the rest are inserted in
+    one statement per thousand. Each item has ``set_deadline``'s keywords, ``due`` a date, and
+    ``lead_working_days`` (the area's reminder setting, read once by the caller)."""
+    if not items:
+        return 0
+    keys = {(i["subject_type"], i["subject_id"], i["kind"]) for i in items}
+    existing: set[tuple[str, int, str]] = set()
+    by_type: dict[tuple[str, str], list[int]] = {}
+    for subject_type, subject_id, kind in keys:
+        by_type.setdefault((subject_type, kind), []).append(subject_id)
+    for (subject_type, kind), ids in by_type.items():
+        for start in range(0, len(ids), 5000):
+            existing.update(
+                db.session.execute(
+                    sa.select(Deadline.subject_type, Deadline.subject_id, Deadline.kind).where(
+                        Deadline.subject_type == subject_type,
+                        Deadline.kind == kind,
+                        Deadline.subject_id.in_(ids[start : start + 5000]),
+                    )
+                ).tuples()
+            )
+    rows = []
+    for item in items:
+        values = {k: v for k, v in item.items() if k != "lead_working_days"}
+        if (item["subject_type"], item["subject_id"], item["kind"]) in existing:
+            set_deadline(**values)
+            continue
+        due_on = values.pop("due")
+        due_at = end_of_day(due_on)
+        rows.append(
+            {
+                **values,
+                "due_on": due_on,
+                "due_at": due_at,
+                "remind_at": reminder_time(due_at, due_on, item["lead_working_days"]),
+                "status": DeadlineStatus.open,
+                "is_statutory": False,
+            }
+        )
+    for start in range(0, len(rows), 1000):
+        db.session.execute(sa.insert(Deadline), rows[start : start + 1000])
+    return len(items)
+
+
 def close_deadline(subject_type: str, subject_id: int, kind: str | None = None, *, cancelled: bool = False) -> int:
     """Mark matching open deadlines done (or cancelled); nothing more is sent for them."""
     rows = db.session.scalars(

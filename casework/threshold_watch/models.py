@@ -1,0 +1,78 @@
+"""The threshold watch's findings: one row per victim and area that meets, or is one short of, the
+Case Review threshold (and per victim already told of their right, so it is not asked again)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.core.db import TimestampMixin, enum_column
+from casework.extensions import db
+
+
+class ToldMethod(enum.StrEnum):
+    letter = "letter"
+    email = "email"
+    phone = "phone"
+    in_person = "in_person"
+
+
+TOLD_METHOD_LABELS = {
+    ToldMethod.letter: "Letter",
+    ToldMethod.email: "Email",
+    ToldMethod.phone: "Phone",
+    ToldMethod.in_person: "In person",
+}
+
+
+class WatchEntry(TimestampMixin, db.Model):
+    """A victim found by the watch in one area, with the engine's working as it was last evaluated.
+
+    ``working`` is API.md's ``threshold`` object whose complaints also carry ``case_id`` and
+    ``holding_agency`` (the case's lead agency), so the board can show complaints on cases the reader may
+    not see as a count and the agency that holds them (SPEC section 10) without another query.
+    """
+
+    __tablename__ = "threshold_watch_entries"
+    __table_args__ = (
+        sa.UniqueConstraint("area_id", "person_id"),
+        # The board and the API read an area's victims within one short, vulnerable first.
+        sa.Index("ix_threshold_watch_entries_area_short", "area_id", "short_by", "vulnerable"),
+        sa.Index("ix_threshold_watch_entries_person", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    #: The victim's cases in the area (as parties: victim or complainant), newest complaint first.
+    case_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    #: The case whose owner is asked to tell the victim of their right.
+    task_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
+    qualifying_count: Mapped[int] = mapped_column(sa.Integer)
+    #: The area's automatic threshold in force on ``evaluated_on``.
+    threshold: Mapped[int] = mapped_column(sa.Integer)
+    short_by: Mapped[int] = mapped_column(sa.Integer)
+    vulnerable: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: An open Case Review application linked to one of the victim's cases (the column's name keeps its
+    #: foreign key's name within PostgreSQL's 63 characters).
+    open_application_id: Mapped[int | None] = mapped_column(
+        "application_id", sa.ForeignKey("trigger_applications.id", ondelete="SET NULL")
+    )
+    working: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    evaluated_on: Mapped[date] = mapped_column(sa.Date)
+    #: The first day the victim met the threshold in this run of it (cleared when they fall back).
+    met_on: Mapped[date | None] = mapped_column(sa.Date)
+    told_on: Mapped[date | None] = mapped_column(sa.Date)
+    told_method: Mapped[ToldMethod | None] = mapped_column(enum_column(ToldMethod))
+    told_notes: Mapped[str | None] = mapped_column(sa.Text)
+    told_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    person = relationship("Person")
+    area = relationship("Area")
+    task_case = relationship("Case")
+    open_application = relationship("TriggerApplication")
+    told_by = relationship("User")

@@ -1,0 +1,37 @@
+"""The threshold watch's lifecycle receivers: new complaints are checked at once; anonymised or merged
+people leave the board (they flush, never commit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.extensions import db
+from casework.threshold_watch import services
+from casework.threshold_watch.models import WatchEntry
+
+
+def on_complaint_recorded(app: Any, *, person_ids: Any, **kwargs: Any) -> None:
+    services.on_complaint_recorded(app, person_ids=person_ids, **kwargs)
+
+
+def on_person_anonymised(_app: Any, *, person: Any, report: Any, **_: Any) -> None:
+    report.add("threshold_watch_entries", services.forget_person(person.id))
+
+
+def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
+    # The case's complaints no longer name anyone: its victims are evaluated again without it.
+    people = set(db.session.scalars(sa.select(WatchEntry.person_id).where(WatchEntry.task_case_id == case.id)))
+    if people:
+        services.evaluate_people(sorted(people))
+
+
+def on_person_merged(_app: Any, *, merge: Any, **_: Any) -> None:
+    # The kept record is evaluated again by the next complaint or the nightly pass: the rows moved by
+    # other domains' receivers (which run in no fixed order) may not have moved yet.
+    services.forget_person(merge.merged_id)
+
+
+def on_person_unmerged(_app: Any, *, merge: Any, **_: Any) -> None:
+    services.forget_person(merge.kept_id)

@@ -1,0 +1,678 @@
+"""The threshold watch: victims who meet, or are one short of, the Case Review threshold before they apply.
+
+Each victim is evaluated across all their cases and agencies with the same pure engine that checks an
+application (``casework.community_triggers.threshold``), as if they applied today, with the rules in
+force today in each area where they are a victim or complainant on a case. The ledger's complaints
+carry the person who made them, so a victim's complaints to the council, the police and their landlord
+are one list however many cases they sit on. Two records that may be the same person are never joined
+by a guess: the board offers the merge (``possible_duplicates``) and counts nothing across them.
+
+One function evaluates any set of people with a fixed number of statements (``evaluate_people``): the
+nightly pass gives it everyone with a recent complaint, the incremental check (on
+``lifecycle.complaint_recorded``) the complainants just recorded. Measured in bench/threshold_watch_bench.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import Agency, Area
+from casework.accounts.services import area_settings
+from casework.audit.services import record_change, snapshot
+from casework.cases import settings as case_settings
+from casework.cases.models import Case, CaseParty, CaseStatus, Complaint, Incident, PartyRole, Person
+from casework.cases.policies import visible_cases_clause, visible_people_clause
+from casework.community_triggers import threshold
+from casework.community_triggers.models import ApplicationStatus, TriggerApplication, application_cases
+from casework.community_triggers.settings import threshold_rules
+from casework.core.dates import add_working_days
+from casework.core.errors import InvalidInput, NotFound, RuleViolation
+from casework.core.time import today
+from casework.extensions import db
+from casework.reminders.services import close_deadline, open_deadlines
+from casework.reminders.settings import LEAD_WORKING_DAYS
+from casework.risk.models import RiskAssessment, RiskBand
+from casework.threshold_watch.models import ToldMethod, WatchEntry
+
+#: The case owner's task to tell a victim who meets the threshold of their right to a Case Review.
+TELL_KIND = "threshold_watch.tell_victim"
+#: Applications still being dealt with: a victim with one is listed apart, with it.
+OPEN_APPLICATION = (
+    ApplicationStatus.received,
+    ApplicationStatus.threshold_met,
+    ApplicationStatus.meeting_arranged,
+    ApplicationStatus.appealed,
+)
+#: The parties whose complaints the watch follows.
+VICTIM_ROLES = (PartyRole.victim, PartyRole.complainant)
+#: Ids per statement (SQLite allows 32,766 bound parameters; PostgreSQL 65,535).
+CHUNK = 5_000
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _months_before(day: date, months: int) -> date:
+    from calendar import monthrange
+
+    month = day.month - months
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+@dataclass
+class PassReport:
+    """What a pass did: people evaluated, rows written, tasks raised."""
+
+    evaluated: int = 0
+    entries: int = 0
+    removed: int = 0
+    tasks_raised: int = 0
+
+
+@dataclass
+class _Complaint:
+    input: threshold.ComplaintInput
+    case_id: int
+    holding_agency: str
+
+
+@dataclass
+class _Rules:
+    area: Area
+    rules: threshold.ThresholdRules
+    tell_working_days: int
+    reminder_lead_working_days: int
+
+
+def _rules_by_area(on: date, area_ids: Iterable[int] | None = None) -> dict[int, _Rules]:
+    """Each area's rules in force on ``on`` (every area, or those listed: the incremental check reads
+    only the areas of one victim's cases)."""
+    found = {}
+    query = sa.select(Area)
+    if area_ids is not None:
+        query = query.where(Area.id.in_(sorted(set(area_ids))))
+    for area in db.session.scalars(query):
+        values = area_settings(area, on=on)
+        found[area.id] = _Rules(
+            area,
+            threshold_rules(values),
+            values[case_settings.EXPLAIN_CASE_REVIEW_WORKING_DAYS],
+            int(values[LEAD_WORKING_DAYS]),
+        )
+    return found
+
+
+def _complaint_cutoff(rules: Iterable[_Rules], on: date) -> date:
+    """Complaints reported before this day cannot qualify in any area today (the longest look-back)."""
+    longest = max((r.rules.lookback_months for r in rules), default=6)
+    return _months_before(on, longest + 1)
+
+
+def _complaints_of(person_ids: Sequence[int] | None, since: date) -> dict[int, list[_Complaint]]:
+    """Every complaint each person made since ``since``, on any case, to any agency (one statement per
+    chunk of people; for everyone, one statement)."""
+    receiving = sa.orm.aliased(Agency)
+    holding = sa.orm.aliased(Agency)
+    statement = (
+        sa.select(
+            Complaint.complainant_person_id,
+            Complaint.reported_on,
+            Complaint.reference,
+            Incident.id,
+            Incident.occurred_on,
+            Incident.causes_had,
+            Incident.hate_motivated,
+            Case.id,
+            Case.reference,
+            receiving.code,
+            holding.code,
+        )
+        .join(Incident, Incident.id == Complaint.incident_id)
+        .join(Case, Case.id == Incident.case_id)
+        .join(receiving, receiving.id == Complaint.agency_id)
+        .join(holding, holding.id == Case.lead_agency_id)
+        .where(Complaint.reported_on >= since, Complaint.complainant_person_id.is_not(None))
+    )
+    found: dict[int, list[_Complaint]] = defaultdict(list)
+    batches = (
+        [statement]
+        if person_ids is None
+        else [statement.where(Complaint.complainant_person_id.in_(chunk)) for chunk in _chunks(person_ids)]
+    )
+    for batch in batches:
+        for row in db.session.execute(batch):
+            (
+                person_id,
+                reported_on,
+                reference,
+                incident_id,
+                occurred_on,
+                causes_had,
+                hate,
+                case_id,
+                case_ref,
+                agency_code,
+                holding_code,
+            ) = row
+            found[person_id].append(
+                _Complaint(
+                    threshold.ComplaintInput(
+                        occurred_on=occurred_on,
+                        reported_on=reported_on,
+                        complainant_name=None,
+                        causes_had=causes_had,
+                        hate_motivated=hate,
+                        agency_code=agency_code,
+                        reference=reference,
+                        source="case",
+                        case_reference=case_ref,
+                        incident_id=incident_id,
+                    ),
+                    case_id,
+                    holding_code,
+                )
+            )
+    return found
+
+
+@dataclass
+class _VictimCase:
+    case_id: int
+    area_id: int
+    status: CaseStatus
+    owner_id: int | None
+
+
+def _victim_cases(person_ids: Sequence[int]) -> dict[int, list[_VictimCase]]:
+    """The cases each person is a victim or complainant on."""
+    found: dict[int, dict[int, _VictimCase]] = defaultdict(dict)
+    for chunk in _chunks(person_ids):
+        rows = db.session.execute(
+            sa.select(CaseParty.person_id, Case.id, Case.area_id, Case.status, Case.owner_id)
+            .join(Case, Case.id == CaseParty.case_id)
+            .where(CaseParty.person_id.in_(chunk), CaseParty.role.in_(VICTIM_ROLES), Case.anonymised_at.is_(None))
+        )
+        for person_id, case_id, area_id, status, owner_id in rows:
+            found[person_id][case_id] = _VictimCase(case_id, area_id, status, owner_id)
+    return {person_id: list(cases.values()) for person_id, cases in found.items()}
+
+
+def _open_applications(case_ids: Sequence[int]) -> dict[int, int]:
+    """case id -> the open Case Review application linked to it (the newest)."""
+    found: dict[int, int] = {}
+    for chunk in _chunks(case_ids):
+        rows = db.session.execute(
+            sa.select(application_cases.c.case_id, TriggerApplication.id)
+            .join(TriggerApplication, TriggerApplication.id == application_cases.c.application_id)
+            .where(application_cases.c.case_id.in_(chunk), TriggerApplication.status.in_(OPEN_APPLICATION))
+            .order_by(TriggerApplication.id)
+        )
+        # Not dict(rows): a Result has keys(), so dict() would take it for a mapping.
+        found.update({case_id: application_id for case_id, application_id in rows})  # noqa: C416
+    return found
+
+
+def _high_risk(case_ids: Sequence[int]) -> set[tuple[int, int | None]]:
+    """(case id, victim person id or None for the whole case) whose latest assessment is high."""
+    latest: dict[tuple[int, int | None], RiskBand] = {}
+    for chunk in _chunks(case_ids):
+        rows = db.session.execute(
+            sa.select(RiskAssessment.case_id, RiskAssessment.victim_person_id, RiskAssessment.band)
+            .where(RiskAssessment.case_id.in_(chunk))
+            .order_by(RiskAssessment.assessed_on, RiskAssessment.id)
+        )
+        for case_id, victim_id, band in rows:
+            latest[(case_id, victim_id)] = band
+    return {key for key, band in latest.items() if band == RiskBand.high}
+
+
+def _personally_flagged(person_ids: Sequence[int]) -> set[int]:
+    flagged: set[int] = set()
+    for chunk in _chunks(person_ids):
+        flagged.update(
+            db.session.scalars(
+                sa.select(Person.id).where(
+                    Person.id.in_(chunk),
+                    sa.or_(
+                        Person.is_personally_vulnerable,
+                        Person.is_situationally_vulnerable,
+                        Person.is_incidentally_vulnerable,
+                    ),
+                )
+            )
+        )
+    return flagged
+
+
+def _existing(person_ids: Sequence[int] | None) -> dict[tuple[int, int], WatchEntry]:
+    if person_ids is None:
+        rows = db.session.scalars(sa.select(WatchEntry))
+        return {(e.area_id, e.person_id): e for e in rows}
+    found = {}
+    for chunk in _chunks(person_ids):
+        for entry in db.session.scalars(sa.select(WatchEntry).where(WatchEntry.person_id.in_(chunk))):
+            found[(entry.area_id, entry.person_id)] = entry
+    return found
+
+
+def _working(evaluation: threshold.Evaluation, complaints: Sequence[_Complaint]) -> dict[str, Any]:
+    working = evaluation.to_dict()
+    for item, result in zip(working["complaints"], evaluation.complaints, strict=True):
+        source = complaints[result.input_index]
+        item["case_id"] = source.case_id
+        item["holding_agency"] = source.holding_agency
+    return working
+
+
+def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None = None) -> PassReport:
+    """Evaluate ``person_ids`` (None: everyone with a complaint recent enough to count) and bring their
+    watch entries up to date: one per area where they meet or are one short of the automatic threshold,
+    kept when they were told of their right. Raises the case owner's task for each victim who newly meets
+    it without an open application; cancels it for one who no longer does before being told. Flushes,
+    never commits."""
+    on = on or today()
+    report = PassReport()
+    ids = sorted(set(person_ids)) if person_ids is not None else None
+    existing = _existing(ids)
+    if ids is None:
+        rules = _rules_by_area(on)
+        if not rules:
+            return report
+        complaints = _complaints_of(None, _complaint_cutoff(rules.values(), on))
+        # Nobody with fewer complaints than the lowest threshold less one can be within one of any area's.
+        fewest = min(r.rules.automatic_count for r in rules.values()) - 1
+        candidates = sorted({p for p, found in complaints.items() if len(found) >= fewest} | {p for _a, p in existing})
+        victim_cases = _victim_cases(candidates)
+    else:
+        # The incremental check: the people's cases first, then only their areas' rules.
+        candidates = ids
+        victim_cases = _victim_cases(ids)
+        rules = _rules_by_area(
+            on, {c.area_id for cases in victim_cases.values() for c in cases} | {a for a, _p in existing}
+        )
+        complaints = _complaints_of(ids, _complaint_cutoff(rules.values(), on)) if rules else {}
+    report.evaluated = len(candidates)
+
+    results: dict[tuple[int, int], dict[str, Any]] = {}
+    for person_id in candidates:
+        mine = complaints.get(person_id, [])
+        by_area: dict[int, list[_VictimCase]] = defaultdict(list)
+        for case in victim_cases.get(person_id, []):
+            by_area[case.area_id].append(case)
+        for area_id, cases in by_area.items():
+            area_rules = rules[area_id].rules
+            evaluation = threshold.evaluate(area_rules, on, None, [c.input for c in mine])
+            short_by = max(0, area_rules.automatic_count - evaluation.qualifying_count)
+            if short_by > 1 and (area_id, person_id) not in existing:
+                continue
+            results[(area_id, person_id)] = {
+                "evaluation": evaluation,
+                "complaints": mine,
+                "cases": cases,
+                "short_by": short_by,
+                "threshold": area_rules.automatic_count,
+            }
+
+    kept_case_ids = sorted({c.case_id for r in results.values() for c in r["cases"]})
+    applications = _open_applications(kept_case_ids)
+    high = _high_risk(kept_case_ids)
+    flagged = _personally_flagged(sorted({p for _a, p in results}))
+
+    for key in set(existing) - set(results):
+        entry = existing[key]
+        if entry.told_on is None:
+            close_deadline(WatchEntry.__tablename__, entry.id, TELL_KIND, cancelled=True)
+            db.session.delete(entry)
+            report.removed += 1
+
+    raised: list[tuple[WatchEntry, _Rules]] = []
+    for (area_id, person_id), found in results.items():
+        evaluation: threshold.Evaluation = found["evaluation"]
+        cases: list[_VictimCase] = found["cases"]
+        short_by = found["short_by"]
+        entry = existing.get((area_id, person_id))
+        if short_by > 1 and entry is not None and entry.told_on is None:
+            close_deadline(WatchEntry.__tablename__, entry.id, TELL_KIND, cancelled=True)
+            db.session.delete(entry)
+            report.removed += 1
+            continue
+        case_order = _latest_complaint_first(cases, found["complaints"])
+        application_id = next((applications[c] for c in case_order if c in applications), None)
+        vulnerable = person_id in flagged or any((c, None) in high or (c, person_id) in high for c in case_order)
+        task_case = _task_case(cases, case_order)
+        values = {
+            "case_ids": case_order,
+            "task_case_id": task_case.case_id if task_case else None,
+            "qualifying_count": evaluation.qualifying_count,
+            "threshold": found["threshold"],
+            "short_by": short_by,
+            "vulnerable": vulnerable,
+            "open_application_id": application_id,
+            "working": _working(evaluation, found["complaints"]),
+            "evaluated_on": on,
+        }
+        if entry is None:
+            entry = WatchEntry(area_id=area_id, person_id=person_id, **values)
+            db.session.add(entry)
+        else:
+            for name, value in values.items():
+                if getattr(entry, name) != value:
+                    setattr(entry, name, value)
+        report.entries += 1
+        if short_by == 0:
+            if entry.met_on is None:
+                entry.met_on = on
+                if entry.told_on is None and application_id is None:
+                    raised.append((entry, rules[area_id]))
+        elif entry.met_on is not None:
+            entry.met_on = None
+            if entry.told_on is None:
+                close_deadline(WatchEntry.__tablename__, entry.id, TELL_KIND, cancelled=True)
+    db.session.flush()
+    if raised:
+        names = dict(
+            db.session.execute(sa.select(Person.id, Person.name).where(Person.id.in_({e.person_id for e, _ in raised})))
+            .tuples()
+            .all()
+        )
+        owners = {c.case_id: c.owner_id for cases in victim_cases.values() for c in cases}
+        report.tasks_raised = open_deadlines(
+            [
+                _task(entry, names.get(entry.person_id, "the victim"), owners.get(entry.task_case_id), area_rules, on)
+                for entry, area_rules in raised
+            ]
+        )
+    return report
+
+
+def _latest_complaint_first(cases: Sequence[_VictimCase], complaints: Sequence[_Complaint]) -> list[int]:
+    latest: dict[int, date] = {}
+    for complaint in complaints:
+        day = complaint.input.reported_on
+        if complaint.case_id not in latest or latest[complaint.case_id] < day:
+            latest[complaint.case_id] = day
+    return sorted((c.case_id for c in cases), key=lambda c: (latest.get(c, date.min), c), reverse=True)
+
+
+def _task_case(cases: Sequence[_VictimCase], case_order: Sequence[int]) -> _VictimCase | None:
+    """The open case with the latest complaint (else the latest case): its owner tells the victim."""
+    by_id = {c.case_id: c for c in cases}
+    ordered = [by_id[c] for c in case_order]
+    return next((c for c in ordered if c.status == CaseStatus.open), ordered[0] if ordered else None)
+
+
+def _task(entry: WatchEntry, name: str, owner_id: int | None, rules: _Rules, on: date) -> dict[str, Any]:
+    """The case owner's task to tell the victim, as ``reminders.services.open_deadlines`` takes it."""
+    return {
+        "subject_type": WatchEntry.__tablename__,
+        "subject_id": entry.id,
+        "kind": TELL_KIND,
+        "title": f"Tell {name} of their right to a Case Review (Community Trigger)",
+        "due": add_working_days(on, rules.tell_working_days),
+        "owner_id": owner_id,
+        "case_id": entry.task_case_id,
+        "area_id": entry.area_id,
+        "link": f"/threshold-watch/{entry.id}/tell",
+        "lead_working_days": rules.reminder_lead_working_days,
+    }
+
+
+# --- the nightly pass and the incremental check --------------------------------------------------------
+
+
+def nightly_pass(on: date | None = None) -> PassReport:
+    """Everyone, every area, with the rules in force today (the Celery beat task)."""
+    return evaluate_people(None, on=on)
+
+
+def on_complaint_recorded(_app: Any, *, person_ids: Iterable[int], **_: Any) -> None:
+    """The incremental check: the complainants just recorded, across all their cases."""
+    ids = sorted({int(p) for p in person_ids if p is not None})
+    if ids:
+        evaluate_people(ids)
+
+
+# --- telling the victim --------------------------------------------------------------------------------
+
+
+def get_entry(entry_id: int) -> WatchEntry:
+    entry = db.session.get(WatchEntry, entry_id)
+    if entry is None:
+        raise NotFound("Not found.")
+    return entry
+
+
+def record_told(actor: Any, entry: WatchEntry, *, told_on: date, method: str, notes: str | None = None) -> WatchEntry:
+    """Record that the victim was told of their right to a Case Review; closes the owner's task."""
+    errors: dict[str, list[str]] = {}
+    if told_on > today():
+        errors.setdefault("told_on", []).append("The date they were told cannot be in the future")
+    if method not in {m.value for m in ToldMethod}:
+        errors.setdefault("method", []).append("Choose how they were told")
+    if errors:
+        raise InvalidInput(errors)
+    if entry.told_on is not None:
+        raise RuleViolation(f"Already recorded: they were told on {entry.told_on.day} {entry.told_on:%B %Y}.")
+    before = snapshot(entry, ("told_on", "told_method", "told_by_id", "told_notes"))
+    entry.told_on = told_on
+    entry.told_method = ToldMethod(method)
+    entry.told_notes = (notes or "").strip() or None
+    entry.told_by_id = actor.id
+    close_deadline(WatchEntry.__tablename__, entry.id, TELL_KIND)
+    db.session.flush()
+    record_change(
+        actor,
+        entry,
+        before,
+        snapshot(entry, ("told_on", "told_method", "told_by_id", "told_notes")),
+        "Recorded that a victim was told of their right to a Case Review",
+    )
+    return entry
+
+
+# --- reading: the board, the API, the case page --------------------------------------------------------
+
+
+@dataclass
+class HiddenComplaints:
+    agency: str
+    count: int
+
+
+@dataclass
+class PossibleDuplicate:
+    person: Person | None
+    #: The agency that created a record the reader may not see (then ``person`` is None).
+    agency: str | None
+    why: str
+
+
+@dataclass
+class BoardItem:
+    entry: WatchEntry
+    person: Person
+    #: The working's complaints on cases the reader may see, each a dict of API.md's ``threshold``.
+    complaints: list[dict[str, Any]]
+    hidden: list[HiddenComplaints]
+    duplicates: list[PossibleDuplicate] = field(default_factory=list)
+
+
+@dataclass
+class Board:
+    area: Area
+    meeting: list[BoardItem]
+    one_short: list[BoardItem]
+    with_application: list[BoardItem]
+    #: Victims on cases the reader may not see: a count per holding agency, never names.
+    hidden_victims: list[HiddenComplaints]
+
+
+def _order(entry: WatchEntry) -> tuple[Any, ...]:
+    return (not entry.vulnerable, entry.short_by, -entry.qualifying_count, entry.id)
+
+
+def area_entries(area: Area, user: Any) -> tuple[list[tuple[WatchEntry, Person]], list[HiddenComplaints]]:
+    """The area's entries within one short, vulnerable first, for victims the user may see, and a count
+    per holding agency of the others (two statements)."""
+    entries = db.session.scalars(
+        sa.select(WatchEntry)
+        .join(Person, Person.id == WatchEntry.person_id)
+        .where(WatchEntry.area_id == area.id, WatchEntry.short_by <= 1, Person.merged_into_id.is_(None))
+    ).all()
+    if not entries:
+        return [], []
+    # Only the people the reader may see are loaded (every person loaded by a read is logged as viewed).
+    people = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Person).where(Person.id.in_([e.person_id for e in entries]), visible_people_clause(user))
+        )
+    }
+    shown = sorted(((e, people[e.person_id]) for e in entries if e.person_id in people), key=lambda r: _order(r[0]))
+    hidden: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        if entry.person_id not in people:
+            agencies = {c.get("holding_agency") for c in entry.working.get("complaints", [])} - {None}
+            hidden[", ".join(sorted(agencies)) or "another agency"] += 1
+    return shown, [HiddenComplaints(agency, count) for agency, count in sorted(hidden.items())]
+
+
+def _visible_case_ids(user: Any, case_ids: Iterable[int]) -> set[int]:
+    wanted = sorted(set(case_ids))
+    if not wanted:
+        return set()
+    return set(db.session.scalars(sa.select(Case.id).where(Case.id.in_(wanted), visible_cases_clause(user))))
+
+
+def _split_working(entry: WatchEntry, visible_cases: set[int]) -> tuple[list[dict[str, Any]], list[HiddenComplaints]]:
+    shown, hidden = [], defaultdict(int)
+    for item in entry.working.get("complaints", []):
+        if item.get("case_id") in visible_cases:
+            shown.append(item)
+        elif item.get("qualifies"):
+            hidden[item.get("holding_agency") or "another agency"] += 1
+    return shown, [HiddenComplaints(a, n) for a, n in sorted(hidden.items())]
+
+
+def possible_duplicates(user: Any, people: Sequence[Person]) -> dict[int, list[PossibleDuplicate]]:
+    """Other records with the same name and date of birth, or the same address: said, never joined.
+    Records the user may not see are named only by the agency that created them."""
+    found: dict[int, list[PossibleDuplicate]] = defaultdict(list)
+    clauses = []
+    for person in people:
+        if person.date_of_birth is not None:
+            clauses.append(
+                sa.and_(Person.normalised_name == person.normalised_name, Person.date_of_birth == person.date_of_birth)
+            )
+        if person.normalised_address:
+            clauses.append(Person.normalised_address == person.normalised_address)
+    if not clauses:
+        return found
+    others = db.session.execute(
+        sa.select(
+            Person.id,
+            Person.normalised_name,
+            Person.date_of_birth,
+            Person.normalised_address,
+            Agency.name,
+            visible_people_clause(user).label("visible"),
+        )
+        .outerjoin(Agency, Agency.id == Person.agency_id)
+        .where(sa.or_(*clauses), Person.merged_into_id.is_(None), Person.anonymised_at.is_(None))
+    ).all()
+    visible_ids = [o.id for o in others if o.visible]
+    loaded = (
+        {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(visible_ids)))}
+        if visible_ids
+        else {}
+    )
+    for person in people:
+        for other in others:
+            if other.id == person.id:
+                continue
+            same_name = (
+                person.date_of_birth is not None
+                and other.normalised_name == person.normalised_name
+                and other.date_of_birth == person.date_of_birth
+            )
+            same_address = bool(person.normalised_address) and other.normalised_address == person.normalised_address
+            if not (same_name or same_address):
+                continue
+            why = "the same name and date of birth" if same_name else "the same address"
+            if other.visible:
+                found[person.id].append(PossibleDuplicate(loaded[other.id], None, why))
+            else:
+                found[person.id].append(PossibleDuplicate(None, other.name or "another agency", why))
+    return found
+
+
+def board(user: Any, area: Area) -> Board:
+    shown, hidden_victims = area_entries(area, user)
+    visible_cases = _visible_case_ids(user, (c for e, _p in shown for c in e.case_ids))
+    duplicates = possible_duplicates(user, [p for _e, p in shown])
+    meeting, one_short, with_application = [], [], []
+    for entry, person in shown:
+        complaints, hidden = _split_working(entry, visible_cases)
+        item = BoardItem(entry, person, complaints, hidden, duplicates.get(person.id, []))
+        if entry.open_application_id is not None:
+            with_application.append(item)
+        elif entry.short_by == 0:
+            meeting.append(item)
+        else:
+            one_short.append(item)
+    return Board(area, meeting, one_short, with_application, hidden_victims)
+
+
+def entries_for_case(case: Case) -> list[tuple[WatchEntry, Person]]:
+    """The watch entries of the victims on a case (in the case's area): the one-short flag and the
+    tell-the-victim task on the case page."""
+    return list(
+        db.session.execute(
+            sa.select(WatchEntry, Person)
+            .join(Person, Person.id == WatchEntry.person_id)
+            .join(
+                CaseParty,
+                sa.and_(CaseParty.person_id == WatchEntry.person_id, CaseParty.case_id == case.id),
+            )
+            .where(WatchEntry.area_id == case.area_id, WatchEntry.short_by <= 1, CaseParty.role.in_(VICTIM_ROLES))
+            .order_by(WatchEntry.short_by, Person.name)
+        ).tuples()
+    )
+
+
+def dump_entry(entry: WatchEntry, person: Person) -> dict[str, Any]:
+    """API.md's threshold-watch item."""
+    return {
+        "person_id": person.id,
+        "name": person.name,
+        "case_ids": list(entry.case_ids),
+        "qualifying_complaints": entry.qualifying_count,
+        "threshold": entry.threshold,
+        "short_by": entry.short_by,
+        "vulnerable": entry.vulnerable,
+        "open_application_id": entry.open_application_id,
+        "told_on": entry.told_on.isoformat() if entry.told_on else None,
+    }
+
+
+# --- lifecycle ---------------------------------------------------------------------------------------
+
+
+def forget_person(person_id: int) -> list[int]:
+    """Remove a person's entries (anonymised, or merged into another record) and cancel their tasks."""
+    entries = list(db.session.scalars(sa.select(WatchEntry).where(WatchEntry.person_id == person_id)))
+    for entry in entries:
+        close_deadline(WatchEntry.__tablename__, entry.id, TELL_KIND, cancelled=True)
+        db.session.delete(entry)
+    db.session.flush()
+    return [e.id for e in entries]

@@ -1,0 +1,111 @@
+"""The "May qualify for a Case Review" board, and the case owner's tell-the-victim page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from casework.core.db import commit
+from casework.core.errors import InvalidInput
+from casework.core.links import external_url
+from casework.core.permissions import Permission, requires
+from casework.core.time import today
+from casework.extensions import db
+from casework.notifications.services import queue_email
+from casework.threshold_watch import policies, services
+from casework.threshold_watch.forms import ToldForm
+from casework.threshold_watch.models import TOLD_METHOD_LABELS, ToldMethod
+
+bp = Blueprint("threshold_watch", __name__, url_prefix="/threshold-watch")
+
+
+@bp.get("/")
+@requires(Permission.MANAGE_TRIGGERS)
+def board():
+    areas = policies.watched_areas(current_user)
+    code = request.args.get("area") or (areas[0].code if areas else None)
+    if code is None:
+        abort(404)
+    area = policies.watched_area(current_user, code)
+    return render_template(
+        "threshold_watch/board.html", board=services.board(current_user, area), areas=areas, today=today()
+    )
+
+
+def _message(entry, person) -> dict[str, str]:
+    """The letter and the email, from the template: the same words either way."""
+    context = {
+        "person": person,
+        "area": entry.area,
+        "apply_url": external_url("public.triggers.apply"),
+        "today": today(),
+    }
+    return {
+        "subject": "Your right to ask for an anti-social behaviour Case Review",
+        "text": render_template("threshold_watch/message.txt", **context),
+    }
+
+
+@bp.get("/<int:entry_id>/letter")
+@requires(Permission.EDIT_CASES, Permission.MANAGE_TRIGGERS)
+def letter(entry_id: int):
+    entry = policies.get_entry_to_tell(current_user, entry_id)
+    return render_template(
+        "threshold_watch/letter.html",
+        entry=entry,
+        person=entry.person,
+        message=_message(entry, entry.person),
+        letter_date=today(),
+    )
+
+
+@bp.route("/<int:entry_id>/tell", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES, Permission.MANAGE_TRIGGERS)
+def tell(entry_id: int):
+    entry = policies.get_entry_to_tell(current_user, entry_id)
+    person = entry.person
+    message = _message(entry, person)
+    form = ToldForm()
+    if request.method == "GET":
+        form.told_on.data = today()
+    if form.validate_on_submit():
+        wants_email = bool(form.send_email.data)
+        if wants_email and not person.email:
+            form.send_email.errors = ["There is no email address on their record"]
+        else:
+            try:
+                services.record_told(
+                    current_user, entry, told_on=form.told_on.data, method=form.method.data, notes=form.notes.data
+                )
+            except InvalidInput as error:
+                db.session.rollback()
+                for name, messages in error.errors.items():
+                    field = form._fields.get(name)
+                    if field is not None:
+                        field.errors = [*list(field.errors or []), *messages]
+                    else:
+                        form.form_errors.extend(messages)
+            else:
+                if wants_email:
+                    queue_email(
+                        to=person.email,
+                        subject=message["subject"],
+                        text=message["text"],
+                        key=f"threshold_watch:told:{entry.id}",
+                        related=("people", person.id),
+                    )
+                commit()
+                flash(f"Recorded that {person.name} was told of their right to a Case Review", "success")
+                if entry.task_case_id:
+                    return redirect(f"/cases/{entry.task_case_id}")
+                return redirect(url_for(".board", area=entry.area.code))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "threshold_watch/tell.html",
+        entry=entry,
+        person=person,
+        form=form,
+        message=message,
+        method_labels=TOLD_METHOD_LABELS,
+        email_method=ToldMethod.email.value,
+    ), status
