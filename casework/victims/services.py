@@ -569,6 +569,12 @@ def anonymise_person_access(person_id: int, report: Any) -> None:
             row.ended_at = now()
         anonymise(row)
         row.ended_reason = "Anonymised under the retention policy"
+    # Spent or not, the sign-in secrets of an anonymised person are of no use to anyone.
+    db.session.execute(
+        sa.delete(VictimSignIn)
+        .where(VictimSignIn.access_id.in_([r.id for r in rows]))
+        .execution_options(synchronize_session=False)
+    )
     diary = list(db.session.scalars(sa.select(DiaryEntry).where(DiaryEntry.person_id == person_id)))
     for entry in diary:
         anonymise(entry)
