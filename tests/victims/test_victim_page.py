@@ -350,3 +350,12 @@ def test_the_victim_stops_using_it_and_access_ends_at_once(app, world, access):
     assert victim.get("/my-case/").status_code == 302
     _, again = _victim_client(app, spare)
     assert again.status_code == 410
+
+
+def test_an_idle_victim_session_ends(app, world, access):
+    victim = _sign_in(app)
+    assert victim.get("/my-case/").status_code == 200
+    minutes = app.config["CASEWORK"]["SESSION_IDLE_MINUTES"]
+    with time_machine.travel(now() + timedelta(minutes=minutes + 1)):
+        answer = victim.get("/my-case/")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/sign-in")

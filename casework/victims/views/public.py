@@ -9,6 +9,7 @@ sign-in pages answer the same whether or not an address or number is known.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,8 @@ bp = Blueprint("victims", __name__, url_prefix="/my-case")
 #: The session's keys: the signed-in access, and the number a code was asked for.
 ACCESS_KEY = "victim_access_id"
 MOBILE_KEY = "victim_code_mobile"
+#: When the victim last did something: a session idle for longer than staff sessions may be ends.
+SEEN_KEY = "victim_seen_at"
 SERVICE_NAME = "Follow your ASB case"
 
 
@@ -45,10 +48,16 @@ def victim_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        access = services.signed_in_access(session.get(ACCESS_KEY))
+        idle_limit = current_app.config["CASEWORK"]["SESSION_IDLE_MINUTES"] * 60
+        seen = session.get(SEEN_KEY)
+        moment = int(time.time())
+        idle = not isinstance(seen, int) or moment - seen > idle_limit
+        access = None if idle else services.signed_in_access(session.get(ACCESS_KEY))
         if access is None:
             session.pop(ACCESS_KEY, None)
+            session.pop(SEEN_KEY, None)
             return redirect(url_for(".sign_in"))
+        session[SEEN_KEY] = moment
         g.victim_access = access
         return view(*args, **kwargs)
 
@@ -58,6 +67,7 @@ def victim_required(view: Callable[..., Any]) -> Callable[..., Any]:
 def _sign_in_as(access: Any) -> None:
     session.clear()  # a new session: nothing from before signing in carries over
     session[ACCESS_KEY] = access.id
+    session[SEEN_KEY] = int(time.time())
     session.permanent = False
 
 
