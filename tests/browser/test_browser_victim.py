@@ -93,3 +93,14 @@ def test_the_victim_signs_in_adds_a_diary_entry_and_the_officer_accepts_it(
     assert "The diary entry is on the ledger" in officer.content()
     assert _scalar(live_app, sa.select(DiaryEntry.status).where(DiaryEntry.id == entry_id)) is DiaryStatus.accepted
     assert officer_console.take() == []
+    # The officer's own pages of the victim page: changing it (on) and switching it on (off).
+    from casework.cases.models import CaseParty, Person
+
+    margaret = _scalar(live_app, sa.select(Person.id).where(Person.name == "Margaret Holmes"))
+    noise = _scalar(live_app, sa.select(Case.id).where(Case.summary.startswith("Loud music and parties")))
+    shop = _scalar(live_app, sa.select(CaseParty.person_id).where(CaseParty.case_id == noise, CaseParty.role == "complainant"))
+    problems = check_page(officer, officer_console, f"/cases/{case_id}/victim-page/{margaret}", expected_status=200)
+    assert "Switch it off" in officer.content()
+    problems += check_page(officer, officer_console, f"/cases/{noise}/victim-page/{shop}", expected_status=200)
+    assert "Switch on the victim page" in officer.content()
+    assert not problems, "\n".join(problems)
