@@ -39,6 +39,7 @@ DOMAINS = (
     "casework.reports",
     "casework.data_protection",
     "casework.spreadsheets",
+    "casework.victims",
 )
 
 

@@ -97,6 +97,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "STORAGE_S3_PREFIX": "",
         #: The largest file a user may upload, in megabytes.
         "UPLOAD_MAX_MB": 20,
+        #: GOV.UK Notify (casework/notifications/notify.py): with an API key, email and text messages go
+        #: through Notify instead of SMTP (text messages have no other way out: without Notify they are
+        #: written to MAIL_DIR). Each template is Notify's own, with the personalisation fields
+        #: ((subject)) and ((body)) for email and ((body)) for text messages.
+        "NOTIFY_API_KEY": None,
+        "NOTIFY_BASE_URL": "https://api.notifications.service.gov.uk",
+        "NOTIFY_EMAIL_TEMPLATE_ID": None,
+        "NOTIFY_SMS_TEMPLATE_ID": None,
     }
 
 
@@ -341,7 +349,23 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
                 f"CASEWORK_ACCESSIBILITY_TESTED_ON must be a date like 2026-11-30, not {tested_on!r}."
             ) from None
     _validate_storage(config)
+    _validate_notify(config)
     return config
+
+
+def _validate_notify(config: dict[str, Any]) -> None:
+    for key in ("NOTIFY_API_KEY", "NOTIFY_EMAIL_TEMPLATE_ID", "NOTIFY_SMS_TEMPLATE_ID"):
+        value = config[key]
+        config[key] = (str(value).strip() or None) if value is not None else None
+    if config["NOTIFY_API_KEY"] and not (config["NOTIFY_EMAIL_TEMPLATE_ID"] and config["NOTIFY_SMS_TEMPLATE_ID"]):
+        raise ConfigError(
+            "CASEWORK_NOTIFY_API_KEY is set: set CASEWORK_NOTIFY_EMAIL_TEMPLATE_ID and "
+            "CASEWORK_NOTIFY_SMS_TEMPLATE_ID to the ids of its email and text message templates."
+        )
+    base = str(config["NOTIFY_BASE_URL"] or "").strip()
+    if not base.startswith(("http://", "https://")):
+        raise ConfigError(f"CASEWORK_NOTIFY_BASE_URL must be an http:// or https:// URL, not {base!r}.")
+    config["NOTIFY_BASE_URL"] = base
 
 
 #: Free-text details of the organisation running the service (see ``defaults``).

@@ -222,6 +222,12 @@ NAMES_NO_RECORD = {
     # other as "Select an incident on this case"); letterheads and notice templates are admin-only
     "staff.documents.upload", "staff.documents.remove", "staff.interventions.notice",
     "admin.documents.edit", "admin.notices.edit",
+    # the victim page: the person and diary entry are in the path, checked against the path's case
+    # (a victim or complainant of it; an entry on it); the victim's own pages name no record in a body,
+    # and their case in the path must be one of theirs (tests/victims/test_victim_page.py)
+    "staff.victims.switch_on", "staff.victims.switch_off", "staff.victims.accept",
+    "public.victims.sign_in", "public.victims.use_link", "public.victims.sign_in_text", "public.victims.enter_code",
+    "public.victims.sign_out", "public.victims.stop", "public.victims.add_diary_entry",
     "staff.statistics.withdraw",
     # the partnership report names an area by its code, not found (404) unless the manager's agency
     # covers it (tests/reports/test_report_job.py::test_an_area_out_of_reach_is_not_compiled)

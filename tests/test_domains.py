@@ -97,6 +97,10 @@ EXPECTED = {
         "demo": True,
     },
     "spreadsheets": {"blueprints": {"staff.spreadsheets"}, "demo": True},
+    "victims": {
+        "blueprints": {"staff.victims", "public.victims"},
+        "demo": True,
+    },
 }
 
 

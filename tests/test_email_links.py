@@ -48,6 +48,10 @@ SENT_BY_THE_SCENARIO = {
     "digest": "the daily digest",
     "sign-in-locked": "the account holder told of a sign-in lock",
     "letter-template-failed": "the admins told that a letter template failed at send time",
+    "victim-welcome": "a victim told their victim page is switched on (email)",
+    "victim-welcome-text": "a victim told their victim page is switched on (text message)",
+    "victim-link": "a victim's sign-in link",
+    "victim-code": "a victim's sign-in code (text message)",
 }
 
 
@@ -195,6 +199,23 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
             with app.test_request_context("/", base_url=HOSTILE):
                 reminder_tasks.sweep.run()
                 reminder_tasks.digest.run()
+
+        # The victim page switched on for the case's victim, who asks for a link and a code.
+        from casework.cases.models import CaseParty, PartyRole, Person
+        from casework.victims import services as victim_page
+
+        victim = Person(name="Vera Victim", normalised_name="vera victim")
+        db.session.add(victim)
+        db.session.flush()
+        db.session.add(CaseParty(case_id=case.id, person_id=victim.id, role=PartyRole.victim))
+        commit()
+        with app.test_request_context("/", base_url=HOSTILE):
+            victim_page.switch_on(
+                world.officer, case, victim, email="vera@example.net", mobile="07700900123", contact_checked=True
+            )
+            victim_page.send_link("vera@example.net")
+            victim_page.send_code("07700900123")
+            commit()
 
         # The account holder told that sign-in is locked.
         with app.test_request_context("/sign-in", base_url=HOSTILE):

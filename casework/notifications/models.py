@@ -26,6 +26,9 @@ class OutboxEmail(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    #: "email", or "text" for a text message (``to_address`` is then a mobile number, and there is
+    #: no subject): both go through GOV.UK Notify when it is configured (casework.notifications.notify).
+    channel: Mapped[str] = mapped_column(sa.String(10), default="email", server_default="email")
     to_address: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)

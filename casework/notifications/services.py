@@ -54,6 +54,34 @@ def queue_email(
     return row
 
 
+def queue_text(*, to: str, text: str, key: str, related: tuple[str, int] | None = None) -> OutboxEmail:
+    """Store a text message to a mobile number and send it once the transaction commits: through GOV.UK
+    Notify when it is configured, otherwise written to the mail folder (there is no SMS without Notify).
+    The same outbox, keys and exactly-once send as email."""
+    existing = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
+    if existing is not None:
+        return existing
+    row = OutboxEmail(
+        idempotency_key=key,
+        channel="text",
+        to_address=to,
+        subject="Text message",
+        body_text=text,
+        related_type=related[0] if related else None,
+        related_id=related[1] if related else None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        existing = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
+        if existing is None:
+            raise
+        return existing
+    enqueue("notifications.send_email", row.id)
+    return row
+
+
 # --- retention ---------------------------------------------------------------------------------------
 
 #: What replaces the subject and body of an email removed under the retention policy.

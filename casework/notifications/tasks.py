@@ -18,6 +18,7 @@ import hashlib
 import random
 import smtplib
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from celery import shared_task
@@ -27,6 +28,7 @@ from flask_mailman import EmailMultiAlternatives
 from casework.core.db import commit, rows_changed
 from casework.core.time import now
 from casework.extensions import db
+from casework.notifications import notify
 from casework.notifications.models import OutboxEmail
 
 #: Worth trying again: the server is down, busy, or answered 4xx.
@@ -117,15 +119,32 @@ def _record_failure(email_id: int, error: BaseException, *, permanent: bool) -> 
     return attempts
 
 
+def _deliver(row: OutboxEmail) -> None:
+    """Through GOV.UK Notify when it is configured; otherwise email by SMTP (or the mail folder), and a
+    text message to the mail folder (development: there is no other way to send one)."""
+    if notify.is_configured():
+        notify.send(row)
+    elif row.channel == "text":
+        folder = Path(current_app.config["MAIL_FILE_PATH"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"text-{notify.reference(row)}.txt").write_text(f"To: {row.to_address}\n\n{row.body_text}\n")
+    else:
+        _message(row).send()
+
+
 @shared_task(bind=True, name="notifications.send_email", max_retries=None)
 def send_email(self, email_id: int) -> bool:
     """Send one outbox message unless it is already sent. Returns whether this call sent it."""
     row = _claim(email_id)
     if row is None:
         return False  # already sent, refused for good, or another worker is sending it right now
-    message = _message(row)
     try:
-        message.send()
+        _deliver(row)
+    except notify.NotifyRefused as error:
+        db.session.rollback()
+        _record_failure(email_id, error, permanent=True)
+        current_app.logger.warning("message %s refused for good by Notify: %s", email_id, error)
+        return False
     except TRANSIENT as error:
         db.session.rollback()
         permanent = is_permanent(error)

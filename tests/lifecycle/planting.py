@@ -182,6 +182,32 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
             )
         )
         db.session.commit()
+        # The victim page, switched on for her, a sign-in link sent, and a diary entry.
+        from casework.cases.models import Case as _Case
+        from casework.cases.models import Person as _Person
+        from casework.victims import services as victim_page
+
+        access = victim_page.switch_on(
+            db.session.get(type(world.officer), world.officer.id),
+            db.session.get(_Case, case_id),
+            db.session.get(_Person, planted.victim_id),
+            email=names[planted.victim_id][1],
+            mobile="07700 900123",
+            contact_checked=True,
+            next_step=v("victim_accesses.next_step"),
+        )
+        victim_page.send_link(names[planted.victim_id][1])
+        victim_page.add_diary_entry(
+            access,
+            db.session.get(_Case, case_id),
+            happened_on=date(2027, 1, 18),
+            happened_at_time=v("victim_diary_entries.happened_at_time")[:40],
+            location=v("victim_diary_entries.location"),
+            what_happened=v("victim_diary_entries.what_happened"),
+            who_was_involved=v("victim_diary_entries.who_was_involved"),
+            how_it_affected=v("victim_diary_entries.how_it_affected"),
+        )
+        commit()
         from casework.cases.models import CaseReviewExplanation
 
         task_id = db.session.scalar(sa.select(CaseReviewExplanation.id).where(CaseReviewExplanation.case_id == case_id))

@@ -1,0 +1,33 @@
+"""The victim page: an officer switches it on for a victim, who signs in by emailed link or texted
+code to follow their own cases and Case Reviews and keep their ASB diary."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from casework.core.registry import register_domain
+
+
+def init_app(app: Flask) -> None:
+    """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    from casework.core import lifecycle
+    from casework.victims import case_sections, demo, receivers
+    from casework.victims.views import public, staff
+
+    domain = register_domain(app, "victims")
+    domain.models("casework.victims.models")
+    domain.blueprints("staff", staff.bp)
+    domain.blueprints("public", public.bp)
+    domain.case_page_section(
+        55,
+        "victims/_case_section.html",
+        case_sections.victim_page_section,
+        anchor="victim-page",
+        title="Victim page and diary",
+    )
+    domain.demo(demo.load)
+    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)
+    domain.receive(lifecycle.person_merged, receivers.on_person_merged)
+    domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)

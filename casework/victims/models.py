@@ -1,0 +1,126 @@
+"""The victim page: who may use it (switched on by an officer), their sign-in links and codes, and
+the ASB diary they keep there."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.core.db import TimestampMixin, UTCDateTime, enum_column
+from casework.extensions import db
+
+
+class VictimAccess(TimestampMixin, db.Model):
+    """A victim's use of the victim page, from the day an officer switched it on (having checked the
+    contact details with them) to the day it ended (the officer switched it off, or the victim asked
+    to stop). Switching it on again makes a new row: the history stays."""
+
+    __tablename__ = "victim_accesses"
+    __table_args__ = (
+        # One live access per person.
+        sa.Index(
+            "uq_victim_accesses_live_person",
+            "person_id",
+            unique=True,
+            postgresql_where=sa.text("ended_at IS NULL"),
+            sqlite_where=sa.text("ended_at IS NULL"),
+        ),
+        sa.Index("ix_victim_accesses_email", "email"),
+        sa.Index("ix_victim_accesses_mobile", "mobile"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    #: Lower case, as checked with the victim: sign-in links go here.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: Digits only, UK form (07...): sign-in codes go here by text message.
+    mobile: Mapped[str | None] = mapped_column(sa.String(40))
+    #: The day the officer checked the contact details with the victim.
+    contact_checked_on: Mapped[date] = mapped_column(sa.Date)
+    switched_on_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: What happens next, written for the victim by the officer (never planned enforcement), and when.
+    next_step: Mapped[str | None] = mapped_column(sa.Text)
+    next_step_on: Mapped[date | None] = mapped_column(sa.Date)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: Why it ended: switched off by an officer, or the victim asked to stop.
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(200))
+
+    person = relationship("Person")
+    switched_on_by = relationship("User", foreign_keys=[switched_on_by_id])
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None
+
+
+class SignInKind(enum.StrEnum):
+    link = "link"
+    code = "code"
+
+
+class VictimSignIn(db.Model):
+    """A single-use, short-lived sign-in secret: a link's token or a text message's code, kept only as
+    its SHA-256 digest."""
+
+    __tablename__ = "victim_sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    access_id: Mapped[int] = mapped_column(sa.ForeignKey("victim_accesses.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[SignInKind] = mapped_column(enum_column(SignInKind))
+    secret_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Wrong codes given for it; at the limit it is spent.
+    failed_attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+
+    access = relationship("VictimAccess")
+
+
+class DiaryStatus(enum.StrEnum):
+    #: Self-reported: shown to the officer as unverified, not on the ledger, not counted.
+    unverified = "unverified"
+    #: The officer accepted it into the ledger (an incident and a complaint by the victim).
+    accepted = "accepted"
+
+
+DIARY_STATUS_LABELS = {DiaryStatus.unverified: "Not yet checked", DiaryStatus.accepted: "Accepted"}
+
+
+class DiaryEntry(TimestampMixin, db.Model):
+    """An entry of a victim's ASB diary: what happened, when, where, who was involved, how it affected
+    them, with a photo or recording kept as a document on the case. A self-reported complaint until
+    the officer accepts it into the ledger through the service that records staff complaints."""
+
+    __tablename__ = "victim_diary_entries"
+    __table_args__ = (sa.Index("ix_victim_diary_entries_case_status", "case_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    access_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("victim_accesses.id", ondelete="SET NULL"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    happened_on: Mapped[date] = mapped_column(sa.Date)
+    happened_at_time: Mapped[str | None] = mapped_column(sa.String(40))
+    location: Mapped[str | None] = mapped_column(sa.String(300))
+    what_happened: Mapped[str] = mapped_column(sa.Text)
+    who_was_involved: Mapped[str | None] = mapped_column(sa.Text)
+    how_it_affected: Mapped[str | None] = mapped_column(sa.Text)
+    document_id: Mapped[int | None] = mapped_column(sa.ForeignKey("documents.id", ondelete="SET NULL"))
+    status: Mapped[DiaryStatus] = mapped_column(enum_column(DiaryStatus), default=DiaryStatus.unverified)
+    incident_id: Mapped[int | None] = mapped_column(sa.ForeignKey("incidents.id", ondelete="SET NULL"))
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    case = relationship("Case")
+    document = relationship("Document")
+
+    @property
+    def status_label(self) -> str:
+        return DIARY_STATUS_LABELS[self.status]

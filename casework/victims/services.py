@@ -1,0 +1,644 @@
+"""The victim page: switching it on and off, signing in by emailed link or texted code, what the
+victim sees, and their ASB diary. Never commits.
+
+What a victim is shown is chosen here, field by field, from their own records only: the cases on
+which they are the victim or a complainant, the Case Reviews linked to them, the letters sent to them.
+Never the perpetrator's details, planned enforcement, internal notes or anyone else's data: nothing
+here reads parties other than the victim, interventions, notes, actions or the case summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import render_template
+
+from casework.accounts.models import Agency, User
+from casework.audit.services import record, record_change, snapshot
+from casework.audit.models import AuditAction
+from casework.cases import services as case_services
+from casework.cases.models import Case, CaseParty, PartyRole, Person
+from casework.cases.policies import can_edit_case
+from casework.community_triggers import public_progress
+from casework.community_triggers.models import Letter, TriggerApplication, application_cases
+from casework.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from casework.core.links import external_url
+from casework.core.time import now, today
+from casework.documents import services as documents
+from casework.extensions import db
+from casework.notifications.services import queue_email, queue_text
+from casework.victims.models import DiaryEntry, DiaryStatus, SignInKind, VictimAccess, VictimSignIn
+
+#: The parts a person plays on a case that make it theirs to follow.
+VICTIM_ROLES = (PartyRole.victim, PartyRole.complainant)
+#: How long an emailed link and a texted code work, once each.
+LINK_LIFETIME = timedelta(minutes=20)
+CODE_LIFETIME = timedelta(minutes=10)
+#: Links or codes sent to one victim in an hour: more asks send nothing more (and say nothing different).
+SENDS_PER_HOUR = 3
+#: Wrong codes before a code is spent.
+CODE_ATTEMPTS = 5
+ACCESS_FIELDS = ("person_id", "email", "mobile", "contact_checked_on", "next_step", "next_step_on")
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def normalise_mobile(value: str | None) -> str | None:
+    """A UK mobile number as 11 digits starting 07 (``+44 7700 900123`` is ``07700900123``), or None
+    when it is not one."""
+    digits = re.sub(r"\D", "", value or "")
+    if digits.startswith("44"):
+        digits = "0" + digits[2:]
+    return digits if re.fullmatch(r"07\d{9}", digits) else None
+
+
+def normalise_email(value: str | None) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+# --- the officer's side ----------------------------------------------------------------------------
+
+
+def victims_of(case: Case) -> list[Person]:
+    """The people a victim page can be switched on for: the case's victims and complainants."""
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .join(CaseParty, CaseParty.person_id == Person.id)
+            .where(CaseParty.case_id == case.id, CaseParty.role.in_(VICTIM_ROLES), Person.anonymised_at.is_(None))
+            .order_by(Person.name, Person.id)
+            .distinct()
+        )
+    )
+
+
+def victim_on_case(case: Case, person_id: int) -> Person:
+    for person in victims_of(case):
+        if person.id == person_id:
+            return person
+    raise NotFound("Person not found.")
+
+
+def live_access(person_id: int) -> VictimAccess | None:
+    return db.session.scalar(
+        sa.select(VictimAccess).where(VictimAccess.person_id == person_id, VictimAccess.ended_at.is_(None))
+    )
+
+
+def live_accesses(person_ids: list[int]) -> dict[int, VictimAccess]:
+    if not person_ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(VictimAccess).where(VictimAccess.person_id.in_(person_ids), VictimAccess.ended_at.is_(None))
+    )
+    return {row.person_id: row for row in rows}
+
+
+def switch_on(
+    actor: Any,
+    case: Case,
+    person: Person,
+    *,
+    email: str | None,
+    mobile: str | None,
+    contact_checked: bool,
+    next_step: str | None = None,
+    next_step_on: date | None = None,
+) -> VictimAccess:
+    """Let ``person`` use the victim page, once the officer has checked their contact details with them,
+    and tell them how to sign in."""
+    if not can_edit_case(actor, case):
+        raise NotFound("Case not found.")
+    errors: dict[str, list[str]] = {}
+    if not contact_checked:
+        errors["contact_checked"] = ["Confirm that you have checked the contact details with them"]
+    normal_email = normalise_email(email)
+    if (email or "").strip() and normal_email is None:
+        errors["email"] = ["Enter an email address in the correct format, like name@example.com"]
+    normal_mobile = normalise_mobile(mobile)
+    if (mobile or "").strip() and normal_mobile is None:
+        errors["mobile"] = ["Enter a UK mobile number, like 07700 900 982"]
+    if not (email or "").strip() and not (mobile or "").strip():
+        errors["email"] = ["Enter an email address or a mobile number (or both)"]
+    next_step = (next_step or "").strip() or None
+    if next_step_on is not None and next_step is None:
+        errors["next_step"] = ["Enter what happens next, or leave the date blank"]
+    if errors:
+        raise InvalidInput(errors)
+    if live_access(person.id) is not None:
+        raise Conflict("The victim page is already switched on for them.")
+    access = VictimAccess(
+        person_id=person.id,
+        email=normal_email,
+        mobile=normal_mobile,
+        contact_checked_on=today(),
+        switched_on_by_id=actor.id,
+        next_step=next_step,
+        next_step_on=next_step_on,
+    )
+    db.session.add(access)
+    db.session.flush()
+    record_change(actor, access, None, snapshot(access, ACCESS_FIELDS), f"Victim page switched on (case {case.reference})")
+    start = external_url("public.victims.sign_in")
+    text = render_template("victims/welcome.txt", start=start)
+    if access.email:
+        queue_email(
+            to=access.email,
+            subject="You can now follow your case online",
+            text=text,
+            key=f"victim-welcome:{access.id}",
+            related=("victim_accesses", access.id),
+        )
+    if access.mobile:
+        queue_text(to=access.mobile, text=text, key=f"victim-welcome-text:{access.id}", related=("victim_accesses", access.id))
+    return access
+
+
+def update_next_step(actor: Any, case: Case, access: VictimAccess, *, next_step: str | None, next_step_on: date | None) -> None:
+    if not can_edit_case(actor, case):
+        raise NotFound("Case not found.")
+    before = snapshot(access, ACCESS_FIELDS)
+    access.next_step = (next_step or "").strip() or None
+    access.next_step_on = next_step_on if access.next_step else None
+    db.session.flush()
+    record_change(actor, access, before, snapshot(access, ACCESS_FIELDS), f"Victim page next step changed (case {case.reference})")
+
+
+def switch_off(actor: Any, case: Case, access: VictimAccess) -> None:
+    if not can_edit_case(actor, case):
+        raise NotFound("Case not found.")
+    _end(actor, access, "Switched off by an officer")
+
+
+def stop(access: VictimAccess) -> None:
+    """The victim asked to stop using the page: it ends now, and every link and code with it."""
+    _end(None, access, "The victim asked to stop using it")
+
+
+def _end(actor: Any, access: VictimAccess, reason: str) -> None:
+    if access.ended_at is not None:
+        return
+    access.ended_at = now()
+    access.ended_by_id = getattr(actor, "id", None)
+    access.ended_reason = reason
+    db.session.execute(
+        sa.update(VictimSignIn)
+        .where(VictimSignIn.access_id == access.id, VictimSignIn.used_at.is_(None))
+        .values(used_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    record(actor, AuditAction.update, access, f"Victim page ended: {reason}", {"ended_reason": reason})
+
+
+# --- signing in ------------------------------------------------------------------------------------
+
+
+def _sent_recently(access: VictimAccess) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(VictimSignIn.id)).where(
+            VictimSignIn.access_id == access.id, VictimSignIn.created_at >= now() - timedelta(hours=1)
+        )
+    ) or 0
+
+
+def _issue(access: VictimAccess, kind: SignInKind, secret: str, lifetime: timedelta) -> VictimSignIn:
+    sign_in = VictimSignIn(
+        access_id=access.id, kind=kind, secret_digest=digest(secret), created_at=now(), expires_at=now() + lifetime
+    )
+    db.session.add(sign_in)
+    db.session.flush()
+    return sign_in
+
+
+def send_link(email: str) -> None:
+    """Email a sign-in link when ``email`` is a live victim page's address. Says nothing either way:
+    the caller shows the same page whatever happened."""
+    address = normalise_email(email)
+    if address is None:
+        return
+    access = db.session.scalar(
+        sa.select(VictimAccess).where(VictimAccess.email == address, VictimAccess.ended_at.is_(None))
+    )
+    if access is None or _sent_recently(access) >= SENDS_PER_HOUR:
+        return
+    token = secrets.token_urlsafe(32)
+    sign_in = _issue(access, SignInKind.link, token, LINK_LIFETIME)
+    link = external_url("public.victims.use_link", token=token)
+    queue_email(
+        to=address,
+        subject="Your link to sign in",
+        text=render_template("victims/link_email.txt", link=link, minutes=int(LINK_LIFETIME.total_seconds() // 60)),
+        key=f"victim-link:{sign_in.id}",
+        related=("victim_accesses", access.id),
+    )
+
+
+def send_code(mobile: str) -> None:
+    """Text a six-digit code when ``mobile`` is a live victim page's number; says nothing either way."""
+    number = normalise_mobile(mobile)
+    if number is None:
+        return
+    access = db.session.scalar(
+        sa.select(VictimAccess).where(VictimAccess.mobile == number, VictimAccess.ended_at.is_(None))
+    )
+    if access is None or _sent_recently(access) >= SENDS_PER_HOUR:
+        return
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    sign_in = _issue(access, SignInKind.code, f"{access.id}:{code}", CODE_LIFETIME)
+    queue_text(
+        to=number,
+        text=f"Your code to sign in to follow your case is {code}. It works once, for "
+        f"{int(CODE_LIFETIME.total_seconds() // 60)} minutes. Do not share it.",
+        key=f"victim-code:{sign_in.id}",
+        related=("victim_accesses", access.id),
+    )
+
+
+def _signed_in(sign_in: VictimSignIn) -> VictimAccess:
+    sign_in.used_at = now()
+    access = sign_in.access
+    access.last_signed_in_at = now()
+    db.session.flush()
+    record(None, AuditAction.update, access, f"Victim signed in to the victim page ({sign_in.kind.value})")
+    return access
+
+
+def use_link(token: str) -> VictimAccess | None:
+    """The access the link signs in to, spending it; None when it is unknown, used, expired or ended."""
+    sign_in = db.session.scalar(
+        sa.select(VictimSignIn).where(
+            VictimSignIn.secret_digest == digest(token),
+            VictimSignIn.kind == SignInKind.link,
+            VictimSignIn.used_at.is_(None),
+            VictimSignIn.expires_at > now(),
+        )
+    )
+    if sign_in is None or sign_in.access.ended_at is not None:
+        return None
+    return _signed_in(sign_in)
+
+
+def use_code(mobile: str, code: str) -> VictimAccess | None:
+    """The access the texted code signs in to, spending it; None otherwise. A wrong code counts
+    against every code waiting for that number."""
+    number = normalise_mobile(mobile)
+    if number is None:
+        return None
+    waiting = list(
+        db.session.scalars(
+            sa.select(VictimSignIn)
+            .join(VictimAccess, VictimAccess.id == VictimSignIn.access_id)
+            .where(
+                VictimAccess.mobile == number,
+                VictimAccess.ended_at.is_(None),
+                VictimSignIn.kind == SignInKind.code,
+                VictimSignIn.used_at.is_(None),
+                VictimSignIn.expires_at > now(),
+            )
+        )
+    )
+    given = re.sub(r"\s", "", code or "")
+    for sign_in in waiting:
+        if secrets.compare_digest(sign_in.secret_digest, digest(f"{sign_in.access_id}:{given}")):
+            return _signed_in(sign_in)
+    for sign_in in waiting:
+        sign_in.failed_attempts += 1
+        if sign_in.failed_attempts >= CODE_ATTEMPTS:
+            sign_in.used_at = now()
+    db.session.flush()
+    return None
+
+
+def signed_in_access(access_id: Any) -> VictimAccess | None:
+    """The live access a victim's session names, or None (ended: the session is over at once)."""
+    if not isinstance(access_id, int):
+        return None
+    return db.session.scalar(
+        sa.select(VictimAccess).where(VictimAccess.id == access_id, VictimAccess.ended_at.is_(None))
+    )
+
+
+# --- what the victim sees ----------------------------------------------------------------------------
+
+
+@dataclass
+class VictimCase:
+    id: int
+    reference: str
+    status: str
+    opened_on: date
+    officer_name: str | None
+    officer_email: str | None
+    agency_name: str | None
+
+
+@dataclass
+class VictimApplication:
+    id: int
+    reference: str
+    steps: list[public_progress.Step]
+    letters: list[Letter] = field(default_factory=list)
+
+
+@dataclass
+class VictimView:
+    access: VictimAccess
+    cases: list[VictimCase]
+    applications: list[VictimApplication]
+    diary: list[DiaryEntry]
+
+
+def victim_case_ids(access: VictimAccess) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(CaseParty.case_id)
+            .join(Case, Case.id == CaseParty.case_id)
+            .where(
+                CaseParty.person_id == access.person_id,
+                CaseParty.role.in_(VICTIM_ROLES),
+                Case.anonymised_at.is_(None),
+            )
+            .distinct()
+        )
+    )
+
+
+def victim_case(access: VictimAccess, case_id: int) -> Case:
+    if case_id not in victim_case_ids(access):
+        raise NotFound("Case not found.")
+    case = db.session.get(Case, case_id)
+    assert case is not None
+    return case
+
+
+def victim_view(access: VictimAccess) -> VictimView:
+    """Everything the victim page shows, for this victim only, chosen field by field."""
+    case_ids = victim_case_ids(access)
+    rows = db.session.execute(
+        sa.select(Case.id, Case.reference, Case.status, Case.opened_on, User.name, User.email, Agency.name)
+        .outerjoin(User, User.id == Case.owner_id)
+        .outerjoin(Agency, Agency.id == Case.lead_agency_id)
+        .where(Case.id.in_(case_ids))
+        .order_by(Case.opened_on.desc(), Case.id)
+    ).all()
+    cases = [VictimCase(r[0], r[1], str(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+    linked = sa.select(application_cases.c.application_id).where(application_cases.c.case_id.in_(case_ids))
+    conditions = [TriggerApplication.id.in_(linked)]
+    if access.email:
+        conditions.append(sa.func.lower(TriggerApplication.applicant_email) == access.email)
+    applications = list(
+        db.session.scalars(
+            sa.select(TriggerApplication)
+            .where(sa.or_(*conditions), TriggerApplication.anonymised_at.is_(None))
+            .order_by(TriggerApplication.received_on.desc())
+        )
+    )
+    shown = []
+    for application in applications:
+        letters = []
+        if access.email:
+            letters = list(
+                db.session.scalars(
+                    sa.select(Letter)
+                    .where(
+                        Letter.application_id == application.id,
+                        Letter.sent_on.is_not(None),
+                        sa.func.lower(Letter.emailed_to) == access.email,
+                    )
+                    .order_by(Letter.sent_on, Letter.id)
+                )
+            )
+        shown.append(VictimApplication(application.id, application.reference, public_progress.steps(application), letters))
+    diary = list(
+        db.session.scalars(
+            sa.select(DiaryEntry)
+            .where(DiaryEntry.person_id == access.person_id, DiaryEntry.case_id.in_(case_ids))
+            .order_by(DiaryEntry.happened_on.desc(), DiaryEntry.id.desc())
+        )
+    )
+    return VictimView(access, cases, shown, diary)
+
+
+# --- the diary ------------------------------------------------------------------------------------
+
+
+def add_diary_entry(
+    access: VictimAccess,
+    case: Case,
+    *,
+    happened_on: date,
+    happened_at_time: str | None,
+    location: str | None,
+    what_happened: str,
+    who_was_involved: str | None,
+    how_it_affected: str | None,
+    filename: str | None = None,
+    content: bytes | None = None,
+) -> DiaryEntry:
+    """Keep a diary entry (self-reported: unverified until the officer accepts it), with its photo or
+    recording as a document on the case, its location removed."""
+    if case.id not in victim_case_ids(access):
+        raise NotFound("Case not found.")
+    if happened_on > today():
+        raise InvalidInput({"happened_on": ["The date it happened must be today or in the past"]})
+    document = None
+    if content:
+        document = documents.upload(
+            None,
+            case,
+            kind="photo",
+            filename=filename or "upload",
+            content=content,
+            description=f"Added by the victim with their diary entry of {happened_on:%-d %B %Y}",
+        )
+    entry = DiaryEntry(
+        access_id=access.id,
+        person_id=access.person_id,
+        case_id=case.id,
+        happened_on=happened_on,
+        happened_at_time=(happened_at_time or "").strip() or None,
+        location=(location or "").strip() or None,
+        what_happened=what_happened.strip(),
+        who_was_involved=(who_was_involved or "").strip() or None,
+        how_it_affected=(how_it_affected or "").strip() or None,
+        document_id=document.id if document else None,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    record_change(
+        None,
+        entry,
+        None,
+        snapshot(entry, ("case_id", "happened_on", "document_id")),
+        f"Diary entry added by the victim on case {case.reference}",
+    )
+    return entry
+
+
+def case_diary(case: Case) -> list[DiaryEntry]:
+    return list(
+        db.session.scalars(
+            sa.select(DiaryEntry)
+            .where(DiaryEntry.case_id == case.id)
+            .order_by(DiaryEntry.status.desc(), DiaryEntry.happened_on.desc(), DiaryEntry.id.desc())
+        )
+    )
+
+
+def get_entry(case: Case, entry_id: int) -> DiaryEntry:
+    entry = db.session.scalar(sa.select(DiaryEntry).where(DiaryEntry.id == entry_id, DiaryEntry.case_id == case.id))
+    if entry is None:
+        raise NotFound("Diary entry not found.")
+    return entry
+
+
+def accept_entry(actor: Any, case: Case, entry: DiaryEntry) -> DiaryEntry:
+    """Take a diary entry into the ledger: an incident on its day, reported by the victim to the
+    officer's agency on the day they wrote it, through the same service as any staff complaint (so
+    it counts towards the threshold like any complaint)."""
+    if not can_edit_case(actor, case):
+        raise NotFound("Case not found.")
+    if entry.status is DiaryStatus.accepted:
+        raise RuleViolation("This diary entry is already on the ledger.")
+    agency_code = db.session.scalar(sa.select(Agency.code).where(Agency.id == actor.agency_id))
+    reported_on = max(entry.happened_on, min(entry.created_at.date() if entry.created_at else today(), today()))
+    description = entry.what_happened
+    if entry.location:
+        description += f"\nWhere: {entry.location}"
+    incident = case_services.record_incident(
+        actor,
+        case,
+        occurred_on=entry.happened_on,
+        description=f"From the victim's diary: {description}"[:10000],
+        complaints=[
+            {"reported_on": reported_on, "agency_code": agency_code, "complainant_person_id": entry.person_id}
+        ],
+    )
+    if entry.document_id is not None and entry.document is not None and entry.document.incident_id is None:
+        entry.document.incident_id = incident.id
+    entry.status = DiaryStatus.accepted
+    entry.incident_id = incident.id
+    entry.accepted_by_id = actor.id
+    entry.accepted_at = now()
+    db.session.flush()
+    record_change(
+        actor,
+        entry,
+        {"status": DiaryStatus.unverified.value},
+        {"status": entry.status.value, "incident_id": incident.id},
+        f"Diary entry accepted into the ledger of case {case.reference}",
+    )
+    return entry
+
+
+# --- lifecycle --------------------------------------------------------------------------------------
+
+
+def anonymise_case_diary(case_id: int, report: Any) -> None:
+    from casework.core.retention import anonymise
+
+    rows = list(db.session.scalars(sa.select(DiaryEntry).where(DiaryEntry.case_id == case_id)))
+    for row in rows:
+        anonymise(row)
+    db.session.flush()
+    report.add(DiaryEntry.__tablename__, [r.id for r in rows])
+
+
+def anonymise_person_access(person_id: int, report: Any) -> None:
+    from casework.core.retention import anonymise
+
+    rows = list(db.session.scalars(sa.select(VictimAccess).where(VictimAccess.person_id == person_id)))
+    for row in rows:
+        if row.ended_at is None:
+            row.ended_at = now()
+        anonymise(row)
+        row.ended_reason = "Anonymised under the retention policy"
+    # Spent or not, the sign-in secrets of an anonymised person are of no use to anyone.
+    db.session.execute(
+        sa.delete(VictimSignIn)
+        .where(VictimSignIn.access_id.in_([r.id for r in rows]))
+        .execution_options(synchronize_session=False)
+    )
+    diary = list(db.session.scalars(sa.select(DiaryEntry).where(DiaryEntry.person_id == person_id)))
+    for entry in diary:
+        anonymise(entry)
+    db.session.flush()
+    report.add(VictimAccess.__tablename__, [r.id for r in rows])
+    report.add(DiaryEntry.__tablename__, [r.id for r in diary])
+
+
+def export_section(person: Any, export: Any) -> list[dict[str, Any]]:
+    accesses = db.session.scalars(sa.select(VictimAccess).where(VictimAccess.person_id == person.id))
+    entries = db.session.scalars(sa.select(DiaryEntry).where(DiaryEntry.person_id == person.id))
+    found: list[dict[str, Any]] = [
+        {
+            "victim_page": True,
+            "email": access.email,
+            "mobile": access.mobile,
+            "switched_on": access.created_at.isoformat() if access.created_at else None,
+            "ended": access.ended_at.isoformat() if access.ended_at else None,
+            "next_step": access.next_step,
+        }
+        for access in accesses
+    ]
+    for entry in entries:
+        if not export.shows(entry.case_id):
+            continue
+        found.append(
+            {
+                "diary_entry_on": entry.happened_on.isoformat(),
+                "time": entry.happened_at_time,
+                "location": entry.location,
+                "what_happened": entry.what_happened,
+                "who_was_involved": export.redact(entry.who_was_involved) if entry.who_was_involved else None,
+                "how_it_affected": entry.how_it_affected,
+                "status": entry.status.value,
+            }
+        )
+    return found
+
+
+def move_person(merge: Any) -> None:
+    """Move the merged person's diary and victim page history to the kept person. A live victim page
+    of the merged person ends first: after a merge it would show another record's cases, which the
+    officer has not checked with the victim."""
+    live = live_access(merge.merged_id)
+    if live is not None:
+        _end(None, live, "The person's records were merged")
+    for model in (VictimAccess, DiaryEntry):
+        ids = list(db.session.scalars(sa.select(model.id).where(model.person_id == merge.merged_id)))
+        db.session.execute(
+            sa.update(model)
+            .where(model.id.in_(ids))
+            .values(person_id=merge.kept_id)
+            .execution_options(synchronize_session=False)
+        )
+        merge.record(model.__tablename__, ids)
+    db.session.flush()
+
+
+def restore_person(merge: Any) -> None:
+    for model in (VictimAccess, DiaryEntry):
+        db.session.execute(
+            sa.update(model)
+            .where(model.id.in_(merge.ids(model.__tablename__)))
+            .values(person_id=merge.merged_id)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()

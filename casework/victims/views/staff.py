@@ -1,0 +1,117 @@
+"""The officer's side of the victim page: switch it on (after checking the contact details), change
+what happens next, switch it off, and accept diary entries into the ledger."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from casework.cases.forms import apply_domain_errors
+from casework.cases.policies import get_case_for
+from casework.core.db import commit
+from casework.core.errors import Conflict, InvalidInput, NotFound
+from casework.core.permissions import Permission, requires
+from casework.extensions import db
+from casework.victims import services
+from casework.victims.forms import ContinueForm, NextStepForm, SwitchOnForm
+
+bp = Blueprint("victims", __name__)
+
+
+def _section(case_id: int):
+    return redirect(url_for("staff.cases.show", case_id=case_id, _anchor="victim-page"))
+
+
+@bp.route("/cases/<int:case_id>/victim-page/<int:person_id>", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def switch_on(case_id: int, person_id: int):
+    case = get_case_for(current_user, case_id, edit=True)
+    person = services.victim_on_case(case, person_id)
+    access = services.live_access(person.id)
+    if access is not None:
+        return _next_step(case, person, access)
+    form = SwitchOnForm()
+    if not form.is_submitted():
+        form.email.data = person.email
+        form.mobile.data = person.phone
+    if form.validate_on_submit():
+        try:
+            services.switch_on(
+                current_user,
+                case,
+                person,
+                email=form.email.data,
+                mobile=form.mobile.data,
+                contact_checked=bool(form.contact_checked.data),
+                next_step=form.next_step.data,
+                next_step_on=form.next_step_on.data,
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_domain_errors(form, error)
+        except Conflict:
+            db.session.rollback()
+            return _section(case.id)
+        else:
+            commit()
+            flash(f"The victim page is switched on for {person.name}. We have told them how to sign in.", "success")
+            return _section(case.id)
+    return render_template("victims/switch_on.html", case=case, person=person, form=form), (422 if form.errors else 200)
+
+
+def _next_step(case, person, access):
+    form = NextStepForm()
+    if not form.is_submitted():
+        form.next_step.data = access.next_step
+        form.next_step_on.data = access.next_step_on
+    if form.validate_on_submit():
+        services.update_next_step(
+            current_user, case, access, next_step=form.next_step.data, next_step_on=form.next_step_on.data
+        )
+        commit()
+        flash("What happens next is changed on their victim page.", "success")
+        return _section(case.id)
+    return (
+        render_template(
+            "victims/next_step.html", case=case, person=person, access=access, form=form, off_form=ContinueForm()
+        ),
+        422 if form.errors else 200,
+    )
+
+
+@bp.post("/cases/<int:case_id>/victim-page/<int:person_id>/off")
+@requires(Permission.EDIT_CASES)
+def switch_off(case_id: int, person_id: int):
+    case = get_case_for(current_user, case_id, edit=True)
+    person = services.victim_on_case(case, person_id)
+    form = ContinueForm()
+    if not form.validate_on_submit():
+        return _section(case.id)
+    access = services.live_access(person.id)
+    if access is None:
+        raise NotFound("The victim page is not switched on for them.")
+    services.switch_off(current_user, case, access)
+    commit()
+    flash(f"The victim page is switched off for {person.name}.", "success")
+    return _section(case.id)
+
+
+@bp.post("/cases/<int:case_id>/diary/<int:entry_id>/accept")
+@requires(Permission.EDIT_CASES)
+def accept(case_id: int, entry_id: int):
+    case = get_case_for(current_user, case_id, edit=True)
+    entry = services.get_entry(case, entry_id)
+    form = ContinueForm()
+    if not form.validate_on_submit():
+        return _section(case.id)
+    try:
+        services.accept_entry(current_user, case, entry)
+    except InvalidInput as error:
+        db.session.rollback()
+        for messages in error.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return _section(case.id)
+    commit()
+    flash("The diary entry is on the ledger: an incident with the victim's complaint.", "success")
+    return _section(case.id)

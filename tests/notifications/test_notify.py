@@ -1,0 +1,172 @@
+"""GOV.UK Notify: with an API key, email and text messages go through notifications-python-client.
+Checked against a local HTTP server that reads each request as Notify would: the path, a JSON body
+with the template and personalisation, and a bearer JWT signed with the key's secret, issued by the
+key's service and fresh."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+import sqlalchemy as sa
+
+from casework.core.db import commit
+from casework.extensions import db
+from casework.notifications import tasks
+from casework.notifications.models import OutboxEmail
+from casework.notifications.services import queue_email, queue_text
+
+SERVICE_ID = str(uuid.uuid4())
+SECRET = str(uuid.uuid4())
+API_KEY = f"casework_test-{SERVICE_ID}-{SECRET}"
+EMAIL_TEMPLATE = str(uuid.uuid4())
+SMS_TEMPLATE = str(uuid.uuid4())
+
+
+class FakeNotify(ThreadingHTTPServer):
+    """Answers as Notify's API does, and keeps what each request carried (or why it was refused)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.requests: list[dict[str, Any]] = []
+        self.problems: list[str] = []
+        #: The status the next requests get (201: accepted).
+        self.status = 201
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeNotify
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        try:
+            claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["iss", "iat"]})
+            if claims["iss"] != SERVICE_ID:
+                self.server.problems.append(f"issuer {claims['iss']}")
+            if abs(time.time() - claims["iat"]) > 30:
+                self.server.problems.append("stale token")
+        except jwt.PyJWTError as error:
+            self.server.problems.append(f"token: {error}")
+        if self.headers.get("Content-Type") != "application/json":
+            self.server.problems.append(f"content type {self.headers.get('Content-Type')}")
+        self.server.requests.append({"path": self.path, "body": body})
+        status = self.server.status
+        answer = (
+            {"id": str(uuid.uuid4()), "reference": body.get("reference"), "content": {}, "template": {}}
+            if status == 201
+            else {"status_code": status, "errors": [{"error": "BadRequestError", "message": "Can't send to this recipient"}]}
+        )
+        payload = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@pytest.fixture
+def notify(app, monkeypatch):
+    server = FakeNotify()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings = dict(app.config["CASEWORK"])
+    settings.update(
+        NOTIFY_API_KEY=API_KEY,
+        NOTIFY_BASE_URL=server.url,
+        NOTIFY_EMAIL_TEMPLATE_ID=EMAIL_TEMPLATE,
+        NOTIFY_SMS_TEMPLATE_ID=SMS_TEMPLATE,
+    )
+    monkeypatch.setitem(app.config, "CASEWORK", settings)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _row(row_id: int) -> OutboxEmail:
+    db.session.expire_all()
+    return db.session.get(OutboxEmail, row_id)
+
+
+def test_a_text_message_goes_through_notify_once(db_session, notify):
+    row = queue_text(to="07700900123", text="Your code is 123456", key="text-1")
+    commit()  # eager tasks: sent after the commit
+    [request] = notify.requests
+    assert notify.problems == []
+    assert request["path"] == "/v2/notifications/sms"
+    assert request["body"]["phone_number"] == "07700900123"
+    assert request["body"]["template_id"] == SMS_TEMPLATE
+    assert request["body"]["personalisation"] == {"body": "Your code is 123456"}
+    assert request["body"]["reference"] and "123456" not in request["body"]["reference"]
+    assert _row(row.id).sent_at is not None
+    assert tasks.send_email.run(row.id) is False  # a redelivered task sends nothing more
+    assert len(notify.requests) == 1
+
+
+def test_an_email_goes_through_notify_with_its_subject_and_body(app, db_session, notify):
+    from pathlib import Path
+
+    folder = Path(app.config["MAIL_FILE_PATH"])
+    before = set(folder.glob("*")) if folder.exists() else set()
+    row = queue_email(to="vera@example.net", subject="Your link to sign in", text="Use this link", key="email-1")
+    commit()
+    [request] = notify.requests
+    assert notify.problems == []
+    assert request["path"] == "/v2/notifications/email"
+    assert request["body"]["email_address"] == "vera@example.net"
+    assert request["body"]["template_id"] == EMAIL_TEMPLATE
+    assert request["body"]["personalisation"] == {"subject": "Your link to sign in", "body": "Use this link"}
+    assert (set(folder.glob("*")) if folder.exists() else set()) == before  # not also by the mail backend
+    assert _row(row.id).sent_at is not None
+
+
+def test_a_refusal_by_notify_is_recorded_and_not_retried(db_session, notify):
+    notify.status = 400
+    row = queue_text(to="07700900123", text="Hello", key="text-refused")
+    commit()
+    stored = _row(row.id)
+    assert stored.sent_at is None and stored.failed_at is not None
+    assert "400" in stored.last_error
+
+
+def test_notify_down_leaves_the_message_to_be_sent_again(db_session, notify):
+    notify.status = 500
+    row = queue_text(to="07700900123", text="Hello", key="text-later")
+    commit()
+    stored = _row(row.id)
+    assert stored.sent_at is None and stored.failed_at is None and "500" in stored.last_error
+    notify.status = 201
+    assert tasks.send_email.run(row.id) is True
+    assert _row(row.id).sent_at is not None
+
+
+def test_without_notify_a_text_message_is_written_to_the_mail_folder(app, db_session, tmp_path):
+    row = queue_text(to="07700900123", text="Your code is 654321", key="text-file")
+    commit()
+    assert _row(row.id).sent_at is not None
+    from pathlib import Path
+
+    written = list(Path(app.config["MAIL_FILE_PATH"]).glob("text-*.txt"))
+    assert any("Your code is 654321" in path.read_text() for path in written)
+
+
+def test_a_notify_key_without_its_templates_stops_the_service(tmp_path):
+    from casework.config import ConfigError, load
+
+    with pytest.raises(ConfigError, match="NOTIFY_EMAIL_TEMPLATE_ID"):
+        load(str(tmp_path), {"ENV": "testing", "SECRET_KEY": "x" * 40, "NOTIFY_API_KEY": API_KEY})

@@ -1,0 +1,361 @@
+"""The victim page: an officer switches it on (after checking the contact details) and off; the victim
+signs in by emailed link or texted code (single use, short-lived, limited, and the same answer for an
+unknown address); sees their own cases only, never the perpetrator, enforcement, notes or anyone
+else's data; keeps a diary the officer accepts into the ledger; and can stop at once."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from casework.audit.models import AuditAction, AuditEntry
+from casework.cases.models import CaseNote, CaseParty, Complaint, Incident, PartyRole, Person
+from casework.core import storage, uploads
+from casework.core.time import now, today
+from casework.documents.models import Document
+from casework.extensions import db
+from casework.notifications.models import OutboxEmail
+from casework.victims.models import DiaryEntry, DiaryStatus, VictimAccess, VictimSignIn
+from tests.conftest import csrf_from
+from tests.documents.files import photo
+
+EMAIL = "vera@example.net"
+MOBILE = "07700 900123"
+
+
+def _switch_on(client, world, person=None, **fields):
+    person = person or world.victim
+    data = {"email": EMAIL, "mobile": MOBILE, "contact_checked": "y", "next_step": "We will visit you", **fields}
+    return client.post(f"/cases/{world.case.id}/victim-page/{person.id}", data=data)
+
+
+def _outbox(channel="email"):
+    db.session.expire_all()
+    return db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.channel == channel).order_by(OutboxEmail.id)).all()
+
+
+def _link_from_outbox() -> str:
+    [row] = [r for r in _outbox() if r.subject == "Your link to sign in"][-1:]
+    return re.search(r"(/my-case/sign-in/link/\S+)", row.body_text).group(1)
+
+
+def _victim_client(app, path: str):
+    client = app.test_client()
+    page = client.get(path)
+    assert page.status_code == 200
+    answer = client.post(path, data={"csrf_token": csrf_from(page.text)})
+    return client, answer
+
+
+@pytest.fixture
+def access(page_client, world):
+    assert _switch_on(page_client(world.officer), world).status_code == 302
+    db.session.expire_all()
+    return db.session.scalar(sa.select(VictimAccess))
+
+
+def _sign_in(app, email=EMAIL):
+    client = app.test_client()
+    page = client.get("/my-case/sign-in")
+    client.post("/my-case/sign-in", data={"email": email, "csrf_token": csrf_from(page.text)})
+    path = _link_from_outbox()
+    victim, answer = _victim_client(app, path)
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/")
+    return victim
+
+
+# --- switching on and off ------------------------------------------------------------------------
+
+
+def test_switching_on_needs_the_contact_details_checked_and_writes_nothing_otherwise(page_client, world):
+    officer = page_client(world.officer)
+    page = officer.get(f"/cases/{world.case.id}/victim-page/{world.victim.id}")
+    assert page.status_code == 200 and "Switch on the victim page for Vera Victim" in page.text
+    answer = _switch_on(officer, world, contact_checked="")
+    assert answer.status_code == 422
+    assert "Confirm that you have checked the contact details" in answer.text
+    answer = _switch_on(officer, world, email="not an address", mobile="12345")
+    assert answer.status_code == 422
+    assert "Enter a UK mobile number" in answer.text and "correct format" in answer.text
+    assert db.session.scalar(sa.select(sa.func.count(VictimAccess.id))) == 0
+    assert _outbox() == []
+
+
+def test_switching_on_tells_the_victim_and_only_for_a_victim_of_a_case_the_officer_may_change(page_client, world):
+    # The perpetrator on the case cannot be given a victim page; nor can an officer of another agency.
+    assert _switch_on(page_client(world.officer), world, person=world.adult).status_code == 404
+    assert _switch_on(page_client(world.stranger), world).status_code == 404
+    assert _switch_on(page_client(world.officer), world).status_code == 302
+    [access] = db.session.scalars(sa.select(VictimAccess)).all()
+    assert (access.email, access.mobile, access.contact_checked_on) == (EMAIL, "07700900123", today())
+    assert [r.subject for r in _outbox()] == ["You can now follow your case online"]
+    assert [r.to_address for r in _outbox("text")] == ["07700900123"]
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.object_type == "victim_accesses"))
+    assert entry.action == AuditAction.create and entry.actor_id == world.officer.id
+    # Switching on again while it is on shows the page to change it instead.
+    page = page_client(world.officer).get(f"/cases/{world.case.id}/victim-page/{world.victim.id}")
+    assert "Switch it off" in page.text
+
+
+def test_the_case_page_shows_who_has_a_victim_page(page_client, world, access):
+    page = page_client(world.officer).get(f"/cases/{world.case.id}").text
+    assert 'id="victim-page"' in page and "Vera Victim" in page
+
+
+def test_switching_off_ends_the_victims_session_at_once(app, page_client, world, access):
+    victim = _sign_in(app)
+    assert victim.get("/my-case/").status_code == 200
+    officer = page_client(world.officer)
+    assert officer.post(f"/cases/{world.case.id}/victim-page/{world.victim.id}/off").status_code == 302
+    answer = victim.get("/my-case/")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/sign-in")
+
+
+# --- signing in ------------------------------------------------------------------------------------
+
+
+def test_the_sign_in_page_answers_the_same_for_a_known_and_an_unknown_address(app, access):
+    answers = []
+    for email in ("nobody@example.net", EMAIL.upper()):
+        client = app.test_client()
+        page = client.get("/my-case/sign-in")
+        answer = client.post("/my-case/sign-in", data={"email": email, "csrf_token": csrf_from(page.text)})
+        answers.append((answer.status_code, answer.headers["Location"], client.get(answer.headers["Location"]).text))
+    assert answers[0] == answers[1]
+    links = [r for r in _outbox() if r.subject == "Your link to sign in"]
+    assert [r.to_address for r in links] == [EMAIL]
+
+
+def test_a_link_works_once_and_a_scanner_opening_it_does_not_use_it(app, access):
+    client = app.test_client()
+    page = client.get("/my-case/sign-in")
+    client.post("/my-case/sign-in", data={"email": EMAIL, "csrf_token": csrf_from(page.text)})
+    path = _link_from_outbox()
+    assert app.test_client().get(path).status_code == 200  # opened, not used
+    victim, answer = _victim_client(app, path)
+    assert answer.status_code == 302
+    home = victim.get("/my-case/")
+    assert home.status_code == 200 and "BOL-2026-0001" in home.text
+    _, again = _victim_client(app, path)
+    assert again.status_code == 410
+    assert db.session.scalar(sa.select(VictimSignIn.used_at)) is not None
+    # The digest is kept, never the token.
+    token = path.rsplit("/", 1)[1]
+    assert db.session.scalar(sa.select(sa.func.count(VictimSignIn.id)).where(VictimSignIn.secret_digest == token)) == 0
+
+
+def test_a_link_expires(app, access):
+    client = app.test_client()
+    page = client.get("/my-case/sign-in")
+    client.post("/my-case/sign-in", data={"email": EMAIL, "csrf_token": csrf_from(page.text)})
+    path = _link_from_outbox()
+    with time_machine.travel(now() + timedelta(minutes=21)):
+        _, answer = _victim_client(app, path)
+    assert answer.status_code == 410
+
+
+def test_at_most_three_sign_in_messages_an_hour_and_the_page_says_nothing_different(app, access):
+    for _ in range(5):
+        client = app.test_client()
+        page = client.get("/my-case/sign-in")
+        answer = client.post("/my-case/sign-in", data={"email": EMAIL, "csrf_token": csrf_from(page.text)})
+        assert answer.status_code == 302
+    assert len([r for r in _outbox() if r.subject == "Your link to sign in"]) == 3
+
+
+def test_a_texted_code_signs_in_once_and_wrong_codes_spend_it(app, access):
+    client = app.test_client()
+    page = client.get("/my-case/sign-in/text")
+    answer = client.post("/my-case/sign-in/text", data={"mobile": "+44 7700 900123", "csrf_token": csrf_from(page.text)})
+    assert answer.headers["Location"].endswith("/my-case/sign-in/code")
+    [text] = [r for r in _outbox("text") if "Your code" in r.body_text]
+    code = re.search(r"\b(\d{6})\b", text.body_text).group(1)
+    wrong = "000000" if code != "000000" else "111111"
+    page = client.get("/my-case/sign-in/code")
+    answer = client.post("/my-case/sign-in/code", data={"code": wrong, "csrf_token": csrf_from(page.text)})
+    assert answer.status_code == 422 and "not right" in answer.text
+    answer = client.post("/my-case/sign-in/code", data={"code": code, "csrf_token": csrf_from(page.text)})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/")
+    assert client.get("/my-case/").status_code == 200
+
+    # A second code, guessed wrong five times, is spent: the right one no longer works.
+    other = app.test_client()
+    page = other.get("/my-case/sign-in/text")
+    other.post("/my-case/sign-in/text", data={"mobile": MOBILE, "csrf_token": csrf_from(page.text)})
+    code = re.search(r"\b(\d{6})\b", _outbox("text")[-1].body_text).group(1)
+    wrong = "000000" if code != "000000" else "111111"
+    page = other.get("/my-case/sign-in/code")
+    for _ in range(5):
+        other.post("/my-case/sign-in/code", data={"code": wrong, "csrf_token": csrf_from(page.text)})
+    answer = other.post("/my-case/sign-in/code", data={"code": code, "csrf_token": csrf_from(page.text)})
+    assert answer.status_code == 422
+
+
+def test_the_victims_pages_need_a_victim_session(app, page_client, world):
+    for path in ("/my-case/", f"/my-case/cases/{world.case.id}/diary", "/my-case/stop"):
+        answer = app.test_client().get(path)
+        assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/sign-in")
+        # A member of staff is not a victim either.
+        answer = page_client(world.officer).get(path)
+        assert answer.status_code == 302
+
+
+# --- what the victim sees ----------------------------------------------------------------------------
+
+
+def test_the_victim_sees_their_officer_and_next_step_and_never_the_perpetrator_notes_or_summary(
+    app, world, access
+):
+    db.session.add(CaseNote(case_id=world.case.id, text="INTERNAL: planning a closure order", created_by_id=world.officer.id))
+    db.session.commit()
+    page = _sign_in(app).get("/my-case/")
+    assert page.status_code == 200
+    text = page.text
+    assert "Olive Officer" in text and "officer@example.org" in text and "We will visit you" in text
+    for hidden in ("Adam Adult", "Noise and threats", "INTERNAL", "closure order", "Vera Victim"):
+        assert hidden not in text
+
+
+def test_another_victims_data_never_appears(app, page_client, world, access):
+    other_case = world.new_case(reference="BOL-2026-0002")
+    other = Person(name="Otto Other", normalised_name="otto other")
+    db.session.add(other)
+    db.session.flush()
+    db.session.add(CaseParty(case_id=other_case.id, person_id=other.id, role=PartyRole.victim))
+    # Otto is also a witness on Vera's case: that does not make her case his.
+    db.session.add(CaseParty(case_id=world.case.id, person_id=other.id, role=PartyRole.witness))
+    db.session.commit()
+    officer = page_client(world.officer)
+    data = {"email": "otto@example.net", "mobile": "07700 900999", "contact_checked": "y", "next_step": "OTTO-NEXT"}
+    assert officer.post(f"/cases/{other_case.id}/victim-page/{other.id}", data=data).status_code == 302
+    otto = _sign_in(app, "otto@example.net")
+    page = otto.get(f"/my-case/cases/{other_case.id}/diary")
+    otto.post(
+        f"/my-case/cases/{other_case.id}/diary",
+        data={
+            "happened_on-day": "1", "happened_on-month": "3", "happened_on-year": "2026",
+            "what_happened": "OTTO-DIARY", "csrf_token": csrf_from(page.text),
+        },
+    )
+    vera = _sign_in(app)
+    text = vera.get("/my-case/").text
+    for marker in ("Otto Other", "OTTO-NEXT", "OTTO-DIARY", "BOL-2026-0002", "otto@example.net"):
+        assert marker not in text
+    # Nor can she write to his case or see its diary page.
+    assert vera.get(f"/my-case/cases/{other_case.id}/diary").status_code == 404
+    assert otto.get(f"/my-case/cases/{world.case.id}/diary").status_code == 404
+    assert "BOL-2026-0001" not in otto.get("/my-case/").text
+
+
+def test_every_view_of_the_victim_page_is_in_the_audit_log(app, world, access):
+    victim = _sign_in(app)
+    assert victim.get("/my-case/").status_code == 200
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.view, AuditEntry.object_type == "cases")
+    ).all()
+    assert [(e.object_id, e.actor_id) for e in entries] == [(str(world.case.id), None)]
+    assert f"victim page (access {access.id})" in entries[0].summary
+
+
+# --- the diary ------------------------------------------------------------------------------------
+
+
+def _add_entry(victim, case_id, content=None, **fields):
+    page = victim.get(f"/my-case/cases/{case_id}/diary")
+    data = {
+        "happened_on-day": "2", "happened_on-month": "3", "happened_on-year": "2026",
+        "happened_at_time": "11pm", "location": "By the front door", "what_happened": "Banging on the door",
+        "who_was_involved": "The lads", "how_it_affected": "Could not sleep",
+        "csrf_token": csrf_from(page.text), **fields,
+    }
+    if content is not None:
+        data["file"] = (io.BytesIO(content), "IMG_1.JPG")
+    return victim.post(f"/my-case/cases/{case_id}/diary", data=data, content_type="multipart/form-data")
+
+
+def test_a_diary_entry_with_a_photo_is_kept_unverified_without_the_photos_location(app, page_client, world, access):
+    victim = _sign_in(app)
+    original = photo(gps=True)
+    assert uploads.has_location(original)
+    answer = _add_entry(victim, world.case.id, original)
+    assert answer.status_code == 302, answer.text
+    [entry] = db.session.scalars(sa.select(DiaryEntry)).all()
+    assert entry.status is DiaryStatus.unverified and entry.person_id == world.victim.id
+    document = db.session.get(Document, entry.document_id)
+    assert document.location_removed and not uploads.has_location(storage.read(document.stored_file))
+    assert "Sent to your officer" in victim.get("/my-case/").text
+    # Not on the ledger until the officer accepts it.
+    assert db.session.scalar(sa.select(sa.func.count(Complaint.id))) == 0
+    case_page = page_client(world.officer).get(f"/cases/{world.case.id}").text
+    assert "Unverified: self-reported" in case_page and "Banging on the door" in case_page
+
+
+def test_a_diary_entry_with_bad_input_writes_nothing(app, world, access):
+    victim = _sign_in(app)
+    future = today() + timedelta(days=2)
+    answer = _add_entry(
+        victim, world.case.id, **{"happened_on-day": str(future.day), "happened_on-month": str(future.month), "happened_on-year": str(future.year)}
+    )
+    assert answer.status_code == 422
+    answer = _add_entry(victim, world.case.id, content=b"MZ\x90\x00 not a photo", what_happened="x")
+    assert answer.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count(DiaryEntry.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
+
+
+def test_the_officer_accepts_a_diary_entry_into_the_ledger_through_the_complaint_service(
+    app, page_client, world, access
+):
+    victim = _sign_in(app)
+    assert _add_entry(victim, world.case.id).status_code == 302
+    entry = db.session.scalar(sa.select(DiaryEntry))
+    # An officer of an agency the case is not shared with gets 404.
+    assert page_client(world.stranger).post(f"/cases/{world.case.id}/diary/{entry.id}/accept").status_code == 404
+    officer = page_client(world.officer)
+    assert officer.post(f"/cases/{world.case.id}/diary/{entry.id}/accept").status_code == 302
+    db.session.expire_all()
+    entry = db.session.get(DiaryEntry, entry.id)
+    assert entry.status is DiaryStatus.accepted and entry.accepted_by_id == world.officer.id
+    incident = db.session.get(Incident, entry.incident_id)
+    assert incident.occurred_on == date(2026, 3, 2) and incident.case_id == world.case.id
+    [complaint] = incident.complaints
+    assert complaint.complainant_person_id == world.victim.id and complaint.agency_id == world.council.id
+    assert complaint.created_by_id == world.officer.id
+    # Accepting twice adds nothing.
+    officer.post(f"/cases/{world.case.id}/diary/{entry.id}/accept")
+    assert db.session.scalar(sa.select(sa.func.count(Complaint.id))) == 1
+    assert "Recorded by your officer" in victim.get("/my-case/").text
+
+
+# --- stopping ------------------------------------------------------------------------------------
+
+
+def test_the_victim_stops_using_it_and_access_ends_at_once(app, world, access):
+    victim = _sign_in(app)
+    # A link asked for before stopping must not work after it.
+    client = app.test_client()
+    page = client.get("/my-case/sign-in")
+    client.post("/my-case/sign-in", data={"email": EMAIL, "csrf_token": csrf_from(page.text)})
+    spare = _link_from_outbox()
+    page = victim.get("/my-case/stop")
+    answer = victim.post("/my-case/stop", data={"csrf_token": csrf_from(page.text)})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/stopped")
+    db.session.expire_all()
+    assert db.session.get(VictimAccess, access.id).ended_at is not None
+    assert victim.get("/my-case/").status_code == 302
+    _, again = _victim_client(app, spare)
+    assert again.status_code == 410
+
+
+def test_an_idle_victim_session_ends(app, world, access):
+    victim = _sign_in(app)
+    assert victim.get("/my-case/").status_code == 200
+    minutes = app.config["CASEWORK"]["SESSION_IDLE_MINUTES"]
+    with time_machine.travel(now() + timedelta(minutes=minutes + 1)):
+        answer = victim.get("/my-case/")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/sign-in")
