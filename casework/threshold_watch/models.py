@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 
 class ToldMethod(enum.StrEnum):
@@ -29,7 +29,7 @@ TOLD_METHOD_LABELS = {
 }
 
 
-class WatchEntry(TimestampMixin, db.Model):
+class WatchEntry(TimestampMixin, Model):
     """A victim found by the watch in one area, with the engine's working as it was last evaluated.
 
     ``working`` is API.md's ``threshold`` object whose complaints also carry ``case_id`` and

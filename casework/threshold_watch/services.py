@@ -337,8 +337,8 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
 
     raised: list[tuple[WatchEntry, _Rules]] = []
     for (area_id, person_id), found in results.items():
-        evaluation: threshold.Evaluation = found["evaluation"]
-        cases: list[_VictimCase] = found["cases"]
+        evaluation = found["evaluation"]
+        cases = found["cases"]
         short_by = found["short_by"]
         entry = existing.get((area_id, person_id))
         if short_by > 1 and entry is not None and entry.told_on is None:
@@ -555,7 +555,8 @@ def _visible_case_ids(user: Any, case_ids: Iterable[int]) -> set[int]:
 
 
 def _split_working(entry: WatchEntry, visible_cases: set[int]) -> tuple[list[dict[str, Any]], list[HiddenComplaints]]:
-    shown, hidden = [], defaultdict(int)
+    shown: list[dict[str, Any]] = []
+    hidden: defaultdict[str, int] = defaultdict(int)
     for item in entry.working.get("complaints", []):
         if item.get("case_id") in visible_cases:
             shown.append(item)

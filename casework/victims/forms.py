@@ -71,7 +71,9 @@ class ContinueForm(FlaskForm):
 
 class DiaryForm(FlaskForm):
     happened_on = GovukDateField(
-        "When did it happen?", validators=[DataRequired("Enter the date it happened")], description="For example, 27 3 2026"
+        "When did it happen?",
+        validators=[DataRequired("Enter the date it happened")],
+        description="For example, 27 3 2026",
     )
     happened_at_time = StringField(
         "What time? (optional)",

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
-from casework.extensions import db
+from casework.extensions import Model
 
 
-class VictimAccess(TimestampMixin, db.Model):
+class VictimAccess(TimestampMixin, Model):
     """A victim's use of the victim page, from the day an officer switched it on (having checked the
     contact details with them) to the day it ended (the officer switched it off, or the victim asked
     to stop). Switching it on again makes a new row: the history stays."""
@@ -63,7 +63,7 @@ class SignInKind(enum.StrEnum):
     code = "code"
 
 
-class VictimSignIn(db.Model):
+class VictimSignIn(Model):
     """A single-use, short-lived sign-in secret: a link's token or a text message's code, kept only as
     its SHA-256 digest."""
 
@@ -92,7 +92,7 @@ class DiaryStatus(enum.StrEnum):
 DIARY_STATUS_LABELS = {DiaryStatus.unverified: "Not yet checked", DiaryStatus.accepted: "Accepted"}
 
 
-class DiaryEntry(TimestampMixin, db.Model):
+class DiaryEntry(TimestampMixin, Model):
     """An entry of a victim's ASB diary: what happened, when, where, who was involved, how it affected
     them, with a photo or recording kept as a document on the case. A self-reported complaint until
     the officer accepts it into the ledger through the service that records staff complaints."""
@@ -101,9 +101,7 @@ class DiaryEntry(TimestampMixin, db.Model):
     __table_args__ = (sa.Index("ix_victim_diary_entries_case_status", "case_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    access_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("victim_accesses.id", ondelete="SET NULL"), index=True
-    )
+    access_id: Mapped[int | None] = mapped_column(sa.ForeignKey("victim_accesses.id", ondelete="SET NULL"), index=True)
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     happened_on: Mapped[date] = mapped_column(sa.Date)

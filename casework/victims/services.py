@@ -21,8 +21,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 
 from casework.accounts.models import Agency, User
-from casework.audit.services import record, record_change, snapshot
 from casework.audit.models import AuditAction
+from casework.audit.services import record, record_change, snapshot
 from casework.cases import services as case_services
 from casework.cases.models import Case, CaseParty, PartyRole, Person
 from casework.cases.policies import can_edit_case
@@ -153,7 +153,9 @@ def switch_on(
     )
     db.session.add(access)
     db.session.flush()
-    record_change(actor, access, None, snapshot(access, ACCESS_FIELDS), f"Victim page switched on (case {case.reference})")
+    record_change(
+        actor, access, None, snapshot(access, ACCESS_FIELDS), f"Victim page switched on (case {case.reference})"
+    )
     start = external_url("public.victims.sign_in")
     text = render_template("victims/welcome.txt", start=start)
     if access.email:
@@ -165,18 +167,24 @@ def switch_on(
             related=("victim_accesses", access.id),
         )
     if access.mobile:
-        queue_text(to=access.mobile, text=text, key=f"victim-welcome-text:{access.id}", related=("victim_accesses", access.id))
+        queue_text(
+            to=access.mobile, text=text, key=f"victim-welcome-text:{access.id}", related=("victim_accesses", access.id)
+        )
     return access
 
 
-def update_next_step(actor: Any, case: Case, access: VictimAccess, *, next_step: str | None, next_step_on: date | None) -> None:
+def update_next_step(
+    actor: Any, case: Case, access: VictimAccess, *, next_step: str | None, next_step_on: date | None
+) -> None:
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
     before = snapshot(access, ACCESS_FIELDS)
     access.next_step = (next_step or "").strip() or None
     access.next_step_on = next_step_on if access.next_step else None
     db.session.flush()
-    record_change(actor, access, before, snapshot(access, ACCESS_FIELDS), f"Victim page next step changed (case {case.reference})")
+    record_change(
+        actor, access, before, snapshot(access, ACCESS_FIELDS), f"Victim page next step changed (case {case.reference})"
+    )
 
 
 def switch_off(actor: Any, case: Case, access: VictimAccess) -> None:
@@ -210,11 +218,14 @@ def _end(actor: Any, access: VictimAccess, reason: str) -> None:
 
 
 def _sent_recently(access: VictimAccess) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(VictimSignIn.id)).where(
-            VictimSignIn.access_id == access.id, VictimSignIn.created_at >= now() - timedelta(hours=1)
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(VictimSignIn.id)).where(
+                VictimSignIn.access_id == access.id, VictimSignIn.created_at >= now() - timedelta(hours=1)
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def _issue(access: VictimAccess, kind: SignInKind, secret: str, lifetime: timedelta) -> VictimSignIn:
@@ -399,7 +410,7 @@ def victim_view(access: VictimAccess) -> VictimView:
     ).all()
     cases = [VictimCase(r[0], r[1], str(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
     linked = sa.select(application_cases.c.application_id).where(application_cases.c.case_id.in_(case_ids))
-    conditions = [TriggerApplication.id.in_(linked)]
+    conditions: list[sa.ColumnElement[bool]] = [TriggerApplication.id.in_(linked)]
     if access.email:
         conditions.append(sa.func.lower(TriggerApplication.applicant_email) == access.email)
     applications = list(
@@ -424,7 +435,9 @@ def victim_view(access: VictimAccess) -> VictimView:
                     .order_by(Letter.sent_on, Letter.id)
                 )
             )
-        shown.append(VictimApplication(application.id, application.reference, public_progress.steps(application), letters))
+        shown.append(
+            VictimApplication(application.id, application.reference, public_progress.steps(application), letters)
+        )
     diary = list(
         db.session.scalars(
             sa.select(DiaryEntry)
@@ -526,9 +539,7 @@ def accept_entry(actor: Any, case: Case, entry: DiaryEntry) -> DiaryEntry:
         case,
         occurred_on=entry.happened_on,
         description=f"From the victim's diary: {description}"[:10000],
-        complaints=[
-            {"reported_on": reported_on, "agency_code": agency_code, "complainant_person_id": entry.person_id}
-        ],
+        complaints=[{"reported_on": reported_on, "agency_code": agency_code, "complainant_person_id": entry.person_id}],
     )
     if entry.document_id is not None and entry.document is not None and entry.document.incident_id is None:
         entry.document.incident_id = incident.id

@@ -1,7 +1,7 @@
 """threshold watch: victims who meet, or are one short of, the Case Review threshold
 
 Revision ID: 0360
-Revises: 0272
+Revises: 0390
 Create Date: 2026-12-01 23:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0360"
-down_revision = "0272"
+down_revision = "0390"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """victim page: access, sign-ins, diary; outbox channel
 
 Revision ID: 0370
-Revises: 0272
+Revises: 0360
 Create Date: 2026-12-01 22:58:05.757832
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0370'
-down_revision = '0272'
+down_revision = '0360'
 branch_labels = None
 depends_on = None
 

@@ -60,7 +60,8 @@ def test_the_victim_signs_in_adds_a_diary_entry_and_the_officer_accepts_it(
     page.wait_for_url("**/my-case/")
     problems += check_page(page, console, "/my-case/", expected_status=200)
     text = page.locator("main").inner_text()
-    assert "What happens next" in text and "Your officer will visit you" in text
+    assert "What happens next" in text
+    assert "Your officer will visit you" in text
     case_id = _scalar(live_app, sa.select(Case.id).where(Case.summary.startswith("Margaret Holmes is harassed")))
     reference = _scalar(live_app, sa.select(Case.reference).where(Case.id == case_id))
     assert reference in text
@@ -75,7 +76,9 @@ def test_the_victim_signs_in_adds_a_diary_entry_and_the_officer_accepts_it(
     page.get_by_label("Month").fill("3")
     page.get_by_label("Year").fill("2026")
     page.get_by_label("What happened?").fill("Eggs thrown at the kitchen window (browser journey).")
-    page.get_by_label("Add a photo or recording (optional)").set_input_files(str(_photo_with_location(tmp_path / "eggs.jpg")))
+    page.get_by_label("Add a photo or recording (optional)").set_input_files(
+        str(_photo_with_location(tmp_path / "eggs.jpg"))
+    )
     page.get_by_role("button", name="Send to your officer").click()
     page.wait_for_url("**/my-case/#diary")
     assert "Eggs thrown at the kitchen window" in page.content()
@@ -98,7 +101,9 @@ def test_the_victim_signs_in_adds_a_diary_entry_and_the_officer_accepts_it(
 
     margaret = _scalar(live_app, sa.select(Person.id).where(Person.name == "Margaret Holmes"))
     noise = _scalar(live_app, sa.select(Case.id).where(Case.summary.startswith("Loud music and parties")))
-    shop = _scalar(live_app, sa.select(CaseParty.person_id).where(CaseParty.case_id == noise, CaseParty.role == "complainant"))
+    shop = _scalar(
+        live_app, sa.select(CaseParty.person_id).where(CaseParty.case_id == noise, CaseParty.role == "complainant")
+    )
     problems = check_page(officer, officer_console, f"/cases/{case_id}/victim-page/{margaret}", expected_status=200)
     assert "Switch it off" in officer.content()
     problems += check_page(officer, officer_console, f"/cases/{noise}/victim-page/{shop}", expected_status=200)

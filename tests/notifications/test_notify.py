@@ -14,7 +14,6 @@ from typing import Any
 
 import jwt
 import pytest
-import sqlalchemy as sa
 
 from casework.core.db import commit
 from casework.extensions import db
@@ -50,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         token = self.headers.get("Authorization", "").removeprefix("Bearer ")
         try:
@@ -68,7 +67,10 @@ class _Handler(BaseHTTPRequestHandler):
         answer = (
             {"id": str(uuid.uuid4()), "reference": body.get("reference"), "content": {}, "template": {}}
             if status == 201
-            else {"status_code": status, "errors": [{"error": "BadRequestError", "message": "Can't send to this recipient"}]}
+            else {
+                "status_code": status,
+                "errors": [{"error": "BadRequestError", "message": "Can't send to this recipient"}],
+            }
         )
         payload = json.dumps(answer).encode()
         self.send_response(status)
@@ -112,7 +114,8 @@ def test_a_text_message_goes_through_notify_once(db_session, notify):
     assert request["body"]["phone_number"] == "07700900123"
     assert request["body"]["template_id"] == SMS_TEMPLATE
     assert request["body"]["personalisation"] == {"body": "Your code is 123456"}
-    assert request["body"]["reference"] and "123456" not in request["body"]["reference"]
+    assert request["body"]["reference"]
+    assert "123456" not in request["body"]["reference"]
     assert _row(row.id).sent_at is not None
     assert tasks.send_email.run(row.id) is False  # a redelivered task sends nothing more
     assert len(notify.requests) == 1
@@ -140,7 +143,8 @@ def test_a_refusal_by_notify_is_recorded_and_not_retried(db_session, notify):
     row = queue_text(to="07700900123", text="Hello", key="text-refused")
     commit()
     stored = _row(row.id)
-    assert stored.sent_at is None and stored.failed_at is not None
+    assert stored.sent_at is None
+    assert stored.failed_at is not None
     assert "400" in stored.last_error
 
 
@@ -149,7 +153,9 @@ def test_notify_down_leaves_the_message_to_be_sent_again(db_session, notify):
     row = queue_text(to="07700900123", text="Hello", key="text-later")
     commit()
     stored = _row(row.id)
-    assert stored.sent_at is None and stored.failed_at is None and "500" in stored.last_error
+    assert stored.sent_at is None
+    assert stored.failed_at is None
+    assert "500" in stored.last_error
     notify.status = 201
     assert tasks.send_email.run(row.id) is True
     assert _row(row.id).sent_at is not None

@@ -36,7 +36,9 @@ def _switch_on(client, world, person=None, **fields):
 
 def _outbox(channel="email"):
     db.session.expire_all()
-    return db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.channel == channel).order_by(OutboxEmail.id)).all()
+    return db.session.scalars(
+        sa.select(OutboxEmail).where(OutboxEmail.channel == channel).order_by(OutboxEmail.id)
+    ).all()
 
 
 def _link_from_outbox() -> str:
@@ -65,7 +67,8 @@ def _sign_in(app, email=EMAIL):
     client.post("/my-case/sign-in", data={"email": email, "csrf_token": csrf_from(page.text)})
     path = _link_from_outbox()
     victim, answer = _victim_client(app, path)
-    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/my-case/")
     return victim
 
 
@@ -75,13 +78,15 @@ def _sign_in(app, email=EMAIL):
 def test_switching_on_needs_the_contact_details_checked_and_writes_nothing_otherwise(page_client, world):
     officer = page_client(world.officer)
     page = officer.get(f"/cases/{world.case.id}/victim-page/{world.victim.id}")
-    assert page.status_code == 200 and "Switch on the victim page for Vera Victim" in page.text
+    assert page.status_code == 200
+    assert "Switch on the victim page for Vera Victim" in page.text
     answer = _switch_on(officer, world, contact_checked="")
     assert answer.status_code == 422
     assert "Confirm that you have checked the contact details" in answer.text
     answer = _switch_on(officer, world, email="not an address", mobile="12345")
     assert answer.status_code == 422
-    assert "Enter a UK mobile number" in answer.text and "correct format" in answer.text
+    assert "Enter a UK mobile number" in answer.text
+    assert "correct format" in answer.text
     assert db.session.scalar(sa.select(sa.func.count(VictimAccess.id))) == 0
     assert _outbox() == []
 
@@ -96,7 +101,8 @@ def test_switching_on_tells_the_victim_and_only_for_a_victim_of_a_case_the_offic
     assert [r.subject for r in _outbox()] == ["You can now follow your case online"]
     assert [r.to_address for r in _outbox("text")] == ["07700900123"]
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.object_type == "victim_accesses"))
-    assert entry.action == AuditAction.create and entry.actor_id == world.officer.id
+    assert entry.action == AuditAction.create
+    assert entry.actor_id == world.officer.id
     # Switching on again while it is on shows the page to change it instead.
     page = page_client(world.officer).get(f"/cases/{world.case.id}/victim-page/{world.victim.id}")
     assert "Switch it off" in page.text
@@ -104,7 +110,8 @@ def test_switching_on_tells_the_victim_and_only_for_a_victim_of_a_case_the_offic
 
 def test_the_case_page_shows_who_has_a_victim_page(page_client, world, access):
     page = page_client(world.officer).get(f"/cases/{world.case.id}").text
-    assert 'id="victim-page"' in page and "Vera Victim" in page
+    assert 'id="victim-page"' in page
+    assert "Vera Victim" in page
 
 
 def test_switching_off_ends_the_victims_session_at_once(app, page_client, world, access):
@@ -113,7 +120,8 @@ def test_switching_off_ends_the_victims_session_at_once(app, page_client, world,
     officer = page_client(world.officer)
     assert officer.post(f"/cases/{world.case.id}/victim-page/{world.victim.id}/off").status_code == 302
     answer = victim.get("/my-case/")
-    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/sign-in")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/my-case/sign-in")
 
 
 # --- signing in ------------------------------------------------------------------------------------
@@ -140,7 +148,8 @@ def test_a_link_works_once_and_a_scanner_opening_it_does_not_use_it(app, access)
     victim, answer = _victim_client(app, path)
     assert answer.status_code == 302
     home = victim.get("/my-case/")
-    assert home.status_code == 200 and "BOL-2026-0001" in home.text
+    assert home.status_code == 200
+    assert "BOL-2026-0001" in home.text
     _, again = _victim_client(app, path)
     assert again.status_code == 410
     assert db.session.scalar(sa.select(VictimSignIn.used_at)) is not None
@@ -171,16 +180,20 @@ def test_at_most_three_sign_in_messages_an_hour_and_the_page_says_nothing_differ
 def test_a_texted_code_signs_in_once_and_wrong_codes_spend_it(app, access):
     client = app.test_client()
     page = client.get("/my-case/sign-in/text")
-    answer = client.post("/my-case/sign-in/text", data={"mobile": "+44 7700 900123", "csrf_token": csrf_from(page.text)})
+    answer = client.post(
+        "/my-case/sign-in/text", data={"mobile": "+44 7700 900123", "csrf_token": csrf_from(page.text)}
+    )
     assert answer.headers["Location"].endswith("/my-case/sign-in/code")
     [text] = [r for r in _outbox("text") if "Your code" in r.body_text]
     code = re.search(r"\b(\d{6})\b", text.body_text).group(1)
     wrong = "000000" if code != "000000" else "111111"
     page = client.get("/my-case/sign-in/code")
     answer = client.post("/my-case/sign-in/code", data={"code": wrong, "csrf_token": csrf_from(page.text)})
-    assert answer.status_code == 422 and "not right" in answer.text
+    assert answer.status_code == 422
+    assert "not right" in answer.text
     answer = client.post("/my-case/sign-in/code", data={"code": code, "csrf_token": csrf_from(page.text)})
-    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/my-case/")
     assert client.get("/my-case/").status_code == 200
 
     # A second code, guessed wrong five times, is spent: the right one no longer works.
@@ -199,7 +212,8 @@ def test_a_texted_code_signs_in_once_and_wrong_codes_spend_it(app, access):
 def test_the_victims_pages_need_a_victim_session(app, page_client, world):
     for path in ("/my-case/", f"/my-case/cases/{world.case.id}/diary", "/my-case/stop"):
         answer = app.test_client().get(path)
-        assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/sign-in")
+        assert answer.status_code == 302
+        assert answer.headers["Location"].endswith("/my-case/sign-in")
         # A member of staff is not a victim either.
         answer = page_client(world.officer).get(path)
         assert answer.status_code == 302
@@ -208,15 +222,17 @@ def test_the_victims_pages_need_a_victim_session(app, page_client, world):
 # --- what the victim sees ----------------------------------------------------------------------------
 
 
-def test_the_victim_sees_their_officer_and_next_step_and_never_the_perpetrator_notes_or_summary(
-    app, world, access
-):
-    db.session.add(CaseNote(case_id=world.case.id, text="INTERNAL: planning a closure order", created_by_id=world.officer.id))
+def test_the_victim_sees_their_officer_and_next_step_and_never_the_perpetrator_notes_or_summary(app, world, access):
+    db.session.add(
+        CaseNote(case_id=world.case.id, text="INTERNAL: planning a closure order", created_by_id=world.officer.id)
+    )
     db.session.commit()
     page = _sign_in(app).get("/my-case/")
     assert page.status_code == 200
     text = page.text
-    assert "Olive Officer" in text and "officer@example.org" in text and "We will visit you" in text
+    assert "Olive Officer" in text
+    assert "officer@example.org" in text
+    assert "We will visit you" in text
     for hidden in ("Adam Adult", "Noise and threats", "INTERNAL", "closure order", "Vera Victim"):
         assert hidden not in text
 
@@ -238,8 +254,11 @@ def test_another_victims_data_never_appears(app, page_client, world, access):
     otto.post(
         f"/my-case/cases/{other_case.id}/diary",
         data={
-            "happened_on-day": "1", "happened_on-month": "3", "happened_on-year": "2026",
-            "what_happened": "OTTO-DIARY", "csrf_token": csrf_from(page.text),
+            "happened_on-day": "1",
+            "happened_on-month": "3",
+            "happened_on-year": "2026",
+            "what_happened": "OTTO-DIARY",
+            "csrf_token": csrf_from(page.text),
         },
     )
     vera = _sign_in(app)
@@ -268,10 +287,16 @@ def test_every_view_of_the_victim_page_is_in_the_audit_log(app, world, access):
 def _add_entry(victim, case_id, content=None, **fields):
     page = victim.get(f"/my-case/cases/{case_id}/diary")
     data = {
-        "happened_on-day": "2", "happened_on-month": "3", "happened_on-year": "2026",
-        "happened_at_time": "11pm", "location": "By the front door", "what_happened": "Banging on the door",
-        "who_was_involved": "The lads", "how_it_affected": "Could not sleep",
-        "csrf_token": csrf_from(page.text), **fields,
+        "happened_on-day": "2",
+        "happened_on-month": "3",
+        "happened_on-year": "2026",
+        "happened_at_time": "11pm",
+        "location": "By the front door",
+        "what_happened": "Banging on the door",
+        "who_was_involved": "The lads",
+        "how_it_affected": "Could not sleep",
+        "csrf_token": csrf_from(page.text),
+        **fields,
     }
     if content is not None:
         data["file"] = (io.BytesIO(content), "IMG_1.JPG")
@@ -285,21 +310,30 @@ def test_a_diary_entry_with_a_photo_is_kept_unverified_without_the_photos_locati
     answer = _add_entry(victim, world.case.id, original)
     assert answer.status_code == 302, answer.text
     [entry] = db.session.scalars(sa.select(DiaryEntry)).all()
-    assert entry.status is DiaryStatus.unverified and entry.person_id == world.victim.id
+    assert entry.status is DiaryStatus.unverified
+    assert entry.person_id == world.victim.id
     document = db.session.get(Document, entry.document_id)
-    assert document.location_removed and not uploads.has_location(storage.read(document.stored_file))
+    assert document.location_removed
+    assert not uploads.has_location(storage.read(document.stored_file))
     assert "Sent to your officer" in victim.get("/my-case/").text
     # Not on the ledger until the officer accepts it.
     assert db.session.scalar(sa.select(sa.func.count(Complaint.id))) == 0
     case_page = page_client(world.officer).get(f"/cases/{world.case.id}").text
-    assert "Unverified: self-reported" in case_page and "Banging on the door" in case_page
+    assert "Unverified: self-reported" in case_page
+    assert "Banging on the door" in case_page
 
 
 def test_a_diary_entry_with_bad_input_writes_nothing(app, world, access):
     victim = _sign_in(app)
     future = today() + timedelta(days=2)
     answer = _add_entry(
-        victim, world.case.id, **{"happened_on-day": str(future.day), "happened_on-month": str(future.month), "happened_on-year": str(future.year)}
+        victim,
+        world.case.id,
+        **{
+            "happened_on-day": str(future.day),
+            "happened_on-month": str(future.month),
+            "happened_on-year": str(future.year),
+        },
     )
     assert answer.status_code == 422
     answer = _add_entry(victim, world.case.id, content=b"MZ\x90\x00 not a photo", what_happened="x")
@@ -320,11 +354,14 @@ def test_the_officer_accepts_a_diary_entry_into_the_ledger_through_the_complaint
     assert officer.post(f"/cases/{world.case.id}/diary/{entry.id}/accept").status_code == 302
     db.session.expire_all()
     entry = db.session.get(DiaryEntry, entry.id)
-    assert entry.status is DiaryStatus.accepted and entry.accepted_by_id == world.officer.id
+    assert entry.status is DiaryStatus.accepted
+    assert entry.accepted_by_id == world.officer.id
     incident = db.session.get(Incident, entry.incident_id)
-    assert incident.occurred_on == date(2026, 3, 2) and incident.case_id == world.case.id
+    assert incident.occurred_on == date(2026, 3, 2)
+    assert incident.case_id == world.case.id
     [complaint] = incident.complaints
-    assert complaint.complainant_person_id == world.victim.id and complaint.agency_id == world.council.id
+    assert complaint.complainant_person_id == world.victim.id
+    assert complaint.agency_id == world.council.id
     assert complaint.created_by_id == world.officer.id
     # Accepting twice adds nothing.
     officer.post(f"/cases/{world.case.id}/diary/{entry.id}/accept")
@@ -344,7 +381,8 @@ def test_the_victim_stops_using_it_and_access_ends_at_once(app, world, access):
     spare = _link_from_outbox()
     page = victim.get("/my-case/stop")
     answer = victim.post("/my-case/stop", data={"csrf_token": csrf_from(page.text)})
-    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/stopped")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/my-case/stopped")
     db.session.expire_all()
     assert db.session.get(VictimAccess, access.id).ended_at is not None
     assert victim.get("/my-case/").status_code == 302
@@ -358,4 +396,5 @@ def test_an_idle_victim_session_ends(app, world, access):
     minutes = app.config["CASEWORK"]["SESSION_IDLE_MINUTES"]
     with time_machine.travel(now() + timedelta(minutes=minutes + 1)):
         answer = victim.get("/my-case/")
-    assert answer.status_code == 302 and answer.headers["Location"].endswith("/my-case/sign-in")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/my-case/sign-in")

@@ -151,7 +151,11 @@ def sign_out():
 
 
 def _shown_to_victim(access: Any, table: str, ident: int) -> None:
-    record_view(None, (table, ident), f"Shown to the victim on their victim page (access {access.id}) by {request.method} {request.path}")
+    record_view(
+        None,
+        (table, ident),
+        f"Shown to the victim on their victim page (access {access.id}) by {request.method} {request.path}",
+    )
 
 
 @bp.get("/")
@@ -183,7 +187,7 @@ def add_diary_entry(case_id: int):
         upload = form.file.data
         content = None
         filename = None
-        if upload is not None and getattr(upload, "filename", ""):
+        if upload is not None and getattr(upload, "filename", None):
             content = upload.read(file_content.max_upload_bytes() + 1)
             filename = upload.filename
         try:
