@@ -37,6 +37,7 @@ DOMAINS = (
     "casework.statistics",
     "casework.data_protection",
     "casework.spreadsheets",
+    "casework.tasking",
 )
 
 
