@@ -257,7 +257,7 @@ def test_minutes_as_pdf(world, setting, page_client):
     assert answer.mimetype == "application/pdf" and answer.data.startswith(b"%PDF")
 
 
-def test_bad_input_is_refused_and_writes_nothing(world, setting, page_client):
+def test_bad_input_is_refused_and_writes_nothing(world, setting, page_client, make):
     chair = page_client(world.coordinator)
     item = _item(setting.meeting, setting.high)
     no_date = chair.post(
@@ -270,7 +270,15 @@ def test_bad_input_is_refused_and_writes_nothing(world, setting, page_client):
         data={"description": "Patrol", "agency_id": str(world.other.id), "due_on-day": "1", "due_on-month": "12", "due_on-year": "2026"},
     )
     assert wrong_agency.status_code == 422 and "does not share the case" in wrong_agency.get_data(as_text=True)
+    hidden_user = make.user("partner", agency=make.agency("FAR", areas=[make.area("FAR")]), name="Far Away")
+    hidden_assignee = chair.post(
+        f"/tasking/items/{item.id}/actions",
+        data={"description": "Patrol", "agency_id": str(world.police.id), "assignee_id": str(hidden_user.id),
+              "due_on-day": "1", "due_on-month": "12", "due_on-year": "2026"},
+    )
+    assert hidden_assignee.status_code == 422 and "Far Away" not in hidden_assignee.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TaskingAction)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Action).where(Action.description == "Patrol")) == 0
     wrong_person = chair.post(
         f"/tasking/meetings/{setting.meeting.id}/attendance",
         data={f"status-{world.police.id}": "attended", f"representative-{world.police.id}": str(world.officer.id)},
