@@ -1,7 +1,7 @@
 """tasking meetings: series, meetings, agenda, attendance, action log
 
 Revision ID: 0380
-Revises: 0204
+Revises: 0272
 Create Date: 2026-12-01 22:57:44.198475
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0380'
-down_revision = '0204'
+down_revision = '0272'
 branch_labels = None
 depends_on = None
 
