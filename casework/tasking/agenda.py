@@ -21,27 +21,22 @@ from casework.tasking.models import AgendaReason
 #: function(area_id, since, on) -> a SELECT of case ids (any case; the caller keeps the area's open ones).
 AgendaSource = Callable[[int, date, date], sa.Select]
 
-_BAND_RANK = sa.case(
-    (RiskAssessment.band == RiskBand.high, 3), (RiskAssessment.band == RiskBand.medium, 2), else_=1
-)
+_BAND_RANK = sa.case((RiskAssessment.band == RiskBand.high, 3), (RiskAssessment.band == RiskBand.medium, 2), else_=1)
 
 
 def _ranked_assessments() -> sa.Subquery:
     """Each case's assessments (per victim, or of the case as a whole), newest first."""
-    return (
-        sa.select(
-            RiskAssessment.case_id,
-            RiskAssessment.assessed_on,
-            _BAND_RANK.label("rank"),
-            sa.func.row_number()
-            .over(
-                partition_by=(RiskAssessment.case_id, sa.func.coalesce(RiskAssessment.victim_person_id, 0)),
-                order_by=(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc()),
-            )
-            .label("newest"),
+    return sa.select(
+        RiskAssessment.case_id,
+        RiskAssessment.assessed_on,
+        _BAND_RANK.label("rank"),
+        sa.func.row_number()
+        .over(
+            partition_by=(RiskAssessment.case_id, sa.func.coalesce(RiskAssessment.victim_person_id, 0)),
+            order_by=(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc()),
         )
-        .subquery()
-    )
+        .label("newest"),
+    ).subquery()
 
 
 def new_high_risk(area_id: int, since: date, on: date) -> sa.Select:
@@ -53,10 +48,14 @@ def new_high_risk(area_id: int, since: date, on: date) -> sa.Select:
 def risk_increased(area_id: int, since: date, on: date) -> sa.Select:
     """The latest assessment, made since the last meeting, is a higher band than the one before it."""
     latest, previous = _ranked_assessments().alias("latest"), _ranked_assessments().alias("previous")
-    return sa.select(latest.c.case_id).join(
-        previous,
-        sa.and_(previous.c.case_id == latest.c.case_id, previous.c.newest == 2),
-    ).where(latest.c.newest == 1, latest.c.assessed_on > since, latest.c.rank > previous.c.rank)
+    return (
+        sa.select(latest.c.case_id)
+        .join(
+            previous,
+            sa.and_(previous.c.case_id == latest.c.case_id, previous.c.newest == 2),
+        )
+        .where(latest.c.newest == 1, latest.c.assessed_on > since, latest.c.rank > previous.c.rank)
+    )
 
 
 def overdue_actions(area_id: int, since: date, on: date) -> sa.Select:
@@ -93,8 +92,9 @@ SOURCES: tuple[tuple[AgendaReason, AgendaSource], ...] = (
 def cases_by_reason(area_id: int, since: date, on: date) -> list[tuple[int, AgendaReason]]:
     """(case id, reason) for the area's open cases, in source order then case order: one query."""
     parts = [
-        sa.select(Case.id.label("case_id"), sa.literal(index).label("source"))
-        .where(Case.area_id == area_id, Case.status == CaseStatus.open, Case.id.in_(source(area_id, since, on)))
+        sa.select(Case.id.label("case_id"), sa.literal(index).label("source")).where(
+            Case.area_id == area_id, Case.status == CaseStatus.open, Case.id.in_(source(area_id, since, on))
+        )
         for index, (_reason, source) in enumerate(SOURCES)
     ]
     union = sa.union_all(*parts).subquery()

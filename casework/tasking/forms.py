@@ -10,15 +10,22 @@ from casework.interventions.forms import GovukDateField
 
 
 class SeriesForm(FlaskForm):
-    name = StringField("Name of the meeting", validators=[DataRequired("Enter a name for the meeting"), Length(max=200)])
+    name = StringField(
+        "Name of the meeting", validators=[DataRequired("Enter a name for the meeting"), Length(max=200)]
+    )
     area_id = SelectField("Area", coerce=str, validate_choice=False, validators=[DataRequired("Choose the area")])
     interval_days = IntegerField(
         "Days between meetings",
         description="7 for weekly, 14 for fortnightly",
-        validators=[DataRequired("Enter the number of days between meetings"), NumberRange(1, 92, "Enter a number from 1 to 92")],
+        validators=[
+            DataRequired("Enter the number of days between meetings"),
+            NumberRange(1, 92, "Enter a number from 1 to 92"),
+        ],
     )
     agency_ids = SelectMultipleField("Agencies that attend", coerce=str, validate_choice=False)
-    held_on = GovukDateField("Date of the first meeting", description="For example, 27 3 2026", planned=True, required=True)
+    held_on = GovukDateField(
+        "Date of the first meeting", description="For example, 27 3 2026", planned=True, required=True
+    )
 
 
 class MeetingForm(FlaskForm):
@@ -51,7 +58,9 @@ class AllocateForm(FlaskForm):
     description = TextAreaField(
         "What needs to be done", validators=[DataRequired("Describe the action"), Length(max=5_000)]
     )
-    agency_id = SelectField("Which agency will do it", coerce=str, validate_choice=False, validators=[DataRequired("Choose the agency")])
+    agency_id = SelectField(
+        "Which agency will do it", coerce=str, validate_choice=False, validators=[DataRequired("Choose the agency")]
+    )
     assignee_id = SelectField("Who will do it", coerce=str, validate_choice=False, validators=[Optional()])
     due_on = GovukDateField("Due date", description="For example, 27 3 2026", planned=True, required=True)
 

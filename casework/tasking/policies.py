@@ -14,7 +14,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.core.errors import NotFound
-from casework.core.lookup import Lookup
 from casework.core.permissions import Permission
 from casework.extensions import db
 from casework.tasking.models import TaskingMeeting, TaskingSeries, tasking_series_agencies
@@ -48,10 +47,9 @@ def get_meeting_for(user: Any, meeting_id: int, *, run: bool = False) -> Tasking
 
 
 def get_series_for(user: Any, series_id: int, *, run: bool = False) -> TaskingSeries:
-    series = db.session.scalar(sa.select(TaskingSeries).where(TaskingSeries.id == series_id, visible_series_clause(user)))
+    series = db.session.scalar(
+        sa.select(TaskingSeries).where(TaskingSeries.id == series_id, visible_series_clause(user))
+    )
     if series is None or (run and not can_run(user)):
         raise NotFound("Tasking meeting not found.")
     return series
-
-
-SERIES = Lookup("tasking meeting", TaskingSeries, visible_series_clause)

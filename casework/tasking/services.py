@@ -55,7 +55,9 @@ def create_series(actor: Any, *, area: Any, name: str, interval_days: int, agenc
     )
     db.session.add(series)
     db.session.flush()
-    record_change(actor, series, None, snapshot(series, ("area_id", "name", "interval_days")), "Set up a tasking meeting")
+    record_change(
+        actor, series, None, snapshot(series, ("area_id", "name", "interval_days")), "Set up a tasking meeting"
+    )
     return series
 
 
@@ -94,7 +96,9 @@ def _require_planned(meeting: TaskingMeeting) -> None:
 # --- the agenda ------------------------------------------------------------------------------------------
 
 
-def _add_reason(meeting: TaskingMeeting, items: dict[int, TaskingAgendaItem], case_id: int, reason: AgendaReason) -> TaskingAgendaItem:
+def _add_reason(
+    meeting: TaskingMeeting, items: dict[int, TaskingAgendaItem], case_id: int, reason: AgendaReason
+) -> TaskingAgendaItem:
     item = items.get(case_id)
     if item is None:
         position = max((i.position for i in meeting.items), default=0) + 1
@@ -156,7 +160,13 @@ def nominate(actor: Any, case: Case, note: str | None) -> TaskingAgendaItem:
     item.nominated_by_id = actor.id
     item.nomination_note = (note or "").strip()[:500] or None
     db.session.flush()
-    record_change(actor, item, None, {"meeting_id": meeting.id, "case_id": case.id}, f"Nominated case {case.reference} for tasking")
+    record_change(
+        actor,
+        item,
+        None,
+        {"meeting_id": meeting.id, "case_id": case.id},
+        f"Nominated case {case.reference} for tasking",
+    )
     return item
 
 
@@ -187,7 +197,13 @@ def add_case(actor: Any, meeting: TaskingMeeting, reference: str | None) -> Task
     items = {item.case_id: item for item in meeting.items}
     item = _add_reason(meeting, items, case.id, AgendaReason.added_by_chair)
     db.session.flush()
-    record_change(actor, item, None, {"meeting_id": meeting.id, "case_id": case.id}, f"Added case {case.reference} to the tasking agenda")
+    record_change(
+        actor,
+        item,
+        None,
+        {"meeting_id": meeting.id, "case_id": case.id},
+        f"Added case {case.reference} to the tasking agenda",
+    )
     return item
 
 
@@ -205,19 +221,12 @@ def move_item(actor: Any, meeting: TaskingMeeting, item: TaskingAgendaItem, dire
     db.session.flush()
 
 
-def get_item(meeting: TaskingMeeting, item_id: int) -> TaskingAgendaItem:
-    from casework.core.errors import NotFound
-
-    item = next((i for i in meeting.items if i.id == item_id), None)
-    if item is None:
-        raise NotFound("Agenda item not found.")
-    return item
-
-
 # --- during the meeting ------------------------------------------------------------------------------------
 
 
-def record_item(actor: Any, meeting: TaskingMeeting, item: TaskingAgendaItem, *, discussion: str | None, decisions: str | None) -> None:
+def record_item(
+    actor: Any, meeting: TaskingMeeting, item: TaskingAgendaItem, *, discussion: str | None, decisions: str | None
+) -> None:
     _require_planned(meeting)
     before = snapshot(item, ("discussion", "decisions"))
     item.discussion = (discussion or "").strip() or None
@@ -231,7 +240,9 @@ def case_agencies(case: Case) -> list[Agency]:
     shared = sa.select(CaseShare.agency_id).where(CaseShare.case_id == case.id)
     return list(
         db.session.scalars(
-            sa.select(Agency).where(sa.or_(Agency.id == case.lead_agency_id, Agency.id.in_(shared))).order_by(Agency.name)
+            sa.select(Agency)
+            .where(sa.or_(Agency.id == case.lead_agency_id, Agency.id.in_(shared)))
+            .order_by(Agency.name)
         )
     )
 
@@ -268,6 +279,7 @@ def allocate_action(
 def record_attendance(actor: Any, meeting: TaskingMeeting, choices: dict[int, tuple[str, int | None]]) -> None:
     """``choices``: agency id -> (status, representative's user id or None)."""
     _require_planned(meeting)
+    before = {str(r.agency_id): r.status.value for r in meeting.attendance}
     errors: dict[str, list[str]] = {}
     for row in meeting.attendance:
         status, representative_id = choices.get(row.agency_id, (row.status.value, row.representative_id))
@@ -288,7 +300,7 @@ def record_attendance(actor: Any, meeting: TaskingMeeting, choices: dict[int, tu
     record_change(
         actor,
         meeting,
-        None,
+        before,
         {str(r.agency_id): r.status.value for r in meeting.attendance},
         "Recorded attendance at a tasking meeting",
     )
@@ -339,7 +351,9 @@ def schedule_next(actor: Any, meeting: TaskingMeeting) -> TaskingMeeting:
     """The series' next meeting, one interval after this one (its agenda carries the open actions)."""
     held_on = meeting.held_on + timedelta(days=meeting.series.interval_days)
     existing = db.session.scalar(
-        sa.select(TaskingMeeting).where(TaskingMeeting.series_id == meeting.series_id, TaskingMeeting.held_on == held_on)
+        sa.select(TaskingMeeting).where(
+            TaskingMeeting.series_id == meeting.series_id, TaskingMeeting.held_on == held_on
+        )
     )
     return existing or schedule_meeting(actor, meeting.series, held_on)
 
@@ -401,5 +415,7 @@ def meeting_view(user: Any, meeting: TaskingMeeting) -> MeetingView:
     by_case: dict[int, list[TaskingAction]] = {}
     for entry in logged:
         by_case.setdefault(entry.action.case_id, []).append(entry)
-    items = [(item, cases[item.case_id], by_case.get(item.case_id, [])) for item in meeting.items if item.case_id in cases]
+    items = [
+        (item, cases[item.case_id], by_case.get(item.case_id, [])) for item in meeting.items if item.case_id in cases
+    ]
     return MeetingView(items=items, hidden=hidden, carried_forward=[e for e in logged if e.is_carried_forward])

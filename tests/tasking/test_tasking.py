@@ -67,13 +67,23 @@ def setting(world, make):
     _assess(older_rise, RiskBand.standard, TODAY - timedelta(days=60))
     _assess(older_rise, RiskBand.medium, TODAY - timedelta(days=40))
     series = services.create_series(
-        world.coordinator, area=world.area, name="Bolsover ASB tasking", interval_days=7, agencies=[world.council, world.police]
+        world.coordinator,
+        area=world.area,
+        name="Bolsover ASB tasking",
+        interval_days=7,
+        agencies=[world.council, world.police],
     )
     meeting = services.schedule_meeting(world.coordinator, series, MEETING_DAY)
     db.session.commit()
     return SimpleNamespace(
-        series=series, meeting=meeting, high=high, overdue=overdue, police_case=police_case, closed=closed,
-        older_rise=older_rise, police_officer=police_officer,
+        series=series,
+        meeting=meeting,
+        high=high,
+        overdue=overdue,
+        police_case=police_case,
+        closed=closed,
+        older_rise=older_rise,
+        police_officer=police_officer,
     )
 
 
@@ -110,17 +120,18 @@ def test_each_agency_sees_only_its_cases_and_counts_of_the_others(world, setting
     services.nominate(setting.police_officer, setting.police_case, None)
     db.session.commit()
     council = page_client(world.coordinator).get(f"/tasking/meetings/{setting.meeting.id}").get_data(as_text=True)
-    assert "BOL-2026-0001" in council and "BOL-2026-0002" in council
+    assert "BOL-2026-0001" in council
+    assert "BOL-2026-0002" in council
     assert "BOL-2026-0003" not in council
     assert "1 other case held by Agency POL" in council
     police = page_client(setting.police_officer).get(f"/tasking/meetings/{setting.meeting.id}").get_data(as_text=True)
-    assert "BOL-2026-0001" in police and "BOL-2026-0003" in police
-    assert "BOL-2026-0002" not in police and "Noise and threats" in police
+    assert "BOL-2026-0001" in police
+    assert "BOL-2026-0003" in police
+    assert "BOL-2026-0002" not in police
+    assert "Noise and threats" in police
     assert "1 other case held by Agency BDC" in police
     # The item page of a case the user may not see answers 404, like the case itself.
-    hidden = db.session.scalar(
-        sa.select(TaskingAgendaItem).where(TaskingAgendaItem.case_id == setting.overdue.id)
-    )
+    hidden = db.session.scalar(sa.select(TaskingAgendaItem).where(TaskingAgendaItem.case_id == setting.overdue.id))
     assert page_client(setting.police_officer).get(f"/tasking/items/{hidden.id}").status_code == 404
 
 
@@ -155,7 +166,9 @@ def test_officers_and_partners_read_but_do_not_run(world, setting, page_client, 
 
 def _item(meeting: TaskingMeeting, case: Any) -> TaskingAgendaItem:
     return db.session.scalar(
-        sa.select(TaskingAgendaItem).where(TaskingAgendaItem.meeting_id == meeting.id, TaskingAgendaItem.case_id == case.id)
+        sa.select(TaskingAgendaItem).where(
+            TaskingAgendaItem.meeting_id == meeting.id, TaskingAgendaItem.case_id == case.id
+        )
     )
 
 
@@ -189,15 +202,24 @@ def test_a_meeting_from_agenda_to_minutes_and_the_next_agenda(world, setting, pa
     assert allocated.status_code == 302
     action = db.session.scalar(sa.select(Action).where(Action.description == "Patrol Station Road"))
     # The case's own action, with the deadline every action has (so reminded the same way).
-    assert action.case_id == setting.high.id and action.assignee_id == world.partner.id
-    deadline = db.session.scalar(sa.select(Deadline).where(Deadline.subject_type == "actions", Deadline.subject_id == action.id))
-    assert deadline.owner_id == world.partner.id and deadline.due_on == date(2026, 11, 30) and deadline.remind_at is not None
+    assert action.case_id == setting.high.id
+    assert action.assignee_id == world.partner.id
+    deadline = db.session.scalar(
+        sa.select(Deadline).where(Deadline.subject_type == "actions", Deadline.subject_id == action.id)
+    )
+    assert (
+        deadline.owner_id == world.partner.id
+    )
+    assert (
+        deadline.due_on == date(2026, 11, 30)
+    )
+    assert (
+        deadline.remind_at is not None
+    )
     assert "Patrol Station Road" in chair.get(f"/cases/{setting.high.id}").get_data(as_text=True)
     # Discussing and allocating shared nothing.
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseShare)) == shares_before
-    recorded = chair.post(
-        f"/tasking/items/{overdue.id}", data={"discussion": "Council only matter", "decisions": ""}
-    )
+    recorded = chair.post(f"/tasking/items/{overdue.id}", data={"discussion": "Council only matter", "decisions": ""})
     assert recorded.status_code == 302
     assert page_client(setting.police_officer).get(f"/cases/{setting.overdue.id}").status_code == 404
     attendance = chair.post(
@@ -217,11 +239,15 @@ def test_a_meeting_from_agenda_to_minutes_and_the_next_agenda(world, setting, pa
     for email in emails:
         assert f"/tasking/meetings/{meeting.id}/minutes" in email.body_text
         for secret in ("BOL-2026", "Youths gather", "Patrol Station Road", "Noise and threats"):
-            assert secret not in email.body_text and secret not in (email.body_html or "")
+            assert secret not in email.body_text
+            assert secret not in (email.body_html or "")
     # The partner reads the minutes: the shared case and its action, a count for the council's own.
     minutes = page_client(world.partner).get(f"/tasking/meetings/{meeting.id}/minutes").get_data(as_text=True)
-    assert "BOL-2026-0001" in minutes and "Youths gather nightly" in minutes and "Patrol Station Road" in minutes
-    assert "Council only matter" not in minutes and "BOL-2026-0002" not in minutes
+    assert "BOL-2026-0001" in minutes
+    assert "Youths gather nightly" in minutes
+    assert "Patrol Station Road" in minutes
+    assert "Council only matter" not in minutes
+    assert "BOL-2026-0002" not in minutes
     assert "1 other case held by Agency BDC" in minutes
     assert "Apologies" in minutes
     # The record is closed once published.
@@ -234,7 +260,8 @@ def test_a_meeting_from_agenda_to_minutes_and_the_next_agenda(world, setting, pa
     assert following.status_code == 302
     nxt = db.session.scalar(sa.select(TaskingMeeting).where(TaskingMeeting.held_on == MEETING_DAY + timedelta(days=7)))
     carried = db.session.scalar(sa.select(TaskingAction).where(TaskingAction.meeting_id == nxt.id))
-    assert carried.action_id == action.id and carried.is_carried_forward
+    assert carried.action_id == action.id
+    assert carried.is_carried_forward
     assert AgendaReason.carried_forward.value in _item(nxt, setting.high).reasons
     # Done actions are not carried again.
     action.status = ActionStatus.done
@@ -254,7 +281,8 @@ def test_minutes_as_pdf(world, setting, page_client):
     db.session.commit()
     answer = page_client(world.partner).get(f"/tasking/meetings/{setting.meeting.id}/minutes.pdf")
     assert answer.status_code == 200
-    assert answer.mimetype == "application/pdf" and answer.data.startswith(b"%PDF")
+    assert answer.mimetype == "application/pdf"
+    assert answer.data.startswith(b"%PDF")
 
 
 def test_bad_input_is_refused_and_writes_nothing(world, setting, page_client, make):
@@ -264,40 +292,67 @@ def test_bad_input_is_refused_and_writes_nothing(world, setting, page_client, ma
         f"/tasking/items/{item.id}/actions",
         data={"description": "Patrol", "agency_id": str(world.police.id)},
     )
-    assert no_date.status_code == 422 and "Enter due date" in no_date.get_data(as_text=True)
+    assert no_date.status_code == 422
+    assert "Enter due date" in no_date.get_data(as_text=True)
     wrong_agency = chair.post(
         f"/tasking/items/{item.id}/actions",
-        data={"description": "Patrol", "agency_id": str(world.other.id), "due_on-day": "1", "due_on-month": "12", "due_on-year": "2026"},
+        data={
+            "description": "Patrol",
+            "agency_id": str(world.other.id),
+            "due_on-day": "1",
+            "due_on-month": "12",
+            "due_on-year": "2026",
+        },
     )
-    assert wrong_agency.status_code == 422 and "does not share the case" in wrong_agency.get_data(as_text=True)
+    assert wrong_agency.status_code == 422
+    assert "does not share the case" in wrong_agency.get_data(as_text=True)
     hidden_user = make.user("partner", agency=make.agency("FAR", areas=[make.area("FAR")]), name="Far Away")
     hidden_assignee = chair.post(
         f"/tasking/items/{item.id}/actions",
-        data={"description": "Patrol", "agency_id": str(world.police.id), "assignee_id": str(hidden_user.id),
-              "due_on-day": "1", "due_on-month": "12", "due_on-year": "2026"},
+        data={
+            "description": "Patrol",
+            "agency_id": str(world.police.id),
+            "assignee_id": str(hidden_user.id),
+            "due_on-day": "1",
+            "due_on-month": "12",
+            "due_on-year": "2026",
+        },
     )
-    assert hidden_assignee.status_code == 422 and "Far Away" not in hidden_assignee.get_data(as_text=True)
+    assert hidden_assignee.status_code == 422
+    assert "Far Away" not in hidden_assignee.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TaskingAction)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Action).where(Action.description == "Patrol")) == 0
     wrong_person = chair.post(
         f"/tasking/meetings/{setting.meeting.id}/attendance",
         data={f"status-{world.police.id}": "attended", f"representative-{world.police.id}": str(world.officer.id)},
     )
-    assert wrong_person.status_code == 422 and "Choose someone who works for Agency POL" in wrong_person.get_data(as_text=True)
-    bad_status = chair.post(f"/tasking/meetings/{setting.meeting.id}/attendance", data={f"status-{world.police.id}": "maybe"})
+    assert wrong_person.status_code == 422
+    assert "Choose someone who works for Agency POL" in wrong_person.get_data(
+        as_text=True
+    )
+    bad_status = chair.post(
+        f"/tasking/meetings/{setting.meeting.id}/attendance", data={f"status-{world.police.id}": "maybe"}
+    )
     assert bad_status.status_code == 422
     unknown = chair.post(f"/tasking/meetings/{setting.meeting.id}/agenda/add", data={"reference": "BOL-2026-0003"})
     assert unknown.status_code == 422  # the police's case: the chair cannot see it
     assert "Enter the reference of a case you can see" in unknown.get_data(as_text=True)
-    twice = chair.post(f"/tasking/series/{setting.series.id}/meetings/new", data={"held_on-day": "26", "held_on-month": "11", "held_on-year": "2026"})
-    assert twice.status_code == 422 and "already a meeting" in twice.get_data(as_text=True)
+    twice = chair.post(
+        f"/tasking/series/{setting.series.id}/meetings/new",
+        data={"held_on-day": "26", "held_on-month": "11", "held_on-year": "2026"},
+    )
+    assert twice.status_code == 422
+    assert "already a meeting" in twice.get_data(as_text=True)
 
 
 def test_nominating_needs_a_planned_meeting_and_a_visible_case(world, setting, page_client):
     officer = page_client(world.officer)
     page = officer.get(f"/cases/{setting.overdue.id}/tasking-nomination")
-    assert page.status_code == 200 and "26 November 2026" in page.get_data(as_text=True)
-    assert officer.post(f"/cases/{setting.overdue.id}/tasking-nomination", data={"note": "Escalating"}).status_code == 302
+    assert page.status_code == 200
+    assert "26 November 2026" in page.get_data(as_text=True)
+    assert (
+        officer.post(f"/cases/{setting.overdue.id}/tasking-nomination", data={"note": "Escalating"}).status_code == 302
+    )
     assert _item(setting.meeting, setting.overdue).nomination_note == "Escalating"
     # A case the officer cannot see: 404, and nothing is added.
     assert officer.post(f"/cases/{setting.police_case.id}/tasking-nomination", data={}).status_code == 404
@@ -315,15 +370,29 @@ def test_setting_up_a_series(world, page_client):
     assert chair.get("/tasking/new").status_code == 200
     missing_own = chair.post(
         "/tasking/new",
-        data={"name": "Tasking", "area_id": str(world.area.id), "interval_days": "7", "agency_ids": [str(world.police.id)],
-              "held_on-day": "26", "held_on-month": "11", "held_on-year": "2026"},
+        data={
+            "name": "Tasking",
+            "area_id": str(world.area.id),
+            "interval_days": "7",
+            "agency_ids": [str(world.police.id)],
+            "held_on-day": "26",
+            "held_on-month": "11",
+            "held_on-year": "2026",
+        },
     )
-    assert missing_own.status_code == 422 and "Your own agency must attend" in missing_own.get_data(as_text=True)
+    assert missing_own.status_code == 422
+    assert "Your own agency must attend" in missing_own.get_data(as_text=True)
     made = chair.post(
         "/tasking/new",
-        data={"name": "Tasking", "area_id": str(world.area.id), "interval_days": "14",
-              "agency_ids": [str(world.council.id), str(world.police.id)],
-              "held_on-day": "26", "held_on-month": "11", "held_on-year": "2026"},
+        data={
+            "name": "Tasking",
+            "area_id": str(world.area.id),
+            "interval_days": "14",
+            "agency_ids": [str(world.council.id), str(world.police.id)],
+            "held_on-day": "26",
+            "held_on-month": "11",
+            "held_on-year": "2026",
+        },
     )
     assert made.status_code == 302
     assert "Tasking" in page_client(world.partner).get("/tasking").get_data(as_text=True)

@@ -90,7 +90,9 @@ def _area_choices() -> list[Area]:
     return list(
         db.session.scalars(
             sa.select(Area)
-            .where(Area.id.in_(sa.select(agency_areas.c.area_id).where(agency_areas.c.agency_id == current_user.agency_id)))
+            .where(
+                Area.id.in_(sa.select(agency_areas.c.area_id).where(agency_areas.c.agency_id == current_user.agency_id))
+            )
             .order_by(Area.name)
         )
     )
@@ -163,7 +165,9 @@ def _representatives(meeting: TaskingMeeting) -> dict[int, list[User]]:
     return people
 
 
-def _show_meeting(meeting: TaskingMeeting, *, add_form: Any = None, attendance_errors: dict | None = None, status: int = 200):
+def _show_meeting(
+    meeting: TaskingMeeting, *, add_form: Any = None, attendance_errors: dict | None = None, status: int = 200
+):
     can_run = policies.can_run(current_user) and meeting.status is MeetingStatus.planned
     return render_template(
         "tasking/meeting.html",
@@ -284,14 +288,24 @@ def _allocate_form(case: Any, form: AllocateForm | None = None) -> AllocateForm:
     form = form or AllocateForm()
     agencies = services.case_agencies(case)
     people = USERS.all(current_user, User.agency_id.in_([a.id for a in agencies]), order_by=User.name)
-    form.agency_id.choices = [SelectChoice("", "Choose an agency")] + [SelectChoice(str(a.id), a.name) for a in agencies]
+    form.agency_id.choices = [SelectChoice("", "Choose an agency")] + [
+        SelectChoice(str(a.id), a.name) for a in agencies
+    ]
     form.assignee_id.choices = [SelectChoice("", "Nobody yet")] + [
         SelectChoice(str(u.id), f"{u.name} ({u.agency.name})") for u in people
     ]
     return form
 
 
-def _show_item(meeting: TaskingMeeting, item: Any, case: Any, *, item_form: Any = None, allocate_form: Any = None, status: int = 200):
+def _show_item(
+    meeting: TaskingMeeting,
+    item: Any,
+    case: Any,
+    *,
+    item_form: Any = None,
+    allocate_form: Any = None,
+    status: int = 200,
+):
     view = services.meeting_view(current_user, meeting)
     logged = next((entries for (i, _c, entries) in view.items if i.id == item.id), [])
     can_run = policies.can_run(current_user) and meeting.status is MeetingStatus.planned
@@ -321,7 +335,9 @@ def record_item(tasking_item_id: int):
     form = ItemForm()
     if form.validate_on_submit():
         try:
-            services.record_item(current_user, meeting, item, discussion=form.discussion.data, decisions=form.decisions.data)
+            services.record_item(
+                current_user, meeting, item, discussion=form.discussion.data, decisions=form.decisions.data
+            )
         except InvalidInput as error:
             db.session.rollback()
             _apply_errors(form, error)
@@ -377,7 +393,9 @@ def publish(tasking_meeting_id: int):
         flash(str(error), "error")
         return redirect(url_for(".meeting", tasking_meeting_id=tasking_meeting_id))
     commit()
-    flash(f"Minutes published; {len(emails)} attendee{'s' if len(emails) != 1 else ''} emailed a link to them", "success")
+    flash(
+        f"Minutes published; {len(emails)} attendee{'s' if len(emails) != 1 else ''} emailed a link to them", "success"
+    )
     return redirect(url_for(".minutes", tasking_meeting_id=meeting.id))
 
 
