@@ -11,7 +11,8 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.tasking import case_sections, demo
+    from casework.core import lifecycle
+    from casework.tasking import case_sections, demo, receivers
     from casework.tasking.views import staff
 
     domain = register_domain(app, "tasking")
@@ -19,3 +20,5 @@ def init_app(app: Flask) -> None:
     domain.blueprints("staff", staff.bp)
     domain.case_page_section(35, "tasking/_case_section.html", case_sections.tasking_section)
     domain.demo(demo.load_tasking)
+    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.person_exported, receivers.on_person_exported)

@@ -104,6 +104,8 @@ class TaskingAgendaItem(TimestampMixin, VersionedMixin, db.Model):
     """One case on one meeting's agenda, and what the meeting said and decided about it."""
 
     __tablename__ = "tasking_agenda_items"
+    #: Kept when the case is anonymised (casework.core.retention): why it was on the agenda (codes).
+    __retained__ = ("reasons",)
     __table_args__ = (
         sa.UniqueConstraint("meeting_id", "case_id"),
         sa.Index("ix_tasking_agenda_items_case", "case_id"),
