@@ -90,6 +90,7 @@ EXPECTED = {
         "demo": True,
     },
     "spreadsheets": {"blueprints": {"staff.spreadsheets"}, "demo": True},
+    "tasking": {"blueprints": {"staff.tasking"}, "demo": True},
 }
 
 
