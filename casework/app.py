@@ -40,6 +40,7 @@ DOMAINS = (
     "casework.data_protection",
     "casework.spreadsheets",
     "casework.victims",
+    "casework.tasking",
 )
 
 

@@ -240,6 +240,12 @@ NAMES_NO_RECORD = {
     "api.trigger_reviews.record_outcome", "api.trigger_reviews.update_meeting",
     "api.trigger_reviews.victim_consultation", "api.triggers.acknowledge", "api.triggers.decide_threshold",
     "api.triggers.screen_out", "api.triggers.withdraw",
+    # tasking meetings: the meeting or item is in the path; a case added by reference is found among the
+    # cases the chair can see, people through USERS, agencies among the case's own (tests/tasking:
+    # test_bad_input_is_refused_and_writes_nothing)
+    "staff.tasking.add_case", "staff.tasking.allocate", "staff.tasking.attendance", "staff.tasking.move_item",
+    "staff.tasking.new_meeting", "staff.tasking.new_series", "staff.tasking.nominate", "staff.tasking.publish",
+    "staff.tasking.record_item", "staff.tasking.refresh_agenda", "staff.tasking.schedule_next",
     "staff.actions.new", "staff.actions.update", "staff.cases.add_note", "staff.cases.close", "staff.cases.edit",
     "staff.cases.link", "staff.cases.new", "staff.cases.new_complaint", "staff.cases.new_incident",
     "staff.cases.record_explanation", "staff.cases.reopen", "staff.cases.share", "staff.cases.unshare",

@@ -101,6 +101,7 @@ EXPECTED = {
         "blueprints": {"staff.victims", "public.victims"},
         "demo": True,
     },
+    "tasking": {"blueprints": {"staff.tasking"}, "demo": True},
 }
 
 

@@ -30,6 +30,7 @@ NAVIGATION: tuple[NavigationEntry, ...] = (
     NavigationEntry("staff.cases.index", "Cases", "VIEW_CASES"),
     NavigationEntry("staff.people.index", "People", "VIEW_CASES"),
     NavigationEntry("staff.actions.index", "My actions", "VIEW_CASES"),
+    NavigationEntry("staff.tasking.index", "Tasking", "VIEW_CASES"),
     NavigationEntry("staff.triggers.board", "Case reviews", "VIEW_TRIGGERS"),
     NavigationEntry("staff.reviews.index", "My reviews", "CHAIR_REVIEWS"),
     NavigationEntry("staff.statistics.index", "Statistics", "VIEW_STATISTICS"),

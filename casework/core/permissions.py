@@ -71,6 +71,9 @@ class Permission(enum.StrEnum):
     MERGE_PEOPLE = "merge_people"
     #: Bring records in from spreadsheets and police logs (a bulk change: coordinators and managers).
     IMPORT_RECORDS = "import_records"
+    #: Chair the area's multi-agency tasking meetings: build the agenda, record the meeting, publish
+    #: the minutes (coordinators and managers; the agencies that attend read them).
+    RUN_TASKING_MEETINGS = "run_tasking_meetings"
 
 
 P = Permission
@@ -99,6 +102,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.COMPILE_STATISTICS,
             P.MERGE_PEOPLE,
             P.IMPORT_RECORDS,
+            P.RUN_TASKING_MEETINGS,
         }
     ),
     # A chair sees only the reviews they chair; the object-level policy narrows CHAIR_REVIEWS.
@@ -120,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.EXPORT_PEOPLE,
             P.MERGE_PEOPLE,
             P.IMPORT_RECORDS,
+            P.RUN_TASKING_MEETINGS,
         }
     ),
     # Partners see and contribute to the cases shared with their agency (object-level policy).

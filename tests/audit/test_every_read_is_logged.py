@@ -61,6 +61,9 @@ ARGUMENT_TABLES = {
     "request_id": "trigger_information_requests",
     "job_id": "statistics_jobs",
     "user_id": "users",
+    "tasking_meeting_id": "tasking_meetings",
+    "tasking_item_id": "tasking_agenda_items",
+    "series_id": "tasking_series",
 }
 #: How many rows of a table to try for an argument (the first ones a role can see are enough).
 ROWS_PER_ARGUMENT = 4

@@ -479,6 +479,39 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
         )
         commit()
 
+    # A tasking meeting discusses the case: what it said and why the case was nominated are the case's.
+    from casework.tasking import services as tasking
+
+    with _at("2027-01-23"):
+        coordinator = db.session.get(User, world.coordinator.id)
+        council = db.session.get(Agency, world.council.id)
+        series = tasking.create_series(
+            coordinator, area=db.session.get(Area, world.area.id), name="Tasking", interval_days=7, agencies=[council]
+        )
+        tasking_meeting = tasking.schedule_meeting(coordinator, series, date(2027, 1, 24))
+        case = db.session.get(Case, case_id)
+        agenda_item = tasking.nominate(
+            db.session.get(User, world.officer.id), case, c("tasking_agenda_items.nomination_note")
+        )
+        tasking.record_item(
+            coordinator,
+            tasking_meeting,
+            agenda_item,
+            discussion=c("tasking_agenda_items.discussion"),
+            decisions=c("tasking_agenda_items.decisions"),
+        )
+        tasking.allocate_action(
+            coordinator,
+            tasking_meeting,
+            agenda_item,
+            case,
+            description="Patrol",
+            agency_id=council.id,
+            assignee_id=None,
+            due_on=date(2027, 1, 30),
+        )
+        commit()
+
     with _at(CLOSING.date().isoformat()):
         response = api_client(world.officer).post(
             f"/api/v1/cases/{case_id}/close", json={"reason": f"Moved away: {c('cases.closure_reason')}"}

@@ -1,0 +1,1 @@
+from tests.interventions.world import world  # noqa: F401
