@@ -1,5 +1,6 @@
 """Command-line commands: ``flask --app casework create-admin``, ``create-storage-bucket``, ``demo`` and
-``docs rules`` (writes the settings table of docs/rules.md from the registered settings)."""
+``docs rules`` (writes the settings table of docs/rules.md from the registered settings) and ``docs screenshots``
+(the images of the per-role guides, docs/guides/, from browser journeys: casework/guides.py)."""
 
 from __future__ import annotations
 
@@ -154,6 +155,27 @@ def docs_rules(check: bool) -> None:
         return
     RULES_DOC.write_text(updated)
     click.echo("Wrote the settings table of docs/rules.md." if updated != current else "docs/rules.md was up to date.")
+
+
+@docs.command("screenshots")
+@click.option("--chromium", default=None, help="The Chromium to drive (default: /usr/bin/chromium).")
+def docs_screenshots(chromium: str | None) -> None:
+    """Write the guides' screenshots (docs/guides/images/) by following their journeys in Chromium on a
+    fresh copy of the demo data (needs the dev extras: Playwright)."""
+    from importlib.util import find_spec
+
+    from casework import guides
+
+    if find_spec("playwright") is None:
+        raise click.ClickException("Playwright is missing: pip install -e '.[dev]'")
+    chromium = chromium or guides.CHROMIUM
+    if not Path(chromium).exists():
+        raise click.ClickException(f"Chromium is not at {chromium}: apt-get install chromium, or give --chromium.")
+    try:
+        written = guides.take_screenshots(chromium=chromium, echo=click.echo)
+    except guides.JourneyFailed as error:
+        raise click.ClickException(f"{error} (see JOURNEYS in casework/guides.py)") from error
+    click.echo(f"Wrote {len(written)} screenshots to docs/guides/images/.")
 
 
 __all__ = ["AppGroup", "register_commands"]

@@ -72,11 +72,29 @@ def run_migrations_online():
     service_role = service_role_of(service_url, migration_url)
     try:
         with engine.connect() as connection:
-            context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
-            with context.begin_transaction():
-                context.run_migrations()
-                if service_role is not None:
-                    grant_service_role(connection, service_role)
+            # On the DBAPI connection itself: SQLAlchemy's BEGIN has not been sent yet, and the pragma
+            # only works outside a transaction (the engine's connect event turns pysqlite's own
+            # handling off).
+            raw = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+            if raw is not None:
+                # SQLite changes a table by copying it and dropping the old one (batch mode). With
+                # foreign keys enforced, that DROP deletes every row referencing the old table (ON
+                # DELETE CASCADE): a new column on trigger_applications would take every meeting and
+                # decision with it. So they are off while the migrations run, and checked afterwards.
+                raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
+                with context.begin_transaction():
+                    context.run_migrations()
+                    if service_role is not None:
+                        grant_service_role(connection, service_role)
+                if raw is not None:
+                    broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"The migrations left rows that reference missing rows: {broken[:10]}")
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys=ON")
     finally:
         if engine is not target_db.engine:
             engine.dispose()

@@ -181,6 +181,15 @@ NAMES_NO_RECORD = {
     "api.interventions.extension_notice",
     "api.trigger_pcc_reviews.record_outcome",
     "api.trigger_pcc_reviews.request_review",
+    # the review's papers and its completeness: the meeting is in the path; the body holds text, dates,
+    # agency codes and recommendations by their number in that meeting's action plan
+    "api.trigger_reviews.confirm_complete", "api.trigger_reviews.add_proportionality_assessment",
+    "api.trigger_reviews.add_lessons_review",
+    "staff.trigger_papers.complete", "staff.trigger_papers.consultation", "staff.trigger_papers.agenda",
+    "staff.trigger_papers.lessons",
+    # the page offers only the perpetrators of the application's linked cases (any other value is not
+    # a valid choice, answered as a form error that names nobody)
+    "staff.trigger_papers.new_assessment", "staff.trigger_papers.edit_assessment",
     "staff.interventions.add_review",
     "staff.interventions.extension_notice",
     "staff.trigger_pcc_reviews.record_outcome",

@@ -161,7 +161,11 @@ def test_the_letters_follow_the_case_review_signals(fresh_app):
         (signals.application_acknowledged, letters._on_acknowledged),
         (signals.threshold_decided, letters._on_threshold_decided),
         (signals.meeting_arranged, letters._on_meeting_arranged),
-        (signals.outcome_recorded, letters._on_outcome_recorded),
+        (signals.application_received, letters._on_received),
+        (signals.meeting_updated, letters._on_meeting_updated),
+        # The outcome letter follows the coordinator's confirmation that the review is complete,
+        # never the chair's recording of the outcome (SPEC section 3).
+        (signals.review_completed, letters._on_review_completed),
         (signals.appeal_decided, letters._on_appeal_decided),
     ):
         # Any application is a sender of these signals: the receivers are connected for every sender.

@@ -16,7 +16,7 @@ import time_machine
 
 from casework.accounts import services as accounts
 from casework.app import PROJECT_ROOT
-from casework.community_triggers import letters
+from casework.community_triggers import completeness, letters
 from casework.community_triggers import services as triggers
 from casework.community_triggers.models import Letter, LetterKind, LetterTemplate, TriggerApplication
 from casework.core.db import commit
@@ -148,6 +148,14 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
                 held_on=date(2026, 3, 27),
                 minutes="Held.",
                 recommendations=[{"text": "Patrols.", "agency": world.council, "due_on": date(2026, 5, 1)}],
+            )
+            # The outcome letter goes out once the review is confirmed complete.
+            triggers.update_meeting(world.coordinator, meeting, attendees=[{"name": "The chair"}])
+            completeness.confirm_complete(
+                world.coordinator,
+                meeting,
+                missing_information={item.agency: "Given orally." for item in completeness.agency_information(meeting)},
+                victim_not_consulted_reason="Declined.",
             )
             commit()
         clock.move_to("2026-03-31 10:00:00+00:00")

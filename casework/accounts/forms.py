@@ -317,7 +317,7 @@ class SettingInput:
     """How one registered setting is edited: its kind of input and the form fields it uses."""
 
     spec: SettingSpec
-    #: "boolean", "number", "timescale", "text" or "json", chosen from the default value's type.
+    #: "boolean", "choice", "number", "timescale", "text" or "json", chosen from the spec.
     kind: str
     field_name: str
 
@@ -355,7 +355,9 @@ class SettingInput:
         return raw
 
 
-def _kind_of(default: Any) -> str:
+def _kind_of(default: Any, spec: SettingSpec | None = None) -> str:
+    if spec is not None and spec.choices:
+        return "choice"
     if isinstance(default, bool):
         return "boolean"
     if isinstance(default, int):
@@ -372,7 +374,7 @@ def setting_inputs(specs: list[SettingSpec]) -> list[SettingInput]:
     for spec in specs:
         # Field names become HTML ids and names: keep them to letters, digits and underscores.
         field_name = "setting_" + re.sub(r"[^A-Za-z0-9]+", "_", spec.key)
-        inputs.append(SettingInput(spec=spec, kind=_kind_of(spec.default), field_name=field_name))
+        inputs.append(SettingInput(spec=spec, kind=_kind_of(spec.default, spec), field_name=field_name))
     return inputs
 
 
@@ -398,6 +400,8 @@ def area_settings_form(inputs: list[SettingInput], **kwargs: Any) -> FlaskForm:
         label = item.spec.title
         if item.kind == "boolean":
             field: Field = RadioField(label, choices=options(YES_NO), validate_choice=False)
+        elif item.kind == "choice":
+            field = RadioField(label, choices=options(item.spec.choices), validate_choice=False)
         elif item.kind == "timescale":
             setattr(AreaSettingsForm, f"{item.field_name}-amount", StringField("Amount"))
             field = SelectField(

@@ -16,7 +16,7 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, snapshot
 from casework.core import settings as settings_registry
 from casework.core.db import end_read_transaction
-from casework.core.errors import Conflict, InvalidInput, NotFound
+from casework.core.errors import RULE, Conflict, InvalidInput, NotFound
 from casework.core.permissions import Role
 from casework.core.time import now, today
 from casework.extensions import db
@@ -245,6 +245,7 @@ def update_area_settings(
     dated = _dated_records(area, set(parsed), effective_from) if effective_from < today() else []
     applied = [(record, area_settings(_area_of(record, area), record.on)) for record in dated]
     before = area_settings(area, effective_from)
+    warnings.extend(_combination_problems(area, parsed, before, effective_from))
     for key, value in parsed.items():
         db.session.add(
             AreaSetting(
@@ -267,6 +268,51 @@ def update_area_settings(
     target = area if area is not None else ("area_settings", None)
     label = area.code if area is not None else "all areas"
     record(actor, AuditAction.update, target, f"Settings for {label} from {effective_from:%d %B %Y}", changes)
+    return warnings
+
+
+def _combination_problems(
+    area: Area | None, parsed: Mapping[str, Any], before: Mapping[str, Any], effective_from: date
+) -> list[str]:
+    """Check the values that will be in force together from ``effective_from`` (the registry's checks
+    of settings read together). A combination that can never take effect is refused (InvalidInput,
+    ``_rule`` and the settings involved); one that works against itself is answered with warnings.
+
+    A change for all areas is checked as it applies in each area too: an area's own value wins, so a
+    change an area overrides does not take effect there (a warning), and what the area ends up with is
+    what is checked."""
+    changed = set(parsed)
+    combinations: list[tuple[str | None, dict[str, Any]]] = [(None, {**before, **parsed})]
+    warnings: list[str] = []
+    if area is None:
+        descriptions = {key: settings_registry.specs()[key].description for key in parsed}
+        for each in db.session.scalars(sa.select(Area).order_by(Area.name)):
+            sources = area_setting_sources(each, effective_from)
+            own = [key for key in parsed if sources.get(key) == "area"]
+            if own:
+                warnings.append(
+                    f"{each.name} has its own value for: {'; '.join(descriptions[key] for key in own)}. "
+                    "This change does not apply there."
+                )
+            values = area_settings(each, effective_from)
+            combinations.append((each.name, {**values, **{k: v for k, v in parsed.items() if k not in own}}))
+    refused: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for where, values in combinations:
+        for problem in settings_registry.problems(values, changed):
+            if problem.message in seen:
+                continue
+            seen.add(problem.message)
+            message = problem.message if where is None else f"In {where}: {problem.message}"
+            if problem.refuse:
+                refused.setdefault(RULE, []).append(message)
+                for key in problem.keys:
+                    if key in changed:
+                        refused.setdefault(f"settings.{key}", []).append(message)
+            else:
+                warnings.append(message)
+    if refused:
+        raise InvalidInput(refused)
     return warnings
 
 

@@ -372,12 +372,14 @@ class ExplanationMethod(enum.StrEnum):
 
 class CaseReviewExplanation(TimestampMixin, db.Model):
     """The second-report task (statutory guidance, July 2025): explain the Case Review to a complainant
-    who has reported twice within six months, and record when, by whom and how that was done."""
+    who has reported twice within six months, across all their cases, and record when, by whom and how
+    that was done. The task sits on the case the second report landed on; a six-month window is raised
+    once per person, whichever cases its reports are on."""
 
     __tablename__ = "case_review_explanations"
     __table_args__ = (
-        sa.UniqueConstraint("case_id", "person_id", "first_report_on"),
-        sa.Index("ix_case_review_explanations_person", "person_id"),
+        sa.UniqueConstraint("person_id", "first_report_on"),
+        sa.Index("ix_case_review_explanations_case", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -992,16 +992,17 @@ def get_incident(case: Case, incident_id: int) -> Incident:
 # --- the second-report rule --------------------------------------------------------------------------
 
 
-def report_dates(case: Case, person: Person) -> list[date]:
-    """The days ``person`` reported behaviour on this case, one per incident (several complaints about
-    the same incident are one report, dated by the first of them), in order."""
+def report_dates(person: Person) -> list[tuple[date, int]]:
+    """The reports ``person`` made, across every case (July 2025 guidance: the rule is per victim, not
+    per case): one per incident, since several complaints about the same incident are one report, dated
+    by the first of them. Each as ``(day, case_id)``, in order."""
     rows = db.session.execute(
-        sa.select(sa.func.min(Complaint.reported_on))
+        sa.select(sa.func.min(Complaint.reported_on), Incident.case_id)
         .join(Incident, Incident.id == Complaint.incident_id)
-        .where(Incident.case_id == case.id, Complaint.complainant_person_id == person.id)
-        .group_by(Complaint.incident_id)
-    ).scalars()
-    return sorted(rows)
+        .where(Complaint.complainant_person_id == person.id)
+        .group_by(Complaint.incident_id, Incident.case_id)
+    ).all()
+    return sorted((day, case_id) for day, case_id in rows)
 
 
 def second_report_windows(dates: Sequence[date], months: int = SECOND_REPORT_MONTHS) -> list[tuple[date, date]]:
@@ -1023,23 +1024,29 @@ def second_report_windows(dates: Sequence[date], months: int = SECOND_REPORT_MON
 
 def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseReviewExplanation]:
     """Raise "Explain the Case Review to <name>" for each window not already raised (statutory
-    guidance, July 2025), with a Deadline row for the case owner."""
+    guidance, July 2025: every victim who reports a second time within six months, whichever case the
+    report lands on). ``case`` is where a report was just recorded; each task goes on the case of the
+    report that made it the second, with a Deadline row for that case's owner."""
     existing = set(
         db.session.scalars(
-            sa.select(CaseReviewExplanation.first_report_on).where(
-                CaseReviewExplanation.case_id == case.id, CaseReviewExplanation.person_id == person.id
-            )
+            sa.select(CaseReviewExplanation.first_report_on).where(CaseReviewExplanation.person_id == person.id)
         )
     )
+    reports = report_dates(person)
+    case_of = {}
+    for day, case_id in reports:
+        case_of.setdefault(day, case_id)
     created = []
-    working_days = area_settings(case.area)[case_settings.EXPLAIN_CASE_REVIEW_WORKING_DAYS]
-    for first, second in second_report_windows(report_dates(case, person)):
+    for first, second in second_report_windows([day for day, _ in reports]):
         if first in existing or any(
             e <= first <= end_of_months_beginning_with(e, SECOND_REPORT_MONTHS) for e in existing
         ):
             continue
+        # The second report is usually the one just recorded; a late entry may make an older one second.
+        second_case = case if case_of[second] == case.id else db.session.get(Case, case_of[second])
+        working_days = area_settings(second_case.area)[case_settings.EXPLAIN_CASE_REVIEW_WORKING_DAYS]
         task = CaseReviewExplanation(
-            case_id=case.id,
+            case_id=second_case.id,
             person_id=person.id,
             first_report_on=first,
             second_report_on=second,
@@ -1052,19 +1059,19 @@ def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseRevi
             subject_type=CaseReviewExplanation.__tablename__,
             subject_id=task.id,
             kind=EXPLAIN_KIND,
-            title=f"Explain the Case Review (Community Trigger) to {person.name} ({case.reference})",
+            title=f"Explain the Case Review (Community Trigger) to {person.name} ({second_case.reference})",
             due=task.due_on,
-            owner_id=case.owner_id,
-            case_id=case.id,
-            area_id=case.area_id,
-            link=f"/cases/{case.id}",
+            owner_id=second_case.owner_id,
+            area_id=second_case.area_id,
+            link=f"/cases/{second_case.id}",
+            case_id=second_case.id,
         )
         record_change(
             actor,
             task,
             None,
             snapshot(task, ("case_id", "person_id", "first_report_on", "second_report_on", "due_on")),
-            f"Second report by {person.name} on case {case.reference}: explain the Case Review",
+            f"Second report by {person.name} on case {second_case.reference}: explain the Case Review",
         )
         created.append(task)
     return created

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         api_review,
         public,
         staff,
+        staff_papers,
         staff_pcc_review,
         staff_review,
     )
@@ -37,8 +38,10 @@ def init_app(app: Flask) -> None:
     domain.settings(*settings.SPECS, *pcc_review_settings.SPECS)
     # Each application is evaluated by the rules in force on the day it was received.
     domain.dated_records(settings.applications_received_since)
+    for keys, check in settings.CHECKS:
+        domain.setting_checks(keys, check)
     domain.tasks("casework.community_triggers.tasks")
-    domain.blueprints("staff", staff.bp, staff_review.bp, staff_pcc_review.bp)
+    domain.blueprints("staff", staff.bp, staff_review.bp, staff_papers.bp, staff_pcc_review.bp)
     domain.blueprints("admin", admin.bp)
     domain.blueprints("api", api.bp, api_review.bp, api_pcc_review.bp)
     domain.blueprints("public", public.bp)

@@ -45,11 +45,12 @@ def _href(application_id: int) -> str:
 
 def coordinator_panel(user: Any) -> dict[str, Any]:
     """Open applications in the user's areas by stage, each with its next open deadline (overdue or
-    not). Two queries."""
+    not), and the reviews held whose outcome letter waits for them to be confirmed complete. Four
+    queries."""
     applications = db.session.scalars(
         sa.select(TriggerApplication)
         .where(visible_applications_clause(user), TriggerApplication.status.in_(OPEN_STAGES))
-        .options(selectinload(TriggerApplication.area))
+        .options(selectinload(TriggerApplication.area), selectinload(TriggerApplication.meetings))
         .order_by(TriggerApplication.received_on, TriggerApplication.id)
         .limit(200)
     ).all()
@@ -77,9 +78,32 @@ def coordinator_panel(user: Any) -> dict[str, Any]:
                 "is_overdue": bool(next_due and next_due < day),
             }
         )
+    references = {a.id: a.reference for a in applications}
+    # Reviews held whose outcome waits for the coordinator to confirm them complete (SPEC section 3).
+    waiting = db.session.execute(
+        sa.select(ReviewMeeting.id, ReviewMeeting.application_id, ReviewMeeting.held_on)
+        .where(
+            ReviewMeeting.application_id.in_(list(references)),
+            ReviewMeeting.held_on.is_not(None),
+            ReviewMeeting.completeness_confirmed_on.is_(None),
+        )
+        .order_by(ReviewMeeting.held_on)
+    ).all()
+    latest = {a.id: max((m.id for m in a.meetings), default=None) for a in applications}
     # The deadlines themselves (overdue, due soon) are listed once, from the deadlines table, by the
     # reminders panel below this one (templates/reminders/_dashboard_deadlines.html).
-    return {"applications": listed[:PANEL_LIMIT]}
+    return {
+        "awaiting_completeness": [
+            {
+                "reference": references[application_id],
+                "href": url_for("staff.trigger_papers.complete", application_id=application_id, meeting_id=meeting_id),
+                "held_on": held_on,
+            }
+            for meeting_id, application_id, held_on in waiting
+            if latest.get(application_id) == meeting_id
+        ][:PANEL_LIMIT],
+        "applications": listed[:PANEL_LIMIT],
+    }
 
 
 def chair_panel(user: Any) -> dict[str, Any]:

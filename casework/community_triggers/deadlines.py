@@ -127,14 +127,17 @@ def _step_state(application: TriggerApplication, step: str) -> DeadlineStatus:
     appeal = application.appeals[-1] if application.appeals else None
     not_met = decision is not None and not decision.met
     if step == "acknowledge":
-        return DeadlineStatus.done if application.acknowledged_on else DeadlineStatus.open
+        if application.acknowledged_on:
+            return DeadlineStatus.done
+        # The decision letter has gone: an acknowledgement is no longer owed.
+        return DeadlineStatus.cancelled if decision is not None else DeadlineStatus.open
     if step == "information_requests":
         requests = db.session.scalars(
             sa.select(InformationRequest.submitted_on).where(InformationRequest.application_id == application.id)
         ).all()
         if requests and all(requests):
             return DeadlineStatus.done
-        return DeadlineStatus.cancelled if not_met else DeadlineStatus.open
+        return DeadlineStatus.cancelled if information_stage_ended(application) else DeadlineStatus.open
     if step == "threshold_decision":
         return DeadlineStatus.open if application.status == ApplicationStatus.received else DeadlineStatus.done
     if step == "review_meeting":
@@ -159,6 +162,41 @@ def _step_state(application: TriggerApplication, step: str) -> DeadlineStatus:
     if step == "appeal_decision":
         return DeadlineStatus.done if appeal is not None and appeal.decision else DeadlineStatus.open
     raise ValueError(step)
+
+
+def information_stage_ended(application: TriggerApplication) -> bool:
+    """Whether information from the agencies is no longer owed: a review meeting it was for has been
+    held (what is still missing is explained when the review is confirmed complete; a meeting after an
+    upheld appeal does not reopen a stage long past), the threshold was not met, or the application
+    ended."""
+    if application.status in ENDED_STATUSES:
+        return True
+    decision = application.decision
+    if decision is not None and not decision.met:
+        return True
+    return any(meeting.held_on is not None for meeting in application.meetings)
+
+
+def _close_information_request_deadlines(application: TriggerApplication) -> None:
+    """Each agency's own request deadline closes with the stage, so a concluded review does not leave
+    an agency's dashboard showing "Overdue" (a late submission is still accepted and recorded)."""
+    from casework.community_triggers.info_requests import DEADLINE_KIND
+    from casework.community_triggers.info_requests import SUBJECT_TYPE as REQUEST_SUBJECT_TYPE
+    from casework.core.time import now
+
+    request_ids = sa.select(InformationRequest.id).where(
+        InformationRequest.application_id == application.id, InformationRequest.submitted_on.is_(None)
+    )
+    for row in db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.subject_type == REQUEST_SUBJECT_TYPE,
+            Deadline.kind == DEADLINE_KIND,
+            Deadline.status == DeadlineStatus.open,
+            Deadline.subject_id.in_(request_ids),
+        )
+    ):
+        row.status = DeadlineStatus.cancelled
+        row.completed_at = now()
 
 
 def area_coordinator_id(application: TriggerApplication) -> int | None:
@@ -216,7 +254,9 @@ def sync(application: TriggerApplication) -> None:
         kind = kind_of(step)
         state = _step_state(application, step)
         row = rows.get(kind)
-        chairs_step = step in {"papers_to_panel", "outcome_letter"} and meeting is not None
+        # The chair prepares for the meeting; the outcome letter waits for the coordinator to confirm
+        # the review complete, so it is the coordinator's.
+        chairs_step = step == "papers_to_panel" and meeting is not None
         owner_id = meeting.chair_id if chairs_step else coordinator_id
         if row is not None and row.status != DeadlineStatus.open and state != DeadlineStatus.open:
             # Already closed: keep when it was closed, but keep the date true to the record.
@@ -243,6 +283,8 @@ def sync(application: TriggerApplication) -> None:
     for kind, row in rows.items():
         if row.status == DeadlineStatus.open and kind.removeprefix(KIND_PREFIX) not in dues:
             settle(row, DeadlineStatus.cancelled)
+    if information_stage_ended(application):
+        _close_information_request_deadlines(application)
     db.session.flush()
 
 

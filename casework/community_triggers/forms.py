@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from casework.community_triggers.models import ApplicantRole, Channel
+from casework.community_triggers.models import CONSENT_ROLES, ApplicantRole, Channel
 from casework.core.forms import FlaskForm, date_problem
 
 
@@ -40,7 +40,7 @@ def labels(field: Any) -> dict[str, str]:
 
 APPLICANT_ROLES = [
     (ApplicantRole.victim.value, "I am the victim of the anti-social behaviour"),
-    (ApplicantRole.on_behalf.value, "I am applying for someone else, with their consent"),
+    (ApplicantRole.on_behalf.value, "I am applying for someone else"),
     (ApplicantRole.group.value, "I am applying for a group or community"),
     (ApplicantRole.partner.value, "I work for an agency and am applying for a victim"),
 ]
@@ -198,6 +198,22 @@ class ApplicationForm(DatesMixin, FlaskForm):
         "Who is applying?", choices=choices(APPLICANT_ROLES), validators=[InputRequired("Select who is applying")]
     )
     consent_given = BooleanField("The person I am applying for has agreed to this application")
+    consent_not_needed_reason = TextAreaField(
+        "If they have not agreed, why is their agreement not needed?",
+        description="For example, they do not have the mental capacity to decide",
+        validators=[Optional(), Length(max=5000)],
+    )
+    victim_name = StringField("Their full name (optional)", validators=[Optional(), Length(max=200)])
+    victim_email = StringField(
+        "Their email address (optional)",
+        description="We will send them the outcome of the review too",
+        validators=[
+            Optional(),
+            Email("Enter their email address in the correct format, like name@example.com"),
+            Length(max=254),
+        ],
+    )
+    victim_address = TextAreaField("Their postal address (optional)", validators=[Optional(), Length(max=500)])
     area = RadioField(
         "Where is the anti-social behaviour happening?",
         choices=[],
@@ -241,8 +257,11 @@ class ApplicationForm(DatesMixin, FlaskForm):
         return [row.form for row in self.complaints if not row.form.is_blank()]
 
     def validate_consent_given(self, field: BooleanField) -> None:
-        if self.applicant_role.data == ApplicantRole.on_behalf.value and not field.data:
-            raise ValidationError("Confirm that the person you are applying for has agreed")
+        applies_for_someone = self.applicant_role.data in {role.value for role in CONSENT_ROLES}
+        if applies_for_someone and not field.data and not (self.consent_not_needed_reason.data or "").strip():
+            raise ValidationError(
+                "Confirm that the person you are applying for has agreed, or say why their agreement is not needed"
+            )
 
     def check(self) -> None:
         rows = self.filled_complaints()
@@ -296,7 +315,14 @@ class ApplicationForm(DatesMixin, FlaskForm):
                 "address": self.applicant_address.data or None,
             },
             "applicant_role": self.applicant_role.data,
-            "consent_given": bool(self.consent_given.data) or self.applicant_role.data != ApplicantRole.on_behalf.value,
+            # Consent is what the applicant confirmed, never assumed from the role (SPEC section 10).
+            "consent_given": bool(self.consent_given.data),
+            "consent_not_needed_reason": self.consent_not_needed_reason.data or None,
+            "victim": {
+                "name": self.victim_name.data or None,
+                "email": self.victim_email.data or None,
+                "address": self.victim_address.data or None,
+            },
             "description": self.description.data,
             "cases": [],
             "complaints": self.complaints_data(agencies),
@@ -419,7 +445,11 @@ class MeetingForm(DatesMixin, FlaskForm):
 
 
 class MeetingDetailsForm(DatesMixin, FlaskForm):
-    agenda = TextAreaField("Agenda", validators=[Optional(), Length(max=10000)])
+    agenda = TextAreaField(
+        "Notes for the agenda (optional)",
+        description="The agenda's items are under Papers",
+        validators=[Optional(), Length(max=10000)],
+    )
     location = StringField("Where", validators=[Optional(), Length(max=300)])
     victim_invited = RadioField(
         "Is the victim invited?", choices=choices([("yes", "Yes"), ("no", "No")]), validators=[Optional()]
@@ -464,13 +494,8 @@ class RecommendationRow(Form):
 class OutcomeForm(DatesMixin, FlaskForm):
     DATES = (
         ("held_on", "the date the meeting was held", True, True),
-        ("outcome_letter_sent_on", "the date the outcome letter was sent", False, True),
     )
     held_on = FormField(DateInput, label="Date the meeting was held")
-    send_letter = SendLetterField()
-    outcome_letter_sent_on = FormField(
-        DateInput, label="Date the outcome letter was sent (a meeting in the past whose letter went by post)"
-    )
     minutes = TextAreaField("Minutes", validators=[DataRequired("Enter the minutes"), Length(max=50000)])
     proportionality_assessment = TextAreaField(
         "Perpetrator proportionality assessment",
@@ -511,15 +536,6 @@ class OutcomeForm(DatesMixin, FlaskForm):
             add_error(self.victim_not_invited_reason, "Enter why the victim was not invited")
         for row in self.filled():
             row.check()
-
-
-class ConsultationForm(DatesMixin, FlaskForm):
-    DATES = (("consulted_on", "the date the victim was consulted", True, True),)
-    consulted_on = FormField(DateInput, label="Date the victim was consulted")
-    notes = TextAreaField(
-        "What the victim said about the action plan",
-        validators=[DataRequired("Enter what the victim said"), Length(max=10000)],
-    )
 
 
 class InformationRequestForm(DatesMixin, FlaskForm):
@@ -607,3 +623,141 @@ def show_domain_error(form: Any, error: Any) -> None:
     if not getattr(error, "errors", None):
         messages.append(error.message)
     form.form_errors = [*(getattr(form, "form_errors", None) or []), *messages]
+
+
+# --- completeness and the review papers ---------------------------------------------------------------
+
+
+class CompletenessFormBase(FlaskForm):
+    victim_not_consulted_reason = TextAreaField(
+        "Why was the victim not consulted on the action plan?",
+        description="For example, they asked not to be contacted again",
+        validators=[Optional(), Length(max=5000)],
+    )
+    held_early_reason = TextAreaField(
+        "Why was the meeting held before the day it was scheduled for?", validators=[Optional(), Length(max=5000)]
+    )
+    #: Service error key (``missing_information.BDC``) -> form field name, set by ``completeness_form``.
+    MISSING_FIELDS: dict[str, str] = {}
+
+    def field_for(self, key: str) -> Any:
+        return self._fields.get(self.MISSING_FIELDS.get(key, key))
+
+    def missing_reasons(self, agencies: list[Any]) -> dict[Any, str]:
+        return {agency: self[f"missing_{agency.id}"].data or "" for agency in agencies}
+
+
+def completeness_form(missing_agencies: list[Any], **kwargs: Any) -> CompletenessFormBase:
+    """The confirmation form, with a reason box for each agency whose information is not in."""
+
+    class CompletenessForm(CompletenessFormBase):
+        MISSING_FIELDS = {f"missing_information.{agency.code}": f"missing_{agency.id}" for agency in missing_agencies}
+
+    for agency in missing_agencies:
+        setattr(
+            CompletenessForm,
+            f"missing_{agency.id}",
+            TextAreaField(f"Why is {agency.name}'s information not in?", validators=[Optional(), Length(max=5000)]),
+        )
+    return CompletenessForm(**kwargs)
+
+
+class ConsultationFormBase(DatesMixin, FlaskForm):
+    DATES = (("consulted_on", "the date the victim was consulted", True, True),)
+    consulted_on = FormField(DateInput, label="Date the victim was consulted")
+    notes = TextAreaField(
+        "What the victim said about the action plan",
+        validators=[DataRequired("Enter what the victim said"), Length(max=10000)],
+    )
+
+    def views(self, recommendations: list[Any]) -> dict[int, str]:
+        return {item.id: self[f"view_{item.id}"].data or "" for item in recommendations}
+
+
+def consultation_form(recommendations: list[Any], **kwargs: Any) -> ConsultationFormBase:
+    """The victim's consultation on the action plan, with their view of each recommendation."""
+
+    class ConsultationWithViews(ConsultationFormBase):
+        pass
+
+    for index, item in enumerate(recommendations, 1):
+        setattr(
+            ConsultationWithViews,
+            f"view_{item.id}",
+            TextAreaField(
+                f"Their view of recommendation {index} (optional)",
+                description=item.text,
+                validators=[Optional(), Length(max=5000)],
+            ),
+        )
+    return ConsultationWithViews(**kwargs)
+
+
+class AgendaRow(Form):
+    title = StringField("Item", validators=[Optional(), Length(max=300)])
+    lead = StringField("Led by (optional)", validators=[Optional(), Length(max=200)])
+    notes = TextAreaField("Notes (optional)", validators=[Optional(), Length(max=10000)])
+
+
+class AgendaForm(FlaskForm):
+    items = FieldList(FormField(AgendaRow), min_entries=1, max_entries=40)
+    add_item = SubmitField("Add another item")
+    save = SubmitField("Save the agenda")
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {"title": row.form.title.data, "lead": row.form.lead.data, "notes": row.form.notes.data}
+            for row in self.items
+        ]
+
+    def field_for(self, key: str) -> Any:
+        parts = key.split(".")
+        if parts[0] == "agenda_items" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(self.items):
+            return self.items.entries[int(parts[1])].form._fields.get(parts[2])
+        return None
+
+
+class ProportionalityForm(DatesMixin, FlaskForm):
+    DATES = (("assessed_on", "the date of the assessment", True, True),)
+    #: The perpetrators of the linked cases (seen by whoever sees the application), or someone named.
+    person = SelectField("Who is the assessment about?", choices=[])
+    subject_name = StringField(
+        "Their name, if they are not listed",
+        validators=[Optional(), Length(max=200)],
+    )
+    age_note = TextAreaField("Age", validators=[Optional(), Length(max=10000)])
+    vulnerability_note = TextAreaField("Vulnerability and capacity", validators=[Optional(), Length(max=10000)])
+    consequences_note = TextAreaField("Housing and other consequences", validators=[Optional(), Length(max=10000)])
+    previous_interventions_note = TextAreaField(
+        "Previous interventions and their effect", validators=[Optional(), Length(max=10000)]
+    )
+    victim_view_note = TextAreaField("The victim's view", validators=[Optional(), Length(max=10000)])
+    conclusion = TextAreaField(
+        "Conclusion",
+        description="Are the actions proposed against this person proportionate, and why?",
+        validators=[DataRequired("Enter the conclusion"), Length(max=20000)],
+    )
+    assessed_on = FormField(DateInput, label="Date of the assessment")
+
+    def field_for(self, key: str) -> Any:
+        if key == "factors":
+            return self.age_note
+        return self._fields.get(key)
+
+
+class LessonsReviewForm(DatesMixin, FlaskForm):
+    DATES = (("reviewed_on", "the date of the forum's review", True, True),)
+    forum = StringField(
+        "Which forum reviewed it?",
+        description="For example, the Derbyshire and Derby City ASB Forum",
+        validators=[DataRequired("Enter the forum"), Length(max=200)],
+    )
+    reviewed_on = FormField(DateInput, label="Date of the forum's review")
+    lessons = TextAreaField(
+        "Lessons learnt",
+        description="What the partners should do differently, or that there were none",
+        validators=[DataRequired("Enter the lessons learnt"), Length(max=20000)],
+    )
+    shared_with = TextAreaField(
+        "Who the lessons were shared with (optional)", validators=[Optional(), Length(max=5000)]
+    )

@@ -22,6 +22,7 @@ from casework.extensions import db
 from casework.reminders.services import close_deadline, set_deadline
 
 DEADLINE_KIND = "trigger.information_request"
+SUBJECT_TYPE = "trigger_information_requests"
 
 
 def request_information(
@@ -29,8 +30,15 @@ def request_information(
 ) -> InformationRequest:
     """Ask ``agency`` for its information by ``due_on``, on ``requested_on`` (default today; a request
     made earlier may be entered late)."""
+    from casework.community_triggers.deadlines import information_stage_ended
     from casework.community_triggers.services import event_date_errors
 
+    if information_stage_ended(application):
+        raise RuleViolation(
+            "Information can no longer be requested: the review meeting has been held, the threshold was not "
+            "met or the application has ended. Record why any agency's information is missing when you "
+            "confirm the review is complete."
+        )
     requested_on = requested_on or today()
     problems = event_date_errors(
         requested_on,
@@ -59,7 +67,7 @@ def request_information(
     db.session.add(item)
     db.session.flush()
     set_deadline(
-        subject_type="trigger_information_requests",
+        subject_type=SUBJECT_TYPE,
         subject_id=item.id,
         kind=DEADLINE_KIND,
         title=f"{application.reference}: information from {agency.name}",
@@ -86,6 +94,25 @@ def _sync(application: TriggerApplication) -> None:
     from casework.community_triggers import deadlines
 
     deadlines.sync(application)
+
+
+def still_owed(request_ids: list[int]) -> set[int]:
+    """The requests whose deadline is still open (one query): an unanswered request whose stage has
+    ended is no longer owed, so it is never shown as overdue."""
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    if not request_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Deadline.subject_id).where(
+                Deadline.subject_type == SUBJECT_TYPE,
+                Deadline.kind == DEADLINE_KIND,
+                Deadline.status == DeadlineStatus.open,
+                Deadline.subject_id.in_(request_ids),
+            )
+        )
+    )
 
 
 def can_submit(user: Any, item: InformationRequest) -> bool:
@@ -134,9 +161,7 @@ def submit(
         filename, content = file
         # Checked by its content (never the name or the browser's claim); a photo loses its location.
         inspected = uploads.inspect(filename, content, max_bytes=uploads.max_upload_bytes(), field="document")
-        stored = storage.save(
-            inspected.content, inspected.file_type.mime, folder=f"case-reviews/{item.application_id}"
-        )
+        stored = storage.save(inspected.content, inspected.file_type.mime, folder=f"case-reviews/{item.application_id}")
         db.session.add(
             TriggerDocument(
                 application_id=item.application_id,
@@ -152,7 +177,7 @@ def submit(
     item.submitted_on = submitted_on
     item.submitted_by_id = getattr(actor, "id", None)
     db.session.flush()
-    close_deadline("trigger_information_requests", item.id, kind=DEADLINE_KIND)
+    close_deadline(SUBJECT_TYPE, item.id, kind=DEADLINE_KIND)
     application = db.session.get(TriggerApplication, item.application_id)
     _sync(application)
     record_change(

@@ -6,9 +6,11 @@ every area (``area_id`` null) or for one area, which then wins. Templates are Ji
 documented variables and nothing else: no attribute walks to the session, the app or the filesystem.
 
 Letters are produced by the Community Trigger signals, inside the transaction of the step they follow
-(acknowledgement, threshold decision, meeting arranged, outcome recorded, appeal decided). Each is stored
-as a ``Letter`` row, logged on the application's audit trail, and emailed after the commit when the
-applicant gave an email address (``queue_email``, once per letter).
+(acknowledgement, threshold decision, the victim invited to the meeting before it is held, the review
+confirmed complete, appeal decided), whichever channel (page or API) took the step. Each is stored as a
+``Letter`` row, logged on the application's audit trail, and emailed after the commit when the
+recipient gave an email address (``queue_email``, once per letter). The outcome letter goes to the
+applicant and, when someone else applied for the victim, to the victim too (SPEC section 3).
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.community_triggers import signals
 from casework.community_triggers.models import (
+    CONSENT_ROLES,
     Appeal,
     AppealDecision,
     Letter,
     LetterKind,
+    LetterRecipient,
     LetterTemplate,
     ReviewMeeting,
     ThresholdDecision,
@@ -70,6 +74,8 @@ VARIABLES: list[tuple[str, str]] = [
     ("application.applicant_name", "the applicant's name"),
     ("application.received_on", "the day the application was received (a date: use | date)"),
     ("application.acknowledged_on", "the day it was acknowledged, or nothing"),
+    ("recipient.name", "who the letter is to: the applicant, or the victim's copy of the outcome"),
+    ("recipient.is_victim", "true for the victim's copy of the outcome when someone else applied for them"),
     ("area.name", "the area's name"),
     ("today", "the day the letter is produced"),
     ("progress_url", "the web address where the applicant can check the application's progress"),
@@ -166,9 +172,13 @@ You are invited to attend, in person or online, or to send someone to speak for 
     LetterKind.outcome: (
         "Your ASB Case Review {{ application.reference }}: the outcome",
         """\
-Dear {{ application.applicant_name }},
-
-The review meeting for your ASB Case Review {{ application.reference }} was held on {{ meeting.held_on | date }}, chaired by {{ meeting.chair_name }}.
+Dear {{ recipient.name }},
+{% if recipient.is_victim %}
+{{ application.applicant_name }} applied for an ASB Case Review for you. We are writing to you too, so
+you know the outcome.
+{% endif %}
+The review meeting for your ASB Case Review {{ application.reference }} was held on
+{{ meeting.held_on | date }}, chaired by {{ meeting.chair_name }}.
 
 Outcome: {{ meeting.outcome or "the review has been carried out." }}
 {% if recommendations %}
@@ -346,6 +356,7 @@ def sample_context(kind: LetterKind) -> dict[str, Any]:
             "acknowledged_on": date(2026, 3, 4),
         },
         "area": {"name": "Bolsover"},
+        "recipient": {"name": "Sam Sample", "is_victim": False},
         "today": date(2026, 3, 20),
         "progress_url": "https://casework.example.org/case-review/progress",
         "decision": {
@@ -523,6 +534,7 @@ def context_for(
     decision: ThresholdDecision | None = None,
     meeting: ReviewMeeting | None = None,
     appeal: Appeal | None = None,
+    recipient: LetterRecipient = LetterRecipient.applicant,
     pcc_review: Any = None,
 ) -> dict[str, Any]:
     from casework.community_triggers.pcc_review import services as pcc_review_services
@@ -565,6 +577,14 @@ def context_for(
             "acknowledged_on": application.acknowledged_on,
         },
         "area": {"name": application.area.name},
+        "recipient": {
+            "name": (
+                (application.victim_name or "Sir or Madam")
+                if recipient == LetterRecipient.victim
+                else application.applicant_name
+            ),
+            "is_victim": recipient == LetterRecipient.victim,
+        },
         "today": today(),
         "progress_url": external_url("public.triggers.progress"),
         "decision": decision_context,
@@ -581,9 +601,12 @@ def _already_produced(
     kind: LetterKind,
     meeting: ReviewMeeting | None,
     appeal: Appeal | None,
+    recipient: LetterRecipient = LetterRecipient.applicant,
     occurrence: int | None = None,
 ) -> bool:
-    query = sa.select(sa.func.count(Letter.id)).where(Letter.application_id == application.id, Letter.kind == kind)
+    query = sa.select(sa.func.count(Letter.id)).where(
+        Letter.application_id == application.id, Letter.kind == kind, Letter.recipient == recipient
+    )
     if meeting is not None:
         query = query.where(Letter.meeting_id == meeting.id)
     if appeal is not None:
@@ -606,20 +629,23 @@ def produce(
     decision: ThresholdDecision | None = None,
     meeting: ReviewMeeting | None = None,
     appeal: Appeal | None = None,
+    recipient: LetterRecipient = LetterRecipient.applicant,
     pcc_review: Any = None,
     occurrence: int | None = None,
     sent_on: date | None = None,
 ) -> Letter | None:
-    """Create the letter (once per event), log it on the application and email it when there is an
-    address. Returns None when this event's letter already exists (``occurrence``: the event is the
-    n-th of its kind on the application).
+    """Create the letter (once per event and recipient), log it on the application and email it when
+    there is an address. Returns None when this event's letter already exists (``occurrence``: the
+    event is the n-th of its kind on the application).
 
     ``sent_on``: a letter that went out on an earlier day by other means (post, another system), entered
     late: it is kept as it would have read, dated that day, and not emailed."""
     db.session.flush()
-    if _already_produced(application, kind, meeting, appeal, occurrence):
+    if _already_produced(application, kind, meeting, appeal, recipient, occurrence):
         return None
-    context = context_for(application, decision=decision, meeting=meeting, appeal=appeal, pcc_review=pcc_review)
+    context = context_for(
+        application, decision=decision, meeting=meeting, appeal=appeal, recipient=recipient, pcc_review=pcc_review
+    )
     row = template_row(kind, application.area_id)
     try:
         rendered = render(row.subject, row.body, context) if row else None
@@ -633,6 +659,7 @@ def produce(
     letter = Letter(
         application_id=application.id,
         kind=kind,
+        recipient=recipient,
         subject=rendered.subject[:300],
         body=rendered.body,
         meeting_id=meeting.id if meeting else None,
@@ -647,29 +674,38 @@ def produce(
             actor,
             AuditAction.create,
             application,
-            f"{LETTER_TITLES[kind]} letter recorded as sent on {format_date(sent_on)}",
-            {"letter_id": letter.id, "kind": kind.value, "event_on": sent_on},
+            f"{LETTER_TITLES[kind]} letter{' to the victim' if recipient == LetterRecipient.victim else ''} recorded as sent on {format_date(sent_on)}",
+            {"letter_id": letter.id, "kind": kind.value, "recipient": recipient.value, "event_on": sent_on},
         )
         return letter
-    if application.applicant_email:
+    address = application.victim_email if recipient == LetterRecipient.victim else application.applicant_email
+    if address:
         email = queue_email(
-            to=application.applicant_email,
+            to=address,
             subject=letter.subject,
             text=letter.body,
             key=f"trigger-letter:{letter.id}",
             related=("trigger_letters", letter.id),
         )
-        letter.emailed_to = application.applicant_email
+        letter.emailed_to = address
         letter.outbox_email_id = email.id
+    to_whom = " to the victim" if recipient == LetterRecipient.victim else ""
     record(
         actor,
         AuditAction.create,
         application,
-        f"{LETTER_TITLES[kind]} letter produced"
+        f"{LETTER_TITLES[kind]} letter{to_whom} produced"
         + (f" and emailed to {letter.emailed_to}" if letter.emailed_to else " for posting"),
-        {"letter_id": letter.id, "kind": kind.value},
+        {"letter_id": letter.id, "kind": kind.value, "recipient": recipient.value},
     )
     return letter
+
+
+def victim_gets_a_copy(application: TriggerApplication) -> bool:
+    """Someone else applied for the victim, and the victim can be written to."""
+    return application.applicant_role in CONSENT_ROLES and bool(
+        application.victim_name or application.victim_email or application.victim_address
+    )
 
 
 def record_sent(
@@ -703,6 +739,14 @@ def record_sent(
         raise RuleViolation(f"There is no {LETTER_TITLES[kind].lower()} to have sent a letter about.", field="kind")
     if meeting is not None and meeting.application_id != application.id:
         raise InvalidInput({"meeting_id": ["That meeting is not this application's."]})
+    if kind == LetterKind.outcome and meeting.completeness_confirmed_on is None:  # type: ignore[union-attr]
+        # The outcome goes out only once the review is complete (SPEC section 3): confirming it complete
+        # records the day a letter sent by other means went out.
+        raise RuleViolation(
+            "The review has not been confirmed complete, so its outcome letter cannot have gone out: confirm "
+            "the review complete, giving the day the outcome letter was sent.",
+            field="kind",
+        )
     if kind == LetterKind.outcome:
         services.record_outcome_letter_sent(actor, meeting, sent_on=sent_on)  # type: ignore[arg-type]
     letter = produce(
@@ -720,8 +764,10 @@ def record_sent(
 
 
 def invite_victim(actor: Any, meeting: ReviewMeeting) -> Letter | None:
-    """The meeting invitation, once the victim is to be invited (at arrangement or later)."""
-    if meeting.victim_invited:
+    """The meeting invitation, once the victim is to be invited before the meeting. A meeting whose day
+    has passed, or that has been held, gets no invitation (SPEC section 10: past events are recorded
+    only)."""
+    if meeting.victim_invited and meeting.held_on is None and meeting.scheduled_on >= today():
         return produce(actor, meeting.application, LetterKind.meeting_invitation, meeting=meeting)
     return None
 
@@ -730,17 +776,18 @@ def invite_victim(actor: Any, meeting: ReviewMeeting) -> Letter | None:
 
 
 def letter_view(application: TriggerApplication, letter: Letter) -> LetterView:
-    """The laid-out letter: the area's letterhead, the applicant's name and address, the body as
-    paragraphs."""
+    """The laid-out letter: the area's letterhead, the name and address of the one it is written to
+    (the applicant, or the victim for the victim's copy), the body as paragraphs."""
     note = f"Emailed to {letter.emailed_to}" if letter.emailed_to else None
+    to_victim = letter.recipient == LetterRecipient.victim
     return layout.letter_view(
         area=application.area,
         subject=letter.subject,
         body=letter.body,
         dated=letter.sent_on,
         reference=application.reference,
-        recipient_name=application.applicant_name,
-        recipient_address=application.applicant_address,
+        recipient_name=application.victim_name if to_victim else application.applicant_name,
+        recipient_address=application.victim_address if to_victim else application.applicant_address,
         note=note,
     )
 
@@ -751,6 +798,24 @@ def letter_view(application: TriggerApplication, letter: Letter) -> LetterView:
 
 # Each signal carries ``send_letter``: False for a step dated before today (past work entered late is
 # recorded only, SPEC section 10) unless the user asked for its letter.
+
+
+def _on_received(application: TriggerApplication, actor: Any = None, **_: Any) -> None:
+    """Each application gets a confirmation with its reference (SPEC section 3), whichever channel it
+    came by, when the applicant gave an email address. One received before today is past work entered
+    late: recorded only (SPEC section 10)."""
+    from flask import render_template
+
+    if application.applicant_email and application.received_on == today():
+        # The progress link is built by ``external_url`` in the template (under CASEWORK_BASE_URL),
+        # with or without a request (the API, a task, the command line).
+        queue_email(
+            to=application.applicant_email,
+            subject=f"Your ASB Case Review application {application.reference}",
+            text=render_template("community_triggers/public/confirmation_email.txt", application=application),
+            key=f"trigger-confirmation:{application.id}",
+            related=("trigger_applications", application.id),
+        )
 
 
 def _on_acknowledged(application: TriggerApplication, actor: Any = None, send_letter: bool = True, **_: Any) -> None:
@@ -780,20 +845,30 @@ def _on_meeting_arranged(
         invite_victim(actor, meeting)
 
 
-def _on_outcome_recorded(
+def _on_meeting_updated(
+    application: TriggerApplication,
+    actor: Any = None,
+    meeting: ReviewMeeting | None = None,
+    invite: bool = False,
+    **_: Any,
+) -> None:
+    if meeting is not None and invite:
+        invite_victim(actor, meeting)
+
+
+def _on_review_completed(
     application: TriggerApplication,
     actor: Any = None,
     meeting: ReviewMeeting | None = None,
     send_letter: bool = True,
     **_: Any,
 ) -> None:
-    if meeting is not None and send_letter:
-        letter = produce(actor, application, LetterKind.outcome, meeting=meeting)
-        if letter is not None and meeting.outcome_letter_sent_on is None:
-            from casework.community_triggers import services
-
-            # Closes the outcome letter deadline and may move the start of the appeal window.
-            services.record_outcome_letter_sent(actor, meeting, sent_on=letter.sent_on)
+    """The outcome goes out only once the review is confirmed complete (not when the chair records it)."""
+    if meeting is None or not send_letter:
+        return
+    produce(actor, application, LetterKind.outcome, meeting=meeting)
+    if victim_gets_a_copy(application):
+        produce(actor, application, LetterKind.outcome, meeting=meeting, recipient=LetterRecipient.victim)
 
 
 def _on_appeal_decided(
@@ -813,5 +888,7 @@ def connect_receivers() -> None:
     signals.application_acknowledged.connect(_on_acknowledged, weak=False)
     signals.threshold_decided.connect(_on_threshold_decided, weak=False)
     signals.meeting_arranged.connect(_on_meeting_arranged, weak=False)
-    signals.outcome_recorded.connect(_on_outcome_recorded, weak=False)
+    signals.application_received.connect(_on_received, weak=False)
+    signals.meeting_updated.connect(_on_meeting_updated, weak=False)
+    signals.review_completed.connect(_on_review_completed, weak=False)
     signals.appeal_decided.connect(_on_appeal_decided, weak=False)

@@ -35,6 +35,23 @@ class ApplicantRole(enum.StrEnum):
     partner = "partner"
 
 
+class RepeatHandling(enum.StrEnum):
+    """How an area's procedure handles a complainant with many applications (an area setting). None of
+    them stops the application: the right to apply is statutory (SPEC section 10)."""
+
+    #: Recorded on the application, nothing more.
+    record = "record"
+    #: The coordinator reads the applicant's earlier applications together with this one.
+    read_together = "read_together"
+    #: One named officer is the applicant's single point of contact for all their applications.
+    single_point_of_contact = "single_point_of_contact"
+
+
+#: Roles that apply for someone else, the victim, and so need the victim's consent or the reason it is
+#: not needed. A group applying for itself is the victim; the victim applying needs no one else's.
+CONSENT_ROLES = frozenset({ApplicantRole.on_behalf, ApplicantRole.partner})
+
+
 class ApplicationStatus(enum.StrEnum):
     received = "received"
     #: Not a Case Review (a service complaint or a new incident report): redirected, reason recorded.
@@ -79,8 +96,15 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     applicant_phone: Mapped[str | None] = mapped_column(sa.String(40))
     applicant_address: Mapped[str | None] = mapped_column(sa.String(500))
     applicant_role: Mapped[ApplicantRole] = mapped_column(enum_column(ApplicantRole))
-    #: The victim's consent when someone applies on their behalf.
+    #: The victim's consent when someone applies for them (``CONSENT_ROLES``).
     consent_given: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    #: Why the victim's consent is not needed (for example, they lack capacity to give it), when it was
+    #: not given: one of the two is required when someone applies for the victim (SPEC sections 3, 10).
+    consent_not_needed_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: The victim, when someone else applies for them: the outcome letter goes to them too.
+    victim_name: Mapped[str | None] = mapped_column(sa.String(200))
+    victim_email: Mapped[str | None] = mapped_column(sa.String(254))
+    victim_address: Mapped[str | None] = mapped_column(sa.String(500))
     description: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[ApplicationStatus] = mapped_column(
         enum_column(ApplicationStatus), default=ApplicationStatus.received
@@ -94,6 +118,11 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     threshold_evaluation: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     #: Null when the public applied through the web form.
     registered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The applicant's earlier applications in the area within the area's look-back, when they reach the
+    #: area's number for "many applications", and how the area's procedure handles that (a
+    #: ``RepeatHandling`` value). Recorded at registration; it never stops an application (SPEC section 10).
+    earlier_applications: Mapped[int | None] = mapped_column(sa.Integer)
+    repeat_handling: Mapped[RepeatHandling | None] = mapped_column(enum_column(RepeatHandling))
     #: Set when the retention task removed the applicant's details and the free text of the review.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -113,6 +142,9 @@ class TriggerApplication(TimestampMixin, VersionedMixin, db.Model):
     )
     appeals: Mapped[list[Appeal]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="Appeal.id"
+    )
+    lessons_reviews: Mapped[list[LessonsReview]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="LessonsReview.id"
     )
     #: Requests to the Police and Crime Commissioner to review a "not met" decision (pcc_review.models).
     pcc_reviews: Mapped[list[PccReview]] = relationship(
@@ -212,13 +244,88 @@ class ReviewMeeting(TimestampMixin, VersionedMixin, db.Model):
     #: When the outcome was recorded: a review is "carried out" once this is set.
     outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     victim_consulted_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: Why the victim was not consulted on the action plan, when they were not.
+    victim_not_consulted_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: Why the meeting was held before the day it was scheduled for, when it was.
+    held_early_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: The coordinator confirmed the review complete (every agency's information or why not, the
+    #: attendees, the victim's consultation or why not): only then does the outcome letter go out.
+    completeness_confirmed_on: Mapped[date | None] = mapped_column(sa.Date)
+    completeness_confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     outcome_letter_sent_on: Mapped[date | None] = mapped_column(sa.Date)
 
     application: Mapped[TriggerApplication] = relationship(back_populates="meetings")
-    chair = relationship("User")
+    chair = relationship("User", foreign_keys=[chair_id])
+    completeness_confirmed_by = relationship("User", foreign_keys=[completeness_confirmed_by_id])
     recommendations: Mapped[list[Recommendation]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="Recommendation.id"
     )
+    missing_information: Mapped[list[MissingInformation]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="MissingInformation.id"
+    )
+    agenda_items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="AgendaItem.position"
+    )
+    proportionality_assessments: Mapped[list[ProportionalityAssessment]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="ProportionalityAssessment.id"
+    )
+
+
+class MissingInformation(db.Model):
+    """Why an agency's information is not in, given when the review is confirmed complete."""
+
+    __tablename__ = "trigger_missing_information"
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("trigger_meetings.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+
+    meeting: Mapped[ReviewMeeting] = relationship(back_populates="missing_information")
+    agency = relationship("Agency")
+
+
+class AgendaItem(db.Model):
+    """One item of the Case Review meeting's agenda (the Derbyshire agenda template): the standard items
+    are set out when the meeting is arranged, and the coordinator or chair may add, change or remove."""
+
+    __tablename__ = "trigger_agenda_items"
+    __table_args__ = (sa.Index("ix_trigger_agenda_items_meeting", "meeting_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("trigger_meetings.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(sa.Integer)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    #: Who leads the item, e.g. "Chair" or "Derbyshire Police".
+    lead: Mapped[str | None] = mapped_column(sa.String(200))
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+
+    meeting: Mapped[ReviewMeeting] = relationship(back_populates="agenda_items")
+
+
+class ProportionalityAssessment(TimestampMixin, VersionedMixin, db.Model):
+    """The perpetrator proportionality assessment (the Derbyshire template): each factor with a note,
+    and a conclusion on whether the actions proposed against the perpetrator are proportionate."""
+
+    __tablename__ = "trigger_proportionality_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("trigger_meetings.id", ondelete="CASCADE"), index=True)
+    #: The alleged perpetrator, by name (a person on a linked case, or someone not on the system).
+    subject_name: Mapped[str] = mapped_column(sa.String(200))
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
+    age_note: Mapped[str | None] = mapped_column(sa.Text)
+    vulnerability_note: Mapped[str | None] = mapped_column(sa.Text)
+    consequences_note: Mapped[str | None] = mapped_column(sa.Text)
+    previous_interventions_note: Mapped[str | None] = mapped_column(sa.Text)
+    victim_view_note: Mapped[str | None] = mapped_column(sa.Text)
+    conclusion: Mapped[str] = mapped_column(sa.Text)
+    assessed_on: Mapped[date] = mapped_column(sa.Date)
+    assessed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    meeting: Mapped[ReviewMeeting] = relationship(back_populates="proportionality_assessments")
+    assessed_by = relationship("User")
 
 
 class Recommendation(TimestampMixin, db.Model):
@@ -232,6 +339,8 @@ class Recommendation(TimestampMixin, db.Model):
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     due_on: Mapped[date] = mapped_column(sa.Date)
+    #: The victim's view of this part of the action plan, from their consultation before it is final.
+    victim_view: Mapped[str | None] = mapped_column(sa.Text)
 
     meeting: Mapped[ReviewMeeting] = relationship(back_populates="recommendations")
     agency = relationship("Agency")
@@ -262,6 +371,28 @@ class Appeal(TimestampMixin, VersionedMixin, db.Model):
 
     application: Mapped[TriggerApplication] = relationship(back_populates="appeals")
     handler = relationship("User")
+
+
+class LessonsReview(TimestampMixin, db.Model):
+    """The county ASB forum's lessons-learnt review of a concluded Case Review (in Derbyshire, the
+    Derbyshire and Derby City ASB Forum considers Community Trigger cases so lessons are shared with
+    every partner), recorded on the application."""
+
+    __tablename__ = "trigger_lessons_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"), index=True
+    )
+    forum: Mapped[str] = mapped_column(sa.String(200))
+    reviewed_on: Mapped[date] = mapped_column(sa.Date)
+    lessons: Mapped[str] = mapped_column(sa.Text)
+    #: Who the lessons were shared with (partners, the Safer Communities Board, ...).
+    shared_with: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    application: Mapped[TriggerApplication] = relationship(back_populates="lessons_reviews")
+    recorded_by = relationship("User")
 
 
 class InformationRequest(TimestampMixin, db.Model):
@@ -349,6 +480,12 @@ class LetterTemplate(TimestampMixin, VersionedMixin, db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
 
+class LetterRecipient(enum.StrEnum):
+    applicant = "applicant"
+    #: The victim, when someone else applied for them: the outcome goes to them too (SPEC section 3).
+    victim = "victim"
+
+
 class Letter(TimestampMixin, db.Model):
     """A letter produced for an application, kept as it was sent, and logged on the application."""
 
@@ -365,6 +502,9 @@ class Letter(TimestampMixin, db.Model):
     meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trigger_meetings.id", ondelete="SET NULL"))
     appeal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trigger_appeals.id", ondelete="SET NULL"))
     sent_on: Mapped[date | None] = mapped_column(sa.Date)
+    recipient: Mapped[LetterRecipient] = mapped_column(
+        enum_column(LetterRecipient), default=LetterRecipient.applicant, server_default=LetterRecipient.applicant.value
+    )
     emailed_to: Mapped[str | None] = mapped_column(sa.String(254))
     outbox_email_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_emails.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

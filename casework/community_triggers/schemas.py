@@ -61,6 +61,14 @@ class ApplicantArgs(BaseSchema):
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
+class VictimArgs(BaseSchema):
+    """The victim, when someone else applies for them (``on_behalf``, ``partner``)."""
+
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
 class ComplaintArgs(BaseSchema):
     complainant_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     occurred_on = EventDate(required=True)
@@ -79,6 +87,9 @@ class ApplicationCreateArgs(BaseSchema):
     applicant = fields.Nested(ApplicantArgs, required=True)
     applicant_role = fields.String(required=True, validate=_choice(ApplicantRole))
     consent_given = fields.Boolean(load_default=False)
+    #: Why the victim's consent is not needed when someone applies for them without it.
+    consent_not_needed_reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    victim = fields.Nested(VictimArgs, load_default=None, allow_none=True)
     description = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
     case_ids = fields.List(RecordId(CASES), load_default=list, validate=validate.Length(max=50))
     complaints = fields.List(fields.Nested(ComplaintArgs), load_default=list, validate=validate.Length(max=200))
@@ -130,6 +141,7 @@ class MeetingCreateArgs(BaseSchema):
     chair_email = fields.Email(required=True)
     #: The day the meeting was arranged (default today): past work may be entered late (API.md).
     arranged_on = EventDate(load_default=None, allow_none=True)
+    location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     send_letter = SendLetterField()
     version = VersionField()
 
@@ -141,10 +153,18 @@ class AttendeeArgs(BaseSchema):
     attended = fields.Boolean(load_default=True)
 
 
+class AgendaItemArgs(BaseSchema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    lead = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    notes = fields.String(load_default=None, allow_none=True, **_text)
+
+
 class MeetingUpdateArgs(BaseSchema):
     scheduled_on = PlannedDate()
     location = fields.String(allow_none=True, validate=validate.Length(max=300))
     agenda = fields.String(allow_none=True, **_text)
+    #: The structured agenda (the standard items are set out when the meeting is arranged), in order.
+    agenda_items = fields.List(fields.Nested(AgendaItemArgs), validate=validate.Length(min=1, max=50))
     victim_invited = fields.Boolean(allow_none=True)
     victim_not_invited_reason = fields.String(allow_none=True, **_text)
     attendees = fields.List(fields.Nested(AttendeeArgs), validate=validate.Length(max=100))
@@ -168,15 +188,60 @@ class OutcomeArgs(BaseSchema):
     proportionality_assessment = fields.String(load_default=None, allow_none=True, **_text)
     victim_invited = fields.Boolean(load_default=None, allow_none=True)
     victim_not_invited_reason = fields.String(load_default=None, allow_none=True, **_text)
-    send_letter = SendLetterField()
-    #: For a review held in the past: the day its outcome letter went out by other means.
-    outcome_letter_sent_on = EventDate(load_default=None, allow_none=True)
     version = VersionField()
+
+
+class RecommendationViewArgs(BaseSchema):
+    #: The recommendation's number in the action plan (1 for the first of the meeting's recommendations).
+    number = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
+    view = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
 class VictimConsultationArgs(BaseSchema):
     consulted_on = EventDate(required=True)
     notes = fields.String(load_default=None, allow_none=True, **_text)
+    #: The victim's view of each recommendation (the action plan's last column).
+    views = fields.List(fields.Nested(RecommendationViewArgs), load_default=list, validate=validate.Length(max=100))
+
+
+class MissingInformationArgs(BaseSchema):
+    agency_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class CompletenessArgs(BaseSchema):
+    """The coordinator confirms the review complete, so its outcome letter goes out (SPEC section 3)."""
+
+    confirmed_on = EventDate(load_default=None, allow_none=True)
+    missing_information = fields.List(
+        fields.Nested(MissingInformationArgs), load_default=list, validate=validate.Length(max=100)
+    )
+    victim_not_consulted_reason = fields.String(load_default=None, allow_none=True, **_text)
+    held_early_reason = fields.String(load_default=None, allow_none=True, **_text)
+    #: Default: the letter goes out when the confirmation is dated today; past work is recorded only.
+    send_letter = fields.Boolean(load_default=None, allow_none=True)
+    #: For past work recorded late: the day the outcome letter went out by other means.
+    outcome_letter_sent_on = EventDate(load_default=None, allow_none=True)
+    version = VersionField()
+
+
+class ProportionalityArgs(BaseSchema):
+    #: Who the assessment is about, by name (the pages also offer the perpetrators of the linked cases).
+    subject_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    age_note = fields.String(load_default=None, allow_none=True, **_text)
+    vulnerability_note = fields.String(load_default=None, allow_none=True, **_text)
+    consequences_note = fields.String(load_default=None, allow_none=True, **_text)
+    previous_interventions_note = fields.String(load_default=None, allow_none=True, **_text)
+    victim_view_note = fields.String(load_default=None, allow_none=True, **_text)
+    conclusion = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    assessed_on = EventDate(required=True)
+
+
+class LessonsReviewArgs(BaseSchema):
+    forum = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reviewed_on = EventDate(required=True)
+    lessons = fields.String(required=True, validate=validate.Length(min=1, max=20_000))
+    shared_with = fields.String(load_default=None, allow_none=True, **_text)
 
 
 class AppealCreateArgs(BaseSchema):
@@ -243,6 +308,35 @@ def dump_recommendation(recommendation: Any) -> dict[str, Any]:
         "agency_code": recommendation.agency.code,
         "owner": _person(recommendation.owner),
         "due_on": _iso(recommendation.due_on),
+        "victim_view": recommendation.victim_view,
+    }
+
+
+def dump_assessment(assessment: Any) -> dict[str, Any]:
+    return {
+        "id": assessment.id,
+        "meeting_id": assessment.meeting_id,
+        "subject_name": assessment.subject_name,
+        "person_id": assessment.person_id,
+        "age_note": assessment.age_note,
+        "vulnerability_note": assessment.vulnerability_note,
+        "consequences_note": assessment.consequences_note,
+        "previous_interventions_note": assessment.previous_interventions_note,
+        "victim_view_note": assessment.victim_view_note,
+        "conclusion": assessment.conclusion,
+        "assessed_on": _iso(assessment.assessed_on),
+        "version": assessment.version,
+    }
+
+
+def dump_lessons_review(review: Any) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "application_id": review.application_id,
+        "forum": review.forum,
+        "reviewed_on": _iso(review.reviewed_on),
+        "lessons": review.lessons,
+        "shared_with": review.shared_with,
     }
 
 
@@ -258,11 +352,23 @@ def dump_meeting(meeting: ReviewMeeting) -> dict[str, Any]:
         "agenda": meeting.agenda,
         "victim_invited": meeting.victim_invited,
         "victim_not_invited_reason": meeting.victim_not_invited_reason,
+        "agenda_items": [
+            {"position": item.position, "title": item.title, "lead": item.lead, "notes": item.notes}
+            for item in meeting.agenda_items
+        ],
         "held_on": _iso(meeting.held_on),
+        "held_early_reason": meeting.held_early_reason,
         "minutes": meeting.minutes,
         "proportionality_assessment": meeting.proportionality_assessment,
+        "proportionality_assessments": [dump_assessment(a) for a in meeting.proportionality_assessments],
         "outcome": meeting.outcome,
         "victim_consulted_on": _iso(meeting.victim_consulted_on),
+        "victim_not_consulted_reason": meeting.victim_not_consulted_reason,
+        "missing_information": [
+            {"agency_code": row.agency.code, "reason": row.reason} for row in meeting.missing_information
+        ],
+        "completeness_confirmed_on": _iso(meeting.completeness_confirmed_on),
+        "completeness_confirmed_by": _person(meeting.completeness_confirmed_by),
         "outcome_letter_sent_on": _iso(meeting.outcome_letter_sent_on),
         "recommendations": [dump_recommendation(r) for r in meeting.recommendations],
         "version": meeting.version,
@@ -336,6 +442,16 @@ def dump_application(
         },
         "applicant_role": application.applicant_role.value,
         "consent_given": application.consent_given,
+        "consent_not_needed_reason": application.consent_not_needed_reason,
+        "victim": (
+            {
+                "name": application.victim_name,
+                "email": application.victim_email,
+                "address": application.victim_address,
+            }
+            if application.victim_name or application.victim_email or application.victim_address
+            else None
+        ),
         "description": application.description,
         "case_ids": [c.id for c in application.cases],
         "complaints": [
@@ -365,6 +481,9 @@ def dump_application(
         "recommendations": [dump_recommendation(r) for m in application.meetings for r in m.recommendations],
         "appeal": dump_appeal(appeal),
         "appeals": [dump_appeal(a) for a in application.appeals],
+        "earlier_applications": application.earlier_applications,
+        "repeat_handling": application.repeat_handling.value if application.repeat_handling else None,
+        "lessons_reviews": [dump_lessons_review(r) for r in application.lessons_reviews],
         "pcc_reviews": [_dump_pcc_review(r) for r in application.pcc_reviews],
         "version": application.version,
     }

@@ -22,8 +22,9 @@ from casework.actions.services import create_recommendation_action
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, Case, CaseNote, Complaint, Incident, Person
 from casework.community_triggers import deadlines as deadline_engine
-from casework.community_triggers import signals, threshold
+from casework.community_triggers import review_papers, signals, threshold
 from casework.community_triggers.models import (
+    CONSENT_ROLES,
     AgencyNotification,
     Appeal,
     AppealDecision,
@@ -39,7 +40,7 @@ from casework.community_triggers.models import (
     TriggerApplication,
 )
 from casework.community_triggers.settings import step_timescales, threshold_rules
-from casework.core.errors import Conflict, InvalidInput, RuleViolation
+from casework.core.errors import RULE, Conflict, InvalidInput, RuleViolation
 from casework.core.links import external_url
 from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now, today
@@ -55,11 +56,14 @@ APPLICATION_AUDIT_FIELDS = (
     "channel",
     "applicant_role",
     "consent_given",
+    "consent_not_needed_reason",
     "acknowledged_on",
     "screened_out_on",
     "screened_out_reason",
     "withdrawn_on",
     "withdrawal_reason",
+    "earlier_applications",
+    "repeat_handling",
 )
 MEETING_AUDIT_FIELDS = (
     "scheduled_on",
@@ -73,6 +77,8 @@ MEETING_AUDIT_FIELDS = (
     "proportionality_assessment",
     "outcome",
     "victim_consulted_on",
+    "victim_not_consulted_reason",
+    "held_early_reason",
     "outcome_letter_sent_on",
 )
 #: Roles emailed when an application is received (the single point of contact duty, s.104(3)).
@@ -121,6 +127,11 @@ def check_version(obj: Any, expected_version: int | None) -> None:
     """Optimistic locking for a caller that read ``obj`` earlier (409 when it changed since)."""
     if expected_version is not None and expected_version != obj.version:
         raise Conflict("The record changed since you read it. Fetch it again.")
+
+
+def _clean(value: Any) -> str | None:
+    """Trimmed text, or None when blank."""
+    return (str(value).strip() or None) if value is not None else None
 
 
 def _require_text(value: str | None, field: str, message: str) -> str:
@@ -178,7 +189,8 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     """Register an application (the public web form: ``actor`` None; staff: the registering user).
 
     ``data``: area (Area), received_on, channel, applicant {name, email, phone, address},
-    applicant_role, consent_given, description, cases (Case list, already checked as visible to the
+    applicant_role, consent_given, consent_not_needed_reason, victim {name, email, address} (kept only when
+    someone applies for the victim), description, cases (Case list, already checked as visible to the
     actor), complaints [{complainant_name, occurred_on, reported_on, agency (Agency|None), reported_to,
     reference, causes_had, hate_motivated}].
     """
@@ -192,10 +204,18 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     if data.get("channel") not in set(Channel):
         errors["channel"] = [f"Choose one of: {', '.join(Channel)}."]
     role = data.get("applicant_role")
+    consent_reason = (data.get("consent_not_needed_reason") or "").strip() or None
     if role not in set(ApplicantRole):
         errors["applicant_role"] = [f"Choose one of: {', '.join(ApplicantRole)}."]
-    elif role == ApplicantRole.on_behalf and not data.get("consent_given"):
-        errors["consent_given"] = ["Someone applying on the victim's behalf needs the victim's consent."]
+    elif role in CONSENT_ROLES and not data.get("consent_given") and not consent_reason:
+        # SPEC sections 3 and 10: whoever applies for the victim (an advocate, a partner agency
+        # activating the trigger) records the victim's consent, or why it is not needed.
+        message = (
+            "Someone applying for the victim needs the victim's consent, or the reason it is not needed "
+            "(for example, the victim lacks capacity to give it)."
+        )
+        errors[RULE] = [message]
+        errors["consent_given"] = [message]
     if not (data.get("description") or "").strip():
         errors["description"] = ["Describe the problem."]
     complaints = list(data.get("complaints") or [])
@@ -204,6 +224,9 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     if errors:
         raise InvalidInput(errors)
     assert received_on is not None
+    # The victim's details matter only when someone else applies: the victim gets the outcome too.
+    victim = data.get("victim") or {}
+    applies_for_victim = role in CONSENT_ROLES
 
     application = TriggerApplication(
         area=area,
@@ -216,6 +239,10 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
         applicant_address=(applicant.get("address") or None),
         applicant_role=ApplicantRole(role),
         consent_given=bool(data.get("consent_given")),
+        consent_not_needed_reason=consent_reason if role in CONSENT_ROLES and not data.get("consent_given") else None,
+        victim_name=_clean(victim.get("name")) if applies_for_victim else None,
+        victim_email=_clean(victim.get("email")) if applies_for_victim else None,
+        victim_address=_clean(victim.get("address")) if applies_for_victim else None,
         description=data["description"].strip(),
         status=ApplicationStatus.received,
         registered_by_id=getattr(actor, "id", None),
@@ -236,6 +263,8 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     )
     # Evaluated before the insert (the application is not in the session yet), so it is one INSERT.
     application.threshold_evaluation = _evaluation_record(application, evaluate(application))
+    # How the area handles a complainant with many applications: recorded, never a refusal.
+    review_papers.note_repeat_applicant(application)
     _insert_with_reference(application, area)
     _audit_application(actor, application, None, f"Registered application {application.reference}", received_on)  # type: ignore[arg-type]
     notify = sends_letters(received_on, data.get("send_letter"))
@@ -646,11 +675,15 @@ def arrange_meeting(
     scheduled_on: date,
     chair: User,
     arranged_on: date | None = None,
+    location: str | None = None,
     send_letter: bool | None = None,
 ) -> ReviewMeeting:
     """Appoint an independent chair and schedule the review meeting (after a "met" decision), on
-    ``arranged_on`` (default today: a meeting arranged in the past may be entered late). The victim's
-    invitation goes out when the meeting is arranged today, or when asked (``sends_letters``)."""
+    ``arranged_on`` (default today: a meeting arranged in the past may be entered late), with the
+    standard agenda set out (``review_papers``). The victim's invitation goes out when the meeting is
+    arranged today, or when asked (``sends_letters``)."""
+    from casework.community_triggers import review_papers
+
     decision = application.decision
     if application.status != ApplicationStatus.threshold_met or decision is None or not decision.met:
         raise RuleViolation(
@@ -674,9 +707,14 @@ def arrange_meeting(
     if problems:
         raise RuleViolation("The chair is not independent: " + "; ".join(problems) + ".", field="chair_email")
     meeting = ReviewMeeting(
-        application=application, scheduled_on=scheduled_on, chair_id=chair.id, arranged_on=arranged_on
+        application=application,
+        scheduled_on=scheduled_on,
+        chair_id=chair.id,
+        arranged_on=arranged_on,
+        location=_clean(location),
     )
     db.session.add(meeting)
+    review_papers.set_out_standard_agenda(meeting)
     before = snapshot(application, APPLICATION_AUDIT_FIELDS)
     application.status = ApplicationStatus.meeting_arranged
     db.session.flush()
@@ -709,7 +747,11 @@ def update_meeting(
         raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
     check_version(meeting, expected_version)
     if meeting.held_on is not None:
-        raise RuleViolation("The meeting has been held: its arrangements can no longer be changed.")
+        # Who attended may still be recorded after the meeting, until the review is confirmed complete.
+        if set(fields) - {"attendees"}:
+            raise RuleViolation("The meeting has been held: its arrangements can no longer be changed.")
+        if meeting.completeness_confirmed_on is not None:
+            raise RuleViolation("The review has been confirmed complete: its record can no longer be changed.")
     application = meeting.application
     if application.status in FINAL_STATUSES:
         raise RuleViolation("The application is closed.")
@@ -726,6 +768,7 @@ def update_meeting(
     ):
         raise InvalidInput({"victim_not_invited_reason": ["Say why the victim is not invited."]})
     before = snapshot(meeting, MEETING_AUDIT_FIELDS)
+    was_invited = bool(meeting.victim_invited)
     attendees = fields.pop("attendees", None)
     for name, value in fields.items():
         if isinstance(value, str):
@@ -758,6 +801,11 @@ def update_meeting(
         f"Updated the meeting for {application.reference}",
     )
     deadline_engine.sync(application)
+    # Whatever the channel (page or API): inviting the victim before the meeting sends the invitation
+    # (``letters``). Recording afterwards that they were invited, with the outcome, sends nothing.
+    signals.meeting_updated.send(
+        application, actor=actor, meeting=meeting, invite=bool(meeting.victim_invited) and not was_invited
+    )
     return meeting
 
 
@@ -772,15 +820,12 @@ def record_outcome(
     proportionality_assessment: str | None = None,
     victim_invited: bool | None = None,
     victim_not_invited_reason: str | None = None,
-    send_letter: bool | None = None,
-    outcome_letter_sent_on: date | None = None,
 ) -> ReviewMeeting:
     """Record the meeting held, its minutes and recommendations [{text, agency, due_on, owner=None}];
-    the outcome letter goes out when the meeting was held today, or when asked (``sends_letters``); for
-    a review held in the past, ``outcome_letter_sent_on`` records the day its letter went out by other
-    means (it may move the start of the appeal window, SPEC section 9).
     each recommendation becomes a tracked action with a deadline. Only the appointed chair may do
-    this (the caller checks ``policies.can_chair``)."""
+    this (the caller checks ``policies.can_chair``). No letter goes out yet: the outcome letter follows
+    the coordinator's confirmation that the review is complete (``completeness.confirm_complete``,
+    which also takes ``send_letter`` and the day a letter sent by other means went out)."""
     application = meeting.application
     if meeting.held_on is not None:
         raise RuleViolation("The outcome of this meeting has already been recorded.")
@@ -814,15 +859,6 @@ def record_outcome(
             errors[f"{prefix}.due_on"] = ["Enter the date it is due."]
         elif held_on is not None and item["due_on"] < held_on:
             errors[f"{prefix}.due_on"] = ["The due date cannot be before the meeting."]
-    if outcome_letter_sent_on is not None and not errors:
-        errors.update(
-            event_date_errors(
-                outcome_letter_sent_on,
-                "outcome_letter_sent_on",
-                "the outcome letter was sent",
-                not_before=[(held_on, "the meeting")],
-            )
-        )
     if errors:
         db.session.expire(meeting)
         raise InvalidInput(errors)
@@ -871,24 +907,38 @@ def record_outcome(
     )
     _audit_application(actor, application, before_app, f"Review concluded for {application.reference}", held_on)
     deadline_engine.sync(application)
-    notify = sends_letters(held_on, send_letter) and outcome_letter_sent_on is None
-    signals.outcome_recorded.send(application, actor=actor, meeting=meeting, send_letter=notify)
-    if outcome_letter_sent_on is not None:
-        record_outcome_letter_sent(actor, meeting, sent_on=outcome_letter_sent_on)
+    signals.outcome_recorded.send(application, actor=actor, meeting=meeting)
     return meeting
 
 
 def record_victim_consultation(
-    actor: User | None, meeting: ReviewMeeting, *, consulted_on: date, notes: str | None
+    actor: User | None,
+    meeting: ReviewMeeting,
+    *,
+    consulted_on: date,
+    notes: str | None,
+    views: Mapping[int, str | None] | None = None,
 ) -> ReviewMeeting:
-    """The victim consulted on the action plan (before it is final)."""
+    """The victim consulted on the action plan (before it is final): the date, what they said, and
+    their view of each recommendation (``views``: recommendation id -> view), the action plan's last
+    column."""
     if meeting.held_on is None:
         raise RuleViolation("The victim is consulted on the action plan after the meeting has been held.")
+    if meeting.completeness_confirmed_on is not None:
+        raise RuleViolation("The action plan is final: the review has been confirmed complete.")
     _check_event_date(
         consulted_on, "consulted_on", "the victim was consulted", not_before=[(meeting.held_on, "the meeting")]
     )
+    by_id = {item.id: item for item in meeting.recommendations}
+    unknown = [str(key) for key in (views or {}) if key not in by_id]
+    if unknown:
+        raise InvalidInput({"views": [f"Not a recommendation of this meeting: {', '.join(unknown)}."]})
     before = snapshot(meeting, MEETING_AUDIT_FIELDS)
     meeting.victim_consulted_on = consulted_on
+    meeting.victim_not_consulted_reason = None
+    for key, view in (views or {}).items():
+        if _clean(view):
+            by_id[key].victim_view = _clean(view)
     if notes and notes.strip():
         meeting.outcome = (
             (meeting.outcome + "\n\n") if meeting.outcome else ""
@@ -1175,6 +1225,12 @@ def anonymise_application(application: TriggerApplication, report: Any) -> None:
     )
     letters = list(db.session.scalars(sa.select(Letter).where(Letter.application_id == application.id)))
     pcc_reviews = list(application.pcc_reviews)
+    # The review papers: the agenda, the chair's assessments of each perpetrator, why an agency's
+    # information was missing, and the forum's lessons-learnt review.
+    agenda_items = [item for m in application.meetings for item in m.agenda_items]
+    assessments = [a for m in application.meetings for a in m.proportionality_assessments]
+    missing = [row for m in application.meetings for row in m.missing_information]
+    lessons_reviews = list(application.lessons_reviews)
     rows = (
         application,
         *application.complaints,
@@ -1187,6 +1243,10 @@ def anonymise_application(application: TriggerApplication, report: Any) -> None:
         *requests,
         *documents,
         *letters,
+        *agenda_items,
+        *assessments,
+        *missing,
+        *lessons_reviews,
     )
     for row in rows:
         anonymise(row)
@@ -1219,6 +1279,10 @@ def anonymise_application(application: TriggerApplication, report: Any) -> None:
     report.add("trigger_information_requests", [r.id for r in requests])
     report.add("trigger_documents", [d.id for d in documents])
     report.add("trigger_letters", [letter.id for letter in letters])
+    report.add("trigger_agenda_items", [item.id for item in agenda_items])
+    report.add("trigger_proportionality_assessments", [a.id for a in assessments])
+    report.add("trigger_missing_information", [row.id for row in missing])
+    report.add("trigger_lessons_reviews", [row.id for row in lessons_reviews])
 
 
 def applications_going_with(case: Case) -> list[TriggerApplication]:
@@ -1297,6 +1361,7 @@ def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
         TriggerDocument,
         application_cases,
     )
+    from casework.community_triggers.review_papers import FACTOR_FIELDS
 
     linked = (
         sa.select(application_cases.c.application_id).where(application_cases.c.case_id.in_(access.case_ids))
@@ -1331,6 +1396,15 @@ def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
             "channel": application.channel.value,
             "you_applied": is_applicant,
             "cases": [c.reference for c in application.cases if c.id in access.shown_case_ids or access.full],
+            "lessons_reviews": [
+                {
+                    "reviewed_on": r.reviewed_on.isoformat() if r.reviewed_on else None,
+                    "forum": access.redact(r.forum),
+                    "lessons": access.redact(r.lessons),
+                    "shared_with": access.redact(r.shared_with),
+                }
+                for r in application.lessons_reviews
+            ],
             "decisions": [
                 {
                     "decided_on": d.decided_on.isoformat(),
@@ -1354,6 +1428,23 @@ def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
                     "proportionality_assessment": access.redact(m.proportionality_assessment)
                     if is_perpetrator or access.full
                     else None,
+                    "victim_not_consulted_reason": access.redact(m.victim_not_consulted_reason),
+                    "held_early_reason": access.redact(m.held_early_reason),
+                    "missing_information": [
+                        {"agency": row.agency.name, "reason": access.redact(row.reason)}
+                        for row in m.missing_information
+                    ],
+                    # The chair's assessments of this person as a perpetrator (the review papers).
+                    "proportionality_assessments": [
+                        {
+                            "assessed_on": a.assessed_on.isoformat() if a.assessed_on else None,
+                            "subject_name": access.redact(a.subject_name),
+                            **{name: access.redact(getattr(a, name)) for name in FACTOR_FIELDS},
+                            "conclusion": access.redact(a.conclusion),
+                        }
+                        for a in m.proportionality_assessments
+                        if a.person_id == person.id or (access.full and a.person_id is None)
+                    ],
                     "attendees": [
                         access.own_or_third(a.name)
                         for a in db.session.scalars(

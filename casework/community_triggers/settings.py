@@ -11,12 +11,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from casework.community_triggers.threshold import ThresholdRules
+from casework.community_triggers.threshold import ThresholdRules, check_rules
 from casework.core.dates import TIMESCALE_UNITS, Timescale
-from casework.core.settings import SettingSpec, boolean, whole_number
+from casework.core.settings import SettingProblem, SettingSpec, boolean, one_of, whole_number
 
 GROUP_THRESHOLD = "Case Review threshold"
 GROUP_TIMESCALES = "Case Review timescales"
+GROUP_APPLICANTS = "Case Review applicants"
+
+REPEAT_APPLICATIONS_COUNT = "repeat_applications_count"
+REPEAT_APPLICATIONS_MONTHS = "repeat_applications_months"
+REPEAT_APPLICATIONS_HANDLING = "repeat_applications_handling"
+#: How a complainant with many applications is handled (``models.RepeatHandling``): never a refusal.
+REPEAT_HANDLING_CHOICES: tuple[tuple[str, str], ...] = (
+    ("record", "Record it on the application only"),
+    ("read_together", "The coordinator reads the earlier applications together with the new one"),
+    ("single_point_of_contact", "One named officer is the applicant's single point of contact"),
+)
 
 #: The events a step's timescale can start from (each a date on the application's record).
 START_EVENTS: dict[str, str] = {
@@ -96,21 +107,6 @@ def parse_step_timescale(value: Any) -> dict[str, Any]:
     return {"amount": amount, "unit": unit, "start": start}
 
 
-def _warn_automatic_count(value: int) -> str | None:
-    if value > 3:
-        return (
-            "The automatic threshold is above 3: the Explanatory Notes to s.104 say it should be set no "
-            "higher than three complaints."
-        )
-    return None
-
-
-def _warn_lookback(value: int) -> str | None:
-    if value < 6:
-        return "The look-back period is shorter than the Act's six months, which makes the threshold harder to meet."
-    return None
-
-
 def _spec(key: str, default: Any, description: str, parse: Callable[[Any], Any], **kwargs: Any) -> SettingSpec:
     return SettingSpec(key, default, description, kwargs.pop("group", GROUP_THRESHOLD), parse, **kwargs)
 
@@ -127,14 +123,12 @@ SPECS = [
         6,
         "Months, beginning with the day a complaint was made, within which the application must be received",
         whole_number(1, 24),
-        warn=_warn_lookback,
     ),
     _spec(
         "automatic_count",
         3,
         "Qualifying complaints that meet the threshold automatically",
         whole_number(1, 20),
-        warn=_warn_automatic_count,
     ),
     _spec("community_enabled", False, "Community threshold in use", boolean),
     _spec(
@@ -156,6 +150,29 @@ SPECS = [
         "A review chair may not be from the lead agency of a linked case",
         boolean,
     ),
+    _spec(
+        REPEAT_APPLICATIONS_COUNT,
+        0,
+        "Applications by one applicant, counting the new one, that make them a complainant with many "
+        "applications (0: not in use). It never stops anyone applying.",
+        whole_number(0, 50),
+        group=GROUP_APPLICANTS,
+    ),
+    _spec(
+        REPEAT_APPLICATIONS_MONTHS,
+        12,
+        "Months, beginning with an earlier application, within which it counts",
+        whole_number(1, 60),
+        group=GROUP_APPLICANTS,
+    ),
+    _spec(
+        REPEAT_APPLICATIONS_HANDLING,
+        "record",
+        "How an application from a complainant with many applications is handled",
+        one_of([value for value, _label in REPEAT_HANDLING_CHOICES]),
+        group=GROUP_APPLICANTS,
+        choices=REPEAT_HANDLING_CHOICES,
+    ),
     *(
         _spec(
             timescale_key(step),
@@ -166,6 +183,125 @@ SPECS = [
         )
         for step, default in DEFAULT_TIMESCALES.items()
     ),
+]
+
+THRESHOLD_KEYS = (
+    "complaint_months",
+    "lookback_months",
+    "automatic_count",
+    "community_enabled",
+    "community_count",
+    "hate_enabled",
+    "vulnerable_override_enabled",
+)
+
+#: For each step, the start events that happen only once the step is done or no longer owed: a
+#: deadline counted from one of them would be created already met (or never owed), so it could never
+#: remind anyone of anything.
+_STARTS_TOO_LATE: dict[str, set[str]] = {
+    "acknowledge": {"acknowledged"},
+    "information_requests": {"meeting_held", "outcome_letter_sent", "decision_appealed_against", "appeal_received"},
+    "threshold_decision": {
+        "threshold_decided",
+        "review_required",
+        "meeting_scheduled",
+        "meeting_held",
+        "outcome_letter_sent",
+        "decision_appealed_against",
+        "appeal_received",
+    },
+    "review_meeting": {"meeting_held", "outcome_letter_sent", "decision_appealed_against", "appeal_received"},
+    "papers_to_panel": {"meeting_held", "outcome_letter_sent", "decision_appealed_against", "appeal_received"},
+    "outcome_letter": {"outcome_letter_sent", "appeal_received"},
+}
+#: Steps that can only run from one event: the appeal window is counted from the decision appealed
+#: against by the appeal rule itself (SPEC section 9), and an appeal decision is owed only once an
+#: appeal is received (from an earlier event it would be owed by every application, appealed or not).
+_ONLY_START: dict[str, str] = {
+    "appeal_window_closes": "decision_appealed_against",
+    "appeal_decision": "appeal_received",
+}
+#: The only start event known before it happens, so the only one a step can fall due before.
+_PLANNED_EVENT = "meeting_scheduled"
+
+
+def threshold_problems(values: Mapping[str, Any]) -> list[SettingProblem]:
+    """The threshold engine's own check of the rule set (``threshold.check_rules``), as it will be in
+    force: warnings, or a refusal for a rule set that cannot be applied."""
+    try:
+        warnings = check_rules(threshold_rules(values))
+    except ValueError as error:
+        return [SettingProblem(f"The threshold rules cannot be applied: {error}.", THRESHOLD_KEYS, refuse=True)]
+    return [SettingProblem(message, THRESHOLD_KEYS) for message in warnings]
+
+
+def timescale_problems(values: Mapping[str, Any]) -> list[SettingProblem]:
+    """Step timescales that could never give a deadline anyone can meet or miss: refused."""
+    found: list[SettingProblem] = []
+    for step, timescale in step_timescales(values).items():
+        key = (timescale_key(step),)
+        name = STEP_DESCRIPTIONS[step]
+        event = START_EVENTS.get(timescale.start, timescale.start)
+        only = _ONLY_START.get(step)
+        if only is not None and timescale.start != only:
+            found.append(
+                SettingProblem(
+                    f"{name}: this step can only run from when {START_EVENTS[only]}, not from when {event}.",
+                    key,
+                    refuse=True,
+                )
+            )
+        elif timescale.start in _STARTS_TOO_LATE.get(step, set()):
+            found.append(
+                SettingProblem(
+                    f"{name}: it cannot run from when {event}, because by then the step is already done or "
+                    "no longer needed, so the deadline could never be met or missed.",
+                    key,
+                    refuse=True,
+                )
+            )
+        elif timescale.amount < 0 and timescale.start != _PLANNED_EVENT:
+            found.append(
+                SettingProblem(
+                    f"{name}: it cannot fall due before {event}: that has already happened when the deadline "
+                    f"is set, so it would be overdue from the start. Only {START_EVENTS[_PLANNED_EVENT]} is "
+                    "known in advance.",
+                    key,
+                    refuse=True,
+                )
+            )
+    return found
+
+
+def repeat_applicant_problems(values: Mapping[str, Any]) -> list[SettingProblem]:
+    """A handling that can never apply (the count is off), or a count every applicant reaches."""
+    keys = (REPEAT_APPLICATIONS_COUNT, REPEAT_APPLICATIONS_HANDLING)
+    count = values[REPEAT_APPLICATIONS_COUNT]
+    if count == 0 and values[REPEAT_APPLICATIONS_HANDLING] != "record":
+        return [
+            SettingProblem(
+                "How a complainant with many applications is handled can never take effect while their number "
+                "of applications is 0 (not in use): set the number too.",
+                keys,
+            )
+        ]
+    if count == 1:
+        return [
+            SettingProblem(
+                "With the number of applications at 1, every applicant counts as a complainant with many "
+                "applications, from their first.",
+                keys,
+            )
+        ]
+    return []
+
+
+#: Settings read together ``(keys, check)``: registered in the domain's ``init_app``
+#: (``domain.setting_checks``), run when any of the keys is saved.
+CHECKS: list[tuple[set[str], Callable[[Mapping[str, Any]], list[SettingProblem]]]] = [
+    (set(THRESHOLD_KEYS), threshold_problems),
+    ({REPEAT_APPLICATIONS_COUNT, REPEAT_APPLICATIONS_HANDLING}, repeat_applicant_problems),
+    ({timescale_key(step) for step in STEPS}, timescale_problems),
 ]
 
 

@@ -17,8 +17,13 @@ application_acknowledged = _signals.signal("application-acknowledged")
 threshold_decided = _signals.signal("threshold-decided")
 #: ``meeting``: the ReviewMeeting.
 meeting_arranged = _signals.signal("meeting-arranged")
-#: ``meeting``: the ReviewMeeting whose outcome was recorded.
+#: ``meeting``: the ReviewMeeting whose outcome was recorded (no letter yet: see ``review_completed``).
 outcome_recorded = _signals.signal("outcome-recorded")
+#: ``meeting``: the ReviewMeeting confirmed complete; ``send_letter``: whether the outcome letter goes
+#: out now (False for past work recorded late, SPEC section 10).
+review_completed = _signals.signal("review-completed")
+#: ``meeting``: the ReviewMeeting whose arrangements changed; ``invite``: the victim is newly invited.
+meeting_updated = _signals.signal("meeting-updated")
 #: ``appeal``: the Appeal.
 appeal_lodged = _signals.signal("appeal-lodged")
 appeal_decided = _signals.signal("appeal-decided")

@@ -144,7 +144,9 @@ def check_rules(rules: ThresholdRules) -> list[str]:
     Raised: a count or a period below 1 (a period of no months, or a threshold of no complaints, cannot
     be applied). Warned: a number above three (the Explanatory Notes to s.104 say the threshold should be
     set no higher than three), a look-back shorter than the Act's six months (which makes the threshold
-    harder to meet), and a community threshold that can never be met unless the automatic one is already met.
+    harder to meet), and a variant that can never be the reason an application meets the threshold
+    because the automatic threshold is always met first. The settings pages show these when a rule set
+    is saved.
     """
     problems = [
         f"{name} must be at least 1"
@@ -157,19 +159,27 @@ def check_rules(rules: ThresholdRules) -> list[str]:
     warnings: list[str] = []
     if rules.automatic_count > 3:
         warnings.append(
-            "automatic_count above 3: the Explanatory Notes say the threshold should be set no higher than three"
+            f"The automatic threshold is {rules.automatic_count} qualifying complaints: the Explanatory Notes "
+            "to s.104 say it should be set no higher than three."
         )
     if rules.lookback_months < 6:
         warnings.append(
-            "lookback_months below 6: the Act's default is six months, and a shorter period makes the "
-            "threshold harder to meet"
+            f"The look-back period is {_months(rules.lookback_months)}, shorter than the Act's six months, "
+            "which makes the threshold harder to meet."
         )
     if rules.community_enabled and rules.community_count >= rules.automatic_count:
         # Each counted complainant has at least one counted complaint, so enough complainants always
         # means enough complaints: the variant could never be the reason the threshold is met.
         warnings.append(
-            "community_count is not below automatic_count: the community threshold can never be met "
-            "unless the automatic threshold is met too"
+            f"The community threshold ({rules.community_count} different complainants) can never decide an "
+            f"application while the automatic threshold is {rules.automatic_count}: every complainant counted "
+            "has made at least one qualifying complaint, so the automatic threshold is always met first. Set "
+            f"the community number below {rules.automatic_count}, or switch the community threshold off."
+        )
+    if rules.hate_enabled and rules.automatic_count <= 1:
+        warnings.append(
+            "The hate threshold (one qualifying hate-motivated complaint) can never decide an application "
+            "while the automatic threshold is 1: any qualifying complaint meets the automatic threshold first."
         )
     return warnings
 

@@ -102,6 +102,8 @@ class Registry:
     #: functions(area ids, setting keys, effective from) -> [casework.core.settings.DatedRecord]: the
     #: records dealt with under the settings of their day, which a back-dated change must not reach.
     dated_records: list[Callable[[Any, set[str], Any], list[Any]]] = field(default_factory=list)
+    #: casework.core.settings.SettingsCheck: settings read together, checked when any of them is saved.
+    setting_checks: list[Any] = field(default_factory=list)
     #: key -> casework.spreadsheets.kinds.ImportKind, in registration order.
     import_kinds: dict[str, Any] = field(default_factory=dict)
     #: key -> casework.spreadsheets.kinds.ExportList, in registration order.
@@ -218,6 +220,15 @@ class DomainRegistration:
         on the day it was received): ``fn(area_ids, keys, effective_from)`` -> ``DatedRecord``s. A
         settings change back-dated to before one of them is refused (``accounts.services``)."""
         self.registry.dated_records.append(fn)
+
+    def setting_checks(self, keys: Iterable[str], check: Callable[[dict[str, Any]], list[Any]]) -> None:
+        """A check of settings that only make sense together: ``check(values)`` ->
+        ``casework.core.settings.SettingProblem``s, run when any of ``keys`` is saved."""
+        from casework.core.settings import SettingsCheck
+
+        entry = SettingsCheck(frozenset(keys), check)
+        if entry not in self.registry.setting_checks:
+            self.registry.setting_checks.append(entry)
 
     def imports(self, *kinds: Any) -> None:
         """Kinds of spreadsheet import (``casework.spreadsheets.kinds.ImportKind``)."""

@@ -30,6 +30,8 @@ class SettingSpec:
     label: str | None = None
     #: Where the rule comes from: the Act and section, the guidance, or "local practice".
     source: str | None = None
+    #: For a setting that is one of a few values: (value, label) pairs, shown as radios.
+    choices: tuple[tuple[str, str], ...] = ()
 
     @property
     def title(self) -> str:
@@ -51,6 +53,45 @@ def specs() -> dict[str, SettingSpec]:
 
 def defaults() -> dict[str, Any]:
     return {key: spec.default for key, spec in specs().items()}
+
+
+# --- settings read together --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """A combination of values that can never take effect as meant (``refuse``: it is refused when
+    saved) or that is lawful but works against itself (a warning). ``keys`` are the settings involved."""
+
+    message: str
+    keys: tuple[str, ...]
+    refuse: bool = False
+
+
+@dataclass(frozen=True)
+class SettingsCheck:
+    """A check of several settings read together, run when any of ``keys`` is saved, on every value
+    that will be in force together from the day the change takes effect."""
+
+    keys: frozenset[str]
+    check: Callable[[dict[str, Any]], list[SettingProblem]]
+
+
+def settings_checks() -> list[SettingsCheck]:
+    """The checks the current app's domains registered (``domain.setting_checks(...)``)."""
+    from casework.core.registry import registry
+
+    return registry().setting_checks
+
+
+def problems(values: dict[str, Any], changed: set[str]) -> list[SettingProblem]:
+    """The problems of ``values`` (a complete set, as ``area_settings`` gives) found by the checks
+    that read any of the ``changed`` settings."""
+    found: list[SettingProblem] = []
+    for entry in settings_checks():
+        if entry.keys & changed:
+            found.extend(entry.check(values))
+    return found
 
 
 # --- records dealt with under the settings of their day ------------------------------------------------
@@ -93,6 +134,15 @@ def whole_number(minimum: int, maximum: int | None = None) -> Callable[[Any], in
         if maximum is not None and number > maximum:
             raise ValueError(f"must be {maximum} or less")
         return number
+
+    return parse
+
+
+def one_of(values: tuple[str, ...] | list[str]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in values:
+            raise ValueError(f"must be one of {', '.join(values)}")
+        return str(value)
 
     return parse
 

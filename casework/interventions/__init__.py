@@ -16,6 +16,8 @@ def init_app(app: Flask) -> None:
     domain = register_domain(app, "interventions")
     domain.models("casework.interventions.models")
     domain.settings(*limits.SPECS)
+    for keys, check in limits.CHECKS:
+        domain.setting_checks(keys, check)
     domain.tasks("casework.interventions.tasks")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)

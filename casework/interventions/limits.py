@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casework.core.settings import SettingSpec, boolean, whole_number
+from casework.core.settings import SettingProblem, SettingSpec, boolean, whole_number
 
 GROUP = "Warnings, notices and orders"
 
@@ -274,3 +274,61 @@ def dispersal_max_hours(settings: dict[str, Any]) -> int:
 
 def closure_hearing_hours(settings: dict[str, Any]) -> int:
     return settings["closure_hearing_hours_2026" if settings["cpa2026_limits"] else "closure_hearing_hours"]
+
+
+def _limit_problems(values: dict[str, Any]) -> list[SettingProblem]:
+    """Limits that contradict each other: a range with no length in it is refused (no order could be
+    made), a limit another one always cuts short is warned."""
+    found: list[SettingProblem] = []
+    if values["cbo_youth_min_months"] > values["cbo_youth_max_months"]:
+        found.append(
+            SettingProblem(
+                "The shortest under-18 Criminal Behaviour Order is longer than the longest: no such order could "
+                "be made.",
+                ("cbo_youth_min_months", "cbo_youth_max_months"),
+                refuse=True,
+            )
+        )
+    if values["closure_order_max_months"] > values["closure_order_total_max_months"]:
+        found.append(
+            SettingProblem(
+                "The longest closure order is longer than the longest total with extensions, so the total "
+                "always cuts it short.",
+                ("closure_order_max_months", "closure_order_total_max_months"),
+            )
+        )
+    if values["abc_review_months"] >= values["abc_default_months"]:
+        found.append(
+            SettingProblem(
+                "An Acceptable Behaviour Contract would be reviewed only after it has ended: make the review "
+                "come before its default length.",
+                ("abc_review_months", "abc_default_months"),
+            )
+        )
+    if values["closure_notice_hours"] > values["closure_notice_senior_hours"]:
+        found.append(
+            SettingProblem(
+                "A closure notice with senior sign-off would be shorter than one without it.",
+                ("closure_notice_hours", "closure_notice_senior_hours"),
+            )
+        )
+    return found
+
+
+#: Settings read together ``(keys, check)``: registered in the domain's ``init_app``
+#: (``domain.setting_checks``), run when any of the keys is saved.
+CHECKS: list[tuple[set[str], Any]] = [
+    (
+        {
+            "cbo_youth_min_months",
+            "cbo_youth_max_months",
+            "closure_order_max_months",
+            "closure_order_total_max_months",
+            "abc_review_months",
+            "abc_default_months",
+            "closure_notice_hours",
+            "closure_notice_senior_hours",
+        },
+        _limit_problems,
+    ),
+]

@@ -1,7 +1,7 @@
 """Restricted cases: a partial index, so a search leaves them out without scanning every case
 
 Revision ID: 0410
-Revises: 0204
+Revises: 0272
 Create Date: 2026-12-01 23:21:57.698220
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0410'
-down_revision = '0204'
+down_revision = '0272'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,9 @@
 """One whole Case Review in a real browser: a resident applies on the public form (on a phone-sized
 screen), the coordinator decides the threshold is met and arranges the meeting with the demo chair,
-the chair records the outcome with two recommendations, and the outcome letter is produced, listed
-on the application and printable. axe checks every page on the way.
+the chair records the outcome with two recommendations and a proportionality assessment, the
+coordinator records the attendees and the victim's views and confirms the review complete, and only
+then is the outcome letter produced, listed on the application and printable. axe checks every page
+on the way.
 
 The live server runs the real app on a SQLite file built by the migrations and loaded with the demo
 data, so sign-in, CSRF, sessions and the commits are those of production.
@@ -84,8 +86,8 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     # Nothing wider than the phone's screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_label("I am the victim of the anti-social behaviour").check()
-    page.get_by_label("Full name").fill("Rita Resident")
-    page.get_by_label("Email address (optional)").fill("rita@example.org")
+    page.get_by_label("Full name", exact=True).fill("Rita Resident")
+    page.get_by_label("Email address (optional)", exact=True).fill("rita@example.org")
     page.get_by_label("Bolsover").check()
     page.get_by_label("What has been happening?").fill("Loud music and shouting most nights.")
     for index, days_ago in enumerate((30, 20, 10)):
@@ -129,7 +131,7 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     page.get_by_role("button", name="Arrange meeting").click()
     expect(page.locator("h1")).to_have_text("Review meeting")
     assert_accessible(page)
-    page.get_by_label("Agenda").fill("1. The complaints\n2. What each agency did\n3. Actions")
+    page.get_by_label("Notes for the agenda").fill("The victim will join by video.")
     page.get_by_label("Yes").check()
     page.get_by_role("button", name="Save arrangements").click()
     expect(page.locator("main")).to_contain_text("Meeting arrangements saved")
@@ -158,7 +160,66 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     expect(page.locator("main")).to_contain_text("Outcome recorded")
     assert_accessible(page)
 
-    # 4. The outcome letter is on the application and printable, with both recommendations.
+    # 4. The chair adds the proportionality assessment; the outcome letter waits for completeness.
+    page.get_by_role("link", name="Add a perpetrator proportionality assessment").click()
+    expect(page.locator("h1")).to_have_text("Perpetrator proportionality assessment")
+    assert_accessible(page)
+    page.get_by_label("Their name, if they are not listed").fill("The tenant of number 12")
+    page.get_by_label("Housing and other consequences").fill("Eviction would put two children at risk.")
+    page.get_by_label("Conclusion").fill("A Community Protection Warning is proportionate.")
+    _fill_date(page, "assessed_on", day)
+    page.get_by_role("button", name="Save the assessment").click()
+    expect(page.locator("h1")).to_have_text("Perpetrator proportionality assessment")
+    expect(page.locator("main")).to_contain_text("Eviction would put two children at risk.")
+    assert_accessible(page)
+    page.goto(f"{base_url}/my-reviews/")
+    page.get_by_role("link", name=reference).click()
+    expect(page.locator("main")).to_contain_text("The outcome letter goes out when the coordinator confirms")
+    assert page.get_by_role("link", name="Outcome and recommendations").count() == 0
+    chair.close()
+
+    # 5. The coordinator records who attended and the victim's views, confirms the review complete
+    #    (saying why the agencies who sent nothing did not), and the outcome letter goes out.
+    coordinator = browser.new_context(viewport=DESKTOP)
+    page = _sign_in(coordinator, base_url, "coordinator@casework.example", password)
+    page.goto(f"{base_url}/case-reviews/")
+    page.get_by_role("link", name=reference).click()
+    application_url = page.url
+    page.get_by_role("link", name="Confirm the review is complete and send the outcome").click()
+    expect(page.locator("h1")).to_have_text("Confirm the review is complete")
+    assert_accessible(page)
+    page.get_by_role("button", name="Confirm and send the outcome letter").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The review is not complete yet")
+    assert_accessible(page)
+    page.get_by_role("link", name="Record who attended on the meeting page").click()
+    page.get_by_label("Name").fill("Charles Chair")
+    page.get_by_role("button", name="Add attendee").click()
+    expect(page.locator("main")).to_contain_text("added to the attendees")
+    page.get_by_role("link", name="Record the victim's views on the action plan").click()
+    expect(page.locator("h1")).to_have_text("Consult the victim on the action plan")
+    assert_accessible(page)
+    _fill_date(page, "consulted_on", day)
+    page.get_by_label("What the victim said about the action plan").fill("She agrees with both recommendations.")
+    page.get_by_label("Their view of recommendation 1").fill("Yes, please tell me when it is installed.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("main")).to_contain_text("The victim's views on the action plan are recorded")
+    page.get_by_role("link", name="Confirm the review is complete and send the outcome").click()
+    expect(page.locator("h1")).to_have_text("Confirm the review is complete")
+    boxes = page.locator("textarea[id^='missing_']")
+    expect(boxes.first).to_be_visible()
+    for box in boxes.all():
+        box.fill("Not involved with this household.")
+    page.get_by_role("button", name="Confirm and send the outcome letter").click()
+    expect(page.locator("main")).to_contain_text("The review is confirmed complete")
+    assert_accessible(page)
+
+    # 6. The outcome letter is on the application and printable, with both recommendations; so is the
+    #    action plan, with the victim's view.
+    letters = page.locator("#letters + ul").inner_text()
+    assert "Threshold decision" in letters
+    assert "Meeting invitation" in letters
+    assert "Outcome and recommendations" in letters
+    expect(page.locator("main")).to_contain_text("Patrol the street on Friday and Saturday evenings.")
     page.get_by_role("link", name="Outcome and recommendations").click()
     expect(page.locator("h1")).to_contain_text("Outcome and recommendations letter")
     letter = page.locator(".app-letter").last.inner_text()
@@ -168,17 +229,10 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     page.emulate_media(media="print")
     assert not page.locator(".govuk-header, .govuk-service-navigation").first.is_visible()
     assert page.locator(".app-letter").last.is_visible()
-    chair.close()
-
-    coordinator = browser.new_context(viewport=DESKTOP)
-    page = _sign_in(coordinator, base_url, "coordinator@casework.example", password)
-    page.goto(f"{base_url}/case-reviews/")
-    page.get_by_role("link", name=reference).click()
-    letters = page.locator("#letters + ul").inner_text()
-    assert "Threshold decision" in letters
-    assert "Meeting invitation" in letters
-    assert "Outcome and recommendations" in letters
-    expect(page.locator("main")).to_contain_text("Patrol the street on Friday and Saturday evenings.")
+    page.emulate_media(media="screen")
+    page.goto(application_url)
+    page.get_by_role("link", name="Print the action plan").click()
+    expect(page.locator("main")).to_contain_text("Yes, please tell me when it is installed.")
     assert_accessible(page)
     coordinator.close()
 

@@ -118,7 +118,7 @@ def test_the_readme_try_it_steps_take_one_case_review_to_the_published_figures(l
     page.goto(step.url("/case-review/"))
     page.get_by_role("button", name=step("Start now")).click()
     page.get_by_label(step("I am the victim of the anti-social behaviour")).check()
-    page.get_by_label(step("Full name")).fill("Rita Resident")
+    page.get_by_label(step("Full name"), exact=True).fill("Rita Resident")
     page.get_by_label(step("Bolsover")).check()
     page.get_by_label(step("What has been happening?")).fill("Loud music and shouting most nights.")
     for index, days_ago in enumerate((30, 20, 10)):
@@ -168,13 +168,22 @@ def test_the_readme_try_it_steps_take_one_case_review_to_the_published_figures(l
     _sign_in(page, step, "chair@casework.example", password, as_in=steps[1])
     page.get_by_role("link", name=step("My reviews"), exact=True).first.click()
     page.get_by_role("link", name=reference).click()
+    attendee = page.locator("form", has=page.get_by_role("heading", name=step("Add an attendee")))
+    attendee.get_by_label(step("Name"), exact=True).fill("Charles Chair")
+    attendee.get_by_role("button", name=step("Add attendee")).click()
     page.get_by_role("button", name=step("Record the outcome")).click()
     _fill_date(page, "held_on", day)
     page.get_by_label(step("Minutes")).fill("All agencies attended. The victim described the impact.")
     page.get_by_label(step("Perpetrator proportionality assessment")).fill("A CPW is proportionate.")
     page.get_by_label(step("Outcome"), exact=True).fill("A joint action plan was agreed.")
     invited = page.get_by_role("group", name=step("Was the victim invited to the meeting?"))
+    # The reason for not inviting is revealed only under "No" (GOV.UK conditional reveal).
+    reason = page.get_by_label("Why was the victim not invited?")
+    expect(reason).to_be_hidden()
+    invited.get_by_label("No", exact=True).check()
+    expect(reason).to_be_visible()
     invited.get_by_label(step("Yes"), exact=True).check()
+    expect(reason).to_be_hidden()
     page.locator("#recommendations-0-text").fill("Install noise monitoring equipment.")
     page.locator("#recommendations-0-agency").select_option("BDC")
     _fill_date(page, "recommendations-0-due_on", day + timedelta(days=30))
@@ -182,27 +191,37 @@ def test_the_readme_try_it_steps_take_one_case_review_to_the_published_figures(l
     expect(page.locator("main")).to_contain_text("Outcome recorded")
     step.done()
 
-    # 4. Read the letter (still the chair); the coordinator's list of letters.
+    # 4. Confirm the review complete as the coordinator, then read the letter.
     step = steps[3]
-    step.login("chair@casework.example")
-    page.get_by_role("link", name=step("Outcome and recommendations")).click()
+    chair.close()
+    coordinator = context()
+    page = coordinator.new_page()
+    assert "Sign in as in step 2" in step.text
+    _sign_in(page, step, "coordinator@casework.example", password, as_in=steps[1])
+    page.get_by_role("link", name=step("Case reviews"), exact=True).first.click()
+    page.get_by_role("link", name=reference).click()
+    page.get_by_role("link", name=step("Confirm the review is complete and send the outcome")).click()
+    assert "For each agency whose information is not in, say why" in step.text
+    missing = page.locator("textarea[id^='missing_']")
+    assert missing.count() > 0
+    for index in range(missing.count()):
+        missing.nth(index).fill("The agency held no information about these events.")
+    page.get_by_label(step("Why was the victim not consulted on the action plan?")).fill(
+        "The victim asked to hear the outcome in the letter."
+    )
+    page.get_by_role("button", name=step("Confirm and send the outcome letter")).click()
+    expect(page.locator("main")).to_contain_text("The review is confirmed complete")
+    expect(page.locator("#" + step("Letters").lower())).to_have_text("Letters")
+    letters = page.locator("#letters + ul")
+    for title in ("Threshold decision", "Outcome and recommendations"):
+        expect(letters).to_contain_text(title)
+    letters.get_by_role("link", name=step("Outcome and recommendations")).click()
     letter = page.locator(".app-letter").last
     expect(letter).to_contain_text("Install noise monitoring equipment.")
     assert_accessible(page)
     page.emulate_media(media="print")
     assert not page.locator(".govuk-header, .govuk-service-navigation").first.is_visible()
     assert letter.is_visible()
-    chair.close()
-    coordinator = context()
-    page = coordinator.new_page()
-    assert "The coordinator finds every letter" in step.text
-    _sign_in(page, steps[1], "coordinator@casework.example", password)
-    page.get_by_role("link", name="Case reviews", exact=True).first.click()
-    page.get_by_role("link", name=reference).click()
-    expect(page.locator("#" + step("Letters").lower())).to_have_text("Letters")
-    letters = page.locator("#letters + ul")
-    for title in ("Threshold decision", "Outcome and recommendations"):
-        expect(letters).to_contain_text(title)
     coordinator.close()
     step.done()
 

@@ -228,3 +228,71 @@ def test_explanation_due_date_is_an_area_setting(api_client, world, person, open
         _report(client, case["id"], victim, "2026-07-02")
     # Ten working days after Monday 3 August 2026 (no bank holiday until the 31st).
     assert db.session.query(CaseReviewExplanation).one().due_on.isoformat() == "2026-08-17"
+
+
+# --- per victim, across all their cases (July 2025 guidance; SPEC section 9 "Second report") ---------
+
+
+def test_a_second_report_on_another_case_raises_the_task_on_that_case(api_client, world, person, open_case):
+    victim = person("Vera Victim")
+    first_case = open_case()
+    second_case = open_case(summary="Graffiti on the garages")
+    client = api_client(world.officer)
+    with time_machine.travel("2026-08-01 12:00Z"):
+        _report(client, first_case["id"], victim, "2026-01-15")
+        assert db.session.query(CaseReviewExplanation).count() == 0
+        # The last day of the six months beginning with 15 January, on a different case.
+        _report(client, second_case["id"], victim, "2026-07-14")
+    task = db.session.query(CaseReviewExplanation).one()
+    assert task.case_id == second_case["id"]
+    assert (task.first_report_on.isoformat(), task.second_report_on.isoformat()) == ("2026-01-15", "2026-07-14")
+    assert client.get(f"/api/v1/cases/{first_case['id']}").json["case_review_explanations"] == []
+    [shown] = client.get(f"/api/v1/cases/{second_case['id']}").json["case_review_explanations"]
+    assert shown["second_report_on"] == "2026-07-14"
+    deadline = db.session.query(Deadline).filter_by(kind="case.explain_case_review").one()
+    assert deadline.link == f"/cases/{second_case['id']}"
+
+
+def test_across_cases_the_day_after_six_months_is_a_new_window(api_client, world, person, open_case):
+    victim = person()
+    first_case, second_case = open_case(), open_case(summary="Another problem")
+    client = api_client(world.officer)
+    with time_machine.travel("2026-08-01 12:00Z"):
+        _report(client, first_case["id"], victim, "2026-01-15")
+        _report(client, second_case["id"], victim, "2026-07-15")
+    assert db.session.query(CaseReviewExplanation).count() == 0
+
+
+def test_a_window_across_cases_raises_once(api_client, world, person, open_case):
+    victim = person()
+    cases = [open_case(summary=f"Problem {n}") for n in range(3)]
+    client = api_client(world.officer)
+    with time_machine.travel("2026-09-01 12:00Z"):
+        _report(client, cases[0]["id"], victim, "2026-02-01")
+        _report(client, cases[1]["id"], victim, "2026-03-01")
+        _report(client, cases[2]["id"], victim, "2026-04-01")
+        _report(client, cases[0]["id"], victim, "2026-05-01")
+    task = db.session.query(CaseReviewExplanation).one()
+    assert task.case_id == cases[1]["id"]
+
+
+def test_a_late_entry_makes_the_earlier_report_on_another_case_the_second(api_client, world, person, open_case):
+    """An older report entered late becomes the first: the task goes where the second report is."""
+    victim = person()
+    first_case, second_case = open_case(), open_case(summary="Another problem")
+    client = api_client(world.officer)
+    with time_machine.travel("2026-08-01 12:00Z"):
+        _report(client, second_case["id"], victim, "2026-03-10")
+        _report(client, first_case["id"], victim, "2026-03-01")
+    task = db.session.query(CaseReviewExplanation).one()
+    assert (task.first_report_on.isoformat(), task.second_report_on.isoformat()) == ("2026-03-01", "2026-03-10")
+    assert task.case_id == second_case["id"]
+
+
+def test_other_peoples_reports_do_not_count(api_client, world, person, open_case):
+    victim, neighbour = person("Vera Victim"), person("Nina Neighbour")
+    first_case, second_case = open_case(), open_case(summary="Another problem")
+    client = api_client(world.officer)
+    _report(client, first_case["id"], victim, "2026-01-15")
+    _report(client, second_case["id"], neighbour, "2026-01-20")
+    assert db.session.query(CaseReviewExplanation).count() == 0

@@ -68,6 +68,35 @@ def test_the_coordinators_dashboard_page_shows_the_panel(ct, page_client):
     assert "Overdue" in html
 
 
+def test_the_coordinator_sees_the_outcome_letters_waiting_for_completeness(ct, app):
+    from casework.community_triggers import completeness
+
+    waiting = ct.register()
+    services.decide_threshold(
+        ct.coordinator, waiting, met=True, basis="automatic", reasons=None, decided_on=date(2026, 3, 9)
+    )
+    meeting = services.arrange_meeting(ct.coordinator, waiting, scheduled_on=date(2026, 3, 10), chair=ct.chair)
+    db.session.commit()
+    with app.test_request_context():
+        assert coordinator_panel(ct.coordinator)["awaiting_completeness"] == []  # not held yet
+    services.record_outcome(ct.chair, meeting, held_on=date(2026, 3, 10), minutes="m", victim_invited=True)
+    db.session.commit()
+    with app.test_request_context():
+        [item] = coordinator_panel(ct.coordinator)["awaiting_completeness"]
+    assert item["reference"] == waiting.reference
+    assert item["href"] == f"/case-reviews/{waiting.id}/meetings/{meeting.id}/complete"
+    services.update_meeting(ct.coordinator, meeting, attendees=[{"name": "Charles Chair"}])
+    completeness.confirm_complete(
+        ct.coordinator,
+        meeting,
+        missing_information={ct.council: "Oral.", ct.police: "Oral."},
+        victim_not_consulted_reason="Declined.",
+    )
+    db.session.commit()
+    with app.test_request_context():
+        assert coordinator_panel(ct.coordinator)["awaiting_completeness"] == []
+
+
 def test_the_coordinators_home_lists_each_deadline_once(ct, page_client):
     """One source: the coordinator's own deadlines appear in Overdue or Due soon, once each."""
     application = ct.register()

@@ -87,10 +87,11 @@ def test_done_steps_are_closed_and_later_steps_appear(ct):
     found = rows(application)
     assert found["trigger.review_meeting"].status == DeadlineStatus.done
     assert found["trigger.outcome_letter"].due_on == date(2026, 3, 24)
-    assert found["trigger.outcome_letter"].owner_id == ct.chair.id
-    if meeting.outcome_letter_sent_on is None:  # the letters module may have sent it on the signal
-        assert found["trigger.outcome_letter"].status == DeadlineStatus.open
-        services.record_outcome_letter_sent(ct.coordinator, meeting, sent_on=date(2026, 3, 10))
+    # The outcome letter waits for the coordinator to confirm the review complete: theirs, and open.
+    assert found["trigger.outcome_letter"].owner_id == ct.coordinator.id
+    assert meeting.outcome_letter_sent_on is None
+    assert found["trigger.outcome_letter"].status == DeadlineStatus.open
+    services.record_outcome_letter_sent(ct.coordinator, meeting, sent_on=date(2026, 3, 10))
     assert rows(application)["trigger.outcome_letter"].status == DeadlineStatus.done
 
 

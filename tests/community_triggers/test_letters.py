@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import time_machine
 
 from casework.audit.models import AuditEntry
-from casework.community_triggers import letters, services
+from casework.community_triggers import completeness, letters, services
 from casework.community_triggers.models import Letter, LetterKind, LetterTemplate
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
@@ -55,6 +55,19 @@ def test_every_step_produces_its_letter_once(world):
             {"text": "Evening patrols.", "agency": world.police, "due_on": date(2026, 5, 15)},
         ],
     )
+    commit()
+    # The outcome waits for the review to be confirmed complete (SPEC section 3).
+    assert _letters(LetterKind.outcome) == []
+    services.update_meeting(world.coordinator, meeting, attendees=[{"name": "Charles Chair", "role": "chair"}])
+    services.record_victim_consultation(world.coordinator, meeting, consulted_on=date(2026, 3, 20), notes="Agrees.")
+    completeness.confirm_complete(
+        world.coordinator,
+        meeting,
+        missing_information={world.council: "Sent at the meeting.", world.police: "Spoke at the meeting."},
+    )
+    completeness_again = pytest.raises(InvalidInput, match="confirmed complete")
+    with completeness_again:
+        completeness.confirm_complete(world.coordinator, meeting)
     commit()
     kinds = [letter.kind for letter in _letters()]
     assert kinds == [

@@ -340,3 +340,18 @@ def test_a_case_the_appointed_chair_worked_on_cannot_be_linked_before_the_meetin
     assert "not independent" in response.json["errors"]["_rule"][0]
     db.session.expire_all()
     assert chairs_case not in application.cases
+
+
+def test_arranged_on_and_location_are_accepted_as_api_md_says(ct, api_client, met):
+    """API.md: ``{"scheduled_on", "chair_email", "arranged_on"}`` with ``arranged_on`` optional (past work
+    entered late); it may not be in the future nor before the threshold decision."""
+    client = api_client(ct.coordinator)
+    url = f"/api/v1/triggers/{met.id}/meetings"
+    body = {"scheduled_on": "2026-03-20", "chair_email": ct.chair.email}
+    for arranged_on, field_message in (("2026-03-11", "future"), ("2026-03-08", "threshold decision")):
+        refused = client.post(url, json={**body, "arranged_on": arranged_on})
+        assert refused.status_code == 422
+        assert field_message in refused.json["errors"]["arranged_on"][0]
+    response = client.post(url, json={**body, "arranged_on": "2026-03-09", "location": "Civic Centre"})
+    assert response.status_code == 201, response.json
+    assert (response.json["arranged_on"], response.json["location"]) == ("2026-03-09", "Civic Centre")

@@ -107,6 +107,21 @@ def _decide_met(w, application):
     commit()
 
 
+def _confirm_complete(w, meeting):
+    """Attendees, the victim's consultation and the agencies' reasons recorded; the review confirmed."""
+    from casework.community_triggers import completeness
+
+    db.session.refresh(meeting)
+    services.update_meeting(w.coordinator, meeting, attendees=[{"name": "Charles Chair", "role": "chair"}])
+    services.record_victim_consultation(w.coordinator, meeting, consulted_on=meeting.held_on, notes="Agrees.")
+    completeness.confirm_complete(
+        w.coordinator,
+        meeting,
+        missing_information={w.council: "Presented at the meeting.", w.police: "Presented at the meeting."},
+    )
+    commit()
+
+
 def _arrange(w, application, chair=None):
     meeting = services.arrange_meeting(
         w.coordinator, application, scheduled_on=date(2026, 3, 20), chair=chair or w.chair, send_letter=True
@@ -448,6 +463,9 @@ def test_chair_records_the_outcome_and_the_letter_lists_every_recommendation(pag
     client = page_client(world.chair)
     response = client.post(f"/my-reviews/{meeting.id}/outcome", data=_outcome())
     assert response.status_code == 302, response.text
+    # The chair records the outcome; the letter waits for the coordinator to confirm the review complete.
+    assert db.session.scalar(sa.select(Letter).where(Letter.kind == LetterKind.outcome)) is None
+    _confirm_complete(world, meeting)
     letter = db.session.scalar(sa.select(Letter).where(Letter.kind == LetterKind.outcome))
     assert "Install noise monitoring." in letter.body
     assert "Evening patrols." in letter.body

@@ -135,7 +135,12 @@ def test_a_past_year_re_entered_through_the_api_gives_that_years_figures(partner
         met = office.register(application("2025-04-10", three_complaints(2025, 3)))
         office.acknowledge(met, "2025-04-14")
         office.decide(met, "2025-04-25", met=True, reasons="Three qualifying complaints.")
-        office.meet(met, "2025-04-28", "2025-05-20", [recommendation, {**recommendation, "text": "Evening patrols.", "agency_code": "DERPOL"}])
+        office.meet(
+            met,
+            "2025-04-28",
+            "2025-05-20",
+            [recommendation, {**recommendation, "text": "Evening patrols.", "agency_code": "DERPOL"}],
+        )
 
         # Not met, and the applicant's appeal (within the window) is not upheld.
         not_met = office.register(application("2025-06-02", [complaint("2025-05-20", "2025-05-21", "LOG-9")]))
@@ -143,14 +148,22 @@ def test_a_past_year_re_entered_through_the_api_gives_that_years_figures(partner
         appeal = office.post(
             office.coordinator,
             f"/api/v1/triggers/{not_met['id']}/appeal",
-            {"received_on": "2025-06-30", "grounds": "Two more reports were not counted.", "handler_name": "Office of the PCC"},
+            {
+                "received_on": "2025-06-30",
+                "grounds": "Two more reports were not counted.",
+                "handler_name": "Office of the PCC",
+            },
             201,
         )
         assert appeal["received_on"] == "2025-06-30"
         office.post(
             office.coordinator,
             f"/api/v1/triggers/{not_met['id']}/appeal/decision",
-            {"decision": "not_upheld", "reasons": "The reports were about other behaviour.", "decided_on": "2025-07-10"},
+            {
+                "decision": "not_upheld",
+                "reasons": "The reports were about other behaviour.",
+                "decided_on": "2025-07-10",
+            },
             200,
         )
 
@@ -175,7 +188,10 @@ def test_a_past_year_re_entered_through_the_api_gives_that_years_figures(partner
 
         figures = api_client(partnership.manager).get("/api/v1/statistics", query_string=YEAR)
         assert figures.status_code == 200, figures.json
-        assert {k: figures.json[k] for k in ("applications", "threshold_not_met", "reviews_carried_out", "reviews_with_recommendations")} == {
+        assert {
+            k: figures.json[k]
+            for k in ("applications", "threshold_not_met", "reviews_carried_out", "reviews_with_recommendations")
+        } == {
             "applications": 5,  # met, not met, quiet, withdrawn, late (withdrawn ones count)
             "threshold_not_met": 2,  # the earlier application's and the not-met one's decisions
             "reviews_carried_out": 2,  # met's and quiet's meetings (late's was held after the year)
@@ -252,8 +268,36 @@ def test_a_letter_sent_by_post_is_recorded_with_its_day(partnership, api_client)
         item = office.register(application("2025-04-10", three_complaints(2025, 3)))
         office.decide(item, "2025-04-25", met=True, reasons="Three.")
         office.meet(item, "2025-04-28", "2025-05-20", [])
+        meeting_url = f"/api/v1/triggers/{item['id']}/meetings/" + str(
+            office.coordinator.get(f"/api/v1/triggers/{item['id']}").json["meetings"][0]["id"]
+        )
+        # The outcome goes out only once the review is complete: before that, no letter can have gone.
+        too_soon = office.coordinator.post(
+            f"/api/v1/triggers/{item['id']}/letters", json={"kind": "outcome", "sent_on": "2025-06-10"}
+        )
+        assert too_soon.status_code == 422
+        office.coordinator.patch(meeting_url, json={"attendees": [{"name": "The chair"}]})
+        gaps = office.coordinator.post(meeting_url + "/completeness", json={}).json["errors"]
+        office.post(
+            office.coordinator,
+            meeting_url + "/completeness",
+            {
+                "confirmed_on": "2025-06-09",
+                "send_letter": False,
+                "victim_not_consulted_reason": "Declined.",
+                "missing_information": [
+                    {"agency_code": key.split(".", 1)[1], "reason": "Given orally."}
+                    for key in gaps
+                    if key.startswith("missing_information.")
+                ],
+            },
+            200,
+        )
         letter = office.post(
-            office.coordinator, f"/api/v1/triggers/{item['id']}/letters", {"kind": "outcome", "sent_on": "2025-06-10"}, 201
+            office.coordinator,
+            f"/api/v1/triggers/{item['id']}/letters",
+            {"kind": "outcome", "sent_on": "2025-06-10"},
+            201,
         )
         assert letter["sent_on"] == "2025-06-10" and letter["emailed_to"] is None
         answer = office.coordinator.get(f"/api/v1/triggers/{item['id']}").json

@@ -248,12 +248,11 @@ def test_check_your_answers_has_a_change_button_on_every_row(client, area):
     assert _count() == 0
 
 
-def test_the_consent_question_is_revealed_under_applying_for_someone_else(client, area):
+def test_the_consent_question_follows_the_question_of_who_is_applying_once(client, area):
+    """Applying for someone else and an agency applying for a victim both need the victim's consent
+    (or why not): the questions follow the role question once, for both answers, rather than being
+    revealed under one of them (a reveal under each would repeat every field)."""
     page = client.get("/case-review/apply").text
-    radio = re.search(r'<input[^>]*value="on_behalf"[^>]*>', page)
-    assert radio is not None
-    controls = re.search(r'data-aria-controls="([\w-]+)"', radio.group(0))
-    assert controls is not None
-    reveal = page[page.index(f'id="{controls.group(1)}"') :]
-    assert 'name="consent_given"' in reveal[: reveal.index("govuk-radios__item")]
     assert page.count('name="consent_given"') == 1
+    assert page.count('name="consent_not_needed_reason"') == 1
+    assert page.index('value="partner"') < page.index('name="consent_given"')

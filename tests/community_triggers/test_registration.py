@@ -97,11 +97,13 @@ def test_applications_are_numbered_like_cases_by_the_one_counter_in_their_own_se
 def test_receipt_notifies_every_agency_covering_the_area_and_emails_its_coordinators_and_managers(ct, make):
     make.user("officer", agency=ct.police, email="officer@police.example")
     received = []
-    application_received.connect(lambda sender, **kw: received.append(sender), weak=False)
-    try:
+
+    def listen(sender, **_kw):
+        received.append(sender)
+
+    # Only this test's receiver comes and goes: the service's own (the confirmation email) stay.
+    with application_received.connected_to(listen):
         application = ct.register(received_on="2026-03-10")  # today: the agencies are emailed
-    finally:
-        application_received.receivers.clear()
 
     rows = db.session.scalars(
         sa.select(AgencyNotification).where(AgencyNotification.application_id == application.id)
@@ -111,11 +113,10 @@ def test_receipt_notifies_every_agency_covering_the_area_and_emails_its_coordina
     assert by_agency["BDC"] == ["coordinator@bdc.example", "manager@bdc.example"]
     assert by_agency["DERPOL"] == ["manager@police.example"]
     emails = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.related_id == application.id)).all()
-    assert sorted(e.to_address for e in emails) == [
-        "coordinator@bdc.example",
-        "manager@bdc.example",
-        "manager@police.example",
-    ]
+    # The agencies' staff, and the applicant's confirmation (sent for every channel, ``letters``).
+    assert sorted(e.to_address for e in emails) == sorted(
+        ["coordinator@bdc.example", "manager@bdc.example", "manager@police.example", application.applicant_email]
+    )
     assert all(application.reference in e.subject for e in emails)
     assert received == [application]
 

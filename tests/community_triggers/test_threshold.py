@@ -22,9 +22,7 @@ RULES = ThresholdRules()
 APPLICANT = "Jane Smith"
 
 
-def complaint(
-    occurred_on: date, reported_on: date, name: str | None = None, **extra: object
-) -> ComplaintInput:
+def complaint(occurred_on: date, reported_on: date, name: str | None = None, **extra: object) -> ComplaintInput:
     return ComplaintInput(occurred_on=occurred_on, reported_on=reported_on, complainant_name=name, **extra)
 
 
@@ -159,18 +157,14 @@ def test_reported_before_the_behaviour_does_not_count() -> None:
 def test_behaviour_not_causing_had_does_not_count() -> None:
     result = one(date(2026, 3, 2), complaint(date(2026, 1, 10), date(2026, 1, 12), causes_had=False))
     assert result.qualifies is False
-    assert result.reason == (
-        "Not counted: the behaviour complained of did not cause harassment, alarm or distress."
-    )
+    assert result.reason == ("Not counted: the behaviour complained of did not cause harassment, alarm or distress.")
 
 
 def test_every_failure_is_given() -> None:
     result = one(date(2026, 9, 1), complaint(date(2026, 1, 10), date(2026, 2, 20), causes_had=False))
     assert result.reason.startswith("Not counted: reported on 20 February 2026, after the one month")
     assert "; the application was received on 1 September 2026, after the six months" in result.reason
-    assert result.reason.endswith(
-        "; the behaviour complained of did not cause harassment, alarm or distress."
-    )
+    assert result.reason.endswith("; the behaviour complained of did not cause harassment, alarm or distress.")
 
 
 def test_counts_reason_in_full() -> None:
@@ -286,15 +280,11 @@ def test_the_first_qualifying_complaint_counts_and_failures_keep_their_reason() 
 def test_a_duplicate_names_the_case_it_was_counted_on() -> None:
     day = date(2026, 1, 10)
     items = [
-        complaint(
-            day, date(2026, 1, 11), "Bob", source="case", case_reference="BOL-2026-0001", incident_id=4
-        ),
+        complaint(day, date(2026, 1, 11), "Bob", source="case", case_reference="BOL-2026-0001", incident_id=4),
         complaint(day, date(2026, 1, 12), "bob", agency_code="BDC"),
     ]
     evaluation = evaluate(RULES, date(2026, 3, 2), APPLICANT, items)
-    assert "as the complaint on case BOL-2026-0001 reported on 11 January 2026." in (
-        evaluation.complaints[1].reason
-    )
+    assert "as the complaint on case BOL-2026-0001 reported on 11 January 2026." in (evaluation.complaints[1].reason)
 
 
 def test_name_normalisation() -> None:
@@ -415,13 +405,9 @@ def test_three_complaints_of_which_one_is_not_had_do_not() -> None:
 
 def test_the_automatic_number_is_a_setting() -> None:
     items = three_on_different_days()[:2]
+    assert evaluate(ThresholdRules(automatic_count=2), date(2026, 3, 2), APPLICANT, items).basis == "automatic"
     assert (
-        evaluate(ThresholdRules(automatic_count=2), date(2026, 3, 2), APPLICANT, items).basis == "automatic"
-    )
-    assert (
-        evaluate(
-            ThresholdRules(automatic_count=4), date(2026, 3, 2), APPLICANT, three_on_different_days()
-        ).basis
+        evaluate(ThresholdRules(automatic_count=4), date(2026, 3, 2), APPLICANT, three_on_different_days()).basis
         is None
     )
 
@@ -527,7 +513,8 @@ def test_default_rules_have_no_warnings() -> None:
 
 def test_automatic_count_above_three_warns() -> None:
     assert check_rules(ThresholdRules(automatic_count=4)) == [
-        "automatic_count above 3: the Explanatory Notes say the threshold should be set no higher than three"
+        "The automatic threshold is 4 qualifying complaints: the Explanatory Notes to s.104 say it should be "
+        "set no higher than three."
     ]
     assert check_rules(ThresholdRules(automatic_count=3)) == []
     assert check_rules(ThresholdRules(automatic_count=1)) == []
@@ -535,14 +522,23 @@ def test_automatic_count_above_three_warns() -> None:
 
 def test_short_lookback_warns() -> None:
     (warning,) = check_rules(ThresholdRules(lookback_months=5))
-    assert warning.startswith("lookback_months below 6")
+    assert warning.startswith("The look-back period is five months, shorter than the Act's six months")
+    assert check_rules(ThresholdRules(lookback_months=6)) == []
 
 
 def test_a_community_threshold_that_can_never_decide_warns() -> None:
     (warning,) = check_rules(ThresholdRules(community_enabled=True, community_count=5))
-    assert "community threshold can never be met unless the automatic threshold is met" in warning
+    assert "The community threshold (5 different complainants) can never decide an application" in warning
+    # The boundary: equal to the automatic number can never decide; one below can.
+    assert len(check_rules(ThresholdRules(community_enabled=True, community_count=3))) == 1
     assert check_rules(ThresholdRules(community_enabled=True, community_count=2)) == []
     assert check_rules(ThresholdRules(community_enabled=False, community_count=5)) == []
+
+
+def test_a_hate_threshold_that_can_never_decide_warns() -> None:
+    (warning,) = check_rules(ThresholdRules(hate_enabled=True, automatic_count=1))
+    assert "The hate threshold" in warning
+    assert check_rules(ThresholdRules(hate_enabled=True, automatic_count=2)) == []
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,7 @@ def _pdf(text: str) -> bytes:
 
 def plant(world: Any, api_client: Any, make: Any) -> Planted:
     from casework.accounts.models import Agency
-    from casework.community_triggers import info_requests, services
+    from casework.community_triggers import completeness, info_requests, review_papers, services
     from casework.core.db import commit
     from casework.reminders import tasks
 
@@ -357,6 +357,37 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
                     "due_on": date(2027, 4, 1),
                 }
             ],
+        )
+        # The review papers: the chair's proportionality assessment of the perpetrator, then the
+        # coordinator's confirmation that the review is complete (why an agency's information is
+        # missing), and the forum's lessons-learnt review.
+        review_papers.save_proportionality_assessment(
+            db.session.get(User, chair.id),
+            meeting,
+            subject_name=p("trigger_proportionality_assessments.subject_name"),
+            conclusion=p("trigger_proportionality_assessments.conclusion"),
+            assessed_on=date(2027, 2, 10),
+            person_id=planted.perpetrator_id,
+            **{name: p(f"trigger_proportionality_assessments.{name}") for name in review_papers.FACTOR_FIELDS},
+        )
+        completeness.confirm_complete(
+            world.coordinator,
+            meeting,
+            confirmed_on=date(2027, 2, 10),
+            missing_information={
+                item.agency: c("trigger_missing_information.reason")
+                for item in completeness.agency_information(meeting)
+                if not item.is_in
+            },
+            victim_not_consulted_reason=c("trigger_meetings.victim_not_consulted_reason"),
+        )
+        review_papers.record_lessons_review(
+            world.coordinator,
+            application,
+            forum=c("trigger_lessons_reviews.forum"),
+            reviewed_on=date(2027, 2, 10),
+            lessons=c("trigger_lessons_reviews.lessons"),
+            shared_with=c("trigger_lessons_reviews.shared_with"),
         )
         commit()
     with _at("2027-02-12"):

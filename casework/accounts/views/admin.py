@@ -60,12 +60,17 @@ def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], fields: Mappin
     """Put a service's ``InvalidInput`` messages on the form's fields (``fields`` maps service names to
     form field names); messages for anything else become form-level errors."""
     fields = fields or {}
+    placed: set[str] = set()
     for key, messages in errors.items():
         name = fields.get(key, key)
         if key != RULE and name in form._fields:
             form[name].errors = [*form[name].errors, *messages]
-        else:
-            form.form_errors.extend(messages)
+            placed.update(messages)
+    for key, messages in errors.items():
+        name = fields.get(key, key)
+        if key == RULE or name not in form._fields:
+            # A rule naming a field is shown once, on that field.
+            form.form_errors.extend(m for m in messages if m not in placed)
 
 
 def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:

@@ -22,6 +22,7 @@ from casework.community_triggers import policies, services
 from casework.community_triggers.models import (
     Appeal,
     ApplicationComplaint,
+    MissingInformation,
     Recommendation,
     ReviewMeeting,
     ThresholdDecision,
@@ -55,11 +56,18 @@ APPLICATION_LOAD = (
     selectinload(TriggerApplication.complaints).selectinload(ApplicationComplaint.agency),
     selectinload(TriggerApplication.cases),
     selectinload(TriggerApplication.decisions).selectinload(ThresholdDecision.decided_by),
-    selectinload(TriggerApplication.meetings).selectinload(ReviewMeeting.chair),
-    selectinload(TriggerApplication.meetings)
-    .selectinload(ReviewMeeting.recommendations)
-    .options(selectinload(Recommendation.agency), selectinload(Recommendation.owner)),
+    selectinload(TriggerApplication.meetings).options(
+        selectinload(ReviewMeeting.chair),
+        selectinload(ReviewMeeting.completeness_confirmed_by),
+        selectinload(ReviewMeeting.agenda_items),
+        selectinload(ReviewMeeting.proportionality_assessments),
+        selectinload(ReviewMeeting.missing_information).selectinload(MissingInformation.agency),
+        selectinload(ReviewMeeting.recommendations).options(
+            selectinload(Recommendation.agency), selectinload(Recommendation.owner)
+        ),
+    ),
     selectinload(TriggerApplication.appeals).selectinload(Appeal.handler),
+    selectinload(TriggerApplication.lessons_reviews),
     selectinload(TriggerApplication.pcc_reviews),
 )
 

@@ -9,22 +9,27 @@ from flask_login import current_user
 
 from casework.accounts.models import Agency, User
 from casework.accounts.policies import AGENCIES, USERS_BY_EMAIL
+from casework.community_triggers import completeness, policies, review_papers, services
 from casework.community_triggers import deadlines as deadline_engine
-from casework.community_triggers import policies, services
 from casework.community_triggers.models import LetterKind
 from casework.community_triggers.schemas import (
     AppealAnswer,
     AppealCreateArgs,
     AppealDecisionArgs,
     ApplicationAnswer,
+    CompletenessArgs,
+    LessonsReviewArgs,
     LetterAnswer,
     LetterSentArgs,
     MeetingAnswer,
     MeetingCreateArgs,
     MeetingUpdateArgs,
     OutcomeArgs,
+    ProportionalityArgs,
     VictimConsultationArgs,
     dump_appeal,
+    dump_assessment,
+    dump_lessons_review,
     dump_letter,
     dump_meeting,
 )
@@ -75,6 +80,7 @@ def create_meeting(args: dict[str, Any], application_id: int):
         scheduled_on=args["scheduled_on"],
         chair=chair,
         arranged_on=args["arranged_on"],
+        location=args["location"],
         send_letter=args["send_letter"],
     )
     commit()
@@ -91,12 +97,17 @@ def update_meeting(args: dict[str, Any], application_id: int, meeting_id: int):
     if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
         raise Forbidden("Only the coordinator or the meeting's chair can change its arrangements.")
     version = args.pop("version")
+    agenda_items = args.pop("agenda_items", None)
     if "attendees" in args:
         args["attendees"] = [
             {**a, "agency": agency_by_code(a.pop("agency_code"), f"attendees.{i}.agency_code")}
             for i, a in enumerate(args["attendees"])
         ]
-    services.update_meeting(current_user, meeting, expected_version=version, **args)
+    services.check_version(meeting, version)
+    if args or agenda_items is None:
+        services.update_meeting(current_user, meeting, **args)
+    if agenda_items is not None:
+        review_papers.save_agenda(current_user, meeting, agenda_items)
     commit()
     return dump_meeting(meeting)
 
@@ -135,9 +146,78 @@ def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: i
     application, meeting = _meeting(application_id, meeting_id)
     if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
         raise Forbidden("Only the coordinator or the meeting's chair can record this.")
-    services.record_victim_consultation(current_user, meeting, **args)
+    # Recommendations by their number in the action plan: the meeting in the path is the only scope.
+    by_number = dict(enumerate(meeting.recommendations, 1))
+    views: dict[int, str] = {}
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(args.pop("views")):
+        recommendation = by_number.get(item["number"])
+        if recommendation is None:
+            errors[f"views.{index}.number"] = [f"The action plan has {len(by_number)} recommendations."]
+        else:
+            views[recommendation.id] = item["view"]
+    if errors:
+        raise InvalidInput(errors)
+    services.record_victim_consultation(current_user, meeting, views=views, **args)
     commit()
     return dump_meeting(meeting)
+
+
+@bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/completeness")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(CompletenessArgs)
+def confirm_complete(args: dict[str, Any], application_id: int, meeting_id: int):
+    """Confirm the review complete: the outcome letter then goes out (SPEC section 3).
+
+    Refused (422 with ``_rule`` and a field per gap) while an agency's information is missing without
+    a reason, no attendee is recorded, the victim was neither consulted on the action plan nor a reason
+    recorded, or the meeting was held before its scheduled day without a reason."""
+    _application, meeting = _meeting(application_id, meeting_id, manage=True)
+    services.check_version(meeting, args.pop("version"))
+    missing: dict[Any, str] = {}
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(args.pop("missing_information")):
+        try:
+            agency = agency_by_code(item["agency_code"], f"missing_information.{index}.agency_code")
+        except InvalidInput as error:
+            errors.update(error.errors)
+            continue
+        missing[agency] = item["reason"]
+    if errors:
+        raise InvalidInput(errors)
+    completeness.confirm_complete(current_user, meeting, missing_information=missing, **args)
+    commit()
+    return dump_meeting(meeting)
+
+
+def _papers_meeting(application_id: int, meeting_id: int):
+    """A meeting whose papers the user may write: the area's coordinators and managers, or its chair."""
+    application, meeting = _meeting(application_id, meeting_id)
+    if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
+        raise Forbidden("Only the coordinator or the meeting's chair can do this.")
+    return application, meeting
+
+
+@bp.post("/triggers/<int:application_id>/meetings/<int:meeting_id>/proportionality-assessments")
+@requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
+@use_args(ProportionalityArgs)
+def add_proportionality_assessment(args: dict[str, Any], application_id: int, meeting_id: int):
+    """Record a perpetrator proportionality assessment (each factor with a note, and a conclusion)."""
+    _application, meeting = _papers_meeting(application_id, meeting_id)
+    assessment = review_papers.save_proportionality_assessment(current_user, meeting, **args)
+    commit()
+    return dump_assessment(assessment), 201
+
+
+@bp.post("/triggers/<int:application_id>/lessons-reviews")
+@requires(Permission.MANAGE_TRIGGERS)
+@use_args(LessonsReviewArgs)
+def add_lessons_review(args: dict[str, Any], application_id: int):
+    """Record the county ASB forum's lessons-learnt review of a concluded review."""
+    application = policies.get_application_for(current_user, application_id, manage=True)
+    review = review_papers.record_lessons_review(current_user, application, **args)
+    commit()
+    return dump_lessons_review(review), 201
 
 
 @bp.post("/triggers/<int:application_id>/appeal")

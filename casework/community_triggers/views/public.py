@@ -13,13 +13,12 @@ from flask import Blueprint, current_app, redirect, render_template, session, ur
 from casework.accounts.models import Agency, Area
 from casework.community_triggers import public_progress, services
 from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels, show_domain_error
-from casework.community_triggers.models import ApplicationStatus, Channel
+from casework.community_triggers.models import ApplicationStatus, Channel, ReviewMeeting
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.permissions import public_endpoint
 from casework.core.time import today
 from casework.extensions import db, limiter
-from casework.notifications.services import queue_email
 
 bp = Blueprint("triggers", __name__, url_prefix="/case-review")
 
@@ -41,6 +40,10 @@ PUBLIC_STATUS = {
     ApplicationStatus.closed: "The Case Review is closed.",
     ApplicationStatus.withdrawn: "The application was withdrawn.",
 }
+#: A review carried out whose outcome waits for the review to be confirmed complete (SPEC section 3).
+OUTCOME_TO_FOLLOW = (
+    "The review meeting has been held. The outcome will be sent to the applicant when the review is complete."
+)
 NOT_FOUND_STATUS = (
     "We cannot show progress for that reference and email address or phone number. Check them against "
     "your confirmation email or page. If you gave neither, or applied by phone, letter or in person, ask "
@@ -102,17 +105,21 @@ def apply():
     except InvalidInput as error:
         show_domain_error(form, error)
         return _form_page(form, status=422)
-    if application.applicant_email:
-        queue_email(
-            to=application.applicant_email,
-            subject=f"Your ASB Case Review application {application.reference}",
-            text=render_template("community_triggers/public/confirmation_email.txt", application=application),
-            key=f"trigger-confirmation:{application.id}",
-            related=("trigger_applications", application.id),
-        )
+    # The confirmation email goes from the service, as for every channel (``letters``).
     commit()
     session[CONFIRMED_KEY] = application.reference
     return redirect(url_for(".confirmation"))
+
+
+def _outcome_sent(application_id: int) -> bool:
+    """Whether the latest meeting's outcome letter has gone out."""
+    sent = db.session.scalar(
+        sa.select(ReviewMeeting.outcome_letter_sent_on)
+        .where(ReviewMeeting.application_id == application_id)
+        .order_by(ReviewMeeting.id.desc())
+        .limit(1)
+    )
+    return sent is not None
 
 
 def _form_page(form: ApplicationForm, status: int = 200):
@@ -152,6 +159,8 @@ def progress():
         if application is not None:
             status_text = PUBLIC_STATUS.get(application.status)
             steps = public_progress.steps(application)
+            if application.status == ApplicationStatus.review_concluded and not _outcome_sent(application.id):
+                status_text = OUTCOME_TO_FOLLOW
     return (
         render_template(
             "community_triggers/public/progress.html",

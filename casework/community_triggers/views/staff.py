@@ -21,8 +21,8 @@ from casework.accounts.models import Agency, Area, User, UserRole
 from casework.accounts.policies import USERS
 from casework.audit.models import AuditEntry
 from casework.audit.services import record_view
+from casework.community_triggers import completeness, info_requests, letters, policies, review_papers, services
 from casework.community_triggers import deadlines as deadline_engine
-from casework.community_triggers import info_requests, letters, policies, services
 from casework.community_triggers.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -285,11 +285,31 @@ def show(application_id: int):
         can_manage=can_manage,
         acknowledge_form=DatedForm(prefix="ack", formdata=None),
         link_form=LinkCaseForm(formdata=None),
-        info_form=_info_form(application, formdata=None) if can_manage else None,
+        info_form=(
+            _info_form(application, formdata=None)
+            if can_manage and not deadline_engine.information_stage_ended(application)
+            else None
+        ),
+        owed=info_requests.still_owed([item.id for item in information]),
+        outcome_pending=completeness.outcome_pending(application) is not None,
+        lessons_open=any(m.held_on for m in application.meetings),
+        earlier_applications=(
+            review_papers.earlier_applications(application, _repeat_months(application))
+            if application.repeat_handling
+            else []
+        ),
+        repeat_handling_label=review_papers.handling_label,
         today=today(),
     )
     commit()  # the view is audited
     return page
+
+
+def _repeat_months(application: TriggerApplication) -> int:
+    from casework.accounts.services import area_settings
+    from casework.community_triggers.settings import REPEAT_APPLICATIONS_MONTHS
+
+    return area_settings(application.area, on=application.received_on)[REPEAT_APPLICATIONS_MONTHS]
 
 
 def _info_form(application: TriggerApplication, formdata: Any = ...) -> InformationRequestForm:
@@ -452,10 +472,9 @@ def arrange(application_id: int):
                 scheduled_on=form.scheduled_on.form.date,
                 chair=chair,
                 arranged_on=form.arranged_on.form.date,
+                location=form.location.data or None,
                 send_letter=_asked(form),
             )
-            if form.location.data:
-                services.update_meeting(current_user, meeting, location=form.location.data)
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
@@ -488,7 +507,6 @@ def meeting(application_id: int, meeting_id: int):
             fields["victim_not_invited_reason"] = form.victim_not_invited_reason.data or ""
         try:
             services.update_meeting(current_user, meeting, **fields)
-            letters.invite_victim(current_user, meeting)
         except InvalidInput as error:
             show_domain_error(form, error)
             status = 422
@@ -611,6 +629,7 @@ def my_information_requests():
         title="Information requests for your agency",
         items=items,
         references=references,
+        owed=info_requests.still_owed([item.id for item in items]),
         today=today(),
     )
 

@@ -19,7 +19,6 @@ from casework.audit.services import record_view
 from casework.community_triggers import letters, policies, services
 from casework.community_triggers.forms import (
     AttendeeForm,
-    ConsultationForm,
     OutcomeForm,
     error_items,
     show_domain_error,
@@ -91,6 +90,7 @@ def show(meeting_id: int):
         papers_due=add_working_days(meeting.scheduled_on, -2),
         attendee_form=_attendee_form(formdata=None),
         attendee_errors=[],
+        can_manage=False,
     )
     commit()
     return page
@@ -182,23 +182,14 @@ def outcome(meeting_id: int):
                         }
                         for r in form.filled()
                     ],
-                    send_letter=True if form.send_letter.data else None,
-                    outcome_letter_sent_on=form.outcome_letter_sent_on.form.date,
                 )
             except InvalidInput as error:
                 show_domain_error(form, error)
             else:
                 commit()
-                sent = services.sends_letters(form.held_on.form.date, True if form.send_letter.data else None)
                 flash(
-                    "Outcome recorded."
-                    + (
-                        " The outcome letter with every recommendation has been produced."
-                        if sent and form.outcome_letter_sent_on.form.date is None
-                        else " It is dated before today, so no letter was sent (past work is recorded only)."
-                        if not sent
-                        else ""
-                    ),
+                    "Outcome recorded. The coordinator sends the outcome letter once the review is confirmed "
+                    "complete (each agency's information, the attendees and the victim's views).",
                     "success",
                 )
                 return redirect(url_for(".show", meeting_id=meeting.id))
@@ -218,28 +209,8 @@ def outcome(meeting_id: int):
 @bp.route("/<int:meeting_id>/consultation", methods=["GET", "POST"])
 @requires(Permission.CHAIR_REVIEWS)
 def consultation(meeting_id: int):
+    """The chair records the victim's views on the action plan (the coordinator's page is the same)."""
+    from casework.community_triggers.views.staff_papers import consultation_page
+
     meeting = _chaired_meeting(meeting_id)
-    form = ConsultationForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.record_victim_consultation(
-                current_user, meeting, consulted_on=form.consulted_on.form.date, notes=form.notes.data
-            )
-        except InvalidInput as error:
-            show_domain_error(form, error)
-            status = 422
-        else:
-            commit()
-            flash("The victim's views on the action plan are recorded.", "success")
-            return redirect(url_for(".show", meeting_id=meeting.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template(
-        "community_triggers/reviews/consultation.html",
-        title="Consult the victim on the action plan",
-        meeting=meeting,
-        application=meeting.application,
-        form=form,
-        errors=error_items(form),
-    ), status
+    return consultation_page(meeting.application, meeting, done=url_for(".show", meeting_id=meeting.id))

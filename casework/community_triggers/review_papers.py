@@ -1,0 +1,341 @@
+"""The papers of a Case Review as structured records, after the Derbyshire procedure's templates: the
+meeting's agenda (set out with the standard items), the action plan (each recommendation with its
+agency, owner, due date and the victim's view), the perpetrator proportionality assessment (each factor
+with a note, and a conclusion), the county ASB forum's lessons-learnt review of a concluded review, and
+how an area handles a complainant with many applications.
+
+Services in the house style: plain arguments and the acting user, validate, flush, audit, raise domain
+errors; the views commit. Each record has a printable form (``templates/community_triggers/papers``)
+and a PDF made with WeasyPrint, as letters are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import User
+from casework.accounts.services import area_settings
+from casework.audit.services import record_change, snapshot
+from casework.community_triggers.models import (
+    AgendaItem,
+    LessonsReview,
+    ProportionalityAssessment,
+    RepeatHandling,
+    ReviewMeeting,
+    TriggerApplication,
+)
+from casework.community_triggers.settings import (
+    REPEAT_APPLICATIONS_COUNT,
+    REPEAT_APPLICATIONS_HANDLING,
+    REPEAT_APPLICATIONS_MONTHS,
+)
+from casework.core.dates import within_months_beginning_with
+from casework.core.errors import InvalidInput, RuleViolation
+from casework.extensions import db
+
+#: The Case Review agenda's standard items (the Derbyshire agenda template), with who usually leads.
+STANDARD_AGENDA: tuple[tuple[str, str], ...] = (
+    ("Welcome, introductions and apologies", "Chair"),
+    ("Confidentiality, and the purpose of an ASB Case Review", "Chair"),
+    ("The application: what the victim has experienced and what they want from the review", "Coordinator"),
+    ("Each agency's information and the action it has taken", "Each agency"),
+    ("The victim's views, in person, through a representative or in writing", "Victim or representative"),
+    ("Perpetrator proportionality assessment", "Chair"),
+    ("Has the response been adequate? Lessons for the agencies", "Chair"),
+    ("Recommendations and the action plan: agency, owner and due date for each", "Chair"),
+    ("How the outcome and the action plan go to the applicant and the victim", "Coordinator"),
+    ("Any other business", "Chair"),
+)
+
+#: The factors of the perpetrator proportionality assessment (the Derbyshire template), in order.
+PROPORTIONALITY_FACTORS: tuple[tuple[str, str, str], ...] = (
+    ("age_note", "Age", "Their age, and whether youth justice or children's services should be involved"),
+    (
+        "vulnerability_note",
+        "Vulnerability and capacity",
+        "Mental health, disability, substance use, exploitation; whether they understand the consequences",
+    ),
+    (
+        "consequences_note",
+        "Housing and other consequences",
+        "What the proposed action would mean for their tenancy, household, employment or care",
+    ),
+    (
+        "previous_interventions_note",
+        "Previous interventions and their effect",
+        "What has been tried (warnings, contracts, notices, support) and whether it changed the behaviour",
+    ),
+    ("victim_view_note", "The victim's view", "What the victim wants to happen and what they think is fair"),
+)
+FACTOR_FIELDS = tuple(name for name, _label, _hint in PROPORTIONALITY_FACTORS)
+
+REPEAT_HANDLING_LABELS = {
+    RepeatHandling.record: "Recorded on the application only",
+    RepeatHandling.read_together: "The coordinator reads the earlier applications together with this one",
+    RepeatHandling.single_point_of_contact: "One named officer is the applicant's single point of contact",
+}
+
+AGENDA_AUDIT = ("position", "title", "lead", "notes")
+ASSESSMENT_AUDIT = ("subject_name", "person_id", *FACTOR_FIELDS, "conclusion", "assessed_on")
+LESSONS_AUDIT = ("forum", "reviewed_on", "lessons", "shared_with")
+
+
+def _clean(value: Any) -> str | None:
+    return (str(value).strip() or None) if value is not None else None
+
+
+def _require_open_record(meeting: ReviewMeeting) -> None:
+    if meeting.completeness_confirmed_on is not None:
+        raise RuleViolation("The review has been confirmed complete: its papers can no longer be changed.")
+    if meeting.application.status.value in {"withdrawn", "screened_out"}:
+        raise RuleViolation("The application has ended.")
+
+
+# --- the agenda --------------------------------------------------------------------------------------
+
+
+def set_out_standard_agenda(meeting: ReviewMeeting) -> None:
+    """The standard items, when the meeting is arranged."""
+    meeting.agenda_items = [
+        AgendaItem(position=index, title=title, lead=lead) for index, (title, lead) in enumerate(STANDARD_AGENDA, 1)
+    ]
+
+
+def save_agenda(actor: User | None, meeting: ReviewMeeting, items: Sequence[Mapping[str, Any]]) -> ReviewMeeting:
+    """Replace the agenda with ``items`` [{title, lead, notes}] in order (notes may be filled in at the
+    meeting). Until the review is confirmed complete."""
+    _require_open_record(meeting)
+    errors: dict[str, list[str]] = {}
+    rows = []
+    for index, item in enumerate(items):
+        title = _clean(item.get("title"))
+        if title is None:
+            if _clean(item.get("lead")) or _clean(item.get("notes")):
+                errors[f"agenda_items.{index}.title"] = ["Enter the item's title."]
+            continue
+        if len(title) > 300:
+            errors[f"agenda_items.{index}.title"] = ["The title must be 300 characters or fewer."]
+        rows.append({"title": title, "lead": _clean(item.get("lead")), "notes": _clean(item.get("notes"))})
+    if not rows and not errors:
+        errors["agenda_items"] = ["The agenda needs at least one item."]
+    if errors:
+        raise InvalidInput(errors)
+    before = [snapshot(item, AGENDA_AUDIT) for item in meeting.agenda_items]
+    meeting.agenda_items = [AgendaItem(position=index, **row) for index, row in enumerate(rows, 1)]
+    db.session.flush()
+    record_change(
+        actor,
+        meeting,
+        {"agenda_items": before},
+        {"agenda_items": [snapshot(item, AGENDA_AUDIT) for item in meeting.agenda_items]},
+        f"Agenda of the meeting for {meeting.application.reference}",
+    )
+    return meeting
+
+
+# --- the perpetrator proportionality assessment ------------------------------------------------------
+
+
+def save_proportionality_assessment(
+    actor: User | None,
+    meeting: ReviewMeeting,
+    *,
+    assessment: ProportionalityAssessment | None = None,
+    subject_name: str | None,
+    conclusion: str | None,
+    assessed_on: date | None,
+    person_id: int | None = None,
+    **factors: str | None,
+) -> ProportionalityAssessment:
+    """Record (or, given ``assessment``, change) a perpetrator proportionality assessment: each factor's
+    note (``FACTOR_FIELDS``) and the conclusion. Until the review is confirmed complete."""
+    from casework.community_triggers.services import event_date_errors
+
+    _require_open_record(meeting)
+    unknown = set(factors) - set(FACTOR_FIELDS)
+    if unknown:
+        raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
+    errors: dict[str, list[str]] = {}
+    if not _clean(subject_name):
+        errors["subject_name"] = ["Enter the name of the person the assessment is about."]
+    if not _clean(conclusion):
+        errors["conclusion"] = ["Enter the conclusion: whether the proposed actions are proportionate."]
+    if not any(_clean(factors.get(name)) for name in FACTOR_FIELDS):
+        errors["factors"] = ["Note at least one factor."]
+    errors.update(
+        event_date_errors(
+            assessed_on,
+            "assessed_on",
+            "of the assessment",
+            not_before=[(meeting.arranged_on, "the day the meeting was arranged")],
+        )
+    )
+    if errors:
+        raise InvalidInput(errors)
+    before = snapshot(assessment, ASSESSMENT_AUDIT) if assessment is not None else None
+    if assessment is None:
+        assessment = ProportionalityAssessment(meeting=meeting, assessed_by_id=getattr(actor, "id", None))
+        db.session.add(assessment)
+    assessment.subject_name = _clean(subject_name)  # type: ignore[assignment]
+    assessment.person_id = person_id
+    assessment.conclusion = _clean(conclusion)  # type: ignore[assignment]
+    assessment.assessed_on = assessed_on  # type: ignore[assignment]
+    for name in FACTOR_FIELDS:
+        setattr(assessment, name, _clean(factors.get(name)))
+    db.session.flush()
+    record_change(
+        actor,
+        assessment,
+        before,
+        snapshot(assessment, ASSESSMENT_AUDIT),
+        f"Proportionality assessment of {assessment.subject_name} for {meeting.application.reference}",
+    )
+    return assessment
+
+
+def perpetrators(application: TriggerApplication, user: Any) -> list[Any]:
+    """The alleged perpetrators on the linked cases (people an assessment may be about) whom ``user``
+    may see, one query: an independent chair from another agency is not shown the names on a case
+    they could not open (they type the name instead)."""
+    from casework.cases.models import CaseParty, PartyRole, Person
+    from casework.cases.policies import visible_people_clause
+
+    case_ids = [case.id for case in application.cases]
+    if not case_ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .where(
+                Person.id.in_(
+                    sa.select(CaseParty.person_id).where(
+                        CaseParty.case_id.in_(case_ids), CaseParty.role == PartyRole.perpetrator
+                    )
+                ),
+                visible_people_clause(user),
+            )
+            .order_by(Person.name)
+        )
+    )
+
+
+# --- the county forum's lessons-learnt review --------------------------------------------------------
+
+
+def record_lessons_review(
+    actor: User | None,
+    application: TriggerApplication,
+    *,
+    forum: str | None,
+    reviewed_on: date | None,
+    lessons: str | None,
+    shared_with: str | None = None,
+) -> LessonsReview:
+    """The county ASB forum's lessons-learnt review of a concluded review, recorded on the application."""
+    from casework.community_triggers.services import event_date_errors
+
+    held = [meeting.held_on for meeting in application.meetings if meeting.held_on is not None]
+    if not held:
+        raise RuleViolation("The forum reviews concluded Case Reviews: no review meeting has been held yet.")
+    errors = event_date_errors(
+        reviewed_on, "reviewed_on", "of the forum's review", not_before=[(max(held), "the review meeting")]
+    )
+    if not _clean(forum):
+        errors["forum"] = ["Enter the forum that reviewed it."]
+    if not _clean(lessons):
+        errors["lessons"] = ["Enter the lessons learnt, or that there were none."]
+    if errors:
+        raise InvalidInput(errors)
+    review = LessonsReview(
+        application=application,
+        forum=_clean(forum),
+        reviewed_on=reviewed_on,
+        lessons=_clean(lessons),
+        shared_with=_clean(shared_with),
+        recorded_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(review)
+    db.session.flush()
+    record_change(
+        actor, review, None, snapshot(review, LESSONS_AUDIT), f"Lessons-learnt review of {application.reference}"
+    )
+    return review
+
+
+# --- a complainant with many applications ------------------------------------------------------------
+
+
+def earlier_applications(application: TriggerApplication, months: int) -> list[TriggerApplication]:
+    """The applicant's other applications in the area received earlier, within ``months`` beginning
+    with each (by email address when one was given, otherwise by name compared as the threshold compares
+    names). One query, on the area and receipt index."""
+    from casework.community_triggers.threshold import normalise_complainant_name
+
+    # ``area.id``: a new application is not flushed yet, so its ``area_id`` is not set.
+    query = sa.select(TriggerApplication).where(
+        TriggerApplication.area_id == application.area.id,
+        TriggerApplication.received_on >= application.received_on - timedelta(days=31 * months),
+        TriggerApplication.received_on <= application.received_on,
+    )
+    if application.id is not None:
+        query = query.where(TriggerApplication.id != application.id)
+    wanted_email = (application.applicant_email or "").strip().lower()
+    wanted_name = normalise_complainant_name(application.applicant_name)
+    return [
+        row
+        for row in db.session.scalars(query.order_by(TriggerApplication.received_on, TriggerApplication.id))
+        if within_months_beginning_with(row.received_on, months, application.received_on)
+        and (
+            (row.applicant_email or "").strip().lower() == wanted_email
+            if wanted_email
+            else normalise_complainant_name(row.applicant_name) == wanted_name
+        )
+    ]
+
+
+def note_repeat_applicant(application: TriggerApplication) -> None:
+    """Record on the application how the area handles a complainant with many applications, when the
+    applicant has reached the area's number. Never refuses: the right to apply is statutory."""
+    settings = area_settings(application.area, on=application.received_on)
+    threshold = settings[REPEAT_APPLICATIONS_COUNT]
+    if not threshold:
+        return
+    earlier = earlier_applications(application, settings[REPEAT_APPLICATIONS_MONTHS])
+    if len(earlier) + 1 >= threshold:
+        application.earlier_applications = len(earlier)
+        application.repeat_handling = RepeatHandling(settings[REPEAT_APPLICATIONS_HANDLING])
+
+
+def handling_label(value: Any) -> str:
+    try:
+        return REPEAT_HANDLING_LABELS[RepeatHandling(value)]
+    except ValueError:
+        return str(value)
+
+
+# --- PDF -------------------------------------------------------------------------------------------------
+# The papers are forms (tables), not letters: WeasyPrint with their own small stylesheet
+# (templates/community_triggers/papers/pdf.html); where Pango is missing (``layout.pdf_available``) the
+# printable page remains.
+
+_PAPER_PDF_CSS = """
+@page { size: A4; margin: 25mm 20mm; }
+body { font-family: Arial, sans-serif; font-size: 11pt; line-height: 1.45; color: #0b0c0c; }
+h1 { font-size: 13pt; margin: 0 0 12pt; }
+.app-preserve-lines { white-space: pre-line; }
+h2 { font-size: 12pt; margin: 14pt 0 6pt; }
+table { width: 100%; border-collapse: collapse; margin: 0 0 12pt; }
+caption { text-align: left; font-weight: bold; margin-bottom: 4pt; }
+th, td { text-align: left; vertical-align: top; border-bottom: 1px solid #b1b4b6; padding: 4pt 6pt 4pt 0; }
+"""
+
+
+def paper_pdf(html: str) -> bytes:
+    """A review paper's printable HTML as an A4 PDF."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=_PAPER_PDF_CSS)])
