@@ -12,7 +12,6 @@ from casework.actions.schemas import dump_action
 from casework.cases.models import Action
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, case_records
-from casework.core.request_cache import request_cached
 from casework.core.time import london_day, now, today
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus

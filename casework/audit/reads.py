@@ -157,7 +157,7 @@ def _user_id() -> int | None:
     reading ``current_user.id`` would cost a SELECT for a number the session already knows."""
     if not current_user.is_authenticated:
         return None
-    user = current_user._get_current_object()  # noqa: SLF001 (the proxied user, to inspect its state)
+    user = current_user._get_current_object()
     state = sa.inspect(user, raiseerr=False)
     if state is not None and state.identity is not None:
         return state.identity[0]

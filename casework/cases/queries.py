@@ -309,7 +309,9 @@ def _visible_to_search(shape: _ListShape) -> sa.CompoundSelect | sa.Select:
         extra.append(Case.area_id == sa.select(Area.id).where(Area.code == sa.bindparam("area_code")).scalar_subquery())
     if shape.status:
         extra.append(Case.status == sa.bindparam("status"))
-    shared = sa.select(CaseShare.case_id.label("id")).where(CaseShare.agency_id == agency_id, CaseShare.case_id.not_in(hidden))
+    shared = sa.select(CaseShare.case_id.label("id")).where(
+        CaseShare.agency_id == agency_id, CaseShare.case_id.not_in(hidden)
+    )
     if extra:
         shared = shared.join(Case, Case.id == CaseShare.case_id).where(*extra)
     if not shape.lead:

@@ -8,7 +8,6 @@ from casework.cases.sections import TimelineEntry, case_records
 from casework.documents import policies, services
 from casework.documents.models import Document
 
-
 #: What the case record loads with the case's documents (``casework.cases.sections.case_records``).
 CASE_RECORDS = {
     "entity": Document,

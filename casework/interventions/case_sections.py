@@ -10,7 +10,6 @@ from casework.interventions import services
 from casework.interventions.models import Intervention
 from casework.interventions.schemas import dump_intervention
 
-
 #: What the case record loads with the case's interventions (``casework.cases.sections.case_records``).
 CASE_RECORDS = {
     "entity": Intervention,

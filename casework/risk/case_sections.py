@@ -10,7 +10,6 @@ from casework.risk import services
 from casework.risk.models import BAND_LABELS, RiskAssessment
 from casework.risk.schemas import dump_assessment
 
-
 #: What the case record loads with the case's assessments (``casework.cases.sections.case_records``).
 CASE_RECORDS = {
     "entity": RiskAssessment,
