@@ -49,7 +49,7 @@ def build_app(database_url: str | None, instance: str):
     with app.app_context():
         upgrade()
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["demo", "load"])
+    result = runner.invoke(args=["demo", "load", "--force"])  # a throwaway copy in the production configuration
     if result.exit_code != 0:
         raise SystemExit(result.output)
     return app

@@ -118,7 +118,8 @@ def environment(revision: Revision, database_url: str, instance: Path, secret: s
 
 
 def prepare(revision: Revision, env: dict[str, str]) -> None:
-    for command in (["db", "upgrade"], ["demo", "load"]):
+    # --force: the production configuration refuses demo data unless told it is a throwaway copy.
+    for command in (["db", "upgrade"], ["demo", "load", "--force"]):
         result = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "casework", *command],
             cwd=revision.root,

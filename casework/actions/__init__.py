@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     domain.blueprints("api", api.bp)
     domain.imports(*spreadsheets.IMPORTS)
     domain.exports(*spreadsheets.EXPORTS)
+    domain.case_records("actions", **case_sections.CASE_RECORDS)
     domain.case_api_section("actions", case_sections.actions)
     domain.case_page_section(
         30, "actions/_case_section.html", case_sections.actions_section, anchor="actions", title="Actions"

@@ -11,8 +11,7 @@ from casework.actions import services
 from casework.actions.schemas import dump_action
 from casework.cases.models import Action
 from casework.cases.policies import can_edit_case
-from casework.cases.sections import TimelineEntry
-from casework.core.request_cache import request_cached
+from casework.cases.sections import TimelineEntry, case_records
 from casework.core.time import london_day, now, today
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
@@ -21,19 +20,18 @@ from casework.reminders.models import Deadline, DeadlineStatus
 TEAM_OVERDUE_LIMIT = 50
 
 
-@request_cached
+#: What the case record loads with the case's actions (``casework.cases.sections.case_records``).
+CASE_RECORDS: dict[str, Any] = {
+    "entity": Action,
+    "options": (sa.orm.joinedload(Action.agency), sa.orm.joinedload(Action.assignee)),
+    "order_by": (Action.due_on.is_(None), Action.due_on, Action.id),
+}
+
+
 def case_actions(case_id: int) -> list[Action]:
-    """The case's actions, once per request for the section and the timeline."""
-    return list(db.session.scalars(_CASE_ACTIONS, {"case_id": case_id}).unique())
-
-
-#: Built once (the case as a bind parameter): building a statement costs more than running it.
-_CASE_ACTIONS = (
-    sa.select(Action)
-    .where(Action.case_id == sa.bindparam("case_id"))
-    .options(sa.orm.joinedload(Action.agency), sa.orm.joinedload(Action.assignee))
-    .order_by(Action.due_on.is_(None), Action.due_on, Action.id)
-)
+    """The case's actions, read once per request (with the other domains' records of the case) for the
+    section, the API answer and the timeline."""
+    return case_records(case_id, "actions")
 
 
 def actions(case: Any, _user: Any) -> list[dict[str, Any]]:

@@ -111,10 +111,20 @@ def note_shown(table: str, ident: Any) -> None:
         _note(table, ident)
 
 
-def _note(table: str, ident: Any) -> None:
+def note_viewed(table: str, ident: Any, summary: str) -> None:
+    """The record a page is about, with what its view entry says ("Viewed case BOL-2026-0001"): written
+    with the request's other view entries, in the same two statements, when the answer shows it."""
+    if has_request_context() and table in VIEWED_RECORDS:
+        _note(table, ident, summary)
+
+
+def _note(table: str, ident: Any, summary: str | None = None) -> None:
     if "audit_shown" not in g:
         g.audit_shown = {}
-    g.audit_shown[(table, str(ident))] = None  # a dict keeps the order they were shown in
+    key = (table, str(ident))
+    # A dict keeps the order they were shown in; a summary of its own, once given, stays.
+    if summary is not None or g.audit_shown.get(key) is None:
+        g.audit_shown[key] = summary
 
 
 def record_views(response: Response) -> Response:
@@ -126,7 +136,7 @@ def record_views(response: Response) -> Response:
     pending = [key for key in shown if key not in already]
     if not pending:
         return response
-    actor_id = current_user.id if current_user.is_authenticated else None
+    actor_id = _user_id()
     # Whatever the view left uncommitted (a form that failed half-way) must not ride on this commit.
     db.session.rollback()
     # A read request's transactions are read-only (casework.core.db): the entries take the write lock
@@ -135,10 +145,23 @@ def record_views(response: Response) -> Response:
     path = request.full_path.rstrip("?") if request.query_string else request.path
     summary = f"Shown by {request.method} {path}"
     actor = _Actor(actor_id) if actor_id is not None else None
-    record_many(actor, AuditAction.view, pending, summary)
+    own = {key: shown[key] for key in pending if shown[key] is not None}
+    record_many(actor, AuditAction.view, pending, summary, summaries=own)
     db.session.commit()
     g.pop("audit_shown", None)  # loads made while writing are not views
     return response
+
+
+def _user_id() -> int | None:
+    """The signed-in user's id without loading the user again: a view that committed expired it, and
+    reading ``current_user.id`` would cost a SELECT for a number the session already knows."""
+    if not current_user.is_authenticated:
+        return None
+    user = current_user._get_current_object()
+    state = sa.inspect(user, raiseerr=False)
+    if state is not None and state.identity is not None:
+        return state.identity[0]
+    return user.id
 
 
 class _Actor:

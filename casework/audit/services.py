@@ -80,20 +80,28 @@ def record(
     return entry
 
 
-def record_many(actor: Any, action: AuditAction, objects: Iterable[Any], summary: str) -> int:
+def record_many(
+    actor: Any,
+    action: AuditAction,
+    objects: Iterable[Any],
+    summary: str,
+    *,
+    summaries: Mapping[tuple[str, str | None], str] | None = None,
+) -> int:
     """Record the same action on many records in two statements, however many there are (a list page's
-    views): the entries in one multi-row INSERT ... RETURNING, their values in one more."""
+    views): the entries in one multi-row INSERT ... RETURNING, their values in one more. ``summaries``
+    gives some records a summary of their own (``(table, id)`` -> summary: "Viewed case ...")."""
     refs = list(dict.fromkeys(_object_ref(obj) for obj in objects))
     if not refs:
         return 0
     created_at = dt.datetime.now(dt.UTC)
     ip_address = request.remote_addr if has_request_context() else None
-    summary = summary[:500]
+    own = summaries or {}
     values = [
         {
             "subject_type": object_type,
             "subject_id": object_id,
-            "summary": summary,
+            "summary": own.get((object_type, object_id), summary)[:500],
             "changes": None,
             "ip_address": ip_address,
             "nonce": secrets.token_hex(16),
@@ -107,7 +115,7 @@ def record_many(actor: Any, action: AuditAction, objects: Iterable[Any], summary
             "action": action,
             "object_type": object_type,
             "object_id": object_id,
-            "values_hash": chain.values_digest(v["nonce"], summary, None, ip_address),
+            "values_hash": chain.values_digest(v["nonce"], v["summary"], None, ip_address),
         }
         for (object_type, object_id), v in zip(refs, values, strict=True)
     ]

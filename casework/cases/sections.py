@@ -1,19 +1,25 @@
 """Extension points of the case record, so other domains (risk, actions, interventions) add to the
 case page, the case API answer and the timeline without the cases package importing them.
 
-A domain registers its parts in its ``init_app`` (``domain.case_api_section``,
+A domain registers its parts in its ``init_app`` (``domain.case_records``, ``domain.case_api_section``,
 ``domain.case_page_section``, ``domain.case_timeline``; see ``casework.core.registry``). Each
-registered function receives the case (already checked visible to the user) and the user.
+registered function receives the case (already checked visible to the user) and the user, and reads
+the domain's records of the case with ``case_records`` (one statement for every domain's).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from casework.core.registry import PageSection, registry
+import sqlalchemy as sa
+
+from casework.core.registry import CaseRecords, PageSection, registry
+from casework.core.request_cache import request_cached
+from casework.extensions import db
 
 
 @dataclass(frozen=True)
@@ -51,3 +57,41 @@ def search_sources() -> list[Callable[[Any, Any], Any]]:
     """functions(visible case ids, the search) -> a SELECT of (case id, rank): other domains' records
     that lead to a case (a Case Review application's reference). See ``casework.cases.queries.case_page``."""
     return registry().case_search_sources
+
+
+def case_records(case_id: int, name: str) -> list[Any]:
+    """The records a domain registered as ``name`` (``domain.case_records``) on the case, in the order it
+    gave. The first call in a request loads every domain's records of the case in one statement: the
+    case page's sections, its API answer and its timeline then ask the database nothing more."""
+    return _every_domains_records(case_id)[name]
+
+
+@request_cached
+def _every_domains_records(case_id: int) -> dict[str, list[Any]]:
+    parts = tuple(registry().case_records.values())
+    found: dict[str, list[Any]] = {part.name: [] for part in parts}
+    if not parts:
+        return found
+    for row in db.session.execute(_records_statement(parts), {"case_id": case_id}).unique():
+        index = row[0]
+        record = row[index + 1]
+        if record is not None:
+            found[parts[index].name].append(record)
+    return found
+
+
+@functools.cache
+def _records_statement(parts: tuple[CaseRecords, ...]) -> sa.Select[Any]:
+    """One row per record: a numbered part (0, 1, ...) outer-joined to each domain's table on that number
+    and the case, so each row holds one domain's record and NULLs for the others; each part's loader
+    options join what it shows, and the rows come part by part in each part's order. Built once per set
+    of parts, with the case as a bind parameter (building this statement costs more than running it)."""
+    numbers = sa.union_all(*(sa.select(sa.literal(i).label("part")) for i in range(len(parts)))).subquery("parts")
+    statement = sa.select(numbers.c.part, *(part.entity for part in parts)).select_from(numbers)
+    for i, part in enumerate(parts):
+        statement = statement.outerjoin(
+            part.entity, sa.and_(numbers.c.part == i, part.entity.case_id == sa.bindparam("case_id"))
+        )
+    options = [option for part in parts for option in part.options]
+    order_by = [clause for part in parts for clause in part.order_by]
+    return statement.options(*options).order_by(numbers.c.part, *order_by)

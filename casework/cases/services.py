@@ -15,12 +15,13 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from flask import has_request_context
 
 from casework.accounts.models import Agency, Area, User
 from casework.accounts.policies import AGENCIES, AREAS, USERS_BY_EMAIL
 from casework.accounts.services import area_settings
 from casework.audit.models import AuditAction
-from casework.audit.reads import note_shown
+from casework.audit.reads import note_shown, note_viewed
 from casework.audit.services import record, record_change, record_view, snapshot
 from casework.cases import settings as case_settings
 from casework.cases.models import (
@@ -704,8 +705,14 @@ def add_note(actor: Any, case: Case, text: str) -> CaseNote:
 
 
 def view_case(actor: Any, case: Case, *, how: str = "Viewed") -> None:
-    """Record that ``actor`` looked at the case (``how``: "Viewed", or "Printed" for the print view)."""
-    record_view(actor, case, f"{how} case {case.reference}")
+    """Record that ``actor`` looked at the case (``how``: "Viewed", or "Printed" for the print view).
+
+    In a request the entry is written with the request's other view entries (``casework.audit.reads``:
+    two statements for all of them, after the answer is made); elsewhere it is added to the session."""
+    if has_request_context():
+        note_viewed("cases", case.id, f"{how} case {case.reference}")
+    else:
+        record_view(actor, case, f"{how} case {case.reference}")
 
 
 # --- the incident and complaint ledger ---------------------------------------------------------------

@@ -51,6 +51,21 @@ class PageSection:
     title: str | None = None
 
 
+@dataclass(frozen=True)
+class CaseRecords:
+    """A domain's records of one case that the case page and the case answer show (its actions, its
+    risk assessments): every domain's are loaded together in one statement
+    (``casework.cases.sections.case_records``)."""
+
+    name: str
+    #: The mapped class; it has a ``case_id`` column.
+    entity: Any
+    #: Loader options (``joinedload`` of what the section shows with each record).
+    options: tuple[Any, ...] = ()
+    #: The order the section lists them in.
+    order_by: tuple[Any, ...] = ()
+
+
 @dataclass
 class Registry:
     """What the domains registered on one app."""
@@ -70,6 +85,8 @@ class Registry:
     #: key in ``GET /api/v1/cases/<id>`` -> function(case, user).
     case_api_sections: dict[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     case_page_sections: list[PageSection] = field(default_factory=list)
+    #: name -> CaseRecords: each domain's records of a case, loaded together for the case record.
+    case_records: dict[str, CaseRecords] = field(default_factory=dict)
     #: The person page's sections: each domain shows what it holds about the person, as far as the
     #: user may see it (and a count with the holding agency for what they may not).
     person_page_sections: list[PageSection] = field(default_factory=list)
@@ -159,6 +176,13 @@ class DomainRegistration:
     def demo(self, loader: Callable[[str], None]) -> None:
         """Demo data: ``loader(password)``, idempotent (it looks for what it would create first)."""
         self.registry.demo_loaders.append((self.name, loader))
+
+    def case_records(
+        self, name: str, entity: Any, *, options: tuple[Any, ...] = (), order_by: tuple[Any, ...] = ()
+    ) -> None:
+        """The domain's records of a case that its case page section, API key and timeline show: read
+        with ``casework.cases.sections.case_records(case_id, name)``, one statement for every domain's."""
+        self.registry.case_records[name] = CaseRecords(name, entity, tuple(options), tuple(order_by))
 
     def case_api_section(self, key: str, fn: Callable[[Any, Any], Any]) -> None:
         self.registry.case_api_sections[key] = fn

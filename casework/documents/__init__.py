@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     domain.models("casework.documents.models")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("admin", admin.bp)
+    domain.case_records("documents", **case_sections.CASE_RECORDS)
     domain.case_page_section(
         50, "documents/_case_section.html", case_sections.documents_section, anchor="documents", title="Documents"
     )

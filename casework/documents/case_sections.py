@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
-
-from casework.cases.sections import TimelineEntry
+from casework.cases.sections import TimelineEntry, case_records
 from casework.documents import policies, services
+from casework.documents.models import Document
+
+#: What the case record loads with the case's documents (``casework.cases.sections.case_records``).
+CASE_RECORDS: dict[str, Any] = {
+    "entity": Document,
+    "options": services.CASE_DOCUMENT_OPTIONS,
+    "order_by": (Document.created_at.desc(), Document.id.desc()),
+}
 
 
 def _documents(case_id: int) -> list[Any]:
-    """The case's documents, read once per request for the section and the timeline."""
-    cache: dict[int, list[Any]] = g.setdefault("case_documents", {})
-    if case_id not in cache:
-        cache[case_id] = services.case_documents(case_id)
-    return cache[case_id]
+    """The case's documents, read once per request (with the other domains' records of the case) for
+    the section and the timeline."""
+    return case_records(case_id, "documents")
 
 
 def documents_section(case: Any, user: Any) -> dict[str, Any]:

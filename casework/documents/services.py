@@ -124,6 +124,14 @@ def incidents_of(case: Case) -> list[Incident]:
     )
 
 
+#: Names only: the users' roles (loaded by default, by a second statement) are not needed.
+CASE_DOCUMENT_OPTIONS = (
+    sa.orm.joinedload(Document.uploaded_by).lazyload(User.role_rows),
+    sa.orm.joinedload(Document.removed_by).lazyload(User.role_rows),
+    sa.orm.joinedload(Document.incident),
+)
+
+
 def case_documents(case_id: int) -> list[Document]:
     """The case's documents, newest first, with who added or removed them and the incident each is
     about: one statement."""
@@ -131,12 +139,7 @@ def case_documents(case_id: int) -> list[Document]:
         db.session.scalars(
             sa.select(Document)
             .where(Document.case_id == case_id)
-            .options(
-                # Names only: the users' roles (loaded by default, by a second statement) are not needed.
-                sa.orm.joinedload(Document.uploaded_by).lazyload(User.role_rows),
-                sa.orm.joinedload(Document.removed_by).lazyload(User.role_rows),
-                sa.orm.joinedload(Document.incident),
-            )
+            .options(*CASE_DOCUMENT_OPTIONS)
             .order_by(Document.created_at.desc(), Document.id.desc())
         )
     )

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     domain.blueprints("admin", admin.bp)
     domain.imports(*spreadsheets.IMPORTS)
     domain.exports(*spreadsheets.EXPORTS)
+    domain.case_records("interventions", **case_sections.CASE_RECORDS)
     domain.case_api_section("interventions", case_sections.interventions)
     domain.case_page_section(
         40,

@@ -5,16 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from casework.cases.policies import can_edit_case
-from casework.cases.sections import TimelineEntry
-from casework.core.request_cache import request_cached
+from casework.cases.sections import TimelineEntry, case_records
 from casework.interventions import services
+from casework.interventions.models import Intervention
 from casework.interventions.schemas import dump_intervention
 
+#: What the case record loads with the case's interventions (``casework.cases.sections.case_records``).
+CASE_RECORDS: dict[str, Any] = {
+    "entity": Intervention,
+    "options": services.CASE_INTERVENTION_OPTIONS,
+    "order_by": (Intervention.issued_on.desc(), Intervention.id.desc()),
+}
 
-@request_cached
+
 def _interventions(case_id: int) -> list[Any]:
-    """The case's interventions, once per request for the section and the timeline."""
-    return list(services.case_interventions(case_id))
+    """The case's interventions, read once per request (with the other domains' records of the case)
+    for the section, the API answer and the timeline."""
+    return case_records(case_id, "interventions")
 
 
 def interventions(case: Any, _user: Any) -> list[dict[str, Any]]:

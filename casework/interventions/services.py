@@ -644,16 +644,17 @@ def case_interventions(case_id: int) -> Sequence[Intervention]:
 
 
 #: Built once (the case as a bind parameter): building a statement costs more than running it.
+CASE_INTERVENTION_OPTIONS = (
+    sa.orm.joinedload(Intervention.subject),
+    sa.orm.joinedload(Intervention.issuing_agency),
+    sa.orm.joinedload(Intervention.issuing_officer),
+    sa.orm.joinedload(Intervention.breaches).joinedload(InterventionBreach.recorded_by),
+    sa.orm.joinedload(Intervention.reviews).joinedload(InterventionReview.recorded_by),
+)
 _CASE_INTERVENTIONS = (
     sa.select(Intervention)
     .where(Intervention.case_id == sa.bindparam("case_id"))
-    .options(
-        sa.orm.joinedload(Intervention.subject),
-        sa.orm.joinedload(Intervention.issuing_agency),
-        sa.orm.joinedload(Intervention.issuing_officer),
-        sa.orm.joinedload(Intervention.breaches).joinedload(InterventionBreach.recorded_by),
-        sa.orm.joinedload(Intervention.reviews).joinedload(InterventionReview.recorded_by),
-    )
+    .options(*CASE_INTERVENTION_OPTIONS)
     .order_by(Intervention.issued_on.desc(), Intervention.id.desc())
 )
 

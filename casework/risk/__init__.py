@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     domain.blueprints("staff", staff.bp)
     domain.blueprints("admin", admin.bp)
     domain.blueprints("api", api.bp)
+    domain.case_records("risk_assessments", **case_sections.CASE_RECORDS)
     domain.case_api_section("current_risk", case_sections.current_risk)
     domain.case_page_section(20, "risk/_case_section.html", case_sections.risk_section, anchor="risk", title="Risk")
     domain.case_timeline(case_sections.risk_timeline)

@@ -5,17 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from casework.cases.policies import can_edit_case
-from casework.cases.sections import TimelineEntry
-from casework.core.request_cache import request_cached
+from casework.cases.sections import TimelineEntry, case_records
 from casework.risk import services
-from casework.risk.models import BAND_LABELS
+from casework.risk.models import BAND_LABELS, RiskAssessment
 from casework.risk.schemas import dump_assessment
 
+#: What the case record loads with the case's assessments (``casework.cases.sections.case_records``).
+CASE_RECORDS: dict[str, Any] = {
+    "entity": RiskAssessment,
+    "options": services.CASE_ASSESSMENT_OPTIONS,
+    "order_by": (RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc()),
+}
 
-@request_cached
+
 def _assessments(case_id: int) -> list[Any]:
-    """Every assessment on the case, newest first: one statement for the section and the timeline."""
-    return list(services.case_assessments(case_id))
+    """Every assessment on the case, newest first: read once per request (with the other domains'
+    records of the case) for the section, the API answer and the timeline."""
+    return case_records(case_id, "risk_assessments")
 
 
 def _latest(case_id: int) -> Any:

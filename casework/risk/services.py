@@ -324,14 +324,15 @@ def case_assessments(case_id: int) -> Sequence[RiskAssessment]:
 
 
 #: Built once (the case as a bind parameter): building a statement costs more than running it.
+CASE_ASSESSMENT_OPTIONS = (
+    sa.orm.joinedload(RiskAssessment.assessed_by),
+    sa.orm.joinedload(RiskAssessment.victim),
+    sa.orm.joinedload(RiskAssessment.questionnaire),
+)
 _CASE_ASSESSMENTS = (
     sa.select(RiskAssessment)
     .where(RiskAssessment.case_id == sa.bindparam("case_id"))
-    .options(
-        sa.orm.joinedload(RiskAssessment.assessed_by),
-        sa.orm.joinedload(RiskAssessment.victim),
-        sa.orm.joinedload(RiskAssessment.questionnaire),
-    )
+    .options(*CASE_ASSESSMENT_OPTIONS)
     .order_by(RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc())
 )
 

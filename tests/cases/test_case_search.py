@@ -90,6 +90,9 @@ def test_search_never_finds_a_case_the_user_cannot_see(api_client, world, open_c
     assert found(api_client(world.partner), q="DP-777") == []
     api_client(world.other_officer).post(f"/api/v1/cases/{theirs['id']}/share", json={"agency_code": "DERPOL"})
     assert found(api_client(world.partner), q="DP-777") == [theirs["reference"]]
+    shared = api_client(world.officer).post(f"/api/v1/cases/{restricted['id']}/share", json={"agency_code": "DERPOL"})
+    assert shared.status_code in (200, 201), shared.json
+    assert found(api_client(world.partner), q="DP-777") == [theirs["reference"]], "shared, but for its named users"
 
 
 def test_an_exact_reference_ranks_before_partial_matches_and_words(api_client, world, open_case, incident):

@@ -281,5 +281,5 @@ def test_the_documents_section_is_one_statement_however_many_documents(page_clie
 
     extra = collections.Counter(four.statements) - collections.Counter(none.statements)
     assert four.count == none.count, extra
-    documents = [s for s in four.statements if "FROM documents" in s]
+    documents = [s for s in four.statements if "documents.id" in s]
     assert len(documents) == 1, documents

@@ -586,9 +586,9 @@ def add_party(case_id: int):
     elif form.is_submitted():
         flash("Choose a person from the results", "error")
     name = (request.args.get("name") or "").strip()
-    people = []
+    people: list[Any] = []
     if name:
-        people = db.session.scalars(queries.people_search_query(current_user, name=name).limit(50)).all()
+        people = list(db.session.scalars(queries.people_search_query(current_user, name=name).limit(50)).all())
     return render_template("cases/add_party.html", case=case, name=name, people=people, form=form)
 
 
