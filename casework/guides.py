@@ -77,6 +77,14 @@ JOURNEYS: tuple[Journey, ...] = (
             Shot("officer-record-an-incident", "/cases/", row="Margaret Holmes", follow=("Record an incident",)),
             Shot("officer-add-an-action", "/cases/", row="Margaret Holmes", follow=("Add an action",)),
             Shot("officer-my-actions", "/actions"),
+            Shot("officer-case-list", "/cases/"),
+            Shot(
+                "officer-nominate-for-tasking",
+                "/cases/",
+                row="Margaret Holmes",
+                follow=("Nominate this case for the tasking meeting",),
+            ),
+            Shot("officer-deadline-calendar", "/deadlines/calendar"),
         ),
     ),
     Journey(
@@ -90,6 +98,8 @@ JOURNEYS: tuple[Journey, ...] = (
                 "coordinator-decide-the-threshold", "/case-reviews/", row="Received", follow=("Decide the threshold",)
             ),
             Shot("coordinator-concluded-review", "/case-reviews/", row="Review concluded"),
+            Shot("coordinator-threshold-watch", "/threshold-watch/"),
+            Shot("coordinator-tasking", "/tasking"),
         ),
     ),
     Journey(
@@ -110,6 +120,8 @@ JOURNEYS: tuple[Journey, ...] = (
             Shot("manager-statistics", "/reports/statistics/"),
             Shot("manager-published-figures", "/statistics"),
             Shot("manager-imports", "/imports"),
+            Shot("manager-caseload", "/cases/caseload"),
+            Shot("manager-partnership-report", "/reports/partnership/"),
         ),
     ),
     Journey(
@@ -119,6 +131,7 @@ JOURNEYS: tuple[Journey, ...] = (
             Shot("partner-home", "/", part=None),
             Shot("partner-case", "/cases/", row="Margaret Holmes"),
             Shot("partner-add-a-note", "/cases/", row="Margaret Holmes", follow=("Add a note",)),
+            Shot("partner-tasking", "/tasking"),
         ),
     ),
     Journey(
