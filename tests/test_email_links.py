@@ -52,6 +52,7 @@ SENT_BY_THE_SCENARIO = {
     "victim-welcome-text": "a victim told their victim page is switched on (text message)",
     "victim-link": "a victim's sign-in link",
     "victim-code": "a victim's sign-in code (text message)",
+    "tasking-minutes": "the link to a tasking meeting's published minutes",
 }
 
 
@@ -215,6 +216,17 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
             )
             victim_page.send_link("vera@example.net")
             victim_page.send_code("07700900123")
+            commit()
+
+        # A tasking meeting's minutes published: the chair is sent a link to them.
+        from casework.tasking import services as tasking
+
+        with app.test_request_context("/", base_url=HOSTILE):
+            series = tasking.create_series(
+                world.coordinator, area=world.area, name="ASB tasking", interval_days=7, agencies=[world.council]
+            )
+            meeting = tasking.schedule_meeting(world.coordinator, series, date(2026, 4, 3))
+            tasking.publish_minutes(world.coordinator, meeting)
             commit()
 
         # The account holder told that sign-in is locked.

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Agency, Area
 from casework.accounts.services import area_settings
+from casework.audit.reads import note_shown
 from casework.audit.services import record_change, snapshot
 from casework.cases import settings as case_settings
 from casework.cases.models import Case, CaseParty, CaseStatus, Complaint, Incident, PartyRole, Person
@@ -560,6 +561,9 @@ def _split_working(entry: WatchEntry, visible_cases: set[int]) -> tuple[list[dic
     for item in entry.working.get("complaints", []):
         if item.get("case_id") in visible_cases:
             shown.append(item)
+            # The board links to the case by its reference, read from the stored working rather than
+            # loaded: logged as shown like a loaded case (casework.audit.reads).
+            note_shown("cases", item["case_id"])
         elif item.get("qualifies"):
             hidden[item.get("holding_agency") or "another agency"] += 1
     return shown, [HiddenComplaints(a, n) for a, n in sorted(hidden.items())]

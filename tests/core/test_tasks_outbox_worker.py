@@ -114,7 +114,9 @@ def test_applications_posted_while_the_broker_is_down_are_all_saved_and_each_pro
         with app.app_context():
             assert db.session.scalar(sa.select(sa.func.count()).select_from(TriggerApplication)) == APPLICATIONS
             emails = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEmail))
-            assert emails == 2 * APPLICATIONS  # the notice to each agency's notified person (s.104(3))
+            # The notice to each agency's notified person (s.104(3)), and the applicant's confirmation
+            # (sent whatever the channel the application came by: one code path per step).
+            assert emails == 3 * APPLICATIONS
             waiting = db.session.scalars(sa.select(PendingTask).where(PendingTask.relayed_at.is_(None))).all()
             assert len(waiting) == emails, "every email's send is a task message waiting for the broker"
             assert all(row.last_error for row in waiting[:1]), "the failed hand-over is recorded"
@@ -149,16 +151,24 @@ def test_applications_posted_while_the_broker_is_down_are_all_saved_and_each_pro
         assert len(smtp_server.messages) == emails, "an email was sent twice or not at all"
         message_ids = [m["Message-ID"] for m in smtp_server.messages]
         assert len(set(message_ids)) == emails
-        # Each application's s.104(3) notice reached each notified person once.
+        # Each application's s.104(3) notice reached each notified person once, and its confirmation the
+        # applicant.
         subjects = sorted(
             (envelope[1][0], m["Subject"])
             for envelope, m in zip(smtp_server.envelopes, smtp_server.messages, strict=True)
         )
         references = sorted(a.get_json()["reference"] for a in answers)
+        applicants = {a.get_json()["reference"]: a.get_json()["applicant"]["email"] for a in answers}
         expected = sorted(
-            (to, f"Case review application {reference} received")
-            for reference in references
-            for to in ("coordinator@bdc.example", "manager@police.example")
+            [
+                (to, f"Case review application {reference} received")
+                for reference in references
+                for to in ("coordinator@bdc.example", "manager@police.example")
+            ]
+            + [
+                (applicants[reference], f"Your ASB Case Review application {reference}")
+                for reference in references
+            ]
         )
         assert subjects == expected
         with app.app_context():
