@@ -338,7 +338,10 @@ def check_service(intervention: Intervention, service: Service) -> None:
     served_on = london_day(service.served_at)
     if kind == NoticeKind.closure_notice and intervention.issued_at and service.served_at != intervention.issued_at:
         errors["served_on"] = ["A closure notice is served at the time recorded as its service"]
-    if service.served_at > now():
+    # A notice served today with no time given is stored at noon (to keep its London day): in the morning
+    # that moment is still to come, so an untimed service is checked by its day, a timed one by its moment.
+    untimed = service.details.get("served_time_given") is False
+    if (served_on > today()) if untimed else (service.served_at > now()):
         errors["served_on"] = ["The date of service cannot be in the future"]
     elif served_on < intervention.issued_on:
         errors["served_on"] = [

@@ -369,3 +369,23 @@ def test_an_area_template_is_used_and_a_template_that_fails_on_served_notices_is
     assert "Adam Adult" not in refused.text  # never quotes the real notice
     assert db.session.scalar(sa.select(NoticeTemplate.body)) == body
     assert page_client(world.officer).get("/admin/notice-templates/").status_code == 403
+
+
+def test_a_notice_served_today_without_a_time_can_be_recorded_in_the_morning(world, page_client, cpn):
+    """Stored at noon when no time is given, it is judged by its day: at 08:00 it is not "in the future";
+    a time later than now still is."""
+    with time_machine.travel("2026-11-23T08:00:00+00:00", tick=False):
+        client = page_client(world.officer)
+        untimed = client.post(
+            f"/interventions/{cpn.id}/notice",
+            data=_serve_form(conduct="Loud music at night.", served_time="", preview="y"),
+        )
+        assert untimed.status_code == 200, untimed.text
+        assert "cannot be in the future" not in untimed.text
+        later_today = client.post(
+            f"/interventions/{cpn.id}/notice",
+            data=_serve_form(conduct="Loud music at night.", served_time="10:15", preview="y"),
+        )
+        assert later_today.status_code == 422
+        assert "The date of service cannot be in the future" in later_today.text
+
