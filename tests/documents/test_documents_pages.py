@@ -241,7 +241,17 @@ def test_the_case_page_has_a_contents_list_whose_links_all_land(page_client, wor
     contents = page[page.index('aria-labelledby="contents-title"') :]
     contents = contents[: contents.index("</nav>")]
     anchors = re.findall(r'href="#([^"]+)"', contents)
-    assert anchors == ["summary", "people", "ledger", "risk", "actions", "interventions", "documents", "victim-page", "timeline"]
+    assert anchors == [
+        "summary",
+        "people",
+        "ledger",
+        "risk",
+        "actions",
+        "interventions",
+        "documents",
+        "victim-page",
+        "timeline",
+    ]
     for anchor in anchors:
         assert f'id="{anchor}"' in page, anchor
     assert f'href="/cases/{world.case.id}/print"' in page
