@@ -20,9 +20,9 @@ from tests.interventions.world import world  # noqa: F401
 #: entries for the case and everything else the page shows, written together after the answer by
 #: casework.audit.reads (2 inserts however many records were shown, without reloading the user). 7 today.
 #: Then the sections added after that count was reached: the threshold watch's flag (its entries, 1)
-#: and the victim page (the case's victims, their access and the diary, 3). They bring it to 11; folding
-#: them into the one statement of every domain's records (``domain.case_records``) is the next step to
-#: get back to 8.
+#: and the victim page (the victims' access and the diary, 2; the victims come from the loaded parties).
+#: They bring it to 10 (one spare here); folding them into the one statement of every domain's records
+#: (``domain.case_records``) is the next step to get back to 8.
 CASE_VIEW_STATEMENTS = 11
 
 ALL_NO = {
