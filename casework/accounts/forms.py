@@ -74,10 +74,6 @@ class CodeForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
 # --- users ------------------------------------------------------------------------------------------
 
 

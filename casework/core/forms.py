@@ -75,6 +75,10 @@ class FlaskForm(flask_wtf.FlaskForm):
         return valid and not bad and not not_ids
 
 
+class ConfirmForm(FlaskForm):
+    """A button that changes something (or spends a sign-in link): only the CSRF token."""
+
+
 def date_problem(label: str, value: date | None, *, planned: bool) -> str | None:
     """The page forms' side of ``casework.core.fields.EventDate``/``PlannedDate``: the same bounds,
     worded for the GOV.UK date input. Every date field of every form calls this."""

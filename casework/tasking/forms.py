@@ -40,10 +40,6 @@ class MoveForm(FlaskForm):
     direction = StringField(validators=[DataRequired(), Length(max=4)])
 
 
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
 class AttendanceForm(FlaskForm):
     """The CSRF token; one ``status-<agency id>`` and ``representative-<agency id>`` per agency are read
     from the request (their number depends on the series)."""

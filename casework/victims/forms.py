@@ -65,10 +65,6 @@ class CodeForm(FlaskForm):
     )
 
 
-class ContinueForm(FlaskForm):
-    """A button: links are spent by a POST, so a mail scanner that opens the link does not use it."""
-
-
 class DiaryForm(FlaskForm):
     happened_on = GovukDateField(
         "When did it happen?",
@@ -101,7 +97,3 @@ class DiaryForm(FlaskForm):
         validators=[Optional(), Length(max=2000, message="How it affected you must be 2,000 characters or fewer")],
     )
     file = FileField("Add a photo or recording (optional)")
-
-
-class StopForm(FlaskForm):
-    """Confirming the victim wants to stop using the page."""

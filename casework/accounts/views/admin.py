@@ -23,7 +23,6 @@ from casework.accounts.forms import (
     AgencyCreateForm,
     AgencyEditForm,
     AreaCreateForm,
-    ConfirmForm,
     PasswordResetForm,
     SettingInput,
     UserCreateForm,
@@ -37,7 +36,7 @@ from casework.accounts.models import Agency, Area, User
 from casework.core import settings as settings_registry
 from casework.core.db import commit, writes_from_here
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.forms import FlaskForm, show_service_errors
+from casework.core.forms import ConfirmForm, FlaskForm, show_service_errors
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import ROLE_LABELS, Permission, Role, requires
 from casework.core.time import today

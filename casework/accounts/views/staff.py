@@ -15,11 +15,12 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 
 from casework.accounts import second_factor, services, sessions, sign_in_limits
-from casework.accounts.forms import CodeForm, ConfirmForm, SignInForm
+from casework.accounts.forms import CodeForm, SignInForm
 from casework.accounts.models import User
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit
+from casework.core.forms import ConfirmForm
 from casework.core.permissions import public_endpoint, signed_in
 from casework.extensions import db
 

@@ -15,6 +15,7 @@ from casework.accounts.policies import USERS
 from casework.cases.policies import get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import ConfirmForm
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
 from casework.extensions import db
@@ -24,7 +25,6 @@ from casework.tasking.forms import (
     AddCaseForm,
     AllocateForm,
     AttendanceForm,
-    ConfirmForm,
     ItemForm,
     MeetingForm,
     MoveForm,

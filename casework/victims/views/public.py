@@ -20,10 +20,11 @@ from casework.cases.forms import apply_domain_errors
 from casework.core import uploads as file_content
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
+from casework.core.forms import ConfirmForm
 from casework.core.permissions import public_endpoint
 from casework.extensions import db, limiter
 from casework.victims import services
-from casework.victims.forms import CodeForm, ContinueForm, DiaryForm, EmailSignInForm, MobileSignInForm, StopForm
+from casework.victims.forms import CodeForm, DiaryForm, EmailSignInForm, MobileSignInForm
 
 bp = Blueprint("victims", __name__, url_prefix="/my-case")
 
@@ -96,7 +97,8 @@ def check_email():
 @public_endpoint
 @limiter.limit(_limit, methods=["POST"])
 def use_link(token: str):
-    form = ContinueForm()
+    # A button: the link is spent by this POST, so a mail scanner that opens the link does not use it.
+    form = ConfirmForm()
     if form.validate_on_submit():
         access = services.use_link(token)
         if access is not None:
@@ -142,7 +144,7 @@ def enter_code():
 @bp.post("/sign-out")
 @public_endpoint
 def sign_out():
-    ContinueForm().validate_on_submit()  # CSRF is checked by the form; signing out is harmless anyway
+    ConfirmForm().validate_on_submit()  # CSRF is checked by the form; signing out is harmless anyway
     session.clear()
     return redirect(url_for(".sign_in"))
 
@@ -170,7 +172,7 @@ def home():
         _shown_to_victim(access, "cases", case.id)
     for application in view.applications:
         _shown_to_victim(access, "trigger_applications", application.id)
-    page = _page("victims/home.html", "Your case", view=view, sign_out_form=ContinueForm())
+    page = _page("victims/home.html", "Your case", view=view, sign_out_form=ConfirmForm())
     commit()
     return page
 
@@ -225,7 +227,7 @@ def add_diary_entry(case_id: int):
 @public_endpoint
 @victim_required
 def stop():
-    form = StopForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         services.stop(g.victim_access)
         commit()

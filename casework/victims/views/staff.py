@@ -10,10 +10,11 @@ from casework.cases.forms import apply_domain_errors
 from casework.cases.policies import get_case_for
 from casework.core.db import commit
 from casework.core.errors import Conflict, InvalidInput, NotFound
+from casework.core.forms import ConfirmForm
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 from casework.victims import services
-from casework.victims.forms import ContinueForm, NextStepForm, SwitchOnForm
+from casework.victims.forms import NextStepForm, SwitchOnForm
 
 bp = Blueprint("victims", __name__)
 
@@ -73,7 +74,7 @@ def _next_step(case, person, access):
         return _section(case.id)
     return (
         render_template(
-            "victims/next_step.html", case=case, person=person, access=access, form=form, off_form=ContinueForm()
+            "victims/next_step.html", case=case, person=person, access=access, form=form, off_form=ConfirmForm()
         ),
         422 if form.errors else 200,
     )
@@ -84,7 +85,7 @@ def _next_step(case, person, access):
 def switch_off(case_id: int, person_id: int):
     case = get_case_for(current_user, case_id, edit=True)
     person = services.victim_on_case(case, person_id)
-    form = ContinueForm()
+    form = ConfirmForm()
     if not form.validate_on_submit():
         return _section(case.id)
     access = services.live_access(person.id)
@@ -101,7 +102,7 @@ def switch_off(case_id: int, person_id: int):
 def accept(case_id: int, entry_id: int):
     case = get_case_for(current_user, case_id, edit=True)
     entry = services.get_entry(case, entry_id)
-    form = ContinueForm()
+    form = ConfirmForm()
     if not form.validate_on_submit():
         return _section(case.id)
     try:
