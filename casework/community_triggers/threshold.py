@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import lru_cache
 from typing import Any, Literal
 
 from casework.core.dates import end_of_months_beginning_with
@@ -189,6 +190,8 @@ def evaluate(
     received_on: date,
     applicant_name: str | None,
     complaints: Sequence[ComplaintInput],
+    *,
+    received_on_words: str | None = None,
 ) -> Evaluation:
     """Evaluate an application received on ``received_on`` against ``rules``.
 
@@ -201,8 +204,13 @@ def evaluate(
     counted". The hate variant looks at the whole group: a counted complaint whose duplicate was flagged
     hate-motivated is a hate-motivated qualifying complaint (one agency may have recorded the motive
     where another did not).
+
+    ``received_on_words`` is how the reasons name the day received (default: the date in words, "2
+    December 2026"). The threshold watch passes a placeholder and names the day when it shows the
+    working, so a finding that has not changed since it was stored reads the same on a later day.
     """
     check_rules(rules)
+    received_words = _long_date(received_on) if received_on_words is None else received_on_words
     applicant_key = _complainant_key(applicant_name, applicant_key="")
     ordered = sorted(enumerate(complaints), key=lambda item: (item[1].occurred_on, item[1].reported_on, item[0]))
 
@@ -212,7 +220,7 @@ def evaluate(
     hate_counted: set[int] = set()
     for input_index, complaint in ordered:
         position = len(results)
-        failures = _failures(rules, received_on, complaint)
+        failures = _failures(rules, received_on, received_words, complaint)
         duplicate_of: int | None = None
         if failures:
             qualifies, reason = False, "Not counted: " + "; ".join(failures) + "."
@@ -222,12 +230,12 @@ def evaluate(
             if duplicate_of is None:
                 counted_at[key] = position
                 complainant_of_counted[position] = key[0]
-                qualifies, reason = True, _counts_reason(rules, received_on, complaint)
+                qualifies, reason = True, _counts_reason(rules, received_words, complaint)
             else:
                 qualifies, reason = False, _already_counted_reason(results[duplicate_of])
             if complaint.hate_motivated:
                 hate_counted.add(position if duplicate_of is None else duplicate_of)
-        values = {field.name: getattr(complaint, field.name) for field in fields(ComplaintInput)}
+        values = {name: getattr(complaint, name) for name in _INPUT_FIELDS}
         results.append(
             ComplaintResult(
                 **values,
@@ -267,11 +275,19 @@ def normalise_complainant_name(name: str | None) -> str:
     return " ".join((name or "").split()).casefold()
 
 
+#: The fields a result copies from its input (read once: ``fields()`` is slow in the watch's nightly pass).
+_INPUT_FIELDS = tuple(field.name for field in fields(ComplaintInput))
+
+#: The periods are worked out again and again for the same days in the watch's nightly pass. Cached on
+#: (day, months): a ``datetime`` never equals a ``date``, so it still reaches the check that refuses it.
+_end_of_months = lru_cache(maxsize=8192)(end_of_months_beginning_with)
+
+
 def _complainant_key(name: str | None, applicant_key: str) -> str:
     return normalise_complainant_name(name) or applicant_key
 
 
-def _failures(rules: ThresholdRules, received_on: date, complaint: ComplaintInput) -> list[str]:
+def _failures(rules: ThresholdRules, received_on: date, received_words: str, complaint: ComplaintInput) -> list[str]:
     """Why a complaint does not qualify, as clauses of one sentence (empty when it qualifies).
 
     Each clause names the dates involved so a coordinator can check the working without a calendar.
@@ -282,19 +298,19 @@ def _failures(rules: ThresholdRules, received_on: date, complaint: ComplaintInpu
     if complaint.reported_on < complaint.occurred_on:
         failures.append(f"reported on {reported}, before the behaviour it describes ({occurred})")
     else:
-        complaint_ends = end_of_months_beginning_with(complaint.occurred_on, rules.complaint_months)
+        complaint_ends = _end_of_months(complaint.occurred_on, rules.complaint_months)
         if complaint.reported_on > complaint_ends:
             failures.append(
                 f"reported on {reported}, after the {_months(rules.complaint_months)} beginning with "
                 f"{occurred} (which ended on {_long_date(complaint_ends)})"
             )
     if complaint.reported_on > received_on:
-        failures.append(f"reported on {reported}, after the application was received on {_long_date(received_on)}")
+        failures.append(f"reported on {reported}, after the application was received on {received_words}")
     else:
-        lookback_ends = end_of_months_beginning_with(complaint.reported_on, rules.lookback_months)
+        lookback_ends = _end_of_months(complaint.reported_on, rules.lookback_months)
         if received_on > lookback_ends:
             failures.append(
-                f"the application was received on {_long_date(received_on)}, after the "
+                f"the application was received on {received_words}, after the "
                 f"{_months(rules.lookback_months)} beginning with the day the complaint was made, "
                 f"{reported} (which ended on {_long_date(lookback_ends)})"
             )
@@ -303,12 +319,12 @@ def _failures(rules: ThresholdRules, received_on: date, complaint: ComplaintInpu
     return failures
 
 
-def _counts_reason(rules: ThresholdRules, received_on: date, complaint: ComplaintInput) -> str:
+def _counts_reason(rules: ThresholdRules, received_words: str, complaint: ComplaintInput) -> str:
     return (
         f"Counts: reported on {_long_date(complaint.reported_on)}, within "
         f"{_months(rules.complaint_months)} of the behaviour on "
         f"{_long_date(complaint.occurred_on)} and within {_months(rules.lookback_months)} "
-        f"before the application was received on {_long_date(received_on)}."
+        f"before the application was received on {received_words}."
     )
 
 
@@ -339,6 +355,12 @@ def _months(count: int) -> str:
     return f"{number} month" if count == 1 else f"{number} months"
 
 
+def day_in_words(day: date) -> str:
+    """A day as the reasons name it ("10 January 2026")."""
+    return _long_date(day)
+
+
+@lru_cache(maxsize=4096)
 def _long_date(day: date) -> str:
     """ "10 January 2026", whatever the process locale."""
     return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"

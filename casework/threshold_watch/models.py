@@ -34,7 +34,9 @@ class WatchEntry(TimestampMixin, Model):
 
     ``working`` is API.md's ``threshold`` object whose complaints also carry ``case_id`` and
     ``holding_agency`` (the case's lead agency), so the board can show complaints on cases the reader may
-    not see as a count and the agency that holds them (SPEC section 10) without another query.
+    not see as a count and the agency that holds them (SPEC section 10) without another query. Its
+    reasons name the day of the evaluation by a placeholder (``services.EVALUATION_DAY``), named when
+    shown: an entry whose finding has not changed is not rewritten by each night's pass.
     """
 
     __tablename__ = "threshold_watch_entries"
@@ -63,6 +65,11 @@ class WatchEntry(TimestampMixin, Model):
         "application_id", sa.ForeignKey("trigger_applications.id", ondelete="SET NULL")
     )
     working: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    #: A digest of ``working`` (SHA-256 of its canonical JSON): the pass compares it, not the working,
+    #: so it need not load every entry's working to find the few that changed.
+    working_digest: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The day the entry's finding was last found different (written); the day it was last confirmed is
+    #: the later of this and its area's ``WatchPass.evaluated_on``.
     evaluated_on: Mapped[date] = mapped_column(sa.Date)
     #: The first day the victim met the threshold in this run of it (cleared when they fall back).
     met_on: Mapped[date | None] = mapped_column(sa.Date)
@@ -76,3 +83,14 @@ class WatchEntry(TimestampMixin, Model):
     task_case = relationship("Case")
     open_application = relationship("TriggerApplication")
     told_by = relationship("User")
+
+
+class WatchPass(Model):
+    """The day of the latest nightly pass in an area: every entry of the area was evaluated that day,
+    and those whose finding had not changed were left as they were (so their working is shown as of
+    this day, not of the day it was written)."""
+
+    __tablename__ = "threshold_watch_passes"
+
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    evaluated_on: Mapped[date] = mapped_column(sa.Date)

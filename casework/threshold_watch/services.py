@@ -14,6 +14,8 @@ nightly pass gives it everyone with a recent complaint, the incremental check (o
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +41,7 @@ from casework.extensions import db
 from casework.reminders.services import close_deadline, open_deadlines
 from casework.reminders.settings import LEAD_WORKING_DAYS
 from casework.risk.models import RiskAssessment, RiskBand
-from casework.threshold_watch.models import ToldMethod, WatchEntry
+from casework.threshold_watch.models import ToldMethod, WatchEntry, WatchPass
 
 #: The case owner's task to tell a victim who meets the threshold of their right to a Case Review.
 TELL_KIND = "threshold_watch.tell_victim"
@@ -72,10 +74,12 @@ def _months_before(day: date, months: int) -> date:
 
 @dataclass
 class PassReport:
-    """What a pass did: people evaluated, rows written, tasks raised."""
+    """What a pass did: people evaluated, entries found (kept or new), entries written (new or
+    changed), entries removed, tasks raised."""
 
     evaluated: int = 0
     entries: int = 0
+    written: int = 0
     removed: int = 0
     tasks_raised: int = 0
 
@@ -119,9 +123,37 @@ def _complaint_cutoff(rules: Iterable[_Rules], on: date) -> date:
     return _months_before(on, longest + 1)
 
 
-def _complaints_of(person_ids: Sequence[int] | None, since: date) -> dict[int, list[_Complaint]]:
+def _could_be_within_one(since: date, on: date, fewest: int) -> sa.Select[tuple[int]]:
+    """The people who may have ``fewest`` qualifying complaints on ``on`` in some area (the nightly
+    pass's candidates), as a subquery: a safe superset, never the rule itself.
+
+    The engine (``threshold.evaluate``) stays the one source of the rule; this only drops people who
+    certainly cannot reach ``fewest`` (the lowest automatic threshold in force less one): a ledger
+    complaint names no complainant, so the engine counts at most one per day of behaviour, and only a
+    complaint that caused harassment, alarm or distress, reported on or after that day, on or before
+    ``on`` and no earlier than ``since`` (before the longest look-back) can count. The number of such
+    days is therefore never below the number of qualifying complaints in any area. The periods' exact
+    ends are left to the engine."""
+    return (
+        sa.select(Complaint.complainant_person_id)
+        .join(Incident, Incident.id == Complaint.incident_id)
+        .where(
+            Complaint.complainant_person_id.is_not(None),
+            Complaint.reported_on >= since,
+            Complaint.reported_on <= on,
+            Complaint.reported_on >= Incident.occurred_on,
+            Incident.causes_had.is_(True),
+        )
+        .group_by(Complaint.complainant_person_id)
+        .having(sa.func.count(sa.distinct(Incident.occurred_on)) >= fewest)
+    )
+
+
+def _complaints_of(
+    person_ids: Sequence[int] | None, since: date, *, among: sa.Select[tuple[int]] | None = None
+) -> dict[int, list[_Complaint]]:
     """Every complaint each person made since ``since``, on any case, to any agency (one statement per
-    chunk of people; for everyone, one statement)."""
+    chunk of people; for everyone, one statement, limited to the people ``among`` selects)."""
     receiving = sa.orm.aliased(Agency)
     holding = sa.orm.aliased(Agency)
     statement = (
@@ -144,30 +176,32 @@ def _complaints_of(person_ids: Sequence[int] | None, since: date) -> dict[int, l
         .join(holding, holding.id == Case.lead_agency_id)
         .where(Complaint.reported_on >= since, Complaint.complainant_person_id.is_not(None))
     )
+    if among is not None:
+        statement = statement.where(Complaint.complainant_person_id.in_(among))
     found: dict[int, list[_Complaint]] = defaultdict(list)
     batches = (
         [statement]
         if person_ids is None
         else [statement.where(Complaint.complainant_person_id.in_(chunk)) for chunk in _chunks(person_ids)]
     )
+    complaint_input = threshold.ComplaintInput
     for batch in batches:
-        for row in db.session.execute(batch):
-            (
-                person_id,
-                reported_on,
-                reference,
-                incident_id,
-                occurred_on,
-                causes_had,
-                hate,
-                case_id,
-                case_ref,
-                agency_code,
-                holding_code,
-            ) = row
+        for (
+            person_id,
+            reported_on,
+            reference,
+            incident_id,
+            occurred_on,
+            causes_had,
+            hate,
+            case_id,
+            case_ref,
+            agency_code,
+            holding_code,
+        ) in db.session.execute(batch).tuples():
             found[person_id].append(
                 _Complaint(
-                    threshold.ComplaintInput(
+                    complaint_input(
                         occurred_on=occurred_on,
                         reported_on=reported_on,
                         complainant_name=None,
@@ -194,18 +228,34 @@ class _VictimCase:
     owner_id: int | None
 
 
-def _victim_cases(person_ids: Sequence[int]) -> dict[int, list[_VictimCase]]:
-    """The cases each person is a victim or complainant on."""
+def _victim_cases(person_ids: Sequence[int]) -> tuple[dict[int, list[_VictimCase]], set[int]]:
+    """The cases each person is a victim or complainant on, and which of the people carry a
+    vulnerability flag of their own (read with their cases: one statement per chunk)."""
     found: dict[int, dict[int, _VictimCase]] = defaultdict(dict)
+    flagged: set[int] = set()
     for chunk in _chunks(person_ids):
         rows = db.session.execute(
-            sa.select(CaseParty.person_id, Case.id, Case.area_id, Case.status, Case.owner_id)
+            sa.select(
+                CaseParty.person_id,
+                Case.id,
+                Case.area_id,
+                Case.status,
+                Case.owner_id,
+                sa.or_(
+                    Person.is_personally_vulnerable,
+                    Person.is_situationally_vulnerable,
+                    Person.is_incidentally_vulnerable,
+                ),
+            )
             .join(Case, Case.id == CaseParty.case_id)
+            .join(Person, Person.id == CaseParty.person_id)
             .where(CaseParty.person_id.in_(chunk), CaseParty.role.in_(VICTIM_ROLES), Case.anonymised_at.is_(None))
-        )
-        for person_id, case_id, area_id, status, owner_id in rows:
+        ).tuples()
+        for person_id, case_id, area_id, status, owner_id, vulnerable in rows:
             found[person_id][case_id] = _VictimCase(case_id, area_id, status, owner_id)
-    return {person_id: list(cases.values()) for person_id, cases in found.items()}
+            if vulnerable:
+                flagged.add(person_id)
+    return {person_id: list(cases.values()) for person_id, cases in found.items()}, flagged
 
 
 def _open_applications(case_ids: Sequence[int]) -> dict[int, int]:
@@ -237,33 +287,23 @@ def _high_risk(case_ids: Sequence[int]) -> set[tuple[int, int | None]]:
     return {key for key, band in latest.items() if band == RiskBand.high}
 
 
-def _personally_flagged(person_ids: Sequence[int]) -> set[int]:
-    flagged: set[int] = set()
-    for chunk in _chunks(person_ids):
-        flagged.update(
-            db.session.scalars(
-                sa.select(Person.id).where(
-                    Person.id.in_(chunk),
-                    sa.or_(
-                        Person.is_personally_vulnerable,
-                        Person.is_situationally_vulnerable,
-                        Person.is_incidentally_vulnerable,
-                    ),
-                )
-            )
-        )
-    return flagged
-
-
 def _existing(person_ids: Sequence[int] | None) -> dict[tuple[int, int], WatchEntry]:
+    """The entries of ``person_ids`` (None: every entry), without their working: the pass compares the
+    digest and loads a working only to replace it."""
+    query = sa.select(WatchEntry).options(sa.orm.defer(WatchEntry.working))
     if person_ids is None:
-        rows = db.session.scalars(sa.select(WatchEntry))
-        return {(e.area_id, e.person_id): e for e in rows}
+        return {(e.area_id, e.person_id): e for e in db.session.scalars(query)}
     found = {}
     for chunk in _chunks(person_ids):
-        for entry in db.session.scalars(sa.select(WatchEntry).where(WatchEntry.person_id.in_(chunk))):
+        for entry in db.session.scalars(query.where(WatchEntry.person_id.in_(chunk))):
             found[(entry.area_id, entry.person_id)] = entry
     return found
+
+
+#: How the stored working's reasons name the day of the evaluation ("as if they applied today"). It is
+#: named when the working is shown (``shown_working``): a finding that has not changed is then the same
+#: stored working from one day to the next, and is not rewritten each night.
+EVALUATION_DAY = "{the day of the evaluation}"
 
 
 def _working(evaluation: threshold.Evaluation, complaints: Sequence[_Complaint]) -> dict[str, Any]:
@@ -275,12 +315,39 @@ def _working(evaluation: threshold.Evaluation, complaints: Sequence[_Complaint])
     return working
 
 
+def _digest(working: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(working, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def shown_working(working: dict[str, Any], day: date) -> dict[str, Any]:
+    """A stored working with its reasons naming ``day`` as the day of the evaluation: what the engine
+    gives for that day when the finding has not changed since it was stored."""
+    words = threshold.day_in_words(day)
+    return {
+        **working,
+        "complaints": [
+            {**item, "reason": item["reason"].replace(EVALUATION_DAY, words)} for item in working.get("complaints", [])
+        ],
+    }
+
+
+def _mark_passed(area_ids: Iterable[int], on: date) -> None:
+    """Record the day of the nightly pass in each area (one row per area)."""
+    passes = {p.area_id: p for p in db.session.scalars(sa.select(WatchPass))}
+    for area_id in area_ids:
+        if area_id in passes:
+            if passes[area_id].evaluated_on != on:
+                passes[area_id].evaluated_on = on
+        else:
+            db.session.add(WatchPass(area_id=area_id, evaluated_on=on))
+
+
 def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None = None) -> PassReport:
     """Evaluate ``person_ids`` (None: everyone with a complaint recent enough to count) and bring their
     watch entries up to date: one per area where they meet or are one short of the automatic threshold,
-    kept when they were told of their right. Raises the case owner's task for each victim who newly meets
-    it without an open application; cancels it for one who no longer does before being told. Flushes,
-    never commits."""
+    kept when they were told of their right. An entry whose finding has not changed is left as it was.
+    Raises the case owner's task for each victim who newly meets it without an open application;
+    cancels it for one who no longer does before being told. Flushes, never commits."""
     on = on or today()
     report = PassReport()
     ids = sorted(set(person_ids)) if person_ids is not None else None
@@ -289,15 +356,22 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
         rules = _rules_by_area(on)
         if not rules:
             return report
-        complaints = _complaints_of(None, _complaint_cutoff(rules.values(), on))
+        since = _complaint_cutoff(rules.values(), on)
         # Nobody with fewer complaints than the lowest threshold less one can be within one of any area's.
         fewest = min(r.rules.automatic_count for r in rules.values()) - 1
+        # People already on the board are evaluated whatever they have now (to update or remove them).
+        on_board = sa.select(WatchEntry.person_id)
+        if fewest > 0:
+            among = sa.union(_could_be_within_one(since, on, fewest), on_board)
+            complaints = _complaints_of(None, since, among=sa.select(among.subquery().c[0]))
+        else:
+            complaints = _complaints_of(None, since)
         candidates = sorted({p for p, found in complaints.items() if len(found) >= fewest} | {p for _a, p in existing})
-        victim_cases = _victim_cases(candidates)
+        victim_cases, flagged = _victim_cases(candidates)
     else:
         # The incremental check: the people's cases first, then only their areas' rules.
         candidates = ids
-        victim_cases = _victim_cases(ids)
+        victim_cases, flagged = _victim_cases(ids)
         rules = _rules_by_area(
             on, {c.area_id for cases in victim_cases.values() for c in cases} | {a for a, _p in existing}
         )
@@ -307,12 +381,19 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
     results: dict[tuple[int, int], dict[str, Any]] = {}
     for person_id in candidates:
         mine = complaints.get(person_id, [])
+        inputs = [c.input for c in mine]
         by_area: dict[int, list[_VictimCase]] = defaultdict(list)
         for case in victim_cases.get(person_id, []):
             by_area[case.area_id].append(case)
+        # The same complaints under the same rules give the same evaluation: once per rule set.
+        evaluations: dict[threshold.ThresholdRules, threshold.Evaluation] = {}
         for area_id, cases in by_area.items():
             area_rules = rules[area_id].rules
-            evaluation = threshold.evaluate(area_rules, on, None, [c.input for c in mine])
+            evaluation = evaluations.get(area_rules)
+            if evaluation is None:
+                evaluation = evaluations[area_rules] = threshold.evaluate(
+                    area_rules, on, None, inputs, received_on_words=EVALUATION_DAY
+                )
             short_by = max(0, area_rules.automatic_count - evaluation.qualifying_count)
             if short_by > 1 and (area_id, person_id) not in existing:
                 continue
@@ -327,7 +408,6 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
     kept_case_ids = sorted({c.case_id for r in results.values() for c in r["cases"]})
     applications = _open_applications(kept_case_ids)
     high = _high_risk(kept_case_ids)
-    flagged = _personally_flagged(sorted({p for _a, p in results}))
 
     for key in set(existing) - set(results):
         entry = existing[key]
@@ -337,6 +417,7 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
             report.removed += 1
 
     raised: list[tuple[WatchEntry, _Rules]] = []
+    workings: dict[int, tuple[dict[str, Any], str]] = {}
     for (area_id, person_id), found in results.items():
         evaluation = found["evaluation"]
         cases = found["cases"]
@@ -351,6 +432,10 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
         application_id = next((applications[c] for c in case_order if c in applications), None)
         vulnerable = person_id in flagged or any((c, None) in high or (c, person_id) in high for c in case_order)
         task_case = _task_case(cases, case_order)
+        if id(evaluation) not in workings:
+            working = _working(evaluation, found["complaints"])
+            workings[id(evaluation)] = (working, _digest(working))
+        working, digest = workings[id(evaluation)]
         values = {
             "case_ids": case_order,
             "task_case_id": task_case.case_id if task_case else None,
@@ -359,16 +444,23 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
             "short_by": short_by,
             "vulnerable": vulnerable,
             "open_application_id": application_id,
-            "working": _working(evaluation, found["complaints"]),
-            "evaluated_on": on,
+            "working_digest": digest,
         }
         if entry is None:
-            entry = WatchEntry(area_id=area_id, person_id=person_id, **values)
+            entry = WatchEntry(area_id=area_id, person_id=person_id, working=working, evaluated_on=on, **values)
             db.session.add(entry)
+            report.written += 1
         else:
-            for name, value in values.items():
-                if getattr(entry, name) != value:
+            changed = {name: value for name, value in values.items() if getattr(entry, name) != value}
+            if changed:
+                # Only an entry whose finding changed is written (the working with its digest), and it
+                # then names the day it was written; the others keep theirs (see ``WatchPass``).
+                for name, value in changed.items():
                     setattr(entry, name, value)
+                if "working_digest" in changed:
+                    entry.working = working
+                entry.evaluated_on = on
+                report.written += 1
         report.entries += 1
         if short_by == 0:
             if entry.met_on is None:
@@ -379,6 +471,8 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
             entry.met_on = None
             if entry.told_on is None:
                 close_deadline(WatchEntry.__tablename__, entry.id, TELL_KIND, cancelled=True)
+    if ids is None:
+        _mark_passed(rules, on)
     db.session.flush()
     if raised:
         names = dict(
@@ -555,10 +649,23 @@ def _visible_case_ids(user: Any, case_ids: Iterable[int]) -> set[int]:
     return set(db.session.scalars(sa.select(Case.id).where(Case.id.in_(wanted), visible_cases_clause(user))))
 
 
-def _split_working(entry: WatchEntry, visible_cases: set[int]) -> tuple[list[dict[str, Any]], list[HiddenComplaints]]:
+def evaluated_on(entry: WatchEntry, last_pass: date | None) -> date:
+    """The last day the entry's finding was evaluated: the day it was written, or the area's latest
+    nightly pass if later (which found it unchanged, so left it as it was)."""
+    return max(entry.evaluated_on, last_pass) if last_pass is not None else entry.evaluated_on
+
+
+def last_pass(area_id: int) -> date | None:
+    found = db.session.get(WatchPass, area_id)
+    return found.evaluated_on if found is not None else None
+
+
+def _split_working(
+    entry: WatchEntry, visible_cases: set[int], day: date
+) -> tuple[list[dict[str, Any]], list[HiddenComplaints]]:
     shown: list[dict[str, Any]] = []
     hidden: defaultdict[str, int] = defaultdict(int)
-    for item in entry.working.get("complaints", []):
+    for item in shown_working(entry.working, day).get("complaints", []):
         if item.get("case_id") in visible_cases:
             shown.append(item)
             # The board links to the case by its reference, read from the stored working rather than
@@ -625,9 +732,10 @@ def board(user: Any, area: Area) -> Board:
     shown, hidden_victims = area_entries(area, user)
     visible_cases = _visible_case_ids(user, (c for e, _p in shown for c in e.case_ids))
     duplicates = possible_duplicates(user, [p for _e, p in shown])
+    passed = last_pass(area.id) if shown else None
     meeting, one_short, with_application = [], [], []
     for entry, person in shown:
-        complaints, hidden = _split_working(entry, visible_cases)
+        complaints, hidden = _split_working(entry, visible_cases, evaluated_on(entry, passed))
         item = BoardItem(entry, person, complaints, hidden, duplicates.get(person.id, []))
         if entry.open_application_id is not None:
             with_application.append(item)

@@ -26,6 +26,7 @@ def nightly_pass() -> dict[str, int]:
     return {
         "evaluated": report.evaluated,
         "entries": report.entries,
+        "written": report.written,
         "removed": report.removed,
         "tasks_raised": report.tasks_raised,
     }

@@ -283,5 +283,5 @@ def test_the_nightly_pass_is_a_beat_task_that_commits(app, world):
         report(world, world.case, world.victim, day, world.council)
     db.session.execute(sa.delete(WatchEntry))
     db.session.commit()
-    assert nightly_pass() == {"evaluated": 1, "entries": 1, "removed": 0, "tasks_raised": 1}
+    assert nightly_pass() == {"evaluated": 1, "entries": 1, "written": 1, "removed": 0, "tasks_raised": 1}
     assert entry_of(world.victim).short_by == 0
