@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, Literal
 
 from casework.core.dates import end_of_months_beginning_with
@@ -235,7 +236,7 @@ def evaluate(
                 qualifies, reason = False, _already_counted_reason(results[duplicate_of])
             if complaint.hate_motivated:
                 hate_counted.add(position if duplicate_of is None else duplicate_of)
-        values = {name: getattr(complaint, name) for name in _INPUT_FIELDS}
+        values = dict(zip(_INPUT_FIELDS, _input_values(complaint), strict=True))
         results.append(
             ComplaintResult(
                 **values,
@@ -277,6 +278,7 @@ def normalise_complainant_name(name: str | None) -> str:
 
 #: The fields a result copies from its input (read once: ``fields()`` is slow in the watch's nightly pass).
 _INPUT_FIELDS = tuple(field.name for field in fields(ComplaintInput))
+_input_values = attrgetter(*_INPUT_FIELDS)
 
 #: The periods are worked out again and again for the same days in the watch's nightly pass. Cached on
 #: (day, months): a ``datetime`` never equals a ``date``, so it still reaches the check that refuses it.
@@ -284,6 +286,8 @@ _end_of_months = lru_cache(maxsize=8192)(end_of_months_beginning_with)
 
 
 def _complainant_key(name: str | None, applicant_key: str) -> str:
+    if name is None:  # the applicant, or a ledger complaint (the watch's many): nothing to normalise
+        return applicant_key
     return normalise_complainant_name(name) or applicant_key
 
 
