@@ -117,7 +117,8 @@ def main() -> int:
             label = "first pass (board kept from a previous run)" if args.keep_board else "first pass (empty board)"
             print(
                 f"{label}: {first_s:.1f} s, {counter.count} statements; evaluated "
-                f"{first.evaluated:,} people, {first.entries:,} entries, {first.tasks_raised:,} tasks raised"
+                f"{first.evaluated:,} people, {first.entries:,} entries ({first.written:,} written), "
+                f"{first.tasks_raised:,} tasks raised"
             )
 
             times, statements = [], []
@@ -131,7 +132,8 @@ def main() -> int:
                 db.session.rollback()
             print(
                 f"nightly pass over a board in use: median {statistics.median(times):.1f} s, best {min(times):.1f} s "
-                f"({args.runs} runs), {statistics.median(statements):.0f} statements, {report.entries:,} entries; "
+                f"({args.runs} runs), {statistics.median(statements):.0f} statements, {report.entries:,} entries "
+                f"({report.written:,} written); "
                 f"x{statistics.median(times) * 1e3 / baseline:,.0f} the minimal endpoint; load {load()}"
             )
 

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,14 +100,18 @@ class _Rules:
     reminder_lead_working_days: int
 
 
-def _rules_by_area(on: date, area_ids: Iterable[int] | None = None) -> dict[int, _Rules]:
+def _rules_by_area(on: date, area_ids: Iterable[int] | None = None, *, known: Iterable[Area] = ()) -> dict[int, _Rules]:
     """Each area's rules in force on ``on`` (every area, or those listed: the incremental check reads
-    only the areas of one victim's cases)."""
-    found = {}
-    query = sa.select(Area)
+    only the areas of one victim's cases, ``known`` already loaded with them)."""
+    areas = {a.id: a for a in known}
+    query: sa.Select[tuple[Area]] | None = sa.select(Area)
     if area_ids is not None:
-        query = query.where(Area.id.in_(sorted(set(area_ids))))
-    for area in db.session.scalars(query):
+        wanted = sorted(set(area_ids) - set(areas))
+        query = sa.select(Area).where(Area.id.in_(wanted)) if wanted else None
+    if query is not None:
+        areas.update({a.id: a for a in db.session.scalars(query)})
+    found = {}
+    for area in areas.values():
         values = area_settings(area, on=on)
         found[area.id] = _Rules(
             area,
@@ -149,10 +154,12 @@ def _could_be_within_one(since: date, on: date, fewest: int) -> sa.Select[tuple[
     )
 
 
-#: The agency a complaint was made to and the agency holding its case (made once: an alias made per call
-#: costs the incremental check a few milliseconds to adapt the statement each time).
-_RECEIVING = sa.orm.aliased(Agency, name="receiving_agency")
-_HOLDING = sa.orm.aliased(Agency, name="holding_agency")
+@cache
+def _agency_aliases() -> tuple[Any, Any]:
+    """The agency a complaint was made to and the agency holding its case, made once (an alias made per
+    call costs the incremental check milliseconds to adapt its statement each time) and on first use (an
+    alias made at import would configure the mappers before every domain's models are imported)."""
+    return sa.orm.aliased(Agency, name="receiving_agency"), sa.orm.aliased(Agency, name="holding_agency")
 
 
 def _complaints_of(
@@ -160,7 +167,7 @@ def _complaints_of(
 ) -> dict[int, list[_Complaint]]:
     """Every complaint each person made since ``since``, on any case, to any agency (one statement per
     chunk of people; for everyone, one statement, limited to the people ``among`` selects)."""
-    receiving, holding = _RECEIVING, _HOLDING
+    receiving, holding = _agency_aliases()
     statement = (
         sa.select(
             Complaint.complainant_person_id,
@@ -233,34 +240,43 @@ class _VictimCase:
     owner_id: int | None
 
 
-def _victim_cases(person_ids: Sequence[int]) -> tuple[dict[int, list[_VictimCase]], set[int]]:
-    """The cases each person is a victim or complainant on, and which of the people carry a
-    vulnerability flag of their own (read with their cases: one statement per chunk)."""
+def _victim_cases(
+    person_ids: Sequence[int], *, with_areas: bool = False
+) -> tuple[dict[int, list[_VictimCase]], set[int], list[Area]]:
+    """The cases each person is a victim or complainant on, which of the people carry a vulnerability
+    flag of their own, and (``with_areas``: the incremental check) the cases' areas, read with them in
+    one statement per chunk."""
     found: dict[int, dict[int, _VictimCase]] = defaultdict(dict)
     flagged: set[int] = set()
+    areas: dict[int, Area] = {}
+    columns: list[Any] = [
+        CaseParty.person_id,
+        Case.id,
+        Case.area_id,
+        Case.status,
+        Case.owner_id,
+        sa.or_(
+            Person.is_personally_vulnerable,
+            Person.is_situationally_vulnerable,
+            Person.is_incidentally_vulnerable,
+        ),
+    ]
     for chunk in _chunks(person_ids):
-        rows = db.session.execute(
-            sa.select(
-                CaseParty.person_id,
-                Case.id,
-                Case.area_id,
-                Case.status,
-                Case.owner_id,
-                sa.or_(
-                    Person.is_personally_vulnerable,
-                    Person.is_situationally_vulnerable,
-                    Person.is_incidentally_vulnerable,
-                ),
-            )
+        statement = (
+            sa.select(*columns, *([Area] if with_areas else []))
             .join(Case, Case.id == CaseParty.case_id)
             .join(Person, Person.id == CaseParty.person_id)
             .where(CaseParty.person_id.in_(chunk), CaseParty.role.in_(VICTIM_ROLES), Case.anonymised_at.is_(None))
-        ).tuples()
-        for person_id, case_id, area_id, status, owner_id, vulnerable in rows:
+        )
+        if with_areas:
+            statement = statement.join(Area, Area.id == Case.area_id)
+        for person_id, case_id, area_id, status, owner_id, vulnerable, *area in db.session.execute(statement):
             found[person_id][case_id] = _VictimCase(case_id, area_id, status, owner_id)
             if vulnerable:
                 flagged.add(person_id)
-    return {person_id: list(cases.values()) for person_id, cases in found.items()}, flagged
+            if area:
+                areas[area_id] = area[0]
+    return {person_id: list(cases.values()) for person_id, cases in found.items()}, flagged, list(areas.values())
 
 
 def _open_applications(case_ids: Sequence[int]) -> dict[int, int]:
@@ -372,13 +388,13 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
         else:
             complaints = _complaints_of(None, since)
         candidates = sorted({p for p, found in complaints.items() if len(found) >= fewest} | {p for _a, p in existing})
-        victim_cases, flagged = _victim_cases(candidates)
+        victim_cases, flagged, _areas = _victim_cases(candidates)
     else:
         # The incremental check: the people's cases first, then only their areas' rules.
         candidates = ids
-        victim_cases, flagged = _victim_cases(ids)
+        victim_cases, flagged, areas = _victim_cases(ids, with_areas=True)
         rules = _rules_by_area(
-            on, {c.area_id for cases in victim_cases.values() for c in cases} | {a for a, _p in existing}
+            on, {c.area_id for cases in victim_cases.values() for c in cases} | {a for a, _p in existing}, known=areas
         )
         complaints = _complaints_of(ids, _complaint_cutoff(rules.values(), on)) if rules else {}
     report.evaluated = len(candidates)
