@@ -187,6 +187,9 @@ def _complaints_of(
         .join(receiving, receiving.id == Complaint.agency_id)
         .join(holding, holding.id == Case.lead_agency_id)
         .where(Complaint.reported_on >= since, Complaint.complainant_person_id.is_not(None))
+        # In the ledger's order: the engine breaks ties (which of two complaints about one day is
+        # counted) by the order it is given, so an unchanged ledger gives the same working each time.
+        .order_by(Complaint.id)
     )
     if among is not None:
         statement = statement.where(Complaint.complainant_person_id.in_(among))
