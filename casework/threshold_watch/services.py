@@ -9,7 +9,10 @@ by a guess: the board offers the merge (``possible_duplicates``) and counts noth
 
 One function evaluates any set of people with a fixed number of statements (``evaluate_people``): the
 nightly pass gives it everyone with a recent complaint, the incremental check (on
-``lifecycle.complaint_recorded``) the complainants just recorded. Measured in bench/threshold_watch_bench.py.
+``lifecycle.complaint_recorded``) the complainants just recorded. The nightly pass reads the complaints
+only of people an SQL prefilter cannot rule out (``_could_be_within_one``: a safe superset, never the
+rule), and writes only the entries whose finding changed (the working names the day of the evaluation
+when shown, ``shown_working``). Measured in bench/threshold_watch_bench.py (docs/performance.md).
 """
 
 from __future__ import annotations
