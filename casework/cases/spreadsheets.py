@@ -387,13 +387,13 @@ def _find_visible_cases(context: Any, references: set[str]) -> dict[str, Case]:
     # the same WHERE as the references, PostgreSQL applied it to every case). PostgreSQL answers
     # ``reference = ANY(...)`` (and a long IN list) by a bitmap scan of the trigram index case search uses
     # (ix_cases_reference_trgm): 9.6 s for 1,300 references on the national dataset. ``reference || ''``
-    # keeps every index out: one pass over the cases with a hashed lookup, 35 ms. See
-    # docs/performance.md, "Imports: the ledger at scale".
+    # keeps every index out: one pass over the cases joined to the references by a hash (``joined_to``).
+    # See docs/performance.md, "Imports: the ledger at scale".
     candidate_ids = set(ids.values())
     unknown = sorted(references - set(ids))
     unindexed = Case.reference.op("||")("")
-    for condition in bulk.among(unindexed, unknown):
-        candidate_ids.update(db.session.scalars(sa.select(Case.id).where(condition)))
+    for statement in bulk.joined_to(sa.select(Case.id), unindexed, unknown):
+        candidate_ids.update(db.session.scalars(statement))
     if not candidate_ids:
         return {}
     cases = [

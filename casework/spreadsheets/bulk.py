@@ -9,7 +9,12 @@ use what it offers for the purpose instead:
   statement, so the rows can be written without ``RETURNING`` and their children can name them;
 - ``copy_rows``: ``COPY ... FROM STDIN`` through psycopg, on the session's own connection (so in its
   transaction and its SAVEPOINTs, and rolled back with them);
-- ``among``: ``column = ANY(:values)``, one array parameter instead of a list of thousands.
+- ``among``: ``column = ANY(:values)``, one array parameter instead of a list of thousands;
+- ``joined_to``: a query joined to a list of values as a table (``unnest(:values)``), for the lookups of
+  every batch. psycopg prepares a statement run five times, and PostgreSQL may then plan it once for any
+  values: ``= ANY($1)`` is then tested against each element in turn, for every row scanned (a batch's
+  5,000 source references against the 100,000 an import had written took minutes, and longer with
+  each batch). Joined as a table, the values are hashed or looked up by index whatever the plan.
 
 On SQLite (tests and small installations) the same calls run a plain batched insert and an ``IN`` list.
 The rows written are the same on both: tests/spreadsheets/test_bulk.py compares them.
@@ -66,6 +71,18 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[A
         # As SQLAlchemy reports it for an INSERT: the callers' SAVEPOINTs turn it into a row's problem.
         raise sa.exc.IntegrityError(f"COPY {table.name}", None, error) from error
     return written
+
+
+def joined_to(query: sa.Select[Any], column: Any, values: Sequence[Any]) -> list[sa.Select[Any]]:
+    """``query`` limited to the rows whose ``column`` is one of ``values``: joined to them as a table on
+    PostgreSQL, in chunks of ``IN`` lists elsewhere (run each statement returned)."""
+    if not values:
+        return []
+    if is_postgresql():
+        array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+        wanted = sa.func.unnest(array).table_valued("value").render_derived()
+        return [query.join(wanted, column == wanted.c.value)]
+    return [query.where(condition) for condition in among(column, values)]
 
 
 def among(column: Any, values: Sequence[Any]) -> list[sa.ColumnElement[bool]]:

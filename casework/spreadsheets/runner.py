@@ -167,19 +167,14 @@ class ImportContext:
         """The records this agency's imports brought in under these references (one query)."""
         wanted = sorted({r for r in references if r})
         found: dict[str, SourceRecord] = {}
-        for condition in bulk.among(ImportSourceKey.source_reference, wanted):
-            rows = db.session.execute(
-                sa.select(
-                    ImportSourceKey.source_reference,
-                    ImportSourceKey.table_name,
-                    ImportSourceKey.object_id,
-                    ImportSourceKey.job_id,
-                ).where(
-                    ImportSourceKey.agency_id == self.agency_id,
-                    ImportSourceKey.record_kind == record_kind,
-                    condition,
-                )
-            )
+        query = sa.select(
+            ImportSourceKey.source_reference,
+            ImportSourceKey.table_name,
+            ImportSourceKey.object_id,
+            ImportSourceKey.job_id,
+        ).where(ImportSourceKey.agency_id == self.agency_id, ImportSourceKey.record_kind == record_kind)
+        for statement in bulk.joined_to(query, ImportSourceKey.source_reference, wanted):
+            rows = db.session.execute(statement)
             for reference, table, object_id, job_id in rows:
                 found[reference] = SourceRecord(table, object_id, job_id)
         return found

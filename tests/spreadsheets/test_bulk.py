@@ -129,6 +129,9 @@ def test_among_finds_every_value_of_a_long_list(importer, world):
     found = [i for condition in conditions for i in db.session.scalars(sa.select(Case.id).where(condition))]
     assert found == [case.id]
     assert bulk.among(Case.reference, []) == []
+    statements = bulk.joined_to(sa.select(Case.id), Case.reference.op("||")(""), values)
+    assert len(statements) == (1 if bulk.is_postgresql() else 3)
+    assert [i for statement in statements for i in db.session.scalars(statement)] == [case.id]
 
 
 @pytest.mark.postgresql_only
