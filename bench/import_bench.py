@@ -16,7 +16,7 @@ Two yardsticks measured in the same run:
 - the floor: reading and parsing the same CSV file with the csv module, without the service;
 - the per-row path: ``cases.services.record_incident`` one incident at a time (as the API does), on a
   sample, rolled back: its time and statements per incident, to show why the import takes the bulk path
-  (``cases.services.record_incidents_bulk``).
+  (``cases.ledger_import.record_incidents``: COPY on PostgreSQL).
 """
 
 from __future__ import annotations

@@ -344,7 +344,7 @@ INCIDENTS = Layout(
     ),
 )
 
-#: Rows handed to ``record_incidents_bulk`` at a time: enough to keep statements few, small enough that
+#: Rows handed to ``ledger_import.record_incidents`` at a time: enough to keep statements few, small enough that
 #: memory stays flat whatever the file's length.
 INCIDENT_BATCH = 5000
 
