@@ -143,10 +143,13 @@ class ImportContext:
 
     def _after_flush(self, session: Any, _context: Any) -> None:
         for obj in session.new:
-            table = getattr(obj, "__tablename__", None)
-            if table is None or table in NOT_LEDGERED:
+            mapper = sa.inspect(obj).mapper
+            # The table the row is in: a model mapped to a join (the audit log's entries with their
+            # values) has none of its own, and a name Flask-SQLAlchemy made up ("audit_entry").
+            if not isinstance(mapper.local_table, sa.Table) or mapper.local_table.name in NOT_LEDGERED:
                 continue
-            identity = sa.inspect(obj).mapper.primary_key_from_instance(obj)
+            table = mapper.local_table.name
+            identity = mapper.primary_key_from_instance(obj)
             # Rows keyed by two columns (a case's shares) belong to a ledgered row and go with it
             # (ON DELETE CASCADE).
             if len(identity) == 1 and isinstance(identity[0], int):

@@ -163,3 +163,40 @@ def test_a_case_not_found_is_reported_in_every_batch(importer, world, monkeypatc
     ]
     fixed = importer.run("incidents", [row for row in rows if row[1] != "C-404"])
     assert fixed.summary["created"]["incidents"] == 2
+
+
+def test_undo_of_an_incidents_import_deletes_every_row_it_wrote(importer, world, monkeypatch):
+    """The ledger written by COPY (or INSERT on SQLite) names every incident, complaint and party, across
+    batches, including a complaint added in a later batch to an incident of an earlier one."""
+    from casework.cases import spreadsheets
+    from casework.spreadsheets.models import ImportRecord, ImportStatus
+    from tests.spreadsheets.conftest import count
+
+    monkeypatch.setattr(spreadsheets, "INCIDENT_BATCH", 2)
+    _world(importer)
+    importer.run("people", [["reference", "name"], ["P-3", "Sam Third"]])
+    before = (count(Incident), count(Complaint), count(CaseParty))
+    rows = [
+        HEADER,
+        ["I-1", "C-1", "2026-03-01", "Music", "", "", "P-3", "2026-03-02", "BDC", "BDC-1"],
+        ["I-2", "C-1", "2026-03-03", "Shouting", "", "", "", "2026-03-03", "DERPOL", "LOG-1"],
+        ["I-3", "C-1", "2026-03-04", "Threats", "", "", "", "", "", ""],
+        ["I-1", "C-1", "2026-03-01", "Music", "", "", "", "2026-03-05", "DERPOL", "LOG-2"],
+    ]
+    job = importer.run("incidents", rows)
+    assert job.status == ImportStatus.imported, problems_of(job)
+    assert (count(Incident), count(Complaint), count(CaseParty)) == (before[0] + 3, before[1] + 3, before[2] + 1)
+    ledger = dict(
+        db.session.execute(
+            sa.select(ImportRecord.table_name, sa.func.count())
+            .where(ImportRecord.job_id == job.id)
+            .group_by(ImportRecord.table_name)
+        )
+        .tuples()
+        .all()
+    )
+    assert ledger == {"incidents": 3, "complaints": 3, "case_parties": 1}
+    response = importer.client.post(f"/imports/{job.id}/undo", data={"version": job.version})
+    assert response.status_code == 302
+    assert importer.job(job.id).status == ImportStatus.undone
+    assert (count(Incident), count(Complaint), count(CaseParty)) == before
