@@ -16,7 +16,7 @@ Two yardsticks measured in the same run:
 - the floor: reading and parsing the same CSV file with the csv module, without the service;
 - the per-row path: ``cases.services.record_incident`` one incident at a time (as the API does), on a
   sample, rolled back: its time and statements per incident, to show why the import takes the bulk path
-  (``cases.services.record_incidents_bulk``).
+  (``cases.ledger_import.record_incidents``: COPY on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -164,6 +165,20 @@ def child(url: str, path: str) -> dict:
     return result
 
 
+def minimal_endpoint_ms(runs: int = 2000) -> float:
+    """The yardstick of every figure in bench/: the smallest Flask endpoint through the test client."""
+    from bench.minimal_app import app as minimal
+
+    client = minimal.test_client()
+    client.get("/ping")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        client.get("/ping")
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
 def floor(path: str) -> float:
     """Reading and parsing the same file without the service."""
     started = time.monotonic()
@@ -240,6 +255,8 @@ def main() -> int:
     print(f"load average before: {os.getloadavg()}")
     largest = max(files)
     sample = per_row_sample(app, db, user, files[largest][0], args.per_row_sample) if args.per_row_sample else None
+    minimal_ms = minimal_endpoint_ms()
+    print(f"minimal endpoint: {minimal_ms:.3f} ms (median of 2,000)", flush=True)
     results = []
     for size, (path, complaints) in files.items():
         parse = floor(path)
@@ -252,7 +269,12 @@ def main() -> int:
         )
         result = json.loads(out.stdout.strip().splitlines()[-1])
         result.update(
-            size=size, complaints=complaints, parse_s=parse, load=load, file_mb=Path(path).stat().st_size / 2**20
+            size=size,
+            complaints=complaints,
+            parse_s=parse,
+            load=load,
+            load_after=os.getloadavg(),
+            file_mb=Path(path).stat().st_size / 2**20,
         )
         results.append(result)
         os.unlink(path)
@@ -260,14 +282,15 @@ def main() -> int:
     print()
     print(
         "| incidents | complaints | file MB | parse only s | upload s | dry run s | real run s | undo s "
-        "| peak RSS MB | load (1 min) |"
+        "| peak RSS MB | load (1 min) | real run / minimal endpoint |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r['size']:,} | {r['complaints']:,} | {r['file_mb']:.1f} | {r['parse_s']:.1f} | {r['upload_s']:.1f} | "
             f"{r['dry_run_s']:.1f} | {r['real_run_s']:.1f} | {r['undo_s']:.1f} | "
-            f"{r['rss_after_real_run_mb']:.0f} | {r['load'][0]:.1f} |"
+            f"{r['rss_after_real_run_mb']:.0f} | {r['load'][0]:.1f} to {r['load_after'][0]:.1f} | "
+            f"{r['real_run_s'] * 1000 / minimal_ms:,.0f} |"
         )
     if sample:
         per = sample["seconds"] / sample["incidents"]

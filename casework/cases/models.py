@@ -241,6 +241,10 @@ class Complaint(TimestampMixin, Model):
         sa.Index("ix_complaints_complainant_reported", "complainant_person_id", "reported_on"),
         # The threshold watch's nightly pass reads every complaint recent enough to count.
         sa.Index("ix_complaints_reported_on", "reported_on"),
+        # A police log import looks each call up by the force's own reference (police_reports.take_call):
+        # without it PostgreSQL answers "=" from the trigram index below, about 100 ms a call on the
+        # national dataset (docs/performance.md, "Imports: the ledger at scale").
+        sa.Index("ix_complaints_agency_reference", "agency_id", "reference"),
         # Case search finds a case by any agency's reference (a police log number such as DP-2231)
         # anywhere in the reference: a trigram index on PostgreSQL.
         sa.Index(

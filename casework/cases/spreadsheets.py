@@ -5,7 +5,8 @@ their complaints, and a police incident log. Exports: the case list with its fil
 
 Every row goes through the same services as the API (``casework.cases.services``), with the importing
 user's visibility: a case or person a row names must be one the user could open. The one bulk path,
-incidents, is ``services.record_incidents_bulk`` (same rules, measured as needed in bench/).
+incidents, is ``ledger_import.record_incidents`` (``services.record_incidents_bulk``'s rules, written by
+``COPY`` on PostgreSQL; measured in bench/import_bench.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.accounts.models import Agency, AgencyKind, agency_areas
-from casework.cases import listing, queries, services
+from casework.cases import ledger_import, listing, queries, services
 from casework.cases.models import Case, CaseStatus, Incident, PartyRole, Person, PersonKind
 from casework.cases.policies import visible_cases_clause, visible_people_clause
 from casework.core.permissions import Permission
 from casework.extensions import db
+from casework.spreadsheets import bulk
 from casework.spreadsheets import columns as c
 from casework.spreadsheets.columns import Column, Layout
 from casework.spreadsheets.kinds import Export, ExportList, ImportKind, ImportOption, ParsedRow, tracking
@@ -342,9 +344,9 @@ INCIDENTS = Layout(
     ),
 )
 
-#: Rows handed to ``record_incidents_bulk`` at a time: enough to keep statements few, small enough that
+#: Rows handed to ``ledger_import.record_incidents`` at a time: enough to keep statements few, small enough that
 #: memory stays flat whatever the file's length.
-INCIDENT_BATCH = 2000
+INCIDENT_BATCH = 5000
 
 
 def run_incidents(context: Any, rows: Iterator[ParsedRow]) -> None:
@@ -358,24 +360,47 @@ def run_incidents(context: Any, rows: Iterator[ParsedRow]) -> None:
         _incident_batch(context, batch)
 
 
+#: Cases an incidents import keeps from one batch to the next (many incidents name the same case); at
+#: most this many, so memory stays flat whatever the file's length.
+CASES_KEPT = 20_000
+
+
 def _visible_cases(context: Any, references: set[str]) -> dict[str, Case]:
-    """Case reference (the source's, or the service's) -> the case, when the user can see it."""
+    """Case reference (the source's, or the service's) -> the case, when the user can see it.
+
+    What earlier batches of the run found is kept (``CASES_KEPT``): in one transaction, what the user
+    can see does not change."""
+    kept: dict[str, Case | None] = context.__dict__.setdefault("_cases_kept", {})
+    if len(kept) > CASES_KEPT:
+        kept.clear()
+    wanted = references - kept.keys()
+    if wanted:
+        found = _find_visible_cases(context, wanted)
+        kept.update({reference: found.get(reference) for reference in wanted})
+    return {reference: case for reference in references if (case := kept[reference]) is not None}
+
+
+def _find_visible_cases(context: Any, references: set[str]) -> dict[str, Case]:
     by_source = context.find("case", references)
     ids = {ref: record.object_id for ref, record in by_source.items()}
-    # The candidates first, as a list of ids; then the visibility rule on those few ids. On PostgreSQL a
-    # long IN list of references was planned as a bitmap scan of the trigram index that case search
-    # uses (ix_cases_reference_trgm, which answers "=" too, slowly): 16 s for a batch of 2,000
-    # references on the national dataset. Comparing ``reference || ''`` keeps every index out, so the
-    # list is one pass over the cases with a hashed lookup (0.1 s); see bench/import_bench.py.
+    # The candidates first, as a list of ids; then the visibility rule on those few ids (with the rule in
+    # the same WHERE as the references, PostgreSQL applied it to every case). PostgreSQL answers
+    # ``reference = ANY(...)`` (and a long IN list) by a bitmap scan of the trigram index case search uses
+    # (ix_cases_reference_trgm): 9.6 s for 1,300 references on the national dataset. ``reference || ''``
+    # keeps every index out: one pass over the cases joined to the references by a hash (``joined_to``).
+    # See docs/performance.md, "Imports: the ledger at scale".
     candidate_ids = set(ids.values())
     unknown = sorted(references - set(ids))
-    if unknown:
-        unindexed = Case.reference.op("||")("")
-        candidate_ids.update(db.session.scalars(sa.select(Case.id).where(unindexed.in_(unknown))))
+    unindexed = Case.reference.op("||")("")
+    for statement in bulk.joined_to(sa.select(Case.id), unindexed, unknown):
+        candidate_ids.update(db.session.scalars(statement))
     if not candidate_ids:
         return {}
-    query = sa.select(Case).where(Case.id.in_(sorted(candidate_ids)), visible_cases_clause(context.actor))
-    cases = list(db.session.scalars(query))
+    cases = [
+        case
+        for condition in bulk.among(Case.id, sorted(candidate_ids))
+        for case in db.session.scalars(sa.select(Case).where(condition, visible_cases_clause(context.actor)))
+    ]
     by_id = {case.id: case for case in cases}
     found = {ref: by_id[i] for ref, i in ids.items() if i in by_id}
     found.update(
@@ -506,9 +531,8 @@ def _incident_batch(context: Any, rows: list[ParsedRow]) -> None:
             continue
         valid.append((ref, item, numbers))
     if valid:
-        recorded = services.record_incidents_bulk(
-            actor, [item for _, item, _ in valid], note=f"import {context.job_id}"
-        )
+        items = [item for _, item, _ in valid]
+        recorded = ledger_import.record_incidents(actor, items, note=f"import {context.job_id}")
         context.note("incidents", recorded.incident_ids)
         context.note("complaints", recorded.complaint_ids)
         context.note("case_parties", recorded.party_ids)

@@ -60,6 +60,9 @@ def from_cell(value: Any) -> str | None:
     XLSX cells arrive typed: a date cell as a datetime, a number as an int or float. They become the
     text an export would have written for them, so every column is parsed one way whatever the file.
     """
+    if type(value) is str:  # every CSV cell: the common case first (bench/import_bench.py)
+        text = unescape(value)
+        return text if text.strip() else None
     if value is None:
         return None
     if isinstance(value, dt.datetime):

@@ -99,7 +99,8 @@ def read_row(
     for column in layout.columns:
         index = mapping.get(column.key)
         text = cells[index] if index is not None and index < len(cells) else None
-        if text is not None and NOT_UTF8.search(text):
+        # Only text with a character beyond ASCII can hold a byte that was not UTF-8 (checked first: fast).
+        if text is not None and not text.isascii() and NOT_UTF8.search(text):
             problems[column.key] = NOT_UTF8_MESSAGE
             continue
         try:

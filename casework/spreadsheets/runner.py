@@ -27,12 +27,13 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import sqlalchemy as sa
 
 from casework.core.errors import RULE, DomainError, InvalidInput
 from casework.extensions import db
+from casework.spreadsheets import bulk
 from casework.spreadsheets.models import ImportProblem, ImportRecord, ImportSourceKey
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,8 @@ class ImportContext:
         self.skipped: Counter[str] = Counter()
         self.rows_done = 0
         self._progress = progress
-        self._ledger: list[dict[str, Any]] = []
+        #: ``(table, id)`` of rows written and not yet noted in the ledger.
+        self._ledger: list[tuple[str, int]] = []
 
     # --- reporting ------------------------------------------------------------------------------------
 
@@ -124,25 +126,34 @@ class ImportContext:
 
     def note(self, table_name: str, ids: Iterable[int]) -> None:
         """Rows a bulk path inserted without the session (the flush listener sees only the session's)."""
-        self._ledger.extend({"job_id": self.job_id, "table_name": table_name, "object_id": i} for i in ids)
+        self._ledger.extend((table_name, i) for i in ids)
         if len(self._ledger) >= 5000:
             self.write_ledger()
 
     def write_ledger(self) -> None:
-        if self._ledger:
-            pending, self._ledger = self._ledger, []
-            db.session.execute(sa.insert(ImportRecord), pending)
+        """Note what was written in the ledger. A dry run keeps no ledger: the ledger serves only to undo
+        the import, and a dry run's transaction is always rolled back."""
+        pending, self._ledger = self._ledger, []
+        if pending and not self.dry_run:
+            bulk.copy_rows(
+                cast(sa.Table, ImportRecord.__table__),
+                ("job_id", "table_name", "object_id"),
+                ((self.job_id, table, object_id) for table, object_id in pending),
+            )
 
     def _after_flush(self, session: Any, _context: Any) -> None:
         for obj in session.new:
-            table = getattr(obj, "__tablename__", None)
-            if table is None or table in NOT_LEDGERED:
+            mapper = sa.inspect(obj).mapper
+            # The table the row is in: a model mapped to a join (the audit log's entries with their
+            # values) has none of its own, and a name Flask-SQLAlchemy made up ("audit_entry").
+            if not isinstance(mapper.local_table, sa.Table) or mapper.local_table.name in NOT_LEDGERED:
                 continue
-            identity = sa.inspect(obj).mapper.primary_key_from_instance(obj)
+            table = mapper.local_table.name
+            identity = mapper.primary_key_from_instance(obj)
             # Rows keyed by two columns (a case's shares) belong to a ledgered row and go with it
             # (ON DELETE CASCADE).
             if len(identity) == 1 and isinstance(identity[0], int):
-                self._ledger.append({"job_id": self.job_id, "table_name": table, "object_id": identity[0]})
+                self._ledger.append((table, identity[0]))
 
     @contextlib.contextmanager
     def listening(self) -> Iterator[None]:
@@ -157,21 +168,16 @@ class ImportContext:
 
     def find(self, record_kind: str, references: Iterable[str]) -> dict[str, SourceRecord]:
         """The records this agency's imports brought in under these references (one query)."""
-        wanted = list({r for r in references if r})
+        wanted = sorted({r for r in references if r})
         found: dict[str, SourceRecord] = {}
-        for start in range(0, len(wanted), 1000):
-            rows = db.session.execute(
-                sa.select(
-                    ImportSourceKey.source_reference,
-                    ImportSourceKey.table_name,
-                    ImportSourceKey.object_id,
-                    ImportSourceKey.job_id,
-                ).where(
-                    ImportSourceKey.agency_id == self.agency_id,
-                    ImportSourceKey.record_kind == record_kind,
-                    ImportSourceKey.source_reference.in_(wanted[start : start + 1000]),
-                )
-            )
+        query = sa.select(
+            ImportSourceKey.source_reference,
+            ImportSourceKey.table_name,
+            ImportSourceKey.object_id,
+            ImportSourceKey.job_id,
+        ).where(ImportSourceKey.agency_id == self.agency_id, ImportSourceKey.record_kind == record_kind)
+        for statement in bulk.joined_to(query, ImportSourceKey.source_reference, wanted):
+            rows = db.session.execute(statement)
             for reference, table, object_id, job_id in rows:
                 found[reference] = SourceRecord(table, object_id, job_id)
         return found
@@ -180,19 +186,13 @@ class ImportContext:
         """``(reference, table, id)`` for records this run created: later rows, and later imports, find
         them by the reference."""
         if pairs:
-            db.session.execute(
-                sa.insert(ImportSourceKey),
-                [
-                    {
-                        "agency_id": self.agency_id,
-                        "record_kind": record_kind,
-                        "source_reference": reference,
-                        "table_name": table,
-                        "object_id": object_id,
-                        "job_id": self.job_id,
-                    }
+            bulk.copy_rows(
+                cast(sa.Table, ImportSourceKey.__table__),
+                ("agency_id", "record_kind", "source_reference", "table_name", "object_id", "job_id"),
+                (
+                    (self.agency_id, record_kind, reference, table, object_id, self.job_id)
                     for reference, table, object_id in pairs
-                ],
+                ),
             )
 
     # --- one row through the services ----------------------------------------------------------------
