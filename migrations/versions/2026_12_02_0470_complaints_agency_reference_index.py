@@ -2,7 +2,7 @@
 reference without the trigram index
 
 Revision ID: 0470
-Revises: 0410
+Revises: 0440
 Create Date: 2026-12-02 02:50:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0470'
-down_revision = '0410'
+down_revision = '0440'
 branch_labels = None
 depends_on = None
 
