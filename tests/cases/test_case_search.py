@@ -215,4 +215,5 @@ def test_a_search_pages_through_every_match_once_best_first_with_the_whole_total
     newest_first = [c["reference"] for c in reversed(partials)] + [c["reference"] for c in reversed(words)]
     assert pages[:3] == [[exact["reference"], newest_first[0]], newest_first[1:3], newest_first[3:5]]
     assert totals[:3] == [6, 6, 6]
-    assert pages[3] == [] and totals[3] == 6
+    assert pages[3] == []
+    assert totals[3] == 6
