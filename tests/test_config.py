@@ -42,6 +42,8 @@ def test_a_valid_production_environment_starts(environment: pytest.MonkeyPatch) 
     assert settings["SESSION_IDLE_MINUTES"] == 15
     assert app.config["PERMANENT_SESSION_LIFETIME"] == 2 * 15 * 60
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    # Templates are compiled once per worker: production never checks the files for changes on a render.
+    assert app.jinja_env.auto_reload is False
 
 
 def test_a_bare_postgresql_url_uses_psycopg_3(environment: pytest.MonkeyPatch) -> None:

@@ -281,15 +281,29 @@ def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select
     filters = _list_filters(shape)
     if shape.searching:
         ranked = _search_matches(shape, filters)
-        # The number of matches comes with the page (a window count), rather than from a second run of
-        # the search.
-        query: sa.Select[Any] = sa.select(Case, sa.func.count().over().label("total")).join(
-            ranked, ranked.c.case_id == Case.id
-        )
         if shape.ranked:
-            query = query.order_by(ranked.c.rank.desc(), _sort_time(shape, Case.created_at).desc(), Case.id.desc())
+            ordering = [ranked.c.rank.desc(), _sort_time(shape, Case.created_at).desc(), Case.id.desc()]
         else:
-            query = query.order_by(*_directed(shape, _sort_expression(shape), Case.id))
+            ordering = _directed(shape, _sort_expression(shape), Case.id)
+        # The page's ids are chosen among the matches first, and only those cases are loaded with what
+        # a list shows (area, lead agency, owner): a common term matches thousands of visible cases.
+        # The number of matches comes with the page (a window count, taken before the LIMIT), rather
+        # than from a second run of the search.
+        chosen = (
+            sa.select(
+                ranked.c.case_id,
+                sa.func.count().over().label("total"),
+                sa.func.row_number().over(order_by=ordering).label("position"),
+            )
+            .join(Case, Case.id == ranked.c.case_id)
+            .order_by(*ordering)
+            .limit(sa.bindparam("page_limit"))
+            .offset(sa.bindparam("offset"))
+            .subquery("chosen")
+        )
+        query: sa.Select[Any] = (
+            sa.select(Case, chosen.c.total).join(chosen, chosen.c.case_id == Case.id).order_by(chosen.c.position)
+        )
         counted: sa.Select | sa.CompoundSelect = sa.select(ranked.c.case_id)
     else:
         candidates = sa.union(*_newest_first(shape, filters, limited=True)).subquery()
@@ -306,15 +320,13 @@ def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select
             )
         )
         counted = sa.union(*_newest_first(shape, filters, limited=False))
-    page = (
-        query.options(
-            joinedload(Case.area),
-            joinedload(Case.lead_agency),
-            joinedload(Case.owner).lazyload(User.agency),
-        )
-        .limit(sa.bindparam("page_limit"))
-        .offset(sa.bindparam("offset"))
+    page = query.options(
+        joinedload(Case.area),
+        joinedload(Case.lead_agency),
+        joinedload(Case.owner).lazyload(User.agency),
     )
+    if not shape.searching:
+        page = page.limit(sa.bindparam("page_limit")).offset(sa.bindparam("offset"))
     capped = counted if shape.dialect == "sqlite" else counted.limit(sa.bindparam("count_limit"))
     count = sa.select(sa.func.count()).select_from(capped.subquery())
     return page, count, counted
@@ -492,6 +504,17 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
         else_=RANK_TEXT,
     )
     complaint_rank = sa.case((sa.func.lower(Complaint.reference) == search.lowered, RANK_EXACT), else_=RANK_IDENTIFIER)
+    # The complaints whose reference matches, each with its case read through its incident's primary
+    # key: a part of a number (ASB-22) matches thousands of complaints across the country, and going
+    # from them to the visible cases costs one probe each, where joining the other way reads every
+    # incident of a police force's 9,500 visible cases (100,000 rows; 450 ms on the national dataset).
+    complaint_case = sa.select(Incident.case_id).where(Incident.id == Complaint.incident_id).scalar_subquery()
+    references = (
+        sa.select(complaint_case.label("case_id"), complaint_rank.label("rank"))
+        .where(Complaint.reference.ilike(pattern, escape="\\"))
+        .cte("complaint_matches")
+        .prefix_with("MATERIALIZED")
+    )
     arms = [
         sa.select(Case.id.label("case_id"), case_rank.label("rank"))
         .join(visible, visible.c.id == Case.id)
@@ -506,9 +529,7 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
         .join(visible, visible.c.id == CaseParty.case_id)
         .join(Person, Person.id == CaseParty.person_id)
         .where(Person.normalised_name.like(search.name_pattern, escape="\\")),
-        sa.select(Incident.case_id, complaint_rank)
-        .join(Complaint, Complaint.incident_id == Incident.id)
-        .where(Complaint.reference.ilike(pattern, escape="\\"), Incident.case_id.in_(visible_ids)),
+        sa.select(references.c.case_id, references.c.rank).where(references.c.case_id.in_(visible_ids)),
         *(source(visible, search) for source in search_sources()),
     ]
     matches = sa.union_all(*arms).subquery("matches")

@@ -89,9 +89,8 @@ def _records_statement(parts: tuple[CaseRecords, ...]) -> sa.Select[Any]:
     numbers = sa.union_all(*(sa.select(sa.literal(i).label("part")) for i in range(len(parts)))).subquery("parts")
     statement = sa.select(numbers.c.part, *(part.entity for part in parts)).select_from(numbers)
     for i, part in enumerate(parts):
-        statement = statement.outerjoin(
-            part.entity, sa.and_(numbers.c.part == i, part.entity.case_id == sa.bindparam("case_id"))
-        )
+        belongs = part.belongs(sa.bindparam("case_id"))
+        statement = statement.outerjoin(part.entity, sa.and_(numbers.c.part == i, belongs))
     options = [option for part in parts for option in part.options]
     order_by = [clause for part in parts for clause in part.order_by]
     return statement.options(*options).order_by(numbers.c.part, *order_by)

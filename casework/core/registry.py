@@ -64,6 +64,13 @@ class CaseRecords:
     options: tuple[Any, ...] = ()
     #: The order the section lists them in.
     order_by: tuple[Any, ...] = ()
+    #: function(the case id, a bind parameter) -> which rows belong to the case, for records that do not
+    #: name it in a ``case_id`` column (a watch entry of one of its victims); default ``case_id = :case_id``.
+    on: Callable[[Any], Any] | None = None
+
+    def belongs(self, case_id: Any) -> Any:
+        """The condition that picks this part's records of the case ``case_id`` (a bind parameter)."""
+        return self.on(case_id) if self.on is not None else self.entity.case_id == case_id
 
 
 @dataclass
@@ -178,11 +185,19 @@ class DomainRegistration:
         self.registry.demo_loaders.append((self.name, loader))
 
     def case_records(
-        self, name: str, entity: Any, *, options: tuple[Any, ...] = (), order_by: tuple[Any, ...] = ()
+        self,
+        name: str,
+        entity: Any,
+        *,
+        options: tuple[Any, ...] = (),
+        order_by: tuple[Any, ...] = (),
+        on: Callable[[Any], Any] | None = None,
     ) -> None:
         """The domain's records of a case that its case page section, API key and timeline show: read
-        with ``casework.cases.sections.case_records(case_id, name)``, one statement for every domain's."""
-        self.registry.case_records[name] = CaseRecords(name, entity, tuple(options), tuple(order_by))
+        with ``casework.cases.sections.case_records(case_id, name)``, one statement for every domain's.
+        ``on(case_id)`` picks them when the entity has no ``case_id`` column (it must stay cheap: it is
+        an outer join's condition, with the case id as a bind parameter)."""
+        self.registry.case_records[name] = CaseRecords(name, entity, tuple(options), tuple(order_by), on)
 
     def case_api_section(self, key: str, fn: Callable[[Any, Any], Any]) -> None:
         self.registry.case_api_sections[key] = fn

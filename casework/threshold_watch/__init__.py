@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     domain.tasks("casework.threshold_watch.tasks")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)
+    domain.case_records("threshold_watch", **case_sections.CASE_RECORDS)
     domain.case_page_section(5, "threshold_watch/_case_section.html", case_sections.watch_section)
     domain.panel("coordinator", case_sections.coordinator_panel)
     domain.panel("manager", case_sections.coordinator_panel)

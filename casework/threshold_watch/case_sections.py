@@ -4,12 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from casework.cases.models import Case, CaseParty
 from casework.cases.policies import can_edit_case
-from casework.threshold_watch import services
+from casework.cases.sections import case_records
+from casework.threshold_watch.models import WatchEntry
+from casework.threshold_watch.services import VICTIM_ROLES
+
+
+def _entries_of_the_case(case_id: Any) -> Any:
+    """The watch entries (in the case's area) of the case's victims and complainants that have met the
+    threshold or are one report short."""
+    return sa.and_(
+        WatchEntry.area_id == sa.select(Case.area_id).where(Case.id == case_id).scalar_subquery(),
+        WatchEntry.short_by <= 1,
+        WatchEntry.person_id.in_(
+            sa.select(CaseParty.person_id).where(CaseParty.case_id == case_id, CaseParty.role.in_(VICTIM_ROLES))
+        ),
+    )
+
+
+#: The case's watch entries with their people, loaded with every domain's records of the case
+#: (``casework.cases.sections.case_records``), so the section asks the database nothing of its own.
+CASE_RECORDS: dict[str, Any] = {
+    "entity": WatchEntry,
+    "options": (joinedload(WatchEntry.person),),
+    "order_by": (WatchEntry.short_by, WatchEntry.id),
+    "on": _entries_of_the_case,
+}
 
 
 def watch_section(case: Any, user: Any) -> dict[str, Any]:
-    entries = services.entries_for_case(case)
+    found = sorted(case_records(case.id, "threshold_watch"), key=lambda e: (e.short_by, e.person.name, e.id))
+    entries = [(entry, entry.person) for entry in found]
     return {
         "case": case,
         "watch_to_tell": [

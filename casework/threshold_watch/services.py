@@ -773,23 +773,6 @@ def board(user: Any, area: Area) -> Board:
     return Board(area, meeting, one_short, with_application, hidden_victims)
 
 
-def entries_for_case(case: Case) -> list[tuple[WatchEntry, Person]]:
-    """The watch entries of the victims on a case (in the case's area): the one-short flag and the
-    tell-the-victim task on the case page."""
-    return list(
-        db.session.execute(
-            sa.select(WatchEntry, Person)
-            .join(Person, Person.id == WatchEntry.person_id)
-            .join(
-                CaseParty,
-                sa.and_(CaseParty.person_id == WatchEntry.person_id, CaseParty.case_id == case.id),
-            )
-            .where(WatchEntry.area_id == case.area_id, WatchEntry.short_by <= 1, CaseParty.role.in_(VICTIM_ROLES))
-            .order_by(WatchEntry.short_by, Person.name)
-        ).tuples()
-    )
-
-
 def dump_entry(entry: WatchEntry, person: Person) -> dict[str, Any]:
     """API.md's threshold-watch item."""
     return {

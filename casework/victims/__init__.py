@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
     domain.models("casework.victims.models")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("public", public.bp)
+    domain.case_records("victim_accesses", **case_sections.ACCESS_RECORDS)
+    domain.case_records("victim_diary", **case_sections.DIARY_RECORDS)
     domain.case_page_section(
         55,
         "victims/_case_section.html",

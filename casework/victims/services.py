@@ -98,15 +98,6 @@ def live_access(person_id: int) -> VictimAccess | None:
     )
 
 
-def live_accesses(person_ids: list[int]) -> dict[int, VictimAccess]:
-    if not person_ids:
-        return {}
-    rows = db.session.scalars(
-        sa.select(VictimAccess).where(VictimAccess.person_id.in_(person_ids), VictimAccess.ended_at.is_(None))
-    )
-    return {row.person_id: row for row in rows}
-
-
 def switch_on(
     actor: Any,
     case: Case,
@@ -500,16 +491,6 @@ def add_diary_entry(
         f"Diary entry added by the victim on case {case.reference}",
     )
     return entry
-
-
-def case_diary(case: Case) -> list[DiaryEntry]:
-    return list(
-        db.session.scalars(
-            sa.select(DiaryEntry)
-            .where(DiaryEntry.case_id == case.id)
-            .order_by(DiaryEntry.status.desc(), DiaryEntry.happened_on.desc(), DiaryEntry.id.desc())
-        )
-    )
 
 
 def get_entry(case: Case, entry_id: int) -> DiaryEntry:

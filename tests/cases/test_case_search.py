@@ -189,3 +189,31 @@ def test_search_runs_a_fixed_number_of_queries(api_client, world, open_case, inc
     for n in range(12):
         incident(open_case(), f"DP-1{n}")
     assert counted() == small
+
+
+def test_a_search_pages_through_every_match_once_best_first_with_the_whole_total(
+    api_client, world, open_case, incident
+):
+    """The page's cases are chosen among the matches before they are loaded: each page holds the next
+    matches in rank order (then newest first), and every page gives the total of all matches."""
+    exact = open_case(summary="Loud music")
+    incident(exact, "DP-700")
+    partials = []
+    for n in range(3):
+        case = open_case(summary="Broken windows")
+        incident(case, f"DP-700{n}")
+        partials.append(case)
+    words = [open_case(summary=f"Police log DP-700 mentioned, visit {n}") for n in range(2)]
+    open_case(summary="Nothing to find here")
+    client = api_client(world.officer)
+    pages, totals = [], []
+    for page in (1, 2, 3, 4):
+        response = client.get("/api/v1/cases", query_string={"q": "DP-700", "per_page": 2, "page": page})
+        assert response.status_code == 200, response.json
+        pages.append([item["reference"] for item in response.json["items"]])
+        totals.append(response.json["total"])
+    newest_first = [c["reference"] for c in reversed(partials)] + [c["reference"] for c in reversed(words)]
+    assert pages[:3] == [[exact["reference"], newest_first[0]], newest_first[1:3], newest_first[3:5]]
+    assert totals[:3] == [6, 6, 6]
+    assert pages[3] == []
+    assert totals[3] == 6
