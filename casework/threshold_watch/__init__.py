@@ -11,7 +11,7 @@ def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
     from casework.threshold_watch import case_sections, demo, receivers
-    from casework.threshold_watch.views import api, staff
+    from casework.threshold_watch.views import admin, api, staff
 
     domain = register_domain(app, "threshold_watch")
     domain.models("casework.threshold_watch.models")
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)
     domain.case_records("threshold_watch", **case_sections.CASE_RECORDS)
+    domain.blueprints("admin", admin.bp)
     domain.case_page_section(5, "threshold_watch/_case_section.html", case_sections.watch_section)
     domain.panel("coordinator", case_sections.coordinator_panel)
     domain.panel("manager", case_sections.coordinator_panel)

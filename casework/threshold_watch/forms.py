@@ -1,8 +1,8 @@
-"""The tell-the-victim form."""
+"""The tell-the-victim form, and the admin's form for its template."""
 
 from __future__ import annotations
 
-from wtforms import BooleanField, RadioField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from casework.cases.forms import GovukDateField
@@ -23,3 +23,16 @@ class ToldForm(FlaskForm):
         validators=[Optional()],
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+
+
+class TellTemplateForm(FlaskForm):
+    subject = StringField("Subject", validators=[DataRequired("Enter the subject"), Length(max=300)])
+    body = TextAreaField(
+        "Letter or email",
+        validators=[
+            DataRequired("Enter the letter"),
+            Length(max=20000, message="The letter must be 20,000 characters or fewer"),
+        ],
+    )
+    preview = SubmitField("Preview")
+    save = SubmitField("Save template")

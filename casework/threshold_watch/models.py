@@ -77,6 +77,9 @@ class WatchEntry(TimestampMixin, Model):
     told_method: Mapped[ToldMethod | None] = mapped_column(enum_column(ToldMethod))
     told_notes: Mapped[str | None] = mapped_column(sa.Text)
     told_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The letter or email as it was sent (from the area's template in force that day).
+    told_subject: Mapped[str | None] = mapped_column(sa.String(300))
+    told_text: Mapped[str | None] = mapped_column(sa.Text)
 
     person = relationship("Person")
     area = relationship("Area")
@@ -94,3 +97,20 @@ class WatchPass(Model):
 
     area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
     evaluated_on: Mapped[date] = mapped_column(sa.Date)
+
+
+class TellVictimTemplate(TimestampMixin, Model):
+    """The wording of the letter or email telling a victim of their right to a Case Review, as an admin
+    changed it (Jinja, sandboxed, with limits: ``casework.threshold_watch.message``). A null area is the
+    template for every area; without a row the default shipped in code applies."""
+
+    __tablename__ = "threshold_watch_templates"
+    __table_args__ = (sa.UniqueConstraint("kind", "area_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: One kind today (``tell_victim``); the column lets the shared lookup of templates in force work.
+    kind: Mapped[str] = mapped_column(sa.String(40), default="tell_victim", server_default="tell_victim")
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     domain.blueprints("public", public.bp)
     domain.case_records("victim_accesses", **case_sections.ACCESS_RECORDS)
     domain.case_records("victim_diary", **case_sections.DIARY_RECORDS)
+    domain.tasks("casework.victims.tasks")
     domain.case_page_section(
         55,
         "victims/_case_section.html",
@@ -31,5 +32,6 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)
+    domain.receive(lifecycle.records_anonymised, receivers.on_records_anonymised)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from casework.cases.forms import GovukDateField
-from casework.core.forms import FlaskForm
+from casework.core.forms import FlaskForm, options
 
 
 class SwitchOnForm(FlaskForm):
@@ -21,6 +21,12 @@ class SwitchOnForm(FlaskForm):
         description="Sign-in codes are sent here by text message.",
         validators=[Optional(), Length(max=40, message="The mobile number must be 40 characters or fewer")],
     )
+    contact_by = RadioField(
+        "How do they want reminders?",
+        description="Reminders of what happens next. Text messages need a mobile number.",
+        choices=options([("email", "Email"), ("text", "Text message")]),
+        validators=[Optional()],
+    )
     contact_checked = BooleanField("I have checked these contact details with them, and they want to use the page")
     next_step = TextAreaField(
         "What happens next (optional)",
@@ -28,6 +34,15 @@ class SwitchOnForm(FlaskForm):
         validators=[Optional(), Length(max=2000, message="What happens next must be 2,000 characters or fewer")],
     )
     next_step_on = GovukDateField("When (optional)", validators=[Optional()], planned=True)
+
+
+class ApplicantSwitchOnForm(FlaskForm):
+    """Switching the page on for the applicant for a Case Review: their contact details, checked."""
+
+    email = SwitchOnForm.email
+    mobile = SwitchOnForm.mobile
+    contact_by = SwitchOnForm.contact_by
+    contact_checked = SwitchOnForm.contact_checked
 
 
 class NextStepForm(FlaskForm):

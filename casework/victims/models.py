@@ -13,6 +13,16 @@ from casework.core.db import TimestampMixin, UTCDateTime, enum_column
 from casework.extensions import Model
 
 
+class ContactBy(enum.StrEnum):
+    """How the victim wants reminders: by email, or by text message to their mobile."""
+
+    email = "email"
+    text = "text"
+
+
+CONTACT_BY_LABELS = {ContactBy.email: "Email", ContactBy.text: "Text message"}
+
+
 class VictimAccess(TimestampMixin, Model):
     """A victim's use of the victim page, from the day an officer switched it on (having checked the
     contact details with them) to the day it ended (the officer switched it off, or the victim asked
@@ -28,12 +38,23 @@ class VictimAccess(TimestampMixin, Model):
             postgresql_where=sa.text("ended_at IS NULL"),
             sqlite_where=sa.text("ended_at IS NULL"),
         ),
+        # One live access per Case Review applicant.
+        sa.Index(
+            "uq_victim_accesses_live_application",
+            "application_id",
+            unique=True,
+            postgresql_where=sa.text("ended_at IS NULL AND application_id IS NOT NULL"),
+            sqlite_where=sa.text("ended_at IS NULL AND application_id IS NOT NULL"),
+        ),
+        sa.CheckConstraint("(person_id IS NULL) <> (application_id IS NULL)", name="person_or_application"),
         sa.Index("ix_victim_accesses_email", "email"),
         sa.Index("ix_victim_accesses_mobile", "mobile"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    #: The Case Review application whose applicant (with no person record) uses the page.
+    application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("trigger_applications.id", ondelete="CASCADE"))
     #: Lower case, as checked with the victim: sign-in links go here.
     email: Mapped[str | None] = mapped_column(sa.String(254))
     #: Digits only, UK form (07...): sign-in codes go here by text message.
@@ -44,6 +65,12 @@ class VictimAccess(TimestampMixin, Model):
     #: What happens next, written for the victim by the officer (never planned enforcement), and when.
     next_step: Mapped[str | None] = mapped_column(sa.Text)
     next_step_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: The case the next step is about (the one the officer wrote it on): no reminder once it is closed.
+    next_step_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
+    #: How they want reminders (sign-in messages go where they ask for them).
+    contact_by: Mapped[ContactBy] = mapped_column(
+        enum_column(ContactBy), default=ContactBy.email, server_default=ContactBy.email.value
+    )
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
@@ -51,6 +78,7 @@ class VictimAccess(TimestampMixin, Model):
     ended_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
     person = relationship("Person")
+    application = relationship("TriggerApplication")
     switched_on_by = relationship("User", foreign_keys=[switched_on_by_id])
 
     @property

@@ -25,3 +25,7 @@ def on_person_merged(_app: Any, *, merge: Any, **_: Any) -> None:
 
 def on_person_unmerged(_app: Any, *, merge: Any, **_: Any) -> None:
     services.restore_person(merge)
+
+
+def on_records_anonymised(_app: Any, *, report: Any, **_: Any) -> None:
+    services.anonymise_application_accesses(report.items.get("trigger_applications", ()), report)

@@ -27,14 +27,14 @@ from casework.cases import services as case_services
 from casework.cases.models import Case, CaseParty, PartyRole, Person
 from casework.cases.policies import can_edit_case
 from casework.community_triggers import public_progress
-from casework.community_triggers.models import Letter, TriggerApplication, application_cases
+from casework.community_triggers.models import Letter, LetterRecipient, TriggerApplication, application_cases
 from casework.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from casework.core.links import external_url
 from casework.core.time import now, today
 from casework.documents import services as documents
 from casework.extensions import db
 from casework.notifications.services import queue_email, queue_text
-from casework.victims.models import DiaryEntry, DiaryStatus, SignInKind, VictimAccess, VictimSignIn
+from casework.victims.models import ContactBy, DiaryEntry, DiaryStatus, SignInKind, VictimAccess, VictimSignIn
 
 #: The parts a person plays on a case that make it theirs to follow.
 VICTIM_ROLES = (PartyRole.victim, PartyRole.complainant)
@@ -45,7 +45,16 @@ CODE_LIFETIME = timedelta(minutes=10)
 SENDS_PER_HOUR = 3
 #: Wrong codes before a code is spent.
 CODE_ATTEMPTS = 5
-ACCESS_FIELDS = ("person_id", "email", "mobile", "contact_checked_on", "next_step", "next_step_on")
+ACCESS_FIELDS = (
+    "person_id",
+    "email",
+    "mobile",
+    "contact_by",
+    "contact_checked_on",
+    "next_step",
+    "next_step_on",
+    "next_step_case_id",
+)
 
 
 def digest(secret: str) -> str:
@@ -98,21 +107,16 @@ def live_access(person_id: int) -> VictimAccess | None:
     )
 
 
-def switch_on(
-    actor: Any,
-    case: Case,
-    person: Person,
-    *,
+def _checked_contact(
     email: str | None,
     mobile: str | None,
     contact_checked: bool,
+    contact_by: str | None,
     next_step: str | None = None,
     next_step_on: date | None = None,
-) -> VictimAccess:
-    """Let ``person`` use the victim page, once the officer has checked their contact details with them,
-    and tell them how to sign in."""
-    if not can_edit_case(actor, case):
-        raise NotFound("Case not found.")
+) -> tuple[str | None, str | None, str | None, ContactBy]:
+    """The contact details as stored, the next step, and how they want reminders; InvalidInput with
+    every problem at once otherwise."""
     errors: dict[str, list[str]] = {}
     if not contact_checked:
         errors["contact_checked"] = ["Confirm that you have checked the contact details with them"]
@@ -124,27 +128,23 @@ def switch_on(
         errors["mobile"] = ["Enter a UK mobile number, like 07700 900 982"]
     if not (email or "").strip() and not (mobile or "").strip():
         errors["email"] = ["Enter an email address or a mobile number (or both)"]
+    if contact_by not in (None, "", *ContactBy):
+        errors["contact_by"] = ["Choose email or text message"]
+    elif contact_by == ContactBy.text and not (mobile or "").strip():
+        errors["mobile"] = ["Enter a UK mobile number to send them text messages"]
+    elif contact_by == ContactBy.email and not (email or "").strip():
+        errors["email"] = ["Enter an email address to send them emails"]
     next_step = (next_step or "").strip() or None
     if next_step_on is not None and next_step is None:
         errors["next_step"] = ["Enter what happens next, or leave the date blank"]
     if errors:
         raise InvalidInput(errors)
-    if live_access(person.id) is not None:
-        raise Conflict("The victim page is already switched on for them.")
-    access = VictimAccess(
-        person_id=person.id,
-        email=normal_email,
-        mobile=normal_mobile,
-        contact_checked_on=today(),
-        switched_on_by_id=actor.id,
-        next_step=next_step,
-        next_step_on=next_step_on,
-    )
-    db.session.add(access)
-    db.session.flush()
-    record_change(
-        actor, access, None, snapshot(access, ACCESS_FIELDS), f"Victim page switched on (case {case.reference})"
-    )
+    chosen = ContactBy(contact_by) if contact_by else (ContactBy.email if normal_email else ContactBy.text)
+    return normal_email, normal_mobile, next_step, chosen
+
+
+def _welcome(access: VictimAccess) -> None:
+    """Tell them how to sign in, by every channel they gave."""
     start = external_url("public.victims.sign_in")
     text = render_template("victims/welcome.txt", start=start)
     if access.email:
@@ -159,6 +159,46 @@ def switch_on(
         queue_text(
             to=access.mobile, text=text, key=f"victim-welcome-text:{access.id}", related=("victim_accesses", access.id)
         )
+
+
+def switch_on(
+    actor: Any,
+    case: Case,
+    person: Person,
+    *,
+    email: str | None,
+    mobile: str | None,
+    contact_checked: bool,
+    next_step: str | None = None,
+    next_step_on: date | None = None,
+    contact_by: str | None = None,
+) -> VictimAccess:
+    """Let ``person`` use the victim page, once the officer has checked their contact details with them,
+    and tell them how to sign in."""
+    if not can_edit_case(actor, case):
+        raise NotFound("Case not found.")
+    normal_email, normal_mobile, next_step, chosen = _checked_contact(
+        email, mobile, contact_checked, contact_by, next_step, next_step_on
+    )
+    if live_access(person.id) is not None:
+        raise Conflict("The victim page is already switched on for them.")
+    access = VictimAccess(
+        person_id=person.id,
+        email=normal_email,
+        mobile=normal_mobile,
+        contact_checked_on=today(),
+        switched_on_by_id=actor.id,
+        next_step=next_step,
+        next_step_on=next_step_on,
+        next_step_case_id=case.id if next_step else None,
+        contact_by=chosen,
+    )
+    db.session.add(access)
+    db.session.flush()
+    record_change(
+        actor, access, None, snapshot(access, ACCESS_FIELDS), f"Victim page switched on (case {case.reference})"
+    )
+    _welcome(access)
     return access
 
 
@@ -170,6 +210,7 @@ def update_next_step(
     before = snapshot(access, ACCESS_FIELDS)
     access.next_step = (next_step or "").strip() or None
     access.next_step_on = next_step_on if access.next_step else None
+    access.next_step_case_id = case.id if access.next_step else None
     db.session.flush()
     record_change(
         actor, access, before, snapshot(access, ACCESS_FIELDS), f"Victim page next step changed (case {case.reference})"
@@ -180,6 +221,88 @@ def switch_off(actor: Any, case: Case, access: VictimAccess) -> None:
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
     _end(actor, access, "Switched off by an officer")
+
+
+# --- the applicant for a Case Review with no person record ------------------------------------------
+
+
+def live_applicant_access(application_id: int) -> VictimAccess | None:
+    return db.session.scalar(
+        sa.select(VictimAccess).where(VictimAccess.application_id == application_id, VictimAccess.ended_at.is_(None))
+    )
+
+
+def switch_on_for_applicant(
+    actor: Any,
+    application: TriggerApplication,
+    *,
+    email: str | None,
+    mobile: str | None,
+    contact_checked: bool,
+    contact_by: str | None = None,
+) -> VictimAccess:
+    """Let the applicant for a Case Review follow that application (its stages, dates and letters, nothing
+    else) once the officer has checked their contact details with them, and tell them how to sign in.
+    For an applicant who is on the case records, switch it on from their case instead."""
+    from casework.community_triggers.policies import can_manage
+
+    if not can_manage(actor, application):
+        raise NotFound("Application not found.")
+    if application.anonymised_at is not None:
+        raise RuleViolation("This application's details were removed under the retention policy.")
+    normal_email, normal_mobile, _step, chosen = _checked_contact(email, mobile, contact_checked, contact_by)
+    if live_applicant_access(application.id) is not None:
+        raise Conflict("The victim page is already switched on for the applicant.")
+    access = VictimAccess(
+        application_id=application.id,
+        email=normal_email,
+        mobile=normal_mobile,
+        contact_checked_on=today(),
+        switched_on_by_id=actor.id,
+        contact_by=chosen,
+    )
+    db.session.add(access)
+    db.session.flush()
+    record_change(
+        actor,
+        access,
+        None,
+        snapshot(access, (*ACCESS_FIELDS, "application_id")),
+        f"Victim page switched on for the applicant (application {application.reference})",
+    )
+    _welcome(access)
+    return access
+
+
+def switch_off_for_applicant(actor: Any, application: TriggerApplication, access: VictimAccess) -> None:
+    from casework.community_triggers.policies import can_manage
+
+    if not can_manage(actor, application) or access.application_id != application.id:
+        raise NotFound("Application not found.")
+    _end(actor, access, "Switched off by an officer")
+
+
+def anonymise_application_accesses(application_ids: Any, report: Any) -> None:
+    """Applications anonymised by a retention run: their applicants' pages end, their contact details
+    go, and their sign-in secrets with them."""
+    from casework.core.retention import anonymise
+
+    ids = sorted(int(i) for i in application_ids)
+    if not ids:
+        return
+    rows = list(db.session.scalars(sa.select(VictimAccess).where(VictimAccess.application_id.in_(ids))))
+    for row in rows:
+        if row.ended_at is None:
+            row.ended_at = now()
+        anonymise(row)
+        row.ended_reason = "Anonymised under the retention policy"
+    db.session.execute(
+        sa.delete(VictimSignIn)
+        .where(VictimSignIn.access_id.in_([r.id for r in rows]))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    report.add(VictimAccess.__tablename__, [r.id for r in rows])
 
 
 def stop(access: VictimAccess) -> None:
@@ -365,6 +488,9 @@ class VictimView:
 
 
 def victim_case_ids(access: VictimAccess) -> list[int]:
+    """The cases the victim follows: none for a Case Review applicant with no person record."""
+    if access.person_id is None:
+        return []
     return list(
         db.session.scalars(
             sa.select(CaseParty.case_id)
@@ -400,7 +526,10 @@ def victim_view(access: VictimAccess) -> VictimView:
     cases = [VictimCase(r[0], r[1], str(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
     linked = sa.select(application_cases.c.application_id).where(application_cases.c.case_id.in_(case_ids))
     conditions: list[sa.ColumnElement[bool]] = [TriggerApplication.id.in_(linked)]
-    if access.email:
+    if access.application_id is not None:
+        # The applicant with no person record: their application only.
+        conditions = [TriggerApplication.id == access.application_id]
+    elif access.email:
         conditions.append(sa.func.lower(TriggerApplication.applicant_email) == access.email)
     applications = list(
         db.session.scalars(
@@ -411,8 +540,20 @@ def victim_view(access: VictimAccess) -> VictimView:
     )
     shown = []
     for application in applications:
-        letters = []
-        if access.email:
+        letters: list[Letter] = []
+        if access.application_id is not None:
+            letters = list(
+                db.session.scalars(
+                    sa.select(Letter)
+                    .where(
+                        Letter.application_id == application.id,
+                        Letter.sent_on.is_not(None),
+                        Letter.recipient == LetterRecipient.applicant,
+                    )
+                    .order_by(Letter.sent_on, Letter.id)
+                )
+            )
+        elif access.email:
             letters = list(
                 db.session.scalars(
                     sa.select(Letter)
@@ -430,7 +571,11 @@ def victim_view(access: VictimAccess) -> VictimView:
     diary = list(
         db.session.scalars(
             sa.select(DiaryEntry)
-            .where(DiaryEntry.person_id == access.person_id, DiaryEntry.case_id.in_(case_ids))
+            .where(
+                DiaryEntry.person_id == access.person_id,
+                DiaryEntry.person_id.is_not(None),
+                DiaryEntry.case_id.in_(case_ids),
+            )
             .order_by(DiaryEntry.happened_on.desc(), DiaryEntry.id.desc())
         )
     )

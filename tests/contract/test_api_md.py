@@ -38,7 +38,7 @@ def _fill(value: Any, saved: dict[str, Any]) -> Any:
 
 def _at(body: Any, path: str) -> Any:
     for part in path.split("."):
-        body = body[part]
+        body = body[int(part)] if isinstance(body, list) else body[part]
     return body
 
 
@@ -62,9 +62,10 @@ def _check(entry: dict[str, Any], response: Any, saved: dict[str, Any]) -> None:
         assert field in body, (where, field, sorted(body))
     for field in entry.get("absent", []):
         assert field not in body, (where, field)
-    for field, value in entry.get("expect", {}).items():
+    # Expected values may name a saved one ("{victim_id}"), like paths and bodies.
+    for field, value in _fill(entry.get("expect", {}), saved).items():
         assert body[field] == value, (where, field, body[field])
-    for path, value in entry.get("expect_path", {}).items():
+    for path, value in _fill(entry.get("expect_path", {}), saved).items():
         assert _at(body, path) == value, (where, path, _at(body, path))
     for path in entry.get("present_path", []):
         assert _at(body, path), (where, path)

@@ -7,13 +7,13 @@ from flask_login import current_user
 
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
-from casework.core.links import external_url
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
 from casework.notifications.services import queue_email
 from casework.threshold_watch import policies, services
 from casework.threshold_watch.forms import ToldForm
+from casework.threshold_watch.message import Message, message_for, record_sent
 from casework.threshold_watch.models import TOLD_METHOD_LABELS, ToldMethod
 
 bp = Blueprint("threshold_watch", __name__, url_prefix="/threshold-watch")
@@ -33,17 +33,10 @@ def board():
 
 
 def _message(entry, person) -> dict[str, str]:
-    """The letter and the email, from the template: the same words either way."""
-    context = {
-        "person": person,
-        "area": entry.area,
-        "apply_url": external_url("public.triggers.apply"),
-        "today": today(),
-    }
-    return {
-        "subject": "Your right to ask for an anti-social behaviour Case Review",
-        "text": render_template("threshold_watch/message.txt", **context),
-    }
+    """The letter and the email, from the area's template in force (``message``): the same words
+    either way."""
+    made = message_for(entry)
+    return {"subject": made.subject, "text": made.text}
 
 
 @bp.get("/<int:entry_id>/letter")
@@ -86,6 +79,8 @@ def tell(entry_id: int):
                     else:
                         form.form_errors.extend(messages)
             else:
+                if wants_email or form.method.data in (ToldMethod.letter.value, ToldMethod.email.value):
+                    record_sent(entry, Message(message["subject"], message["text"]))
                 if wants_email:
                     queue_email(
                         to=person.email,

@@ -8,13 +8,14 @@ from flask_login import current_user
 
 from casework.cases.forms import apply_domain_errors
 from casework.cases.policies import get_case_for
+from casework.community_triggers.policies import get_application_for
 from casework.core.db import commit
 from casework.core.errors import Conflict, InvalidInput, NotFound
 from casework.core.forms import ConfirmForm
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 from casework.victims import services
-from casework.victims.forms import NextStepForm, SwitchOnForm
+from casework.victims.forms import ApplicantSwitchOnForm, NextStepForm, SwitchOnForm
 
 bp = Blueprint("victims", __name__)
 
@@ -46,6 +47,7 @@ def switch_on(case_id: int, person_id: int):
                 contact_checked=bool(form.contact_checked.data),
                 next_step=form.next_step.data,
                 next_step_on=form.next_step_on.data,
+                contact_by=form.contact_by.data,
             )
         except InvalidInput as error:
             db.session.rollback()
@@ -116,3 +118,70 @@ def accept(case_id: int, entry_id: int):
     commit()
     flash("The diary entry is on the ledger: an incident with the victim's complaint.", "success")
     return _section(case.id)
+
+
+# --- the applicant for a Case Review with no person record ----------------------------------------------
+
+
+def _application_page(application_id: int):
+    return redirect(url_for("staff.triggers.show", application_id=application_id))
+
+
+@bp.route("/case-reviews/<int:application_id>/victim-page", methods=["GET", "POST"])
+@requires(Permission.MANAGE_TRIGGERS)
+def applicant(application_id: int):
+    """Switch the victim page on for the applicant (who follows that application only), or, when it is
+    on, see how they sign in and switch it off."""
+    application = get_application_for(current_user, application_id, manage=True)
+    access = services.live_applicant_access(application.id)
+    if access is not None:
+        return render_template(
+            "victims/applicant.html", application=application, access=access, form=None, off_form=ConfirmForm()
+        )
+    form = ApplicantSwitchOnForm()
+    if not form.is_submitted():
+        form.email.data = application.applicant_email
+        form.mobile.data = application.applicant_phone
+    if form.validate_on_submit():
+        try:
+            services.switch_on_for_applicant(
+                current_user,
+                application,
+                email=form.email.data,
+                mobile=form.mobile.data,
+                contact_checked=bool(form.contact_checked.data),
+                contact_by=form.contact_by.data,
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_domain_errors(form, error)
+        except Conflict:
+            db.session.rollback()
+            return _application_page(application.id)
+        else:
+            commit()
+            flash(
+                f"The victim page is switched on for {application.applicant_name}. We have told them how to sign in.",
+                "success",
+            )
+            return _application_page(application.id)
+    return (
+        render_template("victims/applicant.html", application=application, access=None, form=form, off_form=None),
+        422 if form.errors else 200,
+    )
+
+
+@bp.post("/case-reviews/<int:application_id>/victim-page/off")
+@requires(Permission.MANAGE_TRIGGERS)
+def applicant_off(application_id: int):
+    application = get_application_for(current_user, application_id, manage=True)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _application_page(application.id)
+    access = services.live_applicant_access(application.id)
+    if access is None:
+        raise NotFound("The victim page is not switched on for the applicant.")
+    services.switch_off_for_applicant(current_user, application, access)
+    commit()
+    flash(f"The victim page is switched off for {application.applicant_name}.", "success")
+    return _application_page(application.id)

@@ -1,0 +1,69 @@
+"""Admin page: the wording of the letter or email telling a victim of their right to a Case Review, for
+every area or for one. Edited by the people who edit the Case Review letter templates."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2 import TemplateError
+
+from casework.accounts.models import Area
+from casework.community_triggers.forms import error_items, show_domain_error
+from casework.core.db import commit
+from casework.core.errors import InvalidInput, NotFound
+from casework.core.permissions import Permission, requires
+from casework.extensions import db
+from casework.threshold_watch import message
+from casework.threshold_watch.forms import TellTemplateForm
+
+bp = Blueprint("threshold_watch", __name__, url_prefix="/threshold-watch")
+
+
+@bp.route("/template", methods=["GET", "POST"])
+@requires(Permission.ADMINISTER)
+def template():
+    area_code = request.args.get("area") or ""
+    area = None
+    if area_code:
+        area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
+        if area is None:
+            raise NotFound("No such area.")
+    subject, body = message.template_for(area.id if area else None)
+    form = TellTemplateForm(data={"subject": subject, "body": body})
+    preview = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if form.save.data:
+                message.save_template(current_user, area, form.subject.data, form.body.data)
+            else:
+                preview = message.check_template(form.subject.data, form.body.data, area_id=area.id if area else None)
+        except InvalidInput as error:
+            show_domain_error(form, error)
+            status = 422
+        else:
+            if form.save.data:
+                commit()
+                flash("Template saved.", "success")
+                return redirect(url_for(".template", area=area_code or None))
+    elif form.is_submitted():
+        status = 422
+    else:
+        try:
+            preview = message.render(subject, body, message.sample_context())
+        except TemplateError:
+            preview = None  # saved before today's checks: the next save is checked
+    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    row = message.template_row(area.id if area else None)
+    return render_template(
+        "threshold_watch/admin_template.html",
+        title="Telling a victim of their right to a Case Review",
+        form=form,
+        errors=error_items(form),
+        preview=preview,
+        variables=message.VARIABLES,
+        area=area,
+        areas=areas,
+        is_custom=row is not None and row.area_id == (area.id if area else None),
+    ), status

@@ -1,0 +1,1 @@
+from tests.support.notify import notify  # noqa: F401
