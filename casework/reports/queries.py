@@ -15,10 +15,23 @@ period's figures do not change because of something dated after it ended:
   naming no victim counts once for its case).
 - ``actions_due`` and ``actions_done_on_time``: case actions due in the period, and those of them
   completed on or before their due day.
-- ``interventions``: warnings, notices and orders issued in the period, by kind; ``breaches``: breaches
-  that occurred in the period, by the kind of the intervention breached.
+- ``first_contacts``: cases whose victim was first contacted in the period (``victim_first_contacted_on``),
+  with ``first_contact_within_1``/``_2``/``_5`` (contacted within 1, 2 or 5 working days of the day the
+  case was opened: working days after that day, over England and Wales bank holidays, as the Case Review
+  deadlines count them), their shares in per cent, and ``median_working_days_to_first_contact``. The
+  working days are counted in SQL against a table of the days before the period's end (no per-case
+  Python); a contact more than ``FIRST_CONTACT_SPAN_DAYS`` after the case opened counts as within no
+  target and as the longest wait in the median.
+- ``interventions``: warnings, notices and orders issued in the period, by kind;
+  ``interventions_by_outcome``: the same by kind and their outcome as recorded today (``kind/status``:
+  issued, complied, breached, appealed, expired, withdrawn, varied); ``breaches``: breaches that
+  occurred in the period, by the kind of the intervention breached.
 - ``case_review``: the four figures s.104(9) requires and the working ones (appeals, withdrawals, the
-  median working days to a decision and to an outcome), from ``casework.statistics.queries``.
+  median working days to a decision and to an outcome), from ``casework.statistics.queries``; and the
+  Case Review deadlines met: ``deadlines_due`` (every step deadline of an application, one source:
+  ``casework.reminders`` rows of kind ``trigger.*``, due in the period and not cancelled) and
+  ``deadlines_met`` (those done by the moment they fell due), with ``deadlines_met_share`` in per cent.
+  A step recorded after the event (entered late) is settled when it is recorded, so counts as late.
 
 ``compute_report`` answers for many areas with a fixed number of queries, whatever the number of areas
 or records: each groups by area, and the figures of the group of areas add the areas up, except the
@@ -36,8 +49,10 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Agency
 from casework.cases.models import Action, ActionStatus, Case, CaseParty, Complaint, Incident, PartyRole
+from casework.core.dates import is_working_day
 from casework.extensions import db
 from casework.interventions.models import Intervention, InterventionBreach
+from casework.reminders.models import Deadline, DeadlineStatus
 from casework.risk.models import RiskAssessment, RiskBand
 from casework.statistics.queries import STATUTORY_KEYS, compute_figures
 
@@ -54,9 +69,19 @@ CASE_REVIEW_KEYS = (
     "pending_at_period_end",
     "median_working_days_to_decision",
     "median_working_days_to_outcome",
+    "deadlines_due",
+    "deadlines_met",
+    "deadlines_met_share",
 )
 #: Case review figures that cannot be added up over areas.
-CASE_REVIEW_MEDIANS = ("median_working_days_to_decision", "median_working_days_to_outcome")
+CASE_REVIEW_MEDIANS = ("median_working_days_to_decision", "median_working_days_to_outcome", "deadlines_met_share")
+#: The Case Review deadlines: every step's Deadline row has a kind with this prefix.
+CASE_REVIEW_DEADLINE_KINDS = "trigger.%"
+
+#: Time to first contact: the shares contacted within these working days of the case's opening.
+FIRST_CONTACT_TARGETS = (1, 2, 5)
+#: How far back before the period the working days are counted (see the module's docstring).
+FIRST_CONTACT_SPAN_DAYS = 366
 
 #: Age bands of the open caseload at the period's end: (key, months at least, months under).
 AGE_BANDS = (
@@ -75,9 +100,23 @@ COUNT_KEYS = (
     "high_risk_victims",
     "actions_due",
     "actions_done_on_time",
+    "first_contacts",
+    *(f"first_contact_within_{days}" for days in FIRST_CONTACT_TARGETS),
+)
+#: Figures that cannot be added up over areas (a median, shares in per cent).
+DERIVED_KEYS = (
+    "median_working_days_to_first_contact",
+    *(f"first_contact_within_{days}_share" for days in FIRST_CONTACT_TARGETS),
 )
 #: Figures that are ``{name: count}``.
-BREAKDOWN_KEYS = ("open_age", "incidents_by_category", "complaints_by_agency", "interventions", "breaches")
+BREAKDOWN_KEYS = (
+    "open_age",
+    "incidents_by_category",
+    "complaints_by_agency",
+    "interventions",
+    "interventions_by_outcome",
+    "breaches",
+)
 
 
 def months_before(day: date, months: int) -> date:
@@ -89,6 +128,7 @@ def months_before(day: date, months: int) -> date:
 
 def empty_figures() -> dict[str, Any]:
     figures: dict[str, Any] = dict.fromkeys(COUNT_KEYS, 0)
+    figures.update(dict.fromkeys(DERIVED_KEYS))
     figures["open_age"] = {key: 0 for key, *_ in AGE_BANDS}
     for key in BREAKDOWN_KEYS[1:]:
         figures[key] = {}
@@ -105,8 +145,49 @@ def _add(target: dict[str, int], key: str, count: int) -> None:
         target[key] = target.get(key, 0) + count
 
 
+def share(part: int | None, whole: int | None) -> float | None:
+    """``part`` of ``whole`` in per cent, one decimal (none of nothing)."""
+    if not whole:
+        return None
+    return round((part or 0) * 100 / whole, 1)
+
+
+def median_of(histogram: dict[int | None, int]) -> int | float | None:
+    """The median of values given as ``{value: how many}``; ``None`` stands for the longest (over the
+    span counted), and a median that falls on it is unknown."""
+    size = sum(histogram.values())
+    if not size:
+        return None
+    ordered = sorted(histogram.items(), key=lambda item: (item[0] is None, item[0] or 0))
+
+    def at(position: int) -> int | None:
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if position < seen:
+                return value
+        return None
+
+    low, high = at((size - 1) // 2), at(size // 2)
+    if low is None or high is None:
+        return None
+    middle = (low + high) / 2
+    return int(middle) if float(middle).is_integer() else middle
+
+
+def working_day_numbers(first: date, last: date) -> list[tuple[date, int]]:
+    """Each day from ``first`` to ``last`` with the number of working days from ``first`` up to it: the
+    working days after day A up to day B are ``number(B) - number(A)``."""
+    rows, number, day = [], 0, first
+    while day <= last:
+        number += is_working_day(day)
+        rows.append((day, number))
+        day += timedelta(days=1)
+    return rows
+
+
 #: The steps of ``compute_report`` that ``progress`` is told about.
-STEPS = 8
+STEPS = 10
 
 
 def compute_report(
@@ -262,13 +343,14 @@ def compute_report(
 
     # 7. Interventions issued in the period, and breaches that occurred in it, by kind.
     rows = db.session.execute(
-        sa.select(Case.area_id, Intervention.kind, sa.func.count(Intervention.id))
+        sa.select(Case.area_id, Intervention.kind, Intervention.status, sa.func.count(Intervention.id))
         .join(Case, Intervention.case_id == Case.id)
         .where(in_area, in_period(Intervention.issued_on))
-        .group_by(Case.area_id, Intervention.kind)
+        .group_by(Case.area_id, Intervention.kind, Intervention.status)
     )
-    for area_id, kind, count in rows:
+    for area_id, kind, status, count in rows:
         _add(areas[area_id]["interventions"], _value(kind), count)
+        _add(areas[area_id]["interventions_by_outcome"], f"{_value(kind)}/{_value(status)}", count)
     rows = db.session.execute(
         sa.select(Case.area_id, Intervention.kind, sa.func.count(InterventionBreach.id))
         .join(Intervention, InterventionBreach.intervention_id == Intervention.id)
@@ -283,11 +365,80 @@ def compute_report(
 
     # 8. The Case Review figures (casework.statistics counts them the same way, by event date).
     for area_id, case_review in compute_figures(area_ids, period_start, period_end).items():
-        areas[area_id]["case_review"] = {key: case_review.get(key) for key in CASE_REVIEW_KEYS}
+        areas[area_id]["case_review"] = {
+            key: case_review.get(key, areas[area_id]["case_review"][key]) for key in CASE_REVIEW_KEYS
+        }
+
+    done(8)
+
+    # 9. Time to first contact: cases whose victim was first contacted in the period, grouped by the
+    # working days from the case's opening (two lookups in a table of day numbers).
+    numbers = working_day_numbers(period_start - timedelta(days=FIRST_CONTACT_SPAN_DAYS), period_end)
+    # A CTE with its column names (SQLite takes no column names on a VALUES alias), read twice.
+    day_numbers = (
+        sa.values(sa.column("day", sa.Date), sa.column("number", sa.Integer), name="day_numbers")
+        .data(numbers)
+        .cte("day_numbers")
+    )
+    opened_number, contacted_number = day_numbers.alias("opened_number"), day_numbers.alias("contacted_number")
+    waited = (contacted_number.c.number - opened_number.c.number).label("waited")
+    histograms: dict[int, dict[int | None, int]] = {area_id: {} for area_id in area_ids}
+    for area_id, days, count in db.session.execute(
+        sa.select(Case.area_id, waited, sa.func.count())
+        .join(contacted_number, contacted_number.c.day == Case.victim_first_contacted_on)
+        .outerjoin(opened_number, opened_number.c.day == Case.opened_on)
+        .where(in_area, in_period(Case.victim_first_contacted_on))
+        .group_by(Case.area_id, waited)
+    ):
+        histograms[area_id][days] = histograms[area_id].get(days, 0) + count
+    group: dict[int | None, int] = {}
+    for area_id, histogram in histograms.items():
+        figures = areas[area_id]
+        figures["first_contacts"] = sum(histogram.values())
+        for target in FIRST_CONTACT_TARGETS:
+            figures[f"first_contact_within_{target}"] = sum(
+                count for days, count in histogram.items() if days is not None and days <= target
+            )
+        figures["median_working_days_to_first_contact"] = median_of(histogram)
+        for days, count in histogram.items():
+            group[days] = group.get(days, 0) + count
+    total["median_working_days_to_first_contact"] = median_of(group)
+
+    done(9)
+
+    # 10. The Case Review deadlines that fell due in the period, and those done by then.
+    for area_id, due, met in db.session.execute(
+        sa.select(
+            Deadline.area_id,
+            sa.func.count(Deadline.id),
+            _count(sa.and_(Deadline.status == DeadlineStatus.done, Deadline.completed_at <= Deadline.due_at)),
+        )
+        .where(
+            Deadline.area_id.in_(area_ids),
+            Deadline.kind.like(CASE_REVIEW_DEADLINE_KINDS),
+            Deadline.status != DeadlineStatus.cancelled,
+            in_period(Deadline.due_on),
+        )
+        .group_by(Deadline.area_id)
+    ):
+        areas[area_id]["case_review"]["deadlines_due"] = due
+        areas[area_id]["case_review"]["deadlines_met"] = met
 
     _add_up(areas.values(), total)
+    for figures in (*areas.values(), total):
+        _derive(figures)
     done(STEPS)
     return {"areas": areas, "total": total}
+
+
+def _derive(figures: dict[str, Any]) -> None:
+    """The shares, from the counts (of an area or of the group added up)."""
+    for target in FIRST_CONTACT_TARGETS:
+        figures[f"first_contact_within_{target}_share"] = share(
+            figures[f"first_contact_within_{target}"], figures["first_contacts"]
+        )
+    case_review = figures["case_review"]
+    case_review["deadlines_met_share"] = share(case_review["deadlines_met"], case_review["deadlines_due"])
 
 
 def _value(kind: Any) -> str:

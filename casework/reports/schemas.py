@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from casework.core.fields import PlannedDate
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema
-from casework.reports.queries import BREAKDOWN_KEYS, CASE_REVIEW_KEYS, COUNT_KEYS
+from casework.reports.queries import BREAKDOWN_KEYS, CASE_REVIEW_KEYS, COUNT_KEYS, DERIVED_KEYS
 
 
 class ReportArgs(BaseSchema):
@@ -63,6 +63,7 @@ class ReportAnswer(Answer):
 def dump_figures(figures: dict[str, Any]) -> dict[str, Any]:
     return {
         **{key: figures[key] for key in COUNT_KEYS},
+        **{key: figures[key] for key in DERIVED_KEYS},
         **{
             key: dict(sorted(figures[key].items())) if key != "open_age" else dict(figures[key])
             for key in BREAKDOWN_KEYS
