@@ -14,10 +14,10 @@ from casework.reports.queries import (
     CASE_REVIEW_MEDIANS,
     COUNT_KEYS,
     DERIVED_KEYS,
-    STEPS,
-    compute_report,
+    compute_periods,
     empty_figures,
     months_before,
+    steps_for,
 )
 from casework.statistics.services import period_name
 
@@ -116,13 +116,11 @@ def build_report(areas: list[Area], period_start: date, period_end: date, *, who
 def compute_both(
     areas: list[Area], period_start: date, period_end: date, progress: Any = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``compute_report`` for the period and for the same dates a year earlier; ``progress(done,
-    total)`` after each step."""
-    tell = progress or (lambda _done, _total: None)
-    previous_start, previous_end = previous_period(period_start, period_end)
-    area_ids = [area.id for area in areas]
-    now = compute_report(area_ids, period_start, period_end, lambda step: tell(step, 2 * STEPS))
-    before = compute_report(area_ids, previous_start, previous_end, lambda step: tell(STEPS + step, 2 * STEPS))
+    """``compute_report`` for the period and for the same dates a year earlier, counted together;
+    ``progress(done, total)`` after each step."""
+    now, before = compute_periods(
+        [area.id for area in areas], [(period_start, period_end), previous_period(period_start, period_end)], progress
+    )
     return now, before
 
 
@@ -191,7 +189,7 @@ def request_report(actor: Any, areas: list[Area], period_start: date, period_end
         period_start=period_start,
         period_end=period_end,
         status=JobStatus.queued,
-        steps_total=2 * STEPS,
+        steps_total=steps_for(2),
     )
     db.session.add(job)
     db.session.flush()
