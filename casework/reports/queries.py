@@ -50,7 +50,7 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Agency
 from casework.cases.models import Action, ActionStatus, Case, CaseParty, Complaint, Incident, PartyRole
-from casework.core.dates import is_working_day
+from casework.core.dates import bank_holidays
 from casework.extensions import db
 from casework.interventions.models import Intervention, InterventionBreach
 from casework.reminders.models import Deadline, DeadlineStatus
@@ -81,6 +81,8 @@ CASE_REVIEW_DEADLINE_KINDS = "trigger.%"
 
 #: Time to first contact: the shares contacted within these working days of the case's opening.
 FIRST_CONTACT_TARGETS = (1, 2, 5)
+#: Monday to Friday are working days (``date.weekday()`` below this).
+SATURDAY = 5
 #: How far back before the period the working days are counted (see the module's docstring).
 FIRST_CONTACT_SPAN_DAYS = 366
 
@@ -179,12 +181,33 @@ def median_of(histogram: dict[int | None, int]) -> int | float | None:
 def working_day_numbers(first: date, last: date) -> list[tuple[date, int]]:
     """Each day from ``first`` to ``last`` with the number of working days from ``first`` up to it: the
     working days after day A up to day B are ``number(B) - number(A)``."""
+    # The bank holidays of each year once (``is_working_day`` a day at a time looks them up 700 times).
+    holidays = {holiday for year in range(first.year, last.year + 1) for holiday in bank_holidays(year)}
     rows, number, day = [], 0, first
     while day <= last:
-        number += is_working_day(day)
+        number += day.weekday() < SATURDAY and day not in holidays
         rows.append((day, number))
         day += timedelta(days=1)
     return rows
+
+
+def _day_numbers_table(numbers: list[tuple[date, int]]) -> Any:
+    """``working_day_numbers`` as a CTE (``day``, ``number``). PostgreSQL: two arrays unnested side by
+    side (two parameters: a VALUES list of 700 rows takes longer to compile than to run); elsewhere a
+    VALUES list, as a CTE with its column names (SQLite takes no column names on a VALUES alias)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        days = sa.literal([day for day, _ in numbers], ARRAY(sa.Date))
+        counts = sa.literal([number for _, number in numbers], ARRAY(sa.Integer))
+        return sa.select(
+            sa.func.unnest(days, type_=sa.Date).label("day"), sa.func.unnest(counts, type_=sa.Integer).label("number")
+        ).cte("day_numbers")
+    return (
+        sa.values(sa.column("day", sa.Date), sa.column("number", sa.Integer), name="day_numbers")
+        .data(numbers)
+        .cte("day_numbers")
+    )
 
 
 #: The steps of ``compute_periods`` for one period that ``progress`` is told about: the four scans of
@@ -456,21 +479,28 @@ def _count_period(
     # 9. Time to first contact: cases whose victim was first contacted in the period, grouped by the
     # working days from the case's opening (two lookups in a table of day numbers).
     numbers = working_day_numbers(period_start - timedelta(days=FIRST_CONTACT_SPAN_DAYS), period_end)
-    # A CTE with its column names (SQLite takes no column names on a VALUES alias), read twice.
-    day_numbers = (
-        sa.values(sa.column("day", sa.Date), sa.column("number", sa.Integer), name="day_numbers")
-        .data(numbers)
-        .cte("day_numbers")
-    )
+    day_numbers = _day_numbers_table(numbers)
     opened_number, contacted_number = day_numbers.alias("opened_number"), day_numbers.alias("contacted_number")
+    # The cases are grouped by their two days first, so the day table is joined to a few rows (joined to
+    # the cases themselves, a planner without statistics on the column may scan the cases once a day).
+    contacts = (
+        sa.select(
+            Case.area_id,
+            Case.opened_on,
+            Case.victim_first_contacted_on.label("contacted_on"),
+            sa.func.count().label("cases"),
+        )
+        .where(in_area, in_period(Case.victim_first_contacted_on))
+        .group_by(Case.area_id, Case.opened_on, Case.victim_first_contacted_on)
+        .subquery("contacts")
+    )
     waited = (contacted_number.c.number - opened_number.c.number).label("waited")
     histograms: dict[int, dict[int | None, int]] = {area_id: {} for area_id in area_ids}
     for area_id, days, count in db.session.execute(
-        sa.select(Case.area_id, waited, sa.func.count())
-        .join(contacted_number, contacted_number.c.day == Case.victim_first_contacted_on)
-        .outerjoin(opened_number, opened_number.c.day == Case.opened_on)
-        .where(in_area, in_period(Case.victim_first_contacted_on))
-        .group_by(Case.area_id, waited)
+        sa.select(contacts.c.area_id, waited, sa.cast(sa.func.sum(contacts.c.cases), sa.Integer))
+        .join(contacted_number, contacted_number.c.day == contacts.c.contacted_on)
+        .outerjoin(opened_number, opened_number.c.day == contacts.c.opened_on)
+        .group_by(contacts.c.area_id, waited)
     ):
         histograms[area_id][days] = histograms[area_id].get(days, 0) + count
     group: dict[int | None, int] = {}
