@@ -44,11 +44,48 @@ def median_ms(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
+def profile_statements(db, build) -> None:
+    """Time each statement of one ``build()`` (after a warm-up), slowest first."""
+    import sqlalchemy as sa
+
+    build()
+    timings: list[tuple[float, str]] = []
+    started: dict[int, float] = {}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        started[id(cursor)] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        took = (time.perf_counter() - started.pop(id(cursor), time.perf_counter())) * 1000
+        timings.append((took, " ".join(statement.split())[:110]))
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        began = time.perf_counter()
+        build()
+        whole = (time.perf_counter() - began) * 1000
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+        sa.event.remove(engine, "after_cursor_execute", after)
+    print(f"one report: {whole:.0f} ms in {len(timings)} statements ({sum(t for t, _ in timings):.0f} ms in SQL)")
+    for took, statement in sorted(timings, reverse=True):
+        print(f"  {took:8.1f} ms  {statement}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=("county", "national"), default="county")
     parser.add_argument("--database-url", default=os.environ.get("CASEWORK_BENCH_DATABASE_URL", ""))
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--areas",
+        type=int,
+        default=0,
+        help="report on the first N areas only (a county-sized group of a bigger dataset)",
+    )
+    parser.add_argument("--profile", action="store_true", help="also time each statement of one report")
     args = parser.parse_args()
 
     server = None
@@ -117,9 +154,25 @@ def run(url: str, args: argparse.Namespace) -> int:
             manager = User(email=MANAGER_EMAIL, name="Report manager", password_hash=any_hash, agency=police)
             manager.roles = ["manager"]
             db.session.add(manager)
+        manager.agency = police
         token, _ = issue_token(manager, 1)
         commit()
         areas = list(db.session.scalars(sa.select(Area).order_by(Area.code)))
+        if args.areas:
+            areas = areas[: args.areas]
+            # The API and the page report on the manager's agency's areas: an agency of these alone.
+            group = db.session.scalar(sa.select(Agency).where(Agency.code == "BENCHGROUP"))
+            if group is None:
+                group = Agency(code="BENCHGROUP", name="Bench group of areas", kind=police.kind)
+                db.session.add(group)
+            group.areas = areas
+            manager.agency = group
+            commit()
+            areas = list(
+                db.session.scalars(sa.select(Area).where(Area.id.in_([a.id for a in areas])).order_by(Area.code))
+            )
+        if args.profile:
+            profile_statements(db, lambda: services.build_report(areas, period_start, period_end, whole_group=True))
         figures_ms = median_ms(
             lambda: services.build_report(areas, period_start, period_end, whole_group=True), args.repeat
         )

@@ -210,6 +210,15 @@ def handed_over_action_ids(form: Any, actions: list[Any]) -> list[int]:
     return [a.id for a in actions if getattr(form, f"action_{a.id}").data == "hand_over"]
 
 
+class FirstContactForm(FlaskForm):
+    version = HiddenField()
+    victim_first_contacted_on = GovukDateField(
+        "When was the victim first contacted about this case?",
+        validators=[Optional()],
+        description="For example, 27 3 2026. Not before the case was opened. Leave blank if not yet.",
+    )
+
+
 class ReopenForm(FlaskForm):
     version = HiddenField()
     reason = TextAreaField(

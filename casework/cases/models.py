@@ -168,6 +168,9 @@ class Case(TimestampMixin, VersionedMixin, Model):
     #: (its reference takes this year). ``created_at`` is when the row was written.
     opened_on: Mapped[date] = mapped_column(sa.Date, default=_today, server_default=sa.text("CURRENT_DATE"))
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: The day the victim was first contacted about the case (casework.cases.first_contact): not before
+    #: the case opened, not in the future; the partnership report's "time to first contact".
+    victim_first_contacted_on: Mapped[date | None] = mapped_column(sa.Date)
     #: Sensitive cases: visible only to the users named on the case.
     is_restricted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

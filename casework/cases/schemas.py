@@ -89,6 +89,8 @@ class CaseUpdateArgs(BaseSchema):
     location = fields.String(allow_none=True, validate=validate.Length(max=300))
     owner_email = fields.Email()
     is_restricted = fields.Boolean()
+    #: Optional: the day the victim was first contacted (not before the case opened); null clears it.
+    victim_first_contacted_on = EventDate(allow_none=True)
 
 
 class CaseListArgs(PageArgs):
@@ -437,6 +439,7 @@ class CaseAnswer(CaseSummaryAnswer):
     notes = fields.List(fields.Nested(NoteAnswer), required=True)
     case_review_explanations = fields.List(fields.Nested(ExplanationAnswer), required=True)
     timeline = fields.List(fields.Nested(_TimelineEntry), required=True)
+    victim_first_contacted_on = nullable(fields.Date())
     #: The sections other domains add (risk, actions, interventions), as their own endpoints show them.
     current_risk = nullable(fields.Dict())
     actions = fields.List(fields.Dict())

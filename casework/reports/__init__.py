@@ -10,6 +10,7 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    from casework.reports import demo
     from casework.reports.views import api, staff
 
     domain = register_domain(app, "reports")
@@ -17,3 +18,4 @@ def init_app(app: Flask) -> None:
     domain.tasks("casework.reports.tasks")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)
+    domain.demo(demo.load_first_contacts)

@@ -15,10 +15,23 @@ period's figures do not change because of something dated after it ended:
   naming no victim counts once for its case).
 - ``actions_due`` and ``actions_done_on_time``: case actions due in the period, and those of them
   completed on or before their due day.
-- ``interventions``: warnings, notices and orders issued in the period, by kind; ``breaches``: breaches
-  that occurred in the period, by the kind of the intervention breached.
+- ``first_contacts``: cases whose victim was first contacted in the period (``victim_first_contacted_on``),
+  with ``first_contact_within_1``/``_2``/``_5`` (contacted within 1, 2 or 5 working days of the day the
+  case was opened: working days after that day, over England and Wales bank holidays, as the Case Review
+  deadlines count them), their shares in per cent, and ``median_working_days_to_first_contact``. The
+  working days are counted in SQL against a table of the days before the period's end (no per-case
+  Python); a contact more than ``FIRST_CONTACT_SPAN_DAYS`` after the case opened counts as within no
+  target and as the longest wait in the median.
+- ``interventions``: warnings, notices and orders issued in the period, by kind;
+  ``interventions_by_outcome``: the same by kind and their outcome as recorded today (``kind/status``:
+  issued, complied, breached, appealed, expired, withdrawn, varied); ``breaches``: breaches that
+  occurred in the period, by the kind of the intervention breached.
 - ``case_review``: the four figures s.104(9) requires and the working ones (appeals, withdrawals, the
-  median working days to a decision and to an outcome), from ``casework.statistics.queries``.
+  median working days to a decision and to an outcome), from ``casework.statistics.queries``; and the
+  Case Review deadlines met: ``deadlines_due`` (every step deadline of an application, one source:
+  ``casework.reminders`` rows of kind ``trigger.*``, due in the period and not cancelled) and
+  ``deadlines_met`` (those done by the moment they fell due), with ``deadlines_met_share`` in per cent.
+  A step recorded after the event (entered late) is settled when it is recorded, so counts as late.
 
 ``compute_report`` answers for many areas with a fixed number of queries, whatever the number of areas
 or records: each groups by area, and the figures of the group of areas add the areas up, except the
@@ -28,6 +41,7 @@ people counts (repeat and high-risk victims), counted again over the whole group
 from __future__ import annotations
 
 import calendar
+import itertools
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -36,8 +50,10 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Agency
 from casework.cases.models import Action, ActionStatus, Case, CaseParty, Complaint, Incident, PartyRole
+from casework.core.dates import bank_holidays
 from casework.extensions import db
 from casework.interventions.models import Intervention, InterventionBreach
+from casework.reminders.models import Deadline, DeadlineStatus
 from casework.risk.models import RiskAssessment, RiskBand
 from casework.statistics.queries import STATUTORY_KEYS, compute_figures
 
@@ -54,9 +70,21 @@ CASE_REVIEW_KEYS = (
     "pending_at_period_end",
     "median_working_days_to_decision",
     "median_working_days_to_outcome",
+    "deadlines_due",
+    "deadlines_met",
+    "deadlines_met_share",
 )
 #: Case review figures that cannot be added up over areas.
-CASE_REVIEW_MEDIANS = ("median_working_days_to_decision", "median_working_days_to_outcome")
+CASE_REVIEW_MEDIANS = ("median_working_days_to_decision", "median_working_days_to_outcome", "deadlines_met_share")
+#: The Case Review deadlines: every step's Deadline row has a kind with this prefix.
+CASE_REVIEW_DEADLINE_KINDS = "trigger.%"
+
+#: Time to first contact: the shares contacted within these working days of the case's opening.
+FIRST_CONTACT_TARGETS = (1, 2, 5)
+#: Monday to Friday are working days (``date.weekday()`` below this).
+SATURDAY = 5
+#: How far back before the period the working days are counted (see the module's docstring).
+FIRST_CONTACT_SPAN_DAYS = 366
 
 #: Age bands of the open caseload at the period's end: (key, months at least, months under).
 AGE_BANDS = (
@@ -75,9 +103,23 @@ COUNT_KEYS = (
     "high_risk_victims",
     "actions_due",
     "actions_done_on_time",
+    "first_contacts",
+    *(f"first_contact_within_{days}" for days in FIRST_CONTACT_TARGETS),
+)
+#: Figures that cannot be added up over areas (a median, shares in per cent).
+DERIVED_KEYS = (
+    "median_working_days_to_first_contact",
+    *(f"first_contact_within_{days}_share" for days in FIRST_CONTACT_TARGETS),
 )
 #: Figures that are ``{name: count}``.
-BREAKDOWN_KEYS = ("open_age", "incidents_by_category", "complaints_by_agency", "interventions", "breaches")
+BREAKDOWN_KEYS = (
+    "open_age",
+    "incidents_by_category",
+    "complaints_by_agency",
+    "interventions",
+    "interventions_by_outcome",
+    "breaches",
+)
 
 
 def months_before(day: date, months: int) -> date:
@@ -89,6 +131,7 @@ def months_before(day: date, months: int) -> date:
 
 def empty_figures() -> dict[str, Any]:
     figures: dict[str, Any] = dict.fromkeys(COUNT_KEYS, 0)
+    figures.update(dict.fromkeys(DERIVED_KEYS))
     figures["open_age"] = {key: 0 for key, *_ in AGE_BANDS}
     for key in BREAKDOWN_KEYS[1:]:
         figures[key] = {}
@@ -105,8 +148,77 @@ def _add(target: dict[str, int], key: str, count: int) -> None:
         target[key] = target.get(key, 0) + count
 
 
-#: The steps of ``compute_report`` that ``progress`` is told about.
-STEPS = 8
+def share(part: int | None, whole: int | None) -> float | None:
+    """``part`` of ``whole`` in per cent, one decimal (none of nothing)."""
+    if not whole:
+        return None
+    return round((part or 0) * 100 / whole, 1)
+
+
+def median_of(histogram: dict[int | None, int]) -> int | float | None:
+    """The median of values given as ``{value: how many}``; ``None`` stands for the longest (over the
+    span counted), and a median that falls on it is unknown."""
+    size = sum(histogram.values())
+    if not size:
+        return None
+    ordered = sorted(histogram.items(), key=lambda item: (item[0] is None, item[0] or 0))
+
+    def at(position: int) -> int | None:
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if position < seen:
+                return value
+        return None
+
+    low, high = at((size - 1) // 2), at(size // 2)
+    if low is None or high is None:
+        return None
+    middle = (low + high) / 2
+    return int(middle) if float(middle).is_integer() else middle
+
+
+def working_day_numbers(first: date, last: date) -> list[tuple[date, int]]:
+    """Each day from ``first`` to ``last`` with the number of working days from ``first`` up to it: the
+    working days after day A up to day B are ``number(B) - number(A)``."""
+    # The bank holidays of each year once (``is_working_day`` a day at a time looks them up 700 times).
+    holidays = {holiday for year in range(first.year, last.year + 1) for holiday in bank_holidays(year)}
+    rows, number, day = [], 0, first
+    while day <= last:
+        number += day.weekday() < SATURDAY and day not in holidays
+        rows.append((day, number))
+        day += timedelta(days=1)
+    return rows
+
+
+def _day_numbers_table(numbers: list[tuple[date, int]]) -> Any:
+    """``working_day_numbers`` as a CTE (``day``, ``number``). PostgreSQL: two arrays unnested side by
+    side (two parameters: a VALUES list of 700 rows takes longer to compile than to run); elsewhere a
+    VALUES list, as a CTE with its column names (SQLite takes no column names on a VALUES alias)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        days = sa.literal([day for day, _ in numbers], ARRAY(sa.Date))
+        counts = sa.literal([number for _, number in numbers], ARRAY(sa.Integer))
+        return sa.select(
+            sa.func.unnest(days, type_=sa.Date).label("day"), sa.func.unnest(counts, type_=sa.Integer).label("number")
+        ).cte("day_numbers")
+    return (
+        sa.values(sa.column("day", sa.Date), sa.column("number", sa.Integer), name="day_numbers")
+        .data(numbers)
+        .cte("day_numbers")
+    )
+
+
+#: The steps of ``compute_periods`` for one period that ``progress`` is told about: the four scans of
+#: the big tables (cases, incidents, complaints, repeat victims) count every period at once.
+SCAN_STEPS = 4
+PERIOD_STEPS = 6
+STEPS = SCAN_STEPS + PERIOD_STEPS
+
+
+def steps_for(periods: int) -> int:
+    return SCAN_STEPS + PERIOD_STEPS * periods
 
 
 def compute_report(
@@ -117,109 +229,183 @@ def compute_report(
 ) -> dict[str, Any]:
     """``{"areas": {area id: figures}, "total": figures of the group of areas}``. ``progress(step)``
     is called after each of the ``STEPS`` steps (a task shows it on the page)."""
-    done = progress or (lambda _step: None)
-    area_ids = sorted(set(area_ids))
-    areas = {area_id: empty_figures() for area_id in area_ids}
-    total = empty_figures()
-    if not area_ids:
-        return {"areas": areas, "total": total}
-    in_area = Case.area_id.in_(area_ids)
-    in_period = lambda column: column.between(period_start, period_end)  # noqa: E731
+    tell = progress or (lambda _step: None)
+    return compute_periods(area_ids, [(period_start, period_end)], lambda done, _total: tell(done))[0]
 
-    # 1. Cases opened, closed, and open at the end with their age (cut-off days, so no date arithmetic
-    # in SQL: the same on SQLite and PostgreSQL).
-    open_at_end = sa.and_(Case.opened_on <= period_end, sa.or_(Case.closed_on.is_(None), Case.closed_on > period_end))
-    age_columns = []
-    for key, at_least, under in AGE_BANDS:
-        condition = [open_at_end, Case.opened_on <= months_before(period_end, at_least)]
-        if under is not None:
-            condition.append(Case.opened_on > months_before(period_end, under))
-        age_columns.append(_count(sa.and_(*condition)).label(key))
-    rows = db.session.execute(
-        sa.select(
-            Case.area_id,
-            _count(in_period(Case.opened_on)).label("opened"),
-            _count(in_period(Case.closed_on)).label("closed"),
-            _count(open_at_end).label("open_at_end"),
-            *age_columns,
+
+def _disjoint(periods: list[tuple[date, date]]) -> bool:
+    ordered = sorted(periods)
+    return all(earlier[1] < later[0] for earlier, later in itertools.pairwise(ordered))
+
+
+def _which(column: Any, periods: list[tuple[date, date]]) -> Any:
+    """The index of the period ``column`` falls in (periods that do not overlap)."""
+    return sa.case(*((column.between(start, end), index) for index, (start, end) in enumerate(periods)))
+
+
+def _in_any(column: Any, periods: list[tuple[date, date]]) -> Any:
+    return sa.or_(*(column.between(start, end) for start, end in periods))
+
+
+def compute_periods(
+    area_ids: Iterable[int],
+    periods: list[tuple[date, date]],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """``compute_report`` of each period, with one pass over each big table for all the periods (a
+    period and the same dates a year earlier are counted together: half the scans of two reports).
+    ``progress(done, total)`` after each step."""
+    area_ids = sorted(set(area_ids))
+    results = [{"areas": {area_id: empty_figures() for area_id in area_ids}, "total": empty_figures()} for _ in periods]
+    if not area_ids or not periods:
+        return results
+    total_steps = steps_for(len(periods))
+    done = progress or (lambda _done, _total: None)
+    scans: list[tuple[list[tuple[date, date]], list[dict[str, Any]]]]
+    if _disjoint(periods) and _disjoint([_repeat_window(end) for _start, end in periods]):
+        scans = [(periods, results)]
+    else:  # overlapping periods (a report over more than a year): each counted on its own
+        scans = [([period], [result]) for period, result in zip(periods, results, strict=True)]
+    for step, scan in enumerate((_scan_cases, _scan_incidents, _scan_complaints, _scan_repeat_victims), start=1):
+        for some_periods, some_results in scans:
+            scan(area_ids, some_periods, some_results)
+        done(step, total_steps)
+    for index, (period_start, period_end) in enumerate(periods):
+        result: dict[str, Any] = results[index]
+        before = SCAN_STEPS + PERIOD_STEPS * index
+
+        def step_done(step: int, before: int = before) -> None:
+            done(before + step, total_steps)
+
+        _count_period(area_ids, period_start, period_end, result["areas"], result["total"], step_done)
+    return results
+
+
+def _repeat_window(period_end: date) -> tuple[date, date]:
+    """The 12 months to the period's end in which a victim's incidents make them a repeat victim."""
+    return months_before(period_end, 12) + timedelta(days=1), period_end
+
+
+def _scan_cases(area_ids: list[int], periods: list[tuple[date, date]], results: list[dict[str, Any]]) -> None:
+    """1. Cases opened, closed, and open at the end with their age (cut-off days, so no date arithmetic
+    in SQL: the same on SQLite and PostgreSQL): columns for each period in one pass."""
+    columns = []
+    for index, (period_start, period_end) in enumerate(periods):
+        in_period = lambda column, s=period_start, e=period_end: column.between(s, e)  # noqa: E731
+        open_at_end = sa.and_(
+            Case.opened_on <= period_end, sa.or_(Case.closed_on.is_(None), Case.closed_on > period_end)
         )
-        .where(in_area, Case.opened_on <= period_end)
+        columns += [
+            _count(in_period(Case.opened_on)).label(f"opened_{index}"),
+            _count(in_period(Case.closed_on)).label(f"closed_{index}"),
+            _count(open_at_end).label(f"open_at_end_{index}"),
+        ]
+        for key, at_least, under in AGE_BANDS:
+            condition = [open_at_end, Case.opened_on <= months_before(period_end, at_least)]
+            if under is not None:
+                condition.append(Case.opened_on > months_before(period_end, under))
+            columns.append(_count(sa.and_(*condition)).label(f"{key}_{index}"))
+    latest_end = max(end for _start, end in periods)
+    rows = db.session.execute(
+        sa.select(Case.area_id, *columns)
+        .where(Case.area_id.in_(area_ids), Case.opened_on <= latest_end)
         .group_by(Case.area_id)
     )
     for row in rows:
-        figures = areas[row.area_id]
-        figures["cases_opened"] = row.opened
-        figures["cases_closed"] = row.closed
-        figures["open_at_end"] = row.open_at_end
-        for key, *_ in AGE_BANDS:
-            figures["open_age"][key] = getattr(row, key)
+        values = row._mapping
+        for index, result in enumerate(results):
+            figures = result["areas"][row.area_id]
+            figures["cases_opened"] = values[f"opened_{index}"]
+            figures["cases_closed"] = values[f"closed_{index}"]
+            figures["open_at_end"] = values[f"open_at_end_{index}"]
+            for key, *_ in AGE_BANDS:
+                figures["open_age"][key] = values[f"{key}_{index}"]
 
-    done(1)
 
-    # 2. Incidents that occurred in the period, by the case's category.
+def _scan_incidents(area_ids: list[int], periods: list[tuple[date, date]], results: list[dict[str, Any]]) -> None:
+    """2. Incidents that occurred in each period, by the case's category."""
+    which = _which(Incident.occurred_on, periods).label("which")
     rows = db.session.execute(
-        sa.select(Case.area_id, Case.category, sa.func.count(Incident.id))
+        sa.select(Case.area_id, Case.category, which, sa.func.count(Incident.id))
         .join(Case, Incident.case_id == Case.id)
-        .where(in_area, in_period(Incident.occurred_on))
-        .group_by(Case.area_id, Case.category)
+        .where(Case.area_id.in_(area_ids), _in_any(Incident.occurred_on, periods))
+        .group_by(Case.area_id, Case.category, which)
     )
-    for area_id, category, count in rows:
-        areas[area_id]["incidents"] += count
-        _add(areas[area_id]["incidents_by_category"], category, count)
+    for area_id, category, index, count in rows:
+        figures = results[index]["areas"][area_id]
+        figures["incidents"] += count
+        _add(figures["incidents_by_category"], category, count)
 
-    done(2)
 
-    # 3. Complaints reported in the period, by the agency that received them.
+def _scan_complaints(area_ids: list[int], periods: list[tuple[date, date]], results: list[dict[str, Any]]) -> None:
+    """3. Complaints reported in each period, by the agency that received them."""
+    which = _which(Complaint.reported_on, periods).label("which")
     rows = db.session.execute(
-        sa.select(Case.area_id, Agency.code, sa.func.count(Complaint.id))
+        sa.select(Case.area_id, Agency.code, which, sa.func.count(Complaint.id))
         .join(Incident, Complaint.incident_id == Incident.id)
         .join(Case, Incident.case_id == Case.id)
         .join(Agency, Complaint.agency_id == Agency.id)
-        .where(in_area, in_period(Complaint.reported_on))
-        .group_by(Case.area_id, Agency.code)
+        .where(Case.area_id.in_(area_ids), _in_any(Complaint.reported_on, periods))
+        .group_by(Case.area_id, Agency.code, which)
     )
-    for area_id, agency_code, count in rows:
-        areas[area_id]["complaints"] += count
-        _add(areas[area_id]["complaints_by_agency"], agency_code, count)
+    for area_id, agency_code, index, count in rows:
+        figures = results[index]["areas"][area_id]
+        figures["complaints"] += count
+        _add(figures["complaints_by_agency"], agency_code, count)
 
-    done(3)
 
-    # 4. Repeat victims: per area, and over the group (a person with incidents in two areas counts
-    # once, with all of them). An incident is on one case in one area, so a person's incidents over
-    # the group are the sum of their incidents in each area: one statement counts both, with a window
-    # sum per person and the person counted for the group on their first area's row only.
-    window_start = months_before(period_end, 12) + timedelta(days=1)
+def _scan_repeat_victims(area_ids: list[int], periods: list[tuple[date, date]], results: list[dict[str, Any]]) -> None:
+    """4. Repeat victims: per area, and over the group (a person with incidents in two areas counts
+    once, with all of them). An incident is on one case in one area, so a person's incidents over the
+    group are the sum of their incidents in each area: one statement counts both, with a window sum
+    per person and the person counted for the group on their first area's row only. Each period has
+    its own 12 months (those of a period and of the year before do not overlap)."""
+    windows = [_repeat_window(end) for _start, end in periods]
+    which = _which(Incident.occurred_on, windows).label("which")
     per_person = (
         sa.select(
             Case.area_id,
             CaseParty.person_id,
+            which,
             sa.func.count(sa.distinct(Incident.id)).label("incidents"),
         )
         .join(Case, CaseParty.case_id == Case.id)
         .join(Incident, Incident.case_id == Case.id)
-        .where(in_area, CaseParty.role == PartyRole.victim, Incident.occurred_on.between(window_start, period_end))
-        .group_by(Case.area_id, CaseParty.person_id)
+        .where(Case.area_id.in_(area_ids), CaseParty.role == PartyRole.victim, _in_any(Incident.occurred_on, windows))
+        .group_by(Case.area_id, CaseParty.person_id, which)
         .subquery("victim_incidents")
     )
+    person = (per_person.c.person_id, per_person.c.which)
     with_group = sa.select(
         per_person.c.area_id,
+        per_person.c.which,
         per_person.c.incidents,
-        sa.func.sum(per_person.c.incidents).over(partition_by=per_person.c.person_id).label("over_group"),
-        sa.func.row_number()
-        .over(partition_by=per_person.c.person_id, order_by=per_person.c.area_id)
-        .label("person_row"),
+        sa.func.sum(per_person.c.incidents).over(partition_by=person).label("over_group"),
+        sa.func.row_number().over(partition_by=person, order_by=per_person.c.area_id).label("person_row"),
     ).subquery("repeat_victims")
-    for area_id, in_area_count, group_count in db.session.execute(
+    for area_id, index, in_area_count, group_count in db.session.execute(
         sa.select(
             with_group.c.area_id,
+            with_group.c.which,
             _count(with_group.c.incidents >= REPEAT_INCIDENTS),
             _count(sa.and_(with_group.c.over_group >= REPEAT_INCIDENTS, with_group.c.person_row == 1)),
-        ).group_by(with_group.c.area_id)
+        ).group_by(with_group.c.area_id, with_group.c.which)
     ):
-        areas[area_id]["repeat_victims"] = in_area_count
-        total["repeat_victims"] += group_count
+        results[index]["areas"][area_id]["repeat_victims"] = in_area_count
+        results[index]["total"]["repeat_victims"] += group_count
 
-    done(4)
+
+def _count_period(
+    area_ids: list[int],
+    period_start: date,
+    period_end: date,
+    areas: dict[int, dict[str, Any]],
+    total: dict[str, Any],
+    done: Callable[[int], None],
+) -> None:
+    """Steps 5 to 10, on the smaller tables, for one period."""
+    in_area = Case.area_id.in_(area_ids)
+    in_period = lambda column: column.between(period_start, period_end)  # noqa: E731
 
     # 5. High-risk victims assessed in the period: a named victim once, an unnamed one once per case
     # (negative case ids keep the two apart in one DISTINCT).
@@ -241,7 +427,7 @@ def compute_report(
         sa.select(sa.func.count(sa.distinct(high_risk.c.victim)))
     ).scalar_one()
 
-    done(5)
+    done(1)
 
     # 6. Case actions due in the period, and those done on or before their due day.
     rows = db.session.execute(
@@ -258,17 +444,18 @@ def compute_report(
         areas[area_id]["actions_due"] = due
         areas[area_id]["actions_done_on_time"] = on_time
 
-    done(6)
+    done(2)
 
     # 7. Interventions issued in the period, and breaches that occurred in it, by kind.
     rows = db.session.execute(
-        sa.select(Case.area_id, Intervention.kind, sa.func.count(Intervention.id))
+        sa.select(Case.area_id, Intervention.kind, Intervention.status, sa.func.count(Intervention.id))
         .join(Case, Intervention.case_id == Case.id)
         .where(in_area, in_period(Intervention.issued_on))
-        .group_by(Case.area_id, Intervention.kind)
+        .group_by(Case.area_id, Intervention.kind, Intervention.status)
     )
-    for area_id, kind, count in rows:
+    for area_id, kind, status, count in rows:
         _add(areas[area_id]["interventions"], _value(kind), count)
+        _add(areas[area_id]["interventions_by_outcome"], f"{_value(kind)}/{_value(status)}", count)
     rows = db.session.execute(
         sa.select(Case.area_id, Intervention.kind, sa.func.count(InterventionBreach.id))
         .join(Intervention, InterventionBreach.intervention_id == Intervention.id)
@@ -279,15 +466,90 @@ def compute_report(
     for area_id, kind, count in rows:
         _add(areas[area_id]["breaches"], _value(kind), count)
 
-    done(7)
+    done(3)
 
     # 8. The Case Review figures (casework.statistics counts them the same way, by event date).
     for area_id, case_review in compute_figures(area_ids, period_start, period_end).items():
-        areas[area_id]["case_review"] = {key: case_review.get(key) for key in CASE_REVIEW_KEYS}
+        areas[area_id]["case_review"] = {
+            key: case_review.get(key, areas[area_id]["case_review"][key]) for key in CASE_REVIEW_KEYS
+        }
+
+    done(4)
+
+    # 9. Time to first contact: cases whose victim was first contacted in the period, grouped by the
+    # working days from the case's opening (two lookups in a table of day numbers).
+    numbers = working_day_numbers(period_start - timedelta(days=FIRST_CONTACT_SPAN_DAYS), period_end)
+    day_numbers = _day_numbers_table(numbers)
+    opened_number, contacted_number = day_numbers.alias("opened_number"), day_numbers.alias("contacted_number")
+    # The cases are grouped by their two days first, so the day table is joined to a few rows (joined to
+    # the cases themselves, a planner without statistics on the column may scan the cases once a day).
+    contacts = (
+        sa.select(
+            Case.area_id,
+            Case.opened_on,
+            Case.victim_first_contacted_on.label("contacted_on"),
+            sa.func.count().label("cases"),
+        )
+        .where(in_area, in_period(Case.victim_first_contacted_on))
+        .group_by(Case.area_id, Case.opened_on, Case.victim_first_contacted_on)
+        .subquery("contacts")
+    )
+    waited = (contacted_number.c.number - opened_number.c.number).label("waited")
+    histograms: dict[int, dict[int | None, int]] = {area_id: {} for area_id in area_ids}
+    for area_id, days, count in db.session.execute(
+        sa.select(contacts.c.area_id, waited, sa.cast(sa.func.sum(contacts.c.cases), sa.Integer))
+        .join(contacted_number, contacted_number.c.day == contacts.c.contacted_on)
+        .outerjoin(opened_number, opened_number.c.day == contacts.c.opened_on)
+        .group_by(contacts.c.area_id, waited)
+    ):
+        histograms[area_id][days] = histograms[area_id].get(days, 0) + count
+    group: dict[int | None, int] = {}
+    for area_id, histogram in histograms.items():
+        figures = areas[area_id]
+        figures["first_contacts"] = sum(histogram.values())
+        for target in FIRST_CONTACT_TARGETS:
+            figures[f"first_contact_within_{target}"] = sum(
+                count for days, count in histogram.items() if days is not None and days <= target
+            )
+        figures["median_working_days_to_first_contact"] = median_of(histogram)
+        for days, count in histogram.items():
+            group[days] = group.get(days, 0) + count
+    total["median_working_days_to_first_contact"] = median_of(group)
+
+    done(5)
+
+    # 10. The Case Review deadlines that fell due in the period, and those done by then.
+    for area_id, due, met in db.session.execute(
+        sa.select(
+            Deadline.area_id,
+            sa.func.count(Deadline.id),
+            _count(sa.and_(Deadline.status == DeadlineStatus.done, Deadline.completed_at <= Deadline.due_at)),
+        )
+        .where(
+            Deadline.area_id.in_(area_ids),
+            Deadline.kind.like(CASE_REVIEW_DEADLINE_KINDS),
+            Deadline.status != DeadlineStatus.cancelled,
+            in_period(Deadline.due_on),
+        )
+        .group_by(Deadline.area_id)
+    ):
+        areas[area_id]["case_review"]["deadlines_due"] = due
+        areas[area_id]["case_review"]["deadlines_met"] = met
 
     _add_up(areas.values(), total)
-    done(STEPS)
-    return {"areas": areas, "total": total}
+    for figures in (*areas.values(), total):
+        _derive(figures)
+    done(PERIOD_STEPS)
+
+
+def _derive(figures: dict[str, Any]) -> None:
+    """The shares, from the counts (of an area or of the group added up)."""
+    for target in FIRST_CONTACT_TARGETS:
+        figures[f"first_contact_within_{target}_share"] = share(
+            figures[f"first_contact_within_{target}"], figures["first_contacts"]
+        )
+    case_review = figures["case_review"]
+    case_review["deadlines_met_share"] = share(case_review["deadlines_met"], case_review["deadlines_due"])
 
 
 def _value(kind: Any) -> str:

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from casework.core.fields import PlannedDate
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema
-from casework.reports.queries import BREAKDOWN_KEYS, CASE_REVIEW_KEYS, COUNT_KEYS
+from casework.reports.queries import BREAKDOWN_KEYS, CASE_REVIEW_KEYS, COUNT_KEYS, DERIVED_KEYS
 
 
 class ReportArgs(BaseSchema):
@@ -25,6 +25,10 @@ class _CaseReview(Answer):
     threshold_not_met = fields.Integer(required=True)
     reviews_carried_out = fields.Integer(required=True)
     reviews_with_recommendations = fields.Integer(required=True)
+    # Optional (beyond API.md): the Case Review deadlines that fell due in the period, and met on time.
+    deadlines_due = fields.Integer()
+    deadlines_met = fields.Integer()
+    deadlines_met_share = nullable(fields.Float())
 
 
 class _Figures(Answer):
@@ -36,6 +40,17 @@ class _Figures(Answer):
     repeat_victims = fields.Integer(required=True)
     interventions = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     case_review = fields.Nested(_CaseReview, required=True)
+    # Optional (beyond API.md): the working figures of the report's page.
+    first_contacts = fields.Integer()
+    first_contact_within_1 = fields.Integer()
+    first_contact_within_2 = fields.Integer()
+    first_contact_within_5 = fields.Integer()
+    first_contact_within_1_share = nullable(fields.Float())
+    first_contact_within_2_share = nullable(fields.Float())
+    first_contact_within_5_share = nullable(fields.Float())
+    median_working_days_to_first_contact = nullable(fields.Float())
+    #: ``{"<kind>/<status>": count}`` of those issued in the period, by their outcome as recorded now.
+    interventions_by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class _AreaFigures(Answer):
@@ -63,6 +78,7 @@ class ReportAnswer(Answer):
 def dump_figures(figures: dict[str, Any]) -> dict[str, Any]:
     return {
         **{key: figures[key] for key in COUNT_KEYS},
+        **{key: figures[key] for key in DERIVED_KEYS},
         **{
             key: dict(sorted(figures[key].items())) if key != "open_age" else dict(figures[key])
             for key in BREAKDOWN_KEYS

@@ -13,9 +13,11 @@ from casework.reports.queries import (
     CASE_REVIEW_KEYS,
     CASE_REVIEW_MEDIANS,
     COUNT_KEYS,
-    STEPS,
-    compute_report,
+    DERIVED_KEYS,
+    compute_periods,
+    empty_figures,
     months_before,
+    steps_for,
 )
 from casework.statistics.services import period_name
 
@@ -66,16 +68,38 @@ def change(current: int | float | None, previous: int | float | None, previous_n
     }
 
 
+def points_change(current: float | None, previous: float | None, previous_name: str) -> dict[str, Any]:
+    """The change of a share in per cent, in percentage points: ``up 4.5 percentage points on 2019``
+    (a relative change of a percentage reads as nonsense)."""
+    if current is None or previous is None:
+        return {"difference": None, "percent": None, "words": f"no comparison with {previous_name}"}
+    difference = round(current - previous, 1)
+    if difference == 0:
+        return {"difference": 0.0, "percent": None, "words": f"the same as {previous_name}"}
+    shown = f"{abs(difference):.1f}".rstrip("0").rstrip(".")
+    direction = "up" if difference > 0 else "down"
+    return {
+        "difference": difference,
+        "percent": None,
+        "words": f"{direction} {shown} percentage points on {previous_name}",
+    }
+
+
 def changes(figures: dict[str, Any], previous: dict[str, Any], previous_name: str) -> dict[str, Any]:
     """The change of every figure, in the shape of ``figures`` (breakdowns by name, Case Review figures)."""
     result: dict[str, Any] = {key: change(figures[key], previous[key], previous_name) for key in COUNT_KEYS}
+    for key in DERIVED_KEYS:
+        measure = points_change if key.endswith("_share") else change
+        result[key] = measure(figures[key], previous[key], previous_name)
     for key in BREAKDOWN_KEYS:
         names = sorted(set(figures[key]) | set(previous[key]))
         result[key] = {
             name: change(figures[key].get(name, 0), previous[key].get(name, 0), previous_name) for name in names
         }
     result["case_review"] = {
-        key: change(figures["case_review"][key], previous["case_review"][key], previous_name)
+        key: (points_change if key.endswith("_share") else change)(
+            figures["case_review"][key], previous["case_review"][key], previous_name
+        )
         for key in CASE_REVIEW_KEYS
     }
     return result
@@ -92,13 +116,11 @@ def build_report(areas: list[Area], period_start: date, period_end: date, *, who
 def compute_both(
     areas: list[Area], period_start: date, period_end: date, progress: Any = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``compute_report`` for the period and for the same dates a year earlier; ``progress(done,
-    total)`` after each step."""
-    tell = progress or (lambda _done, _total: None)
-    previous_start, previous_end = previous_period(period_start, period_end)
-    area_ids = [area.id for area in areas]
-    now = compute_report(area_ids, period_start, period_end, lambda step: tell(step, 2 * STEPS))
-    before = compute_report(area_ids, previous_start, previous_end, lambda step: tell(STEPS + step, 2 * STEPS))
+    """``compute_report`` for the period and for the same dates a year earlier, counted together;
+    ``progress(done, total)`` after each step."""
+    now, before = compute_periods(
+        [area.id for area in areas], [(period_start, period_end), previous_period(period_start, period_end)], progress
+    )
     return now, before
 
 
@@ -167,7 +189,7 @@ def request_report(actor: Any, areas: list[Area], period_start: date, period_end
         period_start=period_start,
         period_end=period_end,
         status=JobStatus.queued,
-        steps_total=2 * STEPS,
+        steps_total=steps_for(2),
     )
     db.session.add(job)
     db.session.flush()
@@ -186,8 +208,18 @@ def job_areas(job: Any) -> list[Area]:
 def report_of_job(job: Any) -> dict[str, Any]:
     """The report a finished job compiled (JSON keeps area ids as text: back to numbers)."""
 
+    def complete(figures: dict[str, Any]) -> dict[str, Any]:
+        # A job compiled before a figure was added lacks it: shown as none rather than failing.
+        whole = empty_figures()
+        whole.update(figures)
+        whole["case_review"] = {**empty_figures()["case_review"], **figures.get("case_review", {})}
+        return whole
+
     def restored(figures: dict[str, Any]) -> dict[str, Any]:
-        return {"areas": {int(key): value for key, value in figures["areas"].items()}, "total": figures["total"]}
+        return {
+            "areas": {int(key): complete(value) for key, value in figures["areas"].items()},
+            "total": complete(figures["total"]),
+        }
 
     areas = job_areas(job)
     report = assemble_report(

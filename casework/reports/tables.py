@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casework.interventions.models import KIND_LABELS, InterventionKind
-from casework.reports.queries import AGE_BANDS, CASE_REVIEW_KEYS
+from casework.reports.queries import AGE_BANDS, CASE_REVIEW_KEYS, FIRST_CONTACT_TARGETS
 from casework.statistics.chart import _nice_maximum
 from casework.statistics.queries import LABELS as CASE_REVIEW_LABELS
 
@@ -22,6 +22,37 @@ COUNT_LABELS = {
     "high_risk_victims": "Victims assessed as high risk",
     "actions_due": "Actions due",
     "actions_done_on_time": "Actions completed on time",
+}
+
+
+def _days(count: int) -> str:
+    return f"{count} working day" + ("" if count == 1 else "s")
+
+
+FIRST_CONTACT_LABELS = {
+    "first_contacts": "Victims first contacted in the period",
+    **{f"first_contact_within_{d}": f"Contacted within {_days(d)} of the case opening" for d in FIRST_CONTACT_TARGETS},
+    **{
+        f"first_contact_within_{d}_share": f"Share contacted within {_days(d)} (per cent)"
+        for d in FIRST_CONTACT_TARGETS
+    },
+    "median_working_days_to_first_contact": "Median working days from the case opening to first contact",
+}
+#: The report's Case Review figures beyond those of the published statistics.
+REPORT_CASE_REVIEW_LABELS = {
+    **CASE_REVIEW_LABELS,
+    "deadlines_due": "Case Review deadlines that fell due",
+    "deadlines_met": "Case Review deadlines met on time",
+    "deadlines_met_share": "Share of Case Review deadlines met on time (per cent)",
+}
+OUTCOME_LABELS = {
+    "issued": "in force or awaiting compliance",
+    "complied": "complied with",
+    "breached": "breached",
+    "appealed": "appealed",
+    "expired": "expired",
+    "withdrawn": "withdrawn",
+    "varied": "varied",
 }
 AGE_LABELS = {
     "under_3_months": "Under 3 months",
@@ -57,6 +88,11 @@ def _kind_label(kind: str) -> str:
         return KIND_LABELS[InterventionKind(kind)]
     except ValueError:
         return kind
+
+
+def _outcome_label(key: str) -> str:
+    kind, _, outcome = key.partition("/")
+    return f"{_kind_label(kind)}: {OUTCOME_LABELS.get(outcome, outcome)}"
 
 
 def tables(report: dict[str, Any], *, category_names: dict[str, str], agency_names: dict[str, str]) -> list[Table]:
@@ -115,6 +151,16 @@ def tables(report: dict[str, Any], *, category_names: dict[str, str], agency_nam
     )
     result.append(
         table(
+            "interventions_by_outcome",
+            "Outcomes of the tools and powers used, by kind",
+            "Kind and outcome (as recorded now)",
+            sorted(changes["interventions_by_outcome"]),
+            _outcome_label,
+            "interventions_by_outcome",
+        )
+    )
+    result.append(
+        table(
             "breaches",
             "Breaches, by the kind of tool or power breached",
             "Kind",
@@ -129,9 +175,19 @@ def tables(report: dict[str, Any], *, category_names: dict[str, str], agency_nam
             "Community Trigger (ASB Case Review)",
             "Figure",
             list(CASE_REVIEW_KEYS),
-            CASE_REVIEW_LABELS.__getitem__,
+            REPORT_CASE_REVIEW_LABELS.__getitem__,
             "case_review",
         )
+    )
+    result.insert(
+        1,
+        table(
+            "first_contact",
+            "Time to first contact with the victim",
+            "Figure",
+            list(FIRST_CONTACT_LABELS),
+            FIRST_CONTACT_LABELS.__getitem__,
+        ),
     )
     for item in result:
         item.chart = comparison_chart(item, report["period_name"], report["previous_name"])
@@ -216,7 +272,8 @@ def comparison_chart(table: Table, period_name: str, previous_name: str) -> Comp
     rows = [
         (label, int(now or 0), int(before or 0))
         for key, label, now, before, _ in table.rows
-        if not key.startswith("median")
+        # Medians and shares read better as numbers than as bars beside counts.
+        if not key.startswith("median") and not key.endswith("_share")
     ]
     if not rows:
         return None

@@ -84,7 +84,7 @@ def test_the_page_shows_charts_with_a_table_under_each(page_client, manager):
     html = response.get_data(as_text=True)
     assert "Bolsover, 2025/26" in html
     assert html.count('<svg class="app-chart__svg"') >= 5
-    assert html.count('<table class="govuk-table">') == 7
+    assert html.count('<table class="govuk-table">') == 9
     assert "Up 600% on 2024/25 (+6)" in html
     assert "<script" not in html.split("</main>")[0].split("<main")[1]
     assert " style=" not in html
@@ -114,7 +114,7 @@ def test_the_workbook_has_every_table(page_client, manager):
     response = page_client(manager).get(f"/reports/partnership/report.xlsx?{QUERY}")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data), read_only=True)
-    assert len(book.sheetnames) == 8  # seven tables and each area
+    assert len(book.sheetnames) == 10  # nine tables and each area
     sheet = book[book.sheetnames[0]]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[4][:3] == ("Incidents", 8, 1)

@@ -109,3 +109,21 @@ def test_a_year_earlier_keeps_the_dates():
     assert previous_period(date(2025, 4, 1), date(2026, 3, 31)) == (date(2024, 4, 1), date(2025, 3, 31))
     assert previous_period(date(2024, 2, 29), date(2024, 2, 29)) == (date(2023, 2, 28), date(2023, 2, 28))
     assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
+
+
+def test_a_period_and_the_year_before_are_counted_together_in_fewer_statements(fixed_data, count_queries):
+    from casework.reports.queries import compute_periods
+
+    ids = [fixed_data["bol"].id, fixed_data["ned"].id]
+    with count_queries() as apart:
+        separate = [compute_report(ids, START, END), compute_report(ids, PREVIOUS_START, PREVIOUS_END)]
+    with count_queries() as together:
+        both = compute_periods(ids, [(START, END), (PREVIOUS_START, PREVIOUS_END)])
+    assert both == separate
+    assert together.count == apart.count - 4  # cases, incidents, complaints and repeat victims: one pass
+    # Periods that overlap (two years and the two years before) are counted one by one, the same.
+    long_start, long_previous = date(2024, 4, 1), (date(2023, 4, 1), date(2025, 3, 31))
+    assert compute_periods(ids, [(long_start, END), long_previous]) == [
+        compute_report(ids, long_start, END),
+        compute_report(ids, *long_previous),
+    ]

@@ -3,6 +3,7 @@ record in Python (no SQL aggregation), for the 12 months to today, over the demo
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from casework.accounts.services import find_user_by_email
 from casework.cases.models import Action, ActionStatus, Case, PartyRole
 from casework.community_triggers.models import TriggerApplication
+from casework.core.dates import working_days_between
 from casework.core.registry import registry
 from casework.core.time import today
 from casework.demo import DEMO_DOMAIN, demo_password
@@ -104,6 +106,18 @@ def test_the_report_matches_a_hand_count_of_the_demo_data(app, db_session):
     # Per area, repeat victims by hand (the group's count may join a person's two areas).
     for area_id in area_ids:
         assert report["areas"][area_id]["repeat_victims"] == hand_count({area_id}, start, end)[0]["repeat_victims"]
+    # Time to first contact, by hand: working days from each case's opening to its first contact.
+    waits = sorted(
+        working_days_between(case.opened_on, case.victim_first_contacted_on)
+        for case in db.session.scalars(sa.select(Case))
+        if case.area_id in area_ids
+        and case.victim_first_contacted_on
+        and start <= case.victim_first_contacted_on <= end
+    )
+    assert waits  # the demo records some
+    assert total["first_contacts"] == len(waits)
+    assert total["first_contact_within_2"] == sum(wait <= 2 for wait in waits)
+    assert total["median_working_days_to_first_contact"] == statistics.median(waits)
     # The demo's story: Margaret Holmes has three complaints in the last three months.
     assert total["repeat_victims"] >= 1
     assert total["incidents"] > 0

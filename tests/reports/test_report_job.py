@@ -3,6 +3,7 @@ on the page; the finished report is the same as one counted while the page waits
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from casework.extensions import db
 from casework.reports import services
 from casework.reports.models import ReportJob
+from casework.reports.queries import steps_for
 from casework.reports.tasks import compile_partnership_report
 from tests.conftest import csrf_from
 
@@ -38,7 +40,7 @@ def test_a_long_period_is_compiled_by_a_task_and_shows_the_report(page_client, m
     # The tests run tasks eagerly: the job is done, having told its progress step by step.
     db.session.refresh(job)
     assert job.status.value == "done"
-    assert (job.steps_done, job.steps_total) == (16, 16)
+    assert (job.steps_done, job.steps_total) == (steps_for(2), steps_for(2))
     report_page = client.get(f"/reports/partnership/jobs/{job.id}").get_data(as_text=True)
     assert "Bolsover, 1 April 2024 to 31 March 2026" in report_page
     assert f"job={job.id}" in report_page  # the downloads read the compiled figures
@@ -93,3 +95,34 @@ def test_an_area_out_of_reach_is_not_compiled(page_client, make, manager):
     )
     assert response.status_code == 404
     assert db.session.scalars(db.select(ReportJob)).all() == []
+
+
+def test_the_progress_page_checks_again_without_a_meta_refresh(page_client, manager, fixed_data):
+    from casework.statistics.models import JobStatus
+
+    job = services.request_report(manager, [fixed_data["bol"]], date(2024, 4, 1), date(2026, 3, 31), whole_group=False)
+    db.session.commit()
+    job.status = JobStatus.running
+    db.session.commit()
+    client = page_client(manager)
+    html = client.get(f"/reports/partnership/jobs/{job.id}").get_data(as_text=True)
+    # A meta refresh reloads the page and moves focus (axe "meta-refresh"): job-status.mjs swaps the
+    # status in place instead, and the link works without JavaScript.
+    assert 'http-equiv="refresh"' not in html
+    assert 'data-refresh-seconds="3"' in html
+    assert f'data-refresh-url="/reports/partnership/jobs/{job.id}?view=status"' in html
+    assert re.search(r"js/job-status\.[0-9a-f]+\.mjs", html)
+    assert f'href="/reports/partnership/jobs/{job.id}">Check again</a>' in html
+    stopped = client.get(f"/reports/partnership/jobs/{job.id}?refresh=off").get_data(as_text=True)
+    assert "data-refresh-seconds" not in stopped
+    assert "job-status." not in stopped
+    assert "Check again" in stopped
+    # Once done, the status view says so (the script stops there) and links to the report.
+    job.status = JobStatus.queued
+    db.session.commit()
+    assert compile_partnership_report(job.id) is True
+    status = client.get(f"/reports/partnership/jobs/{job.id}?view=status").get_data(as_text=True)
+    assert 'data-finished="true"' in status
+    assert "data-refresh-seconds" not in status
+    assert f'href="/reports/partnership/jobs/{job.id}">View the report</a>' in status
+    assert "app-chart__svg" in client.get(f"/reports/partnership/jobs/{job.id}").get_data(as_text=True)

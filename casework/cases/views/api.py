@@ -9,6 +9,7 @@ from flask import Blueprint
 from flask_login import current_user
 
 from casework.cases import policies, queries, services
+from casework.cases.first_contact import record_first_contact
 from casework.cases.schemas import (
     AccessArgs,
     CaseAnswer,
@@ -53,6 +54,13 @@ from casework.core.webargs import use_args
 
 bp = Blueprint("cases", __name__)
 
+NOT_GIVEN = object()
+
+
+def _iso_day(day: Any) -> str | None:
+    return day.isoformat() if day else None
+
+
 #: What ``GET /cases/<id>`` answers for a section another domain has not registered (yet).
 SECTION_DEFAULTS: dict[str, Any] = {"current_risk": None, "actions": [], "interventions": []}
 
@@ -64,6 +72,7 @@ def dump_case(case: Any, user: Any) -> dict[str, Any]:
     body.update(
         {
             "closure_reason": case.closure_reason,
+            "victim_first_contacted_on": _iso_day(case.victim_first_contacted_on),
             "parties": [
                 {"person": dump_person_brief(p.person), "role": p.role.value}
                 for p in sorted(case.parties, key=lambda p: (p.role.value, p.person.name))
@@ -222,7 +231,12 @@ def get_case(case_id: int):
 def update_case(args: dict[str, Any], case_id: int):
     case = policies.get_case_to_manage(current_user, case_id)
     version = args.pop("version")
-    services.update_case(current_user, case, version, **args)
+    first_contact = args.pop("victim_first_contacted_on", NOT_GIVEN)
+    if args or first_contact is NOT_GIVEN:
+        services.update_case(current_user, case, version, **args)
+        version = case.version
+    if first_contact is not NOT_GIVEN:
+        record_first_contact(current_user, case, version, first_contact)
     commit()
     return _case_answer(case_id)
 

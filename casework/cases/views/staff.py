@@ -400,6 +400,33 @@ def edit(case_id: int):
     )
 
 
+@cases_bp.route("/<int:case_id>/first-contact", methods=["GET", "POST"])
+@requires(Permission.EDIT_CASES)
+def first_contact(case_id: int):
+    """Record when the victim was first contacted (the report's time to first contact)."""
+    from casework.cases.first_contact import record_first_contact
+
+    case = _managed(case_id)
+    form = forms.FirstContactForm(obj=case if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(case.version)
+    if form.validate_on_submit():
+        try:
+            record_first_contact(current_user, case, int(form.version.data or 0), form.victim_first_contacted_on.data)
+            commit()
+            flash("Victim's first contact recorded", "success")
+            return redirect(_case_href(case))
+        except InvalidInput as error:
+            _failed(form, error)
+    return _form_page(
+        form,
+        title="When the victim was first contacted",
+        caption=case.reference,
+        submit="Save",
+        back_href=_case_href(case),
+    )
+
+
 @cases_bp.route("/<int:case_id>/close", methods=["GET", "POST"])
 @requires(Permission.EDIT_CASES)
 def close(case_id: int):

@@ -32,7 +32,7 @@ from casework.statistics.services import financial_year
 
 bp = Blueprint("reports", __name__, url_prefix="/reports/partnership")
 
-#: How often the progress page reloads itself while a report is compiled (seconds).
+#: How often the progress page checks the job while a report is compiled (seconds).
 REFRESH_SECONDS = 3
 
 #: The committee report's stylesheet (WeasyPrint reads it; the PDF has no other).
@@ -167,9 +167,11 @@ def job(job_id: int):
     job = db.session.get(ReportJob, job_id)
     if job is None or job.requested_by_id != current_user.id:
         raise NotFound("No such report.")
-    if job.status == JobStatus.done:
+    # ``?view=status``: the progress page even once done (job-status.mjs reads it for the new status).
+    if job.status == JobStatus.done and request.args.get("view") != "status":
         return _render(services.report_of_job(job), job)
-    # WCAG 2.2.1: the person can stop the automatic reloading.
+    # No <meta refresh> (it reloads the page and moves focus: axe "meta-refresh"): job-status.mjs
+    # fetches the status and swaps it in place; WCAG 2.2.1: the person can stop that checking.
     refresh = not job.is_finished and request.args.get("refresh") != "off"
     return render_template(
         "reports/partnership_job.html",

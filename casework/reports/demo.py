@@ -1,0 +1,32 @@
+"""Demo data for the partnership report: when the victims of the demo cases were first contacted, so
+the report's time to first contact has something to show."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from casework.accounts import services as accounts
+from casework.cases.first_contact import record_first_contact
+from casework.cases.models import Case
+from casework.core.dates import add_working_days
+from casework.core.db import commit
+from casework.core.time import today
+from casework.demo import DEMO_DOMAIN
+from casework.extensions import db
+
+#: Working days from each demo case's opening to the victim's first contact, by the case's position.
+WAITS = (1, 3, 0, 6, 2)
+
+
+def load_first_contacts(_password: str) -> None:
+    officer = accounts.find_user_by_email(f"officer@{DEMO_DOMAIN}")
+    if officer is None:
+        return
+    cases = db.session.scalars(
+        sa.select(Case).where(Case.victim_first_contacted_on.is_(None)).order_by(Case.id).limit(len(WAITS))
+    ).all()
+    for case, wait in zip(cases, WAITS, strict=False):
+        contacted_on = add_working_days(case.opened_on, wait) if wait else case.opened_on
+        if contacted_on <= today():
+            record_first_contact(officer, case, case.version, contacted_on)
+    commit()
