@@ -1,7 +1,7 @@
 """Cases: the day the victim was first contacted (the partnership report's time to first contact)
 
 Revision ID: 0460
-Revises: 0410
+Revises: 0452
 Create Date: 2026-12-02 02:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0460'
-down_revision = '0410'
+down_revision = '0452'
 branch_labels = None
 depends_on = None
 
