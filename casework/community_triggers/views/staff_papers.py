@@ -17,7 +17,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from casework.audit.services import record_view
-from casework.community_triggers import completeness, letters, policies, review_papers, services
+from casework.community_triggers import completeness, letters, policies, queries, review_papers, services
 from casework.community_triggers.forms import (
     AgendaForm,
     LessonsReviewForm,
@@ -33,7 +33,6 @@ from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
-from casework.extensions import db
 
 bp = Blueprint("trigger_papers", __name__, url_prefix="/case-reviews")
 
@@ -204,10 +203,7 @@ def agenda(application_id: int, meeting_id: int):
 
 
 def _assessment(meeting: ReviewMeeting, assessment_id: int) -> ProportionalityAssessment:
-    item = db.session.get(ProportionalityAssessment, assessment_id)
-    if item is None or item.meeting_id != meeting.id:
-        raise NotFound("Assessment not found.")
-    return item
+    return queries.assessment_of(meeting, assessment_id)
 
 
 @bp.route("/<int:application_id>/meetings/<int:meeting_id>/proportionality/new", methods=["GET", "POST"])

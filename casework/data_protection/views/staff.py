@@ -37,7 +37,7 @@ dt { font-weight: bold; } dd { margin: 0 0 6pt 0; }
 def person_for_export(person_id: int) -> Person:
     """The data protection officer may export anyone; a manager, the people they can see."""
     if current_user.can(Permission.RELEASE_SUBJECT_ACCESS):
-        person = db.session.get(Person, person_id)
+        person = queries.person_with_id(person_id)
         if person is None:
             raise NotFound("Person not found.")
         return person

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from casework.accounts.models import Area
+from casework.accounts.queries import all_areas
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.permissions import Permission, requires
@@ -17,27 +16,20 @@ from casework.core.time import today
 from casework.extensions import db
 from casework.statistics import services
 from casework.statistics.forms import HistoricForm, financial_year_choices
-from casework.statistics.models import SnapshotSource, StatisticsSnapshot
-from casework.statistics.queries import STATUTORY_KEYS
+from casework.statistics.models import StatisticsSnapshot
+from casework.statistics.queries import STATUTORY_KEYS, figures_entered_by_hand
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
 
 def _entered() -> list[StatisticsSnapshot]:
-    return list(
-        db.session.scalars(
-            sa.select(StatisticsSnapshot)
-            .join(Area, Area.id == StatisticsSnapshot.area_id)
-            .where(StatisticsSnapshot.source == SnapshotSource.entered_by_hand)
-            .order_by(Area.code, StatisticsSnapshot.period_start, StatisticsSnapshot.version)
-        ).unique()
-    )
+    return figures_entered_by_hand()
 
 
 @bp.route("/historic", methods=["GET", "POST"])
 @requires(Permission.ADMINISTER)
 def historic():
-    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    areas = all_areas()
     form = HistoricForm()
     form.area.choices = [("", "Choose an area")] + [(a.code, a.name) for a in areas]
     # Only years that have ended can be entered.

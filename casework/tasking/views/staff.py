@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from casework.accounts.models import Agency, Area, User, agency_areas
+from casework.accounts.models import Area, User
 from casework.accounts.policies import USERS
 from casework.cases.policies import get_case_for
 from casework.core.db import commit
@@ -19,7 +18,7 @@ from casework.core.forms import ConfirmForm
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
 from casework.extensions import db
-from casework.tasking import policies, services
+from casework.tasking import policies, queries, services
 from casework.tasking.agenda import REASON_LABELS
 from casework.tasking.forms import (
     AddCaseForm,
@@ -35,9 +34,7 @@ from casework.tasking.models import (
     AgendaReason,
     AttendanceStatus,
     MeetingStatus,
-    TaskingAgendaItem,
     TaskingMeeting,
-    TaskingSeries,
 )
 
 bp = Blueprint("tasking", __name__)
@@ -65,19 +62,8 @@ def _labels(reasons: list[str]) -> list[str]:
 @bp.get("/tasking")
 @requires(Permission.VIEW_CASES)
 def index():
-    series = list(
-        db.session.scalars(
-            sa.select(TaskingSeries).where(policies.visible_series_clause(current_user)).order_by(TaskingSeries.name)
-        )
-    )
-    meetings = list(
-        db.session.scalars(
-            sa.select(TaskingMeeting)
-            .where(TaskingMeeting.series_id.in_([s.id for s in series]))
-            .order_by(TaskingMeeting.held_on.desc())
-            .limit(200)
-        )
-    )
+    series = queries.visible_series(current_user)
+    meetings = queries.latest_meetings_of([s.id for s in series])
     by_series: dict[int, list[TaskingMeeting]] = {}
     for meeting in meetings:
         by_series.setdefault(meeting.series_id, []).append(meeting)
@@ -87,15 +73,7 @@ def index():
 
 
 def _area_choices() -> list[Area]:
-    return list(
-        db.session.scalars(
-            sa.select(Area)
-            .where(
-                Area.id.in_(sa.select(agency_areas.c.area_id).where(agency_areas.c.agency_id == current_user.agency_id))
-            )
-            .order_by(Area.name)
-        )
-    )
+    return queries.areas_of_agency(current_user.agency_id)
 
 
 @bp.route("/tasking/new", methods=["GET", "POST"])
@@ -103,13 +81,7 @@ def _area_choices() -> list[Area]:
 def new_series():
     areas = _area_choices()
     area_ids = [a.id for a in areas]
-    agencies = list(
-        db.session.scalars(
-            sa.select(Agency)
-            .where(Agency.id.in_(sa.select(agency_areas.c.agency_id).where(agency_areas.c.area_id.in_(area_ids))))
-            .order_by(Agency.name)
-        )
-    )
+    agencies = queries.agencies_covering(area_ids)
     form = SeriesForm()
     form.area_id.choices = [SelectChoice("", "Choose an area")] + [SelectChoice(str(a.id), a.name) for a in areas]
     form.agency_ids.choices = [SelectChoice(str(a.id), a.name) for a in agencies]
@@ -276,7 +248,7 @@ def attendance(tasking_meeting_id: int):
 
 def _item_for(item_id: int, *, run: bool = False) -> tuple[TaskingMeeting, Any, Any]:
     """The item's meeting, the item, and its case: 404 unless the user sees the meeting and the case."""
-    item = db.session.get(TaskingAgendaItem, item_id)
+    item = queries.agenda_item_with_id(item_id)
     if item is None:
         raise NotFound("Agenda item not found.")
     meeting = policies.get_meeting_for(current_user, item.meeting_id, run=run)
