@@ -9,6 +9,7 @@ back to its form) fails here, so a new view cannot query directly without this t
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import casework
@@ -99,4 +100,89 @@ def test_no_view_queries_the_database_itself():
     assert offenders == {}, (
         "Views read through their domain's queries module (casework/<domain>/queries.py), and write "
         f"through its services: {offenders}"
+    )
+
+
+# --- one date field and one way of putting a service's errors on a form (casework.core.forms) ---------
+
+ERROR_HELPER = re.compile(r"^_?(show|apply|put|place|set)_\w*errors?$")
+
+
+def _names(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
+def _assigns_errors(body: list[ast.stmt]) -> bool:
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Attribute) and t.attr in {"errors", "form_errors"} for t in node.targets
+        ):
+            return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"extend", "append"}
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr in {"errors", "form_errors"}
+        ):
+            return True
+    return False
+
+
+def second_date_fields_and_error_helpers(source: str) -> list[str]:
+    """Date field classes, service-error helpers, and loops placing a service's errors by hand."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef):
+            bases = [_names(base) for base in node.bases]
+            named_as_a_date = node.name.endswith(("Date", "DateField", "DateInput"))
+            if (named_as_a_date and bases) or any(b.endswith(("DateField", "DateInput")) for b in bases):
+                found.append(f"{node.lineno}: class {node.name}")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and ERROR_HELPER.match(node.name):
+            found.append(f"{node.lineno}: def {node.name}")
+        elif (
+            isinstance(node, ast.For)
+            and isinstance(node.iter, ast.Call)
+            and _names(node.iter.func) == "items"
+            and isinstance(node.iter.func, ast.Attribute)
+            and _names(node.iter.func.value) == "errors"
+            and _assigns_errors(node.body)
+        ):
+            found.append(f"{node.lineno}: a service's errors placed by hand")
+    return found
+
+
+def test_the_walk_recognises_a_second_date_field_or_error_helper():
+    source = (
+        "class DateInput(Form):\n    pass\n"
+        "class AskedDate(GovukDateField):\n    pass\n"
+        "def show_domain_error(form, error):\n    pass\n"
+        "def apply_domain_errors(form, error):\n    pass\n"
+        "def view(form, error):\n"
+        "    for name, messages in error.errors.items():\n"
+        "        form._fields[name].errors = messages\n"
+        "class DateRange:\n    pass\n"
+        "def error_items(form):\n    pass\n"
+    )
+    assert second_date_fields_and_error_helpers(source) == [
+        "1: class DateInput",
+        "3: class AskedDate",
+        "5: def show_domain_error",
+        "7: def apply_domain_errors",
+        "10: a service's errors placed by hand",
+    ]
+
+
+def test_one_date_field_and_one_error_helper_outside_core():
+    offenders = {}
+    for module in sorted(PACKAGE.rglob("*.py")):
+        relative = module.relative_to(PACKAGE)
+        if relative.parts[0] == "core":
+            continue
+        found = second_date_fields_and_error_helpers(module.read_text())
+        if found:
+            offenders[str(relative)] = found
+    assert offenders == {}, (
+        "Dates are casework.core.forms.GovukDateField (what=, invalid_message=, required=, planned= say how it "
+        f"reads) and a service's errors go on a form with casework.core.forms.show_service_errors: {offenders}"
     )

@@ -6,8 +6,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from casework.cases.forms import GovukDateField
-from casework.core.forms import FlaskForm
+from casework.cases.forms import ASKED_DATE_MESSAGE
+from casework.core.forms import FlaskForm, GovukDateField
 
 
 class SwitchOnForm(FlaskForm):
@@ -27,12 +27,16 @@ class SwitchOnForm(FlaskForm):
         description="Shown to them. Never write about planned enforcement or the other people involved.",
         validators=[Optional(), Length(max=2000, message="What happens next must be 2,000 characters or fewer")],
     )
-    next_step_on = GovukDateField("When (optional)", validators=[Optional()], planned=True)
+    next_step_on = GovukDateField(
+        invalid_message=ASKED_DATE_MESSAGE, label="When (optional)", validators=[Optional()], planned=True
+    )
 
 
 class NextStepForm(FlaskForm):
     next_step = SwitchOnForm.next_step
-    next_step_on = GovukDateField("When (optional)", validators=[Optional()], planned=True)
+    next_step_on = GovukDateField(
+        invalid_message=ASKED_DATE_MESSAGE, label="When (optional)", validators=[Optional()], planned=True
+    )
 
 
 class EmailSignInForm(FlaskForm):
@@ -67,7 +71,7 @@ class CodeForm(FlaskForm):
 
 class DiaryForm(FlaskForm):
     happened_on = GovukDateField(
-        "When did it happen?",
+        invalid_message=ASKED_DATE_MESSAGE, label="When did it happen?",
         validators=[DataRequired("Enter the date it happened")],
         description="For example, 27 3 2026",
     )

@@ -7,9 +7,10 @@ from flask_login import current_user
 
 from casework.accounts.queries import all_areas
 from casework.cases import queries, services
-from casework.cases.forms import CategoryForm, apply_domain_errors, options
+from casework.cases.forms import CategoryForm, options
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 
@@ -31,7 +32,7 @@ def categories():
             return redirect(url_for("admin.cases.categories"))
         except InvalidInput as error:
             db.session.rollback()
-            apply_domain_errors(form, error)
+            show_service_errors(form, error, nested_by_last_part=True)
     rows = queries.all_categories()
     status = 422 if form.errors or form.form_errors else 200
     return render_template("cases/admin_categories.html", form=form, categories=rows), status

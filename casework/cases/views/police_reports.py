@@ -9,7 +9,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from casework.cases import police_reports, queries
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
-from casework.core.forms import FlaskForm
+from casework.core.forms import FlaskForm, show_service_errors
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -65,12 +65,7 @@ def show(report_id: int):
                 message = f"Call {report.police_reference} added to {case.reference}"
         except InvalidInput as error:
             db.session.rollback()
-            for name, messages in error.errors.items():
-                field = form._fields.get(name)
-                if field is not None:
-                    field.errors = [*field.errors, *messages]
-                else:
-                    form.form_errors.extend(messages)
+            show_service_errors(form, error)
         else:
             commit()
             flash(message, "success")

@@ -17,7 +17,7 @@ from casework.cases.models import Case, Person
 from casework.cases.sections import page_sections, person_page_sections
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
-from casework.core.forms import FlaskForm
+from casework.core.forms import FlaskForm, show_service_errors
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import now
@@ -49,7 +49,7 @@ def _form_page(
 
 def _failed(form: Any, error: InvalidInput, aliases: dict[str, str] | None = None) -> None:
     db.session.rollback()
-    forms.apply_domain_errors(form, error, aliases)
+    show_service_errors(form, error, aliases, nested_by_last_part=True)
 
 
 def _agency_choices(blank: str | None = None, exclude: set[int] | None = None) -> list[Any]:

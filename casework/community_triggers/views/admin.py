@@ -14,11 +14,13 @@ from jinja2 import TemplateError
 
 from casework.accounts.queries import all_areas, area_with_code
 from casework.community_triggers import letters, queries
-from casework.community_triggers.forms import LetterTemplateForm, error_items, show_domain_error
+from casework.community_triggers.forms import LetterTemplateForm, error_items
 from casework.community_triggers.models import LetterKind
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
+from casework.extensions import db
 
 bp = Blueprint("triggers", __name__, url_prefix="/letter-templates")
 
@@ -67,7 +69,8 @@ def edit(kind: str):
                 letter_kind, form.subject.data, form.body.data, area_id=area.id if area else None
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             if form.save.data:

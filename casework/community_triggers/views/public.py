@@ -11,13 +11,14 @@ from flask import Blueprint, current_app, redirect, render_template, session, ur
 
 from casework.accounts.queries import agencies_by_code, area_with_code
 from casework.community_triggers import public_progress, queries, services
-from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels, show_domain_error
+from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels
 from casework.community_triggers.models import ApplicationStatus, Channel
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import public_endpoint
 from casework.core.time import today
-from casework.extensions import limiter
+from casework.extensions import db, limiter
 
 bp = Blueprint("triggers", __name__, url_prefix="/case-review")
 
@@ -101,7 +102,8 @@ def apply():
             None, form.application_data(area=area, agencies=agencies, channel=Channel.online.value, received_on=today())
         )
     except InvalidInput as error:
-        show_domain_error(form, error)
+        db.session.rollback()
+        show_service_errors(form, error)
         return _form_page(form, status=422)
     # The confirmation email goes from the service, as for every channel (``letters``).
     commit()

@@ -48,7 +48,6 @@ from casework.community_triggers.forms import (
     choices,
     error_items,
     labels,
-    show_domain_error,
 )
 from casework.community_triggers.models import (
     Appeal,
@@ -62,9 +61,11 @@ from casework.core.dates import add_working_days
 from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.documents import layout
+from casework.extensions import db
 from casework.reminders.models import DeadlineStatus
 
 bp = Blueprint("triggers", __name__, url_prefix="/case-reviews")
@@ -194,11 +195,12 @@ def register():
             application = services.register_application(
                 current_user,
                 form.application_data(
-                    area=area, agencies=agencies, channel=form.channel.data, received_on=form.received_on.form.date
+                    area=area, agencies=agencies, channel=form.channel.data, received_on=form.received_on.data
                 ),
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -308,13 +310,14 @@ def acknowledge(application_id: int):
     if form.validate_on_submit():
         try:
             services.acknowledge(
-                current_user, application, acknowledged_on=form.on.form.date, send_letter=_asked(form)
+                current_user, application, acknowledged_on=form.on.data, send_letter=_asked(form)
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
         else:
             commit()
-            flash("Acknowledged." + _letter_note(form.on.form.date, form, "acknowledgement"), "success")
+            flash("Acknowledged." + _letter_note(form.on.data, form, "acknowledgement"), "success")
             return redirect(url_for(".show", application_id=application.id))
     return _step_page(
         "community_triggers/staff/acknowledge.html", "Acknowledge the application", application, form, 422
@@ -334,10 +337,11 @@ def screen_out(application_id: int):
                 current_user,
                 application,
                 reason=f"{kind}: {form.reason.data}",
-                screened_out_on=form.screened_out_on.form.date,
+                screened_out_on=form.screened_out_on.data,
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -365,18 +369,19 @@ def decide(application_id: int):
                 met=met,
                 basis=form.basis.data if met else None,
                 reasons=form.reasons.data,
-                decided_on=form.decided_on.form.date,
+                decided_on=form.decided_on.data,
                 persistence=form.persistence.data or None,
                 harm=form.harm.data or None,
                 adequacy=form.adequacy.data or None,
                 send_letter=_asked(form),
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
-            flash("Decision recorded." + _letter_note(form.decided_on.form.date, form, "decision"), "success")
+            flash("Decision recorded." + _letter_note(form.decided_on.data, form, "decision"), "success")
             return redirect(url_for(".show", application_id=application.id))
     elif form.is_submitted():
         status = 422
@@ -403,7 +408,8 @@ def link_case(application_id: int):
             try:
                 services.link_cases(current_user, application, [case])
             except InvalidInput as error:
-                show_domain_error(form, error)
+                db.session.rollback()
+                show_service_errors(form, error)
             else:
                 commit()
                 flash(f"Case {case.reference} linked: its complaints now count towards the threshold.", "success")
@@ -434,14 +440,15 @@ def arrange(application_id: int):
             meeting = services.arrange_meeting(
                 current_user,
                 application,
-                scheduled_on=form.scheduled_on.form.date,
+                scheduled_on=form.scheduled_on.data,
                 chair=chair,
-                arranged_on=form.arranged_on.form.date,
+                arranged_on=form.arranged_on.data,
                 location=form.location.data or None,
                 send_letter=_asked(form),
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -473,7 +480,8 @@ def meeting(application_id: int, meeting_id: int):
         try:
             services.update_meeting(current_user, meeting, **fields)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -535,7 +543,8 @@ def add_attendee(application_id: int, meeting_id: int):
         try:
             services.update_meeting(current_user, meeting, attendees=current)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
         else:
             commit()
             flash(f"{form.name.data} added to the attendees.", "success")
@@ -556,9 +565,10 @@ def request_information(application_id: int):
     if form.validate_on_submit():
         agency = agency_with_code(form.agency.data)
         try:
-            info_requests.request_information(current_user, application, agency, due_on=form.due_on.form.date)
+            info_requests.request_information(current_user, application, agency, due_on=form.due_on.data)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
         else:
             commit()
             flash(f"Information requested from {agency.name}.", "success")
@@ -599,7 +609,8 @@ def submit_information(request_id: int):
         try:
             info_requests.submit(current_user, item, text=form.submission.data, file=file)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -649,10 +660,11 @@ def appeal(application_id: int):
     if form.validate_on_submit():
         try:
             services.lodge_appeal(
-                current_user, application, received_on=form.received_on.form.date, grounds=form.grounds.data
+                current_user, application, received_on=form.received_on.data, grounds=form.grounds.data
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -685,7 +697,8 @@ def appeal_handler(application_id: int, appeal_id: int):
         try:
             services.assign_appeal_handler(current_user, item, handler_name=form.handler_name.data)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -717,11 +730,12 @@ def appeal_decision(application_id: int, appeal_id: int):
                 item,
                 decision=form.decision.data,
                 reasons=form.reasons.data,
-                decided_on=form.decided_on.form.date,
+                decided_on=form.decided_on.data,
                 send_letter=_asked(form),
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -743,10 +757,11 @@ def withdraw(application_id: int):
     if form.validate_on_submit():
         try:
             services.withdraw(
-                current_user, application, withdrawn_on=form.withdrawn_on.form.date, reason=form.reason.data
+                current_user, application, withdrawn_on=form.withdrawn_on.data, reason=form.reason.data
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()

@@ -20,7 +20,6 @@ from casework.community_triggers.forms import (
     AttendeeForm,
     OutcomeForm,
     error_items,
-    show_domain_error,
 )
 from casework.community_triggers.models import (
     ReviewMeeting,
@@ -29,7 +28,9 @@ from casework.community_triggers.views.staff import agency_choices, attendees_wi
 from casework.core.dates import add_working_days
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
+from casework.extensions import db
 
 bp = Blueprint("reviews", __name__, url_prefix="/my-reviews")
 
@@ -92,7 +93,8 @@ def add_attendee(meeting_id: int):
         try:
             services.update_meeting(current_user, meeting, attendees=attendees_with(meeting, form))
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
         else:
             commit()
             flash(f"{form.name.data} added to the attendees.", "success")
@@ -138,7 +140,7 @@ def outcome(meeting_id: int):
                 services.record_outcome(
                     current_user,
                     meeting,
-                    held_on=form.held_on.form.date,
+                    held_on=form.held_on.data,
                     minutes=form.minutes.data,
                     outcome=form.outcome.data or None,
                     proportionality_assessment=form.proportionality_assessment.data or None,
@@ -148,14 +150,15 @@ def outcome(meeting_id: int):
                         {
                             "text": r.text.data,
                             "agency": by_code.get(r.agency.data),
-                            "due_on": r.due_on.form.date,
+                            "due_on": r.due_on.data,
                             "owner": owners.get((r.owner.data or "").strip().lower()),
                         }
                         for r in form.filled()
                     ],
                 )
             except InvalidInput as error:
-                show_domain_error(form, error)
+                db.session.rollback()
+                show_service_errors(form, error)
             else:
                 commit()
                 flash(

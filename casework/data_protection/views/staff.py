@@ -14,6 +14,7 @@ from casework.cases import policies, queries
 from casework.cases.models import Person
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
+from casework.core.forms import show_service_errors
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
 from casework.core.templating import format_datetime
@@ -92,7 +93,7 @@ def release(person_id: int):
             document = subject_access.export(current_user, person, full=True, reason=form.reason.data)
         except InvalidInput as error:
             db.session.rollback()
-            case_forms.apply_domain_errors(form, error)
+            show_service_errors(form, error, nested_by_last_part=True)
         else:
             response = _answer(person, document, form.format.data)
             commit()

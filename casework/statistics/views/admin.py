@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from casework.accounts.queries import all_areas
 from casework.core.db import commit
-from casework.core.errors import InvalidInput
+from casework.core.errors import RULE, InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
@@ -52,9 +53,8 @@ def historic():
             )
         except InvalidInput as error:
             db.session.rollback()
-            for field, messages in error.errors.items():
-                target = getattr(form, field, None) if field != "_rule" else form.note
-                (target or form.note).errors = [*(target or form.note).errors, *messages]
+            # A rule about the figures as a whole goes on the note, where the admin explains them.
+            show_service_errors(form, error, {RULE: "note"})
         else:
             commit()
             flash(

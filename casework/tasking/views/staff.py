@@ -14,7 +14,7 @@ from casework.accounts.policies import USERS
 from casework.cases.policies import get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.forms import ConfirmForm
+from casework.core.forms import ConfirmForm, show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
 from casework.extensions import db
@@ -44,15 +44,6 @@ ATTENDANCE_LABELS = {
     AttendanceStatus.apologies: "Apologies",
     AttendanceStatus.absent: "Absent",
 }
-
-
-def _apply_errors(form: Any, error: InvalidInput) -> None:
-    for name, messages in error.errors.items():
-        target = form._fields.get(name)
-        if target is not None:
-            target.errors = [*list(target.errors or []), *messages]
-        else:
-            form.form_errors.extend(messages)
 
 
 def _labels(reasons: list[str]) -> list[str]:
@@ -101,7 +92,7 @@ def new_series():
                 meeting = services.schedule_meeting(current_user, series, form.held_on.data)
             except InvalidInput as error:
                 db.session.rollback()
-                _apply_errors(form, error)
+                show_service_errors(form, error)
             else:
                 commit()
                 flash("Tasking meeting set up", "success")
@@ -120,7 +111,7 @@ def new_meeting(series_id: int):
             meeting = services.schedule_meeting(current_user, series, form.held_on.data)
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error)
         else:
             commit()
             flash("Meeting scheduled and its agenda built", "success")
@@ -312,7 +303,7 @@ def record_item(tasking_item_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error)
             meeting, item, case = _item_for(tasking_item_id)
         else:
             commit()
@@ -341,7 +332,7 @@ def allocate(tasking_item_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error)
             meeting, item, case = _item_for(tasking_item_id)
             form = _allocate_form(case, form)
         else:
@@ -439,7 +430,7 @@ def nominate(case_id: int):
             item = services.nominate(current_user, case, form.note.data)
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error)
             case = get_case_for(current_user, case_id, edit=True)
         else:
             commit()
