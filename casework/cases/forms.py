@@ -17,21 +17,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from casework.cases.models import ExplanationMethod, PartyRole, PersonKind
-from casework.core import forms as core_forms
-from casework.core.errors import InvalidInput
-from casework.core.forms import FlaskForm, options, show_service_errors
+from casework.core.forms import FlaskForm, GovukDateField, options
 
-
-class GovukDateField(core_forms.GovukDateField):
-    """The core date field; the labels here are questions, so a date that cannot be read gets one
-    message that does not repeat them."""
-
-    invalid_message = "Enter a real date, for example 27 3 2026"
-
-
-def apply_domain_errors(form: FlaskForm, error: InvalidInput, aliases: dict[str, str] | None = None) -> None:
-    """Show a service's field errors on the form's fields; the rest above the form."""
-    show_service_errors(form, error, aliases, nested_by_last_part=True)
+#: The labels of the case pages' dates are questions ("When did the behaviour happen?"), so a date that
+#: cannot be read gets one message that does not repeat them (``GovukDateField(invalid_message=...)``).
+ASKED_DATE_MESSAGE = "Enter a real date, for example 27 3 2026"
 
 
 # --- people ------------------------------------------------------------------------------------------
@@ -52,7 +42,10 @@ class PersonForm(FlaskForm):
     )
     name = StringField("Name", validators=[Length(max=200)], description="Leave blank for an unknown person")
     date_of_birth = GovukDateField(
-        "Date of birth", validators=[Optional()], description="If known. For example, 27 3 1985"
+        invalid_message=ASKED_DATE_MESSAGE,
+        label="Date of birth",
+        validators=[Optional()],
+        description="If known. For example, 27 3 1985",
     )
     address = TextAreaField("Address", validators=[Optional(), Length(max=500)])
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
@@ -75,7 +68,9 @@ class PersonForm(FlaskForm):
         choices=options([("unknown", "Not asked yet"), ("yes", "Yes"), ("no", "No")]),
         default="unknown",
     )
-    consent_on = GovukDateField("Date consent was given or refused", validators=[Optional()])
+    consent_on = GovukDateField(
+        invalid_message=ASKED_DATE_MESSAGE, label="Date consent was given or refused", validators=[Optional()]
+    )
     consent_scope = StringField(
         "What they agreed may be shared, and with whom", validators=[Optional(), Length(max=500)]
     )
@@ -102,7 +97,7 @@ class PeopleSearchForm(FlaskForm):
         csrf = False
 
     name = StringField("Name", validators=[Optional(), Length(max=200)])
-    date_of_birth = GovukDateField("Date of birth", validators=[Optional()])
+    date_of_birth = GovukDateField(invalid_message=ASKED_DATE_MESSAGE, label="Date of birth", validators=[Optional()])
     postcode = StringField("Postcode", validators=[Optional(), Length(max=10)])
 
 
@@ -170,7 +165,12 @@ class CloseForm(FlaskForm):
         "Why is the case being closed?",
         validators=[DataRequired("Enter the reason for closing the case"), Length(max=500)],
     )
-    closed_on = GovukDateField("Date closed", validators=[Optional()], description="Leave blank for today")
+    closed_on = GovukDateField(
+        invalid_message=ASKED_DATE_MESSAGE,
+        label="Date closed",
+        validators=[Optional()],
+        description="Leave blank for today",
+    )
 
 
 #: The choice for each ordinary open action on the close page.
@@ -214,6 +214,7 @@ class FirstContactForm(FlaskForm):
     version = HiddenField()
     victim_first_contacted_on = GovukDateField(
         "When was the victim first contacted about this case?",
+        invalid_message=ASKED_DATE_MESSAGE,
         validators=[Optional()],
         description="For example, 27 3 2026. Not before the case was opened. Leave blank if not yet.",
     )
@@ -257,7 +258,9 @@ class PartyForm(FlaskForm):
 
 class IncidentForm(FlaskForm):
     occurred_on = GovukDateField(
-        "When did the behaviour happen?", validators=[DataRequired("Enter the date the behaviour happened")]
+        invalid_message=ASKED_DATE_MESSAGE,
+        label="When did the behaviour happen?",
+        validators=[DataRequired("Enter the date the behaviour happened")],
     )
     description = TextAreaField(
         "What happened?", validators=[DataRequired("Describe what happened"), Length(max=20_000)]
@@ -266,7 +269,10 @@ class IncidentForm(FlaskForm):
     hate_motivated = BooleanField("It was motivated by hate")
     complainant_person_id = SelectField("Who reported it?", validators=[Optional()])
     reported_on = GovukDateField(
-        "When was it reported?", validators=[Optional()], description="Leave blank if nobody reported it yet"
+        invalid_message=ASKED_DATE_MESSAGE,
+        label="When was it reported?",
+        validators=[Optional()],
+        description="Leave blank if nobody reported it yet",
     )
     agency_code = SelectField("Which agency received the report?", validators=[Optional()])
     reference = StringField(
@@ -278,13 +284,21 @@ class IncidentForm(FlaskForm):
 
 class ComplaintForm(FlaskForm):
     complainant_person_id = SelectField("Who reported it?", validators=[Optional()])
-    reported_on = GovukDateField("When was it reported?", validators=[DataRequired("Enter the date it was reported")])
+    reported_on = GovukDateField(
+        invalid_message=ASKED_DATE_MESSAGE,
+        label="When was it reported?",
+        validators=[DataRequired("Enter the date it was reported")],
+    )
     agency_code = SelectField("Which agency received the report?", validators=[DataRequired("Choose the agency")])
     reference = StringField("That agency's reference", validators=[Optional(), Length(max=100)])
 
 
 class ExplanationForm(FlaskForm):
-    explained_on = GovukDateField("When was the Case Review explained?", validators=[DataRequired("Enter the date")])
+    explained_on = GovukDateField(
+        invalid_message=ASKED_DATE_MESSAGE,
+        label="When was the Case Review explained?",
+        validators=[DataRequired("Enter the date")],
+    )
     method = RadioField(
         "How was it explained?",
         choices=options((m.value, m.value.replace("_", " ").capitalize()) for m in ExplanationMethod),

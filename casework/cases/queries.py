@@ -930,3 +930,51 @@ def staff_to_take_over(case: Case) -> list[Any]:
             .order_by(User.name)
         ).unique()
     )
+
+
+# --- small reads for the case pages' forms (views never query themselves: tests/test_code_shape.py) ---
+
+
+def case_id_with_reference(reference: str) -> int | None:
+    """The id of the case with this reference (as typed), whoever may see it: the link service checks."""
+    return db.session.scalar(sa.select(Case.id).where(Case.reference == reference.strip().upper()))
+
+
+def visible_case_with_reference(user: User, reference: str) -> Case | None:
+    """The case with this reference (as typed) if the user may see it, else None."""
+    reference = reference.strip().upper()
+    if not reference:
+        return None
+    return db.session.scalar(sa.select(Case).where(Case.reference == reference, visible_cases_clause(user)))
+
+
+def people_matching(user: User, name: str, limit: int = 50) -> list[Person]:
+    """The first people the user may see whose name matches (the add-a-party search)."""
+    return list(db.session.scalars(people_search_query(user, name=name).limit(limit)).all())
+
+
+def people_on_case(case: Case) -> list[Person]:
+    """The people who are parties to the case, by name, each once."""
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .join(CaseParty, CaseParty.person_id == Person.id)
+            .where(CaseParty.case_id == case.id)
+            .distinct()
+            .order_by(Person.name)
+        )
+    )
+
+
+def all_categories() -> list[Any]:
+    """Every case category with its area, by name."""
+    from casework.cases.models import CaseCategory
+
+    return list(
+        db.session.scalars(sa.select(CaseCategory).options(joinedload(CaseCategory.area)).order_by(CaseCategory.name))
+    )
+
+
+def person_with_id(person_id: int) -> Person | None:
+    """The person with this id, whoever may see them (the caller decides who may ask)."""
+    return db.session.get(Person, person_id)

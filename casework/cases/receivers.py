@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casework.cases import services
+from casework.cases import saved_views, services
 
 
 def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
@@ -12,8 +12,10 @@ def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     services.anonymise_case(case, report)
 
 
-def on_person_anonymised(_app: Any, *, person: Any, report: Any, **_: Any) -> None:
+def on_person_anonymised(_app: Any, *, person: Any, former: Any, report: Any, **_: Any) -> None:
     services.anonymise_person(person, report)
+    # Staff may have searched the case list for them and kept the search as a saved view.
+    saved_views.forget_searches_naming(former, report)
 
 
 def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:

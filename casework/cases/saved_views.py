@@ -93,3 +93,53 @@ def delete_view(actor: Any, view_id: int) -> None:
     record(actor, AuditAction.delete, view, f"Deleted the case list view {view.name!r}")
     db.session.delete(view)
     db.session.flush()
+
+
+# --- retention: an erased person's name in a saved search ------------------------------------------
+
+
+def _words(text: str | None) -> list[str]:
+    return "".join(c if c.isalnum() or c == "@" or c == "." else " " for c in (text or "").lower()).split()
+
+
+def _names_the_person(text: str | None, former: Any) -> bool:
+    """Whether ``text`` (a saved search, or a view's name) holds the person's name, part of it in whole
+    words (a surname alone names someone to whoever reads the list), their email address or phone number."""
+    words = _words(text)
+    if not words:
+        return False
+    name = _words(former.name)
+    joined = " ".join(words)
+    if name and len(" ".join(name)) >= 3:
+        if f" {' '.join(name)} " in f" {joined} ":
+            return True
+        # Any run of the name's words (at least three letters in all) that the search holds.
+        for start in range(len(name)):
+            for end in range(start + 1, len(name) + 1):
+                part = " ".join(name[start:end])
+                if len(part) >= 3 and f" {part} " in f" {joined} ":
+                    return True
+    if former.email and former.email.lower() in (text or "").lower():
+        return True
+    digits = "".join(c for c in former.phone or "" if c.isdigit())
+    return len(digits) >= 6 and digits in "".join(c for c in text or "" if c.isdigit())
+
+
+def forget_searches_naming(former: Any, report: Any) -> None:
+    """The person is erased (``lifecycle.person_anonymised``): every saved view whose search text names
+    them loses its search (the filters stay), and a view whose own name names them is renamed. The views
+    are listed in the report, so the audit log erases the search kept in its entries about them."""
+    changed = []
+    for view in db.session.scalars(sa.select(SavedCaseView).order_by(SavedCaseView.id)):
+        touched = False
+        if _names_the_person((view.arguments or {}).get("q"), former):
+            view.arguments = {key: value for key, value in view.arguments.items() if key != "q"}
+            touched = True
+        if _names_the_person(view.name, former):
+            view.name = f"Saved view {view.id}"
+            touched = True
+        if touched:
+            changed.append(view.id)
+    if changed:
+        db.session.flush()
+        report.add(SavedCaseView.__tablename__, changed)

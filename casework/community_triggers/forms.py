@@ -1,7 +1,8 @@
 """Flask-WTF forms for the Community Trigger pages (public and staff).
 
-Dates are GOV.UK date inputs: a ``DateInput`` subform of day, month and year, rendered by
-``date_field`` in templates/macros/forms.html, whose ``.date`` is the date once it validates.
+Dates are the core ``GovukDateField`` (``what`` names the date in its messages); a service's errors
+go on the form with the core ``show_service_errors`` (forms with rows of their own say which field a
+service's name means with ``field_for``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from casework.community_triggers.models import CONSENT_ROLES, ApplicantRole, Channel
-from casework.core.forms import FlaskForm, date_problem
+from casework.core.forms import FlaskForm, GovukDateField
 
 
 def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -59,50 +60,17 @@ MAX_COMPLAINT_ROWS = 20
 OTHER_AGENCY = "other"
 
 
-class DateInput(Form):
-    """Day, month and year as three inputs (GOV.UK date input)."""
-
-    day = StringField("Day")
-    month = StringField("Month")
-    year = StringField("Year")
-
-    @property
-    def date(self) -> date | None:
-        try:
-            return date(int(self.year.data), int(self.month.data), int(self.day.data))
-        except (TypeError, ValueError):
-            return None
-
-    def is_blank(self) -> bool:
-        return not any((value or "").strip() for value in (self.day.data, self.month.data, self.year.data))
-
-
 def add_error(field: Any, message: str) -> None:
-    """Attach a message to a field; a date input's goes on its day input (where the summary links)."""
-    target = field.form.day if field.type == "FormField" else field
-    target.errors = [*target.errors, message]
+    """Attach one of the form's own cross-field messages to a field."""
+    field.errors = [*field.errors, message]
 
 
-def _check_date(field: FormField, what: str, *, required: bool, past: bool) -> date | None:
-    """Validate a DateInput: a real date, and not in the future when it is an event (SPEC section 6).
-
-    WTForms refuses in-line validators on a FormField, so forms call this from ``validate()``.
-    """
-    sub: DateInput = field.form
-    capitalised = what[0].upper() + what[1:]
-    if sub.is_blank():
-        if required:
-            add_error(field, f"Enter {what}")
-        return None
-    value = sub.date
-    if value is None:
-        add_error(field, f"{capitalised} must be a real date")
-        return None
-    problem = date_problem(capitalised, value, planned=not past)
-    if problem:
-        add_error(field, problem)
-        return None
-    return value
+def required_date(field: GovukDateField) -> date | None:
+    """A row's date, which a row that is filled in must have ("Enter <what>" when it has none): a date
+    field of a row cannot be ``required`` itself, as a row left blank is ignored."""
+    if field.data is None and not field.errors:
+        add_error(field, f"Enter {field.what}")
+    return None if field.errors else field.data
 
 
 def has_errors(form: Any) -> bool:
@@ -122,7 +90,7 @@ def error_items(form: Any) -> list[dict[str, str]]:
         if field.type == "FieldList":
             for entry in field.entries:
                 walk(entry)
-        elif field.type == "FormField" and "day" not in field.form._fields:
+        elif field.type == "FormField":
             for sub in field.form:
                 walk(sub)
         else:
@@ -135,15 +103,11 @@ def error_items(form: Any) -> list[dict[str, str]]:
     return items
 
 
-class DatesMixin:
-    """Forms list their date inputs as (field name, words, required, past) and validate them all."""
-
-    DATES: tuple[tuple[str, str, bool, bool], ...] = ()
+class ChecksMixin:
+    """Forms with checks across fields (``check``), and rows whose errors count (``has_errors``)."""
 
     def validate(self, extra_validators: Any = None) -> bool:
         super().validate(extra_validators)  # type: ignore[misc]
-        for name, what, required, past in self.DATES:
-            _check_date(getattr(self, name), what, required=required, past=past)
         self.check()
         return not has_errors(self)
 
@@ -159,8 +123,8 @@ class ComplaintRow(Form):
         description="Leave blank if you made it yourself",
         validators=[Optional(), Length(max=200)],
     )
-    occurred_on = FormField(DateInput, label="When did the behaviour happen?")
-    reported_on = FormField(DateInput, label="When did you report it?")
+    occurred_on = GovukDateField("When did the behaviour happen?", what="the date the behaviour happened")
+    reported_on = GovukDateField("When did you report it?", what="the date it was reported")
     agency = SelectField("Who did you report it to?", choices=[], validate_choice=False)
     reported_to = StringField("If it was someone else, who?", validators=[Optional(), Length(max=200)])
     reference = StringField(
@@ -172,8 +136,8 @@ class ComplaintRow(Form):
 
     def is_blank(self) -> bool:
         return (
-            self.occurred_on.form.is_blank()
-            and self.reported_on.form.is_blank()
+            self.occurred_on.is_empty()
+            and self.reported_on.is_empty()
             and not (self.agency.data or "").strip()
             and not (self.reported_to.data or "").strip()
             and not (self.reference.data or "").strip()
@@ -181,8 +145,8 @@ class ComplaintRow(Form):
         )
 
     def check(self) -> bool:
-        occurred = _check_date(self.occurred_on, "the date the behaviour happened", required=True, past=True)
-        reported = _check_date(self.reported_on, "the date it was reported", required=True, past=True)
+        occurred = required_date(self.occurred_on)
+        reported = required_date(self.reported_on)
         if occurred and reported and reported < occurred:
             add_error(self.reported_on, "The date it was reported must be on or after the day it happened")
         agency = (self.agency.data or "").strip()
@@ -191,7 +155,7 @@ class ComplaintRow(Form):
         return not (self.occurred_on.errors or self.reported_on.errors or self.agency.errors)
 
 
-class ApplicationForm(DatesMixin, FlaskForm):
+class ApplicationForm(ChecksMixin, FlaskForm):
     """The application: the public form, and (with channel and received on) the staff form."""
 
     applicant_role = RadioField(
@@ -290,8 +254,8 @@ class ApplicationForm(DatesMixin, FlaskForm):
             result.append(
                 {
                     "complainant_name": (row.complainant_name.data or "").strip() or None,
-                    "occurred_on": row.occurred_on.form.date,
-                    "reported_on": row.reported_on.form.date,
+                    "occurred_on": row.occurred_on.data,
+                    "reported_on": row.reported_on.data,
                     "agency": agencies.get(agency),
                     "reported_to": (row.reported_to.data or "").strip() or None,
                     "reference": (row.reference.data or "").strip() or None,
@@ -330,13 +294,12 @@ class ApplicationForm(DatesMixin, FlaskForm):
 
 
 class StaffApplicationForm(ApplicationForm):
-    DATES = (("received_on", "the date it was received", True, True),)
     channel = RadioField(
         "How was the application received?",
         choices=choices(STAFF_CHANNELS),
         validators=[InputRequired("Select how the application was received")],
     )
-    received_on = FormField(DateInput, label="When was it received?")
+    received_on = GovukDateField("When was it received?", what="the date it was received", required=True)
     applicant_name = StringField(
         "Applicant's full name", validators=[DataRequired("Enter the applicant's full name"), Length(max=200)]
     )
@@ -358,8 +321,7 @@ class ProgressForm(FlaskForm):
     )
 
 
-class ScreenOutForm(DatesMixin, FlaskForm):
-    DATES = (("screened_out_on", "the date decided", True, True),)
+class ScreenOutForm(ChecksMixin, FlaskForm):
     reason = TextAreaField(
         "Why is this not a Case Review, and where has it been redirected?",
         description="For example: a complaint about an officer, sent to the council's complaints team",
@@ -375,7 +337,7 @@ class ScreenOutForm(DatesMixin, FlaskForm):
         ),
         validators=[InputRequired("Select what it is")],
     )
-    screened_out_on = FormField(DateInput, label="Date decided")
+    screened_out_on = GovukDateField("Date decided", what="the date decided", required=True)
 
 
 def SendLetterField() -> BooleanField:  # named like a field class: it is a field factory
@@ -389,16 +351,14 @@ def SendLetterField() -> BooleanField:  # named like a field class: it is a fiel
     )
 
 
-class DatedForm(DatesMixin, FlaskForm):
-    DATES = (("on", "the date", True, True),)
+class DatedForm(ChecksMixin, FlaskForm):
     """One dated step (acknowledge)."""
 
-    on = FormField(DateInput, label="Date")
+    on = GovukDateField("Date", what="the date", required=True)
     send_letter = SendLetterField()
 
 
-class DecisionForm(DatesMixin, FlaskForm):
-    DATES = (("decided_on", "the date of the decision", True, True),)
+class DecisionForm(ChecksMixin, FlaskForm):
     met = RadioField(
         "Is the threshold met?",
         choices=choices([("yes", "Yes, the threshold is met"), ("no", "No, the threshold is not met")]),
@@ -423,7 +383,7 @@ class DecisionForm(DatesMixin, FlaskForm):
     persistence = TextAreaField("Persistence of the behaviour", validators=[Optional(), Length(max=5000)])
     harm = TextAreaField("Harm or potential harm", validators=[Optional(), Length(max=5000)])
     adequacy = TextAreaField("Adequacy of the response", validators=[Optional(), Length(max=5000)])
-    decided_on = FormField(DateInput, label="Date of the decision")
+    decided_on = GovukDateField("Date of the decision", what="the date of the decision", required=True)
     send_letter = SendLetterField()
 
     def check(self) -> None:
@@ -432,19 +392,17 @@ class DecisionForm(DatesMixin, FlaskForm):
             add_error(self.basis, "Select the basis on which the threshold is met")
 
 
-class MeetingForm(DatesMixin, FlaskForm):
-    DATES = (
-        ("scheduled_on", "the date of the meeting", True, False),
-        ("arranged_on", "the date the meeting was arranged", False, True),
-    )
-    scheduled_on = FormField(DateInput, label="Date of the meeting")
+class MeetingForm(ChecksMixin, FlaskForm):
+    scheduled_on = GovukDateField("Date of the meeting", what="the date of the meeting", required=True, planned=True)
     chair = SelectField("Independent chair", choices=[], validators=[DataRequired("Select the chair")])
     location = StringField("Where", validators=[Optional(), Length(max=300)])
-    arranged_on = FormField(DateInput, label="Date the meeting was arranged (leave empty for today)")
+    arranged_on = GovukDateField(
+        "Date the meeting was arranged (leave empty for today)", what="the date the meeting was arranged"
+    )
     send_letter = SendLetterField()
 
 
-class MeetingDetailsForm(DatesMixin, FlaskForm):
+class MeetingDetailsForm(ChecksMixin, FlaskForm):
     agenda = TextAreaField(
         "Notes for the agenda (optional)",
         description="The agenda's items are under Papers",
@@ -477,25 +435,22 @@ class RecommendationRow(Form):
     text = TextAreaField("Recommendation", validators=[Optional(), Length(max=5000)])
     agency = SelectField("Addressed to", choices=[], validate_choice=False)
     owner = StringField("Owner (email of a user, optional)", validators=[Optional(), Length(max=254)])
-    due_on = FormField(DateInput, label="Due date")
+    due_on = GovukDateField("Due date", what="the due date", planned=True)
 
     def is_blank(self) -> bool:
-        return not (self.text.data or "").strip() and self.due_on.form.is_blank() and not self.agency.data
+        return not (self.text.data or "").strip() and self.due_on.is_empty() and not self.agency.data
 
     def check(self) -> bool:
         if not (self.text.data or "").strip():
             add_error(self.text, "Enter the recommendation")
         if not self.agency.data:
             add_error(self.agency, "Select the agency it is addressed to")
-        _check_date(self.due_on, "the due date", required=True, past=False)
+        required_date(self.due_on)
         return not (self.text.errors or self.agency.errors or self.due_on.errors)
 
 
-class OutcomeForm(DatesMixin, FlaskForm):
-    DATES = (
-        ("held_on", "the date the meeting was held", True, True),
-    )
-    held_on = FormField(DateInput, label="Date the meeting was held")
+class OutcomeForm(ChecksMixin, FlaskForm):
+    held_on = GovukDateField("Date the meeting was held", what="the date the meeting was held", required=True)
     minutes = TextAreaField("Minutes", validators=[DataRequired("Enter the minutes"), Length(max=50000)])
     proportionality_assessment = TextAreaField(
         "Perpetrator proportionality assessment",
@@ -538,10 +493,9 @@ class OutcomeForm(DatesMixin, FlaskForm):
             row.check()
 
 
-class InformationRequestForm(DatesMixin, FlaskForm):
-    DATES = (("due_on", "the due date", True, False),)
+class InformationRequestForm(ChecksMixin, FlaskForm):
     agency = SelectField("Agency", choices=[], validators=[DataRequired("Select the agency")])
-    due_on = FormField(DateInput, label="Due date")
+    due_on = GovukDateField("Due date", what="the due date", required=True, planned=True)
 
 
 class SubmissionForm(FlaskForm):
@@ -553,9 +507,8 @@ class SubmissionForm(FlaskForm):
     document = FileField("Attach a file (optional)", description="PDF, Word, plain text or an image, up to 10 MB")
 
 
-class AppealForm(DatesMixin, FlaskForm):
-    DATES = (("received_on", "the date the appeal was received", True, True),)
-    received_on = FormField(DateInput, label="Date the appeal was received")
+class AppealForm(ChecksMixin, FlaskForm):
+    received_on = GovukDateField("Date the appeal was received", what="the date the appeal was received", required=True)
     grounds = TextAreaField("Grounds of appeal", validators=[DataRequired("Enter the grounds"), Length(max=10000)])
 
 
@@ -567,24 +520,22 @@ class AppealHandlerForm(FlaskForm):
     )
 
 
-class AppealDecisionForm(DatesMixin, FlaskForm):
-    DATES = (("decided_on", "the date of the decision", True, True),)
+class AppealDecisionForm(ChecksMixin, FlaskForm):
     decision = RadioField(
         "Decision",
         choices=choices([("upheld", "Upheld: the review goes back for a new meeting"), ("not_upheld", "Not upheld")]),
         validators=[InputRequired("Select the decision")],
     )
     reasons = TextAreaField("Reasons", validators=[DataRequired("Enter the reasons"), Length(max=10000)])
-    decided_on = FormField(DateInput, label="Date of the decision")
+    decided_on = GovukDateField("Date of the decision", what="the date of the decision", required=True)
     send_letter = SendLetterField()
 
 
-class WithdrawForm(DatesMixin, FlaskForm):
-    DATES = (("withdrawn_on", "the date withdrawn", True, True),)
+class WithdrawForm(ChecksMixin, FlaskForm):
     reason = TextAreaField(
         "Why is the application being withdrawn?", validators=[DataRequired("Enter the reason"), Length(max=5000)]
     )
-    withdrawn_on = FormField(DateInput, label="Date withdrawn")
+    withdrawn_on = GovukDateField("Date withdrawn", what="the date withdrawn", required=True)
 
 
 class LinkCaseForm(FlaskForm):
@@ -600,29 +551,6 @@ class LetterTemplateForm(FlaskForm):
     body = TextAreaField("Letter", validators=[DataRequired("Enter the letter"), Length(max=50000)])
     preview = SubmitField("Preview")
     save = SubmitField("Save template")
-
-
-def show_domain_error(form: Any, error: Any) -> None:
-    """Show a service's refusal (InvalidInput or RuleViolation) in the form's error summary, after
-    rolling back whatever the service had written."""
-    from casework.core.errors import RULE
-    from casework.extensions import db
-
-    db.session.rollback()
-    messages: list[str] = []
-    placed: set[str] = set()
-    resolve = getattr(form, "field_for", form._fields.get)
-    errors = getattr(error, "errors", {}) or {}
-    for key, values in errors.items():
-        field = resolve(key) if key != RULE else None
-        if field is not None and field.type != "FieldList":
-            add_error(field, values[0])
-            placed.add(values[0])
-    for values in errors.values():
-        messages.extend(v for v in values if v not in placed and v not in messages)
-    if not getattr(error, "errors", None):
-        messages.append(error.message)
-    form.form_errors = [*(getattr(form, "form_errors", None) or []), *messages]
 
 
 # --- completeness and the review papers ---------------------------------------------------------------
@@ -662,9 +590,10 @@ def completeness_form(missing_agencies: list[Any], **kwargs: Any) -> Completenes
     return CompletenessForm(**kwargs)
 
 
-class ConsultationFormBase(DatesMixin, FlaskForm):
-    DATES = (("consulted_on", "the date the victim was consulted", True, True),)
-    consulted_on = FormField(DateInput, label="Date the victim was consulted")
+class ConsultationFormBase(ChecksMixin, FlaskForm):
+    consulted_on = GovukDateField(
+        "Date the victim was consulted", what="the date the victim was consulted", required=True
+    )
     notes = TextAreaField(
         "What the victim said about the action plan",
         validators=[DataRequired("Enter what the victim said"), Length(max=10000)],
@@ -717,8 +646,7 @@ class AgendaForm(FlaskForm):
         return None
 
 
-class ProportionalityForm(DatesMixin, FlaskForm):
-    DATES = (("assessed_on", "the date of the assessment", True, True),)
+class ProportionalityForm(ChecksMixin, FlaskForm):
     #: The perpetrators of the linked cases (seen by whoever sees the application), or someone named.
     person = SelectField("Who is the assessment about?", choices=[])
     subject_name = StringField(
@@ -737,7 +665,7 @@ class ProportionalityForm(DatesMixin, FlaskForm):
         description="Are the actions proposed against this person proportionate, and why?",
         validators=[DataRequired("Enter the conclusion"), Length(max=20000)],
     )
-    assessed_on = FormField(DateInput, label="Date of the assessment")
+    assessed_on = GovukDateField("Date of the assessment", what="the date of the assessment", required=True)
 
     def field_for(self, key: str) -> Any:
         if key == "factors":
@@ -745,14 +673,13 @@ class ProportionalityForm(DatesMixin, FlaskForm):
         return self._fields.get(key)
 
 
-class LessonsReviewForm(DatesMixin, FlaskForm):
-    DATES = (("reviewed_on", "the date of the forum's review", True, True),)
+class LessonsReviewForm(ChecksMixin, FlaskForm):
     forum = StringField(
         "Which forum reviewed it?",
         description="For example, the Derbyshire and Derby City ASB Forum",
         validators=[DataRequired("Enter the forum"), Length(max=200)],
     )
-    reviewed_on = FormField(DateInput, label="Date of the forum's review")
+    reviewed_on = GovukDateField("Date of the forum's review", what="the date of the forum's review", required=True)
     lessons = TextAreaField(
         "Lessons learnt",
         description="What the partners should do differently, or that there were none",

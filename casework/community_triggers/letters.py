@@ -261,6 +261,31 @@ def template_for(kind: LetterKind, area_id: int | None) -> tuple[str, str]:
     return (row.subject, row.body) if row else DEFAULT_TEMPLATES[kind]
 
 
+def save_template(
+    actor: Any, kind: LetterKind, area: Area | None, row: LetterTemplate | None, subject: str, body: str
+) -> LetterTemplate:
+    """Write an admin's template for ``kind`` (for one area, or every area when ``area`` is None),
+    over ``row`` if there is one, and record the change. Check it first (``check_template``)."""
+    from casework.audit.services import record_change, snapshot
+
+    before = snapshot(row, ["subject", "body"]) if row else None
+    if row is None:
+        row = LetterTemplate(kind=kind, area_id=area.id if area else None)
+        db.session.add(row)
+    row.subject = subject
+    row.body = body
+    row.updated_by_id = actor.id
+    db.session.flush()
+    record_change(
+        actor,
+        row,
+        before,
+        snapshot(row, ["subject", "body"]),
+        f"Letter template {kind.value} ({area.name if area else 'all areas'})",
+    )
+    return row
+
+
 def _admins_for(area_id: int) -> list[Any]:
     """Active admins of the agencies covering the area; every active admin when there are none."""
     from casework.accounts.models import Agency, Role, User, UserRole, agency_areas

@@ -118,12 +118,20 @@ class GovukDateField(Field):
         *,
         required: bool | str = False,
         planned: bool = False,
+        invalid_message: str | None = None,
+        what: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(label, validators, **kwargs)
+        #: How the messages name the date when the label cannot start a sentence (a question such as
+        #: "When did it happen?"): "the date it happened" gives "The date it happened must be a real date"
+        #: and "Enter the date it happened".
+        self.what = what
         #: A planned date (1900 to 2099) rather than the date of an event (1900 to today).
         self.planned = planned
         self.required = required
+        if invalid_message is not None:
+            self.invalid_message = invalid_message
         #: What is wrong with what was typed (set by ``process``), shown before any validator runs.
         self.problem: str | None = None
 
@@ -140,7 +148,7 @@ class GovukDateField(Field):
             return
         missing = [name for name, value in zip(self.PARTS, parts, strict=True) if not value]
         if missing:
-            self.problem = self.invalid_message or f"{self.label.text} must include a {' and a '.join(missing)}"
+            self.problem = self.invalid_message or f"{self._subject()} must include a {' and a '.join(missing)}"
             return
         try:
             day, month, year = (int(part) for part in parts)
@@ -148,16 +156,27 @@ class GovukDateField(Field):
                 raise ValueError
             self.data = date(year, month, day)
         except ValueError:
-            self.problem = self.invalid_message or f"{self.label.text} must be a real date"
+            self.problem = self.invalid_message or f"{self._subject()} must be a real date"
+
+    def _subject(self) -> str:
+        """The date as the subject of a message: ``what`` with a capital, else the label."""
+        return self.what[0].upper() + self.what[1:] if self.what else str(self.label.text)
+
+    def is_empty(self) -> bool:
+        """Whether the field holds no date and nothing was typed in any of its three boxes."""
+        return self.data is None and not any(self.raw_data or ())
 
     def pre_validate(self, form: Any) -> None:
         # A date that could not be read is reported as such; DataRequired would replace the message.
         if self.problem:
             raise StopValidation(self.problem)
         if self.data is None and self.required:
-            message = self.required if isinstance(self.required, str) else f"Enter {self.label.text.lower()}"
+            if isinstance(self.required, str):
+                message = self.required
+            else:
+                message = f"Enter {self.what}" if self.what else f"Enter {self.label.text.lower()}"
             raise StopValidation(message)
-        problem = date_problem(self.label.text, self.data, planned=self.planned)
+        problem = date_problem(self._subject(), self.data, planned=self.planned)
         if problem:
             raise StopValidation(problem)
 
@@ -175,17 +194,29 @@ def show_service_errors(
     """Put a service's ``InvalidInput`` messages on the form: each on the field it names, the rest (and
     every ``_rule``) above the form, each message once.
 
-    ``fields`` maps a service's name to the form's field (None: never on a field). With
+    ``fields`` maps a service's name to the form's field (None: never on a field; a form whose one
+    field answers for the whole change may map ``_rule`` to it). With
     ``nested_by_last_part`` a nested name the map does not give (``complaints.0.occurred_on``) goes
-    on the field named by its last part (``occurred_on``), where a form has one row of those.
+    on the field named by its last part (``occurred_on``), where a form has one row of those. A form
+    with rows of its own (a FieldList of row forms) says which field a name means with a
+    ``field_for(name)`` method instead (``complaints.1.reported_on``: the second filled row's field).
+    A message about a whole list of rows goes above the form: the list has no place for it.
     """
     messages_by_key = errors.errors if isinstance(errors, InvalidInput) else errors
     fields = fields or {}
+    field_for = getattr(form, "field_for", None)
     placed: set[str] = set()
     rest: list[str] = []
     for key, messages in messages_by_key.items():
         name = fields.get(key, key.rsplit(".", 1)[-1] if nested_by_last_part else key)
-        field = form._fields.get(name) if name and key != RULE else None
+        if not name or (key == RULE and key not in fields):
+            field = None
+        elif field_for is not None and key not in fields:
+            field = field_for(key)
+        else:
+            field = form._fields.get(name)
+        if field is not None and field.type == "FieldList":
+            field = None
         if field is not None:
             field.errors = [*list(field.errors or []), *messages]
             placed.update(messages)

@@ -262,6 +262,29 @@ def sample_context(kind: NoticeKind) -> dict[str, Any]:
 # --- checking a template before it is saved -----------------------------------------------------------
 
 
+def save_template(
+    actor: Any, kind: NoticeKind, area: Area | None, row: NoticeTemplate | None, title: str, body: str
+) -> NoticeTemplate:
+    """Write an admin's template for ``kind`` (for one area, or every area when ``area`` is None),
+    over ``row`` if there is one, and record the change. Check it first (``check_template``)."""
+    before = snapshot(row, ["title", "body"]) if row else None
+    if row is None:
+        row = NoticeTemplate(kind=kind, area_id=area.id if area else None)
+        db.session.add(row)
+    row.title = title
+    row.body = body
+    row.updated_by_id = actor.id
+    db.session.flush()
+    record_change(
+        actor,
+        row,
+        before,
+        snapshot(row, ["title", "body"]),
+        f"Notice template {kind.value} ({area.name if area else 'all areas'})",
+    )
+    return row
+
+
 def check_template(kind: NoticeKind, title: str, body: str, area_id: int | None = None) -> Rendered:
     """Refuse a template that does not parse, reaches outside the sandbox, exceeds the limits or cannot
     be filled in, with the made-up example and then with the latest notices served in the area. Returns

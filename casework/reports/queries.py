@@ -568,3 +568,22 @@ def _add_up(each: Iterable[dict[str, Any]], total: dict[str, Any]) -> None:
         for key in CASE_REVIEW_KEYS:
             if key not in CASE_REVIEW_MEDIANS:
                 total["case_review"][key] += figures["case_review"][key] or 0
+
+
+# --- small reads for the report's pages (views never query themselves: tests/test_code_shape.py) -----
+
+
+def report_job_with_id(job_id: int) -> Any:
+    from casework.reports.models import ReportJob
+
+    return db.session.get(ReportJob, job_id)
+
+
+def category_and_agency_names() -> dict[str, dict[str, str]]:
+    """{"category_names": {code: name}, "agency_names": {code: name}}: the report's tables' labels."""
+    from casework.cases.models import CaseCategory
+
+    return {
+        "category_names": dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).tuples().all()),
+        "agency_names": dict(db.session.execute(sa.select(Agency.code, Agency.name)).tuples().all()),
+    }

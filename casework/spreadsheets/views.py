@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
@@ -24,9 +23,9 @@ from casework.core.permissions import Permission, requires, signed_in
 from casework.core.time import today
 from casework.extensions import db
 from casework.spreadsheets import kinds as kinds_module
-from casework.spreadsheets import services
+from casework.spreadsheets import queries, services
 from casework.spreadsheets.forms import NOT_IN_FILE, ConfirmForm, mapping_form, upload_form
-from casework.spreadsheets.models import ImportJob, ImportProblem, ImportStatus
+from casework.spreadsheets.models import ImportStatus
 from casework.spreadsheets.writing import MIMETYPES, write_sheet
 
 bp = Blueprint("spreadsheets", __name__)
@@ -52,13 +51,7 @@ def _status(form: Any) -> int:
 @requires(Permission.IMPORT_RECORDS)
 def index():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    query = (
-        sa.select(ImportJob)
-        .where(services.visible_jobs_clause(current_user))
-        .options(sa.orm.joinedload(ImportJob.created_by))
-        .order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
-    )
-    jobs, total = paginate(query, page, 25)
+    jobs, total = paginate(queries.visible_import_jobs(current_user), page, 25)
     return render_template(
         "spreadsheets/index.html",
         jobs=jobs,
@@ -174,9 +167,7 @@ def show(job_id: int):
     kind = services.get_kind(job.kind)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     problems, total = paginate(
-        sa.select(ImportProblem)
-        .where(ImportProblem.job_id == job.id)
-        .order_by(ImportProblem.row.is_(None).desc(), ImportProblem.row, ImportProblem.id),
+        queries.problems_of(job),
         page,
         PROBLEMS_PER_PAGE,
     )

@@ -321,3 +321,45 @@ def compute_figures(area_ids: Iterable[int], period_start: date, period_end: dat
 
 def compute_area_figures(area_id: int, period_start: date, period_end: date) -> dict[str, Any]:
     return compute_figures([area_id], period_start, period_end)[area_id]
+
+
+# --- small reads for the statistics pages (views never query themselves: tests/test_code_shape.py) ----
+
+
+def job_with_id(job_id: int) -> Any:
+    from casework.statistics.models import StatisticsJob
+
+    return db.session.get(StatisticsJob, job_id)
+
+
+def latest_jobs_for(area_id: int, period_start: date, period_end: date, limit: int = 5) -> list[Any]:
+    """The latest compilations of an area's figures for this period, newest first."""
+    from casework.statistics.models import StatisticsJob
+
+    return list(
+        db.session.scalars(
+            sa.select(StatisticsJob)
+            .where(
+                StatisticsJob.area_id == area_id,
+                StatisticsJob.period_start == period_start,
+                StatisticsJob.period_end == period_end,
+            )
+            .order_by(StatisticsJob.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def figures_entered_by_hand() -> list[Any]:
+    """Historic figures an admin typed in, by area code, period and version."""
+    from casework.accounts.models import Area
+    from casework.statistics.models import SnapshotSource, StatisticsSnapshot
+
+    return list(
+        db.session.scalars(
+            sa.select(StatisticsSnapshot)
+            .join(Area, Area.id == StatisticsSnapshot.area_id)
+            .where(StatisticsSnapshot.source == SnapshotSource.entered_by_hand)
+            .order_by(Area.code, StatisticsSnapshot.period_start, StatisticsSnapshot.version)
+        ).unique()
+    )

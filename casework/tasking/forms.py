@@ -5,8 +5,7 @@ from __future__ import annotations
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from casework.core.forms import FlaskForm
-from casework.interventions.forms import GovukDateField
+from casework.core.forms import FlaskForm, GovukDateField
 
 
 class SeriesForm(FlaskForm):

@@ -6,8 +6,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from casework.cases.forms import GovukDateField
-from casework.core.forms import FlaskForm, options
+from casework.cases.forms import ASKED_DATE_MESSAGE
+from casework.core.forms import FlaskForm, GovukDateField, options
 
 
 class SwitchOnForm(FlaskForm):
@@ -33,7 +33,9 @@ class SwitchOnForm(FlaskForm):
         description="Shown to them. Never write about planned enforcement or the other people involved.",
         validators=[Optional(), Length(max=2000, message="What happens next must be 2,000 characters or fewer")],
     )
-    next_step_on = GovukDateField("When (optional)", validators=[Optional()], planned=True)
+    next_step_on = GovukDateField(
+        invalid_message=ASKED_DATE_MESSAGE, label="When (optional)", validators=[Optional()], planned=True
+    )
 
 
 class ApplicantSwitchOnForm(FlaskForm):
@@ -47,7 +49,9 @@ class ApplicantSwitchOnForm(FlaskForm):
 
 class NextStepForm(FlaskForm):
     next_step = SwitchOnForm.next_step
-    next_step_on = GovukDateField("When (optional)", validators=[Optional()], planned=True)
+    next_step_on = GovukDateField(
+        invalid_message=ASKED_DATE_MESSAGE, label="When (optional)", validators=[Optional()], planned=True
+    )
 
 
 class EmailSignInForm(FlaskForm):
@@ -82,7 +86,7 @@ class CodeForm(FlaskForm):
 
 class DiaryForm(FlaskForm):
     happened_on = GovukDateField(
-        "When did it happen?",
+        invalid_message=ASKED_DATE_MESSAGE, label="When did it happen?",
         validators=[DataRequired("Enter the date it happened")],
         description="For example, 27 3 2026",
     )

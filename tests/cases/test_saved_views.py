@@ -3,12 +3,13 @@ only by who saved them, audited; never a page of another team's."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from casework.audit.models import AuditEntry
-from casework.cases.models import SavedCaseView
+from casework.audit.models import AuditAction, AuditEntry
+from casework.cases.models import Case, SavedCaseView
 from casework.extensions import db
 from tests.conftest import csrf_from
 
@@ -91,3 +92,55 @@ def test_bad_names_are_refused_and_nothing_is_written(page_client, world):
     refused = save(lonely, {}, "Shared", share=True)
     assert refused.status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedCaseView)) == 1
+
+
+def test_erasing_a_person_clears_the_saved_searches_that_name_them(api_client, page_client, world, open_case, person):
+    """Retention anonymises a person (lifecycle.person_anonymised): a saved view whose search holds their
+    name, or part of it, or whose own name does, loses it; other views, and the filters, stay."""
+    import time_machine
+
+    from casework.data_protection.tasks import apply_retention
+
+    victim = person("Vera Victim", date_of_birth="1950-01-01", address="1 Elm Street")
+    case = open_case(parties=[{"person_id": victim, "role": "victim"}], category="nuisance")
+    client = page_client(world.officer)
+    assert save(client, {"q": "vera victim", "category": "nuisance"}, "Search for her").status_code == 302
+    assert save(client, {"q": "Victim"}, "Surname only").status_code == 302
+    assert save(client, {"q": "Elm Street"}, "Vera Victim's street").status_code == 302
+    assert save(client, {"q": "Ver"}, "Too short to name her").status_code == 302
+    assert save(client, {"q": "Someone else", "risk": "high"}, "Another person").status_code == 302
+    closed = api_client(world.officer).post(f"/api/v1/cases/{case['id']}/close", json={"reason": "Resolved"})
+    assert closed.status_code == 200, closed.json
+    closed_on = db.session.get(Case, case["id"]).closed_on
+    day_after = closed_on.replace(year=closed_on.year + 6) + timedelta(days=1)
+    with time_machine.travel(day_after.isoformat() + " 12:00Z"):
+        assert apply_retention()["people"] == 1
+    db.session.expire_all()
+    views = {view.id: view for view in db.session.scalars(sa.select(SavedCaseView))}
+    by_search = {view.arguments.get("q"): view for view in views.values()}
+    assert "vera victim" not in by_search
+    assert "Victim" not in by_search
+    searches = sorted(str(view.arguments) for view in views.values())
+    assert searches == sorted(
+        [
+            str({"category": "nuisance"}),  # the filter stays
+            str({}),
+            str({"q": "Elm Street"}),
+            str({"q": "Ver"}),
+            str({"q": "Someone else", "risk": "high"}),
+        ]
+    )
+    renamed = next(view for view in views.values() if view.arguments.get("q") == "Elm Street")
+    assert renamed.name == f"Saved view {renamed.id}"
+    assert {view.name for view in views.values()} >= {"Search for her", "Too short to name her", "Another person"}
+    # The search kept in the audit log's entries about the cleared views is erased too.
+    cleared = [view.id for view in views.values() if view.name in {"Search for her", "Surname only"}]
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.object_type == "saved_case_views", AuditEntry.object_id.in_([str(i) for i in cleared])
+        )
+    ).all()
+    saved = [entry for entry in entries if entry.action == AuditAction.create]
+    assert len(saved) == 2
+    assert all(entry.erased_at is not None for entry in saved)
+    assert not any("vera" in f"{entry.summary} {entry.changes}".lower() for entry in entries)

@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from casework.accounts import second_factor, services, sessions
+from casework.accounts import queries, second_factor, services, sessions
 from casework.accounts.forms import (
     AGENCY_KIND_LABELS,
     TIME_UNIT_LABELS,
@@ -62,11 +61,11 @@ def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, in
 
 
 def _agencies() -> list[Agency]:
-    return list(db.session.scalars(sa.select(Agency).order_by(Agency.name)))
+    return queries.all_agencies()
 
 
 def _areas() -> list[Area]:
-    return list(db.session.scalars(sa.select(Area).order_by(Area.name)))
+    return queries.all_areas()
 
 
 def _agency_choices(agencies: list[Agency]) -> list[SelectChoice]:
@@ -74,10 +73,7 @@ def _agency_choices(agencies: list[Agency]) -> list[SelectChoice]:
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+    return queries.user_or_404(user_id)
 
 
 def _keep_signed_in(user: User) -> None:
@@ -94,9 +90,7 @@ def _keep_signed_in(user: User) -> None:
 
 def admin_panel(_user: User) -> dict[str, Any]:
     """Counts for the administrator's home page, in one query."""
-    count = lambda model: sa.select(sa.func.count()).select_from(model).scalar_subquery()  # noqa: E731
-    users, areas, agencies = db.session.execute(sa.select(count(User), count(Area), count(Agency))).one()
-    return {"counts": {"users": users, "areas": areas, "agencies": agencies}}
+    return {"counts": queries.counts()}
 
 
 # --- users ------------------------------------------------------------------------------------------
@@ -249,7 +243,7 @@ def user_password(user_id: int):
 @bp.get("/areas")
 @requires(Permission.ADMINISTER)
 def areas():
-    items = db.session.scalars(sa.select(Area).options(sa.orm.selectinload(Area.agencies)).order_by(Area.name)).all()
+    items = queries.all_areas(with_agencies=True)
     return render_template("accounts/admin/areas.html", areas=items)
 
 
@@ -387,7 +381,7 @@ def setting_value(value: Any) -> str:
 @bp.get("/agencies")
 @requires(Permission.ADMINISTER)
 def agencies():
-    items = db.session.scalars(sa.select(Agency).options(sa.orm.selectinload(Agency.areas)).order_by(Agency.name)).all()
+    items = queries.all_agencies(with_areas=True)
     return render_template("accounts/admin/agencies.html", agencies=items, kind_labels=AGENCY_KIND_LABELS)
 
 
@@ -423,7 +417,7 @@ def agency_new():
 @bp.route("/agencies/<code>", methods=["GET", "POST"])
 @requires(Permission.ADMINISTER)
 def agency_edit(code: str):
-    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
+    agency = queries.agency_with_code(code)
     if agency is None:
         raise NotFound("No such agency.")
     if request.method == "POST":

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, g
 from flask_login import current_user
 
-from casework.accounts import second_factor, services, sign_in_limits
-from casework.accounts.models import Agency, Area, User
+from casework.accounts import queries, second_factor, services, sign_in_limits
+from casework.accounts.models import User
 from casework.accounts.schemas import (
     AgencyAnswer,
     AgencyCreateArgs,
@@ -34,7 +33,6 @@ from casework.core.openapi import documented
 from casework.core.pagination import envelope, paginate
 from casework.core.permissions import Permission, public_endpoint, requires, signed_in
 from casework.core.webargs import PageArgs, use_args
-from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -97,7 +95,7 @@ def me():
 @signed_in
 def list_areas():
     """Every area (local authority district)."""
-    return {"items": [dump_area(a) for a in db.session.scalars(sa.select(Area).order_by(Area.code))]}
+    return {"items": [dump_area(a) for a in queries.all_areas(by_code=True)]}
 
 
 @bp.post("/areas")
@@ -139,7 +137,7 @@ def update_area(args: dict[str, Any], code: str):
 @signed_in
 def list_agencies():
     """Every agency, with the areas it covers."""
-    agencies = db.session.scalars(sa.select(Agency).options(sa.orm.selectinload(Agency.areas)).order_by(Agency.code))
+    agencies = queries.all_agencies(with_areas=True, by_code=True)
     return {"items": [dump_agency(a) for a in agencies]}
 
 
@@ -161,7 +159,7 @@ def create_agency(args: dict[str, Any]):
 @use_args(AgencyUpdateArgs)
 def update_agency(args: dict[str, Any], code: str):
     """Change an agency's name, kind, areas, or Community Safety Accreditation Scheme accreditation."""
-    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code.strip().upper()))
+    agency = queries.agency_with_code(code)
     if agency is None:
         raise NotFound("No such agency.")
     if "csas_accredited" in args:
@@ -177,12 +175,7 @@ def update_agency(args: dict[str, Any], code: str):
 @use_args(PageArgs, location="query")
 def list_users(args: dict[str, Any]):
     """Users, a page at a time."""
-    query = (
-        sa.select(User)
-        .options(sa.orm.joinedload(User.manager), sa.orm.selectinload(User.role_rows))
-        .order_by(User.name, User.id)
-    )
-    items, total = paginate(query, args["page"], args["per_page"])
+    items, total = paginate(queries.users_for_the_api(), args["page"], args["per_page"])
     return envelope(items, args["page"], args["per_page"], total, dump_user)
 
 
@@ -199,10 +192,7 @@ def create_user(args: dict[str, Any]):
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
+    return queries.user_or_404(user_id)
 
 
 @bp.get("/users/<int:user_id>")

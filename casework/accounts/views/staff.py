@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from casework.accounts import second_factor, services, sessions, sign_in_limits
+from casework.accounts import queries, second_factor, services, sessions, sign_in_limits
 from casework.accounts.forms import CodeForm, SignInForm
 from casework.accounts.models import User
 from casework.audit.models import AuditAction
@@ -22,7 +22,6 @@ from casework.audit.services import record
 from casework.core.db import commit
 from casework.core.forms import ConfirmForm
 from casework.core.permissions import public_endpoint, signed_in
-from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -96,7 +95,7 @@ def _pending_user() -> User | None:
         return None
     if time.time() - started > PENDING_SECONDS:
         return None
-    user = db.session.get(User, user_id)
+    user = queries.user_with_id(user_id)
     if user is None or not user.is_active or user.session_stamp != stamp or not user.has_second_factor:
         return None
     return user

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from casework.accounts.models import Agency, User
 from casework.accounts.policies import USERS
-from casework.actions import services
+from casework.actions import queries, services
 from casework.actions.forms import STATUS_LABELS, ActionForm, ActionUpdateForm
-from casework.cases.models import Action, Case, CaseShare
+from casework.cases.models import Action, Case
 from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
@@ -49,14 +48,7 @@ def index():
 
 
 def _case_agencies(case: Case) -> list[Agency]:
-    shared = sa.select(CaseShare.agency_id).where(CaseShare.case_id == case.id)
-    return list(
-        db.session.scalars(
-            sa.select(Agency)
-            .where(sa.or_(Agency.id == case.lead_agency_id, Agency.id.in_(shared)))
-            .order_by(Agency.name)
-        )
-    )
+    return queries.agencies_working_on(case)
 
 
 @bp.route("/cases/<int:case_id>/actions/new", methods=["GET", "POST"])

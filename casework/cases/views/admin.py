@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from casework.accounts.models import Area
-from casework.cases import services
-from casework.cases.forms import CategoryForm, apply_domain_errors, options
-from casework.cases.models import CaseCategory
+from casework.accounts.queries import all_areas
+from casework.cases import queries, services
+from casework.cases.forms import CategoryForm, options
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 
@@ -22,7 +21,7 @@ bp = Blueprint("cases", __name__)
 @requires(Permission.ADMINISTER)
 def categories():
     form = CategoryForm()
-    areas = list(db.session.scalars(sa.select(Area).order_by(Area.name)))
+    areas = all_areas()
     form.area_code.choices = options([("", "All areas"), *((a.code, a.name) for a in areas)])
     if form.validate_on_submit():
         area = next((a for a in areas if a.code == form.area_code.data), None)
@@ -33,9 +32,7 @@ def categories():
             return redirect(url_for("admin.cases.categories"))
         except InvalidInput as error:
             db.session.rollback()
-            apply_domain_errors(form, error)
-    rows = db.session.scalars(
-        sa.select(CaseCategory).options(sa.orm.joinedload(CaseCategory.area)).order_by(CaseCategory.name)
-    ).all()
+            show_service_errors(form, error, nested_by_last_part=True)
+    rows = queries.all_categories()
     status = 422 if form.errors or form.form_errors else 200
     return render_template("cases/admin_categories.html", form=form, categories=rows), status

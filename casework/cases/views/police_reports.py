@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import HiddenField, StringField, TextAreaField
 
-from casework.cases import police_reports
-from casework.cases.models import Case
-from casework.cases.policies import visible_cases_clause
+from casework.cases import police_reports, queries
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
-from casework.core.forms import FlaskForm
+from casework.core.forms import FlaskForm, show_service_errors
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -55,13 +52,7 @@ def show(report_id: int):
                 message = f"Call {report.police_reference} dismissed"
             else:
                 reference = (form.case_reference.data or "").strip().upper()
-                case = (
-                    db.session.scalar(
-                        sa.select(Case).where(Case.reference == reference, visible_cases_clause(current_user))
-                    )
-                    if reference
-                    else None
-                )
+                case = queries.visible_case_with_reference(current_user, reference)
                 if case is None:
                     raise InvalidInput(
                         {
@@ -74,12 +65,7 @@ def show(report_id: int):
                 message = f"Call {report.police_reference} added to {case.reference}"
         except InvalidInput as error:
             db.session.rollback()
-            for name, messages in error.errors.items():
-                field = form._fields.get(name)
-                if field is not None:
-                    field.errors = [*field.errors, *messages]
-                else:
-                    form.form_errors.extend(messages)
+            show_service_errors(form, error)
         else:
             commit()
             flash(message, "success")

@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from casework.accounts.models import Agency
+from casework.accounts.queries import all_agencies
 from casework.cases import forms, listing, police_reports, policies, queries, services
 from casework.cases import saved_views as saved_views_module
-from casework.cases.models import Case, CaseParty, Person
+from casework.cases.models import Case, Person
 from casework.cases.sections import page_sections, person_page_sections
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
-from casework.core.forms import FlaskForm
+from casework.core.forms import FlaskForm, show_service_errors
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import now
@@ -50,11 +49,11 @@ def _form_page(
 
 def _failed(form: Any, error: InvalidInput, aliases: dict[str, str] | None = None) -> None:
     db.session.rollback()
-    forms.apply_domain_errors(form, error, aliases)
+    show_service_errors(form, error, aliases, nested_by_last_part=True)
 
 
 def _agency_choices(blank: str | None = None, exclude: set[int] | None = None) -> list[Any]:
-    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name))
+    agencies = all_agencies()
     choices = [("", blank)] if blank else []
     choices += [(a.code, a.name) for a in agencies if a.id not in (exclude or set())]
     return forms.options(choices)
@@ -567,7 +566,7 @@ def link(case_id: int):
     case = _managed(case_id)
     form = forms.LinkForm()
     if form.validate_on_submit():
-        other_id = db.session.scalar(sa.select(Case.id).where(Case.reference == form.reference.data.strip().upper()))
+        other_id = queries.case_id_with_reference(form.reference.data)
         try:
             other = services.link_cases(current_user, case, other_id or 0)
             commit()
@@ -615,7 +614,7 @@ def add_party(case_id: int):
     name = (request.args.get("name") or "").strip()
     people: list[Any] = []
     if name:
-        people = list(db.session.scalars(queries.people_search_query(current_user, name=name).limit(50)).all())
+        people = queries.people_matching(current_user, name)
     return render_template("cases/add_party.html", case=case, name=name, people=people, form=form)
 
 
@@ -623,13 +622,7 @@ def add_party(case_id: int):
 
 
 def _complainant_choices(case: Case) -> list[Any]:
-    parties = db.session.scalars(
-        sa.select(Person)
-        .join(CaseParty, CaseParty.person_id == Person.id)
-        .where(CaseParty.case_id == case.id)
-        .distinct()
-        .order_by(Person.name)
-    )
+    parties = queries.people_on_case(case)
     return forms.options([("", "Not named")] + [(str(p.id), p.name) for p in parties])
 
 

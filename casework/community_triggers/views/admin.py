@@ -8,18 +8,17 @@ real records say how many failed and why, never what they hold.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2 import TemplateError
 
-from casework.accounts.models import Area
-from casework.audit.services import record_change, snapshot
-from casework.community_triggers import letters
-from casework.community_triggers.forms import LetterTemplateForm, error_items, show_domain_error
-from casework.community_triggers.models import LetterKind, LetterTemplate
+from casework.accounts.queries import all_areas, area_with_code
+from casework.community_triggers import letters, queries
+from casework.community_triggers.forms import LetterTemplateForm, error_items
+from casework.community_triggers.models import LetterKind
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 
@@ -29,8 +28,8 @@ bp = Blueprint("triggers", __name__, url_prefix="/letter-templates")
 @bp.get("/")
 @requires(Permission.ADMINISTER)
 def templates():
-    rows = db.session.scalars(sa.select(LetterTemplate)).all()
-    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    rows = queries.all_letter_templates()
+    areas = all_areas()
     customised = {(row.kind, row.area_id) for row in rows}
     return render_template(
         "community_triggers/admin/templates.html",
@@ -56,15 +55,10 @@ def edit(kind: str):
     area_code = request.args.get("area") or ""
     area = None
     if area_code:
-        area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
+        area = area_with_code(area_code)
         if area is None:
             raise NotFound("No such area.")
-    row = db.session.scalar(
-        sa.select(LetterTemplate).where(
-            LetterTemplate.kind == letter_kind,
-            LetterTemplate.area_id == area.id if area else LetterTemplate.area_id.is_(None),
-        )
-    )
+    row = queries.letter_template(letter_kind, area)
     subject, body = letters.template_for(letter_kind, area.id if area else None)
     form = LetterTemplateForm(data={"subject": subject, "body": body})
     preview = None
@@ -75,25 +69,12 @@ def edit(kind: str):
                 letter_kind, form.subject.data, form.body.data, area_id=area.id if area else None
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             if form.save.data:
-                before = snapshot(row, ["subject", "body"]) if row else None
-                if row is None:
-                    row = LetterTemplate(kind=letter_kind, area_id=area.id if area else None)
-                    db.session.add(row)
-                row.subject = form.subject.data
-                row.body = form.body.data
-                row.updated_by_id = current_user.id
-                db.session.flush()
-                record_change(
-                    current_user,
-                    row,
-                    before,
-                    snapshot(row, ["subject", "body"]),
-                    f"Letter template {letter_kind.value} ({area.name if area else 'all areas'})",
-                )
+                letters.save_template(current_user, letter_kind, area, row, form.subject.data, form.body.data)
                 commit()
                 flash("Template saved.", "success")
                 return redirect(url_for(".edit", kind=letter_kind.value, area=area_code or None))

@@ -6,26 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from casework.accounts.models import Agency, Area
+from casework.accounts.models import Agency
 from casework.accounts.policies import AGENCIES, AREAS
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_view
 from casework.cases.models import Case
 from casework.cases.policies import CASES
 from casework.community_triggers import deadlines as deadline_engine
-from casework.community_triggers import policies, services
+from casework.community_triggers import policies, queries, services
 from casework.community_triggers.models import (
-    Appeal,
-    ApplicationComplaint,
-    MissingInformation,
-    Recommendation,
-    ReviewMeeting,
-    ThresholdDecision,
     TriggerApplication,
 )
 from casework.community_triggers.schemas import (
@@ -45,33 +37,11 @@ from casework.core.openapi import documented
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
 from casework.core.webargs import use_args
-from casework.extensions import db
 
 bp = Blueprint("triggers", __name__)
 
 
 #: Everything dump_application reads, loaded up front so a list runs a fixed number of queries.
-APPLICATION_LOAD = (
-    selectinload(TriggerApplication.area),
-    selectinload(TriggerApplication.complaints).selectinload(ApplicationComplaint.agency),
-    selectinload(TriggerApplication.cases),
-    selectinload(TriggerApplication.decisions).selectinload(ThresholdDecision.decided_by),
-    selectinload(TriggerApplication.meetings).options(
-        selectinload(ReviewMeeting.chair),
-        selectinload(ReviewMeeting.completeness_confirmed_by),
-        selectinload(ReviewMeeting.agenda_items),
-        selectinload(ReviewMeeting.proportionality_assessments),
-        selectinload(ReviewMeeting.missing_information).selectinload(MissingInformation.agency),
-        selectinload(ReviewMeeting.recommendations).options(
-            selectinload(Recommendation.agency), selectinload(Recommendation.owner)
-        ),
-    ),
-    selectinload(TriggerApplication.appeals).selectinload(Appeal.handler),
-    selectinload(TriggerApplication.lessons_reviews),
-    selectinload(TriggerApplication.pcc_reviews),
-)
-
-
 def resolve_cases(user: Any, case_ids: list[int], field: str = "case_ids") -> list[Case]:
     """The cases, each one the user can see (an invisible case is reported as unknown, not hidden)."""
     return list({case.id: case for case in CASES.get_many(user, case_ids, field)}.values())
@@ -109,12 +79,7 @@ def registration_data(user: Any, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_application(application_id: int) -> TriggerApplication:
-    return db.session.scalar(
-        sa.select(TriggerApplication)
-        .where(TriggerApplication.id == application_id)
-        .options(*APPLICATION_LOAD)
-        .execution_options(populate_existing=True)
-    )
+    return queries.application_with_everything(application_id)
 
 
 def answer(application: TriggerApplication, status: int = 200) -> tuple[dict[str, Any], int]:
@@ -137,14 +102,7 @@ def create_application(args: dict[str, Any]):
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(ApplicationListArgs, location="query")
 def list_applications(args: dict[str, Any]):
-    query = sa.select(TriggerApplication).where(policies.visible_applications_clause(current_user))
-    if args["area"]:
-        query = query.join(Area, Area.id == TriggerApplication.area_id).where(Area.code == args["area"].upper())
-    if args["status"]:
-        query = query.where(TriggerApplication.status == args["status"])
-    query = query.options(*APPLICATION_LOAD).order_by(
-        TriggerApplication.received_on.desc(), TriggerApplication.id.desc()
-    )
+    query = queries.visible_applications_for_the_api(current_user, area_code=args["area"], status=args["status"])
     items, total = paginate(query, args["page"], args["per_page"])
     rows = deadline_engine.deadline_rows(a.id for a in items)
     body = {

@@ -7,15 +7,15 @@ field that people never see catches the simplest bots; both forms are rate-limit
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, session, url_for
 
-from casework.accounts.models import Agency, Area
-from casework.community_triggers import public_progress, services
-from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels, show_domain_error
-from casework.community_triggers.models import ApplicationStatus, Channel, ReviewMeeting
+from casework.accounts.queries import agencies_by_code, area_with_code
+from casework.community_triggers import public_progress, queries, services
+from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels
+from casework.community_triggers.models import ApplicationStatus, Channel
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import public_endpoint
 from casework.core.time import today
 from casework.extensions import db, limiter
@@ -57,9 +57,8 @@ def _form_limit() -> str:
 
 def _choices(form: ApplicationForm) -> None:
     # Codes and names only, as rows: the form needs nothing else, and every visit to it asks.
-    areas = db.session.execute(sa.select(Area.code, Area.name).order_by(Area.name)).all()
-    agencies = db.session.execute(sa.select(Agency.code, Agency.name).order_by(Agency.name)).all()
-    form.set_choices(list(areas), list(agencies))
+    areas, agencies = queries.area_and_agency_names()
+    form.set_choices(areas, agencies)
 
 
 @bp.get("/")
@@ -96,14 +95,15 @@ def apply():
             agency_names=labels(form.complaints.entries[0].form.agency),
             role_names=labels(form.applicant_role),
         )
-    area = db.session.scalar(sa.select(Area).where(Area.code == form.area.data))
-    agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+    area = area_with_code(form.area.data)
+    agencies = agencies_by_code()
     try:
         application = services.register_application(
             None, form.application_data(area=area, agencies=agencies, channel=Channel.online.value, received_on=today())
         )
     except InvalidInput as error:
-        show_domain_error(form, error)
+        db.session.rollback()
+        show_service_errors(form, error)
         return _form_page(form, status=422)
     # The confirmation email goes from the service, as for every channel (``letters``).
     commit()
@@ -113,13 +113,7 @@ def apply():
 
 def _outcome_sent(application_id: int) -> bool:
     """Whether the latest meeting's outcome letter has gone out."""
-    sent = db.session.scalar(
-        sa.select(ReviewMeeting.outcome_letter_sent_on)
-        .where(ReviewMeeting.application_id == application_id)
-        .order_by(ReviewMeeting.id.desc())
-        .limit(1)
-    )
-    return sent is not None
+    return queries.latest_outcome_letter_sent_on(application_id) is not None
 
 
 def _form_page(form: ApplicationForm, status: int = 200):

@@ -12,16 +12,23 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from casework.accounts.models import Agency, Area, User, UserRole
+from casework.accounts.models import User
 from casework.accounts.policies import USERS
-from casework.audit.models import AuditEntry
+from casework.accounts.queries import (
+    agencies_by_code,
+    agencies_serving_area,
+    agency_with_code,
+    all_agencies,
+    area_with_code,
+    areas_with_ids,
+    chairs_clause,
+    names_of_users,
+)
 from casework.audit.services import record_view
-from casework.community_triggers import completeness, info_requests, letters, policies, review_papers, services
+from casework.community_triggers import completeness, info_requests, letters, policies, queries, review_papers, services
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers.forms import (
     AppealDecisionForm,
@@ -41,17 +48,12 @@ from casework.community_triggers.forms import (
     choices,
     error_items,
     labels,
-    show_domain_error,
 )
 from casework.community_triggers.models import (
     Appeal,
     ApplicationStatus,
-    InformationRequest,
-    Letter,
-    MeetingAttendee,
     ReviewMeeting,
     TriggerApplication,
-    TriggerDocument,
 )
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
 from casework.core import storage, uploads
@@ -59,7 +61,8 @@ from casework.core.dates import add_working_days
 from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.permissions import Permission, Role, requires
+from casework.core.forms import show_service_errors
+from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.documents import layout
 from casework.extensions import db
@@ -144,18 +147,8 @@ def board():
     status = request.args.get("status") or ""
     area_code = request.args.get("area") or ""
     deadline = request.args.get("deadline") or ""
-    query = (
-        sa.select(TriggerApplication)
-        .where(policies.visible_applications_clause(current_user))
-        .options(selectinload(TriggerApplication.area))
-        .order_by(TriggerApplication.received_on.desc(), TriggerApplication.id.desc())
-    )
-    if status in {s.value for s in ApplicationStatus}:
-        query = query.where(TriggerApplication.status == status)
-    areas = db.session.scalars(sa.select(Area).where(Area.id.in_(current_user.area_ids)).order_by(Area.name)).all()
-    if area_code:
-        query = query.where(TriggerApplication.area.has(Area.code == area_code))
-    applications = db.session.scalars(query.limit(500)).all()
+    areas = areas_with_ids(current_user.area_ids)
+    applications = queries.board_applications(current_user, status=status, area_code=area_code)
     rows = deadline_engine.deadline_rows([a.id for a in applications])
     items = []
     for application in applications:
@@ -181,9 +174,7 @@ def board():
 
 
 def _registration_choices(form: StaffApplicationForm) -> None:
-    areas = db.session.scalars(sa.select(Area).where(Area.id.in_(current_user.area_ids)).order_by(Area.name)).all()
-    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name)).all()
-    form.set_choices(list(areas), list(agencies))
+    form.set_choices(areas_with_ids(current_user.area_ids), all_agencies())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -196,19 +187,20 @@ def register():
         form.complaints.append_entry()
         _registration_choices(form)
     elif form.validate_on_submit():
-        area = db.session.scalar(sa.select(Area).where(Area.code == form.area.data))
-        agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+        area = area_with_code(form.area.data)
+        agencies = agencies_by_code()
         if area is None or not policies.can_register(current_user, area.id):
             raise NotFound("Area not found.")
         try:
             application = services.register_application(
                 current_user,
                 form.application_data(
-                    area=area, agencies=agencies, channel=form.channel.data, received_on=form.received_on.form.date
+                    area=area, agencies=agencies, channel=form.channel.data, received_on=form.received_on.data
                 ),
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -249,25 +241,10 @@ def show(application_id: int):
             }
         )
     deadline_list.sort(key=lambda item: item["due"])
-    letter_rows = db.session.scalars(
-        sa.select(Letter).where(Letter.application_id == application.id).order_by(Letter.id)
-    ).all()
-    information = db.session.scalars(
-        sa.select(InformationRequest)
-        .where(InformationRequest.application_id == application.id)
-        .options(selectinload(InformationRequest.agency), selectinload(InformationRequest.documents))
-        .order_by(InformationRequest.id)
-    ).all()
-    audit = db.session.scalars(
-        sa.select(AuditEntry)
-        .where(AuditEntry.object_type == TriggerApplication.__tablename__, AuditEntry.object_id == str(application.id))
-        .order_by(AuditEntry.id.desc())
-        .limit(100)
-    ).all()
-    actors = {
-        u.id: u.name
-        for u in db.session.scalars(sa.select(User).where(User.id.in_({e.actor_id for e in audit if e.actor_id})))
-    }
+    letter_rows = queries.letters_of(application)
+    information = queries.information_requests_of(application)
+    audit = queries.application_audit(application)
+    actors = names_of_users(e.actor_id for e in audit)
     can_manage = policies.can_manage(current_user, application)
     page = render_template(
         "community_triggers/staff/application.html",
@@ -314,9 +291,7 @@ def _repeat_months(application: TriggerApplication) -> int:
 
 def _info_form(application: TriggerApplication, formdata: Any = ...) -> InformationRequestForm:
     form = InformationRequestForm() if formdata is ... else InformationRequestForm(formdata=formdata)
-    agencies = db.session.scalars(
-        sa.select(Agency).where(Agency.areas.any(Area.id == application.area_id)).order_by(Agency.name)
-    ).all()
+    agencies = agencies_serving_area(application.area_id)
     form.agency.choices = choices([("", "Select an agency")] + [(a.code, a.name) for a in agencies])
     return form
 
@@ -335,13 +310,14 @@ def acknowledge(application_id: int):
     if form.validate_on_submit():
         try:
             services.acknowledge(
-                current_user, application, acknowledged_on=form.on.form.date, send_letter=_asked(form)
+                current_user, application, acknowledged_on=form.on.data, send_letter=_asked(form)
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
         else:
             commit()
-            flash("Acknowledged." + _letter_note(form.on.form.date, form, "acknowledgement"), "success")
+            flash("Acknowledged." + _letter_note(form.on.data, form, "acknowledgement"), "success")
             return redirect(url_for(".show", application_id=application.id))
     return _step_page(
         "community_triggers/staff/acknowledge.html", "Acknowledge the application", application, form, 422
@@ -361,10 +337,11 @@ def screen_out(application_id: int):
                 current_user,
                 application,
                 reason=f"{kind}: {form.reason.data}",
-                screened_out_on=form.screened_out_on.form.date,
+                screened_out_on=form.screened_out_on.data,
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -392,18 +369,19 @@ def decide(application_id: int):
                 met=met,
                 basis=form.basis.data if met else None,
                 reasons=form.reasons.data,
-                decided_on=form.decided_on.form.date,
+                decided_on=form.decided_on.data,
                 persistence=form.persistence.data or None,
                 harm=form.harm.data or None,
                 adequacy=form.adequacy.data or None,
                 send_letter=_asked(form),
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
-            flash("Decision recorded." + _letter_note(form.decided_on.form.date, form, "decision"), "success")
+            flash("Decision recorded." + _letter_note(form.decided_on.data, form, "decision"), "success")
             return redirect(url_for(".show", application_id=application.id))
     elif form.is_submitted():
         status = 422
@@ -420,24 +398,18 @@ def decide(application_id: int):
 @bp.post("/<int:application_id>/cases")
 @requires(Permission.MANAGE_TRIGGERS)
 def link_case(application_id: int):
-    from casework.cases.models import Case
-    from casework.cases.policies import visible_cases_clause
-
     application = _application(application_id, manage=True)
     form = LinkCaseForm()
     if form.validate_on_submit():
-        case = db.session.scalar(
-            sa.select(Case).where(
-                Case.reference == form.case_reference.data.strip().upper(), visible_cases_clause(current_user)
-            )
-        )
+        case = queries.visible_case_with_reference(current_user, form.case_reference.data)
         if case is None:
             form.case_reference.errors = ["There is no case with that reference that you can see"]
         else:
             try:
                 services.link_cases(current_user, application, [case])
             except InvalidInput as error:
-                show_domain_error(form, error)
+                db.session.rollback()
+                show_service_errors(form, error)
             else:
                 commit()
                 flash(f"Case {case.reference} linked: its complaints now count towards the threshold.", "success")
@@ -449,8 +421,7 @@ def link_case(application_id: int):
 
 
 def _chairs() -> list[User]:
-    is_chair = User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == Role.chair))
-    return USERS.all(current_user, is_chair, User.is_active.is_(True), order_by=User.name)
+    return USERS.all(current_user, chairs_clause(), User.is_active.is_(True), order_by=User.name)
 
 
 @bp.route("/<int:application_id>/meetings/new", methods=["GET", "POST"])
@@ -469,14 +440,15 @@ def arrange(application_id: int):
             meeting = services.arrange_meeting(
                 current_user,
                 application,
-                scheduled_on=form.scheduled_on.form.date,
+                scheduled_on=form.scheduled_on.data,
                 chair=chair,
-                arranged_on=form.arranged_on.form.date,
+                arranged_on=form.arranged_on.data,
                 location=form.location.data or None,
                 send_letter=_asked(form),
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -508,7 +480,8 @@ def meeting(application_id: int, meeting_id: int):
         try:
             services.update_meeting(current_user, meeting, **fields)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -516,9 +489,7 @@ def meeting(application_id: int, meeting_id: int):
             return redirect(url_for(".meeting", application_id=application.id, meeting_id=meeting.id))
     elif form.is_submitted():
         status = 422
-    attendees = db.session.scalars(
-        sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id).order_by(MeetingAttendee.id)
-    ).all()
+    attendees = queries.attendees_of(meeting)
     attendee_form = AttendeeForm(formdata=None)
     attendee_form.agency.choices = agency_choices()
     papers_due = add_working_days(meeting.scheduled_on, -2)
@@ -538,13 +509,11 @@ def meeting(application_id: int, meeting_id: int):
 
 def attendees_with(meeting: ReviewMeeting, form: AttendeeForm) -> list[dict[str, Any]]:
     """The meeting's attendees plus the one in ``form``, as ``services.update_meeting`` takes them."""
-    agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+    agencies = agencies_by_code()
     by_id = {a.id: a for a in agencies.values()}
     current = [
         {"name": a.name, "role": a.role, "attended": a.attended, "agency": by_id.get(a.agency_id)}
-        for a in db.session.scalars(
-            sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id).order_by(MeetingAttendee.id)
-        )
+        for a in queries.attendees_of(meeting)
     ]
     current.append(
         {
@@ -558,7 +527,7 @@ def attendees_with(meeting: ReviewMeeting, form: AttendeeForm) -> list[dict[str,
 
 
 def agency_choices() -> list[Any]:
-    agencies = db.session.scalars(sa.select(Agency).order_by(Agency.name))
+    agencies = all_agencies()
     return choices([("", "No agency")] + [(a.code, a.name) for a in agencies])
 
 
@@ -574,7 +543,8 @@ def add_attendee(application_id: int, meeting_id: int):
         try:
             services.update_meeting(current_user, meeting, attendees=current)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
         else:
             commit()
             flash(f"{form.name.data} added to the attendees.", "success")
@@ -593,11 +563,12 @@ def request_information(application_id: int):
     application = _application(application_id, manage=True)
     form = _info_form(application)
     if form.validate_on_submit():
-        agency = db.session.scalar(sa.select(Agency).where(Agency.code == form.agency.data))
+        agency = agency_with_code(form.agency.data)
         try:
-            info_requests.request_information(current_user, application, agency, due_on=form.due_on.form.date)
+            info_requests.request_information(current_user, application, agency, due_on=form.due_on.data)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
         else:
             commit()
             flash(f"Information requested from {agency.name}.", "success")
@@ -611,19 +582,8 @@ def request_information(application_id: int):
 @requires(Permission.VIEW_TRIGGERS)
 def my_information_requests():
     """What the signed-in officer's agency has been asked for."""
-    items = db.session.scalars(
-        sa.select(InformationRequest)
-        .where(InformationRequest.agency_id == current_user.agency_id)
-        .options(selectinload(InformationRequest.agency))
-        .order_by(InformationRequest.submitted_on.is_not(None), InformationRequest.due_on)
-    ).all()
-    references = dict(
-        db.session.execute(
-            sa.select(TriggerApplication.id, TriggerApplication.reference).where(
-                TriggerApplication.id.in_({i.application_id for i in items})
-            )
-        ).all()
-    )
+    items = queries.information_requests_to_agency(current_user.agency_id)
+    references = queries.references_of_applications(i.application_id for i in items)
     return render_template(
         "community_triggers/staff/info_requests.html",
         title="Information requests for your agency",
@@ -638,7 +598,7 @@ def my_information_requests():
 @requires(Permission.VIEW_TRIGGERS)
 def submit_information(request_id: int):
     item = info_requests.get_request_for(current_user, request_id)
-    application = db.session.get(TriggerApplication, item.application_id)
+    application = queries.application_with_id(item.application_id)
     form = SubmissionForm()
     status = 200
     if form.validate_on_submit():
@@ -649,7 +609,8 @@ def submit_information(request_id: int):
         try:
             info_requests.submit(current_user, item, text=form.submission.data, file=file)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -672,7 +633,7 @@ def submit_information(request_id: int):
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def document(document_id: int):
     """An agency's file: always downloaded, never shown in the browser."""
-    document = db.session.get(TriggerDocument, document_id)
+    document = queries.document_with_id(document_id)
     if document is None:
         raise NotFound("Document not found.")
     allowed = False
@@ -699,10 +660,11 @@ def appeal(application_id: int):
     if form.validate_on_submit():
         try:
             services.lodge_appeal(
-                current_user, application, received_on=form.received_on.form.date, grounds=form.grounds.data
+                current_user, application, received_on=form.received_on.data, grounds=form.grounds.data
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -721,10 +683,7 @@ def appeal(application_id: int):
 
 
 def _appeal(application: TriggerApplication, appeal_id: int) -> Appeal:
-    item = db.session.get(Appeal, appeal_id)
-    if item is None or item.application_id != application.id:
-        raise NotFound("Appeal not found.")
-    return item
+    return queries.appeal_of(application, appeal_id)
 
 
 @bp.route("/<int:application_id>/appeals/<int:appeal_id>/handler", methods=["GET", "POST"])
@@ -738,7 +697,8 @@ def appeal_handler(application_id: int, appeal_id: int):
         try:
             services.assign_appeal_handler(current_user, item, handler_name=form.handler_name.data)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -770,11 +730,12 @@ def appeal_decision(application_id: int, appeal_id: int):
                 item,
                 decision=form.decision.data,
                 reasons=form.reasons.data,
-                decided_on=form.decided_on.form.date,
+                decided_on=form.decided_on.data,
                 send_letter=_asked(form),
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -796,10 +757,11 @@ def withdraw(application_id: int):
     if form.validate_on_submit():
         try:
             services.withdraw(
-                current_user, application, withdrawn_on=form.withdrawn_on.form.date, reason=form.reason.data
+                current_user, application, withdrawn_on=form.withdrawn_on.data, reason=form.reason.data
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -818,8 +780,8 @@ def withdraw(application_id: int):
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter(application_id: int, letter_id: int):
     application = _application(application_id)
-    item = db.session.get(Letter, letter_id)
-    if item is None or item.application_id != application.id:
+    item = queries.letter_of(application, letter_id)
+    if item is None:
         raise NotFound("Letter not found.")
     record_view(current_user, application, f"Viewed the {letters.LETTER_TITLES[item.kind].lower()} letter")
     page = render_template(
@@ -840,8 +802,8 @@ def letter(application_id: int, letter_id: int):
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def letter_pdf(application_id: int, letter_id: int):
     application = _application(application_id)
-    item = db.session.get(Letter, letter_id)
-    if item is None or item.application_id != application.id or not layout.pdf_available():
+    item = queries.letter_of(application, letter_id)
+    if item is None or not layout.pdf_available():
         raise NotFound("Letter not found.")
     title = f"{letters.LETTER_TITLES[item.kind]} letter"
     html = render_template("documents/letter_pdf.html", view=letters.letter_view(application, item), title=title)

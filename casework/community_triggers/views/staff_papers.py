@@ -17,7 +17,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from casework.audit.services import record_view
-from casework.community_triggers import completeness, letters, policies, review_papers, services
+from casework.community_triggers import completeness, letters, policies, queries, review_papers, services
 from casework.community_triggers.forms import (
     AgendaForm,
     LessonsReviewForm,
@@ -26,11 +26,11 @@ from casework.community_triggers.forms import (
     completeness_form,
     consultation_form,
     error_items,
-    show_domain_error,
 )
 from casework.community_triggers.models import ProportionalityAssessment, ReviewMeeting, TriggerApplication
 from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
 from casework.extensions import db
@@ -106,7 +106,8 @@ def complete(application_id: int, meeting_id: int):
                 held_early_reason=form.held_early_reason.data,
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -145,12 +146,13 @@ def consultation_page(application: TriggerApplication, meeting: ReviewMeeting, *
             services.record_victim_consultation(
                 current_user,
                 meeting,
-                consulted_on=form.consulted_on.form.date,
+                consulted_on=form.consulted_on.data,
                 notes=form.notes.data,
                 views=form.views(list(meeting.recommendations)),
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -189,7 +191,8 @@ def agenda(application_id: int, meeting_id: int):
         try:
             review_papers.save_agenda(current_user, meeting, form.rows())
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -204,10 +207,7 @@ def agenda(application_id: int, meeting_id: int):
 
 
 def _assessment(meeting: ReviewMeeting, assessment_id: int) -> ProportionalityAssessment:
-    item = db.session.get(ProportionalityAssessment, assessment_id)
-    if item is None or item.meeting_id != meeting.id:
-        raise NotFound("Assessment not found.")
-    return item
+    return queries.assessment_of(meeting, assessment_id)
 
 
 @bp.route("/<int:application_id>/meetings/<int:meeting_id>/proportionality/new", methods=["GET", "POST"])
@@ -238,9 +238,7 @@ def _assessment_page(
         form.person.data = str(assessment.person_id) if assessment.person_id else ""
         if assessment.person_id is None:
             form.subject_name.data = assessment.subject_name
-        day = assessment.assessed_on
-        form.assessed_on.form.day.data, form.assessed_on.form.month.data = str(day.day), str(day.month)
-        form.assessed_on.form.year.data = str(day.year)
+        form.assessed_on.data = assessment.assessed_on
     form.person.choices = choices(
         [("", "Someone not listed (enter their name)")] + [(str(p.id), p.name) for p in people]
     )
@@ -256,11 +254,12 @@ def _assessment_page(
                 subject_name=person.name if person is not None else form.subject_name.data,
                 person_id=person.id if person is not None else None,
                 conclusion=form.conclusion.data,
-                assessed_on=form.assessed_on.form.date,
+                assessed_on=form.assessed_on.data,
                 **{name: form[name].data for name in review_papers.FACTOR_FIELDS},
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -403,12 +402,13 @@ def lessons(application_id: int):
                 current_user,
                 application,
                 forum=form.forum.data,
-                reviewed_on=form.reviewed_on.form.date,
+                reviewed_on=form.reviewed_on.data,
                 lessons=form.lessons.data,
                 shared_with=form.shared_with.data,
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()

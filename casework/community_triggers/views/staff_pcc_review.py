@@ -10,14 +10,16 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from casework.community_triggers import policies
-from casework.community_triggers.forms import error_items, show_domain_error
+from casework.community_triggers.forms import error_items
 from casework.community_triggers.models import TriggerApplication
 from casework.community_triggers.pcc_review import services
 from casework.community_triggers.pcc_review.forms import PccReviewOutcomeForm, PccReviewRequestForm
 from casework.community_triggers.pcc_review.models import OUTCOME_LABELS, PccReview
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
+from casework.extensions import db
 
 bp = Blueprint("trigger_pcc_reviews", __name__, url_prefix="/case-reviews")
 
@@ -45,12 +47,13 @@ def request_review(application_id: int):
             services.request_review(
                 current_user,
                 application,
-                requested_on=form.requested_on.form.date,
+                requested_on=form.requested_on.data,
                 grounds=form.grounds.data,
                 reviewer_name=form.reviewer_name.data,
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()
@@ -89,11 +92,12 @@ def record_outcome(application_id: int, review_id: int):
                 review,
                 outcome=form.outcome.data,
                 reasons=form.reasons.data,
-                decided_on=form.decided_on.form.date,
+                decided_on=form.decided_on.data,
                 reviewer_name=form.reviewer_name.data,
             )
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
             status = 422
         else:
             commit()

@@ -9,31 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from casework.accounts.models import Agency, User
+from casework.accounts.models import Agency
+from casework.accounts.queries import all_agencies
 from casework.audit.services import record_view
-from casework.community_triggers import letters, policies, services
+from casework.community_triggers import letters, policies, queries, services
 from casework.community_triggers.forms import (
     AttendeeForm,
     OutcomeForm,
     error_items,
-    show_domain_error,
 )
 from casework.community_triggers.models import (
-    InformationRequest,
-    Letter,
-    MeetingAttendee,
     ReviewMeeting,
-    TriggerApplication,
 )
 from casework.community_triggers.views.staff import agency_choices, attendees_with
 from casework.core.dates import add_working_days
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 
@@ -41,7 +36,7 @@ bp = Blueprint("reviews", __name__, url_prefix="/my-reviews")
 
 
 def _chaired_meeting(meeting_id: int) -> ReviewMeeting:
-    meeting = db.session.get(ReviewMeeting, meeting_id)
+    meeting = queries.meeting_with_id(meeting_id)
     if meeting is None or not policies.can_chair(current_user, meeting):
         raise NotFound("Review not found.")
     return meeting
@@ -50,12 +45,7 @@ def _chaired_meeting(meeting_id: int) -> ReviewMeeting:
 @bp.get("/")
 @requires(Permission.CHAIR_REVIEWS)
 def index():
-    meetings = db.session.scalars(
-        sa.select(ReviewMeeting)
-        .where(ReviewMeeting.chair_id == current_user.id)
-        .options(selectinload(ReviewMeeting.application).selectinload(TriggerApplication.area))
-        .order_by(ReviewMeeting.held_on.is_not(None), ReviewMeeting.scheduled_on)
-    ).all()
+    meetings = queries.meetings_chaired_by(current_user)
     return render_template("community_triggers/reviews/index.html", title="My reviews", meetings=meetings)
 
 
@@ -66,18 +56,9 @@ def show(meeting_id: int):
     meeting = _chaired_meeting(meeting_id)
     application = meeting.application
     record_view(current_user, application, f"Chair viewed application {application.reference}")
-    information = db.session.scalars(
-        sa.select(InformationRequest)
-        .where(InformationRequest.application_id == application.id)
-        .options(selectinload(InformationRequest.agency), selectinload(InformationRequest.documents))
-        .order_by(InformationRequest.id)
-    ).all()
-    attendees = db.session.scalars(
-        sa.select(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting.id).order_by(MeetingAttendee.id)
-    ).all()
-    letter_rows = db.session.scalars(
-        sa.select(Letter).where(Letter.application_id == application.id).order_by(Letter.id)
-    ).all()
+    information = queries.information_requests_of(application)
+    attendees = queries.attendees_of(meeting)
+    letter_rows = queries.letters_of(application)
     page = render_template(
         "community_triggers/reviews/show.html",
         title=f"Review of {application.reference}",
@@ -112,7 +93,8 @@ def add_attendee(meeting_id: int):
         try:
             services.update_meeting(current_user, meeting, attendees=attendees_with(meeting, form))
         except InvalidInput as error:
-            show_domain_error(form, error)
+            db.session.rollback()
+            show_service_errors(form, error)
         else:
             commit()
             flash(f"{form.name.data} added to the attendees.", "success")
@@ -128,7 +110,7 @@ def add_attendee(meeting_id: int):
 
 
 def _outcome_choices(form: OutcomeForm) -> list[Agency]:
-    agencies = list(db.session.scalars(sa.select(Agency).order_by(Agency.name)))
+    agencies = all_agencies()
     form.set_choices(agencies)
     return agencies
 
@@ -149,16 +131,7 @@ def outcome(meeting_id: int):
         _outcome_choices(form)
     elif form.validate_on_submit():
         by_code = {a.code: a for a in agencies}
-        owners = {
-            u.email.lower(): u
-            for u in db.session.scalars(
-                sa.select(User).where(
-                    sa.func.lower(User.email).in_(
-                        [(r.owner.data or "").strip().lower() for r in form.filled() if r.owner.data]
-                    )
-                )
-            )
-        }
+        owners = queries.users_with_emails(r.owner.data for r in form.filled() if r.owner.data)
         unknown = [r for r in form.filled() if r.owner.data and r.owner.data.strip().lower() not in owners]
         for row in unknown:
             row.owner.errors = ["There is no user with that email address"]
@@ -167,7 +140,7 @@ def outcome(meeting_id: int):
                 services.record_outcome(
                     current_user,
                     meeting,
-                    held_on=form.held_on.form.date,
+                    held_on=form.held_on.data,
                     minutes=form.minutes.data,
                     outcome=form.outcome.data or None,
                     proportionality_assessment=form.proportionality_assessment.data or None,
@@ -177,14 +150,15 @@ def outcome(meeting_id: int):
                         {
                             "text": r.text.data,
                             "agency": by_code.get(r.agency.data),
-                            "due_on": r.due_on.form.date,
+                            "due_on": r.due_on.data,
                             "owner": owners.get((r.owner.data or "").strip().lower()),
                         }
                         for r in form.filled()
                     ],
                 )
             except InvalidInput as error:
-                show_domain_error(form, error)
+                db.session.rollback()
+                show_service_errors(form, error)
             else:
                 commit()
                 flash(

@@ -14,6 +14,7 @@ from casework.cases import policies, queries
 from casework.cases.models import Person
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
+from casework.core.forms import show_service_errors
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
 from casework.core.templating import format_datetime
@@ -37,7 +38,7 @@ dt { font-weight: bold; } dd { margin: 0 0 6pt 0; }
 def person_for_export(person_id: int) -> Person:
     """The data protection officer may export anyone; a manager, the people they can see."""
     if current_user.can(Permission.RELEASE_SUBJECT_ACCESS):
-        person = db.session.get(Person, person_id)
+        person = queries.person_with_id(person_id)
         if person is None:
             raise NotFound("Person not found.")
         return person
@@ -92,7 +93,7 @@ def release(person_id: int):
             document = subject_access.export(current_user, person, full=True, reason=form.reason.data)
         except InvalidInput as error:
             db.session.rollback()
-            case_forms.apply_domain_errors(form, error)
+            show_service_errors(form, error, nested_by_last_part=True)
         else:
             response = _answer(person, document, form.format.data)
             commit()

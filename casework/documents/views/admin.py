@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from casework.accounts.models import Area
+from casework.accounts.queries import all_areas, area_with_code
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
-from casework.documents import layout, letterheads
+from casework.documents import layout, letterheads, queries
 from casework.documents.forms import LetterheadForm
 from casework.documents.layout import LetterView, letter_blocks
-from casework.documents.models import Letterhead
 from casework.extensions import db
 
 bp = Blueprint("documents", __name__, url_prefix="/letterheads")
@@ -26,15 +25,15 @@ ALL_AREAS = "all"
 @bp.get("/")
 @requires(Permission.ADMINISTER)
 def index():
-    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
-    rows = {row.area_id: row for row in db.session.scalars(sa.select(Letterhead))}
+    areas = all_areas()
+    rows = queries.letterheads_by_area()
     return render_template("documents/admin/letterheads.html", areas=areas, rows=rows, all_areas=ALL_AREAS)
 
 
 def _area(scope: str) -> Area | None:
     if scope == ALL_AREAS:
         return None
-    area = db.session.scalar(sa.select(Area).where(Area.code == scope))
+    area = area_with_code(scope)
     if area is None:
         raise NotFound("No such area.")
     return area

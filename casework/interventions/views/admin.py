@@ -4,22 +4,20 @@ notices served in the area, and the admin sees only the made-up example."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2 import TemplateError
 
-from casework.accounts.models import Area
-from casework.audit.services import record_change, snapshot
+from casework.accounts.queries import all_areas, area_with_code
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
 from casework.extensions import db
-from casework.interventions import notices
+from casework.interventions import notices, queries
 from casework.interventions.forms import NoticeTemplateForm
-from casework.interventions.models import NoticeKind, NoticeTemplate
+from casework.interventions.models import NoticeKind
 from casework.interventions.notice_templates import TITLES
 
 bp = Blueprint("notices", __name__, url_prefix="/notice-templates")
@@ -28,8 +26,8 @@ bp = Blueprint("notices", __name__, url_prefix="/notice-templates")
 @bp.get("/")
 @requires(Permission.ADMINISTER)
 def templates():
-    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
-    customised = {(row.kind, row.area_id) for row in db.session.scalars(sa.select(NoticeTemplate))}
+    areas = all_areas()
+    customised = {(row.kind, row.area_id) for row in queries.all_notice_templates()}
     return render_template(
         "interventions/admin/notice_templates.html",
         kinds=list(NoticeKind),
@@ -49,16 +47,11 @@ def edit(kind: str):
     area_code = request.args.get("area") or ""
     area = None
     if area_code:
-        area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
+        area = area_with_code(area_code)
         if area is None:
             raise NotFound("No such area.")
     area_id = area.id if area else None
-    row = db.session.scalar(
-        sa.select(NoticeTemplate).where(
-            NoticeTemplate.kind == notice_kind,
-            NoticeTemplate.area_id == area_id if area else NoticeTemplate.area_id.is_(None),
-        )
-    )
+    row = queries.notice_template(notice_kind, area)
     title, body = notices.template_for(notice_kind, area_id)
     form = NoticeTemplateForm(data={"title": title, "body": body})
     rendered = None
@@ -72,21 +65,7 @@ def edit(kind: str):
             status = 422
         else:
             if request.form.get("save"):
-                before = snapshot(row, ["title", "body"]) if row else None
-                if row is None:
-                    row = NoticeTemplate(kind=notice_kind, area_id=area_id)
-                    db.session.add(row)
-                row.title = form.title.data
-                row.body = form.body.data
-                row.updated_by_id = current_user.id
-                db.session.flush()
-                record_change(
-                    current_user,
-                    row,
-                    before,
-                    snapshot(row, ["title", "body"]),
-                    f"Notice template {notice_kind.value} ({area.name if area else 'all areas'})",
-                )
+                notices.save_template(current_user, notice_kind, area, row, form.title.data, form.body.data)
                 commit()
                 flash("Template saved.", "success")
                 return redirect(url_for(".edit", kind=notice_kind.value, area=area_code or None))

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from casework.cases.models import CaseParty
 from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
@@ -20,7 +18,7 @@ from casework.core.templating import format_date
 from casework.core.time import now, today
 from casework.documents import layout
 from casework.extensions import db
-from casework.interventions import notices, services
+from casework.interventions import notices, queries, services
 from casework.interventions.forms import (
     KIND_FIELDS,
     BreachForm,
@@ -103,13 +101,7 @@ def new(case_id: int, kind: str):
         abort(404)
     case = get_case_for(current_user, case_id, edit=True)
     form = InterventionForm()
-    parties = (
-        db.session.execute(
-            sa.select(CaseParty).where(CaseParty.case_id == case.id).options(sa.orm.joinedload(CaseParty.person))
-        )
-        .scalars()
-        .all()
-    )
+    parties = queries.parties_with_people(case)
     people = {p.person_id: p.person.name for p in parties}
     place_kind = InterventionKind(kind) in services.PLACE_KINDS
     form.subject_person_id.choices = [SelectChoice("", "No one in particular" if place_kind else "Choose a person")] + [

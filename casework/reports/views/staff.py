@@ -9,19 +9,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from casework.accounts.models import Agency
-from casework.cases.models import CaseCategory
 from casework.core.db import commit
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
-from casework.extensions import db
-from casework.reports import policies, services
+from casework.reports import policies, queries, services
 from casework.reports.forms import ChooseReportForm, CompileReportForm, period_options
 from casework.reports.models import ReportJob
 from casework.reports.schemas import group_name
@@ -68,7 +64,7 @@ def _report() -> dict[str, Any]:
 
 
 def _own_finished_job(job_id: int) -> ReportJob:
-    job = db.session.get(ReportJob, job_id)
+    job = queries.report_job_with_id(job_id)
     if job is None or job.requested_by_id != current_user.id or job.status != JobStatus.done:
         raise NotFound("No such report.")
     return job
@@ -100,10 +96,7 @@ def _render(report: dict[str, Any], job: ReportJob | None = None):
 
 
 def _names() -> dict[str, dict[str, str]]:
-    return {
-        "category_names": dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).tuples().all()),
-        "agency_names": dict(db.session.execute(sa.select(Agency.code, Agency.name)).tuples().all()),
-    }
+    return queries.category_and_agency_names()
 
 
 def _query(report: dict[str, Any]) -> dict[str, str]:
@@ -164,7 +157,7 @@ def compile_report():
 @bp.get("/jobs/<int:job_id>")
 @requires(Permission.VIEW_PARTNERSHIP_REPORT)
 def job(job_id: int):
-    job = db.session.get(ReportJob, job_id)
+    job = queries.report_job_with_id(job_id)
     if job is None or job.requested_by_id != current_user.id:
         raise NotFound("No such report.")
     # ``?view=status``: the progress page even once done (job-status.mjs reads it for the new status).

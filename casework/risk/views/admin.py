@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from casework.accounts.models import Area
+from casework.accounts.queries import all_areas
 from casework.accounts.services import get_area
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
@@ -51,7 +50,7 @@ def questionnaire():
                 flash(f"Saved as version {saved.version}. New assessments use it; earlier ones keep theirs.", "success")
                 return redirect(url_for(".questionnaire", area=area_code or None))
     form.form_errors.extend(problems)
-    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    areas = all_areas()
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "risk/admin_questionnaire.html",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from casework.cases.models import CaseParty, PartyRole
 from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
@@ -14,7 +12,7 @@ from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
-from casework.risk import services
+from casework.risk import queries, services
 from casework.risk.forms import QUESTION_PREFIX, answers_from, assessment_form
 from casework.risk.models import BAND_LABELS
 
@@ -39,14 +37,7 @@ def history(case_id: int):
 def new(case_id: int):
     case = get_case_for(current_user, case_id, edit=True)
     questionnaire = services.current_questionnaire(case.area)
-    victims = [
-        (party.person_id, party.person.name)
-        for party in db.session.scalars(
-            sa.select(CaseParty)
-            .where(CaseParty.case_id == case.id, CaseParty.role == PartyRole.victim)
-            .options(sa.orm.joinedload(CaseParty.person))
-        )
-    ]
+    victims = queries.victims_of(case)
     form = assessment_form(questionnaire, victims, request.form if request.method == "POST" else None)
     if request.method == "GET":
         form.assessed_on.data = today()

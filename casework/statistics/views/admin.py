@@ -5,39 +5,32 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from casework.accounts.models import Area
+from casework.accounts.queries import all_areas
 from casework.core.db import commit
-from casework.core.errors import InvalidInput
+from casework.core.errors import RULE, InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
 from casework.statistics import services
 from casework.statistics.forms import HistoricForm, financial_year_choices
-from casework.statistics.models import SnapshotSource, StatisticsSnapshot
-from casework.statistics.queries import STATUTORY_KEYS
+from casework.statistics.models import StatisticsSnapshot
+from casework.statistics.queries import STATUTORY_KEYS, figures_entered_by_hand
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
 
 def _entered() -> list[StatisticsSnapshot]:
-    return list(
-        db.session.scalars(
-            sa.select(StatisticsSnapshot)
-            .join(Area, Area.id == StatisticsSnapshot.area_id)
-            .where(StatisticsSnapshot.source == SnapshotSource.entered_by_hand)
-            .order_by(Area.code, StatisticsSnapshot.period_start, StatisticsSnapshot.version)
-        ).unique()
-    )
+    return figures_entered_by_hand()
 
 
 @bp.route("/historic", methods=["GET", "POST"])
 @requires(Permission.ADMINISTER)
 def historic():
-    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    areas = all_areas()
     form = HistoricForm()
     form.area.choices = [("", "Choose an area")] + [(a.code, a.name) for a in areas]
     # Only years that have ended can be entered.
@@ -60,9 +53,8 @@ def historic():
             )
         except InvalidInput as error:
             db.session.rollback()
-            for field, messages in error.errors.items():
-                target = getattr(form, field, None) if field != "_rule" else form.note
-                (target or form.note).errors = [*(target or form.note).errors, *messages]
+            # A rule about the figures as a whole goes on the note, where the admin explains them.
+            show_service_errors(form, error, {RULE: "note"})
         else:
             commit()
             flash(

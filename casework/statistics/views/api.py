@@ -14,10 +14,9 @@ from casework.core.openapi import documented
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.core.webargs import use_args
-from casework.extensions import db
 from casework.statistics import policies, services
-from casework.statistics.models import JobStatus, StatisticsJob
-from casework.statistics.queries import STATUTORY_KEYS
+from casework.statistics.models import JobStatus
+from casework.statistics.queries import STATUTORY_KEYS, job_with_id
 from casework.statistics.schemas import (
     FiguresQueryArgs,
     HistoricArgs,
@@ -80,7 +79,7 @@ def compile_figures(args: dict[str, Any]):
     area = get_area(args["area_code"])
     job = services.request_compile(current_user, area, args["period_start"], args["period_end"])
     commit()
-    job = db.session.get(StatisticsJob, job.id)
+    job = job_with_id(job.id)
     if job.status == JobStatus.done and job.snapshot is not None:
         return {**dump_snapshot(job.snapshot), "job_id": job.id}
     if job.status == JobStatus.failed:
@@ -92,7 +91,7 @@ def compile_figures(args: dict[str, Any]):
 @documented(response=JobAnswer)
 @requires(Permission.VIEW_STATISTICS)
 def job(job_id: int):
-    job = db.session.get(StatisticsJob, job_id)
+    job = job_with_id(job_id)
     if job is None:
         raise NotFound("No such job.")
     policies.require(current_user, Permission.VIEW_STATISTICS, job.area)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -19,8 +18,15 @@ from casework.core.time import today
 from casework.extensions import db
 from casework.statistics import policies, services
 from casework.statistics.forms import ChooseForm, PeriodForm, PublishForm, WithdrawForm
-from casework.statistics.models import SnapshotStatus, StatisticsJob
-from casework.statistics.queries import EXTRA_KEYS, LABELS, STATUTORY_KEYS, compute_area_figures
+from casework.statistics.models import SnapshotStatus
+from casework.statistics.queries import (
+    EXTRA_KEYS,
+    LABELS,
+    STATUTORY_KEYS,
+    compute_area_figures,
+    job_with_id,
+    latest_jobs_for,
+)
 
 bp = Blueprint("statistics", __name__, url_prefix="/reports/statistics")
 
@@ -95,16 +101,7 @@ def _render_index(
         choose.period.choices.insert(0, (period_start.isoformat(), services.period_name(period_start, period_end)))
     snapshots = services.snapshots_for(area, period_start, period_end)
     published = [s for s in snapshots if s.status == SnapshotStatus.published]
-    jobs = db.session.scalars(
-        sa.select(StatisticsJob)
-        .where(
-            StatisticsJob.area_id == area.id,
-            StatisticsJob.period_start == period_start,
-            StatisticsJob.period_end == period_end,
-        )
-        .order_by(StatisticsJob.id.desc())
-        .limit(5)
-    ).all()
+    jobs = latest_jobs_for(area.id, period_start, period_end)
     fields = _period_fields(area, period_start, period_end)
     figures = compute_area_figures(area.id, period_start, period_end)
     public = next((s for s in published if not s.is_withdrawn), None)
@@ -192,7 +189,7 @@ def compile_figures():
 @bp.get("/jobs/<int:job_id>")
 @requires(Permission.VIEW_STATISTICS)
 def job(job_id: int):
-    job = db.session.get(StatisticsJob, job_id)
+    job = job_with_id(job_id)
     if job is None:
         raise NotFound("No such compilation.")
     policies.require(current_user, Permission.VIEW_STATISTICS, job.area)

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from casework.accounts.models import Agency, Area, User, agency_areas
+from casework.accounts.models import Area, User
 from casework.accounts.policies import USERS
 from casework.cases.policies import get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.forms import ConfirmForm
+from casework.core.forms import ConfirmForm, show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
 from casework.extensions import db
-from casework.tasking import policies, services
+from casework.tasking import policies, queries, services
 from casework.tasking.agenda import REASON_LABELS
 from casework.tasking.forms import (
     AddCaseForm,
@@ -35,9 +34,7 @@ from casework.tasking.models import (
     AgendaReason,
     AttendanceStatus,
     MeetingStatus,
-    TaskingAgendaItem,
     TaskingMeeting,
-    TaskingSeries,
 )
 
 bp = Blueprint("tasking", __name__)
@@ -49,15 +46,6 @@ ATTENDANCE_LABELS = {
 }
 
 
-def _apply_errors(form: Any, error: InvalidInput) -> None:
-    for name, messages in error.errors.items():
-        target = form._fields.get(name)
-        if target is not None:
-            target.errors = [*list(target.errors or []), *messages]
-        else:
-            form.form_errors.extend(messages)
-
-
 def _labels(reasons: list[str]) -> list[str]:
     return [REASON_LABELS[AgendaReason(r)] for r in reasons]
 
@@ -65,19 +53,8 @@ def _labels(reasons: list[str]) -> list[str]:
 @bp.get("/tasking")
 @requires(Permission.VIEW_CASES)
 def index():
-    series = list(
-        db.session.scalars(
-            sa.select(TaskingSeries).where(policies.visible_series_clause(current_user)).order_by(TaskingSeries.name)
-        )
-    )
-    meetings = list(
-        db.session.scalars(
-            sa.select(TaskingMeeting)
-            .where(TaskingMeeting.series_id.in_([s.id for s in series]))
-            .order_by(TaskingMeeting.held_on.desc())
-            .limit(200)
-        )
-    )
+    series = queries.visible_series(current_user)
+    meetings = queries.latest_meetings_of([s.id for s in series])
     by_series: dict[int, list[TaskingMeeting]] = {}
     for meeting in meetings:
         by_series.setdefault(meeting.series_id, []).append(meeting)
@@ -87,15 +64,7 @@ def index():
 
 
 def _area_choices() -> list[Area]:
-    return list(
-        db.session.scalars(
-            sa.select(Area)
-            .where(
-                Area.id.in_(sa.select(agency_areas.c.area_id).where(agency_areas.c.agency_id == current_user.agency_id))
-            )
-            .order_by(Area.name)
-        )
-    )
+    return queries.areas_of_agency(current_user.agency_id)
 
 
 @bp.route("/tasking/new", methods=["GET", "POST"])
@@ -103,13 +72,7 @@ def _area_choices() -> list[Area]:
 def new_series():
     areas = _area_choices()
     area_ids = [a.id for a in areas]
-    agencies = list(
-        db.session.scalars(
-            sa.select(Agency)
-            .where(Agency.id.in_(sa.select(agency_areas.c.agency_id).where(agency_areas.c.area_id.in_(area_ids))))
-            .order_by(Agency.name)
-        )
-    )
+    agencies = queries.agencies_covering(area_ids)
     form = SeriesForm()
     form.area_id.choices = [SelectChoice("", "Choose an area")] + [SelectChoice(str(a.id), a.name) for a in areas]
     form.agency_ids.choices = [SelectChoice(str(a.id), a.name) for a in agencies]
@@ -129,7 +92,7 @@ def new_series():
                 meeting = services.schedule_meeting(current_user, series, form.held_on.data)
             except InvalidInput as error:
                 db.session.rollback()
-                _apply_errors(form, error)
+                show_service_errors(form, error)
             else:
                 commit()
                 flash("Tasking meeting set up", "success")
@@ -148,7 +111,7 @@ def new_meeting(series_id: int):
             meeting = services.schedule_meeting(current_user, series, form.held_on.data)
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error)
         else:
             commit()
             flash("Meeting scheduled and its agenda built", "success")
@@ -276,7 +239,7 @@ def attendance(tasking_meeting_id: int):
 
 def _item_for(item_id: int, *, run: bool = False) -> tuple[TaskingMeeting, Any, Any]:
     """The item's meeting, the item, and its case: 404 unless the user sees the meeting and the case."""
-    item = db.session.get(TaskingAgendaItem, item_id)
+    item = queries.agenda_item_with_id(item_id)
     if item is None:
         raise NotFound("Agenda item not found.")
     meeting = policies.get_meeting_for(current_user, item.meeting_id, run=run)
@@ -340,7 +303,7 @@ def record_item(tasking_item_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error)
             meeting, item, case = _item_for(tasking_item_id)
         else:
             commit()
@@ -369,7 +332,7 @@ def allocate(tasking_item_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error)
             meeting, item, case = _item_for(tasking_item_id)
             form = _allocate_form(case, form)
         else:
@@ -467,7 +430,7 @@ def nominate(case_id: int):
             item = services.nominate(current_user, case, form.note.data)
         except InvalidInput as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            show_service_errors(form, error)
             case = get_case_for(current_user, case_id, edit=True)
         else:
             commit()

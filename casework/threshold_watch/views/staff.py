@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
@@ -72,12 +73,7 @@ def tell(entry_id: int):
                 )
             except InvalidInput as error:
                 db.session.rollback()
-                for name, messages in error.errors.items():
-                    field = form._fields.get(name)
-                    if field is not None:
-                        field.errors = [*list(field.errors or []), *messages]
-                    else:
-                        form.form_errors.extend(messages)
+                show_service_errors(form, error)
             else:
                 if wants_email or form.method.data in (ToldMethod.letter.value, ToldMethod.email.value):
                     record_sent(entry, Message(message["subject"], message["text"]))

@@ -16,11 +16,10 @@ from typing import Any
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from casework.audit.services import record_view
-from casework.cases.forms import apply_domain_errors
 from casework.core import uploads as file_content
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
-from casework.core.forms import ConfirmForm
+from casework.core.forms import ConfirmForm, show_service_errors
 from casework.core.permissions import public_endpoint
 from casework.extensions import db, limiter
 from casework.victims import services
@@ -207,7 +206,7 @@ def add_diary_entry(case_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            apply_domain_errors(form, error, {"file": "file"})
+            show_service_errors(form, error, {"file": "file"}, nested_by_last_part=True)
         else:
             commit()
             return redirect(url_for(".home", _anchor="diary"))

@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from casework.cases.forms import apply_domain_errors
 from casework.cases.policies import get_case_for
 from casework.community_triggers.policies import get_application_for
 from casework.core.db import commit
 from casework.core.errors import Conflict, InvalidInput, NotFound
-from casework.core.forms import ConfirmForm
+from casework.core.forms import ConfirmForm, show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 from casework.victims import services
@@ -51,7 +50,7 @@ def switch_on(case_id: int, person_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            apply_domain_errors(form, error)
+            show_service_errors(form, error, nested_by_last_part=True)
         except Conflict:
             db.session.rollback()
             return _section(case.id)

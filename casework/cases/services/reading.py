@@ -1,0 +1,321 @@
+"""Reading a case: the case record, its journal (notes, events, links) and the timeline."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import User
+from casework.audit.reads import note_shown
+from casework.cases.models import (
+    Case,
+    CaseAccess,
+    CaseEvent,
+    CaseLink,
+    CaseNote,
+    CaseParty,
+    CaseReviewExplanation,
+    CaseShare,
+    Complaint,
+    Incident,
+)
+from casework.cases.policies import (
+    visibility_params,
+    visibility_shape,
+    visible_cases_template,
+)
+from casework.core.errors import NotFound
+from casework.core.templating import format_date
+from casework.core.time import london_day, now
+from casework.extensions import db
+
+# --- reading a case ---------------------------------------------------------------------------------
+
+
+def load_case_record(case_id: int, viewer: Any = None) -> Case:
+    """The case with its parties, sharing, named users, second-report tasks and ledger: two statements.
+
+    With ``viewer``, the case must be visible to them (NotFound otherwise): the same statement checks
+    and loads, and the answer is remembered for the request (``policies.can_view_case``).
+    """
+    params: dict[str, Any] = {"case_id": case_id}
+    if viewer is None:
+        statement = _case_record_statement(None)
+    else:
+        shape = visibility_shape(viewer)
+        if shape is None:
+            raise NotFound("Case not found.")
+        statement = _case_record_statement(shape)
+        params.update(visibility_params(viewer))
+    case = db.session.execute(statement, params).unique().scalar_one_or_none()
+    if case is None:
+        raise NotFound("Case not found.")
+    if viewer is not None:
+        from casework.cases.policies import remember_visible
+
+        remember_visible(viewer, case)
+    return case
+
+
+@functools.cache
+def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
+    """Built once per kind of viewer (``policies.visibility_shape``; None: no visibility check), with
+    the case and the viewer as bind parameters: building a statement with this many loader options,
+    and working out its cache key, costs more than running it.
+
+    The case's small collections (parties, agencies shared with, named users, second-report tasks; a
+    handful of each) are joined to the case, so they come in one statement whose rows are their
+    product; the ledger, which grows with the case, is the second statement: incidents with their
+    complaints. Users are loaded for their names only (not their agency).
+    """
+    by_name = sa.orm.lazyload(User.agency)
+    conditions = [Case.id == sa.bindparam("case_id")]
+    if visibility is not None:
+        conditions.append(visible_cases_template(visibility))
+    return (
+        sa.select(Case)
+        .where(*conditions)
+        .options(
+            sa.orm.joinedload(Case.area),
+            sa.orm.joinedload(Case.lead_agency),
+            sa.orm.joinedload(Case.owner).options(by_name),
+            sa.orm.joinedload(Case.parties).joinedload(CaseParty.person),
+            sa.orm.joinedload(Case.shares).joinedload(CaseShare.agency),
+            sa.orm.joinedload(Case.access).joinedload(CaseAccess.user).options(by_name),
+            sa.orm.joinedload(Case.explanations).options(
+                sa.orm.joinedload(CaseReviewExplanation.person),
+                sa.orm.joinedload(CaseReviewExplanation.explained_by).options(by_name),
+            ),
+            sa.orm.selectinload(Case.incidents).options(
+                sa.orm.joinedload(Incident.created_by).options(by_name),
+                sa.orm.joinedload(Incident.complaints).options(
+                    sa.orm.joinedload(Complaint.complainant),
+                    sa.orm.joinedload(Complaint.agency),
+                    sa.orm.joinedload(Complaint.created_by).options(by_name),
+                ),
+            ),
+        )
+    )
+
+
+def case_notes(case: Case) -> list[CaseNote]:
+    return list(
+        db.session.scalars(
+            sa.select(CaseNote)
+            .where(CaseNote.case_id == case.id)
+            .options(sa.orm.joinedload(CaseNote.created_by))
+            .order_by(CaseNote.created_at)
+        )
+    )
+
+
+def case_explanations(case: Case) -> list[CaseReviewExplanation]:
+    return list(
+        db.session.scalars(
+            sa.select(CaseReviewExplanation)
+            .where(CaseReviewExplanation.case_id == case.id)
+            .options(
+                sa.orm.joinedload(CaseReviewExplanation.person), sa.orm.joinedload(CaseReviewExplanation.explained_by)
+            )
+            .order_by(CaseReviewExplanation.second_report_on)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    id: int
+    text: str
+    created_at: datetime
+    created_by: Author | None
+
+
+@dataclass(frozen=True)
+class EventEntry:
+    kind: str
+    summary: str
+    created_at: datetime
+    actor_name: str | None
+
+
+@dataclass(frozen=True)
+class LinkedCase:
+    id: int
+    reference: str
+
+
+@dataclass(frozen=True)
+class CaseJournal:
+    """What was written on the case over time: notes, recorded changes, links to other cases."""
+
+    notes: list[NoteEntry]
+    events: list[EventEntry]
+    linked: list[LinkedCase]
+
+
+def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
+    """The case's notes, its recorded changes (status, sharing, owner, ...) and the linked cases
+    ``viewer`` can see (a link does not open a case to anyone), in one statement."""
+    params: dict[str, Any] = {"case_id": case.id}
+    shape = visibility_shape(viewer) if viewer is not None else None
+    if viewer is not None:
+        params.update(visibility_params(viewer))
+    statement = _journal_statement(viewer is not None, shape)
+    journal = CaseJournal(notes=[], events=[], linked=[])
+    for row in db.session.execute(statement, params):
+        if row.source == "note":
+            author = Author(row.author_name, row.author_email) if row.author_name is not None else None
+            journal.notes.append(NoteEntry(row.id, row.text, row.created_at, author))
+        elif row.source == "event":
+            journal.events.append(EventEntry(row.kind, row.text, row.created_at, row.author_name))
+        else:
+            journal.linked.append(LinkedCase(row.id, row.text))
+            note_shown("cases", row.id)  # shown by reference: the audit log's view entry still applies
+    journal.linked.sort(key=lambda link: link.reference)
+    return journal
+
+
+@functools.cache
+def _journal_statement(for_viewer: bool, visibility: bool | None) -> sa.CompoundSelect:
+    """A UNION ALL of three selects of the same shape (source, kind, id, text, time, author's name and
+    email), built once per kind of viewer with the case and the viewer as bind parameters."""
+
+    def constant(value: str) -> sa.ColumnElement[str]:
+        return sa.literal_column(f"'{value}'", sa.String)
+
+    case_id: sa.BindParameter[int] = sa.bindparam("case_id")
+    no_text = sa.cast(sa.null(), sa.String)
+    notes = (
+        sa.select(
+            constant("note").label("source"),
+            constant("").label("kind"),
+            CaseNote.id.label("id"),
+            CaseNote.text.label("text"),
+            CaseNote.created_at.label("created_at"),
+            User.name.label("author_name"),
+            User.email.label("author_email"),
+        )
+        .outerjoin(User, User.id == CaseNote.created_by_id)
+        .where(CaseNote.case_id == case_id)
+    )
+    events = (
+        sa.select(
+            constant("event"),
+            sa.cast(CaseEvent.kind, sa.String),
+            CaseEvent.id,
+            CaseEvent.summary,
+            CaseEvent.created_at,
+            User.name,
+            no_text,
+        )
+        .outerjoin(User, User.id == CaseEvent.actor_id)
+        .where(CaseEvent.case_id == case_id)
+    )
+    if not for_viewer:
+        seen: list[sa.ColumnElement[bool]] = []
+    elif visibility is None:
+        seen = [sa.false()]
+    else:
+        seen = [visible_cases_template(visibility)]
+    links = (
+        sa.select(
+            constant("link"),
+            constant(""),
+            CaseLink.linked_case_id,
+            Case.reference,
+            CaseLink.linked_at,
+            no_text,
+            no_text,
+        )
+        .join(Case, Case.id == CaseLink.linked_case_id)
+        .where(CaseLink.case_id == case_id, *seen)
+    )
+    return sa.union_all(notes, events, links).order_by("created_at", "id")
+
+
+def _sort_key(when: date | datetime) -> tuple[date, datetime]:
+    if isinstance(when, datetime):
+        return london_day(when), when
+    # A dated event sorts before the recorded ones of the same day.
+    return when, datetime.min.replace(tzinfo=now().tzinfo)
+
+
+def timeline(case: Case, journal: CaseJournal | None = None) -> list[Any]:
+    """The case's history in date order: incidents and complaints, notes, status and sharing changes,
+    second-report tasks, and what other domains register as timeline sources."""
+    from casework.cases.sections import TimelineEntry, timeline_sources
+
+    journal = journal if journal is not None else case_journal(case)
+    entries: list[TimelineEntry] = []
+    for incident in case.incidents:
+        flags = ["caused harassment, alarm or distress" if incident.causes_had else "no harassment, alarm or distress"]
+        if incident.hate_motivated:
+            flags.append("hate-motivated")
+        entries.append(
+            TimelineEntry(
+                when=incident.occurred_on,
+                kind="incident",
+                title=f"Incident ({', '.join(flags)})",
+                detail=incident.description,
+                actor_name=incident.created_by.name if incident.created_by else None,
+            )
+        )
+        for complaint in incident.complaints:
+            who = complaint.complainant.name if complaint.complainant else "Unnamed complainant"
+            ref = f" (reference {complaint.reference})" if complaint.reference else ""
+            entries.append(
+                TimelineEntry(
+                    when=complaint.reported_on,
+                    kind="complaint",
+                    title=f"{who} reported the incident of {format_date(incident.occurred_on)} "
+                    f"to {complaint.agency.name}{ref}",
+                    actor_name=complaint.created_by.name if complaint.created_by else None,
+                )
+            )
+    for note in journal.notes:
+        entries.append(
+            TimelineEntry(
+                when=note.created_at,
+                kind="note",
+                title="Note",
+                detail=note.text,
+                actor_name=note.created_by.name if note.created_by else None,
+            )
+        )
+    for event in journal.events:
+        entries.append(
+            TimelineEntry(
+                when=event.created_at, kind=f"case_{event.kind}", title=event.summary, actor_name=event.actor_name
+            )
+        )
+    for task in case.explanations:
+        entries.append(
+            TimelineEntry(
+                when=task.created_at,
+                kind="second_report",
+                title=f"Second report within six months by {task.person.name}: explain the Case Review",
+            )
+        )
+        if task.explained_on:
+            entries.append(
+                TimelineEntry(
+                    when=task.explained_on,
+                    kind="case_review_explained",
+                    title=f"Case Review explained to {task.person.name} ({task.method.value.replace('_', ' ')})",
+                    detail=task.notes,
+                    actor_name=task.explained_by.name if task.explained_by else None,
+                )
+            )
+    for source in timeline_sources():
+        entries.extend(source(case))
+    return sorted(entries, key=lambda e: _sort_key(e.when))
