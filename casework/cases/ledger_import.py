@@ -1,14 +1,14 @@
 """Recording an import's incidents and complaints at the scale of a partnership's history.
 
-``record_incidents`` is ``services.record_incidents_bulk`` with its rows written by ``COPY`` on
+``record_incidents`` is ``ledger.record_incidents_bulk`` with its rows written by ``COPY`` on
 PostgreSQL: the ids come from the tables' sequences in one statement each, so the incidents and their
 complaints are written without ``RETURNING`` and without statements of thousands of parameters (what
 bench/import_bench.py found the time going to). Everything else is as there, with the same rules
-(the caller passes only items without ``services.incident_problems``): complainants become parties of
+(the caller passes only items without ``ledger.incident_problems``): complainants become parties of
 the case, one audit entry names the incidents recorded together, the second-report task is checked for
 complainants with a recent report, and the other domains hear whose complaints were recorded.
 
-Elsewhere (SQLite) it is ``services.record_incidents_bulk`` itself. tests/spreadsheets/test_bulk.py
+Elsewhere (SQLite) it is ``ledger.record_incidents_bulk`` itself. tests/spreadsheets/test_bulk.py
 checks that both write the same rows.
 """
 
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 from casework.audit.models import AuditAction
 from casework.audit.services import record
-from casework.cases import services
 from casework.cases.models import CaseParty, Complaint, Incident, PartyRole, Person
+from casework.cases.services import ledger
 from casework.core import lifecycle
 from casework.core.time import today
 from casework.extensions import db
@@ -42,12 +42,12 @@ COMPLAINT_COLUMNS = (
 )
 
 
-def record_incidents(actor: Any, items: Sequence[services.IncidentInput], *, note: str) -> services.RecordedIncidents:
+def record_incidents(actor: Any, items: Sequence[ledger.IncidentInput], *, note: str) -> ledger.RecordedIncidents:
     """Record ``items`` (already checked) and their complaints; see the module's docstring."""
     if not bulk.is_postgresql():
-        return services.record_incidents_bulk(actor, items, note=note)
+        return ledger.record_incidents_bulk(actor, items, note=note)
     if not items:
-        return services.RecordedIncidents([], [], [])
+        return ledger.RecordedIncidents([], [], [])
     incidents = cast(sa.Table, Incident.__table__)
     complaints = cast(sa.Table, Complaint.__table__)
     incident_ids = bulk.next_ids(incidents, len(items))
@@ -95,7 +95,7 @@ def record_incidents(actor: Any, items: Sequence[services.IncidentInput], *, not
         f"{len({item.case.id for item in items}):,} cases ({note})",
         {"incident_ids": incident_ids, "complaint_ids": complaint_ids},
     )
-    window_start = _months_ago(today(), services.SECOND_REPORT_MONTHS)
+    window_start = _months_ago(today(), ledger.SECOND_REPORT_MONTHS)
     recent_pairs = {
         (item.case.id, c.complainant_person_id)
         for item in items
@@ -108,12 +108,12 @@ def record_incidents(actor: Any, items: Sequence[services.IncidentInput], *, not
             p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_({p for _, p in recent_pairs})))
         }
         for case_id, person_id in sorted(recent_pairs):
-            services.check_second_report(actor, cases[case_id], people[person_id])
+            ledger.check_second_report(actor, cases[case_id], people[person_id])
         lifecycle.send(lifecycle.complaint_recorded, person_ids={p for _c, p in recent_pairs}, actor=actor)
-    return services.RecordedIncidents(incident_ids, complaint_ids, party_ids)
+    return ledger.RecordedIncidents(incident_ids, complaint_ids, party_ids)
 
 
-def _complainants_become_parties(items: Sequence[services.IncidentInput]) -> list[int]:
+def _complainants_become_parties(items: Sequence[ledger.IncidentInput]) -> list[int]:
     """As ``record_incident`` makes them: a complainant not yet a party of the case becomes one."""
     wanted = {
         (item.case.id, c.complainant_person_id)

@@ -3,17 +3,16 @@ every area or for one. Edited by the people who edit the Case Review letter temp
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2 import TemplateError
 
-from casework.accounts.models import Area
-from casework.community_triggers.forms import error_items, show_domain_error
+from casework.accounts.queries import all_areas, area_with_code
+from casework.community_triggers.forms import error_items
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
-from casework.extensions import db
 from casework.threshold_watch import message
 from casework.threshold_watch.forms import TellTemplateForm
 
@@ -26,7 +25,7 @@ def template():
     area_code = request.args.get("area") or ""
     area = None
     if area_code:
-        area = db.session.scalar(sa.select(Area).where(Area.code == area_code))
+        area = area_with_code(area_code)
         if area is None:
             raise NotFound("No such area.")
     subject, body = message.template_for(area.id if area else None)
@@ -40,7 +39,7 @@ def template():
             else:
                 preview = message.check_template(form.subject.data, form.body.data, area_id=area.id if area else None)
         except InvalidInput as error:
-            show_domain_error(form, error)
+            show_service_errors(form, error)
             status = 422
         else:
             if form.save.data:
@@ -54,7 +53,7 @@ def template():
             preview = message.render(subject, body, message.sample_context())
         except TemplateError:
             preview = None  # saved before today's checks: the next save is checked
-    areas = db.session.scalars(sa.select(Area).order_by(Area.name)).all()
+    areas = all_areas()
     row = message.template_row(area.id if area else None)
     return render_template(
         "threshold_watch/admin_template.html",

@@ -153,7 +153,7 @@ def applicant(application_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            apply_domain_errors(form, error)
+            show_service_errors(form, error, nested_by_last_part=True)
         except Conflict:
             db.session.rollback()
             return _application_page(application.id)
