@@ -175,6 +175,11 @@ NAMES_NO_RECORD = {
     "admin.accounts.user_password", "admin.cases.categories", "admin.risk.questionnaire", "admin.statistics.historic",
     "admin.triggers.edit", "staff.accounts.sign_in", "staff.accounts.sign_out", "staff.reminders.notification_settings",
     "public.triggers.apply", "public.triggers.progress",
+    # an admin's wording of the tell-the-victim letter (the area is a public code in the query string)
+    "admin.threshold_watch.template",
+    # the record is in the path: the case's first contact date, the application's victim page (contact
+    # details, a confirmation)
+    "staff.cases.first_contact", "staff.victims.applicant", "staff.victims.applicant_off",
     # the user's own saved views of the case list (a name and the list's filters; the view in the path)
     "staff.cases.save_view", "staff.cases.delete_view",
     # the user's own session and calendar link

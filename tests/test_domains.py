@@ -89,7 +89,7 @@ EXPECTED = {
         "panels": {"manager"},
         "demo": True,
     },
-    "reports": {"blueprints": {"staff.reports", "api.reports"}},
+    "reports": {"blueprints": {"staff.reports", "api.reports"}, "demo": True},
     "data_protection": {
         "blueprints": {"staff.data_protection", "api.data_protection"},
         "tasks": {"data_protection.apply_retention"},

@@ -8,7 +8,7 @@ around every task, then reads every link in every message: absolute, under the b
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -52,6 +52,7 @@ SENT_BY_THE_SCENARIO = {
     "victim-welcome-text": "a victim told their victim page is switched on (text message)",
     "victim-link": "a victim's sign-in link",
     "victim-code": "a victim's sign-in code (text message)",
+    "victim-next-step": "a victim reminded of their next step the day before",
     "tasking-minutes": "the link to a tasking meeting's published minutes",
 }
 
@@ -210,12 +211,23 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
         db.session.flush()
         db.session.add(CaseParty(case_id=case.id, person_id=victim.id, role=PartyRole.victim))
         commit()
+        from casework.core.time import today
+        from casework.victims import reminders as victim_reminders
+
         with app.test_request_context("/", base_url=HOSTILE):
             victim_page.switch_on(
-                world.officer, case, victim, email="vera@example.net", mobile="07700900123", contact_checked=True
+                world.officer,
+                case,
+                victim,
+                email="vera@example.net",
+                mobile="07700900123",
+                contact_checked=True,
+                next_step="Your officer visits you",
+                next_step_on=today() + timedelta(days=1),
             )
             victim_page.send_link("vera@example.net")
             victim_page.send_code("07700900123")
+            victim_reminders.queue_next_step_reminders(today())
             commit()
 
         # A tasking meeting's minutes published: the chair is sent a link to them.

@@ -81,9 +81,17 @@ def queue_next_step_reminders(day: date) -> int:
     (its key), so the task may run more than once a day. Returns the reminders newly queued."""
     queued = 0
     start = external_url("public.victims.sign_in")
-    for access in due_next_step_reminders(day):
-        key = next_step_key(access)
-        if db.session.scalar(sa.select(OutboxEmail.id).where(OutboxEmail.idempotency_key == key)) is not None:
+    due = due_next_step_reminders(day)
+    keys = {access.id: next_step_key(access) for access in due}
+    # One look for the reminders already queued, not one per victim.
+    queued_before = (
+        set(db.session.scalars(sa.select(OutboxEmail.idempotency_key).where(OutboxEmail.idempotency_key.in_(keys.values()))))
+        if keys
+        else set()
+    )
+    for access in due:
+        key = keys[access.id]
+        if key in queued_before:
             continue
         text = render_template("victims/next_step_reminder.txt", access=access, start=start)
         if message_victim(access, subject="A reminder about your case", text=text, key=key) is not None:
