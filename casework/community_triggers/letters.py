@@ -41,7 +41,7 @@ from casework.community_triggers.models import (
 from casework.community_triggers.pcc_review import letters as pcc_review_letters
 from casework.core import safe_templates
 from casework.core.links import external_url
-from casework.core.safe_templates import LimitedSandbox, Limits, render_document
+from casework.core.safe_templates import LimitedSandbox, Limits, render_document, save_admin_template
 from casework.core.templating import format_date
 from casework.core.time import today
 from casework.documents import layout
@@ -266,24 +266,13 @@ def save_template(
 ) -> LetterTemplate:
     """Write an admin's template for ``kind`` (for one area, or every area when ``area`` is None),
     over ``row`` if there is one, and record the change. Check it first (``check_template``)."""
-    from casework.audit.services import record_change, snapshot
-
-    before = snapshot(row, ["subject", "body"]) if row else None
-    if row is None:
-        row = LetterTemplate(kind=kind, area_id=area.id if area else None)
-        db.session.add(row)
-    row.subject = subject
-    row.body = body
-    row.updated_by_id = actor.id
-    db.session.flush()
-    record_change(
+    return save_admin_template(
         actor,
         row,
-        before,
-        snapshot(row, ["subject", "body"]),
-        f"Letter template {kind.value} ({area.name if area else 'all areas'})",
+        lambda: LetterTemplate(kind=kind, area_id=area.id if area else None),
+        {"subject": subject, "body": body},
+        description=f"Letter template {kind.value} ({area.name if area else 'all areas'})",
     )
-    return row
 
 
 def _admins_for(area_id: int) -> list[Any]:

@@ -279,6 +279,29 @@ def template_in_force(model: type[T], kind: Any, area_id: int | None) -> T | Non
     return min(rows, key=lambda row: getattr(row, "area_id", None) is None, default=None)
 
 
+
+def save_admin_template(
+    actor: Any, row: T | None, make_row: Callable[[], T], values: Mapping[str, str], *, description: str
+) -> T:
+    """Write an admin's template (letters, notices, the watch's message) over ``row``, or a new row from
+    ``make_row()`` when there is none, and record the change with its before and after (``description``
+    names the template). The caller checks it first (``check_before_saving``)."""
+    from casework.audit.services import record_change, snapshot
+    from casework.extensions import db
+
+    fields = list(values)
+    before = snapshot(row, fields) if row is not None else None
+    if row is None:
+        row = make_row()
+        db.session.add(row)
+    changed: Any = row
+    for field, value in values.items():
+        setattr(changed, field, value)
+    changed.updated_by_id = actor.id
+    db.session.flush()
+    record_change(actor, row, before, snapshot(row, fields), description)
+    return row
+
 def render_document(
     env: LimitedSandbox,
     heading: str,

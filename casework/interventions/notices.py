@@ -30,6 +30,7 @@ from casework.core.safe_templates import (
     check_before_saving,
     describe_failure,
     render_document,
+    save_admin_template,
     template_in_force,
 )
 from casework.core.templating import format_date, format_datetime
@@ -267,22 +268,13 @@ def save_template(
 ) -> NoticeTemplate:
     """Write an admin's template for ``kind`` (for one area, or every area when ``area`` is None),
     over ``row`` if there is one, and record the change. Check it first (``check_template``)."""
-    before = snapshot(row, ["title", "body"]) if row else None
-    if row is None:
-        row = NoticeTemplate(kind=kind, area_id=area.id if area else None)
-        db.session.add(row)
-    row.title = title
-    row.body = body
-    row.updated_by_id = actor.id
-    db.session.flush()
-    record_change(
+    return save_admin_template(
         actor,
         row,
-        before,
-        snapshot(row, ["title", "body"]),
-        f"Notice template {kind.value} ({area.name if area else 'all areas'})",
+        lambda: NoticeTemplate(kind=kind, area_id=area.id if area else None),
+        {"title": title, "body": body},
+        description=f"Notice template {kind.value} ({area.name if area else 'all areas'})",
     )
-    return row
 
 
 def check_template(kind: NoticeKind, title: str, body: str, area_id: int | None = None) -> Rendered:

@@ -20,10 +20,9 @@ from flask import current_app
 from jinja2 import StrictUndefined, TemplateError
 
 from casework.accounts.models import Area
-from casework.audit.services import record_change, snapshot
 from casework.core import safe_templates
 from casework.core.links import external_url
-from casework.core.safe_templates import LimitedSandbox, Limits, render_document
+from casework.core.safe_templates import LimitedSandbox, Limits, render_document, save_admin_template
 from casework.core.templating import format_date
 from casework.core.time import today
 from casework.extensions import db
@@ -162,22 +161,13 @@ def save_template(actor: Any, area: Area | None, subject: str, body: str) -> Tel
             TellVictimTemplate.area_id == area.id if area else TellVictimTemplate.area_id.is_(None),
         )
     )
-    before = snapshot(row, ["subject", "body"]) if row else None
-    if row is None:
-        row = TellVictimTemplate(kind=KIND, area_id=area.id if area else None)
-        db.session.add(row)
-    row.subject = subject
-    row.body = body
-    row.updated_by_id = actor.id
-    db.session.flush()
-    record_change(
+    return save_admin_template(
         actor,
         row,
-        before,
-        snapshot(row, ["subject", "body"]),
-        f"Tell-the-victim template ({area.name if area else 'all areas'})",
+        lambda: TellVictimTemplate(kind=KIND, area_id=area.id if area else None),
+        {"subject": subject, "body": body},
+        description=f"Tell-the-victim template ({area.name if area else 'all areas'})",
     )
-    return row
 
 
 def record_sent(entry: WatchEntry, message: Message) -> None:

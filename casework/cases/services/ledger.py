@@ -285,7 +285,17 @@ def record_incidents_bulk(actor: Any, items: Sequence[IncidentInput], *, note: s
         if complaint_rows
         else []
     )
-    # Complainants become parties of the case, as record_incident makes them.
+    party_ids = finish_recorded_incidents(actor, items, incident_ids, complaint_ids, note=note)
+    return RecordedIncidents(incident_ids, complaint_ids, party_ids)
+
+
+def finish_recorded_incidents(
+    actor: Any, items: Sequence[IncidentInput], incident_ids: list[int], complaint_ids: list[int], *, note: str
+) -> list[int]:
+    """What follows writing many incidents and complaints, however they were written (a batched insert
+    here, ``COPY`` in ``casework.cases.ledger_import``): complainants become parties of the case, as
+    ``record_incident`` makes them; one audit entry; the second-report check for recent reports; the
+    other domains told. Returns the ids of the parties added."""
     wanted = {
         (item.case.id, c.complainant_person_id)
         for item in items
@@ -333,7 +343,7 @@ def record_incidents_bulk(actor: Any, items: Sequence[IncidentInput], *, note: s
         for case_id, person_id in sorted(recent_pairs):
             check_second_report(actor, cases[case_id], people[person_id])
     _complaints_recorded(actor, {p for _c, p in recent_pairs})
-    return RecordedIncidents(incident_ids, complaint_ids, party_ids)
+    return party_ids
 
 
 def _months_ago(day: date, months: int) -> date:
