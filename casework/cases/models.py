@@ -202,13 +202,32 @@ class PartyRole(enum.StrEnum):
 
 class CaseParty(Model):
     __tablename__ = "case_parties"
-    __table_args__ = (sa.UniqueConstraint("case_id", "person_id", "role"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "person_id", "role"),
+        # The case search matches a party's name anywhere in it: a trigram index on PostgreSQL.
+        sa.Index(
+            "ix_case_parties_person_name_trgm",
+            "person_name",
+            postgresql_using="gin",
+            postgresql_ops={"person_name": "gin_trgm_ops"},
+        ),
+    )
     # (case_id leads the unique constraint's index, so the case's parties are found by it.)
+    # ``person_name`` is expired after a write and read again when asked for, not taken from the
+    # INSERT's RETURNING: on SQLite the trigger writes it after the row, so RETURNING would say NULL.
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id"), index=True)
     role: Mapped[PartyRole] = mapped_column(enum_column(PartyRole))
+    #: The person's ``normalised_name``, copied here by the database (triggers of migration 0510) on
+    #: every insert, every change of ``person_id`` (a merge) and every change of the person's name (an
+    #: edit, anonymisation): the case search matches names among a user's visible cases through it
+    #: without reading the people. Never written by the application.
+    person_name: Mapped[str | None] = mapped_column(
+        sa.String(200), server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
+    )
 
     case: Mapped[Case] = relationship(back_populates="parties")
     person: Mapped[Person] = relationship()

@@ -515,6 +515,18 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
         .cte("complaint_matches")
         .prefix_with("MATERIALIZED")
     )
+    # The parties whose name matches, from the copy of the name beside each party
+    # (``CaseParty.person_name``, trigram-indexed, kept in step by the database), materialised so that
+    # PostgreSQL reads them through the index and keeps those of visible cases with one hash lookup
+    # each: it otherwise guesses that a name matches a handful of parties and probes every visible
+    # case's parties instead (a police force's 9,500 cases). A common surname ("holmes") is 7,700
+    # parties nationally; through the people, each matching person was joined to their parties.
+    named = (
+        sa.select(CaseParty.case_id)
+        .where(CaseParty.person_name.like(search.name_pattern, escape="\\"))
+        .cte("name_matches")
+        .prefix_with("MATERIALIZED")
+    )
     arms = [
         sa.select(Case.id.label("case_id"), case_rank.label("rank"))
         .join(visible, visible.c.id == Case.id)
@@ -525,10 +537,7 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
                 Case.location.ilike(pattern, escape="\\"),
             )
         ),
-        sa.select(CaseParty.case_id, sa.literal(RANK_IDENTIFIER))
-        .join(visible, visible.c.id == CaseParty.case_id)
-        .join(Person, Person.id == CaseParty.person_id)
-        .where(Person.normalised_name.like(search.name_pattern, escape="\\")),
+        sa.select(named.c.case_id, sa.literal(RANK_IDENTIFIER)).where(named.c.case_id.in_(visible_ids)),
         sa.select(references.c.case_id, references.c.rank).where(references.c.case_id.in_(visible_ids)),
         *(source(visible, search) for source in search_sources()),
     ]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from casework.cases.models import Case, CaseParty, Complaint, Incident, Person
 from casework.extensions import db
 from casework.spreadsheets.models import ImportStatus
+from tests.cases.test_case_search_names import copies_out_of_step
 from tests.spreadsheets.conftest import count, problems_of
 
 PEOPLE = [
@@ -64,6 +65,10 @@ def test_incidents_with_complaints_to_several_agencies(importer, world):
     assert again.summary["created"] == {}
     assert count(Incident) == 3
     assert count(Complaint) == 3
+    # The parties written in bulk (the people import, the complainant added with the complaints; COPY
+    # on PostgreSQL) carry their person's name for the case search (migration 0510's triggers).
+    assert copies_out_of_step() == []
+    assert set(db.session.scalars(sa.select(CaseParty.person_name))) == {"jane smith", "dean lowe"}
 
 
 def test_rows_of_one_incident_far_apart_in_the_file(importer, world, monkeypatch):
