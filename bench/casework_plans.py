@@ -44,7 +44,7 @@ def main() -> int:
     captured: list[tuple[str, object]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH", "SET LOCAL")):
             captured.append((statement, parameters))
 
     with app.test_request_context("/api/v1/cases"):
@@ -64,12 +64,17 @@ def main() -> int:
             captured.clear()
             run()
             db.session.rollback()
-            statements = list(captured)
+            # A setting the code makes for its transaction (``SET LOCAL jit = off`` before a search)
+            # is made again before each statement that followed it, in each run's own transaction.
+            settings = [(s, p) for s, p in captured if s.lstrip().upper().startswith("SET")]
+            statements = [(s, p) for s, p in captured if not s.lstrip().upper().startswith("SET")]
             total = 0.0
-            print(f"\n## {name}: {len(statements)} statements")
+            print(f"\n## {name}: {len(statements)} statements" + (f" after {len(settings)} SET" if settings else ""))
             for statement, parameters in statements:
                 times = []
                 for _ in range(5):
+                    for setting, values in settings:
+                        db.session.connection().exec_driver_sql(setting, values)
                     plan = (
                         db.session.connection()
                         .exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) {statement}", parameters)
