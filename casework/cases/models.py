@@ -306,7 +306,17 @@ class CaseShare(Model):
         # The case list's default order for the cases shared with an agency (a police force sees
         # thousands), read in index order a page at a time, as for the cases an agency leads.
         sa.Index("ix_case_shares_agency_created", "agency_id", "case_created_at", "case_id"),
+        # The case search matches words of the cases shared with an agency in their copy: a trigram
+        # index on PostgreSQL.
+        sa.Index(
+            "ix_case_shares_case_text_trgm",
+            "case_text",
+            postgresql_using="gin",
+            postgresql_ops={"case_text": "gin_trgm_ops"},
+        ),
     )
+    # ``case_text`` is expired after a write and read again when asked for (see ``CaseParty``).
+    __mapper_args__ = {"eager_defaults": False}
 
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), primary_key=True)
@@ -315,6 +325,14 @@ class CaseShare(Model):
     case_created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_case_created_at)
     shared_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
     shared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The case's reference, summary and location joined by line breaks, copied here by the database
+    #: (triggers of migration 0511) when the share is made and whenever one of them changes (an edit,
+    #: anonymisation): the case search matches words among an agency's shared cases through it, where
+    #: matching the cases' own columns finds every matching case in the country first. Never written
+    #: by the application.
+    case_text: Mapped[str | None] = mapped_column(
+        sa.Text, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
+    )
 
     agency = relationship("Agency")
 

@@ -2,7 +2,9 @@
 written by the database's triggers, migration 0510): the copy follows every write that changes a
 party's name (a party added through the API, the staff page or the ledger, a person's name edited, a
 merge and its undo, retention's anonymisation, a party removed), on both backends, and a name search
-answers every role what it answered when it read the people."""
+answers every role what it answered when it read the people. Likewise a shared case's words through
+their copy beside the share (``CaseShare.case_text``, migration 0511): a share made, the case's texts
+edited or anonymised."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 import time_machine
 
-from casework.cases.models import Case, CaseParty, Person
+from casework.cases.models import Case, CaseParty, CaseShare, Person
 from casework.cases.services import add_party
 from casework.data_protection.tasks import apply_retention
 from casework.extensions import db
@@ -182,5 +184,105 @@ def test_a_name_search_answers_every_role_what_the_people_answer(api_client, wor
         answered = {item["id"] for item in response.json["items"]}
         assert answered == name_searched_as_the_people_say(user, "holmes"), name
         assert response.json["total"] == len(answered), name
+        if name in expected:
+            assert answered == expected[name], name
+
+
+# --- the texts of a shared case beside its share (``CaseShare.case_text``, migration 0511) ---------------
+
+
+def share_copies_out_of_step() -> list[tuple[int, int]]:
+    """Every share whose copy is not its case's reference, summary and location (none, when the
+    triggers work)."""
+    db.session.expire_all()
+    wrong = []
+    for share, case in db.session.execute(sa.select(CaseShare, Case).join(Case, Case.id == CaseShare.case_id)):
+        if share.case_text != "\n".join([case.reference or "", case.summary or "", case.location or ""]):
+            wrong.append((share.case_id, share.agency_id))
+    return wrong
+
+
+def test_a_shared_case_is_found_by_its_words_as_they_change(api_client, world, open_case):
+    shared = open_case(summary="Loud music from the flat", location="Station Road", shared_with=["DERPOL"])
+    later = open_case(summary="Graffiti on the bridge")
+    open_case(summary="Music in the park")  # not shared
+    partner = api_client(world.partner)
+    assert found(partner, q="music") == [shared["reference"]]
+    assert found(partner, q="station road") == [shared["reference"]]
+    assert found(partner, q="graffiti") == []
+    assert api_client(world.officer).post(
+        f"/api/v1/cases/{later['id']}/share", json={"agency_code": "DERPOL"}
+    ).status_code in (200, 201)
+    assert found(partner, q="graffiti") == [later["reference"]]
+    officer = api_client(world.officer)
+    version = officer.get(f"/api/v1/cases/{shared['id']}").json["version"]
+    edited = officer.patch(
+        f"/api/v1/cases/{shared['id']}", json={"version": version, "summary": "Shouting at night", "location": None}
+    )
+    assert edited.status_code == 200, edited.json
+    assert found(partner, q="music") == []
+    assert found(partner, q="station") == []
+    assert found(partner, q="shouting at") == [shared["reference"]]
+    assert share_copies_out_of_step() == []
+
+
+def test_a_term_across_two_texts_is_not_found_unless_a_text_has_it(api_client, world, open_case):
+    """The copy joins the texts with line breaks: a term with one in it is matched in the cases' own
+    texts, so it finds a summary of two lines and never the end of one text with the start of the next."""
+    two_lines = open_case(summary="Loud music\nat night", location="Elm Street", shared_with=["DERPOL"])
+    partner = api_client(world.partner)
+    assert found(partner, q="night\nElm") == []
+    assert found(partner, q="music\nat") == [two_lines["reference"]]
+    assert found(partner, q=f"{two_lines['reference']}\nLoud") == []
+
+
+def test_a_shared_case_is_ranked_by_its_reference_and_filtered_by_area_and_status(api_client, world, open_case):
+    bol = open_case(summary="Noise", shared_with=["DERPOL"])
+    ned = open_case(
+        user=world.other_officer, area_code="NED", summary=f"See {bol['reference']}", shared_with=["DERPOL"]
+    )
+    partner = api_client(world.partner)
+    assert found(partner, q=bol["reference"]) == [bol["reference"], ned["reference"]], "the exact reference first"
+    assert found(partner, q=bol["reference"], area="NED") == [ned["reference"]]
+    assert found(partner, q=bol["reference"], status="closed") == []
+
+
+def test_an_anonymised_shared_case_leaves_nothing_in_the_copy(api_client, world, open_case):
+    case = open_case(summary="Zebedee Quartermaine shouting", location="Quartermaine Court", shared_with=["DERPOL"])
+    closed = api_client(world.officer).post(
+        f"/api/v1/cases/{case['id']}/close", json={"reason": "Resolved", "closed_on": None}
+    )
+    assert closed.status_code == 200, closed.json
+    assert found(api_client(world.partner), q="quartermaine") == [case["reference"]]
+    closed_on = db.session.get(Case, case["id"]).closed_on
+    with time_machine.travel((closed_on.replace(year=closed_on.year + 6) + timedelta(days=1)).isoformat() + " 12:00Z"):
+        assert apply_retention()["cases"] == 1
+    assert found(api_client(world.partner), q="quartermaine") == []
+    assert share_copies_out_of_step() == []
+    assert "uartermaine" not in (db.session.scalar(sa.select(CaseShare.case_text)) or "")
+
+
+def test_a_word_search_answers_every_role_what_the_cases_texts_answer(api_client, world, open_case):
+    own = open_case(summary="Music at number 4", shared_with=["DERPOL"])
+    restricted = open_case(summary="Music and threats", is_restricted=True, shared_with=["DERPOL"])
+    theirs = open_case(user=world.other_officer, area_code="NED", summary="Music upstairs")
+    shared = open_case(user=world.other_officer, area_code="NED", location="Music Hall", shared_with=["DERPOL"])
+    open_case(summary="Dogs barking", shared_with=["DERPOL"])
+    expected = {
+        "officer": {own["id"], restricted["id"]},
+        "other_officer": {theirs["id"], shared["id"]},
+        "partner": {own["id"], shared["id"]},
+    }
+    for name in ("officer", "manager", "coordinator", "other_officer", "partner", "police_officer", "chair", "admin"):
+        user = getattr(world, name)
+        response = api_client(user).get("/api/v1/cases", query_string={"q": "music"})
+        if response.status_code in (403, 404):
+            continue
+        assert response.status_code == 200, (name, response.json)
+        answered = {item["id"] for item in response.json["items"]}
+        from casework.cases.policies import visible_cases_clause
+
+        in_texts = sa.or_(Case.summary.ilike("%music%"), Case.location.ilike("%music%"))
+        assert answered == set(db.session.scalars(sa.select(Case.id).where(visible_cases_clause(user), in_texts))), name
         if name in expected:
             assert answered == expected[name], name
