@@ -502,10 +502,12 @@ def _newest_first(shape: _ListShape, filters: list[sa.ColumnElement[bool]], *, l
 def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) -> sa.Subquery:
     """``(case_id, rank)`` of the visible cases matching the search, best rank per case.
 
-    The visible cases are worked out first, once (a materialised CTE): for most users a few hundred,
-    so matching summaries and names within them costs little however common the term. References
-    (a complaint's DP-2231) are looked up the other way round, through their trigram index, since a
-    reference matches few rows whoever searches.
+    The visible cases are worked out first, once (a materialised CTE). Each kind of match is then
+    found through its own trigram index and kept if its case is visible: a complaint's reference
+    (DP-2231), a party's name through its copy beside the party (``CaseParty.person_name``), the words
+    of a shared case through their copy beside the share (``CaseShare.case_text``, so a police force
+    reads its own shares, not every case in the country), the lead agency's cases and every case's
+    reference in the cases' columns. The copies are written by the database (migrations 0510, 0511).
     """
     search = CaseSearch(
         lowered=sa.bindparam("q_lowered"),
