@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask, current_app, has_request_context, request
 from flask.templating import Environment as FlaskEnvironment
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
@@ -83,6 +83,8 @@ def init_templating(app: Flask) -> None:
         idle_seconds=idle_seconds,
         warning_seconds=warning_seconds,
         component=component,
+        cached_fragment=cached_fragment,
+        blank_form_key=blank_form_key,
         navigation_items=navigation_items,
         # Links in emails and letters: from CASEWORK_BASE_URL, never the request's Host.
         external_url=external_url,
@@ -90,6 +92,7 @@ def init_templating(app: Flask) -> None:
         error_summary_items=error_summary_items,
         field_error_message=field_error_message,
         field_anchor=field_anchor,
+        url_for=_row_independent_url_cache(app),
     )
 
 
@@ -185,7 +188,104 @@ def component(macro: Any, params: dict[str, Any], cache: bool = True) -> Markup:
     return html
 
 
+# Fragments of a page rendered once.
+#
+# A form nobody has filled in yet renders the same fields every time (the public Case Review form is
+# forty of them, six date inputs among them: most of its rendering time). ``cached_fragment`` keeps
+# such a fragment, keyed by what it depends on; ``blank_form_key`` is that key for a form that holds
+# nothing but its defaults and choices, and None (not cached) as soon as anything was submitted or
+# filled in, so what someone typed is never kept. The CSRF token stays outside the fragment.
+
+FRAGMENT_CACHE_SIZE = 64
+_fragments: OrderedDict[tuple[str, Any], Markup] = OrderedDict()
+_fragments_lock = threading.Lock()
+
+
+def cached_fragment(name: str, key: Any, caller: Any) -> Markup:
+    """``{% call cached_fragment("apply questions", blank_form_key(form)) %}...{% endcall %}``: the
+    block's output, rendered once for the same name and key. A key of None renders it every time."""
+    if key is None:
+        return Markup(caller())  # noqa: S704 - a block's output is already escaped HTML
+    cache_key = (name, key)
+    with _fragments_lock:
+        html = _fragments.get(cache_key)
+        if html is not None:
+            _fragments.move_to_end(cache_key)
+            return html
+    html = Markup(caller())  # noqa: S704 - a block's output is already escaped HTML
+    with _fragments_lock:
+        _fragments[cache_key] = html
+        if len(_fragments) > FRAGMENT_CACHE_SIZE:
+            _fragments.popitem(last=False)
+    return html
+
+
+class _Filled(Exception):
+    """A field holds something other than its default: the form is not blank."""
+
+
+def _blank_state(field: Any) -> Any:
+    if field.type == "FieldList":
+        return (field.name, tuple(_blank_state(entry) for entry in field.entries))
+    if field.type == "FormField":
+        return (field.name, tuple(_blank_state(sub) for sub in field.form))
+    default = field.default() if callable(field.default) else field.default
+    if field.errors or field.raw_data or (field.data not in (None, "", False) and field.data != default):
+        raise _Filled
+    choices = getattr(field, "choices", None)
+    # The choices (areas, agencies: the service's own lists) are part of the key, so a change to
+    # them shows on the next page.
+    return (field.name, repr(field.data), repr(choices))
+
+
+def blank_form_key(form: Any) -> tuple[Any, ...] | None:
+    """The key of a form's fields for ``cached_fragment`` while nobody has filled it in: its fields'
+    defaults and choices. None once the form was submitted or holds anything but its defaults."""
+    if form.is_submitted():
+        return None
+    try:
+        return (type(form).__qualname__, *(_blank_state(field) for field in form if field.type != "CSRFTokenField"))
+    except _Filled:
+        return None
+
+
 # Routing.
+
+#: Most URLs that could be cached: every endpoint without arguments and every static file.
+URL_CACHE_SIZE = 2048
+
+
+def _row_independent_url_cache(app: Flask) -> Any:
+    """Templates' ``url_for``: Flask's, with the URLs that do not depend on a row kept once built.
+
+    A page builds the same few URLs on every request (the footer's links, the static files, the
+    navigation, the forms' actions), and werkzeug builds each afresh. An endpoint without arguments,
+    or a static file's name, gives the same path for every user and request with the same script
+    root (the proxy's prefix, part of the key), so those are kept; anything with other arguments (a
+    row's id, a query), a blueprint-relative name, an option (``_external``, ``_anchor``...) or no
+    request (emails use external_url) is built by Flask every time. Nothing personal is ever kept.
+    """
+    build = app.url_for
+    cache: dict[tuple[str, str, str | None], str] = {}
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        if endpoint.startswith(".") or not has_request_context():
+            return build(endpoint, **values)
+        if not values:
+            key = (request.script_root, endpoint, None)
+        elif endpoint == "static" and len(values) == 1 and isinstance(values.get("filename"), str):
+            key = (request.script_root, endpoint, values["filename"])
+        else:
+            return build(endpoint, **values)
+        url = cache.get(key)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(cache) < URL_CACHE_SIZE:
+                cache[key] = url
+        return url
+
+    return url_for
+
 
 
 def has_endpoint(endpoint: str) -> bool:

@@ -1,0 +1,89 @@
+"""What the templates keep between requests (casework/core/templating.py): the blank public form's
+questions and the URLs that do not depend on a row. Each is the same HTML as rendered afresh, follows
+what it depends on, and never holds what someone typed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from casework.community_triggers.forms import ApplicationForm
+from casework.core import templating
+from tests.conftest import csrf_from
+
+TOKEN = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*')
+
+
+def _without_token(html: str) -> str:
+    return TOKEN.sub(r"\1", html)
+
+
+@pytest.fixture
+def area(make):
+    area = make.area("BOL", "Bolsover")
+    make.agency("BDC", areas=[area])
+    return area
+
+
+def test_the_blank_form_is_kept_and_is_the_same_as_rendered_afresh(client, area, monkeypatch):
+    templating._fragments.clear()
+    first = client.get("/case-review/apply")
+    assert any(name.startswith("community_triggers/public/apply.html") for name, _key in templating._fragments)
+    kept = client.get("/case-review/apply")
+    monkeypatch.setattr(templating, "blank_form_key", lambda form: None)
+    client.application.jinja_env.globals["blank_form_key"] = templating.blank_form_key
+    afresh = client.get("/case-review/apply")
+    assert _without_token(kept.text) == _without_token(afresh.text) == _without_token(first.text)
+    # The CSRF token (the session's) is outside what is kept.
+    assert "csrf_token" not in "".join(templating._fragments.values())
+
+
+def test_a_new_area_or_agency_shows_on_the_next_visit(client, area, make):
+    assert "Bolsover" in client.get("/case-review/apply").text
+    other = make.area("AMB", "Amber Valley")
+    make.agency("AVBC", areas=[other])
+    page = client.get("/case-review/apply").text
+    assert "Amber Valley" in page
+    assert "AVBC" in page
+
+
+def test_what_someone_typed_is_never_kept(client, area):
+    templating._fragments.clear()
+    page = client.get("/case-review/apply")
+    typed = {
+        "csrf_token": csrf_from(page.text),
+        "applicant_name": "Rita Typed-Name",
+        "description": "Loud music every night from number 12",
+        "complaints-0-occurred_on-day": "3",
+        "change": "y",
+    }
+    shown = client.post("/case-review/apply", data=typed)
+    assert "Rita Typed-Name" in shown.text
+    kept = "".join(templating._fragments.values())
+    assert "Typed-Name" not in kept
+    assert "number 12" not in kept
+    assert "Typed-Name" not in client.get("/case-review/apply").text
+
+
+def test_only_a_blank_unsubmitted_form_has_a_key(app, area):
+    with app.test_request_context("/case-review/apply"):
+        form = ApplicationForm()
+        form.set_choices([area], [])
+        assert templating.blank_form_key(form) is not None
+        form.applicant_name.data = "Someone"
+        assert templating.blank_form_key(form) is None
+    with app.test_request_context("/case-review/apply", method="POST", data={"applicant_name": ""}):
+        assert templating.blank_form_key(ApplicationForm()) is None
+
+
+def test_kept_urls_follow_the_script_root(client, area):
+    plain = client.get("/case-review/apply").text
+    prefixed = client.get("/case-review/apply", base_url="http://localhost/casework").text
+    again = client.get("/case-review/apply").text
+    static = re.compile(r'href="([^"]*)/static/css/app[^"]*\.css"')
+    assert static.search(plain).group(1) == static.search(again).group(1) == ""
+    assert static.search(prefixed).group(1) == "/casework"
+    assert 'href="/casework/privacy"' in prefixed
+    assert 'href="/privacy"' in again
+    assert "/casework/" not in again
