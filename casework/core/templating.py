@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, current_app, has_request_context, request
+from flask import Blueprint, Flask, current_app
 from flask.templating import Environment as FlaskEnvironment
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
@@ -31,6 +31,7 @@ from markupsafe import Markup
 from casework.core.links import external_url
 from casework.core.navigation import navigation_items
 from casework.core.static import init_static
+from casework.core.urls import url_for
 
 TEMPLATES_FOLDER = Path(__file__).resolve().parents[2] / "templates"
 GOVUK_ASSETS_FOLDER = Path(__file__).resolve().parents[1] / "static" / "govuk" / "assets"
@@ -92,7 +93,8 @@ def init_templating(app: Flask) -> None:
         error_summary_items=error_summary_items,
         field_error_message=field_error_message,
         field_anchor=field_anchor,
-        url_for=_row_independent_url_cache(app),
+        # URLs kept once built where only ids or nothing vary (casework/core/urls.py).
+        url_for=url_for,
     )
 
 
@@ -106,13 +108,31 @@ def _in_london(value: datetime) -> datetime:
     return value.astimezone(LONDON)
 
 
+#: English month names, whatever the server's locale (``%B`` would follow it, and costs a strftime).
+MONTHS = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def format_date(value: date | datetime | None) -> str:
     """``4 January 2027``. A datetime is shown as its date in Europe/London; None as ``""``."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = _in_london(value).date()
-    return f"{value.day} {value:%B %Y}"
+    return f"{value.day} {MONTHS[value.month]} {value.year}"
 
 
 def format_time(value: datetime) -> str:
@@ -251,40 +271,6 @@ def blank_form_key(form: Any) -> tuple[Any, ...] | None:
 
 # Routing.
 
-#: Most URLs that could be cached: every endpoint without arguments and every static file.
-URL_CACHE_SIZE = 2048
-
-
-def _row_independent_url_cache(app: Flask) -> Any:
-    """Templates' ``url_for``: Flask's, with the URLs that do not depend on a row kept once built.
-
-    A page builds the same few URLs on every request (the footer's links, the static files, the
-    navigation, the forms' actions), and werkzeug builds each afresh. An endpoint without arguments,
-    or a static file's name, gives the same path for every user and request with the same script
-    root (the proxy's prefix, part of the key), so those are kept; anything with other arguments (a
-    row's id, a query), a blueprint-relative name, an option (``_external``, ``_anchor``...) or no
-    request (emails use external_url) is built by Flask every time. Nothing personal is ever kept.
-    """
-    build = app.url_for
-    cache: dict[tuple[str, str, str | None], str] = {}
-
-    def url_for(endpoint: str, **values: Any) -> str:
-        if endpoint.startswith(".") or not has_request_context():
-            return build(endpoint, **values)
-        if not values:
-            key = (request.script_root, endpoint, None)
-        elif endpoint == "static" and len(values) == 1 and isinstance(values.get("filename"), str):
-            key = (request.script_root, endpoint, values["filename"])
-        else:
-            return build(endpoint, **values)
-        url = cache.get(key)
-        if url is None:
-            url = build(endpoint, **values)
-            if len(cache) < URL_CACHE_SIZE:
-                cache[key] = url
-        return url
-
-    return url_for
 
 
 

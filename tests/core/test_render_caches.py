@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from casework.community_triggers.forms import ApplicationForm
 from casework.core import templating
@@ -87,3 +88,46 @@ def test_kept_urls_follow_the_script_root(client, area):
     assert 'href="/casework/privacy"' in prefixed
     assert 'href="/privacy"' in again
     assert "/casework/" not in again
+
+
+def test_dates_are_in_the_gov_uk_style_without_strftime() -> None:
+    from datetime import UTC, date, datetime
+
+    assert [templating.format_date(date(2027, month, 4)) for month in (1, 6, 12)] == [
+        "4 January 2027",
+        "4 June 2027",
+        "4 December 2027",
+    ]
+    assert [templating.format_date(date(2026, month, 1)) for month in range(1, 13)] == [
+        date(2026, month, 1).strftime("1 %B 2026") for month in range(1, 13)
+    ]
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London (summer time).
+    assert templating.format_date(datetime(2026, 6, 30, 23, 30, tzinfo=UTC)) == "1 July 2026"
+    assert templating.format_datetime(datetime(2026, 1, 5, 14, 15, tzinfo=UTC)) == "5 January 2026 at 2:15pm"
+    assert templating.format_date(None) == ""
+
+
+@pytest.mark.parametrize("script_root", ["", "/casework"])
+def test_every_url_with_ids_is_the_one_flask_builds(app, script_root) -> None:
+    """Every rule, its path arguments given ids, and with an id in the query string too: the kept
+    shapes give what Flask builds, under a proxy's prefix or not."""
+    from casework.core import urls
+
+    checked = 0
+    with app.test_request_context("/", base_url=f"http://localhost{script_root}"):
+        for rule in app.url_map.iter_rules():
+            if any(not isinstance(rule._converters[name], IntegerConverter) for name in rule.arguments):
+                continue
+            for ids in (0, 7, 123456):
+                values = {name: ids + index for index, name in enumerate(sorted(rule.arguments))}
+                for extra in ({}, {"page": ids + 2}):
+                    expected = app.url_for(rule.endpoint, **values, **extra)
+                    assert urls.url_for(rule.endpoint, **values, **extra) == expected
+                    assert urls.url_for(rule.endpoint, **values, **extra) == expected  # from the kept shape
+                    assert expected.startswith(f"{script_root}/")
+                    checked += 1
+        assert urls.url_for("static", filename="css/app.css") == app.url_for("static", filename="css/app.css")
+        # Not ids: built every time, never kept.
+        assert urls.url_for("staff.cases.index", q="Rita") == app.url_for("staff.cases.index", q="Rita")
+        assert not any("Rita" in str(key) for key in app.extensions["casework_url_cache"])
+    assert checked > 300
