@@ -131,3 +131,17 @@ def test_every_url_with_ids_is_the_one_flask_builds(app, script_root) -> None:
         assert urls.url_for("staff.cases.index", q="Rita") == app.url_for("staff.cases.index", q="Rita")
         assert not any("Rita" in str(key) for key in app.extensions["casework_url_cache"])
     assert checked > 300
+
+
+def test_the_public_form_reads_its_areas_and_agencies_in_one_statement(client, area, make, count_queries):
+    other = make.area("AMB", "Amber Valley")
+    make.agency("AVBC", areas=[other])
+    client.get("/case-review/apply")
+    with count_queries() as counter:
+        page = client.get("/case-review/apply")
+    assert page.status_code == 200
+    reads = [s for s in counter.statements if not s.lstrip().upper().startswith("PRAGMA")]
+    assert len(reads) == 1, reads
+    # Areas by name, then agencies by name, as the two statements gave them.
+    assert page.text.index("Amber Valley") < page.text.index("Bolsover")
+    assert page.text.index('value="AVBC"') > page.text.index('value="BOL"')
