@@ -260,7 +260,11 @@ def _blank_state(field: Any) -> Any:
 
 def blank_form_key(form: Any) -> tuple[Any, ...] | None:
     """The key of a form's fields for ``cached_fragment`` while nobody has filled it in: its fields'
-    defaults and choices. None once the form was submitted or holds anything but its defaults."""
+    defaults and choices. None once the form was submitted or holds anything but its defaults.
+
+    Only for forms whose defaults and choices are the same for everyone who may see the page (the
+    public form: none, and the service's areas and agencies), never defaults taken from a record or
+    the user: those would be kept in the cache."""
     if form.is_submitted():
         return None
     try:

@@ -14,6 +14,9 @@ Only URL shapes are kept, never an argument's value other than a static file's n
 and nothing about a user. Anything else (a string argument, a blueprint-relative name, an option
 such as ``_external`` or ``_anchor``, no request: emails use external_url) is built by Flask every
 time.
+
+What the key holds is all a URL depends on here: the ``url_defaults`` functions (the static files'
+fingerprints) do not depend on the request. One that did would have to be part of the key.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ _Key = tuple[str, str, Any]
 def _shape(endpoint: str, names: tuple[str, ...]) -> str | None:
     """The URL with ``{0}``, ``{1}``... where the ids go, or None when the stand-ins do not each
     appear exactly once (a converter that pads or changes numbers)."""
+    if any(rule.defaults for rule in current_app.url_map.iter_rules(endpoint)):
+        return None  # a rule chosen by its defaults' values (page=1 -> "/") has no single shape
     stand_ins = [str(_STAND_IN + 1000 * index) for index in range(len(names))]
     arguments: dict[str, Any] = {name: int(number) for name, number in zip(names, stand_ins, strict=True)}
     url = current_app.url_for(endpoint, **arguments)

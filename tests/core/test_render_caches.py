@@ -145,3 +145,17 @@ def test_the_public_form_reads_its_areas_and_agencies_in_one_statement(client, a
     # Areas by name, then agencies by name, as the two statements gave them.
     assert page.text.index("Amber Valley") < page.text.index("Bolsover")
     assert page.text.index('value="AVBC"') > page.text.index('value="BOL"')
+
+
+def test_a_rule_chosen_by_its_defaults_is_built_every_time(app) -> None:
+    from flask import Flask
+
+    from casework.core import urls
+
+    other = Flask("defaults")
+    other.add_url_rule("/list/", "listing", defaults={"page": 1})
+    other.add_url_rule("/list/page/<int:page>", "listing")
+    with other.test_request_context("/"):
+        assert urls.url_for("listing", page=5) == "/list/page/5"
+        assert urls.url_for("listing", page=1) == "/list/"
+        assert not other.extensions.get("casework_url_cache")
