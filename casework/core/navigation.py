@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, NamedTuple
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request
 from flask_login import current_user
+
+from casework.core.urls import url_for
 
 
 class NavigationEntry(NamedTuple):

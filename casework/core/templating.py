@@ -31,6 +31,7 @@ from markupsafe import Markup
 from casework.core.links import external_url
 from casework.core.navigation import navigation_items
 from casework.core.static import init_static
+from casework.core.urls import url_for
 
 TEMPLATES_FOLDER = Path(__file__).resolve().parents[2] / "templates"
 GOVUK_ASSETS_FOLDER = Path(__file__).resolve().parents[1] / "static" / "govuk" / "assets"
@@ -83,6 +84,8 @@ def init_templating(app: Flask) -> None:
         idle_seconds=idle_seconds,
         warning_seconds=warning_seconds,
         component=component,
+        cached_fragment=cached_fragment,
+        blank_form_key=blank_form_key,
         navigation_items=navigation_items,
         # Links in emails and letters: from CASEWORK_BASE_URL, never the request's Host.
         external_url=external_url,
@@ -90,6 +93,8 @@ def init_templating(app: Flask) -> None:
         error_summary_items=error_summary_items,
         field_error_message=field_error_message,
         field_anchor=field_anchor,
+        # URLs kept once built where only ids or nothing vary (casework/core/urls.py).
+        url_for=url_for,
     )
 
 
@@ -103,13 +108,31 @@ def _in_london(value: datetime) -> datetime:
     return value.astimezone(LONDON)
 
 
+#: English month names, whatever the server's locale (``%B`` would follow it, and costs a strftime).
+MONTHS = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def format_date(value: date | datetime | None) -> str:
     """``4 January 2027``. A datetime is shown as its date in Europe/London; None as ``""``."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = _in_london(value).date()
-    return f"{value.day} {value:%B %Y}"
+    return f"{value.day} {MONTHS[value.month]} {value.year}"
 
 
 def format_time(value: datetime) -> str:
@@ -185,7 +208,74 @@ def component(macro: Any, params: dict[str, Any], cache: bool = True) -> Markup:
     return html
 
 
+# Fragments of a page rendered once.
+#
+# A form nobody has filled in yet renders the same fields every time (the public Case Review form is
+# forty of them, six date inputs among them: most of its rendering time). ``cached_fragment`` keeps
+# such a fragment, keyed by what it depends on; ``blank_form_key`` is that key for a form that holds
+# nothing but its defaults and choices, and None (not cached) as soon as anything was submitted or
+# filled in, so what someone typed is never kept. The CSRF token stays outside the fragment.
+
+FRAGMENT_CACHE_SIZE = 64
+_fragments: OrderedDict[tuple[str, Any], Markup] = OrderedDict()
+_fragments_lock = threading.Lock()
+
+
+def cached_fragment(name: str, key: Any, caller: Any) -> Markup:
+    """``{% call cached_fragment("apply questions", blank_form_key(form)) %}...{% endcall %}``: the
+    block's output, rendered once for the same name and key. A key of None renders it every time."""
+    if key is None:
+        return Markup(caller())  # noqa: S704 - a block's output is already escaped HTML
+    cache_key = (name, key)
+    with _fragments_lock:
+        html = _fragments.get(cache_key)
+        if html is not None:
+            _fragments.move_to_end(cache_key)
+            return html
+    html = Markup(caller())  # noqa: S704 - a block's output is already escaped HTML
+    with _fragments_lock:
+        _fragments[cache_key] = html
+        if len(_fragments) > FRAGMENT_CACHE_SIZE:
+            _fragments.popitem(last=False)
+    return html
+
+
+class _Filled(Exception):
+    """A field holds something other than its default: the form is not blank."""
+
+
+def _blank_state(field: Any) -> Any:
+    if field.type == "FieldList":
+        return (field.name, tuple(_blank_state(entry) for entry in field.entries))
+    if field.type == "FormField":
+        return (field.name, tuple(_blank_state(sub) for sub in field.form))
+    default = field.default() if callable(field.default) else field.default
+    if field.errors or field.raw_data or (field.data not in (None, "", False) and field.data != default):
+        raise _Filled
+    choices = getattr(field, "choices", None)
+    # The choices (areas, agencies: the service's own lists) are part of the key, so a change to
+    # them shows on the next page.
+    return (field.name, repr(field.data), repr(choices))
+
+
+def blank_form_key(form: Any) -> tuple[Any, ...] | None:
+    """The key of a form's fields for ``cached_fragment`` while nobody has filled it in: its fields'
+    defaults and choices. None once the form was submitted or holds anything but its defaults.
+
+    Only for forms whose defaults and choices are the same for everyone who may see the page (the
+    public form: none, and the service's areas and agencies), never defaults taken from a record or
+    the user: those would be kept in the cache."""
+    if form.is_submitted():
+        return None
+    try:
+        return (type(form).__qualname__, *(_blank_state(field) for field in form if field.type != "CSRFTokenField"))
+    except _Filled:
+        return None
+
+
 # Routing.
+
+
 
 
 def has_endpoint(endpoint: str) -> bool:

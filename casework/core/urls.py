@@ -1,0 +1,87 @@
+"""``url_for`` for pages: Flask's, without rebuilding the same URL shape on every request.
+
+A page builds the same URLs on every request (the footer's links, the static files, the navigation,
+the forms' actions) and a link per row that differs only by an id; werkzeug builds each afresh, a
+fifth of a case page's rendering. Kept per application, keyed by the script root (the proxy's
+prefix), the endpoint and the arguments' names:
+
+- an endpoint without arguments, or a static file's name: the URL itself;
+- arguments that are all ids (non-negative integers): the URL's shape, built once with stand-in
+  numbers, the ids put in its place on each call (``str(id)``, what werkzeug's integer converter and
+  query string give).
+
+Only URL shapes are kept, never an argument's value other than a static file's name: nothing typed
+and nothing about a user. Anything else (a string argument, a blueprint-relative name, an option
+such as ``_external`` or ``_anchor``, no request: emails use external_url) is built by Flask every
+time.
+
+What the key holds is all a URL depends on here: the ``url_defaults`` functions (the static files'
+fingerprints) do not depend on the request. One that did would have to be part of the key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.globals import _cv_request
+
+#: Enough for every endpoint of the service, with room to spare; past it, URLs are built every time.
+URL_CACHE_SIZE = 4096
+#: Stand-in ids for building a shape: ten digits, below the database's INTEGER limit, found nowhere
+#: else in a URL (each must appear exactly once, or the shape is not kept).
+_STAND_IN = 2_147_400_011
+
+_Key = tuple[str, str, Any]
+
+
+def _shape(endpoint: str, names: tuple[str, ...]) -> str | None:
+    """The URL with ``{0}``, ``{1}``... where the ids go, or None when the stand-ins do not each
+    appear exactly once (a converter that pads or changes numbers)."""
+    if any(rule.defaults for rule in current_app.url_map.iter_rules(endpoint)):
+        return None  # a rule chosen by its defaults' values (page=1 -> "/") has no single shape
+    stand_ins = [str(_STAND_IN + 1000 * index) for index in range(len(names))]
+    arguments: dict[str, Any] = {name: int(number) for name, number in zip(names, stand_ins, strict=True)}
+    url = current_app.url_for(endpoint, **arguments)
+    if "{" in url or "}" in url or any(url.count(number) != 1 for number in stand_ins):
+        return None
+    for index, number in enumerate(stand_ins):
+        url = url.replace(number, "{%d}" % index)  # noqa: UP031 - a format field, built
+    return url
+
+
+def url_for(endpoint: str, **values: Any) -> str:
+    """Flask's ``url_for`` for templates and the navigation, with the shapes kept (see the module)."""
+    context = _cv_request.get(None)  # the request's context, as flask.request finds it
+    if context is None or endpoint.startswith("."):
+        return current_app.url_for(endpoint, **values)
+    app = context.app
+    cache: dict[_Key, str] | None = app.extensions.get("casework_url_cache")
+    if cache is None:
+        cache = app.extensions.setdefault("casework_url_cache", {})
+    script_root = context.request.root_path
+    if not values:
+        key: _Key = (script_root, endpoint, None)
+    elif endpoint == "static" and len(values) == 1 and isinstance(values.get("filename"), str):
+        key = (script_root, endpoint, values["filename"])
+    elif all(type(value) is int and value >= 0 for value in values.values()) and not any(
+        name.startswith("_") for name in values
+    ):
+        names = tuple(values)
+        shape_key: _Key = (script_root, endpoint, names)
+        shape = cache.get(shape_key)
+        if shape is None:
+            shape = _shape(endpoint, names)
+            if shape is None:
+                return app.url_for(endpoint, **values)
+            if len(cache) < URL_CACHE_SIZE:
+                cache[shape_key] = shape
+        return shape.format(*values.values())
+    else:
+        return app.url_for(endpoint, **values)
+    url = cache.get(key)
+    if url is None:
+        url = app.url_for(endpoint, **values)
+        if len(cache) < URL_CACHE_SIZE:
+            cache[key] = url
+    return url

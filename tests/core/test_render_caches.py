@@ -1,0 +1,161 @@
+"""What the templates keep between requests (casework/core/templating.py): the blank public form's
+questions and the URLs that do not depend on a row. Each is the same HTML as rendered afresh, follows
+what it depends on, and never holds what someone typed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from werkzeug.routing import IntegerConverter
+
+from casework.community_triggers.forms import ApplicationForm
+from casework.core import templating
+from tests.conftest import csrf_from
+
+TOKEN = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*')
+
+
+def _without_token(html: str) -> str:
+    return TOKEN.sub(r"\1", html)
+
+
+@pytest.fixture
+def area(make):
+    area = make.area("BOL", "Bolsover")
+    make.agency("BDC", areas=[area])
+    return area
+
+
+def test_the_blank_form_is_kept_and_is_the_same_as_rendered_afresh(client, area, monkeypatch):
+    templating._fragments.clear()
+    first = client.get("/case-review/apply")
+    assert any(name.startswith("community_triggers/public/apply.html") for name, _key in templating._fragments)
+    kept = client.get("/case-review/apply")
+    monkeypatch.setattr(templating, "blank_form_key", lambda form: None)
+    client.application.jinja_env.globals["blank_form_key"] = templating.blank_form_key
+    afresh = client.get("/case-review/apply")
+    assert _without_token(kept.text) == _without_token(afresh.text) == _without_token(first.text)
+    # The CSRF token (the session's) is outside what is kept.
+    assert "csrf_token" not in "".join(templating._fragments.values())
+
+
+def test_a_new_area_or_agency_shows_on_the_next_visit(client, area, make):
+    assert "Bolsover" in client.get("/case-review/apply").text
+    other = make.area("AMB", "Amber Valley")
+    make.agency("AVBC", areas=[other])
+    page = client.get("/case-review/apply").text
+    assert "Amber Valley" in page
+    assert "AVBC" in page
+
+
+def test_what_someone_typed_is_never_kept(client, area):
+    templating._fragments.clear()
+    page = client.get("/case-review/apply")
+    typed = {
+        "csrf_token": csrf_from(page.text),
+        "applicant_name": "Rita Typed-Name",
+        "description": "Loud music every night from number 12",
+        "complaints-0-occurred_on-day": "3",
+        "change": "y",
+    }
+    shown = client.post("/case-review/apply", data=typed)
+    assert "Rita Typed-Name" in shown.text
+    kept = "".join(templating._fragments.values())
+    assert "Typed-Name" not in kept
+    assert "number 12" not in kept
+    assert "Typed-Name" not in client.get("/case-review/apply").text
+
+
+def test_only_a_blank_unsubmitted_form_has_a_key(app, area):
+    with app.test_request_context("/case-review/apply"):
+        form = ApplicationForm()
+        form.set_choices([area], [])
+        assert templating.blank_form_key(form) is not None
+        form.applicant_name.data = "Someone"
+        assert templating.blank_form_key(form) is None
+    with app.test_request_context("/case-review/apply", method="POST", data={"applicant_name": ""}):
+        assert templating.blank_form_key(ApplicationForm()) is None
+
+
+def test_kept_urls_follow_the_script_root(client, area):
+    plain = client.get("/case-review/apply").text
+    prefixed = client.get("/case-review/apply", base_url="http://localhost/casework").text
+    again = client.get("/case-review/apply").text
+    static = re.compile(r'href="([^"]*)/static/css/app[^"]*\.css"')
+    assert static.search(plain).group(1) == static.search(again).group(1) == ""
+    assert static.search(prefixed).group(1) == "/casework"
+    assert 'href="/casework/privacy"' in prefixed
+    assert 'href="/privacy"' in again
+    assert "/casework/" not in again
+
+
+def test_dates_are_in_the_gov_uk_style_without_strftime() -> None:
+    from datetime import UTC, date, datetime
+
+    assert [templating.format_date(date(2027, month, 4)) for month in (1, 6, 12)] == [
+        "4 January 2027",
+        "4 June 2027",
+        "4 December 2027",
+    ]
+    assert [templating.format_date(date(2026, month, 1)) for month in range(1, 13)] == [
+        date(2026, month, 1).strftime("1 %B 2026") for month in range(1, 13)
+    ]
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London (summer time).
+    assert templating.format_date(datetime(2026, 6, 30, 23, 30, tzinfo=UTC)) == "1 July 2026"
+    assert templating.format_datetime(datetime(2026, 1, 5, 14, 15, tzinfo=UTC)) == "5 January 2026 at 2:15pm"
+    assert templating.format_date(None) == ""
+
+
+@pytest.mark.parametrize("script_root", ["", "/casework"])
+def test_every_url_with_ids_is_the_one_flask_builds(app, script_root) -> None:
+    """Every rule, its path arguments given ids, and with an id in the query string too: the kept
+    shapes give what Flask builds, under a proxy's prefix or not."""
+    from casework.core import urls
+
+    checked = 0
+    with app.test_request_context("/", base_url=f"http://localhost{script_root}"):
+        for rule in app.url_map.iter_rules():
+            if any(not isinstance(rule._converters[name], IntegerConverter) for name in rule.arguments):
+                continue
+            for ids in (0, 7, 123456):
+                values = {name: ids + index for index, name in enumerate(sorted(rule.arguments))}
+                for extra in ({}, {"page": ids + 2}):
+                    expected = app.url_for(rule.endpoint, **values, **extra)
+                    assert urls.url_for(rule.endpoint, **values, **extra) == expected
+                    assert urls.url_for(rule.endpoint, **values, **extra) == expected  # from the kept shape
+                    assert expected.startswith(f"{script_root}/")
+                    checked += 1
+        assert urls.url_for("static", filename="css/app.css") == app.url_for("static", filename="css/app.css")
+        # Not ids: built every time, never kept.
+        assert urls.url_for("staff.cases.index", q="Rita") == app.url_for("staff.cases.index", q="Rita")
+        assert not any("Rita" in str(key) for key in app.extensions["casework_url_cache"])
+    assert checked > 300
+
+
+def test_the_public_form_reads_its_areas_and_agencies_in_one_statement(client, area, make, count_queries):
+    other = make.area("AMB", "Amber Valley")
+    make.agency("AVBC", areas=[other])
+    client.get("/case-review/apply")
+    with count_queries() as counter:
+        page = client.get("/case-review/apply")
+    assert page.status_code == 200
+    reads = [s for s in counter.statements if not s.lstrip().upper().startswith("PRAGMA")]
+    assert len(reads) == 1, reads
+    # Areas by name, then agencies by name, as the two statements gave them.
+    assert page.text.index("Amber Valley") < page.text.index("Bolsover")
+    assert page.text.index('value="AVBC"') > page.text.index('value="BOL"')
+
+
+def test_a_rule_chosen_by_its_defaults_is_built_every_time(app) -> None:
+    from flask import Flask
+
+    from casework.core import urls
+
+    other = Flask("defaults")
+    other.add_url_rule("/list/", "listing", defaults={"page": 1})
+    other.add_url_rule("/list/page/<int:page>", "listing")
+    with other.test_request_context("/"):
+        assert urls.url_for("listing", page=5) == "/list/page/5"
+        assert urls.url_for("listing", page=1) == "/list/"
+        assert not other.extensions.get("casework_url_cache")
