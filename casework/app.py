@@ -122,6 +122,7 @@ def init_login(app: Flask, login_manager: Any) -> None:
     from casework.accounts.models import User
 
     login_manager.init_app(app)
+    app.session_interface = sessions.PagesSessionInterface()
     app.after_request(sessions.write_pending)
     login_manager.login_view = "staff.accounts.sign_in"
     login_manager.login_message = "Sign in to continue."

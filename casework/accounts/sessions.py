@@ -14,7 +14,8 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import g, session
+from flask import Flask, Request, Response, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import login_user
 from sqlalchemy.orm import joinedload
 
@@ -56,17 +57,7 @@ def user_for(user_id: int, key: str | None) -> User | None:
     """The user of an open session with this key (one query); None when it ended or never existed."""
     if not key:
         return None
-    # The user, their roles and the session row in one statement (every page runs it).
-    found = (
-        db.session.execute(
-            sa.select(User, UserSession)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(User.id == user_id, UserSession.key_hash == _hash(key), UserSession.ended_at.is_(None))
-            .options(joinedload(User.role_rows))
-        )
-        .unique()
-        .first()
-    )
+    found = db.session.execute(_USER_OF_SESSION, {"user_id": user_id, "key_hash": _hash(key)}).unique().first()
     if found is None:
         return None
     user, row = found
@@ -76,6 +67,19 @@ def user_for(user_id: int, key: str | None) -> User | None:
         _later(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=moment))
     return user
 
+
+#: The user, their roles and the open session row in one statement, built once with bind parameters
+#: (every page runs it: building and keying the statement cost more than running it).
+_USER_OF_SESSION = (
+    sa.select(User, UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == sa.bindparam("user_id"),
+        UserSession.key_hash == sa.bindparam("key_hash"),
+        UserSession.ended_at.is_(None),
+    )
+    .options(joinedload(User.role_rows))
+)
 
 _PENDING_KEY = "casework_session_writes"
 
@@ -125,3 +129,22 @@ def prune(moment: datetime | None = None) -> int:
         sa.delete(UserSession).where(sa.or_(UserSession.ended_at < cutoff, UserSession.last_seen_at < cutoff))
     )
     return rows_changed(result) or 0
+
+
+class PagesSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, for the pages only.
+
+    A session cookie never authenticates the API (bearer tokens do: ``casework.app.init_login``), so
+    an API request neither reads the cookie a browser may send with it (verifying its signature)
+    nor sends it back re-signed: it gets an empty session that is never saved.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith("/api/"):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SecureCookieSession, response: Response) -> None:  # type: ignore[override]
+        if request.path.startswith("/api/"):
+            return
+        super().save_session(app, session, response)

@@ -121,18 +121,23 @@ def record_many(
     ]
     # Matched back by subject (each appears once) rather than by order: SQLite can only promise the order
     # of RETURNING rows one statement per row.
-    inserted = db.session.execute(
-        sa.insert(audit_entries).returning(audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id),
-        entries,
-    ).all()
+    # On the session's connection, in its transaction: plain table inserts need nothing of the ORM.
+    connection = db.session.connection()
+    inserted = connection.execute(_INSERT_ENTRIES, entries).all()
     entry_ids = {(row.object_type, row.object_id): row.id for row in inserted}
-    db.session.execute(
-        sa.insert(audit_values),
-        [{**v, "entry_id": entry_ids[(v["subject_type"], v["subject_id"])]} for v in values],
-    )
+    for v in values:
+        v["entry_id"] = entry_ids[(v["subject_type"], v["subject_id"])]
+    connection.execute(_INSERT_VALUES, values)
     if action is AuditAction.view:
         viewed_in_this_request().update(refs)
     return len(inserted)
+
+
+#: ``record_many``'s two statements, built once (every read that shows a record runs them).
+_INSERT_ENTRIES = sa.insert(audit_entries).returning(
+    audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id
+)
+_INSERT_VALUES = sa.insert(audit_values)
 
 
 def viewed_in_this_request() -> set[tuple[str, str | None]]:

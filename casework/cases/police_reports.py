@@ -195,21 +195,6 @@ def queue_query(user: Any, status: PoliceReportStatus = PoliceReportStatus.queue
     )
 
 
-def queued_count(user: Any) -> int:
-    if not can_work_queue(user):
-        return 0
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(QueuedPoliceReport)
-            .where(
-                QueuedPoliceReport.agency_id == user.agency_id, QueuedPoliceReport.status == PoliceReportStatus.queued
-            )
-        )
-        or 0
-    )
-
-
 def get_report_for(user: Any, report_id: int) -> QueuedPoliceReport:
     report = db.session.scalar(
         sa.select(QueuedPoliceReport).where(

@@ -161,9 +161,9 @@ def case_page(
     sort: str | None = None,
     order: str | None = None,
 ) -> CasePage:
-    """A page of the cases ``user`` may see, newest first (or best match first for ``q``), in two
-    statements: the page (with the area, lead agency and owner a list shows) and its count (for a
-    search, one: the count comes with the page).
+    """A page of the cases ``user`` may see, newest first (or best match first for ``q``), in one
+    statement: the page (with the area, lead agency and owner a list shows) and its count, which
+    comes with the page's rows (a second statement counts only when a page past the end is asked for).
 
     Visibility comes first, so the cost follows the page size (or, for a search, the cases the user
     can see), not the number of cases in the database:
@@ -250,8 +250,14 @@ def case_page(
         else:
             total, estimated = _count(count_statement, whole_list, params)
     else:
-        rows = list(db.session.scalars(page_statement, params).unique().all())
-        total, estimated = _count(count_statement, whole_list, params)
+        # The count comes with the page (a scalar subquery, run once), like a search's: one round trip.
+        counted_rows = db.session.execute(page_statement, params).unique().all()
+        rows = [row[0] for row in counted_rows]
+        total, estimated = (
+            _estimate(counted_rows[0][1], whole_list, params)
+            if counted_rows
+            else _count(count_statement, whole_list, params)
+        )
     items, more = rows[:per_page], len(rows) > per_page
     next_cursor = encode_cursor(items[-1], sort_key, sort_order) if more and not searching else None
     return CasePage(items, total, estimated, more, next_cursor)
@@ -337,6 +343,11 @@ def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select
             )
         )
         counted = sa.union(*_newest_first(shape, filters, limited=False))
+    capped = counted if shape.dialect == "sqlite" else counted.limit(sa.bindparam("count_limit"))
+    count = sa.select(sa.func.count()).select_from(capped.subquery())
+    if not shape.searching:
+        # Past the last page there is no row to carry the count: ``count`` alone then.
+        query = query.add_columns(count.scalar_subquery().label("total"))
     page = query.options(
         joinedload(Case.area),
         joinedload(Case.lead_agency),
@@ -344,8 +355,6 @@ def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select
     )
     if not shape.searching:
         page = page.limit(sa.bindparam("page_limit")).offset(sa.bindparam("offset"))
-    capped = counted if shape.dialect == "sqlite" else counted.limit(sa.bindparam("count_limit"))
-    count = sa.select(sa.func.count()).select_from(capped.subquery())
     return page, count, counted
 
 
@@ -640,7 +649,11 @@ def _search_restrictions(shape: _ListShape) -> tuple[sa.Select, list[sa.ColumnEl
 def _count(statement: sa.Select, whole_list: sa.Select | sa.CompoundSelect, params: dict[str, Any]) -> tuple[int, bool]:
     """The list's size, counted up to ``COUNT_LIMIT``; beyond it, PostgreSQL's estimate for the whole
     list (SQLite, the small embedded default, counts them all)."""
-    total = db.session.scalar(statement, params) or 0
+    return _estimate(db.session.scalar(statement, params) or 0, whole_list, params)
+
+
+def _estimate(total: int, whole_list: sa.Select | sa.CompoundSelect, params: dict[str, Any]) -> tuple[int, bool]:
+    """``total`` counted up to ``COUNT_LIMIT``; beyond it, PostgreSQL's estimate for the whole list."""
     if total <= COUNT_LIMIT or db.engine.dialect.name == "sqlite":
         return total, False
     compiled = whole_list.compile(dialect=db.engine.dialect)
@@ -724,50 +737,81 @@ def people_search_query(
 @dataclass(frozen=True)
 class ListChoices:
     """The options of the case list's filters: the user's agency's case owners and managers, the
-    categories of its areas, every agency."""
+    categories of its areas, every agency, the agency's areas (by name); and how many police calls
+    wait for the agency to match them to a case (0 for those who may not work that queue)."""
 
     owners: list[tuple[int, str]]
     managers: list[tuple[int, str]]
     categories: list[tuple[str, str]]
     agencies: list[tuple[str, str]]
+    areas: list[tuple[str, str]]
+    queued_calls: int
 
 
 def list_choices(user: Any) -> ListChoices:
-    """Three queries: the agency's staff who may own cases (with whether each manages), the categories,
-    the agencies."""
-    from casework.accounts.models import Agency, Role, UserRole
-    from casework.cases.models import CaseCategory
-    from casework.cases.policies import LEAD_AGENCY_ROLES
+    """One statement (every list page runs it): the agency's staff who may own cases (with whether
+    each manages), the categories, the agencies, the agency's areas and its queued police calls, as
+    the parts of a ``UNION ALL``."""
+    from casework.accounts.models import Role
+    from casework.cases.police_reports import can_work_queue
 
-    staff = db.session.execute(
-        sa.select(User.id, User.name, UserRole.role)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(
-            User.agency_id == user.agency_id,
-            User.is_active.is_(True),
-            UserRole.role.in_(list(LEAD_AGENCY_ROLES)),
-        )
-        .order_by(User.name, User.id)
-    ).all()
     owners: dict[int, str] = {}
     managers: dict[int, str] = {}
-    for user_id, name, role in staff:
-        owners[user_id] = name
-        if role == Role.manager:
-            managers[user_id] = name
-    area_ids = [area.id for area in user.agency.areas]
-    categories = db.session.execute(
-        sa.select(CaseCategory.code, CaseCategory.name)
-        .where(sa.or_(CaseCategory.area_id.is_(None), CaseCategory.area_id.in_(area_ids)))
-        .order_by(CaseCategory.name)
-    ).all()
-    agencies = db.session.execute(sa.select(Agency.code, Agency.name).order_by(Agency.name)).all()
+    parts: dict[str, list[tuple[str, str]]] = {"category": [], "agency": [], "area": []}
+    queued = 0
+    for part, name, number, code, role in db.session.execute(_list_choices_statement(), {"agency_id": user.agency_id}):
+        if part == "owner":
+            owners[number] = name
+            if role == Role.manager:
+                managers[number] = name
+        elif part == "queued":
+            queued = number
+        else:
+            parts[part].append((code, name))
     return ListChoices(
         owners=list(owners.items()),
         managers=list(managers.items()),
-        categories=[(code, name) for code, name in categories],
-        agencies=[(code, name) for code, name in agencies],
+        categories=parts["category"],
+        agencies=parts["agency"],
+        # By name as Python sorts them (the order the page has always shown), the codes breaking ties.
+        areas=sorted(parts["area"], key=lambda area: area[1]),
+        queued_calls=queued if can_work_queue(user) else 0,
     )
+
+
+@functools.cache
+def _list_choices_statement() -> sa.Select:
+    """Built once, with the agency as a bind parameter: ``(part, name, number, code, role)`` rows,
+    each part in the order the filters show it."""
+    from casework.accounts.models import Agency, Area, UserRole, agency_areas
+    from casework.cases.models import CaseCategory, PoliceReportStatus, QueuedPoliceReport
+    from casework.cases.policies import LEAD_AGENCY_ROLES
+
+    agency_id = sa.bindparam("agency_id", type_=sa.Integer())
+    no_text, no_number = sa.cast(sa.null(), sa.String()), sa.cast(sa.null(), sa.Integer())
+    agency_area_ids = sa.select(agency_areas.c.area_id).where(agency_areas.c.agency_id == agency_id)
+    choices = sa.union_all(
+        sa.select(
+            sa.literal_column("'owner'").label("part"),
+            User.name.label("name"),
+            User.id.label("number"),
+            no_text.label("code"),
+            UserRole.role.label("role"),
+        )
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(User.agency_id == agency_id, User.is_active.is_(True), UserRole.role.in_(list(LEAD_AGENCY_ROLES))),
+        sa.select(sa.literal_column("'category'"), CaseCategory.name, no_number, CaseCategory.code, no_text).where(
+            sa.or_(CaseCategory.area_id.is_(None), CaseCategory.area_id.in_(agency_area_ids))
+        ),
+        sa.select(sa.literal_column("'agency'"), Agency.name, no_number, Agency.code, no_text),
+        sa.select(sa.literal_column("'area'"), Area.name, no_number, Area.code, no_text).where(
+            Area.id.in_(agency_area_ids)
+        ),
+        sa.select(sa.literal_column("'queued'"), no_text, sa.func.count(), no_text, no_text)
+        .select_from(QueuedPoliceReport)
+        .where(QueuedPoliceReport.agency_id == agency_id, QueuedPoliceReport.status == PoliceReportStatus.queued),
+    ).subquery("choices")
+    return sa.select(choices).order_by(choices.c.part, choices.c.name, choices.c.number, choices.c.code)
 
 
 def lead_staff(agency_id: int) -> list[Any]:

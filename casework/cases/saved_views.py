@@ -38,15 +38,22 @@ def visible_views_clause(user: Any) -> sa.ColumnElement[bool]:
 
 
 def views_for(user: Any) -> list[SavedCaseView]:
-    """The user's own views and their team's, by name. One query (with who saved each)."""
-    return list(
-        db.session.scalars(
-            sa.select(SavedCaseView)
-            .where(visible_views_clause(user))
-            .options(sa.orm.joinedload(SavedCaseView.user).lazyload("*"))
-            .order_by(sa.func.lower(SavedCaseView.name), SavedCaseView.id)
+    """The user's own views and their team's, by name. One query (with who saved each), built once
+    (every case list runs it); without a team, ``team_manager_id = NULL`` matches nothing."""
+    return list(db.session.scalars(_VIEWS_FOR, {"user_id": user.id, "team_id": team_of(user)}))
+
+
+_VIEWS_FOR = (
+    sa.select(SavedCaseView)
+    .where(
+        sa.or_(
+            SavedCaseView.user_id == sa.bindparam("user_id", type_=sa.Integer()),
+            SavedCaseView.team_manager_id == sa.bindparam("team_id", type_=sa.Integer()),
         )
     )
+    .options(sa.orm.joinedload(SavedCaseView.user).lazyload("*"))
+    .order_by(sa.func.lower(SavedCaseView.name), SavedCaseView.id)
+)
 
 
 def get_view_for(user: Any, view_id: int) -> SavedCaseView:

@@ -62,24 +62,40 @@ def content_security_policy() -> str:
 
 def init_security(app: Flask) -> None:
     policy = content_security_policy()
+    # Every response's headers, each added unless the view set its own (worked out once, not per
+    # response: a lookup of a missing header raises and catches an exception inside werkzeug).
+    always = [
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if app.config["CASEWORK"]["ENV"] == "production":
+        always.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
+        present = {key.lower(): value for key, value in reversed(list(headers.items()))}
+        own_policy = present.get("content-security-policy")
+        if own_policy is None:
+            headers.add("Content-Security-Policy", policy)
+        if "x-content-type-options" not in present:
+            headers.add("X-Content-Type-Options", "nosniff")
         # The old header for the browsers that ignore frame-ancestors, unless the view's own policy
         # lets other sites frame it (the embeddable published figures).
-        if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
-            headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if current_app.config["CASEWORK"]["ENV"] == "production":
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        if request.endpoint and not request.endpoint.endswith("static") and "govuk_assets" not in request.endpoint:
+        if "x-frame-options" not in present and "frame-ancestors 'none'" in (own_policy or policy):
+            headers.add("X-Frame-Options", "DENY")
+        for name, value in always:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if (
+            "cache-control" not in present
+            and request.endpoint
+            and not request.endpoint.endswith("static")
+            and "govuk_assets" not in request.endpoint
+        ):
             # Pages carry personal data: never keep them in shared or browser caches.
-            headers.setdefault("Cache-Control", "no-store")
+            headers.add("Cache-Control", "no-store")
         return response
 
     @app.before_request

@@ -82,6 +82,22 @@ def test_session_cookie_does_not_authenticate_the_api(app, make, db_session):
     assert page_client.get("/api/v1/me").status_code == 401
 
 
+def test_the_api_neither_reads_nor_sends_back_the_session_cookie(app, make, db_session, api_client):
+    """The API has no use for the pages' session: a browser's cookie sent with an API request is not
+    read (nor its signature checked), and the answer does not send it back re-signed."""
+    user = make.user("officer")
+    client = app.test_client(user=user)
+    with client.session_transaction() as session:
+        session.permanent = True  # as signing in makes it: re-sent with every page
+    assert "casework_session=" in client.get("/").headers.get("Set-Cookie", "")
+    token = api_client(user)
+    answer = client.get("/api/v1/me", headers=token.headers)
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+    assert client.get_cookie("casework_session") is not None  # still there for the pages
+    assert client.get("/").status_code == 200
+
+
 def test_token_does_not_open_the_pages(api_client, make):
     user = make.user("officer")
     response = api_client(user).get("/")

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from casework.accounts.queries import all_agencies
-from casework.cases import forms, listing, police_reports, policies, queries, services
+from casework.cases import forms, listing, policies, queries, services
 from casework.cases import saved_views as saved_views_module
 from casework.cases.models import Case, Person
 from casework.cases.sections import page_sections, person_page_sections
@@ -78,13 +78,13 @@ def index():
         # A cursor from another order, or altered: start the list again rather than fail.
         cursor = None
         result = queries.case_page(current_user, page=page, per_page=PER_PAGE, **wanted.page_args())
-    areas = sorted(current_user.agency.areas, key=lambda a: a.name)
+    choices = queries.list_choices(current_user)
     sort_key = wanted.sort or "created"
     sort_order = wanted.order or queries.SORT_KEYS[sort_key]
     return render_template(
         "cases/index.html",
         error_items=[{"text": message, "href": f"#{name}"} for name, message in wanted.errors.items()],
-        area_options=[(a.code, a.name) for a in areas],
+        area_options=choices.areas,
         sort_links=_sort_links(wanted, sort_key, sort_order),
         cases=result.items,
         total=result.total,
@@ -101,12 +101,11 @@ def index():
         sort_order=sort_order,
         sort_labels=listing.SORT_LABELS,
         risk_labels=listing.RISK_LABELS,
-        choices=queries.list_choices(current_user),
-        areas=areas,
+        choices=choices,
         can_open=current_user.can(Permission.OPEN_CASES),
         can_reassign=current_user.can(Permission.EDIT_CASES),
         can_see_caseload=current_user.can(Permission.MANAGE_TEAM),
-        queued_calls=police_reports.queued_count(current_user),
+        queued_calls=choices.queued_calls,
         export_args=wanted.query_args(),
         saved_views=saved_views_module.views_for(current_user),
     )
