@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from casework.accounts.models import User
 from casework.actions import services
 from casework.actions.schemas import dump_action
+from casework.cases.loaders import joined_user_name
 from casework.cases.models import Action
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, case_records
@@ -23,7 +24,7 @@ TEAM_OVERDUE_LIMIT = 50
 #: What the case record loads with the case's actions (``casework.cases.sections.case_records``).
 CASE_RECORDS: dict[str, Any] = {
     "entity": Action,
-    "options": (sa.orm.joinedload(Action.agency), sa.orm.joinedload(Action.assignee)),
+    "options": (sa.orm.joinedload(Action.agency), joined_user_name(Action.assignee)),
     "order_by": (Action.due_on.is_(None), Action.due_on, Action.id),
 }
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casework.accounts.models import User
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, record_view, snapshot
+from casework.cases.loaders import joined_user_name
 from casework.cases.models import Case, Incident
 from casework.core import storage
 from casework.core import uploads as file_content
@@ -124,10 +124,10 @@ def incidents_of(case: Case) -> list[Incident]:
     )
 
 
-#: Names only: the users' roles (loaded by default, by a second statement) are not needed.
+#: Names only: not the users' roles (loaded by default, by a second statement), agencies or secrets.
 CASE_DOCUMENT_OPTIONS = (
-    sa.orm.joinedload(Document.uploaded_by).lazyload(User.role_rows),
-    sa.orm.joinedload(Document.removed_by).lazyload(User.role_rows),
+    joined_user_name(Document.uploaded_by),
+    joined_user_name(Document.removed_by),
     sa.orm.joinedload(Document.incident),
 )
 

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
+from casework.cases.loaders import joined_person_name, joined_user_name
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, case_records
 from casework.interventions import services
-from casework.interventions.models import Intervention
+from casework.interventions.models import Intervention, InterventionBreach, InterventionReview
 from casework.interventions.schemas import dump_intervention
 
-#: What the case record loads with the case's interventions (``casework.cases.sections.case_records``).
+#: What the case record loads with the case's interventions (``casework.cases.sections.case_records``):
+#: ``services.CASE_INTERVENTION_OPTIONS`` with the subject by name only (the case page shows no more).
 CASE_RECORDS: dict[str, Any] = {
     "entity": Intervention,
-    "options": services.CASE_INTERVENTION_OPTIONS,
+    "options": (
+        joined_person_name(Intervention.subject),
+        sa.orm.joinedload(Intervention.issuing_agency),
+        joined_user_name(Intervention.issuing_officer),
+        sa.orm.joinedload(Intervention.breaches).options(joined_user_name(InterventionBreach.recorded_by)),
+        sa.orm.joinedload(Intervention.reviews).options(joined_user_name(InterventionReview.recorded_by)),
+    ),
     "order_by": (Intervention.issued_on.desc(), Intervention.id.desc()),
 }
 

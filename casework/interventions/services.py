@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from casework.accounts.models import Agency
 from casework.accounts.services import area_settings, get_agency
 from casework.audit.services import record_change, snapshot
+from casework.cases.loaders import joined_user_name
 from casework.cases.models import Case, CaseParty, Person
 from casework.cases.policies import PEOPLE
 from casework.core.dates import end_of_months_beginning_with
@@ -647,9 +648,9 @@ def case_interventions(case_id: int) -> Sequence[Intervention]:
 CASE_INTERVENTION_OPTIONS = (
     sa.orm.joinedload(Intervention.subject),
     sa.orm.joinedload(Intervention.issuing_agency),
-    sa.orm.joinedload(Intervention.issuing_officer),
-    sa.orm.joinedload(Intervention.breaches).joinedload(InterventionBreach.recorded_by),
-    sa.orm.joinedload(Intervention.reviews).joinedload(InterventionReview.recorded_by),
+    joined_user_name(Intervention.issuing_officer),
+    sa.orm.joinedload(Intervention.breaches).options(joined_user_name(InterventionBreach.recorded_by)),
+    sa.orm.joinedload(Intervention.reviews).options(joined_user_name(InterventionReview.recorded_by)),
 )
 _CASE_INTERVENTIONS = (
     sa.select(Intervention)

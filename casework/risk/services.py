@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from casework.accounts.models import Area
 from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
+from casework.cases.loaders import joined_user_name
 from casework.cases.models import Case, CaseParty, PartyRole
 from casework.core.errors import InvalidInput
 from casework.core.links import external_url
@@ -325,7 +326,7 @@ def case_assessments(case_id: int) -> Sequence[RiskAssessment]:
 
 #: Built once (the case as a bind parameter): building a statement costs more than running it.
 CASE_ASSESSMENT_OPTIONS = (
-    sa.orm.joinedload(RiskAssessment.assessed_by),
+    joined_user_name(RiskAssessment.assessed_by),
     sa.orm.joinedload(RiskAssessment.victim),
     sa.orm.joinedload(RiskAssessment.questionnaire),
 )

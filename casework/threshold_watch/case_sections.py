@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
+from casework.cases.loaders import joined_person_name
 from casework.cases.models import Case, CaseParty
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import case_records
@@ -30,7 +30,7 @@ def _entries_of_the_case(case_id: Any) -> Any:
 #: (``casework.cases.sections.case_records``), so the section asks the database nothing of its own.
 CASE_RECORDS: dict[str, Any] = {
     "entity": WatchEntry,
-    "options": (joinedload(WatchEntry.person),),
+    "options": (joined_person_name(WatchEntry.person),),
     "order_by": (WatchEntry.short_by, WatchEntry.id),
     "on": _entries_of_the_case,
 }

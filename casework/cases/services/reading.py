@@ -8,9 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.accounts.models import User
 from casework.audit.reads import note_shown
+from casework.cases.loaders import joined_person_name, joined_user_name
 from casework.cases.models import (
     Case,
     CaseAccess,
@@ -54,6 +56,10 @@ def load_case_record(case_id: int, viewer: Any = None) -> Case:
     case = db.session.execute(statement, params).unique().scalar_one_or_none()
     if case is None:
         raise NotFound("Case not found.")
+    # The ledger by a statement built once: a ``selectinload`` would build and key its statement
+    # again on every load, which cost as much as the rest of the case record.
+    incidents = db.session.scalars(_ledger_statement(), {"case_id": case.id}).unique().all()
+    set_committed_value(case, "incidents", list(incidents))
     if viewer is not None:
         from casework.cases.policies import remember_visible
 
@@ -69,8 +75,8 @@ def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
 
     The case's small collections (parties, agencies shared with, named users, second-report tasks; a
     handful of each) are joined to the case, so they come in one statement whose rows are their
-    product; the ledger, which grows with the case, is the second statement: incidents with their
-    complaints. Users are loaded for their names only (not their agency).
+    product; the ledger, which grows with the case, is the second statement (``_ledger_statement``).
+    Users are loaded for their names only (not their agency).
     """
     by_name = sa.orm.lazyload(User.agency)
     conditions = [Case.id == sa.bindparam("case_id")]
@@ -90,15 +96,29 @@ def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
                 sa.orm.joinedload(CaseReviewExplanation.person),
                 sa.orm.joinedload(CaseReviewExplanation.explained_by).options(by_name),
             ),
-            sa.orm.selectinload(Case.incidents).options(
-                sa.orm.joinedload(Incident.created_by).options(by_name),
-                sa.orm.joinedload(Incident.complaints).options(
-                    sa.orm.joinedload(Complaint.complainant),
-                    sa.orm.joinedload(Complaint.agency),
-                    sa.orm.joinedload(Complaint.created_by).options(by_name),
-                ),
+            sa.orm.noload(Case.incidents),  # by ``_ledger_statement``
+        )
+    )
+
+
+@functools.cache
+def _ledger_statement() -> sa.Select[tuple[Incident]]:
+    """The case's incidents in date order with their complaints (who reported each, to which agency)
+    and who recorded them: the case's ``incidents``, with the case as a bind parameter. It grows with
+    the case, so its rows are kept narrow: complainants and users by name (``casework.cases.loaders``;
+    a complainant who is a party is already loaded whole with the case)."""
+    return (
+        sa.select(Incident)
+        .where(Incident.case_id == sa.bindparam("case_id"))
+        .options(
+            joined_user_name(Incident.created_by),
+            sa.orm.joinedload(Incident.complaints).options(
+                joined_person_name(Complaint.complainant),
+                sa.orm.joinedload(Complaint.agency),
+                joined_user_name(Complaint.created_by),
             ),
         )
+        .order_by(Incident.occurred_on, Incident.id)
     )
 
 
