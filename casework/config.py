@@ -415,6 +415,17 @@ def _rate_limit_storage_options(uri: str) -> dict[str, Any]:
     return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry": Retry(NoBackoff(), 0)}
 
 
+def _engine_options(database_url: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        # The service's statements are small and many: PostgreSQL's JIT compiler pays off for long
+        # analytical queries, but here it only adds its compile time (80 to 100 ms measured on the
+        # national dataset, for a search that runs in 40 ms) to any statement whose estimated cost
+        # passes ``jit_above_cost``. Off for every connection the service opens.
+        options["connect_args"] = {"options": "-c jit=off"}
+    return options
+
+
 def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """Translate our settings into the keys Flask and its extensions read."""
     is_dev = config["ENV"] != "production"
@@ -422,7 +433,7 @@ def flask_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "SECRET_KEY": config["SECRET_KEY"],
         "TESTING": config["ENV"] == "testing",
         "SQLALCHEMY_DATABASE_URI": config["DATABASE_URL"],
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(config["DATABASE_URL"]),
         "SESSION_COOKIE_NAME": "casework_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -238,8 +238,6 @@ def case_page(
         text = (q or "").strip()
         params.update(q_lowered=text.lower(), q_pattern=_contains(text), q_name_pattern=_contains(normalise_name(text)))
     page_statement, count_statement, whole_list = _list_statements(shape)
-    if searching and shape.dialect == "postgresql":
-        db.session.execute(_WITHOUT_JIT)
     if searching:
         matches = db.session.execute(page_statement, params).unique().all()
         rows = [match[0] for match in matches]
@@ -261,14 +259,6 @@ def case_page(
     items, more = rows[:per_page], len(rows) > per_page
     next_cursor = encode_cursor(items[-1], sort_key, sort_order) if more and not searching else None
     return CasePage(items, total, estimated, more, next_cursor)
-
-
-#: The search statement's estimated cost follows PostgreSQL's guess of the trigram matches, and a
-#: part of a reference ("ASB-22": 6,600 complaints nationally) takes it past ``jit_above_cost``: the
-#: compiling alone then took 80 to 100 ms of a 150 ms search on the national dataset, for a statement
-#: that runs in 40 ms without it. Off for the rest of the transaction (the request), whose other
-#: statements are small.
-_WITHOUT_JIT = sa.text("SET LOCAL jit = off")
 
 
 @dataclass(frozen=True)
