@@ -23,6 +23,12 @@ def _today() -> date:
     return today()
 
 
+def trigram_index(name: str, column: str) -> sa.Index:
+    """An index for matching ``column`` anywhere in its text (``ILIKE '%...%'``): a trigram GIN index
+    on PostgreSQL (pg_trgm), a plain one on SQLite."""
+    return sa.Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+
+
 class PersonKind(enum.StrEnum):
     individual = "individual"
     business = "business"
@@ -46,12 +52,7 @@ class Person(TimestampMixin, VersionedMixin, Model):
             postgresql_ops={"normalised_name": "varchar_pattern_ops"},
         ),
         # Case search matches party names anywhere in the name.
-        sa.Index(
-            "ix_people_normalised_name_trgm",
-            "normalised_name",
-            postgresql_using="gin",
-            postgresql_ops={"normalised_name": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_people_normalised_name_trgm", "normalised_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,21 +134,9 @@ class Case(TimestampMixin, VersionedMixin, Model):
         ),
         # Case search (``q``) matches anywhere in these columns: trigram indexes on PostgreSQL serve
         # ``ILIKE '%...%'``; SQLite gets plain indexes (it scans, which is fine at its scale).
-        sa.Index(
-            "ix_cases_reference_trgm",
-            "reference",
-            postgresql_using="gin",
-            postgresql_ops={"reference": "gin_trgm_ops"},
-        ),
-        sa.Index(
-            "ix_cases_summary_trgm", "summary", postgresql_using="gin", postgresql_ops={"summary": "gin_trgm_ops"}
-        ),
-        sa.Index(
-            "ix_cases_location_trgm",
-            "location",
-            postgresql_using="gin",
-            postgresql_ops={"location": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_cases_reference_trgm", "reference"),
+        trigram_index("ix_cases_summary_trgm", "summary"),
+        trigram_index("ix_cases_location_trgm", "location"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -205,12 +194,7 @@ class CaseParty(Model):
     __table_args__ = (
         sa.UniqueConstraint("case_id", "person_id", "role"),
         # The case search matches a party's name anywhere in it: a trigram index on PostgreSQL.
-        sa.Index(
-            "ix_case_parties_person_name_trgm",
-            "person_name",
-            postgresql_using="gin",
-            postgresql_ops={"person_name": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_case_parties_person_name_trgm", "person_name"),
     )
     # (case_id leads the unique constraint's index, so the case's parties are found by it.)
     # ``person_name`` is expired after a write and read again when asked for, not taken from the
@@ -269,12 +253,7 @@ class Complaint(TimestampMixin, Model):
         sa.Index("ix_complaints_agency_reference", "agency_id", "reference"),
         # Case search finds a case by any agency's reference (a police log number such as DP-2231)
         # anywhere in the reference: a trigram index on PostgreSQL.
-        sa.Index(
-            "ix_complaints_reference_trgm",
-            "reference",
-            postgresql_using="gin",
-            postgresql_ops={"reference": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_complaints_reference_trgm", "reference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -308,12 +287,7 @@ class CaseShare(Model):
         sa.Index("ix_case_shares_agency_created", "agency_id", "case_created_at", "case_id"),
         # The case search matches words of the cases shared with an agency in their copy: a trigram
         # index on PostgreSQL.
-        sa.Index(
-            "ix_case_shares_case_text_trgm",
-            "case_text",
-            postgresql_using="gin",
-            postgresql_ops={"case_text": "gin_trgm_ops"},
-        ),
+        trigram_index("ix_case_shares_case_text_trgm", "case_text"),
     )
     # ``case_text`` is expired after a write and read again when asked for (see ``CaseParty``).
     __mapper_args__ = {"eager_defaults": False}
