@@ -10,6 +10,8 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.cases import dashboard, demo, person_sections, receivers, settings, spreadsheets
+    from casework.cases.models import Incident
+    from casework.cases.services import reading
     from casework.cases.views import admin, api, police_reports, staff
     from casework.core import lifecycle
 
@@ -29,4 +31,6 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
+    # The ledger comes with every domain's records of the case (``load_case_record(with_records=True)``).
+    domain.case_records(reading.LEDGER_RECORDS, Incident, options=reading.LEDGER_OPTIONS, order_by=reading.LEDGER_ORDER)
     domain.person_page_section(10, "cases/_person_cases.html", person_sections.cases_section)

@@ -38,11 +38,17 @@ from casework.extensions import db
 # --- reading a case ---------------------------------------------------------------------------------
 
 
-def load_case_record(case_id: int, viewer: Any = None) -> Case:
-    """The case with its parties, sharing, named users, second-report tasks and ledger: two statements.
+def load_case_record(case_id: int, viewer: Any = None, *, with_records: bool = False) -> Case:
+    """The case with its parties, sharing, named users, second-report tasks and ledger: two statements
+    (one of its own with ``with_records``).
 
     With ``viewer``, the case must be visible to them (NotFound otherwise): the same statement checks
     and loads, and the answer is remembered for the request (``policies.can_view_case``).
+
+    With ``with_records`` (the case page and the case answer, which show every domain's records), the
+    ledger comes with every domain's records of the case (``casework.cases.sections.case_records``), in
+    the statement the page runs for them anyway: one statement fewer. Without it (a form, an export),
+    the ledger is a statement of its own and no other domain's records are loaded, or logged as shown.
     """
     params: dict[str, Any] = {"case_id": case_id}
     if viewer is None:
@@ -56,14 +62,19 @@ def load_case_record(case_id: int, viewer: Any = None) -> Case:
     case = db.session.execute(statement, params).unique().scalar_one_or_none()
     if case is None:
         raise NotFound("Case not found.")
-    # The ledger by a statement built once: a ``selectinload`` would build and key its statement
-    # again on every load, which cost as much as the rest of the case record.
-    incidents = db.session.scalars(_ledger_statement(), {"case_id": case.id}).unique().all()
-    set_committed_value(case, "incidents", list(incidents))
     if viewer is not None:
         from casework.cases.policies import remember_visible
 
         remember_visible(viewer, case)
+    if with_records:
+        from casework.cases.sections import case_records
+
+        incidents: Any = case_records(case.id, LEDGER_RECORDS)
+    else:
+        # The ledger by a statement built once: a ``selectinload`` would build and key its statement
+        # again on every load, which cost as much as the rest of the case record.
+        incidents = db.session.scalars(_ledger_statement(), {"case_id": case.id}).unique().all()
+    set_committed_value(case, "incidents", list(incidents))
     return case
 
 
@@ -101,24 +112,36 @@ def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
     )
 
 
+#: The name of the case's ledger among the records of a case (``casework.cases.sections.case_records``).
+LEDGER_RECORDS = "incidents"
+
+
+#: What the ledger loads with each incident: its complaints (who reported it, to which agency) and who
+#: recorded them. It grows with the case, so its rows are kept narrow: complainants and users by name
+#: (``casework.cases.loaders``; a complainant who is a party is already loaded whole with the case).
+LEDGER_OPTIONS: tuple[Any, ...] = (
+    joined_user_name(Incident.created_by),
+    sa.orm.joinedload(Incident.complaints).options(
+        joined_person_name(Complaint.complainant),
+        sa.orm.joinedload(Complaint.agency),
+        joined_user_name(Complaint.created_by),
+    ),
+)
+
+
+#: The ledger's order: by the day of the incident.
+LEDGER_ORDER: tuple[Any, ...] = (Incident.occurred_on, Incident.id)
+
+
 @functools.cache
 def _ledger_statement() -> sa.Select[tuple[Incident]]:
-    """The case's incidents in date order with their complaints (who reported each, to which agency)
-    and who recorded them: the case's ``incidents``, with the case as a bind parameter. It grows with
-    the case, so its rows are kept narrow: complainants and users by name (``casework.cases.loaders``;
-    a complainant who is a party is already loaded whole with the case)."""
+    """The case's incidents in date order with what ``LEDGER_OPTIONS`` loads: the case's ``incidents``,
+    with the case as a bind parameter, for the pages that show no other domain's records."""
     return (
         sa.select(Incident)
         .where(Incident.case_id == sa.bindparam("case_id"))
-        .options(
-            joined_user_name(Incident.created_by),
-            sa.orm.joinedload(Incident.complaints).options(
-                joined_person_name(Complaint.complainant),
-                sa.orm.joinedload(Complaint.agency),
-                joined_user_name(Complaint.created_by),
-            ),
-        )
-        .order_by(Incident.occurred_on, Incident.id)
+        .options(*LEDGER_OPTIONS)
+        .order_by(*LEDGER_ORDER)
     )
 
 

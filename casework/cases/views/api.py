@@ -93,7 +93,7 @@ def dump_case(case: Any, user: Any) -> dict[str, Any]:
 
 
 def _case_answer(case_id: int, status: int = 200) -> tuple[dict[str, Any], int]:
-    case = services.load_case_record(case_id)
+    case = services.load_case_record(case_id, with_records=True)
     return dump_case(case, current_user), status
 
 
@@ -216,7 +216,7 @@ def create_case(args: dict[str, Any]):
 @documented(response=CaseAnswer)
 @requires(Permission.VIEW_CASES)
 def get_case(case_id: int):
-    case = services.load_case_record(case_id, viewer=current_user)
+    case = services.load_case_record(case_id, viewer=current_user, with_records=True)
     body = dump_case(case, current_user)
     # Recorded last: on SQLite the write lock is then held for the audit entry only.
     services.view_case(current_user, case)

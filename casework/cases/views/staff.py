@@ -309,7 +309,7 @@ CONTENTS_AFTER = [("timeline", "Timeline")]
 
 
 def _case_page(case_id: int, *, print_view: bool = False) -> str:
-    case = services.load_case_record(case_id, viewer=current_user)
+    case = services.load_case_record(case_id, viewer=current_user, with_records=True)
     journal = services.case_journal(case, current_user)
     # Each registered section renders its own partial with its own context, plus the case and user.
     # Jinja autoescapes what the partial renders, so its output is already safe HTML.
