@@ -86,10 +86,13 @@ def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
 
     The case's small collections (parties, agencies shared with, named users, second-report tasks; a
     handful of each) are joined to the case, so they come in one statement whose rows are their
-    product; the ledger, which grows with the case, is the second statement (``_ledger_statement``).
-    Users are loaded for their names only (not their agency).
+    product; the ledger, which grows with the case, comes apart (``_ledger_statement``, or with every
+    domain's records). The parties are loaded whole (the page shows what is held about them); the users
+    it names (owner, named users, who explained the Case Review) and the person each second-report task
+    is about only for their names (``casework.cases.loaders``): every column of every joined record is
+    read on every row, and a user's row holds their password hash and second factor, which no case
+    shows. A task's person is a party as a rule, already loaded whole by the same statement.
     """
-    by_name = sa.orm.lazyload(User.agency)
     conditions = [Case.id == sa.bindparam("case_id")]
     if visibility is not None:
         conditions.append(visible_cases_template(visibility))
@@ -99,15 +102,15 @@ def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
         .options(
             sa.orm.joinedload(Case.area),
             sa.orm.joinedload(Case.lead_agency),
-            sa.orm.joinedload(Case.owner).options(by_name),
+            joined_user_name(Case.owner),
             sa.orm.joinedload(Case.parties).joinedload(CaseParty.person),
             sa.orm.joinedload(Case.shares).joinedload(CaseShare.agency),
-            sa.orm.joinedload(Case.access).joinedload(CaseAccess.user).options(by_name),
+            sa.orm.joinedload(Case.access).options(joined_user_name(CaseAccess.user)),
             sa.orm.joinedload(Case.explanations).options(
-                sa.orm.joinedload(CaseReviewExplanation.person),
-                sa.orm.joinedload(CaseReviewExplanation.explained_by).options(by_name),
+                joined_person_name(CaseReviewExplanation.person),
+                joined_user_name(CaseReviewExplanation.explained_by),
             ),
-            sa.orm.noload(Case.incidents),  # by ``_ledger_statement``
+            sa.orm.noload(Case.incidents),  # apart: ``_ledger_statement`` or with every domain's records
         )
     )
 
