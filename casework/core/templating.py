@@ -16,6 +16,7 @@ import json
 import re
 import threading
 from collections import ChainMap, OrderedDict
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
@@ -25,7 +26,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app
 from flask.templating import Environment as FlaskEnvironment
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from flask.templating import _default_template_ctx_processor
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, Template
+from jinja2.runtime import Context, new_context
 from markupsafe import Markup
 
 from casework.core.links import external_url
@@ -45,11 +48,45 @@ class _Globals(ChainMap[str, Any]):
     ``ChainMap``'s key view it is a Python generator per name: a fifth of a page's function calls."""
 
     def keys(self) -> set[str]:  # type: ignore[override]
-        return set(self)
+        own, environment = self.maps
+        return own.keys() | environment.keys()
+
+    def flat(self) -> dict[str, Any]:
+        """The globals as one plain dict, as they are now (the environment's may change later)."""
+        own, environment = self.maps
+        return {**environment, **own}
+
+
+class _Template(Template):
+    """Jinja's template, with its globals given to each render as one plain dict.
+
+    Each render (a page, a case page's section, an imported macro file's module) copies the globals
+    into the new context, and again into a set of their names: from the ``ChainMap`` that is a
+    Python call per global (about forty), from a dict two C calls. Built at each render, so a global
+    added or changed later still shows, as with the ``ChainMap``."""
+
+    globals: _Globals
+
+    def new_context(
+        self, vars: dict[str, Any] | None = None, shared: bool = False, locals: Mapping[str, Any] | None = None
+    ) -> Context:
+        globals_ = self.globals.flat() if isinstance(self.globals, _Globals) else self.globals
+        return new_context(self.environment, self.name, self.blocks, vars, shared, globals_, locals)
 
 
 class JinjaEnvironment(FlaskEnvironment):
-    """Flask's Jinja environment, with ``_Globals``. Set as ``app.jinja_environment`` by create_app."""
+    """Flask's Jinja environment, with ``_Globals`` and ``_Template``. Set as ``app.jinja_environment``
+    by create_app."""
+
+    template_class = _Template
+
+    def __init__(self, app: Any, **options: Any) -> None:
+        # Templates are kept in a plain dict rather than Jinja's LRU cache of 400: they are the
+        # repository's files, a fixed number, and a page looks them up about thirty times (each
+        # ``{% from %}`` in a GOV.UK macro, at every call), each time taking the LRU's lock and
+        # moving the name along its queue. ``from_string`` templates are not kept either way.
+        options.setdefault("cache_size", -1)
+        super().__init__(app, **options)
 
     def make_globals(self, d: Any) -> Any:
         return _Globals(d or {}, self.globals)
@@ -96,6 +133,18 @@ def init_templating(app: Flask) -> None:
         # URLs kept once built where only ids or nothing vary (casework/core/urls.py).
         url_for=url_for,
     )
+
+
+def drop_repeated_context_processors(app: Flask) -> None:
+    """Run Flask's own context processor (``g``, ``request``, ``session``) once per render.
+
+    Flask gives every blueprint a copy of it, and a render runs the application's processors and then
+    those of each blueprint the request is in: three times on a ``staff.cases`` page, for each of the
+    case page's eight renders, with the same result each time. Called once the blueprints are
+    registered; a blueprint's own processors stay."""
+    for name, processors in app.template_context_processors.items():
+        if name is not None:
+            processors[:] = [f for f in processors if f is not _default_template_ctx_processor]
 
 
 # Dates and times, in the GOV.UK style (https://www.gov.uk/guidance/style-guide/a-to-z#dates).

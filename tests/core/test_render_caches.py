@@ -159,3 +159,121 @@ def test_a_rule_chosen_by_its_defaults_is_built_every_time(app) -> None:
         assert urls.url_for("listing", page=5) == "/list/page/5"
         assert urls.url_for("listing", page=1) == "/list/"
         assert not other.extensions.get("casework_url_cache")
+
+
+# --- the layout: the navigation kept per set of permissions and page, the template engine's set-up ---
+
+NAV_LINK = re.compile(r'<a class="govuk-service-navigation__link" href="([^"]*)"(?: aria-current="(\w+)")?>')
+
+
+def _navigation(html: str) -> dict[str, str | None]:
+    """The navigation's links: href -> aria-current (None when not the page's section)."""
+    links = dict(NAV_LINK.findall(html))
+    assert links, "page has no service navigation"
+    return {href: current or None for href, current in links.items()}
+
+
+def _built_afresh(app, user, path: str) -> list[dict]:
+    """The navigation as the user's own permission checks give it, for this page."""
+    from casework.core.navigation import NAVIGATION, _is_active
+    from casework.core.permissions import Permission
+    from casework.core.urls import url_for
+
+    endpoint, blueprint = request_endpoint(app, path), request_blueprint(app, path)
+    with app.test_request_context(path):
+        return [
+            {
+                "text": entry.label,
+                "href": url_for(entry.endpoint),
+                "active": _is_active(entry, endpoint, blueprint),
+                "current": endpoint == entry.endpoint,
+            }
+            for entry in NAVIGATION
+            if entry.endpoint in app.view_functions
+            and (entry.permission is None or user.can(Permission[entry.permission]))
+        ]
+
+
+def request_endpoint(app, path: str) -> str:
+    return app.url_map.bind("localhost").match(path)[0]
+
+
+def request_blueprint(app, path: str) -> str:
+    return request_endpoint(app, path).rpartition(".")[0]
+
+
+@pytest.mark.parametrize("roles", [["officer"], ["manager"], ["admin"], ["partner"], ["dpo"], ["chair"]])
+def test_the_kept_navigation_is_the_one_built_afresh_for_each_role_and_page(app, page_client, make, roles):
+    from flask_login import login_user
+
+    from casework.core.navigation import navigation_items
+
+    user = make.user(roles)
+    client = page_client(user)
+    for path in ["/", "/cases/", "/account"]:
+        for _ in range(2):  # built, then kept
+            with app.test_request_context(path):
+                login_user(user)
+                kept = navigation_items()
+            assert kept == _built_afresh(app, user, path)
+        assert client.get(path).status_code in (200, 403)
+
+
+def test_the_navigation_follows_a_change_of_roles_and_marks_the_page(app, page_client, make):
+    user = make.user("officer")
+    client = page_client(user)
+    on_cases = _navigation(client.get("/cases/").text)
+    assert on_cases["/cases/"] == "page"
+    assert on_cases["/"] is None
+    assert "/admin/users" not in on_cases
+    on_home = _navigation(client.get("/").text)
+    assert on_home["/"] == "page"
+    assert on_home["/cases/"] is None
+    user.roles = ["officer", "admin"]
+    from casework.extensions import db
+
+    db.session.commit()
+    assert "/admin/users" in _navigation(client.get("/cases/").text)
+
+
+def test_each_call_gets_its_own_items(app, make):
+    from flask_login import login_user
+
+    from casework.core.navigation import navigation_items
+
+    user = make.user("officer")
+    with app.test_request_context("/cases/"):
+        login_user(user)
+        first = navigation_items()
+        first[0]["text"] = "Changed by a caller"
+        first.append({"text": "Added"})
+        assert navigation_items() == _built_afresh(app, user, "/cases/")
+
+
+def test_a_global_set_after_a_template_was_loaded_shows_at_its_next_render(app):
+    with app.test_request_context("/"):
+        template = app.jinja_env.from_string("{{ probe_global }}")
+        assert template.render() == ""
+        app.jinja_env.globals["probe_global"] = "now set"
+        try:
+            assert template.render() == "now set"
+            assert template.render(probe_global="a variable wins") == "a variable wins"
+        finally:
+            del app.jinja_env.globals["probe_global"]
+
+
+def test_flask_own_context_processor_runs_once_per_render(app):
+    from flask.templating import _default_template_ctx_processor
+
+    runs = [
+        name
+        for name, processors in app.template_context_processors.items()
+        for processor in processors
+        if processor is _default_template_ctx_processor
+    ]
+    assert runs == [None]
+    with app.test_request_context("/cases/"):
+        rendered = app.jinja_env.from_string("{{ request.path }} {{ g is defined }} {{ session is defined }}")
+        from flask import render_template
+
+        assert render_template(rendered) == "/cases/ True True"
