@@ -277,3 +277,61 @@ def test_flask_own_context_processor_runs_once_per_render(app):
         from flask import render_template
 
         assert render_template(rendered) == "/cases/ True True"
+
+
+# --- the case list's filter form, kept while the list is asked for nothing ---
+
+
+def _filter_form(html: str) -> str:
+    start = html.index('<form method="get" action="/cases/"')
+    return html[start : html.index("</form>", start)]
+
+
+def _kept_filter_forms() -> list[str]:
+    return [html for (name, _key), html in templating._fragments.items() if name == "case list filters"]
+
+
+def test_the_blank_filter_form_is_kept_and_is_the_same_as_rendered_afresh(app, page_client, make, monkeypatch):
+    templating._fragments.clear()
+    officer = make.user("officer", name="Olive Owner")
+    client = page_client(officer)
+    first = client.get("/cases/").text
+    assert len(_kept_filter_forms()) == 1
+    kept = client.get("/cases/").text
+    monkeypatch.setattr(templating, "_fragments", type(templating._fragments)())
+    monkeypatch.setattr(templating, "FRAGMENT_CACHE_SIZE", -1)  # nothing stays: rendered afresh
+    afresh = client.get("/cases/").text
+    assert _without_token(kept) == _without_token(afresh) == _without_token(first)
+    assert "Olive Owner" in _filter_form(kept)
+
+
+def test_what_someone_searched_or_chose_is_never_kept(page_client, make):
+    templating._fragments.clear()
+    client = page_client(make.user("officer"))
+    for query in ["q=Typed-Search-Words", "status=closed", "sort=opened&order=asc", "opened_from-day=31&opened_from-month=2"]:
+        page = client.get(f"/cases/?{query}").text
+        assert _kept_filter_forms() == [], query
+        assert _filter_form(page)
+    assert "Typed-Search-Words" in client.get("/cases/?q=Typed-Search-Words").text
+    client.get("/cases/")
+    assert "Typed-Search-Words" not in "".join(_kept_filter_forms())
+
+
+def test_a_new_owner_shows_in_the_kept_form_at_once(page_client, make):
+    templating._fragments.clear()
+    officer = make.user("officer")
+    client = page_client(officer)
+    assert "Newly Joined" not in _filter_form(client.get("/cases/").text)
+    make.user("officer", agency=officer.agency, name="Newly Joined")
+    assert "Newly Joined" in _filter_form(client.get("/cases/").text)
+
+
+def test_each_agency_sees_its_own_owners(page_client, make):
+    templating._fragments.clear()
+    first = make.user("officer", name="First Agency Officer")
+    second = make.user("officer", name="Second Agency Officer")
+    assert first.agency_id != second.agency_id
+    first_form = _filter_form(page_client(first).get("/cases/").text)
+    second_form = _filter_form(page_client(second).get("/cases/").text)
+    assert "First Agency Officer" in first_form and "Second Agency Officer" not in first_form
+    assert "Second Agency Officer" in second_form and "First Agency Officer" not in second_form
