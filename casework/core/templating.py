@@ -28,8 +28,9 @@ from flask import Blueprint, Flask, current_app
 from flask.templating import Environment as FlaskEnvironment
 from flask.templating import _default_template_ctx_processor
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, Template
+from jinja2.filters import do_indent, do_trim
 from jinja2.runtime import Context, new_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from casework.core.links import external_url
 from casework.core.navigation import navigation_items
@@ -121,6 +122,7 @@ def init_templating(app: Flask) -> None:
         idle_seconds=idle_seconds,
         warning_seconds=warning_seconds,
         component=component,
+        filled_component=filled_component,
         cached_fragment=cached_fragment,
         blank_form_key=blank_form_key,
         navigation_items=navigation_items,
@@ -224,6 +226,7 @@ def format_filesize(size: int | None) -> str:
         return f"{-(-size // 1024)} KB"
     return f"{size / (1024 * 1024):.1f} MB"
 
+
 # GOV.UK components rendered once.
 #
 # The GOV.UK Frontend macros are the slow part of a page: a date input is three inputs, each built
@@ -255,6 +258,91 @@ def component(macro: Any, params: dict[str, Any], cache: bool = True) -> Markup:
         if len(_components) > COMPONENT_CACHE_SIZE:
             _components.popitem(last=False)
     return html
+
+
+# Components with a record's values, rendered once per shape.
+#
+# A summary list of a record (its place, owner, dates) cannot be kept: it holds the record's values.
+# Its markup around them is the same for every record of the same shape, though, and building it is
+# most of the cost. ``filled_component`` renders the macro once with stand-ins where the values go
+# (each non-empty ``text`` and ``href``, and a row's ``html``), keeps the markup split at the
+# stand-ins (the shape: nothing about a record), and puts each call's values in their place, escaped
+# (or, for html, trimmed and indented) as the macro does. Only for macros known to print those
+# parameters that way (FILLABLE, tested against the macro itself); anything else is rendered by the
+# macro every time.
+
+FILLABLE = frozenset({"govukSummaryList"})
+FILLED_KEYS = frozenset({"text", "href"})
+_STAND_IN = "app-stand-in-{}-x7q"
+_shapes: OrderedDict[tuple[str, str], tuple[list[str], list[int]] | None] = OrderedDict()
+
+
+def _stand_ins(value: Any, values: list[str], path: tuple[str, ...] = ()) -> Any:
+    """``value`` with each non-empty text and href replaced by a stand-in, appended to ``values``, and
+    each row's key or value ``html`` as the macro prints it (trimmed, indented). Raises ``_Filled`` for
+    other ``html`` or a value of more than one line."""
+    if isinstance(value, dict):
+        shaped = {}
+        for key, item in value.items():
+            if key == "html" and item:
+                if path not in (("rows", "key"), ("rows", "value")):
+                    raise _Filled
+                # As govukSummaryList prints it: row.key.html | safe | trim | indent(6).
+                shaped[key] = _STAND_IN.format(len(values))
+                values.append(do_indent(do_trim(Markup(item)), 6))  # noqa: S704 - html given as html
+            elif key in FILLED_KEYS and isinstance(item, str) and item:
+                if item.splitlines() != [item]:
+                    raise _Filled  # the macro indents a link's lines: rendered as it is
+                shaped[key] = _STAND_IN.format(len(values))
+                values.append(item)
+            else:
+                shaped[key] = _stand_ins(item, values, (*path, key))
+        return shaped
+    if isinstance(value, list | tuple):
+        return [_stand_ins(item, values, path) for item in value]
+    return value
+
+
+def _shape_of(html: str, count: int) -> tuple[list[str], list[int]] | None:
+    """The markup between the stand-ins and the order they come in; None unless each appears once."""
+    pattern = re.compile("app-stand-in-([0-9]+)-x7q")
+    pieces = pattern.split(html)
+    order = [int(number) for number in pieces[1::2]]
+    if sorted(order) != list(range(count)):
+        return None
+    return pieces[0::2], order
+
+
+def filled_component(macro: Any, params: dict[str, Any]) -> Markup:
+    """``{{ filled_component(govukSummaryList, {...}) }}``: the macro's output for these parameters,
+    its markup kept per shape and the values put in (see above)."""
+    if macro.name not in FILLABLE:
+        raise ValueError(f"{macro.name} is not known to print its text parameters as they are")
+    values: list[str] = []
+    try:
+        shaped = _stand_ins(params, values)
+    except _Filled:
+        return Markup(macro(params))  # noqa: S704 - a macro's output is already escaped HTML
+    key = (macro.name, json.dumps(shaped, sort_keys=True, default=str))
+    with _components_lock:
+        found = key in _shapes
+        shape = _shapes.get(key)
+        if found:
+            _shapes.move_to_end(key)
+    if not found:
+        shape = _shape_of(str(macro(shaped)), len(values))
+        with _components_lock:
+            _shapes[key] = shape
+            if len(_shapes) > COMPONENT_CACHE_SIZE:
+                _shapes.popitem(last=False)
+    if shape is None:
+        return Markup(macro(params))  # noqa: S704 - a macro's output is already escaped HTML
+    pieces, order = shape
+    parts = [pieces[0]]
+    for index, piece in zip(order, pieces[1:], strict=True):
+        parts.append(escape(values[index]))
+        parts.append(piece)
+    return Markup("".join(parts))  # noqa: S704 - the macro's markup and escaped values
 
 
 # Fragments of a page rendered once.
@@ -323,8 +411,6 @@ def blank_form_key(form: Any) -> tuple[Any, ...] | None:
 
 
 # Routing.
-
-
 
 
 def has_endpoint(endpoint: str) -> bool:

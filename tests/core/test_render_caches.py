@@ -338,3 +338,73 @@ def test_each_agency_sees_its_own_owners(page_client, make):
     assert "Second Agency Officer" not in first_form
     assert "Second Agency Officer" in second_form
     assert "First Agency Officer" not in second_form
+
+
+# --- components with a record's values: the markup kept per shape, the values put in ---
+
+ROWS_CASES = [
+    [{"key": {"text": "Location"}, "value": {"text": 'Flat 2 & "the" <annexe>'}}],
+    [
+        {"key": {"text": "Case owner"}, "value": {"text": "Not assigned"}},
+        {"key": {"text": "Opened"}, "value": {"text": "4 January 2027"}},
+    ],
+    [
+        {"key": {"text": "Victim first contacted"}, "value": {"text": "Not recorded"}},
+        {
+            "key": {"text": "Opened"},
+            "value": {"text": "app-stand-in-0-x7q {0} %s"},
+            "actions": {
+                "items": [{"href": "/cases/7/first-contact?a=1&b=2", "text": "Record", "visuallyHiddenText": "when"}]
+            },
+        },
+    ],
+    [
+        {
+            "key": {"text": "Linked cases"},
+            "value": {"html": '\n  <ul class="govuk-list"><li>A</li>\n<li>B &amp; C</li></ul>\n'},
+        },
+        {"key": {"text": "Shared with"}, "value": {"text": ""}},
+    ],
+    [{"key": {"text": "Closed"}, "value": {"text": "1 May 2026: moved\naway"}}],  # two lines: the macro's own
+    [
+        {
+            "key": {"text": "Two actions"},
+            "value": {"text": "x"},
+            "actions": {"items": [{"href": "/a", "text": "One"}, {"href": "/b", "text": "Two", "classes": "c"}]},
+        }
+    ],
+]
+
+
+@pytest.mark.parametrize("rows", ROWS_CASES)
+def test_a_filled_summary_list_is_the_macro_own_output(app, rows):
+    from markupsafe import Markup
+
+    with app.test_request_context("/"):
+        macro = app.jinja_env.get_template("govuk_frontend_jinja/components/summary-list/macro.html").module
+        summary_list = macro.govukSummaryList
+        templating._shapes.clear()
+        for _ in range(2):  # the shape built, then kept
+            assert templating.filled_component(summary_list, {"rows": rows}) == summary_list({"rows": rows})
+        marked = [{**row, "value": {"text": Markup("<b>marked</b>")}} for row in rows]
+        assert templating.filled_component(summary_list, {"rows": marked}) == summary_list({"rows": marked})
+
+
+def test_no_value_is_kept_in_a_shape(app):
+    with app.test_request_context("/"):
+        summary_list = app.jinja_env.get_template(
+            "govuk_frontend_jinja/components/summary-list/macro.html"
+        ).module.govukSummaryList
+        templating._shapes.clear()
+        rows = [{"key": {"text": "Location"}, "value": {"text": "12 Secret Street"}}]
+        assert "12 Secret Street" in templating.filled_component(summary_list, {"rows": rows})
+        kept = repr(list(templating._shapes.items()))
+        assert "Secret" not in kept
+        assert "Location" not in kept  # every text is a value, even a label
+
+
+def test_only_macros_known_to_print_their_text_as_it_is_are_filled(app):
+    with app.test_request_context("/"):
+        tag = app.jinja_env.get_template("govuk_frontend_jinja/components/tag/macro.html").module.govukTag
+        with pytest.raises(ValueError, match="govukTag"):
+            templating.filled_component(tag, {"text": "Open"})
