@@ -237,6 +237,9 @@ def format_filesize(size: int | None) -> str:
 # linger in the server's memory.
 
 COMPONENT_CACHE_SIZE = 512
+#: The parameters as a key: ``json.dumps(params, sort_keys=True, default=str)``, without building
+#: an encoder on every call (``dumps`` does with any option); ``encode`` keeps no state between calls.
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 _components: OrderedDict[tuple[str, str], Markup] = OrderedDict()
 _components_lock = threading.Lock()
 
@@ -246,7 +249,7 @@ def component(macro: Any, params: dict[str, Any], cache: bool = True) -> Markup:
     rendered with the same parameters before. Not for components called with a ``caller`` block."""
     if not cache:
         return Markup(macro(params))  # noqa: S704 - a macro's output is already escaped HTML
-    key = (macro.name, json.dumps(params, sort_keys=True, default=str))
+    key = (macro.name, _KEY_ENCODER.encode(params))
     with _components_lock:
         html = _components.get(key)
         if html is not None:
@@ -323,7 +326,7 @@ def filled_component(macro: Any, params: dict[str, Any]) -> Markup:
         shaped = _stand_ins(params, values)
     except _Filled:
         return Markup(macro(params))  # noqa: S704 - a macro's output is already escaped HTML
-    key = (macro.name, json.dumps(shaped, sort_keys=True, default=str))
+    key = (macro.name, _KEY_ENCODER.encode(shaped))
     with _components_lock:
         found = key in _shapes
         shape = _shapes.get(key)
