@@ -180,13 +180,14 @@ def init_web(app: Flask) -> None:
     from casework.core.errors import register_error_handlers
     from casework.core.routing import init_input_checks, init_routing
     from casework.core.security import init_security
-    from casework.core.templating import init_templating
+    from casework.core.templating import drop_repeated_context_processors, init_templating
 
     init_routing(app)  # before any rule is added: rules take their converters when added
     init_templating(app)
     init_security(app)
     init_input_checks(app)
     register_blueprints(app)
+    drop_repeated_context_processors(app)  # once every blueprint has its copy
     register_error_handlers(app)
 
 

@@ -68,26 +68,51 @@ def _is_active(entry: NavigationEntry, endpoint: str | None, blueprint: str | No
     return blueprint == own_blueprint and _ENTRIES_PER_BLUEPRINT[own_blueprint] == 1
 
 
+#: Navigations kept per set of permissions, page and prefix: far fewer than this in practice.
+NAVIGATION_CACHE_SIZE = 4096
+
+
 def navigation_items() -> list[dict[str, Any]]:
     """The service navigation for the signed-in user, as govukServiceNavigation items.
 
     Each item is ``{"text", "href", "active", "current"}``: ``active`` marks the section the page
     belongs to (aria-current="true"), ``current`` the section's own page (aria-current="page").
     Anonymous users get an empty list.
+
+    Every signed-in page shows it, and it depends only on what the user may do, the page's endpoint
+    and the proxy's prefix (the URLs): built once for each of those and kept per application (no
+    user's name or data, only sets of permissions). Each call gets its own copies of the items.
     """
     if not current_user or not current_user.is_authenticated:
         return []
 
-    from casework.core.permissions import Permission
+    from casework.core.permissions import permissions_for
 
+    granted = permissions_for(current_user.roles)
     endpoint = request.endpoint if has_request_context() else None
     blueprint = request.blueprint if has_request_context() else None
+    root_path = request.root_path if has_request_context() else None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache: dict[Any, list[dict[str, Any]]] = app.extensions.setdefault("casework_navigation_cache", {})
+    # The number of views too: a section appears as soon as its blueprint is registered.
+    key = (granted, endpoint, blueprint, root_path, len(current_app.view_functions))
+    items = cache.get(key)
+    if items is None:
+        items = _navigation_items(granted, endpoint, blueprint)
+        if len(cache) < NAVIGATION_CACHE_SIZE:
+            cache[key] = items
+    return [dict(item) for item in items]
+
+
+def _navigation_items(granted: frozenset[Any], endpoint: str | None, blueprint: str | None) -> list[dict[str, Any]]:
+    from casework.core.permissions import Permission
+
     view_functions = current_app.view_functions
     items = []
     for entry in NAVIGATION:
         if entry.endpoint not in view_functions:
             continue
-        if entry.permission is not None and not current_user.can(Permission[entry.permission]):
+        if entry.permission is not None and Permission[entry.permission] not in granted:
             continue
         items.append(
             {

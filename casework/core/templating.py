@@ -16,6 +16,7 @@ import json
 import re
 import threading
 from collections import ChainMap, OrderedDict
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
@@ -25,8 +26,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app
 from flask.templating import Environment as FlaskEnvironment
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
-from markupsafe import Markup
+from flask.templating import _default_template_ctx_processor
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, Template
+from jinja2.filters import do_indent, do_trim
+from jinja2.runtime import Context, new_context
+from markupsafe import Markup, escape
 
 from casework.core.links import external_url
 from casework.core.navigation import navigation_items
@@ -45,11 +49,45 @@ class _Globals(ChainMap[str, Any]):
     ``ChainMap``'s key view it is a Python generator per name: a fifth of a page's function calls."""
 
     def keys(self) -> set[str]:  # type: ignore[override]
-        return set(self)
+        own, environment = self.maps
+        return own.keys() | environment.keys()
+
+    def flat(self) -> dict[str, Any]:
+        """The globals as one plain dict, as they are now (the environment's may change later)."""
+        own, environment = self.maps
+        return {**environment, **own}
+
+
+class _Template(Template):
+    """Jinja's template, with its globals given to each render as one plain dict.
+
+    Each render (a page, a case page's section, an imported macro file's module) copies the globals
+    into the new context, and again into a set of their names: from the ``ChainMap`` that is a
+    Python call per global (about forty), from a dict two C calls. Built at each render, so a global
+    added or changed later still shows, as with the ``ChainMap``."""
+
+    globals: _Globals
+
+    def new_context(
+        self, vars: dict[str, Any] | None = None, shared: bool = False, locals: Mapping[str, Any] | None = None
+    ) -> Context:
+        globals_ = self.globals.flat() if isinstance(self.globals, _Globals) else self.globals
+        return new_context(self.environment, self.name, self.blocks, vars, shared, globals_, locals)
 
 
 class JinjaEnvironment(FlaskEnvironment):
-    """Flask's Jinja environment, with ``_Globals``. Set as ``app.jinja_environment`` by create_app."""
+    """Flask's Jinja environment, with ``_Globals`` and ``_Template``. Set as ``app.jinja_environment``
+    by create_app."""
+
+    template_class = _Template
+
+    def __init__(self, app: Any, **options: Any) -> None:
+        # Templates are kept in a plain dict rather than Jinja's LRU cache of 400: they are the
+        # repository's files, a fixed number, and a page looks them up about thirty times (each
+        # ``{% from %}`` in a GOV.UK macro, at every call), each time taking the LRU's lock and
+        # moving the name along its queue. ``from_string`` templates are not kept either way.
+        options.setdefault("cache_size", -1)
+        super().__init__(app, **options)
 
     def make_globals(self, d: Any) -> Any:
         return _Globals(d or {}, self.globals)
@@ -84,6 +122,7 @@ def init_templating(app: Flask) -> None:
         idle_seconds=idle_seconds,
         warning_seconds=warning_seconds,
         component=component,
+        filled_component=filled_component,
         cached_fragment=cached_fragment,
         blank_form_key=blank_form_key,
         navigation_items=navigation_items,
@@ -96,6 +135,18 @@ def init_templating(app: Flask) -> None:
         # URLs kept once built where only ids or nothing vary (casework/core/urls.py).
         url_for=url_for,
     )
+
+
+def drop_repeated_context_processors(app: Flask) -> None:
+    """Run Flask's own context processor (``g``, ``request``, ``session``) once per render.
+
+    Flask gives every blueprint a copy of it, and a render runs the application's processors and then
+    those of each blueprint the request is in: three times on a ``staff.cases`` page, for each of the
+    case page's eight renders, with the same result each time. Called once the blueprints are
+    registered; a blueprint's own processors stay."""
+    for name, processors in app.template_context_processors.items():
+        if name is not None:
+            processors[:] = [f for f in processors if f is not _default_template_ctx_processor]
 
 
 # Dates and times, in the GOV.UK style (https://www.gov.uk/guidance/style-guide/a-to-z#dates).
@@ -175,6 +226,7 @@ def format_filesize(size: int | None) -> str:
         return f"{-(-size // 1024)} KB"
     return f"{size / (1024 * 1024):.1f} MB"
 
+
 # GOV.UK components rendered once.
 #
 # The GOV.UK Frontend macros are the slow part of a page: a date input is three inputs, each built
@@ -185,6 +237,9 @@ def format_filesize(size: int | None) -> str:
 # linger in the server's memory.
 
 COMPONENT_CACHE_SIZE = 512
+#: The parameters as a key: ``json.dumps(params, sort_keys=True, default=str)``, without building
+#: an encoder on every call (``dumps`` does with any option); ``encode`` keeps no state between calls.
+_KEY_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 _components: OrderedDict[tuple[str, str], Markup] = OrderedDict()
 _components_lock = threading.Lock()
 
@@ -194,7 +249,7 @@ def component(macro: Any, params: dict[str, Any], cache: bool = True) -> Markup:
     rendered with the same parameters before. Not for components called with a ``caller`` block."""
     if not cache:
         return Markup(macro(params))  # noqa: S704 - a macro's output is already escaped HTML
-    key = (macro.name, json.dumps(params, sort_keys=True, default=str))
+    key = (macro.name, _KEY_ENCODER.encode(params))
     with _components_lock:
         html = _components.get(key)
         if html is not None:
@@ -206,6 +261,91 @@ def component(macro: Any, params: dict[str, Any], cache: bool = True) -> Markup:
         if len(_components) > COMPONENT_CACHE_SIZE:
             _components.popitem(last=False)
     return html
+
+
+# Components with a record's values, rendered once per shape.
+#
+# A summary list of a record (its place, owner, dates) cannot be kept: it holds the record's values.
+# Its markup around them is the same for every record of the same shape, though, and building it is
+# most of the cost. ``filled_component`` renders the macro once with stand-ins where the values go
+# (each non-empty ``text`` and ``href``, and a row's ``html``), keeps the markup split at the
+# stand-ins (the shape: nothing about a record), and puts each call's values in their place, escaped
+# (or, for html, trimmed and indented) as the macro does. Only for macros known to print those
+# parameters that way (FILLABLE, tested against the macro itself); anything else is rendered by the
+# macro every time.
+
+FILLABLE = frozenset({"govukSummaryList"})
+FILLED_KEYS = frozenset({"text", "href"})
+_STAND_IN = "app-stand-in-{}-x7q"
+_shapes: OrderedDict[tuple[str, str], tuple[list[str], list[int]] | None] = OrderedDict()
+
+
+def _stand_ins(value: Any, values: list[str], path: tuple[str, ...] = ()) -> Any:
+    """``value`` with each non-empty text and href replaced by a stand-in, appended to ``values``, and
+    each row's key or value ``html`` as the macro prints it (trimmed, indented). Raises ``_Filled`` for
+    other ``html`` or a value of more than one line."""
+    if isinstance(value, dict):
+        shaped = {}
+        for key, item in value.items():
+            if key == "html" and item:
+                if path not in (("rows", "key"), ("rows", "value")):
+                    raise _Filled
+                # As govukSummaryList prints it: row.key.html | safe | trim | indent(6).
+                shaped[key] = _STAND_IN.format(len(values))
+                values.append(do_indent(do_trim(Markup(item)), 6))  # noqa: S704 - html given as html
+            elif key in FILLED_KEYS and isinstance(item, str) and item:
+                if item.splitlines() != [item]:
+                    raise _Filled  # the macro indents a link's lines: rendered as it is
+                shaped[key] = _STAND_IN.format(len(values))
+                values.append(item)
+            else:
+                shaped[key] = _stand_ins(item, values, (*path, key))
+        return shaped
+    if isinstance(value, list | tuple):
+        return [_stand_ins(item, values, path) for item in value]
+    return value
+
+
+def _shape_of(html: str, count: int) -> tuple[list[str], list[int]] | None:
+    """The markup between the stand-ins and the order they come in; None unless each appears once."""
+    pattern = re.compile("app-stand-in-([0-9]+)-x7q")
+    pieces = pattern.split(html)
+    order = [int(number) for number in pieces[1::2]]
+    if sorted(order) != list(range(count)):
+        return None
+    return pieces[0::2], order
+
+
+def filled_component(macro: Any, params: dict[str, Any]) -> Markup:
+    """``{{ filled_component(govukSummaryList, {...}) }}``: the macro's output for these parameters,
+    its markup kept per shape and the values put in (see above)."""
+    if macro.name not in FILLABLE:
+        raise ValueError(f"{macro.name} is not known to print its text parameters as they are")
+    values: list[str] = []
+    try:
+        shaped = _stand_ins(params, values)
+    except _Filled:
+        return Markup(macro(params))  # noqa: S704 - a macro's output is already escaped HTML
+    key = (macro.name, _KEY_ENCODER.encode(shaped))
+    with _components_lock:
+        found = key in _shapes
+        shape = _shapes.get(key)
+        if found:
+            _shapes.move_to_end(key)
+    if not found:
+        shape = _shape_of(str(macro(shaped)), len(values))
+        with _components_lock:
+            _shapes[key] = shape
+            if len(_shapes) > COMPONENT_CACHE_SIZE:
+                _shapes.popitem(last=False)
+    if shape is None:
+        return Markup(macro(params))  # noqa: S704 - a macro's output is already escaped HTML
+    pieces, order = shape
+    parts = [pieces[0]]
+    for index, piece in zip(order, pieces[1:], strict=True):
+        parts.append(escape(values[index]))
+        parts.append(piece)
+    return Markup("".join(parts))  # noqa: S704 - the macro's markup and escaped values
 
 
 # Fragments of a page rendered once.
@@ -274,8 +414,6 @@ def blank_form_key(form: Any) -> tuple[Any, ...] | None:
 
 
 # Routing.
-
-
 
 
 def has_endpoint(endpoint: str) -> bool:

@@ -159,3 +159,252 @@ def test_a_rule_chosen_by_its_defaults_is_built_every_time(app) -> None:
         assert urls.url_for("listing", page=5) == "/list/page/5"
         assert urls.url_for("listing", page=1) == "/list/"
         assert not other.extensions.get("casework_url_cache")
+
+
+# --- the layout: the navigation kept per set of permissions and page, the template engine's set-up ---
+
+NAV_LINK = re.compile(r'<a class="govuk-service-navigation__link" href="([^"]*)"(?: aria-current="(\w+)")?>')
+
+
+def _navigation(html: str) -> dict[str, str | None]:
+    """The navigation's links: href -> aria-current (None when not the page's section)."""
+    links = dict(NAV_LINK.findall(html))
+    assert links, "page has no service navigation"
+    return {href: current or None for href, current in links.items()}
+
+
+def _built_afresh(app, user, path: str) -> list[dict]:
+    """The navigation as the user's own permission checks give it, for this page."""
+    from casework.core.navigation import NAVIGATION, _is_active
+    from casework.core.permissions import Permission
+    from casework.core.urls import url_for
+
+    endpoint, blueprint = request_endpoint(app, path), request_blueprint(app, path)
+    with app.test_request_context(path):
+        return [
+            {
+                "text": entry.label,
+                "href": url_for(entry.endpoint),
+                "active": _is_active(entry, endpoint, blueprint),
+                "current": endpoint == entry.endpoint,
+            }
+            for entry in NAVIGATION
+            if entry.endpoint in app.view_functions
+            and (entry.permission is None or user.can(Permission[entry.permission]))
+        ]
+
+
+def request_endpoint(app, path: str) -> str:
+    return app.url_map.bind("localhost").match(path)[0]
+
+
+def request_blueprint(app, path: str) -> str:
+    return request_endpoint(app, path).rpartition(".")[0]
+
+
+@pytest.mark.parametrize("roles", [["officer"], ["manager"], ["admin"], ["partner"], ["dpo"], ["chair"]])
+def test_the_kept_navigation_is_the_one_built_afresh_for_each_role_and_page(app, page_client, make, roles):
+    from flask_login import login_user
+
+    from casework.core.navigation import navigation_items
+
+    user = make.user(roles)
+    client = page_client(user)
+    for path in ["/", "/cases/", "/account"]:
+        for _ in range(2):  # built, then kept
+            with app.test_request_context(path):
+                login_user(user)
+                kept = navigation_items()
+            assert kept == _built_afresh(app, user, path)
+        assert client.get(path).status_code in (200, 403)
+
+
+def test_the_navigation_follows_a_change_of_roles_and_marks_the_page(app, page_client, make):
+    user = make.user("officer")
+    client = page_client(user)
+    on_cases = _navigation(client.get("/cases/").text)
+    assert on_cases["/cases/"] == "page"
+    assert on_cases["/"] is None
+    assert "/admin/users" not in on_cases
+    on_home = _navigation(client.get("/").text)
+    assert on_home["/"] == "page"
+    assert on_home["/cases/"] is None
+    user.roles = ["officer", "admin"]
+    from casework.extensions import db
+
+    db.session.commit()
+    assert "/admin/users" in _navigation(client.get("/cases/").text)
+
+
+def test_each_call_gets_its_own_items(app, make):
+    from flask_login import login_user
+
+    from casework.core.navigation import navigation_items
+
+    user = make.user("officer")
+    with app.test_request_context("/cases/"):
+        login_user(user)
+        first = navigation_items()
+        first[0]["text"] = "Changed by a caller"
+        first.append({"text": "Added"})
+        assert navigation_items() == _built_afresh(app, user, "/cases/")
+
+
+def test_a_global_set_after_a_template_was_loaded_shows_at_its_next_render(app):
+    with app.test_request_context("/"):
+        template = app.jinja_env.from_string("{{ probe_global }}")
+        assert template.render() == ""
+        app.jinja_env.globals["probe_global"] = "now set"
+        try:
+            assert template.render() == "now set"
+            assert template.render(probe_global="a variable wins") == "a variable wins"
+        finally:
+            del app.jinja_env.globals["probe_global"]
+
+
+def test_flask_own_context_processor_runs_once_per_render(app):
+    from flask.templating import _default_template_ctx_processor
+
+    runs = [
+        name
+        for name, processors in app.template_context_processors.items()
+        for processor in processors
+        if processor is _default_template_ctx_processor
+    ]
+    assert runs == [None]
+    with app.test_request_context("/cases/"):
+        rendered = app.jinja_env.from_string("{{ request.path }} {{ g is defined }} {{ session is defined }}")
+        from flask import render_template
+
+        assert render_template(rendered) == "/cases/ True True"
+
+
+# --- the case list's filter form, kept while the list is asked for nothing ---
+
+
+def _filter_form(html: str) -> str:
+    start = html.index('<form method="get" action="/cases/"')
+    return html[start : html.index("</form>", start)]
+
+
+def _kept_filter_forms() -> list[str]:
+    return [html for (name, _key), html in templating._fragments.items() if name == "case list filters"]
+
+
+def test_the_blank_filter_form_is_kept_and_is_the_same_as_rendered_afresh(app, page_client, make, monkeypatch):
+    templating._fragments.clear()
+    officer = make.user("officer", name="Olive Owner")
+    client = page_client(officer)
+    first = client.get("/cases/").text
+    assert len(_kept_filter_forms()) == 1
+    kept = client.get("/cases/").text
+    monkeypatch.setattr(templating, "_fragments", type(templating._fragments)())
+    monkeypatch.setattr(templating, "FRAGMENT_CACHE_SIZE", -1)  # nothing stays: rendered afresh
+    afresh = client.get("/cases/").text
+    assert _without_token(kept) == _without_token(afresh) == _without_token(first)
+    assert "Olive Owner" in _filter_form(kept)
+
+
+def test_what_someone_searched_or_chose_is_never_kept(page_client, make):
+    templating._fragments.clear()
+    client = page_client(make.user("officer"))
+    asked = ["q=Typed-Search-Words", "status=closed", "sort=opened&order=asc", "opened_from-day=31&opened_from-month=2"]
+    for query in asked:
+        page = client.get(f"/cases/?{query}").text
+        assert _kept_filter_forms() == [], query
+        assert _filter_form(page)
+    assert "Typed-Search-Words" in client.get("/cases/?q=Typed-Search-Words").text
+    client.get("/cases/")
+    assert "Typed-Search-Words" not in "".join(_kept_filter_forms())
+
+
+def test_a_new_owner_shows_in_the_kept_form_at_once(page_client, make):
+    templating._fragments.clear()
+    officer = make.user("officer")
+    client = page_client(officer)
+    assert "Newly Joined" not in _filter_form(client.get("/cases/").text)
+    make.user("officer", agency=officer.agency, name="Newly Joined")
+    assert "Newly Joined" in _filter_form(client.get("/cases/").text)
+
+
+def test_each_agency_sees_its_own_owners(page_client, make):
+    templating._fragments.clear()
+    first = make.user("officer", name="First Agency Officer")
+    second = make.user("officer", name="Second Agency Officer")
+    assert first.agency_id != second.agency_id
+    first_form = _filter_form(page_client(first).get("/cases/").text)
+    second_form = _filter_form(page_client(second).get("/cases/").text)
+    assert "First Agency Officer" in first_form
+    assert "Second Agency Officer" not in first_form
+    assert "Second Agency Officer" in second_form
+    assert "First Agency Officer" not in second_form
+
+
+# --- components with a record's values: the markup kept per shape, the values put in ---
+
+ROWS_CASES = [
+    [{"key": {"text": "Location"}, "value": {"text": 'Flat 2 & "the" <annexe>'}}],
+    [
+        {"key": {"text": "Case owner"}, "value": {"text": "Not assigned"}},
+        {"key": {"text": "Opened"}, "value": {"text": "4 January 2027"}},
+    ],
+    [
+        {"key": {"text": "Victim first contacted"}, "value": {"text": "Not recorded"}},
+        {
+            "key": {"text": "Opened"},
+            "value": {"text": "app-stand-in-0-x7q {0} %s"},
+            "actions": {
+                "items": [{"href": "/cases/7/first-contact?a=1&b=2", "text": "Record", "visuallyHiddenText": "when"}]
+            },
+        },
+    ],
+    [
+        {
+            "key": {"text": "Linked cases"},
+            "value": {"html": '\n  <ul class="govuk-list"><li>A</li>\n<li>B &amp; C</li></ul>\n'},
+        },
+        {"key": {"text": "Shared with"}, "value": {"text": ""}},
+    ],
+    [{"key": {"text": "Closed"}, "value": {"text": "1 May 2026: moved\naway"}}],  # two lines: the macro's own
+    [
+        {
+            "key": {"text": "Two actions"},
+            "value": {"text": "x"},
+            "actions": {"items": [{"href": "/a", "text": "One"}, {"href": "/b", "text": "Two", "classes": "c"}]},
+        }
+    ],
+]
+
+
+@pytest.mark.parametrize("rows", ROWS_CASES)
+def test_a_filled_summary_list_is_the_macro_own_output(app, rows):
+    from markupsafe import Markup
+
+    with app.test_request_context("/"):
+        macro = app.jinja_env.get_template("govuk_frontend_jinja/components/summary-list/macro.html").module
+        summary_list = macro.govukSummaryList
+        templating._shapes.clear()
+        for _ in range(2):  # the shape built, then kept
+            assert templating.filled_component(summary_list, {"rows": rows}) == summary_list({"rows": rows})
+        marked = [{**row, "value": {"text": Markup("<b>marked</b>")}} for row in rows]
+        assert templating.filled_component(summary_list, {"rows": marked}) == summary_list({"rows": marked})
+
+
+def test_no_value_is_kept_in_a_shape(app):
+    with app.test_request_context("/"):
+        summary_list = app.jinja_env.get_template(
+            "govuk_frontend_jinja/components/summary-list/macro.html"
+        ).module.govukSummaryList
+        templating._shapes.clear()
+        rows = [{"key": {"text": "Location"}, "value": {"text": "12 Secret Street"}}]
+        assert "12 Secret Street" in templating.filled_component(summary_list, {"rows": rows})
+        kept = repr(list(templating._shapes.items()))
+        assert "Secret" not in kept
+        assert "Location" not in kept  # every text is a value, even a label
+
+
+def test_only_macros_known_to_print_their_text_as_it_is_are_filled(app):
+    with app.test_request_context("/"):
+        tag = app.jinja_env.get_template("govuk_frontend_jinja/components/tag/macro.html").module.govukTag
+        with pytest.raises(ValueError, match="govukTag"):
+            templating.filled_component(tag, {"text": "Open"})

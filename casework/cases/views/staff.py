@@ -108,6 +108,21 @@ def index():
         queued_calls=choices.queued_calls,
         export_args=wanted.query_args(),
         saved_views=saved_views_module.views_for(current_user),
+        filters_key=_blank_filters_key(wanted, choices),
+    )
+
+
+def _blank_filters_key(wanted: listing.CaseListRequest, choices: queries.ListChoices) -> tuple[Any, ...] | None:
+    """The key of the case list's filter form for ``cached_fragment`` while the list is asked for
+    nothing (no search, filter or order): what the form then shows is the agency's choices and the
+    proxy's prefix (its action). None, rendered afresh, once anything was asked: what someone typed is
+    never kept."""
+    if wanted.query_args() or wanted.errors:
+        return None
+    return (
+        request.root_path,
+        *(tuple(map(tuple, options)) for options in (choices.owners, choices.managers, choices.categories)),
+        *(tuple(map(tuple, options)) for options in (choices.agencies, choices.areas)),
     )
 
 
@@ -309,15 +324,17 @@ CONTENTS_AFTER = [("timeline", "Timeline")]
 
 
 def _case_page(case_id: int, *, print_view: bool = False) -> str:
-    case = services.load_case_record(case_id, viewer=current_user, with_records=True)
-    journal = services.case_journal(case, current_user)
+    # The signed-in user itself, not Flask-Login's proxy: the sections ask it dozens of questions.
+    user = current_user._get_current_object()
+    case = services.load_case_record(case_id, viewer=user, with_records=True)
+    journal = services.case_journal(case, user)
     # Each registered section renders its own partial with its own context, plus the case and user.
     # Jinja autoescapes what the partial renders, so its output is already safe HTML.
     sections = [
         Markup(  # noqa: S704
             render_template(
                 section.template,
-                **{"case": case, "user": current_user, "print_view": print_view, **section.context(case, current_user)},
+                **{"case": case, "user": user, "print_view": print_view, **section.context(case, user)},
             )
         )
         for section in page_sections()
@@ -334,8 +351,8 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
             *((s.anchor, s.title) for s in page_sections() if s.anchor and s.title),
             *CONTENTS_AFTER,
         ],
-        "can_manage": policies.can_manage_case(current_user, case) and not print_view,
-        "can_edit": current_user.can(Permission.EDIT_CASES) and not print_view,
+        "can_manage": policies.can_manage_case(user, case) and not print_view,
+        "can_edit": user.can(Permission.EDIT_CASES) and not print_view,
         "print_view": print_view,
         "printed_at": now() if print_view else None,
     }
@@ -343,7 +360,7 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
     # afterwards would cost a query for each.
     html = render_template("cases/show.html", **context)
     # Recorded last: on SQLite the write lock is then held for the audit entry only.
-    services.view_case(current_user, case, how="Printed" if print_view else "Viewed")
+    services.view_case(user, case, how="Printed" if print_view else "Viewed")
     commit()
     return html
 
