@@ -158,7 +158,7 @@ def init_login(app: Flask, login_manager: Any) -> None:
         found = user_for_token(token.strip())
         if found is None:
             return None
-        g.api_token = found[1]
+        g.api_token_id = found[1]
         return found[0]
 
 

@@ -564,20 +564,28 @@ def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
     return token, row
 
 
-def user_for_token(token: str) -> tuple[User, ApiToken] | None:
-    row = db.session.execute(_TOKEN, {"token_hash": _hash_token(token)}).unique().scalar_one_or_none()
-    if row is None or row.revoked_at is not None or row.expires_at <= now() or not row.user.is_active:
+def user_for_token(token: str) -> tuple[User, int] | None:
+    """The active user of an unrevoked, unexpired token, and the token's id; None otherwise."""
+    found = db.session.execute(_TOKEN, {"token_hash": _hash_token(token)}).unique().first()
+    if found is None:
         return None
-    return row.user, row
+    user, token_id, revoked_at, expires_at = found
+    if revoked_at is not None or expires_at <= now() or not user.is_active:
+        return None
+    return user, token_id
 
 
-#: The token, its user, their agency and roles in one statement, built once (every API request runs it).
+#: The token's user with their agency and roles, and the token's id and times, in one statement built
+#: once (every API request runs it). The token is read as values, not loaded as an entity: only
+#: revoking it needs the row (``revoke_token``).
 _TOKEN = (
-    sa.select(ApiToken)
+    sa.select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == sa.bindparam("token_hash"))
-    .options(sa.orm.joinedload(ApiToken.user).joinedload(User.role_rows))
+    .options(sa.orm.joinedload(User.role_rows))
 )
 
 
-def revoke_token(row: ApiToken) -> None:
-    row.revoked_at = now()
+def revoke_token(token_id: int) -> None:
+    """Revoke the token with this id (the one the request was made with: ``g.api_token_id``)."""
+    db.session.get_one(ApiToken, token_id).revoked_at = now()

@@ -60,18 +60,19 @@ def user_for(user_id: int, key: str | None) -> User | None:
     found = db.session.execute(_USER_OF_SESSION, {"user_id": user_id, "key_hash": _hash(key)}).unique().first()
     if found is None:
         return None
-    user, row = found
+    user, session_id, last_seen_at = found
     moment = now()
-    if row.last_seen_at is None or moment - row.last_seen_at >= SEEN_GRANULARITY:
+    if last_seen_at is None or moment - last_seen_at >= SEEN_GRANULARITY:
         # Only ``prune`` reads it, a month later.
-        _later(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=moment))
+        _later(sa.update(UserSession).where(UserSession.id == session_id).values(last_seen_at=moment))
     return user
 
 
-#: The user, their roles and the open session row in one statement, built once with bind parameters
-#: (every page runs it: building and keying the statement cost more than running it).
+#: The user with their roles, and the open session's id and when it was last seen, in one statement,
+#: built once with bind parameters (every page runs it: building and keying the statement cost more
+#: than running it). The session is read as values, not loaded as an entity: nothing changes it here.
 _USER_OF_SESSION = (
-    sa.select(User, UserSession)
+    sa.select(User, UserSession.id, UserSession.last_seen_at)
     .join(UserSession, UserSession.user_id == User.id)
     .where(
         User.id == sa.bindparam("user_id"),

@@ -13,12 +13,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import User
+from casework.audit.reads import note_shown
 from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, CaseStatus, Complaint, Incident, Person
 from casework.cases.policies import visibility_params, visibility_shape, visible_cases_clause, visible_people_clause
 from casework.cases.sections import search_sources
@@ -54,9 +55,47 @@ class CaseSearch:
     name_pattern: Any
 
 
+class AreaName(NamedTuple):
+    code: str
+    name: str
+
+
+class AgencyName(NamedTuple):
+    code: str
+    name: str
+
+
+class OwnerName(NamedTuple):
+    email: str
+    name: str
+
+
+class CaseSummary(NamedTuple):
+    """A row of a case list: the values a list shows of a case, its area, lead agency and owner, with
+    the same names as on ``Case`` (``case.area.code``, ``case.owner.name``), so a list's dump, template
+    and cursor read either. Plain values, not entities: building thirty ORM objects for a page of
+    cases cost more than running its statement."""
+
+    id: int
+    reference: str
+    area: AreaName
+    category: str
+    summary: str
+    location: str | None
+    status: CaseStatus
+    lead_agency: AgencyName
+    owner: OwnerName | None
+    is_restricted: bool
+    opened_on: date
+    created_at: datetime
+    closed_on: date | None
+    version: int
+
+
 @dataclass(frozen=True)
 class CasePage:
-    items: Sequence[Case]
+    #: ``Case`` entities, or ``CaseSummary`` values (``case_page(..., summaries=True)``).
+    items: Sequence[Any]
     total: int
     #: True when ``total`` is an estimate (more than ``COUNT_LIMIT`` cases).
     total_is_estimate: bool
@@ -160,6 +199,7 @@ def case_page(
     filters: CaseFilters | None = None,
     sort: str | None = None,
     order: str | None = None,
+    summaries: bool = False,
 ) -> CasePage:
     """A page of the cases ``user`` may see, newest first (or best match first for ``q``), in one
     statement: the page (with the area, lead agency and owner a list shows) and its count, which
@@ -179,6 +219,9 @@ def case_page(
     ``filters`` narrow the list (``CaseFilters``); ``sort`` orders it by another column
     (``SORT_KEYS``), in ``order``, the case's id breaking ties, and its cursor continues on those keys.
     A search is ranked by match unless a ``sort`` is asked for.
+
+    ``summaries``: the page's items are ``CaseSummary`` rows (what the case lists show, read as plain
+    values) rather than ``Case`` entities; each is logged as shown, like a loaded case.
 
     The total is counted up to ``COUNT_LIMIT``; beyond that PostgreSQL's estimate is given. The
     statements are built once for each shape of list (``_ListShape``), with everything else as bind
@@ -237,9 +280,15 @@ def case_page(
     if searching:
         text = (q or "").strip()
         params.update(q_lowered=text.lower(), q_pattern=_contains(text), q_name_pattern=_contains(normalise_name(text)))
-    page_statement, count_statement, whole_list = _list_statements(shape)
+    statements = _list_statements(shape)
+    page_statement, count_statement, whole_list = statements.page, statements.count, statements.whole_list
+    run = (
+        functools.partial(_summary_rows, statements.summaries)
+        if summaries
+        else functools.partial(_entity_rows, page_statement)
+    )
     if searching:
-        matches = db.session.execute(page_statement, params).unique().all()
+        matches = run(params)
         rows = [match[0] for match in matches]
         # Past the last page there is no row to carry the count: count then (on the first page, no
         # row means no match).
@@ -249,7 +298,7 @@ def case_page(
             total, estimated = _count(count_statement, whole_list, params)
     else:
         # The count comes with the page (a scalar subquery, run once), like a search's: one round trip.
-        counted_rows = db.session.execute(page_statement, params).unique().all()
+        counted_rows = run(params)
         rows = [row[0] for row in counted_rows]
         total, estimated = (
             _estimate(counted_rows[0][1], whole_list, params)
@@ -288,9 +337,22 @@ class _ListShape:
     line_break: bool = False
 
 
+@dataclass(frozen=True)
+class _ListStatements:
+    #: The page's ``Case`` entities (with their area, lead agency and owner) and its total.
+    page: sa.Select
+    #: The same rows as ``CaseSummary`` values, then the total (``_summary_rows``).
+    summaries: sa.Select
+    #: The list's size, capped.
+    count: sa.Select
+    #: The whole list, for PostgreSQL's estimate.
+    whole_list: sa.Select | sa.CompoundSelect
+
+
 @functools.cache
-def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select | sa.CompoundSelect]:
-    """The page, its (capped) count, and the whole list for PostgreSQL's estimate, for one shape."""
+def _list_statements(shape: _ListShape) -> _ListStatements:
+    """The page (as entities and as summaries), its (capped) count, and the whole list for
+    PostgreSQL's estimate, for one shape."""
     filters = _list_filters(shape)
     if shape.searching:
         ranked = _search_matches(shape, filters)
@@ -343,9 +405,102 @@ def _list_statements(shape: _ListShape) -> tuple[sa.Select, sa.Select, sa.Select
         joinedload(Case.lead_agency),
         joinedload(Case.owner).lazyload(User.agency),
     )
+    summaries = _summary_columns(query)
     if not shape.searching:
         page = page.limit(sa.bindparam("page_limit")).offset(sa.bindparam("offset"))
-    return page, count, counted
+        summaries = summaries.limit(sa.bindparam("page_limit")).offset(sa.bindparam("offset"))
+    return _ListStatements(page=page, summaries=summaries, count=count, whole_list=counted)
+
+
+def _summary_columns(query: sa.Select) -> sa.Select:
+    """``query`` (the page's cases, in order, and the total) selecting what a ``CaseSummary`` holds,
+    in its order, then the total: the same rows, in the same order, as plain values."""
+    from casework.accounts.models import Agency, Area
+
+    owner = sa.orm.aliased(User, name="owner")
+    return (
+        query.with_only_columns(
+            Case.id,
+            Case.reference,
+            Area.code,
+            Area.name,
+            Case.category,
+            Case.summary,
+            Case.location,
+            Case.status,
+            Agency.code,
+            Agency.name,
+            owner.email,
+            owner.name,
+            Case.is_restricted,
+            Case.opened_on,
+            Case.created_at,
+            Case.closed_on,
+            Case.version,
+            query.selected_columns.total,
+            maintain_column_froms=False,
+        )
+        .join(Area, Area.id == Case.area_id)
+        .join(Agency, Agency.id == Case.lead_agency_id)
+        .outerjoin(owner, owner.id == Case.owner_id)
+    )
+
+
+def _entity_rows(statement: sa.Select, params: dict[str, Any]) -> Sequence[Any]:
+    """The page's rows: a ``Case`` and the total."""
+    return db.session.execute(statement, params).unique().all()
+
+
+def _summary_rows(statement: sa.Select, params: dict[str, Any]) -> list[tuple[CaseSummary, int]]:
+    """The page's rows as summaries: rows of a ``CaseSummary`` and the total. Each case is noted as
+    shown (``note_shown``), as loading it as an entity would (casework.audit.reads): the view entries
+    are the same. On the session's connection, in its transaction: a read of plain columns needs
+    nothing of the ORM (and a list's request has nothing to flush)."""
+
+    rows = []
+    for (
+        case_id,
+        reference,
+        area_code,
+        area_name,
+        category,
+        summary,
+        location,
+        status,
+        agency_code,
+        agency_name,
+        owner_email,
+        owner_name,
+        is_restricted,
+        opened_on,
+        created_at,
+        closed_on,
+        version,
+        total,
+    ) in db.session.connection().execute(statement, params):
+        note_shown("cases", case_id)
+        rows.append(
+            (
+                CaseSummary(
+                    case_id,
+                    reference,
+                    AreaName(area_code, area_name),
+                    category,
+                    summary,
+                    location,
+                    status,
+                    AgencyName(agency_code, agency_name),
+                    OwnerName(owner_email, owner_name) if owner_email is not None else None,
+                    is_restricted,
+                    opened_on,
+                    created_at,
+                    closed_on,
+                    version,
+                ),
+                total,
+            )
+        )
+    return rows
 
 
 def _sort_time(shape: _ListShape, column: Any) -> Any:
@@ -379,7 +534,7 @@ def _sort_expression(shape: _ListShape) -> Any:
     raise ValueError(shape.sort)
 
 
-def sort_value(case: Case, sort: str) -> Any:
+def sort_value(case: Case | CaseSummary, sort: str) -> Any:
     """What ``_sort_expression`` gives for a loaded case (its area, lead agency and owner loaded)."""
     values = {
         "created": lambda: case.created_at,
@@ -655,7 +810,7 @@ def _estimate(total: int, whole_list: sa.Select | sa.CompoundSelect, params: dic
     return max(int(plan[0]["Plan"]["Plan Rows"]), COUNT_LIMIT + 1), True
 
 
-def encode_cursor(case: Case, sort: str = "created", order: str = "desc") -> str:
+def encode_cursor(case: Case | CaseSummary, sort: str = "created", order: str = "desc") -> str:
     """The sort keys of ``case``, the last of a page: ``[created_at, id]`` for the default order (as
     before sorting by other columns), ``[sort, order, value, id]`` for the others."""
     value = sort_value(case, sort)

@@ -77,6 +77,34 @@ def test_a_cookie_without_a_server_session_opens_nothing(app, make) -> None:
     assert client.get("/").status_code == 302
 
 
+def test_a_page_notes_when_its_session_was_last_seen_at_most_every_few_minutes(app, client, make) -> None:
+    """The session's ``last_seen_at`` (what ``prune`` reads) is written when it is older than
+    ``SEEN_GRANULARITY``, on that session's row only, and left alone when it is recent."""
+    user = make.user("officer")
+    other = sessions.start(user)  # the same user on another computer
+    assert page_sign_in(client, user.email).status_code == 302
+    rows = list(
+        db.session.scalars(sa.select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.id))
+    )
+    assert other
+    assert len(rows) == 2
+    long_ago = now() - sessions.SEEN_GRANULARITY - timedelta(minutes=1)
+    for row in rows:
+        row.last_seen_at = long_ago
+    db.session.commit()
+
+    assert client.get("/").status_code == 200
+    db.session.expire_all()
+    mine, theirs = (db.session.get(UserSession, rows[1].id), db.session.get(UserSession, rows[0].id))
+    assert mine.last_seen_at > long_ago + timedelta(minutes=1)
+    assert theirs.last_seen_at == long_ago
+    seen = mine.last_seen_at
+
+    assert client.get("/").status_code == 200  # a moment later: recent enough, not written again
+    db.session.expire_all()
+    assert db.session.get(UserSession, rows[1].id).last_seen_at == seen
+
+
 def test_old_session_records_are_pruned(make, db_session) -> None:
     from casework.accounts.tasks import prune_sessions
 

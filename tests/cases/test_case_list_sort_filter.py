@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import flask
 import pytest
 
+from casework.accounts.models import User
 from casework.cases import queries, schemas
 from casework.cases.models import Case
 from casework.extensions import db
@@ -270,3 +272,67 @@ def test_the_page_runs_a_fixed_number_of_statements(page_client, world, open_cas
         open_case(category="personal")
     assert counted(url) == small
     assert counted("/cases/?sort=reference") == plain
+
+
+#: Lists of every shape: the default, each filter, a search (ranked and sorted), a later page, a
+#: cursor's next page, a page past the end.
+SUMMARY_SHAPES: list[dict[str, Any]] = [
+    {},
+    {"per_page": 2},
+    {"per_page": 2, "page": 2},
+    {"per_page": 2, "page": 9},
+    {"status": "open"},
+    {"area": "NED"},
+    {"q": "s"},
+    {"q": "s", "sort": "owner", "order": "desc"},
+    {"filters": queries.CaseFilters(owner="none")},
+    {"filters": queries.CaseFilters(category="personal", opened_from=date(2026, 1, 1))},
+    {"filters": queries.CaseFilters(agency="NEDDC")},
+    *({"sort": sort, "order": order, "per_page": 2} for sort in queries.SORT_KEYS for order in ("asc", "desc")),
+]
+
+
+@pytest.mark.parametrize("viewer", ["officer", "coordinator", "manager", "partner", "police_officer", "other_officer"])
+def test_the_lists_summaries_are_the_cases_values(app, world, cases, viewer):
+    """The case lists read their rows as ``CaseSummary`` values, not entities: the same cases in the
+    same order, with the same values, total and cursor, and each noted as shown for the audit log, as
+    a loaded case is (casework.audit.reads)."""
+    user_id = getattr(world, viewer).id
+    compared = 0
+    for shape in SUMMARY_SHAPES:
+        pages = []
+        for summaries in (False, True):
+            with app.test_request_context("/api/v1/cases"):
+                db.session.expunge_all()  # every case loaded afresh, so the entities are noted as shown
+                flask.g.pop("audit_shown", None)
+                user = db.session.get(User, user_id)
+                page = queries.case_page(user, summaries=summaries, **shape)
+                shown = list(flask.g.get("audit_shown", {}))
+                pages.append((page, shown))
+        (entities, entities_shown), (values, values_shown) = pages
+        assert all(isinstance(item, queries.CaseSummary) for item in values.items)
+        assert [schemas.dump_case_summary(c) for c in values.items] == [
+            schemas.dump_case_summary(c) for c in entities.items
+        ], shape
+        # What the page template reads besides the dump.
+        assert [(c.owner.name if c.owner else None, c.lead_agency.name, c.area.name) for c in values.items] == [
+            (c.owner.name if c.owner else None, c.lead_agency.name, c.area.name) for c in entities.items
+        ], shape
+        assert (values.total, values.total_is_estimate, values.has_more, values.next_cursor) == (
+            entities.total,
+            entities.total_is_estimate,
+            entities.has_more,
+            entities.next_cursor,
+        ), shape
+        # The same entries: the page's cases (and the one read past it to learn there is a next page).
+        assert values_shown == entities_shown, shape
+        assert values_shown[: len(values.items)] == [("cases", str(c.id)) for c in values.items], shape
+        compared += len(values.items)
+        if values.next_cursor:
+            following = {**shape, "cursor": values.next_cursor, "page": 1}
+            with app.test_request_context("/api/v1/cases"):
+                assert [c.id for c in queries.case_page(user, summaries=True, **following).items] == [
+                    c.id for c in queries.case_page(user, **following).items
+                ]
+    # The police see no case here (none is shared with them): the others' lists compare something.
+    assert compared or viewer in ("partner", "police_officer")

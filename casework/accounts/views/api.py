@@ -77,7 +77,7 @@ def create_token(args: dict[str, Any]):
 @documented(status=204, description="Revoked: the token no longer opens the API.")
 def revoke_current_token():
     """Revoke the token this request was made with."""
-    services.revoke_token(g.api_token)
+    services.revoke_token(g.api_token_id)
     commit()
     return "", 204
 

@@ -183,6 +183,7 @@ def list_cases(args: dict[str, Any]):
         filters=filters,
         sort=args["sort"],
         order=args["order"],
+        summaries=True,
     )
     body = envelope(result.items, args["page"], args["per_page"], result.total, dump_case_summary)
     # Optional extras (API.md's envelope is unchanged): past COUNT_LIMIT cases the total is an estimate.

@@ -73,11 +73,13 @@ def index():
     page = page_number(request.args.get("page"))
     cursor = (request.args.get("cursor") or "")[:200] or None
     try:
-        result = queries.case_page(current_user, page=page, per_page=PER_PAGE, cursor=cursor, **wanted.page_args())
+        result = queries.case_page(
+            current_user, page=page, per_page=PER_PAGE, cursor=cursor, summaries=True, **wanted.page_args()
+        )
     except InvalidInput:
         # A cursor from another order, or altered: start the list again rather than fail.
         cursor = None
-        result = queries.case_page(current_user, page=page, per_page=PER_PAGE, **wanted.page_args())
+        result = queries.case_page(current_user, page=page, per_page=PER_PAGE, summaries=True, **wanted.page_args())
     choices = queries.list_choices(current_user)
     sort_key = wanted.sort or "created"
     sort_order = wanted.order or queries.SORT_KEYS[sort_key]
