@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -360,6 +361,43 @@ def transaction_mode() -> str:
     return g.get(_MODE_KEY, "write") if has_request_context() else "write"
 
 
+#: A connection back from the pool is pinged first only when it has been idle this long.
+PING_AFTER_IDLE_SECONDS = 1.0
+_LAST_USED_KEY = "casework_last_used"
+
+
+def ping_after_idle(engine: sa.Engine) -> None:
+    """Check that a connection still works before handing it out, when it has been idle a while.
+
+    Instead of ``pool_pre_ping``, which pings on every checkout: a request checks a connection out
+    for its reads and again for its view entries and session writes, and on PostgreSQL each ping is a
+    round trip (and a wake-up of the server's process on the same cores). A connection that answered
+    within the last second is handed out as it is. A dead one (the server restarted, a network
+    device dropped it) is found as ``pool_pre_ping`` finds it, and every connection opened before it
+    is replaced too; one that died within the last second of use fails its request, as a request
+    under way when the server went down does.
+    """
+
+    def used_now(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED_KEY] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED_KEY, float("-inf")) < PING_AFTER_IDLE_SECONDS:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise sa.exc.InvalidatePoolError() from error  # the pool retries with a new connection
+            raise
+        record.info[_LAST_USED_KEY] = time.monotonic()
+
+    event.listen(engine, "connect", used_now)
+    event.listen(engine, "checkin", used_now)
+
+
 #: How long a transaction waits for SQLite's write lock before failing with "database is locked".
 SQLITE_BUSY_SECONDS = 30
 _HOLDS_WRITE_LOCK_KEY = "casework_holds_write_lock"
@@ -368,6 +406,7 @@ _HOLDS_WRITE_LOCK_KEY = "casework_holds_write_lock"
 def configure_engine_events(engine: sa.Engine) -> None:
     """SQLite needs help to behave like the database the service is written for; PostgreSQL's read
     transactions are declared read-only, and ended without forgetting what psycopg prepared."""
+    ping_after_idle(engine)
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         _configure_psycopg(engine)
     if engine.dialect.name != "sqlite":
