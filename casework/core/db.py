@@ -538,6 +538,12 @@ def configure_transaction_guard() -> None:
 def _configure_psycopg(engine: sa.Engine) -> None:
     from psycopg.pq import TransactionStatus
 
+    cursor_class = _lazy_description_cursor()
+    _keep_long_statements_conversions()
+
+    @event.listens_for(engine, "connect")
+    def _describe_lazily(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.cursor_factory = cursor_class
 
     @event.listens_for(engine, "begin")
     def _declare_read_only(conn: sa.Connection) -> None:
@@ -561,3 +567,82 @@ def _configure_psycopg(engine: sa.Engine) -> None:
             rollback(connection)
 
     engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign, assignment]
+
+
+#: Statements up to this long keep psycopg's conversion of their placeholders (its own limit is 4 kB).
+CONVERTED_STATEMENT_LENGTH = 16 * 1024
+
+
+def _keep_long_statements_conversions() -> None:
+    """psycopg keeps, for statements up to 4 kB (in an ``lru_cache`` of 128), the conversion of their
+    placeholders to ``$1``, ``$2``... A longer one is converted again, with a regular expression over
+    its whole text, every time it runs: the case page's statement of the case (7 kB) and of every
+    domain's records (11 kB), on every case view. The limit is a module setting of psycopg's."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, CONVERTED_STATEMENT_LENGTH)
+
+
+# psycopg describes a result's columns (``cursor.description``) afresh each time it is read: a
+# ``Column`` per column, each decoding its name and looking its type up. SQLAlchemy reads it after
+# every statement, but once a statement's result has been described it keeps that description with
+# the compiled statement and only looks at whether there is one. The case page's statement of every
+# domain's records has hundreds of columns: describing them was a sixth of the page's Python calls.
+
+
+def _lazy_description_cursor() -> type[Any]:
+    from collections.abc import Sequence
+    from types import SimpleNamespace
+
+    import psycopg
+    from psycopg.pq import ExecStatus
+
+    returns_rows = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
+
+    class Description(Sequence[Any]):
+        """psycopg's description of one result, built when first looked into."""
+
+        __slots__ = ("_columns", "_cursor", "_result")
+
+        def __init__(self, cursor: psycopg.Cursor[Any], result: Any) -> None:
+            self._cursor: Any = cursor
+            self._result = result
+            self._columns: list[Any] | None = None
+
+        def _built(self) -> list[Any]:
+            if self._columns is None:
+                cursor = self._cursor
+                if cursor.pgresult is not self._result:
+                    # The cursor has moved on to another result: describe this one, as psycopg would.
+                    cursor = SimpleNamespace(
+                        pgresult=self._result, _encoding=cursor._encoding, adapters=cursor.adapters
+                    )
+                self._columns = [psycopg.Column(cursor, index) for index in range(self._result.nfields)]
+            return self._columns
+
+        def __len__(self) -> int:
+            return int(self._result.nfields)
+
+        def __getitem__(self, index: Any) -> Any:
+            return self._built()[index]
+
+        def __iter__(self) -> Any:
+            return iter(self._built())
+
+        def __eq__(self, other: object) -> bool:
+            return self._built() == other
+
+        __hash__ = None  # type: ignore[assignment]  # like the list it stands for
+
+        def __repr__(self) -> str:
+            return repr(self._built())
+
+    class LazyDescriptionCursor(psycopg.Cursor[Any]):
+        @property
+        def description(self) -> Any:
+            result = self.pgresult
+            if result and (result.nfields or result.status in returns_rows):
+                return Description(self, result)
+            return None
+
+    return LazyDescriptionCursor

@@ -87,3 +87,37 @@ def test_a_record_view_is_not_read_only(app):
             assert connection.scalar(sa.text("SHOW transaction_read_only")) == "off"
             connection.rollback()
 
+
+def test_a_long_statement_is_converted_once(app):
+    """psycopg converts a statement's placeholders once and keeps the result, also for the case
+    page's long statements (psycopg's own limit is 4 kB)."""
+    from psycopg import _queries
+
+    statement = sa.select(*[sa.literal_column(str(n)).label(f"column_{n}") for n in range(500)]).where(
+        sa.bindparam("one", 1) == 1
+    )
+    with app.app_context(), db.engine.connect() as connection:
+        assert len(str(statement.compile(connection))) > 4096
+        connection.execute(statement).all()
+        hits = _queries._query2pg.cache_info().hits
+        connection.execute(statement).all()
+        assert _queries._query2pg.cache_info().hits == hits + 1
+        connection.rollback()
+
+
+def test_a_results_description_is_psycopgs_when_read(app):
+    """psycopg's description of a result is built only when read (SQLAlchemy reads it once per
+    statement), and describes that result even once the cursor has moved on."""
+    with app.app_context(), db.engine.connect() as connection:
+        cursor = connection.connection.dbapi_connection.cursor()
+        cursor.execute("SELECT 1 AS one, 'x'::text AS two")
+        first = cursor.description
+        cursor.execute("SELECT 1 AS three")
+        assert len(first) == 2
+        assert [(column.name, column.type_code) for column in first] == [("one", 23), ("two", 25)]
+        assert first[1].name == "two"
+        assert [column.name for column in cursor.description] == ["three"]
+        cursor.execute("SET LOCAL work_mem = '4MB'")
+        assert cursor.description is None
+        cursor.close()
+        connection.rollback()
