@@ -416,7 +416,8 @@ def _rate_limit_storage_options(uri: str) -> dict[str, Any]:
 
 
 def _engine_options(database_url: str) -> dict[str, Any]:
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # No ``pool_pre_ping``: casework.core.db pings a connection only when it has been idle.
+    options: dict[str, Any] = {}
     if database_url.startswith("postgresql"):
         # The service's statements are small and many: PostgreSQL's JIT compiler pays off for long
         # analytical queries, but here it only adds its compile time (80 to 100 ms measured on the

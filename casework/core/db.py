@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -360,13 +361,54 @@ def transaction_mode() -> str:
     return g.get(_MODE_KEY, "write") if has_request_context() else "write"
 
 
+#: A connection back from the pool is pinged first only when it has been idle this long.
+PING_AFTER_IDLE_SECONDS = 1.0
+_LAST_USED_KEY = "casework_last_used"
+
+
+def ping_after_idle(engine: sa.Engine) -> None:
+    """Check that a connection still works before handing it out, when it has been idle a while.
+
+    Instead of ``pool_pre_ping``, which pings on every checkout: a request checks a connection out
+    for its reads and again for its view entries and session writes, and on PostgreSQL each ping is a
+    round trip (and a wake-up of the server's process on the same cores). A connection that answered
+    within the last second is handed out as it is. A dead one (the server restarted, a network
+    device dropped it) is found as ``pool_pre_ping`` finds it, and every connection opened before it
+    is replaced too; one that died within the last second of use fails its request, as a request
+    under way when the server went down does.
+    """
+
+    def used_now(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED_KEY] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED_KEY, float("-inf")) < PING_AFTER_IDLE_SECONDS:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise sa.exc.InvalidatePoolError() from error  # the pool retries with a new connection
+            raise
+        record.info[_LAST_USED_KEY] = time.monotonic()
+
+    event.listen(engine, "connect", used_now)
+    event.listen(engine, "checkin", used_now)
+
+
 #: How long a transaction waits for SQLite's write lock before failing with "database is locked".
 SQLITE_BUSY_SECONDS = 30
 _HOLDS_WRITE_LOCK_KEY = "casework_holds_write_lock"
 
 
 def configure_engine_events(engine: sa.Engine) -> None:
-    """SQLite needs help to behave like the database the service is written for."""
+    """SQLite needs help to behave like the database the service is written for; PostgreSQL's read
+    transactions are declared read-only, and ended without forgetting what psycopg prepared."""
+    ping_after_idle(engine)
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        _configure_psycopg(engine)
     if engine.dialect.name != "sqlite":
         return
     # The threads of one process take SQLite's write lock in turn through this lock: a thread waiting
@@ -477,3 +519,130 @@ def configure_transaction_guard() -> None:
     if not event.contains(Session, "after_begin", _guard_begin):
         event.listen(Session, "after_begin", _guard_begin)
         event.listen(Session, "after_transaction_end", _guard_end)
+
+
+# --- PostgreSQL (psycopg) -----------------------------------------------------------------------------
+#
+# A ``read`` transaction begins ``BEGIN READ ONLY`` (psycopg's ``read_only``: the same round trip as a
+# plain ``BEGIN``), so PostgreSQL refuses a write in it as SQLite's ``query_only`` does. ``record`` and
+# ``write`` transactions are unchanged.
+#
+# Ending such a transaction with COMMIT rather than ROLLBACK changes nothing in the database (it could
+# not write), but it matters to psycopg: its ``rollback()`` forgets every statement it has prepared on
+# the connection and sends ``DEALLOCATE ALL`` (one more round trip). Every GET ends its reads with a
+# rollback (before the view entries, and when the session is closed at the end of the request), so no
+# statement ever reached psycopg's ``prepare_threshold``: PostgreSQL planned each one again on every
+# request (about 9 ms for the HTML case list's, 15 ms for the case page's records).
+
+
+def _configure_psycopg(engine: sa.Engine) -> None:
+    from psycopg.pq import TransactionStatus
+
+    cursor_class = _lazy_description_cursor()
+    _keep_long_statements_conversions()
+
+    @event.listens_for(engine, "connect")
+    def _describe_lazily(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.cursor_factory = cursor_class
+
+    @event.listens_for(engine, "begin")
+    def _declare_read_only(conn: sa.Connection) -> None:
+        dbapi_connection = conn.connection.dbapi_connection
+        # ``None`` is the server's default (read and write); set only when it changes, which psycopg
+        # allows between transactions only, as here (it is sent with the next BEGIN).
+        read_only = True if transaction_mode() == "read" else None
+        if dbapi_connection is not None and dbapi_connection.read_only != read_only:
+            dbapi_connection.read_only = read_only
+
+    rollback = engine.dialect.do_rollback
+
+    def do_rollback(connection: Any) -> None:
+        # Given the pool's proxy or psycopg's connection itself. Only a read-only transaction that has
+        # not failed is committed: a failed one, or one that could write, is rolled back (and psycopg
+        # then rightly forgets what it prepared in it).
+        psycopg_connection = getattr(connection, "dbapi_connection", connection)
+        if psycopg_connection.read_only and psycopg_connection.info.transaction_status == TransactionStatus.INTRANS:
+            psycopg_connection.commit()
+        else:
+            rollback(connection)
+
+    engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign, assignment]
+
+
+#: Statements up to this long keep psycopg's conversion of their placeholders (its own limit is 4 kB).
+CONVERTED_STATEMENT_LENGTH = 16 * 1024
+
+
+def _keep_long_statements_conversions() -> None:
+    """psycopg keeps, for statements up to 4 kB (in an ``lru_cache`` of 128), the conversion of their
+    placeholders to ``$1``, ``$2``... A longer one is converted again, with a regular expression over
+    its whole text, every time it runs: the case page's statement of the case (7 kB) and of every
+    domain's records (11 kB), on every case view. The limit is a module setting of psycopg's."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, CONVERTED_STATEMENT_LENGTH)
+
+
+# psycopg describes a result's columns (``cursor.description``) afresh each time it is read: a
+# ``Column`` per column, each decoding its name and looking its type up. SQLAlchemy reads it after
+# every statement, but once a statement's result has been described it keeps that description with
+# the compiled statement and only looks at whether there is one. The case page's statement of every
+# domain's records has hundreds of columns: describing them was a sixth of the page's Python calls.
+
+
+def _lazy_description_cursor() -> type[Any]:
+    from collections.abc import Sequence
+    from types import SimpleNamespace
+
+    import psycopg
+    from psycopg.pq import ExecStatus
+
+    returns_rows = (ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK)
+
+    class Description(Sequence[Any]):
+        """psycopg's description of one result, built when first looked into."""
+
+        __slots__ = ("_columns", "_cursor", "_result")
+
+        def __init__(self, cursor: psycopg.Cursor[Any], result: Any) -> None:
+            self._cursor: Any = cursor
+            self._result = result
+            self._columns: list[Any] | None = None
+
+        def _built(self) -> list[Any]:
+            if self._columns is None:
+                cursor = self._cursor
+                if cursor.pgresult is not self._result:
+                    # The cursor has moved on to another result: describe this one, as psycopg would.
+                    cursor = SimpleNamespace(
+                        pgresult=self._result, _encoding=cursor._encoding, adapters=cursor.adapters
+                    )
+                self._columns = [psycopg.Column(cursor, index) for index in range(self._result.nfields)]
+            return self._columns
+
+        def __len__(self) -> int:
+            return int(self._result.nfields)
+
+        def __getitem__(self, index: Any) -> Any:
+            return self._built()[index]
+
+        def __iter__(self) -> Any:
+            return iter(self._built())
+
+        def __eq__(self, other: object) -> bool:
+            return self._built() == other
+
+        __hash__ = None  # type: ignore[assignment]  # like the list it stands for
+
+        def __repr__(self) -> str:
+            return repr(self._built())
+
+    class LazyDescriptionCursor(psycopg.Cursor[Any]):
+        @property
+        def description(self) -> Any:
+            result = self.pgresult
+            if result and (result.nfields or result.status in returns_rows):
+                return Description(self, result)
+            return None
+
+    return LazyDescriptionCursor
