@@ -580,7 +580,11 @@ def _keep_long_statements_conversions() -> None:
     domain's records (11 kB), on every case view. The limit is a module setting of psycopg's."""
     from psycopg import _queries
 
-    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, CONVERTED_STATEMENT_LENGTH)
+    # A private setting: if a later psycopg drops it, statements are converted as psycopg decides
+    # (slower, never wrong), and tests/core/test_postgresql_transactions.py says so.
+    limit = getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None)
+    if isinstance(limit, int):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(limit, CONVERTED_STATEMENT_LENGTH)
 
 
 # psycopg describes a result's columns (``cursor.description``) afresh each time it is read: a
