@@ -458,46 +458,19 @@ def _summary_rows(statement: sa.Select, params: dict[str, Any]) -> list[tuple[Ca
     nothing of the ORM (and a list's request has nothing to flush)."""
 
     rows = []
-    for (
-        case_id,
-        reference,
-        area_code,
-        area_name,
-        category,
-        summary,
-        location,
-        status,
-        agency_code,
-        agency_name,
-        owner_email,
-        owner_name,
-        is_restricted,
-        opened_on,
-        created_at,
-        closed_on,
-        version,
-        total,
-    ) in db.session.connection().execute(statement, params):
+    for row in db.session.connection().execute(statement, params):
+        # The columns in the order ``_summary_columns`` selects them; the last is the total.
+        (case_id, reference, area_code, area_name, category, summary, location, status) = row[:8]
+        agency_code, agency_name, owner_email, owner_name = row[8:12]
         note_shown("cases", case_id)
+        owner = OwnerName(owner_email, owner_name) if owner_email is not None else None
+        area, agency = AreaName(area_code, area_name), AgencyName(agency_code, agency_name)
+        # is_restricted, opened_on, created_at, closed_on, version: as CaseSummary orders them.
+        the_rest = row[12:17]
         rows.append(
             (
-                CaseSummary(
-                    case_id,
-                    reference,
-                    AreaName(area_code, area_name),
-                    category,
-                    summary,
-                    location,
-                    status,
-                    AgencyName(agency_code, agency_name),
-                    OwnerName(owner_email, owner_name) if owner_email is not None else None,
-                    is_restricted,
-                    opened_on,
-                    created_at,
-                    closed_on,
-                    version,
-                ),
-                total,
+                CaseSummary(case_id, reference, area, category, summary, location, status, agency, owner, *the_rest),
+                row[17],
             )
         )
     return rows
