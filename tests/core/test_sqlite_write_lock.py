@@ -78,7 +78,10 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks to see the waiter")
+NEEDS_PROC_LOCKS = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+
+
+@NEEDS_PROC_LOCKS
 @pytest.mark.parametrize("holder_ends", ["commits", "is killed"])
 def test_a_writer_of_another_process_waits_for_the_lock_and_then_writes(database: Path, holder_ends: str) -> None:
     holder = start_writer(database, "holder", 30_000)
@@ -129,31 +132,39 @@ def test_a_forked_child_does_not_share_its_parents_lock(tmp_path: Path) -> None:
         lock.release()
 
 
-def test_a_wait_given_up_leaves_the_lock_free_for_the_next(tmp_path: Path) -> None:
+TAKE_AND_HOLD = (
+    "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY | os.O_CREAT); "
+    "fcntl.flock(fd, fcntl.LOCK_EX); print('holding', flush=True); sys.stdin.readline()"
+)
+
+
+@NEEDS_PROC_LOCKS
+def test_a_wait_given_up_leaves_the_lock_to_the_others(tmp_path: Path) -> None:
+    """A wait that ran out of time is still queued in the kernel: when it gets the lock after all, it
+    lets go at once, or no other process could ever write."""
     path = tmp_path / "db-writelock"
     holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY | os.O_CREAT); "
-            "fcntl.flock(fd, fcntl.LOCK_EX); print('holding', flush=True); sys.stdin.readline()",
-            str(path),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", TAKE_AND_HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout is not None
         assert holder.stdin is not None
         assert holder.stdout.readline().strip() == "holding"
         lock = FileWriteLock(str(path))
-        assert not lock.acquire(timeout=0)
+        # Until a wait given up is still queued in the kernel (a request given up before its thread
+        # started waiting is cancelled instead, and leaves nothing to let go).
+        give_up_at = time.monotonic() + 120
+        while not waits_on_file_lock(os.getpid(), path):
+            assert time.monotonic() < give_up_at, "the wait never reached the kernel"
+            assert not lock.acquire(timeout=0.05)
         holder.stdin.write("\n")
         holder.stdin.flush()
         assert holder.wait(60) == 0
-        assert lock.acquire(timeout=60)
-        lock.release()
+        # Another process waits for the lock (the timeout only stops a hang when it is never let go).
+        other = subprocess.run(
+            [sys.executable, "-c", TAKE_AND_HOLD, str(path)], input="\n", capture_output=True, text=True, timeout=120
+        )
+        assert other.stdout.strip() == "holding"
         assert lock.acquire(timeout=60)
         lock.release()
     finally:
