@@ -37,10 +37,11 @@ class FileWriteLock:
         self._pid = os.getpid()
         self._descriptor: int | None = None
         # A contended lock is waited for in a thread of its own, so that the wait can end after a
-        # time (``flock`` itself waits for ever), and one still waited for when its caller gave up
-        # keeps later callers behind it until it is let go.
+        # time (``flock`` itself waits for ever). A wait its caller gave up on may still get the lock,
+        # which its thread then lets go: until it has, later callers queue behind it rather than
+        # find the lock already theirs (it is the process's, on the same descriptor).
         self._requests: queue.SimpleQueue[tuple[int, Future[None]]] | None = None
-        self._waiting: Future[None] | None = None
+        self._abandoned: Future[None] | None = None
         self._warned = False
         _LOCKS.add(self)
 
@@ -50,9 +51,7 @@ class FileWriteLock:
         descriptor = self._open()
         if descriptor is None:
             return False
-        if self._waiting is not None and self._waiting.done():
-            self._waiting = None
-        if self._waiting is None:
+        if self._abandoned is None:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return True
@@ -63,12 +62,12 @@ class FileWriteLock:
                 return False
         request: Future[None] = Future()
         self._waiter().put((descriptor, request))
-        self._waiting = request
         try:
             request.result(timeout)
         except FutureTimeoutError:
             if not request.cancel():
                 # Taken after all, by now or later: let it go then, before the next caller's request.
+                self._abandoned = request
                 request.add_done_callback(lambda taken: self._let_go_abandoned(descriptor, taken))
             return False
         except OSError:
@@ -107,6 +106,8 @@ class FileWriteLock:
     def _let_go_abandoned(self, descriptor: int, taken: Future[None]) -> None:
         if not taken.cancelled() and taken.exception() is None and descriptor == self._descriptor:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
+        if self._abandoned is taken:
+            self._abandoned = None
 
     def forget_inherited(self) -> None:
         """In a forked child: drop the parent's descriptor (closing it leaves the parent's lock as it
@@ -116,7 +117,7 @@ class FileWriteLock:
                 os.close(self._descriptor)
         self._descriptor = None
         self._requests = None
-        self._waiting = None
+        self._abandoned = None
         self._pid = os.getpid()
 
 
