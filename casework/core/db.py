@@ -445,11 +445,12 @@ def configure_engine_events(engine: sa.Engine) -> None:
 
     def release_write_lock(info: dict[str, Any]) -> None:
         # The file lock first: once the process's lock is free, another thread may take the file lock.
-        if info.pop(_HOLDS_FILE_LOCK_KEY, False):
-            assert file_lock is not None
-            file_lock.release()
-        if info.pop(_HOLDS_WRITE_LOCK_KEY, False):
-            write_lock.release()
+        try:
+            if info.pop(_HOLDS_FILE_LOCK_KEY, False) and file_lock is not None:
+                file_lock.release()
+        finally:
+            if info.pop(_HOLDS_WRITE_LOCK_KEY, False):
+                write_lock.release()
 
     @event.listens_for(engine, "connect")
     def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
