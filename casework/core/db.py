@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.orm.base import NO_VALUE
+
+from casework.core.write_lock import FileWriteLock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -401,6 +404,18 @@ def ping_after_idle(engine: sa.Engine) -> None:
 #: How long a transaction waits for SQLite's write lock before failing with "database is locked".
 SQLITE_BUSY_SECONDS = 30
 _HOLDS_WRITE_LOCK_KEY = "casework_holds_write_lock"
+_HOLDS_FILE_LOCK_KEY = "casework_holds_file_write_lock"
+#: Beside the database file: the lock its writing processes take in turn.
+WRITE_LOCK_SUFFIX = "-writelock"
+
+
+def _sqlite_file_lock(url: sa.URL) -> FileWriteLock | None:
+    """The file lock of a SQLite database file; none for an in-memory database (one process's) or
+    one named by a ``file:`` URI (left to SQLite's lock)."""
+    database = url.database
+    if not database or database == ":memory:" or url.query.get("uri") or database.startswith("file:"):
+        return None
+    return FileWriteLock(os.path.abspath(database) + WRITE_LOCK_SUFFIX)
 
 
 def configure_engine_events(engine: sa.Engine) -> None:
@@ -411,20 +426,31 @@ def configure_engine_events(engine: sa.Engine) -> None:
         _configure_psycopg(engine)
     if engine.dialect.name != "sqlite":
         return
-    # The threads of one process take SQLite's write lock in turn through this lock: a thread waiting
-    # here is woken as soon as the lock is free, where SQLite's own busy handler polls with growing
-    # sleeps and can leave one waiter behind for ever under load. Other processes (the second web
-    # worker, the Celery worker and beat) still meet at SQLite's lock, with its busy timeout.
+    # The threads of one process take SQLite's write lock in turn through this lock, and processes
+    # (the other web worker, the Celery worker and beat) through a file lock beside the database
+    # (casework.core.write_lock): a waiter is woken as soon as the lock is free, where SQLite's own
+    # busy handler polls with growing sleeps and can leave one waiter behind for ever under load.
     write_lock = threading.Lock()
+    file_lock = _sqlite_file_lock(engine.url)
 
     def take_write_lock(conn: sa.Connection) -> None:
-        # Past the timeout, go on without it and let SQLite's busy handler have the last word.
+        # Past the timeout, go on without it and let SQLite's busy handler have the last word. The
+        # file lock is taken only by the thread holding the process's lock: the process's threads
+        # share it (one descriptor), so it is the process's, not the thread's.
+        deadline = time.monotonic() + SQLITE_BUSY_SECONDS
         if write_lock.acquire(timeout=SQLITE_BUSY_SECONDS):
             conn.info[_HOLDS_WRITE_LOCK_KEY] = True
+            if file_lock is not None and file_lock.acquire(timeout=max(deadline - time.monotonic(), 0)):
+                conn.info[_HOLDS_FILE_LOCK_KEY] = True
 
     def release_write_lock(info: dict[str, Any]) -> None:
-        if info.pop(_HOLDS_WRITE_LOCK_KEY, False):
-            write_lock.release()
+        # The file lock first: once the process's lock is free, another thread may take the file lock.
+        try:
+            if info.pop(_HOLDS_FILE_LOCK_KEY, False) and file_lock is not None:
+                file_lock.release()
+        finally:
+            if info.pop(_HOLDS_WRITE_LOCK_KEY, False):
+                write_lock.release()
 
     @event.listens_for(engine, "connect")
     def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -469,15 +495,28 @@ def configure_engine_events(engine: sa.Engine) -> None:
                 take_write_lock(conn)
                 dbapi_connection.execute("BEGIN IMMEDIATE")
 
-    @event.listens_for(engine, "commit")
-    def _sqlite_committed(conn: sa.Connection) -> None:
-        release_write_lock(conn.info)
+    # The locks are let go once the COMMIT or ROLLBACK has let go of SQLite's own, not at the
+    # ``commit`` and ``rollback`` events, which come before it is sent: a writer woken there found
+    # SQLite's lock still held and fell into its busy handler's sleeps. Given the pool's connection,
+    # whose ``info`` is the one the locks were noted in.
+    commit, rollback = engine.dialect.do_commit, engine.dialect.do_rollback
 
-    @event.listens_for(engine, "rollback")
-    def _sqlite_rolled_back(conn: sa.Connection) -> None:
-        release_write_lock(conn.info)
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            release_write_lock(_pool_info(dbapi_connection))
 
-    # A connection that goes back to the pool, or is thrown away, without a commit or rollback event
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            release_write_lock(_pool_info(dbapi_connection))
+
+    engine.dialect.do_commit = do_commit  # type: ignore[method-assign]
+    engine.dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+    # A connection that goes back to the pool, or is thrown away, without a commit or rollback
     # (a failure half-way) must not keep the lock.
     @event.listens_for(engine, "checkin")
     def _sqlite_checked_in(_dbapi_connection: Any, record: Any) -> None:
@@ -486,6 +525,15 @@ def configure_engine_events(engine: sa.Engine) -> None:
     @event.listens_for(engine, "invalidate")
     def _sqlite_invalidated(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
         release_write_lock(record.info)
+
+
+def _pool_info(connection: Any) -> dict[str, Any]:
+    """The ``info`` of a connection the dialect is given: the pool's, except for the driver's own
+    connection or SQLAlchemy's stand-in while it first connects (neither of which holds a lock)."""
+    try:
+        return cast("dict[str, Any]", connection.info)
+    except (AttributeError, NotImplementedError):
+        return {}
 
 
 def _set_query_only(dbapi_connection: Any, on: bool) -> None:
