@@ -95,7 +95,7 @@ def _statement_groups(parts: tuple[CaseRecords, ...]) -> tuple[tuple[CaseRecords
     multiply (a row per complaint, per breach) cost less in statements of their own, for the price of
     a statement each."""
     shared = tuple(part for part in parts if not part.apart)
-    groups = [(part,) for part in parts if part.apart]
+    groups: list[tuple[CaseRecords, ...]] = [(part,) for part in parts if part.apart]
     if shared:
         groups.append(shared)
     return tuple(sorted(groups, key=lambda group: parts.index(group[0])))
