@@ -31,6 +31,9 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
-    # The ledger comes with every domain's records of the case (``load_case_record(with_records=True)``).
-    domain.case_records(reading.LEDGER_RECORDS, Incident, options=reading.LEDGER_OPTIONS, order_by=reading.LEDGER_ORDER)
+    # The ledger comes with every domain's records of the case (``load_case_record(with_records=True)``),
+    # in a statement of its own: a row per complaint, the part that grows most with the case.
+    domain.case_records(
+        reading.LEDGER_RECORDS, Incident, options=reading.LEDGER_OPTIONS, order_by=reading.LEDGER_ORDER, apart=True
+    )
     domain.person_page_section(10, "cases/_person_cases.html", person_sections.cases_section)

@@ -54,7 +54,7 @@ class PageSection:
 @dataclass(frozen=True)
 class CaseRecords:
     """A domain's records of one case that the case page and the case answer show (its actions, its
-    risk assessments): every domain's are loaded together in one statement
+    risk assessments): every domain's are loaded together in one statement, apart from those ``apart``
     (``casework.cases.sections.case_records``)."""
 
     name: str
@@ -67,6 +67,10 @@ class CaseRecords:
     #: function(the case id, a bind parameter) -> which rows belong to the case, for records that do not
     #: name it in a ``case_id`` column (a watch entry of one of its victims); default ``case_id = :case_id``.
     on: Callable[[Any], Any] | None = None
+    #: Loaded in a statement of its own: for records that join a collection of their own (an incident's
+    #: complaints, an intervention's breaches), so have a row per item of it and grow with the case. A
+    #: row of the shared statement carries every part's columns; apart, only this part's.
+    apart: bool = False
 
     def belongs(self, case_id: Any) -> Any:
         """The condition that picks this part's records of the case ``case_id`` (a bind parameter)."""
@@ -192,12 +196,14 @@ class DomainRegistration:
         options: tuple[Any, ...] = (),
         order_by: tuple[Any, ...] = (),
         on: Callable[[Any], Any] | None = None,
+        apart: bool = False,
     ) -> None:
         """The domain's records of a case that its case page section, API key and timeline show: read
-        with ``casework.cases.sections.case_records(case_id, name)``, one statement for every domain's.
-        ``on(case_id)`` picks them when the entity has no ``case_id`` column (it must stay cheap: it is
-        an outer join's condition, with the case id as a bind parameter)."""
-        self.registry.case_records[name] = CaseRecords(name, entity, tuple(options), tuple(order_by), on)
+        with ``casework.cases.sections.case_records(case_id, name)``, one statement for every domain's
+        (and one for each registered ``apart``: see ``CaseRecords.apart``). ``on(case_id)`` picks them
+        when the entity has no ``case_id`` column (it must stay cheap: it is an outer join's condition,
+        with the case id as a bind parameter)."""
+        self.registry.case_records[name] = CaseRecords(name, entity, tuple(options), tuple(order_by), on, apart)
 
     def case_api_section(self, key: str, fn: Callable[[Any, Any], Any]) -> None:
         self.registry.case_api_sections[key] = fn

@@ -16,12 +16,13 @@ from tests.interventions.world import world  # noqa: F401
 
 #: The most statements a case view may run (issue 15: 8 or fewer): the signed-in user (or the token and
 #: its user); the case with its visibility; the journal (notes, changes, links); every domain's records
-#: of the case in one statement, the ledger (incidents and complaints) among them (risk, actions,
-#: interventions, documents, the threshold watch's entries of its victims, their victim-page accesses
-#: and diary); and the view entries for the case and everything else the page shows, written together
-#: after the answer by casework.audit.reads (2 inserts however many records were shown, without
-#: reloading the user).
-CASE_VIEW_STATEMENTS = 6
+#: of the case in three statements: the ledger (incidents and complaints) and the interventions (with
+#: their breaches and reviews) each in one of their own, so that their rows, which multiply with the
+#: case, carry only their own columns, and the rest together (risk, actions, documents, the threshold
+#: watch's entries of its victims, their victim-page accesses and diary); and the view entries for the
+#: case and everything else the page shows, written together after the answer by casework.audit.reads
+#: (2 inserts however many records were shown, without reloading the user).
+CASE_VIEW_STATEMENTS = 8
 
 ALL_NO = {
     "threats_of_violence": "no",
@@ -181,3 +182,19 @@ def test_the_watch_flag_and_the_victim_page_come_with_every_domains_records(
     assert counter.count == len(before) <= CASE_VIEW_STATEMENTS, "\n".join(
         " ".join(s.split())[:300] for s in counter.statements
     )
+
+
+def test_the_records_that_multiply_come_in_statements_of_their_own(world, fill, page_client, count_queries):  # noqa: F811
+    """A row of the statement shared by every domain's records carries every part's columns: the ledger
+    (a row per complaint) and the interventions (a row per breach and review) are read apart, each
+    statement carrying only its part's tables."""
+    fill(2)
+    statements = _statements(count_queries, lambda: page_client(world.officer).get(f"/cases/{world.case.id}"))
+    ledger = [s for s in statements if "complaints" in s]
+    breaches = [s for s in statements if "intervention_breaches" in s]
+    assert len(ledger) == 1, "\n".join(statements)
+    assert len(breaches) == 1, "\n".join(statements)
+    for statement in (*ledger, *breaches):
+        assert ("intervention_breaches" in statement) != ("complaints" in statement)
+        assert "risk_assessments" not in statement
+        assert "victim_diary_entries" not in statement
