@@ -9,7 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from casework.accounts import services as accounts
-from casework.cases.models import Case, Person
+from casework.cases.models import Case
 from casework.core.db import commit
 from casework.core.time import today
 from casework.demo import DEMO_DOMAIN
@@ -24,8 +24,13 @@ VICTIM_EMAIL = f"margaret.holmes@{DEMO_DOMAIN}"
 def load(_password: str) -> None:
     officer = accounts.find_user_by_email(f"officer@{DEMO_DOMAIN}")
     case = db.session.scalar(sa.select(Case).where(Case.summary.startswith("Margaret Holmes is harassed")))
-    margaret = db.session.scalar(sa.select(Person).where(Person.name == "Margaret Holmes"))
-    if officer is None or case is None or margaret is None:
+    if officer is None or case is None:
+        return
+    # The victim on the case, not whoever is called Margaret Holmes: the data protection demo adds a
+    # second record of her (a duplicate to merge), and a query by name alone returns the two in
+    # whatever order the database stores them.
+    margaret = next((person for person in services.victims_of(case) if person.name == "Margaret Holmes"), None)
+    if margaret is None:
         return
     if db.session.scalar(sa.select(VictimAccess.id).where(VictimAccess.person_id == margaret.id).limit(1)):
         return

@@ -174,9 +174,11 @@ def switch_on(
     contact_by: str | None = None,
 ) -> VictimAccess:
     """Let ``person`` use the victim page, once the officer has checked their contact details with them,
-    and tell them how to sign in."""
+    and tell them how to sign in. ``person`` must be a victim or complainant on ``case``: their page
+    follows only such cases, so a page switched on from any other would show them nothing of it."""
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
+    victim_on_case(case, person.id)
     normal_email, normal_mobile, next_step, chosen = _checked_contact(
         email, mobile, contact_checked, contact_by, next_step, next_step_on
     )
