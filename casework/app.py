@@ -89,7 +89,9 @@ def init_extensions(app: Flask) -> None:
     from casework.core.db import (
         choose_transaction_mode,
         configure_engine_events,
+        configure_read_engine,
         configure_session_events,
+        configure_transaction_engines,
         configure_transaction_guard,
     )
     from casework.core.migrations import init_migrations
@@ -97,11 +99,13 @@ def init_extensions(app: Flask) -> None:
 
     configure_session_events()
     configure_transaction_guard()
+    configure_transaction_engines()
     # First of the request hooks: the mode must be known before anything reads (the user, say).
     app.before_request(choose_transaction_mode)
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)  # creates the engine; does not connect
+        configure_read_engine(app, db.engine)
     init_migrations(
         app,
         db,
