@@ -566,27 +566,33 @@ class RoutingSession(FlaskSession):
 
     The engine is chosen at a transaction's first statement and kept until it ends, so a mode changed
     half-way (``writes_from_here`` before a rollback) takes effect with the next transaction, as the
-    guard always has.
+    guard always has. Without a read engine (PostgreSQL) it is Flask-SQLAlchemy's session.
     """
 
+    def __init__(self, db: Any, **kwargs: Any) -> None:
+        from flask import has_app_context
+
+        super().__init__(db, **kwargs)
+        # Looked up once: a session belongs to one app context (Flask-SQLAlchemy scopes it so).
+        self.read_engine = read_engine() if has_app_context() else None
+
     def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any) -> Any:
-        if bind is None and self.bind is None:
+        if self.read_engine is not None and bind is None and self.bind is None:
             chosen = self.info.get(_TRANSACTION_ENGINE_KEY)
             if chosen is not None:
                 return chosen
             if transaction_mode() == "read":
-                reads = read_engine()
-                if reads is not None:
-                    return reads
+                return self.read_engine
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
 
 def _remember_engine(session: Session, _transaction: Any, connection: sa.Connection) -> None:
-    session.info.setdefault(_TRANSACTION_ENGINE_KEY, connection.engine)
+    if getattr(session, "read_engine", None) is not None:
+        session.info.setdefault(_TRANSACTION_ENGINE_KEY, connection.engine)
 
 
 def _forget_engine(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:
+    if transaction.parent is None and getattr(session, "read_engine", None) is not None:
         session.info.pop(_TRANSACTION_ENGINE_KEY, None)
 
 
