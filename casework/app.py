@@ -91,7 +91,6 @@ def init_extensions(app: Flask) -> None:
         configure_engine_events,
         configure_read_engine,
         configure_session_events,
-        configure_transaction_engines,
         configure_transaction_guard,
     )
     from casework.core.migrations import init_migrations
@@ -99,7 +98,6 @@ def init_extensions(app: Flask) -> None:
 
     configure_session_events()
     configure_transaction_guard()
-    configure_transaction_engines()
     # First of the request hooks: the mode must be known before anything reads (the user, say).
     app.before_request(choose_transaction_mode)
     db.init_app(app)

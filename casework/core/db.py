@@ -552,6 +552,8 @@ def configure_read_engine(app: Any, engine: sa.Engine) -> None:
         _set_query_only(dbapi_connection, True)
 
     app.extensions[_READ_ENGINE_KEY] = reads
+    # Only then: a process serving PostgreSQL pays nothing for the routing.
+    configure_transaction_engines()
 
 
 def read_engine() -> sa.Engine | None:
