@@ -96,11 +96,14 @@ def sign_in(app):
 def count_statements(app):
     import sqlalchemy as sa
 
+    from casework.core.db import read_engine
     from casework.extensions import db
 
     counter = [0]
     with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute", lambda *_a: counter.__setitem__(0, counter[0] + 1))
+        # On SQLite, read transactions have an engine of their own (casework.core.db).
+        for engine in filter(None, (db.engine, read_engine())):
+            sa.event.listen(engine, "before_cursor_execute", lambda *_a: counter.__setitem__(0, counter[0] + 1))
     return counter
 
 

@@ -89,6 +89,7 @@ def init_extensions(app: Flask) -> None:
     from casework.core.db import (
         choose_transaction_mode,
         configure_engine_events,
+        configure_read_engine,
         configure_session_events,
         configure_transaction_guard,
     )
@@ -102,6 +103,7 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)  # creates the engine; does not connect
+        configure_read_engine(app, db.engine)
     init_migrations(
         app,
         db,

@@ -12,9 +12,9 @@ from flask_mailman import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from casework.core.db import Base
+from casework.core.db import Base, RoutingSession
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 if TYPE_CHECKING:
     # ``db.Model`` is an attribute, which a type checker does not take as a base class: models
     # subclass ``Model``, which it reads as the typed declarative base ``db.Model`` is built on.

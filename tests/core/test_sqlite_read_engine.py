@@ -1,0 +1,123 @@
+"""On a SQLite file, read transactions run on connections of their own that stay read-only
+(casework/core/db.py, ``RoutingSession``).
+
+Setting the read-only guard (``PRAGMA query_only``) expires every statement SQLite has prepared on the
+connection. A read request that writes its view entries afterwards used to change it twice on one
+connection, so every request compiled its statements again. The guard must still refuse a read
+transaction's writes. (The other tests bind the session to one connection, so they never see this.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from casework import create_app
+from casework.core.db import read_engine, transaction_mode, writes_from_here
+from casework.extensions import db
+
+pytestmark = pytest.mark.sqlite_only
+
+
+@pytest.fixture
+def app(tmp_path: Any) -> Iterator[Any]:
+    from flask_migrate import upgrade
+
+    from casework.accounts import services as accounts
+    from casework.cases.services import create_case
+    from casework.core.db import commit
+
+    app = create_app(
+        {
+            "ENV": "testing",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'casework.sqlite'}",
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-for-production",
+            "BROKER_URL": "memory://",
+            "CELERY_ALWAYS_EAGER": True,
+            "MAIL_DIR": str(tmp_path / "mail"),
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        accounts.create_area(None, "BOL", "Bolsover")
+        agency = accounts.create_agency(None, "BDC", "Bolsover District Council", "council", ["BOL"])
+        user = accounts.create_user(
+            None, email="officer@example.org", name="Officer", password="correct horse battery staple", agency=agency, roles=["officer"]
+        )
+        create_case(user, area_code="BOL", category="personal", summary="Noise at night")
+        app.config["TEST_TOKEN"] = accounts.issue_token(user, 1)[0]
+        commit()
+        db.engine.dispose()
+    yield app
+    with app.app_context():
+        for engine in filter(None, (db.engine, read_engine())):
+            engine.dispose()
+
+
+def _trace_every_connection(app: Any) -> list[str]:
+    executed: list[str] = []
+    with app.app_context():
+        for engine in filter(None, (db.engine, read_engine())):
+            engine.dispose()
+            sa.event.listen(engine, "connect", lambda conn, _record: conn.set_trace_callback(executed.append))
+    return executed
+
+
+def test_a_read_request_leaves_every_connection_s_guard_as_it_is(app):
+    executed = _trace_every_connection(app)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {app.config['TEST_TOKEN']}"}
+    first = client.get("/api/v1/cases", headers=headers)
+    assert first.status_code == 200 and len(first.get_json()["items"]) == 1
+    del executed[:]
+    for _ in range(3):
+        response = client.get("/api/v1/cases", headers=headers)
+        assert response.get_json() == first.get_json()
+    # The requests read and wrote (their view entries) without setting the guard once.
+    assert any(statement.startswith("INSERT INTO audit_entries") for statement in executed)
+    assert [statement for statement in executed if statement.startswith("PRAGMA query_only=")] == []
+
+
+def test_a_read_transaction_is_still_refused_a_write(app):
+    with app.test_request_context("/", method="GET"):
+        from casework.core.db import choose_transaction_mode
+
+        choose_transaction_mode()
+        assert transaction_mode() == "read"
+        assert db.session.get_bind() is read_engine()
+        with pytest.raises(sa.exc.OperationalError, match="readonly"):
+            db.session.execute(sa.text("UPDATE cases SET summary = 'changed'"))
+        db.session.rollback()
+
+
+def test_a_transaction_keeps_its_engine_until_it_ends(app):
+    with app.test_request_context("/", method="GET"):
+        from casework.core.db import choose_transaction_mode
+
+        choose_transaction_mode()
+        assert db.session.scalar(sa.text("SELECT summary FROM cases")) == "Noise at night"
+        writes_from_here()  # as record_views does, but with the read still open
+        assert db.session.get_bind() is read_engine()
+        with pytest.raises(sa.exc.OperationalError, match="readonly"):
+            db.session.execute(sa.text("UPDATE cases SET summary = 'changed'"))
+        db.session.rollback()
+        # The next transaction may write: on the application's engine.
+        assert db.session.get_bind() is db.engine
+        db.session.execute(sa.text("UPDATE cases SET summary = 'changed'"))
+        db.session.commit()
+        assert db.session.scalar(sa.text("SELECT summary FROM cases")) == "changed"
+
+
+def test_an_unsafe_request_writes_on_the_application_s_engine(app):
+    with app.test_request_context("/", method="POST"):
+        from casework.core.db import choose_transaction_mode
+
+        choose_transaction_mode()
+        assert db.session.get_bind() is db.engine
+        db.session.execute(sa.text("UPDATE cases SET summary = 'written'"))
+        db.session.commit()
