@@ -193,7 +193,7 @@ def main() -> int:
         "CASEWORK_DATABASE_URL": args.database_url,
         "CASEWORK_BROKER_URL": "memory://",
     }
-    casework = start_server("casework:create_app()", args.port, args.workers, args.threads, env)
+    casework = start_server("casework.wsgi:app", args.port, args.workers, args.threads, env)
     minimal = start_server("bench.minimal_app:app", args.port + 1, args.workers, args.threads, env)
     try:
         wait_ready(args.port, "/api/v1/cases")

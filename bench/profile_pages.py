@@ -16,6 +16,7 @@ suite.
 from __future__ import annotations
 
 import argparse
+import gc
 import cProfile
 import io
 import os
@@ -118,6 +119,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="casework-profile-") as instance:
         app = build_app(args.database_url, instance)
+        gc.freeze()  # as casework.wsgi does for gunicorn's workers
         client, headers = sign_in(app)
         counter = count_statements(app)
         print(f"{args.requests} requests per page, one at a time, in-process")

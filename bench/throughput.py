@@ -372,7 +372,7 @@ def main() -> int:
                 prepare(revision, env)
                 server = start(
                     f"{revision.name} ({backend})",
-                    "casework:create_app()",
+                    "casework.wsgi:app",  # the production entry point (Dockerfile, systemd unit)
                     revision.root,
                     env,
                     port,
