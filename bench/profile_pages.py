@@ -16,8 +16,8 @@ suite.
 from __future__ import annotations
 
 import argparse
-import gc
 import cProfile
+import gc
 import io
 import os
 import pstats

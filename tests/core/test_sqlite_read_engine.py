@@ -47,7 +47,12 @@ def app(tmp_path: Any) -> Iterator[Any]:
         accounts.create_area(None, "BOL", "Bolsover")
         agency = accounts.create_agency(None, "BDC", "Bolsover District Council", "council", ["BOL"])
         user = accounts.create_user(
-            None, email="officer@example.org", name="Officer", password="correct horse battery staple", agency=agency, roles=["officer"]
+            None,
+            email="officer@example.org",
+            name="Officer",
+            password="correct horse battery staple",
+            agency=agency,
+            roles=["officer"],
         )
         create_case(user, area_code="BOL", category="personal", summary="Noise at night")
         app.config["TEST_TOKEN"] = accounts.issue_token(user, 1)[0]
@@ -73,7 +78,8 @@ def test_a_read_request_leaves_every_connection_s_guard_as_it_is(app):
     client = app.test_client()
     headers = {"Authorization": f"Bearer {app.config['TEST_TOKEN']}"}
     first = client.get("/api/v1/cases", headers=headers)
-    assert first.status_code == 200 and len(first.get_json()["items"]) == 1
+    assert first.status_code == 200
+    assert len(first.get_json()["items"]) == 1
     del executed[:]
     for _ in range(3):
         response = client.get("/api/v1/cases", headers=headers)
