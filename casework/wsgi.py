@@ -16,9 +16,9 @@ try:
 except ConfigError as error:
     error.show()
     raise SystemExit(4) from None
-
-# Everything start-up built (the app, its compiled templates, the mappers, the libraries' modules: some
-# 430,000 objects) lives as long as the worker. Left to the collector, each full collection walked all of
-# it again: about every 200 case pages, some 180 ms each. Frozen, the collector passes over it; garbage
-# made later, by requests, is collected as before.
-gc.freeze()
+else:
+    # Everything start-up built (the app, its compiled templates, the mappers, the libraries' modules: some
+    # 430,000 objects) lives as long as the worker. Left to the collector, each full collection walked all
+    # of it again: about every 200 case pages, some 180 ms each. Frozen, the collector passes over it;
+    # garbage made later, by requests, is collected as before.
+    gc.freeze()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import queue
@@ -44,6 +45,7 @@ class FileWriteLock:
         self._abandoned: Future[None] | None = None
         self._warned = False
         _LOCKS.add(self)
+        _forget_inherited_locks_after_fork()
 
     def acquire(self, timeout: float) -> bool:
         """Take the lock, waiting at most ``timeout`` seconds; False if it could not be had (the
@@ -144,4 +146,7 @@ def _forget_inherited_locks() -> None:
         lock.forget_inherited()
 
 
-os.register_at_fork(after_in_child=_forget_inherited_locks)
+@functools.cache
+def _forget_inherited_locks_after_fork() -> None:
+    # Once per process, with its first lock (not at import: importing registers nothing).
+    os.register_at_fork(after_in_child=_forget_inherited_locks)
