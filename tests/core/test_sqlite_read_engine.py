@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from casework import create_app
 from casework.core.db import read_engine, transaction_mode, writes_from_here
 from casework.extensions import db
+from tests.conftest import test_settings as settings_for_tests
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -31,16 +32,7 @@ def app(tmp_path: Any) -> Iterator[Any]:
     from casework.core.db import commit
 
     app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'casework.sqlite'}",
-            "INSTANCE_PATH": str(tmp_path),
-            "SECRET_KEY": "test-secret-key-that-is-long-enough-for-production",
-            "BROKER_URL": "memory://",
-            "CELERY_ALWAYS_EAGER": True,
-            "MAIL_DIR": str(tmp_path / "mail"),
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
+        {**settings_for_tests(f"sqlite:///{tmp_path / 'casework.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
     )
     with app.app_context():
         upgrade()
