@@ -19,6 +19,7 @@ itself are not loaded, so a create is logged as a change, not also as a view. An
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +28,7 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from casework.audit.models import AuditAction
+from casework.audit.models import AuditAction, audit_entries
 from casework.audit.services import record_many, viewed_in_this_request
 from casework.core.db import writes_from_here
 from casework.extensions import db
@@ -113,7 +114,7 @@ def note_shown(table: str, ident: Any) -> None:
 
 def note_viewed(table: str, ident: Any, summary: str) -> None:
     """The record a page is about, with what its view entry says ("Viewed case BOL-2026-0001"): written
-    with the request's other view entries, in the same two statements, when the answer shows it."""
+    with the request's other view entries, in the same statements, when the answer shows it."""
     if has_request_context() and table in VIEWED_RECORDS:
         _note(table, ident, summary)
 
@@ -137,19 +138,43 @@ def record_views(response: Response) -> Response:
     if not pending:
         return response
     actor_id = _user_id()
-    # Whatever the view left uncommitted (a form that failed half-way) must not ride on this commit.
+    # The read ends here, with whatever the view left uncommitted (a form that failed half-way): it
+    # never rides on the entries' commit.
     db.session.rollback()
-    # A read request's transactions are read-only (casework.core.db): the entries take the write lock
-    # in a transaction of their own, held only while they are written.
-    writes_from_here()
     path = request.full_path.rstrip("?") if request.query_string else request.path
     summary = f"Shown by {request.method} {path}"
     actor = _Actor(actor_id) if actor_id is not None else None
     own = {key: shown[key] for key in pending if shown[key] is not None}
-    record_many(actor, AuditAction.view, pending, summary, summaries=own)
-    db.session.commit()
-    g.pop("audit_shown", None)  # loads made while writing are not views
+    with _transaction_of_its_own() as connection:
+        record_many(actor, AuditAction.view, pending, summary, summaries=own, connection=connection)
     return response
+
+
+@contextmanager
+def _transaction_of_its_own() -> Iterator[sa.Connection]:
+    """A connection in a transaction of its own for the entries, committed when the block ends.
+
+    Core only, not the session: the entries are two plain inserts (one on PostgreSQL), and the
+    session's transaction, with its events, flush and expiry of what the read loaded, cost more than
+    writing them.
+    """
+    # A read request's transactions are read-only (casework.core.db): the entries take the write lock
+    # in a transaction of their own, held only while they are written.
+    writes_from_here()
+    bind = db.session.get_bind(clause=audit_entries)
+    if isinstance(bind, sa.Connection):
+        # The session works inside a transaction its caller began on a connection (the tests): the
+        # entries go in a SAVEPOINT of it, as the session's own transactions do.
+        with bind.begin_nested():
+            yield bind
+        return
+    with bind.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # On PostgreSQL record_many writes in one statement, which is a transaction by itself:
+            # committed when it returns, without a BEGIN and a COMMIT of their own (two round trips).
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        with connection.begin():
+            yield connection
 
 
 def _user_id() -> int | None:

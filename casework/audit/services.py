@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import g, has_request_context, request
+from sqlalchemy.dialects import postgresql
 
 from casework.audit import chain
 from casework.audit.chain import plain as _plain
@@ -87,10 +88,12 @@ def record_many(
     summary: str,
     *,
     summaries: Mapping[tuple[str, str | None], str] | None = None,
+    connection: sa.Connection | None = None,
 ) -> int:
-    """Record the same action on many records in two statements, however many there are (a list page's
-    views): the entries in one multi-row INSERT ... RETURNING, their values in one more. ``summaries``
-    gives some records a summary of their own (``(table, id)`` -> summary: "Viewed case ...")."""
+    """Record the same action on many records in one statement on PostgreSQL, two on SQLite, however
+    many there are (a list page's views). ``summaries`` gives some records a summary of their own
+    (``(table, id)`` -> summary: "Viewed case ..."). On ``connection`` when given (a transaction of
+    its own, casework.audit.reads), else on the session's connection, in its transaction."""
     refs = list(dict.fromkeys(_object_ref(obj) for obj in objects))
     if not refs:
         return 0
@@ -119,25 +122,111 @@ def record_many(
         }
         for (object_type, object_id), v in zip(refs, values, strict=True)
     ]
+    connection = connection if connection is not None else db.session.connection()
+    if connection.dialect.name == "postgresql":
+        written = _write_in_one_statement(connection, entries, values, ip_address)
+    else:
+        written = _write_in_two_statements(connection, entries, values)
+    if action is AuditAction.view:
+        viewed_in_this_request().update(refs)
+    return written
+
+
+def _write_in_two_statements(
+    connection: sa.Connection, entries: list[dict[str, Any]], values: list[dict[str, Any]]
+) -> int:
     # Matched back by subject (each appears once) rather than by order: SQLite can only promise the order
     # of RETURNING rows one statement per row.
-    # On the session's connection, in its transaction: plain table inserts need nothing of the ORM.
-    connection = db.session.connection()
     inserted = connection.execute(_INSERT_ENTRIES, entries).all()
     entry_ids = {(row.object_type, row.object_id): row.id for row in inserted}
     for v in values:
         v["entry_id"] = entry_ids[(v["subject_type"], v["subject_id"])]
     connection.execute(_INSERT_VALUES, values)
-    if action is AuditAction.view:
-        viewed_in_this_request().update(refs)
     return len(inserted)
 
 
-#: ``record_many``'s two statements, built once (every read that shows a record runs them).
+def _write_in_one_statement(
+    connection: sa.Connection, entries: list[dict[str, Any]], values: list[dict[str, Any]], ip_address: str | None
+) -> int:
+    # One round trip: the entries' INSERT ... RETURNING in a WITH, the values inserted from what it
+    # returned, the rows given as arrays (one statement whatever their number, prepared once).
+    first = entries[0]
+    result = connection.execute(
+        _INSERT_ENTRIES_AND_VALUES,
+        {
+            "created_at": first["created_at"],
+            "actor_id": first["actor_id"],
+            "action": first["action"],
+            "ip_address": ip_address,
+            "object_types": [e["object_type"] for e in entries],
+            "object_ids": [e["object_id"] for e in entries],
+            "values_hashes": [e["values_hash"] for e in entries],
+            "summaries": [v["summary"] for v in values],
+            "nonces": [v["nonce"] for v in values],
+        },
+    )
+    return rows_changed(result)
+
+
+#: ``record_many``'s statements, built once (every read that shows a record runs them): two on SQLite, which
+#: has no INSERT inside a WITH, and one on PostgreSQL (``_INSERT_ENTRIES_AND_VALUES``).
 _INSERT_ENTRIES = sa.insert(audit_entries).returning(
     audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id
 )
 _INSERT_VALUES = sa.insert(audit_values)
+
+
+def _insert_entries_and_values() -> sa.Insert:
+    """PostgreSQL's one statement for ``record_many``: the rows come as arrays, unnested in order."""
+    texts = postgresql.ARRAY(sa.String)
+    rows = (
+        sa.func.unnest(
+            sa.bindparam("object_types", type_=texts),
+            sa.bindparam("object_ids", type_=texts),
+            sa.bindparam("values_hashes", type_=texts),
+            sa.bindparam("summaries", type_=texts),
+            sa.bindparam("nonces", type_=texts),
+        )
+        .table_valued("object_type", "object_id", "values_hash", "summary", "nonce", with_ordinality="position")
+        .render_derived(name="shown")
+    )
+    entries = (
+        sa.insert(audit_entries)
+        .from_select(
+            ["created_at", "actor_id", "action", "object_type", "object_id", "values_hash"],
+            sa.select(
+                sa.bindparam("created_at", type_=audit_entries.c.created_at.type),
+                sa.bindparam("actor_id", type_=audit_entries.c.actor_id.type),
+                sa.bindparam("action", type_=audit_entries.c.action.type),
+                rows.c.object_type,
+                rows.c.object_id,
+                rows.c.values_hash,
+            ).order_by(rows.c.position),
+        )
+        .returning(audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id)
+        .cte("entries")
+    )
+    return sa.insert(audit_values).from_select(
+        ["entry_id", "subject_type", "subject_id", "summary", "ip_address", "nonce"],
+        sa.select(
+            entries.c.id,
+            rows.c.object_type,
+            rows.c.object_id,
+            rows.c.summary,
+            sa.bindparam("ip_address", type_=audit_values.c.ip_address.type),
+            rows.c.nonce,
+        ).join_from(
+            entries,
+            rows,
+            sa.and_(
+                rows.c.object_type == entries.c.object_type,
+                rows.c.object_id.is_not_distinct_from(entries.c.object_id),
+            ),
+        ),
+    ).add_cte(entries)
+
+
+_INSERT_ENTRIES_AND_VALUES = _insert_entries_and_values()
 
 
 def viewed_in_this_request() -> set[tuple[str, str | None]]:

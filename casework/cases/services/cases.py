@@ -479,7 +479,8 @@ def view_case(actor: Any, case: Case, *, how: str = "Viewed") -> None:
     """Record that ``actor`` looked at the case (``how``: "Viewed", or "Printed" for the print view).
 
     In a request the entry is written with the request's other view entries (``casework.audit.reads``:
-    two statements for all of them, after the answer is made); elsewhere it is added to the session."""
+    one statement for all of them on PostgreSQL, two on SQLite, after the answer is made); elsewhere it
+    is added to the session."""
     if has_request_context():
         note_viewed("cases", case.id, f"{how} case {case.reference}")
     else:
