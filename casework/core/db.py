@@ -305,8 +305,8 @@ SQLITE_IMMEDIATE = "casework_sqlite_immediate"
 #   Once a request has committed (``commit()``), it goes on in ``read``: loading its answer does not
 #   hold the write lock.
 #
-# PostgreSQL needs none of this: its ``record`` and ``write`` transactions are unchanged, and its
-# ``read`` ones run on read-only connections (below).
+# PostgreSQL needs none of this: its ``write`` transactions are unchanged, and its ``read`` and
+# ``record`` ones run on connections that are read-only until a ``record`` writes (below).
 
 #: Request methods that only read, unless the view is marked ``@records_view``.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -591,19 +591,25 @@ def configure_transaction_guard() -> None:
 # statements of a read transaction never saw one snapshot anyway: run each on its own (autocommit),
 # they see what they saw before. The read engine's connections are autocommit and read-only by setting
 # (``default_transaction_read_only``, given when they connect, no round trip), so a write in a read is
-# still refused, each statement being a read-only transaction of its own. Only ``read`` transactions
-# move; ``record`` and ``write`` transactions, whose statements must commit or roll back together,
-# stay on the application's engine, unchanged. What a read does that needs a transaction (a
-# server-side cursor: ``yield_per``, the spreadsheet exports) begins one, read-only, on its connection.
+# still refused, each statement being a read-only transaction of its own. ``record`` transactions (a
+# ``@records_view`` GET) read there too, and their first write begins a transaction that may write
+# (``BEGIN READ WRITE``, which the setting allows), as SQLite's first write takes the write lock: their
+# writes commit or roll back together, and did not depend on their reads (``records_view``). A write
+# not recognised as one is refused, never committed on its own. ``write`` transactions stay on the
+# application's engine, unchanged. What needs a transaction (a server-side cursor: ``yield_per``, the
+# spreadsheet exports; a SAVEPOINT) begins one on its connection, read-only in a ``read``.
 
 _READ_ENGINE_KEY = "casework_read_engine"
+_READ_ENGINE_MODES_KEY = "casework_read_engine_modes"
 _TRANSACTION_ENGINE_KEY = "casework_transaction_engine"
 
 
 def configure_read_engine(app: Any, engine: sa.Engine) -> None:
     """For a SQLite file or PostgreSQL (psycopg), a second engine for read transactions (``RoutingSession``)."""
+    modes = frozenset({"read"})
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         reads = _postgresql_read_engine(app, engine)
+        modes = frozenset({"read", "record"})
     else:
         database = engine.url.database
         if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or "mode=memory" in database:
@@ -616,6 +622,7 @@ def configure_read_engine(app: Any, engine: sa.Engine) -> None:
             _set_query_only(dbapi_connection, True)
 
     app.extensions[_READ_ENGINE_KEY] = reads
+    app.extensions[_READ_ENGINE_MODES_KEY] = modes
     # Only then: a process serving another database pays nothing for the routing.
     configure_transaction_engines()
 
@@ -636,18 +643,26 @@ def _postgresql_read_engine(app: Any, engine: sa.Engine) -> sa.Engine:
     reads = sa.create_engine(engine.url, **options, connect_args=connect_args, isolation_level="AUTOCOMMIT")
     configure_engine_events(reads)
 
+    @event.listens_for(reads, "begin")
+    def _note_a_record(conn: sa.Connection) -> None:
+        if transaction_mode() == "record":
+            conn.info[_DEFERRED_WRITE_KEY] = True
+        else:
+            conn.info.pop(_DEFERRED_WRITE_KEY, None)
+
     @event.listens_for(reads, "before_cursor_execute")
-    def _server_side_cursor_in_a_transaction(conn: sa.Connection, cursor: Any, _statement: str, *_args: Any) -> None:
-        # A server-side cursor (``DECLARE``) lives only inside a transaction: PostgreSQL refuses one
-        # outside. Begun here, read-only like everything on these connections, and ended by the
-        # session's commit or rollback as any transaction is (psycopg sends them when one is open).
+    def _begin_when_needed(conn: sa.Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        # Begun here, and ended by the session's commit or rollback as any transaction is (psycopg
+        # sends them when one is open): a ``record`` transaction's first write begins a transaction
+        # that may write, as on SQLite. A server-side cursor (``DECLARE``) or a SAVEPOINT, which
+        # PostgreSQL refuses outside a transaction, begins one too: read-only in a ``read``.
         dbapi_connection = conn.connection.dbapi_connection
-        if (
-            isinstance(cursor, ServerCursor)
-            and dbapi_connection is not None
-            and dbapi_connection.info.transaction_status == TransactionStatus.IDLE
-        ):
-            dbapi_connection.execute("BEGIN READ ONLY")
+        if dbapi_connection is None or dbapi_connection.info.transaction_status != TransactionStatus.IDLE:
+            return
+        records = conn.info.get(_DEFERRED_WRITE_KEY, False)
+        verb = statement.lstrip()[:9].upper()
+        if isinstance(cursor, ServerCursor) or verb.startswith(("SAVEPOINT", *(_WRITE_VERBS if records else ()))):
+            dbapi_connection.execute("BEGIN READ WRITE" if records else "BEGIN READ ONLY")
 
     return reads
 
@@ -669,18 +684,21 @@ class RoutingSession(FlaskSession):
     """
 
     def __init__(self, db: Any, **kwargs: Any) -> None:
-        from flask import has_app_context
+        from flask import current_app, has_app_context
 
         super().__init__(db, **kwargs)
         # Looked up once: a session belongs to one app context (Flask-SQLAlchemy scopes it so).
         self.read_engine = read_engine() if has_app_context() else None
+        self.read_engine_modes: frozenset[str] = (
+            current_app.extensions.get(_READ_ENGINE_MODES_KEY, frozenset()) if self.read_engine else frozenset()
+        )
 
     def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any) -> Any:
         if self.read_engine is not None and bind is None and self.bind is None:
             chosen = self.info.get(_TRANSACTION_ENGINE_KEY)
             if chosen is not None:
                 return chosen
-            if transaction_mode() == "read":
+            if transaction_mode() in self.read_engine_modes:
                 return self.read_engine
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
@@ -706,8 +724,8 @@ def configure_transaction_engines() -> None:
 #
 # A ``read`` transaction begins ``BEGIN READ ONLY`` (psycopg's ``read_only``: the same round trip as a
 # plain ``BEGIN``), so PostgreSQL refuses a write in it as SQLite's ``query_only`` does. ``record`` and
-# ``write`` transactions are unchanged. (A request's read transactions run on the read engine's
-# autocommit connections, read-only by setting, above; this is for one on the application's engine.)
+# ``write`` transactions are unchanged. (A request's ``read`` and ``record`` transactions run on the
+# read engine's autocommit connections, above; this is for one on the application's engine.)
 #
 # Ending such a transaction with COMMIT rather than ROLLBACK changes nothing in the database (it could
 # not write), but it matters to psycopg: its ``rollback()`` forgets every statement it has prepared on

@@ -3,7 +3,8 @@ by setting (casework/core/db.py, ``configure_read_engine`` and ``RoutingSession`
 
 A read transaction was ``BEGIN READ ONLY``, its statements and ``COMMIT``: two round trips that added
 nothing, since READ COMMITTED takes a new snapshot for each statement anyway. A read must still be
-refused a write. These tests use the pools' connections, not the test's bound one (on which every
+refused a write. A ``@records_view`` GET reads the same way, and its first write begins a transaction.
+These tests use the pools' connections, not the test's bound one (on which every
 transaction stays, as in the other tests).
 """
 
@@ -75,25 +76,64 @@ def test_a_read_streams_in_a_read_only_transaction(app):
         db.session.rollback()
 
 
-@pytest.mark.parametrize(("method", "records"), [("POST", False), ("GET", True)])
-def test_writes_and_records_stay_on_the_application_s_engine_in_transactions(app, method, records):
+def _choose_mode_as_a_records_view() -> None:
     from flask import current_app, request
 
     from casework.core.db import records_view
 
-    with app.test_request_context("/cases/", method=method):
-        if records:
-            view = current_app.view_functions[request.endpoint]
-            current_app.view_functions[request.endpoint] = records_view(lambda: None)
-            try:
-                choose_transaction_mode()
-            finally:
-                current_app.view_functions[request.endpoint] = view
-        else:
-            choose_transaction_mode()
+    view = current_app.view_functions[request.endpoint]
+    current_app.view_functions[request.endpoint] = records_view(lambda: None)
+    try:
+        choose_transaction_mode()
+    finally:
+        current_app.view_functions[request.endpoint] = view
+
+
+def test_a_write_stays_on_the_application_s_engine_in_a_transaction(app):
+    with app.test_request_context("/cases/", method="POST"):
+        choose_transaction_mode()
         assert db.session.get_bind() is db.engine
         assert db.session.scalar(sa.text("SHOW transaction_read_only")) == "off"
         assert _status() == TransactionStatus.INTRANS
+        db.session.rollback()
+
+
+def test_a_record_reads_outside_a_transaction_and_writes_in_one(app):
+    """A ``@records_view`` GET reads as a read does; its first write begins a transaction that may
+    write, so its writes commit or roll back together (as on SQLite, after its reads)."""
+    with app.test_request_context("/cases/"):
+        _choose_mode_as_a_records_view()
+        assert db.session.get_bind() is read_engine()
+        assert db.session.scalar(sa.text("SELECT count(*) FROM areas")) is not None
+        assert _status() == TransactionStatus.IDLE
+        db.session.execute(sa.text("UPDATE areas SET name = name WHERE false"))
+        assert _status() == TransactionStatus.INTRANS
+        assert db.session.scalar(sa.text("SHOW transaction_read_only")) == "off"
+        db.session.rollback()
+        assert _status() == TransactionStatus.IDLE
+        db.session.rollback()
+
+
+def test_a_record_s_writes_roll_back_together(app):
+    with app.app_context():
+        before = db.session.scalar(sa.text("SELECT count(*) FROM areas"))
+        db.session.rollback()
+    with app.test_request_context("/cases/"):
+        _choose_mode_as_a_records_view()
+        db.session.execute(sa.text("INSERT INTO areas (code, name) VALUES ('ZZ1', 'First')"))
+        db.session.execute(sa.text("INSERT INTO areas (code, name) VALUES ('ZZ2', 'Second')"))
+        db.session.rollback()
+    with app.app_context():
+        assert db.session.scalar(sa.text("SELECT count(*) FROM areas")) == before
+        db.session.rollback()
+
+
+def test_a_savepoint_in_a_read_begins_a_read_only_transaction(app):
+    with app.test_request_context("/cases/"):
+        choose_transaction_mode()
+        with db.session.begin_nested():
+            assert _status() == TransactionStatus.INTRANS
+            assert db.session.scalar(sa.text("SHOW transaction_read_only")) == "on"
         db.session.rollback()
 
 
