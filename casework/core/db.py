@@ -305,7 +305,8 @@ SQLITE_IMMEDIATE = "casework_sqlite_immediate"
 #   Once a request has committed (``commit()``), it goes on in ``read``: loading its answer does not
 #   hold the write lock.
 #
-# PostgreSQL needs none of this: its transactions are unchanged.
+# PostgreSQL needs none of this: its ``write`` transactions are unchanged, and its ``read`` and
+# ``record`` ones run on connections that are read-only until a ``record`` writes (below).
 
 #: Request methods that only read, unless the view is marked ``@records_view``.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -570,7 +571,7 @@ def configure_transaction_guard() -> None:
         event.listen(Session, "after_transaction_end", _guard_end)
 
 
-# --- SQLite: read transactions on connections that stay read-only ---------------------------------------
+# --- Read transactions on connections that stay read-only (SQLite files and PostgreSQL) --------------------
 #
 # Setting ``PRAGMA query_only``, even to the value it has, expires every statement SQLite has prepared on
 # the connection. A read request reads in a read-only transaction and then writes its view entries (or
@@ -582,30 +583,92 @@ def configure_transaction_guard() -> None:
 # transaction is still refused a write, by the same guard, and ``_sqlite_begin`` still sets it should a
 # connection be used the other way. In the tests, whose session is bound to the test's connection,
 # every transaction stays on that connection.
+#
+# PostgreSQL (psycopg) has a read engine too, for another reason: round trips. A read transaction was
+# ``BEGIN READ ONLY``, its statements and a ``COMMIT``: each a round trip, and a wake-up of a server
+# process on the same cores, for a transaction that adds nothing. PostgreSQL's default isolation, READ
+# COMMITTED (which the service does not change), takes a new snapshot for each statement, so the
+# statements of a read transaction never saw one snapshot anyway: run each on its own (autocommit),
+# they see what they saw before. The read engine's connections are autocommit and read-only by setting
+# (``default_transaction_read_only``, given when they connect, no round trip), so a write in a read is
+# still refused, each statement being a read-only transaction of its own. ``record`` transactions (a
+# ``@records_view`` GET) read there too, and their first write begins a transaction that may write
+# (``BEGIN READ WRITE``, which the setting allows), as SQLite's first write takes the write lock: their
+# writes commit or roll back together, and did not depend on their reads (``records_view``). A write
+# not recognised as one is refused, never committed on its own. ``write`` transactions stay on the
+# application's engine, unchanged. What needs a transaction (a server-side cursor: ``yield_per``, the
+# spreadsheet exports; a SAVEPOINT) begins one on its connection, read-only in a ``read``.
 
-_READ_ENGINE_KEY = "casework_sqlite_read_engine"
+_READ_ENGINE_KEY = "casework_read_engine"
+_READ_ENGINE_MODES_KEY = "casework_read_engine_modes"
 _TRANSACTION_ENGINE_KEY = "casework_transaction_engine"
 
 
 def configure_read_engine(app: Any, engine: sa.Engine) -> None:
-    """For a SQLite file, a second engine for read transactions (``RoutingSession``)."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or "mode=memory" in database:
-        return  # an in-memory database is one connection's own: a second engine would see another
-    reads = sa.create_engine(engine.url)
-    configure_engine_events(reads)
+    """For a SQLite file or PostgreSQL (psycopg), a second engine for read transactions (``RoutingSession``)."""
+    modes = frozenset({"read"})
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        reads = _postgresql_read_engine(app, engine)
+        modes = frozenset({"read", "record"})
+    else:
+        database = engine.url.database
+        if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or "mode=memory" in database:
+            return  # an in-memory database is one connection's own: a second engine would see another
+        reads = sa.create_engine(engine.url)
+        configure_engine_events(reads)
 
-    @event.listens_for(reads, "connect")
-    def _read_only_from_the_start(dbapi_connection: Any, _record: Any) -> None:
-        _set_query_only(dbapi_connection, True)
+        @event.listens_for(reads, "connect")
+        def _read_only_from_the_start(dbapi_connection: Any, _record: Any) -> None:
+            _set_query_only(dbapi_connection, True)
 
     app.extensions[_READ_ENGINE_KEY] = reads
-    # Only then: a process serving PostgreSQL pays nothing for the routing.
+    app.extensions[_READ_ENGINE_MODES_KEY] = modes
+    # Only then: a process serving another database pays nothing for the routing.
     configure_transaction_engines()
 
 
+#: PostgreSQL's setting that makes every transaction of a connection read-only, its own statements' too.
+POSTGRESQL_READ_ONLY_OPTION = "-c default_transaction_read_only=on"
+
+
+def _postgresql_read_engine(app: Any, engine: sa.Engine) -> sa.Engine:
+    """The application's engine's options, on connections that are autocommit and read-only."""
+    from psycopg import ServerCursor
+    from psycopg.pq import TransactionStatus
+
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.pop("connect_args", None) or {})
+    connect_args["options"] = f"{connect_args.get('options', '')} {POSTGRESQL_READ_ONLY_OPTION}".strip()
+    options.pop("isolation_level", None)
+    reads = sa.create_engine(engine.url, **options, connect_args=connect_args, isolation_level="AUTOCOMMIT")
+    configure_engine_events(reads)
+
+    @event.listens_for(reads, "begin")
+    def _note_a_record(conn: sa.Connection) -> None:
+        if transaction_mode() == "record":
+            conn.info[_DEFERRED_WRITE_KEY] = True
+        else:
+            conn.info.pop(_DEFERRED_WRITE_KEY, None)
+
+    @event.listens_for(reads, "before_cursor_execute")
+    def _begin_when_needed(conn: sa.Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        # Begun here, and ended by the session's commit or rollback as any transaction is (psycopg
+        # sends them when one is open): a ``record`` transaction's first write begins a transaction
+        # that may write, as on SQLite. A server-side cursor (``DECLARE``) or a SAVEPOINT, which
+        # PostgreSQL refuses outside a transaction, begins one too: read-only in a ``read``.
+        dbapi_connection = conn.connection.dbapi_connection
+        if dbapi_connection is None or dbapi_connection.info.transaction_status != TransactionStatus.IDLE:
+            return
+        records = conn.info.get(_DEFERRED_WRITE_KEY, False)
+        verb = statement.lstrip()[:9].upper()
+        if isinstance(cursor, ServerCursor) or verb.startswith(("SAVEPOINT", *(_WRITE_VERBS if records else ()))):
+            dbapi_connection.execute("BEGIN READ WRITE" if records else "BEGIN READ ONLY")
+
+    return reads
+
+
 def read_engine() -> sa.Engine | None:
-    """The current app's engine for read transactions, if it has one (SQLite files only)."""
+    """The current app's engine for read transactions, if it has one (SQLite files and PostgreSQL)."""
     from flask import current_app
 
     return cast("sa.Engine | None", current_app.extensions.get(_READ_ENGINE_KEY))
@@ -616,22 +679,26 @@ class RoutingSession(FlaskSession):
 
     The engine is chosen at a transaction's first statement and kept until it ends, so a mode changed
     half-way (``writes_from_here`` before a rollback) takes effect with the next transaction, as the
-    guard always has. Without a read engine (PostgreSQL) it is Flask-SQLAlchemy's session.
+    guard always has. Without a read engine (an in-memory SQLite database) it is Flask-SQLAlchemy's
+    session.
     """
 
     def __init__(self, db: Any, **kwargs: Any) -> None:
-        from flask import has_app_context
+        from flask import current_app, has_app_context
 
         super().__init__(db, **kwargs)
         # Looked up once: a session belongs to one app context (Flask-SQLAlchemy scopes it so).
         self.read_engine = read_engine() if has_app_context() else None
+        self.read_engine_modes: frozenset[str] = (
+            current_app.extensions.get(_READ_ENGINE_MODES_KEY, frozenset()) if self.read_engine else frozenset()
+        )
 
     def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any) -> Any:
         if self.read_engine is not None and bind is None and self.bind is None:
             chosen = self.info.get(_TRANSACTION_ENGINE_KEY)
             if chosen is not None:
                 return chosen
-            if transaction_mode() == "read":
+            if transaction_mode() in self.read_engine_modes:
                 return self.read_engine
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
 
@@ -657,7 +724,8 @@ def configure_transaction_engines() -> None:
 #
 # A ``read`` transaction begins ``BEGIN READ ONLY`` (psycopg's ``read_only``: the same round trip as a
 # plain ``BEGIN``), so PostgreSQL refuses a write in it as SQLite's ``query_only`` does. ``record`` and
-# ``write`` transactions are unchanged.
+# ``write`` transactions are unchanged. (A request's ``read`` and ``record`` transactions run on the
+# read engine's autocommit connections, above; this is for one on the application's engine.)
 #
 # Ending such a transaction with COMMIT rather than ROLLBACK changes nothing in the database (it could
 # not write), but it matters to psycopg: its ``rollback()`` forgets every statement it has prepared on
