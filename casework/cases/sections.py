@@ -5,6 +5,11 @@ A domain registers its parts in its ``init_app`` (``domain.case_records``, ``dom
 ``domain.case_page_section``, ``domain.case_timeline``; see ``casework.core.registry``). Each
 registered function receives the case (already checked visible to the user) and the user, and reads
 the domain's records of the case with ``case_records`` (one statement for every domain's).
+
+A part registered with ``values`` is read as plain values (``RecordValues``), not as ORM entities: the
+ORM's set-up of every joined entity on every execution (some 40 µs each, whatever the rows) cost more
+than a case's rows. Each record read is noted as shown (``casework.audit.reads.note_shown``), as its
+load would have been, so the audit log's view entries are the same.
 """
 
 from __future__ import annotations
@@ -162,17 +167,20 @@ class RecordValues:
 
 
 @functools.cache
-def values_class(entity: Any) -> type[RecordValues]:
-    """The class of ``entity``'s records read as values: ``RecordValues`` with the properties of the
-    entity's own classes (the model and its mixins), which read only what the values hold."""
+def values_class(entity: Any, *, whole: bool = True) -> type[RecordValues]:
+    """The class of ``entity``'s records read as values: ``RecordValues`` with, for a record read whole
+    (every column), the properties of the entity's own classes (the model and its mixins), which then
+    read only what the values hold. A record read for a few columns (a user by name) has none: a
+    property could read a column it does not hold."""
     properties = {
         name: value
         for klass in reversed(entity.__mro__)
-        if klass.__module__.startswith("casework.")
+        if whole and klass.__module__.startswith("casework.")
         for name, value in vars(klass).items()
         if isinstance(value, property)
     }
-    return type(f"{entity.__name__}Values", (RecordValues,), {**properties, "entity": entity})
+    name = f"{entity.__name__}Values" if whole else f"{entity.__name__}Names"
+    return type(name, (RecordValues,), {**properties, "entity": entity})
 
 
 @dataclass(frozen=True)
@@ -287,7 +295,7 @@ def _positions_of(shape: _Shape, positions: dict[str, int]) -> _Positions:
     mapper = sa.inspect(shape.entity)
     labels = dict(shape.columns)
     return _Positions(
-        values_class(shape.entity),
+        values_class(shape.entity, whole=len(shape.columns) == len(mapper.column_attrs)),
         mapper.local_table.name,
         positions[labels[mapper.get_property_by_column(mapper.primary_key[0]).key]],
         tuple((name, positions[label]) for name, label in shape.columns),
