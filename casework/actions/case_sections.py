@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from casework.accounts.models import User
 from casework.actions import services
 from casework.actions.schemas import dump_action
-from casework.cases.loaders import joined_user_name
-from casework.cases.models import Action
+from casework.cases.models import Action, Case
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, case_records
 from casework.core.time import london_day, now, today
@@ -21,10 +20,11 @@ from casework.reminders.models import Deadline, DeadlineStatus
 TEAM_OVERDUE_LIMIT = 50
 
 
-#: What the case record loads with the case's actions (``casework.cases.sections.case_records``).
+#: What the case record reads with the case's actions, as values (``casework.cases.sections.case_records``):
+#: the case's reference (the API's ``case_reference``), the agency, who it is assigned to by name.
 CASE_RECORDS: dict[str, Any] = {
     "entity": Action,
-    "options": (sa.orm.joinedload(Action.agency), joined_user_name(Action.assignee)),
+    "values": ((Action.case, Case.reference), Action.agency, (Action.assignee, User.name, User.email)),
     "order_by": (Action.due_on.is_(None), Action.due_on, Action.id),
 }
 

@@ -34,6 +34,6 @@ def init_app(app: Flask) -> None:
     # The ledger comes with every domain's records of the case (``load_case_record(with_records=True)``),
     # in a statement of its own: a row per complaint, the part that grows most with the case.
     domain.case_records(
-        reading.LEDGER_RECORDS, Incident, options=reading.LEDGER_OPTIONS, order_by=reading.LEDGER_ORDER, apart=True
+        reading.LEDGER_RECORDS, Incident, order_by=reading.LEDGER_ORDER, apart=True, values=reading.LEDGER_VALUES
     )
     domain.person_page_section(10, "cases/_person_cases.html", person_sections.cases_section)

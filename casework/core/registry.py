@@ -71,6 +71,11 @@ class CaseRecords:
     #: complaints, an intervention's breaches), so have a row per item of it and grow with the case. A
     #: row of the shared statement carries every part's columns; apart, only this part's.
     apart: bool = False
+    #: Read as values, not entities (``casework.cases.sections.RecordValues``): given, the records come
+    #: with every column of the entity, and each many-to-one relationship named here as one more such
+    #: record (its every column, or only those given after it: ``(Action.assignee, User.name)``), in
+    #: place of ``options``. The ORM's set-up of each entity costs more than a case's rows.
+    values: tuple[Any, ...] | None = None
 
     def belongs(self, case_id: Any) -> Any:
         """The condition that picks this part's records of the case ``case_id`` (a bind parameter)."""
@@ -197,13 +202,17 @@ class DomainRegistration:
         order_by: tuple[Any, ...] = (),
         on: Callable[[Any], Any] | None = None,
         apart: bool = False,
+        values: tuple[Any, ...] | None = None,
     ) -> None:
         """The domain's records of a case that its case page section, API key and timeline show: read
         with ``casework.cases.sections.case_records(case_id, name)``, one statement for every domain's
         (and one for each registered ``apart``: see ``CaseRecords.apart``). ``on(case_id)`` picks them
         when the entity has no ``case_id`` column (it must stay cheap: it is an outer join's condition,
-        with the case id as a bind parameter)."""
-        self.registry.case_records[name] = CaseRecords(name, entity, tuple(options), tuple(order_by), on, apart)
+        with the case id as a bind parameter). With ``values`` they are read as plain values (see
+        ``CaseRecords.values``)."""
+        self.registry.case_records[name] = CaseRecords(
+            name, entity, tuple(options), tuple(order_by), on, apart, None if values is None else tuple(values)
+        )
 
     def case_api_section(self, key: str, fn: Callable[[Any, Any], Any]) -> None:
         self.registry.case_api_sections[key] = fn

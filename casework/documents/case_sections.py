@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from casework.accounts.models import User
 from casework.cases.sections import TimelineEntry, case_records
-from casework.documents import policies, services
+from casework.documents import policies
 from casework.documents.models import Document
 
-#: What the case record loads with the case's documents (``casework.cases.sections.case_records``).
+#: What the case record reads with the case's documents, as values (``casework.cases.sections.case_records``):
+#: ``services.CASE_DOCUMENT_OPTIONS``' records, who added and who removed it by name, and the incident.
 CASE_RECORDS: dict[str, Any] = {
     "entity": Document,
-    "options": services.CASE_DOCUMENT_OPTIONS,
+    "values": (
+        (Document.uploaded_by, User.name, User.email),
+        (Document.removed_by, User.name, User.email),
+        Document.incident,
+    ),
     "order_by": (Document.created_at.desc(), Document.id.desc()),
 }
 

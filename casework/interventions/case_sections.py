@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
-from casework.cases.loaders import joined_person_name, joined_user_name
+from casework.accounts.models import User
+from casework.cases.models import Person
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, case_records
 from casework.interventions import services
 from casework.interventions.models import Intervention, InterventionBreach, InterventionReview
 from casework.interventions.schemas import dump_intervention
 
-#: What the case record loads with the case's interventions (``casework.cases.sections.case_records``):
-#: ``services.CASE_INTERVENTION_OPTIONS`` with the subject by name only (the case page shows no more).
+#: What the case record reads with the case's interventions, as values (``casework.cases.sections.case_records``):
+#: ``services.CASE_INTERVENTION_OPTIONS``' records, with the subject by name only (the case page shows no
+#: more) and the users by name.
 CASE_RECORDS: dict[str, Any] = {
     "entity": Intervention,
-    "options": (
-        joined_person_name(Intervention.subject),
-        sa.orm.joinedload(Intervention.issuing_agency),
-        joined_user_name(Intervention.issuing_officer),
-        sa.orm.joinedload(Intervention.breaches).options(joined_user_name(InterventionBreach.recorded_by)),
-        sa.orm.joinedload(Intervention.reviews).options(joined_user_name(InterventionReview.recorded_by)),
+    "values": (
+        (Intervention.subject, Person.name),
+        Intervention.issuing_agency,
+        (Intervention.issuing_officer, User.name, User.email),
+        (Intervention.breaches, (InterventionBreach.recorded_by, User.name, User.email)),
+        (Intervention.reviews, (InterventionReview.recorded_by, User.name, User.email)),
     ),
     "order_by": (Intervention.issued_on.desc(), Intervention.id.desc()),
     # A row per breach and review, each some 90 columns wide: in a statement of their own.

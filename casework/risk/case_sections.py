@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
-from casework.cases.loaders import joined_person_name, joined_user_name
+from casework.accounts.models import User
+from casework.cases.models import Person
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import TimelineEntry, case_records
 from casework.risk.models import BAND_LABELS, RiskAssessment, RiskQuestionnaire
 from casework.risk.schemas import dump_assessment
 
-#: What the case record loads with the case's assessments (``casework.cases.sections.case_records``):
+#: What the case record reads with the case's assessments, as values (``casework.cases.sections.case_records``):
 #: who assessed and the victim by name, the questionnaire's version (not its questions).
 CASE_RECORDS: dict[str, Any] = {
     "entity": RiskAssessment,
-    "options": (
-        joined_user_name(RiskAssessment.assessed_by),
-        joined_person_name(RiskAssessment.victim),
-        sa.orm.joinedload(RiskAssessment.questionnaire).load_only(RiskQuestionnaire.version),
+    "values": (
+        (RiskAssessment.assessed_by, User.name, User.email),
+        (RiskAssessment.victim, Person.name),
+        (RiskAssessment.questionnaire, RiskQuestionnaire.version),
     ),
     "order_by": (RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc()),
 }

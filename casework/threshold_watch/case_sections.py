@@ -6,8 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casework.cases.loaders import joined_person_name
-from casework.cases.models import Case, CaseParty
+from casework.cases.models import Case, CaseParty, Person
 from casework.cases.policies import can_edit_case
 from casework.cases.sections import case_records
 from casework.threshold_watch.models import WatchEntry
@@ -26,11 +25,11 @@ def _entries_of_the_case(case_id: Any) -> Any:
     )
 
 
-#: The case's watch entries with their people, loaded with every domain's records of the case
-#: (``casework.cases.sections.case_records``), so the section asks the database nothing of its own.
+#: The case's watch entries with their people by name, read as values with every domain's records of
+#: the case (``casework.cases.sections.case_records``), so the section asks the database nothing of its own.
 CASE_RECORDS: dict[str, Any] = {
     "entity": WatchEntry,
-    "options": (joined_person_name(WatchEntry.person),),
+    "values": ((WatchEntry.person, Person.name),),
     "order_by": (WatchEntry.short_by, WatchEntry.id),
     "on": _entries_of_the_case,
 }

@@ -25,11 +25,12 @@ def _live_accesses_of_the_case(case_id: Any) -> Any:
     )
 
 
-#: What the case record loads for this section, with every domain's records of the case
+#: What the case record reads for this section, as values, with every domain's records of the case
 #: (``casework.cases.sections.case_records``): no statement of the section's own.
-ACCESS_RECORDS: dict[str, Any] = {"entity": VictimAccess, "on": _live_accesses_of_the_case}
+ACCESS_RECORDS: dict[str, Any] = {"entity": VictimAccess, "on": _live_accesses_of_the_case, "values": ()}
 DIARY_RECORDS: dict[str, Any] = {
     "entity": DiaryEntry,
+    "values": (),
     "order_by": (DiaryEntry.status.desc(), DiaryEntry.happened_on.desc(), DiaryEntry.id.desc()),
 }
 

@@ -198,3 +198,143 @@ def test_the_records_that_multiply_come_in_statements_of_their_own(world, fill, 
         assert ("intervention_breaches" in statement) != ("complaints" in statement)
         assert "risk_assessments" not in statement
         assert "victim_diary_entries" not in statement
+
+
+def _add_every_kind_of_record(case_world: Any) -> None:
+    """What ``fill`` cannot add through the API: a removed document about an incident, a review (two
+    of them, so an intervention's rows are its breaches times its reviews), a live victim-page access,
+    a diary entry and, if the complaints did not make one, a watch entry."""
+    from datetime import UTC, date, datetime
+
+    import sqlalchemy as sa
+
+    from casework.cases.models import Incident
+    from casework.documents.models import Document, DocumentKind
+    from casework.extensions import db
+    from casework.interventions.models import Intervention, InterventionReview, ReviewOutcome
+    from casework.threshold_watch.models import WatchEntry
+    from casework.victims.models import DiaryEntry, VictimAccess
+
+    incident = db.session.scalars(sa.select(Incident).where(Incident.case_id == case_world.case.id)).first()
+    intervention = db.session.scalars(sa.select(Intervention).where(Intervention.case_id == case_world.case.id)).first()
+    db.session.add_all(
+        [
+            Document(
+                case_id=case_world.case.id,
+                incident_id=incident.id,
+                kind=DocumentKind.photo,
+                filename="door.jpg",
+                content_type="image/jpeg",
+                size=2048,
+                uploaded_by_id=case_world.officer.id,
+                removed_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+                removed_by_id=case_world.manager.id,
+                removal_reason="Uploaded to the wrong case",
+            ),
+            *(
+                InterventionReview(
+                    intervention_id=intervention.id,
+                    reviewed_on=date(2026, 11, day),
+                    outcome=next(iter(ReviewOutcome)),
+                    notes=f"Review {day}",
+                    recorded_by_id=case_world.officer.id,
+                )
+                for day in (12, 5)
+            ),
+            VictimAccess(
+                person_id=case_world.victim.id, email="vera@example.org", contact_checked_on=date(2026, 11, 1)
+            ),
+            DiaryEntry(
+                person_id=case_world.victim.id,
+                case_id=case_world.case.id,
+                happened_on=date(2026, 11, 20),
+                what_happened="Music at 3am again",
+            ),
+        ]
+    )
+    watched = sa.select(WatchEntry).where(
+        WatchEntry.area_id == case_world.case.area_id, WatchEntry.person_id == case_world.victim.id
+    )
+    if db.session.scalars(watched).first() is None:  # the complaints recorded may have made it already
+        db.session.add(
+            WatchEntry(
+                area_id=case_world.case.area_id,
+                person_id=case_world.victim.id,
+                case_ids=[case_world.case.id],
+                qualifying_count=2,
+                threshold=3,
+                short_by=1,
+                working={"complaints": []},
+                evaluated_on=date(2026, 11, 23),
+            )
+        )
+    db.session.commit()
+
+
+def _same(record: Any, entity: Any, shape: Any, path: str) -> None:
+    """``record`` (read as values) holds what ``entity`` (loaded by the ORM) holds, as far as ``shape``
+    selects: its columns, the records it names and its collections, in their order."""
+    assert type(record).entity is type(entity), path
+    for name, _label in shape.columns:
+        assert getattr(record, name) == getattr(entity, name), f"{path}.{name}"
+    for name, value in vars(type(record)).items():
+        if isinstance(value, property):  # the entity's own (``Document.kind_label``)
+            assert getattr(record, name) == getattr(entity, name), f"{path}.{name}"
+    for name, _relationship, named in shape.named:
+        if getattr(entity, name) is None:
+            assert getattr(record, name) is None, f"{path}.{name}"
+        else:
+            _same(getattr(record, name), getattr(entity, name), named, f"{path}.{name}")
+    for name, _relationship, items in shape.collections:
+        assert len(getattr(record, name)) == len(getattr(entity, name)), f"{path}.{name}"
+        for i, (item, loaded) in enumerate(zip(getattr(record, name), getattr(entity, name), strict=True)):
+            _same(item, loaded, items, f"{path}.{name}[{i}]")
+
+
+def test_every_domains_records_read_as_values_hold_what_their_entities_hold(app, world, fill):  # noqa: F811
+    """Every part of the case record is read as values (``casework.cases.sections.RecordValues``), not
+    as entities: each holds the columns, named records and collections, in the same order, that the ORM
+    loads for it, and its reading notes the same records as shown (the audit log's view entries) as
+    loading the entities does."""
+    import sqlalchemy as sa
+    from flask import g
+
+    from casework.cases import sections
+    from casework.core.registry import registry
+    from casework.extensions import db
+
+    fill(2)
+    _add_every_kind_of_record(world)
+    case_id = world.case.id
+    parts = list(registry().case_records.values())
+    assert all(part.values is not None for part in parts), [part.name for part in parts if part.values is None]
+
+    db.session.expunge_all()  # every record loaded afresh below, so each load is noted as it would be
+    with app.test_request_context(f"/cases/{case_id}"):
+        read = sections._every_domains_records(case_id)
+        assert not list(db.session.identity_map.values()), "values only: no entity loaded"
+        shown_by_values = set(g.pop("audit_shown", {}))
+
+    db.session.expunge_all()
+    with app.test_request_context(f"/cases/{case_id}"):
+        for part in parts:
+            statement = sa.select(part.entity).where(part.belongs(case_id)).order_by(*part.order_by)
+            entities = db.session.scalars(statement).all()
+            assert len(read[part.name]) == len(entities), part.name
+            for i, (record, entity) in enumerate(zip(read[part.name], entities, strict=True)):
+                _same(record, entity, sections._values_shape(part), f"{part.name}[{i}]")
+        shown_by_entities = set(g.pop("audit_shown", {}))
+
+    assert shown_by_values == shown_by_entities
+    assert {table for table, _ident in shown_by_values} == {
+        "cases",
+        "people",
+        "actions",
+        "risk_assessments",
+        "interventions",
+    }
+    assert all(read[part.name] for part in parts), [part.name for part in parts if not read[part.name]]
+    interventions = read["interventions"]
+    # An intervention's rows are its breaches times its reviews: each comes once, in its order.
+    assert [review.notes for item in interventions for review in item.reviews] == ["Review 5", "Review 12"]
+    assert [len(item.breaches) for item in interventions] == [1, 1]

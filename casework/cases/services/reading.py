@@ -24,6 +24,7 @@ from casework.cases.models import (
     CaseShare,
     Complaint,
     Incident,
+    Person,
 )
 from casework.cases.policies import (
     visibility_params,
@@ -128,6 +129,19 @@ LEDGER_OPTIONS: tuple[Any, ...] = (
         joined_person_name(Complaint.complainant),
         sa.orm.joinedload(Complaint.agency),
         joined_user_name(Complaint.created_by),
+    ),
+)
+
+
+#: What the case page and the case answer read of the ledger with every domain's records of the case, as
+#: values (``casework.cases.sections.case_records``): what ``LEDGER_OPTIONS`` loads, by name likewise.
+LEDGER_VALUES: tuple[Any, ...] = (
+    (Incident.created_by, User.name, User.email),
+    (
+        Incident.complaints,
+        (Complaint.complainant, Person.name),
+        Complaint.agency,
+        (Complaint.created_by, User.name, User.email),
     ),
 )
 
