@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Request, Response, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import login_user
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import User, UserSession
@@ -139,6 +141,20 @@ class PagesSessionInterface(SecureCookieSessionInterface):
     an API request neither reads the cookie a browser may send with it (verifying its signature)
     nor sends it back re-signed: it gets an empty session that is never saved.
     """
+
+    #: The signing serializer and the secret keys it was built with (see get_signing_serializer).
+    _signing: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] = ((), None)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer, built once per set of secret keys rather than twice a request (to
+        open the cookie and to sign it again): building one tests its JSON serializer on ``{}``. It
+        keeps nothing between calls, so threads share it."""
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        built_for, serializer = self._signing
+        if built_for != keys:
+            serializer = super().get_signing_serializer(app)
+            self._signing = (keys, serializer)
+        return serializer
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path.startswith("/api/"):

@@ -102,6 +102,9 @@ def _date(args: Mapping[str, str], name: str, label: str, errors: dict[str, str]
 
 def read(user: Any, args: Mapping[str, str]) -> CaseListRequest:
     """The list ``args`` ask for, as ``user`` sees it (``me`` and ``mine`` are the user)."""
+    # Each argument's first value, in a plain dict: werkzeug's MultiDict builds and catches an
+    # exception (a whole HTTP 400) for every argument asked for and not given, most of them here.
+    args = dict(args.items())
     errors: dict[str, str] = {}
     status = args.get("status") if args.get("status") in {s.value for s in CaseStatus} else None
     q = (args.get("q") or "").strip()[:200] or None

@@ -182,13 +182,17 @@ def format_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = _in_london(value).date()
+        value = _in_london(value)
     return f"{value.day} {MONTHS[value.month]} {value.year}"
 
 
 def format_time(value: datetime) -> str:
     """``2:15pm``, ``2pm``, ``midday``, ``midnight`` (GOV.UK style), in Europe/London."""
-    value = _in_london(value)
+    return _clock_time(_in_london(value))
+
+
+def _clock_time(value: datetime) -> str:
+    """The time of a datetime already in Europe/London, as ``format_time`` gives it."""
     if value.minute == 0 and value.hour in (0, 12):
         return "midnight" if value.hour == 0 else "midday"
     hour = value.hour % 12 or 12
@@ -202,7 +206,8 @@ def format_datetime(value: date | datetime | None) -> str:
         return ""
     if not isinstance(value, datetime):
         return format_date(value)
-    return f"{format_date(value)} at {format_time(value)}"
+    local = _in_london(value)  # once for the date and the time
+    return f"{local.day} {MONTHS[local.month]} {local.year} at {_clock_time(local)}"
 
 
 def format_duration(seconds: int) -> str:

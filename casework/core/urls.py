@@ -8,12 +8,15 @@ prefix), the endpoint and the arguments' names:
 - an endpoint without arguments, or a static file's name: the URL itself;
 - arguments that are all ids (non-negative integers): the URL's shape, built once with stand-in
   numbers, the ids put in its place on each call (``str(id)``, what werkzeug's integer converter and
-  query string give).
+  query string give);
+- an endpoint whose only rule has no arguments (the case list), given strings or ids: they can only
+  go in the query string, so the URL is the kept URL without arguments, ``?``, and the query string
+  encoded as werkzeug encodes it (``QUERY_SAFE``): the case list's sort links, pages and saved views.
 
-Only URL shapes are kept, never an argument's value other than a static file's name: nothing typed
-and nothing about a user. Anything else (a string argument, a blueprint-relative name, an option
-such as ``_external`` or ``_anchor``, no request: emails use external_url) is built by Flask every
-time.
+Only URLs without their query strings and URL shapes are kept, never an argument's value other than
+a static file's name: nothing typed and nothing about a user. Anything else (a string for a path
+argument, a blueprint-relative name, an option such as ``_external`` or ``_anchor``, a list or None,
+no request: emails use external_url) is built by Flask every time.
 
 What the key holds is all a URL depends on here: the ``url_defaults`` functions (the static files'
 fingerprints) do not depend on the request. One that did would have to be part of the key.
@@ -22,6 +25,7 @@ fingerprints) do not depend on the request. One that did would have to be part o
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import current_app
 from flask.globals import _cv_request
@@ -31,6 +35,13 @@ URL_CACHE_SIZE = 4096
 #: Stand-in ids for building a shape: ten digits, below the database's INTEGER limit, found nowhere
 #: else in a URL (each must appear exactly once, or the shape is not kept).
 _STAND_IN = 2_147_400_011
+
+#: The characters werkzeug leaves as they are in a query string it builds (``werkzeug.urls._urlencode``,
+#: from https://url.spec.whatwg.org/#percent-encoded-bytes); tests compare the URLs with Flask's.
+QUERY_SAFE = "!$'()*,/:;?@"
+#: The key under which an endpoint's URL without arguments is kept when its arguments can only be
+#: query arguments ("" when they cannot).
+_QUERY_ONLY = "?"
 
 _Key = tuple[str, str, Any]
 
@@ -48,6 +59,16 @@ def _shape(endpoint: str, names: tuple[str, ...]) -> str | None:
     for index, number in enumerate(stand_ins):
         url = url.replace(number, "{%d}" % index)  # noqa: UP031 - a format field, built
     return url
+
+
+def _query_only_base(endpoint: str) -> str:
+    """The URL without arguments of an endpoint whose one rule has no arguments and no defaults, so
+    that any argument goes to the query string; "" for any other endpoint."""
+    rules = list(current_app.url_map.iter_rules(endpoint))
+    if current_app.url_map.sort_parameters or len(rules) != 1 or rules[0].arguments or rules[0].defaults:
+        return ""
+    url = current_app.url_for(endpoint)
+    return "" if "?" in url or "#" in url else url
 
 
 def url_for(endpoint: str, **values: Any) -> str:
@@ -77,6 +98,18 @@ def url_for(endpoint: str, **values: Any) -> str:
             if len(cache) < URL_CACHE_SIZE:
                 cache[shape_key] = shape
         return shape.format(*values.values())
+    elif all(type(value) is str or type(value) is int for value in values.values()) and not any(
+        name.startswith("_") for name in values
+    ):
+        base_key: _Key = (script_root, endpoint, _QUERY_ONLY)
+        base = cache.get(base_key)
+        if base is None:
+            base = _query_only_base(endpoint)
+            if len(cache) < URL_CACHE_SIZE:
+                cache[base_key] = base
+        if not base:
+            return app.url_for(endpoint, **values)
+        return f"{base}?{urlencode(list(values.items()), safe=QUERY_SAFE)}"
     else:
         return app.url_for(endpoint, **values)
     url = cache.get(key)

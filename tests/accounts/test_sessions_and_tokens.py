@@ -77,6 +77,39 @@ def test_a_cookie_without_a_server_session_opens_nothing(app, make) -> None:
     assert client.get("/").status_code == 302
 
 
+def test_the_cookie_signer_is_built_once_per_secret_key(app, client, make, monkeypatch) -> None:
+    """The pages' session interface keeps its signing serializer (Flask builds one to open the cookie
+    and another to sign it again, on every request) until the secret keys change; a cookie signed
+    with a key that is no longer the key or a fallback then opens nothing."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    built = []
+    original = SecureCookieSessionInterface.get_signing_serializer
+
+    def counted(self, app_):
+        built.append(app_.secret_key)
+        return original(self, app_)
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "get_signing_serializer", counted)
+    user = make.user("officer")
+    assert page_sign_in(client, user.email).status_code == 302
+    before = len(built)  # none, or one if the app had not signed a cookie with these keys yet
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+    assert len(built) == before
+
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [app.secret_key])
+    monkeypatch.setattr(app, "secret_key", "another key " * 6)
+    assert client.get("/").status_code == 200  # signed with a fallback: still open, signed again
+    assert client.get("/").status_code == 200
+    assert len(built) == before + 1
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [])
+    assert client.get("/").status_code == 200  # signed again with the new key above
+    assert len(built) == before + 2
+    monkeypatch.setattr(app, "secret_key", "a third key " * 6)
+    assert client.get("/").status_code == 302
+
+
 def test_a_page_notes_when_its_session_was_last_seen_at_most_every_few_minutes(app, client, make) -> None:
     """The session's ``last_seen_at`` (what ``prune`` reads) is written when it is older than
     ``SEEN_GRANULARITY``, on that session's row only, and left alone when it is recent."""

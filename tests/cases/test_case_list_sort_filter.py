@@ -336,3 +336,32 @@ def test_the_lists_summaries_are_the_cases_values(app, world, cases, viewer):
                 ]
     # The police see no case here (none is shared with them): the others' lists compare something.
     assert compared or viewer in ("partner", "police_officer")
+
+
+def test_the_list_arguments_are_read_without_an_exception_per_missing_one(app, world, monkeypatch):
+    """listing.read takes each argument's first value, as MultiDict.get gives it, from a plain dict:
+    MultiDict.get builds and catches a BadRequestKeyError for every argument not given."""
+    from werkzeug.datastructures import MultiDict
+    from werkzeug.exceptions import BadRequestKeyError
+
+    from casework.cases import listing
+
+    given = MultiDict([("status", "closed"), ("status", "open"), ("q", " Rita "), ("opened_from-day", "3")])
+    expected = listing.read(world.officer, given)  # as read before: the first value of each
+    assert expected.status == "closed"
+    assert expected.q == "Rita"
+    assert expected.errors == {"opened_from": "Opened from must include a day, month and year"}
+    with app.test_request_context("/cases/?status=closed&status=open&q=+Rita+&opened_from-day=3"):
+        args = flask.request.args
+        built = []
+        original = BadRequestKeyError.__init__
+
+        def counted(self, *args, **kwargs):
+            built.append(args)
+            original(self, *args, **kwargs)
+
+        monkeypatch.setattr(BadRequestKeyError, "__init__", counted)
+        assert listing.read(world.officer, args) == expected
+        assert listing.read(world.officer, MultiDict()) == listing.read(world.officer, {})
+        monkeypatch.undo()
+    assert built == []

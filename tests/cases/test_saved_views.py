@@ -144,3 +144,40 @@ def test_erasing_a_person_clears_the_saved_searches_that_name_them(api_client, p
     assert len(saved) == 2
     assert all(entry.erased_at is not None for entry in saved)
     assert not any("vera" in f"{entry.summary} {entry.changes}".lower() for entry in entries)
+
+
+def test_the_case_list_links_each_visible_view_in_order_without_loading_it(page_client, world, make):
+    """The case list reads the views as values (casework.cases.saved_views.view_links_for): the same
+    views as views_for, in the same order, the team's marked, and no view built as an entity."""
+    from casework.cases import saved_views
+
+    client = page_client(world.officer)
+    for arguments, name, share in (
+        ({"risk": "high"}, "high risk", True),
+        ({"risk": "medium", "q": "Rita & Ŵyn"}, "Medium, mine", False),
+        ({"status": "open"}, "A open", True),
+    ):
+        assert save(client, arguments, name, share=share).status_code == 302
+    teammate = make.user("officer", agency=world.bdc, email="mate@bdc.example", manager=world.manager)
+    for user in (world.officer, teammate, world.manager, world.other_officer):
+        expected = [(v.name, v.arguments, v.user_id) for v in saved_views.views_for(user)]
+        assert [tuple(link) for link in saved_views.view_links_for(user)] == expected
+    db.session.rollback()
+
+    loaded = []
+
+    def note_load(target, context):
+        loaded.append(target)
+
+    sa.event.listen(SavedCaseView, "load", note_load)
+    try:
+        mine = page_client(world.officer).get("/cases/").get_data(as_text=True)
+        theirs = page_client(teammate).get("/cases/").get_data(as_text=True)
+    finally:
+        sa.event.remove(SavedCaseView, "load", note_load)
+    assert not loaded
+    assert mine.index("A open") < mine.index("high risk") < mine.index("Medium, mine")
+    assert 'href="/cases/?q=Rita+%26+%C5%B4yn&amp;risk=medium">Medium, mine</a>' in mine
+    assert "(your team's)" not in mine
+    assert 'high risk</a> <span class="govuk-body-s">(your team\'s)</span>' in theirs
+    assert "Medium, mine" not in theirs

@@ -133,6 +133,67 @@ def test_every_url_with_ids_is_the_one_flask_builds(app, script_root) -> None:
     assert checked > 300
 
 
+QUERY_VALUES = [
+    "Rita Smith",
+    "a&b=c#d?e/f",
+    "100% + more",
+    "Ŵrexham \u2018quoted\u2019 café",
+    "!$'()*,/:;?@~[]{}<>\"|^`\\",
+    "",
+    "line\nbreak\ttab",
+    7,
+    -3,
+]
+
+
+@pytest.mark.parametrize("script_root", ["", "/casework"])
+def test_every_url_with_query_arguments_only_is_the_one_flask_builds(app, script_root, monkeypatch) -> None:
+    """Every endpoint whose one rule has no arguments, given query arguments of every awkward kind: the
+    kept URL with the query string put on gives what Flask builds, and Flask is asked once per endpoint
+    (for the URL without arguments), never for the arguments; nothing given is kept."""
+    from casework.core import urls
+
+    checked = 0
+    with app.test_request_context("/", base_url=f"http://localhost{script_root}"):
+        endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+        expected = {}
+        for endpoint in sorted(endpoints):
+            rules = list(app.url_map.iter_rules(endpoint))
+            if len(rules) != 1 or rules[0].arguments or rules[0].defaults:
+                continue
+            for value in QUERY_VALUES:
+                for values in ({"q": value}, {"sort": "owner", "q": value, "order": "asc"}, {"a b": value, "page": 2}):
+                    expected[endpoint, repr(values)] = (values, app.url_for(endpoint, **values))
+        built = []
+        flask_url_for = app.url_for
+
+        def counted_url_for(endpoint, **values):
+            built.append(values)
+            return flask_url_for(endpoint, **values)
+
+        monkeypatch.setattr(app, "url_for", counted_url_for)
+        for (endpoint, _), (values, url) in expected.items():
+            assert urls.url_for(endpoint, **values) == url, (endpoint, values)
+            assert url.startswith(f"{script_root}/")
+            checked += 1
+        # Flask built only URLs without arguments (and id shapes, with stand-in numbers).
+        assert built
+        assert not any(isinstance(value, str) for values in built for value in values.values())
+        kept = " ".join(str(key) + str(value) for key, value in app.extensions["casework_url_cache"].items())
+        assert "Rita" not in kept
+        assert "owner" not in kept
+    assert checked > 500
+
+
+def test_arguments_a_query_string_cannot_carry_as_given_are_built_by_flask(app) -> None:
+    """None, lists and options are left to Flask (it drops a None, repeats a list, reads an option)."""
+    from casework.core import urls
+
+    with app.test_request_context("/"):
+        for values in ({"q": None}, {"owner": ["me", "none"]}, {"q": "x", "_anchor": "results"}, {"q": True}):
+            assert urls.url_for("staff.cases.index", **values) == app.url_for("staff.cases.index", **values)
+
+
 def test_the_public_form_reads_its_areas_and_agencies_in_one_statement(client, area, make, count_queries):
     other = make.area("AMB", "Amber Valley")
     make.agency("AVBC", areas=[other])
@@ -408,3 +469,56 @@ def test_only_macros_known_to_print_their_text_as_it_is_are_filled(app):
         tag = app.jinja_env.get_template("govuk_frontend_jinja/components/tag/macro.html").module.govukTag
         with pytest.raises(ValueError, match="govukTag"):
             templating.filled_component(tag, {"text": "Open"})
+
+
+# --- the layout's timeout warning and content ---
+
+
+def _dialog(html: str) -> str:
+    return html[html.index('<dialog class="app-timeout-dialog"') : html.index("</dialog>") + len("</dialog>")]
+
+
+def test_the_kept_timeout_warning_has_each_page_way_back_and_token(app, page_client, make, monkeypatch):
+    """The timeout warning is rendered once per prefix and idle time; each page puts in its own way
+    back after signing in (escaped, as the template escapes it) and the session's CSRF token, and the
+    dialog is the one rendered afresh. Nothing of a page is kept."""
+    client = page_client(make.user("officer"))
+    kept_page = client.get("/cases/?q=Rita+%26+%3Cb%3E&status=open").text
+    assert any(key[0] == "timeout warning" for key in templating._fragments)
+    kept = _dialog(kept_page)
+    assert 'data-signed-out-url="/sign-in?next=/cases/?q%3DRita%2B%2526%2B%253Cb%253E%26status%3Dopen"' in kept
+    token = re.search(r'name="csrf_token" value="([^"]+)"', kept).group(1)
+    assert kept.count(f'name="csrf_token" value="{token}"') == 2
+    assert _without_token(_dialog(client.get("/account").text)) == _without_token(
+        kept.replace("/cases/?q%3DRita%2B%2526%2B%253Cb%253E%26status%3Dopen", "/account")
+    )
+    assert not any("Rita" in str(key) or "Rita" in html for key, html in templating._fragments.items())
+
+    monkeypatch.setattr(templating, "_fragments", type(templating._fragments)())
+    monkeypatch.setitem(app.jinja_env.globals, "cached_fragment", lambda name, key, caller: caller())
+    afresh = _dialog(client.get("/cases/?q=Rita+%26+%3Cb%3E&status=open").text)
+    assert _without_token(afresh) == _without_token(kept)
+    assert "placeholder" not in afresh
+
+
+def test_a_change_of_idle_time_shows_in_the_warning(app, page_client, make, monkeypatch):
+    client = page_client(make.user("officer"))
+    assert 'data-idle-seconds="' in client.get("/cases/").text
+    monkeypatch.setitem(app.config["CASEWORK"], "SESSION_IDLE_MINUTES", 7)
+    dialog = _dialog(client.get("/cases/").text)
+    assert 'data-idle-seconds="420"' in dialog
+    assert 'data-warning-seconds="120"' in dialog
+
+
+def test_the_page_content_comes_out_of_the_layout_in_one_piece(app) -> None:
+    """Each piece of a page's content is not passed up through the layout's generators one by one:
+    the layout gathers the content block and passes it on whole (layouts/base.html, content_html)."""
+    template = app.jinja_env.from_string(
+        '{% extends "layouts/base.html" %}{% block content %}'
+        "{% for i in range(50) %}<p>{{ i }}</p>{% endfor %}{% endblock %}"
+    )
+    with app.test_request_context("/"):
+        chunks = list(template.generate(minimal_layout=True, title="Pieces"))
+    content = "".join(f"<p>{i}</p>" for i in range(50))
+    assert content in "".join(chunks)
+    assert any(content in chunk for chunk in chunks)

@@ -21,6 +21,7 @@ from casework.core.forms import FlaskForm, show_service_errors
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import now
+from casework.core.urls import url_for as page_url
 from casework.extensions import db
 
 cases_bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -109,7 +110,7 @@ def index():
         can_see_caseload=current_user.can(Permission.MANAGE_TEAM),
         queued_calls=choices.queued_calls,
         export_args=wanted.query_args(),
-        saved_views=saved_views_module.views_for(current_user),
+        saved_views=saved_views_module.view_links_for(current_user),
         filters_key=_blank_filters_key(wanted, choices),
     )
 
@@ -137,7 +138,8 @@ def _sort_links(wanted: listing.CaseListRequest, sort_key: str, sort_order: str)
         order = ("desc" if sort_order == "asc" else "asc") if current else queries.SORT_KEYS[key]
         args: dict[str, Any] = {**wanted.query_args(), "sort": key, "order": order}
         links[key] = {
-            "href": url_for("staff.cases.index", **args),
+            # The list's URL kept, the arguments put in its query string (casework/core/urls.py).
+            "href": page_url("staff.cases.index", **args),
             "aria_sort": ("ascending" if sort_order == "asc" else "descending") if current else "none",
             "action": f"sort {'descending' if order == 'desc' else 'ascending'}",
         }
