@@ -112,7 +112,7 @@ def bench_backend(name: str, database_url: str, writes: int, threads: int) -> No
 
     from casework.audit import services as audit
     from casework.audit.models import AuditEntry
-    from casework.core.db import commit
+    from casework.core.db import commit, dispose_engines
     from casework.extensions import db
 
     with tempfile.TemporaryDirectory(prefix="casework-bench-audit-") as tmp:
@@ -208,7 +208,7 @@ def bench_backend(name: str, database_url: str, writes: int, threads: int) -> No
                 elapsed = time.perf_counter() - started
                 print(f"  {'sealing the chain':<44} {sealed / elapsed:7.0f} entries/s ({sealed} of {count} entries)")
             db.session.remove()
-            db.engine.dispose()
+            dispose_engines()
 
 
 def main() -> int:

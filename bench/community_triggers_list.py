@@ -33,8 +33,7 @@ def main() -> None:
     from casework import create_app
     from casework.accounts import services as accounts
     from casework.community_triggers import services
-    from casework.core.db import commit
-    from casework.extensions import db
+    from casework.core.db import commit, dispose_engines
 
     instance = tempfile.mkdtemp(prefix="casework-bench-")
     app = create_app(
@@ -134,7 +133,7 @@ def main() -> None:
             f"p95 {timings[int(len(timings) * 0.95) - 1]:.1f} ms over {options.requests} requests"
         )
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 if __name__ == "__main__":

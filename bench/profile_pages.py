@@ -152,9 +152,9 @@ def main() -> int:
                 profiler.disable()
                 report(profiler, args.top)
         with app.app_context():
-            from casework.extensions import db
+            from casework.core.db import dispose_engines
 
-            db.engine.dispose()
+            dispose_engines()
     return 0
 
 

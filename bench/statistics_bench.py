@@ -310,6 +310,7 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from casework import create_app
+        from casework.core.db import dispose_engines
         from casework.extensions import db
         from casework.statistics.queries import FIGURE_KEYS, MEDIAN_KEYS, compute_figures
 
@@ -401,7 +402,7 @@ def main() -> None:
             per_area_period = stats.median(service_times) / len(service) * 1000
             print(f"service per area and period: {per_area_period:.2f} ms")
             db.session.remove()
-            db.engine.dispose()
+            dispose_engines()
     finally:
         if server is not None:
             server.stop()

@@ -285,7 +285,7 @@ def take_screenshots(images_dir: Path = IMAGES_DIR, chromium: str = CHROMIUM, ec
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
-    from casework.extensions import db
+    from casework.core.db import dispose_engines
 
     with tempfile.TemporaryDirectory(prefix="casework-screenshots-") as temporary:
         app, password = demo_service(Path(temporary))
@@ -307,7 +307,7 @@ def take_screenshots(images_dir: Path = IMAGES_DIR, chromium: str = CHROMIUM, ec
             server.server_close()
             thread.join(timeout=10)
             with app.app_context():
-                db.engine.dispose()  # before the temporary folder holding its database goes
+                dispose_engines()  # before the temporary folder holding its database goes
     for stale in set(images_dir.glob("*.png")) - set(written):
         stale.unlink()
         echo(f"removed {stale.name}: no journey makes it any more")

@@ -22,6 +22,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from itsdangerous import URLSafeTimedSerializer
 
 from casework import create_app
+from casework.core.db import dispose_engines
 from casework.extensions import db
 
 pytest_plugins = ["tests.support.services", "tests.support.walk"]
@@ -141,7 +142,7 @@ def app(database_url: str, migration_database_url: str, tmp_path_factory: pytest
         upgrade()
     yield app
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 class BoundSession(FlaskSession):

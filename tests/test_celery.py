@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from casework import create_app
 from casework.app import PROJECT_ROOT
-from casework.core.db import after_commit, commit
+from casework.core.db import after_commit, commit, dispose_engines
 from casework.extensions import db
 from tests.support.databases import scratch_postgresql_database
 from tests.support.smtp import SmtpServer
@@ -218,7 +218,7 @@ def send_through_the_worker(env: dict[str, str], smtp: SmtpServer, worker: Worke
             assert len(smtp.messages) == 1, f"sent more than once\n{worker.log()}"
     finally:
         with web.app_context():
-            db.engine.dispose()
+            dispose_engines()
 
 
 @pytest.mark.celery_worker

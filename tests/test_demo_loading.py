@@ -4,6 +4,7 @@ import importlib
 
 import sqlalchemy as sa
 
+from casework.core.db import dispose_engines
 from casework.extensions import db
 
 
@@ -44,7 +45,7 @@ def test_demo_loads_in_order_and_is_idempotent(tmp_path):
     for role in ("officer", "coordinator", "chair", "manager", "partner", "admin"):
         assert f"{role}@casework.example" in logins
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 def test_demo_load_refuses_production_unless_forced(tmp_path):
@@ -67,4 +68,4 @@ def test_demo_load_refuses_production_unless_forced(tmp_path):
     assert forced.exit_code == 0, forced.output
     assert _counts(app)[0] >= 6
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from casework.core.db import dispose_engines
 from casework.extensions import db
 
 
@@ -32,7 +33,7 @@ def demo_app(tmp_path_factory):
     assert result.exit_code == 0, result.output
     yield app
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 def test_welcome_names_the_public_pages_and_api_docs_at_the_configured_port(demo_app) -> None:

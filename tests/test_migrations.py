@@ -20,6 +20,7 @@ from flask_migrate import downgrade, upgrade
 
 from casework import create_app
 from casework.app import PROJECT_ROOT
+from casework.core.db import dispose_engines
 from casework.extensions import db
 from tests.conftest import test_settings as settings_for_tests
 from tests.support.databases import scratch_database_with_roles
@@ -68,7 +69,7 @@ def fresh_app(empty_database_urls: tuple[str, str], tmp_path: Path) -> Iterator[
     )
     with app.app_context():
         yield app
-        db.engine.dispose()
+        dispose_engines()
 
 
 def differences(app: Flask) -> list[Any]:

@@ -667,6 +667,19 @@ def _postgresql_read_engine(app: Any, engine: sa.Engine) -> sa.Engine:
     return reads
 
 
+def dispose_engines() -> None:
+    """Close the pooled connections of the current app's engines: the application's and its read engine.
+    Before a database is dropped or its file deleted, or a process forks: ``db.engine.dispose()`` alone
+    would leave the read engine's connections open (PostgreSQL then refuses to drop the database while
+    another role holds one)."""
+    from casework.extensions import db
+
+    db.engine.dispose()
+    reads = read_engine()
+    if reads is not None:
+        reads.dispose()
+
+
 def read_engine() -> sa.Engine | None:
     """The current app's engine for read transactions, if it has one (SQLite files and PostgreSQL)."""
     from flask import current_app

@@ -610,6 +610,7 @@ def test_admin_pages_and_their_error_states_pass_axe(browser, tmp_path, register
 
     from casework import create_app
     from casework.accounts import services
+    from casework.core.db import dispose_engines
     from casework.extensions import db
     from tests.conftest import TEST_PASSWORD, test_settings
     from tests.support.browser import assert_accessible, run_live_server
@@ -638,7 +639,7 @@ def test_admin_pages_and_their_error_states_pass_axe(browser, tmp_path, register
         services.update_area_settings(admin, area, {"test.complaints": 4}, today() + timedelta(days=30))
         db.session.commit()
         officer_id = officer.id
-        db.engine.dispose()
+        dispose_engines()
 
     pages = [
         "/admin/users",
@@ -688,4 +689,4 @@ def test_admin_pages_and_their_error_states_pass_axe(browser, tmp_path, register
     finally:
         stop()
         with app.app_context():
-            db.engine.dispose()
+            dispose_engines()

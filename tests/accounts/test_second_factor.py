@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from casework.accounts import second_factor, services
 from casework.accounts.models import RecoveryCode
 from casework.accounts.settings import SECOND_FACTOR_REQUIRED
+from casework.core.db import dispose_engines
 from casework.extensions import db
 from tests.conftest import TEST_PASSWORD, csrf_from
 
@@ -258,7 +259,7 @@ def test_second_factor_pages_pass_axe(browser, tmp_path):
             roles=["officer"],
         )
         db.session.commit()
-        db.engine.dispose()
+        dispose_engines()
 
     base_url, stop = run_live_server(app)
     try:
@@ -309,4 +310,4 @@ def test_second_factor_pages_pass_axe(browser, tmp_path):
     finally:
         stop()
         with app.app_context():
-            db.engine.dispose()
+            dispose_engines()

@@ -23,6 +23,7 @@ from limits import parse_many
 from casework import create_app
 from casework.audit.models import AuditAction, AuditEntry
 from casework.config import defaults as config_defaults
+from casework.core.db import dispose_engines
 from casework.extensions import db, limiter
 from casework.notifications.models import OutboxEmail
 from tests.conftest import TEST_PASSWORD, csrf_from
@@ -51,7 +52,7 @@ def limited_app(app: Flask, database_url: str, tmp_path: Path, db_session: Any) 
     vars(limiter).update(saved)
     for limited in built:
         with limited.app_context():
-            db.engine.dispose()
+            dispose_engines()
 
 
 def page_sign_in(client: Any, email: str, password: str, **kwargs: Any) -> Any:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from casework.audit import chain
 from casework.audit.models import AuditAction, AuditEntry, AuditSeal, audit_entries, audit_values
 from casework.audit.services import record, record_change, record_view, seal_pending, verify_chain
-from casework.core.db import commit
+from casework.core.db import commit, dispose_engines
 from casework.extensions import db
 
 
@@ -358,4 +358,4 @@ def test_a_real_worker_seals_the_chain_as_the_service_role(
             worker.stop()
             if web is not None:
                 with web.app_context():
-                    db.engine.dispose()
+                    dispose_engines()

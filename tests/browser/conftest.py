@@ -30,8 +30,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     from flask_migrate import upgrade
 
     from casework import create_app
+    from casework.core.db import dispose_engines
     from casework.demo import DEMO_DOMAIN, DEMO_USERS, demo_password
-    from casework.extensions import db
     from tests.conftest import test_settings as settings_for_tests
 
     folder = tmp_path_factory.mktemp("live")
@@ -52,7 +52,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     finally:
         stop()
         with app.app_context():
-            db.engine.dispose()
+            dispose_engines()
 
 
 class ConsoleWatch:

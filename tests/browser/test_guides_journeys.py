@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 def test_every_guide_journey_can_be_followed_and_makes_its_images(browser, tmp_path) -> None:
     from celery import current_app as current_celery
 
-    from casework.extensions import db
+    from casework.core.db import dispose_engines
 
     previous_celery = current_celery._get_current_object()
     app, password = demo_service(tmp_path / "service")
@@ -31,7 +31,7 @@ def test_every_guide_journey_can_be_followed_and_makes_its_images(browser, tmp_p
         stop()
         previous_celery.set_default()
         with app.app_context():
-            db.engine.dispose()
+            dispose_engines()
 
     assert [path.name for path in written] == [shot.file_name for shot in all_shots()]
     for path in written:

@@ -20,8 +20,8 @@ def short_idle(tmp_path_factory):
     from flask_migrate import upgrade
 
     from casework import create_app
+    from casework.core.db import dispose_engines
     from casework.demo import DEMO_DOMAIN
-    from casework.extensions import db
     from tests.conftest import test_settings
 
     previous_celery = current_celery._get_current_object()
@@ -44,7 +44,7 @@ def short_idle(tmp_path_factory):
     stop()
     previous_celery.set_default()
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 def _signed_in(browser, base_url, email, password):

@@ -48,10 +48,10 @@ def live(tmp_path_factory):
     yield base_url, password
     stop()
     previous_celery.set_default()
-    from casework.extensions import db
+    from casework.core.db import dispose_engines
 
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 def _fill_date(page, prefix, day):

@@ -64,7 +64,7 @@ def live(tmp_path_factory):
     from flask_migrate import upgrade
 
     from casework import create_app
-    from casework.extensions import db
+    from casework.core.db import dispose_engines
     from tests.conftest import test_settings
 
     previous_celery = current_celery._get_current_object()
@@ -82,7 +82,7 @@ def live(tmp_path_factory):
     stop()
     previous_celery.set_default()
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 def _fill_date(page, prefix, day):

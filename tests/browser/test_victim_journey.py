@@ -39,7 +39,7 @@ def live(tmp_path_factory: pytest.TempPathFactory):
     from flask_migrate import upgrade
 
     from casework import create_app
-    from casework.extensions import db
+    from casework.core.db import dispose_engines
     from tests.conftest import test_settings
 
     previous_celery = current_celery._get_current_object()
@@ -61,7 +61,7 @@ def live(tmp_path_factory: pytest.TempPathFactory):
     stop()
     previous_celery.set_default()
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 class Journey:

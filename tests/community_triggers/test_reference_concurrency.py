@@ -23,7 +23,7 @@ def test_concurrent_registrations_get_consecutive_references(postgresql_url, tmp
     from casework import create_app
     from casework.accounts import services as accounts
     from casework.community_triggers import services
-    from casework.core.db import commit
+    from casework.core.db import commit, dispose_engines
     from casework.extensions import db
 
     parts = urlsplit(postgresql_url)
@@ -87,7 +87,7 @@ def test_concurrent_registrations_get_consecutive_references(postgresql_url, tmp
         assert not errors, errors
         assert sorted(references) == ["CON-CT-2026-0001", "CON-CT-2026-0002"]
         with app.app_context():
-            db.engine.dispose()
+            dispose_engines()
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))

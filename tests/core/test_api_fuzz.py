@@ -65,6 +65,7 @@ def fuzz_target(
 
     from casework.accounts.models import User
     from casework.accounts.services import issue_token
+    from casework.core.db import dispose_engines
     from casework.core.permissions import Role
     from casework.extensions import db
 
@@ -85,7 +86,7 @@ def fuzz_target(
     finally:
         with app.app_context():
             db.session.remove()
-            db.engine.dispose()
+            dispose_engines()
         drop()
 
 

@@ -23,7 +23,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from casework import create_app
-from casework.extensions import db
+from casework.core.db import dispose_engines
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -78,7 +78,7 @@ def server(tmp_path: Any) -> Iterator[dict[str, Any]]:
         http_server.shutdown()
         thread.join(10)
         with app.app_context():
-            db.engine.dispose()
+            dispose_engines()
 
 
 class Client:

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from casework import create_app
-from casework.core.db import read_engine, transaction_mode, writes_from_here
+from casework.core.db import dispose_engines, read_engine, transaction_mode, writes_from_here
 from casework.extensions import db
 from tests.conftest import test_settings as settings_for_tests
 
@@ -49,7 +49,7 @@ def app(tmp_path: Any) -> Iterator[Any]:
         create_case(user, area_code="BOL", category="personal", summary="Noise at night")
         app.config["TEST_TOKEN"] = accounts.issue_token(user, 1)[0]
         commit()
-        db.engine.dispose()
+        dispose_engines()
     yield app
     with app.app_context():
         for engine in filter(None, (db.engine, read_engine())):
@@ -119,3 +119,26 @@ def test_an_unsafe_request_writes_on_the_application_s_engine(app):
         assert db.session.get_bind() is db.engine
         db.session.execute(sa.text("UPDATE cases SET summary = 'written'"))
         db.session.commit()
+
+
+def test_dispose_engines_closes_the_read_engine_s_connections_too(app):
+    headers = {"Authorization": f"Bearer {app.config['TEST_TOKEN']}"}
+    assert app.test_client().get("/api/v1/cases", headers=headers).status_code == 200
+    with app.app_context():
+        assert read_engine().pool.checkedin() >= 1
+        dispose_engines()
+        # A database about to be dropped or deleted has no connection left open in either pool.
+        assert read_engine().pool.checkedin() == 0
+        assert db.engine.pool.checkedin() == 0
+
+
+def test_nothing_disposes_the_application_s_engine_alone():
+    from casework.app import PROJECT_ROOT
+
+    alone = [
+        str(path.relative_to(PROJECT_ROOT))
+        for folder in ("casework", "bench", "tests", "scripts")
+        for path in (PROJECT_ROOT / folder).rglob("*.py")
+        if "db.engine" + ".dispose()" in path.read_text() and path != PROJECT_ROOT / "casework/core/db.py"
+    ]
+    assert alone == [], "use casework.core.db.dispose_engines, which closes the read engine's connections too"

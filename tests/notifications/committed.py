@@ -73,6 +73,7 @@ def committed_app(database_url: str, tmp_path: Path, **extra: Any) -> Iterator[A
     from flask_migrate import upgrade
 
     from casework import create_app
+    from casework.core.db import dispose_engines
     from casework.extensions import db
 
     previous_current, previous_default = _state.get_current_app(), _state.default_app
@@ -86,7 +87,7 @@ def committed_app(database_url: str, tmp_path: Path, **extra: Any) -> Iterator[A
         _purge_memory_broker(app)
         with app.app_context():
             db.session.remove()
-            db.engine.dispose()
+            dispose_engines()
         previous_current.set_current()
         _state.set_default_app(previous_default)
 
