@@ -600,16 +600,18 @@ def configure_transaction_guard() -> None:
 # spreadsheet exports; a SAVEPOINT) begins one on its connection, read-only in a ``read``.
 
 _READ_ENGINE_KEY = "casework_read_engine"
-_READ_ENGINE_MODES_KEY = "casework_read_engine_modes"
+#: The transaction modes that run on a read engine, by its database. On SQLite a ``record``'s first write
+#: takes the write lock on the connection it read on, which the read engine's (``query_only``) cannot
+#: do, so it stays on the application's engine; PostgreSQL's read engine begins a ``record``'s
+#: transaction at its first write (``_postgresql_read_engine``).
+_READ_ENGINE_MODES = {"sqlite": frozenset({"read"}), "postgresql": frozenset({"read", "record"})}
 _TRANSACTION_ENGINE_KEY = "casework_transaction_engine"
 
 
 def configure_read_engine(app: Any, engine: sa.Engine) -> None:
     """For a SQLite file or PostgreSQL (psycopg), a second engine for read transactions (``RoutingSession``)."""
-    modes = frozenset({"read"})
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         reads = _postgresql_read_engine(app, engine)
-        modes = frozenset({"read", "record"})
     else:
         database = engine.url.database
         if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or "mode=memory" in database:
@@ -622,7 +624,6 @@ def configure_read_engine(app: Any, engine: sa.Engine) -> None:
             _set_query_only(dbapi_connection, True)
 
     app.extensions[_READ_ENGINE_KEY] = reads
-    app.extensions[_READ_ENGINE_MODES_KEY] = modes
     # Only then: a process serving another database pays nothing for the routing.
     configure_transaction_engines()
 
@@ -697,14 +698,12 @@ class RoutingSession(FlaskSession):
     """
 
     def __init__(self, db: Any, **kwargs: Any) -> None:
-        from flask import current_app, has_app_context
+        from flask import has_app_context
 
         super().__init__(db, **kwargs)
         # Looked up once: a session belongs to one app context (Flask-SQLAlchemy scopes it so).
         self.read_engine = read_engine() if has_app_context() else None
-        self.read_engine_modes: frozenset[str] = (
-            current_app.extensions.get(_READ_ENGINE_MODES_KEY, frozenset()) if self.read_engine else frozenset()
-        )
+        self.read_engine_modes = _READ_ENGINE_MODES[self.read_engine.dialect.name] if self.read_engine else frozenset()
 
     def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any) -> Any:
         if self.read_engine is not None and bind is None and self.bind is None:
