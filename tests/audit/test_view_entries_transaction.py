@@ -12,29 +12,12 @@ from sqlalchemy.orm import Session
 
 from casework.audit.models import AuditAction, audit_entries, audit_values
 from casework.extensions import db
+from tests.support.officer import officer_with_a_case
 
 
 def _officer_with_a_case(app: Any) -> tuple[str, int]:
-    """An officer's API token and the id of the one case they see."""
-    from casework.accounts import services as accounts
-    from casework.cases.services import create_case
-    from casework.core.db import commit
-
     with app.app_context():
-        accounts.create_area(None, "BOL", "Bolsover")
-        agency = accounts.create_agency(None, "BDC", "Bolsover District Council", "council", ["BOL"])
-        user = accounts.create_user(
-            None,
-            email="officer@example.org",
-            name="Officer",
-            password="correct horse battery staple",
-            agency=agency,
-            roles=["officer"],
-        )
-        case = create_case(user, area_code="BOL", category="personal", summary="Noise at night")
-        token = accounts.issue_token(user, 1)[0]
-        commit()
-        return token, case.id
+        return officer_with_a_case()
 
 
 def _views(owner: sa.Engine) -> list[Any]:

@@ -19,6 +19,7 @@ from casework import create_app
 from casework.core.db import dispose_engines, read_engine, transaction_mode, writes_from_here
 from casework.extensions import db
 from tests.conftest import test_settings as settings_for_tests
+from tests.support.officer import officer_with_a_case
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -27,33 +28,16 @@ pytestmark = pytest.mark.sqlite_only
 def app(tmp_path: Any) -> Iterator[Any]:
     from flask_migrate import upgrade
 
-    from casework.accounts import services as accounts
-    from casework.cases.services import create_case
-    from casework.core.db import commit
-
     app = create_app(
         {**settings_for_tests(f"sqlite:///{tmp_path / 'casework.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
     )
     with app.app_context():
         upgrade()
-        accounts.create_area(None, "BOL", "Bolsover")
-        agency = accounts.create_agency(None, "BDC", "Bolsover District Council", "council", ["BOL"])
-        user = accounts.create_user(
-            None,
-            email="officer@example.org",
-            name="Officer",
-            password="correct horse battery staple",
-            agency=agency,
-            roles=["officer"],
-        )
-        create_case(user, area_code="BOL", category="personal", summary="Noise at night")
-        app.config["TEST_TOKEN"] = accounts.issue_token(user, 1)[0]
-        commit()
+        app.config["TEST_TOKEN"] = officer_with_a_case()[0]
         dispose_engines()
     yield app
     with app.app_context():
-        for engine in filter(None, (db.engine, read_engine())):
-            engine.dispose()
+        dispose_engines()
 
 
 def _trace_every_connection(app: Any) -> list[str]:
