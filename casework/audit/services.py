@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -117,7 +118,7 @@ def record_many(
     }
     connection = connection if connection is not None else db.session.connection()
     if connection.dialect.name == "postgresql":
-        written = rows_changed(connection.execute(_INSERT_ENTRIES_AND_VALUES, rows))
+        written = rows_changed(_INSERT_ENTRIES_AND_VALUES.execute(connection, rows))
     else:
         written = _write_in_two_statements(connection, rows)
     if action is AuditAction.view:
@@ -131,8 +132,8 @@ def _write_in_two_statements(connection: sa.Connection, rows: dict[str, Any]) ->
     # its processing of every value of every row. The entries' ids come back by subject (each appears
     # once) rather than by order: SQLite only promises the order of RETURNING rows one row a statement.
     subjects = list(zip(rows["object_types"], rows["object_ids"], strict=True))
-    inserted = connection.execute(
-        _INSERT_ENTRIES_FROM_JSON,
+    inserted = _INSERT_ENTRIES_FROM_JSON.execute(
+        connection,
         {
             "created_at": rows["created_at"],
             "actor_id": rows["actor_id"],
@@ -143,8 +144,8 @@ def _write_in_two_statements(connection: sa.Connection, rows: dict[str, Any]) ->
         },
     ).all()
     entry_ids = {(row.object_type, row.object_id): row.id for row in inserted}
-    connection.execute(
-        _INSERT_VALUES_FROM_JSON,
+    _INSERT_VALUES_FROM_JSON.execute(
+        connection,
         {
             "ip_address": rows["ip_address"],
             "rows": json.dumps(
@@ -196,9 +197,53 @@ def _insert_from_json() -> tuple[sa.Insert, sa.Insert]:
     return entries, values
 
 
+class CompiledOnce:
+    """A statement compiled once per database dialect and run with ``Connection.exec_driver_sql``.
+
+    Every read that shows a record runs ``record_many``'s statements. Run with ``Connection.execute``,
+    each run worked out the statement's cache key from its whole tree, looked its compiled form up and
+    set up an execution context for compiled SQL that processes each parameter; compiled here once, a
+    run is its few parameters converted as that compiled form would convert them (each type's
+    ``bind_processor`` for the dialect) and the SQL handed to the driver, through the same connection
+    and its events. Only for statements whose parameters are plain bind parameters (no expanding IN,
+    no literal execution), as these are: tests/audit/test_record_many.py checks that the driver is
+    given exactly what ``execute`` gives it.
+    """
+
+    def __init__(self, statement: sa.Insert) -> None:
+        self.statement = statement
+        self._compiled: weakref.WeakKeyDictionary[Any, tuple[str, list[str], dict[str, Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def execute(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> sa.CursorResult[Any]:
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            compiled = self._compiled[dialect] = self._compile(dialect)
+        sql, names, processors = compiled
+        values = [
+            parameters[name] if (process := processors.get(name)) is None else process(parameters[name])
+            for name in names
+        ]
+        if dialect.positional:
+            return connection.exec_driver_sql(sql, tuple(values))
+        return connection.exec_driver_sql(sql, dict(zip(names, values, strict=True)))
+
+    def _compile(self, dialect: Any) -> tuple[str, list[str], dict[str, Any]]:
+        compiled: Any = self.statement.compile(dialect=dialect)
+        names = list(compiled.positiontup) if dialect.positional else list(compiled.binds)
+        processors = {
+            name: process
+            for name, bind in compiled.binds.items()
+            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        return compiled.string, names, processors
+
+
 #: ``record_many``'s statements, built once (every read that shows a record runs them): two on SQLite
 #: (``_insert_from_json``) and one on PostgreSQL (``_INSERT_ENTRIES_AND_VALUES``).
-_INSERT_ENTRIES_FROM_JSON, _INSERT_VALUES_FROM_JSON = _insert_from_json()
+_INSERT_ENTRIES_FROM_JSON, _INSERT_VALUES_FROM_JSON = (CompiledOnce(statement) for statement in _insert_from_json())
 
 
 def _insert_entries_and_values() -> sa.Insert:
@@ -251,7 +296,7 @@ def _insert_entries_and_values() -> sa.Insert:
     ).add_cte(entries)
 
 
-_INSERT_ENTRIES_AND_VALUES = _insert_entries_and_values()
+_INSERT_ENTRIES_AND_VALUES = CompiledOnce(_insert_entries_and_values())
 
 
 def viewed_in_this_request() -> set[tuple[str, str | None]]:

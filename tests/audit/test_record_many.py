@@ -3,11 +3,13 @@ table's rows in one statement with one set of parameters, however many records a
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from casework.audit import chain
+from casework.audit import chain, services
 from casework.audit.models import AuditAction, audit_entries, audit_values
 from casework.audit.services import record_many, verify_chain
 from casework.extensions import db
@@ -58,3 +60,52 @@ def test_the_entries_and_their_values_in_one_statement_each_with_one_set_of_para
     db.session.flush()
     report = verify_chain()
     assert report.ok, report.problems
+
+
+def test_its_statements_compiled_once_give_the_driver_what_execute_would(db_session):
+    """``CompiledOnce`` runs the statements with ``exec_driver_sql``, converting their parameters itself:
+    the driver must be given the same SQL and the same values as ``Connection.execute`` gives it (a
+    later SQLAlchemy that converted them otherwise would fail here, not write different rows)."""
+    connection = db_session.connection()
+    common = {"created_at": datetime(2026, 12, 2, 21, 30, 5, 123456, tzinfo=UTC), "actor_id": None}
+    common["action"] = AuditAction.view
+    if connection.dialect.name == "postgresql":
+        runs = [
+            (
+                services._INSERT_ENTRIES_AND_VALUES,
+                {
+                    **common,
+                    "ip_address": "203.0.113.7",
+                    "object_types": ["cases", "people"],
+                    "object_ids": ["1", None],
+                    "values_hashes": ["a" * 64, "b" * 64],
+                    "summaries": [SUMMARY, ""],
+                    "nonces": ["c" * 32, "d" * 32],
+                },
+            )
+        ]
+    else:
+        entries = {**common, "rows": json.dumps([["cases", "1", "a" * 64], ["people", None, "b" * 64]])}
+        entry_id = services._INSERT_ENTRIES_FROM_JSON.execute(connection, entries).all()[0].id
+        values = {"ip_address": None, "rows": json.dumps([[entry_id, "cases", "1", SUMMARY, "c" * 32]])}
+        runs = [(services._INSERT_ENTRIES_FROM_JSON, entries), (services._INSERT_VALUES_FROM_JSON, values)]
+    given: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        given.append((statement, parameters))
+
+    sa.event.listen(connection, "before_cursor_execute", note)
+    try:
+        for compiled_once, parameters in runs:
+            for how in ("execute", "compiled once"):
+                savepoint = connection.begin_nested()
+                if how == "execute":
+                    connection.execute(compiled_once.statement, parameters).close()
+                else:
+                    compiled_once.execute(connection, parameters).close()
+                savepoint.rollback()
+            as_executed, as_compiled_once = [call for call in given if "audit_" in call[0]]
+            assert as_compiled_once == as_executed
+            given.clear()
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", note)
