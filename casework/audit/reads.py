@@ -193,7 +193,7 @@ def _user_id() -> int | None:
 
 
 class _Actor:
-    """Just the id: the signed-in user's row was expired by the rollback above."""
+    """Just the id: the signed-in user's row may have been expired by the rollback above."""
 
     def __init__(self, user_id: int) -> None:
         self.id = user_id
