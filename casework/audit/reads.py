@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 
 from casework.audit.models import AuditAction, audit_entries
 from casework.audit.services import record_many, viewed_in_this_request
-from casework.core.db import writes_from_here
+from casework.core.db import bind_for_writes, holds_nothing, writes_from_here
 from casework.extensions import db
 
 #: The records whose every view is logged, by table, with what people call them.
@@ -139,8 +139,11 @@ def record_views(response: Response) -> Response:
         return response
     actor_id = _user_id()
     # The read ends here, with whatever the view left uncommitted (a form that failed half-way): it
-    # never rides on the entries' commit.
-    db.session.rollback()
+    # never rides on the entries' commit, and holds no lock or snapshot they would wait for. A read
+    # that holds nothing (PostgreSQL's, in autocommit) is left for the session's close at the end of
+    # the request: a rollback would first expire everything it loaded, for nothing.
+    if not holds_nothing(db.session()):
+        db.session.rollback()
     path = request.full_path.rstrip("?") if request.query_string else request.path
     summary = f"Shown by {request.method} {path}"
     actor = _Actor(actor_id) if actor_id is not None else None
@@ -161,7 +164,7 @@ def _transaction_of_its_own() -> Iterator[sa.Connection]:
     # A read request's transactions are read-only (casework.core.db): the entries take the write lock
     # in a transaction of their own, held only while they are written.
     writes_from_here()
-    bind = db.session.get_bind(clause=audit_entries)
+    bind = bind_for_writes(db.session(), audit_entries)
     if isinstance(bind, sa.Connection):
         # The session works inside a transaction its caller began on a connection (the tests): the
         # entries go in a SAVEPOINT of it, as the session's own transactions do.
@@ -190,7 +193,7 @@ def _user_id() -> int | None:
 
 
 class _Actor:
-    """Just the id: the signed-in user's row was expired by the rollback above."""
+    """Just the id: the signed-in user's row may have been expired by the rollback above."""
 
     def __init__(self, user_id: int) -> None:
         self.id = user_id

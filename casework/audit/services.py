@@ -4,7 +4,9 @@ hash chain, ``flask audit verify`` checks it, and retention erases personal valu
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -97,83 +99,151 @@ def record_many(
     refs = list(dict.fromkeys(_object_ref(obj) for obj in objects))
     if not refs:
         return 0
-    created_at = dt.datetime.now(dt.UTC)
     ip_address = request.remote_addr if has_request_context() else None
     own = summaries or {}
-    values = [
-        {
-            "subject_type": object_type,
-            "subject_id": object_id,
-            "summary": own.get((object_type, object_id), summary)[:500],
-            "changes": None,
-            "ip_address": ip_address,
-            "nonce": secrets.token_hex(16),
-        }
-        for object_type, object_id in refs
-    ]
-    entries = [
-        {
-            "created_at": created_at,
-            "actor_id": getattr(actor, "id", None),
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "values_hash": chain.values_digest(v["nonce"], v["summary"], None, ip_address),
-        }
-        for (object_type, object_id), v in zip(refs, values, strict=True)
-    ]
+    texts = [own.get(ref, summary)[:500] for ref in refs]
+    nonces = [secrets.token_hex(16) for _ref in refs]
+    # The rows as columns, one list each: both databases take them that way, in one parameter per
+    # column (PostgreSQL, arrays) or per statement (SQLite, JSON), not a parameter set per row.
+    rows = {
+        "created_at": dt.datetime.now(dt.UTC),
+        "actor_id": getattr(actor, "id", None),
+        "action": action,
+        "ip_address": ip_address,
+        "object_types": [object_type for object_type, _object_id in refs],
+        "object_ids": [object_id for _object_type, object_id in refs],
+        "values_hashes": chain.view_values_digests(nonces, texts, ip_address),
+        "summaries": texts,
+        "nonces": nonces,
+    }
     connection = connection if connection is not None else db.session.connection()
     if connection.dialect.name == "postgresql":
-        written = _write_in_one_statement(connection, entries, values, ip_address)
+        written = rows_changed(_INSERT_ENTRIES_AND_VALUES.execute(connection, rows))
     else:
-        written = _write_in_two_statements(connection, entries, values)
+        written = _write_in_two_statements(connection, rows)
     if action is AuditAction.view:
         viewed_in_this_request().update(refs)
     return written
 
 
-def _write_in_two_statements(
-    connection: sa.Connection, entries: list[dict[str, Any]], values: list[dict[str, Any]]
-) -> int:
-    # Matched back by subject (each appears once) rather than by order: SQLite can only promise the order
-    # of RETURNING rows one statement per row.
-    inserted = connection.execute(_INSERT_ENTRIES, entries).all()
+def _write_in_two_statements(connection: sa.Connection, rows: dict[str, Any]) -> int:
+    # Each statement takes its rows as one JSON array, which SQLite unpacks (json_each): a statement
+    # with a handful of parameters, however many rows, where a parameter set per row cost SQLAlchemy
+    # its processing of every value of every row. The entries' ids come back by subject (each appears
+    # once) rather than by order: SQLite only promises the order of RETURNING rows one row a statement.
+    subjects = list(zip(rows["object_types"], rows["object_ids"], strict=True))
+    inserted = _INSERT_ENTRIES_FROM_JSON.execute(
+        connection,
+        {
+            "created_at": rows["created_at"],
+            "actor_id": rows["actor_id"],
+            "action": rows["action"],
+            "rows": json.dumps(
+                [[*subject, values_hash] for subject, values_hash in zip(subjects, rows["values_hashes"], strict=True)]
+            ),
+        },
+    ).all()
     entry_ids = {(row.object_type, row.object_id): row.id for row in inserted}
-    for v in values:
-        v["entry_id"] = entry_ids[(v["subject_type"], v["subject_id"])]
-    connection.execute(_INSERT_VALUES, values)
+    _INSERT_VALUES_FROM_JSON.execute(
+        connection,
+        {
+            "ip_address": rows["ip_address"],
+            "rows": json.dumps(
+                [
+                    [entry_ids[subject], *subject, text, nonce]
+                    for subject, text, nonce in zip(subjects, rows["summaries"], rows["nonces"], strict=True)
+                ]
+            ),
+        },
+    )
     return len(inserted)
 
 
-def _write_in_one_statement(
-    connection: sa.Connection, entries: list[dict[str, Any]], values: list[dict[str, Any]], ip_address: str | None
-) -> int:
-    # One round trip: the entries' INSERT ... RETURNING in a WITH, the values inserted from what it
-    # returned, the rows given as arrays (one statement whatever their number, prepared once).
-    first = entries[0]
-    result = connection.execute(
-        _INSERT_ENTRIES_AND_VALUES,
-        {
-            "created_at": first["created_at"],
-            "actor_id": first["actor_id"],
-            "action": first["action"],
-            "ip_address": ip_address,
-            "object_types": [e["object_type"] for e in entries],
-            "object_ids": [e["object_id"] for e in entries],
-            "values_hashes": [e["values_hash"] for e in entries],
-            "summaries": [v["summary"] for v in values],
-            "nonces": [v["nonce"] for v in values],
-        },
+def _insert_from_json() -> tuple[sa.Insert, sa.Insert]:
+    """SQLite's two statements for ``record_many`` (it has no INSERT inside a WITH): the entries, then
+    their values, each from a JSON array of rows unpacked in order (``json_each``)."""
+    entry_rows = sa.func.json_each(sa.bindparam("rows", type_=sa.String)).table_valued("key", "value")
+
+    def field(rows: Any, index: int) -> Any:
+        return sa.func.json_extract(rows.c.value, sa.literal_column(f"'$[{index}]'"))
+
+    entries = (
+        sa.insert(audit_entries)
+        .from_select(
+            ["created_at", "actor_id", "action", "object_type", "object_id", "values_hash"],
+            sa.select(
+                sa.bindparam("created_at", type_=audit_entries.c.created_at.type),
+                sa.bindparam("actor_id", type_=audit_entries.c.actor_id.type),
+                sa.bindparam("action", type_=audit_entries.c.action.type),
+                field(entry_rows, 0),
+                field(entry_rows, 1),
+                field(entry_rows, 2),
+            ).order_by(entry_rows.c.key),
+        )
+        .returning(audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id)
     )
-    return rows_changed(result)
+    value_rows = sa.func.json_each(sa.bindparam("rows", type_=sa.String)).table_valued("key", "value")
+    values = sa.insert(audit_values).from_select(
+        ["entry_id", "subject_type", "subject_id", "summary", "ip_address", "nonce"],
+        sa.select(
+            field(value_rows, 0),
+            field(value_rows, 1),
+            field(value_rows, 2),
+            field(value_rows, 3),
+            sa.bindparam("ip_address", type_=audit_values.c.ip_address.type),
+            field(value_rows, 4),
+        ).order_by(value_rows.c.key),
+    )
+    return entries, values
 
 
-#: ``record_many``'s statements, built once (every read that shows a record runs them): two on SQLite, which
-#: has no INSERT inside a WITH, and one on PostgreSQL (``_INSERT_ENTRIES_AND_VALUES``).
-_INSERT_ENTRIES = sa.insert(audit_entries).returning(
-    audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id
-)
-_INSERT_VALUES = sa.insert(audit_values)
+class CompiledOnce:
+    """A statement compiled once per database dialect and run with ``Connection.exec_driver_sql``.
+
+    Every read that shows a record runs ``record_many``'s statements. Run with ``Connection.execute``,
+    each run worked out the statement's cache key from its whole tree, looked its compiled form up and
+    set up an execution context for compiled SQL that processes each parameter; compiled here once, a
+    run is its few parameters converted as that compiled form would convert them (each type's
+    ``bind_processor`` for the dialect) and the SQL handed to the driver, through the same connection
+    and its events. Only for statements whose parameters are plain bind parameters (no expanding IN,
+    no literal execution), as these are: tests/audit/test_record_many.py checks that the driver is
+    given exactly what ``execute`` gives it.
+    """
+
+    def __init__(self, statement: sa.Insert) -> None:
+        self.statement = statement
+        self._compiled: weakref.WeakKeyDictionary[Any, tuple[str, list[str], dict[str, Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def execute(self, connection: sa.Connection, parameters: Mapping[str, Any]) -> sa.CursorResult[Any]:
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            compiled = self._compiled[dialect] = self._compile(dialect)
+        sql, names, processors = compiled
+        values = [
+            parameters[name] if (process := processors.get(name)) is None else process(parameters[name])
+            for name in names
+        ]
+        if dialect.positional:
+            return connection.exec_driver_sql(sql, tuple(values))
+        return connection.exec_driver_sql(sql, dict(zip(names, values, strict=True)))
+
+    def _compile(self, dialect: Any) -> tuple[str, list[str], dict[str, Any]]:
+        compiled: Any = self.statement.compile(dialect=dialect)
+        names = list(compiled.positiontup) if dialect.positional else list(compiled.binds)
+        processors = {
+            name: process
+            for name, bind in compiled.binds.items()
+            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        return compiled.string, names, processors
+
+
+#: ``record_many``'s statements, built once (every read that shows a record runs them): two on SQLite
+#: (``_insert_from_json``) and one on PostgreSQL (``_INSERT_ENTRIES_AND_VALUES``).
+_INSERT_ENTRIES_FROM_JSON, _INSERT_VALUES_FROM_JSON = (CompiledOnce(statement) for statement in _insert_from_json())
 
 
 def _insert_entries_and_values() -> sa.Insert:
@@ -226,7 +296,7 @@ def _insert_entries_and_values() -> sa.Insert:
     ).add_cte(entries)
 
 
-_INSERT_ENTRIES_AND_VALUES = _insert_entries_and_values()
+_INSERT_ENTRIES_AND_VALUES = CompiledOnce(_insert_entries_and_values())
 
 
 def viewed_in_this_request() -> set[tuple[str, str | None]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
 import threading
 import time
 from typing import Any
@@ -359,3 +360,20 @@ def test_a_real_worker_seals_the_chain_as_the_service_role(
             if web is not None:
                 with web.app_context():
                     dispose_engines()
+
+
+@pytest.mark.parametrize("ip_address", [None, "203.0.113.7", "2001:db8::1"])
+def test_the_view_entries_values_hashes_are_the_canonical_ones(ip_address):
+    # record_many's shortcut to values_digest, for entries without changes: the same hashes, or the
+    # chain would not verify. Summaries that JSON escapes, one of them twice (it is encoded once).
+    nonces = [secrets.token_hex(16) for _ in range(5)]
+    summaries = [
+        'Shown by GET /cases/?q="O\'Neil" \\ caf\u00e9',
+        "Viewed case BOL-2026-0001 \U0001f600 </script>\n\t\u2028\x01",
+        'Shown by GET /cases/?q="O\'Neil" \\ caf\u00e9',
+        "",
+        "\u00a0\ufeff",
+    ]
+    assert chain.view_values_digests(nonces, summaries, ip_address) == [
+        chain.values_digest(nonce, summary, None, ip_address) for nonce, summary in zip(nonces, summaries, strict=True)
+    ]

@@ -81,3 +81,34 @@ def test_the_entries_take_one_statement_on_postgresql_and_the_write_lock_on_sqli
         # Under SQLite's write lock, taken first.
         assert written == [("BEGIN", None), ("INSERT", None), ("INSERT", None)]
     assert [row.summary for row in _views(committed.owner)][-1] == "Shown by GET /api/v1/cases"
+
+
+def test_a_read_that_holds_nothing_is_left_to_the_session_s_close(committed):
+    """PostgreSQL's reads run in autocommit on the read engine: they hold nothing the entries would
+    wait for, so the read is not rolled back first (a rollback expires everything it loaded). SQLite's
+    read still holds a snapshot of the file, which would keep the entries' commit from checkpointing
+    the WAL: it ends first."""
+    token, _case_id = _officer_with_a_case(committed.app)
+    client = committed.app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    events: list[str] = []
+
+    def rolled_back(_session: Any, _previous: Any) -> None:
+        events.append("rollback")
+
+    def entries(_conn: sa.Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "audit_entries" in statement:
+            events.append("entries")
+
+    with committed.app.app_context():
+        engine = db.engine
+    sa.event.listen(Session, "after_soft_rollback", rolled_back)
+    sa.event.listen(engine, "before_cursor_execute", entries)
+    try:
+        assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    finally:
+        sa.event.remove(Session, "after_soft_rollback", rolled_back)
+        sa.event.remove(engine, "before_cursor_execute", entries)
+    assert events == (["entries"] if committed.backend == "postgresql" else ["rollback", "entries"])
+    assert [row.summary for row in _views(committed.owner)][-1] == "Shown by GET /api/v1/cases"
