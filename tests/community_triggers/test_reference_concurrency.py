@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from tests import conftest
+from tests.support.databases import drop_database
 
 
 @pytest.mark.postgresql_only
@@ -89,5 +90,4 @@ def test_concurrent_registrations_get_consecutive_references(postgresql_url, tmp
         with app.app_context():
             dispose_engines()
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        drop_database(admin, dbname)

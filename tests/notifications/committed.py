@@ -22,6 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 
+from tests.support.databases import drop_database
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "committed-test-secret-key-long-enough-for-production"
 
@@ -48,8 +50,7 @@ def committed_database(backend: str, tmp_path: Path, postgresql_url: str | None)
     try:
         yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
     finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop_database(admin, name)
 
 
 def settings(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -23,8 +24,31 @@ def scratch_postgresql_database(server_url: str, prefix: str = "casework_scratch
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop_database(admin, name)
+
+
+def drop_database(admin_url: str, name: str, *, attempts: int = 40) -> None:
+    """``DROP DATABASE ... WITH (FORCE)`` as the suite's owner role (a libpq URL), tried again while it may
+    not end another process.
+
+    FORCE ends the database's other connections, but a role that is not a superuser may end only its
+    own roles' processes. An autovacuum worker, which PostgreSQL starts on its own on a database that was
+    just migrated and filled, belongs to no role, so the drop fails with InsufficientPrivilege while one
+    runs there; it ends within moments, after which the drop succeeds.
+    """
+    import psycopg
+    from psycopg import errors, sql
+
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(statement)
+            return
+        except errors.InsufficientPrivilege:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 @contextlib.contextmanager

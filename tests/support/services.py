@@ -45,6 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.support.databases import drop_database
 from tests.support.smtp import SmtpServer, is_smtp_server_port
 
 REQUIRE_ENV = "CASEWORK_REQUIRE_SERVICES"
@@ -190,13 +191,6 @@ def _create_database(psycopg, admin_url: str, dbname: str) -> None:
 
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(sql.Identifier(dbname)))
-
-
-def _drop_database(psycopg, admin_url: str, dbname: str) -> None:
-    from psycopg import sql
-
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
 class ThrowawayPostgres:
@@ -406,7 +400,7 @@ def postgresql_database() -> Iterator[PostgresqlDatabase]:
             server.stop()  # the database goes with the server
         else:
             with contextlib.suppress(psycopg.Error):
-                _drop_database(psycopg, admin_url, dbname)
+                drop_database(admin_url, dbname)
 
 
 @pytest.fixture(scope="session")
