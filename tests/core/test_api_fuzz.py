@@ -46,7 +46,8 @@ def _fresh_database(database_url: str, tmp_path: Any, request: pytest.FixtureReq
         return f"sqlite:///{tmp_path / 'fuzz.sqlite'}", lambda: None
     import psycopg
 
-    from tests.support.services import _create_database, _drop_database, _libpq_url, _with_database
+    from tests.support.databases import drop_database
+    from tests.support.services import _create_database, _libpq_url, _with_database
 
     # Made by the owner role, which may create databases (the service role may not); the fuzzed app
     # runs as the owner on it.
@@ -54,7 +55,7 @@ def _fresh_database(database_url: str, tmp_path: Any, request: pytest.FixtureReq
     name = f"casework_fuzz_{uuid.uuid4().hex[:8]}"
     admin = _libpq_url(_with_database(owner_url, "postgres"))
     _create_database(psycopg, admin, name)
-    return _with_database(owner_url, name), lambda: _drop_database(psycopg, admin, name)
+    return _with_database(owner_url, name), lambda: drop_database(admin, name)
 
 
 @pytest.fixture(scope="module")
