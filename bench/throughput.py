@@ -17,6 +17,14 @@ the mean of the two minimal runs around it, so a change of load during the run s
 The machine's load is measured around every wrk run (load average and the share of CPU time busy),
 and the worker processes' resident memory at the end. With ``--repeat N`` the whole matrix runs N
 times and the table gives the median share with its range. Results go in docs/performance.md.
+
+wrk opens its keep-alive connections all at once, and gunicorn's workers race to accept them: now and
+then one worker wins every connection and the other sits idle for the whole run, so one core serves
+the page and the rate halves (the "two states" of earlier runs). Midway through every run the
+connections each worker holds are counted (from ``/proc``), and a run that left a worker without a
+connection is run again, up to ``--tries`` times; the table says how many runs that took. A real
+deployment does not see this: its proxy opens connections as requests come, and a busy worker does
+not take new ones first.
 """
 
 from __future__ import annotations
@@ -75,6 +83,28 @@ def children(pid: int) -> list[int]:
                 if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
                     found.append(int(entry.name))
     return found
+
+
+def connections_per_worker(port: int, workers: list[int]) -> list[int]:
+    """How many established connections to ``port`` each worker process holds, busiest first: the
+    sockets of /proc/net/tcp in state ESTABLISHED, matched to the workers' file descriptors."""
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01":
+            established.add(fields[9])
+    counts = []
+    for pid in workers:
+        held = 0
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:[") and target[8:-1] in established:
+                        held += 1
+        counts.append(held)
+    return sorted(counts, reverse=True)
 
 
 # --- revisions, databases, servers ------------------------------------------------------------------
@@ -265,16 +295,38 @@ class Measure:
     errors: int
     load: float
     busy: float
+    #: connections each worker held midway, busiest first (empty when the workers were not given)
+    split: list[int] = field(default_factory=list)
+    #: how many runs it took to get one where every worker held a connection
+    tries: int = 1
+
+    @property
+    def one_worker_idle(self) -> bool:
+        return len(self.split) > 1 and min(self.split) == 0
 
 
-def wrk(port: int, path: str, headers: dict[str, str], duration: float, connections: int) -> Measure:
+def wrk(
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    duration: float,
+    connections: int,
+    workers: list[int] | None = None,
+) -> Measure:
     command = ["wrk", "--threads", "2", "--connections", str(connections), "--duration", f"{duration:.0f}s"]
     command += ["--latency", "--timeout", "30s"]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
     command.append(f"http://{LOOPBACK}:{port}{path}")
     load_before, (busy_before, total_before) = load_average(), cpu_times()
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    split = []
+    if workers:
+        time.sleep(duration / 2)
+        split = connections_per_worker(port, workers)
+    out, err = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"wrk failed: {err}")
     load_after, (busy_after, total_after) = load_average(), cpu_times()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
@@ -287,7 +339,22 @@ def wrk(port: int, path: str, headers: dict[str, str], duration: float, connecti
         errors=errors,
         load=(load_before + load_after) / 2,
         busy=100 * (busy_after - busy_before) / max(total_after - total_before, 1),
+        split=split,
     )
+
+
+def measure(
+    server: Server, path: str, headers: dict[str, str], duration: float, connections: int, tries: int
+) -> Measure:
+    """A wrk run in which every worker held a connection, tried up to ``tries`` times (the last is kept
+    if none was)."""
+    workers = children(server.process.pid)
+    for attempt in range(1, tries + 1):
+        result = wrk(server.port, path, headers, duration, connections, workers)
+        result.tries = attempt
+        if not result.one_worker_idle:
+            break
+    return result
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -317,6 +384,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=1, help="run the whole matrix this many times")
+    parser.add_argument(
+        "--tries",
+        type=int,
+        default=3,
+        help="runs of a measurement at most while a worker holds no connection",
+    )
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--port", type=int, default=18600, help="first of the ports the servers use")
     args = parser.parse_args()
@@ -337,6 +410,7 @@ def main() -> int:
     results: dict[tuple[str, str, str], list[float]] = {}  # (backend, page, revision) -> shares
     detail: dict[tuple[str, str, str], list[Measure]] = {}
     minimal_rps: list[float] = []
+    runs: list[Measure] = []
     memory: dict[str, float] = {}
     started = time.time()
 
@@ -391,21 +465,28 @@ def main() -> int:
             print(f"\nround {round_number} of {args.repeat}", flush=True)
             for backend in backends:
                 for page in PAGES:
-                    before = wrk(minimal.port, "/ping", {}, args.duration, args.connections)
+                    before = measure(minimal, "/ping", {}, args.duration, args.connections, args.tries)
                     measured = {}
                     for revision in (baseline, current):
                         server = servers[(backend, revision.name)]
-                        measured[revision.name] = wrk(
-                            server.port, server.paths[page], server.headers[page], args.duration, args.connections
+                        measured[revision.name] = measure(
+                            server,
+                            server.paths[page],
+                            server.headers[page],
+                            args.duration,
+                            args.connections,
+                            args.tries,
                         )
-                    after = wrk(minimal.port, "/ping", {}, args.duration, args.connections)
+                    after = measure(minimal, "/ping", {}, args.duration, args.connections, args.tries)
+                    runs += [before, *measured.values(), after]
                     reference = (before.rps + after.rps) / 2
                     minimal_rps += [before.rps, after.rps]
                     for name, m in measured.items():
                         results.setdefault((backend, page, name), []).append(m.rps / reference)
                         detail.setdefault((backend, page, name), []).append(m)
                     line = ", ".join(
-                        f"{name} {m.rps:.0f}/s (1/{reference / m.rps:.0f}, p50 {m.p50_ms:.1f} ms, errors {m.errors})"
+                        f"{name} {m.rps:.0f}/s (1/{reference / m.rps:.0f}, p50 {m.p50_ms:.1f} ms, errors {m.errors}, "
+                        f"connections {m.split})"
                         for name, m in measured.items()
                     )
                     print(
@@ -431,7 +512,13 @@ def main() -> int:
     busy = [m.busy for ms in detail.values() for m in ms]
     print(
         f"machine: load average {min(loads):.1f} to {max(loads):.1f} (median {statistics.median(loads):.1f}), "
-        f"CPU busy {min(busy):.0f} to {max(busy):.0f}% during the runs\n"
+        f"CPU busy {min(busy):.0f} to {max(busy):.0f}% during the runs"
+    )
+    again = sum(m.tries - 1 for m in runs)
+    idle = sum(m.one_worker_idle for m in runs)
+    print(
+        f"connections: {len(runs)} measurements; {again} run(s) repeated because a worker held no connection; "
+        f"{idle} measurement(s) kept with a worker idle after {args.tries} tries\n"
     )
     print("| page | backend | baseline | this branch | this branch, requests/s | errors (baseline, this branch) |")
     print("|---|---|---:|---:|---:|---:|")
