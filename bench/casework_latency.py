@@ -9,7 +9,9 @@ only and are stopped at the end; every scenario runs for ``--duration`` seconds 
 keep-alive connections, so a run is bounded in time. Each scenario runs as two users: the dataset's
 bench officer, who sees one council's cases (about 1/areas of them), and the police partner, who sees
 every case shared with the police (10% of all): the list, search and case page all go through the
-visibility rules, as in production. The load average after each scenario is in the last column.
+visibility rules, as in production. The load average after each scenario is in the table, and how
+many of the connections each gunicorn worker held midway: when one worker holds them all, the other
+idles and the figures are those of one core (``bench/gunicorn_workers.py``).
 """
 
 from __future__ import annotations
@@ -28,8 +30,13 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.gunicorn_workers import children, connections_per_worker  # noqa: E402
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -84,8 +91,11 @@ def request_json(
     return response.status, json.loads(response.read() or b"{}")
 
 
-def load(port: int, paths: list[str], token: str | None, duration: float, clients: int) -> dict[str, float]:
-    """``clients`` threads, each with a keep-alive connection, request random ``paths`` for ``duration``."""
+def load(
+    port: int, paths: list[str], token: str | None, duration: float, clients: int, server: subprocess.Popen
+) -> dict[str, Any]:
+    """``clients`` threads, each with a keep-alive connection, request random ``paths`` for ``duration``;
+    midway, the connections each of ``server``'s workers holds are counted."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -118,6 +128,8 @@ def load(port: int, paths: list[str], token: str | None, duration: float, client
     started = time.monotonic()
     for thread in threads:
         thread.start()
+    time.sleep(duration / 2)
+    split = connections_per_worker(port, children(server.pid))
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
@@ -129,6 +141,7 @@ def load(port: int, paths: list[str], token: str | None, duration: float, client
         "p50_ms": quantiles[49] * 1000,
         "p95_ms": quantiles[94] * 1000,
         "throughput": len(latencies) / elapsed,
+        "split": split,
     }
 
 
@@ -136,10 +149,11 @@ BENCH_EMAIL = "bench@casework.example"
 POLICE_EMAIL = "police@casework.example"
 
 
-def report(user: str, name: str, result: dict[str, float]) -> None:
+def report(user: str, name: str, result: dict[str, Any]) -> None:
+    split = "/".join(str(n) for n in result["split"])
     print(
         f"| {user} | {name} | {result['requests']} | {result['errors']} | {result['p50_ms']:.1f} | "
-        f"{result['p95_ms']:.1f} | {result['throughput']:.0f} | {os.getloadavg()[0]:.1f} |",
+        f"{result['p95_ms']:.1f} | {result['throughput']:.0f} | {os.getloadavg()[0]:.1f} | {split} |",
         flush=True,
     )
 
@@ -202,9 +216,9 @@ def main() -> int:
             f"gunicorn --workers {args.workers} --threads {args.threads}; {args.clients} clients; "
             f"{args.duration:.0f}s per scenario"
         )
-        print("| user | scenario | requests | errors | p50 ms | p95 ms | requests/s | load |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|")
-        result = load(args.port + 1, ["/ping"], None, args.duration, args.clients)
+        print("| user | scenario | requests | errors | p50 ms | p95 ms | requests/s | load | connections per worker |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+        result = load(args.port + 1, ["/ping"], None, args.duration, args.clients, minimal)
         report("-", "minimal Flask endpoint", result)
         for email, label in ((BENCH_EMAIL, "council officer"), (POLICE_EMAIL, "police partner")):
             status, body = request_json(
@@ -223,7 +237,7 @@ def main() -> int:
                 ("case page (GET /api/v1/cases/<id>)", [f"/api/v1/cases/{i}" for i in case_ids]),
             ]
             for name, paths in scenarios:
-                report(label, name, load(args.port, paths, token, args.duration, args.clients))
+                report(label, name, load(args.port, paths, token, args.duration, args.clients, casework))
     finally:
         stop(casework)
         stop(minimal)

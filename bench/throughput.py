@@ -49,6 +49,10 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.gunicorn_workers import children, connections_per_worker  # noqa: E402
+
 LOOPBACK = "127.0.0.1"
 OFFICER = "officer@casework.example"
 PAGES = ["API case list", "API case page", "HTML case list", "HTML case page", "public form"]
@@ -73,38 +77,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-    return found
-
-
-def connections_per_worker(port: int, workers: list[int]) -> list[int]:
-    """How many established connections to ``port`` each worker process holds, busiest first: the
-    sockets of /proc/net/tcp in state ESTABLISHED, matched to the workers' file descriptors."""
-    established = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] == "01":
-            established.add(fields[9])
-    counts = []
-    for pid in workers:
-        held = 0
-        with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:[") and target[8:-1] in established:
-                        held += 1
-        counts.append(held)
-    return sorted(counts, reverse=True)
 
 
 # --- revisions, databases, servers ------------------------------------------------------------------
@@ -362,7 +334,6 @@ def measure(
 
 @contextlib.contextmanager
 def postgresql() -> Iterator[object]:
-    sys.path.insert(0, str(ROOT))
     from tests.support.services import ThrowawayPostgres, find_postgresql_bindir
 
     bindir = find_postgresql_bindir()
