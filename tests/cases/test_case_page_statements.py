@@ -241,7 +241,8 @@ def test_every_domains_records_are_read_without_the_orms_loading(app, world, fil
             read = sections._every_domains_records(world.case.id)
     finally:
         sa.event.remove(Session, "do_orm_execute", executed)
-    assert read["incidents"] and read["case_parties"]
+    assert read["incidents"]
+    assert read["case_parties"]
     assert through_the_orm == []
     db.session.rollback()
 
