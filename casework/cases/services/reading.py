@@ -41,7 +41,7 @@ from casework.extensions import db
 
 def load_case_record(case_id: int, viewer: Any = None, *, with_records: bool = False) -> Case:
     """The case with its parties, sharing, named users, second-report tasks and ledger: two statements
-    (one of its own with ``with_records``).
+    (one of its own with ``with_records``, where all but the case come as values: ``CASE_COLLECTIONS``).
 
     With ``viewer``, the case must be visible to them (NotFound otherwise): the same statement checks
     and loads, and the answer is remembered for the request (``policies.can_view_case``).
@@ -132,8 +132,10 @@ LEDGER_RECORDS = "incidents"
 #: and put on the case, instead of being joined to the case's row, where they multiplied each other's
 #: rows and the ORM set up a dozen entities on every load. Each names what the case statement loads
 #: without records: the parties' people whole (the page shows what is held about them), users and a
-#: task's person by name. Their order: the relationship's where it has one, otherwise the order the
-#: rows were added in (the pages sort the parties and named users themselves). They come in the
+#: task's person by name. Their order: the tasks' as their relationship gives it (then the order they
+#: were raised), the parties in the order they were added, the shares and named users by the agency's
+#: and the user's id (joined to the case, they came in the query plan's order, which differed between
+#: SQLite and PostgreSQL); the pages sort the parties and named users themselves. They come in the
 #: ledger's statement (``CaseRecords.beside``), not the shared one, whose cost grows faster than its
 #: parts (each is outer-joined to every row of the others').
 CASE_COLLECTIONS: dict[str, dict[str, Any]] = {
