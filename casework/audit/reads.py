@@ -108,7 +108,9 @@ def records_linked(path: str) -> Iterator[tuple[str, Any]]:
 def note_shown(table: str, ident: Any) -> None:
     """A record a read shows without loading it as an entity (a row of a hand-built statement, such as
     a linked case's reference on the case page): logged like one that was loaded."""
-    if has_request_context() and table in VIEWED_RECORDS:
+    # The table first: the cheaper question, and most records a case page reads as values (users,
+    # agencies, complaints) are not logged.
+    if table in VIEWED_RECORDS and has_request_context():
         _note(table, ident)
 
 
@@ -120,12 +122,11 @@ def note_viewed(table: str, ident: Any, summary: str) -> None:
 
 
 def _note(table: str, ident: Any, summary: str | None = None) -> None:
-    if "audit_shown" not in g:
-        g.audit_shown = {}
+    shown = g.setdefault("audit_shown", {})
     key = (table, str(ident))
     # A dict keeps the order they were shown in; a summary of its own, once given, stays.
-    if summary is not None or g.audit_shown.get(key) is None:
-        g.audit_shown[key] = summary
+    if summary is not None or shown.get(key) is None:
+        shown[key] = summary
 
 
 def record_views(response: Response) -> Response:

@@ -36,4 +36,7 @@ def init_app(app: Flask) -> None:
     domain.case_records(
         reading.LEDGER_RECORDS, Incident, order_by=reading.LEDGER_ORDER, apart=True, values=reading.LEDGER_VALUES
     )
+    # The case's parties, shares, named users and second-report tasks come with them too, as values.
+    for relationship, part in reading.CASE_COLLECTIONS.items():
+        domain.case_records(reading.case_collection_records(relationship), **part)
     domain.person_page_section(10, "cases/_person_cases.html", person_sections.cases_section)

@@ -234,8 +234,10 @@ class Incident(TimestampMixin, Model):
 
     case: Mapped[Case] = relationship(back_populates="incidents")
     created_by = relationship("User", foreign_keys=[created_by_id])
+    #: By the day reported, and the order they were recorded in on the same day (without it, which of
+    #: two complaints of one day came first was the query plan's choice, and differed between backends).
     complaints: Mapped[list[Complaint]] = relationship(
-        back_populates="incident", cascade="all, delete-orphan", order_by="Complaint.reported_on"
+        back_populates="incident", cascade="all, delete-orphan", order_by="[Complaint.reported_on, Complaint.id]"
     )
 
 

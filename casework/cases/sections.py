@@ -84,7 +84,18 @@ def _every_domains_records(case_id: int) -> dict[str, list[Any]]:
             found[group[0].name].extend(db.session.scalars(_part_statement(group[0]), params).unique())
             continue
         readers = [reader() for reader in _value_readers(group)]
-        result = db.session.execute(_records_statement(group), params)
+        statement = _records_statement(group)
+        result: sa.Result[Any]
+        if all(part.values is not None for part in group):
+            # Rows of values only: run by the connection, not the session, whose ORM loading would set up
+            # a row processor for each of the statement's hundreds of labelled columns on every execution
+            # (about a third of the statement's cost). The session's transaction and engine, and its
+            # autoflush, as ``Session.execute`` would have.
+            if db.session.autoflush:
+                db.session.flush()
+            result = db.session.connection(bind_arguments={"clause": statement}).execute(statement, params)
+        else:
+            result = db.session.execute(statement, params)
         # Rows of values hold JSON (lists, dicts) that cannot be hashed: a part read as values makes its
         # own records unique (``_ValueReader``), and a part read as entities beside one must join no
         # collection (the ORM refuses such rows without ``unique()``).
@@ -98,19 +109,27 @@ def _every_domains_records(case_id: int) -> dict[str, list[Any]]:
 
 @functools.cache
 def _statement_groups(parts: tuple[CaseRecords, ...]) -> tuple[tuple[CaseRecords, ...], ...]:
-    """The parts by statement: each part registered ``apart`` alone, the others together, in the order
-    of their first part, so the records are loaded (and noted as shown, ``casework.audit.reads``) in
-    the order the parts were registered as far as the statements allow.
+    """The parts by statement: each part registered ``apart`` with those registered ``beside`` it, the
+    others together, in the order of their first part, so the records are loaded (and noted as shown,
+    ``casework.audit.reads``) in the order the parts were registered as far as the statements allow.
 
     Every row of a statement carries the columns of every part in it, mostly NULL, and converting
     them and building the entities they could hold is most of a statement's cost: the parts whose rows
     multiply (a row per complaint, per breach) cost less in statements of their own, for the price of
     a statement each."""
-    shared = tuple(part for part in parts if not part.apart)
-    groups: list[tuple[CaseRecords, ...]] = [(part,) for part in parts if part.apart]
+    apart = {part.name: [part] for part in parts if part.apart}
+    shared = []
+    for part in parts:
+        if part.beside is not None:
+            if part.beside not in apart:
+                raise ValueError(f"{part.name!r} is registered beside {part.beside!r}, which is not registered apart")
+            apart[part.beside].append(part)
+        elif not part.apart:
+            shared.append(part)
+    groups = [tuple(group) for group in apart.values()]
     if shared:
-        groups.append(shared)
-    return tuple(sorted(groups, key=lambda group: parts.index(group[0])))
+        groups.append(tuple(shared))
+    return tuple(sorted(groups, key=lambda group: min(parts.index(part) for part in group)))
 
 
 @functools.cache
@@ -256,13 +275,16 @@ def _values_shape(part: CaseRecords) -> _Shape:
 
 @dataclass(frozen=True)
 class _Positions:
-    """Where one entity's columns are in a row: the primary key's position, the values class, the
-    table (for the audit log's view entry) and (attribute, position) for every column; then the same
-    for the records it names and its collections."""
+    """Where one entity's columns are in a row: the values class, the table (for the audit log's view
+    entry), the position of the primary key's first column (NULL on a row without the record) and what
+    reads its whole primary key from a row (a tuple for a composite one: a share is its case and agency),
+    and (attribute, position) for every column; then the same for the records it names and its
+    collections."""
 
     cls: type[RecordValues]
     table: str
     key: int
+    identity: Callable[[Any], Any]
     columns: tuple[tuple[str, int], ...]
     named: tuple[tuple[str, _Positions], ...]
     collections: tuple[tuple[str, _Positions], ...]
@@ -283,8 +305,10 @@ class _Positions:
     def add_items(self, record: RecordValues, row: Any, seen: set[tuple[str, Any]]) -> None:
         """The items of ``record``'s collections a row holds, each once, in the order they first come."""
         for name, items in self.collections:
-            ident = row[items.key]
-            if ident is not None and (name, ident) not in seen:
+            if row[items.key] is None:
+                continue
+            ident = items.identity(row)
+            if (name, ident) not in seen:
                 seen.add((name, ident))
                 item = items.build(row)
                 record.__dict__[name].append(item)
@@ -294,10 +318,12 @@ class _Positions:
 def _positions_of(shape: _Shape, positions: dict[str, int]) -> _Positions:
     mapper = sa.inspect(shape.entity)
     labels = dict(shape.columns)
+    primary = [positions[labels[mapper.get_property_by_column(column).key]] for column in mapper.primary_key]
     return _Positions(
         values_class(shape.entity, whole=len(shape.columns) == len(mapper.column_attrs)),
         mapper.local_table.name,
-        positions[labels[mapper.get_property_by_column(mapper.primary_key[0]).key]],
+        primary[0],
+        operator.itemgetter(*primary),
         tuple((name, positions[label]) for name, label in shape.columns),
         tuple((name, _positions_of(named, positions)) for name, _relationship, named in shape.named),
         tuple((name, _positions_of(items, positions)) for name, _relationship, items in shape.collections),
@@ -313,9 +339,9 @@ class _ValueReader:
         self.records: dict[Any, tuple[RecordValues, set[tuple[str, Any]]]] = {}
 
     def __call__(self, row: Any) -> RecordValues | None:
-        ident = row[self.positions.key]
-        if ident is None:
+        if row[self.positions.key] is None:
             return None
+        ident = self.positions.identity(row)
         found = self.records.get(ident)
         if found is not None:
             self.positions.add_items(found[0], row, found[1])

@@ -76,6 +76,10 @@ class CaseRecords:
     #: record (its every column, or only those given after it: ``(Action.assignee, User.name)``), in
     #: place of ``options``. The ORM's set-up of each entity costs more than a case's rows.
     values: tuple[Any, ...] | None = None
+    #: The name of a part registered ``apart`` whose statement this part's records come in too (the
+    #: case's parties with its ledger), instead of the shared one: the shared statement outer-joins
+    #: each of its parts to every row of every other part's, so its cost grows faster than its parts.
+    beside: str | None = None
 
     def belongs(self, case_id: Any) -> Any:
         """The condition that picks this part's records of the case ``case_id`` (a bind parameter)."""
@@ -203,15 +207,24 @@ class DomainRegistration:
         on: Callable[[Any], Any] | None = None,
         apart: bool = False,
         values: tuple[Any, ...] | None = None,
+        beside: str | None = None,
     ) -> None:
         """The domain's records of a case that its case page section, API key and timeline show: read
         with ``casework.cases.sections.case_records(case_id, name)``, one statement for every domain's
-        (and one for each registered ``apart``: see ``CaseRecords.apart``). ``on(case_id)`` picks them
+        (and one for each registered ``apart``, with the parts registered ``beside`` it: see
+        ``CaseRecords.apart`` and ``CaseRecords.beside``). ``on(case_id)`` picks them
         when the entity has no ``case_id`` column (it must stay cheap: it is an outer join's condition,
         with the case id as a bind parameter). With ``values`` they are read as plain values (see
         ``CaseRecords.values``)."""
         self.registry.case_records[name] = CaseRecords(
-            name, entity, tuple(options), tuple(order_by), on, apart, None if values is None else tuple(values)
+            name,
+            entity,
+            tuple(options),
+            tuple(order_by),
+            on,
+            apart,
+            None if values is None else tuple(values),
+            beside,
         )
 
     def case_api_section(self, key: str, fn: Callable[[Any, Any], Any]) -> None:

@@ -200,15 +200,63 @@ def test_the_records_that_multiply_come_in_statements_of_their_own(world, fill, 
         assert "victim_diary_entries" not in statement
 
 
+@pytest.mark.parametrize("path", ["/cases/{}", "/api/v1/cases/{}"])
+def test_the_cases_own_collections_come_with_the_ledger(world, fill, page_client, api_client, count_queries, path):  # noqa: F811
+    """The case's parties, shares, named users and second-report tasks are read as values in the
+    ledger's statement, not joined to the case's row (where they multiplied each other's rows and the
+    ORM set up a dozen entities on every load), nor in the statement every other domain's records
+    share (whose cost grows faster than its parts)."""
+    fill(1)
+    client = page_client(world.officer) if path.startswith("/cases") else api_client(world.officer)
+    statements = _statements(count_queries, lambda: client.get(path.format(world.case.id)))
+    for part in ("case_parties", "case_shares", "case_access", "case_explanations"):
+        reading = [s for s in statements if f" AS {part}__" in s]  # its columns, labelled by the part
+        assert len(reading) == 1, (part, statements)
+        assert "complaints" in reading[0], part
+        assert "risk_assessments" not in reading[0], part
+    case_statement = next(s for s in statements if s.lstrip().startswith("SELECT cases.id"))
+    assert "case_parties" not in case_statement
+    assert "case_review_explanations" not in case_statement
+
+
+def test_every_domains_records_are_read_without_the_orms_loading(app, world, fill):  # noqa: F811
+    """Records read as values are run by the session's connection: the ORM's loading, which would set
+    up a row processor for each of the statements' hundreds of labelled columns on every execution,
+    never sees them."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from casework.cases import sections
+    from casework.extensions import db
+
+    fill(1)
+    through_the_orm: list[Any] = []
+
+    def executed(state: Any) -> None:
+        through_the_orm.append(state.statement)
+
+    sa.event.listen(Session, "do_orm_execute", executed)
+    try:
+        with app.test_request_context(f"/cases/{world.case.id}"):
+            read = sections._every_domains_records(world.case.id)
+    finally:
+        sa.event.remove(Session, "do_orm_execute", executed)
+    assert read["incidents"]
+    assert read["case_parties"]
+    assert through_the_orm == []
+    db.session.rollback()
+
+
 def _add_every_kind_of_record(case_world: Any) -> None:
     """What ``fill`` cannot add through the API: a removed document about an incident, a review (two
     of them, so an intervention's rows are its breaches times its reviews), a live victim-page access,
-    a diary entry and, if the complaints did not make one, a watch entry."""
+    a diary entry, if the complaints did not make one, a watch entry, and a second agency shared with
+    and two named users (rows whose primary key is the case and one more column: each must come apart)."""
     from datetime import UTC, date, datetime
 
     import sqlalchemy as sa
 
-    from casework.cases.models import Incident
+    from casework.cases.models import CaseAccess, CaseShare, Incident
     from casework.documents.models import Document, DocumentKind
     from casework.extensions import db
     from casework.interventions.models import Intervention, InterventionReview, ReviewOutcome
@@ -250,6 +298,9 @@ def _add_every_kind_of_record(case_world: Any) -> None:
                 happened_on=date(2026, 11, 20),
                 what_happened="Music at 3am again",
             ),
+            CaseShare(case_id=case_world.case.id, agency_id=case_world.other.id),
+            CaseAccess(case_id=case_world.case.id, user_id=case_world.officer.id),
+            CaseAccess(case_id=case_world.case.id, user_id=case_world.colleague.id),
         ]
     )
     watched = sa.select(WatchEntry).where(

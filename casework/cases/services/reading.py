@@ -41,7 +41,7 @@ from casework.extensions import db
 
 def load_case_record(case_id: int, viewer: Any = None, *, with_records: bool = False) -> Case:
     """The case with its parties, sharing, named users, second-report tasks and ledger: two statements
-    (one of its own with ``with_records``).
+    (one of its own with ``with_records``, where all but the case come as values: ``CASE_COLLECTIONS``).
 
     With ``viewer``, the case must be visible to them (NotFound otherwise): the same statement checks
     and loads, and the answer is remembered for the request (``policies.can_view_case``).
@@ -53,12 +53,12 @@ def load_case_record(case_id: int, viewer: Any = None, *, with_records: bool = F
     """
     params: dict[str, Any] = {"case_id": case_id}
     if viewer is None:
-        statement = _case_record_statement(None)
+        statement = _case_record_statement(None, with_records)
     else:
         shape = visibility_shape(viewer)
         if shape is None:
             raise NotFound("Case not found.")
-        statement = _case_record_statement(shape)
+        statement = _case_record_statement(shape, with_records)
         params.update(visibility_params(viewer))
     case = db.session.execute(statement, params).unique().scalar_one_or_none()
     if case is None:
@@ -70,6 +70,8 @@ def load_case_record(case_id: int, viewer: Any = None, *, with_records: bool = F
     if with_records:
         from casework.cases.sections import case_records
 
+        for relationship in CASE_COLLECTIONS:
+            set_committed_value(case, relationship, case_records(case.id, case_collection_records(relationship)))
         incidents: Any = case_records(case.id, LEDGER_RECORDS)
     else:
         # The ledger by a statement built once: a ``selectinload`` would build and key its statement
@@ -80,10 +82,13 @@ def load_case_record(case_id: int, viewer: Any = None, *, with_records: bool = F
 
 
 @functools.cache
-def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
+def _case_record_statement(visibility: bool | None, with_records: bool = False) -> sa.Select[tuple[Case]]:
     """Built once per kind of viewer (``policies.visibility_shape``; None: no visibility check), with
     the case and the viewer as bind parameters: building a statement with this many loader options,
     and working out its cache key, costs more than running it.
+
+    ``with_records``: the case with what it names (its area, lead agency and owner) only; its
+    collections come as values with every domain's records (``CASE_COLLECTIONS``).
 
     The case's small collections (parties, agencies shared with, named users, second-report tasks; a
     handful of each) are joined to the case, so they come in one statement whose rows are their
@@ -97,13 +102,14 @@ def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
     conditions = [Case.id == sa.bindparam("case_id")]
     if visibility is not None:
         conditions.append(visible_cases_template(visibility))
+    named = (sa.orm.joinedload(Case.area), sa.orm.joinedload(Case.lead_agency), joined_user_name(Case.owner))
+    if with_records:
+        return sa.select(Case).where(*conditions).options(*named, sa.orm.noload(Case.incidents))
     return (
         sa.select(Case)
         .where(*conditions)
         .options(
-            sa.orm.joinedload(Case.area),
-            sa.orm.joinedload(Case.lead_agency),
-            joined_user_name(Case.owner),
+            *named,
             sa.orm.joinedload(Case.parties).joinedload(CaseParty.person),
             sa.orm.joinedload(Case.shares).joinedload(CaseShare.agency),
             sa.orm.joinedload(Case.access).options(joined_user_name(CaseAccess.user)),
@@ -118,6 +124,54 @@ def _case_record_statement(visibility: bool | None) -> sa.Select[tuple[Case]]:
 
 #: The name of the case's ledger among the records of a case (``casework.cases.sections.case_records``).
 LEDGER_RECORDS = "incidents"
+
+#: The case's collections that its page and its answer show (who is on it, which agencies it is shared
+#: with, the users named on it, its second-report tasks), by the case's relationship: with
+#: ``with_records`` each is read as values with every domain's records of the case
+#: (``casework.cases.sections.case_records``; registered as ``case_collection_records(relationship)``)
+#: and put on the case, instead of being joined to the case's row, where they multiplied each other's
+#: rows and the ORM set up a dozen entities on every load. Each names what the case statement loads
+#: without records: the parties' people whole (the page shows what is held about them), users and a
+#: task's person by name. Their order: the tasks' as their relationship gives it (then the order they
+#: were raised), the parties in the order they were added, the shares and named users by the agency's
+#: and the user's id (joined to the case, they came in the query plan's order, which differed between
+#: SQLite and PostgreSQL); the pages sort the parties and named users themselves. They come in the
+#: ledger's statement (``CaseRecords.beside``), not the shared one, whose cost grows faster than its
+#: parts (each is outer-joined to every row of the others').
+CASE_COLLECTIONS: dict[str, dict[str, Any]] = {
+    "parties": {
+        "entity": CaseParty,
+        "values": (CaseParty.person,),
+        "order_by": (CaseParty.id,),
+        "beside": LEDGER_RECORDS,
+    },
+    "shares": {
+        "entity": CaseShare,
+        "values": (CaseShare.agency,),
+        "order_by": (CaseShare.agency_id,),
+        "beside": LEDGER_RECORDS,
+    },
+    "access": {
+        "entity": CaseAccess,
+        "values": ((CaseAccess.user, User.name, User.email),),
+        "order_by": (CaseAccess.user_id,),
+        "beside": LEDGER_RECORDS,
+    },
+    "explanations": {
+        "entity": CaseReviewExplanation,
+        "values": (
+            (CaseReviewExplanation.person, Person.name),
+            (CaseReviewExplanation.explained_by, User.name, User.email),
+        ),
+        "order_by": (CaseReviewExplanation.second_report_on, CaseReviewExplanation.id),
+        "beside": LEDGER_RECORDS,
+    },
+}
+
+
+def case_collection_records(relationship: str) -> str:
+    """The name among the records of a case of the case's collection ``relationship``."""
+    return f"case_{relationship}"
 
 
 #: What the ledger loads with each incident: its complaints (who reported it, to which agency) and who
