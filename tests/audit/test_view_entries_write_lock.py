@@ -1,7 +1,8 @@
 """On SQLite the view entries' transaction holds the database's one write lock, which every writer of
 every process (both web workers, the Celery worker) queues for: the entries are built in full (their
 nonces, values hashes and the statements' JSON rows) before it is taken, and it is held only while
-they are written (casework.audit.reads, casework.audit.services.EntriesToWrite).
+they are written (casework.audit.reads, casework.audit.services.EntriesToWrite). Their time is read
+once it is held, as before: the entries' times keep the order of their ids.
 
 A real SQLite file, whose writers take the file lock (casework.core.write_lock) after the process's
 own: its acquisition and release are noted in order with the building of the entries.
@@ -9,7 +10,9 @@ own: its acquisition and release are noted in order with the building of the ent
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -83,12 +86,21 @@ def test_the_entries_are_built_before_the_write_lock_is_taken(file_app, monkeypa
     monkeypatch.setattr(chain, "view_values_digests", noted("hashes", chain.view_values_digests))
     monkeypatch.setattr(services, "_json_rows", noted("rows", services._json_rows))
 
+    class NotedTime(dt.datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            events.append("time")
+            return dt.datetime.now(tz)
+
+    monkeypatch.setattr(services, "dt", SimpleNamespace(datetime=NotedTime, UTC=dt.UTC))
+
     response = client.get("/api/v1/people", headers=headers)
     assert response.status_code == 200
     assert len(response.json["items"]) == 3
 
-    # The request took the lock once, for its entries, and had built them all before.
-    assert events == ["hashes", "rows", "rows", "lock", "unlock"]
+    # The request took the lock once, for its entries, and had built them all before. Their time is
+    # read under it, as the ids are given, so that the entries' times keep the order of their ids.
+    assert events == ["hashes", "rows", "rows", "lock", "time", "unlock"]
     with file_app.app_context():
         from casework.extensions import db
 
