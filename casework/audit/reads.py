@@ -29,7 +29,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from casework.audit.models import AuditAction, audit_entries
-from casework.audit.services import record_many, viewed_in_this_request
+from casework.audit.services import entries_to_write, viewed_in_this_request
 from casework.core.db import bind_for_writes, holds_nothing, writes_from_here
 from casework.extensions import db
 
@@ -149,23 +149,28 @@ def record_views(response: Response) -> Response:
     summary = f"Shown by {request.method} {path}"
     actor = _Actor(actor_id) if actor_id is not None else None
     own = {key: shown[key] for key in pending if shown[key] is not None}
-    with _transaction_of_its_own() as connection:
-        record_many(actor, AuditAction.view, pending, summary, summaries=own, connection=connection)
+    # A read request's transactions are read-only (casework.core.db): the entries take the write lock
+    # in a transaction of their own. On SQLite the other writers, the other web worker's included,
+    # queue for that lock: the entries are built in full first, and it is held only while they are
+    # written.
+    writes_from_here()
+    bind = bind_for_writes(db.session(), audit_entries)
+    entries = entries_to_write(actor, AuditAction.view, pending, summary, summaries=own, dialect=bind.dialect)
+    if entries is not None:
+        with _transaction_of_its_own(bind) as connection:
+            entries.write(connection)
     return response
 
 
 @contextmanager
-def _transaction_of_its_own() -> Iterator[sa.Connection]:
-    """A connection in a transaction of its own for the entries, committed when the block ends.
+def _transaction_of_its_own(bind: sa.Engine | sa.Connection) -> Iterator[sa.Connection]:
+    """A connection of ``bind`` in a transaction of its own for the entries, committed when the
+    block ends.
 
     Core only, not the session: the entries are two plain inserts (one on PostgreSQL), and the
     session's transaction, with its events, flush and expiry of what the read loaded, cost more than
     writing them.
     """
-    # A read request's transactions are read-only (casework.core.db): the entries take the write lock
-    # in a transaction of their own, held only while they are written.
-    writes_from_here()
-    bind = bind_for_writes(db.session(), audit_entries)
     if isinstance(bind, sa.Connection):
         # The session works inside a transaction its caller began on a connection (the tests): the
         # entries go in a SAVEPOINT of it, as the session's own transactions do.
@@ -174,7 +179,7 @@ def _transaction_of_its_own() -> Iterator[sa.Connection]:
         return
     with bind.connect() as connection:
         if connection.dialect.name == "postgresql":
-            # On PostgreSQL record_many writes in one statement, which is a transaction by itself:
+            # On PostgreSQL the entries are written in one statement, which is a transaction by itself:
             # committed when it returns, without a BEGIN and a COMMIT of their own (two round trips).
             connection.execution_options(isolation_level="AUTOCOMMIT")
         with connection.begin():

@@ -94,74 +94,112 @@ def record_many(
 ) -> int:
     """Record the same action on many records in one statement on PostgreSQL, two on SQLite, however
     many there are (a list page's views). ``summaries`` gives some records a summary of their own
-    (``(table, id)`` -> summary: "Viewed case ..."). On ``connection`` when given (a transaction of
-    its own, casework.audit.reads), else on the session's connection, in its transaction."""
+    (``(table, id)`` -> summary: "Viewed case ..."). On ``connection`` when given, else on the
+    session's connection, in its transaction. A writer that takes a lock to write them (the view
+    entries' transaction of its own, casework.audit.reads) builds them first (``entries_to_write``)
+    and holds it only for ``EntriesToWrite.write``."""
+    connection = connection if connection is not None else db.session.connection()
+    entries = entries_to_write(actor, action, objects, summary, summaries=summaries, dialect=connection.dialect)
+    return entries.write(connection) if entries is not None else 0
+
+
+@dataclass(frozen=True)
+class EntriesToWrite:
+    """Entries of one action on many records, built in full but for their time: their summaries,
+    nonces and values hashes, and the statements' parameters. Writing them is the statements alone.
+
+    On SQLite the entries' transaction holds the database's one write lock (casework.core.db), which
+    the writers of both web workers queue for: nothing that can be worked out before it is taken is
+    worked out while it is held. The time is read once the lock is held, as before, so the entries'
+    times keep the order of their ids (the order the chain seals them in).
+    """
+
+    action: AuditAction
+    refs: list[tuple[str, str | None]]
+    dialect_name: str
+    #: The statements' parameters but ``created_at``: one set for PostgreSQL's statement, two for SQLite's.
+    parameters: list[dict[str, Any]]
+
+    def write(self, connection: sa.Connection) -> int:
+        assert connection.dialect.name == self.dialect_name, "built for another database"
+        created_at = {"created_at": dt.datetime.now(dt.UTC)}
+        if self.dialect_name == "postgresql":
+            written = rows_changed(_INSERT_ENTRIES_AND_VALUES.execute(connection, {**self.parameters[0], **created_at}))
+        else:
+            entries, values = self.parameters
+            written = rows_changed(_INSERT_ENTRIES_FROM_JSON.execute(connection, {**entries, **created_at}))
+            _INSERT_VALUES_FROM_JSON.execute(connection, {**values, **created_at})
+        if self.action is AuditAction.view:
+            viewed_in_this_request().update(self.refs)
+        return written
+
+
+def entries_to_write(
+    actor: Any,
+    action: AuditAction,
+    objects: Iterable[Any],
+    summary: str,
+    *,
+    summaries: Mapping[tuple[str, str | None], str] | None = None,
+    dialect: Any,
+) -> EntriesToWrite | None:
+    """``record_many``'s entries built for ``dialect``'s statements, to write later; None for no records."""
     refs = list(dict.fromkeys(_object_ref(obj) for obj in objects))
     if not refs:
-        return 0
+        return None
     ip_address = request.remote_addr if has_request_context() else None
     own = summaries or {}
     texts = [own.get(ref, summary)[:500] for ref in refs]
     nonces = [secrets.token_hex(16) for _ref in refs]
-    # The rows as columns, one list each: both databases take them that way, in one parameter per
-    # column (PostgreSQL, arrays) or per statement (SQLite, JSON), not a parameter set per row.
-    rows = {
-        "created_at": dt.datetime.now(dt.UTC),
-        "actor_id": getattr(actor, "id", None),
-        "action": action,
-        "ip_address": ip_address,
-        "object_types": [object_type for object_type, _object_id in refs],
-        "object_ids": [object_id for _object_type, object_id in refs],
-        "values_hashes": chain.view_values_digests(nonces, texts, ip_address),
-        "summaries": texts,
-        "nonces": nonces,
-    }
-    connection = connection if connection is not None else db.session.connection()
-    if connection.dialect.name == "postgresql":
-        written = rows_changed(_INSERT_ENTRIES_AND_VALUES.execute(connection, rows))
+    values_hashes = chain.view_values_digests(nonces, texts, ip_address)
+    object_types = [object_type for object_type, _object_id in refs]
+    object_ids = [object_id for _object_type, object_id in refs]
+    actor_id = getattr(actor, "id", None)
+    if dialect.name == "postgresql":
+        # The rows as columns, one array parameter each, not a parameter set per row.
+        parameters = [
+            {
+                "actor_id": actor_id,
+                "action": action,
+                "ip_address": ip_address,
+                "object_types": object_types,
+                "object_ids": object_ids,
+                "values_hashes": values_hashes,
+                "summaries": texts,
+                "nonces": nonces,
+            }
+        ]
     else:
-        written = _write_in_two_statements(connection, rows)
-    if action is AuditAction.view:
-        viewed_in_this_request().update(refs)
-    return written
+        # Each statement takes its rows as one JSON array, which SQLite unpacks (json_each): a statement
+        # with a handful of parameters, however many rows, where a parameter set per row cost SQLAlchemy
+        # its processing of every value of every row.
+        parameters = [
+            {
+                "actor_id": actor_id,
+                "action": action,
+                "rows": _json_rows(zip(object_types, object_ids, values_hashes, strict=True)),
+            },
+            {
+                "ip_address": ip_address,
+                "rows": _json_rows(zip(object_types, object_ids, texts, nonces, strict=True)),
+            },
+        ]
+    return EntriesToWrite(action=action, refs=refs, dialect_name=dialect.name, parameters=parameters)
 
 
-def _write_in_two_statements(connection: sa.Connection, rows: dict[str, Any]) -> int:
-    # Each statement takes its rows as one JSON array, which SQLite unpacks (json_each): a statement
-    # with a handful of parameters, however many rows, where a parameter set per row cost SQLAlchemy
-    # its processing of every value of every row. The entries' ids come back by subject (each appears
-    # once) rather than by order: SQLite only promises the order of RETURNING rows one row a statement.
-    subjects = list(zip(rows["object_types"], rows["object_ids"], strict=True))
-    inserted = _INSERT_ENTRIES_FROM_JSON.execute(
-        connection,
-        {
-            "created_at": rows["created_at"],
-            "actor_id": rows["actor_id"],
-            "action": rows["action"],
-            "rows": json.dumps(
-                [[*subject, values_hash] for subject, values_hash in zip(subjects, rows["values_hashes"], strict=True)]
-            ),
-        },
-    ).all()
-    entry_ids = {(row.object_type, row.object_id): row.id for row in inserted}
-    _INSERT_VALUES_FROM_JSON.execute(
-        connection,
-        {
-            "ip_address": rows["ip_address"],
-            "rows": json.dumps(
-                [
-                    [entry_ids[subject], *subject, text, nonce]
-                    for subject, text, nonce in zip(subjects, rows["summaries"], rows["nonces"], strict=True)
-                ]
-            ),
-        },
-    )
-    return len(inserted)
+def _json_rows(rows: Iterable[tuple[Any, ...]]) -> str:
+    return json.dumps([list(row) for row in rows])
 
 
 def _insert_from_json() -> tuple[sa.Insert, sa.Insert]:
     """SQLite's two statements for ``record_many`` (it has no INSERT inside a WITH): the entries, then
-    their values, each from a JSON array of rows unpacked in order (``json_each``)."""
+    their values, each from a JSON array of rows unpacked in order (``json_each``).
+
+    The values find their entry's id themselves, so both arrays are built before the write lock is
+    taken and nothing comes back to Python in between (a row of RETURNING was a step of the driver,
+    each of which lets other threads run, while the lock was held): in the transaction that wrote
+    them, an entry is the newest of its subject and time (``ix_audit_entries_object``), each subject
+    appearing once in a statement, and ids only growing."""
     entry_rows = sa.func.json_each(sa.bindparam("rows", type_=sa.String)).table_valued("key", "value")
 
     def field(rows: Any, index: int) -> Any:
@@ -180,18 +218,26 @@ def _insert_from_json() -> tuple[sa.Insert, sa.Insert]:
                 field(entry_rows, 2),
             ).order_by(entry_rows.c.key),
         )
-        .returning(audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id)
     )
     value_rows = sa.func.json_each(sa.bindparam("rows", type_=sa.String)).table_valued("key", "value")
+    entry_id = (
+        sa.select(sa.func.max(audit_entries.c.id))
+        .where(
+            audit_entries.c.object_type == field(value_rows, 0),
+            audit_entries.c.object_id.is_not_distinct_from(field(value_rows, 1)),
+            audit_entries.c.created_at == sa.bindparam("created_at", type_=audit_entries.c.created_at.type),
+        )
+        .scalar_subquery()
+    )
     values = sa.insert(audit_values).from_select(
         ["entry_id", "subject_type", "subject_id", "summary", "ip_address", "nonce"],
         sa.select(
+            entry_id,
             field(value_rows, 0),
             field(value_rows, 1),
             field(value_rows, 2),
-            field(value_rows, 3),
             sa.bindparam("ip_address", type_=audit_values.c.ip_address.type),
-            field(value_rows, 4),
+            field(value_rows, 3),
         ).order_by(value_rows.c.key),
     )
     return entries, values

@@ -307,7 +307,7 @@ def test_refused_missing_and_written_records_are_not_logged_as_views(app, page_c
 
 def test_a_read_that_cannot_be_logged_is_not_answered(app, page_client, api_client, make, db_session, monkeypatch):
     """The entries are written before the answer leaves; if they cannot be, the reader gets an error."""
-    from casework.audit import reads
+    from casework.audit import services
 
     area = make.area("BOL", "Bolsover")
     officer = make.user("officer", agency=make.agency("BDC", areas=[area]))
@@ -316,7 +316,7 @@ def test_a_read_that_cannot_be_logged_is_not_answered(app, page_client, api_clie
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the database refused the audit entry")
 
-    monkeypatch.setattr(reads, "record_many", broken)
+    monkeypatch.setattr(services.EntriesToWrite, "write", broken)
     # The suite propagates exceptions (TESTING); in production the reader gets the 500 page.
     with pytest.raises(RuntimeError, match="refused the audit entry"):
         page_client(officer).get("/people/?name=Vera")

@@ -86,8 +86,12 @@ def test_its_statements_compiled_once_give_the_driver_what_execute_would(db_sess
         ]
     else:
         entries = {**common, "rows": json.dumps([["cases", "1", "a" * 64], ["people", None, "b" * 64]])}
-        entry_id = services._INSERT_ENTRIES_FROM_JSON.execute(connection, entries).all()[0].id
-        values = {"ip_address": None, "rows": json.dumps([[entry_id, "cases", "1", SUMMARY, "c" * 32]])}
+        services._INSERT_ENTRIES_FROM_JSON.execute(connection, entries).close()
+        values = {
+            "created_at": common["created_at"],
+            "ip_address": None,
+            "rows": json.dumps([["cases", "1", SUMMARY, "c" * 32], ["people", None, "", "d" * 32]]),
+        }
         runs = [(services._INSERT_ENTRIES_FROM_JSON, entries), (services._INSERT_VALUES_FROM_JSON, values)]
     given: list[tuple[str, Any]] = []
 
@@ -109,3 +113,41 @@ def test_its_statements_compiled_once_give_the_driver_what_execute_would(db_sess
             given.clear()
     finally:
         sa.event.remove(connection, "before_cursor_execute", note)
+
+
+def test_each_entrys_values_find_their_entry_when_another_has_the_same_subject_and_time(
+    app, db_session, make, monkeypatch
+):
+    """SQLite's values statement finds its entries by subject and time (the newest such entry): two
+    lists written at the same instant (a clock that did not move) keep each entry's values its own."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    instant = dt.datetime(2026, 12, 3, 4, 0, 0, 123456, tzinfo=dt.UTC)
+
+    class Stopped(dt.datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return instant
+
+    monkeypatch.setattr(services, "dt", SimpleNamespace(datetime=Stopped, UTC=dt.UTC))
+    user = make.user("officer")
+    connection = db_session.connection()
+    with app.test_request_context("/cases/"):
+        record_many(user, AuditAction.view, SHOWN, "First list", connection=connection)
+    with app.test_request_context("/people/"):
+        record_many(user, AuditAction.view, SHOWN, "Second list", connection=connection)
+    rows = db_session.execute(
+        sa.select(audit_entries, audit_values)
+        .join(audit_values, audit_values.c.entry_id == audit_entries.c.id)
+        .where(audit_entries.c.actor_id == user.id)
+        .order_by(audit_entries.c.id)
+    ).all()
+    assert [(row.object_type, row.object_id, row.summary) for row in rows] == [
+        *((*shown, "First list") for shown in SHOWN),
+        *((*shown, "Second list") for shown in SHOWN),
+    ]
+    assert {row.created_at for row in rows} == {instant}
+    db.session.flush()
+    report = verify_chain()
+    assert report.ok, report.problems
