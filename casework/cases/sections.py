@@ -153,9 +153,15 @@ def _records_statement(parts: tuple[CaseRecords, ...]) -> sa.Select[Any]:
     parts, with the case as a bind parameter (building this statement costs more than running it)."""
     numbers = sa.union_all(*(sa.select(sa.literal(i).label("part")) for i in range(len(parts)))).subquery("parts")
     statement = sa.select(numbers.c.part).select_from(numbers)
+    # Each part's shape is asked for once here and used for its columns, joins and order alike: two
+    # threads building the first statement at once can each get a shape of their own from
+    # ``_values_shape``'s cache, with aliases of their own: an ORDER BY naming the other thread's aliases
+    # names tables the joins never bring in, and the statement, cached for the worker's life, is wrong.
+    order_by: list[Any] = []
     for i, part in enumerate(parts):
         belongs = part.belongs(sa.bindparam("case_id"))
         statement = statement.outerjoin(part.entity, sa.and_(numbers.c.part == i, belongs))
+        order_by.extend(part.order_by)
         if part.values is None:
             statement = statement.add_columns(part.entity)
             continue
@@ -163,12 +169,8 @@ def _records_statement(parts: tuple[CaseRecords, ...]) -> sa.Select[Any]:
         statement = statement.add_columns(*shape.selected())
         for target, on in shape.joins():
             statement = statement.outerjoin(target, on)
+        order_by.extend(shape.order_by())
     options = [option for part in parts if part.values is None for option in part.options]
-    order_by = [
-        clause
-        for part in parts
-        for clause in (*part.order_by, *(_values_shape(part).order_by() if part.values is not None else ()))
-    ]
     return statement.options(*options).order_by(numbers.c.part, *order_by)
 
 

@@ -389,3 +389,31 @@ def test_every_domains_records_read_as_values_hold_what_their_entities_hold(app,
     # An intervention's rows are its breaches times its reviews: each comes once, in its order.
     assert [review.notes for item in interventions for review in item.reviews] == ["Review 5", "Review 12"]
     assert [len(item.breaches) for item in interventions] == [1, 1]
+
+
+def test_a_records_statement_joins_everything_it_selects_and_orders_by(app, monkeypatch):
+    """Two threads building the first records statement at once can each get a part's shape of their
+    own (aliases of their own) from ``_values_shape``'s cache. A statement that asked for the shape
+    twice ordered by the other thread's aliases, which its joins never brought in, and was cached so for
+    the worker's life (found under 8 clients on the national dataset: failed case pages, SQLAlchemy's
+    cartesian product warning, a worker killed for its memory). Here every call gives a new shape, as
+    such a race would, and every alias the statement names must be one its joins bring in."""
+    import re
+
+    from casework.cases import sections
+    from casework.core.registry import registry
+    from casework.extensions import db
+
+    monkeypatch.setattr(sections, "_values_shape", sections._values_shape.__wrapped__)
+    with app.app_context():
+        dialect = db.engine.dialect
+        groups = sections._statement_groups(tuple(registry().case_records.values()))
+        built = [sections._records_statement.__wrapped__(group) for group in groups if len(group) > 1]
+    assert built
+    for statement in built:
+        sql = str(statement.compile(dialect=dialect))
+        # Every alias the statement names (in its columns, joins and ORDER BY) is one its joins bring in.
+        named = set(re.findall(r"\b(\w+_\d+)\.", sql))
+        joined = set(re.findall(r"\bJOIN\s+\w+\s+AS\s+(\w+_\d+)\b", sql))
+        assert named, sql[:200]
+        assert named <= joined, sorted(named - joined)
