@@ -19,6 +19,16 @@ SUMMARY = 'Shown by GET /cases/?q="O\'Neil" \\ caf\u00e9 \U0001f600'
 OWN = {("people", "7"): "Viewed person 7 </script>\n\t\u2028", ("cases", None): ""}
 
 
+def written_by(db_session: Any, user: Any) -> list[Any]:
+    """The entries ``user`` wrote, each with its values, in the order written."""
+    return db_session.execute(
+        sa.select(audit_entries, audit_values)
+        .join(audit_values, audit_values.c.entry_id == audit_entries.c.id)
+        .where(audit_entries.c.actor_id == user.id)
+        .order_by(audit_entries.c.id)
+    ).all()
+
+
 def test_the_entries_and_their_values_in_one_statement_each_with_one_set_of_parameters(app, db_session, make):
     user = make.user("officer")
     connection = db_session.connection()
@@ -41,12 +51,7 @@ def test_the_entries_and_their_values_in_one_statement_each_with_one_set_of_para
         assert statements == [("INSERT", False), ("INSERT", False)]
         assert written == len(SHOWN)
 
-    rows = db_session.execute(
-        sa.select(audit_entries, audit_values)
-        .join(audit_values, audit_values.c.entry_id == audit_entries.c.id)
-        .where(audit_entries.c.actor_id == user.id)
-        .order_by(audit_entries.c.id)
-    ).all()
+    rows = written_by(db_session, user)
     # One entry per record, in the order shown, each with its summary, one time and a hash of its values.
     assert [(row.object_type, row.object_id) for row in rows] == SHOWN
     assert [(row.subject_type, row.subject_id) for row in rows] == SHOWN
@@ -137,12 +142,7 @@ def test_each_entrys_values_find_their_entry_when_another_has_the_same_subject_a
         record_many(user, AuditAction.view, SHOWN, "First list", connection=connection)
     with app.test_request_context("/people/"):
         record_many(user, AuditAction.view, SHOWN, "Second list", connection=connection)
-    rows = db_session.execute(
-        sa.select(audit_entries, audit_values)
-        .join(audit_values, audit_values.c.entry_id == audit_entries.c.id)
-        .where(audit_entries.c.actor_id == user.id)
-        .order_by(audit_entries.c.id)
-    ).all()
+    rows = written_by(db_session, user)
     assert [(row.object_type, row.object_id, row.summary) for row in rows] == [
         *((*shown, "First list") for shown in SHOWN),
         *((*shown, "Second list") for shown in SHOWN),

@@ -23,6 +23,7 @@ from casework.audit import chain, services
 from casework.audit.models import AuditAction, audit_entries, audit_values
 from casework.core.db import dispose_engines
 from casework.core.write_lock import FileWriteLock
+from tests.conftest import test_settings
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -35,24 +36,19 @@ def file_app(tmp_path: Any) -> Iterator[Any]:
     from casework.core.db import commit
 
     app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'casework.sqlite'}",
-            "INSTANCE_PATH": str(tmp_path),
-            "SECRET_KEY": "test-secret-key-that-is-long-enough-for-production",
-            "BROKER_URL": "memory://",
-            "CELERY_ALWAYS_EAGER": True,
-            "MAIL_DIR": str(tmp_path / "mail"),
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
+        {**test_settings(f"sqlite:///{tmp_path / 'casework.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
     )
     with app.app_context():
         upgrade()
         accounts.create_area(None, "BOL", "Bolsover")
         agency = accounts.create_agency(None, "BDC", "Bolsover District Council", "council", ["BOL"])
         user = accounts.create_user(
-            None, email="officer@example.org", name="Officer", password="correct horse battery staple",
-            agency=agency, roles=["officer"],
+            None,
+            email="officer@example.org",
+            name="Officer",
+            password="correct horse battery staple",
+            agency=agency,
+            roles=["officer"],
         )
         app.config["test_token"] = accounts.issue_token(user, 1)[0]
         commit()
