@@ -23,7 +23,7 @@ from casework.audit import chain, services
 from casework.audit.models import AuditAction, audit_entries, audit_values
 from casework.core.db import dispose_engines
 from casework.core.write_lock import FileWriteLock
-from tests.conftest import test_settings
+from tests.conftest import test_settings as settings_for_tests
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -36,7 +36,7 @@ def file_app(tmp_path: Any) -> Iterator[Any]:
     from casework.core.db import commit
 
     app = create_app(
-        {**test_settings(f"sqlite:///{tmp_path / 'casework.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
+        {**settings_for_tests(f"sqlite:///{tmp_path / 'casework.sqlite'}", tmp_path), "INSTANCE_PATH": str(tmp_path)}
     )
     with app.app_context():
         upgrade()
