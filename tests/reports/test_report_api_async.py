@@ -152,9 +152,7 @@ def test_an_area_the_agency_does_not_cover_is_not_queued(api_client, make, manag
 
 @pytest.mark.parametrize("role", ["officer", "coordinator", "chair", "partner", "admin", "dpo"])
 def test_other_roles_can_neither_ask_nor_follow_a_job(api_client, make, manager, fixed_data, role):
-    location = api_client(manager).get(f"/api/v1/reports/partnership?area=BOL&{QUERY}", headers=ASYNC).headers[
-        "Location"
-    ]
+    location = _asked_for_by(api_client(manager))
     user = make.user(role, agency=fixed_data["council"])
     client = api_client(user)
     assert client.get(f"/api/v1/reports/partnership?area=BOL&{QUERY}", headers=ASYNC).status_code == 403
@@ -163,9 +161,7 @@ def test_other_roles_can_neither_ask_nor_follow_a_job(api_client, make, manager,
 
 
 def test_a_job_is_followed_only_by_the_manager_who_asked(api_client, make, manager, fixed_data):
-    location = api_client(manager).get(f"/api/v1/reports/partnership?area=BOL&{QUERY}", headers=ASYNC).headers[
-        "Location"
-    ]
+    location = _asked_for_by(api_client(manager))
     colleague = make.user("manager", agency=fixed_data["council"])
     elsewhere = make.user("manager", agency=make.agency("ELSE", areas=[make.area("AMB", "Amber Valley")]))
     assert api_client(manager).get(location).status_code == 200
@@ -191,11 +187,15 @@ def test_an_unknown_job_is_not_found(api_client, manager):
 
 
 def test_a_head_request_never_queues_a_job(api_client, manager):
-    response = api_client(manager).client.head(
-        f"/api/v1/reports/partnership?area=BOL&{QUERY}", headers={**api_client(manager).headers, **ASYNC}
-    )
+    client = api_client(manager)
+    response = client.client.head(f"/api/v1/reports/partnership?area=BOL&{QUERY}", headers={**client.headers, **ASYNC})
     assert response.status_code == 200
     assert _jobs() == []
+
+
+def _asked_for_by(client) -> str:
+    """The job's ``Location`` of a report asked for with ``Prefer: respond-async``."""
+    return client.get(f"/api/v1/reports/partnership?area=BOL&{QUERY}", headers=ASYNC).headers["Location"]
 
 
 def _period():
