@@ -359,6 +359,21 @@ def writes_from_here() -> None:
         setattr(g, _MODE_KEY, "write")
 
 
+def begin_writing() -> None:
+    """A read request that goes on to write something of its own (a job it was asked to queue), not a
+    record of what it showed: its read transaction ends here, and the next one takes the write lock.
+
+    What the write depends on is read again in that transaction: the read one saw the database as it
+    was before the lock (on SQLite it could not write anyway, being ``query_only``).
+    """
+    from casework.extensions import db
+
+    session = db.session()
+    if session.in_transaction():
+        session.rollback()
+    writes_from_here()
+
+
 def transaction_mode() -> str:
     """``read``, ``record`` or ``write`` (outside a request: Celery tasks and commands write)."""
     from flask import g, has_request_context

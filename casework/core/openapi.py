@@ -44,6 +44,18 @@ ERROR_RESPONSES = {
 
 
 @dataclass(frozen=True)
+class OtherAnswer:
+    """A success answer with a body of its own: the job of ``Prefer: respond-async`` (a ``202``)
+    where the endpoint otherwise answers the result."""
+
+    status: int
+    description: str
+    response: type[Schema] | Schema | dict[str, Any]
+    #: Headers always sent with it: (name, description).
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Documentation:
     response: type[Schema] | Schema | dict[str, Any] | None = None
     status: int = 200
@@ -51,8 +63,11 @@ class Documentation:
     description: str | None = None
     #: Error statuses beyond those every operation of its kind may answer (see ``_error_codes``).
     errors: tuple[int, ...] = ()
-    #: Other success statuses, each with its own description (a 202 for work that continues later).
-    also: tuple[tuple[int, str], ...] = ()
+    #: Other success statuses: with the same body and a description of their own (a 202 for work that
+    #: continues later), or an ``OtherAnswer``.
+    also: tuple[tuple[int, str] | OtherAnswer, ...] = ()
+    #: Optional request headers the view reads: (name, description, an example value).
+    headers: tuple[tuple[str, str, str], ...] = ()
 
 
 def documented(
@@ -62,17 +77,19 @@ def documented(
     many: bool = False,
     description: str | None = None,
     errors: tuple[int, ...] = (),
-    also: tuple[tuple[int, str], ...] = (),
+    also: tuple[tuple[int, str] | OtherAnswer, ...] = (),
+    headers: tuple[tuple[str, str, str], ...] = (),
 ) -> Callable[[F], F]:
     """Describe a view's answer in the OpenAPI document.
 
     ``many=True`` for a paginated list: the body is ``{"items": [...], "page", "per_page", "total"}``.
     ``errors`` adds error statuses the view answers beyond its kind's (``_error_codes``); ``also``
-    adds other success statuses with the same body.
+    adds other success statuses, with the same body or (``OtherAnswer``) one of their own.
+    ``headers`` names the optional request headers the view reads (``Prefer``).
     """
 
     def decorate(view: F) -> F:
-        setattr(view, DOCUMENTED_ATTR, Documentation(response, status, many, description, errors, also))
+        setattr(view, DOCUMENTED_ATTR, Documentation(response, status, many, description, errors, also, headers))
         return view
 
     return decorate
@@ -200,6 +217,18 @@ def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
     }
     if op.description:
         operation["description"] = op.description
+    for name, description, example in op.documentation.headers if op.documentation else ():
+        operation["parameters"].append(
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "description": description,
+                # Any value: a preference the server does not know is ignored (RFC 7240), never refused.
+                "schema": {"type": "string"},
+                "example": example,
+            }
+        )
     for schema, location in op.inputs:
         if location in {"json", "json_or_form", "form"}:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
@@ -226,8 +255,19 @@ def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
             }
         success["content"] = {"application/json": {"schema": body}}
     responses[status] = success
-    for also_status, description in doc.also if doc else ():
-        responses[str(also_status)] = {**success, "description": description}
+    for other in doc.also if doc else ():
+        if isinstance(other, OtherAnswer):
+            responses[str(other.status)] = {
+                "description": other.description,
+                "headers": {
+                    name: {"description": text, "required": True, "schema": {"type": "string"}}
+                    for name, text in other.headers
+                },
+                "content": {"application/json": {"schema": other.response}},
+            }
+        else:
+            also_status, description = other
+            responses[str(also_status)] = {**success, "description": description}
     for code in sorted(_error_codes(op)):
         responses[code] = {"$ref": f"#/components/responses/Error{code}"}
     operation["responses"] = responses

@@ -28,3 +28,10 @@ def report_areas(user: Any, area_code: str | None) -> tuple[list[Area], bool]:
     if area.id not in {a.id for a in covered}:
         raise NotFound(f"No area with code {area_code}.")
     return [area], False
+
+
+def may_see_job(user: Any, job: Any) -> bool:
+    """A report compiled by a task is the paper of the manager who asked for it: only they see its job
+    and the report, on the pages and in the API (another manager, of the agency or not, asks for their
+    own)."""
+    return job is not None and job.requested_by_id == user.id

@@ -75,6 +75,48 @@ class ReportAnswer(Answer):
     areas = fields.List(fields.Nested(_AreaFigures), required=True)
 
 
+class ReportJobAnswer(Answer):
+    """A report being compiled for ``Prefer: respond-async``: follow it at its ``Location`` until
+    ``status`` is ``done`` (``report`` is then the answer without the preference) or ``failed``."""
+
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["queued", "running", "done", "failed"]))
+    #: As asked: null for every area of the agency added up.
+    area = nullable(fields.String(required=True))
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    #: How far the task has got (steps of the count, the same for every report of a period's length).
+    steps_done = fields.Integer(required=True)
+    steps_total = fields.Integer(required=True)
+    created_at = nullable(fields.DateTime(required=True))
+    started_at = nullable(fields.DateTime(required=True))
+    finished_at = nullable(fields.DateTime(required=True))
+    error = nullable(fields.String(required=True))
+    report = nullable(fields.Nested(ReportAnswer, required=True))
+
+
+def dump_job(job: Any, areas: list[Any], report: dict[str, Any] | None) -> dict[str, Any]:
+    """``areas``: the job's areas; ``report``: the report it compiled, once it is done."""
+    return {
+        "id": job.id,
+        "status": job.status.value,
+        "area": None if job.whole_group or not areas else areas[0].code,
+        "period_start": job.period_start.isoformat(),
+        "period_end": job.period_end.isoformat(),
+        "steps_done": job.steps_done,
+        "steps_total": job.steps_total,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "error": job.error,
+        "report": dump_report(report) if report is not None else None,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def dump_figures(figures: dict[str, Any]) -> dict[str, Any]:
     return {
         **{key: figures[key] for key in COUNT_KEYS},

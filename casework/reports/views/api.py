@@ -1,36 +1,88 @@
-"""The partnership performance report in the API (API.md, last section)."""
+"""The partnership performance report in the API (API.md, last section), and, for a client that sends
+``Prefer: respond-async`` (RFC 7240), the same report compiled by the task the page uses for large
+reports (docs/api.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, make_response, request, url_for
 from flask_login import current_user
 
-from casework.core.openapi import documented
+from casework.core import prefer
+from casework.core.db import begin_writing, commit
+from casework.core.errors import NotFound
+from casework.core.openapi import OtherAnswer, documented
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.core.webargs import use_args
-from casework.reports import policies, services
-from casework.reports.schemas import ReportAnswer, ReportArgs, dump_report
+from casework.reports import policies, queries, services
+from casework.reports.schemas import ReportAnswer, ReportArgs, ReportJobAnswer, dump_job, dump_report
+from casework.statistics.models import JobStatus
 from casework.statistics.services import financial_year
 
 bp = Blueprint("reports", __name__)
 
+ASYNC_ANSWER = OtherAnswer(
+    202,
+    "Sent `Prefer: respond-async`: the report is being compiled; follow the job at its `Location`.",
+    ReportJobAnswer,
+    headers=(
+        ("Location", "The job: `GET` it until its `status` is `done` (its `report` is then the answer)."),
+        ("Preference-Applied", "`respond-async`"),
+    ),
+)
+PREFER_HEADER = (
+    "Prefer",
+    "Optional: `respond-async` to have the report compiled by a task: `202` with the job instead of waiting "
+    "for the answer. Without it the answer is as ever.",
+    prefer.RESPOND_ASYNC,
+)
 
-def report_from(args: dict[str, Any]) -> dict[str, Any]:
+
+def _period(args: dict[str, Any]) -> tuple[Any, Any]:
     default_start, default_end = financial_year(today())
-    areas, whole_group = policies.report_areas(current_user, args.get("area"))
-    return services.build_report(
-        areas, args.get("period_start") or default_start, args.get("period_end") or default_end, whole_group=whole_group
-    )
+    return args.get("period_start") or default_start, args.get("period_end") or default_end
 
 
 @bp.get("/reports/partnership")
-@documented(response=ReportAnswer)
+@documented(response=ReportAnswer, also=(ASYNC_ANSWER,), headers=(PREFER_HEADER,))
 @requires(Permission.VIEW_PARTNERSHIP_REPORT)
 @use_args(ReportArgs, location="query")
 def partnership(args: dict[str, Any]):
     """The partnership performance report: an area's figures (or every area of your agency added up)
     for a period and for the same dates a year earlier, with each change."""
-    return dump_report(report_from(args))
+    areas, whole_group = policies.report_areas(current_user, args.get("area"))
+    period_start, period_end = _period(args)
+    # A HEAD stays a read, whatever it prefers: only a GET queues a job.
+    if request.method != "GET" or not prefer.prefers(prefer.RESPOND_ASYNC):
+        report = services.build_report(areas, period_start, period_end, whole_group=whole_group)
+        return prefer.may_vary(make_response(dump_report(report)))
+    # Honoured for every report, however small: a client that asked for a job always gets one. Bad
+    # input is refused here, with the messages of the answer above, before anything is written.
+    services.validate_period(period_start, period_end)
+    begin_writing()
+    areas, whole_group = policies.report_areas(current_user, args.get("area"))
+    job = services.request_report(current_user, areas, period_start, period_end, whole_group=whole_group)
+    commit()
+    response = make_response(_job_answer(job.id), 202)
+    response.headers["Location"] = url_for("api.reports.job", job_id=job.id)
+    return prefer.applied(response, prefer.RESPOND_ASYNC)
+
+
+@bp.get("/reports/partnership/jobs/<int:job_id>")
+@documented(response=ReportJobAnswer)
+@requires(Permission.VIEW_PARTNERSHIP_REPORT)
+def job(job_id: int):
+    """A partnership report compiled for `Prefer: respond-async`: its progress, then the report.
+
+    Only the manager who asked sees it; to anyone else it does not exist (404)."""
+    return _job_answer(job_id)
+
+
+def _job_answer(job_id: int) -> dict[str, Any]:
+    job = queries.report_job_with_id(job_id)
+    if not policies.may_see_job(current_user, job):
+        raise NotFound("No such report.")
+    report = services.report_of_job(job) if job.status == JobStatus.done else None
+    return dump_job(job, report["areas"] if report else services.job_areas(job), report)

@@ -65,7 +65,7 @@ def _report() -> dict[str, Any]:
 
 def _own_finished_job(job_id: int) -> ReportJob:
     job = queries.report_job_with_id(job_id)
-    if job is None or job.requested_by_id != current_user.id or job.status != JobStatus.done:
+    if not policies.may_see_job(current_user, job) or job.status != JobStatus.done:
         raise NotFound("No such report.")
     return job
 
@@ -158,7 +158,7 @@ def compile_report():
 @requires(Permission.VIEW_PARTNERSHIP_REPORT)
 def job(job_id: int):
     job = queries.report_job_with_id(job_id)
-    if job is None or job.requested_by_id != current_user.id:
+    if not policies.may_see_job(current_user, job):
         raise NotFound("No such report.")
     # ``?view=status``: the progress page even once done (job-status.mjs reads it for the new status).
     if job.status == JobStatus.done and request.args.get("view") != "status":
