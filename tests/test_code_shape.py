@@ -186,3 +186,37 @@ def test_one_date_field_and_one_error_helper_outside_core():
         "Dates are casework.core.forms.GovukDateField (what=, invalid_message=, required=, planned= say how it "
         f"reads) and a service's errors go on a form with casework.core.forms.show_service_errors: {offenders}"
     )
+
+
+def aliases_made_directly(source: str) -> list[str]:
+    """``aliased(...)`` calls (however imported): aliases are made with ``casework.core.db.shared_alias``,
+    which readies them for the threads that share them."""
+    return [
+        f"{node.lineno}: aliased"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "aliased")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "aliased")
+        )
+    ]
+
+
+def test_the_walk_recognises_an_alias_made_directly():
+    source = "a = aliased(User)\nb = sa.orm.aliased(Case, name='x')\nc = shared_alias(User)\n"
+    assert aliases_made_directly(source) == ["1: aliased", "2: aliased"]
+
+
+def test_every_alias_is_made_ready_to_be_shared_between_threads():
+    offenders = {}
+    for module in sorted(PACKAGE.rglob("*.py")):
+        relative = module.relative_to(PACKAGE)
+        if relative == Path("core/db.py"):
+            continue
+        found = aliases_made_directly(module.read_text())
+        if found:
+            offenders[str(relative)] = found
+    assert offenders == {}, (
+        "Make aliases with casework.core.db.shared_alias: SQLAlchemy readies an alias's columns on first use, "
+        f"without a lock, and a statement built in two threads at once can lose its alias: {offenders}"
+    )

@@ -24,7 +24,7 @@ from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, CaseSt
 from casework.cases.policies import visibility_params, visibility_shape, visible_cases_clause, visible_people_clause
 from casework.cases.sections import search_sources
 from casework.cases.services import normalise_name, normalise_postcode
-from casework.core.db import UTCDateTime
+from casework.core.db import UTCDateTime, shared_alias
 from casework.core.errors import InvalidInput
 from casework.core.inputs import DB_INT_MAX, DB_INT_MIN
 from casework.core.time import london_day, now
@@ -417,7 +417,7 @@ def _summary_columns(query: sa.Select) -> sa.Select:
     in its order, then the total: the same rows, in the same order, as plain values."""
     from casework.accounts.models import Agency, Area
 
-    owner = sa.orm.aliased(User, name="owner")
+    owner = shared_alias(User, name="owner")
     return (
         query.with_only_columns(
             Case.id,

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.audit.reads import note_shown
+from casework.core.db import shared_alias
 from casework.core.registry import CaseRecords, PageSection, registry
 from casework.core.request_cache import request_cached
 from casework.extensions import db
@@ -259,7 +260,7 @@ def _shape_of(
         relationship, *rest = spec if isinstance(spec, tuple) else (spec,)
         prop = relationship.property
         on = getattr(target, prop.key)
-        alias = sa.orm.aliased(prop.mapper.class_)
+        alias = shared_alias(prop.mapper.class_)
         label = f"{prefix}__{prop.key}"
         if prop.uselist:
             collections.append((prop.key, on, _shape_of(prop.mapper.class_, alias, label, (), tuple(rest))))

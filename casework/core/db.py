@@ -94,6 +94,24 @@ def enum_column(enum_cls: type[enum.Enum], **kwargs: Any) -> sa.Enum:
     )
 
 
+def shared_alias(entity: Any, name: str | None = None) -> Any:
+    """An alias of ``entity`` (``sa.orm.aliased``) that several threads may build statements from at
+    once: one kept by a function that builds a statement once per process, or by a cache.
+
+    A column is adapted to an alias by looking it up in an index of the alias's columns, which
+    SQLAlchemy fills the first time a column is looked up, without a lock: a second thread that
+    finds the index part filled does not find the column, leaves it unadapted, and the statement
+    names the table itself beside its alias (a cartesian product). A worker serving case pages on 8
+    threads cached such a statement for its life: failed pages, a worker killed for its memory. The
+    index is filled here, by one lookup, before the alias is shared (SQLAlchemy's own joined loader
+    fills its kept aliases' columns for the same reason). Every alias in the service is made here
+    (``tests/test_code_shape.py``)."""
+    alias = sa.orm.aliased(entity, name=name)
+    selectable = sa.inspect(alias).selectable
+    selectable.corresponding_column(next(iter(sa.inspect(entity).local_table.c)))
+    return alias
+
+
 def rows_changed(result: sa.Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (``session.execute`` is typed as returning any
     ``Result``; for those statements it is a ``CursorResult``, which counts them)."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from casework.accounts.models import Agency, User, UserRole, agency_areas
 from casework.audit.services import record_change
 from casework.core.dates import add_working_days
-from casework.core.db import rows_changed
+from casework.core.db import rows_changed, shared_alias
 from casework.core.links import absolute
 from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now
@@ -683,7 +683,7 @@ def calendar_month(user: User, month: date, moment: datetime | None = None) -> C
     following = (first + timedelta(days=32)).replace(day=1)
     start, end = end_of_day(first - timedelta(days=1)), end_of_day(following - timedelta(days=1))
     # An alias: ``live_clause`` looks up the deadline's case itself, correlated on ``cases``.
-    case = sa.orm.aliased(Case)
+    case = shared_alias(Case)
     rows = db.session.execute(
         sa.select(Deadline, case.reference)
         .outerjoin(case, case.id == Deadline.case_id)

@@ -38,7 +38,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from casework.community_triggers.models import (
     Appeal,
@@ -52,6 +51,7 @@ from casework.community_triggers.models import (
 )
 from casework.community_triggers.pcc_review.models import PccReview, PccReviewOutcome
 from casework.core.dates import working_days_between
+from casework.core.db import shared_alias
 from casework.extensions import db
 
 #: The four figures s.104(9) requires, in the order the law lists them.
@@ -266,7 +266,7 @@ def compute_figures(area_ids: Iterable[int], period_start: date, period_end: dat
     # 6 and 7. Receipt to the first decision, and to the first review outcome, made in the period.
     # Working days need the bank holidays, so the dates come back and are counted in Python: one row
     # per application decided (or reviewed) in the period, in one query each.
-    earlier_decision = aliased(ThresholdDecision)
+    earlier_decision = shared_alias(ThresholdDecision)
     first_decisions = db.session.execute(
         sa.select(application.area_id, application.received_on, ThresholdDecision.decided_on)
         .join(application, ThresholdDecision.application_id == application.id)
@@ -287,7 +287,7 @@ def compute_figures(area_ids: Iterable[int], period_start: date, period_end: dat
             .exists(),
         )
     )
-    earlier_meeting = aliased(ReviewMeeting)
+    earlier_meeting = shared_alias(ReviewMeeting)
     first_outcomes = db.session.execute(
         sa.select(application.area_id, application.received_on, ReviewMeeting.held_on)
         .join(application, ReviewMeeting.application_id == application.id)

@@ -39,6 +39,7 @@ from casework.community_triggers import threshold
 from casework.community_triggers.models import ApplicationStatus, TriggerApplication, application_cases
 from casework.community_triggers.settings import threshold_rules
 from casework.core.dates import add_working_days
+from casework.core.db import shared_alias
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.time import today
 from casework.extensions import db
@@ -162,7 +163,7 @@ def _agency_aliases() -> tuple[Any, Any]:
     """The agency a complaint was made to and the agency holding its case, made once (an alias made per
     call costs the incremental check milliseconds to adapt its statement each time) and on first use (an
     alias made at import would configure the mappers before every domain's models are imported)."""
-    return sa.orm.aliased(Agency, name="receiving_agency"), sa.orm.aliased(Agency, name="holding_agency")
+    return shared_alias(Agency, name="receiving_agency"), shared_alias(Agency, name="holding_agency")
 
 
 def _complaints_of(

@@ -417,3 +417,54 @@ def test_a_records_statement_joins_everything_it_selects_and_orders_by(app, monk
         joined = set(re.findall(r"\bJOIN\s+\w+\s+AS\s+(\w+_\d+)\b", sql))
         assert named, sql[:200]
         assert named <= joined, sorted(named - joined)
+
+
+def test_threads_building_records_statements_from_the_same_new_aliases_build_them_whole(app, monkeypatch):
+    """Each worker thread that first needs a records statement builds it, from the parts' shapes, which
+    every thread shares once made (``_values_shape``). SQLAlchemy looks a column up in an index of the
+    alias's columns to adapt it, and fills that index on the first look-up, without a lock: a thread
+    that found it part filled left a column unadapted, naming the table itself beside its alias, and
+    the statement read a cartesian product (seen on the national dataset under 8 clients after the fix
+    above). ``casework.core.db.shared_alias`` fills the index before an alias is shared. Here 8 threads
+    at a time build every records statement from shapes just made, as a worker's first requests do, and
+    every statement must join all it names (SQLAlchemy's check of the FROM clause, made an error)."""
+    import threading
+
+    from sqlalchemy.sql.compiler import COLLECT_CARTESIAN_PRODUCTS, WARN_LINTING
+
+    from casework.cases import sections
+    from casework.core.registry import registry
+    from casework.extensions import db
+
+    with app.app_context():
+        dialect = db.engine.dialect
+        groups = [
+            group
+            for group in sections._statement_groups(tuple(registry().case_records.values()))
+            if any(part.values is not None for part in group)
+        ]
+        make_shape = sections._values_shape.__wrapped__
+        for _attempt in range(40):
+            shapes = {part: make_shape(part) for group in groups for part in group if part.values is not None}
+            monkeypatch.setattr(sections, "_values_shape", shapes.__getitem__)
+            start = threading.Barrier(8)
+            built: list[Any] = []
+
+            threads = [
+                threading.Thread(target=_build_records_statements, args=(start, groups, built)) for _ in range(8)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(built) == 8 * len(groups)
+            for statement in built:
+                # A cartesian product is a warning, which the suite makes an error.
+                statement.compile(dialect=dialect, linting=COLLECT_CARTESIAN_PRODUCTS | WARN_LINTING)
+
+
+def _build_records_statements(start: Any, groups: list[Any], built: list[Any]) -> None:
+    from casework.cases import sections
+
+    start.wait()
+    built.extend(sections._records_statement.__wrapped__(group) for group in groups)
