@@ -212,9 +212,9 @@ def case_page(
       list order (``ix_cases_lead_agency_created``, ``ix_case_shares_agency_created``), each stopping
       after the page; ``cursor`` continues after the last case of the previous page (keyset
       pagination) and ``page`` skips whole pages;
-    - a search finds the visible cases first, then matches the term within them (reference, summary,
-      location, a party's name, a complaint's reference, and what other domains register in
-      ``sections.search_sources()``), and ranks the matches.
+    - a search matches the term (reference, summary, location, a party's name, a complaint's
+      reference, and what other domains register in ``sections.search_sources()``), each kind through
+      its own index, keeps the visible matches in one join to the visible cases, and ranks them.
 
     ``filters`` narrow the list (``CaseFilters``); ``sort`` orders it by another column
     (``SORT_KEYS``), in ``order``, the case's id breaking ties, and its cursor continues on those keys.
