@@ -690,20 +690,25 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
         Case.summary.ilike(pattern, escape="\\"),
         Case.location.ilike(pattern, escape="\\"),
     )
+    agency_id: sa.BindParameter[int] = sa.bindparam("viewer_agency_id")
     case_matches = sa.select(Case.id.label("case_id"), case_rank.label("rank"))
     # A term across lines could match across two texts of the copy: then the cases' own columns.
-    national = [
+    found = [
         case_matches.where(in_texts if shape.line_break else Case.reference.ilike(pattern, escape="\\")),
         sa.select(named.c.case_id, sa.literal(RANK_IDENTIFIER)),
         sa.select(references.c.case_id, references.c.rank),
         *(source(search) for source in search_sources()),
     ]
-    found = sa.union_all(*national).subquery("found")
+    if shape.lead and not shape.line_break:
+        # The lead agency's own cases, matched in their columns.
+        found.append(case_matches.where(Case.lead_agency_id == agency_id, in_texts))
+    matched = sa.union_all(*found).subquery("found")
     arms: list[sa.Select] = [
-        sa.select(found.c.case_id, found.c.rank, visible.c.created_at).join(visible, visible.c.id == found.c.case_id)
+        sa.select(matched.c.case_id, matched.c.rank, visible.c.created_at).join(
+            visible, visible.c.id == matched.c.case_id
+        )
     ]
     if not shape.line_break:
-        agency_id: sa.BindParameter[int] = sa.bindparam("viewer_agency_id")
         hidden, extra = _search_restrictions(shape)
         # The cases shared with the agency, matched in their copy of the texts beside the share
         # (``CaseShare.case_text``, trigram-indexed, kept in step by the database), so that only the
@@ -722,13 +727,6 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
         if extra:
             shared = shared.join(Case, Case.id == CaseShare.case_id).where(*extra)
         arms.append(shared)
-        if shape.lead:
-            # The lead agency's own cases, matched in their columns.
-            arms.append(
-                case_matches.add_columns(Case.created_at.label("created_at")).where(
-                    Case.lead_agency_id == agency_id, Case.id.not_in(hidden), *extra, in_texts
-                )
-            )
     matches = sa.union_all(*arms).subquery("matches")
     return (
         sa.select(
