@@ -637,13 +637,12 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
 
     Each kind of match is found through its own trigram index: a complaint's reference (DP-2231), a
     party's name through its copy beside the party (``CaseParty.person_name``), every case's
-    reference, and what other domains register (``sections.search_sources()``), across the country;
-    then all of them are kept if their case is visible, in one join to the visible set
-    (``_visible_to_search``), which brings the case's creation time with it (``case_created_at`` of the
-    share), so no case is read to rank the matches. The words of a shared case are matched in their
-    copy beside the share (``CaseShare.case_text``), and the lead agency's cases in their own columns:
-    both are read among the agency's own rows, visible already. The copies are written by the
-    database (migrations 0510, 0511).
+    reference, and what other domains register (``sections.search_sources()``), across the country,
+    and the lead agency's cases in their own columns; then all of them are kept if their case is
+    visible, in one join to the visible set (``_visible_to_search``), which brings the case's creation
+    time with it (``case_created_at`` of the share), so no case is read to rank the matches. The words
+    of a shared case are matched in their copy beside the share (``CaseShare.case_text``), among the
+    agency's own shares. The copies are written by the database (migrations 0510, 0511).
     """
     search = CaseSearch(
         lowered=sa.bindparam("q_lowered"),
