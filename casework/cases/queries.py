@@ -212,9 +212,9 @@ def case_page(
       list order (``ix_cases_lead_agency_created``, ``ix_case_shares_agency_created``), each stopping
       after the page; ``cursor`` continues after the last case of the previous page (keyset
       pagination) and ``page`` skips whole pages;
-    - a search finds the visible cases first, then matches the term within them (reference, summary,
-      location, a party's name, a complaint's reference, and what other domains register in
-      ``sections.search_sources()``), and ranks the matches.
+    - a search matches the term (reference, summary, location, a party's name, a complaint's
+      reference, and what other domains register in ``sections.search_sources()``), each kind through
+      its own index, keeps the visible matches in one join to the visible cases, and ranks them.
 
     ``filters`` narrow the list (``CaseFilters``); ``sort`` orders it by another column
     (``SORT_KEYS``), in ``order``, the case's id breaking ties, and its cursor continues on those keys.
@@ -356,21 +356,26 @@ def _list_statements(shape: _ListShape) -> _ListStatements:
     filters = _list_filters(shape)
     if shape.searching:
         ranked = _search_matches(shape, filters)
+        chosen_from = sa.select(
+            ranked.c.case_id,
+            sa.func.count().over().label("total"),
+        )
         if shape.ranked:
-            ordering = [ranked.c.rank.desc(), _sort_time(shape, Case.created_at).desc(), Case.id.desc()]
+            # The matches carry their case's creation time: no case is read to rank them.
+            ordering = [
+                ranked.c.rank.desc(),
+                _sort_time(shape, ranked.c.created_at).desc(),
+                ranked.c.case_id.desc(),
+            ]
         else:
             ordering = _directed(shape, _sort_expression(shape), Case.id)
+            chosen_from = chosen_from.join(Case, Case.id == ranked.c.case_id)
         # The page's ids are chosen among the matches first, and only those cases are loaded with what
         # a list shows (area, lead agency, owner): a common term matches thousands of visible cases.
         # The number of matches comes with the page (a window count, taken before the LIMIT), rather
         # than from a second run of the search.
         chosen = (
-            sa.select(
-                ranked.c.case_id,
-                sa.func.count().over().label("total"),
-                sa.func.row_number().over(order_by=ordering).label("position"),
-            )
-            .join(Case, Case.id == ranked.c.case_id)
+            chosen_from.add_columns(sa.func.row_number().over(order_by=ordering).label("position"))
             .order_by(*ordering)
             .limit(sa.bindparam("page_limit"))
             .offset(sa.bindparam("offset"))
@@ -627,22 +632,28 @@ def _newest_first(shape: _ListShape, filters: list[sa.ColumnElement[bool]], *, l
 
 
 def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) -> sa.Subquery:
-    """``(case_id, rank)`` of the visible cases matching the search, best rank per case.
+    """``(case_id, rank, created_at)`` of the visible cases matching the search, best rank per case,
+    with the case's creation time (the ranking's second key).
 
-    The visible cases are worked out first, once (a materialised CTE). Each kind of match is then
-    found through its own trigram index and kept if its case is visible: a complaint's reference
-    (DP-2231), a party's name through its copy beside the party (``CaseParty.person_name``), the words
-    of a shared case through their copy beside the share (``CaseShare.case_text``, so a police force
-    reads its own shares, not every case in the country), the lead agency's cases and every case's
-    reference in the cases' columns. The copies are written by the database (migrations 0510, 0511).
+    Each kind of match is found through its own trigram index: a complaint's reference (DP-2231), a
+    party's name through its copy beside the party (``CaseParty.person_name``), every case's
+    reference, and what other domains register (``sections.search_sources()``), across the country,
+    and the lead agency's cases in their own columns; then all of them are kept if their case is
+    visible, in one join to the visible set (``_visible_to_search``), which brings the case's creation
+    time with it (``case_created_at`` of the share), so no case is read to rank the matches. The words
+    of a shared case are matched in their copy beside the share (``CaseShare.case_text``), among the
+    agency's own shares. The copies are written by the database (migrations 0510, 0511).
     """
     search = CaseSearch(
         lowered=sa.bindparam("q_lowered"),
         pattern=sa.bindparam("q_pattern"),
         name_pattern=sa.bindparam("q_name_pattern"),
     )
-    visible = _visible_to_search(shape).cte("visible").prefix_with("MATERIALIZED")
-    visible_ids = sa.select(visible.c.id)
+    # Not materialised: joined once, to the matches, PostgreSQL estimates it and picks how to meet
+    # them (a hash of the agency's shares for thousands of matches, a probe of their key for a few).
+    # Joined in every arm, as before, it was built and hashed once for each arm (9,500 cases for a
+    # police force; about 2 ms of a 10 ms search).
+    visible = _visible_to_search(shape).subquery("visible")
     pattern = search.pattern
     case_rank = sa.case(
         (sa.func.lower(Case.reference) == search.lowered, RANK_EXACT),
@@ -678,73 +689,80 @@ def _search_matches(shape: _ListShape, filters: list[sa.ColumnElement[bool]]) ->
         Case.summary.ilike(pattern, escape="\\"),
         Case.location.ilike(pattern, escape="\\"),
     )
-    case_matches = sa.select(Case.id.label("case_id"), case_rank.label("rank")).join(visible, visible.c.id == Case.id)
-    if shape.line_break:
-        # A term across lines could match across two texts of the copy: the cases' own columns.
-        text_arms = [case_matches.where(in_texts)]
-    else:
-        # The cases shared with the agency, matched in their copy of the texts beside the share
-        # (``CaseShare.case_text``, trigram-indexed, kept in step by the database), materialised so
-        # that only the agency's matching shares are read: matching the cases' own columns found every
-        # matching case in the country before the visible set kept the agency's ("station": 19,000
-        # cases for a police force's 1,800). The lead agency's own cases are matched in their columns.
-        agency_id: sa.BindParameter[int] = sa.bindparam("viewer_agency_id")
-        # Visibility as ``_visible_to_search`` applies it to shares, not a join to the visible set:
-        # PostgreSQL cannot tell how many cases a CTE holds, and would read every visible case first.
-        hidden, extra = _search_restrictions(shape)
-        shared_texts = (
-            sa.select(CaseShare.case_id)
-            .where(
-                CaseShare.agency_id == agency_id,
-                CaseShare.case_text.ilike(pattern, escape="\\"),
-                CaseShare.case_id.not_in(hidden),
-            )
-            .cte("shared_text_matches")
-            .prefix_with("MATERIALIZED")
-        )
-        # A share's match is ranked as words: a case whose reference matches is found, and ranked as
-        # such, by the reference arm (the best rank of a case wins), so the shares need not be joined
-        # to their cases (PostgreSQL would read all of them to do it).
-        shared = sa.select(shared_texts.c.case_id, sa.literal(RANK_TEXT).label("rank"))
-        if extra:
-            shared = shared.join(Case, Case.id == shared_texts.c.case_id).where(*extra)
-        text_arms = [case_matches.where(Case.reference.ilike(pattern, escape="\\")), shared]
-        if shape.lead:
-            text_arms.append(case_matches.where(Case.lead_agency_id == agency_id, in_texts))
-    arms = [
-        *text_arms,
-        sa.select(named.c.case_id, sa.literal(RANK_IDENTIFIER)).where(named.c.case_id.in_(visible_ids)),
-        sa.select(references.c.case_id, references.c.rank).where(references.c.case_id.in_(visible_ids)),
-        *(source(visible, search) for source in search_sources()),
+    agency_id: sa.BindParameter[int] = sa.bindparam("viewer_agency_id")
+    case_matches = sa.select(Case.id.label("case_id"), case_rank.label("rank"))
+    # A term across lines could match across two texts of the copy: then the cases' own columns.
+    found = [
+        case_matches.where(in_texts if shape.line_break else Case.reference.ilike(pattern, escape="\\")),
+        sa.select(named.c.case_id, sa.literal(RANK_IDENTIFIER)),
+        sa.select(references.c.case_id, references.c.rank),
+        *(source(search) for source in search_sources()),
     ]
+    if shape.lead and not shape.line_break:
+        # The lead agency's own cases, matched in their columns.
+        found.append(case_matches.where(Case.lead_agency_id == agency_id, in_texts))
+    matched = sa.union_all(*found).subquery("found")
+    arms: list[sa.Select] = [
+        sa.select(matched.c.case_id, matched.c.rank, visible.c.created_at).join(
+            visible, visible.c.id == matched.c.case_id
+        )
+    ]
+    if not shape.line_break:
+        hidden, extra = _search_restrictions(shape)
+        # The cases shared with the agency, matched in their copy of the texts beside the share
+        # (``CaseShare.case_text``, trigram-indexed, kept in step by the database), so that only the
+        # agency's matching shares are read: matching the cases' own columns found every matching case
+        # in the country before the visible set kept the agency's ("station": 19,000 cases for a
+        # police force's 1,800). Visibility as ``_visible_to_search`` applies it to shares. A share's
+        # match ranks as words: a case whose reference matches is ranked as such by the reference arm
+        # (the best rank of a case wins).
+        shared = sa.select(
+            CaseShare.case_id, sa.literal(RANK_TEXT).label("rank"), CaseShare.case_created_at.label("created_at")
+        ).where(
+            CaseShare.agency_id == agency_id,
+            CaseShare.case_text.ilike(pattern, escape="\\"),
+            CaseShare.case_id.not_in(hidden),
+        )
+        if extra:
+            shared = shared.join(Case, Case.id == CaseShare.case_id).where(*extra)
+        arms.append(shared)
     matches = sa.union_all(*arms).subquery("matches")
     return (
-        sa.select(matches.c.case_id, sa.func.max(matches.c.rank).label("rank"))
+        sa.select(
+            matches.c.case_id,
+            sa.func.max(matches.c.rank).label("rank"),
+            # One time per case (a share's copy is the case's), whichever arm found it.
+            sa.func.max(matches.c.created_at).label("created_at"),
+        )
         .group_by(matches.c.case_id)
         .subquery("ranked")
     )
 
 
 def _visible_to_search(shape: _ListShape) -> sa.CompoundSelect | sa.Select:
-    """The ids of the cases a search looks in: the agency's own (for a lead agency's user) and those
-    shared with it, less the restricted cases the user is not named on.
+    """The ids (``id``) and creation times (``created_at``) of the cases a search looks in: the
+    agency's own (for a lead agency's user) and those shared with it, less the restricted cases the
+    user is not named on.
 
     The restricted cases are a small share of all cases, read from their partial index
     (``ix_cases_restricted``) and left out with an anti-join, so a police force's 9,500 shared cases
-    come from ``case_shares`` alone: with the rule written against ``cases`` (as the list writes it),
-    PostgreSQL scanned every case to build the set (190 ms of a 420 ms search on the national
-    dataset; 29 ms this way). ``cases`` is read only when an area or status filter needs it.
+    come from ``case_shares`` alone, with their case's creation time (``case_created_at``): with the
+    rule written against ``cases`` (as the list writes it), PostgreSQL scanned every case to build the
+    set (190 ms of a 420 ms search on the national dataset; 29 ms this way). ``cases`` is read only
+    when an area or status filter needs it.
     """
     agency_id: sa.BindParameter[int] = sa.bindparam("viewer_agency_id")
     hidden, extra = _search_restrictions(shape)
-    shared = sa.select(CaseShare.case_id.label("id")).where(
+    shared = sa.select(CaseShare.case_id.label("id"), CaseShare.case_created_at.label("created_at")).where(
         CaseShare.agency_id == agency_id, CaseShare.case_id.not_in(hidden)
     )
     if extra:
         shared = shared.join(Case, Case.id == CaseShare.case_id).where(*extra)
     if not shape.lead:
         return shared
-    lead = sa.select(Case.id.label("id")).where(Case.lead_agency_id == agency_id, Case.id.not_in(hidden), *extra)
+    lead = sa.select(Case.id.label("id"), Case.created_at.label("created_at")).where(
+        Case.lead_agency_id == agency_id, Case.id.not_in(hidden), *extra
+    )
     return sa.union(lead, shared)
 
 

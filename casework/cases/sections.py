@@ -61,9 +61,10 @@ def timeline_sources() -> list[Callable[[Any], list[TimelineEntry]]]:
     return registry().case_timeline_sources
 
 
-def search_sources() -> list[Callable[[Any, Any], Any]]:
-    """functions(visible case ids, the search) -> a SELECT of (case id, rank): other domains' records
-    that lead to a case (a Case Review application's reference). See ``casework.cases.queries.case_page``."""
+def search_sources() -> list[Callable[[Any], Any]]:
+    """functions(the search) -> a SELECT of (case id, rank): the cases other domains' matching records
+    lead to (a Case Review application's reference), visible or not: the search keeps the visible ones,
+    for every kind of match at once. See ``casework.cases.queries.case_page``."""
     return registry().case_search_sources
 
 

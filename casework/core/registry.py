@@ -112,9 +112,9 @@ class Registry:
     person_page_sections: list[PageSection] = field(default_factory=list)
     #: functions(case) -> [casework.cases.sections.TimelineEntry].
     case_timeline_sources: list[Callable[[Any], list[Any]]] = field(default_factory=list)
-    #: functions(visible case ids, the search) -> a SELECT of (case id, rank) for case search
-    #: (``casework.cases.queries.case_page``).
-    case_search_sources: list[Callable[[Any, Any], Any]] = field(default_factory=list)
+    #: functions(the search) -> a SELECT of (case id, rank) for case search, visible or not (the search
+    #: keeps the visible ones; ``casework.cases.queries.case_page``).
+    case_search_sources: list[Callable[[Any], Any]] = field(default_factory=list)
     #: role -> functions(user) -> panel data for templates/dashboard/_<role>.html.
     dashboard_panels: dict[str, list[Callable[[Any], dict[str, Any]]]] = field(default_factory=dict)
     #: signal name -> [(domain, receiver)], for the lifecycle signals (``casework.core.lifecycle``).
@@ -252,8 +252,9 @@ class DomainRegistration:
     def case_timeline(self, fn: Callable[[Any], list[Any]]) -> None:
         self.registry.case_timeline_sources.append(fn)
 
-    def case_search(self, fn: Callable[[Any, Any], Any]) -> None:
-        """Other domains' records that lead to a case in the case search (an application's reference)."""
+    def case_search(self, fn: Callable[[Any], Any]) -> None:
+        """Other domains' records that lead to a case in the case search (an application's reference):
+        ``fn(search)`` gives the cases its matching records lead to; the search keeps the visible ones."""
         self.registry.case_search_sources.append(fn)
 
     def panel(self, role: str, fn: Callable[[Any], dict[str, Any]]) -> None:

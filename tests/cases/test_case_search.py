@@ -78,6 +78,42 @@ def test_search_finds_a_case_by_case_review_reference_and_applicant_name(api_cli
     assert found(client, q="Jane Apple") == [linked["reference"]]
 
 
+def test_a_case_review_reference_finds_only_the_linked_cases_the_user_can_see(api_client, world, open_case):
+    """Other domains' search sources answer every case their matching records lead to; the search keeps
+    the visible ones, with every other kind of match (one join to the visible set)."""
+    own = open_case(summary="Noise")
+    shared = open_case(summary="Threats", shared_with=["DERPOL"])
+    restricted = open_case(summary="Threats", shared_with=["DERPOL"])
+    application = api_client(world.coordinator).post(
+        "/api/v1/triggers",
+        json={
+            "area_code": "BOL",
+            "received_on": "2026-03-02",
+            "channel": "phone",
+            "applicant": {"name": "Jane Applewood", "email": None, "phone": None, "address": None},
+            "applicant_role": "victim",
+            "consent_given": False,
+            "description": "Noise and threats.",
+            "case_ids": [own["id"], shared["id"], restricted["id"]],
+            "complaints": [
+                {"occurred_on": "2026-01-10", "reported_on": "2026-01-12", "agency_code": "BDC", "reference": "L-1"}
+            ],
+        },
+    )
+    assert application.status_code == 201, application.json
+    restricting = api_client(world.officer).patch(
+        f"/api/v1/cases/{restricted['id']}", json={"version": restricted["version"], "is_restricted": True}
+    )
+    assert restricting.status_code == 200, restricting.json
+    reference = application.json["reference"]
+    newest_first = [restricted["reference"], shared["reference"], own["reference"]]
+    assert found(api_client(world.officer), q=reference) == newest_first
+    assert found(api_client(world.manager), q=reference) == newest_first[1:], "restricted: named users only"
+    assert found(api_client(world.partner), q=reference) == [shared["reference"]]
+    assert found(api_client(world.partner), q="applewood") == [shared["reference"]]
+    assert found(api_client(world.other_officer), q="applewood") == []
+
+
 def test_search_never_finds_a_case_the_user_cannot_see(api_client, world, open_case, incident):
     theirs = open_case(user=world.other_officer, area_code="NED", summary="Noise")
     incident(theirs, "DP-7777", user=world.other_officer)
