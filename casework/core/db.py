@@ -172,6 +172,19 @@ def commit() -> None:
     answer_reads_only()
 
 
+def execute_values(statement: sa.Executable, params: dict[str, Any] | None = None) -> sa.CursorResult[Any]:
+    """Run ``statement``, which selects columns only (no entities), in the request's session: its
+    transaction and engine, and its autoflush, as ``Session.execute`` would, but on the session's
+    connection. ``Session.execute`` would also run the ORM's loading, which sets up a row processor for
+    each selected column on every execution, for rows that are plain values either way."""
+    from casework.extensions import db
+
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    return session.connection(bind_arguments={"clause": statement}).execute(statement, params)
+
+
 def end_read_transaction() -> None:
     """End the current transaction when it has only read, before slow work that needs no lock.
 
