@@ -141,7 +141,7 @@ def record_views(response: Response) -> Response:
     actor_id = _user_id()
     # The read ends here, with whatever the view left uncommitted (a form that failed half-way): it
     # never rides on the entries' commit, and holds no lock or snapshot they would wait for. A read
-    # that holds nothing (PostgreSQL's, in autocommit) is left for the session's close at the end of
+    # that holds nothing (a read engine's, in autocommit) is left for the session's close at the end of
     # the request: a rollback would first expire everything it loaded, for nothing.
     if not holds_nothing(db.session()):
         db.session.rollback()

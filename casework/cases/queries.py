@@ -24,7 +24,7 @@ from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, CaseSt
 from casework.cases.policies import visibility_params, visibility_shape, visible_cases_clause, visible_people_clause
 from casework.cases.sections import search_sources
 from casework.cases.services import normalise_name, normalise_postcode
-from casework.core.db import UTCDateTime, shared_alias
+from casework.core.db import UTCDateTime, execute_values, shared_alias
 from casework.core.errors import InvalidInput
 from casework.core.inputs import DB_INT_MAX, DB_INT_MIN
 from casework.core.time import london_day, now
@@ -460,10 +460,10 @@ def _summary_rows(statement: sa.Select, params: dict[str, Any]) -> list[tuple[Ca
     """The page's rows as summaries: rows of a ``CaseSummary`` and the total. Each case is noted as
     shown (``note_shown``), as loading it as an entity would (casework.audit.reads): the view entries
     are the same. On the session's connection, in its transaction: a read of plain columns needs
-    nothing of the ORM (and a list's request has nothing to flush)."""
+    nothing of the ORM's loading (``execute_values``)."""
 
     rows = []
-    for row in db.session.connection().execute(statement, params):
+    for row in execute_values(statement, params):
         # The columns in the order ``_summary_columns`` selects them; the last is the total.
         (case_id, reference, area_code, area_name, category, summary, location, status) = row[:8]
         agency_code, agency_name, owner_email, owner_name = row[8:12]
@@ -895,7 +895,8 @@ def list_choices(user: Any) -> ListChoices:
     managers: dict[int, str] = {}
     parts: dict[str, list[tuple[str, str]]] = {"category": [], "agency": [], "area": []}
     queued = 0
-    for part, name, number, code, role in db.session.execute(_list_choices_statement(), {"agency_id": user.agency_id}):
+    # Values only: on the session's connection, without the ORM's loading (``execute_values``).
+    for part, name, number, code, role in execute_values(_list_choices_statement(), {"agency_id": user.agency_id}):
         if part == "owner":
             owners[number] = name
             if role == Role.manager:

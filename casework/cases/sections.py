@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.audit.reads import note_shown
-from casework.core.db import shared_alias
+from casework.core.db import execute_values, shared_alias
 from casework.core.registry import CaseRecords, PageSection, registry
 from casework.core.request_cache import request_cached
 from casework.extensions import db
@@ -91,11 +91,8 @@ def _every_domains_records(case_id: int) -> dict[str, list[Any]]:
         if all(part.values is not None for part in group):
             # Rows of values only: run by the connection, not the session, whose ORM loading would set up
             # a row processor for each of the statement's hundreds of labelled columns on every execution
-            # (about a third of the statement's cost). The session's transaction and engine, and its
-            # autoflush, as ``Session.execute`` would have.
-            if db.session.autoflush:
-                db.session.flush()
-            result = db.session.connection(bind_arguments={"clause": statement}).execute(statement, params)
+            # (about a third of the statement's cost): ``execute_values``.
+            result = execute_values(statement, params)
         else:
             result = db.session.execute(statement, params)
         # Rows of values hold JSON (lists, dicts) that cannot be hashed: a part read as values makes its

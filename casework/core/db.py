@@ -190,6 +190,19 @@ def commit() -> None:
     answer_reads_only()
 
 
+def execute_values(statement: sa.Executable, params: dict[str, Any] | None = None) -> sa.CursorResult[Any]:
+    """Run ``statement``, which selects columns only (no entities), in the request's session: its
+    transaction and engine, and its autoflush, as ``Session.execute`` would, but on the session's
+    connection. ``Session.execute`` would also run the ORM's loading, which sets up a row processor for
+    each selected column on every execution, for rows that are plain values either way."""
+    from casework.extensions import db
+
+    session = db.session()
+    if session.autoflush:
+        session.flush()
+    return session.connection(bind_arguments={"clause": statement}).execute(statement, params)
+
+
 def end_read_transaction() -> None:
     """End the current transaction when it has only read, before slow work that needs no lock.
 
@@ -458,9 +471,10 @@ def _sqlite_file_lock(url: sa.URL) -> FileWriteLock | None:
     return FileWriteLock(os.path.abspath(database) + WRITE_LOCK_SUFFIX)
 
 
-def configure_engine_events(engine: sa.Engine) -> None:
+def configure_engine_events(engine: sa.Engine, *, reads_in_autocommit: bool = False) -> None:
     """SQLite needs help to behave like the database the service is written for; PostgreSQL's read
-    transactions are declared read-only, and ended without forgetting what psycopg prepared."""
+    transactions are declared read-only, and ended without forgetting what psycopg prepared.
+    ``reads_in_autocommit``: SQLite's read engine, whose ``read`` transactions send no ``BEGIN``."""
     ping_after_idle(engine)
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         _configure_psycopg(engine)
@@ -522,6 +536,8 @@ def configure_engine_events(engine: sa.Engine) -> None:
             take_write_lock(conn)
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             return
+        if mode == "read" and reads_in_autocommit:
+            return  # each statement a read transaction of its own, as on PostgreSQL (configure_read_engine)
         conn.exec_driver_sql("BEGIN")
         if mode == "record":
             conn.info[_DEFERRED_WRITE_KEY] = True
@@ -626,6 +642,14 @@ def configure_transaction_guard() -> None:
 # connection be used the other way. In the tests, whose session is bound to the test's connection,
 # every transaction stays on that connection.
 #
+# SQLite's read engine sends no ``BEGIN`` for a ``read`` transaction: each statement is a read
+# transaction of its own (the driver's autocommit; the connections stay ``query_only``, so a write is
+# still refused), as each is on PostgreSQL below, whose READ COMMITTED gives each statement its own
+# snapshot anyway. A read then holds no snapshot between its statements, so the view entries' write
+# need not end it first (``holds_nothing``): that rollback, which also expired everything the read had
+# loaded, and the ``BEGIN`` cost about 0.15 ms a request. A SAVEPOINT still begins a transaction
+# (SQLite's own rule), which ``holds_nothing`` sees.
+#
 # PostgreSQL (psycopg) has a read engine too, for another reason: round trips. A read transaction was
 # ``BEGIN READ ONLY``, its statements and a ``COMMIT``: each a round trip, and a wake-up of a server
 # process on the same cores, for a transaction that adds nothing. PostgreSQL's default isolation, READ
@@ -659,7 +683,7 @@ def configure_read_engine(app: Any, engine: sa.Engine) -> None:
         if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or "mode=memory" in database:
             return  # an in-memory database is one connection's own: a second engine would see another
         reads = sa.create_engine(engine.url)
-        configure_engine_events(reads)
+        configure_engine_events(reads, reads_in_autocommit=True)
 
         @event.listens_for(reads, "connect")
         def _read_only_from_the_start(dbapi_connection: Any, _record: Any) -> None:
@@ -768,21 +792,24 @@ def bind_for_writes(session: Session, clause: Any = None) -> Any:
 
 def holds_nothing(session: Session) -> bool:
     """Whether ``session``'s transaction, if it has one, could only read and holds nothing a write of
-    the request's own would wait for: a ``read`` on PostgreSQL's read engine, whose connections are
-    autocommit (each statement was a transaction of its own) and refuse writes. Ending it before such
-    a write (a rollback, which also expires everything it loaded) changes nothing, so it can be left
-    to the session's close at the end of the request. Not on SQLite: its read transaction holds a
-    snapshot of the file, which would keep the write's commit from checkpointing the WAL (measured:
-    the commit then took milliseconds, not a tenth of one)."""
+    the request's own would wait for: a ``read`` on a read engine, whose connections are autocommit
+    (each statement was a transaction of its own) and refuse writes. Ending it before such a write (a
+    rollback, which also expires everything it loaded) changes nothing, so it can be left to the
+    session's close at the end of the request. On SQLite, only while no SAVEPOINT has begun a
+    transaction on the connection: an open read transaction holds a snapshot of the file, which would
+    keep the write's commit from checkpointing the WAL (measured: the commit then took milliseconds,
+    not a tenth of one)."""
     if not session.in_transaction():
         return True
-    reads = getattr(session, "read_engine", None)
-    return (
-        reads is not None
-        and reads.dialect.name == "postgresql"
-        and session.info.get(_TRANSACTION_ENGINE_KEY) is reads
-        and transaction_mode() == "read"
-    )
+    reads: sa.Engine | None = getattr(session, "read_engine", None)
+    if reads is None or transaction_mode() != "read":
+        return False
+    database = reads.dialect.name
+    if session.info.get(_TRANSACTION_ENGINE_KEY) is not reads:
+        return False
+    if database == "sqlite":
+        return not session.connection().connection.dbapi_connection.in_transaction  # type: ignore[union-attr]
+    return True
 
 
 def _remember_engine(session: Session, _transaction: Any, connection: sa.Connection) -> None:

@@ -87,3 +87,28 @@ def test_a_page_past_the_end_still_counts_the_list(world, shared_cases, api_clie
     first = client.get("/api/v1/cases?per_page=2").json
     assert first["total"] == 3
     assert len(first["items"]) == 2
+
+
+def test_the_case_list_page_reads_only_the_user_through_the_orms_loading(world, shared_cases, page_client):
+    """The page's rows, its filters' options and the saved views are values, run by the session's
+    connection (``casework.core.db.execute_values``): the ORM's loading, which sets up a row processor
+    for each selected column on every execution, sees only the signed-in user's statement."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    client = page_client(world.officer)
+    shared_cases(1)
+    through_the_orm: list[str] = []
+
+    def executed(state: Any) -> None:
+        through_the_orm.append(" ".join(str(state.statement).split()))
+
+    sa.event.listen(Session, "do_orm_execute", executed)
+    try:
+        response = client.get("/cases/")
+    finally:
+        sa.event.remove(Session, "do_orm_execute", executed)
+    assert response.status_code == 200
+    assert b"BOL-" in response.get_data()
+    assert len(through_the_orm) == 1, "\n".join(statement[:160] for statement in through_the_orm)
+    assert "JOIN user_sessions" in through_the_orm[0], through_the_orm[0][:160]

@@ -247,6 +247,32 @@ def test_every_domains_records_are_read_without_the_orms_loading(app, world, fil
     db.session.rollback()
 
 
+def test_the_case_journal_is_read_without_the_orms_loading(app, world, fill):  # noqa: F811
+    """The notes, changes and linked cases come as values, run by the session's connection
+    (``casework.core.db.execute_values``), not through the ORM's loading."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from casework.cases.services.reading import case_journal
+    from casework.extensions import db
+
+    fill(1)
+    through_the_orm: list[Any] = []
+
+    def executed(state: Any) -> None:
+        through_the_orm.append(state.statement)
+
+    sa.event.listen(Session, "do_orm_execute", executed)
+    try:
+        with app.test_request_context(f"/cases/{world.case.id}"):
+            journal = case_journal(world.case)
+    finally:
+        sa.event.remove(Session, "do_orm_execute", executed)
+    assert journal.notes or journal.events
+    assert through_the_orm == []
+    db.session.rollback()
+
+
 def _add_every_kind_of_record(case_world: Any) -> None:
     """What ``fill`` cannot add through the API: a removed document about an incident, a review (two
     of them, so an intervention's rows are its breaches times its reviews), a live victim-page access,

@@ -181,3 +181,17 @@ def test_the_case_list_links_each_visible_view_in_order_without_loading_it(page_
     assert "(your team's)" not in mine
     assert 'high risk</a> <span class="govuk-body-s">(your team\'s)</span>' in theirs
     assert "Medium, mine" not in theirs
+
+
+def test_the_lists_links_include_a_view_not_yet_flushed(app, world):
+    """The saved views' links are read on the session's connection (``execute_values``) with the
+    session's autoflush, as ``Session.execute`` reads them: a view added in the same unit of work is
+    among them."""
+    from casework.cases.saved_views import view_links_for
+
+    with app.test_request_context("/cases/"):
+        assert view_links_for(world.officer) == []  # the user's own columns and roles loaded (a load autoflushes)
+        db.session.add(SavedCaseView(user_id=world.officer.id, name="Added just now", arguments={"risk": "high"}))
+        links = view_links_for(world.officer)
+        db.session.rollback()
+    assert [(link.name, link.arguments) for link in links] == [("Added just now", {"risk": "high"})]

@@ -126,3 +126,36 @@ def test_nothing_disposes_the_application_s_engine_alone():
         if "db.engine" + ".dispose()" in path.read_text() and path != PROJECT_ROOT / "casework/core/db.py"
     ]
     assert alone == [], "use casework.core.db.dispose_engines, which closes the read engine's connections too"
+
+
+def test_a_read_sends_no_begin_and_is_not_rolled_back_before_its_view_entries(app):
+    """Each statement of a read is a read transaction of its own (no ``BEGIN``), so the view entries'
+    write need not end the read first: no ``ROLLBACK`` reaches SQLite before their transaction."""
+    executed = _trace_every_connection(app)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {app.config['TEST_TOKEN']}"}
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    del executed[:]
+    response = client.get("/api/v1/cases", headers=headers)
+    assert len(response.get_json()["items"]) == 1
+    statements = [" ".join(statement.split())[:40] for statement in executed]
+    assert "BEGIN" not in statements, statements
+    assert "ROLLBACK" not in statements, statements
+    assert statements.count("BEGIN IMMEDIATE") == 1, statements
+    assert statements.count("COMMIT") == 1, statements
+    assert any(statement.startswith("INSERT INTO audit_entries") for statement in statements), statements
+
+
+def test_a_savepoint_in_a_read_begins_a_transaction_that_holds_a_snapshot(app):
+    """SQLite begins a transaction at a SAVEPOINT even in autocommit: such a read holds a snapshot,
+    and is ended before the view entries are written (``holds_nothing``)."""
+    from casework.core.db import choose_transaction_mode, holds_nothing
+
+    with app.test_request_context("/", method="GET"):
+        choose_transaction_mode()
+        assert db.session.scalar(sa.text("SELECT summary FROM cases")) == "Noise at night"
+        assert holds_nothing(db.session())
+        with db.session.begin_nested():
+            db.session.scalar(sa.text("SELECT count(*) FROM cases"))
+            assert not holds_nothing(db.session())
+        db.session.rollback()

@@ -31,6 +31,7 @@ from casework.cases.policies import (
     visibility_shape,
     visible_cases_template,
 )
+from casework.core.db import execute_values
 from casework.core.errors import NotFound
 from casework.core.templating import format_date
 from casework.core.time import london_day, now
@@ -286,7 +287,8 @@ def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
         params.update(visibility_params(viewer))
     statement = _journal_statement(viewer is not None, shape)
     journal = CaseJournal(notes=[], events=[], linked=[])
-    for row in db.session.execute(statement, params):
+    # Values only: on the session's connection, without the ORM's loading (``execute_values``).
+    for row in execute_values(statement, params):
         if row.source == "note":
             author = Author(row.author_name, row.author_email) if row.author_name is not None else None
             journal.notes.append(NoteEntry(row.id, row.text, row.created_at, author))
