@@ -336,6 +336,21 @@ class _ListShape:
     #: A search term with a line break in it (matched in the cases' own texts, not their copies).
     line_break: bool = False
 
+    @property
+    def narrowed(self) -> bool:
+        """A filter other than area and status is chosen (those two a search applies as it finds its
+        matches, ``_search_restrictions``; the others to the matches it found)."""
+        return bool(
+            self.owner
+            or self.team
+            or self.risk
+            or self.overdue
+            or self.category
+            or self.agency
+            or self.opened_from
+            or self.opened_to
+        )
+
 
 @dataclass(frozen=True)
 class _ListStatements:
@@ -360,6 +375,14 @@ def _list_statements(shape: _ListShape) -> _ListStatements:
             ranked.c.case_id,
             sa.func.count().over().label("total"),
         )
+        matched = sa.select(ranked.c.case_id)
+        if not shape.ranked or shape.narrowed:
+            chosen_from = chosen_from.join(Case, Case.id == ranked.c.case_id)
+        if shape.narrowed:
+            # The list's other filters (an owner, a team, a risk band, ...) apply to the matches as they
+            # do to the list: a search within "my cases" finds only mine.
+            chosen_from = chosen_from.where(*filters)
+            matched = matched.join(Case, Case.id == ranked.c.case_id).where(*filters)
         if shape.ranked:
             # The matches carry their case's creation time: no case is read to rank them.
             ordering = [
@@ -369,7 +392,6 @@ def _list_statements(shape: _ListShape) -> _ListStatements:
             ]
         else:
             ordering = _directed(shape, _sort_expression(shape), Case.id)
-            chosen_from = chosen_from.join(Case, Case.id == ranked.c.case_id)
         # The page's ids are chosen among the matches first, and only those cases are loaded with what
         # a list shows (area, lead agency, owner): a common term matches thousands of visible cases.
         # The number of matches comes with the page (a window count, taken before the LIMIT), rather
@@ -384,7 +406,7 @@ def _list_statements(shape: _ListShape) -> _ListStatements:
         query: sa.Select[Any] = (
             sa.select(Case, chosen.c.total).join(chosen, chosen.c.case_id == Case.id).order_by(chosen.c.position)
         )
-        counted: sa.Select | sa.CompoundSelect = sa.select(ranked.c.case_id)
+        counted: sa.Select | sa.CompoundSelect = matched
     else:
         candidates = sa.union(*_newest_first(shape, filters, limited=True)).subquery()
         query = (

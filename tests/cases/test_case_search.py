@@ -131,6 +131,23 @@ def test_search_never_finds_a_case_the_user_cannot_see(api_client, world, open_c
     assert found(api_client(world.partner), q="DP-777") == [theirs["reference"]], "shared, but for its named users"
 
 
+def test_a_search_keeps_to_the_lists_other_filters(api_client, world, open_case):
+    """The list's filters narrow a search as they narrow the list: a search within "my cases" finds only
+    mine, and its total counts only those. (Area and status a search applied as it found its matches;
+    the owner, category and the others it once ignored.)"""
+    mine = open_case(summary="Graffiti on the garages", owner_email=world.officer.email)
+    theirs = open_case(summary="Graffiti by the shops", category="environmental", owner_email=world.manager.email)
+    client = api_client(world.officer)
+    assert sorted(found(client, q="Graffiti")) == sorted([mine["reference"], theirs["reference"]])
+    assert found(client, q="Graffiti", owner="me") == [mine["reference"]]
+    assert found(client, q="Graffiti", owner="none") == []
+    assert found(client, q="Graffiti", category="environmental") == [theirs["reference"]]
+    assert found(client, q="Graffiti", sort="reference", owner="me") == [mine["reference"]]
+    response = client.get("/api/v1/cases", query_string={"q": "Graffiti", "owner": "me"})
+    assert response.json["total"] == 1
+    assert found(client, q="Graffiti", opened_to="2020-01-01") == []
+
+
 def test_an_exact_reference_ranks_before_partial_matches_and_words(api_client, world, open_case, incident):
     exact = open_case(summary="Loud music")
     incident(exact, "DP-100")
