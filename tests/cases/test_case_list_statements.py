@@ -93,21 +93,12 @@ def test_the_case_list_page_reads_only_the_user_through_the_orms_loading(world, 
     """The page's rows, its filters' options and the saved views are values, run by the session's
     connection (``casework.core.db.execute_values``): the ORM's loading, which sets up a row processor
     for each selected column on every execution, sees only the signed-in user's statement."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Session
+    from tests.support.orm_loading import statements_through_the_orm
 
     client = page_client(world.officer)
     shared_cases(1)
-    through_the_orm: list[str] = []
-
-    def executed(state: Any) -> None:
-        through_the_orm.append(" ".join(str(state.statement).split()))
-
-    sa.event.listen(Session, "do_orm_execute", executed)
-    try:
+    with statements_through_the_orm() as through_the_orm:
         response = client.get("/cases/")
-    finally:
-        sa.event.remove(Session, "do_orm_execute", executed)
     assert response.status_code == 200
     assert b"BOL-" in response.get_data()
     assert len(through_the_orm) == 1, "\n".join(statement[:160] for statement in through_the_orm)

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 
 from tests.interventions.world import world  # noqa: F401
+from tests.support.orm_loading import statements_through_the_orm
 
 #: The most statements a case view may run (issue 15: 8 or fewer): the signed-in user (or the token and
 #: its user); the case with its visibility; the journal (notes, changes, links); every domain's records
@@ -223,24 +224,12 @@ def test_every_domains_records_are_read_without_the_orms_loading(app, world, fil
     """Records read as values are run by the session's connection: the ORM's loading, which would set
     up a row processor for each of the statements' hundreds of labelled columns on every execution,
     never sees them."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Session
-
     from casework.cases import sections
     from casework.extensions import db
 
     fill(1)
-    through_the_orm: list[Any] = []
-
-    def executed(state: Any) -> None:
-        through_the_orm.append(state.statement)
-
-    sa.event.listen(Session, "do_orm_execute", executed)
-    try:
-        with app.test_request_context(f"/cases/{world.case.id}"):
-            read = sections._every_domains_records(world.case.id)
-    finally:
-        sa.event.remove(Session, "do_orm_execute", executed)
+    with statements_through_the_orm() as through_the_orm, app.test_request_context(f"/cases/{world.case.id}"):
+        read = sections._every_domains_records(world.case.id)
     assert read["incidents"]
     assert read["case_parties"]
     assert through_the_orm == []
@@ -250,24 +239,12 @@ def test_every_domains_records_are_read_without_the_orms_loading(app, world, fil
 def test_the_case_journal_is_read_without_the_orms_loading(app, world, fill):  # noqa: F811
     """The notes, changes and linked cases come as values, run by the session's connection
     (``casework.core.db.execute_values``), not through the ORM's loading."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Session
-
     from casework.cases.services.reading import case_journal
     from casework.extensions import db
 
     fill(1)
-    through_the_orm: list[Any] = []
-
-    def executed(state: Any) -> None:
-        through_the_orm.append(state.statement)
-
-    sa.event.listen(Session, "do_orm_execute", executed)
-    try:
-        with app.test_request_context(f"/cases/{world.case.id}"):
-            journal = case_journal(world.case)
-    finally:
-        sa.event.remove(Session, "do_orm_execute", executed)
+    with statements_through_the_orm() as through_the_orm, app.test_request_context(f"/cases/{world.case.id}"):
+        journal = case_journal(world.case)
     assert journal.notes or journal.events
     assert through_the_orm == []
     db.session.rollback()

@@ -51,10 +51,9 @@ def test_search_finds_a_case_by_any_agencys_reference_on_its_complaints(api_clie
     assert found(client, q="DP-9999") == []
 
 
-def test_search_finds_a_case_by_case_review_reference_and_applicant_name(api_client, world, open_case):
-    linked = open_case(summary="Noise from number 12")
-    open_case(summary="Another case")
-    application = api_client(world.coordinator).post(
+def _apply_for_a_review(coordinator: Any, case_ids: list[int]) -> Any:
+    """A Case Review application by Jane Applewood about ``case_ids``, recorded by ``coordinator``."""
+    application = coordinator.post(
         "/api/v1/triggers",
         json={
             "area_code": "BOL",
@@ -64,13 +63,20 @@ def test_search_finds_a_case_by_case_review_reference_and_applicant_name(api_cli
             "applicant_role": "victim",
             "consent_given": False,
             "description": "Noise and threats.",
-            "case_ids": [linked["id"]],
+            "case_ids": case_ids,
             "complaints": [
                 {"occurred_on": "2026-01-10", "reported_on": "2026-01-12", "agency_code": "BDC", "reference": "L-1"}
             ],
         },
     )
     assert application.status_code == 201, application.json
+    return application
+
+
+def test_search_finds_a_case_by_case_review_reference_and_applicant_name(api_client, world, open_case):
+    linked = open_case(summary="Noise from number 12")
+    open_case(summary="Another case")
+    application = _apply_for_a_review(api_client(world.coordinator), [linked["id"]])
     client = api_client(world.officer)
     assert found(client, q=application.json["reference"]) == [linked["reference"]]
     assert found(client, q=application.json["reference"].lower()) == [linked["reference"]]
@@ -84,23 +90,7 @@ def test_a_case_review_reference_finds_only_the_linked_cases_the_user_can_see(ap
     own = open_case(summary="Noise")
     shared = open_case(summary="Threats", shared_with=["DERPOL"])
     restricted = open_case(summary="Threats", shared_with=["DERPOL"])
-    application = api_client(world.coordinator).post(
-        "/api/v1/triggers",
-        json={
-            "area_code": "BOL",
-            "received_on": "2026-03-02",
-            "channel": "phone",
-            "applicant": {"name": "Jane Applewood", "email": None, "phone": None, "address": None},
-            "applicant_role": "victim",
-            "consent_given": False,
-            "description": "Noise and threats.",
-            "case_ids": [own["id"], shared["id"], restricted["id"]],
-            "complaints": [
-                {"occurred_on": "2026-01-10", "reported_on": "2026-01-12", "agency_code": "BDC", "reference": "L-1"}
-            ],
-        },
-    )
-    assert application.status_code == 201, application.json
+    application = _apply_for_a_review(api_client(world.coordinator), [own["id"], shared["id"], restricted["id"]])
     restricting = api_client(world.officer).patch(
         f"/api/v1/cases/{restricted['id']}", json={"version": restricted["version"], "is_restricted": True}
     )

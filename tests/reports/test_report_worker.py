@@ -4,14 +4,11 @@ finished job gives the report the API answers without the preference."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from casework.core.db import commit
-from casework.extensions import db
 from tests.notifications.committed import committed_app, committed_database, wait_until
+from tests.support.one_application import one_application_and_a_token
 
 pytestmark = pytest.mark.celery_worker
 
@@ -20,38 +17,10 @@ REPORT = "/api/v1/reports/partnership?period_start=2025-04-01&period_end=2026-03
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_report_is_queued_then_compiled_by_a_real_worker(backend, tmp_path, request):
-    from casework.accounts import services as accounts
-    from casework.community_triggers.models import ApplicantRole, Channel, TriggerApplication
-
     postgresql_url = request.getfixturevalue("postgresql_url") if backend == "postgresql" else None
     with committed_database(backend, tmp_path, postgresql_url) as url, committed_app(url, tmp_path) as app:
         with app.app_context():
-            area = accounts.create_area(None, "BOL", "Bolsover")
-            accounts.create_area(None, "NED", "North East Derbyshire")
-            agency = accounts.create_agency(None, "BDC", "Bolsover District Council", "council", ["BOL", "NED"])
-            manager = accounts.create_user(
-                None,
-                email="manager@example.org",
-                name="Mona",
-                password="a long enough password",
-                agency=agency,
-                roles=["manager"],
-            )
-            db.session.add(
-                TriggerApplication(
-                    reference="BOL-CT-2025-0001",
-                    area_id=area.id,
-                    year=2025,
-                    sequence=1,
-                    received_on=date(2025, 6, 2),
-                    channel=Channel.phone,
-                    applicant_name="A Resident",
-                    applicant_role=ApplicantRole.victim,
-                    description="Noise",
-                )
-            )
-            token, _row = accounts.issue_token(manager, 1)
-            commit()
+            token = one_application_and_a_token("manager", also_covers=(("NED", "North East Derbyshire"),))
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         expected = client.get(REPORT, headers=headers).get_json()

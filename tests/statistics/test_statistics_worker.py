@@ -3,49 +3,19 @@ database): the API answers 202 with the job while it is queued, and the job fini
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from casework.core.db import commit
-from casework.extensions import db
 from tests.notifications.committed import committed_app, wait_until
+from tests.support.one_application import one_application_and_a_token
 
 pytestmark = pytest.mark.celery_worker
 
 
 def test_compile_is_queued_then_done_by_a_real_worker(tmp_path):
-    from casework.accounts import services as accounts
-    from casework.community_triggers.models import ApplicantRole, Channel, TriggerApplication
-
     with committed_app(f"sqlite:///{tmp_path / 'statistics.sqlite'}", tmp_path) as app:
         with app.app_context():
-            area = accounts.create_area(None, "BOL", "Bolsover")
-            agency = accounts.create_agency(None, "BDC", "Bolsover District Council", "council", ["BOL"])
-            coordinator = accounts.create_user(
-                None,
-                email="coordinator@example.org",
-                name="Cora",
-                password="a long enough password",
-                agency=agency,
-                roles=["coordinator"],
-            )
-            db.session.add(
-                TriggerApplication(
-                    reference="BOL-CT-2025-0001",
-                    area_id=area.id,
-                    year=2025,
-                    sequence=1,
-                    received_on=date(2025, 6, 2),
-                    channel=Channel.phone,
-                    applicant_name="A Resident",
-                    applicant_role=ApplicantRole.victim,
-                    description="Noise",
-                )
-            )
-            token, _row = accounts.issue_token(coordinator, 1)
-            commit()
+            token = one_application_and_a_token("coordinator")
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
 
