@@ -1,0 +1,99 @@
+"""What the stack allows, for ``bench/stack_ceiling.py``: the minimal endpoint's Flask app with a
+database behind it and nothing of Casework's, so that its share of the minimal endpoint's throughput
+is the most any page that reads (or reads and writes) can reach on this machine and these settings.
+
+- ``/one-row``: one row read by primary key through a pooled SQLAlchemy engine, as JSON.
+- ``/one-row-and-write``: the same read, then one row inserted and committed, as a page that logs
+  what it showed does.
+- ``/two-rows-and-write``: two rows read by primary key, one after the other (a signed-in request reads
+  its user, then the record), then one row inserted and committed: the fewest statements a signed-in
+  page that logs what it showed can run.
+
+The database is ``ONE_ROW_DATABASE_URL``; ``bench/stack_ceiling.py`` creates its two tables. SQLite
+gets the pragmas Casework's connections get (WAL, ``synchronous=NORMAL``, a busy timeout) and nothing
+else (no write lock of its own: two processes' writers wait in SQLite's busy handler).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+
+import sqlalchemy as sa
+from flask import Flask
+
+app = Flask(__name__)
+
+#: How many rows ``bench/stack_ceiling.py`` puts in ``bench_rows``.
+ROWS = 1000
+
+metadata = sa.MetaData()
+rows = sa.Table(
+    "bench_rows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+writes = sa.Table(
+    "bench_writes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("row_id", sa.Integer, nullable=False),
+    sa.Column("note", sa.String(200), nullable=False),
+)
+_ONE_ROW = sa.select(rows.c.id, rows.c.name, rows.c.created_at).where(rows.c.id == sa.bindparam("row_id"))
+_ONE_WRITE = sa.insert(writes)
+
+
+@functools.cache
+def engine() -> sa.Engine:
+    """The served database's engine (the tables are importable without one: the script creates them)."""
+    created = sa.create_engine(os.environ["ONE_ROW_DATABASE_URL"], pool_size=4, max_overflow=4)
+    if created.dialect.name == "sqlite":
+        sa.event.listen(created, "connect", _sqlite_pragmas)
+    return created
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _read(connection: sa.Connection) -> dict[str, object]:
+    row = connection.execute(_ONE_ROW, {"row_id": random.randint(1, ROWS)}).one()
+    return {"id": row.id, "name": row.name, "created_at": row.created_at.isoformat()}
+
+
+@app.get("/one-row")
+def one_row() -> dict[str, object]:
+    with engine().connect() as connection:
+        return _read(connection)
+
+
+@app.get("/one-row-and-write")
+def one_row_and_write() -> dict[str, object]:
+    with engine().connect() as connection:
+        shown = _read(connection)
+        _write(connection, shown, "Shown by GET /one-row-and-write")
+    return shown
+
+
+@app.get("/two-rows-and-write")
+def two_rows_and_write() -> dict[str, object]:
+    with engine().connect() as connection:
+        _read(connection)
+        shown = _read(connection)
+        _write(connection, shown, "Shown by GET /two-rows-and-write")
+    return shown
+
+
+def _write(connection: sa.Connection, shown: dict[str, object], note: str) -> None:
+    """The read ends, then one row is written in a transaction of its own (as Casework's view entries)."""
+    connection.rollback()
+    with connection.begin():
+        connection.execute(_ONE_WRITE, {"row_id": shown["id"], "note": note})

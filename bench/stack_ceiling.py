@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""What the stack allows: the share of the minimal endpoint's throughput that a Flask endpoint doing
+the least a page can do reaches, under the same settings as ``bench/throughput.py``, in one run.
+
+    .venv/bin/python bench/stack_ceiling.py [--duration 6] [--repeat 2] [--backends postgresql,sqlite]
+
+``bench/minimal_app.py``'s ``/ping`` (the reference) is measured before and after
+``bench/one_row_app.py``'s two endpoints, for each backend:
+
+- one row read by primary key (a pooled SQLAlchemy Core connection, the row as JSON);
+- that read, then one row inserted and committed (what a page that logs what it showed does at the
+  least);
+- two rows read, then one row written: the fewest statements a signed-in page that logs its views runs
+  (its user, the record, the view entry).
+
+gunicorn ``--workers 2 --threads 4``, wrk with 20 keep-alive connections, runs where a worker held no
+connection run again (as in ``bench/throughput.py``). No Casework code runs: no sign-in, no
+session, no template, no audit chain. A page's share of the minimal endpoint cannot be higher than
+these, so they say which of issue 15's aims this stack can reach at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.one_row_app import ROWS, metadata, rows  # noqa: E402
+from bench.throughput import Measure, load_average, measure, postgresql, start, stop  # noqa: E402
+
+ENDPOINTS = {
+    "one row read": "/one-row",
+    "one row read, one row written": "/one-row-and-write",
+    "two rows read, one row written": "/two-rows-and-write",
+}
+
+
+def create_tables(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        metadata.create_all(connection)
+        now = dt.datetime.now(dt.UTC)
+        connection.execute(
+            sa.insert(rows), [{"id": i, "name": f"Person {i}", "created_at": now} for i in range(1, ROWS + 1)]
+        )
+    engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=6, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=2, help="run the whole matrix this many times")
+    parser.add_argument("--tries", type=int, default=3, help="runs of a measurement at most while a worker is idle")
+    parser.add_argument("--backends", default="postgresql,sqlite")
+    parser.add_argument("--port", type=int, default=18700, help="first of the ports the servers use")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    shares: dict[tuple[str, str], list[float]] = {}
+    measured: list[Measure] = []
+    minimal_rps: list[float] = []
+    started = time.time()
+
+    with tempfile.TemporaryDirectory(prefix="casework-ceiling-") as scratch, contextlib.ExitStack() as stack:
+        work = Path(scratch)
+        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+        minimal = start("minimal", "bench.minimal_app:app", ROOT, environment, args.port, 2, 4, work)
+        stack.callback(stop, minimal.process)
+        servers = {}
+        for number, backend in enumerate(backends, start=1):
+            if backend == "sqlite":
+                url = f"sqlite:///{work / 'ceiling.sqlite'}"
+            else:
+                pg = stack.enter_context(postgresql())
+                url = pg.url.replace("postgresql://", "postgresql+psycopg://")  # type: ignore[attr-defined]
+            create_tables(url)
+            server = start(
+                f"one row ({backend})",
+                "bench.one_row_app:app",
+                ROOT,
+                {**environment, "ONE_ROW_DATABASE_URL": url},
+                args.port + number,
+                2,
+                4,
+                work,
+            )
+            stack.callback(stop, server.process)
+            servers[backend] = server
+        for server in servers.values():  # warm up: connections opened, statements cached
+            for path in ENDPOINTS.values():
+                measure(server, path, {}, 2, args.connections, 1)
+
+        for round_number in range(1, args.repeat + 1):
+            print(f"\nround {round_number} of {args.repeat}", flush=True)
+            for backend, server in servers.items():
+                for name, path in ENDPOINTS.items():
+                    before = measure(minimal, "/ping", {}, args.duration, args.connections, args.tries)
+                    result = measure(server, path, {}, args.duration, args.connections, args.tries)
+                    after = measure(minimal, "/ping", {}, args.duration, args.connections, args.tries)
+                    reference = (before.rps + after.rps) / 2
+                    minimal_rps += [before.rps, after.rps]
+                    measured += [before, result, after]
+                    shares.setdefault((backend, name), []).append(result.rps / reference)
+                    print(
+                        f"  {backend:10} {name:30} {result.rps:.0f}/s against minimal {reference:.0f}/s "
+                        f"(1/{reference / result.rps:.1f}), errors {result.errors}, connections {result.split}, "
+                        f"load {before.load:.1f}-{after.load:.1f}, CPU busy {result.busy:.0f}%",
+                        flush=True,
+                    )
+
+    loads = [m.load for m in measured]
+    print(f"\n{args.repeat} round(s) in {(time.time() - started) / 60:.0f} min; load average now {load_average():.1f}")
+    print(
+        f"minimal endpoint: {statistics.median(minimal_rps):.0f} requests/s (median of {len(minimal_rps)} runs, "
+        f"{min(minimal_rps):.0f} to {max(minimal_rps):.0f}); load average {min(loads):.1f} to {max(loads):.1f}; "
+        f"{sum(m.tries - 1 for m in measured)} run(s) repeated for an idle worker\n"
+    )
+    print("| endpoint | backend | share of the minimal endpoint (median, range) |")
+    print("|---|---|---:|")
+    for backend in servers:
+        for name in ENDPOINTS:
+            values = shares[(backend, name)]
+            spread = f" ({1 / max(values):.1f}-{1 / min(values):.1f})" if len(values) > 1 else ""
+            print(f"| {name} | {backend} | 1/{1 / statistics.median(values):.1f}{spread} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
