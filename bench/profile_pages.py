@@ -67,7 +67,8 @@ def pages(app, officer_client, api_headers) -> dict[str, tuple]:
         case_id = db.session.scalar(sa.select(Case.id).order_by(Case.id))
     public = app.test_client()
     return {
-        # A token checked and the user loaded, nothing read or logged: what every API page pays first.
+        # A token checked and the user loaded (and their manager, for the answer), nothing else read
+        # and nothing logged: what every API page pays first.
         "API signed-in floor": (officer_client, "/api/v1/me", api_headers),
         "API case list": (officer_client, "/api/v1/cases", api_headers),
         "API case page": (officer_client, f"/api/v1/cases/{case_id}", api_headers),

@@ -55,7 +55,8 @@ from bench.gunicorn_workers import children, connections_per_worker  # noqa: E40
 
 LOOPBACK = "127.0.0.1"
 OFFICER = "officer@casework.example"
-#: "API signed-in floor" is ``GET /api/v1/me``: a token checked and the user loaded, nothing read or
+#: "API signed-in floor" is ``GET /api/v1/me``: a token checked and the user loaded (then their
+#: manager, a second statement, for the answer's ``manager_email``), nothing else read and nothing
 #: logged. It has no aim of its own; it shows how much of the minimal endpoint's rate any signed-in
 #: request can reach in this stack before it reads a record.
 PAGES = ["API signed-in floor", "API case list", "API case page", "HTML case list", "HTML case page", "public form"]
