@@ -1,16 +1,22 @@
 """Background jobs (a partnership report, a compilation of the statistics): when a client should poll
-one again.
+one again, and how long a finished one is kept.
 
 ``Retry-After`` (RFC 9110, section 10.2.3) in seconds, so a client polls at the pace the service
 expects instead of guessing: on every ``202`` that hands back a job, and on every poll of a job that is
 still queued or running. A finished job's answer has none: there is nothing more to wait for.
+
+A finished job (done or failed) is kept ``CASEWORK_JOB_RETENTION_DAYS`` after it finished, then each
+domain's daily sweep deletes it; a job still queued or running is never deleted.
 """
 
 from __future__ import annotations
 
-from flask import Response
+from datetime import datetime, timedelta
+
+from flask import Response, current_app
 
 from casework.core.openapi import Header
+from casework.core.time import now
 
 #: As often as the service's own pages check a job (their REFRESH_SECONDS): a report or a compilation
 #: takes seconds, and a poll costs one small read.
@@ -39,3 +45,8 @@ def poll_again_later(response: Response) -> Response:
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
+
+def retention_cutoff(moment: datetime | None = None) -> datetime:
+    """Jobs that finished before this are deleted by the sweeps."""
+    days = current_app.config["CASEWORK"]["JOB_RETENTION_DAYS"]
+    return (moment or now()) - timedelta(days=days)
