@@ -59,6 +59,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXIES": 0,
         "SESSION_IDLE_MINUTES": 30,
         "API_TOKEN_HOURS": 8,
+        #: Days a finished background job (a partnership report, a compilation of the statistics) is
+        #: kept after it finished, for its page and its API poll; then the daily sweep deletes it.
+        "JOB_RETENTION_DAYS": 7,
         "IMPORT_MAX_MB": 50,
         #: Where rate-limit counters live. Unset: the Redis broker when there is one (so every web
         #: process shares them), else the worker's memory. If the storage cannot be reached the limits
@@ -299,6 +302,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("SMTP_PORT", 1, 65535),
         ("SESSION_IDLE_MINUTES", 1, 24 * 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),
+        ("JOB_RETENTION_DAYS", 1, 366),
         ("IMPORT_MAX_MB", 1, 1024),
         ("UPLOAD_MAX_MB", 1, 500),
     ):

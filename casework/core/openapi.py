@@ -12,13 +12,13 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.routing import Rule
 
 from casework.core.inputs import DB_INT_MAX
@@ -44,15 +44,29 @@ ERROR_RESPONSES = {
 
 
 @dataclass(frozen=True)
+class Header:
+    """A header an answer carries, in the document (``Location``, ``Retry-After``)."""
+
+    name: str
+    description: str
+    #: True: sent with every answer of its status; false: only in some states (say which).
+    required: bool = True
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"description": self.description, "required": self.required, "schema": self.schema}
+
+
+@dataclass(frozen=True)
 class OtherAnswer:
-    """A success answer with a body of its own: the job of ``Prefer: respond-async`` (a ``202``)
-    where the endpoint otherwise answers the result."""
+    """A success answer besides the view's usual one, with its own body and headers: the job of
+    ``Prefer: respond-async`` or of a compilation that continues later (a ``202``) where the endpoint
+    otherwise answers the result."""
 
     status: int
     description: str
     response: type[Schema] | Schema | dict[str, Any]
-    #: Headers always sent with it: (name, description).
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[Header, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,11 +77,13 @@ class Documentation:
     description: str | None = None
     #: Error statuses beyond those every operation of its kind may answer (see ``_error_codes``).
     errors: tuple[int, ...] = ()
-    #: Other success statuses: with the same body and a description of their own (a 202 for work that
-    #: continues later), or an ``OtherAnswer``.
-    also: tuple[tuple[int, str] | OtherAnswer, ...] = ()
+    #: Other success statuses, each with the body and headers it really has (a 202 for work that
+    #: continues later answers a job, not the result).
+    also: tuple[OtherAnswer, ...] = ()
     #: Optional request headers the view reads: (name, description, an example value).
     headers: tuple[tuple[str, str, str], ...] = ()
+    #: Headers of the usual answer (``status``).
+    response_headers: tuple[Header, ...] = ()
 
 
 def documented(
@@ -77,19 +93,33 @@ def documented(
     many: bool = False,
     description: str | None = None,
     errors: tuple[int, ...] = (),
-    also: tuple[tuple[int, str] | OtherAnswer, ...] = (),
+    also: tuple[OtherAnswer, ...] = (),
     headers: tuple[tuple[str, str, str], ...] = (),
+    response_headers: tuple[Header, ...] = (),
 ) -> Callable[[F], F]:
     """Describe a view's answer in the OpenAPI document.
 
     ``many=True`` for a paginated list: the body is ``{"items": [...], "page", "per_page", "total"}``.
     ``errors`` adds error statuses the view answers beyond its kind's (``_error_codes``); ``also``
-    adds other success statuses, with the same body or (``OtherAnswer``) one of their own.
-    ``headers`` names the optional request headers the view reads (``Prefer``).
+    adds other success statuses, each an ``OtherAnswer`` describing its own body and headers.
+    ``headers`` names the optional request headers the view reads (``Prefer``); ``response_headers``
+    the headers of the usual answer.
     """
+    for other in also:
+        # A status described by another's body was how a 202 came to promise the 200's draft: every
+        # other status says what it answers (tests/core/test_openapi_answers.py checks it against the
+        # real answer).
+        if not isinstance(other, OtherAnswer):
+            raise TypeError(f"also= takes OtherAnswer(status, description, response), not {other!r}")
+        if other.status == status:
+            raise ValueError(f"{status} is the usual answer; also= is for the other statuses")
 
     def decorate(view: F) -> F:
-        setattr(view, DOCUMENTED_ATTR, Documentation(response, status, many, description, errors, also, headers))
+        setattr(
+            view,
+            DOCUMENTED_ATTR,
+            Documentation(response, status, many, description, errors, also, headers, response_headers),
+        )
         return view
 
     return decorate
@@ -112,6 +142,10 @@ class Answer(Schema):
 
     class Meta:
         ordered = True
+        # How apispec says "keys not described are allowed" (``additionalProperties: true``); with
+        # marshmallow's default (RAISE) it wrote ``false``, refusing the optional keys the bodies carry
+        # (a case's ``opened_on``, the report's optional figures). These schemas never load anything.
+        unknown = INCLUDE
 
 
 def list_answer(item: type[Schema], name: str) -> type[Answer]:
@@ -254,20 +288,15 @@ def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
                 },
             }
         success["content"] = {"application/json": {"schema": body}}
+    if doc and doc.response_headers:
+        success["headers"] = {header.name: header.to_dict() for header in doc.response_headers}
     responses[status] = success
     for other in doc.also if doc else ():
-        if isinstance(other, OtherAnswer):
-            responses[str(other.status)] = {
-                "description": other.description,
-                "headers": {
-                    name: {"description": text, "required": True, "schema": {"type": "string"}}
-                    for name, text in other.headers
-                },
-                "content": {"application/json": {"schema": other.response}},
-            }
-        else:
-            also_status, description = other
-            responses[str(also_status)] = {**success, "description": description}
+        responses[str(other.status)] = {
+            "description": other.description,
+            "headers": {header.name: header.to_dict() for header in other.headers},
+            "content": {"application/json": {"schema": other.response}},
+        }
     for code in sorted(_error_codes(op)):
         responses[code] = {"$ref": f"#/components/responses/Error{code}"}
     operation["responses"] = responses

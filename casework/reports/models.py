@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
 from casework.extensions import Model
-from casework.statistics.models import JobStatus
+from casework.statistics.models import FINISHED, JobStatus
 
 
 class ReportJob(TimestampMixin, Model):
@@ -41,4 +41,4 @@ class ReportJob(TimestampMixin, Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (JobStatus.done, JobStatus.failed)
+        return self.status in FINISHED

@@ -3,7 +3,7 @@ figures for the same dates a year earlier, and each figure's change in numbers a
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from casework.accounts.models import Area
@@ -195,6 +195,25 @@ def request_report(actor: Any, areas: list[Area], period_start: date, period_end
     db.session.flush()
     enqueue("reports.compile_partnership", job.id)
     return job
+
+
+def delete_finished_jobs(moment: datetime | None = None) -> int:
+    """Delete the report jobs (the page's and the API's) that finished, done or failed, over
+    ``CASEWORK_JOB_RETENTION_DAYS`` ago; never one still queued or running. Returns how many."""
+    import sqlalchemy as sa
+
+    from casework.core.db import rows_changed
+    from casework.core.jobs import retention_cutoff
+    from casework.extensions import db
+    from casework.reports.models import ReportJob
+    from casework.statistics.models import FINISHED
+
+    deleted = db.session.execute(
+        sa.delete(ReportJob)
+        .where(ReportJob.status.in_(FINISHED), ReportJob.finished_at < retention_cutoff(moment))
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(deleted) or 0
 
 
 def job_areas(job: Any) -> list[Area]:

@@ -1,4 +1,5 @@
-"""The task that compiles a large partnership report, telling its job row how far it has got."""
+"""The task that compiles a large partnership report, telling its job row how far it has got, and the
+daily sweep of finished report jobs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from celery import shared_task
+from celery.schedules import crontab
 
 from casework.core.db import commit, rows_changed
 from casework.core.time import now
@@ -71,3 +73,21 @@ def compile_partnership_report(job_id: int) -> bool:
         job.finished_at = now()
         commit()
         return False
+
+
+DELETE_FINISHED_JOBS_TASK = "reports.delete_finished_jobs"
+
+
+@shared_task(name=DELETE_FINISHED_JOBS_TASK)
+def delete_finished_jobs() -> int:
+    """Delete report jobs finished over ``CASEWORK_JOB_RETENTION_DAYS`` ago (casework.core.jobs)."""
+    from casework.reports import services
+
+    deleted = services.delete_finished_jobs()
+    commit()
+    return deleted
+
+
+#: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
+# Daily, in the small hours, when nobody is waiting on a report.
+BEAT = {DELETE_FINISHED_JOBS_TASK: crontab(hour=3, minute=40)}

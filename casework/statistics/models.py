@@ -113,6 +113,10 @@ class JobStatus(enum.StrEnum):
     failed = "failed"
 
 
+#: A job in one of these will not change again: its page and its poll show it as it is.
+FINISHED = (JobStatus.done, JobStatus.failed)
+
+
 class StatisticsJob(TimestampMixin, Model):
     """One request to compile an area's figures, so a page can show its progress while it runs."""
 
@@ -136,7 +140,7 @@ class StatisticsJob(TimestampMixin, Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (JobStatus.done, JobStatus.failed)
+        return self.status in FINISHED
 
 
 class PublishedSnapshotChanged(Exception):

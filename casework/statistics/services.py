@@ -29,6 +29,7 @@ from casework.extensions import db
 from casework.statistics import policies
 from casework.statistics import settings as period_settings
 from casework.statistics.models import (
+    FINISHED,
     JobStatus,
     SnapshotSource,
     SnapshotStatus,
@@ -240,6 +241,21 @@ def request_compile(actor: Any, area: Area, period_start: date, period_end: date
     db.session.flush()
     enqueue("statistics.compile", job.id)
     return job
+
+
+def delete_finished_jobs(moment: datetime | None = None) -> int:
+    """Delete the compilation jobs that finished, done or failed, over ``CASEWORK_JOB_RETENTION_DAYS``
+    ago (the draft a job compiled is kept: it is the snapshot's row, not the job's); never one still
+    queued or running. Returns how many."""
+    from casework.core.db import rows_changed
+    from casework.core.jobs import retention_cutoff
+
+    deleted = db.session.execute(
+        sa.delete(StatisticsJob)
+        .where(StatisticsJob.status.in_(FINISHED), StatisticsJob.finished_at < retention_cutoff(moment))
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(deleted) or 0
 
 
 def compile_ended_periods(on: date | None = None) -> list[StatisticsSnapshot]:

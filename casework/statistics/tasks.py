@@ -83,8 +83,23 @@ def compile_ended_periods() -> int:
     return len(compiled)
 
 
+DELETE_FINISHED_JOBS_TASK = "statistics.delete_finished_jobs"
+
+
+@shared_task(name=DELETE_FINISHED_JOBS_TASK)
+def delete_finished_jobs() -> int:
+    """Delete compilation jobs finished over ``CASEWORK_JOB_RETENTION_DAYS`` ago (casework.core.jobs)."""
+    from casework.statistics import services
+
+    deleted = services.delete_finished_jobs()
+    commit()
+    return deleted
+
+
 #: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
-# Daily, early in the morning: on 1 April it compiles the year that ended the day before.
 BEAT = {
+    # Daily, early in the morning: on 1 April it compiles the year that ended the day before.
     "statistics.compile_ended_periods": crontab(hour=2, minute=30),
+    # Daily, after that compilation (whose jobs are finished as they are made).
+    DELETE_FINISHED_JOBS_TASK: crontab(hour=3, minute=45),
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,9 @@ def _token(client: Any, email: str, password: str) -> str:
     return response.get_json()["token"]
 
 
-def test_every_request_of_the_api_description(app, db_session):
+def replay(app: Any) -> Iterator[tuple[dict[str, Any], str, Any, dict[str, Any]]]:
+    """Make every request of the contract in order: ``(entry, path, response, saved)`` for each, where
+    ``saved`` is where ``_check`` keeps the values later requests name (check each before the next)."""
     bootstrap = CONTRACT["bootstrap"]
     with time_machine.travel(CONTRACT["today"] + " 12:00 +00:00", tick=False):
         result = app.test_cli_runner().invoke(
@@ -110,11 +113,16 @@ def test_every_request_of_the_api_description(app, db_session):
             kwargs: dict[str, Any] = {"headers": headers}
             if "body" in entry:
                 kwargs["json"] = _fill(entry["body"], saved)
-            response = getattr(client, entry["method"].lower())(_fill(entry["path"], saved), **kwargs)
-            if entry.get("pending"):
-                try:
-                    _check(entry, response, saved)
-                except AssertionError:
-                    continue
-                pytest.fail(f"{entry['name']} now works: remove its 'pending' marker ({entry['pending']})")
-            _check(entry, response, saved)
+            path = _fill(entry["path"], saved)
+            yield entry, path, getattr(client, entry["method"].lower())(path, **kwargs), saved
+
+
+def test_every_request_of_the_api_description(app, db_session):
+    for entry, _path, response, saved in replay(app):
+        if entry.get("pending"):
+            try:
+                _check(entry, response, saved)
+            except AssertionError:
+                continue
+            pytest.fail(f"{entry['name']} now works: remove its 'pending' marker ({entry['pending']})")
+        _check(entry, response, saved)

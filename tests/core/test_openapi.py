@@ -155,3 +155,28 @@ def test_the_docs_page_lists_each_endpoint(client: Any) -> None:
     assert "/api/v1/users/{user_id}" in page
     assert "/api/v1/auth/tokens" in page
     assert "Needs a token" in page
+
+
+def test_another_status_must_describe_its_own_body() -> None:
+    """``also=`` once took ``(202, "description")``, documenting the 202 with the usual answer's body:
+    the compilation's job was described as its draft. Every other status now says what it answers."""
+    from marshmallow import Schema, fields
+
+    from casework.core.openapi import OtherAnswer, documented
+
+    class Thing(Schema):
+        id = fields.Integer()
+
+    with pytest.raises(TypeError, match="OtherAnswer"):
+        documented(response=Thing, also=((202, "Accepted: the job."),))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="usual answer"):
+        documented(response=Thing, also=(OtherAnswer(200, "The same status.", Thing),))
+
+
+def test_answers_allow_keys_they_do_not_describe(document: dict[str, Any]) -> None:
+    """A body may grow (optional keys beyond API.md): no answer's schema refuses a key it does not list."""
+    schemas = document["components"]["schemas"]
+    answers = [name for name in schemas if name.endswith(("Answer", "List"))]
+    assert "StatisticsJobAnswer" in answers
+    refusing = [name for name in answers if schemas[name].get("additionalProperties") is False]
+    assert not refusing

@@ -222,7 +222,7 @@ def test_the_openapi_document_describes_the_header_the_202_and_the_job(client):
     header = next(p for p in report["parameters"] if p["in"] == "header")
     assert (header["name"], header["required"], header["schema"]) == ("Prefer", False, {"type": "string"})
     accepted = report["responses"]["202"]
-    assert set(accepted["headers"]) == {"Location", "Preference-Applied"}
+    assert set(accepted["headers"]) == {"Location", "Preference-Applied", "Retry-After"}
     assert accepted["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ReportJobAnswer"}
     assert report["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ReportAnswer"

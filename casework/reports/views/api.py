@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, make_response, request, url_for
+from flask import Blueprint, Response, make_response, request, url_for
 from flask_login import current_user
 
 from casework.core import prefer
 from casework.core.db import begin_writing, commit
 from casework.core.errors import NotFound
-from casework.core.openapi import OtherAnswer, documented
+from casework.core.jobs import RETRY_AFTER, RETRY_AFTER_WHILE_UNFINISHED, poll_again_later
+from casework.core.openapi import Header, OtherAnswer, documented
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.core.webargs import use_args
@@ -28,8 +29,9 @@ ASYNC_ANSWER = OtherAnswer(
     "Sent `Prefer: respond-async`: the report is being compiled; follow the job at its `Location`.",
     ReportJobAnswer,
     headers=(
-        ("Location", "The job: `GET` it until its `status` is `done` (its `report` is then the answer)."),
-        ("Preference-Applied", "`respond-async`"),
+        Header("Location", "The job: `GET` it until its `status` is `done` (its `report` is then the answer)."),
+        Header("Preference-Applied", "`respond-async`"),
+        RETRY_AFTER,
     ),
 )
 PREFER_HEADER = (
@@ -65,24 +67,28 @@ def partnership(args: dict[str, Any]):
     areas, whole_group = policies.report_areas(current_user, args.get("area"))
     job = services.request_report(current_user, areas, period_start, period_end, whole_group=whole_group)
     commit()
-    response = make_response(_job_answer(job.id), 202)
+    response = _job_answer(job.id, 202)
     response.headers["Location"] = url_for("api.reports.job", job_id=job.id)
-    return prefer.applied(response, prefer.RESPOND_ASYNC)
+    # Even when the task has already finished (tasks run at once in development): the job is ready at
+    # its Location, and every 202 says the same.
+    return prefer.applied(poll_again_later(response), prefer.RESPOND_ASYNC)
 
 
 @bp.get("/reports/partnership/jobs/<int:job_id>")
-@documented(response=ReportJobAnswer)
+@documented(response=ReportJobAnswer, response_headers=(RETRY_AFTER_WHILE_UNFINISHED,))
 @requires(Permission.VIEW_PARTNERSHIP_REPORT)
 def job(job_id: int):
     """A partnership report compiled for `Prefer: respond-async`: its progress, then the report.
 
     Only the manager who asked sees it; to anyone else it does not exist (404)."""
-    return _job_answer(job_id)
+    return _job_answer(job_id, 200)
 
 
-def _job_answer(job_id: int) -> dict[str, Any]:
+def _job_answer(job_id: int, status: int) -> Response:
+    """The job's answer; while it is unfinished, with when to poll again."""
     job = queries.report_job_with_id(job_id)
     if not policies.may_see_job(current_user, job):
         raise NotFound("No such report.")
     report = services.report_of_job(job) if job.status == JobStatus.done else None
-    return dump_job(job, report["areas"] if report else services.job_areas(job), report)
+    response = make_response(dump_job(job, report["areas"] if report else services.job_areas(job), report), status)
+    return response if job.is_finished else poll_again_later(response)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, url_for
+from flask import Blueprint, make_response, url_for
 from flask_login import current_user
 
 from casework.accounts.services import get_area
 from casework.core.db import commit
 from casework.core.errors import NotFound, json_error
-from casework.core.openapi import documented
+from casework.core.jobs import RETRY_AFTER, RETRY_AFTER_WHILE_UNFINISHED, poll_again_later
+from casework.core.openapi import Header, OtherAnswer, documented
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.core.webargs import use_args
@@ -70,8 +71,19 @@ def versions(args: dict[str, Any]):
     return {"items": [dump_snapshot(s) for s in services.snapshots_for(area, period_start, period_end)]}
 
 
+COMPILING = OtherAnswer(
+    202,
+    "Compiling: the job, to follow at its `Location`.",
+    JobAnswer,
+    headers=(
+        Header("Location", "The job: `GET` it until its `status` is `done` (its `snapshot` is then the draft)."),
+        RETRY_AFTER,
+    ),
+)
+
+
 @bp.post("/statistics/compile")
-@documented(response=SnapshotAnswer, also=((202, "Compiling: the job, to follow at its `Location`."),))
+@documented(response=SnapshotAnswer, also=(COMPILING,))
 @requires(Permission.COMPILE_STATISTICS)
 @use_args(PeriodArgs)
 def compile_figures(args: dict[str, Any]):
@@ -84,18 +96,21 @@ def compile_figures(args: dict[str, Any]):
         return {**dump_snapshot(job.snapshot), "job_id": job.id}
     if job.status == JobStatus.failed:
         return json_error(500, message=job.error)
-    return dump_job(job), 202, {"Location": url_for("api.statistics.job", job_id=job.id)}
+    response = make_response(dump_job(job), 202)
+    response.headers["Location"] = url_for("api.statistics.job", job_id=job.id)
+    return poll_again_later(response)
 
 
 @bp.get("/statistics/jobs/<int:job_id>")
-@documented(response=JobAnswer)
+@documented(response=JobAnswer, response_headers=(RETRY_AFTER_WHILE_UNFINISHED,))
 @requires(Permission.VIEW_STATISTICS)
 def job(job_id: int):
     job = job_with_id(job_id)
     if job is None:
         raise NotFound("No such job.")
     policies.require(current_user, Permission.VIEW_STATISTICS, job.area)
-    return dump_job(job)
+    response = make_response(dump_job(job))
+    return response if job.is_finished else poll_again_later(response)
 
 
 @bp.post("/statistics/publish")

@@ -1,0 +1,52 @@
+"""Background jobs (a partnership report, a compilation of the statistics): when a client should poll
+one again, and how long a finished one is kept.
+
+``Retry-After`` (RFC 9110, section 10.2.3) in seconds, so a client polls at the pace the service
+expects instead of guessing: on every ``202`` that hands back a job, and on every poll of a job that is
+still queued or running. A finished job's answer has none: there is nothing more to wait for.
+
+A finished job (done or failed) is kept ``CASEWORK_JOB_RETENTION_DAYS`` after it finished, then each
+domain's daily sweep deletes it; a job still queued or running is never deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Response, current_app
+
+from casework.core.openapi import Header
+from casework.core.time import now
+
+#: As often as the service's own pages check a job (their REFRESH_SECONDS): a report or a compilation
+#: takes seconds, and a poll costs one small read.
+RETRY_AFTER_SECONDS = 3
+
+_RETRY_AFTER_SCHEMA = {"type": "integer", "minimum": 1}
+
+#: On a ``202`` with a job: always sent.
+RETRY_AFTER = Header(
+    "Retry-After",
+    f"Seconds to wait before polling the job at its `Location` ({RETRY_AFTER_SECONDS}).",
+    schema=_RETRY_AFTER_SCHEMA,
+)
+#: On a poll of a job: sent while the job is queued or running, not once it is done or failed.
+RETRY_AFTER_WHILE_UNFINISHED = Header(
+    "Retry-After",
+    f"While the job is queued or running: seconds to wait before polling it again ({RETRY_AFTER_SECONDS}). "
+    "Not sent once it is done or failed.",
+    required=False,
+    schema=_RETRY_AFTER_SCHEMA,
+)
+
+
+def poll_again_later(response: Response) -> Response:
+    """Say on ``response`` when to poll the job it hands back."""
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def retention_cutoff(moment: datetime | None = None) -> datetime:
+    """Jobs that finished before this are deleted by the sweeps."""
+    days = current_app.config["CASEWORK"]["JOB_RETENTION_DAYS"]
+    return (moment or now()) - timedelta(days=days)
