@@ -57,9 +57,7 @@ class GroupCommit:
                 self._changed.wait()
             if mine.finished:
                 if mine.error is not None:
-                    raise ViewEntriesNotWritten("the transaction that held this request's view entries failed") from (
-                        mine.error
-                    )
+                    raise ViewEntriesNotWritten("the transaction that held them failed") from mine.error
                 return
             # No write is under way and ours is not written: this thread leads.
             self._writing = True
