@@ -39,17 +39,17 @@ class _Queued:
 
 
 class GroupCommit:
-    """The view entries of ``engine``'s writers in one process, written together when they come
-    together."""
+    """The view entries of one engine's writers in one process, written together when they come
+    together. It keeps no reference to the engine (``group_commit`` keys it by the engine, weakly)."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        self._engine = engine
+    def __init__(self) -> None:
         self._changed = threading.Condition()
         self._queue: list[_Queued] = []
         self._writing = False
 
-    def write(self, entries: EntriesToWrite) -> None:
-        """Write ``entries``, in this thread's transaction or another's; return once it is committed."""
+    def write(self, engine: sa.Engine, entries: EntriesToWrite) -> None:
+        """Write ``entries`` on ``engine``, in this thread's transaction or another's; return once it
+        is committed."""
         mine = _Queued(entries)
         with self._changed:
             self._queue.append(mine)
@@ -64,7 +64,7 @@ class GroupCommit:
             batch, self._queue = self._queue, []
         error: BaseException | None = None
         try:
-            with self._engine.connect() as connection, connection.begin():
+            with engine.connect() as connection, connection.begin():
                 for queued in batch:
                     queued.entries.insert(connection)
         except BaseException as failure:
@@ -88,5 +88,5 @@ def group_commit(engine: sa.Engine) -> GroupCommit:
     with _group_commits_lock:
         found = _group_commits.get(engine)
         if found is None:
-            found = _group_commits[engine] = GroupCommit(engine)
+            found = _group_commits[engine] = GroupCommit()
         return found

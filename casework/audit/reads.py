@@ -163,7 +163,7 @@ def record_views(response: Response) -> Response:
         # The other threads of this worker that are writing theirs at the same time share the write
         # lock's transaction (casework.audit.group_commit). Not on PostgreSQL, where the entries are one
         # statement in autocommit: a shared transaction would add a BEGIN and a COMMIT.
-        group_commit(bind).write(entries)
+        group_commit(bind).write(bind, entries)
         entries.note_written()
     else:
         with _transaction_of_its_own(bind) as connection:
