@@ -28,6 +28,7 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from casework.audit.group_commit import group_commit
 from casework.audit.models import AuditAction, audit_entries
 from casework.audit.services import entries_to_write, viewed_in_this_request
 from casework.core.db import bind_for_writes, holds_nothing, writes_from_here
@@ -156,7 +157,15 @@ def record_views(response: Response) -> Response:
     writes_from_here()
     bind = bind_for_writes(db.session(), audit_entries)
     entries = entries_to_write(actor, AuditAction.view, pending, summary, summaries=own, dialect=bind.dialect)
-    if entries is not None:
+    if entries is None:
+        return response
+    if isinstance(bind, sa.Engine) and bind.dialect.name == "sqlite":
+        # The other threads of this worker that are writing theirs at the same time share the write
+        # lock's transaction (casework.audit.group_commit). Not on PostgreSQL, where the entries are one
+        # statement in autocommit: a shared transaction would add a BEGIN and a COMMIT.
+        group_commit(bind).write(bind, entries)
+        entries.note_written()
+    else:
         with _transaction_of_its_own(bind) as connection:
             entries.write(connection)
     return response
@@ -165,7 +174,8 @@ def record_views(response: Response) -> Response:
 @contextmanager
 def _transaction_of_its_own(bind: sa.Engine | sa.Connection) -> Iterator[sa.Connection]:
     """A connection of ``bind`` in a transaction of its own for the entries, committed when the
-    block ends.
+    block ends (on PostgreSQL, and in the tests' outer connection; SQLite's engine commits the
+    entries of its writers together, casework.audit.group_commit).
 
     Core only, not the session: the entries are two plain inserts (one on PostgreSQL), and the
     session's transaction, with its events, flush and expiry of what the read loaded, cost more than

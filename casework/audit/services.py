@@ -121,17 +121,27 @@ class EntriesToWrite:
     parameters: list[dict[str, Any]]
 
     def write(self, connection: sa.Connection) -> int:
+        written = self.insert(connection)
+        self.note_written()
+        return written
+
+    def insert(self, connection: sa.Connection) -> int:
+        """The statements alone, which any thread may run: the view entries' group commit
+        (casework.audit.group_commit) writes other requests' entries in one thread's transaction."""
         assert connection.dialect.name == self.dialect_name, "built for another database"
         created_at = {"created_at": dt.datetime.now(dt.UTC)}
         if self.dialect_name == "postgresql":
-            written = rows_changed(_INSERT_ENTRIES_AND_VALUES.execute(connection, {**self.parameters[0], **created_at}))
-        else:
-            entries, values = self.parameters
-            written = rows_changed(_INSERT_ENTRIES_FROM_JSON.execute(connection, {**entries, **created_at}))
-            _INSERT_VALUES_FROM_JSON.execute(connection, {**values, **created_at})
+            return rows_changed(_INSERT_ENTRIES_AND_VALUES.execute(connection, {**self.parameters[0], **created_at}))
+        entries, values = self.parameters
+        written = rows_changed(_INSERT_ENTRIES_FROM_JSON.execute(connection, {**entries, **created_at}))
+        _INSERT_VALUES_FROM_JSON.execute(connection, {**values, **created_at})
+        return written
+
+    def note_written(self) -> None:
+        """Once they are written, in the thread of the request that built them: its views of these
+        records are logged (``viewed_in_this_request``)."""
         if self.action is AuditAction.view:
             viewed_in_this_request().update(self.refs)
-        return written
 
 
 def entries_to_write(
