@@ -291,11 +291,12 @@ def generate(url: str, size: str, seed: int = 2026) -> dict[str, int]:
                             else:
                                 agency, reference = council_ids[(cid - 1) % spec["areas"]], f"ASB-{complaint_id}"
                             complaint_rows.write(
-                                f"{complaint_id}\t{incident_id}\t{victims[cid]}\t{reported}\t{agency}\t{reference}\n"
+                                f"{complaint_id}\t{incident_id}\t{cid}\t{victims[cid]}\t{reported}\t{agency}\t{reference}\n"
                             )
             complaint_rows.seek(0)
             with cur.copy(
-                "COPY complaints (id, incident_id, complainant_person_id, reported_on, agency_id, reference) FROM STDIN"
+                "COPY complaints (id, incident_id, case_id, complainant_person_id, reported_on, agency_id, reference) "
+                "FROM STDIN"
             ) as copy:
                 while chunk := complaint_rows.read(1 << 20):
                     copy.write(chunk)

@@ -27,6 +27,7 @@ INCIDENT_COLUMNS = ("id", "case_id", "occurred_on", "description", "causes_had",
 COMPLAINT_COLUMNS = (
     "id",
     "incident_id",
+    "case_id",
     "complainant_person_id",
     "reported_on",
     "agency_id",
@@ -69,6 +70,7 @@ def record_incidents(actor: Any, items: Sequence[ledger.IncidentInput], *, note:
             (
                 next(ids),
                 incident_id,
+                item.case.id,
                 complaint.complainant_person_id,
                 complaint.reported_on,
                 complaint.agency_id,

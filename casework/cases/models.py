@@ -241,6 +241,12 @@ class Incident(TimestampMixin, Model):
     )
 
 
+def _incident_case_id(context: Any) -> Any:
+    """The case of the complaint's incident, for a complaint inserted without it."""
+    incident_id = context.get_current_parameters()["incident_id"]
+    return context.connection.scalar(sa.select(Incident.case_id).where(Incident.id == incident_id))
+
+
 class Complaint(TimestampMixin, Model):
     """One report of an incident: when, by whom, to which agency, under which of its references."""
 
@@ -260,6 +266,14 @@ class Complaint(TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(sa.ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    #: The incident's case, copied here when the complaint is written (migration 0520; the services
+    #: pass it, and a complaint inserted without it takes its incident's). An incident never moves to
+    #: another case, and a complaint never to another incident, so the copy stays right. The case
+    #: search finds the cases of the complaints whose reference matches through it: a part of a
+    #: number ("ASB-22") matches thousands of complaints, and looking up each one's incident was about
+    #: half of the search. No foreign key of its own: the incident's is the complaint's tie to its case
+    #: (and deletes it with the case); one here would be one more lookup per complaint written.
+    case_id: Mapped[int] = mapped_column(default=_incident_case_id)
     complainant_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
     reported_on: Mapped[date] = mapped_column(sa.Date)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))

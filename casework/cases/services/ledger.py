@@ -82,6 +82,7 @@ def _add_complaint(
 ) -> Complaint:
     complaint = Complaint(
         incident=incident,
+        case_id=incident.case_id,
         complainant_person_id=person.id if person else None,
         reported_on=values["reported_on"],
         agency_id=agency.id,
@@ -266,6 +267,7 @@ def record_incidents_bulk(actor: Any, items: Sequence[IncidentInput], *, note: s
     complaint_rows = [
         {
             "incident_id": incident_id,
+            "case_id": item.case.id,
             "complainant_person_id": complaint.complainant_person_id,
             "reported_on": complaint.reported_on,
             "agency_id": complaint.agency_id,
