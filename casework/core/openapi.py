@@ -40,6 +40,7 @@ ERROR_RESPONSES = {
     "409": "The record changed since you read it.",
     "422": "Invalid input, or a rule that blocks the action (the field `_rule`).",
     "429": "Too many attempts: wait (see `Retry-After`) and try again.",
+    "500": "The work failed on the service's side (`message` says so): try again.",
 }
 
 

@@ -154,6 +154,22 @@ def test_a_failing_compile_marks_the_job_failed(app, bolsover, monkeypatch):
     assert job.finished_at
 
 
+def test_a_compile_that_fails_at_once_answers_500_with_the_jobs_error_as_documented(api_client, bolsover, monkeypatch):
+    from casework.statistics import services
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "compile", broken)
+    response = api_client(bolsover["manager"]).post("/api/v1/statistics/compile", json={"area_code": "BOL", **PERIOD})
+    assert response.status_code == 500
+    job = db.session.scalars(sa.select(StatisticsJob)).one()
+    assert job.status == JobStatus.failed
+    assert response.get_json()["message"] == job.error == "The figures could not be compiled. Try again."
+    document = api_client(bolsover["manager"]).get("/api/v1/openapi.json").get_json()
+    assert "500" in document["paths"]["/api/v1/statistics/compile"]["post"]["responses"]
+
+
 @pytest.mark.parametrize(
     ("role", "status"),
     [("coordinator", 200), ("manager", 200), ("officer", 403), ("chair", 403), ("partner", 403), ("admin", 403)],

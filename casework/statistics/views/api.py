@@ -83,7 +83,8 @@ COMPILING = OtherAnswer(
 
 
 @bp.post("/statistics/compile")
-@documented(response=SnapshotAnswer, also=(COMPILING,))
+# 500: the compilation ran at once (no separate worker) and failed; the job's error says so.
+@documented(response=SnapshotAnswer, also=(COMPILING,), errors=(500,))
 @requires(Permission.COMPILE_STATISTICS)
 @use_args(PeriodArgs)
 def compile_figures(args: dict[str, Any]):
