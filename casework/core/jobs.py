@@ -11,8 +11,11 @@ domain's daily sweep deletes it; a job still queued or running is never deleted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, current_app
 
 from casework.core.openapi import Header
@@ -50,3 +53,17 @@ def retention_cutoff(moment: datetime | None = None) -> datetime:
     """Jobs that finished before this are deleted by the sweeps."""
     days = current_app.config["CASEWORK"]["JOB_RETENTION_DAYS"]
     return (moment or now()) - timedelta(days=days)
+
+
+def delete_finished_jobs(job_model: Any, finished: Iterable[Any], moment: datetime | None = None) -> int:
+    """Delete ``job_model``'s jobs in a ``finished`` status that finished before the retention cutoff;
+    never one still queued or running. Returns how many (each domain's sweep calls this)."""
+    from casework.core.db import rows_changed
+    from casework.extensions import db
+
+    deleted = db.session.execute(
+        sa.delete(job_model)
+        .where(job_model.status.in_(list(finished)), job_model.finished_at < retention_cutoff(moment))
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(deleted) or 0

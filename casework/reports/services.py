@@ -200,20 +200,11 @@ def request_report(actor: Any, areas: list[Area], period_start: date, period_end
 def delete_finished_jobs(moment: datetime | None = None) -> int:
     """Delete the report jobs (the page's and the API's) that finished, done or failed, over
     ``CASEWORK_JOB_RETENTION_DAYS`` ago; never one still queued or running. Returns how many."""
-    import sqlalchemy as sa
-
-    from casework.core.db import rows_changed
-    from casework.core.jobs import retention_cutoff
-    from casework.extensions import db
+    from casework.core import jobs
     from casework.reports.models import ReportJob
     from casework.statistics.models import FINISHED
 
-    deleted = db.session.execute(
-        sa.delete(ReportJob)
-        .where(ReportJob.status.in_(FINISHED), ReportJob.finished_at < retention_cutoff(moment))
-        .execution_options(synchronize_session=False)
-    )
-    return rows_changed(deleted) or 0
+    return jobs.delete_finished_jobs(ReportJob, FINISHED, moment)
 
 
 def job_areas(job: Any) -> list[Area]:

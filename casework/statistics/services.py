@@ -247,15 +247,9 @@ def delete_finished_jobs(moment: datetime | None = None) -> int:
     """Delete the compilation jobs that finished, done or failed, over ``CASEWORK_JOB_RETENTION_DAYS``
     ago (the draft a job compiled is kept: it is the snapshot's row, not the job's); never one still
     queued or running. Returns how many."""
-    from casework.core.db import rows_changed
-    from casework.core.jobs import retention_cutoff
+    from casework.core import jobs
 
-    deleted = db.session.execute(
-        sa.delete(StatisticsJob)
-        .where(StatisticsJob.status.in_(FINISHED), StatisticsJob.finished_at < retention_cutoff(moment))
-        .execution_options(synchronize_session=False)
-    )
-    return rows_changed(deleted) or 0
+    return jobs.delete_finished_jobs(StatisticsJob, FINISHED, moment)
 
 
 def compile_ended_periods(on: date | None = None) -> list[StatisticsSnapshot]:
