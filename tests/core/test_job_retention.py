@@ -92,6 +92,11 @@ def test_finished_jobs_older_than_the_setting_are_deleted(app: Flask, kind: JobK
 def test_a_job_still_queued_or_running_is_never_deleted(app: Flask, kind: JobKind, add_job: Any) -> None:
     # Even one left "running" by a dead worker long ago: the compile task may still claim it again.
     waiting = {add_job(JobStatus.queued, 400).id, add_job(JobStatus.running, 400).id, add_job(JobStatus.running, 8).id}
+    # And one whose row still holds the time an earlier run finished: its status decides, not that time.
+    run_again = add_job(JobStatus.running, 400)
+    run_again.finished_at = run_again.created_at
+    db.session.commit()
+    waiting.add(run_again.id)
     add_job(JobStatus.done, 400)
     assert _run(app, kind) == 1
     assert _left(kind) == waiting
