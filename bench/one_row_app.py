@@ -8,6 +8,10 @@ is the most any page that reads (or reads and writes) can reach on this machine 
 - ``/two-rows-and-write``: two rows read by primary key, one after the other (a signed-in request reads
   its user, then the record), then one row inserted and committed: the fewest statements a signed-in
   page that logs what it showed can run.
+- ``/page-and-writes``: one row read (the user), then a page of ``PAGE`` rows read in one statement,
+  then one row a shown row inserted and committed in one statement: the API case list's shape in
+  ``bench/throughput.py`` (its demo officer sees four cases), which ``bench/signed_in_app.py`` serves
+  through the project's Flask extensions.
 
 The database is ``ONE_ROW_DATABASE_URL``; ``bench/stack_ceiling.py`` creates its two tables. SQLite
 gets the pragmas Casework's connections get (WAL, ``synchronous=NORMAL``, a busy timeout) and nothing
@@ -27,6 +31,8 @@ app = Flask(__name__)
 
 #: How many rows ``bench/stack_ceiling.py`` puts in ``bench_rows``.
 ROWS = 1000
+#: Rows a page shows: the demo officer's case list in ``bench/throughput.py`` holds four cases.
+PAGE = 4
 
 metadata = sa.MetaData()
 rows = sa.Table(
@@ -45,6 +51,9 @@ writes = sa.Table(
 )
 _ONE_ROW = sa.select(rows.c.id, rows.c.name, rows.c.created_at).where(rows.c.id == sa.bindparam("row_id"))
 _ONE_WRITE = sa.insert(writes)
+_PAGE = sa.select(rows.c.id, rows.c.name, rows.c.created_at).where(
+    rows.c.id.between(sa.bindparam("first"), sa.bindparam("last"))
+)
 
 
 @functools.cache
@@ -90,6 +99,23 @@ def two_rows_and_write() -> dict[str, object]:
         shown = _read(connection)
         _write(connection, shown, "Shown by GET /two-rows-and-write")
     return shown
+
+
+@app.get("/page-and-writes")
+def page_and_writes() -> dict[str, object]:
+    with engine().connect() as connection:
+        user = _read(connection)
+        first = random.randint(1, ROWS - PAGE + 1)
+        items = [
+            {"id": row.id, "name": row.name, "created_at": row.created_at.isoformat()}
+            for row in connection.execute(_PAGE, {"first": first, "last": first + PAGE - 1})
+        ]
+        connection.rollback()
+        with connection.begin():
+            connection.execute(
+                _ONE_WRITE, [{"row_id": item["id"], "note": "Shown by GET /page-and-writes"} for item in items]
+            )
+    return {"user": user, "items": items}
 
 
 def _write(connection: sa.Connection, shown: dict[str, object], note: str) -> None:

@@ -11,7 +11,15 @@ the least a page can do reaches, under the same settings as ``bench/throughput.p
 - that read, then one row inserted and committed (what a page that logs what it showed does at the
   least);
 - two rows read, then one row written: the fewest statements a signed-in page that logs its views runs
-  (its user, the record, the view entry).
+  (its user, the record, the view entry);
+- a row read (the user), a page of four rows read, four rows written: the API case list's shape in
+  ``bench/throughput.py``.
+
+Then ``bench/signed_in_app.py``'s two endpoints: the same kind of work through the Flask extensions the
+project is built on (Flask-SQLAlchemy's session and models, Flask-Login loading the user of a bearer
+token with their roles, Flask-Limiter), still with nothing of Casework's: the signed-in user alone, and
+the API case list's shape. What separates them from the bare rows is the extensions' cost; what
+separates Casework's pages from them is Casework's own.
 
 gunicorn ``--workers 2 --threads 4``, wrk with 20 keep-alive connections, runs where a worker held no
 connection run again (as in ``bench/throughput.py``). No Casework code runs: no sign-in, no
@@ -38,12 +46,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.one_row_app import ROWS, metadata, rows  # noqa: E402
-from bench.throughput import Measure, load_average, measure, postgresql, start, stop  # noqa: E402
+from bench.signed_in_app import TOKEN, create_user  # noqa: E402
+from bench.throughput import Measure, Server, load_average, measure, postgresql, start, stop  # noqa: E402
 
 ENDPOINTS = {
     "one row read": "/one-row",
     "one row read, one row written": "/one-row-and-write",
     "two rows read, one row written": "/two-rows-and-write",
+    "a user, a page of 4, 4 rows written": "/page-and-writes",
+}
+#: The same through the project's Flask extensions (``bench/signed_in_app.py``), with a bearer token.
+SIGNED_IN_ENDPOINTS = {
+    "extensions: signed-in user": "/me",
+    "extensions: a user, a page of 4, 4 views written": "/page-and-views",
 }
 
 
@@ -56,6 +71,14 @@ def create_tables(url: str) -> None:
             sa.insert(rows), [{"id": i, "name": f"Person {i}", "created_at": now} for i in range(1, ROWS + 1)]
         )
     engine.dispose()
+
+
+def endpoints(bare: Server, signed_in: Server) -> dict[str, tuple[Server, str, dict[str, str]]]:
+    """name -> (server, path, headers), in the order measured."""
+    return {
+        **{name: (bare, path, {}) for name, path in ENDPOINTS.items()},
+        **{name: (signed_in, path, {"Authorization": f"Bearer {TOKEN}"}) for name, path in SIGNED_IN_ENDPOINTS.items()},
+    }
 
 
 def main() -> int:
@@ -80,6 +103,7 @@ def main() -> int:
         minimal = start("minimal", "bench.minimal_app:app", ROOT, environment, args.port, 2, 4, work)
         stack.callback(stop, minimal.process)
         servers = {}
+        signed_in_servers = {}
         for number, backend in enumerate(backends, start=1):
             if backend == "sqlite":
                 url = f"sqlite:///{work / 'ceiling.sqlite'}"
@@ -87,6 +111,7 @@ def main() -> int:
                 pg = stack.enter_context(postgresql())
                 url = pg.url.replace("postgresql://", "postgresql+psycopg://")  # type: ignore[attr-defined]
             create_tables(url)
+            create_user(url)
             server = start(
                 f"one row ({backend})",
                 "bench.one_row_app:app",
@@ -99,16 +124,28 @@ def main() -> int:
             )
             stack.callback(stop, server.process)
             servers[backend] = server
-        for server in servers.values():  # warm up: connections opened, statements cached
-            for path in ENDPOINTS.values():
-                measure(server, path, {}, 2, args.connections, 1)
+            signed_in = start(
+                f"signed in ({backend})",
+                "bench.signed_in_app:app",
+                ROOT,
+                {**environment, "ONE_ROW_DATABASE_URL": url},
+                args.port + len(backends) + number,
+                2,
+                4,
+                work,
+            )
+            stack.callback(stop, signed_in.process)
+            signed_in_servers[backend] = signed_in
+        for backend in backends:  # warm up: connections opened, statements cached
+            for server, path, headers in endpoints(servers[backend], signed_in_servers[backend]).values():
+                measure(server, path, headers, 2, args.connections, 1)
 
         for round_number in range(1, args.repeat + 1):
             print(f"\nround {round_number} of {args.repeat}", flush=True)
-            for backend, server in servers.items():
-                for name, path in ENDPOINTS.items():
+            for backend in backends:
+                for name, (server, path, headers) in endpoints(servers[backend], signed_in_servers[backend]).items():
                     before = measure(minimal, "/ping", {}, args.duration, args.connections, args.tries)
-                    result = measure(server, path, {}, args.duration, args.connections, args.tries)
+                    result = measure(server, path, headers, args.duration, args.connections, args.tries)
                     after = measure(minimal, "/ping", {}, args.duration, args.connections, args.tries)
                     reference = (before.rps + after.rps) / 2
                     minimal_rps += [before.rps, after.rps]
@@ -130,8 +167,8 @@ def main() -> int:
     )
     print("| endpoint | backend | share of the minimal endpoint (median, range) |")
     print("|---|---|---:|")
-    for backend in servers:
-        for name in ENDPOINTS:
+    for backend in backends:
+        for name in [*ENDPOINTS, *SIGNED_IN_ENDPOINTS]:
             values = shares[(backend, name)]
             spread = f" ({1 / max(values):.1f}-{1 / min(values):.1f})" if len(values) > 1 else ""
             print(f"| {name} | {backend} | 1/{1 / statistics.median(values):.1f}{spread} |")
