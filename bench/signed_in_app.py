@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import random
 
 import sqlalchemy as sa
 from flask import Flask, g
@@ -33,7 +32,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_required
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bench.one_row_app import PAGE, ROWS, rows
+from bench.one_row_app import read_page
 
 #: The bearer token of the one user (a bench's, on loopback, never a secret).
 TOKEN = "bench-signed-in-token"  # noqa: S105
@@ -97,9 +96,6 @@ _TOKEN_USER = (
     .where(BenchToken.token_hash == sa.bindparam("token_hash"))
     .options(sa.orm.joinedload(BenchUser.roles))  # one statement, as Casework's
 )
-_PAGE = sa.select(rows.c.id, rows.c.name, rows.c.created_at).where(
-    rows.c.id.between(sa.bindparam("first"), sa.bindparam("last"))
-)
 _VIEWS = sa.insert(BenchView.__table__)
 
 
@@ -148,12 +144,7 @@ def create_app() -> Flask:
     @app.get("/page-and-views")
     @login_required
     def page_and_views() -> dict[str, object]:
-        first = random.randint(1, ROWS - PAGE + 1)
-        connection = db.session.connection()
-        items = [
-            {"id": row.id, "name": row.name, "created_at": row.created_at.isoformat()}
-            for row in connection.execute(_PAGE, {"first": first, "last": first + PAGE - 1})
-        ]
+        items = read_page(db.session.connection())
         answer = {"user": user_json(), "items": items}
         # The read ends, then the views are written in a transaction of their own, as Casework's are.
         # The rollback expires the user: their id is taken first, or reading it would load them again.
