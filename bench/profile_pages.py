@@ -8,6 +8,10 @@ SQLite file (or the empty database given), signs in the demo officer, then times
 test client and prints the median and 95th percentile in milliseconds, the CPU time the process spent
 per request, the Python function calls per request (a measure of the work that does not depend on how
 busy the machine is) and the statements per request.
+It then measures ``bench/signed_in_app.py`` the same way, in the same process (the project's Flask
+extensions alone, with nothing of Casework's: ``bench/stack_ceiling.py`` serves the same app), and
+prints how many times their CPU time and Python calls Casework's signed-in floor and API case list
+take, against the endpoints of the same shape. The ratio of the calls is what a rerun reproduces.
 With ``--profile NAME`` it runs that page under cProfile and prints the functions with the most
 cumulative and own time, and the share spent rendering templates. Measured here, never in the test
 suite.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import gc
 import io
 import os
@@ -98,17 +103,54 @@ def sign_in(app):
 
 
 def count_statements(app):
-    import sqlalchemy as sa
-
     from casework.core.db import read_engine
     from casework.extensions import db
 
-    counter = [0]
     with app.app_context():
         # On SQLite, read transactions have an engine of their own (casework.core.db).
-        for engine in filter(None, (db.engine, read_engine())):
-            sa.event.listen(engine, "before_cursor_execute", lambda *_a: counter.__setitem__(0, counter[0] + 1))
+        return count_engine_statements(*filter(None, (db.engine, read_engine())))
+
+
+def count_engine_statements(*engines):
+    """A one-item list holding the statements these engines have run so far."""
+    import sqlalchemy as sa
+
+    counter = [0]
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", lambda *_a: counter.__setitem__(0, counter[0] + 1))
     return counter
+
+
+#: The project's Flask extensions alone (``bench/signed_in_app.py``), measured in the same process, the
+#: same way: the least an implementation on them pays for a page of that shape, by a measure (the Python
+#: calls) that the machine's load does not move. ``bench/stack_ceiling.py`` serves the same app.
+EXTENSIONS_ALONE = {
+    "extensions alone: the signed-in user": "/me",
+    "extensions alone: a user, a page of 4, 4 views written": "/page-and-views",
+}
+#: Casework's page -> the row of the extensions alone with its shape (the demo officer sees four cases).
+SAME_SHAPE = {
+    "API signed-in floor": "extensions alone: the signed-in user",
+    "API case list": "extensions alone: a user, a page of 4, 4 views written",
+}
+
+
+def extensions_alone(database_url: str | None, instance: str):
+    """name -> (client, path, headers) of ``bench/signed_in_app.py``, and its engine. Its tables go in
+    the database given (beside Casework's, named ``bench_*``) or in a SQLite file of their own."""
+    from bench.signed_in_app import TOKEN, create_app, create_user, db
+    from bench.stack_ceiling import create_tables
+
+    url = database_url or f"sqlite:///{instance}/extensions.sqlite"
+    create_tables(url)
+    create_user(url)
+    os.environ["ONE_ROW_DATABASE_URL"] = url
+    app = create_app()
+    with app.app_context():
+        engine = db.engine
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    return {name: (client, path, headers) for name, path in EXTENSIONS_ALONE.items()}, engine
 
 
 def main() -> int:
@@ -122,43 +164,83 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="casework-profile-") as instance:
         app = build_app(args.database_url, instance)
+        extensions, extensions_engine = extensions_alone(args.database_url, instance)
         gc.freeze()  # as casework.wsgi does for gunicorn's workers
         client, headers = sign_in(app)
         counter = count_statements(app)
         print(f"{args.requests} requests per page, one at a time, in-process")
         print("| page | median ms | p95 ms | CPU ms (median) | Python calls | statements |")
         print("|---|---:|---:|---:|---:|---:|")
+        measured: dict[str, PageMeasure] = {}
         for name, (page_client, path, page_headers) in pages(app, client, headers).items():
-            for _ in range(5):  # warm up: compiled templates, statement caches
-                assert page_client.get(path, headers=page_headers).status_code == 200, path
-            timings, cpu = [], []
-            before = counter[0]
-            for _ in range(args.requests):
-                started, started_cpu = time.perf_counter(), time.process_time()
-                response = page_client.get(path, headers=page_headers)
-                timings.append((time.perf_counter() - started) * 1000)
-                cpu.append((time.process_time() - started_cpu) * 1000)
-                assert response.status_code == 200
-            statements = (counter[0] - before) / args.requests
-            timings.sort()
-            p95 = timings[int(len(timings) * 0.95) - 1]
-            print(
-                f"| {name} | {statistics.median(timings):.1f} | {p95:.1f} | {statistics.median(cpu):.1f} | "
-                f"{python_calls(page_client, path, page_headers):,} | {statements:.0f} |",
-                flush=True,
-            )
+            measured[name] = measure(name, page_client, path, page_headers, args.requests, counter)
             if args.profile == name:
-                profiler = cProfile.Profile()
-                profiler.enable()
-                for _ in range(args.requests):
-                    page_client.get(path, headers=page_headers)
-                profiler.disable()
-                report(profiler, args.top)
+                profile(page_client, path, page_headers, args.requests, args.top)
+        extensions_counter = count_engine_statements(extensions_engine)
+        for name, (page_client, path, page_headers) in extensions.items():
+            measured[name] = measure(name, page_client, path, page_headers, args.requests, extensions_counter)
+            if args.profile == name:
+                profile(page_client, path, page_headers, args.requests, args.top)
+        print()
+        for page, alone in SAME_SHAPE.items():
+            ours, theirs = measured[page], measured[alone]
+            print(
+                f"{page} against {alone}: {ours.cpu_ms / theirs.cpu_ms:.1f} times the CPU, "
+                f"{ours.calls / theirs.calls:.1f} times the Python calls"
+            )
         with app.app_context():
             from casework.core.db import dispose_engines
 
             dispose_engines()
+        extensions_engine.dispose()
     return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class PageMeasure:
+    median_ms: float
+    p95_ms: float
+    cpu_ms: float
+    calls: int
+    statements: float
+
+
+def measure(name: str, page_client, path: str, page_headers: dict[str, str], requests: int, counter) -> PageMeasure:
+    """Time one page, print its row of the table and return it."""
+    for _ in range(5):  # warm up: compiled templates, statement caches
+        assert page_client.get(path, headers=page_headers).status_code == 200, path
+    timings, cpu = [], []
+    before = counter[0]
+    for _ in range(requests):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        response = page_client.get(path, headers=page_headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        assert response.status_code == 200
+    statements = (counter[0] - before) / requests
+    timings.sort()
+    result = PageMeasure(
+        median_ms=statistics.median(timings),
+        p95_ms=timings[int(len(timings) * 0.95) - 1],
+        cpu_ms=statistics.median(cpu),
+        calls=python_calls(page_client, path, page_headers),
+        statements=statements,
+    )
+    print(
+        f"| {name} | {result.median_ms:.1f} | {result.p95_ms:.1f} | {result.cpu_ms:.1f} | "
+        f"{result.calls:,} | {result.statements:.0f} |",
+        flush=True,
+    )
+    return result
+
+
+def profile(page_client, path: str, page_headers: dict[str, str], requests: int, top: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        page_client.get(path, headers=page_headers)
+    profiler.disable()
+    report(profiler, top)
 
 
 def python_calls(page_client, path: str, headers: dict[str, str], requests: int = 20) -> int:

@@ -11,8 +11,10 @@ temporary folder. It then starts, on 127.0.0.1, gunicorn with the same settings 
 (``--workers 2 --threads 4``, production configuration) and for ``bench/minimal_app.py``, signs in the
 demo officer (an API token and a session cookie), and for each page runs wrk (``apt-get install wrk``)
 with ``--connections`` keep-alive connections for ``--duration`` seconds: the minimal endpoint, the
-baseline, this code, and the minimal endpoint again. A page's share is its requests per second over
-the mean of the two minimal runs around it, so a change of load during the run shows in both.
+baseline, this code, and the minimal endpoint again (this code first and the baseline second in every
+even round: use an even ``--repeat`` when comparing, as the one measured first tends to come out
+ahead). A page's share is its requests per second over the mean of the two minimal runs around it, so
+a change of load during the run shows in both.
 
 The machine's load is measured around every wrk run (load average and the share of CPU time busy),
 and the worker processes' resident memory at the end. With ``--repeat N`` the whole matrix runs N
@@ -444,7 +446,11 @@ def main() -> int:
                 for page in PAGES:
                     before = measure(minimal, "/ping", {}, args.duration, args.connections, args.tries)
                     measured = {}
-                    for revision in (baseline, current):
+                    # Which of the two goes first changes every round: the one measured straight after the
+                    # minimal endpoint came out ahead in 18 of 24 pairs of an A/A run (same code twice),
+                    # so over an even number of rounds each revision takes each place equally often.
+                    order = (baseline, current) if round_number % 2 else (current, baseline)
+                    for revision in order:
                         server = servers[(backend, revision.name)]
                         measured[revision.name] = measure(
                             server,
