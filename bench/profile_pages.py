@@ -171,16 +171,13 @@ def main() -> int:
         print(f"{args.requests} requests per page, one at a time, in-process")
         print("| page | median ms | p95 ms | CPU ms (median) | Python calls | statements |")
         print("|---|---:|---:|---:|---:|---:|")
-        measured: dict[str, PageMeasure] = {}
-        for name, (page_client, path, page_headers) in pages(app, client, headers).items():
-            measured[name] = measure(name, page_client, path, page_headers, args.requests, counter)
-            if args.profile == name:
-                profile(page_client, path, page_headers, args.requests, args.top)
         extensions_counter = count_engine_statements(extensions_engine)
-        for name, (page_client, path, page_headers) in extensions.items():
-            measured[name] = measure(name, page_client, path, page_headers, args.requests, extensions_counter)
-            if args.profile == name:
-                profile(page_client, path, page_headers, args.requests, args.top)
+        measured: dict[str, PageMeasure] = {}
+        for pages_of_app, page_counter in ((pages(app, client, headers), counter), (extensions, extensions_counter)):
+            for name, (page_client, path, page_headers) in pages_of_app.items():
+                measured[name] = measure(name, page_client, path, page_headers, args.requests, page_counter)
+                if args.profile == name:
+                    profile(page_client, path, page_headers, args.requests, args.top)
         print()
         for page, alone in SAME_SHAPE.items():
             ours, theirs = measured[page], measured[alone]
