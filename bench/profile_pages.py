@@ -144,8 +144,7 @@ def extensions_alone(database_url: str | None, instance: str):
     url = database_url or f"sqlite:///{instance}/extensions.sqlite"
     create_tables(url)
     create_user(url)
-    os.environ["ONE_ROW_DATABASE_URL"] = url
-    app = create_app()
+    app = create_app(url)
     with app.app_context():
         engine = db.engine
     client = app.test_client()

@@ -99,9 +99,10 @@ _TOKEN_USER = (
 _VIEWS = sa.insert(BenchView.__table__)
 
 
-def create_app() -> Flask:
+def create_app(database_url: str | None = None) -> Flask:
+    """The app on ``database_url``, by default ``ONE_ROW_DATABASE_URL`` (as gunicorn serves it)."""
     app = Flask(__name__)
-    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("ONE_ROW_DATABASE_URL", "sqlite://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url or os.environ.get("ONE_ROW_DATABASE_URL", "sqlite://")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 4, "max_overflow": 4}
     db.init_app(app)
     with app.app_context():
