@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Where a web worker's memory goes: resident memory after each group of imports, after create_app()
-and after the first pages.
+and after the first pages, then what each library a worker loads only on first use would add.
 
     .venv/bin/python bench/memory.py
 
@@ -30,6 +30,25 @@ STEPS = [
     ("holidays (bank holidays for working days)", ["holidays"]),
     ("argon2, WhiteNoise, apispec", ["argon2", "whitenoise", "apispec"]),
 ]
+
+
+#: Libraries a worker loads only when it first needs them, never at start (``create_app()``), with
+#: what needs them; ``tests/core/test_worker_imports.py`` holds the app to it. The last rows of the table
+#: say what each would add.
+LOADED_ON_FIRST_USE = {
+    "flask_migrate": "migrations (casework/core/migrations.py)",
+    "alembic": "migrations",
+    "mako": "migrations",
+    "pygments": "migrations",
+    "weasyprint": "letters as PDF",
+    "openpyxl": "spreadsheet imports and exports",
+    "notifications_python_client": "text messages through GOV.UK Notify",
+    "zxcvbn": "setting a password",
+    "segno": "the second factor's set-up page (its QR code)",
+    "icalendar": "the deadline calendar feed",
+    "PIL": "uploaded pictures and the demo's",
+    "psycopg": "PostgreSQL (never loaded on the SQLite default)",
+}
 
 
 def rss_mb() -> float:
@@ -65,7 +84,7 @@ def main() -> int:
         now = rss_mb()
         print(f"| casework: create_app() (its modules, models, views) | {now - previous:+.1f} | {now:.1f} |")
         previous = now
-        loaded = sorted({"flask_migrate", "alembic", "mako", "pygments", "weasyprint"} & set(sys.modules))
+        loaded = sorted(LOADED_ON_FIRST_USE.keys() & sys.modules.keys())
         from flask_migrate import upgrade
 
         with app.app_context():
@@ -78,7 +97,15 @@ def main() -> int:
             client.get(path)
         now = rss_mb()
         print(f"| the first pages (templates compiled, caches filled) | {now - previous:+.1f} | {now:.1f} |")
-    print(f"\nFlask-Migrate, Alembic, Mako, Pygments or WeasyPrint imported by create_app(): {loaded or 'none'}")
+        previous = now
+        for module, needed_by in LOADED_ON_FIRST_USE.items():
+            if module in sys.modules:
+                continue  # measured already: the migrations' libraries above, PIL with WeasyPrint
+            importlib.import_module(module)
+            now = rss_mb()
+            print(f"| on first use, for {needed_by}: {module} | {now - previous:+.1f} | {now:.1f} |")
+            previous = now
+    print(f"\nLibraries loaded on first use that create_app() imported: {loaded or 'none'}")
     return 0
 
 

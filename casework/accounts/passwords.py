@@ -13,7 +13,6 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
 _hasher = PasswordHasher()
 MIN_LENGTH = 12
@@ -58,6 +57,10 @@ def password_problem(password: str, user_inputs: Iterable[str | None] = ()) -> s
         return f"Password must be at least {MIN_LENGTH} characters long."
     if len(password) > MAX_LENGTH:
         return f"Password must be {MAX_LENGTH} characters or fewer."
+    # Imported here, not at the top: zxcvbn's word lists take some 12 MB, which every web and Celery
+    # worker would hold from the start for the few requests that set a password.
+    from zxcvbn import zxcvbn
+
     words = [part for value in user_inputs if value for part in _parts(value)]
     result = zxcvbn(password[:_JUDGED_LENGTH], user_inputs=words)
     if result["score"] < MIN_SCORE:

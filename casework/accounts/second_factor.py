@@ -19,7 +19,6 @@ import hashlib
 import secrets
 
 import pyotp
-import segno
 import sqlalchemy as sa
 
 from casework.accounts.models import RecoveryCode, User
@@ -48,6 +47,8 @@ def provisioning_uri(user: User, secret: str) -> str:
 
 def qr_code_data_uri(uri: str) -> str:
     """The set-up QR code as an SVG ``data:`` URI, for an ``<img>`` (the pages allow no inline SVG style)."""
+    import segno  # only the set-up page draws one: not loaded by every worker at start
+
     return segno.make(uri, error="m").svg_data_uri(scale=5, border=4, dark="#0b0c0c", light="#ffffff")
 
 

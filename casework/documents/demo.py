@@ -13,7 +13,6 @@ import io
 from datetime import datetime, time
 
 import sqlalchemy as sa
-from PIL import Image, ImageDraw
 
 from casework.accounts import services as accounts
 from casework.accounts.models import Area
@@ -45,6 +44,8 @@ def _case(summary_start: str) -> Case | None:
 
 def _image(text: str, colour: tuple[int, int, int], *, fmt: str = "JPEG", gps: bool = False) -> bytes:
     """A picture for the demo: a coloured panel with a caption, as a phone would save it."""
+    from PIL import Image, ImageDraw  # the demo's pictures only: not loaded by every worker at start
+
     image = Image.new("RGB", (640, 420), colour)
     ImageDraw.Draw(image).text((24, 190), text, fill=(255, 255, 255))
     exif = Image.Exif()

@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from icalendar import Calendar, Event
 
 from casework.cases.models import Case
 from casework.community_triggers.models import TriggerApplication
@@ -80,6 +79,9 @@ def _label(kind: str) -> str:
 
 def feed_for(user: Any, base_url: str) -> bytes:
     """The user's open deadlines (overdue in the last 90 days, and all to come) as iCalendar. One query."""
+    # Imported here: only the feed's own requests (a calendar service's, every few hours) use it.
+    from icalendar import Calendar, Event
+
     moment = now()
     rows = db.session.execute(
         sa.select(Deadline, Case.reference, TriggerApplication.reference)

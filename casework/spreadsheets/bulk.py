@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -58,6 +57,9 @@ def copy_rows(table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[A
         if pending:
             session.execute(sa.insert(table), pending)
         return len(pending)
+    # Imported here: on the SQLite default psycopg (some 9 MB) is never loaded.
+    import psycopg
+
     connection = session.connection().connection.driver_connection
     assert connection is not None
     names = ", ".join(f'"{name}"' for name in columns)
