@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from bench.memory import LOADED_ON_FIRST_USE
-
-ROOT = Path(__file__).resolve().parents[2]
+from casework.app import PROJECT_ROOT
 
 #: What gunicorn's worker imports, and what a Celery worker imports (its app, then every task module).
 START = {
@@ -32,6 +31,7 @@ START = {
 
 @pytest.mark.parametrize("worker", sorted(START))
 def test_a_worker_starts_without_the_libraries_loaded_on_first_use(worker: str, tmp_path: Path) -> None:
+    # Without the developer's own settings; nor FLASK_RUN_FROM_CLI, under which Flask-Migrate is set up at once.
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("CASEWORK_", "FLASK_"))} | {
         "CASEWORK_ENV": "production",
         "CASEWORK_SECRET_KEY": secrets.token_hex(32),
@@ -41,7 +41,7 @@ def test_a_worker_starts_without_the_libraries_loaded_on_first_use(worker: str, 
     }
     script = f"import json, sys; {START[worker]}; print(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     loaded = {name.partition(".")[0] for name in json.loads(result.stdout.splitlines()[-1])}
