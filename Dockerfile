@@ -26,7 +26,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     # and the wheel does not carry them.
     PYTHONPATH=/app \
     FLASK_APP=casework \
-    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 3 --access-logfile -"
+    # --preload: the app is built once, before the workers are forked, and they share its memory
+    # (docs/operations.md).
+    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 3 --preload --access-logfile -"
 
 WORKDIR /app
 

@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from pathlib import Path
@@ -166,9 +166,10 @@ def start(
     workers: int,
     threads: int,
     logs: Path | None = None,
+    options: Sequence[str] = (),
 ) -> Server:
-    """gunicorn serving ``app_spec``; its output goes to ``<logs>/<name>.log`` (failures of the
-    baseline are expected: that is what is being measured)."""
+    """gunicorn serving ``app_spec``, with ``options`` besides the workers, threads and address; its output
+    goes to ``<logs>/<name>.log`` (failures of the baseline are expected: that is what is being measured)."""
     command = [
         sys.executable,
         "-m",
@@ -181,6 +182,7 @@ def start(
         f"{LOOPBACK}:{port}",
         "--log-level",
         "warning",
+        *options,
         app_spec,
     ]
     log = (Path(tempfile.gettempdir()) if logs is None else logs) / f"{name.replace(' ', '-')}.log"

@@ -275,8 +275,18 @@ def test_the_base_url_loses_its_trailing_slash(environment: pytest.MonkeyPatch) 
         (["-m", "celery", "-A", "casework.tasks.worker", "worker"], 1),
         (["-m", "celery", "-A", "casework.tasks.worker", "beat"], 1),
         (["-m", "gunicorn", "--bind", "127.0.0.1:0", "casework.wsgi:app"], 4),
+        # As the image and the systemd unit run it: the app is built in the master, before any worker.
+        (["-m", "gunicorn", "--preload", "--bind", "127.0.0.1:0", "casework.wsgi:app"], 4),
     ],
-    ids=["flask db upgrade", "flask create-admin", "flask demo load", "celery worker", "celery beat", "gunicorn"],
+    ids=[
+        "flask db upgrade",
+        "flask create-admin",
+        "flask demo load",
+        "celery worker",
+        "celery beat",
+        "gunicorn",
+        "gunicorn --preload",
+    ],
 )
 def test_a_configuration_error_is_one_line_naming_the_variable(tmp_path: Path, argv: list[str], status: int) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")} | {

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
@@ -449,6 +450,36 @@ def ping_after_idle(engine: sa.Engine) -> None:
     event.listen(engine, "checkin", used_now)
 
 
+# --- Forked processes ------------------------------------------------------------------------------------
+#
+# gunicorn's master builds the app once and forks its workers from it (``--preload``, as the image and the
+# systemd unit run it), and Celery's pool processes are forked from the worker's master: a child inherits
+# its parent's engines, with any connection their pools hold. Two processes speaking on one PostgreSQL
+# socket corrupt each other's conversations, and SQLite forbids using a connection in a child. So a
+# child starts with empty pools and opens its own. ``dispose(close=False)`` forgets the inherited
+# connections without closing them: closing would end them for the parent too (psycopg, for the same
+# reason, does not close a connection another process opened when it is collected).
+
+#: The engines configured here, by this process or the one it was forked from.
+_ENGINES: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+def _forget_inherited_connections() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
+def _forget_connections_when_forked(engine: sa.Engine) -> None:
+    # An in-memory SQLite database lives in its one connection: a child that forgot the connection would
+    # find an empty database. (Only tests use one.)
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return
+    _ENGINES.add(engine)
+
+
 #: How long a transaction waits for SQLite's write lock before failing with "database is locked".
 SQLITE_BUSY_SECONDS = 30
 _HOLDS_WRITE_LOCK_KEY = "casework_holds_write_lock"
@@ -475,6 +506,7 @@ def configure_engine_events(engine: sa.Engine, *, reads_in_autocommit: bool = Fa
     """SQLite needs help to behave like the database the service is written for; PostgreSQL's read
     transactions are declared read-only, and ended without forgetting what psycopg prepared.
     ``reads_in_autocommit``: SQLite's read engine, whose ``read`` transactions send no ``BEGIN``."""
+    _forget_connections_when_forked(engine)
     ping_after_idle(engine)
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         _configure_psycopg(engine)
