@@ -8,6 +8,7 @@ CHECK constraint, and the one place a transaction is committed, followed by its 
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import os
 import threading
@@ -469,7 +470,10 @@ def _forget_inherited_connections() -> None:
         engine.dispose(close=False)
 
 
-os.register_at_fork(after_in_child=_forget_inherited_connections)
+@functools.cache
+def _forget_inherited_connections_in_every_child() -> None:
+    """Once per process, when its first engine is configured (nothing is registered at import)."""
+    os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 def _forget_connections_when_forked(engine: sa.Engine) -> None:
@@ -477,6 +481,7 @@ def _forget_connections_when_forked(engine: sa.Engine) -> None:
     # find an empty database. (Only tests use one.)
     if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
         return
+    _forget_inherited_connections_in_every_child()
     _ENGINES.add(engine)
 
 

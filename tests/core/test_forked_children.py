@@ -7,13 +7,12 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from casework.core.db import configure_engine_events, read_engine
+from casework.core.db import read_engine
 from casework.extensions import db
 
 CHILD_TIMEOUT = 60
@@ -53,17 +52,6 @@ def in_a_forked_child(work: Any) -> dict[str, Any]:
         output = pipe.read()
     assert os.waitstatus_to_exitcode(waited[1]) == 0, "the forked child failed"
     return json.loads(output)
-
-
-@pytest.fixture
-def engine(app) -> Iterator[sa.Engine]:
-    """An engine made as the service's is, with one connection, so every checkout gets the same one."""
-    engine = sa.create_engine(
-        app.config["SQLALCHEMY_DATABASE_URI"], pool_size=1, max_overflow=0, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    )
-    configure_engine_events(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_a_forked_child_opens_its_own_connection_and_leaves_its_parents_alone(engine: sa.Engine) -> None:

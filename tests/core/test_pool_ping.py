@@ -4,7 +4,6 @@ checks a connection out two or three times, and on PostgreSQL each ping was a ro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -12,18 +11,6 @@ import pytest
 import sqlalchemy as sa
 
 from casework.core import db as db_module
-from casework.core.db import configure_engine_events
-
-
-@pytest.fixture
-def engine(app) -> Iterator[sa.Engine]:
-    """An engine made as the service's is, with one connection, so every checkout gets the same one."""
-    engine = sa.create_engine(
-        app.config["SQLALCHEMY_DATABASE_URI"], pool_size=1, max_overflow=0, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    )
-    configure_engine_events(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
