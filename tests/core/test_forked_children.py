@@ -3,19 +3,13 @@ own and leaves its parent's alone (``casework.core.db``, "Forked processes")."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import time
-from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from casework.core.db import read_engine
 from casework.extensions import db
-
-CHILD_TIMEOUT = 60
+from tests.support.forking import in_a_forked_child
 
 
 def backend_pid(engine: sa.Engine) -> int | None:
@@ -26,32 +20,6 @@ def backend_pid(engine: sa.Engine) -> int | None:
         pid = connection.scalar(sa.text("SELECT pg_backend_pid()")) if engine.dialect.name == "postgresql" else None
         connection.rollback()
     return pid
-
-
-def in_a_forked_child(work: Any) -> dict[str, Any]:
-    """What ``work()`` returns when run in a forked child, which then exits at once (no test teardown)."""
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child's exit status carries the outcome
-        status = 1
-        try:
-            os.close(reader)
-            os.write(writer, json.dumps(work()).encode())
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(writer)
-    deadline = time.monotonic() + CHILD_TIMEOUT
-    while (waited := os.waitpid(child, os.WNOHANG)) == (0, 0):
-        if time.monotonic() > deadline:
-            os.kill(child, signal.SIGKILL)
-            os.waitpid(child, 0)
-            pytest.fail(f"the forked child did not finish within {CHILD_TIMEOUT}s")
-        time.sleep(0.05)
-    with os.fdopen(reader, "rb") as pipe:
-        output = pipe.read()
-    assert os.waitstatus_to_exitcode(waited[1]) == 0, "the forked child failed"
-    return json.loads(output)
 
 
 def test_a_forked_child_opens_its_own_connection_and_leaves_its_parents_alone(engine: sa.Engine) -> None:
