@@ -52,27 +52,38 @@ WAYS = {"without --preload": [], "with --preload": ["--preload"]}
 NOT_WALKED = re.compile(r"sign-out|/static/|/export|download|\.(csv|xlsx|pdf|ics)\b")
 
 
+def get(port: int, path: str, cookie: str) -> tuple[int, str, bytes]:
+    """Status, content type and body of a GET on a new connection (as a browser's requests reach the
+    sync workers)."""
+    connection = HTTPConnection(LOOPBACK, port, timeout=60)
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie})
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type") or "", response.read()
+    finally:
+        connection.close()
+
+
 def walk(port: int, cookie: str, pages: int, rounds: int = 3) -> tuple[int, int]:
-    """GET the first ``pages`` pages reached from ``/`` by following links, ``rounds`` times (a new
-    connection each time, as a browser's requests reach the sync workers); (pages, failed requests)."""
-    found, queue, failed = [], ["/"], 0
-    for round_number in range(rounds):
-        for path in queue if round_number == 0 else found:
-            if round_number == 0 and (path in found or len(found) >= pages):
-                continue
-            connection = HTTPConnection(LOOPBACK, port, timeout=60)
-            connection.request("GET", path, headers={"Cookie": cookie})
-            response = connection.getresponse()
-            body = response.read()
-            connection.close()
-            failed += response.status >= 500
-            if round_number == 0:
-                found.append(path)
-                if "html" in (response.getheader("Content-Type") or ""):
-                    for link in re.findall(r'href="(/[^"#]*)"', body.decode(errors="replace")):
-                        link = link.replace("&amp;", "&")
-                        if not NOT_WALKED.search(link) and link not in found:
-                            queue.append(link)
+    """GET the first ``pages`` pages reached from ``/`` by following links (breadth first), then each
+    of them again until every one was fetched ``rounds`` times; (pages, failed requests)."""
+    found: list[str] = []
+    queue, failed = ["/"], 0
+    while queue and len(found) < pages:
+        path = queue.pop(0)
+        if path in found:
+            continue
+        found.append(path)
+        status, content_type, body = get(port, path, cookie)
+        failed += status >= 500
+        if "html" in content_type:
+            for link in re.findall(r'href="(/[^"#]*)"', body.decode(errors="replace")):
+                link = link.replace("&amp;", "&")
+                if not NOT_WALKED.search(link) and link not in found:
+                    queue.append(link)
+    for _ in range(rounds - 1):
+        for path in found:
+            failed += get(port, path, cookie)[0] >= 500
     return len(found), failed
 
 
