@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from casework.audit.models import AuditAction, audit_entries
 from casework.audit.reads import VIEWED_RECORDS
@@ -69,14 +71,20 @@ ARGUMENT_TABLES = {
 ROWS_PER_ARGUMENT = 4
 
 #: The marks put on each record before the walk: (kind, pattern finding its id in an answer).
+#: A mark is written with "~", which no signed token or encoded value on a page can contain (base64,
+#: URL-safe or not, and hex have no "~"; HTML, JSON and CSV leave it as it is). Marks of letters and
+#: digits alone were once found inside a CSRF token (the token changes every second: the one signed at
+#: 23:02:39 UTC on 3 December 2026 ended "MPz7zbVo7E"), so every page rendered in that second seemed to
+#: show person 7. A risk score can only be digits: seven of them between non-word characters.
+MARK = "~"
 RISK_SCORE_BASE = 7770000
 #: A link to a record's page shows it; the request path an audit entry names ("Shown by GET
 #: /case-reviews/2", in a record's history) is text about another request, not a link, so it is skipped.
 NOT_AFTER_A_METHOD = r"(?<!GET )"
 MARKS = {
-    "people": [r"Pz(\d+)z", NOT_AFTER_A_METHOD + r"/people/(\d+)\b"],
-    "actions": [r"Az(\d+)z", NOT_AFTER_A_METHOD + r"/actions/(\d+)\b"],
-    "interventions": [r"Iz(\d+)z", NOT_AFTER_A_METHOD + r"/interventions/(\d+)\b"],
+    "people": [r"P~(\d+)~", NOT_AFTER_A_METHOD + r"/people/(\d+)\b"],
+    "actions": [r"A~(\d+)~", NOT_AFTER_A_METHOD + r"/actions/(\d+)\b"],
+    "interventions": [r"I~(\d+)~", NOT_AFTER_A_METHOD + r"/interventions/(\d+)\b"],
     "risk_assessments": [r"\b777(\d{4})\b"],
     "cases": [NOT_AFTER_A_METHOD + r"/cases/(\d+)\b"],
     "trigger_applications": [NOT_AFTER_A_METHOD + r"/case-reviews/(\d+)\b"],
@@ -95,19 +103,19 @@ def mark_every_record() -> dict[str, tuple[str, int]]:
     """Give each record a mark that shows wherever it is shown; returns references -> records."""
     session = db.session
     concat = sa.func.concat if session.get_bind().dialect.name == "postgresql" else None
-    for table, column, prefix in (("people", "name", "Pz"), ("actions", "description", "Az")):
+    for table, column, prefix in (("people", "name", "P" + MARK), ("actions", "description", "A" + MARK)):
         t = sa.table(table, sa.column("id"), sa.column(column))
         mark = (
-            concat(t.c[column], " ", prefix, t.c.id, "z")
+            concat(t.c[column], " ", prefix, t.c.id, MARK)
             if concat is not None
-            else t.c[column] + " " + prefix + sa.cast(t.c.id, sa.String) + "z"
+            else t.c[column] + " " + prefix + sa.cast(t.c.id, sa.String) + MARK
         )
         session.execute(sa.update(t).values({column: mark}))
     interventions = sa.table("interventions", sa.column("id"), sa.column("notes"))
     notes = (
-        concat("Iz", interventions.c.id, "z")
+        concat("I" + MARK, interventions.c.id, MARK)
         if concat is not None
-        else "Iz" + sa.cast(interventions.c.id, sa.String) + "z"
+        else "I" + MARK + sa.cast(interventions.c.id, sa.String) + MARK
     )
     session.execute(sa.update(interventions).values(notes=notes))
     risk = sa.table("risk_assessments", sa.column("id"), sa.column("score"))
@@ -122,18 +130,20 @@ def mark_every_record() -> dict[str, tuple[str, int]]:
     return references
 
 
-def shown_in(body: str, references: dict[str, tuple[str, int]], data: Any = None) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
+def shown_in(body: str, references: dict[str, tuple[str, int]], data: Any = None) -> dict[tuple[str, str], str]:
+    """{(kind, id): where the answer shows it (the text around the first mark, or the JSON object)}."""
+    found: dict[tuple[str, str], str] = {}
     for kind, patterns in MARKS.items():
         for pattern in patterns:
             for match in re.finditer(pattern, body):
-                found.add((kind, str(int(match.group(1)))))
+                around = body[max(0, match.start() - 160) : match.end() + 80]
+                found.setdefault((kind, str(int(match.group(1)))), " ".join(around.split()))
 
     def walk_json(value: Any) -> None:
         if isinstance(value, dict):
             if value.get("reference") in references:
                 kind, ident = references[value["reference"]]
-                found.add((kind, str(ident)))
+                found.setdefault((kind, str(ident)), f"an object with reference {value['reference']}")
             for item in value.values():
                 walk_json(item)
         elif isinstance(value, list):
@@ -207,12 +217,14 @@ def check(app: Flask, user: Any, url: str, endpoint: str, walk: Walk, page_clien
     shown = shown_in(response.get_data(as_text=True), walk.references, data)
     db.session.expire_all()
     logged = logged_since(before, user.id)
-    for kind, ident in sorted(shown):
+    for (kind, ident), where in sorted(shown.items()):
         if (kind, ident) in logged:
             walk.shown[kind].add(endpoint)
         else:
+            # What was found, and where: a failure that does not come back is explained by its message.
             walk.problems.append(
-                f"GET {url} ({endpoint}) as {user.email} shows {VIEWED_RECORDS[kind]} {ident} but wrote no view entry"
+                f"GET {url} ({endpoint}) as {user.email} shows {VIEWED_RECORDS[kind]} {ident} but wrote no view"
+                f" entry; it is in: {where!r}"
             )
 
 
@@ -246,7 +258,7 @@ def test_every_read_of_a_record_writes_a_view_entry(app: Flask, demo: dict[str, 
                 check(app, user, url, rule.endpoint, walk, page_client)
 
     case_reference = next(ref for ref, (kind, _id) in demo["references"].items() if kind == "cases")
-    person_name = db.session.scalar(sa.text("SELECT name FROM people ORDER BY id LIMIT 1")).split(" Pz")[0]
+    person_name = db.session.scalar(sa.text("SELECT name FROM people ORDER BY id LIMIT 1")).split(" P" + MARK)[0]
     for template in SEARCHES:
         url = template.format(case_reference=case_reference, person_name=person_name)
         for user in demo["users"]:
@@ -261,6 +273,28 @@ def test_every_read_of_a_record_writes_a_view_entry(app: Flask, demo: dict[str, 
         assert api, (kind, walk.shown[kind])
     assert any(e.startswith("search ") for e in walk.shown["cases"])
     assert any(e.startswith("search ") for e in walk.shown["people"])
+
+
+class SignedAt(TimestampSigner):
+    """Signs as if the clock read ``moment``."""
+
+    moment = 0
+
+    def get_timestamp(self) -> int:
+        return self.moment
+
+
+def test_no_signed_token_on_a_page_passes_for_a_mark(app: Flask) -> None:
+    """The CSRF token every page carries, signed at each second of the hour when the walk once failed (it
+    found "Pz7z" in the token of 23:02:39 and "Az98z" in that of 23:03:51, with the marks of then), shows
+    no record."""
+    serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token", signer=SignedAt)
+    start = int(datetime(2026, 12, 3, 23, tzinfo=UTC).timestamp())
+    for moment in range(start, start + 3600):
+        SignedAt.moment = moment
+        token = serializer.dumps("test-csrf-token")  # the session's raw token in the suite (csrf_headers)
+        page = f'<input type="hidden" name="csrf_token" value="{token}">'
+        assert not shown_in(page, {}), (moment, token)
 
 
 def add_person(api: Any, name: str) -> int:
