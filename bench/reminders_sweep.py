@@ -92,9 +92,12 @@ def generate(db, rows: int, due: int, overdue: int, seed: int = 2026) -> None:
     session.commit()
 
     raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(
-        "COPY cases (reference, area_id, year, sequence, category, summary, lead_agency_id, status) FROM STDIN"
-    ) as copy:
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            "COPY cases (reference, area_id, year, sequence, category, summary, lead_agency_id, status) FROM STDIN"
+        ) as copy,
+    ):
         for n in range(1, CASES + 1):
             status = "closed" if n % 5 == 0 else "open"
             copy.write_row((f"BEN-2026-{n:05d}", area_id, 2026, n, "personal", "Bench case", agency_id, status))

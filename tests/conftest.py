@@ -38,7 +38,9 @@ def _every_model_defined() -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as instance:
-        create_app({"ENV": "testing", "INSTANCE_PATH": instance, "DATABASE_URL": "sqlite://", "BROKER_URL": "memory://"})
+        create_app(
+            {"ENV": "testing", "INSTANCE_PATH": instance, "DATABASE_URL": "sqlite://", "BROKER_URL": "memory://"}
+        )
 
 
 _every_model_defined()

@@ -215,19 +215,16 @@ def _insert_from_json() -> tuple[sa.Insert, sa.Insert]:
     def field(rows: Any, index: int) -> Any:
         return sa.func.json_extract(rows.c.value, sa.literal_column(f"'$[{index}]'"))
 
-    entries = (
-        sa.insert(audit_entries)
-        .from_select(
-            ["created_at", "actor_id", "action", "object_type", "object_id", "values_hash"],
-            sa.select(
-                sa.bindparam("created_at", type_=audit_entries.c.created_at.type),
-                sa.bindparam("actor_id", type_=audit_entries.c.actor_id.type),
-                sa.bindparam("action", type_=audit_entries.c.action.type),
-                field(entry_rows, 0),
-                field(entry_rows, 1),
-                field(entry_rows, 2),
-            ).order_by(entry_rows.c.key),
-        )
+    entries = sa.insert(audit_entries).from_select(
+        ["created_at", "actor_id", "action", "object_type", "object_id", "values_hash"],
+        sa.select(
+            sa.bindparam("created_at", type_=audit_entries.c.created_at.type),
+            sa.bindparam("actor_id", type_=audit_entries.c.actor_id.type),
+            sa.bindparam("action", type_=audit_entries.c.action.type),
+            field(entry_rows, 0),
+            field(entry_rows, 1),
+            field(entry_rows, 2),
+        ).order_by(entry_rows.c.key),
     )
     value_rows = sa.func.json_each(sa.bindparam("rows", type_=sa.String)).table_valued("key", "value")
     entry_id = (
@@ -332,24 +329,28 @@ def _insert_entries_and_values() -> sa.Insert:
         .returning(audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id)
         .cte("entries")
     )
-    return sa.insert(audit_values).from_select(
-        ["entry_id", "subject_type", "subject_id", "summary", "ip_address", "nonce"],
-        sa.select(
-            entries.c.id,
-            rows.c.object_type,
-            rows.c.object_id,
-            rows.c.summary,
-            sa.bindparam("ip_address", type_=audit_values.c.ip_address.type),
-            rows.c.nonce,
-        ).join_from(
-            entries,
-            rows,
-            sa.and_(
-                rows.c.object_type == entries.c.object_type,
-                rows.c.object_id.is_not_distinct_from(entries.c.object_id),
+    return (
+        sa.insert(audit_values)
+        .from_select(
+            ["entry_id", "subject_type", "subject_id", "summary", "ip_address", "nonce"],
+            sa.select(
+                entries.c.id,
+                rows.c.object_type,
+                rows.c.object_id,
+                rows.c.summary,
+                sa.bindparam("ip_address", type_=audit_values.c.ip_address.type),
+                rows.c.nonce,
+            ).join_from(
+                entries,
+                rows,
+                sa.and_(
+                    rows.c.object_type == entries.c.object_type,
+                    rows.c.object_id.is_not_distinct_from(entries.c.object_id),
+                ),
             ),
-        ),
-    ).add_cte(entries)
+        )
+        .add_cte(entries)
+    )
 
 
 _INSERT_ENTRIES_AND_VALUES = CompiledOnce(_insert_entries_and_values())
@@ -464,17 +465,21 @@ def erase_personal_values(object_type: str, object_id: Any, *, actor: Any = None
     if db.session.get_bind().dialect.name == "postgresql":
         erased = db.session.scalar(sa.select(sa.func.audit_erase_values(object_type, subject_id)))
     else:
-        erased = rows_changed(db.session.execute(
-            sa.update(audit_values)
-            .where(
-                audit_values.c.subject_type == object_type,
-                audit_values.c.subject_id.is_not_distinct_from(subject_id),
-                audit_values.c.erased_at.is_(None),
-                ~sa.exists().where(audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"),
+        erased = rows_changed(
+            db.session.execute(
+                sa.update(audit_values)
+                .where(
+                    audit_values.c.subject_type == object_type,
+                    audit_values.c.subject_id.is_not_distinct_from(subject_id),
+                    audit_values.c.erased_at.is_(None),
+                    ~sa.exists().where(
+                        audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"
+                    ),
+                )
+                .values(summary=ERASED_SUMMARY, changes=sa.null(), ip_address=None, nonce=None, erased_at=sa.func.now())
+                .execution_options(synchronize_session=False)
             )
-            .values(summary=ERASED_SUMMARY, changes=sa.null(), ip_address=None, nonce=None, erased_at=sa.func.now())
-            .execution_options(synchronize_session=False)
-        ))
+        )
     # Recorded after the erasure, so the record of it is not erased with the rest.
     record(
         actor,
@@ -518,12 +523,16 @@ def move_personal_values(from_subject: Any, to_subject: Any, *, actor: Any = Non
     if db.session.get_bind().dialect.name == "postgresql":
         moved = db.session.scalar(sa.select(sa.func.audit_move_values(from_type, from_id, to_type, to_id)))
     else:
-        moved = rows_changed(db.session.execute(
-            sa.update(audit_values)
-            .where(audit_values.c.subject_type == from_type, audit_values.c.subject_id.is_not_distinct_from(from_id))
-            .values(subject_type=to_type, subject_id=to_id)
-            .execution_options(synchronize_session=False)
-        ))
+        moved = rows_changed(
+            db.session.execute(
+                sa.update(audit_values)
+                .where(
+                    audit_values.c.subject_type == from_type, audit_values.c.subject_id.is_not_distinct_from(from_id)
+                )
+                .values(subject_type=to_type, subject_id=to_id)
+                .execution_options(synchronize_session=False)
+            )
+        )
     record(
         actor,
         AuditAction.move,

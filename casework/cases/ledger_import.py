@@ -83,4 +83,3 @@ def record_incidents(actor: Any, items: Sequence[ledger.IncidentInput], *, note:
     )
     party_ids = ledger.finish_recorded_incidents(actor, items, incident_ids, complaint_ids, note=note)
     return ledger.RecordedIncidents(incident_ids, complaint_ids, party_ids)
-

@@ -345,8 +345,7 @@ def SendLetterField() -> BooleanField:  # named like a field class: it is a fiel
     return BooleanField(
         "Send the letter now",
         description=(
-            "Only for a date before today: past steps are recorded without sending their letter unless you "
-            "tick this."
+            "Only for a date before today: past steps are recorded without sending their letter unless you tick this."
         ),
     )
 

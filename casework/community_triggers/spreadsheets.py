@@ -75,25 +75,28 @@ def export_register(user: Any, args: Mapping[str, str]) -> Export:
                 decision = application.decision
                 held = [m for m in application.meetings if m.held_on is not None]
                 appeal = application.appeals[-1] if application.appeals else None
-                yield application.id, [
-                    application.reference,
-                    application.area.code,
-                    application.received_on,
-                    application.channel.value,
-                    application.applicant_role.value,
-                    application.status.value,
-                    application.acknowledged_on,
-                    None if decision is None else decision.met,
-                    decision.basis.value if decision is not None and decision.basis else None,
-                    decision.decided_on if decision is not None else None,
-                    held[-1].held_on if held else None,
-                    sum(len(m.recommendations) for m in held) if held else None,
-                    appeal.received_on if appeal else None,
-                    appeal.decision.value if appeal is not None and appeal.decision else None,
-                    appeal.decided_on if appeal else None,
-                    application.withdrawn_on,
-                    application.screened_out_on,
-                ]
+                yield (
+                    application.id,
+                    [
+                        application.reference,
+                        application.area.code,
+                        application.received_on,
+                        application.channel.value,
+                        application.applicant_role.value,
+                        application.status.value,
+                        application.acknowledged_on,
+                        None if decision is None else decision.met,
+                        decision.basis.value if decision is not None and decision.basis else None,
+                        decision.decided_on if decision is not None else None,
+                        held[-1].held_on if held else None,
+                        sum(len(m.recommendations) for m in held) if held else None,
+                        appeal.received_on if appeal else None,
+                        appeal.decision.value if appeal is not None and appeal.decision else None,
+                        appeal.decided_on if appeal else None,
+                        application.withdrawn_on,
+                        application.screened_out_on,
+                    ],
+                )
 
     return Export(header, tracking(ids, rows()), "trigger_applications", ids, "Case Review applications")
 

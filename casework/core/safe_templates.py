@@ -70,9 +70,7 @@ class _Budget:
 
     def check_size(self, size: int) -> None:
         if size > self.limits.output:
-            raise TemplateLimitExceeded(
-                f"The template would produce more than {self.limits.output:,} characters."
-            )
+            raise TemplateLimitExceeded(f"The template would produce more than {self.limits.output:,} characters.")
 
 
 _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("template_budget", default=None)
@@ -279,7 +277,6 @@ def template_in_force(model: type[T], kind: Any, area_id: int | None) -> T | Non
     return min(rows, key=lambda row: getattr(row, "area_id", None) is None, default=None)
 
 
-
 def save_admin_template(
     actor: Any, row: T | None, make_row: Callable[[], T], values: Mapping[str, str], *, description: str
 ) -> T:
@@ -301,6 +298,7 @@ def save_admin_template(
     db.session.flush()
     record_change(actor, row, before, snapshot(row, fields), description)
     return row
+
 
 def render_document(
     env: LimitedSandbox,

@@ -140,12 +140,14 @@ def _claim(ids: list[int] | None, limit: int) -> list[PendingTask]:
     oldest = sa.select(PendingTask.id).where(*scope).order_by(PendingTask.id).limit(limit)
     if db.session.get_bind().dialect.name == "sqlite":
         # Taking the write lock first serialises relays; the WHERE re-checks under it.
-        claimed = rows_changed(db.session.execute(
-            sa.update(PendingTask)
-            .where(PendingTask.id.in_(oldest.scalar_subquery()))
-            .values(attempts=PendingTask.attempts + 1)
-            .execution_options(synchronize_session=False)
-        ))
+        claimed = rows_changed(
+            db.session.execute(
+                sa.update(PendingTask)
+                .where(PendingTask.id.in_(oldest.scalar_subquery()))
+                .values(attempts=PendingTask.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if not claimed:
             db.session.rollback()
             return []
@@ -236,11 +238,13 @@ def relay(ids: list[int] | None = None, limit: int = RELAY_BATCH) -> int:
 
 def prune(before: datetime) -> int:
     """Delete rows relayed before ``before``; unrelayed rows are never deleted."""
-    deleted = rows_changed(db.session.execute(
-        sa.delete(PendingTask)
-        .where(PendingTask.relayed_at.is_not(None), PendingTask.relayed_at < before)
-        .execution_options(synchronize_session=False)
-    ))
+    deleted = rows_changed(
+        db.session.execute(
+            sa.delete(PendingTask)
+            .where(PendingTask.relayed_at.is_not(None), PendingTask.relayed_at < before)
+            .execution_options(synchronize_session=False)
+        )
+    )
     return deleted or 0
 
 

@@ -248,4 +248,3 @@ def export(actor: Any, person: Person, *, full: bool = False, reason: str | None
         {"version": document["version"], "reason": access.reason, "withheld_cases": len(access.withheld_case_ids)},
     )
     return document
-

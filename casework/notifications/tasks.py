@@ -63,12 +63,14 @@ def _claim(email_id: int) -> OutboxEmail | None:
     unsent = sa.and_(OutboxEmail.id == email_id, OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None))
     if db.session.get_bind().dialect.name == "sqlite":
         # Taking the write lock first serialises senders; the WHERE re-checks under it.
-        claimed = rows_changed(db.session.execute(
-            sa.update(OutboxEmail)
-            .where(unsent)
-            .values(attempts=OutboxEmail.attempts + 1, last_attempt_at=now())
-            .execution_options(synchronize_session=False)
-        ))
+        claimed = rows_changed(
+            db.session.execute(
+                sa.update(OutboxEmail)
+                .where(unsent)
+                .values(attempts=OutboxEmail.attempts + 1, last_attempt_at=now())
+                .execution_options(synchronize_session=False)
+            )
+        )
         if not claimed:
             db.session.rollback()
             return None

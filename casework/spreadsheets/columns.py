@@ -82,9 +82,7 @@ def suggest_mapping(layout: Layout, header: Iterable[str]) -> dict[str, int | No
     mapping: dict[str, int | None] = {}
     for column in layout.columns:
         names = [column.key, column.label, *column.aliases]
-        mapping[column.key] = next(
-            (found[n] for n in (normalise_header(x) for x in names) if n in found), None
-        )
+        mapping[column.key] = next((found[n] for n in (normalise_header(x) for x in names) if n in found), None)
     return mapping
 
 

@@ -289,9 +289,7 @@ def _progress_writer(job_id: int) -> Any:
     def write(rows_done: int) -> None:
         try:
             with db.engine.begin() as connection:
-                connection.execute(
-                    sa.update(ImportJob).where(ImportJob.id == job_id).values(rows_done=rows_done)
-                )
+                connection.execute(sa.update(ImportJob).where(ImportJob.id == job_id).values(rows_done=rows_done))
         except sa.exc.SQLAlchemyError:  # progress is a courtesy: never stop the import for it
             log.warning("Could not write the progress of import %s", job_id, exc_info=True)
 

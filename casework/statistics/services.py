@@ -494,9 +494,7 @@ def changed_since_publication(area_ids: Iterable[int], ended_after: date) -> lis
     version the public sees: ``[{"snapshot", "differences"}]``. Figures entered by hand are left out
     (the records of those years are not in the service). One count per distinct period."""
     snapshots = [
-        s
-        for s in latest_published(area_ids)
-        if s.source == SnapshotSource.compiled and s.period_end >= ended_after
+        s for s in latest_published(area_ids) if s.source == SnapshotSource.compiled and s.period_end >= ended_after
     ]
     by_period: dict[tuple[date, date], list[StatisticsSnapshot]] = {}
     for snapshot in snapshots:

@@ -32,18 +32,20 @@ def compile_statistics(job_id: int) -> int | None:
 
     db.session.rollback()
     moment = now()
-    claimed = rows_changed(db.session.execute(
-        sa.update(StatisticsJob)
-        .where(
-            StatisticsJob.id == job_id,
-            sa.or_(
-                StatisticsJob.status == JobStatus.queued,
-                sa.and_(StatisticsJob.status == JobStatus.running, StatisticsJob.started_at < moment - STALE_RUN),
-            ),
+    claimed = rows_changed(
+        db.session.execute(
+            sa.update(StatisticsJob)
+            .where(
+                StatisticsJob.id == job_id,
+                sa.or_(
+                    StatisticsJob.status == JobStatus.queued,
+                    sa.and_(StatisticsJob.status == JobStatus.running, StatisticsJob.started_at < moment - STALE_RUN),
+                ),
+            )
+            .values(status=JobStatus.running, started_at=moment, error=None)
+            .execution_options(synchronize_session=False)
         )
-        .values(status=JobStatus.running, started_at=moment, error=None)
-        .execution_options(synchronize_session=False)
-    ))
+    )
     commit()
     if not claimed:
         return None

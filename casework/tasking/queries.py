@@ -50,9 +50,7 @@ def agencies_covering(area_ids: Sequence[int]) -> list[Agency]:
     return list(
         db.session.scalars(
             sa.select(Agency)
-            .where(
-                Agency.id.in_(sa.select(agency_areas.c.agency_id).where(agency_areas.c.area_id.in_(list(area_ids))))
-            )
+            .where(Agency.id.in_(sa.select(agency_areas.c.agency_id).where(agency_areas.c.area_id.in_(list(area_ids)))))
             .order_by(Agency.name)
         )
     )

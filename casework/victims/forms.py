@@ -86,7 +86,8 @@ class CodeForm(FlaskForm):
 
 class DiaryForm(FlaskForm):
     happened_on = GovukDateField(
-        invalid_message=ASKED_DATE_MESSAGE, label="When did it happen?",
+        invalid_message=ASKED_DATE_MESSAGE,
+        label="When did it happen?",
         validators=[DataRequired("Enter the date it happened")],
         description="For example, 27 3 2026",
     )

@@ -85,7 +85,11 @@ def queue_next_step_reminders(day: date) -> int:
     keys = {access.id: next_step_key(access) for access in due}
     # One look for the reminders already queued, not one per victim.
     queued_before = (
-        set(db.session.scalars(sa.select(OutboxEmail.idempotency_key).where(OutboxEmail.idempotency_key.in_(keys.values()))))
+        set(
+            db.session.scalars(
+                sa.select(OutboxEmail.idempotency_key).where(OutboxEmail.idempotency_key.in_(keys.values()))
+            )
+        )
         if keys
         else set()
     )

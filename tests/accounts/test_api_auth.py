@@ -9,9 +9,7 @@ from tests.conftest import TEST_PASSWORD
 
 def test_token_issued_for_right_credentials_and_opens_the_api(client, make):
     user = make.user("officer", email="olive@example.org")
-    response = client.post(
-        "/api/v1/auth/tokens", json={"email": "Olive@Example.org ", "password": TEST_PASSWORD}
-    )
+    response = client.post("/api/v1/auth/tokens", json={"email": "Olive@Example.org ", "password": TEST_PASSWORD})
     assert response.status_code == 201
     body = response.get_json()
     assert set(body) == {"token", "expires_at"}
@@ -37,9 +35,7 @@ def test_inactive_user_gets_no_token(client, make, db_session):
     user = make.user("officer", email="olive@example.org")
     user.is_active = False
     db_session.commit()
-    response = client.post(
-        "/api/v1/auth/tokens", json={"email": "olive@example.org", "password": TEST_PASSWORD}
-    )
+    response = client.post("/api/v1/auth/tokens", json={"email": "olive@example.org", "password": TEST_PASSWORD})
     assert response.status_code == 401
 
 

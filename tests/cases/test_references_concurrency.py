@@ -59,7 +59,5 @@ def test_concurrent_allocations_are_distinct(app, database_url, counter_exists):
             assert sorted(results) == [f"ZZC-2026-{start:04d}", f"ZZC-2026-{start + 1:04d}"]
         finally:
             with engine.begin() as connection:
-                connection.execute(
-                    sa.delete(ReferenceCounter.__table__).where(ReferenceCounter.area_id == area_id)
-                )
+                connection.execute(sa.delete(ReferenceCounter.__table__).where(ReferenceCounter.area_id == area_id))
                 connection.execute(sa.delete(Area.__table__).where(Area.id == area_id))

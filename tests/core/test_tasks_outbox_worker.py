@@ -165,10 +165,7 @@ def test_applications_posted_while_the_broker_is_down_are_all_saved_and_each_pro
                 for reference in references
                 for to in ("coordinator@bdc.example", "manager@police.example")
             ]
-            + [
-                (applicants[reference], f"Your ASB Case Review application {reference}")
-                for reference in references
-            ]
+            + [(applicants[reference], f"Your ASB Case Review application {reference}") for reference in references]
         )
         assert subjects == expected
         with app.app_context():

@@ -388,4 +388,3 @@ def test_a_notice_served_today_without_a_time_can_be_recorded_in_the_morning(wor
         )
         assert later_today.status_code == 422
         assert "The date of service cannot be in the future" in later_today.text
-

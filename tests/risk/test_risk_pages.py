@@ -85,12 +85,8 @@ def test_admin_saves_a_new_version_for_an_area(world, page_client):
     assert saved.status_code == 302
     latest = db.session.scalar(sa.select(RiskQuestionnaire).where(RiskQuestionnaire.area_id == world.area.id))
     assert (latest.version, latest.medium_from, latest.high_from) == (1, 6, 12)
-    assert (
-        latest.questions[0]["key"] == "hate_motivated"
-    )
-    assert (
-        latest.questions[-1]["text"] == "Has the victim's car been damaged?"
-    )
+    assert latest.questions[0]["key"] == "hate_motivated"
+    assert latest.questions[-1]["text"] == "Has the victim's car been damaged?"
 
 
 def test_case_section_renders(world, app, api_client):

@@ -46,9 +46,7 @@ def _items(world: Any) -> list[services.IncidentInput]:
 def _written(recorded: services.RecordedIncidents) -> dict[str, Any]:
     """What a call wrote, without its ids and times."""
     db.session.expire_all()
-    incidents = {
-        i.id: i for i in db.session.scalars(sa.select(Incident).where(Incident.id.in_(recorded.incident_ids)))
-    }
+    incidents = {i.id: i for i in db.session.scalars(sa.select(Incident).where(Incident.id.in_(recorded.incident_ids)))}
     order = {incident_id: n for n, incident_id in enumerate(recorded.incident_ids)}
     complaints = db.session.scalars(sa.select(Complaint).where(Complaint.id.in_(recorded.complaint_ids))).all()
     parties = db.session.scalars(sa.select(CaseParty).where(CaseParty.id.in_(recorded.party_ids))).all()

@@ -16,7 +16,7 @@ from casework.extensions import db
 from casework.spreadsheets.cells import escape, unescape
 
 TRICKY = [
-    "=HYPERLINK(\"http://evil.example\",\"Click\")",
+    '=HYPERLINK("http://evil.example","Click")',
     "+44 1246 242424",
     "-5 degrees outside",
     "@SUM(A1:A2)",

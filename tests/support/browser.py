@@ -47,8 +47,11 @@ def _axe_script() -> str:
         if not AXE_PATH.is_file():
             import pytest
 
-            pytest.fail(f"axe-core is missing ({AXE_PATH} not found): run `npm ci` in {REPO_ROOT} "
-                        "(scripts/test does it for you)", pytrace=False)
+            pytest.fail(
+                f"axe-core is missing ({AXE_PATH} not found): run `npm ci` in {REPO_ROOT} "
+                "(scripts/test does it for you)",
+                pytrace=False,
+            )
         _axe_source = AXE_PATH.read_text(encoding="utf-8")
     return _axe_source
 
@@ -56,8 +59,10 @@ def _axe_script() -> str:
 def format_violations(violations: list[dict], max_targets: int = 3) -> str:
     lines = []
     for violation in violations:
-        lines.append(f"- {violation['id']} ({violation.get('impact') or 'unknown impact'}): "
-                     f"{violation.get('help', '')} [{violation.get('helpUrl', '')}]")
+        lines.append(
+            f"- {violation['id']} ({violation.get('impact') or 'unknown impact'}): "
+            f"{violation.get('help', '')} [{violation.get('helpUrl', '')}]"
+        )
         nodes = violation.get("nodes", [])
         for node in nodes[:max_targets]:
             target = " ".join(str(t) for t in node.get("target", []))
@@ -67,8 +72,9 @@ def format_violations(violations: list[dict], max_targets: int = 3) -> str:
     return "\n".join(lines)
 
 
-def run_axe(page, context: str | dict | None = None, tags: tuple[str, ...] = AXE_TAGS,
-            disable_rules: tuple[str, ...] = ()) -> list[dict]:
+def run_axe(
+    page, context: str | dict | None = None, tags: tuple[str, ...] = AXE_TAGS, disable_rules: tuple[str, ...] = ()
+) -> list[dict]:
     """Run axe-core in the page (WCAG 2.2 AA tags) and return its violations."""
     # page.evaluate goes through the DevTools protocol, so the page's CSP (no inline script) does not
     # block it.
@@ -102,13 +108,15 @@ def _known_govuk_issue(page, violation: dict) -> bool:
     )
 
 
-def assert_accessible(page, context: str | dict | None = None, tags: tuple[str, ...] = AXE_TAGS,
-                      disable_rules: tuple[str, ...] = ()) -> None:
+def assert_accessible(
+    page, context: str | dict | None = None, tags: tuple[str, ...] = AXE_TAGS, disable_rules: tuple[str, ...] = ()
+) -> None:
     """Fail (AssertionError) with a readable list when axe-core finds WCAG 2.2 A/AA violations."""
     violations = run_axe(page, context=context, tags=tags, disable_rules=disable_rules)
     if violations:
-        raise AssertionError(f"{len(violations)} accessibility violation(s) on {page.url}:\n"
-                             + format_violations(violations))
+        raise AssertionError(
+            f"{len(violations)} accessibility violation(s) on {page.url}:\n" + format_violations(violations)
+        )
 
 
 def run_live_server(app) -> tuple[str, Callable[[], None]]:

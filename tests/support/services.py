@@ -516,7 +516,6 @@ class ThrowawayRedis(_ServerProcess):
         log = log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"redis-server did not answer PING: {log}")
 
-
     def pause(self) -> None:
         """Stop the server process (a broker outage); ``resume()`` brings it back on the same port."""
         self._terminate()
@@ -646,7 +645,6 @@ class ThrowawayS3(_ServerProcess):
                 time.sleep(0.1)
             self._terminate()
         raise RuntimeError(f"moto's S3 server did not answer: {log_path.read_text(errors='replace')[-2000:]}")
-
 
 
 @pytest.fixture(scope="session")

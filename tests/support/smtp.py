@@ -40,8 +40,9 @@ class _Handler:
         self.server = server
 
     async def handle_DATA(self, smtp, session, envelope) -> str:  # aiosmtpd's hook name
-        self.server._received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content
-                              or envelope.content)
+        self.server._received(
+            envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content
+        )
         return "250 Message accepted for delivery"
 
 
@@ -92,8 +93,10 @@ class SmtpServer:
             while len(self.messages) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"expected {count} message(s) at {self.host}:{self.port} within "
-                                         f"{timeout}s, got {len(self.messages)}")
+                    raise AssertionError(
+                        f"expected {count} message(s) at {self.host}:{self.port} within "
+                        f"{timeout}s, got {len(self.messages)}"
+                    )
                 self._condition.wait(remaining)
             return list(self.messages)
 

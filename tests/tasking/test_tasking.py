@@ -234,15 +234,9 @@ def test_a_meeting_from_agenda_to_minutes_and_the_next_agenda(world, setting, pa
     deadline = db.session.scalar(
         sa.select(Deadline).where(Deadline.subject_type == "actions", Deadline.subject_id == action.id)
     )
-    assert (
-        deadline.owner_id == world.partner.id
-    )
-    assert (
-        deadline.due_on == date(2026, 11, 30)
-    )
-    assert (
-        deadline.remind_at is not None
-    )
+    assert deadline.owner_id == world.partner.id
+    assert deadline.due_on == date(2026, 11, 30)
+    assert deadline.remind_at is not None
     assert "Patrol Station Road" in chair.get(f"/cases/{setting.high.id}").get_data(as_text=True)
     # Discussing and allocating shared nothing.
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseShare)) == shares_before
@@ -354,9 +348,7 @@ def test_bad_input_is_refused_and_writes_nothing(world, setting, page_client, ma
         data={f"status-{world.police.id}": "attended", f"representative-{world.police.id}": str(world.officer.id)},
     )
     assert wrong_person.status_code == 422
-    assert "Choose someone who works for Agency POL" in wrong_person.get_data(
-        as_text=True
-    )
+    assert "Choose someone who works for Agency POL" in wrong_person.get_data(as_text=True)
     bad_status = chair.post(
         f"/tasking/meetings/{setting.meeting.id}/attendance", data={f"status-{world.police.id}": "maybe"}
     )

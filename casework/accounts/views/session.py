@@ -24,6 +24,6 @@ def status():
 @bp.post("/keep-alive")
 @signed_in
 def keep_alive():
-    """"Stay signed in": any request is activity (``casework.core.security``), so this only answers
+    """ "Stay signed in": any request is activity (``casework.core.security``), so this only answers
     with the time the session now has."""
     return jsonify(remaining_seconds=remaining_idle_seconds())

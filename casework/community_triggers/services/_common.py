@@ -123,5 +123,3 @@ def _touch(application: TriggerApplication) -> None:
 def _require_status(application: TriggerApplication, allowed: set[ApplicationStatus], action: str) -> None:
     if application.status not in allowed:
         raise RuleViolation(f"You cannot {action}: the application is {application.status.value.replace('_', ' ')}.")
-
-

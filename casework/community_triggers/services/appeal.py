@@ -178,5 +178,3 @@ def decide_appeal(
         application, actor=actor, appeal=appeal, send_letter=sends_letters(decided_on, send_letter)
     )
     return appeal
-
-

@@ -310,5 +310,3 @@ def refresh_deadlines(application: TriggerApplication) -> None:
     """Bring the application's deadlines up to date after a change made outside these services (an
     agency's information submitted: the information_requests step closes when every request is)."""
     deadline_engine.sync(application)
-
-

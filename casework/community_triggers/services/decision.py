@@ -257,5 +257,3 @@ def decide_threshold(
         application, actor=actor, decision=decision, send_letter=sends_letters(decided_on, send_letter)
     )
     return decision
-
-

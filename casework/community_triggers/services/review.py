@@ -429,5 +429,3 @@ def record_outcome_letter_sent(actor: User | None, meeting: ReviewMeeting, *, se
         event_on=sent_on,
     )
     deadline_engine.sync(meeting.application)
-
-

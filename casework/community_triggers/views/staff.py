@@ -309,9 +309,7 @@ def acknowledge(application_id: int):
     form = DatedForm(prefix="ack")
     if form.validate_on_submit():
         try:
-            services.acknowledge(
-                current_user, application, acknowledged_on=form.on.data, send_letter=_asked(form)
-            )
+            services.acknowledge(current_user, application, acknowledged_on=form.on.data, send_letter=_asked(form))
         except InvalidInput as error:
             db.session.rollback()
             show_service_errors(form, error)
@@ -756,9 +754,7 @@ def withdraw(application_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            services.withdraw(
-                current_user, application, withdrawn_on=form.withdrawn_on.data, reason=form.reason.data
-            )
+            services.withdraw(current_user, application, withdrawn_on=form.withdrawn_on.data, reason=form.reason.data)
         except InvalidInput as error:
             db.session.rollback()
             show_service_errors(form, error)
@@ -816,4 +812,3 @@ def letter_pdf(application_id: int, letter_id: int):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-

@@ -74,6 +74,7 @@ def index():
         areas=sorted(current_user.agency.areas, key=lambda a: a.name),
     )
 
+
 #: Form field that shows an error the service names by its model field.
 FORM_FIELD_FOR = {
     "issued_at": "issued_time",

@@ -153,11 +153,7 @@ def changed():
     """Published periods of the manager's areas whose figures the records now give differently."""
     areas = policies.visible_areas(current_user)
     found = services.changed_since_publication([a.id for a in areas], ended_after=services.CASE_REVIEWS_BEGAN)
-    return {
-        "items": [
-            {**dump_snapshot(item["snapshot"]), "differences": item["differences"]} for item in found
-        ]
-    }
+    return {"items": [{**dump_snapshot(item["snapshot"]), "differences": item["differences"]} for item in found]}
 
 
 @bp.post("/statistics/historic")
