@@ -7,7 +7,6 @@ on PostgreSQL with Redis.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from casework.app import PROJECT_ROOT
 from casework.core.db import after_commit, commit, dispose_engines
 from casework.extensions import db
 from tests.support.databases import scratch_postgresql_database
+from tests.support.environment import clear_casework_variables, environment_without_casework
 from tests.support.smtp import SmtpServer
 
 WORKER_START_TIMEOUT = 60.0
@@ -80,7 +80,7 @@ def test_queue_email_sends_nothing_when_the_transaction_rolls_back(db_session: A
 
 
 def worker_environment(instance: Path, database_url: str, broker_url: str, smtp: SmtpServer) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")}
+    env = environment_without_casework()
     env.update(
         {
             "CASEWORK_ENV": "development",
@@ -259,8 +259,7 @@ def test_a_real_worker_sends_email_on_postgresql_and_redis(
 
 def _use_environment(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     """This process builds its app from the same CASEWORK_* variables as the worker."""
-    for name in [name for name in os.environ if name.startswith("CASEWORK_")]:
-        monkeypatch.delenv(name)
+    clear_casework_variables(monkeypatch)
     for name, value in env.items():
         if name.startswith("CASEWORK_"):
             monkeypatch.setenv(name, value)

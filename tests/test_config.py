@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from casework import create_app
 from casework.app import PROJECT_ROOT
 from casework.config import ConfigError
+from tests.support.environment import clear_casework_variables, environment_without_casework
 
 GOOD_SECRET = "x" * 40
 
@@ -23,9 +23,7 @@ GOOD_SECRET = "x" * 40
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     """A clean CASEWORK_* environment with a valid production configuration to spoil one value at a time."""
-    for name in list(os.environ):
-        if name.startswith("CASEWORK_"):
-            monkeypatch.delenv(name)
+    clear_casework_variables(monkeypatch)
     monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("CASEWORK_SECRET_KEY", GOOD_SECRET)
     monkeypatch.setenv("CASEWORK_DATABASE_URL", f"sqlite:///{tmp_path / 'casework.sqlite'}")
@@ -199,7 +197,7 @@ def test_importing_the_package_has_no_side_effects(tmp_path: Path) -> None:
         print(len(apps), len(engines), len(opened), casework.extensions.db._app_engines.__len__())
         """
     )
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")} | {
+    env = environment_without_casework() | {
         "CASEWORK_INSTANCE_PATH": str(instance),
         "CASEWORK_ENV": "production",
     }
@@ -289,7 +287,7 @@ def test_the_base_url_loses_its_trailing_slash(environment: pytest.MonkeyPatch) 
     ],
 )
 def test_a_configuration_error_is_one_line_naming_the_variable(tmp_path: Path, argv: list[str], status: int) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")} | {
+    env = environment_without_casework() | {
         "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance"),
         "CASEWORK_ENV": "production",
         "CASEWORK_SMTP_PORT": "twenty-five",
@@ -307,7 +305,7 @@ def test_a_configuration_error_is_one_line_naming_the_variable(tmp_path: Path, a
 def test_the_wsgi_entry_point_freezes_what_start_up_built(tmp_path: Path) -> None:
     # gunicorn's workers load casework.wsgi: the objects start-up made live as long as the worker, and
     # frozen, the garbage collector's full passes no longer walk them (docs/performance.md).
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")} | {
+    env = environment_without_casework() | {
         "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance"),
         "CASEWORK_ENV": "production",
         "CASEWORK_SECRET_KEY": GOOD_SECRET,

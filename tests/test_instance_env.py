@@ -3,7 +3,6 @@ command run on its own reads the same settings as the service it started; the en
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from casework import create_app
 from casework.app import PROJECT_ROOT
 from casework.config import ConfigError
+from tests.support.environment import clear_casework_variables, environment_without_casework
 
 SECRET = "k" * 48
 
@@ -20,9 +20,7 @@ SECRET = "k" * 48
 @pytest.fixture
 def instance(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """An instance folder and an environment with no CASEWORK_* variable but its path and a database."""
-    for name in list(os.environ):
-        if name.startswith("CASEWORK_"):
-            monkeypatch.delenv(name)
+    clear_casework_variables(monkeypatch)
     folder = tmp_path / "instance"
     folder.mkdir()
     monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(folder))
@@ -87,7 +85,7 @@ def test_a_bad_file_stops_with_a_clear_message(instance: Path, text: str, messag
 def test_demo_logins_run_on_its_own_reads_the_instance_settings(instance: Path, tmp_path: Path) -> None:
     """The issue's case: ``flask --app casework demo logins`` in a fresh shell, after scripts/start."""
     _write_env(instance, START_ENV)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")}
+    environment = environment_without_casework()
     environment["CASEWORK_INSTANCE_PATH"] = str(instance)
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "casework", "demo", "logins"],

@@ -18,6 +18,7 @@ import yaml
 
 from casework.app import PROJECT_ROOT
 from tests.support.databases import scratch_database_with_roles
+from tests.support.environment import environment_without_casework
 from tests.support.services import free_port
 from tests.support.smtp import SmtpServer
 
@@ -205,7 +206,7 @@ def test_the_compose_commands_and_health_checks_work_here(
         "CASEWORK_DB_SERVICE_PASSWORD": "service",
         "MINIO_ROOT_PASSWORD": "a-minio-password",
     }
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")}
+    env = environment_without_casework()
     env.update({key: substitute(str(value), dot_env) for key, value in file["x-casework-environment"].items()})
     bin_dir = str(Path(sys.executable).parent)
     redis_base = redis_url.rsplit("/", 1)[0]
@@ -294,7 +295,7 @@ def test_scripts_start_refuses_a_port_in_use() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {key: value for key, value in os.environ.items() if not key.startswith("CASEWORK_")}
+        env = environment_without_casework()
         result = subprocess.run(
             ["bash", str(PROJECT_ROOT / "scripts" / "start")],
             env={**env, "PORT": str(port)},

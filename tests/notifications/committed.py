@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psutil
 
 from tests.support.databases import drop_database
+from tests.support.environment import environment_without_casework
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "committed-test-secret-key-long-enough-for-production"
@@ -104,7 +105,7 @@ def _purge_memory_broker(app: Any) -> None:
 
 def environment(app_settings: dict[str, Any]) -> dict[str, str]:
     """The same settings as CASEWORK_* variables, for a worker process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEWORK_")}
+    env = environment_without_casework()
     for key, value in app_settings.items():
         env[f"CASEWORK_{key}"] = str(value).lower() if isinstance(value, bool) else str(value)
     env["PYTHONPATH"] = str(ROOT)
