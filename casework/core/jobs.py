@@ -1,5 +1,5 @@
-"""Background jobs (a partnership report, a compilation of the statistics): when a client should poll
-one again, and how long a finished one is kept.
+"""Background jobs (a partnership report, a compilation of the statistics): how their task claims one
+and records its failure, when a client should poll one again, and how long a finished one is kept.
 
 ``Retry-After`` (RFC 9110, section 10.2.3) in seconds, so a client polls at the pace the service
 expects instead of guessing: on every ``202`` that hands back a job, and on every poll of a job that is
@@ -20,6 +20,9 @@ from flask import Response, current_app
 
 from casework.core.openapi import Header
 from casework.core.time import now
+
+#: A job still "running" after this long was left by a dead worker and may be run again.
+STALE_RUN = timedelta(minutes=15)
 
 #: As often as the service's own pages check a job (their REFRESH_SECONDS): a report or a compilation
 #: takes seconds, and a poll costs one small read.
@@ -67,3 +70,47 @@ def delete_finished_jobs(job_model: Any, finished: Iterable[Any], moment: dateti
         .execution_options(synchronize_session=False)
     )
     return rows_changed(deleted) or 0
+
+
+def claim_job(job_model: Any, job_id: int, **values: Any) -> bool:
+    """For a task: mark job ``job_id`` running (with ``values``, more columns to set as it starts) and
+    commit. The claim is a conditional UPDATE of a job still queued, or left running by a dead worker
+    over ``STALE_RUN`` ago, so a second delivery of the same message (late acknowledgement after a
+    crash, or a relay that died before marking its row) finds it claimed or done: False, nothing to do."""
+    from casework.core.db import commit, rows_changed
+    from casework.extensions import db
+
+    status = job_model.status.type.enum_class  # the job's own status enum, from its column
+    db.session.rollback()
+    moment = now()
+    claimed = rows_changed(
+        db.session.execute(
+            sa.update(job_model)
+            .where(
+                job_model.id == job_id,
+                sa.or_(
+                    job_model.status == status.queued,
+                    sa.and_(job_model.status == status.running, job_model.started_at < moment - STALE_RUN),
+                ),
+            )
+            .values(status=status.running, started_at=moment, error=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    commit()
+    return bool(claimed)
+
+
+def record_failure(job_model: Any, job_id: int, error: str) -> None:
+    """For a task whose job failed: drop what it left unwritten, mark the job failed with ``error`` (its
+    page and its poll show it, instead of "running" for ever) and commit."""
+    from casework.core.db import commit
+    from casework.extensions import db
+
+    db.session.rollback()
+    db.session.execute(
+        sa.update(job_model)
+        .where(job_model.id == job_id)
+        .values(status=job_model.status.type.enum_class.failed, error=error, finished_at=now())
+    )
+    commit()

@@ -4,13 +4,13 @@ daily sweep of finished report jobs."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import sqlalchemy as sa
 from celery import shared_task
 from celery.schedules import crontab
 
-from casework.core.db import commit, rows_changed
+from casework.core.db import commit
+from casework.core.jobs import claim_job, record_failure
 from casework.core.time import now
 from casework.extensions import db
 from casework.reports.models import ReportJob
@@ -18,34 +18,14 @@ from casework.statistics.models import JobStatus
 
 log = logging.getLogger(__name__)
 
-#: A job still "running" after this long was left by a dead worker and may be run again.
-STALE_RUN = timedelta(minutes=15)
-
 
 @shared_task(name="reports.compile_partnership")
 def compile_partnership_report(job_id: int) -> bool:
-    """Run a queued report once: the job is claimed by a conditional UPDATE, so a second delivery of
-    the same message finds it claimed or done and does nothing."""
+    """Run a queued report, once: a second delivery of the same message finds the job claimed or done
+    and does nothing (``claim_job``)."""
     from casework.reports import services
 
-    db.session.rollback()
-    moment = now()
-    claimed = rows_changed(
-        db.session.execute(
-            sa.update(ReportJob)
-            .where(
-                ReportJob.id == job_id,
-                sa.or_(
-                    ReportJob.status == JobStatus.queued,
-                    sa.and_(ReportJob.status == JobStatus.running, ReportJob.started_at < moment - STALE_RUN),
-                ),
-            )
-            .values(status=JobStatus.running, started_at=moment, steps_done=0, error=None)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    commit()
-    if not claimed:
+    if not claim_job(ReportJob, job_id, steps_done=0):
         return False
     job = db.session.get(ReportJob, job_id)
 
@@ -66,12 +46,7 @@ def compile_partnership_report(job_id: int) -> bool:
         return True
     except Exception:  # the page must show the failure instead of "running" for ever
         log.exception("Compiling partnership report job %s failed", job_id)
-        db.session.rollback()
-        job = db.session.get(ReportJob, job_id)
-        job.status = JobStatus.failed
-        job.error = "The report could not be compiled. Try again."
-        job.finished_at = now()
-        commit()
+        record_failure(ReportJob, job_id, "The report could not be compiled. Try again.")
         return False
 
 

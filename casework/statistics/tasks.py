@@ -4,13 +4,12 @@ financial year ends (daily beat entry; each area's just-ended year is compiled o
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-import sqlalchemy as sa
 from celery import shared_task
 from celery.schedules import crontab
 
-from casework.core.db import commit, rows_changed
+from casework.core.db import commit
+from casework.core.jobs import claim_job, record_failure
 from casework.core.time import now
 from casework.extensions import db
 from casework.statistics.models import JobStatus, StatisticsJob
@@ -18,36 +17,13 @@ from casework.statistics.models import JobStatus, StatisticsJob
 log = logging.getLogger(__name__)
 
 
-#: A job still "running" after this long was left by a dead worker and may be run again.
-STALE_RUN = timedelta(minutes=15)
-
-
 @shared_task(name="statistics.compile")
 def compile_statistics(job_id: int) -> int | None:
-    """Run a queued compilation, once. The job is claimed by a conditional UPDATE (queued, or left
-    running by a dead worker long ago), so a second delivery of the same message (late
-    acknowledgement after a crash, or a relay that died before marking its row) finds it claimed or
-    done and does nothing."""
+    """Run a queued compilation, once: a second delivery of the same message finds the job claimed or
+    done and does nothing (``claim_job``)."""
     from casework.statistics import services
 
-    db.session.rollback()
-    moment = now()
-    claimed = rows_changed(
-        db.session.execute(
-            sa.update(StatisticsJob)
-            .where(
-                StatisticsJob.id == job_id,
-                sa.or_(
-                    StatisticsJob.status == JobStatus.queued,
-                    sa.and_(StatisticsJob.status == JobStatus.running, StatisticsJob.started_at < moment - STALE_RUN),
-                ),
-            )
-            .values(status=JobStatus.running, started_at=moment, error=None)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    commit()
-    if not claimed:
+    if not claim_job(StatisticsJob, job_id):
         return None
     job = db.session.get(StatisticsJob, job_id)
     try:
@@ -61,12 +37,8 @@ def compile_statistics(job_id: int) -> int | None:
         return snapshot.id
     except Exception as error:  # the page must show the failure instead of "running" for ever
         log.exception("Compiling statistics job %s failed", job_id)
-        db.session.rollback()
-        job = db.session.get(StatisticsJob, job_id)
-        job.status = JobStatus.failed
-        job.error = getattr(error, "message", None) or "The figures could not be compiled. Try again."
-        job.finished_at = now()
-        commit()
+        message = getattr(error, "message", None) or "The figures could not be compiled. Try again."
+        record_failure(StatisticsJob, job_id, message)
         return None
 
 

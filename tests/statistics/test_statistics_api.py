@@ -296,6 +296,7 @@ def test_versions_lists_drafts_and_published(api_client, bolsover):
 def test_a_job_running_elsewhere_is_left_alone_and_one_left_by_a_dead_worker_runs_again(app, bolsover):
     from datetime import datetime, timedelta
 
+    from casework.core.jobs import STALE_RUN
     from casework.core.time import now
     from casework.statistics import tasks
     from casework.statistics.models import JobStatus
@@ -313,7 +314,7 @@ def test_a_job_running_elsewhere_is_left_alone_and_one_left_by_a_dead_worker_run
         return row
 
     busy = job(now() - timedelta(minutes=1))
-    abandoned = job(now() - tasks.STALE_RUN - timedelta(minutes=1))
+    abandoned = job(now() - STALE_RUN - timedelta(minutes=1))
     assert tasks.compile_statistics.apply(args=[busy.id]).result is None
     assert tasks.compile_statistics.apply(args=[abandoned.id]).result is not None
     db.session.expire_all()
