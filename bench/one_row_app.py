@@ -12,8 +12,13 @@ is the most any page that reads (or reads and writes) can reach on this machine 
   then one row a shown row inserted and committed in one statement: the API case list's shape in
   ``bench/throughput.py`` (its demo officer sees four cases), which ``bench/signed_in_app.py`` serves
   through the project's Flask extensions.
+- ``/record-and-writes``: one row read (the user), then a record and its parts of ``PART_KINDS`` read
+  one kind a statement (five reads), then one row a shown record or part inserted and committed in
+  one statement: the API case page's shape in ``bench/throughput.py`` (the demo case's page reads its
+  case and four collections after the user, and logs thirteen records as shown). ``bench/signed_in_app.py``
+  serves it through the extensions too.
 
-The database is ``ONE_ROW_DATABASE_URL``; ``bench/stack_ceiling.py`` creates its two tables. SQLite
+The database is ``ONE_ROW_DATABASE_URL``; ``bench/stack_ceiling.py`` creates its tables. SQLite
 gets the pragmas Casework's connections get (WAL, ``synchronous=NORMAL``, a busy timeout) and nothing
 else (no write lock of its own: two processes' writers wait in SQLite's busy handler).
 """
@@ -33,6 +38,12 @@ app = Flask(__name__)
 ROWS = 1000
 #: Rows a page shows: the demo officer's case list in ``bench/throughput.py`` holds four cases.
 PAGE = 4
+#: A record's parts, read one kind a statement, ``PARTS_PER_KIND`` of each: with the record, thirteen
+#: records shown, as on the demo case's page (its people, interventions, actions and risk assessment).
+PART_KINDS = ("people", "interventions", "actions", "risk")
+PARTS_PER_KIND = 3
+#: About the demo case's answer: its API page is 12 KB for thirteen records.
+PART_TEXT = 900
 
 metadata = sa.MetaData()
 rows = sa.Table(
@@ -49,10 +60,26 @@ writes = sa.Table(
     sa.Column("row_id", sa.Integer, nullable=False),
     sa.Column("note", sa.String(200), nullable=False),
 )
+parts = sa.Table(
+    "bench_parts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("row_id", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index("bench_parts_row_kind", "row_id", "kind"),
+)
 _ONE_ROW = sa.select(rows.c.id, rows.c.name, rows.c.created_at).where(rows.c.id == sa.bindparam("row_id"))
 _ONE_WRITE = sa.insert(writes)
 _PAGE = sa.select(rows.c.id, rows.c.name, rows.c.created_at).where(
     rows.c.id.between(sa.bindparam("first"), sa.bindparam("last"))
+)
+
+_PARTS = (
+    sa.select(parts.c.id, parts.c.created_at, parts.c.text)
+    .where(parts.c.row_id == sa.bindparam("row_id"), parts.c.kind == sa.bindparam("kind"))
+    .order_by(parts.c.id)
 )
 
 
@@ -108,6 +135,30 @@ def page_and_writes() -> dict[str, object]:
         items = read_page(connection)
         _write(connection, items, "Shown by GET /page-and-writes")
     return {"user": user, "items": items}
+
+
+@app.get("/record-and-writes")
+def record_and_writes() -> dict[str, object]:
+    with engine().connect() as connection:
+        user = _read(connection)
+        record, shown = read_record(connection)
+        _write(connection, shown, "Shown by GET /record-and-writes")
+    return {"user": user, "record": record}
+
+
+def read_record(connection: sa.Connection) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """A record and its parts, one statement for the record and one a kind of part, as JSON; and every
+    record and part shown, for the view entries (``bench/signed_in_app.py`` reads its record with this
+    too)."""
+    record = _read(connection)
+    shown = [record]
+    for kind in PART_KINDS:
+        record[kind] = [
+            {"id": row.id, "created_at": row.created_at.isoformat(), "text": row.text}
+            for row in connection.execute(_PARTS, {"row_id": record["id"], "kind": kind})
+        ]
+        shown += record[kind]
+    return record, shown
 
 
 def read_page(connection: sa.Connection) -> list[dict[str, object]]:

@@ -10,8 +10,8 @@ per request, the Python function calls per request (a measure of the work that d
 busy the machine is) and the statements per request.
 It then measures ``bench/signed_in_app.py`` the same way, in the same process (the project's Flask
 extensions alone, with nothing of Casework's: ``bench/stack_ceiling.py`` serves the same app), and
-prints how many times their CPU time and Python calls Casework's signed-in floor and API case list
-take, against the endpoints of the same shape. The ratio of the calls is what a rerun reproduces.
+prints how many times their CPU time and Python calls Casework's signed-in floor, API case list and API
+case page take, against the endpoints of the same shape. The ratio of the calls is what a rerun reproduces.
 With ``--profile NAME`` it runs that page under cProfile and prints the functions with the most
 cumulative and own time, and the share spent rendering templates. Measured here, never in the test
 suite.
@@ -127,11 +127,14 @@ def count_engine_statements(*engines):
 EXTENSIONS_ALONE = {
     "extensions alone: the signed-in user": "/me",
     "extensions alone: a user, a page of 4, 4 views written": "/page-and-views",
+    "extensions alone: a user, a record and 12 parts, 13 views written": "/record-and-views",
 }
-#: Casework's page -> the row of the extensions alone with its shape (the demo officer sees four cases).
+#: Casework's page -> the row of the extensions alone with its shape (the demo officer sees four cases;
+#: the demo case's page reads the case and four collections, and logs thirteen records as shown).
 SAME_SHAPE = {
     "API signed-in floor": "extensions alone: the signed-in user",
     "API case list": "extensions alone: a user, a page of 4, 4 views written",
+    "API case page": "extensions alone: a user, a record and 12 parts, 13 views written",
 }
 
 

@@ -12,6 +12,9 @@ checks the request (no limit is set on these endpoints, as on Casework's API pag
 - ``/page-and-views``: the user, then a page of ``PAGE`` rows read as values (one statement), then one
   view entry a row inserted and committed in a transaction of their own (one statement): the shape of
   the API case list the throughput bench measures, whose demo officer sees four cases.
+- ``/record-and-views``: the user, then a record and its twelve parts read as values in five
+  statements, then one view entry a shown record or part (thirteen) inserted and committed in a
+  transaction of their own: the shape of the API case page the throughput bench measures.
 
 The database is ``ONE_ROW_DATABASE_URL`` (with ``bench_rows`` filled by ``bench/stack_ceiling.py``,
 which also creates these tables and the user). SQLite gets the pragmas Casework's connections get and
@@ -32,7 +35,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_required
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from bench.one_row_app import read_page
+from bench.one_row_app import read_page, read_record
 
 #: The bearer token of the one user (a bench's, on loopback, never a secret).
 TOKEN = "bench-signed-in-token"  # noqa: S105
@@ -151,23 +154,29 @@ def create_app(database_url: str | None = None) -> Flask:
         # The rollback expires the user: their id is taken first, or reading it would load them again.
         user_id = current_user.id
         db.session.rollback()
-        at = dt.datetime.now(dt.UTC)
-        with db.engine.begin() as writing:
-            writing.execute(
-                _VIEWS,
-                [
-                    {
-                        "user_id": user_id,
-                        "row_id": item["id"],
-                        "at": at,
-                        "summary": "Shown by GET /page-and-views",
-                    }
-                    for item in items
-                ],
-            )
+        write_views(user_id, items, "Shown by GET /page-and-views")
+        return answer
+
+    @app.get("/record-and-views")
+    @login_required
+    def record_and_views() -> dict[str, object]:
+        record, shown = read_record(db.session.connection())
+        answer = {"user": user_json(), "record": record}
+        user_id = current_user.id
+        db.session.rollback()
+        write_views(user_id, shown, "Shown by GET /record-and-views")
         return answer
 
     return app
+
+
+def write_views(user_id: int, shown: list[dict[str, object]], summary: str) -> None:
+    """One view entry a shown row, in one statement and a transaction of their own."""
+    at = dt.datetime.now(dt.UTC)
+    with db.engine.begin() as writing:
+        writing.execute(
+            _VIEWS, [{"user_id": user_id, "row_id": row["id"], "at": at, "summary": summary} for row in shown]
+        )
 
 
 def create_user(url: str) -> None:

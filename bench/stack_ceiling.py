@@ -13,12 +13,14 @@ the least a page can do reaches, under the same settings as ``bench/throughput.p
 - two rows read, then one row written: the fewest statements a signed-in page that logs its views runs
   (its user, the record, the view entry);
 - a row read (the user), a page of four rows read, four rows written: the API case list's shape in
-  ``bench/throughput.py``.
+  ``bench/throughput.py``;
+- a row read (the user), a record and its twelve parts read in five statements, thirteen rows written:
+  the API case page's shape there.
 
-Then ``bench/signed_in_app.py``'s two endpoints: the same kind of work through the Flask extensions the
-project is built on (Flask-SQLAlchemy's session and models, Flask-Login loading the user of a bearer
-token with their roles, Flask-Limiter), still with nothing of Casework's: the signed-in user alone, and
-the API case list's shape. What separates them from the bare rows is the extensions' cost; what
+Then ``bench/signed_in_app.py``'s three endpoints: the same kind of work through the Flask extensions
+the project is built on (Flask-SQLAlchemy's session and models, Flask-Login loading the user of a bearer
+token with their roles, Flask-Limiter), still with nothing of Casework's: the signed-in user alone, the
+API case list's shape and the API case page's. What separates them from the bare rows is the extensions' cost; what
 separates Casework's pages from them is Casework's own.
 
 gunicorn ``--workers 2 --threads 4``, wrk with 20 keep-alive connections, runs where a worker held no
@@ -45,7 +47,15 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.one_row_app import ROWS, metadata, rows  # noqa: E402
+from bench.one_row_app import (  # noqa: E402
+    PART_KINDS,
+    PART_TEXT,
+    PARTS_PER_KIND,
+    ROWS,
+    metadata,
+    parts,
+    rows,
+)
 from bench.signed_in_app import TOKEN, create_user  # noqa: E402
 from bench.throughput import Measure, Server, load_average, measure, postgresql, start, stop  # noqa: E402
 
@@ -54,11 +64,13 @@ ENDPOINTS = {
     "one row read, one row written": "/one-row-and-write",
     "two rows read, one row written": "/two-rows-and-write",
     "a user, a page of 4, 4 rows written": "/page-and-writes",
+    "a user, a record and 12 parts in 5 reads, 13 rows written": "/record-and-writes",
 }
 #: The same through the project's Flask extensions (``bench/signed_in_app.py``), with a bearer token.
 SIGNED_IN_ENDPOINTS = {
     "extensions: signed-in user": "/me",
     "extensions: a user, a page of 4, 4 views written": "/page-and-views",
+    "extensions: a user, a record and 12 parts in 5 reads, 13 views written": "/record-and-views",
 }
 
 
@@ -69,6 +81,16 @@ def create_tables(url: str) -> None:
         now = dt.datetime.now(dt.UTC)
         connection.execute(
             sa.insert(rows), [{"id": i, "name": f"Person {i}", "created_at": now} for i in range(1, ROWS + 1)]
+        )
+        text = ("A part of the record, as long as a case's entries are on average. " * 20)[:PART_TEXT]
+        connection.execute(
+            sa.insert(parts),
+            [
+                {"row_id": i, "kind": kind, "created_at": now, "text": text}
+                for i in range(1, ROWS + 1)
+                for kind in PART_KINDS
+                for _ in range(PARTS_PER_KIND)
+            ],
         )
     engine.dispose()
 

@@ -88,3 +88,37 @@ def test_the_extensions_signed_in_user_is_one_statement_and_their_page_three(ben
     # The user, the page, the views: not the user again after the read's rollback expired them.
     assert seen == ["SELECT", "SELECT", "INSERT"]
     assert rows_in(bench_database, "bench_views") == one_row_app.PAGE
+
+
+def test_the_bare_record_reads_a_user_a_record_and_its_parts_and_writes_a_row_a_shown_record(bench_database):
+    client = one_row_app.app.test_client()
+    seen = statements_of(one_row_app.engine())
+
+    answer = client.get("/record-and-writes")
+
+    assert answer.status_code == 200
+    record = answer.json["record"]
+    for kind in one_row_app.PART_KINDS:
+        assert len(record[kind]) == one_row_app.PARTS_PER_KIND
+    # The user, the record, one read a kind of part; then the shown rows in one insert.
+    assert seen == ["SELECT", "SELECT", *["SELECT"] * len(one_row_app.PART_KINDS), "INSERT"]
+    assert rows_in(bench_database, "bench_writes") == 1 + len(one_row_app.PART_KINDS) * one_row_app.PARTS_PER_KIND
+
+
+def test_the_extensions_record_has_the_api_case_pages_shape(bench_database):
+    app = signed_in_app.create_app()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {signed_in_app.TOKEN}"}
+    with app.app_context():
+        seen = statements_of(signed_in_app.db.engine)
+
+    answer = client.get("/record-and-views", headers=headers)
+
+    assert answer.status_code == 200
+    assert [len(answer.json["record"][kind]) for kind in one_row_app.PART_KINDS] == [3, 3, 3, 3]
+    # The token's user, the record, its four kinds of part, the views: six reads and a write, as the
+    # demo case's API page (its user, the case, three sections' reads and the timeline; its entries).
+    assert seen == ["SELECT", "SELECT", "SELECT", "SELECT", "SELECT", "SELECT", "INSERT"]
+    assert rows_in(bench_database, "bench_views") == 13
+    # About the size of the demo case's API page (12 KB for its thirteen records).
+    assert 10_000 < len(answer.data) < 15_000
