@@ -75,7 +75,6 @@ _ONE_WRITE = sa.insert(writes)
 _PAGE = sa.select(rows.c.id, rows.c.name, rows.c.created_at).where(
     rows.c.id.between(sa.bindparam("first"), sa.bindparam("last"))
 )
-
 _PARTS = (
     sa.select(parts.c.id, parts.c.created_at, parts.c.text)
     .where(parts.c.row_id == sa.bindparam("row_id"), parts.c.kind == sa.bindparam("kind"))

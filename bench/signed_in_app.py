@@ -150,11 +150,7 @@ def create_app(database_url: str | None = None) -> Flask:
     def page_and_views() -> dict[str, object]:
         items = read_page(db.session.connection())
         answer = {"user": user_json(), "items": items}
-        # The read ends, then the views are written in a transaction of their own, as Casework's are.
-        # The rollback expires the user: their id is taken first, or reading it would load them again.
-        user_id = current_user.id
-        db.session.rollback()
-        write_views(user_id, items, "Shown by GET /page-and-views")
+        end_read_and_write_views(items, "Shown by GET /page-and-views")
         return answer
 
     @app.get("/record-and-views")
@@ -162,16 +158,18 @@ def create_app(database_url: str | None = None) -> Flask:
     def record_and_views() -> dict[str, object]:
         record, shown = read_record(db.session.connection())
         answer = {"user": user_json(), "record": record}
-        user_id = current_user.id
-        db.session.rollback()
-        write_views(user_id, shown, "Shown by GET /record-and-views")
+        end_read_and_write_views(shown, "Shown by GET /record-and-views")
         return answer
 
     return app
 
 
-def write_views(user_id: int, shown: list[dict[str, object]], summary: str) -> None:
-    """One view entry a shown row, in one statement and a transaction of their own."""
+def end_read_and_write_views(shown: list[dict[str, object]], summary: str) -> None:
+    """The read ends, then one view entry a shown row is written, in one statement and a transaction of
+    their own, as Casework's are."""
+    # The rollback expires the user: their id is taken first, or reading it would load them again.
+    user_id = current_user.id
+    db.session.rollback()
     at = dt.datetime.now(dt.UTC)
     with db.engine.begin() as writing:
         writing.execute(

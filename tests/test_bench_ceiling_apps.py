@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from bench import one_row_app, signed_in_app
 from bench.stack_ceiling import create_tables
@@ -71,12 +72,17 @@ def test_the_extensions_answer_only_a_live_bearer_token(bench_database):
     assert answer.json["roles"] == ["manager", "officer"]
 
 
-def test_the_extensions_signed_in_user_is_one_statement_and_their_page_three(bench_database):
+@pytest.fixture
+def signed_in(bench_database: str) -> tuple[FlaskClient, dict[str, str], list[str]]:
+    """The extensions' app: its client, the token's header and the statements it runs."""
     app = signed_in_app.create_app()
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {signed_in_app.TOKEN}"}
     with app.app_context():
         seen = statements_of(signed_in_app.db.engine)
+    return app.test_client(), {"Authorization": f"Bearer {signed_in_app.TOKEN}"}, seen
+
+
+def test_the_extensions_signed_in_user_is_one_statement_and_their_page_three(bench_database, signed_in):
+    client, headers, seen = signed_in
 
     assert client.get("/me", headers=headers).status_code == 200
     assert seen == ["SELECT"]  # the token's user with their roles
@@ -105,12 +111,8 @@ def test_the_bare_record_reads_a_user_a_record_and_its_parts_and_writes_a_row_a_
     assert rows_in(bench_database, "bench_writes") == 1 + len(one_row_app.PART_KINDS) * one_row_app.PARTS_PER_KIND
 
 
-def test_the_extensions_record_has_the_api_case_pages_shape(bench_database):
-    app = signed_in_app.create_app()
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {signed_in_app.TOKEN}"}
-    with app.app_context():
-        seen = statements_of(signed_in_app.db.engine)
+def test_the_extensions_record_has_the_api_case_pages_shape(bench_database, signed_in):
+    client, headers, seen = signed_in
 
     answer = client.get("/record-and-views", headers=headers)
 
