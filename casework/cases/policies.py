@@ -163,3 +163,43 @@ def visible_actions_clause(user: Any) -> sa.ColumnElement[bool]:
 
 #: Actions named in a request body (the actions handed over when a case closes).
 ACTIONS = Lookup("action", Action, visible_actions_clause)
+
+
+class SeenCases:
+    """Which of some cases ``user`` may see, and the agency that holds each (one statement), for an
+    answer that names cases beside records the user may see: a Case Review's linked cases, the
+    complaints of its threshold working. A case they may not see is counted with its holding agency,
+    never named (SPEC section 8: nobody sees a record through a side door).
+
+    Cases are asked for by id or by reference (a stored threshold working names its cases by
+    reference). One asked for that does not exist (any more) counts as one the user may not see."""
+
+    def __init__(self, user: Any, *, ids: Any = (), references: Any = ()) -> None:
+        from casework.accounts.models import Agency
+
+        ids, references = sorted(set(ids)), sorted(set(references))
+        self._visible_ids: set[int] = set()
+        self._visible_references: set[str] = set()
+        self._holders: dict[int | str, str] = {}
+        if not ids and not references:
+            return
+        rows = db.session.execute(
+            sa.select(Case.id, Case.reference, Agency.code, visible_cases_clause(user).label("visible"))
+            .join(Agency, Agency.id == Case.lead_agency_id)
+            .where(sa.or_(Case.id.in_(ids), Case.reference.in_(references)))
+        ).all()
+        for row in rows:
+            self._holders[row.id] = self._holders[row.reference] = row.code
+            if row.visible:
+                self._visible_ids.add(row.id)
+                self._visible_references.add(row.reference)
+
+    def can_see(self, case_id: int | None) -> bool:
+        return case_id in self._visible_ids
+
+    def can_see_reference(self, reference: str) -> bool:
+        return reference in self._visible_references
+
+    def holder(self, case: int | str) -> str | None:
+        """The code of the agency that holds the case (by id or reference), if it exists."""
+        return self._holders.get(case)

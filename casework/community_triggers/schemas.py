@@ -3,12 +3,13 @@ Trigger": the fields named there are a contract; more are added around them)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from marshmallow import fields, validate
 
-from casework.cases.policies import CASES
+from casework.cases.policies import CASES, SeenCases
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers.models import (
     Appeal,
@@ -401,8 +402,70 @@ def _dump_pcc_review(review: Any) -> dict[str, Any]:
     return data
 
 
-def dump_threshold(application: TriggerApplication) -> dict[str, Any] | None:
-    stored = application.threshold_evaluation
+def cases_seen(user: Any, applications: Sequence[TriggerApplication]) -> SeenCases:
+    """Which of these applications' linked cases, and of the cases their stored workings name, ``user``
+    may see (one statement for a page of applications)."""
+    references = (
+        complaint.get("case_reference")
+        for application in applications
+        for working in (application.threshold_evaluation, application.decision and application.decision.evaluation)
+        for complaint in (working or {}).get("complaints", [])
+    )
+    return SeenCases(
+        user,
+        ids=(case.id for application in applications for case in application.cases),
+        references=(reference for reference in references if reference),
+    )
+
+
+def cases_withheld(application: TriggerApplication, seen: SeenCases) -> dict[str, Any]:
+    """The application's linked cases the user may not see: how many, and the agencies that hold them."""
+    hidden = [case for case in application.cases if not seen.can_see(case.id)]
+    return {"count": len(hidden), "agencies": sorted({seen.holder(case.id) or "another agency" for case in hidden})}
+
+
+def working_seen_by(working: dict[str, Any] | None, seen: SeenCases) -> dict[str, Any] | None:
+    """A threshold working (API.md's ``threshold`` object) as ``seen``'s user may see it.
+
+    A complaint from the ledger of a linked case they may not see is withheld: counted in ``withheld``
+    with the agency that holds its case, its dates, names and references left out. The totals stay
+    (the threshold is decided on every complaint). A complaint they see that was "Already counted" as
+    a withheld one no longer names it."""
+    if working is None:
+        return None
+    shown: list[dict[str, Any]] = []
+    hidden: set[str] = set()
+    withheld, qualifying, agencies = 0, 0, set()
+    for complaint in working.get("complaints", []):
+        reference = complaint.get("case_reference")
+        from_a_case = complaint.get("source") == "case" or bool(reference)
+        if from_a_case and not (reference and seen.can_see_reference(reference)):
+            withheld += 1
+            qualifying += bool(complaint.get("qualifies"))
+            agencies.add(seen.holder(reference) or "another agency" if reference else "another agency")
+            hidden.add(reference or "")
+        else:
+            shown.append(complaint)
+    if hidden:
+        shown = [_without_withheld_case(complaint, hidden) for complaint in shown]
+    return {
+        **working,
+        "complaints": shown,
+        "withheld": {"complaints": withheld, "qualifying": qualifying, "agencies": sorted(agencies)},
+    }
+
+
+def _without_withheld_case(complaint: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """``threshold._already_counted_reason`` names the complaint counted instead, with its case."""
+    reason = complaint.get("reason") or ""
+    if reason.startswith("Already counted:") and any(f"on case {ref} " in reason for ref in hidden if ref):
+        kept = reason.split(", as ", 1)[0]
+        return {**complaint, "reason": f"{kept}, as a complaint on a case you cannot see."}
+    return complaint
+
+
+def dump_threshold(application: TriggerApplication, seen: SeenCases) -> dict[str, Any] | None:
+    stored = working_seen_by(application.threshold_evaluation, seen)
     if stored is None:
         return None
     return {
@@ -414,18 +477,27 @@ def dump_threshold(application: TriggerApplication) -> dict[str, Any] | None:
             "bases_met",
             "distinct_complainants",
             "complaints",
+            "withheld",
             "rules",
         )
     }
 
 
 def dump_application(
-    application: TriggerApplication, user: Any = None, *, deadline_rows: dict[str, Any] | None = None
+    application: TriggerApplication,
+    user: Any,
+    *,
+    deadline_rows: dict[str, Any] | None = None,
+    seen: SeenCases | None = None,
 ) -> dict[str, Any]:
-    """The application as API.md shows it. ``deadline_rows`` (from ``deadlines.deadline_rows``) lets a
-    list load every application's deadlines in one query."""
+    """The application as API.md shows it to ``user``: the linked cases they may not see, and their
+    complaints in the working, are counted with their holding agency, not named. ``deadline_rows``
+    (from ``deadlines.deadline_rows``) and ``seen`` (``cases_seen``) let a list load every
+    application's deadlines, and which of their cases the user sees, in one query each."""
     if deadline_rows is None:
         deadline_rows = deadline_engine.deadline_rows([application.id])[application.id]
+    if seen is None:
+        seen = cases_seen(user, [application])
     appeal = application.appeals[-1] if application.appeals else None
     return {
         "id": application.id,
@@ -453,7 +525,8 @@ def dump_application(
             else None
         ),
         "description": application.description,
-        "case_ids": [c.id for c in application.cases],
+        "case_ids": [c.id for c in application.cases if seen.can_see(c.id)],
+        "cases_withheld": cases_withheld(application, seen),
         "complaints": [
             {
                 "id": c.id,
@@ -474,7 +547,7 @@ def dump_application(
         "withdrawn_on": _iso(application.withdrawn_on),
         "withdrawal_reason": application.withdrawal_reason,
         "deadlines": {k: v.isoformat() for k, v in deadline_engine.as_dict(deadline_rows).items()},
-        "threshold": dump_threshold(application),
+        "threshold": dump_threshold(application, seen),
         "decision": dump_decision(application.decision),
         "decisions": [dump_decision(d) for d in application.decisions],
         "meetings": [dump_meeting(m) for m in application.meetings],
@@ -611,14 +684,28 @@ class _ApplicationComplaint(Answer):
     hate_motivated = nullable(fields.Boolean())
 
 
+class _Withheld(Answer):
+    complaints = fields.Integer(required=True)
+    qualifying = fields.Integer(required=True)
+    agencies = fields.List(fields.String(), required=True)
+
+
+class _CasesWithheld(Answer):
+    count = fields.Integer(required=True)
+    agencies = fields.List(fields.String(), required=True)
+
+
 class _Threshold(Answer):
     met_automatically = nullable(fields.Boolean())
     basis = nullable(fields.String())
     qualifying_count = nullable(fields.Integer())
     bases_met = nullable(fields.List(fields.String()))
     distinct_complainants = nullable(fields.Integer())
-    #: Every complaint considered, each with ``qualifies`` and a ``reason``.
+    #: Every complaint considered that the reader may see, each with ``qualifies`` and a ``reason``.
     complaints = nullable(fields.List(fields.Dict()))
+    #: The complaints on linked cases the reader may not see: how many, how many qualify, and the
+    #: agencies that hold those cases.
+    withheld = nullable(fields.Nested(_Withheld))
     rules = nullable(fields.Dict())
 
 
@@ -633,7 +720,10 @@ class ApplicationAnswer(Answer):
     applicant_role = fields.String(required=True)
     consent_given = nullable(fields.Boolean())
     description = nullable(fields.String())
+    #: The linked cases the reader may see.
     case_ids = fields.List(fields.Integer(), required=True)
+    #: The linked cases the reader may not see: how many, and the agencies that hold them.
+    cases_withheld = fields.Nested(_CasesWithheld, required=True)
     complaints = fields.List(fields.Nested(_ApplicationComplaint), required=True)
     acknowledged_on = nullable(fields.Date())
     screened_out_on = nullable(fields.Date())

@@ -34,7 +34,7 @@ from casework.audit.reads import note_shown
 from casework.audit.services import record_change, snapshot
 from casework.cases import settings as case_settings
 from casework.cases.models import Case, CaseParty, CaseStatus, Complaint, Incident, PartyRole, Person
-from casework.cases.policies import visible_cases_clause, visible_people_clause
+from casework.cases.policies import SeenCases, visible_people_clause
 from casework.community_triggers import threshold
 from casework.community_triggers.models import ApplicationStatus, TriggerApplication, application_cases
 from casework.community_triggers.settings import threshold_rules
@@ -670,13 +670,6 @@ def area_entries(area: Area, user: Any) -> tuple[list[tuple[WatchEntry, Person]]
     return shown, [HiddenComplaints(agency, count) for agency, count in sorted(hidden.items())]
 
 
-def _visible_case_ids(user: Any, case_ids: Iterable[int]) -> set[int]:
-    wanted = sorted(set(case_ids))
-    if not wanted:
-        return set()
-    return set(db.session.scalars(sa.select(Case.id).where(Case.id.in_(wanted), visible_cases_clause(user))))
-
-
 def evaluated_on(entry: WatchEntry, last_pass: date | None) -> date:
     """The last day the entry's finding was evaluated: the day it was written, or the area's latest
     nightly pass if later (which found it unchanged, so left it as it was)."""
@@ -689,12 +682,12 @@ def last_pass(area_id: int) -> date | None:
 
 
 def _split_working(
-    entry: WatchEntry, visible_cases: set[int], day: date
+    entry: WatchEntry, seen: SeenCases, day: date
 ) -> tuple[list[dict[str, Any]], list[HiddenComplaints]]:
     shown: list[dict[str, Any]] = []
     hidden: defaultdict[str, int] = defaultdict(int)
     for item in shown_working(entry.working, day).get("complaints", []):
-        if item.get("case_id") in visible_cases:
+        if seen.can_see(item.get("case_id")):
             shown.append(item)
             # The board links to the case by its reference, read from the stored working rather than
             # loaded: logged as shown like a loaded case (casework.audit.reads).
@@ -758,12 +751,12 @@ def possible_duplicates(user: Any, people: Sequence[Person]) -> dict[int, list[P
 
 def board(user: Any, area: Area) -> Board:
     shown, hidden_victims = area_entries(area, user)
-    visible_cases = _visible_case_ids(user, (c for e, _p in shown for c in e.case_ids))
+    seen = SeenCases(user, ids=(c for e, _p in shown for c in e.case_ids))
     duplicates = possible_duplicates(user, [p for _e, p in shown])
     passed = last_pass(area.id) if shown else None
     meeting, one_short, with_application = [], [], []
     for entry, person in shown:
-        complaints, hidden = _split_working(entry, visible_cases, evaluated_on(entry, passed))
+        complaints, hidden = _split_working(entry, seen, evaluated_on(entry, passed))
         item = BoardItem(entry, person, complaints, hidden, duplicates.get(person.id, []))
         if entry.open_application_id is not None:
             with_application.append(item)
@@ -774,12 +767,13 @@ def board(user: Any, area: Area) -> Board:
     return Board(area, meeting, one_short, with_application, hidden_victims)
 
 
-def dump_entry(entry: WatchEntry, person: Person) -> dict[str, Any]:
-    """API.md's threshold-watch item."""
+def dump_entry(entry: WatchEntry, person: Person, seen: SeenCases) -> dict[str, Any]:
+    """API.md's threshold-watch item: the ids of the victim's cases ``seen``'s user may see (the
+    complaints on the others count, as on the board, but the cases are not named)."""
     return {
         "person_id": person.id,
         "name": person.name,
-        "case_ids": list(entry.case_ids),
+        "case_ids": [case_id for case_id in entry.case_ids if seen.can_see(case_id)],
         "qualifying_complaints": entry.qualifying_count,
         "threshold": entry.threshold,
         "short_by": entry.short_by,

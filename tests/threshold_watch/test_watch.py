@@ -285,3 +285,22 @@ def test_the_nightly_pass_is_a_beat_task_that_commits(app, world):
     db.session.commit()
     assert nightly_pass() == {"evaluated": 1, "entries": 1, "written": 1, "removed": 0, "tasks_raised": 1}
     assert entry_of(world.victim).short_by == 0
+
+
+def test_api_names_only_the_cases_the_reader_may_see(world, api_client):
+    """The victim's complaints on a police case the council's coordinator cannot see count, as on the
+    board, but the API names only the case they can see: an id is a record too (SPEC section 8)."""
+    other_case = police_case(world, world.victim)
+    report(world, world.case, world.victim, date(2026, 10, 1), world.council)
+    report(world, other_case, world.victim, date(2026, 10, 8), world.police)
+    report(world, world.case, world.victim, date(2026, 11, 2), world.council)
+    api = api_client(world.coordinator)
+    items = api.get("/api/v1/threshold-watch?area=BOL").get_json()["items"]
+    assert [(i["name"], i["case_ids"], i["qualifying_complaints"]) for i in items] == [
+        ("Vera Victim", [world.case.id], 3)
+    ]
+    told = api.post(
+        f"/api/v1/threshold-watch/{world.victim.id}/told", json={"told_on": "2026-11-23", "method": "phone"}
+    )
+    assert told.status_code == 200, told.get_json()
+    assert told.get_json()["case_ids"] == [world.case.id]

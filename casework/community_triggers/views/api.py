@@ -29,6 +29,7 @@ from casework.community_triggers.schemas import (
     ScreenOutArgs,
     ThresholdDecisionArgs,
     WithdrawArgs,
+    cases_seen,
     dump_application,
 )
 from casework.core.db import commit, records_view
@@ -105,8 +106,9 @@ def list_applications(args: dict[str, Any]):
     query = queries.visible_applications_for_the_api(current_user, area_code=args["area"], status=args["status"])
     items, total = paginate(query, args["page"], args["per_page"])
     rows = deadline_engine.deadline_rows(a.id for a in items)
+    seen = cases_seen(current_user, items)
     body = {
-        "items": [dump_application(a, current_user, deadline_rows=rows[a.id]) for a in items],
+        "items": [dump_application(a, current_user, deadline_rows=rows[a.id], seen=seen) for a in items],
         "page": args["page"],
         "per_page": args["per_page"],
         "total": total,

@@ -55,6 +55,7 @@ from casework.community_triggers.models import (
     ReviewMeeting,
     TriggerApplication,
 )
+from casework.community_triggers.schemas import cases_seen, cases_withheld, working_seen_by
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
 from casework.core import storage, uploads
 from casework.core.dates import add_working_days
@@ -229,7 +230,10 @@ def _application(application_id: int, *, manage: bool = False) -> TriggerApplica
 def show(application_id: int):
     application = _application(application_id)
     record_view(current_user, application, f"Viewed application {application.reference}")
-    evaluation = services.evaluate(application) if application.decision is None else None
+    seen = cases_seen(current_user, [application])
+    evaluation = None
+    if application.decision is None:
+        evaluation = working_seen_by(services.evaluate(application).to_dict(), seen)
     deadline_list: list[dict[str, Any]] = []
     rows = deadline_engine.deadline_rows([application.id])[application.id]
     for step, row in rows.items():
@@ -251,8 +255,12 @@ def show(application_id: int):
         title=f"Application {application.reference}",
         application=application,
         evaluation=evaluation,
-        stored_evaluation=(application.decision.evaluation if application.decision else None)
-        or application.threshold_evaluation,
+        stored_evaluation=working_seen_by(
+            (application.decision.evaluation if application.decision else None) or application.threshold_evaluation,
+            seen,
+        ),
+        linked_cases=[case for case in application.cases if seen.can_see(case.id)],
+        cases_withheld=cases_withheld(application, seen),
         deadlines=deadline_list,
         letters=letter_rows,
         letter_titles=letters.LETTER_TITLES,
@@ -389,7 +397,7 @@ def decide(application_id: int):
         application,
         form,
         status,
-        evaluation=services.evaluate(application),
+        evaluation=working_seen_by(services.evaluate(application).to_dict(), cases_seen(current_user, [application])),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint
 from flask_login import current_user
 
+from casework.cases.policies import SeenCases
 from casework.core.db import commit
 from casework.core.openapi import documented
 from casework.core.permissions import Permission, requires
@@ -29,8 +30,9 @@ def list_watch(args: dict[str, Any]):
     shown, _hidden = services.area_entries(area, current_user)
     page, per_page = args["page"], args["per_page"]
     items = shown[(page - 1) * per_page : page * per_page]
+    seen = SeenCases(current_user, ids=(case_id for entry, _person in items for case_id in entry.case_ids))
     return {
-        "items": [services.dump_entry(entry, person) for entry, person in items],
+        "items": [services.dump_entry(entry, person, seen) for entry, person in items],
         "page": page,
         "per_page": per_page,
         "total": len(shown),
@@ -49,4 +51,4 @@ def told(args: dict[str, Any], person_id: int):
         services.record_told(current_user, entry, **args)
     commit()
     entry = pending[0]
-    return services.dump_entry(entry, entry.person)
+    return services.dump_entry(entry, entry.person, SeenCases(current_user, ids=entry.case_ids))
