@@ -397,6 +397,15 @@ class CaseEventKind(enum.StrEnum):
     unrestricted = "unrestricted"
 
 
+#: The timeline's title of an event about another case (``CaseEvent.related_case_id``), by kind: ``{case}``
+#: is the other case's reference to a reader who can see it, and otherwise "a case you cannot see, held
+#: by <its lead agency's code>" (``casework.cases.services.reading.case_journal``).
+RELATED_CASE_TITLES: dict[CaseEventKind, str] = {CaseEventKind.linked: "Linked to {case}"}
+
+#: The summary stored with a link: what the timeline shows if the other case is no longer held.
+LINKED_SUMMARY = "Linked to another case"
+
+
 class CaseEvent(Model):
     """A change to the case record shown on its timeline (status, sharing, owner, links, access).
 
@@ -405,12 +414,19 @@ class CaseEvent(Model):
     """
 
     __tablename__ = "case_events"
-    __table_args__ = (sa.Index("ix_case_events_case_created", "case_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_case_events_case_created", "case_id", "created_at"),
+        sa.Index("ix_case_events_related_case", "related_case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     kind: Mapped[CaseEventKind] = mapped_column(enum_column(CaseEventKind))
+    #: What happened, never naming another case: a reader of this case may not see that one.
     summary: Mapped[str] = mapped_column(sa.String(500))
+    #: The other case the event is about (a link), named on the timeline only to a reader who can see
+    #: it (``RELATED_CASE_TITLES``); to others it is "a case you cannot see" and the agency holding it.
+    related_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="SET NULL"))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
 

@@ -56,26 +56,27 @@ def visibility_shape(user: Any) -> bool | None:
 
 
 @functools.cache
-def visible_cases_template(lead: bool) -> sa.ColumnElement[bool]:
+def visible_cases_template(lead: bool, target: Any = Case) -> sa.ColumnElement[bool]:
     """``visible_cases_clause`` with the user as bind parameters ``viewer_agency_id`` and
-    ``viewer_id`` (``visibility_params``): built once, for statements that are built once."""
-    return _visible_cases(lead, sa.bindparam("viewer_agency_id"), sa.bindparam("viewer_id"))
+    ``viewer_id`` (``visibility_params``): built once, for statements that are built once. ``target``:
+    the cases it selects, ``Case`` or an alias of it (another case a row names, beside the case)."""
+    return _visible_cases(lead, sa.bindparam("viewer_agency_id"), sa.bindparam("viewer_id"), target)
 
 
 def visibility_params(user: Any) -> dict[str, int]:
     return {"viewer_agency_id": user.agency_id, "viewer_id": user.id}
 
 
-def _visible_cases(lead: bool, agency_id: Any, user_id: Any) -> sa.ColumnElement[bool]:
+def _visible_cases(lead: bool, agency_id: Any, user_id: Any, target: Any = Case) -> sa.ColumnElement[bool]:
     shared = sa.select(CaseShare.case_id).where(CaseShare.agency_id == agency_id)
     agency_cases: sa.Select | sa.CompoundSelect = shared
     if lead:
         # A UNION rather than an OR, so each half uses its own index (lead agency, shares).
         lead_cases = sa.select(Case.id).where(Case.lead_agency_id == agency_id)
         agency_cases = sa.union(lead_cases, shared)
-    agency_clause = Case.id.in_(agency_cases)
-    named = Case.id.in_(sa.select(CaseAccess.case_id).where(CaseAccess.user_id == user_id))
-    return sa.and_(agency_clause, sa.or_(Case.is_restricted.is_(False), named))
+    agency_clause = target.id.in_(agency_cases)
+    named = target.id.in_(sa.select(CaseAccess.case_id).where(CaseAccess.user_id == user_id))
+    return sa.and_(agency_clause, sa.or_(target.is_restricted.is_(False), named))
 
 
 @request_cached

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 import time_machine
 
 from casework.audit.models import AuditAction, AuditEntry
-from casework.cases.models import Case, Person
+from casework.cases.models import Case, CaseEvent, CaseEventKind, Person
 from casework.cases.services import ANONYMISED
 from casework.data_protection.tasks import apply_retention
 from casework.extensions import db
@@ -61,6 +62,22 @@ def test_closed_case_is_anonymised_after_six_years_not_before(api_client, world,
     # Running again changes nothing.
     with time_machine.travel(day_after.isoformat() + " 13:00Z"):
         assert apply_retention() == {"cases": 0, "people": 0}
+
+
+def test_an_anonymised_cases_link_events_no_longer_name_the_other_case(api_client, world, open_case, person):
+    case_id, _victim_id = _closed_case(api_client, world, open_case, person, closed_on=None)
+    other = open_case()
+    linked = api_client(world.officer).post(f"/api/v1/cases/{other['id']}/links", json={"case_id": case_id})
+    assert linked.status_code == 200, linked.json
+    closed_on = db.session.get(Case, case_id).closed_on
+    with time_machine.travel(closed_on.replace(year=closed_on.year + 7).isoformat() + " 12:00Z"):
+        assert apply_retention()["cases"] == 1
+    db.session.expire_all()
+    events = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.kind == CaseEventKind.linked)).all()
+    by_case = {event.case_id: (event.related_case_id, event.summary) for event in events}
+    # The timeline would show the other case's reference in place of the summary.
+    assert by_case[case_id] == (None, "Linked (details removed under the retention policy)")
+    assert by_case[other["id"]] == (case_id, "Linked to another case")
 
 
 def test_person_on_an_open_case_is_kept(api_client, world, open_case, person):

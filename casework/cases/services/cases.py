@@ -16,6 +16,7 @@ from casework.audit.models import AuditAction
 from casework.audit.reads import note_viewed
 from casework.audit.services import record, record_change, record_view, snapshot
 from casework.cases.models import (
+    LINKED_SUMMARY,
     Case,
     CaseAccess,
     CaseCategory,
@@ -81,8 +82,19 @@ def allocate_reference(area: Area, year: int, session: Any = None) -> tuple[int,
 # --- cases -------------------------------------------------------------------------------------------
 
 
-def _event(actor: Any, case: Case, kind: CaseEventKind, summary: str) -> None:
-    db.session.add(CaseEvent(case_id=case.id, kind=kind, summary=summary, actor_id=getattr(actor, "id", None)))
+def _event(actor: Any, case: Case, kind: CaseEventKind, summary: str, related: Case | None = None) -> None:
+    """Record a change on the case's timeline. An event about another case (``related``) names it by id,
+    never in ``summary``: everyone who can see this case reads the summary, and only those who can also
+    see the other case may read its reference (``RELATED_CASE_TITLES`` names it for them)."""
+    db.session.add(
+        CaseEvent(
+            case_id=case.id,
+            kind=kind,
+            summary=summary,
+            actor_id=getattr(actor, "id", None),
+            related_case_id=related.id if related is not None else None,
+        )
+    )
 
 
 def _agency_by_code(actor: Any, code: str, field: str) -> Agency:
@@ -425,8 +437,8 @@ def link_cases(actor: Any, case: Case, other_id: int) -> Case:
     if db.session.get(CaseLink, (case.id, other.id)) is None:
         db.session.add(CaseLink(case_id=case.id, linked_case_id=other.id, linked_by_id=actor.id))
         db.session.add(CaseLink(case_id=other.id, linked_case_id=case.id, linked_by_id=actor.id))
-        _event(actor, case, CaseEventKind.linked, f"Linked to {other.reference}")
-        _event(actor, other, CaseEventKind.linked, f"Linked to {case.reference}")
+        _event(actor, case, CaseEventKind.linked, LINKED_SUMMARY, related=other)
+        _event(actor, other, CaseEventKind.linked, LINKED_SUMMARY, related=case)
         db.session.flush()
         record(actor, AuditAction.update, case, f"Linked case {case.reference} to {other.reference}")
     return other

@@ -158,6 +158,8 @@ def anonymise_case(case: Case, report: Any) -> None:
         event.summary = (
             f"{event.kind.value.replace('_', ' ').capitalize()} (details removed under the retention policy)"
         )
+        # The other case a link names is a detail too: the timeline would name it in place of the summary.
+        event.related_case_id = None
     parties = db.session.scalars(sa.select(CaseParty.id).where(CaseParty.case_id == case.id)).all()
     db.session.flush()
     report.add("cases", [case.id])

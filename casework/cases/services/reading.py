@@ -10,13 +10,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from casework.accounts.models import User
+from casework.accounts.models import Agency, User
 from casework.audit.reads import note_shown
 from casework.cases.loaders import joined_person_name, joined_user_name
 from casework.cases.models import (
+    RELATED_CASE_TITLES,
     Case,
     CaseAccess,
     CaseEvent,
+    CaseEventKind,
     CaseLink,
     CaseNote,
     CaseParty,
@@ -31,7 +33,7 @@ from casework.cases.policies import (
     visibility_shape,
     visible_cases_template,
 )
-from casework.core.db import execute_values
+from casework.core.db import execute_values, shared_alias
 from casework.core.errors import NotFound
 from casework.core.templating import format_date
 from casework.core.time import london_day, now
@@ -280,7 +282,8 @@ class CaseJournal:
 
 def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
     """The case's notes, its recorded changes (status, sharing, owner, ...) and the linked cases
-    ``viewer`` can see (a link does not open a case to anyone), in one statement."""
+    ``viewer`` can see (a link does not open a case to anyone), in one statement. A change about another
+    case names it only if ``viewer`` can see it (``_event_title``)."""
     params: dict[str, Any] = {"case_id": case.id}
     shape = visibility_shape(viewer) if viewer is not None else None
     if viewer is not None:
@@ -293,7 +296,7 @@ def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
             author = Author(row.author_name, row.author_email) if row.author_name is not None else None
             journal.notes.append(NoteEntry(row.id, row.text, row.created_at, author))
         elif row.source == "event":
-            journal.events.append(EventEntry(row.kind, row.text, row.created_at, row.author_name))
+            journal.events.append(EventEntry(row.kind, _event_title(row), row.created_at, row.author_name))
         else:
             journal.linked.append(LinkedCase(row.id, row.text))
             note_shown("cases", row.id)  # shown by reference: the audit log's view entry still applies
@@ -301,10 +304,30 @@ def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
     return journal
 
 
+def _event_title(row: Any) -> str:
+    """An event's title: its summary, or for an event about another case (``RELATED_CASE_TITLES``) that
+    case's reference if the viewer can see it, and otherwise only the agency that holds it (a reader
+    who may not see a case reaches it through no side door, its name included)."""
+    template = RELATED_CASE_TITLES.get(CaseEventKind(row.kind))
+    if template is None or row.related_agency is None:
+        return str(row.text)
+    other = row.related_reference or f"a case you cannot see, held by {row.related_agency}"
+    return template.format(case=other)
+
+
+#: The other case an event is about (``CaseEvent.related_case_id``) and the agency that holds it.
+_RELATED_CASE = shared_alias(Case, "related_case")
+_RELATED_AGENCY = shared_alias(Agency, "related_agency")
+
+
 @functools.cache
 def _journal_statement(for_viewer: bool, visibility: bool | None) -> sa.CompoundSelect:
     """A UNION ALL of three selects of the same shape (source, kind, id, text, time, author's name and
-    email), built once per kind of viewer with the case and the viewer as bind parameters."""
+    email, and for an event about another case its reference if the viewer can see it and the code of
+    its lead agency), built once per kind of viewer with the case and the viewer as bind parameters.
+
+    The other cases' visibility is worked out in the events' select, for all of them at once: the
+    journal stays one statement however many links the case has."""
 
     def constant(value: str) -> sa.ColumnElement[str]:
         return sa.literal_column(f"'{value}'", sa.String)
@@ -320,10 +343,23 @@ def _journal_statement(for_viewer: bool, visibility: bool | None) -> sa.Compound
             CaseNote.created_at.label("created_at"),
             User.name.label("author_name"),
             User.email.label("author_email"),
+            no_text.label("related_reference"),
+            no_text.label("related_agency"),
         )
         .outerjoin(User, User.id == CaseNote.created_by_id)
         .where(CaseNote.case_id == case_id)
     )
+    related, related_agency = _RELATED_CASE, _RELATED_AGENCY
+    related_reference: sa.ColumnElement[Any]
+    if not for_viewer:
+        seen: list[sa.ColumnElement[bool]] = []
+        related_reference = related.reference
+    elif visibility is None:
+        seen = [sa.false()]
+        related_reference = no_text
+    else:
+        seen = [visible_cases_template(visibility)]
+        related_reference = sa.case((visible_cases_template(visibility, related), related.reference), else_=no_text)
     events = (
         sa.select(
             constant("event"),
@@ -333,16 +369,14 @@ def _journal_statement(for_viewer: bool, visibility: bool | None) -> sa.Compound
             CaseEvent.created_at,
             User.name,
             no_text,
+            related_reference,
+            related_agency.code,
         )
         .outerjoin(User, User.id == CaseEvent.actor_id)
+        .outerjoin(related, related.id == CaseEvent.related_case_id)
+        .outerjoin(related_agency, related_agency.id == related.lead_agency_id)
         .where(CaseEvent.case_id == case_id)
     )
-    if not for_viewer:
-        seen: list[sa.ColumnElement[bool]] = []
-    elif visibility is None:
-        seen = [sa.false()]
-    else:
-        seen = [visible_cases_template(visibility)]
     links = (
         sa.select(
             constant("link"),
@@ -350,6 +384,8 @@ def _journal_statement(for_viewer: bool, visibility: bool | None) -> sa.Compound
             CaseLink.linked_case_id,
             Case.reference,
             CaseLink.linked_at,
+            no_text,
+            no_text,
             no_text,
             no_text,
         )
