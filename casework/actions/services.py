@@ -12,7 +12,7 @@ from casework.accounts.models import Agency, User
 from casework.accounts.policies import USERS
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, ActionStatus, Case
-from casework.cases.policies import get_case_for, visible_cases_clause
+from casework.cases.policies import get_on_case_for, visible_cases_clause
 from casework.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission
 from casework.core.time import today
@@ -64,8 +64,8 @@ def get_action_for(user: Any, action_id: int, *, edit: bool = False) -> Action:
     if action is None:
         raise NotFound("Action not found.")
     if action.case_id is not None:
-        get_case_for(user, action.case_id, edit=edit)
-        return action
+        on_case: Action = get_on_case_for(user, Action, action_id, "Action", edit=edit)
+        return on_case
     # A Case Review action with no case: the same rule as visible_actions_clause, on one row.
     visible = action.assignee_id == user.id or (user.can(Permission.VIEW_CASES) and action.agency_id == user.agency_id)
     if not visible or (edit and not user.can(Permission.EDIT_CASES) and action.assignee_id != user.id):

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.cases.models import Action, Case, CaseAccess, CaseParty, CaseShare, Person
-from casework.core.errors import NotFound
+from casework.core.errors import NotFound, not_found_as
 from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
 from casework.core.request_cache import remember, request_cached
@@ -109,6 +109,24 @@ def get_case_for(user: Any, case_id: int, *, edit: bool = False) -> Case:
         raise NotFound("Case not found.")
     remember_visible(user, case)
     return case
+
+
+def get_on_case_for(user: Any, model: Any, record_id: int, noun: str, *, edit: bool = False) -> Any:
+    """The ``model`` row (a record with a ``case_id``) with this id, or NotFound("<noun> not found.")
+    alike when it does not exist and when its case is hidden from ``user``.
+
+    ``edit``: as ``get_case_for``, a user who sees the case but may not change cases gets its 404
+    ("Case not found."): that tells them nothing they cannot see.
+    """
+    message = f"{noun} not found."
+    record = db.session.get(model, record_id)
+    if record is None:
+        raise NotFound(message)
+    with not_found_as(message):
+        get_case_for(user, record.case_id)
+    if edit and not user.can(Permission.EDIT_CASES):
+        raise NotFound("Case not found.")
+    return record
 
 
 def can_manage_case(user: Any, case: Case) -> bool:

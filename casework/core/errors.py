@@ -6,6 +6,8 @@ fixes, and the pages into GOV.UK error pages or form errors.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -48,6 +50,20 @@ class RuleViolation(InvalidInput):
 
 class NotFound(DomainError):
     status_code = 404
+
+
+@contextmanager
+def not_found_as(message: str) -> Iterator[None]:
+    """Inside, a parent's NotFound answers as the record's own ``message``.
+
+    A record loaded by its id and then checked through its parent (an intervention through its case, an
+    agenda item through its meeting) must answer a hidden parent exactly as a missing id: the parent's
+    own message ("Case not found.") would tell a probing user that the record exists.
+    """
+    try:
+        yield
+    except NotFound:
+        raise NotFound(message) from None
 
 
 class Forbidden(DomainError):

@@ -21,9 +21,9 @@ from casework.accounts.models import Agency
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.cases.models import Case, CaseParty, Person
-from casework.cases.policies import visible_cases_clause
+from casework.cases.policies import get_person_for, visible_cases_clause
 from casework.core import lifecycle
-from casework.core.errors import InvalidInput, NotFound, RuleViolation
+from casework.core.errors import InvalidInput, NotFound, RuleViolation, not_found_as
 from casework.core.time import now
 from casework.data_protection.models import PersonMerge
 from casework.extensions import db
@@ -113,10 +113,15 @@ def undo_merge(actor: Any, merge: PersonMerge) -> PersonMerge:
     return merge
 
 
-def get_merge(merge_id: int) -> PersonMerge:
+def get_merge_for(user: Any, merge_id: int) -> PersonMerge:
+    """The merge, or NotFound("Merge not found.") alike when it does not exist and when the person it
+    kept is hidden from ``user``."""
+    message = "Merge not found."
     merge = db.session.get(PersonMerge, merge_id)
     if merge is None:
-        raise NotFound("Merge not found.")
+        raise NotFound(message)
+    with not_found_as(message):
+        get_person_for(user, merge.kept_person_id)
     return merge
 
 

@@ -7,18 +7,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.cases.models import Case
-from casework.cases.policies import get_case_for, visible_cases_clause
-from casework.core.errors import NotFound
+from casework.cases.policies import get_on_case_for, visible_cases_clause
 from casework.core.lookup import Lookup
-from casework.extensions import db
 from casework.interventions.models import Intervention
 
 
 def get_intervention_for(user: Any, intervention_id: int, *, edit: bool = False) -> Intervention:
-    intervention = db.session.get(Intervention, intervention_id)
-    if intervention is None:
-        raise NotFound("Intervention not found.")
-    get_case_for(user, intervention.case_id, edit=edit)
+    intervention: Intervention = get_on_case_for(user, Intervention, intervention_id, "Intervention", edit=edit)
     return intervention
 
 

@@ -233,12 +233,16 @@ def test_the_progress_page_checks_again_while_the_job_runs_without_a_meta_refres
     assert "Check again" in stopped
 
 
-def test_another_areas_job_is_refused(page_client, area_staff):
+def test_another_areas_job_answers_as_a_missing_one(page_client, area_staff):
     bolsover, ned = area_staff("BOL"), area_staff("NED")
     job = StatisticsJob(area=bolsover["area"], period_start=date(2025, 4, 1), period_end=date(2026, 3, 31))
     db.session.add(job)
     db.session.commit()
-    assert page_client(ned["coordinator"]).get(f"/reports/statistics/jobs/{job.id}").status_code == 403
+    client = page_client(ned["coordinator"])
+    refused, missing = client.get(f"/reports/statistics/jobs/{job.id}"), client.get("/reports/statistics/jobs/999999")
+    assert refused.status_code == missing.status_code == 404
+    assert "No such compilation." in refused.text
+    assert "Bolsover" not in refused.text
 
 
 @time_machine.travel(date(2026, 5, 1))

@@ -61,7 +61,7 @@ from casework.core import storage, uploads
 from casework.core.dates import add_working_days
 from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
-from casework.core.errors import InvalidInput, NotFound
+from casework.core.errors import InvalidInput, NotFound, not_found_as
 from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
@@ -646,7 +646,8 @@ def document(document_id: int):
     if document.information_request is not None and current_user.can(Permission.VIEW_TRIGGERS):
         allowed = info_requests.can_submit(current_user, document.information_request)
     if not allowed:
-        _application(document.application_id)  # 404 when the application is not visible
+        with not_found_as("Document not found."):
+            _application(document.application_id)
     filename, content_type = document.filename, document.content_type
     content = storage.read(document.stored_file)
     record_view(current_user, ("trigger_documents", document.id), f"Downloaded {filename}")

@@ -117,8 +117,7 @@ def merge_person(args: dict[str, Any], person_id: int):
 @requires(Permission.MERGE_PEOPLE)
 def undo_merge(merge_id: int):
     """Undo a merge within its window: exactly what moved goes back."""
-    row = merging.get_merge(merge_id)
-    policies.get_person_for(current_user, row.kept_person_id)
+    row = merging.get_merge_for(current_user, merge_id)
     merging.undo_merge(current_user, row)
     commit()
     return _merge_answer(row)

@@ -178,7 +178,7 @@ def queries_for_merge(person: Person) -> int:
 @bp.post("/people/merges/<int:merge_id>/undo")
 @requires(Permission.MERGE_PEOPLE)
 def undo_merge(merge_id: int):
-    merge_row = merging.get_merge(merge_id)
+    merge_row = merging.get_merge_for(current_user, merge_id)
     kept = policies.get_person_for(current_user, merge_row.kept_person_id)
     try:
         merging.undo_merge(current_user, merge_row)

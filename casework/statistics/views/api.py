@@ -107,9 +107,9 @@ def compile_figures(args: dict[str, Any]):
 @requires(Permission.VIEW_STATISTICS)
 def job(job_id: int):
     job = job_with_id(job_id)
-    if job is None:
+    # Another area's job answers as a missing one: a 403 would confirm the id and name the area.
+    if job is None or not policies.can(current_user, Permission.VIEW_STATISTICS, job.area):
         raise NotFound("No such job.")
-    policies.require(current_user, Permission.VIEW_STATISTICS, job.area)
     response = make_response(dump_job(job))
     return response if job.is_finished else poll_again_later(response)
 

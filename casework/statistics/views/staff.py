@@ -190,9 +190,9 @@ def compile_figures():
 @requires(Permission.VIEW_STATISTICS)
 def job(job_id: int):
     job = job_with_id(job_id)
-    if job is None:
+    # Another area's compilation answers as a missing one: a 403 would confirm the id and name the area.
+    if job is None or not policies.can(current_user, Permission.VIEW_STATISTICS, job.area):
         raise NotFound("No such compilation.")
-    policies.require(current_user, Permission.VIEW_STATISTICS, job.area)
     # WCAG 2.2.1: the person can stop the automatic reloading.
     refresh = not job.is_finished and request.args.get("refresh") != "off"
     return render_template(

@@ -13,7 +13,7 @@ from casework.accounts.models import Area, User
 from casework.accounts.policies import USERS
 from casework.cases.policies import get_case_for
 from casework.core.db import commit
-from casework.core.errors import InvalidInput, NotFound
+from casework.core.errors import InvalidInput, NotFound, not_found_as
 from casework.core.forms import ConfirmForm, show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
@@ -239,11 +239,16 @@ def attendance(tasking_meeting_id: int):
 
 def _item_for(item_id: int, *, run: bool = False) -> tuple[TaskingMeeting, Any, Any]:
     """The item's meeting, the item, and its case: 404 unless the user sees the meeting and the case."""
+    message = "Agenda item not found."
     item = queries.agenda_item_with_id(item_id)
     if item is None:
-        raise NotFound("Agenda item not found.")
-    meeting = policies.get_meeting_for(current_user, item.meeting_id, run=run)
-    case = get_case_for(current_user, item.case_id)
+        raise NotFound(message)
+    with not_found_as(message):
+        meeting = policies.get_meeting_for(current_user, item.meeting_id)
+        case = get_case_for(current_user, item.case_id)
+    # Only once the item is known to be visible: asked first, it would answer a hidden item differently.
+    if run and not policies.can_run(current_user):
+        raise NotFound("Meeting not found.")
     return meeting, item, case
 
 
