@@ -110,3 +110,23 @@ def test_the_pages_count_the_cases_a_reader_may_not_see(ct, linked, page_client,
     # Named on the restricted case: the page lists it (the application page) or its complaint's reason
     # names it (both).
     assert RESTRICTED in coordinator
+
+
+def test_a_chair_refused_for_a_hidden_case_is_refused_without_naming_it(ct, linked, api_client):
+    """The chair owns the restricted case: not independent. The police manager arranging the meeting is
+    told why, by the agency holding the case; the coordinator named on it, by its reference."""
+    linked.restricted.owner_id = ct.chair.id
+    db.session.commit()
+    decided = api_client(ct.coordinator).post(
+        f"/api/v1/triggers/{linked.application.id}/threshold-decision",
+        json={"met": True, "basis": "automatic", "decided_on": "2026-03-10"},
+    )
+    assert decided.status_code == 200, decided.get_json()
+    body = {"scheduled_on": "2026-03-20", "chair_email": ct.chair.email}
+    police = api_client(ct.police_manager).post(f"/api/v1/triggers/{linked.application.id}/meetings", json=body)
+    assert police.status_code == 422, police.get_json()
+    assert RESTRICTED not in police.get_data(as_text=True)
+    assert "Charles Chair owns a linked case held by BDC" in str(police.get_json()["errors"])
+    coordinator = api_client(ct.coordinator).post(f"/api/v1/triggers/{linked.application.id}/meetings", json=body)
+    assert coordinator.status_code == 422, coordinator.get_json()
+    assert f"Charles Chair owns case {RESTRICTED}" in str(coordinator.get_json()["errors"])

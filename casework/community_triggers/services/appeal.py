@@ -87,14 +87,15 @@ def lodge_appeal(actor: User | None, application: TriggerApplication, *, receive
     return appeal
 
 
-def took_part(user: User, application: TriggerApplication) -> list[str]:
-    """How ``user`` took part in the application (an appeal handler must have taken none)."""
+def took_part(user: User, application: TriggerApplication, reader: User | None = None) -> list[str]:
+    """How ``user`` took part in the application (an appeal handler must have taken none), as ``reader``
+    reads it."""
     reasons: list[str] = []
     if any(m.chair_id == user.id for m in application.meetings):
         reasons.append("chaired a review meeting")
     if any(d.decided_by_id == user.id for d in application.decisions):
         reasons.append("made a threshold decision")
-    reasons += worked_on_linked_cases(user, application)
+    reasons += worked_on_linked_cases(user, application, reader)
     return reasons
 
 
@@ -107,7 +108,7 @@ def assign_appeal_handler(
     if handler is None and not (handler_name or "").strip():
         raise InvalidInput({"handler": ["Choose a handler or enter the name of an outside handler."]})
     if handler is not None:
-        problems = took_part(handler, appeal.application)
+        problems = took_part(handler, appeal.application, actor)
         if problems:
             raise RuleViolation(
                 f"{handler.name} took part in this application: " + "; ".join(problems) + ".", field="handler_email"

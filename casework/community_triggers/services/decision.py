@@ -125,7 +125,7 @@ def link_cases(actor: User | None, application: TriggerApplication, cases: Seque
     meeting = deadline_engine.current_meeting(application)
     if meeting is not None and meeting.held_on is None and meeting.chair is not None:
         # The appointed chair must stay independent of every linked case.
-        problems = chair_conflicts(meeting.chair, application)
+        problems = chair_conflicts(meeting.chair, application, actor)
         if problems:
             raise RuleViolation(
                 "Linking this case would make the appointed chair not independent: " + "; ".join(problems) + ".",

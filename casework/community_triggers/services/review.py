@@ -14,6 +14,7 @@ from casework.accounts.services import area_settings
 from casework.actions.services import create_recommendation_action
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, CaseNote, Complaint, Incident
+from casework.cases.policies import SeenCases
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import review_papers, signals
 from casework.community_triggers.models import (
@@ -92,36 +93,53 @@ WORK_ON_CASE_CHECKS: list[tuple[str, Callable[[int, list[int]], sa.Select[Any]]]
 ]
 
 
-def worked_on_linked_cases(user: User, application: TriggerApplication) -> list[str]:
+def _case_named_for(reader: User | None, application: TriggerApplication) -> Callable[[Any], str]:
+    """How a refusal message names a linked case to ``reader``, who reads it: by its reference if they
+    may see the case, otherwise only by the agency that holds it (``SeenCases``). No reader (a task):
+    by its reference."""
+    if reader is None:
+        return lambda case: f"case {case.reference}"
+    seen = SeenCases(reader, ids=[case.id for case in application.cases])
+    return lambda case: (
+        f"case {case.reference}"
+        if seen.can_see(case.id)
+        else f"a linked case held by {seen.holder(case.id) or 'another agency'}"
+    )
+
+
+def worked_on_linked_cases(user: User, application: TriggerApplication, reader: User | None = None) -> list[str]:
     """How ``user`` worked on any linked case: owned or created it, or any of ``WORK_ON_CASE_CHECKS``
     (logged an incident or a complaint on it, created or was assigned an action on it). Each as a
-    phrase, for the refusal message."""
+    phrase, for the refusal message ``reader`` gets."""
     case_ids = [c.id for c in application.cases]
     if not case_ids:
         return []
     found: list[str] = []
+    named = _case_named_for(reader, application)
     for case in application.cases:
         if case.owner_id == user.id:
-            found.append(f"owns case {case.reference}")
+            found.append(f"owns {named(case)}")
         if case.created_by_id == user.id:
-            found.append(f"created case {case.reference}")
+            found.append(f"created {named(case)}")
     for phrase, query in WORK_ON_CASE_CHECKS:
         if db.session.scalar(query(user.id, case_ids).limit(1)) is not None:
             found.append(phrase)
     return found
 
 
-def chair_conflicts(chair: User, application: TriggerApplication) -> list[str]:
-    """Why ``chair`` cannot chair this review (empty when independent)."""
+def chair_conflicts(chair: User, application: TriggerApplication, reader: User | None = None) -> list[str]:
+    """Why ``chair`` cannot chair this review (empty when independent), as ``reader`` reads it: a linked
+    case they may not see is not named."""
     problems: list[str] = []
     if not chair.has_role(Role.chair) or not chair.is_active:
         problems.append(f"{chair.name} does not hold the chair role")
-    problems += [f"{chair.name} {phrase}" for phrase in worked_on_linked_cases(chair, application)]
+    problems += [f"{chair.name} {phrase}" for phrase in worked_on_linked_cases(chair, application, reader)]
     settings = area_settings(application.area, on=application.received_on)
     if settings["chair_not_from_lead_agency"]:
+        named = _case_named_for(reader, application)
         for case in application.cases:
             if case.lead_agency_id == chair.agency_id:
-                problems.append(f"{chair.name} is from {case.lead_agency.name}, the lead agency of {case.reference}")
+                problems.append(f"{chair.name} is from {case.lead_agency.name}, the lead agency of {named(case)}")
     return problems
 
 
@@ -159,7 +177,7 @@ def arrange_meeting(
         "the meeting was arranged",
         not_before=[(decision.decided_on, "the threshold decision")],
     )
-    problems = chair_conflicts(chair, application)
+    problems = chair_conflicts(chair, application, actor)
     if problems:
         raise RuleViolation("The chair is not independent: " + "; ".join(problems) + ".", field="chair_email")
     meeting = ReviewMeeting(
