@@ -3,6 +3,7 @@ Trigger": the fields named there are a contract; more are added around them)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -422,6 +423,29 @@ def cases_withheld(application: TriggerApplication, seen: SeenCases) -> dict[str
     """The application's linked cases the user may not see: how many, and the agencies that hold them."""
     hidden = [case for case in application.cases if not seen.can_see(case.id)]
     return {"count": len(hidden), "agencies": sorted({seen.holder(case.id) or "another agency" for case in hidden})}
+
+
+#: A case's reference (``<area code>-<year>-<number>``) inside a sentence; not the tail of a Case
+#: Review's (``<area code>-CT-<year>-<number>``).
+CASE_REFERENCE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9-])[A-Z0-9]+-\d{4}-\d{4,}\b")
+
+
+def audit_trail_seen_by(user: Any, entries: Sequence[Any]) -> list[tuple[Any, str]]:
+    """Each audit entry about an application with its summary as ``user`` may read it: a case they may
+    not see, named in the summary when it was written ("Linked BOL-2026-0003 to ..."), is named by the
+    agency that holds it. The entries themselves are sealed (``casework.audit``), so this is done when
+    they are shown; one statement for the whole trail."""
+    found = {match for entry in entries for match in CASE_REFERENCE_IN_TEXT.findall(entry.summary or "")}
+    seen = SeenCases(user, references=found)
+
+    def name(match: re.Match[str]) -> str:
+        reference = match.group(0)
+        holder = seen.holder(reference)
+        if holder is None or seen.can_see_reference(reference):
+            return reference  # not a case's reference, or one the user may see
+        return f"a case you cannot see, held by {holder}"
+
+    return [(entry, CASE_REFERENCE_IN_TEXT.sub(name, entry.summary or "")) for entry in entries]
 
 
 def working_seen_by(working: dict[str, Any] | None, seen: SeenCases) -> dict[str, Any] | None:

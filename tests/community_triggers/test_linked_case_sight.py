@@ -130,3 +130,27 @@ def test_a_chair_refused_for_a_hidden_case_is_refused_without_naming_it(ct, link
     coordinator = api_client(ct.coordinator).post(f"/api/v1/triggers/{linked.application.id}/meetings", json=body)
     assert coordinator.status_code == 422, coordinator.get_json()
     assert f"Charles Chair owns case {RESTRICTED}" in str(coordinator.get_json()["errors"])
+
+
+def test_the_audit_trail_names_a_linked_case_only_to_a_reader_who_may_see_it(ct, linked, api_client, page_client):
+    """The entry written when cases are linked named them ("Linked BOL-2026-0003 to ..."); audit entries
+    are sealed, so the page names each case as the reader may see it when it shows the trail."""
+    another = ct.case("BOL-2026-0003")
+    linked_now = api_client(ct.coordinator).post(
+        f"/api/v1/triggers/{linked.application.id}/cases", json={"case_ids": [another.id]}
+    )
+    assert linked_now.status_code == 200, linked_now.get_json()
+    restricted_too = api_client(ct.coordinator).post(
+        f"/api/v1/triggers/{ct.register().id}/cases", json={"case_ids": [linked.restricted.id]}
+    )
+    assert restricted_too.status_code == 200, restricted_too.get_json()
+    for application_id, hidden_reference in (
+        (linked.application.id, "BOL-2026-0003"),
+        (restricted_too.get_json()["id"], RESTRICTED),
+    ):
+        path = f"/case-reviews/{application_id}"
+        police = " ".join(page_client(ct.police_manager).get(path).get_data(as_text=True).split())
+        assert hidden_reference not in police
+        assert "Linked a case you cannot see, held by BDC to BOL-CT-" in police
+        coordinator = " ".join(page_client(ct.coordinator).get(path).get_data(as_text=True).split())
+        assert f"Linked {hidden_reference} to BOL-CT-" in coordinator

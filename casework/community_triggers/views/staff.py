@@ -55,7 +55,7 @@ from casework.community_triggers.models import (
     ReviewMeeting,
     TriggerApplication,
 )
-from casework.community_triggers.schemas import cases_seen, cases_withheld, working_seen_by
+from casework.community_triggers.schemas import audit_trail_seen_by, cases_seen, cases_withheld, working_seen_by
 from casework.community_triggers.settings import STEP_DESCRIPTIONS
 from casework.core import storage, uploads
 from casework.core.dates import add_working_days
@@ -265,7 +265,7 @@ def show(application_id: int):
         letters=letter_rows,
         letter_titles=letters.LETTER_TITLES,
         information=information,
-        audit=audit,
+        audit=audit_trail_seen_by(current_user, audit),
         actors=actors,
         can_manage=can_manage,
         acknowledge_form=DatedForm(prefix="ack", formdata=None),
