@@ -6,20 +6,14 @@ from __future__ import annotations
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 
-from tests.test_migration_data_review import rows, run
+from tests.test_migration_data_review import rows, run, two_bolsover_cases
 from tests.test_migrations import empty_database_urls as empty_database_urls
 from tests.test_migrations import fresh_app as fresh_app
 
 
 def test_each_complaint_takes_its_incidents_case(fresh_app: Flask) -> None:
     upgrade(revision="0511")
-    run("INSERT INTO areas (id, code, name) VALUES (1, 'BOL', 'Bolsover')")
-    run("INSERT INTO agencies (id, code, name, kind) VALUES (1, 'BDC', 'Bolsover District Council', 'council')")
-    run(
-        "INSERT INTO cases (id, reference, area_id, year, sequence, category, summary, lead_agency_id, status) VALUES "
-        "(10, 'BOL-2026-0010', 1, 2026, 10, 'personal', 's', 1, 'open'), "
-        "(11, 'BOL-2026-0011', 1, 2026, 11, 'personal', 's', 1, 'open')"
-    )
+    two_bolsover_cases()
     run(
         "INSERT INTO incidents (id, case_id, occurred_on, description) VALUES "
         "(20, 10, '2026-01-10', 'd'), (21, 11, '2026-01-11', 'd'), (22, 11, '2026-01-12', 'd')"

@@ -22,6 +22,17 @@ def rows(sql: str) -> list[tuple]:
         return [tuple(row) for row in connection.execute(sa.text(sql))]
 
 
+def two_bolsover_cases() -> None:
+    """An area, its council, and the council's cases 10 (BOL-2026-0010) and 11 (BOL-2026-0011)."""
+    run("INSERT INTO areas (id, code, name) VALUES (1, 'BOL', 'Bolsover')")
+    run("INSERT INTO agencies (id, code, name, kind) VALUES (1, 'BDC', 'Bolsover District Council', 'council')")
+    run(
+        "INSERT INTO cases (id, reference, area_id, year, sequence, category, summary, lead_agency_id, status) VALUES "
+        "(10, 'BOL-2026-0010', 1, 2026, 10, 'personal', 's', 1, 'open'), "
+        "(11, 'BOL-2026-0011', 1, 2026, 11, 'personal', 's', 1, 'open')"
+    )
+
+
 def deadline_rows(found: list[tuple[int, str, int, str]]) -> None:
     """Open deadlines ``(id, subject_type, subject_id, kind)``, all due in January 2026."""
     with db.engine.begin() as connection:
