@@ -64,8 +64,7 @@ def get_action_for(user: Any, action_id: int, *, edit: bool = False) -> Action:
     if action is None:
         raise NotFound("Action not found.")
     if action.case_id is not None:
-        on_case: Action = get_on_case_for(user, Action, action_id, "Action", edit=edit)
-        return on_case
+        return get_on_case_for(user, action, "Action", edit=edit)
     # A Case Review action with no case: the same rule as visible_actions_clause, on one row.
     visible = action.assignee_id == user.id or (user.can(Permission.VIEW_CASES) and action.agency_id == user.agency_id)
     if not visible or (edit and not user.can(Permission.EDIT_CASES) and action.assignee_id != user.id):

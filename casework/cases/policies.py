@@ -20,7 +20,7 @@ manager's own team did not write, so it is an information-governance job, not ca
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
@@ -30,6 +30,15 @@ from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
 from casework.core.request_cache import remember, request_cached
 from casework.extensions import db
+
+
+class _OnCase(Protocol):
+    @property
+    def case_id(self) -> int | None: ...
+
+
+#: A record that belongs to a case (an intervention, an action on a case).
+RecordOnCase = TypeVar("RecordOnCase", bound=_OnCase)
 
 #: Roles that see their own agency's cases; partners see only what is shared with their agency.
 LEAD_AGENCY_ROLES = {Role.officer, Role.coordinator, Role.manager}
@@ -111,16 +120,15 @@ def get_case_for(user: Any, case_id: int, *, edit: bool = False) -> Case:
     return case
 
 
-def get_on_case_for(user: Any, model: Any, record_id: int, noun: str, *, edit: bool = False) -> Any:
-    """The ``model`` row (a record with a ``case_id``) with this id, or NotFound("<noun> not found.")
-    alike when it does not exist and when its case is hidden from ``user``.
+def get_on_case_for(user: Any, record: RecordOnCase | None, noun: str, *, edit: bool = False) -> RecordOnCase:
+    """``record`` (a row with a ``case_id``, loaded by the id asked for), or NotFound("<noun> not
+    found.") alike when there is none and when its case is hidden from ``user``.
 
     ``edit``: as ``get_case_for``, a user who sees the case but may not change cases gets its 404
     ("Case not found."): that tells them nothing they cannot see.
     """
     message = f"{noun} not found."
-    record = db.session.get(model, record_id)
-    if record is None:
+    if record is None or record.case_id is None:
         raise NotFound(message)
     with not_found_as(message):
         get_case_for(user, record.case_id)

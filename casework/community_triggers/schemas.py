@@ -466,7 +466,7 @@ def working_seen_by(working: dict[str, Any] | None, seen: SeenCases) -> dict[str
         if from_a_case and not (reference and seen.can_see_reference(reference)):
             withheld += 1
             qualifying += bool(complaint.get("qualifies"))
-            agencies.add(seen.holder(reference) or "another agency" if reference else "another agency")
+            agencies.add((reference and seen.holder(reference)) or "another agency")
             hidden.add(reference or "")
         else:
             shown.append(complaint)

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 from casework.cases.models import Case
 from casework.cases.policies import get_on_case_for, visible_cases_clause
 from casework.core.lookup import Lookup
+from casework.extensions import db
 from casework.interventions.models import Intervention
 
 
 def get_intervention_for(user: Any, intervention_id: int, *, edit: bool = False) -> Intervention:
-    intervention: Intervention = get_on_case_for(user, Intervention, intervention_id, "Intervention", edit=edit)
-    return intervention
+    return get_on_case_for(user, db.session.get(Intervention, intervention_id), "Intervention", edit=edit)
 
 
 def visible_interventions_clause(user: Any) -> sa.ColumnElement[bool]:

@@ -95,27 +95,34 @@ WORK_ON_CASE_CHECKS: list[tuple[str, Callable[[int, list[int]], sa.Select[Any]]]
 
 def _case_named_for(reader: User | None, application: TriggerApplication) -> Callable[[Any], str]:
     """How a refusal message names a linked case to ``reader``, who reads it: by its reference if they
-    may see the case, otherwise only by the agency that holds it (``SeenCases``). No reader (a task):
-    by its reference."""
-    if reader is None:
-        return lambda case: f"case {case.reference}"
-    seen = SeenCases(reader, ids=[case.id for case in application.cases])
-    return lambda case: (
-        f"case {case.reference}"
-        if seen.can_see(case.id)
-        else f"a linked case held by {seen.holder(case.id) or 'another agency'}"
-    )
+    may see the case, otherwise only by the agency that holds it (``SeenCases``, asked once, and only
+    when a case is to be named: most checks find nothing). No reader (a task): by its reference."""
+    seen: list[SeenCases] = []
+
+    def named(case: Any) -> str:
+        if reader is None:
+            return f"case {case.reference}"
+        if not seen:
+            seen.append(SeenCases(reader, ids=[linked.id for linked in application.cases]))
+        if seen[0].can_see(case.id):
+            return f"case {case.reference}"
+        return f"a linked case held by {seen[0].holder(case.id) or 'another agency'}"
+
+    return named
 
 
 def worked_on_linked_cases(user: User, application: TriggerApplication, reader: User | None = None) -> list[str]:
     """How ``user`` worked on any linked case: owned or created it, or any of ``WORK_ON_CASE_CHECKS``
     (logged an incident or a complaint on it, created or was assigned an action on it). Each as a
     phrase, for the refusal message ``reader`` gets."""
+    return _worked_on(user, application, _case_named_for(reader, application))
+
+
+def _worked_on(user: User, application: TriggerApplication, named: Callable[[Any], str]) -> list[str]:
     case_ids = [c.id for c in application.cases]
     if not case_ids:
         return []
     found: list[str] = []
-    named = _case_named_for(reader, application)
     for case in application.cases:
         if case.owner_id == user.id:
             found.append(f"owns {named(case)}")
@@ -130,13 +137,13 @@ def worked_on_linked_cases(user: User, application: TriggerApplication, reader: 
 def chair_conflicts(chair: User, application: TriggerApplication, reader: User | None = None) -> list[str]:
     """Why ``chair`` cannot chair this review (empty when independent), as ``reader`` reads it: a linked
     case they may not see is not named."""
+    named = _case_named_for(reader, application)
     problems: list[str] = []
     if not chair.has_role(Role.chair) or not chair.is_active:
         problems.append(f"{chair.name} does not hold the chair role")
-    problems += [f"{chair.name} {phrase}" for phrase in worked_on_linked_cases(chair, application, reader)]
+    problems += [f"{chair.name} {phrase}" for phrase in _worked_on(chair, application, named)]
     settings = area_settings(application.area, on=application.received_on)
     if settings["chair_not_from_lead_agency"]:
-        named = _case_named_for(reader, application)
         for case in application.cases:
             if case.lead_agency_id == chair.agency_id:
                 problems.append(f"{chair.name} is from {case.lead_agency.name}, the lead agency of {named(case)}")
