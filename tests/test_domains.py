@@ -96,7 +96,11 @@ EXPECTED = {
         "panels": {"dpo"},
         "demo": True,
     },
-    "spreadsheets": {"blueprints": {"staff.spreadsheets"}, "demo": True},
+    "spreadsheets": {
+        "blueprints": {"staff.spreadsheets"},
+        "tasks": {"spreadsheets.delete_waiting_files"},
+        "demo": True,
+    },
     "victims": {
         "blueprints": {"staff.victims", "public.victims"},
         "demo": True,
