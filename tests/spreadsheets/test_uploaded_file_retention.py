@@ -72,4 +72,3 @@ def test_a_file_left_waiting_is_deleted_after_the_set_days(importer, world, app,
     today.shift(timedelta(days=days))
     assert delete_waiting_files.run() == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportFileChunk)) == 0
-
