@@ -51,6 +51,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_FROM": "Casework <casework@localhost>",
         #: Where emails go when no SMTP host is set (the embedded default): one file per message.
         "MAIL_DIR": str(instance / "mail"),
+        #: Days a message written to MAIL_DIR is kept before the daily task deletes it: the folder is a
+        #: development sink, and its messages name people (retention never reads it).
+        "MAIL_DIR_KEEP_DAYS": 14,
         #: The address people use to reach the service. Every link in an email or letter starts with it
         #: (casework.core.links); the request's Host header never decides where a link points.
         "BASE_URL": "http://127.0.0.1:5000",
@@ -309,6 +312,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("JOB_RETENTION_DAYS", 1, 366),
         ("IMPORT_MAX_MB", 1, 1024),
         ("IMPORT_FILE_DAYS", 1, 366),
+        ("MAIL_DIR_KEEP_DAYS", 1, 366),
         ("UPLOAD_MAX_MB", 1, 500),
     ):
         _as_int(config, key, minimum, maximum)

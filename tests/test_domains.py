@@ -30,7 +30,7 @@ EXPECTED = {
     },
     "about": {"blueprints": {"public.about"}},
     "audit": {"blueprints": {"admin.audit"}},
-    "notifications": {"tasks": {"notifications.resend_unsent"}},
+    "notifications": {"tasks": {"notifications.resend_unsent", "notifications.clean_mail_folder"}},
     "reminders": {
         "blueprints": {"staff.reminders", "api.reminders", "public.calendar"},
         "settings": {"reminder_lead_working_days"},
