@@ -8,7 +8,7 @@ import logging
 from celery import shared_task
 from celery.schedules import crontab
 
-from casework.core.db import commit
+from casework.core.db import commit, truncate_sqlite_wal
 from casework.extensions import db
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ def delete_waiting_files() -> int:
 
     deleted = services.delete_waiting_files()
     commit()
+    if deleted:
+        # On SQLite, old copies of the files' pages stay in the WAL file until it is cut.
+        db.session.rollback()
+        truncate_sqlite_wal()
     return deleted
 
 
