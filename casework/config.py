@@ -51,6 +51,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_FROM": "Casework <casework@localhost>",
         #: Where emails go when no SMTP host is set (the embedded default): one file per message.
         "MAIL_DIR": str(instance / "mail"),
+        #: Days a message written to MAIL_DIR is kept before the daily task deletes it: the folder is a
+        #: development sink, and its messages name people (retention never reads it).
+        "MAIL_DIR_KEEP_DAYS": 14,
         #: The address people use to reach the service. Every link in an email or letter starts with it
         #: (casework.core.links); the request's Host header never decides where a link points.
         "BASE_URL": "http://127.0.0.1:5000",
@@ -63,6 +66,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: kept after it finished, for its page and its API poll; then the daily sweep deletes it.
         "JOB_RETENTION_DAYS": 7,
         "IMPORT_MAX_MB": 50,
+        #: Days an uploaded import file that was never imported is kept (it holds personal data), counted
+        #: from the last step taken with it; then the daily sweep deletes it. A file whose check or run
+        #: found problems is deleted at once, and an imported one as soon as it is imported.
+        "IMPORT_FILE_DAYS": 7,
         #: Where rate-limit counters live. Unset: the Redis broker when there is one (so every web
         #: process shares them), else the worker's memory. If the storage cannot be reached the limits
         #: are counted in memory until it is back: never no limit.
@@ -304,6 +311,8 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("API_TOKEN_HOURS", 1, 24 * 30),
         ("JOB_RETENTION_DAYS", 1, 366),
         ("IMPORT_MAX_MB", 1, 1024),
+        ("IMPORT_FILE_DAYS", 1, 366),
+        ("MAIL_DIR_KEEP_DAYS", 1, 366),
         ("UPLOAD_MAX_MB", 1, 500),
     ):
         _as_int(config, key, minimum, maximum)

@@ -30,7 +30,7 @@ EXPECTED = {
     },
     "about": {"blueprints": {"public.about"}},
     "audit": {"blueprints": {"admin.audit"}},
-    "notifications": {"tasks": {"notifications.resend_unsent"}},
+    "notifications": {"tasks": {"notifications.resend_unsent", "notifications.clean_mail_folder"}},
     "reminders": {
         "blueprints": {"staff.reminders", "api.reminders", "public.calendar"},
         "settings": {"reminder_lead_working_days"},
@@ -96,7 +96,11 @@ EXPECTED = {
         "panels": {"dpo"},
         "demo": True,
     },
-    "spreadsheets": {"blueprints": {"staff.spreadsheets"}, "demo": True},
+    "spreadsheets": {
+        "blueprints": {"staff.spreadsheets"},
+        "tasks": {"spreadsheets.delete_waiting_files"},
+        "demo": True,
+    },
     "victims": {
         "blueprints": {"staff.victims", "public.victims"},
         "demo": True,

@@ -11,6 +11,7 @@ import enum
 import functools
 import logging
 import os
+import sqlite3
 import threading
 import time
 import weakref
@@ -496,6 +497,11 @@ WRITE_LOCK_SUFFIX = "-writelock"
 #: process queues for. Its default, 1,000 pages, checkpointed every few dozen of the view entries' commits:
 #: under wrk, about 30 fsyncs a second, each a wait for every writer.
 SQLITE_AUTOCHECKPOINT_PAGES = 10_000
+#: The WAL file's size once a checkpoint lets it start again (bytes): a little over what the
+#: autocheckpoint lets it grow to, so it is not cut and grown back each time.
+SQLITE_JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+#: How long a checkpoint after retention waits for other transactions, each time it tries (ms).
+SQLITE_CHECKPOINT_WAIT_MS = 250
 
 
 def _sqlite_file_lock(url: sa.URL) -> FileWriteLock | None:
@@ -560,6 +566,12 @@ def configure_engine_events(engine: sa.Engine, *, reads_in_autocommit: bool = Fa
         # rather than 4 before it is copied back, and a power cut may lose that many pages of commits
         # rather than 1,000 (NORMAL syncs at checkpoints).
         cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+        # What retention erases must not stay readable in the file: freed pages and deleted cells are
+        # overwritten with zeros (not every build of SQLite does it by default), and the WAL file is cut
+        # back to this size whenever it starts again from its beginning, so old frames beyond it (old
+        # copies of pages) do not linger. Retention truncates it outright (truncate_sqlite_wal).
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_JOURNAL_SIZE_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -996,3 +1008,38 @@ def _lazy_description_cursor() -> type[Any]:
             return None
 
     return LazyDescriptionCursor
+
+
+def truncate_sqlite_wal(attempts: int = 3) -> bool:
+    """On a SQLite file: copy every page of the WAL file into the database and cut the WAL file to
+    nothing (``PRAGMA wal_checkpoint(TRUNCATE)``), so that the old copies of pages it holds (values
+    just erased by retention) are gone from disk. Call it after a commit, outside any transaction.
+    Answers whether the WAL file is empty now (True on other databases: there is nothing to do).
+    A writer, or a reader still on an older snapshot, holds the checkpoint back: it waits a moment
+    for them, a few times, and otherwise leaves it to the next run (logged)."""
+    from casework.extensions import db
+
+    engine = db.engine
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or "mode=memory" in database:
+        return True
+    for attempt in range(attempts):
+        connection = engine.raw_connection()
+        busy = 1
+        try:
+            driver = connection.driver_connection
+            assert driver is not None
+            driver.execute(f"PRAGMA busy_timeout={SQLITE_CHECKPOINT_WAIT_MS}")
+            try:
+                busy = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.OperationalError:  # database is locked: as busy
+                busy = 1
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+        finally:
+            connection.close()
+        if not busy:
+            return True
+        time.sleep(SQLITE_CHECKPOINT_WAIT_MS / 1000 * (attempt + 1))
+    logging.getLogger(__name__).warning("The SQLite WAL file could not be truncated: a transaction held it")
+    return False

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from celery import shared_task
+from celery.schedules import crontab
 from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
@@ -195,7 +196,37 @@ def resend_unsent() -> int:
     return len(ids)
 
 
+#: The files the mail folder's writers make: Flask-Mailman's file backend (``*.log``, one per message)
+#: and ``_deliver``'s text messages. Nothing else in the folder is deleted.
+MAIL_FOLDER_PATTERNS = ("*.log", "text-*.txt")
+
+
+@shared_task(name="notifications.clean_mail_folder")
+def clean_mail_folder() -> int:
+    """Delete the messages written to the mail folder (``CASEWORK_MAIL_DIR``: the embedded default's
+    sink when there is no SMTP host, and text messages without GOV.UK Notify) over
+    ``CASEWORK_MAIL_DIR_KEEP_DAYS`` ago: they name people, and retention anonymises only the outbox's
+    copies. Returns how many files were deleted; safe to run twice."""
+    folder = Path(current_app.config["MAIL_FILE_PATH"])
+    if not folder.is_dir():
+        return 0
+    days = int(current_app.config["CASEWORK"]["MAIL_DIR_KEEP_DAYS"])
+    cutoff = (now() - timedelta(days=days)).timestamp()
+    deleted = 0
+    for pattern in MAIL_FOLDER_PATTERNS:
+        for path in folder.glob(pattern):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:  # deleted meanwhile by another run
+                continue
+    return deleted
+
+
 #: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
 BEAT = {
     "notifications.resend_unsent": 300.0,
+    # Daily, in the small hours (London time), like the retention run.
+    "notifications.clean_mail_folder": crontab(hour=2, minute=45),
 }

@@ -37,6 +37,13 @@ Excel.
    (its ID in the system it comes from), per importing agency, and a reference imported before is
    skipped.
 
+The uploaded file holds personal data, so it is kept only while it can still be imported: it is
+deleted when the import has run, and as soon as a check or an import finds a problem in it (correct the
+file and upload it again). A file left waiting (never checked, or checked and never imported) is
+deleted by a daily task once nothing has been done with it for `CASEWORK_IMPORT_FILE_DAYS` (7 days by
+default). The import's own record (who uploaded which file when, its size and checksum, the problems
+found, what it did) stays.
+
 Past work is recorded only: an import sends no letters or emails (as for any step dated before today,
 whichever way it is entered), and the deadlines of historic Case Reviews that had passed before they
 were brought in are closed.

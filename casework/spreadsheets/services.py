@@ -11,6 +11,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -232,6 +233,8 @@ def set_mapping(
         clean[column.key] = index
     if errors:
         raise InvalidInput(errors)
+    if not file_is_held(job):
+        raise InvalidInput({"file": ["The uploaded file is no longer held: upload it again"]})
     job.mapping = clean
     _queue(actor, job, dry_run=True)
 
@@ -309,6 +312,7 @@ def run(job_id: int, dry_run: bool) -> ImportJob | None:
     kind = get_kind(job.kind)
     if actor is None or not actor.is_active or not kind.allows(actor):
         _finish_failed(job, "The person who started this import can no longer import these records.")
+        delete_file(job)
         commit()
         return job
     job.started_at = now()
@@ -358,11 +362,14 @@ def run(job_id: int, dry_run: bool) -> ImportJob | None:
     elif keep:
         job.status = ImportStatus.imported
         job.imported_at = job.finished_at
-        # The file has done its job: personal data is not kept longer than needed.
-        db.session.execute(sa.delete(ImportFileChunk).where(ImportFileChunk.job_id == job.id))
     else:
         job.status = ImportStatus.failed
         job.checked_mapping = None
+    if keep or context.has_problems():
+        # The file has done its job, or it can never be imported as it is (it is corrected and uploaded
+        # again): personal data is not kept longer than needed. A run stopped by an error in the service
+        # keeps it, to try again, until the sweep (delete_waiting_files).
+        delete_file(job)
     record(
         actor,
         AuditAction.create if keep else AuditAction.update,
@@ -379,6 +386,33 @@ def run(job_id: int, dry_run: bool) -> ImportJob | None:
         job.audit_mark = db.session.scalar(sa.select(sa.func.max(AuditEntry.id)))
         db.session.flush()
     return job
+
+
+def file_is_held(job: ImportJob) -> bool:
+    return db.session.scalar(sa.select(sa.exists().where(ImportFileChunk.job_id == job.id))) or False
+
+
+def delete_file(job: ImportJob) -> None:
+    """Delete the uploaded file of ``job`` (its row stays, with the file's name, size and checksum)."""
+    db.session.execute(sa.delete(ImportFileChunk).where(ImportFileChunk.job_id == job.id))
+
+
+def file_cutoff(moment: datetime | None = None) -> datetime:
+    """Files of jobs left untouched since before this are deleted (``CASEWORK_IMPORT_FILE_DAYS``)."""
+    return (moment or now()) - timedelta(days=int(current_app.config["CASEWORK"]["IMPORT_FILE_DAYS"]))
+
+
+def delete_waiting_files(moment: datetime | None = None) -> int:
+    """Delete the files of imports left waiting (uploaded and never checked, checked and never imported,
+    stopped by an error) with nothing done with them for ``CASEWORK_IMPORT_FILE_DAYS``: whatever the
+    status, a job untouched that long is not running. Returns how many jobs' files were deleted."""
+    stale = sa.select(ImportJob.id).where(ImportJob.updated_at < file_cutoff(moment))
+    job_ids = list(
+        db.session.scalars(sa.select(ImportFileChunk.job_id).where(ImportFileChunk.job_id.in_(stale)).distinct())
+    )
+    if job_ids:
+        db.session.execute(sa.delete(ImportFileChunk).where(ImportFileChunk.job_id.in_(job_ids)))
+    return len(job_ids)
 
 
 def _finish_failed(job: ImportJob, message: str) -> None:

@@ -1,12 +1,14 @@
-"""The import task: the dry run and the real run of an import job."""
+"""The import task (the dry run and the real run of an import job), and the daily deletion of uploaded
+files left waiting."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from celery.schedules import crontab
 
-from casework.core.db import commit
+from casework.core.db import commit, truncate_sqlite_wal
 from casework.extensions import db
 
 log = logging.getLogger(__name__)
@@ -26,3 +28,25 @@ def run_import(job_id: int, dry_run: bool) -> str | None:
         db.session.rollback()
         raise
     return job.status.value if job is not None else None
+
+
+@shared_task(name="spreadsheets.delete_waiting_files")
+def delete_waiting_files() -> int:
+    """Delete the uploaded files of imports left waiting over ``CASEWORK_IMPORT_FILE_DAYS`` (they hold
+    personal data). Safe to run twice: a deleted file is not found again."""
+    from casework.spreadsheets import services
+
+    deleted = services.delete_waiting_files()
+    commit()
+    if deleted:
+        # On SQLite, old copies of the files' pages stay in the WAL file until it is cut.
+        db.session.rollback()
+        truncate_sqlite_wal()
+    return deleted
+
+
+#: Beat entries (task name -> schedule), registered with the tasks by the domain's ``init_app``.
+# Daily, in the small hours (London time), like the retention run.
+BEAT = {
+    "spreadsheets.delete_waiting_files": crontab(hour=2, minute=15),
+}

@@ -76,3 +76,63 @@ def test_every_column_not_declared_retained_is_erased_in_every_table(world, api_
     with time_machine.travel(CLOSING + timedelta(days=7 * 366), tick=False):
         apply_retention()
     assert scan_database([marker]) == []
+
+
+def test_an_anonymised_case_names_no_one_who_lives_on_in_another_case(world, api_client, page_client, make):
+    """A party of the anonymised case who is still on an open case keeps their record, but the
+    anonymised case no longer names them: not on its page, not on their page, not in a case search for
+    their name, not in the case search's copy of their name (``case_parties.person_name``)."""
+    from casework.cases.models import Case, CaseParty, Complaint, Incident, PartyRole
+    from casework.data_protection.tasks import apply_retention
+    from tests.lifecycle.planting import new_marker
+
+    planted = plant(world, api_client, make)
+    marker = new_marker("zen")
+    name = f"Zenobia {marker}"
+    response = api_client(world.officer).post("/api/v1/people", json={"name": name})
+    assert response.status_code == 201, response.get_json()
+    zenobia = response.get_json()["id"]
+    # A victim on the planted case (closed) and on the world's case (open), who complained on both.
+    db.session.add(CaseParty(case_id=planted.case_id, person_id=zenobia, role=PartyRole.victim))
+    db.session.add(CaseParty(case_id=world.case.id, person_id=zenobia, role=PartyRole.victim))
+    complaint = db.session.scalars(
+        sa.select(Complaint).join(Incident).where(Incident.case_id == planted.case_id).limit(1)
+    ).one()
+    complaint.complainant_person_id = zenobia
+    db.session.commit()
+    anonymised = db.session.get(Case, planted.case_id)
+    reference = anonymised.reference
+    assert "case_parties.person_name" in {f.split(":")[0] for f in scan_database([marker])}
+
+    with time_machine.travel(CLOSING + timedelta(days=7 * 366), tick=False):
+        counts = apply_retention()
+        # She lives on (her open case): the planted case's three people only.
+        assert counts == {"cases": 1, "people": 3}
+        db.session.expire_all()
+        rows = db.session.execute(
+            sa.select(CaseParty.person_id, CaseParty.person_name).where(CaseParty.case_id == planted.case_id)
+        ).all()
+        assert zenobia not in {person_id for person_id, _name in rows}
+        assert not any(marker.lower() in (person_name or "").lower() for _id, person_name in rows)
+        assert db.session.get(Complaint, complaint.id).complainant_person_id is None
+        # Still on her open case, under her name.
+        assert db.session.scalar(
+            sa.select(CaseParty.person_name).where(CaseParty.case_id == world.case.id, CaseParty.person_id == zenobia)
+        )
+
+        coordinator = page_client(world.coordinator)
+        case_page = coordinator.get(f"/cases/{planted.case_id}")
+        assert case_page.status_code == 200
+        assert marker not in case_page.get_data(as_text=True)
+        person_page = coordinator.get(f"/people/{zenobia}")
+        assert person_page.status_code == 200
+        assert marker in person_page.get_data(as_text=True)
+        assert reference not in person_page.get_data(as_text=True)
+        search = api_client(world.coordinator).get("/api/v1/cases", query_string={"q": marker})
+        assert search.status_code == 200, search.get_json()
+        found = [item["id"] for item in search.get_json()["items"]]
+        assert planted.case_id not in found
+        assert world.case.id in found
+        answer = api_client(world.coordinator).get(f"/api/v1/cases/{planted.case_id}")
+        assert answer.status_code == 200
+        assert marker not in answer.get_data(as_text=True)
