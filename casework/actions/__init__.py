@@ -26,5 +26,6 @@ def init_app(app: Flask) -> None:
     domain.case_timeline(case_sections.actions_timeline)
     domain.panel("manager", case_sections.team_overdue)
     domain.receive(lifecycle.case_closed, receivers.on_case_closed)
+    domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)

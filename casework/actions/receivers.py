@@ -10,14 +10,22 @@ from casework.core.lifecycle import CaseHandover
 
 def on_case_closed(_app: Any, *, case: Any, handover: CaseHandover, **_: Any) -> None:
     """Hand over a Case Review's recommendations and the actions the officer chose; cancel the rest
-    with the closure reason recorded as their outcome."""
+    with the closure reason recorded as their outcome. A recommendation goes where the reminders'
+    receiver sends its deadline (``CaseHandover.owner_for`` its current owner): one rule."""
     for action in services.open_case_actions(case.id):
         if services.is_statutory(action):
-            services.hand_over_action(handover.actor, action, handover.owner_for(action.assignee), handover.reason)
+            owner = handover.owner_for(services.current_owner(action))
+            services.hand_over_action(handover.actor, action, owner, handover.reason)
         elif action.id in handover.action_ids and handover.owner is not None:
             services.hand_over_action(handover.actor, action, handover.owner, handover.reason)
         else:
             services.cancel_action(handover.actor, action, f"Cancelled when the case was closed: {handover.reason}")
+
+
+def on_case_reopened(_app: Any, *, case: Any, actor: Any = None, **_: Any) -> None:
+    """A recommendation handed to a stand-in when the case closed goes back with its deadline."""
+    for action in services.open_case_actions(case.id):
+        services.give_back_action(actor, action)
 
 
 def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:

@@ -259,19 +259,44 @@ def is_statutory(action: Action) -> bool:
     return action.recommendation_id is not None
 
 
+def deadline_of(action: Action) -> Deadline | None:
+    """The action's own deadline row (None for an action with no due date)."""
+    return db.session.scalar(
+        sa.select(Deadline).where(
+            Deadline.subject_type == SUBJECT_TYPE, Deadline.subject_id == action.id, Deadline.kind == DUE_KIND
+        )
+    )
+
+
+def current_owner(action: Action) -> User | None:
+    """Who has the action's work now: its deadline's owner (an unassigned Case Review recommendation's
+    is the coordinator's), else its assignee. ``CaseHandover.owner_for`` keeps it with them while they
+    are active, as the reminders' receiver does with the same deadline."""
+    row = deadline_of(action)
+    if row is not None and row.owner is not None:
+        return row.owner
+    return action.assignee
+
+
 def hand_over_action(actor: Any, action: Action, owner: User, reason: str) -> Action:
-    """The closing case's action goes on, now owned by ``owner`` (a recommendation keeps the agency it
-    is addressed to; an ordinary action moves to the new owner's agency)."""
+    """The closing case's action goes on, now owned by ``owner``.
+
+    A Case Review recommendation keeps the agency it is addressed to, and its title: its deadline goes
+    to ``owner``, and so does the action itself only when it had an assignee and ``owner`` works for
+    that agency (an action is never assigned to another agency's user). An ordinary action the officer
+    chose to hand over moves to the new owner and their agency."""
     from casework.reminders.services import hand_over_subject
 
     before = snapshot(action, AUDIT_FIELDS)
     if is_statutory(action):
-        action.assignee = owner
+        if action.assignee_id is not None and owner.agency_id == action.agency_id:
+            action.assignee = owner
+        db.session.flush()
     else:
         action.agency = owner.agency
         action.assignee = owner
-    db.session.flush()
-    _sync_deadline(action)
+        db.session.flush()
+        _sync_deadline(action)
     hand_over_subject(SUBJECT_TYPE, action.id, owner.id)
     record_change(
         actor,
@@ -279,6 +304,35 @@ def hand_over_action(actor: Any, action: Action, owner: User, reason: str) -> Ac
         before,
         snapshot(action, AUDIT_FIELDS) | {"handed_over_because": reason},
         f"Handed over action {action.id} to {owner.name} when the case closed",
+    )
+    return action
+
+
+def give_back_action(actor: Any, action: Action) -> Action | None:
+    """On the case's reopening: a Case Review recommendation handed to a stand-in when the case closed
+    goes back to whoever had it, as its deadline does (``reminders.services.given_back_to``), unless
+    the stand-in took it up since. Its assignee follows when it was assigned to the stand-in."""
+    from casework.reminders.services import given_back_to
+
+    if not is_statutory(action):
+        return None  # an ordinary action handed over was given away on purpose: it stays
+    row = deadline_of(action)
+    back_id = given_back_to(row) if row is not None else None
+    if back_id is None or action.assignee_id in (None, back_id):
+        return None
+    back = db.session.get(User, back_id)
+    if back is None or back.agency_id != action.agency_id:
+        return None
+    before = snapshot(action, AUDIT_FIELDS)
+    action.assignee = back
+    db.session.flush()
+    _sync_deadline(action, title=row.title, link=row.link)
+    record_change(
+        actor,
+        action,
+        before,
+        snapshot(action, AUDIT_FIELDS),
+        f"Gave action {action.id} back to {back.name} when the case was reopened",
     )
     return action
 

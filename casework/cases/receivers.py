@@ -7,6 +7,11 @@ from typing import Any
 from casework.cases import saved_views, services
 
 
+def on_case_reopened(_app: Any, *, case: Any, **_: Any) -> None:
+    """Its "explain the Case Review" tasks still owed are due again (closing the case cancelled them)."""
+    services.rearm_explanations(case)
+
+
 def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     """The case's own text and that of its incidents, complaints, notes, events and tasks."""
     services.anonymise_case(case, report)

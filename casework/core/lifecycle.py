@@ -38,8 +38,12 @@ case_closed = _signals.signal(
 )
 case_reopened = _signals.signal(
     "case-reopened",
-    doc="""A closed case was reopened. ``case``, ``actor``, ``reason``. Receivers re-arm what is still due
-    (the current risk review, the dates of live interventions); cancelled work stays cancelled.""",
+    doc="""A closed case was reopened. ``case``, ``actor``, ``reason``. Receivers re-arm what the closure
+    cancelled that is still owed (the current risk review, the dates of live interventions, a Case
+    Review explanation or a tell-the-victim task not yet done), and give back to whoever had it the
+    statutory work handed to a stand-in only because the case closed, unless the stand-in took it up
+    since; ordinary actions handed over on purpose stay with their new owner, and other cancelled work
+    stays cancelled.""",
 )
 retention_run = _signals.signal(
     "retention-run",
@@ -121,9 +125,12 @@ class CaseHandover:
 
     Statutory deadlines (a linked Case Review's actions, court hearings, order reviews) are always
     handed over, never cancelled: to ``owner`` when one is named, otherwise to their current owner
-    while that user is active, otherwise to the closing officer. Ordinary actions listed in
-    ``action_ids`` are handed over to ``owner``; every other ordinary action and deadline is cancelled
-    with ``reason`` recorded. A close without a choice (the API with only a reason) cancels them all.
+    (the deadline's: an unassigned recommendation's is the coordinator) while that user is active,
+    otherwise to the closing officer. Every receiver applies this one rule through ``owner_for``. A
+    recommendation keeps its agency and title: it is assigned to the new owner only if they work for
+    that agency. Ordinary actions listed in ``action_ids`` are handed over to ``owner``; every other
+    ordinary action and deadline is cancelled with ``reason`` recorded. A close without a choice (the
+    API with only a reason) cancels them all. Reopening gives the statutory work back (``case_reopened``).
     """
 
     reason: str

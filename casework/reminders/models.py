@@ -67,6 +67,10 @@ class Deadline(TimestampMixin, Model):
     is_statutory: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     #: When it was handed over on the closure of its case: it stays due although the case is closed.
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Who had it before that handover: reopening the case gives it back to them, unless it was taken
+    #: up since (``set_deadline`` on a handed-over row forgets them). Kept after the reopening, until
+    #: the next handover, so every domain's receiver reads the same answer whichever runs first.
+    handed_over_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: Shown in reminders and dashboards, e.g. "Acknowledge application BOL-CT-2026-0003".
     title: Mapped[str] = mapped_column(sa.String(300))
     #: Path of the page where the work is done, for links in emails and dashboards.

@@ -91,9 +91,16 @@ def set_deadline(
     if row is None:
         row = Deadline(subject_type=subject_type, subject_id=subject_id, kind=kind)
         db.session.add(row)
-    elif row.due_at != due_at or row.status != DeadlineStatus.open:
-        row.reminder_sent_at = None
-        row.escalation_sent_at = None
+    else:
+        if row.due_at != due_at or row.status != DeadlineStatus.open or row.owner_id != owner_id:
+            # Moved, re-armed or given to someone else: its (new) owner is reminded of it. Reminders
+            # are keyed by owner (``queue_reminders``), so each owner still hears of it once.
+            row.reminder_sent_at = None
+            row.escalation_sent_at = None
+        if row.handed_over_at is not None:
+            # Its record changed after it was handed over: the stand-in has taken it up, and reopening
+            # the case leaves it with its owner (``reopen_case_deadlines``).
+            row.handed_over_from_id = None
     row.title = title
     row.link = link
     row.case_id = case_id
@@ -247,7 +254,14 @@ def case_deadlines(case_id: int) -> list[Deadline]:
 
 def hand_over(row: Deadline, owner_id: int | None, moment: datetime | None = None) -> Deadline:
     """Give an open deadline to ``owner_id`` when its case closes: it stays due (and is reminded and
-    escalated) although the case is closed."""
+    escalated) although the case is closed. Who had it before is remembered (the first handover of a
+    closure: a second receiver handing it over again keeps that), for the case's reopening. A new owner
+    is reminded and escalated afresh: the reminders sent to the previous owner were not theirs."""
+    if row.handed_over_at is None:
+        row.handed_over_from_id = row.owner_id
+    if row.owner_id != owner_id:
+        row.reminder_sent_at = None
+        row.escalation_sent_at = None
     row.owner_id = owner_id
     row.handed_over_at = moment or now()
     if row.status != DeadlineStatus.open:
@@ -325,13 +339,92 @@ def anonymise_deadlines(
     return [r.id for r in rows]
 
 
-def reopen_case_deadlines(case_id: int) -> None:
-    """On a case's reopening: what was handed over belongs to the open case again."""
+def _active_user_ids(ids: Iterable[int | None]) -> set[int]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return set()
+    return set(db.session.scalars(sa.select(User.id).where(User.id.in_(wanted), User.is_active.is_(True))))
+
+
+def reopen_case_deadlines(case_id: int) -> dict[str, int]:
+    """On a case's reopening: what was handed over belongs to the open case again.
+
+    A statutory deadline handed to a stand-in only because the case closed goes back to whoever had it
+    before (``handed_over_from_id``), reminded afresh, unless the stand-in has taken it up since (its
+    record changed: ``set_deadline`` forgot the previous owner) or that user is no longer active; then
+    it stays with the stand-in. Ordinary work the officer chose to hand over stays with the person it
+    was given to. ``handed_over_from_id`` is kept (see ``given_back_to``). Answers the counts."""
+    rows = db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.case_id == case_id,
+            Deadline.status == DeadlineStatus.open,
+            Deadline.handed_over_at.is_not(None),
+        )
+    ).all()
+    active = _active_user_ids(r.handed_over_from_id for r in rows if r.is_statutory)
+    counts = {"given_back": 0, "kept": 0}
+    for row in rows:
+        back = row.handed_over_from_id if row.is_statutory and row.handed_over_from_id in active else None
+        if back is not None and row.owner_id != back:
+            row.owner_id = back
+            row.reminder_sent_at = None
+            row.escalation_sent_at = None
+            counts["given_back"] += 1
+        elif back is None:
+            counts["kept"] += 1
+        row.handed_over_at = None
+    # Settled rows too: nothing of the open case is handed over any more.
     db.session.execute(
         sa.update(Deadline)
         .where(Deadline.case_id == case_id, Deadline.handed_over_at.is_not(None))
         .values(handed_over_at=None)
         .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return counts
+
+
+def given_back_to(row: Deadline) -> int | None:
+    """The user a reopened case's deadline goes (or went) back to, for the domain whose record it is
+    (an action's assignee follows its deadline): the same answer before ``reopen_case_deadlines`` ran
+    on the row and after, since receivers run in no fixed order. None: it stays where it is."""
+    if not row.is_statutory or row.handed_over_from_id is None or row.status != DeadlineStatus.open:
+        return None
+    if row.handed_over_at is None:
+        # Already given back (or never handed over since it was last given back).
+        return row.handed_over_from_id if row.owner_id == row.handed_over_from_id else None
+    return row.handed_over_from_id if row.handed_over_from_id in _active_user_ids([row.handed_over_from_id]) else None
+
+
+def cancelled_deadlines(subject_type: str, subject_ids: Any, kind: str, case_id: int) -> list[Deadline]:
+    """The cancelled deadlines of ``kind`` of these records (ids, or a select of ids) on a case."""
+    return list(
+        db.session.scalars(
+            sa.select(Deadline).where(
+                Deadline.subject_type == subject_type,
+                Deadline.subject_id.in_(subject_ids),
+                Deadline.kind == kind,
+                Deadline.case_id == case_id,
+                Deadline.status == DeadlineStatus.cancelled,
+            )
+        )
+    )
+
+
+def rearm(row: Deadline, owner_id: int | None) -> Deadline:
+    """Open a cancelled deadline again as it was (its day, title and link), owned by ``owner_id`` and
+    reminded afresh: work a case's closure cancelled that is still owed when it is reopened."""
+    return set_deadline(
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        kind=row.kind,
+        title=row.title,
+        due=row.due_on if row.due_on is not None else row.due_at,
+        owner_id=owner_id,
+        case_id=row.case_id,
+        is_statutory=row.is_statutory,
+        area_id=row.area_id,
+        link=row.link,
     )
 
 
@@ -439,7 +532,7 @@ def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
             subject=f"Due {_due_phrase(row)}: {row.title}",
             text=text,
             html=html,
-            key=f"reminder:{row.id}:{row.due_at.isoformat()}",
+            key=f"reminder:{row.id}:{row.due_at.isoformat()}:{owner.id}",
             related=("deadlines", row.id),
         )
         queued += 1

@@ -20,6 +20,12 @@ def on_person_anonymised(_app: Any, *, person: Any, report: Any, **_: Any) -> No
     report.add("threshold_watch_entries", services.forget_person(person.id))
 
 
+def on_case_reopened(_app: Any, *, case: Any, **_: Any) -> None:
+    # The nightly pass raises the tell-the-victim task only when a victim first meets the threshold:
+    # a task the case's closure cancelled is raised again here, or never.
+    services.rearm_tasks(case)
+
+
 def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     # The case's complaints no longer name anyone: its victims are evaluated again without it.
     people = set(db.session.scalars(sa.select(WatchEntry.person_id).where(WatchEntry.task_case_id == case.id)))

@@ -786,6 +786,24 @@ def dump_entry(entry: WatchEntry, person: Person, seen: SeenCases) -> dict[str, 
 # --- lifecycle ---------------------------------------------------------------------------------------
 
 
+def rearm_tasks(case: Case) -> int:
+    """On the case's reopening: the tell-the-victim tasks on it that its closure cancelled are due
+    again, on their day (an overdue one is overdue), owned by the case's officer, for victims who still
+    meet the threshold, have not been told and have no open application (as the pass raises them)."""
+    from casework.reminders.services import cancelled_deadlines, rearm
+
+    still_owed = sa.select(WatchEntry.id).where(
+        WatchEntry.met_on.is_not(None),
+        WatchEntry.short_by == 0,
+        WatchEntry.told_on.is_(None),
+        WatchEntry.open_application_id.is_(None),
+    )
+    rows = cancelled_deadlines(WatchEntry.__tablename__, still_owed, TELL_KIND, case.id)
+    for row in rows:
+        rearm(row, case.owner_id or row.owner_id)
+    return len(rows)
+
+
 def forget_person(person_id: int) -> list[int]:
     """Remove a person's entries (anonymised, or merged into another record) and cancel their tasks."""
     entries = list(db.session.scalars(sa.select(WatchEntry).where(WatchEntry.person_id == person_id)))

@@ -58,7 +58,8 @@ def test_reminder_is_sent_once_when_its_time_comes(make, deadline, at):
         assert tasks.sweep.run()["reminders_queued"] == 0
     [email] = outbox("reminder:")
     assert email.to_address == "owner@example.org"
-    assert email.idempotency_key == f"reminder:{row.id}:{DUE_AT.isoformat()}"
+    # One reminder per owner: a deadline handed to someone else is reminded to them too.
+    assert email.idempotency_key == f"reminder:{row.id}:{DUE_AT.isoformat()}:{owner.id}"
     assert email.sent_at is not None  # sent by the (eager) send task after the sweep committed
     assert db.session.get(Deadline, row.id).reminder_sent_at == datetime(2026, 4, 1, 6, 0, tzinfo=UTC)
 

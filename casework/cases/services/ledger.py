@@ -452,6 +452,21 @@ def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseRevi
     return created
 
 
+def rearm_explanations(case: Case) -> int:
+    """On the case's reopening: its "explain the Case Review" tasks not yet done are due again, on the
+    day they were due (an overdue one is overdue, and escalated), owned by the case's officer. Closing
+    the case cancelled their deadlines; the explanation is still owed."""
+    from casework.reminders.services import cancelled_deadlines, rearm
+
+    not_explained = sa.select(CaseReviewExplanation.id).where(
+        CaseReviewExplanation.case_id == case.id, CaseReviewExplanation.explained_on.is_(None)
+    )
+    rows = cancelled_deadlines(CaseReviewExplanation.__tablename__, not_explained, EXPLAIN_KIND, case.id)
+    for row in rows:
+        rearm(row, case.owner_id or row.owner_id)
+    return len(rows)
+
+
 def get_explanation(case: Case, explanation_id: int) -> CaseReviewExplanation:
     task = db.session.scalar(
         sa.select(CaseReviewExplanation).where(
