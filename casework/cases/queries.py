@@ -1184,18 +1184,19 @@ def open_actions(case_id: int) -> list[Any]:
 
 
 def staff_to_take_over(case: Case) -> list[Any]:
-    """Active officers, coordinators and managers of the lead agency: who may take over a closing
-    case's continuing work."""
+    """Active officers, coordinators and managers of the lead agency who may see the case (on a
+    restricted case, those named on it): who may take over a closing case's continuing work
+    (``case_readers_clause``, the rule ``close_case`` checks)."""
     from casework.accounts.models import User, UserRole
-    from casework.cases.policies import LEAD_AGENCY_ROLES
+    from casework.cases.policies import LEAD_AGENCY_ROLES, case_readers_clause
 
     return list(
         db.session.scalars(
             sa.select(User)
             .where(
                 User.agency_id == case.lead_agency_id,
-                User.is_active.is_(True),
                 User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(list(LEAD_AGENCY_ROLES)))),
+                case_readers_clause(case),
             )
             .order_by(User.name)
         ).unique()
