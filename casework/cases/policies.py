@@ -142,7 +142,7 @@ def case_readers_clause(case: Case) -> sa.ColumnElement[bool]:
     ``visible_cases_clause`` read the other way round (one case, every user), so that a page can offer,
     and a service accept, only people the case may be handed to. Whoever takes over a closing case's
     work or is assigned an action on it must be able to see it: the work's title quotes the case.
-    ``tests/cases/test_case_readers.py`` checks that both directions agree for every user and case."""
+    ``tests/actions/test_work_only_to_those_who_see_the_case.py`` checks that both directions agree."""
     from casework.accounts.models import User, UserRole
     from casework.core.permissions import ROLE_PERMISSIONS
 
