@@ -15,6 +15,7 @@ from casework.cases.sections import TimelineEntry, case_records
 from casework.core.time import london_day, now, today
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
+from casework.reminders.titles import DeadlineTitles
 
 #: Rows shown in "My team's overdue work"; the reminders pages list the rest.
 TEAM_OVERDUE_LIMIT = 50
@@ -82,7 +83,8 @@ def team_overdue(user: Any) -> dict[str, Any]:
     Keys (templates/dashboard/_manager.html): ``overdue``: rows of ``description``, ``href``,
     ``owner`` (name), ``due_on`` (the day it was due, in London), ``reference`` (None: the description
     names the case). Deadline rows cover every kind (actions, risk reviews, interventions, Case Review
-    steps), so other domains' deadlines appear here without more code.
+    steps), so other domains' deadlines appear here without more code. One on a case the manager may
+    not see is not named (``casework.reminders.titles``).
     """
     rows = db.session.execute(
         sa.select(Deadline, User.name)
@@ -91,11 +93,12 @@ def team_overdue(user: Any) -> dict[str, Any]:
         .order_by(Deadline.due_at)
         .limit(TEAM_OVERDUE_LIMIT)
     ).all()
+    titles = DeadlineTitles(user, [deadline for deadline, _owner_name in rows])
     return {
         "overdue": [
             {
-                "description": deadline.title,
-                "href": deadline.link,
+                "description": titles.title(deadline),
+                "href": titles.link(deadline),
                 "reference": None,
                 "owner": owner_name,
                 "due_on": deadline.due_on or london_day(deadline.due_at),

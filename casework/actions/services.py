@@ -12,7 +12,7 @@ from casework.accounts.models import Agency, User
 from casework.accounts.policies import USERS
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, ActionStatus, Case
-from casework.cases.policies import get_on_case_for, visible_cases_clause
+from casework.cases.policies import get_on_case_for, may_take_work_on, visible_cases_clause
 from casework.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission
 from casework.core.time import today
@@ -72,10 +72,15 @@ def get_action_for(user: Any, action_id: int, *, edit: bool = False) -> Action:
     return action
 
 
-def _assignee(actor: Any, agency: Agency, assignee_id: int | None) -> User | None:
+def _assignee(actor: Any, agency: Agency, assignee_id: int | None, case: Case | None) -> User | None:
+    """The user named to do an action: one ``actor`` may name (``USERS``), of the action's agency, and,
+    for an action on a case, able to see that case (``case_readers_clause``: the action's deadline
+    quotes the case). One who may not see it is refused exactly as a user who does not exist."""
     if assignee_id is None:
         return None
     user = USERS.get(actor, assignee_id, "assignee_id")
+    if case is not None and not may_take_work_on(user, case):
+        raise InvalidInput({"assignee_id": [USERS.missing_message]})
     if user.agency_id != agency.id:
         raise InvalidInput({"assignee_id": [f"{user.name} does not work for {agency.name}."]})
     return user
@@ -134,7 +139,7 @@ def create_action(
 ) -> Action:
     if not description.strip():
         raise InvalidInput({"description": ["Describe the action."]})
-    assignee = _assignee(actor, agency, assignee_id)
+    assignee = _assignee(actor, agency, assignee_id, case)
     action = Action(
         case=case,
         recommendation_id=recommendation_id,
@@ -209,7 +214,7 @@ def update_action(
         action.description = changes.pop("description").strip()
     assignee_id = changes.pop("assignee_id", action.assignee_id)
     if agency is not action.agency or assignee_id != action.assignee_id:
-        action.assignee = _assignee(actor, agency, assignee_id)
+        action.assignee = _assignee(actor, agency, assignee_id, action.case)
         action.agency = agency
     if "due_on" in changes:
         action.due_on = changes.pop("due_on")

@@ -137,6 +137,37 @@ def get_on_case_for(user: Any, record: RecordOnCase | None, noun: str, *, edit: 
     return record
 
 
+def case_readers_clause(case: Case) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``users`` selecting the active users who may see ``case``: the rule of
+    ``visible_cases_clause`` read the other way round (one case, every user), so that a page can offer,
+    and a service accept, only people the case may be handed to. Whoever takes over a closing case's
+    work or is assigned an action on it must be able to see it: the work's title quotes the case.
+    ``tests/actions/test_work_only_to_those_who_see_the_case.py`` checks that both directions agree."""
+    from casework.accounts.models import User, UserRole
+    from casework.core.permissions import ROLE_PERMISSIONS
+
+    viewing_roles = sorted(r for r, granted in ROLE_PERMISSIONS.items() if Permission.VIEW_CASES in granted)
+
+    def with_roles(roles: list[Any]) -> sa.ColumnElement[bool]:
+        return User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(roles)))
+
+    shared = sa.select(CaseShare.agency_id).where(CaseShare.case_id == case.id)
+    lead = sa.and_(User.agency_id == case.lead_agency_id, with_roles(sorted(LEAD_AGENCY_ROLES)))
+    clause = sa.and_(User.is_active.is_(True), with_roles(viewing_roles), sa.or_(lead, User.agency_id.in_(shared)))
+    if case.is_restricted:
+        clause = sa.and_(clause, User.id.in_(sa.select(CaseAccess.user_id).where(CaseAccess.case_id == case.id)))
+    return clause
+
+
+def may_take_work_on(user: Any, case: Case) -> bool:
+    """Whether ``user`` (active) may see ``case``, so may be given work on it (``case_readers_clause``)."""
+    from casework.accounts.models import User
+
+    if user is None:
+        return False
+    return db.session.scalar(sa.select(User.id).where(User.id == user.id, case_readers_clause(case))) is not None
+
+
 def can_manage_case(user: Any, case: Case) -> bool:
     """Edit, close, reopen, share, link: the lead agency's staff (already known to see the case)."""
     if not user.can(Permission.EDIT_CASES):

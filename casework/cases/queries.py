@@ -1121,7 +1121,10 @@ def my_open_cases(user: Any, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def due_soon(user: Any, until: datetime, limit: int = 20) -> list[dict[str, Any]]:
-    """The user's open deadlines due before ``until`` (overdue ones included, so first), soonest first."""
+    """The user's open deadlines due before ``until`` (overdue ones included, so first), soonest first.
+    One on a case the user may not see is not named (``casework.reminders.titles``)."""
+    from casework.reminders.titles import DeadlineTitles
+
     rows = db.session.execute(
         sa.select(Deadline, Case.reference)
         .outerjoin(Case, Case.id == Deadline.case_id)
@@ -1130,11 +1133,12 @@ def due_soon(user: Any, until: datetime, limit: int = 20) -> list[dict[str, Any]
         .limit(limit)
     ).all()
     moment = now()
+    titles = DeadlineTitles(user, [row for row, _reference in rows])
     return [
         {
-            "description": row.title,
-            "reference": reference or "View",
-            "href": row.link or "#",
+            "description": titles.title(row),
+            "reference": titles.case_reference(row, reference) or "View",
+            "href": titles.link(row) or "#",
             "due_on": row.due_on or london_day(row.due_at),
             "is_overdue": row.due_at < moment,
         }
@@ -1184,18 +1188,19 @@ def open_actions(case_id: int) -> list[Any]:
 
 
 def staff_to_take_over(case: Case) -> list[Any]:
-    """Active officers, coordinators and managers of the lead agency: who may take over a closing
-    case's continuing work."""
+    """Active officers, coordinators and managers of the lead agency who may see the case (on a
+    restricted case, those named on it): who may take over a closing case's continuing work
+    (``case_readers_clause``, the rule ``close_case`` checks)."""
     from casework.accounts.models import User, UserRole
-    from casework.cases.policies import LEAD_AGENCY_ROLES
+    from casework.cases.policies import LEAD_AGENCY_ROLES, case_readers_clause
 
     return list(
         db.session.scalars(
             sa.select(User)
             .where(
                 User.agency_id == case.lead_agency_id,
-                User.is_active.is_(True),
                 User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(list(LEAD_AGENCY_ROLES)))),
+                case_readers_clause(case),
             )
             .order_by(User.name)
         ).unique()

@@ -21,6 +21,7 @@ from casework.core.db import rows_changed
 from casework.core.time import now
 from casework.extensions import db
 from casework.reminders.models import CalendarFeed, Deadline, DeadlineStatus
+from casework.reminders.titles import DeadlineTitles
 
 #: The first part of a deadline's kind (``action.due``) -> what the event says it is.
 KIND_LABELS = {
@@ -102,12 +103,17 @@ def feed_for(user: Any, base_url: str) -> bytes:
     calendar.add("prodid", "-//Casework//Deadlines//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Casework deadlines")
+    # A deadline on a case the user may not see names neither the case nor the work (one statement).
+    titles = DeadlineTitles(user, [deadline for deadline, _case, _application in rows])
     for deadline, case_reference, application_reference in rows:
-        reference = case_reference or application_reference
+        reference = titles.case_reference(deadline, case_reference) or application_reference
         event = Event()
         event.add("uid", f"deadline-{deadline.id}@casework")
         event.add("dtstamp", moment)
-        summary = _label(deadline.kind) + (f": {reference}" if reference else "")
+        if titles.shows(deadline):
+            summary = _label(deadline.kind) + (f": {reference}" if reference else "")
+        else:
+            summary = "Deadline on a case you cannot see"
         if deadline.due_at < moment:
             summary = f"Overdue: {summary}"
         event.add("summary", summary)
@@ -117,7 +123,7 @@ def feed_for(user: Any, base_url: str) -> bytes:
         else:
             event.add("dtstart", deadline.due_at)
             event.add("dtend", deadline.due_at)
-        if deadline.link:
-            event.add("url", base_url.rstrip("/") + deadline.link)
+        if titles.link(deadline):
+            event.add("url", base_url.rstrip("/") + titles.link(deadline))
         calendar.add_component(event)
     return calendar.to_ical()

@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 from casework.reminders.models import Deadline, DeadlineStatus
+from casework.reminders.titles import DeadlineTitles
 
 DUE_CHOICES = ("overdue", "today", "week")
 
@@ -33,14 +34,17 @@ class NotificationSettingsArgs(BaseSchema):
     digest_only = StrictBoolean(required=True)
 
 
-def dump_deadline(row: Deadline) -> dict[str, Any]:
+def dump_deadline(row: Deadline, titles: DeadlineTitles) -> dict[str, Any]:
+    """A deadline for the reader of ``titles``: on a case they may not see, its title says only that,
+    with the agency holding the case, and it has no link (``casework.reminders.titles``)."""
     return {
         "id": row.id,
         "kind": row.kind,
-        "title": row.title,
+        "title": titles.title(row),
+        "title_withheld": not titles.shows(row),
         "subject_type": row.subject_type,
         "subject_id": row.subject_id,
-        "link": row.link,
+        "link": titles.link(row),
         "due_on": row.due_on.isoformat() if row.due_on else None,
         "due_at": row.due_at.isoformat(),
         "remind_at": row.remind_at.isoformat() if row.remind_at else None,
@@ -64,6 +68,9 @@ class DeadlineAnswer(Answer):
     id = fields.Integer(required=True)
     kind = fields.String(required=True)
     title = fields.String(required=True)
+    #: True when the deadline is on a case the caller may not see: ``title`` then says only that (and
+    #: which agency holds the case), and ``link`` is null.
+    title_withheld = fields.Boolean()
     subject_type = fields.String(required=True)
     subject_id = fields.Integer(required=True)
     link = nullable(fields.String())

@@ -21,13 +21,13 @@ from casework.accounts.models import Agency, User, UserRole, agency_areas
 from casework.audit.services import record_change
 from casework.core.dates import add_working_days
 from casework.core.db import rows_changed, shared_alias
-from casework.core.links import absolute
 from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now
 from casework.extensions import db
 from casework.notifications.services import queue_email
 from casework.reminders.models import Deadline, DeadlineStatus
 from casework.reminders.settings import LEAD_WORKING_DAYS
+from casework.reminders.titles import DeadlineTitles
 
 #: Reminders go out at this London time on the reminder day, not at midnight.
 REMIND_AT_TIME = time(7, 0)
@@ -505,10 +505,6 @@ def claim_due_escalations(moment: datetime, limit: int = 500) -> list[Deadline]:
 # --- emails --------------------------------------------------------------------------------------------
 
 
-def work_url(deadline: Deadline) -> str:
-    return absolute(deadline.link or "/")
-
-
 def _render(template: str, **context: Any) -> tuple[str, str]:
     from casework.core.templating import format_date
 
@@ -522,14 +518,17 @@ def _render(template: str, **context: Any) -> tuple[str, str]:
 def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
     """Email each claimed row's owner, unless they chose the digest only. Returns emails queued."""
     queued = 0
-    for row in rows:
+    to_remind = [r for r in rows if r.owner is not None and r.owner.is_active and not r.owner.is_digest_only]
+    # The digest (or, once overdue, the escalation) covers the others. Each owner reads the titles of
+    # their own rows only as far as they may see the rows' cases: one statement per owner.
+    titles = _titles_by_reader((row.owner, row) for row in to_remind)
+    for row in to_remind:
         owner = row.owner
-        if owner is None or not owner.is_active or owner.is_digest_only:
-            continue  # the digest (or, once overdue, the escalation) covers it
-        text, html = _render("reminder", deadline=row, recipient=owner, url=work_url(row))
+        title = titles[owner.id].title(row)
+        text, html = _render("reminder", deadline=row, title=title, recipient=owner, url=titles[owner.id].url(row))
         queue_email(
             to=owner.email,
-            subject=f"Due {_due_phrase(row)}: {row.title}",
+            subject=f"Due {_due_phrase(row)}: {title}",
             text=text,
             html=html,
             key=f"reminder:{row.id}:{row.due_at.isoformat()}:{owner.id}",
@@ -537,6 +536,14 @@ def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
         )
         queued += 1
     return queued
+
+
+def _titles_by_reader(pairs: Iterable[tuple[User, Deadline]]) -> dict[int, DeadlineTitles]:
+    """reader id -> the titles of the rows they receive (one statement per reader, not per row)."""
+    readers: dict[int, tuple[User, list[Deadline]]] = {}
+    for reader, row in pairs:
+        readers.setdefault(reader.id, (reader, []))[1].append(row)
+    return {reader_id: DeadlineTitles(reader, rows) for reader_id, (reader, rows) in readers.items()}
 
 
 def escalation_recipients(row: Deadline) -> list[User]:
@@ -564,18 +571,24 @@ def escalation_recipients(row: Deadline) -> list[User]:
 
 def queue_escalations(rows: Iterable[Deadline], moment: datetime) -> int:
     queued = 0
-    for row in rows:
-        for manager in escalation_recipients(row):
-            text, html = _render("escalation", deadline=row, recipient=manager, url=work_url(row))
-            queue_email(
-                to=manager.email,
-                subject=f"Overdue: {row.title}",
-                text=text,
-                html=html,
-                key=f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}",
-                related=("deadlines", row.id),
-            )
-            queued += 1
+    sent = [(manager, row) for row in rows for manager in escalation_recipients(row)]
+    # A manager not able to see a row's case (a restricted case they are not named on) is told that
+    # work is overdue, and by whom, but not what it is.
+    titles = _titles_by_reader(sent)
+    for manager, row in sent:
+        title = titles[manager.id].title(row)
+        text, html = _render(
+            "escalation", deadline=row, title=title, recipient=manager, url=titles[manager.id].url(row)
+        )
+        queue_email(
+            to=manager.email,
+            subject=f"Overdue: {title}",
+            text=text,
+            html=html,
+            key=f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}",
+            related=("deadlines", row.id),
+        )
+        queued += 1
     return queued
 
 
@@ -677,12 +690,14 @@ def queue_digest(user: User, moment: datetime | None = None) -> bool:
     lists = due_for_owners(team_ids(user), moment)
     if not lists:
         return False
+    titles = DeadlineTitles(user, [*lists.overdue, *lists.today, *lists.week])
     text, html = _render(
         "digest",
         recipient=user,
         lists=lists,
         day=day,
-        url_for_row=work_url,
+        title_of=titles.title,
+        url_for_row=titles.url,
         is_manager=user.has_role(Role.manager),
     )
     queue_email(
@@ -709,7 +724,7 @@ def dashboard_items(user: User, moment: datetime | None = None) -> list[dict[str
     """The user's overdue and coming deadlines, as the dashboard partials render them."""
     moment = moment or now()
     lists = due_for_owners([user.id], moment)
-    return [_item(row, moment) for row in [*lists.overdue, *lists.today, *lists.week]]
+    return _items(user, [*lists.overdue, *lists.today, *lists.week], moment)
 
 
 def set_digest_only(actor: User, user: User, is_digest_only: bool) -> User:
@@ -739,14 +754,21 @@ def team_dashboard_items(manager: User, moment: datetime | None = None) -> list[
     if not reports:
         return []
     lists = due_for_owners(reports, moment)
-    return [_item(row, moment) for row in [*lists.overdue, *lists.today, *lists.week]]
+    return _items(manager, [*lists.overdue, *lists.today, *lists.week], moment)
 
 
-def _item(row: Deadline, moment: datetime) -> dict[str, Any]:
+def _items(reader: User, rows: Sequence[Deadline], moment: datetime) -> list[dict[str, Any]]:
+    titles = DeadlineTitles(reader, rows)
+    return [_item(row, moment, titles) for row in rows]
+
+
+def _item(row: Deadline, moment: datetime, titles: DeadlineTitles) -> dict[str, Any]:
+    """A deadline as the dashboard and the calendar page show it to the reader of ``titles``."""
+    title = titles.title(row)
     return {
-        "description": row.title,
-        "reference": row.title,
-        "href": row.link or "#",
+        "description": title,
+        "reference": title,
+        "href": titles.link(row) or "#",
         "due_on": row.due_on or london_day(row.due_at),
         "due_at": row.due_at,
         "is_overdue": row.due_at <= moment,
@@ -784,9 +806,10 @@ def calendar_month(user: User, month: date, moment: datetime | None = None) -> C
         .order_by(Deadline.due_at, Deadline.id)
     ).all()
     days: dict[date, list[dict[str, Any]]] = {}
+    titles = DeadlineTitles(user, [row for row, _reference in rows])
     for row, reference in rows:
-        item = _item(row, moment)
-        item["case_reference"] = reference
+        item = _item(row, moment, titles)
+        item["case_reference"] = titles.case_reference(row, reference)
         days.setdefault(item["due_on"], []).append(item)
     overdue_before = db.session.scalar(
         sa.select(sa.func.count())

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import time_machine
 
+from tests.interventions.world import world  # noqa: F401  (deadlines on cases some readers may not see)
 from tests.support.smtp import SmtpServer
 
 

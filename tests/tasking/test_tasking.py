@@ -5,6 +5,7 @@ meeting carries forward what is still open. Run on SQLite and PostgreSQL like ev
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -415,3 +416,31 @@ def test_setting_up_a_series(world, page_client):
     )
     assert made.status_code == 302
     assert "Tasking" in page_client(world.partner).get("/tasking").get_data(as_text=True)
+
+
+def test_an_action_is_allocated_only_to_someone_who_sees_the_case(world, setting, page_client):
+    """The item page offers, and the allocation accepts, only people who may see the item's case:
+    the action's deadline quotes the case. Admins and chairs, who see no cases, are neither."""
+    chair = page_client(world.coordinator)
+    item = _item(setting.meeting, setting.high)
+    page = chair.get(f"/tasking/items/{item.id}")
+    assert page.status_code == 200
+    select = re.search(r'<select[^>]*name="assignee_id".*?</select>', page.text, re.S)
+    assert select is not None
+    offered = set(re.findall(r'<option value="(\d+)"', select.group(0)))
+    assert {str(world.officer.id), str(world.partner.id)} <= offered
+    for user in (world.admin, world.chair):
+        assert str(user.id) not in offered, user.name
+    refused = chair.post(
+        f"/tasking/items/{item.id}/actions",
+        data={
+            "description": "Patrol",
+            "agency_id": str(world.council.id),
+            "assignee_id": str(world.admin.id),
+            "due_on-day": "1",
+            "due_on-month": "12",
+            "due_on-year": "2026",
+        },
+    )
+    assert refused.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Action).where(Action.description == "Patrol")) == 0

@@ -11,7 +11,7 @@ from casework.accounts.policies import USERS
 from casework.actions import queries, services
 from casework.actions.forms import STATUS_LABELS, ActionForm, ActionUpdateForm
 from casework.cases.models import Action, Case
-from casework.cases.policies import can_edit_case, get_case_for
+from casework.cases.policies import can_edit_case, case_readers_clause, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.forms import show_service_errors
@@ -56,7 +56,9 @@ def _case_agencies(case: Case) -> list[Agency]:
 def new(case_id: int):
     case = get_case_for(current_user, case_id, edit=True)
     agencies = _case_agencies(case)
-    people = USERS.all(current_user, User.agency_id.in_([a.id for a in agencies]), order_by=User.name)
+    people = USERS.all(
+        current_user, User.agency_id.in_([a.id for a in agencies]), case_readers_clause(case), order_by=User.name
+    )
     form = ActionForm()
     form.agency_id.choices = [SelectChoice("", "Choose an agency")] + [
         SelectChoice(str(a.id), a.name) for a in agencies

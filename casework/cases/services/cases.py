@@ -35,6 +35,7 @@ from casework.cases.policies import (
     CASES,
     PEOPLE,
     can_manage_case,
+    may_take_work_on,
     visible_cases_clause,
 )
 from casework.cases.services.fields import CASE_FIELDS, can_work_in_lead_role, check_event_day
@@ -331,8 +332,9 @@ def close_case(
     if opened_on and closed_on < opened_on:
         errors.setdefault("closed_on", []).append("The closing date cannot be before the case was opened")
     action_ids = frozenset(int(i) for i in hand_over_action_ids)
-    if handover_to is not None and (not handover_to.is_active or not handover_to.can(Permission.VIEW_CASES)):
-        errors.setdefault("handover_to", []).append("Choose an active member of staff who works on cases")
+    if handover_to is not None and not may_take_work_on(handover_to, case):
+        # Refused alike whether they do not exist, do not work on cases or may not see this case.
+        errors.setdefault("handover_to", []).append("Choose an active member of staff who can see this case")
     elif action_ids and handover_to is None:
         errors.setdefault("handover_to", []).append("Choose who takes over the actions you hand over")
     if errors:
@@ -349,12 +351,18 @@ def close_case(
     return case
 
 
-def handover_user(actor: Any, email: str, field: str = "handover_to_email") -> User:
+#: The one answer to a handover user who cannot take the work: unknown, inactive, not working on cases,
+#: or not able to see the case all read the same, so the answer reveals nothing about them or the case.
+HANDOVER_REFUSED = "There is no active member of staff with this email address who can see this case"
+
+
+def handover_user(actor: Any, email: str, case: Case, field: str = "handover_to_email") -> User:
     """The member of staff named to take over a closing case's continuing work: one ``actor`` can see
-    (``USERS_BY_EMAIL``), active, and working on cases."""
-    user = USERS_BY_EMAIL.get(actor, email, field)
-    if not user.is_active or not user.can(Permission.VIEW_CASES):
-        raise InvalidInput({field: ["There is no active member of staff with this email address"]})
+    (``USERS_BY_EMAIL``), active, and able to see ``case`` (``case_readers_clause``): the work's
+    titles quote the case, so it goes only to someone who may read it."""
+    user = USERS_BY_EMAIL.find(actor, email)
+    if user is None or not may_take_work_on(user, case):
+        raise InvalidInput({field: [HANDOVER_REFUSED]})
     return user
 
 

@@ -255,7 +255,7 @@ def close_case(args: dict[str, Any], case_id: int):
         closed_on=args["closed_on"],
         expected_version=args["version"],
         handover_to=(
-            services.handover_user(current_user, args["handover_to_email"]) if args["handover_to_email"] else None
+            services.handover_user(current_user, args["handover_to_email"], case) if args["handover_to_email"] else None
         ),
         hand_over_action_ids=services.check_case_actions(current_user, case, args["hand_over_action_ids"]),
     )

@@ -21,6 +21,7 @@ from casework.reminders.schemas import (
     dump_deadline,
     dump_notification_settings,
 )
+from casework.reminders.titles import DeadlineTitles
 
 bp = Blueprint("reminders", __name__)
 
@@ -31,12 +32,14 @@ bp = Blueprint("reminders", __name__)
 @use_args(DeadlineListArgs, location="query")
 def list_deadlines(args: dict[str, Any]):
     """The caller's deadlines (``owner=me``) or their team's (``owner=team``: them and the people
-    whose manager they are). Nobody lists other people's deadlines here."""
+    whose manager they are). Nobody lists other people's deadlines here. A deadline on a case the
+    caller may not see has its title withheld (``title_withheld``)."""
     user = current_user._get_current_object()
     owner_ids = [user.id] if args["owner"] == "me" else services.team_ids(user)
     query = services.deadlines_query(owner_ids, args["status"], args["due"])
     items, total = paginate(query, args["page"], args["per_page"])
-    return envelope(items, args["page"], args["per_page"], total, dump_deadline)
+    titles = DeadlineTitles(user, items)
+    return envelope(items, args["page"], args["per_page"], total, lambda row: dump_deadline(row, titles))
 
 
 @bp.get("/me/notifications")

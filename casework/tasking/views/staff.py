@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from casework.accounts.models import Area, User
 from casework.accounts.policies import USERS
-from casework.cases.policies import get_case_for
+from casework.cases.policies import case_readers_clause, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound, not_found_as
 from casework.core.forms import ConfirmForm, show_service_errors
@@ -255,7 +255,9 @@ def _item_for(item_id: int, *, run: bool = False) -> tuple[TaskingMeeting, Any, 
 def _allocate_form(case: Any, form: AllocateForm | None = None) -> AllocateForm:
     form = form or AllocateForm()
     agencies = services.case_agencies(case)
-    people = USERS.all(current_user, User.agency_id.in_([a.id for a in agencies]), order_by=User.name)
+    people = USERS.all(
+        current_user, User.agency_id.in_([a.id for a in agencies]), case_readers_clause(case), order_by=User.name
+    )
     form.agency_id.choices = [SelectChoice("", "Choose an agency")] + [
         SelectChoice(str(a.id), a.name) for a in agencies
     ]
