@@ -47,6 +47,8 @@ SENT_BY_THE_SCENARIO = {
     "escalation": "an overdue deadline's escalation",
     "digest": "the daily digest",
     "sign-in-locked": "the account holder told of a sign-in lock",
+    "new-recovery-codes": "the account holder told that new recovery codes were made",
+    "second-factor-off": "the account holder told that their second factor was turned off",
     "letter-template-failed": "the admins told that a letter template failed at send time",
     "victim-welcome": "a victim told their victim page is switched on (email)",
     "victim-welcome-text": "a victim told their victim page is switched on (text message)",
@@ -244,6 +246,15 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
         # The account holder told that sign-in is locked.
         with app.test_request_context("/sign-in", base_url=HOSTILE):
             accounts.tell_account_locked(world.officer.email, 60)
+            commit()
+
+        # The account holder told of new recovery codes, and of their second factor turned off.
+        from casework.accounts import second_factor
+
+        with app.test_request_context("/account/second-factor/turn-off", base_url=HOSTILE):
+            world.officer.totp_secret = second_factor.new_secret()
+            second_factor.make_new_recovery_codes(world.officer)
+            second_factor.disable(world.officer, world.officer)
             commit()
 
     db.session.expire_all()

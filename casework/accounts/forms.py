@@ -62,6 +62,12 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=1024)])
 
 
+class ConfirmPasswordForm(FlaskForm):
+    """The signed-in user's password, asked again before a change to their second factor."""
+
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password"), Length(max=1024)])
+
+
 class CodeForm(FlaskForm):
     """A code from the authenticator app (or, when signing in, a recovery code)."""
 

@@ -10,6 +10,10 @@
   administrators and coordinators of agencies covering the area; those without one set it up when they
   next sign in (``must_set_up``).
 
+- Turning it off and making new recovery codes: the user gives their password again first (the
+  views), and is emailed about it either way (``disable``, ``make_new_recovery_codes``), so a session
+  left open or taken cannot quietly weaken the account.
+
 These functions change the session and write the audit log; they never commit.
 """
 
@@ -26,7 +30,7 @@ from casework.accounts.settings import SECOND_FACTOR_REQUIRED
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.permissions import Role
-from casework.core.time import now
+from casework.core.time import LONDON, now
 from casework.extensions import db
 
 ISSUER = "Casework"
@@ -99,6 +103,52 @@ def replace_recovery_codes(user: User) -> list[str]:
     return codes
 
 
+def make_new_recovery_codes(user: User) -> list[str]:
+    """The user made new recovery codes (having given their password again): the old ones stop
+    working, and the user is told by email in case it was not them. Returns the codes: shown once."""
+    codes = replace_recovery_codes(user)
+    record(user, AuditAction.update, user, "Made new recovery codes")
+    _tell(
+        user,
+        f"new-recovery-codes:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
+        subject="New recovery codes were made for your Casework account",
+        what="new recovery codes were made for your Casework account. The recovery codes you had before "
+        "no longer work.",
+        if_you="If that was you, there is nothing more to do: keep the new codes somewhere safe.",
+    )
+    return codes
+
+
+#: What to do when the change was not the account holder's.
+IF_NOT_YOU = (
+    "If it was not you, tell your Casework administrator at once. Someone else may know your password and "
+    "have signed in as you: your administrator can reset your password, which signs everyone out of your account."
+)
+
+
+def _tell(user: User, key: str, *, subject: str, what: str, if_you: str, if_not_you: str = IF_NOT_YOU) -> None:
+    """Email the account holder about a change to their second factor (queued in the transaction, sent
+    after commit), with what to do if it was not them."""
+    from casework.core.links import external_url
+    from casework.notifications.services import queue_email
+
+    moment = now()
+    local = moment.astimezone(LONDON)
+    queue_email(
+        to=user.email,
+        subject=subject,
+        text=(
+            f"Dear {user.name},\n\n"
+            f"On {local:%-d %B %Y} at {local:%H:%M}, {what}\n\n"
+            f"{if_you}\n\n"
+            f"{if_not_you}\n\n"
+            f"Your account: {external_url('staff.accounts.account')}\n"
+        ),
+        key=key,
+        related=("users", user.id),
+    )
+
+
 def unused_recovery_codes(user: User) -> int:
     return (
         db.session.scalar(
@@ -126,7 +176,8 @@ def enable(user: User, secret: str, code: str) -> list[str] | None:
 
 
 def disable(actor: User | None, user: User) -> None:
-    """Turn the second factor off (an administrator, for a lost phone; or the user, where not required)."""
+    """Turn the second factor off (an administrator, for a lost phone; or the user, where not required,
+    having given their password again). The user is told by email in case it was not them."""
     user.totp_secret = None
     user.totp_last_step = None
     user.second_factor_enabled_at = None
@@ -135,6 +186,20 @@ def disable(actor: User | None, user: User) -> None:
     by_someone_else = actor is not None and actor.id != user.id
     summary = "Removed the second factor" if by_someone_else else "Turned off the second factor"
     record(actor, AuditAction.update, user, f"{summary} of {user.email}", {"second_factor": [True, False]})
+    who = "your Casework administrator removed" if by_someone_else else "someone signed in to your account turned off"
+    _tell(
+        user,
+        f"second-factor-off:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
+        subject="The second factor of your Casework account was turned off",
+        what=f"{who} the second factor of your Casework account (the code from your authenticator app). "
+        "You now sign in with your password only, and your recovery codes no longer work.",
+        if_you="If that was you, you can set up a second factor again on your account page."
+        if not by_someone_else
+        else "If you asked for this (a lost or new phone), set up a second factor again on your account page.",
+        if_not_you=IF_NOT_YOU
+        if not by_someone_else
+        else "If you did not ask for it, tell your Casework administrator and your manager at once.",
+    )
 
 
 def verify(user: User, code: str | None) -> bool:

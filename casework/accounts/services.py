@@ -503,6 +503,19 @@ def check_password(email: str, password: str) -> User | None:
     return user
 
 
+def confirm_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the signed-in ``user``'s own: asked again before a change to how they
+    prove who they are (turning the second factor off, new recovery codes). A wrong one is audited as a
+    failed attempt, and the view counts it toward the sign-in limits."""
+    password_hash = user.password_hash
+    user_id = user.id
+    end_read_transaction()  # no lock held while the hash is checked
+    if verify_password(password_hash, password):
+        return True
+    record(None, AuditAction.sign_in_failed, ("users", user_id), "Wrong password given to change the second factor")
+    return False
+
+
 def record_failed_code(user: User) -> None:
     record(None, AuditAction.sign_in_failed, user, "Failed sign-in attempt: wrong second-factor code")
 

@@ -1,7 +1,8 @@
 """Sign-in limits that stop password guessing without stopping a council office.
 
 Only failed attempts count; a successful sign-in never does. Two limits apply, shared by every way in
-(the sign-in page, the second-factor page and ``POST /api/v1/auth/tokens``), so guessing on one does
+(the sign-in page, the second-factor page, the pages where a signed-in user gives their password again
+before changing their second factor, and ``POST /api/v1/auth/tokens``), so guessing on one does
 not reset or bypass the other:
 
 - **per account**: failures for the submitted email address, whether or not an account has it (so the
@@ -29,12 +30,17 @@ from typing import Any
 from flask import Response, current_app, g, render_template, request, session
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from casework.core.forms import FlaskForm
 from casework.extensions import limiter
 
 ACCOUNT_SCOPE = "sign-in-account"
 ADDRESS_SCOPE = "sign-in-address"
+
+#: Pages where a signed-in user gives their password again (before a change to their second factor):
+#: a wrong one counts against their own account's limit.
+CONFIRMS_PASSWORD = frozenset({"staff.accounts.recovery_codes", "staff.accounts.second_factor_turn_off"})
 
 #: Where the second-factor page finds the email address that passed the password check.
 PENDING_EMAIL_KEY = "pending_sign_in_email"
@@ -53,6 +59,8 @@ def submitted_email() -> str:
     second-factor page, the one whose password was right."""
     if request.endpoint == "staff.accounts.sign_in_code":
         value: Any = session.get(PENDING_EMAIL_KEY)
+    elif request.endpoint in CONFIRMS_PASSWORD:
+        value = current_user.email if current_user.is_authenticated else ""
     elif request.is_json:
         body = request.get_json(silent=True)
         value = body.get("email") if isinstance(body, dict) else None

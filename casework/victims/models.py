@@ -72,6 +72,10 @@ class VictimAccess(TimestampMixin, Model):
         enum_column(ContactBy), default=ContactBy.email, server_default=ContactBy.email.value
     )
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: How many times the victim signed out. A session carries the count it started with and is open
+    #: only while the count is unchanged: signing out ends every session of the access, and a copy of
+    #: the cookie with it (the cookie alone is signed, not remembered).
+    sign_outs: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: Why it ended: switched off by an officer, or the victim asked to stop.

@@ -10,6 +10,7 @@ here reads parties other than the victim, interventions, notes, actions or the c
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import render_template
+from flask import current_app, render_template
 
 from casework.accounts.models import Agency, User
 from casework.audit.models import AuditAction
@@ -28,6 +29,7 @@ from casework.cases.models import Case, CaseParty, PartyRole, Person
 from casework.cases.policies import can_edit_case
 from casework.community_triggers import public_progress
 from casework.community_triggers.models import Letter, LetterRecipient, TriggerApplication, application_cases
+from casework.core.db import rows_changed
 from casework.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from casework.core.links import external_url
 from casework.core.time import now, today
@@ -419,25 +421,36 @@ def use_link(token: str) -> VictimAccess | None:
     return _signed_in(sign_in)
 
 
-def use_code(mobile: str, code: str) -> VictimAccess | None:
-    """The access the texted code signs in to, spending it; None otherwise. A wrong code counts
-    against every code waiting for that number."""
-    number = normalise_mobile(mobile)
-    if number is None:
+def mobile_reference(mobile: str | None) -> str:
+    """What the session keeps between asking for a code and entering it, in place of the number: a
+    keyed digest of it (the cookie is signed, not encrypted, and a phone number is personal data)."""
+    number = normalise_mobile(mobile) or (mobile or "").strip()
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, b"victim-mobile " + number.encode(), hashlib.sha256).hexdigest()
+
+
+def use_code(reference: str, code: str) -> VictimAccess | None:
+    """The access the texted code signs in to, spending it; None otherwise. ``reference`` is the
+    number's ``mobile_reference``. A wrong code counts against every code waiting for that number."""
+    if not isinstance(reference, str) or not reference:
         return None
-    waiting = list(
-        db.session.scalars(
-            sa.select(VictimSignIn)
+    # The codes waiting for any number (a few: each lives ten minutes, three an hour at most per
+    # victim), kept for those whose number has this reference.
+    waiting = [
+        sign_in
+        for sign_in, mobile in db.session.execute(
+            sa.select(VictimSignIn, VictimAccess.mobile)
             .join(VictimAccess, VictimAccess.id == VictimSignIn.access_id)
             .where(
-                VictimAccess.mobile == number,
+                VictimAccess.mobile.is_not(None),
                 VictimAccess.ended_at.is_(None),
                 VictimSignIn.kind == SignInKind.code,
                 VictimSignIn.used_at.is_(None),
                 VictimSignIn.expires_at > now(),
             )
         )
-    )
+        if hmac.compare_digest(mobile_reference(mobile), reference)
+    ]
     given = re.sub(r"\s", "", code or "")
     for sign_in in waiting:
         if secrets.compare_digest(sign_in.secret_digest, digest(f"{sign_in.access_id}:{given}")):
@@ -450,13 +463,31 @@ def use_code(mobile: str, code: str) -> VictimAccess | None:
     return None
 
 
-def signed_in_access(access_id: Any) -> VictimAccess | None:
-    """The live access a victim's session names, or None (ended: the session is over at once)."""
-    if not isinstance(access_id, int):
+def signed_in_access(access_id: Any, sign_outs: Any) -> VictimAccess | None:
+    """The live access a victim's session names, or None: the access ended, or the victim signed out
+    since the session began (``sign_outs`` is the access's count of sign-outs when it began)."""
+    if not isinstance(access_id, int) or not isinstance(sign_outs, int):
         return None
     return db.session.scalar(
-        sa.select(VictimAccess).where(VictimAccess.id == access_id, VictimAccess.ended_at.is_(None))
+        sa.select(VictimAccess).where(
+            VictimAccess.id == access_id, VictimAccess.ended_at.is_(None), VictimAccess.sign_outs == sign_outs
+        )
     )
+
+
+def sign_out(access_id: Any, sign_outs: Any) -> None:
+    """The victim signed out: every session of the access that began before ends, on every device and
+    in every copy of its cookie. Nothing when the session had ended already."""
+    if not isinstance(access_id, int) or not isinstance(sign_outs, int):
+        return
+    result = db.session.execute(
+        sa.update(VictimAccess)
+        .where(VictimAccess.id == access_id, VictimAccess.sign_outs == sign_outs)
+        .values(sign_outs=VictimAccess.sign_outs + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if rows_changed(result):
+        record(None, AuditAction.update, ("victim_accesses", access_id), "Victim signed out of the victim page")
 
 
 # --- what the victim sees ----------------------------------------------------------------------------

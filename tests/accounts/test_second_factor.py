@@ -14,8 +14,10 @@ import sqlalchemy as sa
 from casework.accounts import second_factor, services
 from casework.accounts.models import RecoveryCode
 from casework.accounts.settings import SECOND_FACTOR_REQUIRED
+from casework.audit.models import AuditAction, AuditEntry
 from casework.core.db import dispose_engines
 from casework.extensions import db
+from casework.notifications.models import OutboxEmail
 from tests.conftest import TEST_PASSWORD, csrf_from
 
 
@@ -190,7 +192,8 @@ def test_a_required_user_sets_it_up_at_the_next_sign_in(app, make, strict_area) 
     # They cannot turn it off while their area requires it.
     page = client.get("/account").get_data(as_text=True)
     assert "cannot turn it off" in page
-    client.post("/account/second-factor/turn-off", data={"csrf_token": csrf_from(page)})
+    assert client.get("/account/second-factor/turn-off").headers["Location"] == "/account"
+    client.post("/account/second-factor/turn-off", data={"csrf_token": csrf_from(page), "password": TEST_PASSWORD})
     db.session.expire_all()
     assert db.session.get(type(manager), manager.id).has_second_factor
 
@@ -207,26 +210,101 @@ def test_an_admin_removes_a_lost_second_factor(app, enrolled, make, page_client)
     assert not db.session.get(type(user), user.id).has_second_factor
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
     assert page_sign_in(app.test_client(), user.email).headers["Location"] == "/"
+    # The user is told, and what to do if they did not ask for it.
+    [email] = [e for e in _emails_to(user.email) if e.idempotency_key.startswith("second-factor-off:")]
+    assert "your Casework administrator removed the second factor" in email.body_text
+    assert "If you did not ask for it" in email.body_text
 
 
-def test_a_user_turns_it_off_where_it_is_not_required(app, enrolled, page_client) -> None:
+def _emails_to(address: str) -> list[OutboxEmail]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == address)))
+
+
+def _confirm(client: Any, path: str, password: str | None) -> Any:
+    page = client.get(path)
+    assert page.status_code == 200
+    data = {"csrf_token": csrf_from(page.get_data(as_text=True))}
+    if password is not None:
+        data["password"] = password
+    return client.post(path, data=data)
+
+
+def test_a_user_turns_it_off_where_it_is_not_required_with_their_password(app, enrolled, page_client) -> None:
     user, _secret, _codes = enrolled
     client = page_client(user)
-    page = client.get("/account").get_data(as_text=True)
-    client.post("/account/second-factor/turn-off", data={"csrf_token": csrf_from(page)})
+    assert 'href="/account/second-factor/turn-off"' in client.get("/account").get_data(as_text=True)
+    before = len(_emails_to(user.email))
+    response = _confirm(client, "/account/second-factor/turn-off", TEST_PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
     db.session.expire_all()
     assert not db.session.get(type(user), user.id).has_second_factor
+    [email] = _emails_to(user.email)[before:]
+    assert email.subject == "The second factor of your Casework account was turned off"
+    assert "password only" in email.body_text
+    assert "If it was not you, tell your Casework administrator at once" in email.body_text
 
 
-def test_new_recovery_codes_replace_the_old(app, enrolled, page_client) -> None:
+@pytest.mark.parametrize("password", [None, "", "not-the-password"])
+def test_turning_it_off_without_the_password_changes_nothing_and_says_so_on_the_field(
+    app, enrolled, page_client, password
+) -> None:
+    user, _secret, _codes = enrolled
+    client = page_client(user)
+    before = len(_emails_to(user.email))
+    response = _confirm(client, "/account/second-factor/turn-off", password)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="password-error"' in html
+    assert "Enter your password" in html if not password else "The password is not right" in html
+    assert 'href="#password"' in html  # the error summary links to the field
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).has_second_factor
+    assert len(_emails_to(user.email)) == before
+    # Signing in still asks for the code.
+    assert page_sign_in(app.test_client(), user.email).headers["Location"] == "/sign-in/code"
+    if password:
+        failures = db.session.scalars(
+            sa.select(AuditEntry.summary).where(
+                AuditEntry.action == AuditAction.sign_in_failed, AuditEntry.object_id == str(user.id)
+            )
+        )
+        assert "Wrong password given to change the second factor" in list(failures)
+
+
+def test_new_recovery_codes_need_the_password_and_replace_the_old(app, enrolled, page_client) -> None:
     user, _secret, old_codes = enrolled
     client = page_client(user)
-    page = client.get("/account").get_data(as_text=True)
-    response = client.post("/account/second-factor/recovery-codes", data={"csrf_token": csrf_from(page)})
+    assert 'href="/account/second-factor/recovery-codes"' in client.get("/account").get_data(as_text=True)
+    before = len(_emails_to(user.email))
+
+    # Only the CSRF token, or a wrong password: no codes, the old ones still work, no email.
+    for password in (None, "not-the-password"):
+        refused = _confirm(client, "/account/second-factor/recovery-codes", password)
+        assert refused.status_code == 422
+        assert re.findall(r"<code>([0-9a-f]{5}-[0-9a-f]{5})</code>", refused.get_data(as_text=True)) == []
+        assert 'id="password-error"' in refused.get_data(as_text=True)
+    assert len(_emails_to(user.email)) == before
+    assert token_for(app.test_client(), user.email, old_codes[0]).status_code == 201
+
+    response = _confirm(client, "/account/second-factor/recovery-codes", TEST_PASSWORD)
     new_codes = re.findall(r"<code>([0-9a-f]{5}-[0-9a-f]{5})</code>", response.get_data(as_text=True))
     assert len(new_codes) == 10
-    assert token_for(app.test_client(), user.email, old_codes[0]).status_code == 401
+    assert token_for(app.test_client(), user.email, old_codes[1]).status_code == 401
     assert token_for(app.test_client(), user.email, new_codes[0]).status_code == 201
+    [email] = _emails_to(user.email)[before:]
+    assert email.subject == "New recovery codes were made for your Casework account"
+    assert "no longer work" in email.body_text
+    assert "If it was not you, tell your Casework administrator at once" in email.body_text
+    assert not any(code in email.body_text for code in new_codes)
+
+
+def test_the_pages_that_ask_for_the_password_send_a_user_without_a_second_factor_back(make, page_client) -> None:
+    client = page_client(make.user("officer"))
+    for path in ("/account/second-factor/turn-off", "/account/second-factor/recovery-codes"):
+        assert client.get(path).headers["Location"] == "/account", path
+        assert client.post(path, data={"password": TEST_PASSWORD}).headers["Location"] == "/account", path
 
 
 # --- accessibility in a real browser ------------------------------------------------------------------
@@ -234,9 +312,10 @@ def test_new_recovery_codes_replace_the_old(app, enrolled, page_client) -> None:
 
 @pytest.mark.browser
 def test_second_factor_pages_pass_axe(browser, tmp_path):
-    """Setting up (with and without an error), the recovery codes, the code page (with and without an
-    error) and the account page, in Chromium with axe-core. A separate app on its own SQLite file: the
-    live server runs in another thread, which cannot share the other tests' transaction."""
+    """Setting up (with and without an error), the recovery codes, the pages asking for the password
+    again (with and without an error), the code page (with and without an error) and the account page,
+    in Chromium with axe-core. A separate app on its own SQLite file: the live server runs in another
+    thread, which cannot share the other tests' transaction."""
     from flask_migrate import upgrade
 
     from casework import create_app
@@ -290,6 +369,26 @@ def test_second_factor_pages_pass_axe(browser, tmp_path):
         assert page.locator(".app-recovery-codes code").count() == 10
         assert_accessible(page)
         page.goto("/account")
+        assert_accessible(page)
+
+        # The pages asking for the password again, without it, with a wrong one, and the new codes.
+        with page.expect_navigation():
+            page.click("text=Make new recovery codes")
+        assert_accessible(page)
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert page.locator(".govuk-error-summary").count() == 1
+        assert_accessible(page)
+        page.fill("#password", TEST_PASSWORD)
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert page.locator(".app-recovery-codes code").count() == 10
+        page.goto("/account/second-factor/turn-off")
+        assert_accessible(page)
+        page.fill("#password", "not the password")
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+        assert page.locator("#password-error").count() == 1
         assert_accessible(page)
 
         with page.expect_navigation():

@@ -233,3 +233,35 @@ def test_limits_fall_back_to_memory_when_redis_stops(limited_app, make, caplog) 
         assert page_sign_in(app.test_client(), other.email, TEST_PASSWORD).status_code == 302
     finally:
         server.stop()
+
+
+def test_wrong_passwords_given_to_change_the_second_factor_count_toward_the_lock(limited_app, make) -> None:
+    import pyotp
+
+    from casework.accounts import second_factor
+    from casework.core.time import now
+
+    app = limited_app(SIGN_IN_ACCOUNT_LIMIT="3 per hour")
+    user = make.user("officer", email="holder@example.org")
+    secret = second_factor.new_secret()
+    user.totp_secret = secret
+    user.second_factor_enabled_at = now()
+    db.session.commit()
+    client = app.test_client()
+    assert page_sign_in(client, user.email, TEST_PASSWORD).headers["Location"] == "/sign-in/code"
+    token = csrf_from(client.get("/sign-in/code").get_data(as_text=True))
+    assert client.post("/sign-in/code", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}).status_code == 302
+
+    path = "/account/second-factor/turn-off"
+    token = csrf_from(client.get(path).get_data(as_text=True))
+    statuses = [client.post(path, data={"password": "a guess", "csrf_token": token}).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    # The account is locked: the right password is refused here and on the sign-in page alike.
+    assert client.post(path, data={"password": TEST_PASSWORD, "csrf_token": token}).status_code == 429
+    other = "/account/second-factor/recovery-codes"
+    assert client.post(other, data={"password": TEST_PASSWORD, "csrf_token": token}).status_code == 429
+    assert page_sign_in(app.test_client(), user.email, TEST_PASSWORD).status_code == 429
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).has_second_factor
+    [email] = lock_emails()
+    assert email.to_address == "holder@example.org"

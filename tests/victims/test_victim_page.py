@@ -398,3 +398,110 @@ def test_an_idle_victim_session_ends(app, world, access):
         answer = victim.get("/my-case/")
     assert answer.status_code == 302
     assert answer.headers["Location"].endswith("/my-case/sign-in")
+
+
+# --- signing out ends the session on the server -------------------------------------------------
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("casework_session").value
+
+
+def _with_cookie(app, value: str):
+    client = app.test_client()
+    client.set_cookie("casework_session", value)
+    return client
+
+
+def _sign_out(victim):
+    page = victim.get("/my-case/")
+    return victim.post("/my-case/sign-out", data={"csrf_token": csrf_from(page.text)})
+
+
+def test_a_cookie_copied_before_signing_out_opens_nothing_after_it(app, world, access):
+    victim = _sign_in(app)
+    assert victim.get("/my-case/").status_code == 200
+    copy = _cookie(victim)
+    # The copy works while the victim is signed in, and each answer renews it.
+    assert _with_cookie(app, copy).get("/my-case/").status_code == 200
+
+    answer = _sign_out(victim)
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/my-case/sign-in")
+
+    for path in ("/my-case/", f"/my-case/cases/{world.case.id}/diary", "/my-case/stop"):
+        replayed = _with_cookie(app, copy).get(path)
+        assert replayed.status_code == 302, path
+        assert replayed.headers["Location"].endswith("/my-case/sign-in"), path
+        assert world.case.reference not in replayed.text
+    # Nor does a diary entry posted with it, nor a copy renewed by an answer before the sign-out.
+    entries = db.session.scalar(sa.select(sa.func.count()).select_from(DiaryEntry))
+    form = _with_cookie(app, copy)
+    posted = form.post(f"/my-case/cases/{world.case.id}/diary", data={"what_happened": "x"})
+    assert posted.status_code in (302, 400)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DiaryEntry)) == entries
+    audit = db.session.scalars(sa.select(AuditEntry.summary).where(AuditEntry.object_type == "victim_accesses"))
+    assert "Victim signed out of the victim page" in list(audit)
+
+
+def test_signing_out_ends_the_victims_other_sessions_and_signing_in_again_works(app, world, access):
+    phone = _sign_in(app)
+    laptop = _sign_in(app)
+    assert _sign_out(phone).status_code == 302
+    assert laptop.get("/my-case/").status_code == 302
+    again = _sign_in(app)
+    assert again.get("/my-case/").status_code == 200
+
+
+def test_a_forged_sign_out_without_the_csrf_token_ends_nothing(app, world, access):
+    victim = _sign_in(app)
+    copy = _cookie(victim)
+    victim.post("/my-case/sign-out", data={})
+    assert _with_cookie(app, copy).get("/my-case/").status_code == 200
+
+
+def test_a_victim_session_ends_two_hours_after_signing_in_however_active(app, world, access):
+    from casework.victims.views.public import LIFETIME_MINUTES
+
+    victim = _sign_in(app)
+    start = now()
+    # Active every ten minutes: the idle timeout never comes, the lifetime does.
+    for minutes in range(10, LIFETIME_MINUTES + 1, 10):
+        with time_machine.travel(start + timedelta(minutes=minutes)):
+            assert victim.get("/my-case/").status_code == 200, minutes
+    with time_machine.travel(start + timedelta(minutes=LIFETIME_MINUTES + 1)):
+        answer = victim.get("/my-case/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/my-case/sign-in")
+
+
+def test_a_victim_session_idle_for_twenty_minutes_ends(app, world, access):
+    from casework.victims.views.public import IDLE_MINUTES
+
+    assert app.config["CASEWORK"]["SESSION_IDLE_MINUTES"] > IDLE_MINUTES  # shorter than staff's
+    victim = _sign_in(app)
+    start = now()
+    with time_machine.travel(start + timedelta(minutes=IDLE_MINUTES - 1)):
+        assert victim.get("/my-case/").status_code == 200
+    with time_machine.travel(start + timedelta(minutes=2 * IDLE_MINUTES)):
+        assert victim.get("/my-case/").status_code == 302
+
+
+def test_the_session_cookie_never_holds_the_victims_mobile_number(app, access):
+    from flask.sessions import SecureCookieSessionInterface
+
+    client = app.test_client()
+    page = client.get("/my-case/sign-in/text")
+    client.post("/my-case/sign-in/text", data={"mobile": MOBILE, "csrf_token": csrf_from(page.text)})
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    contents = serializer.loads(_cookie(client))
+    text = repr(contents)
+    for form in (MOBILE, MOBILE.replace(" ", ""), "7700900123"):
+        assert form not in text
+    # The code still signs in from what the session holds.
+    code = re.search(r"\b(\d{6})\b", _outbox("text")[-1].body_text).group(1)
+    page = client.get("/my-case/sign-in/code")
+    answer = client.post("/my-case/sign-in/code", data={"code": code, "csrf_token": csrf_from(page.text)})
+    assert answer.status_code == 302
+    assert client.get("/my-case/").status_code == 200

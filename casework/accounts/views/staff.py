@@ -15,12 +15,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 
 from casework.accounts import queries, second_factor, services, sessions, sign_in_limits
-from casework.accounts.forms import CodeForm, SignInForm
+from casework.accounts.forms import CodeForm, ConfirmPasswordForm, SignInForm
 from casework.accounts.models import User
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit
-from casework.core.forms import ConfirmForm
 from casework.core.permissions import public_endpoint, signed_in
 
 bp = Blueprint("accounts", __name__)
@@ -150,7 +149,6 @@ def account():
         user=user,
         required=second_factor.is_required(user),
         recovery_codes_left=second_factor.unused_recovery_codes(user) if user.has_second_factor else 0,
-        form=ConfirmForm(),
     )
 
 
@@ -193,16 +191,56 @@ def second_factor_set_up():
     )
 
 
-@bp.post("/account/second-factor/recovery-codes")
+#: What the page asking for the password again says, for each change it guards.
+_CONFIRM_PAGES = {
+    "recovery_codes": {
+        "title": "Make new recovery codes",
+        "intro": "Your new recovery codes replace the ones you have now: those stop working.",
+        "button": "Make new recovery codes",
+        "warning": False,
+    },
+    "turn_off": {
+        "title": "Turn off the second factor",
+        "intro": "You will sign in with your password only, and your recovery codes will stop working.",
+        "button": "Turn off the second factor",
+        "warning": True,
+    },
+}
+NOT_CONFIRMED = "The password is not right. Enter the password you use to sign in to Casework"
+
+
+def _password_confirmed(user: User, form: ConfirmPasswordForm) -> bool:
+    """Whether the form was sent with the user's own password. A wrong one goes on the field, counts
+    toward the sign-in limits of the user's account, and is audited (committed: nothing else changed)."""
+    if not form.validate_on_submit():
+        return False
+    email = user.email
+    if services.confirm_password(user, form.password.data):
+        return True
+    sign_in_limits.record_failure(email)
+    commit()
+    form.password.errors = [*form.password.errors, NOT_CONFIRMED]
+    return False
+
+
+def _confirm_page(form: ConfirmPasswordForm, change: str):
+    status = 200 if not form.errors else 422
+    return render_template("accounts/second_factor_confirm.html", form=form, **_CONFIRM_PAGES[change]), status
+
+
+@bp.route("/account/second-factor/recovery-codes", methods=["GET", "POST"])
 @signed_in
+@sign_in_limits.limited
 def recovery_codes():
-    """New recovery codes (the old ones stop working)."""
+    """New recovery codes (the old ones stop working), once the user gives their password again; they
+    are told by email."""
     user = current_user._get_current_object()
-    form = ConfirmForm()
-    if not user.has_second_factor or not form.validate_on_submit():
+    if not user.has_second_factor:
         return redirect(url_for(".account"))
-    codes = second_factor.replace_recovery_codes(user)
-    record(user, AuditAction.update, user, "Made new recovery codes")
+    form = ConfirmPasswordForm()
+    if not _password_confirmed(user, form):
+        return _confirm_page(form, "recovery_codes")
+    codes = second_factor.make_new_recovery_codes(user)
     commit()
     return render_template(
         "accounts/recovery_codes.html",
@@ -212,16 +250,22 @@ def recovery_codes():
     )
 
 
-@bp.post("/account/second-factor/turn-off")
+@bp.route("/account/second-factor/turn-off", methods=["GET", "POST"])
 @signed_in
+@sign_in_limits.limited
 def second_factor_turn_off():
+    """Turn off the second factor where the user's area does not require it, once the user gives their
+    password again; they are told by email."""
     user = current_user._get_current_object()
-    form = ConfirmForm()
-    if user.has_second_factor and form.validate_on_submit():
-        if second_factor.is_required(user):
-            flash("Your area requires a second factor: ask an administrator if you have lost your phone.", "important")
-        else:
-            second_factor.disable(user, user)
-            commit()
-            flash("The second factor is off. You sign in with your password only.", "success")
+    if not user.has_second_factor:
+        return redirect(url_for(".account"))
+    if second_factor.is_required(user):
+        flash("Your area requires a second factor: ask an administrator if you have lost your phone.", "important")
+        return redirect(url_for(".account"))
+    form = ConfirmPasswordForm()
+    if not _password_confirmed(user, form):
+        return _confirm_page(form, "turn_off")
+    second_factor.disable(user, user)
+    commit()
+    flash("The second factor is off. You sign in with your password only.", "success")
     return redirect(url_for(".account"))

@@ -1,8 +1,10 @@
 """The victim's side of the victim page (``/my-case``): sign in by emailed link or texted code, see
 their own cases and Case Reviews, keep their ASB diary, stop using it.
 
-A victim is not a user: their session holds only the id of their access, checked on every request,
-so an access that ended (switched off, or the victim asked to stop) ends every session at once. The
+A victim is not a user: their session holds the id of their access and the access's count of
+sign-outs when it began, both checked on every request, so an access that ended (switched off, or the
+victim asked to stop) or a sign-out ends every session at once, copies of the cookie included. A
+session also ends after ``IDLE_MINUTES`` without use and ``LIFETIME_MINUTES`` after signing in. The
 sign-in pages answer the same whether or not an address or number is known.
 """
 
@@ -27,12 +29,22 @@ from casework.victims.forms import CodeForm, DiaryForm, EmailSignInForm, MobileS
 
 bp = Blueprint("victims", __name__, url_prefix="/my-case")
 
-#: The session's keys: the signed-in access, and the number a code was asked for.
+#: The session's keys: the signed-in access, the access's count of sign-outs when the session began
+#: (signing out adds one, which ends the session everywhere: ``services.sign_out``), when it began, and
+#: a keyed digest of the number a code was asked for (never the number: the cookie can be read).
 ACCESS_KEY = "victim_access_id"
-MOBILE_KEY = "victim_code_mobile"
-#: When the victim last did something: a session idle for longer than staff sessions may be ends.
+SIGN_OUTS_KEY = "victim_sign_outs"
+STARTED_KEY = "victim_signed_in_at"
+MOBILE_KEY = "victim_code_for"
+#: When the victim last did something.
 SEEN_KEY = "victim_seen_at"
 SERVICE_NAME = "Follow your ASB case"
+#: A victim often signs in on a shared or family phone and may not sign out: the session ends after
+#: this long without a request (or the staff idle time, when that is shorter), and this long after
+#: signing in whatever happens. Each is checked on the signed cookie's own times; signing out ends
+#: it on the server.
+IDLE_MINUTES = 20
+LIFETIME_MINUTES = 2 * 60
 
 
 def _limit() -> str:
@@ -43,19 +55,29 @@ def _page(template: str, title: str, status: int = 200, **context: Any):
     return render_template(template, title=title, service_name=SERVICE_NAME, **context), status
 
 
+def idle_seconds() -> int:
+    return min(IDLE_MINUTES, int(current_app.config["CASEWORK"]["SESSION_IDLE_MINUTES"])) * 60
+
+
 def victim_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The signed-in victim's live access as ``g.victim_access``, or off to the sign-in page."""
+    """The signed-in victim's live access as ``g.victim_access``, or off to the sign-in page: when the
+    session is idle too long or too old, the access ended, or the victim signed out since it began."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        idle_limit = current_app.config["CASEWORK"]["SESSION_IDLE_MINUTES"] * 60
         seen = session.get(SEEN_KEY)
+        started = session.get(STARTED_KEY)
         moment = int(time.time())
-        idle = not isinstance(seen, int) or moment - seen > idle_limit
-        access = None if idle else services.signed_in_access(session.get(ACCESS_KEY))
+        over = (
+            not isinstance(seen, int)
+            or not isinstance(started, int)
+            or moment - seen > idle_seconds()
+            or moment - started > LIFETIME_MINUTES * 60
+        )
+        access = None if over else services.signed_in_access(session.get(ACCESS_KEY), session.get(SIGN_OUTS_KEY))
         if access is None:
-            session.pop(ACCESS_KEY, None)
-            session.pop(SEEN_KEY, None)
+            for key in (ACCESS_KEY, SIGN_OUTS_KEY, STARTED_KEY, SEEN_KEY):
+                session.pop(key, None)
             return redirect(url_for(".sign_in"))
         session[SEEN_KEY] = moment
         g.victim_access = access
@@ -66,8 +88,11 @@ def victim_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def _sign_in_as(access: Any) -> None:
     session.clear()  # a new session: nothing from before signing in carries over
+    moment = int(time.time())
     session[ACCESS_KEY] = access.id
-    session[SEEN_KEY] = int(time.time())
+    session[SIGN_OUTS_KEY] = access.sign_outs
+    session[STARTED_KEY] = moment
+    session[SEEN_KEY] = moment
     session.permanent = False
 
 
@@ -117,7 +142,7 @@ def sign_in_text():
     if form.validate_on_submit():
         services.send_code(form.mobile.data)
         commit()
-        session[MOBILE_KEY] = form.mobile.data
+        session[MOBILE_KEY] = services.mobile_reference(form.mobile.data)
         return redirect(url_for(".enter_code"))
     return _page("victims/sign_in_text.html", "Sign in with a text message", 422 if form.errors else 200, form=form)
 
@@ -126,12 +151,12 @@ def sign_in_text():
 @public_endpoint
 @limiter.limit(_limit, methods=["POST"])
 def enter_code():
-    mobile = session.get(MOBILE_KEY)
-    if not mobile:
+    reference = session.get(MOBILE_KEY)
+    if not reference:
         return redirect(url_for(".sign_in_text"))
     form = CodeForm()
     if form.validate_on_submit():
-        access = services.use_code(mobile, form.code.data)
+        access = services.use_code(reference, form.code.data)
         commit()  # a wrong code is counted
         if access is not None:
             _sign_in_as(access)
@@ -143,7 +168,12 @@ def enter_code():
 @bp.post("/sign-out")
 @public_endpoint
 def sign_out():
-    ConfirmForm().validate_on_submit()  # CSRF is checked by the form; signing out is harmless anyway
+    # Signing out ends the session on the server: a copy of the cookie no longer opens anything.
+    # Without a valid CSRF token only this browser's cookie is cleared (a forged sign-out must not
+    # sign the victim out on their other devices).
+    if ConfirmForm().validate_on_submit():
+        services.sign_out(session.get(ACCESS_KEY), session.get(SIGN_OUTS_KEY))
+        commit()
     session.clear()
     return redirect(url_for(".sign_in"))
 
@@ -171,7 +201,14 @@ def home():
         _shown_to_victim(access, "cases", case.id)
     for application in view.applications:
         _shown_to_victim(access, "trigger_applications", application.id)
-    page = _page("victims/home.html", "Your case", view=view, sign_out_form=ConfirmForm())
+    page = _page(
+        "victims/home.html",
+        "Your case",
+        view=view,
+        sign_out_form=ConfirmForm(),
+        idle_minutes=idle_seconds() // 60,
+        lifetime_hours=LIFETIME_MINUTES // 60,
+    )
     commit()
     return page
 
