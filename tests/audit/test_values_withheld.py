@@ -218,3 +218,25 @@ def test_a_page_resolves_what_its_reader_may_see_in_one_statement(page_client, s
         assert client.get("/admin/audit").status_code == 200
     resolving = [s for s in counter.statements if "case_access" in s]
     assert len(resolving) == 1, resolving
+
+
+def test_a_kind_of_record_nobody_mapped_is_withheld_and_the_set_up_is_for_administrators(page_client, scene):
+    for object_type in ("outbox_emails", "no_such_table", "users"):
+        db.session.add(
+            AuditEntry(
+                actor_id=scene.olive.id,
+                action=AuditAction.update,
+                object_type=object_type,
+                object_id="1",
+                summary=f"Zqx-{object_type}",
+                changes={"body": ["", f"Zqx-{object_type}-body"]},
+            )
+        )
+    db.session.commit()
+    nina = page_client(scene.nina).get("/admin/audit").get_data(as_text=True)
+    assert "Zqx-outbox_emails" not in nina
+    assert "Zqx-no_such_table" not in nina
+    assert "Zqx-users-body" in nina  # Nina administers: the set-up is hers to see
+    dpo = page_client(scene.readers["dpo"]).get("/admin/audit").get_data(as_text=True)
+    assert "Zqx-users" not in dpo  # the DPO does not administer the set-up
+    assert "Changed: Users, ID 1" in dpo
