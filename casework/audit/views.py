@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 
 from casework.accounts.views.admin import list_filters
 from casework.audit.forms import ACTION_LABELS, AuditSearchForm, record_type_label
 from casework.audit.models import AuditAction, AuditEntry
 from casework.audit.services import search_entries
+from casework.audit.visibility import ReadableValues
 from casework.core.db import Base
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
@@ -42,6 +44,9 @@ def index():
             to_day=form.date_to.data,
         )
         entries, total = paginate(query, page, PER_PAGE)
+    # Who did what and when is for every reader of the log; what was recorded (the summary, the
+    # values, the address) only for one who may see the record itself (casework.audit.visibility).
+    readable = ReadableValues(current_user, entries)
     status = 422 if form.errors else 200
     return render_template(
         "audit/index.html",
@@ -54,6 +59,7 @@ def index():
         action_labels=ACTION_LABELS,
         record_type_label=record_type_label,
         change_rows=change_rows,
+        shows_values=readable.shows,
     ), status
 
 

@@ -132,7 +132,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Admins manage configuration, not casework (SPEC section 9).
     Role.admin: frozenset({P.VIEW_DASHBOARD, P.ADMINISTER, P.VIEW_AUDIT, P.VIEW_RETENTION}),
     # The data protection officer (SPEC section 10): the role, not a person, that may release a
-    # subject access export in full.
+    # subject access export in full. VIEW_AUDIT shows them who did what and when; the entries' values
+    # only of records they may see, which are none of the casework (casework/audit/visibility.py says
+    # why: the release, with its recorded reason, is their way to the content). Admins read it likewise.
     Role.dpo: frozenset({P.VIEW_DASHBOARD, P.EXPORT_PEOPLE, P.RELEASE_SUBJECT_ACCESS, P.VIEW_AUDIT, P.VIEW_RETENTION}),
 }
 

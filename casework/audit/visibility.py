@@ -1,0 +1,177 @@
+"""Whose values a reader of the audit log may see (SPEC sections 7 and 8).
+
+An entry's chained part (who, when, what kind of action, the record's kind and id) is shown to everyone
+who may read the log. Its personal part (``audit_values``: the summary, the values recorded and the
+client's address) is the record's content, and is shown only to a reader who may see the record
+itself, by the same rules as everywhere else:
+
+- a case through ``visible_cases_clause``, a person through ``visible_people_clause``, a Case Review
+  application through ``visible_applications_clause``, a tasking meeting or series through its own;
+- a record on a case (a table with a ``case_id``: incidents, complaints, notes, parties, actions,
+  interventions, risk assessments, documents ...) with its case; a record under one of those (a
+  breach under its intervention, a letter under its application, a recommendation under its review
+  meeting) with its parent;
+- the set-up (users, areas, agencies, settings, letter and notice templates, the risk questionnaire)
+  to those who administer it (``Permission.ADMINISTER``), who see it on the administration pages;
+- anything else to nobody: a kind of record nobody mapped here is withheld until someone decides who
+  may see it.
+
+An administrator has no ``VIEW_CASES``, so sees who did what to which case or person, and when, but
+never what was recorded about them.
+
+The data protection officer reads the log the same way (they have neither ``VIEW_CASES`` nor
+``ADMINISTER``): who looked at or changed a person's records, and when, which is what a subject access
+request asks of the log (and what the export's "views" section already gives). Their route to the
+records' content is the subject access export, whose release in full asks for a reason and records
+it; the log page records nothing about what its reader saw, so values shown there would be a release
+of anyone's restricted records without a reason recorded.
+
+Entries whose values a merge moved to another subject are shown only when the reader may see both the
+record and the subject. Everything is worked out for a page of entries in at most one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.audit.models import AuditAction
+from casework.core.inputs import DB_INT_MAX
+from casework.core.permissions import Permission
+from casework.extensions import db
+
+#: Tables an administrator looks after on the administration pages: their entries' values are the
+#: set-up, not anyone's casework (a user's name, email and roles; an area's settings; a template).
+SET_UP_TABLES = frozenset(
+    {
+        "users",
+        "agencies",
+        "areas",
+        "area_settings",
+        "case_categories",
+        "risk_questionnaires",
+        "notice_templates",
+        "trigger_letter_templates",
+        "letterheads",
+        "threshold_watch_templates",
+    }
+)
+
+#: Tables a record may hang from (one or two steps up) when it has no ``case_id`` of its own, in the
+#: order they are tried: the nearest to a case first (a tasking meeting's action is seen with its
+#: action's case, not with the meeting).
+PARENT_TABLES = (
+    "actions",
+    "interventions",
+    "incidents",
+    "tasking_agenda_items",
+    "trigger_applications",
+    "trigger_meetings",
+    "tasking_meetings",
+)
+
+#: How many steps up from a record to a table with a rule of its own.
+MAX_STEPS = 2
+
+Ref = tuple[str, str | None]
+
+#: Entries the audit log writes about itself (casework.audit.services): their values name nobody.
+NAMES_NOBODY = frozenset({AuditAction.erase, AuditAction.move})
+
+
+def _own_rules() -> dict[str, Callable[[Any], sa.ColumnElement[bool]]]:
+    """``table -> (user -> clause on it)``: the records with visibility rules of their own."""
+    from casework.cases.policies import visible_cases_clause, visible_people_clause
+    from casework.community_triggers.policies import visible_applications_clause
+    from casework.tasking.policies import visible_meetings_clause, visible_series_clause
+
+    return {
+        "cases": visible_cases_clause,
+        "people": visible_people_clause,
+        "trigger_applications": visible_applications_clause,
+        "tasking_meetings": visible_meetings_clause,
+        "tasking_series": visible_series_clause,
+    }
+
+
+def _visible_where(user: Any, table: sa.Table, rules: dict[str, Any], steps: int = 0) -> sa.ColumnElement[bool] | None:
+    """A WHERE clause on ``table`` selecting the rows ``user`` may see, or None when no rule covers it."""
+    rule = rules.get(table.name)
+    if rule is not None:
+        return rule(user)
+    if "case_id" in table.c:
+        cases = db.metadata.tables["cases"]
+        return table.c.case_id.in_(sa.select(cases.c.id).where(rules["cases"](user)))
+    if steps >= MAX_STEPS:
+        return None
+    for parent_name in PARENT_TABLES:
+        parent = db.metadata.tables[parent_name]
+        for column in table.c:
+            if any(fk.column.table is parent and fk.column.name == "id" for fk in column.foreign_keys):
+                clause = _visible_where(user, parent, rules, steps + 1)
+                if clause is not None:
+                    return column.in_(sa.select(parent.c.id).where(clause))
+    return None
+
+
+class ReadableValues:
+    """Which entries of a page of the audit log ``user`` may see the values of (``shows(entry)``)."""
+
+    def __init__(self, user: Any, entries: Iterable[Any]) -> None:
+        entries = list(entries)
+        self._administers = bool(user.can(Permission.ADMINISTER))
+        refs: set[Ref] = set()
+        for entry in entries:
+            refs.add((entry.object_type, entry.object_id))
+            refs.add((entry.subject_type, entry.subject_id))
+        self._visible: set[Ref] = {ref for ref in refs if self._set_up(ref)}
+        self._visible |= self._resolve(user, refs - self._visible)
+
+    def shows(self, entry: Any) -> bool:
+        """Whether the entry's summary, values and address may be shown to the reader.
+
+        Always for an entry whose values retention erased (nothing is left but the erasure's marker)
+        and for the log's own record of an erasure or a move, whose summary the audit service writes
+        and names nobody (a count, and the kinds and ids of the records)."""
+        if entry.is_erased or entry.action in NAMES_NOBODY:
+            return True
+        return (entry.object_type, entry.object_id) in self._visible and (
+            entry.subject_type,
+            entry.subject_id,
+        ) in self._visible
+
+    def _set_up(self, ref: Ref) -> bool:
+        return self._administers and ref[0] in SET_UP_TABLES
+
+    @staticmethod
+    def _resolve(user: Any, refs: set[Ref]) -> set[Ref]:
+        """The records among ``refs`` that ``user`` may see: one statement for all of them."""
+        ids_by_table: dict[str, set[int]] = {}
+        for object_type, object_id in refs:
+            if object_type not in db.metadata.tables or not (object_id and object_id.isascii() and object_id.isdigit()):
+                continue
+            number = int(object_id)
+            if 0 < number <= DB_INT_MAX:
+                ids_by_table.setdefault(object_type, set()).add(number)
+        if not ids_by_table:
+            return set()
+        rules = _own_rules()
+        selects = []
+        for name, ids in sorted(ids_by_table.items()):
+            table = db.metadata.tables[name]
+            if "id" not in table.c:
+                continue
+            visible = _visible_where(user, table, rules)
+            if visible is None:
+                continue
+            selects.append(
+                sa.select(sa.literal(name, sa.String).label("object_type"), table.c.id.label("object_id")).where(
+                    table.c.id.in_(sorted(ids)), visible
+                )
+            )
+        if not selects:
+            return set()
+        statement = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+        return {(row.object_type, str(row.object_id)) for row in db.session.execute(statement)}
