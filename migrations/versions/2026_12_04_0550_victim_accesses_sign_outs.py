@@ -1,7 +1,7 @@
 """victim_accesses.sign_outs: signing out of the victim page ends the session on the server
 
-Revision ID: 0540
-Revises: 0530
+Revision ID: 0550
+Revises: 0540
 Create Date: 2026-12-04 14:40:00
 
 A victim's session lived only in the signed cookie, so a copy taken before the victim signed out kept
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0540'
-down_revision = '0530'
+revision = '0550'
+down_revision = '0540'
 branch_labels = None
 depends_on = None
 
