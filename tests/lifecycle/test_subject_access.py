@@ -80,9 +80,12 @@ def test_the_export_is_audited(planted, world, api_client):
 
 def test_a_restricted_case_is_withheld_from_a_manager_not_named_on_it(planted, world, api_client, make):
     from casework.cases.models import Case
+    from casework.cases.services import add_party
 
-    case = db.session.get(Case, planted.case_id)
-    case.is_restricted = True
+    # The victim is on an ordinary case too, which the manager sees: so they see her, and her export
+    # lists that case and withholds the restricted one.
+    add_party(world.officer, world.case, planted.victim_id, "victim")
+    db.session.get(Case, planted.case_id).is_restricted = True
     db.session.commit()
     document = export_of(api_client, world.manager, planted.victim_id)
     assert document["withheld"]["restricted_cases"] == 1
@@ -90,8 +93,40 @@ def test_a_restricted_case_is_withheld_from_a_manager_not_named_on_it(planted, w
     assert "data protection officer can release them" in document["withheld"]["notice"]
     leaks = {k: v for k, v in document.items() if scan_document(v, [planted.markers["case"]])}
     assert leaks == {}
-    assert document["cases"] == []
+    assert [c["reference"] for c in document["cases"]] == [world.case.reference]
     assert document["case_review_applications"] == []
+
+
+def test_a_person_only_on_restricted_cases_is_the_data_protection_officers_to_find(
+    planted, world, api_client, page_client, make
+):
+    from casework.cases.models import Case, Person
+
+    db.session.get(Case, planted.case_id).is_restricted = True
+    db.session.commit()
+    victim = db.session.get(Person, planted.victim_id)
+    assert victim.agency_id == world.manager.agency_id
+    # Hidden from a manager of the agency that recorded her, as a missing person is.
+    hidden = api_client(world.manager).get(f"/api/v1/people/{planted.victim_id}/export")
+    missing = api_client(world.manager).get("/api/v1/people/999999/export")
+    assert (hidden.status_code, hidden.get_json()) == (missing.status_code, missing.get_json())
+    assert hidden.status_code == 404
+    # The manager's search for her says the request is the data protection officer's, never "nobody".
+    page = page_client(world.manager).get("/subject-access", query_string={"name": victim.name}).get_data(as_text=True)
+    assert "1 person recorded by your agency matches your search" in page
+    assert "Ask the data protection officer" in page
+    assert "Nobody matches your search" not in page
+    assert victim.name not in page.replace(f'value="{victim.name}"', "")
+    # A search that matches nobody at all still says so.
+    nobody = page_client(world.manager).get("/subject-access", query_string={"name": "Zzyzx"}).get_data(as_text=True)
+    assert "Nobody matches your search" in nobody
+    assert "recorded by your agency" not in nobody
+    # The data protection officer finds her and exports her records.
+    dpo = make.user("dpo", agency=world.council, name="Dee Protection", email="dpo@example.org")
+    found = page_client(dpo).get("/subject-access", query_string={"name": victim.name}).get_data(as_text=True)
+    assert f"/people/{planted.victim_id}/export" in found
+    assert "recorded by your agency" not in found
+    assert api_client(dpo).get(f"/api/v1/people/{planted.victim_id}/export").status_code == 200
 
 
 def test_the_data_protection_officer_releases_the_full_version_with_a_reason(planted, world, api_client, make):
