@@ -8,8 +8,12 @@ with its sections, using the ``SubjectAccess`` passed along to decide what it ma
   emails and phone numbers wherever they appear in free text, become "[third party]", and records
   that are another person's (a victim's risk assessment or views, an applicant's letters) are left
   out. A perpetrator's export never reveals the victims.
-- Restricted cases are withheld from anyone not named on them; the export then says that some
-  records are withheld and that the data protection officer can release them.
+- Cases the exporter may not see are withheld: a manager's export holds the cases their agency leads or
+  is shared, never another agency's unshared case (that agency answers for its own records), and no
+  restricted case they are not named on. The export then counts what was withheld, names the agencies
+  holding it and says that the data protection officer can release it. The data protection officer, who
+  sees no cases but answers for the whole service, has only restricted cases withheld from the redacted
+  version.
 - The data protection officer may release the full version, with a recorded reason (audited).
 """
 
@@ -24,7 +28,7 @@ import sqlalchemy as sa
 
 from casework.audit.models import AuditAction
 from casework.audit.services import record
-from casework.cases.models import Case, CaseAccess, CaseParty, Complaint, Incident, Person
+from casework.cases.models import Case, CaseAccess, CaseParty, Complaint, Incident, Person, PersonKind
 from casework.core import lifecycle
 from casework.core.errors import Forbidden, InvalidInput
 from casework.core.permissions import Permission
@@ -33,7 +37,8 @@ from casework.extensions import db
 
 THIRD_PARTY = "[third party]"
 WITHHELD_NOTICE = (
-    "Some records about this person are on restricted cases and are withheld from this export. "
+    "Some records about this person are on cases you may not see (restricted cases, or cases held by "
+    "other agencies and not shared with yours) and are withheld from this export. "
     "The data protection officer can release them."
 )
 #: Shorter strings are not redacted from free text (a two-letter name would blank half the words).
@@ -129,12 +134,28 @@ def _third_party_strings(person: Person, case_ids: set[int]) -> list[str]:
     others = db.session.scalars(
         sa.select(Person).where(sa.or_(Person.id.in_(on_cases), Person.id.in_(complainants)), Person.id != person.id)
     )
+    # Free text names people as it pleases ("Xyloprax shouted", "outside 14 Station Road"): each word of
+    # an individual's name and the first line of an address are redacted too, but never a word of the
+    # person's own name or address (a relative shares the surname).
+    own = {w.lower() for w in _words(person.name)} | {_first_line(person.address).lower()}
     found: set[str] = set()
     for other in others:
-        for value in (other.name, other.email, other.phone, other.address):
-            if value and len(value.strip()) >= MIN_REDACTED_LENGTH:
-                found.add(value.strip())
+        parts = [other.name, other.email, other.phone, other.address, _first_line(other.address)]
+        if other.kind == PersonKind.individual:
+            parts += _words(other.name)
+        for value in parts:
+            value = (value or "").strip()
+            if len(value) >= MIN_REDACTED_LENGTH and value.lower() not in own:
+                found.add(value)
     return sorted(found, key=len, reverse=True)
+
+
+def _words(name: str | None) -> list[str]:
+    return re.findall(r"[^\W\d_][\w'-]*", name or "")
+
+
+def _first_line(address: str | None) -> str:
+    return (address or "").split(",")[0].split("\n")[0].strip()
 
 
 def prepare(actor: Any, person: Person, *, full: bool = False, reason: str | None = None) -> SubjectAccess:
@@ -147,12 +168,14 @@ def prepare(actor: Any, person: Person, *, full: bool = False, reason: str | Non
     roles = _person_case_roles(person)
     withheld: set[int] = set()
     if not full and roles:
-        named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == getattr(actor, "id", None))
-        withheld = set(
-            db.session.scalars(
-                sa.select(Case.id).where(Case.id.in_(roles), Case.is_restricted.is_(True), Case.id.not_in(named))
-            )
-        )
+        if actor.can(Permission.RELEASE_SUBJECT_ACCESS):
+            named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == getattr(actor, "id", None))
+            hidden = sa.and_(Case.is_restricted.is_(True), Case.id.not_in(named))
+        else:
+            from casework.cases.policies import visible_cases_clause
+
+            hidden = ~visible_cases_clause(actor)
+        withheld = set(db.session.scalars(sa.select(Case.id).where(Case.id.in_(roles), hidden)))
     access = SubjectAccess(
         person=person,
         actor=actor,
@@ -183,7 +206,9 @@ def prepare(actor: Any, person: Person, *, full: bool = False, reason: str | Non
     if not full:
         access.third_party_strings = _third_party_strings(person, set(roles))
         if access.third_party_strings:
-            access._pattern = re.compile("|".join(re.escape(s) for s in access.third_party_strings), re.IGNORECASE)
+            # Whole words only: "Mary" is redacted, "Summary" is not.
+            alternatives = "|".join(re.escape(s) for s in access.third_party_strings)
+            access._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
     return access
 
 
@@ -210,15 +235,19 @@ def export(actor: Any, person: Person, *, full: bool = False, reason: str | None
         "withheld": None,
     }
     if access.withheld_case_ids:
-        agencies = db.session.scalars(
-            sa.select(sa.distinct(Case.lead_agency_id)).where(Case.id.in_(access.withheld_case_ids))
-        ).all()
         from casework.accounts.models import Agency
 
-        names = db.session.scalars(sa.select(Agency.name).where(Agency.id.in_(agencies)).order_by(Agency.name)).all()
+        rows = db.session.execute(
+            sa.select(Case.is_restricted, Agency.name)
+            .join(Agency, Agency.id == Case.lead_agency_id)
+            .where(Case.id.in_(access.withheld_case_ids))
+        ).all()
+        restricted = sum(1 for row in rows if row.is_restricted)
         document["withheld"] = {
-            "restricted_cases": len(access.withheld_case_ids),
-            "held_by": list(names),
+            "restricted_cases": restricted,
+            # Another agency's cases that are not shared with the exporter's (never restricted ones).
+            "other_agencies_cases": len(rows) - restricted,
+            "held_by": sorted({row.name for row in rows}),
             "notice": WITHHELD_NOTICE,
         }
     sections: dict[str, Any] = {}

@@ -95,6 +95,10 @@ def test_a_restricted_case_is_withheld_from_a_manager_not_named_on_it(planted, w
     assert leaks == {}
     assert [c["reference"] for c in document["cases"]] == [world.case.reference]
     assert document["case_review_applications"] == []
+    # The victim page's next step is about the restricted case: withheld with it.
+    next_step = [marker for marker, where in planted.of("victim").items() if where == "victim_accesses.next_step"]
+    assert next_step
+    assert scan_document(document, next_step) == []
 
 
 def test_a_person_only_on_restricted_cases_is_the_data_protection_officers_to_find(
@@ -182,3 +186,38 @@ def test_the_pages_offer_json_pdf_and_the_release(planted, world, page_client, m
     found = dpo.get("/subject-access?name=vera")
     assert found.status_code == 200
     assert f"/people/{planted.victim_id}/export/full" in found.get_data(as_text=True)
+
+
+def test_a_managers_export_withholds_another_agencys_case_not_shared_with_theirs(world, api_client, make):
+    from casework.cases.models import CaseParty, PartyRole
+
+    # The victim is on the council's case, and on a case of NED, which does not share it with the council.
+    elsewhere = world.new_case(lead=world.other, owner=world.stranger, reference="BOL-2026-0098")
+    elsewhere.summary = "NEDSECRET her brother deals drugs"
+    db.session.add(CaseParty(case_id=elsewhere.id, person_id=world.victim.id, role=PartyRole.victim))
+    db.session.commit()
+    document = export_of(api_client, world.manager, world.victim.id)
+    assert scan_document(document, ["NEDSECRET"]) == []
+    assert [c["reference"] for c in document["cases"]] == [world.case.reference]
+    assert document["withheld"]["restricted_cases"] == 0
+    assert document["withheld"]["other_agencies_cases"] == 1
+    assert document["withheld"]["held_by"] == [world.other.name]
+    assert "data protection officer can release them" in document["withheld"]["notice"]
+    # The data protection officer answers for the whole service: their export holds it.
+    dpo = make.user("dpo", agency=world.council, name="Dee Protection", email="dpo@example.org")
+    released = export_of(api_client, dpo, world.victim.id)
+    assert released["withheld"] is None
+    assert scan_document(released, ["NEDSECRET"]) != []
+
+
+def test_other_peoples_names_are_redacted_word_by_word_and_their_street_without_the_town(world, api_client):
+    world.adult.name = "Bartholomew Xyloprax"
+    world.adult.address = "43 Marigold Terrace, Bolsover"
+    world.victim.name = "Vera Smith"
+    world.case.summary = "Xyloprax shouted outside 43 Marigold Terrace at Bartholomew's summary hour; Vera saw"
+    db.session.commit()
+    document = export_of(api_client, world.manager, world.victim.id)
+    [case] = [c for c in document["cases"] if c["reference"] == world.case.reference]
+    # Whole words of the other's name and his street are redacted; "summary" keeps its letters, and the
+    # person's own name is hers to read.
+    assert case["summary"] == "[third party] shouted outside [third party] at [third party]'s summary hour; Vera saw"
