@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.audit.models import AuditAction
+from casework.audit.reads import forget_shown
 from casework.audit.services import record
 from casework.cases.models import Case, CaseAccess, CaseParty, Complaint, Incident, Person, PersonKind
 from casework.core import lifecycle
@@ -131,9 +132,13 @@ def _third_party_strings(person: Person, case_ids: set[int]) -> list[str]:
         .join(Incident)
         .where(Incident.case_id.in_(case_ids), Complaint.complainant_person_id.is_not(None))
     )
-    others = db.session.scalars(
-        sa.select(Person).where(sa.or_(Person.id.in_(on_cases), Person.id.in_(complainants)), Person.id != person.id)
-    )
+    # Read as values, not entities: a loaded person is logged as viewed (casework.audit.reads), and these
+    # are only looked for in order to be redacted, never shown.
+    others = db.session.execute(
+        sa.select(Person.name, Person.email, Person.phone, Person.address, Person.kind).where(
+            sa.or_(Person.id.in_(on_cases), Person.id.in_(complainants)), Person.id != person.id
+        )
+    ).all()
     # Free text names people as it pleases ("Xyloprax shouted", "outside 14 Station Road"): each word of
     # an individual's name and the first line of an address are redacted too, but never a word of the
     # person's own name or address (a relative shares the surname).
@@ -254,6 +259,10 @@ def export(actor: Any, person: Person, *, full: bool = False, reason: str | None
     for _receiver, answer in lifecycle.send(lifecycle.person_exported, person=person, export=access):
         if answer:
             sections.update(answer)
+    if not full:
+        # Other people were read to be redacted ("[third party]"), not shown: their own subject access
+        # must not say that this exporter viewed them.
+        forget_shown("people", keep=[person.id, *access.merged_person_ids])
     for key in SECTION_ORDER:
         document[key] = sections.pop(key, [] if key != "person" else None)
     document.update(sections)

@@ -221,3 +221,21 @@ def test_other_peoples_names_are_redacted_word_by_word_and_their_street_without_
     # Whole words of the other's name and his street are redacted; "summary" keeps its letters, and the
     # person's own name is hers to read.
     assert case["summary"] == "[third party] shouted outside [third party] at [third party]'s summary hour; Vera saw"
+
+
+def test_an_export_does_not_log_a_view_of_the_people_it_redacts(planted, world, api_client):
+    def views_of_perpetrator() -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count(AuditEntry.id)).where(
+                AuditEntry.action == AuditAction.view,
+                AuditEntry.object_type == "people",
+                AuditEntry.object_id == str(planted.perpetrator_id),
+                AuditEntry.actor_id == world.manager.id,
+            )
+        )
+
+    before = views_of_perpetrator()
+    document = export_of(api_client, world.manager, planted.victim_id)
+    assert scan_document(document, [planted.markers["perpetrator"]]) == []
+    # He is "[third party]" in her export: his own subject access must not say the manager viewed him.
+    assert views_of_perpetrator() == before
