@@ -132,8 +132,9 @@ def _on_case(writer: Any, case: Any, subject: Any, api_client: Any) -> dict[str,
 @pytest.fixture
 def hidden(world: World, make: Any, api_client: Any) -> Hidden:  # noqa: F811
     """The outsider works for ``world.other`` (officer, coordinator and manager, in Bolsover); the
-    council's case is not shared with them, and their own agency's restricted case does not name them."""
-    from casework.cases.models import CaseAccess, CaseParty, PartyRole, SavedCaseView
+    council's case is not shared with them, and their own agency's restricted case does not name them,
+    nor do they see a person their agency recorded who is a party on it."""
+    from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person, SavedCaseView
     from casework.core.time import now
     from casework.data_protection.models import PersonMerge
     from casework.reports.models import ReportJob
@@ -146,14 +147,19 @@ def hidden(world: World, make: Any, api_client: Any) -> Hidden:  # noqa: F811
     colleague = make.user("officer", agency=world.other, name="Nina Named")
     restricted = world.new_case(lead=world.other, owner=colleague, restricted=True, reference="BOL-2026-0002")
     db.session.add(CaseParty(case_id=restricted.id, person_id=world.adult.id, role=PartyRole.perpetrator))
+    # Recorded by the outsider's own agency, a victim only on the restricted case: hidden with it.
+    own_victim = Person(name="Rita Restricted", normalised_name="rita restricted", agency_id=world.other.id)
+    db.session.add(own_victim)
+    db.session.flush()
+    db.session.add(CaseParty(case_id=restricted.id, person_id=own_victim.id, role=PartyRole.victim))
     db.session.add(CaseAccess(case_id=restricted.id, user_id=colleague.id))
     db.session.commit()
     on_shared_case = _on_case(world.officer, world.case, world.adult, api_client)
     on_restricted_case = _on_case(colleague, restricted, world.adult, api_client)
     ids = {name: [on_shared_case[name], on_restricted_case[name]] for name in on_shared_case}
     ids["case_id"] = [world.case.id, restricted.id]
-    ids["person_id"] = [world.adult.id]
-    ids["other_id"] = [world.victim.id]
+    ids["person_id"] = [world.adult.id, own_victim.id]
+    ids["other_id"] = [world.victim.id, own_victim.id]
     ids["user_id"] = [world.officer.id]
 
     # Tasking: an item the outsider's agency attends but whose case it may not see, and an item of a

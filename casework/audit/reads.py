@@ -18,7 +18,7 @@ itself are not loaded, so a create is logged as a change, not also as a view. An
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -120,6 +120,18 @@ def note_viewed(table: str, ident: Any, summary: str) -> None:
     with the request's other view entries, in the same statements, when the answer shows it."""
     if has_request_context() and table in VIEWED_RECORDS:
         _note(table, ident, summary)
+
+
+def forget_shown(table: str, *, keep: Iterable[Any]) -> None:
+    """The records of ``table`` this request loaded but did not show, all but ``keep``: no view entry
+    for them (a redacted subject access export reads other people to redact them, and shows only
+    "[third party]")."""
+    shown = g.get("audit_shown") if has_request_context() else None
+    if not shown:
+        return
+    kept = {str(ident) for ident in keep}
+    for key in [key for key in shown if key[0] == table and key[1] not in kept]:
+        del shown[key]
 
 
 def _note(table: str, ident: Any, summary: str | None = None) -> None:

@@ -10,11 +10,14 @@ Who may change what, among those who see a case: everyone who sees it may add in
 notes (sharing a case invites the other agency to contribute); only staff of the lead agency (officers,
 coordinators, managers), or users named on a restricted case, may edit, close, reopen, share or link it.
 
-A person is visible to a user who sees cases when the person was created by the user's agency, or is a
-party on a case the user can see. A subject access export (everything held about a person) is for
-managers and the data protection officer: it gathers records from every case, including ones the
-manager's own team did not write, so it is an information-governance job, not casework
-(``casework.data_protection``).
+A person is visible to a user who sees cases when the person is a party on a case the user can see, or
+was created by the user's agency and is not a party on a restricted case the user is not named on: a
+restricted case hides its people too (their name, address and vulnerability are what the restriction
+protects), unless the user meets them on a case they may see.
+
+A subject access export (everything held about a person) is for managers and the data protection
+officer: it gathers records from every case, including ones the manager's own team did not write, so it
+is an information-governance job, not casework (``casework.data_protection``).
 """
 
 from __future__ import annotations
@@ -194,7 +197,17 @@ def visible_people_clause(user: Any) -> sa.ColumnElement[bool]:
         CaseParty.person_id == Person.id,
         CaseParty.case_id.in_(sa.select(Case.id).where(visible_cases_clause(user))),
     )
-    return sa.or_(Person.agency_id == user.agency_id, on_visible_case)
+    return sa.or_(sa.and_(Person.agency_id == user.agency_id, ~on_restricted_case_hidden_from(user)), on_visible_case)
+
+
+def on_restricted_case_hidden_from(user: Any) -> sa.Exists:
+    """The person is a party on a restricted case ``user`` is not named on (of any agency)."""
+    named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == user.id)
+    return sa.exists().where(
+        CaseParty.person_id == Person.id,
+        # "WHERE is_restricted" as the partial index ix_cases_restricted says it, so the planner uses it.
+        CaseParty.case_id.in_(sa.select(Case.id).where(Case.is_restricted, Case.id.not_in(named))),
+    )
 
 
 def get_person_for(user: Any, person_id: int) -> Person:

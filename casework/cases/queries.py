@@ -894,6 +894,17 @@ def people_search_query(
     return query
 
 
+def people_withheld_count(
+    user: Any, *, name: str | None = None, date_of_birth: date | None = None, postcode: str | None = None
+) -> int:
+    """How many people of ``user``'s agency match the search but are hidden from them by a restricted
+    case they are not named on (``visible_people_clause``): a manager answering a subject access
+    request is told that the data protection officer must answer it, never that nobody matches."""
+    matching = people_search_query(user, name=name, date_of_birth=date_of_birth, postcode=postcode, everyone=True)
+    hidden = matching.where(Person.agency_id == user.agency_id, ~visible_people_clause(user))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(hidden.order_by(None).subquery())) or 0
+
+
 @dataclass(frozen=True)
 class ListChoices:
     """The options of the case list's filters: the user's agency's case owners and managers, the

@@ -769,7 +769,12 @@ def _on_received(application: TriggerApplication, actor: Any = None, **_: Any) -
         queue_email(
             to=application.applicant_email,
             subject=f"Your ASB Case Review application {application.reference}",
-            text=render_template("community_triggers/public/confirmation_email.txt", application=application),
+            text=render_template(
+                "community_triggers/public/confirmation_email.txt",
+                application=application,
+                # Staff recorded the name; from the public form it is the sender's own text.
+                greet_by_name=actor is not None,
+            ),
             key=f"trigger-confirmation:{application.id}",
             related=("trigger_applications", application.id),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -15,7 +15,7 @@ from wtforms.validators import StopValidation
 
 from casework.core.errors import RULE, InvalidInput
 from casework.core.fields import EARLIEST_DATE, event_date_problem, planned_date_problem
-from casework.core.inputs import DB_INT_MAX, UNSTORABLE_MESSAGE, has_unstorable
+from casework.core.inputs import DB_INT_MAX, ONE_LINE_MESSAGE, UNSTORABLE_MESSAGE, has_unstorable
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -23,23 +23,43 @@ def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def unstorable_fields(form: Any) -> list[Any]:
-    """Every field (in sub-forms and lists of rows too) whose submitted text holds a NUL or a lone
-    surrogate: the database cannot store it, so it is a form error rather than a failure later."""
-    found: list[Any] = []
+def _leaf_fields(form: Any) -> Iterator[Any]:
+    """Every field of ``form`` that holds a value, in sub-forms and lists of rows too."""
     for field in form:
         if field.type == "FormField":
-            found.extend(unstorable_fields(field.form))
+            yield from _leaf_fields(field.form)
         elif field.type == "FieldList":
             for entry in field.entries:
-                found.extend(unstorable_fields(entry.form) if entry.type == "FormField" else unstorable_fields([entry]))
+                yield from _leaf_fields(entry.form) if entry.type == "FormField" else _leaf_fields([entry])
         else:
-            texts = [v for v in (field.raw_data or ()) if isinstance(v, str)]
-            if isinstance(field.data, str):
-                texts.append(field.data)
-            if any(has_unstorable(text) for text in texts):
-                found.append(field)
-    return found
+            yield field
+
+
+def _texts(field: Any) -> list[str]:
+    texts = [v for v in (field.raw_data or ()) if isinstance(v, str)]
+    if isinstance(field.data, str):
+        texts.append(field.data)
+    return texts
+
+
+def unstorable_fields(form: Any) -> list[Any]:
+    """Every field whose submitted text holds a NUL or a lone surrogate: the database cannot store it,
+    so it is a form error rather than a failure later."""
+    return [field for field in _leaf_fields(form) if any(has_unstorable(text) for text in _texts(field))]
+
+
+#: Fields typed on one line (a text input, not a textarea or a hidden field).
+_ONE_LINE_TYPES = {"StringField", "EmailField", "TelField", "SearchField", "URLField", "PasswordField"}
+
+
+def broken_line_fields(form: Any) -> list[Any]:
+    """Every one-line field whose submitted text holds a line break: a browser's text input cannot send
+    one, so it was made by hand, and a name with lines of its own would become lines of an email."""
+    return [
+        field
+        for field in _leaf_fields(form)
+        if field.type in _ONE_LINE_TYPES and any("\n" in text or "\r" in text for text in _texts(field))
+    ]
 
 
 #: Fields named ``*_id`` (a select or hidden field naming a record) and ``version`` (the optimistic
@@ -72,7 +92,10 @@ class FlaskForm(flask_wtf.FlaskForm):
         not_ids = [field for field in self if not field_holds_an_id(field)]
         for field in not_ids:
             field.errors = [*(field.errors or ()), NOT_AN_ID_MESSAGE]
-        return valid and not bad and not not_ids
+        broken = broken_line_fields(self)
+        for field in broken:
+            field.errors = [*(field.errors or ()), ONE_LINE_MESSAGE]
+        return valid and not bad and not not_ids and not broken
 
 
 class ConfirmForm(FlaskForm):

@@ -23,6 +23,8 @@ MAX_JSON_DEPTH = 32
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 UNSTORABLE_MESSAGE = "Remove the character that cannot be saved (a null or an unpaired surrogate character)."
+#: A one-line input (a name, a text box) that holds a line break: made by hand, not by a browser.
+ONE_LINE_MESSAGE = "Enter this on one line, without line breaks"
 TOO_DEEP_MESSAGE = f"The JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels)."
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -22,6 +23,7 @@ from casework.core.errors import InvalidInput
 from casework.core.inputs import (
     DB_INT_MAX,
     DB_INT_MIN,
+    ONE_LINE_MESSAGE,
     TOO_DEEP_MESSAGE,
     UNSTORABLE_MESSAGE,
     json_too_deep,
@@ -54,8 +56,22 @@ class BaseSchema(Schema):
     @pre_load
     def strip_strings(self, data: Any, **_kwargs: Any) -> Any:
         if isinstance(data, dict):
+            broken = {
+                key: [ONE_LINE_MESSAGE]
+                for key, value in data.items()
+                if isinstance(key, str) and _NAME.search(key) and isinstance(value, str) and _BREAK.search(value)
+            }
+            if broken:
+                # A name is one line, as the pages' text inputs are: one with lines of its own would become
+                # lines of a letter or an email ("Dear <name>,").
+                raise ValidationError(broken)
             return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
         return data
+
+
+#: Body fields that hold a name ("name", "applicant_name", "reviewer_name", "filename"), and line breaks.
+_NAME = re.compile(r"(^|_)(file)?name$")
+_BREAK = re.compile(r"[\r\n]")
 
 
 def _flatten(messages: Any) -> dict[str, list[str]]:

@@ -8,8 +8,12 @@ with its sections, using the ``SubjectAccess`` passed along to decide what it ma
   emails and phone numbers wherever they appear in free text, become "[third party]", and records
   that are another person's (a victim's risk assessment or views, an applicant's letters) are left
   out. A perpetrator's export never reveals the victims.
-- Restricted cases are withheld from anyone not named on them; the export then says that some
-  records are withheld and that the data protection officer can release them.
+- Cases the exporter may not see are withheld: a manager's export holds the cases their agency leads or
+  is shared, never another agency's unshared case (that agency answers for its own records), and no
+  restricted case they are not named on. The export then counts what was withheld, names the agencies
+  holding it and says that the data protection officer can release it. The data protection officer, who
+  sees no cases but answers for the whole service, has only restricted cases withheld from the redacted
+  version.
 - The data protection officer may release the full version, with a recorded reason (audited).
 """
 
@@ -23,8 +27,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.audit.models import AuditAction
+from casework.audit.reads import forget_shown
 from casework.audit.services import record
-from casework.cases.models import Case, CaseAccess, CaseParty, Complaint, Incident, Person
+from casework.cases.models import Case, CaseAccess, CaseParty, Complaint, Incident, Person, PersonKind
 from casework.core import lifecycle
 from casework.core.errors import Forbidden, InvalidInput
 from casework.core.permissions import Permission
@@ -33,7 +38,8 @@ from casework.extensions import db
 
 THIRD_PARTY = "[third party]"
 WITHHELD_NOTICE = (
-    "Some records about this person are on restricted cases and are withheld from this export. "
+    "Some records about this person are on cases you may not see (restricted cases, or cases held by "
+    "other agencies and not shared with yours) and are withheld from this export. "
     "The data protection officer can release them."
 )
 #: Shorter strings are not redacted from free text (a two-letter name would blank half the words).
@@ -126,15 +132,35 @@ def _third_party_strings(person: Person, case_ids: set[int]) -> list[str]:
         .join(Incident)
         .where(Incident.case_id.in_(case_ids), Complaint.complainant_person_id.is_not(None))
     )
-    others = db.session.scalars(
-        sa.select(Person).where(sa.or_(Person.id.in_(on_cases), Person.id.in_(complainants)), Person.id != person.id)
-    )
+    # Read as values, not entities: a loaded person is logged as viewed (casework.audit.reads), and these
+    # are only looked for in order to be redacted, never shown.
+    others = db.session.execute(
+        sa.select(Person.name, Person.email, Person.phone, Person.address, Person.kind).where(
+            sa.or_(Person.id.in_(on_cases), Person.id.in_(complainants)), Person.id != person.id
+        )
+    ).all()
+    # Free text names people as it pleases ("Xyloprax shouted", "outside 14 Station Road"): each word of
+    # an individual's name and the first line of an address are redacted too, but never a word of the
+    # person's own name or address (a relative shares the surname).
+    own = {w.lower() for w in _words(person.name)} | {_first_line(person.address).lower()}
     found: set[str] = set()
     for other in others:
-        for value in (other.name, other.email, other.phone, other.address):
-            if value and len(value.strip()) >= MIN_REDACTED_LENGTH:
-                found.add(value.strip())
+        parts = [other.name, other.email, other.phone, other.address, _first_line(other.address)]
+        if other.kind == PersonKind.individual:
+            parts += _words(other.name)
+        for value in parts:
+            value = (value or "").strip()
+            if len(value) >= MIN_REDACTED_LENGTH and value.lower() not in own:
+                found.add(value)
     return sorted(found, key=len, reverse=True)
+
+
+def _words(name: str | None) -> list[str]:
+    return re.findall(r"[^\W\d_][\w'-]*", name or "")
+
+
+def _first_line(address: str | None) -> str:
+    return (address or "").split(",")[0].split("\n")[0].strip()
 
 
 def prepare(actor: Any, person: Person, *, full: bool = False, reason: str | None = None) -> SubjectAccess:
@@ -147,12 +173,14 @@ def prepare(actor: Any, person: Person, *, full: bool = False, reason: str | Non
     roles = _person_case_roles(person)
     withheld: set[int] = set()
     if not full and roles:
-        named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == getattr(actor, "id", None))
-        withheld = set(
-            db.session.scalars(
-                sa.select(Case.id).where(Case.id.in_(roles), Case.is_restricted.is_(True), Case.id.not_in(named))
-            )
-        )
+        if actor.can(Permission.RELEASE_SUBJECT_ACCESS):
+            named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == getattr(actor, "id", None))
+            hidden = sa.and_(Case.is_restricted.is_(True), Case.id.not_in(named))
+        else:
+            from casework.cases.policies import visible_cases_clause
+
+            hidden = ~visible_cases_clause(actor)
+        withheld = set(db.session.scalars(sa.select(Case.id).where(Case.id.in_(roles), hidden)))
     access = SubjectAccess(
         person=person,
         actor=actor,
@@ -183,7 +211,9 @@ def prepare(actor: Any, person: Person, *, full: bool = False, reason: str | Non
     if not full:
         access.third_party_strings = _third_party_strings(person, set(roles))
         if access.third_party_strings:
-            access._pattern = re.compile("|".join(re.escape(s) for s in access.third_party_strings), re.IGNORECASE)
+            # Whole words only: "Mary" is redacted, "Summary" is not.
+            alternatives = "|".join(re.escape(s) for s in access.third_party_strings)
+            access._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
     return access
 
 
@@ -210,21 +240,29 @@ def export(actor: Any, person: Person, *, full: bool = False, reason: str | None
         "withheld": None,
     }
     if access.withheld_case_ids:
-        agencies = db.session.scalars(
-            sa.select(sa.distinct(Case.lead_agency_id)).where(Case.id.in_(access.withheld_case_ids))
-        ).all()
         from casework.accounts.models import Agency
 
-        names = db.session.scalars(sa.select(Agency.name).where(Agency.id.in_(agencies)).order_by(Agency.name)).all()
+        rows = db.session.execute(
+            sa.select(Case.is_restricted, Agency.name)
+            .join(Agency, Agency.id == Case.lead_agency_id)
+            .where(Case.id.in_(access.withheld_case_ids))
+        ).all()
+        restricted = sum(1 for row in rows if row.is_restricted)
         document["withheld"] = {
-            "restricted_cases": len(access.withheld_case_ids),
-            "held_by": list(names),
+            "restricted_cases": restricted,
+            # Another agency's cases that are not shared with the exporter's (never restricted ones).
+            "other_agencies_cases": len(rows) - restricted,
+            "held_by": sorted({row.name for row in rows}),
             "notice": WITHHELD_NOTICE,
         }
     sections: dict[str, Any] = {}
     for _receiver, answer in lifecycle.send(lifecycle.person_exported, person=person, export=access):
         if answer:
             sections.update(answer)
+    if not full:
+        # Other people were read to be redacted ("[third party]"), not shown: their own subject access
+        # must not say that this exporter viewed them.
+        forget_shown("people", keep=[person.id, *access.merged_person_ids])
     for key in SECTION_ORDER:
         document[key] = sections.pop(key, [] if key != "person" else None)
     document.update(sections)

@@ -35,7 +35,9 @@ def queue_email(
     row = OutboxEmail(
         idempotency_key=key,
         to_address=to,
-        subject=subject,
+        # A subject is one line (a header): a title with a line break in it (an action's description)
+        # would be refused by the mail library at every attempt.
+        subject=" ".join(subject.split())[:300],
         body_text=text,
         body_html=html,
         related_type=related[0] if related else None,

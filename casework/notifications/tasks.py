@@ -163,6 +163,13 @@ def send_email(self, email_id: int) -> bool:
             # message to notifications.resend_unsent instead.
             return False
         raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
+    except ValueError as error:
+        # The message itself is refused (a header the mail library will not write): it will be refused
+        # at every attempt, so it is recorded as failed for good rather than re-queued for ever.
+        db.session.rollback()
+        _record_failure(email_id, error, permanent=True)
+        current_app.logger.error("email %s cannot be sent: %s", email_id, error)
+        return False
     row.sent_at = now()
     row.last_error = None
     commit()

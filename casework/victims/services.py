@@ -761,7 +761,11 @@ def export_section(person: Any, export: Any) -> list[dict[str, Any]]:
             "mobile": access.mobile,
             "switched_on": access.created_at.isoformat() if access.created_at else None,
             "ended": access.ended_at.isoformat() if access.ended_at else None,
-            "next_step": access.next_step,
+            # The next step is about one case: shown only with it, and, like all free text, with other
+            # people's details redacted.
+            "next_step": export.redact(access.next_step)
+            if access.next_step_case_id is None or export.shows(access.next_step_case_id)
+            else None,
         }
         for access in accesses
     ]
@@ -772,10 +776,10 @@ def export_section(person: Any, export: Any) -> list[dict[str, Any]]:
             {
                 "diary_entry_on": entry.happened_on.isoformat(),
                 "time": entry.happened_at_time,
-                "location": entry.location,
-                "what_happened": entry.what_happened,
-                "who_was_involved": export.redact(entry.who_was_involved) if entry.who_was_involved else None,
-                "how_it_affected": entry.how_it_affected,
+                "location": export.redact(entry.location),
+                "what_happened": export.redact(entry.what_happened),
+                "who_was_involved": export.redact(entry.who_was_involved),
+                "how_it_affected": export.redact(entry.how_it_affected),
                 "status": entry.status.value,
             }
         )

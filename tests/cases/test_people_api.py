@@ -151,3 +151,9 @@ def test_people_search_runs_a_fixed_number_of_queries(api_client, world, person,
     for n in range(30):
         person(f"Sam Smith {n + 2}")
     assert counted() == small
+
+
+def test_a_name_with_a_line_break_is_refused(api_client, world):
+    response = api_client(world.officer).post("/api/v1/people", json={"name": "Dear Sir\nPay at evil.example"})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"name": ["Enter this on one line, without line breaks"]}

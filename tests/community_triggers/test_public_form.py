@@ -256,3 +256,21 @@ def test_the_consent_question_follows_the_question_of_who_is_applying_once(clien
     assert page.count('name="consent_given"') == 1
     assert page.count('name="consent_not_needed_reason"') == 1
     assert page.index('value="partner"') < page.index('name="consent_given"')
+
+
+def test_a_name_with_line_breaks_is_refused_and_nothing_is_written(client, area):
+    name = "Resident,\r\n\r\nURGENT: verify your identity at https://evil.example/verify"
+    response = _post(client, {**_answers(applicant_name=name), "confirm": "y"})
+    assert response.status_code in (200, 422)
+    assert "Enter this on one line, without line breaks" in response.text
+    assert _count() == 0
+    assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 0
+
+
+def test_the_confirmation_email_carries_no_text_the_sender_typed(client, area):
+    # Anyone may give anyone's address: the email to it must not carry a message of the sender's own.
+    response = _post(client, {**_answers(applicant_name="Visit https://evil.example now"), "confirm": "y"})
+    assert response.status_code == 302
+    [email] = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == "rita@example.org")).all()
+    assert email.body_text.startswith("Dear applicant,")
+    assert "evil.example" not in email.body_text

@@ -115,14 +115,11 @@ def test_a_merge_cannot_be_undone_after_the_window(world, api_client):
 
 
 def test_merging_is_refused_when_a_case_of_either_is_hidden_from_the_user(world, api_client):
-    from casework.cases.models import CaseAccess
-
     with time_machine.travel(TODAY, tick=False):
         ids = duplicate(world, api_client)
-        # The colleague can see the case until it is restricted to named users.
-        world.case.is_restricted = True
-        db.session.add(CaseAccess(case_id=world.case.id, user_id=world.officer.id))
-        # Both records are the council's, so the colleague sees the people but not the case.
+        # The case passes to another agency, which does not share it: both records are the council's,
+        # so the colleague still sees the people, but not their case.
+        world.case.lead_agency_id = world.other.id
         world.victim.agency_id = world.council.id
         db.session.commit()
         response = api_client(world.colleague).post(
@@ -130,8 +127,30 @@ def test_merging_is_refused_when_a_case_of_either_is_hidden_from_the_user(world,
         )
     assert response.status_code == 422
     message = " ".join(response.get_json()["errors"]["_rule"])
-    assert f"held by {world.council.name}" in message
+    assert f"held by {world.other.name}" in message
     assert "Noise" not in message  # a count and the agency, not the case's contents
+    db.session.expire_all()
+    assert db.session.get(Person, ids["other"]).merged_into_id is None
+
+
+def test_people_on_a_restricted_case_are_not_found_for_a_merge_by_a_colleague_not_named_on_it(world, api_client):
+    from casework.cases.models import CaseAccess
+
+    with time_machine.travel(TODAY, tick=False):
+        ids = duplicate(world, api_client)
+        world.case.is_restricted = True
+        db.session.add(CaseAccess(case_id=world.case.id, user_id=world.officer.id))
+        world.victim.agency_id = world.council.id
+        db.session.commit()
+        hidden = api_client(world.colleague).post(
+            f"/api/v1/people/{ids['kept']}/merge", json={"merged_person_id": ids["other"]}
+        )
+        missing = api_client(world.colleague).post(
+            "/api/v1/people/999999/merge", json={"merged_person_id": ids["other"]}
+        )
+    # The council's records, but on a case restricted to the officer: to the colleague, as if missing.
+    assert (hidden.status_code, hidden.get_json()) == (missing.status_code, missing.get_json())
+    assert (hidden.status_code, hidden.get_json()["message"]) == (404, "Person not found.")
     db.session.expire_all()
     assert db.session.get(Person, ids["other"]).merged_into_id is None
 

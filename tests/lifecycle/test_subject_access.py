@@ -80,9 +80,12 @@ def test_the_export_is_audited(planted, world, api_client):
 
 def test_a_restricted_case_is_withheld_from_a_manager_not_named_on_it(planted, world, api_client, make):
     from casework.cases.models import Case
+    from casework.cases.services import add_party
 
-    case = db.session.get(Case, planted.case_id)
-    case.is_restricted = True
+    # The victim is on an ordinary case too, which the manager sees: so they see her, and her export
+    # lists that case and withholds the restricted one.
+    add_party(world.officer, world.case, planted.victim_id, "victim")
+    db.session.get(Case, planted.case_id).is_restricted = True
     db.session.commit()
     document = export_of(api_client, world.manager, planted.victim_id)
     assert document["withheld"]["restricted_cases"] == 1
@@ -90,8 +93,44 @@ def test_a_restricted_case_is_withheld_from_a_manager_not_named_on_it(planted, w
     assert "data protection officer can release them" in document["withheld"]["notice"]
     leaks = {k: v for k, v in document.items() if scan_document(v, [planted.markers["case"]])}
     assert leaks == {}
-    assert document["cases"] == []
+    assert [c["reference"] for c in document["cases"]] == [world.case.reference]
     assert document["case_review_applications"] == []
+    # The victim page's next step is about the restricted case: withheld with it.
+    next_step = [marker for marker, where in planted.of("victim").items() if where == "victim_accesses.next_step"]
+    assert next_step
+    assert scan_document(document, next_step) == []
+
+
+def test_a_person_only_on_restricted_cases_is_the_data_protection_officers_to_find(
+    planted, world, api_client, page_client, make
+):
+    from casework.cases.models import Case, Person
+
+    db.session.get(Case, planted.case_id).is_restricted = True
+    db.session.commit()
+    victim = db.session.get(Person, planted.victim_id)
+    assert victim.agency_id == world.manager.agency_id
+    # Hidden from a manager of the agency that recorded her, as a missing person is.
+    hidden = api_client(world.manager).get(f"/api/v1/people/{planted.victim_id}/export")
+    missing = api_client(world.manager).get("/api/v1/people/999999/export")
+    assert (hidden.status_code, hidden.get_json()) == (missing.status_code, missing.get_json())
+    assert hidden.status_code == 404
+    # The manager's search for her says the request is the data protection officer's, never "nobody".
+    page = page_client(world.manager).get("/subject-access", query_string={"name": victim.name}).get_data(as_text=True)
+    assert "1 person recorded by your agency matches your search" in page
+    assert "Ask the data protection officer" in page
+    assert "Nobody matches your search" not in page
+    assert victim.name not in page.replace(f'value="{victim.name}"', "")
+    # A search that matches nobody at all still says so.
+    nobody = page_client(world.manager).get("/subject-access", query_string={"name": "Zzyzx"}).get_data(as_text=True)
+    assert "Nobody matches your search" in nobody
+    assert "recorded by your agency" not in nobody
+    # The data protection officer finds her and exports her records.
+    dpo = make.user("dpo", agency=world.council, name="Dee Protection", email="dpo@example.org")
+    found = page_client(dpo).get("/subject-access", query_string={"name": victim.name}).get_data(as_text=True)
+    assert f"/people/{planted.victim_id}/export" in found
+    assert "recorded by your agency" not in found
+    assert api_client(dpo).get(f"/api/v1/people/{planted.victim_id}/export").status_code == 200
 
 
 def test_the_data_protection_officer_releases_the_full_version_with_a_reason(planted, world, api_client, make):
@@ -147,3 +186,56 @@ def test_the_pages_offer_json_pdf_and_the_release(planted, world, page_client, m
     found = dpo.get("/subject-access?name=vera")
     assert found.status_code == 200
     assert f"/people/{planted.victim_id}/export/full" in found.get_data(as_text=True)
+
+
+def test_a_managers_export_withholds_another_agencys_case_not_shared_with_theirs(world, api_client, make):
+    from casework.cases.models import CaseParty, PartyRole
+
+    # The victim is on the council's case, and on a case of NED, which does not share it with the council.
+    elsewhere = world.new_case(lead=world.other, owner=world.stranger, reference="BOL-2026-0098")
+    elsewhere.summary = "NEDSECRET her brother deals drugs"
+    db.session.add(CaseParty(case_id=elsewhere.id, person_id=world.victim.id, role=PartyRole.victim))
+    db.session.commit()
+    document = export_of(api_client, world.manager, world.victim.id)
+    assert scan_document(document, ["NEDSECRET"]) == []
+    assert [c["reference"] for c in document["cases"]] == [world.case.reference]
+    assert document["withheld"]["restricted_cases"] == 0
+    assert document["withheld"]["other_agencies_cases"] == 1
+    assert document["withheld"]["held_by"] == [world.other.name]
+    assert "data protection officer can release them" in document["withheld"]["notice"]
+    # The data protection officer answers for the whole service: their export holds it.
+    dpo = make.user("dpo", agency=world.council, name="Dee Protection", email="dpo@example.org")
+    released = export_of(api_client, dpo, world.victim.id)
+    assert released["withheld"] is None
+    assert scan_document(released, ["NEDSECRET"]) != []
+
+
+def test_other_peoples_names_are_redacted_word_by_word_and_their_street_without_the_town(world, api_client):
+    world.adult.name = "Bartholomew Xyloprax"
+    world.adult.address = "43 Marigold Terrace, Bolsover"
+    world.victim.name = "Vera Smith"
+    world.case.summary = "Xyloprax shouted outside 43 Marigold Terrace at Bartholomew's summary hour; Vera saw"
+    db.session.commit()
+    document = export_of(api_client, world.manager, world.victim.id)
+    [case] = [c for c in document["cases"] if c["reference"] == world.case.reference]
+    # Whole words of the other's name and his street are redacted; "summary" keeps its letters, and the
+    # person's own name is hers to read.
+    assert case["summary"] == "[third party] shouted outside [third party] at [third party]'s summary hour; Vera saw"
+
+
+def test_an_export_does_not_log_a_view_of_the_people_it_redacts(planted, world, api_client):
+    def views_of_perpetrator() -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count(AuditEntry.id)).where(
+                AuditEntry.action == AuditAction.view,
+                AuditEntry.object_type == "people",
+                AuditEntry.object_id == str(planted.perpetrator_id),
+                AuditEntry.actor_id == world.manager.id,
+            )
+        )
+
+    before = views_of_perpetrator()
+    document = export_of(api_client, world.manager, planted.victim_id)
+    assert scan_document(document, [planted.markers["perpetrator"]]) == []
+    # He is "[third party]" in her export: his own subject access must not say the manager viewed him.
+    assert views_of_perpetrator() == before

@@ -129,3 +129,28 @@ def test_visibility_timeout_is_configurable_on_redis_only():
         _transport_options("redis://x/0", {"BROKER_VISIBILITY_TIMEOUT": "soon"})
     with pytest.raises(ValueError, match="at least 1"):
         _transport_options("redis://x/0", {"BROKER_VISIBILITY_TIMEOUT": 0})
+
+
+def test_a_subject_with_line_breaks_is_sent_on_one_line(db_session, smtp):
+    # An action's description, with the line break an officer typed, becomes a reminder's subject.
+    row = queue_email(to="a@example.org", subject="Due: Visit the victim.\r\nTake the diary", text="x", key="lines")
+    commit()
+    [message] = smtp.wait_for(1)
+    assert message["Subject"] == "Due: Visit the victim. Take the diary"
+    db.session.expire_all()
+    assert db.session.get(OutboxEmail, row.id).sent_at is not None
+
+
+def test_a_message_the_mail_library_refuses_is_failed_for_good_not_requeued(db_session, smtp):
+    row = queue_email(to="a@example.org", subject="Fine", text="x", key="refused-header")
+    # A row written before subjects were made one line (or by hand): the library refuses its header.
+    db.session.execute(
+        sa.update(OutboxEmail).where(OutboxEmail.id == row.id).values(subject="Two\r\nBcc: x@example.org")
+    )
+    commit()  # the eager send runs here, is refused, and must not raise
+    db.session.expire_all()
+    refused = db.session.get(OutboxEmail, row.id)
+    assert refused.sent_at is None
+    assert refused.failed_at is not None
+    assert "BadHeaderError" in refused.last_error  # and, failed, it is not queued again
+    assert smtp.messages == []

@@ -106,6 +106,24 @@ def test_csv_has_the_same_columns_and_rows(client, published):
     assert rows[3][PUBLIC_COLUMNS.index("applications_online")] == ""
 
 
+def test_a_cell_that_a_spreadsheet_would_read_as_a_formula_is_escaped(client, area_staff, records):
+    # The area's name is an administrator's, the note any manager's: both reach the public's Excel.
+    bolsover = area_staff("BOL")
+    bolsover["area"].name = '=HYPERLINK("http://evil.example/","Open figures")'
+    records.application(bolsover["area"], date(2025, 6, 2))
+    with time_machine.travel(date(2026, 4, 2)):
+        services.publish(bolsover["manager"], bolsover["area"], date(2025, 4, 1), date(2026, 3, 31))
+        services.publish(
+            bolsover["manager"], bolsover["area"], date(2025, 4, 1), date(2026, 3, 31), note="=1+1 and a correction"
+        )
+    db.session.commit()
+    for path in ("/statistics.csv", "/statistics/BOL.csv"):
+        rows = list(csv.DictReader(io.StringIO(client.get(path).get_data(as_text=True))))
+        cells = [value for row in rows for value in row.values() if value]
+        assert '\'=HYPERLINK("http://evil.example/","Open figures")' in cells, path
+        assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))], path
+
+
 def test_only_published_figures_appear(client, area_staff, records):
     staff = area_staff("BOL")
     records.application(staff["area"], date(2025, 6, 2))

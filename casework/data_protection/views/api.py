@@ -28,6 +28,8 @@ class MergeArgs(BaseSchema):
 
 class _Withheld(Answer):
     restricted_cases = fields.Integer(required=True)
+    #: Added after the first release: cases of other agencies not shared with the exporter's.
+    other_agencies_cases = fields.Integer()
     held_by = fields.List(fields.String(), required=True)
     notice = fields.String(required=True)
 
@@ -68,7 +70,7 @@ class ReleaseArgs(BaseSchema):
 @documented(response=SubjectAccessExportAnswer)
 @requires(Permission.EXPORT_PEOPLE)
 def export_person(person_id: int):
-    """Everything held about a person (third parties redacted, restricted records withheld)."""
+    """Everything held about a person (third parties redacted; cases the exporter may not see withheld)."""
     person = person_for_export(person_id)
     document = subject_access.export(current_user, person)
     commit()

@@ -110,16 +110,15 @@ def find_person():
     form.validate()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     searched = any((form.name.data, form.date_of_birth.data, form.postcode.data))
-    items, total = [], 0
+    items, total, withheld = [], 0, 0
     if searched:
-        query = queries.people_search_query(
-            current_user,
-            name=form.name.data,
-            date_of_birth=form.date_of_birth.data,
-            postcode=form.postcode.data,
-            everyone=current_user.can(Permission.RELEASE_SUBJECT_ACCESS),
-        )
-        items, total = paginate(query, page, PER_PAGE)
+        search = {"name": form.name.data, "date_of_birth": form.date_of_birth.data, "postcode": form.postcode.data}
+        everyone = current_user.can(Permission.RELEASE_SUBJECT_ACCESS)
+        items, total = paginate(queries.people_search_query(current_user, **search, everyone=everyone), page, PER_PAGE)
+        if not everyone:
+            # People on restricted cases are hidden from a manager not named on them: the request is then
+            # the data protection officer's to answer, and the page says so rather than "nobody matches".
+            withheld = queries.people_withheld_count(current_user, **search)
     return render_template(
         "data_protection/find_person.html",
         form=form,
@@ -128,6 +127,7 @@ def find_person():
         page=page,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
         searched=searched,
+        withheld=withheld,
     )
 
 

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, render_template
 
 from casework.core.links import external_url
 from casework.core.permissions import public_endpoint
+from casework.spreadsheets.cells import escape
 from casework.statistics import services
 from casework.statistics.chart import bar_chart
 from casework.statistics.schemas import PUBLIC_COLUMNS, public_item
@@ -73,6 +74,9 @@ def _csv_value(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        # An area's name or a publication's note could start with "=": escaped as every export's text is.
+        return escape(value)
     return value
 
 
