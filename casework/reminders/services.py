@@ -227,15 +227,17 @@ def correct_due_day(row: Deadline, due_on: date) -> Deadline:
 
 
 def reassign_open(subject_type: str, subject_ids: Any, owner_id: int | None) -> None:
-    """Give the open deadlines of these records (ids, or a select of ids) to another owner."""
+    """Give the open deadlines of these records (ids, or a select of ids) to another owner, who is
+    reminded and escalated afresh (as after ``hand_over``: the reminders already sent were not theirs)."""
     db.session.execute(
         sa.update(Deadline)
         .where(
             Deadline.subject_type == subject_type,
             Deadline.subject_id.in_(subject_ids),
             Deadline.status == DeadlineStatus.open,
+            Deadline.owner_id.is_distinct_from(owner_id),
         )
-        .values(owner_id=owner_id)
+        .values(owner_id=owner_id, reminder_sent_at=None, escalation_sent_at=None)
         .execution_options(synchronize_session=False)
     )
 

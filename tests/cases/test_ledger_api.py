@@ -213,6 +213,30 @@ def test_open_task_follows_a_new_case_owner(api_client, world, person, open_case
     assert deadline.owner_id == world.manager.id
 
 
+def test_the_new_case_owner_is_reminded_of_an_open_task_the_old_one_was_reminded_of(
+    api_client, world, person, open_case
+):
+    from datetime import UTC, datetime
+
+    victim = person()
+    case = open_case()
+    client = api_client(world.officer)
+    _report(client, case["id"], victim, "2026-01-10")
+    _report(client, case["id"], victim, "2026-02-10")
+    deadline = db.session.query(Deadline).filter_by(kind="case.explain_case_review").one()
+    deadline.reminder_sent_at = deadline.escalation_sent_at = datetime(2026, 2, 11, tzinfo=UTC)
+    db.session.commit()
+    version = client.get(f"/api/v1/cases/{case['id']}").json["version"]
+    response = client.patch(
+        f"/api/v1/cases/{case['id']}", json={"version": version, "owner_email": "manager@bdc.example"}
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    moved = db.session.get(Deadline, deadline.id)
+    # The officer's reminder was not the manager's: the sweep reminds (and escalates) them afresh.
+    assert (moved.owner_id, moved.reminder_sent_at, moved.escalation_sent_at) == (world.manager.id, None, None)
+
+
 def test_explanation_due_date_is_an_area_setting(api_client, world, person, open_case):
     from datetime import date
 
