@@ -78,3 +78,20 @@ def test_unknown_links_and_forms_without_their_token_are_refused(app, client, ma
     staff = app.test_client(user=make.user("officer"))
     assert staff.post("/notifications/calendar").status_code == 400
     assert db.session.scalar(sa.select(sa.func.count(CalendarFeed.id))) == 0
+
+
+def test_the_feeds_links_point_into_the_base_url_whatever_host_was_asked(app, page_client, client, make, deadline, at):
+    # A calendar reads the feed outside the browser: its links come from CASEWORK_BASE_URL, as an
+    # email's do, never from the Host header a request named.
+    base = app.config["CASEWORK"]["BASE_URL"].rstrip("/")
+    hostile = "http://evil.example"
+    officer = make.user("officer")
+    deadline(officer, date(2026, 4, 20), title="Call back", kind="action.due")
+    with at(2026, 4, 8, 9, 0):
+        staff = page_client(officer)
+        path = _make_link(staff)
+        response = client.get(path, base_url=hostile)
+    assert response.status_code == 200
+    urls = [str(e["url"]) for e in Calendar.from_ical(response.data).walk("VEVENT")]
+    assert urls and all(url.startswith(base + "/") for url in urls)
+    assert b"evil.example" not in response.data

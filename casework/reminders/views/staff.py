@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit
+from casework.core.links import external_url
 from casework.core.permissions import signed_in
 from casework.core.time import today
 from casework.reminders import calendar, services
@@ -88,7 +89,8 @@ def create_calendar_link():
     token = calendar.create_link(user)
     record(user, AuditAction.update, user, "Created a new private calendar link")
     commit()
-    feed_url = url_for("public.calendar.feed", token=token, _external=True)
+    # Read outside the browser, by a calendar: under CASEWORK_BASE_URL, whatever Host the request named.
+    feed_url = external_url("public.calendar.feed", token=token)
     form = NotificationSettingsForm(data={"delivery": "digest_only" if user.is_digest_only else "each"})
     return _settings_page(form, feed_url=feed_url)
 

@@ -15,6 +15,7 @@ from flask_login import current_user
 from casework.core.db import commit
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.links import external_url
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.reports import policies, queries, services
@@ -229,7 +230,7 @@ def pdf():
         tables=tables(report, **_names()),
         area_header=AREA_HEADER,
         area_rows=area_table(report),
-        page_url=url_for("staff.reports.index", _external=True, **_query(report)),
+        page_url=external_url("staff.reports.index", **_query(report)),
         prepared_on=today(),
     )
     return file_response(to_pdf(html, REPORT_CSS), f"{_file_stem(report)}.pdf", "application/pdf")
