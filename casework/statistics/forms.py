@@ -48,7 +48,8 @@ class PublishForm(PeriodForm):
         validators=[Optional(), Length(max=2000, message="The note must be 2000 characters or fewer.")],
     )
     publish_extras = BooleanField(
-        "Publish the extra figures too (channels, decisions by basis, appeals, withdrawn and pending, median days)"
+        "Publish the extra figures too (channels, decisions by basis, appeals, withdrawn and pending, median days)",
+        description="Only for a year with at least 5 applications: with fewer they could identify an applicant.",
     )
 
 

@@ -331,6 +331,11 @@ def _clean_note(note: str | None) -> str | None:
     return note or None
 
 
+#: The optional figures (channels, bases, appeals, median days) are published only for a period with
+#: at least this many applications: with fewer, they tell how one applicant applied and was decided.
+MIN_APPLICATIONS_FOR_EXTRAS = 5
+
+
 def publish(
     actor: Any,
     area: Area,
@@ -354,6 +359,10 @@ def publish(
             field="note",
         )
     moment = now()
+    figures = compute_area_figures(area.id, period_start, period_end)
+    # The four statutory figures are published whatever their size (the law asks for them); the
+    # optional ones only when they cannot single out an applicant (the answer's extras_published says).
+    publish_extras = publish_extras and (figures.get("applications") or 0) >= MIN_APPLICATIONS_FOR_EXTRAS
     snapshot = StatisticsSnapshot(
         area=area,
         period_start=period_start,
@@ -361,7 +370,7 @@ def publish(
         status=SnapshotStatus.published,
         source=SnapshotSource.compiled,
         version=version,
-        figures=compute_area_figures(area.id, period_start, period_end),
+        figures=figures,
         compiled_at=moment,
         compiled_by_id=actor.id,
         published_at=moment,

@@ -93,5 +93,6 @@ def test_the_feeds_links_point_into_the_base_url_whatever_host_was_asked(app, pa
         response = client.get(path, base_url=hostile)
     assert response.status_code == 200
     urls = [str(e["url"]) for e in Calendar.from_ical(response.data).walk("VEVENT")]
-    assert urls and all(url.startswith(base + "/") for url in urls)
+    assert urls
+    assert all(url.startswith(base + "/") for url in urls)
     assert b"evil.example" not in response.data

@@ -87,7 +87,8 @@ def test_json_has_one_item_per_area_and_period_with_the_latest_version(client, p
     ) == ("Bolsover", "2026-03-31", 2, 0, 1, 1)
     assert bolsover["published_at"].startswith("2026-04-0")
     assert bolsover["note"] == "A letter received on 31 March was added."
-    assert bolsover["applications_online"] == 2  # extras published by choice
+    # Asked for, but two applications are too few: how each applied would be told.
+    assert bolsover["applications_online"] is None
     assert items[2]["applications_online"] is None  # NED did not choose to publish them
     assert items[0]["entered_by_hand"] is True
 
@@ -104,6 +105,30 @@ def test_csv_has_the_same_columns_and_rows(client, published):
     assert len(rows) == 1 + len(json_items)
     assert rows[2][:9] == ["BOL", "Bolsover", "2025-04-01", "2026-03-31", "2", "0", "1", "1", "2"]
     assert rows[3][PUBLIC_COLUMNS.index("applications_online")] == ""
+
+
+def test_the_optional_figures_are_published_only_from_five_applications(client, area_staff, records, page_client):
+    bolsover = area_staff("BOL")
+    for day in (2, 3, 4, 5):
+        records.application(bolsover["area"], date(2025, 6, day))
+    with time_machine.travel(date(2026, 4, 2)):
+        four = services.publish(
+            bolsover["manager"], bolsover["area"], date(2025, 4, 1), date(2026, 3, 31), publish_extras=True
+        )
+        records.application(bolsover["area"], date(2025, 6, 6))
+        five = services.publish(
+            bolsover["manager"],
+            bolsover["area"],
+            date(2025, 4, 1),
+            date(2026, 3, 31),
+            note="A fifth application was entered late.",
+            publish_extras=True,
+        )
+    db.session.commit()
+    assert (four.figures["applications"], four.extras_published) == (4, False)
+    assert (five.figures["applications"], five.extras_published) == (5, True)
+    [item] = client.get("/statistics/BOL.json").get_json()["items"]
+    assert item["applications_online"] == 5
 
 
 def test_a_cell_that_a_spreadsheet_would_read_as_a_formula_is_escaped(client, area_staff, records):
@@ -274,6 +299,10 @@ def test_publish_from_the_page_and_a_correction_without_a_note_is_refused(page_c
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.max(StatisticsSnapshot.version))) == 3
+    # Two applications: the extra figures asked for are not published, and the page says why.
+    extras = {**form, "note": "Published again with the extras.", "publish_extras": "y"}
+    page = client.post("/reports/statistics/publish", data=extras, follow_redirects=True).get_data(as_text=True)
+    assert "The optional figures were not published: with fewer than 5 applications" in page
 
 
 def test_coordinators_cannot_publish_from_the_page(page_client, published):

@@ -234,6 +234,12 @@ def publish():
         "is published.",
         "success",
     )
+    if form.publish_extras.data and not snapshot.extras_published:
+        flash(
+            f"The optional figures were not published: with fewer than {services.MIN_APPLICATIONS_FOR_EXTRAS} "
+            "applications they could identify an applicant.",
+            "important",
+        )
     return redirect(
         url_for(
             "staff.statistics.index",
