@@ -61,6 +61,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: X-Forwarded-For. 0: the client's address is the TCP peer and forwarded headers are ignored.
         "TRUSTED_PROXIES": 0,
         "SESSION_IDLE_MINUTES": 30,
+        #: A page session ends this long after signing in, however busy (the idle timeout aside).
+        "SESSION_MAX_HOURS": 12,
         "API_TOKEN_HOURS": 8,
         #: Days a finished background job (a partnership report, a compilation of the statistics) is
         #: kept after it finished, for its page and its API poll; then the daily sweep deletes it.
@@ -308,6 +310,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("TRUSTED_PROXIES", 0, 10),
         ("SMTP_PORT", 1, 65535),
         ("SESSION_IDLE_MINUTES", 1, 24 * 60),
+        ("SESSION_MAX_HOURS", 1, 24 * 7),
         ("API_TOKEN_HOURS", 1, 24 * 30),
         ("JOB_RETENTION_DAYS", 1, 366),
         ("IMPORT_MAX_MB", 1, 1024),

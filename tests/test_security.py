@@ -125,6 +125,31 @@ def test_the_idle_timeout_signs_out_after_the_configured_minutes_and_not_before(
         assert client.get("/").headers["Location"].startswith("/sign-in")
 
 
+def test_a_busy_session_still_ends_its_lifetime_after_signing_in(
+    app: Flask, make: Any, page_client: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setitem(app.config["CASEWORK"], "SESSION_MAX_HOURS", 1)
+    minutes = app.config["CASEWORK"]["SESSION_IDLE_MINUTES"]
+    user = make.user("officer")
+    start = datetime.now(UTC) + timedelta(days=1)
+    with time_machine.travel(start, tick=False) as clock:
+        client = page_client(user)
+        assert client.get("/").status_code == 200
+        # Busy all along (a request well inside every idle period) until the hour is up.
+        moment = start
+        while moment + timedelta(minutes=minutes / 2) <= start + timedelta(hours=1):
+            moment += timedelta(minutes=minutes / 2)
+            clock.move_to(moment)
+            assert client.get("/").status_code == 200
+        clock.move_to(start + timedelta(hours=1, seconds=1))
+        response = client.get("/")
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/sign-in")
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "signed out because you signed in more than 1 hour ago" in page
+        assert client.get("/").headers["Location"].startswith("/sign-in")
+
+
 # --- signing in and out ---------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,8 @@ def sign_in(user: User) -> None:
     session.clear()
     login_user(user)
     session[SESSION_KEY] = start(user)
+    # When the session began, for its absolute lifetime (casework.core.security): signed in the cookie.
+    session["signed_in_at"] = int(time.time())
     session.permanent = True
 
 

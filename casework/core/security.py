@@ -21,6 +21,11 @@ def idle_seconds() -> int:
     return int(current_app.config["CASEWORK"]["SESSION_IDLE_MINUTES"]) * 60
 
 
+def lifetime_seconds() -> int:
+    """How long a page session lasts after signing in, however busy (``CASEWORK_SESSION_MAX_HOURS``)."""
+    return int(current_app.config["CASEWORK"]["SESSION_MAX_HOURS"]) * 3600
+
+
 def warning_seconds() -> int:
     """How long before the idle timeout the page warns (templates/layouts/_timeout_warning.html)."""
     return min(WARNING_SECONDS, idle_seconds() // 2)
@@ -107,15 +112,26 @@ def init_security(app: Flask) -> None:
         limit = idle_seconds()
         now = int(time.time())
         last_seen = session.get("last_seen", now)
-        if now - last_seen > limit:
+        # A session kept busy still ends: a shared computer left signed in all day is not left open for
+        # ever (a session from before this rule starts counting now).
+        signed_in_at = session.setdefault("signed_in_at", now)
+        if now - last_seen > limit or now - signed_in_at > lifetime_seconds():
             from casework.accounts import sessions
             from casework.core.db import commit
 
+            inactive = now - last_seen > limit
             sessions.end_current()  # on the server too: the cookie opens nothing from now on
             commit()
             logout_user()
             session.clear()
-            flash("You were signed out because you were inactive. Sign in again to continue.", "important")
+            hours = lifetime_seconds() // 3600
+            flash(
+                "You were signed out because you were inactive. Sign in again to continue."
+                if inactive
+                else f"You were signed out because you signed in more than {hours} hour{'s' if hours != 1 else ''} "
+                "ago. Sign in again to continue.",
+                "important",
+            )
             return redirect(url_for("staff.accounts.sign_in", next=request.full_path.rstrip("?")))
         if getattr(current_app.view_functions.get(request.endpoint or ""), _KEEPS_IDLE_TIME, False):
             return None
