@@ -105,11 +105,8 @@ def _sync_deadline(
         if owner_id is None:
             # Unassigned Case Review actions are owned by whoever their deadline was given to (the
             # area's coordinator): keep that owner rather than leave the deadline with nobody.
-            owner_id = db.session.scalar(
-                sa.select(Deadline.owner_id).where(
-                    Deadline.subject_type == SUBJECT_TYPE, Deadline.subject_id == action.id, Deadline.kind == DUE_KIND
-                )
-            )
+            row = deadline_of(action)
+            owner_id = row.owner_id if row is not None else None
         set_deadline(
             subject_type=SUBJECT_TYPE,
             subject_id=action.id,
