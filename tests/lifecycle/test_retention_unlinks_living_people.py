@@ -194,3 +194,36 @@ def test_an_anonymised_case_keeps_no_link_to_anyone_who_lives_on(app, world, api
         text = home.get_data(as_text=True)
         assert next_step not in text
         assert reference not in text
+
+
+def test_a_person_kept_past_the_case_and_put_on_a_new_case_is_unlinked_by_the_next_run(world, api_client, make):
+    """With people kept longer than cases, the case is anonymised while its people are on no other
+    case: they keep their links (they reach their own retention date through them). Put on a new case
+    later, they live on, and the next run takes them off the anonymised case."""
+    from casework.accounts.models import Area
+    from casework.accounts.services import update_area_settings
+    from casework.cases.models import Case, CaseParty, PartyRole, Person
+    from casework.data_protection.tasks import apply_retention
+
+    planted = plant(world, api_client, make)
+    case_id, victim = planted.case_id, planted.victim_id
+    update_area_settings(None, db.session.get(Area, world.area.id), {"retention.person_years": 9}, date(2026, 1, 1))
+    db.session.commit()
+
+    with time_machine.travel(RETENTION, tick=False):
+        apply_retention()
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(Case, case_id).anonymised_at is not None
+        assert db.session.get(Person, victim).anonymised_at is None
+        # On no kept case: still linked, so her own retention date comes through the case.
+        assert "case_parties.person_id" in links(case_id, {victim})
+
+    with time_machine.travel(RETENTION + timedelta(days=30), tick=False):
+        db.session.add(CaseParty(case_id=world.case.id, person_id=victim, role=PartyRole.victim))
+        db.session.commit()
+        apply_retention()
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(Person, victim).anonymised_at is None
+        assert links(case_id, {victim}) == {}
