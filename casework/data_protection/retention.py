@@ -141,18 +141,29 @@ def unlink_living_people(report: lifecycle.RetentionReport) -> dict[str, list[in
     done: dict[str, list[int]] = {}
     for column in person_columns(db.metadata):
         table = column.table
+        if not isinstance(table, sa.Table):
+            continue
+        owned = owned_by_cases(table, anonymised)
         mapper = mappers.get(table)
-        if mapper is None or not isinstance(table, sa.Table):
+        if mapper is None:
+            # A table no model maps (an association table): changed as a table, and nothing to list.
+            if owned is not None:
+                linked = sa.and_(owned, column.in_(living))
+                statement = sa.update(table).values({column.name: None}) if column.nullable else sa.delete(table)
+                db.session.execute(statement.where(linked))
+            for reference in case_references(table):
+                db.session.execute(
+                    sa.update(table).where(reference.in_(anonymised), column.in_(living)).values({reference.name: None})
+                )
             continue
         model, key = mapper.class_, mapper.get_property_by_column(column).key
-        owned = owned_by_cases(table, anonymised)
         if owned is not None:
             for row in db.session.scalars(sa.select(model).where(owned, column.in_(living))):
                 if column.nullable:
                     setattr(row, key, None)
                 else:
                     db.session.delete(row)
-                done.setdefault(table.name, []).append(row.id)
+                done.setdefault(table.name, []).extend(mapper.primary_key_from_instance(row))
             continue
         for reference in case_references(table):
             attribute = mapper.get_property_by_column(reference).key
