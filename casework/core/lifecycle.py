@@ -55,7 +55,9 @@ case_anonymised = _signals.signal(
     "case-anonymised",
     doc="""A case reached its retention date and its own fields were anonymised. ``case``, ``report`` (a
     ``RetentionReport``). Every domain anonymises its part of the case and lists what it anonymised
-    with ``report.add(table, ids)``.""",
+    with ``report.add(table, ids)``. Links to people who live on in the service are not the
+    receivers' to sever: the retention run does that for every table once every due case has been
+    anonymised (``data_protection.retention.unlink_living_people``).""",
 )
 person_anonymised = _signals.signal(
     "person-anonymised",

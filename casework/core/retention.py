@@ -58,3 +58,46 @@ def anonymise(obj: Any) -> None:
         if isinstance(value, dict) and isinstance(getattr(obj, attribute), list):
             value = []
         setattr(obj, attribute, value)
+
+
+# --- links to people from an anonymised case's records ---------------------------------------------
+
+
+def person_columns(metadata: sa.MetaData) -> list[sa.Column[Any]]:
+    """Every column of every table (but ``people`` itself) that refers to a person (``people.id``),
+    found from the metadata: a table added later is included without being listed."""
+    return [
+        fk.parent
+        for table in metadata.sorted_tables
+        if table.name != "people"
+        for fk in sorted(table.foreign_keys, key=lambda fk: fk.parent.name)
+        if fk.column.table.name == "people"
+    ]
+
+
+def owned_by_cases(table: sa.Table, cases: Any, seen: frozenset[str] = frozenset()) -> Any | None:
+    """A condition on ``table``'s rows: they belong to one of the cases ``cases`` selects (a SELECT of
+    case ids), through a column that must name a case (``case_id NOT NULL``) or a parent row that must
+    belong to one (a complaint through its incident). None when the table's rows belong to no case
+    (a person's own records, whose nullable references to a case are references, not ownership)."""
+    for fk in sorted(table.foreign_keys, key=lambda fk: fk.parent.name):
+        column, target = fk.parent, fk.column.table
+        if column.nullable:
+            continue
+        if target.name == "cases":
+            return column.in_(cases)
+        if target.name in seen or target is table or not isinstance(target, sa.Table):
+            continue
+        parent = owned_by_cases(target, cases, seen | {table.name})
+        if parent is not None:
+            return column.in_(sa.select(fk.column).where(parent))
+    return None
+
+
+def case_references(table: sa.Table) -> list[sa.Column[Any]]:
+    """The nullable columns of ``table`` that name a case (a reference, which may be set to null)."""
+    return [
+        fk.parent
+        for fk in sorted(table.foreign_keys, key=lambda fk: fk.parent.name)
+        if fk.column.table.name == "cases" and fk.parent.nullable
+    ]

@@ -6,7 +6,8 @@ This module decides what is due (cases closed longer ago than their area's case 
 of whose cases closed longer ago than the person period) and sends the lifecycle events; each domain's
 receivers do the anonymising (``casework.core.lifecycle``): ``case_anonymised`` and
 ``person_anonymised`` for each record, then ``records_anonymised`` once, for the audit log and the
-outbox to erase what is about every record listed.
+outbox to erase what is about every record listed. Between the two, ``unlink_living_people`` severs,
+in one place for every domain, the links from anonymised cases' records to anyone who lives on.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from casework.accounts.services import area_settings
 from casework.cases import settings as case_settings
 from casework.cases.models import Case, CaseParty, CaseStatus, Person
 from casework.core import lifecycle
+from casework.core.db import Base
+from casework.core.retention import case_references, owned_by_cases, person_columns
 from casework.core.time import now, today
 from casework.data_protection.models import RetentionRun
 from casework.extensions import db
@@ -78,6 +81,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
     lifecycle.send(lifecycle.retention_run, on=on, report=report)
     for case in due_cases(on):
         lifecycle.send(lifecycle.case_anonymised, case=case, report=report)
+    unlink_living_people(report)
     for person in due_people(on):
         former = lifecycle.FormerIdentity(
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
@@ -103,6 +107,75 @@ def apply_retention(on: date | None = None) -> RetentionRun:
     db.session.add(run)
     db.session.flush()
     return run
+
+
+def living_people() -> sa.Select[tuple[int]]:
+    """The people who live on in the service: not anonymised, and a party to a case not anonymised."""
+    kept_cases = sa.select(Case.id).where(Case.anonymised_at.is_(None))
+    return sa.select(Person.id).where(
+        Person.anonymised_at.is_(None),
+        Person.id.in_(sa.select(CaseParty.person_id).where(CaseParty.case_id.in_(kept_cases))),
+    )
+
+
+def unlink_living_people(report: lifecycle.RetentionReport) -> dict[str, list[int]]:
+    """An anonymised case leads to no one who lives on in the service, and no one who lives on leads
+    to it. Run after every due case has been anonymised, over every anonymised case (a person on one
+    when it was anonymised may since have been added to a new case), for every column that refers to a
+    person, found from the metadata (so a domain added later cannot forget):
+
+    - a row that belongs to an anonymised case (``casework.core.retention.owned_by_cases``: a party, a
+      complaint, a risk assessment's victim, an intervention's subject, a second-report task, a victim's
+      diary entry) and names a living person loses the link: a nullable column is set to null (the
+      record stays, for the counts); a row that is nothing without its person (a party, a second-report
+      task, a diary entry, all already anonymised) is deleted;
+    - a living person's own row that names an anonymised case in a nullable column (the threshold
+      watch's task case) no longer names it.
+
+    A person on no case that is kept keeps their links: they reach their own retention date through
+    their party rows and are anonymised then. Answers table -> ids of the anonymised cases' rows
+    unlinked or deleted, also listed in ``report`` (the audit log erases what is about them)."""
+    anonymised = sa.select(Case.id).where(Case.anonymised_at.is_not(None))
+    living = living_people()
+    mappers = {m.local_table: m for m in Base.registry.mappers}
+    done: dict[str, list[int]] = {}
+    for column in person_columns(db.metadata):
+        table = column.table
+        if not isinstance(table, sa.Table):
+            continue
+        owned = owned_by_cases(table, anonymised)
+        mapper = mappers.get(table)
+        if mapper is None:
+            # A table no model maps (an association table): changed as a table, and nothing to list.
+            if owned is not None:
+                linked = sa.and_(owned, column.in_(living))
+                statement = sa.update(table).values({column.name: None}) if column.nullable else sa.delete(table)
+                db.session.execute(statement.where(linked))
+            for reference in case_references(table):
+                db.session.execute(
+                    sa.update(table).where(reference.in_(anonymised), column.in_(living)).values({reference.name: None})
+                )
+            continue
+        model, key = mapper.class_, mapper.get_property_by_column(column).key
+        if owned is not None:
+            for row in db.session.scalars(sa.select(model).where(owned, column.in_(living))):
+                if column.nullable:
+                    setattr(row, key, None)
+                else:
+                    db.session.delete(row)
+                done.setdefault(table.name, []).extend(mapper.primary_key_from_instance(row))
+            continue
+        for reference in case_references(table):
+            attribute = mapper.get_property_by_column(reference).key
+            for row in db.session.scalars(sa.select(model).where(reference.in_(anonymised), column.in_(living))):
+                setattr(row, attribute, None)
+    db.session.flush()
+    # Pages read in the same session see the parties as they now are.
+    for case in [obj for obj in db.session.identity_map.values() if isinstance(obj, Case)]:
+        db.session.expire(case, ["parties"])
+    for table_name, ids in done.items():
+        report.add(table_name, ids)
+    return done
 
 
 def runs(limit: int = 50) -> list[RetentionRun]:

@@ -27,6 +27,6 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.complaint_recorded, receivers.on_complaint_recorded)
     domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
-    domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.records_anonymised, receivers.on_records_anonymised)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)

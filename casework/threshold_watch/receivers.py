@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
-from casework.extensions import db
 from casework.threshold_watch import services
-from casework.threshold_watch.models import WatchEntry
 
 
 def on_complaint_recorded(app: Any, *, person_ids: Any, **kwargs: Any) -> None:
@@ -26,11 +22,11 @@ def on_case_reopened(_app: Any, *, case: Any, **_: Any) -> None:
     services.rearm_tasks(case)
 
 
-def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
-    # The case's complaints no longer name anyone: its victims are evaluated again without it.
-    people = set(db.session.scalars(sa.select(WatchEntry.person_id).where(WatchEntry.task_case_id == case.id)))
-    if people:
-        services.evaluate_people(sorted(people))
+def on_records_anonymised(_app: Any, *, report: Any, **_: Any) -> None:
+    # Once the run has anonymised every due case and severed their links to the people who live on
+    # (receivers of ``case_anonymised`` run in no fixed order, so not before): the victims whose
+    # entries count one of those cases are evaluated again without it.
+    services.evaluate_after_retention(report.items.get("cases", ()))
 
 
 def on_person_merged(_app: Any, *, merge: Any, **_: Any) -> None:

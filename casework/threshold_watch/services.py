@@ -804,6 +804,22 @@ def rearm_tasks(case: Case) -> int:
     return len(rows)
 
 
+def evaluate_after_retention(case_ids: Iterable[int]) -> PassReport | None:
+    """Evaluate again every victim whose entry counts one of ``case_ids`` (cases a retention run
+    anonymised) or names one for the tell-the-victim task: their entries no longer list or count it."""
+    anonymised = {int(i) for i in case_ids}
+    if not anonymised:
+        return None
+    people = {
+        person_id
+        for person_id, listed, task_case_id in db.session.execute(
+            sa.select(WatchEntry.person_id, WatchEntry.case_ids, WatchEntry.task_case_id)
+        )
+        if task_case_id in anonymised or anonymised.intersection(listed or ())
+    }
+    return evaluate_people(sorted(people)) if people else None
+
+
 def forget_person(person_id: int) -> list[int]:
     """Remove a person's entries (anonymised, or merged into another record) and cancel their tasks."""
     entries = list(db.session.scalars(sa.select(WatchEntry).where(WatchEntry.person_id == person_id)))

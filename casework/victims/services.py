@@ -719,11 +719,21 @@ def accept_entry(actor: Any, case: Case, entry: DiaryEntry) -> DiaryEntry:
 
 
 def anonymise_case_diary(case_id: int, report: Any) -> None:
+    """The case's diary entries lose what they say, and a victim's page loses the next step written
+    on the case. (A victim who lives on in another case loses the entries themselves, with every other
+    link from the case to them: ``data_protection.retention.unlink_living_people``.)"""
     from casework.core.retention import anonymise
 
     rows = list(db.session.scalars(sa.select(DiaryEntry).where(DiaryEntry.case_id == case_id)))
     for row in rows:
         anonymise(row)
+    # The next step an officer wrote on the case is about the case: it goes with it, from the page of
+    # a victim who lives on in another case as from anyone's.
+    accesses = list(db.session.scalars(sa.select(VictimAccess).where(VictimAccess.next_step_case_id == case_id)))
+    for access in accesses:
+        access.next_step = None
+        access.next_step_on = None
+        access.next_step_case_id = None
     db.session.flush()
     report.add(DiaryEntry.__tablename__, [r.id for r in rows])
 

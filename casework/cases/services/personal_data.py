@@ -160,8 +160,9 @@ def anonymise_case(case: Case, report: Any) -> None:
         )
         # The other case a link names is a detail too: the timeline would name it in place of the summary.
         event.related_case_id = None
+    # Its parties and complaints keep naming their people here: the links to anyone who lives on in
+    # the service are severed for every domain at once (``data_protection.retention.unlink_living_people``).
     parties = db.session.scalars(sa.select(CaseParty.id).where(CaseParty.case_id == case.id)).all()
-    _detach_living_people(case, complaints)
     db.session.flush()
     report.add("cases", [case.id])
     report.add("incidents", [i.id for i in incidents])
@@ -173,42 +174,6 @@ def anonymise_case(case: Case, report: Any) -> None:
     report.add("case_parties", parties)
     report.case_references.append(case.reference)
     record(None, AuditAction.anonymise, case, f"Anonymised case {case.reference} under the retention policy")
-
-
-def _detach_living_people(case: Case, complaints: list[Complaint]) -> None:
-    """An anonymised case names nobody who lives on in the service: a person who is still on another
-    case not anonymised (open, or closed within its period) loses their party row on this one (so the
-    case page, the person page, the case search through ``case_parties.person_name`` and the person's
-    subject access export no longer put them on it) and their complaints on it lose their complainant.
-    A person on no other such case keeps the row: they reach their own retention date through it (in
-    the same run, with equal periods), and are anonymised then."""
-    other_cases = sa.select(CaseParty.person_id).where(
-        CaseParty.case_id != case.id,
-        CaseParty.case_id.in_(sa.select(Case.id).where(Case.anonymised_at.is_(None))),
-    )
-    living = set(
-        db.session.scalars(
-            sa.select(Person.id).where(
-                Person.anonymised_at.is_(None),
-                sa.or_(
-                    Person.id.in_(sa.select(CaseParty.person_id).where(CaseParty.case_id == case.id)),
-                    Person.id.in_({c.complainant_person_id for c in complaints if c.complainant_person_id}),
-                ),
-                Person.id.in_(other_cases),
-            )
-        )
-    )
-    if not living:
-        return
-    for party in db.session.scalars(
-        sa.select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.person_id.in_(living))
-    ):
-        db.session.delete(party)
-    for complaint in complaints:
-        if complaint.complainant_person_id in living:
-            complaint.complainant_person_id = None
-    db.session.flush()
-    db.session.expire(case, ["parties"])
 
 
 def anonymise_person(person: Person, report: Any) -> None:
