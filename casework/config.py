@@ -63,6 +63,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_IDLE_MINUTES": 30,
         #: A page session ends this long after signing in, however busy (the idle timeout aside).
         "SESSION_MAX_HOURS": 12,
+        #: A victim often signs in to the victim page (/my-case) on a shared or family phone and may not
+        #: sign out: their session ends after this many minutes without a request (or
+        #: SESSION_IDLE_MINUTES, when that is shorter), and this many hours after signing in, however busy.
+        "VICTIM_SESSION_IDLE_MINUTES": 20,
+        "VICTIM_SESSION_MAX_HOURS": 2,
         "API_TOKEN_HOURS": 8,
         #: Days a finished background job (a partnership report, a compilation of the statistics) is
         #: kept after it finished, for its page and its API poll; then the daily sweep deletes it.
@@ -311,6 +316,8 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("SMTP_PORT", 1, 65535),
         ("SESSION_IDLE_MINUTES", 1, 24 * 60),
         ("SESSION_MAX_HOURS", 1, 24 * 7),
+        ("VICTIM_SESSION_IDLE_MINUTES", 1, 24 * 60),
+        ("VICTIM_SESSION_MAX_HOURS", 1, 24),
         ("API_TOKEN_HOURS", 1, 24 * 30),
         ("JOB_RETENTION_DAYS", 1, 366),
         ("IMPORT_MAX_MB", 1, 1024),

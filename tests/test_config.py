@@ -44,6 +44,17 @@ def test_a_valid_production_environment_starts(environment: pytest.MonkeyPatch) 
     assert app.jinja_env.auto_reload is False
 
 
+def test_the_victim_page_session_limits_default_to_20_minutes_and_2_hours_and_are_read(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    settings = create_app().config["CASEWORK"]
+    assert (settings["VICTIM_SESSION_IDLE_MINUTES"], settings["VICTIM_SESSION_MAX_HOURS"]) == (20, 2)
+    environment.setenv("CASEWORK_VICTIM_SESSION_IDLE_MINUTES", " 10 ")
+    environment.setenv("CASEWORK_VICTIM_SESSION_MAX_HOURS", "24")
+    settings = create_app().config["CASEWORK"]
+    assert (settings["VICTIM_SESSION_IDLE_MINUTES"], settings["VICTIM_SESSION_MAX_HOURS"]) == (10, 24)
+
+
 def test_a_bare_postgresql_url_uses_psycopg_3(environment: pytest.MonkeyPatch) -> None:
     environment.setenv("CASEWORK_DATABASE_URL", "postgres://casework:secret@127.0.0.1:1/casework")
     app = create_app()
@@ -117,6 +128,14 @@ def test_a_migration_url_for_another_database_is_refused(
         ("SMTP_PORT", "65536", "CASEWORK_SMTP_PORT must be between 1 and 65535, not 65536"),
         ("SESSION_IDLE_MINUTES", "0", "CASEWORK_SESSION_IDLE_MINUTES must be between 1 and 1440, not 0"),
         ("SESSION_IDLE_MINUTES", "half an hour", "CASEWORK_SESSION_IDLE_MINUTES must be a whole number"),
+        ("VICTIM_SESSION_IDLE_MINUTES", "0", "CASEWORK_VICTIM_SESSION_IDLE_MINUTES must be between 1 and 1440, not 0"),
+        (
+            "VICTIM_SESSION_IDLE_MINUTES",
+            "20m",
+            "CASEWORK_VICTIM_SESSION_IDLE_MINUTES must be a whole number, not '20m'",
+        ),
+        ("VICTIM_SESSION_MAX_HOURS", "25", "CASEWORK_VICTIM_SESSION_MAX_HOURS must be between 1 and 24, not 25"),
+        ("VICTIM_SESSION_MAX_HOURS", "two", "CASEWORK_VICTIM_SESSION_MAX_HOURS must be a whole number, not 'two'"),
         ("SMTP_USE_TLS", "maybe", "CASEWORK_SMTP_USE_TLS must be true or false, not 'maybe'"),
         ("SECRET_KEY", "", "CASEWORK_SECRET_KEY is not set"),
         ("SECRET_KEY", "short", "CASEWORK_SECRET_KEY must be at least 32 characters long in production"),

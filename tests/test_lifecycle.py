@@ -12,7 +12,7 @@ from casework.extensions import db
 
 #: Which domains must receive which event (the issue's list, and what each holds).
 EXPECTED = {
-    lifecycle.case_closed: {"reminders", "actions"},
+    lifecycle.case_closed: {"reminders", "actions", "threshold_watch"},
     lifecycle.case_reopened: {"reminders", "risk", "interventions"},
     lifecycle.retention_run: {"community_triggers", "notifications"},
     lifecycle.case_anonymised: {"cases", "actions", "risk", "interventions", "community_triggers", "reminders"},

@@ -25,9 +25,10 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, current_app, g, render_template, request, session
+from flask import Response, current_app, g, render_template, request, session, url_for
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -83,26 +84,47 @@ def _failed(_response: Response) -> bool:
 
 
 def _minutes(request_limit: RequestLimit) -> int:
-    return max(1, math.ceil((request_limit.reset_at - time.time()) / 60))
+    # From the window's own end (``reset_at`` adds a second to it): a 15-minute lock says 15 minutes.
+    return max(1, math.ceil((request_limit.window[0] - time.time()) / 60))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an attempt was refused: how long to wait, and whether it is the account's own limit (the
+    account is locked, wherever its password is given) or the client address's."""
+
+    minutes: int
+    account_locked: bool
+
+    @property
+    def wait(self) -> str:
+        return f"{self.minutes} minute{'s' if self.minutes != 1 else ''}"
 
 
 def _refused(request_limit: RequestLimit) -> Response | None:
-    """The answer to an attempt over a limit: the sign-in page (or JSON) saying how long to wait."""
-    minutes = _minutes(request_limit)
-    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    """The answer to an attempt over a limit, saying how long to wait where it was made: JSON for the
+    API, the page asking for the password again (``CONFIRMS_PASSWORD``) in its own words, else the
+    sign-in page."""
+    refusal = Refusal(_minutes(request_limit), request_limit.request_args[-1] == ACCOUNT_SCOPE)
     if request.path.startswith("/api/"):
         from casework.core.errors import json_error
 
-        response = json_error(429, message=f"Too many failed attempts. Try again in {wait}.")
+        return json_error(429, message=f"Too many failed attempts. Try again in {refusal.wait}.")
+    if request.endpoint in CONFIRMS_PASSWORD:
+        from casework.accounts.views.staff import confirm_refused
+
+        html = confirm_refused(request.endpoint, refusal)
     else:
         from casework.accounts.forms import SignInForm
 
         form: FlaskForm = SignInForm(formdata=None)
-        message = f"Too many failed attempts to sign in. Wait {wait} and try again."
+        message = f"Too many failed attempts to sign in. Wait {refusal.wait} and try again."
         form.form_errors.append(message)
-        html = render_template("accounts/sign_in.html", form=form, title="Sign in")
-        response = current_app.response_class(html, status=429, mimetype="text/html")
-    return response
+        # Refused on the code page, the form still signs in afresh (that page's own form takes a code).
+        sign_in = "staff.accounts.sign_in"
+        action = None if request.endpoint == sign_in else url_for(sign_in)
+        html = render_template("accounts/sign_in.html", form=form, title="Sign in", action=action)
+    return current_app.response_class(html, status=429, mimetype="text/html")
 
 
 _account = limiter.shared_limit(

@@ -34,7 +34,8 @@ case_closed = _signals.signal(
     doc="""A case was closed. ``case``, ``actor``, ``handover`` (a ``CaseHandover``: who takes the work
     that continues, and which ordinary actions are handed over rather than cancelled). Receivers hand
     over statutory deadlines and the chosen actions, cancel the rest with the closure reason, and
-    make sure nothing else of the case is reminded or escalated.""",
+    make sure nothing else of the case is reminded or escalated. Work owed to a person rather than to
+    the case (the threshold watch's tell-the-victim task) moves to their other open case, if any.""",
 )
 case_reopened = _signals.signal(
     "case-reopened",

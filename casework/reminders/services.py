@@ -413,9 +413,34 @@ def cancelled_deadlines(subject_type: str, subject_ids: Any, kind: str, case_id:
     )
 
 
-def rearm(row: Deadline, owner_id: int | None) -> Deadline:
+def stranded_deadlines(subject_type: str, subject_ids: Any, kind: str, case_id: int | None = None) -> list[Deadline]:
+    """The deadlines of ``kind`` of these records (ids, or a select of ids) left on a closed case (on
+    ``case_id`` only, when given) and not done: cancelled by the case's closure, or still open while the
+    closure is being received (receivers run in no fixed order). Work owed to a person rather than to
+    the case, which another of their open cases can take (``rearm(row, owner_id, case_id=...)``)."""
+    from casework.cases.models import Case, CaseStatus
+
+    return list(
+        db.session.scalars(
+            sa.select(Deadline)
+            .join(Case, Case.id == Deadline.case_id)
+            .where(
+                Deadline.subject_type == subject_type,
+                Deadline.subject_id.in_(subject_ids),
+                Deadline.kind == kind,
+                Deadline.status.in_((DeadlineStatus.open, DeadlineStatus.cancelled)),
+                Case.status == CaseStatus.closed,
+                *([Deadline.case_id == case_id] if case_id is not None else []),
+            )
+            .order_by(Deadline.id)
+        )
+    )
+
+
+def rearm(row: Deadline, owner_id: int | None, *, case_id: int | None = None) -> Deadline:
     """Open a cancelled deadline again as it was (its day, title and link), owned by ``owner_id`` and
-    reminded afresh: work a case's closure cancelled that is still owed when it is reopened."""
+    reminded afresh: work a case's closure cancelled that is still owed when it is reopened, or (with
+    ``case_id``) that moves to another open case when its own closes."""
     return set_deadline(
         subject_type=row.subject_type,
         subject_id=row.subject_id,
@@ -423,7 +448,7 @@ def rearm(row: Deadline, owner_id: int | None) -> Deadline:
         title=row.title,
         due=row.due_on if row.due_on is not None else row.due_at,
         owner_id=owner_id,
-        case_id=row.case_id,
+        case_id=row.case_id if case_id is None else case_id,
         is_statutory=row.is_statutory,
         area_id=row.area_id,
         link=row.link,

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     domain.demo(demo.run_pass)
     domain.receive(lifecycle.complaint_recorded, receivers.on_complaint_recorded)
     domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
+    domain.receive(lifecycle.case_closed, receivers.on_case_closed)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.records_anonymised, receivers.on_records_anonymised)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)

@@ -1,5 +1,6 @@
-"""The threshold watch's lifecycle receivers: new complaints are checked at once; anonymised or merged
-people leave the board (they flush, never commit)."""
+"""The threshold watch's lifecycle receivers: new complaints are checked at once; a closing case's
+tell-the-victim task moves to the victim's other open case; anonymised or merged people leave the board
+(they flush, never commit)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,9 @@ def on_person_merged(_app: Any, *, merge: Any, **_: Any) -> None:
 
 def on_person_unmerged(_app: Any, *, merge: Any, **_: Any) -> None:
     services.forget_person(merge.kept_id)
+
+
+def on_case_closed(_app: Any, *, case: Any, **_: Any) -> None:
+    # A victim still owed the telling is owed it on whichever of their cases is open: the task moves
+    # there rather than being cancelled with the case's other work.
+    services.move_tasks_off(case)

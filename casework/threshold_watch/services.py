@@ -43,7 +43,7 @@ from casework.core.db import shared_alias
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.time import today
 from casework.extensions import db
-from casework.reminders.services import close_deadline, open_deadlines
+from casework.reminders.services import close_deadline, open_deadlines, rearm, stranded_deadlines
 from casework.reminders.settings import LEAD_WORKING_DAYS
 from casework.risk.models import RiskAssessment, RiskBand
 from casework.threshold_watch.models import ToldMethod, WatchEntry, WatchPass
@@ -80,13 +80,14 @@ def _months_before(day: date, months: int) -> date:
 @dataclass
 class PassReport:
     """What a pass did: people evaluated, entries found (kept or new), entries written (new or
-    changed), entries removed, tasks raised."""
+    changed), entries removed, tasks raised, tasks moved off a closed case to an open one."""
 
     evaluated: int = 0
     entries: int = 0
     written: int = 0
     removed: int = 0
     tasks_raised: int = 0
+    tasks_moved: int = 0
 
 
 @dataclass
@@ -445,6 +446,7 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
             report.removed += 1
 
     raised: list[tuple[WatchEntry, _Rules]] = []
+    owed: list[tuple[WatchEntry, _VictimCase]] = []
     workings: dict[int, tuple[dict[str, Any], str]] = {}
     for (area_id, person_id), found in results.items():
         evaluation = found["evaluation"]
@@ -495,6 +497,8 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
                 entry.met_on = on
                 if entry.told_on is None and application_id is None:
                     raised.append((entry, rules[area_id]))
+            elif entry.told_on is None and application_id is None and task_case and task_case.status == CaseStatus.open:
+                owed.append((entry, task_case))
         elif entry.met_on is not None:
             entry.met_on = None
             if entry.told_on is None:
@@ -515,7 +519,24 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
                 for entry, area_rules in raised
             ]
         )
+    if owed:
+        report.tasks_moved = _move_stranded_tasks(owed)
     return report
+
+
+def _move_stranded_tasks(owed: Sequence[tuple[WatchEntry, _VictimCase]]) -> int:
+    """The tasks of victims still owed the telling that were left cancelled on a closed case (none of
+    their cases was open when it closed) move to the entry's task case, open now (a victim who reported
+    again on a new case), owned by its officer, due on their day (as ``move_tasks_off``). One
+    statement per chunk of entries."""
+    by_id = {entry.id: case for entry, case in owed}
+    moved = 0
+    for chunk in _chunks(sorted(by_id)):
+        for row in stranded_deadlines(WatchEntry.__tablename__, chunk, TELL_KIND):
+            target = by_id[row.subject_id]
+            rearm(row, target.owner_id, case_id=target.case_id)
+            moved += 1
+    return moved
 
 
 def _latest_complaint_first(cases: Sequence[_VictimCase], complaints: Sequence[_Complaint]) -> list[int]:
@@ -786,19 +807,70 @@ def dump_entry(entry: WatchEntry, person: Person, seen: SeenCases) -> dict[str, 
 # --- lifecycle ---------------------------------------------------------------------------------------
 
 
-def rearm_tasks(case: Case) -> int:
-    """On the case's reopening: the tell-the-victim tasks on it that its closure cancelled are due
-    again, on their day (an overdue one is overdue), owned by the case's officer, for victims who still
-    meet the threshold, have not been told and have no open application (as the pass raises them)."""
-    from casework.reminders.services import cancelled_deadlines, rearm
-
-    still_owed = sa.select(WatchEntry.id).where(
+def _still_owed() -> sa.Select[tuple[int]]:
+    """The entries whose victim is still owed the telling: they meet the threshold, have not been told
+    and have no open application (the entries the pass raises the task for)."""
+    return sa.select(WatchEntry.id).where(
         WatchEntry.met_on.is_not(None),
         WatchEntry.short_by == 0,
         WatchEntry.told_on.is_(None),
         WatchEntry.open_application_id.is_(None),
     )
-    rows = cancelled_deadlines(WatchEntry.__tablename__, still_owed, TELL_KIND, case.id)
+
+
+def _other_open_case(entry: WatchEntry, closing_case_id: int) -> tuple[int, int | None] | None:
+    """(case id, owner id) of the case the entry's task moves to when its case closes: the first of the
+    entry's cases, newest complaint first, that is open and on which the person is still a victim or
+    complainant. The pass's own rule (``_task_case``), so the next pass keeps the task where it is."""
+    candidates = [c for c in entry.case_ids if c != closing_case_id]
+    if not candidates:
+        return None
+    open_cases = dict(
+        db.session.execute(
+            sa.select(Case.id, Case.owner_id)
+            .join(CaseParty, CaseParty.case_id == Case.id)
+            .where(
+                Case.id.in_(candidates),
+                Case.status == CaseStatus.open,
+                Case.anonymised_at.is_(None),
+                CaseParty.person_id == entry.person_id,
+                CaseParty.role.in_(VICTIM_ROLES),
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return next(((c, open_cases[c]) for c in candidates if c in open_cases), None)
+
+
+def move_tasks_off(case: Case) -> int:
+    """On the case's closure: a victim still owed the telling is owed it whichever of their cases is
+    open, so a tell-the-victim task on the closing case moves to the victim's other open case the
+    entry concerns (``_other_open_case``), owned by that case's officer, due on its day (the victim has
+    waited since they met the threshold; an overdue task stays overdue). With no such case, or for a
+    victim already told, the closure cancels it with the case's other work (and reopening the case
+    re-arms it: ``rearm_tasks``). Receivers run in no fixed order: the task is found still open, or
+    already cancelled by the reminders' receiver; either way it ends open on the other case."""
+    moved = 0
+    for row in stranded_deadlines(WatchEntry.__tablename__, _still_owed(), TELL_KIND, case.id):
+        entry = db.session.get(WatchEntry, row.subject_id)
+        target = _other_open_case(entry, case.id) if entry is not None else None
+        if entry is None or target is None:
+            continue
+        entry.task_case_id, owner_id = target
+        rearm(row, owner_id, case_id=entry.task_case_id)
+        moved += 1
+    return moved
+
+
+def rearm_tasks(case: Case) -> int:
+    """On the case's reopening: the tell-the-victim tasks on it that its closure cancelled are due
+    again, on their day (an overdue one is overdue), owned by the case's officer, for victims who still
+    meet the threshold, have not been told and have no open application (as the pass raises them).
+    A task its closure moved to another open case (``move_tasks_off``) stays there: one task."""
+    from casework.reminders.services import cancelled_deadlines
+
+    rows = cancelled_deadlines(WatchEntry.__tablename__, _still_owed(), TELL_KIND, case.id)
     for row in rows:
         rearm(row, case.owner_id or row.owner_id)
     return len(rows)

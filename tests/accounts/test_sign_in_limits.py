@@ -265,3 +265,117 @@ def test_wrong_passwords_given_to_change_the_second_factor_count_toward_the_lock
     assert db.session.get(type(user), user.id).has_second_factor
     [email] = lock_emails()
     assert email.to_address == "holder@example.org"
+
+
+def signed_in_with_second_factor(app: Flask, make: Any) -> Any:
+    """A client signed in (password and code) as a user with a second factor, and the user."""
+    import pyotp
+
+    from casework.accounts import second_factor
+    from casework.core.time import now
+
+    user = make.user("officer", email="holder@example.org")
+    secret = second_factor.new_secret()
+    user.totp_secret = secret
+    user.second_factor_enabled_at = now()
+    db.session.commit()
+    client = app.test_client()
+    assert page_sign_in(client, user.email, TEST_PASSWORD).headers["Location"] == "/sign-in/code"
+    token = csrf_from(client.get("/sign-in/code").get_data(as_text=True))
+    assert client.post("/sign-in/code", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}).status_code == 302
+    return client, user
+
+
+def text_of(response: Any) -> str:
+    """The page's words, whatever the line breaks of its template."""
+    return " ".join(response.get_data(as_text=True).split())
+
+
+CONFIRM_PAGES = [
+    ("/account/second-factor/turn-off", "Turn off the second factor", "Your second factor is still on."),
+    ("/account/second-factor/recovery-codes", "Make new recovery codes", "Your recovery codes have not changed."),
+]
+
+
+@pytest.mark.parametrize(("path", "change", "unchanged"), CONFIRM_PAGES, ids=["turn-off", "recovery-codes"])
+def test_a_locked_account_is_told_so_in_the_words_of_the_page_asking_for_the_password(
+    limited_app, make, path, change, unchanged
+) -> None:
+    app = limited_app(SIGN_IN_ACCOUNT_LIMIT="3 per 15 minutes")
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=1), tick=False):
+        client, user = signed_in_with_second_factor(app, make)
+        token = csrf_from(client.get(path).get_data(as_text=True))
+        statuses = [client.post(path, data={"password": "a guess", "csrf_token": token}).status_code for _ in range(3)]
+        assert statuses == [422, 422, 422]
+
+        refused = client.post(path, data={"password": TEST_PASSWORD, "csrf_token": token})
+        # Signed in they stay.
+        still_signed_in = client.get("/account").status_code
+
+    assert refused.status_code == 429
+    assert still_signed_in == 200
+    minutes = 15
+    text = text_of(refused)
+    assert f'<h1 class="govuk-heading-l">Your account is locked for {minutes} minutes</h1>' in text
+    assert "the wrong password was entered for your account too many times" in text
+    assert change in text
+    assert f"{unchanged} You are still signed in and can carry on using Casework." in text
+    assert f"Wait {minutes} minutes, then try again to {change.lower()}." in text
+    assert "Tell your Casework administrator" in text
+    # Not the sign-in page's form or wording: the user is signed in.
+    assert "Too many failed attempts to sign in" not in text
+    assert 'name="email"' not in text
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).has_second_factor
+
+
+@pytest.mark.parametrize(("path", "change", "unchanged"), CONFIRM_PAGES, ids=["turn-off", "recovery-codes"])
+def test_a_network_over_its_limit_is_told_to_wait_on_the_page_asking_for_the_password(
+    limited_app, make, path, change, unchanged
+) -> None:
+    app = limited_app(SIGN_IN_ADDRESS_LIMIT="2 per 10 minutes")
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=1), tick=False):
+        client, _user = signed_in_with_second_factor(app, make)
+        token = csrf_from(client.get(path).get_data(as_text=True))
+        for _ in range(2):
+            assert api_sign_in(app.test_client(), "someone@example.org", "a guess").status_code == 401
+
+        refused = client.post(path, data={"password": TEST_PASSWORD, "csrf_token": token})
+
+    assert refused.status_code == 429
+    minutes = 10
+    text = text_of(refused)
+    assert f"Wait {minutes} minutes before you try again</h1>" in text
+    assert "too many wrong passwords were entered from your network" in text
+    # The account itself is not locked, and is not said to be.
+    assert "Your account is locked" not in text
+    assert f"{unchanged} You are still signed in" in text
+    assert f"then try again to {change.lower()}." in text
+
+
+def test_refused_on_the_code_page_the_sign_in_form_signs_in_afresh(limited_app, make) -> None:
+    import pyotp
+
+    from casework.accounts import second_factor
+    from casework.core.time import now
+
+    app = limited_app(SIGN_IN_ACCOUNT_LIMIT="2 per hour")
+    user = make.user("officer")
+    user.totp_secret = second_factor.new_secret()
+    user.second_factor_enabled_at = now()
+    db.session.commit()
+    client = app.test_client()
+    assert page_sign_in(client, user.email, TEST_PASSWORD).headers["Location"] == "/sign-in/code"
+    token = csrf_from(client.get("/sign-in/code").get_data(as_text=True))
+    wrong = str((int(pyotp.TOTP(user.totp_secret).now()) + 1) % 1_000_000).zfill(6)
+    for _ in range(2):
+        assert client.post("/sign-in/code", data={"code": wrong, "csrf_token": token}).status_code == 422
+
+    refused = client.post("/sign-in/code", data={"code": wrong, "csrf_token": token})
+
+    assert refused.status_code == 429
+    text = text_of(refused)
+    assert "Too many failed attempts to sign in" in text
+    # The form asks for the email address and password: it posts them to the sign-in page, not back to
+    # the code page (whose own form takes a code).
+    assert '<form method="post" novalidate action="/sign-in">' in text

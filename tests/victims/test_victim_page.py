@@ -461,30 +461,58 @@ def test_a_forged_sign_out_without_the_csrf_token_ends_nothing(app, world, acces
     assert _with_cookie(app, copy).get("/my-case/").status_code == 200
 
 
-def test_a_victim_session_ends_two_hours_after_signing_in_however_active(app, world, access):
-    from casework.victims.views.public import LIFETIME_MINUTES
-
-    victim = _sign_in(app)
+def _lasts_while_active(app, victim, minutes):
+    """Whether the session, used every ten minutes, is still open ``minutes`` after signing in and
+    ends the minute after."""
     start = now()
     # Active every ten minutes: the idle timeout never comes, the lifetime does.
-    for minutes in range(10, LIFETIME_MINUTES + 1, 10):
-        with time_machine.travel(start + timedelta(minutes=minutes)):
-            assert victim.get("/my-case/").status_code == 200, minutes
-    with time_machine.travel(start + timedelta(minutes=LIFETIME_MINUTES + 1)):
+    for moment in range(10, minutes + 1, 10):
+        with time_machine.travel(start + timedelta(minutes=moment)):
+            assert victim.get("/my-case/").status_code == 200, moment
+    with time_machine.travel(start + timedelta(minutes=minutes + 1)):
         answer = victim.get("/my-case/")
     assert answer.status_code == 302
     assert answer.headers["Location"].endswith("/my-case/sign-in")
 
 
-def test_a_victim_session_idle_for_twenty_minutes_ends(app, world, access):
-    from casework.victims.views.public import IDLE_MINUTES
-
-    assert app.config["CASEWORK"]["SESSION_IDLE_MINUTES"] > IDLE_MINUTES  # shorter than staff's
+def test_a_victim_session_ends_two_hours_after_signing_in_however_active(app, world, access):
+    assert app.config["CASEWORK"]["VICTIM_SESSION_MAX_HOURS"] == 2  # the default
     victim = _sign_in(app)
+    assert "and 2 hours after you signed in" in victim.get("/my-case/").text
+    _lasts_while_active(app, victim, 2 * 60)
+
+
+def test_the_victim_session_lifetime_is_a_setting(app, world, access, monkeypatch):
+    monkeypatch.setitem(app.config["CASEWORK"], "VICTIM_SESSION_MAX_HOURS", 1)
+    victim = _sign_in(app)
+    assert "and 1 hour after you signed in" in victim.get("/my-case/").text
+    _lasts_while_active(app, victim, 60)
+
+
+def test_a_victim_session_idle_for_twenty_minutes_ends(app, world, access):
+    assert app.config["CASEWORK"]["VICTIM_SESSION_IDLE_MINUTES"] == 20  # the default
+    assert app.config["CASEWORK"]["SESSION_IDLE_MINUTES"] > 20  # shorter than staff's
+    victim = _sign_in(app)
+    assert "We sign you out after 20 minutes without use" in victim.get("/my-case/").text
     start = now()
-    with time_machine.travel(start + timedelta(minutes=IDLE_MINUTES - 1)):
+    with time_machine.travel(start + timedelta(minutes=19)):
         assert victim.get("/my-case/").status_code == 200
-    with time_machine.travel(start + timedelta(minutes=2 * IDLE_MINUTES)):
+    with time_machine.travel(start + timedelta(minutes=40)):
+        assert victim.get("/my-case/").status_code == 302
+
+
+@pytest.mark.parametrize(("victim_idle", "staff_idle", "ends_after"), [(5, 30, 5), (25, 30, 25), (20, 10, 10)])
+def test_the_victim_idle_time_is_a_setting_never_longer_than_staffs(
+    app, world, access, monkeypatch, victim_idle, staff_idle, ends_after
+):
+    monkeypatch.setitem(app.config["CASEWORK"], "VICTIM_SESSION_IDLE_MINUTES", victim_idle)
+    monkeypatch.setitem(app.config["CASEWORK"], "SESSION_IDLE_MINUTES", staff_idle)
+    victim = _sign_in(app)
+    assert f"We sign you out after {ends_after} minutes without use" in victim.get("/my-case/").text
+    start = now()
+    with time_machine.travel(start + timedelta(minutes=ends_after - 1)):
+        assert victim.get("/my-case/").status_code == 200
+    with time_machine.travel(start + timedelta(minutes=2 * ends_after)):
         assert victim.get("/my-case/").status_code == 302
 
 

@@ -191,20 +191,32 @@ def second_factor_set_up():
     )
 
 
-#: What the page asking for the password again says, for each change it guards.
+#: What the page asking for the password again says, for each change it guards; ``to_do`` and
+#: ``unchanged`` say, when the sign-in limits refuse the password there, what to try again and that
+#: nothing was changed.
 _CONFIRM_PAGES = {
     "recovery_codes": {
         "title": "Make new recovery codes",
         "intro": "Your new recovery codes replace the ones you have now: those stop working.",
         "button": "Make new recovery codes",
         "warning": False,
+        "to_do": "make new recovery codes",
+        "unchanged": "Your recovery codes have not changed.",
     },
     "turn_off": {
         "title": "Turn off the second factor",
         "intro": "You will sign in with your password only, and your recovery codes will stop working.",
         "button": "Turn off the second factor",
         "warning": True,
+        "to_do": "turn off the second factor",
+        "unchanged": "Your second factor is still on.",
     },
+}
+#: The page (its ``_CONFIRM_PAGES`` key) of each endpoint that asks for the password again: every one of
+#: ``sign_in_limits.CONFIRMS_PASSWORD``.
+_CONFIRM_ENDPOINTS = {
+    "staff.accounts.recovery_codes": "recovery_codes",
+    "staff.accounts.second_factor_turn_off": "turn_off",
 }
 NOT_CONFIRMED = "The password is not right. Enter the password you use to sign in to Casework"
 
@@ -226,6 +238,15 @@ def _password_confirmed(user: User, form: ConfirmPasswordForm) -> bool:
 def _confirm_page(form: ConfirmPasswordForm, change: str):
     status = 200 if not form.errors else 422
     return render_template("accounts/second_factor_confirm.html", form=form, **_CONFIRM_PAGES[change]), status
+
+
+def confirm_refused(endpoint: str, refusal: sign_in_limits.Refusal) -> str:
+    """The page asking for the password again, when the sign-in limits refuse it there: what happened
+    (the account is locked, or this network made too many attempts), for how long, that nothing was
+    changed, and what to do. The page's own wording, not the sign-in page's: the user is signed in."""
+    return render_template(
+        "accounts/password_refused.html", refusal=refusal, **_CONFIRM_PAGES[_CONFIRM_ENDPOINTS[endpoint]]
+    )
 
 
 @bp.route("/account/second-factor/recovery-codes", methods=["GET", "POST"])

@@ -4,7 +4,8 @@ their own cases and Case Reviews, keep their ASB diary, stop using it.
 A victim is not a user: their session holds the id of their access and the access's count of
 sign-outs when it began, both checked on every request, so an access that ended (switched off, or the
 victim asked to stop) or a sign-out ends every session at once, copies of the cookie included. A
-session also ends after ``IDLE_MINUTES`` without use and ``LIFETIME_MINUTES`` after signing in. The
+session also ends after ``CASEWORK_VICTIM_SESSION_IDLE_MINUTES`` without use and
+``CASEWORK_VICTIM_SESSION_MAX_HOURS`` after signing in (``idle_seconds``, ``lifetime_seconds``). The
 sign-in pages answer the same whether or not an address or number is known.
 """
 
@@ -39,12 +40,6 @@ MOBILE_KEY = "victim_code_for"
 #: When the victim last did something.
 SEEN_KEY = "victim_seen_at"
 SERVICE_NAME = "Follow your ASB case"
-#: A victim often signs in on a shared or family phone and may not sign out: the session ends after
-#: this long without a request (or the staff idle time, when that is shorter), and this long after
-#: signing in whatever happens. Each is checked on the signed cookie's own times; signing out ends
-#: it on the server.
-IDLE_MINUTES = 20
-LIFETIME_MINUTES = 2 * 60
 
 
 def _limit() -> str:
@@ -56,7 +51,16 @@ def _page(template: str, title: str, status: int = 200, **context: Any):
 
 
 def idle_seconds() -> int:
-    return min(IDLE_MINUTES, int(current_app.config["CASEWORK"]["SESSION_IDLE_MINUTES"])) * 60
+    """A victim often signs in on a shared or family phone and may not sign out: the session ends after
+    ``CASEWORK_VICTIM_SESSION_IDLE_MINUTES`` (20) without a request, or the staff idle time when that
+    is shorter. Checked on the signed cookie's own times; signing out ends it on the server."""
+    settings = current_app.config["CASEWORK"]
+    return min(int(settings["VICTIM_SESSION_IDLE_MINUTES"]), int(settings["SESSION_IDLE_MINUTES"])) * 60
+
+
+def lifetime_seconds() -> int:
+    """The session ends ``CASEWORK_VICTIM_SESSION_MAX_HOURS`` (2) after signing in, however busy."""
+    return int(current_app.config["CASEWORK"]["VICTIM_SESSION_MAX_HOURS"]) * 3600
 
 
 def victim_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,7 +76,7 @@ def victim_required(view: Callable[..., Any]) -> Callable[..., Any]:
             not isinstance(seen, int)
             or not isinstance(started, int)
             or moment - seen > idle_seconds()
-            or moment - started > LIFETIME_MINUTES * 60
+            or moment - started > lifetime_seconds()
         )
         access = None if over else services.signed_in_access(session.get(ACCESS_KEY), session.get(SIGN_OUTS_KEY))
         if access is None:
@@ -207,7 +211,7 @@ def home():
         view=view,
         sign_out_form=ConfirmForm(),
         idle_minutes=idle_seconds() // 60,
-        lifetime_hours=LIFETIME_MINUTES // 60,
+        lifetime_hours=lifetime_seconds() // 3600,
     )
     commit()
     return page
