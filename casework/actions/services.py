@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Agency, User
 from casework.accounts.policies import USERS
+from casework.actions.queries import agencies_working_on
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, ActionStatus, Case
 from casework.cases.policies import get_on_case_for, may_take_work_on, visible_cases_clause
@@ -96,6 +97,22 @@ def _link(action: Action) -> str:
     return f"/actions/{action.id}"
 
 
+def _require_working_on(case: Case | None, agency: Agency) -> None:
+    """An action on a case goes to an agency working on it: its lead or one it is shared with
+    (``queries.agencies_working_on``). An action does not share the case: one for another agency would
+    be work nobody there may see. Every way in (pages, API, tasking, imports, the closing handover)
+    passes here; a Case Review recommendation is addressed to any agency and does not."""
+    if case is not None and agency.id not in {a.id for a in agencies_working_on(case)}:
+        raise InvalidInput(
+            {
+                "agency_code": [
+                    f"{agency.name} does not work on case {case.reference}: choose its lead agency or an agency "
+                    "it is shared with (an action does not share the case)."
+                ]
+            }
+        )
+
+
 def _sync_deadline(
     action: Action, *, default_owner_id: int | None = None, title: str | None = None, link: str | None = None
 ) -> None:
@@ -137,6 +154,8 @@ def create_action(
     if not description.strip():
         raise InvalidInput({"description": ["Describe the action."]})
     assignee = _assignee(actor, agency, assignee_id, case)
+    if recommendation_id is None:
+        _require_working_on(case, agency)
     action = Action(
         case=case,
         recommendation_id=recommendation_id,
@@ -203,6 +222,8 @@ def update_action(
     before = snapshot(action, AUDIT_FIELDS)
     changes = dict(changes)
     agency = changes.pop("agency", None) or action.agency
+    if agency.id != action.agency_id and not is_statutory(action):
+        _require_working_on(action.case, agency)
     status = ActionStatus(changes.pop("status", action.status))
     outcome = changes.pop("outcome", action.outcome)
     if "description" in changes:
@@ -295,6 +316,7 @@ def hand_over_action(actor: Any, action: Action, owner: User, reason: str) -> Ac
             action.assignee = owner
         db.session.flush()
     else:
+        _require_working_on(action.case, owner.agency)
         action.agency = owner.agency
         action.assignee = owner
         db.session.flush()

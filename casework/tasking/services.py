@@ -29,6 +29,7 @@ from casework.tasking.models import (
     TaskingAttendance,
     TaskingMeeting,
     TaskingSeries,
+    tasking_series_agencies,
 )
 
 MAX_INTERVAL_DAYS = 92
@@ -147,14 +148,15 @@ def build_agenda(meeting: TaskingMeeting) -> int:
 
 
 def nominate(actor: Any, case: Case, note: str | None) -> TaskingAgendaItem:
-    """Put ``case`` on the next planned meeting of its area's tasking series."""
+    """Put ``case`` on the next planned meeting that ``actor``'s agency and the case's lead agency
+    attend (``next_meeting_for_case``); when there is none, RuleViolation and nothing is written."""
     if not can_edit_case(actor, case):
         raise InvalidInput({"case_id": [CASES.missing_message]})
     if case.status is not CaseStatus.open:
         raise RuleViolation("Only open cases can go on a tasking agenda.")
-    meeting = next_meeting_for_case(case)
+    meeting = next_meeting_for_case(actor, case)
     if meeting is None:
-        raise RuleViolation(f"No tasking meeting is planned in {case.area.name}: ask the coordinator to schedule one.")
+        raise RuleViolation(no_meeting_message(actor, case))
     items = {item.case_id: item for item in meeting.items}
     item = _add_reason(meeting, items, case.id, AgendaReason.nominated)
     item.nominated_by_id = actor.id
@@ -170,17 +172,42 @@ def nominate(actor: Any, case: Case, note: str | None) -> TaskingAgendaItem:
     return item
 
 
-def next_meeting_for_case(case: Case) -> TaskingMeeting | None:
+def next_meeting_for_case(actor: Any, case: Case) -> TaskingMeeting | None:
+    """The next planned meeting, in the case's area, of a series attended by both ``actor``'s agency
+    and the case's lead agency (the same one when the nominator works for the lead); None when none is.
+
+    The nominator's agency must attend: it presents the case, and a meeting it does not attend is one
+    its staff may not open (``policies.visible_meetings_clause``). The lead agency must attend too: it
+    holds the case and answers for it, most actions given out fall to it, and it reads the meeting's
+    discussion and decisions only in the minutes of a series it attends. A partner on a shared case may
+    nominate it only to a meeting the lead agency comes to; sharing the case does not stand in for the
+    agency that holds it. Other series of the area are never named to the nominator."""
+    attends = sa.select(tasking_series_agencies.c.series_id)
     return db.session.scalar(
         sa.select(TaskingMeeting)
         .join(TaskingSeries)
         .where(
             TaskingSeries.area_id == case.area_id,
+            TaskingSeries.id.in_(attends.where(tasking_series_agencies.c.agency_id == actor.agency_id)),
+            TaskingSeries.id.in_(attends.where(tasking_series_agencies.c.agency_id == case.lead_agency_id)),
             TaskingMeeting.status == MeetingStatus.planned,
             TaskingMeeting.held_on >= today(),
         )
         .order_by(TaskingMeeting.held_on, TaskingMeeting.id)
         .limit(1)
+    )
+
+
+def no_meeting_message(actor: Any, case: Case) -> str:
+    """Why a case cannot be nominated when ``next_meeting_for_case`` finds no meeting."""
+    if actor.agency_id == case.lead_agency_id:
+        return (
+            f"No tasking meeting that your agency attends is planned in {case.area.name}: "
+            "ask your coordinator to schedule one."
+        )
+    return (
+        f"No tasking meeting that both your agency and {case.lead_agency.name}, which holds the case, attend "
+        f"is planned in {case.area.name}: ask your coordinator, or {case.lead_agency.name}, to schedule one."
     )
 
 

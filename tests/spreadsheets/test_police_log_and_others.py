@@ -140,6 +140,18 @@ def test_actions_and_interventions(importer, api_client, world):
         ["A-1", "C-1", "Fit a noise monitor", "BDC", "2025-07-01", "done", "Fitted", "2025-06-28"],
         ["A-2", "C-1", "Visit the neighbours", "DERPOL", "2026-04-01", "", "", ""],
     ]
+    # An action goes to an agency working on the case: the police have no share of C-1.
+    job = importer.upload("actions", actions)
+    assert problems_of(job) == [
+        (
+            3,
+            "agency_code",
+            "Agency DERPOL does not work on case BOL-2025-0001: choose its lead agency or an agency it is shared "
+            "with (an action does not share the case)",
+        )
+    ]
+    assert count(Action) == 0
+    actions[2][3] = "BDC"
     job = importer.run("actions", actions)
     assert job.summary["created"] == {"actions": 2}
     done = db.session.scalar(sa.select(Action).where(Action.description == "Fit a noise monitor"))

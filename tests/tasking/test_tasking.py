@@ -382,7 +382,7 @@ def test_nominating_needs_a_planned_meeting_and_a_visible_case(world, setting, p
     db.session.commit()
     refused = officer.post(f"/cases/{setting.overdue.id}/tasking-nomination", data={})
     assert refused.status_code == 422
-    assert "No tasking meeting is planned in Bolsover" in refused.get_data(as_text=True)
+    assert "No tasking meeting that your agency attends is planned in Bolsover" in refused.get_data(as_text=True)
 
 
 def test_setting_up_a_series(world, page_client):

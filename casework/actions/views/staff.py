@@ -84,7 +84,7 @@ def new(case_id: int):
                 )
             except InvalidInput as error:
                 db.session.rollback()
-                show_service_errors(form, error)
+                show_service_errors(form, error, {"agency_code": "agency_id"})
             else:
                 commit()
                 flash("Action added", "success")

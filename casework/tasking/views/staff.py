@@ -430,7 +430,7 @@ def minutes_pdf(tasking_meeting_id: int):
 @requires(Permission.EDIT_CASES)
 def nominate(case_id: int):
     case = get_case_for(current_user, case_id, edit=True)
-    next_meeting = services.next_meeting_for_case(case)
+    next_meeting = services.next_meeting_for_case(current_user, case)
     form = NominateForm()
     if form.validate_on_submit():
         try:
@@ -444,4 +444,10 @@ def nominate(case_id: int):
             flash(f"Case nominated for the tasking meeting on {item.meeting.held_on:%-d %B %Y}", "success")
             return redirect(f"/cases/{case.id}")
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("tasking/nominate.html", case=case, form=form, next_meeting=next_meeting), status
+    return render_template(
+        "tasking/nominate.html",
+        case=case,
+        form=form,
+        next_meeting=next_meeting,
+        no_meeting=None if next_meeting else services.no_meeting_message(current_user, case),
+    ), status
