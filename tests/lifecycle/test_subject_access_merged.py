@@ -231,3 +231,26 @@ def test_once_the_merged_record_is_anonymised_the_kept_records_export_no_longer_
         assert scan_document(document, OWN) == []
         refused = api_client(world.manager).get(f"/api/v1/people/{ids.merged}/export")
     assert refused.status_code == 422
+
+
+def test_a_restricted_cases_merged_record_is_not_found_through_the_person_api_or_pages(
+    world, api_client, page_client, make
+):
+    with time_machine.travel(TODAY, tick=False):
+        ids = _merge(world, api_client, make, restricted=True)
+        # The officer named on the restricted case sees the merged record (the page goes to the kept one).
+        assert api_client(world.officer).get(f"/api/v1/people/{ids.merged}").status_code == 200
+        shown = page_client(world.officer).get(f"/people/{ids.merged}")
+        assert shown.headers["Location"].endswith(f"/people/{ids.kept}")
+        # To the colleague and the manager, not named on it, it is as missing as a record never made.
+        for user in (world.colleague, world.manager):
+            hidden = api_client(user).get(f"/api/v1/people/{ids.merged}")
+            missing = api_client(user).get("/api/v1/people/999999")
+            assert (hidden.status_code, hidden.get_json()) == (missing.status_code, missing.get_json())
+            assert hidden.status_code == 404
+            assert scan_document(hidden.get_json(), OWN) == []
+            changed = api_client(user).patch(f"/api/v1/people/{ids.merged}", json={"version": 2, "phone": "01"})
+            assert changed.status_code == 404
+            pages = page_client(user)
+            assert pages.get(f"/people/{ids.merged}").status_code == 404
+            assert pages.get(f"/people/{ids.merged}/edit").status_code == 404
