@@ -247,28 +247,44 @@ def may_see_merged_record(user: Any, merged: Person, merge: PersonMerge) -> bool
     return merged.agency_id is not None and merged.agency_id == user.agency_id
 
 
+def _merged_matching(name: Any, date_of_birth: Any, postcode: Any) -> list[tuple[PersonMerge, Person]]:
+    """The merged records still held whose own details match a people search, with their merges."""
+    from casework.cases.queries import person_search_conditions
+
+    matches = person_search_conditions(Person, name=name, date_of_birth=date_of_birth, postcode=postcode)
+    if not matches:
+        return []
+    found = []
+    for merged in db.session.scalars(
+        sa.select(Person)
+        .where(Person.merged_into_id.is_not(None), Person.anonymised_at.is_(None), *matches)
+        .order_by(Person.id)
+    ):
+        merge = merge_of(merged)
+        if merge is not None:
+            found.append((merge, merged))
+    return found
+
+
 def kept_records_matching(
     user: Any, *, everyone: bool, name: Any = None, date_of_birth: Any = None, postcode: Any = None
 ) -> dict[int, list[int]]:
     """The subject access finder's search among merged records still held: kept record id -> the ids
     of the records merged into it that match. ``everyone`` (the data protection officer) finds them all;
     anyone else only those whose merged record they may see (``may_see_merged_record``)."""
-    from casework.cases.queries import person_search_conditions
-
-    matches = person_search_conditions(Person, name=name, date_of_birth=date_of_birth, postcode=postcode)
-    if not matches:
-        return {}
     found: dict[int, list[int]] = {}
-    candidates = db.session.scalars(
-        sa.select(Person)
-        .where(Person.merged_into_id.is_not(None), Person.anonymised_at.is_(None), *matches)
-        .order_by(Person.id)
-    ).all()
-    for merged in candidates:
-        merge = merge_of(merged)
-        if merge is None:
-            continue
-        if not everyone and not may_see_merged_record(user, merged, merge):
-            continue
-        found.setdefault(kept_record_of(merged).id, []).append(merged.id)
+    for merge, merged in _merged_matching(name, date_of_birth, postcode):
+        if everyone or may_see_merged_record(user, merged, merge):
+            found.setdefault(kept_record_of(merged).id, []).append(merged.id)
     return found
+
+
+def merged_records_hidden_count(user: Any, *, name: Any = None, date_of_birth: Any = None, postcode: Any = None) -> int:
+    """How many merged records of ``user``'s agency match the search but are hidden from them (as
+    ``queries.people_withheld_count`` counts people on restricted cases): the finder says to ask the
+    data protection officer, never that nobody matches."""
+    return sum(
+        1
+        for merge, merged in _merged_matching(name, date_of_birth, postcode)
+        if merged.agency_id == user.agency_id and not may_see_merged_record(user, merged, merge)
+    )

@@ -173,6 +173,7 @@ def find_person():
             # People on restricted cases are hidden from a manager not named on them: the request is then
             # the data protection officer's to answer, and the page says so rather than "nobody matches".
             withheld = queries.people_withheld_count(current_user, **search)
+            withheld += merging.merged_records_hidden_count(current_user, **search)
         # The merged records searched were read to find the records they were merged into, not shown.
         forget_shown("people", keep=[p.id for p in items])
     return render_template(
