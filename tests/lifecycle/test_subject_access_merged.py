@@ -276,3 +276,32 @@ def test_a_chain_of_merges_is_followed_to_the_record_kept(world, api_client, mak
         refused = api_client(world.manager).get(f"/api/v1/people/{ids.merged}/export")
         assert refused.status_code == 422
         assert f"merged into record {last}" in " ".join(refused.get_json()["errors"]["_rule"])
+
+
+def test_a_case_review_applied_for_under_the_merged_records_email_is_in_the_kept_records_export(
+    world, api_client, make
+):
+    from datetime import date
+
+    from casework.community_triggers.models import ApplicantRole, Channel, TriggerApplication
+
+    with time_machine.travel(TODAY, tick=False):
+        ids = _merge(world, api_client, make, restricted=False)
+        db.session.add(
+            TriggerApplication(
+                reference="BOL-CT-2027-0007",
+                area_id=world.area.id,
+                year=2027,
+                sequence=7,
+                received_on=date(2027, 2, 20),
+                channel=Channel.email,
+                applicant_name="V Victim",
+                applicant_email=EMAIL.upper(),
+                applicant_role=ApplicantRole.victim,
+                description="Nobody has stopped the noise",
+            )
+        )
+        db.session.commit()
+        document = _export(api_client, world.manager, ids.kept)
+    [application] = [a for a in document["case_review_applications"] if a["reference"] == "BOL-CT-2027-0007"]
+    assert application["you_applied"] is True
