@@ -212,9 +212,20 @@ def on_restricted_case_hidden_from(user: Any) -> sa.Exists:
 
 def get_person_for(user: Any, person_id: int) -> Person:
     person = db.session.scalar(sa.select(Person).where(Person.id == person_id, visible_people_clause(user)))
-    if person is None:
+    if person is None or (person.merged_into_id is not None and not _may_see_merged_record(user, person)):
         raise NotFound("Person not found.")
     return person
+
+
+def _may_see_merged_record(user: Any, person: Person) -> bool:
+    """A record merged into another is on no case any more (its party rows moved to the kept record),
+    so ``visible_people_clause`` alone would show any record of the user's agency, however restricted
+    the cases it was on: it is shown as the clause showed it before the merge
+    (``casework.data_protection.merge.may_see_merged_record``, which knows what the merge moved)."""
+    from casework.data_protection import merge as merging
+
+    merge = merging.merge_of(person)
+    return merge is None or merging.may_see_merged_record(user, person, merge)
 
 
 def can_export_person(user: Any) -> bool:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
@@ -872,26 +872,41 @@ def people_search_query(
     date_of_birth: date | None = None,
     postcode: str | None = None,
     everyone: bool = False,
+    also_ids: Collection[int] = (),
 ) -> sa.Select[tuple[Person]]:
     """People the user may see (``everyone``: all people, for the data protection officer answering a
     subject access request), matching a name (from the start of any word), a date of birth and a
-    postcode (from its start), each indexed. Records merged into another are left out."""
+    postcode (from its start), each indexed. Records merged into another are left out; ``also_ids``
+    are people listed whether or not they match (those found through a record merged into them)."""
     query = sa.select(Person).where(Person.merged_into_id.is_(None)).order_by(Person.normalised_name, Person.id)
     if not everyone:
         query = query.where(visible_people_clause(user))
+    matches = person_search_conditions(Person, name=name, date_of_birth=date_of_birth, postcode=postcode)
+    if also_ids:
+        query = query.where(sa.or_(sa.and_(sa.true(), *matches), Person.id.in_(sorted(also_ids))))
+    elif matches:
+        query = query.where(*matches)
+    return query
+
+
+def person_search_conditions(
+    entity: Any, *, name: str | None = None, date_of_birth: date | None = None, postcode: str | None = None
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions of a people search (``people_search_query``) on ``entity`` (``Person`` or an alias)."""
+    matches: list[sa.ColumnElement[bool]] = []
     if name:
         needle = normalise_name(name).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(
+        matches.append(
             sa.or_(
-                Person.normalised_name.like(f"{needle}%", escape="\\"),
-                Person.normalised_name.like(f"% {needle}%", escape="\\"),
+                entity.normalised_name.like(f"{needle}%", escape="\\"),
+                entity.normalised_name.like(f"% {needle}%", escape="\\"),
             )
         )
     if date_of_birth:
-        query = query.where(Person.date_of_birth == date_of_birth)
+        matches.append(entity.date_of_birth == date_of_birth)
     if postcode:
-        query = query.where(Person.postcode.like(f"{normalise_postcode(postcode)}%"))
-    return query
+        matches.append(entity.postcode.like(f"{normalise_postcode(postcode)}%"))
+    return matches
 
 
 def people_withheld_count(

@@ -8,6 +8,11 @@ in the kept one.
 
 Visibility: a user merges only people whose every case they can see (a merge must not move records
 of cases they cannot see); otherwise the merge is refused with the count and the holding agencies.
+
+Until it is anonymised, a merged record still holds its own details (name, address, email, phone...).
+They are the person's data, so the kept record's subject access export shows them, labelled
+(``held_records``); but only to whom the merged record itself was visible (``may_see_merged_record``:
+``visible_people_clause`` as it stood before the merge, when the record was still on its cases).
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ import sqlalchemy as sa
 from casework.accounts.models import Agency
 from casework.audit.models import AuditAction
 from casework.audit.services import record
-from casework.cases.models import Case, CaseParty, Person
+from casework.cases.models import Case, CaseAccess, CaseParty, Person
 from casework.cases.policies import get_person_for, visible_cases_clause
 from casework.core import lifecycle
 from casework.core.errors import InvalidInput, NotFound, RuleViolation, not_found_as
+from casework.core.permissions import Permission
 from casework.core.time import now
 from casework.data_protection.models import PersonMerge
 from casework.extensions import db
@@ -146,4 +152,139 @@ def merged_records_due(moment: Any) -> list[Person]:
             .where(Person.merged_into_id.is_not(None), Person.anonymised_at.is_(None), PersonMerge.undo_until < moment)
             .order_by(Person.id)
         ).unique()
+    )
+
+
+# --- merged records still held (the undo window, until the retention run anonymises them) -------------
+
+#: A chain of merges (A into B, then B into C) is followed this far, at most.
+_MAX_CHAIN = 20
+
+
+def kept_record_of(person: Person) -> Person:
+    """The record ``person`` was merged into (following a chain of merges), or ``person`` itself."""
+    seen = {person.id}
+    while person.merged_into_id is not None and len(seen) <= _MAX_CHAIN:
+        kept = db.session.get(Person, person.merged_into_id)
+        if kept is None or kept.id in seen:
+            break
+        seen.add(kept.id)
+        person = kept
+    return person
+
+
+def merge_of(merged: Person) -> PersonMerge | None:
+    """The merge (not undone) that made ``merged`` a merged record: the newest, if it was merged again."""
+    if merged.merged_into_id is None:
+        return None
+    return db.session.scalars(
+        sa.select(PersonMerge)
+        .where(
+            PersonMerge.merged_person_id == merged.id,
+            PersonMerge.kept_person_id == merged.merged_into_id,
+            PersonMerge.undone_at.is_(None),
+        )
+        .order_by(PersonMerge.merged_at.desc(), PersonMerge.id.desc())
+        .limit(1)
+    ).first()
+
+
+def held_records(person: Person) -> list[tuple[PersonMerge, Person]]:
+    """The records merged into ``person`` (directly or through a record merged into it) that still hold
+    their own details: not anonymised yet. Oldest merge first."""
+    found: list[tuple[PersonMerge, Person]] = []
+    seen = {person.id}
+    frontier = [person.id]
+    while frontier and len(seen) <= _MAX_CHAIN * 10:
+        rows = db.session.scalars(
+            sa.select(Person).where(Person.merged_into_id.in_(frontier)).order_by(Person.id)
+        ).all()
+        frontier = []
+        for merged in rows:
+            if merged.id in seen:
+                continue
+            seen.add(merged.id)
+            frontier.append(merged.id)
+            merge = merge_of(merged)
+            if merge is not None and merged.anonymised_at is None:
+                found.append((merge, merged))
+    return sorted(found, key=lambda pair: (pair[0].merged_at, pair[0].id))
+
+
+def merged_record_cases(merge: PersonMerge) -> set[int]:
+    """The cases the merged record was a party on when it was merged (its party rows moved to the kept
+    record, or were removed as the kept record's duplicates: the merge recorded both)."""
+    entry = (merge.moved or {}).get("case_parties", {})
+    ids = [int(i) for i in entry.get("ids", [])]
+    cases = {int(row["case_id"]) for row in entry.get("removed", [])}
+    if ids:
+        cases |= set(db.session.scalars(sa.select(CaseParty.case_id).where(CaseParty.id.in_(ids))))
+    return cases
+
+
+def may_see_merged_record(user: Any, merged: Person, merge: PersonMerge) -> bool:
+    """Whether ``user`` may see the merged record's own details: ``visible_people_clause`` as it stood
+    for the record before the merge, on its own cases. A record of the user's agency, unless it was on a
+    restricted case they are not named on; or a record on a case they may see. (After the merge it is on
+    no case, so the clause itself would show any record of the agency, however restricted its cases.)"""
+    if not user.can(Permission.VIEW_CASES):
+        return False
+    cases = merged_record_cases(merge)
+    if cases:
+        on_visible = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Case).where(Case.id.in_(cases), visible_cases_clause(user))
+        )
+        if on_visible:
+            return True
+        named = sa.select(CaseAccess.case_id).where(CaseAccess.user_id == user.id)
+        hidden_restricted = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Case)
+            .where(Case.id.in_(cases), Case.is_restricted.is_(True), Case.id.not_in(named))
+        )
+        if hidden_restricted:
+            return False
+    return merged.agency_id is not None and merged.agency_id == user.agency_id
+
+
+def _merged_matching(name: Any, date_of_birth: Any, postcode: Any) -> list[tuple[PersonMerge, Person]]:
+    """The merged records still held whose own details match a people search, with their merges."""
+    from casework.cases.queries import person_search_conditions
+
+    matches = person_search_conditions(Person, name=name, date_of_birth=date_of_birth, postcode=postcode)
+    if not matches:
+        return []
+    found = []
+    for merged in db.session.scalars(
+        sa.select(Person)
+        .where(Person.merged_into_id.is_not(None), Person.anonymised_at.is_(None), *matches)
+        .order_by(Person.id)
+    ):
+        merge = merge_of(merged)
+        if merge is not None:
+            found.append((merge, merged))
+    return found
+
+
+def kept_records_matching(
+    user: Any, *, everyone: bool, name: Any = None, date_of_birth: Any = None, postcode: Any = None
+) -> dict[int, list[int]]:
+    """The subject access finder's search among merged records still held: kept record id -> the ids
+    of the records merged into it that match. ``everyone`` (the data protection officer) finds them all;
+    anyone else only those whose merged record they may see (``may_see_merged_record``)."""
+    found: dict[int, list[int]] = {}
+    for merge, merged in _merged_matching(name, date_of_birth, postcode):
+        if everyone or may_see_merged_record(user, merged, merge):
+            found.setdefault(kept_record_of(merged).id, []).append(merged.id)
+    return found
+
+
+def merged_records_hidden_count(user: Any, *, name: Any = None, date_of_birth: Any = None, postcode: Any = None) -> int:
+    """How many merged records of ``user``'s agency match the search but are hidden from them (as
+    ``queries.people_withheld_count`` counts people on restricted cases): the finder says to ask the
+    data protection officer, never that nobody matches."""
+    return sum(
+        1
+        for merge, merged in _merged_matching(name, date_of_birth, postcode)
+        if merged.agency_id == user.agency_id and not may_see_merged_record(user, merged, merge)
     )

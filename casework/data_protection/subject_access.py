@@ -15,6 +15,15 @@ with its sections, using the ``SubjectAccess`` passed along to decide what it ma
   sees no cases but answers for the whole service, has only restricted cases withheld from the redacted
   version.
 - The data protection officer may release the full version, with a recorded reason (audited).
+- A record merged into this one (``casework.data_protection.merge``) still holds its own details until
+  it is anonymised (the undo window, then the next retention run): they are this person's data, so the
+  export lists them under ``merged_records``, each labelled with when it was merged and until when the
+  merge can be undone, and the email sent to its address and Case Review applications made under its
+  name or address count as this person's. They are shown to whom the merged record itself was visible
+  (``merge.may_see_merged_record``: ``visible_people_clause`` on the cases it was on): a manager not
+  named on the restricted case it came from has them withheld and counted, as a restricted case is.
+  The data protection officer's exports show them. A merged record is never exported on its own: the
+  export is the kept record's (``kept_record_for_export``).
 """
 
 from __future__ import annotations
@@ -37,6 +46,12 @@ from casework.core.time import now
 from casework.extensions import db
 
 THIRD_PARTY = "[third party]"
+MERGED_NOTICE = (
+    "Held on record {id}, a record of this person merged into this one on {merged_on}. {kept} Its cases "
+    "and other records are shown in this export with this person's."
+)
+MERGED_KEPT = "It is kept until {until}, so that the merge can be undone, and is then removed."
+MERGED_DUE = "The merge could be undone until {until}; the record is removed at the next retention run."
 WITHHELD_NOTICE = (
     "Some records about this person are on cases you may not see (restricted cases, or cases held by "
     "other agencies and not shared with yours) and are withheld from this export. "
@@ -63,6 +78,11 @@ class SubjectAccess:
     #: (table, id) of other records withheld with those cases (the Case Reviews linked to them), so
     #: that copies of them elsewhere (email) are withheld too.
     withheld_records: set[tuple[str, int]] = field(default_factory=set)
+    #: Records merged into this one that still hold their own details, shown in this export:
+    #: ``(PersonMerge, Person)``, oldest merge first (``casework.data_protection.merge.held_records``).
+    merged_records: list[tuple[Any, Person]] = field(default_factory=list)
+    #: How many such records are withheld from this export (on cases the exporter may not see).
+    merged_records_withheld: int = 0
     #: Other people's identifying strings (names, emails, phones, addresses), longest first.
     third_party_strings: list[str] = field(default_factory=list)
     _pattern: re.Pattern[str] | None = None
@@ -79,6 +99,12 @@ class SubjectAccess:
     def shows(self, case_id: int | None) -> bool:
         return case_id is not None and case_id in self.shown_case_ids
 
+    @property
+    def identities(self) -> list[Person]:
+        """The person's record and the merged records shown with it: each is the person's own name,
+        email and address (email sent to any of them, an application made under any of them)."""
+        return [self.person, *(merged for _merge, merged in self.merged_records)]
+
     def has_role(self, case_id: int, *roles: str) -> bool:
         return bool(self.roles.get(case_id, set()) & set(roles))
 
@@ -92,7 +118,7 @@ class SubjectAccess:
         """Another person's name, or "[third party]" (the person's own name is shown)."""
         if other is None:
             return None
-        if self.full or other.id == self.person.id:
+        if self.full or other.id in {p.id for p in self.identities}:
             return other.name
         return THIRD_PARTY
 
@@ -100,7 +126,7 @@ class SubjectAccess:
         """A free-text name (an attendee, a complainant): shown when it is the person's own."""
         if name is None:
             return None
-        if self.full or " ".join(name.lower().split()) == self.person.normalised_name:
+        if self.full or " ".join(name.lower().split()) in {p.normalised_name for p in self.identities}:
             return name
         return THIRD_PARTY
 
@@ -123,7 +149,7 @@ def _person_case_roles(person: Person) -> dict[int, set[str]]:
     return roles
 
 
-def _third_party_strings(person: Person, case_ids: set[int]) -> list[str]:
+def _third_party_strings(person: Person, case_ids: set[int], identities: list[Person]) -> list[str]:
     if not case_ids:
         return []
     on_cases = sa.select(CaseParty.person_id).where(CaseParty.case_id.in_(case_ids))
@@ -136,13 +162,16 @@ def _third_party_strings(person: Person, case_ids: set[int]) -> list[str]:
     # are only looked for in order to be redacted, never shown.
     others = db.session.execute(
         sa.select(Person.name, Person.email, Person.phone, Person.address, Person.kind).where(
-            sa.or_(Person.id.in_(on_cases), Person.id.in_(complainants)), Person.id != person.id
+            sa.or_(Person.id.in_(on_cases), Person.id.in_(complainants)),
+            Person.id.not_in([p.id for p in identities]),
         )
     ).all()
     # Free text names people as it pleases ("Xyloprax shouted", "outside 14 Station Road"): each word of
     # an individual's name and the first line of an address are redacted too, but never a word of the
     # person's own name or address (a relative shares the surname).
-    own = {w.lower() for w in _words(person.name)} | {_first_line(person.address).lower()}
+    own: set[str] = set()
+    for own_record in identities:
+        own |= {w.lower() for w in _words(own_record.name)} | {_first_line(own_record.address).lower()}
     found: set[str] = set()
     for other in others:
         parts = [other.name, other.email, other.phone, other.address, _first_line(other.address)]
@@ -190,6 +219,21 @@ def prepare(actor: Any, person: Person, *, full: bool = False, reason: str | Non
         withheld_case_ids=withheld,
         merged_person_ids=list(db.session.scalars(sa.select(Person.id).where(Person.merged_into_id == person.id))),
     )
+    from casework.data_protection import merge as merging
+
+    withheld_records: set[int] = set()
+    for merge, merged in merging.held_records(person):
+        # The data protection officer answers for every record; anyone else sees a merged record's
+        # details as they would have seen the record itself (the full version is the officer's only).
+        if full or actor.can(Permission.RELEASE_SUBJECT_ACCESS) or merging.may_see_merged_record(actor, merged, merge):
+            access.merged_records.append((merge, merged))
+        else:
+            withheld_records.add(merged.id)
+    access.merged_records_withheld = len(withheld_records)
+    # Who viewed them is theirs too, as far as the records themselves are shown.
+    access.merged_person_ids = sorted(
+        {*access.merged_person_ids, *(merged.id for _merge, merged in access.merged_records)} - withheld_records
+    )
     if withheld:
         from casework.community_triggers.models import Letter, application_cases
 
@@ -209,7 +253,7 @@ def prepare(actor: Any, person: Person, *, full: bool = False, reason: str | Non
             | {("trigger_letters", i) for i in letters}
         )
     if not full:
-        access.third_party_strings = _third_party_strings(person, set(roles))
+        access.third_party_strings = _third_party_strings(person, set(roles), access.identities)
         if access.third_party_strings:
             # Whole words only: "Mary" is redacted, "Summary" is not.
             alternatives = "|".join(re.escape(s) for s in access.third_party_strings)
@@ -231,6 +275,36 @@ SECTION_ORDER = (
 )
 
 
+def _merged_record(merge: Any, merged: Person) -> dict[str, Any]:
+    """A merged record's own details, labelled: they are the person's own, never redacted."""
+    from casework.audit.services import snapshot
+    from casework.cases.services.fields import PERSON_FIELDS
+    from casework.core.templating import format_date, format_datetime
+
+    return {
+        "id": merged.id,
+        "merged_at": iso(merge.merged_at),
+        "undo_until": iso(merge.undo_until),
+        "notice": MERGED_NOTICE.format(
+            id=merged.id,
+            merged_on=format_date(merge.merged_at),
+            kept=(MERGED_KEPT if now() <= merge.undo_until else MERGED_DUE).format(
+                until=format_datetime(merge.undo_until)
+            ),
+        ),
+        "details": {"id": merged.id, **snapshot(merged, PERSON_FIELDS)},
+    }
+
+
+def kept_record_for_export(person: Person) -> Person | None:
+    """For a record merged into another: the record kept (its export is this person's export)."""
+    if person.merged_into_id is None:
+        return None
+    from casework.data_protection import merge as merging
+
+    return merging.kept_record_of(person)
+
+
 def export(actor: Any, person: Person, *, full: bool = False, reason: str | None = None) -> dict[str, Any]:
     """Everything held about ``person`` that ``actor`` may export, as one JSON-ready document."""
     access = prepare(actor, person, full=full, reason=reason)
@@ -239,7 +313,7 @@ def export(actor: Any, person: Person, *, full: bool = False, reason: str | None
         "version": "full" if full else "redacted",
         "withheld": None,
     }
-    if access.withheld_case_ids:
+    if access.withheld_case_ids or access.merged_records_withheld:
         from casework.accounts.models import Agency
 
         rows = db.session.execute(
@@ -255,6 +329,9 @@ def export(actor: Any, person: Person, *, full: bool = False, reason: str | None
             "held_by": sorted({row.name for row in rows}),
             "notice": WITHHELD_NOTICE,
         }
+        if access.merged_records_withheld:
+            # Added later: records merged into this one whose details are withheld with their cases.
+            document["withheld"]["merged_records"] = access.merged_records_withheld
     sections: dict[str, Any] = {}
     for _receiver, answer in lifecycle.send(lifecycle.person_exported, person=person, export=access):
         if answer:
@@ -265,6 +342,7 @@ def export(actor: Any, person: Person, *, full: bool = False, reason: str | None
         forget_shown("people", keep=[person.id, *access.merged_person_ids])
     for key in SECTION_ORDER:
         document[key] = sections.pop(key, [] if key != "person" else None)
+    document["merged_records"] = [_merged_record(merge, merged) for merge, merged in access.merged_records]
     document.update(sections)
     from casework.data_protection.models import SubjectAccessExport
 

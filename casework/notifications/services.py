@@ -133,12 +133,13 @@ def erase_old_sent_emails(before: Any, report: Any) -> int:
 def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
     """Email sent to the person's address (their copies of letters, confirmations): when and what
     about (the letters themselves are in their Case Review's part). Email about a withheld record is
-    withheld with it."""
-    if not person.email:
+    withheld with it. The addresses of records merged into the person's and shown with it are theirs too."""
+    addresses = sorted({p.email.lower() for p in access.identities if p.email})
+    if not addresses:
         return []
     rows = db.session.scalars(
         sa.select(OutboxEmail)
-        .where(sa.func.lower(OutboxEmail.to_address) == person.email.lower(), OutboxEmail.body_text != REMOVED_EMAIL)
+        .where(sa.func.lower(OutboxEmail.to_address).in_(addresses), OutboxEmail.body_text != REMOVED_EMAIL)
         .order_by(OutboxEmail.created_at, OutboxEmail.id)
     )
     return [

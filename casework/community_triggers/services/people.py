@@ -23,6 +23,11 @@ def _is_applicant(application: TriggerApplication, person: Person) -> bool:
     return " ".join(application.applicant_name.lower().split()) == person.normalised_name
 
 
+def _applied_as_any(application: TriggerApplication, identities: list[Person]) -> bool:
+    """Made under the person's record or a record merged into it and shown with it."""
+    return any(_is_applicant(application, record) for record in identities)
+
+
 def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
     """The Case Review applications linked to the person's cases, or made by them.
 
@@ -44,11 +49,14 @@ def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
         if access.case_ids
         else None
     )
+    identities = access.identities
     candidates = sa.or_(
-        TriggerApplication.applicant_name.ilike(person.name) if person.name else sa.false(),
-        sa.func.lower(TriggerApplication.applicant_email) == (person.email or "").lower()
-        if person.email
-        else sa.false(),
+        *(TriggerApplication.applicant_name.ilike(record.name) for record in identities if record.name),
+        *(
+            sa.func.lower(TriggerApplication.applicant_email) == record.email.lower()
+            for record in identities
+            if record.email
+        ),
         *([TriggerApplication.id.in_(linked)] if linked is not None else []),
     )
     applications = db.session.scalars(
@@ -59,7 +67,7 @@ def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
         case_ids = {c.id for c in application.cases}
         if case_ids & access.withheld_case_ids:
             continue
-        is_applicant = _is_applicant(application, person)
+        is_applicant = _applied_as_any(application, identities)
         on_linked_case = bool(case_ids & access.shown_case_ids)
         if not (is_applicant or on_linked_case or access.full):
             continue

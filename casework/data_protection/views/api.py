@@ -32,6 +32,19 @@ class _Withheld(Answer):
     other_agencies_cases = fields.Integer()
     held_by = fields.List(fields.String(), required=True)
     notice = fields.String(required=True)
+    #: Added later: records merged into this one whose details are withheld (only when there are any).
+    merged_records = fields.Integer()
+
+
+class _MergedRecord(Answer):
+    """A record of the same person merged into this one, still held (until its merge can no longer be
+    undone and the next retention run removes it): its own details, labelled."""
+
+    id = fields.Integer(required=True)
+    merged_at = fields.DateTime(required=True)
+    undo_until = fields.DateTime(required=True)
+    notice = fields.String(required=True)
+    details = fields.Dict(required=True)
 
 
 class SubjectAccessExportAnswer(Answer):
@@ -49,6 +62,8 @@ class SubjectAccessExportAnswer(Answer):
     emails = fields.List(fields.Dict(), required=True)
     subject_access_requests = fields.List(fields.Dict(), required=True)
     views = fields.List(fields.Dict(), required=True)
+    #: Added later: the records merged into this one still held, with their own details.
+    merged_records = fields.List(fields.Nested(_MergedRecord))
 
 
 class PersonMergeAnswer(Answer):
@@ -70,7 +85,8 @@ class ReleaseArgs(BaseSchema):
 @documented(response=SubjectAccessExportAnswer)
 @requires(Permission.EXPORT_PEOPLE)
 def export_person(person_id: int):
-    """Everything held about a person (third parties redacted; cases the exporter may not see withheld)."""
+    """Everything held about a person (third parties redacted; cases the exporter may not see withheld).
+    A record merged into another is refused (422), naming the kept record, whose export holds it."""
     person = person_for_export(person_id)
     document = subject_access.export(current_user, person)
     commit()

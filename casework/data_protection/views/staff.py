@@ -9,11 +9,12 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from casework.audit.reads import forget_shown
 from casework.cases import forms as case_forms
 from casework.cases import policies, queries
 from casework.cases.models import Person
 from casework.core.db import commit, records_view
-from casework.core.errors import InvalidInput, NotFound, RuleViolation
+from casework.core.errors import InvalidInput, NotFound, RuleViolation, not_found_as
 from casework.core.forms import show_service_errors
 from casework.core.pagination import paginate
 from casework.core.permissions import Permission, requires
@@ -36,13 +37,50 @@ dt { font-weight: bold; } dd { margin: 0 0 6pt 0; }
 
 
 def person_for_export(person_id: int) -> Person:
-    """The data protection officer may export anyone; a manager, the people they can see."""
-    if current_user.can(Permission.RELEASE_SUBJECT_ACCESS):
-        person = queries.person_with_id(person_id)
-        if person is None:
+    """The data protection officer may export anyone; a manager, the people they can see. A record
+    merged into another answers ``MergedRecord`` (its export is the kept record's), but only to whom
+    both the kept record and the merged record itself are visible (``merge.may_see_merged_record``:
+    ``visible_people_clause`` as it stood before the merge): to anyone else it is not found, as a
+    missing person is."""
+    everyone = current_user.can(Permission.RELEASE_SUBJECT_ACCESS)
+    person = queries.person_with_id(person_id)
+    if person is None:
+        raise NotFound("Person not found.")
+    kept = subject_access.kept_record_for_export(person)
+    if kept is None or kept.id == person.id:
+        return person if everyone else policies.get_person_for(current_user, person_id)
+    if not everyone:
+        merge = merging.merge_of(person)
+        with not_found_as("Person not found."):
+            policies.get_person_for(current_user, kept.id)
+        if merge is None or not merging.may_see_merged_record(current_user, person, merge):
             raise NotFound("Person not found.")
-        return person
-    return policies.get_person_for(current_user, person_id)
+    # The answer names the two records by number and shows neither.
+    forget_shown("people", keep=[])
+    raise MergedRecord(person, kept)
+
+
+class MergedRecord(RuleViolation):
+    """A subject access export asked for a record merged into another: the kept record's export holds
+    the merged record's details (labelled) for as long as they are kept."""
+
+    def __init__(self, person: Person, kept: Person) -> None:
+        self.person, self.kept = person, kept
+        super().__init__(
+            f"Record {person.id} was merged into record {kept.id}: export record {kept.id}. Its export "
+            f"includes the details held on record {person.id} for as long as they are kept."
+        )
+
+
+def _to_kept(error: MergedRecord, endpoint: str) -> Any:
+    """To the kept record's export (a download keeps its format and says nothing)."""
+    if request.args.get("format", "html") == "html":
+        flash(
+            f"Record {error.person.id} was merged into this one: this export includes the details still held on it.",
+            "important",
+        )
+    args: dict[str, Any] = request.args.to_dict()
+    return redirect(url_for(endpoint, person_id=error.kept.id, **args))
 
 
 def _answer(person: Person, document: dict[str, Any], fmt: str) -> Any:
@@ -70,8 +108,12 @@ def _answer(person: Person, document: dict[str, Any], fmt: str) -> Any:
 @records_view
 @requires(Permission.EXPORT_PEOPLE)
 def export(person_id: int):
-    """The subject access export: third parties redacted, restricted records withheld."""
-    person = person_for_export(person_id)
+    """The subject access export: third parties redacted, restricted records withheld. A merged
+    record's export is the kept record's: the page goes there."""
+    try:
+        person = person_for_export(person_id)
+    except MergedRecord as merged:
+        return _to_kept(merged, "staff.data_protection.export")
     fmt = request.args.get("format", "html")
     if fmt not in {"html", "json", "pdf"}:
         abort(404)
@@ -85,8 +127,12 @@ def export(person_id: int):
 @records_view
 @requires(Permission.RELEASE_SUBJECT_ACCESS)
 def release(person_id: int):
-    """The data protection officer releases the full export, with a recorded reason."""
-    person = person_for_export(person_id)
+    """The data protection officer releases the full export, with a recorded reason (a merged
+    record's is the kept record's)."""
+    try:
+        person = person_for_export(person_id)
+    except MergedRecord as merged:
+        return _to_kept(merged, "staff.data_protection.release")
     form = forms.ReleaseForm()
     if form.validate_on_submit():
         try:
@@ -111,14 +157,25 @@ def find_person():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     searched = any((form.name.data, form.date_of_birth.data, form.postcode.data))
     items, total, withheld = [], 0, 0
+    found_through: dict[int, list[int]] = {}
     if searched:
         search = {"name": form.name.data, "date_of_birth": form.date_of_birth.data, "postcode": form.postcode.data}
         everyone = current_user.can(Permission.RELEASE_SUBJECT_ACCESS)
-        items, total = paginate(queries.people_search_query(current_user, **search, everyone=everyone), page, PER_PAGE)
+        # A record merged into another still holds its own details (another name, an old postcode):
+        # a search matching them finds the kept record, whose export holds them.
+        found_through = merging.kept_records_matching(current_user, everyone=everyone, **search)
+        items, total = paginate(
+            queries.people_search_query(current_user, **search, everyone=everyone, also_ids=found_through),
+            page,
+            PER_PAGE,
+        )
         if not everyone:
             # People on restricted cases are hidden from a manager not named on them: the request is then
             # the data protection officer's to answer, and the page says so rather than "nobody matches".
             withheld = queries.people_withheld_count(current_user, **search)
+            withheld += merging.merged_records_hidden_count(current_user, **search)
+        # The merged records searched were read to find the records they were merged into, not shown.
+        forget_shown("people", keep=[p.id for p in items])
     return render_template(
         "data_protection/find_person.html",
         form=form,
@@ -128,6 +185,7 @@ def find_person():
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
         searched=searched,
         withheld=withheld,
+        found_through=found_through,
     )
 
 
