@@ -23,9 +23,10 @@ see themselves. So:
   next only when it was written on one of them.
 - A member of staff sees its contact details and next step, changes the next step, or switches it off
   only when they could have switched it on themselves for every case it covers: staff of that agency
-  who may see every one of those cases, working from one of them (or from any of the person's cases
-  their agency leads, when it covers none any more). Anyone else who may change one of the person's
-  cases is told it is on and that they cannot change it, nothing more.
+  who may see every one of those cases, working from one of them. A page that covers none any more
+  may be switched off (its details unseen) by that agency's staff from any of the person's cases it
+  leads. Anyone else who may change one of the person's cases is told it is on and that they cannot
+  change it, nothing more.
 """
 
 from __future__ import annotations
@@ -242,15 +243,12 @@ def may_change(user: Any, access: VictimAccess, case: Case) -> bool:
     """Whether ``user``, working on ``case``, may see the page's contact details and next step, change
     it and switch it off: they could have switched it on themselves for every case it covers. So
     ``user`` belongs to the agency the page was switched on for, may manage ``case`` (staff of its lead
-    agency), which is one the page covers (or it covers none any more), and may see every case the page
-    covers (restricted ones included). Whoever may not is shown that it is on, nothing else (the
-    module's docstring)."""
-    if access.person_id is None or access.agency_id is None or access.agency_id != user.agency_id:
-        return False
-    if not can_manage_case(user, case):
+    agency), which is one the page covers, and may see every case the page covers (restricted ones
+    included). Whoever may not is shown that it is on, nothing else (the module's docstring)."""
+    if not _of_the_agency(user, access, case):
         return False
     covered = victim_case_ids(access)
-    if covered and case.id not in covered:
+    if case.id not in covered:
         return False
     hidden = db.session.scalar(
         sa.select(Case.id).where(Case.id.in_(covered), sa.not_(visible_cases_clause(user))).limit(1)
@@ -258,17 +256,31 @@ def may_change(user: Any, access: VictimAccess, case: Case) -> bool:
     return hidden is None
 
 
-def _require_change(actor: Any, access: VictimAccess, case: Case) -> None:
+def may_switch_off(user: Any, access: VictimAccess, case: Case) -> bool:
+    """``may_change``, or the page covers no case any more (its details stay unseen) and ``user`` is
+    staff of its agency managing ``case``: the person may have a page again."""
+    if may_change(user, access, case):
+        return True
+    return _of_the_agency(user, access, case) and not victim_case_ids(access)
+
+
+def _of_the_agency(user: Any, access: VictimAccess, case: Case) -> bool:
+    if access.person_id is None or access.agency_id is None or access.agency_id != user.agency_id:
+        return False
+    return can_manage_case(user, case)
+
+
+def _require(allowed: bool, actor: Any, case: Case) -> None:
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
-    if not may_change(actor, access, case):
+    if not allowed:
         raise Forbidden("The victim page was switched on by someone who may see cases you may not see.")
 
 
 def update_next_step(
     actor: Any, case: Case, access: VictimAccess, *, next_step: str | None, next_step_on: date | None
 ) -> None:
-    _require_change(actor, access, case)
+    _require(may_change(actor, access, case), actor, case)
     before = snapshot(access, ACCESS_FIELDS)
     access.next_step = (next_step or "").strip() or None
     access.next_step_on = next_step_on if access.next_step else None
@@ -280,7 +292,7 @@ def update_next_step(
 
 
 def switch_off(actor: Any, case: Case, access: VictimAccess) -> None:
-    _require_change(actor, access, case)
+    _require(may_switch_off(actor, access, case), actor, case)
     _end(actor, access, "Switched off by an officer")
 
 

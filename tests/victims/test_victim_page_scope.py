@@ -209,7 +209,19 @@ def test_a_next_step_written_on_a_case_the_page_no_longer_covers_is_neither_show
     assert world.case.reference not in home
     assert reminders.due_next_step_reminders(today()) == []
     # Nor does it show to the officer who switched it on, now that they may not see the case.
-    assert officer.get(f"/cases/{world.case.id}/victim-page/{world.victim.id}").status_code == 404
+    page_path = f"/cases/{world.case.id}/victim-page/{world.victim.id}"
+    assert officer.get(page_path).status_code == 404
+    # A colleague named on the case sees nothing of the page, which covers no case now, but may switch
+    # it off so that it can be switched on again.
+    db.session.add(CaseAccess(case_id=world.case.id, user_id=world.colleague.id))
+    db.session.commit()
+    colleague = page_client(world.colleague)
+    page = colleague.get(page_path).text
+    assert [m for m in ("hidden address", "pat@police.example") if m in page] == []
+    assert "Switch off the victim page" in page
+    assert colleague.post(page_path, data={"next_step": "Something else"}).status_code == 403
+    assert colleague.post(f"{page_path}/off", data={}).status_code == 302
+    assert _access() is None
 
 
 def _tomorrow() -> dict[str, str]:

@@ -39,6 +39,7 @@ def switch_on(case_id: int, person_id: int):
                 case=case,
                 person=person,
                 covers_this_case=case.id in services.victim_case_ids(access),
+                off_form=ConfirmForm() if services.may_switch_off(current_user, access, case) else None,
             ),
             403 if request.method == "POST" else 200,
         )
@@ -105,7 +106,7 @@ def switch_off(case_id: int, person_id: int):
     access = services.live_access(person.id)
     if access is None:
         raise NotFound("The victim page is not switched on for them.")
-    if not services.may_change(current_user, access, case):
+    if not services.may_switch_off(current_user, access, case):
         raise Forbidden("The victim page was switched on by someone who may see cases you may not see.")
     services.switch_off(current_user, case, access)
     commit()
