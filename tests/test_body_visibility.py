@@ -229,7 +229,8 @@ NAMES_NO_RECORD = {
     "admin.documents.edit", "admin.notices.edit",
     # the victim page: the person and diary entry are in the path, checked against the path's case
     # (a victim or complainant of it; an entry on it); the victim's own pages name no record in a body,
-    # and their case in the path must be one of theirs (tests/victims/test_victim_page.py)
+    # and their case in the path must be one the page covers (tests/victims/test_victim_page.py,
+    # tests/victims/test_victim_page_scope.py)
     "staff.victims.switch_on", "staff.victims.switch_off", "staff.victims.accept",
     "public.victims.sign_in", "public.victims.use_link", "public.victims.sign_in_text", "public.victims.enter_code",
     "public.victims.sign_out", "public.victims.stop", "public.victims.add_diary_entry",

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.cases.models import CaseParty
-from casework.cases.policies import can_edit_case
+from casework.cases.policies import can_edit_case, can_manage_case
 from casework.cases.sections import case_records
 from casework.victims import services
 from casework.victims.models import DiaryEntry, VictimAccess
@@ -44,4 +44,5 @@ def victim_page_section(case: Any, user: Any) -> dict[str, Any]:
         "victim_accesses": {p.id: accesses[p.id] for p in people if p.id in accesses},
         "victim_diary": case_records(case.id, "victim_diary"),
         "victim_can_edit": can_edit_case(user, case),
+        "victim_can_switch": can_manage_case(user, case),
     }

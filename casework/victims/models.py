@@ -26,7 +26,8 @@ CONTACT_BY_LABELS = {ContactBy.email: "Email", ContactBy.text: "Text message"}
 class VictimAccess(TimestampMixin, Model):
     """A victim's use of the victim page, from the day an officer switched it on (having checked the
     contact details with them) to the day it ended (the officer switched it off, or the victim asked
-    to stop). Switching it on again makes a new row: the history stays."""
+    to stop). Switching it on again makes a new row: the history stays. It covers only the cases its
+    ``agency_id`` and ``switched_on_by_id`` say (``casework.victims.services``: who may see and change it)."""
 
     __tablename__ = "victim_accesses"
     __table_args__ = (
@@ -62,6 +63,10 @@ class VictimAccess(TimestampMixin, Model):
     #: The day the officer checked the contact details with the victim.
     contact_checked_on: Mapped[date] = mapped_column(sa.Date)
     switched_on_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: What the page covers (``casework.victims.services.victim_case_ids``): the person's cases that
+    #: this agency (the lead agency of the case it was switched on from, whose officer switched it on)
+    #: sees, restricted ones only where the officer who switched it on is named.
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id", ondelete="SET NULL"))
     #: What happens next, written for the victim by the officer (never planned enforcement), and when.
     next_step: Mapped[str | None] = mapped_column(sa.Text)
     next_step_on: Mapped[date | None] = mapped_column(sa.Date)

@@ -22,6 +22,7 @@ from casework.notifications import notify
 from casework.notifications.models import OutboxEmail
 from casework.notifications.services import queue_email, queue_text
 from casework.victims.models import ContactBy, VictimAccess
+from casework.victims.services import next_step_shown
 
 #: Victims are reminded of their next step this many days before its date.
 NEXT_STEP_LEAD_DAYS = 1
@@ -57,8 +58,8 @@ def next_step_key(access: VictimAccess) -> str:
 
 def due_next_step_reminders(day: date) -> list[VictimAccess]:
     """Live victim pages whose next step is due within the lead time of ``day`` (and not past), on a
-    case still open, of a person not anonymised."""
-    return list(
+    case still open that the page covers (``services.next_step_shown``), of a person not anonymised."""
+    due = list(
         db.session.scalars(
             sa.select(VictimAccess)
             .join(Case, Case.id == VictimAccess.next_step_case_id)
@@ -74,6 +75,7 @@ def due_next_step_reminders(day: date) -> list[VictimAccess]:
             .order_by(VictimAccess.id)
         )
     )
+    return [access for access in due if next_step_shown(access)]
 
 
 def queue_next_step_reminders(day: date) -> int:

@@ -5,6 +5,28 @@ What a victim is shown is chosen here, field by field, from their own records on
 which they are the victim or a complainant, the Case Reviews linked to them, the letters sent to them.
 Never the perpetrator's details, planned enforcement, internal notes or anyone else's data: nothing
 here reads parties other than the victim, interventions, notes, actions or the case summary.
+
+Which of their cases a victim page covers, and who may see and change it (``victim_case_ids``,
+``may_change``). The page is the person's, but whoever types the email address or mobile number it
+sends to decides who reads it: an officer must not be able to show, through it, a case they may not
+see themselves. So:
+
+- It is switched on from a case by the staff of the case's lead agency (``can_manage_case``), and
+  stays that agency's page.
+- It covers the person's cases (as victim or complainant) that agency's officers see, now: its own and
+  those shared with it. A restricted case is covered only while the officer who switched it on is
+  named on it (so one switched on from a restricted case covers it): a refuge move held by one agency
+  never shows on a page the council switched on with the victim's old address, and the council's
+  officer never learns, from the page, which agency and officer hold it. A case that later moves to
+  another agency, or is restricted without that officer, leaves the page.
+- The victim sees, and may add diary entries to, the cases it covers, and nothing else; what happens
+  next only when it was written on one of them.
+- A member of staff sees its contact details and next step, changes the next step, or switches it off
+  only when they could have switched it on themselves for every case it covers: staff of that agency
+  who may see every one of those cases, working from one of them. A page that covers none any more
+  may be switched off (its details unseen) by that agency's staff from any of the person's cases it
+  leads. Anyone else who may change one of the person's cases is told it is on and that they cannot
+  change it, nothing more.
 """
 
 from __future__ import annotations
@@ -26,11 +48,16 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, snapshot
 from casework.cases import services as case_services
 from casework.cases.models import Case, CaseParty, PartyRole, Person
-from casework.cases.policies import can_edit_case
+from casework.cases.policies import (
+    can_edit_case,
+    can_manage_case,
+    visible_cases_clause,
+    visible_cases_template,
+)
 from casework.community_triggers import public_progress
 from casework.community_triggers.models import Letter, LetterRecipient, TriggerApplication, application_cases
 from casework.core.db import rows_changed
-from casework.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from casework.core.links import external_url
 from casework.core.time import now, today
 from casework.documents import services as documents
@@ -56,6 +83,7 @@ ACCESS_FIELDS = (
     "next_step",
     "next_step_on",
     "next_step_case_id",
+    "agency_id",
 )
 
 
@@ -177,9 +205,13 @@ def switch_on(
 ) -> VictimAccess:
     """Let ``person`` use the victim page, once the officer has checked their contact details with them,
     and tell them how to sign in. ``person`` must be a victim or complainant on ``case``: their page
-    follows only such cases, so a page switched on from any other would show them nothing of it."""
+    follows only such cases, so a page switched on from any other would show them nothing of it. Only
+    the staff of the case's lead agency switch it on; the page covers the person's cases that agency
+    sees (the module's docstring)."""
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
+    if not can_manage_case(actor, case):
+        raise Forbidden("Only the staff of the case's lead agency can switch on the victim page.")
     victim_on_case(case, person.id)
     normal_email, normal_mobile, next_step, chosen = _checked_contact(
         email, mobile, contact_checked, contact_by, next_step, next_step_on
@@ -192,6 +224,7 @@ def switch_on(
         mobile=normal_mobile,
         contact_checked_on=today(),
         switched_on_by_id=actor.id,
+        agency_id=case.lead_agency_id,
         next_step=next_step,
         next_step_on=next_step_on,
         next_step_case_id=case.id if next_step else None,
@@ -206,11 +239,48 @@ def switch_on(
     return access
 
 
+def may_change(user: Any, access: VictimAccess, case: Case) -> bool:
+    """Whether ``user``, working on ``case``, may see the page's contact details and next step, change
+    it and switch it off: they could have switched it on themselves for every case it covers. So
+    ``user`` belongs to the agency the page was switched on for, may manage ``case`` (staff of its lead
+    agency), which is one the page covers, and may see every case the page covers (restricted ones
+    included). Whoever may not is shown that it is on, nothing else (the module's docstring)."""
+    if not _of_the_agency(user, access, case):
+        return False
+    covered = victim_case_ids(access)
+    if case.id not in covered:
+        return False
+    hidden = db.session.scalar(
+        sa.select(Case.id).where(Case.id.in_(covered), sa.not_(visible_cases_clause(user))).limit(1)
+    )
+    return hidden is None
+
+
+def may_switch_off(user: Any, access: VictimAccess, case: Case) -> bool:
+    """``may_change``, or the page covers no case any more (its details stay unseen) and ``user`` is
+    staff of its agency managing ``case``: the person may have a page again."""
+    if may_change(user, access, case):
+        return True
+    return _of_the_agency(user, access, case) and not victim_case_ids(access)
+
+
+def _of_the_agency(user: Any, access: VictimAccess, case: Case) -> bool:
+    if access.person_id is None or access.agency_id is None or access.agency_id != user.agency_id:
+        return False
+    return can_manage_case(user, case)
+
+
+def _require(allowed: bool, actor: Any, case: Case) -> None:
+    if not can_edit_case(actor, case):
+        raise NotFound("Case not found.")
+    if not allowed:
+        raise Forbidden("The victim page was switched on by someone who may see cases you may not see.")
+
+
 def update_next_step(
     actor: Any, case: Case, access: VictimAccess, *, next_step: str | None, next_step_on: date | None
 ) -> None:
-    if not can_edit_case(actor, case):
-        raise NotFound("Case not found.")
+    _require(may_change(actor, access, case), actor, case)
     before = snapshot(access, ACCESS_FIELDS)
     access.next_step = (next_step or "").strip() or None
     access.next_step_on = next_step_on if access.next_step else None
@@ -222,8 +292,7 @@ def update_next_step(
 
 
 def switch_off(actor: Any, case: Case, access: VictimAccess) -> None:
-    if not can_edit_case(actor, case):
-        raise NotFound("Case not found.")
+    _require(may_switch_off(actor, access, case), actor, case)
     _end(actor, access, "Switched off by an officer")
 
 
@@ -518,11 +587,17 @@ class VictimView:
     cases: list[VictimCase]
     applications: list[VictimApplication]
     diary: list[DiaryEntry]
+    #: What happens next, when it was written on a case the page covers.
+    next_step: str | None = None
+    next_step_on: date | None = None
 
 
 def victim_case_ids(access: VictimAccess) -> list[int]:
-    """The cases the victim follows: none for a Case Review applicant with no person record."""
-    if access.person_id is None:
+    """The cases the victim follows: those on which they are the victim or a complainant that the
+    agency the page was switched on for sees (its own and those shared with it), a restricted one only
+    while the officer who switched it on is named on it (the module's docstring). None for a Case
+    Review applicant with no person record, or a page of no agency."""
+    if access.person_id is None or access.agency_id is None:
         return []
     return list(
         db.session.scalars(
@@ -532,10 +607,24 @@ def victim_case_ids(access: VictimAccess) -> list[int]:
                 CaseParty.person_id == access.person_id,
                 CaseParty.role.in_(VICTIM_ROLES),
                 Case.anonymised_at.is_(None),
+                # As the officers of that agency see cases, named on the restricted ones the officer
+                # who switched it on is named on (none once their account is gone).
+                visible_cases_template(True),
             )
-            .distinct()
+            .distinct(),
+            {"viewer_agency_id": access.agency_id, "viewer_id": access.switched_on_by_id},
         )
     )
+
+
+def next_step_shown(access: VictimAccess, case_ids: list[int] | None = None) -> bool:
+    """Whether the victim is shown (and reminded of) the page's next step: there is one, written on a
+    case the page covers."""
+    if not access.next_step:
+        return False
+    if access.next_step_case_id is None:
+        return True
+    return access.next_step_case_id in (victim_case_ids(access) if case_ids is None else case_ids)
 
 
 def victim_case(access: VictimAccess, case_id: int) -> Case:
@@ -612,7 +701,10 @@ def victim_view(access: VictimAccess) -> VictimView:
             .order_by(DiaryEntry.happened_on.desc(), DiaryEntry.id.desc())
         )
     )
-    return VictimView(access, cases, shown, diary)
+    view = VictimView(access, cases, shown, diary)
+    if next_step_shown(access, case_ids):
+        view.next_step, view.next_step_on = access.next_step, access.next_step_on
+    return view
 
 
 # --- the diary ------------------------------------------------------------------------------------

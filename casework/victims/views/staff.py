@@ -3,13 +3,13 @@ what happens next, switch it off, and accept diary entries into the ledger."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from casework.cases.policies import get_case_for
+from casework.cases.policies import can_manage_case, get_case_for
 from casework.community_triggers.policies import get_application_for
 from casework.core.db import commit
-from casework.core.errors import Conflict, InvalidInput, NotFound
+from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from casework.core.forms import ConfirmForm, show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -30,7 +30,21 @@ def switch_on(case_id: int, person_id: int):
     person = services.victim_on_case(case, person_id)
     access = services.live_access(person.id)
     if access is not None:
-        return _next_step(case, person, access)
+        if services.may_change(current_user, access, case):
+            return _next_step(case, person, access)
+        # Switched on by someone who may see cases this user may not: that it is on, nothing more.
+        return (
+            render_template(
+                "victims/switched_on_elsewhere.html",
+                case=case,
+                person=person,
+                covers_this_case=case.id in services.victim_case_ids(access),
+                off_form=ConfirmForm() if services.may_switch_off(current_user, access, case) else None,
+            ),
+            403 if request.method == "POST" else 200,
+        )
+    if not can_manage_case(current_user, case):
+        raise Forbidden("Only the staff of the case's lead agency can switch on the victim page.")
     form = SwitchOnForm()
     if not form.is_submitted():
         form.email.data = person.email
@@ -92,6 +106,8 @@ def switch_off(case_id: int, person_id: int):
     access = services.live_access(person.id)
     if access is None:
         raise NotFound("The victim page is not switched on for them.")
+    if not services.may_switch_off(current_user, access, case):
+        raise Forbidden("The victim page was switched on by someone who may see cases you may not see.")
     services.switch_off(current_user, case, access)
     commit()
     flash(f"The victim page is switched off for {person.name}.", "success")
