@@ -294,7 +294,8 @@ def _admins_for(area_id: int) -> list[Any]:
 
 def tell_admins_template_failed(row: LetterTemplate, application: TriggerApplication, error: BaseException) -> None:
     """Email the admins that a template failed at send time and the default was used: once per
-    version of the template, with nothing from the casework in it (no names, no reference)."""
+    version of the template, with nothing from the casework in it (no names, no reference), nor how
+    or on which line it failed (a template can choose both by what a real record holds)."""
     from flask import current_app
 
     problem = describe_failure(error)
@@ -310,9 +311,9 @@ def tell_admins_template_failed(row: LetterTemplate, application: TriggerApplica
             text=(
                 f"Dear {admin.name},\n\n"
                 f"A {title.lower()} letter for {application.area.name} could not be produced from the template "
-                f"for {where}: {problem}. The service used the default letter instead, so the applicant "
-                "was not held up.\n\n"
-                f"Please correct the template: {link}\n\n"
+                f"for {where}. The service used the default letter instead, so the applicant was not held "
+                "up. What went wrong is not said here: it would tell what the applicant's records hold.\n\n"
+                f"Please check the template, which is tried on made-up letters there: {link}\n\n"
                 "You will not be told again about this version of the template.\n"
             ),
             key=f"letter-template-failed:{row.id}:{row.version}:{admin.id}",
@@ -320,143 +321,240 @@ def tell_admins_template_failed(row: LetterTemplate, application: TriggerApplica
         )
 
 
-def sample_context(kind: LetterKind) -> dict[str, Any]:
-    """Invented data for the admin preview (and for checking a template before it is saved)."""
+# The made-up records a template is tried on before it is saved (never real ones: the admins who write
+# templates may not read casework). Each is shaped as ``context_for`` shapes a real letter of its kind:
+# the sections another kind of letter has are empty, and the values a record may leave out are left
+# out in one sample or another.
+
+_LONG_TEXT = " ".join(["The behaviour has gone on most evenings and weekends since the spring."] * 40)
+_LONG_NAME = ("Maximilian Alexander " * 10)[:200].strip()
+
+
+def _application(applicant_name: str = "Sam Sample", acknowledged_on: date | None = date(2026, 3, 4)) -> dict[str, Any]:
     return {
-        "application": {
-            "reference": "BOL-CT-2026-0003",
-            "applicant_name": "Sam Sample",
-            "received_on": date(2026, 3, 2),
-            "acknowledged_on": date(2026, 3, 4),
-        },
-        "area": {"name": "Bolsover"},
-        "recipient": {"name": "Sam Sample", "is_victim": False},
-        "today": date(2026, 3, 20),
-        "progress_url": "https://casework.example.org/case-review/progress",
-        "decision": {
-            "met": kind != LetterKind.threshold_decision,
-            "basis": None,
-            "basis_text": "",
-            "reasons": "Two of the complaints were reported more than a month after the behaviour.",
-            "persistence": "The noise has continued most nights since January.",
-            "harm": "The applicant reports lost sleep and anxiety.",
-            "adequacy": "Each agency responded to the reports made to it.",
-            "decided_on": date(2026, 3, 20),
-        },
-        "meeting": {
-            "scheduled_on": date(2026, 4, 14),
-            "held_on": date(2026, 4, 14),
-            "location": "Bolsover District Council offices",
-            "chair_name": "Charles Chair",
-            "outcome": "The agencies agreed a joint action plan.",
-            "minutes": "Minutes of the meeting.",
-        },
-        "recommendations": [
-            {
-                "text": "Install noise monitoring equipment.",
-                "agency": "Bolsover District Council",
-                "owner": "Olive Officer",
-                "due_on": date(2026, 5, 1),
-            },
-            {
-                "text": "Increase patrols in the evening.",
-                "agency": "Derbyshire Police",
-                "owner": None,
-                "due_on": date(2026, 5, 15),
-            },
-        ],
-        "appeal": {
-            "received_on": date(2026, 4, 20),
-            "upheld": False,
-            "reasons": "The review was carried out properly.",
-            "decided_on": date(2026, 5, 5),
-        },
-        "appeal_window_days": 20,
-        "pcc_review": pcc_review_letters.sample(),
+        "reference": "BOL-CT-2026-0003",
+        "applicant_name": applicant_name,
+        "received_on": date(2026, 3, 2),
+        "acknowledged_on": acknowledged_on,
     }
 
 
-#: How many of the latest real records of each kind a template is tried on before it is saved.
-REAL_RECORDS_CHECKED = 25
+def _decision(met: bool, *, full: bool = True) -> dict[str, Any]:
+    return {
+        "met": met,
+        "basis": "discretionary" if met and full else None,
+        "basis_text": BASIS_TEXT["discretionary"] if met and full else "",
+        "reasons": "Two of the complaints were reported more than a month after the behaviour." if full else "",
+        "persistence": "The noise has continued most nights since January." if full else None,
+        "harm": "The applicant reports lost sleep and anxiety." if full else None,
+        "adequacy": "Each agency responded to the reports made to it." if full else None,
+        "decided_on": date(2026, 3, 20),
+    }
 
 
-def check_template(kind: LetterKind, subject: str, body: str, area_id: int | None = None) -> Rendered:
-    """Refuse a template that does not parse, reaches outside the sandbox, exceeds the limits, or
-    cannot be filled in, first with the made-up example and then with the latest real records of
-    the area (every area for a template of all areas). Returns the preview on the made-up example.
+def _meeting(*, held: bool, full: bool = True) -> dict[str, Any]:
+    return {
+        "scheduled_on": date(2026, 4, 14),
+        "held_on": date(2026, 4, 14) if held else None,
+        "location": "Bolsover District Council offices" if full else None,
+        "chair_name": "Charles Chair",
+        "outcome": "The agencies agreed a joint action plan." if held and full else None,
+        "minutes": "Minutes of the meeting." if held and full else None,
+    }
 
-    Messages about the example quote the error; messages about real records never do (admins
-    configure the service, they do not read casework): they say how many records failed, the kind
-    of problem and the line.
-    """
 
-    def real_failure(failed: int, tried: int, problem: str) -> str:
-        where = db.session.get(Area, area_id).name if area_id is not None else "all areas"
-        return (
-            f"The template works with the example but not with {failed} of the "
-            f"{tried} latest {LETTER_TITLES[kind].lower()} letters for {where}: "
-            f"{problem}. Real records can leave out values the example "
-            "has (a decision with no reasons, a meeting with no location): use "
-            "{% if ... %} around them."
+def _recommendations() -> list[dict[str, Any]]:
+    """Made up afresh for each sample (a template may change the lists and dicts it is given)."""
+    return [
+        {
+            "text": "Install noise monitoring equipment.",
+            "agency": "Bolsover District Council",
+            "owner": "Olive Officer",
+            "due_on": date(2026, 5, 1),
+        },
+        {
+            "text": "Increase patrols in the evening.",
+            "agency": "Derbyshire Police",
+            "owner": None,
+            "due_on": date(2026, 5, 15),
+        },
+    ]
+
+
+def _appeal(upheld: bool, reasons: str = "The review was carried out properly.") -> dict[str, Any]:
+    return {"received_on": date(2026, 4, 20), "upheld": upheld, "reasons": reasons, "decided_on": date(2026, 5, 5)}
+
+
+def _pcc_review(*, requested: bool, decided: bool, available: bool = True) -> dict[str, Any]:
+    """As ``pcc_review.services.letter_context`` gives it: with no request, or requested, or decided."""
+    context = {
+        **pcc_review_letters.sample(),
+        "available": available,
+        "window_closes": date(2026, 4, 20) if available else None,
+    }
+    if not requested:
+        context.update(requested_on=None, grounds="", decision_due=None)
+    if not decided:
+        context.update(reconsider=False, reasons="", decided_on=None, reviewer_name="")
+    return context
+
+
+def _letter_context(
+    *,
+    application: dict[str, Any] | None = None,
+    recipient: dict[str, Any] | None = None,
+    decision: dict[str, Any] | None = None,
+    meeting: dict[str, Any] | None = None,
+    recommendations: list[dict[str, Any]] | None = None,
+    appeal: dict[str, Any] | None = None,
+    pcc_review: dict[str, Any] | None = None,
+    area: str = "Bolsover",
+) -> dict[str, Any]:
+    application = application or _application()
+    return {
+        "application": application,
+        "area": {"name": area},
+        "recipient": recipient or {"name": application["applicant_name"], "is_victim": False},
+        "today": date(2026, 3, 20),
+        "progress_url": "https://casework.example.org/case-review/progress",
+        "decision": decision or {},
+        "meeting": meeting or {},
+        "recommendations": recommendations or [],
+        "appeal": appeal or {},
+        "appeal_window_days": 20,
+        "pcc_review": pcc_review or _pcc_review(requested=False, decided=False),
+    }
+
+
+def _sections(kind: LetterKind) -> dict[str, Any]:
+    """The example's sections for a letter of ``kind``: the ones that kind of letter has."""
+    if kind == LetterKind.threshold_decision:
+        return {"decision": _decision(met=False)}
+    if kind == LetterKind.meeting_invitation:
+        return {"meeting": _meeting(held=False)}
+    if kind == LetterKind.outcome:
+        return {"meeting": _meeting(held=True), "recommendations": _recommendations()}
+    if kind == LetterKind.appeal_decision:
+        return {"appeal": _appeal(upheld=False)}
+    if kind == LetterKind.pcc_review_request:
+        return {"pcc_review": _pcc_review(requested=True, decided=False)}
+    if kind == LetterKind.pcc_review_outcome:
+        return {"pcc_review": _pcc_review(requested=True, decided=True)}
+    return {}
+
+
+def _variants(kind: LetterKind) -> list[tuple[str, dict[str, Any]]]:
+    """What else a real letter of ``kind`` can be given, in words and as sections."""
+    if kind == LetterKind.threshold_decision:
+        return [
+            ("a decision that the threshold is met", {"decision": _decision(met=True)}),
+            ("a decision that it is met, with no basis, reasons or factors", {"decision": _decision(True, full=False)}),
+            ("a decision that it is not met, with no reasons or factors", {"decision": _decision(False, full=False)}),
+        ]
+    if kind == LetterKind.meeting_invitation:
+        return [("a meeting with no location given", {"meeting": _meeting(held=False, full=False)})]
+    if kind == LetterKind.outcome:
+        return [
+            ("a review with no recommendations", {"meeting": _meeting(held=True), "recommendations": []}),
+            ("a review with no location, outcome or minutes recorded", {"meeting": _meeting(held=True, full=False)}),
+            (
+                "a review with many recommendations",
+                {"meeting": _meeting(held=True), "recommendations": _recommendations() * 10},
+            ),
+            (
+                "the victim's copy, when someone else applied for an unnamed victim",
+                {
+                    "meeting": _meeting(held=True),
+                    "recommendations": _recommendations(),
+                    "recipient": {"name": "Sir or Madam", "is_victim": True},
+                },
+            ),
+        ]
+    if kind == LetterKind.appeal_decision:
+        return [
+            ("an appeal that is upheld", {"appeal": _appeal(upheld=True)}),
+            ("an appeal decided with no reasons", {"appeal": _appeal(upheld=False, reasons="")}),
+        ]
+    if kind == LetterKind.pcc_review_outcome:
+        decided = _pcc_review(requested=True, decided=True)
+        return [
+            ("a review that asks for the decision to be taken again", {"pcc_review": {**decided, "reconsider": True}}),
+            (
+                "a review with no reasons or reviewer given",
+                {"pcc_review": {**decided, "reasons": "", "reviewer_name": ""}},
+            ),
+        ]
+    return []
+
+
+def samples(kind: LetterKind) -> list[safe_templates.Sample]:
+    """Made-up letters of ``kind`` a template is tried on before it is saved; the first is the example
+    the admin sees (the preview)."""
+    sections = _sections(kind)
+    found = [
+        safe_templates.Sample("the example", _letter_context(**sections)),
+        safe_templates.Sample(
+            "an application whose applicant's name has an apostrophe, a hyphen and accents",
+            _letter_context(**{**sections, "application": _application("Siobhán O'Brien-Ní Dhómhnaill")}),
+        ),
+        safe_templates.Sample(
+            "an applicant known by one name, in an area whose name has an apostrophe",
+            _letter_context(**{**sections, "application": _application("Zoë"), "area": "King's Lynn and West Norfolk"}),
+        ),
+        safe_templates.Sample(
+            "an applicant with a name as long as a name may be",
+            _letter_context(**{**sections, "application": _application(_LONG_NAME)}),
+        ),
+        safe_templates.Sample(
+            "an application not yet acknowledged",
+            _letter_context(**{**sections, "application": _application(acknowledged_on=None)}),
+        ),
+    ]
+    pcc_review = sections.get("pcc_review") or _pcc_review(requested=False, decided=False)
+    found.append(
+        safe_templates.Sample(
+            "an application in an area where the Police and Crime Commissioner's review is not available",
+            _letter_context(**{**sections, "pcc_review": {**pcc_review, "available": False, "window_closes": None}}),
         )
+    )
+    found += [
+        safe_templates.Sample(what, _letter_context(**{**sections, **changed})) for what, changed in _variants(kind)
+    ]
+    long_text = _long_text(sections)
+    if long_text is not None:
+        found.append(safe_templates.Sample("a record with long text", _letter_context(**long_text)))
+    return found
 
+
+def _long_text(sections: dict[str, Any]) -> dict[str, Any] | None:
+    """The example's sections with their longest free text made long, or None when they have none."""
+    changed = {name: dict(value) for name, value in sections.items() if isinstance(value, dict)}
+    fields = {"decision": "reasons", "meeting": "outcome", "appeal": "reasons", "pcc_review": "grounds"}
+    touched = False
+    for name, field in fields.items():
+        if name in changed and changed[name].get(field):
+            changed[name][field] = _LONG_TEXT
+            touched = True
+    return {**sections, **changed} if touched else None
+
+
+def sample_context(kind: LetterKind) -> dict[str, Any]:
+    """The made-up example of a letter of ``kind`` (the admin's preview)."""
+    return samples(kind)[0].context
+
+
+def check_template(kind: LetterKind, subject: str, body: str) -> Rendered:
+    """Refuse a template that does not parse, reaches outside the sandbox, exceeds the limits, or
+    cannot be filled in with every made-up letter of its kind (``samples``). Returns the preview on
+    the made-up example. Never tried on real records (admins configure the service, they do not read
+    casework: see ``safe_templates.check_before_saving``)."""
     return safe_templates.check_before_saving(
         _ENV,
         {"subject": subject, "body": body},
         lambda context: render(subject, body, context),
-        sample_context(kind),
-        lambda: real_contexts(kind, area_id),
+        samples(kind),
         used_in="letters",
-        real_failure=real_failure,
     )
-
-
-def real_contexts(kind: LetterKind, area_id: int | None, limit: int = REAL_RECORDS_CHECKED) -> list[dict[str, Any]]:
-    """The contexts the latest ``limit`` letters of ``kind`` would be filled in with, from the records
-    of the area (or of every area): what a template must cope with before it is saved."""
-    in_area = TriggerApplication.area_id == area_id if area_id is not None else sa.true()
-    if kind == LetterKind.acknowledgement:
-        applications = db.session.scalars(
-            sa.select(TriggerApplication).where(in_area).order_by(TriggerApplication.id.desc()).limit(limit)
-        )
-        return [context_for(a) for a in applications]
-    if kind == LetterKind.threshold_decision:
-        decisions = db.session.scalars(
-            sa.select(ThresholdDecision)
-            .join(TriggerApplication, ThresholdDecision.application_id == TriggerApplication.id)
-            .where(in_area)
-            .order_by(ThresholdDecision.id.desc())
-            .limit(limit)
-        )
-        return [context_for(d.application, decision=d) for d in decisions]
-    if kind in (LetterKind.meeting_invitation, LetterKind.outcome):
-        query = (
-            sa.select(ReviewMeeting)
-            .join(TriggerApplication, ReviewMeeting.application_id == TriggerApplication.id)
-            .where(in_area)
-        )
-        if kind == LetterKind.outcome:
-            query = query.where(ReviewMeeting.outcome_recorded_at.is_not(None))
-        meetings = db.session.scalars(query.order_by(ReviewMeeting.id.desc()).limit(limit))
-        return [context_for(m.application, meeting=m) for m in meetings]
-    if kind in (LetterKind.pcc_review_request, LetterKind.pcc_review_outcome):
-        from casework.community_triggers.pcc_review.models import PccReview
-
-        reviews_query = sa.select(PccReview).join(TriggerApplication, PccReview.application_id == TriggerApplication.id)
-        if kind == LetterKind.pcc_review_outcome:
-            reviews_query = reviews_query.where(PccReview.decided_on.is_not(None))
-        reviews = db.session.scalars(reviews_query.where(in_area).order_by(PccReview.id.desc()).limit(limit))
-        return [context_for(r.application, pcc_review=r) for r in reviews]
-    if kind != LetterKind.appeal_decision:
-        raise ValueError(f"no records to try a {kind.value} letter on")
-    appeals = db.session.scalars(
-        sa.select(Appeal)
-        .join(TriggerApplication, Appeal.application_id == TriggerApplication.id)
-        .where(in_area, Appeal.decided_on.is_not(None))
-        .order_by(Appeal.id.desc())
-        .limit(limit)
-    )
-    return [context_for(a.application, appeal=a) for a in appeals]
 
 
 # Building the context from the records: plain values only.

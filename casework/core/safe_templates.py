@@ -1,5 +1,5 @@
 """Templates that people other than developers write (letter and notice templates), rendered with limits,
-and checked before they are saved (``check_before_saving``).
+and checked before they are saved on made-up records (``check_before_saving``).
 
 Jinja's ``SandboxedEnvironment`` stops a template from reaching outside the values it is given, but
 not from running for ever or building a gigabyte string: ``{% for a in range(99999) %}{% for b in
@@ -20,11 +20,14 @@ Exceeding a limit raises ``TemplateLimitExceeded``, a ``jinja2.TemplateError``.
 from __future__ import annotations
 
 import contextvars
+import copy
 import functools
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -235,7 +238,9 @@ class TemplateRenderFailed(TemplateError):
 
 
 def render_checked(env: LimitedSandbox, source: str, context: Mapping[str, Any], limits: Limits) -> str:
-    """Render an admin's template with limits; every failure is a ``jinja2.TemplateError``."""
+    """Render an admin's template with limits; every failure is a ``jinja2.TemplateError``. The
+    context holds plain values only (``plain_values``)."""
+    plain_values(context)
     try:
         return env.render_limited(source, context, limits)
     except TemplateError:
@@ -317,24 +322,62 @@ def render_document(
     return rendered_heading, rendered_body
 
 
+#: What a template may be given: plain values, never a model instance (whose relationships and
+#: session would reach records the template's author may not see) or anything else with methods
+#: beyond those of a string, a number or a date.
+PLAIN_TYPES: tuple[type, ...] = (str, int, float, Decimal, bool, date, datetime, type(None))
+
+
+def plain_values(context: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``context`` itself, once it is checked to hold only plain values (``PLAIN_TYPES``, in dicts,
+    lists and tuples); TypeError otherwise (a programming error, not the template's)."""
+
+    def check(value: Any, where: str) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                check(item, f"{where}.{key}")
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                check(item, f"{where}[{index}]")
+        elif not isinstance(value, PLAIN_TYPES):
+            raise TypeError(f"a template is given plain values only: {where} is a {type(value).__name__}")
+
+    for key, value in context.items():
+        check(value, key)
+    return context
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A made-up record a template is tried on before it is saved: ``what`` it stands for, in words
+    ("an application with no acknowledgement date"), and the values a template would be given for it."""
+
+    what: str
+    context: dict[str, Any]
+
+
 def check_before_saving(
     env: LimitedSandbox,
     sources: Mapping[str, str],
     fill_in: Callable[[dict[str, Any]], R],
-    example: dict[str, Any],
-    real_contexts: Callable[[], list[dict[str, Any]]],
+    samples: Sequence[Sample],
     *,
     used_in: str,
-    real_failure: Callable[[int, int, str], str],
 ) -> R:
     """Refuse an admin's template that does not parse, reaches outside the sandbox, exceeds the
-    limits or cannot be filled in, first with the made-up ``example`` and then with each of the
-    ``real_contexts`` (the latest real records). Returns ``fill_in(example)``, the preview.
+    limits or cannot be filled in with every one of the made-up ``samples``. Returns
+    ``fill_in(samples[0].context)``, the preview.
+
+    The samples are made up, never read from the database: the people who write templates configure
+    the service and may not read casework, and a check on real records answers whatever the template
+    asks of them (a template can fail on the line that matches the third letter of a real name). So
+    what the check says depends on the template and the samples only. The samples stand for the
+    shapes real records take (values left out, names with apostrophes and accents, long text, lists
+    empty or long), so a template that would fail in real use is still refused.
 
     ``sources`` maps each form field to its template (``{"subject": ..., "body": ...}``): a syntax
-    error is put on its field; other failures go on ``body``. Messages about the example quote the
-    error; the message about real records never does: ``real_failure(failed, tried, problem)``
-    words it from how many failed and ``describe_failure`` of the first.
+    error is put on its field; other failures go on ``body``, saying which sample failed and how
+    (``describe_failure``: never the rendered output).
     """
     errors: dict[str, list[str]] = {}
     for field, source in sources.items():
@@ -344,22 +387,27 @@ def check_before_saving(
             errors[field] = [f"The template has a mistake on line {error.lineno}: {error.message}"]
     if errors:
         raise InvalidInput(errors)
+    example, *others = samples
     try:
-        preview = fill_in(example)
+        preview = fill_in(copy.deepcopy(dict(plain_values(example.context))))
     except SecurityError as error:
         raise InvalidInput({"body": [f"The template uses something {used_in} may not use: {error}"]}) from error
     except TemplateError as error:
         raise InvalidInput(
             {"body": [f"The template cannot be filled in with the example: {error.message or error}"]}
         ) from error
-    contexts = real_contexts()
-    failures: list[BaseException] = []
-    for context in contexts:
+    for sample in others:
         try:
-            fill_in(context)
+            # A copy: the sandbox lets a template change the lists and dicts it is given.
+            fill_in(copy.deepcopy(dict(plain_values(sample.context))))
         except TemplateError as error:
-            failures.append(error)
-    if failures:
-        problem = describe_failure(failures[0], used_in)
-        raise InvalidInput({"body": [real_failure(len(failures), len(contexts), problem)]})
+            problem = describe_failure(error, used_in)
+            raise InvalidInput(
+                {
+                    "body": [
+                        f"The template works with the example but not with {sample.what}, as real records "
+                        f"can be: {problem}. Put {{% if ... %}} around values that can be left out."
+                    ]
+                }
+            ) from error
     return preview

@@ -335,7 +335,7 @@ def test_every_default_template_fills_in_and_is_not_hard_wrapped(kind):
     assert "Signed: Olive Officer, Bolsover District Council" in rendered.body
 
 
-def test_an_area_template_is_used_and_a_template_that_fails_on_served_notices_is_refused(
+def test_an_area_template_is_used_and_a_template_that_fails_on_made_up_notices_is_refused(
     world, page_client, cpn, letterhead
 ):
     admin = page_client(world.admin)
@@ -359,13 +359,13 @@ def test_an_area_template_is_used_and_a_template_that_fails_on_served_notices_is
     assert response.status_code == 302
     text, _reader = _pdf_text(_only_notice())
     assert "Bolsover's own closing paragraph." in text
-    # A served CPN has no hearing: a template that needs one works on the example, not on real notices.
+    # A CPN has no hearing: a template that needs one is refused on the made-up CPN, never a served one.
     needs_hearing = body + "\n\n{{ notice.hearing_at.year }}"
     refused = admin.post(
         "/admin/notice-templates/cpn?area=BOL", data={"title": "CPN", "body": needs_hearing, "save": "y"}
     )
     assert refused.status_code == 422
-    assert "not with 1 of the 1 latest community protection notices served in Bolsover" in refused.text
+    assert "cannot be filled in with the example" in refused.text
     assert "Adam Adult" not in refused.text  # never quotes the real notice
     assert db.session.scalar(sa.select(NoticeTemplate.body)) == body
     assert page_client(world.officer).get("/admin/notice-templates/").status_code == 403

@@ -1,9 +1,10 @@
 """Admin pages: the letter templates (one per kind for every area, or overriding it for one area).
 
 A template is checked before it is saved: it must parse, stay inside the sandbox and its limits, and
-fill in both the made-up example (the preview) and the latest real records of the area, so a template
-that would fail on real data cannot be saved. The admin sees only the made-up example: messages about
-real records say how many failed and why, never what they hold.
+fill in every made-up letter of its kind (the first is the preview), shaped as real letters are
+(values left out, long names and text), so a template that would fail on real data cannot be saved.
+It is never tried on real records: the admin does not read casework, and what the check says must
+not depend on what real records hold.
 """
 
 from __future__ import annotations
@@ -65,9 +66,7 @@ def edit(kind: str):
     status = 200
     if form.validate_on_submit():
         try:
-            preview = letters.check_template(
-                letter_kind, form.subject.data, form.body.data, area_id=area.id if area else None
-            )
+            preview = letters.check_template(letter_kind, form.subject.data, form.body.data)
         except InvalidInput as error:
             db.session.rollback()
             show_service_errors(form, error)

@@ -1,6 +1,6 @@
 """Admin pages: the notice templates (CPW, CPN, fixed penalty, closure notice), one for every area or
-one area's own. A template is checked before it is saved, on a made-up example and on the latest
-notices served in the area, and the admin sees only the made-up example."""
+one area's own. A template is checked before it is saved, on made-up notices of its kind (never
+real ones), and the admin sees only the made-up example."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def edit(kind: str):
     status = 200
     if form.validate_on_submit():
         try:
-            rendered = notices.check_template(notice_kind, form.title.data, form.body.data, area_id=area_id)
+            rendered = notices.check_template(notice_kind, form.title.data, form.body.data)
         except InvalidInput as error:
             db.session.rollback()
             show_service_errors(form, error)

@@ -37,7 +37,7 @@ def template():
             if form.save.data:
                 message.save_template(current_user, area, form.subject.data, form.body.data)
             else:
-                preview = message.check_template(form.subject.data, form.body.data, area_id=area.id if area else None)
+                preview = message.check_template(form.subject.data, form.body.data)
         except InvalidInput as error:
             show_service_errors(form, error)
             status = 422
