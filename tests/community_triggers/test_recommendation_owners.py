@@ -3,7 +3,9 @@ work: its action is filed on the first linked case, and the action and its deadl
 case (``casework.cases.policies.case_readers_clause``). Anyone who may not see that case, or is
 inactive, is refused exactly as an address nobody has (422 on the row's owner, nothing written), in the
 API and on the chair's page; and, as for every action, the owner works for the agency it is addressed
-to. With no linked case the action belongs to no case, and the agency rule is the rule."""
+to. With no linked case the action belongs to no case, and the agency rule is the rule. A
+recommendation without an owner is the area coordinator's, or the case's owner's when the coordinator
+may not see the case."""
 
 from __future__ import annotations
 
@@ -167,3 +169,20 @@ def test_the_chairs_page_refuses_an_owner_who_cannot_see_the_case(ct, chair, pag
     done = client.post(path, data=_page_outcome(ct.officer.email))
     assert done.status_code == 302, done.text
     assert db.session.scalar(sa.select(Action.assignee_id).where(Action.case_id == restricted.id)) == ct.officer.id
+
+
+def test_an_unassigned_recommendation_goes_to_someone_who_may_see_the_case(ct, chair, api_client):
+    """Without an owner its deadline is the area coordinator's, who follows the action plan up; when
+    the coordinator may not see the case (restricted since it was linked), the case's owner's."""
+    restricted = ct.case("BOL-2026-0002", owner_id=ct.officer.id)
+    meeting = _meeting(ct, chair, [restricted], restrict_to=ct.officer)
+    assert _post(api_client(chair), meeting, None).status_code == 200
+    owners = set(db.session.scalars(sa.select(Deadline.owner_id).where(Deadline.kind == "action.due")))
+    assert owners == {ct.officer.id}
+
+
+def test_an_unassigned_recommendation_is_the_coordinators_when_they_see_the_case(ct, chair, api_client):
+    meeting = _meeting(ct, chair, [ct.case(owner_id=ct.officer.id)])
+    assert _post(api_client(chair), meeting, None).status_code == 200
+    owners = set(db.session.scalars(sa.select(Deadline.owner_id).where(Deadline.kind == "action.due")))
+    assert owners == {ct.coordinator.id}

@@ -322,6 +322,22 @@ def recommendation_owner_problem(owner: User | None, agency: Any, case: Any) -> 
     return None
 
 
+def unassigned_recommendation_owner_id(application: TriggerApplication, case: Any) -> int | None:
+    """Who holds the deadline of a recommendation the chair names no owner for: the area's coordinator
+    (``area_coordinator_id``), who follows the action plan up, when they may see ``case`` (the one the
+    action is filed on, or None); otherwise the case's owner, who may (work goes only to people who
+    may see its case: a coordinator of another agency, or not named on a restricted case, could not
+    read it)."""
+    coordinator_id = deadline_engine.area_coordinator_id(application)
+    if case is None or coordinator_id is None:
+        return coordinator_id
+    if may_take_work_on(db.session.get(User, coordinator_id), case):
+        return coordinator_id
+    if case.owner is not None and may_take_work_on(case.owner, case):
+        return int(case.owner.id)
+    return coordinator_id
+
+
 def record_outcome(
     actor: User | None,
     meeting: ReviewMeeting,
@@ -386,7 +402,7 @@ def record_outcome(
     meeting.outcome = (outcome or "").strip() or None
     meeting.proportionality_assessment = (proportionality_assessment or "").strip() or None
     meeting.outcome_recorded_at = now()
-    coordinator_id = deadline_engine.area_coordinator_id(application)
+    default_owner_id = unassigned_recommendation_owner_id(application, first_case)
     for item in recommendations:
         owner = item.get("owner")
         recommendation = Recommendation(
@@ -407,7 +423,7 @@ def record_outcome(
             agency_id=recommendation.agency_id,
             assignee_id=recommendation.owner_id,
             due_on=recommendation.due_on,
-            default_owner_id=coordinator_id,
+            default_owner_id=default_owner_id,
             title=f"Case review recommendation ({application.reference}): {recommendation.text[:200]}",
             link=deadline_engine.application_link(application),
         )
