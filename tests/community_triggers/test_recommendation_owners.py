@@ -94,6 +94,12 @@ def test_the_api_refuses_an_owner_who_cannot_see_the_case(ct, chair, api_client,
     assert (action.case_id, action.assignee_id) == (restricted.id, ct.officer.id)
     deadline = db.session.scalar(sa.select(Deadline).where(Deadline.subject_id == action.id))
     assert deadline.owner_id == ct.officer.id
+    # Nor is it handed on afterwards to someone who may not see the case (the actions' own route).
+    moved = api_client(ct.officer).patch(
+        f"/api/v1/actions/{action.id}", json={"assignee_id": ct.coordinator.id, "version": action.version}
+    )
+    assert moved.status_code == 422
+    assert "assignee_id" in moved.json["errors"]
 
 
 def test_the_owner_sees_the_case_the_action_is_filed_on(ct, chair, api_client):
