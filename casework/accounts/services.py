@@ -424,12 +424,12 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     if expected_version is not None and expected_version != user.version:
         raise Conflict("This user was changed by someone else. Reload and try again.")
     before = snapshot(user, USER_AUDIT_FIELDS)
-    signs_out = (
-        "password" in changes
-        or ("roles" in changes and set(changes["roles"]) != set(user.roles))
+    sight_changes = (
+        ("roles" in changes and set(changes["roles"]) != set(user.roles))
         or ("agency" in changes and changes["agency"] is not user.agency)
         or ("is_active" in changes and changes["is_active"] != user.is_active)
     )
+    signs_out = "password" in changes or sight_changes
     errors: dict[str, list[str]] = {}
     if "roles" in changes:
         user.roles = _validate_roles(changes.pop("roles"))
@@ -463,6 +463,11 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
         end_sessions(user)
     db.session.flush()
     record_change(actor, user, before, snapshot(user, USER_AUDIT_FIELDS), f"Updated user {user.email}")
+    if sight_changes:
+        # They may no longer see some cases: the work they held on those goes back to the cases' owners.
+        from casework.core import lifecycle
+
+        lifecycle.send(lifecycle.sight_narrowed, case_ids=None, user_ids=[user.id], actor=actor)
     return user
 
 

@@ -28,4 +28,5 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.case_closed, receivers.on_case_closed)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.sight_narrowed, receivers.on_sight_narrowed)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)

@@ -28,6 +28,11 @@ def on_case_reopened(_app: Any, *, case: Any, actor: Any = None, **_: Any) -> No
         services.give_back_action(actor, action)
 
 
+def on_sight_narrowed(_app: Any, *, case_ids: Any = None, user_ids: Any = None, actor: Any = None, **_: Any) -> None:
+    """Actions whose assignee may no longer see their case are assigned to nobody."""
+    services.unassign_unseen(actor, case_ids, user_ids)
+
+
 def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     services.anonymise_actions(services.case_actions_for_retention(case.id), report)
 

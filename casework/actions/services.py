@@ -187,9 +187,12 @@ def create_recommendation_action(
     title: str,
     link: str | None = None,
 ) -> Action:
-    """The tracked action a Case Review recommendation becomes (SPEC section 3). The chair names its
-    owner (any user); without one, its deadline goes to ``default_owner_id`` (the area's coordinator).
-    Filed on ``case`` (the first linked case) when there is one; a statutory deadline either way."""
+    """The tracked action a Case Review recommendation becomes (SPEC section 3). The chair may name its
+    owner, whom the Case Review's service has checked as ``_assignee`` checks an assignee (of the
+    agency it is addressed to, able to see ``case``: ``recommendation_owner_problem``); without one,
+    its deadline goes to ``default_owner_id`` (the area's coordinator, or the case's owner when the
+    coordinator may not see ``case``). Filed on ``case`` (the first linked case) when there is one; a
+    statutory deadline either way."""
     action = Action(
         case=case,
         recommendation_id=recommendation_id,
@@ -359,6 +362,44 @@ def give_back_action(actor: Any, action: Action) -> Action | None:
         f"Gave action {action.id} back to {back.name} when the case was reopened",
     )
     return action
+
+
+def unassign_unseen(actor: Any, case_ids: Any = None, user_ids: Any = None) -> list[Action]:
+    """Open actions (on ``case_ids``, or assigned to ``user_ids``; None: any) whose assignee may no
+    longer see the action's case (``lifecycle.sight_narrowed``): assigned to nobody, as they could
+    neither read nor do them. Their deadlines go back to the case's owner through the reminders'
+    receiver (an unassigned action's deadline keeps the owner it has: ``_sync_deadline``), who
+    assigns them again to someone who may see the case. One statement finds them all."""
+    from casework.cases.policies import sees_case_clause
+    from casework.core.db import shared_alias
+
+    assignee = shared_alias(User, "assignee")
+    query = (
+        sa.select(Action)
+        .join(Case, Case.id == Action.case_id)
+        .join(assignee, assignee.id == Action.assignee_id)
+        .where(Action.status.in_(OPEN_STATUSES), sa.not_(sees_case_clause(assignee, Case)))
+        .options(sa.orm.contains_eager(Action.case), sa.orm.contains_eager(Action.assignee.of_type(assignee)))
+        .order_by(Action.id)
+    )
+    if case_ids is not None:
+        query = query.where(Action.case_id.in_(case_ids))
+    if user_ids is not None:
+        query = query.where(Action.assignee_id.in_(user_ids))
+    actions = list(db.session.scalars(query).unique())
+    for action in actions:
+        before = snapshot(action, AUDIT_FIELDS)
+        name = action.assignee.name
+        action.assignee = None
+        db.session.flush()
+        record_change(
+            actor,
+            action,
+            before,
+            snapshot(action, AUDIT_FIELDS),
+            f"Unassigned action {action.id}: {name} may no longer see case {action.case.reference}",
+        )
+    return actions
 
 
 def cancel_action(actor: Any, action: Action, reason: str) -> Action:

@@ -146,20 +146,34 @@ def case_readers_clause(case: Case) -> sa.ColumnElement[bool]:
     and a service accept, only people the case may be handed to. Whoever takes over a closing case's
     work or is assigned an action on it must be able to see it: the work's title quotes the case.
     ``tests/actions/test_work_only_to_those_who_see_the_case.py`` checks that both directions agree."""
-    from casework.accounts.models import User, UserRole
+    from casework.accounts.models import User
+
+    return _readers(User, case.id, case.lead_agency_id, case.is_restricted)
+
+
+def sees_case_clause(user: Any, case: Any = Case) -> sa.ColumnElement[bool]:
+    """``case_readers_clause`` for rows pairing a user and a case in one statement: ``user`` is
+    ``User`` or an alias of it, ``case`` ``Case`` or an alias, both in the statement's FROM (a
+    deadline joined to its owner and its case). True when that user may see that case."""
+    return _readers(user, case.id, case.lead_agency_id, case.is_restricted)
+
+
+def _readers(user: Any, case_id: Any, lead_agency_id: Any, restricted: Any) -> sa.ColumnElement[bool]:
+    from casework.accounts.models import UserRole
     from casework.core.permissions import ROLE_PERMISSIONS
 
     viewing_roles = sorted(r for r, granted in ROLE_PERMISSIONS.items() if Permission.VIEW_CASES in granted)
 
     def with_roles(roles: list[Any]) -> sa.ColumnElement[bool]:
-        return User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(roles)))
+        return user.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(roles)))
 
-    shared = sa.select(CaseShare.agency_id).where(CaseShare.case_id == case.id)
-    lead = sa.and_(User.agency_id == case.lead_agency_id, with_roles(sorted(LEAD_AGENCY_ROLES)))
-    clause = sa.and_(User.is_active.is_(True), with_roles(viewing_roles), sa.or_(lead, User.agency_id.in_(shared)))
-    if case.is_restricted:
-        clause = sa.and_(clause, User.id.in_(sa.select(CaseAccess.user_id).where(CaseAccess.case_id == case.id)))
-    return clause
+    shared = sa.select(CaseShare.agency_id).where(CaseShare.case_id == case_id)
+    lead = sa.and_(user.agency_id == lead_agency_id, with_roles(sorted(LEAD_AGENCY_ROLES)))
+    clause = sa.and_(user.is_active.is_(True), with_roles(viewing_roles), sa.or_(lead, user.agency_id.in_(shared)))
+    named = user.id.in_(sa.select(CaseAccess.user_id).where(CaseAccess.case_id == case_id))
+    if isinstance(restricted, bool):
+        return sa.and_(clause, named) if restricted else clause
+    return sa.and_(clause, sa.or_(restricted.is_(False), named))
 
 
 def may_take_work_on(user: Any, case: Case) -> bool:

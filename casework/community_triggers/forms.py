@@ -433,7 +433,11 @@ class AttendeeForm(FlaskForm):
 class RecommendationRow(Form):
     text = TextAreaField("Recommendation", validators=[Optional(), Length(max=5000)])
     agency = SelectField("Addressed to", choices=[], validate_choice=False)
-    owner = StringField("Owner (email of a user, optional)", validators=[Optional(), Length(max=254)])
+    owner = StringField(
+        "Owner (email of a user, optional)",
+        description="Someone at the agency it is addressed to who can see the linked case",
+        validators=[Optional(), Length(max=254)],
+    )
     due_on = GovukDateField("Due date", what="the due date", planned=True)
 
     def is_blank(self) -> bool:
@@ -477,12 +481,15 @@ class OutcomeForm(ChecksMixin, FlaskForm):
     def filled(self) -> list[RecommendationRow]:
         return [row.form for row in self.recommendations if not row.form.is_blank()]
 
+    #: The service's names of a recommendation's fields that the row calls otherwise.
+    ROW_FIELDS = {"agency_code": "agency", "owner_email": "owner"}
+
     def field_for(self, key: str) -> Any:
         parts = key.split(".")
         if parts[0] == "recommendations" and len(parts) == 3 and parts[1].isdigit():
             rows = self.filled()
             if int(parts[1]) < len(rows):
-                return rows[int(parts[1])]._fields.get("agency" if parts[2] == "agency_code" else parts[2])
+                return rows[int(parts[1])]._fields.get(self.ROW_FIELDS.get(parts[2], parts[2]))
         return self._fields.get(key)
 
     def check(self) -> None:

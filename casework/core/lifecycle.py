@@ -89,6 +89,15 @@ person_unmerged = _signals.signal(
     recorded as moved.""",
 )
 
+sight_narrowed = _signals.signal(
+    "sight-narrowed",
+    doc="""Some users may no longer see some cases: a case restricted, or no longer shared with an
+    agency (``case_ids``), or a user deactivated, moved to another agency or given other roles
+    (``user_ids``); ``actor``. Either may be None (any; both None: every case and user, for work left
+    from before). Work on a case goes only to people who may see it: receivers give the open work
+    held by someone who may no longer see its case back to the case's owner (the reminders, its
+    deadlines) or leave it unassigned (the actions), as reopening gives back handed-over work.""",
+)
 complaint_recorded = _signals.signal(
     "complaint-recorded",
     doc="""Complaints were added to a case's ledger (an incident recorded with its reports, another
@@ -109,6 +118,7 @@ SIGNALS: tuple[Signal, ...] = (
     person_merged,
     person_unmerged,
     complaint_recorded,
+    sight_narrowed,
 )
 
 

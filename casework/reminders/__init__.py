@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
     from casework.reminders import receivers, settings, spreadsheets
+    from casework.reminders.cli import deadlines
     from casework.reminders.views import api, calendar, staff
 
     domain = register_domain(app, "reminders")
@@ -29,3 +30,5 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.case_closed, receivers.on_case_closed)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
+    domain.receive(lifecycle.sight_narrowed, receivers.on_sight_narrowed)
+    app.cli.add_command(deadlines)

@@ -25,3 +25,8 @@ def on_case_reopened(_app: Any, *, case: Any, **_: Any) -> None:
 def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     """Deadline titles name people and quote actions: anonymised with the case."""
     services.anonymise_deadlines(report, case_id=case.id)
+
+
+def on_sight_narrowed(_app: Any, *, case_ids: Any = None, user_ids: Any = None, **_: Any) -> dict[str, int]:
+    """Deadlines held by someone who may no longer see their case go back to the case's owner."""
+    return services.return_unseen_work(case_ids, user_ids)

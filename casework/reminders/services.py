@@ -242,6 +242,75 @@ def reassign_open(subject_type: str, subject_ids: Any, owner_id: int | None) -> 
     )
 
 
+def unseen_clause(case_ids: Any = None, owner_ids: Any = None) -> tuple[Any, Any, sa.ColumnElement[bool]]:
+    """(holder, case, clause): the open deadlines held by someone who may not see their case, among
+    those of ``case_ids`` and/or held by ``owner_ids`` (ids, or a select of ids; None: any). For a
+    statement selecting from ``Deadline`` joined to ``case`` on its case and to ``holder`` (an alias of
+    users) on its owner (``unseen_work``)."""
+    from casework.cases.models import Case
+    from casework.cases.policies import sees_case_clause
+
+    holder = shared_alias(User, "holder")
+    clause = sa.and_(Deadline.status == DeadlineStatus.open, sa.not_(sees_case_clause(holder, Case)))
+    if case_ids is not None:
+        clause = sa.and_(clause, Deadline.case_id.in_(case_ids))
+    if owner_ids is not None:
+        clause = sa.and_(clause, Deadline.owner_id.in_(owner_ids))
+    return holder, Case, clause
+
+
+def unseen_work(case_ids: Any = None, owner_ids: Any = None) -> list[Any]:
+    """The open deadlines held by someone who may not (or no longer) see their case: handed over
+    before a closure's handover was checked, or their case restricted or no longer shared with the
+    holder's agency since, or the holder deactivated, moved or given other roles. One statement: each
+    row is (deadline, case reference, case owner id, whether the case's owner may see it)."""
+    from casework.cases.policies import sees_case_clause
+
+    holder, case, clause = unseen_clause(case_ids, owner_ids)
+    case_owner = shared_alias(User, "case_owner")
+    return list(
+        db.session.execute(
+            sa.select(
+                Deadline,
+                case.reference,
+                case.owner_id,
+                sa.and_(case_owner.id.is_not(None), sees_case_clause(case_owner, case)).label("owner_sees"),
+            )
+            .join(case, case.id == Deadline.case_id)
+            .join(holder, holder.id == Deadline.owner_id)
+            .outerjoin(case_owner, case_owner.id == case.owner_id)
+            .where(clause)
+            .options(joinedload(Deadline.owner))
+            .order_by(Deadline.due_at, Deadline.id)
+        ).all()
+    )
+
+
+def return_unseen_work(case_ids: Any = None, owner_ids: Any = None) -> dict[str, int]:
+    """Give back to its case's owner every open deadline (of ``case_ids``, or held by ``owner_ids``;
+    None: any) whose holder may not see its case, as reopening a case gives work back
+    (``reopen_case_deadlines``): the holder cannot read its title or open its page, so it is no use to
+    them. The case's owner is reminded and escalated afresh. A deadline whose case's owner may not see
+    the case either (a restricted case's owner deactivated) stays where it is, counted as ``kept``:
+    a manager of the lead agency gives the case a new owner, then the work (``unseen_work`` lists it).
+    Answers the counts ``{"returned": n, "kept": n}``. One statement finds them all."""
+    counts = {"returned": 0, "kept": 0}
+    returned: list[Deadline] = []
+    for row, _reference, owner_id, owner_sees in unseen_work(case_ids, owner_ids):
+        if not owner_sees:
+            counts["kept"] += 1
+            continue
+        row.owner_id = owner_id
+        row.reminder_sent_at = None
+        row.escalation_sent_at = None
+        returned.append(row)
+        counts["returned"] += 1
+    db.session.flush()
+    for row in returned:
+        db.session.expire(row, ["owner"])
+    return counts
+
+
 def case_deadlines(case_id: int) -> list[Deadline]:
     """The open deadlines of a case, statutory ones first, then by due time."""
     return list(
@@ -341,11 +410,20 @@ def anonymise_deadlines(
     return [r.id for r in rows]
 
 
-def _active_user_ids(ids: Iterable[int | None]) -> set[int]:
+def _readers_among(case_id: int | None, ids: Iterable[int | None]) -> set[int]:
+    """Those of ``ids`` who may take work on the case (active, and able to see it: work goes only to
+    people who may see its case, ``casework.cases.policies.case_readers_clause``)."""
+    from casework.cases.models import Case
+    from casework.cases.policies import sees_case_clause
+
     wanted = {i for i in ids if i is not None}
-    if not wanted:
+    if not wanted or case_id is None:
         return set()
-    return set(db.session.scalars(sa.select(User.id).where(User.id.in_(wanted), User.is_active.is_(True))))
+    return set(
+        db.session.scalars(
+            sa.select(User.id).join(Case, Case.id == case_id).where(User.id.in_(wanted), sees_case_clause(User, Case))
+        )
+    )
 
 
 def reopen_case_deadlines(case_id: int) -> dict[str, int]:
@@ -353,9 +431,10 @@ def reopen_case_deadlines(case_id: int) -> dict[str, int]:
 
     A statutory deadline handed to a stand-in only because the case closed goes back to whoever had it
     before (``handed_over_from_id``), reminded afresh, unless the stand-in has taken it up since (its
-    record changed: ``set_deadline`` forgot the previous owner) or that user is no longer active; then
-    it stays with the stand-in. Ordinary work the officer chose to hand over stays with the person it
-    was given to. ``handed_over_from_id`` is kept (see ``given_back_to``). Answers the counts."""
+    record changed: ``set_deadline`` forgot the previous owner) or that user is no longer active or may
+    no longer see the case; then it stays with the stand-in. Ordinary work the officer chose to hand
+    over stays with the person it was given to. ``handed_over_from_id`` is kept (see
+    ``given_back_to``). Answers the counts."""
     rows = db.session.scalars(
         sa.select(Deadline).where(
             Deadline.case_id == case_id,
@@ -363,7 +442,7 @@ def reopen_case_deadlines(case_id: int) -> dict[str, int]:
             Deadline.handed_over_at.is_not(None),
         )
     ).all()
-    active = _active_user_ids(r.handed_over_from_id for r in rows if r.is_statutory)
+    active = _readers_among(case_id, (r.handed_over_from_id for r in rows if r.is_statutory))
     counts = {"given_back": 0, "kept": 0}
     for row in rows:
         back = row.handed_over_from_id if row.is_statutory and row.handed_over_from_id in active else None
@@ -395,7 +474,8 @@ def given_back_to(row: Deadline) -> int | None:
     if row.handed_over_at is None:
         # Already given back (or never handed over since it was last given back).
         return row.handed_over_from_id if row.owner_id == row.handed_over_from_id else None
-    return row.handed_over_from_id if row.handed_over_from_id in _active_user_ids([row.handed_over_from_id]) else None
+    back = row.handed_over_from_id
+    return back if back in _readers_among(row.case_id, [back]) else None
 
 
 def cancelled_deadlines(subject_type: str, subject_ids: Any, kind: str, case_id: int) -> list[Deadline]:

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from casework.cases.models import Action, Case, CaseAccess, CaseStatus
-from casework.cases.policies import can_view_case, case_readers_clause
+from casework.cases.policies import can_view_case, case_readers_clause, sees_case_clause
 from casework.extensions import db
 
 
@@ -63,6 +63,14 @@ def test_the_readers_of_a_case_are_those_it_is_visible_to(world, restricted, uns
         readers = set(db.session.scalars(sa.select(User.id).where(case_readers_clause(case))))
         expected = {u.id for u in users if u.is_active and can_view_case(u, case)}
         assert readers == expected, case.reference
+    # The same rule for rows pairing users and cases in one statement (``sees_case_clause``).
+    cases = (world.case, restricted, unshared)
+    pairs = set(
+        db.session.execute(
+            sa.select(User.id, Case.id).where(Case.id.in_([c.id for c in cases]), sees_case_clause(User, Case))
+        ).all()
+    )
+    assert pairs == {(u.id, c.id) for c in cases for u in users if u.is_active and can_view_case(u, c)}
 
 
 # --- closing a case: who takes over -------------------------------------------------------------------

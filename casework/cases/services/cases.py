@@ -224,9 +224,9 @@ def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -
         if owner.id != case.owner_id:
             case.owner_id = owner.id
             _event(actor, case, CaseEventKind.owner_changed, f"Case owner changed to {owner.name}")
-            _move_open_tasks(case, owner)
             if case.is_restricted:
                 _grant(actor, case, owner)
+            _move_open_tasks(case, owner)
     if "is_restricted" in changes and changes["is_restricted"] != case.is_restricted:
         case.is_restricted = changes["is_restricted"]
         if case.is_restricted:
@@ -238,7 +238,17 @@ def update_case(actor: Any, case: Case, expected_version: int, **changes: Any) -
             _event(actor, case, CaseEventKind.unrestricted, "Case no longer restricted")
     db.session.flush()
     record_change(actor, case, before, snapshot(case, CASE_FIELDS), f"Changed case {case.reference}")
+    if case.is_restricted and not before.get("is_restricted"):
+        _sight_narrowed(actor, case)
     return case
+
+
+def _sight_narrowed(actor: Any, case: Case) -> None:
+    """Some who saw ``case`` may no longer (those not named when it is restricted, an agency's staff
+    when it is no longer shared with them): the work they held on it goes back to its owner."""
+    from casework.core import lifecycle
+
+    lifecycle.send(lifecycle.sight_narrowed, case_ids=[case.id], user_ids=None, actor=actor)
 
 
 #: At most this many cases are reassigned in one go.
@@ -271,13 +281,17 @@ def reassign_cases(actor: Any, case_ids: Sequence[int], owner_email: str) -> lis
 
 def _move_open_tasks(case: Case, owner: User) -> None:
     """The case's open second-report deadlines follow the case to its new owner (through the
-    reminders' service, which owns the deadline rows)."""
-    from casework.reminders.services import reassign_open
+    reminders' service, which owns the deadline rows), and so does any of its work held by someone
+    who may not see the case (left with them when its owner could not see it either:
+    ``return_unseen_work``)."""
+    from casework.reminders.services import reassign_open, return_unseen_work
 
     open_tasks = sa.select(CaseReviewExplanation.id).where(
         CaseReviewExplanation.case_id == case.id, CaseReviewExplanation.explained_on.is_(None)
     )
     reassign_open(CaseReviewExplanation.__tablename__, open_tasks, owner.id)
+    db.session.flush()
+    return_unseen_work(case_ids=[case.id])
 
 
 def _grant(actor: Any, case: Case, user: User) -> bool:
@@ -435,6 +449,7 @@ def unshare_case(actor: Any, case: Case, agency_code: str) -> Agency:
         f"Stopped sharing case {case.reference} with {agency.code}",
         {"shared_with": [agency.code, None]},
     )
+    _sight_narrowed(actor, case)
     return agency
 
 

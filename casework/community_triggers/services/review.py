@@ -10,11 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.accounts.models import Agency, User
+from casework.accounts.policies import USERS_BY_EMAIL
 from casework.accounts.services import area_settings
 from casework.actions.services import create_recommendation_action
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, CaseNote, Complaint, Incident
-from casework.cases.policies import SeenCases
+from casework.cases.policies import SeenCases, may_take_work_on
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import review_papers, signals
 from casework.community_triggers.models import (
@@ -290,6 +291,53 @@ def update_meeting(
     return meeting
 
 
+def recommendation_case(application: TriggerApplication) -> Any:
+    """The case a recommendation's action is filed on: the application's first linked case, or None
+    for an application linked to no case. The action, its deadline and who may read them follow that
+    case (``casework.actions.services``)."""
+    return application.cases[0] if application.cases else None
+
+
+def recommendation_owner_problem(owner: User | None, agency: Any, case: Any) -> str | None:
+    """Why ``owner`` may not be named to own a recommendation addressed to ``agency`` and filed on
+    ``case`` (None when they may). The rule of every action's assignee
+    (``casework.actions.services._assignee``, which a later reassignment goes through):
+
+    - filed on a case, its action and deadline are read with that case (a deadline on a case its owner
+      cannot see reaches them as "a deadline on a case you cannot see", and the action's page answers
+      404), so the owner must be someone who may see the case (``may_take_work_on``). Anyone else,
+      and anyone inactive, is refused with the words an unknown address gets: nothing about them or
+      the case is revealed;
+    - an action is never assigned outside the agency it is addressed to.
+
+    With no linked case the action belongs to no case: its title quotes the application's reference
+    and the recommendation, both of which the owner reads on the action itself, seen by its assignee
+    and its agency (``visible_actions_clause``); the agency rule is then the whole rule."""
+    if owner is None:
+        return None
+    if not owner.is_active or (case is not None and not may_take_work_on(owner, case)):
+        return USERS_BY_EMAIL.missing_message
+    if isinstance(agency, Agency) and owner.agency_id != agency.id:
+        return f"The owner must work for {agency.name}, the agency the recommendation is addressed to."
+    return None
+
+
+def unassigned_recommendation_owner_id(application: TriggerApplication, case: Any) -> int | None:
+    """Who holds the deadline of a recommendation the chair names no owner for: the area's coordinator
+    (``area_coordinator_id``), who follows the action plan up, when they may see ``case`` (the one the
+    action is filed on, or None); otherwise the case's owner, who may (work goes only to people who
+    may see its case: a coordinator of another agency, or not named on a restricted case, could not
+    read it)."""
+    coordinator_id = deadline_engine.area_coordinator_id(application)
+    if case is None or coordinator_id is None:
+        return coordinator_id
+    if may_take_work_on(db.session.get(User, coordinator_id), case):
+        return coordinator_id
+    if case.owner is not None and may_take_work_on(case.owner, case):
+        return int(case.owner.id)
+    return coordinator_id
+
+
 def record_outcome(
     actor: User | None,
     meeting: ReviewMeeting,
@@ -311,6 +359,8 @@ def record_outcome(
     if meeting.held_on is not None:
         raise RuleViolation("The outcome of this meeting has already been recorded.")
     _require_status(application, {ApplicationStatus.meeting_arranged}, "record the outcome")
+    # Each recommendation's action is filed on the first linked case (``recommendation_case``).
+    first_case = recommendation_case(application)
     errors = event_date_errors(
         held_on,
         "held_on",
@@ -340,6 +390,9 @@ def record_outcome(
             errors[f"{prefix}.due_on"] = ["Enter the date it is due."]
         elif held_on is not None and item["due_on"] < held_on:
             errors[f"{prefix}.due_on"] = ["The due date cannot be before the meeting."]
+        problem = recommendation_owner_problem(item.get("owner"), item.get("agency"), first_case)
+        if problem:
+            errors[f"{prefix}.owner_email"] = [problem]
     if errors:
         db.session.expire(meeting)
         raise InvalidInput(errors)
@@ -349,8 +402,7 @@ def record_outcome(
     meeting.outcome = (outcome or "").strip() or None
     meeting.proportionality_assessment = (proportionality_assessment or "").strip() or None
     meeting.outcome_recorded_at = now()
-    first_case = application.cases[0] if application.cases else None
-    coordinator_id = deadline_engine.area_coordinator_id(application)
+    default_owner_id = unassigned_recommendation_owner_id(application, first_case)
     for item in recommendations:
         owner = item.get("owner")
         recommendation = Recommendation(
@@ -371,7 +423,7 @@ def record_outcome(
             agency_id=recommendation.agency_id,
             assignee_id=recommendation.owner_id,
             due_on=recommendation.due_on,
-            default_owner_id=coordinator_id,
+            default_owner_id=default_owner_id,
             title=f"Case review recommendation ({application.reference}): {recommendation.text[:200]}",
             link=deadline_engine.application_link(application),
         )

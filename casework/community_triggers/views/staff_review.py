@@ -13,6 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from casework.accounts.models import Agency
+from casework.accounts.policies import USERS_BY_EMAIL
 from casework.accounts.queries import all_agencies
 from casework.audit.services import record_view
 from casework.community_triggers import letters, policies, queries, services
@@ -134,7 +135,8 @@ def outcome(meeting_id: int):
         owners = queries.users_with_emails(r.owner.data for r in form.filled() if r.owner.data)
         unknown = [r for r in form.filled() if r.owner.data and r.owner.data.strip().lower() not in owners]
         for row in unknown:
-            row.owner.errors = ["There is no user with that email address"]
+            # The words the service gives an owner who may not take the work (USERS_BY_EMAIL's).
+            row.owner.errors = [USERS_BY_EMAIL.missing_message]
         if not unknown:
             try:
                 services.record_outcome(

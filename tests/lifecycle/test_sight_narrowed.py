@@ -1,0 +1,144 @@
+"""Work on a case is held only by people who may see the case, also when who may see it changes
+(``lifecycle.sight_narrowed``): restricting a case, no longer sharing it with an agency, deactivating
+a user, moving them to another agency or taking a role away give the open deadlines held by those who
+lost sight of the case back to the case's owner, and leave their actions assigned to nobody (the owner
+assigns them again to someone who may see the case). Work left from before (handed over before the
+handover was checked) is given back by ``flask deadlines return-unseen``; what stays because the case's
+owner may not see the case either follows the case to its next owner. Reopening gives handed-over work
+back only to someone who may still see the case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casework.cases.models import Action, CaseAccess
+from casework.extensions import db
+from tests.lifecycle.test_closing_a_case import (
+    _frozen_day,  # noqa: F401 (an autouse fixture: the day the test world lives on)
+    action,
+    close,
+    deadline_of,
+)
+from tests.lifecycle.test_reopening_a_case import recommendation, reopen
+
+
+def _police_action(world: Any, api_client: Any) -> int:
+    response = api_client(world.officer).post(
+        f"/api/v1/cases/{world.case.id}/actions",
+        json={"description": "Patrol", "agency_code": "POL", "assignee_id": world.partner.id, "due_on": "2027-03-04"},
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def _held(action_id: int) -> tuple[int | None, int | None]:
+    """(the action's assignee, its deadline's owner)."""
+    row = deadline_of("actions", action_id)
+    return db.session.get(Action, action_id).assignee_id, row.owner_id
+
+
+def test_restricting_a_case_gives_back_the_work_of_those_not_named(world, api_client):
+    theirs = action(world, api_client, "Visit the neighbours", assignee=world.colleague)
+    mine = action(world, api_client, "Write to the landlord")
+    police = _police_action(world, api_client)
+    response = api_client(world.officer).patch(
+        f"/api/v1/cases/{world.case.id}", json={"version": world.case.version, "is_restricted": True}
+    )
+    assert response.status_code == 200, response.get_json()
+    db.session.expire_all()
+    # The colleague and the police partner are not named on it: their work is the owner's to give again.
+    assert _held(theirs) == (None, world.officer.id)
+    assert _held(police) == (None, world.officer.id)
+    assert _held(mine) == (world.officer.id, world.officer.id)
+    # The owner gives it to someone who may see the case: one who may not is refused.
+    refused = api_client(world.officer).patch(f"/api/v1/actions/{theirs}", json={"assignee_id": world.colleague.id})
+    assert refused.status_code == 422
+
+
+def test_no_longer_sharing_a_case_gives_back_the_agencys_work(world, api_client):
+    police = _police_action(world, api_client)
+    council = action(world, api_client, "Visit the neighbours", assignee=world.colleague)
+    response = api_client(world.officer).post(f"/api/v1/cases/{world.case.id}/unshare", json={"agency_code": "POL"})
+    assert response.status_code in (200, 204), response.get_json()
+    db.session.expire_all()
+    assert _held(police) == (None, world.officer.id)
+    assert _held(council) == (world.colleague.id, world.colleague.id)
+
+
+def test_a_user_deactivated_or_moved_hands_back_the_work_on_cases_they_no_longer_see(world, api_client):
+    theirs = action(world, api_client, "Visit the neighbours", assignee=world.colleague)
+    police = _police_action(world, api_client)
+    admin = api_client(world.admin)
+    moved = admin.patch(f"/api/v1/users/{world.colleague.id}", json={"agency_code": "NED"})
+    assert moved.status_code == 200, moved.get_json()
+    db.session.expire_all()
+    assert _held(theirs) == (None, world.officer.id)
+    assert _held(police) == (world.partner.id, world.partner.id)  # nothing changed for the partner
+    deactivated = admin.patch(f"/api/v1/users/{world.partner.id}", json={"is_active": False})
+    assert deactivated.status_code == 200, deactivated.get_json()
+    db.session.expire_all()
+    assert _held(police) == (None, world.officer.id)
+
+
+def test_a_role_taken_away_hands_back_the_work(world, api_client):
+    theirs = action(world, api_client, "Visit the neighbours", assignee=world.colleague)
+    response = api_client(world.admin).patch(f"/api/v1/users/{world.colleague.id}", json={"roles": ["chair"]})
+    assert response.status_code == 200, response.get_json()
+    db.session.expire_all()
+    assert _held(theirs) == (None, world.officer.id)
+
+
+def test_the_command_gives_back_work_left_from_before_and_lists_what_stays(app, world, api_client):
+    from casework.reminders.cli import deadlines
+
+    theirs = action(world, api_client, "Visit the neighbours")
+    # Handed to the unshared partner before handovers were checked.
+    row = deadline_of("actions", theirs)
+    row.owner_id = world.unshared_partner.id
+    db.session.get(Action, theirs).assignee_id = world.unshared_partner.id
+    # A restricted case whose owner is not named on it: its work has nobody to go back to.
+    restricted = world.new_case(restricted=True, reference="BOL-2026-0002")
+    db.session.add(CaseAccess(case_id=restricted.id, user_id=world.colleague.id))
+    db.session.commit()
+    response = api_client(world.colleague).post(
+        f"/api/v1/cases/{restricted.id}/actions",
+        json={"description": "Check", "agency_code": "BDC", "assignee_id": world.colleague.id, "due_on": "2027-03-05"},
+    )
+    assert response.status_code == 201, response.get_json()
+    stays = response.get_json()["id"]
+    db.session.execute(CaseAccess.__table__.delete().where(CaseAccess.case_id == restricted.id))
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(deadlines, ["return-unseen"])
+
+    assert result.exit_code == 0, result.output
+    assert "Gave 1 deadlines back" in result.output
+    assert "BOL-2026-0002" in result.output
+    db.session.expire_all()
+    assert _held(theirs) == (None, world.officer.id)
+    assert _held(stays) == (None, world.colleague.id)
+    # The case's next owner (named on it as they take it) takes what stayed.
+    db.session.add(CaseAccess(case_id=restricted.id, user_id=world.manager.id))
+    db.session.commit()
+    restricted = db.session.get(type(restricted), restricted.id)
+    given = api_client(world.manager).patch(
+        f"/api/v1/cases/{restricted.id}", json={"version": restricted.version, "owner_email": world.manager.email}
+    )
+    assert given.status_code == 200, given.get_json()
+    db.session.expire_all()
+    assert deadline_of("actions", stays).owner_id == world.manager.id
+
+
+def test_reopening_gives_work_back_only_to_someone_who_may_still_see_the_case(world, api_client):
+    statutory = recommendation(world, agency=world.council, assignee=world.officer)
+    assert close(world, api_client, handover_to_email=world.colleague.email).status_code == 200
+    # While closed, the case was restricted to the stand-in (as old data may be: no lifecycle event).
+    db.session.refresh(world.case)
+    world.case.is_restricted = True
+    db.session.add(CaseAccess(case_id=world.case.id, user_id=world.colleague.id))
+    db.session.commit()
+
+    reopen(world, api_client, user=world.colleague)
+
+    # The officer who had it is not named on the case: it stays with the stand-in.
+    assert _held(statutory.id) == (world.colleague.id, world.colleague.id)
