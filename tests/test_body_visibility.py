@@ -57,9 +57,11 @@ Example = Callable[[World, Refs], tuple[str, dict[str, Any]]]
 
 
 def _intervention_body(w: World, r: Refs) -> tuple[str, dict[str, Any]]:
+    # A subject must be a party to the case: the valid example names the case's own party.
+    person = w.my_person if r.person == w.visible.person else r.person
     return f"/api/v1/cases/{w.my_case}/interventions", {
         "kind": "warning_letter",
-        "subject_person_id": r.person,
+        "subject_person_id": person,
         "issued_on": "2025-01-10",
     }
 

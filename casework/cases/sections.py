@@ -63,8 +63,11 @@ def timeline_sources() -> list[Callable[[Any], list[TimelineEntry]]]:
 
 def search_sources() -> list[Callable[[Any], Any]]:
     """functions(the search) -> a SELECT of (case id, rank): the cases other domains' matching records
-    lead to (a Case Review application's reference), visible or not: the search keeps the visible ones,
-    for every kind of match at once. See ``casework.cases.queries.case_page``."""
+    lead to (a Case Review application's reference), visible or not: the search keeps the visible
+    cases, for every kind of match at once. A source matches only records the searching user may see
+    themselves (the user is the bind parameters ``viewer_agency_id`` and ``viewer_id``): a case found
+    through a record hidden from them tells them what the record holds. See
+    ``casework.cases.queries.case_page``."""
     return registry().case_search_sources
 
 

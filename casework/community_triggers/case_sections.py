@@ -7,11 +7,15 @@ import sqlalchemy as sa
 
 from casework.cases.queries import RANK_EXACT, RANK_IDENTIFIER, CaseSearch
 from casework.community_triggers.models import TriggerApplication, application_cases
+from casework.community_triggers.policies import visible_applications_template
 
 
 def application_matches(search: CaseSearch) -> sa.Select:
-    """``(case_id, rank)`` for the cases linked to a matching application (the search keeps the
-    visible ones): the applications are few (2% of cases), so they are read whole."""
+    """``(case_id, rank)`` for the cases linked to a matching application the searching user may see
+    (the search keeps the visible cases): the applications are few (2% of cases), so they are read
+    whole. Only applications the user may see are matched: an applicant's name or an application's
+    reference found through an application hidden from them would tell them who applied about the
+    case (a partner, who sees no applications)."""
     rank = sa.case((sa.func.lower(TriggerApplication.reference) == search.lowered, RANK_EXACT), else_=RANK_IDENTIFIER)
     return (
         sa.select(application_cases.c.case_id, rank)
@@ -20,6 +24,7 @@ def application_matches(search: CaseSearch) -> sa.Select:
             sa.or_(
                 TriggerApplication.reference.ilike(search.pattern, escape="\\"),
                 TriggerApplication.applicant_name.ilike(search.pattern, escape="\\"),
-            )
+            ),
+            visible_applications_template(),
         )
     )

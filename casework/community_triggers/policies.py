@@ -28,18 +28,45 @@ def covers_area(user: Any, area_id: int) -> bool:
 def visible_applications_clause(user: Any) -> sa.ColumnElement[bool]:
     """A WHERE clause on TriggerApplication selecting what ``user`` may see (one clause, so a list
     stays one query)."""
-    clauses: list[sa.ColumnElement[bool]] = []
-    if getattr(user, "is_authenticated", False) and user.can(Permission.VIEW_TRIGGERS):
-        clauses.append(
-            TriggerApplication.area_id.in_(
-                sa.select(agency_areas.c.area_id).where(agency_areas.c.agency_id == user.agency_id)
-            )
-        )
-    if getattr(user, "is_authenticated", False) and user.has_role(Role.chair):
-        clauses.append(
-            sa.exists().where(ReviewMeeting.application_id == TriggerApplication.id, ReviewMeeting.chair_id == user.id)
-        )
-    return sa.or_(*clauses) if clauses else sa.false()
+    if not getattr(user, "is_authenticated", False):
+        return sa.false()
+    return _visible_applications(
+        sa.true() if user.can(Permission.VIEW_TRIGGERS) else sa.false(),
+        sa.true() if user.has_role(Role.chair) else sa.false(),
+        sa.literal(user.agency_id),
+        sa.literal(user.id),
+    )
+
+
+def visible_applications_template() -> sa.ColumnElement[bool]:
+    """``visible_applications_clause`` with the user as bind parameters ``viewer_agency_id`` and
+    ``viewer_id`` (``casework.cases.policies.visibility_params``), their roles read from ``user_roles``:
+    for statements built once, such as the case search (``case_sections.application_matches``)."""
+    from casework.accounts.models import UserRole
+    from casework.core.permissions import ROLE_PERMISSIONS
+
+    user_id: sa.BindParameter[int] = sa.bindparam("viewer_id")
+    viewing = sorted(r for r, granted in ROLE_PERMISSIONS.items() if Permission.VIEW_TRIGGERS in granted)
+    return _visible_applications(
+        sa.exists().where(UserRole.user_id == user_id, UserRole.role.in_(viewing)),
+        sa.exists().where(UserRole.user_id == user_id, UserRole.role == Role.chair),
+        sa.bindparam("viewer_agency_id"),
+        user_id,
+    )
+
+
+def _visible_applications(
+    views_area: sa.ColumnElement[bool], is_chair: sa.ColumnElement[bool], agency_id: Any, user_id: Any
+) -> sa.ColumnElement[bool]:
+    """The rule: the applications of the areas the agency covers, for a user who may view
+    applications; those whose meeting they are appointed to chair, for a chair."""
+    in_area = TriggerApplication.area_id.in_(
+        sa.select(agency_areas.c.area_id).where(agency_areas.c.agency_id == agency_id)
+    )
+    chaired = sa.exists().where(
+        ReviewMeeting.application_id == TriggerApplication.id, ReviewMeeting.chair_id == user_id
+    )
+    return sa.or_(sa.and_(views_area, in_area), sa.and_(is_chair, chaired))
 
 
 def can_view(user: Any, application: TriggerApplication) -> bool:

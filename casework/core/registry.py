@@ -254,7 +254,8 @@ class DomainRegistration:
 
     def case_search(self, fn: Callable[[Any], Any]) -> None:
         """Other domains' records that lead to a case in the case search (an application's reference):
-        ``fn(search)`` gives the cases its matching records lead to; the search keeps the visible ones."""
+        ``fn(search)`` gives the cases its matching records lead to, among the records the searching user
+        may see (bind parameters ``viewer_agency_id``, ``viewer_id``); the search keeps the visible cases."""
         self.registry.case_search_sources.append(fn)
 
     def panel(self, role: str, fn: Callable[[Any], dict[str, Any]]) -> None:

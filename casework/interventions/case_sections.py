@@ -51,7 +51,7 @@ def interventions_section(case: Any, user: Any) -> dict[str, Any]:
 def interventions_timeline(case: Any) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for intervention in _interventions(case.id):
-        about = f" to {intervention.subject.name}" if intervention.subject else ""
+        about = f" to {intervention.shown_subject_name}" if intervention.shown_subject_name else ""
         link = services.intervention_link(intervention)
         entries.append(
             TimelineEntry(

@@ -8,10 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from casework.cases.models import CaseParty
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
 from casework.extensions import Model
+
+#: What stands for an intervention's subject who is withheld (``Intervention.subject_withheld``).
+WITHHELD_SUBJECT = "Withheld (not a party to this case)"
 
 
 class InterventionKind(enum.StrEnum):
@@ -228,6 +232,15 @@ class Intervention(TimestampMixin, VersionedMixin, Model):
     #: a fixed penalty's particulars of the offence, a closure notice's hearing (when and where).
     notice_details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
+    #: Whether the subject is a party to the intervention's case, read with the intervention (no
+    #: statement of its own). Everyone who sees the case sees its parties, and only them among the
+    #: people a restricted case hides (``casework.cases.policies.visible_people_clause``); a subject
+    #: recorded before subjects had to be parties, who is not one, is withheld from every reader
+    #: (``subject_withheld``), never named.
+    subject_is_party: Mapped[bool] = column_property(
+        sa.exists().where(CaseParty.case_id == case_id, CaseParty.person_id == subject_person_id)
+    )
+
     case = relationship("Case")
     subject = relationship("Person")
     issuing_agency = relationship("Agency")
@@ -244,6 +257,26 @@ class Intervention(TimestampMixin, VersionedMixin, Model):
     @property
     def label(self) -> str:
         return KIND_LABELS[self.kind]
+
+    @property
+    def subject_withheld(self) -> bool:
+        """Whether the subject is withheld from the readers of the case: a person who is not a party to
+        it (``subject_is_party``) may be one the restricted-people rule hides from them."""
+        return self.subject_person_id is not None and not self.subject_is_party
+
+    @property
+    def shown_subject_name(self) -> str | None:
+        """The subject's name as the readers of the case are shown it: None when there is no subject or
+        it is withheld."""
+        return None if self.subject_withheld or self.subject is None else self.subject.name
+
+    @property
+    def subject_caption(self) -> str | None:
+        """The subject's name for a page or an export, the words ``WITHHELD_SUBJECT`` for a withheld one,
+        None for none (a place)."""
+        if self.subject_withheld:
+            return WITHHELD_SUBJECT
+        return self.subject.name if self.subject is not None else None
 
     @property
     def dates(self) -> list[tuple[str, date | datetime]]:

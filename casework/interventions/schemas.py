@@ -148,8 +148,10 @@ def dump_intervention(intervention: Intervention, warnings: list[str] | None = N
         "kind": intervention.kind.value,
         "label": intervention.label,
         "status": intervention.status.value,
-        "subject_person_id": intervention.subject_person_id,
-        "subject_name": intervention.subject.name if intervention.subject else None,
+        # A subject who is not a party to the case is withheld (``Intervention.subject_withheld``).
+        "subject_person_id": None if intervention.subject_withheld else intervention.subject_person_id,
+        "subject_name": intervention.shown_subject_name,
+        "subject_withheld": intervention.subject_withheld,
         "issuing_agency_code": intervention.issuing_agency.code,
         "issuing_officer": intervention.issuing_officer.name if intervention.issuing_officer else None,
         "issuing_officer_name": intervention.issuing_officer_name,
@@ -223,6 +225,9 @@ class InterventionAnswer(Answer):
     status = fields.String(required=True)
     subject_person_id = nullable(fields.Integer())
     subject_name = nullable(fields.String())
+    #: True when the subject is not a party to the case, so withheld (``subject_person_id`` and
+    #: ``subject_name`` null).
+    subject_withheld = fields.Boolean()
     issuing_agency_code = fields.String(required=True)
     issuing_officer = nullable(fields.String())
     issuing_officer_name = nullable(fields.String())

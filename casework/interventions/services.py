@@ -123,9 +123,14 @@ def _check_event_dates(values: Mapping[str, Any]) -> None:
         raise InvalidInput(errors)
 
 
-def _subject(
-    actor: Any, case: Case, kind: InterventionKind, person_id: int | None, warnings: list[str]
-) -> Person | None:
+def _subject(actor: Any, case: Case, kind: InterventionKind, person_id: int | None) -> Person | None:
+    """The person the intervention is for: one the actor may see (``PEOPLE``) who is a party to the case.
+
+    Everyone who may see the case reads the subject's name, and the restricted-people rule
+    (``casework.cases.policies.visible_people_clause``) lets them see the case's parties only: a
+    person met only on a restricted case they are not named on would be named to them through the
+    intervention. So a subject who is not a party is refused (add them to the case first, which
+    is the writer's decision to make in the open), and nothing is written."""
     if person_id is None:
         if kind in PLACE_KINDS:
             return None
@@ -135,7 +140,9 @@ def _subject(
         sa.select(sa.literal(True)).where(CaseParty.case_id == case.id, CaseParty.person_id == person_id)
     )
     if not on_case:
-        warnings.append(f"{person.name} is not a party to this case.")
+        raise InvalidInput(
+            {"subject_person_id": [f"{person.name} is not a party to this case: add them to the case first."]}
+        )
     return person
 
 
@@ -177,7 +184,7 @@ def create_intervention(actor: Any, case: Case, data: Mapping[str, Any]) -> tupl
     values["has_senior_sign_off"] = bool(values["has_senior_sign_off"])
     _check_event_dates(values)
     warnings: list[str] = []
-    person = _subject(actor, case, kind, values["subject_person_id"], warnings)
+    person = _subject(actor, case, kind, values["subject_person_id"])
     related = _related(actor, case, values["related_intervention_id"])
     agency: Agency = (
         get_agency(data["issuing_agency_code"], "issuing_agency_code")
@@ -274,6 +281,11 @@ def _close_warnings_followed_up(case: Case, person_id: int | None, issued_on: da
         close_deadline(SUBJECT_TYPE, warning_id)
 
 
+def _shown_subject(intervention: Intervention) -> Person | None:
+    """The subject, unless it is withheld from the case's readers (``Intervention.subject_withheld``)."""
+    return None if intervention.subject_withheld else intervention.subject
+
+
 def _set_deadlines(
     intervention: Intervention,
     case: Case,
@@ -284,7 +296,8 @@ def _set_deadlines(
 ) -> None:
     """Create or move the Deadline rows of ``dates``. A row already done or cancelled whose date has not
     moved stays closed: recomputing the dates after an extension does not reopen a review that was done.
-    ``reopen``: the caller chose these dates to be due again (a reopened case's cancelled dates)."""
+    ``reopen``: the caller chose these dates to be due again (a reopened case's cancelled dates).
+    ``person``: the subject as the case's readers are shown it (``_shown_subject``), named in the titles."""
     about = f" for {person.name}" if person else ""
     existing = {
         row.kind: row
@@ -374,7 +387,7 @@ def extend(actor: Any, intervention: Intervention, ends_on: date, expected_versi
     )
     intervention.key_dates = {d.key: d.due.isoformat() for d in dates}
     db.session.flush()
-    _set_deadlines(intervention, case, intervention.subject, dates)
+    _set_deadlines(intervention, case, _shown_subject(intervention), dates)
     record_change(
         actor, intervention, before, snapshot(intervention, ("ends_on", "key_dates")), f"{intervention.label} extended"
     )
@@ -578,7 +591,7 @@ def _schedule_next_review(intervention: Intervention, case: Case, done_key: str)
     due = end_of_months_beginning_with(start, settings["respect_order_review_months"] * number)
     key_date = KeyDate(f"review_{number}", f"Review {number} of the order due", due)
     intervention.key_dates = {**(intervention.key_dates or {}), key_date.key: due.isoformat()}
-    _set_deadlines(intervention, case, intervention.subject, [key_date])
+    _set_deadlines(intervention, case, _shown_subject(intervention), [key_date])
 
 
 def expire_ended(on: date | None = None) -> int:
@@ -633,7 +646,7 @@ def rearm_deadlines(case: Case) -> int:
             and states.get(f"intervention.{d.key}") in (None, DeadlineStatus.cancelled)
             and (d.due if isinstance(d.due, datetime) else end_of_day(d.due)) > moment
         ]
-        _set_deadlines(intervention, case, intervention.subject, coming, reopen=True)
+        _set_deadlines(intervention, case, _shown_subject(intervention), coming, reopen=True)
         count += len([d for d in coming if d.is_deadline])
     return count
 

@@ -49,7 +49,7 @@ INTERVENTIONS = Layout(
             "subject",
             "Subject",
             c.text_value(100),
-            "The reference of the person it is for (from a people import)",
+            "The reference of the person it is for (from a people import): a party to the case",
             example="P-1002",
         ),
         Column("issued_on", "Date issued", c.event_date, "", required=True, example="2019-07-02"),
@@ -225,7 +225,7 @@ def export_interventions(user: Any, args: Mapping[str, str]) -> Export:
                     item.prohibitions,
                     item.status.value,
                     KIND_LABELS.get(item.kind, item.kind.value),
-                    item.subject.name if item.subject else None,
+                    item.subject_caption,
                 ],
             )
 

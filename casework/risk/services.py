@@ -14,6 +14,7 @@ from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
 from casework.cases.loaders import joined_user_name
 from casework.cases.models import Case, CaseParty, PartyRole
+from casework.cases.policies import SeenCases
 from casework.core.errors import InvalidInput
 from casework.core.links import external_url
 from casework.core.time import today
@@ -301,9 +302,28 @@ def create_assessment(
 
 
 def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any) -> None:
+    """Email the case owner's manager that the case is now high risk. The email names the case (its
+    reference, owner, score and link) only to a manager who may see it (``SeenCases``, the rule every
+    email about a case follows, as ``casework.reminders.titles`` does for deadlines): a manager not
+    named on a restricted case is told only that a case they cannot see, held by an agency, is now
+    high risk."""
     owner = case.owner
     manager = owner.manager if owner is not None else None
     if manager is None or not manager.is_active:
+        return
+    seen = SeenCases(manager, ids=[case.id])
+    if not seen.can_see(case.id):
+        queue_email(
+            to=manager.email,
+            subject="High risk on a case you cannot see",
+            text=(
+                f"A case you cannot see, held by {seen.holder(case.id) or 'another agency'}, has been assessed "
+                "as high risk. Only the people named on it may see it, so this email does not say which "
+                "case it is.\n"
+            ),
+            key=f"risk-high:{assessment.id}",
+            related=("risk_assessments", assessment.id),
+        )
         return
     review = f"{assessment.review_on.day} {assessment.review_on:%B %Y}" if assessment.review_on else "not set"
     queue_email(

@@ -99,9 +99,24 @@ def test_a_case_review_reference_finds_only_the_linked_cases_the_user_can_see(ap
     newest_first = [restricted["reference"], shared["reference"], own["reference"]]
     assert found(api_client(world.officer), q=reference) == newest_first
     assert found(api_client(world.manager), q=reference) == newest_first[1:], "restricted: named users only"
-    assert found(api_client(world.partner), q=reference) == [shared["reference"]]
-    assert found(api_client(world.partner), q="applewood") == [shared["reference"]]
+    assert found(api_client(world.police_officer), q=reference) == [shared["reference"]]
+    assert found(api_client(world.police_officer), q="applewood") == [shared["reference"]]
     assert found(api_client(world.other_officer), q="applewood") == []
+
+
+def test_an_application_the_user_may_not_see_finds_nothing(api_client, world, open_case):
+    """A partner sees the shared case but no Case Review application: searching for the applicant's
+    name or the application's reference must answer as for a name nobody has, or it tells them who
+    applied about the case (probe 21, finding 7)."""
+    shared = open_case(summary="Threats", shared_with=["DERPOL"])
+    application = _apply_for_a_review(api_client(world.coordinator), [shared["id"]])
+    partner = api_client(world.partner)
+    assert partner.get(f"/api/v1/triggers/{application.json['id']}").status_code in (403, 404)
+    assert found(partner) == [shared["reference"]]
+    for term in (application.json["reference"], "Jane Applewood", "applewood"):
+        assert found(partner, q=term) == found(partner, q="Nobody Else") == [], term
+    # The same search by a police officer, who sees the area's applications, finds it.
+    assert found(api_client(world.police_officer), q="Jane Applewood") == [shared["reference"]]
 
 
 def test_search_never_finds_a_case_the_user_cannot_see(api_client, world, open_case, incident):

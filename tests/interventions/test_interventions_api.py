@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from casework.cases.models import CaseParty, PartyRole
 from casework.extensions import db
 from casework.interventions.models import Intervention
 from casework.reminders.models import Deadline, DeadlineStatus
@@ -96,13 +97,18 @@ def test_subject_is_required_for_a_person_power(world, api):
     assert "subject_person_id" in response.get_json()["errors"]
 
 
-def test_subject_not_on_the_case_warns(world, api):
+def test_subject_not_on_the_case_is_refused(world, api):
+    """Everyone who sees the case reads the subject's name: a subject must be a party to it
+    (tests/interventions/test_subject_is_a_party.py)."""
     outsider = world.person("Otto Outsider", date(1980, 1, 1), on_case=False)
     outsider.agency_id = world.council.id  # recorded by the officer's agency, so the officer sees them
     db.session.commit()
     response = api({"kind": "verbal_warning", "subject_person_id": outsider.id, "issued_on": "2026-11-01"})
-    assert response.status_code == 201
-    assert any("not a party" in w for w in response.get_json()["warnings"])
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["subject_person_id"] == [
+        "Otto Outsider is not a party to this case: add them to the case first."
+    ]
+    assert count() == 0
 
 
 # --- Community Protection Warning and Notice --------------------------------------------------------
@@ -142,6 +148,8 @@ def test_cpn_needs_the_warning_to_the_same_person_on_the_same_case(world, api):
     response = api({"kind": "cpn", "subject_person_id": world.adult.id, "issued_on": "2026-03-01"})
     assert rule(response)
     other_case = world.new_case(reference="BOL-2026-0002")
+    db.session.add(CaseParty(case_id=other_case.id, person_id=world.adult.id, role=PartyRole.perpetrator))
+    db.session.commit()
     cpw(api, world.adult)
     elsewhere = api({"kind": "cpn", "subject_person_id": world.adult.id, "issued_on": "2026-03-01"}, case=other_case)
     assert rule(elsewhere)
@@ -467,7 +475,9 @@ def test_fpn_for_a_pspo_on_another_case_in_the_area(world, api):
         {"kind": "pspo", "issued_on": "2026-01-15", "location": "Town centre", "ends_on": "2028-01-14"}
     ).get_json()
     other_case = world.new_case(reference="BOL-2026-0003")
-    person = world.person("Pete Drinker", date(1985, 1, 1))
+    person = world.person("Pete Drinker", date(1985, 1, 1), on_case=False)
+    db.session.add(CaseParty(case_id=other_case.id, person_id=person.id, role=PartyRole.perpetrator))
+    db.session.commit()
     response = api(
         {
             "kind": "fpn",

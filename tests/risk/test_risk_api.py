@@ -133,6 +133,33 @@ def test_new_high_risk_emails_the_owners_manager_once(world, assess):
     assert len(emails()) == 1
 
 
+def test_the_high_risk_email_names_a_restricted_case_only_to_a_manager_named_on_it(world, assess, page_client):
+    """The owner's manager, not named on a restricted case, is told that a case they cannot see is high
+    risk, and which agency holds it, but not its reference, owner, score or link (probe 21, finding 4)."""
+    from casework.cases.models import CaseAccess
+
+    case = world.new_case(restricted=True, reference="BOL-2026-0066")
+    db.session.add(CaseAccess(case_id=case.id, user_id=world.officer.id))
+    db.session.commit()
+    assert page_client(world.manager).get(f"/cases/{case.id}").status_code == 404
+    assert assess({**ALL_NO, "threats_of_violence": "yes"}, case=case).status_code == 201
+    db.session.expire_all()
+    [sent] = emails()
+    assert sent.to_address == world.manager.email
+    assert sent.subject == "High risk on a case you cannot see"
+    assert "held by BDC" in sent.body_text
+    for secret in ("BOL-2026-0066", world.officer.name, "score", f"/cases/{case.id}"):
+        assert secret not in sent.subject + sent.body_text, secret
+
+    # Named on the case, the manager is told which case it is.
+    db.session.add(CaseAccess(case_id=case.id, user_id=world.manager.id))
+    db.session.commit()
+    assess(ALL_NO, case=case)
+    assert assess({**ALL_NO, "threats_of_violence": "yes"}, case=case).status_code == 201
+    db.session.expire_all()
+    assert [e.subject for e in emails()][-1] == "High risk: case BOL-2026-0066"
+
+
 def test_current_risk_in_the_case_answer_section(world, assess):
     from casework.cases.sections import api_sections
 

@@ -113,7 +113,8 @@ def new(case_id: int, kind: str):
     form.related_intervention_id.choices = [SelectChoice("", "Choose one")] + [
         SelectChoice(
             str(i.id),
-            f"{i.label}, {i.issued_on.day} {i.issued_on:%B %Y}" + (f", {i.subject.name}" if i.subject else ""),
+            f"{i.label}, {i.issued_on.day} {i.issued_on:%B %Y}"
+            + (f", {i.shown_subject_name}" if i.shown_subject_name else ""),
         )
         for i in related
     ]
@@ -332,14 +333,14 @@ def _notice_defaults(intervention: Intervention) -> dict[str, Any]:
     """What the notice form starts with: the subject's name and address, the conduct named on an
     earlier notice to the same person, the latest breach of the notice a fixed penalty is for."""
     kind = notices.notice_kind(intervention)
-    subject = intervention.subject
+    subject = None if intervention.subject_withheld else intervention.subject
     address = "\n".join(
         part
         for part in ((subject.address or "") if subject else "", (subject.postcode or "") if subject else "")
         if part
     )
     defaults: dict[str, Any] = {
-        "recipient_name": subject.name if subject else "The occupiers",
+        "recipient_name": subject.name if subject else ("" if intervention.subject_withheld else "The occupiers"),
         "recipient_address": intervention.location if kind == NoticeKind.closure_notice else address,
         "served_on": today(),
         "method": (
