@@ -343,3 +343,38 @@ def test_a_hidden_record_in_a_body_is_refused_and_not_revealed(app: Flask, world
             assert response.status_code in (200, 302, 404, 422), label
         assert changed_tables(before, table_digest()) == [], label
         assert leaks(response) == [], label
+
+
+@pytest.mark.parametrize("endpoint_name", sorted(n for n, (kinds, _e) in BODY_EXAMPLES.items() if "person" in kinds))
+def test_a_merged_record_in_a_body_is_refused_as_an_unknown_person(
+    app: Flask, world: World, api_client: Any, endpoint_name: str
+) -> None:
+    """A record merged into another is kept for the undo window, and its user may still see it; but it
+    is on its way out, so no body may name it as a new link: it is refused as an id that names nobody."""
+    from casework.cases.models import Person
+    from casework.extensions import db
+
+    _kinds, example = BODY_EXAMPLES[endpoint_name]
+    api = endpoint_name.startswith("api.")
+    method = next(iter(sorted(app.url_map._rules_by_endpoint[endpoint_name][0].methods & WRITE_METHODS)))
+    client = api_client(world.me)
+    duplicate = client.post("/api/v1/people", json={"name": "Val Visible"}).json["id"]
+    merged = client.post(f"/api/v1/people/{world.visible.person}/merge", json={"merged_person_id": duplicate})
+    assert merged.status_code == 200, merged.json
+    assert db.session.get(Person, duplicate).merged_into_id == world.visible.person
+    # The merged record is still the user's to see during the undo window (so not refused as hidden).
+    assert client.get(f"/api/v1/people/{duplicate}").status_code == 200
+
+    answers = []
+    for person in (duplicate, 999999):
+        url, body = example(world, Refs(**{**world.visible.__dict__, "person": person}))
+        before = table_digest()
+        answers.append(call(app, world, url, method, body, api))
+        assert changed_tables(before, table_digest()) == [], (endpoint_name, person)
+    refused, unknown = answers
+    if api:
+        assert refused.status_code == 422, refused.get_json()
+        assert refused.get_json() == unknown.get_json()
+    else:
+        assert refused.status_code == unknown.status_code
+        assert "Unknown person" in refused.get_data(as_text=True)

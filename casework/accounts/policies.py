@@ -60,6 +60,9 @@ AGENCIES = Lookup(
     public=True,
     missing_message="Unknown agency: there is no agency with this code",
 )
+#: An agency chosen by id in a page form's select (any agency: whether it may take the work is the
+#: service's rule, e.g. an action's agency must work on its case).
+AGENCIES_BY_ID = Lookup("agency", Agency, _everyone, public=True, missing_message="Choose the agency")
 AREAS = Lookup(
     "area",
     Area,

@@ -247,9 +247,12 @@ def can_export_person(user: Any) -> bool:
     return user.can(Permission.EXPORT_PEOPLE)
 
 
-#: Cases and people named in a request body or form (casework.core.lookup).
+#: Cases and people named in a request body or form (casework.core.lookup). A person record merged
+#: into another is kept for the merge's undo window (and shown to those who saw it, ``get_person_for``)
+#: but is on its way out: no body may name it as a new link (a party, a subject, a victim, a complainant,
+#: another merge), for anyone, so it is refused exactly as an unknown person is.
 CASES = Lookup("case", Case, visible_cases_clause)
-PEOPLE = Lookup("person", Person, visible_people_clause)
+PEOPLE = Lookup("person", Person, visible_people_clause, usable=Person.merged_into_id.is_(None))
 
 
 def visible_actions_clause(user: Any) -> sa.ColumnElement[bool]:

@@ -126,7 +126,8 @@ CASES = Layout(
     title="Cases",
     description=(
         "One row per case. The people on it are named by their references from a people import "
-        "(several separated by semicolons). A closed case is opened and then closed on its dates."
+        "(several separated by semicolons); a person whose record was merged into another since is put on "
+        "the case as the record kept. A closed case is opened and then closed on its dates."
     ),
     columns=(
         _reference(example="C-2019-044", aliases=("case reference", "case id", "id")),
@@ -213,8 +214,13 @@ _PARTY_COLUMNS = {
 
 
 def _visible_person_ids(context: Any, references: list[str]) -> dict[str, int]:
+    """The person each reference was imported as, if the importer may see them. A record merged into
+    another since (``casework.data_protection.merge``) is on its way out and may not be named as a new
+    link (``policies.PEOPLE``): the reference means the record it was merged into."""
+    from casework.data_protection.merge import kept_record_id
+
     found = context.find("person", references)
-    ids = {ref: record.object_id for ref, record in found.items()}
+    ids = {ref: kept_record_id(record.object_id) for ref, record in found.items()}
     if ids:
         candidates = sa.select(Person.id).where(Person.id.in_(set(ids.values())))
         visible = set(

@@ -34,6 +34,9 @@ class Lookup:
     :param noun: what the record is called in messages ("person", "case").
     :param key: the column a request names it by (the primary key unless a code or email).
     :param normalise: turns what was sent into the stored form of the key (``str.upper`` for codes).
+    :param usable: a WHERE clause every record named must also match, whoever names it (the service
+        itself too): a record that exists but may not be named as a new link (a person record merged
+        into another, on its way out) is refused as if missing.
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class Lookup:
         normalise: Callable[[Any], Any] | None = None,
         missing_message: str | None = None,
         public: bool = False,
+        usable: sa.ColumnElement[bool] | None = None,
     ) -> None:
         self.noun = noun
         self.model = model
@@ -55,6 +59,7 @@ class Lookup:
         self.missing_message = missing_message or f"Unknown {noun}: there is no such {noun}, or you cannot see it"
         #: Visible to everyone (organisations, not people): found without a signed-in user too.
         self.public = public
+        self.usable = usable if usable is not None else sa.true()
 
     def __repr__(self) -> str:
         return f"Lookup({self.noun!r})"
@@ -92,7 +97,7 @@ class Lookup:
         if cache is not None and cleaned in cache:
             return cache[cleaned]
         where = sa.true() if self.public or system else self.visible(user)
-        found = db.session.scalar(sa.select(self.model).where(self.key == cleaned, where))
+        found = db.session.scalar(sa.select(self.model).where(self.key == cleaned, where, self.usable))
         if cache is not None and found is not None:
             cache[cleaned] = found
         return found
@@ -126,12 +131,12 @@ class Lookup:
     # --- lists (a page form's choices) -----------------------------------------------------------------
 
     def query(self, user: Any) -> sa.Select[Any]:
-        return sa.select(self.model).where(self.visible(user))
+        return sa.select(self.model).where(self.visible(user), self.usable)
 
     def all(self, user: Any, *where: Any, order_by: Any = None) -> list[Any]:
         from casework.extensions import db
 
-        query = sa.select(self.model).where(*where)
+        query = sa.select(self.model).where(*where, self.usable)
         if not self.public:
             query = query.where(self.visible(user))
         if order_by is not None:

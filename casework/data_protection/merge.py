@@ -173,6 +173,19 @@ def kept_record_of(person: Person) -> Person:
     return person
 
 
+def kept_record_id(person_id: int) -> int:
+    """``kept_record_of`` by id, read as ids (nothing about the people is loaded): for an import
+    naming a person by the reference they were imported with."""
+    seen = {person_id}
+    while len(seen) <= _MAX_CHAIN:
+        merged_into = db.session.scalar(sa.select(Person.merged_into_id).where(Person.id == person_id))
+        if merged_into is None or merged_into in seen:
+            break
+        seen.add(merged_into)
+        person_id = merged_into
+    return person_id
+
+
 def merge_of(merged: Person) -> PersonMerge | None:
     """The merge (not undone) that made ``merged`` a merged record: the newest, if it was merged again."""
     if merged.merged_into_id is None:

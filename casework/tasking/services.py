@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.accounts.models import Agency, User
-from casework.accounts.policies import USERS
+from casework.accounts.policies import AGENCIES_BY_ID, USERS
 from casework.actions import services as actions
 from casework.audit.services import record_change, snapshot
-from casework.cases.models import Action, Case, CaseShare, CaseStatus
+from casework.cases.models import Action, Case, CaseStatus
 from casework.cases.policies import CASES, can_edit_case, visible_cases_clause
 from casework.core.db import utcnow
 from casework.core.errors import InvalidInput, RuleViolation
@@ -262,18 +262,6 @@ def record_item(
     record_change(actor, item, before, snapshot(item, ("discussion", "decisions")), "Recorded a tasking discussion")
 
 
-def case_agencies(case: Case) -> list[Agency]:
-    """The agencies an action on ``case`` may go to: its lead and those it is shared with."""
-    shared = sa.select(CaseShare.agency_id).where(CaseShare.case_id == case.id)
-    return list(
-        db.session.scalars(
-            sa.select(Agency)
-            .where(sa.or_(Agency.id == case.lead_agency_id, Agency.id.in_(shared)))
-            .order_by(Agency.name)
-        )
-    )
-
-
 def allocate_action(
     actor: Any,
     meeting: TaskingMeeting,
@@ -285,12 +273,15 @@ def allocate_action(
     assignee_id: int | None,
     due_on: date | None,
 ) -> Action:
-    """An ordinary action on the case (deadline and reminders as any other), on this meeting's log."""
+    """An ordinary action on the case (deadline and reminders as any other), on this meeting's log.
+
+    The agency must work on the case (its lead or one it is shared with): the actions service's rule
+    (``create_action``), whose message is on ``agency_code``, the API's name for the agency."""
     _require_planned(meeting)
-    agency = next((a for a in case_agencies(case) if str(a.id) == str(agency_id)), None)
+    agency = AGENCIES_BY_ID.find(actor, agency_id)
     errors: dict[str, list[str]] = {}
     if agency is None:
-        errors["agency_id"] = ["Choose an agency working on this case (an action does not share the case)"]
+        errors["agency_id"] = [AGENCIES_BY_ID.missing_message]
     if due_on is None:
         errors["due_on"] = ["Enter the date the action is due"]
     if errors:

@@ -72,3 +72,11 @@ def entries_to_tell(user: Any, person_id: int) -> list[WatchEntry]:
     if not found:
         raise NotFound("Person not found.")
     return found
+
+
+def sees_task_case(user: Any, entry: WatchEntry) -> bool:
+    """Whether ``user`` may see the case the telling task is on: an area's coordinator who may tell (they
+    see the victim on one of the cases) need not see that one."""
+    return entry.task_case_id is not None and bool(
+        db.session.scalar(sa.select(sa.literal(True)).where(Case.id == entry.task_case_id, visible_cases_clause(user)))
+    )

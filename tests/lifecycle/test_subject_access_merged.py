@@ -147,6 +147,42 @@ def test_a_merged_record_is_not_exported_on_its_own_the_kept_records_export_is(w
         assert form.headers["Location"].endswith(f"/people/{ids.kept}/export/full")
 
 
+def _exports_by(user: Any) -> int:
+    from casework.audit.models import AuditAction, AuditEntry
+
+    return db.session.scalar(
+        sa.select(sa.func.count(AuditEntry.id)).where(
+            AuditEntry.action == AuditAction.export, AuditEntry.actor_id == user.id
+        )
+    )
+
+
+def test_a_release_posted_for_a_record_merged_since_its_form_opened_is_kept_for_the_kept_record(
+    world, api_client, page_client, make
+):
+    """The DPO opened the second record's release form; the officer merged it before they pressed the
+    button. Nothing is released (the export is now the kept record's), and the answer is the kept
+    record's form with the reason and format as sent, saying why: one press releases it."""
+    with time_machine.travel(TODAY, tick=False):
+        dpo = _dpo(world, make)
+        ids = _merge(world, api_client, make, restricted=False)
+        pages = page_client(dpo)
+        held = pages.post(f"/people/{ids.merged}/export/full", data={"reason": "SAR 2027/31", "format": "json"})
+        assert held.status_code == 409
+        assert _exports_by(dpo) == 0
+        page = held.get_data(as_text=True)
+        assert f"Record {ids.merged} was merged into record {ids.kept}" in page
+        assert "Nothing was released" in page
+        assert f'action="/people/{ids.kept}/export/full"' in page
+        assert "SAR 2027/31</textarea>" in page
+        assert 'value="json" checked' in page
+        released = pages.post(f"/people/{ids.kept}/export/full", data={"reason": "SAR 2027/31", "format": "json"})
+        assert released.status_code == 200
+        assert released.get_json()["version"] == "full"
+        assert [r["id"] for r in released.get_json()["merged_records"]] == [ids.merged]
+        assert _exports_by(dpo) == 1
+
+
 def test_a_restricted_cases_merged_record_is_withheld_from_a_manager_not_named_on_it(
     world, api_client, page_client, make
 ):

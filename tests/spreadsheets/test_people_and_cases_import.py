@@ -105,3 +105,27 @@ def test_undo_is_refused_once_an_imported_record_has_changed(importer, world, ap
     assert "can no longer be undone" in page.get_data(as_text=True)
     assert importer.job(job.id).status == ImportStatus.imported
     assert count(Person) == 3
+
+
+def test_a_reference_to_a_person_merged_since_names_the_record_kept(importer, world, api_client):
+    """P-1 (Jane) was imported, then merged into another record of hers: a case importing P-1 as its
+    victim puts the kept record on the case, never the merged one (on its way out, not a new link)."""
+    importer.run("people", PEOPLE)
+    jane = db.session.scalar(sa.select(Person).where(Person.name == "Jane Smith"))
+    created = api_client(world.manager).post("/api/v1/people", json={"name": "Jane Smith", "postcode": "S44 6BH"})
+    assert created.status_code == 201, created.json
+    kept = created.json["id"]
+    merged = api_client(world.manager).post(f"/api/v1/people/{kept}/merge", json={"merged_person_id": jane.id})
+    assert merged.status_code == 200, merged.json
+    cases = [
+        ["reference", "area_code", "category", "summary", "opened_on", "victims"],
+        ["C-9", "BOL", "personal", "Noise next door", "2026-01-05", "P-1"],
+    ]
+    job = importer.run("cases", cases)
+    assert job.status == ImportStatus.imported, (job.error, problems_of(job))
+    case = db.session.scalar(sa.select(Case).where(Case.summary == "Noise next door"))
+    parties = [
+        (p.person_id, p.role.value)
+        for p in db.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case.id))
+    ]
+    assert parties == [(kept, "victim")]

@@ -51,7 +51,10 @@ def test_a_series_the_nominators_agency_does_not_attend_is_neither_named_nor_wri
 
     answer = officer.post(f"/cases/{world.case.id}/tasking-nomination", data={"note": "Victim in danger"})
     assert answer.status_code == 422
-    assert "No tasking meeting that your agency attends is planned in Bolsover" in answer.text
+    # Said once, in the error summary (GOV.UK: it takes the focus and is read out), not again below it.
+    said = answer.text.find("No tasking meeting that your agency attends is planned in Bolsover")
+    assert answer.text.count("No tasking meeting that your agency attends is planned in Bolsover") == 1
+    assert answer.text.find('class="govuk-error-summary"') < said < answer.text.find("<h1")
     assert "NED private tasking" not in answer.text
     assert _placed(world.case.id) == {}
 

@@ -328,6 +328,11 @@ def test_bad_input_is_refused_and_writes_nothing(world, setting, page_client, ma
     )
     assert wrong_agency.status_code == 422
     assert "does not share the case" in wrong_agency.get_data(as_text=True)
+    # The actions service's message, on the form's agency field (its error message, linked from the summary).
+    html = wrong_agency.get_data(as_text=True)
+    field_error = html.split('id="agency_id-error"', 1)[1].split("</p>", 1)[0]
+    assert "Agency NED does not work on case" in field_error
+    assert 'href="#agency_id"' in html
     hidden_user = make.user("partner", agency=make.agency("FAR", areas=[make.area("FAR")]), name="Far Away")
     hidden_assignee = chair.post(
         f"/tasking/items/{item.id}/actions",

@@ -304,3 +304,49 @@ def test_api_names_only_the_cases_the_reader_may_see(world, api_client):
     )
     assert told.status_code == 200, told.get_json()
     assert told.get_json()["case_ids"] == [world.case.id]
+
+
+def _back_link(page: Any) -> str:
+    import re
+
+    link = re.search(r"<a [^>]*govuk-back-link[^>]*>", page.get_data(as_text=True))
+    assert link is not None
+    found = re.search(r'href="([^"]+)"', link.group(0))
+    assert found is not None
+    return found.group(1).replace("&amp;", "&")
+
+
+def test_the_tell_page_sends_its_reader_only_to_a_page_they_may_see(world, page_client, make):
+    """The task went to the police's case (the latest complaint), which the council's coordinator and
+    officer (and the police partner the council's case is shared with) do not see though they see Vera on
+    the council's case: the page sends the coordinator to the board and the others to Vera's page; a
+    police officer, who sees the case, to the case."""
+    police_officer = make.user("officer", agency=world.police, name="Polly Police")
+    other_case = police_case(world, world.victim)
+    report(world, world.case, world.victim, date(2026, 10, 1), world.council)
+    report(world, other_case, world.victim, date(2026, 10, 8), world.police)
+    report(world, other_case, world.victim, date(2026, 10, 15), world.police)
+    entry = entry_of(world.victim)
+    assert entry.task_case_id == other_case.id
+    tell = f"/threshold-watch/{entry.id}/tell"
+    expected = {
+        police_officer: f"/cases/{other_case.id}",
+        world.partner: f"/people/{world.victim.id}",
+        world.officer: f"/people/{world.victim.id}",
+        world.coordinator: "/threshold-watch/?area=BOL",
+    }
+    for user, href in expected.items():
+        client = page_client(user)
+        page = client.get(tell)
+        assert page.status_code == 200, user.email
+        assert _back_link(page) == href, user.email
+        assert client.get(href).status_code == 200, user.email
+    # Saving sends the coordinator to the board too, not to the case they may not see.
+    client = page_client(world.coordinator)
+    done = client.post(
+        tell, data={"told_on-day": "20", "told_on-month": "11", "told_on-year": "2026", "method": "phone"}
+    )
+    assert done.status_code == 302, done.get_data(as_text=True)
+    assert done.headers["Location"] == "/threshold-watch/?area=BOL"
+    assert client.get(done.headers["Location"]).status_code == 200
+    assert entry_of(world.victim).told_on == date(2026, 11, 20)

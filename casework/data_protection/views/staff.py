@@ -128,11 +128,27 @@ def export(person_id: int):
 @requires(Permission.RELEASE_SUBJECT_ACCESS)
 def release(person_id: int):
     """The data protection officer releases the full export, with a recorded reason (a merged
-    record's is the kept record's)."""
+    record's is the kept record's).
+
+    A merged record's form goes to the kept record's. A release posted for a record merged since its
+    form was opened releases nothing (what would go out is no longer that record's export alone): it
+    answers the kept record's form, the reason and format filled in as sent, saying why, so one press
+    releases the kept record's export (which holds the merged record's details)."""
     try:
         person = person_for_export(person_id)
     except MergedRecord as merged:
-        return _to_kept(merged, "staff.data_protection.release")
+        if request.method != "POST":
+            return _to_kept(merged, "staff.data_protection.release")
+        kept_form = forms.ReleaseForm(formdata=None, reason=request.form.get("reason", ""))
+        if request.form.get("format") in {value for value, _label in forms.FORMATS}:
+            kept_form.format.data = request.form["format"]
+        flash(
+            f"Nothing was released. Record {merged.person.id} was merged into record {merged.kept.id} after you "
+            f"opened the form: the full export is record {merged.kept.id}'s, and it includes the details still "
+            f"held on record {merged.person.id}. Check the reason and release it here.",
+            "important",
+        )
+        return render_template("data_protection/release.html", person=merged.kept, form=kept_form), 409
     form = forms.ReleaseForm()
     if form.validate_on_submit():
         try:

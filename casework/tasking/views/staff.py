@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from casework.accounts.models import Area, User
 from casework.accounts.policies import USERS
+from casework.actions.queries import agencies_working_on
 from casework.cases.policies import case_readers_clause, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound, not_found_as
@@ -254,7 +255,7 @@ def _item_for(item_id: int, *, run: bool = False) -> tuple[TaskingMeeting, Any, 
 
 def _allocate_form(case: Any, form: AllocateForm | None = None) -> AllocateForm:
     form = form or AllocateForm()
-    agencies = services.case_agencies(case)
+    agencies = agencies_working_on(case)
     people = USERS.all(
         current_user, User.agency_id.in_([a.id for a in agencies]), case_readers_clause(case), order_by=User.name
     )
@@ -339,7 +340,8 @@ def allocate(tasking_item_id: int):
             )
         except InvalidInput as error:
             db.session.rollback()
-            show_service_errors(form, error)
+            # The actions service names the agency ``agency_code`` (the API's name): the form's select.
+            show_service_errors(form, error, {"agency_code": "agency_id"})
             meeting, item, case = _item_for(tasking_item_id)
             form = _allocate_form(case, form)
         else:

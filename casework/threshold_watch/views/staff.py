@@ -53,6 +53,17 @@ def letter(entry_id: int):
     )
 
 
+def _way_back(entry) -> str:
+    """Where the tell page sends its reader (its back link, and after saving): the case the task is on
+    when they may see it; else the area's board when they watch the area; else the person's page
+    (whoever may tell sees the person, ``policies.can_tell``). Never a page that answers them 404."""
+    if policies.sees_task_case(current_user, entry):
+        return url_for("staff.cases.show", case_id=entry.task_case_id)
+    if policies.can_watch(current_user, entry.area):
+        return url_for(".board", area=entry.area.code)
+    return url_for("staff.people.show", person_id=entry.person_id)
+
+
 @bp.route("/<int:entry_id>/tell", methods=["GET", "POST"])
 @requires(Permission.EDIT_CASES, Permission.MANAGE_TRIGGERS)
 def tell(entry_id: int):
@@ -87,15 +98,14 @@ def tell(entry_id: int):
                     )
                 commit()
                 flash(f"Recorded that {person.name} was told of their right to a Case Review", "success")
-                if entry.task_case_id:
-                    return redirect(f"/cases/{entry.task_case_id}")
-                return redirect(url_for(".board", area=entry.area.code))
+                return redirect(_way_back(entry))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "threshold_watch/tell.html",
         entry=entry,
         person=person,
         form=form,
+        back_href=_way_back(entry),
         message=message,
         method_labels=TOLD_METHOD_LABELS,
         email_method=ToldMethod.email.value,
