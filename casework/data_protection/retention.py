@@ -13,6 +13,7 @@ in one place for every domain, the links from anonymised cases' records to anyon
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -26,6 +27,7 @@ from casework.core.retention import case_references, owned_by_cases, person_colu
 from casework.core.time import now, today
 from casework.data_protection.models import RetentionRun
 from casework.extensions import db
+from casework.reminders.services import delete_deadlines_of
 
 
 def years_before(day: date, years: int) -> date:
@@ -128,7 +130,8 @@ def unlink_living_people(report: lifecycle.RetentionReport) -> dict[str, list[in
       complaint, a risk assessment's victim, an intervention's subject, a second-report task, a victim's
       diary entry) and names a living person loses the link: a nullable column is set to null (the
       record stays, for the counts); a row that is nothing without its person (a party, a second-report
-      task, a diary entry, all already anonymised) is deleted;
+      task, a diary entry, all already anonymised) is deleted, and so are its deadlines (a deadline
+      names its record by table and id: ``Deadline.subject_type`` and ``subject_id``);
     - a living person's own row that names an anonymised case in a nullable column (the threshold
       watch's task case) no longer names it.
 
@@ -139,6 +142,7 @@ def unlink_living_people(report: lifecycle.RetentionReport) -> dict[str, list[in
     living = living_people()
     mappers = {m.local_table: m for m in Base.registry.mappers}
     done: dict[str, list[int]] = {}
+    deleted: dict[str, list[Any]] = {}
     for column in person_columns(db.metadata):
         table = column.table
         if not isinstance(table, sa.Table):
@@ -149,8 +153,13 @@ def unlink_living_people(report: lifecycle.RetentionReport) -> dict[str, list[in
             # A table no model maps (an association table): changed as a table, and nothing to list.
             if owned is not None:
                 linked = sa.and_(owned, column.in_(living))
-                statement = sa.update(table).values({column.name: None}) if column.nullable else sa.delete(table)
-                db.session.execute(statement.where(linked))
+                if column.nullable:
+                    db.session.execute(sa.update(table).values({column.name: None}).where(linked))
+                else:
+                    keys = list(table.primary_key.columns)
+                    if len(keys) == 1:
+                        deleted.setdefault(table.name, []).extend(db.session.scalars(sa.select(keys[0]).where(linked)))
+                    db.session.execute(sa.delete(table).where(linked))
             for reference in case_references(table):
                 db.session.execute(
                     sa.update(table).where(reference.in_(anonymised), column.in_(living)).values({reference.name: None})
@@ -163,6 +172,7 @@ def unlink_living_people(report: lifecycle.RetentionReport) -> dict[str, list[in
                     setattr(row, key, None)
                 else:
                     db.session.delete(row)
+                    deleted.setdefault(table.name, []).extend(mapper.primary_key_from_instance(row))
                 done.setdefault(table.name, []).extend(mapper.primary_key_from_instance(row))
             continue
         for reference in case_references(table):
@@ -170,6 +180,9 @@ def unlink_living_people(report: lifecycle.RetentionReport) -> dict[str, list[in
             for row in db.session.scalars(sa.select(model).where(reference.in_(anonymised), column.in_(living))):
                 setattr(row, attribute, None)
     db.session.flush()
+    # A deleted row's deadlines (a second-report task's) go with it: no work is left about nothing.
+    for table_name, ids in deleted.items():
+        delete_deadlines_of(table_name, ids)
     # Pages read in the same session see the parties as they now are.
     for case in [obj for obj in db.session.identity_map.values() if isinstance(obj, Case)]:
         db.session.expire(case, ["parties"])

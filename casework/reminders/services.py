@@ -76,6 +76,12 @@ def set_deadline(
     closed case through it. ``is_statutory`` marks what a closure hands over instead of cancelling.
     ``remind_at`` defaults to the area's ``reminder_lead_working_days`` (2) working days before the
     due day, fixed now so the sweep reads one indexed column.
+
+    Work goes only to people who may see its case: given to someone new, moved to another case or
+    opened again, a deadline whose ``owner_id`` may not see ``case_id`` goes to the case's owner
+    instead, or stays with its current holder when the case's owner may not see it either
+    (``_holder_for``; as ``return_unseen_work`` does), so updating a record does not give its deadline
+    back to someone it was taken from. An open row keeping its owner costs no query.
     """
     if isinstance(due, datetime):
         due_on, due_at = None, due
@@ -88,6 +94,15 @@ def set_deadline(
             Deadline.subject_type == subject_type, Deadline.subject_id == subject_id, Deadline.kind == kind
         )
     )
+    if (
+        owner_id is not None
+        and case_id is not None
+        and (row is None or (row.owner_id, row.case_id, row.status) != (owner_id, case_id, DeadlineStatus.open))
+    ):
+        # Given to someone new, moved to another case or opened again: only someone who may see the
+        # case holds it. An open row kept by its holder was seen to when sight narrowed.
+        current = row.owner_id if row is not None and row.case_id == case_id else None
+        owner_id = _holder_for(case_id, owner_id, current)
     if row is None:
         row = Deadline(subject_type=subject_type, subject_id=subject_id, kind=kind)
         db.session.add(row)
@@ -116,11 +131,61 @@ def set_deadline(
     return row
 
 
+def _unseen_holders(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int | None]:
+    """Of these (case id, user id) pairs, those whose user may not see the case (work goes only to
+    people who may see its case: ``casework.cases.policies.sees_case_clause``), each with whom the
+    work goes to instead: the case's owner, as ``return_unseen_work`` gives it back, or None when the
+    case's owner may not see it either. One statement per thousand pairs."""
+    from casework.cases.models import Case
+    from casework.cases.policies import sees_case_clause
+
+    wanted = sorted(set(pairs))
+    holder = shared_alias(User, "holder")
+    case_owner = shared_alias(User, "case_owner")
+    unseen: dict[tuple[int, int], int | None] = {}
+    for start in range(0, len(wanted), 1000):
+        rows = db.session.execute(
+            sa.select(
+                Case.id,
+                holder.id,
+                Case.owner_id,
+                sa.and_(case_owner.id.is_not(None), sees_case_clause(case_owner, Case)).label("owner_sees"),
+            )
+            .select_from(Case)
+            .join(holder, sa.true())
+            .outerjoin(case_owner, case_owner.id == Case.owner_id)
+            .where(
+                sa.tuple_(Case.id, holder.id).in_(wanted[start : start + 1000]),
+                sa.not_(sees_case_clause(holder, Case)),
+            )
+        ).tuples()
+        for case_id, user_id, case_owner_id, owner_sees in rows:
+            unseen[(case_id, user_id)] = case_owner_id if owner_sees else None
+    return unseen
+
+
+def _holder_for(case_id: int, owner_id: int, holder_id: int | None) -> int:
+    """Who holds a deadline of case ``case_id`` that its record gives to ``owner_id`` (an
+    intervention's issuing officer, a risk review's case owner, an action's assignee): ``owner_id``
+    when they may see the case; otherwise the case's owner (they do not get it back from their record
+    after ``return_unseen_work`` gave it to the case's owner), or, when the case's owner may not see it
+    either, its current holder ``holder_id`` on the same case (as ``return_unseen_work`` keeps it), or
+    else ``owner_id`` (``unseen_work`` lists it for a manager)."""
+    unseen = _unseen_holders([(case_id, owner_id)])
+    if (case_id, owner_id) not in unseen:
+        return owner_id
+    instead = unseen[(case_id, owner_id)]
+    if instead is not None:
+        return instead
+    return holder_id if holder_id is not None else owner_id
+
+
 def open_deadlines(items: Sequence[dict[str, Any]]) -> int:
     """Open many date deadlines at once (a nightly pass raising hundreds of tasks): those whose
     (subject, kind) already has a row are set one by one by ``set_deadline``; the rest are inserted in
-    one statement per thousand. Each item has ``set_deadline``'s keywords, ``due`` a date, and
-    ``lead_working_days`` (the area's reminder setting, read once by the caller)."""
+    one statement per thousand, each given (as ``set_deadline`` does) only to someone who may see its
+    case. Each item has ``set_deadline``'s keywords, ``due`` a date, and ``lead_working_days`` (the
+    area's reminder setting, read once by the caller)."""
     if not items:
         return 0
     keys = {(i["subject_type"], i["subject_id"], i["kind"]) for i in items}
@@ -157,6 +222,12 @@ def open_deadlines(items: Sequence[dict[str, Any]]) -> int:
                 "is_statutory": False,
             }
         )
+    # Work goes only to people who may see its case (``set_deadline``): checked for all of them at once.
+    unseen = _unseen_holders((r["case_id"], r["owner_id"]) for r in rows if r["case_id"] and r["owner_id"])
+    for row in rows:
+        instead = unseen.get((row["case_id"], row["owner_id"]))
+        if instead is not None:
+            row["owner_id"] = instead
     for start in range(0, len(rows), 1000):
         db.session.execute(sa.insert(Deadline), rows[start : start + 1000])
     return len(items)

@@ -43,7 +43,13 @@ from casework.core.db import shared_alias
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.time import today
 from casework.extensions import db
-from casework.reminders.services import close_deadline, open_deadlines, rearm, stranded_deadlines
+from casework.reminders.services import (
+    close_deadline,
+    delete_deadlines_of,
+    open_deadlines,
+    rearm,
+    stranded_deadlines,
+)
 from casework.reminders.settings import LEAD_WORKING_DAYS
 from casework.risk.models import RiskAssessment, RiskBand
 from casework.threshold_watch.models import ToldMethod, WatchEntry, WatchPass
@@ -441,7 +447,8 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
     for key in set(existing) - set(results):
         entry = existing[key]
         if entry.told_on is None:
-            close_deadline(WatchEntry.__tablename__, entry.id, TELL_KIND, cancelled=True)
+            # Its task goes with it: no deadline is left about an entry that no longer exists.
+            delete_deadlines_of(WatchEntry.__tablename__, [entry.id])
             db.session.delete(entry)
             report.removed += 1
 
@@ -454,7 +461,7 @@ def evaluate_people(person_ids: Sequence[int] | None = None, *, on: date | None 
         short_by = found["short_by"]
         entry = existing.get((area_id, person_id))
         if short_by > 1 and entry is not None and entry.told_on is None:
-            close_deadline(WatchEntry.__tablename__, entry.id, TELL_KIND, cancelled=True)
+            delete_deadlines_of(WatchEntry.__tablename__, [entry.id])
             db.session.delete(entry)
             report.removed += 1
             continue
@@ -893,10 +900,12 @@ def evaluate_after_retention(case_ids: Iterable[int]) -> PassReport | None:
 
 
 def forget_person(person_id: int) -> list[int]:
-    """Remove a person's entries (anonymised, or merged into another record) and cancel their tasks."""
+    """Remove a person's entries (anonymised, or merged into another record) with their tasks: no
+    deadline is left about an entry that no longer exists."""
     entries = list(db.session.scalars(sa.select(WatchEntry).where(WatchEntry.person_id == person_id)))
+    if entries:
+        delete_deadlines_of(WatchEntry.__tablename__, [e.id for e in entries])
     for entry in entries:
-        close_deadline(WatchEntry.__tablename__, entry.id, TELL_KIND, cancelled=True)
         db.session.delete(entry)
     db.session.flush()
     return [e.id for e in entries]

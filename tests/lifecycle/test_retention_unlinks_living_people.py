@@ -227,3 +227,52 @@ def test_a_person_kept_past_the_case_and_put_on_a_new_case_is_unlinked_by_the_ne
         db.session.expire_all()
         assert db.session.get(Person, victim).anonymised_at is None
         assert links(case_id, {victim}) == {}
+
+
+def orphaned_deadlines() -> list[tuple[str, int]]:
+    """Deadlines whose record (named by table and id: ``subject_type``, ``subject_id``) is gone."""
+    from casework.reminders.models import Deadline
+
+    found = []
+    for subject_type in db.session.scalars(sa.select(Deadline.subject_type).distinct()):
+        table = db.metadata.tables.get(subject_type)
+        assert table is not None, subject_type
+        (key,) = table.primary_key.columns
+        found += db.session.execute(
+            sa.select(Deadline.subject_type, Deadline.subject_id).where(
+                Deadline.subject_type == subject_type, Deadline.subject_id.not_in(sa.select(key))
+            )
+        ).tuples()
+    return found
+
+
+def test_a_record_deleted_when_its_case_is_anonymised_leaves_no_deadline_behind(world, api_client, make):
+    from casework.cases.models import CaseParty, CaseReviewExplanation, PartyRole
+    from casework.data_protection.tasks import apply_retention
+    from casework.reminders.models import Deadline
+
+    planted = plant(world, api_client, make)
+    tasks = db.session.scalars(
+        sa.select(CaseReviewExplanation.id).where(CaseReviewExplanation.case_id == planted.case_id)
+    ).all()
+    assert tasks
+    assert db.session.scalars(
+        sa.select(Deadline.id).where(
+            Deadline.subject_type == "case_review_explanations", Deadline.subject_id.in_(tasks)
+        )
+    ).all()
+    # Both live on (on the world's open case): the second-report task about the victim is deleted.
+    db.session.add(CaseParty(case_id=world.case.id, person_id=planted.victim_id, role=PartyRole.victim))
+    db.session.add(CaseParty(case_id=world.case.id, person_id=planted.perpetrator_id, role=PartyRole.perpetrator))
+    db.session.commit()
+    assert orphaned_deadlines() == []
+
+    with time_machine.travel(RETENTION, tick=False):
+        apply_retention()
+        db.session.commit()
+        db.session.expire_all()
+
+    assert (
+        db.session.scalars(sa.select(CaseReviewExplanation.id).where(CaseReviewExplanation.id.in_(tasks))).all() == []
+    )
+    assert orphaned_deadlines() == []

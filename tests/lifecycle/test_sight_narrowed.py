@@ -142,3 +142,76 @@ def test_reopening_gives_work_back_only_to_someone_who_may_still_see_the_case(wo
 
     # The officer who had it is not named on the case: it stays with the stand-in.
     assert _held(statutory.id) == (world.colleague.id, world.colleague.id)
+
+
+# --- a record's update gives its deadline only to someone who may see the case ----------------------------
+
+
+def _closure_order_by(world: Any, api_client: Any, user: Any) -> int:
+    response = api_client(user).post(
+        f"/api/v1/cases/{world.case.id}/interventions",
+        json={"kind": "closure_order", "issued_on": "2027-02-20", "ends_on": "2027-05-19", "location": "12 High St"},
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def test_updating_an_intervention_does_not_give_its_deadline_back_to_an_issuer_who_lost_sight(world, api_client):
+    order = _closure_order_by(world, api_client, world.colleague)
+    assert deadline_of("interventions", order, "intervention.ends_on").owner_id == world.colleague.id
+    moved = api_client(world.admin).patch(f"/api/v1/users/{world.colleague.id}", json={"agency_code": "NED"})
+    assert moved.status_code == 200, moved.get_json()
+    assert deadline_of("interventions", order, "intervention.ends_on").owner_id == world.officer.id
+
+    extended = api_client(world.officer).post(f"/api/v1/interventions/{order}/extend", json={"ends_on": "2027-06-30"})
+
+    assert extended.status_code == 200, extended.get_json()
+    row = deadline_of("interventions", order, "intervention.ends_on")
+    # Moved to its new day, still with the case's owner: the issuing officer may not see the case.
+    assert (row.due_on.isoformat(), row.owner_id) == ("2027-06-30", world.officer.id)
+
+
+def test_reopening_a_case_rearms_an_intervention_for_the_case_owner_when_its_issuer_lost_sight(world, api_client):
+    response = api_client(world.colleague).post(
+        f"/api/v1/cases/{world.case.id}/interventions",
+        json={"kind": "cpw", "subject_person_id": world.adult.id, "issued_on": "2027-02-25", "comply_by": "2027-03-10"},
+    )
+    assert response.status_code == 201, response.get_json()
+    warning = response.get_json()["id"]
+    assert close(world, api_client).status_code == 200  # cancels the warning's deadline
+    deactivated = api_client(world.admin).patch(f"/api/v1/users/{world.colleague.id}", json={"is_active": False})
+    assert deactivated.status_code == 200, deactivated.get_json()
+
+    reopen(world, api_client)
+
+    row = deadline_of("interventions", warning, "intervention.comply_by")
+    assert (row.status.value, row.owner_id) == ("open", world.officer.id)
+
+
+def test_a_new_risk_assessment_does_not_give_its_review_to_a_case_owner_who_may_not_see_the_case(world, api_client):
+    from casework.risk.services import REVIEW_KIND
+    from tests.risk.test_risk_api import ALL_NO
+
+    def assess() -> None:
+        response = api_client(world.officer).post(
+            f"/api/v1/cases/{world.case.id}/risk-assessments",
+            json={"answers": {**ALL_NO, "threats_of_violence": "yes"}},
+        )
+        assert response.status_code == 201, response.get_json()
+
+    assess()
+    assert deadline_of("cases", world.case.id, REVIEW_KIND).owner_id == world.officer.id
+    # The case goes to the colleague (its review stays with the officer), who then leaves.
+    db.session.refresh(world.case)
+    given = api_client(world.manager).patch(
+        f"/api/v1/cases/{world.case.id}", json={"version": world.case.version, "owner_email": world.colleague.email}
+    )
+    assert given.status_code == 200, given.get_json()
+    gone = api_client(world.admin).patch(f"/api/v1/users/{world.colleague.id}", json={"is_active": False})
+    assert gone.status_code == 200, gone.get_json()
+
+    assess()
+
+    # The review moves to the new assessment's day; the case's owner may not see the case, so the
+    # officer who held it keeps it, rather than a deactivated user.
+    assert deadline_of("cases", world.case.id, REVIEW_KIND).owner_id == world.officer.id

@@ -45,6 +45,10 @@ def hidden(world, make, deadline):
     link = f"/cases/{case.id}"
     owned = deadline(world.officer, DUE, title=_title("check on"), case_id=case.id, kind="action.due", link=link)
     strangers = deadline(world.stranger, DUE, title=_title("visit"), case_id=case.id, kind="action.due", link=link)
+    # Old data: ``set_deadline`` now gives the case's owner work its record names someone else for who
+    # may not see the case, so the row is written as it was left before that was checked.
+    strangers.owner_id = world.stranger.id
+    db.session.commit()
     return case, owned, strangers, other_manager
 
 

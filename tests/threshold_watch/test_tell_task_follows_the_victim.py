@@ -187,3 +187,20 @@ def test_the_task_moves_whichever_receiver_of_the_closure_runs_first(world, watc
 
     [task] = tell_tasks(entry)
     assert (task.status, task.case_id, task.owner_id) == (DeadlineStatus.open, second.id, world.colleague.id)
+
+
+def test_a_forgotten_entry_leaves_no_task_behind(world):
+    """Retention anonymising the victim (or her record merged into another) removes her entry: its task
+    goes with it, rather than stay behind about an entry that no longer exists."""
+    from datetime import datetime
+
+    from casework.core.lifecycle import RetentionReport
+
+    _second, entry, _task = meets_the_threshold_on_two_cases(world)
+    report = RetentionReport(on=date(2026, 11, 23), started_at=datetime(2026, 11, 23, 12, 0))
+
+    watch_receivers.on_person_anonymised(None, person=world.victim, report=report)
+    db.session.commit()
+
+    assert entry_of(world.victim) is None
+    assert tell_tasks(entry) == []
