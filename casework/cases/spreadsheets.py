@@ -217,10 +217,11 @@ def _visible_person_ids(context: Any, references: list[str]) -> dict[str, int]:
     """The person each reference was imported as, if the importer may see them. A record merged into
     another since (``casework.data_protection.merge``) is on its way out and may not be named as a new
     link (``policies.PEOPLE``): the reference means the record it was merged into."""
-    from casework.data_protection.merge import kept_record_id
+    from casework.data_protection.merge import kept_record_ids
 
     found = context.find("person", references)
-    ids = {ref: kept_record_id(record.object_id) for ref, record in found.items()}
+    kept = kept_record_ids({record.object_id for record in found.values()})
+    ids = {ref: kept[record.object_id] for ref, record in found.items()}
     if ids:
         candidates = sa.select(Person.id).where(Person.id.in_(set(ids.values())))
         visible = set(

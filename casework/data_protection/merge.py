@@ -163,27 +163,41 @@ _MAX_CHAIN = 20
 
 def kept_record_of(person: Person) -> Person:
     """The record ``person`` was merged into (following a chain of merges), or ``person`` itself."""
-    seen = {person.id}
-    while person.merged_into_id is not None and len(seen) <= _MAX_CHAIN:
-        kept = db.session.get(Person, person.merged_into_id)
-        if kept is None or kept.id in seen:
-            break
-        seen.add(kept.id)
-        person = kept
-    return person
+    if person.merged_into_id is None:
+        return person
+    return db.session.get(Person, kept_record_ids([person.id])[person.id]) or person
 
 
-def kept_record_id(person_id: int) -> int:
-    """``kept_record_of`` by id, read as ids (nothing about the people is loaded): for an import
-    naming a person by the reference they were imported with."""
-    seen = {person_id}
-    while len(seen) <= _MAX_CHAIN:
-        merged_into = db.session.scalar(sa.select(Person.merged_into_id).where(Person.id == person_id))
-        if merged_into is None or merged_into in seen:
+def kept_record_ids(person_ids: Any) -> dict[int, int]:
+    """Each id -> the id of the record it was merged into (following a chain of merges), or itself;
+    read as ids (nothing about the people is loaded), one statement per step of the longest chain, so an
+    import naming thousands of people by the references they were imported with asks once, not per
+    reference."""
+    kept = {i: i for i in person_ids}
+    pending = set(kept.values())
+    seen: dict[int, set[int]] = {i: {i} for i in kept}
+    for _step in range(_MAX_CHAIN):
+        if not pending:
             break
-        seen.add(merged_into)
-        person_id = merged_into
-    return person_id
+        # .all(): a Result has keys(), so dict() would read it as a mapping.
+        merged_into = dict(
+            db.session.execute(
+                sa.select(Person.id, Person.merged_into_id).where(
+                    Person.id.in_(pending), Person.merged_into_id.is_not(None)
+                )
+            )
+            .tuples()
+            .all()
+        )
+        pending = set()
+        for origin, current in kept.items():
+            following = merged_into.get(current)
+            if following is None or following in seen[origin]:
+                continue
+            seen[origin].add(following)
+            kept[origin] = following
+            pending.add(following)
+    return kept
 
 
 def merge_of(merged: Person) -> PersonMerge | None:
@@ -279,25 +293,20 @@ def _merged_matching(name: Any, date_of_birth: Any, postcode: Any) -> list[tuple
     return found
 
 
-def kept_records_matching(
+def merged_records_matching(
     user: Any, *, everyone: bool, name: Any = None, date_of_birth: Any = None, postcode: Any = None
-) -> dict[int, list[int]]:
-    """The subject access finder's search among merged records still held: kept record id -> the ids
-    of the records merged into it that match. ``everyone`` (the data protection officer) finds them all;
-    anyone else only those whose merged record they may see (``may_see_merged_record``)."""
+) -> tuple[dict[int, list[int]], int]:
+    """The subject access finder's search among merged records still held, in one pass: kept record id
+    -> the ids of the records merged into it that match, and how many matching records of ``user``'s
+    agency are hidden from them (as ``queries.people_withheld_count`` counts people on restricted cases:
+    the finder says to ask the data protection officer, never that nobody matches). ``everyone`` (the
+    data protection officer) finds them all and has none hidden; anyone else only those whose merged
+    record they may see (``may_see_merged_record``)."""
     found: dict[int, list[int]] = {}
+    hidden = 0
     for merge, merged in _merged_matching(name, date_of_birth, postcode):
         if everyone or may_see_merged_record(user, merged, merge):
             found.setdefault(kept_record_of(merged).id, []).append(merged.id)
-    return found
-
-
-def merged_records_hidden_count(user: Any, *, name: Any = None, date_of_birth: Any = None, postcode: Any = None) -> int:
-    """How many merged records of ``user``'s agency match the search but are hidden from them (as
-    ``queries.people_withheld_count`` counts people on restricted cases): the finder says to ask the
-    data protection officer, never that nobody matches."""
-    return sum(
-        1
-        for merge, merged in _merged_matching(name, date_of_birth, postcode)
-        if merged.agency_id == user.agency_id and not may_see_merged_record(user, merged, merge)
-    )
+        elif merged.agency_id == user.agency_id:
+            hidden += 1
+    return found, hidden

@@ -179,7 +179,7 @@ def find_person():
         everyone = current_user.can(Permission.RELEASE_SUBJECT_ACCESS)
         # A record merged into another still holds its own details (another name, an old postcode):
         # a search matching them finds the kept record, whose export holds them.
-        found_through = merging.kept_records_matching(current_user, everyone=everyone, **search)
+        found_through, merged_hidden = merging.merged_records_matching(current_user, everyone=everyone, **search)
         items, total = paginate(
             queries.people_search_query(current_user, **search, everyone=everyone, also_ids=found_through),
             page,
@@ -189,7 +189,7 @@ def find_person():
             # People on restricted cases are hidden from a manager not named on them: the request is then
             # the data protection officer's to answer, and the page says so rather than "nobody matches".
             withheld = queries.people_withheld_count(current_user, **search)
-            withheld += merging.merged_records_hidden_count(current_user, **search)
+            withheld += merged_hidden
         # The merged records searched were read to find the records they were merged into, not shown.
         forget_shown("people", keep=[p.id for p in items])
     return render_template(
