@@ -189,7 +189,7 @@ def create_recommendation_action(
 ) -> Action:
     """The tracked action a Case Review recommendation becomes (SPEC section 3). The chair may name its
     owner, whom the Case Review's service has checked as ``_assignee`` checks an assignee (of the
-    agency it is addressed to, able to see ``case``: ``recommendation_owner_problem``); without one,
+    agency it is addressed to, able to see ``case``: ``recommendation_owner``); without one,
     its deadline goes to ``default_owner_id`` (the area's coordinator, or the case's owner when the
     coordinator may not see ``case``). Filed on ``case`` (the first linked case) when there is one; a
     statutory deadline either way."""

@@ -8,7 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casework.accounts.models import Agency, User
+from casework.accounts.models import Agency
+from casework.accounts.policies import USERS_BY_EMAIL
 from casework.actions import services
 from casework.cases.models import Action, ActionStatus
 from casework.cases.spreadsheets import IMPORTERS, _first_time, _reference, _visible_cases
@@ -95,11 +96,18 @@ def run_actions(context: Any, rows: Iterator[ParsedRow]) -> None:
             problems.append(("agency_code", f"There is no agency with the code {values['agency_code']}"))
         assignee_id = None
         if values["assignee_email"]:
-            assignee_id = db.session.scalar(sa.select(User.id).where(User.email == values["assignee_email"]))
-            if assignee_id is None:
+            # Among the users the importer may name (``USERS_BY_EMAIL``): one they may not answers as an
+            # address nobody has, so an import does not tell which addresses exist.
+            assignee = USERS_BY_EMAIL.find(context.actor, values["assignee_email"])
+            if assignee is None:
                 problems.append(
-                    ("assignee_email", f"There is no user with the email address {values['assignee_email']}")
+                    (
+                        "assignee_email",
+                        f"There is no user with the email address {values['assignee_email']} that you can choose",
+                    )
                 )
+            else:
+                assignee_id = assignee.id
         if problems:
             for key, message in problems:
                 context.problem(row.number, key, message)

@@ -433,10 +433,14 @@ class AttendeeForm(FlaskForm):
 class RecommendationRow(Form):
     text = TextAreaField("Recommendation", validators=[Optional(), Length(max=5000)])
     agency = SelectField("Addressed to", choices=[], validate_choice=False)
-    owner = StringField(
-        "Owner (email of a user, optional)",
+    #: The people who may own it (``services.recommendation_owner_choices``), by email address: the
+    #: service looks the choice up as it looks up the API's ``owner_email`` (``recommendation_owner``),
+    #: so a value the page did not offer is refused in the same words, not as "Not a valid choice".
+    owner = SelectField(
+        "Owner (optional)",
         description="Someone at the agency it is addressed to who can see the linked case",
-        validators=[Optional(), Length(max=254)],
+        choices=[],
+        validate_choice=False,
     )
     due_on = GovukDateField("Due date", what="the due date", planned=True)
 
@@ -473,10 +477,12 @@ class OutcomeForm(ChecksMixin, FlaskForm):
     add_recommendation = SubmitField("Add another recommendation")
     save = SubmitField("Record the outcome")
 
-    def set_choices(self, agencies: list[Any]) -> None:
+    def set_choices(self, agencies: list[Any], owners: list[Any]) -> None:
         agency_choices = choices([("", "Select an agency")] + [(a.code, a.name) for a in agencies])
+        owner_choices = choices([("", "Nobody named")] + [(u.email, f"{u.name}, {u.agency.name}") for u in owners])
         for row in self.recommendations:
             row.form.agency.choices = agency_choices
+            row.form.owner.choices = owner_choices
 
     def filled(self) -> list[RecommendationRow]:
         return [row.form for row in self.recommendations if not row.form.is_blank()]

@@ -209,15 +209,6 @@ def assessment_of(meeting: ReviewMeeting, assessment_id: int) -> Proportionality
     return item
 
 
-def users_with_emails(emails: Iterable[str]) -> dict[str, User]:
-    """{lower-cased email: user} for these emails (case does not matter)."""
-    wanted = [email.strip().lower() for email in emails if email]
-    return {
-        user.email.lower(): user
-        for user in db.session.scalars(sa.select(User).where(sa.func.lower(User.email).in_(wanted)))
-    }
-
-
 # --- the public form and the letter templates ---------------------------------------------------------
 
 

@@ -177,7 +177,14 @@ class RecommendationArgs(BaseSchema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
     agency_code = fields.String(required=True)
     due_on = PlannedDate(required=True)
-    owner_email = fields.Email(load_default=None, allow_none=True)
+    owner_email = fields.Email(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Optional: who owns the action, an active member of staff of the addressed agency, "
+            "working in the application's area and able to see its first linked case (422 on the field otherwise)."
+        },
+    )
 
 
 class OutcomeArgs(BaseSchema):

@@ -1,14 +1,17 @@
 """The owner the independent chair names for a Case Review recommendation is someone who may take the
 work: its action is filed on the first linked case, and the action and its deadline are read with that
 case (``casework.cases.policies.case_readers_clause``). Anyone who may not see that case, or is
-inactive, is refused exactly as an address nobody has (422 on the row's owner, nothing written), in the
-API and on the chair's page; and, as for every action, the owner works for the agency it is addressed
-to. With no linked case the action belongs to no case, and the agency rule is the rule. A
-recommendation without an owner is the area coordinator's, or the case's owner's when the coordinator
-may not see the case."""
+inactive, or works for an agency outside the review's area, is refused exactly as an address nobody has
+(422 on the row's owner, nothing written), in the API and on the chair's page alike (one lookup, the
+service's ``recommendation_owner``; the page offers only those it accepts); and, as for every action,
+the owner works for the agency it is addressed to. With no linked case the action belongs to no case,
+and the agency rule is the rule. A recommendation without an owner is the area coordinator's, or the
+case's owner's when the coordinator may not see the case."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date
 from typing import Any
 
@@ -143,7 +146,7 @@ def test_with_no_linked_case_the_owner_works_for_the_agency(ct, chair, api_clien
     assert (action.case_id, action.assignee_id) == (None, ct.partner.id)
 
 
-def _page_outcome(owner: str) -> dict[str, str]:
+def _page_outcome(owner: str, agency: str = "BDC") -> dict[str, str]:
     def day(prefix: str, value: date) -> dict[str, str]:
         return {f"{prefix}-day": str(value.day), f"{prefix}-month": str(value.month), f"{prefix}-year": str(value.year)}
 
@@ -152,11 +155,25 @@ def _page_outcome(owner: str) -> dict[str, str]:
         "minutes": "Discussed.",
         "victim_invited": "yes",
         "recommendations-0-text": "Install noise monitoring.",
-        "recommendations-0-agency": "BDC",
+        "recommendations-0-agency": agency,
         "recommendations-0-owner": owner,
         **day("recommendations-0-due_on", date(2026, 4, 30)),
         "save": "y",
     }
+
+
+def _owner_error(page: Any) -> str:
+    """The error message on the page's first recommendation's owner select."""
+    found = re.search(r'<p id="recommendations-0-owner-error" class="govuk-error-message">(.*?)</p>', page.text, re.S)
+    assert found, "no error on the owner"
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).replace("Error:", "").strip()
+
+
+def _owner_choices(page: Any) -> set[str]:
+    """The values the page's first recommendation's owner select offers (besides "Nobody named")."""
+    select = re.search(r'<select[^>]*name="recommendations-0-owner".*?</select>', page.text, re.S)
+    assert select, "no owner select"
+    return {html.unescape(v) for v in re.findall(r'<option value="([^"]*)"', select.group(0))} - {""}
 
 
 def test_the_chairs_page_refuses_an_owner_who_cannot_see_the_case(ct, chair, page_client):
@@ -166,15 +183,103 @@ def test_the_chairs_page_refuses_an_owner_who_cannot_see_the_case(ct, chair, pag
     path = f"/my-reviews/{meeting.id}/outcome"
     unknown = client.post(path, data=_page_outcome("nobody@bdc.example"))
     assert unknown.status_code == 422
+    assert _owner_error(unknown) == services.RECOMMENDATION_OWNER_REFUSED
     for owner in (ct.coordinator, ct.admin):
         refused = client.post(path, data=_page_outcome(owner.email))
         assert refused.status_code == 422, owner.email
-        assert "There is no user with this email address that you can choose" in refused.text
-        assert 'id="recommendations-0-owner-error"' in refused.text or "govuk-error-message" in refused.text
+        assert _owner_error(refused) == services.RECOMMENDATION_OWNER_REFUSED
         _nothing_written(meeting)
     done = client.post(path, data=_page_outcome(ct.officer.email))
     assert done.status_code == 302, done.text
     assert db.session.scalar(sa.select(Action.assignee_id).where(Action.case_id == restricted.id)) == ct.officer.id
+
+
+@pytest.fixture
+def shared_case(ct, make):
+    """A Bolsover case led by the council, shared with the police and with North East Derbyshire's
+    council (whose staff see it, but work outside the review's area); and an inactive council officer."""
+    from casework.cases.models import CaseShare
+
+    case = ct.case("BOL-2026-0005")
+    db.session.add(CaseShare(case_id=case.id, agency_id=ct.police.id))
+    db.session.add(CaseShare(case_id=case.id, agency_id=ct.other_council.id))
+    gone = make.user("officer", agency=ct.council, email="gone@bdc.example")
+    gone.is_active = False
+    db.session.commit()
+    return case
+
+
+def test_the_chairs_page_offers_only_those_who_may_own_a_recommendation(ct, shared_case, page_client):
+    """The review's chair is from another area (North East Derbyshire's council): the page offers the
+    active staff of the review's area who can see the linked case, of any agency, and nobody else."""
+    meeting = _meeting(ct, ct.chair, [shared_case])
+    page = page_client(ct.chair).get(f"/my-reviews/{meeting.id}/outcome")
+    assert page.status_code == 200
+    assert _owner_choices(page) == {
+        ct.officer.email,
+        ct.coordinator.email,
+        ct.manager.email,
+        ct.police_manager.email,
+        ct.partner.email,
+    }
+    # Not offered: the admin (no casework), the inactive officer, the chairs, and North East
+    # Derbyshire's coordinator, who sees the shared case but works outside the area.
+    assert not {ct.admin.email, "gone@bdc.example", ct.chair.email, ct.outsider.email} & _owner_choices(page)
+
+
+def test_with_no_linked_case_the_page_offers_the_areas_casework_staff(ct, page_client):
+    meeting = _meeting(ct, ct.chair, [])
+    page = page_client(ct.chair).get(f"/my-reviews/{meeting.id}/outcome")
+    offered = _owner_choices(page)
+    assert {ct.officer.email, ct.partner.email} <= offered
+    assert not {ct.admin.email, ct.chair.email, ct.outsider.email} & offered
+
+
+@pytest.mark.parametrize(
+    ("owner", "agency"),
+    [
+        ("nobody@bdc.example", "BDC"),  # an address nobody has
+        ("admin@bdc.example", "BDC"),  # no casework
+        ("gone@bdc.example", "BDC"),  # inactive
+        ("coordinator@neddc.example", "NEDDC"),  # sees the shared case, but outside the area
+        ("chair2@neddc.example", "NEDDC"),  # another chair (the API's lookup could name every chair)
+        ("officer@bdc.example", "DERPOL"),  # may own it, but works for another agency
+    ],
+)
+def test_the_page_and_the_api_refuse_an_owner_alike(ct, shared_case, page_client, api_client, owner, agency):
+    """The owner is found by one lookup, the service's, whichever way it comes: the page and the API
+    refuse the same people with the same words on the owner, and write nothing."""
+    meeting = _meeting(ct, ct.chair, [shared_case])
+    page = page_client(ct.chair).post(f"/my-reviews/{meeting.id}/outcome", data=_page_outcome(owner, agency))
+    assert page.status_code == 422
+    _nothing_written(meeting)
+    api = _post(api_client(ct.chair), meeting, owner, agency)
+    assert api.status_code == 422
+    _nothing_written(meeting)
+    assert api.json["errors"] == {"recommendations.1.owner_email": [_owner_error(page)]}
+    expected = (
+        f"The owner must work for {ct.police.name}, the agency the recommendation is addressed to."
+        if owner == ct.officer.email
+        else services.RECOMMENDATION_OWNER_REFUSED
+    )
+    assert _owner_error(page) == expected
+
+
+@pytest.mark.parametrize("way", ["page", "api"])
+def test_a_chair_from_another_area_names_an_owner_of_the_reviews_area(ct, shared_case, page_client, api_client, way):
+    """The chair (North East Derbyshire's council) names Bolsover's council officer: someone of the
+    review's area, whom the chair's own area does not include."""
+    meeting = _meeting(ct, ct.chair, [shared_case])
+    if way == "page":
+        answer = page_client(ct.chair).post(f"/my-reviews/{meeting.id}/outcome", data=_page_outcome(ct.officer.email))
+        assert answer.status_code == 302, answer.text
+    else:
+        answer = _post(api_client(ct.chair), meeting, ct.officer.email)
+        assert answer.status_code == 200, answer.json
+    action = db.session.scalar(sa.select(Action).where(Action.assignee_id.is_not(None)))
+    assert (action.case_id, action.assignee_id) == (shared_case.id, ct.officer.id)
+    recommendation = db.session.scalar(sa.select(Recommendation).where(Recommendation.owner_id.is_not(None)))
+    assert recommendation.owner_id == ct.officer.id
 
 
 def test_an_unassigned_recommendation_goes_to_someone_who_may_see_the_case(ct, chair, api_client):

@@ -203,3 +203,31 @@ def test_a_queued_call_cannot_go_on_a_case_the_officer_cannot_see(importer, api_
     db.session.expire_all()
     assert db.session.get(QueuedPoliceReport, queued.id).status == PoliceReportStatus.queued
     assert "DP-9" not in db.session.scalars(sa.select(Complaint.reference)).all()
+
+
+def test_an_action_assignee_the_importer_may_not_name_answers_as_an_unknown_address(importer, world):
+    """The assignee is found among the users the importer may name (USERS_BY_EMAIL): someone of an
+    agency outside the importer's area answers exactly as an address nobody has, and nothing is made."""
+    importer.run(
+        "cases",
+        [
+            ["reference", "area_code", "category", "summary", "opened_on"],
+            ["C-1", "BOL", "personal", "Noise", "2025-06-03"],
+        ],
+    )
+    header = ["reference", "case_reference", "description", "agency_code", "assignee_email"]
+    rows = [
+        header,
+        ["A-1", "C-1", "Visit", "BDC", "nobody@bdc.example"],
+        ["A-2", "C-1", "Visit", "BDC", world.other_coordinator.email],
+    ]
+    problems = problems_of(importer.upload("actions", rows))
+    assert [(number, key) for number, key, _ in problems] == [(2, "assignee_email"), (3, "assignee_email")]
+    assert problems[0][2].replace("nobody@bdc.example", "X") == problems[1][2].replace(
+        world.other_coordinator.email, "X"
+    )
+    assert count(Action) == 0
+    rows[2][4] = world.officer.email
+    rows.pop(1)
+    assert importer.run("actions", rows).summary["created"] == {"actions": 1}
+    assert db.session.scalar(sa.select(Action.assignee_id)) == world.officer.id

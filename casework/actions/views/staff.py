@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from casework.accounts.models import Agency, User
-from casework.accounts.policies import USERS
+from casework.accounts.policies import AGENCIES_BY_ID, USERS
 from casework.actions import queries, services
 from casework.actions.forms import STATUS_LABELS, ActionForm, ActionUpdateForm
 from casework.cases.models import Action, Case
@@ -69,9 +69,11 @@ def new(case_id: int):
     if request.method == "GET":
         form.agency_id.data = str(current_user.agency_id)
     if form.validate_on_submit():
-        agency = next((a for a in agencies if str(a.id) == form.agency_id.data), None)
+        # Any agency by its id: that it works on the case is the actions service's rule
+        # (``_require_working_on``), whose refusal, on ``agency_code``, goes on the agency select.
+        agency = AGENCIES_BY_ID.find(current_user, form.agency_id.data)
         if agency is None:
-            form.agency_id.errors = ["Choose an agency working on this case"]
+            form.agency_id.errors = [AGENCIES_BY_ID.missing_message]
         else:
             try:
                 services.create_action(

@@ -9,13 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casework.accounts.models import Agency, User
+from casework.accounts.models import Agency, User, UserRole, agency_areas
 from casework.accounts.policies import USERS_BY_EMAIL
 from casework.accounts.services import area_settings
 from casework.actions.services import create_recommendation_action
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, CaseNote, Complaint, Incident
-from casework.cases.policies import SeenCases, may_take_work_on
+from casework.cases.policies import SeenCases, case_readers_clause, may_take_work_on
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers import review_papers, signals
 from casework.community_triggers.models import (
@@ -39,7 +39,7 @@ from casework.community_triggers.services._common import (
     sends_letters,
 )
 from casework.core.errors import InvalidInput, RuleViolation
-from casework.core.permissions import Role
+from casework.core.permissions import ROLE_PERMISSIONS, Permission, Role
 from casework.core.time import now, today
 from casework.extensions import db
 from casework.interventions.models import Intervention
@@ -298,28 +298,78 @@ def recommendation_case(application: TriggerApplication) -> Any:
     return application.cases[0] if application.cases else None
 
 
-def recommendation_owner_problem(owner: User | None, agency: Any, case: Any) -> str | None:
-    """Why ``owner`` may not be named to own a recommendation addressed to ``agency`` and filed on
-    ``case`` (None when they may). The rule of every action's assignee
-    (``casework.actions.services._assignee``, which a later reassignment goes through):
+#: The one answer to an owner who may not take a recommendation's work (an address nobody has, someone
+#: inactive, outside the review's area, without casework, or unable to see the case the action is filed
+#: on): the same words whoever it is, so nothing about them or the case is revealed.
+RECOMMENDATION_OWNER_REFUSED = (
+    "Choose an owner who may take the work: an active member of staff of an agency working in the area, "
+    "able to see the linked case"
+)
 
-    - filed on a case, its action and deadline are read with that case (a deadline on a case its owner
-      cannot see reaches them as "a deadline on a case you cannot see", and the action's page answers
-      404), so the owner must be someone who may see the case (``may_take_work_on``). Anyone else,
-      and anyone inactive, is refused with the words an unknown address gets: nothing about them or
-      the case is revealed;
+
+def _recommendation_owners_clause(application: TriggerApplication, case: Any) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``users``: who may own a recommendation of ``application`` filed on ``case``,
+    whatever agency it is addressed to (the agency rule is ``recommendation_owner``'s).
+
+    - active staff of an agency working in the application's area: the partnership the review's
+      recommendations are for (the chair, often from another area, names them for this review only);
+    - able to see ``case``, the first linked case the action is filed on (``case_readers_clause``:
+      the action and its deadline are read with it, and quote it); with no linked case, staff who work
+      on cases (they open the action on its page)."""
+    in_area = sa.select(agency_areas.c.agency_id).where(agency_areas.c.area_id == application.area_id)
+    clause = sa.and_(User.is_active.is_(True), User.agency_id.in_(in_area))
+    if case is not None:
+        return sa.and_(clause, case_readers_clause(case))
+    casework_roles = sorted(r for r, granted in ROLE_PERMISSIONS.items() if Permission.VIEW_CASES in granted)
+    return sa.and_(clause, User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(casework_roles))))
+
+
+def recommendation_owner_choices(application: TriggerApplication) -> list[User]:
+    """Everyone who may own one of ``application``'s recommendations (of any agency of its area), by
+    agency and name: what the chair's page offers. ``recommendation_owner`` accepts exactly these
+    (of the agency each recommendation is addressed to)."""
+    clause = _recommendation_owners_clause(application, recommendation_case(application))
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Agency, User.agency_id == Agency.id)
+            .where(clause)
+            .options(sa.orm.contains_eager(User.agency))
+            .order_by(Agency.name, User.name, User.id)
+        )
+    )
+
+
+def recommendation_owner(
+    application: TriggerApplication, email: str | None, agency: Any, case: Any, field: str = "owner_email"
+) -> User | None:
+    """The owner the chair names, by email address, for a recommendation of ``application`` addressed
+    to ``agency`` and filed on ``case`` (``recommendation_case``); None when no address is given. The
+    one lookup of a recommendation's owner, whichever way it comes (the chair's page, the API).
+
+    The rule of every action's assignee (``casework.actions.services._assignee``, which a later
+    reassignment goes through), in the review's area:
+
+    - one of ``recommendation_owner_choices`` (``_recommendation_owners_clause``); anyone else, or an
+      address nobody has, is refused with ``RECOMMENDATION_OWNER_REFUSED`` (422 on ``field``);
     - an action is never assigned outside the agency it is addressed to.
 
     With no linked case the action belongs to no case: its title quotes the application's reference
     and the recommendation, both of which the owner reads on the action itself, seen by its assignee
-    and its agency (``visible_actions_clause``); the agency rule is then the whole rule."""
-    if owner is None:
+    and its agency (``visible_actions_clause``)."""
+    if not email:
         return None
-    if not owner.is_active or (case is not None and not may_take_work_on(owner, case)):
-        return USERS_BY_EMAIL.missing_message
-    if isinstance(agency, Agency) and owner.agency_id != agency.id:
-        return f"The owner must work for {agency.name}, the agency the recommendation is addressed to."
-    return None
+    found = USERS_BY_EMAIL.find(None, email)
+    eligible = found is not None and db.session.scalar(
+        sa.select(User.id).where(User.id == found.id, _recommendation_owners_clause(application, case))
+    )
+    if not eligible:
+        raise InvalidInput({field: [RECOMMENDATION_OWNER_REFUSED]})
+    if isinstance(agency, Agency) and found.agency_id != agency.id:
+        raise InvalidInput(
+            {field: [f"The owner must work for {agency.name}, the agency the recommendation is addressed to."]}
+        )
+    return found
 
 
 def unassigned_recommendation_owner_id(application: TriggerApplication, case: Any) -> int | None:
@@ -350,7 +400,8 @@ def record_outcome(
     victim_invited: bool | None = None,
     victim_not_invited_reason: str | None = None,
 ) -> ReviewMeeting:
-    """Record the meeting held, its minutes and recommendations [{text, agency, due_on, owner=None}];
+    """Record the meeting held, its minutes and recommendations [{text, agency, due_on, owner_email=None}]
+    (the owner named by email address, found by ``recommendation_owner``);
     each recommendation becomes a tracked action with a deadline. Only the appointed chair may do
     this (the caller checks ``policies.can_chair``). No letter goes out yet: the outcome letter follows
     the coordinator's confirmation that the review is complete (``completeness.confirm_complete``,
@@ -380,6 +431,7 @@ def record_outcome(
         errors.setdefault("victim_not_invited_reason", ["Record why the victim was not invited."])
     if not (minutes or "").strip():
         errors["minutes"] = ["Enter the minutes of the meeting."]
+    owners: list[User | None] = []
     for index, item in enumerate(recommendations):
         prefix = f"recommendations.{index}"
         if not (item.get("text") or "").strip():
@@ -390,9 +442,14 @@ def record_outcome(
             errors[f"{prefix}.due_on"] = ["Enter the date it is due."]
         elif held_on is not None and item["due_on"] < held_on:
             errors[f"{prefix}.due_on"] = ["The due date cannot be before the meeting."]
-        problem = recommendation_owner_problem(item.get("owner"), item.get("agency"), first_case)
-        if problem:
-            errors[f"{prefix}.owner_email"] = [problem]
+        try:
+            owners.append(
+                recommendation_owner(
+                    application, item.get("owner_email"), item.get("agency"), first_case, f"{prefix}.owner_email"
+                )
+            )
+        except InvalidInput as error:
+            errors.update(error.errors)
     if errors:
         db.session.expire(meeting)
         raise InvalidInput(errors)
@@ -403,8 +460,7 @@ def record_outcome(
     meeting.proportionality_assessment = (proportionality_assessment or "").strip() or None
     meeting.outcome_recorded_at = now()
     default_owner_id = unassigned_recommendation_owner_id(application, first_case)
-    for item in recommendations:
-        owner = item.get("owner")
+    for item, owner in zip(recommendations, owners, strict=True):
         recommendation = Recommendation(
             meeting=meeting,
             text=item["text"].strip(),

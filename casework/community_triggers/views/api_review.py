@@ -128,11 +128,13 @@ def record_outcome(args: dict[str, Any], application_id: int, meeting_id: int):
     for index, item in enumerate(args.pop("recommendations")):
         try:
             agency = agency_by_code(item["agency_code"], f"recommendations.{index}.agency_code")
-            owner = user_by_email(item.get("owner_email"), f"recommendations.{index}.owner_email")
         except InvalidInput as error:
             errors.update(error.errors)
             continue
-        recommendations.append({"text": item["text"], "agency": agency, "due_on": item["due_on"], "owner": owner})
+        # The owner is found by the service (``recommendation_owner``), as for the chair's page.
+        recommendations.append(
+            {"text": item["text"], "agency": agency, "due_on": item["due_on"], "owner_email": item.get("owner_email")}
+        )
     if errors:
         raise InvalidInput(errors)
     services.record_outcome(current_user, meeting, recommendations=recommendations, **args)

@@ -12,8 +12,6 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from casework.accounts.models import Agency
-from casework.accounts.policies import USERS_BY_EMAIL
 from casework.accounts.queries import all_agencies
 from casework.audit.services import record_view
 from casework.community_triggers import letters, policies, queries, services
@@ -110,12 +108,6 @@ def add_attendee(meeting_id: int):
     ), 422
 
 
-def _outcome_choices(form: OutcomeForm) -> list[Agency]:
-    agencies = all_agencies()
-    form.set_choices(agencies)
-    return agencies
-
-
 @bp.route("/<int:meeting_id>/outcome", methods=["GET", "POST"])
 @requires(Permission.CHAIR_REVIEWS)
 def outcome(meeting_id: int):
@@ -125,50 +117,48 @@ def outcome(meeting_id: int):
     if not form.is_submitted() and meeting.victim_invited is not None:
         form.victim_invited.data = "yes" if meeting.victim_invited else "no"
         form.victim_not_invited_reason.data = meeting.victim_not_invited_reason
-    agencies = _outcome_choices(form)
+    # Any agency; as owner, only the people who may own a recommendation (the service's own rule).
+    agencies = all_agencies()
+    owners = services.recommendation_owner_choices(application)
+    form.set_choices(agencies, owners)
     status = 200
     if form.is_submitted() and form.add_recommendation.data:
         form.recommendations.append_entry()
-        _outcome_choices(form)
+        form.set_choices(agencies, owners)
     elif form.validate_on_submit():
         by_code = {a.code: a for a in agencies}
-        owners = queries.users_with_emails(r.owner.data for r in form.filled() if r.owner.data)
-        unknown = [r for r in form.filled() if r.owner.data and r.owner.data.strip().lower() not in owners]
-        for row in unknown:
-            # The words the service gives an owner who may not take the work (USERS_BY_EMAIL's).
-            row.owner.errors = [USERS_BY_EMAIL.missing_message]
-        if not unknown:
-            try:
-                services.record_outcome(
-                    current_user,
-                    meeting,
-                    held_on=form.held_on.data,
-                    minutes=form.minutes.data,
-                    outcome=form.outcome.data or None,
-                    proportionality_assessment=form.proportionality_assessment.data or None,
-                    victim_invited=form.victim_invited.data == "yes",
-                    victim_not_invited_reason=form.victim_not_invited_reason.data or "",
-                    recommendations=[
-                        {
-                            "text": r.text.data,
-                            "agency": by_code.get(r.agency.data),
-                            "due_on": r.due_on.data,
-                            "owner": owners.get((r.owner.data or "").strip().lower()),
-                        }
-                        for r in form.filled()
-                    ],
-                )
-            except InvalidInput as error:
-                db.session.rollback()
-                show_service_errors(form, error)
-            else:
-                commit()
-                flash(
-                    "Outcome recorded. The coordinator sends the outcome letter once the review is confirmed "
-                    "complete (each agency's information, the attendees and the victim's views).",
-                    "success",
-                )
-                return redirect(url_for(".show", meeting_id=meeting.id))
+        try:
+            services.record_outcome(
+                current_user,
+                meeting,
+                held_on=form.held_on.data,
+                minutes=form.minutes.data,
+                outcome=form.outcome.data or None,
+                proportionality_assessment=form.proportionality_assessment.data or None,
+                victim_invited=form.victim_invited.data == "yes",
+                victim_not_invited_reason=form.victim_not_invited_reason.data or "",
+                recommendations=[
+                    {
+                        "text": r.text.data,
+                        "agency": by_code.get(r.agency.data),
+                        "due_on": r.due_on.data,
+                        # Found by the service (``recommendation_owner``), as the API's ``owner_email``.
+                        "owner_email": r.owner.data or None,
+                    }
+                    for r in form.filled()
+                ],
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_service_errors(form, error)
+        else:
+            commit()
+            flash(
+                "Outcome recorded. The coordinator sends the outcome letter once the review is confirmed "
+                "complete (each agency's information, the attendees and the victim's views).",
+                "success",
+            )
+            return redirect(url_for(".show", meeting_id=meeting.id))
         status = 422
     elif form.is_submitted():
         status = 422
