@@ -30,6 +30,7 @@ from casework.community_triggers.models import (
     CONSENT_ROLES,
     Appeal,
     AppealDecision,
+    DecisionBasis,
     Letter,
     LetterKind,
     LetterRecipient,
@@ -448,6 +449,20 @@ def _variants(kind: LetterKind) -> list[tuple[str, dict[str, Any]]]:
     if kind == LetterKind.threshold_decision:
         return [
             ("a decision that the threshold is met", {"decision": _decision(met=True)}),
+            *(
+                (
+                    f"a decision that the threshold is met on the basis {basis.value}",
+                    {
+                        "decision": {
+                            **_decision(met=True),
+                            "basis": basis.value,
+                            "basis_text": BASIS_TEXT.get(basis, ""),
+                        }
+                    },
+                )
+                for basis in DecisionBasis
+                if basis.value != _decision(met=True)["basis"]
+            ),
             ("a decision that it is met, with no basis, reasons or factors", {"decision": _decision(True, full=False)}),
             ("a decision that it is not met, with no reasons or factors", {"decision": _decision(False, full=False)}),
         ]

@@ -280,6 +280,11 @@ _REQUIRED_LETTERHEAD: dict[NoticeKind, frozenset[str]] = {
     NoticeKind.fpn: frozenset({"fixed_penalty_payment"}),
     NoticeKind.closure_notice: frozenset({"housing_and_legal_advice"}),
 }
+#: What a notice of each kind may name as ``related``: any intervention on the case, or a PSPO in the
+#: area (``services._related``); a fixed penalty is for a CPN or a PSPO (``rules``).
+_RELATED: dict[NoticeKind, tuple[InterventionKind, ...]] = {
+    NoticeKind.fpn: (InterventionKind.cpn, InterventionKind.pspo),
+}
 _TEXT = frozenset({"conduct", "particulars", "requirements", "prohibitions", "location", "court"})
 _LONG_TEXT = " ".join(["Playing amplified music audible outside the property late at night."] * 40)
 _LONG_NAME = ("Maximilian Alexander " * 10)[:200].strip()
@@ -306,6 +311,21 @@ def _shaped(kind: NoticeKind, *, optional: bool) -> dict[str, Any]:
             if name not in _REQUIRED_LETTERHEAD.get(kind, frozenset()):
                 context["partnership"][name] = ""
     return context
+
+
+def _naming(context: dict[str, Any], related: InterventionKind, located: bool) -> dict[str, Any]:
+    """``context`` for a notice that names an earlier intervention of kind ``related`` (as
+    ``context_for`` gives it: a fixed penalty for breaching a PSPO is under section 68)."""
+    return {
+        **context,
+        "related": {
+            "title": KIND_LABELS[related],
+            "kind": related.value,
+            "issued_on": date(2026, 3, 2),
+            "location": "The Market Place, Bolsover" if located else "",
+        },
+        "law": {**context["law"], "fixed_penalty_section": 68 if related == InterventionKind.pspo else 52},
+    }
 
 
 def samples(kind: NoticeKind) -> list[Sample]:
@@ -337,6 +357,17 @@ def samples(kind: NoticeKind) -> list[Sample]:
             {**example, "recipient": {"name": _LONG_NAME, "address": "9 Station Road"}},
         ),
         Sample("a notice with long text", long_text),
+    ] + [
+        # Every kind of intervention it may name, with and without a place.
+        Sample(
+            f"a notice that names an earlier {KIND_LABELS[related].lower()}",
+            _naming(example, related, located=number % 2 == 0),
+        )
+        for number, related in enumerate(
+            related
+            for related in _RELATED.get(kind, tuple(InterventionKind))
+            if related.value != example["related"]["kind"]
+        )
     ]
 
 
