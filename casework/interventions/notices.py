@@ -285,6 +285,21 @@ _REQUIRED_LETTERHEAD: dict[NoticeKind, frozenset[str]] = {
 _RELATED: dict[NoticeKind, tuple[InterventionKind, ...]] = {
     NoticeKind.fpn: (InterventionKind.cpn, InterventionKind.pspo),
 }
+#: What an intervention of any kind may be recorded with that a notice shows (the API takes every field
+#: for every kind, and ``services.create_intervention`` keeps them): a notice may hold any of them,
+#: whether its kind uses it or not.
+_RECORDED = frozenset(
+    {
+        "requirements",
+        "prohibitions",
+        "comply_by",
+        "amount",
+        "discount_amount",
+        "discount_days",
+        "location",
+        "duration_hours",
+    }
+)
 _TEXT = frozenset({"conduct", "particulars", "requirements", "prohibitions", "location", "court"})
 _LONG_TEXT = " ".join(["Playing amplified music audible outside the property late at night."] * 40)
 _LONG_NAME = ("Maximilian Alexander " * 10)[:200].strip()
@@ -333,6 +348,7 @@ def samples(kind: NoticeKind) -> list[Sample]:
     admins who write templates may not read casework); the first is the example the admin sees."""
     example = _shaped(kind, optional=True)
     bare = _shaped(kind, optional=False)
+    recorded = _full_sample(kind)["notice"]
     long_text = _shaped(kind, optional=True)
     long_text["notice"] = {
         name: _LONG_TEXT if name in _TEXT and value else value for name, value in long_text["notice"].items()
@@ -357,6 +373,10 @@ def samples(kind: NoticeKind) -> list[Sample]:
             {**example, "recipient": {"name": _LONG_NAME, "address": "9 Station Road"}},
         ),
         Sample("a notice with long text", long_text),
+        Sample(
+            "a notice recorded with details its kind does not use (an amount, a time to comply, a duration)",
+            {**example, "notice": {**example["notice"], **{name: recorded[name] for name in _RECORDED}}},
+        ),
     ] + [
         # Every kind of intervention it may name, with and without a place.
         Sample(
