@@ -27,11 +27,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
 
+import casework
 from casework.community_triggers import letters
 from casework.community_triggers.models import (
     Appeal,
@@ -506,9 +508,17 @@ def _left_out_in(context: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 def test_every_kind_of_template_is_walked():
-    """The kinds walked are every kind the admin pages offer."""
+    """The kinds walked are every kind the admin pages offer, and the modules checking admins'
+    templates are the three walked here: another would need its kinds added to ``KINDS``."""
     assert {kind for family, kind in KINDS if family == "letter"} == set(letters.DEFAULT_TEMPLATES)
     assert {kind.value for family, kind in KINDS if family == "notice"} == set(notices.DEFAULT_TEMPLATES)
+    root = Path(casework.__file__).parent
+    checking = {
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*.py")
+        if "check_before_saving(" in path.read_text(encoding="utf-8") and path.name != "safe_templates.py"
+    }
+    assert checking == {"community_triggers/letters.py", "interventions/notices.py", "threshold_watch/message.py"}
 
 
 def test_the_comparison_finds_each_kind_of_gap():
