@@ -4,8 +4,9 @@ the real records of the same kind, for every kind of template there is.
 
 The kinds come from their registries (``LetterKind``, ``NoticeKind`` and the watch's one ``KIND``), so
 a kind added later is walked too, and fails here until it has real records to be compared with. For
-each kind, the values built from real records (made with the services and models the service uses,
-each in its fullest form, with only what the kind requires, and with every value an enum may take)
+each kind, the values the service builds from real records (``context_for``, on rows written to the
+database: interventions through their services, the Case Review's rows as its services leave them),
+each in its fullest form, with only what the kind requires, and with every value an enum may take,
 are compared with the made-up ones:
 
 - the made-up values have exactly the keys the real ones have, at every level (a template that reads
