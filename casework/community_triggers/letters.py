@@ -30,6 +30,7 @@ from casework.community_triggers.models import (
     CONSENT_ROLES,
     Appeal,
     AppealDecision,
+    DecisionBasis,
     Letter,
     LetterKind,
     LetterRecipient,
@@ -275,8 +276,9 @@ def save_template(
     )
 
 
-def _admins_for(area_id: int) -> list[Any]:
-    """Active admins of the agencies covering the area; every active admin when there are none."""
+def _admins_for(area_id: int | None) -> list[Any]:
+    """Active admins of the agencies covering the area; every active admin for every area (``None``)
+    or when the area has none."""
     from casework.accounts.models import Agency, Role, User, UserRole, agency_areas
 
     admins = (
@@ -288,14 +290,21 @@ def _admins_for(area_id: int) -> list[Any]:
     covering = admins.join(Agency, Agency.id == User.agency_id).join(
         agency_areas, agency_areas.c.agency_id == Agency.id
     )
-    found = list(db.session.scalars(covering.where(agency_areas.c.area_id == area_id)).unique())
+    found = (
+        list(db.session.scalars(covering.where(agency_areas.c.area_id == area_id)).unique())
+        if area_id is not None
+        else []
+    )
     return found or list(db.session.scalars(admins).unique())
 
 
-def tell_admins_template_failed(row: LetterTemplate, application: TriggerApplication, error: BaseException) -> None:
+def tell_admins_template_failed(row: LetterTemplate, error: BaseException) -> None:
     """Email the admins that a template failed at send time and the default was used: once per
-    version of the template, with nothing from the casework in it (no names, no reference), nor how
-    or on which line it failed (a template can choose both by what a real record holds)."""
+    version of the template, with nothing from the casework in it (it is not given the application:
+    no names, no reference, not the application's area), nor how or on which line it failed (a template can choose both by what a
+    real record holds). It goes to the admins of the template's area (every admin for a template for
+    every area), so who is told says nothing about the record either: all the email tells is that
+    some real letter failed with this version of the template."""
     from flask import current_app
 
     problem = describe_failure(error)
@@ -304,15 +313,15 @@ def tell_admins_template_failed(row: LetterTemplate, application: TriggerApplica
     where = area.name if area else "all areas"
     title = LETTER_TITLES[row.kind]
     link = external_url("admin.triggers.edit", kind=row.kind.value, **({"area": area.code} if area else {}))
-    for admin in _admins_for(application.area_id):
+    for admin in _admins_for(row.area_id):
         queue_email(
             to=admin.email,
             subject=f"The {title.lower()} letter template for {where} failed: the default letter was used",
             text=(
                 f"Dear {admin.name},\n\n"
-                f"A {title.lower()} letter for {application.area.name} could not be produced from the template "
-                f"for {where}. The service used the default letter instead, so the applicant was not held "
-                "up. What went wrong is not said here: it would tell what the applicant's records hold.\n\n"
+                f"The {title.lower()} letter template for {where} could not be filled in for a letter. The "
+                "service used the default letter instead, so the applicant was not held up. Which letter, and "
+                "what went wrong, is not said here: it would tell what the applicant's records hold.\n\n"
                 f"Please check the template, which is tried on made-up letters there: {link}\n\n"
                 "You will not be told again about this version of the template.\n"
             ),
@@ -448,6 +457,20 @@ def _variants(kind: LetterKind) -> list[tuple[str, dict[str, Any]]]:
     if kind == LetterKind.threshold_decision:
         return [
             ("a decision that the threshold is met", {"decision": _decision(met=True)}),
+            *(
+                (
+                    f"a decision that the threshold is met on the basis {basis.value}",
+                    {
+                        "decision": {
+                            **_decision(met=True),
+                            "basis": basis.value,
+                            "basis_text": BASIS_TEXT.get(basis, ""),
+                        }
+                    },
+                )
+                for basis in DecisionBasis
+                if basis.value != _decision(met=True)["basis"]
+            ),
             ("a decision that it is met, with no basis, reasons or factors", {"decision": _decision(True, full=False)}),
             ("a decision that it is not met, with no reasons or factors", {"decision": _decision(False, full=False)}),
         ]
@@ -708,7 +731,7 @@ def produce(
         # An admin's template that breaks on real data must not stop the step it follows: use the
         # default, which is tested against every kind of record, and tell the admins.
         rendered = None
-        tell_admins_template_failed(row, application, error)
+        tell_admins_template_failed(row, error)
     if rendered is None:
         rendered = render(*DEFAULT_TEMPLATES[kind], context)
     letter = Letter(

@@ -280,6 +280,26 @@ _REQUIRED_LETTERHEAD: dict[NoticeKind, frozenset[str]] = {
     NoticeKind.fpn: frozenset({"fixed_penalty_payment"}),
     NoticeKind.closure_notice: frozenset({"housing_and_legal_advice"}),
 }
+#: What a notice of each kind may name as ``related``: any intervention on the case, or a PSPO in the
+#: area (``services._related``); a fixed penalty is for a CPN or a PSPO (``rules``).
+_RELATED: dict[NoticeKind, tuple[InterventionKind, ...]] = {
+    NoticeKind.fpn: (InterventionKind.cpn, InterventionKind.pspo),
+}
+#: What an intervention of any kind may be recorded with that a notice shows (the API takes every field
+#: for every kind, and ``services.create_intervention`` keeps them): a notice may hold any of them,
+#: whether its kind uses it or not.
+_RECORDED = frozenset(
+    {
+        "requirements",
+        "prohibitions",
+        "comply_by",
+        "amount",
+        "discount_amount",
+        "discount_days",
+        "location",
+        "duration_hours",
+    }
+)
 _TEXT = frozenset({"conduct", "particulars", "requirements", "prohibitions", "location", "court"})
 _LONG_TEXT = " ".join(["Playing amplified music audible outside the property late at night."] * 40)
 _LONG_NAME = ("Maximilian Alexander " * 10)[:200].strip()
@@ -308,11 +328,27 @@ def _shaped(kind: NoticeKind, *, optional: bool) -> dict[str, Any]:
     return context
 
 
+def _naming(context: dict[str, Any], related: InterventionKind, located: bool) -> dict[str, Any]:
+    """``context`` for a notice that names an earlier intervention of kind ``related`` (as
+    ``context_for`` gives it: a fixed penalty for breaching a PSPO is under section 68)."""
+    return {
+        **context,
+        "related": {
+            "title": KIND_LABELS[related],
+            "kind": related.value,
+            "issued_on": date(2026, 3, 2),
+            "location": "The Market Place, Bolsover" if located else "",
+        },
+        "law": {**context["law"], "fixed_penalty_section": 68 if related == InterventionKind.pspo else 52},
+    }
+
+
 def samples(kind: NoticeKind) -> list[Sample]:
     """Made-up notices of ``kind`` a template is tried on before it is saved (never real ones: the
     admins who write templates may not read casework); the first is the example the admin sees."""
     example = _shaped(kind, optional=True)
     bare = _shaped(kind, optional=False)
+    recorded = _full_sample(kind)["notice"]
     long_text = _shaped(kind, optional=True)
     long_text["notice"] = {
         name: _LONG_TEXT if name in _TEXT and value else value for name, value in long_text["notice"].items()
@@ -337,6 +373,21 @@ def samples(kind: NoticeKind) -> list[Sample]:
             {**example, "recipient": {"name": _LONG_NAME, "address": "9 Station Road"}},
         ),
         Sample("a notice with long text", long_text),
+        Sample(
+            "a notice recorded with details its kind does not use (an amount, a time to comply, a duration)",
+            {**example, "notice": {**example["notice"], **{name: recorded[name] for name in _RECORDED}}},
+        ),
+    ] + [
+        # Every kind of intervention it may name, with and without a place.
+        Sample(
+            f"a notice that names an earlier {KIND_LABELS[related].lower()}",
+            _naming(example, related, located=number % 2 == 0),
+        )
+        for number, related in enumerate(
+            related
+            for related in _RELATED.get(kind, tuple(InterventionKind))
+            if related.value != example["related"]["kind"]
+        )
     ]
 
 

@@ -176,3 +176,76 @@ def test_a_template_failing_at_send_time_falls_back_to_the_default_and_tells_the
     for secret in ("Rita Resident", first.reference, second.reference, "rita@example.org"):
         assert secret not in warning.body_text
         assert secret not in warning.subject
+
+
+def _register_in(world, area, name: str, email: str):
+    """An application in ``area`` (the police cover both areas)."""
+    application = services.register_application(
+        world.police_officer,
+        {
+            "area": area,
+            "received_on": date(2026, 3, 2),
+            "channel": "phone",
+            "applicant": {"name": name, "email": email, "phone": "07700 900123", "address": "7 Mill Lane"},
+            "applicant_role": "victim",
+            "consent_given": True,
+            "description": "Loud music every night.",
+            "cases": [],
+            "complaints": [],
+        },
+    )
+    commit()
+    return application
+
+
+def test_the_admins_email_about_a_failed_template_says_the_same_whatever_real_letter_failed(world, make):
+    """All the email tells is that a real letter failed (one bit, per version of the template): not
+    whose, where, which line or how, so it is the same for any record, in any area, failing any way."""
+    make.user("admin", agency=world.police)  # covers both areas
+    make.user("admin", agency=world.elsewhere)  # covers the other area only
+    template = LetterTemplate(
+        kind=LetterKind.acknowledgement,
+        area_id=None,  # for every area
+        subject="Hello",
+        body="Dear applicant,\n\n{{ application.applicant_name.nope }}",
+    )
+    db.session.add(template)
+    db.session.commit()
+
+    def told(application) -> dict[str, tuple[str, str]]:
+        services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4), send_letter=True)
+        commit()
+        emails = db.session.scalars(
+            sa.select(OutboxEmail).where(
+                OutboxEmail.related_type == "trigger_letter_templates",
+                OutboxEmail.idempotency_key.like(f"letter-template-failed:{template.id}:{template.version}:%"),
+            )
+        ).all()
+        return {email.to_address: (email.subject, email.body_text) for email in emails}
+
+    first = _register_in(world, world.area, "Rita Resident", "rita@example.org")
+    in_bolsover = told(first)
+    # A new version that fails another way (a sum with a date), on another line, for a record in the other area.
+    template.body = "Dear applicant,\n\nWe write\nabout\nyour\napplication {{ application.received_on + 1 }}"
+    db.session.commit()
+    second = _register_in(world, world.other_area, "Harriet Hidden", "harriet@example.org")
+    elsewhere = told(second)
+
+    assert in_bolsover
+    assert elsewhere == in_bolsover, "the email and who gets it depend on the template, not on the record"
+    for subject, text in in_bolsover.values():
+        assert "line" not in text
+        assert "missing or empty" not in text
+        assert "does not suit" not in text
+        for application in (first, second):
+            for secret in (
+                application.applicant_name,
+                application.reference,
+                application.applicant_email,
+                application.applicant_phone,
+                application.applicant_address,
+                application.area.name,
+                "2026",
+            ):
+                assert secret not in subject
+                assert secret not in text

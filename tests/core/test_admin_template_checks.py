@@ -11,7 +11,6 @@ import html
 import re
 import string
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -21,13 +20,12 @@ from casework.community_triggers.models import (
     ApplicantRole,
     Channel,
     LetterKind,
-    ThresholdDecision,
     TriggerApplication,
 )
 from casework.core.db import commit
 from casework.extensions import db
 from casework.interventions import notices, services
-from casework.interventions.models import Intervention, NoticeKind, ServiceMethod
+from casework.interventions.models import NoticeKind, ServiceMethod
 from casework.threshold_watch import message
 from tests.interventions import world as interventions_world
 from tests.threshold_watch.test_watch import entry_of, report
@@ -226,69 +224,5 @@ def test_the_default_tell_the_victim_letter_fills_in_every_made_up_victim(app):
         assert "Alex Example" in message.check_template(message.DEFAULT_SUBJECT, message.DEFAULT_BODY).text
 
 
-# --- the made-up records have the shape of real ones -------------------------------------------------
-
-
-def _shape(value: object, path: str = "") -> dict[str, set[type]]:
-    """Each variable's path and the kinds of value it holds (a list's items under ``path[]``)."""
-    found: dict[str, set[type]] = {}
-    if isinstance(value, dict):
-        for key, item in value.items():
-            for sub, kinds in _shape(item, f"{path}.{key}" if path else key).items():
-                found.setdefault(sub, set()).update(kinds)
-    elif isinstance(value, list):
-        found[path] = {list}
-        for item in value:
-            for sub, kinds in _shape(item, f"{path}[]").items():
-                found.setdefault(sub, set()).update(kinds)
-    else:
-        found[path] = {Decimal if isinstance(value, Decimal) else type(value)}
-    return found
-
-
-def _shapes(contexts: list[dict]) -> dict[str, set[type]]:
-    found: dict[str, set[type]] = {}
-    for context in contexts:
-        for path, kinds in _shape(context).items():
-            found.setdefault(path, set()).update(kinds)
-    return found
-
-
-def _covers(samples: list[dict], real: dict) -> None:
-    """The made-up records have the variables a real one has, no more, each with every kind of
-    value the real one has (a value left out, a list or a date)."""
-    made_up = _shapes(samples)
-    assert set(made_up) == set(_shape(real)), "the made-up records have other variables than the real one"
-    for path, kinds in _shape(real).items():
-        assert path in made_up, f"{path} is given to real records but not to the made-up ones"
-        assert kinds <= made_up[path], f"{path} is {kinds} on a real record, {made_up[path]} on the made-up ones"
-
-
-def test_the_made_up_records_have_every_variable_and_kind_of_value_the_real_ones_have(world, app):
-    _add_real_records(world)
-    with app.test_request_context():
-        application = db.session.query(TriggerApplication).one()
-        _covers(
-            [sample.context for sample in letters.samples(LetterKind.acknowledgement)],
-            letters.context_for(application),
-        )
-        for met in (True, False):
-            decision = ThresholdDecision(
-                application_id=application.id, met=met, decided_on=date(2026, 6, 20), reasons=None
-            )
-            db.session.add(decision)
-            db.session.flush()
-            _covers(
-                [sample.context for sample in letters.samples(LetterKind.threshold_decision)],
-                letters.context_for(application, decision=decision),
-            )
-        entry = entry_of(world.victim)
-        _covers(
-            [sample.context for sample in message.samples()],
-            message._context(entry.person.name, "Bolsover", date.today()),
-        )
-        served = db.session.query(Intervention).filter(Intervention.served_at.is_not(None)).one()
-        _covers(
-            [sample.context for sample in notices.samples(NoticeKind.cpn)],
-            notices.context_for(served, notices.served_service(served)),
-        )
+# The made-up records have the shape of real ones, for every kind of template:
+# tests/core/test_template_samples.py.
