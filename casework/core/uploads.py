@@ -9,7 +9,9 @@ characters). Only the types below are kept, and only images and PDFs are ever sh
 
 Photos lose their location before they are kept (``strip_location``): a victim's photo of the
 perpetrator's car must not give away where the victim lives when it is shown to a partner or disclosed
-in court papers. Nothing else about a photo is changed unless it carries a location.
+in court papers. Nothing else about a photo is changed unless it carries a location. Phone videos and
+recordings (MP4, MOV, 3GP, M4A) carry one too, in their own metadata boxes, and lose it the same way
+(``strip_media_location``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class FileType:
     previewable: bool = False
     #: A photo or picture: its location is removed, and it is checked to open as that format.
     is_image: bool = False
+    #: A video or recording in the ISO media file format (MP4 and its kin): its location is removed.
+    is_iso_media: bool = False
 
 
 _TYPES = [
@@ -52,13 +56,13 @@ _TYPES = [
     FileType("application/vnd.oasis.opendocument.spreadsheet", "OpenDocument spreadsheet", ("ods",)),
     FileType("application/rtf", "Rich text document", ("rtf",)),
     FileType("audio/mpeg", "MP3 audio", ("mp3",)),
-    FileType("audio/mp4", "M4A audio", ("m4a",)),
+    FileType("audio/mp4", "M4A audio", ("m4a",), is_iso_media=True),
     FileType("audio/x-wav", "WAV audio", ("wav",)),
     FileType("audio/ogg", "Ogg audio", ("ogg", "oga")),
     FileType("audio/amr", "AMR audio (phone recording)", ("amr",)),
-    FileType("video/mp4", "MP4 video", ("mp4",)),
-    FileType("video/quicktime", "QuickTime video", ("mov",)),
-    FileType("video/3gpp", "3GP video", ("3gp",)),
+    FileType("video/mp4", "MP4 video", ("mp4",), is_iso_media=True),
+    FileType("video/quicktime", "QuickTime video", ("mov",), is_iso_media=True),
+    FileType("video/3gpp", "3GP video", ("3gp",), is_iso_media=True),
     FileType("text/plain", "Text", ("txt", "text", "csv", "log")),
 ]
 ACCEPTED: dict[str, FileType] = {t.mime: t for t in _TYPES}
@@ -118,11 +122,17 @@ def inspect(filename: str, content: bytes, *, max_bytes: int, field: str = "file
     location_removed = False
     if file_type.is_image:
         content, location_removed = strip_location(content, file_type, field=field)
+    elif file_type.is_iso_media:
+        content, location_removed = strip_media_location(content, file_type, field=field)
     return Inspected(file_type, safe_filename(filename, file_type), content, location_removed)
 
 
 def detect(content: bytes) -> FileType | None:
     """The accepted type the content is, or None."""
+    if content[4:8] == b"ftyp" and content[8:11] in (b"3gp", b"3g2"):
+        # A phone's 3GP recording: ``filetype`` looks for its brand at the wrong place, and calls one
+        # that also lists ``isom`` an MP4, which its ``.3gp`` name would then contradict.
+        return ACCEPTED["video/3gpp"]
     kind = filetype.guess(content)
     if kind is not None:
         mime = "audio/x-wav" if kind.mime == "audio/wav" else kind.mime
@@ -218,9 +228,97 @@ def _xmp(image: object) -> bytes | None:
 
 
 def has_location(content: bytes) -> bool:
-    """True when an image carries a GPS block or XMP location (for tests and checks)."""
+    """True when an image carries a GPS block or XMP location, or a video or recording a location
+    box (for tests and checks)."""
+    file_type = detect(content)
+    if file_type is not None and file_type.is_iso_media:
+        return bool(_media_location_boxes(content))
     from PIL import Image
 
     image = Image.open(io.BytesIO(content))
     xmp = _xmp(image)
     return _GPS_IFD in image.getexif() or bool(xmp and b"GPS" in xmp)
+
+
+# --- videos and recordings -----------------------------------------------------------------------------
+#
+# MP4, MOV, 3GP and M4A files are trees of boxes (ISO/IEC 14496-12, QuickTime): a 4-byte size, a 4-byte
+# type, then either data or more boxes. Phones write where a recording was made in the movie's user
+# data or metadata: ``©xyz`` (an ISO 6709 string: Apple, Android), ``loci`` (3GPP), Apple's ``meta``
+# box whose keys include ``com.apple.quicktime.location.*``, and XMP (a ``uuid`` or ``XMP_`` box) with
+# GPS fields. Each such box becomes a ``free`` box of the same size with its contents zeroed: players
+# skip ``free`` boxes, and as no box moves, the offsets the file keeps to its media data stay right,
+# so the picture and sound are untouched. The media data itself (``mdat``, most of the file) is never
+# read.
+
+_MEDIA_CONTAINERS = {b"moov", b"trak", b"udta", b"mdia", b"minf"}
+_MEDIA_LOCATION_BOXES = {b"\xa9xyz", b"loci"}
+#: Boxes that may hold a location among other metadata: freed whole when they do.
+_MEDIA_METADATA_BOXES = {b"meta", b"uuid", b"XMP_"}
+_MEDIA_LOCATION_MARKERS = (b"com.apple.quicktime.location", b"\xa9xyz", b"GPS", b"ISO6709", b"loci")
+#: Looked for across the whole of a file whose boxes cannot be read: long enough not to turn up by
+#: chance in megabytes of media data, as three letters would.
+_MEDIA_LOCATION_MARKERS_ANYWHERE = (b"com.apple.quicktime.location", b"\xa9xyz", b"ISO6709", b"loci")
+
+
+def media_noun(mime: str) -> str:
+    """ "photo", "video" or "recording": the word for a file whose location is removed."""
+    if mime.startswith("video/"):
+        return "video"
+    return "recording" if mime.startswith("audio/") else "photo"
+
+
+class _NotIsoMedia(ValueError):
+    """The boxes do not fit inside each other: the file is not laid out as ISO media says."""
+
+
+def _media_location_boxes(content: bytes) -> list[tuple[int, int, int]]:
+    """(start, header length, end) of every box that holds a location."""
+    found: list[tuple[int, int, int]] = []
+    _walk_media_boxes(content, 0, len(content), found)
+    return found
+
+
+def _walk_media_boxes(content: bytes, start: int, end: int, found: list[tuple[int, int, int]]) -> None:
+    position = start
+    while position + 8 <= end:
+        size = int.from_bytes(content[position : position + 4], "big")
+        kind = content[position + 4 : position + 8]
+        header = 8
+        if size == 1:  # a 64-bit size follows the type
+            if position + 16 > end:
+                raise _NotIsoMedia(kind)
+            size, header = int.from_bytes(content[position + 8 : position + 16], "big"), 16
+        elif size == 0:  # the last box: to the end of its parent
+            size = end - position
+        if size < header or position + size > end:
+            raise _NotIsoMedia(kind)
+        box_end = position + size
+        if kind in _MEDIA_LOCATION_BOXES:
+            found.append((position, header, box_end))
+        elif kind in _MEDIA_METADATA_BOXES:
+            if any(marker in content[position + header : box_end] for marker in _MEDIA_LOCATION_MARKERS):
+                found.append((position, header, box_end))
+        elif kind in _MEDIA_CONTAINERS:
+            _walk_media_boxes(content, position + header, box_end, found)
+        position = box_end
+
+
+def strip_media_location(content: bytes, file_type: FileType, *, field: str = "file") -> tuple[bytes, bool]:
+    """The video or recording without its location boxes, and whether it had any. One without is
+    returned unchanged, byte for byte. Raises ``InvalidInput`` when its boxes cannot be read and a
+    location may be among them (a location is never kept because a file was odd)."""
+    try:
+        boxes = _media_location_boxes(content)
+    except _NotIsoMedia:
+        if any(marker in content for marker in _MEDIA_LOCATION_MARKERS_ANYWHERE):
+            message = f"The selected {file_type.label} could not be read to remove its location: save it again and try"
+            raise InvalidInput({field: [message]}) from None
+        return content, False
+    if not boxes:
+        return content, False
+    kept = bytearray(content)
+    for start, header, end in boxes:
+        kept[start + 4 : start + 8] = b"free"
+        kept[start + header : end] = bytes(end - start - header)
+    return bytes(kept), True

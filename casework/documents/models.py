@@ -60,7 +60,7 @@ class Document(TimestampMixin, Model):
     #: Found from the content when it was uploaded (kept when the file is removed).
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int] = mapped_column(sa.Integer)
-    #: A photo whose location (EXIF GPS) was removed on upload.
+    #: A photo, video or recording whose location (EXIF GPS, a location box) was removed on upload.
     location_removed: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     stored_file_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("stored_files.id", ondelete="SET NULL"), index=True
@@ -75,6 +75,13 @@ class Document(TimestampMixin, Model):
     stored_file = relationship("StoredFile")
     uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
     removed_by = relationship("User", foreign_keys=[removed_by_id])
+
+    @property
+    def media_noun(self) -> str:
+        """What it is called where its location is spoken of: "photo", "video" or "recording"."""
+        from casework.core.uploads import media_noun
+
+        return media_noun(self.content_type)
 
     @property
     def kind_label(self) -> str:

@@ -10,7 +10,7 @@ from PIL import Image
 
 from casework.core import uploads
 from casework.core.errors import InvalidInput
-from tests.documents.files import docx, pdf, photo
+from tests.documents.files import ISO6709, docx, pdf, photo, video
 
 LIMIT = 5 * 1024 * 1024
 
@@ -35,6 +35,73 @@ def test_a_location_repeated_in_xmp_is_removed_too():
     kept = uploads.inspect("x.jpg", output.getvalue(), max_bytes=LIMIT)
     assert kept.location_removed
     assert not uploads.has_location(kept.content)
+
+
+@pytest.mark.parametrize(
+    ("brand", "name", "mime"),
+    [
+        (b"isom", "VID_1.mp4", "video/mp4"),
+        (b"mp42", "VID_2.MP4", "video/mp4"),
+        (b"qt  ", "IMG_3.MOV", "video/quicktime"),
+        (b"3gp4", "VID_4.3gp", "video/3gpp"),
+        (b"M4A ", "Recording 5.m4a", "audio/mp4"),
+    ],
+)
+def test_a_video_or_recording_loses_its_location_and_keeps_the_rest(brand, name, mime):
+    original = video(brand)
+    assert uploads.has_location(original)
+    kept = uploads.inspect(name, original, max_bytes=LIMIT)
+    assert kept.file_type.mime == mime
+    assert kept.location_removed
+    # Every way a phone writes it is gone: the ISO 6709 string, the 3GPP box, Apple's key.
+    assert ISO6709 not in kept.content
+    assert b"\xa9xyz" not in kept.content
+    assert b"loci" not in kept.content
+    assert b"com.apple.quicktime.location" not in kept.content
+    assert not uploads.has_location(kept.content)
+    # No box moved: the file is as long, its media data where it was and as it was.
+    assert len(kept.content) == len(original)
+    media = original.index(b"mdat")
+    assert kept.content[media:] == original[media:]
+    assert b"Test Phone" in kept.content  # the camera is not a location
+    # Kept again, it is as it is.
+    assert uploads.inspect(name, kept.content, max_bytes=LIMIT).content == kept.content
+
+
+def test_a_video_whose_media_data_has_a_64_bit_size_is_read():
+    kept = uploads.inspect("v.mp4", video(wide_media=True), max_bytes=LIMIT)
+    assert kept.location_removed
+    assert ISO6709 not in kept.content
+
+
+def test_a_video_without_location_is_not_touched():
+    original = video(location=False)
+    kept = uploads.inspect("v.mp4", original, max_bytes=LIMIT)
+    assert kept.content == original
+    assert not kept.location_removed
+
+
+def test_a_location_in_a_videos_xmp_is_removed():
+    original = video(location=False)
+    xmp = b'<x:xmpmeta><rdf:Description exif:GPSLatitude="53,14N" exif:GPSLongitude="1,17W"/></x:xmpmeta>'
+    uuid = (8 + 16 + len(xmp)).to_bytes(4, "big") + b"uuid" + bytes.fromhex("be7acfcb97a942e89c71999491e3afac") + xmp
+    media = original.index(b"mdat") - 4
+    with_xmp = original[:media] + uuid + original[media:]
+    kept = uploads.inspect("v.mp4", with_xmp, max_bytes=LIMIT)
+    assert kept.location_removed
+    assert b"GPSLatitude" not in kept.content
+
+
+def test_a_video_that_cannot_be_read_is_refused_only_when_it_may_hold_a_location():
+    damaged = bytearray(video())
+    moov = damaged.index(b"moov") - 4
+    damaged[moov : moov + 4] = (10**6).to_bytes(4, "big")  # a movie box longer than the file
+    with pytest.raises(InvalidInput) as refused:
+        uploads.inspect("v.mp4", bytes(damaged), max_bytes=LIMIT)
+    assert "could not be read to remove its location" in refused.value.errors["file"][0]
+    damaged = bytearray(video(location=False))
+    damaged[moov : moov + 4] = (10**6).to_bytes(4, "big")
+    assert uploads.inspect("v.mp4", bytes(damaged), max_bytes=LIMIT).content == bytes(damaged)
 
 
 def test_a_photo_without_location_is_not_touched():

@@ -16,7 +16,7 @@ from casework.cases.models import Case, CaseAccess, Incident
 from casework.core import storage, uploads
 from casework.documents.models import Document, DocumentKind
 from casework.extensions import db
-from tests.documents.files import docx, pdf, photo
+from tests.documents.files import ISO6709, docx, pdf, photo, video
 
 
 @pytest.fixture
@@ -42,6 +42,22 @@ def _nothing_written():
     assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(storage.StoredFile.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(storage.FileBlob)) == 0
+
+
+def test_a_video_is_kept_without_where_it_was_recorded(page_client, world, file_store):
+    officer = page_client(world.officer)
+    original = video(b"qt  ")
+    response = _upload(officer, world.case.id, original, "IMG_0043.MOV", kind="evidence", description="The lads")
+    assert response.status_code == 302, response.text
+    [document] = _documents()
+    assert document.content_type == "video/quicktime"
+    assert document.location_removed
+    kept = storage.read(document.stored_file)
+    assert ISO6709 not in kept
+    assert document.size == len(kept) == len(original)
+    assert "The video&#39;s location was removed" in officer.get(response.headers["Location"]).text
+    page = officer.get(f"/documents/{document.id}").text
+    assert "Removed from the video when it was uploaded" in page
 
 
 def test_a_photo_uploaded_to_an_incident_is_kept_without_its_location(page_client, world, incident, file_store):

@@ -22,7 +22,7 @@ from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 from casework.victims.models import DiaryEntry, DiaryStatus, VictimAccess, VictimSignIn
 from tests.conftest import csrf_from
-from tests.documents.files import photo
+from tests.documents.files import ISO6709, photo, video
 
 EMAIL = "vera@example.net"
 MOBILE = "07700 900123"
@@ -284,7 +284,7 @@ def test_every_view_of_the_victim_page_is_in_the_audit_log(app, world, access):
 # --- the diary ------------------------------------------------------------------------------------
 
 
-def _add_entry(victim, case_id, content=None, **fields):
+def _add_entry(victim, case_id, content=None, filename="IMG_1.JPG", **fields):
     page = victim.get(f"/my-case/cases/{case_id}/diary")
     data = {
         "happened_on-day": "2",
@@ -299,8 +299,19 @@ def _add_entry(victim, case_id, content=None, **fields):
         **fields,
     }
     if content is not None:
-        data["file"] = (io.BytesIO(content), "IMG_1.JPG")
+        data["file"] = (io.BytesIO(content), filename)
     return victim.post(f"/my-case/cases/{case_id}/diary", data=data, content_type="multipart/form-data")
+
+
+def test_a_diary_entry_with_a_video_is_kept_without_where_it_was_recorded(app, page_client, world, access):
+    # A victim in a refuge films the lads outside: the video must not tell a partner where she lives.
+    victim = _sign_in(app)
+    answer = _add_entry(victim, world.case.id, video(b"qt  "), filename="IMG_2.MOV")
+    assert answer.status_code == 302, answer.text
+    [entry] = db.session.scalars(sa.select(DiaryEntry)).all()
+    document = db.session.get(Document, entry.document_id)
+    assert document.location_removed
+    assert ISO6709 not in storage.read(document.stored_file)
 
 
 def test_a_diary_entry_with_a_photo_is_kept_unverified_without_the_photos_location(app, page_client, world, access):

@@ -67,7 +67,7 @@ def upload(case_id: int):
                 commit()
                 flash(f"{document.filename} added to the case", "success")
                 if document.location_removed:
-                    flash("The photo's location was removed before it was kept.", "success")
+                    flash(f"The {document.media_noun}'s location was removed before it was kept.", "success")
                 return redirect(_case_href(case.id))
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
     return render_template(
