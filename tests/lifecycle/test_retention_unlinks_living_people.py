@@ -276,3 +276,54 @@ def test_a_record_deleted_when_its_case_is_anonymised_leaves_no_deadline_behind(
         db.session.scalars(sa.select(CaseReviewExplanation.id).where(CaseReviewExplanation.id.in_(tasks))).all() == []
     )
     assert orphaned_deadlines() == []
+
+
+def test_deadlines_whose_record_is_gone_are_deleted_by_the_next_run(world, api_client, make):
+    """A database upgraded from before retention runs took a deleted row's deadlines with it still holds
+    deadlines about nothing: the next run deletes them, whatever kind of record they were about, and
+    keeps every deadline whose record is there."""
+    from casework.data_protection.tasks import apply_retention
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    plant(world, api_client, make)
+    deadlines = db.session.execute(sa.select(Deadline.id, Deadline.subject_type, Deadline.subject_id)).all()
+    kinds = {subject_type for _id, subject_type, _subject in deadlines}
+    assert {"case_parties", "case_review_explanations", "interventions", "actions"} <= kinds, kinds
+    # One record of each kind deleted behind its deadlines' back (where nothing else needs it), as the
+    # runs before did, with one of its deadlines still open and one done.
+    gone: set[tuple[str, int]] = set()
+    for subject_type in sorted(kinds):
+        table = db.metadata.tables[subject_type]
+        (key,) = table.primary_key.columns
+        for _id, kind, subject_id in deadlines:
+            if kind != subject_type:
+                continue
+            try:
+                with db.session.begin_nested():
+                    db.session.execute(sa.delete(table).where(key == subject_id))
+            except sa.exc.IntegrityError:
+                continue
+            gone.add((subject_type, subject_id))
+            break
+    assert {"case_parties", "case_review_explanations"} <= {kind for kind, _subject in gone}, gone
+    db.session.execute(
+        sa.update(Deadline)
+        .where(Deadline.subject_type == "case_review_explanations")
+        .values(status=DeadlineStatus.done)
+    )
+    db.session.commit()
+    # (A record's own children may have gone with it, and their deadlines are orphaned too.)
+    orphaned = set(orphaned_deadlines())
+    assert gone <= orphaned
+    orphans = {row[0] for row in deadlines if (row[1], row[2]) in orphaned}
+    kept = {row[0] for row in deadlines} - orphans
+    assert kept
+
+    with time_machine.travel(CLOSING + timedelta(days=1), tick=False):
+        apply_retention()
+        db.session.commit()
+        db.session.expire_all()
+
+    assert orphaned_deadlines() == []
+    assert set(db.session.scalars(sa.select(Deadline.id))) >= kept
+    assert not set(db.session.scalars(sa.select(Deadline.id))) & orphans
