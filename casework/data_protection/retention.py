@@ -7,7 +7,8 @@ of whose cases closed longer ago than the person period) and sends the lifecycle
 receivers do the anonymising (``casework.core.lifecycle``): ``case_anonymised`` and
 ``person_anonymised`` for each record, then ``records_anonymised`` once, for the audit log and the
 outbox to erase what is about every record listed. Between the two, ``unlink_living_people`` severs,
-in one place for every domain, the links from anonymised cases' records to anyone who lives on.
+in one place for every domain, the links from anonymised cases' records to anyone who lives on, and
+``reminders.services.delete_orphaned_deadlines`` deletes every deadline whose record is gone.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from casework.core.retention import case_references, owned_by_cases, person_colu
 from casework.core.time import now, today
 from casework.data_protection.models import RetentionRun
 from casework.extensions import db
-from casework.reminders.services import delete_deadlines_of
+from casework.reminders.services import delete_deadlines_of, delete_orphaned_deadlines
 
 
 def years_before(day: date, years: int) -> date:
@@ -84,6 +85,9 @@ def apply_retention(on: date | None = None) -> RetentionRun:
     for case in due_cases(on):
         lifecycle.send(lifecycle.case_anonymised, case=case, report=report)
     unlink_living_people(report)
+    # Deadlines whose record is gone (left by runs from before a deleted row took its deadlines with it):
+    # every run sweeps them, so an upgraded database is cleaned on its next run.
+    delete_orphaned_deadlines()
     for person in due_people(on):
         former = lifecycle.FormerIdentity(
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address

@@ -17,10 +17,11 @@ import sqlalchemy as sa
 
 from casework.cases.models import Case
 from casework.community_triggers.models import TriggerApplication
-from casework.core.db import rows_changed
+from casework.core.db import rows_changed, shared_alias
 from casework.core.time import now
 from casework.extensions import db
-from casework.reminders.models import CalendarFeed, Deadline, DeadlineStatus
+from casework.reminders.models import CalendarFeed, Deadline
+from casework.reminders.services import live_clause
 from casework.reminders.titles import DeadlineTitles
 
 #: The first part of a deadline's kind (``action.due``) -> what the event says it is.
@@ -79,21 +80,25 @@ def _label(kind: str) -> str:
 
 
 def feed_for(user: Any, base_url: str) -> bytes:
-    """The user's open deadlines (overdue in the last 90 days, and all to come) as iCalendar. One query."""
+    """The user's open deadlines still owed (overdue in the last 90 days, and all to come) as iCalendar,
+    as the calendar page, the dashboard and the reminders list them (``services.live_clause``: a closed
+    case's work only when statutory or handed over). One query."""
     # Imported here: only the feed's own requests (a calendar service's, every few hours) use it.
     from icalendar import Calendar, Event
 
     moment = now()
+    # An alias: ``live_clause`` looks up the deadline's case itself, correlated on ``cases``.
+    case = shared_alias(Case)
     rows = db.session.execute(
-        sa.select(Deadline, Case.reference, TriggerApplication.reference)
-        .outerjoin(Case, Case.id == Deadline.case_id)
+        sa.select(Deadline, case.reference, TriggerApplication.reference)
+        .outerjoin(case, case.id == Deadline.case_id)
         .outerjoin(
             TriggerApplication,
             sa.and_(Deadline.subject_type == "trigger_applications", TriggerApplication.id == Deadline.subject_id),
         )
         .where(
             Deadline.owner_id == user.id,
-            Deadline.status == DeadlineStatus.open,
+            live_clause(),
             Deadline.due_at >= moment - timedelta(days=OVERDUE_DAYS),
         )
         .order_by(Deadline.due_at)

@@ -259,6 +259,32 @@ def delete_deadlines_of(subject_type: str, subject_ids: Any) -> int:
     return rows_changed(result) or 0
 
 
+def delete_orphaned_deadlines() -> dict[str, int]:
+    """Delete the deadlines (open or not) whose record is gone: left behind by a deletion that did not
+    take them with it (retention runs before they deleted the deadlines of the rows they deleted).
+
+    A deadline names its record by table and id (``subject_type``, ``subject_id``), so every kind of
+    record is checked whatever domain made it, without a list to keep: one DELETE per kind of record
+    among the deadlines, each an anti-join on the record's primary key (never a query per deadline).
+    A ``subject_type`` that is no table with a one-column key is left alone (it cannot be checked).
+    Answers subject type -> deadlines deleted, for the kinds that had any."""
+    deleted: dict[str, int] = {}
+    for subject_type in db.session.scalars(sa.select(Deadline.subject_type).distinct().order_by(Deadline.subject_type)):
+        table = db.metadata.tables.get(subject_type)
+        if table is None or len(table.primary_key.columns) != 1:
+            continue
+        (key,) = table.primary_key.columns
+        result = db.session.execute(
+            sa.delete(Deadline)
+            .where(Deadline.subject_type == subject_type, ~sa.exists().where(key == Deadline.subject_id))
+            .execution_options(synchronize_session="fetch")
+        )
+        count = rows_changed(result) or 0
+        if count:
+            deleted[subject_type] = count
+    return deleted
+
+
 # --- work that is still owed -------------------------------------------------------------------------
 
 

@@ -377,27 +377,34 @@ def anonymise_case_assessments(case_id: int, report: Any) -> None:
 
 def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
     """The risk assessments about the person (as a victim, or of a case on which they are a victim);
-    another person's assessment only in the full version."""
+    another person's assessment only in the full version.
+
+    An assessment naming no victim is of the case as a whole, and so about each victim on it, but not
+    once the case is anonymised: retention then unlinks a victim who lives on from the case's records
+    (``data_protection.retention.unlink_living_people``), and her assessment, naming no victim any more,
+    cannot be told from one of the case as a whole. It is withheld then, rather than shown to another
+    victim of the case (one kept longer than the case, on no case that is kept)."""
     if not access.shown_case_ids:
         return []
-    rows = db.session.scalars(
-        sa.select(RiskAssessment)
+    rows = db.session.execute(
+        sa.select(RiskAssessment, Case.reference, Case.anonymised_at)
+        .join(Case, Case.id == RiskAssessment.case_id)
         .where(RiskAssessment.case_id.in_(access.shown_case_ids))
         .options(sa.orm.joinedload(RiskAssessment.questionnaire))
         .order_by(RiskAssessment.assessed_on, RiskAssessment.id)
     ).unique()
     found = []
-    for assessment in rows:
-        about_them = assessment.victim_person_id == person.id or (
-            assessment.victim_person_id is None and access.has_role(assessment.case_id, "victim")
-        )
+    for assessment, reference, anonymised_at in rows:
+        if assessment.victim_person_id is not None:
+            about_them = assessment.victim_person_id == person.id
+        else:
+            about_them = anonymised_at is None and access.has_role(assessment.case_id, "victim")
         if not (about_them or access.full):
             continue
-        case = db.session.get(Case, assessment.case_id)
         questions = {q["key"]: q for q in assessment.questionnaire.questions}
         found.append(
             {
-                "case": case.reference if case else None,
+                "case": reference,
                 "assessed_on": assessment.assessed_on.isoformat(),
                 "band": assessment.band.value,
                 "score": assessment.score,

@@ -276,3 +276,120 @@ def test_a_record_deleted_when_its_case_is_anonymised_leaves_no_deadline_behind(
         db.session.scalars(sa.select(CaseReviewExplanation.id).where(CaseReviewExplanation.id.in_(tasks))).all() == []
     )
     assert orphaned_deadlines() == []
+
+
+def test_deadlines_whose_record_is_gone_are_deleted_by_the_next_run(world, api_client, make):
+    """A database upgraded from before retention runs took a deleted row's deadlines with it still holds
+    deadlines about nothing: the next run deletes them, whatever kind of record they were about, and
+    keeps every deadline whose record is there."""
+    from casework.data_protection.tasks import apply_retention
+    from casework.reminders.models import Deadline, DeadlineStatus
+
+    plant(world, api_client, make)
+    deadlines = db.session.execute(sa.select(Deadline.id, Deadline.subject_type, Deadline.subject_id)).all()
+    kinds = {subject_type for _id, subject_type, _subject in deadlines}
+    assert {"case_parties", "case_review_explanations", "interventions", "actions"} <= kinds, kinds
+    # One record of each kind deleted behind its deadlines' back (where nothing else needs it), as the
+    # runs before did, with one of its deadlines still open and one done.
+    gone: set[tuple[str, int]] = set()
+    for subject_type in sorted(kinds):
+        table = db.metadata.tables[subject_type]
+        (key,) = table.primary_key.columns
+        for _id, kind, subject_id in deadlines:
+            if kind != subject_type:
+                continue
+            try:
+                with db.session.begin_nested():
+                    db.session.execute(sa.delete(table).where(key == subject_id))
+            except sa.exc.IntegrityError:
+                continue
+            gone.add((subject_type, subject_id))
+            break
+    assert {"case_parties", "case_review_explanations"} <= {kind for kind, _subject in gone}, gone
+    db.session.execute(
+        sa.update(Deadline)
+        .where(Deadline.subject_type == "case_review_explanations")
+        .values(status=DeadlineStatus.done)
+    )
+    db.session.commit()
+    # (A record's own children may have gone with it, and their deadlines are orphaned too.)
+    orphaned = set(orphaned_deadlines())
+    assert gone <= orphaned
+    orphans = {row[0] for row in deadlines if (row[1], row[2]) in orphaned}
+    kept = {row[0] for row in deadlines} - orphans
+    assert kept
+
+    with time_machine.travel(CLOSING + timedelta(days=1), tick=False):
+        apply_retention()
+        db.session.commit()
+        db.session.expire_all()
+
+    assert orphaned_deadlines() == []
+    assert set(db.session.scalars(sa.select(Deadline.id))) >= kept
+    assert not set(db.session.scalars(sa.select(Deadline.id))) & orphans
+
+
+def test_an_assessment_whose_victim_was_unlinked_is_in_no_other_victims_export(world, api_client, make):
+    """With people kept longer than cases, a victim still on a kept case is unlinked from the anonymised
+    one (her assessment there names no victim any more), while the other victim, on no kept case,
+    keeps her party and exports the case: the assessment was not about her, so it is not in her export
+    (an assessment naming no victim on an anonymised case cannot be told from one whose victim was
+    unlinked). The one who lives on does not export it either: the case is no longer hers."""
+    from casework.accounts.models import Area
+    from casework.accounts.services import update_area_settings
+    from casework.cases.models import Case, CaseParty, CaseStatus, PartyRole
+    from casework.data_protection.tasks import apply_retention
+    from casework.risk.models import RiskAssessment
+
+    answers = {
+        "threats_of_violence": "no",
+        "hate_motivated": "no",
+        "vulnerable_victim": "yes",
+        "repeat_victim": "no",
+        "health_affected": "yes",
+        "afraid": "yes",
+        "children_affected": "no",
+        "isolated": "no",
+        "personally_targeted": "no",
+        "frequency": "once",
+        "considering_moving": "no",
+    }
+    case = world.new_case(reference="BOL-2026-0050")
+    ann = world.person("Ann Unlinked", None, on_case=False)
+    bea = world.person("Bea Kept", None, on_case=False)
+    for person in (ann, bea):
+        db.session.add(CaseParty(case_id=case.id, person_id=person.id, role=PartyRole.victim))
+    # Ann is also a victim on the world's case, which stays open: she lives on.
+    db.session.add(CaseParty(case_id=world.case.id, person_id=ann.id, role=PartyRole.victim))
+    db.session.commit()
+    with time_machine.travel(CLOSING - timedelta(days=30), tick=False):
+        made = api_client(world.officer).post(
+            f"/api/v1/cases/{case.id}/risk-assessments", json={"answers": answers, "victim_person_id": ann.id}
+        )
+        assert made.status_code == 201, made.get_json()
+    assessment_id = made.get_json()["id"]
+    closed = db.session.get(Case, case.id)
+    closed.status, closed.closed_on = CaseStatus.closed, CLOSING.date()
+    update_area_settings(None, db.session.get(Area, world.area.id), {"retention.person_years": 9}, date(2026, 1, 1))
+    db.session.commit()
+
+    def exported(person_id: int) -> dict[str, Any]:
+        answer = api_client(world.manager).get(f"/api/v1/people/{person_id}/export")
+        assert answer.status_code == 200, answer.get_json()
+        return answer.get_json()
+
+    # Before the run, Ann's assessment is in her export and not in Bea's.
+    assert len(exported(ann.id)["risk_assessments"]) == 1
+    assert exported(bea.id)["risk_assessments"] == []
+
+    with time_machine.travel(RETENTION, tick=False):
+        apply_retention()
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(Case, case.id).anonymised_at is not None
+        assert db.session.get(RiskAssessment, assessment_id).victim_person_id is None
+        bea_export = exported(bea.id)
+        # Bea keeps her party: the anonymised case is still in her export, without Ann's assessment.
+        assert case.reference in json.dumps(bea_export)
+        assert bea_export["risk_assessments"] == []
+        assert exported(ann.id)["risk_assessments"] == []

@@ -96,3 +96,32 @@ def test_the_feeds_links_point_into_the_base_url_whatever_host_was_asked(app, pa
     assert urls
     assert all(url.startswith(base + "/") for url in urls)
     assert b"evil.example" not in response.data
+
+
+def test_the_feed_lists_only_work_still_owed_as_the_other_lists_do(world, page_client, client, deadline, at):
+    """The feed lists what the calendar page, the dashboard and the reminders do (``live_clause``): a
+    closed case's work only when it is statutory or was handed over. So an open deadline left on an
+    anonymised case about a record that is gone (a database upgraded from before retention runs deleted
+    such deadlines, until its next run does) is in none of them."""
+    from casework.cases.models import Case, CaseStatus
+    from casework.core.time import now
+    from casework.reminders.services import calendar_month, claim_due_reminders, due_for_owners
+
+    case = world.new_case(reference="BOL-2026-0061")
+    deadline(world.officer, date(2026, 4, 20), kind="risk.review", case_id=case.id, subject_type="case_parties")
+    deadline(world.officer, date(2026, 4, 21), kind="intervention.review", case_id=case.id, is_statutory=True)
+    closed = db.session.get(Case, case.id)
+    closed.status, closed.closed_on, closed.anonymised_at = CaseStatus.closed, date(2026, 1, 5), now()
+    db.session.commit()
+    with at(2026, 4, 18, 9, 0):
+        response = client.get(_make_link(page_client(world.officer)))
+        assert response.status_code == 200
+        assert [str(e["summary"]) for e in Calendar.from_ical(response.data).walk("VEVENT")] == [
+            "Intervention date: BOL-2026-0061"
+        ]
+        lists = due_for_owners([world.officer.id])
+        assert [row.kind for row in [*lists.overdue, *lists.today, *lists.week]] == ["intervention.review"]
+        month = calendar_month(world.officer, date(2026, 4, 1))
+        assert [len(items) for _day, items in month.days] == [1]
+        assert [row.kind for row in claim_due_reminders(now())] == ["intervention.review"]
+        db.session.rollback()
