@@ -65,27 +65,34 @@ def _has_role(viewer_id: Any, roles: list[Any]) -> sa.Exists:
     return sa.exists().where(UserRole.user_id == viewer_id, UserRole.role.in_(roles))
 
 
-def _hidden_person(viewer_id: Any, name: Any, email: Any) -> sa.Exists:
-    """A person named ``name`` or with the email ``email`` whom the restricted-people rule hides from
-    the reader: on a restricted case they may not see, on no case they may see. Read from the
-    restricted cases (few, ``ix_cases_restricted``) to their people. Who sees a case is
+def _hidden_people(viewer_id: Any, column: Any) -> sa.Select[Any]:
+    """``column`` (a name or an email, lower-cased) of the people the restricted-people rule hides from
+    the reader: on a restricted case they may not see, on no case they may see. Not correlated with
+    the application, so the database works it out once for a statement however many applications it
+    reads (read from the restricted cases, few: ``ix_cases_restricted``). Who sees a case is
     ``cases.policies.sees_case_clause``, with the reader's row in the same FROM as the case (so that
     its subqueries correlate with the case)."""
-    same = sa.or_(
-        _person.normalised_name == sa.func.lower(sa.func.trim(name)),
-        sa.and_(email.is_not(None), sa.func.lower(_person.email) == sa.func.lower(sa.func.trim(email))),
-    )
     met = sa.exists(
         sa.select(_met_party.id)
         .join(_met_case, _met_case.id == _met_party.case_id)
         .where(_met_party.person_id == _person.id, sees_case_clause(_viewer, _met_case))
     )
-    return sa.exists(
-        sa.select(_restricted_party.id)
+    return (
+        sa.select(column)
+        .select_from(_restricted_party)
         .join(_restricted_case, _restricted_case.id == _restricted_party.case_id)
         .join(_person, _person.id == _restricted_party.person_id)
         .join(_viewer, _viewer.id == viewer_id)
-        .where(_restricted_case.is_restricted, ~sees_case_clause(_viewer, _restricted_case), same, ~met)
+        .where(_restricted_case.is_restricted, ~sees_case_clause(_viewer, _restricted_case), column.is_not(None), ~met)
+    )
+
+
+def _names_a_hidden_person(viewer_id: Any, name: Any, email: Any) -> sa.ColumnElement[bool]:
+    """The name (compared as ``Person.normalised_name`` is written: lower case; surrounding spaces
+    aside) or the email (any case) is a hidden person's."""
+    return sa.or_(
+        sa.func.lower(sa.func.trim(name)).in_(_hidden_people(viewer_id, _person.normalised_name)),
+        sa.func.lower(sa.func.trim(email)).in_(_hidden_people(viewer_id, sa.func.lower(_person.email))),
     )
 
 
@@ -117,8 +124,8 @@ def _withheld(viewer_id: Any) -> sa.ColumnElement[bool]:
         ~runs_the_review,
         sa.or_(
             unseen_restricted_link,
-            _hidden_person(viewer_id, TriggerApplication.applicant_name, TriggerApplication.applicant_email),
-            _hidden_person(viewer_id, TriggerApplication.victim_name, TriggerApplication.victim_email),
+            _names_a_hidden_person(viewer_id, TriggerApplication.applicant_name, TriggerApplication.applicant_email),
+            _names_a_hidden_person(viewer_id, TriggerApplication.victim_name, TriggerApplication.victim_email),
         ),
     )
 
