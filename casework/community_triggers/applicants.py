@@ -18,7 +18,11 @@ unless the reader runs the statutory review and so needs them to write to the ap
 - a coordinator or manager of an agency covering the area (``Permission.MANAGE_TRIGGERS``: they take
   every step after registration, ``policies.can_manage``, and send the letters);
 - the chair appointed to one of its review meetings;
-- the data protection officer (who answers every request about the person).
+- the data protection officer (who answers every request about the person);
+
+and unless the reader registered the application: they wrote the details down themselves (and
+withholding them there would tell whoever registers an application whether a name they typed is a
+hidden person's).
 
 Anyone who may see every restricted case linked to it, and who meets the person on a case they see,
 is not withheld from either. The rule is one SQL expression on ``trigger_applications``
@@ -109,6 +113,7 @@ def _withheld(viewer_id: Any) -> sa.ColumnElement[bool]:
         ),
         sa.exists().where(ReviewMeeting.application_id == TriggerApplication.id, ReviewMeeting.chair_id == viewer_id),
         _has_role(viewer_id, [Role.dpo]),
+        TriggerApplication.registered_by_id == viewer_id,
     )
     unseen_restricted_link = sa.exists(
         sa.select(application_cases.c.case_id)

@@ -239,3 +239,15 @@ def test_a_person_of_the_same_name_is_not_told_to_have_made_a_withheld_applicati
     coordinator = page_client(ct.coordinator).get(f"/people/{namesake.id}").get_data(as_text=True)
     assert world.amy.reference in coordinator
     assert "(they applied)" in coordinator
+
+
+def test_the_officer_who_registered_it_keeps_what_they_wrote_down(world, ct, make, api_client):
+    """They typed the details in: withholding them would only tell them that the name they typed is
+    a hidden person's. Another officer is withheld them."""
+    registrar = make.user("officer", agency=ct.council, email="registrar@bdc.example")
+    application = ct.register(registrar, applicant={"name": RHONA["name"], "email": None})
+    own = api_client(registrar).get(f"/api/v1/triggers/{application.id}").get_json()
+    assert own["applicant_withheld"] is False
+    assert own["applicant"]["name"] == RHONA["name"]
+    other = api_client(ct.officer).get(f"/api/v1/triggers/{application.id}").get_json()
+    assert other["applicant_withheld"] is True
