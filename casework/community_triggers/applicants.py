@@ -185,6 +185,22 @@ def applicant_details(application: TriggerApplication, withheld: bool) -> dict[s
     }
 
 
+def threshold_seen(working: dict[str, Any] | None, withheld: bool) -> dict[str, Any] | None:
+    """The API's threshold working with the names of the complainants the application lists (the
+    applicant's household, the victim, whom the applicant named) null when the applicant is withheld,
+    as in the application's own ``complaints``. Those from a linked case's ledger are the case's
+    readers' to see (``schemas.working_seen_by`` has left out the cases the reader may not see)."""
+    if working is None or not withheld:
+        return working
+    return {
+        **working,
+        "complaints": [
+            {**c, "complainant_name": None} if c.get("source", "application") == "application" else c
+            for c in working.get("complaints") or []
+        ],
+    }
+
+
 def victim_details(application: TriggerApplication, withheld: bool) -> dict[str, Any] | None:
     """The victim named by someone applying for them, as the API shows them (None when none is named)."""
     if not (application.victim_name or application.victim_email or application.victim_address):

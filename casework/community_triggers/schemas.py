@@ -566,7 +566,7 @@ def dump_application(
         "complaints": [
             {
                 "id": c.id,
-                "complainant_name": c.complainant_name,
+                "complainant_name": None if withheld else c.complainant_name,
                 "occurred_on": _iso(c.occurred_on),
                 "reported_on": _iso(c.reported_on),
                 "agency_code": c.agency.code if c.agency is not None else None,
@@ -583,7 +583,7 @@ def dump_application(
         "withdrawn_on": _iso(application.withdrawn_on),
         "withdrawal_reason": application.withdrawal_reason,
         "deadlines": {k: v.isoformat() for k, v in deadline_engine.as_dict(deadline_rows).items()},
-        "threshold": dump_threshold(application, seen),
+        "threshold": applicants.threshold_seen(dump_threshold(application, seen), withheld),
         "decision": dump_decision(application.decision),
         "decisions": [dump_decision(d) for d in application.decisions],
         "meetings": [dump_meeting(m) for m in application.meetings],

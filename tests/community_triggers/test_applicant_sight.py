@@ -28,6 +28,7 @@ from flask import url_for
 
 from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
 from casework.extensions import db
+from tests.community_triggers.conftest import THREE_QUALIFYING
 
 RESTRICTED = "BOL-2026-0001"
 ORDINARY = "BOL-2026-0002"
@@ -73,6 +74,8 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
     amy = ct.register(applicant=dict(AMY), case_ids=[restricted.id, ordinary.id])
     sam = ct.register(
         applicant=dict(SAM),
+        # The complaints Rhona made, listed by her name.
+        complaints=[{**c, "complainant_name": RHONA["name"]} for c in THREE_QUALIFYING],
         applicant_role="on_behalf",
         consent_given=True,
         victim={"name": RHONA["name"], "email": RHONA["email"], "address": RHONA["address"]},
