@@ -146,8 +146,12 @@ def _walk(app: Any, world: SimpleNamespace, reader: Any, page_client: Any, api_c
     return called
 
 
-def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, page_client, api_client):
-    called = _walk(app, world, ct.officer, page_client, api_client)
+@pytest.mark.parametrize("agency", ["council", "police"])
+def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_client, api_client, agency):
+    """As the council's officer not named on the case, and as an officer of the police, whose force
+    covers the area (so sees its applications) but not the council's restricted case."""
+    reader = ct.officer if agency == "council" else make.user("officer", agency=ct.police, email="pc@police.example")
+    called = _walk(app, world, reader, page_client, api_client)
     # The walk reached the places an applicant is shown (not a vacuous pass).
     for expected in (
         f"/case-reviews/{world.amy.id}",
