@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import itertools
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,6 +28,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
+from casework.community_triggers import info_requests
 from casework.extensions import db
 from tests.community_triggers.conftest import THREE_QUALIFYING
 
@@ -97,6 +99,10 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
             json={"scheduled_on": "2026-03-20", "chair_email": ct.chair.email},
         )
         assert meeting.status_code == 201, meeting.get_json()
+        for agency in (ct.council, ct.police):
+            # What each agency is asked for (its officers answer on the request's page).
+            info_requests.request_information(ct.coordinator, application, agency, due_on=date(2026, 3, 24))
+    db.session.commit()
     return SimpleNamespace(
         amy=amy, sam=sam, restricted=restricted, ordinary=ordinary, perpetrator=perpetrator, named=named_officer
     )
@@ -104,7 +110,7 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
 
 def _values(app: Any, world: SimpleNamespace) -> dict[str, list[Any]]:
     """The values the walk gives each path argument, by its name: this world's records."""
-    from casework.community_triggers.models import Letter, ReviewMeeting
+    from casework.community_triggers.models import InformationRequest, Letter, ReviewMeeting
     from casework.spreadsheets.kinds import export_lists
 
     ids = [world.amy.id, world.sam.id]
@@ -114,6 +120,10 @@ def _values(app: Any, world: SimpleNamespace) -> dict[str, list[Any]]:
         "meeting_id": list(
             db.session.scalars(sa.select(ReviewMeeting.id).where(ReviewMeeting.application_id.in_(ids)))
         ),
+        "request_id": list(
+            db.session.scalars(sa.select(InformationRequest.id).where(InformationRequest.application_id.in_(ids)))
+        ),
+        "code": ["BOL"],
         "case_id": [world.ordinary.id],
         "person_id": [world.perpetrator.id],
         "key": sorted(export_lists(app)),
@@ -164,6 +174,7 @@ def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_clien
         assert expected in called, expected
     assert any(url.startswith(f"/case-reviews/{world.amy.id}/letters/") for url in called)
     assert any(url.startswith("/exports/") for url in called)
+    assert any(url.startswith("/case-reviews/information-requests/") for url in called)
 
 
 def test_the_api_says_the_applicant_is_withheld(world, ct, api_client):
