@@ -437,11 +437,17 @@ def cases_withheld(application: TriggerApplication, seen: SeenCases) -> dict[str
 CASE_REFERENCE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9-])[A-Z0-9]+-\d{4}-\d{4,}\b")
 
 
-def audit_trail_seen_by(user: Any, entries: Sequence[Any]) -> list[tuple[Any, str]]:
+def audit_trail_seen_by(
+    user: Any, entries: Sequence[Any], application: TriggerApplication | None = None
+) -> list[tuple[Any, str]]:
     """Each audit entry about an application with its summary as ``user`` may read it: a case they may
     not see, named in the summary when it was written ("Linked BOL-2026-0003 to ..."), is named by the
-    agency that holds it. The entries themselves are sealed (``casework.audit``), so this is done when
-    they are shown; one statement for the whole trail."""
+    agency that holds it; the applicant's and the victim's details ("... emailed to
+    jane@example.org"), when ``application``'s are withheld from ``user``, are "[withheld]". The
+    entries themselves are sealed (``casework.audit``), so this is done when they are shown; one
+    statement for the whole trail."""
+    from casework.community_triggers import applicants
+
     found = {match for entry in entries for match in CASE_REFERENCE_IN_TEXT.findall(entry.summary or "")}
     seen = SeenCases(user, references=found)
 
@@ -452,7 +458,17 @@ def audit_trail_seen_by(user: Any, entries: Sequence[Any]) -> list[tuple[Any, st
             return reference  # not a case's reference, or one the user may see
         return f"a case you cannot see, held by {holder}"
 
-    return [(entry, CASE_REFERENCE_IN_TEXT.sub(name, entry.summary or "")) for entry in entries]
+    details = (
+        applicants.details_in_text(application)
+        if application is not None and applicants.is_withheld(user, application)
+        else None
+    )
+
+    def shown(summary: str) -> str:
+        summary = CASE_REFERENCE_IN_TEXT.sub(name, summary)
+        return details.sub("[withheld]", summary) if details is not None else summary
+
+    return [(entry, shown(entry.summary or "")) for entry in entries]
 
 
 def working_seen_by(working: dict[str, Any] | None, seen: SeenCases) -> dict[str, Any] | None:
@@ -520,15 +536,23 @@ def dump_application(
     *,
     deadline_rows: dict[str, Any] | None = None,
     seen: SeenCases | None = None,
+    withheld: bool | None = None,
 ) -> dict[str, Any]:
     """The application as API.md shows it to ``user``: the linked cases they may not see, and their
-    complaints in the working, are counted with their holding agency, not named. ``deadline_rows``
-    (from ``deadlines.deadline_rows``) and ``seen`` (``cases_seen``) let a list load every
-    application's deadlines, and which of their cases the user sees, in one query each."""
+    complaints in the working, are counted with their holding agency, not named; the applicant's and
+    the victim's details are null, with ``applicant_withheld`` true, when they are withheld from
+    ``user`` (``applicants.withheld_clause``). ``deadline_rows`` (from ``deadlines.deadline_rows``),
+    ``seen`` (``cases_seen``) and ``withheld`` (from ``applicants.withheld_ids``) let a list load every
+    application's deadlines, which of their cases the user sees and whose applicant is withheld, in
+    one query each."""
+    from casework.community_triggers import applicants
+
     if deadline_rows is None:
         deadline_rows = deadline_engine.deadline_rows([application.id])[application.id]
     if seen is None:
         seen = cases_seen(user, [application])
+    if withheld is None:
+        withheld = applicants.is_withheld(user, application)
     appeal = application.appeals[-1] if application.appeals else None
     return {
         "id": application.id,
@@ -537,31 +561,19 @@ def dump_application(
         "area_code": application.area.code,
         "received_on": _iso(application.received_on),
         "channel": application.channel.value,
-        "applicant": {
-            "name": application.applicant_name,
-            "email": application.applicant_email,
-            "phone": application.applicant_phone,
-            "address": application.applicant_address,
-        },
+        "applicant": applicants.applicant_details(application, withheld),
+        "applicant_withheld": withheld,
         "applicant_role": application.applicant_role.value,
         "consent_given": application.consent_given,
         "consent_not_needed_reason": application.consent_not_needed_reason,
-        "victim": (
-            {
-                "name": application.victim_name,
-                "email": application.victim_email,
-                "address": application.victim_address,
-            }
-            if application.victim_name or application.victim_email or application.victim_address
-            else None
-        ),
+        "victim": applicants.victim_details(application, withheld),
         "description": application.description,
         "case_ids": [c.id for c in application.cases if seen.can_see(c.id)],
         "cases_withheld": cases_withheld(application, seen),
         "complaints": [
             {
                 "id": c.id,
-                "complainant_name": c.complainant_name,
+                "complainant_name": None if withheld else c.complainant_name,
                 "occurred_on": _iso(c.occurred_on),
                 "reported_on": _iso(c.reported_on),
                 "agency_code": c.agency.code if c.agency is not None else None,
@@ -578,7 +590,7 @@ def dump_application(
         "withdrawn_on": _iso(application.withdrawn_on),
         "withdrawal_reason": application.withdrawal_reason,
         "deadlines": {k: v.isoformat() for k, v in deadline_engine.as_dict(deadline_rows).items()},
-        "threshold": dump_threshold(application, seen),
+        "threshold": applicants.threshold_seen(dump_threshold(application, seen), withheld),
         "decision": dump_decision(application.decision),
         "decisions": [dump_decision(d) for d in application.decisions],
         "meetings": [dump_meeting(m) for m in application.meetings],
@@ -748,6 +760,10 @@ class ApplicationAnswer(Answer):
     received_on = nullable(fields.Date())
     channel = fields.String(required=True)
     applicant = fields.Nested(_Applicant, required=True)
+    #: True when the applicant's and the victim's details are withheld from the reader (each null):
+    #: the application is linked to a restricted case they may not see, or the applicant or victim
+    #: is a person on one (``casework.community_triggers.applicants``).
+    applicant_withheld = fields.Boolean()
     applicant_role = fields.String(required=True)
     consent_given = nullable(fields.Boolean())
     description = nullable(fields.String())

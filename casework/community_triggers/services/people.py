@@ -226,17 +226,26 @@ def person_section(person: Person, user: Any) -> dict[str, Any]:
     """Case Review applications linked to the person's cases or made by them (same name or email),
     those the user may see; for the rest, how many and in which areas."""
     from casework.cases.models import CaseParty
+    from casework.community_triggers.applicants import withheld_clause, withheld_ids
     from casework.community_triggers.models import application_cases
     from casework.community_triggers.policies import visible_applications_clause
 
+    # Made by them: found by their name or email, so not among those whose applicant is withheld from
+    # the user (that this person applied is the applicant's details, casework.community_triggers.applicants).
+    made_by_them = sa.and_(
+        sa.or_(
+            sa.func.lower(TriggerApplication.applicant_name) == person.name.lower(),
+            *([sa.func.lower(TriggerApplication.applicant_email) == person.email.lower()] if person.email else []),
+        ),
+        ~withheld_clause(user),
+    )
     about = sa.or_(
         TriggerApplication.id.in_(
             sa.select(application_cases.c.application_id).where(
                 application_cases.c.case_id.in_(sa.select(CaseParty.case_id).where(CaseParty.person_id == person.id))
             )
         ),
-        sa.func.lower(TriggerApplication.applicant_name) == person.name.lower(),
-        *([sa.func.lower(TriggerApplication.applicant_email) == person.email.lower()] if person.email else []),
+        made_by_them,
     )
     visible = list(
         db.session.scalars(
@@ -252,8 +261,10 @@ def person_section(person: Person, user: Any) -> dict[str, Any]:
         .group_by(Area.name)
         .order_by(Area.name)
     ).all()
+    # That they applied is the applicant's details: not told to a reader they are withheld from.
+    withheld = withheld_ids(user, (a.id for a in visible))
     return {
         "person_applications": visible,
-        "person_applications_applied": {a.id for a in visible if _is_applicant(a, person)},
+        "person_applications_applied": {a.id for a in visible if a.id not in withheld and _is_applicant(a, person)},
         "person_applications_hidden": {"count": sum(n for _a, n in hidden), "areas": [a for a, _n in hidden]},
     }

@@ -15,8 +15,8 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record, record_view
 from casework.cases.models import Case
 from casework.cases.policies import CASES
+from casework.community_triggers import applicants, policies, queries, services
 from casework.community_triggers import deadlines as deadline_engine
-from casework.community_triggers import policies, queries, services
 from casework.community_triggers.models import (
     TriggerApplication,
 )
@@ -107,8 +107,12 @@ def list_applications(args: dict[str, Any]):
     items, total = paginate(query, args["page"], args["per_page"])
     rows = deadline_engine.deadline_rows(a.id for a in items)
     seen = cases_seen(current_user, items)
+    withheld = applicants.withheld_ids(current_user, (a.id for a in items))
     body = {
-        "items": [dump_application(a, current_user, deadline_rows=rows[a.id], seen=seen) for a in items],
+        "items": [
+            dump_application(a, current_user, deadline_rows=rows[a.id], seen=seen, withheld=a.id in withheld)
+            for a in items
+        ],
         "page": args["page"],
         "per_page": args["per_page"],
         "total": total,

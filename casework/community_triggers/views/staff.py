@@ -28,7 +28,16 @@ from casework.accounts.queries import (
     names_of_users,
 )
 from casework.audit.services import record_view
-from casework.community_triggers import completeness, info_requests, letters, policies, queries, review_papers, services
+from casework.community_triggers import (
+    applicants,
+    completeness,
+    info_requests,
+    letters,
+    policies,
+    queries,
+    review_papers,
+    services,
+)
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers.forms import (
     AppealDecisionForm,
@@ -250,10 +259,13 @@ def show(application_id: int):
     audit = queries.application_audit(application)
     actors = names_of_users(e.actor_id for e in audit)
     can_manage = policies.can_manage(current_user, application)
+    applicant_withheld = applicants.is_withheld(current_user, application)
     page = render_template(
         "community_triggers/staff/application.html",
         title=f"Application {application.reference}",
         application=application,
+        applicant_withheld=applicant_withheld,
+        withheld_notice=applicants.WITHHELD_NOTICE,
         evaluation=evaluation,
         stored_evaluation=working_seen_by(
             (application.decision.evaluation if application.decision else None) or application.threshold_evaluation,
@@ -265,7 +277,7 @@ def show(application_id: int):
         letters=letter_rows,
         letter_titles=letters.LETTER_TITLES,
         information=information,
-        audit=audit_trail_seen_by(current_user, audit),
+        audit=audit_trail_seen_by(current_user, audit, application),
         actors=actors,
         can_manage=can_manage,
         acknowledge_form=DatedForm(prefix="ack", formdata=None),
@@ -278,9 +290,10 @@ def show(application_id: int):
         owed=info_requests.still_owed([item.id for item in information]),
         outcome_pending=completeness.outcome_pending(application) is not None,
         lessons_open=any(m.held_on for m in application.meetings),
+        # Who else the applicant is would tell who they are: not to a reader they are withheld from.
         earlier_applications=(
             review_papers.earlier_applications(application, _repeat_months(application))
-            if application.repeat_handling
+            if application.repeat_handling and not applicant_withheld
             else []
         ),
         repeat_handling_label=review_papers.handling_label,
@@ -789,14 +802,17 @@ def letter(application_id: int, letter_id: int):
     if item is None:
         raise NotFound("Letter not found.")
     record_view(current_user, application, f"Viewed the {letters.LETTER_TITLES[item.kind].lower()} letter")
+    # A letter is written to the applicant (or the victim): withheld with their details.
+    withheld = applicants.is_withheld(current_user, application)
     page = render_template(
         "community_triggers/staff/letter.html",
         title=f"{letters.LETTER_TITLES[item.kind]} letter",
         application=application,
         letter=item,
-        view=letters.letter_view(application, item),
+        view=None if withheld else letters.letter_view(application, item),
+        withheld_notice=applicants.WITHHELD_NOTICE,
         letter_title=letters.LETTER_TITLES[item.kind],
-        pdf_available=layout.pdf_available(),
+        pdf_available=layout.pdf_available() and not withheld,
     )
     commit()
     return page
@@ -808,7 +824,7 @@ def letter(application_id: int, letter_id: int):
 def letter_pdf(application_id: int, letter_id: int):
     application = _application(application_id)
     item = queries.letter_of(application, letter_id)
-    if item is None or not layout.pdf_available():
+    if item is None or not layout.pdf_available() or applicants.is_withheld(current_user, application):
         raise NotFound("Letter not found.")
     title = f"{letters.LETTER_TITLES[item.kind]} letter"
     html = render_template("documents/letter_pdf.html", view=letters.letter_view(application, item), title=title)

@@ -1,0 +1,233 @@
+"""Whose eyes an application's applicant (and the victim it names) is withheld from (SPEC sections 7, 8).
+
+An application is seen by every officer, coordinator and manager of the agencies covering its area
+(``policies.visible_applications_clause``). Its applicant is a person, often the victim, and a victim
+on a restricted case (moved to a refuge, say) is hidden from everyone not named on it: the
+restricted-people rule (``casework.cases.policies.visible_people_clause``). The application must not
+be a side door to them. So the applicant's and the victim's details (name, email, phone, address, and
+the letters written to them) are withheld from a reader when
+
+- a case linked to the application is restricted and the reader may not see it, or
+- the applicant or the victim is a person the restricted-people rule hides from the reader: a person
+  recorded with the same name (compared as ``Person.normalised_name`` is written) or the same email
+  address who is a party on a restricted case the reader may not see, and on no case the reader may
+  see (whoever meets them on a case they see knows them already),
+
+unless the reader runs the statutory review and so needs them to write to the applicant:
+
+- a coordinator or manager of an agency covering the area (``Permission.MANAGE_TRIGGERS``: they take
+  every step after registration, ``policies.can_manage``, and send the letters);
+- the chair appointed to one of its review meetings;
+- the data protection officer (who answers every request about the person);
+
+and unless the reader registered the application: they wrote the details down themselves (and
+withholding them there would tell whoever registers an application whether a name they typed is a
+hidden person's).
+
+Anyone who may see every restricted case linked to it, and who meets the person on a case they see,
+is not withheld from either. The rule is one SQL expression on ``trigger_applications``
+(``withheld_clause``, or ``withheld_template`` with the reader as the bind parameter ``viewer_id``
+for statements built once), so a list asks it in the statement that lists, and everything that shows
+an applicant (the application page and its letters, the API, the case search, a person's page) takes
+its answer from here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.accounts.models import User, UserRole, agency_areas
+from casework.cases.models import Case, CaseParty, Person
+from casework.cases.policies import sees_case_clause
+from casework.community_triggers.models import ReviewMeeting, TriggerApplication, application_cases
+from casework.core.db import shared_alias
+from casework.core.permissions import ROLE_PERMISSIONS, Permission, Role
+from casework.core.request_cache import request_cached
+from casework.extensions import db
+
+#: What the pages say (each detail itself reads "Withheld"): why, and whom to ask (the coordinator
+#: runs the review and writes to the applicant).
+WITHHELD_NOTICE = (
+    "The applicant's details are withheld: the application is linked to a restricted case you are not "
+    "named on, or the applicant is on one. Ask the Case Review coordinator, who runs the review."
+)
+
+_viewer = shared_alias(User, "applicant_viewer")
+_linked_case = shared_alias(Case, "applicant_linked_case")
+_restricted_case = shared_alias(Case, "applicant_restricted_case")
+_restricted_party = shared_alias(CaseParty, "applicant_restricted_party")
+_met_case = shared_alias(Case, "applicant_met_case")
+_met_party = shared_alias(CaseParty, "applicant_met_party")
+_person = shared_alias(Person, "applicant_person")
+
+
+def _has_role(viewer_id: Any, roles: list[Any]) -> sa.Exists:
+    return sa.exists().where(UserRole.user_id == viewer_id, UserRole.role.in_(roles))
+
+
+def _hidden_people(viewer_id: Any, column: Any) -> sa.Select[Any]:
+    """``column`` (a name or an email, lower-cased) of the people the restricted-people rule hides from
+    the reader: on a restricted case they may not see, on no case they may see. Not correlated with
+    the application, so the database works it out once for a statement however many applications it
+    reads (read from the restricted cases, few: ``ix_cases_restricted``). Who sees a case is
+    ``cases.policies.sees_case_clause``, with the reader's row in the same FROM as the case (so that
+    its subqueries correlate with the case)."""
+    met = sa.exists(
+        sa.select(_met_party.id)
+        .join(_met_case, _met_case.id == _met_party.case_id)
+        .where(_met_party.person_id == _person.id, sees_case_clause(_viewer, _met_case))
+    )
+    return (
+        sa.select(column)
+        .select_from(_restricted_party)
+        .join(_restricted_case, _restricted_case.id == _restricted_party.case_id)
+        .join(_person, _person.id == _restricted_party.person_id)
+        .join(_viewer, _viewer.id == viewer_id)
+        .where(_restricted_case.is_restricted, ~sees_case_clause(_viewer, _restricted_case), column.is_not(None), ~met)
+    )
+
+
+def _names_a_hidden_person(viewer_id: Any, name: Any, email: Any) -> sa.ColumnElement[bool]:
+    """The name (compared as ``Person.normalised_name`` is written: lower case; surrounding spaces
+    aside) or the email (any case) is a hidden person's."""
+    return sa.or_(
+        sa.func.lower(sa.func.trim(name)).in_(_hidden_people(viewer_id, _person.normalised_name)),
+        sa.func.lower(sa.func.trim(email)).in_(_hidden_people(viewer_id, sa.func.lower(_person.email))),
+    )
+
+
+def _withheld(viewer_id: Any) -> sa.ColumnElement[bool]:
+    managing = sorted(r for r, granted in ROLE_PERMISSIONS.items() if Permission.MANAGE_TRIGGERS in granted)
+    runs_the_review = sa.or_(
+        sa.and_(
+            _has_role(viewer_id, managing),
+            TriggerApplication.area_id.in_(
+                sa.select(agency_areas.c.area_id)
+                .join(User, User.agency_id == agency_areas.c.agency_id)
+                .where(User.id == viewer_id)
+            ),
+        ),
+        sa.exists().where(ReviewMeeting.application_id == TriggerApplication.id, ReviewMeeting.chair_id == viewer_id),
+        _has_role(viewer_id, [Role.dpo]),
+        TriggerApplication.registered_by_id == viewer_id,
+    )
+    unseen_restricted_link = sa.exists(
+        sa.select(application_cases.c.case_id)
+        .join(_linked_case, _linked_case.id == application_cases.c.case_id)
+        .join(_viewer, _viewer.id == viewer_id)
+        .where(
+            application_cases.c.application_id == TriggerApplication.id,
+            _linked_case.is_restricted,
+            ~sees_case_clause(_viewer, _linked_case),
+        )
+    )
+    return sa.and_(
+        ~runs_the_review,
+        sa.or_(
+            unseen_restricted_link,
+            _names_a_hidden_person(viewer_id, TriggerApplication.applicant_name, TriggerApplication.applicant_email),
+            _names_a_hidden_person(viewer_id, TriggerApplication.victim_name, TriggerApplication.victim_email),
+        ),
+    )
+
+
+def withheld_clause(user: Any) -> sa.ColumnElement[bool]:
+    """True for the applications whose applicant and victim are withheld from ``user`` (a clause on
+    ``TriggerApplication``). Someone not signed in is withheld from every one."""
+    if not getattr(user, "is_authenticated", False):
+        return sa.true()
+    return _withheld(sa.literal(user.id))
+
+
+@functools.cache
+def withheld_template() -> sa.ColumnElement[bool]:
+    """``withheld_clause`` with the reader as the bind parameter ``viewer_id``
+    (``casework.cases.policies.visibility_params``): for statements built once (the case search)."""
+    return _withheld(sa.bindparam("viewer_id"))
+
+
+def withheld_ids(user: Any, application_ids: Any) -> set[int]:
+    """Which of these applications ``user`` is withheld the applicant of: one statement for a list."""
+    ids = sorted(set(application_ids))
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(TriggerApplication.id).where(TriggerApplication.id.in_(ids), withheld_clause(user))
+        )
+    )
+
+
+def is_withheld(user: Any, application: TriggerApplication) -> bool:
+    """Whether ``application``'s applicant and victim are withheld from ``user`` (once per request)."""
+    return _is_withheld(getattr(user, "id", None), application.id)
+
+
+@request_cached
+def _is_withheld(user_id: int | None, application_id: int) -> bool:
+    user = db.session.get(User, user_id) if user_id is not None else None
+    return application_id in withheld_ids(user, [application_id])
+
+
+def applicant_details(application: TriggerApplication, withheld: bool) -> dict[str, Any]:
+    """The applicant's details as the API shows them: each one None when withheld."""
+    if withheld:
+        return {"name": None, "email": None, "phone": None, "address": None}
+    return {
+        "name": application.applicant_name,
+        "email": application.applicant_email,
+        "phone": application.applicant_phone,
+        "address": application.applicant_address,
+    }
+
+
+def threshold_seen(working: dict[str, Any] | None, withheld: bool) -> dict[str, Any] | None:
+    """The API's threshold working with the names of the complainants the application lists (the
+    applicant's household, the victim, whom the applicant named) null when the applicant is withheld,
+    as in the application's own ``complaints``. Those from a linked case's ledger are the case's
+    readers' to see (``schemas.working_seen_by`` has left out the cases the reader may not see)."""
+    if working is None or not withheld:
+        return working
+    return {
+        **working,
+        "complaints": [
+            {**c, "complainant_name": None} if c.get("source", "application") == "application" else c
+            for c in working.get("complaints") or []
+        ],
+    }
+
+
+def victim_details(application: TriggerApplication, withheld: bool) -> dict[str, Any] | None:
+    """The victim named by someone applying for them, as the API shows them (None when none is named)."""
+    if not (application.victim_name or application.victim_email or application.victim_address):
+        return None
+    if withheld:
+        return {"name": None, "email": None, "address": None}
+    return {"name": application.victim_name, "email": application.victim_email, "address": application.victim_address}
+
+
+def details_in_text(application: TriggerApplication) -> re.Pattern[str] | None:
+    """A pattern finding the applicant's and the victim's details in a text written about the
+    application (an audit entry's summary: "... emailed to jane@example.org"), any case; None when
+    there are none."""
+    values = {
+        value.strip()
+        for value in (
+            application.applicant_name,
+            application.applicant_email,
+            application.applicant_phone,
+            application.applicant_address,
+            application.victim_name,
+            application.victim_email,
+            application.victim_address,
+        )
+        if value and value.strip()
+    }
+    if not values:
+        return None
+    # The longest first, so that a name inside an address is not replaced before the address.
+    return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)), re.IGNORECASE)

@@ -1,0 +1,271 @@
+"""A Case Review application is no side door to a person the restricted-people rule hides (SPEC
+section 7: restricted cases are visible only to named users, and they hide their people; section 8:
+nobody sees a record through a side door).
+
+The world: a victim, Rhona, moved to a refuge; her council case is restricted, and only the
+coordinator and one officer are named on it. Two applications in the area:
+
+- Amy applies, and her application is linked to Rhona's restricted case (and to an ordinary case);
+- Sam, a support worker, applies on behalf of Rhona (the victim named in the application).
+
+Every officer of the area sees both applications. The council officer who is not named on the
+restricted case must see neither applicant's nor the victim's details, anywhere: the walk below calls
+every GET endpoint of the service (pages, API, exports, letters, papers) with this world's ids, as
+that officer, and looks for each detail in every answer. Those who run the review keep them: the
+area's coordinators and managers, the chair of its meeting; and so does the officer named on the case.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import url_for
+
+from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
+from casework.community_triggers import info_requests
+from casework.extensions import db
+from tests.community_triggers.conftest import THREE_QUALIFYING
+
+RESTRICTED = "BOL-2026-0001"
+ORDINARY = "BOL-2026-0002"
+
+AMY = {
+    "name": "Amy Applicant",
+    "email": "amy.applicant@example.org",
+    "phone": "07700 900111",
+    "address": "12 Hidden Lane",
+}
+SAM = {
+    "name": "Sam Support",
+    "email": "sam.support@example.org",
+    "phone": "07700 900222",
+    "address": "3 Support Street",
+}
+RHONA = {"name": "Rhona Refuge", "email": "rhona@refuge.example", "address": "1 Refuge Road, Sheltered Town"}
+#: Every detail of an applicant or a victim the officer must not read.
+MARKERS = [*AMY.values(), *SAM.values(), *RHONA.values()]
+
+
+def _person(ct: Any, name: str, email: str | None = None) -> Person:
+    person = Person(name=name, normalised_name=" ".join(name.lower().split()), email=email, agency_id=ct.council.id)
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+@pytest.fixture
+def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
+    restricted = ct.case(RESTRICTED, is_restricted=True)
+    ordinary = ct.case(ORDINARY)
+    named_officer = make.user("officer", agency=ct.council, email="named@bdc.example")
+    for user in (ct.coordinator, named_officer):
+        db.session.add(CaseAccess(case_id=restricted.id, user_id=user.id))
+    # Rhona on her restricted case (by another spelling of her name: as the people rule compares names).
+    rhona = _person(ct, "RHONA  refuge", RHONA["email"])
+    db.session.add(CaseParty(case_id=restricted.id, person_id=rhona.id, role=PartyRole.victim))
+    perpetrator = _person(ct, "Pete Perpetrator")
+    db.session.add(CaseParty(case_id=ordinary.id, person_id=perpetrator.id, role=PartyRole.perpetrator))
+    db.session.commit()
+
+    amy = ct.register(applicant=dict(AMY), case_ids=[restricted.id, ordinary.id])
+    sam = ct.register(
+        applicant=dict(SAM),
+        # The complaints Rhona made, listed by her name.
+        complaints=[{**c, "complainant_name": RHONA["name"]} for c in THREE_QUALIFYING],
+        applicant_role="on_behalf",
+        consent_given=True,
+        victim={"name": RHONA["name"], "email": RHONA["email"], "address": RHONA["address"]},
+    )
+    coordinator = api_client(ct.coordinator)
+    for application in (amy, sam):
+        # The letters written to the applicant (and the victim's copy), and a review meeting.
+        acknowledged = coordinator.post(
+            f"/api/v1/triggers/{application.id}/acknowledge", json={"acknowledged_on": "2026-03-10"}
+        )
+        assert acknowledged.status_code == 200, acknowledged.get_json()
+        decided = coordinator.post(
+            f"/api/v1/triggers/{application.id}/threshold-decision",
+            json={"met": True, "basis": "automatic", "decided_on": "2026-03-10"},
+        )
+        assert decided.status_code == 200, decided.get_json()
+        meeting = coordinator.post(
+            f"/api/v1/triggers/{application.id}/meetings",
+            json={"scheduled_on": "2026-03-20", "chair_email": ct.chair.email},
+        )
+        assert meeting.status_code == 201, meeting.get_json()
+        for agency in (ct.council, ct.police):
+            # What each agency is asked for (its officers answer on the request's page).
+            info_requests.request_information(ct.coordinator, application, agency, due_on=date(2026, 3, 24))
+    db.session.commit()
+    return SimpleNamespace(
+        amy=amy, sam=sam, restricted=restricted, ordinary=ordinary, perpetrator=perpetrator, named=named_officer
+    )
+
+
+def _values(app: Any, world: SimpleNamespace) -> dict[str, list[Any]]:
+    """The values the walk gives each path argument, by its name: this world's records."""
+    from casework.community_triggers.models import InformationRequest, Letter, ReviewMeeting
+    from casework.spreadsheets.kinds import export_lists
+
+    ids = [world.amy.id, world.sam.id]
+    return {
+        "application_id": ids,
+        "letter_id": list(db.session.scalars(sa.select(Letter.id).where(Letter.application_id.in_(ids)))),
+        "meeting_id": list(
+            db.session.scalars(sa.select(ReviewMeeting.id).where(ReviewMeeting.application_id.in_(ids)))
+        ),
+        "request_id": list(
+            db.session.scalars(sa.select(InformationRequest.id).where(InformationRequest.application_id.in_(ids)))
+        ),
+        "code": ["BOL"],
+        "case_id": [world.ordinary.id],
+        "person_id": [world.perpetrator.id],
+        "key": sorted(export_lists(app)),
+        "file_format": ["csv"],
+    }
+
+
+def _walk(app: Any, world: SimpleNamespace, reader: Any, page_client: Any, api_client: Any) -> list[str]:
+    """Every GET endpoint whose arguments this world can fill, called as ``reader``: the URLs called."""
+    values = _values(app, world)
+    pages, api = page_client(reader), api_client(reader)
+    called = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in (rule.methods or ()) or rule.endpoint == "static" or rule.rule.startswith("/assets"):
+            continue
+        if any(name not in values for name in rule.arguments):
+            continue
+        names = sorted(rule.arguments)
+        for combination in itertools.product(*(values[name] for name in names)):
+            with app.test_request_context():
+                url = url_for(rule.endpoint, **dict(zip(names, combination, strict=True)))
+            response = (api if url.startswith("/api/") else pages).get(url)
+            assert response.status_code < 500, url
+            text = (
+                response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) else ""
+            )
+            leaked = [marker for marker in MARKERS if marker in text]
+            assert not leaked, f"{url} shows {leaked}"
+            called.append(url)
+    return called
+
+
+@pytest.mark.parametrize("agency", ["council", "police"])
+def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_client, api_client, agency):
+    """As the council's officer not named on the case, and as an officer of the police, whose force
+    covers the area (so sees its applications) but not the council's restricted case."""
+    reader = ct.officer if agency == "council" else make.user("officer", agency=ct.police, email="pc@police.example")
+    called = _walk(app, world, reader, page_client, api_client)
+    # The walk reached the places an applicant is shown (not a vacuous pass).
+    for expected in (
+        f"/case-reviews/{world.amy.id}",
+        f"/case-reviews/{world.sam.id}",
+        f"/api/v1/triggers/{world.amy.id}",
+        "/api/v1/triggers",
+        "/case-reviews/",
+        f"/people/{world.perpetrator.id}",
+    ):
+        assert expected in called, expected
+    assert any(url.startswith(f"/case-reviews/{world.amy.id}/letters/") for url in called)
+    assert any(url.startswith("/exports/") for url in called)
+    assert any(url.startswith("/case-reviews/information-requests/") for url in called)
+
+
+def test_the_api_says_the_applicant_is_withheld(world, ct, api_client):
+    officer = api_client(ct.officer)
+    for application in (world.amy, world.sam):
+        answer = officer.get(f"/api/v1/triggers/{application.id}").get_json()
+        assert answer["applicant_withheld"] is True
+        assert answer["applicant"] == {"name": None, "email": None, "phone": None, "address": None}
+    assert officer.get(f"/api/v1/triggers/{world.sam.id}").get_json()["victim"] == {
+        "name": None,
+        "email": None,
+        "address": None,
+    }
+    listed = officer.get("/api/v1/triggers").get_json()["items"]
+    assert {item["reference"]: item["applicant_withheld"] for item in listed} == {
+        world.amy.reference: True,
+        world.sam.reference: True,
+    }
+
+
+def test_the_pages_say_whom_to_ask(world, ct, page_client):
+    officer = page_client(ct.officer)
+    page = " ".join(html.unescape(officer.get(f"/case-reviews/{world.amy.id}").get_data(as_text=True)).split())
+    assert "The applicant's details are withheld" in page
+    assert "Ask the Case Review coordinator" in page
+    from casework.community_triggers.models import Letter
+
+    letters = list(db.session.scalars(sa.select(Letter.id).where(Letter.application_id == world.amy.id)))
+    letter = officer.get(f"/case-reviews/{world.amy.id}/letters/{letters[0]}")
+    assert letter.status_code == 200
+    assert "The letter is withheld with them." in " ".join(letter.get_data(as_text=True).split())
+
+
+@pytest.mark.parametrize("path", ["/cases/?q={q}", "/api/v1/cases?q={q}"])
+def test_the_case_search_does_not_find_a_case_by_a_withheld_applicant(world, ct, page_client, api_client, path):
+    """Amy's application is linked to the ordinary case the officer sees: finding it by her name would
+    tell the officer who applied about it. The coordinator finds it."""
+    url = path.format(q="amy appl")
+    for reader, found in ((ct.officer, False), (ct.coordinator, True)):
+        client = api_client(reader) if url.startswith("/api/") else page_client(reader)
+        text = client.get(url).get_data(as_text=True)
+        assert (ORDINARY in text) is found, reader.email
+    # By the application's reference, it is found: the reference is no one's detail.
+    text = api_client(ct.officer).get(f"/api/v1/cases?q={world.amy.reference}").get_data(as_text=True)
+    assert ORDINARY in text
+
+
+@pytest.mark.parametrize("reader", ["coordinator", "manager", "police_manager", "chair", "named"])
+def test_those_who_run_the_review_or_see_the_case_keep_the_details(world, ct, api_client, page_client, reader):
+    """The area's coordinators and managers take every step and write to the applicant; the chair
+    chairs the meeting; the officer named on the restricted case sees Rhona there."""
+    user = world.named if reader == "named" else getattr(ct, reader)
+    client = api_client(user)
+    for application, details in ((world.amy, AMY), (world.sam, SAM)):
+        answer = client.get(f"/api/v1/triggers/{application.id}").get_json()
+        assert answer["applicant_withheld"] is False
+        assert answer["applicant"] == details
+    assert client.get(f"/api/v1/triggers/{world.sam.id}").get_json()["victim"] == RHONA
+    if reader != "chair":  # a chair has no page of the application: the API answers them
+        page = page_client(user).get(f"/case-reviews/{world.amy.id}").get_data(as_text=True)
+        assert AMY["address"] in page
+        assert 'id="applicant-withheld"' not in page
+
+
+def test_an_application_with_nothing_restricted_shows_its_applicant(ct, api_client):
+    application = ct.register()
+    answer = api_client(ct.officer).get(f"/api/v1/triggers/{application.id}").get_json()
+    assert answer["applicant_withheld"] is False
+    assert answer["applicant"]["name"] == "Jane Smith"
+
+
+def test_a_person_of_the_same_name_is_not_told_to_have_made_a_withheld_application(world, ct, page_client):
+    """A record of the officer's agency with Amy's name: her page lists the Case Reviews she made (by
+    name or email), but not one whose applicant is withheld from the officer."""
+    namesake = _person(ct, AMY["name"], AMY["email"])
+    db.session.commit()
+    officer = page_client(ct.officer).get(f"/people/{namesake.id}")
+    assert officer.status_code == 200
+    assert world.amy.reference not in officer.get_data(as_text=True)
+    coordinator = page_client(ct.coordinator).get(f"/people/{namesake.id}").get_data(as_text=True)
+    assert world.amy.reference in coordinator
+    assert "(they applied)" in coordinator
+
+
+def test_the_officer_who_registered_it_keeps_what_they_wrote_down(world, ct, make, api_client):
+    """They typed the details in: withholding them would only tell them that the name they typed is
+    a hidden person's. Another officer is withheld them."""
+    registrar = make.user("officer", agency=ct.council, email="registrar@bdc.example")
+    application = ct.register(registrar, applicant={"name": RHONA["name"], "email": None})
+    own = api_client(registrar).get(f"/api/v1/triggers/{application.id}").get_json()
+    assert own["applicant_withheld"] is False
+    assert own["applicant"]["name"] == RHONA["name"]
+    other = api_client(ct.officer).get(f"/api/v1/triggers/{application.id}").get_json()
+    assert other["applicant_withheld"] is True
