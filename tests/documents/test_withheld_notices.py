@@ -157,3 +157,26 @@ def test_the_case_page_decides_what_is_withheld_in_one_statement_whatever_the_nu
         page = partner.get(f"/cases/{world.case.id}").text
     assert page.count("Withheld</strong>") == 4
     assert five.count == one.count
+
+
+def test_a_subject_access_export_lists_the_withheld_notice_without_its_description(world, hidden, make, api_client):
+    """The export lists the documents of the person's cases (not their files): a notice withheld from the
+    exporter loses its description, which may quote the name it was served to; the data protection
+    officer's full release keeps it."""
+    _warning, notice = _served(world, hidden)
+    _party_warning, party_notice = _served(world, world.adult)
+    police_manager = make.user("manager", agency=world.police, name="Polly Police-Manager")
+    for exporter in (police_manager, world.manager):
+        answer = api_client(exporter).get(f"/api/v1/people/{world.adult.id}/export")
+        assert answer.status_code == 200, answer.get_json()
+        assert HIDDEN not in answer.get_data(as_text=True)
+        listed = {d["filename"]: d for d in answer.get_json()["documents"]}
+        assert (listed[notice.filename]["description"], listed[notice.filename].get("withheld")) == (None, True)
+        assert listed[party_notice.filename]["description"] == party_notice.description
+        assert "withheld" not in listed[party_notice.filename]
+    dpo = make.user("dpo", agency=world.council, name="Dee Protection")
+    released = api_client(dpo).post(f"/api/v1/people/{world.adult.id}/export/full", json={"reason": "SAR 2026/9"})
+    assert released.status_code == 200, released.get_json()
+    listed = {d["filename"]: d for d in released.get_json()["documents"]}
+    assert listed[notice.filename]["description"] == notice.description
+    assert "withheld" not in listed[notice.filename]
