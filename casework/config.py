@@ -68,6 +68,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: SESSION_IDLE_MINUTES, when that is shorter), and this many hours after signing in, however busy.
         "VICTIM_SESSION_IDLE_MINUTES": 20,
         "VICTIM_SESSION_MAX_HOURS": 2,
+        #: How long a link emailed to sign in to the victim page works, and a code texted for it (each
+        #: once): long enough for the message to arrive, short enough that a link left in a mailbox or
+        #: a code on a phone is of no use to whoever opens it later.
+        "VICTIM_SIGN_IN_LINK_MINUTES": 20,
+        "VICTIM_SIGN_IN_CODE_MINUTES": 10,
         "API_TOKEN_HOURS": 8,
         #: Days a finished background job (a partnership report, a compilation of the statistics) is
         #: kept after it finished, for its page and its API poll; then the daily sweep deletes it.
@@ -318,6 +323,8 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("SESSION_MAX_HOURS", 1, 24 * 7),
         ("VICTIM_SESSION_IDLE_MINUTES", 1, 24 * 60),
         ("VICTIM_SESSION_MAX_HOURS", 1, 24),
+        ("VICTIM_SIGN_IN_LINK_MINUTES", 1, 24 * 60),
+        ("VICTIM_SIGN_IN_CODE_MINUTES", 1, 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),
         ("JOB_RETENTION_DAYS", 1, 366),
         ("IMPORT_MAX_MB", 1, 1024),

@@ -55,6 +55,17 @@ def test_the_victim_page_session_limits_default_to_20_minutes_and_2_hours_and_ar
     assert (settings["VICTIM_SESSION_IDLE_MINUTES"], settings["VICTIM_SESSION_MAX_HOURS"]) == (10, 24)
 
 
+def test_the_victim_page_sign_in_lifetimes_default_to_20_and_10_minutes_and_are_read(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    settings = create_app().config["CASEWORK"]
+    assert (settings["VICTIM_SIGN_IN_LINK_MINUTES"], settings["VICTIM_SIGN_IN_CODE_MINUTES"]) == (20, 10)
+    environment.setenv("CASEWORK_VICTIM_SIGN_IN_LINK_MINUTES", " 60 ")
+    environment.setenv("CASEWORK_VICTIM_SIGN_IN_CODE_MINUTES", "5")
+    settings = create_app().config["CASEWORK"]
+    assert (settings["VICTIM_SIGN_IN_LINK_MINUTES"], settings["VICTIM_SIGN_IN_CODE_MINUTES"]) == (60, 5)
+
+
 def test_a_bare_postgresql_url_uses_psycopg_3(environment: pytest.MonkeyPatch) -> None:
     environment.setenv("CASEWORK_DATABASE_URL", "postgres://casework:secret@127.0.0.1:1/casework")
     app = create_app()
@@ -136,6 +147,24 @@ def test_a_migration_url_for_another_database_is_refused(
         ),
         ("VICTIM_SESSION_MAX_HOURS", "25", "CASEWORK_VICTIM_SESSION_MAX_HOURS must be between 1 and 24, not 25"),
         ("VICTIM_SESSION_MAX_HOURS", "two", "CASEWORK_VICTIM_SESSION_MAX_HOURS must be a whole number, not 'two'"),
+        ("VICTIM_SIGN_IN_LINK_MINUTES", "0", "CASEWORK_VICTIM_SIGN_IN_LINK_MINUTES must be between 1 and 1440, not 0"),
+        (
+            "VICTIM_SIGN_IN_LINK_MINUTES",
+            "1441",
+            "CASEWORK_VICTIM_SIGN_IN_LINK_MINUTES must be between 1 and 1440, not 1441",
+        ),
+        (
+            "VICTIM_SIGN_IN_LINK_MINUTES",
+            "twenty",
+            "CASEWORK_VICTIM_SIGN_IN_LINK_MINUTES must be a whole number, not 'twenty'",
+        ),
+        ("VICTIM_SIGN_IN_CODE_MINUTES", "0", "CASEWORK_VICTIM_SIGN_IN_CODE_MINUTES must be between 1 and 60, not 0"),
+        ("VICTIM_SIGN_IN_CODE_MINUTES", "61", "CASEWORK_VICTIM_SIGN_IN_CODE_MINUTES must be between 1 and 60, not 61"),
+        (
+            "VICTIM_SIGN_IN_CODE_MINUTES",
+            "10m",
+            "CASEWORK_VICTIM_SIGN_IN_CODE_MINUTES must be a whole number, not '10m'",
+        ),
         ("SMTP_USE_TLS", "maybe", "CASEWORK_SMTP_USE_TLS must be true or false, not 'maybe'"),
         ("SECRET_KEY", "", "CASEWORK_SECRET_KEY is not set"),
         ("SECRET_KEY", "short", "CASEWORK_SECRET_KEY must be at least 32 characters long in production"),

@@ -52,7 +52,7 @@ def actions_section(case: Any, user: Any) -> dict[str, Any]:
     }
 
 
-def actions_timeline(case: Any) -> list[TimelineEntry]:
+def actions_timeline(case: Any, viewer: Any = None) -> list[TimelineEntry]:
     entries = []
     for action in case_actions(case.id):
         entries.append(

@@ -291,7 +291,7 @@ def dump_note(note: Any) -> dict[str, Any]:
 
 
 def dump_timeline_entry(entry: Any) -> dict[str, Any]:
-    return {
+    body = {
         "when": _iso(entry.when),
         "kind": entry.kind,
         "title": entry.title,
@@ -299,6 +299,10 @@ def dump_timeline_entry(entry: Any) -> dict[str, Any]:
         "actor_name": entry.actor_name,
         "link": entry.link,
     }
+    if getattr(entry, "withheld", False):
+        # Added later, so optional: only on an entry withheld from the reader.
+        body["withheld"] = True
+    return body
 
 
 # --- answers (described for the OpenAPI document; the dump_* functions above build them) --------------
@@ -417,6 +421,8 @@ class _TimelineEntry(Answer):
     detail = nullable(fields.String())
     actor_name = nullable(fields.String())
     link = nullable(fields.String())
+    #: Added later, optional: true on an entry whose record is withheld from the reader (detail and link null).
+    withheld = fields.Boolean()
 
 
 class _Party(Answer):

@@ -40,6 +40,9 @@ class TimelineEntry:
     detail: str | None = None
     actor_name: str | None = None
     link: str | None = None
+    #: What it is about is withheld from the reader (a served notice naming a person they may not see):
+    #: no detail, no link.
+    withheld: bool = False
 
 
 def api_sections() -> dict[str, Callable[[Any, Any], Any]]:
@@ -57,7 +60,7 @@ def person_page_sections() -> list[PageSection]:
     return registry().person_page_sections
 
 
-def timeline_sources() -> list[Callable[[Any], list[TimelineEntry]]]:
+def timeline_sources() -> list[Callable[[Any, Any], list[TimelineEntry]]]:
     return registry().case_timeline_sources
 
 

@@ -111,7 +111,7 @@ class Registry:
     #: user may see it (and a count with the holding agency for what they may not).
     person_page_sections: list[PageSection] = field(default_factory=list)
     #: functions(case) -> [casework.cases.sections.TimelineEntry].
-    case_timeline_sources: list[Callable[[Any], list[Any]]] = field(default_factory=list)
+    case_timeline_sources: list[Callable[[Any, Any], list[Any]]] = field(default_factory=list)
     #: functions(the search) -> a SELECT of (case id, rank) for case search, visible or not (the search
     #: keeps the visible ones; ``casework.cases.queries.case_page``).
     case_search_sources: list[Callable[[Any], Any]] = field(default_factory=list)
@@ -249,7 +249,9 @@ class DomainRegistration:
         self.registry.person_page_sections.append(PageSection(order, template, fn, self.name))
         self.registry.person_page_sections.sort(key=lambda s: s.order)
 
-    def case_timeline(self, fn: Callable[[Any], list[Any]]) -> None:
+    def case_timeline(self, fn: Callable[[Any, Any], list[Any]]) -> None:
+        """Entries of the case's timeline: ``fn(case, viewer)`` -> ``TimelineEntry`` list, ``viewer`` the user
+        reading it (None: anyone, so nothing withheld from some readers may show)."""
         self.registry.case_timeline_sources.append(fn)
 
     def case_search(self, fn: Callable[[Any], Any]) -> None:

@@ -203,23 +203,33 @@ def anonymise_case_documents(case_id: int, report: Any) -> None:
 
 def export_section(access: Any) -> list[dict[str, Any]]:
     """The documents on the cases a subject access export shows (descriptions redacted for third
-    parties); the files themselves are handed over as they are, apart from the export."""
+    parties); the files themselves are handed over as they are, apart from the export. A document
+    withheld from the exporter (``policies.withheld_clause``: a served notice naming a person they may
+    not see) is listed without its description, marked ``withheld``, unless the data protection officer
+    releases the export in full; decided in the statement that reads them."""
+    from casework.documents.policies import withheld_clause
+
     if not access.shown_case_ids:
         return []
-    rows = db.session.scalars(
-        sa.select(Document)
+    withheld = sa.false() if access.full else withheld_clause(access.actor)
+    rows = db.session.execute(
+        sa.select(Document, withheld.label("withheld"))
         .where(Document.case_id.in_(access.shown_case_ids))
         .options(sa.orm.joinedload(Document.case))
         .order_by(Document.case_id, Document.id)
     )
-    return [
-        {
+    section = []
+    for d, is_withheld in rows:
+        entry = {
             "case": d.case.reference,
             "kind": d.kind.value,
             "filename": d.filename,
-            "description": access.redact(d.description),
+            "description": None if is_withheld else access.redact(d.description),
             "added_at": d.created_at.isoformat() if d.created_at else None,
             "removed": d.removed_at is not None,
         }
-        for d in rows
-    ]
+        if is_withheld:
+            # Added later, so optional: only on a document withheld from the exporter.
+            entry["withheld"] = True
+        section.append(entry)
+    return section

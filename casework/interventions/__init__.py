@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
     from casework.interventions import case_sections, demo, limits, receivers, services, spreadsheets
+    from casework.interventions.cli import interventions
     from casework.interventions.views import admin, api, staff
 
     domain = register_domain(app, "interventions")
@@ -43,3 +44,4 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
     domain.person_page_section(30, "interventions/_person_section.html", services.person_section)
+    app.cli.add_command(interventions)

@@ -48,7 +48,7 @@ def interventions_section(case: Any, user: Any) -> dict[str, Any]:
     }
 
 
-def interventions_timeline(case: Any) -> list[TimelineEntry]:
+def interventions_timeline(case: Any, viewer: Any = None) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for intervention in _interventions(case.id):
         about = f" to {intervention.shown_subject_name}" if intervention.shown_subject_name else ""

@@ -37,6 +37,7 @@ from casework.core.safe_templates import (
 from casework.core.templating import format_date, format_datetime
 from casework.core.time import london_day, now, today
 from casework.documents import layout
+from casework.documents import policies as document_policies
 from casework.documents import services as documents
 from casework.documents.models import Document, DocumentKind
 from casework.extensions import db
@@ -590,14 +591,16 @@ def serve(actor: Any, intervention: Intervention, service: Service) -> Document:
     return document
 
 
-def served_notice(intervention: Intervention) -> Document | None:
-    """The served notice kept on the case (the latest, not removed)."""
+def served_notice(intervention: Intervention, viewer: Any) -> Document | None:
+    """The served notice kept on the case (the latest, not removed), unless it is withheld from ``viewer``
+    (``casework.documents.policies.withheld_clause``: it names a person they may not see)."""
     return db.session.scalar(
         sa.select(Document)
         .where(
             Document.intervention_id == intervention.id,
             Document.kind == DocumentKind.notice,
             Document.removed_at.is_(None),
+            sa.not_(document_policies.withheld_clause(viewer)),
         )
         .order_by(Document.id.desc())
         .limit(1)

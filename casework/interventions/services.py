@@ -286,6 +286,41 @@ def _shown_subject(intervention: Intervention) -> Person | None:
     return None if intervention.subject_withheld else intervention.subject
 
 
+def _deadline_title(what: str, intervention: Intervention, case: Case, person: Person | None) -> str:
+    """A deadline's title: "Compliance period ends: Community Protection Warning for <the subject as the
+    case's readers are shown it, if any> (BOL-2026-0006)"."""
+    about = f" for {person.name}" if person else ""
+    return f"{what}: {intervention.label}{about} ({case.reference})"
+
+
+def withhold_subjects_in_titles() -> int:
+    """Deadline titles written before subjects had to be parties name a subject now withheld from the
+    case's readers (``Intervention.subject_withheld``): every list, page, export and email quoting the
+    title would name them. Write those titles again without the name, as they are written now, and
+    the emails quoting one that are still to be sent with them (``flask --app casework interventions
+    withhold-subjects``, run once after upgrading; running it again changes nothing). Returns how many
+    deadlines changed."""
+    from casework.reminders.services import retitle
+
+    withheld = db.session.scalars(
+        sa.select(Intervention)
+        .where(Intervention.subject_person_id.is_not(None), sa.not_(Intervention.subject_is_party))
+        .options(sa.orm.joinedload(Intervention.case))
+        .order_by(Intervention.id)
+    ).all()
+    changed = 0
+    for intervention in withheld:
+
+        def title_of(row: Deadline, intervention: Intervention = intervention) -> str | None:
+            # "<what>: <label> for <the name, as it was then> (<reference>)": the name is between the
+            # label and the reference, whatever the person is called now.
+            what, named, _rest = row.title.partition(f": {intervention.label} for ")
+            return _deadline_title(what, intervention, intervention.case, None) if named else None
+
+        changed += retitle(SUBJECT_TYPE, [intervention.id], title_of)
+    return changed
+
+
 def _set_deadlines(
     intervention: Intervention,
     case: Case,
@@ -298,7 +333,6 @@ def _set_deadlines(
     moved stays closed: recomputing the dates after an extension does not reopen a review that was done.
     ``reopen``: the caller chose these dates to be due again (a reopened case's cancelled dates).
     ``person``: the subject as the case's readers are shown it (``_shown_subject``), named in the titles."""
-    about = f" for {person.name}" if person else ""
     existing = {
         row.kind: row
         for row in db.session.scalars(
@@ -321,7 +355,7 @@ def _set_deadlines(
             subject_type=SUBJECT_TYPE,
             subject_id=intervention.id,
             kind=kind,
-            title=f"{key_date.title}: {intervention.label}{about} ({case.reference})",
+            title=_deadline_title(key_date.title, intervention, case, person),
             due=key_date.due,
             owner_id=intervention.issuing_officer_id,
             case_id=case.id,

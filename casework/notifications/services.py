@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 
 from casework.core.tasks_outbox import enqueue
@@ -82,6 +83,30 @@ def queue_text(*, to: str, text: str, key: str, related: tuple[str, int] | None 
         return existing
     enqueue("notifications.send_email", row.id)
     return row
+
+
+def reword_unsent(old: str, new: str) -> int:
+    """Put ``new`` in place of ``old`` in the subject and bodies of the messages not sent yet (the HTML
+    body quotes it escaped): words a message was written with that must no longer go out. What was sent
+    is left as it went. Returns how many messages changed."""
+    html_old, html_new = str(escape(old)), str(escape(new))
+    rows = db.session.scalars(
+        sa.select(OutboxEmail).where(
+            OutboxEmail.sent_at.is_(None),
+            sa.or_(
+                OutboxEmail.subject.contains(old, autoescape=True),
+                OutboxEmail.body_text.contains(old, autoescape=True),
+                OutboxEmail.body_html.contains(html_old, autoescape=True),
+            ),
+        )
+    ).all()
+    for row in rows:
+        row.subject = " ".join(row.subject.replace(old, new).split())[:300]
+        row.body_text = row.body_text.replace(old, new)
+        if row.body_html is not None:
+            row.body_html = row.body_html.replace(html_old, html_new)
+    db.session.flush()
+    return len(rows)
 
 
 # --- retention ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ half-way leaves the rows it did not commit unclaimed for the next sweep.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from casework.core.db import rows_changed, shared_alias
 from casework.core.permissions import Role
 from casework.core.time import LONDON, london_day, now
 from casework.extensions import db
-from casework.notifications.services import queue_email
+from casework.notifications.services import queue_email, reword_unsent
 from casework.reminders.models import Deadline, DeadlineStatus
 from casework.reminders.settings import LEAD_WORKING_DAYS
 from casework.reminders.titles import DeadlineTitles
@@ -481,6 +481,31 @@ def deadline_states(subject_type: str, subject_id: int) -> dict[str, DeadlineSta
         )
     )
     return dict(rows.tuples().all())
+
+
+def retitle(subject_type: str, subject_ids: Iterable[int], title_of: Callable[[Deadline], str | None]) -> int:
+    """Give some records' deadlines, whatever their status, the titles ``title_of`` returns (None keeps a
+    title), and the emails quoting an old title that are still to be sent (a reminder, an escalation, a
+    digest) the new one: for words a title must no longer say that were written into it when it was
+    set. Returns how many deadlines changed."""
+    ids = sorted(set(subject_ids))
+    if not ids:
+        return 0
+    rows = db.session.scalars(
+        sa.select(Deadline)
+        .where(Deadline.subject_type == subject_type, Deadline.subject_id.in_(ids))
+        .order_by(Deadline.id)
+    ).all()
+    changed = 0
+    for row in rows:
+        title = title_of(row)
+        if title is None or title == row.title:
+            continue
+        reword_unsent(row.title, title)
+        row.title = title
+        changed += 1
+    db.session.flush()
+    return changed
 
 
 def anonymise_deadlines(

@@ -50,7 +50,7 @@ def risk_section(case: Any, user: Any) -> dict[str, Any]:
     }
 
 
-def risk_timeline(case: Any) -> list[TimelineEntry]:
+def risk_timeline(case: Any, viewer: Any = None) -> list[TimelineEntry]:
     return [
         TimelineEntry(
             when=a.assessed_on,

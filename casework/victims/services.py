@@ -67,9 +67,6 @@ from casework.victims.models import ContactBy, DiaryEntry, DiaryStatus, SignInKi
 
 #: The parts a person plays on a case that make it theirs to follow.
 VICTIM_ROLES = (PartyRole.victim, PartyRole.complainant)
-#: How long an emailed link and a texted code work, once each.
-LINK_LIFETIME = timedelta(minutes=20)
-CODE_LIFETIME = timedelta(minutes=10)
 #: Links or codes sent to one victim in an hour: more asks send nothing more (and say nothing different).
 SENDS_PER_HOUR = 3
 #: Wrong codes before a code is spent.
@@ -422,6 +419,21 @@ def _issue(access: VictimAccess, kind: SignInKind, secret: str, lifetime: timede
     return sign_in
 
 
+def link_minutes() -> int:
+    """How long an emailed sign-in link works, once: ``CASEWORK_VICTIM_SIGN_IN_LINK_MINUTES`` (20)."""
+    return int(current_app.config["CASEWORK"]["VICTIM_SIGN_IN_LINK_MINUTES"])
+
+
+def code_minutes() -> int:
+    """How long a texted sign-in code works, once: ``CASEWORK_VICTIM_SIGN_IN_CODE_MINUTES`` (10)."""
+    return int(current_app.config["CASEWORK"]["VICTIM_SIGN_IN_CODE_MINUTES"])
+
+
+def minutes_phrase(minutes: int) -> str:
+    """ "20 minutes", "1 minute": how long a link or code works, in the messages and on the pages."""
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
 def send_link(email: str) -> None:
     """Email a sign-in link when ``email`` is a live victim page's address. Says nothing either way:
     the caller shows the same page whatever happened."""
@@ -434,12 +446,13 @@ def send_link(email: str) -> None:
     if access is None or _sent_recently(access) >= SENDS_PER_HOUR:
         return
     token = secrets.token_urlsafe(32)
-    sign_in = _issue(access, SignInKind.link, token, LINK_LIFETIME)
+    minutes = link_minutes()
+    sign_in = _issue(access, SignInKind.link, token, timedelta(minutes=minutes))
     link = external_url("public.victims.use_link", token=token)
     queue_email(
         to=address,
         subject="Your link to sign in",
-        text=render_template("victims/link_email.txt", link=link, minutes=int(LINK_LIFETIME.total_seconds() // 60)),
+        text=render_template("victims/link_email.txt", link=link, lasts=minutes_phrase(minutes)),
         key=f"victim-link:{sign_in.id}",
         related=("victim_accesses", access.id),
     )
@@ -456,11 +469,12 @@ def send_code(mobile: str) -> None:
     if access is None or _sent_recently(access) >= SENDS_PER_HOUR:
         return
     code = f"{secrets.randbelow(1_000_000):06d}"
-    sign_in = _issue(access, SignInKind.code, f"{access.id}:{code}", CODE_LIFETIME)
+    minutes = code_minutes()
+    sign_in = _issue(access, SignInKind.code, f"{access.id}:{code}", timedelta(minutes=minutes))
     queue_text(
         to=number,
         text=f"Your code to sign in to follow your case is {code}. It works once, for "
-        f"{int(CODE_LIFETIME.total_seconds() // 60)} minutes. Do not share it.",
+        f"{minutes_phrase(minutes)}. Do not share it.",
         key=f"victim-code:{sign_in.id}",
         related=("victim_accesses", access.id),
     )
@@ -503,7 +517,7 @@ def use_code(reference: str, code: str) -> VictimAccess | None:
     number's ``mobile_reference``. A wrong code counts against every code waiting for that number."""
     if not isinstance(reference, str) or not reference:
         return None
-    # The codes waiting for any number (a few: each lives ten minutes, three an hour at most per
+    # The codes waiting for any number (a few: each lives at most an hour, three an hour at most per
     # victim), kept for those whose number has this reference.
     waiting = [
         sign_in

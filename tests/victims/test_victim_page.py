@@ -168,6 +168,60 @@ def test_a_link_expires(app, access):
     assert answer.status_code == 410
 
 
+@pytest.mark.parametrize(
+    ("setting", "after", "status"),
+    # A shorter lifetime refuses a link the default's 20 minutes would take; a longer one takes a
+    # link the default would refuse.
+    [(5, 4, 302), (5, 6, 410), (45, 40, 302), (45, 46, 410)],
+)
+def test_the_link_lifetime_is_a_setting(app, access, monkeypatch, setting, after, status):
+    monkeypatch.setitem(app.config["CASEWORK"], "VICTIM_SIGN_IN_LINK_MINUTES", setting)
+    client = app.test_client()
+    page = client.get("/my-case/sign-in")
+    sent = client.post("/my-case/sign-in", data={"email": EMAIL, "csrf_token": csrf_from(page.text)})
+    assert f"It works once, for {setting} minutes." in client.get(sent.headers["Location"]).text
+    [email] = [r for r in _outbox() if r.subject == "Your link to sign in"]
+    assert f"The link works once, for {setting} minutes." in email.body_text
+    path = _link_from_outbox()
+    with time_machine.travel(now() + timedelta(minutes=after)):
+        _, answer = _victim_client(app, path)
+    assert answer.status_code == status
+    if status == 410:
+        assert f"Each link works once, for {setting} minutes." in answer.text
+
+
+def _ask_for_code(app):
+    client = app.test_client()
+    page = client.get("/my-case/sign-in/text")
+    client.post("/my-case/sign-in/text", data={"mobile": MOBILE, "csrf_token": csrf_from(page.text)})
+    code = re.search(r"\b(\d{6})\b", _outbox("text")[-1].body_text).group(1)
+    return client, code
+
+
+@pytest.mark.parametrize(
+    ("setting", "after", "status"),
+    # As for links: shorter and longer than the default's 10 minutes.
+    [(3, 2, 302), (3, 4, 422), (30, 25, 302), (30, 31, 422)],
+)
+def test_the_code_lifetime_is_a_setting(app, access, monkeypatch, setting, after, status):
+    monkeypatch.setitem(app.config["CASEWORK"], "VICTIM_SIGN_IN_CODE_MINUTES", setting)
+    client, code = _ask_for_code(app)
+    assert f"It works once, for {setting} minutes. Do not share it." in _outbox("text")[-1].body_text
+    page = client.get("/my-case/sign-in/code")
+    assert f"It works once, for {setting} minutes." in page.text
+    with time_machine.travel(now() + timedelta(minutes=after)):
+        answer = client.post("/my-case/sign-in/code", data={"code": code, "csrf_token": csrf_from(page.text)})
+    assert answer.status_code == status
+    if status == 302:
+        assert answer.headers["Location"].endswith("/my-case/")
+
+
+def test_a_lifetime_of_one_minute_says_one_minute(app, access, monkeypatch):
+    monkeypatch.setitem(app.config["CASEWORK"], "VICTIM_SIGN_IN_CODE_MINUTES", 1)
+    _ask_for_code(app)
+    assert "It works once, for 1 minute. Do not share it." in _outbox("text")[-1].body_text
+
+
 def test_at_most_three_sign_in_messages_an_hour_and_the_page_says_nothing_different(app, access):
     for _ in range(5):
         client = app.test_client()

@@ -402,9 +402,11 @@ def _sort_key(when: date | datetime) -> tuple[date, datetime]:
     return when, datetime.min.replace(tzinfo=now().tzinfo)
 
 
-def timeline(case: Case, journal: CaseJournal | None = None) -> list[Any]:
+def timeline(case: Case, journal: CaseJournal | None = None, viewer: Any = None) -> list[Any]:
     """The case's history in date order: incidents and complaints, notes, status and sharing changes,
-    second-report tasks, and what other domains register as timeline sources."""
+    second-report tasks, and what other domains register as timeline sources, as ``viewer`` reads it
+    (a document withheld from them is an entry without its description or link; None: withheld from
+    anyone it may be withheld from)."""
     from casework.cases.sections import TimelineEntry, timeline_sources
 
     journal = journal if journal is not None else case_journal(case)
@@ -469,5 +471,5 @@ def timeline(case: Case, journal: CaseJournal | None = None) -> list[Any]:
                 )
             )
     for source in timeline_sources():
-        entries.extend(source(case))
+        entries.extend(source(case, viewer))
     return sorted(entries, key=lambda e: _sort_key(e.when))

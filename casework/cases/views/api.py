@@ -83,7 +83,7 @@ def dump_case(case: Any, user: Any) -> dict[str, Any]:
             "linked_cases": [{"id": c.id, "reference": c.reference} for c in journal.linked],
             "notes": [dump_note(n) for n in journal.notes],
             "case_review_explanations": [dump_explanation(t) for t in case.explanations],
-            "timeline": [dump_timeline_entry(e) for e in services.timeline(case, journal)],
+            "timeline": [dump_timeline_entry(e) for e in services.timeline(case, journal, user)],
         }
     )
     body.update(SECTION_DEFAULTS)

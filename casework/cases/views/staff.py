@@ -348,7 +348,7 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
         "parties": sorted(case.parties, key=lambda p: (p.role.value, p.person.name)),
         "linked": journal.linked,
         "explanations": case.explanations,
-        "timeline": services.timeline(case, journal),
+        "timeline": services.timeline(case, journal, user),
         "sections": sections,
         "contents": [
             *CONTENTS_BEFORE,

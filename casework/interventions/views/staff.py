@@ -181,7 +181,7 @@ def _show(
         breach=breach_nature(intervention.kind.value),
         notice_kind=notices.notice_kind(intervention),
         service_phrases=SERVICE_METHOD_PHRASES,
-        served_notice=notices.served_notice(intervention) if intervention.served_at else None,
+        served_notice=notices.served_notice(intervention, current_user) if intervention.served_at else None,
     ), status
 
 
@@ -422,7 +422,7 @@ def notice(intervention_id: int):
     kind = notices.notice_kind(intervention)
     if kind is None:
         abort(404)
-    served = notices.served_notice(intervention) if intervention.served_at else None
+    served = notices.served_notice(intervention, current_user) if intervention.served_at else None
     form = NoticeForm(data=_notice_defaults(intervention) if request.method == "GET" else None)
     preview = None
     template_failed = False

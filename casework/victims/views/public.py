@@ -118,7 +118,7 @@ def sign_in():
 @bp.get("/sign-in/check-your-email")
 @public_endpoint
 def check_email():
-    return _page("victims/check_email.html", "Check your email")
+    return _page("victims/check_email.html", "Check your email", lasts=services.minutes_phrase(services.link_minutes()))
 
 
 @bp.route("/sign-in/link/<token>", methods=["GET", "POST"])
@@ -134,7 +134,12 @@ def use_link(token: str):
             _sign_in_as(access)
             return redirect(url_for(".home"))
         db.session.rollback()
-        return _page("victims/link_spent.html", "That link has expired or was used already", 410)
+        return _page(
+            "victims/link_spent.html",
+            "That link has expired or was used already",
+            410,
+            lasts=services.minutes_phrase(services.link_minutes()),
+        )
     return _page("victims/use_link.html", "Sign in to follow your case", form=form)
 
 
@@ -166,7 +171,13 @@ def enter_code():
             _sign_in_as(access)
             return redirect(url_for(".home"))
         form.code.errors = ["The code is not right, or it has expired. Check the text message, or ask for a new code."]
-    return _page("victims/enter_code.html", "Enter the code we sent you", 422 if form.errors else 200, form=form)
+    return _page(
+        "victims/enter_code.html",
+        "Enter the code we sent you",
+        422 if form.errors else 200,
+        form=form,
+        lasts=services.minutes_phrase(services.code_minutes()),
+    )
 
 
 @bp.post("/sign-out")
