@@ -80,3 +80,32 @@ def test_anonymised_case_takes_no_link_to_a_living_person(world, page_client):  
     db.session.expire_all()
     linked = db.session.scalar(sa.select(sa.func.count()).select_from(CaseParty).where(CaseParty.case_id == case.id))
     assert linked == 0
+
+
+@pytest.mark.xfail(strict=True, reason="probe22 #2: a live case can be linked to an anonymised Case Review application")
+def test_anonymised_application_takes_no_link_to_a_live_case(world, api_client):  # noqa: F811
+    from casework.community_triggers.models import ApplicationStatus, TriggerApplication
+
+    api = api_client(world.coordinator)
+    made = api.post(
+        "/api/v1/triggers",
+        json={
+            "area_code": world.area.code,
+            "received_on": "2019-03-01",
+            "channel": "phone",
+            "applicant": {"name": "Vera Victim"},
+            "applicant_role": "victim",
+            "description": "Noise every night",
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    application = db.session.get(TriggerApplication, made.get_json()["id"])
+    # As the retention run leaves an application that was decided "not met" years ago.
+    application.status = ApplicationStatus.threshold_not_met
+    application.anonymised_at = now()
+    application.description = "[removed]"
+    db.session.commit()
+    answer = api.post(f"/api/v1/triggers/{application.id}/cases", json={"case_ids": [world.case.id]})
+    db.session.expire_all()
+    assert answer.status_code == 422, answer.status_code
+    assert db.session.get(TriggerApplication, application.id).cases == []
