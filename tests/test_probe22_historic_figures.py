@@ -6,12 +6,11 @@ manager of an agency covering the area; admins manage configuration, not casewor
 ``statistics.services.enter_historic`` (``POST /api/v1/statistics/historic``, ``/admin/statistics/historic``)
 checks only that the period is whole and has ended: for a year whose applications are in the service
 and whose figures a manager published, the administrator's numbers become a new published version,
-the one the public pages show.
+the one the public pages show. Fixed: ``enter_historic`` refuses such a period (422), nothing is written.
 """
 
 from __future__ import annotations
 
-import pytest
 import time_machine
 
 from tests.interventions.world import world  # noqa: F401
@@ -19,7 +18,6 @@ from tests.interventions.world import world  # noqa: F401
 PERIOD = {"area_code": "BOL", "period_start": "2025-04-01", "period_end": "2026-03-31"}
 
 
-@pytest.mark.xfail(strict=True, reason="probe22 #6: an admin publishes 'historic' figures for a year the service holds")
 def test_admin_cannot_publish_figures_for_a_year_the_service_holds(world, api_client, client):  # noqa: F811
     with time_machine.travel("2026-11-23T12:00:00+00:00", tick=False):
         made = api_client(world.coordinator).post(
@@ -51,3 +49,8 @@ def test_admin_cannot_publish_figures_for_a_year_the_service_holds(world, api_cl
         )
         public = client.get("/statistics/BOL.json").get_data(as_text=True)
     assert answer.status_code in (403, 422), (answer.status_code, public[:400])
+    # Nothing written: the public still sees the manager's version, compiled from the records.
+    latest = [
+        item for item in client.get("/statistics/BOL.json").get_json()["items"] if item["period_start"] == "2025-04-01"
+    ]
+    assert [(item["version"], item["entered_by_hand"], item["applications"]) for item in latest] == [(1, False, 1)]
