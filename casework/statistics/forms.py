@@ -8,6 +8,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from casework.core.forms import FlaskForm
+from casework.statistics.queries import MAX_FIGURE_ENTERED
 
 #: The Act's Case Review duties began in October 2014: 2014/15 is the first financial year.
 FIRST_YEAR = 2014
@@ -69,7 +70,11 @@ def _whole(label: str) -> IntegerField:
         label,
         validators=[
             InputRequired(f"Enter the number of {label.lower()}, or 0"),
-            NumberRange(min=0, message=f"{label} must be 0 or more"),
+            NumberRange(
+                min=0,
+                max=MAX_FIGURE_ENTERED,
+                message=f"{label} must be a whole number from 0 to {MAX_FIGURE_ENTERED:,}",
+            ),
         ],
     )
 

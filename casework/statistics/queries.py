@@ -82,6 +82,10 @@ MEDIAN_KEYS = ("median_working_days_to_decision", "median_working_days_to_outcom
 EXTRA_KEYS = (*EXTRA_COUNT_KEYS, *MEDIAN_KEYS)
 #: Every key of a figures dict, in the order pages, CSV and JSON show them.
 FIGURE_KEYS = (*STATUTORY_KEYS, *EXTRA_KEYS)
+#: The largest figure an administrator may enter by hand (historic figures): far above any area's Case
+#: Reviews in a year (a few dozen at most), so a larger number is a slip, never published as it is.
+MAX_FIGURE_ENTERED = 10_000
+FIGURE_RANGE_MESSAGE = f"Enter a whole number from 0 to {MAX_FIGURE_ENTERED:,}."
 
 LABELS = {
     "applications": "Applications received",

@@ -9,7 +9,13 @@ from marshmallow import fields, validate
 from casework.core.fields import PlannedDate
 from casework.core.openapi import Answer, list_answer, nullable
 from casework.core.webargs import BaseSchema
-from casework.statistics.queries import EXTRA_KEYS, FIGURE_KEYS, STATUTORY_KEYS
+from casework.statistics.queries import (
+    EXTRA_KEYS,
+    FIGURE_KEYS,
+    FIGURE_RANGE_MESSAGE,
+    MAX_FIGURE_ENTERED,
+    STATUTORY_KEYS,
+)
 
 AREA_CODE = fields.String(required=True, validate=validate.Length(min=1, max=10))
 
@@ -39,11 +45,20 @@ class WithdrawArgs(BaseSchema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
+def _figure() -> fields.Integer:
+    """A figure entered by hand: 0 to ``MAX_FIGURE_ENTERED`` (the service checks it again)."""
+    return fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_FIGURE_ENTERED, error=FIGURE_RANGE_MESSAGE),
+    )
+
+
 class HistoricArgs(PeriodArgs):
-    applications = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    threshold_not_met = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    reviews_carried_out = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    reviews_with_recommendations = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    applications = _figure()
+    threshold_not_met = _figure()
+    reviews_carried_out = _figure()
+    reviews_with_recommendations = _figure()
     #: Where the figures come from: the paper or page that published them.
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 

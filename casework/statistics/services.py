@@ -7,6 +7,8 @@
   has ended, and a second or later version (a correction) needs a note saying why.
 - ``enter_historic``: an administrator types in the figures of a year before the service was used,
   from the paper that published them; they are stored as a published version marked as entered by hand.
+  A period the service holds Case Review records for, or whose figures a manager published from the
+  records, is refused: its figures are counted and approved, never typed over.
 
 Published versions are never changed (the ORM and the database refuse it); services never commit.
 """
@@ -37,7 +39,15 @@ from casework.statistics.models import (
     StatisticsSnapshot,
     StatisticsWithdrawal,
 )
-from casework.statistics.queries import EXTRA_KEYS, STATUTORY_KEYS, compute_area_figures, compute_figures
+from casework.statistics.queries import (
+    EXTRA_COUNT_KEYS,
+    EXTRA_KEYS,
+    FIGURE_RANGE_MESSAGE,
+    MAX_FIGURE_ENTERED,
+    STATUTORY_KEYS,
+    compute_area_figures,
+    compute_figures,
+)
 
 SNAPSHOT_FIELDS = (
     "area_id",
@@ -393,8 +403,8 @@ def validate_statutory_figures(figures: dict[str, Any]) -> dict[str, int]:
     clean: dict[str, int] = {}
     for key in STATUTORY_KEYS:
         value = figures.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            errors[key] = ["Enter a whole number, 0 or more."]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FIGURE_ENTERED:
+            errors[key] = [FIGURE_RANGE_MESSAGE]
         else:
             clean[key] = value
     if not errors and clean["reviews_with_recommendations"] > clean["reviews_carried_out"]:
@@ -406,10 +416,66 @@ def validate_statutory_figures(figures: dict[str, Any]) -> dict[str, int]:
     return clean
 
 
+def holds_records(area: Area, period_start: date, period_end: date) -> bool:
+    """Whether the service holds Case Review records of the area for the period, as the figures count
+    them: an application received, screened out or withdrawn in it, a threshold decision, review
+    meeting, appeal or PCC review dated in it, or an application still open at its end (imported
+    historic applications included: their years' figures are counted from them)."""
+    figures = compute_area_figures(area.id, period_start, period_end)
+    return any(figures.get(key) for key in (*STATUTORY_KEYS, *EXTRA_COUNT_KEYS))
+
+
+def _compiled_publication(area: Area, period_start: date, period_end: date) -> StatisticsSnapshot | None:
+    """The latest version of the period a manager published from the records, unless withdrawn (a
+    version published by mistake, for the wrong period say, is no approval of that period's figures)."""
+    return db.session.scalar(
+        sa.select(StatisticsSnapshot)
+        .where(
+            StatisticsSnapshot.area_id == area.id,
+            StatisticsSnapshot.period_start == period_start,
+            StatisticsSnapshot.period_end == period_end,
+            StatisticsSnapshot.status == SnapshotStatus.published,
+            StatisticsSnapshot.source == SnapshotSource.compiled,
+            ~sa.select(StatisticsWithdrawal.id)
+            .where(StatisticsWithdrawal.snapshot_id == StatisticsSnapshot.id)
+            .exists(),
+        )
+        .order_by(StatisticsSnapshot.version.desc())
+        .limit(1)
+    )
+
+
+def require_before_the_service(area: Area, period_start: date, period_end: date) -> None:
+    """Figures are entered by hand only for a period before the service was used for the area
+    (docs/rules.md): none of its Case Review records falls in the period, and no manager published its
+    figures from the records. Otherwise the figures are counted and published by a manager (SPEC
+    section 9: publishing needs a manager; a correction is the manager's new version, with a note)."""
+    name = period_name(period_start, period_end)
+    published = _compiled_publication(area, period_start, period_end)
+    if published is not None:
+        raise RuleViolation(
+            f"A manager published the figures of {area.name} for {name} from the service's records "
+            f"(version {published.version}). Figures are entered by hand only for years before the service "
+            "was used: a correction of these figures is a manager's to publish, with a note.",
+            field="period_start",
+        )
+    if holds_records(area, period_start, period_end):
+        raise RuleViolation(
+            f"The service holds Case Review records of {area.name} for {name}: its figures are counted from "
+            "them and published by a manager of the area. Figures are entered by hand only for years "
+            "before the service was used.",
+            field="period_start",
+        )
+
+
 def enter_historic(
     actor: Any, area: Area, period_start: date, period_end: date, figures: dict[str, Any], note: str | None
 ) -> StatisticsSnapshot:
-    """Store figures published before the service was used, as a published version entered by hand."""
+    """Store figures published before the service was used, as a published version entered by hand.
+
+    Refused for a period the service holds records for, or whose figures a manager published from the
+    records (``require_before_the_service``); a second entry of a year entered by hand is a correction
+    (the next version)."""
     if actor is not None and not actor.can(Permission.ADMINISTER):
         raise Forbidden("Only an administrator can enter historic figures.")
     validate_period(period_start, period_end)
@@ -419,7 +485,9 @@ def enter_historic(
         raise InvalidInput({"note": ["Say where the figures come from (the paper or page that published them)."]})
     require_whole_reporting_period(area, period_start, period_end)
     _require_ended(period_end)
+    # Under the area's lock: a manager publishing the period at the same moment waits, and is seen.
     _lock_area(area)
+    require_before_the_service(area, period_start, period_end)
     version = _next_version(area, period_start, period_end)
     moment = now()
     snapshot = StatisticsSnapshot(

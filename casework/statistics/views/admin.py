@@ -18,7 +18,7 @@ from casework.extensions import db
 from casework.statistics import services
 from casework.statistics.forms import HistoricForm, financial_year_choices
 from casework.statistics.models import StatisticsSnapshot
-from casework.statistics.queries import STATUTORY_KEYS, figures_entered_by_hand
+from casework.statistics.queries import MAX_FIGURE_ENTERED, STATUTORY_KEYS, figures_entered_by_hand
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 
@@ -33,7 +33,7 @@ def historic():
     areas = all_areas()
     form = HistoricForm()
     form.area.choices = [("", "Choose an area")] + [(a.code, a.name) for a in areas]
-    # Only years that have ended can be entered.
+    # Only years that have ended can be entered (and the service refuses those it holds records for).
     form.year.choices = [
         ("", "Choose a year"),
         *financial_year_choices(services.last_ended_financial_year(today())[0].year),
@@ -53,8 +53,14 @@ def historic():
             )
         except InvalidInput as error:
             db.session.rollback()
-            # A rule about the figures as a whole goes on the note, where the admin explains them.
-            show_service_errors(form, error, {RULE: "note"})
+            # A rule about the period (not whole, not ended, held by the service) goes on the year; one
+            # about the figures as a whole on the note, where the admin explains them.
+            names_period = bool({"period_start", "period_end"} & set(error.errors))
+            show_service_errors(
+                form,
+                error,
+                {"period_start": "year", "period_end": "year", RULE: None if names_period else "note"},
+            )
         else:
             commit()
             flash(
@@ -70,5 +76,6 @@ def historic():
         title="Figures from before the service",
         form=form,
         entered=_entered(),
+        max_figure=MAX_FIGURE_ENTERED,
         period_name=services.period_name,
     ), status

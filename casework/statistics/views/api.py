@@ -161,6 +161,8 @@ def changed():
 @requires(Permission.ADMINISTER)
 @use_args(HistoricArgs)
 def enter_historic(args: dict[str, Any]):
+    """Figures of a year before the service was used, entered by hand: ``422`` for a period the service
+    holds the area's records for, or whose figures a manager published from them."""
     area = get_area(args["area_code"])
     snapshot = services.enter_historic(
         current_user,
