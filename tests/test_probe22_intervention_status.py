@@ -1,15 +1,14 @@
-"""probe22: an intervention's status can be moved back from a finished status (withdrawn, complied,
-expired) to a live one, and its statutory deadline stays cancelled: a live warning or order with no
-reminder of the day it falls due.
+"""probe22 #3: an intervention's status could be moved back from a finished status (withdrawn,
+complied, expired) to a live one, and its statutory deadline stayed cancelled: a live warning or order
+with no reminder of the day it falls due.
 
-``interventions.services.update_status`` closes the intervention's deadlines when the new status is
-finished (cancelled for ``withdrawn``), and sets any status from any other: there is no order of
-statuses, and nothing opens the deadlines again when the intervention is live once more.
+``interventions.services.update_status`` now refuses the moves ``status_refusal`` names, and a
+finished intervention made live again (a mistaken withdrawal undone) has its dates still to come due
+again (tests/interventions/test_status_order.py).
 """
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 import time_machine
 
@@ -18,7 +17,6 @@ from casework.reminders.models import Deadline, DeadlineStatus
 from tests.interventions.world import world  # noqa: F401
 
 
-@pytest.mark.xfail(strict=True, reason="probe22 #3: withdrawn -> issued leaves the statutory deadline cancelled")
 def test_a_withdrawn_warning_made_live_again_keeps_its_deadline(world, api_client):  # noqa: F811
     with time_machine.travel("2026-11-23T12:00:00+00:00", tick=False):
         api = api_client(world.officer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -222,6 +223,10 @@ class StatusForm(FlaskForm):
     )
     notes = TextAreaField("Notes (optional)", validators=[Length(max=10_000)])
     version = StringField(validators=[Optional()])
+
+    def offer(self, statuses: Iterable[InterventionStatus]) -> None:
+        """Offer only the statuses the intervention may be given (``services.status_choices``)."""
+        self.status.choices = [SelectChoice(s.value, s.value.capitalize()) for s in statuses]
 
 
 class ExtendForm(FlaskForm):

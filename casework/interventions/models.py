@@ -140,8 +140,16 @@ class NoticeKind(enum.StrEnum):
     closure_notice = "closure_notice"
 
 
-#: Statuses after which nothing more is due.
+#: Statuses after which nothing more is due. Final: a finished intervention is not marked another
+#: finished status, and is made live again only to correct a mistake (``services.status_refusal``).
 FINISHED_STATUSES = {InterventionStatus.complied, InterventionStatus.expired, InterventionStatus.withdrawn}
+#: Statuses of an intervention in force: its dates still to come are due.
+LIVE_STATUSES = {
+    InterventionStatus.issued,
+    InterventionStatus.breached,
+    InterventionStatus.appealed,
+    InterventionStatus.varied,
+}
 
 
 class Intervention(TimestampMixin, VersionedMixin, Model):

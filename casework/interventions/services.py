@@ -33,7 +33,7 @@ from casework.interventions.models import (
 )
 from casework.interventions.policies import INTERVENTIONS
 from casework.reminders.models import Deadline, DeadlineStatus
-from casework.reminders.services import close_deadline, deadline_states, end_of_day, set_deadline
+from casework.reminders.services import close_deadline, deadline_states, end_of_day, rearm, set_deadline
 
 SUBJECT_TYPE = "interventions"
 #: Kinds that cover a place rather than a person: the subject is optional.
@@ -365,12 +365,57 @@ def _set_deadlines(
         )
 
 
+def status_refusal(intervention: Intervention, status: InterventionStatus, on: date | None = None) -> str | None:
+    """Why ``intervention`` may not be given ``status`` on ``on`` (default today), or None when it may.
+
+    Statuses have an order. A live intervention (``LIVE_STATUSES``: issued, breached, appealed,
+    varied) may take any status. A finished one (``FINISHED_STATUSES``: complied, expired, withdrawn)
+    is final: it is not marked another finished status, and it is made live again only to correct a
+    mistake (``update_status`` then makes its dates still to come due again), never once its end date
+    has passed (an order that ran out is not revived: it is extended before it expires, or a new one
+    is made). Only an intervention whose end date has passed, or that has none, expires."""
+    on = on or today()
+    current = intervention.status
+    if status == current:
+        return None
+    label = intervention.label
+    ends_on = intervention.ends_on
+    if status == InterventionStatus.expired and ends_on is not None and ends_on >= on:
+        return (
+            f"This {label.lower()} runs until {ends_on.day} {ends_on:%B %Y}: it has not expired. "
+            "If it was discharged or cancelled, mark it withdrawn."
+        )
+    if current in FINISHED_STATUSES and status in FINISHED_STATUSES:
+        return (
+            f"This {label.lower()} is {current.value}: it cannot be marked {status.value}. A {current.value} "
+            f"{label.lower()} is only set back to issued, breached, appealed or varied, to correct a mistake."
+        )
+    if current == InterventionStatus.expired and ends_on is not None and ends_on < on:
+        return (
+            f"This {label.lower()} ended on {ends_on.day} {ends_on:%B %Y}: it cannot be in force again. "
+            "Record a new one."
+        )
+    return None
+
+
+def status_choices(intervention: Intervention) -> list[InterventionStatus]:
+    """The statuses the intervention may be given now (its own included), in the order they are listed."""
+    return [s for s in InterventionStatus if status_refusal(intervention, s) is None]
+
+
 def update_status(
     actor: Any, intervention: Intervention, status: str, expected_version: int | None = None, notes: str | None = None
 ) -> Intervention:
+    """Give the intervention a new status (``status_refusal`` says which: a refused one raises
+    ``RuleViolation`` and writes nothing). Finishing it closes its deadlines (cancelled when it is
+    withdrawn); making a finished one live again opens its dates still to come again."""
     if expected_version is not None and expected_version != intervention.version:
         raise Conflict("This intervention was changed by someone else. Reload and try again.")
     new_status = InterventionStatus(status)
+    refusal = status_refusal(intervention, new_status)
+    if refusal is not None:
+        raise RuleViolation(refusal, field="status")
+    old_status = intervention.status
     before = snapshot(intervention, ("status", "notes"))
     intervention.status = new_status
     if notes:
@@ -378,14 +423,43 @@ def update_status(
     db.session.flush()
     if new_status in FINISHED_STATUSES:
         close_deadline(SUBJECT_TYPE, intervention.id, cancelled=new_status == InterventionStatus.withdrawn)
+    elif old_status in FINISHED_STATUSES:
+        _reopen_deadlines(intervention)
     record_change(
         actor,
         intervention,
         before,
         snapshot(intervention, ("status", "notes")),
-        f"{intervention.label} marked {new_status.value}",
+        f"{intervention.label} marked {new_status.value}"
+        + (
+            f" (was {old_status.value}: corrected)"
+            if old_status in FINISHED_STATUSES and new_status != old_status
+            else ""
+        ),
     )
     return intervention
+
+
+def _reopen_deadlines(intervention: Intervention) -> int:
+    """A finished intervention made live again: the deadlines its finishing closed that are still to
+    come are due again, as they were (day, title, holder), reminded afresh (``reminders.services.rearm``).
+    A review already recorded stays done; a date that passed while it was finished is not reopened
+    (as a reopened case's, ``rearm_deadlines``)."""
+    reviewed = {f"intervention.{r.review_key}" for r in intervention.reviews if r.review_key}
+    rows = db.session.scalars(
+        sa.select(Deadline)
+        .where(
+            Deadline.subject_type == SUBJECT_TYPE,
+            Deadline.subject_id == intervention.id,
+            Deadline.status != DeadlineStatus.open,
+            Deadline.due_at > now(),
+        )
+        .order_by(Deadline.id)
+    ).all()
+    reopened = [row for row in rows if row.kind not in reviewed]
+    for row in reopened:
+        rearm(row, row.owner_id if row.owner_id is not None else intervention.issuing_officer_id)
+    return len(reopened)
 
 
 def extend(actor: Any, intervention: Intervention, ends_on: date, expected_version: int | None = None) -> Intervention:
@@ -395,6 +469,12 @@ def extend(actor: Any, intervention: Intervention, ends_on: date, expected_versi
         raise Conflict("This intervention was changed by someone else. Reload and try again.")
     if intervention.kind not in (InterventionKind.closure_order, InterventionKind.pspo):
         raise RuleViolation("Only a closure order or a PSPO can be extended.", field="ends_on")
+    if intervention.status in FINISHED_STATUSES:
+        # Its deadlines are closed: moving them would open them again on an order no longer in force.
+        raise RuleViolation(
+            f"The {intervention.label.lower()} is {intervention.status.value}: it can no longer be extended.",
+            field="ends_on",
+        )
     current_end = intervention.ends_on
     if current_end is None or current_end < today():
         raise RuleViolation("It has already ended: it can be extended only before it expires.", field="ends_on")
@@ -638,12 +718,13 @@ def expire_ended(on: date | None = None) -> int:
         )
     ).all()
     for intervention in ended:
+        was = intervention.status.value
         intervention.status = InterventionStatus.expired
         close_deadline(SUBJECT_TYPE, intervention.id)
         record_change(
             None,
             intervention,
-            {"status": "issued"},
+            {"status": was},
             {"status": "expired"},
             f"{intervention.label} expired on its end date",
         )

@@ -43,7 +43,7 @@ from casework.interventions.models import (
     NoticeKind,
     ServiceMethod,
 )
-from casework.interventions.policies import get_intervention_for
+from casework.interventions.policies import can_change_intervention, get_intervention_for, get_intervention_to_serve
 from casework.interventions.powers import breach_nature
 
 bp = Blueprint("interventions", __name__)
@@ -157,6 +157,7 @@ def _show(
 ):
     case = intervention.case
     status_form = status_form or StatusForm(data={"status": intervention.status.value, "version": intervention.version})
+    status_form.offer(services.status_choices(intervention))
     notice_ends_at = dict(intervention.dates).get("notice_ends_at")
     can_extend_notice = (
         intervention.kind == InterventionKind.closure_notice
@@ -168,7 +169,8 @@ def _show(
         "interventions/show.html",
         intervention=intervention,
         case=case,
-        can_edit=can_edit_case(current_user, case),
+        can_edit=can_change_intervention(current_user, intervention),
+        can_serve=can_edit_case(current_user, case),
         status_form=status_form,
         extend_form=extend_form or ExtendForm(formdata=None),
         can_extend=intervention.kind in (InterventionKind.closure_order, InterventionKind.pspo),
@@ -288,9 +290,14 @@ def change_status(intervention_id: int):
     if not form.validate_on_submit():
         return _show(intervention, form, 422)
     version = int(form.version.data) if (form.version.data or "").isdigit() else None
-    services.update_status(
-        current_user, intervention, form.status.data, version, (form.notes.data or "").strip() or None
-    )
+    try:
+        services.update_status(
+            current_user, intervention, form.status.data, version, (form.notes.data or "").strip() or None
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        show_service_errors(form, error, FORM_FIELD_FOR)
+        return _show(get_intervention_for(current_user, intervention_id), form, 422)
     commit()
     flash("Status changed", "success")
     return redirect(url_for(".show", intervention_id=intervention.id))
@@ -418,7 +425,7 @@ def _notice_service(form: NoticeForm, intervention: Intervention) -> notices.Ser
 @requires(Permission.EDIT_CASES)
 def notice(intervention_id: int):
     """Produce the notice to serve, preview it, and record its service (the PDF is kept on the case)."""
-    intervention = get_intervention_for(current_user, intervention_id, edit=True)
+    intervention = get_intervention_to_serve(current_user, intervention_id)
     kind = notices.notice_kind(intervention)
     if kind is None:
         abort(404)
