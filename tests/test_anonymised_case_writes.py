@@ -29,7 +29,7 @@ from tests.test_hidden_ids import _Caller, _id_arguments, _on_case, _url
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 #: Route arguments naming the anonymised case or a record on it.
-ON_CASE = {"case_id", "intervention_id", "incident_id", "action_id", "document_id"}
+ON_CASE = {"case_id", "intervention_id", "incident_id", "action_id", "document_id", "tasking_item_id"}
 
 #: Arguments of write routes under a case with no record built here, and why.
 SKIPPED: dict[str, str] = {
@@ -121,12 +121,26 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 def anonymised(world: World, api_client: Any, make: Any) -> dict[str, list[int]]:  # noqa: F811
+    from datetime import timedelta
+
+    from casework.tasking import services as tasking
+    from casework.tasking.models import TaskingAgendaItem
+
     ids = _on_case(world.officer, world.case, world.adult, api_client)
+    # The case on a planned tasking meeting's agenda (a meeting's writes about it go through its item).
+    series = tasking.create_series(
+        world.coordinator, area=world.area, name="Tasking", interval_days=7, agencies=[world.council]
+    )
+    meeting = tasking.schedule_meeting(world.coordinator, series, date.today() + timedelta(days=3))
+    item = TaskingAgendaItem(meeting_id=meeting.id, case_id=world.case.id, position=90, reasons=[])
+    db.session.add(item)
+    db.session.commit()
     _anonymise(db.session.get(Case, world.case.id))
     return {
         **{name: [value] for name, value in ids.items()},
         "case_id": [world.case.id],
         "person_id": [world.adult.id],
+        "tasking_item_id": [item.id],
     }
 
 
@@ -177,6 +191,8 @@ def test_no_route_writes_to_or_under_an_anonymised_case(
         "api.actions.create",
         "api.risk.create",
         "staff.documents.upload",
+        "staff.tasking.record_item",
+        "staff.tasking.allocate",
     } <= walked, sorted(walked)
     assert not problems, f"{len(problems)} writes to an anonymised case were not refused:\n" + "\n".join(problems)
 
