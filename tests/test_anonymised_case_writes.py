@@ -312,3 +312,57 @@ def test_the_anonymised_case_page_offers_no_change(world: World, page_client: An
     assert "nothing can be changed or added on it" in html
     for href in ("/notes/new", "/parties/new", "/links/new", "/edit", "/share", "/reopen", "/documents/new"):
         assert f'/cases/{world.case.id}{href}"' not in html, href
+
+
+def test_the_chair_takes_no_step_on_an_anonymised_application(
+    app: Flask,
+    world: World,  # noqa: F811
+    api_client: Any,
+) -> None:
+    """A chair does not manage the application; their steps on its meeting (arrangements, the victim's
+    views, the outcome, the papers, on the API and on their own pages) are refused alike."""
+    from casework.community_triggers.models import TriggerApplication
+
+    coordinator = api_client(world.coordinator)
+    made = _application(world, api_client, received_on="2026-11-02")
+    assert made.status_code == 201, made.json
+    application_id = made.json["id"]
+    decided = coordinator.post(
+        f"/api/v1/triggers/{application_id}/threshold-decision",
+        json={"decided_on": "2026-11-03", "met": True, "basis": "discretionary", "reasons": "Persistent"},
+    )
+    assert decided.status_code == 200, decided.json
+    meeting = coordinator.post(
+        f"/api/v1/triggers/{application_id}/meetings",
+        json={"scheduled_on": "2030-01-01", "chair_email": world.chair.email},
+    )
+    assert meeting.status_code == 201, meeting.json
+    meeting_id = meeting.json["id"]
+    application = db.session.get(TriggerApplication, application_id)
+    application.anonymised_at = now()
+    db.session.commit()
+    caller = _Caller(app, world.chair)
+    calls = [
+        ("PATCH", f"/api/v1/triggers/{application_id}/meetings/{meeting_id}", {"location": "Town hall"}),
+        (
+            "POST",
+            f"/api/v1/triggers/{application_id}/meetings/{meeting_id}/victim-consultation",
+            {"consulted_on": "2026-11-04"},
+        ),
+        ("POST", f"/my-reviews/{meeting_id}/attendees", {}),
+        ("POST", f"/my-reviews/{meeting_id}/outcome", {}),
+        ("POST", f"/my-reviews/{meeting_id}/consultation", {}),
+        ("POST", f"/case-reviews/{application_id}/meetings/{meeting_id}/proportionality/new", {}),
+    ]
+    problems = []
+    for method, url, body in calls:
+        before = _fingerprint()
+        response = caller.call(url, method, body)
+        db.session.rollback()
+        db.session.expire_all()
+        text = response.get_data(as_text=True)
+        if response.status_code != 422 or "anonymised under the retention policy" not in text:
+            problems.append(f"{method} {url} answers {response.status_code}: {text[:200]}")
+        if changed := _changed(before, _fingerprint()):
+            problems.append(f"{method} {url} wrote to {changed}")
+    assert not problems, "\n".join(problems)
