@@ -6,14 +6,15 @@ period, and "an anonymised case keeps no link to a person who lives on in the se
 anonymised case is refused (``reopen_case``) and so are documents (``documents.policies``), but the
 case's other writes do not ask: its summary and location can be typed again, notes and incidents
 added, and a living person added as a party. The retention run skips a case it already anonymised
-(``anonymised_at``), so whatever is written now is kept for ever.
+(``anonymised_at``), so whatever was written then would be kept for ever. Every write to or under such a
+case (and a link to an anonymised Case Review application) is now refused with a 422; the walk over every
+write route is tests/test_anonymised_case_writes.py.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
 
 from casework.cases.models import Case, CaseNote, CaseParty, CaseStatus, Incident, PartyRole
@@ -36,7 +37,6 @@ def _anonymise(w) -> Case:
     return case
 
 
-@pytest.mark.xfail(strict=True, reason="probe22 #2: an anonymised case's summary can be written again")
 def test_anonymised_case_summary_cannot_be_rewritten(world, api_client):  # noqa: F811
     case = _anonymise(world)
     answer = api_client(world.officer).patch(
@@ -48,7 +48,6 @@ def test_anonymised_case_summary_cannot_be_rewritten(world, api_client):  # noqa
     assert "Vera" not in db.session.get(Case, case.id).summary
 
 
-@pytest.mark.xfail(strict=True, reason="probe22 #2: notes and incidents can be added to an anonymised case")
 def test_anonymised_case_takes_no_notes_or_incidents(world, api_client):  # noqa: F811
     case = _anonymise(world)
     api = api_client(world.officer)
@@ -63,7 +62,6 @@ def test_anonymised_case_takes_no_notes_or_incidents(world, api_client):  # noqa
     assert (note.status_code, incident.status_code, notes, incidents) == (422, 422, 0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="probe22 #2: a living person can be added as a party to an anonymised case")
 def test_anonymised_case_takes_no_link_to_a_living_person(world, page_client):  # noqa: F811
     case = _anonymise(world)
     # Adam lives on: he is a party to another, open case of the same officer.
@@ -82,7 +80,6 @@ def test_anonymised_case_takes_no_link_to_a_living_person(world, page_client):  
     assert linked == 0
 
 
-@pytest.mark.xfail(strict=True, reason="probe22 #2: a live case can be linked to an anonymised Case Review application")
 def test_anonymised_application_takes_no_link_to_a_live_case(world, api_client):  # noqa: F811
     from casework.community_triggers.models import ApplicationStatus, TriggerApplication
 

@@ -10,6 +10,14 @@ Who may change what, among those who see a case: everyone who sees it may add in
 notes (sharing a case invites the other agency to contribute); only staff of the lead agency (officers,
 coordinators, managers), or users named on a restricted case, may edit, close, reopen, share or link it.
 
+Nobody changes a case anonymised under the retention policy (``anonymised_at``): it stays readable,
+but every write to it or under it (its fields, notes, incidents, parties, links, shares, actions,
+interventions, risk, documents, the victim page, tasking) is refused with a RuleViolation (422,
+``ANONYMISED_CASE``). The retention run skips what it has already anonymised, so anything written
+afterwards would be kept for ever. The check is made where a write loads its case (``get_case_for`` and
+``get_on_case_for`` with ``edit``, ``get_case_to_manage``) and ``can_edit_case`` / ``can_manage_case``
+answer False, so no page offers the write.
+
 A person is visible to a user who sees cases when the person is a party on a case the user can see, or
 was created by the user's agency and is not a party on a restricted case the user is not named on: a
 restricted case hides its people too (their name, address and vulnerability are what the restriction
@@ -28,7 +36,7 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 
 from casework.cases.models import Action, Case, CaseAccess, CaseParty, CaseShare, Person
-from casework.core.errors import NotFound, not_found_as
+from casework.core.errors import InvalidInput, NotFound, RuleViolation, not_found_as
 from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
 from casework.core.request_cache import remember, request_cached
@@ -110,16 +118,45 @@ def can_view_case(user: Any, case: Case) -> bool:
     return _is_visible(user.id, case.id)
 
 
+#: The refusal of any write to or under a case anonymised under the retention policy.
+ANONYMISED_CASE = "This case was anonymised under the retention policy: nothing can be changed or added on it."
+
+
+def takes_writes(case: Case) -> bool:
+    """Whether ``case`` may still be changed at all: not once anonymised under the retention policy."""
+    return case.anonymised_at is None
+
+
+def refuse_anonymised(case: Case) -> None:
+    """RuleViolation (422) when ``case`` was anonymised: for the case a write is made to or under."""
+    if not takes_writes(case):
+        raise RuleViolation(ANONYMISED_CASE)
+
+
+def refuse_anonymised_named(cases: Any, field: str) -> None:
+    """InvalidInput on ``field`` when one of ``cases`` (named in a body or form: a case to link, to put
+    on an agenda, to reassign) was anonymised: a link to it would tie new information to it."""
+    anonymised = [case.reference for case in cases if not takes_writes(case)]
+    if anonymised:
+        verb = "was" if len(anonymised) == 1 else "were"
+        raise InvalidInput({field: [f"{', '.join(anonymised)} {verb} anonymised under the retention policy"]})
+
+
 def can_edit_case(user: Any, case: Case) -> bool:
-    return user.can(Permission.EDIT_CASES) and can_view_case(user, case)
+    return user.can(Permission.EDIT_CASES) and takes_writes(case) and can_view_case(user, case)
 
 
 def get_case_for(user: Any, case_id: int, *, edit: bool = False) -> Case:
-    """The case, or NotFound when it does not exist or ``user`` may not see (or change) it."""
+    """The case, or NotFound when it does not exist or ``user`` may not see (or change) it.
+
+    ``edit``: the case is loaded for a write to it or under it, refused (RuleViolation) once
+    anonymised (``refuse_anonymised``)."""
     case = db.session.scalar(sa.select(Case).where(Case.id == case_id, visible_cases_clause(user)))
     if case is None or (edit and not user.can(Permission.EDIT_CASES)):
         raise NotFound("Case not found.")
     remember_visible(user, case)
+    if edit:
+        refuse_anonymised(case)
     return case
 
 
@@ -134,9 +171,11 @@ def get_on_case_for(user: Any, record: RecordOnCase | None, noun: str, *, edit: 
     if record is None or record.case_id is None:
         raise NotFound(message)
     with not_found_as(message):
-        get_case_for(user, record.case_id)
+        case = get_case_for(user, record.case_id)
     if edit and not user.can(Permission.EDIT_CASES):
         raise NotFound("Case not found.")
+    if edit:
+        refuse_anonymised(case)
     return record
 
 
@@ -187,7 +226,7 @@ def may_take_work_on(user: Any, case: Case) -> bool:
 
 def can_manage_case(user: Any, case: Case) -> bool:
     """Edit, close, reopen, share, link: the lead agency's staff (already known to see the case)."""
-    if not user.can(Permission.EDIT_CASES):
+    if not user.can(Permission.EDIT_CASES) or not takes_writes(case):
         return False
     in_lead_agency = case.lead_agency_id == user.agency_id and any(user.has_role(r) for r in LEAD_AGENCY_ROLES)
     return in_lead_agency and can_view_case(user, case)
@@ -197,7 +236,7 @@ def get_case_to_manage(user: Any, case_id: int) -> Case:
     """The case for an edit, close or share; 404 when not visible, 403 when visible but not the lead's."""
     from casework.core.errors import Forbidden
 
-    case = get_case_for(user, case_id, edit=True)
+    case = get_case_for(user, case_id, edit=True)  # refuses an anonymised case
     if not can_manage_case(user, case):
         raise Forbidden("Only the lead agency can change this case.")
     return case

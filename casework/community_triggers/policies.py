@@ -5,6 +5,10 @@ applications; coordinators and managers also manage them. A chair sees only the 
 meetings they are appointed to chair, and records the outcome only of those meetings. Admins and
 partners see none (admins manage configuration, not casework). An application a user may not see
 answers 404, so its existence is not revealed.
+
+An application anonymised under the retention policy (``anonymised_at``) stays readable but takes no
+further step and no linked case (``get_application_for`` with ``manage`` refuses it, 422): the
+retention run skips it from then on, so anything added would be kept for ever.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import sqlalchemy as sa
 
 from casework.accounts.models import agency_areas
 from casework.community_triggers.models import ReviewMeeting, TriggerApplication
-from casework.core.errors import Forbidden, NotFound
+from casework.core.errors import Forbidden, NotFound, RuleViolation
 from casework.core.lookup import Lookup
 from casework.core.permissions import Permission, Role
 from casework.extensions import db
@@ -93,6 +97,17 @@ def can_chair(user: Any, meeting: ReviewMeeting) -> bool:
     return bool(user.has_role(Role.chair) and meeting.chair_id == user.id)
 
 
+#: The refusal of any step or link on an application anonymised under the retention policy.
+ANONYMISED_APPLICATION = (
+    "This application was anonymised under the retention policy: nothing can be changed or added on it."
+)
+
+
+def refuse_anonymised(application: TriggerApplication) -> None:
+    if application.anonymised_at is not None:
+        raise RuleViolation(ANONYMISED_APPLICATION)
+
+
 def get_application_for(user: Any, application_id: int, *, manage: bool = False) -> TriggerApplication:
     """The application, NotFound when it does not exist or ``user`` may not see it, Forbidden when
     ``manage`` and the user may see it but not take its steps."""
@@ -103,6 +118,8 @@ def get_application_for(user: Any, application_id: int, *, manage: bool = False)
         raise NotFound("Application not found.")
     if manage and not can_manage(user, application):
         raise Forbidden("Only a coordinator or manager of an agency covering the area can do this.")
+    if manage:
+        refuse_anonymised(application)
     return application
 
 

@@ -14,7 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.cases.models import Case, Person
-from casework.cases.policies import can_edit_case, can_manage_case, visible_cases_clause, visible_people_clause
+from casework.cases.policies import (
+    can_edit_case,
+    can_manage_case,
+    refuse_anonymised,
+    visible_cases_clause,
+    visible_people_clause,
+)
 from casework.core.errors import Forbidden, NotFound
 from casework.core.permissions import Permission
 from casework.core.request_cache import request_cached
@@ -82,8 +88,10 @@ def can_remove(user: Any, document: Document) -> bool:
 
 
 def get_document_to_remove(user: Any, document_id: int) -> Document:
-    """404 when the case is not visible; 403 when it is but ``user`` is not of the lead agency."""
+    """404 when the case is not visible; 422 when it was anonymised under the retention policy (nothing
+    on it changes any more); 403 when ``user`` is not of the lead agency."""
     document = get_document_for(user, document_id)
+    refuse_anonymised(document.case)
     if not user.can(Permission.EDIT_CASES) or not can_manage_case(user, document.case):
         raise Forbidden("Only the lead agency can remove documents from this case.")
     return document

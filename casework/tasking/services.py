@@ -14,7 +14,7 @@ from casework.accounts.policies import AGENCIES_BY_ID, USERS
 from casework.actions import services as actions
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, Case, CaseStatus
-from casework.cases.policies import CASES, can_edit_case, visible_cases_clause
+from casework.cases.policies import CASES, can_edit_case, refuse_anonymised_named, visible_cases_clause
 from casework.core.db import utcnow
 from casework.core.errors import InvalidInput, RuleViolation
 from casework.core.time import today
@@ -149,7 +149,9 @@ def build_agenda(meeting: TaskingMeeting) -> int:
 
 def nominate(actor: Any, case: Case, note: str | None) -> TaskingAgendaItem:
     """Put ``case`` on the next planned meeting that ``actor``'s agency and the case's lead agency
-    attend (``next_meeting_for_case``); when there is none, RuleViolation and nothing is written."""
+    attend (``next_meeting_for_case``); when there is none, RuleViolation and nothing is written. A case
+    anonymised under the retention policy is refused (``refuse_anonymised_named``)."""
+    refuse_anonymised_named([case], "case_id")
     if not can_edit_case(actor, case):
         raise InvalidInput({"case_id": [CASES.missing_message]})
     if case.status is not CaseStatus.open:

@@ -51,6 +51,7 @@ from casework.cases.models import Case, CaseParty, PartyRole, Person
 from casework.cases.policies import (
     can_edit_case,
     can_manage_case,
+    refuse_anonymised,
     visible_cases_clause,
     visible_cases_template,
 )
@@ -205,6 +206,7 @@ def switch_on(
     follows only such cases, so a page switched on from any other would show them nothing of it. Only
     the staff of the case's lead agency switch it on; the page covers the person's cases that agency
     sees (the module's docstring)."""
+    refuse_anonymised(case)
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
     if not can_manage_case(actor, case):
@@ -268,6 +270,7 @@ def _of_the_agency(user: Any, access: VictimAccess, case: Case) -> bool:
 
 
 def _require(allowed: bool, actor: Any, case: Case) -> None:
+    refuse_anonymised(case)
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
     if not allowed:
@@ -788,6 +791,7 @@ def accept_entry(actor: Any, case: Case, entry: DiaryEntry) -> DiaryEntry:
     """Take a diary entry into the ledger: an incident on its day, reported by the victim to the
     officer's agency on the day they wrote it, through the same service as any staff complaint (so
     it counts towards the threshold like any complaint)."""
+    refuse_anonymised(case)
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
     if entry.status is DiaryStatus.accepted:

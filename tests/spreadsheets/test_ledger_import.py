@@ -334,3 +334,21 @@ def test_historic_case_reviews_give_earlier_years_figures(importer, world, api_c
     assert problems_of(bad) == [
         (2, "decided_on", "The date of the decision cannot be before the day the application was received (2 May 2024)")
     ]
+
+
+def test_incidents_are_not_imported_into_an_anonymised_case(importer, world):
+    """A case anonymised under the retention policy takes nothing new, from an import either: the row is
+    reported and nothing is written (the retention run would never look at it again)."""
+    from datetime import date
+
+    from casework.cases.models import CaseStatus
+    from casework.core.time import now
+
+    _world(importer)
+    case = db.session.scalar(sa.select(Case))
+    case.status, case.closed_on, case.anonymised_at = CaseStatus.closed, date(2025, 9, 1), now()
+    db.session.commit()
+    rows = [HEADER, ["I-1", case.reference, "2025-06-01", "Vera Victim at 4 Elm Road", "yes", "no", "", "", "", ""]]
+    job = importer.upload("incidents", rows)
+    assert any("anonymised under the retention policy" in message for _row, _column, message in problems_of(job))
+    assert count(Incident) == 0

@@ -36,6 +36,8 @@ from casework.cases.policies import (
     PEOPLE,
     can_manage_case,
     may_take_work_on,
+    refuse_anonymised,
+    refuse_anonymised_named,
     visible_cases_clause,
 )
 from casework.cases.services.fields import CASE_FIELDS, can_work_in_lead_role, check_event_day
@@ -271,6 +273,7 @@ def reassign_cases(actor: Any, case_ids: Sequence[int], owner_email: str) -> lis
     if not owner_email:
         raise InvalidInput({"owner_email": ["Choose who the cases go to"]})
     cases = CASES.get_many(actor, ids, "case_ids")
+    refuse_anonymised_named(cases, "case_ids")
     refused = [case.reference for case in cases if not can_manage_case(actor, case)]
     if refused:
         raise InvalidInput({"case_ids": [f"Only the lead agency's staff can reassign {', '.join(refused)}"]})
@@ -457,6 +460,8 @@ def link_cases(actor: Any, case: Case, other_id: int) -> Case:
     other = CASES.get(actor, other_id, "case_id")
     if other.id == case.id:
         raise InvalidInput({"case_id": ["A case cannot be linked to itself"]})
+    refuse_anonymised(case)
+    refuse_anonymised_named([other], "case_id")
     if db.session.get(CaseLink, (case.id, other.id)) is None:
         db.session.add(CaseLink(case_id=case.id, linked_case_id=other.id, linked_by_id=actor.id))
         db.session.add(CaseLink(case_id=other.id, linked_case_id=case.id, linked_by_id=actor.id))

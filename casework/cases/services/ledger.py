@@ -43,7 +43,12 @@ from casework.reminders.services import close_deadline, set_deadline
 
 def _require_open(case: Case, *days: date | None) -> None:
     """A closed case's ledger takes only its history: behaviour and reports from before it closed
-    (past work entered late or imported). Anything later needs the case reopened."""
+    (past work entered late or imported). Anything later needs the case reopened. A case anonymised
+    under the retention policy takes nothing at all (``policies.ANONYMISED_CASE``): an import names
+    cases by reference, not through ``get_case_for``."""
+    from casework.cases.policies import refuse_anonymised
+
+    refuse_anonymised(case)
     if case.status is not CaseStatus.closed:
         return
     closed_on = case.closed_on

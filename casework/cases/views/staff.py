@@ -356,7 +356,8 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
             *CONTENTS_AFTER,
         ],
         "can_manage": policies.can_manage_case(user, case) and not print_view,
-        "can_edit": user.can(Permission.EDIT_CASES) and not print_view,
+        # Nothing is added to a case anonymised under the retention policy (``policies.takes_writes``).
+        "can_edit": user.can(Permission.EDIT_CASES) and policies.takes_writes(case) and not print_view,
         "print_view": print_view,
         "printed_at": now() if print_view else None,
     }

@@ -74,6 +74,9 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     actor), complaints [{complainant_name, occurred_on, reported_on, agency (Agency|None), reported_to,
     reference, causes_had, hate_motivated}].
     """
+    from casework.cases.policies import refuse_anonymised_named
+
+    refuse_anonymised_named(data.get("cases") or [], "case_ids")
     area: Area = data["area"]
     received_on: date | None = data.get("received_on")
     errors: dict[str, list[str]] = {}

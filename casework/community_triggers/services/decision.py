@@ -115,12 +115,19 @@ def reevaluate(application: TriggerApplication) -> None:
 
 
 def link_cases(actor: User | None, application: TriggerApplication, cases: Sequence[Case]) -> None:
-    """Link cases (already checked as visible to ``actor``); their ledger complaints count too."""
+    """Link cases (already checked as visible to ``actor``); their ledger complaints count too. Neither
+    side may be anonymised under the retention policy: the link would tie a living person's case to a
+    record the retention run no longer looks at, or new information to an anonymised case."""
+    from casework.cases.policies import refuse_anonymised_named
+    from casework.community_triggers.policies import refuse_anonymised
+
+    refuse_anonymised(application)
     if application.status in FINAL_STATUSES:
         raise RuleViolation("The application is closed: cases can no longer be linked.")
     added = [case for case in cases if case not in application.cases]
     if not added:
         return
+    refuse_anonymised_named(added, "case_ids")
     application.cases.extend(added)
     meeting = deadline_engine.current_meeting(application)
     if meeting is not None and meeting.held_on is None and meeting.chair is not None:

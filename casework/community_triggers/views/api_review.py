@@ -57,8 +57,12 @@ def agency_by_code(code: str | None, field: str) -> Agency | None:
     return AGENCIES.get(current_user, code, field)
 
 
-def _meeting(application_id: int, meeting_id: int, *, manage: bool = False):
+def _meeting(application_id: int, meeting_id: int, *, manage: bool = False, write: bool = False):
+    """``write``: a step on the meeting (by its chair too, who does not manage the application): refused
+    when the application was anonymised under the retention policy, as ``manage`` is."""
     application = policies.get_application_for(current_user, application_id, manage=manage)
+    if write:
+        policies.refuse_anonymised(application)
     return application, policies.get_meeting_for(current_user, application, meeting_id)
 
 
@@ -95,7 +99,7 @@ def create_meeting(args: dict[str, Any], application_id: int):
 @use_args(MeetingUpdateArgs)
 def update_meeting(args: dict[str, Any], application_id: int, meeting_id: int):
     """The arrangements: by the area's coordinators and managers, or the meeting's chair."""
-    application, meeting = _meeting(application_id, meeting_id)
+    application, meeting = _meeting(application_id, meeting_id, write=True)
     if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
         raise Forbidden("Only the coordinator or the meeting's chair can change its arrangements.")
     version = args.pop("version")
@@ -119,7 +123,7 @@ def update_meeting(args: dict[str, Any], application_id: int, meeting_id: int):
 @requires(Permission.CHAIR_REVIEWS)
 @use_args(OutcomeArgs)
 def record_outcome(args: dict[str, Any], application_id: int, meeting_id: int):
-    application, meeting = _meeting(application_id, meeting_id)
+    application, meeting = _meeting(application_id, meeting_id, write=True)
     if not policies.can_chair(current_user, meeting):
         raise Forbidden("Only the chair appointed to this meeting can record its outcome.")
     services.check_version(meeting, args.pop("version"))
@@ -147,7 +151,7 @@ def record_outcome(args: dict[str, Any], application_id: int, meeting_id: int):
 @requires(Permission.MANAGE_TRIGGERS, Permission.CHAIR_REVIEWS)
 @use_args(VictimConsultationArgs)
 def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: int):
-    application, meeting = _meeting(application_id, meeting_id)
+    application, meeting = _meeting(application_id, meeting_id, write=True)
     if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
         raise Forbidden("Only the coordinator or the meeting's chair can record this.")
     # Recommendations by their number in the action plan: the meeting in the path is the only scope.
@@ -197,7 +201,7 @@ def confirm_complete(args: dict[str, Any], application_id: int, meeting_id: int)
 
 def _papers_meeting(application_id: int, meeting_id: int):
     """A meeting whose papers the user may write: the area's coordinators and managers, or its chair."""
-    application, meeting = _meeting(application_id, meeting_id)
+    application, meeting = _meeting(application_id, meeting_id, write=True)
     if not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
         raise Forbidden("Only the coordinator or the meeting's chair can do this.")
     return application, meeting

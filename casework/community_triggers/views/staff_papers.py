@@ -56,6 +56,8 @@ def _meeting(application_id: int, meeting_id: int, *, write: bool = False) -> tu
     meeting = policies.get_meeting_for(current_user, application, meeting_id)
     if write and not (policies.can_manage(current_user, application) or policies.can_chair(current_user, meeting)):
         raise Forbidden("Only the coordinator or the meeting's chair can do this.")
+    if write:
+        policies.refuse_anonymised(application)
     return application, meeting
 
 

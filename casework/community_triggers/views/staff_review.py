@@ -34,10 +34,14 @@ from casework.extensions import db
 bp = Blueprint("reviews", __name__, url_prefix="/my-reviews")
 
 
-def _chaired_meeting(meeting_id: int) -> ReviewMeeting:
+def _chaired_meeting(meeting_id: int, *, write: bool = False) -> ReviewMeeting:
+    """The meeting the user chairs; ``write``: for a step on it, refused when its application was
+    anonymised under the retention policy (``policies.refuse_anonymised``)."""
     meeting = queries.meeting_with_id(meeting_id)
     if meeting is None or not policies.can_chair(current_user, meeting):
         raise NotFound("Review not found.")
+    if write:
+        policies.refuse_anonymised(meeting.application)
     return meeting
 
 
@@ -86,7 +90,7 @@ def _attendee_form(**kwargs: Any) -> AttendeeForm:
 @requires(Permission.CHAIR_REVIEWS)
 def add_attendee(meeting_id: int):
     """The chair records who attends (before the outcome is recorded)."""
-    meeting = _chaired_meeting(meeting_id)
+    meeting = _chaired_meeting(meeting_id, write=True)
     form = _attendee_form()
     if form.validate_on_submit():
         try:
@@ -111,7 +115,7 @@ def add_attendee(meeting_id: int):
 @bp.route("/<int:meeting_id>/outcome", methods=["GET", "POST"])
 @requires(Permission.CHAIR_REVIEWS)
 def outcome(meeting_id: int):
-    meeting = _chaired_meeting(meeting_id)
+    meeting = _chaired_meeting(meeting_id, write=True)
     application = meeting.application
     form = OutcomeForm()
     if not form.is_submitted() and meeting.victim_invited is not None:
@@ -178,5 +182,5 @@ def consultation(meeting_id: int):
     """The chair records the victim's views on the action plan (the coordinator's page is the same)."""
     from casework.community_triggers.views.staff_papers import consultation_page
 
-    meeting = _chaired_meeting(meeting_id)
+    meeting = _chaired_meeting(meeting_id, write=True)
     return consultation_page(meeting.application, meeting, done=url_for(".show", meeting_id=meeting.id))

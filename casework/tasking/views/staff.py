@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from casework.accounts.models import Area, User
 from casework.accounts.policies import USERS
 from casework.actions.queries import agencies_working_on
-from casework.cases.policies import case_readers_clause, get_case_for
+from casework.cases.policies import case_readers_clause, get_case_for, refuse_anonymised
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound, not_found_as
 from casework.core.forms import ConfirmForm, show_service_errors
@@ -239,7 +239,8 @@ def attendance(tasking_meeting_id: int):
 
 
 def _item_for(item_id: int, *, run: bool = False) -> tuple[TaskingMeeting, Any, Any]:
-    """The item's meeting, the item, and its case: 404 unless the user sees the meeting and the case."""
+    """The item's meeting, the item, and its case: 404 unless the user sees the meeting and the case;
+    ``run``: for a write on the item, refused (422) when the case was anonymised under the retention policy."""
     message = "Agenda item not found."
     item = queries.agenda_item_with_id(item_id)
     if item is None:
@@ -250,6 +251,9 @@ def _item_for(item_id: int, *, run: bool = False) -> tuple[TaskingMeeting, Any, 
     # Only once the item is known to be visible: asked first, it would answer a hidden item differently.
     if run and not policies.can_run(current_user):
         raise NotFound("Meeting not found.")
+    if run:
+        # Discussion, decisions and actions are written about the case: not once it is anonymised.
+        refuse_anonymised(case)
     return meeting, item, case
 
 
