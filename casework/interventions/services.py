@@ -23,6 +23,7 @@ from casework.interventions.dates import KeyDate, age_on, closure_notice_ends_at
 from casework.interventions.models import (
     APPLIED_FOR_KINDS,
     FINISHED_STATUSES,
+    LIVE_STATUSES,
     Conduct,
     Intervention,
     InterventionBreach,
@@ -709,13 +710,11 @@ def _schedule_next_review(intervention: Intervention, case: Case, done_key: str)
 
 
 def expire_ended(on: date | None = None) -> int:
-    """Interventions whose end date is before ``on`` (default today) become expired (a task runs this)."""
+    """Interventions in force whose end date is before ``on`` (default today) become expired (a task
+    runs this). Varied or under appeal, an order still ends on its end date."""
     on = on or today()
     ended = db.session.scalars(
-        sa.select(Intervention).where(
-            Intervention.ends_on < on,
-            Intervention.status.in_((InterventionStatus.issued, InterventionStatus.breached)),
-        )
+        sa.select(Intervention).where(Intervention.ends_on < on, Intervention.status.in_(LIVE_STATUSES))
     ).all()
     for intervention in ended:
         was = intervention.status.value

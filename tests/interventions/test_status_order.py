@@ -103,6 +103,30 @@ def test_an_order_that_ran_out_is_not_made_live_again(world, api_client):  # noq
         assert db.session.get(Intervention, injunction["id"]).status.value == "expired"
 
 
+def test_an_order_in_force_under_any_live_status_expires_at_its_end_date(world, api_client):  # noqa: F811
+    # Varied or under appeal, an order still ends on its end date: left "varied" it would count as in
+    # force for ever, and its end date's deadline would stay open.
+    from casework.interventions.services import expire_ended
+
+    with time_machine.travel(TODAY, tick=False):
+        api = api_client(world.officer)
+        orders = {}
+        for status in ("issued", "breached", "appealed", "varied"):
+            order = record(
+                api, world, kind="civil_injunction", ends_on="2026-11-30", prohibitions="Not to enter Elm Road"
+            )
+            if status != "issued":
+                assert set_status(api, order, status).status_code == 200
+            orders[status] = order["id"]
+    with time_machine.travel("2026-12-02T12:00:00+00:00", tick=False):
+        assert expire_ended() == 4
+        db.session.commit()
+        db.session.expire_all()
+        for status, intervention_id in orders.items():
+            assert db.session.get(Intervention, intervention_id).status.value == "expired", status
+            assert deadlines(intervention_id)["intervention.ends_on"].status != DeadlineStatus.open, status
+
+
 def test_a_mistaken_withdrawal_undone_makes_the_dates_still_to_come_due_and_reminded_again(
     world,  # noqa: F811
     api_client,
