@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from marshmallow import fields
 
-from casework.core.fields import EventDate, PlannedDate
+from casework.core.fields import EventDate, EventDateTime, PlannedDate
 from casework.core.openapi import INPUTS_ATTR
 from tests.support.walk import World, call, changed_tables, table_digest
 from tests.test_permissions import endpoints
@@ -67,6 +67,91 @@ def test_huge_page_numbers_are_refused_or_empty(app: Flask, world: World) -> Non
             response = call(app, world, f"{endpoint.url}?page={page}", "GET", None, endpoint.is_api)
             if response.status_code >= 500:
                 problems.append(f"GET {endpoint.url}?page={page}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+#: Beyond any integer the database, its driver or ``date()`` takes; and a digit ``int()`` refuses ("²").
+HUGE = "99999999999999999999"
+NOT_ASCII_DIGIT = "\u00b2"
+#: Query parameters the pages read as numbers or ids (the API's come from its schemas).
+PAGE_NUMBER_PARAMETERS = ("page", "job", "incident", "owner", "team", "case_ids", "per_page")
+
+
+def _query_fields(app: Flask, endpoint: Any) -> list[str]:
+    inputs = getattr(app.view_functions[endpoint.rule.endpoint], INPUTS_ATTR, ())
+    return [name for schema, location in inputs if location == "query" for name in _schema_of(schema).fields]
+
+
+def _schema_of(schema: Any) -> Any:
+    return schema() if isinstance(schema, type) else schema
+
+
+def _caller(app: Flask, world: World, make: Any) -> Any:
+    """Calls a GET as ``world.me``, or as an administrator for the admin's endpoints."""
+    from casework.accounts.services import issue_token
+    from casework.core.permissions import Permission
+
+    admin = make.user("admin")
+    admin_token, _row = issue_token(admin, 1)
+
+    def get(endpoint: Any, url: str) -> Any:
+        if Permission.ADMINISTER not in endpoint.access.permissions:
+            return call(app, world, url, "GET", None, endpoint.is_api)
+        if endpoint.is_api:
+            return app.test_client().get(url, headers={"Authorization": f"Bearer {admin_token}"})
+        return app.test_client(user=admin).get(url)
+
+    return get
+
+
+def test_huge_numbers_in_any_query_parameter_are_not_a_server_error(app: Flask, world: World, make: Any) -> None:
+    """Every list and page, with a number beyond any database integer (or a digit ``int()`` refuses) in
+    each parameter it reads as a number or id: the API's are its query schema's fields, so a filter added
+    later is walked too. An API page beyond ``MAX_PAGE`` is a 422 naming ``page``; a page view shows its
+    last possible page (an empty one)."""
+    get = _caller(app, world, make)
+    problems, checked = [], 0
+    for endpoint in endpoints(app):
+        if "GET" not in endpoint.rule.methods or endpoint.access.public or "<" in endpoint.rule.rule:
+            continue
+        names = _query_fields(app, endpoint) if endpoint.is_api else list(PAGE_NUMBER_PARAMETERS)
+        for name in names:
+            for value in (HUGE, NOT_ASCII_DIGIT):
+                url = f"{endpoint.url}?{name}={quote(value)}"
+                response = get(endpoint, url)
+                checked += 1
+                if response.status_code >= 500:
+                    problems.append(f"GET {url}: {response.status_code}")
+                elif endpoint.is_api and name == "page" and response.status_code != 422:
+                    problems.append(f"GET {url}: {response.status_code}, expected 422")
+                elif endpoint.is_api and name == "page" and "page" not in response.json["errors"]:
+                    problems.append(f"GET {url}: {response.json}, expected an error on page")
+    assert checked > 200
+    assert not problems, "\n".join(problems)
+
+
+def test_huge_numbers_in_every_field_of_a_search_page_are_not_a_server_error(
+    app: Flask, world: World, make: Any
+) -> None:
+    """Every page read with GET, sent back with a huge number in each of its inputs (the search forms
+    read from the query string: the audit log's dates, the case list's filters): never a 5xx."""
+    get = _caller(app, world, make)
+    problems, pages = [], 0
+    for endpoint in endpoints(app):
+        if endpoint.is_api or "GET" not in endpoint.rule.methods or endpoint.access.public or "<" in endpoint.rule.rule:
+            continue
+        page = get(endpoint, endpoint.url)
+        if page.status_code != 200 or page.mimetype != "text/html":
+            continue
+        names = _field_names(page.get_data(as_text=True))
+        if not names:
+            continue
+        pages += 1
+        url = f"{endpoint.url}?" + "&".join(f"{quote(name)}={HUGE}" for name in names)
+        response = get(endpoint, url)
+        if response.status_code >= 500:
+            problems.append(f"GET {url}: {response.status_code}")
+    assert pages > 10
     assert not problems, "\n".join(problems)
 
 
@@ -184,6 +269,87 @@ def test_implausible_dates_are_refused_by_every_api_schema(app: Flask, world: Wo
     assert not problems, "\n".join(problems)
 
 
+def _time_fields(schema: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    found = []
+    for name, field in _schema_of(schema).fields.items():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested):
+            found += _time_fields(inner.schema, f"{prefix}{name}.")
+        elif isinstance(inner, fields.DateTime) and not isinstance(inner, fields.Date):
+            found.append((prefix + name, inner))
+    return found
+
+
+def test_every_time_in_an_api_body_is_an_event_time(app: Flask) -> None:
+    plain, seen = [], 0
+    for endpoint in endpoints(app):
+        for schema, _location in getattr(app.view_functions[endpoint.rule.endpoint], INPUTS_ATTR, ()):
+            for path, field in _time_fields(schema):
+                seen += 1
+                if not isinstance(field, EventDateTime):
+                    plain.append(f"{endpoint.rule.endpoint}: {path}")
+    assert seen >= 3  # issued_at, extended_at, reviewed_at
+    assert not plain, "Use casework.core.fields.EventDateTime for: " + ", ".join(sorted(set(plain)))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00:00+00:00",
+        "0001-01-01T00:30:00+01:00",
+        "1899-12-31T23:59:59+00:00",
+        "9999-12-31T23:59:59-01:00",
+    ],
+)
+def test_implausible_times_are_refused_by_every_api_schema(app: Flask, world: World, make: Any, value: str) -> None:
+    """Each time field of each API body, sent alone with an implausible time, is named in a 422 (the time
+    in year 1 used to overflow turning it into a London day: a 500)."""
+    from casework.accounts.services import issue_token
+    from casework.core.permissions import Permission
+
+    admin_token, _row = issue_token(make.user("admin"), 1)
+    problems, checked = [], 0
+    for endpoint in endpoints(app):
+        if not endpoint.is_api:
+            continue
+        for schema, location in getattr(app.view_functions[endpoint.rule.endpoint], INPUTS_ATTR, ()):
+            for path, _field in _time_fields(schema):
+                body: Any = value
+                for part in reversed(path.split(".")):
+                    body = {part: body} if not part.isdigit() else [body]
+                method = sorted(endpoint.rule.methods & ({"GET"} if location == "query" else WRITE_METHODS))[0]
+                url = endpoint.url
+                if location == "query":
+                    url, body = f"{url}?{path}={quote(value)}", None
+                token = admin_token if Permission.ADMINISTER in endpoint.access.permissions else world.token
+                before = table_digest()
+                response = app.test_client().open(
+                    url, method=method, json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+                checked += 1
+                errors = (response.get_json(silent=True) or {}).get("errors", {})
+                if response.status_code != 404 and not any(key.startswith(path.split(".")[0]) for key in errors):
+                    problems.append(f"{method} {endpoint.url} {path}={value}: {response.status_code} {errors}")
+                problems += _problems_of(f"{method} {endpoint.url} {path}={value}", response, before, table_digest())
+    assert checked >= 3
+    assert not problems, "\n".join(problems)
+
+
+def test_a_time_of_service_in_year_one_is_refused_on_a_real_case(api_client: Any, world: World) -> None:
+    """The walk above may stop at a 404 for a path's record: this one reaches the field on a case."""
+    response = api_client(world.me).post(
+        f"/api/v1/cases/{world.my_case}/interventions",
+        json={
+            "kind": "warning_letter",
+            "subject_person_id": world.my_person,
+            "issued_on": "2025-01-06",
+            "issued_at": "0001-01-01T00:00:00+00:00",
+        },
+    )
+    assert response.status_code == 422
+    assert response.json["errors"]["issued_at"] == ["Enter a time from 1 January 1900 onwards"]
+
+
 def test_an_action_due_in_9999_is_refused(api_client: Any, world: World) -> None:
     for due in ("9999-12-31", "0001-01-01"):
         response = api_client(world.me).post(
@@ -216,7 +382,13 @@ VISIBLE_PATH_RECORDS = {
 #: Form values as they arrive, URL-encoded, and whether the form must refuse them: a NUL cannot be
 #: stored; the UTF-8 bytes of a lone surrogate are not valid UTF-8, so werkzeug never hands the form
 #: a surrogate (it keeps the text as sent), which may be saved: it only must not fail.
-BAD_STRINGS = {"a NUL character": ("x%00y", True), "a UTF-8 encoded surrogate": ("x%ED%A0%80y", False)}
+#: A number beyond any integer (a date's day, month and year among them) may be saved as text; it
+#: only must not fail (``date()`` raised OverflowError for a year of 20 digits).
+BAD_STRINGS = {
+    "a NUL character": ("x%00y", True),
+    "a UTF-8 encoded surrogate": ("x%ED%A0%80y", False),
+    "a number beyond any integer": (HUGE, False),
+}
 
 
 def _page_url(endpoint: Any, world: World) -> str | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from casework.accounts.policies import USERS
 from casework.cases.models import ActionStatus
-from casework.core.fields import EventDate, PlannedDate, RecordId
+from casework.core.fields import EventDate, MeOrUserId, PlannedDate, RecordId
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
 
@@ -33,14 +33,8 @@ class ActionUpdateArgs(BaseSchema):
     version = fields.Integer()
 
 
-def _assignee(value: str) -> str:
-    if value != "me" and not value.isdigit():
-        raise ValidationError('Use "me" or a user id.')
-    return value
-
-
 class ActionListArgs(PageArgs):
-    assignee = fields.String(load_default=None, validate=_assignee)
+    assignee = MeOrUserId(load_default=None)
     overdue = fields.Boolean(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in ActionStatus]))
     case_id = fields.Integer(load_default=None)

@@ -13,15 +13,19 @@ does not exist.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from casework.core.inputs import DB_INT_MAX
+from casework.core.inputs import DB_INT_MAX, query_id
 
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_PLANNED_DATE = date(2099, 12, 31)
+EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+#: The end of the last plannable day: a later time is refused before any arithmetic (London's day of
+#: 9999-12-31T23:59:59-01:00 does not exist), whatever the service says of times in the future.
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def event_date_problem(value: date) -> str | None:
@@ -62,6 +66,50 @@ class PlannedDate(fields.Date):
         if problem:
             raise ValidationError(problem)
         return day
+
+
+def event_time_problem(value: datetime) -> str | None:
+    """Why ``value`` (an aware time) cannot be the moment of something (served, extended, reviewed).
+
+    Checked before any arithmetic: London's offset in year 1 is -0:01:15, so turning
+    ``0001-01-01T00:00:00+00:00`` into a London day overflows. Whether the moment may be in the
+    future is each service's rule (with its own message); the field holds it to 1900-2099.
+    """
+    try:
+        moment = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return "Enter a time from 1 January 1900 onwards" if value.year < 1900 else "Enter a time before 2100"
+    if moment < EARLIEST_TIME:
+        return "Enter a time from 1 January 1900 onwards"
+    if moment >= LATEST_TIME:
+        return "Enter a time before 2100"
+    return None
+
+
+class EventDateTime(fields.AwareDateTime):
+    """An ISO 8601 time with its offset (``2026-11-20T14:30:00+00:00``) of something that happened: from
+    1 January 1900 (UTC), and before 2100. Every time in an API body is one of these."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        problem = event_time_problem(moment)
+        if problem:
+            raise ValidationError(problem)
+        return moment
+
+
+class MeOrUserId(fields.String):
+    """A filter naming a user in a query string (``?assignee=me`` or ``?assignee=12``): loads as ``"me"``
+    or the id (1 to 2^31-1); anything else, a huge number included, is refused before it reaches SQL."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | int:  # type: ignore[override]  # "me" or an id
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text == "me":
+            return text
+        number = query_id(text)
+        if number is None:
+            raise ValidationError('Use "me" or a user id.')
+        return number
 
 
 class RecordId(fields.Integer):

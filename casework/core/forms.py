@@ -130,6 +130,8 @@ class GovukDateField(Field):
 
     type = "GovukDateField"
     PARTS = ("day", "month", "year")
+    #: The most digits each box may hold (leading zeros aside): a longer number is no date at all.
+    DIGITS = (2, 2, 4)
     #: One message for any date that cannot be read, instead of the two above: for forms whose labels
     #: are questions ("When did the behaviour happen?"), which the messages cannot start with.
     invalid_message: str | None = None
@@ -173,12 +175,25 @@ class GovukDateField(Field):
         if missing:
             self.problem = self.invalid_message or f"{self._subject()} must include a {' and a '.join(missing)}"
             return
+        too_long = [
+            name
+            for name, value, digits in zip(self.PARTS, parts, self.DIGITS, strict=True)
+            if len(value.lstrip("0")) > digits
+        ]
+        if too_long:
+            # "99999999999999999999" is an int, but no date: ``date()`` raises OverflowError for it.
+            self.problem = self.invalid_message or (
+                f"{self._subject()} must have a year of 4 numbers"
+                if too_long == ["year"]
+                else f"{self._subject()} must be a real date"
+            )
+            return
         try:
             day, month, year = (int(part) for part in parts)
             if year < 1000:  # a two-digit year is not a real date; 1000 to 1899 is out of bounds
                 raise ValueError
             self.data = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):
             self.problem = self.invalid_message or f"{self._subject()} must be a real date"
 
     def _subject(self) -> str:

@@ -16,6 +16,11 @@ from typing import Any
 DB_INT_MIN = -(2**31)
 DB_INT_MAX = 2**31 - 1
 
+#: The last page number any list reads: ``(page - 1) * per_page`` (at most 100 a page) stays within the
+#: database's integer range, so an OFFSET is never a number the driver or the database refuses. The
+#: page views read a larger ``?page=`` as this page (an empty one); the API refuses it with a 422.
+MAX_PAGE = DB_INT_MAX // 100
+
 #: Deeper than any request body of this API (the deepest nests four levels); well below recursion limits.
 MAX_JSON_DEPTH = 32
 
@@ -26,6 +31,17 @@ UNSTORABLE_MESSAGE = "Remove the character that cannot be saved (a null or an un
 #: A one-line input (a name, a text box) that holds a line break: made by hand, not by a browser.
 ONE_LINE_MESSAGE = "Enter this on one line, without line breaks"
 TOO_DEEP_MESSAGE = f"The JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels)."
+
+
+def query_id(value: str | None) -> int | None:
+    """An id read from a query string or a form (``?job=12``, ``?incident=3``): ASCII digits naming a
+    number from 1 to the database's integer range, else None. ``"²".isdigit()`` is true and
+    ``int("99999999999999999999")`` is fine, but neither can be looked up, so neither reaches SQL."""
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(DB_INT_MAX)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= DB_INT_MAX else None
 
 
 def has_unstorable(text: str) -> bool:

@@ -24,10 +24,10 @@ def envelope(items: Sequence[Any], page: int, per_page: int, total: int, dump: C
 def page_number(value: str | None) -> int:
     """A page's ``?page=`` as a number from 1 to the database's integer range (nonsense reads as 1,
     a huge number as the last possible page: an empty one, never an OFFSET the database refuses)."""
-    from casework.core.inputs import DB_INT_MAX
+    from casework.core.inputs import MAX_PAGE
 
     try:
         number = int(value or 1)
     except ValueError:
         return 1
-    return min(max(number, 1), DB_INT_MAX // 100)
+    return min(max(number, 1), MAX_PAGE)

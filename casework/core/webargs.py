@@ -23,6 +23,7 @@ from casework.core.errors import InvalidInput
 from casework.core.inputs import (
     DB_INT_MAX,
     DB_INT_MIN,
+    MAX_PAGE,
     ONE_LINE_MESSAGE,
     TOO_DEEP_MESSAGE,
     UNSTORABLE_MESSAGE,
@@ -33,10 +34,23 @@ from casework.core.inputs import (
 INVALID_JSON_MESSAGE = "The body is not valid JSON."
 
 
+def _within_the_integer_range(validator: Any) -> bool:
+    """Whether ``validator`` is a Range with both ends inside the INTEGER range (``Range(min=1)`` is not:
+    it lets 99999999999999999999 through to SQL, where SQLite's driver refuses it with a 500)."""
+    return (
+        isinstance(validator, validate.Range)
+        and validator.min is not None
+        and validator.max is not None
+        and validator.min >= DB_INT_MIN
+        and validator.max <= DB_INT_MAX
+    )
+
+
 def _bound_integers(field: fields.Field[Any]) -> None:
-    """Hold an integer field (or a list's items) to the INTEGER range, unless it says something narrower."""
+    """Hold an integer field (or a list's items) to the INTEGER range, unless it says something narrower
+    at both ends (a Range with only a minimum, such as ``page``'s, gets the range's maximum too)."""
     if isinstance(field, fields.Integer):
-        if not any(isinstance(v, validate.Range) for v in field.validators):
+        if not any(_within_the_integer_range(v) for v in field.validators):
             field.validators.append(validate.Range(min=DB_INT_MIN, max=DB_INT_MAX))
     elif isinstance(field, fields.List):
         _bound_integers(field.inner)
@@ -200,5 +214,7 @@ def load(schema: Schema, data: Any) -> Any:
 
 
 class PageArgs(BaseSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    #: Up to ``MAX_PAGE``, so ``(page - 1) * per_page`` is an OFFSET every database takes; a larger page
+    #: is refused (422) like ``page=0``.
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from casework.cases.policies import PEOPLE
-from casework.core.fields import EventDate, PlannedDate, RecordId
+from casework.core.fields import EventDate, EventDateTime, PlannedDate, RecordId
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema
 from casework.interventions.models import (
@@ -37,7 +37,7 @@ class InterventionCreateArgs(BaseSchema):
     subject_person_id = RecordId(PEOPLE, load_default=None, allow_none=True)
     issued_on = EventDate(required=True)
     #: The moment of service (closure notice) or of the direction (dispersal), with an offset.
-    issued_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    issued_at = EventDateTime(load_default=None, allow_none=True)
     comply_by = PlannedDate(load_default=None, allow_none=True)
     starts_on = PlannedDate(load_default=None, allow_none=True)
     ends_on = PlannedDate(load_default=None, allow_none=True)
@@ -92,7 +92,7 @@ class BreachCreateArgs(BaseSchema):
 class ExtensionNoticeArgs(BaseSchema):
     """A closure notice's extension notice (s.77(4))."""
 
-    extended_at = fields.AwareDateTime(required=True)
+    extended_at = EventDateTime(required=True)
     hours = fields.Integer(required=True, validate=validate.Range(min=1, max=168))
     has_senior_sign_off = fields.Boolean(load_default=False)
     authorised_by = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
@@ -102,7 +102,7 @@ class ExtensionNoticeArgs(BaseSchema):
 class ReviewCreateArgs(BaseSchema):
     reviewed_on = EventDate(required=True)
     #: The moment, for a review counted in hours (a dispersal direction's 48-hour review).
-    reviewed_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    reviewed_at = EventDateTime(load_default=None, allow_none=True)
     reviewer_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in ReviewOutcome]))
     notes = fields.String(load_default=None, allow_none=True, validate=TEXT)

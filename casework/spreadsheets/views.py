@@ -18,7 +18,7 @@ from casework.audit.services import record
 from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput, RuleViolation
 from casework.core.forms import show_service_errors
-from casework.core.pagination import paginate
+from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires, signed_in
 from casework.core.time import today
 from casework.extensions import db
@@ -50,7 +50,7 @@ def _status(form: Any) -> int:
 @bp.get("/imports")
 @requires(Permission.IMPORT_RECORDS)
 def index():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     jobs, total = paginate(queries.visible_import_jobs(current_user), page, 25)
     return render_template(
         "spreadsheets/index.html",
@@ -165,7 +165,7 @@ def columns(job_id: int):
 def show(job_id: int):
     job = services.get_job_for(current_user, job_id)
     kind = services.get_kind(job.kind)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     problems, total = paginate(
         queries.problems_of(job),
         page,

@@ -71,7 +71,7 @@ def _list(args: dict[str, Any]) -> dict[str, Any]:
     if args["assignee"] == "me":
         query = query.where(Action.assignee_id == current_user.id)
     elif args["assignee"]:
-        query = query.where(Action.assignee_id == int(args["assignee"]))
+        query = query.where(Action.assignee_id == args["assignee"])
     if args["overdue"] is True:
         query = query.where(services.overdue_clause())
     elif args["overdue"] is False:

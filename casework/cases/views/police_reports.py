@@ -10,7 +10,7 @@ from casework.cases import police_reports, queries
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.forms import FlaskForm, show_service_errors
-from casework.core.pagination import paginate
+from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 
@@ -28,7 +28,7 @@ class MatchForm(FlaskForm):
 @bp.get("/")
 @requires(Permission.OPEN_CASES)
 def index():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     reports, total = paginate(police_reports.queue_query(current_user), page, PER_PAGE)
     return render_template(
         "cases/police_reports.html",

@@ -18,6 +18,7 @@ from casework.cases.sections import page_sections, person_page_sections
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput
 from casework.core.forms import FlaskForm, show_service_errors
+from casework.core.inputs import query_id
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import now
@@ -164,8 +165,8 @@ def _ids(values: list[str]) -> list[int]:
     for value in values:
         for part in value.split(","):
             part = part.strip()
-            if part.isdigit() and len(part) <= 10:
-                ids.append(int(part))
+            if (number := query_id(part)) is not None:
+                ids.append(number)
     return list(dict.fromkeys(ids))[: services.REASSIGN_LIMIT + 1]
 
 

@@ -16,7 +16,7 @@ from casework.cases.models import Person
 from casework.core.db import commit, records_view
 from casework.core.errors import InvalidInput, NotFound, RuleViolation, not_found_as
 from casework.core.forms import show_service_errors
-from casework.core.pagination import paginate
+from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.templating import format_datetime
 from casework.data_protection import forms, retention, subject_access
@@ -170,7 +170,7 @@ def find_person():
     """Find the person a subject access request is about (the data protection officer: anyone)."""
     form = case_forms.PeopleSearchForm(request.args)
     form.validate()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     searched = any((form.name.data, form.date_of_birth.data, form.postcode.data))
     items, total, withheld = [], 0, 0
     found_through: dict[int, list[int]] = {}

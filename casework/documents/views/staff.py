@@ -12,6 +12,7 @@ from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput
 from casework.core.forms import options, show_service_errors
+from casework.core.inputs import query_id
 from casework.core.permissions import Permission, requires
 from casework.core.storage import StorageUnavailable
 from casework.core.templating import format_date
@@ -41,8 +42,8 @@ def upload(case_id: int):
         [("", "The whole case")]
         + [(str(i.id), f"The incident of {format_date(i.occurred_on)}: {i.description[:80]}") for i in incidents]
     )
-    if request.method == "GET" and request.args.get("incident", "").isdigit():
-        form.incident_id.data = request.args["incident"]
+    if request.method == "GET" and (incident_id := query_id(request.args.get("incident"))):
+        form.incident_id.data = str(incident_id)
     if form.validate_on_submit():
         upload_file = form.file.data
         if upload_file is None or not getattr(upload_file, "filename", ""):

@@ -55,12 +55,12 @@ def index():
     """Every intervention on the cases the user can see, newest first, filtered by kind, status and area."""
     from flask import request
 
-    from casework.core.pagination import paginate
+    from casework.core.pagination import page_number, paginate
     from casework.interventions.models import InterventionStatus
     from casework.interventions.spreadsheets import visible_interventions
 
     filters = {key: (request.args.get(key) or "")[:40] for key in ("kind", "status", "area")}
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     items, total = paginate(visible_interventions(current_user, filters), page, 50)
     return render_template(
         "interventions/index.html",

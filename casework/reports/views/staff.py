@@ -15,6 +15,7 @@ from flask_login import current_user
 from casework.core.db import commit
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
+from casework.core.inputs import query_id
 from casework.core.links import external_url
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
@@ -57,8 +58,12 @@ def _requested_period() -> tuple[date, date]:
 
 def _report() -> dict[str, Any]:
     """The report the URL asks for: ``?job=`` one compiled by a task, else counted now."""
-    if request.args.get("job", "").isdigit():
-        return services.report_of_job(_own_finished_job(int(request.args["job"])))
+    if request.args.get("job"):
+        # An id like any other (1 to the database's integer range): anything else names no report.
+        job_id = query_id(request.args["job"])
+        if job_id is None:
+            raise NotFound("No such report.")
+        return services.report_of_job(_own_finished_job(job_id))
     areas, whole_group = policies.report_areas(current_user, request.args.get("area") or None)
     period_start, period_end = _requested_period()
     return services.build_report(areas, period_start, period_end, whole_group=whole_group)
