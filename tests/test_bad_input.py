@@ -388,6 +388,9 @@ BAD_STRINGS = {
     "a NUL character": ("x%00y", True),
     "a UTF-8 encoded surrogate": ("x%ED%A0%80y", False),
     "a number beyond any integer": (HUGE, False),
+    # "²" passes str.isdigit() but int() refuses it: a form's version, hours or weight checked with
+    # isdigit() then read with int() answered 500.
+    "a digit int() refuses": ("%C2%B2", False),
 }
 
 
@@ -465,3 +468,76 @@ def test_every_page_form_uses_the_core_base_form() -> None:
         if cls.__module__.startswith("casework.") and not issubclass(cls, FlaskForm)
     ]
     assert not stray, "Derive these from casework.core.forms.FlaskForm: " + ", ".join(stray)
+
+
+#: Forms that end the session or the account's second factor: posting them would sign the walker out.
+_FORMS_NOT_WALKED = re.compile(r"/sign-out|/second-factor|/recovery-codes|/password")
+
+
+def _forms_posting_elsewhere(html: str, url: str) -> list[tuple[str, list[str]]]:
+    """(action, field names) of every POST form on a page whose action is another URL of the service
+    (the form on the page's own URL is walked by the test above)."""
+    found = []
+    for attributes, inner in re.findall(r"<form\b([^>]*)>(.*?)</form>", html, flags=re.DOTALL):
+        method = re.search(r'\bmethod="([^"]+)"', attributes)
+        action = re.search(r'\baction="([^"]+)"', attributes)
+        if not method or method.group(1).lower() != "post" or not action:
+            continue
+        target = action.group(1).replace("&amp;", "&")
+        if not target.startswith("/") or target.split("?")[0] == url or _FORMS_NOT_WALKED.search(target):
+            continue
+        names = _field_names(inner)
+        if names:
+            found.append((target, names))
+    return found
+
+
+@pytest.mark.parametrize("what", ["a number beyond any integer", "a digit int() refuses"])
+def test_bad_numbers_in_every_form_a_page_shows_are_not_a_server_error(app: Flask, world: World, what: str) -> None:
+    """The forms a page shows that post to an endpoint of their own (an intervention's status, its
+    review, its extension; a case's close form...), each posted with the bad number in every field:
+    never a 5xx. Their hidden ``version`` was read with ``isdigit()`` then ``int()``, which a "²"
+    passes and then fails."""
+    from tests.conftest import csrf_headers
+
+    client = app.test_client(user=world.me)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = csrf_headers(client, app)["X-CSRFToken"]
+    value, _ = BAD_STRINGS[what]
+    problems, posted = [], set()
+    for endpoint in endpoints(app):
+        if endpoint.is_api or "GET" not in endpoint.rule.methods or endpoint.access.public:
+            continue
+        url = _page_url(endpoint, world)
+        if url is None:
+            continue
+        page = client.get(url)
+        if page.status_code != 200 or page.mimetype != "text/html":
+            continue
+        for target, names in _forms_posting_elsewhere(page.get_data(as_text=True), url):
+            if target in posted:
+                continue
+            posted.add(target)
+            body = "&".join(f"{quote(name)}={value}" for name in names)
+            response = client.post(target, data=body, content_type="application/x-www-form-urlencoded")
+            if response.status_code >= 500:
+                problems.append(f"POST {target} (a form on {url}) with {what} in {len(names)} fields: 5xx")
+    assert len(posted) >= 6
+    assert not problems, "\n".join(problems)
+
+
+def test_no_module_reads_digits_with_str_isdigit() -> None:
+    """``str.isdigit`` accepts digits ``int`` refuses ("²"): a value is checked with
+    ``casework.core.inputs.is_digits`` (or read with ``whole_number``, ``query_id``) instead."""
+    from pathlib import Path
+
+    import casework
+
+    root = Path(casework.__file__).parent
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if path != root / "core" / "inputs.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if ".isdigit()" in line
+    ]
+    assert not offenders, offenders

@@ -29,6 +29,7 @@ from casework.accounts.models import RecoveryCode, User
 from casework.accounts.settings import SECOND_FACTOR_REQUIRED
 from casework.audit.models import AuditAction
 from casework.audit.services import record
+from casework.core.inputs import is_digits
 from casework.core.permissions import Role
 from casework.core.time import LONDON, now
 from casework.extensions import db
@@ -68,7 +69,7 @@ def _clean(code: str) -> str:
 def _matching_step(secret: str, code: str) -> int | None:
     """The time step whose code is ``code`` (within the allowed drift), or None."""
     digits = _clean(code)
-    if not (digits.isdigit() and len(digits) == 6):
+    if not (is_digits(digits) and len(digits) == 6):
         return None
     totp = pyotp.TOTP(secret)
     moment = now()

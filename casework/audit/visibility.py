@@ -38,7 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.audit.models import AuditAction
-from casework.core.inputs import DB_INT_MAX
+from casework.core.inputs import DB_INT_MAX, is_digits
 from casework.core.permissions import Permission
 from casework.extensions import db
 
@@ -150,7 +150,7 @@ class ReadableValues:
         """The records among ``refs`` that ``user`` may see: one statement for all of them."""
         ids_by_table: dict[str, set[int]] = {}
         for object_type, object_id in refs:
-            if object_type not in db.metadata.tables or not (object_id and object_id.isascii() and object_id.isdigit()):
+            if object_type not in db.metadata.tables or not is_digits(object_id):
                 continue
             number = int(object_id)
             if 0 < number <= DB_INT_MAX:

@@ -16,6 +16,7 @@ from typing import Any
 from casework.cases import queries
 from casework.cases.models import CaseStatus
 from casework.core.fields import event_date_problem
+from casework.core.inputs import is_digits
 
 RISK_LABELS = {"standard": "Standard", "medium": "Medium", "high": "High"}
 SORT_LABELS = {
@@ -85,7 +86,7 @@ def _date(args: Mapping[str, str], name: str, label: str, errors: dict[str, str]
         if not all(parts):
             errors[name] = f"{label} must include a day, month and year"
             return None
-        text = "-".join(f"{int(p):02d}" if p.isdigit() else p for p in parts)
+        text = "-".join(f"{int(p):02d}" if is_digits(p) and len(p) <= 4 else p for p in parts)
     if not text:
         return None
     try:
@@ -109,10 +110,10 @@ def read(user: Any, args: Mapping[str, str]) -> CaseListRequest:
     status = args.get("status") if args.get("status") in {s.value for s in CaseStatus} else None
     q = (args.get("q") or "").strip()[:200] or None
     owner = (args.get("owner") or "").strip()[:20] or None
-    if owner and not (owner in ("me", "none") or owner.isdigit()):
+    if owner and not (owner in ("me", "none") or is_digits(owner)):
         owner = None
     team = (args.get("team") or "").strip()[:20] or None
-    if team and not (team == "mine" or team.isdigit()):
+    if team and not (team == "mine" or is_digits(team)):
         team = None
     risk = args.get("risk") if args.get("risk") in RISK_LABELS else None
     overdue = args.get("overdue") in ("yes", "true", "1")

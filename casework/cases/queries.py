@@ -26,7 +26,7 @@ from casework.cases.sections import search_sources
 from casework.cases.services import normalise_name, normalise_postcode
 from casework.core.db import UTCDateTime, execute_values, shared_alias
 from casework.core.errors import InvalidInput
-from casework.core.inputs import DB_INT_MAX, DB_INT_MIN, query_id
+from casework.core.inputs import DB_INT_MAX, DB_INT_MIN, is_digits, query_id
 from casework.core.time import london_day, now
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
@@ -164,7 +164,7 @@ def owner_filter(user: Any, value: str | None) -> int | str | None:
         return int(user.id)
     if value == "none":
         return "none"
-    if value.isascii() and value.isdigit():
+    if is_digits(value):
         # An id no user can have (beyond the integer range) matches no case, like an unknown email.
         return query_id(value) or 0
     return db.session.scalar(sa.select(User.id).where(User.email == value.strip().lower())) or 0

@@ -19,7 +19,7 @@ from casework.cases.listing import LIST_ARGS
 from casework.cases.models import SavedCaseView
 from casework.core.db import execute_values
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.inputs import has_unstorable
+from casework.core.inputs import has_unstorable, is_digits
 from casework.extensions import db
 
 NAME_LENGTH = 100
@@ -158,8 +158,8 @@ def _names_the_person(text: str | None, former: Any) -> bool:
                     return True
     if former.email and former.email.lower() in (text or "").lower():
         return True
-    digits = "".join(c for c in former.phone or "" if c.isdigit())
-    return len(digits) >= 6 and digits in "".join(c for c in text or "" if c.isdigit())
+    digits = "".join(c for c in former.phone or "" if is_digits(c))
+    return len(digits) >= 6 and digits in "".join(c for c in text or "" if is_digits(c))
 
 
 def forget_searches_naming(former: Any, report: Any) -> None:

@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from casework.community_triggers.models import CONSENT_ROLES, ApplicantRole, Channel
 from casework.core.forms import FlaskForm, GovukDateField
+from casework.core.inputs import is_digits
 
 
 def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -239,7 +240,7 @@ class ApplicationForm(ChecksMixin, FlaskForm):
         parts = key.split(".")
         if parts[0] == "applicant" and len(parts) == 2:
             return self._fields.get(f"applicant_{parts[1]}")
-        if parts[0] == "complaints" and len(parts) == 3 and parts[1].isdigit():
+        if parts[0] == "complaints" and len(parts) == 3 and is_digits(parts[1]):
             rows = self.filled_complaints()
             index = int(parts[1])
             if index < len(rows):
@@ -492,7 +493,7 @@ class OutcomeForm(ChecksMixin, FlaskForm):
 
     def field_for(self, key: str) -> Any:
         parts = key.split(".")
-        if parts[0] == "recommendations" and len(parts) == 3 and parts[1].isdigit():
+        if parts[0] == "recommendations" and len(parts) == 3 and is_digits(parts[1]):
             rows = self.filled()
             if int(parts[1]) < len(rows):
                 return rows[int(parts[1])]._fields.get(self.ROW_FIELDS.get(parts[2], parts[2]))
@@ -653,7 +654,7 @@ class AgendaForm(FlaskForm):
 
     def field_for(self, key: str) -> Any:
         parts = key.split(".")
-        if parts[0] == "agenda_items" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(self.items):
+        if parts[0] == "agenda_items" and len(parts) == 3 and is_digits(parts[1]) and int(parts[1]) < len(self.items):
             return self.items.entries[int(parts[1])].form._fields.get(parts[2])
         return None
 

@@ -15,7 +15,7 @@ from wtforms.validators import StopValidation
 
 from casework.core.errors import RULE, InvalidInput
 from casework.core.fields import EARLIEST_DATE, event_date_problem, planned_date_problem
-from casework.core.inputs import DB_INT_MAX, ONE_LINE_MESSAGE, UNSTORABLE_MESSAGE, has_unstorable
+from casework.core.inputs import DB_INT_MAX, ONE_LINE_MESSAGE, UNSTORABLE_MESSAGE, has_unstorable, is_digits
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -77,7 +77,7 @@ def field_holds_an_id(field: Any) -> bool:
     if value is None or value == "" or (isinstance(value, int) and not isinstance(value, bool)):
         return value is None or value == "" or 0 <= value <= DB_INT_MAX
     text = str(value).strip()
-    return text.isascii() and text.isdigit() and int(text) <= DB_INT_MAX
+    return is_digits(text) and int(text) <= DB_INT_MAX
 
 
 class FlaskForm(flask_wtf.FlaskForm):

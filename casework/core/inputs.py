@@ -37,11 +37,23 @@ def query_id(value: str | None) -> int | None:
     """An id read from a query string or a form (``?job=12``, ``?incident=3``): ASCII digits naming a
     number from 1 to the database's integer range, else None. ``"²".isdigit()`` is true and
     ``int("99999999999999999999")`` is fine, but neither can be looked up, so neither reaches SQL."""
+    return whole_number(value) or None
+
+
+def is_digits(text: str | None) -> bool:
+    """ASCII digits only. ``str.isdigit`` also accepts superscripts and other digits (``"²"``) that
+    ``int`` refuses: a form or query value checked with it ended in a 500."""
+    return text is not None and text.isascii() and text.isdigit()
+
+
+def whole_number(value: str | None) -> int | None:
+    """A whole number from 0 to the database's integer range written in ASCII digits (a form's
+    version, hours, a weight), else None."""
     text = (value or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(DB_INT_MAX)):
+    if not is_digits(text) or len(text) > len(str(DB_INT_MAX)):
         return None
     number = int(text)
-    return number if 1 <= number <= DB_INT_MAX else None
+    return number if number <= DB_INT_MAX else None
 
 
 def has_unstorable(text: str) -> bool:

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from casework.core.forms import FlaskForm, GovukDateField
+from casework.core.inputs import whole_number
 from casework.core.time import LONDON
 from casework.interventions.models import (
     CONDUCT_LABELS,
@@ -190,9 +191,9 @@ class InterventionForm(FlaskForm):
                     raise ValueError(name) from None
             elif name in {"duration_hours", "discount_days"}:
                 raw = (getattr(self, name).data or "").strip()
-                if raw and not raw.isdigit():
+                if raw and whole_number(raw) is None:
                     raise ValueError(name)
-                data[name] = int(raw) if raw else None
+                data[name] = whole_number(raw) if raw else None
             elif name == "related_intervention_id":
                 data[name] = int(self.related_intervention_id.data) if self.related_intervention_id.data else None
             elif name == "conduct":

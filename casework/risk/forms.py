@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from casework.core.forms import FlaskForm, GovukDateField
+from casework.core.inputs import is_digits, whole_number
 from casework.interventions.forms import required_choice
 
 QUESTION_PREFIX = "q_"
@@ -69,7 +70,7 @@ def questions_from_request(form: Any, current: list[dict[str, Any]]) -> list[dic
             options.append(
                 {
                     **option,
-                    "weight": int(raw_weight) if raw_weight.isdigit() else raw_weight,
+                    "weight": whole_number(raw_weight) if is_digits(raw_weight) else raw_weight,
                     "forces_high": bool(form.get(f"{prefix}-option-{number}-forces-high")),
                 }
             )
@@ -97,7 +98,7 @@ def questions_from_request(form: Any, current: list[dict[str, Any]]) -> list[dic
                     {
                         "value": "yes",
                         "label": "Yes",
-                        "weight": int(raw_weight) if raw_weight.isdigit() else raw_weight,
+                        "weight": whole_number(raw_weight) if is_digits(raw_weight) else raw_weight,
                         "forces_high": bool(form.get("new-forces-high")),
                     },
                     {"value": "no", "label": "No", "weight": 0, "forces_high": False},

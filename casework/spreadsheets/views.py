@@ -18,6 +18,7 @@ from casework.audit.services import record
 from casework.core.db import commit, records_view
 from casework.core.errors import Forbidden, InvalidInput, RuleViolation
 from casework.core.forms import show_service_errors
+from casework.core.inputs import whole_number
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires, signed_in
 from casework.core.time import today
@@ -36,8 +37,7 @@ FORMATS = ("csv", "xlsx")
 
 
 def _version(form: Any) -> int | None:
-    value = (form.version.data or "").strip()
-    return int(value) if value.isdigit() else None
+    return whole_number(form.version.data)
 
 
 def _status(form: Any) -> int:

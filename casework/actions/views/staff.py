@@ -15,6 +15,7 @@ from casework.cases.policies import can_edit_case, case_readers_clause, get_case
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.forms import show_service_errors
+from casework.core.inputs import whole_number
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
@@ -124,7 +125,7 @@ def update(action_id: int):
     form = ActionUpdateForm()
     if not form.validate_on_submit():
         return _show(action, form, 422)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = whole_number(form.version.data)
     try:
         services.update_action(
             current_user,

@@ -10,6 +10,7 @@ from casework.cases import police_reports, queries
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.forms import FlaskForm, show_service_errors
+from casework.core.inputs import whole_number
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
@@ -45,7 +46,7 @@ def show(report_id: int):
     report = police_reports.get_report_for(current_user, report_id)
     form = MatchForm(data={"version": report.version} if request.method == "GET" else None)
     if form.validate_on_submit() and report.status.value == "queued":
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = whole_number(form.version.data)
         try:
             if form.action.data == "dismiss":
                 police_reports.dismiss(current_user, report, reason=form.reason.data or "", expected_version=version)

@@ -59,7 +59,7 @@ def upload(case_id: int):
                     filename=upload_file.filename,
                     content=data,
                     description=form.description.data,
-                    incident_id=int(incident) if incident.isdigit() else None,
+                    incident_id=query_id(incident),
                 )
             except InvalidInput as error:
                 db.session.rollback()

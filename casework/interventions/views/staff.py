@@ -13,6 +13,7 @@ from casework.cases.policies import can_edit_case, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.forms import show_service_errors
+from casework.core.inputs import whole_number
 from casework.core.permissions import Permission, requires
 from casework.core.templating import format_date
 from casework.core.time import now, today
@@ -200,9 +201,9 @@ def extension_notice(intervention_id: int):
             form.extended_time.errors = [str(error)]
             at = None
         hours = (form.hours.data or "").strip()
-        if not hours.isdigit():
+        if whole_number(hours) is None:
             form.hours.errors = ["Enter the hours as a whole number, like 12"]
-        if at is not None and hours.isdigit():
+        if at is not None and whole_number(hours) is not None:
             try:
                 _, warnings = services.extend_closure_notice(
                     current_user,
@@ -289,7 +290,7 @@ def change_status(intervention_id: int):
     form = StatusForm()
     if not form.validate_on_submit():
         return _show(intervention, form, 422)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = whole_number(form.version.data)
     try:
         services.update_status(
             current_user, intervention, form.status.data, version, (form.notes.data or "").strip() or None

@@ -15,7 +15,7 @@ from flask_login import current_user
 from casework.core.db import commit
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.inputs import query_id
+from casework.core.inputs import is_digits, query_id
 from casework.core.links import external_url
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
@@ -48,7 +48,7 @@ def _requested_period() -> tuple[date, date]:
             raise InvalidInput({"period_start": ["Enter the period's dates as YYYY-MM-DD."]}) from None
         return period_start, period_end
     kind, _, year = request.args.get("period", "").partition("-")
-    if year.isdigit() and 1900 <= int(year) <= 2098:
+    if is_digits(year) and len(year) == 4 and 1900 <= int(year) <= 2098:
         if kind == "fy":
             return date(int(year), 4, 1), date(int(year) + 1, 3, 31)
         if kind == "cy":

@@ -13,6 +13,7 @@ from flask_login import current_user
 from casework.accounts.services import get_area
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
+from casework.core.inputs import is_digits
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
@@ -166,7 +167,7 @@ def _chosen_period(area: Any) -> tuple[date, date]:
     except ValueError:
         pass
     year = request.args.get("year", "")
-    if year.isdigit() and 1900 <= int(year) <= 2099:
+    if is_digits(year) and len(year) == 4 and 1900 <= int(year) <= 2099:
         return date(int(year), 4, 1), date(int(year) + 1, 3, 31)
     return services.last_ended_reporting_period(area, today())
 

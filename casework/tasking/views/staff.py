@@ -16,6 +16,7 @@ from casework.cases.policies import case_readers_clause, get_case_for, refuse_an
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound, not_found_as
 from casework.core.forms import ConfirmForm, show_service_errors
+from casework.core.inputs import is_digits
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
 from casework.extensions import db
@@ -221,7 +222,7 @@ def attendance(tasking_meeting_id: int):
     for row in meeting.attendance:
         status = request.form.get(f"status-{row.agency_id}", "")
         representative = request.form.get(f"representative-{row.agency_id}", "").strip()
-        if representative and not (representative.isascii() and representative.isdigit() and len(representative) < 10):
+        if representative and not (is_digits(representative) and len(representative) < 10):
             errors[f"representative-{row.agency_id}"] = [f"Choose someone who works for {row.agency.name}"]
             continue
         choices[row.agency_id] = (status, int(representative) if representative else None)
