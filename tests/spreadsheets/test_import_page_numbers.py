@@ -1,4 +1,4 @@
-"""An import's problems page with a huge ``?page=``: its last possible page, an empty one (probe22 #1).
+"""An import's problems page with a huge ``?page=``: its last possible page, an empty one.
 
 ``/imports/<id>`` read ``?page=`` with ``request.args.get("page", type=int)`` and no bound, so
 99999999999999999999 reached SQLite's driver as an OFFSET it refuses (OverflowError, a 500). Every page

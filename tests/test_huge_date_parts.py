@@ -1,4 +1,4 @@
-"""probe22 #5: a huge number in a GOV.UK date input used to answer 500 on every page form, whatever the
+"""A huge number in a GOV.UK date input used to answer 500 on every page form, whatever the
 database.
 
 ``core.forms.GovukDateField.process`` turned the three boxes into ``date(year, month, day)`` and caught

@@ -1,4 +1,4 @@
-"""probe22 #1: a huge ``?page=`` (or ``?job=``) used to become an OFFSET or id the database refuses (500).
+"""A huge ``?page=`` (or ``?job=``) used to become an OFFSET or id the database refuses (500).
 
 These lists read the page with ``request.args.get("page", type=int)`` and no bound, and the API's
 ``PageArgs.page`` had only a minimum; on SQLite (the embedded default the README starts) the driver
@@ -6,7 +6,7 @@ refused the integer with an OverflowError, a 500 (on PostgreSQL a DataError that
 into a 422). Now every page view reads its page through ``core.pagination.page_number`` (its last
 possible page, an empty one), the API's page stops at ``core.inputs.MAX_PAGE`` (422 on ``page``), and
 ``?job=`` is read as an id (``core.inputs.query_id``: 404 when it names no report).
-``tests/test_bad_input.py`` walks every list and every parameter; these are the probe's examples.
+``tests/test_bad_input.py`` walks every list and every parameter; these are the examples first found.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""probe22 #3: an intervention's status could be moved back from a finished status (withdrawn,
+"""An intervention's status could be moved back from a finished status (withdrawn,
 complied, expired) to a live one, and its statutory deadline stayed cancelled: a live warning or order
 with no reminder of the day it falls due.
 

@@ -1,4 +1,4 @@
-"""probe22 #4: a time of day in year 1 (``0001-01-01T00:00:00+00:00``) used to answer 500 on the
+"""A time of day in year 1 (``0001-01-01T00:00:00+00:00``) used to answer 500 on the
 interventions API.
 
 Dates were bounded (``core.fields.EventDate``: 1900 to today) but the times (``issued_at``,

@@ -1,10 +1,10 @@
-"""probe22: a case anonymised under the retention policy still takes new personal data and new links
+"""A case anonymised under the retention policy used to take new personal data and new links
 to living people.
 
 docs/rules.md ("Retention and data protection"): a closed case's free text is anonymised after its
 period, and "an anonymised case keeps no link to a person who lives on in the service". Reopening an
 anonymised case is refused (``reopen_case``) and so are documents (``documents.policies``), but the
-case's other writes do not ask: its summary and location can be typed again, notes and incidents
+case's other writes did not ask: its summary and location could be typed again, notes and incidents
 added, and a living person added as a party. The retention run skips a case it already anonymised
 (``anonymised_at``), so whatever was written then would be kept for ever. Every write to or under such a
 case (and a link to an anonymised Case Review application) is now refused with a 422; the walk over every
