@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
+from casework.cases.models import Person
 from casework.documents import services as documents
 from casework.documents.models import Document, DocumentKind
 from casework.extensions import db
 from casework.interventions.models import Intervention, InterventionKind, ServiceMethod
+from tests.interventions.world import hidden_person
 
 HIDDEN = "Harry Noticed-Hiddenperson"
 
@@ -26,14 +27,7 @@ HIDDEN = "Harry Noticed-Hiddenperson"
 def hidden(world: Any) -> Person:
     """A person who is a party only on a restricted case the officer is named on; the partner (who sees
     the shared case) and the officer's colleague (of the lead agency, not named) may not see them."""
-    restricted = world.new_case(restricted=True, reference="BOL-2026-0088")
-    db.session.add(CaseAccess(case_id=restricted.id, user_id=world.officer.id))
-    person = Person(name=HIDDEN, normalised_name=HIDDEN.lower(), agency_id=world.council.id)
-    db.session.add(person)
-    db.session.flush()
-    db.session.add(CaseParty(case_id=restricted.id, person_id=person.id, role=PartyRole.perpetrator))
-    db.session.commit()
-    return person
+    return hidden_person(world, HIDDEN)
 
 
 def _served(world: Any, subject: Person) -> tuple[Intervention, Document]:

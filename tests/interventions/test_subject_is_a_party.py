@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
+from casework.cases.models import CaseParty, PartyRole, Person
 from casework.extensions import db
 from casework.interventions.models import Intervention, InterventionKind
-from tests.interventions.world import world  # noqa: F401
+from tests.interventions.world import hidden_person, world  # noqa: F401
 
 HIDDEN = "Harry Hiddenperson"
 #: What the pages and exports show for a withheld subject.
@@ -36,14 +36,7 @@ def _frozen_day():
 @pytest.fixture
 def hidden(world: Any) -> Person:  # noqa: F811
     """A person who is a party only on a restricted case the officer is named on, and the partner is not."""
-    restricted = world.new_case(restricted=True, reference="BOL-2026-0088")
-    db.session.add(CaseAccess(case_id=restricted.id, user_id=world.officer.id))
-    person = Person(name=HIDDEN, normalised_name=HIDDEN.lower(), agency_id=world.council.id)
-    db.session.add(person)
-    db.session.flush()
-    db.session.add(CaseParty(case_id=restricted.id, person_id=person.id, role=PartyRole.perpetrator))
-    db.session.commit()
-    return person
+    return hidden_person(world, HIDDEN)
 
 
 def _read_everywhere(world: Any, api_client: Any, page_client: Any, intervention_id: int) -> list[str]:  # noqa: F811

@@ -17,14 +17,14 @@ import sqlalchemy as sa
 import time_machine
 from markupsafe import escape
 
-from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
+from casework.cases.models import Person
 from casework.extensions import db
 from casework.interventions.cli import interventions
 from casework.interventions.models import Intervention, InterventionKind
 from casework.notifications.models import OutboxEmail
 from casework.reminders.models import Deadline
 from casework.reminders.services import set_deadline
-from tests.interventions.world import world  # noqa: F401
+from tests.interventions.world import hidden_person, world  # noqa: F401
 
 HIDDEN = "Harry O'Hiddenperson"
 OLD_TITLE = f"Compliance period ends: Community Protection Warning for {HIDDEN} (BOL-2026-0001)"
@@ -41,14 +41,7 @@ def _frozen_day():
 @pytest.fixture
 def hidden(world: Any) -> Person:  # noqa: F811
     """A person who is a party only on a restricted case the officer is named on, and the partner is not."""
-    restricted = world.new_case(restricted=True, reference="BOL-2026-0088")
-    db.session.add(CaseAccess(case_id=restricted.id, user_id=world.officer.id))
-    person = Person(name=HIDDEN, normalised_name=HIDDEN.lower(), agency_id=world.council.id)
-    db.session.add(person)
-    db.session.flush()
-    db.session.add(CaseParty(case_id=restricted.id, person_id=person.id, role=PartyRole.perpetrator))
-    db.session.commit()
-    return person
+    return hidden_person(world, HIDDEN)
 
 
 def _old_warning(world: Any, subject: Person, title: str) -> tuple[Intervention, Deadline]:  # noqa: F811

@@ -106,3 +106,18 @@ def world(make: Any, db_session: Any) -> World:
     db.session.add(CaseParty(case_id=w.case.id, person_id=w.victim.id, role=PartyRole.victim))
     db.session.commit()
     return w
+
+
+def hidden_person(world: World, name: str) -> Any:
+    """A person who is a party only on a restricted case the officer is named on: the partner (who sees
+    the shared case) and the officer's colleagues not named on it may not see them."""
+    from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
+
+    restricted = world.new_case(restricted=True, reference="BOL-2026-0088")
+    db.session.add(CaseAccess(case_id=restricted.id, user_id=world.officer.id))
+    person = Person(name=name, normalised_name=name.lower(), agency_id=world.council.id)
+    db.session.add(person)
+    db.session.flush()
+    db.session.add(CaseParty(case_id=restricted.id, person_id=person.id, role=PartyRole.perpetrator))
+    db.session.commit()
+    return person
