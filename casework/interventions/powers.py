@@ -218,3 +218,91 @@ NOT_AN_OFFENCE = BreachNature(False, "")
 
 def breach_nature(kind: str) -> BreachNature:
     return BREACH_NATURE.get(kind, NOT_AN_OFFENCE)
+
+
+# --- appeal ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Appeal:
+    """How a power can be appealed or challenged, and what an appeal in progress suspends."""
+
+    #: Where it is appealed and by when, shown on the page.
+    route: str
+    #: Key dates (``casework.interventions.dates.key_dates``) suspended while the appeal is in progress:
+    #: not reminded, not overdue, not escalated, and moved later when it ends (``services.update_status``).
+    suspends: frozenset[str] = frozenset()
+
+
+_COURT_ORDER = Appeal(
+    "An order a court made on application: the respondent may appeal the court's decision to the higher court "
+    "(from the youth court to the Crown Court, s.15). The order stays in force unless the court orders otherwise."
+)
+
+#: The powers that can be appealed (or, for a PSPO, challenged in the High Court), by kind. A kind not
+#: here has no appeal: ``NO_APPEAL`` says why, and the status ``appealed`` is refused for it
+#: (``services.status_refusal``).
+APPEALS: dict[str, Appeal] = {
+    # s.46: to a magistrates' court within 21 days beginning with the day of issue. While the appeal is in
+    # progress a requirement to stop doing things stays in force unless the court orders otherwise; every
+    # other requirement is suspended: the compliance date, which is for what the notice requires to be
+    # done, is paused.
+    "cpn": Appeal(
+        "To a magistrates' court within 21 days beginning with the day of issue (s.46). While the appeal is in "
+        "progress, requirements to stop doing things stay in force; every other requirement is suspended.",
+        suspends=frozenset({"comply_by"}),
+    ),
+    # s.84: an appeal against the making or extension of a closure order, to the Crown Court within 21
+    # days. The Act does not suspend the order meanwhile.
+    "closure_order": Appeal(
+        "To the Crown Court within 21 days of the decision to make or extend the order (s.84). "
+        "The order stays in force meanwhile."
+    ),
+    # s.66: an interested person may challenge the order in the High Court within 6 weeks of its making
+    # or variation; only the court may suspend it meanwhile.
+    "pspo": Appeal(
+        "A challenge in the High Court by an interested person within 6 weeks of the order being made or "
+        "varied (s.66). The order stays in force unless the court suspends it."
+    ),
+    "civil_injunction": _COURT_ORDER,
+    "youth_injunction": _COURT_ORDER,
+    "housing_injunction": _COURT_ORDER,
+    "respect_order": _COURT_ORDER,
+    # A Criminal Behaviour Order is made on conviction (s.22): it is appealed as the sentence is.
+    "cbo": Appeal(
+        "Made on conviction: it is appealed as the sentence it was made with is. The order stays in force "
+        "unless the court orders otherwise."
+    ),
+}
+
+#: Why a power has no appeal, by kind: the message that refuses ``appealed`` for it.
+NO_APPEAL: dict[str, str] = {
+    "warning_letter": "a warning letter is not an order: there is nothing to appeal.",
+    "verbal_warning": "a verbal warning is not an order: there is nothing to appeal.",
+    "abc": "an Acceptable Behaviour Contract is a voluntary agreement: there is no appeal against it.",
+    "cpw": (
+        "there is no appeal against a Community Protection Warning. The Community Protection Notice that may "
+        "follow it can be appealed to a magistrates' court (s.46)."
+    ),
+    "fpn": (
+        "there is no appeal against a fixed penalty notice: the person may pay it, or not pay and answer the "
+        "offence in court (ss.52, 68)."
+    ),
+    "closure_notice": (
+        "there is no appeal against a closure notice: the magistrates hear the application for the closure "
+        "order (s.80), and that order can be appealed to the Crown Court (s.84)."
+    ),
+    "dispersal": "there is no appeal against a dispersal direction (Part 3 of the Act gives none).",
+    "community_remedy": (
+        "a Community Remedy is an out-of-court resolution the person agrees to: there is no appeal against it."
+    ),
+}
+
+
+def appeal_of(kind: str) -> Appeal | None:
+    """How ``kind`` is appealed, or None when it cannot be (``NO_APPEAL`` says why)."""
+    return APPEALS.get(kind)
+
+
+def no_appeal_reason(kind: str) -> str:
+    return NO_APPEAL.get(kind, "the law gives no appeal against it.")

@@ -374,12 +374,16 @@ def status_refusal(intervention: Intervention, status: InterventionStatus, on: d
     is final: it is not marked another finished status, and it is made live again only to correct a
     mistake (``update_status`` then makes its dates still to come due again), never once its end date
     has passed (an order that ran out is not revived: it is extended before it expires, or a new one
-    is made). Only an intervention whose end date has passed, or that has none, expires."""
+    is made). Only an intervention whose end date has passed, or that has none, expires. Only a power
+    the law lets be appealed or challenged (``powers.APPEALS``) is marked appealed: there is no appeal
+    against a warning, a fixed penalty, a closure notice or a dispersal direction (``powers.NO_APPEAL``)."""
     on = on or today()
     current = intervention.status
     if status == current:
         return None
     label = intervention.label
+    if status == InterventionStatus.appealed and powers.appeal_of(intervention.kind.value) is None:
+        return f"This {label.lower()} cannot be marked appealed: {powers.no_appeal_reason(intervention.kind.value)}"
     ends_on = intervention.ends_on
     if status == InterventionStatus.expired and ends_on is not None and ends_on >= on:
         return (

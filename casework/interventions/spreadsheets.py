@@ -71,7 +71,9 @@ INTERVENTIONS = Layout(
             "status",
             "Status",
             c.choice([s.value for s in InterventionStatus]),
-            "issued (the default), complied, breached, appealed, expired, withdrawn or varied",
+            "issued (the default), complied, breached, appealed, expired, withdrawn or varied; appealed only "
+            "for a power that can be appealed (not a warning, an ABC, a fixed penalty, a closure notice, a "
+            "dispersal direction or a Community Remedy)",
             example="complied",
         ),
     ),
@@ -97,6 +99,7 @@ _FIELDS = {k: k for k in _DATA_KEYS} | {
     "related_intervention_id": "related",
     "issuing_agency_code": "issuing_agency_code",
     "kind": "kind",
+    "status": "status",
 }
 
 

@@ -1,6 +1,7 @@
 """An intervention's statuses have an order (``services.status_refusal``).
 
-A live intervention (issued, breached, appealed, varied) may take any status. A finished one
+A live intervention (issued, breached, appealed, varied) may take any status (appealed only a power
+that can be appealed: tests/interventions/test_appeals.py). A finished one
 (complied, expired, withdrawn) is final: it is not marked another finished status, and is made live
 again only to correct a mistake, which makes its dates still to come due again (its reminders
 resume). Nothing expires before its end date, and an order that ran out is not made live again. A
@@ -206,7 +207,7 @@ def test_the_page_offers_only_the_statuses_it_may_take_and_refuses_others_as_a_f
         assert client.post(f"/interventions/{warning['id']}/status", data={"status": "withdrawn"}).status_code == 302
         html = client.get(f"/interventions/{warning['id']}").get_data(as_text=True)
         offered = set(re.findall(r'name="status"[^>]*value="(\w+)"', html))
-        assert offered == {"withdrawn", "issued", "breached", "appealed", "varied"}
+        assert offered == {"withdrawn", "issued", "breached", "varied"}  # no appeal against a warning
         before = audit_count()
         refused = client.post(f"/interventions/{warning['id']}/status", data={"status": "complied"})
         assert refused.status_code == 422

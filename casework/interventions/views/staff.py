@@ -45,7 +45,7 @@ from casework.interventions.models import (
     ServiceMethod,
 )
 from casework.interventions.policies import can_change_intervention, get_intervention_for, get_intervention_to_serve
-from casework.interventions.powers import breach_nature
+from casework.interventions.powers import appeal_of, breach_nature
 
 bp = Blueprint("interventions", __name__)
 
@@ -182,6 +182,7 @@ def _show(
         review_outcome_labels=REVIEW_OUTCOME_LABELS,
         conduct_labels=CONDUCT_LABELS,
         breach=breach_nature(intervention.kind.value),
+        appeal=appeal_of(intervention.kind.value),
         notice_kind=notices.notice_kind(intervention),
         service_phrases=SERVICE_METHOD_PHRASES,
         served_notice=notices.served_notice(intervention, current_user) if intervention.served_at else None,
