@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from casework.accounts.models import Agency
 from casework.accounts.services import area_settings, get_agency
 from casework.audit.services import record_change, snapshot
 from casework.cases.loaders import joined_user_name
-from casework.cases.models import Case, CaseParty, Person
+from casework.cases.models import Case, CaseParty, CaseStatus, Person
 from casework.cases.policies import PEOPLE
 from casework.core.dates import end_of_months_beginning_with
 from casework.core.errors import Conflict, InvalidInput, RuleViolation
@@ -34,7 +35,7 @@ from casework.interventions.models import (
 )
 from casework.interventions.policies import INTERVENTIONS
 from casework.reminders.models import Deadline, DeadlineStatus
-from casework.reminders.services import close_deadline, deadline_states, end_of_day, rearm, set_deadline
+from casework.reminders.services import close_deadline, deadline_states, end_of_day, rearm, set_deadline, settle
 
 SUBJECT_TYPE = "interventions"
 #: Kinds that cover a place rather than a person: the subject is optional.
@@ -412,8 +413,9 @@ def update_status(
     actor: Any, intervention: Intervention, status: str, expected_version: int | None = None, notes: str | None = None
 ) -> Intervention:
     """Give the intervention a new status (``status_refusal`` says which: a refused one raises
-    ``RuleViolation`` and writes nothing). Finishing it closes its deadlines (cancelled when it is
-    withdrawn); making a finished one live again opens its dates still to come again."""
+    ``RuleViolation`` and writes nothing), with what follows for its deadlines (``_apply_status``):
+    finishing it closes them (cancelled when it is withdrawn), making a finished one live again opens
+    its dates still to come again, an appeal pauses what it suspends and its end resumes them."""
     if expected_version is not None and expected_version != intervention.version:
         raise Conflict("This intervention was changed by someone else. Reload and try again.")
     new_status = InterventionStatus(status)
@@ -421,20 +423,15 @@ def update_status(
     if refusal is not None:
         raise RuleViolation(refusal, field="status")
     old_status = intervention.status
-    before = snapshot(intervention, ("status", "notes"))
-    intervention.status = new_status
+    before = snapshot(intervention, ("status", "notes", "key_dates"))
     if notes:
         intervention.notes = notes
-    db.session.flush()
-    if new_status in FINISHED_STATUSES:
-        close_deadline(SUBJECT_TYPE, intervention.id, cancelled=new_status == InterventionStatus.withdrawn)
-    elif old_status in FINISHED_STATUSES:
-        _reopen_deadlines(intervention)
+    _apply_status(intervention, new_status)
     record_change(
         actor,
         intervention,
         before,
-        snapshot(intervention, ("status", "notes")),
+        snapshot(intervention, ("status", "notes", "key_dates")),
         f"{intervention.label} marked {new_status.value}"
         + (
             f" (was {old_status.value}: corrected)"
@@ -443,6 +440,122 @@ def update_status(
         ),
     )
     return intervention
+
+
+def _apply_status(intervention: Intervention, new_status: InterventionStatus) -> None:
+    """Give the intervention ``new_status`` and what follows for its deadlines: the one place a status
+    changes (a page, the API, an import through ``update_status``; a breach recorded; the nightly expiry).
+
+    Finishing it closes its deadlines (cancelled when it is withdrawn); making a finished one live
+    again opens its dates still to come again (``_reopen_deadlines``). An appeal in progress pauses
+    what the law suspends while it lasts (``_pause_for_appeal``), and its end resumes them later or
+    closes them (``_end_appeal``)."""
+    old_status = intervention.status
+    intervention.status = new_status
+    db.session.flush()
+    if new_status == old_status:
+        return
+    if old_status == InterventionStatus.appealed:
+        _end_appeal(intervention, new_status)
+    if new_status in FINISHED_STATUSES:
+        close_deadline(SUBJECT_TYPE, intervention.id, cancelled=new_status == InterventionStatus.withdrawn)
+    elif old_status in FINISHED_STATUSES:
+        _reopen_deadlines(intervention)
+    if new_status == InterventionStatus.appealed:
+        _pause_for_appeal(intervention)
+
+
+#: ``key_dates`` marks a date paused by an appeal in progress with ``<key>_paused_on``: the day the
+#: appeal was recorded. Present only while the appeal lasts.
+PAUSED_SUFFIX = "_paused_on"
+
+
+def paused_keys(intervention: Intervention) -> dict[str, date]:
+    """The key dates an appeal in progress pauses, with the day each was paused."""
+    return {
+        key.removesuffix(PAUSED_SUFFIX): date.fromisoformat(value)
+        for key, value in (intervention.key_dates or {}).items()
+        if key.endswith(PAUSED_SUFFIX)
+    }
+
+
+def _suspended_rows(intervention: Intervention) -> dict[str, Deadline]:
+    """The deadlines (by key date) of what an appeal against the intervention suspends."""
+    appeal = powers.appeal_of(intervention.kind.value)
+    if appeal is None or not appeal.suspends:
+        return {}
+    kinds = {f"intervention.{key}": key for key in appeal.suspends}
+    rows = db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.subject_type == SUBJECT_TYPE,
+            Deadline.subject_id == intervention.id,
+            Deadline.kind.in_(kinds),
+        )
+    )
+    return {kinds[row.kind]: row for row in rows}
+
+
+def _pause_for_appeal(intervention: Intervention) -> None:
+    """An appeal is in progress: what it suspends is not owed meanwhile. While a Community Protection
+    Notice is under appeal its requirements to stop doing things stay in force and every other
+    requirement is suspended (s.46, ``powers.APPEALS``): its compliance date, which is for what the
+    notice requires to be done, is paused. The deadline is settled as cancelled (not reminded, not
+    overdue, not escalated: the sweep and every list read open deadlines only) and ``key_dates`` marks
+    it paused from today. A date already met stays done."""
+    marks = {}
+    for key, row in _suspended_rows(intervention).items():
+        if row.status == DeadlineStatus.done:
+            continue
+        if row.status == DeadlineStatus.open:
+            settle(row, DeadlineStatus.cancelled)
+        marks[f"{key}{PAUSED_SUFFIX}"] = today().isoformat()
+    if marks:
+        intervention.key_dates = {**(intervention.key_dates or {}), **marks}
+        db.session.flush()
+
+
+def _end_appeal(intervention: Intervention, new_status: InterventionStatus) -> None:
+    """The appeal is over: the paused dates are due again, or closed with the intervention.
+
+    Dismissed (back to issued), or the notice modified (varied), or a breach after it: each paused date
+    is due later by the time the appeal was pending, in whole days from the day it was recorded to the
+    day its end is recorded. The suspension stopped the compliance period's clock: the person has, after
+    the appeal, the days of the period that were left when it was lodged, no more and no fewer (the Act
+    suspends the requirements; it does not start their period again). Record the appeal on the day it is
+    lodged and its end on the day the court decides, so the days are the court's. The date is moved in
+    ``key_dates`` (the notice's own ``comply_by`` stays as it was issued) and its deadline opened on the
+    new day, reminded afresh; on a closed case it stays closed, and reopening the case opens it on the
+    moved day (``rearm_deadlines``). Quashed or withdrawn, complied with or expired: the paused
+    deadlines close with the intervention (cancelled when it is withdrawn)."""
+    paused = paused_keys(intervention)
+    if not paused:
+        return
+    dates = {k: v for k, v in (intervention.key_dates or {}).items() if not k.endswith(PAUSED_SUFFIX)}
+    rows = _suspended_rows(intervention)
+    case_open = intervention.case.status == CaseStatus.open
+    for key, since in paused.items():
+        row = rows.get(key)
+        if row is None:
+            continue
+        if new_status in FINISHED_STATUSES:
+            if row.status != DeadlineStatus.done:
+                settle(
+                    row,
+                    DeadlineStatus.cancelled if new_status == InterventionStatus.withdrawn else DeadlineStatus.done,
+                )
+            continue
+        stored = dates.get(key)
+        was_due: date | datetime = (
+            (datetime.fromisoformat(stored) if "T" in stored else date.fromisoformat(stored))
+            if stored
+            else (row.due_on if row.due_on is not None else row.due_at)
+        )
+        due = was_due + timedelta(days=max((today() - since).days, 0))
+        dates[key] = due.isoformat()
+        if case_open and row.status != DeadlineStatus.done:
+            rearm(row, row.owner_id if row.owner_id is not None else intervention.issuing_officer_id, due=due)
+    intervention.key_dates = dates
+    db.session.flush()
 
 
 def _reopen_deadlines(intervention: Intervention) -> int:
@@ -545,7 +658,7 @@ def record_breach(
     )
     db.session.add(breach)
     if intervention.status == InterventionStatus.issued:
-        intervention.status = InterventionStatus.breached
+        _apply_status(intervention, InterventionStatus.breached)
     db.session.flush()
     record_change(
         actor,
@@ -715,15 +828,19 @@ def _schedule_next_review(intervention: Intervention, case: Case, done_key: str)
 
 def expire_ended(on: date | None = None) -> int:
     """Interventions in force whose end date is before ``on`` (default today) become expired (a task
-    runs this). Varied or under appeal, an order still ends on its end date."""
+    runs this). Varied or under appeal, an order still ends on its end date: no appeal suspends an
+    order or a notice as a whole, nor moves its end. A Community Protection Notice under appeal keeps
+    its requirements to stop doing things in force and has only its other requirements suspended
+    (s.46); a closure order stays in force while it is appealed (s.84), a PSPO while it is challenged
+    unless the High Court suspends it (s.66), an injunction or a Criminal Behaviour Order unless the
+    court orders otherwise. Its paused dates close with it (``_apply_status``)."""
     on = on or today()
     ended = db.session.scalars(
         sa.select(Intervention).where(Intervention.ends_on < on, Intervention.status.in_(LIVE_STATUSES))
     ).all()
     for intervention in ended:
         was = intervention.status.value
-        intervention.status = InterventionStatus.expired
-        close_deadline(SUBJECT_TYPE, intervention.id)
+        _apply_status(intervention, InterventionStatus.expired)
         record_change(
             None,
             intervention,
@@ -754,6 +871,16 @@ def rearm_deadlines(case: Case) -> int:
             {**values, "is_youth": is_youth},
             area_settings(case.area, on=intervention.issued_on),
         )
+        # A date an appeal paused stays paused until the appeal ends; one an appeal moved is due on
+        # its moved day (``_end_appeal``), which ``key_dates`` holds.
+        paused = paused_keys(intervention)
+        appeal = powers.appeal_of(intervention.kind.value)
+        stored = dict(intervention.dates)
+        dates = [
+            replace(d, due=stored[d.key]) if appeal and d.key in appeal.suspends and d.key in stored else d
+            for d in dates
+            if d.key not in paused
+        ]
         states = deadline_states(SUBJECT_TYPE, intervention.id)
         # Only what the closure cancelled: statutory dates were handed over, and a date already met
         # (a warning followed by a notice) stays done.

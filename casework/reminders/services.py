@@ -639,16 +639,21 @@ def stranded_deadlines(subject_type: str, subject_ids: Any, kind: str, case_id: 
     )
 
 
-def rearm(row: Deadline, owner_id: int | None, *, case_id: int | None = None) -> Deadline:
+def rearm(
+    row: Deadline, owner_id: int | None, *, case_id: int | None = None, due: date | datetime | None = None
+) -> Deadline:
     """Open a cancelled deadline again as it was (its day, title and link), owned by ``owner_id`` and
     reminded afresh: work a case's closure cancelled that is still owed when it is reopened, or (with
-    ``case_id``) that moves to another open case when its own closes."""
+    ``case_id``) that moves to another open case when its own closes. ``due``: due then instead (a
+    paused deadline resumed later than it was due, ``interventions.services``)."""
+    if due is None:
+        due = row.due_on if row.due_on is not None else row.due_at
     return set_deadline(
         subject_type=row.subject_type,
         subject_id=row.subject_id,
         kind=row.kind,
         title=row.title,
-        due=row.due_on if row.due_on is not None else row.due_at,
+        due=due,
         owner_id=owner_id,
         case_id=row.case_id if case_id is None else case_id,
         is_statutory=row.is_statutory,

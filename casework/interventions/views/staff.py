@@ -183,6 +183,7 @@ def _show(
         conduct_labels=CONDUCT_LABELS,
         breach=breach_nature(intervention.kind.value),
         appeal=appeal_of(intervention.kind.value),
+        paused=services.paused_keys(intervention),
         notice_kind=notices.notice_kind(intervention),
         service_phrases=SERVICE_METHOD_PHRASES,
         served_notice=notices.served_notice(intervention, current_user) if intervention.served_at else None,
