@@ -9,9 +9,10 @@ the letters written to them) are withheld from a reader when
 
 - a case linked to the application is restricted and the reader may not see it, or
 - the applicant or the victim is a person the restricted-people rule hides from the reader: a person
-  recorded with the same name (compared as ``Person.normalised_name`` is written) or the same email
-  address who is a party on a restricted case the reader may not see, and on no case the reader may
-  see (whoever meets them on a case they see knows them already),
+  recorded with the same name (both normalised by the one function that writes ``Person.normalised_name``,
+  ``casework.cases.services.fields.normalise_name``; the application keeps its names so normalised) or
+  the same email address who is a party on a restricted case the reader may not see, and on no case
+  the reader may see (whoever meets them on a case they see knows them already),
 
 unless the reader runs the statutory review and so needs them to write to the applicant:
 
@@ -91,11 +92,13 @@ def _hidden_people(viewer_id: Any, column: Any) -> sa.Select[Any]:
     )
 
 
-def _names_a_hidden_person(viewer_id: Any, name: Any, email: Any) -> sa.ColumnElement[bool]:
-    """The name (compared as ``Person.normalised_name`` is written: lower case; surrounding spaces
-    aside) or the email (any case) is a hidden person's."""
+def _names_a_hidden_person(viewer_id: Any, normalised_name: Any, email: Any) -> sa.ColumnElement[bool]:
+    """The name or the email (any case) is a hidden person's. The application keeps its names
+    normalised by the function that writes ``Person.normalised_name``
+    (``casework.cases.services.fields.normalise_name``: lower case in every alphabet, runs of spaces
+    made one), so they compare exactly as the people rule compares people."""
     return sa.or_(
-        sa.func.lower(sa.func.trim(name)).in_(_hidden_people(viewer_id, _person.normalised_name)),
+        normalised_name.in_(_hidden_people(viewer_id, _person.normalised_name)),
         sa.func.lower(sa.func.trim(email)).in_(_hidden_people(viewer_id, sa.func.lower(_person.email))),
     )
 
@@ -129,8 +132,12 @@ def _withheld(viewer_id: Any) -> sa.ColumnElement[bool]:
         ~runs_the_review,
         sa.or_(
             unseen_restricted_link,
-            _names_a_hidden_person(viewer_id, TriggerApplication.applicant_name, TriggerApplication.applicant_email),
-            _names_a_hidden_person(viewer_id, TriggerApplication.victim_name, TriggerApplication.victim_email),
+            _names_a_hidden_person(
+                viewer_id, TriggerApplication.applicant_normalised_name, TriggerApplication.applicant_email
+            ),
+            _names_a_hidden_person(
+                viewer_id, TriggerApplication.victim_normalised_name, TriggerApplication.victim_email
+            ),
         ),
     )
 
