@@ -263,7 +263,8 @@ def show(application_id: int):
     page = render_template(
         "community_triggers/staff/application.html",
         title=f"Application {application.reference}",
-        application=application,
+        # Its free text and its review's, as the reader may see them (``applicants.seen``).
+        application=applicants.seen(application, applicant_withheld, on_page=True),
         applicant_withheld=applicant_withheld,
         withheld_notice=applicants.WITHHELD_NOTICE,
         evaluation=evaluation,
@@ -274,7 +275,7 @@ def show(application_id: int):
         linked_cases=[case for case in application.cases if seen.can_see(case.id)],
         cases_withheld=cases_withheld(application, seen),
         deadlines=deadline_list,
-        letters=letter_rows,
+        letters=applicants.seen(letter_rows, applicant_withheld, on_page=True),
         letter_titles=letters.LETTER_TITLES,
         information=information,
         audit=audit_trail_seen_by(current_user, audit, application),
@@ -512,14 +513,17 @@ def meeting(application_id: int, meeting_id: int):
     attendee_form = AttendeeForm(formdata=None)
     attendee_form.agency.choices = agency_choices()
     papers_due = add_working_days(meeting.scheduled_on, -2)
+    application_seen, meeting_seen, attendees_seen = applicants.seen_by(
+        current_user, application, application, meeting, list(attendees), on_page=True
+    )
     return render_template(
         "community_triggers/staff/meeting.html",
         title="Review meeting",
-        application=application,
-        meeting=meeting,
+        application=application_seen,
+        meeting=meeting_seen,
         form=form,
         errors=error_items(form),
-        attendees=attendees,
+        attendees=attendees_seen,
         attendee_form=attendee_form,
         papers_due=papers_due,
         can_manage=policies.can_manage(current_user, application),
