@@ -336,19 +336,35 @@ def applicant_details(application: TriggerApplication, withheld: bool) -> dict[s
 
 
 def threshold_seen(working: dict[str, Any] | None, withheld: bool) -> dict[str, Any] | None:
-    """The API's threshold working with the names of the complainants the application lists (the
-    applicant's household, the victim, whom the applicant named) null when the applicant is withheld,
-    as in the application's own ``complaints``. Those from a linked case's ledger are the case's
-    readers' to see (``schemas.working_seen_by`` has left out the cases the reader may not see)."""
+    """A threshold working (the API's, the page's) with what the application's complaints say of the
+    applicant withheld when the applicant is: the names of the complainants the application lists
+    (the applicant's household, the victim, whom the applicant named) and the references the applicant
+    gave null, as in the application's own ``complaints``, and those references not quoted in any
+    complaint's reason ("Already counted ... as the complaint to BDC (reference LOG-1) ..."). Those
+    from a linked case's ledger are the case's readers' to see (``schemas.working_seen_by`` has left out
+    the cases the reader may not see)."""
     if working is None or not withheld:
         return working
-    return {
-        **working,
-        "complaints": [
-            {**c, "complainant_name": None} if c.get("source", "application") == "application" else c
-            for c in working.get("complaints") or []
-        ],
-    }
+    complaints = working.get("complaints") or []
+    references = sorted(
+        {
+            c["reference"]
+            for c in complaints
+            if c.get("source", "application") == "application" and (c.get("reference") or "").strip()
+        },
+        key=len,
+        reverse=True,
+    )
+    quoted = re.compile("|".join(f"\\(reference {re.escape(r)}\\)" for r in references)) if references else None
+
+    def shown(complaint: dict[str, Any]) -> dict[str, Any]:
+        if complaint.get("source", "application") == "application":
+            complaint = {**complaint, "complainant_name": None, "reference": None}
+        if quoted is not None and complaint.get("reason"):
+            complaint = {**complaint, "reason": quoted.sub("(reference withheld)", complaint["reason"])}
+        return complaint
+
+    return {**working, "complaints": [shown(c) for c in complaints]}
 
 
 def victim_details(application: TriggerApplication, withheld: bool) -> dict[str, Any] | None:

@@ -592,7 +592,7 @@ def dump_application(
         "withdrawn_on": _iso(application.withdrawn_on),
         "withdrawal_reason": application.withdrawal_reason,
         "deadlines": {k: v.isoformat() for k, v in deadline_engine.as_dict(deadline_rows).items()},
-        "threshold": applicants.threshold_seen(dump_threshold(application, seen), withheld),
+        "threshold": applicants.threshold_seen(dump_threshold(record, seen), withheld),
         "decision": dump_decision(application.decision),
         "decisions": [dump_decision(d) for d in application.decisions],
         "meetings": [dump_meeting(m) for m in application.meetings],

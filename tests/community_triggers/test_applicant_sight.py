@@ -32,7 +32,7 @@ from flask import url_for
 from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
 from casework.community_triggers import info_requests
 from casework.extensions import db
-from tests.community_triggers.conftest import THREE_QUALIFYING
+from tests.community_triggers.conftest import THREE_QUALIFYING, complaint
 
 RESTRICTED = "BOL-2026-0001"
 ORDINARY = "BOL-2026-0002"
@@ -52,6 +52,15 @@ SAM = {
 RHONA = {"name": "Rhona Refuge", "email": "rhona@refuge.example", "address": "1 Refuge Road, Sheltered Town"}
 #: Every detail of an applicant or a victim the officer must not read.
 MARKERS = [*AMY.values(), *SAM.values(), *RHONA.values()]
+#: The references Amy gave for her complaints (a log number finds a case): the second time she reported
+#: the first day's behaviour, to the police, is "Already counted", and its reason names the first.
+AMY_COMPLAINTS = [
+    complaint("2026-01-10", "2026-01-12", reference="AMYLOG-0001"),
+    complaint("2026-01-10", "2026-01-13", reference="AMYLOG-0002", agency_code="DERPOL"),
+    complaint("2026-01-20", "2026-01-21", reference="AMYLOG-0003"),
+    complaint("2026-02-05", "2026-02-06", reference="AMYLOG-0004"),
+]
+REFERENCES = [c["reference"] for c in AMY_COMPLAINTS]
 
 
 def _person(ct: Any, name: str, email: str | None = None) -> Person:
@@ -77,7 +86,7 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
     db.session.add(CaseParty(case_id=ordinary.id, person_id=perpetrator.id, role=PartyRole.perpetrator))
     db.session.commit()
 
-    amy = ct.register(applicant=dict(AMY), case_ids=[restricted.id, ordinary.id])
+    amy = ct.register(applicant=dict(AMY), case_ids=[restricted.id, ordinary.id], complaints=AMY_COMPLAINTS)
     sam = ct.register(
         applicant=dict(SAM),
         # The complaints Rhona made, listed by her name.
@@ -288,7 +297,7 @@ def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_clien
     """As the council's officer not named on the case, and as an officer of the police, whose force
     covers the area (so sees its applications) but not the council's restricted case."""
     reader = ct.officer if agency == "council" else make.user("officer", agency=ct.police, email="pc@police.example")
-    called = _walk(app, world, reader, page_client, api_client, [*MARKERS, *world.text])
+    called = _walk(app, world, reader, page_client, api_client, [*MARKERS, *REFERENCES, *world.text])
     # The walk reached the places an applicant is shown (not a vacuous pass).
     for expected in (
         f"/case-reviews/{world.amy.id}",

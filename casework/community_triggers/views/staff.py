@@ -243,6 +243,7 @@ def show(application_id: int):
     evaluation = None
     if application.decision is None:
         evaluation = working_seen_by(services.evaluate(application).to_dict(), seen)
+    applicant_withheld = applicants.is_withheld(current_user, application)
     deadline_list: list[dict[str, Any]] = []
     rows = deadline_engine.deadline_rows([application.id])[application.id]
     for step, row in rows.items():
@@ -259,7 +260,6 @@ def show(application_id: int):
     audit = queries.application_audit(application)
     actors = names_of_users(e.actor_id for e in audit)
     can_manage = policies.can_manage(current_user, application)
-    applicant_withheld = applicants.is_withheld(current_user, application)
     page = render_template(
         "community_triggers/staff/application.html",
         title=f"Application {application.reference}",
@@ -267,10 +267,14 @@ def show(application_id: int):
         application=applicants.seen(application, applicant_withheld, on_page=True),
         applicant_withheld=applicant_withheld,
         withheld_notice=applicants.WITHHELD_NOTICE,
-        evaluation=evaluation,
-        stored_evaluation=working_seen_by(
-            (application.decision.evaluation if application.decision else None) or application.threshold_evaluation,
-            seen,
+        # What the application's complaints say of the applicant, withheld with them.
+        evaluation=applicants.threshold_seen(evaluation, applicant_withheld),
+        stored_evaluation=applicants.threshold_seen(
+            working_seen_by(
+                (application.decision.evaluation if application.decision else None) or application.threshold_evaluation,
+                seen,
+            ),
+            applicant_withheld,
         ),
         linked_cases=[case for case in application.cases if seen.can_see(case.id)],
         cases_withheld=cases_withheld(application, seen),
