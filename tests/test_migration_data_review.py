@@ -1,5 +1,5 @@
-"""The data steps of the Case Review corrections' migrations (0270-0272), on both backends: rows written
-under the old rules are brought in line with the new ones."""
+"""The data steps of the Case Review corrections' migrations (0270-0272, 0630), on both backends: rows
+written under the old rules are brought in line with the new ones."""
 
 from __future__ import annotations
 
@@ -132,3 +132,23 @@ def test_ended_stages_close_and_reviews_already_sent_count_as_complete(fresh_app
     [(confirmed,)] = rows("SELECT completeness_confirmed_on FROM trigger_meetings")
     assert str(confirmed) == "2026-02-12"
     assert rows("SELECT COUNT(*) FROM trigger_decisions") == [(1,)]
+
+
+def test_applications_keep_their_names_normalised_as_people_s_are(fresh_app: Flask) -> None:
+    """0630: the names of applications made before it are normalised by ``normalise_name``."""
+    from casework.cases.services.fields import normalise_name
+
+    upgrade(revision="0600")
+    run("INSERT INTO areas (id, code, name) VALUES (1, 'BOL', 'Bolsover')")
+    run(
+        "INSERT INTO trigger_applications (id, reference, area_id, year, sequence, received_on, channel, "
+        "applicant_name, victim_name, applicant_role, description, status) VALUES "
+        "(1, 'BOL-CT-2026-0001', 1, 2026, 1, '2026-01-05', 'phone', 'Ann  Smith', NULL, 'victim', 'd', 'received'), "
+        "(2, 'BOL-CT-2026-0002', 1, 2026, 2, '2026-01-06', 'phone', ' Sam Support ', 'ÉLODIE  Martin', "
+        "'on_behalf', 'd', 'received')"
+    )
+    upgrade()
+    assert rows(
+        "SELECT id, applicant_normalised_name, victim_normalised_name FROM trigger_applications ORDER BY id"
+    ) == [(1, "ann smith", None), (2, "sam support", "élodie martin")]
+    assert normalise_name("ÉLODIE  Martin") == "élodie martin"

@@ -9,9 +9,10 @@ the letters written to them) are withheld from a reader when
 
 - a case linked to the application is restricted and the reader may not see it, or
 - the applicant or the victim is a person the restricted-people rule hides from the reader: a person
-  recorded with the same name (compared as ``Person.normalised_name`` is written) or the same email
-  address who is a party on a restricted case the reader may not see, and on no case the reader may
-  see (whoever meets them on a case they see knows them already),
+  recorded with the same name (both normalised by the one function that writes ``Person.normalised_name``,
+  ``casework.cases.services.fields.normalise_name``; the application keeps its names so normalised) or
+  the same email address who is a party on a restricted case the reader may not see, and on no case
+  the reader may see (whoever meets them on a case they see knows them already),
 
 unless the reader runs the statutory review and so needs them to write to the applicant:
 
@@ -25,11 +26,21 @@ withholding them there would tell whoever registers an application whether a nam
 hidden person's).
 
 Anyone who may see every restricted case linked to it, and who meets the person on a case they see,
-is not withheld from either. The rule is one SQL expression on ``trigger_applications``
-(``withheld_clause``, or ``withheld_template`` with the reader as the bind parameter ``viewer_id``
-for statements built once), so a list asks it in the statement that lists, and everything that shows
-an applicant (the application page and its letters, the API, the case search, a person's page) takes
-its answer from here.
+is not withheld from either.
+
+What is withheld with the details is every free text of the application and its review that says
+something of the applicant's situation (``WITHHELD_TEXT``): what the applicant wrote (the description
+of the ASB, why the victim's consent is not needed, whom they reported to, the grounds of an appeal or
+a request to the Commissioner), what the victim said (their view of the action plan), and what staff
+wrote about the situation, which quotes or paraphrases the applicant (the threshold decision's reasons,
+the meeting's agenda, minutes and outcome, the recommendations, the proportionality assessments, the
+letters, the forum's lessons). Every output takes an application, and each record of its review it
+reaches, through ``seen`` (the pages and papers, their PDFs, the API).
+
+The rule is one SQL expression on ``trigger_applications`` (``withheld_clause``, or
+``withheld_template`` with the reader as the bind parameter ``viewer_id`` for statements built once),
+so a list asks it in the statement that lists, and everything that shows an applicant (the application
+page and its letters, the API, the case search, a person's page) takes its answer from here.
 """
 
 from __future__ import annotations
@@ -43,7 +54,21 @@ import sqlalchemy as sa
 from casework.accounts.models import User, UserRole, agency_areas
 from casework.cases.models import Case, CaseParty, Person
 from casework.cases.policies import sees_case_clause
-from casework.community_triggers.models import ReviewMeeting, TriggerApplication, application_cases
+from casework.community_triggers.models import (
+    AgendaItem,
+    Appeal,
+    ApplicationComplaint,
+    LessonsReview,
+    Letter,
+    MeetingAttendee,
+    ProportionalityAssessment,
+    Recommendation,
+    ReviewMeeting,
+    ThresholdDecision,
+    TriggerApplication,
+    application_cases,
+)
+from casework.community_triggers.pcc_review.models import PccReview
 from casework.core.db import shared_alias
 from casework.core.permissions import ROLE_PERMISSIONS, Permission, Role
 from casework.core.request_cache import request_cached
@@ -91,11 +116,13 @@ def _hidden_people(viewer_id: Any, column: Any) -> sa.Select[Any]:
     )
 
 
-def _names_a_hidden_person(viewer_id: Any, name: Any, email: Any) -> sa.ColumnElement[bool]:
-    """The name (compared as ``Person.normalised_name`` is written: lower case; surrounding spaces
-    aside) or the email (any case) is a hidden person's."""
+def _names_a_hidden_person(viewer_id: Any, normalised_name: Any, email: Any) -> sa.ColumnElement[bool]:
+    """The name or the email (any case) is a hidden person's. The application keeps its names
+    normalised by the function that writes ``Person.normalised_name``
+    (``casework.cases.services.fields.normalise_name``: lower case in every alphabet, runs of spaces
+    made one), so they compare exactly as the people rule compares people."""
     return sa.or_(
-        sa.func.lower(sa.func.trim(name)).in_(_hidden_people(viewer_id, _person.normalised_name)),
+        normalised_name.in_(_hidden_people(viewer_id, _person.normalised_name)),
         sa.func.lower(sa.func.trim(email)).in_(_hidden_people(viewer_id, sa.func.lower(_person.email))),
     )
 
@@ -129,10 +156,133 @@ def _withheld(viewer_id: Any) -> sa.ColumnElement[bool]:
         ~runs_the_review,
         sa.or_(
             unseen_restricted_link,
-            _names_a_hidden_person(viewer_id, TriggerApplication.applicant_name, TriggerApplication.applicant_email),
-            _names_a_hidden_person(viewer_id, TriggerApplication.victim_name, TriggerApplication.victim_email),
+            _names_a_hidden_person(
+                viewer_id, TriggerApplication.applicant_normalised_name, TriggerApplication.applicant_email
+            ),
+            _names_a_hidden_person(
+                viewer_id, TriggerApplication.victim_normalised_name, TriggerApplication.victim_email
+            ),
         ),
     )
+
+
+#: The fields of the application and its review withheld with the applicant, by model: the details
+#: (name, email, phone, address, of the applicant, the victim and the complainants the applicant
+#: lists) and every free text that says something of the applicant's situation. Staff's own words about
+#: the process are not here: who handles an appeal or reviews for the Commissioner, the forum's name
+#: and whom it shared its lessons with, an agenda item's title and lead, where the meeting is, why an
+#: agency's information is missing, whom a proportionality assessment is of (a perpetrator, named to
+#: the readers of a linked case). A new free-text column of the review goes here unless it is of
+#: that kind (``tests/community_triggers/test_applicant_sight.py`` checks every column is one or the other).
+WITHHELD_TEXT: dict[type[Any], tuple[str, ...]] = {
+    TriggerApplication: (
+        "applicant_name",
+        "applicant_email",
+        "applicant_phone",
+        "applicant_address",
+        "applicant_normalised_name",
+        "victim_name",
+        "victim_email",
+        "victim_address",
+        "victim_normalised_name",
+        "description",
+        "consent_not_needed_reason",
+        "screened_out_reason",
+        "withdrawal_reason",
+    ),
+    ApplicationComplaint: ("complainant_name", "reported_to", "reference"),
+    ThresholdDecision: ("reasons", "persistence", "harm", "adequacy"),
+    ReviewMeeting: (
+        "agenda",
+        "victim_not_invited_reason",
+        "minutes",
+        "proportionality_assessment",
+        "outcome",
+        "victim_not_consulted_reason",
+        "held_early_reason",
+    ),
+    AgendaItem: ("notes",),
+    ProportionalityAssessment: (
+        "age_note",
+        "vulnerability_note",
+        "consequences_note",
+        "previous_interventions_note",
+        "victim_view_note",
+        "conclusion",
+    ),
+    Recommendation: ("text", "victim_view"),
+    Appeal: ("grounds", "decision_reasons"),
+    PccReview: ("grounds", "outcome_reasons"),
+    LessonsReview: ("lessons",),
+    #: An attendee of no agency is the victim, or someone with them.
+    MeetingAttendee: ("name",),
+    Letter: ("subject", "body", "emailed_to"),
+}
+
+#: What a page (or a paper) shows for a withheld value; the API shows null.
+ON_PAGES = "Withheld"
+
+
+def _withholds(record: Any, field: str) -> bool:
+    if field not in WITHHELD_TEXT.get(type(record), ()):
+        return False
+    return not (isinstance(record, MeetingAttendee) and record.agency_id is not None)
+
+
+class Seen:
+    """A record of an application's review as a reader the applicant is withheld from sees it: each
+    field ``WITHHELD_TEXT`` names reads ``shown_as`` when it holds anything, and every record of the
+    review reached from it (its meetings, their recommendations, ...) is seen the same way. Read-only;
+    anything else reads through (ids, dates, statuses, agencies, users)."""
+
+    __slots__ = ("_record", "_shown_as")
+
+    def __init__(self, record: Any, shown_as: str | None) -> None:
+        object.__setattr__(self, "_record", record)
+        object.__setattr__(self, "_shown_as", shown_as)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._record, name)
+        if value not in (None, "") and _withholds(self._record, name):
+            return self._shown_as
+        return _seen(value, self._shown_as)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self._record).__name__} is read-only as a withheld reader sees it")
+
+    def __eq__(self, other: object) -> bool:
+        return self._record == (other._record if isinstance(other, Seen) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._record)
+
+    def __repr__(self) -> str:
+        return f"Seen({self._record!r})"
+
+
+def _seen(value: Any, shown_as: str | None) -> Any:
+    if isinstance(value, tuple(WITHHELD_TEXT)):
+        return Seen(value, shown_as)
+    if isinstance(value, list | tuple) and any(isinstance(item, tuple(WITHHELD_TEXT)) for item in value):
+        return [_seen(item, shown_as) for item in value]
+    return value
+
+
+def seen(record: Any, withheld: bool, *, on_page: bool = False) -> Any:
+    """``record`` (an application or a record of its review, or a list of them) as a reader sees it:
+    itself, or when the applicant is ``withheld`` from them, a read-only view whose applicant's fields
+    read "Withheld" (``on_page``: pages, papers, PDFs) or None (the API). Every output of an application
+    and its review passes through here."""
+    return _seen(record, ON_PAGES if on_page else None) if withheld else record
+
+
+def seen_by(user: Any, application: TriggerApplication, *records: Any, on_page: bool = False) -> Any:
+    """``application`` (or, given, ``records`` of its review: one, or a tuple of them) as ``user`` sees it."""
+    withheld = is_withheld(user, application)
+    if not records:
+        return seen(application, withheld, on_page=on_page)
+    shown = tuple(seen(record, withheld, on_page=on_page) for record in records)
+    return shown[0] if len(shown) == 1 else shown
 
 
 def withheld_clause(user: Any) -> sa.ColumnElement[bool]:
@@ -186,19 +336,35 @@ def applicant_details(application: TriggerApplication, withheld: bool) -> dict[s
 
 
 def threshold_seen(working: dict[str, Any] | None, withheld: bool) -> dict[str, Any] | None:
-    """The API's threshold working with the names of the complainants the application lists (the
-    applicant's household, the victim, whom the applicant named) null when the applicant is withheld,
-    as in the application's own ``complaints``. Those from a linked case's ledger are the case's
-    readers' to see (``schemas.working_seen_by`` has left out the cases the reader may not see)."""
+    """A threshold working (the API's, the page's) with what the application's complaints say of the
+    applicant withheld when the applicant is: the names of the complainants the application lists
+    (the applicant's household, the victim, whom the applicant named) and the references the applicant
+    gave null, as in the application's own ``complaints``, and those references not quoted in any
+    complaint's reason ("Already counted ... as the complaint to BDC (reference LOG-1) ..."). Those
+    from a linked case's ledger are the case's readers' to see (``schemas.working_seen_by`` has left out
+    the cases the reader may not see)."""
     if working is None or not withheld:
         return working
-    return {
-        **working,
-        "complaints": [
-            {**c, "complainant_name": None} if c.get("source", "application") == "application" else c
-            for c in working.get("complaints") or []
-        ],
-    }
+    complaints = working.get("complaints") or []
+    references = sorted(
+        {
+            c["reference"]
+            for c in complaints
+            if c.get("source", "application") == "application" and (c.get("reference") or "").strip()
+        },
+        key=len,
+        reverse=True,
+    )
+    quoted = re.compile("|".join(f"\\(reference {re.escape(r)}\\)" for r in references)) if references else None
+
+    def shown(complaint: dict[str, Any]) -> dict[str, Any]:
+        if complaint.get("source", "application") == "application":
+            complaint = {**complaint, "complainant_name": None, "reference": None}
+        if quoted is not None and complaint.get("reason"):
+            complaint = {**complaint, "reason": quoted.sub("(reference withheld)", complaint["reason"])}
+        return complaint
+
+    return {**working, "complaints": [shown(c) for c in complaints]}
 
 
 def victim_details(application: TriggerApplication, withheld: bool) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
 from casework.extensions import Model, db
@@ -105,6 +105,12 @@ class TriggerApplication(TimestampMixin, VersionedMixin, Model):
     victim_name: Mapped[str | None] = mapped_column(sa.String(200))
     victim_email: Mapped[str | None] = mapped_column(sa.String(254))
     victim_address: Mapped[str | None] = mapped_column(sa.String(500))
+    #: ``applicant_name`` and ``victim_name`` as ``Person.normalised_name`` is written (the one
+    #: function, ``casework.cases.services.fields.normalise_name``), set whenever the name is: the
+    #: restricted-people rule compares the applicant with people through them
+    #: (``casework.community_triggers.applicants``). Never written otherwise.
+    applicant_normalised_name: Mapped[str | None] = mapped_column(sa.String(200))
+    victim_normalised_name: Mapped[str | None] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[ApplicationStatus] = mapped_column(
         enum_column(ApplicationStatus), default=ApplicationStatus.received
@@ -155,6 +161,14 @@ class TriggerApplication(TimestampMixin, VersionedMixin, Model):
     def decision(self) -> ThresholdDecision | None:
         """The threshold decision in force (the latest)."""
         return self.decisions[-1] if self.decisions else None
+
+    @validates("applicant_name", "victim_name")
+    def _normalise_with_name(self, key: str, value: str | None) -> str | None:
+        from casework.cases.services.fields import normalise_name
+
+        normalised = normalise_name(value) if value else None
+        setattr(self, key.replace("_name", "_normalised_name"), normalised)
+        return value
 
 
 class ApplicationComplaint(Model):

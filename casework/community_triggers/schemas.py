@@ -553,6 +553,8 @@ def dump_application(
         seen = cases_seen(user, [application])
     if withheld is None:
         withheld = applicants.is_withheld(user, application)
+    # Every free text of the application and its review, and the details, as the reader may see them.
+    record, application = application, applicants.seen(application, withheld)
     appeal = application.appeals[-1] if application.appeals else None
     return {
         "id": application.id,
@@ -561,12 +563,12 @@ def dump_application(
         "area_code": application.area.code,
         "received_on": _iso(application.received_on),
         "channel": application.channel.value,
-        "applicant": applicants.applicant_details(application, withheld),
+        "applicant": applicants.applicant_details(record, withheld),
         "applicant_withheld": withheld,
         "applicant_role": application.applicant_role.value,
         "consent_given": application.consent_given,
         "consent_not_needed_reason": application.consent_not_needed_reason,
-        "victim": applicants.victim_details(application, withheld),
+        "victim": applicants.victim_details(record, withheld),
         "description": application.description,
         "case_ids": [c.id for c in application.cases if seen.can_see(c.id)],
         "cases_withheld": cases_withheld(application, seen),
@@ -590,7 +592,7 @@ def dump_application(
         "withdrawn_on": _iso(application.withdrawn_on),
         "withdrawal_reason": application.withdrawal_reason,
         "deadlines": {k: v.isoformat() for k, v in deadline_engine.as_dict(deadline_rows).items()},
-        "threshold": applicants.threshold_seen(dump_threshold(application, seen), withheld),
+        "threshold": applicants.threshold_seen(dump_threshold(record, seen), withheld),
         "decision": dump_decision(application.decision),
         "decisions": [dump_decision(d) for d in application.decisions],
         "meetings": [dump_meeting(m) for m in application.meetings],

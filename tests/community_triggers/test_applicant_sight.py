@@ -18,7 +18,9 @@ area's coordinators and managers, the chair of its meeting; and so does the offi
 from __future__ import annotations
 
 import html
+import io
 import itertools
+import json
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -30,7 +32,7 @@ from flask import url_for
 from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
 from casework.community_triggers import info_requests
 from casework.extensions import db
-from tests.community_triggers.conftest import THREE_QUALIFYING
+from tests.community_triggers.conftest import THREE_QUALIFYING, complaint
 
 RESTRICTED = "BOL-2026-0001"
 ORDINARY = "BOL-2026-0002"
@@ -50,10 +52,21 @@ SAM = {
 RHONA = {"name": "Rhona Refuge", "email": "rhona@refuge.example", "address": "1 Refuge Road, Sheltered Town"}
 #: Every detail of an applicant or a victim the officer must not read.
 MARKERS = [*AMY.values(), *SAM.values(), *RHONA.values()]
+#: The references Amy gave for her complaints (a log number finds a case): the second time she reported
+#: the first day's behaviour, to the police, is "Already counted", and its reason names the first.
+AMY_COMPLAINTS = [
+    complaint("2026-01-10", "2026-01-12", reference="AMYLOG-0001"),
+    complaint("2026-01-10", "2026-01-13", reference="AMYLOG-0002", agency_code="DERPOL"),
+    complaint("2026-01-20", "2026-01-21", reference="AMYLOG-0003"),
+    complaint("2026-02-05", "2026-02-06", reference="AMYLOG-0004"),
+]
+REFERENCES = [c["reference"] for c in AMY_COMPLAINTS]
 
 
 def _person(ct: Any, name: str, email: str | None = None) -> Person:
-    person = Person(name=name, normalised_name=" ".join(name.lower().split()), email=email, agency_id=ct.council.id)
+    from casework.cases.services.fields import normalise_name
+
+    person = Person(name=name, normalised_name=normalise_name(name), email=email, agency_id=ct.council.id)
     db.session.add(person)
     db.session.flush()
     return person
@@ -73,7 +86,7 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
     db.session.add(CaseParty(case_id=ordinary.id, person_id=perpetrator.id, role=PartyRole.perpetrator))
     db.session.commit()
 
-    amy = ct.register(applicant=dict(AMY), case_ids=[restricted.id, ordinary.id])
+    amy = ct.register(applicant=dict(AMY), case_ids=[restricted.id, ordinary.id], complaints=AMY_COMPLAINTS)
     sam = ct.register(
         applicant=dict(SAM),
         # The complaints Rhona made, listed by her name.
@@ -104,13 +117,99 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
             info_requests.request_information(ct.coordinator, application, agency, due_on=date(2026, 3, 24))
     db.session.commit()
     return SimpleNamespace(
-        amy=amy, sam=sam, restricted=restricted, ordinary=ordinary, perpetrator=perpetrator, named=named_officer
+        amy=amy,
+        sam=sam,
+        restricted=restricted,
+        ordinary=ordinary,
+        perpetrator=perpetrator,
+        named=named_officer,
+        text=_every_text_told(ct, [amy, sam]),
     )
+
+
+#: The applicant's details: their markers are the module's (``MARKERS``), the name matched as it is.
+DETAILS = {
+    "applicant_name",
+    "applicant_email",
+    "applicant_phone",
+    "applicant_address",
+    "applicant_normalised_name",
+    "victim_name",
+    "victim_email",
+    "victim_address",
+    "victim_normalised_name",
+    "complainant_name",
+}
+
+
+def _every_text_told(ct: Any, applications: list[Any]) -> list[str]:
+    """Every record of the review the world does not have yet (an assessment, a recommendation with the
+    victim's view, the victim at the meeting, an appeal, a request to the Commissioner, the forum's
+    lessons), then a marker in every free text ``applicants.WITHHELD_TEXT`` names on every record of
+    both applications: the markers."""
+    from casework.community_triggers.applicants import WITHHELD_TEXT
+    from casework.community_triggers.models import (
+        AgendaItem,
+        Appeal,
+        LessonsReview,
+        MeetingAttendee,
+        ProportionalityAssessment,
+        Recommendation,
+    )
+    from casework.community_triggers.pcc_review.models import PccReview
+
+    for application in applications:
+        meeting = application.meetings[-1]
+        db.session.add_all(
+            [
+                AgendaItem(meeting_id=meeting.id, position=99, title="Any other business"),
+                ProportionalityAssessment(
+                    meeting_id=meeting.id,
+                    subject_name="Pete Perpetrator",
+                    conclusion="c",
+                    assessed_on=date(2026, 3, 20),
+                ),
+                Recommendation(meeting_id=meeting.id, text="r", agency_id=ct.council.id, due_on=date(2026, 6, 1)),
+                MeetingAttendee(meeting_id=meeting.id, name="v", role="victim"),
+                MeetingAttendee(meeting_id=meeting.id, name="Colin Council", agency_id=ct.council.id, role="panel"),
+                Appeal(application_id=application.id, received_on=date(2026, 4, 1), grounds="g"),
+                PccReview(application_id=application.id, requested_on=date(2026, 4, 1), grounds="g"),
+                LessonsReview(
+                    application_id=application.id, forum="County ASB forum", reviewed_on=date(2026, 5, 1), lessons="l"
+                ),
+            ]
+        )
+    db.session.commit()
+    markers = []
+    for model, fields in WITHHELD_TEXT.items():
+        for row in db.session.scalars(sa.select(model)):
+            application_id = getattr(row, "application_id", None)
+            if application_id is None and hasattr(row, "meeting"):
+                application_id = row.meeting.application_id
+            if application_id is None and model.__tablename__ == "trigger_applications":
+                application_id = row.id
+            if application_id not in {a.id for a in applications}:
+                continue
+            if model is MeetingAttendee and row.agency_id is not None:
+                continue  # staff at the meeting are no one's secret
+            for field in sorted(set(fields) - DETAILS):
+                marker = f"Told-{model.__name__}-{field}-{row.id}-end"
+                setattr(row, field, marker)
+                markers.append(marker)
+    db.session.commit()
+    return markers
 
 
 def _values(app: Any, world: SimpleNamespace) -> dict[str, list[Any]]:
     """The values the walk gives each path argument, by its name: this world's records."""
-    from casework.community_triggers.models import InformationRequest, Letter, ReviewMeeting
+    from casework.community_triggers.models import (
+        Appeal,
+        InformationRequest,
+        Letter,
+        ProportionalityAssessment,
+        ReviewMeeting,
+    )
+    from casework.community_triggers.pcc_review.models import PccReview
     from casework.spreadsheets.kinds import export_lists
 
     ids = [world.amy.id, world.sam.id]
@@ -128,10 +227,49 @@ def _values(app: Any, world: SimpleNamespace) -> dict[str, list[Any]]:
         "person_id": [world.perpetrator.id],
         "key": sorted(export_lists(app)),
         "file_format": ["csv"],
+        "assessment_id": list(
+            db.session.scalars(
+                sa.select(ProportionalityAssessment.id)
+                .join(ReviewMeeting, ReviewMeeting.id == ProportionalityAssessment.meeting_id)
+                .where(ReviewMeeting.application_id.in_(ids))
+            )
+        ),
+        "appeal_id": list(db.session.scalars(sa.select(Appeal.id).where(Appeal.application_id.in_(ids)))),
+        "review_id": list(db.session.scalars(sa.select(PccReview.id).where(PccReview.application_id.in_(ids)))),
     }
 
 
-def _walk(app: Any, world: SimpleNamespace, reader: Any, page_client: Any, api_client: Any) -> list[str]:
+def _text(response: Any) -> str:
+    """What an answer says, as a reader reads it: a page's text unescaped, JSON's strings decoded, a
+    PDF's text extracted; without spaces or line breaks (a PDF's table breaks a long word across lines),
+    as ``_told`` compares a marker."""
+    if response.mimetype == "application/pdf":
+        import pypdf
+
+        reader = pypdf.PdfReader(io.BytesIO(response.get_data()))
+        text = " ".join(page.extract_text() for page in reader.pages)
+    elif response.mimetype == "application/json":
+        text = json.dumps(response.get_json(), ensure_ascii=False)
+    elif response.mimetype.startswith("text/"):
+        text = html.unescape(response.get_data(as_text=True))
+    else:
+        text = ""
+    return "".join(text.split())
+
+
+def _told(marker: str, text: str) -> bool:
+    """Whether ``text`` (from ``_text``) holds ``marker``."""
+    return "".join(marker.split()) in text
+
+
+def _walk(
+    app: Any,
+    world: SimpleNamespace,
+    reader: Any,
+    page_client: Any,
+    api_client: Any,
+    markers: list[str] = MARKERS,
+) -> list[str]:
     """Every GET endpoint whose arguments this world can fill, called as ``reader``: the URLs called."""
     values = _values(app, world)
     pages, api = page_client(reader), api_client(reader)
@@ -147,10 +285,8 @@ def _walk(app: Any, world: SimpleNamespace, reader: Any, page_client: Any, api_c
                 url = url_for(rule.endpoint, **dict(zip(names, combination, strict=True)))
             response = (api if url.startswith("/api/") else pages).get(url)
             assert response.status_code < 500, url
-            text = (
-                response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) else ""
-            )
-            leaked = [marker for marker in MARKERS if marker in text]
+            text = _text(response)
+            leaked = [marker for marker in markers if _told(marker, text)]
             assert not leaked, f"{url} shows {leaked}"
             called.append(url)
     return called
@@ -161,7 +297,7 @@ def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_clien
     """As the council's officer not named on the case, and as an officer of the police, whose force
     covers the area (so sees its applications) but not the council's restricted case."""
     reader = ct.officer if agency == "council" else make.user("officer", agency=ct.police, email="pc@police.example")
-    called = _walk(app, world, reader, page_client, api_client)
+    called = _walk(app, world, reader, page_client, api_client, [*MARKERS, *REFERENCES, *world.text])
     # The walk reached the places an applicant is shown (not a vacuous pass).
     for expected in (
         f"/case-reviews/{world.amy.id}",
@@ -173,6 +309,10 @@ def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_clien
     ):
         assert expected in called, expected
     assert any(url.startswith(f"/case-reviews/{world.amy.id}/letters/") for url in called)
+    # The papers, as pages and as PDFs.
+    for paper in ("agenda", "action-plan", "proportionality/"):
+        assert any("/meetings/" in url and paper in url and not url.endswith(".pdf") for url in called), paper
+        assert any("/meetings/" in url and paper in url and url.endswith(".pdf") for url in called), paper
     assert any(url.startswith("/exports/") for url in called)
     assert any(url.startswith("/case-reviews/information-requests/") for url in called)
 
@@ -269,3 +409,100 @@ def test_the_officer_who_registered_it_keeps_what_they_wrote_down(world, ct, mak
     assert own["applicant"]["name"] == RHONA["name"]
     other = api_client(ct.officer).get(f"/api/v1/triggers/{application.id}").get_json()
     assert other["applicant_withheld"] is True
+
+
+@pytest.mark.parametrize(("typed", "recorded"), [("Ann  Smith", "Ann Smith"), ("ÉLODIE Martin", "Élodie Martin")])
+@pytest.mark.parametrize("named_as", ["applicant", "victim"])
+def test_a_name_is_matched_as_the_people_rule_matches_it(
+    app, ct, make, page_client, api_client, typed, recorded, named_as
+):
+    """The applicant (or the victim) typed with a run of spaces, or in capitals outside ASCII, is the
+    hidden person recorded as "Ann Smith" or "Élodie Martin": the people rule compares names by
+    ``normalise_name``, and so does the application (on SQLite, whose ``lower`` knows only ASCII, too)."""
+    restricted = ct.case(RESTRICTED, is_restricted=True)
+    ordinary = ct.case(ORDINARY)
+    hidden = _person(ct, recorded)
+    db.session.add(CaseParty(case_id=restricted.id, person_id=hidden.id, role=PartyRole.victim))
+    perpetrator = _person(ct, "Pete Perpetrator")
+    db.session.add(CaseParty(case_id=ordinary.id, person_id=perpetrator.id, role=PartyRole.perpetrator))
+    db.session.commit()
+    details = {"name": typed, "email": "typed@example.org", "phone": "07700 900333", "address": "9 Typed Terrace"}
+    if named_as == "applicant":
+        application = ct.register(applicant=details)
+        markers = list(details.values())
+    else:
+        application = ct.register(
+            applicant=dict(SAM),
+            applicant_role="on_behalf",
+            consent_given=True,
+            victim={key: details[key] for key in ("name", "email", "address")},
+        )
+        markers = [*SAM.values(), details["name"], details["email"], details["address"]]
+    answer = api_client(ct.officer).get(f"/api/v1/triggers/{application.id}").get_json()
+    assert answer["applicant_withheld"] is True
+    world = SimpleNamespace(amy=application, sam=application, ordinary=ordinary, perpetrator=perpetrator)
+    called = _walk(app, world, ct.officer, page_client, api_client, markers)
+    assert f"/case-reviews/{application.id}" in called
+    # Whoever runs the review keeps the name as it was typed.
+    coordinator = api_client(ct.coordinator).get(f"/api/v1/triggers/{application.id}").get_json()
+    assert (coordinator["applicant"] if named_as == "applicant" else coordinator["victim"])["name"] == typed
+
+
+def test_the_papers_show_the_review_to_those_who_run_it_and_withhold_it_from_others(world, ct, page_client):
+    """The action plan's PDF quotes the victim's view of each recommendation: the coordinator reads it,
+    the officer reads "Withheld" (the walk above checks every paper of every kind for every marker)."""
+    from casework.community_triggers.models import ReviewMeeting
+
+    meeting_id = db.session.scalar(sa.select(ReviewMeeting.id).where(ReviewMeeting.application_id == world.amy.id))
+    url = f"/case-reviews/{world.amy.id}/meetings/{meeting_id}/action-plan.pdf"
+    coordinator = _text(page_client(ct.coordinator).get(url))
+    victim_views = [marker for marker in world.text if marker.startswith("Told-Recommendation-victim_view-")]
+    assert any(_told(marker, coordinator) for marker in victim_views)
+    officer = page_client(ct.officer).get(url)
+    assert officer.mimetype == "application/pdf"
+    text = _text(officer)
+    assert "Withheld" in text
+    assert not any(_told(marker, text) for marker in world.text)
+
+
+#: The text columns of an application's review that are not withheld with the applicant: codes and
+#: names of files, staff's words about the process (``applicants.WITHHELD_TEXT`` says why).
+NOT_WITHHELD = {
+    # The threshold workings: the names of the complainants the application lists are withheld from
+    # them where they are shown (``applicants.threshold_seen``, the page's working).
+    "TriggerApplication": {"reference", "threshold_evaluation"},
+    "ThresholdDecision": {"evaluation"},
+    "AgendaItem": {"title", "lead"},
+    "ReviewMeeting": {"location"},
+    "ProportionalityAssessment": {"subject_name"},
+    "Appeal": {"handler_name"},
+    "PccReview": {"reviewer_name"},
+    "LessonsReview": {"forum", "shared_with"},
+    "MeetingAttendee": {"role"},
+    "MissingInformation": {"reason"},
+    "InformationRequest": {"submission"},
+    "TriggerDocument": {"filename", "content_type"},
+    "LetterTemplate": {"subject", "body"},
+    "AgencyNotification": {"recipients"},
+}
+
+
+def test_every_text_of_the_review_is_withheld_or_said_not_to_be(app):
+    """A free-text column added to the review is withheld with the applicant unless it is listed above."""
+    from casework.community_triggers.applicants import WITHHELD_TEXT
+
+    tables = {"trigger_applications", "trigger_application_cases"} | {
+        table.name for table in db.metadata.sorted_tables if table.name.startswith("trigger_")
+    }
+    undecided = []
+    for mapper in db.Model.registry.mappers:
+        model = mapper.class_
+        if model.__tablename__ not in tables:
+            continue
+        withheld = set(WITHHELD_TEXT.get(model, ()))
+        for column in model.__table__.columns:
+            if not isinstance(column.type, sa.String | sa.Text | sa.JSON) or isinstance(column.type, sa.Enum):
+                continue
+            if column.key not in withheld and column.key not in NOT_WITHHELD.get(model.__name__, set()):
+                undecided.append(f"{model.__name__}.{column.key}")
+    assert not undecided, undecided

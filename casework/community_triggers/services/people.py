@@ -20,7 +20,7 @@ from casework.extensions import db
 def _is_applicant(application: TriggerApplication, person: Person) -> bool:
     if person.email and application.applicant_email and person.email.lower() == application.applicant_email.lower():
         return True
-    return " ".join(application.applicant_name.lower().split()) == person.normalised_name
+    return application.applicant_normalised_name == person.normalised_name
 
 
 def _applied_as_any(application: TriggerApplication, identities: list[Person]) -> bool:
@@ -234,7 +234,7 @@ def person_section(person: Person, user: Any) -> dict[str, Any]:
     # the user (that this person applied is the applicant's details, casework.community_triggers.applicants).
     made_by_them = sa.and_(
         sa.or_(
-            sa.func.lower(TriggerApplication.applicant_name) == person.name.lower(),
+            TriggerApplication.applicant_normalised_name == person.normalised_name,
             *([sa.func.lower(TriggerApplication.applicant_email) == person.email.lower()] if person.email else []),
         ),
         ~withheld_clause(user),

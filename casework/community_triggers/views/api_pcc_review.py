@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint
 from flask_login import current_user
 
-from casework.community_triggers import policies
+from casework.community_triggers import applicants, policies
 from casework.community_triggers.pcc_review import services
 from casework.community_triggers.pcc_review.models import PccReview
 from casework.community_triggers.pcc_review.schemas import (
@@ -29,8 +29,10 @@ from casework.core.webargs import use_args
 bp = Blueprint("trigger_pcc_reviews", __name__)
 
 
-def _dump(review: PccReview) -> dict[str, Any]:
-    return dump_pcc_review(review, services.decision_due(review) if review.outcome is None else None)
+def _dump(review: PccReview, withheld: bool = False) -> dict[str, Any]:
+    """The review; its grounds and reasons as a reader the applicant is ``withheld`` from sees them."""
+    due = services.decision_due(review) if review.outcome is None else None
+    return dump_pcc_review(applicants.seen(review, withheld), due)
 
 
 @bp.get("/triggers/<int:application_id>/pcc-reviews")
@@ -39,7 +41,8 @@ def _dump(review: PccReview) -> dict[str, Any]:
 def list_reviews(application_id: int):
     """The requests for the PCC's review of a "not met" decision, and their outcomes."""
     application = policies.get_application_for(current_user, application_id)
-    items = [_dump(r) for r in application.pcc_reviews]
+    withheld = applicants.is_withheld(current_user, application)
+    items = [_dump(r, withheld) for r in application.pcc_reviews]
     return {"items": items, "page": 1, "per_page": len(items), "total": len(items)}
 
 

@@ -243,6 +243,7 @@ def show(application_id: int):
     evaluation = None
     if application.decision is None:
         evaluation = working_seen_by(services.evaluate(application).to_dict(), seen)
+    applicant_withheld = applicants.is_withheld(current_user, application)
     deadline_list: list[dict[str, Any]] = []
     rows = deadline_engine.deadline_rows([application.id])[application.id]
     for step, row in rows.items():
@@ -259,22 +260,26 @@ def show(application_id: int):
     audit = queries.application_audit(application)
     actors = names_of_users(e.actor_id for e in audit)
     can_manage = policies.can_manage(current_user, application)
-    applicant_withheld = applicants.is_withheld(current_user, application)
     page = render_template(
         "community_triggers/staff/application.html",
         title=f"Application {application.reference}",
-        application=application,
+        # Its free text and its review's, as the reader may see them (``applicants.seen``).
+        application=applicants.seen(application, applicant_withheld, on_page=True),
         applicant_withheld=applicant_withheld,
         withheld_notice=applicants.WITHHELD_NOTICE,
-        evaluation=evaluation,
-        stored_evaluation=working_seen_by(
-            (application.decision.evaluation if application.decision else None) or application.threshold_evaluation,
-            seen,
+        # What the application's complaints say of the applicant, withheld with them.
+        evaluation=applicants.threshold_seen(evaluation, applicant_withheld),
+        stored_evaluation=applicants.threshold_seen(
+            working_seen_by(
+                (application.decision.evaluation if application.decision else None) or application.threshold_evaluation,
+                seen,
+            ),
+            applicant_withheld,
         ),
         linked_cases=[case for case in application.cases if seen.can_see(case.id)],
         cases_withheld=cases_withheld(application, seen),
         deadlines=deadline_list,
-        letters=letter_rows,
+        letters=applicants.seen(letter_rows, applicant_withheld, on_page=True),
         letter_titles=letters.LETTER_TITLES,
         information=information,
         audit=audit_trail_seen_by(current_user, audit, application),
@@ -512,14 +517,17 @@ def meeting(application_id: int, meeting_id: int):
     attendee_form = AttendeeForm(formdata=None)
     attendee_form.agency.choices = agency_choices()
     papers_due = add_working_days(meeting.scheduled_on, -2)
+    application_seen, meeting_seen, attendees_seen = applicants.seen_by(
+        current_user, application, application, meeting, list(attendees), on_page=True
+    )
     return render_template(
         "community_triggers/staff/meeting.html",
         title="Review meeting",
-        application=application,
-        meeting=meeting,
+        application=application_seen,
+        meeting=meeting_seen,
         form=form,
         errors=error_items(form),
-        attendees=attendees,
+        attendees=attendees_seen,
         attendee_form=attendee_form,
         papers_due=papers_due,
         can_manage=policies.can_manage(current_user, application),

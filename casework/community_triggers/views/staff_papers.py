@@ -17,7 +17,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user
 
 from casework.audit.services import record_view
-from casework.community_triggers import completeness, letters, policies, queries, review_papers, services
+from casework.community_triggers import applicants, completeness, letters, policies, queries, review_papers, services
 from casework.community_triggers.forms import (
     AgendaForm,
     LessonsReviewForm,
@@ -291,10 +291,16 @@ def _assessment_page(
 def _paper_context(
     application: TriggerApplication, meeting: ReviewMeeting, paper: str, assessment_id: int | None = None
 ) -> dict[str, Any]:
+    """The paper's records as the reader may see them (``applicants.seen``): the page and the PDF alike."""
     _template, title, _ = PAPERS[paper]
-    context: dict[str, Any] = {"application": application, "meeting": meeting, "paper_title": title}
+    withheld = applicants.is_withheld(current_user, application)
+    context: dict[str, Any] = {
+        "application": applicants.seen(application, withheld, on_page=True),
+        "meeting": applicants.seen(meeting, withheld, on_page=True),
+        "paper_title": title,
+    }
     if paper == "assessment":
-        context["assessment"] = _assessment(meeting, assessment_id)
+        context["assessment"] = applicants.seen(_assessment(meeting, assessment_id), withheld, on_page=True)
         context["factors"] = review_papers.PROPORTIONALITY_FACTORS
     return context
 
