@@ -305,10 +305,11 @@ def _check_subject_type(subject_type: str) -> None:
 
 def subject_exists() -> sa.ColumnElement[bool]:
     """Deadlines whose record is still there: the clause every list of deadlines passes through (the
-    API and its export, the calendar page and feed, the dashboards, the digest, the case page and
-    the sweep, through ``live_clause``), so a deadline left behind by a deletion that did not take it
-    with it (retention runs before they deleted deadlines; see ``delete_orphaned_deadlines``, which
-    deletes them) is listed nowhere, reminded of never, whenever it was left.
+    API and its export, the calendar page and feed, the dashboards, the digest, the caseload, the
+    page closing a case, the case list's overdue filter and the sweep, through ``live_clause``), so a
+    deadline left behind by a deletion that did not take it with it (retention runs before they
+    deleted deadlines; see ``delete_orphaned_deadlines``, which deletes them) is listed nowhere,
+    reminded of never, whenever it was left.
 
     One branch per registered kind of record (``domain.deadline_subjects``): a lookup of the record's
     primary key, made only for the deadline's own kind. The tables are aliased, so a statement that
@@ -456,8 +457,9 @@ def return_unseen_work(case_ids: Any = None, owner_ids: Any = None) -> dict[str,
 
 
 def case_deadlines(case_id: int) -> list[Deadline]:
-    """The open deadlines of a case, statutory ones first, then by due time, as the case page lists
-    them (``subject_exists``: not one whose record is gone)."""
+    """The open deadlines of a case, statutory ones first, then by due time, as the page closing it
+    lists them (``subject_exists``: not one whose record is gone; the closure itself settles those
+    too)."""
     return _open_of_case(case_id, subject_exists())
 
 
