@@ -19,6 +19,10 @@ from flask import Config
 
 ENVIRONMENTS = ("production", "development", "testing")
 
+#: Seconds one check of an admin's letter or notice template before it is saved may take in all, every
+#: made-up record it is tried on together (``casework.core.safe_templates.check_before_saving``).
+TEMPLATE_CHECK_SECONDS = 5
+
 
 class ConfigError(click.ClickException):
     """A configuration value is missing or invalid.
@@ -78,6 +82,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: kept after it finished, for its page and its API poll; then the daily sweep deletes it.
         "JOB_RETENTION_DAYS": 7,
         "IMPORT_MAX_MB": 50,
+        #: Seconds one check of an admin's template before it is saved may take in all: each render has
+        #: its own limit (2 seconds), and a template is tried on up to two dozen made-up records.
+        "TEMPLATE_CHECK_SECONDS": TEMPLATE_CHECK_SECONDS,
         #: Days an uploaded import file that was never imported is kept (it holds personal data), counted
         #: from the last step taken with it; then the daily sweep deletes it. A file whose check or run
         #: found problems is deleted at once, and an imported one as soon as it is imported.
@@ -331,6 +338,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("IMPORT_FILE_DAYS", 1, 366),
         ("MAIL_DIR_KEEP_DAYS", 1, 366),
         ("UPLOAD_MAX_MB", 1, 500),
+        ("TEMPLATE_CHECK_SECONDS", 1, 120),
     ):
         _as_int(config, key, minimum, maximum)
     for key in ("SMTP_USE_TLS", "CELERY_ALWAYS_EAGER"):

@@ -66,6 +66,12 @@ def test_the_victim_page_sign_in_lifetimes_default_to_20_and_10_minutes_and_are_
     assert (settings["VICTIM_SIGN_IN_LINK_MINUTES"], settings["VICTIM_SIGN_IN_CODE_MINUTES"]) == (60, 5)
 
 
+def test_the_budget_of_a_template_check_defaults_to_5_seconds_and_is_read(environment: pytest.MonkeyPatch) -> None:
+    assert create_app().config["CASEWORK"]["TEMPLATE_CHECK_SECONDS"] == 5
+    environment.setenv("CASEWORK_TEMPLATE_CHECK_SECONDS", " 12 ")
+    assert create_app().config["CASEWORK"]["TEMPLATE_CHECK_SECONDS"] == 12
+
+
 def test_a_bare_postgresql_url_uses_psycopg_3(environment: pytest.MonkeyPatch) -> None:
     environment.setenv("CASEWORK_DATABASE_URL", "postgres://casework:secret@127.0.0.1:1/casework")
     app = create_app()
@@ -138,6 +144,9 @@ def test_a_migration_url_for_another_database_is_refused(
         ("SMTP_PORT", "0", "CASEWORK_SMTP_PORT must be between 1 and 65535, not 0"),
         ("SMTP_PORT", "65536", "CASEWORK_SMTP_PORT must be between 1 and 65535, not 65536"),
         ("SESSION_IDLE_MINUTES", "0", "CASEWORK_SESSION_IDLE_MINUTES must be between 1 and 1440, not 0"),
+        ("TEMPLATE_CHECK_SECONDS", "0", "CASEWORK_TEMPLATE_CHECK_SECONDS must be between 1 and 120, not 0"),
+        ("TEMPLATE_CHECK_SECONDS", "121", "CASEWORK_TEMPLATE_CHECK_SECONDS must be between 1 and 120, not 121"),
+        ("TEMPLATE_CHECK_SECONDS", "5s", "CASEWORK_TEMPLATE_CHECK_SECONDS must be a whole number, not '5s'"),
         ("SESSION_IDLE_MINUTES", "half an hour", "CASEWORK_SESSION_IDLE_MINUTES must be a whole number"),
         ("VICTIM_SESSION_IDLE_MINUTES", "0", "CASEWORK_VICTIM_SESSION_IDLE_MINUTES must be between 1 and 1440, not 0"),
         (

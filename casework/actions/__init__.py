@@ -11,9 +11,11 @@ def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.actions import case_sections, receivers, spreadsheets
     from casework.actions.views import api, staff
+    from casework.cases.models import Action
     from casework.core import lifecycle
 
     domain = register_domain(app, "actions")
+    domain.deadline_subjects(Action)
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)
     domain.imports(*spreadsheets.IMPORTS)

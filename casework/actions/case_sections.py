@@ -15,6 +15,7 @@ from casework.cases.sections import TimelineEntry, case_records
 from casework.core.time import london_day, now, today
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
+from casework.reminders.services import subject_exists
 from casework.reminders.titles import DeadlineTitles
 
 #: Rows shown in "My team's overdue work"; the reminders pages list the rest.
@@ -89,7 +90,12 @@ def team_overdue(user: Any) -> dict[str, Any]:
     rows = db.session.execute(
         sa.select(Deadline, User.name)
         .join(User, Deadline.owner_id == User.id)
-        .where(User.manager_id == user.id, Deadline.status == DeadlineStatus.open, Deadline.due_at <= now())
+        .where(
+            User.manager_id == user.id,
+            Deadline.status == DeadlineStatus.open,
+            Deadline.due_at <= now(),
+            subject_exists(),
+        )
         .order_by(Deadline.due_at)
         .limit(TEAM_OVERDUE_LIMIT)
     ).all()

@@ -10,13 +10,14 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.cases import dashboard, demo, person_sections, receivers, settings, spreadsheets
-    from casework.cases.models import Incident
+    from casework.cases.models import CaseReviewExplanation, Incident
     from casework.cases.services import reading
     from casework.cases.views import admin, api, police_reports, staff
     from casework.core import lifecycle
 
     domain = register_domain(app, "cases")
     domain.models("casework.cases.models")
+    domain.deadline_subjects(CaseReviewExplanation)
     domain.settings(*settings.SPECS)
     domain.blueprints("staff", *staff.blueprints, police_reports.bp)
     domain.blueprints("admin", admin.bp)

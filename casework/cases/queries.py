@@ -599,12 +599,16 @@ def _list_filters(shape: _ListShape) -> list[sa.ColumnElement[bool]]:
         filters.append(latest == sa.bindparam("risk_band", type_=RiskAssessment.band.type))
     if shape.overdue:
         # Any open work on the case past due: the case's own deadlines and its records' (actions, risk
-        # reviews, interventions), which all name the case (``ix_deadlines_case_open``).
+        # reviews, interventions), which all name the case (``ix_deadlines_case_open``), and whose record
+        # is still there.
+        from casework.reminders.services import subject_exists
+
         filters.append(
             sa.exists().where(
                 Deadline.case_id == Case.id,
                 Deadline.status == DeadlineStatus.open,
                 Deadline.due_at <= sa.bindparam("overdue_at", type_=UTCDateTime()),
+                subject_exists(),
             )
         )
     if shape.category:
@@ -1041,7 +1045,7 @@ def caseload(manager: Any) -> list[CaseloadRow]:
     """
     from datetime import timedelta
 
-    from casework.reminders.services import WEEK_DAYS, end_of_day, live_clause
+    from casework.reminders.services import WEEK_DAYS, end_of_day, live_clause, subject_exists
     from casework.risk.models import RiskAssessment, RiskBand
 
     staff = lead_staff(manager.agency_id)
@@ -1056,7 +1060,7 @@ def caseload(manager: Any) -> list[CaseloadRow]:
         .scalar_subquery()
     )
     overdue_work = sa.exists().where(
-        Deadline.case_id == Case.id, Deadline.status == DeadlineStatus.open, Deadline.due_at <= moment
+        Deadline.case_id == Case.id, Deadline.status == DeadlineStatus.open, Deadline.due_at <= moment, subject_exists()
     )
     per_owner = {
         row.owner_id: row
@@ -1123,10 +1127,16 @@ def my_open_cases(user: Any, limit: int = 20) -> list[dict[str, Any]]:
     ).all()
     next_due: dict[int, tuple[date, bool]] = {}
     if cases:
+        from casework.reminders.services import subject_exists
+
         moment = now()
         rows = db.session.execute(
             sa.select(Deadline.case_id, Deadline.due_on, Deadline.due_at)
-            .where(Deadline.status == DeadlineStatus.open, Deadline.case_id.in_([c.id for c in cases]))
+            .where(
+                Deadline.status == DeadlineStatus.open,
+                Deadline.case_id.in_([c.id for c in cases]),
+                subject_exists(),
+            )
             .order_by(Deadline.case_id, Deadline.due_at)
         )
         for case_id, due_on, due_at in rows:
@@ -1150,12 +1160,18 @@ def my_open_cases(user: Any, limit: int = 20) -> list[dict[str, Any]]:
 def due_soon(user: Any, until: datetime, limit: int = 20) -> list[dict[str, Any]]:
     """The user's open deadlines due before ``until`` (overdue ones included, so first), soonest first.
     One on a case the user may not see is not named (``casework.reminders.titles``)."""
+    from casework.reminders.services import subject_exists
     from casework.reminders.titles import DeadlineTitles
 
     rows = db.session.execute(
         sa.select(Deadline, Case.reference)
         .outerjoin(Case, Case.id == Deadline.case_id)
-        .where(Deadline.owner_id == user.id, Deadline.status == DeadlineStatus.open, Deadline.due_at <= until)
+        .where(
+            Deadline.owner_id == user.id,
+            Deadline.status == DeadlineStatus.open,
+            Deadline.due_at <= until,
+            subject_exists(),
+        )
         .order_by(Deadline.due_at)
         .limit(limit)
     ).all()

@@ -20,8 +20,10 @@ def init_app(app: Flask) -> None:
         signals,
         spreadsheets,
     )
+    from casework.community_triggers.models import InformationRequest, TriggerApplication
     from casework.community_triggers.pcc_review import services as pcc_review_services
     from casework.community_triggers.pcc_review import settings as pcc_review_settings
+    from casework.community_triggers.pcc_review.models import PccReview
     from casework.community_triggers.views import (
         admin,
         api,
@@ -37,6 +39,7 @@ def init_app(app: Flask) -> None:
 
     domain = register_domain(app, "community_triggers")
     domain.models("casework.community_triggers.models", "casework.community_triggers.pcc_review.models")
+    domain.deadline_subjects(TriggerApplication, InformationRequest, PccReview)
     domain.settings(*settings.SPECS, *pcc_review_settings.SPECS)
     # Each application is evaluated by the rules in force on the day it was received.
     domain.dated_records(settings.applications_received_since)

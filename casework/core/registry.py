@@ -128,6 +128,9 @@ class Registry:
     import_kinds: dict[str, Any] = field(default_factory=dict)
     #: key -> casework.spreadsheets.kinds.ExportList, in registration order.
     export_lists: dict[str, Any] = field(default_factory=dict)
+    #: table name -> the table: the records a deadline may be on (``Deadline.subject_type``), whose
+    #: rows every list of deadlines checks are still there (``reminders.services.subject_exists``).
+    deadline_subjects: dict[str, Any] = field(default_factory=dict)
 
     def children(self, audience: str) -> list[Blueprint]:
         return [bp for _domain, bp in self.blueprints[audience]]
@@ -291,6 +294,16 @@ class DomainRegistration:
             if export.key in self.registry.export_lists:
                 raise ValueError(f"export {export.key!r} registered twice")
             self.registry.export_lists[export.key] = export
+
+    def deadline_subjects(self, *models: Any) -> None:
+        """The models whose records this domain sets deadlines on (``reminders.services.set_deadline``
+        with ``subject_type`` their table's name, which it refuses for a table not registered here).
+        Each has a one-column primary key, the deadline's ``subject_id``."""
+        for model in models:
+            table = model.__table__
+            if len(table.primary_key.columns) != 1:
+                raise ValueError(f"deadlines name their record by one id: {table.name} has a key of several columns")
+            self.registry.deadline_subjects[table.name] = table
 
     def receive(self, signal: NamedSignal, receiver: Callable[..., Any]) -> None:
         """Connect a lifecycle receiver for this app only (the app is the signal's sender)."""

@@ -15,6 +15,11 @@ each render:
   ``%``, ``str.format`` widths, and filter arguments such as ``center(10**9)``).
 
 Exceeding a limit raises ``TemplateLimitExceeded``, a ``jinja2.TemplateError``.
+
+Checking a template before it is saved renders it on every made-up record of its kind (two dozen for
+some notices), each within those limits; the whole check has a budget of its own
+(``CASEWORK_TEMPLATE_CHECK_SECONDS``, ``check_before_saving``), so a template slow on every record
+cannot hold a worker for the sum of the renders.
 """
 
 from __future__ import annotations
@@ -44,6 +49,31 @@ class TemplateLimitExceeded(TemplateError):
     """The template ran too long, looped too often or produced too much."""
 
 
+class CheckTookTooLong(TemplateLimitExceeded):
+    """Checking the template on all its made-up records took longer than the whole check may
+    (``CASEWORK_TEMPLATE_CHECK_SECONDS``), however quick each render was."""
+
+
+@dataclass(frozen=True)
+class _WholeCheck:
+    """The budget of one ``check_before_saving``: every render in it stops at ``deadline``."""
+
+    seconds: float
+    deadline: float
+    records: int
+
+    def exceeded(self) -> CheckTookTooLong:
+        return CheckTookTooLong(
+            f"Checking the template on the {self.records} made-up records it must work with took longer "
+            f"than {self.seconds:g} seconds in all, the most a check may take: make it quicker to fill in "
+            "(check its loops)."
+        )
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise self.exceeded()
+
+
 @dataclass(frozen=True)
 class Limits:
     #: Wall-clock seconds for one render.
@@ -58,15 +88,22 @@ DEFAULT_LIMITS = Limits()
 
 
 class _Budget:
-    __slots__ = ("deadline", "iterations", "limits")
+    __slots__ = ("deadline", "iterations", "limits", "whole")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.deadline = time.monotonic() + limits.seconds
         self.iterations = limits.iterations
+        # Inside a check before saving, a render also stops when the whole check's time is up.
+        whole = _WHOLE_CHECK.get()
+        self.whole = whole if whole is not None and whole.deadline < self.deadline else None
+        if self.whole is not None:
+            self.deadline = self.whole.deadline
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
+            if self.whole is not None:
+                raise self.whole.exceeded()
             raise TemplateLimitExceeded(
                 f"The template took longer than {self.limits.seconds:g} seconds to fill in: check its loops."
             )
@@ -77,6 +114,7 @@ class _Budget:
 
 
 _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("template_budget", default=None)
+_WHOLE_CHECK: contextvars.ContextVar[_WholeCheck | None] = contextvars.ContextVar("template_check", default=None)
 
 #: A width or precision in a format string: ``%09999d``, ``{:>99999}``.
 _FORMAT_WIDTH = re.compile(r"(?:%[-+ #0]*|\{[^{}]*:[^{}]*?)(\d+)")
@@ -378,7 +416,42 @@ def check_before_saving(
     ``sources`` maps each form field to its template (``{"subject": ..., "body": ...}``): a syntax
     error is put on its field; other failures go on ``body``, saying which sample failed and how
     (``describe_failure``: never the rendered output).
+
+    Each render has its own limits; the whole check, every sample together, has
+    ``CASEWORK_TEMPLATE_CHECK_SECONDS`` (``check_seconds``): a render running when the time is up
+    stops there, and the template is refused, saying so. The preview (a form posted without saving)
+    is this same check, so it has the same budget.
     """
+    seconds = check_seconds()
+    token = _WHOLE_CHECK.set(_WholeCheck(seconds, time.monotonic() + seconds, len(samples)))
+    try:
+        return _check_samples(env, sources, fill_in, samples, used_in)
+    except CheckTookTooLong as error:
+        raise InvalidInput({"body": [str(error)]}) from error
+    finally:
+        _WHOLE_CHECK.reset(token)
+
+
+def check_seconds() -> float:
+    """The budget of one check before saving: ``CASEWORK_TEMPLATE_CHECK_SECONDS`` of the current app
+    (outside one, a script's or a test's call, its default)."""
+    from flask import current_app, has_app_context
+
+    from casework.config import TEMPLATE_CHECK_SECONDS
+
+    if not has_app_context():
+        return TEMPLATE_CHECK_SECONDS
+    return float(current_app.config["CASEWORK"]["TEMPLATE_CHECK_SECONDS"])
+
+
+def _check_samples(
+    env: LimitedSandbox,
+    sources: Mapping[str, str],
+    fill_in: Callable[[dict[str, Any]], R],
+    samples: Sequence[Sample],
+    used_in: str,
+) -> R:
+    whole = _WHOLE_CHECK.get()
     errors: dict[str, list[str]] = {}
     for field, source in sources.items():
         try:
@@ -390,6 +463,8 @@ def check_before_saving(
     example, *others = samples
     try:
         preview = fill_in(copy.deepcopy(dict(plain_values(example.context))))
+    except CheckTookTooLong:
+        raise
     except SecurityError as error:
         raise InvalidInput({"body": [f"The template uses something {used_in} may not use: {error}"]}) from error
     except TemplateError as error:
@@ -397,9 +472,13 @@ def check_before_saving(
             {"body": [f"The template cannot be filled in with the example: {error.message or error}"]}
         ) from error
     for sample in others:
+        if whole is not None:
+            whole.check_time()
         try:
             # A copy: the sandbox lets a template change the lists and dicts it is given.
             fill_in(copy.deepcopy(dict(plain_values(sample.context))))
+        except CheckTookTooLong:
+            raise
         except TemplateError as error:
             problem = describe_failure(error, used_in)
             raise InvalidInput(

@@ -12,10 +12,12 @@ def init_app(app: Flask) -> None:
     from casework.core import lifecycle
     from casework.interventions import case_sections, demo, limits, receivers, services, spreadsheets
     from casework.interventions.cli import interventions
+    from casework.interventions.models import Intervention
     from casework.interventions.views import admin, api, staff
 
     domain = register_domain(app, "interventions")
     domain.models("casework.interventions.models")
+    domain.deadline_subjects(Intervention)
     domain.settings(*limits.SPECS)
     for keys, check in limits.CHECKS:
         domain.setting_checks(keys, check)

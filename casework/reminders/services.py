@@ -22,6 +22,7 @@ from casework.audit.services import record_change
 from casework.core.dates import add_working_days
 from casework.core.db import rows_changed, shared_alias
 from casework.core.permissions import Role
+from casework.core.registry import registry
 from casework.core.time import LONDON, london_day, now
 from casework.extensions import db
 from casework.notifications.services import queue_email, reword_unsent
@@ -83,6 +84,7 @@ def set_deadline(
     (``_holder_for``; as ``return_unseen_work`` does), so updating a record does not give its deadline
     back to someone it was taken from. An open row keeping its owner costs no query.
     """
+    _check_subject_type(subject_type)
     if isinstance(due, datetime):
         due_on, due_at = None, due
     else:
@@ -188,6 +190,8 @@ def open_deadlines(items: Sequence[dict[str, Any]]) -> int:
     area's reminder setting, read once by the caller)."""
     if not items:
         return 0
+    for subject_type in {i["subject_type"] for i in items}:
+        _check_subject_type(subject_type)
     keys = {(i["subject_type"], i["subject_id"], i["kind"]) for i in items}
     existing: set[tuple[str, int, str]] = set()
     by_type: dict[tuple[str, str], list[int]] = {}
@@ -285,11 +289,54 @@ def delete_orphaned_deadlines() -> dict[str, int]:
     return deleted
 
 
+# --- which deadlines are listed ------------------------------------------------------------------------
+
+
+def _check_subject_type(subject_type: str) -> None:
+    """A deadline on a table's records needs that table registered (``domain.deadline_subjects``), so
+    that the lists can check its record is still there (``subject_exists``). A ``subject_type`` that
+    is no table (a test's made-up kind) cannot be checked and is listed as it is."""
+    if subject_type in db.metadata.tables and subject_type not in registry().deadline_subjects:
+        raise ValueError(
+            f"deadlines on {subject_type!r}: register the model with domain.deadline_subjects(...) in its "
+            "domain's init_app, so the lists of deadlines can leave out those whose record is gone"
+        )
+
+
+def subject_exists() -> sa.ColumnElement[bool]:
+    """Deadlines whose record is still there: the clause every list of deadlines passes through (the
+    API and its export, the calendar page and feed, the dashboards, the digest, the caseload, the
+    page closing a case, the case list's overdue filter and the sweep, through ``live_clause``), so a
+    deadline left behind by a deletion that did not take it with it (retention runs before they
+    deleted deadlines; see ``delete_orphaned_deadlines``, which deletes them) is listed nowhere,
+    reminded of never, whenever it was left.
+
+    One branch per registered kind of record (``domain.deadline_subjects``): a lookup of the record's
+    primary key, made only for the deadline's own kind. The tables are aliased, so a statement that
+    also selects from one (the calendar feed joins the Case Review's applications) is not correlated
+    with it. A kind that is no registered table is listed (it cannot be checked)."""
+    branches = []
+    for name, table in sorted(registry().deadline_subjects.items()):
+        (primary_key,) = table.primary_key.columns
+        record = table.alias(f"deadline_subject_{name}")
+        key = record.c[primary_key.key]
+        branches.append(
+            (
+                Deadline.subject_type == name,
+                sa.exists().where(key == Deadline.subject_id).correlate_except(record),
+            )
+        )
+    if not branches:
+        return sa.true()
+    return sa.case(*branches, else_=sa.true())
+
+
 # --- work that is still owed -------------------------------------------------------------------------
 
 
 def live_clause() -> sa.ColumnElement[bool]:
-    """Open deadlines that are still owed: not a closed case's work, unless statutory or handed over.
+    """Open deadlines that are still owed: not a closed case's work, unless statutory or handed over,
+    and never work on a record that is gone (``subject_exists``).
 
     Every deadline names its case (``set_deadline`` requires ``case_id``), so this needs no registry a
     domain could forget to fill: it looks up the case whatever the kind. The lookup is a correlated
@@ -307,6 +354,7 @@ def live_clause() -> sa.ColumnElement[bool]:
             Deadline.handed_over_at.is_not(None),
             open_case,
         ),
+        subject_exists(),
     )
 
 
@@ -348,7 +396,7 @@ def unseen_clause(case_ids: Any = None, owner_ids: Any = None) -> tuple[Any, Any
     from casework.cases.policies import sees_case_clause
 
     holder = shared_alias(User, "holder")
-    clause = sa.and_(Deadline.status == DeadlineStatus.open, sa.not_(sees_case_clause(holder, Case)))
+    clause = sa.and_(Deadline.status == DeadlineStatus.open, subject_exists(), sa.not_(sees_case_clause(holder, Case)))
     if case_ids is not None:
         clause = sa.and_(clause, Deadline.case_id.in_(case_ids))
     if owner_ids is not None:
@@ -409,11 +457,17 @@ def return_unseen_work(case_ids: Any = None, owner_ids: Any = None) -> dict[str,
 
 
 def case_deadlines(case_id: int) -> list[Deadline]:
-    """The open deadlines of a case, statutory ones first, then by due time."""
+    """The open deadlines of a case, statutory ones first, then by due time, as the page closing it
+    lists them (``subject_exists``: not one whose record is gone; the closure itself settles those
+    too)."""
+    return _open_of_case(case_id, subject_exists())
+
+
+def _open_of_case(case_id: int, *where: sa.ColumnElement[bool]) -> list[Deadline]:
     return list(
         db.session.scalars(
             sa.select(Deadline)
-            .where(Deadline.case_id == case_id, Deadline.status == DeadlineStatus.open)
+            .where(Deadline.case_id == case_id, Deadline.status == DeadlineStatus.open, *where)
             .options(joinedload(Deadline.owner))
             .order_by(Deadline.is_statutory.desc(), Deadline.due_at, Deadline.id)
         )
@@ -460,7 +514,7 @@ def close_case_deadlines(case_id: int, handover: Any) -> dict[str, int]:
     (actions) re-open their rows afterwards with ``hand_over_subject``. Answers the counts."""
     moment = now()
     counts = {"handed_over": 0, "cancelled": 0}
-    for row in case_deadlines(case_id):
+    for row in _open_of_case(case_id):  # every one, whether its record is there or not
         if row.is_statutory or row.handed_over_at is not None:
             owner = handover.owner_for(row.owner)
             hand_over(row, getattr(owner, "id", None), moment)
@@ -971,7 +1025,14 @@ def set_digest_only(actor: User, user: User, is_digest_only: bool) -> User:
 
 
 def deadlines_query(owner_ids: Sequence[int] | None, status: str | None, due: str | None) -> sa.Select:
-    query = sa.select(Deadline).options(joinedload(Deadline.owner)).order_by(Deadline.due_at, Deadline.id)
+    """The deadlines ``GET /api/v1/deadlines`` and its export list: of these owners (None: anyone's),
+    with this status and due filter, whose record is still there (``subject_exists``)."""
+    query = (
+        sa.select(Deadline)
+        .where(subject_exists())
+        .options(joinedload(Deadline.owner))
+        .order_by(Deadline.due_at, Deadline.id)
+    )
     if owner_ids is not None:
         query = query.where(Deadline.owner_id.in_(owner_ids))
     if status:

@@ -9,12 +9,15 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
+    from casework.cases.models import Case, CaseParty
     from casework.core import lifecycle
     from casework.risk import case_sections, receivers, services, settings
     from casework.risk.views import admin, api, staff
 
     domain = register_domain(app, "risk")
     domain.models("casework.risk.models")
+    # A risk review is on the victim's party to the case, or on the case when no victim is named.
+    domain.deadline_subjects(CaseParty, Case)
     domain.settings(*settings.SPECS)
     domain.blueprints("staff", staff.bp)
     domain.blueprints("admin", admin.bp)

@@ -11,10 +11,12 @@ def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
     from casework.threshold_watch import case_sections, demo, receivers
+    from casework.threshold_watch.models import WatchEntry
     from casework.threshold_watch.views import admin, api, staff
 
     domain = register_domain(app, "threshold_watch")
     domain.models("casework.threshold_watch.models")
+    domain.deadline_subjects(WatchEntry)
     domain.tasks("casework.threshold_watch.tasks")
     domain.blueprints("staff", staff.bp)
     domain.blueprints("api", api.bp)
