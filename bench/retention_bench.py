@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""A retention run on the generated dataset, with many cases due at once, on PostgreSQL.
+"""A retention run on the generated dataset, with many cases due at once, on PostgreSQL or SQLite.
 
     python bench/throwaway_postgres.py --minutes 60 &          # prints its URL
     python bench/casework_dataset.py --database-url URL --size county
-    python bench/retention_bench.py --database-url URL [--years-ahead 3] [--runs 1]
+    python bench/retention_bench.py --database-url URL [--years-ahead 3] [--runs 1] [--views-per-record 0]
+    python bench/sqlite_copy.py --from URL --to /tmp/county.sqlite    # the same dataset on SQLite
+    python bench/retention_bench.py --database-url sqlite:////tmp/county.sqlite
+
+The generated dataset's audit log is empty; ``--views-per-record N`` writes N view entries about each
+case and each person before each run (in its transaction), so the erasure finds entries to erase among
+others, as in a service's log.
 
 The dataset's cases closed in the last five years, and each area keeps a closed case and its people six
 years (the defaults). The run is dated ``--years-ahead`` years from today, so the cases closed more than
@@ -123,12 +129,41 @@ def add_deadlines(orphans: int) -> tuple[int, int]:
     return written, len(rows)
 
 
+def add_view_entries(per_record: int) -> int:
+    """``per_record`` view entries about each case and each person, in the current transaction: the
+    generated dataset's audit log is empty, a service's is not (every page that shows a case or a person
+    writes one), and the erasure looks them up among all the others. Answers how many."""
+    import sqlalchemy as sa
+
+    from casework.audit.models import AuditAction
+    from casework.audit.services import record_many
+    from casework.cases.models import Case, Person
+    from casework.extensions import db
+
+    refs = [("cases", i) for i in db.session.scalars(sa.select(Case.id).order_by(Case.id))]
+    refs += [("people", i) for i in db.session.scalars(sa.select(Person.id).order_by(Person.id))]
+    for _ in range(per_record):
+        for start in range(0, len(refs), 500):
+            record_many(None, AuditAction.view, refs[start : start + 500], "Viewed (bench)")
+    if per_record and db.session.get_bind().dialect.name == "postgresql":
+        # The statistics a service's log has (autovacuum analyses it as it grows): without them the
+        # planner takes the tables for the empty ones the dataset left and plans for that.
+        db.session.execute(sa.text("ANALYZE audit_entries, audit_values"))
+    return per_record * len(refs)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--years-ahead", type=float, default=3, help="date the run this many years from today")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--orphans", type=int, default=2000, help="deadlines about records that do not exist")
+    parser.add_argument(
+        "--views-per-record",
+        type=int,
+        default=0,
+        help="audit entries (views) written about each case and each person before each run (default: none)",
+    )
     args = parser.parse_args()
 
     import sqlalchemy as sa
@@ -168,6 +203,7 @@ def main() -> int:
             times, statements = [], []
             for run_number in range(1, args.runs + 1):
                 reviews, orphans = add_deadlines(args.orphans)
+                views = add_view_entries(args.views_per_record)
                 db.session.flush()
                 deadlines = db.session.scalar(sa.select(sa.func.count()).select_from(Deadline))
                 phases.seconds.clear()
@@ -188,6 +224,7 @@ def main() -> int:
                     f"{left:,} after; x{elapsed * 1e3 / baseline:,.0f} the minimal endpoint; load {load()}"
                 )
                 print(f"  rows listed in the report: {sum(counts.values()):,} in {len(counts)} tables")
+                print(f"  audit entries written about cases and people before the run: {views:,}")
                 rest = elapsed - sum(phases.seconds.values())
                 for name in (*PHASES, "erase_personal_values_of"):
                     print(f"  {name}: {phases.seconds[name]:.2f} s, {phases.statements[name]:,} statements")

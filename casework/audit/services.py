@@ -449,6 +449,12 @@ def _start_of_london_day(day: dt.date) -> dt.datetime:
 # --- erasing and moving personal values ------------------------------------------------------------
 
 
+#: How many subjects one erasure statement names: well within SQLite's limit on a statement's
+#: parameters (999 before SQLite 3.32), so a retention run's erasure is a few statements per
+#: thousand records of a kind, however many records it anonymised.
+ERASE_BATCH = 500
+
+
 def erase_personal_values(object_type: str, object_id: Any, *, actor: Any = None) -> int:
     """Erase the personal values (summary, before/after copies, address) of every audit entry about a
     subject, and of those a merge moved to it; who, when, what kind and the subject stay, and
@@ -456,61 +462,108 @@ def erase_personal_values(object_type: str, object_id: Any, *, actor: Any = None
     entry that names nobody, and which later erasures leave alone).
 
     The only way to erase them. On PostgreSQL the service's role cannot UPDATE ``audit_values``: it
-    calls ``audit_erase_values()``, a SECURITY DEFINER function owned by the migration role that can do
+    calls ``audit_erase_values_of()``, a SECURITY DEFINER function owned by the migration role that can do
     nothing but this. On SQLite, triggers refuse any update of ``audit_values`` but this erasure and a
     move. Flushes, never commits.
     """
     subject_id = None if object_id is None else str(object_id)
-    db.session.flush()  # entries written earlier in this transaction are erased too
-    if db.session.get_bind().dialect.name == "postgresql":
-        erased = db.session.scalar(sa.select(sa.func.audit_erase_values(object_type, subject_id)))
-    else:
-        erased = rows_changed(
-            db.session.execute(
-                sa.update(audit_values)
-                .where(
-                    audit_values.c.subject_type == object_type,
-                    audit_values.c.subject_id.is_not_distinct_from(subject_id),
-                    audit_values.c.erased_at.is_(None),
-                    ~sa.exists().where(
-                        audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"
-                    ),
-                )
-                .values(summary=ERASED_SUMMARY, changes=sa.null(), ip_address=None, nonce=None, erased_at=sa.func.now())
-                .execution_options(synchronize_session=False)
-            )
-        )
-    # Recorded after the erasure, so the record of it is not erased with the rest.
-    record(
-        actor,
-        AuditAction.erase,
-        (object_type, subject_id),
-        f"Erased the personal details of {erased} audit {'entry' if erased == 1 else 'entries'}",
-    )
-    db.session.flush()
-    _expire_entries()
-    return int(erased or 0)
+    _entry_ids, erased = _erase(object_type, [subject_id], actor=actor)
+    return erased
 
 
 def erase_personal_values_of(object_type: str, object_ids: Iterable[Any], *, actor: Any = None) -> list[int]:
     """``erase_personal_values`` for each of many records of one kind (retention anonymising a batch);
-    answers the ids of the entries whose values were erased (a retention report counts them). Flushes,
-    never commits."""
+    answers the ids of the entries whose values were erased (a retention report counts them). Each
+    record's erasure is recorded, as ``erase_personal_values`` records it. A few statements for every
+    ``ERASE_BATCH`` records, not a few for each. Flushes, never commits."""
     subject_ids = sorted({str(i) for i in object_ids})
     if not subject_ids:
         return []
-    db.session.flush()
-    erasable = db.session.scalars(
-        sa.select(audit_values.c.entry_id).where(
-            audit_values.c.subject_type == object_type,
-            audit_values.c.subject_id.in_(subject_ids),
-            audit_values.c.erased_at.is_(None),
-            ~sa.exists().where(audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"),
+    entry_ids, _erased = _erase(object_type, subject_ids, actor=actor)
+    return sorted(entry_ids)
+
+
+def _erase(object_type: str, subject_ids: list[str | None], *, actor: Any) -> tuple[list[int], int]:
+    """Erase the values about each of ``subject_ids`` (distinct) and record each one's erasure, by
+    batches of ``ERASE_BATCH``: per batch the erasure (one statement) and its records (``record_many``).
+    Answers the ids of the entries erased and how many were."""
+    db.session.flush()  # entries written earlier in this transaction are erased too
+    connection = db.session.connection()
+    erased: list[int] = []
+    total = 0
+    for start in range(0, len(subject_ids), ERASE_BATCH):
+        batch = subject_ids[start : start + ERASE_BATCH]
+        if connection.dialect.name == "postgresql":
+            entry_ids, counts = _erase_on_postgresql(connection, object_type, batch)
+        else:
+            entry_ids, counts = _erase_on_sqlite(connection, object_type, batch)
+        erased.extend(entry_ids)
+        total += sum(counts.values())
+        # Recorded after the erasure, so the records of it are not erased with the rest.
+        refs = [(object_type, subject_id) for subject_id in batch]
+        record_many(
+            actor,
+            AuditAction.erase,
+            refs,
+            "",
+            summaries={ref: _erasure_summary(counts.get(ref[1], 0)) for ref in refs},
+            connection=connection,
         )
-    ).all()
-    for subject_id in subject_ids:
-        erase_personal_values(object_type, subject_id, actor=actor)
-    return sorted(erasable)
+    _expire_entries()
+    return erased, total
+
+
+def _erasure_summary(erased: int) -> str:
+    return f"Erased the personal details of {erased} audit {'entry' if erased == 1 else 'entries'}"
+
+
+def _erasable(object_type: str, subject_ids: list[str | None]) -> sa.ColumnElement[bool]:
+    """The values about these subjects not erased yet, but those of the records of an erasure."""
+    named = [subject_id for subject_id in subject_ids if subject_id is not None]
+    subject: sa.ColumnElement[bool] = audit_values.c.subject_id.in_(named)
+    if len(named) < len(subject_ids):
+        subject = sa.or_(subject, audit_values.c.subject_id.is_(None))
+    return sa.and_(
+        audit_values.c.subject_type == object_type,
+        subject,
+        audit_values.c.erased_at.is_(None),
+        ~sa.exists().where(audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"),
+    )
+
+
+def _erase_on_sqlite(
+    connection: sa.Connection, object_type: str, subject_ids: list[str | None]
+) -> tuple[list[int], dict[str | None, int]]:
+    """One UPDATE for the batch (the shape the triggers accept), answering what it erased."""
+    rows = connection.execute(
+        sa.update(audit_values)
+        .where(_erasable(object_type, subject_ids))
+        .values(summary=ERASED_SUMMARY, changes=sa.null(), ip_address=None, nonce=None, erased_at=sa.func.now())
+        .returning(audit_values.c.entry_id, audit_values.c.subject_id)
+    )
+    return _erased(rows)
+
+
+def _erase_on_postgresql(
+    connection: sa.Connection, object_type: str, subject_ids: list[str | None]
+) -> tuple[list[int], dict[str | None, int]]:
+    """One call of ``audit_erase_values_of()`` for the batch (the service's role may erase in no other
+    way), answering what it erased."""
+    erased = sa.func.audit_erase_values_of(
+        object_type, sa.bindparam("subject_ids", subject_ids, type_=postgresql.ARRAY(sa.String))
+    ).table_valued("erased_entry_id", "erased_subject_id")
+    rows = connection.execute(sa.select(erased.c.erased_entry_id, erased.c.erased_subject_id)).all()
+    return _erased(rows)
+
+
+def _erased(rows: Iterable[Any]) -> tuple[list[int], dict[str | None, int]]:
+    """The ids of the entries erased, and how many of each subject, from ``(entry_id, subject_id)`` rows."""
+    entry_ids: list[int] = []
+    counts: dict[str | None, int] = {}
+    for entry_id, subject_id in rows:
+        entry_ids.append(int(entry_id))
+        counts[subject_id] = counts.get(subject_id, 0) + 1
+    return entry_ids, counts
 
 
 def move_personal_values(from_subject: Any, to_subject: Any, *, actor: Any = None) -> int:

@@ -4,8 +4,8 @@ and the service, which the web app, the worker and beat connect as.
 The service may read and write the application's tables as usual but may only SELECT and INSERT the
 append-only tables (the audit log): no UPDATE, DELETE or TRUNCATE, and, since it owns nothing, it cannot
 disable or drop their triggers, nor replace the functions. The one way it changes audit values is to
-EXECUTE the SECURITY DEFINER functions ``audit_erase_values`` and ``audit_move_values``, which run as the
-owner and can do nothing else.
+EXECUTE the SECURITY DEFINER functions ``audit_erase_values_of`` (and ``audit_erase_values``, the same for
+one subject) and ``audit_move_values``, which run as the owner and can do nothing else.
 
 The grants are applied by ``grant_service_role`` at the end of every ``flask db upgrade`` (and
 downgrade), by ``migrations/env.py``, when ``CASEWORK_MIGRATION_DATABASE_URL`` names another role than
@@ -23,7 +23,11 @@ import sqlalchemy as sa
 APPEND_ONLY_TABLES = ("audit_entries", "audit_values", "audit_seals")
 
 #: Functions the service may call; they run as their owner (SECURITY DEFINER).
-SERVICE_FUNCTIONS = ("audit_erase_values(text, text)", "audit_move_values(text, text, text, text)")
+SERVICE_FUNCTIONS = (
+    "audit_erase_values(text, text)",
+    "audit_erase_values_of(text, text[])",
+    "audit_move_values(text, text, text, text)",
+)
 
 
 class RoleSetupError(RuntimeError):

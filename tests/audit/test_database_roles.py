@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from casework.audit.services import erase_personal_values, record_view
+from casework.audit.services import erase_personal_values, erase_personal_values_of, record_view, verify_chain
 from casework.core.database_roles import APPEND_ONLY_TABLES, RoleSetupError, grant_service_role
 from casework.extensions import db
 
@@ -80,25 +80,39 @@ def test_the_service_role_cannot_grant_itself_more(db_session, service_role, an_
             )
 
 
-def test_the_service_role_cannot_replace_the_erasure_function(db_session, service_role):
+@pytest.mark.parametrize(
+    "replacement",
+    [
+        "CREATE OR REPLACE FUNCTION audit_erase_values(p_subject_type text, p_subject_id text) "
+        "RETURNS integer LANGUAGE sql AS 'DELETE FROM audit_values RETURNING 1'",
+        "CREATE OR REPLACE FUNCTION audit_erase_values_of(p_subject_type text, p_subject_ids text[]) "
+        "RETURNS TABLE (erased_entry_id bigint, erased_subject_id text) LANGUAGE sql "
+        "AS 'DELETE FROM audit_values RETURNING entry_id, subject_id'",
+    ],
+)
+def test_the_service_role_cannot_replace_the_erasure_functions(db_session, service_role, replacement):
     with pytest.raises(sa.exc.DBAPIError, match=r"must be owner|permission denied"), db_session.begin_nested():
-        db_session.execute(
-            sa.text(
-                "CREATE OR REPLACE FUNCTION audit_erase_values(p_subject_type text, p_subject_id text) "
-                "RETURNS integer LANGUAGE sql AS 'DELETE FROM audit_values RETURNING 1'"
-            )
-        )
+        db_session.execute(sa.text(replacement))
 
 
 def test_the_service_role_appends_reads_and_erases_only_through_the_function(db_session, service_role, an_entry):
     assert db_session.scalar(sa.text("SELECT has_table_privilege('audit_entries', 'INSERT')"))
     assert db_session.scalar(sa.text("SELECT has_table_privilege('audit_values', 'SELECT')"))
     assert db_session.scalar(sa.text("SELECT has_function_privilege('audit_erase_values(text, text)', 'EXECUTE')"))
+    assert db_session.scalar(sa.text("SELECT has_function_privilege('audit_erase_values_of(text, text[])', 'EXECUTE')"))
     assert erase_personal_values("people", 1) == 1
     db_session.commit()
     assert db_session.scalar(sa.text("SELECT summary FROM audit_values WHERE entry_id = :id"), {"id": an_entry}) == (
         "Personal details erased"
     )
+
+
+def test_the_service_role_erases_many_records_at_once_through_the_function(db_session, service_role):
+    entries = [record_view(None, ("people", person), f"Viewed person {person}") for person in (21, 22, 23)]
+    db_session.flush()
+    assert erase_personal_values_of("people", [21, 22, 23, 24]) == sorted(entry.id for entry in entries)
+    db_session.commit()
+    assert verify_chain().ok
 
 
 def test_the_service_role_uses_every_other_table_normally_and_owns_nothing(db_session, service_role):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from casework.audit import services
 from casework.audit.models import ERASED_SUMMARY, AuditAction, AuditEntry, audit_values
 from casework.audit.services import (
     erase_personal_values,
@@ -193,3 +194,102 @@ def test_the_audit_page_shows_the_marker_after_erasure(db_session, page_client, 
     assert re.search(r"Erased on \d+ \w+ \d{4} at", html)
     db_session.expire_all()
     assert db_session.get(AuditEntry, entry.id).erased_at <= datetime.now(UTC)
+
+
+def plant_people(first: int, count: int) -> None:
+    for person in range(first, first + count):
+        record_change(None, ("people", person), None, {"name": f"Person {person}"}, f"Added Person {person}")
+        record_view(None, ("people", person), f"Viewed Person {person}")
+
+
+def erasures_of(db_session, people):
+    db_session.expire_all()
+    return db_session.execute(
+        sa.select(AuditEntry.object_id, AuditEntry.summary)
+        .where(
+            AuditEntry.action == AuditAction.erase,
+            AuditEntry.object_type == "people",
+            AuditEntry.object_id.in_([str(person) for person in people]),
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+
+
+def test_erasing_many_records_takes_no_more_statements_than_erasing_a_few(db_session, count_queries):
+    """A retention run erases the values about thousands of records at once: a batch of them is erased
+    in a fixed number of statements, however many it holds; each record's erasure is still recorded
+    with its own count, the values of others stay, and the chain verifies before and after sealing."""
+    plant_people(100, 2)
+    plant_people(200, 40)
+    kept = record_view(None, ("people", 300), "Viewed Kim Keep")
+    db_session.flush()
+    seal_pending()
+    db_session.commit()
+
+    with count_queries() as few:
+        few_erased = erase_personal_values_of("people", [100, 101])
+    db_session.commit()
+    with count_queries() as many:
+        many_erased = erase_personal_values_of("people", range(200, 240))
+    db_session.commit()
+
+    assert len(few_erased) == 2 * 2
+    assert len(many_erased) == 40 * 2
+    assert many.count == few.count, many.statements
+    erased = db_session.execute(
+        sa.select(
+            audit_values.c.summary, audit_values.c.changes, audit_values.c.ip_address, audit_values.c.nonce
+        ).where(audit_values.c.entry_id.in_(few_erased + many_erased))
+    ).all()
+    assert set(erased) == {(ERASED_SUMMARY, None, None, None)}
+    assert erasures_of(db_session, range(200, 240)) == [
+        (str(person), "Erased the personal details of 2 audit entries") for person in range(200, 240)
+    ]
+    assert db_session.get(AuditEntry, kept.id).summary == "Viewed Kim Keep"
+    report = verify_chain()
+    assert report.ok, report.problems
+    seal_pending()
+    report = verify_chain()
+    assert report.ok, report.problems
+    assert report.unsealed == 0
+
+
+def test_records_beyond_one_batch_are_erased_batch_by_batch(db_session, count_queries, monkeypatch):
+    """More records than one statement names (SQLite's limit on parameters) are erased in batches:
+    statements grow with the batches, not the records, and every record is erased and recorded once."""
+    plant_people(400, 10)
+    db_session.flush()
+    db_session.commit()
+    with count_queries() as one_batch:
+        erase_personal_values_of("people", [400])
+    db_session.commit()
+    monkeypatch.setattr(services, "ERASE_BATCH", 4)
+
+    with count_queries() as three_batches:
+        erased = erase_personal_values_of("people", range(401, 410))
+    db_session.commit()
+
+    assert one_batch.count < three_batches.count <= 3 * one_batch.count, three_batches.statements
+    assert len(erased) == 9 * 2
+    assert erasures_of(db_session, range(401, 410)) == [
+        (str(person), "Erased the personal details of 2 audit entries") for person in range(401, 410)
+    ]
+    assert erase_personal_values_of("people", range(400, 410)) == []
+    assert verify_chain().ok
+
+
+def test_entries_about_no_record_of_a_kind_are_erased_alone(db_session):
+    """An entry may name a kind of record and no record (``object_id`` None): erasing "no record" of
+    that kind erases those, and none about a record of the kind."""
+    nobody = record(None, AuditAction.sign_in_failed, ("users", None), "Failed sign-in as vera@example.org")
+    somebody = record(None, AuditAction.sign_in_failed, ("users", 4), "Failed sign-in as pat@example.org")
+    db_session.flush()
+    seal_pending()
+
+    assert erase_personal_values("users", None) == 1
+    db_session.commit()
+
+    db_session.expire_all()
+    assert db_session.get(AuditEntry, nobody.id).is_erased
+    assert db_session.get(AuditEntry, somebody.id).summary == "Failed sign-in as pat@example.org"
+    assert verify_chain().ok
