@@ -1,7 +1,7 @@
 """trigger_applications.applicant_normalised_name and victim_normalised_name: names compared as people's
 
 Revision ID: 0630
-Revises: 0600
+Revises: 0620
 Create Date: 2026-12-05 00:30:00
 
 The restricted-people rule withholds an application's applicant from a reader when the applicant or
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0630'
-down_revision = '0600'
+down_revision = '0620'
 branch_labels = None
 depends_on = None
 
