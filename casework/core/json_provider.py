@@ -11,11 +11,12 @@ Anything orjson refuses (an integer past 64 bits) is written by the standard lib
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from flask import Response
+from flask import Response as FlaskResponse
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.sansio.response import Response
 
 _OPTIONS = (
     orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -40,4 +41,6 @@ class OrjsonProvider(DefaultJSONProvider):
         encoded = self._encode(self._prepare_response_obj(args, kwargs))
         if encoded is None:
             return super().response(*args, **kwargs)
-        return self._app.response_class(encoded + b"\n", mimetype=self.mimetype)
+        # The app's response class is Flask's (``self._app`` is typed as the app's base, without a body).
+        response_class = cast("type[FlaskResponse]", self._app.response_class)
+        return response_class(encoded + b"\n", mimetype=self.mimetype)
