@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from casework import config as config_module
+from casework.core.json_provider import OrjsonProvider
 from casework.core.templating import JinjaEnvironment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app = Flask("casework", instance_path=str(instance_path))
     app.jinja_environment = JinjaEnvironment  # before anything creates app.jinja_env
+    app.json = OrjsonProvider(app)
     configure(app, config)
     init_proxies(app)
     init_extensions(app)

@@ -15,7 +15,7 @@ from casework.accounts.passwords import hash_password, password_problem, verify_
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, snapshot
 from casework.core import settings as settings_registry
-from casework.core.db import end_read_transaction
+from casework.core.db import end_read_transaction, prebuilt
 from casework.core.errors import RULE, Conflict, InvalidInput, NotFound
 from casework.core.permissions import Role
 from casework.core.time import now, today
@@ -584,7 +584,7 @@ def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
 
 def user_for_token(token: str) -> tuple[User, int] | None:
     """The active user of an unrevoked, unexpired token, and the token's id; None otherwise."""
-    found = db.session.execute(_TOKEN, {"token_hash": _hash_token(token)}).unique().first()
+    found = db.session.execute(prebuilt(_TOKEN), {"token_hash": _hash_token(token)}).unique().first()
     if found is None:
         return None
     user, token_id, revoked_at, expires_at = found

@@ -23,7 +23,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 
 from casework.accounts.models import User, UserSession
-from casework.core.db import rows_changed, writes_from_here
+from casework.core.db import prebuilt, rows_changed, writes_from_here
 from casework.core.time import now
 from casework.extensions import db
 
@@ -62,7 +62,8 @@ def user_for(user_id: int, key: str | None) -> User | None:
     """The user of an open session with this key (one query); None when it ended or never existed."""
     if not key:
         return None
-    found = db.session.execute(_USER_OF_SESSION, {"user_id": user_id, "key_hash": _hash(key)}).unique().first()
+    params = {"user_id": user_id, "key_hash": _hash(key)}
+    found = db.session.execute(prebuilt(_USER_OF_SESSION), params).unique().first()
     if found is None:
         return None
     user, session_id, last_seen_at = found

@@ -24,7 +24,7 @@ from casework.cases.models import Case, CaseAccess, CaseParty, CaseShare, CaseSt
 from casework.cases.policies import visibility_params, visibility_shape, visible_cases_clause, visible_people_clause
 from casework.cases.sections import search_sources
 from casework.cases.services import normalise_name, normalise_postcode
-from casework.core.db import UTCDateTime, execute_values, shared_alias
+from casework.core.db import UTCDateTime, execute_values, prebuilt, shared_alias
 from casework.core.errors import InvalidInput
 from casework.core.inputs import DB_INT_MAX, DB_INT_MIN, is_digits, query_id
 from casework.core.time import london_day, now
@@ -951,7 +951,8 @@ def list_choices(user: Any) -> ListChoices:
     parts: dict[str, list[tuple[str, str]]] = {"category": [], "agency": [], "area": []}
     queued = 0
     # Values only: on the session's connection, without the ORM's loading (``execute_values``).
-    for part, name, number, code, role in execute_values(_list_choices_statement(), {"agency_id": user.agency_id}):
+    choices = execute_values(prebuilt(_list_choices_statement()), {"agency_id": user.agency_id})
+    for part, name, number, code, role in choices:
         if part == "owner":
             owners[number] = name
             if role == Role.manager:

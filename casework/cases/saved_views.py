@@ -17,7 +17,7 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.cases.listing import LIST_ARGS
 from casework.cases.models import SavedCaseView
-from casework.core.db import execute_values
+from casework.core.db import execute_values, prebuilt
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.inputs import has_unstorable, is_digits
 from casework.extensions import db
@@ -72,7 +72,7 @@ def view_links_for(user: Any) -> list[SavedViewLink]:
     """The views of ``views_for``, in its order, as the case list links to them: values, not entities
     (every case list runs it; building each view and who saved it as objects cost more than the
     statement), read on the session's connection without the ORM's loading (``execute_values``)."""
-    return [SavedViewLink(*row) for row in execute_values(_VIEW_LINKS_FOR, _views_arguments(user))]
+    return [SavedViewLink(*row) for row in execute_values(prebuilt(_VIEW_LINKS_FOR), _views_arguments(user))]
 
 
 def _views_arguments(user: Any) -> dict[str, int | None]:

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.audit.reads import note_shown
-from casework.core.db import execute_values, shared_alias
+from casework.core.db import execute_values, prebuilt, shared_alias
 from casework.core.registry import CaseRecords, PageSection, registry
 from casework.core.request_cache import request_cached
 from casework.extensions import db
@@ -89,10 +89,10 @@ def _every_domains_records(case_id: int) -> dict[str, list[Any]]:
     params = {"case_id": case_id}
     for group in _statement_groups(parts):
         if len(group) == 1 and group[0].values is None:
-            found[group[0].name].extend(db.session.scalars(_part_statement(group[0]), params).unique())
+            found[group[0].name].extend(db.session.scalars(prebuilt(_part_statement(group[0])), params).unique())
             continue
         readers = [reader() for reader in _value_readers(group)]
-        statement = _records_statement(group)
+        statement = prebuilt(_records_statement(group))
         result: sa.Result[Any]
         if all(part.values is not None for part in group):
             # Rows of values only: run by the connection, not the session, whose ORM loading would set up

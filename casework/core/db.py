@@ -206,6 +206,43 @@ def execute_values(statement: sa.Executable, params: dict[str, Any] | None = Non
     return session.connection(bind_arguments={"clause": statement}).execute(statement, params)
 
 
+#: Statements given to ``prebuilt``, by identity, each with what executes it. The statement is held
+#: here, so its identity cannot be given to another object while it is in the table.
+_PREBUILT: dict[int, tuple[sa.Executable, sa.StatementLambdaElement]] = {}
+_PREBUILT_LOCK = threading.Lock()
+#: ``prebuilt`` is for statements built once for the process's life: more than this is a statement
+#: built per request given to it by mistake, which would grow the table without end.
+PREBUILT_MAX = 500
+
+
+def prebuilt(statement: sa.Executable) -> sa.StatementLambdaElement:
+    """``statement``, to execute with a cache key of its own instead of one worked out from it.
+
+    SQLAlchemy looks up a statement's compiled form by a cache key describing the whole statement, a
+    nested tuple that is hashed and compared again at every execution: for the case page's statements,
+    which select hundreds of columns, that lookup cost more than running them (a tenth of the API case
+    page's time, ``docs/performance.md``). A lambda statement whose key is a number given here once
+    skips it: the statement is compiled once per engine and its execution looks up that number.
+
+    Only for a statement built once and kept for the process's life (a module constant, or the result
+    of a builder cached with ``functools.cache``), with its values as bind parameters: the key says
+    nothing of the statement's contents, so a statement built per request must never be given here
+    (the table refuses to grow past ``PREBUILT_MAX``)."""
+    found = _PREBUILT.get(id(statement))
+    if found is not None:
+        return found[1]
+    with _PREBUILT_LOCK:
+        found = _PREBUILT.get(id(statement))
+        if found is None:
+            if len(_PREBUILT) >= PREBUILT_MAX:
+                raise RuntimeError("prebuilt() is for statements built once: more than PREBUILT_MAX were given")
+            # The closure's statement is not looked into (track_closure_variables=False): the number,
+            # unique to this statement, is the whole cache key.
+            element = sa.lambda_stmt(lambda: statement, track_closure_variables=False, track_on=[len(_PREBUILT)])
+            found = _PREBUILT[id(statement)] = (statement, element)
+    return found[1]
+
+
 def end_read_transaction() -> None:
     """End the current transaction when it has only read, before slow work that needs no lock.
 

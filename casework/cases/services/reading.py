@@ -33,7 +33,7 @@ from casework.cases.policies import (
     visibility_shape,
     visible_cases_template,
 )
-from casework.core.db import execute_values, shared_alias
+from casework.core.db import execute_values, prebuilt, shared_alias
 from casework.core.errors import NotFound
 from casework.core.templating import format_date
 from casework.core.time import london_day, now
@@ -63,7 +63,7 @@ def load_case_record(case_id: int, viewer: Any = None, *, with_records: bool = F
             raise NotFound("Case not found.")
         statement = _case_record_statement(shape, with_records)
         params.update(visibility_params(viewer))
-    case = db.session.execute(statement, params).unique().scalar_one_or_none()
+    case = db.session.execute(prebuilt(statement), params).unique().scalar_one_or_none()
     if case is None:
         raise NotFound("Case not found.")
     if viewer is not None:
@@ -288,7 +288,7 @@ def case_journal(case: Case, viewer: Any = None) -> CaseJournal:
     shape = visibility_shape(viewer) if viewer is not None else None
     if viewer is not None:
         params.update(visibility_params(viewer))
-    statement = _journal_statement(viewer is not None, shape)
+    statement = prebuilt(_journal_statement(viewer is not None, shape))
     journal = CaseJournal(notes=[], events=[], linked=[])
     # Values only: on the session's connection, without the ORM's loading (``execute_values``).
     for row in execute_values(statement, params):
