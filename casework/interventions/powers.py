@@ -232,6 +232,9 @@ class Appeal:
     #: Key dates (``casework.interventions.dates.key_dates``) suspended while the appeal is in progress:
     #: not reminded, not overdue, not escalated, and moved later when it ends (``services.update_status``).
     suspends: frozenset[str] = frozenset()
+    #: Key dates an appeal lodged makes moot: the window to appeal in has been used, so its reminder is
+    #: settled as done when the intervention is marked appealed (``services._pause_for_appeal``).
+    settles: frozenset[str] = frozenset()
 
 
 _COURT_ORDER = Appeal(
@@ -251,6 +254,7 @@ APPEALS: dict[str, Appeal] = {
         "To a magistrates' court within 21 days beginning with the day of issue (s.46). While the appeal is in "
         "progress, requirements to stop doing things stay in force; every other requirement is suspended.",
         suspends=frozenset({"comply_by"}),
+        settles=frozenset({"appeal_window_closes"}),
     ),
     # s.84: an appeal against the making or extension of a closure order, to the Crown Court within 21
     # days. The Act does not suspend the order meanwhile.

@@ -484,7 +484,12 @@ def _suspended_rows(intervention: Intervention) -> dict[str, Deadline]:
     appeal = powers.appeal_of(intervention.kind.value)
     if appeal is None or not appeal.suspends:
         return {}
-    kinds = {f"intervention.{key}": key for key in appeal.suspends}
+    return _rows_of(intervention, appeal.suspends)
+
+
+def _rows_of(intervention: Intervention, keys: frozenset[str]) -> dict[str, Deadline]:
+    """The intervention's deadlines of these key dates, by key date."""
+    kinds = {f"intervention.{key}": key for key in keys}
     rows = db.session.scalars(
         sa.select(Deadline).where(
             Deadline.subject_type == SUBJECT_TYPE,
@@ -502,6 +507,13 @@ def _pause_for_appeal(intervention: Intervention) -> None:
     notice requires to be done, is paused. The deadline is settled as cancelled (not reminded, not
     overdue, not escalated: the sweep and every list read open deadlines only) and ``key_dates`` marks
     it paused from today. A date already met stays done."""
+    appeal = powers.appeal_of(intervention.kind.value)
+    if appeal is not None and appeal.settles:
+        # The appeal was made: the reminder that the window to make one is closing is moot. A mistaken
+        # "appealed" put right later does not bring it back (the window is usually past by then).
+        for row in _rows_of(intervention, appeal.settles).values():
+            if row.status == DeadlineStatus.open:
+                settle(row, DeadlineStatus.done)
     marks = {}
     for key, row in _suspended_rows(intervention).items():
         if row.status == DeadlineStatus.done:

@@ -328,3 +328,29 @@ def test_an_appealed_notice_still_ends_on_its_end_date(world, api_client):  # no
         assert intervention.status == InterventionStatus.expired
         assert "comply_by_paused_on" not in intervention.key_dates
         assert comply_row(notice["id"]).status == DeadlineStatus.done
+
+
+def test_an_appeal_lodged_settles_the_reminder_that_the_window_to_appeal_is_closing(world, api_client):  # noqa: F811
+    def window_row(intervention_id: int) -> Deadline:
+        db.session.expire_all()
+        return db.session.scalar(
+            sa.select(Deadline).where(
+                Deadline.subject_id == intervention_id, Deadline.kind == "intervention.appeal_window_closes"
+            )
+        )
+
+    with time_machine.travel(TODAY, tick=False):
+        api = api_client(world.officer)
+        notice = warning_then_notice(api, world)
+        window = window_row(notice["id"])
+        assert window.status == DeadlineStatus.open
+        remind_at = window.remind_at
+        assert set_status(api, notice["id"], "appealed").status_code == 200
+        assert window_row(notice["id"]).status == DeadlineStatus.done
+        assert claim_due_reminders(remind_at) == []
+        db.session.commit()
+    # Dismissed: the window stays settled (it was used), while the compliance date comes back.
+    with time_machine.travel(DISMISSED, tick=False):
+        assert set_status(api_client(world.officer), notice["id"], "issued").status_code == 200
+        assert window_row(notice["id"]).status == DeadlineStatus.done
+        assert comply_row(notice["id"]).status == DeadlineStatus.open
