@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from casework.accounts.queries import all_agencies
@@ -21,6 +20,7 @@ from casework.core.forms import FlaskForm, show_service_errors
 from casework.core.inputs import query_id
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
+from casework.core.templating import render_partials
 from casework.core.time import now
 from casework.core.urls import url_for as page_url
 from casework.extensions import db
@@ -335,15 +335,10 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
     journal = services.case_journal(case, user)
     # Each registered section renders its own partial with its own context, plus the case and user.
     # Jinja autoescapes what the partial renders, so its output is already safe HTML.
-    sections = [
-        Markup(  # noqa: S704
-            render_template(
-                section.template,
-                **{"case": case, "user": user, "print_view": print_view, **section.context(case, user)},
-            )
-        )
+    sections = render_partials(
+        (section.template, {"case": case, "user": user, "print_view": print_view, **section.context(case, user)})
         for section in page_sections()
-    ]
+    )
     context = {
         "case": case,
         "parties": sorted(case.parties, key=lambda p: (p.role.value, p.person.name)),
@@ -834,14 +829,10 @@ def show_person(person_id: int):
         return redirect(url_for("staff.people.show", person_id=person.merged_into_id))
     services.view_person(current_user, person)
     # Each domain's part of the record, as far as the user may see it (registered person sections).
-    sections = [
-        Markup(  # noqa: S704  (the partial's output is autoescaped)
-            render_template(
-                section.template, **{"person": person, "user": current_user, **section.context(person, current_user)}
-            )
-        )
+    sections = render_partials(
+        (section.template, {"person": person, "user": current_user, **section.context(person, current_user)})
         for section in person_page_sections()
-    ]
+    )
     html = render_template(
         "people/show.html", person=person, sections=sections, can_export=policies.can_export_person(current_user)
     )
