@@ -13,9 +13,9 @@ environment (``casework.core.templating.JinjaEnvironment``), these do the same w
 - **Strings escaped without a ``Markup`` in between.** A plain ``str`` printed with autoescape on is
   escaped in place by MarkupSafe's own ``_escape_inner`` (what ``markupsafe.escape`` calls: the same
   characters replaced the same way), anything else by ``escape_output``: a ``Markup`` printed as it
-  is (``escape`` would copy it), the rest (a number, an ``Undefined``, an object with ``__html__``)
-  through ``markupsafe.escape`` as before. The result is only ever joined into the output, never seen by a
-  template, so it need not be ``Markup``.
+  is (``escape`` would copy it), an ``int`` as its digits, the rest (a float, ``None``, an
+  ``Undefined``, an object with ``__html__``) through ``markupsafe.escape`` as before. The result
+  is only ever joined into the output, never seen by a template, so it need not be ``Markup``.
 - **Plain functions called directly.** ``Context.call`` for a Python function, bound method or
   builtin that carries no ``jinja_pass_arg`` (``pass_context`` and the like) calls it with the
   arguments given; everything else (macros, callable objects, functions asking for the context) goes
@@ -51,6 +51,8 @@ def escape_output(value: t.Any) -> str:
         return _escape_inner(value)
     if type(value) is Markup:
         return value  # what escape gives, but for the copy (Markup's own __html__ is itself)
+    if type(value) is int:
+        return str(value)  # digits and a minus sign: nothing to escape
     return escape(value)
 
 

@@ -138,7 +138,9 @@ def test_undefined_values_fail_as_with_jinjas_own_compiler():
             environment.from_string(source).render(_values())
 
 
-@pytest.mark.parametrize("value", ["a < b & 'c' \"d\"", "", Markup("<b>x</b>"), 3, 2.5, None, Html(), "é ☃"])
+@pytest.mark.parametrize(
+    "value", ["a < b & 'c' \"d\"", "", Markup("<b>x</b>"), 3, -12, True, 2.5, None, Html(), "é ☃", Undefined()]
+)
 def test_escape_output_escapes_as_markupsafe(value):
     from markupsafe import escape
 
