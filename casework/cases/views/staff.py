@@ -71,18 +71,20 @@ def _case_href(case: Case) -> str:
 @cases_bp.get("/")
 @requires(Permission.VIEW_CASES)
 def index():
-    wanted = listing.read(current_user, request.args)
+    # The signed-in user itself, not Flask-Login's proxy: the list's parts ask it a dozen questions.
+    user = current_user._get_current_object()
+    wanted = listing.read(user, request.args)
     page = page_number(request.args.get("page"))
     cursor = (request.args.get("cursor") or "")[:200] or None
     try:
         result = queries.case_page(
-            current_user, page=page, per_page=PER_PAGE, cursor=cursor, summaries=True, **wanted.page_args()
+            user, page=page, per_page=PER_PAGE, cursor=cursor, summaries=True, **wanted.page_args()
         )
     except InvalidInput:
         # A cursor from another order, or altered: start the list again rather than fail.
         cursor = None
-        result = queries.case_page(current_user, page=page, per_page=PER_PAGE, summaries=True, **wanted.page_args())
-    choices = queries.list_choices(current_user)
+        result = queries.case_page(user, page=page, per_page=PER_PAGE, summaries=True, **wanted.page_args())
+    choices = queries.list_choices(user)
     sort_key = wanted.sort or "created"
     sort_order = wanted.order or queries.SORT_KEYS[sort_key]
     return render_template(
@@ -106,12 +108,12 @@ def index():
         sort_labels=listing.SORT_LABELS,
         risk_labels=listing.RISK_LABELS,
         choices=choices,
-        can_open=current_user.can(Permission.OPEN_CASES),
-        can_reassign=current_user.can(Permission.EDIT_CASES),
-        can_see_caseload=current_user.can(Permission.MANAGE_TEAM),
+        can_open=user.can(Permission.OPEN_CASES),
+        can_reassign=user.can(Permission.EDIT_CASES),
+        can_see_caseload=user.can(Permission.MANAGE_TEAM),
         queued_calls=choices.queued_calls,
         export_args=wanted.query_args(),
-        saved_views=saved_views_module.view_links_for(current_user),
+        saved_views=saved_views_module.view_links_for(user),
         filters_key=_blank_filters_key(wanted, choices),
     )
 
