@@ -30,9 +30,9 @@ from flask.templating import _default_template_ctx_processor
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, Template
 from jinja2.filters import do_indent, do_trim
 from jinja2.runtime import Context, new_context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from casework.core.jinja_compiler import FastCodeGenerator, FastContext
+from casework.core.jinja_compiler import FastCodeGenerator, FastContext, escape_output
 from casework.core.links import external_url
 from casework.core.navigation import navigation_items
 from casework.core.static import init_static
@@ -372,8 +372,9 @@ def filled_component(macro: Any, params: dict[str, Any]) -> Markup:
     pieces, order = shape
     parts = [pieces[0]]
     for index, piece in zip(order, pieces[1:], strict=True):
-        parts.append(escape(values[index]))
-        parts.append(piece)
+        # Escaped as a template prints it (escape_output: a str by MarkupSafe's own escaping, an
+        # html value, already Markup, as it is), added without a call per piece.
+        parts += (escape_output(values[index]), piece)
     return Markup("".join(parts))  # noqa: S704 - the macro's markup and escaped values
 
 
