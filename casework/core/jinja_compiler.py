@@ -61,14 +61,21 @@ _ESCAPE, _ESCAPE_STR = "_cw_escape_output", "_cw_escape_str"
 #: Names of the compiled templates' own, which Jinja's never start with (``l_``, ``t_``, ``_loop_vars``).
 _GOT, _OBJ, _OUT = "_cw_got", "_cw_obj", "_cw_out"
 
-_PLAIN_CALLABLES = (FunctionType, BuiltinFunctionType, MethodType)
-
 
 class FastContext(Context):
     """Jinja's context, whose ``call`` calls a plain function directly (see the module)."""
 
     def call(__self, __obj: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
-        if type(__obj) not in _PLAIN_CALLABLES or hasattr(__obj, "jinja_pass_arg"):
+        kind = type(__obj)
+        if kind is FunctionType:
+            # A function's attributes are its __dict__ (pass_context sets jinja_pass_arg there, and
+            # functools.wraps copies it): looked up without hasattr's call.
+            if "jinja_pass_arg" in __obj.__dict__:
+                return super().call(__obj, *args, **kwargs)
+        elif kind is MethodType:
+            if hasattr(__obj, "jinja_pass_arg"):  # the function's, through the method
+                return super().call(__obj, *args, **kwargs)
+        elif kind is not BuiltinFunctionType:  # a builtin carries no attributes of its own
             return super().call(__obj, *args, **kwargs)
         if kwargs:  # without pop's two calls for every call made in a loop or a block
             if "_block_vars" in kwargs:

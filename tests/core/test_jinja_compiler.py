@@ -6,6 +6,7 @@ for all of them)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -47,6 +48,10 @@ class Record:
     def greet(self, who: str) -> str:
         return f"Hello {who} <there>"
 
+    @pass_context
+    def title_from(self, context: Any) -> str:
+        return f"method sees {context.get('title')}"
+
 
 @pass_context
 def from_context(context: Any, name: str) -> str:
@@ -60,6 +65,11 @@ def from_environment(environment: Any, value: str) -> str:
 
 def stops() -> str:
     raise StopIteration
+
+
+@functools.wraps(from_context)
+def wrapped(*args: Any) -> str:
+    return from_context(*args)
 
 
 TEMPLATES = {
@@ -76,7 +86,8 @@ TEMPLATES = {
 {{ record.missing }} {{ record.broken }}</p>
 <p>{{ record.greet(record.name) }} {{ plain(record.name) }} {{ from_context('title') }} {{ from_environment('x') }}</p>
 <p>{{ stops() }} {{ dict_value.key }} {{ dict_value.absent | default('by default') }}
-{{ "a < b" }} {{ 3 }} {{ title }}</p>
+{{ "a < b" }} {{ 3 }} {{ title }} {{ record.title_from() }} {{ wrapped('title') }} {{ partial('x') }}
+{{ "<{}>".format(record.name) }} {{ len(rows) }}</p>
 {% for row in rows if row.show %}<li class="{{ loop.index }}">{{ row.text }}{{ row.link.href }}</li>
 {% else %}none{% endfor %}
 {% set captured %}<em>{{ record.name }}</em>{% endset %}{{ captured }}
@@ -113,6 +124,9 @@ def _values() -> dict[str, Any]:
         "from_context": from_context,
         "from_environment": from_environment,
         "stops": stops,
+        "wrapped": wrapped,
+        "partial": functools.partial("{}+{}".format, "fixed"),
+        "len": len,
     }
 
 
@@ -128,6 +142,9 @@ def test_every_construct_renders_as_with_jinjas_own_compiler():
     assert "item broken" in ours  # an AttributeError inside a property: the item, as Jinja does
     assert "/a?b=1&amp;c=2" in ours
     assert "O'Brien & <Sons> <i>kept</i>" in ours  # autoescape off
+    assert "method sees &lt;Title&gt;" in ours  # a method asking for the context is given it
+    assert "title=&lt;Title&gt;" in ours
+    assert "FastContext" not in ours  # the environment is given, not a context
 
 
 def test_undefined_values_fail_as_with_jinjas_own_compiler():
