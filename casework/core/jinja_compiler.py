@@ -22,6 +22,9 @@ environment (``casework.core.templating.JinjaEnvironment``), these do the same w
   through Jinja's own ``Context.call``.
 - **A block captured by ``{% set %}`` added in one call.** Its pieces go into the buffer with one
   ``extend``, not one ``append`` each (the layout captures every page's content that way).
+- **Names looked up without a call.** A global or a variable given to the render, read where a
+  function of the compiled template begins, is looked up in the context's dicts as
+  ``Context.resolve_or_missing`` does, not by calling it.
 - **Attributes read with one builtin call.** ``a.b`` is ``getattr(a, "b", missing)``, and only when
   ``a`` has no attribute ``b`` Jinja's ``Environment.getattr`` (an item ``a["b"]``, else undefined),
   as before.
@@ -37,6 +40,7 @@ from types import BuiltinFunctionType, FunctionType, MethodType
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.idtracking import VAR_LOAD_ALIAS, VAR_LOAD_PARAMETER, VAR_LOAD_RESOLVE, VAR_LOAD_UNDEFINED
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from markupsafe._speedups import _escape_inner
@@ -130,6 +134,31 @@ class FastCodeGenerator(CodeGenerator):
         self.writeline(f"{frame.buffer}.extend(gen)", node)
         self.outdent()
         self.writeline("finally: gen.close()")
+
+    def enter_frame(self, frame: Frame) -> None:
+        # As Jinja's, but a name looked up in the context (a global, a variable given to the render)
+        # is read as Context.resolve_or_missing reads it, without calling it: the template's own
+        # variables, then its parent's, else missing.
+        if self.get_resolve_func() != "resolve":
+            super().enter_frame(frame)
+            return
+        undefs = []
+        for target, (action, param) in frame.symbols.loads.items():
+            if action == VAR_LOAD_PARAMETER:
+                pass
+            elif action == VAR_LOAD_RESOLVE:
+                self.writeline(
+                    f"{target} = context.vars[{param!r}] if {param!r} in context.vars else "
+                    f"(context.parent[{param!r}] if {param!r} in context.parent else missing)"
+                )
+            elif action == VAR_LOAD_ALIAS:
+                self.writeline(f"{target} = {param}")
+            elif action == VAR_LOAD_UNDEFINED:
+                undefs.append(target)
+            else:
+                raise NotImplementedError("unknown load instruction")
+        if undefs:
+            self.writeline(f"{' = '.join(undefs)} = missing")
 
     def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
         if self.environment.is_async or self.environment.sandboxed:
