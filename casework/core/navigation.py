@@ -83,12 +83,13 @@ def navigation_items() -> list[dict[str, Any]]:
     and the proxy's prefix (the URLs): built once for each of those and kept per application (no
     user's name or data, only sets of permissions). Each call gets its own copies of the items.
     """
-    if not current_user or not current_user.is_authenticated:
+    user = current_user._get_current_object()  # once, not through the proxy for each question
+    if not user or not user.is_authenticated:
         return []
 
     from casework.core.permissions import permissions_for
 
-    granted = permissions_for(current_user.roles)
+    granted = permissions_for(user.roles)
     endpoint = request.endpoint if has_request_context() else None
     blueprint = request.blueprint if has_request_context() else None
     root_path = request.root_path if has_request_context() else None

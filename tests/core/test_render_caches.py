@@ -143,6 +143,15 @@ QUERY_VALUES = [
     "line\nbreak\ttab",
     7,
     -3,
+    # Left as they are by the encoding (casework.core.urls.query_string joins them without urlencode),
+    # and near misses: letters and digits of other scripts, a plus, a space.
+    "reference",
+    "A-b_c.d~e!$'()*,/:;?@",
+    "\u0663",
+    "\uff46ull",
+    "a+b",
+    " ",
+    0,
 ]
 
 

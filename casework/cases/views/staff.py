@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from casework.accounts.queries import all_agencies
@@ -21,6 +20,7 @@ from casework.core.forms import FlaskForm, show_service_errors
 from casework.core.inputs import query_id
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
+from casework.core.templating import render_partials
 from casework.core.time import now
 from casework.core.urls import url_for as page_url
 from casework.extensions import db
@@ -71,18 +71,20 @@ def _case_href(case: Case) -> str:
 @cases_bp.get("/")
 @requires(Permission.VIEW_CASES)
 def index():
-    wanted = listing.read(current_user, request.args)
+    # The signed-in user itself, not Flask-Login's proxy: the list's parts ask it a dozen questions.
+    user = current_user._get_current_object()
+    wanted = listing.read(user, request.args)
     page = page_number(request.args.get("page"))
     cursor = (request.args.get("cursor") or "")[:200] or None
     try:
         result = queries.case_page(
-            current_user, page=page, per_page=PER_PAGE, cursor=cursor, summaries=True, **wanted.page_args()
+            user, page=page, per_page=PER_PAGE, cursor=cursor, summaries=True, **wanted.page_args()
         )
     except InvalidInput:
         # A cursor from another order, or altered: start the list again rather than fail.
         cursor = None
-        result = queries.case_page(current_user, page=page, per_page=PER_PAGE, summaries=True, **wanted.page_args())
-    choices = queries.list_choices(current_user)
+        result = queries.case_page(user, page=page, per_page=PER_PAGE, summaries=True, **wanted.page_args())
+    choices = queries.list_choices(user)
     sort_key = wanted.sort or "created"
     sort_order = wanted.order or queries.SORT_KEYS[sort_key]
     return render_template(
@@ -106,12 +108,12 @@ def index():
         sort_labels=listing.SORT_LABELS,
         risk_labels=listing.RISK_LABELS,
         choices=choices,
-        can_open=current_user.can(Permission.OPEN_CASES),
-        can_reassign=current_user.can(Permission.EDIT_CASES),
-        can_see_caseload=current_user.can(Permission.MANAGE_TEAM),
+        can_open=user.can(Permission.OPEN_CASES),
+        can_reassign=user.can(Permission.EDIT_CASES),
+        can_see_caseload=user.can(Permission.MANAGE_TEAM),
         queued_calls=choices.queued_calls,
         export_args=wanted.query_args(),
-        saved_views=saved_views_module.view_links_for(current_user),
+        saved_views=saved_views_module.view_links_for(user),
         filters_key=_blank_filters_key(wanted, choices),
     )
 
@@ -335,15 +337,10 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
     journal = services.case_journal(case, user)
     # Each registered section renders its own partial with its own context, plus the case and user.
     # Jinja autoescapes what the partial renders, so its output is already safe HTML.
-    sections = [
-        Markup(  # noqa: S704
-            render_template(
-                section.template,
-                **{"case": case, "user": user, "print_view": print_view, **section.context(case, user)},
-            )
-        )
+    sections = render_partials(
+        (section.template, {"case": case, "user": user, "print_view": print_view, **section.context(case, user)})
         for section in page_sections()
-    ]
+    )
     context = {
         "case": case,
         "parties": sorted(case.parties, key=lambda p: (p.role.value, p.person.name)),
@@ -834,14 +831,10 @@ def show_person(person_id: int):
         return redirect(url_for("staff.people.show", person_id=person.merged_into_id))
     services.view_person(current_user, person)
     # Each domain's part of the record, as far as the user may see it (registered person sections).
-    sections = [
-        Markup(  # noqa: S704  (the partial's output is autoescaped)
-            render_template(
-                section.template, **{"person": person, "user": current_user, **section.context(person, current_user)}
-            )
-        )
+    sections = render_partials(
+        (section.template, {"person": person, "user": current_user, **section.context(person, current_user)})
         for section in person_page_sections()
-    ]
+    )
     html = render_template(
         "people/show.html", person=person, sections=sections, can_export=policies.can_export_person(current_user)
     )
