@@ -30,9 +30,8 @@ from flask.templating import _default_template_ctx_processor
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader, Template
 from jinja2.filters import do_indent, do_trim
 from jinja2.runtime import Context, new_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from casework.core.jinja_compiler import FastCodeGenerator, FastContext, escape_output
 from casework.core.links import external_url
 from casework.core.navigation import navigation_items
 from casework.core.static import init_static
@@ -81,9 +80,6 @@ class JinjaEnvironment(FlaskEnvironment):
     by create_app."""
 
     template_class = _Template
-    # Fewer Python calls per printed value, function call and attribute (casework/core/jinja_compiler.py).
-    code_generator_class = FastCodeGenerator
-    context_class = FastContext
 
     def __init__(self, app: Any, **options: Any) -> None:
         # Templates are kept in a plain dict rather than Jinja's LRU cache of 400: they are the
@@ -372,9 +368,8 @@ def filled_component(macro: Any, params: dict[str, Any]) -> Markup:
     pieces, order = shape
     parts = [pieces[0]]
     for index, piece in zip(order, pieces[1:], strict=True):
-        # Escaped as a template prints it (escape_output: a str by MarkupSafe's own escaping, an
-        # html value, already Markup, as it is), added without a call per piece.
-        parts += (escape_output(values[index]), piece)
+        parts.append(escape(values[index]))
+        parts.append(piece)
     return Markup("".join(parts))  # noqa: S704 - the macro's markup and escaped values
 
 
