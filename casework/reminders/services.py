@@ -8,6 +8,7 @@ half-way leaves the rows it did not commit unclaimed for the next sweep.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -314,9 +315,15 @@ def subject_exists() -> sa.ColumnElement[bool]:
     One branch per registered kind of record (``domain.deadline_subjects``): a lookup of the record's
     primary key, made only for the deadline's own kind. The tables are aliased, so a statement that
     also selects from one (the calendar feed joins the Case Review's applications) is not correlated
-    with it. A kind that is no registered table is listed (it cannot be checked)."""
+    with it. A kind that is no registered table is listed (it cannot be checked). Built once per set of
+    registered kinds: every list of deadlines, the sweep's among them, names it."""
+    return _subject_exists(tuple(sorted(registry().deadline_subjects.items())))
+
+
+@functools.cache
+def _subject_exists(subjects: tuple[tuple[str, sa.Table], ...]) -> sa.ColumnElement[bool]:
     branches = []
-    for name, table in sorted(registry().deadline_subjects.items()):
+    for name, table in subjects:
         (primary_key,) = table.primary_key.columns
         record = table.alias(f"deadline_subject_{name}")
         key = record.c[primary_key.key]
