@@ -260,10 +260,14 @@ class Seen:
         return f"Seen({self._record!r})"
 
 
+#: The kinds of record ``WITHHELD_TEXT`` names, for ``isinstance``.
+_WITHHELD_KINDS = tuple(WITHHELD_TEXT)
+
+
 def _seen(value: Any, shown_as: str | None) -> Any:
-    if isinstance(value, tuple(WITHHELD_TEXT)):
+    if isinstance(value, _WITHHELD_KINDS):
         return Seen(value, shown_as)
-    if isinstance(value, list | tuple) and any(isinstance(item, tuple(WITHHELD_TEXT)) for item in value):
+    if isinstance(value, list | tuple) and any(isinstance(item, _WITHHELD_KINDS) for item in value):
         return [_seen(item, shown_as) for item in value]
     return value
 
