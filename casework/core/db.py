@@ -220,8 +220,8 @@ def prebuilt(statement: sa.Executable) -> sa.StatementLambdaElement:
 
     SQLAlchemy looks up a statement's compiled form by a cache key describing the whole statement, a
     nested tuple that is hashed and compared again at every execution: for the case page's statements,
-    which select hundreds of columns, that lookup cost more than running them (a tenth of the API case
-    page's time, ``docs/performance.md``). A lambda statement whose key is a number given here once
+    which select hundreds of columns, that lookup took about a twentieth of the case pages' CPU
+    (``docs/performance.md``, ``bench/interleaved.py``). A lambda statement whose key is a number given here once
     skips it: the statement is compiled once per engine and its execution looks up that number.
 
     Only for a statement built once and kept for the process's life (a module constant, or the result
