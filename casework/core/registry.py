@@ -131,6 +131,9 @@ class Registry:
     #: table name -> the table: the records a deadline may be on (``Deadline.subject_type``), whose
     #: rows every list of deadlines checks are still there (``reminders.services.subject_exists``).
     deadline_subjects: dict[str, Any] = field(default_factory=dict)
+    #: table name -> function(an unsent outbox message about a record of that table) -> why it is no
+    #: longer wanted, or None: asked just before the message is sent (``notifications.tasks``).
+    unsent_checks: dict[str, Callable[[Any], str | None]] = field(default_factory=dict)
 
     def children(self, audience: str) -> list[Blueprint]:
         return [bp for _domain, bp in self.blueprints[audience]]
@@ -304,6 +307,14 @@ class DomainRegistration:
             if len(table.primary_key.columns) != 1:
                 raise ValueError(f"deadlines name their record by one id: {table.name} has a key of several columns")
             self.registry.deadline_subjects[table.name] = table
+
+    def unsent_check(self, table: str, check: Callable[[Any], str | None]) -> None:
+        """Ask ``check`` about each message about a record of ``table`` just before it is sent: a
+        message queued for a reason that has since gone (a reminder of a deadline settled or handed
+        over while the mail server was down) is withdrawn instead of sent."""
+        if table in self.registry.unsent_checks:
+            raise ValueError(f"unsent messages about {table!r} are checked twice")
+        self.registry.unsent_checks[table] = check
 
     def receive(self, signal: NamedSignal, receiver: Callable[..., Any]) -> None:
         """Connect a lifecycle receiver for this app only (the app is the signal's sender)."""

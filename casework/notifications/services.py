@@ -10,6 +10,7 @@ from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 
 from casework.core.tasks_outbox import enqueue
+from casework.core.time import now
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 
@@ -117,9 +118,13 @@ REMOVED_EMAIL = "[removed under the retention policy]"
 
 def erase_emails(query_filter: sa.ColumnElement[bool], report: Any) -> int:
     """Blank the address, subject and bodies of the outbox rows matching ``query_filter`` (the rows
-    stay, so an idempotency key is never reused to send the message again)."""
+    stay, so an idempotency key is never reused to send the message again). One not sent yet is never
+    sent: it is recorded as failed, so the sender does not try its blank address."""
     rows = list(db.session.scalars(sa.select(OutboxEmail).where(query_filter, OutboxEmail.body_text != REMOVED_EMAIL)))
+    moment = now()
     for row in rows:
+        if row.sent_at is None and row.failed_at is None:
+            row.failed_at = moment
         row.to_address = "removed"
         row.subject = REMOVED_EMAIL
         row.body_text = REMOVED_EMAIL

@@ -27,6 +27,7 @@ from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
 from casework.core.db import commit, rows_changed
+from casework.core.registry import registry
 from casework.core.time import now
 from casework.extensions import db
 from casework.notifications import notify
@@ -135,12 +136,30 @@ def _deliver(row: OutboxEmail) -> None:
         _message(row).send()
 
 
+#: What a withdrawn message's ``last_error`` starts with (it is also ``failed_at``: never sent, not retried).
+WITHDRAWN = "Withdrawn before sending"
+
+
+def _no_longer_wanted(row: OutboxEmail) -> str | None:
+    """Why the message should not go after all, asked of the domain its record belongs to (a message
+    may wait hours for a mail server that is down: its deadline may be settled or handed over by then)."""
+    check = registry().unsent_checks.get(row.related_type or "")
+    return None if check is None else check(row)
+
+
 @shared_task(bind=True, name="notifications.send_email", max_retries=None)
 def send_email(self, email_id: int) -> bool:
-    """Send one outbox message unless it is already sent. Returns whether this call sent it."""
+    """Send one outbox message unless it is already sent or no longer wanted. Returns whether this
+    call sent it."""
     row = _claim(email_id)
     if row is None:
         return False  # already sent, refused for good, or another worker is sending it right now
+    reason = _no_longer_wanted(row)
+    if reason is not None:
+        row.failed_at = now()
+        row.last_error = f"{WITHDRAWN}: {reason}"[:500]
+        commit()
+        return False
     try:
         _deliver(row)
     except notify.NotifyRefused as error:

@@ -10,7 +10,7 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
-    from casework.reminders import receivers, settings, spreadsheets
+    from casework.reminders import receivers, services, settings, spreadsheets
     from casework.reminders.cli import deadlines
     from casework.reminders.views import api, calendar, staff
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     for role in ("coordinator", "chair", "partner"):
         domain.panel(role, staff.own_deadlines)
     domain.panel("manager", staff.manager_deadlines)
+    domain.unsent_check("deadlines", services.unsent_still_due)
     domain.receive(lifecycle.case_closed, receivers.on_case_closed)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)

@@ -826,7 +826,7 @@ def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
             subject=f"Due {_due_phrase(row)}: {title}",
             text=text,
             html=html,
-            key=f"reminder:{row.id}:{row.due_at.isoformat()}:{owner.id}",
+            key=_message_key("reminder", row, owner),
             related=("deadlines", row.id),
         )
         queued += 1
@@ -880,11 +880,44 @@ def queue_escalations(rows: Iterable[Deadline], moment: datetime) -> int:
             subject=f"Overdue: {title}",
             text=text,
             html=html,
-            key=f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}",
+            key=_message_key("escalation", row, manager),
             related=("deadlines", row.id),
         )
         queued += 1
     return queued
+
+
+def _message_key(kind: str, row: Deadline, recipient: User) -> str:
+    """A reminder's or escalation's idempotency key: one message per deadline, due moment and recipient
+    (a deadline moved or handed over is reminded afresh). ``unsent_still_due`` reads it back."""
+    return f"{kind}:{row.id}:{row.due_at.isoformat()}:{recipient.id}"
+
+
+def unsent_still_due(message: Any) -> str | None:
+    """Why a reminder or escalation not sent yet should no longer go (``None``: it should): its
+    deadline was settled (done, or cancelled by the case's closure), deleted, is no longer owed as the
+    sweep judges it (``live_clause``: a closed case's work), moved to another day, or handed to someone
+    else (or its owner's account closed) since it was queued. Asked just before sending (``notifications.tasks``);
+    other messages about deadlines are left to go."""
+    kind, _, rest = message.idempotency_key.partition(":")
+    if kind not in ("reminder", "escalation"):
+        return None
+    _row_id, _, rest = rest.partition(":")
+    queued_due_at, _, recipient_id = rest.rpartition(":")
+    row = db.session.get(Deadline, message.related_id)
+    if row is None:
+        return "its deadline is gone"
+    if row.status is not DeadlineStatus.open:
+        return f"its deadline is {row.status.value}"
+    if not db.session.scalar(sa.select(live_clause()).where(Deadline.id == row.id)):
+        return "its deadline is no longer owed (its case is closed, or its record is gone)"
+    if row.due_at != datetime.fromisoformat(queued_due_at):
+        return "its deadline has moved"
+    if kind == "reminder":
+        still = row.owner is not None and row.owner.is_active and str(row.owner.id) == recipient_id
+    else:
+        still = recipient_id in {str(manager.id) for manager in escalation_recipients(row)}
+    return None if still else "its deadline is someone else's now"
 
 
 def _due_phrase(row: Deadline) -> str:

@@ -171,6 +171,28 @@ def test_a_closed_case_with_an_action_due_gets_no_reminder_or_escalation_15_days
     assert deadline_of("actions", ordinary).reminder_sent_at is None
 
 
+def test_a_reminder_waiting_for_the_mail_server_is_not_sent_once_the_case_is_closed(world, api_client, mail_to_smtp):
+    """The sweep queued it before the closure; the server was down, so it was still waiting when the
+    case closed. When the server is back it is withdrawn, not sent (``notifications.tasks``)."""
+    from casework.notifications.tasks import WITHDRAWN, send_email
+
+    ordinary = action(world, api_client, "Visit the neighbours", due_on="2027-03-03")
+    mail_to_smtp.stop()
+    db.session.commit()
+    with time_machine.travel(TODAY + timedelta(days=1), tick=False):
+        assert tasks.sweep.run()["reminders_queued"] == 1
+    db.session.expire_all()
+    [waiting] = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.idempotency_key.startswith("reminder:")))
+    assert (waiting.related_id, waiting.sent_at) == (deadline_of("actions", ordinary).id, None)
+    assert close(world, api_client).status_code == 200
+    mail_to_smtp.start()
+    send_email.apply(args=(waiting.id,))
+    db.session.expire_all()
+    withdrawn = db.session.get(OutboxEmail, waiting.id)
+    assert mail_to_smtp.messages == []
+    assert (withdrawn.sent_at, withdrawn.last_error.startswith(WITHDRAWN)) == (None, True)
+
+
 def test_the_sweep_skips_a_closed_cases_deadline_even_if_left_open(world, api_client):
     """The join, not a domain's receiver, is what guarantees it: a deadline row left open on a closed
     case (a domain that forgot) is neither reminded nor escalated; a statutory one still is."""

@@ -154,3 +154,27 @@ def test_a_message_the_mail_library_refuses_is_failed_for_good_not_requeued(db_s
     assert refused.failed_at is not None
     assert "BadHeaderError" in refused.last_error  # and, failed, it is not queued again
     assert smtp.messages == []
+
+
+def test_a_message_erased_by_retention_before_it_was_sent_is_never_sent(db_session, smtp):
+    """Retention blanks a waiting message about an anonymised record; the sender must not then try the
+    blank ("removed") address when the mail server is back, now or through the resend sweep."""
+    from casework.core.lifecycle import RetentionReport
+    from casework.notifications.services import REMOVED_EMAIL, erase_emails_about
+
+    smtp.stop()
+    waiting = queue_email(
+        to="victim@example.org", subject="About the action", text="Body", key="k", related=("actions", 7)
+    )
+    commit()
+    assert waiting.sent_at is None
+    erase_emails_about({"actions": {7}}, RetentionReport(on=datetime.now(UTC).date(), started_at=datetime.now(UTC)))
+    commit()
+    smtp.start()
+    assert tasks.send_email.run(waiting.id) is False
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=1)):
+        assert tasks.resend_unsent.run() == 0
+    db.session.expire_all()
+    erased = db.session.get(OutboxEmail, waiting.id)
+    assert (erased.subject, erased.sent_at, erased.failed_at is not None) == (REMOVED_EMAIL, None, True)
+    assert smtp.messages == []

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -8,7 +7,6 @@ import pytest
 import time_machine
 
 from tests.interventions.world import world  # noqa: F401  (deadlines on cases some readers may not see)
-from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture
@@ -19,16 +17,6 @@ def at():
         return time_machine.travel(datetime(*parts, tzinfo=UTC), tick=False)
 
     return travel
-
-
-@pytest.fixture
-def mail_to_smtp(app: Any, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    """Send this test's email through Flask-Mailman's SMTP backend to the test's own SMTP server."""
-    state = app.extensions["mailman"]
-    monkeypatch.setattr(state, "backend", "smtp")
-    monkeypatch.setattr(state, "server", smtp_server.host)
-    monkeypatch.setattr(state, "port", smtp_server.port)
-    return smtp_server
 
 
 @pytest.fixture

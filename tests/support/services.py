@@ -718,6 +718,16 @@ def smtp_server() -> Iterator[SmtpServer]:
         server.stop()
 
 
+@pytest.fixture
+def mail_to_smtp(app: Any, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> SmtpServer:
+    """Send this test's email through Flask-Mailman's SMTP backend to the test's own SMTP server."""
+    state = app.extensions["mailman"]
+    monkeypatch.setattr(state, "backend", "smtp")
+    monkeypatch.setattr(state, "server", smtp_server.host)
+    monkeypatch.setattr(state, "port", smtp_server.port)
+    return smtp_server
+
+
 class UnexpectedSmtpConnection(pytest.fail.Exception):
     """Raised for an SMTP connection to anything but a test's own SmtpServer.
 

@@ -1,0 +1,141 @@
+"""A reminder or escalation queued while the mail server is down is sent when it comes back only if
+it is still owed: a deadline settled, moved, deleted or handed to someone else in the meantime (hours,
+on a long outage) withdraws the message instead (``reminders.services.unsent_still_due``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from casework.extensions import db
+from casework.notifications.models import OutboxEmail
+from casework.notifications.tasks import WITHDRAWN, send_email
+from casework.reminders import services, tasks
+from casework.reminders.models import DeadlineStatus
+
+DUE = date(2026, 4, 7)
+
+
+def _settle(row: Any, _other: Any) -> None:
+    services.settle(row, DeadlineStatus.done)
+
+
+def _cancel(row: Any, _other: Any) -> None:
+    services.close_deadline(row.subject_type, row.subject_id, cancelled=True)
+
+
+def _move(row: Any, _other: Any) -> None:
+    services.set_deadline(
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        kind=row.kind,
+        title=row.title,
+        due=date(2026, 4, 21),
+        owner_id=row.owner_id,
+        case_id=row.case_id,
+        link=row.link,
+    )
+
+
+def _delete(row: Any, _other: Any) -> None:
+    services.delete_deadlines_of(row.subject_type, [row.subject_id])
+
+
+def _hand_over(row: Any, other: Any) -> None:
+    services.hand_over(row, other.id)
+
+
+def _close_account(row: Any, _other: Any) -> None:
+    row.owner.is_active = False
+
+
+def _nothing(_row: Any, _other: Any) -> None:
+    pass
+
+
+def _queued(prefix: str) -> OutboxEmail:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.idempotency_key.startswith(prefix))).one()
+
+
+def _send_again(mail: Any, message_id: int) -> OutboxEmail:
+    mail.start()  # the same port: the server is back
+    send_email.apply(args=(message_id,))
+    db.session.expire_all()
+    return db.session.get(OutboxEmail, message_id)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_settle, _cancel, _move, _delete, _hand_over, _close_account],
+    ids=["done", "cancelled", "moved", "deleted", "handed over", "owner's account closed"],
+)
+def test_a_reminder_no_longer_owed_is_withdrawn_not_sent(make, deadline, at, mail_to_smtp, change):
+    owner = make.user("officer", email="owner@example.org")
+    other = make.user("officer", email="other@example.org")
+    row = deadline(owner, DUE, title="Review the risk assessment")
+    mail_to_smtp.stop()
+    with at(2026, 4, 1, 6, 0):
+        tasks.sweep.run()
+        queued = _queued("reminder:")
+        assert (queued.sent_at, queued.failed_at) == (None, None)  # waiting for the server
+        change(row, other)
+        db.session.commit()
+        message = _send_again(mail_to_smtp, queued.id)
+    assert mail_to_smtp.messages == []
+    assert message.sent_at is None
+    assert message.failed_at is not None
+    assert message.last_error.startswith(WITHDRAWN)
+
+
+def test_a_reminder_still_owed_is_sent_when_the_server_is_back(make, deadline, at, mail_to_smtp):
+    owner = make.user("officer", email="owner@example.org")
+    deadline(owner, DUE, title="Review the risk assessment")
+    mail_to_smtp.stop()
+    with at(2026, 4, 1, 6, 0):
+        tasks.sweep.run()
+        queued = _queued("reminder:")
+        message = _send_again(mail_to_smtp, queued.id)
+    [received] = mail_to_smtp.wait_for(1)
+    assert received["To"] == "owner@example.org"
+    assert (message.sent_at is not None, message.failed_at) == (True, None)
+
+
+@pytest.mark.parametrize("change", [_settle, _nothing], ids=["done", "still overdue"])
+def test_an_escalation_is_withdrawn_once_its_deadline_is_done(make, deadline, at, mail_to_smtp, change):
+    manager = make.user("manager", email="boss@example.org")
+    owner = make.user("officer", manager=manager)
+    owner.is_digest_only = True  # no reminder: only the escalation is queued
+    row = deadline(owner, DUE, title="Decide the threshold")
+    mail_to_smtp.stop()
+    with at(2026, 4, 8, 9, 0):
+        tasks.sweep.run()
+        queued = _queued("escalation:")
+        change(row, None)
+        db.session.commit()
+        message = _send_again(mail_to_smtp, queued.id)
+    if change is _nothing:
+        assert [m["To"] for m in mail_to_smtp.wait_for(1)] == ["boss@example.org"]
+    else:
+        assert mail_to_smtp.messages == []
+        assert message.last_error.startswith(WITHDRAWN)
+
+
+def test_an_escalation_to_a_manager_no_longer_the_owners_is_withdrawn(make, deadline, at, mail_to_smtp):
+    manager = make.user("manager", email="boss@example.org")
+    successor = make.user("manager", email="new.boss@example.org")
+    owner = make.user("officer", manager=manager)
+    owner.is_digest_only = True
+    deadline(owner, DUE, title="Decide the threshold")
+    mail_to_smtp.stop()
+    with at(2026, 4, 8, 9, 0):
+        tasks.sweep.run()
+        queued = _queued("escalation:")
+        owner.manager = successor
+        db.session.commit()
+        message = _send_again(mail_to_smtp, queued.id)
+    assert mail_to_smtp.messages == []
+    assert message.last_error.startswith(WITHDRAWN)
