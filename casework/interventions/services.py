@@ -1154,6 +1154,9 @@ def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
                 "issuing_officer_name": access.redact(i.issuing_officer_name),
                 "ends_on": i.ends_on.isoformat() if i.ends_on else None,
                 "key_dates": i.key_dates,
+                # The subject's appeal against it, when one was recorded.
+                "appeal_lodged_on": i.appeal_lodged_on.isoformat() if i.appeal_lodged_on else None,
+                "appeal_decided_on": i.appeal_decided_on.isoformat() if i.appeal_decided_on else None,
                 **{
                     name: access.redact(getattr(i, name))
                     for name in (

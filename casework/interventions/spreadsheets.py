@@ -216,6 +216,7 @@ def export_interventions(user: Any, args: Mapping[str, str]) -> Export:
         "requirements",
         "prohibitions",
         "status",
+        "appeal_lodged_on",
     )
     header = [INTERVENTIONS.column(key).label for key in keys] + ["What", "Subject's name"]
     ids: list[int] = []
@@ -236,6 +237,8 @@ def export_interventions(user: Any, args: Mapping[str, str]) -> Export:
                     item.requirements,
                     item.prohibitions,
                     item.status.value,
+                    # As the import takes it: the day the appeal in progress was lodged.
+                    item.appeal_lodged_on if item.status == InterventionStatus.appealed else None,
                     KIND_LABELS.get(item.kind, item.kind.value),
                     item.subject_caption,
                 ],

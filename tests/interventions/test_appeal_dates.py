@@ -11,6 +11,8 @@ closing is open again while the window lasts.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -201,6 +203,11 @@ def test_the_import_records_the_day_an_appeal_was_lodged(world, page_client):  #
         [(row, column, message)] = problems_of(refused)
         assert (row, column) == (2, "appeal_lodged_on")
         assert "before the community protection notice was issued" in message
+        # The export gives it back as the import takes it.
+        exported = page_client(world.coordinator).get("/exports/interventions.csv").get_data(as_text=True)
+        header, *rows = list(csv.reader(io.StringIO(exported)))
+        lodged = header.index("Date the appeal was lodged")
+        assert sorted(row[lodged] for row in rows) == ["", "2026-11-21"]
 
 
 # --- 2. a late appeal is warned about, not refused ------------------------------------------------------
