@@ -478,7 +478,9 @@ def update_status(
         )
         + (" (the appeal was recorded in error)" if appeal_in_error else ""),
     )
-    warning = appeal_warning(intervention) if new_status == InterventionStatus.appealed else None
+    # Warned when the appeal is recorded, or its lodged day corrected: not again with every change of notes.
+    recorded = new_status == InterventionStatus.appealed and (old_status != new_status or appeal_lodged_on is not None)
+    warning = appeal_warning(intervention) if recorded else None
     return intervention, [warning] if warning else []
 
 

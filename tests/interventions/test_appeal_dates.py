@@ -250,6 +250,14 @@ def test_a_notice_appealed_late_is_recorded_with_a_warning(world, api_client, pa
         shown = api.get(f"/api/v1/interventions/{notice['id']}").get_json()
         assert shown["appeal_late"] is True
         assert "warnings" not in shown
+        # A note added later is not warned about again; the lodged day corrected is checked again.
+        assert "warnings" not in patch(api, notice["id"], status="appealed", notes="Hearing listed").get_json()
+        corrected = patch(api, notice["id"], status="appealed", appeal_lodged_on="2026-12-09").get_json()
+        assert (corrected["appeal_late"], corrected["dates"]["comply_by_paused_on"]) == (False, "2026-12-09")
+        assert "warnings" not in corrected
+        late_again = patch(api, notice["id"], status="appealed", appeal_lodged_on="2026-12-11").get_json()
+        assert late_again["appeal_late"] is True
+        assert late_again["warnings"]
         html = page_client(world.officer).get(f"/interventions/{notice['id']}").get_data(as_text=True)
         assert "after the time to appeal a community protection notice ended on 10 December 2026" in html
 
