@@ -224,6 +224,21 @@ class StatusForm(FlaskForm):
     )
     notes = TextAreaField("Notes (optional)", validators=[Length(max=10_000)])
     version = StringField(validators=[Optional()])
+    #: An appeal's days (``services.check_appeal_dates``): empty, today.
+    appeal_lodged_on = GovukDateField(
+        "Date the appeal was lodged (if marking it appealed)",
+        description="Leave empty if it was lodged today. For example, 27 3 2026",
+        what="the date the appeal was lodged",
+    )
+    appeal_decided_on = GovukDateField(
+        "Date the appeal was decided (if the appeal has ended)",
+        description="Leave empty if it was decided today. For example, 27 3 2026",
+        what="the date the appeal was decided",
+    )
+    appeal_in_error = BooleanField(
+        "The appeal was recorded by mistake: none was made",
+        description="Its effects are undone as if it had never been recorded. Choose the status it had before.",
+    )
 
     def offer(self, statuses: Iterable[InterventionStatus]) -> None:
         """Offer only the statuses the intervention may be given (``services.status_choices``)."""

@@ -226,6 +226,11 @@ class Intervention(TimestampMixin, VersionedMixin, Model):
     #: Dates that follow from it, computed on issue with the settings then in force:
     #: {"appeal_window_closes": "2026-03-21", "hearing_by": "2026-03-03T12:00:00+00:00", ...}.
     key_dates: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: An appeal against it (or a PSPO's High Court challenge): the day it was lodged, set when it is
+    #: marked appealed, and the day it was decided, set when it leaves appealed (``services._apply_status``).
+    #: Both are cleared when the appeal is recorded in error. The last appeal's, kept after it ends.
+    appeal_lodged_on: Mapped[date | None] = mapped_column(sa.Date)
+    appeal_decided_on: Mapped[date | None] = mapped_column(sa.Date)
     #: Warnings given when it was recorded, kept so the page shows what the officer was told.
     rule_warnings: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

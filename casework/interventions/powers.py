@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 #: The kind of body an agency is, as the Act names the bodies that hold a power (agency kind -> body).
@@ -224,6 +225,31 @@ def breach_nature(kind: str) -> BreachNature:
 
 
 @dataclass(frozen=True)
+class TimeLimit:
+    """The time the Act gives to appeal or challenge a power, counted from the day it was issued (made)."""
+
+    #: Its length in days: fixed, or (``setting``) the area's setting in force on the day of issue.
+    days: int = 0
+    setting: str | None = None
+    #: "21 days beginning with the day of issue" counts the day of issue as day 1; "within 21 days of
+    #: the decision" starts counting the day after.
+    beginning_with_issue: bool = False
+    #: How the law puts it, with ``{days}``: "within {days} days beginning with the day of issue (s.46)".
+    described: str = ""
+
+    def length(self, settings: Mapping[str, Any]) -> int:
+        return int(settings[self.setting]) if self.setting else self.days
+
+    def last_day(self, issued_on: date, settings: Mapping[str, Any]) -> date:
+        """The last day an appeal is in time (``settings``: those in force on the day of issue)."""
+        days = self.length(settings)
+        return issued_on + timedelta(days=days - 1 if self.beginning_with_issue else days)
+
+    def describe(self, settings: Mapping[str, Any]) -> str:
+        return self.described.format(days=self.length(settings))
+
+
+@dataclass(frozen=True)
 class Appeal:
     """How a power can be appealed or challenged, and what an appeal in progress suspends."""
 
@@ -235,6 +261,10 @@ class Appeal:
     #: Key dates an appeal lodged makes moot: the window to appeal in has been used, so its reminder is
     #: settled as done when the intervention is marked appealed (``services._pause_for_appeal``).
     settles: frozenset[str] = frozenset()
+    #: The time the law gives to appeal, when it gives one: an appeal recorded as lodged after it is
+    #: warned about, never refused (the court may have allowed it out of time), ``appeal_lateness``.
+    #: None: the research behind the service found no limit to check (a court's orders, a CBO).
+    time_limit: TimeLimit | None = None
 
 
 _COURT_ORDER = Appeal(
@@ -255,18 +285,29 @@ APPEALS: dict[str, Appeal] = {
         "progress, requirements to stop doing things stay in force; every other requirement is suspended.",
         suspends=frozenset({"comply_by"}),
         settles=frozenset({"appeal_window_closes"}),
+        time_limit=TimeLimit(
+            setting="cpn_appeal_days",
+            beginning_with_issue=True,
+            described="within {days} days beginning with the day the notice was issued (s.46)",
+        ),
     ),
     # s.84: an appeal against the making or extension of a closure order, to the Crown Court within 21
     # days. The Act does not suspend the order meanwhile.
     "closure_order": Appeal(
         "To the Crown Court within 21 days of the decision to make or extend the order (s.84). "
-        "The order stays in force meanwhile."
+        "The order stays in force meanwhile.",
+        # Counted from the making: an appeal against a later extension runs from the extension, which
+        # the warning's words say.
+        time_limit=TimeLimit(
+            days=21, described="within {days} days of the decision to make the order, or to extend it (s.84)"
+        ),
     ),
     # s.66: an interested person may challenge the order in the High Court within 6 weeks of its making
     # or variation; only the court may suspend it meanwhile.
     "pspo": Appeal(
         "A challenge in the High Court by an interested person within 6 weeks of the order being made or "
-        "varied (s.66). The order stays in force unless the court suspends it."
+        "varied (s.66). The order stays in force unless the court suspends it.",
+        time_limit=TimeLimit(days=42, described="within 6 weeks of the order being made, or varied (s.66)"),
     ),
     "civil_injunction": _COURT_ORDER,
     "youth_injunction": _COURT_ORDER,
@@ -310,3 +351,23 @@ def appeal_of(kind: str) -> Appeal | None:
 
 def no_appeal_reason(kind: str) -> str:
     return NO_APPEAL.get(kind, "the law gives no appeal against it.")
+
+
+def appeal_lateness(kind: str, label: str, issued_on: date, lodged_on: date, settings: Mapping[str, Any]) -> str | None:
+    """The warning for an appeal against a ``kind`` issued on ``issued_on`` lodged on ``lodged_on``
+    after the time the law gives (``settings``: those in force on the day of issue), or None when it
+    was in time or the law as researched gives no limit. A warning, never a refusal: a court may
+    allow an appeal out of time, and the record says what happened."""
+    appeal = appeal_of(kind)
+    if appeal is None or appeal.time_limit is None:
+        return None
+    last_day = appeal.time_limit.last_day(issued_on, settings)
+    if lodged_on <= last_day:
+        return None
+    late = (lodged_on - last_day).days
+    return (
+        f"The appeal was lodged on {lodged_on.day} {lodged_on:%B %Y}, {late} day{'s' if late != 1 else ''} after "
+        f"the time to appeal a {label.lower()} ended on {last_day.day} {last_day:%B %Y}: it is made "
+        f"{appeal.time_limit.describe(settings)}. Check that the court allowed it out of time, or that the "
+        "date is right."
+    )

@@ -75,6 +75,14 @@ class InterventionUpdateArgs(BaseSchema):
     status = fields.String(required=True, validate=validate.OneOf([s.value for s in InterventionStatus]))
     notes = fields.String(load_default=None, allow_none=True, validate=TEXT)
     version = fields.Integer(load_default=None)
+    #: Marking it appealed: the day the appeal was lodged (default today). Not before the day of issue.
+    appeal_lodged_on = EventDate(load_default=None, allow_none=True)
+    #: Changing the status from appealed: the day the appeal was decided (default today). Not before it
+    #: was lodged.
+    appeal_decided_on = EventDate(load_default=None, allow_none=True)
+    #: Changing the status from appealed: the appeal was recorded by mistake (none was made), undone as
+    #: if it had never been recorded.
+    appeal_in_error = fields.Boolean(load_default=False)
 
 
 class ExtendArgs(BaseSchema):
@@ -142,6 +150,8 @@ def dump_review(review: Any) -> dict[str, Any]:
 
 
 def dump_intervention(intervention: Intervention, warnings: list[str] | None = None) -> dict[str, Any]:
+    from casework.interventions.services import appeal_warning
+
     data = {
         "id": intervention.id,
         "case_id": intervention.case_id,
@@ -186,6 +196,9 @@ def dump_intervention(intervention: Intervention, warnings: list[str] | None = N
         "departure_reason": intervention.departure_reason,
         "notes": intervention.notes,
         "dates": dict(intervention.key_dates or {}),
+        "appeal_lodged_on": _iso(intervention.appeal_lodged_on),
+        "appeal_decided_on": _iso(intervention.appeal_decided_on),
+        "appeal_late": appeal_warning(intervention) is not None,
         "breaches": [dump_breach(b) for b in intervention.breaches],
         "breach_is_criminal_offence": breach_nature(intervention.kind.value).is_criminal_offence,
         "reviews": [dump_review(r) for r in intervention.reviews],
@@ -263,9 +276,15 @@ class InterventionAnswer(Answer):
     notes = nullable(fields.String())
     #: Key dates computed for the kind (review, appeal window, hearing), by name.
     dates = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+    #: The day the appeal in progress (or the last one) was lodged, and the day it was decided.
+    appeal_lodged_on = nullable(fields.Date())
+    appeal_decided_on = nullable(fields.Date())
+    #: True when that appeal was lodged after the time the law gives to make it (recorded, not refused).
+    appeal_late = fields.Boolean()
     breaches = fields.List(fields.Nested(BreachAnswer), required=True)
     breach_is_criminal_offence = nullable(fields.Boolean())
     reviews = fields.List(fields.Nested(ReviewAnswer))
     version = fields.Integer(required=True)
-    #: Rules that warn rather than block (POST only).
+    #: Rules that warn rather than block: always on POST; on PATCH only when the change warns (an appeal
+    #: lodged late).
     warnings = fields.List(fields.String())

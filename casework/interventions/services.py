@@ -78,10 +78,14 @@ AUDIT_FIELDS = (
     "extension_hours",
     "extension_authorised_by",
     "key_dates",
+    "appeal_lodged_on",
+    "appeal_decided_on",
 )
 #: Fields the service sets itself, never copied from the input.
 _SERVICE_FIELDS = {
     "status",
+    "appeal_lodged_on",
+    "appeal_decided_on",
     "issuing_agency_id",
     "issuing_officer_id",
     "key_dates",
@@ -409,13 +413,34 @@ def status_choices(intervention: Intervention) -> list[InterventionStatus]:
     return [s for s in InterventionStatus if status_refusal(intervention, s) is None]
 
 
+#: What ``update_status`` records with the status (the audit trail's fields).
+STATUS_FIELDS = ("status", "notes", "key_dates", "appeal_lodged_on", "appeal_decided_on")
+
+
 def update_status(
-    actor: Any, intervention: Intervention, status: str, expected_version: int | None = None, notes: str | None = None
-) -> Intervention:
+    actor: Any,
+    intervention: Intervention,
+    status: str,
+    expected_version: int | None = None,
+    notes: str | None = None,
+    *,
+    appeal_lodged_on: date | None = None,
+    appeal_decided_on: date | None = None,
+    appeal_in_error: bool = False,
+) -> tuple[Intervention, list[str]]:
     """Give the intervention a new status (``status_refusal`` says which: a refused one raises
     ``RuleViolation`` and writes nothing), with what follows for its deadlines (``_apply_status``):
     finishing it closes them (cancelled when it is withdrawn), making a finished one live again opens
-    its dates still to come again, an appeal pauses what it suspends and its end resumes them."""
+    its dates still to come again, an appeal pauses what it suspends and its end resumes them.
+
+    An appeal's days (checked by ``check_appeal_dates``): ``appeal_lodged_on`` when it is marked
+    appealed (given again with the status already appealed: the lodged day corrected),
+    ``appeal_decided_on`` when it leaves appealed; each defaults to today. ``appeal_in_error``: leaving
+    appealed, the appeal was recorded by mistake and never made: what it did is undone as if it had
+    never been recorded.
+
+    Returns the intervention and the warnings to show: an appeal lodged after the time the law gives
+    to make it is recorded, and warned about (``appeal_warning``)."""
     if expected_version is not None and expected_version != intervention.version:
         raise Conflict("This intervention was changed by someone else. Reload and try again.")
     new_status = InterventionStatus(status)
@@ -423,50 +448,180 @@ def update_status(
     if refusal is not None:
         raise RuleViolation(refusal, field="status")
     old_status = intervention.status
-    before = snapshot(intervention, ("status", "notes", "key_dates"))
+    check_appeal_dates(
+        intervention, new_status, lodged_on=appeal_lodged_on, decided_on=appeal_decided_on, in_error=appeal_in_error
+    )
+    before = snapshot(intervention, STATUS_FIELDS)
     if notes:
         intervention.notes = notes
-    _apply_status(intervention, new_status)
+    if new_status == old_status == InterventionStatus.appealed:
+        if appeal_lodged_on is not None:
+            _correct_lodged_day(intervention, appeal_lodged_on)
+    else:
+        _apply_status(
+            intervention,
+            new_status,
+            appeal_lodged_on=appeal_lodged_on,
+            appeal_decided_on=appeal_decided_on,
+            appeal_in_error=appeal_in_error,
+        )
     record_change(
         actor,
         intervention,
         before,
-        snapshot(intervention, ("status", "notes", "key_dates")),
+        snapshot(intervention, STATUS_FIELDS),
         f"{intervention.label} marked {new_status.value}"
         + (
             f" (was {old_status.value}: corrected)"
             if old_status in FINISHED_STATUSES and new_status != old_status
             else ""
-        ),
+        )
+        + (" (the appeal was recorded in error)" if appeal_in_error else ""),
     )
-    return intervention
+    # Warned when the appeal is recorded, or its lodged day corrected: not again with every change of notes.
+    recorded = new_status == InterventionStatus.appealed and (old_status != new_status or appeal_lodged_on is not None)
+    warning = appeal_warning(intervention) if recorded else None
+    return intervention, [warning] if warning else []
 
 
-def _apply_status(intervention: Intervention, new_status: InterventionStatus) -> None:
+def check_appeal_dates(
+    intervention: Intervention,
+    new_status: InterventionStatus,
+    *,
+    lodged_on: date | None,
+    decided_on: date | None,
+    in_error: bool,
+) -> None:
+    """Refuse (``InvalidInput`` on the field, nothing written) an appeal's days that cannot be: lodged
+    before the intervention was issued (served) or in the future, decided before it was lodged or in
+    the future, either given with a status change it does not go with, or an appeal said to be
+    recorded in error when none in progress ends. A lodged day after the time to appeal is not
+    refused (``appeal_warning``)."""
+    errors: dict[str, list[str]] = {}
+    old_status = intervention.status
+    label = intervention.label.lower()
+    if lodged_on is not None:
+        issued = intervention.issued_on
+        # A notice served from the service after the day it was recorded as issued reached its subject then.
+        served = london_day(intervention.served_at) if intervention.served_at is not None else None
+        if new_status != InterventionStatus.appealed:
+            errors["appeal_lodged_on"] = ["Give the date the appeal was lodged only when marking it appealed."]
+        elif lodged_on > today():
+            errors["appeal_lodged_on"] = ["The date the appeal was lodged cannot be in the future."]
+        elif lodged_on < issued:
+            errors["appeal_lodged_on"] = [
+                f"The appeal cannot have been lodged before the {label} was issued on {issued.day} {issued:%B %Y}."
+            ]
+        elif served is not None and lodged_on < served:
+            errors["appeal_lodged_on"] = [
+                f"The appeal cannot have been lodged before the {label} was served on {served.day} {served:%B %Y}."
+            ]
+    leaving_appeal = old_status == InterventionStatus.appealed and new_status != InterventionStatus.appealed
+    if in_error and not leaving_appeal:
+        errors["appeal_in_error"] = [
+            "Only an appeal in progress can be recorded in error: change the status from appealed back to the "
+            "one it had before."
+        ]
+    if decided_on is not None:
+        lodged = appeal_lodged_day(intervention)
+        if in_error:
+            errors["appeal_decided_on"] = [
+                "An appeal recorded in error was never decided: leave the date it was decided empty."
+            ]
+        elif not leaving_appeal:
+            errors["appeal_decided_on"] = [
+                "Give the date the appeal was decided only when an appeal in progress ends (the status changes "
+                "from appealed)."
+            ]
+        elif decided_on > today():
+            errors["appeal_decided_on"] = ["The date the appeal was decided cannot be in the future."]
+        elif lodged is not None and decided_on < lodged:
+            errors["appeal_decided_on"] = [
+                f"The appeal cannot have been decided before it was lodged on {lodged.day} {lodged:%B %Y}."
+            ]
+    if errors:
+        raise InvalidInput(errors)
+
+
+def appeal_lodged_day(intervention: Intervention) -> date | None:
+    """The day the appeal in progress (or the last one) was lodged: as recorded, or for one recorded
+    before that day was kept, the day its pause began."""
+    if intervention.appeal_lodged_on is not None:
+        return intervention.appeal_lodged_on
+    paused = paused_keys(intervention)
+    return min(paused.values()) if paused else None
+
+
+def appeal_warning(intervention: Intervention) -> str | None:
+    """The warning for an appeal recorded as lodged after the time the law gives to make it (with the
+    settings in force on the day of issue), or None: in time, none recorded, or no limit to check
+    (``powers.appeal_lateness``). Shown on the page while the appeal is on record, and in the API's
+    ``warnings`` when it is recorded."""
+    lodged_on = intervention.appeal_lodged_on
+    if lodged_on is None:
+        return None
+    settings = area_settings(intervention.case.area, on=intervention.issued_on)
+    return powers.appeal_lateness(
+        intervention.kind.value, intervention.label, intervention.issued_on, lodged_on, settings
+    )
+
+
+def _correct_lodged_day(intervention: Intervention, lodged_on: date) -> None:
+    """The appeal in progress was lodged on another day than recorded: what it paused is paused from
+    that day (its end counts the days pending from it)."""
+    intervention.appeal_lodged_on = lodged_on
+    marks = {f"{key}{PAUSED_SUFFIX}": lodged_on.isoformat() for key in paused_keys(intervention)}
+    if marks:
+        intervention.key_dates = {**(intervention.key_dates or {}), **marks}
+    db.session.flush()
+
+
+def _apply_status(
+    intervention: Intervention,
+    new_status: InterventionStatus,
+    *,
+    appeal_lodged_on: date | None = None,
+    appeal_decided_on: date | None = None,
+    appeal_in_error: bool = False,
+) -> None:
     """Give the intervention ``new_status`` and what follows for its deadlines: the one place a status
     changes (a page, the API, an import through ``update_status``; a breach recorded; the nightly expiry).
 
     Finishing it closes its deadlines (cancelled when it is withdrawn); making a finished one live
     again opens its dates still to come again (``_reopen_deadlines``). An appeal in progress pauses
-    what the law suspends while it lasts (``_pause_for_appeal``), and its end resumes them later or
-    closes them (``_end_appeal``)."""
+    what the law suspends while it lasts, from the day it was lodged (``appeal_lodged_on``, default
+    today: ``_pause_for_appeal``), and its end on the day it was decided (``appeal_decided_on``,
+    default today) resumes them later or closes them (``_end_appeal``). An appeal recorded in error
+    (``appeal_in_error``) is undone instead: its days are cleared, and what it paused or settled is
+    due as if it had never been recorded (``_end_appeal``)."""
     old_status = intervention.status
     intervention.status = new_status
     db.session.flush()
     if new_status == old_status:
         return
     if old_status == InterventionStatus.appealed:
-        _end_appeal(intervention, new_status)
+        decided_on = appeal_decided_on or today()
+        _end_appeal(intervention, new_status, decided_on, in_error=appeal_in_error)
+        if appeal_in_error:
+            intervention.appeal_lodged_on = None
+            intervention.appeal_decided_on = None
+        elif new_status != InterventionStatus.expired or appeal_decided_on is not None:
+            # Ended by the order's own end (the nightly expiry), the appeal was not decided.
+            intervention.appeal_decided_on = decided_on
     if new_status in FINISHED_STATUSES:
         close_deadline(SUBJECT_TYPE, intervention.id, cancelled=new_status == InterventionStatus.withdrawn)
     elif old_status in FINISHED_STATUSES:
         _reopen_deadlines(intervention)
     if new_status == InterventionStatus.appealed:
-        _pause_for_appeal(intervention)
+        intervention.appeal_lodged_on = appeal_lodged_on or today()
+        intervention.appeal_decided_on = None
+        _pause_for_appeal(intervention, intervention.appeal_lodged_on)
+    db.session.flush()
 
 
 #: ``key_dates`` marks a date paused by an appeal in progress with ``<key>_paused_on``: the day the
-#: appeal was recorded. Present only while the appeal lasts.
+#: appeal was lodged (the day it was recorded, before that day was asked for). Present only while the
+#: appeal lasts.
 PAUSED_SUFFIX = "_paused_on"
 
 
@@ -500,17 +655,17 @@ def _rows_of(intervention: Intervention, keys: frozenset[str]) -> dict[str, Dead
     return {kinds[row.kind]: row for row in rows}
 
 
-def _pause_for_appeal(intervention: Intervention) -> None:
+def _pause_for_appeal(intervention: Intervention, lodged_on: date) -> None:
     """An appeal is in progress: what it suspends is not owed meanwhile. While a Community Protection
     Notice is under appeal its requirements to stop doing things stay in force and every other
     requirement is suspended (s.46, ``powers.APPEALS``): its compliance date, which is for what the
     notice requires to be done, is paused. The deadline is settled as cancelled (not reminded, not
     overdue, not escalated: the sweep and every list read open deadlines only) and ``key_dates`` marks
-    it paused from today. A date already met stays done."""
+    it paused from the day the appeal was lodged. A date already met stays done."""
     appeal = powers.appeal_of(intervention.kind.value)
     if appeal is not None and appeal.settles:
-        # The appeal was made: the reminder that the window to make one is closing is moot. A mistaken
-        # "appealed" put right later does not bring it back (the window is usually past by then).
+        # The appeal was made: the reminder that the window to make one is closing is moot. An appeal
+        # recorded in error opens it again while the window lasts (``_end_appeal``).
         for row in _rows_of(intervention, appeal.settles).values():
             if row.status == DeadlineStatus.open:
                 settle(row, DeadlineStatus.done)
@@ -520,31 +675,43 @@ def _pause_for_appeal(intervention: Intervention) -> None:
             continue
         if row.status == DeadlineStatus.open:
             settle(row, DeadlineStatus.cancelled)
-        marks[f"{key}{PAUSED_SUFFIX}"] = today().isoformat()
+        marks[f"{key}{PAUSED_SUFFIX}"] = lodged_on.isoformat()
     if marks:
         intervention.key_dates = {**(intervention.key_dates or {}), **marks}
         db.session.flush()
 
 
-def _end_appeal(intervention: Intervention, new_status: InterventionStatus) -> None:
+def _end_appeal(
+    intervention: Intervention, new_status: InterventionStatus, decided_on: date, *, in_error: bool = False
+) -> None:
     """The appeal is over: the paused dates are due again, or closed with the intervention.
 
     Dismissed (back to issued), or the notice modified (varied), or a breach after it: each paused date
-    is due later by the time the appeal was pending, in whole days from the day it was recorded to the
-    day its end is recorded. The suspension stopped the compliance period's clock: the person has, after
-    the appeal, the days of the period that were left when it was lodged, no more and no fewer (the Act
-    suspends the requirements; it does not start their period again). Record the appeal on the day it is
-    lodged and its end on the day the court decides, so the days are the court's. The date is moved in
-    ``key_dates`` (the notice's own ``comply_by`` stays as it was issued) and its deadline opened on the
-    new day, reminded afresh; on a closed case it stays closed, and reopening the case opens it on the
-    moved day (``rearm_deadlines``). Quashed or withdrawn, complied with or expired: the paused
-    deadlines close with the intervention (cancelled when it is withdrawn)."""
+    is due later by the time the appeal was pending, in whole days from the day it was lodged to the
+    day it was decided (``decided_on``). The suspension stopped the compliance period's clock: the
+    person has, after the appeal, the days of the period that were left when it was lodged, no more and
+    no fewer (the Act suspends the requirements; it does not start their period again). The date is
+    moved in ``key_dates`` (the notice's own ``comply_by`` stays as it was issued) and its deadline
+    opened on the new day, reminded afresh; on a closed case it stays closed, and reopening the case
+    opens it on the moved day (``rearm_deadlines``). Quashed or withdrawn, complied with or expired:
+    the paused deadlines close with the intervention (cancelled when it is withdrawn).
+
+    Recorded in error (``in_error``: no appeal was made), the appeal is undone as if it had never been
+    recorded: the paused dates are due on their own days, not moved, and the reminder that the window
+    to appeal is closing, which recording it settled, is open again while the window lasts (a window
+    already closed stays settled: there is nothing left to remind of). Both are reopened by the
+    reminders' own ``rearm``, and only on an open case."""
+    appeal = powers.appeal_of(intervention.kind.value)
+    case_open = intervention.case.status == CaseStatus.open
+    if in_error and appeal is not None and appeal.settles and new_status not in FINISHED_STATUSES and case_open:
+        for row in _rows_of(intervention, appeal.settles).values():
+            if row.status == DeadlineStatus.done and row.due_at > now():
+                rearm(row, row.owner_id if row.owner_id is not None else intervention.issuing_officer_id)
     paused = paused_keys(intervention)
     if not paused:
         return
     dates = {k: v for k, v in (intervention.key_dates or {}).items() if not k.endswith(PAUSED_SUFFIX)}
     rows = _suspended_rows(intervention)
-    case_open = intervention.case.status == CaseStatus.open
     for key, since in paused.items():
         row = rows.get(key)
         if row is None:
@@ -562,7 +729,7 @@ def _end_appeal(intervention: Intervention, new_status: InterventionStatus) -> N
             if stored
             else (row.due_on if row.due_on is not None else row.due_at)
         )
-        due = was_due + timedelta(days=max((today() - since).days, 0))
+        due = was_due if in_error else was_due + timedelta(days=max((decided_on - since).days, 0))
         dates[key] = due.isoformat()
         if case_open and row.status != DeadlineStatus.done:
             rearm(row, row.owner_id if row.owner_id is not None else intervention.issuing_officer_id, due=due)
@@ -989,6 +1156,9 @@ def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
                 "issuing_officer_name": access.redact(i.issuing_officer_name),
                 "ends_on": i.ends_on.isoformat() if i.ends_on else None,
                 "key_dates": i.key_dates,
+                # The subject's appeal against it, when one was recorded.
+                "appeal_lodged_on": i.appeal_lodged_on.isoformat() if i.appeal_lodged_on else None,
+                "appeal_decided_on": i.appeal_decided_on.isoformat() if i.appeal_decided_on else None,
                 **{
                     name: access.redact(getattr(i, name))
                     for name in (

@@ -76,6 +76,12 @@ INTERVENTIONS = Layout(
             "dispersal direction or a Community Remedy)",
             example="complied",
         ),
+        Column(
+            "appeal_lodged_on",
+            "Date the appeal was lodged",
+            c.event_date,
+            "With the status appealed: the day the appeal was lodged (empty: the day of the import)",
+        ),
     ),
 )
 
@@ -100,6 +106,7 @@ _FIELDS = {k: k for k in _DATA_KEYS} | {
     "issuing_agency_code": "issuing_agency_code",
     "kind": "kind",
     "status": "status",
+    "appeal_lodged_on": "appeal_lodged_on",
 }
 
 
@@ -144,7 +151,9 @@ def run_interventions(context: Any, rows: Iterator[ParsedRow]) -> None:
         with context.row(row.number, _FIELDS) as created:
             intervention, _warnings = services.create_intervention(context.actor, case, data)
             if values["status"] and values["status"] != InterventionStatus.issued.value:
-                services.update_status(context.actor, intervention, values["status"])
+                services.update_status(
+                    context.actor, intervention, values["status"], appeal_lodged_on=values["appeal_lodged_on"]
+                )
             context.remember("intervention", [(values["reference"], "interventions", intervention.id)])
             created["interventions"] += 1
 
@@ -207,6 +216,7 @@ def export_interventions(user: Any, args: Mapping[str, str]) -> Export:
         "requirements",
         "prohibitions",
         "status",
+        "appeal_lodged_on",
     )
     header = [INTERVENTIONS.column(key).label for key in keys] + ["What", "Subject's name"]
     ids: list[int] = []
@@ -227,6 +237,8 @@ def export_interventions(user: Any, args: Mapping[str, str]) -> Export:
                     item.requirements,
                     item.prohibitions,
                     item.status.value,
+                    # As the import takes it: the day the appeal in progress was lodged.
+                    item.appeal_lodged_on if item.status == InterventionStatus.appealed else None,
                     KIND_LABELS.get(item.kind, item.kind.value),
                     item.subject_caption,
                 ],

@@ -67,11 +67,20 @@ def show(intervention_id: int):
 @requires(Permission.EDIT_CASES)
 @use_args(InterventionUpdateArgs)
 def update(args: dict[str, Any], intervention_id: int):
-    """Change the status (send `version`: an old one answers 409)."""
+    """Change the status (send `version`: an old one answers 409), with an appeal's days."""
     intervention = get_intervention_for(current_user, intervention_id, edit=True)
-    services.update_status(current_user, intervention, args["status"], args["version"], args["notes"])
+    _, warnings = services.update_status(
+        current_user,
+        intervention,
+        args["status"],
+        args["version"],
+        args["notes"],
+        appeal_lodged_on=args["appeal_lodged_on"],
+        appeal_decided_on=args["appeal_decided_on"],
+        appeal_in_error=args["appeal_in_error"],
+    )
     commit()
-    return dump_intervention(intervention)
+    return dump_intervention(intervention, warnings or None)
 
 
 @bp.post("/interventions/<int:intervention_id>/extend")

@@ -184,6 +184,7 @@ def _show(
         breach=breach_nature(intervention.kind.value),
         appeal=appeal_of(intervention.kind.value),
         paused=services.paused_keys(intervention),
+        appeal_warning=services.appeal_warning(intervention),
         notice_kind=notices.notice_kind(intervention),
         service_phrases=SERVICE_METHOD_PHRASES,
         served_notice=notices.served_notice(intervention, current_user) if intervention.served_at else None,
@@ -295,13 +296,21 @@ def change_status(intervention_id: int):
     version = whole_number(form.version.data)
     try:
         services.update_status(
-            current_user, intervention, form.status.data, version, (form.notes.data or "").strip() or None
+            current_user,
+            intervention,
+            form.status.data,
+            version,
+            (form.notes.data or "").strip() or None,
+            appeal_lodged_on=form.appeal_lodged_on.data,
+            appeal_decided_on=form.appeal_decided_on.data,
+            appeal_in_error=bool(form.appeal_in_error.data),
         )
     except InvalidInput as error:
         db.session.rollback()
         show_service_errors(form, error, FORM_FIELD_FOR)
         return _show(get_intervention_for(current_user, intervention_id), form, 422)
     commit()
+    # A late appeal's warning is on the page it goes back to, with the appeal (``appeal_warning``).
     flash("Status changed", "success")
     return redirect(url_for(".show", intervention_id=intervention.id))
 
