@@ -58,7 +58,11 @@ def index():
         filters=list_filters(),
         action_labels=ACTION_LABELS,
         record_type_label=record_type_label,
-        change_rows=change_rows,
+        # A case the reader may not see is not named in what they may read of an entry.
+        change_rows=lambda entry: [
+            (field, readable.words(before), readable.words(after)) for field, before, after in change_rows(entry)
+        ],
+        summary_of=lambda entry: readable.words(entry.summary),
         shows_values=readable.shows,
     ), status
 

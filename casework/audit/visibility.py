@@ -6,7 +6,10 @@ client's address) is the record's content, and is shown only to a reader who may
 itself, by the same rules as everywhere else:
 
 - a case through ``visible_cases_clause``, a person through ``visible_people_clause``, a Case Review
-  application through ``visible_applications_clause``, a tasking meeting or series through its own;
+  application through ``visible_applications_clause`` unless its applicant and victim are withheld
+  from the reader (``community_triggers.applicants.withheld_clause``: the values recorded about it
+  are their name, address and email, "... emailed to jane@example.org"), a tasking meeting or series
+  through its own;
 - a record on a case (a table with a ``case_id``: incidents, complaints, notes, parties, actions,
   interventions, risk assessments, documents ...) with its case; a record under one of those (a
   breach under its intervention, a letter under its application, a recommendation under its review
@@ -27,12 +30,17 @@ it; the log page records nothing about what its reader saw, so values shown ther
 of anyone's restricted records without a reason recorded.
 
 Entries whose values a merge moved to another subject are shown only when the reader may see both the
-record and the subject. Everything is worked out for a page of entries in at most one statement.
+record and the subject. A summary or value shown names another case only if the reader may see it too
+("Linked case BOL-2026-0001 to BOL-2026-0007" about a case they see, the other restricted): one they
+may not see reads "a case you cannot see, held by <agency>", as on the Case Review's own trail
+(``cases.policies.SeenCases``). Everything is worked out for a page of entries in at most two
+statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,6 +85,22 @@ MAX_STEPS = 2
 
 Ref = tuple[str, str | None]
 
+#: A case's reference (``<area code>-<year>-<number>``) inside a text; not the tail of a Case Review's
+#: (``<area code>-CT-<year>-<number>``). As ``community_triggers.schemas.CASE_REFERENCE_IN_TEXT``.
+_CASE_REFERENCE = re.compile(r"(?<![A-Za-z0-9-])[A-Z0-9]+-\d{4}-\d{4,}\b")
+
+
+def _texts(*values: Any) -> Iterator[str]:
+    """Every string in ``values`` (summaries, and the JSON of the values recorded), however nested."""
+    for value in values:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            yield from _texts(*value.keys(), *value.values())
+        elif isinstance(value, list | tuple):
+            yield from _texts(*value)
+
+
 #: Entries the audit log writes about itself (casework.audit.services): their values name nobody.
 NAMES_NOBODY = frozenset({AuditAction.erase, AuditAction.move})
 
@@ -84,13 +108,20 @@ NAMES_NOBODY = frozenset({AuditAction.erase, AuditAction.move})
 def _own_rules() -> dict[str, Callable[[Any], sa.ColumnElement[bool]]]:
     """``table -> (user -> clause on it)``: the records with visibility rules of their own."""
     from casework.cases.policies import visible_cases_clause, visible_people_clause
+    from casework.community_triggers.applicants import withheld_clause
     from casework.community_triggers.policies import visible_applications_clause
     from casework.tasking.policies import visible_meetings_clause, visible_series_clause
+
+    def applications(user: Any) -> sa.ColumnElement[bool]:
+        # An application whose applicant is withheld from the reader is, for its entries' values, one
+        # they may not see: what was recorded about it (and about its letters, meetings and decisions,
+        # reached through it) is the applicant's details and the review's withheld texts.
+        return sa.and_(visible_applications_clause(user), sa.not_(withheld_clause(user)))
 
     return {
         "cases": visible_cases_clause,
         "people": visible_people_clause,
-        "trigger_applications": visible_applications_clause,
+        "trigger_applications": applications,
         "tasking_meetings": visible_meetings_clause,
         "tasking_series": visible_series_clause,
     }
@@ -128,6 +159,7 @@ class ReadableValues:
             refs.add((entry.subject_type, entry.subject_id))
         self._visible: set[Ref] = {ref for ref in refs if self._set_up(ref)}
         self._visible |= self._resolve(user, refs - self._visible)
+        self._cases = self._seen_cases(user, [entry for entry in entries if self.shows(entry)])
 
     def shows(self, entry: Any) -> bool:
         """Whether the entry's summary, values and address may be shown to the reader.
@@ -141,6 +173,35 @@ class ReadableValues:
             entry.subject_type,
             entry.subject_id,
         ) in self._visible
+
+    def words(self, value: Any) -> Any:
+        """``value`` (a summary, or a value recorded, however nested) as the reader may read it: a case's
+        reference they may not see replaced by the agency that holds it; anything but text as it is."""
+        if isinstance(value, str):
+            return _CASE_REFERENCE.sub(self._name, value)
+        if isinstance(value, dict):
+            return {self.words(key): self.words(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.words(item) for item in value]
+        return value
+
+    def _name(self, match: re.Match[str]) -> str:
+        reference = match.group(0)
+        holder = self._cases.holder(reference)
+        if holder is None or self._cases.can_see_reference(reference):
+            return reference  # not a case's reference, or one the reader may see
+        return f"a case you cannot see, held by {holder}"
+
+    @staticmethod
+    def _seen_cases(user: Any, entries: list[Any]) -> Any:
+        """Which of the cases named in the shown entries' texts the reader may see (one statement)."""
+        from casework.cases.policies import SeenCases
+
+        references: set[str] = set()
+        for entry in entries:
+            for text in _texts(entry.summary, entry.changes):
+                references.update(_CASE_REFERENCE.findall(text))
+        return SeenCases(user, references=references)
 
     def _set_up(self, ref: Ref) -> bool:
         return self._administers and ref[0] in SET_UP_TABLES

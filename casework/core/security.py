@@ -94,13 +94,16 @@ def init_security(app: Flask) -> None:
             if name.lower() not in present:
                 headers.add(name, value)
         if (
-            "cache-control" not in present
-            and request.endpoint
+            request.endpoint
             and not request.endpoint.endswith("static")
             and "govuk_assets" not in request.endpoint
+            and "no-store" not in present.get("cache-control", "").lower()
         ):
-            # Pages carry personal data: never keep them in shared or browser caches.
-            headers.add("Cache-Control", "no-store")
+            # Pages and files carry personal data: never keep them in shared or browser caches. A header
+            # the view left without "no-store" is replaced, not kept: Flask's send_file writes
+            # "no-cache" (stored, only checked again before reuse) on every download (an export of the
+            # case list, a report, a letter), so only a view's own "no-store" (with "private") stays.
+            headers["Cache-Control"] = "no-store"
         return response
 
     @app.before_request
