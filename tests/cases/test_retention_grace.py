@@ -1,0 +1,108 @@
+"""A closing date years back (a mistyped year) does not let the next retention run erase a live case:
+retention waits until the closure has been on record for the grace period (30 days by default),
+whichever way the case was closed (the page, the API, an import)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+import time_machine
+
+from casework.cases.models import Case, Person
+from casework.core.time import today
+from casework.data_protection.retention import anonymisation_date, years_before
+from casework.data_protection.tasks import apply_retention
+from casework.extensions import db
+from tests.spreadsheets.conftest import Importer
+
+
+def _at(day: date) -> time_machine.travel:
+    return time_machine.travel(day.isoformat() + " 12:00 +00:00", tick=False)
+
+
+def _state(case_id: int, person_id: int) -> tuple[bool, bool]:
+    db.session.expire_all()
+    case, person = db.session.get(Case, case_id), db.session.get(Person, person_id)
+    return case.anonymised_at is not None, person.anonymised_at is not None
+
+
+def _closed_through_the_api(api_client, world, open_case, person, opened_on: date, closed_on: date):
+    victim = person("Vera Victim", address="1 Elm Street")
+    case = open_case(parties=[{"person_id": victim, "role": "victim"}], opened_on=opened_on.isoformat())
+    response = api_client(world.officer).post(
+        f"/api/v1/cases/{case['id']}/close", json={"reason": "Resolved", "closed_on": closed_on.isoformat()}
+    )
+    assert response.status_code == 200, response.json
+    return case["id"], victim
+
+
+def _closed_through_an_import(page_client, world, opened_on: date, closed_on: date):
+    importer = Importer(page_client, world.coordinator)
+    importer.run("people", [["reference", "name", "address"], ["P-1", "Ivy Imported", "2 Oak Road"]])
+    header = ["reference", "area_code", "category", "summary", "opened_on", "status", "closed_on", "closure_reason"]
+    row = ["C-1", "BOL", "personal", "Noise upstairs", opened_on.isoformat(), "closed", closed_on.isoformat(), "Moved"]
+    job = importer.run("cases", [[*header, "victims"], [*row, "P-1"]])
+    assert job.error is None
+    assert job.problem_count == 0
+    case = db.session.scalar(sa.select(Case).where(Case.summary == "Noise upstairs"))
+    victim = db.session.scalar(sa.select(Person).where(Person.name == "Ivy Imported"))
+    return case.id, victim.id
+
+
+def test_a_case_closed_seven_years_back_is_kept_for_the_grace_period(api_client, page_client, world, open_case, person):
+    day = today()
+    opened_on, closed_on = years_before(day, 8), years_before(day, 7)
+    by_api = _closed_through_the_api(api_client, world, open_case, person, opened_on, closed_on)
+    by_import = _closed_through_an_import(page_client, world, opened_on, closed_on)
+    assert db.session.get(Case, by_import[0]).closed_on == closed_on
+
+    # The run that night, and every run until the closure has been on record for 30 days: nothing goes.
+    for later in (0, 1, 29):
+        with _at(day + timedelta(days=later)):
+            assert apply_retention() == {"cases": 0, "people": 0}
+        assert _state(*by_api) == (False, False)
+        assert _state(*by_import) == (False, False)
+    assert anonymisation_date(db.session.get(Case, by_api[0])) == day + timedelta(days=30)
+
+    # Thirty days after the closure was recorded, the case and its people are anonymised.
+    with _at(day + timedelta(days=30)):
+        assert apply_retention() == {"cases": 2, "people": 2}
+    assert _state(*by_api) == (True, True)
+    assert _state(*by_import) == (True, True)
+
+
+def test_a_reopened_case_closed_again_counts_from_its_last_closure(api_client, world, open_case, person):
+    day = today()
+    case_id, victim_id = _closed_through_the_api(
+        api_client, world, open_case, person, years_before(day, 8), years_before(day, 7)
+    )
+    with _at(day + timedelta(days=20)):
+        client = api_client(world.officer)
+        assert client.post(f"/api/v1/cases/{case_id}/reopen", json={"reason": "Wrong date"}).status_code == 200
+        closed = client.post(
+            f"/api/v1/cases/{case_id}/close",
+            json={"reason": "Resolved", "closed_on": years_before(day, 7).isoformat()},
+        )
+        assert closed.status_code == 200, closed.json
+    # Thirty days after the first closure, but not after the last.
+    with _at(day + timedelta(days=31)):
+        assert apply_retention() == {"cases": 0, "people": 0}
+    assert _state(case_id, victim_id) == (False, False)
+    with _at(day + timedelta(days=50)):
+        assert apply_retention() == {"cases": 1, "people": 1}
+    assert _state(case_id, victim_id) == (True, True)
+
+
+def test_the_grace_is_a_setting(app, api_client, world, open_case, person, monkeypatch):
+    assert app.config["CASEWORK"]["RETENTION_CLOSURE_GRACE_DAYS"] == 30
+    monkeypatch.setitem(app.config["CASEWORK"], "RETENTION_CLOSURE_GRACE_DAYS", 60)
+    day = today()
+    case_id, victim_id = _closed_through_the_api(
+        api_client, world, open_case, person, years_before(day, 8), years_before(day, 7)
+    )
+    with _at(day + timedelta(days=59)):
+        assert apply_retention() == {"cases": 0, "people": 0}
+    with _at(day + timedelta(days=60)):
+        assert apply_retention() == {"cases": 1, "people": 1}
+    assert _state(case_id, victim_id) == (True, True)
