@@ -106,3 +106,46 @@ def test_the_grace_is_a_setting(app, api_client, world, open_case, person, monke
     with _at(day + timedelta(days=60)):
         assert apply_retention() == {"cases": 1, "people": 1}
     assert _state(case_id, victim_id) == (True, True)
+
+
+def _close_page_data(case: dict, closed_on: date, **extra: str) -> dict[str, str]:
+    return {
+        "reason": "Resolved",
+        "version": str(case["version"]),
+        "closed_on-day": str(closed_on.day),
+        "closed_on-month": str(closed_on.month),
+        "closed_on-year": str(closed_on.year),
+        **extra,
+    }
+
+
+def test_the_close_page_asks_to_confirm_a_closing_date_past_the_retention_period(page_client, world, open_case):
+    day = today()
+    case = open_case(opened_on=years_before(day, 8).isoformat())
+    client = page_client(world.officer)
+    assert "The closing date is right" not in client.get(f"/cases/{case['id']}/close").get_data(as_text=True)
+
+    seven_years_back = years_before(day, 7)
+    response = client.post(f"/cases/{case['id']}/close", data=_close_page_data(case, seven_years_back))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "govuk-warning-text" in page
+    assert "is already past its 6-year retention period" in page
+    assert "Confirm the closing date is right, or correct it" in page
+    assert 'name="confirm_closed_on"' in page
+    db.session.expire_all()
+    assert db.session.get(Case, case["id"]).closed_on is None
+
+    confirmed = _close_page_data(case, seven_years_back, confirm_closed_on="y")
+    assert client.post(f"/cases/{case['id']}/close", data=confirmed).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, case["id"]).closed_on == seven_years_back
+
+
+def test_the_close_page_does_not_ask_about_a_date_within_the_retention_period(page_client, world, open_case):
+    day = today()
+    case = open_case(opened_on=years_before(day, 8).isoformat())
+    response = page_client(world.officer).post(
+        f"/cases/{case['id']}/close", data=_close_page_data(case, years_before(day, 5))
+    )
+    assert response.status_code == 302
