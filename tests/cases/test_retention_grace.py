@@ -8,8 +8,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 import time_machine
+from flask import url_for
 
 from casework.cases.models import Case, Person
+from casework.core.templating import format_date
 from casework.core.time import today
 from casework.data_protection.retention import anonymisation_date, years_before
 from casework.data_protection.tasks import apply_retention
@@ -149,3 +151,21 @@ def test_the_close_page_does_not_ask_about_a_date_within_the_retention_period(pa
         f"/cases/{case['id']}/close", data=_close_page_data(case, years_before(day, 5))
     )
     assert response.status_code == 302
+
+
+def test_the_retention_reports_show_a_case_the_grace_keeps_with_its_day(
+    app, api_client, page_client, world, open_case, person
+):
+    day = today()
+    case_id, _victim_id = _closed_through_the_api(
+        api_client, world, open_case, person, years_before(day, 8), years_before(day, 7)
+    )
+    reference = db.session.get(Case, case_id).reference
+    with app.test_request_context():
+        href = url_for("staff.data_protection.retention_report")
+    page = page_client(world.admin).get(href)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    held_back = text[text.index("Not yet due") : text.index("Runs")]
+    assert reference in held_back
+    assert format_date(day + timedelta(days=30)) in held_back
