@@ -169,3 +169,15 @@ def test_the_retention_reports_show_a_case_the_grace_keeps_with_its_day(
     held_back = text[text.index("Not yet due") : text.index("Runs")]
     assert reference in held_back
     assert format_date(day + timedelta(days=30)) in held_back
+
+
+def test_the_data_protection_officers_home_says_how_many_cases_the_grace_keeps(
+    api_client, page_client, world, open_case, person, make
+):
+    dpo = make.user("dpo", agency=world.bdc, email="dpo@bdc.example")
+    assert "past the retention period" not in page_client(dpo).get("/").get_data(as_text=True)
+    day = today()
+    _closed_through_the_api(api_client, world, open_case, person, years_before(day, 8), years_before(day, 7))
+    home = page_client(dpo).get("/").get_data(as_text=True)
+    assert "1 closed case is past the retention period" in home
+    assert f"the first to be anonymised on {format_date(day + timedelta(days=30))}" in home
