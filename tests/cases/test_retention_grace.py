@@ -181,3 +181,20 @@ def test_the_data_protection_officers_home_says_how_many_cases_the_grace_keeps(
     home = page_client(dpo).get("/").get_data(as_text=True)
     assert "1 closed case is past the retention period" in home
     assert f"the first to be anonymised on {format_date(day + timedelta(days=30))}" in home
+
+
+def test_the_case_page_says_when_a_case_closed_with_an_old_date_will_be_anonymised(
+    api_client, page_client, world, open_case, person
+):
+    day = today()
+    case_id, _victim_id = _closed_through_the_api(
+        api_client, world, open_case, person, years_before(day, 8), years_before(day, 7)
+    )
+    page = page_client(world.officer).get(f"/cases/{case_id}").get_data(as_text=True)
+    assert f"will be anonymised under the retention policy on {format_date(day + timedelta(days=30))}" in page
+
+    recent_id, _other = _closed_through_the_api(
+        api_client, world, open_case, person, years_before(day, 8), years_before(day, 5)
+    )
+    page = page_client(world.officer).get(f"/cases/{recent_id}").get_data(as_text=True)
+    assert "will be anonymised under the retention policy" not in page

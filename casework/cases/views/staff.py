@@ -359,6 +359,7 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
         "can_edit": user.can(Permission.EDIT_CASES) and policies.takes_writes(case) and not print_view,
         "print_view": print_view,
         "printed_at": now() if print_view else None,
+        "retention_due_on": _anonymised_soon_on(case),
     }
     # Rendered before the commit: committing expires the loaded records, and reading them again
     # afterwards would cost a query for each.
@@ -367,6 +368,21 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
     services.view_case(user, case, how="Printed" if print_view else "Viewed")
     commit()
     return html
+
+
+def _anonymised_soon_on(case: Case) -> Any:
+    """For a closed case whose closing date is already past its area's retention period (kept only by
+    the grace after closing, ``casework.data_protection.retention``): the day it will be anonymised,
+    so whoever reads it can see a wrong closing date in time. None otherwise, at no query for a case
+    closed within the last year (no area keeps cases for less)."""
+    from casework.data_protection import retention
+
+    closed_on = case.closed_on
+    if case.anonymised_at is not None or closed_on is None or closed_on >= retention.years_before(today(), 1):
+        return None
+    if not retention.past_case_period(case.area, closed_on):
+        return None
+    return retention.anonymisation_date(case)
 
 
 @cases_bp.get("/<int:case_id>")
