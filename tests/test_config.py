@@ -147,6 +147,11 @@ def test_a_migration_url_for_another_database_is_refused(
         ("TEMPLATE_CHECK_SECONDS", "0", "CASEWORK_TEMPLATE_CHECK_SECONDS must be between 1 and 120, not 0"),
         ("TEMPLATE_CHECK_SECONDS", "121", "CASEWORK_TEMPLATE_CHECK_SECONDS must be between 1 and 120, not 121"),
         ("TEMPLATE_CHECK_SECONDS", "5s", "CASEWORK_TEMPLATE_CHECK_SECONDS must be a whole number, not '5s'"),
+        (
+            "RETENTION_CLOSURE_GRACE_DAYS",
+            "6",
+            "CASEWORK_RETENTION_CLOSURE_GRACE_DAYS must be between 7 and 366, not 6",
+        ),
         ("SESSION_IDLE_MINUTES", "half an hour", "CASEWORK_SESSION_IDLE_MINUTES must be a whole number"),
         ("VICTIM_SESSION_IDLE_MINUTES", "0", "CASEWORK_VICTIM_SESSION_IDLE_MINUTES must be between 1 and 1440, not 0"),
         (

@@ -171,6 +171,9 @@ class CloseForm(FlaskForm):
         validators=[Optional()],
         description="Leave blank for today",
     )
+    #: Asked only when the closing date is already past the area's retention period (the page shows
+    #: it with a warning): the case would then be anonymised once the grace after closing has passed.
+    confirm_closed_on = BooleanField("The closing date is right")
 
 
 #: The choice for each ordinary open action on the close page.

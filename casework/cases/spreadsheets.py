@@ -127,7 +127,10 @@ CASES = Layout(
     description=(
         "One row per case. The people on it are named by their references from a people import "
         "(several separated by semicolons); a person whose record was merged into another since is put on "
-        "the case as the record kept. A closed case is opened and then closed on its dates."
+        "the case as the record kept. A closed case is opened and then closed on its dates. One whose "
+        "closing date is already past its area's retention period is anonymised only once it has been "
+        "closed in the service for the grace period (30 days by default), so a wrong date can be put right "
+        "first: reopen the case and close it again."
     ),
     columns=(
         _reference(example="C-2019-044", aliases=("case reference", "case id", "id")),

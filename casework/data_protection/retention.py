@@ -9,23 +9,31 @@ receivers do the anonymising (``casework.core.lifecycle``): ``case_anonymised`` 
 outbox to erase what is about every record listed. Between the two, ``unlink_living_people`` severs,
 in one place for every domain, the links from anonymised cases' records to anyone who lives on, and
 ``reminders.services.delete_orphaned_deadlines`` deletes every deadline whose record is gone.
+
+A closing date is whatever the officer, the API client or the spreadsheet gave, and a mistyped year
+(2019 for 2025) would put a live case past its retention period at once. So a case is due only once
+its closure has also been on record for ``CASEWORK_RETENTION_CLOSURE_GRACE_DAYS`` (30 by default),
+counted from when it was recorded (its last ``closed`` event on the timeline), whatever closing date
+was given: long enough for someone to notice and reopen it. ``anonymisation_date`` says when a case
+will be due; ``held_back_cases`` lists those the grace alone keeps (the retention reports page).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from casework.accounts.models import Area
 from casework.accounts.services import area_settings
 from casework.cases import settings as case_settings
-from casework.cases.models import Case, CaseParty, CaseStatus, Person
+from casework.cases.models import Case, CaseEvent, CaseEventKind, CaseParty, CaseStatus, Person
 from casework.core import lifecycle
 from casework.core.db import Base
 from casework.core.retention import case_references, owned_by_cases, person_columns
-from casework.core.time import now, today
+from casework.core.time import LONDON, london_day, now, today
 from casework.data_protection.models import RetentionRun
 from casework.extensions import db
 from casework.reminders.services import delete_deadlines_of, delete_orphaned_deadlines
@@ -38,28 +46,111 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def closure_grace_days() -> int:
+    """Days a case's closure must have been on record before a retention run may anonymise it."""
+    return int(current_app.config["CASEWORK"]["RETENTION_CLOSURE_GRACE_DAYS"])
+
+
+def grace_cutoff(on: date) -> datetime:
+    """A closure recorded at or after this moment is still within its grace for a run on ``on``: one
+    recorded on day D (London) lets the case be anonymised from day D + the grace days."""
+    first_day_within = on - timedelta(days=closure_grace_days() - 1)
+    return datetime.combine(first_day_within, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def closure_within_grace(on: date) -> sa.ColumnElement[bool]:
+    """Whether the case (``Case``, correlated) was closed too recently to be anonymised on ``on``: a
+    ``closed`` event on its timeline recorded within the grace (a reopened and closed again case
+    counts from its last closure). Every close (the page, the API, an import) goes through
+    ``close_case``, which writes that event."""
+    return (
+        sa.exists()
+        .where(
+            CaseEvent.case_id == Case.id,
+            CaseEvent.kind == CaseEventKind.closed,
+            CaseEvent.created_at >= grace_cutoff(on),
+        )
+        .correlate(Case)
+    )
+
+
+def past_case_period(area: Area, closed_on: date, on: date | None = None) -> bool:
+    """Whether a case of ``area`` closed on ``closed_on`` is already past its retention period on
+    ``on`` (default today): without the grace, the next run would anonymise it."""
+    on = on or today()
+    return closed_on < years_before(on, area_settings(area, on)[case_settings.CASE_RETENTION_YEARS])
+
+
+def _past_period(area: Area, on: date) -> list[Any]:
+    cutoff = years_before(on, area_settings(area, on)[case_settings.CASE_RETENTION_YEARS])
+    return [
+        Case.area_id == area.id,
+        Case.status == CaseStatus.closed,
+        Case.closed_on < cutoff,
+        Case.anonymised_at.is_(None),
+    ]
+
+
 def due_cases(on: date) -> list[Case]:
-    """Closed cases whose area's case retention period ended before ``on``, not yet anonymised."""
+    """Closed cases whose area's case retention period ended before ``on``, not yet anonymised, and
+    whose closure has been on record for the grace period."""
     found: list[Case] = []
     for area in db.session.scalars(sa.select(Area).order_by(Area.id)):
-        cutoff = years_before(on, area_settings(area, on)[case_settings.CASE_RETENTION_YEARS])
         found.extend(
             db.session.scalars(
-                sa.select(Case)
-                .where(
-                    Case.area_id == area.id,
-                    Case.status == CaseStatus.closed,
-                    Case.closed_on < cutoff,
-                    Case.anonymised_at.is_(None),
-                )
-                .order_by(Case.id)
+                sa.select(Case).where(*_past_period(area, on), ~closure_within_grace(on)).order_by(Case.id)
             )
         )
     return found
 
 
+def held_back_cases(on: date | None = None) -> list[tuple[Case, date]]:
+    """Closed cases past their retention period that only the grace keeps from being anonymised
+    (a closing date far back, recorded lately): each with the day a run will anonymise it."""
+    on = on or today()
+    found: list[Case] = []
+    for area in db.session.scalars(sa.select(Area).order_by(Area.id)):
+        found.extend(
+            db.session.scalars(
+                sa.select(Case).where(*_past_period(area, on), closure_within_grace(on)).order_by(Case.id)
+            )
+        )
+    return [(case, anonymisation_date(case) or on) for case in found]
+
+
+def last_closure_recorded(case: Case) -> datetime | None:
+    """When the case's last closure was recorded (its latest ``closed`` event), if it has one."""
+    return db.session.scalar(
+        sa.select(sa.func.max(CaseEvent.created_at)).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.closed
+        )
+    )
+
+
+def anonymisation_date(case: Case) -> date | None:
+    """The first day a retention run anonymises ``case`` under today's settings: the day after its
+    area's case period from its closing date, and not before the grace from when the closure was
+    recorded. None for an open case or one already anonymised."""
+    if case.status is not CaseStatus.closed or case.closed_on is None or case.anonymised_at is not None:
+        return None
+    years = area_settings(case.area, today())[case_settings.CASE_RETENTION_YEARS]
+    by_period = years_after(case.closed_on, years) + timedelta(days=1)
+    recorded = last_closure_recorded(case)
+    if recorded is None:
+        return by_period
+    return max(by_period, london_day(recorded) + timedelta(days=closure_grace_days()))
+
+
 def due_people(on: date) -> list[Person]:
-    """People on at least one case, none of which is open or closed within its area's person period."""
+    """People on at least one case, none of which is open, closed within its area's person period,
+    or closed within the grace (``closure_within_grace``)."""
     cutoffs = {
         area.id: years_before(on, area_settings(area, on)[case_settings.PERSON_RETENTION_YEARS])
         for area in db.session.scalars(sa.select(Area))
@@ -67,6 +158,7 @@ def due_people(on: date) -> list[Person]:
     recent_case = sa.or_(
         Case.status == CaseStatus.open,
         *[sa.and_(Case.area_id == area_id, Case.closed_on >= cutoff) for area_id, cutoff in cutoffs.items()],
+        closure_within_grace(on),
     )
     on_recent = sa.exists().where(CaseParty.person_id == Person.id, CaseParty.case_id == Case.id, recent_case)
     on_any = sa.exists().where(CaseParty.person_id == Person.id)

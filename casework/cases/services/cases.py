@@ -43,7 +43,7 @@ from casework.cases.policies import (
 from casework.cases.services.fields import CASE_FIELDS, can_work_in_lead_role, check_event_day
 from casework.core.errors import Conflict, Forbidden, InvalidInput, RuleViolation
 from casework.core.permissions import Permission
-from casework.core.time import today
+from casework.core.time import now, today
 from casework.extensions import db
 
 # --- categories --------------------------------------------------------------------------------------
@@ -96,6 +96,9 @@ def _event(actor: Any, case: Case, kind: CaseEventKind, summary: str, related: C
             summary=summary,
             actor_id=getattr(actor, "id", None),
             related_case_id=related.id if related is not None else None,
+            # The service's clock, as the audit log's: retention counts its grace from a ``closed``
+            # event's time (``casework.data_protection.retention.closure_within_grace``).
+            created_at=now(),
         )
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -21,7 +22,7 @@ from casework.core.inputs import query_id
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.templating import render_partials
-from casework.core.time import now
+from casework.core.time import now, today
 from casework.core.urls import url_for as page_url
 from casework.extensions import db
 
@@ -358,6 +359,7 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
         "can_edit": user.can(Permission.EDIT_CASES) and policies.takes_writes(case) and not print_view,
         "print_view": print_view,
         "printed_at": now() if print_view else None,
+        "retention_due_on": _anonymised_soon_on(case),
     }
     # Rendered before the commit: committing expires the loaded records, and reading them again
     # afterwards would cost a query for each.
@@ -366,6 +368,21 @@ def _case_page(case_id: int, *, print_view: bool = False) -> str:
     services.view_case(user, case, how="Printed" if print_view else "Viewed")
     commit()
     return html
+
+
+def _anonymised_soon_on(case: Case) -> Any:
+    """For a closed case whose closing date is already past its area's retention period (kept only by
+    the grace after closing, ``casework.data_protection.retention``): the day it will be anonymised,
+    so whoever reads it can see a wrong closing date in time. None otherwise, at no query for a case
+    closed within the last year (no area keeps cases for less)."""
+    from casework.data_protection import retention
+
+    closed_on = case.closed_on
+    if case.anonymised_at is not None or closed_on is None or closed_on >= retention.years_before(today(), 1):
+        return None
+    if not retention.past_case_period(case.area, closed_on):
+        return None
+    return retention.anonymisation_date(case)
 
 
 @cases_bp.get("/<int:case_id>")
@@ -463,7 +480,11 @@ def close(case_id: int):
     if request.method == "GET":
         form.version.data = str(case.version)
         form.handover_to.data = str(case.owner_id) if case.owner_id in {u.id for u in staff} else ""
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    retention = _closing_past_retention(case, form) if request.method == "POST" else None
+    if valid and retention and not form.confirm_closed_on.data:
+        form.confirm_closed_on.errors = [CONFIRM_CLOSED_ON]
+    elif valid:
         chosen = {str(u.id): u for u in staff}.get(form.handover_to.data or "")
         try:
             services.close_case(
@@ -492,7 +513,32 @@ def close(case_id: int):
         statutory_actions=statutory_actions,
         statutory_deadlines=[d for d in deadlines if d.is_statutory],
         cancelled_deadlines=[d for d in deadlines if not d.is_statutory],
+        retention=retention,
     )
+
+
+CONFIRM_CLOSED_ON = "Confirm the closing date is right, or correct it"
+
+
+def _closing_past_retention(case: Case, form: Any) -> dict[str, Any] | None:
+    """When the closing date entered is already past the area's case retention period (a year mistyped,
+    or an old case closed late): the years, and the day the retention run would anonymise the case
+    (after the grace from today, ``casework.data_protection.retention``). The page then asks the
+    officer to confirm the date. None otherwise. The API and imports are not asked: the grace
+    protects them alike."""
+    from casework.accounts.services import area_settings
+    from casework.cases import settings as case_settings
+    from casework.data_protection import retention
+
+    closed_on = form.closed_on.data
+    if closed_on is None or not retention.past_case_period(case.area, closed_on):
+        return None
+    return {
+        "closed_on": closed_on,
+        "years": area_settings(case.area)[case_settings.CASE_RETENTION_YEARS],
+        "grace_days": retention.closure_grace_days(),
+        "anonymised_on": today() + timedelta(days=retention.closure_grace_days()),
+    }
 
 
 @cases_bp.route("/<int:case_id>/reopen", methods=["GET", "POST"])

@@ -208,8 +208,15 @@ def find_person():
 @bp.get("/retention")
 @requires(Permission.VIEW_RETENTION)
 def retention_report():
-    """What each retention run anonymised (tables and counts, case references, person ids)."""
-    return render_template("data_protection/retention.html", runs=retention.runs())
+    """What each retention run anonymised (tables and counts, case references, person ids), and the
+    closed cases past their retention period that the grace after closing still keeps, with the day
+    each will be anonymised."""
+    return render_template(
+        "data_protection/retention.html",
+        runs=retention.runs(),
+        held_back=retention.held_back_cases(),
+        grace_days=retention.closure_grace_days(),
+    )
 
 
 # --- merging duplicate people ------------------------------------------------------------------------------
