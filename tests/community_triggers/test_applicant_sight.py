@@ -116,6 +116,21 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
             # What each agency is asked for (its officers answer on the request's page).
             info_requests.request_information(ct.coordinator, application, agency, due_on=date(2026, 3, 24))
     db.session.commit()
+    # Each agency submits its information on Amy's application, with a file: shown back to that agency
+    # and to those who run the review, to no other reader (``info_requests.can_read``).
+    submissions = {}
+    from casework.community_triggers.models import InformationRequest
+
+    for item in db.session.scalars(sa.select(InformationRequest).where(InformationRequest.application_id == amy.id)):
+        code = item.agency.code
+        submissions[code] = [f"Told-Submission-{code}-end", f"Told-File-{code}-name", f"Told-File-{code}-content"]
+        info_requests.submit(
+            ct.coordinator,
+            item,
+            text=submissions[code][0],
+            file=(f"{submissions[code][1]}.txt", f"{submissions[code][2]}\n".encode()),
+        )
+    db.session.commit()
     return SimpleNamespace(
         amy=amy,
         sam=sam,
@@ -124,6 +139,7 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
         perpetrator=perpetrator,
         named=named_officer,
         text=_every_text_told(ct, [amy, sam]),
+        submissions=submissions,
     )
 
 
@@ -208,6 +224,7 @@ def _values(app: Any, world: SimpleNamespace) -> dict[str, list[Any]]:
         Letter,
         ProportionalityAssessment,
         ReviewMeeting,
+        TriggerDocument,
     )
     from casework.community_triggers.pcc_review.models import PccReview
     from casework.spreadsheets.kinds import export_lists
@@ -236,6 +253,9 @@ def _values(app: Any, world: SimpleNamespace) -> dict[str, list[Any]]:
         ),
         "appeal_id": list(db.session.scalars(sa.select(Appeal.id).where(Appeal.application_id.in_(ids)))),
         "review_id": list(db.session.scalars(sa.select(PccReview.id).where(PccReview.application_id.in_(ids)))),
+        "document_id": list(
+            db.session.scalars(sa.select(TriggerDocument.id).where(TriggerDocument.application_id.in_(ids)))
+        ),
     }
 
 
@@ -254,6 +274,8 @@ def _text(response: Any) -> str:
         text = html.unescape(response.get_data(as_text=True))
     else:
         text = ""
+    # A file's name, as it is downloaded.
+    text += response.headers.get("Content-Disposition", "")
     return "".join(text.split())
 
 
@@ -297,7 +319,9 @@ def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_clien
     """As the council's officer not named on the case, and as an officer of the police, whose force
     covers the area (so sees its applications) but not the council's restricted case."""
     reader = ct.officer if agency == "council" else make.user("officer", agency=ct.police, email="pc@police.example")
-    called = _walk(app, world, reader, page_client, api_client, [*MARKERS, *REFERENCES, *world.text])
+    # What the other agency submitted, and its file (its name and what it says).
+    others = [marker for code, markers in world.submissions.items() if code != reader.agency.code for marker in markers]
+    called = _walk(app, world, reader, page_client, api_client, [*MARKERS, *REFERENCES, *world.text, *others])
     # The walk reached the places an applicant is shown (not a vacuous pass).
     for expected in (
         f"/case-reviews/{world.amy.id}",
@@ -315,6 +339,8 @@ def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_clien
         assert any("/meetings/" in url and paper in url and url.endswith(".pdf") for url in called), paper
     assert any(url.startswith("/exports/") for url in called)
     assert any(url.startswith("/case-reviews/information-requests/") for url in called)
+    # Every file of the review, the other agency's refused as a hidden thing is.
+    assert sum(url.startswith("/case-reviews/documents/") for url in called) == 2
 
 
 def test_the_api_says_the_applicant_is_withheld(world, ct, api_client):
