@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Agency
 from casework.accounts.policies import USERS_BY_EMAIL
-from casework.actions import services
+from casework.actions import services, sight
 from casework.cases.models import Action, ActionStatus
 from casework.cases.spreadsheets import IMPORTERS, _first_time, _reference, _visible_cases
 from casework.core.errors import InvalidInput
@@ -170,6 +170,8 @@ def export_actions(user: Any, args: Mapping[str, str]) -> Export:
     keys = ("reference", "case_reference", "description", "agency_code", "due_on", "status", "outcome", "completed_on")
     header = [ACTIONS.column(key).label for key in keys] + ["Agency's name", "Assignee's name"]
     ids: list[int] = []
+    # The Case Review recommendations whose text is withheld from the user (``sight``): one statement.
+    withheld = sight.withheld_ids(user)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         for action in db.session.scalars(query.execution_options(yield_per=500)):
@@ -178,7 +180,7 @@ def export_actions(user: Any, args: Mapping[str, str]) -> Export:
                 [
                     f"ACTION-{action.id}",
                     action.case.reference if action.case is not None else None,
-                    action.description,
+                    sight.ON_PAGES if action.id in withheld else action.description,
                     action.agency.code,
                     action.due_on,
                     action.status.value,
