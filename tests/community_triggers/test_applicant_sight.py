@@ -595,6 +595,15 @@ def test_a_recommendations_action_keeps_its_text_for_whoever_acts_on_it(world, c
         return shown[0]
 
     assert not reads(ct.officer)
+    # Nor theirs to rewrite: the text they read as withheld is refused on the field, nothing written.
+    version = api_client(ct.officer).get(f"/api/v1/actions/{action.id}").get_json()["version"]
+    changed = api_client(ct.officer).patch(
+        f"/api/v1/actions/{action.id}", json={"description": "Something else", "version": version}
+    )
+    assert changed.status_code == 422, changed.get_json()
+    assert "description" in json.dumps(changed.get_json())
+    db.session.expire_all()
+    assert db.session.get(Action, action.id).description == text
     assert reads(ct.coordinator)  # runs the review, and owns the deadline
     # The deadline handed to an officer of the council, who is withheld the applicant: they act on it.
     owner = make.user("officer", agency=ct.council, email="owner@bdc.example")
