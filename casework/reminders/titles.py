@@ -41,7 +41,7 @@ class DeadlineTitles:
         rows = list(rows)
         self._seen = SeenCases(reader, ids=[row.case_id for row in rows if row.case_id is not None])
         # The actions' deadlines whose title quotes a Case Review recommendation withheld from the
-        # reader (``casework.actions.sight``): one statement.
+        # reader (``casework.actions.sight``): asked once for the list.
         action_ids = [row.subject_id for row in rows if row.subject_type == actions.SUBJECT_TYPE and row.is_statutory]
         self._withheld_actions = sight.withheld_ids(reader, action_ids) if action_ids else set()
 
