@@ -627,3 +627,26 @@ def test_a_recommendations_action_keeps_its_text_for_whoever_acts_on_it(world, c
     action.agency_id = ct.council.id
     db.session.commit()
     assert reads(ct.officer)
+
+
+@pytest.mark.parametrize("reader", ["named", "police"])
+def test_an_agencys_submission_reaches_no_other_agency(app, world, ct, make, page_client, api_client, reader):
+    """What an agency sends for the review, and its files, are shown back to it and to those who run the
+    review: not to the other agency's officers, even one who sees the applicant (the council's officer
+    named on the restricted case reading the police's), nor to a police officer reading the council's;
+    each reads their own agency's file."""
+    user = world.named if reader == "named" else make.user("officer", agency=ct.police, email="pc@police.example")
+    markers = [m for code, found in world.submissions.items() if code != user.agency.code for m in found]
+    called = _walk(app, world, user, page_client, api_client, markers)
+    assert f"/case-reviews/{world.amy.id}" in called
+    assert sum(url.startswith("/case-reviews/documents/") for url in called) == 2
+    own = next(d for d in _values(app, world)["document_id"] if _owner_code(d) == user.agency.code)
+    response = page_client(user).get(f"/case-reviews/documents/{own}")
+    assert response.status_code == 200
+    assert _told(world.submissions[user.agency.code][2], _text(response))
+
+
+def _owner_code(document_id: int) -> str:
+    from casework.community_triggers.models import TriggerDocument
+
+    return db.session.get(TriggerDocument, document_id).information_request.agency.code
