@@ -587,7 +587,16 @@ def test_a_recommendations_action_keeps_its_text_for_whoever_acts_on_it(world, c
         page = page_client(user).get(f"/actions/{action.id}").get_data(as_text=True)
         listed = api_client(user).get(f"/api/v1/cases/{world.ordinary.id}/actions").get_json()["items"]
         case = api_client(user).get(f"/api/v1/cases/{world.ordinary.id}").get_json()
-        shown = [answer["description"] == text, text in page, text in json.dumps(listed), text in json.dumps(case)]
+        # Every action they may see, as a spreadsheet.
+        exported = page_client(user).get("/exports/actions.csv?all=1")
+        assert exported.status_code == 200
+        shown = [
+            answer["description"] == text,
+            text in page,
+            text in json.dumps(listed),
+            text in json.dumps(case),
+            text in exported.get_data(as_text=True),
+        ]
         assert len(set(shown)) == 1, shown
         if not shown[0]:
             assert answer["description"] is None
