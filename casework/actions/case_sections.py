@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.accounts.models import User
-from casework.actions import services
+from casework.actions import services, sight
 from casework.actions.schemas import dump_action
 from casework.cases.models import Action, Case
 from casework.cases.policies import can_edit_case
@@ -37,14 +37,14 @@ def case_actions(case_id: int) -> list[Action]:
     return case_records(case_id, "actions")
 
 
-def actions(case: Any, _user: Any) -> list[dict[str, Any]]:
+def actions(case: Any, user: Any) -> list[dict[str, Any]]:
     on = today()
-    return [dump_action(a, services.is_overdue(a, on)) for a in case_actions(case.id)]
+    return [dump_action(a, services.is_overdue(a, on)) for a in sight.seen(user, case_actions(case.id))]
 
 
 def actions_section(case: Any, user: Any) -> dict[str, Any]:
     on = today()
-    items = case_actions(case.id)
+    items = sight.seen(user, case_actions(case.id), on_page=True)
     return {
         "case": case,
         "actions": items,
@@ -55,14 +55,19 @@ def actions_section(case: Any, user: Any) -> dict[str, Any]:
 
 def actions_timeline(case: Any, viewer: Any = None) -> list[TimelineEntry]:
     entries = []
-    for action in case_actions(case.id):
+    items = case_actions(case.id)
+    # A Case Review recommendation's text withheld from the reader (``sight``): no detail.
+    recommended = [a.id for a in items if a.recommendation_id is not None]
+    withheld = sight.withheld_ids(viewer, recommended) if recommended else set()
+    for action in items:
         entries.append(
             TimelineEntry(
                 when=action.created_at,
                 kind="action",
                 title=f"Action agreed for {action.agency.name}",
-                detail=action.description,
+                detail=None if action.id in withheld else action.description,
                 link=f"/actions/{action.id}",
+                withheld=action.id in withheld,
             )
         )
         if action.completed_on is not None:

@@ -64,7 +64,9 @@ class ActionAnswer(Answer):
     case_id = nullable(fields.Integer())
     case_reference = nullable(fields.String())
     recommendation_id = nullable(fields.Integer())
-    description = fields.String(required=True)
+    #: Null when it is a Case Review recommendation whose text is withheld from the reader
+    #: (``casework.actions.sight``).
+    description = nullable(fields.String(required=True))
     agency_code = fields.String(required=True)
     assignee_id = nullable(fields.Integer())
     assignee_name = nullable(fields.String())

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Agency, User
 from casework.accounts.policies import USERS
+from casework.actions import sight
 from casework.actions.queries import agencies_working_on
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, ActionStatus, Case
@@ -230,6 +231,11 @@ def update_action(
     status = ActionStatus(changes.pop("status", action.status))
     outcome = changes.pop("outcome", action.outcome)
     if "description" in changes:
+        if action.recommendation_id is not None and action.id in sight.withheld_ids(actor, [action.id]):
+            # A text they read as "Withheld" is not theirs to rewrite (``sight``).
+            raise InvalidInput(
+                {"description": ["The recommendation's text is withheld from you: ask the agency it is addressed to."]}
+            )
         if not (changes["description"] or "").strip():
             raise InvalidInput({"description": ["Describe the action."]})
         action.description = changes.pop("description").strip()

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from casework.accounts.models import Agency
 from casework.accounts.policies import USERS_BY_EMAIL
-from casework.actions import services
-from casework.cases.models import Action, ActionStatus
+from casework.actions import services, sight
+from casework.cases.models import Action, ActionStatus, Case
 from casework.cases.spreadsheets import IMPORTERS, _first_time, _reference, _visible_cases
 from casework.core.errors import InvalidInput
 from casework.core.permissions import Permission
@@ -170,6 +170,14 @@ def export_actions(user: Any, args: Mapping[str, str]) -> Export:
     keys = ("reference", "case_reference", "description", "agency_code", "due_on", "status", "outcome", "completed_on")
     header = [ACTIONS.column(key).label for key in keys] + ["Agency's name", "Assignee's name"]
     ids: list[int] = []
+    # The Case Review recommendations among the actions the user sees whose text is withheld from them
+    # (``sight``), asked once for the export.
+    recommended = db.session.scalars(
+        sa.select(Action.id)
+        .outerjoin(Case, Action.case_id == Case.id)
+        .where(services.visible_actions_clause(user), Action.recommendation_id.is_not(None))
+    )
+    withheld = sight.withheld_ids(user, recommended)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         for action in db.session.scalars(query.execution_options(yield_per=500)):
@@ -178,7 +186,7 @@ def export_actions(user: Any, args: Mapping[str, str]) -> Export:
                 [
                     f"ACTION-{action.id}",
                     action.case.reference if action.case is not None else None,
-                    action.description,
+                    sight.ON_PAGES if action.id in withheld else action.description,
                     action.agency.code,
                     action.due_on,
                     action.status.value,

@@ -35,7 +35,10 @@ a request to the Commissioner), what the victim said (their view of the action p
 wrote about the situation, which quotes or paraphrases the applicant (the threshold decision's reasons,
 the meeting's agenda, minutes and outcome, the recommendations, the proportionality assessments, the
 letters, the forum's lessons). Every output takes an application, and each record of its review it
-reaches, through ``seen`` (the pages and papers, their PDFs, the API).
+reaches, through ``seen`` (the pages and papers, their PDFs, the API). A recommendation also becomes
+an action on a linked case, read by that case's rules: its text is withheld there by the same rule, from
+all but those who act on it (``casework.actions.sight``). What an agency submits, and its files, are
+shown back only to that agency and those who run the review (``info_requests.can_read``).
 
 The rule is one SQL expression on ``trigger_applications`` (``withheld_clause``, or
 ``withheld_template`` with the reader as the bind parameter ``viewer_id`` for statements built once),

@@ -7,6 +7,7 @@ domain errors; the views commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -123,6 +124,55 @@ def can_submit(user: Any, item: InformationRequest) -> bool:
         return True
     application = db.session.get(TriggerApplication, item.application_id)
     return user.can(Permission.MANAGE_TRIGGERS) and application is not None and application.area_id in user.area_ids
+
+
+def can_read(user: Any, item: InformationRequest) -> bool:
+    """Whom an agency's submission (its text and its files, their names too) is shown back to: those
+    who may submit it (``can_submit``: the agency's staff, the area's coordinators and managers) and the
+    chair of one of the review's meetings, who reads it on the review's page. Nobody else, the other
+    agencies' officers included: a file is what the agency holds about the applicant's situation, its
+    name as the agency wrote it ("Amy Applicant - statement.pdf")."""
+    from casework.community_triggers.models import ReviewMeeting
+
+    if can_submit(user, item):
+        return True
+    return bool(
+        db.session.scalar(
+            sa.select(sa.literal(True)).where(
+                ReviewMeeting.application_id == item.application_id, ReviewMeeting.chair_id == user.id
+            )
+        )
+    )
+
+
+def readable_ids(user: Any, items: Iterable[InformationRequest]) -> set[int]:
+    """Which of an application's requests ``user`` may read the submission and files of (``can_read``)."""
+    return {item.id for item in items if can_read(user, item)}
+
+
+def get_document_for(user: Any, document_id: int) -> TriggerDocument:
+    """A Case Review file, NotFound when it does not exist or ``user`` may not read it: an agency's
+    file to whom its submission is shown (``can_read``); a file of no request (none is written today) to
+    whoever runs the review (``policies.can_manage``) or chairs one of its meetings. The one rule of
+    the route that serves them and of the lists that name them."""
+    from casework.community_triggers import policies
+    from casework.community_triggers.models import ReviewMeeting
+
+    document = db.session.get(TriggerDocument, document_id)
+    if document is not None:
+        if document.information_request is not None:
+            if can_read(user, document.information_request):
+                return document
+        else:
+            application = db.session.get(TriggerApplication, document.application_id)
+            chairs = db.session.scalar(
+                sa.select(sa.literal(True)).where(
+                    ReviewMeeting.application_id == document.application_id, ReviewMeeting.chair_id == user.id
+                )
+            )
+            if application is not None and (policies.can_manage(user, application) or chairs):
+                return document
+    raise NotFound("Document not found.")
 
 
 def get_request_for(user: Any, request_id: int) -> InformationRequest:

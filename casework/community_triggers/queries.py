@@ -31,7 +31,6 @@ from casework.community_triggers.models import (
     ReviewMeeting,
     ThresholdDecision,
     TriggerApplication,
-    TriggerDocument,
 )
 from casework.core.errors import NotFound
 from casework.extensions import db
@@ -159,10 +158,6 @@ def information_requests_to_agency(agency_id: int | None) -> Sequence[Informatio
         .options(selectinload(InformationRequest.agency))
         .order_by(InformationRequest.submitted_on.is_not(None), InformationRequest.due_on)
     ).all()
-
-
-def document_with_id(document_id: int) -> TriggerDocument | None:
-    return db.session.get(TriggerDocument, document_id)
 
 
 def appeal_of(application: TriggerApplication, appeal_id: int) -> Appeal:

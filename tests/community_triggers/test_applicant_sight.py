@@ -29,7 +29,7 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 
-from casework.cases.models import CaseAccess, CaseParty, PartyRole, Person
+from casework.cases.models import Action, CaseAccess, CaseParty, PartyRole, Person
 from casework.community_triggers import info_requests
 from casework.extensions import db
 from tests.community_triggers.conftest import THREE_QUALIFYING, complaint
@@ -116,6 +116,21 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
             # What each agency is asked for (its officers answer on the request's page).
             info_requests.request_information(ct.coordinator, application, agency, due_on=date(2026, 3, 24))
     db.session.commit()
+    # Each agency submits its information on Amy's application, with a file: shown back to that agency
+    # and to those who run the review, to no other reader (``info_requests.can_read``).
+    submissions = {}
+    from casework.community_triggers.models import InformationRequest
+
+    for item in db.session.scalars(sa.select(InformationRequest).where(InformationRequest.application_id == amy.id)):
+        code = item.agency.code
+        submissions[code] = [f"Told-Submission-{code}-end", f"Told-File-{code}-name", f"Told-File-{code}-content"]
+        info_requests.submit(
+            ct.coordinator,
+            item,
+            text=submissions[code][0],
+            file=(f"{submissions[code][1]}.txt", f"{submissions[code][2]}\n".encode()),
+        )
+    db.session.commit()
     return SimpleNamespace(
         amy=amy,
         sam=sam,
@@ -124,6 +139,7 @@ def world(ct: Any, make: Any, api_client: Any) -> SimpleNamespace:
         perpetrator=perpetrator,
         named=named_officer,
         text=_every_text_told(ct, [amy, sam]),
+        submissions=submissions,
     )
 
 
@@ -155,6 +171,7 @@ def _every_text_told(ct: Any, applications: list[Any]) -> list[str]:
         MeetingAttendee,
         ProportionalityAssessment,
         Recommendation,
+        ReviewMeeting,
     )
     from casework.community_triggers.pcc_review.models import PccReview
 
@@ -197,6 +214,29 @@ def _every_text_told(ct: Any, applications: list[Any]) -> list[str]:
                 setattr(row, field, marker)
                 markers.append(marker)
     db.session.commit()
+    # Each recommendation becomes an action, as the outcome makes it (its text, and its deadline's title
+    # quoting it), filed on the ordinary case the officer sees, for an agency neither reader is of.
+    from casework.actions.services import create_recommendation_action
+    from casework.cases.models import Case
+
+    ordinary = db.session.scalar(sa.select(Case).where(Case.reference == ORDINARY))
+    for recommendation in db.session.scalars(
+        sa.select(Recommendation)
+        .join(Recommendation.meeting)
+        .where(ReviewMeeting.application_id.in_([a.id for a in applications]))
+    ):
+        create_recommendation_action(
+            ct.coordinator,
+            ordinary,
+            recommendation_id=recommendation.id,
+            description=recommendation.text,
+            agency_id=ct.other_council.id,
+            assignee_id=None,
+            due_on=recommendation.due_on,
+            default_owner_id=ct.coordinator.id,
+            title=f"Case review recommendation: {recommendation.text}",
+        )
+    db.session.commit()
     return markers
 
 
@@ -207,7 +247,9 @@ def _values(app: Any, world: SimpleNamespace) -> dict[str, list[Any]]:
         InformationRequest,
         Letter,
         ProportionalityAssessment,
+        Recommendation,
         ReviewMeeting,
+        TriggerDocument,
     )
     from casework.community_triggers.pcc_review.models import PccReview
     from casework.spreadsheets.kinds import export_lists
@@ -236,6 +278,17 @@ def _values(app: Any, world: SimpleNamespace) -> dict[str, list[Any]]:
         ),
         "appeal_id": list(db.session.scalars(sa.select(Appeal.id).where(Appeal.application_id.in_(ids)))),
         "review_id": list(db.session.scalars(sa.select(PccReview.id).where(PccReview.application_id.in_(ids)))),
+        "action_id": list(
+            db.session.scalars(
+                sa.select(Action.id)
+                .join(Recommendation, Recommendation.id == Action.recommendation_id)
+                .join(ReviewMeeting, ReviewMeeting.id == Recommendation.meeting_id)
+                .where(ReviewMeeting.application_id.in_(ids))
+            )
+        ),
+        "document_id": list(
+            db.session.scalars(sa.select(TriggerDocument.id).where(TriggerDocument.application_id.in_(ids)))
+        ),
     }
 
 
@@ -254,6 +307,8 @@ def _text(response: Any) -> str:
         text = html.unescape(response.get_data(as_text=True))
     else:
         text = ""
+    # A file's name, as it is downloaded.
+    text += response.headers.get("Content-Disposition", "")
     return "".join(text.split())
 
 
@@ -297,7 +352,9 @@ def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_clien
     """As the council's officer not named on the case, and as an officer of the police, whose force
     covers the area (so sees its applications) but not the council's restricted case."""
     reader = ct.officer if agency == "council" else make.user("officer", agency=ct.police, email="pc@police.example")
-    called = _walk(app, world, reader, page_client, api_client, [*MARKERS, *REFERENCES, *world.text])
+    # What the other agency submitted, and its file (its name and what it says).
+    others = [marker for code, markers in world.submissions.items() if code != reader.agency.code for marker in markers]
+    called = _walk(app, world, reader, page_client, api_client, [*MARKERS, *REFERENCES, *world.text, *others])
     # The walk reached the places an applicant is shown (not a vacuous pass).
     for expected in (
         f"/case-reviews/{world.amy.id}",
@@ -315,6 +372,12 @@ def test_no_endpoint_shows_a_withheld_applicant(app, world, ct, make, page_clien
         assert any("/meetings/" in url and paper in url and url.endswith(".pdf") for url in called), paper
     assert any(url.startswith("/exports/") for url in called)
     assert any(url.startswith("/case-reviews/information-requests/") for url in called)
+    # The actions the recommendations became, on the case the council's officer sees.
+    assert any(url.startswith("/actions/") for url in called)
+    assert any(url.startswith("/api/v1/actions/") for url in called)
+    assert f"/cases/{world.ordinary.id}" in called
+    # Every file of the review, the other agency's refused as a hidden thing is.
+    assert sum(url.startswith("/case-reviews/documents/") for url in called) == 2
 
 
 def test_the_api_says_the_applicant_is_withheld(world, ct, api_client):
@@ -506,3 +569,93 @@ def test_every_text_of_the_review_is_withheld_or_said_not_to_be(app):
             if column.key not in withheld and column.key not in NOT_WITHHELD.get(model.__name__, set()):
                 undecided.append(f"{model.__name__}.{column.key}")
     assert not undecided, undecided
+
+
+def test_a_recommendations_action_keeps_its_text_for_whoever_acts_on_it(world, ct, make, api_client, page_client):
+    """The action a recommendation became is on the ordinary case the officer sees: to them its text
+    reads "Withheld" (null in the API, the key kept), as the review shows it; the agency it is addressed
+    to, the owner of its deadline and whoever runs the review read it, to act on it."""
+    from casework.reminders.models import Deadline
+
+    action = db.session.scalar(sa.select(Action).order_by(Action.id))
+    text = action.description
+    assert text in world.text
+
+    def reads(user: Any) -> bool:
+        answer = api_client(user).get(f"/api/v1/actions/{action.id}").get_json()
+        assert "description" in answer
+        page = page_client(user).get(f"/actions/{action.id}").get_data(as_text=True)
+        listed = api_client(user).get(f"/api/v1/cases/{world.ordinary.id}/actions").get_json()["items"]
+        case = api_client(user).get(f"/api/v1/cases/{world.ordinary.id}").get_json()
+        # Every action they may see, as a spreadsheet.
+        exported = page_client(user).get("/exports/actions.csv?all=1")
+        assert exported.status_code == 200
+        shown = [
+            answer["description"] == text,
+            text in page,
+            text in json.dumps(listed),
+            text in json.dumps(case),
+            text in exported.get_data(as_text=True),
+        ]
+        assert len(set(shown)) == 1, shown
+        if not shown[0]:
+            assert answer["description"] is None
+            assert "Withheld" in page
+        return shown[0]
+
+    assert not reads(ct.officer)
+    # Nor theirs to rewrite: the text they read as withheld is refused on the field, nothing written.
+    version = api_client(ct.officer).get(f"/api/v1/actions/{action.id}").get_json()["version"]
+    changed = api_client(ct.officer).patch(
+        f"/api/v1/actions/{action.id}", json={"description": "Something else", "version": version}
+    )
+    assert changed.status_code == 422, changed.get_json()
+    assert "description" in json.dumps(changed.get_json())
+    db.session.expire_all()
+    assert db.session.get(Action, action.id).description == text
+    assert reads(ct.coordinator)  # runs the review, and owns the deadline
+    # The deadline handed to an officer of the council, who is withheld the applicant: they act on it.
+    owner = make.user("officer", agency=ct.council, email="owner@bdc.example")
+    deadline = db.session.scalar(
+        sa.select(Deadline).where(Deadline.subject_type == "actions", Deadline.subject_id == action.id)
+    )
+    deadline.owner_id = owner.id
+    db.session.commit()
+    assert reads(owner)
+    assert not reads(ct.officer)
+    # The owner's manager lists their team's deadlines: its title quotes the recommendation.
+    team_lead = make.user("officer", agency=ct.council, email="lead@bdc.example")
+    owner.manager_id = team_lead.id
+    db.session.commit()
+    for user, told in ((team_lead, False), (owner, True)):
+        deadlines = api_client(user).get("/api/v1/deadlines?owner=team").get_json()["items"]
+        titles = [d["title"] for d in deadlines if d["link"] == deadline.link or d["title"] == deadline.title]
+        assert titles, deadlines
+        assert any(text in title for title in titles) is told, titles
+    # Addressed to the officer's own agency: theirs to act on.
+    action.agency_id = ct.council.id
+    db.session.commit()
+    assert reads(ct.officer)
+
+
+@pytest.mark.parametrize("reader", ["named", "police"])
+def test_an_agencys_submission_reaches_no_other_agency(app, world, ct, make, page_client, api_client, reader):
+    """What an agency sends for the review, and its files, are shown back to it and to those who run the
+    review: not to the other agency's officers, even one who sees the applicant (the council's officer
+    named on the restricted case reading the police's), nor to a police officer reading the council's;
+    each reads their own agency's file."""
+    user = world.named if reader == "named" else make.user("officer", agency=ct.police, email="pc@police.example")
+    markers = [m for code, found in world.submissions.items() if code != user.agency.code for m in found]
+    called = _walk(app, world, user, page_client, api_client, markers)
+    assert f"/case-reviews/{world.amy.id}" in called
+    assert sum(url.startswith("/case-reviews/documents/") for url in called) == 2
+    own = next(d for d in _values(app, world)["document_id"] if _owner_code(d) == user.agency.code)
+    response = page_client(user).get(f"/case-reviews/documents/{own}")
+    assert response.status_code == 200
+    assert _told(world.submissions[user.agency.code][2], _text(response))
+
+
+def _owner_code(document_id: int) -> str:
+    from casework.community_triggers.models import TriggerDocument
+
+    return db.session.get(TriggerDocument, document_id).information_request.agency.code

@@ -537,8 +537,18 @@ def test_information_request_and_agency_submission_with_file(page_client, world)
     download = coordinator.get(f"/case-reviews/documents/{document.id}")
     assert download.status_code == 200
     assert download.data.startswith(b"%PDF")
-    # An officer of an agency that was not asked cannot see the request.
-    assert page_client(world.officer).get(f"/case-reviews/information-requests/{item.id}").status_code == 404
+    # An officer of an agency that was not asked cannot see the request, nor the file the police sent
+    # (by its link or by its name on the application's page, which they see).
+    officer = page_client(world.officer)
+    assert officer.get(f"/case-reviews/information-requests/{item.id}").status_code == 404
+    assert officer.get(f"/case-reviews/documents/{document.id}").status_code == 404
+    page = officer.get(f"/case-reviews/{application.id}")
+    assert page.status_code == 200
+    assert "log.pdf" not in page.text
+    assert "1 file (shown to the agency and to those who run the review)" in page.text
+    # The police's own officer downloads it again; the coordinator reads its name.
+    assert police.get(f"/case-reviews/documents/{document.id}").status_code == 200
+    assert "log.pdf" in coordinator.get(f"/case-reviews/{application.id}").text
 
 
 @pytest.mark.parametrize("filename", ['Décision "finale".pdf', "rapport d\u2019incident.pdf", 'a";b=c.pdf'])

@@ -9,7 +9,7 @@ from flask import Blueprint
 from flask_login import current_user
 
 from casework.accounts.services import get_agency
-from casework.actions import services
+from casework.actions import services, sight
 from casework.actions.schemas import ActionAnswer, ActionCreateArgs, ActionListArgs, ActionUpdateArgs, dump_action
 from casework.cases.models import Action
 from casework.cases.policies import get_case_for
@@ -24,7 +24,7 @@ bp = Blueprint("actions", __name__)
 
 
 def _dump(action: Action) -> dict[str, Any]:
-    return dump_action(action, services.is_overdue(action, today()))
+    return dump_action(sight.seen_one(current_user, action), services.is_overdue(action, today()))
 
 
 @bp.post("/cases/<int:case_id>/actions")
@@ -82,7 +82,14 @@ def _list(args: dict[str, Any]) -> dict[str, Any]:
         query = query.where(Action.case_id == args["case_id"])
     query = query.order_by(Action.due_on.is_(None), Action.due_on, Action.id)
     items, total = paginate(query, args["page"], args["per_page"])
-    return envelope(items, args["page"], args["per_page"], total, _dump)
+    on = today()
+    return envelope(
+        sight.seen(current_user, items),
+        args["page"],
+        args["per_page"],
+        total,
+        lambda action: dump_action(action, services.is_overdue(action, on)),
+    )
 
 
 @bp.get("/actions/<int:action_id>")

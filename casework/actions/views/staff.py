@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from casework.accounts.models import Agency, User
 from casework.accounts.policies import AGENCIES_BY_ID, USERS
-from casework.actions import queries, services
+from casework.actions import queries, services, sight
 from casework.actions.forms import STATUS_LABELS, ActionForm, ActionUpdateForm
 from casework.cases.models import Action, Case
 from casework.cases.policies import can_edit_case, case_readers_clause, get_case_for
@@ -38,7 +38,7 @@ def index():
     on = today()
     return render_template(
         "actions/index.html",
-        actions=items,
+        actions=sight.seen(current_user, items, on_page=True),
         total=total,
         page=page,
         per_page=50,
@@ -104,7 +104,7 @@ def _show(action: Action, form: ActionUpdateForm | None = None, status: int = 20
     can_edit = can_edit_case(current_user, action.case) if action.case is not None else True
     return render_template(
         "actions/show.html",
-        action=action,
+        action=sight.seen_one(current_user, action, on_page=True),
         form=form,
         can_edit=can_edit,
         status_labels=STATUS_LABELS,

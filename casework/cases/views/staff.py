@@ -467,6 +467,7 @@ def first_contact(case_id: int):
 def close(case_id: int):
     """Close the case, choosing for each open action whether it is cancelled or handed over; statutory
     deadlines always continue with a named owner (SPEC section 10)."""
+    from casework.actions import sight as action_sight
     from casework.reminders.services import case_deadlines
 
     case = _managed(case_id)
@@ -510,7 +511,7 @@ def close(case_id: int):
         template="cases/close.html",
         case=case,
         ordinary_actions=ordinary,
-        statutory_actions=statutory_actions,
+        statutory_actions=action_sight.seen(current_user, statutory_actions, on_page=True),
         statutory_deadlines=[d for d in deadlines if d.is_statutory],
         cancelled_deadlines=[d for d in deadlines if not d.is_statutory],
         retention=retention,

@@ -70,7 +70,7 @@ from casework.core import storage, uploads
 from casework.core.dates import add_working_days
 from casework.core.db import commit, records_view
 from casework.core.downloads import file_response
-from casework.core.errors import InvalidInput, NotFound, not_found_as
+from casework.core.errors import InvalidInput, NotFound
 from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
@@ -293,6 +293,8 @@ def show(application_id: int):
             else None
         ),
         owed=info_requests.still_owed([item.id for item in information]),
+        # The files an agency submitted are named only to whom its submission is shown.
+        readable=info_requests.readable_ids(current_user, information),
         outcome_pending=completeness.outcome_pending(application) is not None,
         lessons_open=any(m.held_on for m in application.meetings),
         # Who else the applicant is would tell who they are: not to a reader they are withheld from.
@@ -660,15 +662,7 @@ def submit_information(request_id: int):
 @requires(Permission.VIEW_TRIGGERS, Permission.CHAIR_REVIEWS)
 def document(document_id: int):
     """An agency's file: always downloaded, never shown in the browser."""
-    document = queries.document_with_id(document_id)
-    if document is None:
-        raise NotFound("Document not found.")
-    allowed = False
-    if document.information_request is not None and current_user.can(Permission.VIEW_TRIGGERS):
-        allowed = info_requests.can_submit(current_user, document.information_request)
-    if not allowed:
-        with not_found_as("Document not found."):
-            _application(document.application_id)
+    document = info_requests.get_document_for(current_user, document_id)
     filename, content_type = document.filename, document.content_type
     content = storage.read(document.stored_file)
     record_view(current_user, ("trigger_documents", document.id), f"Downloaded {filename}")
