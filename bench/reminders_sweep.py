@@ -1,7 +1,7 @@
 """The reminder sweep over 1M open deadlines of which 1k are due, on PostgreSQL, and email throughput
 of one worker to a local SMTP sink (aiosmtpd).
 
-    .venv/bin/python bench/reminders_sweep.py [--rows 1000000] [--due 1000] [--overdue 100]
+    .venv/bin/python bench/reminders_sweep.py [--rows 1000000] [--due 1000] [--overdue 100] [--subjects cases]
 
 Uses ``CASEWORK_BENCH_DATABASE_URL`` (an empty PostgreSQL database) when set; otherwise starts a
 throwaway PostgreSQL server as the test suite does. Results go in docs/performance.md ("Reminders and
@@ -10,9 +10,10 @@ email").
 Measured:
 
 1. the claim queries alone (the SELECT ... FOR UPDATE SKIP LOCKED of one batch of 500, with the sweep's
-   own conditions, including the join to the case that skips a closed case's work, in a transaction
-   rolled back each time), median of 20 runs, and their EXPLAIN (ANALYZE, BUFFERS) plans, which must use
-   the partial indexes ix_deadlines_open_remind and ix_deadlines_open_due;
+   own conditions, including the look-ups of the case that skip a closed case's work and of the record
+   each deadline is about, ``subject_exists``; in a transaction rolled back each time), median of 20
+   runs, and their EXPLAIN (ANALYZE, BUFFERS) plans, which must use the partial indexes
+   ix_deadlines_open_remind and ix_deadlines_open_due;
 2. one whole sweep (claims, owners, templates, outbox rows, commits) over the due rows;
 3. one Celery worker (solo pool, in this process, in-memory broker) sending every queued email over
    SMTP to an aiosmtpd sink on loopback: emails per second.
@@ -58,10 +59,17 @@ def start_database() -> tuple[str, object | None]:
 CASES = 20_000
 
 
-def generate(db, rows: int, due: int, overdue: int, seed: int = 2026) -> None:
+def generate(db, rows: int, due: int, overdue: int, seed: int = 2026, *, subjects: str = "cases") -> None:
     """Users (50 managers, 950 officers), ``CASES`` cases (one in five closed), then ``rows`` open
     deadlines by COPY, four in five on a case: ``due`` of them have a reminder time before the sweep,
-    ``overdue`` of those are also past due; the rest are weeks away."""
+    ``overdue`` of those are also past due; the rest are weeks away.
+
+    ``subjects``: what the deadlines are about. ``cases`` (the default): those on a case are about the
+    case itself (subject ``cases``, a kind of record registered for deadlines, so the lists' and the
+    sweep's check that the record is still there, ``reminders.services.subject_exists``, looks it up, as
+    it does for every deadline of a service), the others about an unregistered kind. ``unregistered``:
+    every one about an unregistered kind, which that check lets through unlooked-at (the bench's shape
+    before 5 December 2026)."""
     from casework.accounts.models import Agency, AgencyKind, Area, User, UserRole
 
     rng = random.Random(seed)
@@ -108,6 +116,13 @@ def generate(db, rows: int, due: int, overdue: int, seed: int = 2026) -> None:
     columns = (
         "kind, subject_type, subject_id, title, link, area_id, owner_id, due_on, due_at, remind_at, status, case_id"
     )
+
+    def subject(n: int) -> tuple[str, str, int]:
+        """The deadline's kind and record: its case (forty kinds of deadline a case), else nothing registered."""
+        if subjects == "cases" and n % 5:
+            return f"bench.due.{n // len(case_ids)}", "cases", case_ids[n % len(case_ids)]
+        return "bench.due", "bench_subjects", n
+
     started = time.perf_counter()
     with raw.cursor() as cursor, cursor.copy(f"COPY deadlines ({columns}) FROM STDIN") as copy:
         for n in range(rows):
@@ -119,9 +134,7 @@ def generate(db, rows: int, due: int, overdue: int, seed: int = 2026) -> None:
                 remind_at = due_at - timedelta(days=3)
             copy.write_row(
                 (
-                    "bench.due",
-                    "bench_subjects",
-                    n,
+                    *subject(n),
                     f"Bench deadline {n}",
                     f"/bench/{n}",
                     area_id,
@@ -219,6 +232,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--overdue", type=int, default=100)
+    parser.add_argument(
+        "--subjects",
+        choices=["cases", "unregistered"],
+        default="cases",
+        help="what the deadlines on a case are about: the case (default), or a kind no check looks up",
+    )
     args = parser.parse_args()
     if os.environ.get("BENCH_DEBUG"):
         faulthandler.dump_traceback_later(90, exit=True)
@@ -241,7 +260,7 @@ def main() -> None:
         )
         with app.app_context():
             upgrade()
-            generate(db, args.rows, args.due, args.overdue)
+            generate(db, args.rows, args.due, args.overdue, subjects=args.subjects)
             explain_and_time_claims(db)
             sweep_and_send(app, db)
     finally:

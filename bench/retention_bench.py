@@ -200,10 +200,14 @@ def main() -> int:
             for name in PHASES:
                 phases.wrap(retention, name)
             phases.wrap(audit_services, "erase_personal_values_of")
+            # Within the erasure (not added to the phases' sum): the records of the erasures.
+            phases.wrap(audit_services, "record_many")
             times, statements = [], []
             for run_number in range(1, args.runs + 1):
                 reviews, orphans = add_deadlines(args.orphans)
+                views_start = time.perf_counter()
                 views = add_view_entries(args.views_per_record)
+                views_seconds = time.perf_counter() - views_start
                 db.session.flush()
                 deadlines = db.session.scalar(sa.select(sa.func.count()).select_from(Deadline))
                 phases.seconds.clear()
@@ -224,13 +228,21 @@ def main() -> int:
                     f"{left:,} after; x{elapsed * 1e3 / baseline:,.0f} the minimal endpoint; load {load()}"
                 )
                 print(f"  rows listed in the report: {sum(counts.values()):,} in {len(counts)} tables")
-                print(f"  audit entries written about cases and people before the run: {views:,}")
-                rest = elapsed - sum(phases.seconds.values())
-                for name in (*PHASES, "erase_personal_values_of"):
+                print(
+                    f"  audit entries written about cases and people before the run: {views:,}"
+                    + (f" (record_many, batches of 500: {views_seconds:.1f} s)" if views else "")
+                )
+                timed = [*PHASES, "erase_personal_values_of"]
+                rest = elapsed - sum(phases.seconds[name] for name in timed)
+                for name in timed:
                     print(f"  {name}: {phases.seconds[name]:.2f} s, {phases.statements[name]:,} statements")
                 print(
+                    f"    of which record_many (the erasures' records): {phases.seconds['record_many']:.2f} s, "
+                    f"{phases.statements['record_many']:,} statements"
+                )
+                print(
                     f"  the rest (the domains' receivers, the outbox's erasure, the run's record): {rest:.1f} s, "
-                    f"{counter.count - sum(phases.statements.values()):,} statements"
+                    f"{counter.count - sum(phases.statements[name] for name in timed):,} statements"
                 )
 
                 # The sweeps as every later run pays them: over all the anonymised cases, nothing new.

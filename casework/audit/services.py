@@ -300,9 +300,17 @@ _INSERT_ENTRIES_FROM_JSON, _INSERT_VALUES_FROM_JSON = (CompiledOnce(statement) f
 
 
 def _insert_entries_and_values() -> sa.Insert:
-    """PostgreSQL's one statement for ``record_many``: the rows come as arrays, unnested in order."""
+    """PostgreSQL's one statement for ``record_many``: the rows come as arrays, unnested in order, and
+    each is given its entry's id first (``nextval`` of the id column's own sequence, in the rows' order,
+    as the column's default would give it), so the entries and their values are written from the same
+    rows with no matching of one to the other.
+
+    Before, the values found their entry by joining the entries' RETURNING to the rows on the subject
+    with ``IS NOT DISTINCT FROM``, which PostgreSQL can neither hash nor look up: each row was compared
+    with every entry of its kind (a retention batch of 500 erasures: 250,000 comparisons, 40 ms).
+    """
     texts = postgresql.ARRAY(sa.String)
-    rows = (
+    unnested = (
         sa.func.unnest(
             sa.bindparam("object_types", type_=texts),
             sa.bindparam("object_ids", type_=texts),
@@ -311,22 +319,29 @@ def _insert_entries_and_values() -> sa.Insert:
             sa.bindparam("nonces", type_=texts),
         )
         .table_valued("object_type", "object_id", "values_hash", "summary", "nonce", with_ordinality="position")
-        .render_derived(name="shown")
+        .render_derived(name="unnested")
     )
+    # Ordered in a subquery (which PostgreSQL keeps apart, for its ORDER BY) so that nextval() runs
+    # over its rows in that order: the ids follow the order the records were given in, as before.
+    in_order = sa.select(unnested).order_by(unnested.c.position).subquery("in_order")
+    # The rows with their ids, a CTE both inserts read (nextval() is volatile: it runs once per row).
+    # The id column's sequence, as its default names it (a serial column's: migration 0001).
+    next_id = sa.func.nextval(sa.literal_column("'audit_entries_id_seq'::regclass"))
+    shown = sa.select(next_id.label("id"), in_order).cte("shown")
     entries = (
         sa.insert(audit_entries)
         .from_select(
-            ["created_at", "actor_id", "action", "object_type", "object_id", "values_hash"],
+            ["id", "created_at", "actor_id", "action", "object_type", "object_id", "values_hash"],
             sa.select(
+                shown.c.id,
                 sa.bindparam("created_at", type_=audit_entries.c.created_at.type),
                 sa.bindparam("actor_id", type_=audit_entries.c.actor_id.type),
                 sa.bindparam("action", type_=audit_entries.c.action.type),
-                rows.c.object_type,
-                rows.c.object_id,
-                rows.c.values_hash,
-            ).order_by(rows.c.position),
+                shown.c.object_type,
+                shown.c.object_id,
+                shown.c.values_hash,
+            ).order_by(shown.c.id),
         )
-        .returning(audit_entries.c.id, audit_entries.c.object_type, audit_entries.c.object_id)
         .cte("entries")
     )
     return (
@@ -334,22 +349,15 @@ def _insert_entries_and_values() -> sa.Insert:
         .from_select(
             ["entry_id", "subject_type", "subject_id", "summary", "ip_address", "nonce"],
             sa.select(
-                entries.c.id,
-                rows.c.object_type,
-                rows.c.object_id,
-                rows.c.summary,
+                shown.c.id,
+                shown.c.object_type,
+                shown.c.object_id,
+                shown.c.summary,
                 sa.bindparam("ip_address", type_=audit_values.c.ip_address.type),
-                rows.c.nonce,
-            ).join_from(
-                entries,
-                rows,
-                sa.and_(
-                    rows.c.object_type == entries.c.object_type,
-                    rows.c.object_id.is_not_distinct_from(entries.c.object_id),
-                ),
-            ),
+                shown.c.nonce,
+            ).order_by(shown.c.id),
         )
-        .add_cte(entries)
+        .add_cte(shown, entries)
     )
 
 

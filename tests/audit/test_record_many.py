@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from casework.audit import chain, services
@@ -151,3 +152,73 @@ def test_each_entrys_values_find_their_entry_when_another_has_the_same_subject_a
     db.session.flush()
     report = verify_chain()
     assert report.ok, report.problems
+
+
+def test_a_batch_with_repeated_records_and_records_of_no_id_gets_one_entry_each_in_the_order_given(
+    app, db_session, make
+):
+    """A batch as a retention run gives it (hundreds of records, several kinds, some named twice, some
+    with no id: the entries of no record of a kind): one entry per record, in the order first given,
+    each with its own values, and the entries written after it get ids of their own."""
+    user = make.user("officer")
+    connection = db_session.connection()
+    kinds = ["people", "cases", "actions"]
+    given = [(kinds[n % 3], str((n * 7919) % 1000)) for n in range(600)]
+    given[10:10] = [("cases", None), ("people", None)]
+    given += [given[3], ("cases", None), given[250], ("actions", None), given[0]]
+    distinct = list(dict.fromkeys(given))
+    assert len(distinct) == 603
+    own = {ref: f"Erased {n} of {ref[0]} {ref[1]}" for n, ref in enumerate(distinct) if n % 5 == 0}
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "198.51.100.4"}):
+        written = record_many(user, AuditAction.erase, given, "Erased", summaries=own, connection=connection)
+    assert written == len(distinct)
+
+    rows = written_by(db_session, user)
+    assert [(row.object_type, row.object_id) for row in rows] == distinct
+    assert [(row.subject_type, row.subject_id) for row in rows] == distinct
+    assert [row.summary for row in rows] == [own.get(ref, "Erased") for ref in distinct]
+    assert {(row.action, row.ip_address, row.changes) for row in rows} == {(AuditAction.erase, "198.51.100.4", None)}
+    assert len({row.created_at for row in rows}) == 1
+    assert len({row.nonce for row in rows}) == len(distinct)
+    for row in rows:
+        assert row.values_hash == chain.values_digest(row.nonce, row.summary, None, row.ip_address)
+
+    services.record(user, AuditAction.view, ("cases", "1"), "Viewed case 1")
+    db.session.flush()
+    later = written_by(db_session, user)
+    assert [(row.object_type, row.object_id) for row in later] == [*distinct, ("cases", "1")]
+    assert later[-1].id > rows[-1].id
+    report = verify_chain()
+    assert report.ok, report.problems
+
+
+def _plan_rows(node: dict[str, Any]) -> int:
+    """The rows a plan node and those under it produced or read and threw away (EXPLAIN ANALYZE)."""
+    own = (node.get("Actual Rows", 0) + node.get("Rows Removed by Join Filter", 0)) * node.get("Actual Loops", 1)
+    own += node.get("Rows Removed by Filter", 0) * node.get("Actual Loops", 1)
+    return own + sum(_plan_rows(child) for child in node.get("Plans", []))
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_writes_a_batch_touching_each_row_a_few_times_not_each_row_once_per_other_row(app, db_session):
+    """PostgreSQL's one statement for a batch of 500 (a retention run's batch of erasures): the rows its
+    plan handles grow with the batch, not with its square. Its values once found their entry by
+    comparing each row with every entry of its kind (``IS NOT DISTINCT FROM``, which PostgreSQL can
+    neither hash nor look up): 249,500 rows compared and thrown away for 500."""
+    connection = db_session.connection()
+    refs = [("people", str(n)) for n in range(499)] + [("people", None)]
+    entries = services.entries_to_write(None, AuditAction.erase, refs, "Erased", dialect=connection.dialect)
+    assert entries is not None
+    sql, names, processors = services._INSERT_ENTRIES_AND_VALUES._compile(connection.dialect)
+    parameters = {**entries.parameters[0], "created_at": datetime(2026, 12, 5, 4, 0, tzinfo=UTC)}
+    values = {
+        name: parameters[name] if (process := processors.get(name)) is None else process(parameters[name])
+        for name in names
+    }
+    savepoint = connection.begin_nested()
+    try:
+        (plan,) = connection.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, values).scalar_one()
+    finally:
+        savepoint.rollback()
+    handled = _plan_rows(plan["Plan"])
+    assert len(refs) <= handled <= 20 * len(refs)

@@ -8,17 +8,20 @@ a case, one on no case) beside live deadlines of the same kinds."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from casework.accounts.models import Area
 from casework.cases.models import CaseParty, PartyRole
 from casework.community_triggers.models import ApplicantRole, Channel, TriggerApplication
 from casework.core.time import now
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
+from casework.reminders.models import Deadline, DeadlineStatus
 from casework.reminders.services import claim_due_reminders, delete_orphaned_deadlines, queue_digest
 from tests.conftest import csrf_from
 
@@ -162,3 +165,88 @@ def test_a_deadline_on_a_table_no_domain_registered_is_refused(world, deadline):
     (``domain.deadline_subjects``): a deadline on any other table is a programming error."""
     with pytest.raises(ValueError, match="deadline_subjects"):
         deadline(world.officer, date(2026, 4, 9), subject_type="areas", subject_id=world.area.id)
+
+
+def _rows_read_from(node: dict, table: str) -> int:
+    """The rows the plan's scans of ``table`` produced (EXPLAIN ANALYZE), under ``node``."""
+    own = node.get("Actual Rows", 0) * node.get("Actual Loops", 1) if node.get("Relation Name") == table else 0
+    return own + sum(_rows_read_from(child, table) for child in node.get("Plans", []))
+
+
+@pytest.mark.postgresql_only
+def test_the_sweeps_claim_looks_up_each_due_deadlines_record_rather_than_reading_them_all(
+    world, deadline, migration_database_url
+):
+    """The check that a deadline's record is still there costs the sweep's claim a look-up per due
+    deadline, however many records of that kind the service holds. Written as an ``EXISTS``, PostgreSQL
+    planned it, once it knew the tables' sizes, as a hash of every record of the kind built on each
+    claim: here 3,000 applications read for a claim of 500 (a service's case parties or actions:
+    hundreds of thousands). The claim is the sweep's own statement, planned on tables of that size with
+    their statistics (the owner's transaction, rolled back, and the statistics taken again after)."""
+    application = _application(world, 1)
+    deadline(world.officer, date(2026, 4, 7), subject_type="trigger_applications", subject_id=application.id)
+    connection = db.session.connection()
+    claims: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool) -> None:
+        if "FOR UPDATE" in statement and "deadlines" in statement:
+            claims.append((statement, parameters))
+
+    sa.event.listen(connection, "before_cursor_execute", note)
+    try:
+        assert len(claim_due_reminders(datetime(2026, 4, 8, 9, 0, tzinfo=UTC))) == 1
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", note)
+    db.session.rollback()
+    ((statement, parameters),) = claims
+
+    engine = sa.create_engine(migration_database_url, poolclass=sa.pool.NullPool)
+    tables = "areas, trigger_applications, deadlines"
+    try:
+        with engine.connect() as owner:
+            area_id = owner.scalar(sa.insert(Area).values(code="ZZCLAIM", name="Claim's area").returning(Area.id))
+            owner.execute(
+                sa.insert(TriggerApplication),
+                [
+                    {
+                        "reference": f"ZZ-CT-2025-{n:05d}",
+                        "area_id": area_id,
+                        "year": 2025,
+                        "sequence": n,
+                        "received_on": date(2025, 4, 1),
+                        "channel": Channel.phone,
+                        "applicant_name": "Sam Sample",
+                        "applicant_role": ApplicantRole.victim,
+                        "description": "Noise",
+                    }
+                    for n in range(1, 3001)
+                ],
+            )
+            ids = owner.scalars(
+                sa.select(TriggerApplication.id).where(TriggerApplication.area_id == area_id).limit(2000)
+            ).all()
+            owner.execute(
+                sa.insert(Deadline),
+                [
+                    {
+                        "kind": "triggers.acknowledge",
+                        "subject_type": "trigger_applications",
+                        "subject_id": application_id,
+                        "title": "Acknowledge the application",
+                        "due_at": datetime(2026, 4, 9, 16, 0, tzinfo=UTC),
+                        "remind_at": datetime(2026, 4, 7, 8, 0, tzinfo=UTC),
+                        "status": DeadlineStatus.open,
+                    }
+                    for application_id in ids
+                ],
+            )
+            owner.exec_driver_sql(f"ANALYZE {tables}")
+            explain = owner.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+            (plan,) = explain.scalar_one()
+            owner.rollback()
+            owner.exec_driver_sql(f"ANALYZE {tables}")
+            owner.commit()
+    finally:
+        engine.dispose()
+    assert plan["Plan"]["Actual Rows"] == 500
+    assert _rows_read_from(plan["Plan"], "trigger_applications") <= 500
