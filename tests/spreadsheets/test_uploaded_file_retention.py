@@ -169,3 +169,18 @@ def test_an_imported_file_keeps_its_name_while_recent_and_can_still_be_undone_af
     assert response.status_code == 302
     assert importer.job(job.id).status == ImportStatus.undone
     assert count(Person, Person.name == "Zelda Uploadmarker") == 0
+
+
+def test_the_demo_import_is_not_made_again_once_its_file_name_is_gone(world, make, app, today):
+    from casework.demo import DEMO_DOMAIN
+    from casework.spreadsheets.demo import load_imports
+    from casework.spreadsheets.models import ImportJob
+    from casework.spreadsheets.tasks import delete_waiting_files
+
+    make.user("coordinator", agency=world.bdc, email=f"coordinator@{DEMO_DOMAIN}")
+    load_imports("")
+    assert count(ImportJob, ImportJob.kind == "police_log") == 1
+    today.shift(timedelta(days=app.config["CASEWORK"]["IMPORT_FILE_DAYS"], minutes=1))
+    assert delete_waiting_files.run() == 1
+    load_imports("")
+    assert count(ImportJob, ImportJob.kind == "police_log") == 1
