@@ -91,7 +91,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "TEMPLATE_CHECK_SECONDS": TEMPLATE_CHECK_SECONDS,
         #: Days an uploaded import file that was never imported is kept (it holds personal data), counted
         #: from the last step taken with it; then the daily sweep deletes it. A file whose check or run
-        #: found problems is deleted at once, and an imported one as soon as it is imported.
+        #: found problems is deleted at once, and an imported one as soon as it is imported. The same
+        #: sweep, on the same clock, deletes the problems found in the file (they quote its cells), its
+        #: column names and its name (casework.spreadsheets.services.delete_waiting_files).
         "IMPORT_FILE_DAYS": 7,
         #: Where rate-limit counters live. Unset: the Redis broker when there is one (so every web
         #: process shares them), else the worker's memory. If the storage cannot be reached the limits

@@ -41,8 +41,29 @@ The uploaded file holds personal data, so it is kept only while it can still be 
 deleted when the import has run, and as soon as a check or an import finds a problem in it (correct the
 file and upload it again). A file left waiting (never checked, or checked and never imported) is
 deleted by a daily task once nothing has been done with it for `CASEWORK_IMPORT_FILE_DAYS` (7 days by
-default). The import's own record (who uploaded which file when, its size and checksum, the problems
-found, what it did) stays.
+default).
+
+What the import says about the file goes the same way, by the same daily task and on the same clock
+(`CASEWORK_IMPORT_FILE_DAYS` after the last step taken with the import), whether or not the file was
+deleted earlier:
+
+- **the problems found in it**: a problem's message can quote the row's cells (a reference, a name, what
+  the service said about the row), and once the file is gone there is nothing left to correct. They are
+  kept until then, so that the file can be corrected from the list; the import's page then says how
+  many problems there were, and that they were deleted, instead of listing them;
+- **its column names** (the file's first row: a file saved without one has someone's details there);
+- **its name**, which can say whose records they are ("Smith family complaints.xlsx"): it becomes
+  `import-<number>.<format>` (`import-12.xlsx`), which still tells the imports apart and shows what kind
+  of file it was. The name is kept until then because it is how the person who uploaded the file
+  recognises it while they work with it, and no longer because nothing about the import needs it
+  afterwards: the checksum still tells whether a file is the one imported;
+- **the summaries of the import's entries in the audit log**, which quote the name (erased as retention
+  erases the personal values of an entry: who, when and what kind of step stay).
+
+The import's own record stays: who uploaded what kind of records when, the file's format, size and
+checksum, how many rows and problems there were, what it imported, and the note of every record it
+wrote, so that it can still be undone as a whole. An error that stopped an import is a fixed message,
+never the file's contents.
 
 Past work is recorded only: an import sends no letters or emails (as for any step dated before today,
 whichever way it is entered), and the deadlines of historic Case Reviews that had passed before they

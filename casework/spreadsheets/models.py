@@ -44,11 +44,13 @@ class ImportJob(TimestampMixin, VersionedMixin, Model):
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: The name the file had on the user's computer, for display only (the file is stored by job id).
+    #: A name can say whose records they are ("Smith family complaints.xlsx"): once the file's contents
+    #: are deleted (``contents_deleted_at``) it is ``import-<id>.<format>``.
     filename: Mapped[str] = mapped_column(sa.String(255))
     file_format: Mapped[str] = mapped_column(sa.String(10))
     size: Mapped[int] = mapped_column(sa.Integer)
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    #: The file's column names, in order.
+    #: The file's column names, in order (emptied with the file's contents).
     header: Mapped[list[str]] = mapped_column(sa.JSON)
     #: Layout column key -> index of the file's column (or null: not in the file).
     mapping: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
@@ -69,8 +71,14 @@ class ImportJob(TimestampMixin, VersionedMixin, Model):
     audit_mark: Mapped[int | None] = mapped_column(sa.BigInteger)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    #: A failure that is not about a row (the worker stopped, the file could not be read).
+    #: A failure that is not about a row (the worker stopped, the file could not be read). A fixed text,
+    #: never the file's contents (what a row or the file holds is a problem, ``ImportProblem``).
     error: Mapped[str | None] = mapped_column(sa.Text)
+    #: When everything the job held of the file's contents was deleted (``delete_waiting_files``,
+    #: ``CASEWORK_IMPORT_FILE_DAYS`` after the last step taken with it): the file if still held, the
+    #: problems (which quote its cells), its column names and its name, and the personal values of the
+    #: job's audit entries. The job itself stays (who, when, the counts, the ledger for undo).
+    contents_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     agency = relationship("Agency")
     created_by = relationship("User", foreign_keys=[created_by_id])
@@ -89,7 +97,10 @@ class ImportFileChunk(Model):
 
 
 class ImportProblem(Model):
-    """A problem found in a row: the row number as the spreadsheet shows it, the column, the message."""
+    """A problem found in a row: the row number as the spreadsheet shows it, the column, the message.
+
+    A message may quote the row's cells (a reference, a name, what a service said about them): the
+    problems are deleted with the rest of the file's contents (``ImportJob.contents_deleted_at``)."""
 
     __tablename__ = "import_problems"
     __table_args__ = (sa.Index("ix_import_problems_job_row", "job_id", "row", "id"),)

@@ -393,25 +393,66 @@ def file_is_held(job: ImportJob) -> bool:
 
 
 def delete_file(job: ImportJob) -> None:
-    """Delete the uploaded file of ``job`` (its row stays, with the file's name, size and checksum)."""
+    """Delete the uploaded file of ``job`` (its row stays, with the file's name, size and checksum, and
+    the problems found in it: the user needs them to correct the file, until ``delete_waiting_files``)."""
     db.session.execute(sa.delete(ImportFileChunk).where(ImportFileChunk.job_id == job.id))
 
 
 def file_cutoff(moment: datetime | None = None) -> datetime:
     """Files of jobs left untouched since before this are deleted (``CASEWORK_IMPORT_FILE_DAYS``)."""
-    return (moment or now()) - timedelta(days=int(current_app.config["CASEWORK"]["IMPORT_FILE_DAYS"]))
+    return (moment or now()) - timedelta(days=file_days())
+
+
+def file_days() -> int:
+    return int(current_app.config["CASEWORK"]["IMPORT_FILE_DAYS"])
+
+
+def neutral_filename(job: ImportJob) -> str:
+    """What a job is called once its file's name is deleted: nothing of the user's name for it, the
+    format kept (what the page shows of the file)."""
+    return f"import-{job.id}.{job.file_format}"
+
+
+#: Jobs per statement of the sweep (well within SQLite's limit on a statement's parameters).
+SWEEP_BATCH = 500
 
 
 def delete_waiting_files(moment: datetime | None = None) -> int:
-    """Delete the files of imports left waiting (uploaded and never checked, checked and never imported,
-    stopped by an error) with nothing done with them for ``CASEWORK_IMPORT_FILE_DAYS``: whatever the
-    status, a job untouched that long is not running. Returns how many jobs' files were deleted."""
-    stale = sa.select(ImportJob.id).where(ImportJob.updated_at < file_cutoff(moment))
+    """Delete all that is left of the file of every import with nothing done with it for
+    ``CASEWORK_IMPORT_FILE_DAYS``, whatever its status (a job untouched that long is not running):
+
+    - the file itself, if still held (uploaded and never checked, checked and never imported, stopped
+      by an error in the service; a file is deleted at once when imported or found to have problems);
+    - the problems found in it: their messages quote its cells (a reference, a name, what a service
+      said about a row), and they describe a file that no longer exists;
+    - its column names (its first row) and its name (which can say whose records they are), replaced
+      by ``neutral_filename``;
+    - the personal values of the job's audit entries, which quote the name (who, when and what kind
+      stay, as retention leaves them).
+
+    The job stays, marked ``contents_deleted_at``: who uploaded what kind of records when, the size,
+    checksum and counts, and the ledger of what it imported (so it can still be undone). Returns how
+    many jobs were swept; a job swept before is not swept again."""
+    from casework.audit.services import erase_personal_values_of
+
     job_ids = list(
-        db.session.scalars(sa.select(ImportFileChunk.job_id).where(ImportFileChunk.job_id.in_(stale)).distinct())
+        db.session.scalars(
+            sa.select(ImportJob.id)
+            .where(ImportJob.updated_at < file_cutoff(moment), ImportJob.contents_deleted_at.is_(None))
+            .order_by(ImportJob.id)
+        )
     )
-    if job_ids:
-        db.session.execute(sa.delete(ImportFileChunk).where(ImportFileChunk.job_id.in_(job_ids)))
+    swept_at = now()
+    for start in range(0, len(job_ids), SWEEP_BATCH):
+        batch = job_ids[start : start + SWEEP_BATCH]
+        db.session.execute(sa.delete(ImportFileChunk).where(ImportFileChunk.job_id.in_(batch)))
+        db.session.execute(sa.delete(ImportProblem).where(ImportProblem.job_id.in_(batch)))
+        for job in db.session.scalars(sa.select(ImportJob).where(ImportJob.id.in_(batch))):
+            job.filename = neutral_filename(job)
+            job.header = []
+            job.contents_deleted_at = swept_at
+        db.session.flush()
+        erase_personal_values_of("import_jobs", batch)
     return len(job_ids)
 
 

@@ -33,7 +33,8 @@ def run_import(job_id: int, dry_run: bool) -> str | None:
 @shared_task(name="spreadsheets.delete_waiting_files")
 def delete_waiting_files() -> int:
     """Delete the uploaded files of imports left waiting over ``CASEWORK_IMPORT_FILE_DAYS`` (they hold
-    personal data). Safe to run twice: a deleted file is not found again."""
+    personal data), and what every import untouched that long holds of its file's contents (its problems,
+    column names and name: ``services.delete_waiting_files``). Safe to run twice: a swept job is marked."""
     from casework.spreadsheets import services
 
     deleted = services.delete_waiting_files()

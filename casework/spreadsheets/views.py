@@ -141,7 +141,11 @@ def columns(job_id: int):
     }
     data = {**initial, "version": job.version} if request.method == "GET" else None
     form = mapping_form(layout_, job.header, data=data)
-    if job.status not in (ImportStatus.uploaded, ImportStatus.checked, ImportStatus.failed):
+    if job.contents_deleted_at is not None or job.status not in (
+        ImportStatus.uploaded,
+        ImportStatus.checked,
+        ImportStatus.failed,
+    ):
         return redirect(url_for(".show", job_id=job.id))
     if form.validate_on_submit():
         mapping: dict[str, int | None] = {}
@@ -187,6 +191,7 @@ def show(job_id: int):
         summary=services.describe(job),
         undo_blocked=reasons,
         form=ConfirmForm(data={"version": job.version}),
+        file_days=services.file_days(),
     )
 
 
