@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from casework.cases.models import Action
 from casework.extensions import db
@@ -75,6 +76,29 @@ def withheld_ids(user: Any, action_ids: Iterable[int] | None = None) -> set[int]
     rows = db.session.execute(query).all()
     withheld = applicants.withheld_ids(user, {application_id for _action_id, application_id in rows})
     return {action_id for action_id, application_id in rows if application_id in withheld}
+
+
+def withheld_clause(user: Any) -> sa.ColumnElement[bool]:
+    """``withheld_ids`` as a clause on ``Action``: true for the actions whose text is withheld from
+    ``user``, for statements that filter by it (the audit log's values of an action's entries)."""
+    from casework.community_triggers import applicants
+    from casework.community_triggers.models import Recommendation, ReviewMeeting, TriggerApplication
+
+    # The meetings under an alias: the applicants' clause looks up the application's own meetings (is
+    # the reader a chair of one?), which must not be taken for these.
+    meeting = aliased(ReviewMeeting)
+    withheld_recommendations = (
+        sa.select(Recommendation.id)
+        .join(meeting, meeting.id == Recommendation.meeting_id)
+        .join(TriggerApplication, TriggerApplication.id == meeting.application_id)
+        .where(applicants.withheld_clause(user))
+    )
+    from_withheld = sa.and_(
+        Action.recommendation_id.is_not(None), Action.recommendation_id.in_(withheld_recommendations)
+    )
+    if getattr(user, "is_authenticated", False):
+        return sa.and_(from_withheld, sa.not_(_acts_on(user)))
+    return from_withheld
 
 
 class SeenAction:

@@ -107,6 +107,7 @@ NAMES_NOBODY = frozenset({AuditAction.erase, AuditAction.move})
 
 def _own_rules() -> dict[str, Callable[[Any], sa.ColumnElement[bool]]]:
     """``table -> (user -> clause on it)``: the records with visibility rules of their own."""
+    from casework.actions import sight
     from casework.cases.policies import visible_cases_clause, visible_people_clause
     from casework.community_triggers.applicants import withheld_clause
     from casework.community_triggers.policies import visible_applications_clause
@@ -118,7 +119,16 @@ def _own_rules() -> dict[str, Callable[[Any], sa.ColumnElement[bool]]]:
         # reached through it) is the applicant's details and the review's withheld texts.
         return sa.and_(visible_applications_clause(user), sa.not_(withheld_clause(user)))
 
+    def actions(user: Any) -> sa.ColumnElement[bool]:
+        # A Case Review recommendation's action reads "Withheld" to a reader the review's applicant is
+        # withheld from (``actions.sight``): its entries recorded the text, so they are withheld too.
+        from casework.cases.models import Action, Case
+
+        on_visible_case = Action.case_id.in_(sa.select(Case.id).where(visible_cases_clause(user)))
+        return sa.and_(on_visible_case, sa.not_(sight.withheld_clause(user)))
+
     return {
+        "actions": actions,
         "cases": visible_cases_clause,
         "people": visible_people_clause,
         "trigger_applications": applications,

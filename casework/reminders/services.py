@@ -835,7 +835,7 @@ def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
             subject=f"Due {_due_phrase(row)}: {title}",
             text=text,
             html=html,
-            key=_message_key("reminder", row, owner),
+            key=f"reminder:{row.id}:{row.due_at.isoformat()}:{owner.id}",
             related=("deadlines", row.id),
         )
         queued += 1
@@ -889,25 +889,21 @@ def queue_escalations(rows: Iterable[Deadline], moment: datetime) -> int:
             subject=f"Overdue: {title}",
             text=text,
             html=html,
-            key=_message_key("escalation", row, manager),
+            key=f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}",
             related=("deadlines", row.id),
         )
         queued += 1
     return queued
 
 
-def _message_key(kind: str, row: Deadline, recipient: User) -> str:
-    """A reminder's or escalation's idempotency key: one message per deadline, due moment and recipient
-    (a deadline moved or handed over is reminded afresh). ``unsent_still_due`` reads it back."""
-    return f"{kind}:{row.id}:{row.due_at.isoformat()}:{recipient.id}"
-
-
 def unsent_still_due(message: Any) -> str | None:
-    """Why a reminder or escalation not sent yet should no longer go (``None``: it should): its
-    deadline was settled (done, or cancelled by the case's closure), deleted, is no longer owed as the
-    sweep judges it (``live_clause``: a closed case's work), moved to another day, or handed to someone
-    else (or its owner's account closed) since it was queued. Asked just before sending (``notifications.tasks``);
-    other messages about deadlines are left to go."""
+    """Why a reminder or escalation not sent yet should no longer go (``None``: it should). Its key
+    (``reminder:<deadline id>:<due moment>:<recipient id>``, as ``queue_reminders`` and
+    ``queue_escalations`` write it) names what it was queued for; since then its deadline may have been
+    settled (done, or cancelled by the case's closure), deleted, left no longer owed as the sweep judges
+    it (``live_clause``: a closed case's work), moved to another day, or handed to someone else (or its
+    owner's account closed). Asked just before sending (``notifications.tasks``); other messages about
+    deadlines are left to go."""
     kind, _, rest = message.idempotency_key.partition(":")
     if kind not in ("reminder", "escalation"):
         return None

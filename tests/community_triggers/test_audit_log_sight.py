@@ -82,6 +82,7 @@ def test_those_who_run_the_review_read_the_values(linked, ct, make, page_client)
 def _text_of(html: str) -> str:
     class Page:
         mimetype = "text/html"
+        headers: dict[str, str] = {}
 
         def get_data(self, as_text: bool = False) -> str:
             return html
