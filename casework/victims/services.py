@@ -483,8 +483,23 @@ def send_code(mobile: str) -> None:
     )
 
 
-def _signed_in(sign_in: VictimSignIn) -> VictimAccess:
-    sign_in.used_at = now()
+def _spend(sign_in_id: int) -> bool:
+    """Spend a sign-in secret: True for the one request that does, False when it was used (or ran
+    out of attempts, or expired) meanwhile. A conditional UPDATE, not a read and a write: two requests
+    with the same link or code at the same moment cannot both sign in with it."""
+    result = db.session.execute(
+        sa.update(VictimSignIn)
+        .where(VictimSignIn.id == sign_in_id, VictimSignIn.used_at.is_(None), VictimSignIn.expires_at > now())
+        .values(used_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(rows_changed(result))
+
+
+def _signed_in(sign_in: VictimSignIn) -> VictimAccess | None:
+    if not _spend(sign_in.id):
+        return None
+    db.session.expire(sign_in, ["used_at", "failed_attempts"])
     access = sign_in.access
     access.last_signed_in_at = now()
     db.session.flush()
@@ -537,14 +552,42 @@ def use_code(reference: str, code: str) -> VictimAccess | None:
         )
         if hmac.compare_digest(mobile_reference(mobile), reference)
     ]
+    if not waiting:
+        return None
+    # Each guess first takes one of the attempts of every code waiting for the number, in the database
+    # (one UPDATE, which locks the rows): guesses sent at the same moment cannot all read the same
+    # count and each write it back plus one, so a code is guessed at most CODE_ATTEMPTS times however
+    # many requests race. Only the codes this guess took an attempt of are compared with it.
+    taken = db.session.execute(
+        sa.update(VictimSignIn)
+        .where(
+            VictimSignIn.id.in_([sign_in.id for sign_in in waiting]),
+            VictimSignIn.used_at.is_(None),
+            VictimSignIn.failed_attempts < CODE_ATTEMPTS,
+        )
+        .values(failed_attempts=VictimSignIn.failed_attempts + 1)
+        .returning(VictimSignIn.id, VictimSignIn.failed_attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    attempts: dict[int, int] = {row[0]: row[1] for row in taken}
     given = re.sub(r"\s", "", code or "")
     for sign_in in waiting:
-        if secrets.compare_digest(sign_in.secret_digest, digest(f"{sign_in.access_id}:{given}")):
-            return _signed_in(sign_in)
+        if sign_in.id in attempts and secrets.compare_digest(
+            sign_in.secret_digest, digest(f"{sign_in.access_id}:{given}")
+        ):
+            access = _signed_in(sign_in)
+            if access is not None:
+                return access
+    spent = [row_id for row_id, count in attempts.items() if count >= CODE_ATTEMPTS]
+    if spent:
+        db.session.execute(
+            sa.update(VictimSignIn)
+            .where(VictimSignIn.id.in_(spent), VictimSignIn.used_at.is_(None))
+            .values(used_at=now())
+            .execution_options(synchronize_session=False)
+        )
     for sign_in in waiting:
-        sign_in.failed_attempts += 1
-        if sign_in.failed_attempts >= CODE_ATTEMPTS:
-            sign_in.used_at = now()
+        db.session.expire(sign_in, ["used_at", "failed_attempts"])
     db.session.flush()
     return None
 

@@ -263,6 +263,37 @@ def test_a_texted_code_signs_in_once_and_wrong_codes_spend_it(app, access):
     assert answer.status_code == 422
 
 
+def _texted_code(app) -> str:
+    client = app.test_client()
+    page = client.get("/my-case/sign-in/text")
+    client.post("/my-case/sign-in/text", data={"mobile": MOBILE, "csrf_token": csrf_from(page.text)})
+    return re.search(r"\b(\d{6})\b", _outbox("text")[-1].body_text).group(1)
+
+
+def test_guesses_at_the_same_moment_all_count_towards_spending_a_code(app, access):
+    """Guesses sent together each take one of the code's five attempts. Here this guess's request read
+    the code before four others were counted (as concurrent requests do); its wrong guess is the
+    fifth, so the code is spent, not counted as a first attempt over the others' count."""
+    from casework.victims import services
+
+    code = _texted_code(app)
+    wrong = "000000" if code != "000000" else "111111"
+    reference = services.mobile_reference(MOBILE)
+    [sign_in] = db.session.scalars(sa.select(VictimSignIn).where(VictimSignIn.kind == "code")).all()
+    assert sign_in.failed_attempts == 0  # this request's read
+    db.session.execute(  # meanwhile four other wrong guesses were counted
+        sa.update(VictimSignIn)
+        .where(VictimSignIn.id == sign_in.id)
+        .values(failed_attempts=4)
+        .execution_options(synchronize_session=False)
+    )
+    assert services.use_code(reference, wrong) is None
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(VictimSignIn, sign_in.id).used_at is not None
+    assert services.use_code(reference, code) is None
+
+
 def test_the_victims_pages_need_a_victim_session(app, page_client, world):
     for path in ("/my-case/", f"/my-case/cases/{world.case.id}/diary", "/my-case/stop"):
         answer = app.test_client().get(path)
