@@ -31,6 +31,7 @@ EXPECTED = {
     lifecycle.person_merged: {"cases", "risk", "interventions", "data_protection"},
     lifecycle.person_unmerged: {"cases", "risk", "interventions", "data_protection"},
     lifecycle.sight_narrowed: {"reminders", "actions"},
+    lifecycle.signed_out_everywhere: {"reminders"},
 }
 
 

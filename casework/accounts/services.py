@@ -460,7 +460,7 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     # Touching the row bumps its version even when only roles changed (they live in another table).
     user.updated_at = now()
     if signs_out:
-        end_sessions(user)
+        end_sessions(user, actor)
     db.session.flush()
     record_change(actor, user, before, snapshot(user, USER_AUDIT_FIELDS), f"Updated user {user.email}")
     if sight_changes:
@@ -471,19 +471,23 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     return user
 
 
-def end_sessions(user: User) -> None:
-    """Sign ``user`` out everywhere: their page sessions end and their API tokens are revoked.
+def end_sessions(user: User, actor: User | None = None) -> None:
+    """Sign ``user`` out everywhere: their page sessions end, their API tokens are revoked, and every
+    other secret that opens anything as them (the calendar feed's link) is revoked by its domain
+    (``lifecycle.signed_out_everywhere``).
 
     The one place this happens, for every change to what the user may do or how they prove who they
     are (password, roles, agency, active status): ``update_user`` calls it.
     """
     from casework.accounts import sessions
+    from casework.core import lifecycle
 
     user.session_stamp += 1  # a cookie carrying the old stamp no longer loads the user (User.get_id)
     sessions.end_all(user)
     db.session.execute(
         sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now())
     )
+    lifecycle.send(lifecycle.signed_out_everywhere, user=user, actor=actor)
 
 
 def reset_password(actor: User | None, user: User, password: str) -> User:

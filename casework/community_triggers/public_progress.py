@@ -30,33 +30,37 @@ def _phone_digits(value: str) -> str:
     return digits
 
 
-def contact_matches(application: TriggerApplication, contact: str) -> bool:
+def _contact_matches(email: str | None, phone: str | None, contact: str) -> bool:
     given = contact.strip()
     if not given:
         return False
     if "@" in given:
-        return bool(application.applicant_email) and application.applicant_email.strip().lower() == given.lower()
+        return bool(email) and (email or "").strip().lower() == given.lower()
     digits = _phone_digits(given)
-    return (
-        len(digits) >= 6 and bool(application.applicant_phone) and _phone_digits(application.applicant_phone) == digits
-    )
+    return len(digits) >= 6 and bool(phone) and _phone_digits(phone or "") == digits
 
 
 def find_for_applicant(reference: str, contact: str) -> TriggerApplication | None:
     """The application, or None when the reference is unknown or the contact is not the one given
-    on it (the same answer either way, so the check cannot be used to list references)."""
-    application = db.session.scalar(
+    on it: the same answer either way, after the same work (one query of the reference's contact
+    details), so neither the answer nor the time it takes can be used to list references. Only a
+    matching contact loads the application and its steps."""
+    found = db.session.execute(
+        sa.select(TriggerApplication.id, TriggerApplication.applicant_email, TriggerApplication.applicant_phone).where(
+            TriggerApplication.reference == reference.strip().upper()
+        )
+    ).first()
+    if found is None or not _contact_matches(found.applicant_email, found.applicant_phone, contact):
+        return None
+    return db.session.scalar(
         sa.select(TriggerApplication)
-        .where(TriggerApplication.reference == reference.strip().upper())
+        .where(TriggerApplication.id == found.id)
         .options(
             selectinload(TriggerApplication.decisions),
             selectinload(TriggerApplication.meetings),
             selectinload(TriggerApplication.appeals),
         )
     )
-    if application is None or not contact_matches(application, contact):
-        return None
-    return application
 
 
 def steps(application: TriggerApplication) -> list[Step]:

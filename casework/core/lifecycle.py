@@ -98,6 +98,14 @@ sight_narrowed = _signals.signal(
     held by someone who may no longer see its case back to the case's owner (the reminders, its
     deadlines) or leave it unassigned (the actions), as reopening gives back handed-over work.""",
 )
+signed_out_everywhere = _signals.signal(
+    "signed-out-everywhere",
+    doc="""A user was signed out everywhere: their password, roles, agency or active status changed
+    (``accounts.services.end_sessions``: their page sessions ended and their API tokens were revoked).
+    ``user``, ``actor``. Every domain keeping a secret that opens anything as the user without a
+    session (the deadline calendar feed's private link) revokes it: a link made before a password
+    reset, or before the account was closed and opened again, must not work after it.""",
+)
 complaint_recorded = _signals.signal(
     "complaint-recorded",
     doc="""Complaints were added to a case's ledger (an incident recorded with its reports, another
@@ -119,6 +127,7 @@ SIGNALS: tuple[Signal, ...] = (
     person_unmerged,
     complaint_recorded,
     sight_narrowed,
+    signed_out_everywhere,
 )
 
 

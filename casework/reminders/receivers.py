@@ -30,3 +30,17 @@ def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
 def on_sight_narrowed(_app: Any, *, case_ids: Any = None, user_ids: Any = None, **_: Any) -> dict[str, int]:
     """Deadlines held by someone who may no longer see their case go back to the case's owner."""
     return services.return_unseen_work(case_ids, user_ids)
+
+
+def on_signed_out_everywhere(_app: Any, *, user: Any, actor: Any = None, **_: Any) -> bool:
+    """The user's private calendar link stops working, as their sessions and API tokens do: a link
+    made before a password reset, a change of roles or agency, or the account's closing, must not
+    open their deadlines after it. They make a new one when they want it (audited when one was on)."""
+    from casework.audit.models import AuditAction
+    from casework.audit.services import record
+    from casework.reminders import calendar
+
+    revoked = calendar.revoke_link(user)
+    if revoked:
+        record(actor, AuditAction.update, user, "Turned off their private calendar link: signed out everywhere")
+    return revoked

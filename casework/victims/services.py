@@ -437,54 +437,133 @@ def minutes_phrase(minutes: int) -> str:
     return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
+def _reference(purpose: bytes, value: str) -> str:
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, purpose + value.encode(), hashlib.sha256).hexdigest()
+
+
+def mobile_reference(mobile: str | None) -> str:
+    """A keyed digest of a mobile number: what the session keeps between asking for a code and entering
+    it, and what the task that sends the code is given, in place of the number (the cookie is signed,
+    not encrypted, task messages are kept a week, and a phone number is personal data)."""
+    return _reference(b"victim-mobile ", normalise_mobile(mobile) or (mobile or "").strip())
+
+
+def email_reference(email: str | None) -> str:
+    """A keyed digest of an email address, given to the task that sends the link in its place."""
+    return _reference(b"victim-email ", normalise_email(email) or (email or "").strip().lower())
+
+
+def ask_for_link(email: str) -> None:
+    """A sign-in link was asked for. The page answers the same whatever happens, and the request does
+    the same work whether or not the address is a live victim page's (so its time cannot tell either):
+    it only hands a task (``victims.send_sign_in``) a keyed digest of the address; the task looks it up
+    and sends the link."""
+    from casework.core.tasks_outbox import enqueue
+
+    enqueue("victims.send_sign_in", SignInKind.link.value, email_reference(email), secrets.token_hex(8))
+
+
+def ask_for_code(mobile: str) -> None:
+    """A sign-in code was asked for: as ``ask_for_link``, for a mobile number."""
+    from casework.core.tasks_outbox import enqueue
+
+    enqueue("victims.send_sign_in", SignInKind.code.value, mobile_reference(mobile), secrets.token_hex(8))
+
+
+def send_sign_in(kind: str, reference: str, asked: str | None = None) -> int:
+    """Send a sign-in link (``kind`` "link": ``reference`` is an ``email_reference``) or code ("code": a
+    ``mobile_reference``) to every live victim page with that address or number, at most
+    ``SENDS_PER_HOUR`` an hour to each. ``asked`` names the request: sending for it again (its task
+    message relayed twice) sends nothing more. Returns how many were sent."""
+    from casework.notifications.models import OutboxEmail
+
+    asked = asked or secrets.token_hex(8)
+    sign_in_kind = SignInKind(kind)
+    column = VictimAccess.email if sign_in_kind is SignInKind.link else VictimAccess.mobile
+    purpose = b"victim-email " if sign_in_kind is SignInKind.link else b"victim-mobile "
+    live = db.session.execute(
+        sa.select(VictimAccess.id, column)
+        .where(VictimAccess.ended_at.is_(None), column.is_not(None))
+        .order_by(VictimAccess.id)
+    ).all()
+    matching = [access_id for access_id, value in live if hmac.compare_digest(_reference(purpose, value), reference)]
+    sent = 0
+    for access_id in matching:
+        key = (
+            f"victim-link:{asked}:{access_id}"
+            if sign_in_kind is SignInKind.link
+            else f"victim-code:{asked}:{access_id}"
+        )
+        if db.session.scalar(sa.select(OutboxEmail.id).where(OutboxEmail.idempotency_key == key)) is not None:
+            continue
+        access = db.session.get_one(VictimAccess, access_id)
+        if _sent_recently(access) >= SENDS_PER_HOUR:
+            continue
+        if sign_in_kind is SignInKind.link:
+            _send_link(access, key)
+        else:
+            _send_code(access, key)
+        sent += 1
+    return sent
+
+
 def send_link(email: str) -> None:
-    """Email a sign-in link when ``email`` is a live victim page's address. Says nothing either way:
-    the caller shows the same page whatever happened."""
-    address = normalise_email(email)
-    if address is None:
-        return
-    access = db.session.scalar(
-        sa.select(VictimAccess).where(VictimAccess.email == address, VictimAccess.ended_at.is_(None))
-    )
-    if access is None or _sent_recently(access) >= SENDS_PER_HOUR:
-        return
-    token = secrets.token_urlsafe(32)
-    minutes = link_minutes()
-    sign_in = _issue(access, SignInKind.link, token, timedelta(minutes=minutes))
-    link = external_url("public.victims.use_link", token=token)
-    queue_email(
-        to=address,
-        subject="Your link to sign in",
-        text=render_template("victims/link_email.txt", link=link, lasts=minutes_phrase(minutes)),
-        key=f"victim-link:{sign_in.id}",
-        related=("victim_accesses", access.id),
-    )
+    """Email a sign-in link when ``email`` is a live victim page's address; nothing otherwise."""
+    send_sign_in(SignInKind.link.value, email_reference(email))
 
 
 def send_code(mobile: str) -> None:
-    """Text a six-digit code when ``mobile`` is a live victim page's number; says nothing either way."""
-    number = normalise_mobile(mobile)
-    if number is None:
-        return
-    access = db.session.scalar(
-        sa.select(VictimAccess).where(VictimAccess.mobile == number, VictimAccess.ended_at.is_(None))
-    )
-    if access is None or _sent_recently(access) >= SENDS_PER_HOUR:
-        return
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    minutes = code_minutes()
-    sign_in = _issue(access, SignInKind.code, f"{access.id}:{code}", timedelta(minutes=minutes))
-    queue_text(
-        to=number,
-        text=f"Your code to sign in to follow your case is {code}. It works once, for "
-        f"{minutes_phrase(minutes)}. Do not share it.",
-        key=f"victim-code:{sign_in.id}",
+    """Text a six-digit code when ``mobile`` is a live victim page's number; nothing otherwise."""
+    send_sign_in(SignInKind.code.value, mobile_reference(mobile))
+
+
+def _send_link(access: VictimAccess, key: str) -> None:
+    assert access.email is not None
+    token = secrets.token_urlsafe(32)
+    minutes = link_minutes()
+    _issue(access, SignInKind.link, token, timedelta(minutes=minutes))
+    link = external_url("public.victims.use_link", token=token)
+    queue_email(
+        to=access.email,
+        subject="Your link to sign in",
+        text=render_template("victims/link_email.txt", link=link, lasts=minutes_phrase(minutes)),
+        key=key,
         related=("victim_accesses", access.id),
     )
 
 
-def _signed_in(sign_in: VictimSignIn) -> VictimAccess:
-    sign_in.used_at = now()
+def _send_code(access: VictimAccess, key: str) -> None:
+    assert access.mobile is not None
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    minutes = code_minutes()
+    _issue(access, SignInKind.code, f"{access.id}:{code}", timedelta(minutes=minutes))
+    queue_text(
+        to=access.mobile,
+        text=f"Your code to sign in to follow your case is {code}. It works once, for "
+        f"{minutes_phrase(minutes)}. Do not share it.",
+        key=key,
+        related=("victim_accesses", access.id),
+    )
+
+
+def _spend(sign_in_id: int) -> bool:
+    """Spend a sign-in secret: True for the one request that does, False when it was used (or ran
+    out of attempts, or expired) meanwhile. A conditional UPDATE, not a read and a write: two requests
+    with the same link or code at the same moment cannot both sign in with it."""
+    result = db.session.execute(
+        sa.update(VictimSignIn)
+        .where(VictimSignIn.id == sign_in_id, VictimSignIn.used_at.is_(None), VictimSignIn.expires_at > now())
+        .values(used_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(rows_changed(result))
+
+
+def _signed_in(sign_in: VictimSignIn) -> VictimAccess | None:
+    if not _spend(sign_in.id):
+        return None
+    db.session.expire(sign_in, ["used_at", "failed_attempts"])
     access = sign_in.access
     access.last_signed_in_at = now()
     db.session.flush()
@@ -505,14 +584,6 @@ def use_link(token: str) -> VictimAccess | None:
     if sign_in is None or sign_in.access.ended_at is not None:
         return None
     return _signed_in(sign_in)
-
-
-def mobile_reference(mobile: str | None) -> str:
-    """What the session keeps between asking for a code and entering it, in place of the number: a
-    keyed digest of it (the cookie is signed, not encrypted, and a phone number is personal data)."""
-    number = normalise_mobile(mobile) or (mobile or "").strip()
-    key = str(current_app.secret_key).encode()
-    return hmac.new(key, b"victim-mobile " + number.encode(), hashlib.sha256).hexdigest()
 
 
 def use_code(reference: str, code: str) -> VictimAccess | None:
@@ -537,14 +608,42 @@ def use_code(reference: str, code: str) -> VictimAccess | None:
         )
         if hmac.compare_digest(mobile_reference(mobile), reference)
     ]
+    if not waiting:
+        return None
+    # Each guess first takes one of the attempts of every code waiting for the number, in the database
+    # (one UPDATE, which locks the rows): guesses sent at the same moment cannot all read the same
+    # count and each write it back plus one, so a code is guessed at most CODE_ATTEMPTS times however
+    # many requests race. Only the codes this guess took an attempt of are compared with it.
+    taken = db.session.execute(
+        sa.update(VictimSignIn)
+        .where(
+            VictimSignIn.id.in_([sign_in.id for sign_in in waiting]),
+            VictimSignIn.used_at.is_(None),
+            VictimSignIn.failed_attempts < CODE_ATTEMPTS,
+        )
+        .values(failed_attempts=VictimSignIn.failed_attempts + 1)
+        .returning(VictimSignIn.id, VictimSignIn.failed_attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    attempts: dict[int, int] = {row[0]: row[1] for row in taken}
     given = re.sub(r"\s", "", code or "")
     for sign_in in waiting:
-        if secrets.compare_digest(sign_in.secret_digest, digest(f"{sign_in.access_id}:{given}")):
-            return _signed_in(sign_in)
+        if sign_in.id in attempts and secrets.compare_digest(
+            sign_in.secret_digest, digest(f"{sign_in.access_id}:{given}")
+        ):
+            access = _signed_in(sign_in)
+            if access is not None:
+                return access
+    spent = [row_id for row_id, count in attempts.items() if count >= CODE_ATTEMPTS]
+    if spent:
+        db.session.execute(
+            sa.update(VictimSignIn)
+            .where(VictimSignIn.id.in_(spent), VictimSignIn.used_at.is_(None))
+            .values(used_at=now())
+            .execution_options(synchronize_session=False)
+        )
     for sign_in in waiting:
-        sign_in.failed_attempts += 1
-        if sign_in.failed_attempts >= CODE_ATTEMPTS:
-            sign_in.used_at = now()
+        db.session.expire(sign_in, ["used_at", "failed_attempts"])
     db.session.flush()
     return None
 

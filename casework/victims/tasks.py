@@ -1,4 +1,5 @@
-"""The victim page's daily task: reminders of next steps (Celery beat)."""
+"""The victim page's tasks: sending a sign-in link or code asked for on the page, and the daily
+reminders of next steps (Celery beat)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,15 @@ def remind_next_steps() -> int:
     commit()
     log.info("Victim page: %s next-step reminders queued", queued)
     return queued
+
+
+@shared_task(name="victims.send_sign_in")
+def send_sign_in(kind: str, reference: str, asked: str | None = None) -> int:
+    """Send the sign-in link or code asked for on the sign-in page (``services.ask_for_link``), if the
+    address or number is a live victim page's. Run again (a message relayed twice), it sends nothing
+    more: ``asked`` names the request, and each message's key carries it."""
+    from casework.victims import services
+
+    sent = services.send_sign_in(kind, reference, asked)
+    commit()
+    return sent

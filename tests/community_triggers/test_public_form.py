@@ -215,6 +215,36 @@ def test_progress_with_another_contact_looks_like_an_unknown_reference(client, a
         assert "checking whether it meets the threshold" not in response.text
 
 
+def _statements_of_checking(client, reference, contact) -> list[str]:
+    page = client.get("/case-review/progress")
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, _parameters, _context, _many):
+        statements.append(re.sub(r"\d+", "N", " ".join(statement.split())))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+    try:
+        response = client.post(
+            "/case-review/progress",
+            data={"reference": reference, "contact": contact, "csrf_token": csrf_from(page.text)},
+        )
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+    assert "We cannot show progress for that reference" in response.text
+    return statements
+
+
+@pytest.mark.parametrize("contact", ["someone@example.org", "07700 900999"])
+def test_progress_with_another_contact_does_the_same_work_as_an_unknown_reference(client, area, contact):
+    """Not only the same page: the same statements, so the time the check takes cannot tell which
+    references exist either."""
+    _post(client, {**_answers(applicant_phone="07700 900123"), "confirm": "y"})
+    application = db.session.scalar(sa.select(TriggerApplication))
+    wrong = _statements_of_checking(client, application.reference, contact)
+    unknown = _statements_of_checking(client, "BOL-CT-2026-9999", contact)
+    assert wrong == unknown
+
+
 def test_progress_of_an_application_without_email_or_phone_is_never_shown(client, area):
     _post(client, {**_answers(applicant_email=""), "confirm": "y"})
     application = db.session.scalar(sa.select(TriggerApplication))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
@@ -125,3 +126,44 @@ def test_the_feed_lists_only_work_still_owed_as_the_other_lists_do(world, page_c
         assert [len(items) for _day, items in month.days] == [1]
         assert [row.kind for row in claim_due_reminders(now())] == ["intervention.review"]
         db.session.rollback()
+
+
+#: Every change that signs a user out everywhere (``accounts.services.end_sessions``), and closing
+#: the account then opening it again.
+SIGN_OUT_CHANGES = {
+    "password": lambda other_agency: [{"password": "a brand new passphrase"}],
+    "roles": lambda other_agency: [{"roles": ["officer", "manager"]}],
+    "agency": lambda other_agency: [{"agency": other_agency}],
+    "closed and opened again": lambda other_agency: [{"is_active": False}, {"is_active": True}],
+}
+
+
+@pytest.mark.parametrize("change", list(SIGN_OUT_CHANGES))
+def test_a_change_that_signs_the_user_out_everywhere_ends_their_calendar_link(page_client, client, make, change):
+    """The link is a secret that opens the user's deadlines without a session: it ends with their
+    sessions and API tokens (a link made by whoever had the account before a password reset must not
+    keep working), and a new one can be made afterwards."""
+    from casework.accounts import services as accounts
+
+    officer = make.user("officer")
+    other_agency = make.agency(areas=[make.area()])
+    admin = make.user("admin")
+    path = _make_link(page_client(officer))
+    assert client.get(path).status_code == 200
+    for changes in SIGN_OUT_CHANGES[change](other_agency):
+        accounts.update_user(admin, officer, **changes)
+        db.session.commit()
+    assert client.get(path).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(CalendarFeed.id))) == 0
+    again = _make_link(page_client(officer))
+    assert client.get(again).status_code == 200
+
+
+def test_a_name_change_keeps_the_calendar_link(page_client, client, make):
+    from casework.accounts import services as accounts
+
+    officer = make.user("officer")
+    path = _make_link(page_client(officer))
+    accounts.update_user(make.user("admin"), officer, name="A New Name")
+    db.session.commit()
+    assert client.get(path).status_code == 200

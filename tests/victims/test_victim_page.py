@@ -139,6 +139,57 @@ def test_the_sign_in_page_answers_the_same_for_a_known_and_an_unknown_address(ap
     assert [r.to_address for r in links] == [EMAIL]
 
 
+def _statements_of_asking(app, path: str, field: str, value: str) -> list[str]:
+    """The SQL statements the request asking for a link or code runs, with the task it hands to the
+    broker left there (no worker in the request, as in production), numbers and ids left out."""
+    client = app.test_client()
+    page = client.get(path)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, _parameters, _context, _many):
+        statements.append(re.sub(r"\d+", "N", " ".join(statement.split())))
+
+    celery = app.extensions["celery"]
+    eager = celery.conf.task_always_eager
+    celery.conf.task_always_eager = False
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+    try:
+        answer = client.post(path, data={field: value, "csrf_token": csrf_from(page.text)})
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+        celery.conf.task_always_eager = eager
+    assert answer.status_code == 302
+    return statements
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "known", "unknown"),
+    [
+        ("/my-case/sign-in", "email", EMAIL, "nobody@example.net"),
+        ("/my-case/sign-in/text", "mobile", MOBILE, "07700 900999"),
+    ],
+    ids=["link", "code"],
+)
+def test_asking_to_sign_in_does_the_same_work_for_a_known_and_an_unknown_address(
+    app, access, path, field, known, unknown
+):
+    """Sign-in never reveals whether an address or number is known (SPEC), by its answer or by the
+    time the request takes: the request runs the same statements either way, and the link or code is
+    sent by a task."""
+    from casework.core.tasks_outbox import PendingTask
+    from casework.victims import tasks
+
+    assert _statements_of_asking(app, path, field, unknown) == _statements_of_asking(app, path, field, known)
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(VictimSignIn)).all() == []  # nothing sent by the requests
+    asked = db.session.scalars(
+        sa.select(PendingTask).where(PendingTask.task_name == "victims.send_sign_in").order_by(PendingTask.id)
+    ).all()
+    assert [tasks.send_sign_in.run(*row.args) for row in asked] == [0, 1]
+    assert tasks.send_sign_in.run(*asked[1].args) == 0  # the message relayed twice: sent once
+    assert len(db.session.scalars(sa.select(VictimSignIn)).all()) == 1
+
+
 def test_a_link_works_once_and_a_scanner_opening_it_does_not_use_it(app, access):
     client = app.test_client()
     page = client.get("/my-case/sign-in")
@@ -261,6 +312,37 @@ def test_a_texted_code_signs_in_once_and_wrong_codes_spend_it(app, access):
         other.post("/my-case/sign-in/code", data={"code": wrong, "csrf_token": csrf_from(page.text)})
     answer = other.post("/my-case/sign-in/code", data={"code": code, "csrf_token": csrf_from(page.text)})
     assert answer.status_code == 422
+
+
+def _texted_code(app) -> str:
+    client = app.test_client()
+    page = client.get("/my-case/sign-in/text")
+    client.post("/my-case/sign-in/text", data={"mobile": MOBILE, "csrf_token": csrf_from(page.text)})
+    return re.search(r"\b(\d{6})\b", _outbox("text")[-1].body_text).group(1)
+
+
+def test_guesses_at_the_same_moment_all_count_towards_spending_a_code(app, access):
+    """Guesses sent together each take one of the code's five attempts. Here this guess's request read
+    the code before four others were counted (as concurrent requests do); its wrong guess is the
+    fifth, so the code is spent, not counted as a first attempt over the others' count."""
+    from casework.victims import services
+
+    code = _texted_code(app)
+    wrong = "000000" if code != "000000" else "111111"
+    reference = services.mobile_reference(MOBILE)
+    [sign_in] = db.session.scalars(sa.select(VictimSignIn).where(VictimSignIn.kind == "code")).all()
+    assert sign_in.failed_attempts == 0  # this request's read
+    db.session.execute(  # meanwhile four other wrong guesses were counted
+        sa.update(VictimSignIn)
+        .where(VictimSignIn.id == sign_in.id)
+        .values(failed_attempts=4)
+        .execution_options(synchronize_session=False)
+    )
+    assert services.use_code(reference, wrong) is None
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(VictimSignIn, sign_in.id).used_at is not None
+    assert services.use_code(reference, code) is None
 
 
 def test_the_victims_pages_need_a_victim_session(app, page_client, world):

@@ -109,7 +109,7 @@ def _sign_in_as(access: Any) -> None:
 def sign_in():
     form = EmailSignInForm()
     if form.validate_on_submit():
-        services.send_link(form.email.data)
+        services.ask_for_link(form.email.data)
         commit()
         return redirect(url_for(".check_email"))
     return _page("victims/sign_in.html", "Sign in to follow your case", 422 if form.errors else 200, form=form)
@@ -149,7 +149,7 @@ def use_link(token: str):
 def sign_in_text():
     form = MobileSignInForm()
     if form.validate_on_submit():
-        services.send_code(form.mobile.data)
+        services.ask_for_code(form.mobile.data)
         commit()
         session[MOBILE_KEY] = services.mobile_reference(form.mobile.data)
         return redirect(url_for(".enter_code"))
