@@ -19,6 +19,10 @@ see themselves. So:
   never shows on a page the council switched on with the victim's old address, and the council's
   officer never learns, from the page, which agency and officer hold it. A case that later moves to
   another agency, or is restricted without that officer, leaves the page.
+- It never widens by a merge of people records: the case parties and diary entries that another
+  record brought to the person by a merge made while the page was on stay off it (``move_person``,
+  ``_withheld_by_merges``) until an officer switches it on again, having checked with the victim; the
+  merged record's page ends, and undoing the merge gives both pages back as they were.
 - The victim sees, and may add diary entries to, the cases it covers, and nothing else; what happens
   next only when it was written on one of them.
 - A member of staff sees its contact details and next step, changes the next step, or switches it off
@@ -68,6 +72,11 @@ from casework.victims.models import ContactBy, DiaryEntry, DiaryStatus, SignInKi
 
 #: The parts a person plays on a case that make it theirs to follow.
 VICTIM_ROLES = (PartyRole.victim, PartyRole.complainant)
+#: In a merge's record of the victim pages it moved (``move_person``): the kept person's page live at
+#: the merge, which leaves out what the merge brought, and the merged person's page the merge ended.
+KEPT_PAGES = "kept_pages"
+ENDED_PAGES = "ended_pages"
+MERGE_ENDED_REASON = "The person's records were merged"
 #: Links or codes sent to one victim in an hour: more asks send nothing more (and say nothing different).
 SENDS_PER_HOUR = 3
 #: Wrong codes before a code is spent.
@@ -708,13 +717,39 @@ class VictimView:
     next_step_on: date | None = None
 
 
+def _withheld_by_merges(access: VictimAccess) -> tuple[list[int], list[int]]:
+    """The case parties and diary entries another person's record brought to this page's person by a
+    merge made while this page was on (``move_person`` names the page in the merge), not undone: the
+    officer checked with the victim what the page shows before those came, so the page leaves them out
+    until an officer switches it on again (checking it with the victim). Undoing the merge takes them
+    back to the other record anyway."""
+    from casework.data_protection.models import PersonMerge
+
+    parties: list[int] = []
+    diary: list[int] = []
+    for moved in db.session.scalars(
+        sa.select(PersonMerge.moved).where(
+            PersonMerge.kept_person_id == access.person_id, PersonMerge.undone_at.is_(None)
+        )
+    ):
+        moved = moved or {}
+        if access.id not in moved.get(VictimAccess.__tablename__, {}).get(KEPT_PAGES, []):
+            continue
+        parties.extend(int(i) for i in moved.get("case_parties", {}).get("ids", []))
+        diary.extend(int(i) for i in moved.get(DiaryEntry.__tablename__, {}).get("ids", []))
+    return parties, diary
+
+
 def victim_case_ids(access: VictimAccess) -> list[int]:
     """The cases the victim follows: those on which they are the victim or a complainant that the
     agency the page was switched on for sees (its own and those shared with it), a restricted one only
-    while the officer who switched it on is named on it (the module's docstring). None for a Case
-    Review applicant with no person record, or a page of no agency."""
+    while the officer who switched it on is named on it (the module's docstring); never one that came
+    to the person by merging another record into theirs after the page was switched on
+    (``_withheld_by_merges``). None for a Case Review applicant with no person record, or a page of no
+    agency."""
     if access.person_id is None or access.agency_id is None:
         return []
+    withheld, _ = _withheld_by_merges(access)
     return list(
         db.session.scalars(
             sa.select(CaseParty.case_id)
@@ -722,6 +757,7 @@ def victim_case_ids(access: VictimAccess) -> list[int]:
             .where(
                 CaseParty.person_id == access.person_id,
                 CaseParty.role.in_(VICTIM_ROLES),
+                CaseParty.id.not_in(withheld),
                 Case.anonymised_at.is_(None),
                 # As the officers of that agency see cases, named on the restricted ones the officer
                 # who switched it on is named on (none once their account is gone).
@@ -806,6 +842,7 @@ def victim_view(access: VictimAccess) -> VictimView:
         shown.append(
             VictimApplication(application.id, application.reference, public_progress.steps(application), letters)
         )
+    _, withheld_diary = _withheld_by_merges(access)
     diary = list(
         db.session.scalars(
             sa.select(DiaryEntry)
@@ -813,6 +850,7 @@ def victim_view(access: VictimAccess) -> VictimView:
                 DiaryEntry.person_id == access.person_id,
                 DiaryEntry.person_id.is_not(None),
                 DiaryEntry.case_id.in_(case_ids),
+                DiaryEntry.id.not_in(withheld_diary),
             )
             .order_by(DiaryEntry.happened_on.desc(), DiaryEntry.id.desc())
         )
@@ -1008,10 +1046,14 @@ def export_section(person: Any, export: Any) -> list[dict[str, Any]]:
 def move_person(merge: Any) -> None:
     """Move the merged person's diary and victim page history to the kept person. A live victim page
     of the merged person ends first: after a merge it would show another record's cases, which the
-    officer has not checked with the victim."""
+    officer has not checked with the victim. The kept person's live page stays as it was: the merge
+    names it (``KEPT_PAGES``), and it leaves out what the merge brought (``victim_case_ids``) until an
+    officer switches it on again. Undoing the merge (``restore_person``) gives the merged person their
+    page back."""
     live = live_access(merge.merged_id)
     if live is not None:
-        _end(None, live, "The person's records were merged")
+        _end(None, live, MERGE_ENDED_REASON)
+    kept = live_access(merge.kept_id)
     for model in (VictimAccess, DiaryEntry):
         ids = list(db.session.scalars(sa.select(model.id).where(model.person_id == merge.merged_id)))
         db.session.execute(
@@ -1020,11 +1062,20 @@ def move_person(merge: Any) -> None:
             .values(person_id=merge.kept_id)
             .execution_options(synchronize_session=False)
         )
-        merge.record(model.__tablename__, ids)
+        if model is VictimAccess:
+            merge.record(
+                model.__tablename__,
+                ids,
+                **{KEPT_PAGES: [kept.id] if kept is not None else [], ENDED_PAGES: [live.id] if live else []},
+            )
+        else:
+            merge.record(model.__tablename__, ids)
     db.session.flush()
 
 
 def restore_person(merge: Any) -> None:
+    """Undo ``move_person``: the rows it moved go back, and the merged person's page it ended is on
+    again, as it was (its old sign-in links and codes stay spent: the victim asks for a new one)."""
     for model in (VictimAccess, DiaryEntry):
         db.session.execute(
             sa.update(model)
@@ -1033,3 +1084,20 @@ def restore_person(merge: Any) -> None:
             .execution_options(synchronize_session=False)
         )
     db.session.flush()
+    ended = merge.moved.get(VictimAccess.__tablename__, {}).get(ENDED_PAGES, [])
+    if ended and live_access(merge.merged_id) is None:
+        access = db.session.scalar(
+            sa.select(VictimAccess).where(
+                VictimAccess.id.in_(ended),
+                VictimAccess.person_id == merge.merged_id,
+                VictimAccess.ended_reason == MERGE_ENDED_REASON,
+            )
+        )
+        if access is not None:
+            access.ended_at = None
+            access.ended_by_id = None
+            access.ended_reason = None
+            db.session.flush()
+            record(
+                None, AuditAction.update, access, "Victim page on again: the merge of the person's records was undone"
+            )
