@@ -24,7 +24,7 @@ see themselves. So:
   ``_withheld_by_merges``) until an officer switches it on again, having checked with the victim; the
   merged record's page ends, and undoing the merge gives both pages back as they were.
 - The victim sees, and may add diary entries to, the cases it covers, and nothing else; what happens
-  next only when it was written on one of them.
+  next only when it was written on one of them and that case is open.
 - A member of staff sees its contact details and next step, changes the next step, or switches it off
   only when they could have switched it on themselves for every case it covers: staff of that agency
   who may see every one of those cases, working from one of them. A page that covers none any more
@@ -51,7 +51,7 @@ from casework.accounts.models import Agency, User
 from casework.audit.models import AuditAction
 from casework.audit.services import record, record_change, snapshot
 from casework.cases import services as case_services
-from casework.cases.models import Case, CaseParty, PartyRole, Person
+from casework.cases.models import Case, CaseParty, CaseStatus, PartyRole, Person
 from casework.cases.policies import (
     can_edit_case,
     can_manage_case,
@@ -771,12 +771,14 @@ def victim_case_ids(access: VictimAccess) -> list[int]:
 
 def next_step_shown(access: VictimAccess, case_ids: list[int] | None = None) -> bool:
     """Whether the victim is shown (and reminded of) the page's next step: there is one, written on a
-    case the page covers."""
+    case the page covers that is still open (a closed case shows as closed, with nothing next)."""
     if not access.next_step:
         return False
     if access.next_step_case_id is None:
         return True
-    return access.next_step_case_id in (victim_case_ids(access) if case_ids is None else case_ids)
+    if access.next_step_case_id not in (victim_case_ids(access) if case_ids is None else case_ids):
+        return False
+    return db.session.scalar(sa.select(Case.status).where(Case.id == access.next_step_case_id)) == CaseStatus.open
 
 
 def victim_case(access: VictimAccess, case_id: int) -> Case:

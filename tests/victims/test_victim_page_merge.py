@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from casework.cases.models import CaseParty, PartyRole
+from casework.cases.models import CaseParty, CaseStatus, PartyRole
 from casework.core.time import today
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
@@ -216,3 +216,13 @@ def test_the_officer_extends_the_kept_page_by_switching_it_on_again(app, page_cl
     assert sorted(services.victim_case_ids(again)) == sorted([world.case.id, val["case"].id])
     home = _sign_in(app, VERA).get("/my-case/").text
     assert "BOL-2026-0055" in home
+
+
+def test_a_closed_case_shows_as_closed_with_no_next_step(app, page_client, world):
+    _switch_on(page_client, world.officer, world.case, world.victim, VERA, "VERA STEP")
+    world.case.status = CaseStatus.closed
+    db.session.commit()
+    home = _sign_in(app, VERA).get("/my-case/").text
+    assert f"{world.case.reference} (closed)" in home
+    assert "VERA STEP" not in home
+    assert "What happens next" not in home
