@@ -26,9 +26,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from casework.cases.models import Action
+from casework.core.db import shared_alias
 from casework.extensions import db
 
 #: What a page (or an export) shows for a withheld text; the API shows None.
@@ -86,7 +86,7 @@ def withheld_clause(user: Any) -> sa.ColumnElement[bool]:
 
     # The meetings under an alias: the applicants' clause looks up the application's own meetings (is
     # the reader a chair of one?), which must not be taken for these.
-    meeting = aliased(ReviewMeeting)
+    meeting = shared_alias(ReviewMeeting, "withheld_action_meeting")
     withheld_recommendations = (
         sa.select(Recommendation.id)
         .join(meeting, meeting.id == Recommendation.meeting_id)
