@@ -29,6 +29,7 @@ from casework.accounts.models import RecoveryCode, User
 from casework.accounts.settings import SECOND_FACTOR_REQUIRED
 from casework.audit.models import AuditAction
 from casework.audit.services import record
+from casework.core.db import rows_changed
 from casework.core.inputs import is_digits
 from casework.core.permissions import Role
 from casework.core.time import LONDON, now
@@ -205,25 +206,41 @@ def disable(actor: User | None, user: User) -> None:
 
 def verify(user: User, code: str | None) -> bool:
     """Whether ``code`` is a current authenticator code (not used before) or an unused recovery code of
-    ``user``. A code that works is used up."""
+    ``user``. A code that works is used up.
+
+    Using one up is a conditional UPDATE whose row count decides, not a read and then a write: two
+    requests with the same code at the same moment (a code seen over a shoulder and typed at once)
+    cannot both sign in with it."""
     if not code or user.totp_secret is None:
         return False
     step = _matching_step(user.totp_secret, code)
     if step is not None:
-        if user.totp_last_step is not None and step <= user.totp_last_step:
-            return False  # seen already: a replay
-        user.totp_last_step = step
-        return True
-    row = db.session.scalar(
-        sa.select(RecoveryCode).where(
+        # Record this time step as used only if no later or equal one was: the replay check and the
+        # write are one statement.
+        result = db.session.execute(
+            sa.update(User)
+            .where(
+                User.id == user.id,
+                User.totp_secret.is_not(None),
+                sa.or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.expire(user, ["totp_last_step"])
+        return bool(rows_changed(result))  # 0: seen already, a replay
+    result = db.session.execute(
+        sa.update(RecoveryCode)
+        .where(
             RecoveryCode.user_id == user.id,
             RecoveryCode.code_hash == _hash_recovery(code),
             RecoveryCode.used_at.is_(None),
         )
+        .values(used_at=now())
+        .execution_options(synchronize_session=False)
     )
-    if row is None:
-        return False
-    row.used_at = now()
+    if not rows_changed(result):
+        return False  # not a recovery code of the user's, or used (perhaps a moment ago)
     record(user, AuditAction.update, user, "Used a recovery code to sign in")
     return True
 

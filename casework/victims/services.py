@@ -499,6 +499,15 @@ def send_sign_in(kind: str, reference: str, asked: str | None = None) -> int:
     matching = [access_id for access_id, value in live if hmac.compare_digest(_reference(purpose, value), reference)]
     sent = 0
     for access_id in matching:
+        # One sender at a time per page, so that the hourly cap holds when several sends run at once
+        # (asked for together, or one message relayed twice): each counts what was sent, then sends,
+        # and two that counted before either sent would both send. On PostgreSQL the page's row is
+        # locked (FOR UPDATE) until this transaction ends, and a concurrent send waits here; its count
+        # and its key check then see what this one sent. On SQLite a task's transaction begins with
+        # BEGIN IMMEDIATE (``casework.core.db``): it holds the write lock already, and no lock is needed.
+        access = db.session.get_one(VictimAccess, access_id, with_for_update=True, populate_existing=True)
+        if access.ended_at is not None:  # ended while this one waited
+            continue
         key = (
             f"victim-link:{asked}:{access_id}"
             if sign_in_kind is SignInKind.link
@@ -506,7 +515,6 @@ def send_sign_in(kind: str, reference: str, asked: str | None = None) -> int:
         )
         if db.session.scalar(sa.select(OutboxEmail.id).where(OutboxEmail.idempotency_key == key)) is not None:
             continue
-        access = db.session.get_one(VictimAccess, access_id)
         if _sent_recently(access) >= SENDS_PER_HOUR:
             continue
         if sign_in_kind is SignInKind.link:

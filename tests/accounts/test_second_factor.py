@@ -128,6 +128,53 @@ def test_a_recovery_code_signs_in_once(app, enrolled) -> None:
     assert enter_code(again, codes[0]).status_code == 422
 
 
+def test_a_code_typed_twice_at_the_same_moment_signs_in_once(app, enrolled) -> None:
+    """Two requests with the same current code: this one loaded the user before the other recorded the
+    code's time step as used (as concurrent requests do). Only one of them signs in."""
+    user, secret, _codes = enrolled
+    code = code_at(secret, 30)
+    step = pyotp.TOTP(secret).timecode(datetime.now(UTC) + timedelta(seconds=30))
+    staff = db.session.get(type(user), user.id)
+    assert staff.totp_last_step is None or staff.totp_last_step < step  # this request's read
+    db.session.execute(  # meanwhile the other request signed in with the code
+        sa.update(type(user))
+        .where(type(user).id == user.id)
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    assert second_factor.verify(staff, code) is False
+
+
+def test_a_recovery_code_typed_twice_at_the_same_moment_signs_in_once(app, enrolled) -> None:
+    """Two requests with the same recovery code: the other spends it just after this one first looked
+    at it in the database (as concurrent requests do). Only one of them signs in."""
+    user, _secret, codes = enrolled
+    staff = db.session.get(type(user), user.id)
+    table = RecoveryCode.__table__.name
+    others: list[bool] = []
+
+    def other_request(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if others or table not in statement:
+            return
+        others.append(False)  # once: the other request's own statement passes here too
+        spent = conn.execute(
+            sa.update(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+            .where(RecoveryCode.code_hash == second_factor._hash_recovery(codes[2]))
+            .values(used_at=datetime.now(UTC))
+        )
+        others[0] = spent.rowcount == 1
+
+    engine = db.session.connection().engine
+    sa.event.listen(engine, "after_cursor_execute", other_request)
+    try:
+        this_one = second_factor.verify(staff, codes[2])
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", other_request)
+    assert others, "the other request did not run"
+    assert [this_one, others[0]].count(True) == 1
+
+
 def test_the_code_page_without_a_password_goes_back_to_sign_in(client) -> None:
     response = client.get("/sign-in/code")
     assert response.status_code == 302
