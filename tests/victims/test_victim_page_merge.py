@@ -21,6 +21,7 @@ from casework.notifications.models import OutboxEmail
 from casework.victims import reminders, services
 from casework.victims.models import VictimAccess
 from tests.conftest import csrf_from
+from tests.victims.test_victim_page_scope import add_to_diary
 
 VERA = "vera@example.net"
 VAL = "val@example.net"
@@ -70,20 +71,9 @@ def _sign_in(app, email: str):
     return client
 
 
-def _diary(client, case_id: int, text: str):
-    form = client.get(f"/my-case/cases/{case_id}/diary")
-    token = csrf_from(form.text) if form.status_code == 200 else csrf_from(client.get("/my-case/").text)
-    answer = client.post(
-        f"/my-case/cases/{case_id}/diary",
-        data={
-            "happened_on-day": "1",
-            "happened_on-month": "3",
-            "happened_on-year": "2026",
-            "what_happened": text,
-            "csrf_token": token,
-        },
-        content_type="multipart/form-data",
-    )
+def _diary(client, case_id: int, text: str) -> tuple[int, int]:
+    """The diary's form and a diary entry posted to it, as their status codes."""
+    form, answer = add_to_diary(client, case_id, text)
     return form.status_code, answer.status_code
 
 

@@ -68,7 +68,8 @@ def _sign_in(app, email: str):
     return client
 
 
-def _diary(client, case_id: int):
+def add_to_diary(client, case_id: int, text: str = "PLANTED"):
+    """The victim's diary form for ``case_id`` and an entry posted to it (the two answers)."""
     form = client.get(f"/my-case/cases/{case_id}/diary")
     token = csrf_from(form.text) if form.status_code == 200 else csrf_from(client.get("/my-case/").text)
     answer = client.post(
@@ -77,7 +78,7 @@ def _diary(client, case_id: int):
             "happened_on-day": "1",
             "happened_on-month": "3",
             "happened_on-year": "2026",
-            "what_happened": "PLANTED",
+            "what_happened": text,
             "csrf_token": token,
         },
         content_type="multipart/form-data",
@@ -113,13 +114,13 @@ def test_a_page_switched_on_from_the_councils_case_shows_nothing_of_the_refuge_c
     assert [m for m in REFUGE_SECRETS if m in home.text] == []
     assert f"/my-case/cases/{refuge.case.id}/diary" not in home.text
 
-    form, answer = _diary(client, refuge.case.id)
+    form, answer = add_to_diary(client, refuge.case.id)
     assert (form.status_code, answer.status_code) == (404, 404)
     db.session.expire_all()
     assert db.session.scalar(sa.select(DiaryEntry.id).where(DiaryEntry.case_id == refuge.case.id)) is None
     assert db.session.scalar(sa.select(Document.id).where(Document.case_id == refuge.case.id)) is None
     # Its own case still takes diary entries.
-    form, answer = _diary(client, world.case.id)
+    form, answer = add_to_diary(client, world.case.id)
     assert (form.status_code, answer.status_code) == (200, 302)
 
 
