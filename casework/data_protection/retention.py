@@ -40,10 +40,7 @@ from casework.reminders.services import delete_deadlines_of, delete_orphaned_dea
 
 
 def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+    return years_after(day, -years)
 
 
 def years_after(day: date, years: int) -> date:
@@ -85,15 +82,18 @@ def past_case_period(area: Area, closed_on: date, on: date | None = None) -> boo
     """Whether a case of ``area`` closed on ``closed_on`` is already past its retention period on
     ``on`` (default today): without the grace, the next run would anonymise it."""
     on = on or today()
-    return closed_on < years_before(on, area_settings(area, on)[case_settings.CASE_RETENTION_YEARS])
+    return closed_on < years_before(on, _case_years(area, on))
+
+
+def _case_years(area: Area, on: date) -> int:
+    return int(area_settings(area, on)[case_settings.CASE_RETENTION_YEARS])
 
 
 def _past_period(area: Area, on: date) -> list[Any]:
-    cutoff = years_before(on, area_settings(area, on)[case_settings.CASE_RETENTION_YEARS])
     return [
         Case.area_id == area.id,
         Case.status == CaseStatus.closed,
-        Case.closed_on < cutoff,
+        Case.closed_on < years_before(on, _case_years(area, on)),
         Case.anonymised_at.is_(None),
     ]
 
@@ -113,25 +113,35 @@ def due_cases(on: date) -> list[Case]:
 
 def held_back_cases(on: date | None = None) -> list[tuple[Case, date]]:
     """Closed cases past their retention period that only the grace keeps from being anonymised
-    (a closing date far back, recorded lately): each with the day a run will anonymise it."""
+    (a closing date far back, recorded lately): each with the day a run will anonymise it. One
+    statement per area, each case's last closure read with it."""
     on = on or today()
-    found: list[Case] = []
+    found: list[tuple[Case, date]] = []
     for area in db.session.scalars(sa.select(Area).order_by(Area.id)):
-        found.extend(
-            db.session.scalars(
-                sa.select(Case).where(*_past_period(area, on), closure_within_grace(on)).order_by(Case.id)
-            )
+        years = _case_years(area, today())
+        rows = db.session.execute(
+            sa.select(Case, _last_closure().scalar_subquery())
+            .where(*_past_period(area, on), closure_within_grace(on))
+            .order_by(Case.id)
         )
-    return [(case, anonymisation_date(case) or on) for case in found]
+        found.extend((case, _anonymised_on(case.closed_on, years, recorded)) for case, recorded in rows)
+    return found
 
 
-def last_closure_recorded(case: Case) -> datetime | None:
-    """When the case's last closure was recorded (its latest ``closed`` event), if it has one."""
-    return db.session.scalar(
-        sa.select(sa.func.max(CaseEvent.created_at)).where(
-            CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.closed
-        )
+def _last_closure() -> sa.Select[Any]:
+    """When the case's (``Case``, correlated) last closure was recorded: its latest ``closed`` event."""
+    return sa.select(sa.func.max(CaseEvent.created_at)).where(
+        CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed
     )
+
+
+def _anonymised_on(closed_on: date, years: int, recorded: datetime | None) -> date:
+    """The first day a run anonymises a case closed on ``closed_on`` kept ``years``, its closure recorded
+    at ``recorded``: the day after its period, and not before the grace from the recording."""
+    by_period = years_after(closed_on, years) + timedelta(days=1)
+    if recorded is None:
+        return by_period
+    return max(by_period, london_day(recorded) + timedelta(days=closure_grace_days()))
 
 
 def anonymisation_date(case: Case) -> date | None:
@@ -140,12 +150,8 @@ def anonymisation_date(case: Case) -> date | None:
     recorded. None for an open case or one already anonymised."""
     if case.status is not CaseStatus.closed or case.closed_on is None or case.anonymised_at is not None:
         return None
-    years = area_settings(case.area, today())[case_settings.CASE_RETENTION_YEARS]
-    by_period = years_after(case.closed_on, years) + timedelta(days=1)
-    recorded = last_closure_recorded(case)
-    if recorded is None:
-        return by_period
-    return max(by_period, london_day(recorded) + timedelta(days=closure_grace_days()))
+    recorded = db.session.scalar(_last_closure().where(Case.id == case.id))
+    return _anonymised_on(case.closed_on, _case_years(case.area, today()), recorded)
 
 
 def due_people(on: date) -> list[Person]:
