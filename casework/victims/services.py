@@ -446,6 +446,10 @@ def minutes_phrase(minutes: int) -> str:
     return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
+#: What each kind of sign-in's digest is keyed with (``_reference``), so an address's and a number's differ.
+_PURPOSES = {SignInKind.link: b"victim-email ", SignInKind.code: b"victim-mobile "}
+
+
 def _reference(purpose: bytes, value: str) -> str:
     key = str(current_app.secret_key).encode()
     return hmac.new(key, purpose + value.encode(), hashlib.sha256).hexdigest()
@@ -455,12 +459,12 @@ def mobile_reference(mobile: str | None) -> str:
     """A keyed digest of a mobile number: what the session keeps between asking for a code and entering
     it, and what the task that sends the code is given, in place of the number (the cookie is signed,
     not encrypted, task messages are kept a week, and a phone number is personal data)."""
-    return _reference(b"victim-mobile ", normalise_mobile(mobile) or (mobile or "").strip())
+    return _reference(_PURPOSES[SignInKind.code], normalise_mobile(mobile) or (mobile or "").strip())
 
 
 def email_reference(email: str | None) -> str:
     """A keyed digest of an email address, given to the task that sends the link in its place."""
-    return _reference(b"victim-email ", normalise_email(email) or (email or "").strip().lower())
+    return _reference(_PURPOSES[SignInKind.link], normalise_email(email) or (email or "").strip().lower())
 
 
 def ask_for_link(email: str) -> None:
@@ -490,7 +494,7 @@ def send_sign_in(kind: str, reference: str, asked: str | None = None) -> int:
     asked = asked or secrets.token_hex(8)
     sign_in_kind = SignInKind(kind)
     column = VictimAccess.email if sign_in_kind is SignInKind.link else VictimAccess.mobile
-    purpose = b"victim-email " if sign_in_kind is SignInKind.link else b"victim-mobile "
+    purpose = _PURPOSES[sign_in_kind]
     live = db.session.execute(
         sa.select(VictimAccess.id, column)
         .where(VictimAccess.ended_at.is_(None), column.is_not(None))
@@ -748,16 +752,17 @@ def _withheld_by_merges(access: VictimAccess) -> tuple[list[int], list[int]]:
     return parties, diary
 
 
-def victim_case_ids(access: VictimAccess) -> list[int]:
+def victim_case_ids(access: VictimAccess, withheld: list[int] | None = None) -> list[int]:
     """The cases the victim follows: those on which they are the victim or a complainant that the
     agency the page was switched on for sees (its own and those shared with it), a restricted one only
     while the officer who switched it on is named on it (the module's docstring); never one that came
     to the person by merging another record into theirs after the page was switched on
-    (``_withheld_by_merges``). None for a Case Review applicant with no person record, or a page of no
-    agency."""
+    (``_withheld_by_merges``; ``withheld``: its case parties, when the caller has them already). None
+    for a Case Review applicant with no person record, or a page of no agency."""
     if access.person_id is None or access.agency_id is None:
         return []
-    withheld, _ = _withheld_by_merges(access)
+    if withheld is None:
+        withheld, _ = _withheld_by_merges(access)
     return list(
         db.session.scalars(
             sa.select(CaseParty.case_id)
@@ -799,7 +804,8 @@ def victim_case(access: VictimAccess, case_id: int) -> Case:
 
 def victim_view(access: VictimAccess) -> VictimView:
     """Everything the victim page shows, for this victim only, chosen field by field."""
-    case_ids = victim_case_ids(access)
+    withheld_parties, withheld_diary = _withheld_by_merges(access)
+    case_ids = victim_case_ids(access, withheld_parties)
     rows = db.session.execute(
         sa.select(Case.id, Case.reference, Case.status, Case.opened_on, User.name, User.email, Agency.name)
         .outerjoin(User, User.id == Case.owner_id)
@@ -852,7 +858,6 @@ def victim_view(access: VictimAccess) -> VictimView:
         shown.append(
             VictimApplication(application.id, application.reference, public_progress.steps(application), letters)
         )
-    _, withheld_diary = _withheld_by_merges(access)
     diary = list(
         db.session.scalars(
             sa.select(DiaryEntry)
