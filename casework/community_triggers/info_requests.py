@@ -126,28 +126,39 @@ def can_submit(user: Any, item: InformationRequest) -> bool:
     return user.can(Permission.MANAGE_TRIGGERS) and application is not None and application.area_id in user.area_ids
 
 
-def can_read(user: Any, item: InformationRequest) -> bool:
+def can_read(user: Any, item: InformationRequest, *, chairs: bool | None = None) -> bool:
     """Whom an agency's submission (its text and its files, their names too) is shown back to: those
     who may submit it (``can_submit``: the agency's staff, the area's coordinators and managers) and the
     chair of one of the review's meetings, who reads it on the review's page. Nobody else, the other
     agencies' officers included: a file is what the agency holds about the applicant's situation, its
-    name as the agency wrote it ("Amy Applicant - statement.pdf")."""
-    from casework.community_triggers.models import ReviewMeeting
-
+    name as the agency wrote it ("Amy Applicant - statement.pdf"). ``chairs``: whether ``user`` chairs
+    one of the review's meetings, when the caller knows already."""
     if can_submit(user, item):
         return True
+    return chairs_a_meeting(user, item.application_id) if chairs is None else chairs
+
+
+def chairs_a_meeting(user: Any, application_id: int) -> bool:
+    """Whether ``user`` chairs one of the review's meetings."""
+    from casework.community_triggers.models import ReviewMeeting
+
     return bool(
         db.session.scalar(
             sa.select(sa.literal(True)).where(
-                ReviewMeeting.application_id == item.application_id, ReviewMeeting.chair_id == user.id
+                ReviewMeeting.application_id == application_id, ReviewMeeting.chair_id == user.id
             )
         )
     )
 
 
 def readable_ids(user: Any, items: Iterable[InformationRequest]) -> set[int]:
-    """Which of an application's requests ``user`` may read the submission and files of (``can_read``)."""
-    return {item.id for item in items if can_read(user, item)}
+    """Which of an application's requests ``user`` may read the submission and files of (``can_read``):
+    whether they chair one of its meetings is asked once for all of them."""
+    items = list(items)
+    if not items:
+        return set()
+    chairs = chairs_a_meeting(user, items[0].application_id)
+    return {item.id for item in items if can_read(user, item, chairs=chairs)}
 
 
 def get_document_for(user: Any, document_id: int) -> TriggerDocument:
@@ -156,7 +167,6 @@ def get_document_for(user: Any, document_id: int) -> TriggerDocument:
     whoever runs the review (``policies.can_manage``) or chairs one of its meetings. The one rule of
     the route that serves them and of the lists that name them."""
     from casework.community_triggers import policies
-    from casework.community_triggers.models import ReviewMeeting
 
     document = db.session.get(TriggerDocument, document_id)
     if document is not None:
@@ -165,12 +175,9 @@ def get_document_for(user: Any, document_id: int) -> TriggerDocument:
                 return document
         else:
             application = db.session.get(TriggerApplication, document.application_id)
-            chairs = db.session.scalar(
-                sa.select(sa.literal(True)).where(
-                    ReviewMeeting.application_id == document.application_id, ReviewMeeting.chair_id == user.id
-                )
-            )
-            if application is not None and (policies.can_manage(user, application) or chairs):
+            if application is not None and (
+                policies.can_manage(user, application) or chairs_a_meeting(user, application.id)
+            ):
                 return document
     raise NotFound("Document not found.")
 
