@@ -57,8 +57,7 @@ def actions_timeline(case: Any, viewer: Any = None) -> list[TimelineEntry]:
     entries = []
     items = case_actions(case.id)
     # A Case Review recommendation's text withheld from the reader (``sight``): no detail.
-    recommended = [a.id for a in items if a.recommendation_id is not None]
-    withheld = sight.withheld_ids(viewer, recommended) if recommended else set()
+    withheld = sight.withheld_ids(viewer, [a.id for a in items if a.recommendation_id is not None])
     for action in items:
         entries.append(
             TimelineEntry(

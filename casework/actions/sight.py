@@ -130,8 +130,7 @@ def seen(user: Any, actions: Iterable[Any], *, on_page: bool = False) -> list[An
     """``actions`` as ``user`` sees them: each one, or when its text is withheld from them a read-only
     view whose ``description`` reads "Withheld" (``on_page``: pages, exports) or None (the API)."""
     actions = list(actions)
-    candidates = [a.id for a in actions if a.recommendation_id is not None]
-    withheld = withheld_ids(user, candidates) if candidates else set()
+    withheld = withheld_ids(user, [a.id for a in actions if a.recommendation_id is not None])
     shown_as = ON_PAGES if on_page else None
     return [SeenAction(a, shown_as) if a.id in withheld else a for a in actions]
 

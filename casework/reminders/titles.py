@@ -43,7 +43,7 @@ class DeadlineTitles:
         # The actions' deadlines whose title quotes a Case Review recommendation withheld from the
         # reader (``casework.actions.sight``): asked once for the list.
         action_ids = [row.subject_id for row in rows if row.subject_type == actions.SUBJECT_TYPE and row.is_statutory]
-        self._withheld_actions = sight.withheld_ids(reader, action_ids) if action_ids else set()
+        self._withheld = {(actions.SUBJECT_TYPE, action_id) for action_id in sight.withheld_ids(reader, action_ids)}
 
     def shows(self, row: Deadline) -> bool:
         """Whether the reader may read this deadline's title (its case is one they may see)."""
@@ -52,7 +52,7 @@ class DeadlineTitles:
     def title(self, row: Deadline) -> str:
         if not self.shows(row):
             return hidden_title(self._seen.holder(row.case_id))
-        if row.subject_id in self._withheld_actions and row.subject_type == "actions":
+        if (row.subject_type, row.subject_id) in self._withheld:
             return WITHHELD_RECOMMENDATION
         return row.title
 
