@@ -11,7 +11,7 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
-    from casework.victims import case_sections, demo, receivers
+    from casework.victims import case_sections, demo, receivers, reminders
     from casework.victims.views import public, staff
 
     domain = register_domain(app, "victims")
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
         title="Victim page and diary",
     )
     domain.demo(demo.load)
+    domain.unsent_check("victim_accesses", reminders.unsent_still_wanted)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)

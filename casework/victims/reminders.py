@@ -103,3 +103,21 @@ def queue_next_step_reminders(day: date) -> int:
         if message_victim(access, subject="A reminder about your case", text=text, key=key) is not None:
             queued += 1
     return queued
+
+
+def unsent_still_wanted(message: OutboxEmail) -> str | None:
+    """Why a message to a victim not sent yet should no longer go (``None``: it should), asked just
+    before sending (``notifications.tasks``): a message can wait hours for a mail server or Notify that
+    is down, and meanwhile the page may have ended (switched off, stopped by the victim, the case or
+    person anonymised), its address or number been corrected (the old one someone else's), or, for a
+    next step's reminder, its step changed or no longer shown (its case closed)."""
+    access = db.session.get(VictimAccess, message.related_id)
+    if access is None or access.ended_at is not None:
+        return "the victim page has ended"
+    if message.to_address not in {access.email, access.mobile}:
+        return "the victim's contact details have changed"
+    if message.idempotency_key.startswith("victim-next-step:") and (
+        not next_step_shown(access) or access.next_step_on is None or message.idempotency_key != next_step_key(access)
+    ):
+        return "its next step has changed"
+    return None
