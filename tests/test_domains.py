@@ -180,7 +180,7 @@ def test_the_letters_follow_the_case_review_signals(fresh_app):
         (signals.application_received, letters._on_received),
         (signals.meeting_updated, letters._on_meeting_updated),
         # The outcome letter follows the coordinator's confirmation that the review is complete,
-        # never the chair's recording of the outcome (SPEC section 3).
+        # never the chair's recording of the outcome.
         (signals.review_completed, letters._on_review_completed),
         (signals.appeal_decided, letters._on_appeal_decided),
     ):

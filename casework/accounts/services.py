@@ -330,7 +330,7 @@ def _area_of(record: settings_registry.DatedRecord, area: Area | None) -> Area |
 
 
 def _backdating_message(records: list[settings_registry.DatedRecord], effective_from: date) -> str:
-    """SPEC section 9: a settings change never re-decides what was already received."""
+    """A settings change never re-decides what was already received."""
     latest = max(record.on for record in records)
     names = ", ".join(record.label for record in sorted(records, key=lambda r: (r.on, r.label))[:5])
     more = f" and {len(records) - 5} more" if len(records) > 5 else ""

@@ -133,7 +133,7 @@ def _sync_deadline(
             due=action.due_on,
             owner_id=owner_id,
             case_id=action.case_id,
-            # A Case Review's recommendation outlives the case it was filed on (SPEC section 10).
+            # A Case Review's recommendation outlives the case it was filed on.
             is_statutory=action.recommendation_id is not None,
             area_id=action.case.area_id if action.case is not None else None,
             link=link or _link(action),
@@ -188,7 +188,7 @@ def create_recommendation_action(
     title: str,
     link: str | None = None,
 ) -> Action:
-    """The tracked action a Case Review recommendation becomes (SPEC section 3). The chair may name its
+    """The tracked action a Case Review recommendation becomes. The chair may name its
     owner, whom the Case Review's service has checked as ``_assignee`` checks an assignee (of the
     agency it is addressed to, able to see ``case``: ``recommendation_owner``); without one,
     its deadline goes to ``default_owner_id`` (the area's coordinator, or the case's owner when the

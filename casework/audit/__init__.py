@@ -1,5 +1,5 @@
 """The append-only audit log: every change and every view of a sensitive record, sealed in a hash chain,
-with the personal values apart so that retention can erase them (SPEC sections 7 and 10)."""
+with the personal values apart so that retention can erase them."""
 
 from __future__ import annotations
 

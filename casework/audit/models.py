@@ -1,4 +1,4 @@
-"""The audit log's three tables (SPEC sections 7 and 10).
+"""The audit log's three tables.
 
 - ``audit_entries``, the chained part: who (``actor_id``), when, what kind (``action``), the subject
   (``object_type``, ``object_id``) and ``values_hash``, a hash of the entry's personal values. Nothing in it

@@ -1,5 +1,5 @@
 """The audit log's one way in and out: services record changes and views here, the seal task extends the
-hash chain, ``flask audit verify`` checks it, and retention erases personal values (SPEC sections 7, 10)."""
+hash chain, ``flask audit verify`` checks it, and retention erases personal values."""
 
 from __future__ import annotations
 

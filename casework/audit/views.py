@@ -1,4 +1,4 @@
-"""The audit log page at /admin/audit: who viewed or changed which record, and when (SPEC section 7)."""
+"""The audit log page at /admin/audit: who viewed or changed which record, and when."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Whose values a reader of the audit log may see (SPEC sections 7 and 8).
+"""Whose values a reader of the audit log may see.
 
 An entry's chained part (who, when, what kind of action, the record's kind and id) is shown to everyone
 who may read the log. Its personal part (``audit_values``: the summary, the values recorded and the

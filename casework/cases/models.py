@@ -68,7 +68,7 @@ class Person(TimestampMixin, VersionedMixin, Model):
     normalised_address: Mapped[str | None] = mapped_column(sa.String(520))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(40))
-    #: Vulnerability (SPEC section 2): personal (who they are), situational (their circumstances),
+    #: Vulnerability: personal (who they are), situational (their circumstances),
     #: incidental (brought on by the behaviour itself). Each a flag with notes.
     is_personally_vulnerable: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     personal_vulnerability_notes: Mapped[str | None] = mapped_column(sa.Text)

@@ -1,4 +1,4 @@
-"""Which cases a user may see and change (SPEC section 7).
+"""Which cases a user may see and change.
 
 A case is visible to officers, coordinators and managers of its lead agency, and to officers, partners,
 coordinators and managers of the agencies it is shared with. A restricted case is visible only to the
@@ -307,7 +307,7 @@ class SeenCases:
     """Which of some cases ``user`` may see, and the agency that holds each (one statement), for an
     answer that names cases beside records the user may see: a Case Review's linked cases, the
     complaints of its threshold working. A case they may not see is counted with its holding agency,
-    never named (SPEC section 8: nobody sees a record through a side door).
+    never named: nobody sees a record through a side door.
 
     Cases are asked for by id or by reference (a stored threshold working names its cases by
     reference). One asked for that does not exist (any more) counts as one the user may not see."""

@@ -1031,7 +1031,7 @@ class CaseloadRow:
     name: str
     in_team: bool
     open_cases: int
-    #: Open restricted cases the manager is not named on: counted, never shown (SPEC: visibility).
+    #: Open restricted cases the manager is not named on: counted, never shown.
     restricted: int
     high_risk: int
     with_overdue_work: int

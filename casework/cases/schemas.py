@@ -1,4 +1,4 @@
-"""API input (marshmallow) and output for people, cases and the ledger (API.md "Cases")."""
+"""API input (marshmallow) and output for people, cases and the ledger (docs/api.md "Cases")."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ class CaseCreateArgs(BaseSchema):
     is_restricted = fields.Boolean(load_default=False)
     shared_with = fields.List(fields.String(), load_default=list)
     named_user_emails = fields.List(fields.Email(), load_default=list)
-    #: The day the case was opened (default today): past work may be entered late (API.md).
+    #: The day the case was opened (default today): past work may be entered late (docs/api.md).
     opened_on = EventDate(load_default=None, allow_none=True)
 
 
@@ -100,7 +100,7 @@ class CaseListArgs(PageArgs):
     #: Optional: the ``next_cursor`` of the previous page, to walk a long list at the cost of one page
     #: each time (``page`` is then ignored). Searches (``q``) page by ``page`` only.
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
-    # Optional filters and order (API.md's contract is the three filters above; these are additions).
+    # Optional filters and order (docs/api.md's contract is the three filters above; these are additions).
     #: The owner's email, ``me``, or ``none`` for cases nobody owns.
     owner = fields.String(load_default=None, validate=validate.Length(min=1, max=254))
     #: ``mine`` (the signed-in manager's team) or a manager's email: cases owned by the manager or anyone
@@ -128,7 +128,7 @@ class CloseArgs(BaseSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     closed_on = EventDate(load_default=None)
     version = fields.Integer(load_default=None)
-    #: Optional: who takes over the statutory deadlines and the actions handed over (SPEC section 10).
+    #: Optional: who takes over the statutory deadlines and the actions handed over.
     handover_to_email = fields.Email(load_default=None)
     #: Optional: open actions of the case handed over to ``handover_to_email`` instead of cancelled.
     hand_over_action_ids = fields.List(RecordId(ACTIONS), load_default=list)

@@ -1,4 +1,4 @@
-"""Whose eyes an application's applicant (and the victim it names) is withheld from (SPEC sections 7, 8).
+"""Whose eyes an application's applicant (and the victim it names) is withheld from.
 
 An application is seen by every officer, coordinator and manager of the agencies covering its area
 (``policies.visible_applications_clause``). Its applicant is a person, often the victim, and a victim

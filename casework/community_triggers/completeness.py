@@ -1,4 +1,4 @@
-"""The review is complete before its outcome goes out (SPEC sections 3 and 10).
+"""The review is complete before its outcome goes out.
 
 The Local Government and Social Care Ombudsman found against Croydon for a Case Review whose outcome
 went to the applicant before the agencies' information was in, before the attendees were recorded and
@@ -240,7 +240,7 @@ def confirm_complete(
         + ("; the outcome letter goes out" if send else " (recorded only: no letter sent)"),
     )
     # The letters follow in this transaction (``letters``); the outcome letter's deadline closes and
-    # the appeal window may start later (SPEC section 9).
+    # the appeal window may start later.
     signals.review_completed.send(application, actor=actor, meeting=meeting, send_letter=send)
     deadline_engine.sync(application)
     return meeting

@@ -79,7 +79,7 @@ def coordinator_panel(user: Any) -> dict[str, Any]:
             }
         )
     references = {a.id: a.reference for a in applications}
-    # Reviews held whose outcome waits for the coordinator to confirm them complete (SPEC section 3).
+    # Reviews held whose outcome waits for the coordinator to confirm them complete.
     waiting = db.session.execute(
         sa.select(ReviewMeeting.id, ReviewMeeting.application_id, ReviewMeeting.held_on)
         .where(

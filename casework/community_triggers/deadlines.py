@@ -1,4 +1,4 @@
-"""The deadlines of a Case Review (SPEC section 3): when each step is due, and the Deadline rows.
+"""The deadlines of a Case Review: when each step is due, and the Deadline rows.
 
 Each step's timescale is an area setting (amount, unit, start event). A step's deadline exists once its
 start event has happened; it is a ``casework.reminders`` Deadline row (so the reminders sweep reminds
@@ -46,7 +46,7 @@ def current_meeting(application: TriggerApplication) -> ReviewMeeting | None:
 
 
 def decision_appealed_against_on(application: TriggerApplication) -> date | None:
-    """The day the appeal window starts from (SPEC section 9): a "not met" threshold decision, otherwise
+    """The day the appeal window starts from: a "not met" threshold decision, otherwise
     the day the review meeting was held, or the day the outcome letter was sent when that is later."""
     decision = application.decision
     if decision is None:
@@ -312,7 +312,7 @@ def deadline_rows(application_ids: Iterable[int]) -> dict[int, dict[str, Deadlin
 
 
 def as_dict(rows: dict[str, Deadline]) -> dict[str, date]:
-    """API.md ``deadlines``: each step's day, in the order of the steps."""
+    """docs/api.md ``deadlines``: each step's day, in the order of the steps."""
     return {step: row_due(rows[step]) for step in STEPS if step in rows}
 
 

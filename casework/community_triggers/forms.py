@@ -280,7 +280,7 @@ class ApplicationForm(ChecksMixin, FlaskForm):
                 "address": self.applicant_address.data or None,
             },
             "applicant_role": self.applicant_role.data,
-            # Consent is what the applicant confirmed, never assumed from the role (SPEC section 10).
+            # Consent is what the applicant confirmed, never assumed from the role.
             "consent_given": bool(self.consent_given.data),
             "consent_not_needed_reason": self.consent_not_needed_reason.data or None,
             "victim": {
@@ -342,7 +342,7 @@ class ScreenOutForm(ChecksMixin, FlaskForm):
 
 
 def SendLetterField() -> BooleanField:  # named like a field class: it is a field factory
-    """The step's letter for a step dated before today: recorded only unless asked (SPEC section 10)."""
+    """The step's letter for a step dated before today: recorded only unless asked."""
     return BooleanField(
         "Send the letter now",
         description=(

@@ -10,7 +10,7 @@ Letters are produced by the Community Trigger signals, inside the transaction of
 confirmed complete, appeal decided), whichever channel (page or API) took the step. Each is stored as a
 ``Letter`` row, logged on the application's audit trail, and emailed after the commit when the
 recipient gave an email address (``queue_email``, once per letter). The outcome letter goes to the
-applicant and, when someone else applied for the victim, to the victim too (SPEC section 3).
+applicant and, when someone else applied for the victim, to the victim too.
 """
 
 from __future__ import annotations
@@ -797,7 +797,7 @@ def record_sent(
 ) -> Letter:
     """A letter that went out on ``sent_on`` outside the service (past work entered late): kept as the
     template would have written it, not emailed. An outcome letter also records the day it was sent on
-    the meeting (the appeal window may run from it, SPEC section 9)."""
+    the meeting (the appeal window may run from it)."""
     from casework.community_triggers import services
     from casework.core.errors import InvalidInput, RuleViolation
 
@@ -818,7 +818,7 @@ def record_sent(
     if meeting is not None and meeting.application_id != application.id:
         raise InvalidInput({"meeting_id": ["That meeting is not this application's."]})
     if kind == LetterKind.outcome and meeting.completeness_confirmed_on is None:
-        # The outcome goes out only once the review is complete (SPEC section 3): confirming it complete
+        # The outcome goes out only once the review is complete: confirming it complete
         # records the day a letter sent by other means went out.
         raise RuleViolation(
             "The review has not been confirmed complete, so its outcome letter cannot have gone out: confirm "
@@ -843,7 +843,7 @@ def record_sent(
 
 def invite_victim(actor: Any, meeting: ReviewMeeting) -> Letter | None:
     """The meeting invitation, once the victim is to be invited before the meeting. A meeting whose day
-    has passed, or that has been held, gets no invitation (SPEC section 10: past events are recorded
+    has passed, or that has been held, gets no invitation (past events are recorded
     only)."""
     if meeting.victim_invited and meeting.held_on is None and meeting.scheduled_on >= today():
         return produce(actor, meeting.application, LetterKind.meeting_invitation, meeting=meeting)
@@ -875,13 +875,13 @@ def letter_view(application: TriggerApplication, letter: Letter) -> LetterView:
 
 
 # Each signal carries ``send_letter``: False for a step dated before today (past work entered late is
-# recorded only, SPEC section 10) unless the user asked for its letter.
+# recorded only) unless the user asked for its letter.
 
 
 def _on_received(application: TriggerApplication, actor: Any = None, **_: Any) -> None:
-    """Each application gets a confirmation with its reference (SPEC section 3), whichever channel it
+    """Each application gets a confirmation with its reference, whichever channel it
     came by, when the applicant gave an email address. One received before today is past work entered
-    late: recorded only (SPEC section 10)."""
+    late: recorded only."""
     from flask import render_template
 
     if application.applicant_email and application.received_on == today():

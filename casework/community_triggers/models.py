@@ -2,7 +2,7 @@
 the review meeting and its recommendations, and the appeal.
 
 Events are stored as dated fields on the records they belong to (received, acknowledged, decided, held,
-withdrawn), because the published statistics count events by the day they happened (SPEC section 5),
+withdrawn), because the published statistics count events by the day they happened,
 not by an application's current status.
 """
 
@@ -37,7 +37,7 @@ class ApplicantRole(enum.StrEnum):
 
 class RepeatHandling(enum.StrEnum):
     """How an area's procedure handles a complainant with many applications (an area setting). None of
-    them stops the application: the right to apply is statutory (SPEC section 10)."""
+    them stops the application: the right to apply is statutory."""
 
     #: Recorded on the application, nothing more.
     record = "record"
@@ -99,7 +99,7 @@ class TriggerApplication(TimestampMixin, VersionedMixin, Model):
     #: The victim's consent when someone applies for them (``CONSENT_ROLES``).
     consent_given: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     #: Why the victim's consent is not needed (for example, they lack capacity to give it), when it was
-    #: not given: one of the two is required when someone applies for the victim (SPEC sections 3, 10).
+    #: not given: one of the two is required when someone applies for the victim.
     consent_not_needed_reason: Mapped[str | None] = mapped_column(sa.Text)
     #: The victim, when someone else applies for them: the outcome letter goes to them too.
     victim_name: Mapped[str | None] = mapped_column(sa.String(200))
@@ -126,7 +126,7 @@ class TriggerApplication(TimestampMixin, VersionedMixin, Model):
     registered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: The applicant's earlier applications in the area within the area's look-back, when they reach the
     #: area's number for "many applications", and how the area's procedure handles that (a
-    #: ``RepeatHandling`` value). Recorded at registration; it never stops an application (SPEC section 10).
+    #: ``RepeatHandling`` value). Recorded at registration; it never stops an application.
     earlier_applications: Mapped[int | None] = mapped_column(sa.Integer)
     repeat_handling: Mapped[RepeatHandling | None] = mapped_column(enum_column(RepeatHandling))
     #: Set when the retention task removed the applicant's details and the free text of the review.
@@ -496,7 +496,7 @@ class LetterTemplate(TimestampMixin, VersionedMixin, Model):
 
 class LetterRecipient(enum.StrEnum):
     applicant = "applicant"
-    #: The victim, when someone else applied for them: the outcome goes to them too (SPEC section 3).
+    #: The victim, when someone else applied for them: the outcome goes to them too.
     victim = "victim"
 
 

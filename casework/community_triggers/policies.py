@@ -1,4 +1,4 @@
-"""Which Case Review applications a user may see and work on (SPEC sections 1 and 9).
+"""Which Case Review applications a user may see and work on.
 
 Officers, coordinators and managers of an agency covering the application's area see the area's
 applications; coordinators and managers also manage them. A chair sees only the applications whose

@@ -1,4 +1,4 @@
-"""API input schemas and the JSON shapes of applications, meetings and appeals (API.md "Community
+"""API input schemas and the JSON shapes of applications, meetings and appeals (docs/api.md "Community
 Trigger": the fields named there are a contract; more are added around them)."""
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class WithdrawArgs(BaseSchema):
 class MeetingCreateArgs(BaseSchema):
     scheduled_on = PlannedDate(required=True)
     chair_email = fields.Email(required=True)
-    #: The day the meeting was arranged (default today): past work may be entered late (API.md).
+    #: The day the meeting was arranged (default today): past work may be entered late (docs/api.md).
     arranged_on = EventDate(load_default=None, allow_none=True)
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
     send_letter = SendLetterField()
@@ -219,7 +219,7 @@ class MissingInformationArgs(BaseSchema):
 
 
 class CompletenessArgs(BaseSchema):
-    """The coordinator confirms the review complete, so its outcome letter goes out (SPEC section 3)."""
+    """The coordinator confirms the review complete, so its outcome letter goes out."""
 
     confirmed_on = EventDate(load_default=None, allow_none=True)
     missing_information = fields.List(
@@ -472,7 +472,7 @@ def audit_trail_seen_by(
 
 
 def working_seen_by(working: dict[str, Any] | None, seen: SeenCases) -> dict[str, Any] | None:
-    """A threshold working (API.md's ``threshold`` object) as ``seen``'s user may see it.
+    """A threshold working (docs/api.md's ``threshold`` object) as ``seen``'s user may see it.
 
     A complaint from the ledger of a linked case they may not see is withheld: counted in ``withheld``
     with the agency that holds its case, its dates, names and references left out. The totals stay
@@ -538,7 +538,7 @@ def dump_application(
     seen: SeenCases | None = None,
     withheld: bool | None = None,
 ) -> dict[str, Any]:
-    """The application as API.md shows it to ``user``: the linked cases they may not see, and their
+    """The application as docs/api.md shows it to ``user``: the linked cases they may not see, and their
     complaints in the working, are counted with their holding agency, not named; the applicant's and
     the victim's details are null, with ``applicant_withheld`` true, when they are withheld from
     ``user`` (``applicants.withheld_clause``). ``deadline_rows`` (from ``deadlines.deadline_rows``),
@@ -779,7 +779,7 @@ class ApplicationAnswer(Answer):
     screened_out_reason = nullable(fields.String())
     withdrawn_on = nullable(fields.Date())
     withdrawal_reason = nullable(fields.String())
-    #: Step name -> date (API.md lists the names), each present once its start event has happened.
+    #: Step name -> date (docs/api.md lists the names), each present once its start event has happened.
     deadlines = fields.Dict(keys=fields.String(), values=fields.Date(), required=True)
     threshold = nullable(fields.Nested(_Threshold))
     decision = nullable(fields.Nested(DecisionAnswer))

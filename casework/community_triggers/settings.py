@@ -2,7 +2,7 @@
 
 Registered with the settings registry (``casework.core.settings``) so admins change them through the
 admin pages and ``PATCH /api/v1/areas/<code>``, each from an effective-from date. The rule set in force
-on the day an application was received is the one it is evaluated against (SPEC sections 3 and 9).
+on the day an application was received is the one it is evaluated against.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ START_EVENTS: dict[str, str] = {
     "meeting_scheduled": "the day the review meeting is scheduled for",
     "meeting_held": "the review meeting is held",
     "outcome_letter_sent": "the outcome letter is sent",
-    "decision_appealed_against": "the decision that can be appealed against (SPEC section 9)",
+    "decision_appealed_against": "the decision that can be appealed against",
     "appeal_received": "the appeal is received",
 }
 
@@ -60,7 +60,7 @@ class StepTimescale:
         return cls(int(value["amount"]), str(value["unit"]), str(value["start"]))
 
 
-#: API.md ``deadlines`` keys, with the SPEC section 3 defaults.
+#: docs/api.md ``deadlines`` keys, with their defaults (docs/rules.md).
 DEFAULT_TIMESCALES: dict[str, dict[str, Any]] = {
     "acknowledge": {"amount": 5, "unit": "working_days", "start": "received"},
     "information_requests": {"amount": 10, "unit": "working_days", "start": "received"},
@@ -215,7 +215,7 @@ _STARTS_TOO_LATE: dict[str, set[str]] = {
     "outcome_letter": {"outcome_letter_sent", "appeal_received"},
 }
 #: Steps that can only run from one event: the appeal window is counted from the decision appealed
-#: against by the appeal rule itself (SPEC section 9), and an appeal decision is owed only once an
+#: against by the appeal rule itself, and an appeal decision is owed only once an
 #: appeal is received (from an earlier event it would be owed by every application, appealed or not).
 _ONLY_START: dict[str, str] = {
     "appeal_window_closes": "decision_appealed_against",

@@ -20,7 +20,7 @@ meeting_arranged = _signals.signal("meeting-arranged")
 #: ``meeting``: the ReviewMeeting whose outcome was recorded (no letter yet: see ``review_completed``).
 outcome_recorded = _signals.signal("outcome-recorded")
 #: ``meeting``: the ReviewMeeting confirmed complete; ``send_letter``: whether the outcome letter goes
-#: out now (False for past work recorded late, SPEC section 10).
+#: out now (False for past work recorded late).
 review_completed = _signals.signal("review-completed")
 #: ``meeting``: the ReviewMeeting whose arrangements changed; ``invite``: the victim is newly invited.
 meeting_updated = _signals.signal("meeting-updated")

@@ -5,7 +5,7 @@ applicant's name and every complaint considered: those listed in the application
 ledgers of linked cases) and gets back an :class:`Evaluation` that shows its working, complaint by
 complaint, in plain English.
 
-Sources (SPEC sections 3 and 9; research/domain-rules.md R8-R10):
+Sources:
 
 * ASB, Crime and Policing Act 2014 s.104(4): the threshold must be found met when at least three (or
   the local number of) qualifying complaints have been made; the Explanatory Notes say the number should
@@ -33,7 +33,7 @@ from casework.core.dates import end_of_months_beginning_with
 Basis = Literal["automatic", "community", "hate"]
 ComplaintSource = Literal["application", "case"]
 
-#: The variants in the order SPEC section 9 names them: ``basis`` is the first one met.
+#: The variants in the order docs/rules.md names them: ``basis`` is the first one met.
 BASIS_ORDER: tuple[Basis, ...] = ("automatic", "community", "hate")
 
 # Spelled out here because strftime("%B") follows the process locale.
@@ -102,7 +102,7 @@ class Evaluation:
     """The outcome of evaluating an application against a rule set.
 
     ``met_automatically`` is true when any enabled variant is met and ``basis`` names the first met, in
-    the order automatic, community, hate (SPEC section 9); ``bases_met`` lists every one met, for
+    the order automatic, community, hate; ``bases_met`` lists every one met, for
     checking a decision's basis. ``distinct_complainants`` and ``hate_qualifying`` are measured over the
     counted qualifying complaints, whatever the variants' settings.
     """
@@ -116,7 +116,7 @@ class Evaluation:
     complaints: list[ComplaintResult]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data in the shape of API.md's ``threshold`` object (dates as ISO strings)."""
+        """JSON-ready data in the shape of docs/api.md's ``threshold`` object (dates as ISO strings)."""
         return {
             "met_automatically": self.met_automatically,
             "basis": self.basis,
@@ -271,7 +271,7 @@ def normalise_complainant_name(name: str | None) -> str:
     """A name as compared for "the same complainant": trimmed, runs of whitespace collapsed, casefolded.
 
     Blank or missing gives ``""``. Exposed so the service can match a ledger person to a name the same
-    way (SPEC section 9).
+    way.
     """
     return " ".join((name or "").split()).casefold()
 

@@ -1,4 +1,4 @@
-"""Date arithmetic for statutory and procedural time limits (SPEC section 6).
+"""Date arithmetic for statutory and procedural time limits.
 
 Pure functions with no Flask or database imports, so every rule can be tested on its own. Dates of
 events are ``date``; moments are timezone-aware ``datetime`` and results are given in UTC (the service
@@ -54,7 +54,7 @@ def _require_aware(value: datetime, name: str) -> None:
 def end_of_months_beginning_with(day: date, months: int) -> date:
     """Last day of the period of ``months`` months beginning with ``day``.
 
-    Rule (SPEC section 6, the corresponding-date rule used for statutory periods "beginning with" a day):
+    Rule (the corresponding-date rule used for statutory periods "beginning with" a day):
     the period ends on the day before the same day of the month ``months`` later; where that month has
     no such day, it ends on that month's last day. So 15 Jan + 1 ends 14 Feb, 1 Jan + 1 ends 31 Jan,
     31 Jan + 1 ends 28 Feb (29 Feb in a leap year), and 31 Aug + 6 ends on the last day of February.
@@ -109,7 +109,7 @@ def is_working_day(day: date) -> bool:
 
 
 def add_working_days(day: date, count: int) -> date:
-    """The deadline "``count`` working days after ``day``" (SPEC section 6).
+    """The deadline "``count`` working days after ``day``".
 
     Day ``day`` itself is not counted; count forward over working days and the ``count``-th is the
     deadline, whatever kind of day ``day`` is. So 5 working days after Wed 1 Apr 2026 is Fri 10 Apr 2026

@@ -135,7 +135,7 @@ class TimestampMixin:
 
 
 class VersionedMixin:
-    """Optimistic locking: an update carrying an old version answers 409 (SPEC section 9)."""
+    """Optimistic locking: an update carrying an old version answers 409."""
 
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1, server_default="1")
 

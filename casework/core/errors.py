@@ -1,6 +1,6 @@
 """Domain errors and how each audience sees them.
 
-Services raise these; they know nothing about HTTP. The API turns them into the JSON bodies API.md
+Services raise these; they know nothing about HTTP. The API turns them into the JSON bodies docs/api.md
 fixes, and the pages into GOV.UK error pages or form errors.
 """
 
@@ -181,7 +181,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def _flatten_webargs(messages: dict[str, Any]) -> dict[str, Any]:
-    """webargs nests messages by location ({"json": {...}}); API.md wants the fields at the top."""
+    """webargs nests messages by location ({"json": {...}}); docs/api.md wants the fields at the top."""
     if len(messages) == 1 and next(iter(messages)) in {"json", "query", "form", "view_args", "json_or_form"}:
         inner = next(iter(messages.values()))
         return inner if isinstance(inner, dict) else {RULE: inner}

@@ -1,6 +1,6 @@
 """The marshmallow fields every API schema uses for dates and for ids of other records.
 
-Dates (SPEC section 10): a date on which something happened (``EventDate``: received, reported,
+Dates: a date on which something happened (``EventDate``: received, reported,
 decided, held, issued, born) lies between 1 January 1900 and today; a date on which something is
 planned (``PlannedDate``: due, scheduled, expiry, ends, the start of a reporting period) lies in
 1900 to 2099. Either way a date such as 0001-01-01 or 9999-12-31 is refused as invalid input, before

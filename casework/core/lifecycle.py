@@ -143,7 +143,7 @@ def send(signal: Signal, **kwargs: Any) -> list[tuple[Any, Any]]:
 
 @dataclass(frozen=True)
 class CaseHandover:
-    """What happens to a closing case's open work (SPEC section 10).
+    """What happens to a closing case's open work.
 
     Statutory deadlines (a linked Case Review's actions, court hearings, order reviews) are always
     handed over, never cancelled: to ``owner`` when one is named, otherwise to their current owner

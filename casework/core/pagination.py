@@ -1,4 +1,4 @@
-"""The list envelope API.md fixes: ``{"items", "page", "per_page", "total"}``."""
+"""The list envelope docs/api.md fixes: ``{"items", "page", "per_page", "total"}``."""
 
 from __future__ import annotations
 

@@ -129,9 +129,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # Partners see and contribute to the cases shared with their agency (object-level policy).
     Role.partner: frozenset({P.VIEW_DASHBOARD, P.VIEW_CASES, P.EDIT_CASES}),
-    # Admins manage configuration, not casework (SPEC section 9).
+    # Admins manage configuration, not casework.
     Role.admin: frozenset({P.VIEW_DASHBOARD, P.ADMINISTER, P.VIEW_AUDIT, P.VIEW_RETENTION}),
-    # The data protection officer (SPEC section 10): the role, not a person, that may release a
+    # The data protection officer: the role, not a person, that may release a
     # subject access export in full. VIEW_AUDIT shows them who did what and when; the entries' values
     # only of records they may see, which are none of the casework (casework/audit/visibility.py says
     # why: the release, with its recorded reason, is their way to the content). Admins read it likewise.

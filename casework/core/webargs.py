@@ -1,7 +1,7 @@
 """The project's request parsing: one webargs parser and one base schema for every API input.
 
 Strings are stripped, unknown fields are refused (a misspelt field should not be silently ignored),
-and validation errors become ``422 {"errors": {field: [messages]}}`` as API.md fixes. Before any
+and validation errors become ``422 {"errors": {field: [messages]}}`` as docs/api.md fixes. Before any
 schema runs, the parser refuses what no schema should have to think about (casework.core.inputs):
 JSON nested too deeply to parse safely, and strings holding a NUL or a lone surrogate, wherever they
 are in the body or query string. Every integer field is held to the database's INTEGER range.

@@ -1,4 +1,4 @@
-"""Retention (SPEC section 7): when a record reaches its retention date, every domain anonymises its
+"""Retention: when a record reaches its retention date, every domain anonymises its
 part of it, the audit log keeps who, when and what kind of change but loses the personal values, and
 a report lists what was anonymised. Never commits.
 

@@ -1,4 +1,4 @@
-"""Subject access (SPEC sections 7 and 10): everything held about a person, in every domain, as one
+"""Subject access: everything held about a person, in every domain, as one
 JSON document and a printable PDF. Never commits.
 
 The export is assembled by sending ``person_exported``: each domain holding data about people answers

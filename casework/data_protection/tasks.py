@@ -13,7 +13,7 @@ RETENTION_TASK = "data_protection.apply_retention"
 
 @shared_task(name=RETENTION_TASK)
 def apply_retention() -> dict[str, int]:
-    """Anonymise what has reached its retention date in every domain (SPEC section 7).
+    """Anonymise what has reached its retention date in every domain.
 
     Safe to run twice: anonymised records are skipped by their ``anonymised_at``.
     """

@@ -34,7 +34,7 @@ class KeyDate:
     #: Whether someone has to act by then (a Deadline row); otherwise shown only.
     is_deadline: bool = True
     #: A court hearing or an order's review or end: when the case closes it is handed over to a named
-    #: owner, never cancelled (SPEC section 10).
+    #: owner, never cancelled.
     is_statutory: bool = False
 
 

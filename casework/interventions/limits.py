@@ -3,12 +3,13 @@
 Every figure is a setting so an area can follow the law in force on the day a power was used. The
 Crime and Policing Act 2026 changes three of them (FPN cap £100 -> £500, dispersal 48 -> 72 hours, the
 closure order hearing 48 -> 72 hours after service). Commencement may differ by area and is not yet
-certain (domain-rules R61, R63), so those changes switch on together through one dated flag,
+certain (the first commencement regulations brought a first wave into force on 29 June 2026),
+so those changes switch on together through one dated flag,
 ``cpa2026_limits``: ``PATCH /api/v1/areas/BOL {"settings": {"cpa2026_limits": true},
 "effective_from": "2026-06-29"}``. The figures before and after the change are settings too.
 
 The Act's new powers commence separately and, at the time of writing, on dates not all confirmed
-(domain-rules R61-R63), so each is its own dated flag, off by default: Respect Orders with Youth and
+so each is its own dated flag, off by default: Respect Orders with Youth and
 Housing Injunctions (``cpa2026_respect_orders``), closure notices by registered housing providers
 (``cpa2026_housing_closure``), fixed penalties by Community Safety Accreditation Scheme officers
 (``cpa2026_csas_fpn``) and the 48-hour review of dispersal directions (``cpa2026_dispersal_review``).
@@ -200,7 +201,7 @@ SPECS = [
         "the area's practice.",
         whole_number(1, 36),
         label="Review a Respect Order every, in months",
-        source="Local practice (domain-rules R62)",
+        source="Local practice",
     ),
     _spec(
         "youth_injunction_max_months",
@@ -218,7 +219,7 @@ SPECS = [
         "respondents are dealt with by a Youth Injunction.",
         whole_number(10, 25),
         label="Minimum age for a Housing Injunction",
-        source=f"{CPA_2026}, Part 1 (domain-rules R62)",
+        source=f"{CPA_2026}, Part 1",
     ),
     _spec(
         "cpa2026_housing_closure",

@@ -1,6 +1,6 @@
 """Who may use each power, and what breaching it is in law (pure: no Flask, no database).
 
-Who may issue a power is a warning, never a block (SPEC section 9): the service records what an agency
+Who may issue a power is a warning, never a block: the service records what an agency
 did and tells the officer when the law gives that power to someone else, because the record of a notice
 that was in fact served matters more than the service's view of who should have served it. The dated
 changes of the Crime and Policing Act 2026 follow the settings in force on the day of issue:

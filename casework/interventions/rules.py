@@ -1,8 +1,8 @@
-"""The statutory checks on an intervention (SPEC section 2 table, section 9 "Interventions").
+"""The statutory checks on an intervention.
 
 Pure: the caller gathers the facts (the subject's date of birth, earlier warnings, the related notice,
 the settings in force on the day of issue) and ``check`` either raises ``RuleViolation`` for a block or
-returns the warnings to show. What blocks is fixed by SPEC section 9: every "block" in the table, the FPN
+returns the warnings to show. What blocks is fixed: every "block" in the table, the FPN
 cap, injunctions under 10, an under-18 injunction without the youth offending team consultation or
 longer than 12 months, dispersal of under-10s and durations beyond the statutory maximum. Everything
 else warns. When the date of birth is unknown the age rules warn instead of block. Who may issue a power

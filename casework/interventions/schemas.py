@@ -1,4 +1,4 @@
-"""API input and output for interventions (API.md "Cases": POST /api/v1/cases/<id>/interventions)."""
+"""API input and output for interventions (docs/api.md "Cases": POST /api/v1/cases/<id>/interventions)."""
 
 from __future__ import annotations
 

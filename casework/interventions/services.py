@@ -104,7 +104,7 @@ def intervention_link(intervention: Intervention) -> str:
 
 
 def _check_event_dates(values: Mapping[str, Any]) -> None:
-    """Events that happened cannot be in the future nor before what they follow (SPEC section 6)."""
+    """Events that happened cannot be in the future nor before what they follow."""
     errors: dict[str, list[str]] = {}
     issued_on: date = values["issued_on"]
     if issued_on > today():

@@ -63,7 +63,7 @@ class Deadline(TimestampMixin, Model):
     #: so no domain can forget it.
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
     #: A statutory deadline (a Case Review's action, a court hearing, an order review): when its case
-    #: closes it is handed over to a named owner, never cancelled (SPEC section 10).
+    #: closes it is handed over to a named owner, never cancelled.
     is_statutory: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     #: When it was handed over on the closure of its case: it stays due although the case is closed.
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,4 +1,4 @@
-"""API input and output of the partnership performance report (API.md, last section)."""
+"""API input and output of the partnership performance report (docs/api.md, last section)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class _CaseReview(Answer):
     threshold_not_met = fields.Integer(required=True)
     reviews_carried_out = fields.Integer(required=True)
     reviews_with_recommendations = fields.Integer(required=True)
-    # Optional (beyond API.md): the Case Review deadlines that fell due in the period, and met on time.
+    # Optional (beyond docs/api.md): the Case Review deadlines that fell due in the period, and met on time.
     deadlines_due = fields.Integer()
     deadlines_met = fields.Integer()
     deadlines_met_share = nullable(fields.Float())
@@ -40,7 +40,7 @@ class _Figures(Answer):
     repeat_victims = fields.Integer(required=True)
     interventions = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     case_review = fields.Nested(_CaseReview, required=True)
-    # Optional (beyond API.md): the working figures of the report's page.
+    # Optional (beyond docs/api.md): the working figures of the report's page.
     first_contacts = fields.Integer()
     first_contact_within_1 = fields.Integer()
     first_contact_within_2 = fields.Integer()

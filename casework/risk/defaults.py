@@ -1,9 +1,10 @@
 """The questionnaire shipped with the service, for partners to replace with their agreed local form.
 
-No national question list or cut-offs are published (domain-rules R70), so these are a sensible start
-built on the factors the guidance names: threats of violence, hate motivation and vulnerability raise
-a case to high risk on their own (R70), and repetition, harm and isolation add weight. Migration 0016
-seeds a copy of this as version 1 for all areas; admins edit it (each edit is a new version).
+No national question list or cut-offs are published (the Home Office risk matrix's questions, scoring
+and bands are not public), so these are a sensible start built on the factors the guidance names:
+threats of violence, hate motivation and vulnerability raise a case to high risk on their own, and
+repetition, harm and isolation add weight. Migration 0016 seeds a copy of this as version 1 for all
+areas; admins edit it (each edit is a new version).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Formula injection: a spreadsheet program treats a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a
 formula, so a name such as ``=HYPERLINK(...)`` typed into a form could run when an export is opened.
 Every text cell an export writes that starts with one of those characters is written with a single
-quote in front (SPEC section 10), and so is one that already starts with a quote, so that the escaping
+quote in front, and so is one that already starts with a quote, so that the escaping
 can be undone exactly: an import drops the quote in front of a cell that starts with a quote followed by
 one of ``= + - @ '``, and nothing else. Export then import gives back the same text, whatever it was.
 """

@@ -145,7 +145,7 @@ def _parse_day(text: str, label: str) -> dt.date:
 
 
 def event_date(text: str, label: str) -> dt.date:
-    """A date on which something happened: not in the future (SPEC section 10)."""
+    """A date on which something happened: not in the future."""
     from casework.core.time import today
 
     value = _parse_day(text, label)

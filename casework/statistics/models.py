@@ -63,7 +63,7 @@ class StatisticsSnapshot(Model):
     #: The manager who approved the figures by publishing them (an admin for figures entered by hand).
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: Whether the extras (channels, bases, appeals, pending, median days) are published with the four
-    #: statutory figures: the area's choice at publication (SPEC section 5).
+    #: statutory figures: the area's choice at publication.
     extras_published: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     #: Why a correction was published, or where figures entered by hand come from.
     note: Mapped[str | None] = mapped_column(sa.Text)

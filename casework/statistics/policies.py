@@ -1,7 +1,7 @@
 """Who may see, compile and publish an area's figures.
 
 Coordinators and managers of an agency covering the area view and compile them; only managers of such
-an agency publish (approve) them (SPEC section 9). Everyone else is refused with 403: the figures are
+an agency publish (approve) them. Everyone else is refused with 403: the figures are
 not secret (the published ones are public), so there is nothing to hide behind a 404.
 """
 

@@ -1,6 +1,6 @@
 """The s.104(9) figures counted from the Community Trigger records, in SQL.
 
-Every figure counts events by the day they happened inside the period (SPEC sections 5 and 9), never
+Every figure counts events by the day they happened inside the period, never
 an application's current status:
 
 - ``applications``: applications received in the period, withdrawn ones included. Applications
@@ -159,7 +159,7 @@ def compute_figures(area_ids: Iterable[int], period_start: date, period_end: dat
         .subquery("first_outcomes")
     )
     # Screened out by the period's end: not an application for a Case Review in that period. One
-    # screened out after the period ended still counts in it (SPEC section 5: nothing dated after a
+    # screened out after the period ended still counts in it (nothing dated after a
     # period's end changes that period's figures).
     is_case_review = sa.or_(application.screened_out_on.is_(None), application.screened_out_on > period_end)
     # Both subqueries only hold events on or before the period end, so "none by then" is a NULL.

@@ -1,4 +1,4 @@
-"""API input and output of the statistics (API.md "Statistics")."""
+"""API input and output of the statistics (docs/api.md "Statistics")."""
 
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ def dump_job(job: Any) -> dict[str, Any]:
     }
 
 
-#: The columns of /statistics.csv and the keys of each /statistics.json item, in order (API.md).
+#: The columns of /statistics.csv and the keys of each /statistics.json item, in order (docs/api.md).
 PUBLIC_COLUMNS = (
     "area_code",
     "area_name",
@@ -173,7 +173,7 @@ def public_item(snapshot: Any) -> dict[str, Any]:
 
 
 class _Figures(Answer):
-    """The figures: the four statutory ones (API.md) and the extras, null when not held."""
+    """The figures: the four statutory ones (docs/api.md) and the extras, null when not held."""
 
     applications = nullable(fields.Integer())
     threshold_not_met = nullable(fields.Integer())

@@ -150,7 +150,7 @@ def describe_reporting_period(area: Area, on: date) -> str:
 
 def require_whole_reporting_period(area: Area, period_start: date, period_end: date) -> None:
     """Figures are published for one whole reporting period of the area's setting, and only for a
-    period in which the Case Review existed (SPEC section 10, s.105(4))."""
+    period in which the Case Review existed (s.105(4))."""
     if period_end < CASE_REVIEWS_BEGAN:
         raise RuleViolation(
             "There are no Case Review figures for a period that ended before the Case Review began "
@@ -448,8 +448,8 @@ def _compiled_publication(area: Area, period_start: date, period_end: date) -> S
 def require_before_the_service(area: Area, period_start: date, period_end: date) -> None:
     """Figures are entered by hand only for a period before the service was used for the area
     (docs/rules.md): none of its Case Review records falls in the period, and no manager published its
-    figures from the records. Otherwise the figures are counted and published by a manager (SPEC
-    section 9: publishing needs a manager; a correction is the manager's new version, with a note)."""
+    figures from the records. Otherwise the figures are counted and published by a manager (publishing
+    needs a manager; a correction is the manager's new version, with a note)."""
     name = period_name(period_start, period_end)
     published = _compiled_publication(area, period_start, period_end)
     if published is not None:

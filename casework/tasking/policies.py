@@ -3,7 +3,7 @@
 A series and its meetings are seen by users who see cases and whose agency attends the series; they
 are run (agenda, record, minutes) by its coordinators and managers. Inside a meeting every case is
 shown only to those who may see that case (``casework.cases.policies``): the others see how many cases
-another agency holds, not which (SPEC section 10). Being discussed at a meeting shares nothing.
+another agency holds, not which. Being discussed at a meeting shares nothing.
 A meeting a user may not see answers 404.
 """
 

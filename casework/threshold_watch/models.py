@@ -32,9 +32,9 @@ TOLD_METHOD_LABELS = {
 class WatchEntry(TimestampMixin, Model):
     """A victim found by the watch in one area, with the engine's working as it was last evaluated.
 
-    ``working`` is API.md's ``threshold`` object whose complaints also carry ``case_id`` and
+    ``working`` is docs/api.md's ``threshold`` object whose complaints also carry ``case_id`` and
     ``holding_agency`` (the case's lead agency), so the board can show complaints on cases the reader may
-    not see as a count and the agency that holds them (SPEC section 10) without another query. Its
+    not see as a count and the agency that holds them without another query. Its
     reasons name the day of the evaluation by a placeholder (``services.EVALUATION_DAY``), named when
     shown: an entry whose finding has not changed is not rewritten by each night's pass.
     """

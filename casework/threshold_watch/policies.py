@@ -2,7 +2,7 @@
 
 The board and the list are for coordinators and managers of an agency covering the area (they run Case
 Reviews); a victim's name appears only to a reader who may see that person, and complaints on cases the
-reader may not see show as a count and the agency that holds them (SPEC section 10). Telling the victim
+reader may not see show as a count and the agency that holds them. Telling the victim
 is the case owner's task: anyone who may change one of the victim's cases in the entry records it, and
 so may the area's coordinators and managers. Anything else answers 404.
 """

@@ -1,4 +1,4 @@
-"""API input and output of the threshold watch (API.md, "Added for the threshold watch")."""
+"""API input and output of the threshold watch (docs/api.md, "Added for the threshold watch")."""
 
 from __future__ import annotations
 

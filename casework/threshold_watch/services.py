@@ -652,7 +652,7 @@ class PossibleDuplicate:
 class BoardItem:
     entry: WatchEntry
     person: Person
-    #: The working's complaints on cases the reader may see, each a dict of API.md's ``threshold``.
+    #: The working's complaints on cases the reader may see, each a dict of docs/api.md's ``threshold``.
     complaints: list[dict[str, Any]]
     hidden: list[HiddenComplaints]
     duplicates: list[PossibleDuplicate] = field(default_factory=list)
@@ -796,7 +796,7 @@ def board(user: Any, area: Area) -> Board:
 
 
 def dump_entry(entry: WatchEntry, person: Person, seen: SeenCases) -> dict[str, Any]:
-    """API.md's threshold-watch item: the ids of the victim's cases ``seen``'s user may see (the
+    """docs/api.md's threshold-watch item: the ids of the victim's cases ``seen``'s user may see (the
     complaints on the others count, as on the board, but the cases are not named)."""
     return {
         "person_id": person.id,

@@ -1,6 +1,6 @@
 """Messages to victims who use the victim page: how each is sent, and the reminder of their next step.
 
-One channel choice for every message to a victim (SPEC section 10's Notify rule, issue 13 item 3): a
+One channel choice for every message to a victim (issue 13 item 3): a
 text message through GOV.UK Notify when they asked for text messages, have a mobile number and Notify
 is configured; otherwise email to the address they checked with the officer (through Notify when it
 is configured, else SMTP or ``instance/mail/``); a text message written to ``instance/mail/`` only

@@ -1,4 +1,4 @@
-"""Bearer tokens for the API (API.md Conventions)."""
+"""Bearer tokens for the API (docs/api.md Conventions)."""
 
 from datetime import UTC, datetime, timedelta
 

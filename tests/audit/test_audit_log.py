@@ -1,4 +1,4 @@
-"""The audit log: append-only in the database, and searchable by user, record and date (SPEC section 7)."""
+"""The audit log: append-only in the database, and searchable by user, record and date."""
 
 from __future__ import annotations
 

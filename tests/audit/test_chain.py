@@ -1,4 +1,4 @@
-"""The hash chain (issue 8 item 6, SPEC section 10): each entry is sealed after the one before it by the
+"""The hash chain (issue 8 item 6): each entry is sealed after the one before it by the
 periodic ``audit.seal`` task, and ``flask audit verify`` names the first entry that was changed or
 removed. Tampering is done as the owner role, the only one that can get past the database's guards."""
 

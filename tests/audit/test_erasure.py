@@ -1,4 +1,4 @@
-"""Erasing and moving personal values (SPEC section 10): retention erases the values of a subject's audit
+"""Erasing and moving personal values: retention erases the values of a subject's audit
 entries through the one function allowed to, keeping who, when and what kind; a merge moves them to
 another subject. The chain still verifies afterwards."""
 

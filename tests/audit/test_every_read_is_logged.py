@@ -1,4 +1,4 @@
-"""Every read is in the log (issue 8 item 6, SPEC section 7): a walk over every page and API endpoint that
+"""Every read is in the log (issue 8 item 6): a walk over every page and API endpoint that
 can be read (GET), as every demo role, with real ids, finds each person, case, Case Review application,
 intervention, risk assessment and action the answer shows, and checks that this very request wrote a
 view entry about it.

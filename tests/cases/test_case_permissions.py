@@ -1,4 +1,4 @@
-"""Who sees which case, and which person (SPEC section 7; policies.py)."""
+"""Who sees which case, and which person (policies.py)."""
 
 from __future__ import annotations
 

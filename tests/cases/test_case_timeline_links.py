@@ -1,5 +1,5 @@
 """A link names the other case on the timeline only to a reader who can see that case: to others it is
-"a case you cannot see" and the agency that holds it (SPEC: nobody sees a record through a side door),
+"a case you cannot see" and the agency that holds it (nobody sees a record through a side door),
 in the API answer, the case page and its print view alike."""
 
 from __future__ import annotations

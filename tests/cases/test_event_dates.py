@@ -1,4 +1,4 @@
-"""Dates of events are inputs (API.md): a case opened, an incident, a case closed, an action done may
+"""Dates of events are inputs (docs/api.md): a case opened, an incident, a case closed, an action done may
 each be dated in the past, checked against what they follow and never in the future; the audit entry
 keeps the day of the event."""
 

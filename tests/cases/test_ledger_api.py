@@ -254,7 +254,7 @@ def test_explanation_due_date_is_an_area_setting(api_client, world, person, open
     assert db.session.query(CaseReviewExplanation).one().due_on.isoformat() == "2026-08-17"
 
 
-# --- per victim, across all their cases (July 2025 guidance; SPEC section 9 "Second report") ---------
+# --- per victim, across all their cases (July 2025 guidance) ---------
 
 
 def test_a_second_report_on_another_case_raises_the_task_on_that_case(api_client, world, person, open_case):

@@ -1,4 +1,4 @@
-"""A restricted case hides its people too (SPEC section 7: restricted cases are visible only to named
+"""A restricted case hides its people too (restricted cases are visible only to named
 users): a person recorded by the user's agency who is a party on a restricted case the user is not
 named on is hidden from them, unless they also meet the person on a case they may see."""
 

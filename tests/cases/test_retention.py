@@ -1,4 +1,4 @@
-"""Retention (SPEC section 7): anonymise closed cases and their people after the retention period."""
+"""Retention: anonymise closed cases and their people after the retention period."""
 
 from __future__ import annotations
 

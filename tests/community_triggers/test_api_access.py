@@ -1,5 +1,5 @@
 """Who sees which applications, the list (filters, paging, a fixed number of queries), and the audit
-of every view (SPEC sections 7 and 9; API.md)."""
+of every view (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The appeal (window, handler, decision) and withdrawal (SPEC sections 3 and 9)."""
+"""The appeal (window, handler, decision) and withdrawal."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""A Case Review application is no side door to a person the restricted-people rule hides (SPEC
-section 7: restricted cases are visible only to named users, and they hide their people; section 8:
-nobody sees a record through a side door).
+"""A Case Review application is no side door to a person the restricted-people rule hides
+(restricted cases are visible only to named users, and they hide their people; nobody sees a record
+through a side door).
 
 The world: a victim, Rhona, moved to a refuge; her council case is restricted, and only the
 coordinator and one officer are named on it. Two applications in the area:

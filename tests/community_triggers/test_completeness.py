@@ -1,4 +1,4 @@
-"""The outcome goes out only when the review is complete (issue 11 item 1; SPEC sections 3 and 10; the
+"""The outcome goes out only when the review is complete (issue 11 item 1; the
 Ombudsman's Croydon finding). The chair's outcome sends nothing; the coordinator confirms that every
 agency's information is in (or why not), the attendees are recorded, the victim was consulted on the
 action plan (or why not) and the meeting was held on or after its scheduled day (or why not); then the
@@ -131,7 +131,7 @@ def test_a_complete_review_sends_the_outcome_and_closes_its_deadline(ct, held):
     assert deadline.status == DeadlineStatus.done
     assert deadline.due_on == date(2026, 4, 7)  # still counted from the meeting (Easter skipped)
     assert [row.reason for row in meeting.missing_information] == [POLICE_REASON["police"]]
-    # The appeal window runs from the letter, the later of the two (SPEC section 9).
+    # The appeal window runs from the letter, the later of the two.
     assert services.appeal_window(meeting.application)[0] == date(2026, 3, 23)
 
 
@@ -341,7 +341,7 @@ def test_only_the_areas_coordinators_and_managers_confirm(ct, held, api_client, 
 
 
 def test_the_api_outcome_contract_is_unchanged(ct, held, api_client):
-    """API.md's outcome call still answers 200 with the application; the letter just waits."""
+    """docs/api.md's outcome call still answers 200 with the application; the letter just waits."""
     meeting = held()
     body = api_client(ct.coordinator).get(f"/api/v1/triggers/{meeting.application_id}").json
     assert body["status"] == "review_concluded"

@@ -1,5 +1,5 @@
-"""Whoever applies for the victim records the victim's consent, or why it is not needed (SPEC sections 3
-and 10): an advocate (``on_behalf``) and a partner agency activating the trigger (``partner``) alike. The
+"""Whoever applies for the victim records the victim's consent, or why it is not needed: an
+advocate (``on_behalf``) and a partner agency activating the trigger (``partner``) alike. The
 victim applying, or a group applying for itself, needs no one else's consent."""
 
 from __future__ import annotations

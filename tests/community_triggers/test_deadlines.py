@@ -1,5 +1,5 @@
-"""Case Review deadlines: per-area timescales, Deadline rows, recomputed, closed and cancelled
-(SPEC sections 3 and 6)."""
+"""Case Review deadlines: per-area timescales, Deadline rows, recomputed, closed and
+cancelled."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def register_on(ct, api_client, received_on: str, today: str) -> dict:
 
 def test_across_christmas(ct, api_client):
     body = register_on(ct, api_client, "2026-12-23", "2026-12-23")
-    # 5 working days after Wed 23 Dec 2026 (SPEC section 6): Christmas Day, Boxing Day (substitute
+    # 5 working days after Wed 23 Dec 2026: Christmas Day, Boxing Day (substitute
     # Mon 28 Dec) and New Year's Day skipped.
     assert body["deadlines"]["acknowledge"] == "2027-01-04"
     assert body["deadlines"]["information_requests"] == "2027-01-11"

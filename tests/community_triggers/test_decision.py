@@ -1,4 +1,4 @@
-"""The threshold decision and acknowledgement (SPEC section 9, "Threshold decision")."""
+"""The threshold decision and acknowledgement ."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ def test_a_template_failing_at_send_time_falls_back_to_the_default_and_tells_the
     elsewhere_admin = make.user("admin", agency=world.elsewhere)
     db.session.commit()
     first, second = _register(world), _register(world, email="second@example.org")
-    # Dated before today, so the letters go out only because they are asked for (SPEC section 10).
+    # Dated before today, so the letters go out only because they are asked for.
     services.acknowledge(world.coordinator, first, acknowledged_on=date(2026, 3, 4), send_letter=True)
     services.acknowledge(world.coordinator, second, acknowledged_on=date(2026, 3, 4), send_letter=True)
     commit()

@@ -56,7 +56,7 @@ def test_every_step_produces_its_letter_once(world):
         ],
     )
     commit()
-    # The outcome waits for the review to be confirmed complete (SPEC section 3).
+    # The outcome waits for the review to be confirmed complete.
     assert _letters(LetterKind.outcome) == []
     services.update_meeting(world.coordinator, meeting, attendees=[{"name": "Charles Chair", "role": "chair"}])
     services.record_victim_consultation(world.coordinator, meeting, consulted_on=date(2026, 3, 20), notes="Agrees.")

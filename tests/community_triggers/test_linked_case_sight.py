@@ -1,6 +1,6 @@
 """A Case Review application names its linked cases, and the complaints in their ledgers, only to a
-reader who may see those cases (SPEC section 7: restricted cases are visible only to named users;
-section 8: nobody sees a record through a side door, a count and the holding agency instead).
+reader who may see those cases (restricted cases are visible only to named users;
+nobody sees a record through a side door, a count and the holding agency instead).
 
 The world: the council's coordinator, named on a restricted council case, registers an application
 linking it and an ordinary council case. The council's officer sees the ordinary case only; the

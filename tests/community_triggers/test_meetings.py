@@ -1,4 +1,4 @@
-"""The review meeting: the chair's independence, the outcome and recommendations (SPEC section 3)."""
+"""The review meeting: the chair's independence, the outcome and recommendations."""
 
 from __future__ import annotations
 
@@ -343,7 +343,7 @@ def test_a_case_the_appointed_chair_worked_on_cannot_be_linked_before_the_meetin
 
 
 def test_arranged_on_and_location_are_accepted_as_api_md_says(ct, api_client, met):
-    """API.md: ``{"scheduled_on", "chair_email", "arranged_on"}`` with ``arranged_on`` optional (past work
+    """docs/api.md: ``{"scheduled_on", "chair_email", "arranged_on"}`` with ``arranged_on`` optional (past work
     entered late); it may not be in the future nor before the threshold decision."""
     client = api_client(ct.coordinator)
     url = f"/api/v1/triggers/{met.id}/meetings"

@@ -351,7 +351,7 @@ def test_recording_the_invitation_with_the_outcome_sends_nothing(ct, api_client)
 
 
 def test_no_invitation_to_a_meeting_whose_day_has_passed(ct, api_client):
-    """SPEC section 10: an event dated before today is recorded only."""
+    """An event dated before today is recorded only."""
     application = met(ct)
     services.arrange_meeting(ct.coordinator, application, scheduled_on=date(2026, 3, 9), chair=ct.chair)
     db.session.commit()

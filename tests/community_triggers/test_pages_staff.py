@@ -241,7 +241,7 @@ def test_officer_registers_an_application_received_by_phone(page_client, world):
     [
         ({"received_on-day": "21"}, "must be today or in the past"),
         ({"channel": ""}, "Select how the application was received"),
-        # SPEC 9: a complaint reported after the application was received is invalid.
+        # A complaint reported after the application was received is invalid.
         ({**_date("received_on", date(2026, 3, 1))}, "cannot have been reported after the application was received"),
     ],
 )

@@ -1,8 +1,8 @@
 """A partnership adopting the service re-enters its whole past year of Case Reviews through the API,
-exactly as API.md describes each request, and gets that year's statutory figures from the records.
+exactly as docs/api.md describes each request, and gets that year's statutory figures from the records.
 
-Every step is dated in the past (API.md: "Dates of events are inputs"), so every step is recorded only:
-no letter is produced and no email is sent for any of it (SPEC section 10), and the audit log keeps both
+Every step is dated in the past (docs/api.md: "Dates of events are inputs"), so every step is recorded only:
+no letter is produced and no email is sent for any of it, and the audit log keeps both
 the day each step happened and the day it was entered.
 """
 
@@ -70,7 +70,7 @@ def application(received_on: str, complaints: list[dict[str, Any]], name: str = 
 
 
 class Office:
-    """The API calls of the year, in API.md's words."""
+    """The API calls of the year, in docs/api.md's words."""
 
     def __init__(self, coordinator: Any, chair: Any) -> None:
         self.coordinator = coordinator

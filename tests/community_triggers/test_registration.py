@@ -1,4 +1,4 @@
-"""Registering an application: POST /api/v1/triggers (API.md; SPEC sections 3, 6 and 9)."""
+"""Registering an application: POST /api/v1/triggers (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_registration_answers_201_with_reference_status_deadlines_and_threshold(
     assert isinstance(body["id"], int)
     assert body["reference"] == "BOL-CT-2026-0001"
     assert body["status"] == "received"
-    # API.md's example: received Mon 2 March 2026.
+    # docs/api.md's example: received Mon 2 March 2026.
     assert body["deadlines"]["acknowledge"] == "2026-03-09"
     assert body["deadlines"]["threshold_decision"] == "2026-03-23"
     assert body["deadlines"]["information_requests"] == "2026-03-16"

@@ -1,4 +1,4 @@
-"""A settings change never re-decides an application already received (SPEC section 9): a change may
+"""A settings change never re-decides an application already received: a change may
 take effect from today or later, or from an earlier day only when no application received since then
 would have other settings. Through PATCH /api/v1/areas/<code> and the admin pages alike."""
 

@@ -1,4 +1,4 @@
-"""The Community Trigger threshold engine: every rule at its boundary (SPEC sections 3 and 9)."""
+"""The Community Trigger threshold engine: every rule at its boundary."""
 
 from __future__ import annotations
 

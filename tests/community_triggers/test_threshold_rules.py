@@ -1,5 +1,5 @@
 """The threshold rules through the API and the services: the application's complaints and the
-ledgers of linked cases, the rule set in force on the day of receipt (SPEC sections 3, 6 and 9)."""
+ledgers of linked cases, the rule set in force on the day of receipt."""
 
 from __future__ import annotations
 

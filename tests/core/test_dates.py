@@ -1,4 +1,4 @@
-"""casework.core.dates: every rule at its boundaries (SPEC section 6)."""
+"""casework.core.dates: every rule at its boundaries."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_working_days() -> None:
 @pytest.mark.parametrize(
     ("day", "count", "deadline"),
     [
-        # SPEC section 6 examples.
+        # The rule's examples.
         (date(2026, 12, 23), 5, date(2027, 1, 4)),  # 24, 29, 30, 31 Dec, 4 Jan
         (date(2026, 4, 1), 5, date(2026, 4, 10)),  # 2, 7, 8, 9, 10 Apr
         # Easter in other years.
@@ -168,7 +168,7 @@ def test_working_days() -> None:
         (date(2026, 3, 7), 1, date(2026, 3, 9)),  # Saturday -> Monday
         (date(2026, 4, 3), 1, date(2026, 4, 7)),  # from Good Friday
         (date(2026, 3, 2), 5, date(2026, 3, 9)),  # ordinary week: Monday -> next Monday
-        (date(2026, 3, 2), 15, date(2026, 3, 23)),  # API.md example: threshold decision due
+        (date(2026, 3, 2), 15, date(2026, 3, 23)),  # docs/api.md example: threshold decision due
         (date(2026, 3, 2), 0, date(2026, 3, 2)),
         (date(2026, 3, 7), 0, date(2026, 3, 7)),
     ],
@@ -183,7 +183,7 @@ def test_add_working_days(day: date, count: int, deadline: date) -> None:
         (date(2026, 3, 11), -2, date(2026, 3, 9)),  # Wednesday meeting: papers by Monday
         (date(2026, 3, 9), -2, date(2026, 3, 5)),  # Monday meeting: papers by Thursday
         (date(2026, 4, 7), -1, date(2026, 4, 2)),  # over Easter 2026
-        (date(2027, 1, 4), -5, date(2026, 12, 23)),  # the SPEC example backwards
+        (date(2027, 1, 4), -5, date(2026, 12, 23)),  # the rule's example backwards
         (date(2026, 3, 8), -1, date(2026, 3, 6)),  # from a Sunday
     ],
 )

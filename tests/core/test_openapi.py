@@ -1,4 +1,4 @@
-"""The OpenAPI document is valid, built from the routes, and lists the API.md contract that exists."""
+"""The OpenAPI document is valid, built from the routes, and lists the docs/api.md contract that exists."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from openapi_spec_validator import validate
 
-#: The paths API.md fixes (a contract). Those whose endpoints exist must be in the document.
+#: The paths docs/api.md fixes (a contract). Those whose endpoints exist must be in the document.
 API_MD_PATHS = {
     ("post", "/api/v1/auth/tokens"),
     ("post", "/api/v1/areas"),
@@ -39,7 +39,7 @@ API_MD_PATHS = {
 
 
 def shape(path: str) -> str:
-    """Parameter names may differ from API.md's (``{user_id}`` for ``<id>``); compare the shapes."""
+    """Parameter names may differ from docs/api.md's (``{user_id}`` for ``<id>``); compare the shapes."""
     return re.sub(r"\{[^}]+\}", "{}", path)
 
 
@@ -174,7 +174,7 @@ def test_another_status_must_describe_its_own_body() -> None:
 
 
 def test_answers_allow_keys_they_do_not_describe(document: dict[str, Any]) -> None:
-    """A body may grow (optional keys beyond API.md): no answer's schema refuses a key it does not list."""
+    """A body may grow (optional keys beyond docs/api.md): no answer's schema refuses a key it does not list."""
     schemas = document["components"]["schemas"]
     answers = [name for name in schemas if name.endswith(("Answer", "List"))]
     assert "StatisticsJobAnswer" in answers

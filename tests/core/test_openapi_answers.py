@@ -7,7 +7,7 @@ status's schema, and its headers the headers documented for it (tests/support/do
   once it never reaches a compilation still queued: that is how a ``202`` came to be documented with
   the ``200``'s draft.
 - The job polls are walked in every state a job can be in (``Retry-After`` only while it runs).
-- The usual answers are walked where the API.md contract's requests reach them.
+- The usual answers are walked where the docs/api.md contract's requests reach them.
 """
 
 from __future__ import annotations

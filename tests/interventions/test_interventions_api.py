@@ -1,4 +1,4 @@
-"""POST /api/v1/cases/<id>/interventions: every statutory check at its boundary (SPEC sections 2 and 9)."""
+"""POST /api/v1/cases/<id>/interventions: every statutory check at its boundary."""
 
 from __future__ import annotations
 

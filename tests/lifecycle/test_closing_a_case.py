@@ -1,4 +1,4 @@
-"""Closing a case settles its open work in every domain (SPEC section 10): ordinary actions and
+"""Closing a case settles its open work in every domain: ordinary actions and
 deadlines are cancelled with the reason recorded, or handed over as the officer chooses; statutory
 deadlines (a Case Review's actions, court hearings, order reviews) are always handed over; and
 nothing else of the closed case is reminded or escalated, whatever a domain did or forgot."""

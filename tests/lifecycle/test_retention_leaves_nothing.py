@@ -1,4 +1,4 @@
-"""Retention leaves nothing behind (SPEC section 7): a marker planted in every free-text and personal
+"""Retention leaves nothing behind: a marker planted in every free-text and personal
 field of a case and its people is found nowhere in the database once the case and the people have
 reached their retention date; a report lists what was anonymised."""
 

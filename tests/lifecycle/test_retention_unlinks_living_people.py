@@ -1,4 +1,4 @@
-"""An anonymised case leads to no one who lives on in the service (SPEC section 7): when a case reaches
+"""An anonymised case leads to no one who lives on in the service: when a case reaches
 its retention date while people on it are still on a case that is kept, every row of the anonymised
 case loses its link to them (a party, a complaint, a risk assessment's victim, an intervention's
 subject, a second-report task, a diary entry) and their own records lose their links to it (the

@@ -1,4 +1,4 @@
-"""Subject access (SPEC sections 7 and 10): everything held about a person in every domain, third
+"""Subject access: everything held about a person in every domain, third
 parties redacted by default, restricted cases withheld unless the data protection officer releases
 the full version with a recorded reason."""
 

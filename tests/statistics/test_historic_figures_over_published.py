@@ -1,8 +1,8 @@
 """An administrator could publish the figures of a year the service was used, over the manager's.
 
 docs/rules.md: "Publishing is a manager's approval ... Figures of years before the service was used can
-be entered by an administrator and are marked as entered by hand"; SPEC section 9: "publishing needs a
-manager of an agency covering the area; admins manage configuration, not casework". But
+be entered by an administrator and are marked as entered by hand": publishing needs a manager of an agency covering
+the area, and administrators manage configuration, not casework. But
 ``statistics.services.enter_historic`` (``POST /api/v1/statistics/historic``, ``/admin/statistics/historic``)
 checked only that the period is whole and has ended: for a year whose applications are in the service
 and whose figures a manager published, the administrator's numbers become a new published version,

@@ -1,6 +1,6 @@
 """Historic figures (entered by hand by an administrator) are only for years before the service was used
-(docs/rules.md), and are never typed over figures a manager published from the records (SPEC section 9:
-publishing needs a manager). Their figures are bounded. The API and the admin page share the service,
+(docs/rules.md), and are never typed over figures a manager published from the records (publishing
+needs a manager). Their figures are bounded. The API and the admin page share the service,
 so each rule is checked through both; a refusal writes nothing."""
 
 from __future__ import annotations

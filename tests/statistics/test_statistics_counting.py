@@ -1,4 +1,4 @@
-"""The counting rules of SPEC sections 5 and 9, each at its boundaries."""
+"""The counting rules of the published figures (docs/rules.md), each at its boundaries."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ def test_an_admin_sets_the_reporting_period_through_the_api(api_client, bolsover
 def test_only_a_whole_reporting_period_can_be_published(api_client, bolsover, start, end):
     response = _publish(api_client(bolsover["manager"]), start, end)
     assert response.status_code == 422
-    # Dates before 1900 are refused by the shared date fields themselves (SPEC section 10), on the field.
+    # Dates before 1900 are refused by the shared date fields themselves, on the field.
     assert {"_rule", "period_start", "period_end"} & set(response.get_json()["errors"])
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StatisticsSnapshot)) == 0
 

@@ -289,7 +289,7 @@ def test_the_nightly_pass_is_a_beat_task_that_commits(app, world):
 
 def test_api_names_only_the_cases_the_reader_may_see(world, api_client):
     """The victim's complaints on a police case the council's coordinator cannot see count, as on the
-    board, but the API names only the case they can see: an id is a record too (SPEC section 8)."""
+    board, but the API names only the case they can see: an id is a record too."""
     other_case = police_case(world, world.victim)
     report(world, world.case, world.victim, date(2026, 10, 1), world.council)
     report(world, other_case, world.victim, date(2026, 10, 8), world.police)

@@ -173,7 +173,7 @@ def _statements_of_asking(app, path: str, field: str, value: str) -> list[str]:
 def test_asking_to_sign_in_does_the_same_work_for_a_known_and_an_unknown_address(
     app, access, path, field, known, unknown
 ):
-    """Sign-in never reveals whether an address or number is known (SPEC), by its answer or by the
+    """Sign-in never reveals whether an address or number is known, by its answer or by the
     time the request takes: the request runs the same statements either way, and the link or code is
     sent by a task."""
     from casework.core.tasks_outbox import PendingTask

@@ -1,4 +1,4 @@
-"""Authentication and administration through the API (API.md "Bootstrap" and "Administration")."""
+"""Authentication and administration through the API (docs/api.md "Bootstrap" and "Administration")."""
 
 from __future__ import annotations
 

@@ -330,7 +330,7 @@ def close_case(
     handover_to: User | None = None,
     hand_over_action_ids: Iterable[int] = (),
 ) -> Case:
-    """Close the case and send ``case_closed``: every domain settles its open work (SPEC section 10).
+    """Close the case and send ``case_closed``: every domain settles its open work.
 
     Statutory deadlines (a linked Case Review's actions, court hearings, order reviews) are handed
     over to ``handover_to`` (or kept by their current owner); the actions in ``hand_over_action_ids``

@@ -52,7 +52,7 @@ CASE_FIELDS = (
 
 
 def normalise_name(name: str) -> str:
-    """Lower-case with runs of spaces collapsed (SPEC section 9: names compare this way)."""
+    """Lower-case with runs of spaces collapsed (names compare this way)."""
     return " ".join(name.lower().split())
 
 
@@ -82,7 +82,7 @@ def check_past(errors: dict[str, list[str]], field: str, value: date | None, wha
 
 
 def check_event_day(errors: dict[str, list[str]], field: str, value: date | None, what: str) -> None:
-    """SPEC section 10: the date of something that happened is not before 1900 nor in the future."""
+    """The date of something that happened is not before 1900 nor in the future."""
     if value is not None and value.year < 1900:
         errors.setdefault(field, []).append(f"{what} must be in 1900 or later")
     check_past(errors, field, value, what)

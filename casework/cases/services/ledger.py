@@ -248,7 +248,7 @@ def record_incidents_bulk(actor: Any, items: Sequence[IncidentInput], *, note: s
     per incident, which for a police force's or a council's history (100,000 incidents) is too slow.
     One audit entry names the incidents recorded together (``note`` says why: the import). The
     second-report task is raised only for complainants with a report in the last six months: for older
-    history its window has long passed (past events are recorded only, SPEC section 10).
+    history its window has long passed (past events are recorded only).
     """
     if not items:
         return RecordedIncidents([], [], [])

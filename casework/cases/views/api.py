@@ -1,4 +1,4 @@
-"""People, cases and the ledger through the API (API.md "Cases"). Thin: parse, call a service, commit,
+"""People, cases and the ledger through the API (docs/api.md "Cases"). Thin: parse, call a service, commit,
 answer."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ SECTION_DEFAULTS: dict[str, Any] = {"current_risk": None, "actions": [], "interv
 
 
 def dump_case(case: Any, user: Any) -> dict[str, Any]:
-    """The whole case: API.md's "case with parties, incidents, current risk, actions, interventions"."""
+    """The whole case: docs/api.md's "case with parties, incidents, current risk, actions, interventions"."""
     body = dump_case_summary(case)
     journal = services.case_journal(case, user)
     body.update(
@@ -186,7 +186,7 @@ def list_cases(args: dict[str, Any]):
         summaries=True,
     )
     body = envelope(result.items, args["page"], args["per_page"], result.total, dump_case_summary)
-    # Optional extras (API.md's envelope is unchanged): past COUNT_LIMIT cases the total is an estimate.
+    # Optional extras (docs/api.md's envelope is unchanged): past COUNT_LIMIT cases the total is an estimate.
     body["total_is_estimate"] = result.total_is_estimate
     body["next_cursor"] = result.next_cursor
     return body

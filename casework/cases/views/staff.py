@@ -466,7 +466,7 @@ def first_contact(case_id: int):
 @requires(Permission.EDIT_CASES)
 def close(case_id: int):
     """Close the case, choosing for each open action whether it is cancelled or handed over; statutory
-    deadlines always continue with a named owner (SPEC section 10)."""
+    deadlines always continue with a named owner."""
     from casework.actions import sight as action_sight
     from casework.reminders.services import case_deadlines
 

@@ -1,5 +1,5 @@
 """The Police and Crime Commissioner's review of a "threshold not met" decision (Crime and Policing Act
-2026, the local policing body review of ASB Case Review decisions; domain-rules R23, R63).
+2026, the local policing body review of ASB Case Review decisions).
 
 Kept apart from the rest of the Case Review so the route can be read, switched on and changed on its
 own: ``models`` (the request and its outcome, recorded on the application), ``settings`` (the dated

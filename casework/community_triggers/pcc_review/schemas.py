@@ -1,4 +1,4 @@
-"""API input and output for the PCC review (optional endpoints for partners, added to API.md's core)."""
+"""API input and output for the PCC review (optional endpoints for partners, added to docs/api.md's core)."""
 
 from __future__ import annotations
 

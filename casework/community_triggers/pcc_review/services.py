@@ -124,7 +124,7 @@ def request_review(
     send_letter: bool | None = None,
 ) -> PccReview:
     """Record the applicant's request for the PCC to review the "not met" decision. Its letter goes out
-    when the request is dated today, or when asked (a past request is recorded only, SPEC section 10)."""
+    when the request is dated today, or when asked (a past request is recorded only)."""
     from casework.community_triggers import letters
     from casework.community_triggers.services import sends_letters
 

@@ -8,7 +8,7 @@ deadlines), ``decision`` (the threshold), ``review`` (the meeting and its outcom
 ``from casework.community_triggers import services`` and ``services.decide_threshold(...)``.
 
 Each function takes the acting user (None for the public web form or the system) and plain arguments,
-checks the rules of SPEC sections 3, 6 and 9, changes the session, flushes, audits, keeps the Deadline
+checks the rules (docs/rules.md), changes the session, flushes, audits, keeps the Deadline
 rows in line (``deadlines.sync``), sends the ``signals`` event, and never commits. Object-level access
 (which user may act on which application) is checked by the caller with ``policies``; rules that hold
 whoever acts (a "not met" decision on a met evaluation, a conflicted chair) are checked here.

@@ -63,7 +63,7 @@ def _long(day: date) -> str:
 def event_date_errors(
     value: date | None, field: str, label: str, *, not_before: Iterable[tuple[date | None, str]] = ()
 ) -> dict[str, list[str]]:
-    """SPEC section 6: an event that has happened is not in the future nor before what it follows."""
+    """An event that has happened is not in the future nor before what it follows."""
     if value is None:
         return {field: [f"Enter the date {label}."]}
     if value > today():
@@ -75,7 +75,7 @@ def event_date_errors(
 
 
 def sends_letters(event_on: date | None, send_letter: bool | None) -> bool:
-    """Whether a step sends its letter or emails (SPEC section 10): an event dated today does, unless the
+    """Whether a step sends its letter or emails: an event dated today does, unless the
     user says not; one dated before today is past work entered late and is recorded only, unless the
     user asks for the letter (``send_letter: true``)."""
     if send_letter is not None:

@@ -36,7 +36,7 @@ from casework.extensions import db
 def appeal_window(application: TriggerApplication) -> tuple[date, date] | None:
     """(first day, last day) an appeal may be received, or None when there is nothing to appeal.
 
-    SPEC section 9: the area's appeal window (default 20 working days, the last day included) after
+    The area's appeal window (default 20 working days, the last day included) after
     the decision appealed against (``deadlines.decision_appealed_against_on``)."""
     start = deadline_engine.decision_appealed_against_on(application)
     if start is None:

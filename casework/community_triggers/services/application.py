@@ -56,7 +56,7 @@ def _complaint_errors(index: int, complaint: Mapping[str, Any], received_on: dat
         )
     )
     if reported_on and received_on and reported_on > received_on and f"{prefix}.reported_on" not in errors:
-        # SPEC section 9: a complaint in the application cannot postdate the application itself.
+        # A complaint in the application cannot postdate the application itself.
         errors[f"{prefix}.reported_on"] = [
             f"The complaint cannot have been reported after the application was received ({_long(received_on)})."
         ]
@@ -91,7 +91,7 @@ def register_application(actor: User | None, data: Mapping[str, Any]) -> Trigger
     if role not in set(ApplicantRole):
         errors["applicant_role"] = [f"Choose one of: {', '.join(ApplicantRole)}."]
     elif role in CONSENT_ROLES and not data.get("consent_given") and not consent_reason:
-        # SPEC sections 3 and 10: whoever applies for the victim (an advocate, a partner agency
+        # Whoever applies for the victim (an advocate, a partner agency
         # activating the trigger) records the victim's consent, or why it is not needed.
         message = (
             "Someone applying for the victim needs the victim's consent, or the reason it is not needed "
@@ -279,7 +279,7 @@ def withdraw(actor: User | None, application: TriggerApplication, *, withdrawn_o
 def settle_past_deadlines(actor: User | None, application: TriggerApplication) -> int:
     """History brought in as a whole (an import of past Case Reviews): the steps it lacks were dealt with
     outside the service, so their deadlines, long past, have nothing to remind anyone of. Open ones due
-    before today are cancelled (past work is recorded only, SPEC section 10); later ones stay."""
+    before today are cancelled (past work is recorded only); later ones stay."""
     from casework.reminders.models import Deadline, DeadlineStatus
 
     start_of_today = datetime.combine(today(), datetime.min.time(), tzinfo=LONDON)
@@ -305,7 +305,7 @@ def settle_past_deadlines(actor: User | None, application: TriggerApplication) -
 
 
 def deadlines(application: TriggerApplication) -> dict[str, date]:
-    """API.md ``deadlines``: each step's day, present once its start event has happened."""
+    """docs/api.md ``deadlines``: each step's day, present once its start event has happened."""
     return deadline_engine.deadlines(application)
 
 

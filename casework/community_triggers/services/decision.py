@@ -95,7 +95,7 @@ def evaluate(application: TriggerApplication) -> threshold.Evaluation:
 
 
 def _evaluation_record(application: TriggerApplication, evaluation: threshold.Evaluation) -> dict[str, Any]:
-    """What is stored: API.md's ``threshold`` object plus the counts and the rule set used."""
+    """What is stored: docs/api.md's ``threshold`` object plus the counts and the rule set used."""
     rules = rules_for(application)
     return {
         **evaluation.to_dict(),
@@ -153,7 +153,7 @@ def link_cases(actor: User | None, application: TriggerApplication, cases: Seque
 def acknowledge(
     actor: User | None, application: TriggerApplication, *, acknowledged_on: date, send_letter: bool | None = None
 ) -> None:
-    """Record the acknowledgement (it does not gate later steps, SPEC section 9). Its letter goes out
+    """Record the acknowledgement (it does not gate later steps). Its letter goes out
     when it is dated today, or when asked (``sends_letters``)."""
     if application.status in {ApplicationStatus.withdrawn, ApplicationStatus.screened_out}:
         raise RuleViolation("The application is closed: it cannot be acknowledged.")
@@ -188,7 +188,7 @@ def decide_threshold(
     adequacy: str | None = None,
     send_letter: bool | None = None,
 ) -> ThresholdDecision:
-    """Record the threshold decision (s.104(4)-(6); SPEC section 9). Its letter goes out when it is
+    """Record the threshold decision (s.104(4)-(6)). Its letter goes out when it is
     dated today, or when asked (``sends_letters``)."""
     _require_status(application, {ApplicationStatus.received}, "decide the threshold")
     _check_event_date(

@@ -546,7 +546,7 @@ def record_victim_consultation(
 
 def record_outcome_letter_sent(actor: User | None, meeting: ReviewMeeting, *, sent_on: date) -> None:
     """The outcome letter sent (the letters module calls this): closes the deadline and, when later
-    than the meeting, moves the start of the appeal window (SPEC section 9)."""
+    than the meeting, moves the start of the appeal window."""
     if meeting.held_on is None:
         raise RuleViolation("The outcome letter follows the meeting.")
     _check_event_date(sent_on, "sent_on", "the letter was sent", not_before=[(meeting.held_on, "the meeting")])

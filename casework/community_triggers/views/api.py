@@ -1,5 +1,5 @@
 """The Case Review API: registration, the list and the application, and the coordinator's steps
-(API.md "Community Trigger"). Views are thin: parse, check object access, call the service, commit,
+(docs/api.md "Community Trigger"). Views are thin: parse, check object access, call the service, commit,
 answer. A 4xx rolls back (the error handler), so nothing is written."""
 
 from __future__ import annotations

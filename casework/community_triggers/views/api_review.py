@@ -1,4 +1,4 @@
-"""The Case Review API after the threshold: meetings, their outcome, and the appeal (API.md)."""
+"""The Case Review API after the threshold: meetings, their outcome, and the appeal (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -176,7 +176,7 @@ def victim_consultation(args: dict[str, Any], application_id: int, meeting_id: i
 @requires(Permission.MANAGE_TRIGGERS)
 @use_args(CompletenessArgs)
 def confirm_complete(args: dict[str, Any], application_id: int, meeting_id: int):
-    """Confirm the review complete: the outcome letter then goes out (SPEC section 3).
+    """Confirm the review complete: the outcome letter then goes out.
 
     Refused (422 with ``_rule`` and a field per gap) while an agency's information is missing without
     a reason, no attendee is recorded, the victim was neither consulted on the action plan nor a reason

@@ -40,7 +40,7 @@ PUBLIC_STATUS = {
     ApplicationStatus.closed: "The Case Review is closed.",
     ApplicationStatus.withdrawn: "The application was withdrawn.",
 }
-#: A review carried out whose outcome waits for the review to be confirmed complete (SPEC section 3).
+#: A review carried out whose outcome waits for the review to be confirmed complete.
 OUTCOME_TO_FOLLOW = (
     "The review meeting has been held. The outcome will be sent to the applicant when the review is complete."
 )

@@ -91,7 +91,7 @@ def _page(
 @bp.route("/<int:application_id>/meetings/<int:meeting_id>/complete", methods=["GET", "POST"])
 @requires(Permission.MANAGE_TRIGGERS)
 def complete(application_id: int, meeting_id: int):
-    """Confirm the review complete; the outcome letter goes out (SPEC section 3)."""
+    """Confirm the review complete; the outcome letter goes out."""
     application = policies.get_application_for(current_user, application_id, manage=True)
     meeting = policies.get_meeting_for(current_user, application, meeting_id)
     checklist = completeness.summary(meeting)

@@ -48,7 +48,7 @@ class _MergedRecord(Answer):
 
 
 class SubjectAccessExportAnswer(Answer):
-    """Everything held about a person, by kind of record (SPEC sections 7 and 10)."""
+    """Everything held about a person, by kind of record."""
 
     exported_at = fields.DateTime(required=True)
     version = fields.String(required=True, validate=validate.OneOf(["redacted", "full"]))

@@ -1,4 +1,4 @@
-"""The partnership performance report in the API (API.md, last section), and, for a client that sends
+"""The partnership performance report in the API (docs/api.md, last section), and, for a client that sends
 ``Prefer: respond-async`` (RFC 7240), the same report compiled by the task the page uses for large
 reports (docs/api.md)."""
 

@@ -1,4 +1,4 @@
-"""The statistics API (API.md "Statistics"): live figures, compile, publish, historic figures."""
+"""The statistics API (docs/api.md "Statistics"): live figures, compile, publish, historic figures."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def figures(args: dict[str, Any]):
     published = services.public_version(area, period_start, period_end)
     return {
         **dump_live(area, period_start, period_end, live),
-        # Where a version is published: the figures the records now give differently (SPEC section 5).
+        # Where a version is published: the figures the records now give differently.
         "published": dump_differences(published, services.differences(published, live) if published else []),
     }
 

@@ -1,5 +1,5 @@
 """The published figures for the public: a page with each area's table over the years, charts and
-county totals, and the same figures as CSV and JSON (API.md). Published versions only, no sign-in."""
+county totals, and the same figures as CSV and JSON (docs/api.md). Published versions only, no sign-in."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def _items() -> list[dict[str, Any]]:
 @bp.get("/statistics.json")
 @public_endpoint
 def as_json():
-    # Serialised here rather than by Flask, which sorts keys: the columns keep API.md's order.
+    # Serialised here rather than by Flask, which sorts keys: the columns keep docs/api.md's order.
     return Response(json.dumps({"items": _items()}, ensure_ascii=False), mimetype="application/json")
 
 

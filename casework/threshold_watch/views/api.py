@@ -1,4 +1,4 @@
-"""The threshold watch through the API (API.md, "Added for the threshold watch")."""
+"""The threshold watch through the API (docs/api.md, "Added for the threshold watch")."""
 
 from __future__ import annotations
 
