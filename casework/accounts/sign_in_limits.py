@@ -8,10 +8,20 @@ not reset or bypass the other:
 - **per account**: failures for the submitted email address, whether or not an account has it (so the
   answer never reveals which addresses are known). The default, ``5 per minute; 10 per 15 minutes;
   15 per hour`` (``CASEWORK_SIGN_IN_ACCOUNT_LIMIT``), gives growing delays and then a temporary lock of
-  up to an hour. The account holder is emailed when the lock starts.
+  up to an hour. The account holder is emailed once when the lock starts (however many failures
+  fill the limit at the same moment).
 - **per client address**: ``300 per 10 minutes`` (``CASEWORK_SIGN_IN_ADDRESS_LIMIT``). Two hundred staff
   behind one NAT address who each mistype their password once in ten minutes stay under it; one address
   trying many accounts does not.
+
+Every attempt takes its place in both limits *before* its password or code is checked, in one atomic
+step of the storage (Flask-Limiter's hit: the moving window's ``acquire_entry``), and gives it back
+afterwards unless it failed (``record_failure``): a successful sign-in, a form sent incomplete, a refused
+attempt. So however many attempts arrive at the same moment, no more of them are checked than the
+limits allow (testing the limit first and counting the failure after the answer would let a whole burst
+through on the account's last attempt). Attempts still being checked hold their places, so an attempt
+made at the same moment as many others may be refused while they are; a success gives its place back
+as soon as it has answered.
 
 A refused attempt answers 429 with ``Retry-After`` before the password is even checked, so a locked
 account is refused with the right password too. Counters live in the limiter's storage (Redis when the
@@ -21,23 +31,31 @@ instead (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``, configured in ``casework.conf
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import Response, current_app, g, render_template, request, session, url_for
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage, Storage
 
 from casework.core.forms import FlaskForm
 from casework.extensions import limiter
 
+if TYPE_CHECKING:
+    import redis
+
 ACCOUNT_SCOPE = "sign-in-account"
 ADDRESS_SCOPE = "sign-in-address"
+#: Where a lock's notice to the account holder is claimed, so that one failure sends it.
+LOCK_NOTICE_SCOPE = "sign-in-lock-notice"
 
 #: Pages where a signed-in user gives their password again (before a change to their second factor):
 #: a wrong one counts against their own account's limit.
@@ -77,10 +95,6 @@ def account_key() -> str:
 
 def address_key() -> str:
     return "address:" + (get_remote_address() or "unknown")
-
-
-def _failed(_response: Response) -> bool:
-    return bool(g.get("sign_in_failed"))
 
 
 def _minutes(request_limit: RequestLimit) -> int:
@@ -127,22 +141,75 @@ def _refused(request_limit: RequestLimit) -> Response | None:
     return current_app.response_class(html, status=429, mimetype="text/html")
 
 
+# No ``deduct_when``: that tests the limit before the request and counts the failure after it, so
+# attempts made at the same moment all pass the test. Each attempt takes its place instead (``limited``
+# gives it back unless the attempt failed).
 _account = limiter.shared_limit(
-    _account_limit, scope=ACCOUNT_SCOPE, key_func=account_key, deduct_when=_failed, on_breach=_refused, methods=["POST"]
+    _account_limit, scope=ACCOUNT_SCOPE, key_func=account_key, on_breach=_refused, methods=["POST"]
 )
 _address = limiter.shared_limit(
-    _address_limit, scope=ADDRESS_SCOPE, key_func=address_key, deduct_when=_failed, on_breach=_refused, methods=["POST"]
+    _address_limit, scope=ADDRESS_SCOPE, key_func=address_key, on_breach=_refused, methods=["POST"]
 )
 
 
 def limited(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Apply both sign-in limits to a view that checks credentials (its POST requests)."""
-    return _address(_account(view))
+    """Apply both sign-in limits to a view that checks credentials (its POST requests): the attempt takes
+    a place in each before the view runs (or is refused), and gives them back unless it failed."""
+    checked = _address(_account(view))
+
+    @functools.wraps(view)
+    def attempt(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return checked(*args, **kwargs)
+        finally:
+            if not g.get("sign_in_failed"):
+                _give_back()
+
+    return attempt
+
+
+def _taken() -> list[RequestLimit]:
+    """The places this request took in the sign-in limits (a limit it was over took none)."""
+    return [
+        item
+        for item in limiter.current_limits
+        if not item.breached and item.request_args[-1] in (ACCOUNT_SCOPE, ADDRESS_SCOPE)
+    ]
+
+
+def _give_back() -> None:
+    """Give back the places this request took: it was not a failed attempt."""
+    taken = _taken()
+    if not taken:
+        return
+    try:
+        storage = limiter.limiter.storage
+        for item in taken:
+            _remove_newest_entry(storage, item.key)
+    except Exception:  # the storage went away mid-request: the attempt counts, which errs on the safe side
+        current_app.logger.warning("Could not give back a sign-in attempt's place in the limits", exc_info=True)
+
+
+def _remove_newest_entry(storage: Storage, key: str) -> None:
+    """Remove the newest entry of a moving window, atomically. It is this request's own or one taken
+    after it by an attempt still running: either way the window holds one entry fewer, and the entry
+    left is the older, so the window frees no later than it would have without this request."""
+    if isinstance(storage, RedisStorage):
+        # The window is a list, newest first (``acquire_moving_window.lua`` pushes on the left).
+        connection = cast("redis.Redis", storage.get_connection())
+        connection.lpop(storage.prefixed_key(key))
+    elif isinstance(storage, MemoryStorage):
+        # The window is a list of entries, newest first, changed under the key's lock.
+        with storage.locks[key]:
+            if events := storage.events.get(key):
+                del events[0]
+    else:  # casework.config allows only these two
+        raise TypeError(f"Cannot give back a sign-in attempt in {type(storage).__name__}")
 
 
 def record_failure(email: str) -> None:
-    """Count this request as a failed attempt for ``email`` (Flask-Limiter deducts it after the
-    response) and, when this failure starts the account's lock, tell the account holder."""
+    """Count this request as a failed attempt for ``email`` (it keeps the places it took in the limits)
+    and, when this failure starts the account's lock, tell the account holder."""
     g.sign_in_failed = True
     if _starts_lock():
         from casework.accounts.services import tell_account_locked
@@ -151,13 +218,20 @@ def record_failure(email: str) -> None:
 
 
 def _starts_lock() -> bool:
-    """Whether this failure is the last one the account limit's longest window allows."""
-    windows = [item for item in limiter.current_limits if item.request_args[-1] == ACCOUNT_SCOPE]
+    """Whether this failure starts the account's lock: it filled the account limit's longest window,
+    and it is the first failure to claim this lock. Failures made at the same moment may all find the
+    window full; the lock is known by when its window ends (its oldest failure's time), and only one of
+    them claims it."""
+    windows = [item for item in _taken() if item.request_args[-1] == ACCOUNT_SCOPE]
     if not windows:
         return False
     lock = max(windows, key=lambda item: item.limit.get_expiry())
     try:
-        return lock.remaining <= 1
+        window = limiter.limiter.get_window_stats(lock.limit, *lock.request_args)
+        if window.remaining > 0:
+            return False
+        notice = RateLimitItemPerSecond(1, lock.limit.get_expiry())
+        return limiter.limiter.hit(notice, *lock.request_args[:-1], LOCK_NOTICE_SCOPE, repr(window.reset_time))
     except Exception:  # the storage went away mid-request: the limit still holds, the email can wait
         current_app.logger.warning("Could not read the sign-in limit for the lock notice", exc_info=True)
         return False

@@ -175,6 +175,27 @@ def test_successes_do_not_count_but_failures_from_one_address_do(limited_app, ma
     assert api_sign_in(app.test_client(), users[0].email, TEST_PASSWORD, environ_base=other).status_code == 201
 
 
+def test_attempts_that_never_check_a_password_give_their_place_back(limited_app, make) -> None:
+    """Each attempt takes its place in the limits before the password is checked: one that checks none
+    (a form sent incomplete, a body the API refuses, an attempt the limits refuse) gives it back."""
+    app = limited_app(SIGN_IN_ACCOUNT_LIMIT="2 per hour", SIGN_IN_ADDRESS_LIMIT="2 per 10 minutes")
+    user = make.user("officer")
+    client = app.test_client()
+    token = csrf_from(client.get("/sign-in").get_data(as_text=True))
+    for _ in range(3):
+        assert client.post("/sign-in", data={"email": user.email, "csrf_token": token}).status_code == 422
+        assert client.post("/api/v1/auth/tokens", json={"email": user.email}).status_code == 422
+    assert [api_sign_in(client, user.email, "wrong").status_code for _ in range(3)] == [401, 401, 429]
+    # Refused again and again on one limit, the attempts took no place in the other either: another
+    # address's attempts for the account are refused by the account's limit alone, and once it has
+    # gone, this address's attempt for another account goes through.
+    other = {"REMOTE_ADDR": "192.0.2.44"}
+    for _ in range(3):
+        assert api_sign_in(app.test_client(), user.email, TEST_PASSWORD, environ_base=other).status_code == 429
+    guesses = [api_sign_in(app.test_client(), "someone@example.org", "x", environ_base=other) for _ in range(3)]
+    assert [response.status_code for response in guesses] == [401, 401, 429]
+
+
 @pytest.mark.parametrize("proxies", [0, 1])
 def test_trusted_proxies_decide_whose_address_is_limited_and_audited(limited_app, make, proxies) -> None:
     app = limited_app(SIGN_IN_ADDRESS_LIMIT="2 per 10 minutes", TRUSTED_PROXIES=proxies)
