@@ -236,6 +236,11 @@ def update_action(
     withheld = action.recommendation_id is not None and action.id in sight.withheld_ids(actor, [action.id])
     if withheld and "outcome" in changes:
         raise InvalidInput({"outcome": [WITHHELD_OUTCOME]})
+    if withheld and agency.id != action.agency_id:
+        # Addressed to their own agency, it would be theirs to act on, its texts theirs to read.
+        raise InvalidInput(
+            {"agency_code": ["The recommendation is withheld from you: ask the agency it is addressed to."]}
+        )
     outcome = changes.pop("outcome", action.outcome)
     if "description" in changes:
         if withheld:

@@ -24,9 +24,10 @@ without a recommendation. The audit log withholds the values of such an action's
 (``withheld_clause``).
 
 Nor may such a reader write them blind (``services.update_action``, every way an action changes):
-a ``description`` or an ``outcome`` they send is refused (422 on the field), and the action's page
-offers them no outcome to fill in, so that "Withheld" is never saved back. Marking it done with no
-outcome recorded yet is therefore left to those who act on it (``services.WITHHELD_OUTCOME`` to others).
+a ``description`` or an ``outcome`` they send is refused (422 on the field), and so is another agency
+(addressed to their own, it would be theirs to read). The action's page offers them no outcome to fill
+in, so that "Withheld" is never saved back. Marking it done with no outcome recorded yet is therefore
+left to those who act on it (``services.WITHHELD_OUTCOME`` to others).
 """
 
 from __future__ import annotations

@@ -712,6 +712,26 @@ def test_a_withheld_outcome_is_not_written_blind(world, ct, api_client, page_cli
     assert changed.get_json()["outcome"] == "Done by the council"
 
 
+def test_a_reader_withheld_the_texts_does_not_readdress_the_action_to_themselves(world, ct, api_client):
+    """Addressed to the officer's own agency, the action would be theirs to act on, its texts theirs to
+    read: an agency sent by a reader the texts are withheld from is refused on the field, nothing
+    written. Whoever acts on it may still send it to another agency."""
+    action = db.session.scalar(sa.select(Action).where(Action.recommendation_id.is_not(None)).order_by(Action.id))
+    addressed_to = action.agency_id
+    changed = api_client(ct.officer).patch(f"/api/v1/actions/{action.id}", json={"agency_code": ct.council.code})
+    assert changed.status_code == 422, changed.get_json()
+    assert "agency_code" in json.dumps(changed.get_json()), changed.get_json()
+    db.session.expire_all()
+    assert db.session.get(Action, action.id).agency_id == addressed_to
+    answer = api_client(ct.officer).get(f"/api/v1/actions/{action.id}").get_json()
+    assert answer["description"] is None
+    assert answer["outcome"] is None
+    # The coordinator (who runs the review) sends it to the council.
+    changed = api_client(ct.coordinator).patch(f"/api/v1/actions/{action.id}", json={"agency_code": ct.council.code})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["agency_code"] == ct.council.code
+
+
 def _form(action: Action, **fields: Any) -> dict[str, str]:
     """The action page's form as it is sent: its due date as it is filled in, and ``fields``."""
     due_on = {"due_on-day": str(action.due_on.day), "due_on-month": str(action.due_on.month)}
