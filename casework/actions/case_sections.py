@@ -56,17 +56,19 @@ def actions_section(case: Any, user: Any) -> dict[str, Any]:
 def actions_timeline(case: Any, viewer: Any = None) -> list[TimelineEntry]:
     entries = []
     items = case_actions(case.id)
-    # A Case Review recommendation's text withheld from the reader (``sight``): no detail.
+    # A Case Review recommendation's texts withheld from the reader (``sight``): no detail, neither its
+    # text when it was agreed nor its outcome when it ended.
     withheld = sight.withheld_ids(viewer, [a.id for a in items if a.recommendation_id is not None])
     for action in items:
+        seen = sight.as_seen(action, withheld)
         entries.append(
             TimelineEntry(
                 when=action.created_at,
                 kind="action",
                 title=f"Action agreed for {action.agency.name}",
-                detail=None if action.id in withheld else action.description,
+                detail=seen.description,
                 link=f"/actions/{action.id}",
-                withheld=action.id in withheld,
+                withheld=sight.is_withheld(seen),
             )
         )
         if action.completed_on is not None:
@@ -75,8 +77,9 @@ def actions_timeline(case: Any, viewer: Any = None) -> list[TimelineEntry]:
                     when=action.completed_on,
                     kind="action",
                     title=f"Action {'done' if action.status.value == 'done' else 'cancelled'}",
-                    detail=action.outcome,
+                    detail=seen.outcome,
                     link=f"/actions/{action.id}",
+                    withheld=sight.is_withheld(seen) and action.outcome is not None,
                 )
             )
     return entries

@@ -64,7 +64,7 @@ class ActionAnswer(Answer):
     case_id = nullable(fields.Integer())
     case_reference = nullable(fields.String())
     recommendation_id = nullable(fields.Integer())
-    #: Null when it is a Case Review recommendation whose text is withheld from the reader
+    #: Null when it is a Case Review recommendation whose texts are withheld from the reader
     #: (``casework.actions.sight``).
     description = nullable(fields.String(required=True))
     agency_code = fields.String(required=True)
@@ -72,6 +72,7 @@ class ActionAnswer(Answer):
     assignee_name = nullable(fields.String())
     due_on = nullable(fields.Date())
     status = fields.String(required=True)
+    #: Null when none is recorded, or when the description is withheld (``casework.actions.sight``).
     outcome = nullable(fields.String())
     completed_on = nullable(fields.Date())
     is_overdue = fields.Boolean(required=True)

@@ -25,6 +25,8 @@ from casework.reminders.services import close_deadline, set_deadline
 SUBJECT_TYPE = "actions"
 DUE_KIND = "action.due"
 OPEN_STATUSES = (ActionStatus.open, ActionStatus.in_progress)
+#: Refused on ``outcome`` to an actor a Case Review recommendation's texts are withheld from (``sight``).
+WITHHELD_OUTCOME = "The outcome is withheld from you: the agency the recommendation is addressed to records it."
 AUDIT_FIELDS = ("case_id", "description", "agency_id", "assignee_id", "due_on", "status", "outcome", "completed_on")
 
 
@@ -229,10 +231,19 @@ def update_action(
     if agency.id != action.agency_id and not is_statutory(action):
         _require_working_on(action.case, agency)
     status = ActionStatus(changes.pop("status", action.status))
+    # A Case Review recommendation's texts withheld from the actor (``sight``): theirs neither to read
+    # nor to write, as they would write them blind (or save back the "Withheld" they read).
+    withheld = action.recommendation_id is not None and action.id in sight.withheld_ids(actor, [action.id])
+    if withheld and "outcome" in changes:
+        raise InvalidInput({"outcome": [WITHHELD_OUTCOME]})
+    if withheld and agency.id != action.agency_id:
+        # Addressed to their own agency, it would be theirs to act on, its texts theirs to read.
+        raise InvalidInput(
+            {"agency_code": ["The recommendation is withheld from you: ask the agency it is addressed to."]}
+        )
     outcome = changes.pop("outcome", action.outcome)
     if "description" in changes:
-        if action.recommendation_id is not None and action.id in sight.withheld_ids(actor, [action.id]):
-            # A text they read as "Withheld" is not theirs to rewrite (``sight``).
+        if withheld:
             raise InvalidInput(
                 {"description": ["The recommendation's text is withheld from you: ask the agency it is addressed to."]}
             )
@@ -247,7 +258,9 @@ def update_action(
         action.due_on = changes.pop("due_on")
     completed_on = changes.pop("completed_on", None)
     if status == ActionStatus.done and not (outcome or "").strip():
-        raise InvalidInput({"outcome": ["Record the outcome before closing the action as done."]})
+        raise InvalidInput(
+            {"outcome": [WITHHELD_OUTCOME if withheld else "Record the outcome before closing the action as done."]}
+        )
     finished = status in (ActionStatus.done, ActionStatus.cancelled)
     if completed_on is not None:
         # The day it was done is an input (work entered late or imported); today is only the default.

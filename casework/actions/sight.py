@@ -4,25 +4,35 @@ A recommendation of a Case Review becomes an action on the case it is filed on
 (``services.create_recommendation_action``), and an action is seen by that case's rules. Its text is
 the recommendation's, which staff wrote about the applicant's situation and which may quote them: the
 review withholds it, with the applicant's details, from a reader the applicant is withheld from
-(``casework.community_triggers.applicants``). The action must not be a side door to it. So its
-``description`` is withheld from a reader when the applicant of the review it came from is withheld
-from them, unless they are to act on it:
+(``casework.community_triggers.applicants``). The action must not be a side door to it. So its texts
+(``WITHHELD_FIELDS``) are withheld from a reader when the applicant of the review it came from is
+withheld from them, unless they are to act on it:
 
 - its assignee, or the owner of its deadline (an unassigned recommendation's deadline goes to the
   area's coordinator, or to the case's owner when the coordinator may not see the case);
 - a user of the agency it is addressed to.
 
-Everything else about the action (its agency, its assignee, its dates, its status, how it ended, which
-the addressed agency writes) reads as before. Pages, papers and exports show "Withheld" in its place;
-the API shows null (``description`` keeps its key). Every output of an action (the case's section,
+Its texts are its ``description`` (the recommendation's text) and its ``outcome`` (what the addressed
+agency writes when it ends it, which may quote the recommendation or the applicant). Everything else
+about the action (its agency, its assignee, its dates, its status) reads as before. Pages, papers and
+exports show "Withheld" in their place (an outcome not recorded yet still reads as none); the API shows
+null (``description`` and ``outcome`` keep their keys). Every output of an action (the case's section,
 timeline and API answer, the actions pages and API, the actions export, the page that closes a case,
-the deadline's title: ``casework.reminders.titles``) takes it through ``seen``, which asks two
-statements for a list, and none for a list without a recommendation.
+the deadline's title: ``casework.reminders.titles``) takes it through ``seen`` (or ``as_seen``, for an
+output that asks ``withheld_ids`` itself), which asks two statements for a list, and none for a list
+without a recommendation. The audit log withholds the values of such an action's entries
+(``withheld_clause``).
+
+Nor may such a reader write them blind (``services.update_action``, every way an action changes):
+a ``description`` or an ``outcome`` they send is refused (422 on the field), and so is another agency
+(addressed to their own, it would be theirs to read). The action's page offers them no outcome to fill
+in, so that "Withheld" is never saved back. Marking it done with no outcome recorded yet is therefore
+left to those who act on it (``services.WITHHELD_OUTCOME`` to others).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +43,9 @@ from casework.extensions import db
 
 #: What a page (or an export) shows for a withheld text; the API shows None.
 ON_PAGES = "Withheld"
+
+#: The action's texts withheld with the recommendation: its text, and what was written when it ended.
+WITHHELD_FIELDS = frozenset({"description", "outcome"})
 
 
 def _acts_on(user: Any) -> sa.ColumnElement[bool]:
@@ -102,8 +115,8 @@ def withheld_clause(user: Any) -> sa.ColumnElement[bool]:
 
 
 class SeenAction:
-    """An action as a reader withheld its text sees it: ``description`` reads ``shown_as``; everything
-    else reads through. Read-only."""
+    """An action as a reader withheld its texts sees it: each of ``WITHHELD_FIELDS`` reads ``shown_as``
+    (one not recorded reads None); everything else reads through. Read-only."""
 
     __slots__ = ("_action", "_shown_as")
 
@@ -112,9 +125,10 @@ class SeenAction:
         object.__setattr__(self, "_shown_as", shown_as)
 
     def __getattr__(self, name: str) -> Any:
-        if name == "description":
+        value = getattr(self._action, name)
+        if name in WITHHELD_FIELDS and value is not None:
             return self._shown_as
-        return getattr(self._action, name)
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("An action is read-only as a reader withheld its text sees it")
@@ -126,13 +140,24 @@ class SeenAction:
         return hash(self._action)
 
 
+def is_withheld(action: Any) -> bool:
+    """Whether ``action`` (from ``seen`` or ``as_seen``) is one whose texts are withheld from its reader."""
+    return isinstance(action, SeenAction)
+
+
+def as_seen(action: Any, withheld: Collection[int], *, on_page: bool = False) -> Any:
+    """``action`` as a reader sees it, given the ids withheld from them (``withheld_ids``): the action,
+    or a read-only view whose texts read "Withheld" (``on_page``: pages, exports) or None (the API)."""
+    if action.id in withheld:
+        return SeenAction(action, ON_PAGES if on_page else None)
+    return action
+
+
 def seen(user: Any, actions: Iterable[Any], *, on_page: bool = False) -> list[Any]:
-    """``actions`` as ``user`` sees them: each one, or when its text is withheld from them a read-only
-    view whose ``description`` reads "Withheld" (``on_page``: pages, exports) or None (the API)."""
+    """``actions`` as ``user`` sees them (``as_seen``): ``withheld_ids`` asked once for the list."""
     actions = list(actions)
     withheld = withheld_ids(user, [a.id for a in actions if a.recommendation_id is not None])
-    shown_as = ON_PAGES if on_page else None
-    return [SeenAction(a, shown_as) if a.id in withheld else a for a in actions]
+    return [as_seen(a, withheld, on_page=on_page) for a in actions]
 
 
 def seen_one(user: Any, action: Any, *, on_page: bool = False) -> Any:

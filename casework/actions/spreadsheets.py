@@ -170,7 +170,7 @@ def export_actions(user: Any, args: Mapping[str, str]) -> Export:
     keys = ("reference", "case_reference", "description", "agency_code", "due_on", "status", "outcome", "completed_on")
     header = [ACTIONS.column(key).label for key in keys] + ["Agency's name", "Assignee's name"]
     ids: list[int] = []
-    # The Case Review recommendations among the actions the user sees whose text is withheld from them
+    # The Case Review recommendations among the actions the user sees whose texts are withheld from them
     # (``sight``), asked once for the export.
     recommended = db.session.scalars(
         sa.select(Action.id)
@@ -181,16 +181,17 @@ def export_actions(user: Any, args: Mapping[str, str]) -> Export:
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         for action in db.session.scalars(query.execution_options(yield_per=500)):
+            seen = sight.as_seen(action, withheld, on_page=True)
             yield (
                 action.id,
                 [
                     f"ACTION-{action.id}",
                     action.case.reference if action.case is not None else None,
-                    sight.ON_PAGES if action.id in withheld else action.description,
+                    seen.description,
                     action.agency.code,
                     action.due_on,
                     action.status.value,
-                    action.outcome,
+                    seen.outcome,
                     action.completed_on,
                     action.agency.name,
                     action.assignee.name if action.assignee else None,

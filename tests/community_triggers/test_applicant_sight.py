@@ -237,6 +237,16 @@ def _every_text_told(ct: Any, applications: list[Any]) -> list[str]:
             title=f"Case review recommendation: {recommendation.text}",
         )
     db.session.commit()
+    # What the agency wrote of each so far (the first still in progress, the next done), which may quote
+    # the recommendation or the applicant: withheld with its text.
+    from casework.actions.services import update_action
+
+    actions = db.session.scalars(sa.select(Action).where(Action.recommendation_id.is_not(None)).order_by(Action.id))
+    for action, status in zip(actions, ("in_progress", "done"), strict=False):
+        marker = f"Told-Action-outcome-{action.id}-end"
+        update_action(ct.coordinator, action, {"status": status, "outcome": marker})
+        markers.append(marker)
+    db.session.commit()
     return markers
 
 
@@ -573,37 +583,52 @@ def test_every_text_of_the_review_is_withheld_or_said_not_to_be(app):
 
 def test_a_recommendations_action_keeps_its_text_for_whoever_acts_on_it(world, ct, make, api_client, page_client):
     """The action a recommendation became is on the ordinary case the officer sees: to them its text
-    reads "Withheld" (null in the API, the key kept), as the review shows it; the agency it is addressed
-    to, the owner of its deadline and whoever runs the review read it, to act on it."""
+    reads "Withheld" (null in the API, the key kept), as the review shows it, and so does what its agency
+    wrote when it ended it (its outcome); the agency it is addressed to, the owner of its deadline and
+    whoever runs the review read both, to act on it."""
     from casework.reminders.models import Deadline
 
-    action = db.session.scalar(sa.select(Action).order_by(Action.id))
+    # The world's recommendations as actions: the first in progress, the next done, each with an outcome.
+    action, done = db.session.scalars(
+        sa.select(Action).where(Action.recommendation_id.is_not(None)).order_by(Action.id)
+    ).all()
     text = action.description
     assert text in world.text
+    assert action.outcome in world.text
+    assert done.outcome in world.text
+    assert done.completed_on is not None
 
-    def reads(user: Any) -> bool:
+    def reads(user: Any, action: Any = action) -> bool:
+        """Whether ``user`` reads the action's texts (its description and its outcome), on every output
+        of it: all or none of them."""
+        texts = [action.description, action.outcome]
         answer = api_client(user).get(f"/api/v1/actions/{action.id}").get_json()
         assert "description" in answer
+        assert "outcome" in answer
         page = page_client(user).get(f"/actions/{action.id}").get_data(as_text=True)
-        listed = api_client(user).get(f"/api/v1/cases/{world.ordinary.id}/actions").get_json()["items"]
-        case = api_client(user).get(f"/api/v1/cases/{world.ordinary.id}").get_json()
+        listed = json.dumps(api_client(user).get(f"/api/v1/cases/{world.ordinary.id}/actions").get_json()["items"])
+        # The case's answer: its actions, and its timeline (an action done, with its outcome).
+        case = json.dumps(api_client(user).get(f"/api/v1/cases/{world.ordinary.id}").get_json())
+        case_page = page_client(user).get(f"/cases/{world.ordinary.id}").get_data(as_text=True)
         # Every action they may see, as a spreadsheet.
         exported = page_client(user).get("/exports/actions.csv?all=1")
         assert exported.status_code == 200
-        shown = [
-            answer["description"] == text,
-            text in page,
-            text in json.dumps(listed),
-            text in json.dumps(case),
-            text in exported.get_data(as_text=True),
-        ]
+        shown = [answer["description"] == action.description, answer["outcome"] == action.outcome]
+        for output in (page, listed, case, exported.get_data(as_text=True)):
+            shown += [t in output for t in texts]
+        # The case's page: the actions section (the text) and its timeline (the outcome, once ended).
+        shown += [t in case_page for t in (texts if action.completed_on else texts[:1])]
         assert len(set(shown)) == 1, shown
         if not shown[0]:
             assert answer["description"] is None
+            assert answer["outcome"] is None
             assert "Withheld" in page
+            # Its form offers no outcome, filled with "Withheld" or with the outcome.
+            assert 'name="outcome"' not in page
         return shown[0]
 
     assert not reads(ct.officer)
+    assert not reads(ct.officer, done)
     # Nor theirs to rewrite: the text they read as withheld is refused on the field, nothing written.
     version = api_client(ct.officer).get(f"/api/v1/actions/{action.id}").get_json()["version"]
     changed = api_client(ct.officer).patch(
@@ -614,6 +639,7 @@ def test_a_recommendations_action_keeps_its_text_for_whoever_acts_on_it(world, c
     db.session.expire_all()
     assert db.session.get(Action, action.id).description == text
     assert reads(ct.coordinator)  # runs the review, and owns the deadline
+    assert reads(ct.coordinator, done)
     # The deadline handed to an officer of the council, who is withheld the applicant: they act on it.
     owner = make.user("officer", agency=ct.council, email="owner@bdc.example")
     deadline = db.session.scalar(
@@ -622,6 +648,7 @@ def test_a_recommendations_action_keeps_its_text_for_whoever_acts_on_it(world, c
     deadline.owner_id = owner.id
     db.session.commit()
     assert reads(owner)
+    assert not reads(owner, done)  # not theirs: its deadline is the coordinator's
     assert not reads(ct.officer)
     # The owner's manager lists their team's deadlines: its title quotes the recommendation.
     team_lead = make.user("officer", agency=ct.council, email="lead@bdc.example")
@@ -636,6 +663,79 @@ def test_a_recommendations_action_keeps_its_text_for_whoever_acts_on_it(world, c
     action.agency_id = ct.council.id
     db.session.commit()
     assert reads(ct.officer)
+
+
+def test_a_withheld_outcome_is_not_written_blind(world, ct, api_client, page_client):
+    """The officer reads the outcome of a recommendation's action as withheld: not theirs to overwrite.
+    The API refuses it on the field (even the null they read, or the "Withheld" a page showed them), and
+    their page's form does not offer it, so what the form sends keeps it (filled with it, the form would
+    have saved "Withheld" back; empty, nothing over it). Those who act on it write it as before."""
+    action = db.session.scalar(sa.select(Action).where(Action.recommendation_id.is_not(None)).order_by(Action.id))
+    outcome = action.outcome
+    assert outcome in world.text
+    officer_pages, officer_api = page_client(ct.officer), api_client(ct.officer)
+
+    def saved() -> Action:
+        db.session.expire_all()
+        return db.session.get(Action, action.id)
+
+    # Their page's form, as it is sent (its status changed, no outcome in it): the status is saved, not
+    # the outcome.
+    version = officer_api.get(f"/api/v1/actions/{action.id}").get_json()["version"]
+    posted = officer_pages.post(f"/actions/{action.id}", data=_form(action, status="open", version=version))
+    assert posted.status_code == 302, posted.get_data(as_text=True)
+    assert saved().status.value == "open"
+    assert saved().outcome == outcome
+    page = officer_pages.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert 'name="outcome"' not in page
+    assert 'id="outcome-withheld"' in page
+    for sent in ("Something else", None, "Withheld"):
+        changed = officer_api.patch(f"/api/v1/actions/{action.id}", json={"outcome": sent})
+        assert changed.status_code == 422, changed.get_json()
+        assert "outcome" in json.dumps(changed.get_json()), changed.get_json()
+        assert saved().outcome == outcome
+    # Addressed to the officer's own agency: theirs to act on, on the page and through the API.
+    saved().agency_id = ct.council.id
+    db.session.commit()
+    page = officer_pages.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert 'name="outcome"' in page
+    assert 'id="outcome-withheld"' not in page
+    assert outcome in page
+    version = officer_api.get(f"/api/v1/actions/{action.id}").get_json()["version"]
+    posted = officer_pages.post(
+        f"/actions/{action.id}", data=_form(action, status="done", outcome=f"{outcome} and more", version=version)
+    )
+    assert posted.status_code == 302, posted.get_data(as_text=True)
+    assert (saved().status.value, saved().outcome) == ("done", f"{outcome} and more")
+    changed = officer_api.patch(f"/api/v1/actions/{action.id}", json={"outcome": "Done by the council"})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["outcome"] == "Done by the council"
+
+
+def test_a_reader_withheld_the_texts_does_not_readdress_the_action_to_themselves(world, ct, api_client):
+    """Addressed to the officer's own agency, the action would be theirs to act on, its texts theirs to
+    read: an agency sent by a reader the texts are withheld from is refused on the field, nothing
+    written. Whoever acts on it may still send it to another agency."""
+    action = db.session.scalar(sa.select(Action).where(Action.recommendation_id.is_not(None)).order_by(Action.id))
+    addressed_to = action.agency_id
+    changed = api_client(ct.officer).patch(f"/api/v1/actions/{action.id}", json={"agency_code": ct.council.code})
+    assert changed.status_code == 422, changed.get_json()
+    assert "agency_code" in json.dumps(changed.get_json()), changed.get_json()
+    db.session.expire_all()
+    assert db.session.get(Action, action.id).agency_id == addressed_to
+    answer = api_client(ct.officer).get(f"/api/v1/actions/{action.id}").get_json()
+    assert answer["description"] is None
+    assert answer["outcome"] is None
+    # The coordinator (who runs the review) sends it to the council.
+    changed = api_client(ct.coordinator).patch(f"/api/v1/actions/{action.id}", json={"agency_code": ct.council.code})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["agency_code"] == ct.council.code
+
+
+def _form(action: Action, **fields: Any) -> dict[str, str]:
+    """The action page's form as it is sent: its due date as it is filled in, and ``fields``."""
+    due_on = {"due_on-day": str(action.due_on.day), "due_on-month": str(action.due_on.month)}
+    return {**due_on, "due_on-year": str(action.due_on.year), **{k: str(v) for k, v in fields.items()}}
 
 
 @pytest.mark.parametrize("reader", ["named", "police"])

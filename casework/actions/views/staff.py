@@ -97,14 +97,18 @@ def new(case_id: int):
 
 
 def _show(action: Action, form: ActionUpdateForm | None = None, status: int = 200):
+    # A Case Review recommendation's texts withheld from the reader (``sight``): the form is not filled
+    # with them, nor offers the outcome (it would save "Withheld" back, or overwrite it blind).
+    seen = sight.seen_one(current_user, action, on_page=True)
+    withheld = sight.is_withheld(seen)
     if form is None:
-        form = ActionUpdateForm(
-            data={"status": action.status.value, "outcome": action.outcome, "due_on": action.due_on}
-        )
+        outcome = None if withheld else action.outcome
+        form = ActionUpdateForm(data={"status": action.status.value, "outcome": outcome, "due_on": action.due_on})
     can_edit = can_edit_case(current_user, action.case) if action.case is not None else True
     return render_template(
         "actions/show.html",
-        action=sight.seen_one(current_user, action, on_page=True),
+        action=seen,
+        outcome_withheld=withheld,
         form=form,
         can_edit=can_edit,
         status_labels=STATUS_LABELS,
@@ -126,13 +130,12 @@ def update(action_id: int):
     if not form.validate_on_submit():
         return _show(action, form, 422)
     version = whole_number(form.version.data)
+    changes = {"status": form.status.data, "due_on": form.due_on.data}
+    if not sight.is_withheld(sight.seen_one(current_user, action)):
+        # The form offers the outcome only to a reader it is not withheld from (``_show``).
+        changes["outcome"] = form.outcome.data
     try:
-        services.update_action(
-            current_user,
-            action,
-            {"status": form.status.data, "outcome": form.outcome.data, "due_on": form.due_on.data},
-            version,
-        )
+        services.update_action(current_user, action, changes, version)
     except InvalidInput as error:
         db.session.rollback()
         show_service_errors(form, error)
