@@ -43,3 +43,32 @@ def test_no_tracked_document_refers_outside_the_repository() -> None:
     for name in tracked:
         text = (PROJECT_ROOT / name).read_text()
         assert "../shared" not in text, f"{name} sends readers outside the repository"
+
+
+#: How the project's own specification and research, which live outside the repository, used to be
+#: cited: a reader of the code, a template or a setting's wording could not open any of them.
+OUTSIDE_DOCUMENTS = re.compile(
+    r"\.\./shared|\bSPEC(?:\.md| sections?\b|:|$)|\(SPEC\b|(?<!docs/)\bAPI\.md|domain-rules|anchor-systems"
+)
+
+
+def test_no_tracked_file_cites_documents_outside_the_repository() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py", "*.html", "*.md", "*.txt", "*.toml", "*.yml", "*.sh", "*.j2", "*.json"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    this_file = "tests/test_repository_docs.py"
+    assert this_file in tracked
+    cited = [
+        f"{name}:{number}: {line.strip()}"
+        for name in tracked
+        if name != this_file and (PROJECT_ROOT / name).is_file()
+        for number, line in enumerate((PROJECT_ROOT / name).read_text(errors="replace").splitlines(), 1)
+        if OUTSIDE_DOCUMENTS.search(line)
+    ]
+    assert not cited, "cites documents outside the repository (name the repository's own docs instead):\n" + "\n".join(
+        cited
+    )
