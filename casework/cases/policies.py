@@ -31,6 +31,8 @@ is an information-governance job, not casework (``casework.data_protection``).
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -341,3 +343,28 @@ class SeenCases:
     def holder(self, case: int | str) -> str | None:
         """The code of the agency that holds the case (by id or reference), if it exists."""
         return self._holders.get(case)
+
+    def words(self, text: str | None) -> str | None:
+        """``text`` someone wrote (a tasking meeting's discussion) as the user may read it: each case
+        reference in it that names a case they may not see reads "a case you cannot see, held by
+        <agency>" (ask with ``references=references_in(...)`` of the same texts)."""
+        if not text:
+            return text
+        return CASE_REFERENCE_IN_TEXT.sub(self._named, text)
+
+    def _named(self, match: re.Match[str]) -> str:
+        reference = match.group(0)
+        holder = self.holder(reference)
+        if holder is None or self.can_see_reference(reference):
+            return reference  # not a case's reference, or one the user may see
+        return f"a case you cannot see, held by {holder}"
+
+
+#: A case's reference (``<area code>-<year>-<number>``) inside a text someone wrote; not the tail of a
+#: Case Review's (``<area code>-CT-<year>-<number>``).
+CASE_REFERENCE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9-])[A-Z0-9]+-\d{4}-\d{4,}\b")
+
+
+def references_in(texts: Iterable[str | None]) -> set[str]:
+    """The case references written in ``texts`` (for ``SeenCases(user, references=...)``)."""
+    return {match for text in texts if text for match in CASE_REFERENCE_IN_TEXT.findall(text)}

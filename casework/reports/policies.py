@@ -33,5 +33,10 @@ def report_areas(user: Any, area_code: str | None) -> tuple[list[Area], bool]:
 def may_see_job(user: Any, job: Any) -> bool:
     """A report compiled by a task is the paper of the manager who asked for it: only they see its job
     and the report, on the pages and in the API (another manager, of the agency or not, asks for their
-    own)."""
-    return job is not None and job.requested_by_id == user.id
+    own), and only while their agency covers every area it reports on, as asking for it afresh needs
+    (``report_areas``): a manager who moved to another agency, or whose agency left an area, no longer
+    reads the workload of that area's agencies from a report they compiled before."""
+    if job is None or job.requested_by_id != user.id:
+        return False
+    covered = {area.id for area in user.agency.areas} if user.agency is not None else set()
+    return set(job.area_ids or ()) <= covered

@@ -14,7 +14,14 @@ from casework.accounts.policies import AGENCIES_BY_ID, USERS
 from casework.actions import services as actions
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, Case, CaseStatus
-from casework.cases.policies import CASES, can_edit_case, refuse_anonymised_named, visible_cases_clause
+from casework.cases.policies import (
+    CASES,
+    SeenCases,
+    can_edit_case,
+    references_in,
+    refuse_anonymised_named,
+    visible_cases_clause,
+)
 from casework.core.db import utcnow
 from casework.core.errors import InvalidInput, RuleViolation
 from casework.core.time import today
@@ -253,13 +260,24 @@ def move_item(actor: Any, meeting: TaskingMeeting, item: TaskingAgendaItem, dire
 # --- during the meeting ------------------------------------------------------------------------------------
 
 
+#: What the meeting wrote about a case, read by every agency that may see the case: a case it names
+#: that a reader may not see reads "a case you cannot see, held by <agency>" (``MeetingView.words``).
+WRITTEN = ("discussion", "decisions", "nomination_note")
+
+
 def record_item(
     actor: Any, meeting: TaskingMeeting, item: TaskingAgendaItem, *, discussion: str | None, decisions: str | None
 ) -> None:
+    """Save the discussion and decisions. The chair's form shows them as the chair may read them
+    (``item_words``): a text sent back as it was shown is left as it was written, so a case quoted in it
+    that the chair may not see keeps its reference; a text they changed is saved as they wrote it."""
     _require_planned(meeting)
     before = snapshot(item, ("discussion", "decisions"))
-    item.discussion = (discussion or "").strip() or None
-    item.decisions = (decisions or "").strip() or None
+    shown = item_words(actor, item)
+    for name, value in (("discussion", discussion), ("decisions", decisions)):
+        text = (value or "").strip() or None
+        if text != ((shown[name] or "").strip() or None):
+            setattr(item, name, text)
     db.session.flush()
     record_change(actor, item, before, snapshot(item, ("discussion", "decisions")), "Recorded a tasking discussion")
 
@@ -390,11 +408,25 @@ class HiddenCases:
 @dataclass
 class MeetingView:
     """The agenda as ``user`` may see it: the items of visible cases (with their case and actions), and
-    a count per holding agency of the others."""
+    a count per holding agency of the others; ``words`` gives what was written about an item as the
+    user may read it."""
 
     items: list[tuple[TaskingAgendaItem, Case, list[TaskingAction]]]
     hidden: list[HiddenCases]
     carried_forward: list[TaskingAction] = field(default_factory=list)
+    seen: SeenCases | None = None
+
+    def words(self, text: str | None) -> str | None:
+        """``text`` (an item's discussion, decisions or nomination note) with each case it names that
+        the user may not see read as "a case you cannot see, held by <agency>"."""
+        return self.seen.words(text) if self.seen is not None else text
+
+
+def item_words(user: Any, item: TaskingAgendaItem) -> dict[str, str | None]:
+    """What was written about one item (``WRITTEN``) as ``user`` may read it (one statement at most)."""
+    texts = {name: getattr(item, name) for name in WRITTEN}
+    seen = SeenCases(user, references=references_in(texts.values()))
+    return {name: seen.words(text) for name, text in texts.items()}
 
 
 def meeting_view(user: Any, meeting: TaskingMeeting) -> MeetingView:
@@ -438,4 +470,8 @@ def meeting_view(user: Any, meeting: TaskingMeeting) -> MeetingView:
     items = [
         (item, cases[item.case_id], by_case.get(item.case_id, [])) for item in meeting.items if item.case_id in cases
     ]
-    return MeetingView(items=items, hidden=hidden, carried_forward=[e for e in logged if e.is_carried_forward])
+    # The cases named in what was written about the items shown: which of them the user may see.
+    seen = SeenCases(user, references=references_in(getattr(item, name) for item, _c, _e in items for name in WRITTEN))
+    return MeetingView(
+        items=items, hidden=hidden, carried_forward=[e for e in logged if e.is_carried_forward], seen=seen
+    )

@@ -656,6 +656,8 @@ class BoardItem:
     complaints: list[dict[str, Any]]
     hidden: list[HiddenComplaints]
     duplicates: list[PossibleDuplicate] = field(default_factory=list)
+    #: Vulnerable as the reader may know it (``AreaEntries.vulnerable``).
+    vulnerable: bool = False
 
 
 @dataclass
@@ -668,20 +670,54 @@ class Board:
     hidden_victims: list[HiddenComplaints]
 
 
-def _order(entry: WatchEntry) -> tuple[Any, ...]:
-    return (not entry.vulnerable, entry.short_by, -entry.qualifying_count, entry.id)
+@dataclass
+class AreaEntries:
+    """An area's entries as one reader may see them (``area_entries``)."""
+
+    #: (entry, person) for the victims the reader may see, vulnerable (as they may know it) first.
+    shown: list[tuple[WatchEntry, Person]]
+    #: The other victims: a count per holding agency.
+    hidden: list[HiddenComplaints]
+    #: Which of the shown entries' cases the reader may see.
+    seen: SeenCases
+    #: The ids of the shown entries whose victim the reader may know to be vulnerable.
+    vulnerable: set[int]
 
 
-def area_entries(area: Area, user: Any) -> tuple[list[tuple[WatchEntry, Person]], list[HiddenComplaints]]:
+def vulnerable_as_seen(pairs: Sequence[tuple[WatchEntry, Person]], seen: SeenCases) -> set[int]:
+    """The ids of the entries whose victim ``seen``'s reader may know to be vulnerable: flagged so on
+    their own record (which the reader sees), or assessed high risk (the latest assessment of the case,
+    or of the victim on it) on a case the reader may see. The pass's ``WatchEntry.vulnerable`` counts
+    every case, a restricted one or another agency's included: such a case's risk assessment is its
+    content, and says nothing to a reader who may not see the case (one statement, none when no entry
+    is flagged)."""
+    flagged = [(entry, person) for entry, person in pairs if entry.vulnerable]
+    seen_cases = sorted({c for entry, _p in flagged for c in entry.case_ids if seen.can_see(c)})
+    high = _high_risk(seen_cases) if seen_cases else set()
+    return {
+        entry.id
+        for entry, person in flagged
+        if person.is_personally_vulnerable
+        or person.is_situationally_vulnerable
+        or person.is_incidentally_vulnerable
+        or any(seen.can_see(c) and ((c, None) in high or (c, person.id) in high) for c in entry.case_ids)
+    }
+
+
+def _order(entry: WatchEntry, vulnerable: set[int]) -> tuple[Any, ...]:
+    return (entry.id not in vulnerable, entry.short_by, -entry.qualifying_count, entry.id)
+
+
+def area_entries(area: Area, user: Any) -> AreaEntries:
     """The area's entries within one short, vulnerable first, for victims the user may see, and a count
-    per holding agency of the others (two statements)."""
+    per holding agency of the others (four statements at most)."""
     entries = db.session.scalars(
         sa.select(WatchEntry)
         .join(Person, Person.id == WatchEntry.person_id)
         .where(WatchEntry.area_id == area.id, WatchEntry.short_by <= 1, Person.merged_into_id.is_(None))
     ).all()
     if not entries:
-        return [], []
+        return AreaEntries([], [], SeenCases(user), set())
     # Only the people the reader may see are loaded (every person loaded by a read is logged as viewed).
     people = {
         p.id: p
@@ -689,13 +725,18 @@ def area_entries(area: Area, user: Any) -> tuple[list[tuple[WatchEntry, Person]]
             sa.select(Person).where(Person.id.in_([e.person_id for e in entries]), visible_people_clause(user))
         )
     }
-    shown = sorted(((e, people[e.person_id]) for e in entries if e.person_id in people), key=lambda r: _order(r[0]))
+    pairs = [(e, people[e.person_id]) for e in entries if e.person_id in people]
+    seen = SeenCases(user, ids=(c for e, _p in pairs for c in e.case_ids))
+    vulnerable = vulnerable_as_seen(pairs, seen)
+    shown = sorted(pairs, key=lambda r: _order(r[0], vulnerable))
     hidden: dict[str, int] = defaultdict(int)
     for entry in entries:
         if entry.person_id not in people:
             agencies = {c.get("holding_agency") for c in entry.working.get("complaints", [])} - {None}
             hidden[", ".join(sorted(agencies)) or "another agency"] += 1
-    return shown, [HiddenComplaints(agency, count) for agency, count in sorted(hidden.items())]
+    return AreaEntries(
+        shown, [HiddenComplaints(agency, count) for agency, count in sorted(hidden.items())], seen, vulnerable
+    )
 
 
 def evaluated_on(entry: WatchEntry, last_pass: date | None) -> date:
@@ -778,14 +819,16 @@ def possible_duplicates(user: Any, people: Sequence[Person]) -> dict[int, list[P
 
 
 def board(user: Any, area: Area) -> Board:
-    shown, hidden_victims = area_entries(area, user)
-    seen = SeenCases(user, ids=(c for e, _p in shown for c in e.case_ids))
+    found = area_entries(area, user)
+    shown, hidden_victims, seen = found.shown, found.hidden, found.seen
     duplicates = possible_duplicates(user, [p for _e, p in shown])
     passed = last_pass(area.id) if shown else None
     meeting, one_short, with_application = [], [], []
     for entry, person in shown:
         complaints, hidden = _split_working(entry, seen, evaluated_on(entry, passed))
-        item = BoardItem(entry, person, complaints, hidden, duplicates.get(person.id, []))
+        item = BoardItem(
+            entry, person, complaints, hidden, duplicates.get(person.id, []), vulnerable=entry.id in found.vulnerable
+        )
         if entry.open_application_id is not None:
             with_application.append(item)
         elif entry.short_by == 0:
@@ -795,9 +838,15 @@ def board(user: Any, area: Area) -> Board:
     return Board(area, meeting, one_short, with_application, hidden_victims)
 
 
-def dump_entry(entry: WatchEntry, person: Person, seen: SeenCases) -> dict[str, Any]:
+def dump_entry(
+    entry: WatchEntry, person: Person, seen: SeenCases, vulnerable: set[int] | None = None
+) -> dict[str, Any]:
     """docs/api.md's threshold-watch item: the ids of the victim's cases ``seen``'s user may see (the
-    complaints on the others count, as on the board, but the cases are not named)."""
+    complaints on the others count, as on the board, but the cases are not named), and whether the
+    victim is vulnerable as that user may know it (``vulnerable``: the entries' ids, from
+    ``vulnerable_as_seen``; worked out for this one entry when not given)."""
+    if vulnerable is None:
+        vulnerable = vulnerable_as_seen([(entry, person)], seen)
     return {
         "person_id": person.id,
         "name": person.name,
@@ -805,7 +854,7 @@ def dump_entry(entry: WatchEntry, person: Person, seen: SeenCases) -> dict[str, 
         "qualifying_complaints": entry.qualifying_count,
         "threshold": entry.threshold,
         "short_by": entry.short_by,
-        "vulnerable": entry.vulnerable,
+        "vulnerable": entry.id in vulnerable,
         "open_application_id": entry.open_application_id,
         "told_on": entry.told_on.isoformat() if entry.told_on else None,
     }

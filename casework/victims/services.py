@@ -25,6 +25,9 @@ see themselves. So:
   merged record's page ends, and undoing the merge gives both pages back as they were.
 - The victim sees, and may add diary entries to, the cases it covers, and nothing else; what happens
   next only when it was written on one of them and that case is open.
+- It shows the Case Reviews linked to the cases it covers or made with its email address only when
+  the officer who switched it on may read them with their applicant (``victim_applications``): the
+  address may be someone else's, and the letters emailed there are shown with them.
 - A member of staff sees its contact details and next step, changes the next step, or switches it off
   only when they could have switched it on themselves for every case it covers: staff of that agency
   who may see every one of those cases, working from one of them. A page that covers none any more
@@ -802,6 +805,43 @@ def victim_case(access: VictimAccess, case_id: int) -> Case:
     return case
 
 
+def victim_applications(access: VictimAccess, case_ids: list[int]) -> list[TriggerApplication]:
+    """The Case Reviews the page shows, newest first: for the applicant with no person record, their
+    application; otherwise those linked to the cases it covers (``case_ids``) and those whose applicant
+    gave the page's email address, of the areas its agency covers and whose applicant is not withheld
+    from the officer who switched it on (``community_triggers.applicants``: none linked to a restricted
+    case they are not named on, nor naming a person hidden from them; none once their account is gone).
+    The address and number were typed by that officer: the page shows, by them, nothing that the
+    officer may not read themselves, not another applicant's reviews and the letters emailed to them."""
+    from casework.community_triggers.applicants import withheld_template
+    from casework.community_triggers.policies import visible_applications_template
+
+    if access.application_id is not None:
+        # Switched on from the application by those who run its review: that application only.
+        where: sa.ColumnElement[bool] = TriggerApplication.id == access.application_id
+        params: dict[str, Any] = {}
+    else:
+        linked = sa.select(application_cases.c.application_id).where(application_cases.c.case_id.in_(case_ids))
+        found: list[sa.ColumnElement[bool]] = [TriggerApplication.id.in_(linked)]
+        if access.email:
+            found.append(sa.func.lower(TriggerApplication.applicant_email) == access.email)
+        where = sa.and_(
+            sa.or_(*found),
+            sa.true() if access.switched_on_by_id is not None else sa.false(),
+            visible_applications_template(),
+            sa.not_(withheld_template()),
+        )
+        params = {"viewer_agency_id": access.agency_id, "viewer_id": access.switched_on_by_id}
+    return list(
+        db.session.scalars(
+            sa.select(TriggerApplication)
+            .where(where, TriggerApplication.anonymised_at.is_(None))
+            .order_by(TriggerApplication.received_on.desc()),
+            params,
+        )
+    )
+
+
 def victim_view(access: VictimAccess) -> VictimView:
     """Everything the victim page shows, for this victim only, chosen field by field."""
     withheld_parties, withheld_diary = _withheld_by_merges(access)
@@ -814,20 +854,7 @@ def victim_view(access: VictimAccess) -> VictimView:
         .order_by(Case.opened_on.desc(), Case.id)
     ).all()
     cases = [VictimCase(r[0], r[1], str(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
-    linked = sa.select(application_cases.c.application_id).where(application_cases.c.case_id.in_(case_ids))
-    conditions: list[sa.ColumnElement[bool]] = [TriggerApplication.id.in_(linked)]
-    if access.application_id is not None:
-        # The applicant with no person record: their application only.
-        conditions = [TriggerApplication.id == access.application_id]
-    elif access.email:
-        conditions.append(sa.func.lower(TriggerApplication.applicant_email) == access.email)
-    applications = list(
-        db.session.scalars(
-            sa.select(TriggerApplication)
-            .where(sa.or_(*conditions), TriggerApplication.anonymised_at.is_(None))
-            .order_by(TriggerApplication.received_on.desc())
-        )
-    )
+    applications = victim_applications(access, case_ids)
     shown = []
     for application in applications:
         letters: list[Letter] = []

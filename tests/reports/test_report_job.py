@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from casework.documents.layout import pdf_available
 from casework.extensions import db
 from casework.reports import services
 from casework.reports.models import ReportJob
@@ -126,3 +127,35 @@ def test_the_progress_page_checks_again_without_a_meta_refresh(page_client, mana
     assert "data-refresh-seconds" not in status
     assert f'href="/reports/partnership/jobs/{job.id}">View the report</a>' in status
     assert "app-chart__svg" in client.get(f"/reports/partnership/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_a_job_is_no_longer_seen_once_the_managers_agency_stops_covering_its_area(
+    api_client, page_client, manager, fixed_data
+):
+    """The job's report holds the figures of the areas as the manager's agency covered them when they
+    asked: once it covers one of them no more (the manager moved agency, or the agency left the area),
+    every way to the report answers as for a job that is not theirs, as asking for it afresh does."""
+    job = services.request_report(
+        manager, [fixed_data["bol"], fixed_data["ned"]], date(2024, 4, 1), date(2026, 3, 31), whole_group=True
+    )
+    db.session.commit()
+    assert compile_partnership_report(job.id) is True
+    paths = (
+        f"/reports/partnership/jobs/{job.id}",
+        f"/reports/partnership/jobs/{job.id}?view=status",
+        f"/reports/partnership/tables/casework.csv?job={job.id}",
+        f"/reports/partnership/tables/areas.csv?job={job.id}",
+        f"/reports/partnership/report.xlsx?job={job.id}",
+        f"/reports/partnership/report.pdf?job={job.id}",
+    )
+    client, api = page_client(manager), api_client(manager)
+    before = {path: client.get(path).status_code for path in paths}
+    assert before == {path: 404 if ".pdf" in path and not pdf_available() else 200 for path in paths}
+    assert api.get(f"/api/v1/reports/partnership/jobs/{job.id}").status_code == 200
+
+    fixed_data["council"].areas = [fixed_data["bol"]]
+    db.session.commit()
+    answers = {path: client.get(path).status_code for path in paths}
+    answers["api"] = api.get(f"/api/v1/reports/partnership/jobs/{job.id}").status_code
+    assert answers == dict.fromkeys(answers, 404)
+    assert client.get("/reports/partnership/?area=NED").status_code == 404

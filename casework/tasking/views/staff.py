@@ -293,7 +293,9 @@ def _show_item(
         logged=logged,
         reasons=_labels(item.reasons),
         can_run=can_run,
-        item_form=item_form or ItemForm(data={"discussion": item.discussion, "decisions": item.decisions}),
+        item_form=item_form
+        or ItemForm(data={"discussion": view.words(item.discussion), "decisions": view.words(item.decisions)}),
+        words=view.words,
         allocate_form=allocate_form or _allocate_form(case),
     ), status
 

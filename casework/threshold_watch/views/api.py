@@ -27,15 +27,14 @@ def list_watch(args: dict[str, Any]):
     automatic threshold today (`short_by` 0) or are one short (1), vulnerable first. Victims the reader
     may not see are left out (the staff board counts them by holding agency)."""
     area = policies.watched_area(current_user, args["area"])
-    shown, _hidden = services.area_entries(area, current_user)
+    found = services.area_entries(area, current_user)
     page, per_page = args["page"], args["per_page"]
-    items = shown[(page - 1) * per_page : page * per_page]
-    seen = SeenCases(current_user, ids=(case_id for entry, _person in items for case_id in entry.case_ids))
+    items = found.shown[(page - 1) * per_page : page * per_page]
     return {
-        "items": [services.dump_entry(entry, person, seen) for entry, person in items],
+        "items": [services.dump_entry(entry, person, found.seen, found.vulnerable) for entry, person in items],
         "page": page,
         "per_page": per_page,
-        "total": len(shown),
+        "total": len(found.shown),
     }
 
 
