@@ -16,7 +16,7 @@ EXPECTED = {
     lifecycle.case_reopened: {"reminders", "risk", "interventions"},
     lifecycle.retention_run: {"community_triggers", "notifications"},
     lifecycle.case_anonymised: {"cases", "actions", "risk", "interventions", "community_triggers", "reminders"},
-    lifecycle.person_anonymised: {"cases", "notifications", "data_protection"},
+    lifecycle.person_anonymised: {"cases", "notifications", "data_protection", "reminders"},
     lifecycle.records_anonymised: {"audit", "notifications"},
     lifecycle.person_exported: {
         "cases",

@@ -19,8 +19,11 @@ def on_retention_run(_app: Any, *, on: date, report: RetentionReport, **_: Any) 
 
 
 def on_person_anonymised(_app: Any, *, former: FormerIdentity, report: RetentionReport, **_: Any) -> None:
+    """The copies of messages sent to the person: email to their address, text messages to their number."""
     if former.email:
         services.erase_emails_to(former.email, report)
+    if former.phone:
+        services.erase_texts_to(former.phone, report)
 
 
 def on_records_anonymised(_app: Any, *, report: RetentionReport, **_: Any) -> None:
