@@ -169,10 +169,15 @@ def erase_texts_to(phone: str, report: Any) -> int:
     return erase_emails(sa.and_(OutboxEmail.channel == "text", OutboxEmail.to_address == number), report)
 
 
-def erase_old_sent_emails(before: Any, report: Any) -> int:
-    """Copies of email sent long ago (a digest lists many cases' work): the outbox is a queue, not a
-    record; letters are kept on their application."""
-    return erase_emails(sa.and_(OutboxEmail.sent_at.is_not(None), OutboxEmail.sent_at < before), report)
+def erase_old_emails(before: Any, report: Any) -> int:
+    """Copies of messages done with long ago: sent (a digest lists many cases' work), or given up
+    (withdrawn before sending, or refused for good: never to be sent, they say as much as a sent one).
+    The outbox is a queue, not a record; letters are kept on their application."""
+    done = sa.or_(
+        sa.and_(OutboxEmail.sent_at.is_not(None), OutboxEmail.sent_at < before),
+        sa.and_(OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_not(None), OutboxEmail.failed_at < before),
+    )
+    return erase_emails(done, report)
 
 
 # --- subject access -------------------------------------------------------------------------------------
