@@ -5,8 +5,9 @@ a report lists what was anonymised. Never commits.
 This module decides what is due (cases closed longer ago than their area's case period; people all
 of whose cases closed longer ago than the person period) and sends the lifecycle events; each domain's
 receivers do the anonymising (``casework.core.lifecycle``): ``case_anonymised`` and
-``person_anonymised`` for each record, then ``records_anonymised`` once, for the audit log and the
-outbox to erase what is about every record listed. Between the two, ``unlink_living_people`` severs,
+``person_anonymised`` for each record, then ``records_anonymised``, for the audit log and the
+outbox to erase what is about every record listed (again for what its receivers added, until nothing:
+``send_records_anonymised``). Between the two, ``unlink_living_people`` severs,
 in one place for every domain, the links from anonymised cases' records to anyone who lives on, and
 ``reminders.services.delete_orphaned_deadlines`` deletes every deadline whose record is gone.
 
@@ -199,7 +200,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
         )
         lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
-    lifecycle.send(lifecycle.records_anonymised, report=report)
+    send_records_anonymised(report)
     run = RetentionRun(
         run_on=on,
         started_at=report.started_at,
@@ -211,6 +212,37 @@ def apply_retention(on: date | None = None) -> RetentionRun:
     db.session.add(run)
     db.session.flush()
     return run
+
+
+#: The tables ``records_anonymised`` receivers list what they erased in: the audit log's entries and the
+#: outbox's messages are the copies being erased, not records anything else is about.
+ERASED_COPIES = frozenset({"audit_entries", "outbox_emails"})
+
+#: How many times ``records_anonymised`` is sent at most in one run (each for what the one before added).
+_MAX_ROUNDS = 5
+
+
+def send_records_anonymised(report: lifecycle.RetentionReport) -> None:
+    """Send ``records_anonymised`` for everything the run anonymised, and again for whatever its receivers
+    anonymised as they went (the victim page of an applicant whose Case Review was anonymised), until
+    they add nothing. Its receivers run in no fixed order: the audit log may have erased the values
+    about the report's records before another receiver added more to it, which it would never see."""
+    sent = {table: set(ids) for table, ids in report.items.items()}
+    lifecycle.send(lifecycle.records_anonymised, report=report)
+    for _round in range(_MAX_ROUNDS):
+        fresh = {
+            table: ids - sent.get(table, set())
+            for table, ids in report.items.items()
+            if table not in ERASED_COPIES and ids - sent.get(table, set())
+        }
+        if not fresh:
+            return
+        for table, ids in fresh.items():
+            sent.setdefault(table, set()).update(ids)
+        more = lifecycle.RetentionReport(on=report.on, started_at=report.started_at, items=fresh)
+        lifecycle.send(lifecycle.records_anonymised, report=more)
+        for table, ids in more.items.items():
+            report.add(table, ids)
 
 
 def living_people() -> sa.Select[tuple[int]]:
