@@ -176,6 +176,45 @@ def due_people(on: date) -> list[Person]:
     )
 
 
+def due_unattached_people(on: date) -> list[Person]:
+    """People whom nothing refers to (no case party, complaint, assessment, victim page, export: every
+    column that refers to ``people.id``, from the metadata), not merged into another record, whose
+    record was last changed longer ago than ``retention.person_years`` of their recording agency's
+    areas (the longest, if several; any area's when it has none). ``due_people`` goes by cases, and a
+    record put on no case (made and never used, or a case opened with someone else) would otherwise be
+    kept for ever."""
+    from casework.accounts.models import agency_areas
+
+    cutoffs = {
+        area.id: years_before(on, area_settings(area, on)[case_settings.PERSON_RETENTION_YEARS])
+        for area in db.session.scalars(sa.select(Area))
+    }
+    if not cutoffs:
+        return []
+    covered: dict[int, list[int]] = {}
+    for agency_id, area_id in db.session.execute(sa.select(agency_areas.c.agency_id, agency_areas.c.area_id)):
+        covered.setdefault(agency_id, []).append(area_id)
+    earliest, latest = min(cutoffs.values()), max(cutoffs.values())
+    referenced = [sa.exists().where(column == Person.id) for column in person_columns(db.metadata)]
+    candidates = db.session.scalars(
+        sa.select(Person)
+        .where(
+            Person.anonymised_at.is_(None),
+            Person.merged_into_id.is_(None),
+            Person.updated_at < datetime.combine(latest + timedelta(days=1), time(0), UTC),
+            *[~exists for exists in referenced],
+        )
+        .order_by(Person.id)
+    )
+    due = []
+    for person in candidates:
+        areas = covered.get(person.agency_id, []) if person.agency_id is not None else []
+        cutoff = min((cutoffs[a] for a in areas if a in cutoffs), default=earliest)
+        if london_day(person.updated_at) < cutoff:
+            due.append(person)
+    return due
+
+
 def apply_retention(on: date | None = None) -> RetentionRun:
     """Anonymise everything that has reached its retention date, and record the run."""
     on = on or today()
@@ -187,7 +226,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
     # Deadlines whose record is gone (left by runs from before a deleted row took its deadlines with it):
     # every run sweeps them, so an upgraded database is cleaned on its next run.
     delete_orphaned_deadlines()
-    for person in due_people(on):
+    for person in [*due_people(on), *due_unattached_people(on)]:
         former = lifecycle.FormerIdentity(
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
         )
