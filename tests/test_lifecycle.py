@@ -17,7 +17,7 @@ EXPECTED = {
     lifecycle.retention_run: {"community_triggers", "notifications", "cases"},
     lifecycle.case_anonymised: {"cases", "actions", "risk", "interventions", "community_triggers", "reminders"},
     lifecycle.person_anonymised: {"cases", "notifications", "data_protection", "reminders"},
-    lifecycle.records_anonymised: {"audit", "notifications"},
+    lifecycle.records_anonymised: {"audit", "notifications", "spreadsheets"},
     lifecycle.person_exported: {
         "cases",
         "actions",
