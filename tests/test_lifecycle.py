@@ -14,10 +14,10 @@ from casework.extensions import db
 EXPECTED = {
     lifecycle.case_closed: {"reminders", "actions", "threshold_watch"},
     lifecycle.case_reopened: {"reminders", "risk", "interventions"},
-    lifecycle.retention_run: {"community_triggers", "notifications"},
+    lifecycle.retention_run: {"community_triggers", "notifications", "cases"},
     lifecycle.case_anonymised: {"cases", "actions", "risk", "interventions", "community_triggers", "reminders"},
-    lifecycle.person_anonymised: {"cases", "notifications", "data_protection"},
-    lifecycle.records_anonymised: {"audit", "notifications"},
+    lifecycle.person_anonymised: {"cases", "notifications", "data_protection", "reminders"},
+    lifecycle.records_anonymised: {"audit", "notifications", "spreadsheets"},
     lifecycle.person_exported: {
         "cases",
         "actions",

@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     domain.panel("partner", dashboard.partner_cases)
     domain.demo(demo.load_cases)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
+    domain.receive(lifecycle.retention_run, receivers.on_retention_run)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)

@@ -522,6 +522,8 @@ class QueuedPoliceReport(TimestampMixin, VersionedMixin, Model):
     here for an officer of the importing agency, who adds it to a case's ledger or dismisses it."""
 
     __tablename__ = "queued_police_reports"
+    #: Erased with the rest though it is not text (casework.core.retention): it identifies the caller.
+    __personal__ = ("caller_date_of_birth",)
     __table_args__ = (sa.Index("ix_queued_police_reports_agency_status", "agency_id", "status", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -274,3 +274,63 @@ def dismiss(actor: Any, report: QueuedPoliceReport, *, reason: str, expected_ver
     record_change(
         actor, report, before, snapshot(report, AUDIT_FIELDS), f"Police call {report.police_reference} dismissed"
     )
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+def anonymise_calls_due(on: date, report: Any) -> list[int]:
+    """Calls that never reached a case have a retention date of their own (``lifecycle.retention_run``):
+    one dismissed (not about a case of ours) or still waiting, ``retention.case_years`` of the importing
+    agency's areas (the longest, when it covers several) after it was dismissed or, if nobody matched
+    it, after the call. Each loses the caller's details, what was said about it and why it was
+    dismissed (``casework.core.retention.anonymise``); a call added to a case goes with the case
+    (``services.anonymise_case``). Answers the ids anonymised, also listed in ``report``."""
+    from casework.accounts.models import Area, agency_areas
+    from casework.accounts.services import area_settings
+    from casework.cases import settings as case_settings
+    from casework.core.lifecycle import REMOVED
+    from casework.core.retention import anonymise
+    from casework.data_protection.retention import years_before
+
+    areas = {area.id: area for area in db.session.scalars(sa.select(Area))}
+    if not areas:
+        return []
+    by_area = {
+        area_id: years_before(on, area_settings(area, on)[case_settings.CASE_RETENTION_YEARS])
+        for area_id, area in areas.items()
+    }
+    covered: dict[int, list[int]] = {}
+    for agency_id, area_id in db.session.execute(sa.select(agency_areas.c.agency_id, agency_areas.c.area_id)):
+        covered.setdefault(agency_id, []).append(area_id)
+    earliest = min(by_area.values())
+    # The reference is erased to the placeholder (it may not be null): a call so marked is done with.
+    placeholder = REMOVED[: getattr(QueuedPoliceReport.__table__.c.police_reference.type, "length", None)]
+    rows = db.session.scalars(
+        sa.select(QueuedPoliceReport)
+        .where(
+            QueuedPoliceReport.status.in_([PoliceReportStatus.dismissed, PoliceReportStatus.queued]),
+            QueuedPoliceReport.case_id.is_(None),
+            QueuedPoliceReport.police_reference != placeholder,
+            # None dismissed, nor any call, after the latest cutoff can be due (a call is dismissed after it).
+            QueuedPoliceReport.occurred_at < datetime.combine(max(by_area.values()) + timedelta(days=1), time(0), UTC),
+        )
+        .order_by(QueuedPoliceReport.id)
+    ).all()
+    done = []
+    for row in rows:
+        areas_of = covered.get(row.agency_id, [])
+        # The longest period of the agency's areas: the earliest cutoff (any area's, for an agency with none).
+        before = min((by_area[a] for a in areas_of if a in by_area), default=earliest)
+        moment = row.resolved_at if row.status is PoliceReportStatus.dismissed and row.resolved_at else row.occurred_at
+        if london_day(moment) >= before:
+            continue
+        anonymise(row)
+        if row.status is PoliceReportStatus.queued:
+            # Nobody matched it in all that time: it leaves the officers' queue, as if dismissed.
+            row.status = PoliceReportStatus.dismissed
+            row.resolved_at = now()
+        done.append(row.id)
+    db.session.flush()
+    report.add(QueuedPoliceReport.__tablename__, done)
+    return done

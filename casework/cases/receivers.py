@@ -12,6 +12,13 @@ def on_case_reopened(_app: Any, *, case: Any, **_: Any) -> None:
     services.rearm_explanations(case)
 
 
+def on_retention_run(_app: Any, *, on: Any, report: Any, **_: Any) -> None:
+    """Calls from police incident logs that never reached a case have a retention date of their own."""
+    from casework.cases import police_reports
+
+    police_reports.anonymise_calls_due(on, report)
+
+
 def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     """The case's own text and that of its incidents, complaints, notes, events and tasks."""
     services.anonymise_case(case, report)

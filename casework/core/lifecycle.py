@@ -178,6 +178,16 @@ class FormerIdentity:
     phone: str | None = None
     address: str | None = None
 
+    @property
+    def anonymised_name(self) -> str:
+        """What the person is called once anonymised: their record's name, and the words that stand
+        for them where their name was quoted (a deadline's title)."""
+        return anonymised_name(self.person_id)
+
+
+def anonymised_name(person_id: int) -> str:
+    return f"Person {person_id} (anonymised)"
+
 
 @dataclass
 class RetentionReport:

@@ -2,7 +2,8 @@
 
 A model lists the columns retention keeps in ``__retained__`` (references, codes, links: what is not
 personal and what the statistics and the audit trail need); every other text, JSON or binary column is
-erased (set to null, or to a placeholder where it may not be null). So a column added later is erased
+erased (set to null, or to a placeholder where it may not be null), and so is any other column the
+model declares personal in ``__personal__`` (a date of birth). So a column added later is erased
 by default: nobody has to remember to add it to a list of fields to remove.
 ``tests/lifecycle/test_retention_leaves_nothing.py`` plants a marker in every such column of every row
 and finds it nowhere after a retention run.
@@ -25,13 +26,19 @@ def is_text_like(column: sa.Column[Any]) -> bool:
 
 
 def erasable_columns(model: Any) -> list[sa.Column[Any]]:
-    """The columns of ``model`` that retention erases: text-like, not a key, not declared retained."""
+    """The columns of ``model`` that retention erases: text-like or declared personal (``__personal__``:
+    a date of birth is not text, but identifies someone as well as a name), not a key, not declared
+    retained."""
     kept = set(getattr(model, "__retained__", ()))
+    personal = set(getattr(model, "__personal__", ()))
     table = model.__table__
     return [
         column
         for column in table.columns
-        if is_text_like(column) and not column.primary_key and not column.foreign_keys and column.name not in kept
+        if (is_text_like(column) or column.name in personal)
+        and not column.primary_key
+        and not column.foreign_keys
+        and column.name not in kept
     ]
 
 

@@ -5,8 +5,9 @@ a report lists what was anonymised. Never commits.
 This module decides what is due (cases closed longer ago than their area's case period; people all
 of whose cases closed longer ago than the person period) and sends the lifecycle events; each domain's
 receivers do the anonymising (``casework.core.lifecycle``): ``case_anonymised`` and
-``person_anonymised`` for each record, then ``records_anonymised`` once, for the audit log and the
-outbox to erase what is about every record listed. Between the two, ``unlink_living_people`` severs,
+``person_anonymised`` for each record, then ``records_anonymised``, for the audit log and the
+outbox to erase what is about every record listed (again for what its receivers added, until nothing:
+``send_records_anonymised``). Between the two, ``unlink_living_people`` severs,
 in one place for every domain, the links from anonymised cases' records to anyone who lives on, and
 ``reminders.services.delete_orphaned_deadlines`` deletes every deadline whose record is gone.
 
@@ -175,6 +176,45 @@ def due_people(on: date) -> list[Person]:
     )
 
 
+def due_unattached_people(on: date) -> list[Person]:
+    """People whom nothing refers to (no case party, complaint, assessment, victim page, export: every
+    column that refers to ``people.id``, from the metadata), not merged into another record, whose
+    record was last changed longer ago than ``retention.person_years`` of their recording agency's
+    areas (the longest, if several; any area's when it has none). ``due_people`` goes by cases, and a
+    record put on no case (made and never used, or a case opened with someone else) would otherwise be
+    kept for ever."""
+    from casework.accounts.models import agency_areas
+
+    cutoffs = {
+        area.id: years_before(on, area_settings(area, on)[case_settings.PERSON_RETENTION_YEARS])
+        for area in db.session.scalars(sa.select(Area))
+    }
+    if not cutoffs:
+        return []
+    covered: dict[int, list[int]] = {}
+    for agency_id, area_id in db.session.execute(sa.select(agency_areas.c.agency_id, agency_areas.c.area_id)):
+        covered.setdefault(agency_id, []).append(area_id)
+    earliest, latest = min(cutoffs.values()), max(cutoffs.values())
+    referenced = [sa.exists().where(column == Person.id) for column in person_columns(db.metadata)]
+    candidates = db.session.scalars(
+        sa.select(Person)
+        .where(
+            Person.anonymised_at.is_(None),
+            Person.merged_into_id.is_(None),
+            Person.updated_at < datetime.combine(latest + timedelta(days=1), time(0), UTC),
+            *[~exists for exists in referenced],
+        )
+        .order_by(Person.id)
+    )
+    due = []
+    for person in candidates:
+        areas = covered.get(person.agency_id, []) if person.agency_id is not None else []
+        cutoff = min((cutoffs[a] for a in areas if a in cutoffs), default=earliest)
+        if london_day(person.updated_at) < cutoff:
+            due.append(person)
+    return due
+
+
 def apply_retention(on: date | None = None) -> RetentionRun:
     """Anonymise everything that has reached its retention date, and record the run."""
     on = on or today()
@@ -186,7 +226,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
     # Deadlines whose record is gone (left by runs from before a deleted row took its deadlines with it):
     # every run sweeps them, so an upgraded database is cleaned on its next run.
     delete_orphaned_deadlines()
-    for person in due_people(on):
+    for person in [*due_people(on), *due_unattached_people(on)]:
         former = lifecycle.FormerIdentity(
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
         )
@@ -199,7 +239,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
         )
         lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
-    lifecycle.send(lifecycle.records_anonymised, report=report)
+    send_records_anonymised(report)
     run = RetentionRun(
         run_on=on,
         started_at=report.started_at,
@@ -211,6 +251,37 @@ def apply_retention(on: date | None = None) -> RetentionRun:
     db.session.add(run)
     db.session.flush()
     return run
+
+
+#: The tables ``records_anonymised`` receivers list what they erased in: the audit log's entries and the
+#: outbox's messages are the copies being erased, not records anything else is about.
+ERASED_COPIES = frozenset({"audit_entries", "outbox_emails"})
+
+#: How many times ``records_anonymised`` is sent at most in one run (each for what the one before added).
+_MAX_ROUNDS = 5
+
+
+def send_records_anonymised(report: lifecycle.RetentionReport) -> None:
+    """Send ``records_anonymised`` for everything the run anonymised, and again for whatever its receivers
+    anonymised as they went (the victim page of an applicant whose Case Review was anonymised), until
+    they add nothing. Its receivers run in no fixed order: the audit log may have erased the values
+    about the report's records before another receiver added more to it, which it would never see."""
+    sent = {table: set(ids) for table, ids in report.items.items()}
+    lifecycle.send(lifecycle.records_anonymised, report=report)
+    for _round in range(_MAX_ROUNDS):
+        fresh = {
+            table: ids - sent.get(table, set())
+            for table, ids in report.items.items()
+            if table not in ERASED_COPIES and ids - sent.get(table, set())
+        }
+        if not fresh:
+            return
+        for table, ids in fresh.items():
+            sent.setdefault(table, set()).update(ids)
+        more = lifecycle.RetentionReport(on=report.on, started_at=report.started_at, items=fresh)
+        lifecycle.send(lifecycle.records_anonymised, report=more)
+        for table, ids in more.items.items():
+            report.add(table, ids)
 
 
 def living_people() -> sa.Select[tuple[int]]:

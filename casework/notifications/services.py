@@ -3,6 +3,7 @@ caused it; the send is handed to the broker after the commit (``casework.core.ta
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,10 +152,32 @@ def erase_emails_to(address: str, report: Any) -> int:
     return erase_emails(sa.func.lower(OutboxEmail.to_address) == address.strip().lower(), report)
 
 
-def erase_old_sent_emails(before: Any, report: Any) -> int:
-    """Copies of email sent long ago (a digest lists many cases' work): the outbox is a queue, not a
-    record; letters are kept on their application."""
-    return erase_emails(sa.and_(OutboxEmail.sent_at.is_not(None), OutboxEmail.sent_at < before), report)
+def mobile_number(value: str | None) -> str | None:
+    """A UK mobile number as text messages are addressed (11 digits starting 07: ``+44 7700 900123``
+    is ``07700900123``), or None when ``value`` is not one."""
+    digits = re.sub(r"\D", "", value or "")
+    if digits.startswith("44"):
+        digits = "0" + digits[2:]
+    return digits if re.fullmatch(r"07\d{9}", digits) else None
+
+
+def erase_texts_to(phone: str, report: Any) -> int:
+    """Text messages to ``phone`` (however it was typed): a person's number goes as their address does."""
+    number = mobile_number(phone)
+    if number is None:
+        return 0
+    return erase_emails(sa.and_(OutboxEmail.channel == "text", OutboxEmail.to_address == number), report)
+
+
+def erase_old_emails(before: Any, report: Any) -> int:
+    """Copies of messages done with long ago: sent (a digest lists many cases' work), or given up
+    (withdrawn before sending, or refused for good: never to be sent, they say as much as a sent one).
+    The outbox is a queue, not a record; letters are kept on their application."""
+    done = sa.or_(
+        sa.and_(OutboxEmail.sent_at.is_not(None), OutboxEmail.sent_at < before),
+        sa.and_(OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_not(None), OutboxEmail.failed_at < before),
+    )
+    return erase_emails(done, report)
 
 
 # --- subject access -------------------------------------------------------------------------------------

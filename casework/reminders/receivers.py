@@ -27,6 +27,11 @@ def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     services.anonymise_deadlines(report, case_id=case.id)
 
 
+def on_person_anonymised(_app: Any, *, former: Any, **_: Any) -> None:
+    """Titles quoting the person's name stop naming them (their records and cases may live on)."""
+    services.forget_name_in_titles(former)
+
+
 def on_sight_narrowed(_app: Any, *, case_ids: Any = None, user_ids: Any = None, **_: Any) -> dict[str, int]:
     """Deadlines held by someone who may no longer see their case go back to the case's owner."""
     return services.return_unseen_work(case_ids, user_ids)

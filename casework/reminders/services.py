@@ -578,6 +578,40 @@ def retitle(subject_type: str, subject_ids: Iterable[int], title_of: Callable[[D
     return changed
 
 
+def forget_name_in_titles(former: Any) -> int:
+    """A person anonymised (``lifecycle.person_anonymised``) is no longer named by any deadline's title.
+    A title quotes the name its record's person had when it was set ("Explain the Case Review to
+    <name>", "... Community Protection Warning for <name> (BOL-2026-0001)"), and the record, its case
+    and the deadline can live on after the person: a record merged into another whose undo window
+    passed, its warning and second-report task now the kept record's; a person kept for a shorter
+    period than their case. Each title, whatever its status, says ``former.anonymised_name`` in
+    place of the name, and the emails quoting it still to be sent say it too (``reword_unsent``). A
+    name another person not anonymised still has is left: it names them as much. Returns how many
+    titles changed."""
+    from casework.cases.models import Person
+
+    name = (former.name or "").strip()
+    if not name:
+        return 0
+    held = db.session.scalar(
+        sa.select(Person.id)
+        .where(Person.name == name, Person.id != former.person_id, Person.anonymised_at.is_(None))
+        .limit(1)
+    )
+    if held is not None:
+        return 0
+    length = getattr(Deadline.__table__.c.title.type, "length", None)
+    rows = db.session.scalars(
+        sa.select(Deadline).where(Deadline.title.contains(name, autoescape=True)).order_by(Deadline.id)
+    ).all()
+    for row in rows:
+        title = row.title.replace(name, former.anonymised_name)[:length]
+        reword_unsent(row.title, title)
+        row.title = title
+    db.session.flush()
+    return len(rows)
+
+
 def anonymise_deadlines(
     report: Any, *, case_id: int | None = None, subject_type: str | None = None, subject_ids: Iterable[int] = ()
 ) -> list[int]:

@@ -11,10 +11,12 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.spreadsheets import demo, views
+    from casework.core import lifecycle
+    from casework.spreadsheets import demo, receivers, views
 
     domain = register_domain(app, "spreadsheets")
     domain.models("casework.spreadsheets.models")
     domain.tasks("casework.spreadsheets.tasks")
     domain.blueprints("staff", views.bp)
     domain.demo(demo.load_imports)
+    domain.receive(lifecycle.records_anonymised, receivers.on_records_anonymised)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import IO, Any
 
@@ -585,3 +585,27 @@ def template(kind: ImportKind, file_format: str) -> IO[bytes]:
     header = kind.layout.keys
     rows = [[example.get(key, "") for key in header] for example in kind.examples]
     return write_sheet(file_format, header, rows, title=kind.layout.title)
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+def forget_source_keys(items: Mapping[str, Iterable[int]]) -> int:
+    """Delete the source references (``import_source_keys``) of the records a retention run anonymised
+    (``items``: table -> ids): ECINS's number for a person, a police log's reference for a complaint
+    would still name the record in the source system, where it is known by name. A later import of
+    the same reference brings it in as new. Returns how many went."""
+    deleted = 0
+    for table, ids in items.items():
+        ordered = sorted(int(i) for i in ids)
+        for start in range(0, len(ordered), 500):
+            deleted += rows_changed(
+                db.session.execute(
+                    sa.delete(ImportSourceKey)
+                    .where(
+                        ImportSourceKey.table_name == table, ImportSourceKey.object_id.in_(ordered[start : start + 500])
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            )
+    return deleted

@@ -70,7 +70,7 @@ from casework.core.links import external_url
 from casework.core.time import now, today
 from casework.documents import services as documents
 from casework.extensions import db
-from casework.notifications.services import queue_email, queue_text
+from casework.notifications.services import mobile_number, queue_email, queue_text
 from casework.victims.models import ContactBy, DiaryEntry, DiaryStatus, SignInKind, VictimAccess, VictimSignIn
 
 #: The parts a person plays on a case that make it theirs to follow.
@@ -103,11 +103,8 @@ def digest(secret: str) -> str:
 
 def normalise_mobile(value: str | None) -> str | None:
     """A UK mobile number as 11 digits starting 07 (``+44 7700 900123`` is ``07700900123``), or None
-    when it is not one."""
-    digits = re.sub(r"\D", "", value or "")
-    if digits.startswith("44"):
-        digits = "0" + digits[2:]
-    return digits if re.fullmatch(r"07\d{9}", digits) else None
+    when it is not one: as the outbox addresses text messages (and finds them to erase)."""
+    return mobile_number(value)
 
 
 def normalise_email(value: str | None) -> str | None:

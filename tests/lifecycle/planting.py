@@ -30,6 +30,10 @@ from casework.extensions import db
 CLOSING = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
 
+#: The police caller's date of birth (a date, not text: found by its ISO form in the scan).
+CALLER_BORN = date(1931, 7, 19)
+
+
 def new_marker(label: str) -> str:
     return f"Mk{label[:3].upper()}{secrets.token_hex(5).upper()}"
 
@@ -158,6 +162,7 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
                 location=c("queued_police_reports.location"),
                 category=c("queued_police_reports.category"),
                 caller_name=c("queued_police_reports.caller_name"),
+                caller_date_of_birth=CALLER_BORN,
                 caller_phone=c("queued_police_reports.caller_phone"),
                 caller_email=f"{c('queued_police_reports.caller_email').lower()}@example.org",
                 reason=c("queued_police_reports.reason"),
@@ -611,8 +616,10 @@ def plant_everywhere(marker: str) -> list[str]:
     for model in models_about_cases_and_people():
         for column in erasable_columns(model):
             kind = column.type
-            if isinstance(kind, sa.JSON):
-                value: Any = {"planted": marker}
+            if isinstance(kind, sa.Date):
+                value: Any = CALLER_BORN  # a personal date (``__personal__``): found by its ISO form
+            elif isinstance(kind, sa.JSON):
+                value = {"planted": marker}
             elif isinstance(kind, sa.LargeBinary):
                 value = marker.encode()
             else:

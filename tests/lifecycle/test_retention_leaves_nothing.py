@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import time_machine
 
 from casework.extensions import db
-from tests.lifecycle.planting import CLOSING, plant, scan_database
+from tests.lifecycle.planting import CALLER_BORN, CLOSING, plant, scan_database
 
 
 def test_every_marker_is_somewhere_before_retention_and_nowhere_after(world, api_client, make):
@@ -19,8 +19,10 @@ def test_every_marker_is_somewhere_before_retention_and_nowhere_after(world, api
     from casework.data_protection.tasks import apply_retention
 
     planted = plant(world, api_client, make)
-    markers = list(planted.markers.values())
+    # A personal date is personal data too: the police caller's date of birth.
+    markers = [*planted.markers.values(), CALLER_BORN.isoformat()]
     before = scan_database(markers)
+    assert f"queued_police_reports.caller_date_of_birth: {CALLER_BORN.isoformat()}" in before
     # Planted where the service keeps it: every field's marker is found in its own column.
     everywhere = scan_database(list(planted.fields))
     for marker, (_owner, where) in planted.fields.items():
@@ -75,7 +77,7 @@ def test_every_column_not_declared_retained_is_erased_in_every_table(world, api_
     assert scan_database([marker])
     with time_machine.travel(CLOSING + timedelta(days=7 * 366), tick=False):
         apply_retention()
-    assert scan_database([marker]) == []
+    assert scan_database([marker, CALLER_BORN.isoformat()]) == []
 
 
 def test_an_anonymised_case_names_no_one_who_lives_on_in_another_case(world, api_client, page_client, make):

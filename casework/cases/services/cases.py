@@ -502,7 +502,9 @@ def add_party(actor: Any, case: Case, person_id: int, role: str) -> CaseParty:
             actor,
             AuditAction.update,
             case,
-            f"Added {person.name} to case {case.reference} as {role}",
+            # The person by number: this entry's values are the case's, erased with the case, and the
+            # person may be anonymised before it (a record merged into another, a shorter period).
+            f"Added person {person.id} to case {case.reference} as {role}",
             {"party": [None, [person.id, role]]},
         )
     return party

@@ -451,7 +451,8 @@ def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseRevi
             task,
             None,
             snapshot(task, ("case_id", "person_id", "first_report_on", "second_report_on", "due_on")),
-            f"Second report by {person.name} on case {second_case.reference}: explain the Case Review",
+            # The person by number: the task's entries are erased with its case, which can outlive them.
+            f"Second report by person {person.id} on case {second_case.reference}: explain the Case Review",
         )
         created.append(task)
     return created

@@ -24,6 +24,7 @@ from casework.cases.models import (
 )
 from casework.cases.services.fields import PERSON_FIELDS, normalise_name
 from casework.cases.services.reading import case_explanations, case_notes, load_case_record
+from casework.core import lifecycle
 from casework.core.time import now
 from casework.extensions import db
 
@@ -181,7 +182,7 @@ def anonymise_person(person: Person, report: Any) -> None:
     from casework.core.retention import anonymise
 
     anonymise(person)
-    person.name = f"Person {person.id} (anonymised)"
+    person.name = lifecycle.anonymised_name(person.id)
     person.normalised_name = normalise_name(person.name)
     person.date_of_birth = None
     person.consent_on = None
