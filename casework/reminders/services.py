@@ -9,6 +9,7 @@ half-way leaves the rows it did not commit unclaimed for the next sweep.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -601,15 +602,21 @@ def forget_name_in_titles(former: Any) -> int:
     if held is not None:
         return 0
     length = getattr(Deadline.__table__.c.title.type, "length", None)
+    # The name as a whole: "Ann" is not in "Annabel Smith", nor "Lee" in "Ann Leeson".
+    named = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+    changed = 0
     rows = db.session.scalars(
         sa.select(Deadline).where(Deadline.title.contains(name, autoescape=True)).order_by(Deadline.id)
     ).all()
     for row in rows:
-        title = row.title.replace(name, former.anonymised_name)[:length]
+        if not named.search(row.title):
+            continue
+        title = named.sub(lambda _match: former.anonymised_name, row.title)[:length]
         reword_unsent(row.title, title)
         row.title = title
+        changed += 1
     db.session.flush()
-    return len(rows)
+    return changed
 
 
 def anonymise_deadlines(
