@@ -832,7 +832,9 @@ def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
         text, html = _render("reminder", deadline=row, title=title, recipient=owner, url=titles[owner.id].url(row))
         queue_email(
             to=owner.email,
-            subject=f"Due {_due_phrase(row)}: {title}",
+            # The subject shows on a lock screen and in every list of messages: no title (it names
+            # people), only what kind of work it is and its case's reference.
+            subject=f"Due {_due_phrase(row)}: {titles[owner.id].summary(row)}",
             text=text,
             html=html,
             key=f"reminder:{row.id}:{row.due_at.isoformat()}:{owner.id}",
@@ -886,7 +888,7 @@ def queue_escalations(rows: Iterable[Deadline], moment: datetime) -> int:
         )
         queue_email(
             to=manager.email,
-            subject=f"Overdue: {title}",
+            subject=f"Overdue: {titles[manager.id].summary(row)}",
             text=text,
             html=html,
             key=f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}",
