@@ -903,9 +903,10 @@ def unsent_still_due(message: Any) -> str | None:
     (``reminder:<deadline id>:<due moment>:<recipient id>``, as ``queue_reminders`` and
     ``queue_escalations`` write it) names what it was queued for; since then its deadline may have been
     settled (done, or cancelled by the case's closure), deleted, left no longer owed as the sweep judges
-    it (``live_clause``: a closed case's work), moved to another day, or handed to someone else (or its
-    owner's account closed). Asked just before sending (``notifications.tasks``); other messages about
-    deadlines are left to go."""
+    it (``live_clause``: a closed case's work), moved to another day, handed to someone else (or its
+    owner's account closed), or what it quotes withheld from its recipient (``DeadlineTitles``: its
+    case restricted without them, its recommendation's text withheld). Asked just before sending
+    (``notifications.tasks``); other messages about deadlines are left to go."""
     kind, _, rest = message.idempotency_key.partition(":")
     if kind not in ("reminder", "escalation"):
         return None
@@ -924,7 +925,19 @@ def unsent_still_due(message: Any) -> str | None:
         still = row.owner is not None and row.owner.is_active and str(row.owner.id) == recipient_id
     else:
         still = recipient_id in {str(manager.id) for manager in escalation_recipients(row)}
-    return None if still else "its deadline is someone else's now"
+    if not still:
+        return "its deadline is someone else's now"
+    # It quotes the title (and names the case) as its recipient could read it when it was written; since
+    # then the case may have been restricted without them, or the recommendation it quotes withheld from
+    # them: it names nothing they may no longer read.
+    recipient = db.session.get(User, int(recipient_id))
+    if (
+        recipient is not None
+        and row.title in message.body_text
+        and DeadlineTitles(recipient, [row]).title(row) != row.title
+    ):
+        return "what it quotes is withheld from its recipient now (its case or its text)"
+    return None
 
 
 def _due_phrase(row: Deadline) -> str:
