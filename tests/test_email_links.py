@@ -56,6 +56,7 @@ SENT_BY_THE_SCENARIO = {
     "victim-code": "a victim's sign-in code (text message)",
     "victim-next-step": "a victim reminded of their next step the day before",
     "tasking-minutes": "the link to a tasking meeting's published minutes",
+    "threshold_watch": "a victim told of their right to a Case Review (the threshold watch)",
 }
 
 
@@ -65,7 +66,7 @@ def email_kinds_in_source() -> set[str]:
     for path in Path(PROJECT_ROOT, "casework").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         if "queue_email(" in text:
-            kinds |= set(re.findall(r'f"([a-z][a-z-]*):\{', text))
+            kinds |= set(re.findall(r'f"([a-z][a-z_-]*):', text))
     return kinds
 
 
@@ -81,7 +82,9 @@ def _apply_online(client) -> TriggerApplication:
     return db.session.scalars(sa.select(TriggerApplication).order_by(TriggerApplication.id.desc())).first()
 
 
-def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make, client, api_client) -> None:
+def test_every_link_in_every_email_and_letter_uses_the_base_url(
+    app, world, make, client, api_client, page_client
+) -> None:
     base = app.config["CASEWORK"]["BASE_URL"]
     assert "evil.example" not in base
     world.officer.manager = world.manager
@@ -231,6 +234,38 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
             victim_page.send_code("07700900123")
             victim_reminders.queue_next_step_reminders(today())
             commit()
+
+        # The victim, who has reported three times, is told of their right to a Case Review by email.
+        from casework.cases import services as case_services
+        from casework.threshold_watch.models import WatchEntry
+
+        victim.email = "vera@example.net"
+        for day in (date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)):
+            case_services.record_incident(
+                world.officer,
+                case,
+                occurred_on=day,
+                description="Shouting",
+                complaints=[{"reported_on": day, "agency_code": "BDC", "complainant_person_id": victim.id}],
+            )
+        commit()
+        entry = db.session.scalars(sa.select(WatchEntry).where(WatchEntry.person_id == victim.id)).one()
+        officer = page_client(world.officer)
+        # The signed-in session, as the browser would send it to the host it signed in at.
+        cookie = app.config["SESSION_COOKIE_NAME"]
+        officer.set_cookie(cookie, officer.get_cookie(cookie, domain="localhost").value, domain="evil.example")
+        told = officer.post(
+            f"/threshold-watch/{entry.id}/tell",
+            data={
+                "told_on-day": "3",
+                "told_on-month": "4",
+                "told_on-year": "2026",
+                "method": "email",
+                "send_email": "y",
+            },
+            base_url=HOSTILE,
+        )
+        assert told.status_code == 302, told.get_data(as_text=True)
 
         # A tasking meeting's minutes published: the chair is sent a link to them.
         from casework.tasking import services as tasking
