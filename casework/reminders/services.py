@@ -940,6 +940,32 @@ def unsent_still_due(message: Any) -> str | None:
     return None
 
 
+def unsent_digest_still_readable(message: Any) -> str | None:
+    """Why a digest not sent yet should no longer go (``None``: it should): it quotes the titles of its
+    recipient's and their team's deadlines as the recipient could read them when it was written
+    (``queue_digest``), and while it waits for a mail server that is down a case it names may be
+    restricted without them, or a recommendation it quotes withheld. Other messages about a user
+    (``related`` ``users``: their account's) are left to go."""
+    if not message.idempotency_key.startswith("digest:"):
+        return None
+    user = db.session.get(User, message.related_id)
+    if user is None:
+        return None
+    # The rows it may have listed: the team's, due by the end of the week it was written in.
+    day = london_day(message.created_at)
+    rows = db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.owner_id.in_(team_ids(user)),
+            Deadline.due_at <= end_of_day(day + timedelta(days=WEEK_DAYS - 1)),
+        )
+    ).all()
+    quoted = [row for row in rows if row.title in message.body_text]
+    titles = DeadlineTitles(user, quoted)
+    if any(titles.title(row) != row.title for row in quoted):
+        return "what it quotes is withheld from its recipient now (a case or a text it names)"
+    return None
+
+
 def _due_phrase(row: Deadline) -> str:
     from casework.core.templating import format_date, format_datetime
 
