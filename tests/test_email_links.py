@@ -3,6 +3,8 @@
 One scenario sends each kind of email the service has (found in the source, so a new kind fails this
 test until it is added here) and each kind of letter, with ``Host: evil.example`` on every request and
 around every task, then reads every link in every message: absolute, under the base URL, clickable.
+It also reads every case reference in every message: each is a case its recipient may see, and a
+message to someone outside the service (an applicant, a victim) names none.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ HOSTILE = "http://evil.example"
 URL = re.compile(r"""https?://[^\s"'<>]+""")
 #: A path written as a link with nothing in front ("/case-reviews/1"): not clickable in an email.
 BARE_PATH = re.compile(r"(?<![\w/.:])/[a-z][\w/-]*[\w/]")
+#: A case's reference (BOL-2026-0007), not a Case Review application's (BOL-CT-2026-0001).
+CASE_REFERENCE = re.compile(r"(?<![\w-])[A-Z]{2,}-\d{4}-\d{4}\b")
 HREF = re.compile(r"""href\s*=\s*["']([^"']*)["']""")
 
 #: Each kind of email, by its idempotency key's first part, and what sends it in the scenario below.
@@ -200,6 +204,35 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(
             case_id=case.id,
             link=f"/cases/{case.id}",
         )
+        # And one on a restricted case named to the officer only: their manager is told of it without
+        # its case (the check of what each message names, below).
+        from casework.cases.models import Case, CaseAccess
+
+        restricted = Case(
+            reference="BOL-2026-0008",
+            area_id=world.area.id,
+            year=2026,
+            sequence=8,
+            category="personal",
+            summary="Hate crime",
+            lead_agency_id=world.council.id,
+            owner_id=world.officer.id,
+            is_restricted=True,
+        )
+        db.session.add(restricted)
+        db.session.flush()
+        db.session.add(CaseAccess(case_id=restricted.id, user_id=world.officer.id))
+        set_deadline(
+            subject_type="cases",
+            subject_id=restricted.id,
+            kind="test.due",
+            title="Visit the victim of the hate crime",
+            due=date(2026, 4, 2),
+            owner_id=world.officer.id,
+            area_id=world.area.id,
+            case_id=restricted.id,
+            link=f"/cases/{restricted.id}",
+        )
         commit()
         for moment in ("2026-03-31 10:00:00+00:00", "2026-04-03 10:00:00+00:00"):
             clock.move_to(moment)
@@ -310,6 +343,27 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(
         for href in HREF.findall(email.body_html or ""):
             assert href.startswith(base + "/"), (email.idempotency_key, href)
     assert links_seen >= len(emails)
+
+    # Every case a message names is one its recipient may see (``SeenCases``, as they may see it now);
+    # a message to someone outside the service (an applicant, a victim) names none.
+    from casework.accounts.models import User
+    from casework.cases.policies import SeenCases
+
+    staff = {user.email.lower(): user for user in db.session.scalars(sa.select(User))}
+    named_to_staff = 0
+    for email in emails:
+        named = set(CASE_REFERENCE.findall(f"{email.subject}\n{email.body_text}\n{email.body_html or ''}"))
+        reader = staff.get(email.to_address.lower())
+        if reader is None:
+            assert named == set(), (email.idempotency_key, named)
+            continue
+        seen = SeenCases(reader, references=named)
+        assert {ref for ref in named if not seen.can_see_reference(ref)} == set(), (email.idempotency_key, named)
+        named_to_staff += len(named)
+    assert named_to_staff
+    assert any(
+        "a case you cannot see" in email.body_text for email in emails if email.to_address == world.manager.email
+    )
 
     # The links lead somewhere: each is a page of this service.
     adapter = app.url_map.bind("casework.invalid")
