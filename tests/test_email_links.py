@@ -3,6 +3,8 @@
 One scenario sends each kind of email the service has (found in the source, so a new kind fails this
 test until it is added here) and each kind of letter, with ``Host: evil.example`` on every request and
 around every task, then reads every link in every message: absolute, under the base URL, clickable.
+It also reads every case reference in every message: each is a case its recipient may see, and a
+message to someone outside the service (an applicant, a victim) names none.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ HOSTILE = "http://evil.example"
 URL = re.compile(r"""https?://[^\s"'<>]+""")
 #: A path written as a link with nothing in front ("/case-reviews/1"): not clickable in an email.
 BARE_PATH = re.compile(r"(?<![\w/.:])/[a-z][\w/-]*[\w/]")
+#: A case's reference (BOL-2026-0007), not a Case Review application's (BOL-CT-2026-0001).
+CASE_REFERENCE = re.compile(r"(?<![\w-])[A-Z]{2,}-\d{4}-\d{4}\b")
 HREF = re.compile(r"""href\s*=\s*["']([^"']*)["']""")
 
 #: Each kind of email, by its idempotency key's first part, and what sends it in the scenario below.
@@ -56,6 +60,7 @@ SENT_BY_THE_SCENARIO = {
     "victim-code": "a victim's sign-in code (text message)",
     "victim-next-step": "a victim reminded of their next step the day before",
     "tasking-minutes": "the link to a tasking meeting's published minutes",
+    "threshold_watch": "a victim told of their right to a Case Review (the threshold watch)",
 }
 
 
@@ -65,7 +70,7 @@ def email_kinds_in_source() -> set[str]:
     for path in Path(PROJECT_ROOT, "casework").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         if "queue_email(" in text:
-            kinds |= set(re.findall(r'f"([a-z][a-z-]*):\{', text))
+            kinds |= set(re.findall(r'f"([a-z][a-z_-]*):', text))
     return kinds
 
 
@@ -81,7 +86,9 @@ def _apply_online(client) -> TriggerApplication:
     return db.session.scalars(sa.select(TriggerApplication).order_by(TriggerApplication.id.desc())).first()
 
 
-def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make, client, api_client) -> None:
+def test_every_link_in_every_email_and_letter_uses_the_base_url(
+    app, world, make, client, api_client, page_client
+) -> None:
     base = app.config["CASEWORK"]["BASE_URL"]
     assert "evil.example" not in base
     world.officer.manager = world.manager
@@ -197,6 +204,35 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
             case_id=case.id,
             link=f"/cases/{case.id}",
         )
+        # And one on a restricted case named to the officer only: their manager is told of it without
+        # its case (the check of what each message names, below).
+        from casework.cases.models import Case, CaseAccess
+
+        restricted = Case(
+            reference="BOL-2026-0008",
+            area_id=world.area.id,
+            year=2026,
+            sequence=8,
+            category="personal",
+            summary="Hate crime",
+            lead_agency_id=world.council.id,
+            owner_id=world.officer.id,
+            is_restricted=True,
+        )
+        db.session.add(restricted)
+        db.session.flush()
+        db.session.add(CaseAccess(case_id=restricted.id, user_id=world.officer.id))
+        set_deadline(
+            subject_type="cases",
+            subject_id=restricted.id,
+            kind="test.due",
+            title="Visit the victim of the hate crime",
+            due=date(2026, 4, 2),
+            owner_id=world.officer.id,
+            area_id=world.area.id,
+            case_id=restricted.id,
+            link=f"/cases/{restricted.id}",
+        )
         commit()
         for moment in ("2026-03-31 10:00:00+00:00", "2026-04-03 10:00:00+00:00"):
             clock.move_to(moment)
@@ -231,6 +267,38 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
             victim_page.send_code("07700900123")
             victim_reminders.queue_next_step_reminders(today())
             commit()
+
+        # The victim, who has reported three times, is told of their right to a Case Review by email.
+        from casework.cases import services as case_services
+        from casework.threshold_watch.models import WatchEntry
+
+        victim.email = "vera@example.net"
+        for day in (date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)):
+            case_services.record_incident(
+                world.officer,
+                case,
+                occurred_on=day,
+                description="Shouting",
+                complaints=[{"reported_on": day, "agency_code": "BDC", "complainant_person_id": victim.id}],
+            )
+        commit()
+        entry = db.session.scalars(sa.select(WatchEntry).where(WatchEntry.person_id == victim.id)).one()
+        officer = page_client(world.officer)
+        # The signed-in session, as the browser would send it to the host it signed in at.
+        cookie = app.config["SESSION_COOKIE_NAME"]
+        officer.set_cookie(cookie, officer.get_cookie(cookie, domain="localhost").value, domain="evil.example")
+        told = officer.post(
+            f"/threshold-watch/{entry.id}/tell",
+            data={
+                "told_on-day": "3",
+                "told_on-month": "4",
+                "told_on-year": "2026",
+                "method": "email",
+                "send_email": "y",
+            },
+            base_url=HOSTILE,
+        )
+        assert told.status_code == 302, told.get_data(as_text=True)
 
         # A tasking meeting's minutes published: the chair is sent a link to them.
         from casework.tasking import services as tasking
@@ -275,6 +343,27 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(app, world, make
         for href in HREF.findall(email.body_html or ""):
             assert href.startswith(base + "/"), (email.idempotency_key, href)
     assert links_seen >= len(emails)
+
+    # Every case a message names is one its recipient may see (``SeenCases``, as they may see it now);
+    # a message to someone outside the service (an applicant, a victim) names none.
+    from casework.accounts.models import User
+    from casework.cases.policies import SeenCases
+
+    staff = {user.email.lower(): user for user in db.session.scalars(sa.select(User))}
+    named_to_staff = 0
+    for email in emails:
+        named = set(CASE_REFERENCE.findall(f"{email.subject}\n{email.body_text}\n{email.body_html or ''}"))
+        reader = staff.get(email.to_address.lower())
+        if reader is None:
+            assert named == set(), (email.idempotency_key, named)
+            continue
+        seen = SeenCases(reader, references=named)
+        assert {ref for ref in named if not seen.can_see_reference(ref)} == set(), (email.idempotency_key, named)
+        named_to_staff += len(named)
+    assert named_to_staff
+    assert any(
+        "a case you cannot see" in email.body_text for email in emails if email.to_address == world.manager.email
+    )
 
     # The links lead somewhere: each is a page of this service.
     adapter = app.url_map.bind("casework.invalid")

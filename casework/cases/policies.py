@@ -320,6 +320,7 @@ class SeenCases:
         ids, references = sorted(set(ids)), sorted(set(references))
         self._visible_ids: set[int] = set()
         self._visible_references: set[str] = set()
+        self._references: dict[int, str] = {}
         self._holders: dict[int | str, str] = {}
         if not ids and not references:
             return
@@ -333,12 +334,17 @@ class SeenCases:
             if row.visible:
                 self._visible_ids.add(row.id)
                 self._visible_references.add(row.reference)
+                self._references[row.id] = row.reference
 
     def can_see(self, case_id: int | None) -> bool:
         return case_id in self._visible_ids
 
     def can_see_reference(self, reference: str) -> bool:
         return reference in self._visible_references
+
+    def reference(self, case_id: int | None) -> str | None:
+        """The reference of a case the user may see (None for one they may not)."""
+        return self._references.get(case_id) if case_id is not None else None
 
     def holder(self, case: int | str) -> str | None:
         """The code of the agency that holds the case (by id or reference), if it exists."""

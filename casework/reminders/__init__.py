@@ -28,6 +28,8 @@ def init_app(app: Flask) -> None:
         domain.panel(role, staff.own_deadlines)
     domain.panel("manager", staff.manager_deadlines)
     domain.unsent_check("deadlines", services.unsent_still_due)
+    # The digest is about its recipient (``related`` ``users``).
+    domain.unsent_check("users", services.unsent_digest_still_readable)
     domain.receive(lifecycle.case_closed, receivers.on_case_closed)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)

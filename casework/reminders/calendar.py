@@ -22,18 +22,8 @@ from casework.core.time import now
 from casework.extensions import db
 from casework.reminders.models import CalendarFeed, Deadline
 from casework.reminders.services import live_clause
-from casework.reminders.titles import DeadlineTitles
+from casework.reminders.titles import DeadlineTitles, kind_label
 
-#: The first part of a deadline's kind (``action.due``) -> what the event says it is.
-KIND_LABELS = {
-    "action": "Action due",
-    "risk": "Risk review",
-    "intervention": "Intervention date",
-    "trigger": "Case Review deadline",
-    "case": "Case deadline",
-    "pcc_review": "Case Review deadline",
-    "info_request": "Information request due",
-}
 #: How far back overdue deadlines are still listed.
 OVERDUE_DAYS = 90
 
@@ -75,10 +65,6 @@ def user_for_token(token: str) -> Any | None:
     return feed.user
 
 
-def _label(kind: str) -> str:
-    return KIND_LABELS.get(kind.split(".")[0], "Deadline")
-
-
 def feed_for(user: Any, base_url: str) -> bytes:
     """The user's open deadlines still owed (overdue in the last 90 days, and all to come) as iCalendar,
     as the calendar page, the dashboard and the reminders list them (``services.live_clause``: a closed
@@ -116,7 +102,7 @@ def feed_for(user: Any, base_url: str) -> bytes:
         event.add("uid", f"deadline-{deadline.id}@casework")
         event.add("dtstamp", moment)
         if titles.shows(deadline):
-            summary = _label(deadline.kind) + (f": {reference}" if reference else "")
+            summary = kind_label(deadline.kind) + (f": {reference}" if reference else "")
         else:
             summary = "Deadline on a case you cannot see"
         if deadline.due_at < moment:

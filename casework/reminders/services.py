@@ -873,7 +873,9 @@ def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
         text, html = _render("reminder", deadline=row, title=title, recipient=owner, url=titles[owner.id].url(row))
         queue_email(
             to=owner.email,
-            subject=f"Due {_due_phrase(row)}: {title}",
+            # The subject shows on a lock screen and in every list of messages: no title (it names
+            # people), only what kind of work it is and its case's reference.
+            subject=f"Due {_due_phrase(row)}: {titles[owner.id].summary(row)}",
             text=text,
             html=html,
             key=f"reminder:{row.id}:{row.due_at.isoformat()}:{owner.id}",
@@ -927,7 +929,7 @@ def queue_escalations(rows: Iterable[Deadline], moment: datetime) -> int:
         )
         queue_email(
             to=manager.email,
-            subject=f"Overdue: {title}",
+            subject=f"Overdue: {titles[manager.id].summary(row)}",
             text=text,
             html=html,
             key=f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}",
@@ -942,9 +944,10 @@ def unsent_still_due(message: Any) -> str | None:
     (``reminder:<deadline id>:<due moment>:<recipient id>``, as ``queue_reminders`` and
     ``queue_escalations`` write it) names what it was queued for; since then its deadline may have been
     settled (done, or cancelled by the case's closure), deleted, left no longer owed as the sweep judges
-    it (``live_clause``: a closed case's work), moved to another day, or handed to someone else (or its
-    owner's account closed). Asked just before sending (``notifications.tasks``); other messages about
-    deadlines are left to go."""
+    it (``live_clause``: a closed case's work), moved to another day, handed to someone else (or its
+    owner's account closed), or what it quotes withheld from its recipient (``DeadlineTitles``: its
+    case restricted without them, its recommendation's text withheld). Asked just before sending
+    (``notifications.tasks``); other messages about deadlines are left to go."""
     kind, _, rest = message.idempotency_key.partition(":")
     if kind not in ("reminder", "escalation"):
         return None
@@ -963,7 +966,45 @@ def unsent_still_due(message: Any) -> str | None:
         still = row.owner is not None and row.owner.is_active and str(row.owner.id) == recipient_id
     else:
         still = recipient_id in {str(manager.id) for manager in escalation_recipients(row)}
-    return None if still else "its deadline is someone else's now"
+    if not still:
+        return "its deadline is someone else's now"
+    # It quotes the title (and names the case) as its recipient could read it when it was written; since
+    # then the case may have been restricted without them, or the recommendation it quotes withheld from
+    # them: it names nothing they may no longer read.
+    recipient = db.session.get(User, int(recipient_id))
+    if (
+        recipient is not None
+        and row.title in message.body_text
+        and DeadlineTitles(recipient, [row]).title(row) != row.title
+    ):
+        return "what it quotes is withheld from its recipient now (its case or its text)"
+    return None
+
+
+def unsent_digest_still_readable(message: Any) -> str | None:
+    """Why a digest not sent yet should no longer go (``None``: it should): it quotes the titles of its
+    recipient's and their team's deadlines as the recipient could read them when it was written
+    (``queue_digest``), and while it waits for a mail server that is down a case it names may be
+    restricted without them, or a recommendation it quotes withheld. Other messages about a user
+    (``related`` ``users``: their account's) are left to go."""
+    if not message.idempotency_key.startswith("digest:"):
+        return None
+    user = db.session.get(User, message.related_id)
+    if user is None:
+        return None
+    # The rows it may have listed: the team's, due by the end of the week it was written in.
+    day = london_day(message.created_at)
+    rows = db.session.scalars(
+        sa.select(Deadline).where(
+            Deadline.owner_id.in_(team_ids(user)),
+            Deadline.due_at <= end_of_day(day + timedelta(days=WEEK_DAYS - 1)),
+        )
+    ).all()
+    quoted = [row for row in rows if row.title in message.body_text]
+    titles = DeadlineTitles(user, quoted)
+    if any(titles.title(row) != row.title for row in quoted):
+        return "what it quotes is withheld from its recipient now (a case or a text it names)"
+    return None
 
 
 def _due_phrase(row: Deadline) -> str:

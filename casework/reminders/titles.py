@@ -10,6 +10,12 @@ case and its due date, and no title, link or reference. Which cases the reader m
 per list (``SeenCases``: one statement), never once per row. A deadline with no case (a Case Review's
 own step) is shown as before. A Case Review recommendation's deadline quotes the recommendation: to a
 reader its text is withheld from (``casework.actions.sight``), its title says only what it is.
+
+A title names people ("Tell Jane Smith of their right to a Case Review", an action's "check on ... at
+12 Quiet Road"). Where it would be read beyond its reader, it is not quoted: an email's subject shows
+on a phone's lock screen and in every list of messages, and a calendar service keeps copies of what it
+fetches. There a deadline is its ``summary``: what kind of work it is and the reference of the case
+(or Case Review application) it is on, never its title.
 """
 
 from __future__ import annotations
@@ -27,8 +33,33 @@ def hidden_title(holder: str | None) -> str:
     return f"A deadline on a case you cannot see, held by {holder or 'another agency'}"
 
 
+#: The first part of a deadline's kind (``action.due``) -> what kind of work it is, in a summary.
+KIND_LABELS = {
+    "action": "Action due",
+    "risk": "Risk review",
+    "intervention": "Intervention date",
+    "trigger": "Case Review deadline",
+    "case": "Case deadline",
+    "pcc_review": "Case Review deadline",
+    "info_request": "Information request due",
+    "threshold_watch": "Tell a victim of their right to a Case Review",
+}
+
+#: A deadline's summary to a reader who may not see its case.
+HIDDEN_SUMMARY = "Deadline on a case you cannot see"
+
+
+def kind_label(kind: str) -> str:
+    """What kind of work a deadline of this kind is ("Action due"), naming nothing."""
+    return KIND_LABELS.get(kind.split(".")[0], "Deadline")
+
+
 #: The title of a Case Review recommendation's deadline to a reader its text is withheld from.
 WITHHELD_RECOMMENDATION = "Case Review recommendation due (its text is withheld)"
+
+
+#: The table of Case Review applications (their own steps' deadlines are on it, with no case).
+_APPLICATIONS = "trigger_applications"
 
 
 class DeadlineTitles:
@@ -44,6 +75,22 @@ class DeadlineTitles:
         # reader (``casework.actions.sight``): asked once for the list.
         action_ids = [row.subject_id for row in rows if row.subject_type == actions.SUBJECT_TYPE and row.is_statutory]
         self._withheld = {(actions.SUBJECT_TYPE, action_id) for action_id in sight.withheld_ids(reader, action_ids)}
+        # The references of the Case Review applications whose own steps are listed (no case): asked
+        # once, and only when there are some.
+        application_ids = sorted({row.subject_id for row in rows if row.subject_type == _APPLICATIONS})
+        self._applications: dict[int, str] = {}
+        if application_ids:
+            import sqlalchemy as sa
+
+            from casework.community_triggers.models import TriggerApplication
+            from casework.extensions import db
+
+            found = db.session.execute(
+                sa.select(TriggerApplication.id, TriggerApplication.reference).where(
+                    TriggerApplication.id.in_(application_ids)
+                )
+            )
+            self._applications = {row.id: row.reference for row in found}
 
     def shows(self, row: Deadline) -> bool:
         """Whether the reader may read this deadline's title (its case is one they may see)."""
@@ -55,6 +102,20 @@ class DeadlineTitles:
         if (row.subject_type, row.subject_id) in self._withheld:
             return WITHHELD_RECOMMENDATION
         return row.title
+
+    def summary(self, row: Deadline) -> str:
+        """What the deadline is, without its title (which names people): its kind, and the reference of
+        its case when the reader may see it, or of its Case Review application. For text read beyond
+        the reader: an email's subject (a lock screen), a calendar's event."""
+        if not self.shows(row):
+            return HIDDEN_SUMMARY
+        label = kind_label(row.kind)
+        reference = self._seen.reference(row.case_id)
+        if reference is not None:
+            return f"{label} on case {reference}"
+        if row.subject_type == _APPLICATIONS and row.subject_id in self._applications:
+            return f"{label}: {self._applications[row.subject_id]}"
+        return label
 
     def link(self, row: Deadline) -> str | None:
         """The path of the work's page; none for a case the reader may not see (it would answer 404)."""

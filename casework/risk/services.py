@@ -340,6 +340,25 @@ def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any) -> None:
     )
 
 
+def unsent_still_readable(message: Any) -> str | None:
+    """Why the high-risk email not sent yet should no longer go (``None``: it should): it names the case
+    (its reference, owner, score and link) to a manager who could see it when it was written; while it
+    waits for a mail server that is down, the case may be restricted without them. Asked just before
+    sending (``notifications.tasks``)."""
+    from casework.accounts.models import User
+
+    assessment = db.session.get(RiskAssessment, message.related_id)
+    if assessment is None:
+        return None
+    case = db.session.get(Case, assessment.case_id)
+    if case is None or case.reference not in message.body_text:
+        return None  # written for a manager who could not see it: it names no case
+    manager = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == message.to_address.lower()))
+    if manager is None or not SeenCases(manager, ids=[case.id]).can_see(case.id):
+        return "the case it names is withheld from its recipient now"
+    return None
+
+
 def case_assessments(case_id: int) -> Sequence[RiskAssessment]:
     return db.session.scalars(_CASE_ASSESSMENTS, {"case_id": case_id}).unique().all()
 

@@ -139,3 +139,86 @@ def test_an_escalation_to_a_manager_no_longer_the_owners_is_withdrawn(make, dead
         message = _send_again(mail_to_smtp, queued.id)
     assert mail_to_smtp.messages == []
     assert message.last_error.startswith(WITHDRAWN)
+
+
+def _restrict_without(world: Any, named: Any) -> None:
+    """The case restricted, named only to ``named`` (not the message's recipient)."""
+    from casework.cases.models import CaseAccess
+
+    world.case.is_restricted = True
+    db.session.add(CaseAccess(case_id=world.case.id, user_id=named.id))
+
+
+@pytest.mark.parametrize("kind", ["reminder", "escalation"])
+def test_a_message_quoting_a_case_its_recipient_may_no_longer_see_is_withdrawn(world, deadline, at, mail_to_smtp, kind):
+    """Written while its recipient could see the case, it waits for the mail server; meanwhile the case
+    is restricted without them (and the work left with its holder): it is not sent with the title."""
+    if kind == "escalation":
+        world.colleague.is_digest_only = True  # only the escalation to their manager is queued
+    row = deadline(
+        world.colleague,
+        DUE,
+        title=f"Tell Vera Victim of their right to a Case Review ({world.case.reference})",
+        case_id=world.case.id,
+        link=f"/cases/{world.case.id}",
+    )
+    mail_to_smtp.stop()
+    with at(*((2026, 4, 1, 6, 0) if kind == "reminder" else (2026, 4, 8, 9, 0))):
+        tasks.sweep.run()
+        queued = _queued(f"{kind}:")
+        assert row.title in queued.body_text  # it could see the case then
+        _restrict_without(world, world.officer)
+        db.session.commit()
+        message = _send_again(mail_to_smtp, queued.id)
+    assert mail_to_smtp.messages == []
+    assert message.sent_at is None
+    assert message.last_error.startswith(WITHDRAWN)
+
+
+def test_a_message_its_recipient_may_still_read_goes(world, deadline, at, mail_to_smtp):
+    row = deadline(
+        world.officer,
+        DUE,
+        title="Tell Vera Victim of their right",
+        case_id=world.case.id,
+        link=f"/cases/{world.case.id}",
+    )
+    mail_to_smtp.stop()
+    with at(2026, 4, 1, 6, 0):
+        tasks.sweep.run()
+        queued = _queued("reminder:")
+        _restrict_without(world, world.officer)  # restricted, but they are named on it
+        db.session.commit()
+        message = _send_again(mail_to_smtp, queued.id)
+    [received] = mail_to_smtp.wait_for(1)
+    assert row.title in received.get_body(preferencelist=("plain",)).get_content()
+    assert message.sent_at is not None
+
+
+@pytest.mark.parametrize("change", ["restricted without them", "nothing"])
+def test_a_digest_quoting_a_case_its_recipient_may_no_longer_see_is_withdrawn(
+    world, deadline, at, mail_to_smtp, change
+):
+    """The manager's digest lists their team's work as they could read it when it was written; the
+    case restricted without them while it waits for the mail server, it is not sent."""
+    row = deadline(
+        world.colleague,
+        DUE,
+        title=f"Tell Vera Victim of their right to a Case Review ({world.case.reference})",
+        case_id=world.case.id,
+        link=f"/cases/{world.case.id}",
+    )
+    mail_to_smtp.stop()
+    with at(2026, 4, 6, 6, 0):  # 07:00 in London
+        tasks.digest.run()
+        queued = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == world.manager.email)).one()
+        assert row.title in queued.body_text
+        if change != "nothing":
+            _restrict_without(world, world.officer)
+        db.session.commit()
+        message = _send_again(mail_to_smtp, queued.id)
+    if change == "nothing":
+        assert [m["To"] for m in mail_to_smtp.wait_for(1)] == [world.manager.email]
+    else:
+        assert mail_to_smtp.messages == []
+        assert message.last_error.startswith(WITHDRAWN)

@@ -222,3 +222,33 @@ def test_history_runs_a_fixed_number_of_queries(world, assess, api_client, count
     with count_queries() as large:
         assert len(client.get(path).get_json()["items"]) == 6
     assert small.count == large.count
+
+
+@pytest.mark.parametrize("change", ["restricted without them", "nothing"])
+def test_a_high_risk_email_waiting_to_be_sent_names_the_case_only_if_its_manager_may_still_see_it(
+    world, assess, mail_to_smtp, change
+):
+    """Written while the manager could see the case, it waits for the mail server; the case restricted
+    without them meanwhile, it is withdrawn, not sent naming the case."""
+    from casework.cases.models import CaseAccess
+    from casework.notifications.tasks import WITHDRAWN, send_email
+
+    mail_to_smtp.stop()
+    assert assess({**ALL_NO, "threats_of_violence": "yes"}).status_code == 201
+    db.session.expire_all()
+    [queued] = emails()
+    assert "BOL-2026-0001" in queued.body_text
+    assert queued.sent_at is None
+    if change != "nothing":
+        world.case.is_restricted = True
+        db.session.add(CaseAccess(case_id=world.case.id, user_id=world.officer.id))
+        db.session.commit()
+    mail_to_smtp.start()
+    send_email.apply(args=(queued.id,))
+    db.session.expire_all()
+    message = db.session.get(OutboxEmail, queued.id)
+    if change == "nothing":
+        assert [m["To"] for m in mail_to_smtp.wait_for(1)] == [world.manager.email]
+    else:
+        assert mail_to_smtp.messages == []
+        assert message.last_error.startswith(WITHDRAWN)
