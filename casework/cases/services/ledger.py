@@ -32,6 +32,7 @@ from casework.cases.policies import (
 )
 from casework.cases.services.fields import EXPLAIN_KIND, SECOND_REPORT_MONTHS, check_event_day, check_past
 from casework.core.dates import add_working_days, end_of_months_beginning_with
+from casework.core.db import add_unless_taken
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.templating import format_date
 from casework.core.time import today
@@ -101,7 +102,8 @@ def _add_complaint(
             sa.select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.person_id == person.id)
         )
         if on_case is None:
-            db.session.add(CaseParty(case_id=case.id, person_id=person.id, role=PartyRole.complainant))
+            # Refused only when another request added them as complainant at the same moment: on the case.
+            add_unless_taken(CaseParty(case_id=case.id, person_id=person.id, role=PartyRole.complainant))
     return complaint
 
 
