@@ -264,6 +264,74 @@ def test_a_victim_page_switched_on_twice_at_once_is_one_page_and_one_welcome(com
     assert staff.count(welcomes) == 1
 
 
+def _merging(statement: str) -> bool:
+    # The fixed service first locks both records; the unfixed one wrote the merged record's row.
+    return ("FOR UPDATE" in statement and "FROM people" in statement) or statement.startswith("UPDATE people ")
+
+
+def test_two_records_merged_into_each_other_at_once_leave_one_of_them(committed):
+    from casework.cases.models import Person
+
+    staff = Staff(committed)
+    one, other = staff.person("Mo Merge"), staff.person("Mo Merge")
+
+    def merge(kept: int, merged: int) -> Callable[[], Any]:
+        return lambda: staff.api("POST", f"/api/v1/people/{kept}/merge", {"merged_person_id": merged})
+
+    answers = at_once(committed, merge(one, other), merge(other, one), _merging)
+    assert sorted(_statuses(answers)) == [200, 422]
+    refused = next(answer for answer in answers if answer.status_code == 422)
+    assert "already merged into another record" in str(refused.json)
+    hidden = sa.select(sa.func.count(Person.id)).where(Person.id.in_([one, other]), Person.merged_into_id.is_not(None))
+    assert staff.count(hidden) == 1
+
+
+def test_a_record_merged_into_two_records_at_once_is_merged_into_one(committed):
+    from casework.cases.models import Person
+    from casework.data_protection.models import PersonMerge
+
+    staff = Staff(committed)
+    first, second, merged = staff.person("Al Twice"), staff.person("Al Twice"), staff.person("Al Twice")
+
+    def merge(kept: int) -> Callable[[], Any]:
+        return lambda: staff.api("POST", f"/api/v1/people/{kept}/merge", {"merged_person_id": merged})
+
+    answers = at_once(committed, merge(first), merge(second), _merging)
+    assert sorted(_statuses(answers)) == [200, 422]
+    merged_by = next(answer for answer in answers if answer.status_code == 200)
+    refused = next(answer for answer in answers if answer.status_code == 422)
+    assert "already merged into another record" in str(refused.json)
+    merges = sa.select(sa.func.count(PersonMerge.id)).where(PersonMerge.merged_person_id == merged)
+    assert staff.count(merges) == 1
+    kept = staff.count(sa.select(Person.merged_into_id).where(Person.id == merged))
+    assert kept in (first, second)
+    assert merged_by.json["kept_person_id"] == kept
+
+
+def test_a_merge_undone_twice_at_once_is_undone_once(committed):
+    from casework.data_protection.models import PersonMerge
+
+    staff = Staff(committed)
+    kept, merged = staff.person("Uma Undo"), staff.person("Uma Undo")
+    merge_id = staff.api("POST", f"/api/v1/people/{kept}/merge", {"merged_person_id": merged}).json["id"]
+
+    def undo() -> Any:
+        return staff.api("POST", f"/api/v1/person-merges/{merge_id}/undo")
+
+    def undoing(statement: str) -> bool:
+        return ("FOR UPDATE" in statement and "FROM person_merges" in statement) or statement.startswith(
+            "UPDATE person_merges "
+        )
+
+    answers = at_once(committed, undo, undo, undoing)
+    assert _statuses(answers) == [200, 422]
+    assert "already been undone" in str(answers[1].json)
+    undone = sa.select(sa.func.count(PersonMerge.id)).where(
+        PersonMerge.id == merge_id, PersonMerge.undone_at.is_not(None)
+    )
+    assert staff.count(undone) == 1
+
+
 def test_a_case_nominated_for_tasking_twice_at_once_is_on_the_agenda_once_and_the_second_is_told(committed):
     """No service expects this one: the unique index refuses the second agenda item, and the answer
     says what happened (409), not that the service failed (500)."""
