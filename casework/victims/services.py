@@ -952,6 +952,10 @@ def accept_entry(actor: Any, case: Case, entry: DiaryEntry) -> DiaryEntry:
     refuse_anonymised(case)
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
+    # Accepted at the same moment by someone else (or a second click): the second waits here for the
+    # first, then finds it on the ledger; otherwise both would record the incident and its complaint.
+    # (On SQLite the write transaction holds the write lock already: BEGIN IMMEDIATE.)
+    db.session.refresh(entry, with_for_update=True)
     if entry.status is DiaryStatus.accepted:
         raise RuleViolation("This diary entry is already on the ledger.")
     agency_code = db.session.scalar(sa.select(Agency.code).where(Agency.id == actor.agency_id))

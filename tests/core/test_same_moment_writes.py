@@ -384,3 +384,44 @@ def test_a_case_closed_twice_at_once_is_closed_once(committed):
         CaseEvent.case_id == case_id, CaseEvent.kind == CaseEventKind.closed
     )
     assert staff.count(closed) == 1
+
+
+def test_a_diary_entry_accepted_twice_at_once_is_one_incident_on_the_ledger(committed):
+    """Two officers (or one clicking twice) taking the victim's diary entry into the ledger at once: one
+    incident and one complaint (which counts towards a Case Review's threshold), not two."""
+    from datetime import timedelta
+
+    from casework.cases.models import Complaint, Incident
+    from casework.core.time import today
+    from casework.extensions import db
+    from casework.victims.models import DiaryEntry
+
+    staff = Staff(committed)
+    victim_id = staff.person("Dee Diary")
+    case_id = staff.case([(victim_id, "victim")])
+    with committed.app_context():
+        entry = DiaryEntry(
+            person_id=victim_id,
+            case_id=case_id,
+            happened_on=today() - timedelta(days=1),
+            what_happened="Shouting at the door at midnight",
+        )
+        db.session.add(entry)
+        db.session.commit()
+        entry_id = entry.id
+    first, second = staff.page_client(), staff.page_client()
+
+    def accept(client: Any) -> Callable[[], Any]:
+        return lambda: client.post(f"/cases/{case_id}/diary/{entry_id}/accept")
+
+    def accepting(statement: str) -> bool:
+        # The fixed service locks the entry first; the unfixed one wrote the incident first.
+        return ("FOR UPDATE" in statement and "FROM victim_diary_entries" in statement) or statement.startswith(
+            "INSERT INTO incidents "
+        )
+
+    answers = at_once(committed, accept(first), accept(second), accepting)
+    assert _statuses(answers) == [302, 302]
+    assert staff.count(sa.select(sa.func.count(Incident.id)).where(Incident.case_id == case_id)) == 1
+    complaints = sa.select(sa.func.count(Complaint.id)).join(Incident).where(Incident.case_id == case_id)
+    assert staff.count(complaints) == 1
