@@ -425,3 +425,45 @@ def test_a_diary_entry_accepted_twice_at_once_is_one_incident_on_the_ledger(comm
     assert staff.count(sa.select(sa.func.count(Incident.id)).where(Incident.case_id == case_id)) == 1
     complaints = sa.select(sa.func.count(Complaint.id)).join(Incident).where(Incident.case_id == case_id)
     assert staff.count(complaints) == 1
+
+
+def test_a_letter_recorded_twice_at_once_is_recorded_once(committed):
+    """Letters are made in one place (``community_triggers.letters.produce``), once per event: two
+    requests recording the same letter at once (here the acknowledgement, sent by post) make one."""
+    from datetime import timedelta
+
+    from casework.community_triggers.models import Letter
+    from casework.core.time import today
+
+    staff = Staff(committed)
+    application = staff.api(
+        "POST",
+        "/api/v1/triggers",
+        {
+            "area_code": staff.area_code,
+            "received_on": (today() - timedelta(days=3)).isoformat(),
+            "channel": "phone",
+            "applicant": {"name": "Lee Letter"},
+            "applicant_role": "victim",
+            "description": "Repeated noise",
+            "complaints": [],
+        },
+    )
+    assert application.status_code == 201, application.json
+    application_id = application.json["id"]
+    body = {"kind": "acknowledgement", "sent_on": (today() - timedelta(days=1)).isoformat()}
+
+    def record() -> Any:
+        return staff.api("POST", f"/api/v1/triggers/{application_id}/letters", body)
+
+    def recording(statement: str) -> bool:
+        # The fixed service locks the application first; the unfixed one wrote the letter.
+        return ("FOR UPDATE" in statement and "trigger_applications" in statement) or statement.startswith(
+            f"INSERT INTO {Letter.__tablename__} "
+        )
+
+    answers = at_once(committed, record, record, recording)
+    assert _statuses(answers) == [201, 422]
+    assert "already recorded" in str(answers[1].json)
+    letters = sa.select(sa.func.count(Letter.id)).where(Letter.application_id == application_id)
+    assert staff.count(letters) == 1
