@@ -467,3 +467,41 @@ def test_a_letter_recorded_twice_at_once_is_recorded_once(committed):
     assert "already recorded" in str(answers[1].json)
     letters = sa.select(sa.func.count(Letter.id)).where(Letter.application_id == application_id)
     assert staff.count(letters) == 1
+
+
+def test_a_review_of_an_intervention_recorded_twice_at_once_is_recorded_once(committed):
+    """A review that is due is answered by one review: two recorded at once (two officers, or a click
+    again) would both find it due."""
+    from datetime import timedelta
+
+    from casework.core.time import today
+    from casework.interventions.models import InterventionReview
+
+    staff = Staff(committed)
+    person_id = staff.person("Abe Contract")
+    case_id = staff.case([(person_id, "perpetrator")])
+    intervention = staff.api(
+        "POST",
+        f"/api/v1/cases/{case_id}/interventions",
+        {"kind": "abc", "subject_person_id": person_id, "issued_on": (today() - timedelta(days=30)).isoformat()},
+    )
+    assert intervention.status_code == 201, intervention.json
+    intervention_id = intervention.json["id"]
+    body = {"reviewed_on": today().isoformat(), "outcome": "continues", "notes": "Keeping to it"}
+
+    def review() -> Any:
+        return staff.api("POST", f"/api/v1/interventions/{intervention_id}/reviews", body)
+
+    def reviewing(statement: str) -> bool:
+        # The fixed service locks the intervention first; the unfixed one wrote the review.
+        return ("FOR UPDATE" in statement and "FROM interventions" in statement) or statement.startswith(
+            f"INSERT INTO {InterventionReview.__tablename__} "
+        )
+
+    answers = at_once(committed, review, review, reviewing)
+    assert _statuses(answers) == [201, 422]
+    assert "No review" in str(answers[1].json)
+    reviews = sa.select(sa.func.count(InterventionReview.id)).where(
+        InterventionReview.intervention_id == intervention_id
+    )
+    assert staff.count(reviews) == 1
