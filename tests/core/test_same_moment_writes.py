@@ -71,6 +71,7 @@ class Staff:
             db.session.add_all([area, agency, partner, user])
             db.session.commit()
             self.area_code, self.partner_code, self.user_id = area.code, partner.code, user.id
+            self.agency_code = agency.code
             self.token, _row = issue_token(user, 1)
             db.session.commit()
 
@@ -505,3 +506,33 @@ def test_a_review_of_an_intervention_recorded_twice_at_once_is_recorded_once(com
         InterventionReview.intervention_id == intervention_id
     )
     assert staff.count(reviews) == 1
+
+
+def test_a_victims_second_report_recorded_at_the_same_moment_as_their_first_raises_the_explanation(committed):
+    """Statutory guidance: a victim who reports a second time within six months is told about the Case
+    Review. Their two reports recorded at the same moment, on two cases: each counted only itself, and
+    no task was raised."""
+    from casework.cases.models import CaseReviewExplanation
+    from casework.core.time import today
+
+    staff = Staff(committed)
+    victim_id = staff.person("Ruth Report")
+    cases = [staff.case([(victim_id, "victim")]), staff.case([(victim_id, "victim")])]
+
+    def report(case_id: int) -> Callable[[], Any]:
+        complaint = {
+            "reported_on": today().isoformat(),
+            "agency_code": staff.agency_code,
+            "complainant_person_id": victim_id,
+        }
+        body = {"occurred_on": today().isoformat(), "description": "Stones at the window", "complaints": [complaint]}
+        return lambda: staff.api("POST", f"/api/v1/cases/{case_id}/incidents", body)
+
+    def counting(statement: str) -> bool:
+        # The fixed service locks the person first; the unfixed one counted their reports.
+        return ("FOR UPDATE" in statement and "FROM people" in statement) or "min(complaints.reported_on)" in statement
+
+    answers = at_once(committed, report(cases[0]), report(cases[1]), counting)
+    assert _statuses(answers) == [201, 201]
+    tasks = sa.select(sa.func.count(CaseReviewExplanation.id)).where(CaseReviewExplanation.person_id == victim_id)
+    assert staff.count(tasks) == 1

@@ -408,7 +408,13 @@ def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseRevi
     """Raise "Explain the Case Review to <name>" for each window not already raised (statutory
     guidance, July 2025: every victim who reports a second time within six months, whichever case the
     report lands on). ``case`` is where a report was just recorded; each task goes on the case of the
-    report that made it the second, with a Deadline row for that case's owner."""
+    report that made it the second, with a Deadline row for that case's owner.
+
+    The person's row is locked first: two reports recorded at the same moment (on two cases, by two
+    officers) each counted the other's as not there yet, so neither raised the task (or both did, and
+    the second report was refused). The second now waits for the first and counts both. On SQLite the
+    write transaction holds the write lock already (BEGIN IMMEDIATE)."""
+    db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update())
     existing = set(
         db.session.scalars(
             sa.select(CaseReviewExplanation.first_report_on).where(CaseReviewExplanation.person_id == person.id)
