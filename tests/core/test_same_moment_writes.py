@@ -107,6 +107,28 @@ class Staff:
         assert answer.status_code == 201, answer.json
         return int(answer.json["id"])
 
+    def application(self, name: str) -> int:
+        """A Case Review application received three days ago."""
+        from datetime import timedelta
+
+        from casework.core.time import today
+
+        answer = self.api(
+            "POST",
+            "/api/v1/triggers",
+            {
+                "area_code": self.area_code,
+                "received_on": (today() - timedelta(days=3)).isoformat(),
+                "channel": "phone",
+                "applicant": {"name": name, "email": "applicant@example.net"},
+                "applicant_role": "victim",
+                "description": "Repeated noise",
+                "complaints": [],
+            },
+        )
+        assert answer.status_code == 201, answer.json
+        return int(answer.json["id"])
+
     def count(self, statement: Any) -> int:
         from casework.extensions import db
 
@@ -437,21 +459,7 @@ def test_a_letter_recorded_twice_at_once_is_recorded_once(committed):
     from casework.core.time import today
 
     staff = Staff(committed)
-    application = staff.api(
-        "POST",
-        "/api/v1/triggers",
-        {
-            "area_code": staff.area_code,
-            "received_on": (today() - timedelta(days=3)).isoformat(),
-            "channel": "phone",
-            "applicant": {"name": "Lee Letter"},
-            "applicant_role": "victim",
-            "description": "Repeated noise",
-            "complaints": [],
-        },
-    )
-    assert application.status_code == 201, application.json
-    application_id = application.json["id"]
+    application_id = staff.application("Lee Letter")
     body = {"kind": "acknowledgement", "sent_on": (today() - timedelta(days=1)).isoformat()}
 
     def record() -> Any:
@@ -536,3 +544,24 @@ def test_a_victims_second_report_recorded_at_the_same_moment_as_their_first_rais
     assert _statuses(answers) == [201, 201]
     tasks = sa.select(sa.func.count(CaseReviewExplanation.id)).where(CaseReviewExplanation.person_id == victim_id)
     assert staff.count(tasks) == 1
+
+
+def test_a_threshold_decided_twice_at_once_is_decided_once_with_one_letter(committed):
+    """Found safe, kept as a guard: deciding changes the application, a versioned record, so the second
+    decision's UPDATE waits for the first and then matches no row: 409, no second decision or letter."""
+    from casework.community_triggers.models import Letter, ThresholdDecision
+    from casework.core.time import today
+
+    staff = Staff(committed)
+    application_id = staff.application("Dora Decision")
+    body = {"met": False, "reasons": "One complaint in the period", "decided_on": today().isoformat()}
+
+    def decide() -> Any:
+        return staff.api("POST", f"/api/v1/triggers/{application_id}/threshold-decision", body)
+
+    answers = at_once(committed, decide, decide, lambda statement: statement.startswith("UPDATE trigger_applications "))
+    assert _statuses(answers) == [200, 409]
+    decisions = sa.select(sa.func.count(ThresholdDecision.id)).where(ThresholdDecision.application_id == application_id)
+    assert staff.count(decisions) == 1
+    letters = sa.select(sa.func.count(Letter.id)).where(Letter.application_id == application_id)
+    assert staff.count(letters) == 1
