@@ -154,7 +154,9 @@ def record_incident(
         f"Recorded an incident on case {case.reference}",
         event_on=occurred_on,
     )
-    for person in {p.id: p for p, _, _ in checked if p is not None}.values():
+    # In the order of their ids: check_second_report locks each person, and two incidents naming the
+    # same two people at once must not lock them in opposite orders (a deadlock).
+    for person in sorted({p.id: p for p, _, _ in checked if p is not None}.values(), key=lambda p: p.id):
         check_second_report(actor, case, person)
     _complaints_recorded(actor, {p.id for p, _, _ in checked if p is not None})
     return incident
@@ -346,8 +348,15 @@ def finish_recorded_incidents(
     }
     if recent_pairs:
         cases = {item.case.id: item.case for item in items}
+        # Locked in the order of their ids before check_second_report locks each again: see record_incident.
         people = {
-            p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_({p for _, p in recent_pairs})))
+            p.id: p
+            for p in db.session.scalars(
+                sa.select(Person)
+                .where(Person.id.in_({p for _, p in recent_pairs}))
+                .order_by(Person.id)
+                .with_for_update()
+            )
         }
         for case_id, person_id in sorted(recent_pairs):
             check_second_report(actor, cases[case_id], people[person_id])
