@@ -565,3 +565,42 @@ def test_a_threshold_decided_twice_at_once_is_decided_once_with_one_letter(commi
     assert staff.count(decisions) == 1
     letters = sa.select(sa.func.count(Letter.id)).where(Letter.application_id == application_id)
     assert staff.count(letters) == 1
+
+
+def test_the_case_review_explained_twice_at_once_is_recorded_once(committed):
+    """The explanation owed after a second report is recorded once: two officers recording it at the
+    same moment both found it owed, and the second overwrote the first's record of how it was done."""
+    from casework.cases.models import CaseReviewExplanation
+    from casework.core.time import today
+    from casework.extensions import db
+
+    staff = Staff(committed)
+    victim_id = staff.person("Eve Explained")
+    case_id = staff.case([(victim_id, "victim")])
+    complaint = {
+        "reported_on": today().isoformat(),
+        "agency_code": staff.agency_code,
+        "complainant_person_id": victim_id,
+    }
+    for description in ("Stones at the window", "Shouting at night"):
+        body = {"occurred_on": today().isoformat(), "description": description, "complaints": [complaint]}
+        assert staff.api("POST", f"/api/v1/cases/{case_id}/incidents", body).status_code == 201
+    task_id = staff.count(sa.select(CaseReviewExplanation.id).where(CaseReviewExplanation.person_id == victim_id))
+    assert task_id
+
+    def explain(method: str) -> Callable[[], Any]:
+        body = {"explained_on": today().isoformat(), "method": method}
+        return lambda: staff.api("POST", f"/api/v1/cases/{case_id}/case-review-explanations/{task_id}", body)
+
+    def explaining(statement: str) -> bool:
+        # The fixed service locks the task first; the unfixed one wrote it.
+        return ("FOR UPDATE" in statement and "FROM case_review_explanations" in statement) or statement.startswith(
+            "UPDATE case_review_explanations "
+        )
+
+    answers = at_once(committed, explain("phone"), explain("letter"), explaining)
+    assert _statuses(answers) == [200, 422]
+    assert "already recorded" in str(answers[1].json)
+    method = sa.select(CaseReviewExplanation.method).where(CaseReviewExplanation.id == task_id)
+    with committed.app_context():
+        assert db.session.scalar(method).value == "phone"

@@ -503,6 +503,9 @@ def get_explanation(case: Case, explanation_id: int) -> CaseReviewExplanation:
 def record_explanation(
     actor: Any, task: CaseReviewExplanation, *, explained_on: date, method: str, notes: str | None = None
 ) -> CaseReviewExplanation:
+    # Recorded at the same moment by someone else: the second waits here, then finds it recorded
+    # (rather than writing over how the first explained it). SQLite: BEGIN IMMEDIATE holds the lock.
+    db.session.refresh(task, with_for_update=True)
     if task.explained_on is not None:
         raise RuleViolation("This explanation is already recorded.")
     errors: dict[str, list[str]] = {}
