@@ -604,3 +604,48 @@ def test_the_case_review_explained_twice_at_once_is_recorded_once(committed):
     method = sa.select(CaseReviewExplanation.method).where(CaseReviewExplanation.id == task_id)
     with committed.app_context():
         assert db.session.scalar(method).value == "phone"
+
+
+def test_a_victim_told_of_the_case_review_twice_at_once_is_recorded_once(committed):
+    """The threshold watch's "told of their right to a Case Review" is recorded once: two recorded at
+    the same moment both found it owed, and the second wrote over how the first told them."""
+    from casework.accounts.models import Area
+    from casework.core.time import today
+    from casework.extensions import db
+    from casework.threshold_watch.models import WatchEntry
+
+    staff = Staff(committed)
+    victim_id = staff.person("Tess Told")
+    case_id = staff.case([(victim_id, "victim")])
+    with committed.app_context():
+        area_id = db.session.scalar(sa.select(Area.id).where(Area.code == staff.area_code))
+        entry = WatchEntry(
+            area_id=area_id,
+            person_id=victim_id,
+            case_ids=[case_id],
+            task_case_id=case_id,
+            qualifying_count=3,
+            threshold=3,
+            short_by=0,
+            working={},
+            evaluated_on=today(),
+            met_on=today(),
+        )
+        db.session.add(entry)
+        db.session.commit()
+        entry_id = entry.id
+
+    def tell(method: str) -> Callable[[], Any]:
+        body = {"told_on": today().isoformat(), "method": method}
+        return lambda: staff.api("POST", f"/api/v1/threshold-watch/{victim_id}/told", body)
+
+    def telling(statement: str) -> bool:
+        # The fixed service locks the entry first; the unfixed one wrote it.
+        table = WatchEntry.__tablename__
+        return ("FOR UPDATE" in statement and f"FROM {table}" in statement) or statement.startswith(f"UPDATE {table} ")
+
+    answers = at_once(committed, tell("phone"), tell("letter"), telling)
+    assert _statuses(answers) == [200, 422]
+    assert "Already recorded" in str(answers[1].json)
+    with committed.app_context():
+        assert db.session.get(WatchEntry, entry_id).told_method.value == "phone"
