@@ -719,6 +719,13 @@ def produce(
     ``sent_on``: a letter that went out on an earlier day by other means (post, another system), entered
     late: it is kept as it would have read, dated that day, and not emailed."""
     db.session.flush()
+    # Once per event: two requests making the same letter at the same moment (recording one sent by
+    # post twice) both found none. The application's row is locked first, so the second waits and then
+    # finds the first's letter (a step that changed the application holds the lock already). On SQLite
+    # the write transaction holds the write lock already (BEGIN IMMEDIATE).
+    db.session.execute(
+        sa.select(TriggerApplication.id).where(TriggerApplication.id == application.id).with_for_update()
+    )
     if _already_produced(application, kind, meeting, appeal, recipient, occurrence):
         return None
     context = context_for(

@@ -121,6 +121,40 @@ def rows_changed(result: sa.Result[Any]) -> int:
     return cast("sa.CursorResult[Any]", result).rowcount
 
 
+def is_unique_violation(error: sa.exc.IntegrityError) -> bool:
+    """Whether the database refused a row because a unique index or primary key already holds its key
+    (PostgreSQL's SQLSTATE 23505; SQLite's "UNIQUE constraint failed")."""
+    original = error.orig
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if code is not None:
+        return str(code) == "23505"
+    return "UNIQUE constraint failed" in str(original)
+
+
+def add_unless_taken(*rows: Any) -> bool:
+    """Add ``rows`` (one record, or rows that go together) unless a unique index says another transaction
+    wrote the same at the same moment: True when they were written, False when they were refused (and
+    nothing of them is left in the session).
+
+    A service that checks "is it there already?" before adding reads the database as it was before a
+    concurrent request committed: both see nothing, both add, and the unique index refuses the second
+    one's row (on PostgreSQL the second insert waits for the first transaction, and fails once it has
+    committed). The rows are written in a SAVEPOINT, so the refusal undoes them alone and the caller
+    goes on: an "add if absent" finds the other's row, a "create only one" tells the user it exists.
+    On SQLite, whose writers take turns (``BEGIN IMMEDIATE``), the check before never misses, and this
+    only writes the rows."""
+    from casework.extensions import db
+
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(rows)
+    except sa.exc.IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
+        return False
+    return True
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -76,6 +76,12 @@ class Conflict(DomainError):
     status_code = 409
 
 
+#: A unique index refused a write: someone made the same change at the same moment.
+SAME_MOMENT = (
+    "The same change was being saved at the same moment (by a second click, or by someone else), so it "
+    "was not saved twice. Go back, reload the page and check what is there now."
+)
+
 _TITLES = {
     400: ("Sorry, there is a problem with the request", "Check what you entered and try again."),
     401: ("You need to sign in", "Sign in to use this page."),
@@ -135,6 +141,22 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(409, message="The record changed since you read it. Fetch it again.")
         return html_error(409)
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(error: IntegrityError):  # type: ignore[no-untyped-def]
+        # A unique index refused a row that a check before it found absent: another request wrote the
+        # same at the same moment (services that expect it say so themselves: ``add_unless_taken``).
+        # Anything else the database refused is a fault of the service.
+        from casework.core.db import is_unique_violation
+        from casework.extensions import db
+
+        if not is_unique_violation(error):
+            return handle_unexpected(error)
+        app.logger.warning("A unique index refused a write on %s %s: %s", request.method, request.path, error.orig)
+        db.session.rollback()
+        if wants_json():
+            return json_error(409, message=SAME_MOMENT)
+        return html_error(409, SAME_MOMENT)
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):  # type: ignore[no-untyped-def]

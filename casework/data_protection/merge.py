@@ -68,8 +68,23 @@ def check_mergeable(actor: Any, kept: Person, merged: Person) -> None:
         )
 
 
+def _lock(*people: Person) -> None:
+    """Lock the people's rows (in the order of their ids, so two merges wait rather than deadlock) and
+    read them again: a merge of either that committed meanwhile is seen by the checks that follow.
+    (``refresh``, not ``get(..., populate_existing=True)``, which refuses a versioned record whose
+    version moved as stale: the very case to see here.)
+
+    Each merge writes only the merged record's row, so without the lock two merges at the same moment
+    pass the same checks: one record merged into two, two records merged into each other (both hidden),
+    or a record merged into one that is being merged away. On SQLite the write transaction holds the
+    database's write lock already (``BEGIN IMMEDIATE``)."""
+    for person in sorted(people, key=lambda p: p.id):
+        db.session.refresh(person, with_for_update=True)
+
+
 def merge_people(actor: Any, kept: Person, merged: Person) -> PersonMerge:
     """Move everything about ``merged`` to ``kept`` and hide ``merged`` (undoable for UNDO_WINDOW)."""
+    _lock(kept, merged)
     check_mergeable(actor, kept, merged)
     moment = now()
     plan = lifecycle.PersonMerge(kept_id=kept.id, merged_id=merged.id, actor=actor)
@@ -99,6 +114,8 @@ def merge_people(actor: Any, kept: Person, merged: Person) -> PersonMerge:
 
 def undo_merge(actor: Any, merge: PersonMerge) -> PersonMerge:
     """Move back exactly what the merge moved, within the window."""
+    # Undone at the same moment by someone else: the second waits here, then finds it undone.
+    db.session.refresh(merge, with_for_update=True)
     if merge.undone_at is not None:
         raise RuleViolation("This merge has already been undone.")
     if now() > merge.undo_until:

@@ -964,6 +964,10 @@ def record_review(
             errors["reviewed_at"] = ["The review cannot be before the direction was given."]
     if errors:
         raise InvalidInput(errors)
+    # The same review recorded twice at the same moment: both would find it due and record it. The
+    # intervention's row is locked first, so the second waits and then finds it done (on SQLite the
+    # write transaction holds the write lock already: BEGIN IMMEDIATE).
+    db.session.execute(sa.select(Intervention.id).where(Intervention.id == intervention.id).with_for_update())
     due = open_review_keys(intervention)
     if not due:
         raise RuleViolation(f"No review of this {intervention.label.lower()} is due.")

@@ -612,6 +612,9 @@ def record_told(actor: Any, entry: WatchEntry, *, told_on: date, method: str, no
         errors.setdefault("method", []).append("Choose how they were told")
     if errors:
         raise InvalidInput(errors)
+    # Recorded at the same moment by someone else: the second waits here, then finds it recorded
+    # (rather than writing over how the first told them). SQLite: BEGIN IMMEDIATE holds the lock.
+    db.session.refresh(entry, with_for_update=True)
     if entry.told_on is not None:
         raise RuleViolation(f"Already recorded: they were told on {entry.told_on.day} {entry.told_on:%B %Y}.")
     before = snapshot(entry, ("told_on", "told_method", "told_by_id", "told_notes"))

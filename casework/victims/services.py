@@ -64,7 +64,7 @@ from casework.cases.policies import (
 )
 from casework.community_triggers import public_progress
 from casework.community_triggers.models import Letter, LetterRecipient, TriggerApplication, application_cases
-from casework.core.db import rows_changed
+from casework.core.db import add_unless_taken, rows_changed
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from casework.core.links import external_url
 from casework.core.time import now, today
@@ -198,6 +198,10 @@ def _welcome(access: VictimAccess) -> None:
         )
 
 
+ON_ALREADY = "The victim page is already switched on for them."
+APPLICANT_ON_ALREADY = "The victim page is already switched on for the applicant."
+
+
 def switch_on(
     actor: Any,
     case: Case,
@@ -225,7 +229,7 @@ def switch_on(
         email, mobile, contact_checked, contact_by, next_step, next_step_on
     )
     if live_access(person.id) is not None:
-        raise Conflict("The victim page is already switched on for them.")
+        raise Conflict(ON_ALREADY)
     access = VictimAccess(
         person_id=person.id,
         email=normal_email,
@@ -238,8 +242,9 @@ def switch_on(
         next_step_case_id=case.id if next_step else None,
         contact_by=chosen,
     )
-    db.session.add(access)
-    db.session.flush()
+    # Switched on by someone else at the same moment: one live page per person (a unique index).
+    if not add_unless_taken(access):
+        raise Conflict(ON_ALREADY)
     record_change(
         actor, access, None, snapshot(access, ACCESS_FIELDS), f"Victim page switched on (case {case.reference})"
     )
@@ -334,7 +339,7 @@ def switch_on_for_applicant(
         raise RuleViolation("This application's details were removed under the retention policy.")
     normal_email, normal_mobile, _step, chosen = _checked_contact(email, mobile, contact_checked, contact_by)
     if live_applicant_access(application.id) is not None:
-        raise Conflict("The victim page is already switched on for the applicant.")
+        raise Conflict(APPLICANT_ON_ALREADY)
     access = VictimAccess(
         application_id=application.id,
         email=normal_email,
@@ -343,8 +348,9 @@ def switch_on_for_applicant(
         switched_on_by_id=actor.id,
         contact_by=chosen,
     )
-    db.session.add(access)
-    db.session.flush()
+    # Switched on by someone else at the same moment: one live page per application (a unique index).
+    if not add_unless_taken(access):
+        raise Conflict(APPLICANT_ON_ALREADY)
     record_change(
         actor,
         access,
@@ -970,6 +976,10 @@ def accept_entry(actor: Any, case: Case, entry: DiaryEntry) -> DiaryEntry:
     refuse_anonymised(case)
     if not can_edit_case(actor, case):
         raise NotFound("Case not found.")
+    # Accepted at the same moment by someone else (or a second click): the second waits here for the
+    # first, then finds it on the ledger; otherwise both would record the incident and its complaint.
+    # (On SQLite the write transaction holds the write lock already: BEGIN IMMEDIATE.)
+    db.session.refresh(entry, with_for_update=True)
     if entry.status is DiaryStatus.accepted:
         raise RuleViolation("This diary entry is already on the ledger.")
     agency_code = db.session.scalar(sa.select(Agency.code).where(Agency.id == actor.agency_id))

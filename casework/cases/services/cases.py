@@ -41,6 +41,7 @@ from casework.cases.policies import (
     visible_cases_clause,
 )
 from casework.cases.services.fields import CASE_FIELDS, can_work_in_lead_role, check_event_day
+from casework.core.db import add_unless_taken
 from casework.core.errors import Conflict, Forbidden, InvalidInput, RuleViolation
 from casework.core.permissions import Permission
 from casework.core.time import now, today
@@ -301,11 +302,9 @@ def _move_open_tasks(case: Case, owner: User) -> None:
 
 
 def _grant(actor: Any, case: Case, user: User) -> bool:
+    # Named at the same moment by someone else: the unique key refuses the second row (``add_unless_taken``).
     exists = db.session.get(CaseAccess, (case.id, user.id))
-    if exists is None:
-        db.session.add(CaseAccess(case_id=case.id, user_id=user.id))
-        return True
-    return False
+    return exists is None and add_unless_taken(CaseAccess(case_id=case.id, user_id=user.id))
 
 
 def grant_access(actor: Any, case: Case, email: str) -> User:
@@ -426,8 +425,9 @@ def share_case(actor: Any, case: Case, agency_code: str) -> Agency:
     agency = _agency_by_code(actor, agency_code, "agency_code")
     if agency.id == case.lead_agency_id:
         raise InvalidInput({"agency_code": ["The lead agency already has the case"]})
-    if db.session.get(CaseShare, (case.id, agency.id)) is None:
-        db.session.add(CaseShare(case_id=case.id, agency_id=agency.id, shared_by_id=actor.id))
+    if db.session.get(CaseShare, (case.id, agency.id)) is None and add_unless_taken(
+        CaseShare(case_id=case.id, agency_id=agency.id, shared_by_id=actor.id)
+    ):
         _event(actor, case, CaseEventKind.shared, f"Shared with {agency.name}")
         db.session.flush()
         record(
@@ -465,9 +465,10 @@ def link_cases(actor: Any, case: Case, other_id: int) -> Case:
         raise InvalidInput({"case_id": ["A case cannot be linked to itself"]})
     refuse_anonymised(case)
     refuse_anonymised_named([other], "case_id")
-    if db.session.get(CaseLink, (case.id, other.id)) is None:
-        db.session.add(CaseLink(case_id=case.id, linked_case_id=other.id, linked_by_id=actor.id))
-        db.session.add(CaseLink(case_id=other.id, linked_case_id=case.id, linked_by_id=actor.id))
+    if db.session.get(CaseLink, (case.id, other.id)) is None and add_unless_taken(
+        CaseLink(case_id=case.id, linked_case_id=other.id, linked_by_id=actor.id),
+        CaseLink(case_id=other.id, linked_case_id=case.id, linked_by_id=actor.id),
+    ):
         _event(actor, case, CaseEventKind.linked, LINKED_SUMMARY, related=other)
         _event(actor, other, CaseEventKind.linked, LINKED_SUMMARY, related=case)
         db.session.flush()
@@ -496,8 +497,13 @@ def add_party(actor: Any, case: Case, person_id: int, role: str) -> CaseParty:
     )
     if party is None:
         party = CaseParty(case_id=case.id, person_id=person.id, role=PartyRole(role))
-        db.session.add(party)
-        db.session.flush()
+        if not add_unless_taken(party):
+            # Added by someone else at the same moment: theirs is the one.
+            return db.session.scalars(
+                sa.select(CaseParty).where(
+                    CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == PartyRole(role)
+                )
+            ).one()
         record(
             actor,
             AuditAction.update,

@@ -32,6 +32,7 @@ from casework.cases.policies import (
 )
 from casework.cases.services.fields import EXPLAIN_KIND, SECOND_REPORT_MONTHS, check_event_day, check_past
 from casework.core.dates import add_working_days, end_of_months_beginning_with
+from casework.core.db import add_unless_taken
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
 from casework.core.templating import format_date
 from casework.core.time import today
@@ -101,7 +102,8 @@ def _add_complaint(
             sa.select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.person_id == person.id)
         )
         if on_case is None:
-            db.session.add(CaseParty(case_id=case.id, person_id=person.id, role=PartyRole.complainant))
+            # Refused only when another request added them as complainant at the same moment: on the case.
+            add_unless_taken(CaseParty(case_id=case.id, person_id=person.id, role=PartyRole.complainant))
     return complaint
 
 
@@ -152,7 +154,9 @@ def record_incident(
         f"Recorded an incident on case {case.reference}",
         event_on=occurred_on,
     )
-    for person in {p.id: p for p, _, _ in checked if p is not None}.values():
+    # In the order of their ids: check_second_report locks each person, and two incidents naming the
+    # same two people at once must not lock them in opposite orders (a deadlock).
+    for person in sorted({p.id: p for p, _, _ in checked if p is not None}.values(), key=lambda p: p.id):
         check_second_report(actor, case, person)
     _complaints_recorded(actor, {p.id for p, _, _ in checked if p is not None})
     return incident
@@ -344,8 +348,15 @@ def finish_recorded_incidents(
     }
     if recent_pairs:
         cases = {item.case.id: item.case for item in items}
+        # Locked in the order of their ids before check_second_report locks each again: see record_incident.
         people = {
-            p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_({p for _, p in recent_pairs})))
+            p.id: p
+            for p in db.session.scalars(
+                sa.select(Person)
+                .where(Person.id.in_({p for _, p in recent_pairs}))
+                .order_by(Person.id)
+                .with_for_update()
+            )
         }
         for case_id, person_id in sorted(recent_pairs):
             check_second_report(actor, cases[case_id], people[person_id])
@@ -406,7 +417,13 @@ def check_second_report(actor: Any, case: Case, person: Person) -> list[CaseRevi
     """Raise "Explain the Case Review to <name>" for each window not already raised (statutory
     guidance, July 2025: every victim who reports a second time within six months, whichever case the
     report lands on). ``case`` is where a report was just recorded; each task goes on the case of the
-    report that made it the second, with a Deadline row for that case's owner."""
+    report that made it the second, with a Deadline row for that case's owner.
+
+    The person's row is locked first: two reports recorded at the same moment (on two cases, by two
+    officers) each counted the other's as not there yet, so neither raised the task (or both did, and
+    the second report was refused). The second now waits for the first and counts both. On SQLite the
+    write transaction holds the write lock already (BEGIN IMMEDIATE)."""
+    db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update())
     existing = set(
         db.session.scalars(
             sa.select(CaseReviewExplanation.first_report_on).where(CaseReviewExplanation.person_id == person.id)
@@ -487,6 +504,9 @@ def get_explanation(case: Case, explanation_id: int) -> CaseReviewExplanation:
 def record_explanation(
     actor: Any, task: CaseReviewExplanation, *, explained_on: date, method: str, notes: str | None = None
 ) -> CaseReviewExplanation:
+    # Recorded at the same moment by someone else: the second waits here, then finds it recorded
+    # (rather than writing over how the first explained it). SQLite: BEGIN IMMEDIATE holds the lock.
+    db.session.refresh(task, with_for_update=True)
     if task.explained_on is not None:
         raise RuleViolation("This explanation is already recorded.")
     errors: dict[str, list[str]] = {}

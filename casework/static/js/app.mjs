@@ -3,7 +3,9 @@
 // the end of <body>; the import is relative so it follows wherever the static folder is served.
 import { initAll } from "../govuk/govuk-frontend.min.js";
 
-initAll();
+// A second click within a second of the first does not send a form again (a double click on "Open
+// case" would open two cases): every button, not only those whose template remembered to ask for it.
+initAll({ button: { preventDoubleClick: true } });
 
 // A table that scrolls inside its own box on a narrow screen (app.css) must be reachable by keyboard
 // so that it can be scrolled without a mouse (WCAG 2.1.1): it takes the focus, named by its caption.
