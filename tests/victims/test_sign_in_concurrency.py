@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +17,7 @@ from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 from casework.victims import services, tasks
 from casework.victims.models import SignInKind, VictimAccess, VictimSignIn
+from tests.support.concurrency import at_once
 
 MOBILE = "07700900457"
 
@@ -55,71 +53,24 @@ def test_two_sends_at_once_keep_to_three_messages_an_hour(app):
             access_id, person_id = access.id, person.id
         reference = services.mobile_reference(MOBILE)
 
-    a_counted = threading.Event()
-    a_may_go_on = threading.Event()
-    b_finished = threading.Event()
-    sent: dict[str, int] = {}
-    errors: list[BaseException] = []
-    a_thread: list[int] = []
+    def send(name: str) -> int:
+        with app.app_context():
+            return tasks.send_sign_in(SignInKind.code.value, reference, f"concurrency-{name}")
 
-    def a_pauses_after_counting(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if threading.get_ident() in a_thread and "count(victim_sign_ins.id)" in statement:
-            a_counted.set()
-            a_may_go_on.wait(30)
-
-    def send(name: str) -> None:
-        try:
-            with app.app_context():
-                sent[name] = tasks.send_sign_in(SignInKind.code.value, reference, f"concurrency-{name}")
-        except BaseException as error:  # reported by the assertion below
-            errors.append(error)
-        finally:
-            if name == "b":
-                b_finished.set()
-
-    def a() -> None:
-        a_thread.append(threading.get_ident())
-        send("a")
-
-    sa.event.listen(engine, "after_cursor_execute", a_pauses_after_counting)
     try:
-        first = threading.Thread(target=a)
-        first.start()
-        assert a_counted.wait(30), "send A did not count"
-        second = threading.Thread(target=send, args=("b",))
-        second.start()
-        # Until B has finished or is waiting for a lock A holds (polled: no time is asserted).
-        with engine.connect() as watch:
-            for _ in range(600):
-                if b_finished.is_set():
-                    break
-                waiting = watch.scalar(
-                    sa.text(
-                        "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
-                        " AND locktype IN ('tuple', 'transactionid')"
-                    )
-                )
-                watch.rollback()
-                if waiting:
-                    break
-                time.sleep(0.05)
-            else:
-                pytest.fail("send B neither finished nor waited")
-        a_may_go_on.set()
-        first.join(30)
-        second.join(30)
-        assert not errors
+        # Send A stops once it has counted the messages of the hour, inside its transaction.
+        answers = at_once(
+            app, lambda: send("a"), lambda: send("b"), lambda statement: "count(victim_sign_ins.id)" in statement
+        )
         with Session(engine) as check:
             messages = check.scalar(
                 sa.select(sa.func.count(VictimSignIn.id)).where(
                     VictimSignIn.access_id == access_id, VictimSignIn.created_at >= now() - timedelta(hours=1)
                 )
             )
-        assert sent == {"a": 1, "b": 0}
+        assert answers == [1, 0]
         assert messages == services.SENDS_PER_HOUR
     finally:
-        a_may_go_on.set()
-        sa.event.remove(engine, "after_cursor_execute", a_pauses_after_counting)
         with engine.begin() as connection:
             connection.execute(
                 sa.delete(OutboxEmail.__table__).where(OutboxEmail.idempotency_key.like("%concurrency-%"))
