@@ -1,4 +1,5 @@
-"""On SQLite, a send holds no write lock while the mail server answers, and still sends each message once.
+"""On SQLite, a send holds no write lock while the mail server (or GOV.UK Notify) answers, and still sends
+each message once.
 
 A real SMTP server holds each message it is given (in its DATA hook) until the test lets it go, so the
 send is in flight while the test looks at the database from a connection of its own. The app has a
@@ -20,6 +21,7 @@ from aiosmtpd.controller import Controller
 from casework.core.db import commit
 from casework.extensions import db
 from tests.notifications.committed import committed_app, committed_database
+from tests.support import notify as fake_notify
 from tests.support.smtp import SmtpServer, _Handler
 
 #: A guard against a hang, not a measure: nothing here should take more than a moment.
@@ -154,3 +156,62 @@ def test_two_senders_at_once_send_once(app_on_a_file, holding_smtp):
     _sender(app, email_id, again).join(HANG)
     assert again == [False]
     assert len(holding_smtp.messages) == 1
+
+
+class HoldingNotify(fake_notify.FakeNotify):
+    """Holds every request until ``release`` is set; ``holding`` is set once it holds one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.RequestHandlerClass = HoldingNotifyHandler
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+
+class HoldingNotifyHandler(fake_notify._Handler):
+    server: HoldingNotify
+
+    def do_POST(self) -> None:
+        self.server.holding.set()
+        self.server.release.wait(HANG)
+        super().do_POST()
+
+
+def test_another_connection_can_write_while_notify_holds_a_text_message(tmp_path):
+    from casework.notifications.services import queue_text
+
+    server = HoldingNotify()
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    extra = {
+        "NOTIFY_API_KEY": fake_notify.API_KEY,
+        "NOTIFY_BASE_URL": server.url,
+        "NOTIFY_EMAIL_TEMPLATE_ID": fake_notify.EMAIL_TEMPLATE,
+        "NOTIFY_SMS_TEMPLATE_ID": fake_notify.SMS_TEMPLATE,
+    }
+    try:
+        with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **extra) as app:
+            with app.app_context():
+                email_id = queue_text(to="07700900123", text="Your case was updated", key="text:1").id
+                commit()
+            results: list[Any] = []
+            sender = _sender(app, email_id, results)
+            try:
+                assert server.holding.wait(HANG), f"the send never reached Notify: {results}"
+                other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+                try:
+                    other.execute("BEGIN IMMEDIATE")
+                    other.execute("ROLLBACK")
+                finally:
+                    other.close()
+            finally:
+                server.release.set()
+                sender.join(HANG)
+            assert results == [True]
+            assert [request["body"]["phone_number"] for request in server.requests] == ["07700900123"]
+            assert server.problems == []
+            assert _row(app, email_id).sent_at is not None
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
