@@ -215,3 +215,48 @@ def test_another_connection_can_write_while_notify_holds_a_text_message(tmp_path
         server.release.set()
         server.shutdown()
         server.server_close()
+
+
+_TRY_IN_ANOTHER_PROCESS = """
+import sys
+import sqlalchemy as sa
+from casework.notifications.sending_lock import sending
+with sending(sa.make_url(sys.argv[1]), int(sys.argv[2])) as held:
+    print(held)
+"""
+
+
+def _held_by_another_process(url: str, email_id: int) -> bool:
+    import subprocess
+    import sys
+
+    from tests.notifications.committed import ROOT
+
+    answer = subprocess.run(
+        [sys.executable, "-c", _TRY_IN_ANOTHER_PROCESS, url, str(email_id)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=HANG,
+    )
+    return answer.stdout.strip() == "False"
+
+
+def test_the_sending_lock_excludes_other_senders_of_the_same_message_only(tmp_path):
+    from casework.notifications.sending_lock import sending
+
+    url = f"sqlite:///{tmp_path / 'casework.sqlite'}"
+    with sending(sa.make_url(url), 7) as held:
+        assert held
+        with sending(sa.make_url(url), 7) as again:
+            assert not again  # another thread's sender (a descriptor of its own) gives up
+        with sending(sa.make_url(url), 8) as other:
+            assert other  # another message is not held up
+        assert _held_by_another_process(url, 7)
+        assert not _held_by_another_process(url, 8)
+    assert not _held_by_another_process(url, 7)  # let go with the block (and with a dead process)
+    with sending(sa.make_url("sqlite://"), 7) as in_memory:
+        assert in_memory
+        with sending(sa.make_url("sqlite://"), 7) as again:
+            assert not again
