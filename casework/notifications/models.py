@@ -10,8 +10,9 @@ from casework.extensions import Model
 
 
 class OutboxEmail(Model):
-    """An email to send. The idempotency key makes queueing the same message twice a no-op, and
-    ``sent_at`` is set in the same transaction that claims the row, so each message goes once."""
+    """An email to send. The idempotency key makes queueing the same message twice a no-op, and a
+    send claims the row (a row lock on PostgreSQL, a sending lock beside the database on SQLite) until
+    ``sent_at`` is set, so each message goes once (``casework.notifications.tasks``)."""
 
     __tablename__ = "outbox_emails"
     __table_args__ = (

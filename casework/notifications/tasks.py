@@ -1,11 +1,19 @@
 """Sending the outbox, exactly once per message.
 
-A send claims its row under a lock held until ``sent_at`` is committed: on PostgreSQL a row lock
-(``FOR UPDATE SKIP LOCKED``: a second worker given the same message skips it), on SQLite the database
-write lock (taken by the first statement, an UPDATE that re-checks ``sent_at``). If the worker dies
-mid-send the lock dies with its connection or process and the message, acknowledged late, is
-delivered again; the stable Message-ID lets a mail server drop the copy in the one window no database
-can close (the server accepted the message but the worker died before committing ``sent_at``).
+Two live senders never send the same message. On PostgreSQL a send claims its row with a row lock
+(``FOR UPDATE SKIP LOCKED``: a second worker given the same message skips it), held until ``sent_at``
+is committed; it blocks no other writer. On SQLite a row lock would be the whole database's write
+lock, which every request that writes would wait for while a slow mail server answers (SMTP's
+``MAIL_TIMEOUT`` per step, GOV.UK Notify's 30 seconds). There a sender first takes the message's
+sending lock (``casework.notifications.sending_lock``: one byte of a file beside the database; a second
+sender of the same message gives up at once), then claims the row in a short transaction that it
+commits (counting the attempt), talks to the mail server outside any transaction, and records the
+result in another short one.
+
+If the worker dies mid-send its lock dies with its connection (PostgreSQL) or process (SQLite) and the
+message, acknowledged late, is delivered again; the stable Message-ID lets a mail server drop the copy
+in the one window no database can close (the server accepted the message but the worker died before
+committing ``sent_at``).
 
 SMTP failures are retried with exponential backoff (``CASEWORK_EMAIL_RETRY_SECONDS`` doubling, at
 most ten minutes apart). ``notifications.resend_unsent`` re-queues messages whose retry chain was
@@ -30,7 +38,7 @@ from casework.core.db import commit, rows_changed
 from casework.core.registry import registry
 from casework.core.time import now
 from casework.extensions import db
-from casework.notifications import notify
+from casework.notifications import notify, sending_lock
 from casework.notifications.models import OutboxEmail
 
 #: Worth trying again: the server is down, busy, or answered 4xx.
@@ -59,12 +67,18 @@ def retry_countdown(retries: int) -> float:
     return max(base / 2, random.uniform(0, ceiling))  # noqa: S311 - jitter, not security
 
 
+def _on_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
 def _claim(email_id: int) -> OutboxEmail | None:
-    """Lock the row for this send, or None when it is sent, failed, or being sent by someone else."""
+    """Claim the row for this send, counting the attempt, or None when it is sent or failed (or, on
+    PostgreSQL, being sent by someone else). On PostgreSQL the row stays locked until the
+    transaction ends; on SQLite the caller holds the message's sending lock."""
     db.session.rollback()  # the claim must be the first statement of its transaction
     unsent = sa.and_(OutboxEmail.id == email_id, OutboxEmail.sent_at.is_(None), OutboxEmail.failed_at.is_(None))
-    if db.session.get_bind().dialect.name == "sqlite":
-        # Taking the write lock first serialises senders; the WHERE re-checks under it.
+    if _on_sqlite():
+        # The WHERE re-checks sent_at under the write lock that the UPDATE takes.
         claimed = rows_changed(
             db.session.execute(
                 sa.update(OutboxEmail)
@@ -103,10 +117,11 @@ def _message(row: OutboxEmail) -> EmailMultiAlternatives:
     return message
 
 
-def _record_failure(email_id: int, error: BaseException, *, permanent: bool) -> int:
-    """Record a failed attempt in its own transaction (the claim's was rolled back). Returns attempts."""
+def _record_failure(email_id: int, error: BaseException, *, permanent: bool, counted: bool) -> int:
+    """Record a failed attempt in its own transaction. ``counted``: the claim that counted the attempt
+    was committed (SQLite), rather than rolled back with the row lock (PostgreSQL). Returns attempts."""
     values: dict = {
-        "attempts": OutboxEmail.attempts + 1,
+        "attempts": OutboxEmail.attempts + (0 if counted else 1),
         "last_attempt_at": now(),
         "last_error": f"{type(error).__name__}: {error}"[:500],
     }
@@ -151,46 +166,71 @@ def _no_longer_wanted(row: OutboxEmail) -> str | None:
 def send_email(self, email_id: int) -> bool:
     """Send one outbox message unless it is already sent or no longer wanted. Returns whether this
     call sent it."""
+    if not _on_sqlite():
+        return _send(self, email_id, lease=False)
+    db.session.rollback()  # nothing of an earlier transaction is held while the mail server answers
+    with sending_lock.sending(db.session.get_bind().engine.url, email_id) as held:
+        if not held:
+            return False  # another live sender is sending it right now
+        return _send(self, email_id, lease=True)
+
+
+def _send(task, email_id: int, *, lease: bool) -> bool:
+    """``lease``: the caller holds the message's sending lock (SQLite), so the claim is committed
+    before the mail server is spoken to, and the result recorded in a transaction of its own."""
     row = _claim(email_id)
     if row is None:
         return False  # already sent, refused for good, or another worker is sending it right now
-    reason = _no_longer_wanted(row)
+    reason = _no_longer_wanted(row)  # just before sending, after the claim
     if reason is not None:
         row.failed_at = now()
         row.last_error = f"{WITHDRAWN}: {reason}"[:500]
         commit()
         return False
+    if lease:
+        # Keep what was loaded (a commit would expire it, and reading it again would begin a
+        # transaction), then let the write lock go before talking to the mail server.
+        db.session.expunge(row)
+        db.session.commit()
     try:
         _deliver(row)
     except notify.NotifyRefused as error:
         db.session.rollback()
-        _record_failure(email_id, error, permanent=True)
+        _record_failure(email_id, error, permanent=True, counted=lease)
         current_app.logger.warning("message %s refused for good by Notify: %s", email_id, error)
         return False
     except TRANSIENT as error:
         db.session.rollback()
         permanent = is_permanent(error)
-        attempts = _record_failure(email_id, error, permanent=permanent)
+        attempts = _record_failure(email_id, error, permanent=permanent, counted=lease)
         if permanent:
             current_app.logger.warning("email %s refused for good: %s", email_id, error)
             return False
         if attempts >= MAX_ATTEMPTS:
             current_app.logger.error("email %s not sent after %s attempts: %s", email_id, attempts, error)
             return False
-        if self.request.is_eager:
+        if task.request.is_eager:
             # Eager mode (development without a worker) would retry at once, recursively; leave the
             # message to notifications.resend_unsent instead.
             return False
-        raise self.retry(exc=error, countdown=retry_countdown(self.request.retries)) from error
+        raise task.retry(exc=error, countdown=retry_countdown(task.request.retries)) from error
     except ValueError as error:
         # The message itself is refused (a header the mail library will not write): it will be refused
         # at every attempt, so it is recorded as failed for good rather than re-queued for ever.
         db.session.rollback()
-        _record_failure(email_id, error, permanent=True)
+        _record_failure(email_id, error, permanent=True, counted=lease)
         current_app.logger.error("email %s cannot be sent: %s", email_id, error)
         return False
-    row.sent_at = now()
-    row.last_error = None
+    if lease:
+        db.session.execute(
+            sa.update(OutboxEmail)
+            .where(OutboxEmail.id == email_id)
+            .values(sent_at=now(), last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        row.sent_at = now()
+        row.last_error = None
     commit()
     return True
 
