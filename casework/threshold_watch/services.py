@@ -269,11 +269,7 @@ def _victim_cases(
         Case.area_id,
         Case.status,
         Case.owner_id,
-        sa.or_(
-            Person.is_personally_vulnerable,
-            Person.is_situationally_vulnerable,
-            Person.is_incidentally_vulnerable,
-        ),
+        sa.or_(*VULNERABLE_ON_RECORD),
     ]
     for chunk in _chunks(person_ids):
         statement = (
@@ -306,6 +302,19 @@ def _open_applications(case_ids: Sequence[int]) -> dict[int, int]:
         # Not dict(rows): a Result has keys(), so dict() would take it for a mapping.
         found.update({case_id: application_id for case_id, application_id in rows})  # noqa: C416
     return found
+
+
+#: A victim's own record says they are vulnerable when any of these is set (personal, situational,
+#: incidental): the pass reads them in SQL, the board for its reader in Python.
+VULNERABLE_ON_RECORD = (
+    Person.is_personally_vulnerable,
+    Person.is_situationally_vulnerable,
+    Person.is_incidentally_vulnerable,
+)
+
+
+def _vulnerable_on_record(person: Person) -> bool:
+    return any(getattr(person, flag.key) for flag in VULNERABLE_ON_RECORD)
 
 
 def _high_risk(case_ids: Sequence[int]) -> set[tuple[int, int | None]]:
@@ -700,9 +709,7 @@ def vulnerable_as_seen(pairs: Sequence[tuple[WatchEntry, Person]], seen: SeenCas
     return {
         entry.id
         for entry, person in flagged
-        if person.is_personally_vulnerable
-        or person.is_situationally_vulnerable
-        or person.is_incidentally_vulnerable
+        if _vulnerable_on_record(person)
         or any(seen.can_see(c) and ((c, None) in high or (c, person.id) in high) for c in entry.case_ids)
     }
 
