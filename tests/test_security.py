@@ -199,6 +199,12 @@ def test_signing_in_follows_a_local_next(client: Any, make: Any) -> None:
         "/%09/evil.example",
         "javascript:alert(1)",
         "evil.example",
+        # A scheme without slashes, encoded slashes and backslashes, a header cut short by CR LF.
+        "https:evil.example",
+        "/%2F/evil.example",
+        "%2F%2Fevil.example",
+        "%5C%5Cevil.example",
+        "/%0D%0ALocation:%20https://evil.example",
     ],
 )
 def test_signing_in_ignores_a_next_that_leaves_the_site(client: Any, make: Any, target: str) -> None:
