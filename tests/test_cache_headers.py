@@ -1,8 +1,9 @@
-"""No answer of the service is kept in a browser's or a proxy's cache (``Cache-Control: no-store``):
-pages, API answers and files alike carry personal data. A walk over every GET endpoint, as a demo user of
-each role, with real ids and real export, report and import names, checks every answer's header;
-downloads included, which Flask's ``send_file`` marks ``no-cache`` (stored, only checked again before
-reuse) unless the service says otherwise (``casework/core/security.py``).
+"""Every answer of the service carries its security headers. A walk over every GET endpoint, as a demo
+user of each role (and nobody signed in, for the public pages), with real ids and real export, report and
+import names, checks every answer; downloads included. Above all ``Cache-Control: no-store``: pages, API
+answers and files alike carry personal data, and Flask's ``send_file`` marks downloads ``no-cache``
+(stored, only checked again before reuse) unless the service says otherwise; and error answers too, those
+of a URL that matched no endpoint included (``casework/core/security.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,40 @@ from tests.audit.test_every_read_is_logged import ARGUMENT_TABLES, NOT_WALKED, r
 
 #: Files only: their answers keep a far-future cache on purpose (fingerprinted names).
 STATIC = {"static", "govuk_assets.static"}
+#: The one answer other websites may frame: an area's published figures (docs/api.md).
+FRAMABLE = {"public.statistics.area_embed"}
+#: Referrer policies that never send a page's path (which may hold a case id or a search) to another site.
+PRIVATE_REFERRERS = {"no-referrer", "same-origin", "strict-origin"}
+
+
+def header_problems(response: Any, endpoint: str | None) -> list[str]:
+    """What is wrong with the security headers of ``response`` (empty when nothing is)."""
+    headers = response.headers
+    problems = []
+    policy = headers.get("Content-Security-Policy", "")
+    directives = {part.split()[0]: part for part in (p.strip() for p in policy.split(";")) if part}
+    if "default-src" not in directives:
+        problems.append(f"Content-Security-Policy {policy!r}")
+    script = directives.get("script-src", directives.get("default-src", ""))
+    if "'unsafe-inline'" in script or "'unsafe-eval'" in script or "*" in script.split():
+        problems.append(f"scripts allowed: {script!r}")
+    if headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append("no X-Content-Type-Options: nosniff")
+    framing = directives.get("frame-ancestors")
+    if endpoint in FRAMABLE:
+        if framing in (None, "frame-ancestors 'none'") or "X-Frame-Options" in headers:
+            problems.append(f"the embeddable page cannot be framed: {framing!r}")
+    elif framing != "frame-ancestors 'none'" or headers.get("X-Frame-Options") != "DENY":
+        problems.append(f"may be framed: {framing!r}, X-Frame-Options {headers.get('X-Frame-Options')!r}")
+    if headers.get("Referrer-Policy") not in PRIVATE_REFERRERS:
+        problems.append(f"Referrer-Policy {headers.get('Referrer-Policy')!r}")
+    if "camera=()" not in headers.get("Permissions-Policy", ""):
+        problems.append(f"Permissions-Policy {headers.get('Permissions-Policy')!r}")
+    if "no-store" not in headers.get("Cache-Control", ""):
+        problems.append(f"Cache-Control {headers.get('Cache-Control')!r}")
+    return problems
+
+
 ROWS_PER_ARGUMENT = 2
 #: Downloads the walk must have received (200, an attachment), or it proves nothing about files: the
 #: lists' exports and the import templates (``send_file``), the partnership report's files
@@ -41,6 +76,7 @@ def named_values(app: Flask) -> dict[str, list[str]]:
         "kind": sorted(import_kinds(app)),
         "file_format": ["csv", "xlsx"],
         "name": ["casework"],
+        "code": sorted(db.session.scalars(sa.text("SELECT code FROM areas ORDER BY id LIMIT 2"))),
     }
 
 
@@ -87,7 +123,7 @@ def demo_users(app: Flask, db_session: Any) -> list[Any]:
     return list({u.id: u for u in one_per_role.values()}.values())
 
 
-def test_every_answer_is_marked_no_store(app: Flask, demo_users: list[Any], page_client: Any) -> None:
+def test_every_answer_sends_the_security_headers(app: Flask, demo_users: list[Any], page_client: Any) -> None:
     names = named_values(app)
     problems: list[str] = []
     downloaded: set[str] = set()
@@ -96,24 +132,57 @@ def test_every_answer_is_marked_no_store(app: Flask, demo_users: list[Any], page
         if "GET" not in rule.methods or rule.endpoint in STATIC or rule.endpoint in NOT_WALKED:
             continue
         access = access_of(app.view_functions[rule.endpoint])
-        if access.public:
-            continue
         urls = urls_for(app, rule, names)
-        for user in demo_users:
-            if not access.allows(user):
-                continue
-            for url in urls:
-                response = read(app, user, url, page_client)
-                answered += 1
-                cache = response.headers.get("Cache-Control", "")
-                if "no-store" not in cache:
-                    problems.append(f"GET {url} ({rule.endpoint}) as {user.email}: {response.status_code}, {cache!r}")
-                if response.status_code == 200 and "attachment" in response.headers.get("Content-Disposition", ""):
-                    downloaded.add(rule.endpoint)
-    assert not problems, f"{len(problems)} answers may be cached:\n" + "\n".join(sorted(set(problems)))
+        if access.public:
+            # Nobody signed in: the public pages, the published figures and the page to embed.
+            answers = [(url, "nobody", app.test_client().get(url)) for url in urls]
+        else:
+            answers = [
+                (url, user.email, read(app, user, url, page_client))
+                for user in demo_users
+                if access.allows(user)
+                for url in urls
+            ]
+        for url, who, response in answers:
+            answered += 1
+            problems.extend(
+                f"GET {url} ({rule.endpoint}) as {who}: {response.status_code}, {problem}"
+                for problem in header_problems(response, rule.endpoint)
+            )
+            if response.status_code == 200 and "attachment" in response.headers.get("Content-Disposition", ""):
+                downloaded.add(rule.endpoint)
+    assert not problems, f"{len(problems)} answers lack a security header:\n" + "\n".join(sorted(set(problems)))
     # The walk must have fetched the files it is about.
-    assert downloaded >= DOWNLOADS, DOWNLOADS - downloaded
+    expected = DOWNLOADS | {"public.statistics.as_csv", "public.statistics.area_csv"}
+    assert downloaded >= expected, expected - downloaded
     assert answered > 500
+
+
+def test_error_answers_send_the_security_headers(app: Flask, make: Any, page_client: Any, api_client: Any) -> None:
+    """An error page shows the signed-in user's name and menu: it is not kept, framed or sniffed either,
+    whether or not the URL matched an endpoint."""
+    user = make.user("officer", name="Olive Officer")
+    pages = page_client(user)
+    not_found = pages.get("/no-such-page")
+    assert not_found.status_code == 404
+    assert "Olive Officer" in not_found.get_data(as_text=True)
+    answers = {
+        "a page that does not exist": not_found,
+        "a page that does not exist, signed out": app.test_client().get("/no-such-page"),
+        "a method a page does not take": pages.delete("/"),
+        "a record that does not exist": pages.get("/cases/999999"),
+        "an API path that does not exist": api_client(user).get("/api/v1/no-such-thing"),
+        "a method the API does not take": app.test_client().delete("/api/v1/me"),
+        "the API signed out": app.test_client().get("/api/v1/me"),
+        "a form sent without its CSRF token": app.test_client().post("/sign-in", data={}),
+    }
+    problems = [
+        f"{what}: {response.status_code}, {problem}"
+        for what, response in answers.items()
+        for problem in header_problems(response, None)
+    ]
+    assert [response.status_code for response in answers.values()] == [404, 404, 405, 404, 404, 405, 401, 400]
+    assert not problems, "\n".join(problems)
 
 
 def test_a_public_download_is_marked_no_store_too(client: Any) -> None:

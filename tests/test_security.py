@@ -199,6 +199,12 @@ def test_signing_in_follows_a_local_next(client: Any, make: Any) -> None:
         "/%09/evil.example",
         "javascript:alert(1)",
         "evil.example",
+        # A scheme without slashes, encoded slashes and backslashes, a header cut short by CR LF.
+        "https:evil.example",
+        "/%2F/evil.example",
+        "%2F%2Fevil.example",
+        "%5C%5Cevil.example",
+        "/%0D%0ALocation:%20https://evil.example",
     ],
 )
 def test_signing_in_ignores_a_next_that_leaves_the_site(client: Any, make: Any, target: str) -> None:
@@ -241,3 +247,23 @@ def test_an_inactive_user_cannot_sign_in(client: Any, make: Any) -> None:
     user.is_active = False
     db.session.commit()
     assert sign_in(client, user.email, TEST_PASSWORD).status_code == 422
+
+
+# --- the Host header ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "canonical"),
+    [("/case-review", "/case-review/"), ("/cases//1", "/cases/1"), ("//case-review", "/case-review/")],
+)
+@pytest.mark.parametrize("host", ["localhost", "evil.example"])
+def test_a_redirect_to_an_address_canonical_form_stays_on_the_service(
+    client: Any, path: str, canonical: str, host: str
+) -> None:
+    """werkzeug answers an address without its trailing slash, or with doubled slashes, with a redirect
+    to its canonical form: to a path, never to the host the request's Host header named (a poisoned Host
+    would send the redirect, or a cache that kept it, to another site)."""
+    response = client.get("/", environ_overrides={"PATH_INFO": path, "HTTP_HOST": host, "QUERY_STRING": "a=1"})
+    assert response.status_code == 308
+    assert response.headers["Location"] == f"{canonical}?a=1"
+    assert "no-store" in response.headers["Cache-Control"]

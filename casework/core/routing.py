@@ -8,6 +8,7 @@ surrogates (the rule does not match: 404, as for any unknown address).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
 from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, ValidationError
@@ -50,6 +51,24 @@ def init_routing(app: Flask) -> None:
             "path": StorablePathConverter,
         }
     )
+    init_routing_redirects(app)
+
+
+def init_routing_redirects(app: Flask) -> None:
+    """werkzeug answers an address without its trailing slash, or with doubled slashes, with a 308 to its
+    canonical form, an absolute URL on the host the request's ``Host`` header named: a client (or a
+    proxy that passes any Host through) could make it point at another site, and a cache keep that.
+    Its ``Location`` becomes the path and query alone, as every other redirect of the service is."""
+    from flask import Response, request
+    from werkzeug.routing import RequestRedirect
+
+    @app.after_request
+    def relative_routing_redirect(response: Response) -> Response:
+        if isinstance(request.routing_exception, RequestRedirect) and "Location" in response.headers:
+            target = urlsplit(response.headers["Location"])
+            path = "/" + target.path.lstrip("/")  # never "//host": a path of this service
+            response.headers["Location"] = urlunsplit(("", "", path, target.query, ""))
+        return response
 
 
 def init_input_checks(app: Flask) -> None:

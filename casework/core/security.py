@@ -84,6 +84,11 @@ def init_security(app: Flask) -> None:
         own_policy = present.get("content-security-policy")
         if own_policy is None:
             headers.add("Content-Security-Policy", policy)
+        elif "frame-ancestors" not in own_policy:
+            # A view's own policy that says nothing about framing (an uploaded file's sandbox) is not
+            # framed either: only a policy that names who may frame it opens it to framing.
+            headers["Content-Security-Policy"] = f"{own_policy}; frame-ancestors 'none'"
+            own_policy = headers["Content-Security-Policy"]
         if "x-content-type-options" not in present:
             headers.add("X-Content-Type-Options", "nosniff")
         # The old header for the browsers that ignore frame-ancestors, unless the view's own policy
@@ -93,13 +98,12 @@ def init_security(app: Flask) -> None:
         for name, value in always:
             if name.lower() not in present:
                 headers.add(name, value)
-        if (
-            request.endpoint
-            and not request.endpoint.endswith("static")
-            and "govuk_assets" not in request.endpoint
-            and "no-store" not in present.get("cache-control", "").lower()
-        ):
-            # Pages and files carry personal data: never keep them in shared or browser caches. A header
+        endpoint = request.endpoint or ""
+        static_file = (endpoint.endswith("static") or "govuk_assets" in endpoint) and response.status_code < 400
+        if not static_file and "no-store" not in present.get("cache-control", "").lower():
+            # Pages and files carry personal data: never keep them in shared or browser caches. Error
+            # pages too, those of a URL that matched no endpoint (404, 405) included: they show the
+            # signed-in user's name and menu, and a browser's back button must not bring them back. A header
             # the view left without "no-store" is replaced, not kept: Flask's send_file writes
             # "no-cache" (stored, only checked again before reuse) on every download (an export of the
             # case list, a report, a letter), so only a view's own "no-store" (with "private") stays.

@@ -1,11 +1,12 @@
 """What goes in a spreadsheet cell, and what comes out of one.
 
 Formula injection: a spreadsheet program treats a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a
-formula, so a name such as ``=HYPERLINK(...)`` typed into a form could run when an export is opened.
-Every text cell an export writes that starts with one of those characters is written with a single
-quote in front, and so is one that already starts with a quote, so that the escaping
-can be undone exactly: an import drops the quote in front of a cell that starts with a quote followed by
-one of ``= + - @ '``, and nothing else. Export then import gives back the same text, whatever it was.
+formula (some after dropping a tab or a carriage return in front), so a name such as ``=HYPERLINK(...)``
+typed into a form could run when an export is opened. Every text cell an export writes that starts with
+one of those characters is written with a single quote in front, and so is one that already starts with
+a quote, so that the escaping can be undone exactly: an import drops the quote in front of a cell that
+starts with a quote followed by one of ``= + - @ '``, a tab or a carriage return, and nothing else.
+Export then import gives back the same text, whatever it was.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import decimal
 import enum
 from typing import Any
 
-#: The characters that make a spreadsheet read a cell as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@")
+#: The characters that make a spreadsheet read a cell as a formula: ``= + - @``, and a tab or a carriage
+#: return, which some programs drop from the front of a cell before reading the rest as one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 _ESCAPED_STARTS = (*FORMULA_STARTS, QUOTE)
 

@@ -70,9 +70,9 @@ whichever way it is entered), and the deadlines of historic Case Reviews that ha
 were brought in are closed.
 
 Cells: dates may be written `2026-03-02` or `02/03/2026` (day first); yes and no as `yes`, `no`, `y`,
-`n`, `true`, `false`, `1` or `0`. A cell that starts with a quote followed by `=`, `+`, `-`, `@` or another
-quote has that quote removed: it is how this service's downloads protect such cells from being read as
-a formula, so a download imports back exactly.
+`n`, `true`, `false`, `1` or `0`. A cell that starts with a quote followed by `=`, `+`, `-`, `@`, a tab, a
+carriage return or another quote has that quote removed: it is how this service's downloads protect such
+cells from being read as a formula, so a download imports back exactly.
 
 The layouts are also shown in the service (Imports, then a kind), each with a template to download.
 """
@@ -82,9 +82,9 @@ EXPORTS = """\
 
 Each list offers its rows as CSV or Excel, with the list's own filters: only the rows and columns the
 user can see there, and the download is recorded in the audit log with the ids of the records in it.
-Text that starts with `=`, `+`, `-` or `@` (or a quote) is written with a quote in front, so that a
-spreadsheet never runs it as a formula. The case, action and intervention lists name their columns as
-the import layouts do, so a download can be imported into another Casework service.
+Text that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (or a quote) is written with a quote
+in front, so that a spreadsheet never runs it as a formula. The case, action and intervention lists name
+their columns as the import layouts do, so a download can be imported into another Casework service.
 """
 
 

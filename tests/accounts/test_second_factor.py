@@ -457,3 +457,30 @@ def test_second_factor_pages_pass_axe(browser, tmp_path):
         stop()
         with app.app_context():
             dispose_engines()
+
+
+def test_each_step_of_signing_in_starts_a_fresh_session(app, enrolled) -> None:
+    """Nothing planted in the cookie before signing in survives the password or the code, and the cookie
+    of the half-way step (password given, code owed) opens no page, before or after the code."""
+    from casework.accounts import sessions
+
+    user, secret, _codes = enrolled
+    client = app.test_client()
+    client.get("/sign-in")
+    with client.session_transaction() as cookie:
+        cookie[sessions.SESSION_KEY] = "planted"
+        cookie["planted"] = "by someone else"
+    page_sign_in(client, user.email)
+    with client.session_transaction() as cookie:
+        assert "planted" not in cookie
+        assert sessions.SESSION_KEY not in cookie
+    half_way = client.get_cookie("casework_session").value
+    assert enter_code(client, code_at(secret, 30)).headers["Location"] == "/"
+    with client.session_transaction() as cookie:
+        key = cookie[sessions.SESSION_KEY]
+        assert key != "planted"
+        assert "planted" not in cookie
+    assert client.get("/").status_code == 200
+    replay = app.test_client()
+    replay.set_cookie("casework_session", half_way)
+    assert replay.get("/").status_code == 302

@@ -558,6 +558,8 @@ def test_a_file_named_with_quotes_or_non_ascii_letters_downloads(page_client, wo
 
     from werkzeug.http import parse_options_header
 
+    from tests.test_cache_headers import header_problems
+
     application = _register(world)
     coordinator = page_client(world.coordinator)
     coordinator.post(
@@ -579,6 +581,8 @@ def test_a_file_named_with_quotes_or_non_ascii_letters_downloads(page_client, wo
     assert options["filename"] == document.filename  # werkzeug reads filename* (RFC 5987) when present
     assert set(options) <= {"filename", "filename*"}  # a quote in the name did not start a parameter
     assert download.headers["Content-Disposition"].isascii()
+    # Served as every answer is: not kept, not sniffed, not framed by another site.
+    assert header_problems(download, None) == []
 
 
 @pytest.mark.parametrize(

@@ -177,6 +177,9 @@ def test_images_and_pdfs_open_in_the_browser_under_a_sandbox_and_the_rest_downlo
         assert "sandbox" in policy
         assert "default-src 'none'" in policy
         assert "script-src" not in policy
+        # No other site frames a victim's photo or a letter (the preview is an <img>, not a frame).
+        assert "frame-ancestors 'none'" in policy
+        assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Cache-Control"] == "no-store"
         disposition = response.headers["Content-Disposition"]
         assert disposition.startswith("inline" if expect_inline else "attachment")
