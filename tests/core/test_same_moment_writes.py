@@ -613,3 +613,38 @@ def test_a_victim_told_of_the_case_review_twice_at_once_is_recorded_once(committ
     with committed.app_context():
         assert db.session.get(WatchEntry, entry_id).told_method.value == "phone"
 
+
+def test_a_document_removed_twice_at_once_is_removed_once_with_one_audit_entry(committed):
+    from casework.accounts.models import User
+    from casework.audit.models import AuditAction, AuditEntry
+    from casework.cases.models import Case
+    from casework.core.db import commit
+    from casework.documents import services as documents
+    from casework.extensions import db
+    from tests.documents.files import pdf
+
+    staff = Staff(committed)
+    case_id = staff.case()
+    with committed.app_context():
+        user = db.session.get(User, staff.user_id)
+        document = documents.upload(
+            user, db.session.get(Case, case_id), kind="evidence", filename="wrong-case.pdf", content=pdf()
+        )
+        commit()
+        document_id = document.id
+    first, second = staff.page_client(), staff.page_client()
+
+    def remove(client: Any) -> Callable[[], Any]:
+        return lambda: client.post(f"/documents/{document_id}/remove", data={"reason": "Added to the wrong case"})
+
+    answers = at_once(
+        committed, remove(first), remove(second), lambda statement: statement.startswith("UPDATE documents ")
+    )
+    assert _statuses(answers) == [302, 422]
+    assert "This document has already been removed." in answers[1].get_data(as_text=True)
+    removals = sa.select(sa.func.count(AuditEntry.id)).where(
+        AuditEntry.object_type == "documents",
+        AuditEntry.object_id == str(document_id),
+        AuditEntry.action == AuditAction.delete,
+    )
+    assert staff.count(removals) == 1
