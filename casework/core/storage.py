@@ -32,7 +32,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.core.db import UTCDateTime, on_rollback
+from casework.core.db import UTCDateTime, let_go_of_the_write_lock, on_rollback
 from casework.extensions import Model, db
 
 BACKENDS = ("database", "s3")
@@ -247,6 +247,10 @@ def save(content: bytes, content_type: str, *, folder: str) -> StoredFile:
     """Keep ``content`` in the configured store and return its (flushed) row."""
     store = configured_store()
     key = f"{folder}/{uuid.uuid4().hex}"
+    if not store.transactional:
+        # On SQLite, the PUT holds no write lock when the transaction has written nothing yet (an
+        # upload: the checks read, the rows are written after). Otherwise it is put inside it.
+        let_go_of_the_write_lock()
     store.put(key, content, content_type)
     if not store.transactional:
         on_rollback(store.delete, key)
