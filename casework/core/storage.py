@@ -243,13 +243,18 @@ def configured_store() -> FileStore:
 # --- what domains call ---------------------------------------------------------------------------------
 
 
-def save(content: bytes, content_type: str, *, folder: str) -> StoredFile:
-    """Keep ``content`` in the configured store and return its (flushed) row."""
+def save(content: bytes, content_type: str, *, folder: str, first_write: bool = False) -> StoredFile:
+    """Keep ``content`` in the configured store and return its (flushed) row.
+
+    ``first_write``: the caller has written nothing in this transaction yet, and changes no row it read
+    after this (it only adds rows: an upload). Then, on SQLite, an object store's PUT runs with no
+    write lock held (``casework.core.db.let_go_of_the_write_lock``): a slow store makes no writer wait.
+    What was read before is read again when next used, so a row updated after it would lose the
+    version it was checked at; such a caller leaves this off and the PUT is made inside the
+    transaction."""
     store = configured_store()
     key = f"{folder}/{uuid.uuid4().hex}"
-    if not store.transactional:
-        # On SQLite, the PUT holds no write lock when the transaction has written nothing yet (an
-        # upload: the checks read, the rows are written after). Otherwise it is put inside it.
+    if first_write and not store.transactional:
         let_go_of_the_write_lock()
     store.put(key, content, content_type)
     if not store.transactional:
