@@ -419,10 +419,20 @@ def create_user(
     return user
 
 
+#: Why an administrator's change to their own account is refused (the page and the API alike).
+LOCKING_ONESELF_OUT = "You cannot remove your own administrator role or deactivate your own account"
+
+
 def update_user(actor: User | None, user: User, expected_version: int | None = None, **changes: Any) -> User:
-    """Change a user's name, agency, roles, manager or active flag (and password when given)."""
+    """Change a user's name, agency, roles, manager or active flag (and password when given).
+
+    An administrator cannot lock themselves out (take away their own administrator role, or deactivate
+    their own account); another administrator can do it."""
     if expected_version is not None and expected_version != user.version:
         raise Conflict("This user was changed by someone else. Reload and try again.")
+    locks_out = ("roles" in changes and Role.admin.value not in changes["roles"]) or changes.get("is_active") is False
+    if actor is not None and actor.id == user.id and Role.admin.value in user.roles and locks_out:
+        raise InvalidInput({"roles": [LOCKING_ONESELF_OUT]})
     before = snapshot(user, USER_AUDIT_FIELDS)
     sight_changes = (
         ("roles" in changes and set(changes["roles"]) != set(user.roles))
@@ -608,6 +618,14 @@ _TOKEN = (
 )
 
 
+def record_sign_out(user: User, how: str = "Signed out") -> None:
+    """The audit entry of signing out, from the pages or from the API (``revoke_token``)."""
+    record(user, AuditAction.sign_out, user, how)
+
+
 def revoke_token(token_id: int) -> None:
-    """Revoke the token with this id (the one the request was made with: ``g.api_token_id``)."""
-    db.session.get_one(ApiToken, token_id).revoked_at = now()
+    """Revoke the token with this id (the one the request was made with: ``g.api_token_id``): the
+    API's signing out, audited as the pages' is."""
+    token = db.session.get_one(ApiToken, token_id)
+    token.revoked_at = now()
+    record_sign_out(token.user, "Signed out of the API (revoked its token)")

@@ -294,6 +294,40 @@ def end_read_transaction() -> None:
         session.commit()
 
 
+def let_go_of_the_write_lock() -> bool:
+    """On SQLite, before slow work outside the database (an object store's PUT): end the current
+    transaction when it holds the write lock and has written nothing yet, so that no writer waits for
+    that work (and, past the busy timeout, fails with "database is locked"). The next statement begins
+    a new transaction, taking the lock again. True when it was ended.
+
+    Nothing is lost: the transaction wrote nothing and queued nothing, and what it loaded is read again
+    when next used. What it read is no longer held, as on PostgreSQL, where reads take no lock; a
+    service that must hold it uses the ``FOR UPDATE`` locks, as on PostgreSQL. Anywhere else (a
+    transaction that wrote, a SAVEPOINT, PostgreSQL) it does nothing."""
+    from casework.extensions import db
+
+    session = db.session()
+    if (
+        not session.in_transaction()
+        or session.in_nested_transaction()
+        or session.new
+        or session.dirty
+        or session.deleted
+        or session.info.get(_QUEUE_KEY)
+        or session.info.get(_UNDO_KEY)
+    ):
+        return False
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    began_at = connection.info.get(_CHANGES_AT_BEGIN_KEY)
+    dbapi_connection = connection.connection.dbapi_connection
+    if began_at is None or dbapi_connection is None or dbapi_connection.total_changes != began_at:
+        return False
+    session.rollback()
+    return True
+
+
 def run_queued(session: Session) -> None:
     queued = session.info.pop(_QUEUE_KEY, [])
     for fn, args, kwargs in queued:
@@ -561,6 +595,9 @@ def _forget_connections_when_forked(engine: sa.Engine) -> None:
 SQLITE_BUSY_SECONDS = 30
 _HOLDS_WRITE_LOCK_KEY = "casework_holds_write_lock"
 _HOLDS_FILE_LOCK_KEY = "casework_holds_file_write_lock"
+#: The driver's ``total_changes`` when the transaction holding the write lock began (``release_write_lock``
+#: forgets it): unchanged, the transaction has written nothing (``let_go_of_the_write_lock``).
+_CHANGES_AT_BEGIN_KEY = "casework_changes_at_begin"
 #: Beside the database file: the lock its writing processes take in turn.
 WRITE_LOCK_SUFFIX = "-writelock"
 #: SQLite copies the WAL back into the database file (a checkpoint, with two fsyncs) in the COMMIT that
@@ -610,9 +647,13 @@ def configure_engine_events(engine: sa.Engine, *, reads_in_autocommit: bool = Fa
             conn.info[_HOLDS_WRITE_LOCK_KEY] = True
             if file_lock is not None and file_lock.acquire(timeout=max(deadline - time.monotonic(), 0)):
                 conn.info[_HOLDS_FILE_LOCK_KEY] = True
+        dbapi_connection = conn.connection.dbapi_connection
+        if dbapi_connection is not None:
+            conn.info[_CHANGES_AT_BEGIN_KEY] = dbapi_connection.total_changes
 
     def release_write_lock(info: dict[str, Any]) -> None:
         # The file lock first: once the process's lock is free, another thread may take the file lock.
+        info.pop(_CHANGES_AT_BEGIN_KEY, None)
         try:
             if info.pop(_HOLDS_FILE_LOCK_KEY, False) and file_lock is not None:
                 file_lock.release()

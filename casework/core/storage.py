@@ -32,7 +32,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.core.db import UTCDateTime, on_rollback
+from casework.core.db import UTCDateTime, let_go_of_the_write_lock, on_rollback
 from casework.extensions import Model, db
 
 BACKENDS = ("database", "s3")
@@ -243,10 +243,19 @@ def configured_store() -> FileStore:
 # --- what domains call ---------------------------------------------------------------------------------
 
 
-def save(content: bytes, content_type: str, *, folder: str) -> StoredFile:
-    """Keep ``content`` in the configured store and return its (flushed) row."""
+def save(content: bytes, content_type: str, *, folder: str, first_write: bool = False) -> StoredFile:
+    """Keep ``content`` in the configured store and return its (flushed) row.
+
+    ``first_write``: the caller has written nothing in this transaction yet, and changes no row it read
+    after this (it only adds rows: an upload). Then, on SQLite, an object store's PUT runs with no
+    write lock held (``casework.core.db.let_go_of_the_write_lock``): a slow store makes no writer wait.
+    What was read before is read again when next used, so a row updated after it would lose the
+    version it was checked at; such a caller leaves this off and the PUT is made inside the
+    transaction."""
     store = configured_store()
     key = f"{folder}/{uuid.uuid4().hex}"
+    if first_write and not store.transactional:
+        let_go_of_the_write_lock()
     store.put(key, content, content_type)
     if not store.transactional:
         on_rollback(store.delete, key)

@@ -10,10 +10,15 @@ never runs for data that was not saved. After the commit a relay hands the rows 
 - on a beat tick (``tasks.relay_pending``, every ``RELAY_SECONDS``), which picks up whatever an
   earlier relay could not hand over (a broker outage, a process that died after its commit).
 
-Each row is claimed under a lock held until it is marked relayed (PostgreSQL ``FOR UPDATE SKIP
-LOCKED``; on SQLite the database write lock, taken by a first UPDATE), so two relays never publish the
-same row. A relay that dies between publishing and marking leaves the row unmarked and it is published
-again: every task enqueued here must therefore be idempotent (check and set a state column in its own
+Each row is claimed under a lock held until it is marked relayed, so two relays never publish the
+same row. On PostgreSQL that is a row lock (``FOR UPDATE SKIP LOCKED``), which blocks no other writer.
+On SQLite a row lock would be the whole database's write lock, which every request that writes would
+wait for while a slow broker answers: there the relay locks the rows' ids in a file beside the
+database (``casework.core.id_locks``, ``RELAY_LOCK_SUFFIX``; rows another relay holds are skipped),
+claims them in a short transaction that it commits (counting the attempt), publishes outside any
+transaction, and marks what it handed over in another short one. A relay that dies between publishing
+and marking leaves the row unmarked (its locks die with its process) and it is published again:
+every task enqueued here must therefore be idempotent (check and set a state column in its own
 transaction, as ``notifications.send_email`` does with ``sent_at``). The Celery task id is derived from
 the row (``pending-task-<id>``), so a second delivery of the same intent is recognisable in the logs.
 
@@ -31,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from casework.core import id_locks
 from casework.core.db import _QUEUE_KEY, UTCDateTime, after_commit, rows_changed
 from casework.extensions import Model, db
 
@@ -44,6 +50,8 @@ KEEP_RELAYED = timedelta(days=7)
 RELAY_BATCH = 500
 #: Seconds to wait for the broker to accept a connection before leaving the messages for later.
 CONNECT_TIMEOUT = 2
+#: On SQLite, beside the database file: one byte locked per row being relayed.
+RELAY_LOCK_SUFFIX = "-relaying"
 
 
 class PendingTask(Model):
@@ -198,13 +206,16 @@ def publish(task_name: str, args: list[Any], task_id: str) -> None:
 def relay(ids: list[int] | None = None, limit: int = RELAY_BATCH) -> int:
     """Hand unrelayed rows (``ids``, or the oldest ``limit``) to the broker, oldest first.
 
-    The rows are claimed, published and marked relayed in one transaction holding their locks. At
-    the first broker error (the rest would fail the same way) the rows already handed over are
-    marked, the error is recorded on the next one, and it is raised. Returns how many rows this
-    call handed over.
+    On PostgreSQL the rows are claimed, published and marked relayed in one transaction holding their
+    row locks; on SQLite (``_relay_leased``) the database is written only to claim and to mark, while
+    the rows' id locks are held throughout. At the first broker error (the rest would fail the same
+    way) the rows already handed over are marked, the error is recorded on the next one, and it is
+    raised. Returns how many rows this call handed over.
     """
     from casework.core.time import now
 
+    if not _eager() and db.session.get_bind().dialect.name == "sqlite":
+        return _relay_leased(ids, limit)
     rows = _claim(ids, limit)
     if not rows:
         return 0
@@ -234,6 +245,71 @@ def relay(ids: list[int] | None = None, limit: int = RELAY_BATCH) -> int:
         row.relayed_at = moment
     db.session.commit()
     return handed_over
+
+
+def _relay_leased(ids: list[int] | None, limit: int) -> int:
+    """``relay`` on SQLite: the rows are locked by id outside the database (``id_locks``) rather than
+    by its write lock, which is held only while the claim and the marks are written."""
+    from casework.core.time import now
+
+    db.session.rollback()  # nothing of an earlier transaction is held while the broker answers
+    scope = [PendingTask.relayed_at.is_(None)]
+    if ids is not None:
+        scope.append(PendingTask.id.in_(ids))
+    candidates = list(db.session.scalars(sa.select(PendingTask.id).where(*scope).order_by(PendingTask.id).limit(limit)))
+    db.session.rollback()
+    if not candidates:
+        return 0
+    with id_locks.holding(db.session.get_bind().engine.url, RELAY_LOCK_SUFFIX, candidates) as held:
+        if not held:
+            return 0  # another relay is handing them over
+        # The claim re-checks under the locks: a relay that let them go since may have marked them.
+        mine = [PendingTask.relayed_at.is_(None), PendingTask.id.in_(held)]
+        claimed = rows_changed(
+            db.session.execute(
+                sa.update(PendingTask)
+                .where(*mine)
+                .values(attempts=PendingTask.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if not claimed:
+            db.session.rollback()
+            return 0
+        messages = [
+            (row.task_name, list(row.args), row.celery_task_id, row.id)
+            for row in db.session.scalars(
+                sa.select(PendingTask).where(*mine).order_by(PendingTask.id).execution_options(populate_existing=True)
+            )
+        ]
+        db.session.commit()  # the claim is written: let the write lock go before the broker is spoken to
+        handed_over: list[int] = []
+        failure: Exception | None = None
+        for task_name, args, task_id, row_id in messages:
+            try:
+                publish(task_name, args, task_id)
+            except Exception as error:  # the rest would fail the same way
+                failure = error
+                break
+            handed_over.append(row_id)
+        if handed_over:
+            db.session.execute(
+                sa.update(PendingTask)
+                .where(PendingTask.id.in_(handed_over))
+                .values(relayed_at=now())
+                .execution_options(synchronize_session=False)
+            )
+        if failure is not None:
+            db.session.execute(
+                sa.update(PendingTask)
+                .where(PendingTask.id == messages[len(handed_over)][3])
+                .values(last_error=f"{type(failure).__name__}: {failure}"[:500])
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+    if failure is not None:
+        raise failure
+    return len(handed_over)
 
 
 def prune(before: datetime) -> int:

@@ -12,6 +12,7 @@ from casework.cases.loaders import joined_user_name
 from casework.cases.models import Case, Incident
 from casework.core import storage
 from casework.core import uploads as file_content
+from casework.core.db import rows_changed
 from casework.core.errors import InvalidInput, RuleViolation
 from casework.core.time import now
 from casework.documents.models import UPLOAD_KINDS, Document, DocumentKind
@@ -52,7 +53,8 @@ def upload(
     if case.anonymised_at is not None:
         raise RuleViolation("This case was anonymised under the retention policy: nothing can be added to it.")
     assert document_kind is not None
-    stored = storage.save(inspected.content, inspected.file_type.mime, folder=f"cases/{case.id}")
+    # Only rows are added from here: on SQLite the file goes to an object store with no write lock held.
+    stored = storage.save(inspected.content, inspected.file_type.mime, folder=f"cases/{case.id}", first_write=True)
     return _add(
         actor,
         case,
@@ -163,12 +165,27 @@ def remove(actor: Any, document: Document, *, reason: str) -> Document:
         raise InvalidInput({"reason": ["The reason must be 2,000 characters or fewer"]})
     if document.is_removed:
         raise RuleViolation("This document has already been removed.")
-    stored = document.stored_file
-    document.stored_file_id = None
-    document.removed_at = now()
-    document.removed_by_id = getattr(actor, "id", None)
-    document.removal_reason = reason
-    db.session.flush()
+    stored_file_id = document.stored_file_id
+    # Conditional: of two removals at the same moment (both read the document before either committed)
+    # only the first marks it, and only that one deletes the file and writes the audit entry. On
+    # PostgreSQL the second UPDATE waits for the first transaction and then finds the row removed.
+    removed = rows_changed(
+        db.session.execute(
+            sa.update(Document)
+            .where(Document.id == document.id, Document.removed_at.is_(None))
+            .values(
+                stored_file_id=None,
+                removed_at=now(),
+                removed_by_id=getattr(actor, "id", None),
+                removal_reason=reason,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not removed:
+        raise RuleViolation("This document has already been removed.")
+    db.session.refresh(document)
+    stored = db.session.get(storage.StoredFile, stored_file_id) if stored_file_id is not None else None
     if stored is not None:
         storage.discard(stored)
     record(

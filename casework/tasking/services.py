@@ -96,6 +96,17 @@ def previous_meeting(meeting: TaskingMeeting) -> TaskingMeeting | None:
     )
 
 
+def _lock_agenda(meeting: TaskingMeeting) -> None:
+    """Lock the meeting's row until the transaction ends and read it and its agenda afresh.
+
+    Every change to an agenda takes this lock first, so two requests adding to one agenda at the same
+    moment take turns: the second reads the first's items once it has committed, and gives the next
+    case the next position (rather than the same one), or finds the case already there and adds its
+    reason. On SQLite, whose writers take turns anyway, it only reads afresh."""
+    db.session.refresh(meeting, with_for_update=True)
+    db.session.expire(meeting, ["items"])
+
+
 def _require_planned(meeting: TaskingMeeting) -> None:
     if meeting.status is not MeetingStatus.planned:
         raise RuleViolation("The minutes of this meeting are published: its record is closed.")
@@ -122,6 +133,7 @@ def build_agenda(meeting: TaskingMeeting) -> int:
     """Add the cases the sources name, and the open actions of earlier meetings (carried forward, with
     their cases). Cases already on the agenda keep their place and gain the reason; nothing is removed.
     Returns how many cases were added."""
+    _lock_agenda(meeting)
     _require_planned(meeting)
     series = meeting.series
     before = previous_meeting(meeting)
@@ -166,6 +178,8 @@ def nominate(actor: Any, case: Case, note: str | None) -> TaskingAgendaItem:
     meeting = next_meeting_for_case(actor, case)
     if meeting is None:
         raise RuleViolation(no_meeting_message(actor, case))
+    _lock_agenda(meeting)
+    _require_planned(meeting)  # its minutes may have been published since it was found
     items = {item.case_id: item for item in meeting.items}
     item = _add_reason(meeting, items, case.id, AgendaReason.nominated)
     item.nominated_by_id = actor.id
@@ -222,6 +236,7 @@ def no_meeting_message(actor: Any, case: Case) -> str:
 
 def add_case(actor: Any, meeting: TaskingMeeting, reference: str | None) -> TaskingAgendaItem:
     """The chair adds a case by its reference (one they may see, in the series' area)."""
+    _lock_agenda(meeting)
     _require_planned(meeting)
     case = db.session.scalar(
         sa.select(Case).where(Case.reference == (reference or "").strip().upper(), visible_cases_clause(actor))
@@ -245,6 +260,7 @@ def add_case(actor: Any, meeting: TaskingMeeting, reference: str | None) -> Task
 
 def move_item(actor: Any, meeting: TaskingMeeting, item: TaskingAgendaItem, direction: str) -> None:
     """Swap the item with its neighbour (``up`` or ``down``)."""
+    _lock_agenda(meeting)
     _require_planned(meeting)
     if direction not in ("up", "down"):
         raise InvalidInput({"direction": ["Choose up or down"]})
@@ -355,6 +371,7 @@ def publish_minutes(actor: Any, meeting: TaskingMeeting) -> list[Any]:
     from casework.core.links import external_url
     from casework.notifications.services import queue_email
 
+    _lock_agenda(meeting)  # a nomination at the same moment goes in before, or is refused after
     _require_planned(meeting)
     meeting.status = MeetingStatus.held
     meeting.minutes_published_at = utcnow()

@@ -18,6 +18,8 @@ class ToldArgs(BaseSchema):
     told_on = EventDate(required=True)
     method = fields.String(required=True, validate=validate.OneOf([m.value for m in ToldMethod]))
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    #: Optional: email them now the letter from the area's template, as the tell page's box does.
+    send_email = fields.Boolean(load_default=False)
 
 
 class WatchItemAnswer(Answer):

@@ -612,13 +612,32 @@ def get_entry(entry_id: int) -> WatchEntry:
     return entry
 
 
-def record_told(actor: Any, entry: WatchEntry, *, told_on: date, method: str, notes: str | None = None) -> WatchEntry:
-    """Record that the victim was told of their right to a Case Review; closes the owner's task."""
+def record_told(
+    actor: Any,
+    entry: WatchEntry,
+    *,
+    told_on: date,
+    method: str,
+    notes: str | None = None,
+    send_email: bool = False,
+) -> WatchEntry:
+    """Record that the victim was told of their right to a Case Review; closes the owner's task.
+
+    The page and the API both come here for what follows from it: the wording from the area's template
+    is kept on the entry when they were told by letter or email (or are emailed now), and with
+    ``send_email`` the email goes to the address on their record (queued in this transaction, sent
+    after the commit). Never commits."""
+    from casework.notifications.services import queue_email
+    from casework.threshold_watch.message import message_for, record_sent
+
     errors: dict[str, list[str]] = {}
     if told_on > today():
         errors.setdefault("told_on", []).append("The date they were told cannot be in the future")
     if method not in {m.value for m in ToldMethod}:
         errors.setdefault("method", []).append("Choose how they were told")
+    person = entry.person
+    if send_email and not person.email:
+        errors.setdefault("send_email", []).append("There is no email address on their record")
     if errors:
         raise InvalidInput(errors)
     # Recorded at the same moment by someone else: the second waits here, then finds it recorded
@@ -640,6 +659,17 @@ def record_told(actor: Any, entry: WatchEntry, *, told_on: date, method: str, no
         snapshot(entry, ("told_on", "told_method", "told_by_id", "told_notes")),
         "Recorded that a victim was told of their right to a Case Review",
     )
+    if send_email or entry.told_method in (ToldMethod.letter, ToldMethod.email):
+        message = message_for(entry)
+        record_sent(entry, message)
+        if send_email:
+            queue_email(
+                to=person.email,
+                subject=message.subject,
+                text=message.text,
+                key=f"threshold_watch:told:{entry.id}",
+                related=("people", person.id),
+            )
     return entry
 
 

@@ -290,38 +290,66 @@ def test_a_merge_undone_twice_at_once_is_undone_once(committed):
     assert staff.count(undone) == 1
 
 
-def test_a_case_nominated_for_tasking_twice_at_once_is_on_the_agenda_once_and_the_second_is_told(committed):
-    """No service expects this one: the unique index refuses the second agenda item, and the answer
-    says what happened (409), not that the service failed (500)."""
+def _tasking_meeting(staff: Staff) -> None:
     from datetime import timedelta
 
     from casework.accounts.models import Agency, Area, User
     from casework.core.db import commit
-    from casework.core.errors import SAME_MOMENT
     from casework.core.time import today
     from casework.extensions import db
     from casework.tasking import services as tasking
-    from casework.tasking.models import TaskingAgendaItem
 
-    staff = Staff(committed)
-    with committed.app_context():
+    with staff.app.app_context():
         user = db.session.get(User, staff.user_id)
         area = db.session.scalars(sa.select(Area).where(Area.code == staff.area_code)).one()
         agency = db.session.get(Agency, user.agency_id)
         series = tasking.create_series(user, area=area, name="Tasking", interval_days=28, agencies=[agency])
         tasking.schedule_meeting(user, series, today() + timedelta(days=7))
         commit()
+
+
+def _nominate(client: Any, case_id: int) -> Callable[[], Any]:
+    return lambda: client.post(f"/cases/{case_id}/tasking-nomination", data={"note": "Every night"})
+
+
+def test_a_case_nominated_for_tasking_twice_at_once_is_on_the_agenda_once(committed):
+    """The second nomination waits for the meeting's lock, then finds the case on the agenda: it does
+    what a nomination made a moment later does (the case keeps its one place)."""
+    from casework.tasking.models import TaskingAgendaItem
+
+    staff = Staff(committed)
+    _tasking_meeting(staff)
     case_id = staff.case()
     first, second = staff.page_client(), staff.page_client()
 
-    def nominate(client: Any) -> Callable[[], Any]:
-        return lambda: client.post(f"/cases/{case_id}/tasking-nomination", data={"note": "Every night"})
-
-    answers = at_once(committed, nominate(first), nominate(second), _inserting("tasking_agenda_items"))
-    assert _statuses(answers) == [302, 409]
-    assert SAME_MOMENT in answers[1].get_data(as_text=True).replace("&#39;", "'")
+    answers = at_once(
+        committed, _nominate(first, case_id), _nominate(second, case_id), _inserting("tasking_agenda_items")
+    )
+    assert _statuses(answers) == [302, 302]
     items = sa.select(sa.func.count(TaskingAgendaItem.id)).where(TaskingAgendaItem.case_id == case_id)
     assert staff.count(items) == 1
+
+
+def test_two_cases_nominated_to_one_meeting_at_once_take_the_next_two_places(committed):
+    from casework.extensions import db
+    from casework.tasking.models import TaskingAgendaItem
+
+    staff = Staff(committed)
+    _tasking_meeting(staff)
+    cases = [staff.case(), staff.case()]
+    first, second = staff.page_client(), staff.page_client()
+
+    answers = at_once(
+        committed, _nominate(first, cases[0]), _nominate(second, cases[1]), _inserting("tasking_agenda_items")
+    )
+    assert _statuses(answers) == [302, 302]
+    with committed.app_context():
+        places = db.session.execute(
+            sa.select(TaskingAgendaItem.case_id, TaskingAgendaItem.position)
+            .where(TaskingAgendaItem.case_id.in_(cases))
+            .order_by(TaskingAgendaItem.position)
+        ).all()
+    assert [tuple(place) for place in places] == [(cases[0], 1), (cases[1], 2)]
 
 
 def test_a_case_closed_twice_at_once_is_closed_once(committed):
@@ -584,3 +612,39 @@ def test_a_victim_told_of_the_case_review_twice_at_once_is_recorded_once(committ
     assert "Already recorded" in str(answers[1].json)
     with committed.app_context():
         assert db.session.get(WatchEntry, entry_id).told_method.value == "phone"
+
+
+def test_a_document_removed_twice_at_once_is_removed_once_with_one_audit_entry(committed):
+    from casework.accounts.models import User
+    from casework.audit.models import AuditAction, AuditEntry
+    from casework.cases.models import Case
+    from casework.core.db import commit
+    from casework.documents import services as documents
+    from casework.extensions import db
+    from tests.documents.files import pdf
+
+    staff = Staff(committed)
+    case_id = staff.case()
+    with committed.app_context():
+        user = db.session.get(User, staff.user_id)
+        document = documents.upload(
+            user, db.session.get(Case, case_id), kind="evidence", filename="wrong-case.pdf", content=pdf()
+        )
+        commit()
+        document_id = document.id
+    first, second = staff.page_client(), staff.page_client()
+
+    def remove(client: Any) -> Callable[[], Any]:
+        return lambda: client.post(f"/documents/{document_id}/remove", data={"reason": "Added to the wrong case"})
+
+    answers = at_once(
+        committed, remove(first), remove(second), lambda statement: statement.startswith("UPDATE documents ")
+    )
+    assert _statuses(answers) == [302, 422]
+    assert "This document has already been removed." in answers[1].get_data(as_text=True)
+    removals = sa.select(sa.func.count(AuditEntry.id)).where(
+        AuditEntry.object_type == "documents",
+        AuditEntry.object_id == str(document_id),
+        AuditEntry.action == AuditAction.delete,
+    )
+    assert staff.count(removals) == 1

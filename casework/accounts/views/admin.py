@@ -166,33 +166,26 @@ def user_edit(user_id: int):
         )
     form.agency.choices = _agency_choices(_agencies())
     if form.validate_on_submit():
-        is_active = form.is_active.data == "yes"
-        if user.id == current_user.id and (Role.admin.value not in form.roles.data or not is_active):
-            # An administrator cannot lock themselves out; another administrator can do it.
-            form.roles.errors = [
-                *form.roles.errors,
-                "You cannot remove your own administrator role or deactivate your own account",
-            ]
+        try:
+            # An administrator cannot lock themselves out (services.update_user says so on "roles").
+            services.update_user(
+                current_user,
+                user,
+                expected_version=_version(form.version.data),
+                name=form.name.data,
+                agency=services.get_agency(form.agency.data, field="agency"),
+                roles=form.roles.data,
+                manager_email=form.manager_email.data or None,
+                is_active=form.is_active.data == "yes",
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_service_errors(form, error.errors)
         else:
-            try:
-                services.update_user(
-                    current_user,
-                    user,
-                    expected_version=_version(form.version.data),
-                    name=form.name.data,
-                    agency=services.get_agency(form.agency.data, field="agency"),
-                    roles=form.roles.data,
-                    manager_email=form.manager_email.data or None,
-                    is_active=is_active,
-                )
-            except InvalidInput as error:
-                db.session.rollback()
-                show_service_errors(form, error.errors)
-            else:
-                commit()
-                _keep_signed_in(user)
-                flash(f"Changes to {user.name} saved", "success")
-                return redirect(url_for(".users"))
+            commit()
+            _keep_signed_in(user)
+            flash(f"Changes to {user.name} saved", "success")
+            return redirect(url_for(".users"))
     return render_form("accounts/admin/user_edit.html", form, user=user, remove_form=ConfirmForm(prefix="remove"))
 
 

@@ -17,8 +17,6 @@ from flask_login import current_user, logout_user
 from casework.accounts import queries, second_factor, services, sessions, sign_in_limits
 from casework.accounts.forms import CodeForm, ConfirmPasswordForm, SignInForm
 from casework.accounts.models import User
-from casework.audit.models import AuditAction
-from casework.audit.services import record
 from casework.core.db import commit
 from casework.core.permissions import public_endpoint, signed_in
 
@@ -128,7 +126,7 @@ def sign_in_code():
 @bp.post("/sign-out")
 @signed_in
 def sign_out():
-    record(current_user, AuditAction.sign_out, current_user._get_current_object(), "Signed out")
+    services.record_sign_out(current_user._get_current_object())
     sessions.end_current()
     commit()
     logout_user()

@@ -46,8 +46,10 @@ def told(args: dict[str, Any], person_id: int):
     """Record that a victim was told of their right to a Case Review (letter, email, phone, in_person)."""
     entries = policies.entries_to_tell(current_user, person_id)
     pending = [e for e in entries if e.told_on is None] or entries[:1]
-    for entry in pending:
-        services.record_told(current_user, entry, **args)
+    # One person, one email: it goes with the first entry (the one answered), from its area's template.
+    send_email = args.pop("send_email")
+    for number, entry in enumerate(pending):
+        services.record_told(current_user, entry, **args, send_email=send_email and number == 0)
     commit()
     entry = pending[0]
     return services.dump_entry(entry, entry.person, SeenCases(current_user, ids=entry.case_ids))

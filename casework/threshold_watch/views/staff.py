@@ -11,10 +11,9 @@ from casework.core.forms import show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
-from casework.notifications.services import queue_email
 from casework.threshold_watch import policies, services
 from casework.threshold_watch.forms import ToldForm
-from casework.threshold_watch.message import Message, message_for, record_sent
+from casework.threshold_watch.message import message_for
 from casework.threshold_watch.models import TOLD_METHOD_LABELS, ToldMethod
 
 bp = Blueprint("threshold_watch", __name__, url_prefix="/threshold-watch")
@@ -74,31 +73,22 @@ def tell(entry_id: int):
     if request.method == "GET":
         form.told_on.data = today()
     if form.validate_on_submit():
-        wants_email = bool(form.send_email.data)
-        if wants_email and not person.email:
-            form.send_email.errors = ["There is no email address on their record"]
+        try:
+            services.record_told(
+                current_user,
+                entry,
+                told_on=form.told_on.data,
+                method=form.method.data,
+                notes=form.notes.data,
+                send_email=bool(form.send_email.data),
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            show_service_errors(form, error)
         else:
-            try:
-                services.record_told(
-                    current_user, entry, told_on=form.told_on.data, method=form.method.data, notes=form.notes.data
-                )
-            except InvalidInput as error:
-                db.session.rollback()
-                show_service_errors(form, error)
-            else:
-                if wants_email or form.method.data in (ToldMethod.letter.value, ToldMethod.email.value):
-                    record_sent(entry, Message(message["subject"], message["text"]))
-                if wants_email:
-                    queue_email(
-                        to=person.email,
-                        subject=message["subject"],
-                        text=message["text"],
-                        key=f"threshold_watch:told:{entry.id}",
-                        related=("people", person.id),
-                    )
-                commit()
-                flash(f"Recorded that {person.name} was told of their right to a Case Review", "success")
-                return redirect(_way_back(entry))
+            commit()
+            flash(f"Recorded that {person.name} was told of their right to a Case Review", "success")
+            return redirect(_way_back(entry))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "threshold_watch/tell.html",

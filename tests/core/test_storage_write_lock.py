@@ -1,0 +1,165 @@
+"""On SQLite, a file put in the object store (S3) is put while no write lock is held, when the upload has
+written nothing yet: a slow store makes no other writer wait.
+
+The store is an HTTP server answering as S3 does, holding each PUT until the test lets it go, so the
+upload is in flight while the test writes from a connection of its own. The app has a SQLite file of
+its own (the suite's test transaction is one connection, which nothing else can see).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from casework.core.db import commit
+from casework.extensions import db
+from tests.documents.files import pdf
+from tests.notifications.committed import committed_app, committed_database
+
+#: A guard against a hang, not a measure: nothing here should take more than a moment.
+HANG = 120
+
+
+class HoldingStore(ThreadingHTTPServer):
+    """Answers S3's PUT (holding it until ``release``), HEAD, GET and DELETE; keeps what was put."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.objects: dict[str, bytes] = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: HoldingStore
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+    def _answer(self, status: int, body: bytes = b"") -> None:
+        self.send_response(status)
+        self.send_header("ETag", '"0"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_PUT(self) -> None:
+        content = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.holding.set()
+        self.server.release.wait(HANG)
+        self.server.objects[self.path] = content
+        self._answer(200)
+
+    def do_GET(self) -> None:
+        if self.path in self.server.objects:
+            self._answer(200, self.server.objects[self.path])
+        else:
+            self._answer(404)
+
+    def do_HEAD(self) -> None:
+        self._answer(200 if self.path in self.server.objects else 404)
+
+    def do_DELETE(self) -> None:
+        self.server.objects.pop(self.path, None)
+        self._answer(204)
+
+
+@pytest.fixture
+def holding_store() -> Iterator[HoldingStore]:
+    server = HoldingStore()
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
+
+
+def _world(app) -> tuple[int, int]:
+    from casework.accounts.models import Agency, AgencyKind, Area, User
+    from casework.accounts.passwords import hash_password
+    from casework.cases.services import create_case
+
+    with app.app_context():
+        area = Area(code="BOL", name="Bolsover")
+        agency = Agency(code="BDC", name="Bolsover District Council", kind=AgencyKind.council, areas=[area])
+        officer = User(
+            email="officer@bdc.example", name="Olive Officer", password_hash=hash_password("x" * 16), agency=agency
+        )
+        officer.roles = ["officer"]
+        db.session.add_all([area, agency, officer])
+        db.session.flush()
+        case = create_case(officer, area_code="BOL", category="personal", summary="Noise at night")
+        commit()
+        ids = (officer.id, case.id)
+        db.session.remove()
+        return ids
+
+
+def test_another_connection_can_write_while_the_object_store_holds_an_upload(tmp_path, holding_store):
+    from casework.accounts.models import User
+    from casework.cases.models import Case
+    from casework.documents import services as documents
+    from casework.documents.models import Document
+
+    extra = {
+        "STORAGE_BACKEND": "s3",
+        "STORAGE_S3_BUCKET": "casework",
+        "STORAGE_S3_ENDPOINT_URL": holding_store.url,
+        "STORAGE_S3_ACCESS_KEY_ID": "test",
+        "STORAGE_S3_SECRET_ACCESS_KEY": "test-secret",
+    }
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **extra) as app:
+        officer_id, case_id = _world(app)
+        results: list[Any] = []
+
+        def upload() -> None:
+            with app.app_context():
+                try:
+                    # Read first, as the upload page does: this transaction takes SQLite's write lock.
+                    officer, case = db.session.get(User, officer_id), db.session.get(Case, case_id)
+                    document = documents.upload(officer, case, kind="evidence", filename="notes.pdf", content=pdf())
+                    commit()
+                    results.append(document.id)
+                except Exception as error:  # reported by the test
+                    results.append(error)
+                finally:
+                    db.session.remove()
+
+        uploading = threading.Thread(target=upload)
+        uploading.start()
+        try:
+            assert holding_store.holding.wait(HANG), f"the upload never reached the store: {results}"
+            other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # fails at once with "database is locked" if the upload holds it
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+        finally:
+            holding_store.release.set()
+            uploading.join(HANG)
+        [document_id] = results
+        assert isinstance(document_id, int), results
+        with app.app_context():
+            document = db.session.get(Document, document_id)
+            assert document is not None
+            assert document.stored_file is not None
+            assert document.stored_file.backend == "s3"
+            assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 1
+            db.session.remove()
+        assert len(holding_store.objects) == 1
