@@ -32,7 +32,7 @@ pytestmark = pytest.mark.celery_worker
 
 ROWS = 300
 LEASE_SECONDS = 2
-#: A worker started with this first on its path holds each import half-way while a file exists
+#: A worker started with this first on its path holds each import and report half-way while a file exists
 #: (``tests/support/holding_worker/sitecustomize.py``): killed or swept there, whatever the machine's pace.
 HOLDING = Path(__file__).resolve().parents[1] / "support" / "holding_worker"
 
@@ -113,7 +113,7 @@ class Hold:
             assert worker.process.poll() is None, f"the worker exited:\n{worker.log()}"
             return (self.path.parent / "hold.reached").exists()
 
-        wait_until(there, 120, f"the import never got half-way:\n{worker.log()}", 0.05)
+        wait_until(there, 120, f"the job never got half-way:\n{worker.log()}", 0.05)
 
     def release(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -131,7 +131,7 @@ def _run(tmp_path, scenario, **extra: Any) -> None:
             worker_env = dict(env)
             if holding:
                 worker_env["PYTHONPATH"] = os.pathsep.join([str(HOLDING), env["PYTHONPATH"]])
-                worker_env["IMPORT_HOLD_FILE"] = str(hold.path)
+                worker_env["HOLD_FILE"] = str(hold.path)
             started = WorkerProcess(worker_env, tmp_path / f"{name}.log", name).start()
             workers.append(started)
             return started
@@ -221,5 +221,40 @@ def test_a_live_import_holding_its_lease_is_not_sent_again(tmp_path):
         wait_until(lambda: _job(app, job_id).status.value == "imported", 180, f"the import stopped:\n{first.log()}")
         assert _job(app, job_id).attempts == 1
         assert _people_count(app) == ROWS
+
+    _run(tmp_path, scenario)
+
+
+def test_a_report_whose_worker_is_killed_is_sent_again_and_finishes(tmp_path):
+    from tests.support.one_application import one_application_and_a_token
+
+    def scenario(app, worker, hold):
+        with app.app_context():
+            token = one_application_and_a_token("manager")
+        headers = {"Authorization": f"Bearer {token}"}
+        client = app.test_client()
+        response = client.get(
+            "/api/v1/reports/partnership?period_start=2025-04-01&period_end=2026-03-31",
+            headers={**headers, "Prefer": "respond-async"},
+        )
+        assert response.status_code == 202
+        url = response.headers["Location"]
+
+        def poll() -> dict[str, Any]:
+            with reading():
+                return client.get(url, headers=headers).get_json()
+
+        first = worker("first", holding=True)
+        hold.reached(first)
+        first.kill_all()
+        assert poll()["status"] == "running"
+
+        second = worker("second")
+        wait_until(lambda: _recover(app)["sent"], 60, "the sweep never sent the report again", 0.5)
+        wait_until(lambda: poll()["status"] == "done", 120, f"the report did not finish:\n{second.log()}")
+        job = poll()
+        assert job["error"] is None
+        assert job["steps_done"] == job["steps_total"]
+        assert job["report"]["figures"]["case_review"]["applications"] == 1
 
     _run(tmp_path, scenario)
