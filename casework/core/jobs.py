@@ -260,8 +260,13 @@ class FileLease:
         self.descriptor = descriptor
         return True
 
-    def let_go(self) -> None:
+    def let_go(self, *, remove: bool = False) -> None:
+        """Let go of the lock; ``remove``: its holder is done with the job, and deletes the file first
+        (a process that opened it meanwhile finds the job finished, or left, in the database)."""
         if self.descriptor is not None:
+            if remove:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path)
             os.close(self.descriptor)  # closing the only descriptor lets go of the lock
             self.descriptor = None
 
@@ -327,10 +332,13 @@ def leased(kind: JobKind, job_id: int, *conditions: Any, **values: Any) -> Itera
         yield True
     finally:
         if heartbeat is not None:
+            # A transaction the block left open (it failed half-way) may hold the job's row, which
+            # the heartbeat's last renewal would wait for: end it first.
+            db.session.rollback()
             heartbeat.stopped.set()
             heartbeat.join()
         if file_lease is not None:
-            file_lease.let_go()
+            file_lease.let_go(remove=True)
 
 
 def recover(moment: datetime | None = None) -> dict[str, int]:

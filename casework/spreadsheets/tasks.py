@@ -42,13 +42,14 @@ JOB_KIND = jobs.register(
         task_args=lambda job: [job.id, job.status == ImportStatus.checking],
         waiting=lambda: sa.and_(ImportJob.status.in_(_RUNS), ImportJob.started_at.is_(None)),
         running=lambda: sa.and_(ImportJob.status.in_(_RUNS), ImportJob.started_at.is_not(None)),
-        requeue=lambda: {"started_at": None},
+        requeue=lambda: {"started_at": None, "version": ImportJob.version + 1},
         give_up=lambda _moment: {
             "status": sa.type_coerce(
                 sa.case((_checking, ImportStatus.checked), else_=ImportStatus.failed), ImportJob.status.type
             ),
             "error": sa.case((_checking, GAVE_UP_CHECKING), else_=GAVE_UP_IMPORTING),
             "checked_mapping": sa.null(),
+            "version": ImportJob.version + 1,
         },
     )
 )
