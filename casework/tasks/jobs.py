@@ -20,5 +20,7 @@ def recover() -> dict[str, int]:
     return jobs.recover()
 
 
-#: Beat entries (task name -> schedule), registered with the tasks by ``casework.tasks.init_app``.
-BEAT = {RECOVER_TASK: RECOVER_SECONDS}
+#: Beat entries (task name -> schedule, options), registered with the tasks by ``casework.tasks.init_app``.
+#: A sweep not started within its minute is dropped: a single worker busy with a long import (the solo
+#: pool of ``scripts/start``) would otherwise find one waiting for each minute it was busy.
+BEAT = {RECOVER_TASK: (RECOVER_SECONDS, {"expires": RECOVER_SECONDS})}

@@ -208,3 +208,15 @@ def test_the_period_is_unchanged_by_the_sweep(app_and_token):
     with app.app_context():
         job = db.session.get(ReportJob, job_id)
         assert (job.period_start, job.period_end, job.started_at) == (date(2025, 4, 1), date(2026, 3, 31), None)
+
+
+def test_the_sweep_is_on_the_beat_schedule_every_minute_for_every_kind_of_job(app):
+    from casework.core import jobs
+    from casework.core.registry import registry
+
+    entry = registry(app).beat_schedule["jobs.recover"]
+    assert entry["task"] == "jobs.recover"
+    assert entry["schedule"] == 60
+    assert entry["options"] == {"expires": 60}  # a sweep a busy worker could not start in time is dropped
+    assert "jobs.recover" in app.extensions["celery"].tasks
+    assert set(jobs.KINDS) == {"import_jobs", "partnership_report_jobs", "statistics_jobs"}
