@@ -81,6 +81,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: Days a finished background job (a partnership report, a compilation of the statistics) is
         #: kept after it finished, for its page and its API poll; then the daily sweep deletes it.
         "JOB_RETENTION_DAYS": 7,
+        #: Seconds a background job's worker is trusted to be alive without news of it (casework.core.jobs):
+        #: it renews its lease every third of this; a job whose lease ran out is sent again.
+        "JOB_LEASE_SECONDS": 120,
+        #: Times a background job is taken by a worker that dies before it is marked failed.
+        "JOB_ATTEMPTS": 3,
         #: Days a case's closure must have been on record before the retention run may anonymise it,
         #: whatever closing date was given: a closing date mistyped years back (2019 for 2025) would
         #: otherwise erase a live case's people that same night (casework.data_protection.retention).
@@ -340,6 +345,8 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("VICTIM_SIGN_IN_CODE_MINUTES", 1, 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),
         ("JOB_RETENTION_DAYS", 1, 366),
+        ("JOB_LEASE_SECONDS", 1, 3600),
+        ("JOB_ATTEMPTS", 1, 20),
         ("RETENTION_CLOSURE_GRACE_DAYS", 7, 366),
         ("IMPORT_MAX_MB", 1, 1024),
         ("IMPORT_FILE_DAYS", 1, 366),

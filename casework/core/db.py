@@ -7,6 +7,8 @@ CHECK constraint, and the one place a transaction is committed, followed by its 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 import functools
 import logging
@@ -15,7 +17,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -513,11 +515,30 @@ def begin_writing() -> None:
     writes_from_here()
 
 
+#: Outside a request: a unit of work that only reads (``reading``).
+_READING: contextvars.ContextVar[bool] = contextvars.ContextVar("casework_reading", default=False)
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """Outside a request (a task, a command): the transactions begun in this block only read, as a GET's
+    do (on SQLite they neither take nor wait for the write lock). End them before the block ends (a
+    rollback): a write after it takes the write lock in a transaction of its own."""
+    token = _READING.set(True)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
 def transaction_mode() -> str:
-    """``read``, ``record`` or ``write`` (outside a request: Celery tasks and commands write)."""
+    """``read``, ``record`` or ``write`` (outside a request: Celery tasks and commands write, unless
+    ``reading``)."""
     from flask import g, has_request_context
 
-    return g.get(_MODE_KEY, "write") if has_request_context() else "write"
+    if has_request_context():
+        return cast(str, g.get(_MODE_KEY, "write"))
+    return "read" if _READING.get() else "write"
 
 
 #: A connection back from the pool is pinged first only when it has been idle this long.

@@ -11,18 +11,24 @@ domain's daily sweep deletes it; a job still queued or running is never deleted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Response, current_app
+from sqlalchemy.orm import Mapped, mapped_column
 
+from casework.core.db import UTCDateTime
 from casework.core.openapi import Header
 from casework.core.time import now
 
-#: A job still "running" after this long was left by a dead worker and may be run again.
-STALE_RUN = timedelta(minutes=15)
+log = logging.getLogger(__name__)
 
 #: As often as the service's own pages check a job (their REFRESH_SECONDS): a report or a compilation
 #: takes seconds, and a poll costs one small read.
@@ -72,35 +78,6 @@ def delete_finished_jobs(job_model: Any, finished: Iterable[Any], moment: dateti
     return rows_changed(deleted) or 0
 
 
-def claim_job(job_model: Any, job_id: int, **values: Any) -> bool:
-    """For a task: mark job ``job_id`` running (with ``values``, more columns to set as it starts) and
-    commit. The claim is a conditional UPDATE of a job still queued, or left running by a dead worker
-    over ``STALE_RUN`` ago, so a second delivery of the same message (late acknowledgement after a
-    crash, or a relay that died before marking its row) finds it claimed or done: False, nothing to do."""
-    from casework.core.db import commit, rows_changed
-    from casework.extensions import db
-
-    status = job_model.status.type.enum_class  # the job's own status enum, from its column
-    db.session.rollback()
-    moment = now()
-    claimed = rows_changed(
-        db.session.execute(
-            sa.update(job_model)
-            .where(
-                job_model.id == job_id,
-                sa.or_(
-                    job_model.status == status.queued,
-                    sa.and_(job_model.status == status.running, job_model.started_at < moment - STALE_RUN),
-                ),
-            )
-            .values(status=status.running, started_at=moment, error=None, **values)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    commit()
-    return bool(claimed)
-
-
 def record_failure(job_model: Any, job_id: int, error: str) -> None:
     """For a task whose job failed: drop what it left unwritten, mark the job failed with ``error`` (its
     page and its poll show it, instead of "running" for ever) and commit."""
@@ -111,6 +88,307 @@ def record_failure(job_model: Any, job_id: int, error: str) -> None:
     db.session.execute(
         sa.update(job_model)
         .where(job_model.id == job_id)
-        .values(status=job_model.status.type.enum_class.failed, error=error, finished_at=now())
+        .values(status=job_model.status.type.enum_class.failed, error=error, finished_at=now(), lease_until=None)
     )
     commit()
+
+
+# --- Leases: a job being worked on is known to be alive, a dead one is sent again --------------------
+#
+# A worker that dies (``kill -9``, out of memory, a machine stopped) takes the job it was running with
+# it, and on the embedded broker the message too. So a job holds a lease while it is worked on:
+#
+# - on PostgreSQL (workers may be on other machines), ``lease_until``, which a thread of the worker
+#   pushes forward every third of ``CASEWORK_JOB_LEASE_SECONDS`` through a connection of its own (the
+#   job's own transaction may stay open for its whole run, as an import's does);
+# - on SQLite (every process is on the database's machine, and a job's transaction holds the only write
+#   lock, so nothing can be written for it meanwhile), an OS file lock per job beside the database file,
+#   held by the process working on it: the kernel lets go of it when the process dies, however it dies.
+#
+# ``jobs.recover`` (every minute, ``casework.tasks.jobs``) finds the jobs whose lease ran out (on SQLite:
+# and whose file lock nobody holds), and the queued jobs nobody took (their message lost), and sends their
+# task again through the task outbox. Each step is a conditional UPDATE, so two sweeps, or a sweep and a
+# late second delivery, never run one job twice. A job claimed ``CASEWORK_JOB_ATTEMPTS`` times without
+# finishing is marked failed, with a message its page and its poll show.
+
+#: A queued job nobody has taken for this long is taken for lost (its message gone with a dead worker
+#: or broker) and sent again. Sending it again is harmless: a job already taken is not run twice.
+QUEUED_RESEND = timedelta(minutes=10)
+
+
+class LeasedJobMixin:
+    """The lease columns of a background job (see above)."""
+
+    #: While the job waits: when its message is taken for lost. While it runs: when its worker is
+    #: taken for dead, unless it renews it first.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: How many times a worker took the job (claimed it) for its current run.
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """How the sweep and the claim see one kind of job (a table)."""
+
+    model: Any
+    #: The task that works on a job, and its arguments for a job row.
+    task: str
+    task_args: Callable[[Any], list[Any]]
+    #: SQL conditions: the job waits for a worker; a worker took it and has not finished.
+    waiting: Callable[[], Any]
+    running: Callable[[], Any]
+    #: Columns to set when a job left by a dead worker is put back to wait.
+    requeue: Callable[[], dict[str, Any]]
+    #: Columns to set when it is given up, after the attempts (status, error, finished_at).
+    give_up: Callable[[Any], dict[str, Any]]
+    #: Columns a claim sets besides ``started_at``, the lease and the attempts (``status`` = running).
+    claim_values: Callable[[], dict[str, Any]] = field(default=dict)
+
+
+#: Table name -> its kind; each domain's tasks module registers its own (``register``).
+KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    KINDS[kind.model.__tablename__] = kind
+    return kind
+
+
+def kind_of(job_model: Any) -> JobKind:
+    return KINDS[job_model.__tablename__]
+
+
+def status_kind(job_model: Any, task: str, task_args: Callable[[Any], list[Any]], gave_up: str) -> JobKind:
+    """The kind of a job whose status says queued, running, done or failed (a report, a compilation)."""
+    status = job_model.status.type.enum_class
+    return JobKind(
+        model=job_model,
+        task=task,
+        task_args=task_args,
+        waiting=lambda: job_model.status == status.queued,
+        running=lambda: job_model.status == status.running,
+        requeue=lambda: {"status": status.queued, "started_at": None},
+        give_up=lambda _moment: {"status": status.failed, "error": gave_up},
+        claim_values=lambda: {"status": status.running},
+    )
+
+
+def lease_length() -> timedelta:
+    return timedelta(seconds=current_app.config["CASEWORK"]["JOB_LEASE_SECONDS"])
+
+
+def max_attempts() -> int:
+    return int(current_app.config["CASEWORK"]["JOB_ATTEMPTS"])
+
+
+def queued_lease(moment: datetime | None = None) -> datetime:
+    """``lease_until`` for a job just queued (set with its task's message)."""
+    return (moment or now()) + QUEUED_RESEND
+
+
+def claim(kind: JobKind, job_id: int, *conditions: Any, held: bool = False, **values: Any) -> bool:
+    """For a task: take job ``job_id`` (if it also meets ``conditions``; with ``values``, more columns to
+    set as it starts) and commit.
+    The claim is a conditional UPDATE of a job still waiting, or left running by a worker whose lease
+    ran out (or, ``held``, whose file lock this process now holds: its worker is dead), so a second
+    delivery of the same message (late acknowledgement after a crash, a relay that died before marking
+    its row, a sweep's) finds it taken or done: False, nothing to do."""
+    from casework.core.db import commit, rows_changed
+    from casework.extensions import db
+
+    model = kind.model
+    db.session.rollback()
+    moment = now()
+    left = sa.or_(model.lease_until.is_(None), model.lease_until < moment)
+    claimed = rows_changed(
+        db.session.execute(
+            sa.update(model)
+            .where(
+                model.id == job_id,
+                *conditions,
+                sa.or_(
+                    kind.waiting(),
+                    sa.and_(kind.running(), model.attempts < max_attempts(), sa.true() if held else left),
+                ),
+            )
+            .values(
+                started_at=moment,
+                lease_until=moment + lease_length(),
+                attempts=model.attempts + 1,
+                error=None,
+                **kind.claim_values(),
+                **values,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+    commit()
+    return bool(claimed)
+
+
+def lease_directory() -> str | None:
+    """Where SQLite's per-job file locks are (beside the database file); None on PostgreSQL or for a
+    database that is not a file."""
+    from casework.extensions import db
+
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database
+    if not database or database == ":memory:" or url.query.get("uri") or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + "-jobs"
+
+
+class FileLease:
+    """An exclusive ``flock`` on one job's lock file, taken without waiting."""
+
+    def __init__(self, directory: str, kind: JobKind, job_id: int) -> None:
+        self.path = os.path.join(directory, f"{kind.model.__tablename__}-{job_id}.lock")
+        self.descriptor: int | None = None
+
+    def take(self) -> bool:
+        import fcntl
+
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            return False
+        self.descriptor = descriptor
+        return True
+
+    def let_go(self, *, remove: bool = False) -> None:
+        """Let go of the lock; ``remove``: its holder is done with the job, and deletes the file first
+        (a process that opened it meanwhile finds the job finished, or left, in the database)."""
+        if self.descriptor is not None:
+            if remove:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.path)
+            os.close(self.descriptor)  # closing the only descriptor lets go of the lock
+            self.descriptor = None
+
+
+def worker_alive(kind: JobKind, job_id: int) -> bool:
+    """On SQLite: whether a process holds the job's file lock (its worker lives). On PostgreSQL the
+    lease alone says it: False."""
+    directory = lease_directory()
+    if directory is None:
+        return False
+    probe = FileLease(directory, kind, job_id)
+    if probe.take():
+        probe.let_go()
+        return False
+    return True
+
+
+class _Heartbeat(threading.Thread):
+    """Pushes the job's lease forward every third of its length, through a connection of its own, until
+    stopped; only while the job is still the one this worker claimed (same ``started_at``)."""
+
+    def __init__(self, engine: sa.Engine, kind: JobKind, job_id: int, started_at: datetime, length: timedelta):
+        super().__init__(name=f"lease-{kind.model.__tablename__}-{job_id}", daemon=True)
+        self.engine, self.kind, self.job_id, self.started_at, self.length = engine, kind, job_id, started_at, length
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        model = self.kind.model
+        while not self.stopped.wait(self.length.total_seconds() / 3):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        sa.update(model)
+                        .where(model.id == self.job_id, model.started_at == self.started_at, self.kind.running())
+                        .values(lease_until=now() + self.length)
+                    )
+            except sa.exc.SQLAlchemyError:  # tried again at the next beat; the lease is long enough
+                log.warning("Could not renew the lease of %s %s", model.__tablename__, self.job_id, exc_info=True)
+
+
+@contextlib.contextmanager
+def leased(kind: JobKind, job_id: int, *conditions: Any, **values: Any) -> Iterator[bool]:
+    """Claim job ``job_id`` (``claim``, with its ``conditions`` and ``values``) and hold its lease while
+    the block runs: yields False (and holds nothing) when the job is not to be run by this delivery."""
+    from casework.extensions import db
+
+    directory = lease_directory()
+    file_lease = FileLease(directory, kind, job_id) if directory else None
+    if file_lease is not None and not file_lease.take():
+        yield False  # a live process is working on it
+        return
+    heartbeat: _Heartbeat | None = None
+    try:
+        if not claim(kind, job_id, *conditions, held=file_lease is not None, **values):
+            yield False
+            return
+        if file_lease is None:
+            started = sa.select(kind.model.started_at).where(kind.model.id == job_id)
+            started_at = cast(datetime, db.session.scalar(started))
+            db.session.rollback()
+            heartbeat = _Heartbeat(db.engine, kind, job_id, started_at, lease_length())
+            heartbeat.start()
+        yield True
+    finally:
+        if heartbeat is not None:
+            # A transaction the block left open (it failed half-way) may hold the job's row, which
+            # the heartbeat's last renewal would wait for: end it first.
+            db.session.rollback()
+            heartbeat.stopped.set()
+            heartbeat.join()
+        if file_lease is not None:
+            file_lease.let_go(remove=True)
+
+
+def recover(moment: datetime | None = None) -> dict[str, int]:
+    """The sweep: send again every job whose worker is gone (lease run out, and on SQLite no process
+    holding its file lock) or whose message was lost (queued, nobody took it by its ``lease_until``);
+    mark failed one claimed ``CASEWORK_JOB_ATTEMPTS`` times. Commits each job on its own. Returns
+    ``{"sent": n, "failed": n}``."""
+    from casework.core.db import commit, reading, rows_changed
+    from casework.core.tasks_outbox import enqueue
+    from casework.extensions import db
+
+    moment = moment or now()
+    counts = {"sent": 0, "failed": 0}
+    for kind in KINDS.values():
+        model = kind.model
+        lapsed = sa.or_(model.lease_until.is_(None), model.lease_until < moment)
+        # Read without the write lock: on SQLite a live import holds it for its whole run.
+        with reading():
+            candidates = db.session.execute(
+                sa.select(model.id, kind.running().label("running"), model.attempts)
+                .where(sa.or_(kind.waiting(), kind.running()), lapsed)
+                .order_by(model.id)
+            ).all()
+            db.session.rollback()
+        for job_id, running, attempts in candidates:
+            if running and worker_alive(kind, job_id):
+                continue  # SQLite: its worker lives, and holds the write lock it would renew the lease with
+            unchanged = sa.and_(model.id == job_id, kind.running() if running else kind.waiting(), lapsed)
+            if running and attempts >= max_attempts():
+                values = {"lease_until": None, "finished_at": moment, **kind.give_up(moment)}
+                outcome = "failed"
+            else:
+                values = {"lease_until": queued_lease(moment), **(kind.requeue() if running else {})}
+                outcome = "sent"
+            changed = rows_changed(
+                db.session.execute(
+                    sa.update(model).where(unchanged).values(**values).execution_options(synchronize_session=False)
+                )
+            )
+            if changed and outcome == "sent":
+                job = db.session.get(model, job_id)
+                enqueue(kind.task, *kind.task_args(job))
+            if changed:
+                counts[outcome] += 1
+                log.warning(
+                    "%s %s %s: %s",
+                    model.__tablename__,
+                    job_id,
+                    "was left by its worker" if running else "was never taken",
+                    "given up" if outcome == "failed" else "sent again",
+                )
+            commit()
+    return counts

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
+from casework.core.jobs import LeasedJobMixin
 from casework.extensions import Model
 from casework.statistics.models import FINISHED, JobStatus
 
 
-class ReportJob(TimestampMixin, Model):
+class ReportJob(TimestampMixin, LeasedJobMixin, Model):
     __tablename__ = "partnership_report_jobs"
     __table_args__ = (sa.Index("ix_partnership_report_jobs_requested_by", "requested_by_id", "created_at"),)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from casework.accounts.models import Area
 from casework.core.errors import InvalidInput
+from casework.core.jobs import queued_lease
 from casework.reports.queries import (
     BREAKDOWN_KEYS,
     CASE_REVIEW_KEYS,
@@ -190,6 +191,7 @@ def request_report(actor: Any, areas: list[Area], period_start: date, period_end
         period_end=period_end,
         status=JobStatus.queued,
         steps_total=steps_for(2),
+        lease_until=queued_lease(),  # sent again if nobody takes it by then (casework.core.jobs)
     )
     db.session.add(job)
     db.session.flush()

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from celery import shared_task
 from celery.schedules import crontab
 
+from casework.core import jobs
 from casework.core.db import commit
-from casework.core.jobs import claim_job, record_failure
+from casework.core.jobs import record_failure
 from casework.core.time import now
 from casework.extensions import db
 from casework.reports.models import ReportJob
@@ -19,14 +20,31 @@ from casework.statistics.models import JobStatus
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="reports.compile_partnership")
+COMPILE_TASK = "reports.compile_partnership"
+
+#: How the lease sweep (casework.core.jobs) sends a report again whose worker died.
+JOB_KIND = jobs.register(
+    jobs.status_kind(
+        ReportJob,
+        COMPILE_TASK,
+        lambda job: [job.id],
+        "The service stopped each time it compiled this report, so it was given up. Nothing was kept: "
+        "ask for the report again.",
+    )
+)
+
+
+@shared_task(name=COMPILE_TASK)
 def compile_partnership_report(job_id: int) -> bool:
     """Run a queued report, once: a second delivery of the same message finds the job claimed or done
-    and does nothing (``claim_job``)."""
+    and does nothing (``casework.core.jobs.claim``). The job's lease is held while it runs."""
+    with jobs.leased(JOB_KIND, job_id, steps_done=0) as claimed:
+        return claimed and _compile(job_id)
+
+
+def _compile(job_id: int) -> bool:
     from casework.reports import services
 
-    if not claim_job(ReportJob, job_id, steps_done=0):
-        return False
     job = db.session.get(ReportJob, job_id)
 
     def progress(done: int, total: int) -> None:
@@ -42,6 +60,7 @@ def compile_partnership_report(job_id: int) -> bool:
         job.figures = {"now": now_figures, "before": before}
         job.status = JobStatus.done
         job.finished_at = now()
+        job.lease_until = None
         commit()
         return True
     except Exception:  # the page must show the failure instead of "running" for ever

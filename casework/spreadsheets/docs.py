@@ -65,6 +65,14 @@ checksum, how many rows and problems there were, what it imported, and the note 
 wrote, so that it can still be undone as a whole. An error that stopped an import is a fixed message,
 never the file's contents.
 
+If the service itself stops while a check or an import runs (its worker killed or out of memory, the
+machine restarted), nothing of that run is kept: the whole run is one transaction, which goes with it.
+The page goes on saying the file is being checked or imported, and within a few minutes another worker
+starts the run again from the first row (`CASEWORK_JOB_LEASE_SECONDS`, 2 minutes by default, then the
+next minute's sweep). After `CASEWORK_JOB_ATTEMPTS` runs (3 by default) that stopped in this way, it is
+given up: the page says that the service stopped each time and that nothing was imported. Match the
+columns again to try once more, or upload the file again.
+
 Past work is recorded only: an import sends no letters or emails (as for any step dated before today,
 whichever way it is entered), and the deadlines of historic Case Reviews that had passed before they
 were brought in are closed.

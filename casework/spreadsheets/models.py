@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
+from casework.core.jobs import LeasedJobMixin
 from casework.extensions import Model
 
 BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
@@ -32,7 +33,7 @@ class ImportStatus(enum.StrEnum):
     undone = "undone"
 
 
-class ImportJob(TimestampMixin, VersionedMixin, Model):
+class ImportJob(TimestampMixin, LeasedJobMixin, VersionedMixin, Model):
     __tablename__ = "import_jobs"
     __table_args__ = (sa.Index("ix_import_jobs_agency_created", "agency_id", "created_at"),)
 

@@ -21,6 +21,7 @@ from casework.audit.models import AuditAction, AuditEntry
 from casework.audit.services import record
 from casework.core.db import rows_changed
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.jobs import queued_lease
 from casework.core.time import now
 from casework.extensions import db
 from casework.spreadsheets import kinds as kinds_module
@@ -253,6 +254,9 @@ def _queue(actor: Any, job: ImportJob, *, dry_run: bool) -> None:
     job.status = ImportStatus.checking if dry_run else ImportStatus.importing
     job.rows_done = 0
     job.started_at = None
+    # A new run: sent again if nobody takes it by then, given up after the attempts (casework.core.jobs).
+    job.lease_until = queued_lease()
+    job.attempts = 0
     job.finished_at = None
     job.error = None
     db.session.execute(sa.delete(ImportProblem).where(ImportProblem.job_id == job.id))
@@ -300,14 +304,26 @@ def _progress_writer(job_id: int) -> Any:
 
 
 def run(job_id: int, dry_run: bool) -> ImportJob | None:
-    """Run the dry run or the real run of a queued job (the task calls this, and commits around it)."""
+    """Run the dry run or the real run of a queued job, and commit (the task calls this). The job is
+    claimed first, and its lease held while it runs (``casework.core.jobs.leased``): a second delivery,
+    or a message for the other run, finds it taken, done or changed since, and does nothing."""
+    from casework.core import jobs
+    from casework.core.db import commit
+
+    expected = ImportStatus.checking if dry_run else ImportStatus.importing
+    with jobs.leased(
+        jobs.kind_of(ImportJob), job_id, ImportJob.status == expected, rows_done=0, version=ImportJob.version + 1
+    ) as claimed:
+        job = _run(job_id, dry_run) if claimed else None
+        commit()
+        return job
+
+
+def _run(job_id: int, dry_run: bool) -> ImportJob:
     from casework.accounts.models import User
     from casework.core.db import commit
 
     job = db.session.get(ImportJob, job_id)
-    expected = ImportStatus.checking if dry_run else ImportStatus.importing
-    if job is None or job.status != expected:
-        return None  # done already, or changed since it was queued
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
     kind = get_kind(job.kind)
     if actor is None or not actor.is_active or not kind.allows(actor):
@@ -315,9 +331,6 @@ def run(job_id: int, dry_run: bool) -> ImportJob | None:
         delete_file(job)
         commit()
         return job
-    job.started_at = now()
-    job.rows_done = 0
-    commit()
 
     mapping = dict(job.mapping or {})
     context = ImportContext(
@@ -350,6 +363,7 @@ def run(job_id: int, dry_run: bool) -> ImportJob | None:
     job.problem_count = context.problems.count
     job.summary = summary
     job.finished_at = now()
+    job.lease_until = None
     job.error = failure
     context.problems.store(job.id)
     context.problems.close()
@@ -460,6 +474,7 @@ def _finish_failed(job: ImportJob, message: str) -> None:
     job.status = ImportStatus.failed
     job.error = message
     job.finished_at = now()
+    job.lease_until = None
 
 
 def _describe(summary: Mapping[str, Any]) -> str:

@@ -5,19 +5,61 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from celery import shared_task
 from celery.schedules import crontab
 
+from casework.core import jobs
 from casework.core.db import commit, truncate_sqlite_wal
 from casework.extensions import db
+from casework.spreadsheets.models import ImportJob, ImportStatus
 
 log = logging.getLogger(__name__)
 
+RUN_TASK = "spreadsheets.run_import"
 
-@shared_task(name="spreadsheets.run_import")
+#: What the user reads on the import's page once a run was given up: an import is one transaction, so
+#: a worker that died wrote nothing (its transaction went with it).
+GAVE_UP_CHECKING = (
+    "The service stopped each time it checked this file, so the check was given up. Nothing was imported. "
+    "Match the columns again to check it once more, or upload the file again."
+)
+GAVE_UP_IMPORTING = (
+    "The service stopped each time it worked on this import, so it was given up. Nothing was imported: "
+    "an import writes all its records or none. Match the columns again to try once more, or upload the "
+    "file again."
+)
+
+_RUNS = (ImportStatus.checking, ImportStatus.importing)
+_checking = ImportJob.status == ImportStatus.checking
+
+#: How the lease sweep (casework.core.jobs) sees an import: queued or running is the same status (checking
+#: or importing), told apart by ``started_at`` (set by the claim, emptied when it is sent again).
+JOB_KIND = jobs.register(
+    jobs.JobKind(
+        model=ImportJob,
+        task=RUN_TASK,
+        task_args=lambda job: [job.id, job.status == ImportStatus.checking],
+        waiting=lambda: sa.and_(ImportJob.status.in_(_RUNS), ImportJob.started_at.is_(None)),
+        running=lambda: sa.and_(ImportJob.status.in_(_RUNS), ImportJob.started_at.is_not(None)),
+        requeue=lambda: {"started_at": None, "version": ImportJob.version + 1},
+        give_up=lambda _moment: {
+            "status": sa.type_coerce(
+                sa.case((_checking, ImportStatus.checked), else_=ImportStatus.failed), ImportJob.status.type
+            ),
+            "error": sa.case((_checking, GAVE_UP_CHECKING), else_=GAVE_UP_IMPORTING),
+            "checked_mapping": sa.null(),
+            "version": ImportJob.version + 1,
+        },
+    )
+)
+
+
+@shared_task(name=RUN_TASK)
 def run_import(job_id: int, dry_run: bool) -> str | None:
-    """Safe to run twice (late acknowledgement redelivers after a crash): a job no longer waiting for
-    this run is left alone, and a run cut short rolled back with its worker, so it starts again."""
+    """Safe to run twice (late acknowledgement redelivers after a crash, the lease sweep sends a job
+    again whose worker died): a job no longer waiting for this run is left alone, and a run cut short
+    rolled back with its worker, so it starts again (``services.run``)."""
     from casework.spreadsheets import services
 
     try:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.core.db import TimestampMixin, UTCDateTime, enum_column
+from casework.core.jobs import LeasedJobMixin
 from casework.extensions import Model
 
 
@@ -117,7 +118,7 @@ class JobStatus(enum.StrEnum):
 FINISHED = (JobStatus.done, JobStatus.failed)
 
 
-class StatisticsJob(TimestampMixin, Model):
+class StatisticsJob(TimestampMixin, LeasedJobMixin, Model):
     """One request to compile an area's figures, so a page can show its progress while it runs."""
 
     __tablename__ = "statistics_jobs"

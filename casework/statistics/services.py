@@ -25,6 +25,7 @@ from casework.accounts.models import Area
 from casework.audit.services import record_change
 from casework.core.dates import end_of_months_beginning_with
 from casework.core.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.jobs import queued_lease
 from casework.core.permissions import Permission
 from casework.core.time import LONDON, now, today
 from casework.extensions import db
@@ -246,6 +247,7 @@ def request_compile(actor: Any, area: Area, period_start: date, period_end: date
         period_end=period_end,
         status=JobStatus.queued,
         requested_by_id=actor.id,
+        lease_until=queued_lease(),  # sent again if nobody takes it by then (casework.core.jobs)
     )
     db.session.add(job)
     db.session.flush()

@@ -8,8 +8,9 @@ import logging
 from celery import shared_task
 from celery.schedules import crontab
 
+from casework.core import jobs
 from casework.core.db import commit
-from casework.core.jobs import claim_job, record_failure
+from casework.core.jobs import record_failure
 from casework.core.time import now
 from casework.extensions import db
 from casework.statistics.models import JobStatus, StatisticsJob
@@ -17,14 +18,31 @@ from casework.statistics.models import JobStatus, StatisticsJob
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="statistics.compile")
+COMPILE_TASK = "statistics.compile"
+
+#: How the lease sweep (casework.core.jobs) sends a compilation again whose worker died.
+JOB_KIND = jobs.register(
+    jobs.status_kind(
+        StatisticsJob,
+        COMPILE_TASK,
+        lambda job: [job.id],
+        "The service stopped each time it compiled these figures, so it was given up. Nothing was saved: "
+        "compile them again.",
+    )
+)
+
+
+@shared_task(name=COMPILE_TASK)
 def compile_statistics(job_id: int) -> int | None:
     """Run a queued compilation, once: a second delivery of the same message finds the job claimed or
-    done and does nothing (``claim_job``)."""
+    done and does nothing (``casework.core.jobs.claim``). The job's lease is held while it runs."""
+    with jobs.leased(JOB_KIND, job_id) as claimed:
+        return _compile(job_id) if claimed else None
+
+
+def _compile(job_id: int) -> int | None:
     from casework.statistics import services
 
-    if not claim_job(StatisticsJob, job_id):
-        return None
     job = db.session.get(StatisticsJob, job_id)
     try:
         snapshot = services.compile(
@@ -33,6 +51,7 @@ def compile_statistics(job_id: int) -> int | None:
         job.snapshot = snapshot
         job.status = JobStatus.done
         job.finished_at = now()
+        job.lease_until = None
         commit()
         return snapshot.id
     except Exception as error:  # the page must show the failure instead of "running" for ever

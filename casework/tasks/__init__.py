@@ -1,5 +1,6 @@
-"""Celery infrastructure: the worker entry point (``casework.tasks.worker``) and the relay of the
-transactional task outbox (``casework.core.tasks_outbox``, ``casework.tasks.relay``).
+"""Celery infrastructure: the worker entry point (``casework.tasks.worker``), the relay of the
+transactional task outbox (``casework.core.tasks_outbox``, ``casework.tasks.relay``) and the lease sweep
+of the background jobs (``casework.core.jobs``, ``casework.tasks.jobs``).
 
 Domain tasks live next to their domain (``casework/<domain>/tasks.py``), with their beat entries in
 that module's ``BEAT`` mapping; each domain registers its task modules in its ``init_app``
@@ -18,3 +19,4 @@ def init_app(app: Flask) -> None:
     domain = register_domain(app, "tasks")
     domain.models("casework.core.tasks_outbox")
     domain.tasks("casework.tasks.relay")
+    domain.tasks("casework.tasks.jobs")

@@ -129,3 +129,51 @@ def test_a_reference_to_a_person_merged_since_names_the_record_kept(importer, wo
         for p in db.session.scalars(sa.select(CaseParty).where(CaseParty.case_id == case.id))
     ]
     assert parties == [(kept, "victim")]
+
+
+def _left_by_a_dead_worker(job, attempts):
+    """What a worker killed half-way leaves: claimed, its lease run out, its message gone, and nothing
+    written (its transaction went with it)."""
+    from datetime import timedelta
+
+    from casework.core.time import now
+
+    job.started_at = now() - timedelta(minutes=5)
+    job.lease_until = now() - timedelta(seconds=1)
+    job.attempts = attempts
+    db.session.commit()
+
+
+def test_an_import_left_by_dead_workers_on_every_attempt_is_given_up_and_its_page_says_nothing_was_imported(
+    importer, world, page_client
+):
+    from casework.core import jobs
+
+    job = importer.upload("people", PEOPLE)
+    job.status = ImportStatus.importing
+    _left_by_a_dead_worker(job, attempts=3)
+    assert jobs.recover() == {"sent": 0, "failed": 1}
+    job = importer.job(job.id)
+    assert job.status == ImportStatus.failed
+    assert count(Person) == 0
+    page = page_client(world.coordinator).get(f"/imports/{job.id}").get_data(as_text=True)
+    assert "The service stopped each time it worked on this import, so it was given up." in page
+    assert "Nothing was imported: an import writes all its records or none." in page
+    assert "match the columns again" in page
+
+
+def test_a_check_left_by_a_dead_worker_is_sent_again_then_run_once(importer, world):
+    from casework.core import jobs
+    from casework.core.tasks_outbox import PendingTask
+
+    job = importer.upload("people", PEOPLE)
+    job.status = ImportStatus.checking
+    _left_by_a_dead_worker(job, attempts=1)
+    sent = db.session.scalar(sa.select(sa.func.count()).select_from(PendingTask))
+    assert jobs.recover() == {"sent": 1, "failed": 0}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingTask)) == sent + 1
+    job = importer.job(job.id)
+    assert job.status == ImportStatus.checked  # the eager task ran it again, as a check
+    assert job.problem_count == 0
+    assert job.attempts == 2
+    assert count(Person) == 0

@@ -294,28 +294,38 @@ def test_versions_lists_drafts_and_published(api_client, bolsover):
 
 
 def test_a_job_running_elsewhere_is_left_alone_and_one_left_by_a_dead_worker_runs_again(app, bolsover):
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
-    from casework.core.jobs import STALE_RUN
+    from casework.core import jobs
     from casework.core.time import now
     from casework.statistics import tasks
     from casework.statistics.models import JobStatus
 
-    def job(started_at: datetime) -> StatisticsJob:
+    def job(lease_until) -> StatisticsJob:
         row = StatisticsJob(
             area=bolsover["area"],
             period_start=date(2025, 4, 1),
             period_end=date(2026, 3, 31),
             status=JobStatus.running,
-            started_at=started_at,
+            started_at=now() - timedelta(minutes=20),
+            lease_until=lease_until,
+            attempts=1,
         )
         db.session.add(row)
         db.session.commit()
         return row
 
-    busy = job(now() - timedelta(minutes=1))
-    abandoned = job(now() - STALE_RUN - timedelta(minutes=1))
-    assert tasks.compile_statistics.apply(args=[busy.id]).result is None
+    # A live worker renews its lease (PostgreSQL) and holds the job's file lock (SQLite).
+    busy = job(now() + timedelta(minutes=1))
+    abandoned = job(now() - timedelta(seconds=1))
+    directory = jobs.lease_directory()
+    live = jobs.FileLease(directory, tasks.JOB_KIND, busy.id) if directory else None
+    assert live is None or live.take()
+    try:
+        assert tasks.compile_statistics.apply(args=[busy.id]).result is None
+    finally:
+        if live is not None:
+            live.let_go()
     assert tasks.compile_statistics.apply(args=[abandoned.id]).result is not None
     db.session.expire_all()
     assert db.session.get(StatisticsJob, busy.id).status == JobStatus.running
