@@ -81,6 +81,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: Days a finished background job (a partnership report, a compilation of the statistics) is
         #: kept after it finished, for its page and its API poll; then the daily sweep deletes it.
         "JOB_RETENTION_DAYS": 7,
+        #: The partnership report shows every count below this (zero too) as "fewer than 5", so that its
+        #: reader cannot single out a case hidden from them (casework.reports.disclosure); never below 5.
+        "REPORT_SMALL_COUNT": 5,
         #: Days a case's closure must have been on record before the retention run may anonymise it,
         #: whatever closing date was given: a closing date mistyped years back (2019 for 2025) would
         #: otherwise erase a live case's people that same night (casework.data_protection.retention).
@@ -340,6 +343,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("VICTIM_SIGN_IN_CODE_MINUTES", 1, 60),
         ("API_TOKEN_HOURS", 1, 24 * 30),
         ("JOB_RETENTION_DAYS", 1, 366),
+        ("REPORT_SMALL_COUNT", 5, 100),
         ("RETENTION_CLOSURE_GRACE_DAYS", 7, 366),
         ("IMPORT_MAX_MB", 1, 1024),
         ("IMPORT_FILE_DAYS", 1, 366),
