@@ -230,6 +230,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
         former = lifecycle.FormerIdentity(
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
         )
+        report.formers.append(former)
         lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
     # A record merged into another keeps its details only for the undo window: they live on in the kept one.
     from casework.data_protection.merge import merged_records_due
@@ -238,6 +239,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
         former = lifecycle.FormerIdentity(
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
         )
+        report.formers.append(former)
         lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
     send_records_anonymised(report)
     run = RetentionRun(

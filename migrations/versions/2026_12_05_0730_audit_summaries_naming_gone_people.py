@@ -111,9 +111,7 @@ def upgrade():
         sa.column("object_id", sa.String),
         sa.column("values_hash", sa.String),
     )
-    people = sa.table(
-        "people", sa.column("id", sa.Integer), sa.column("anonymised_at"), sa.column("merged_into_id")
-    )
+    people = sa.table("people", sa.column("id", sa.Integer), sa.column("anonymised_at"), sa.column("merged_into_id"))
     for subject_type, like, by_number, where in FORMS:
         after = -1
         while True:
