@@ -86,6 +86,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "JOB_LEASE_SECONDS": 120,
         #: Times a background job is taken by a worker that dies before it is marked failed.
         "JOB_ATTEMPTS": 3,
+        #: When set (5 to 100), the partnership report shows every count below it (zero too) as "fewer than
+        #: N", so that a short report cannot single out a case hidden from its reader
+        #: (casework.reports.disclosure). 0, the default, shows every count, as the API's figures promise
+        #: partners: whether to withhold is the partnership's decision, and it turns counts into null.
+        "REPORT_SMALL_COUNT": 0,
         #: Days a case's closure must have been on record before the retention run may anonymise it,
         #: whatever closing date was given: a closing date mistyped years back (2019 for 2025) would
         #: otherwise erase a live case's people that same night (casework.data_protection.retention).
@@ -347,6 +352,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("JOB_RETENTION_DAYS", 1, 366),
         ("JOB_LEASE_SECONDS", 1, 3600),
         ("JOB_ATTEMPTS", 1, 20),
+        ("REPORT_SMALL_COUNT", 0, 100),
         ("RETENTION_CLOSURE_GRACE_DAYS", 7, 366),
         ("IMPORT_MAX_MB", 1, 1024),
         ("IMPORT_FILE_DAYS", 1, 366),
@@ -355,6 +361,12 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("TEMPLATE_CHECK_SECONDS", 1, 120),
     ):
         _as_int(config, key, minimum, maximum)
+    if 0 < config["REPORT_SMALL_COUNT"] < 5:
+        # Withholding counts below 2, 3 or 4 still lets 1 show that one case exists.
+        raise ConfigError(
+            f"CASEWORK_REPORT_SMALL_COUNT must be 0 (every count shown) or between 5 and 100, not "
+            f"{config['REPORT_SMALL_COUNT']}."
+        )
     for key in ("SMTP_USE_TLS", "CELERY_ALWAYS_EAGER"):
         _as_bool(config, key)
 

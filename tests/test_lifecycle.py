@@ -16,8 +16,8 @@ EXPECTED = {
     lifecycle.case_reopened: {"reminders", "risk", "interventions"},
     lifecycle.retention_run: {"community_triggers", "notifications", "cases"},
     lifecycle.case_anonymised: {"cases", "actions", "risk", "interventions", "community_triggers", "reminders"},
-    lifecycle.person_anonymised: {"cases", "notifications", "data_protection", "reminders"},
-    lifecycle.records_anonymised: {"audit", "notifications", "spreadsheets"},
+    lifecycle.person_anonymised: {"cases", "notifications", "data_protection"},
+    lifecycle.records_anonymised: {"audit", "notifications", "spreadsheets", "reminders"},
     lifecycle.person_exported: {
         "cases",
         "actions",

@@ -91,3 +91,10 @@ def counts() -> dict[str, int]:
 
     users, areas, agencies = db.session.execute(sa.select(count(User), count(Area), count(Agency))).one()
     return {"users": users, "areas": areas, "agencies": agencies}
+
+
+def stuck_deletions() -> list[Any]:
+    """The stored files the file store would not delete, oldest first (the admin home page)."""
+    from casework.core.storage import stuck_deletions as stuck
+
+    return stuck()

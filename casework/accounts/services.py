@@ -629,3 +629,46 @@ def revoke_token(token_id: int) -> None:
     token = db.session.get_one(ApiToken, token_id)
     token.revoked_at = now()
     record_sign_out(token.user, "Signed out of the API (revoked its token)")
+
+
+def alert_stuck_deletions() -> int:
+    """``accounts.alert_stuck_deletions``: one email to each active administrator listing the stuck
+    deletions not alerted yet, which are then marked as alerted. Never commits."""
+    from casework.core.storage import StuckDeletion
+    from casework.notifications.services import queue_email
+
+    rows = list(
+        db.session.scalars(
+            sa.select(StuckDeletion).where(StuckDeletion.alerted_at.is_(None)).order_by(StuckDeletion.id)
+        )
+    )
+    if not rows:
+        return 0
+    admins = db.session.scalars(
+        sa.select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.admin, User.is_active.is_(True))
+        .order_by(User.id)
+    ).all()
+    lines = [f"- {row.backend}: {row.key} (tried {row.attempts} times; last error: {row.last_error})" for row in rows]
+    text = (
+        f"The file store refused to delete {len(rows)} stored file{'s' if len(rows) != 1 else ''} "
+        "after every attempt. Their records are gone, but the files are still in the store: "
+        "Casework tries again every few hours, and lists them on your home page until they go. "
+        "Check the store (its address, credentials and permissions) - see docs/operations.md, "
+        '"Files the store would not delete".\n\n' + "\n".join(lines) + "\n"
+    )
+    queued = 0
+    for admin in admins:
+        queue_email(
+            to=admin.email,
+            subject="Casework: files the store would not delete",
+            text=text,
+            key=f"stuck-deletions:{admin.id}:{rows[0].id}-{rows[-1].id}:{len(rows)}",
+        )
+        queued += 1
+    moment = now()
+    for row in rows:
+        row.alerted_at = moment
+    db.session.flush()
+    return queued

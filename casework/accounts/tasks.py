@@ -20,5 +20,20 @@ def prune_sessions() -> int:
     return deleted
 
 
+ALERT_STUCK_DELETIONS_TASK = "accounts.alert_stuck_deletions"
+
+
+@shared_task(name=ALERT_STUCK_DELETIONS_TASK)
+def alert_stuck_deletions() -> int:
+    """Email the active administrators about stored files the file store refused to delete
+    (``casework.core.storage.StuckDeletion``) they have not been told of yet: one message for the
+    lot. Returns how many messages were queued."""
+    from casework.accounts.services import alert_stuck_deletions as alert
+
+    queued = alert()
+    commit()
+    return queued
+
+
 #: Joins the beat schedule (``casework.accounts.init_app``).
-BEAT = {PRUNE_SESSIONS_TASK: crontab(hour=3, minute=10)}
+BEAT = {PRUNE_SESSIONS_TASK: crontab(hour=3, minute=10), ALERT_STUCK_DELETIONS_TASK: crontab(minute=41)}

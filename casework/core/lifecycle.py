@@ -69,7 +69,8 @@ records_anonymised = _signals.signal(
     "records-anonymised",
     doc="""Sent once at the end of a retention run, after every domain has anonymised its records.
     ``report``. The audit log erases the personal values of the entries about every record listed,
-    and the outbox the emails about them.""",
+    and the outbox the emails about them; the reminders take the names of ``report.formers`` (every
+    person the run anonymised) out of the deadlines' titles, in one pass for all of them.""",
 )
 person_exported = _signals.signal(
     "person-exported",
@@ -200,6 +201,9 @@ class RetentionReport:
     #: Case references and person ids, for the people reading the report.
     case_references: list[str] = field(default_factory=list)
     person_ids: list[int] = field(default_factory=list)
+    #: The people the run anonymised, as they were (held in memory for the run's receivers, never
+    #: stored): a receiver looking for copies of many people's details looks once for all of them.
+    formers: list[FormerIdentity] = field(default_factory=list)
 
     def add(self, table: str, ids: Iterable[int]) -> None:
         found = {int(i) for i in ids}

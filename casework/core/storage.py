@@ -22,18 +22,22 @@ Each row records its backend, so files saved before a deployment switches store 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from celery import shared_task
+from celery.schedules import crontab
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core.db import UTCDateTime, let_go_of_the_write_lock, on_rollback
 from casework.extensions import Model, db
+
+log = logging.getLogger(__name__)
 
 BACKENDS = ("database", "s3")
 
@@ -292,13 +296,111 @@ def discard(stored: StoredFile) -> None:
     db.session.flush()
 
 
-@shared_task(
-    name="storage.delete_object",
-    autoretry_for=(StorageUnavailable,),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    max_retries=50,
-)
-def delete_object(backend: str, key: str) -> None:
-    """Delete one object from a store (idempotent: deleting a missing object does nothing)."""
-    store_named(backend).delete(key)
+#: Attempts at deleting an object (a few seconds apart at first, then up to 10 minutes) before it is
+#: held as a stuck deletion: logged at error level, shown to the administrators and emailed to them.
+DELETE_ATTEMPTS = 50
+#: A stuck deletion is tried again this often (``storage.retry_stuck_deletions``), until it goes.
+STUCK_RETRY_EVERY = timedelta(hours=6)
+#: The longest wait between two of the first attempts (seconds).
+_LONGEST_WAIT = 600
+
+
+class StuckDeletion(Model):
+    """A stored file's bytes that the store refused to delete ``DELETE_ATTEMPTS`` times (its row is
+    gone): never forgotten, tried again every ``STUCK_RETRY_EVERY``, on the administrators' home page
+    until it goes (docs/operations.md)."""
+
+    __tablename__ = "stuck_file_deletions"
+    __table_args__ = (sa.UniqueConstraint("backend", "key", name="uq_stuck_file_deletions_backend_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    backend: Mapped[str] = mapped_column(sa.String(20))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_tried_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(sa.Integer)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    #: When the administrators were emailed about it (``accounts.alert_stuck_deletions``).
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+@shared_task(bind=True, name="storage.delete_object", max_retries=None)
+def delete_object(self: Any, backend: str, key: str) -> None:
+    """Delete one object from a store (idempotent: deleting a missing object does nothing). While the
+    store is unavailable it is tried again, waiting longer each time; after ``DELETE_ATTEMPTS`` it is
+    held as a ``StuckDeletion`` rather than dropped."""
+    try:
+        store_named(backend).delete(key)
+    except StorageUnavailable as error:
+        attempts = self.request.retries + 1
+        if attempts >= DELETE_ATTEMPTS:
+            hold_stuck_deletion(backend, key, error, attempts)
+            return
+        raise self.retry(exc=error, countdown=min(_LONGEST_WAIT, 5 * 2**self.request.retries)) from error
+
+
+def hold_stuck_deletion(backend: str, key: str, error: Exception, attempts: int) -> StuckDeletion:
+    """Keep a deletion the store refused ``attempts`` times, log it at error level, and commit."""
+    from casework.core.db import commit
+    from casework.core.time import now
+
+    moment = now()
+    row = db.session.scalar(sa.select(StuckDeletion).where(StuckDeletion.backend == backend, StuckDeletion.key == key))
+    if row is None:
+        row = StuckDeletion(backend=backend, key=key, first_failed_at=moment, attempts=0)
+        db.session.add(row)
+    row.attempts += attempts
+    row.last_tried_at = moment
+    row.last_error = str(error)[:500]
+    commit()
+    log.error(
+        "Deleting stored file %s from the %s store failed %d times (%s): kept as a stuck deletion, tried "
+        "again every %s and shown to the administrators",
+        key,
+        backend,
+        row.attempts,
+        row.last_error,
+        STUCK_RETRY_EVERY,
+    )
+    return row
+
+
+@shared_task(name="storage.retry_stuck_deletions")
+def retry_stuck_deletions() -> int:
+    """Try each stuck deletion not tried for ``STUCK_RETRY_EVERY`` once more; those that go are
+    forgotten (logged), the others wait for the next turn. Returns how many went."""
+    from casework.core.db import commit
+    from casework.core.time import now
+
+    moment = now()
+    rows = list(
+        db.session.scalars(
+            sa.select(StuckDeletion)
+            .where(StuckDeletion.last_tried_at <= moment - STUCK_RETRY_EVERY)
+            .order_by(StuckDeletion.id)
+        )
+    )
+    gone = 0
+    for row in rows:
+        try:
+            store_named(row.backend).delete(row.key)
+        except StorageUnavailable as error:
+            row.attempts += 1
+            row.last_tried_at = moment
+            row.last_error = str(error)[:500]
+            log.error("Deleting stored file %s from the %s store still fails (%s)", row.key, row.backend, error)
+            continue
+        log.info("Stuck deletion of stored file %s from the %s store done at last", row.key, row.backend)
+        db.session.delete(row)
+        gone += 1
+    commit()
+    return gone
+
+
+def stuck_deletions() -> list[StuckDeletion]:
+    """Every stuck deletion, oldest first (the administrators' home page)."""
+    return list(db.session.scalars(sa.select(StuckDeletion).order_by(StuckDeletion.first_failed_at, StuckDeletion.id)))
+
+
+#: Joins the beat schedule (``casework.core.init_app``).
+BEAT = {"storage.retry_stuck_deletions": crontab(minute=23)}

@@ -14,9 +14,10 @@ in one place for every domain, the links from anonymised cases' records to anyon
 A closing date is whatever the officer, the API client or the spreadsheet gave, and a mistyped year
 (2019 for 2025) would put a live case past its retention period at once. So a case is due only once
 its closure has also been on record for ``CASEWORK_RETENTION_CLOSURE_GRACE_DAYS`` (30 by default),
-counted from when it was recorded (its last ``closed`` event on the timeline), whatever closing date
-was given: long enough for someone to notice and reopen it. ``anonymisation_date`` says when a case
-will be due; ``held_back_cases`` lists those the grace alone keeps (the retention reports page).
+counted from when it was recorded (its last ``closed`` event on the timeline; a closed case with none
+counts from when its row was last written), whatever closing date was given: long enough for someone
+to notice and reopen it. ``anonymisation_date`` says when a case will be due; ``held_back_cases``
+lists those the grace alone keeps (the retention reports page).
 """
 
 from __future__ import annotations
@@ -67,15 +68,15 @@ def closure_within_grace(on: date) -> sa.ColumnElement[bool]:
     """Whether the case (``Case``, correlated) was closed too recently to be anonymised on ``on``: a
     ``closed`` event on its timeline recorded within the grace (a reopened and closed again case
     counts from its last closure). Every close (the page, the API, an import) goes through
-    ``close_case``, which writes that event."""
-    return (
-        sa.exists()
-        .where(
-            CaseEvent.case_id == Case.id,
-            CaseEvent.kind == CaseEventKind.closed,
-            CaseEvent.created_at >= grace_cutoff(on),
-        )
-        .correlate(Case)
+    ``close_case``, which writes that event; a closed case with none (written closed by a path that
+    did not, or before closures were put on the timeline) counts from the last time its row was
+    written (``updated_at``), which is no earlier than its closure was recorded (an anonymised case,
+    whose row the anonymising wrote, is past its grace)."""
+    cutoff = grace_cutoff(on)
+    closures = sa.exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed)
+    return sa.or_(
+        closures.where(CaseEvent.created_at >= cutoff).correlate(Case),
+        sa.and_(~closures.correlate(Case), Case.updated_at >= cutoff, Case.anonymised_at.is_(None)),
     )
 
 
@@ -125,12 +126,15 @@ def held_back_cases(on: date | None = None) -> list[tuple[Case, date]]:
             .where(*_past_period(area, on), closure_within_grace(on))
             .order_by(Case.id)
         )
-        found.extend((case, _anonymised_on(case.closed_on, years, recorded)) for case, recorded in rows)
+        found.extend(
+            (case, _anonymised_on(case.closed_on, years, recorded or case.updated_at)) for case, recorded in rows
+        )
     return found
 
 
 def _last_closure() -> sa.Select[Any]:
-    """When the case's (``Case``, correlated) last closure was recorded: its latest ``closed`` event."""
+    """When the case's (``Case``, correlated) last closure was recorded: its latest ``closed`` event
+    (none: the case's ``updated_at`` stands for it, as in ``closure_within_grace``)."""
     return sa.select(sa.func.max(CaseEvent.created_at)).where(
         CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed
     )
@@ -151,7 +155,7 @@ def anonymisation_date(case: Case) -> date | None:
     recorded. None for an open case or one already anonymised."""
     if case.status is not CaseStatus.closed or case.closed_on is None or case.anonymised_at is not None:
         return None
-    recorded = db.session.scalar(_last_closure().where(Case.id == case.id))
+    recorded = db.session.scalar(_last_closure().where(Case.id == case.id)) or case.updated_at
     return _anonymised_on(case.closed_on, _case_years(case.area, today()), recorded)
 
 
@@ -230,6 +234,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
         former = lifecycle.FormerIdentity(
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
         )
+        report.formers.append(former)
         lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
     # A record merged into another keeps its details only for the undo window: they live on in the kept one.
     from casework.data_protection.merge import merged_records_due
@@ -238,6 +243,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
         former = lifecycle.FormerIdentity(
             person_id=person.id, name=person.name, email=person.email, phone=person.phone, address=person.address
         )
+        report.formers.append(former)
         lifecycle.send(lifecycle.person_anonymised, person=person, former=former, report=report)
     send_records_anonymised(report)
     run = RetentionRun(

@@ -231,6 +231,11 @@ class Intervention(TimestampMixin, VersionedMixin, Model):
     #: Both are cleared when the appeal is recorded in error. The last appeal's, kept after it ends.
     appeal_lodged_on: Mapped[date | None] = mapped_column(sa.Date)
     appeal_decided_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: The day of its latest extension (a closure order, s.82; a PSPO, s.60) and of its latest variation
+    #: (marked varied): the time to appeal a closure order (s.84) or challenge a PSPO (s.66) runs again
+    #: from them (``services.appeal_warning``).
+    extended_on: Mapped[date | None] = mapped_column(sa.Date)
+    varied_on: Mapped[date | None] = mapped_column(sa.Date)
     #: Warnings given when it was recorded, kept so the page shows what the officer was told.
     rule_warnings: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -83,11 +83,15 @@ class InterventionUpdateArgs(BaseSchema):
     #: Changing the status from appealed: the appeal was recorded by mistake (none was made), undone as
     #: if it had never been recorded.
     appeal_in_error = fields.Boolean(load_default=False)
+    #: Optional: marking it varied, the day of the variation (default today).
+    varied_on = EventDate(load_default=None, allow_none=True)
 
 
 class ExtendArgs(BaseSchema):
     ends_on = PlannedDate(required=True)
     version = fields.Integer(load_default=None)
+    #: Optional: the day the extension was made (default today).
+    extended_on = EventDate(load_default=None, allow_none=True)
 
 
 class BreachCreateArgs(BaseSchema):
@@ -198,6 +202,8 @@ def dump_intervention(intervention: Intervention, warnings: list[str] | None = N
         "dates": dict(intervention.key_dates or {}),
         "appeal_lodged_on": _iso(intervention.appeal_lodged_on),
         "appeal_decided_on": _iso(intervention.appeal_decided_on),
+        "extended_on": _iso(intervention.extended_on),
+        "varied_on": _iso(intervention.varied_on),
         "appeal_late": appeal_warning(intervention) is not None,
         "breaches": [dump_breach(b) for b in intervention.breaches],
         "breach_is_criminal_offence": breach_nature(intervention.kind.value).is_criminal_offence,
@@ -279,6 +285,10 @@ class InterventionAnswer(Answer):
     #: The day the appeal in progress (or the last one) was lodged, and the day it was decided.
     appeal_lodged_on = nullable(fields.Date())
     appeal_decided_on = nullable(fields.Date())
+    #: Optional: the day of the latest extension and of the latest variation (the time to appeal a
+    #: closure order or a PSPO runs again from them).
+    extended_on = nullable(fields.Date())
+    varied_on = nullable(fields.Date())
     #: True when that appeal was lodged after the time the law gives to make it (recorded, not refused).
     appeal_late = fields.Boolean()
     breaches = fields.List(fields.Nested(BreachAnswer), required=True)

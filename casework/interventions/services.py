@@ -80,12 +80,16 @@ AUDIT_FIELDS = (
     "key_dates",
     "appeal_lodged_on",
     "appeal_decided_on",
+    "extended_on",
+    "varied_on",
 )
 #: Fields the service sets itself, never copied from the input.
 _SERVICE_FIELDS = {
     "status",
     "appeal_lodged_on",
     "appeal_decided_on",
+    "extended_on",
+    "varied_on",
     "issuing_agency_id",
     "issuing_officer_id",
     "key_dates",
@@ -414,7 +418,7 @@ def status_choices(intervention: Intervention) -> list[InterventionStatus]:
 
 
 #: What ``update_status`` records with the status (the audit trail's fields).
-STATUS_FIELDS = ("status", "notes", "key_dates", "appeal_lodged_on", "appeal_decided_on")
+STATUS_FIELDS = ("status", "notes", "key_dates", "appeal_lodged_on", "appeal_decided_on", "varied_on")
 
 
 def update_status(
@@ -427,6 +431,7 @@ def update_status(
     appeal_lodged_on: date | None = None,
     appeal_decided_on: date | None = None,
     appeal_in_error: bool = False,
+    varied_on: date | None = None,
 ) -> tuple[Intervention, list[str]]:
     """Give the intervention a new status (``status_refusal`` says which: a refused one raises
     ``RuleViolation`` and writes nothing), with what follows for its deadlines (``_apply_status``):
@@ -437,7 +442,8 @@ def update_status(
     appealed (given again with the status already appealed: the lodged day corrected),
     ``appeal_decided_on`` when it leaves appealed; each defaults to today. ``appeal_in_error``: leaving
     appealed, the appeal was recorded by mistake and never made: what it did is undone as if it had
-    never been recorded.
+    never been recorded. ``varied_on``: marking it varied, the day of the variation (default today; not
+    before the day of issue, nor in the future): the time to appeal runs again from it.
 
     Returns the intervention and the warnings to show: an appeal lodged after the time the law gives
     to make it is recorded, and warned about (``appeal_warning``)."""
@@ -451,9 +457,15 @@ def update_status(
     check_appeal_dates(
         intervention, new_status, lodged_on=appeal_lodged_on, decided_on=appeal_decided_on, in_error=appeal_in_error
     )
+    if varied_on is not None and (new_status != InterventionStatus.varied or varied_on < intervention.issued_on):
+        raise InvalidInput(
+            {"varied_on": ["Give the day of the variation when marking it varied, on or after its issue."]}
+        )
     before = snapshot(intervention, STATUS_FIELDS)
     if notes:
         intervention.notes = notes
+    if new_status == InterventionStatus.varied and (old_status != new_status or varied_on is not None):
+        intervention.varied_on = varied_on or today()
     if new_status == old_status == InterventionStatus.appealed:
         if appeal_lodged_on is not None:
             _correct_lodged_day(intervention, appeal_lodged_on)
@@ -555,15 +567,27 @@ def appeal_lodged_day(intervention: Intervention) -> date | None:
 def appeal_warning(intervention: Intervention) -> str | None:
     """The warning for an appeal recorded as lodged after the time the law gives to make it (with the
     settings in force on the day of issue), or None: in time, none recorded, or no limit to check
-    (``powers.appeal_lateness``). Shown on the page while the appeal is on record, and in the API's
-    ``warnings`` when it is recorded."""
+    (``powers.appeal_lateness``), counted from the issue or the latest extension or variation that
+    restarts it (``appeal_runs_from``). Shown on the page while the appeal is on record, and in the
+    API's ``warnings`` when it is recorded."""
     lodged_on = intervention.appeal_lodged_on
     if lodged_on is None:
         return None
     settings = area_settings(intervention.case.area, on=intervention.issued_on)
     return powers.appeal_lateness(
-        intervention.kind.value, intervention.label, intervention.issued_on, lodged_on, settings
+        intervention.kind.value, intervention.label, appeal_runs_from(intervention, lodged_on), lodged_on, settings
     )
+
+
+def appeal_runs_from(intervention: Intervention, lodged_on: date) -> date:
+    """The day the time to appeal an appeal lodged on ``lodged_on`` runs from: the issue, or for a
+    closure order (s.84) or a PSPO (s.66) the latest extension or variation on or before that day."""
+    days = [intervention.issued_on]
+    if intervention.kind in (InterventionKind.closure_order, InterventionKind.pspo):
+        days += [
+            day for day in (intervention.extended_on, intervention.varied_on) if day is not None and day <= lodged_on
+        ]
+    return max(days)
 
 
 def _correct_lodged_day(intervention: Intervention, lodged_on: date) -> None:
@@ -759,9 +783,18 @@ def _reopen_deadlines(intervention: Intervention) -> int:
     return len(reopened)
 
 
-def extend(actor: Any, intervention: Intervention, ends_on: date, expected_version: int | None = None) -> Intervention:
+def extend(
+    actor: Any,
+    intervention: Intervention,
+    ends_on: date,
+    expected_version: int | None = None,
+    *,
+    extended_on: date | None = None,
+) -> Intervention:
     """Extend a closure order (each extension up to 3 months, 6 months in all, s.82) or a PSPO (up to
-    3 years at a time, as often as needed, before it expires, s.60), and move its deadlines."""
+    3 years at a time, as often as needed, before it expires, s.60), and move its deadlines.
+    ``extended_on``: the day the extension was made (default today; not before the day of issue), from
+    which the time to appeal runs again."""
     if expected_version is not None and expected_version != intervention.version:
         raise Conflict("This intervention was changed by someone else. Reload and try again.")
     if intervention.kind not in (InterventionKind.closure_order, InterventionKind.pspo):
@@ -791,8 +824,11 @@ def extend(actor: Any, intervention: Intervention, ends_on: date, expected_versi
         message = f"A PSPO can be extended by up to {step // 12} years at a time"
     if ends_on > limit:
         raise RuleViolation(f"{message}: the latest end date is {limit.day} {limit:%B %Y}.", field="ends_on")
-    before = snapshot(intervention, ("ends_on", "key_dates"))
+    if extended_on is not None and extended_on < intervention.issued_on:
+        raise InvalidInput({"extended_on": ["The extension cannot be before the order was made."]})
+    before = snapshot(intervention, ("ends_on", "key_dates", "extended_on"))
     intervention.ends_on = ends_on
+    intervention.extended_on = extended_on or today()
     dates = key_dates(
         intervention.kind.value, date_values(intervention), area_settings(case.area, on=intervention.issued_on)
     )
@@ -800,7 +836,11 @@ def extend(actor: Any, intervention: Intervention, ends_on: date, expected_versi
     db.session.flush()
     _set_deadlines(intervention, case, _shown_subject(intervention), dates)
     record_change(
-        actor, intervention, before, snapshot(intervention, ("ends_on", "key_dates")), f"{intervention.label} extended"
+        actor,
+        intervention,
+        before,
+        snapshot(intervention, ("ends_on", "key_dates", "extended_on")),
+        f"{intervention.label} extended",
     )
     return intervention
 

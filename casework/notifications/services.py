@@ -111,6 +111,31 @@ def reword_unsent(old: str, new: str) -> int:
     return len(rows)
 
 
+def reword_unsent_many(replacements: dict[str, str]) -> int:
+    """``reword_unsent`` for many words at once: every message not sent yet is read once, and each
+    ``old`` it quotes becomes its ``new``. Returns how many messages changed."""
+    pairs = [(old, new, str(escape(old)), str(escape(new))) for old, new in replacements.items() if old and old != new]
+    if not pairs:
+        return 0
+    changed = 0
+    for row in db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.sent_at.is_(None))):
+        subject, body_text, body_html = row.subject, row.body_text, row.body_html
+        for old, new, html_old, html_new in pairs:
+            if old in subject:
+                subject = subject.replace(old, new)
+            if old in body_text:
+                body_text = body_text.replace(old, new)
+            if body_html is not None and html_old in body_html:
+                body_html = body_html.replace(html_old, html_new)
+        if (subject, body_text, body_html) != (row.subject, row.body_text, row.body_html):
+            row.subject = " ".join(subject.split())[:300]
+            row.body_text = body_text
+            row.body_html = body_html
+            changed += 1
+    db.session.flush()
+    return changed
+
+
 # --- retention ---------------------------------------------------------------------------------------
 
 #: What replaces the subject and body of an email removed under the retention policy.

@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.case_closed, receivers.on_case_closed)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
-    domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
+    domain.receive(lifecycle.records_anonymised, receivers.on_records_anonymised)
     domain.receive(lifecycle.sight_narrowed, receivers.on_sight_narrowed)
     domain.receive(lifecycle.signed_out_everywhere, receivers.on_signed_out_everywhere)
     app.cli.add_command(deadlines)

@@ -27,9 +27,12 @@ def on_case_anonymised(_app: Any, *, case: Any, report: Any, **_: Any) -> None:
     services.anonymise_deadlines(report, case_id=case.id)
 
 
-def on_person_anonymised(_app: Any, *, former: Any, **_: Any) -> None:
-    """Titles quoting the person's name stop naming them (their records and cases may live on)."""
-    services.forget_name_in_titles(former)
+def on_records_anonymised(_app: Any, *, report: Any, **_: Any) -> None:
+    """Titles quoting the name of a person the run anonymised stop naming them (their records and
+    cases may live on): every person of the run at once, so a first run over thousands of people reads
+    the titles once, not once per person."""
+    if report.formers:
+        services.forget_names_in_titles(report.formers)
 
 
 def on_sight_narrowed(_app: Any, *, case_ids: Any = None, user_ids: Any = None, **_: Any) -> dict[str, int]:

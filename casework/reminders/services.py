@@ -27,7 +27,7 @@ from casework.core.permissions import Role
 from casework.core.registry import registry
 from casework.core.time import LONDON, london_day, now
 from casework.extensions import db
-from casework.notifications.services import queue_email, reword_unsent
+from casework.notifications.services import queue_email, reword_unsent, reword_unsent_many
 from casework.reminders.models import Deadline, DeadlineStatus
 from casework.reminders.settings import LEAD_WORKING_DAYS
 from casework.reminders.titles import DeadlineTitles
@@ -580,43 +580,110 @@ def retitle(subject_type: str, subject_ids: Iterable[int], title_of: Callable[[D
 
 
 def forget_name_in_titles(former: Any) -> int:
-    """A person anonymised (``lifecycle.person_anonymised``) is no longer named by any deadline's title.
-    A title quotes the name its record's person had when it was set ("Explain the Case Review to
-    <name>", "... Community Protection Warning for <name> (BOL-2026-0001)"), and the record, its case
-    and the deadline can live on after the person: a record merged into another whose undo window
-    passed, its warning and second-report task now the kept record's; a person kept for a shorter
-    period than their case. Each title, whatever its status, says ``former.anonymised_name`` in
-    place of the name, and the emails quoting it still to be sent say it too (``reword_unsent``). A
-    name another person not anonymised still has is left: it names them as much. Returns how many
-    titles changed."""
+    """``forget_names_in_titles`` for one person."""
+    return forget_names_in_titles([former])
+
+
+#: How many deadlines' titles are read, and rewritten, at a time.
+TITLE_BATCH = 1000
+#: How many names are asked about in one statement.
+NAME_BATCH = 500
+_WORD = re.compile(r"\w+")
+
+
+def forget_names_in_titles(formers: Iterable[Any]) -> int:
+    """People anonymised (``lifecycle.person_anonymised``; a retention run hands over all of its
+    ``report.formers`` at once) are no longer named by any deadline's title. A title quotes the name
+    its record's person had when it was set ("Explain the Case Review to <name>", "... Community
+    Protection Warning for <name> (BOL-2026-0001)"), and the record, its case and the deadline can live
+    on after the person: a record merged into another whose undo window passed, its warning and
+    second-report task now the kept record's; a person kept for a shorter period than their case.
+    Each title, whatever its status, says the person's ``anonymised_name`` in place of their name, as
+    a whole name only ("Ann" is not in "Annabel Smith", nor "Lee" in "Ann Leeson"; of two names, the
+    longer one where both start), and the emails quoting it still to be sent say it too
+    (``reword_unsent_many``). A name another person not anonymised still has is left: it names them as
+    much. Of several people with one name, the last given stands for it.
+
+    However many people, one pass over the titles, a statement per ``NAME_BATCH`` names to find who
+    else holds them, and a few statements per ``TITLE_BATCH`` titles changed. Returns how many titles
+    changed."""
     from casework.cases.models import Person
 
-    name = (former.name or "").strip()
-    if not name:
+    replacement: dict[str, str] = {}
+    person_ids: set[int] = set()
+    for former in formers:
+        name = (former.name or "").strip()
+        person_ids.add(former.person_id)
+        if name:
+            replacement[name] = former.anonymised_name
+    names = sorted(replacement)
+    for start in range(0, len(names), NAME_BATCH):
+        held = db.session.scalars(
+            sa.select(Person.name)
+            .where(
+                Person.name.in_(names[start : start + NAME_BATCH]),
+                Person.id.not_in(person_ids),
+                Person.anonymised_at.is_(None),
+            )
+            .distinct()
+        )
+        for name in held:
+            replacement.pop(name, None)
+    if not replacement:
         return 0
-    held = db.session.scalar(
-        sa.select(Person.id)
-        .where(Person.name == name, Person.id != former.person_id, Person.anonymised_at.is_(None))
-        .limit(1)
+    # The names by their first word, longest first: each title is read once, a word at a time.
+    by_first_word: dict[str, list[str]] = {}
+    unworded: list[str] = []
+    for name in sorted(replacement, key=len, reverse=True):
+        first = _WORD.search(name)
+        if first is None or first.start() != 0:
+            unworded.append(name)
+        else:
+            by_first_word.setdefault(first.group(), []).append(name)
+    unworded_pattern = (
+        re.compile("|".join(rf"(?<!\w){re.escape(name)}(?!\w)" for name in unworded)) if unworded else None
     )
-    if held is not None:
-        return 0
+
+    def renamed(title: str) -> str:
+        if unworded_pattern is not None:
+            title = unworded_pattern.sub(lambda match: replacement[match.group()], title)
+        parts: list[str] = []
+        position = 0
+        for word in _WORD.finditer(title):
+            start = word.start()
+            if start < position:
+                continue
+            for name in by_first_word.get(word.group(), ()):
+                end = start + len(name)
+                if title.startswith(name, start) and (end == len(title) or not _is_word(title[end])):
+                    parts.append(title[position:start])
+                    parts.append(replacement[name])
+                    position = end
+                    break
+        return "".join(parts) + title[position:] if parts else title
+
+    changes: dict[int, str] = {}
+    for deadline_id, title in db.session.execute(
+        sa.select(Deadline.id, Deadline.title).order_by(Deadline.id).execution_options(yield_per=TITLE_BATCH)
+    ):
+        new_title = renamed(title)
+        if new_title != title:
+            changes[deadline_id] = new_title
     length = getattr(Deadline.__table__.c.title.type, "length", None)
-    # The name as a whole: "Ann" is not in "Annabel Smith", nor "Lee" in "Ann Leeson".
-    named = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
-    changed = 0
-    rows = db.session.scalars(
-        sa.select(Deadline).where(Deadline.title.contains(name, autoescape=True)).order_by(Deadline.id)
-    ).all()
-    for row in rows:
-        if not named.search(row.title):
-            continue
-        title = named.sub(lambda _match: former.anonymised_name, row.title)[:length]
-        reword_unsent(row.title, title)
-        row.title = title
-        changed += 1
-    db.session.flush()
-    return changed
+    reworded: dict[str, str] = {}
+    ids = sorted(changes)
+    for start in range(0, len(ids), TITLE_BATCH):
+        for row in db.session.scalars(sa.select(Deadline).where(Deadline.id.in_(ids[start : start + TITLE_BATCH]))):
+            title = changes[row.id][:length]
+            reworded[row.title] = title
+            row.title = title
+        db.session.flush()
+    reword_unsent_many(reworded)
+    return len(changes)
+
+
+def _is_word(character: str) -> bool:
+    return _WORD.match(character) is not None
 
 
 def anonymise_deadlines(

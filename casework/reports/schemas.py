@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 from casework.core.fields import PlannedDate
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema
+from casework.reports.disclosure import for_json
 from casework.reports.queries import BREAKDOWN_KEYS, CASE_REVIEW_KEYS, COUNT_KEYS, DERIVED_KEYS
 
 
@@ -21,30 +22,32 @@ class ReportArgs(BaseSchema):
 
 
 class _CaseReview(Answer):
-    applications = fields.Integer(required=True)
-    threshold_not_met = fields.Integer(required=True)
-    reviews_carried_out = fields.Integer(required=True)
-    reviews_with_recommendations = fields.Integer(required=True)
+    # A count below the report's smallest count is null (withheld: casework.reports.disclosure), as is a
+    # figure computed from one; so is every count and share below.
+    applications = nullable(fields.Integer(required=True))
+    threshold_not_met = nullable(fields.Integer(required=True))
+    reviews_carried_out = nullable(fields.Integer(required=True))
+    reviews_with_recommendations = nullable(fields.Integer(required=True))
     # Optional (beyond docs/api.md): the Case Review deadlines that fell due in the period, and met on time.
-    deadlines_due = fields.Integer()
-    deadlines_met = fields.Integer()
+    deadlines_due = nullable(fields.Integer())
+    deadlines_met = nullable(fields.Integer())
     deadlines_met_share = nullable(fields.Float())
 
 
 class _Figures(Answer):
-    cases_opened = fields.Integer(required=True)
-    cases_closed = fields.Integer(required=True)
-    open_at_end = fields.Integer(required=True)
-    incidents = fields.Integer(required=True)
-    complaints = fields.Integer(required=True)
-    repeat_victims = fields.Integer(required=True)
+    cases_opened = nullable(fields.Integer(required=True))
+    cases_closed = nullable(fields.Integer(required=True))
+    open_at_end = nullable(fields.Integer(required=True))
+    incidents = nullable(fields.Integer(required=True))
+    complaints = nullable(fields.Integer(required=True))
+    repeat_victims = nullable(fields.Integer(required=True))
     interventions = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     case_review = fields.Nested(_CaseReview, required=True)
     # Optional (beyond docs/api.md): the working figures of the report's page.
-    first_contacts = fields.Integer()
-    first_contact_within_1 = fields.Integer()
-    first_contact_within_2 = fields.Integer()
-    first_contact_within_5 = fields.Integer()
+    first_contacts = nullable(fields.Integer())
+    first_contact_within_1 = nullable(fields.Integer())
+    first_contact_within_2 = nullable(fields.Integer())
+    first_contact_within_5 = nullable(fields.Integer())
     first_contact_within_1_share = nullable(fields.Float())
     first_contact_within_2_share = nullable(fields.Float())
     first_contact_within_5_share = nullable(fields.Float())
@@ -73,6 +76,8 @@ class ReportAnswer(Answer):
     previous = fields.Nested(_Figures, required=True)
     changes = fields.Dict(required=True)
     areas = fields.List(fields.Nested(_AreaFigures), required=True)
+    # Optional (beyond docs/api.md): counts below this are withheld (null, and absent from a breakdown).
+    small_count = fields.Integer()
 
 
 class ReportJobAnswer(Answer):
@@ -118,14 +123,17 @@ def _iso(value: Any) -> str | None:
 
 
 def dump_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    """The figures as the API gives them: a withheld one (``casework.reports.disclosure``) is null."""
     return {
-        **{key: figures[key] for key in COUNT_KEYS},
-        **{key: figures[key] for key in DERIVED_KEYS},
+        **{key: for_json(figures[key]) for key in COUNT_KEYS},
+        **{key: for_json(figures[key]) for key in DERIVED_KEYS},
         **{
-            key: dict(sorted(figures[key].items())) if key != "open_age" else dict(figures[key])
+            key: dict(sorted(figures[key].items()))
+            if key != "open_age"
+            else {name: for_json(value) for name, value in figures[key].items()}
             for key in BREAKDOWN_KEYS
         },
-        "case_review": {key: figures["case_review"][key] for key in CASE_REVIEW_KEYS},
+        "case_review": {key: for_json(figures["case_review"][key]) for key in CASE_REVIEW_KEYS},
     }
 
 
@@ -141,6 +149,7 @@ def dump_report(report: dict[str, Any]) -> dict[str, Any]:
         "figures": dump_figures(report["figures"]),
         "previous": dump_figures(report["previous"]),
         "changes": report["changes"],
+        "small_count": report.get("small_count", 0),
         "areas": [
             {
                 "area": item["area"].code,

@@ -9,6 +9,7 @@ from typing import Any
 from casework.accounts.models import Area
 from casework.core.errors import InvalidInput
 from casework.core.jobs import queued_lease
+from casework.reports.disclosure import is_withheld, missing_row, small_count, withhold_small_counts
 from casework.reports.queries import (
     BREAKDOWN_KEYS,
     CASE_REVIEW_KEYS,
@@ -48,8 +49,9 @@ def short_period_name(period_start: date, period_end: date) -> str:
 
 
 def change(current: int | float | None, previous: int | float | None, previous_name: str) -> dict[str, Any]:
-    """The difference, the percentage (one decimal; none from zero) and the words: ``down 21.6% on 2019``."""
-    if current is None or previous is None:
+    """The difference, the percentage (one decimal; none from zero) and the words: ``down 21.6% on 2019``;
+    none when either figure is withheld (``casework.reports.disclosure``)."""
+    if current is None or previous is None or is_withheld(current) or is_withheld(previous):
         return {"difference": None, "percent": None, "words": f"no comparison with {previous_name}"}
     difference = current - previous
     if isinstance(difference, float):
@@ -72,7 +74,7 @@ def change(current: int | float | None, previous: int | float | None, previous_n
 def points_change(current: float | None, previous: float | None, previous_name: str) -> dict[str, Any]:
     """The change of a share in per cent, in percentage points: ``up 4.5 percentage points on 2019``
     (a relative change of a percentage reads as nonsense)."""
-    if current is None or previous is None:
+    if current is None or previous is None or is_withheld(current) or is_withheld(previous):
         return {"difference": None, "percent": None, "words": f"no comparison with {previous_name}"}
     difference = round(current - previous, 1)
     if difference == 0:
@@ -86,8 +88,9 @@ def points_change(current: float | None, previous: float | None, previous_name: 
     }
 
 
-def changes(figures: dict[str, Any], previous: dict[str, Any], previous_name: str) -> dict[str, Any]:
-    """The change of every figure, in the shape of ``figures`` (breakdowns by name, Case Review figures)."""
+def changes(figures: dict[str, Any], previous: dict[str, Any], previous_name: str, missing: Any = 0) -> dict[str, Any]:
+    """The change of every figure, in the shape of ``figures`` (breakdowns by name, Case Review figures);
+    ``missing``: what a breakdown's row absent from one period counts as."""
     result: dict[str, Any] = {key: change(figures[key], previous[key], previous_name) for key in COUNT_KEYS}
     for key in DERIVED_KEYS:
         measure = points_change if key.endswith("_share") else change
@@ -95,7 +98,8 @@ def changes(figures: dict[str, Any], previous: dict[str, Any], previous_name: st
     for key in BREAKDOWN_KEYS:
         names = sorted(set(figures[key]) | set(previous[key]))
         result[key] = {
-            name: change(figures[key].get(name, 0), previous[key].get(name, 0), previous_name) for name in names
+            name: change(figures[key].get(name, missing), previous[key].get(name, missing), previous_name)
+            for name in names
         }
     result["case_review"] = {
         key: (points_change if key.endswith("_share") else change)(
@@ -134,13 +138,17 @@ def assemble_report(
     now: dict[str, Any],
     before: dict[str, Any],
 ) -> dict[str, Any]:
-    """The report from the figures of the period (``now``) and of the year before (``before``)."""
+    """The report from the figures of the period (``now``) and of the year before (``before``), its
+    small counts withheld (``casework.reports.disclosure``): every output shows this report."""
     previous_start, previous_end = previous_period(period_start, period_end)
     previous_name = short_period_name(previous_start, previous_end)
+    threshold = small_count()
     if whole_group:
         figures, previous = now["total"], before["total"]
     else:
         figures, previous = now["areas"][areas[0].id], before["areas"][areas[0].id]
+    figures, previous = withhold_small_counts(figures, threshold), withhold_small_counts(previous, threshold)
+    missing = missing_row(threshold)
     return {
         "areas": areas,
         "whole_group": whole_group,
@@ -152,9 +160,16 @@ def assemble_report(
         "previous_name": previous_name,
         "figures": figures,
         "previous": previous,
-        "changes": changes(figures, previous, previous_name),
+        "changes": changes(figures, previous, previous_name, missing),
+        "small_count": threshold,
+        "missing": missing,
         "by_area": [
-            {"area": area, "figures": now["areas"][area.id], "previous": before["areas"][area.id]} for area in areas
+            {
+                "area": area,
+                "figures": withhold_small_counts(now["areas"][area.id], threshold),
+                "previous": withhold_small_counts(before["areas"][area.id], threshold),
+            }
+            for area in areas
         ]
         if whole_group
         else [],

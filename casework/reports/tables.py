@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casework.interventions.models import KIND_LABELS, InterventionKind
+from casework.reports.disclosure import is_withheld
 from casework.reports.queries import AGE_BANDS, CASE_REVIEW_KEYS, FIRST_CONTACT_TARGETS
 from casework.statistics.chart import _nice_maximum
 from casework.statistics.queries import LABELS as CASE_REVIEW_LABELS
@@ -103,7 +104,8 @@ def tables(report: dict[str, Any], *, category_names: dict[str, str], agency_nam
         now = figures[part] if part else figures
         before = previous[part] if part else previous
         change = changes[part] if part else changes
-        rows = [(key, labels(key), now.get(key, 0), before.get(key, 0), change[key]) for key in keys]
+        missing = report.get("missing", 0)
+        rows = [(key, labels(key), now.get(key, missing), before.get(key, missing), change[key]) for key in keys]
         return Table(name, title, heading, rows)
 
     result.append(
@@ -204,7 +206,7 @@ def area_table(report: dict[str, Any]) -> list[list[Any]]:
             item["figures"]["incidents"],
             item["figures"]["complaints"],
             item["figures"]["repeat_victims"],
-            sum(item["figures"]["interventions"].values()),
+            item["figures"].get("interventions_total", sum(item["figures"]["interventions"].values())),
             item["figures"]["case_review"]["applications"],
         ]
         for item in report["by_area"]
@@ -235,12 +237,18 @@ MARGIN_BOTTOM = 28
 LABEL_CHARACTERS = 34
 
 
+def _length(value: Any) -> int:
+    """A bar's length: a withheld count (``casework.reports.disclosure``) draws none."""
+    return 0 if is_withheld(value) else int(value or 0)
+
+
 @dataclass
 class HorizontalBar:
     y: float
     width: float
     modifier: str
-    value: int
+    #: The count, or the words of a withheld one (``fewer than 5``).
+    value: int | str
     label: str
 
 
@@ -270,7 +278,7 @@ def comparison_chart(table: Table, period_name: str, previous_name: str) -> Comp
     """A pair of bars (this period, the year before) for each row with a count; none for a table with
     no such rows (medians read better as numbers)."""
     rows = [
-        (label, int(now or 0), int(before or 0))
+        (label, now, before)
         for key, label, now, before, _ in table.rows
         # Medians and shares read better as numbers than as bars beside counts.
         if not key.startswith("median") and not key.endswith("_share")
@@ -284,7 +292,7 @@ def comparison_chart(table: Table, period_name: str, previous_name: str) -> Comp
         series=(("now", period_name, SERIES_MODIFIERS[0]), ("before", previous_name, SERIES_MODIFIERS[1])),
         height=MARGIN_TOP + ROW_HEIGHT * len(rows) + MARGIN_BOTTOM,
     )
-    top, step = _nice_maximum(max((value for row in rows for value in row[1:]), default=0))
+    top, step = _nice_maximum(max((_length(value) for row in rows for value in row[1:]), default=0))
     plot_width = chart.plot_right - chart.plot_left
     for value in range(0, top + 1, step):
         chart.ticks.append((round(chart.plot_left + plot_width * value / top, 1), str(value)))
@@ -296,9 +304,9 @@ def comparison_chart(table: Table, period_name: str, previous_name: str) -> Comp
             chart.bars.append(
                 HorizontalBar(
                     y=row_top + 4 + position * BAR_HEIGHT,
-                    width=round(plot_width * value / top, 1),
+                    width=round(plot_width * _length(value) / top, 1),
                     modifier=SERIES_MODIFIERS[position],
-                    value=value,
+                    value=value if is_withheld(value) else _length(value),
                     label=f"{label}, {series_name}: {value}",
                 )
             )

@@ -50,6 +50,9 @@ class VictimAccess(TimestampMixin, Model):
         sa.CheckConstraint("(person_id IS NULL) <> (application_id IS NULL)", name="person_or_application"),
         sa.Index("ix_victim_accesses_email", "email"),
         sa.Index("ix_victim_accesses_mobile", "mobile"),
+        sa.Index("ix_victim_accesses_email_reference", "email_reference"),
+        sa.Index("ix_victim_accesses_mobile_reference", "mobile_reference"),
+        sa.Index("ix_victim_accesses_reference_key", "reference_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +63,12 @@ class VictimAccess(TimestampMixin, Model):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     #: Digits only, UK form (07...): sign-in codes go here by text message.
     mobile: Mapped[str | None] = mapped_column(sa.String(40))
+    #: The keyed digests a sign-in looks the page up by (``services.email_reference``,
+    #: ``services.mobile_reference``), and which key made them (``services.reference_key_id``): written
+    #: with every change (``services.keep_references``), made again once the key has changed.
+    email_reference: Mapped[str | None] = mapped_column(sa.String(64))
+    mobile_reference: Mapped[str | None] = mapped_column(sa.String(64))
+    reference_key: Mapped[str | None] = mapped_column(sa.String(16))
     #: The day the officer checked the contact details with the victim.
     contact_checked_on: Mapped[date] = mapped_column(sa.Date)
     switched_on_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

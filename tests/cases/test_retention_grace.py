@@ -96,6 +96,32 @@ def test_a_reopened_case_closed_again_counts_from_its_last_closure(api_client, w
     assert _state(case_id, victim_id) == (True, True)
 
 
+def test_a_case_closed_with_no_closed_event_gets_the_grace_too(api_client, world, open_case, person):
+    """A closed case whose timeline has no ``closed`` event (written closed by a path that wrote none, or
+    before closures were put on the timeline) counts its grace from when its row was last written."""
+    from casework.cases.models import CaseEvent, CaseEventKind, CaseStatus
+
+    day = today()
+    victim = person("Nell No-Event", address="3 Ash Lane")
+    case_id = open_case(parties=[{"person_id": victim, "role": "victim"}], opened_on=years_before(day, 8).isoformat())[
+        "id"
+    ]
+    case = db.session.get(Case, case_id)
+    case.status, case.closed_on, case.closure_reason = CaseStatus.closed, years_before(day, 7), "Resolved"
+    db.session.commit()
+    assert not db.session.scalar(
+        sa.select(sa.func.count()).where(CaseEvent.case_id == case_id, CaseEvent.kind == CaseEventKind.closed)
+    )
+
+    with _at(day + timedelta(days=29)):
+        assert apply_retention() == {"cases": 0, "people": 0}
+    assert _state(case_id, victim) == (False, False)
+    assert anonymisation_date(db.session.get(Case, case_id)) == day + timedelta(days=30)
+    with _at(day + timedelta(days=30)):
+        assert apply_retention() == {"cases": 1, "people": 1}
+    assert _state(case_id, victim) == (True, True)
+
+
 def test_the_grace_is_a_setting(app, api_client, world, open_case, person, monkeypatch):
     assert app.config["CASEWORK"]["RETENTION_CLOSURE_GRACE_DAYS"] == 30
     monkeypatch.setitem(app.config["CASEWORK"], "RETENTION_CLOSURE_GRACE_DAYS", 60)

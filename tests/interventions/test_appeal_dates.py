@@ -357,3 +357,51 @@ def test_in_error_goes_only_with_an_appeal_in_progress_ending_undecided(world, a
         intervention = stored(notice["id"])
         assert (intervention.status, intervention.appeal_lodged_on) == (InterventionStatus.issued, None)
         assert window_row(notice["id"]).status == DeadlineStatus.open
+
+
+def test_the_time_to_appeal_runs_again_from_an_extension_or_a_variation(world, api_client):  # noqa: F811
+    """s.84: a closure order is appealed within 21 days of its making, extension or variation; s.66: a
+    PSPO is challenged within 6 weeks of its making or variation. Counted from the latest on or before
+    the day the appeal was lodged."""
+    api = api_client(world.officer)
+    base = f"/api/v1/cases/{world.case.id}/interventions"
+    with time_machine.travel("2026-12-01T12:00:00+00:00", tick=False):
+        order = api.post(
+            base, json={"kind": "closure_order", "issued_on": "2026-11-20", "ends_on": "2027-02-19", "location": "1 Rd"}
+        ).get_json()
+        pspo = api.post(
+            base, json={"kind": "pspo", "issued_on": "2026-01-10", "ends_on": "2029-01-09", "location": "The park"}
+        ).get_json()
+        varied = patch(api, pspo["id"], status="varied", varied_on="2026-11-01")
+        assert varied.status_code == 200, varied.get_json()
+        assert varied.get_json()["varied_on"] == "2026-11-01"
+        # Six weeks from the variation (13 December), not from the making (January).
+        challenged = patch(api, pspo["id"], status="appealed", appeal_lodged_on="2026-12-01").get_json()
+        assert challenged["appeal_late"] is False
+        assert "warnings" not in challenged
+    with time_machine.travel("2027-02-16T12:00:00+00:00", tick=False):
+        api = api_client(world.officer)  # a token of the day
+        extended = api.post(
+            f"/api/v1/interventions/{order['id']}/extend",
+            json={"ends_on": "2027-05-01", "extended_on": "2027-01-30", "version": order["version"]},
+        )
+        assert extended.status_code == 200, extended.get_json()
+        assert extended.get_json()["extended_on"] == "2027-01-30"
+        # 21 days from the extension (20 February), not from the making (11 December).
+        appealed = patch(api, order["id"], status="appealed", appeal_lodged_on="2027-02-15").get_json()
+        assert appealed["appeal_late"] is False
+        # Lodged before the extension, an appeal still counts from the making.
+        corrected = patch(api, order["id"], status="appealed", appeal_lodged_on="2026-12-15").get_json()
+        assert corrected["appeal_late"] is True
+
+
+def test_a_variation_day_goes_only_with_marking_it_varied(world, api_client):  # noqa: F811
+    api = api_client(world.officer)
+    with time_machine.travel("2026-12-01T12:00:00+00:00", tick=False):
+        pspo = api.post(
+            f"/api/v1/cases/{world.case.id}/interventions",
+            json={"kind": "pspo", "issued_on": "2026-01-10", "ends_on": "2029-01-09", "location": "The park"},
+        ).get_json()
+        assert patch(api, pspo["id"], status="issued", varied_on="2026-11-01").status_code == 422
+        assert patch(api, pspo["id"], status="varied", varied_on="2025-11-01").status_code == 422
+        assert patch(api, pspo["id"], status="varied").get_json()["varied_on"] == "2026-12-01"

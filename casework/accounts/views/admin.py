@@ -89,8 +89,9 @@ def _keep_signed_in(user: User) -> None:
 
 
 def admin_panel(_user: User) -> dict[str, Any]:
-    """Counts for the administrator's home page, in one query."""
-    return {"counts": queries.counts()}
+    """Counts for the administrator's home page, in one query, and the stored files the store would
+    not delete (``casework.core.storage.StuckDeletion``), which need them to look at the store."""
+    return {"counts": queries.counts(), "stuck_deletions": queries.stuck_deletions()}
 
 
 # --- users ------------------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ def update(args: dict[str, Any], intervention_id: int):
         appeal_lodged_on=args["appeal_lodged_on"],
         appeal_decided_on=args["appeal_decided_on"],
         appeal_in_error=args["appeal_in_error"],
+        varied_on=args["varied_on"],
     )
     commit()
     return dump_intervention(intervention, warnings or None)
@@ -90,7 +91,7 @@ def update(args: dict[str, Any], intervention_id: int):
 def extend(args: dict[str, Any], intervention_id: int):
     """Extend a closure order or a PSPO within the statutory limits."""
     intervention = get_intervention_for(current_user, intervention_id, edit=True)
-    services.extend(current_user, intervention, args["ends_on"], args["version"])
+    services.extend(current_user, intervention, args["ends_on"], args["version"], extended_on=args["extended_on"])
     commit()
     return dump_intervention(intervention)
 
