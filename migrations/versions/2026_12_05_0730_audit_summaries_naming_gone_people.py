@@ -1,7 +1,7 @@
 """Audit log: the summaries written before people were named by number, naming someone anonymised or merged
 
 Revision ID: 0730
-Revises: 0690
+Revises: 0700
 Create Date: 2026-12-05 10:00:00
 
 Two audit summaries about another record named a person: "Added <name> to case <ref> as <role>" (about
@@ -34,7 +34,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0730"
-down_revision = "0690"
+down_revision = "0700"
 branch_labels = None
 depends_on = None
 
