@@ -1,0 +1,201 @@
+"""Submission keys: a page form sent twice saves once.
+
+Every page form carries a one-time key in a hidden field (``submission_key``, added by the base form,
+``casework.core.forms.FlaskForm``, and written out by ``form.hidden_tag()``). A second click with
+JavaScript off, the browser sending a form again after a timeout, or the same form sent from two tabs
+all send the same key:
+
+- The first POST that commits records its key (``commit()`` adds the row in the same transaction as
+  what the form saved, so the two are written together or not at all), then the address its answer
+  redirected to (after the answer, in a small transaction of its own).
+- A later POST with that key writes nothing: it answers "This was already saved" and redirects where the
+  first did (``check_submission``, before the view).
+- A POST sent while the first is still being saved finds no key yet, runs, and is refused by the
+  key's unique index when it commits (``add_unless_taken``): its work is rolled back and it answers as
+  above.
+- A key recorded by another user (or by no user, for someone signed in) is not honoured: the form is
+  handled as if it had no key, and the answer says nothing of what the other user saved.
+- A first answer that was not a redirect (the form shown again with its errors) forgets the key, so
+  the corrected form can be sent.
+
+Keys are deleted after ``KEEP_FOR`` by the nightly sweep of sessions (``accounts.prune_sessions``).
+A form that must never carry one (a search sent with GET has no CSRF token either) sets
+``submission_key = None`` in its class.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import Markup
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.core.db import UTCDateTime, add_unless_taken, rows_changed, writes_from_here
+from casework.extensions import Model, db
+
+#: The name of the hidden field.
+FIELD = "submission_key"
+#: How long a key is remembered: a form sent again after a day is a new sending.
+KEEP_FOR = timedelta(days=1)
+#: What the notice says on the page the second sending is sent to.
+ALREADY_SAVED = "This was already saved. It was not saved a second time."
+
+_PREFIXED = f"-{FIELD}"
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+_PENDING = "casework_submission_pending"
+_RECORDED = "casework_submission_recorded"
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+class SubmissionKey(Model):
+    """A form's key, once the form has saved something: who sent it and where its answer went."""
+
+    __tablename__ = "submission_keys"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: Empty for a form sent by someone not signed in (the public Case Review application).
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    #: The address the first answer redirected to; empty until that answer is known.
+    location: Mapped[str | None] = mapped_column(sa.String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), index=True)
+
+
+class AlreadySaved(Exception):
+    """The same form was saved by another request at the same moment: this one's work is undone."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def new_key() -> str:
+    """A fresh key for a rendered form (the only work done on GET)."""
+    return secrets.token_urlsafe(24)
+
+
+def _posted_key() -> str | None:
+    from flask import request
+
+    if (
+        request.method != "POST"
+        or request.path.startswith("/api/")
+        or request.mimetype
+        not in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        )
+    ):
+        return None
+    # A form with a prefix (two forms of one page) names it ``<prefix>-submission_key``.
+    key = next((value for name, value in request.form.items() if name == FIELD or name.endswith(_PREFIXED)), None)
+    return key if key and _KEY_SHAPE.fullmatch(key) else None
+
+
+def submission_key_field() -> Markup:
+    """The hidden field, for a form written out in a template without a form object (a template global,
+    beside ``csrf_token()``)."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(FIELD, new_key())
+
+
+def _user_id() -> int | None:
+    from flask_login import current_user
+
+    return current_user.id if current_user.is_authenticated else None
+
+
+def _answer_as_before(location: str | None) -> Any:
+    from flask import flash, redirect, request
+
+    flash(ALREADY_SAVED, "success")
+    # Without a recorded address (the first answer is still being written), the page the form is on.
+    return redirect(location or request.full_path.rstrip("?"), 303)
+
+
+def check_submission() -> Any:
+    """``before_request``: a form whose key was already used by this user answers as the first did."""
+    from flask import g
+
+    key = _posted_key()
+    if key is None:
+        return None
+    user_id = _user_id()
+    found = db.session.execute(
+        sa.select(SubmissionKey.user_id, SubmissionKey.location).where(SubmissionKey.key == key)
+    ).first()
+    if found is None:
+        g.setdefault(_PENDING, (key, user_id))
+        return None
+    if found.user_id != user_id:
+        return None  # another user's key: handled as a form without one
+    return _answer_as_before(found.location)
+
+
+def record_before_commit() -> None:
+    """Called by ``casework.core.db.commit()``: the request's form key joins the transaction.
+
+    Raises ``AlreadySaved`` (after rolling back) when another request committed the same key since this
+    one checked it."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return
+    pending = g.pop(_PENDING, None)
+    if pending is None:
+        return
+    key, user_id = pending
+    if user_id != _user_id():
+        return  # the view signed someone in or out: the key no longer belongs to the sender
+    if not add_unless_taken(SubmissionKey(key=key, user_id=user_id)):
+        db.session.rollback()
+        raise AlreadySaved(key)
+    setattr(g, _RECORDED, key)
+
+
+def answer_already_saved(error: AlreadySaved) -> Any:
+    """The error handler of ``AlreadySaved``: answer as the first sending did."""
+    from flask import abort
+
+    db.session.rollback()
+    found = db.session.execute(
+        sa.select(SubmissionKey.user_id, SubmissionKey.location).where(SubmissionKey.key == error.key)
+    ).first()
+    if found is None or found.user_id != _user_id():
+        abort(409)
+    return _answer_as_before(found.location)
+
+
+def remember_answer(response: Any) -> Any:
+    """``after_request``: where the first sending's answer went, or forget its key when it was a page."""
+    from flask import g
+
+    key = g.pop(_RECORDED, None)
+    if key is None:
+        return response
+    db.session.rollback()  # whatever the view left uncommitted must not ride on this commit
+    writes_from_here()
+    where = SubmissionKey.key == key
+    if response.status_code in _REDIRECTS and response.location:
+        db.session.execute(sa.update(SubmissionKey).where(where).values(location=response.location[:2000]))
+    else:
+        db.session.execute(sa.delete(SubmissionKey).where(where))
+    db.session.commit()
+    return response
+
+
+def prune(moment: datetime | None = None) -> int:
+    """Delete keys older than ``KEEP_FOR``. Returns how many."""
+    from casework.core.time import now
+
+    result = db.session.execute(sa.delete(SubmissionKey).where(SubmissionKey.created_at < (moment or now()) - KEEP_FOR))
+    return rows_changed(result) or 0
+
+
+def init_app(app: Any) -> None:
+    app.add_template_global(submission_key_field)
+    app.before_request(check_submission)
+    app.after_request(remember_answer)
+    app.register_error_handler(AlreadySaved, answer_already_saved)
