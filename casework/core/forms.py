@@ -87,7 +87,9 @@ class FlaskForm(flask_wtf.FlaskForm):
     makes a form sent twice save once (``casework.core.submissions``; ``form.hidden_tag()`` writes it
     out with the CSRF token). A form without a CSRF token (a search sent with GET) has no key either."""
 
-    submission_key = HiddenField(default=new_key)
+    #: ``autocomplete="off"``: Firefox keeps a hidden field's value when a page is reloaded, which would
+    #: send the key of a form already saved with the next one.
+    submission_key = HiddenField(default=new_key, render_kw={"autocomplete": "off"})
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

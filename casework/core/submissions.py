@@ -121,7 +121,7 @@ def _posted_key() -> str | None:
 def submission_key_field() -> Markup:
     """The hidden field, for a form written out in a template without a form object (a template global,
     beside ``csrf_token()``)."""
-    return Markup('<input type="hidden" name="{}" value="{}">').format(FIELD, new_key())
+    return Markup('<input type="hidden" name="{}" value="{}" autocomplete="off">').format(FIELD, new_key())
 
 
 def _user_id() -> int | None:

@@ -132,3 +132,11 @@ def test_keys_older_than_a_day_are_deleted_by_the_nightly_sweep(team: dict[str, 
     prune_sessions()
 
     assert list(db.session.scalars(sa.select(SubmissionKey.key))) == ["n" * 32]
+
+
+def test_a_reloaded_page_does_not_keep_the_key_it_was_given(page_client: Any, team: dict[str, Any]) -> None:
+    """Firefox keeps the values of a page's hidden fields when it is reloaded, unless told not to: a
+    reloaded form would send the key of the one already saved, and be refused."""
+    page = page_client(team["first"]).get(f"/cases/{team['first_case']}/notes/new").get_data(as_text=True)
+    (field,) = re.findall(r'<input[^>]*name="submission_key"[^>]*>', page)
+    assert 'autocomplete="off"' in field
