@@ -26,8 +26,7 @@ the same key with another request answers ``422``; the same key while the first 
 answers ``409``. A request without the header is handled as it always was.
 
 Keys are deleted after ``KEEP_FOR`` by the nightly sweep of sessions (``accounts.prune_sessions``).
-A form that must never carry one (a search sent with GET has no CSRF token either) sets
-``submission_key = None`` in its class.
+A form without a CSRF token (``class Meta: csrf = False``: a search sent with GET) has no key either.
 """
 
 from __future__ import annotations
