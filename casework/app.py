@@ -117,6 +117,10 @@ def init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     init_login(app, login_manager)
+    # After the user is known (a key is honoured for its sender only) and CSRF is checked.
+    from casework.core import submissions
+
+    submissions.init_app(app)
 
 
 def init_login(app: Flask, login_manager: Any) -> None:

@@ -12,10 +12,12 @@ PRUNE_SESSIONS_TASK = "accounts.prune_sessions"
 
 @shared_task(name=PRUNE_SESSIONS_TASK)
 def prune_sessions() -> int:
-    """Delete server-side session records that ended, or were last used, over a month ago."""
+    """Delete server-side session records that ended, or were last used, over a month ago, and the
+    page forms' submission keys older than a day (``casework.core.submissions``)."""
     from casework.accounts import sessions
+    from casework.core import submissions
 
-    deleted = sessions.prune()
+    deleted = sessions.prune() + submissions.prune()
     commit()
     return deleted
 

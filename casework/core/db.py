@@ -219,9 +219,15 @@ def on_rollback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
 
 
 def commit() -> None:
-    """Commit the request's or task's transaction, then run the queued side effects."""
+    """Commit the request's or task's transaction, then run the queued side effects.
+
+    A page form's submission key is written in the same transaction (``casework.core.submissions``):
+    when another request saved the same form at the same moment, this raises ``AlreadySaved`` instead
+    of committing."""
+    from casework.core.submissions import record_before_commit
     from casework.extensions import db
 
+    record_before_commit()
     db.session.commit()
     # The side effects may write (the task outbox's relay marks what it handed over): they run in the
     # unit of work's own mode. Only what follows them, building the answer, reads.

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import flask_wtf
-from wtforms import Field
+from wtforms import Field, HiddenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
@@ -16,6 +16,7 @@ from wtforms.validators import StopValidation
 from casework.core.errors import RULE, InvalidInput
 from casework.core.fields import EARLIEST_DATE, event_date_problem, planned_date_problem
 from casework.core.inputs import DB_INT_MAX, ONE_LINE_MESSAGE, UNSTORABLE_MESSAGE, has_unstorable, is_digits
+from casework.core.submissions import new_key
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -82,7 +83,19 @@ def field_holds_an_id(field: Any) -> bool:
 
 class FlaskForm(flask_wtf.FlaskForm):
     """The base of every page form: Flask-WTF's, plus the checks every input needs whatever the form
-    (``tests/core/test_forms.py`` checks that no form skips it)."""
+    (``tests/core/test_forms.py`` checks that no form skips it), and the one-time submission key that
+    makes a form sent twice save once (``casework.core.submissions``; ``form.hidden_tag()`` writes it
+    out with the CSRF token). A form without a CSRF token (a search sent with GET) has no key either."""
+
+    #: ``autocomplete="off"``: Firefox keeps a hidden field's value when a page is reloaded, which would
+    #: send the key of a form already saved with the next one.
+    submission_key = HiddenField(default=new_key, render_kw={"autocomplete": "off"})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        meta = cls.__dict__.get("Meta")
+        if meta is not None and meta.__dict__.get("csrf") is False:
+            cls.submission_key = None
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)

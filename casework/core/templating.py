@@ -379,7 +379,8 @@ def filled_component(macro: Any, params: dict[str, Any]) -> Markup:
 # forty of them, six date inputs among them: most of its rendering time). ``cached_fragment`` keeps
 # such a fragment, keyed by what it depends on; ``blank_form_key`` is that key for a form that holds
 # nothing but its defaults and choices, and None (not cached) as soon as anything was submitted or
-# filled in, so what someone typed is never kept. The CSRF token stays outside the fragment.
+# filled in, so what someone typed is never kept. The CSRF token and the submission key stay outside
+# the fragment.
 
 FRAGMENT_CACHE_SIZE = 64
 _fragments: OrderedDict[tuple[str, Any], Markup] = OrderedDict()
@@ -423,6 +424,12 @@ def _blank_state(field: Any) -> Any:
     return (field.name, repr(field.data), repr(choices))
 
 
+def _outside_fragments(field: Any) -> bool:
+    """The CSRF token (the session's) and the submission key (new on every page) are written out by
+    ``form.hidden_tag()``, outside any kept fragment."""
+    return bool(field.type == "CSRFTokenField" or field.short_name == "submission_key")
+
+
 def blank_form_key(form: Any) -> tuple[Any, ...] | None:
     """The key of a form's fields for ``cached_fragment`` while nobody has filled it in: its fields'
     defaults and choices. None once the form was submitted or holds anything but its defaults.
@@ -433,7 +440,7 @@ def blank_form_key(form: Any) -> tuple[Any, ...] | None:
     if form.is_submitted():
         return None
     try:
-        return (type(form).__qualname__, *(_blank_state(field) for field in form if field.type != "CSRFTokenField"))
+        return (type(form).__qualname__, *(_blank_state(field) for field in form if not _outside_fragments(field)))
     except _Filled:
         return None
 

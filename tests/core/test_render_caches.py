@@ -13,7 +13,8 @@ from casework.community_triggers.forms import ApplicationForm
 from casework.core import templating
 from tests.conftest import csrf_from
 
-TOKEN = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*')
+#: The CSRF token and the submission key, which differ from page to page.
+TOKEN = re.compile(r'(name="(?:csrf_token|submission_key)"[^>]*value=")[^"]*')
 
 
 def _without_token(html: str) -> str:
@@ -36,8 +37,9 @@ def test_the_blank_form_is_kept_and_is_the_same_as_rendered_afresh(client, area,
     client.application.jinja_env.globals["blank_form_key"] = templating.blank_form_key
     afresh = client.get("/case-review/apply")
     assert _without_token(kept.text) == _without_token(afresh.text) == _without_token(first.text)
-    # The CSRF token (the session's) is outside what is kept.
+    # The CSRF token (the session's) and the submission key (the page's) are outside what is kept.
     assert "csrf_token" not in "".join(templating._fragments.values())
+    assert "submission_key" not in "".join(templating._fragments.values())
 
 
 def test_a_new_area_or_agency_shows_on_the_next_visit(client, area, make):

@@ -17,7 +17,8 @@ from casework.core import templating
 
 # --- the demo's pages ------------------------------------------------------------------------------
 
-TOKEN = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*')
+#: The CSRF token and the forms' submission keys (new on every render).
+TOKEN = re.compile(r'(name="(?:csrf_token|submission_key)"[^>]*value=")[^"]*')
 NONCE = re.compile(r'nonce="[^"]*"')
 #: The print view's time of printing, which moves on between the two renderings.
 PRINTED = re.compile(r"Printed on [^<]*? by ")

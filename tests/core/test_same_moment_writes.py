@@ -648,3 +648,24 @@ def test_a_document_removed_twice_at_once_is_removed_once_with_one_audit_entry(c
         AuditEntry.action == AuditAction.delete,
     )
     assert staff.count(removals) == 1
+
+
+def test_the_same_form_sent_twice_at_once_saves_one_note(committed):
+    """Two tabs send the same note form (one submission key): the second checks the key before the first
+    has committed, so finds nothing, and is refused by the key's unique index when it commits."""
+    import re
+
+    from casework.cases.models import CaseNote
+
+    staff = Staff(committed)
+    case_id = staff.case()
+    first, second = staff.page_client(), staff.page_client()
+    url = f"/cases/{case_id}/notes/new"
+    key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', first.get(url).text).group(1)
+
+    def send(client: Any) -> Callable[[], Any]:
+        return lambda: client.post(url, data={"submission_key": key, "text": "Visited the flat"})
+
+    answers = at_once(committed, send(first), send(second), _inserting("submission_keys"))
+    assert _statuses(answers) == [302, 303]
+    assert staff.count(sa.select(sa.func.count(CaseNote.id)).where(CaseNote.case_id == case_id)) == 1

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import commit
+from casework.core.forms import ConfirmForm
 from casework.core.links import external_url
 from casework.core.permissions import signed_in
 from casework.core.time import today
@@ -40,7 +40,7 @@ def _settings_page(form: NotificationSettingsForm, status: int = 200, feed_url: 
         render_template(
             "reminders/notification_settings.html",
             form=form,
-            calendar_form=FlaskForm(),
+            calendar_form=ConfirmForm(),
             has_calendar_link=calendar.has_link(user),
             feed_url=feed_url,
         ),
@@ -84,7 +84,7 @@ def create_calendar_link():
     """A new private link to the user's deadline calendar (any earlier link stops working). The link
     is shown on this response only: only a hash of its secret is kept."""
     user = current_user._get_current_object()
-    if not FlaskForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     token = calendar.create_link(user)
     record(user, AuditAction.update, user, "Created a new private calendar link")
@@ -99,7 +99,7 @@ def create_calendar_link():
 @signed_in
 def revoke_calendar_link():
     user = current_user._get_current_object()
-    if not FlaskForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     if calendar.revoke_link(user):
         record(user, AuditAction.update, user, "Turned off their private calendar link")

@@ -1,0 +1,142 @@
+"""A page form's one-time submission key (casework.core.submissions): the same form sent again saves
+nothing and answers as the first sending did, for the user who sent it only.
+
+``tests/test_forms_sent_twice.py`` sends every form that creates twice; these tests take one form (a
+case note) through the other paths: another user's key, a form corrected after its errors, a key whose
+first sending has not answered yet, and the nightly sweep.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from casework.cases.models import CaseNote
+from casework.core.submissions import ALREADY_SAVED, SubmissionKey
+from casework.core.time import now
+from casework.extensions import db
+
+
+@pytest.fixture
+def team(make: Any, api_client: Any) -> dict[str, Any]:
+    area = make.area("KEY", "Keyshire")
+    agency = make.agency("KEYC", areas=[area])
+    first, second = make.user("officer", agency=agency), make.user("officer", agency=agency)
+
+    def case_of(user: Any) -> int:
+        created = api_client(user).post(
+            "/api/v1/cases", json={"area_code": "KEY", "category": "personal", "summary": f"Noise ({user.name})"}
+        )
+        assert created.status_code == 201, created.json
+        return int(created.json["id"])
+
+    return {"first": first, "second": second, "first_case": case_of(first), "second_case": case_of(second)}
+
+
+def _key_of(page: Any) -> str:
+    found = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', page.get_data(as_text=True))
+    assert found, "the form carries no submission key"
+    return found.group(1)
+
+
+def _notes(case_id: int) -> list[str]:
+    return list(db.session.scalars(sa.select(CaseNote.text).where(CaseNote.case_id == case_id).order_by(CaseNote.id)))
+
+
+def test_a_note_sent_twice_is_saved_once_and_the_second_answer_goes_where_the_first_did(
+    page_client: Any, team: dict[str, Any]
+) -> None:
+    client = page_client(team["first"])
+    url = f"/cases/{team['first_case']}/notes/new"
+    key = _key_of(client.get(url))
+
+    first = client.post(url, data={"submission_key": key, "text": "Visited the flat"})
+    second = client.post(url, data={"submission_key": key, "text": "Visited the flat"})
+
+    assert first.status_code == 302
+    assert (second.status_code, second.location) == (303, first.location)
+    assert _notes(team["first_case"]) == ["Visited the flat"]
+    assert ALREADY_SAVED in client.get(second.location).get_data(as_text=True)
+
+
+def test_a_new_page_gives_a_new_key(page_client: Any, team: dict[str, Any]) -> None:
+    client = page_client(team["first"])
+    url = f"/cases/{team['first_case']}/notes/new"
+    for text in ("First visit", "Second visit"):
+        assert client.post(url, data={"submission_key": _key_of(client.get(url)), "text": text}).status_code == 302
+    assert _notes(team["first_case"]) == ["First visit", "Second visit"]
+
+
+def test_another_users_key_is_not_honoured_and_tells_nothing_of_what_they_saved(
+    page_client: Any, team: dict[str, Any]
+) -> None:
+    first, second = page_client(team["first"]), page_client(team["second"])
+    first_url = f"/cases/{team['first_case']}/notes/new"
+    key = _key_of(first.get(first_url))
+    assert first.post(first_url, data={"submission_key": key, "text": "Mine"}).status_code == 302
+
+    # The second officer sends a form of their own carrying the first one's key.
+    answer = second.post(f"/cases/{team['second_case']}/notes/new", data={"submission_key": key, "text": "Theirs"})
+
+    assert answer.status_code == 302
+    assert answer.location == f"/cases/{team['second_case']}"
+    assert _notes(team["second_case"]) == ["Theirs"]
+    assert _notes(team["first_case"]) == ["Mine"]
+    assert ALREADY_SAVED not in second.get(answer.location).get_data(as_text=True)
+
+
+def test_a_form_shown_again_with_its_errors_can_be_corrected_and_sent(page_client: Any, team: dict[str, Any]) -> None:
+    client = page_client(team["first"])
+    url = f"/cases/{team['first_case']}/notes/new"
+    key = _key_of(client.get(url))
+
+    refused = client.post(url, data={"submission_key": key, "text": ""})
+    assert refused.status_code in (200, 422)
+    assert _key_of(refused) == key  # the page shown again carries the same key
+
+    assert client.post(url, data={"submission_key": key, "text": "Corrected"}).status_code == 302
+    assert client.post(url, data={"submission_key": key, "text": "Corrected"}).status_code == 303
+    assert _notes(team["first_case"]) == ["Corrected"]
+
+
+def test_a_sending_whose_first_answer_is_not_known_yet_saves_nothing(page_client: Any, team: dict[str, Any]) -> None:
+    """The first sending has committed its note and key but not yet recorded where it answered."""
+    client = page_client(team["first"])
+    url = f"/cases/{team['first_case']}/notes/new"
+    key = _key_of(client.get(url))
+    db.session.add(SubmissionKey(key=key, user_id=team["first"].id))
+    db.session.commit()
+
+    answer = client.post(url, data={"submission_key": key, "text": "Visited the flat"})
+
+    assert (answer.status_code, answer.location) == (303, url)
+    assert _notes(team["first_case"]) == []
+    assert ALREADY_SAVED in client.get(answer.location).get_data(as_text=True)
+
+
+def test_keys_older_than_a_day_are_deleted_by_the_nightly_sweep(team: dict[str, Any]) -> None:
+    from casework.accounts.tasks import prune_sessions
+
+    db.session.add_all(
+        [
+            SubmissionKey(key="o" * 32, user_id=team["first"].id, created_at=now() - timedelta(days=1, minutes=1)),
+            SubmissionKey(key="n" * 32, user_id=team["first"].id, created_at=now() - timedelta(hours=23)),
+        ]
+    )
+    db.session.commit()
+
+    prune_sessions()
+
+    assert list(db.session.scalars(sa.select(SubmissionKey.key))) == ["n" * 32]
+
+
+def test_a_reloaded_page_does_not_keep_the_key_it_was_given(page_client: Any, team: dict[str, Any]) -> None:
+    """Firefox keeps the values of a page's hidden fields when it is reloaded, unless told not to: a
+    reloaded form would send the key of the one already saved, and be refused."""
+    page = page_client(team["first"]).get(f"/cases/{team['first_case']}/notes/new").get_data(as_text=True)
+    (field,) = re.findall(r'<input[^>]*name="submission_key"[^>]*>', page)
+    assert 'autocomplete="off"' in field
