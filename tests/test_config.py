@@ -152,7 +152,11 @@ def test_a_migration_url_for_another_database_is_refused(
             "6",
             "CASEWORK_RETENTION_CLOSURE_GRACE_DAYS must be between 7 and 366, not 6",
         ),
-        ("REPORT_SMALL_COUNT", "4", "CASEWORK_REPORT_SMALL_COUNT must be 0 (every count shown) or between 5 and 100, not 4"),
+        (
+            "REPORT_SMALL_COUNT",
+            "4",
+            "CASEWORK_REPORT_SMALL_COUNT must be 0 (every count shown) or between 5 and 100, not 4",
+        ),
         ("REPORT_SMALL_COUNT", "101", "CASEWORK_REPORT_SMALL_COUNT must be between 0 and 100, not 101"),
         ("SESSION_IDLE_MINUTES", "half an hour", "CASEWORK_SESSION_IDLE_MINUTES must be a whole number"),
         ("VICTIM_SESSION_IDLE_MINUTES", "0", "CASEWORK_VICTIM_SESSION_IDLE_MINUTES must be between 1 and 1440, not 0"),
