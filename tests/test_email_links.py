@@ -61,6 +61,7 @@ SENT_BY_THE_SCENARIO = {
     "victim-next-step": "a victim reminded of their next step the day before",
     "tasking-minutes": "the link to a tasking meeting's published minutes",
     "threshold_watch": "a victim told of their right to a Case Review (the threshold watch)",
+    "stuck-deletions": "the administrators told of stored files the store would not delete",
 }
 
 
@@ -323,6 +324,14 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(
             world.officer.totp_secret = second_factor.new_secret()
             second_factor.make_new_recovery_codes(world.officer)
             second_factor.disable(world.officer, world.officer)
+            commit()
+
+        # The administrators told of a stored file the store refused to delete every time.
+        from casework.core import storage
+
+        with app.test_request_context("/", base_url=HOSTILE):
+            storage.hold_stuck_deletion("s3", "documents/1/evidence.pdf", OSError("no route to host"), 50)
+            assert accounts.alert_stuck_deletions() == 1  # the scenario's one administrator
             commit()
 
     db.session.expire_all()
