@@ -229,15 +229,13 @@ def claim(kind: JobKind, job_id: int, *conditions: Any, held: bool = False, **va
 def lease_directory() -> str | None:
     """Where SQLite's per-job file locks are (beside the database file); None on PostgreSQL or for a
     database that is not a file."""
+    from casework.core.id_locks import lock_path
     from casework.extensions import db
 
     url = db.engine.url
     if url.get_backend_name() != "sqlite":
         return None
-    database = url.database
-    if not database or database == ":memory:" or url.query.get("uri") or database.startswith("file:"):
-        return None
-    return os.path.abspath(database) + "-jobs"
+    return lock_path(url, "-jobs")
 
 
 class FileLease:
