@@ -303,15 +303,18 @@ def end_read_transaction() -> None:
 
 
 def let_go_of_the_write_lock() -> bool:
-    """On SQLite, before slow work outside the database (an object store's PUT): end the current
-    transaction when it holds the write lock and has written nothing yet, so that no writer waits for
-    that work (and, past the busy timeout, fails with "database is locked"). The next statement begins
-    a new transaction, taking the lock again. True when it was ended.
+    """On SQLite, before slow work outside the database (an object store's PUT or GET, a PDF render):
+    end the current transaction when it holds the write lock and has written nothing yet, so that no
+    writer waits for that work (and, past the busy timeout, fails with "database is locked"). The next
+    statement begins a new transaction, taking the lock again. True when it was ended.
 
-    Nothing is lost: the transaction wrote nothing and queued nothing, and what it loaded is read again
-    when next used. What it read is no longer held, as on PostgreSQL, where reads take no lock; a
-    service that must hold it uses the ``FOR UPDATE`` locks, as on PostgreSQL. Anywhere else (a
-    transaction that wrote, a SAVEPOINT, PostgreSQL) it does nothing."""
+    What the session loaded is kept as it was read, not read again: a versioned row changed after this
+    is still checked at the version it was read at (``UPDATE ... WHERE version = ?``: a change made in
+    between by someone else fails with a 409), as on PostgreSQL, where the whole transaction's reads
+    take no lock either. A service that must hold what it read takes ``FOR UPDATE`` locks: on SQLite
+    those are the write lock itself, so a transaction that took one keeps it. Anywhere else (a
+    transaction that wrote or queued something, a SAVEPOINT, PostgreSQL) it does nothing.
+    ``outside_the_write_lock`` is the block to use."""
     from casework.extensions import db
 
     session = db.session()
@@ -326,14 +329,65 @@ def let_go_of_the_write_lock() -> bool:
     ):
         return False
     connection = session.connection()
-    if connection.dialect.name != "sqlite":
+    if connection.dialect.name != "sqlite" or connection.info.get(_ROWS_LOCKED_KEY):
         return False
     began_at = connection.info.get(_CHANGES_AT_BEGIN_KEY)
     dbapi_connection = connection.connection.dbapi_connection
     if began_at is None or dbapi_connection is None or dbapi_connection.total_changes != began_at:
         return False
-    session.rollback()
+    _end_keeping_what_was_loaded(session)
     return True
+
+
+def _end_keeping_what_was_loaded(session: Session) -> None:
+    """End a transaction that wrote nothing, leaving the loaded rows as they were read (a rollback, or
+    a commit in the session's usual way, would expire them, to be read again at their newest)."""
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+@contextlib.contextmanager
+def outside_the_write_lock() -> Iterator[bool]:
+    """Slow work outside the database (an object store's PUT or GET, a PDF render), done without
+    SQLite's write lock when the transaction has written nothing yet (``let_go_of_the_write_lock``):
+    inside the block the session only reads (a lazy load takes no lock; on SQLite a write fails, being
+    ``query_only``), and the first statement after it begins a transaction that takes the lock again.
+    Yields whether the lock was let go; where it cannot be (the transaction wrote, PostgreSQL, a
+    SAVEPOINT in the tests) the work runs where it stands. A service puts its slow work before its
+    first write for this to help: its writes then follow, checked against what it read before
+    (versioned rows by their version, other rows read again when the decision depends on them)."""
+    if not let_go_of_the_write_lock():
+        yield False
+        return
+    from flask import g, has_request_context
+
+    from casework.extensions import db
+
+    token = _READING.set(True)
+    in_request = has_request_context()
+    previous_mode = g.get(_MODE_KEY) if in_request else None
+    if in_request:
+        setattr(g, _MODE_KEY, "read")
+    try:
+        yield True
+    finally:
+        if in_request:
+            if previous_mode is None:
+                g.pop(_MODE_KEY, None)
+            else:
+                setattr(g, _MODE_KEY, previous_mode)
+        _READING.reset(token)
+        session = db.session()
+        if session.in_transaction():
+            try:
+                _end_keeping_what_was_loaded(session)
+            except Exception:
+                session.rollback()
+                raise
 
 
 def run_queued(session: Session) -> None:
@@ -625,6 +679,9 @@ _HOLDS_FILE_LOCK_KEY = "casework_holds_file_write_lock"
 #: The driver's ``total_changes`` when the transaction holding the write lock began (``release_write_lock``
 #: forgets it): unchanged, the transaction has written nothing (``let_go_of_the_write_lock``).
 _CHANGES_AT_BEGIN_KEY = "casework_changes_at_begin"
+#: Set when a statement of the transaction locked rows (``FOR UPDATE``): on SQLite the write lock is
+#: that lock, so ``let_go_of_the_write_lock`` keeps it.
+_ROWS_LOCKED_KEY = "casework_rows_locked"
 #: Beside the database file: the lock its writing processes take in turn.
 WRITE_LOCK_SUFFIX = "-writelock"
 #: SQLite copies the WAL back into the database file (a checkpoint, with two fsyncs) in the COMMIT that
@@ -681,6 +738,7 @@ def configure_engine_events(engine: sa.Engine, *, reads_in_autocommit: bool = Fa
     def release_write_lock(info: dict[str, Any]) -> None:
         # The file lock first: once the process's lock is free, another thread may take the file lock.
         info.pop(_CHANGES_AT_BEGIN_KEY, None)
+        info.pop(_ROWS_LOCKED_KEY, None)
         try:
             if info.pop(_HOLDS_FILE_LOCK_KEY, False) and file_lock is not None:
                 file_lock.release()
@@ -742,6 +800,13 @@ def configure_engine_events(engine: sa.Engine, *, reads_in_autocommit: bool = Fa
                 dbapi_connection.execute("COMMIT")
                 take_write_lock(conn)
                 dbapi_connection.execute("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_execute")
+    def _note_rows_locked(conn: sa.Connection, clauseelement: Any, *_args: Any) -> None:
+        # SQLite has no FOR UPDATE (the statement is sent without it): the write lock is what holds
+        # those rows, and must not be let go before the transaction ends.
+        if getattr(clauseelement, "_for_update_arg", None) is not None:
+            conn.info[_ROWS_LOCKED_KEY] = True
 
     # The locks are let go once the COMMIT or ROLLBACK has let go of SQLite's own, not at the
     # ``commit`` and ``rollback`` events, which come before it is sent: a writer woken there found

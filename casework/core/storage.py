@@ -34,7 +34,7 @@ from celery.schedules import crontab
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.core.db import UTCDateTime, let_go_of_the_write_lock, on_rollback
+from casework.core.db import UTCDateTime, on_rollback, outside_the_write_lock
 from casework.extensions import Model, db
 
 log = logging.getLogger(__name__)
@@ -247,21 +247,21 @@ def configured_store() -> FileStore:
 # --- what domains call ---------------------------------------------------------------------------------
 
 
-def save(content: bytes, content_type: str, *, folder: str, first_write: bool = False) -> StoredFile:
+def save(content: bytes, content_type: str, *, folder: str) -> StoredFile:
     """Keep ``content`` in the configured store and return its (flushed) row.
 
-    ``first_write``: the caller has written nothing in this transaction yet, and changes no row it read
-    after this (it only adds rows: an upload). Then, on SQLite, an object store's PUT runs with no
-    write lock held (``casework.core.db.let_go_of_the_write_lock``): a slow store makes no writer wait.
-    What was read before is read again when next used, so a row updated after it would lose the
-    version it was checked at; such a caller leaves this off and the PUT is made inside the
-    transaction."""
+    An object store's PUT is made ``outside_the_write_lock``: on SQLite, when the transaction has
+    written nothing yet, no writer waits for a slow store. What the caller loaded before is kept as it
+    was read, so a versioned row it changes afterwards is still checked at that version; a service that
+    wants this puts the file first and writes after (``documents.upload``, ``notices.serve``,
+    ``letterheads.save_letterhead``). If the transaction then rolls back, the object is deleted."""
     store = configured_store()
     key = f"{folder}/{uuid.uuid4().hex}"
-    if first_write and not store.transactional:
-        let_go_of_the_write_lock()
-    store.put(key, content, content_type)
-    if not store.transactional:
+    if store.transactional:
+        store.put(key, content, content_type)
+    else:
+        with outside_the_write_lock():
+            store.put(key, content, content_type)
         on_rollback(store.delete, key)
     stored = StoredFile(
         backend=store.name,
@@ -276,8 +276,13 @@ def save(content: bytes, content_type: str, *, folder: str, first_write: bool = 
 
 
 def read(stored: StoredFile) -> bytes:
-    """The file's bytes, from the store it was saved in."""
-    return store_named(stored.backend).get(stored.key)
+    """The file's bytes, from the store it was saved in (an object store's GET is made
+    ``outside_the_write_lock``, as ``save``'s PUT is)."""
+    store, key = store_named(stored.backend), stored.key
+    if store.transactional:
+        return store.get(key)
+    with outside_the_write_lock():
+        return store.get(key)
 
 
 def discard(stored: StoredFile) -> None:

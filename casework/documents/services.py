@@ -53,8 +53,9 @@ def upload(
     if case.anonymised_at is not None:
         raise RuleViolation("This case was anonymised under the retention policy: nothing can be added to it.")
     assert document_kind is not None
-    # Only rows are added from here: on SQLite the file goes to an object store with no write lock held.
-    stored = storage.save(inspected.content, inspected.file_type.mime, folder=f"cases/{case.id}", first_write=True)
+    # The file first, before anything is written: on SQLite it goes to an object store with no write
+    # lock held (storage.save).
+    stored = storage.save(inspected.content, inspected.file_type.mime, folder=f"cases/{case.id}")
     return _add(
         actor,
         case,
