@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.core import storage
+from casework.core.db import outside_the_write_lock
 from casework.documents.models import Letterhead
 from casework.extensions import db
 
@@ -129,13 +130,15 @@ def letterhead_row(area_id: int | None) -> Letterhead | None:
     return min(rows, key=lambda row: row.area_id is None, default=None)
 
 
-def letterhead_for(area: Any) -> LetterheadView:
-    """What heads a letter for ``area``: its letterhead, or the area's name when none is set."""
+def letterhead_for(area: Any, *, with_logo: bool = True) -> LetterheadView:
+    """What heads a letter for ``area``: its letterhead, or the area's name when none is set.
+    ``with_logo=False``: only its words, without fetching the logo from the store (checks that read
+    what the letterhead says)."""
     row = letterhead_row(area.id if area is not None else None)
     if row is None:
         return LetterheadView(name=area.name if area is not None else "Casework", address_lines=[], contact_lines=[])
     logo_src = None
-    if row.logo is not None:
+    if with_logo and row.logo is not None:
         try:
             logo_src = f"data:{row.logo.content_type};base64,{base64.b64encode(storage.read(row.logo)).decode()}"
         except (storage.StoredFileMissing, storage.StorageUnavailable):
@@ -214,7 +217,10 @@ def to_pdf(html: str, stylesheet: Path | None = None) -> bytes:
     import weasyprint
 
     stylesheet = stylesheet or LETTER_CSS
-    return weasyprint.HTML(string=html, base_url=str(stylesheet.parent)).write_pdf(
-        stylesheets=[weasyprint.CSS(filename=str(stylesheet))],
-        pdf_variant=PDF_VARIANT,
-    )
+    # Seconds of CPU for a long document: on SQLite no writer waits for it when the transaction has
+    # written nothing yet (a notice is rendered before it is recorded as served).
+    with outside_the_write_lock():
+        return weasyprint.HTML(string=html, base_url=str(stylesheet.parent)).write_pdf(
+            stylesheets=[weasyprint.CSS(filename=str(stylesheet))],
+            pdf_variant=PDF_VARIANT,
+        )

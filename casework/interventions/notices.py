@@ -155,7 +155,7 @@ def context_for(intervention: Intervention, service: Service) -> dict[str, Any]:
     """Plain values for the template (never model objects: the sandbox sees only these)."""
     settings = area_settings(intervention.case.area, on=intervention.issued_on)
     related = intervention.related
-    letterhead = layout.letterhead_for(intervention.case.area)
+    letterhead = layout.letterhead_for(intervention.case.area, with_logo=False)
     details = service.details
     return {
         "recipient": {"name": service.recipient_name, "address": service.recipient_address},
@@ -480,7 +480,7 @@ def check_service(intervention: Intervention, service: Service) -> None:
         errors["conduct"] = ["Describe the conduct the notice is about"]
     if kind == NoticeKind.fpn and not (details.get("particulars") or "").strip():
         errors["particulars"] = ["Give the particulars of the offence: when, where and what happened"]
-    letterhead = layout.letterhead_for(intervention.case.area)
+    letterhead = layout.letterhead_for(intervention.case.area, with_logo=False)
     if kind == NoticeKind.closure_notice:
         hearing_at: datetime | None = details.get("hearing_at_value")
         hearing_by = _date_value(intervention, "hearing_by")
@@ -553,24 +553,19 @@ def preview(intervention: Intervention, service: Service) -> tuple[layout.Letter
 
 
 def serve(actor: Any, intervention: Intervention, service: Service) -> Document:
-    """Produce the notice as a PDF, keep it on the case, and record the service on the intervention."""
+    """Produce the notice as a PDF, keep it on the case, and record the service on the intervention.
+
+    The slow part comes first, before anything is written: the letterhead's logo fetched, the PDF
+    rendered and put in the store (on SQLite, with no write lock held: ``outside_the_write_lock``).
+    Then the service is recorded, checked at the intervention's version as it was read: had another
+    request served it meanwhile, the UPDATE finds no row at that version (409), and the file put for
+    this one is deleted with the rollback."""
     check_service(intervention, service)
     if not layout.pdf_available():
         raise RuleViolation("PDFs cannot be made on this server (WeasyPrint or Pango is missing).")
     view, title, _failed = compose(intervention, service)
     pdf = layout.to_pdf(render_template("documents/letter_pdf.html", view=view, title=title))
-    before = snapshot(intervention, ["served_at", "service_method", "served_by_id", "served_by_name", "notice_details"])
-    details = {k: v for k, v in service.details.items() if k != "hearing_at_value"}
-    intervention.served_at = service.served_at
-    intervention.service_method = service.method
-    intervention.served_by_id = getattr(actor, "id", None)
-    intervention.served_by_name = service.served_by_name.strip()
-    intervention.notice_details = {
-        **details,
-        "recipient_name": service.recipient_name.strip(),
-        "recipient_address": service.recipient_address.strip(),
-    }
-    db.session.flush()
+    served_by_name = service.served_by_name.strip()
     document = documents.add_produced(
         actor,
         intervention.case,
@@ -578,9 +573,21 @@ def serve(actor: Any, intervention: Intervention, service: Service) -> Document:
         filename=f"{reference(intervention).replace('/', '-')}-{intervention.kind.value}.pdf",
         content=pdf,
         content_type="application/pdf",
-        description=f"{title} served {SERVICE_METHOD_PHRASES[service.method]} by {intervention.served_by_name}",
+        description=f"{title} served {SERVICE_METHOD_PHRASES[service.method]} by {served_by_name}",
         intervention_id=intervention.id,
     )
+    before = snapshot(intervention, ["served_at", "service_method", "served_by_id", "served_by_name", "notice_details"])
+    details = {k: v for k, v in service.details.items() if k != "hearing_at_value"}
+    intervention.served_at = service.served_at
+    intervention.service_method = service.method
+    intervention.served_by_id = getattr(actor, "id", None)
+    intervention.served_by_name = served_by_name
+    intervention.notice_details = {
+        **details,
+        "recipient_name": service.recipient_name.strip(),
+        "recipient_address": service.recipient_address.strip(),
+    }
+    db.session.flush()
     record_change(
         actor,
         intervention,
