@@ -17,14 +17,16 @@ MAX_LOGO_BYTES = 1024 * 1024
 LOGO_TYPES = {"image/png", "image/jpeg"}
 
 
-def letterhead_of(area: Any) -> Letterhead | None:
-    """The letterhead stored for ``area`` exactly (None: for every area)."""
+def letterhead_of(area: Any, *, afresh: bool = False) -> Letterhead | None:
+    """The letterhead stored for ``area`` exactly (None: for every area). ``afresh``: as it is now in
+    the database, even when it was loaded before in this request."""
     area_id = area.id if area is not None else None
-    return db.session.scalar(
-        sa.select(Letterhead).where(
-            Letterhead.area_id == area_id if area_id is not None else Letterhead.area_id.is_(None)
-        )
+    statement = sa.select(Letterhead).where(
+        Letterhead.area_id == area_id if area_id is not None else Letterhead.area_id.is_(None)
     )
+    if afresh:
+        statement = statement.execution_options(populate_existing=True)
+    return db.session.scalar(statement)
 
 
 def save_letterhead(
@@ -44,7 +46,11 @@ def save_letterhead(
         inspected = uploads.inspect(logo[0], logo[1], max_bytes=MAX_LOGO_BYTES, field="logo")
         if inspected.file_type.mime not in LOGO_TYPES:
             raise InvalidInput({"logo": ["The logo must be a PNG or JPEG image"]})
-    row = letterhead_of(area)
+    # The new logo first, before anything is written: on SQLite it goes to an object store with no
+    # write lock held (storage.save). The letterhead is read after it, afresh (another administrator
+    # may have saved it meanwhile): the logo replaced, and deleted, is the one it has now.
+    new_logo = storage.save(inspected.content, inspected.file_type.mime, folder="letterheads") if inspected else None
+    row = letterhead_of(area, afresh=True)
     before = snapshot(row, [*FIELDS, "logo_stored_file_id"]) if row is not None else None
     if row is None:
         row = Letterhead(area_id=area.id if area is not None else None)
@@ -52,9 +58,10 @@ def save_letterhead(
     for key, value in cleaned.items():
         setattr(row, key, value)
     row.updated_by_id = getattr(actor, "id", None)
-    old_logo = row.logo if (inspected is not None or remove_logo) else None
-    if inspected is not None:
-        row.logo_stored_file_id = storage.save(inspected.content, inspected.file_type.mime, folder="letterheads").id
+    replaced = row.logo_stored_file_id if (new_logo is not None or remove_logo) else None
+    old_logo = db.session.get(storage.StoredFile, replaced) if replaced is not None else None
+    if new_logo is not None:
+        row.logo_stored_file_id = new_logo.id
     elif remove_logo:
         row.logo_stored_file_id = None
     db.session.flush()
