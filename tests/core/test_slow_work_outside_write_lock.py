@@ -1,0 +1,289 @@
+"""On SQLite, the slow parts of a flow that writes (an object store's PUT or GET, a PDF render) happen
+while no write lock is held: another writer is not kept waiting, and past the busy timeout refused with
+"database is locked". What the flow read is still checked when it writes: a notice served by someone
+else meanwhile is not served twice, and the file put for it is deleted.
+
+Each flow runs on a thread of its own against an app with a SQLite file of its own (the suite's test
+transaction is one connection, which nothing else can see) and an object store that holds each
+request, or a render, until the test has written from a connection of its own.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework.core.db import commit, let_go_of_the_write_lock
+from casework.extensions import db
+from tests.core.s3_stand_in import HANG, SlowStore, slow_store
+from tests.documents.files import photo
+from tests.notifications.committed import committed_app, committed_database
+
+SERVED_BY = "Olive Officer"
+
+
+@pytest.fixture
+def store() -> Any:
+    with slow_store() as server:
+        yield server
+
+
+@pytest.fixture
+def renders_held(store: SlowStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PDF render waits for the test too, when ``RENDER`` is in the store's ``hold``."""
+    weasyprint = pytest.importorskip("weasyprint")
+    from casework.documents import layout
+
+    if not layout.pdf_available():
+        pytest.skip("WeasyPrint or the system Pango library is not installed")
+    write_pdf = weasyprint.HTML.write_pdf
+
+    def held_write_pdf(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if "RENDER" in store.hold:
+            store.wait_here("RENDER")
+        return write_pdf(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", held_write_pdf)
+
+
+def _world(app: Any) -> dict[str, int]:
+    """An officer, a case with an adult on it, a community protection warning to serve, and the area's
+    letterhead with its logo in the store."""
+    from casework.accounts.models import Agency, AgencyKind, Area, User
+    from casework.accounts.passwords import hash_password
+    from casework.cases.models import CaseParty, PartyRole, Person, PersonKind
+    from casework.cases.services import create_case
+    from casework.core.time import today
+    from casework.documents.letterheads import save_letterhead
+    from casework.interventions.services import create_intervention
+
+    with app.app_context():
+        area = Area(code="BOL", name="Bolsover")
+        agency = Agency(code="BDC", name="Bolsover District Council", kind=AgencyKind.council, areas=[area])
+        officer = User(email="officer@bdc.example", name=SERVED_BY, password_hash=hash_password("x" * 16), agency=agency)
+        officer.roles = ["officer"]
+        db.session.add_all([area, agency, officer])
+        db.session.flush()
+        case = create_case(officer, area_code="BOL", category="personal", summary="Noise at night")
+        adult = Person(kind=PersonKind.individual, name="Adam Adult", normalised_name="adam adult")
+        adult.date_of_birth = today().replace(year=today().year - 40)
+        db.session.add(adult)
+        db.session.flush()
+        db.session.add(CaseParty(case_id=case.id, person_id=adult.id, role=PartyRole.perpetrator))
+        db.session.flush()
+        intervention, _warnings = create_intervention(
+            officer,
+            case,
+            {
+                "kind": "cpw",
+                "subject_person_id": adult.id,
+                "issued_on": today() - timedelta(days=10),
+                "comply_by": today() + timedelta(days=10),
+                "prohibitions": "Do not play amplified music after 11pm.",
+            },
+        )
+        save_letterhead(
+            officer,
+            area,
+            {"name": "Bolsover Community Safety Partnership", "address": "The Arc\nClowne\nS43 4JY"},
+            logo=("logo.png", photo("PNG", gps=False)),
+        )
+        commit()
+        ids = {"officer": officer.id, "case": case.id, "intervention": intervention.id, "area": area.id}
+        db.session.remove()
+        return ids
+
+
+def _service() -> Any:
+    from casework.core.time import now
+    from casework.interventions.models import ServiceMethod
+    from casework.interventions.notices import Service
+
+    return Service(
+        recipient_name="Adam Adult",
+        recipient_address="9 Station Road\nBolsover\nS44 6AA",
+        served_at=now() - timedelta(hours=1),
+        method=ServiceMethod.by_hand,
+        served_by_name=SERVED_BY,
+        details={"conduct": "Loud music at night."},
+    )
+
+
+def _serve(ids: dict[str, int]) -> int:
+    from casework.accounts.models import User
+    from casework.interventions import notices
+    from casework.interventions.models import Intervention
+
+    # Read first, as the notice page does: this transaction takes SQLite's write lock.
+    officer = db.session.get(User, ids["officer"])
+    intervention = db.session.get(Intervention, ids["intervention"])
+    document = notices.serve(officer, intervention, _service())
+    commit()
+    return document.id
+
+
+def _save_letterhead(ids: dict[str, int]) -> int:
+    from casework.accounts.models import Area, User
+    from casework.documents.letterheads import letterhead_of, save_letterhead
+
+    officer, area = db.session.get(User, ids["officer"]), db.session.get(Area, ids["area"])
+    letterhead_of(area)  # as the letterhead page does, before the form is saved
+    row = save_letterhead(
+        officer,
+        area,
+        {"name": "Bolsover Community Safety Partnership", "address": "The Arc\nClowne\nS43 4JY"},
+        logo=("new-logo.png", photo("PNG", gps=False, size=(60, 20))),
+    )
+    commit()
+    return row.id
+
+
+def _another_writer_can_write(path: str, write: str | None) -> str | None:
+    """None when another connection could take the write lock (and make ``write``) at once; else why not."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # fails at once with "database is locked" while the flow holds it
+        if write:
+            other.execute(write)
+        other.execute("COMMIT")
+    except sqlite3.OperationalError as error:
+        return str(error)
+    finally:
+        other.close()
+    return None
+
+
+def _while_held(
+    app: Any, url: str, store: SlowStore, flow: Callable[[], Any], write: str | None = None
+) -> tuple[list[tuple[str, str | None]], list[Any]]:
+    """Run ``flow`` on a thread; each time it waits for the store (or a render), write from another
+    connection, then let it go on. Returns what it waited for, each with the refusal of the other
+    writer (None: it wrote), and what the flow returned or raised."""
+    results: list[Any] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                results.append(flow())
+            except Exception as error:  # reported by the test
+                db.session.rollback()
+                results.append(error)
+            finally:
+                db.session.remove()
+
+    running = threading.Thread(target=run)
+    running.start()
+    waited: list[tuple[str, str | None]] = []
+    try:
+        while running.is_alive() or not store.arrivals.empty():
+            try:
+                held = store.arrivals.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            waited.append((held.what, _another_writer_can_write(url.removeprefix("sqlite:///"), write)))
+            held.release.set()
+    finally:
+        store.let_everything_go()
+        running.join(HANG)
+    return waited, results
+
+
+def test_serving_a_notice_fetches_the_logo_renders_and_puts_with_no_write_lock_held(tmp_path, store, renders_held):
+    from casework.documents.models import Document
+    from casework.interventions.models import Intervention
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **store.settings()) as app:
+        ids = _world(app)
+        store.hold = {"GET", "PUT", "RENDER"}
+        waited, results = _while_held(app, url, store, lambda: _serve(ids))
+        assert {what for what, _refused in waited} == {"GET", "PUT", "RENDER"}, waited
+        assert [(what, refused) for what, refused in waited if refused] == []
+        [document_id] = results
+        assert isinstance(document_id, int), results
+        with app.app_context():
+            document = db.session.get(Document, document_id)
+            assert document is not None and document.stored_file is not None
+            assert document.stored_file.backend == "s3"
+            assert db.session.get(Intervention, ids["intervention"]).served_by_name == SERVED_BY
+            db.session.remove()
+        assert len(store.objects) == 2  # the logo and the notice
+
+
+def test_a_notice_served_by_someone_else_while_its_pdf_is_put_is_not_served_twice(tmp_path, store, renders_held):
+    from casework.documents.models import Document
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **store.settings()) as app:
+        ids = _world(app)
+        logo_only = dict(store.objects)
+        store.hold = {"PUT"}
+        # While this request's notice is being put, another serves the warning (its version moves on).
+        served_meanwhile = (
+            "UPDATE interventions SET version = version + 1, served_at = CURRENT_TIMESTAMP, "
+            f"served_by_name = 'Someone Else' WHERE id = {ids['intervention']}"
+        )
+        waited, results = _while_held(app, url, store, lambda: _serve(ids), write=served_meanwhile)
+        assert waited == [("PUT", None)]
+        [error] = results
+        assert isinstance(error, StaleDataError), results
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
+            db.session.remove()
+        assert store.objects == logo_only  # the notice put for it was deleted with the rollback
+
+
+def test_saving_a_letterhead_puts_its_logo_with_no_write_lock_held(tmp_path, store):
+    from casework.core.storage import StoredFile
+    from casework.documents.models import Letterhead
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **store.settings()) as app:
+        ids = _world(app)
+        store.hold = {"PUT"}
+        waited, results = _while_held(app, url, store, lambda: _save_letterhead(ids))
+        assert waited == [("PUT", None)]
+        [letterhead_id] = results
+        assert isinstance(letterhead_id, int), results
+        with app.app_context():
+            letterhead = db.session.get(Letterhead, letterhead_id)
+            assert letterhead is not None and letterhead.logo is not None
+            # The logo it replaced is gone: one stored file, one object.
+            assert db.session.scalar(sa.select(sa.func.count(StoredFile.id))) == 1
+            db.session.remove()
+
+
+def test_letting_go_of_the_write_lock_keeps_what_was_read(tmp_path):
+    from casework.accounts.models import Area
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path) as app:
+        with app.app_context():
+            db.session.add(Area(code="BOL", name="Bolsover"))
+            commit()
+            area = db.session.scalar(sa.select(Area))
+            assert let_go_of_the_write_lock()
+            # Kept as read, not expired to be read again: a versioned row is still checked at the
+            # version it was read at.
+            assert "name" in sa.inspect(area).dict
+            db.session.remove()
+
+
+def test_a_transaction_that_locked_rows_keeps_the_write_lock(tmp_path):
+    from casework.accounts.models import Area
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path) as app:
+        with app.app_context():
+            db.session.add(Area(code="BOL", name="Bolsover"))
+            commit()
+            # Rows locked FOR UPDATE are held by the write lock itself on SQLite: it is kept.
+            db.session.execute(sa.select(Area.id).with_for_update())
+            assert not let_go_of_the_write_lock()
+            db.session.rollback()
+            assert db.session.get(Area, 1) is not None
+            assert let_go_of_the_write_lock()  # a new transaction that locked nothing
+            db.session.remove()
