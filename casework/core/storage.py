@@ -247,15 +247,16 @@ def configured_store() -> FileStore:
 # --- what domains call ---------------------------------------------------------------------------------
 
 
-def save(content: bytes, content_type: str, *, folder: str) -> StoredFile:
-    """Keep ``content`` in the configured store and return its (flushed) row.
+def save(content: bytes, content_type: str, *, folder: str, backend: str | None = None) -> StoredFile:
+    """Keep ``content`` in the configured store (or the one named ``backend``) and return its (flushed)
+    row.
 
     An object store's PUT is made ``outside_the_write_lock``: on SQLite, when the transaction has
     written nothing yet, no writer waits for a slow store. What the caller loaded before is kept as it
     was read, so a versioned row it changes afterwards is still checked at that version; a service that
     wants this puts the file first and writes after (``documents.upload``, ``notices.serve``,
     ``letterheads.save_letterhead``). If the transaction then rolls back, the object is deleted."""
-    store = configured_store()
+    store = store_named(backend) if backend is not None else configured_store()
     key = f"{folder}/{uuid.uuid4().hex}"
     if store.transactional:
         store.put(key, content, content_type)

@@ -287,3 +287,21 @@ def test_a_transaction_that_locked_rows_keeps_the_write_lock(tmp_path):
             assert db.session.get(Area, 1) is not None
             assert let_go_of_the_write_lock()  # a new transaction that locked nothing
             db.session.remove()
+
+
+def test_retention_keeps_a_removed_documents_empty_file_in_the_database_not_the_object_store(s3_storage):
+    """Retention writes the anonymised rows first, so its transaction cannot let go of the write lock:
+    the empty file left in a Case Review document's place makes no call to the object store."""
+    from types import SimpleNamespace
+
+    from casework.community_triggers.services.retention import _replace_with_empty_file
+    from casework.core import storage
+
+    kept = storage.save(b"%PDF-1.7 what an agency sent", "application/pdf", folder="case-reviews/1")
+    document = SimpleNamespace(stored_file_id=kept.id)
+    _replace_with_empty_file(document)
+    placeholder = db.session.get(storage.StoredFile, document.stored_file_id)
+    assert placeholder is not None
+    assert (placeholder.backend, placeholder.size) == ("database", 0)
+    assert storage.read(placeholder) == b""
+    assert db.session.get(storage.StoredFile, kept.id) is None

@@ -169,7 +169,10 @@ def _replace_with_empty_file(document: Any) -> None:
     from casework.core import storage
 
     old = db.session.get(storage.StoredFile, document.stored_file_id)
-    document.stored_file_id = storage.save(b"", "application/octet-stream", folder="removed").id
+    # The empty file is kept in the database whatever the store: this transaction has written the
+    # anonymised rows already, and a PUT to an object store made here would keep SQLite's write lock
+    # (and every other writer waiting) for as long as the store takes, for each document.
+    document.stored_file_id = storage.save(b"", "application/octet-stream", folder="removed", backend="database").id
     db.session.flush()
     if old is not None:
         storage.discard(old)
