@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from casework.core.db import commit, let_go_of_the_write_lock
 from casework.extensions import db
 from tests.core.s3_stand_in import HANG, SlowStore, slow_store
-from tests.documents.files import photo
+from tests.documents.files import pdf, photo
 from tests.notifications.committed import committed_app, committed_database
 
 SERVED_BY = "Olive Officer"
@@ -68,7 +68,9 @@ def _world(app: Any) -> dict[str, int]:
     with app.app_context():
         area = Area(code="BOL", name="Bolsover")
         agency = Agency(code="BDC", name="Bolsover District Council", kind=AgencyKind.council, areas=[area])
-        officer = User(email="officer@bdc.example", name=SERVED_BY, password_hash=hash_password("x" * 16), agency=agency)
+        officer = User(
+            email="officer@bdc.example", name=SERVED_BY, password_hash=hash_password("x" * 16), agency=agency
+        )
         officer.roles = ["officer"]
         db.session.add_all([area, agency, officer])
         db.session.flush()
@@ -146,13 +148,13 @@ def _save_letterhead(ids: dict[str, int]) -> int:
     return row.id
 
 
-def _another_writer_can_write(path: str, write: str | None) -> str | None:
+def _another_writer_can_write(path: str, write: tuple[str, tuple[Any, ...]] | None) -> str | None:
     """None when another connection could take the write lock (and make ``write``) at once; else why not."""
     other = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")  # fails at once with "database is locked" while the flow holds it
         if write:
-            other.execute(write)
+            other.execute(*write)
         other.execute("COMMIT")
     except sqlite3.OperationalError as error:
         return str(error)
@@ -162,7 +164,11 @@ def _another_writer_can_write(path: str, write: str | None) -> str | None:
 
 
 def _while_held(
-    app: Any, url: str, store: SlowStore, flow: Callable[[], Any], write: str | None = None
+    app: Any,
+    url: str,
+    store: SlowStore,
+    flow: Callable[[], Any],
+    write: tuple[str, tuple[Any, ...]] | None = None,
 ) -> tuple[list[tuple[str, str | None]], list[Any]]:
     """Run ``flow`` on a thread; each time it waits for the store (or a render), write from another
     connection, then let it go on. Returns what it waited for, each with the refusal of the other
@@ -210,7 +216,8 @@ def test_serving_a_notice_fetches_the_logo_renders_and_puts_with_no_write_lock_h
         assert isinstance(document_id, int), results
         with app.app_context():
             document = db.session.get(Document, document_id)
-            assert document is not None and document.stored_file is not None
+            assert document is not None
+            assert document.stored_file is not None
             assert document.stored_file.backend == "s3"
             assert db.session.get(Intervention, ids["intervention"]).served_by_name == SERVED_BY
             db.session.remove()
@@ -227,7 +234,8 @@ def test_a_notice_served_by_someone_else_while_its_pdf_is_put_is_not_served_twic
         # While this request's notice is being put, another serves the warning (its version moves on).
         served_meanwhile = (
             "UPDATE interventions SET version = version + 1, served_at = CURRENT_TIMESTAMP, "
-            f"served_by_name = 'Someone Else' WHERE id = {ids['intervention']}"
+            "served_by_name = 'Someone Else' WHERE id = ?",
+            (ids["intervention"],),
         )
         waited, results = _while_held(app, url, store, lambda: _serve(ids), write=served_meanwhile)
         assert waited == [("PUT", None)]
@@ -252,41 +260,135 @@ def test_saving_a_letterhead_puts_its_logo_with_no_write_lock_held(tmp_path, sto
         assert isinstance(letterhead_id, int), results
         with app.app_context():
             letterhead = db.session.get(Letterhead, letterhead_id)
-            assert letterhead is not None and letterhead.logo is not None
+            assert letterhead is not None
+            assert letterhead.logo is not None
             # The logo it replaced is gone: one stored file, one object.
             assert db.session.scalar(sa.select(sa.func.count(StoredFile.id))) == 1
+            db.session.remove()
+
+
+def test_previewing_a_notice_fetches_the_logo_with_no_write_lock_held(tmp_path, store):
+    """A preview is a POST (its transaction may write): the letterhead's logo is fetched for it."""
+    from casework.interventions import notices
+    from casework.interventions.models import Intervention
+
+    def preview() -> bool:
+        view, _failed = notices.preview(db.session.get(Intervention, ids["intervention"]), _service())
+        return view.letterhead.logo_src is not None
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **store.settings()) as app:
+        ids = _world(app)
+        store.hold = {"GET"}
+        waited, results = _while_held(app, url, store, preview)
+        assert waited == [("GET", None)]
+        assert results == [True]
+
+
+def _information_request(app: Any) -> dict[str, int]:
+    """A Case Review application in the world's area, with the council asked for its information."""
+    from casework.accounts.models import Agency, Area, User
+    from casework.community_triggers import info_requests
+    from casework.community_triggers import services as case_reviews
+    from casework.core.time import today
+
+    with app.app_context():
+        area, council = db.session.scalar(sa.select(Area)), db.session.scalar(sa.select(Agency))
+        officer = db.session.scalar(sa.select(User))
+        officer.roles = ["officer", "coordinator"]
+        received_on = today() - timedelta(days=3)
+        application = case_reviews.register_application(
+            officer,
+            {
+                "area": area,
+                "received_on": received_on,
+                "channel": "email",
+                "applicant": {"name": "Ann Applicant", "email": "ann@example.org", "address": "1 High St"},
+                "applicant_role": "victim",
+                "consent_given": True,
+                "description": "Noise at night",
+                "cases": [],
+                "complaints": [
+                    {
+                        "complainant_name": "Ann Applicant",
+                        "occurred_on": received_on - timedelta(days=20),
+                        "reported_on": received_on - timedelta(days=20),
+                        "agency": None,
+                        "reported_to": "the council",
+                        "reference": "C1",
+                    }
+                ],
+            },
+        )
+        item = info_requests.request_information(officer, application, council, due_on=today() + timedelta(days=10))
+        commit()
+        ids = {"officer": officer.id, "request": item.id}
+        db.session.remove()
+        return ids
+
+
+def _submit_information(ids: dict[str, int]) -> int:
+    from casework.accounts.models import User
+    from casework.community_triggers import info_requests
+    from casework.community_triggers.models import InformationRequest
+
+    officer = db.session.get(User, ids["officer"])
+    item = db.session.get(InformationRequest, ids["request"])
+    info_requests.submit(officer, item, text="Three visits this year.", file=("visits.pdf", pdf()))
+    commit()
+    return item.id
+
+
+def test_an_agencys_submission_to_a_case_review_puts_its_file_with_no_write_lock_held(tmp_path, store):
+    from casework.community_triggers.models import InformationRequest, TriggerDocument
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **store.settings()) as app:
+        _world(app)
+        ids = _information_request(app)
+        store.hold = {"PUT"}
+        waited, results = _while_held(app, url, store, lambda: _submit_information(ids))
+        assert waited == [("PUT", None)]
+        assert results == [ids["request"]]
+        with app.app_context():
+            assert db.session.get(InformationRequest, ids["request"]).submitted_on is not None
+            assert db.session.scalar(sa.select(sa.func.count(TriggerDocument.id))) == 1
             db.session.remove()
 
 
 def test_letting_go_of_the_write_lock_keeps_what_was_read(tmp_path):
     from casework.accounts.models import Area
 
-    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path) as app:
-        with app.app_context():
-            db.session.add(Area(code="BOL", name="Bolsover"))
-            commit()
-            area = db.session.scalar(sa.select(Area))
-            assert let_go_of_the_write_lock()
-            # Kept as read, not expired to be read again: a versioned row is still checked at the
-            # version it was read at.
-            assert "name" in sa.inspect(area).dict
-            db.session.remove()
+    with (
+        committed_database("sqlite", tmp_path, None) as url,
+        committed_app(url, tmp_path) as app,
+        app.app_context(),
+    ):
+        db.session.add(Area(code="BOL", name="Bolsover"))
+        commit()
+        area = db.session.scalar(sa.select(Area))
+        assert let_go_of_the_write_lock()
+        # Kept as read, not expired to be read again: a versioned row is still checked at the
+        # version it was read at.
+        assert "name" in sa.inspect(area).dict
+        db.session.remove()
 
 
 def test_a_transaction_that_locked_rows_keeps_the_write_lock(tmp_path):
     from casework.accounts.models import Area
 
-    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path) as app:
-        with app.app_context():
-            db.session.add(Area(code="BOL", name="Bolsover"))
-            commit()
-            # Rows locked FOR UPDATE are held by the write lock itself on SQLite: it is kept.
-            db.session.execute(sa.select(Area.id).with_for_update())
-            assert not let_go_of_the_write_lock()
-            db.session.rollback()
-            assert db.session.get(Area, 1) is not None
-            assert let_go_of_the_write_lock()  # a new transaction that locked nothing
-            db.session.remove()
+    with (
+        committed_database("sqlite", tmp_path, None) as url,
+        committed_app(url, tmp_path) as app,
+        app.app_context(),
+    ):
+        db.session.add(Area(code="BOL", name="Bolsover"))
+        commit()
+        # Rows locked FOR UPDATE are held by the write lock itself on SQLite: it is kept.
+        db.session.execute(sa.select(Area.id).with_for_update())
+        assert not let_go_of_the_write_lock()
+        db.session.rollback()
+        assert db.session.get(Area, 1) is not None
+        assert let_go_of_the_write_lock()  # a new transaction that locked nothing
+        db.session.remove()
 
 
 def test_retention_keeps_a_removed_documents_empty_file_in_the_database_not_the_object_store(s3_storage):
