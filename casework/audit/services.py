@@ -27,6 +27,7 @@ from casework.audit.models import (
     audit_values,
 )
 from casework.core.db import SQLITE_IMMEDIATE, rows_changed
+from casework.core.inputs import whole_number
 from casework.core.time import LONDON
 from casework.extensions import db
 
@@ -661,8 +662,8 @@ def _person_named(changes: Any, where: str) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
+    if isinstance(value, str):
+        return whole_number(value)
     return None
 
 
