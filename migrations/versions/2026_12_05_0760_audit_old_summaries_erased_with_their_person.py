@@ -1,4 +1,4 @@
-"""Audit log: the old summaries naming a person are erased when that person is anonymised later
+"""Audit log: the old summaries naming a person are erased when that person is anonymised later; cases.closure_seen_at
 
 Revision ID: 0760
 Revises: 0740
@@ -20,6 +20,12 @@ nothing erased it then. The retention run now erases them when it anonymises the
   with a fixed search_path, like the others; the service's role gets EXECUTE
   (``casework/core/database_roles.py``). The trigger that accepts only the erasure and the move is
   unchanged.
+
+And ``cases.closure_seen_at``: a closed case with no ``closed`` event on its timeline counted its
+retention grace from when its row was last written (``updated_at``), so any edit restarted it. It now
+counts from when its row was last written as the first retention run to see it closed found it
+(``casework.data_protection.retention.note_closures_without_event``); the cases closed so far are seen
+here, with their ``updated_at`` as it is now.
 """
 
 from alembic import op
@@ -50,6 +56,11 @@ INDEXES = (
 
 
 def upgrade():
+    op.add_column("cases", sa.Column("closure_seen_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute(
+        "UPDATE cases SET closure_seen_at = updated_at WHERE status = 'closed' AND anonymised_at IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id AND e.kind = 'closed')"
+    )
     for name, predicate in INDEXES:
         op.create_index(
             name,
@@ -83,3 +94,5 @@ def downgrade():
         op.execute("DROP FUNCTION audit_erase_old_summaries(bigint[])")
     for name, _predicate in INDEXES:
         op.drop_index(name, table_name="audit_values")
+    # Not a batch: on SQLite that would copy the table and lose its trigger (migration 0511).
+    op.drop_column("cases", "closure_seen_at")
