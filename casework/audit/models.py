@@ -51,6 +51,24 @@ class AuditAction(enum.StrEnum):
 #: What an erased entry's summary reads; the database triggers accept exactly this text.
 ERASED_SUMMARY = "Personal details erased"
 
+#: The entries, not erased yet, of the two summaries that named a person in an entry about another
+#: record before they gave the person's number ("Added <name> to case ...", about the case; "Second
+#: report by <name> ...", about the task), by their subject type. None is written any more, so these are
+#: a closed set that only shrinks; each is the predicate of a partial index (below, migration 0760)
+#: and written as SQL text, with no bound parameters, so that both databases see a query repeating it
+#: can read that index. The PostgreSQL function ``audit_erase_old_summaries`` erases only these.
+OLD_SUMMARIES_NAMING_PEOPLE = {
+    "cases": (
+        "subject_type = 'cases' AND erased_at IS NULL AND summary LIKE 'Added % to case % as %' "
+        "AND summary NOT LIKE 'Added person % to case % as %'"
+    ),
+    "case_review_explanations": (
+        "subject_type = 'case_review_explanations' AND erased_at IS NULL "
+        "AND summary LIKE 'Second report by % on case %: explain the Case Review' "
+        "AND summary NOT LIKE 'Second report by person % on case %'"
+    ),
+}
+
 audit_entries = sa.Table(
     "audit_entries",
     db.metadata,
@@ -87,6 +105,18 @@ audit_values = sa.Table(
     #: Set when retention erased the values (then summary is ERASED_SUMMARY and the rest is null).
     sa.Column("erased_at", UTCDateTime()),
     sa.Index("ix_audit_values_subject", "subject_type", "subject_id"),
+    sa.Index(
+        "ix_audit_values_old_party_summaries",
+        "entry_id",
+        postgresql_where=sa.text(OLD_SUMMARIES_NAMING_PEOPLE["cases"]),
+        sqlite_where=sa.text(OLD_SUMMARIES_NAMING_PEOPLE["cases"]),
+    ),
+    sa.Index(
+        "ix_audit_values_old_second_report_summaries",
+        "entry_id",
+        postgresql_where=sa.text(OLD_SUMMARIES_NAMING_PEOPLE["case_review_explanations"]),
+        sqlite_where=sa.text(OLD_SUMMARIES_NAMING_PEOPLE["case_review_explanations"]),
+    ),
 )
 
 

@@ -13,6 +13,11 @@ def on_records_anonymised(_app: Any, *, report: RetentionReport, **_: Any) -> No
     for table, ids in list(report.items.items()):
         erased = services.erase_personal_values_of(table, sorted(ids))
         report.add("audit_entries", erased)
+    # Summaries written before people were named by number name a person in an entry about a case or
+    # a task, which may outlive them: they go with the person (a merged record too, once anonymised).
+    people = report.items.get("people")
+    if people:
+        report.add("audit_entries", services.erase_old_summaries_naming(sorted(people)))
 
 
 def on_person_exported(_app: Any, *, person: Any, export: Any, **_: Any) -> dict[str, Any]:

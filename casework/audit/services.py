@@ -19,6 +19,7 @@ from casework.audit import chain
 from casework.audit.chain import plain as _plain
 from casework.audit.models import (
     ERASED_SUMMARY,
+    OLD_SUMMARIES_NAMING_PEOPLE,
     AuditAction,
     AuditEntry,
     AuditSeal,
@@ -26,6 +27,7 @@ from casework.audit.models import (
     audit_values,
 )
 from casework.core.db import SQLITE_IMMEDIATE, rows_changed
+from casework.core.inputs import whole_number
 from casework.core.time import LONDON
 from casework.extensions import db
 
@@ -572,6 +574,97 @@ def _erased(rows: Iterable[Any]) -> tuple[list[int], dict[str | None, int]]:
         entry_ids.append(int(entry_id))
         counts[subject_id] = counts.get(subject_id, 0) + 1
     return entry_ids, counts
+
+
+#: Where the changes of each old summary naming a person (``OLD_SUMMARIES_NAMING_PEOPLE``) give that
+#: person's number: the party added (``{"party": [None, [person_id, role]]}``), the task's ``person_id``.
+_OLD_SUMMARY_PERSON = {"cases": "party", "case_review_explanations": "person_id"}
+
+
+def erase_old_summaries_naming(person_ids: Iterable[Any], *, actor: Any = None) -> list[int]:
+    """Erase the values of the entries whose summary names one of these people (being anonymised) in
+    an entry about another record, written before such summaries gave the person's number ("Added
+    <name> to case ...", "Second report by <name> ..."): erasing the case's or the task's values would
+    reach them, but the person can be anonymised first. The person is the number in the entry's own
+    changes, as migration 0730 found it. Each erasure is recorded against the entry's subject, as
+    ``erase_personal_values`` records one, and the chain still verifies. Answers the ids of the entries
+    erased. Flushes, never commits.
+
+    The entries are read through the partial indexes that hold only those not erased yet (a few rows,
+    whatever the size of the log). On PostgreSQL the service's role erases them by calling
+    ``audit_erase_old_summaries()``, which erases nothing but such entries."""
+    people = {int(i) for i in person_ids}
+    if not people:
+        return []
+    db.session.flush()
+    connection = db.session.connection()
+    erased: list[int] = []
+    for subject_type, predicate in OLD_SUMMARIES_NAMING_PEOPLE.items():
+        where = _OLD_SUMMARY_PERSON[subject_type]
+        rows = connection.execute(
+            sa.select(audit_values.c.entry_id, audit_values.c.changes)
+            .where(sa.text(predicate))
+            .order_by(audit_values.c.entry_id)
+        )
+        naming = [entry_id for entry_id, changes in rows if _person_named(changes, where) in people]
+        counts: dict[str | None, int] = {}
+        for start in range(0, len(naming), ERASE_BATCH):
+            batch = naming[start : start + ERASE_BATCH]
+            if connection.dialect.name == "postgresql":
+                found = sa.func.audit_erase_old_summaries(
+                    sa.bindparam("entry_ids", batch, type_=postgresql.ARRAY(sa.BigInteger))
+                ).table_valued("erased_entry_id", "erased_subject_id")
+                result: Any = connection.execute(sa.select(found.c.erased_entry_id, found.c.erased_subject_id))
+            else:
+                result = connection.execute(
+                    sa.update(audit_values)
+                    .where(audit_values.c.entry_id.in_(batch), sa.text(predicate))
+                    .values(
+                        summary=ERASED_SUMMARY, changes=sa.null(), ip_address=None, nonce=None, erased_at=sa.func.now()
+                    )
+                    .returning(audit_values.c.entry_id, audit_values.c.subject_id)
+                )
+            entry_ids, batch_counts = _erased(result)
+            erased.extend(entry_ids)
+            for subject_id, count in batch_counts.items():
+                counts[subject_id] = counts.get(subject_id, 0) + count
+        subjects = sorted(counts, key=str)
+        for start in range(0, len(subjects), ERASE_BATCH):
+            refs = [(subject_type, subject_id) for subject_id in subjects[start : start + ERASE_BATCH]]
+            record_many(
+                actor,
+                AuditAction.erase,
+                refs,
+                "",
+                summaries={ref: _erasure_summary(counts[ref[1]]) for ref in refs},
+                connection=connection,
+            )
+    _expire_entries()
+    return sorted(erased)
+
+
+def _person_named(changes: Any, where: str) -> int | None:
+    """The person's number an old summary's changes give (``_OLD_SUMMARY_PERSON``), or None."""
+    if isinstance(changes, str):
+        try:
+            changes = json.loads(changes)
+        except ValueError:
+            return None
+    if not isinstance(changes, dict):
+        return None
+    value = changes.get(where)
+    if where == "party":
+        # {"party": [None, [person_id, role]]}
+        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[1], list) and value[1]):
+            return None
+        value = value[1][0]
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return whole_number(value)
+    return None
 
 
 def move_personal_values(from_subject: Any, to_subject: Any, *, actor: Any = None) -> int:

@@ -157,6 +157,11 @@ class Case(TimestampMixin, VersionedMixin, Model):
     #: (its reference takes this year). ``created_at`` is when the row was written.
     opened_on: Mapped[date] = mapped_column(sa.Date, default=_today, server_default=sa.text("CURRENT_DATE"))
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: A closed case with no ``closed`` event on its timeline (written closed by a path that wrote none):
+    #: when its row was last written as the first retention run to see it closed found it. Its closure
+    #: grace counts from this, so an edit made since does not restart it
+    #: (``data_protection.retention.note_closures_without_event``).
+    closure_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The day the victim was first contacted about the case (casework.cases.first_contact): not before
     #: the case opened, not in the future; the partnership report's "time to first contact".
     victim_first_contacted_on: Mapped[date | None] = mapped_column(sa.Date)

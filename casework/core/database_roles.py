@@ -5,7 +5,8 @@ The service may read and write the application's tables as usual but may only SE
 append-only tables (the audit log): no UPDATE, DELETE or TRUNCATE, and, since it owns nothing, it cannot
 disable or drop their triggers, nor replace the functions. The one way it changes audit values is to
 EXECUTE the SECURITY DEFINER functions ``audit_erase_values_of`` (and ``audit_erase_values``, the same for
-one subject) and ``audit_move_values``, which run as the owner and can do nothing else.
+one subject), ``audit_erase_old_summaries`` (the old summaries that named a person, by entry) and
+``audit_move_values``, which run as the owner and can do nothing else.
 
 The grants are applied by ``grant_service_role`` at the end of every ``flask db upgrade`` (and
 downgrade), by ``migrations/env.py``, when ``CASEWORK_MIGRATION_DATABASE_URL`` names another role than
@@ -27,6 +28,7 @@ SERVICE_FUNCTIONS = (
     "audit_erase_values(text, text)",
     "audit_erase_values_of(text, text[])",
     "audit_move_values(text, text, text, text)",
+    "audit_erase_old_summaries(bigint[])",
 )
 
 

@@ -15,8 +15,9 @@ A closing date is whatever the officer, the API client or the spreadsheet gave, 
 (2019 for 2025) would put a live case past its retention period at once. So a case is due only once
 its closure has also been on record for ``CASEWORK_RETENTION_CLOSURE_GRACE_DAYS`` (30 by default),
 counted from when it was recorded (its last ``closed`` event on the timeline; a closed case with none
-counts from when its row was last written), whatever closing date was given: long enough for someone
-to notice and reopen it. ``anonymisation_date`` says when a case will be due; ``held_back_cases``
+counts from when its row was last written as the first run to see it closed found it,
+``note_closures_without_event``), whatever closing date was given: long enough for someone to notice
+and reopen it. ``anonymisation_date`` says when a case will be due; ``held_back_cases``
 lists those the grace alone keeps (the retention reports page).
 """
 
@@ -33,7 +34,7 @@ from casework.accounts.services import area_settings
 from casework.cases import settings as case_settings
 from casework.cases.models import Case, CaseEvent, CaseEventKind, CaseParty, CaseStatus, Person
 from casework.core import lifecycle
-from casework.core.db import Base
+from casework.core.db import Base, rows_changed
 from casework.core.retention import case_references, owned_by_cases, person_columns
 from casework.core.time import LONDON, london_day, now, today
 from casework.data_protection.models import RetentionRun
@@ -69,15 +70,42 @@ def closure_within_grace(on: date) -> sa.ColumnElement[bool]:
     ``closed`` event on its timeline recorded within the grace (a reopened and closed again case
     counts from its last closure). Every close (the page, the API, an import) goes through
     ``close_case``, which writes that event; a closed case with none (written closed by a path that
-    did not, or before closures were put on the timeline) counts from the last time its row was
-    written (``updated_at``), which is no earlier than its closure was recorded (an anonymised case,
-    whose row the anonymising wrote, is past its grace)."""
+    did not, or before closures were put on the timeline) counts from when its row was last written as
+    the first run to see it closed found it (``closure_seen_at``, ``note_closures_without_event``),
+    which is no earlier than its closure was recorded, and which an edit made since does not move;
+    until a run has seen it, from when its row was last written (``updated_at``). An anonymised case,
+    whose row the anonymising wrote, is past its grace."""
     cutoff = grace_cutoff(on)
     closures = sa.exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed)
     return sa.or_(
         closures.where(CaseEvent.created_at >= cutoff).correlate(Case),
-        sa.and_(~closures.correlate(Case), Case.updated_at >= cutoff, Case.anonymised_at.is_(None)),
+        sa.and_(
+            ~closures.correlate(Case),
+            sa.func.coalesce(Case.closure_seen_at, Case.updated_at) >= cutoff,
+            Case.anonymised_at.is_(None),
+        ),
     )
+
+
+def note_closures_without_event() -> int:
+    """Record, for each closed case not anonymised whose timeline has no ``closed`` event and that no run
+    has seen yet, when its row was last written (``closure_seen_at``): its grace counts from that from
+    now on, whatever is edited on it later. Run at the start of every retention run, so a case written
+    closed without an event (none is, by the service's own paths) is seen within a day. The row's
+    ``updated_at`` is kept as it was: noting this is not a change to the case. Answers how many."""
+    closures = sa.exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed)
+    result = db.session.execute(
+        sa.update(Case)
+        .where(
+            Case.status == CaseStatus.closed,
+            Case.anonymised_at.is_(None),
+            Case.closure_seen_at.is_(None),
+            ~closures,
+        )
+        .values(closure_seen_at=Case.updated_at, updated_at=Case.updated_at)
+        .execution_options(synchronize_session="fetch")
+    )
+    return rows_changed(result)
 
 
 def past_case_period(area: Area, closed_on: date, on: date | None = None) -> bool:
@@ -127,14 +155,16 @@ def held_back_cases(on: date | None = None) -> list[tuple[Case, date]]:
             .order_by(Case.id)
         )
         found.extend(
-            (case, _anonymised_on(case.closed_on, years, recorded or case.updated_at)) for case, recorded in rows
+            (case, _anonymised_on(case.closed_on, years, recorded or case.closure_seen_at or case.updated_at))
+            for case, recorded in rows
         )
     return found
 
 
 def _last_closure() -> sa.Select[Any]:
     """When the case's (``Case``, correlated) last closure was recorded: its latest ``closed`` event
-    (none: the case's ``updated_at`` stands for it, as in ``closure_within_grace``)."""
+    (none: the case's ``closure_seen_at``, else its ``updated_at``, stands for it, as in
+    ``closure_within_grace``)."""
     return sa.select(sa.func.max(CaseEvent.created_at)).where(
         CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed
     )
@@ -155,7 +185,7 @@ def anonymisation_date(case: Case) -> date | None:
     recorded. None for an open case or one already anonymised."""
     if case.status is not CaseStatus.closed or case.closed_on is None or case.anonymised_at is not None:
         return None
-    recorded = db.session.scalar(_last_closure().where(Case.id == case.id)) or case.updated_at
+    recorded = db.session.scalar(_last_closure().where(Case.id == case.id)) or case.closure_seen_at or case.updated_at
     return _anonymised_on(case.closed_on, _case_years(case.area, today()), recorded)
 
 
@@ -223,6 +253,7 @@ def apply_retention(on: date | None = None) -> RetentionRun:
     """Anonymise everything that has reached its retention date, and record the run."""
     on = on or today()
     report = lifecycle.RetentionReport(on=on, started_at=now())
+    note_closures_without_event()
     lifecycle.send(lifecycle.retention_run, on=on, report=report)
     for case in due_cases(on):
         lifecycle.send(lifecycle.case_anonymised, case=case, report=report)

@@ -239,6 +239,13 @@ class StatusForm(FlaskForm):
         "The appeal was recorded by mistake: none was made",
         description="Its effects are undone as if it had never been recorded. Choose the status it had before.",
     )
+    #: Marking it varied (``services.update_status``): empty, today. The time to appeal a closure order
+    #: (s.84) or to challenge a PSPO (s.66) runs again from it.
+    varied_on = GovukDateField(
+        "Date it was varied (if marking it varied)",
+        description="Leave empty if it was varied today. For example, 27 3 2026",
+        what="the date it was varied",
+    )
 
     def offer(self, statuses: Iterable[InterventionStatus]) -> None:
         """Offer only the statuses the intervention may be given (``services.status_choices``)."""
@@ -247,6 +254,12 @@ class StatusForm(FlaskForm):
 
 class ExtendForm(FlaskForm):
     ends_on = GovukDateField("New end date", required=True, description="For example, 27 3 2027", planned=True)
+    #: The day the extension was made (``services.extend``): empty, today. The time to appeal runs again from it.
+    extended_on = GovukDateField(
+        "Date the extension was made",
+        description="Leave empty if it was made today. For example, 27 3 2026",
+        what="the date the extension was made",
+    )
 
 
 class ExtensionNoticeForm(FlaskForm):

@@ -202,3 +202,29 @@ def test_the_compose_init_script_creates_two_roles_that_work(tmp_path):
                 connection.exec_driver_sql("DELETE FROM audit_entries")
     finally:
         server.stop()
+
+
+def test_the_service_role_erases_by_entry_only_the_old_summaries_naming_a_person(db_session, service_role, an_entry):
+    """``audit_erase_old_summaries`` erases the entries given only if they are old summaries that named a
+    person (``OLD_SUMMARIES_NAMING_PEOPLE``): any other entry named to it is left as it was."""
+    from casework.audit.models import AuditAction, AuditEntry
+
+    old = AuditEntry(
+        action=AuditAction.update,
+        object_type="cases",
+        object_id="4",
+        summary="Added Ann Oldname to case BOL-2026-0004 as witness",
+        changes={"party": [None, [9, "witness"]]},
+    )
+    db_session.add(old)
+    db_session.flush()
+    assert db_session.scalar(sa.text("SELECT has_function_privilege('audit_erase_old_summaries(bigint[])', 'EXECUTE')"))
+    erased = db_session.execute(
+        sa.text("SELECT erased_entry_id FROM audit_erase_old_summaries(CAST(:ids AS bigint[]))"),
+        {"ids": [an_entry, old.id]},
+    ).scalars()
+    assert list(erased) == [old.id]
+    assert db_session.scalar(sa.text("SELECT summary FROM audit_values WHERE entry_id = :id"), {"id": an_entry}) == (
+        "Viewed person 1"
+    )
+    assert verify_chain().ok

@@ -122,6 +122,33 @@ def test_a_case_closed_with_no_closed_event_gets_the_grace_too(api_client, world
     assert _state(case_id, victim) == (True, True)
 
 
+def test_a_later_edit_does_not_restart_the_grace_of_a_case_closed_with_no_closed_event(
+    api_client, world, open_case, person
+):
+    """The first retention run to see such a case closed records when its row was last written then
+    (``Case.closure_seen_at``): its grace counts from that, not from an edit made to the case since."""
+    from casework.cases.models import CaseStatus
+
+    day = today()
+    victim = person("Nell No-Event", address="3 Ash Lane")
+    case_id = open_case(parties=[{"person_id": victim, "role": "victim"}], opened_on=years_before(day, 8).isoformat())[
+        "id"
+    ]
+    case = db.session.get(Case, case_id)
+    case.status, case.closed_on, case.closure_reason = CaseStatus.closed, years_before(day, 7), "Resolved"
+    db.session.commit()
+    with _at(day + timedelta(days=1)):
+        assert apply_retention() == {"cases": 0, "people": 0}
+    with _at(day + timedelta(days=20)):
+        db.session.get(Case, case_id).location = "Corrected: 3 Ash Lane"
+        db.session.commit()
+        db.session.expire_all()
+        assert anonymisation_date(db.session.get(Case, case_id)) == day + timedelta(days=30)
+    with _at(day + timedelta(days=30)):
+        assert apply_retention() == {"cases": 1, "people": 1}
+    assert _state(case_id, victim) == (True, True)
+
+
 def test_the_grace_is_a_setting(app, api_client, world, open_case, person, monkeypatch):
     assert app.config["CASEWORK"]["RETENTION_CLOSURE_GRACE_DAYS"] == 30
     monkeypatch.setitem(app.config["CASEWORK"], "RETENTION_CLOSURE_GRACE_DAYS", 60)

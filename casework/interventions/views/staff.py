@@ -41,6 +41,7 @@ from casework.interventions.models import (
     SERVICE_METHOD_PHRASES,
     Intervention,
     InterventionKind,
+    InterventionStatus,
     NoticeKind,
     ServiceMethod,
 )
@@ -57,7 +58,6 @@ def index():
     from flask import request
 
     from casework.core.pagination import page_number, paginate
-    from casework.interventions.models import InterventionStatus
     from casework.interventions.spreadsheets import visible_interventions
 
     filters = {key: (request.args.get(key) or "")[:40] for key in ("kind", "status", "area")}
@@ -158,7 +158,8 @@ def _show(
 ):
     case = intervention.case
     status_form = status_form or StatusForm(data={"status": intervention.status.value, "version": intervention.version})
-    status_form.offer(services.status_choices(intervention))
+    statuses = services.status_choices(intervention)
+    status_form.offer(statuses)
     notice_ends_at = dict(intervention.dates).get("notice_ends_at")
     can_extend_notice = (
         intervention.kind == InterventionKind.closure_notice
@@ -173,6 +174,7 @@ def _show(
         can_edit=can_change_intervention(current_user, intervention),
         can_serve=can_edit_case(current_user, case),
         status_form=status_form,
+        can_mark_varied=InterventionStatus.varied in statuses,
         extend_form=extend_form or ExtendForm(formdata=None),
         can_extend=intervention.kind in (InterventionKind.closure_order, InterventionKind.pspo),
         extension_form=extension_form or ExtensionNoticeForm(formdata=None),
@@ -269,7 +271,7 @@ def extend(intervention_id: int):
     form = ExtendForm()
     if form.validate_on_submit():
         try:
-            services.extend(current_user, intervention, form.ends_on.data)
+            services.extend(current_user, intervention, form.ends_on.data, extended_on=form.extended_on.data)
         except InvalidInput as error:
             db.session.rollback()
             show_service_errors(form, error, FORM_FIELD_FOR)
@@ -304,6 +306,7 @@ def change_status(intervention_id: int):
             appeal_lodged_on=form.appeal_lodged_on.data,
             appeal_decided_on=form.appeal_decided_on.data,
             appeal_in_error=bool(form.appeal_in_error.data),
+            varied_on=form.varied_on.data,
         )
     except InvalidInput as error:
         db.session.rollback()
