@@ -113,6 +113,15 @@ def record_failure(lease: Lease, error: str) -> None:
 # task again through the task outbox. Each step is a conditional UPDATE, so two sweeps, or a sweep and a
 # late second delivery, never run one job twice. A job claimed ``CASEWORK_JOB_ATTEMPTS`` times without
 # finishing is marked failed, with a message its page and its poll show.
+#
+# A worker can also hang without dying (a server that never answers, a lock wait, an endless loop) and
+# go on renewing the lease, or holding the file lock, for ever. So a run holds its lease for at most
+# ``CASEWORK_JOB_TIME_LIMIT_SECONDS`` from its claim (``_Watch``); past it the sweep takes it for dead.
+# Should the hung run wake up, it must not write over the next run's result, or fail it: the run
+# writes only while it still owns the job, which ``Lease.confirm`` checks in the transaction that
+# writes the result, just before its commit (a fence: the ``started_at`` and ``attempts`` its claim set,
+# which the sweep and every later claim change). On the prefork pool Celery also kills the task at the
+# limit (``casework.core.celery``).
 
 #: A queued job nobody has taken for this long is taken for lost (its message gone with a dead worker
 #: or broker) and sent again. Sending it again is harmless: a job already taken is not run twice.
