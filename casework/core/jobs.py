@@ -328,7 +328,7 @@ class _Watch(threading.Thread):
         model = self.lease.kind.model
         log.warning(
             "%s %s ran past its time limit (CASEWORK_JOB_TIME_LIMIT_SECONDS): its worker is taken for hung, "
-            "and the job will be sent again",
+            "and the sweep will send the job again (or give it up)",
             model.__tablename__,
             self.lease.job_id,
         )

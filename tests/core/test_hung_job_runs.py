@@ -237,6 +237,56 @@ def test_an_import_whose_run_hangs_is_sent_again_past_the_time_limit_and_the_hun
     assert _people_count(app) == rows
 
 
+@pytest.mark.parametrize("committed", ["postgresql"], indirect=True)
+def test_a_compilation_whose_run_hangs_is_sent_again_and_the_hung_run_keeps_no_snapshot(committed, monkeypatch):
+    """PostgreSQL only: on SQLite the compilation's transaction holds the database's write lock while it
+    compiles, so a hung one stops every write until it ends (docs/operations.md)."""
+    from casework.statistics import services
+    from casework.statistics.models import StatisticsJob, StatisticsSnapshot
+    from casework.statistics.tasks import compile_statistics
+    from tests.support.one_application import one_application_and_a_token
+
+    app = committed
+    with app.app_context():
+        token = one_application_and_a_token("manager")
+    headers = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    response = client.post(
+        "/api/v1/statistics/compile",
+        json={"area_code": "BOL", "period_start": "2025-04-01", "period_end": "2026-03-31"},
+        headers={**headers, "Prefer": "respond-async"},
+    )
+    assert response.status_code == 202
+    job_id = response.get_json()["job_id"]
+    _purge_broker(app)
+
+    hung = HungRun(app, compile_statistics, job_id)
+    compile_figures = services.compile
+
+    def hanging(*args: Any, **kwargs: Any) -> Any:
+        hung.hold()
+        return compile_figures(*args, **kwargs)
+
+    monkeypatch.setattr(services, "compile", hanging)
+    hung.start()
+    _sent_again_once_past_the_time_limit(app)
+    with start_worker(app.extensions["celery"], pool="solo", perform_ping_check=False, shutdown_timeout=20):
+        wait_until(lambda: _row(app, StatisticsJob, job_id)["status"].value == "done", 60, "never compiled")
+    finished = _row(app, StatisticsJob, job_id)
+    assert finished["attempts"] == 2
+
+    def snapshots() -> int:
+        with app.app_context(), reading():
+            counted = db.session.scalar(sa.select(sa.func.count()).select_from(StatisticsSnapshot)) or 0
+            db.session.rollback()
+            return counted
+
+    assert snapshots() == 1
+    assert hung.release() is None
+    assert _row(app, StatisticsJob, job_id) == finished
+    assert snapshots() == 1  # the hung run's compilation rolled back with its result
+
+
 @pytest.mark.parametrize("committed", ["sqlite"], indirect=True)
 def test_the_job_tasks_are_killed_past_the_time_limit_on_the_prefork_pool(committed):
     from casework.core import jobs
