@@ -86,6 +86,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "JOB_LEASE_SECONDS": 120,
         #: Times a background job is taken by a worker that dies before it is marked failed.
         "JOB_ATTEMPTS": 3,
+        #: Seconds one run of a background job may take (casework.core.jobs): past it, its worker is taken
+        #: for hung, as if it had died (its lease is no longer renewed or held, and on Celery's prefork pool
+        #: the process is killed); the job is sent again, or given up after the attempts.
+        "JOB_TIME_LIMIT_SECONDS": 1800,
         #: When set (5 to 100), the partnership report shows every count below it (zero too) as "fewer than
         #: N", so that a short report cannot single out a case hidden from its reader
         #: (casework.reports.disclosure). 0, the default, shows every count, as the API's figures promise
@@ -352,6 +356,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("JOB_RETENTION_DAYS", 1, 366),
         ("JOB_LEASE_SECONDS", 1, 3600),
         ("JOB_ATTEMPTS", 1, 20),
+        ("JOB_TIME_LIMIT_SECONDS", 1, 24 * 3600),
         ("REPORT_SMALL_COUNT", 0, 100),
         ("RETENTION_CLOSURE_GRACE_DAYS", 7, 366),
         ("IMPORT_MAX_MB", 1, 1024),

@@ -147,6 +147,12 @@ def test_a_migration_url_for_another_database_is_refused(
         ("TEMPLATE_CHECK_SECONDS", "0", "CASEWORK_TEMPLATE_CHECK_SECONDS must be between 1 and 120, not 0"),
         ("TEMPLATE_CHECK_SECONDS", "121", "CASEWORK_TEMPLATE_CHECK_SECONDS must be between 1 and 120, not 121"),
         ("TEMPLATE_CHECK_SECONDS", "5s", "CASEWORK_TEMPLATE_CHECK_SECONDS must be a whole number, not '5s'"),
+        ("JOB_TIME_LIMIT_SECONDS", "0", "CASEWORK_JOB_TIME_LIMIT_SECONDS must be between 1 and 86400, not 0"),
+        (
+            "JOB_TIME_LIMIT_SECONDS",
+            "86401",
+            "CASEWORK_JOB_TIME_LIMIT_SECONDS must be between 1 and 86400, not 86401",
+        ),
         (
             "RETENTION_CLOSURE_GRACE_DAYS",
             "6",

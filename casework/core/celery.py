@@ -40,6 +40,22 @@ def _transport_options(broker: str, settings: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def _job_time_limits(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each background job's task (``casework.core.jobs.KINDS``) is killed once it has run for
+    ``CASEWORK_JOB_TIME_LIMIT_SECONDS``, where Celery can do it: on the prefork pool (docker compose),
+    whose parent kills the child. The solo pool of ``scripts/start`` runs the task in the worker itself and
+    cannot: there the job's lease alone runs out at the limit (``casework.core.jobs.leased``).
+
+    A hard limit, without a soft one: killed, the run is a dead worker's, its transaction gone with it,
+    and the lease sweep sends the job again (or gives it up after the attempts). A soft limit would raise
+    inside the run, which each task's own error handling would record as a failure of the service's
+    without trying again."""
+    from casework.core import jobs
+
+    limit = int(settings["JOB_TIME_LIMIT_SECONDS"])
+    return {kind.task: {"time_limit": limit} for kind in jobs.KINDS.values()}
+
+
 def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -67,6 +83,7 @@ def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:
         enable_utc=True,
         beat_schedule=beat_schedule,
         broker_transport_options=_transport_options(broker, settings),
+        task_annotations=_job_time_limits(settings),
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -78,17 +78,20 @@ def delete_finished_jobs(job_model: Any, finished: Iterable[Any], moment: dateti
     return rows_changed(deleted) or 0
 
 
-def record_failure(job_model: Any, job_id: int, error: str) -> None:
+def record_failure(lease: Lease, error: str) -> None:
     """For a task whose job failed: drop what it left unwritten, mark the job failed with ``error`` (its
-    page and its poll show it, instead of "running" for ever) and commit."""
+    page and its poll show it, instead of "running" for ever) and commit; only while the run still owns
+    the job (``Lease``): a run taken for hung must not fail the job's next run."""
     from casework.core.db import commit
     from casework.extensions import db
 
+    model = lease.kind.model
     db.session.rollback()
     db.session.execute(
-        sa.update(job_model)
-        .where(job_model.id == job_id)
-        .values(status=job_model.status.type.enum_class.failed, error=error, finished_at=now(), lease_until=None)
+        sa.update(model)
+        .where(lease.owns())
+        .values(status=model.status.type.enum_class.failed, error=error, finished_at=now(), lease_until=None)
+        .execution_options(synchronize_session=False)
     )
     commit()
 
@@ -110,6 +113,15 @@ def record_failure(job_model: Any, job_id: int, error: str) -> None:
 # task again through the task outbox. Each step is a conditional UPDATE, so two sweeps, or a sweep and a
 # late second delivery, never run one job twice. A job claimed ``CASEWORK_JOB_ATTEMPTS`` times without
 # finishing is marked failed, with a message its page and its poll show.
+#
+# A worker can also hang without dying (a server that never answers, a lock wait, an endless loop) and
+# go on renewing the lease, or holding the file lock, for ever. So a run holds its lease for at most
+# ``CASEWORK_JOB_TIME_LIMIT_SECONDS`` from its claim (``_Watch``); past it the sweep takes it for dead.
+# Should the hung run wake up, it must not write over the next run's result, or fail it: the run
+# writes only while it still owns the job, which ``Lease.confirm`` checks in the transaction that
+# writes the result, just before its commit (a fence: the ``started_at`` and ``attempts`` its claim set,
+# which the sweep and every later claim change). On the prefork pool Celery also kills the task at the
+# limit (``casework.core.celery``).
 
 #: A queued job nobody has taken for this long is taken for lost (its message gone with a dead worker
 #: or broker) and sent again. Sending it again is harmless: a job already taken is not run twice.
@@ -177,6 +189,11 @@ def lease_length() -> timedelta:
     return timedelta(seconds=current_app.config["CASEWORK"]["JOB_LEASE_SECONDS"])
 
 
+def time_limit() -> timedelta:
+    """How long one run of a job may take before its worker is taken for hung."""
+    return timedelta(seconds=current_app.config["CASEWORK"]["JOB_TIME_LIMIT_SECONDS"])
+
+
 def max_attempts() -> int:
     return int(current_app.config["CASEWORK"]["JOB_ATTEMPTS"])
 
@@ -213,7 +230,7 @@ def claim(kind: JobKind, job_id: int, *conditions: Any, held: bool = False, **va
             )
             .values(
                 started_at=moment,
-                lease_until=moment + lease_length(),
+                lease_until=moment + min(lease_length(), time_limit()),
                 attempts=model.attempts + 1,
                 error=None,
                 **kind.claim_values(),
@@ -244,6 +261,8 @@ class FileLease:
     def __init__(self, directory: str, kind: JobKind, job_id: int) -> None:
         self.path = os.path.join(directory, f"{kind.model.__tablename__}-{job_id}.lock")
         self.descriptor: int | None = None
+        # The run's thread and its watch (at the time limit) may both let go.
+        self._letting_go = threading.Lock()
 
     def take(self) -> bool:
         import fcntl
@@ -261,12 +280,13 @@ class FileLease:
     def let_go(self, *, remove: bool = False) -> None:
         """Let go of the lock; ``remove``: its holder is done with the job, and deletes the file first
         (a process that opened it meanwhile finds the job finished, or left, in the database)."""
-        if self.descriptor is not None:
-            if remove:
-                with contextlib.suppress(OSError):
-                    os.unlink(self.path)
-            os.close(self.descriptor)  # closing the only descriptor lets go of the lock
-            self.descriptor = None
+        with self._letting_go:
+            if self.descriptor is not None:
+                if remove:
+                    with contextlib.suppress(OSError):
+                        os.unlink(self.path)
+                os.close(self.descriptor)  # closing the only descriptor lets go of the lock
+                self.descriptor = None
 
 
 def worker_alive(kind: JobKind, job_id: int) -> bool:
@@ -282,60 +302,142 @@ def worker_alive(kind: JobKind, job_id: int) -> bool:
     return True
 
 
-class _Heartbeat(threading.Thread):
-    """Pushes the job's lease forward every third of its length, through a connection of its own, until
-    stopped; only while the job is still the one this worker claimed (same ``started_at``)."""
+class _Watch(threading.Thread):
+    """Keeps a run's lease while it works, until its time limit: on PostgreSQL pushes ``lease_until``
+    forward every third of its length, through a connection of its own, while the run still owns the
+    job; on SQLite holds nothing but the time, and lets go of the job's file lock at the limit. Past the
+    limit the run is taken for hung: its lease runs out as a dead worker's does, and the sweep sends the
+    job again (the run, if it ever finishes, is fenced off: ``Lease.confirm``)."""
 
-    def __init__(self, engine: sa.Engine, kind: JobKind, job_id: int, started_at: datetime, length: timedelta):
-        super().__init__(name=f"lease-{kind.model.__tablename__}-{job_id}", daemon=True)
-        self.engine, self.kind, self.job_id, self.started_at, self.length = engine, kind, job_id, started_at, length
+    def __init__(
+        self, engine: sa.Engine, lease: Lease, length: timedelta, deadline: datetime, file_lease: FileLease | None
+    ) -> None:
+        model = lease.kind.model
+        super().__init__(name=f"lease-{model.__tablename__}-{lease.job_id}", daemon=True)
+        self.engine, self.lease, self.length, self.deadline = engine, lease, length, deadline
+        self.file_lease = file_lease
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        beat = self.length.total_seconds() / 3
+        while (remaining := (self.deadline - now()).total_seconds()) > 0:
+            if self.stopped.wait(remaining if self.file_lease is not None else min(beat, remaining)):
+                return
+            if self.file_lease is None and self.deadline > now():
+                self._renew()
+        model = self.lease.kind.model
+        log.warning(
+            "%s %s ran past its time limit (CASEWORK_JOB_TIME_LIMIT_SECONDS): its worker is taken for hung, "
+            "and the sweep will send the job again (or give it up)",
+            model.__tablename__,
+            self.lease.job_id,
+        )
+        if self.file_lease is not None:
+            self.file_lease.let_go()
+
+    def _renew(self) -> None:
+        model = self.lease.kind.model
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    sa.update(model)
+                    .where(self.lease.owns())
+                    .values(lease_until=min(now() + self.length, self.deadline))
+                )
+        except sa.exc.SQLAlchemyError:  # tried again at the next beat; the lease is long enough
+            log.warning("Could not renew the lease of %s %s", model.__tablename__, self.lease.job_id, exc_info=True)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """One run's hold on a job, as its claim left it; false when this delivery is not to run the job.
+
+    The run owns the job while the job is still running with the ``started_at`` and ``attempts`` its
+    claim set: the sweep changes them when it sends the job again or gives it up, and the next claim
+    sets its own. So a run that hung past its time limit, and wakes up after the job was taken from
+    it, finds it no longer owns it, and writes nothing (``confirm``)."""
+
+    kind: JobKind
+    job_id: int
+    started_at: datetime | None = None
+    attempts: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.started_at is not None
+
+    def owns(self) -> Any:
+        """SQL condition: the job is still this run's."""
         model = self.kind.model
-        while not self.stopped.wait(self.length.total_seconds() / 3):
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(
-                        sa.update(model)
-                        .where(model.id == self.job_id, model.started_at == self.started_at, self.kind.running())
-                        .values(lease_until=now() + self.length)
-                    )
-            except sa.exc.SQLAlchemyError:  # tried again at the next beat; the lease is long enough
-                log.warning("Could not renew the lease of %s %s", model.__tablename__, self.job_id, exc_info=True)
+        return sa.and_(
+            model.id == self.job_id,
+            model.started_at == self.started_at,
+            model.attempts == self.attempts,
+            self.kind.running(),
+        )
+
+    def confirm(self) -> bool:
+        """In the transaction that writes the run's result, just before its commit: whether the run still
+        owns the job. Its UPDATE (which ends the lease) holds the job's row until the commit (on SQLite,
+        the transaction holds the database's write lock), so the sweep cannot take the job in between.
+        False: the caller rolls its transaction back, and so writes nothing over the job's next run."""
+        from casework.core.db import rows_changed
+        from casework.extensions import db
+
+        changed = rows_changed(
+            db.session.execute(
+                sa.update(self.kind.model)
+                .where(self.owns())
+                .values(lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if not changed:
+            log.warning(
+                "%s %s was taken from this run (past its time limit): its result is dropped",
+                self.kind.model.__tablename__,
+                self.job_id,
+            )
+        return bool(changed)
 
 
 @contextlib.contextmanager
-def leased(kind: JobKind, job_id: int, *conditions: Any, **values: Any) -> Iterator[bool]:
+def leased(kind: JobKind, job_id: int, *conditions: Any, **values: Any) -> Iterator[Lease]:
     """Claim job ``job_id`` (``claim``, with its ``conditions`` and ``values``) and hold its lease while
-    the block runs: yields False (and holds nothing) when the job is not to be run by this delivery."""
+    the block runs, up to ``CASEWORK_JOB_TIME_LIMIT_SECONDS``: yields the run's ``Lease``, false (and
+    holding nothing) when the job is not to be run by this delivery. The block writes its result only
+    if ``Lease.confirm`` says the run still owns the job."""
     from casework.extensions import db
 
+    lease = Lease(kind, job_id)
     directory = lease_directory()
     file_lease = FileLease(directory, kind, job_id) if directory else None
     if file_lease is not None and not file_lease.take():
-        yield False  # a live process is working on it
+        yield lease  # a live process is working on it
         return
-    heartbeat: _Heartbeat | None = None
+    watch: _Watch | None = None
     try:
         if not claim(kind, job_id, *conditions, held=file_lease is not None, **values):
-            yield False
+            yield lease
             return
-        if file_lease is None:
-            started = sa.select(kind.model.started_at).where(kind.model.id == job_id)
-            started_at = cast(datetime, db.session.scalar(started))
-            db.session.rollback()
-            heartbeat = _Heartbeat(db.engine, kind, job_id, started_at, lease_length())
-            heartbeat.start()
-        yield True
+        claimed = db.session.execute(
+            sa.select(kind.model.started_at, kind.model.attempts).where(kind.model.id == job_id)
+        ).one()
+        db.session.rollback()
+        lease = Lease(kind, job_id, claimed.started_at, claimed.attempts)
+        deadline = cast(datetime, claimed.started_at) + time_limit()
+        watch = _Watch(db.engine, lease, lease_length(), deadline, file_lease)
+        watch.start()
+        yield lease
     finally:
-        if heartbeat is not None:
-            # A transaction the block left open (it failed half-way) may hold the job's row, which
-            # the heartbeat's last renewal would wait for: end it first.
-            db.session.rollback()
-            heartbeat.stopped.set()
-            heartbeat.join()
+        if watch is not None:
+            if file_lease is None:
+                # A transaction the block left open (it failed half-way) may hold the job's row, which
+                # the last renewal would wait for: end it first.
+                db.session.rollback()
+            watch.stopped.set()
+            watch.join()
         if file_lease is not None:
+            # Unless the watch let go of it at the time limit: then the file may be the next run's.
             file_lease.let_go(remove=True)
 
 

@@ -28,8 +28,8 @@ JOB_KIND = jobs.register(
         ReportJob,
         COMPILE_TASK,
         lambda job: [job.id],
-        "The service stopped each time it compiled this report, so it was given up. Nothing was kept: "
-        "ask for the report again.",
+        "The service stopped, or ran out of time, each time it compiled this report, so it was given up. "
+        "Nothing was kept: ask for the report again.",
     )
 )
 
@@ -38,24 +38,27 @@ JOB_KIND = jobs.register(
 def compile_partnership_report(job_id: int) -> bool:
     """Run a queued report, once: a second delivery of the same message finds the job claimed or done
     and does nothing (``casework.core.jobs.claim``). The job's lease is held while it runs."""
-    with jobs.leased(JOB_KIND, job_id, steps_done=0) as claimed:
-        return claimed and _compile(job_id)
+    with jobs.leased(JOB_KIND, job_id, steps_done=0) as lease:
+        return bool(lease) and _compile(lease)
 
 
-def _compile(job_id: int) -> bool:
+def _compile(lease: jobs.Lease) -> bool:
     from casework.reports import services
 
+    job_id = lease.job_id
     job = db.session.get(ReportJob, job_id)
 
     def progress(done: int, total: int) -> None:
-        # Each step is its own short transaction, so the page sees it while the next one runs.
-        db.session.execute(
-            sa.update(ReportJob).where(ReportJob.id == job_id).values(steps_done=done, steps_total=total)
-        )
+        # Each step is its own short transaction, so the page sees it while the next one runs; a run
+        # taken for hung no longer writes over the next run's.
+        db.session.execute(sa.update(ReportJob).where(lease.owns()).values(steps_done=done, steps_total=total))
         commit()
 
     try:
         now_figures, before = services.compute_both(services.job_areas(job), job.period_start, job.period_end, progress)
+        if not lease.confirm():  # taken from this run past its time limit: its figures are not kept
+            db.session.rollback()
+            return False
         job = db.session.get(ReportJob, job_id)
         job.figures = {"now": now_figures, "before": before}
         job.status = JobStatus.done
@@ -65,7 +68,7 @@ def _compile(job_id: int) -> bool:
         return True
     except Exception:  # the page must show the failure instead of "running" for ever
         log.exception("Compiling partnership report job %s failed", job_id)
-        record_failure(ReportJob, job_id, "The report could not be compiled. Try again.")
+        record_failure(lease, "The report could not be compiled. Try again.")
         return False
 
 

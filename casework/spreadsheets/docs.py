@@ -69,9 +69,11 @@ If the service itself stops while a check or an import runs (its worker killed o
 machine restarted), nothing of that run is kept: the whole run is one transaction, which goes with it.
 The page goes on saying the file is being checked or imported, and within a few minutes another worker
 starts the run again from the first row (`CASEWORK_JOB_LEASE_SECONDS`, 2 minutes by default, then the
-next minute's sweep). After `CASEWORK_JOB_ATTEMPTS` runs (3 by default) that stopped in this way, it is
-given up: the page says that the service stopped each time and that nothing was imported. Match the
-columns again to try once more, or upload the file again.
+next minute's sweep). A run that goes on longer than `CASEWORK_JOB_TIME_LIMIT_SECONDS` (30 minutes by
+default) is taken for stuck and started again in the same way; if it ever finishes, what it did is
+dropped. After `CASEWORK_JOB_ATTEMPTS` runs (3 by default) that stopped or ran out of time, it is given
+up: the page says so and that nothing was imported. Match the columns again to try once more, or upload
+the file again (a very large file in smaller parts).
 
 Past work is recorded only: an import sends no letters or emails (as for any step dated before today,
 whichever way it is entered), and the deadlines of historic Case Reviews that had passed before they

@@ -21,7 +21,7 @@ from casework.audit.models import AuditAction, AuditEntry
 from casework.audit.services import record
 from casework.core.db import rows_changed
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
-from casework.core.jobs import queued_lease
+from casework.core.jobs import Lease, queued_lease
 from casework.core.time import now
 from casework.extensions import db
 from casework.spreadsheets import kinds as kinds_module
@@ -287,18 +287,19 @@ def column_names(job: ImportJob, layout: Layout) -> dict[str, str]:
     return names
 
 
-def _progress_writer(job_id: int) -> Any:
+def _progress_writer(lease: Lease) -> Any:
     """Report progress through a connection of its own, so the page sees it while the run's transaction
-    is open. SQLite allows one writer at a time: there, the page shows the stage only."""
+    is open, while the run owns the job. SQLite allows one writer at a time: there, the page shows the
+    stage only."""
     if db.engine.dialect.name == "sqlite":
         return None
 
     def write(rows_done: int) -> None:
         try:
             with db.engine.begin() as connection:
-                connection.execute(sa.update(ImportJob).where(ImportJob.id == job_id).values(rows_done=rows_done))
+                connection.execute(sa.update(ImportJob).where(lease.owns()).values(rows_done=rows_done))
         except sa.exc.SQLAlchemyError:  # progress is a courtesy: never stop the import for it
-            log.warning("Could not write the progress of import %s", job_id, exc_info=True)
+            log.warning("Could not write the progress of import %s", lease.job_id, exc_info=True)
 
     return write
 
@@ -313,20 +314,26 @@ def run(job_id: int, dry_run: bool) -> ImportJob | None:
     expected = ImportStatus.checking if dry_run else ImportStatus.importing
     with jobs.leased(
         jobs.kind_of(ImportJob), job_id, ImportJob.status == expected, rows_done=0, version=ImportJob.version + 1
-    ) as claimed:
-        job = _run(job_id, dry_run) if claimed else None
+    ) as lease:
+        job = _run(lease, dry_run) if lease else None
         commit()
         return job
 
 
-def _run(job_id: int, dry_run: bool) -> ImportJob:
+def _run(lease: Lease, dry_run: bool) -> ImportJob | None:
+    """The run of a claimed job; None (its transaction rolled back, nothing written) when it was taken
+    from this run meanwhile (past its time limit: ``casework.core.jobs.Lease``)."""
     from casework.accounts.models import User
     from casework.core.db import commit
 
+    job_id = lease.job_id
     job = db.session.get(ImportJob, job_id)
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
     kind = get_kind(job.kind)
     if actor is None or not actor.is_active or not kind.allows(actor):
+        if not lease.confirm():
+            db.session.rollback()
+            return None
         _finish_failed(job, "The person who started this import can no longer import these records.")
         delete_file(job)
         commit()
@@ -334,7 +341,7 @@ def _run(job_id: int, dry_run: bool) -> ImportJob:
 
     mapping = dict(job.mapping or {})
     context = ImportContext(
-        job, actor, dry_run=dry_run, column_names=column_names(job, kind.layout), progress=_progress_writer(job.id)
+        job, actor, dry_run=dry_run, column_names=column_names(job, kind.layout), progress=_progress_writer(lease)
     )
     failure: str | None = None
     try:
@@ -351,7 +358,13 @@ def _run(job_id: int, dry_run: bool) -> ImportJob:
     keep = not dry_run and failure is None and not context.has_problems()
     if not keep:
         db.session.rollback()
-        job = db.session.get(ImportJob, job_id)
+    # In the run's transaction, before the job's row is written: a run that hung past its time limit,
+    # and whose job was sent again, rolls back all it imported.
+    if not lease.confirm():
+        db.session.rollback()
+        context.problems.close()
+        return None
+    job = db.session.get(ImportJob, job_id)
     summary = {
         "created": dict(context.created),
         "skipped": dict(context.skipped),

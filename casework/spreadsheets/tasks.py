@@ -19,15 +19,17 @@ log = logging.getLogger(__name__)
 RUN_TASK = "spreadsheets.run_import"
 
 #: What the user reads on the import's page once a run was given up: an import is one transaction, so
-#: a worker that died wrote nothing (its transaction went with it).
+#: a worker that died wrote nothing (its transaction went with it), and one that ran past its time limit
+#: writes nothing once the job was taken from it (``casework.core.jobs.Lease``).
 GAVE_UP_CHECKING = (
-    "The service stopped each time it checked this file, so the check was given up. Nothing was imported. "
-    "Match the columns again to check it once more, or upload the file again."
+    "The service stopped, or ran out of time, each time it checked this file, so the check was given up. "
+    "Nothing was imported. Match the columns again to check it once more, or upload the file again (a very "
+    "large file in smaller parts)."
 )
 GAVE_UP_IMPORTING = (
-    "The service stopped each time it worked on this import, so it was given up. Nothing was imported: "
-    "an import writes all its records or none. Match the columns again to try once more, or upload the "
-    "file again."
+    "The service stopped, or ran out of time, each time it worked on this import, so it was given up. "
+    "Nothing was imported: an import writes all its records or none. Match the columns again to try once "
+    "more, or upload the file again (a very large file in smaller parts)."
 )
 
 _RUNS = (ImportStatus.checking, ImportStatus.importing)

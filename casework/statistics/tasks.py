@@ -26,8 +26,8 @@ JOB_KIND = jobs.register(
         StatisticsJob,
         COMPILE_TASK,
         lambda job: [job.id],
-        "The service stopped each time it compiled these figures, so it was given up. Nothing was saved: "
-        "compile them again.",
+        "The service stopped, or ran out of time, each time it compiled these figures, so it was given up. "
+        "Nothing was saved: compile them again.",
     )
 )
 
@@ -36,18 +36,22 @@ JOB_KIND = jobs.register(
 def compile_statistics(job_id: int) -> int | None:
     """Run a queued compilation, once: a second delivery of the same message finds the job claimed or
     done and does nothing (``casework.core.jobs.claim``). The job's lease is held while it runs."""
-    with jobs.leased(JOB_KIND, job_id) as claimed:
-        return _compile(job_id) if claimed else None
+    with jobs.leased(JOB_KIND, job_id) as lease:
+        return _compile(lease) if lease else None
 
 
-def _compile(job_id: int) -> int | None:
+def _compile(lease: jobs.Lease) -> int | None:
     from casework.statistics import services
 
+    job_id = lease.job_id
     job = db.session.get(StatisticsJob, job_id)
     try:
         snapshot = services.compile(
             job.requested_by_id and _user(job.requested_by_id), job.area, job.period_start, job.period_end
         )
+        if not lease.confirm():  # taken from this run past its time limit: its snapshot is not kept
+            db.session.rollback()
+            return None
         job.snapshot = snapshot
         job.status = JobStatus.done
         job.finished_at = now()
@@ -57,7 +61,7 @@ def _compile(job_id: int) -> int | None:
     except Exception as error:  # the page must show the failure instead of "running" for ever
         log.exception("Compiling statistics job %s failed", job_id)
         message = getattr(error, "message", None) or "The figures could not be compiled. Try again."
-        record_failure(StatisticsJob, job_id, message)
+        record_failure(lease, message)
         return None
 
 

@@ -177,7 +177,7 @@ def test_a_report_left_by_dead_workers_on_every_attempt_is_given_up_and_its_poll
     assert _recover(app) == {"sent": 0, "failed": 1}
     job = _poll(app, url, headers)
     assert job["status"] == "failed"
-    assert job["error"].startswith("The service stopped each time it compiled this report")
+    assert job["error"].startswith("The service stopped, or ran out of time, each time it compiled this report")
     assert "Nothing was kept" in job["error"]
     assert job["finished_at"]
     assert job["report"] is None

@@ -157,7 +157,7 @@ def test_an_import_left_by_dead_workers_on_every_attempt_is_given_up_and_its_pag
     assert job.status == ImportStatus.failed
     assert count(Person) == 0
     page = page_client(world.coordinator).get(f"/imports/{job.id}").get_data(as_text=True)
-    assert "The service stopped each time it worked on this import, so it was given up." in page
+    assert "The service stopped, or ran out of time, each time it worked on this import, so it was given up." in page
     assert "Nothing was imported: an import writes all its records or none." in page
     assert "match the columns again" in page
 
