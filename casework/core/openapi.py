@@ -37,11 +37,29 @@ ERROR_RESPONSES = {
     "401": "Not signed in: no token, or an expired or revoked one.",
     "403": "The token's user does not have the permission this endpoint needs.",
     "404": "Not found, or not visible to you.",
-    "409": "The record changed since you read it.",
-    "422": "Invalid input, or a rule that blocks the action (the field `_rule`).",
+    "409": "The record changed since you read it; or, for a POST, the same change was being saved at the same "
+    "moment, or a request with the same `Idempotency-Key` is still being answered.",
+    "422": "Invalid input, or a rule that blocks the action (the field `_rule`); or an `Idempotency-Key` that is "
+    "empty, too long, or was sent before with a different request (the field `Idempotency-Key`).",
     "429": "Too many attempts: wait (see `Retry-After`) and try again.",
     "500": "The work failed on the service's side (`message` says so): try again.",
 }
+
+
+#: The optional request header of every POST made with a token (``casework.core.submissions``).
+IDEMPOTENCY_KEY = (
+    "Idempotency-Key",
+    "Optional: a value of your own, 1 to 255 characters, new for each new request. Sent again with the same "
+    "request (method, path, query and body), it answers what the first answered and saves nothing; with a "
+    "different request it answers `422`; while the first is still being answered, `409`.",
+    "8e03978e-40d5-43e8-bc93-6894a57f9324",
+)
+
+
+def takes_idempotency_key(method: str, needs_token: bool) -> bool:
+    """Whether an operation reads ``Idempotency-Key``: a POST by a signed-in user (a public POST, such as
+    asking for a token, has no user to keep the key for)."""
+    return method == "post" and needs_token
 
 
 @dataclass(frozen=True)
@@ -252,14 +270,20 @@ def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
     }
     if op.description:
         operation["description"] = op.description
-    for name, description, example in op.documentation.headers if op.documentation else ():
+    headers = list(op.documentation.headers) if op.documentation else []
+    if takes_idempotency_key(op.method, op.needs_token):
+        headers.append(IDEMPOTENCY_KEY)
+    for name, description, example in headers:
         operation["parameters"].append(
             {
                 "name": name,
                 "in": "header",
                 "required": False,
                 "description": description,
-                # Any value: a preference the server does not know is ignored (RFC 7240), never refused.
+                # Any value: a preference the server does not know is ignored (RFC 7240), never refused;
+                # an Idempotency-Key it cannot take is a 422, which every POST may answer. A length in the
+                # schema would make a fuzzer's key of 256 characters, quotes included, "invalid" input the
+                # service rightly takes.
                 "schema": {"type": "string"},
                 "example": example,
             }
@@ -316,7 +340,8 @@ def _error_codes(op: Operation) -> set[str]:
       or a record the role may see but not change.
     - 404 for a record in the path that is missing or hidden, or one named by a body or a filter.
     - 422 for any input (a body, a query string, a value in the path), or a rule that blocks a change.
-    - 409 for a change that carries the ``version`` it was based on.
+    - 409 for a change that carries the ``version`` it was based on, and for a POST with a token (the
+      same change saved at the same moment; its ``Idempotency-Key`` still being answered).
     - whatever the view declares with ``@documented(errors=...)`` (429 for sign-in attempts).
     """
     codes: set[int] = set(op.documentation.errors) if op.documentation else set()
@@ -326,7 +351,11 @@ def _error_codes(op: Operation) -> set[str]:
         codes.add(404)
     if op.inputs or op.parameters or op.method in {"post", "patch", "put"}:
         codes.add(422)
-    if op.method in {"patch", "put"} or any(_has_field(schema, "version") for schema, _ in op.inputs):
+    if (
+        op.method in {"patch", "put"}
+        or takes_idempotency_key(op.method, op.needs_token)
+        or any(_has_field(schema, "version") for schema, _ in op.inputs)
+    ):
         codes.add(409)
     return {str(code) for code in codes}
 

@@ -14,7 +14,10 @@ all send the same key:
   key's unique index when it commits (``add_unless_taken``): its work is rolled back and it answers as
   above.
 - A key recorded by another user (or by no user, for someone signed in) is not honoured: the form is
-  handled as if it had no key, and the answer says nothing of what the other user saved.
+  handled as if it had no key, and the answer says nothing of what the other user saved. A visitor
+  signed in to a domain's own pages, who is no staff user (the victim page's victim), is told apart
+  the same way: their key is kept as a digest of who they are and the key (``register_sender``), so
+  the same key from another victim, or from someone not signed in, is another key.
 - A first answer that was not a redirect (the form shown again with its errors) forgets the key, so
   the corrected form can be sent.
 
@@ -54,6 +57,7 @@ ALREADY_SAVED = "This was already saved. It was not saved a second time."
 _PREFIXED = f"-{FIELD}"
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _PENDING = "casework_submission_pending"
+_SENDERS = "casework_submission_senders"
 _RECORDED = "casework_submission_recorded"
 _REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -129,6 +133,34 @@ def _user_id() -> int | None:
     return current_user.id if current_user.is_authenticated else None
 
 
+def register_sender(app: Any, sender: Any) -> None:
+    """Called by a domain's ``init_app``: ``sender()`` names the visitor signed in to its pages who is no
+    staff user (the victim page's victim), or None."""
+    app.extensions.setdefault(_SENDERS, []).append(sender)
+
+
+def _sender() -> str:
+    """Who sends the request: a staff user, a visitor a domain signed in, or (empty) no one."""
+    from flask import current_app
+
+    user_id = _user_id()
+    if user_id is not None:
+        return f"user {user_id}"
+    for sender in current_app.extensions.get(_SENDERS, ()):
+        if (name := sender()) is not None:
+            return str(name)
+    return ""
+
+
+def _form_row_key(key: str, sender: str) -> str:
+    """The row a form's key is kept in. A visitor who is no staff user has no user id for the row to
+    name: their key is kept as a digest of who they are and the key, so that the same key from anyone
+    else finds no row (a key of 64 characters, as long as the longest a form sends)."""
+    if not sender or sender.startswith("user "):
+        return key
+    return hashlib.sha256(f"form\0{sender}\0{key}".encode()).hexdigest()
+
+
 def _answer_as_before(location: str | None) -> Any:
     from flask import flash, redirect, request
 
@@ -199,18 +231,19 @@ def check_submission() -> Any:
         row_key, digest = api
         found = _found(row_key)
         if found is None:
-            g.setdefault(_PENDING, (row_key, _user_id(), digest))
+            g.setdefault(_PENDING, (row_key, _user_id(), digest, _sender()))
             return None
         return _api_answer(found, digest)
     key = _posted_key()
     if key is None:
         return None
-    user_id = _user_id()
+    user_id, sender = _user_id(), _sender()
+    key = _form_row_key(key, sender)
     found = db.session.execute(
         sa.select(SubmissionKey.user_id, SubmissionKey.location).where(SubmissionKey.key == key)
     ).first()
     if found is None:
-        g.setdefault(_PENDING, (key, user_id, None))
+        g.setdefault(_PENDING, (key, user_id, None, sender))
         return None
     if found.user_id != user_id:
         return None  # another user's key: handled as a form without one
@@ -229,8 +262,8 @@ def record_before_commit() -> None:
     pending = g.pop(_PENDING, None)
     if pending is None:
         return
-    key, user_id, digest = pending
-    if user_id != _user_id():
+    key, user_id, digest, sender = pending
+    if sender != _sender():
         return  # the view signed someone in or out: the key no longer belongs to the sender
     if not add_unless_taken(SubmissionKey(key=key, user_id=user_id, fingerprint=digest)):
         db.session.rollback()

@@ -98,3 +98,55 @@ def test_a_key_the_api_cannot_take_is_refused(team: dict[str, Any], key: str) ->
     assert answer.status_code == 422
     assert list(answer.json["errors"]) == [HEADER]
     assert _notes(team["case"]) == []
+
+
+# --- in the OpenAPI document ---------------------------------------------------------------------------
+
+
+def test_every_post_made_with_a_token_documents_the_optional_header_and_its_answers(app: Any) -> None:
+    """Every operation that reads the header (a POST by a signed-in user: ``_api_key``) lists it,
+    optional, with the 409 and 422 it may answer; no other operation lists it."""
+    from tests.support.documented_answers import DocumentedAnswers
+
+    document = DocumentedAnswers(app).document
+    problems, posts = [], 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            headers = {p["name"]: p for p in operation["parameters"] if p["in"] == "header"}
+            reads_it = method == "post" and bool(operation["security"])
+            posts += reads_it
+            if reads_it != (HEADER in headers):
+                problems.append(f"{method.upper()} {path}: {'lacks' if reads_it else 'lists'} {HEADER}")
+            elif reads_it:
+                if headers[HEADER]["required"] is not False:
+                    problems.append(f"{method.upper()} {path}: {HEADER} is not optional")
+                missing = {"409", "422"} - set(operation["responses"])
+                if missing:
+                    problems.append(f"{method.upper()} {path}: does not document {sorted(missing)}")
+    assert posts > 30
+    assert not problems, "\n".join(problems)
+    for status in ("409", "422"):
+        assert HEADER in document["components"]["responses"][f"Error{status}"]["description"]
+
+
+def test_the_answers_to_a_key_are_what_the_document_says(app: Any, team: dict[str, Any]) -> None:
+    """The replayed answer, the key sent with another request (422), the key still being answered (409)
+    and a key the API cannot take (422), each checked against the operation's documented answers."""
+    from tests.support.documented_answers import DocumentedAnswers
+
+    documented = DocumentedAnswers(app)
+    url = f"/api/v1/cases/{team['case']}/notes"
+    headers = {HEADER: "documented-key"}
+    answers = [
+        team["first"].post(url, json={"text": "Visited"}, headers=headers),
+        team["first"].post(url, json={"text": "Visited"}, headers=headers),
+        team["first"].post(url, json={"text": "Called"}, headers=headers),
+        team["first"].post(url, json={"text": "Visited"}, headers={HEADER: "x" * 256}),
+    ]
+    db.session.execute(sa.update(SubmissionKey).values(status=None, answer=None))
+    db.session.commit()
+    answers.append(team["first"].post(url, json={"text": "Visited"}, headers=headers))
+
+    assert [answer.status_code for answer in answers] == [201, 201, 422, 422, 409]
+    problems = [problem for answer in answers for problem in documented.problems("POST", url, answer)]
+    assert not problems, "\n".join(problems)

@@ -90,6 +90,13 @@ def victim_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def signed_in_victim() -> str | None:
+    """Who the session is signed in as, for the submission keys of the victim's forms
+    (``casework.core.submissions.register_sender``): the access, or None."""
+    access_id = session.get(ACCESS_KEY)
+    return f"victim {access_id}" if access_id is not None else None
+
+
 def _sign_in_as(access: Any) -> None:
     session.clear()  # a new session: nothing from before signing in carries over
     moment = int(time.time())
