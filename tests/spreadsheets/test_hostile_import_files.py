@@ -173,3 +173,23 @@ def test_the_check_stops_at_a_row_beyond_the_limits_and_says_where(
     assert [(found_row, text[: len(message)]) for found_row, _, text in problems_of(job)] == [(row, message)]
     assert job.error is None
     assert job.status.value != "imported"
+
+
+@pytest.fixture
+def two_megabyte_uploads(app: Any) -> Iterator[None]:
+    saved = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    yield
+    app.config["MAX_CONTENT_LENGTH"] = saved
+
+
+def test_an_import_takes_files_larger_than_other_uploads(importer, two_megabyte_uploads) -> None:
+    """The imports' own limit (``CASEWORK_IMPORT_MAX_MB``) holds at the check made before any view runs."""
+    rows = b"reference,name,date_of_birth\n" + b"".join(
+        b"P-%d,Person Number %d,1990-01-02\n" % (number, number) for number in range(90_000)
+    )
+    assert len(rows) > 3 * 1024 * 1024
+    response = importer.client.post(
+        "/imports/new/people", data={"file": (io.BytesIO(rows), "people.csv")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302, response.status_code
