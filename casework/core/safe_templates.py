@@ -116,11 +116,11 @@ class _Budget:
 _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("template_budget", default=None)
 _WHOLE_CHECK: contextvars.ContextVar[_WholeCheck | None] = contextvars.ContextVar("template_check", default=None)
 
-#: A width or precision in a format string: ``%09999d``, ``{:>99999}``. Each part matches characters the
+#: A width and precision in a format string: ``%09999d``, ``{:>99999}``, ``%5.99999f``. Each part matches characters the
 #: next cannot, so a failed match backs off one step at a time: a value typed as "{" and 20,000 colons,
 #: passed to any filter, took the earlier pattern (``\{[^{}]*:[^{}]*?``) half a minute in C, where the
 #: template's time limit cannot stop it.
-_FORMAT_WIDTH = re.compile(r"(?:%[-+ #0]*|\{[^{}:]*:[^{}\d]*)(\d+)")
+_FORMAT_WIDTH = re.compile(r"(?:%[-+ #0]*|\{[^{}:]*:[^{}\d.]*)(\d*)(?:\.(\d+))?")
 #: Digits beyond this are a width no budget allows (and ``int()`` refuses a number of over 4,300).
 _WIDTH_DIGITS = 18
 
@@ -133,9 +133,13 @@ def _budget() -> _Budget | None:
 
 
 def _check_format_string(budget: _Budget, text: str) -> None:
+    # Widths and precisions together: one call of "{:.199000f}" repeated a thousand times would write
+    # 199 MB before the size of its result could be looked at.
+    total = 0
     for match in _FORMAT_WIDTH.finditer(text):
-        digits = match.group(1)
-        budget.check_size(int(digits) if len(digits) <= _WIDTH_DIGITS else budget.limits.output + 1)
+        for digits in filter(None, match.groups()):
+            total += int(digits) if len(digits) <= _WIDTH_DIGITS else budget.limits.output + 1
+        budget.check_size(total)
 
 
 def _check_argument(budget: _Budget, value: Any) -> None:

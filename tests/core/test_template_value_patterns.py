@@ -42,3 +42,18 @@ def test_a_template_cannot_call_for_paragraphs_of_lorem_ipsum() -> None:
     """``lipsum(n)`` wrote n paragraphs in one call, which the limits saw only once it had finished."""
     with pytest.raises(UndefinedError):
         LimitedSandbox().render_limited("{{ lipsum(30000, False, 99, 100)[:10] }}", {})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "('{:.150000f}' * 2).format(1.0, 2.0)",
+        "'%.150000f%.150000f' % (1.0, 2.0)",
+        "'{:5.250000f}'.format(1.0)",
+    ],
+)
+def test_widths_and_precisions_count_together_before_the_call(call: str) -> None:
+    """Each under the limit alone, together over it: refused before the text is built, even where the
+    text itself is never written out (a test, a comparison), so no limit would look at it after."""
+    with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
+        LimitedSandbox().render_limited("{% if " + call + " %}built{% endif %}", {})
