@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from casework import config as config_module
+from casework.core.bodies import CaseworkRequest
 from casework.core.json_provider import OrjsonProvider
 from casework.core.templating import JinjaEnvironment
 
@@ -54,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("casework", instance_path=str(instance_path))
     app.jinja_environment = JinjaEnvironment  # before anything creates app.jinja_env
     app.json = OrjsonProvider(app)
+    app.request_class = CaseworkRequest  # a body that is not an upload is held to a smaller limit
     configure(app, config)
     init_proxies(app)
     init_extensions(app)
@@ -185,12 +187,14 @@ def init_celery(app: Flask) -> None:
 
 def init_web(app: Flask) -> None:
     from casework.blueprints import register_blueprints
+    from casework.core.bodies import init_body_limits
     from casework.core.errors import register_error_handlers
     from casework.core.routing import init_input_checks, init_routing
     from casework.core.security import init_security
     from casework.core.templating import drop_repeated_context_processors, init_templating
 
     init_routing(app)  # before any rule is added: rules take their converters when added
+    init_body_limits(app)  # first of the hooks: a body over the limit is refused before any is run
     init_templating(app)
     init_security(app)
     init_input_checks(app)

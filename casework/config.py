@@ -100,6 +100,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: otherwise erase a live case's people that same night (casework.data_protection.retention).
         "RETENTION_CLOSURE_GRACE_DAYS": 30,
         "IMPORT_MAX_MB": 50,
+        #: Rows an import file may have, as the sheet numbers them (header and blank rows included): reading
+        #: stops there, so a sheet naming row 900,000,000 costs no more than a full one.
+        "IMPORT_MAX_ROWS": 500_000,
         #: Seconds one check of an admin's template before it is saved may take in all: each render has
         #: its own limit (2 seconds), and a template is tried on up to two dozen made-up records.
         "TEMPLATE_CHECK_SECONDS": TEMPLATE_CHECK_SECONDS,
@@ -360,6 +363,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         ("REPORT_SMALL_COUNT", 0, 100),
         ("RETENTION_CLOSURE_GRACE_DAYS", 7, 366),
         ("IMPORT_MAX_MB", 1, 1024),
+        ("IMPORT_MAX_ROWS", 2, 1_048_576),
         ("IMPORT_FILE_DAYS", 1, 366),
         ("MAIL_DIR_KEEP_DAYS", 1, 366),
         ("UPLOAD_MAX_MB", 1, 500),

@@ -15,6 +15,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from casework.core.bodies import too_large_message
+
 RULE = "_rule"
 
 
@@ -92,7 +94,7 @@ _TITLES = {
         "Someone else changed this record",
         "Someone saved a change after you opened this page. Go back, reload it and make your change again.",
     ),
-    413: ("The file is too large", "Files must be smaller than 20MB."),
+    413: ("The request is too large", "What you sent is larger than the service accepts."),
     422: ("There is a problem", "Check what you entered and try again."),
     429: (
         "Too many attempts",
@@ -117,9 +119,14 @@ def json_error(status: int, errors: dict[str, list[str]] | None = None, message:
     return response
 
 
-def html_error(status: int, message: str | None = None) -> tuple[str, int]:
-    title, default_message = _TITLES.get(status, _TITLES[500])
-    return render_template("errors/error.html", title=title, message=message or default_message, status=status), status
+def html_error(status: int, message: str | None = None, title: str | None = None) -> tuple[str, int]:
+    default_title, default_message = _TITLES.get(status, _TITLES[500])
+    return (
+        render_template(
+            "errors/error.html", title=title or default_title, message=message or default_message, status=status
+        ),
+        status,
+    )
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -165,15 +172,21 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         # The exception's own headers (a 405's Allow, a 429's Retry-After), but not its Content-Type.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        title = message = None
+        if status == 413:
+            # Which limit it passed: a file's size, a form's fields, or a body that is not an upload.
+            title, message = too_large_message()
         if wants_json():
             errors = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
             if errors is not None:
                 response = json_error(status, _flatten_webargs(errors))
             else:
-                response = json_error(status, message=_TITLES.get(status, (error.description,))[0])
+                response = json_error(
+                    status, message=f"{title}. {message}" if title else _TITLES.get(status, (error.description,))[0]
+                )
             response.headers.extend(headers)
             return response
-        body, status = html_error(status)
+        body, status = html_error(status, message, title)
         return body, status, headers
 
     @app.errorhandler(DataError)

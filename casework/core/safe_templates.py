@@ -116,8 +116,13 @@ class _Budget:
 _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("template_budget", default=None)
 _WHOLE_CHECK: contextvars.ContextVar[_WholeCheck | None] = contextvars.ContextVar("template_check", default=None)
 
-#: A width or precision in a format string: ``%09999d``, ``{:>99999}``.
-_FORMAT_WIDTH = re.compile(r"(?:%[-+ #0]*|\{[^{}]*:[^{}]*?)(\d+)")
+#: A width and precision in a format string: ``%09999d``, ``{:>99999}``, ``%5.99999f``. Each part matches characters the
+#: next cannot, so a failed match backs off one step at a time: a value typed as "{" and 20,000 colons,
+#: passed to any filter, took the earlier pattern (``\{[^{}]*:[^{}]*?``) half a minute in C, where the
+#: template's time limit cannot stop it.
+_FORMAT_WIDTH = re.compile(r"(?:%[-+ #0]*|\{[^{}:]*:[^{}\d.]*)(\d*)(?:\.(\d+))?")
+#: Digits beyond this are a width no budget allows (and ``int()`` refuses a number of over 4,300).
+_WIDTH_DIGITS = 18
 
 
 def _budget() -> _Budget | None:
@@ -128,8 +133,13 @@ def _budget() -> _Budget | None:
 
 
 def _check_format_string(budget: _Budget, text: str) -> None:
+    # Widths and precisions together: one call of "{:.199000f}" repeated a thousand times would write
+    # 199 MB before the size of its result could be looked at.
+    total = 0
     for match in _FORMAT_WIDTH.finditer(text):
-        budget.check_size(int(match.group(1)))
+        for digits in filter(None, match.groups()):
+            total += int(digits) if len(digits) <= _WIDTH_DIGITS else budget.limits.output + 1
+        budget.check_size(total)
 
 
 def _check_argument(budget: _Budget, value: Any) -> None:
@@ -164,6 +174,9 @@ class LimitedSandbox(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.filters = {name: _guard_filter(fn) for name, fn in self.filters.items()}
+        # Jinja's lorem ipsum builds its whole text in one call, about 600 characters a paragraph, before
+        # any limit can look at it: lipsum(150000) held a worker for a minute. No letter needs it.
+        self.globals.pop("lipsum", None)
         # Compiling is most of a render's cost (bench/limits_bench.py): keep the recent templates.
         # A compiled Template is safe to render from several threads at once.
         self.compiled = functools.lru_cache(maxsize=256)(self.from_string)
@@ -355,7 +368,9 @@ def render_document(
     becomes one line; trailing spaces go, and a paragraph left out leaves one blank line, not three."""
     rendered_heading = " ".join(render_checked(env, heading, context, heading_limits).split())
     rendered_body = render_checked(env, body, context, body_limits)
-    rendered_body = re.sub(r"[ \t]+\n", "\n", rendered_body)
+    # Line by line, not re.sub(r"[ \t]+\n"): that pattern is tried again from each space of a long run,
+    # so a value of 50,000 spaces took seconds.
+    rendered_body = "\n".join(line.rstrip(" \t") for line in rendered_body.split("\n"))
     rendered_body = re.sub(r"\n{3,}", "\n\n", rendered_body).strip() + "\n"
     return rendered_heading, rendered_body
 

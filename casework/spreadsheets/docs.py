@@ -22,7 +22,12 @@ Excel.
 
 1. **Upload** a CSV file (saved as CSV UTF-8) or an Excel workbook (.xlsx, the first sheet), up to
    `CASEWORK_IMPORT_MAX_MB` (50 MB by default). The file is stored in the database, in pieces, and read
-   a row at a time (the `csv` module; openpyxl in read-only mode): never whole in memory.
+   a row at a time (the `csv` module; openpyxl in read-only mode): never whole in memory. A file may
+   have up to `CASEWORK_IMPORT_MAX_ROWS` rows (500,000 by default, as the sheet numbers them), 1,000
+   columns, and 1 MB of text in one CSV row. A workbook is refused at the upload if it would unpack to
+   more than twenty times `CASEWORK_IMPORT_MAX_MB`, if a part other than a sheet would unpack to more
+   than `CASEWORK_IMPORT_MAX_MB`, if a cell or value runs past 1 MB, or if its XML defines entities that
+   name files or expand a thousandfold.
 2. **Match the columns** of your file to the layout below. Columns named as in the layout (its key or
    its name, ignoring case, spaces and punctuation) are matched already.
 3. **The check** (a Celery task) takes every row through the same services, rules and visibility as the

@@ -35,7 +35,7 @@ from casework.spreadsheets.models import (
     ImportSourceKey,
     ImportStatus,
 )
-from casework.spreadsheets.reading import FileProblem, Sheet, detect_format, open_sheet
+from casework.spreadsheets.reading import FileProblem, ReadingLimits, Sheet, detect_format, open_sheet
 from casework.spreadsheets.runner import ImportContext
 from casework.spreadsheets.writing import write_sheet
 
@@ -47,6 +47,21 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 def max_upload_bytes() -> int:
     return int(current_app.config["CASEWORK"].get("IMPORT_MAX_MB") or 50) * 1024 * 1024
+
+
+#: How much larger than the largest file an import accepts its workbook may be once unpacked: real XLSX
+#: sheets shrink five to ten times; a "zip bomb" a thousand.
+UNPACKED_PER_UPLOADED = 20
+
+
+def reading_limits() -> ReadingLimits:
+    """What one import file may ask of the reader (``casework.spreadsheets.reading``)."""
+    upload = max_upload_bytes()
+    return ReadingLimits(
+        max_rows=int(current_app.config["CASEWORK"]["IMPORT_MAX_ROWS"]),
+        max_unpacked_bytes=upload * UNPACKED_PER_UPLOADED,
+        max_part_bytes=upload,
+    )
 
 
 def get_kind(key: str) -> ImportKind:
@@ -189,7 +204,7 @@ class _sheet:
         self.file, self.file_format = file, file_format
 
     def __enter__(self) -> Sheet:
-        self.sheet = open_sheet(self.file, self.file_format)
+        self.sheet = open_sheet(self.file, self.file_format, reading_limits())
         return self.sheet
 
     def __exit__(self, *_exc: Any) -> None:

@@ -101,13 +101,6 @@ def new(kind: str):
     ), _status(form)
 
 
-@bp.before_request
-def _upload_limit() -> None:
-    # Uploads to an import may be larger than the service's other forms (a force's whole log).
-    if request.endpoint == "staff.spreadsheets.new" and request.method == "POST":
-        request.max_content_length = services.max_upload_bytes() + 1024 * 1024
-
-
 @bp.get("/imports/layouts/<kind>")
 @requires(Permission.IMPORT_RECORDS)
 def layout(kind: str):
