@@ -40,9 +40,11 @@ def init_body_limits(app: Flask) -> None:
 
     @app.before_request
     def refuse_bodies_over_the_limit() -> None:
-        limit = request.max_content_length
-        if limit is not None and (request.content_length or 0) > limit:
-            raise RequestEntityTooLarge()
+        length = request.content_length  # None for a request with no body: most of them, read at once
+        if length:
+            limit = request.max_content_length
+            if limit is not None and length > limit:
+                raise RequestEntityTooLarge()
 
 
 class CaseworkRequest(Request):
