@@ -121,7 +121,19 @@ def record_failure(lease: Lease, error: str) -> None:
 # writes only while it still owns the job, which ``Lease.confirm`` checks in the transaction that
 # writes the result, just before its commit (a fence: the ``started_at`` and ``attempts`` its claim set,
 # which the sweep and every later claim change). On the prefork pool Celery also kills the task at the
-# limit (``casework.core.celery``).
+# limit (``casework.core.celery``). On the solo pool (``scripts/start``) the run is the worker itself,
+# and a hung one would stop every task, the reminders and this sweep included: there the watch ends the
+# worker's process at the limit (``END_WORKER_PAST_TIME_LIMIT``), ``scripts/start`` starts it again, and
+# the sweep, run by the new worker, sends the job again.
+
+#: Set in a worker started from the command line on the solo pool (``casework.core.celery``): a run
+#: still going at its time limit ends the worker's process (``os._exit``), as Celery's hard time limit
+#: ends a prefork pool's child. Never set in the web server, beat, a prefork pool or a worker a test runs
+#: in its own process (``celery.contrib.testing``): their other threads are not the hung run's.
+END_WORKER_PAST_TIME_LIMIT = False
+#: The status a worker ended at a hung run's time limit exits with (EX_SOFTWARE): ``scripts/start``
+#: starts it again.
+HUNG_EXIT_STATUS = 70
 
 #: A queued job nobody has taken for this long is taken for lost (its message gone with a dead worker
 #: or broker) and sent again. Sending it again is harmless: a job already taken is not run twice.
@@ -302,6 +314,24 @@ def worker_alive(kind: JobKind, job_id: int) -> bool:
     return True
 
 
+def _end_hung_worker(table: str, job_id: int) -> None:
+    """End this process at once: its one thread of work is a hung run (solo pool). Not an exception,
+    which the run's own error handling would catch, nor a signal the hung call might not wake up for.
+    The run's transaction ends with the process (on SQLite, with the database's write lock); the job's
+    message goes with it, and the sweep sends the job again."""
+    log.critical(
+        "%s %s still running at its time limit: ending this worker (solo pool: every task waits on the hung "
+        "run) with status %d, for scripts/start to start it again",
+        table,
+        job_id,
+        HUNG_EXIT_STATUS,
+    )
+    for handler in logging.getLogger().handlers:
+        with contextlib.suppress(Exception):
+            handler.flush()
+    os._exit(HUNG_EXIT_STATUS)
+
+
 class _Watch(threading.Thread):
     """Keeps a run's lease while it works, until its time limit: on PostgreSQL pushes ``lease_until``
     forward every third of its length, through a connection of its own, while the run still owns the
@@ -334,6 +364,8 @@ class _Watch(threading.Thread):
         )
         if self.file_lease is not None:
             self.file_lease.let_go()
+        if END_WORKER_PAST_TIME_LIMIT and not self.stopped.is_set():
+            _end_hung_worker(model.__tablename__, self.lease.job_id)
 
     def _renew(self) -> None:
         model = self.lease.kind.model

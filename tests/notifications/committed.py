@@ -113,12 +113,14 @@ def environment(app_settings: dict[str, Any]) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """``celery -A casework.tasks.worker worker --pool=prefork -c 1`` in its own process group."""
+    """``celery -A casework.tasks.worker worker --pool=prefork -c 1`` in its own process group; with
+    ``pool="solo"``, ``--pool=solo`` as ``scripts/start`` runs it."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, name: str) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, name: str, pool: str = "prefork") -> None:
         self.env = env
         self.log_path = log_path
         self.name = name
+        self.pool = pool
         self.process: subprocess.Popen[bytes] | None = None
         self._log: Any = None
 
@@ -132,9 +134,8 @@ class WorkerProcess:
                 "-A",
                 "casework.tasks.worker",
                 "worker",
-                "--pool=prefork",
-                "-c",
-                "1",
+                f"--pool={self.pool}",
+                *(["-c", "1"] if self.pool == "prefork" else []),
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
