@@ -100,7 +100,8 @@ def test_a_job_the_sweep_cannot_take_is_logged_and_skipped_and_the_next_is_sent_
                 sa.event.remove(db.engine, "handle_error", let_go_after_the_first_failure)
             holder.close()
 
-        assert failures and "database is locked" in failures[0]
+        assert failures
+        assert "database is locked" in failures[0]
         assert _status(app, stuck) == "running"  # untouched: left for the next sweep
         assert _status(app, next_one) == "queued"  # sent again
         assert any(f"partnership_report_jobs {stuck} could not be taken by the sweep" in line for line in logged)

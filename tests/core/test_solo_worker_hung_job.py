@@ -87,7 +87,8 @@ def test_a_solo_worker_hung_on_an_import_exits_at_the_time_limit_and_the_next_wo
         assert job.summary["created"] == {"people": ROWS}
         assert _people_count(app) == ROWS
         assert _recover(app) == {"sent": 0, "failed": 0}
-        assert second.process is not None and second.process.poll() is None  # a run that finished ends nothing
+        assert second.process is not None
+        assert second.process.poll() is None
 
     _run(tmp_path, scenario)
 
@@ -124,6 +125,7 @@ def test_a_solo_worker_hung_on_a_report_exits_at_the_time_limit_and_the_next_wor
         assert job["error"] is None
         assert job["steps_done"] == job["steps_total"]
         assert job["report"]["figures"]["case_review"]["applications"] == 1
-        assert second.process is not None and second.process.poll() is None
+        assert second.process is not None
+        assert second.process.poll() is None
 
     _run(tmp_path, scenario)
