@@ -39,12 +39,12 @@ def _run(tmp_path, scenario) -> None:
         env = environment(settings(url, tmp_path, **extra))
         workers: list[WorkerProcess] = []
 
-        def worker(name: str, holding: bool = False) -> WorkerProcess:
+        def worker(name: str, holding: bool = False, kept: bool = False) -> WorkerProcess:
             worker_env = dict(env)
             if holding:
                 worker_env["PYTHONPATH"] = os.pathsep.join([str(HOLDING), env["PYTHONPATH"]])
                 worker_env["HOLD_FILE"] = str(hold.path)
-            started = WorkerProcess(worker_env, tmp_path / f"{name}.log", name, pool="solo").start()
+            started = WorkerProcess(worker_env, tmp_path / f"{name}.log", name, pool="solo", kept=kept).start()
             workers.append(started)
             return started
 
@@ -127,5 +127,36 @@ def test_a_solo_worker_hung_on_a_report_exits_at_the_time_limit_and_the_next_wor
         assert job["report"]["figures"]["case_review"]["applications"] == 1
         assert second.process is not None
         assert second.process.poll() is None
+
+    _run(tmp_path, scenario)
+
+
+def test_under_scripts_keep_worker_the_hung_worker_is_started_again_and_its_sweep_finishes_the_import(tmp_path):
+    """As ``scripts/start`` runs it: nobody starts a worker by hand; the worker's keeper starts it again,
+    and the sweep that worker runs (here called by the test: beat is not running) sends the import again."""
+
+    def scenario(app, worker, hold):
+        with app.app_context():
+            job_id = _queue_import(ROWS)
+        kept = worker("kept", holding=True, kept=True)
+        hold.reached(kept)
+        wait_until(
+            lambda: "the worker exited (status 70): starting it again (1 of 5" in kept.log(),
+            60,
+            f"the hung worker was never started again:\n{kept.log()}",
+            0.1,
+        )
+        assert "still running at its time limit: ending this worker" in kept.log()
+        hold.release()  # the new worker's run goes through
+        wait_until(lambda: _recover(app)["sent"], 60, "the sweep never sent the import again", 0.5)
+        wait_until(
+            lambda: _job(app, job_id).status.value == "imported", 120, f"the import did not finish:\n{kept.log()}"
+        )
+        job = _job(app, job_id)
+        assert (job.attempts, job.error) == (2, None)
+        assert _people_count(app) == ROWS
+        assert kept.process is not None
+        assert kept.process.poll() is None  # the keeper and its new worker still run
+        assert "starting it again (2 of 5" not in kept.log()
 
     _run(tmp_path, scenario)
