@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import worker_init
 from flask import Flask, appcontext_pushed
 
 #: Redis redelivers an unacknowledged message after this many seconds. Kombu's default is one hour;
@@ -44,7 +45,8 @@ def _job_time_limits(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each background job's task (``casework.core.jobs.KINDS``) is killed once it has run for
     ``CASEWORK_JOB_TIME_LIMIT_SECONDS``, where Celery can do it: on the prefork pool (docker compose),
     whose parent kills the child. The solo pool of ``scripts/start`` runs the task in the worker itself and
-    cannot: there the job's lease alone runs out at the limit (``casework.core.jobs.leased``).
+    cannot: there the job's watch ends the worker's process at the limit instead
+    (``_end_hung_runs_on_the_solo_pool``), and ``scripts/start`` starts it again.
 
     A hard limit, without a soft one: killed, the run is a dead worker's, its transaction gone with it,
     and the lease sweep sends the job again (or gives it up after the attempts). A soft limit would raise
@@ -54,6 +56,28 @@ def _job_time_limits(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     limit = int(settings["JOB_TIME_LIMIT_SECONDS"])
     return {kind.task: {"time_limit": limit} for kind in jobs.KINDS.values()}
+
+
+def _end_hung_runs_on_the_solo_pool(sender: Any, **_kwargs: Any) -> None:
+    """``worker_init``: in a worker started from the command line (``celery worker``, as ``scripts/start``
+    runs it) on the solo pool, a job's run still going at its time limit ends the worker's process
+    (``casework.core.jobs.END_WORKER_PAST_TIME_LIMIT``): Celery cannot kill it there, and the run is the
+    worker's only thread of work. Not for a worker a test starts in its own process
+    (``celery.contrib.testing``), nor for the prefork pool, whose parent kills a hung child itself."""
+    from celery.apps.worker import Worker
+    from celery.concurrency import get_implementation
+    from celery.concurrency.solo import TaskPool as SoloPool
+
+    from casework.core import jobs
+
+    if not isinstance(sender, Worker):
+        return
+    pool = get_implementation(sender.pool_cls)
+    if isinstance(pool, type) and issubclass(pool, SoloPool):
+        jobs.END_WORKER_PAST_TIME_LIMIT = True
+
+
+worker_init.connect(_end_hung_runs_on_the_solo_pool, weak=False, dispatch_uid="casework-solo-hung-runs")
 
 
 def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:

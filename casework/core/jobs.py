@@ -121,7 +121,19 @@ def record_failure(lease: Lease, error: str) -> None:
 # writes only while it still owns the job, which ``Lease.confirm`` checks in the transaction that
 # writes the result, just before its commit (a fence: the ``started_at`` and ``attempts`` its claim set,
 # which the sweep and every later claim change). On the prefork pool Celery also kills the task at the
-# limit (``casework.core.celery``).
+# limit (``casework.core.celery``). On the solo pool (``scripts/start``) the run is the worker itself,
+# and a hung one would stop every task, the reminders and this sweep included: there the watch ends the
+# worker's process at the limit (``END_WORKER_PAST_TIME_LIMIT``), ``scripts/start`` starts it again, and
+# the sweep, run by the new worker, sends the job again.
+
+#: Set in a worker started from the command line on the solo pool (``casework.core.celery``): a run
+#: still going at its time limit ends the worker's process (``os._exit``), as Celery's hard time limit
+#: ends a prefork pool's child. Never set in the web server, beat, a prefork pool or a worker a test runs
+#: in its own process (``celery.contrib.testing``): their other threads are not the hung run's.
+END_WORKER_PAST_TIME_LIMIT = False
+#: The status a worker ended at a hung run's time limit exits with (EX_SOFTWARE): ``scripts/start``
+#: starts it again.
+HUNG_EXIT_STATUS = 70
 
 #: A queued job nobody has taken for this long is taken for lost (its message gone with a dead worker
 #: or broker) and sent again. Sending it again is harmless: a job already taken is not run twice.
@@ -302,6 +314,24 @@ def worker_alive(kind: JobKind, job_id: int) -> bool:
     return True
 
 
+def _end_hung_worker(table: str, job_id: int) -> None:
+    """End this process at once: its one thread of work is a hung run (solo pool). Not an exception,
+    which the run's own error handling would catch, nor a signal the hung call might not wake up for.
+    The run's transaction ends with the process (on SQLite, with the database's write lock); the job's
+    message goes with it, and the sweep sends the job again."""
+    log.critical(
+        "%s %s still running at its time limit: ending this worker (solo pool: every task waits on the hung "
+        "run) with status %d, for scripts/start to start it again",
+        table,
+        job_id,
+        HUNG_EXIT_STATUS,
+    )
+    for handler in logging.getLogger().handlers:
+        with contextlib.suppress(Exception):
+            handler.flush()
+    os._exit(HUNG_EXIT_STATUS)
+
+
 class _Watch(threading.Thread):
     """Keeps a run's lease while it works, until its time limit: on PostgreSQL pushes ``lease_until``
     forward every third of its length, through a connection of its own, while the run still owns the
@@ -334,6 +364,8 @@ class _Watch(threading.Thread):
         )
         if self.file_lease is not None:
             self.file_lease.let_go()
+        if END_WORKER_PAST_TIME_LIMIT and not self.stopped.is_set():
+            _end_hung_worker(model.__tablename__, self.lease.job_id)
 
     def _renew(self) -> None:
         model = self.lease.kind.model
@@ -444,51 +476,81 @@ def leased(kind: JobKind, job_id: int, *conditions: Any, **values: Any) -> Itera
 def recover(moment: datetime | None = None) -> dict[str, int]:
     """The sweep: send again every job whose worker is gone (lease run out, and on SQLite no process
     holding its file lock) or whose message was lost (queued, nobody took it by its ``lease_until``);
-    mark failed one claimed ``CASEWORK_JOB_ATTEMPTS`` times. Commits each job on its own. Returns
-    ``{"sent": n, "failed": n}``."""
-    from casework.core.db import commit, reading, rows_changed
-    from casework.core.tasks_outbox import enqueue
+    mark failed one claimed ``CASEWORK_JOB_ATTEMPTS`` times. Takes and commits each job on its own: one
+    it cannot take (its row or, on SQLite, the database's write lock held past the lock wait, as by a
+    run still going past its time limit) is logged and left for the next sweep, and the others are
+    swept. Returns ``{"sent": n, "failed": n}``."""
+    from casework.core.db import reading
     from casework.extensions import db
 
     moment = moment or now()
     counts = {"sent": 0, "failed": 0}
     for kind in KINDS.values():
         model = kind.model
-        lapsed = sa.or_(model.lease_until.is_(None), model.lease_until < moment)
         # Read without the write lock: on SQLite a live import holds it for its whole run.
         with reading():
             candidates = db.session.execute(
                 sa.select(model.id, kind.running().label("running"), model.attempts)
-                .where(sa.or_(kind.waiting(), kind.running()), lapsed)
+                .where(sa.or_(kind.waiting(), kind.running()), _lapsed(model, moment))
                 .order_by(model.id)
             ).all()
             db.session.rollback()
         for job_id, running, attempts in candidates:
-            if running and worker_alive(kind, job_id):
-                continue  # SQLite: its worker lives, and holds the write lock it would renew the lease with
-            unchanged = sa.and_(model.id == job_id, kind.running() if running else kind.waiting(), lapsed)
-            if running and attempts >= max_attempts():
-                values = {"lease_until": None, "finished_at": moment, **kind.give_up(moment)}
-                outcome = "failed"
-            else:
-                values = {"lease_until": queued_lease(moment), **(kind.requeue() if running else {})}
-                outcome = "sent"
-            changed = rows_changed(
-                db.session.execute(
-                    sa.update(model).where(unchanged).values(**values).execution_options(synchronize_session=False)
-                )
-            )
-            if changed and outcome == "sent":
-                job = db.session.get(model, job_id)
-                enqueue(kind.task, *kind.task_args(job))
-            if changed:
-                counts[outcome] += 1
+            try:
+                outcome = _recover_one(kind, job_id, running, attempts, moment)
+            except sa.exc.OperationalError as error:
+                db.session.rollback()
                 log.warning(
-                    "%s %s %s: %s",
+                    "%s %s could not be taken by the sweep (%s): left for the next sweep",
                     model.__tablename__,
                     job_id,
-                    "was left by its worker" if running else "was never taken",
-                    "given up" if outcome == "failed" else "sent again",
+                    getattr(error, "orig", None) or error,
                 )
-            commit()
+                continue
+            if outcome is not None:
+                counts[outcome] += 1
     return counts
+
+
+def _lapsed(model: Any, moment: datetime) -> Any:
+    return sa.or_(model.lease_until.is_(None), model.lease_until < moment)
+
+
+def _recover_one(kind: JobKind, job_id: int, running: bool, attempts: int, moment: datetime) -> str | None:
+    """The sweep's step for one job it read as left behind: send it again or give it up, and commit.
+    Returns ``"sent"``, ``"failed"``, or None when it is no longer left (taken or finished meanwhile, or
+    on SQLite its worker holds its file lock)."""
+    from casework.core.db import commit, rows_changed
+    from casework.core.tasks_outbox import enqueue
+    from casework.extensions import db
+
+    model = kind.model
+    if running and worker_alive(kind, job_id):
+        return None  # SQLite: its worker lives, and holds the write lock it would renew the lease with
+    lapsed = _lapsed(model, moment)
+    unchanged = sa.and_(model.id == job_id, kind.running() if running else kind.waiting(), lapsed)
+    if running and attempts >= max_attempts():
+        values = {"lease_until": None, "finished_at": moment, **kind.give_up(moment)}
+        outcome = "failed"
+    else:
+        values = {"lease_until": queued_lease(moment), **(kind.requeue() if running else {})}
+        outcome = "sent"
+    changed = rows_changed(
+        db.session.execute(
+            sa.update(model).where(unchanged).values(**values).execution_options(synchronize_session=False)
+        )
+    )
+    if changed and outcome == "sent":
+        job = db.session.get(model, job_id)
+        enqueue(kind.task, *kind.task_args(job))
+    commit()
+    if not changed:
+        return None
+    log.warning(
+        "%s %s %s: %s",
+        model.__tablename__,
+        job_id,
+        "was left by its worker" if running else "was never taken",
+        "given up" if outcome == "failed" else "sent again",
+    )
+    return outcome

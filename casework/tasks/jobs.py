@@ -15,8 +15,9 @@ RECOVER_SECONDS = 60.0
 
 @shared_task(name=RECOVER_TASK)
 def recover() -> dict[str, int]:
-    """Send again, or give up, the jobs left by a dead worker (each job in a transaction of its own;
-    two sweeps at once send a job once: ``casework.core.jobs.recover``)."""
+    """Send again, or give up, the jobs left by a dead worker (each job in a transaction of its own, one
+    that cannot be taken logged and left for the next sweep; two sweeps at once send a job once:
+    ``casework.core.jobs.recover``)."""
     return jobs.recover()
 
 

@@ -113,12 +113,18 @@ def environment(app_settings: dict[str, Any]) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """``celery -A casework.tasks.worker worker --pool=prefork -c 1`` in its own process group."""
+    """``celery -A casework.tasks.worker worker --pool=prefork -c 1`` in its own process group; with
+    ``pool="solo"``, ``--pool=solo`` as ``scripts/start`` runs it; ``kept``, under ``scripts/keep-worker``
+    as ``scripts/start`` runs it (started again when it exits by itself)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, name: str) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, name: str, pool: str = "prefork", kept: bool = False
+    ) -> None:
         self.env = env
         self.log_path = log_path
         self.name = name
+        self.pool = pool
+        self.kept = kept
         self.process: subprocess.Popen[bytes] | None = None
         self._log: Any = None
 
@@ -126,15 +132,15 @@ class WorkerProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
+                *([str(ROOT / "scripts" / "keep-worker")] if self.kept else []),
                 sys.executable,
                 "-m",
                 "celery",
                 "-A",
                 "casework.tasks.worker",
                 "worker",
-                "--pool=prefork",
-                "-c",
-                "1",
+                f"--pool={self.pool}",
+                *(["-c", "1"] if self.pool == "prefork" else []),
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
