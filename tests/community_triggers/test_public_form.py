@@ -324,7 +324,13 @@ def test_progress_checks_of_one_reference_are_limited_whatever_the_address(clien
     )
     assert refused.status_code == 429
     assert "too many checks of this reference. Wait 60 minutes" in refused.text
+    assert 3590 < int(refused.headers["Retry-After"]) <= 3601
     assert "progress-steps" not in refused.text
+    # A form sent without a reference is told what is missing, whatever the limits of others.
+    for _attempt in range(4):
+        blank = _check_progress(client, "", "rita@example.org")
+    assert blank.status_code == 422
+    assert "Enter your application reference" in blank.text
     # A reference nobody has is refused in the same words once over its limit: the refusal lists nothing.
     for _attempt in range(3):
         _check_progress(client, "BOL-CT-2026-9999", "rita@example.org")

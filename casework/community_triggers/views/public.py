@@ -72,6 +72,11 @@ def _reference_key() -> str:
     return "case-review-reference:" + hashlib.sha256(reference.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def _no_reference() -> bool:
+    # A form sent without a reference checks nothing: it is told what is missing, never to wait.
+    return not request.form.get("reference", "").strip()
+
+
 def _reference_refused(request_limit: RequestLimit):
     """The progress page again, saying how long to wait: the same for a reference that exists and one
     that does not, so the refusal tells nobody which references are real."""
@@ -187,6 +192,7 @@ def confirmation():
     key_func=_reference_key,
     scope="case-review-progress-reference",
     methods=["POST"],
+    exempt_when=_no_reference,
     on_breach=_reference_refused,
 )
 def progress():
