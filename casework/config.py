@@ -122,6 +122,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: Failed sign-ins per client address: high enough for a whole office behind one NAT address.
         "SIGN_IN_ADDRESS_LIMIT": "300 per 10 minutes",
         "PUBLIC_FORM_RATE_LIMIT": "5 per minute; 30 per hour",
+        #: Checks of one Case Review reference's progress, from any address: the contact it needs cannot be
+        #: guessed from many addresses. Windows of an hour at most, so the applicant is never shut out longer.
+        "PROGRESS_REFERENCE_LIMIT": "10 per hour",
         "CELERY_ALWAYS_EAGER": False,
         # Who runs this installation, for the privacy notice, the accessibility statement and the
         # footer (casework/about). Unset, the pages show a bracketed placeholder for the council to fill.
@@ -384,8 +387,15 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             "CASEWORK_SIGN_IN_RATE_LIMIT is no longer read: set CASEWORK_SIGN_IN_ACCOUNT_LIMIT (failed "
             "attempts per email address) and CASEWORK_SIGN_IN_ADDRESS_LIMIT (per client address) instead."
         )
-    for key in ("SIGN_IN_ACCOUNT_LIMIT", "SIGN_IN_ADDRESS_LIMIT", "PUBLIC_FORM_RATE_LIMIT"):
+    for key in ("SIGN_IN_ACCOUNT_LIMIT", "SIGN_IN_ADDRESS_LIMIT", "PUBLIC_FORM_RATE_LIMIT", "PROGRESS_REFERENCE_LIMIT"):
         _as_rate_limit(config, key)
+    from limits import parse_many
+
+    if any(item.get_expiry() > 3600 for item in parse_many(config["PROGRESS_REFERENCE_LIMIT"])):
+        raise ConfigError(
+            "CASEWORK_PROGRESS_REFERENCE_LIMIT may count over an hour at most (a longer window shuts the "
+            f"applicant out for longer), not {config['PROGRESS_REFERENCE_LIMIT']!r}."
+        )
     storage = config["RATELIMIT_STORAGE_URI"]
     if not storage:
         storage = broker if broker.startswith(("redis://", "rediss://")) else "memory://"

@@ -67,6 +67,7 @@ def test_settings(
         "SIGN_IN_ACCOUNT_LIMIT": "10000 per minute",
         "SIGN_IN_ADDRESS_LIMIT": "10000 per minute",
         "PUBLIC_FORM_RATE_LIMIT": "10000 per minute",
+        "PROGRESS_REFERENCE_LIMIT": "10000 per hour",
     }
 
 

@@ -158,11 +158,12 @@ def test_honeypot_answers_generically_and_writes_nothing(client, area):
     assert db.session.scalar(sa.select(sa.func.count(OutboxEmail.id))) == 0
 
 
-def _check_progress(client, reference, contact):
-    page = client.get("/case-review/progress")
+def _check_progress(client, reference, contact, **kwargs):
+    page = client.get("/case-review/progress", **kwargs)
     return client.post(
         "/case-review/progress",
         data={"reference": reference, "contact": contact, "csrf_token": csrf_from(page.text)},
+        **kwargs,
     )
 
 
@@ -304,3 +305,48 @@ def test_the_confirmation_email_carries_no_text_the_sender_typed(client, area):
     [email] = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == "rita@example.org")).all()
     assert email.body_text.startswith("Dear applicant,")
     assert "evil.example" not in email.body_text
+
+
+def test_progress_checks_of_one_reference_are_limited_whatever_the_address(client, app, area):
+    """Many addresses guessing one applicant's contact meet the reference's own limit; the applicant
+    is told how long to wait, and once the hour is over can check again."""
+    _post(client, {**_answers(), "confirm": "y"})
+    application = db.session.scalars(sa.select(TriggerApplication)).one()
+    app.config["CASEWORK"]["PROGRESS_REFERENCE_LIMIT"] = "3 per hour"
+    for guess in range(3):
+        wrong = _check_progress(
+            client, application.reference, f"guess{guess}@example.org", environ_base={"REMOTE_ADDR": f"192.0.2.{guess}"}
+        )
+        assert wrong.status_code == 200
+    # Another address, the right contact, the reference written as the look-up reads it: refused all the same.
+    refused = _check_progress(
+        client, f" {application.reference.lower()} ", "rita@example.org", environ_base={"REMOTE_ADDR": "198.51.100.7"}
+    )
+    assert refused.status_code == 429
+    assert "too many checks of this reference. Wait 60 minutes" in refused.text
+    assert 3590 < int(refused.headers["Retry-After"]) <= 3601
+    assert "progress-steps" not in refused.text
+    # A form sent without a reference is told what is missing, whatever the limits of others.
+    for _attempt in range(4):
+        blank = _check_progress(client, "", "rita@example.org")
+    assert blank.status_code == 422
+    assert "Enter your application reference" in blank.text
+    # A reference nobody has is refused in the same words once over its limit: the refusal lists nothing.
+    for _attempt in range(3):
+        _check_progress(client, "BOL-CT-2026-9999", "rita@example.org")
+    unknown = _check_progress(client, "BOL-CT-2026-9999", "rita@example.org")
+    assert unknown.status_code == 429
+    assert "too many checks of this reference" in unknown.text
+    # Another reference is not held up by it.
+    assert _check_progress(client, "BOL-CT-2026-9998", "rita@example.org").status_code == 200
+    with time_machine.travel("2026-03-20 11:00:01+00:00", tick=False):
+        again = _check_progress(client, application.reference, "rita@example.org")
+    assert again.status_code == 200
+    assert 'id="progress-steps"' in again.text
+
+
+def test_the_reference_limit_counts_over_an_hour_at_most(tmp_path):
+    from casework.config import ConfigError, load
+
+    with pytest.raises(ConfigError, match="an hour at most"):
+        load(str(tmp_path), {"ENV": "testing", "SECRET_KEY": "x" * 40, "PROGRESS_REFERENCE_LIMIT": "10 per day"})

@@ -2,12 +2,19 @@
 
 The form keeps nothing between pages: the check-your-answers page carries the answers in hidden
 fields and posts them back, so no personal details sit in a cookie or a half-finished row. A honeypot
-field that people never see catches the simplest bots; both forms are rate-limited per address.
+field that people never see catches the simplest bots; both forms are rate-limited per address, and
+the progress check per reference too (``_reference_key``), so many addresses cannot guess one applicant's
+contact.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+import hashlib
+import math
+import time
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_limiter import RequestLimit
 
 from casework.accounts.queries import agencies_by_code, area_with_code
 from casework.community_triggers import public_progress, queries, services
@@ -53,6 +60,43 @@ NOT_FOUND_STATUS = (
 
 def _form_limit() -> str:
     return current_app.config["CASEWORK"]["PUBLIC_FORM_RATE_LIMIT"]
+
+
+def _reference_limit() -> str:
+    return current_app.config["CASEWORK"]["PROGRESS_REFERENCE_LIMIT"]
+
+
+def _reference_key() -> str:
+    # The reference as the look-up reads it, hashed: any submitted text makes a valid key.
+    reference = request.form.get("reference", "").strip().upper()
+    return "case-review-reference:" + hashlib.sha256(reference.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _no_reference() -> bool:
+    # A form sent without a reference checks nothing: it is told what is missing, never to wait.
+    return not request.form.get("reference", "").strip()
+
+
+def _reference_refused(request_limit: RequestLimit):
+    """The progress page again, saying how long to wait: the same for a reference that exists and one
+    that does not, so the refusal tells nobody which references are real."""
+    minutes = max(1, math.ceil((request_limit.window[0] - time.time()) / 60))
+    form = ProgressForm()
+    form.validate()
+    form.form_errors.append(
+        f"There have been too many checks of this reference. Wait {minutes} minute{'s' if minutes != 1 else ''} "
+        "and try again, or ask the council's ASB Case Review coordinator."
+    )
+    html = render_template(
+        "community_triggers/public/progress.html",
+        title="Check the progress of an application",
+        form=form,
+        errors=error_items(form),
+        checked=False,
+        status_text=None,
+        steps=[],
+    )
+    return current_app.response_class(html, status=429, mimetype="text/html")
 
 
 def _choices(form: ApplicationForm) -> None:
@@ -140,6 +184,17 @@ def confirmation():
 @bp.route("/progress", methods=["GET", "POST"])
 @public_endpoint
 @limiter.limit(_form_limit, methods=["POST"])
+# Per reference as well as per address: an applicant's reference is on letters and emails others may see,
+# and addresses are many. Every look-up counts (a right one too); the window is an hour at most
+# (casework.config), so someone who fills it shuts the applicant out of this page for no longer.
+@limiter.limit(
+    _reference_limit,
+    key_func=_reference_key,
+    scope="case-review-progress-reference",
+    methods=["POST"],
+    exempt_when=_no_reference,
+    on_breach=_reference_refused,
+)
 def progress():
     form = ProgressForm()
     checked = False
