@@ -8,10 +8,10 @@ its own (the suite's test transaction is one connection, which nothing else can 
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,74 +19,17 @@ import sqlalchemy as sa
 
 from casework.core.db import commit
 from casework.extensions import db
+from tests.core.s3_stand_in import HANG, SlowStore, slow_store
 from tests.documents.files import pdf
 from tests.notifications.committed import committed_app, committed_database
 
-#: A guard against a hang, not a measure: nothing here should take more than a moment.
-HANG = 120
-
-
-class HoldingStore(ThreadingHTTPServer):
-    """Answers S3's PUT (holding it until ``release``), HEAD, GET and DELETE; keeps what was put."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.holding = threading.Event()
-        self.release = threading.Event()
-        self.objects: dict[str, bytes] = {}
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: HoldingStore
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-    def _answer(self, status: int, body: bytes = b"") -> None:
-        self.send_response(status)
-        self.send_header("ETag", '"0"')
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_PUT(self) -> None:
-        content = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.holding.set()
-        self.server.release.wait(HANG)
-        self.server.objects[self.path] = content
-        self._answer(200)
-
-    def do_GET(self) -> None:
-        if self.path in self.server.objects:
-            self._answer(200, self.server.objects[self.path])
-        else:
-            self._answer(404)
-
-    def do_HEAD(self) -> None:
-        self._answer(200 if self.path in self.server.objects else 404)
-
-    def do_DELETE(self) -> None:
-        self.server.objects.pop(self.path, None)
-        self._answer(204)
-
 
 @pytest.fixture
-def holding_store() -> Iterator[HoldingStore]:
-    server = HoldingStore()
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
-    try:
+def holding_store() -> Iterator[SlowStore]:
+    """A store that holds every PUT until the test lets it go."""
+    with slow_store() as server:
+        server.hold.add("PUT")
         yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
 
 
 def _world(app) -> tuple[int, int]:
@@ -116,13 +59,7 @@ def test_another_connection_can_write_while_the_object_store_holds_an_upload(tmp
     from casework.documents import services as documents
     from casework.documents.models import Document
 
-    extra = {
-        "STORAGE_BACKEND": "s3",
-        "STORAGE_S3_BUCKET": "casework",
-        "STORAGE_S3_ENDPOINT_URL": holding_store.url,
-        "STORAGE_S3_ACCESS_KEY_ID": "test",
-        "STORAGE_S3_SECRET_ACCESS_KEY": "test-secret",
-    }
+    extra = holding_store.settings()
     with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **extra) as app:
         officer_id, case_id = _world(app)
         results: list[Any] = []
@@ -143,7 +80,10 @@ def test_another_connection_can_write_while_the_object_store_holds_an_upload(tmp
         uploading = threading.Thread(target=upload)
         uploading.start()
         try:
-            assert holding_store.holding.wait(HANG), f"the upload never reached the store: {results}"
+            try:
+                holding_store.arrivals.get(timeout=HANG)
+            except queue.Empty:
+                pytest.fail(f"the upload never reached the store: {results}")
             other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
             try:
                 other.execute("BEGIN IMMEDIATE")  # fails at once with "database is locked" if the upload holds it
@@ -151,7 +91,7 @@ def test_another_connection_can_write_while_the_object_store_holds_an_upload(tmp
             finally:
                 other.close()
         finally:
-            holding_store.release.set()
+            holding_store.let_everything_go()
             uploading.join(HANG)
         [document_id] = results
         assert isinstance(document_id, int), results
