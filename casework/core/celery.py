@@ -77,8 +77,6 @@ def _end_hung_runs_on_the_solo_pool(sender: Any, **_kwargs: Any) -> None:
         jobs.END_WORKER_PAST_TIME_LIMIT = True
 
 
-worker_init.connect(_end_hung_runs_on_the_solo_pool, weak=False, dispatch_uid="casework-solo-hung-runs")
-
 
 def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:
     class FlaskTask(Task):
@@ -118,4 +116,6 @@ def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:
         celery_app.set_current()
 
     appcontext_pushed.connect(use_this_celery, app, weak=False)
+    # Once per process, whichever app is built first (the uid): the worker's own start decides.
+    worker_init.connect(_end_hung_runs_on_the_solo_pool, weak=False, dispatch_uid="casework-solo-hung-runs")
     return celery_app

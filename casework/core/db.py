@@ -313,10 +313,14 @@ def let_go_of_the_write_lock() -> bool:
     between by someone else fails with a 409), as on PostgreSQL, where the whole transaction's reads
     take no lock either. A service that must hold what it read takes ``FOR UPDATE`` locks: on SQLite
     those are the write lock itself, so a transaction that took one keeps it. Anywhere else (a
-    transaction that wrote or queued something, a SAVEPOINT, PostgreSQL) it does nothing.
-    ``outside_the_write_lock`` is the block to use."""
+    transaction that wrote or queued something, a SAVEPOINT, PostgreSQL, no application at all: a PDF
+    rendered by a script) it does nothing. ``outside_the_write_lock`` is the block to use."""
+    from flask import has_app_context
+
     from casework.extensions import db
 
+    if not has_app_context():
+        return False
     session = db.session()
     if (
         not session.in_transaction()
