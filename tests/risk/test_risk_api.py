@@ -55,7 +55,7 @@ def review_deadline(case_id: int) -> Deadline | None:
 
 
 def emails() -> list[OutboxEmail]:
-    return list(db.session.scalars(sa.select(OutboxEmail)))
+    return list(db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)))
 
 
 def test_all_no_is_standard_with_no_review(world, assess):

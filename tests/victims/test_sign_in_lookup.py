@@ -21,11 +21,12 @@ def _statements_of(work: Any) -> list[tuple[str, Any]]:
     def before(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         seen.append((statement, parameters))
 
-    sa.event.listen(db.engine, "before_cursor_execute", before)
+    # Every engine's, not only the write engine's: a read may be sent on the read engine.
+    sa.event.listen(sa.Engine, "before_cursor_execute", before)
     try:
         work()
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
+        sa.event.remove(sa.Engine, "before_cursor_execute", before)
     return seen
 
 
