@@ -77,7 +77,6 @@ def _end_hung_runs_on_the_solo_pool(sender: Any, **_kwargs: Any) -> None:
         jobs.END_WORKER_PAST_TIME_LIMIT = True
 
 
-
 def celery_init_app(app: Flask, beat_schedule: dict[str, Any]) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
