@@ -123,16 +123,17 @@ def record_failure(lease: Lease, error: str) -> None:
 # which the sweep and every later claim change). On the prefork pool Celery also kills the task at the
 # limit (``casework.core.celery``). On the solo pool (``scripts/start``) the run is the worker itself,
 # and a hung one would stop every task, the reminders and this sweep included: there the watch ends the
-# worker's process at the limit (``END_WORKER_PAST_TIME_LIMIT``), ``scripts/start`` starts it again, and
-# the sweep, run by the new worker, sends the job again.
+# worker's process at the limit (``END_WORKER_PAST_TIME_LIMIT``), ``scripts/keep-worker`` (which
+# ``scripts/start`` runs the worker under) starts it again, and the sweep, run by the new worker, sends
+# the job again.
 
 #: Set in a worker started from the command line on the solo pool (``casework.core.celery``): a run
 #: still going at its time limit ends the worker's process (``os._exit``), as Celery's hard time limit
 #: ends a prefork pool's child. Never set in the web server, beat, a prefork pool or a worker a test runs
 #: in its own process (``celery.contrib.testing``): their other threads are not the hung run's.
 END_WORKER_PAST_TIME_LIMIT = False
-#: The status a worker ended at a hung run's time limit exits with (EX_SOFTWARE): ``scripts/start``
-#: starts it again.
+#: The status a worker ended at a hung run's time limit exits with (EX_SOFTWARE): ``scripts/keep-worker``
+#: starts it again, and says why.
 HUNG_EXIT_STATUS = 70
 
 #: A queued job nobody has taken for this long is taken for lost (its message gone with a dead worker
@@ -322,7 +323,7 @@ def _end_hung_worker(table: str, job_id: int) -> None:
     message goes with it, and the sweep sends the job again."""
     log.critical(
         "%s %s still running at its time limit: ending this worker (solo pool: every task waits on the hung "
-        "run) with status %d, for scripts/start to start it again",
+        "run) with status %d, for its keeper (scripts/keep-worker under scripts/start) to start it again",
         table,
         job_id,
         HUNG_EXIT_STATUS,
