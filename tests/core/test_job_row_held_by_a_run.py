@@ -136,7 +136,7 @@ def test_the_sweep_skips_a_job_whose_row_another_transaction_holds_and_sends_the
         sweeping.join(BOUND_SECONDS)
 
     with app.app_context():
-        assert jobs.recover() == {"sent": 1, "failed": 0}  # let go of, the next sweep takes it
+        assert jobs.recover() == {"sent": 1, "failed": 0}  # the row let go, the next sweep takes it
     assert _status(app, held) == "queued"
 
 
