@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from casework.core import jobs
 
 KEEP_WORKER = Path(__file__).resolve().parents[1] / "scripts" / "keep-worker"
@@ -67,6 +69,55 @@ def test_stopped_with_sigterm_the_worker_is_not_started_again(tmp_path) -> None:
             assert time.monotonic() < deadline, "the worker never started"
             time.sleep(0.05)
         os.killpg(keeper.pid, signal.SIGTERM)  # as scripts/start stops its services
+        output, _ = keeper.communicate(timeout=30)
+    finally:
+        if keeper.poll() is None:
+            os.killpg(keeper.pid, signal.SIGKILL)
+            keeper.wait()
+    assert keeper.returncode == 143
+    assert _runs(runs) == 1
+    assert "starting it again" not in output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("WORKER_RESTARTS", "five"), ("WORKER_RESTART_WINDOW", "ten minutes"), ("WORKER_RESTART_WINDOW", "0")],
+)
+def test_a_restart_setting_that_is_not_a_whole_number_is_refused_before_the_worker_runs(
+    tmp_path, setting: str, value: str
+) -> None:
+    """Such a value used to make every restart look like the first: the worker was started again without
+    end, as fast as it exited."""
+    runs = tmp_path / "runs"
+    result = subprocess.run(
+        [str(KEEP_WORKER), "sh", "-c", f'echo run >> "{runs}"; exit 1'],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={**os.environ, setting: value},
+    )
+    assert result.returncode == 2
+    assert _runs(runs) == 0
+    assert f"{setting} must be a whole number" in result.stderr
+
+
+def test_sigterm_to_the_keeper_alone_is_passed_on_to_the_worker(tmp_path) -> None:
+    """As a service manager that signals only the process it started: the worker is stopped too, and the
+    keeper does not wait for it to end by itself."""
+    runs = tmp_path / "runs"
+    keeper = subprocess.Popen(
+        [str(KEEP_WORKER), "sh", "-c", f'echo run >> "{runs}"; exec sleep 60'],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while _runs(runs) < 1:
+            assert time.monotonic() < deadline, "the worker never started"
+            time.sleep(0.05)
+        keeper.send_signal(signal.SIGTERM)  # the keeper's process only, not its group
         output, _ = keeper.communicate(timeout=30)
     finally:
         if keeper.poll() is None:

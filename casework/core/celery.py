@@ -46,7 +46,8 @@ def _job_time_limits(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     ``CASEWORK_JOB_TIME_LIMIT_SECONDS``, where Celery can do it: on the prefork pool (docker compose),
     whose parent kills the child. The solo pool of ``scripts/start`` runs the task in the worker itself and
     cannot: there the job's watch ends the worker's process at the limit instead
-    (``_end_hung_runs_on_the_solo_pool``), and ``scripts/start`` starts it again.
+    (``_end_hung_runs_on_the_solo_pool``), and ``scripts/keep-worker`` (under ``scripts/start``) starts it
+    again.
 
     A hard limit, without a soft one: killed, the run is a dead worker's, its transaction gone with it,
     and the lease sweep sends the job again (or gives it up after the attempts). A soft limit would raise

@@ -123,16 +123,17 @@ def record_failure(lease: Lease, error: str) -> None:
 # which the sweep and every later claim change). On the prefork pool Celery also kills the task at the
 # limit (``casework.core.celery``). On the solo pool (``scripts/start``) the run is the worker itself,
 # and a hung one would stop every task, the reminders and this sweep included: there the watch ends the
-# worker's process at the limit (``END_WORKER_PAST_TIME_LIMIT``), ``scripts/start`` starts it again, and
-# the sweep, run by the new worker, sends the job again.
+# worker's process at the limit (``END_WORKER_PAST_TIME_LIMIT``), ``scripts/keep-worker`` (which
+# ``scripts/start`` runs the worker under) starts it again, and the sweep, run by the new worker, sends
+# the job again.
 
 #: Set in a worker started from the command line on the solo pool (``casework.core.celery``): a run
 #: still going at its time limit ends the worker's process (``os._exit``), as Celery's hard time limit
 #: ends a prefork pool's child. Never set in the web server, beat, a prefork pool or a worker a test runs
 #: in its own process (``celery.contrib.testing``): their other threads are not the hung run's.
 END_WORKER_PAST_TIME_LIMIT = False
-#: The status a worker ended at a hung run's time limit exits with (EX_SOFTWARE): ``scripts/start``
-#: starts it again.
+#: The status a worker ended at a hung run's time limit exits with (EX_SOFTWARE): ``scripts/keep-worker``
+#: starts it again, and says why.
 HUNG_EXIT_STATUS = 70
 
 #: A queued job nobody has taken for this long is taken for lost (its message gone with a dead worker
@@ -228,7 +229,6 @@ def claim(kind: JobKind, job_id: int, *conditions: Any, held: bool = False, **va
     model = kind.model
     db.session.rollback()
     moment = now()
-    left = sa.or_(model.lease_until.is_(None), model.lease_until < moment)
     claimed = rows_changed(
         db.session.execute(
             sa.update(model)
@@ -237,7 +237,9 @@ def claim(kind: JobKind, job_id: int, *conditions: Any, held: bool = False, **va
                 *conditions,
                 sa.or_(
                     kind.waiting(),
-                    sa.and_(kind.running(), model.attempts < max_attempts(), sa.true() if held else left),
+                    sa.and_(
+                        kind.running(), model.attempts < max_attempts(), sa.true() if held else _lapsed(model, moment)
+                    ),
                 ),
             )
             .values(
@@ -321,7 +323,7 @@ def _end_hung_worker(table: str, job_id: int) -> None:
     message goes with it, and the sweep sends the job again."""
     log.critical(
         "%s %s still running at its time limit: ending this worker (solo pool: every task waits on the hung "
-        "run) with status %d, for scripts/start to start it again",
+        "run) with status %d, for its keeper (scripts/keep-worker under scripts/start) to start it again",
         table,
         job_id,
         HUNG_EXIT_STATUS,
@@ -371,6 +373,11 @@ class _Watch(threading.Thread):
         model = self.lease.kind.model
         try:
             with self.engine.begin() as connection:
+                # Never wait for the job's row: the run's own transaction may hold it (a run hung after
+                # ``Lease.confirm``), and a watch waiting for it would never reach the time limit, where
+                # it ends a hung solo worker. A held row's run is alive; the sweep skips it too.
+                if not _hold_at_once(connection, model, self.lease.job_id):
+                    return
                 connection.execute(
                     sa.update(model)
                     .where(self.lease.owns())
@@ -463,8 +470,9 @@ def leased(kind: JobKind, job_id: int, *conditions: Any, **values: Any) -> Itera
     finally:
         if watch is not None:
             if file_lease is None:
-                # A transaction the block left open (it failed half-way) may hold the job's row, which
-                # the last renewal would wait for: end it first.
+                # A transaction the block left open (it failed half-way) holds SQLite's write lock, which
+                # the last renewal would wait for (a database with no lock folder, in memory: the watch
+                # renews there); PostgreSQL's renewals skip a held row. End it first.
                 db.session.rollback()
             watch.stopped.set()
             watch.join()
@@ -477,9 +485,9 @@ def recover(moment: datetime | None = None) -> dict[str, int]:
     """The sweep: send again every job whose worker is gone (lease run out, and on SQLite no process
     holding its file lock) or whose message was lost (queued, nobody took it by its ``lease_until``);
     mark failed one claimed ``CASEWORK_JOB_ATTEMPTS`` times. Takes and commits each job on its own: one
-    it cannot take (its row or, on SQLite, the database's write lock held past the lock wait, as by a
-    run still going past its time limit) is logged and left for the next sweep, and the others are
-    swept. Returns ``{"sent": n, "failed": n}``."""
+    it cannot take (on PostgreSQL its row held by another transaction, skipped at once; on SQLite the
+    database's write lock held past the lock wait; as by a run still going past its time limit) is
+    logged and left for the next sweep, and the others are swept. Returns ``{"sent": n, "failed": n}``."""
     from casework.core.db import reading
     from casework.extensions import db
 
@@ -513,7 +521,24 @@ def recover(moment: datetime | None = None) -> dict[str, int]:
 
 
 def _lapsed(model: Any, moment: datetime) -> Any:
+    """SQL condition: the job's lease has run out at ``moment`` (or it has none)."""
     return sa.or_(model.lease_until.is_(None), model.lease_until < moment)
+
+
+def _hold_at_once(connection: Any, model: Any, job_id: int) -> bool:
+    """Lock job ``job_id``'s row in ``connection``'s (or a session's) transaction, if no other
+    transaction holds it; never waits. False: another transaction holds it (or the row is gone).
+
+    On PostgreSQL ``FOR NO KEY UPDATE SKIP LOCKED``: the lock an UPDATE of the row takes, so it is not
+    refused for a row that rows inserted meanwhile merely refer to (their foreign keys' ``KEY SHARE``).
+    A hung run's transaction can hold a job's row for as long as it hangs, and whoever waits for it
+    waits as long: the sweep (every other job) and the run's own watch (its time limit). On SQLite
+    there are no row locks (SQLAlchemy leaves the clause out): a writer holds the database's write lock,
+    which the caller's transaction takes, or fails to take, within the busy timeout."""
+    held = connection.scalar(
+        sa.select(model.id).where(model.id == job_id).with_for_update(key_share=True, skip_locked=True)
+    )
+    return held is not None
 
 
 def _recover_one(kind: JobKind, job_id: int, running: bool, attempts: int, moment: datetime) -> str | None:
@@ -526,7 +551,16 @@ def _recover_one(kind: JobKind, job_id: int, running: bool, attempts: int, momen
 
     model = kind.model
     if running and worker_alive(kind, job_id):
-        return None  # SQLite: its worker lives, and holds the write lock it would renew the lease with
+        return None  # SQLite: its worker lives (a lease there is never renewed: the file lock says it)
+    if not _hold_at_once(db.session, model, job_id):
+        db.session.rollback()
+        log.warning(
+            "%s %s could not be taken by the sweep (its row is held by another transaction, such as a run "
+            "still going past its time limit): left for the next sweep",
+            model.__tablename__,
+            job_id,
+        )
+        return None
     lapsed = _lapsed(model, moment)
     unchanged = sa.and_(model.id == job_id, kind.running() if running else kind.waiting(), lapsed)
     if running and attempts >= max_attempts():
