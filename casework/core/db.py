@@ -203,12 +203,16 @@ def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
 
 
 def on_rollback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Run ``fn`` if the current transaction rolls back: undo a change made outside the database
-    before the commit (a file put in an object store for a row that is now never written).
+    """Run ``fn`` if the current transaction ends without committing: undo a change made outside the
+    database before the commit (a file put in an object store for a row that is now never written).
+    A rollback ends it so, and so does the session's close with the transaction still open (an error
+    no handler rolled back: a task that raised, a view that aborted), which rolls it back too.
 
     Dropped when the transaction commits. Run for the outermost transaction only, like
     ``after_commit``: a rolled-back SAVEPOINT keeps what it queued, which errs towards leaving an
-    unreferenced object (harmless) rather than deleting one a committed row refers to.
+    unreferenced object (harmless) rather than deleting one a committed row refers to. ``fn`` runs
+    once the transaction's connection has been given back: it holds no lock, and may not use the
+    session.
     """
     from casework.extensions import db
 
@@ -408,11 +412,21 @@ def _discard_on_rollback(session: Session, previous_transaction: Any) -> None:
     # Only the outermost transaction: a rolled-back SAVEPOINT does not void what was queued before it.
     if previous_transaction.parent is None:
         discard_queued(session)
+
+
+def _undo_unless_committed(session: Session, transaction: Any) -> None:
+    # At the end of the outermost transaction, however it ended: a commit took the undo away first
+    # (``_forget_undo_on_commit``), so what is left belongs to a transaction that did not commit. Not
+    # at ``after_soft_rollback`` alone: a session closed with its transaction open (the app context's
+    # teardown after an error nothing rolled back) rolls it back without that event.
+    if transaction.parent is None:
         for fn, args, kwargs in session.info.pop(_UNDO_KEY, []):
             try:
                 fn(*args, **kwargs)
-            except Exception:  # undoing is best effort; the rollback itself must go on
-                logging.getLogger(__name__).exception("could not undo %r after a rollback", fn)
+            except Exception:  # undoing is best effort; the transaction's end must go on
+                logging.getLogger(__name__).exception(
+                    "could not undo %s%r after a transaction that did not commit", getattr(fn, "__qualname__", fn), args
+                )
 
 
 def _forget_undo_on_commit(session: Session) -> None:
@@ -428,6 +442,8 @@ def configure_session_events() -> None:
         event.listen(Session, "after_soft_rollback", _discard_on_rollback)
     if not event.contains(Session, "after_commit", _forget_undo_on_commit):
         event.listen(Session, "after_commit", _forget_undo_on_commit)
+    if not event.contains(Session, "after_transaction_end", _undo_unless_committed):
+        event.listen(Session, "after_transaction_end", _undo_unless_committed)
     if not event.contains(Session, "before_flush", refuse_unstorable_values):
         event.listen(Session, "before_flush", refuse_unstorable_values)
     request_cache.configure_session_events()
