@@ -29,9 +29,9 @@ def store() -> Any:
         yield server
 
 
-def _app(backend: str, tmp_path: Any, request: pytest.FixtureRequest, store: SlowStore) -> Any:
+def _database(backend: str, tmp_path: Any, request: pytest.FixtureRequest) -> Any:
     postgresql_url = request.getfixturevalue("postgresql_url") if backend == "postgresql" else None
-    return committed_database(backend, tmp_path, postgresql_url), store.settings()
+    return committed_database(backend, tmp_path, postgresql_url)
 
 
 def _put_for_a_transaction(store: SlowStore) -> str:
@@ -54,16 +54,18 @@ def _hand_overs() -> list[tuple[str, list[Any], bool]]:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_object_put_for_a_transaction_closed_without_a_rollback_is_deleted(backend, tmp_path, request, store):
-    database, settings = _app(backend, tmp_path, request, store)
-    with database as url, committed_app(url, tmp_path, **settings) as app:
-        with app.app_context():
-            path = _put_for_a_transaction(store)
-            assert path in store.objects
-            # What the app context's teardown does after an error no handler rolled back.
-            db.session.close()
-            assert path not in store.objects
-            assert _hand_overs() == []
-            db.session.remove()
+    with (
+        _database(backend, tmp_path, request) as url,
+        committed_app(url, tmp_path, **store.settings()) as app,
+        app.app_context(),
+    ):
+        path = _put_for_a_transaction(store)
+        assert path in store.objects
+        # What the app context's teardown does after an error no handler rolled back.
+        db.session.close()
+        assert path not in store.objects
+        assert _hand_overs() == []
+        db.session.remove()
 
 
 @pytest.mark.parametrize("status", [403, 503])
@@ -74,36 +76,40 @@ def test_a_deletion_the_store_refuses_after_a_rollback_is_tried_again_until_it_g
     from casework.core import storage
     from casework.core.tasks_outbox import relay
 
-    database, settings = _app(backend, tmp_path, request, store)
-    with database as url, committed_app(url, tmp_path, **settings, CELERY_ALWAYS_EAGER=True) as app:
-        with app.app_context():
-            path = _put_for_a_transaction(store)
-            key = path.removeprefix("/casework/")
-            store.refuse = {"DELETE": status}
-            db.session.rollback()
-            assert "DELETE" in store.refused
-            assert path in store.objects  # the store would not delete it: not forgotten
-            assert _hand_overs() == [("storage.delete_object", ["s3", key], False)]
-            db.session.remove()
+    with (
+        _database(backend, tmp_path, request) as url,
+        committed_app(url, tmp_path, **store.settings(), CELERY_ALWAYS_EAGER=True) as app,
+        app.app_context(),
+    ):
+        path = _put_for_a_transaction(store)
+        key = path.removeprefix("/casework/")
+        store.refuse = {"DELETE": status}
+        db.session.rollback()
+        assert "DELETE" in store.refused
+        assert path in store.objects  # the store would not delete it: not forgotten
+        assert _hand_overs() == [("storage.delete_object", ["s3", key], False)]
+        db.session.remove()
 
-            # The store accepts again: the beat's relay hands the deletion to the worker, which makes it.
-            store.refuse = {}
-            assert relay() == 1
-            db.session.remove()
-            assert path not in store.objects
-            assert _hand_overs() == [("storage.delete_object", ["s3", key], True)]
-            assert db.session.scalar(sa.select(sa.func.count(storage.StuckDeletion.id))) == 0
-            db.session.remove()
+        # The store accepts again: the beat's relay hands the deletion to the worker, which makes it.
+        store.refuse = {}
+        assert relay() == 1
+        db.session.remove()
+        assert path not in store.objects
+        assert _hand_overs() == [("storage.delete_object", ["s3", key], True)]
+        assert db.session.scalar(sa.select(sa.func.count(storage.StuckDeletion.id))) == 0
+        db.session.remove()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_object_put_for_a_transaction_that_commits_is_kept(backend, tmp_path, request, store):
-    database, settings = _app(backend, tmp_path, request, store)
-    with database as url, committed_app(url, tmp_path, **settings) as app:
-        with app.app_context():
-            path = _put_for_a_transaction(store)
-            commit()
-            db.session.close()
-            db.session.remove()
-            assert path in store.objects
-            assert _hand_overs() == []
+    with (
+        _database(backend, tmp_path, request) as url,
+        committed_app(url, tmp_path, **store.settings()) as app,
+        app.app_context(),
+    ):
+        path = _put_for_a_transaction(store)
+        commit()
+        db.session.close()
+        db.session.remove()
+        assert path in store.objects
+        assert _hand_overs() == []
