@@ -247,6 +247,46 @@ def test_a_notice_served_by_someone_else_while_its_pdf_is_put_is_not_served_twic
         assert store.objects == logo_only  # the notice put for it was deleted with the rollback
 
 
+def _upload(ids: dict[str, int]) -> int:
+    from casework.accounts.models import User
+    from casework.cases.models import Case
+    from casework.documents import services as documents
+
+    officer, case = db.session.get(User, ids["officer"]), db.session.get(Case, ids["case"])
+    document = documents.upload(officer, case, kind="evidence", filename="diary.pdf", content=pdf())
+    commit()
+    return document.id
+
+
+@pytest.mark.parametrize("flow", ["upload", "serve"])
+def test_a_document_for_a_case_anonymised_while_its_file_is_put_is_refused(tmp_path, store, flow, request):
+    """The case was read, and found not anonymised, before the file was put with no write lock held:
+    a retention run that anonymised it meanwhile has removed its documents already, so the document
+    is refused (for an upload and for a served notice's PDF alike) and its file deleted."""
+    from casework.core.errors import RuleViolation
+    from casework.documents.models import Document
+
+    if flow == "serve":
+        request.getfixturevalue("renders_held")
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **store.settings()) as app:
+        ids = _world(app)
+        before = dict(store.objects)
+        store.hold = {"PUT"}
+        anonymised_meanwhile = (
+            "UPDATE cases SET version = version + 1, anonymised_at = CURRENT_TIMESTAMP WHERE id = ?",
+            (ids["case"],),
+        )
+        run = _upload if flow == "upload" else _serve
+        waited, results = _while_held(app, url, store, lambda: run(ids), write=anonymised_meanwhile)
+        assert waited == [("PUT", None)]
+        [error] = results
+        assert isinstance(error, RuleViolation), results
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
+            db.session.remove()
+        assert store.objects == before  # the file put for it was deleted with the rollback
+
+
 def test_saving_a_letterhead_puts_its_logo_with_no_write_lock_held(tmp_path, store):
     from casework.core.storage import StoredFile
     from casework.documents.models import Letterhead
