@@ -824,7 +824,10 @@ def configure_engine_events(engine: sa.Engine, *, reads_in_autocommit: bool = Fa
     @event.listens_for(engine, "before_execute")
     def _note_rows_locked(conn: sa.Connection, clauseelement: Any, *_args: Any) -> None:
         # SQLite has no FOR UPDATE (the statement is sent without it): the write lock is what holds
-        # those rows, and must not be let go before the transaction ends.
+        # those rows, and must not be let go before the transaction ends. SQLAlchemy says whether a
+        # statement locks only in ``_for_update_arg``, a private attribute (no public accessor, and
+        # the compiled SQL has none on SQLite): tests/core/test_slow_work_outside_write_lock.py locks
+        # rows in each way the services do, and fails should it stop being seen here.
         if getattr(clauseelement, "_for_update_arg", None) is not None:
             conn.info[_ROWS_LOCKED_KEY] = True
 
