@@ -326,8 +326,12 @@ def let_go_of_the_write_lock() -> bool:
     if not has_app_context():
         return False
     session = db.session()
+    # The database first, from the session's bind, which connects to nothing: anywhere but SQLite this
+    # must not even check out a connection (``session.connection()`` would, for a transaction begun
+    # without one yet).
     if (
-        not session.in_transaction()
+        bind_for_writes(session).dialect.name != "sqlite"
+        or not session.in_transaction()
         or session.in_nested_transaction()
         or session.new
         or session.dirty
@@ -337,7 +341,7 @@ def let_go_of_the_write_lock() -> bool:
     ):
         return False
     connection = session.connection()
-    if connection.dialect.name != "sqlite" or connection.info.get(_ROWS_LOCKED_KEY):
+    if connection.info.get(_ROWS_LOCKED_KEY):
         return False
     began_at = connection.info.get(_CHANGES_AT_BEGIN_KEY)
     dbapi_connection = connection.connection.dbapi_connection

@@ -467,3 +467,32 @@ def test_retention_keeps_a_removed_documents_empty_file_in_the_database_not_the_
     assert (placeholder.backend, placeholder.size) == ("database", 0)
     assert storage.read(placeholder) == b""
     assert db.session.get(storage.StoredFile, kept.id) is None
+
+
+def test_on_postgresql_letting_go_does_nothing_not_even_a_connection(tmp_path, request):
+    """PostgreSQL's reads take no lock: there is nothing to let go of, and a transaction begun without
+    a connection yet is not given one here."""
+    from casework.accounts.models import Area
+    from casework.core.db import outside_the_write_lock
+
+    postgresql_url = request.getfixturevalue("postgresql_url")
+    with (
+        committed_database("postgresql", tmp_path, postgresql_url) as url,
+        committed_app(url, tmp_path) as app,
+        app.app_context(),
+    ):
+        db.session().begin()
+        assert not let_go_of_the_write_lock()
+        assert db.engine.pool.checkedout() == 0
+        db.session.remove()
+
+        db.session.add(Area(code="BOL", name="Bolsover"))
+        commit()
+        area = db.session.scalar(sa.select(Area))
+        connection = db.session.connection()
+        with outside_the_write_lock() as let_go:
+            assert not let_go
+        # The same transaction goes on, on the same connection, with what it loaded.
+        assert db.session.connection() is connection
+        assert area in db.session
+        db.session.remove()
