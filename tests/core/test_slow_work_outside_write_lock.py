@@ -412,6 +412,30 @@ def test_letting_go_of_the_write_lock_keeps_what_was_read(tmp_path):
         db.session.remove()
 
 
+def test_a_submission_made_while_another_agencys_file_is_put_is_the_one_the_audit_shows_replaced(tmp_path, store):
+    from casework.audit.models import AuditEntry
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **store.settings()) as app:
+        _world(app)
+        ids = _information_request(app)
+        store.hold = {"PUT"}
+        sent_meanwhile = (
+            "UPDATE trigger_information_requests SET submission = 'Sent by phone' WHERE id = ?",
+            (ids["request"],),
+        )
+        waited, results = _while_held(app, url, store, lambda: _submit_information(ids), write=sent_meanwhile)
+        assert waited == [("PUT", None)]
+        assert results == [ids["request"]]
+        with app.app_context():
+            entry = db.session.scalar(
+                sa.select(AuditEntry)
+                .where(AuditEntry.summary.startswith("Information submitted"))
+                .order_by(AuditEntry.id.desc())
+            )
+            assert entry.changes["submission"] == ["Sent by phone", "Three visits this year."]
+            db.session.remove()
+
+
 def _lock_by_statement(model: Any) -> None:
     db.session.execute(sa.select(model.id).with_for_update())
 
