@@ -213,7 +213,6 @@ def submit(
     )
     if problems:
         raise InvalidInput(problems)
-    before = snapshot(item, ["submission", "submitted_on"])
     if file is not None:
         filename, content = file
         # Checked by its content (never the name or the browser's claim); a photo loses its location.
@@ -230,6 +229,11 @@ def submit(
                 uploaded_by_id=getattr(actor, "id", None),
             )
         )
+    # What it said before, read now and held (the file above was put with no lock held: on SQLite
+    # with the write lock let go), so another submission made meanwhile is the one the audit entry
+    # shows replaced, not the one read before it.
+    db.session.refresh(item, with_for_update=True)
+    before = snapshot(item, ["submission", "submitted_on"])
     item.submission = text
     item.submitted_on = submitted_on
     item.submitted_by_id = getattr(actor, "id", None)

@@ -203,12 +203,16 @@ def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
 
 
 def on_rollback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Run ``fn`` if the current transaction rolls back: undo a change made outside the database
-    before the commit (a file put in an object store for a row that is now never written).
+    """Run ``fn`` if the current transaction ends without committing: undo a change made outside the
+    database before the commit (a file put in an object store for a row that is now never written).
+    A rollback ends it so, and so does the session's close with the transaction still open (an error
+    no handler rolled back: a task that raised, a view that aborted), which rolls it back too.
 
     Dropped when the transaction commits. Run for the outermost transaction only, like
     ``after_commit``: a rolled-back SAVEPOINT keeps what it queued, which errs towards leaving an
-    unreferenced object (harmless) rather than deleting one a committed row refers to.
+    unreferenced object (harmless) rather than deleting one a committed row refers to. ``fn`` runs
+    once the transaction's connection has been given back: it holds no lock, and may not use the
+    session.
     """
     from casework.extensions import db
 
@@ -322,8 +326,12 @@ def let_go_of_the_write_lock() -> bool:
     if not has_app_context():
         return False
     session = db.session()
+    # The database first, from the session's bind, which connects to nothing: anywhere but SQLite this
+    # must not even check out a connection (``session.connection()`` would, for a transaction begun
+    # without one yet).
     if (
-        not session.in_transaction()
+        bind_for_writes(session).dialect.name != "sqlite"
+        or not session.in_transaction()
         or session.in_nested_transaction()
         or session.new
         or session.dirty
@@ -333,7 +341,7 @@ def let_go_of_the_write_lock() -> bool:
     ):
         return False
     connection = session.connection()
-    if connection.dialect.name != "sqlite" or connection.info.get(_ROWS_LOCKED_KEY):
+    if connection.info.get(_ROWS_LOCKED_KEY):
         return False
     began_at = connection.info.get(_CHANGES_AT_BEGIN_KEY)
     dbapi_connection = connection.connection.dbapi_connection
@@ -408,11 +416,21 @@ def _discard_on_rollback(session: Session, previous_transaction: Any) -> None:
     # Only the outermost transaction: a rolled-back SAVEPOINT does not void what was queued before it.
     if previous_transaction.parent is None:
         discard_queued(session)
+
+
+def _undo_unless_committed(session: Session, transaction: Any) -> None:
+    # At the end of the outermost transaction, however it ended: a commit took the undo away first
+    # (``_forget_undo_on_commit``), so what is left belongs to a transaction that did not commit. Not
+    # at ``after_soft_rollback`` alone: a session closed with its transaction open (the app context's
+    # teardown after an error nothing rolled back) rolls it back without that event.
+    if transaction.parent is None:
         for fn, args, kwargs in session.info.pop(_UNDO_KEY, []):
             try:
                 fn(*args, **kwargs)
-            except Exception:  # undoing is best effort; the rollback itself must go on
-                logging.getLogger(__name__).exception("could not undo %r after a rollback", fn)
+            except Exception:  # undoing is best effort; the transaction's end must go on
+                logging.getLogger(__name__).exception(
+                    "could not undo %s%r after a transaction that did not commit", getattr(fn, "__qualname__", fn), args
+                )
 
 
 def _forget_undo_on_commit(session: Session) -> None:
@@ -428,6 +446,8 @@ def configure_session_events() -> None:
         event.listen(Session, "after_soft_rollback", _discard_on_rollback)
     if not event.contains(Session, "after_commit", _forget_undo_on_commit):
         event.listen(Session, "after_commit", _forget_undo_on_commit)
+    if not event.contains(Session, "after_transaction_end", _undo_unless_committed):
+        event.listen(Session, "after_transaction_end", _undo_unless_committed)
     if not event.contains(Session, "before_flush", refuse_unstorable_values):
         event.listen(Session, "before_flush", refuse_unstorable_values)
     request_cache.configure_session_events()
@@ -808,7 +828,10 @@ def configure_engine_events(engine: sa.Engine, *, reads_in_autocommit: bool = Fa
     @event.listens_for(engine, "before_execute")
     def _note_rows_locked(conn: sa.Connection, clauseelement: Any, *_args: Any) -> None:
         # SQLite has no FOR UPDATE (the statement is sent without it): the write lock is what holds
-        # those rows, and must not be let go before the transaction ends.
+        # those rows, and must not be let go before the transaction ends. SQLAlchemy says whether a
+        # statement locks only in ``_for_update_arg``, a private attribute (no public accessor, and
+        # the compiled SQL has none on SQLite): tests/core/test_slow_work_outside_write_lock.py locks
+        # rows in each way the services do, and fails should it stop being seen here.
         if getattr(clauseelement, "_for_update_arg", None) is not None:
             conn.info[_ROWS_LOCKED_KEY] = True
 

@@ -12,9 +12,12 @@ Two stores implement ``FileStore``:
   backups cover them.
 - ``s3``: any S3-compatible object store (MinIO in ``docker-compose.yml``, AWS S3), through boto3
   (``CASEWORK_STORAGE_S3_*``). An object store is not part of the database transaction, so ``save``
-  puts the object first and deletes it again if the transaction rolls back, and ``discard`` deletes it
-  only after the commit: a committed row never points at a missing object. (A process killed between
-  the put and the commit leaves an object no row refers to; it holds nothing anyone can reach.)
+  puts the object first and deletes it again if the transaction ends without committing (rolled back,
+  or closed with the session after an error), and ``discard`` deletes it only after the commit: a
+  committed row never points at a missing object. A deletion the store refuses, either way, is tried
+  again by the ``storage.delete_object`` task until it goes (then held as a ``StuckDeletion``). (A
+  process killed between the put and the commit leaves an object no row refers to; it holds nothing
+  anyone can reach.)
 
 Each row records its backend, so files saved before a deployment switches store stay readable.
 """
@@ -255,7 +258,8 @@ def save(content: bytes, content_type: str, *, folder: str, backend: str | None 
     written nothing yet, no writer waits for a slow store. What the caller loaded before is kept as it
     was read, so a versioned row it changes afterwards is still checked at that version; a service that
     wants this puts the file first and writes after (``documents.upload``, ``notices.serve``,
-    ``letterheads.save_letterhead``). If the transaction then rolls back, the object is deleted."""
+    ``letterheads.save_letterhead``). If the transaction then ends without committing, the object is
+    deleted (``_delete_put_object``)."""
     store = store_named(backend) if backend is not None else configured_store()
     key = f"{folder}/{uuid.uuid4().hex}"
     if store.transactional:
@@ -263,7 +267,7 @@ def save(content: bytes, content_type: str, *, folder: str, backend: str | None 
     else:
         with outside_the_write_lock():
             store.put(key, content, content_type)
-        on_rollback(store.delete, key)
+        on_rollback(_delete_put_object, store.name, key)
     stored = StoredFile(
         backend=store.name,
         key=key,
@@ -274,6 +278,26 @@ def save(content: bytes, content_type: str, *, folder: str, backend: str | None 
     db.session.add(stored)
     db.session.flush()
     return stored
+
+
+def _delete_put_object(backend: str, key: str) -> None:
+    """``save``'s undo, when its transaction ends without committing: delete the object put for a row
+    that is never written. A store that refuses or cannot be reached now is not the end of it: the
+    deletion is handed to ``storage.delete_object`` through the task outbox, in a transaction of its
+    own, and tried again as ``discard``'s deletions are (then held as a stuck deletion)."""
+    try:
+        store_named(backend).delete(key)
+    except StorageUnavailable as error:
+        from casework.core.tasks_outbox import enqueue_on_its_own
+
+        log.warning(
+            "Deleting stored file %s from the %s store, put for a transaction that did not commit, failed (%s): "
+            "it is tried again by storage.delete_object",
+            key,
+            backend,
+            error,
+        )
+        enqueue_on_its_own("storage.delete_object", backend, key)
 
 
 def read(stored: StoredFile) -> bytes:

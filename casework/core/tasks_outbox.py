@@ -111,6 +111,28 @@ def enqueue(task_name: str, *args: Any, key: str | None = None) -> PendingTask:
     return row
 
 
+def enqueue_on_its_own(task_name: str, *args: Any) -> None:
+    """Write the intent to run ``task_name(*args)`` in a transaction of its own, committed at once on a
+    connection of its own: for work that a transaction which did not commit leaves behind (an object
+    put for it that the store would not delete, ``storage.save``), where ``enqueue`` would have gone
+    with that transaction. The session is not used: it may be ending. The beat's relay hands the row
+    to the broker (within ``RELAY_SECONDS``)."""
+    from casework.core.db import SQLITE_IMMEDIATE, bind_for_writes
+
+    statement = sa.insert(PendingTask).values(task_name=task_name, args=list(args))
+    bind = bind_for_writes(db.session())
+    if isinstance(bind, sa.Engine):
+        with bind.connect() as connection:
+            # A write: on SQLite it takes the write lock first, whatever the unit of work's mode.
+            connection.execution_options(**{SQLITE_IMMEDIATE: True})
+            with connection.begin():
+                connection.execute(statement)
+        return
+    # The tests' connection, which their transaction holds: a SAVEPOINT of its own in it.
+    with bind.begin_nested():
+        bind.execute(statement)
+
+
 def _relay_after_commit(row_id: int) -> None:
     """One relay of this transaction's rows after it commits (dropped with the transaction)."""
     session = db.session()

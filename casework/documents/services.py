@@ -19,6 +19,7 @@ from casework.documents.models import UPLOAD_KINDS, Document, DocumentKind
 from casework.extensions import db
 
 AUDIT_FIELDS = ("case_id", "incident_id", "intervention_id", "kind", "filename", "content_type", "size")
+ANONYMISED = "This case was anonymised under the retention policy: nothing can be added to it."
 
 
 def upload(
@@ -51,7 +52,7 @@ def upload(
     if errors:
         raise InvalidInput(errors)
     if case.anonymised_at is not None:
-        raise RuleViolation("This case was anonymised under the retention policy: nothing can be added to it.")
+        raise RuleViolation(ANONYMISED)
     assert document_kind is not None
     # The file first, before anything is written: on SQLite it goes to an object store with no write
     # lock held (storage.save).
@@ -105,6 +106,18 @@ def add_produced(
 
 
 def _add(actor: Any, case: Case, document: Document) -> Document:
+    # The file is in the store by now, put with no lock held (on SQLite, with the write lock let go:
+    # storage.save), so the case as it was read before may be out of date: the retention run may
+    # have anonymised it meanwhile, and a document added now would keep personal data on a case
+    # whose documents it has removed. Read again and held (FOR NO KEY UPDATE on PostgreSQL, which waits
+    # for a retention run that updated the row, as its cases receiver does before the documents' one;
+    # on SQLite the write lock, taken again): a case anonymised meanwhile is refused, and the file
+    # put for it is deleted with the rollback.
+    anonymised_at = db.session.scalar(
+        sa.select(Case.anonymised_at).where(Case.id == case.id).with_for_update(key_share=True)
+    )
+    if anonymised_at is not None:
+        raise RuleViolation(ANONYMISED)
     db.session.add(document)
     db.session.flush()
     record_change(

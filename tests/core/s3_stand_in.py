@@ -25,15 +25,23 @@ class Held:
     release: threading.Event = field(default_factory=threading.Event)
 
 
+#: S3's error codes for the statuses a test may have the store answer with (``refuse``).
+ERROR_CODES = {403: "AccessDenied", 500: "InternalError", 503: "ServiceUnavailable"}
+
+
 class SlowStore(ThreadingHTTPServer):
     """Answers S3's PUT, GET, HEAD and DELETE, keeping what was put. A request whose method is in
-    ``hold`` waits, announced on ``arrivals``, until the test sets its ``release``."""
+    ``hold`` waits, announced on ``arrivals``, until the test sets its ``release``; one whose method is
+    in ``refuse`` is answered with that error status (S3's XML error), and changes nothing."""
 
     daemon_threads = True
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.hold: set[str] = set()
+        self.refuse: dict[str, int] = {}
+        #: The requests refused, by method.
+        self.refused: list[str] = []
         self.arrivals: queue.Queue[Held] = queue.Queue()
         self.objects: dict[str, bytes] = {}
         self.held: list[Held] = []
@@ -82,13 +90,27 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command in self.server.hold:
             self.server.wait_here(self.command, self.path)
 
+    def _refused(self) -> bool:
+        status = self.server.refuse.get(self.command)
+        if status is None:
+            return False
+        self.server.refused.append(self.command)
+        code = ERROR_CODES.get(status, "InternalError")
+        body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>refused</Message></Error>"
+        self._answer(status, body.encode())
+        return True
+
     def do_PUT(self) -> None:
         content = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self._refused():
+            return
         self._maybe_hold()
         self.server.objects[self.path] = content
         self._answer(200)
 
     def do_GET(self) -> None:
+        if self._refused():
+            return
         self._maybe_hold()
         if self.path in self.server.objects:
             self._answer(200, self.server.objects[self.path])
@@ -99,6 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200 if self.path in self.server.objects else 404)
 
     def do_DELETE(self) -> None:
+        if self._refused():
+            return
         self.server.objects.pop(self.path, None)
         self._answer(204)
 

@@ -1,0 +1,115 @@
+"""An object put in a store for a transaction that does not commit is deleted (``storage.save``'s undo):
+when the transaction is rolled back, and when it is closed with the session instead (an error nothing
+rolled back: a task that raised, a view that aborted). A store that refuses the deletion then, or
+cannot be reached, is asked again: the deletion goes to ``storage.delete_object`` through the task
+outbox, in a transaction of its own, and the object goes once the store accepts.
+
+Against a committed database of each backend (the suite's test transaction is one connection: the
+hand-over's own transaction must be seen committed) and the S3 stand-in of ``tests/core/s3_stand_in.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from casework.core.db import commit
+from casework.extensions import db
+from tests.core.s3_stand_in import SlowStore, slow_store
+from tests.notifications.committed import committed_app, committed_database
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture
+def store() -> Any:
+    with slow_store() as server:
+        yield server
+
+
+def _database(backend: str, tmp_path: Any, request: pytest.FixtureRequest) -> Any:
+    postgresql_url = request.getfixturevalue("postgresql_url") if backend == "postgresql" else None
+    return committed_database(backend, tmp_path, postgresql_url)
+
+
+def _put_for_a_transaction(store: SlowStore) -> str:
+    """A file saved as a service saves one, before its rows: the object's path in the stand-in."""
+    from casework.accounts.models import Area
+    from casework.core import storage
+
+    db.session.scalar(sa.select(Area.id))  # read first, as the service's request does
+    saved = storage.save(b"%PDF-1.7 never kept", "application/pdf", folder="cases/1")
+    [path] = [path for path in store.objects if path.endswith(saved.key)]
+    return path
+
+
+def _hand_overs() -> list[tuple[str, list[Any], bool]]:
+    from casework.core.tasks_outbox import PendingTask
+
+    rows = db.session.execute(sa.select(PendingTask.task_name, PendingTask.args, PendingTask.relayed_at))
+    return [(name, list(args), relayed_at is not None) for name, args, relayed_at in rows]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_object_put_for_a_transaction_closed_without_a_rollback_is_deleted(backend, tmp_path, request, store):
+    with (
+        _database(backend, tmp_path, request) as url,
+        committed_app(url, tmp_path, **store.settings()) as app,
+        app.app_context(),
+    ):
+        path = _put_for_a_transaction(store)
+        assert path in store.objects
+        # What the app context's teardown does after an error no handler rolled back.
+        db.session.close()
+        assert path not in store.objects
+        assert _hand_overs() == []
+        db.session.remove()
+
+
+@pytest.mark.parametrize("status", [403, 503])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_deletion_the_store_refuses_after_a_rollback_is_tried_again_until_it_goes(
+    backend, status, tmp_path, request, store
+):
+    from casework.core import storage
+    from casework.core.tasks_outbox import relay
+
+    with (
+        _database(backend, tmp_path, request) as url,
+        committed_app(url, tmp_path, **store.settings(), CELERY_ALWAYS_EAGER=True) as app,
+        app.app_context(),
+    ):
+        path = _put_for_a_transaction(store)
+        key = path.removeprefix("/casework/")
+        store.refuse = {"DELETE": status}
+        db.session.rollback()
+        assert "DELETE" in store.refused
+        assert path in store.objects  # the store would not delete it: not forgotten
+        assert _hand_overs() == [("storage.delete_object", ["s3", key], False)]
+        db.session.remove()
+
+        # The store accepts again: the beat's relay hands the deletion to the worker, which makes it.
+        store.refuse = {}
+        assert relay() == 1
+        db.session.remove()
+        assert path not in store.objects
+        assert _hand_overs() == [("storage.delete_object", ["s3", key], True)]
+        assert db.session.scalar(sa.select(sa.func.count(storage.StuckDeletion.id))) == 0
+        db.session.remove()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_object_put_for_a_transaction_that_commits_is_kept(backend, tmp_path, request, store):
+    with (
+        _database(backend, tmp_path, request) as url,
+        committed_app(url, tmp_path, **store.settings()) as app,
+        app.app_context(),
+    ):
+        path = _put_for_a_transaction(store)
+        commit()
+        db.session.close()
+        db.session.remove()
+        assert path in store.objects
+        assert _hand_overs() == []
