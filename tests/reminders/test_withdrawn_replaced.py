@@ -81,7 +81,5 @@ def test_a_digest_withdrawn_after_its_day_is_not_replaced(world, deadline, at, m
     mail_to_smtp.start()
     with at(2026, 4, 7, 5, 0):  # 06:00 in London the next day, before that day's digest
         send_email.apply(args=(queued.id,))
-    assert [m.idempotency_key for m in _messages() if m.to_address == world.manager.email] == [
-        queued.idempotency_key
-    ]
+    assert [m.idempotency_key for m in _messages() if m.to_address == world.manager.email] == [queued.idempotency_key]
     assert mail_to_smtp.messages == []
