@@ -54,18 +54,31 @@ ERASED_SUMMARY = "Personal details erased"
 #: The entries, not erased yet, of the two summaries that named a person in an entry about another
 #: record before they gave the person's number ("Added <name> to case ...", about the case; "Second
 #: report by <name> ...", about the task), by their subject type. None is written any more, so these are
-#: a closed set that only shrinks; each is the predicate of a partial index (below, migration 0760)
-#: and written as SQL text, with no bound parameters, so that both databases see a query repeating it
-#: can read that index. The PostgreSQL function ``audit_erase_old_summaries`` erases only these.
+#: a closed set that only shrinks; each is the predicate of a partial index (below, migrations 0760 and
+#: 0800) and written as SQL text, with no bound parameters, so that both databases see a query repeating
+#: it can read that index. The PostgreSQL function ``audit_erase_old_summaries`` erases only these.
+#:
+#: A summary that gives the number ("Added person 12 to case ...") is told from one that names someone
+#: by the digit after "person " (``_BY_NUMBER``), compared exactly on both databases: not by NOT LIKE
+#: 'Added person %', which left out a person whose name starts with that word ("Person Unknown", on
+#: SQLite, whose LIKE ignores case; "person unknown" on either database), so it was never erased.
+_DIGITS = "('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')"
+
+
+def _by_number(words: str) -> str:
+    """SQL true for a summary that starts with ``words`` (ending "person ") followed by a digit."""
+    return f"(substr(summary, 1, {len(words)}) = '{words}' AND substr(summary, {len(words) + 1}, 1) IN {_DIGITS})"
+
+
 OLD_SUMMARIES_NAMING_PEOPLE = {
     "cases": (
         "subject_type = 'cases' AND erased_at IS NULL AND summary LIKE 'Added % to case % as %' "
-        "AND summary NOT LIKE 'Added person % to case % as %'"
+        f"AND NOT {_by_number('Added person ')}"
     ),
     "case_review_explanations": (
         "subject_type = 'case_review_explanations' AND erased_at IS NULL "
         "AND summary LIKE 'Second report by % on case %: explain the Case Review' "
-        "AND summary NOT LIKE 'Second report by person % on case %'"
+        f"AND NOT {_by_number('Second report by person ')}"
     ),
 }
 

@@ -134,6 +134,9 @@ class Registry:
     #: table name -> function(an unsent outbox message about a record of that table) -> why it is no
     #: longer wanted, or None: asked just before the message is sent (``notifications.tasks``).
     unsent_checks: dict[str, Callable[[Any], str | None]] = field(default_factory=dict)
+    #: table name -> function(a message just withdrawn) -> the message queued in its place, or None:
+    #: what its recipient is still owed, as they may read it now (``notifications.tasks``).
+    unsent_replacements: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
 
     def children(self, audience: str) -> list[Blueprint]:
         return [bp for _domain, bp in self.blueprints[audience]]
@@ -308,13 +311,22 @@ class DomainRegistration:
                 raise ValueError(f"deadlines name their record by one id: {table.name} has a key of several columns")
             self.registry.deadline_subjects[table.name] = table
 
-    def unsent_check(self, table: str, check: Callable[[Any], str | None]) -> None:
+    def unsent_check(
+        self, table: str, check: Callable[[Any], str | None], *, replace: Callable[[Any], Any] | None = None
+    ) -> None:
         """Ask ``check`` about each message about a record of ``table`` just before it is sent: a
         message queued for a reason that has since gone (a reminder of a deadline settled or handed
-        over while the mail server was down) is withdrawn instead of sent."""
+        over while the mail server was down) is withdrawn instead of sent.
+
+        ``replace``, given the message just withdrawn (in the same transaction), queues what its
+        recipient is still owed, as they may read it now, and answers it (None: nothing is owed). A
+        reminder withdrawn because it quotes a case restricted without its recipient still leaves them
+        the deadline: they are reminded of it as they may now read it, not left without a word."""
         if table in self.registry.unsent_checks:
             raise ValueError(f"unsent messages about {table!r} are checked twice")
         self.registry.unsent_checks[table] = check
+        if replace is not None:
+            self.registry.unsent_replacements[table] = replace
 
     def receive(self, signal: NamedSignal, receiver: Callable[..., Any]) -> None:
         """Connect a lifecycle receiver for this app only (the app is the signal's sender)."""

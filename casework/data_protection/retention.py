@@ -76,7 +76,7 @@ def closure_within_grace(on: date) -> sa.ColumnElement[bool]:
     until a run has seen it, from when its row was last written (``updated_at``). An anonymised case,
     whose row the anonymising wrote, is past its grace."""
     cutoff = grace_cutoff(on)
-    closures = sa.exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed)
+    closures = _closed_events()
     return sa.or_(
         closures.where(CaseEvent.created_at >= cutoff).correlate(Case),
         sa.and_(
@@ -93,7 +93,7 @@ def note_closures_without_event() -> int:
     now on, whatever is edited on it later. Run at the start of every retention run, so a case written
     closed without an event (none is, by the service's own paths) is seen within a day. The row's
     ``updated_at`` is kept as it was: noting this is not a change to the case. Answers how many."""
-    closures = sa.exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed)
+    closures = _closed_events()
     result = db.session.execute(
         sa.update(Case)
         .where(
@@ -155,8 +155,7 @@ def held_back_cases(on: date | None = None) -> list[tuple[Case, date]]:
             .order_by(Case.id)
         )
         found.extend(
-            (case, _anonymised_on(case.closed_on, years, recorded or case.closure_seen_at or case.updated_at))
-            for case, recorded in rows
+            (case, _anonymised_on(case.closed_on, years, _closure_recorded(case, recorded))) for case, recorded in rows
         )
     return found
 
@@ -165,9 +164,23 @@ def _last_closure() -> sa.Select[Any]:
     """When the case's (``Case``, correlated) last closure was recorded: its latest ``closed`` event
     (none: the case's ``closure_seen_at``, else its ``updated_at``, stands for it, as in
     ``closure_within_grace``)."""
-    return sa.select(sa.func.max(CaseEvent.created_at)).where(
-        CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed
-    )
+    return sa.select(sa.func.max(CaseEvent.created_at)).where(*_CLOSED_EVENT)
+
+
+#: A ``closed`` event on the timeline of the case (``Case``, correlated).
+_CLOSED_EVENT = (CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.closed)
+
+
+def _closed_events() -> sa.Exists:
+    """Whether the case (``Case``, correlated) has a ``closed`` event on its timeline."""
+    return sa.exists().where(*_CLOSED_EVENT)
+
+
+def _closure_recorded(case: Case, last_event: datetime | None) -> datetime:
+    """When the case's last closure was recorded, its last ``closed`` event given: that event; with none,
+    ``closure_seen_at`` once a run has seen it closed, else its ``updated_at`` (``closure_within_grace``
+    counts the grace from the same)."""
+    return last_event or case.closure_seen_at or case.updated_at
 
 
 def _anonymised_on(closed_on: date, years: int, recorded: datetime | None) -> date:
@@ -185,7 +198,7 @@ def anonymisation_date(case: Case) -> date | None:
     recorded. None for an open case or one already anonymised."""
     if case.status is not CaseStatus.closed or case.closed_on is None or case.anonymised_at is not None:
         return None
-    recorded = db.session.scalar(_last_closure().where(Case.id == case.id)) or case.closure_seen_at or case.updated_at
+    recorded = _closure_recorded(case, db.session.scalar(_last_closure().where(Case.id == case.id)))
     return _anonymised_on(case.closed_on, _case_years(case.area, today()), recorded)
 
 

@@ -793,8 +793,8 @@ def extend(
 ) -> Intervention:
     """Extend a closure order (each extension up to 3 months, 6 months in all, s.82) or a PSPO (up to
     3 years at a time, as often as needed, before it expires, s.60), and move its deadlines.
-    ``extended_on``: the day the extension was made (default today; not before the day of issue), from
-    which the time to appeal runs again."""
+    ``extended_on``: the day the extension was made (default today; not before the day of issue, nor
+    before the last extension), from which the time to appeal runs again."""
     if expected_version is not None and expected_version != intervention.version:
         raise Conflict("This intervention was changed by someone else. Reload and try again.")
     if intervention.kind not in (InterventionKind.closure_order, InterventionKind.pspo):
@@ -826,6 +826,13 @@ def extend(
         raise RuleViolation(f"{message}: the latest end date is {limit.day} {limit:%B %Y}.", field="ends_on")
     if extended_on is not None and extended_on < intervention.issued_on:
         raise InvalidInput({"extended_on": ["The extension cannot be before the order was made."]})
+    # Only the latest extension's day is kept (the time to appeal runs again from it): one dated before
+    # the last would move that back.
+    last = intervention.extended_on
+    if last is not None and (extended_on or today()) < last:
+        raise InvalidInput(
+            {"extended_on": [f"The extension cannot be before the last one, made on {last.day} {last:%B %Y}."]}
+        )
     before = snapshot(intervention, ("ends_on", "key_dates", "extended_on"))
     intervention.ends_on = ends_on
     intervention.extended_on = extended_on or today()

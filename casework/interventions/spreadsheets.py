@@ -82,6 +82,13 @@ INTERVENTIONS = Layout(
             c.event_date,
             "With the status appealed: the day the appeal was lodged (empty: the day of the import)",
         ),
+        Column(
+            "varied_on",
+            "Date it was varied",
+            c.event_date,
+            "With the status varied (a closure order or a PSPO): the day it was varied, from which the time to "
+            "appeal runs again (empty: the day of the import)",
+        ),
     ),
 )
 
@@ -107,6 +114,7 @@ _FIELDS = {k: k for k in _DATA_KEYS} | {
     "kind": "kind",
     "status": "status",
     "appeal_lodged_on": "appeal_lodged_on",
+    "varied_on": "varied_on",
 }
 
 
@@ -152,7 +160,11 @@ def run_interventions(context: Any, rows: Iterator[ParsedRow]) -> None:
             intervention, _warnings = services.create_intervention(context.actor, case, data)
             if values["status"] and values["status"] != InterventionStatus.issued.value:
                 services.update_status(
-                    context.actor, intervention, values["status"], appeal_lodged_on=values["appeal_lodged_on"]
+                    context.actor,
+                    intervention,
+                    values["status"],
+                    appeal_lodged_on=values["appeal_lodged_on"],
+                    varied_on=values["varied_on"],
                 )
             context.remember("intervention", [(values["reference"], "interventions", intervention.id)])
             created["interventions"] += 1

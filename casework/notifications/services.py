@@ -15,6 +15,22 @@ from casework.core.time import now
 from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 
+#: What joins the key of a message queued in place of a withdrawn one to the key it stands for.
+REPLACES = "#replaces-"
+
+
+def original_key(key: str) -> str:
+    """The key of the message a replacement stands for (a key that is no replacement: itself), which
+    says what it was queued for, as the domain wrote it."""
+    return key.split(REPLACES, 1)[0]
+
+
+def replacement_key(withdrawn: OutboxEmail) -> str:
+    """The key of the message queued in place of ``withdrawn`` (``notifications.tasks``): the key it
+    stands for, and the id of the message withdrawn, so each withdrawal is replaced once at most, and a
+    replacement withdrawn in its turn can be replaced too."""
+    return f"{original_key(withdrawn.idempotency_key)}{REPLACES}{withdrawn.id}"
+
 
 def queue_email(
     *,

@@ -162,6 +162,16 @@ def _no_longer_wanted(row: OutboxEmail) -> str | None:
     return None if check is None else check(row)
 
 
+def _replace_withdrawn(row: OutboxEmail) -> None:
+    """Queue, in the withdrawal's transaction, what the withdrawn message's recipient is still owed as
+    they may read it now (``domain.unsent_check(..., replace=...)``): a reminder of a deadline they
+    still hold on a case restricted without them is sent again without what it may no longer quote.
+    The domain decides; a message whose reason has gone (its deadline done, handed over) has none."""
+    replace = registry().unsent_replacements.get(row.related_type or "")
+    if replace is not None:
+        replace(row)
+
+
 @shared_task(bind=True, name="notifications.send_email", max_retries=None)
 def send_email(self, email_id: int) -> bool:
     """Send one outbox message unless it is already sent or no longer wanted. Returns whether this
@@ -185,6 +195,7 @@ def _send(task, email_id: int, *, lease: bool) -> bool:
     if reason is not None:
         row.failed_at = now()
         row.last_error = f"{WITHDRAWN}: {reason}"[:500]
+        _replace_withdrawn(row)
         commit()
         return False
     if lease:

@@ -27,9 +27,9 @@ def init_app(app: Flask) -> None:
     for role in ("coordinator", "chair", "partner"):
         domain.panel(role, staff.own_deadlines)
     domain.panel("manager", staff.manager_deadlines)
-    domain.unsent_check("deadlines", services.unsent_still_due)
+    domain.unsent_check("deadlines", services.unsent_still_due, replace=services.replace_unsent_reminder)
     # The digest is about its recipient (``related`` ``users``).
-    domain.unsent_check("users", services.unsent_digest_still_readable)
+    domain.unsent_check("users", services.unsent_digest_still_readable, replace=services.replace_unsent_digest)
     domain.receive(lifecycle.case_closed, receivers.on_case_closed)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)

@@ -27,7 +27,13 @@ from casework.core.permissions import Role
 from casework.core.registry import registry
 from casework.core.time import LONDON, london_day, now
 from casework.extensions import db
-from casework.notifications.services import queue_email, reword_unsent, reword_unsent_many
+from casework.notifications.services import (
+    original_key,
+    queue_email,
+    replacement_key,
+    reword_unsent,
+    reword_unsent_many,
+)
 from casework.reminders.models import Deadline, DeadlineStatus
 from casework.reminders.settings import LEAD_WORKING_DAYS
 from casework.reminders.titles import DeadlineTitles
@@ -935,21 +941,25 @@ def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
     # their own rows only as far as they may see the rows' cases: one statement per owner.
     titles = _titles_by_reader((row.owner, row) for row in to_remind)
     for row in to_remind:
-        owner = row.owner
-        title = titles[owner.id].title(row)
-        text, html = _render("reminder", deadline=row, title=title, recipient=owner, url=titles[owner.id].url(row))
-        queue_email(
-            to=owner.email,
-            # The subject shows on a lock screen and in every list of messages: no title (it names
-            # people), only what kind of work it is and its case's reference.
-            subject=f"Due {_due_phrase(row)}: {titles[owner.id].summary(row)}",
-            text=text,
-            html=html,
-            key=f"reminder:{row.id}:{row.due_at.isoformat()}:{owner.id}",
-            related=("deadlines", row.id),
+        _queue_reminder(
+            row, row.owner, titles[row.owner.id], f"reminder:{row.id}:{row.due_at.isoformat()}:{row.owner.id}"
         )
         queued += 1
     return queued
+
+
+def _queue_reminder(row: Deadline, owner: User, titles: DeadlineTitles, key: str) -> Any:
+    text, html = _render("reminder", deadline=row, title=titles.title(row), recipient=owner, url=titles.url(row))
+    return queue_email(
+        to=owner.email,
+        # The subject shows on a lock screen and in every list of messages: no title (it names
+        # people), only what kind of work it is and its case's reference.
+        subject=f"Due {_due_phrase(row)}: {titles.summary(row)}",
+        text=text,
+        html=html,
+        key=key,
+        related=("deadlines", row.id),
+    )
 
 
 def _titles_by_reader(pairs: Iterable[tuple[User, Deadline]]) -> dict[int, DeadlineTitles]:
@@ -990,20 +1000,23 @@ def queue_escalations(rows: Iterable[Deadline], moment: datetime) -> int:
     # work is overdue, and by whom, but not what it is.
     titles = _titles_by_reader(sent)
     for manager, row in sent:
-        title = titles[manager.id].title(row)
-        text, html = _render(
-            "escalation", deadline=row, title=title, recipient=manager, url=titles[manager.id].url(row)
-        )
-        queue_email(
-            to=manager.email,
-            subject=f"Overdue: {titles[manager.id].summary(row)}",
-            text=text,
-            html=html,
-            key=f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}",
-            related=("deadlines", row.id),
+        _queue_escalation(
+            row, manager, titles[manager.id], f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}"
         )
         queued += 1
     return queued
+
+
+def _queue_escalation(row: Deadline, manager: User, titles: DeadlineTitles, key: str) -> Any:
+    text, html = _render("escalation", deadline=row, title=titles.title(row), recipient=manager, url=titles.url(row))
+    return queue_email(
+        to=manager.email,
+        subject=f"Overdue: {titles.summary(row)}",
+        text=text,
+        html=html,
+        key=key,
+        related=("deadlines", row.id),
+    )
 
 
 def unsent_still_due(message: Any) -> str | None:
@@ -1015,30 +1028,15 @@ def unsent_still_due(message: Any) -> str | None:
     owner's account closed), or what it quotes withheld from its recipient (``DeadlineTitles``: its
     case restricted without them, its recommendation's text withheld). Asked just before sending
     (``notifications.tasks``); other messages about deadlines are left to go."""
-    kind, _, rest = message.idempotency_key.partition(":")
-    if kind not in ("reminder", "escalation"):
+    owed = _still_owed(message)
+    if owed is None:
         return None
-    _row_id, _, rest = rest.partition(":")
-    queued_due_at, _, recipient_id = rest.rpartition(":")
-    row = db.session.get(Deadline, message.related_id)
-    if row is None:
-        return "its deadline is gone"
-    if row.status is not DeadlineStatus.open:
-        return f"its deadline is {row.status.value}"
-    if not db.session.scalar(sa.select(live_clause()).where(Deadline.id == row.id)):
-        return "its deadline is no longer owed (its case is closed, or its record is gone)"
-    if row.due_at != datetime.fromisoformat(queued_due_at):
-        return "its deadline has moved"
-    if kind == "reminder":
-        still = row.owner is not None and row.owner.is_active and str(row.owner.id) == recipient_id
-    else:
-        still = recipient_id in {str(manager.id) for manager in escalation_recipients(row)}
-    if not still:
-        return "its deadline is someone else's now"
+    reason, row, recipient = owed
+    if reason is not None:
+        return reason
     # It quotes the title (and names the case) as its recipient could read it when it was written; since
     # then the case may have been restricted without them, or the recommendation it quotes withheld from
     # them: it names nothing they may no longer read.
-    recipient = db.session.get(User, int(recipient_id))
     if (
         recipient is not None
         and row.title in message.body_text
@@ -1048,13 +1046,60 @@ def unsent_still_due(message: Any) -> str | None:
     return None
 
 
+def _still_owed(message: Any) -> tuple[str | None, Deadline, User | None] | None:
+    """For a reminder or escalation (None for another message about a deadline): why its recipient is
+    no longer owed it (None: they are), its deadline and its recipient. What it quotes is not looked at."""
+    kind, _, rest = original_key(message.idempotency_key).partition(":")
+    if kind not in ("reminder", "escalation"):
+        return None
+    _row_id, _, rest = rest.partition(":")
+    queued_due_at, _, recipient_id = rest.rpartition(":")
+    row = db.session.get(Deadline, message.related_id)
+    if row is None:
+        return "its deadline is gone", row, None
+    if row.status is not DeadlineStatus.open:
+        return f"its deadline is {row.status.value}", row, None
+    if not db.session.scalar(sa.select(live_clause()).where(Deadline.id == row.id)):
+        return "its deadline is no longer owed (its case is closed, or its record is gone)", row, None
+    if row.due_at != datetime.fromisoformat(queued_due_at):
+        return "its deadline has moved", row, None
+    if kind == "reminder":
+        still = row.owner is not None and row.owner.is_active and str(row.owner.id) == recipient_id
+    else:
+        still = recipient_id in {str(manager.id) for manager in escalation_recipients(row)}
+    if not still:
+        return "its deadline is someone else's now", row, None
+    return None, row, db.session.get(User, int(recipient_id))
+
+
+def replace_unsent_reminder(message: Any) -> Any:
+    """In place of a reminder or escalation just withdrawn (``notifications.tasks``): the same reminder,
+    as its recipient may read it now, when the deadline is still theirs, still owed and due when it
+    was (the only reason left is what it quoted: its case restricted without them, or its
+    recommendation's text withheld). They still hold the work, so they are told of it as they would
+    be told today ("a deadline on a case you cannot see, held by ..."), not left without a word. A
+    deadline settled, moved or handed over is owed nothing here: the sweep reminds whoever holds it
+    now, of the day it is due now. Answers the message queued, or None."""
+    owed = _still_owed(message)
+    if owed is None:
+        return None
+    reason, row, recipient = owed
+    if reason is not None or recipient is None:
+        return None
+    titles = DeadlineTitles(recipient, [row])
+    key = replacement_key(message)
+    if original_key(message.idempotency_key).startswith("reminder:"):
+        return _queue_reminder(row, recipient, titles, key)
+    return _queue_escalation(row, recipient, titles, key)
+
+
 def unsent_digest_still_readable(message: Any) -> str | None:
     """Why a digest not sent yet should no longer go (``None``: it should): it quotes the titles of its
     recipient's and their team's deadlines as the recipient could read them when it was written
     (``queue_digest``), and while it waits for a mail server that is down a case it names may be
     restricted without them, or a recommendation it quotes withheld. Other messages about a user
     (``related`` ``users``: their account's) are left to go."""
-    if not message.idempotency_key.startswith("digest:"):
+    if not original_key(message.idempotency_key).startswith("digest:"):
         return None
     user = db.session.get(User, message.related_id)
     if user is None:
@@ -1072,6 +1117,31 @@ def unsent_digest_still_readable(message: Any) -> str | None:
     if any(titles.title(row) != row.title for row in quoted):
         return "what it quotes is withheld from its recipient now (a case or a text it names)"
     return None
+
+
+def replace_unsent_digest(message: Any) -> Any:
+    """In place of a digest just withdrawn because it quoted what its recipient may no longer read
+    (``unsent_digest_still_readable``): the day's digest as they may read it now (a case restricted
+    without them listed as "a deadline on a case you cannot see"), listing the work due as it stands
+    now, so a manager is not left without the day's list. Only on the day it was written for: the
+    next day's digest lists that day's work. Answers the message queued, or None."""
+    from casework.notifications.models import OutboxEmail
+
+    if not original_key(message.idempotency_key).startswith("digest:"):
+        return None
+    user = db.session.get(User, message.related_id)
+    moment = now()
+    if (
+        user is None
+        # The day it was written for is the last part of its key (``digest_key``).
+        or original_key(message.idempotency_key) != digest_key(user, london_day(moment))
+        or user.id not in {recipient.id for recipient in digest_recipients()}
+    ):
+        return None
+    key = replacement_key(message)
+    if not queue_digest(user, moment, key=key):
+        return None
+    return db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
 
 
 def _due_phrase(row: Deadline) -> str:
@@ -1159,14 +1229,15 @@ def digest_key(user: User, day: date) -> str:
     return f"digest:{user.id}:{day.isoformat()}"
 
 
-def queue_digest(user: User, moment: datetime | None = None) -> bool:
+def queue_digest(user: User, moment: datetime | None = None, *, key: str | None = None) -> bool:
     """Queue today's digest for ``user`` (their own work and their team's) if there is anything in
-    it and it has not been queued today. Returns whether one was queued."""
+    it and it has not been queued today. Returns whether one was queued. ``key``: another key than
+    today's (a digest queued in place of one withdrawn, ``replace_unsent_digest``)."""
     from casework.notifications.models import OutboxEmail
 
     moment = moment or now()
     day = london_day(moment)
-    key = digest_key(user, day)
+    key = key or digest_key(user, day)
     if db.session.scalar(sa.select(OutboxEmail.id).where(OutboxEmail.idempotency_key == key)):
         return False
     lists = due_for_owners(team_ids(user), moment)

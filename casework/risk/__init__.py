@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
     domain.case_api_section("current_risk", case_sections.current_risk)
     domain.case_page_section(20, "risk/_case_section.html", case_sections.risk_section, anchor="risk", title="Risk")
     domain.case_timeline(case_sections.risk_timeline)
-    domain.unsent_check("risk_assessments", services.unsent_still_readable)
+    domain.unsent_check("risk_assessments", services.unsent_still_readable, replace=services.replace_unsent_high_risk)
     domain.receive(lifecycle.case_reopened, receivers.on_case_reopened)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)

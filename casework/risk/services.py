@@ -301,12 +301,13 @@ def create_assessment(
     return assessment
 
 
-def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any) -> None:
+def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any, *, key: str | None = None) -> None:
     """Email the case owner's manager that the case is now high risk. The email names the case (its
     reference, owner, score and link) only to a manager who may see it (``SeenCases``, the rule every
     email about a case follows, as ``casework.reminders.titles`` does for deadlines): a manager not
     named on a restricted case is told only that a case they cannot see, held by an agency, is now
-    high risk."""
+    high risk. ``key``: another key than the assessment's (one queued in place of a withdrawn email)."""
+    key = key or f"risk-high:{assessment.id}"
     owner = case.owner
     manager = owner.manager if owner is not None else None
     if manager is None or not manager.is_active:
@@ -321,7 +322,7 @@ def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any) -> None:
                 "as high risk. Only the people named on it may see it, so this email does not say which "
                 "case it is.\n"
             ),
-            key=f"risk-high:{assessment.id}",
+            key=key,
             related=("risk_assessments", assessment.id),
         )
         return
@@ -335,7 +336,7 @@ def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any) -> None:
             "Open the case in Casework to see the assessment: "
             f"{external_url('staff.risk.history', case_id=case.id)}\n"
         ),
-        key=f"risk-high:{assessment.id}",
+        key=key,
         related=("risk_assessments", assessment.id),
     )
 
@@ -357,6 +358,24 @@ def unsent_still_readable(message: Any) -> str | None:
     if manager is None or not SeenCases(manager, ids=[case.id]).can_see(case.id):
         return "the case it names is withheld from its recipient now"
     return None
+
+
+def replace_unsent_high_risk(message: Any) -> None:
+    """In place of a high-risk email just withdrawn because its case was restricted without the manager
+    (``unsent_still_readable``): the email a manager who may not see the case is sent ("a case you
+    cannot see, held by ..., has been assessed as high risk"), while they are still the case owner's
+    manager, so they still learn that their team holds high-risk work. A manager no longer the owner's
+    is owed nothing here."""
+    from casework.notifications.services import replacement_key
+
+    assessment = db.session.get(RiskAssessment, message.related_id)
+    case = db.session.get(Case, assessment.case_id) if assessment is not None else None
+    if assessment is None or case is None or case.anonymised_at is not None:
+        return
+    manager = case.owner.manager if case.owner is not None else None
+    if manager is None or manager.email.lower() != message.to_address.lower():
+        return
+    _tell_manager(case, assessment, assessment.assessed_by, key=replacement_key(message))
 
 
 def case_assessments(case_id: int) -> Sequence[RiskAssessment]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 
@@ -133,3 +134,38 @@ def test_an_old_summary_naming_a_merged_record_goes_when_its_undo_window_has_pas
         assert apply_retention()["people"] == 1
 
     _assert_erased_and_the_rest_untouched(before, case, gone)
+
+
+@pytest.mark.parametrize("name", ["Person Unknown", "person unknown"])
+def test_an_old_summary_naming_someone_called_person_goes_too(world, open_case, person, name):
+    """Only a summary giving a person's number ("Added person 12 to case ...") is left out of those
+    read: a name that starts with the word "person" ("Person Unknown", typed for a perpetrator not yet
+    identified; on SQLite LIKE ignores case, and on either database "person unknown") is a name."""
+    with time_machine.travel(START, tick=False):
+        stays = person("Bo Staying")
+        case = open_case(parties=[{"person_id": stays, "role": "victim"}])
+        gone = person(name)
+        reference = case["reference"]
+        _old_entry(
+            "cases",
+            case["id"],
+            f"Added {name} to case {reference} as perpetrator",
+            {"party": [None, [gone, "perpetrator"]]},
+        )
+        _old_entry(
+            "case_review_explanations",
+            9,
+            f"Second report by {name} on case {reference}: explain the Case Review",
+            {"case_id": case["id"], "person_id": gone, "first_report_on": "2026-01-02"},
+        )
+        db.session.commit()
+    assert f"Added {name} to case {reference} as perpetrator" in _summaries()
+
+    with time_machine.travel(START + timedelta(days=365 * 10), tick=False):
+        assert apply_retention()["people"] == 1
+
+    assert name not in "\n".join(_summaries())
+    seal_pending()
+    db.session.commit()
+    report = verify_chain()
+    assert report.ok, report.problems

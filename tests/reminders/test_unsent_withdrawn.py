@@ -152,7 +152,9 @@ def _restrict_without(world: Any, named: Any) -> None:
 @pytest.mark.parametrize("kind", ["reminder", "escalation"])
 def test_a_message_quoting_a_case_its_recipient_may_no_longer_see_is_withdrawn(world, deadline, at, mail_to_smtp, kind):
     """Written while its recipient could see the case, it waits for the mail server; meanwhile the case
-    is restricted without them (and the work left with its holder): it is not sent with the title."""
+    is restricted without them (and the work left with its holder): it is not sent with the title. The
+    work is still theirs to do, or to chase: they are sent it again as they may read it now
+    (``replace_unsent_reminder``)."""
     if kind == "escalation":
         world.colleague.is_digest_only = True  # only the escalation to their manager is queued
     row = deadline(
@@ -170,9 +172,14 @@ def test_a_message_quoting_a_case_its_recipient_may_no_longer_see_is_withdrawn(w
         _restrict_without(world, world.officer)
         db.session.commit()
         message = _send_again(mail_to_smtp, queued.id)
-    assert mail_to_smtp.messages == []
     assert message.sent_at is None
     assert message.last_error.startswith(WITHDRAWN)
+    [received] = mail_to_smtp.wait_for(1)
+    assert received["To"] == queued.to_address
+    body = received.get_body(preferencelist=("plain",)).get_content()
+    assert "A deadline on a case you cannot see" in body
+    for secret in ("Vera Victim", world.case.reference):
+        assert secret not in body + received["Subject"], secret
 
 
 def test_a_message_its_recipient_may_still_read_goes(world, deadline, at, mail_to_smtp):
@@ -200,7 +207,8 @@ def test_a_digest_quoting_a_case_its_recipient_may_no_longer_see_is_withdrawn(
     world, deadline, at, mail_to_smtp, change
 ):
     """The manager's digest lists their team's work as they could read it when it was written; the
-    case restricted without them while it waits for the mail server, it is not sent."""
+    case restricted without them while it waits for the mail server, it is not sent: the day's digest
+    as they may read it now is sent in its place (``replace_unsent_digest``)."""
     row = deadline(
         world.colleague,
         DUE,
@@ -220,5 +228,9 @@ def test_a_digest_quoting_a_case_its_recipient_may_no_longer_see_is_withdrawn(
     if change == "nothing":
         assert [m["To"] for m in mail_to_smtp.wait_for(1)] == [world.manager.email]
     else:
-        assert mail_to_smtp.messages == []
         assert message.last_error.startswith(WITHDRAWN)
+        [received] = mail_to_smtp.wait_for(1)
+        assert received["To"] == world.manager.email
+        body = received.get_body(preferencelist=("plain",)).get_content()
+        assert "A deadline on a case you cannot see" in body
+        assert "Vera Victim" not in body

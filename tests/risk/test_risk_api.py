@@ -229,7 +229,8 @@ def test_a_high_risk_email_waiting_to_be_sent_names_the_case_only_if_its_manager
     world, assess, mail_to_smtp, change
 ):
     """Written while the manager could see the case, it waits for the mail server; the case restricted
-    without them meanwhile, it is withdrawn, not sent naming the case."""
+    without them meanwhile, it is withdrawn, not sent naming the case, and the manager, still the
+    owner's, is sent in its place the email a manager who may not see the case is sent."""
     from casework.cases.models import CaseAccess
     from casework.notifications.tasks import WITHDRAWN, send_email
 
@@ -250,5 +251,9 @@ def test_a_high_risk_email_waiting_to_be_sent_names_the_case_only_if_its_manager
     if change == "nothing":
         assert [m["To"] for m in mail_to_smtp.wait_for(1)] == [world.manager.email]
     else:
-        assert mail_to_smtp.messages == []
         assert message.last_error.startswith(WITHDRAWN)
+        assert message.sent_at is None
+        [received] = mail_to_smtp.wait_for(1)
+        assert received["To"] == world.manager.email
+        assert received["Subject"] == "High risk on a case you cannot see"
+        assert "BOL-2026-0001" not in received.get_body(preferencelist=("plain",)).get_content()

@@ -1,0 +1,85 @@
+"""A message withdrawn because it quotes what its recipient may no longer read is replaced by what they
+are still owed, as they may read it now (``domain.unsent_check(..., replace=...)``): once per
+withdrawal, never for a message whose reason has gone, and a replacement is checked in its turn."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.extensions import db
+from casework.notifications.models import OutboxEmail
+from casework.notifications.services import original_key
+from casework.notifications.tasks import WITHDRAWN, send_email
+from casework.reminders import services, tasks
+from casework.reminders.models import DeadlineStatus
+
+DUE = date(2026, 4, 7)
+
+
+def _restrict_without(world: Any, named: Any) -> None:
+    from casework.cases.models import CaseAccess
+
+    world.case.is_restricted = True
+    db.session.add(CaseAccess(case_id=world.case.id, user_id=named.id))
+
+
+def _messages() -> list[OutboxEmail]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)))
+
+
+def _hidden_reminder(world: Any, deadline: Any) -> Any:
+    return deadline(
+        world.colleague,
+        DUE,
+        title=f"Tell Vera Victim of their right to a Case Review ({world.case.reference})",
+        case_id=world.case.id,
+        link=f"/cases/{world.case.id}",
+    )
+
+
+def test_a_replacement_is_queued_once_and_checked_in_its_turn(world, deadline, at, mail_to_smtp):
+    """The withdrawn reminder sent twice (a task redelivered) is replaced once; the replacement, waiting
+    in its turn for the mail server, is withdrawn when the deadline is done, and nothing replaces it."""
+    row = _hidden_reminder(world, deadline)
+    mail_to_smtp.stop()
+    with at(2026, 4, 1, 6, 0):
+        tasks.sweep.run()
+        [queued] = _messages()
+        _restrict_without(world, world.officer)
+        db.session.commit()
+        send_email.apply(args=(queued.id,))
+        send_email.apply(args=(queued.id,))  # redelivered: already withdrawn, nothing more
+        withdrawn, replacement = _messages()
+        assert withdrawn.id == queued.id
+        assert withdrawn.last_error.startswith(WITHDRAWN)
+        assert original_key(replacement.idempotency_key) == queued.idempotency_key
+        assert (replacement.sent_at, replacement.to_address) == (None, world.colleague.email)  # the server is down
+        assert row.title not in replacement.body_text
+        services.settle(db.session.get(type(row), row.id), DeadlineStatus.done)
+        db.session.commit()
+        mail_to_smtp.start()
+        send_email.apply(args=(replacement.id,))
+        messages = _messages()
+    assert len(messages) == 2
+    assert messages[1].last_error.startswith(WITHDRAWN)
+    assert mail_to_smtp.messages == []
+
+
+def test_a_digest_withdrawn_after_its_day_is_not_replaced(world, deadline, at, mail_to_smtp):
+    """The next day's digest lists that day's work: yesterday's is not sent again."""
+    _hidden_reminder(world, deadline)
+    mail_to_smtp.stop()
+    with at(2026, 4, 6, 6, 0):
+        tasks.digest.run()
+        [queued] = [m for m in _messages() if m.to_address == world.manager.email]
+        _restrict_without(world, world.officer)
+        db.session.commit()
+    mail_to_smtp.start()
+    with at(2026, 4, 7, 5, 0):  # 06:00 in London the next day, before that day's digest
+        send_email.apply(args=(queued.id,))
+    assert [m.idempotency_key for m in _messages() if m.to_address == world.manager.email] == [queued.idempotency_key]
+    assert mail_to_smtp.messages == []
