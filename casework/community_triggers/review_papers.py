@@ -192,7 +192,12 @@ def save_proportionality_assessment(
         assessment,
         before,
         snapshot(assessment, ASSESSMENT_AUDIT),
-        f"Proportionality assessment of {assessment.subject_name} for {meeting.application.reference}",
+        # The summary is chained into the log's hashes and can never be erased: it names the person
+        # assessed by number, or not at all (a typed name); the name is among the entry's values,
+        # erased with the Case Review's record.
+        f"Proportionality assessment of person {assessment.person_id} for {meeting.application.reference}"
+        if assessment.person_id is not None
+        else f"Proportionality assessment for {meeting.application.reference}",
     )
     return assessment
 

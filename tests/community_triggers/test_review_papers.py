@@ -136,6 +136,19 @@ def test_the_assessment_records_each_factor_and_the_conclusion(ct, held, api_cli
     assert meeting["proportionality_assessments"][0]["conclusion"] == ASSESSMENT["conclusion"]
 
 
+def test_the_assessments_audit_summary_does_not_name_the_person_assessed(ct, held, api_client):
+    from casework.audit.models import AuditEntry
+
+    response = api_client(ct.chair).post(url(held, "/proportionality-assessments"), json=ASSESSMENT)
+    assert response.status_code == 201, response.json
+    summaries = db.session.scalars(
+        sa.select(AuditEntry.summary).where(AuditEntry.summary.like("Proportionality assessment%"))
+    ).all()
+    assert summaries
+    # The summary is hash-chained and never erased: the name may be only among the erasable values.
+    assert not [summary for summary in summaries if ASSESSMENT["subject_name"] in summary]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
