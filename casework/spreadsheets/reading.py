@@ -212,15 +212,20 @@ def _check_archive(stream: IO[bytes], limits: ReadingLimits) -> None:
 
 
 def _longest_run_without_tag(contents: IO[bytes]) -> int:
-    """The longest run of bytes with no ``<`` in it (a text, an attribute, a CDATA section), read in
-    pieces and given up as soon as it passes the limit, so the part is never whole in memory."""
+    """The longest run of bytes with no ``<`` in it (a text, an attribute, a CDATA section) that could
+    pass ``MAX_XML_RUN_BYTES``, read in pieces of that size and given up as soon as one passes it, so the
+    part is never whole in memory. A run inside one piece is shorter than a piece, so only the runs that
+    reach a piece's edges are measured: two searches a piece, at C speed, where splitting the piece at
+    every tag made a Python object of each (a megabyte of ``<c/>`` is 262,144 of them: 200 MB unpacked
+    took 14 seconds of the upload's request)."""
     longest = run = 0
-    while piece := contents.read(1024 * 1024):
-        pieces = piece.split(b"<")
-        run += len(pieces[0])
-        if len(pieces) > 1:
-            longest = max(longest, run, *(len(between) for between in pieces[1:-1]))
-            run = len(pieces[-1])
+    while piece := contents.read(MAX_XML_RUN_BYTES):
+        first = piece.find(b"<")
+        if first == -1:
+            run += len(piece)
+        else:
+            longest = max(longest, run + first)
+            run = len(piece) - piece.rfind(b"<") - 1
         longest = max(longest, run)
         if longest > MAX_XML_RUN_BYTES:
             break
