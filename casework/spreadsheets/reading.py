@@ -20,6 +20,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -204,8 +205,9 @@ def _check_archive(stream: IO[bytes], limits: ReadingLimits) -> None:
                         raise FileProblem(
                             "A cell or value in the workbook is far longer than a spreadsheet cell can be.", None
                         )
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        # NotImplementedError: a compression method zipfile does not know.
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, zlib.error):
+        # NotImplementedError: a compression method zipfile does not know; zlib.error (no OSError): a
+        # part whose compressed bytes are not deflate data.
         raise FileProblem(NOT_A_WORKBOOK, None) from None
     finally:
         stream.seek(0)
@@ -239,7 +241,7 @@ def _open_xlsx(stream: IO[bytes], limits: ReadingLimits) -> Sheet:
     _check_archive(stream, limits)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, ParseError):
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, ParseError, zlib.error):
         # ParseError: XML that is not well formed, or that expat refuses (an entity that names a file,
         # entities nested to expand a thousandfold).
         raise FileProblem(NOT_A_WORKBOOK, None) from None

@@ -45,6 +45,19 @@ def _with_part(name: str, content: bytes | str, *, declared: int | None = None) 
     return bytes(data)
 
 
+def _with_broken_part(name: str) -> bytes:
+    """A real workbook whose part ``name`` has its first compressed bytes overwritten."""
+    data = bytearray(_with_part(name, _sheet(HEADER_ROW)))
+    local = data.find(b"PK\x03\x04")
+    while data[local + 30 : local + 30 + len(name)] != name.encode():
+        local = data.find(b"PK\x03\x04", local + 4)
+
+    name_length, extra_length = struct.unpack_from("<HH", data, local + 26)
+    start = local + 30 + name_length + extra_length
+    data[start : start + 16] = b"\xff" * 16
+    return bytes(data)
+
+
 def _sheet(rows: str) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData>{rows}</sheetData></worksheet>'
 
@@ -111,6 +124,8 @@ REFUSED_AT_UPLOAD = {
         "not an Excel workbook",
     ),
     "billion laughs": (_with_part(SHEET, _laughs()), "not an Excel workbook"),
+    # A part whose compressed bytes are not deflate data: zlib's own error, which is no OSError.
+    "a part that cannot be inflated": (_with_broken_part(SHEET), "not an Excel workbook"),
     "an external entity": (_with_part(SHEET, _external_entity()), "not an Excel workbook"),
 }
 
