@@ -257,7 +257,7 @@ def _open_xlsx(stream: IO[bytes], limits: ReadingLimits) -> Sheet:
     def rows() -> Iterator[tuple[int, list[str | None]]]:
         number = 0
         try:
-            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            for number, values in enumerate(_readable(worksheet.iter_rows(values_only=True)), start=1):
                 if number > limits.max_rows:
                     raise FileProblem(_too_many_rows(limits), number)
                 if len(values) > MAX_COLUMNS:
@@ -285,6 +285,29 @@ def _open_xlsx(stream: IO[bytes], limits: ReadingLimits) -> Sheet:
         # Blank rows above the header: tell the user, rather than number every row differently.
         raise FileProblem("The column names must be in the first row of the sheet.", number)
     return Sheet([(cell or "").strip() for cell in header], iterator)
+
+
+#: What the reader says of a cell whose value is not what its type says.
+UNREADABLE_CELL = (
+    "A cell in this row cannot be read: its value is not what the file says it is (a number, a date or a "
+    "true or false that holds something else). Open the file in your spreadsheet program and save it again."
+)
+
+
+def _readable(values: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """openpyxl's rows, with a cell it cannot convert (``<c><v>abc</v></c>``, a number that is no number;
+    a date that is no date) a ``FileProblem`` on the row it was reading, as any other problem of the
+    file, rather than an error of the service's. Only openpyxl's conversion is inside the ``try``."""
+    number = 0
+    while True:
+        try:
+            row = next(values)
+        except StopIteration:
+            return
+        except ValueError:
+            raise FileProblem(UNREADABLE_CELL, number + 1) from None
+        number += 1
+        yield row
 
 
 def _plain(value: Any) -> Any:

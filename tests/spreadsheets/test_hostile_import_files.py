@@ -124,6 +124,11 @@ REFUSED_AT_UPLOAD = {
         "not an Excel workbook",
     ),
     "billion laughs": (_with_part(SHEET, _laughs()), "not an Excel workbook"),
+    # A column name whose cell says it is a date and holds none: openpyxl's ValueError, a 500.
+    "a header cell that is not what its type says": (
+        _with_part(SHEET, _sheet('<row r="1"><c r="A1" t="d"><v>reference</v></c></row>')),
+        "A cell in this row cannot be read",
+    ),
     # A part whose compressed bytes are not deflate data: zlib's own error, which is no OSError.
     "a part that cannot be inflated": (_with_broken_part(SHEET), "not an Excel workbook"),
     "an external entity": (_with_part(SHEET, _external_entity()), "not an Excel workbook"),
@@ -175,6 +180,13 @@ CHECK_STOPS = {
         b"reference,name\n" + b"".join(b"P-%d,Ann Able\n" % number for number in range(1500)),
         "people.csv",
         (1001, "The file has more than 1,000 rows"),
+    ),
+    # A cell whose value is not what its type says: openpyxl's ValueError, which stopped the check as "an
+    # error in the service" (try again, which could never help).
+    "a number cell that is no number": (
+        _with_part(SHEET, _sheet(HEADER_ROW + '<row r="2"><c r="A2"><v>abc</v></c></row>')),
+        "people.xlsx",
+        (2, "A cell in this row cannot be read"),
     ),
 }
 
