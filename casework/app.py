@@ -194,7 +194,7 @@ def init_web(app: Flask) -> None:
     from casework.core.templating import drop_repeated_context_processors, init_templating
 
     init_routing(app)  # before any rule is added: rules take their converters when added
-    init_body_limits(app)  # first of the hooks: a body over the limit is refused before any is run
+    init_body_limits(app)  # first of the hooks, the extensions' too: a body over the limit is refused before any
     init_templating(app)
     init_security(app)
     init_input_checks(app)

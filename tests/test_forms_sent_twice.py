@@ -36,7 +36,7 @@ from werkzeug.datastructures import MultiDict
 
 from casework.core.submissions import ALREADY_SAVED, FIELD
 from casework.extensions import db
-from tests.support.walk import World
+from tests.support.walk import World, changed_tables, table_digest
 from tests.test_bad_input import VISIBLE_PATH_RECORDS
 from tests.test_permissions import endpoints
 
@@ -242,6 +242,11 @@ class Walked:
     creating: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     found: set[str] = field(default_factory=set)
+    #: Each form that takes something away (``NOT_SENT``), by where it posts: the page it was found on.
+    taking_away: dict[str, str] = field(default_factory=dict)
+    #: The walker's client and values, for ``take_away_twice`` after every walk.
+    client: Any = None
+    values: Any = None
 
 
 def _page_urls(endpoint: Any, records: dict[str, list[int]]) -> list[str]:
@@ -312,7 +317,7 @@ def walk(
         records = {argument: [record(world)] for argument, record in VISIBLE_PATH_RECORDS.items()}
     reference = db.session.execute(sa.text("SELECT reference FROM cases WHERE id = :id"), {"id": world.visible.case})
     values = Values(email=getattr(user, "email", "walker@example.org"), case_reference=reference.scalar_one())
-    walked = Walked()
+    walked = Walked(client=client, values=values)
     problems, creating = walked.problems, walked.creating
     sent: set[str] = set()
     pages = [
@@ -357,6 +362,8 @@ def walk(
             if target not in KEYLESS and not any(n == FIELD or n.endswith(f"-{FIELD}") for n, _v in body):
                 problems.append(f"a form on {url} posting to {target} carries no {FIELD}")
             if NOT_SENT.search(target):
+                if target not in KEYLESS:
+                    walked.taking_away.setdefault(target, url)
                 continue
             before = row_counts()
             first = client.post(target, data=MultiDict(body))
@@ -395,6 +402,133 @@ def walk(
             walked_page(url, queue)
     print("\n".join(creating))
     return walked
+
+
+# --- forms that take something away, sent twice ------------------------------------------------------
+
+#: Forms that take away, sent after the others and in this order: each ends what the forms after it
+#: need (the victim's page, the walker's second factor or password, the case itself).
+SENT_LAST = (r"/my-case/stop$", r"/victim-page(/\d+)?/off$", r"/second-factor|/password$", r"/close$")
+#: Tables whose rows say how someone is signed in or which form keys were used: a sending changes them.
+NOT_RECORDS = re.compile(r"^(audit_|user_sessions$|submission_keys$|sign_in)")
+
+
+def _records() -> dict[str, str]:
+    return {name: digest for name, digest in table_digest().items() if not NOT_RECORDS.match(name)}
+
+
+def _audit_entries() -> int:
+    """The audit entries that record a change or an action (not the reads every page logs)."""
+    from casework.audit.models import AuditAction, audit_entries
+
+    query = sa.select(sa.func.count()).select_from(audit_entries).where(audit_entries.c.action != AuditAction.view)
+    return int(db.session.execute(query).scalar_one())
+
+
+def _filled_form(client: Any, page: str, target: str, values: Values) -> list[tuple[str, Any]] | None:
+    """The form on ``page`` that posts to ``target``, filled as the walk fills it (a key of its own), with
+    the walker's own password where one is asked for (to turn a second factor off)."""
+    from tests.conftest import TEST_PASSWORD
+
+    answer = client.get(page)
+    if answer.status_code != 200:
+        return None
+    parser = FormParser()
+    parser.feed(answer.get_data(as_text=True))
+    for form in parser.forms:
+        if form.method == "post" and (form.action or page).replace("&amp;", "&") == target:
+            return [(name, TEST_PASSWORD if name == "password" else value) for name, value in fill(form, values)]
+    return None
+
+
+def _signed_in(client: Any, page: str) -> bool:
+    return client.get("/my-case/" if page.startswith("/my-case") else "/").status_code == 200
+
+
+def _error_summary(answer: Any) -> str:
+    found = re.search(r'govuk-error-summary__list">(.*?)</ul>', answer.get_data(as_text=True), re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
+
+
+#: Forms whose sending from a page opened before the first is a new request, not one already answered:
+#: a password set again is set again (and recorded), as the administrator asked twice.
+SET_AGAIN = re.compile(r"/password$")
+#: Forms ``NOT_SENT`` that take nothing away, and why they are not sent here either.
+TAKES_NOTHING_AWAY = {
+    "staff.accounts.second_factor_set_up": "sets a second factor up, with a code from a secret the page made",
+}
+#: Forms whose answer shows what the sending made, kept nowhere else (recovery codes are kept as digests):
+#: a second press makes new ones and shows them, as the browser shows only the last answer. An answer
+#: saying they were already made would leave the user with codes never shown to them.
+SHOWS_WHAT_IT_MADE = {
+    "staff.accounts.recovery_codes": "new recovery codes, shown once",
+}
+
+
+def take_away_twice(app: Flask, walks: dict[str, Walked]) -> tuple[list[str], list[str]]:
+    """Each form the walks found that takes something away, once for each place it posts to (by the
+    walker that found it, those that end a session last): sent; sent again as it was (a second press of
+    its button); and sent once more from the same page opened before the first sending (a second tab).
+    Neither of the later two may take anything more away, record another audit entry or fail with a 5xx;
+    the second press answers as the first, saying it was already saved, unless the first ended the
+    sender's session (the second is then someone else's). The forms taken away, and the problems."""
+    forms = [
+        (who, walked, target, page) for who, walked in walks.items() for target, page in walked.taking_away.items()
+    ]
+    forms.sort(key=lambda form: next((n for n, last in enumerate(SENT_LAST) if re.search(last, form[2])), -1))
+    taken: dict[str, str] = {}
+    not_taken: dict[str, str] = {}
+    problems: list[str] = []
+    for who, walked, target, page in forms:
+        endpoint = str(_endpoint_posted(app, target))
+        if endpoint in taken or endpoint in TAKES_NOTHING_AWAY:
+            continue
+        if endpoint in SHOWS_WHAT_IT_MADE:
+            taken[endpoint] = f"{target} (not sent twice: {SHOWS_WHAT_IT_MADE[endpoint]})"
+            continue
+        client, values = walked.client, walked.values
+        label = f"{who}: {target} (a form on {page})"
+        first_tab = _filled_form(client, page, target, values)
+        second_tab = _filled_form(client, page, target, values)
+        if first_tab is None or second_tab is None:
+            not_taken[endpoint] = f"{label}: the form is no longer on its page"
+            continue
+        before = _records()
+        first = client.post(target, data=MultiDict(first_tab))
+        if first.status_code >= 500 or not (changed := changed_tables(before, _records())):
+            not_taken[endpoint] = f"{label}: took nothing away ({first.status_code} {_error_summary(first)})"
+            continue
+        not_taken.pop(endpoint, None)
+        taken[endpoint] = f"{target} ({', '.join(changed)})"
+        still_signed_in = _signed_in(client, page)
+        before, audited = _records(), _audit_entries()
+        second = client.post(target, data=MultiDict(first_tab))
+        if second.status_code >= 500:
+            problems.append(f"{label} sent twice: answered {second.status_code}")
+        if again := changed_tables(before, _records()):
+            problems.append(f"{label} sent twice: the second sending changed {again}")
+        if _audit_entries() != audited:
+            problems.append(f"{label} sent twice: the second sending recorded another audit entry")
+        if not still_signed_in:
+            pass  # the first ended the session: the second is not the same sender's
+        elif second.status_code not in (302, 303) or second.location != first.location:
+            problems.append(
+                f"{label} sent twice: answered {second.status_code} {second.location}, the first {first.location}"
+            )
+        elif ALREADY_SAVED not in client.get(second.location).get_data(as_text=True):
+            problems.append(f"{label} sent twice: {second.location} does not say it was already saved")
+        if SET_AGAIN.search(target) or not still_signed_in:
+            continue
+        before, audited = _records(), _audit_entries()
+        stale = client.post(target, data=MultiDict(second_tab))
+        if stale.status_code >= 500:
+            problems.append(f"{label} sent from a second tab: answered {stale.status_code}")
+        if again := changed_tables(before, _records()):
+            problems.append(f"{label} sent from a second tab: changed {again}")
+        if _audit_entries() != audited:
+            problems.append(f"{label} sent from a second tab: recorded another audit entry")
+    print("\n".join(taken.values()))
+    return list(taken), problems + list(not_taken.values())
 
 
 # --- every form of the service ---------------------------------------------------------------------------
@@ -532,6 +666,17 @@ def _reach(app: Flask, world: World, make: Any, api_client: Any) -> Reached:
         data={"email": "vicky@example.net", "mobile": "07700 900456", "contact_checked": "y", "next_step": "A visit"},
     )
     assert switched_on.status_code == 302, switched_on.get_data(as_text=True)
+    # A second victim with the page on, for the officer to switch off once Vicky has stopped using hers.
+    second_victim = Person(name="Val Victim", normalised_name="val victim")
+    db.session.add(second_victim)
+    db.session.flush()
+    db.session.add(CaseParty(case_id=world.my_case, person_id=second_victim.id, role=PartyRole.victim))
+    db.session.commit()
+    switched_on = officer.post(
+        f"/cases/{world.my_case}/victim-page/{second_victim.id}",
+        data={"email": "val@example.net", "mobile": "07700 900457", "contact_checked": "y", "next_step": "A call"},
+    )
+    assert switched_on.status_code == 302, switched_on.get_data(as_text=True)
 
     def link_to_sign_in() -> str:
         """Asks for a link to the victim page, as the victim does, and reads it from the email."""
@@ -667,8 +812,21 @@ def test_every_form_of_the_service_is_walked_and_saves_once_when_sent_twice(
     Review's meeting and its chair, an appeal window and an appeal, a victim signed in to the victim
     page): every form that posts is found on some page, carries a key and, sent twice, saves once."""
     reached = _reach(app, world, make, api_client)
-    # The victim first: the staff walks then find the diary entry the victim added, to accept.
-    walks = {"the victim": walk(app, world, None, public=True, records=reached.records, client=reached.victim)}
+    # The second step of signing in first: it lasts five minutes from the password (PENDING_SECONDS),
+    # which the walks before it took on a loaded machine.
+    walks = {
+        "someone at the second step of signing in": walk(
+            app,
+            world,
+            None,
+            public=True,
+            extra_pages=("/sign-in/code",),
+            client=reached.signing_in,
+            only_extra_pages=True,
+        )
+    }
+    # Then the victim: the staff walks then find the diary entry the victim added, to accept.
+    walks["the victim"] = walk(app, world, None, public=True, records=reached.records, client=reached.victim)
     walks["someone not signed in"] = walk(
         app, world, None, public=True, records=reached.records, extra_pages=(reached.link,)
     )
@@ -676,9 +834,6 @@ def test_every_form_of_the_service_is_walked_and_saves_once_when_sent_twice(
         app, world, world.me, public=False, records=reached.records, extra_pages=reached.pages
     )
     walks["the chair"] = walk(app, world, reached.chair, public=False, records=reached.records)
-    walks["someone at the second step of signing in"] = walk(
-        app, world, None, public=True, extra_pages=("/sign-in/code",), client=reached.signing_in, only_extra_pages=True
-    )
     admin = make.user("admin", agency=world.me.agency)
     # With a second factor: the forms to turn it off, to make new recovery codes and (the administrator's)
     # to remove it are shown only then.
@@ -715,3 +870,10 @@ def test_every_form_of_the_service_is_walked_and_saves_once_when_sent_twice(
         skipped
     )
     assert not set(NOT_REACHED) & found, f"Walked now, no longer NOT_REACHED: {sorted(set(NOT_REACHED) & found)}"
+
+    # Last, once every walk has seen what they take away: the forms that take something away, each sent
+    # twice and from a second tab, by the walker that found it.
+    taken, problems = take_away_twice(app, walks)
+    assert not problems, "\n".join(problems)
+    taking_away = {str(_endpoint_posted(app, target)) for walked in walks.values() for target in walked.taking_away}
+    assert taking_away - set(TAKES_NOTHING_AWAY) == set(taken), f"Not taken away: {sorted(taking_away - set(taken))}"

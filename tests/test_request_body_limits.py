@@ -12,8 +12,10 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from flask import Flask
+from flask.testing import EnvironBuilder
 
 from casework.core.bodies import LARGER_UPLOADS, MAX_TEXT_BODY_BYTES
 from tests.conftest import csrf_headers
@@ -109,3 +111,63 @@ def test_a_form_of_more_than_a_thousand_parts_is_refused_on_every_page(app: Flas
 
     checked = _walk(app, world, send, "more fields than it may", pages_only=True)
     assert checked > 50
+
+
+class ChunkedBody(EnvironBuilder):
+    """A request whose body is sent in chunks, with no Content-Length, as gunicorn hands it on: the
+    server says where the body ends (``wsgi.input_terminated``), and nothing says how long it is."""
+
+    def get_environ(self) -> dict[str, Any]:
+        environ = super().get_environ()
+        environ.pop("CONTENT_LENGTH", None)
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+        environ["wsgi.input_terminated"] = True
+        return environ
+
+
+def _chunked(client: Any, url: str, method: str, body: bytes, content_type: str) -> Any:
+    return client.open(
+        ChunkedBody(client.application, url, method=method, input_stream=io.BytesIO(body), content_type=content_type)
+    )
+
+
+def test_a_body_over_a_megabyte_sent_in_chunks_is_refused_everywhere(app: Flask, world: World) -> None:
+    """With no Content-Length to refuse it by, the body is refused when reading it passes the limit: it
+    was cut at the limit and the first megabyte parsed as if it were all (a form's last fields dropped)."""
+    text = b"x" * MAX_TEXT_BODY_BYTES
+
+    def send(client: Any, url: str, method: str, api: bool) -> Any:
+        if api:
+            return _chunked(client, url, method, b'{"summary": "' + text + b'"}', "application/json")
+        return _chunked(client, url, method, b"summary=" + text, "application/x-www-form-urlencoded")
+
+    checked = _walk(app, world, send, "larger than the 1,024 KB a form or an API request may be")
+    assert checked > 100
+
+
+def test_an_upload_over_the_limit_sent_in_chunks_is_refused_everywhere_and_says_the_limit(
+    app: Flask, world: World, two_megabyte_uploads: None
+) -> None:
+    boundary = "walkedboundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n".encode()
+        + b"x" * (2 * 1024 * 1024)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+    def send(client: Any, url: str, method: str, api: bool) -> Any:
+        return _chunked(client, url, method, body, f"multipart/form-data; boundary={boundary}")
+
+    checked = _walk(app, world, send, "Files must be smaller than 1 MB", uploads=True)
+    assert checked > 100
+
+
+def test_a_body_within_the_limit_sent_in_chunks_is_read_whole(app: Flask, world: World) -> None:
+    """The limit read as the body comes takes what is within it: a note sent in chunks is saved."""
+    client = _client(app, world, api=True)
+    note = "A note sent in chunks " + "y" * 19_000
+    body = orjson.dumps({"text": note})
+    answer = _chunked(client, f"/api/v1/cases/{world.my_case}/notes", "POST", body, "application/json")
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    assert answer.json["text"] == note

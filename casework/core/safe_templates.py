@@ -120,7 +120,12 @@ _WHOLE_CHECK: contextvars.ContextVar[_WholeCheck | None] = contextvars.ContextVa
 #: next cannot, so a failed match backs off one step at a time: a value typed as "{" and 20,000 colons,
 #: passed to any filter, took the earlier pattern (``\{[^{}]*:[^{}]*?``) half a minute in C, where the
 #: template's time limit cannot stop it.
-_FORMAT_WIDTH = re.compile(r"(?:%[-+ #0]*|\{[^{}:]*:[^{}\d.]*)(\d*)(?:\.(\d+))?")
+#: A ``%`` conversion may name its value first (``%(a)99999s``), and either part may be ``*``: taken from
+#: the arguments (``%*d``), which are then counted too. The mapping key's ``[^()]*`` stops at the next
+#: parenthesis, so it cannot backtrack either.
+_FORMAT_WIDTH = re.compile(r"(?:%(?:\([^()]*\))?[-+ #0]*|\{[^{}:]*:[^{}\d.]*)(\*|\d*)(?:\.(\*|\d+))?")
+#: A replacement field whose spec holds another (``{:{}}``, ``{a:{w}}``): its width is an argument.
+_NESTED_FIELD = re.compile(r"\{[^{}:]*:[^{}]*\{")
 #: Digits beyond this are a width no budget allows (and ``int()`` refuses a number of over 4,300).
 _WIDTH_DIGITS = 18
 
@@ -132,14 +137,32 @@ def _budget() -> _Budget | None:
     return budget
 
 
-def _check_format_string(budget: _Budget, text: str) -> None:
+def _check_format_string(budget: _Budget, text: str, arguments: Iterable[Any] = ()) -> None:
+    """Refuse a format string whose widths and precisions, together, pass the size limit. Where it takes
+    some from its ``arguments`` (``%*d``, ``{:{}}``), each of those counts as the largest whole number
+    among them: which argument fills which is not looked for, and a named one may fill many."""
     # Widths and precisions together: one call of "{:.199000f}" repeated a thousand times would write
     # 199 MB before the size of its result could be looked at.
     total = 0
+    from_arguments = 0
     for match in _FORMAT_WIDTH.finditer(text):
         for digits in filter(None, match.groups()):
-            total += int(digits) if len(digits) <= _WIDTH_DIGITS else budget.limits.output + 1
+            if digits == "*":
+                from_arguments += 1
+            else:
+                total += int(digits) if len(digits) <= _WIDTH_DIGITS else budget.limits.output + 1
         budget.check_size(total)
+    if "{" in text:
+        from_arguments += 2 * len(_NESTED_FIELD.findall(text))  # a width and a precision each
+    if from_arguments:
+        # Each argument alone is checked (_check_argument); a thousand widths of 199,999 are not, together.
+        numbers = [
+            abs(item)
+            for value in arguments
+            for item in (value.values() if isinstance(value, dict) else (value,))
+            if isinstance(item, int) and not isinstance(item, bool)
+        ]
+        budget.check_size(total + from_arguments * max(numbers, default=0))
 
 
 def _check_argument(budget: _Budget, value: Any) -> None:
@@ -222,7 +245,7 @@ class LimitedSandbox(SandboxedEnvironment):
                 "format",
                 "format_map",
             }:
-                _check_format_string(budget, target.__self__)
+                _check_format_string(budget, target.__self__, (*args, *kwargs.values()))
             for value in (*args, *kwargs.values()):
                 _check_argument(budget, value)
         return super().call(__context, __obj, *args, **kwargs)
@@ -248,7 +271,7 @@ class LimitedSandbox(SandboxedEnvironment):
                 if isinstance(left, int) and isinstance(right, int) and right > 0:
                     budget.check_size(max(left.bit_length(), 1) * right // 8)
             elif operator == "%" and isinstance(left, str):
-                _check_format_string(budget, left)
+                _check_format_string(budget, left, right if isinstance(right, tuple) else (right,))
         return super().call_binop(context, operator, left, right)
 
     def render_limited(self, source: str, context: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> str:

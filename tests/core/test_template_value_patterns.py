@@ -50,6 +50,13 @@ def test_a_template_cannot_call_for_paragraphs_of_lorem_ipsum() -> None:
         "('{:.150000f}' * 2).format(1.0, 2.0)",
         "'%.150000f%.150000f' % (1.0, 2.0)",
         "'{:5.250000f}'.format(1.0)",
+        # A width after a mapping key, or taken from the arguments: each was built whole before any limit.
+        "'%(a)150000s%(a)150000s' % {'a': 1}",
+        "'%*d%*d' % (150000, 1, 150000, 1)",
+        "'%.*f%.*f' % (150000, 1.0, 150000, 2.0)",
+        "('{:{}}' * 2).format(1, 150000, 2, 150000)",
+        "'{a:{w}}{a:{w}}'.format(a=1, w=150000)",
+        "'{a:{w}}{a:{w}}'.format_map({'a': 1, 'w': 150000})",
     ],
 )
 def test_widths_and_precisions_count_together_before_the_call(call: str) -> None:

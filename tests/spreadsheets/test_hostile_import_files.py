@@ -45,6 +45,19 @@ def _with_part(name: str, content: bytes | str, *, declared: int | None = None) 
     return bytes(data)
 
 
+def _with_broken_part(name: str) -> bytes:
+    """A real workbook whose part ``name`` has its first compressed bytes overwritten."""
+    data = bytearray(_with_part(name, _sheet(HEADER_ROW)))
+    local = data.find(b"PK\x03\x04")
+    while data[local + 30 : local + 30 + len(name)] != name.encode():
+        local = data.find(b"PK\x03\x04", local + 4)
+
+    name_length, extra_length = struct.unpack_from("<HH", data, local + 26)
+    start = local + 30 + name_length + extra_length
+    data[start : start + 16] = b"\xff" * 16
+    return bytes(data)
+
+
 def _sheet(rows: str) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData>{rows}</sheetData></worksheet>'
 
@@ -111,6 +124,13 @@ REFUSED_AT_UPLOAD = {
         "not an Excel workbook",
     ),
     "billion laughs": (_with_part(SHEET, _laughs()), "not an Excel workbook"),
+    # A column name whose cell says it is a date and holds none: openpyxl's ValueError, a 500.
+    "a header cell that is not what its type says": (
+        _with_part(SHEET, _sheet('<row r="1"><c r="A1" t="d"><v>reference</v></c></row>')),
+        "A cell in this row cannot be read",
+    ),
+    # A part whose compressed bytes are not deflate data: zlib's own error, which is no OSError.
+    "a part that cannot be inflated": (_with_broken_part(SHEET), "not an Excel workbook"),
     "an external entity": (_with_part(SHEET, _external_entity()), "not an Excel workbook"),
 }
 
@@ -161,6 +181,13 @@ CHECK_STOPS = {
         "people.csv",
         (1001, "The file has more than 1,000 rows"),
     ),
+    # A cell whose value is not what its type says: openpyxl's ValueError, which stopped the check as "an
+    # error in the service" (try again, which could never help).
+    "a number cell that is no number": (
+        _with_part(SHEET, _sheet(HEADER_ROW + '<row r="2"><c r="A2"><v>abc</v></c></row>')),
+        "people.xlsx",
+        (2, "A cell in this row cannot be read"),
+    ),
 }
 
 
@@ -193,3 +220,23 @@ def test_an_import_takes_files_larger_than_other_uploads(importer, two_megabyte_
         "/imports/new/people", data={"file": (io.BytesIO(rows), "people.csv")}, content_type="multipart/form-data"
     )
     assert response.status_code == 302, response.status_code
+
+
+def test_the_scan_for_long_values_holds_a_piece_at_a_time_however_many_tags() -> None:
+    """Every part of a workbook is read through at the upload, in the web request. A part may unpack to
+    twenty times the upload limit, from a file of a megabyte (``<c/>`` compresses a thousandfold): the scan
+    must cost little per byte. Splitting each piece at every tag made an object of each, ten megabytes
+    of them for a megabyte of ``<c/>`` (200 MB took 14 seconds); two searches a piece keep no more than
+    the piece itself."""
+    import tracemalloc
+
+    from casework.spreadsheets.reading import MAX_XML_RUN_BYTES, _longest_run_without_tag
+
+    dense = io.BytesIO(b"<c/>" * MAX_XML_RUN_BYTES)  # 4 MB, a tag every four bytes
+    tracemalloc.start()
+    try:
+        assert _longest_run_without_tag(dense) == len("c/>")
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * MAX_XML_RUN_BYTES, f"{peak:,} bytes held at once"
