@@ -13,6 +13,12 @@
 - Turning it off and making new recovery codes: the user gives their password again first (the
   views), and is emailed about it either way (``disable``, ``make_new_recovery_codes``), so a session
   left open or taken cannot quietly weaken the account.
+- Any change to it (set up, turned off, removed by an administrator, new recovery codes) is a change to
+  how the user proves who they are, as a new password is: it signs them out everywhere
+  (``accounts.services.end_sessions``: sessions, API tokens, the calendar link). A session opened with
+  the password alone before the app was set up, or left open on a computer when the phone was lost,
+  does not outlive it. The browser that made the change themselves gets a fresh session
+  (``sessions.stay_signed_in``).
 
 These functions change the session and write the audit log; they never commit.
 """
@@ -109,6 +115,7 @@ def make_new_recovery_codes(user: User) -> list[str]:
     """The user made new recovery codes (having given their password again): the old ones stop
     working, and the user is told by email in case it was not them. Returns the codes: shown once."""
     codes = replace_recovery_codes(user)
+    _signs_out_everywhere(user, user)
     record(user, AuditAction.update, user, "Made new recovery codes")
     _tell(
         user,
@@ -128,6 +135,13 @@ IF_NOT_YOU = (
 )
 
 
+#: Every change to the second factor signs the account out everywhere (the module's docstring).
+SIGNED_OUT = (
+    "Your account was signed out on every other computer and phone, and its API tokens and private calendar "
+    "link stopped working: sign in again where you need to."
+)
+
+
 def _tell(user: User, key: str, *, subject: str, what: str, if_you: str, if_not_you: str = IF_NOT_YOU) -> None:
     """Email the account holder about a change to their second factor (queued in the transaction, sent
     after commit), with what to do if it was not them."""
@@ -142,6 +156,7 @@ def _tell(user: User, key: str, *, subject: str, what: str, if_you: str, if_not_
         text=(
             f"Dear {user.name},\n\n"
             f"On {local:%-d %B %Y} at {local:%H:%M}, {what}\n\n"
+            f"{SIGNED_OUT}\n\n"
             f"{if_you}\n\n"
             f"{if_not_you}\n\n"
             f"Your account: {external_url('staff.accounts.account')}\n"
@@ -149,6 +164,13 @@ def _tell(user: User, key: str, *, subject: str, what: str, if_you: str, if_not_
         key=key,
         related=("users", user.id),
     )
+
+
+def _signs_out_everywhere(user: User, actor: User | None) -> None:
+    """A change to the second factor ends every session and token of ``user`` (the module's docstring)."""
+    from casework.accounts.services import end_sessions
+
+    end_sessions(user, actor)
 
 
 def unused_recovery_codes(user: User) -> int:
@@ -172,6 +194,7 @@ def enable(user: User, secret: str, code: str) -> list[str] | None:
     user.totp_last_step = step
     user.second_factor_enabled_at = now()
     codes = replace_recovery_codes(user)
+    _signs_out_everywhere(user, user)
     changes = {"second_factor": [False, True]}
     record(user, AuditAction.update, user, "Set up a second factor (authenticator app)", changes)
     return codes
@@ -184,6 +207,7 @@ def disable(actor: User | None, user: User) -> None:
     user.totp_last_step = None
     user.second_factor_enabled_at = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    _signs_out_everywhere(user, actor)
     db.session.flush()
     by_someone_else = actor is not None and actor.id != user.id
     summary = "Removed the second factor" if by_someone_else else "Turned off the second factor"

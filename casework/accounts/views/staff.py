@@ -168,6 +168,7 @@ def second_factor_set_up():
             session.pop(SET_UP_APP_KEY, None)
             required = session.pop(SET_UP_KEY, None)
             next_url = _safe_next(session.pop(NEXT_KEY, None)) if required else url_for(".account")
+            sessions.stay_signed_in(user)  # setting it up signed the user out everywhere else
             return render_template(
                 "accounts/recovery_codes.html",
                 codes=codes,
@@ -261,6 +262,7 @@ def recovery_codes():
         return _confirm_page(form, "recovery_codes")
     codes = second_factor.make_new_recovery_codes(user)
     commit()
+    sessions.stay_signed_in(user)  # new codes signed the user out everywhere else
     return render_template(
         "accounts/recovery_codes.html",
         codes=codes,
@@ -286,5 +288,6 @@ def second_factor_turn_off():
         return _confirm_page(form, "turn_off")
     second_factor.disable(user, user)
     commit()
+    sessions.stay_signed_in(user)  # turning it off signed the user out everywhere else
     flash("The second factor is off. You sign in with your password only.", "success")
     return redirect(url_for(".account"))
