@@ -25,7 +25,9 @@ These functions change the session and write the audit log; they never commit.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 
 import pyotp
@@ -51,6 +53,25 @@ VALID_WINDOW = 1
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def new_set_up_nonce() -> str:
+    """What the session keeps while the set-up page waits for the first code: a random value from which
+    ``set_up_secret`` derives the secret the page shows. Never the secret itself: the session cookie is
+    signed, not encrypted, so whatever sees it (a proxy's log, a copied browser profile) reads it, and
+    the secret opens the account's second factor for years."""
+    return secrets.token_urlsafe(16)
+
+
+def set_up_secret(user: User, nonce: str) -> str:
+    """The secret the set-up page shows ``user`` for ``nonce``: keyed with the service's secret key, so
+    the nonce alone, read from the cookie, gives nothing. Base32, 160 bits (RFC 4226's recommended
+    length, as ``new_secret``)."""
+    from flask import current_app
+
+    key = str(current_app.secret_key).encode()
+    mac = hmac.new(key, f"second-factor-set-up:{user.id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(mac[:20]).decode()
 
 
 def provisioning_uri(user: User, secret: str) -> str:

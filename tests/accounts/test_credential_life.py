@@ -164,7 +164,6 @@ def _cookie_contents(app: Any, client: Any) -> str:
         return json.dumps(serializer.loads(value))
 
 
-@pytest.mark.xfail(strict=True, reason="probe7: the secret being set up rides in the signed, readable cookie")
 def test_the_secret_being_set_up_is_never_in_the_cookie(app, make, page_client) -> None:
     """The secret of the authenticator app is the second factor for years; the session cookie is readable
     by whatever sees it (a copy in a proxy's log, a browser profile), so the secret shown on the set-up

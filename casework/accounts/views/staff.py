@@ -28,8 +28,9 @@ PENDING_KEY = "pending_sign_in"
 PENDING_SECONDS = 5 * 60
 #: Set at sign-in when the user must set up a second factor before anything else (see the shells).
 SET_UP_KEY = "second_factor_set_up_required"
-#: The secret being set up, kept in the session until the user's app proves it has it.
-SET_UP_APP_KEY = "second_factor_setup_secret"
+#: What the secret being set up is derived from (``second_factor.set_up_secret``), kept in the session
+#: until the user's app proves it has the secret: never the secret itself, which the cookie would show.
+SET_UP_APP_KEY = "second_factor_setup_nonce"
 #: Where to go once the second step is done.
 NEXT_KEY = "sign_in_next"
 
@@ -158,10 +159,12 @@ def second_factor_set_up():
     if user.has_second_factor:
         return redirect(url_for(".account"))
     form = CodeForm()
-    secret = session.get(SET_UP_APP_KEY)
-    if not form.is_submitted() or not secret:
-        secret = session[SET_UP_APP_KEY] = second_factor.new_secret()
-    elif form.validate():
+    nonce = session.get(SET_UP_APP_KEY)
+    showing_a_new_secret = not form.is_submitted() or not isinstance(nonce, str)
+    if showing_a_new_secret:
+        nonce = session[SET_UP_APP_KEY] = second_factor.new_set_up_nonce()
+    secret = second_factor.set_up_secret(user, nonce)
+    if not showing_a_new_secret and form.validate():
         codes = second_factor.enable(user, secret, form.code.data)
         if codes is not None:
             commit()
