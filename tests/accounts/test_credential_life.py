@@ -177,3 +177,44 @@ def test_the_secret_being_set_up_is_never_in_the_cookie(app, make, page_client) 
     assert done.status_code == 200
     assert reload(user).totp_secret == secret
     assert secret not in _cookie_contents(app, client)
+
+
+# --- signing out everywhere -------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="probe7: a user cannot sign out everywhere themselves")
+def test_a_user_signs_out_everywhere_from_their_account_page(app, make, page_client) -> None:
+    """A phone or a shared computer left signed in: the user ends every session of theirs (this browser's
+    too, so that a session someone else holds cannot use it to keep theirs), every API token and the
+    private calendar link, from their account page, without asking an administrator."""
+    from casework.audit.models import AuditAction, AuditEntry
+
+    user = make.user("officer")
+    elsewhere = app.test_client(user=user)
+    token = issue_api_token(user)
+    feed = calendar_link(user)
+    me = page_client(user)
+    page = me.get("/account").get_data(as_text=True)
+    assert 'action="/account/sign-out-everywhere"' in page
+
+    response = me.post("/account/sign-out-everywhere", data={"csrf_token": csrf_from(page)})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in"
+    assert not opens_the_pages(me)
+    assert not opens_the_pages(elsewhere)
+    assert not opens_the_api(app, token)
+    assert app.test_client().get(f"/calendar/{feed}.ics").status_code == 404
+    db.session.expire_all()
+    summaries = db.session.scalars(
+        sa.select(AuditEntry.summary).where(AuditEntry.action == AuditAction.sign_out, AuditEntry.object_id == user.id)
+    ).all()
+    assert "Signed out everywhere" in summaries
+
+
+def test_signing_out_everywhere_needs_the_csrf_token(app, make) -> None:
+    """A forged request from another site signs nobody out."""
+    user = make.user("officer")
+    client = app.test_client(user=user)  # signed in, but no CSRF header
+    assert client.post("/account/sign-out-everywhere").status_code in (400, 404, 405)
+    assert opens_the_pages(client)
