@@ -136,6 +136,27 @@ def sign_out():
     return redirect(url_for("staff.accounts.sign_in"))
 
 
+@bp.post("/account/sign-out-everywhere")
+@signed_in
+def sign_out_everywhere():
+    """End every session of the signed-in user (this browser's too), their API tokens and their private
+    calendar link (``services.end_sessions``): a phone or a shared computer left signed in. No password is
+    asked: it only takes access away, and this browser's session ends with the others, so a session
+    someone else holds cannot be used to shut the user out and keep its own."""
+    user = current_user._get_current_object()
+    services.end_sessions(user, user)
+    services.record_sign_out(user, "Signed out everywhere")
+    commit()
+    logout_user()
+    session.clear()
+    flash(
+        "You have signed out everywhere: on every computer and phone, and from the API. "
+        "Your private calendar link has stopped working.",
+        "success",
+    )
+    return redirect(url_for("staff.accounts.sign_in"))
+
+
 # --- the user's own account ----------------------------------------------------------------------------
 
 
