@@ -433,6 +433,8 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     locks_out = ("roles" in changes and Role.admin.value not in changes["roles"]) or changes.get("is_active") is False
     if actor is not None and actor.id == user.id and Role.admin.value in user.roles and locks_out:
         raise InvalidInput({"roles": [LOCKING_ONESELF_OUT]})
+    if locks_out and user.is_active and Role.admin.value in user.roles:
+        _keep_an_administrator(user, "is_active" if changes.get("is_active") is False else "roles")
     before = snapshot(user, USER_AUDIT_FIELDS)
     sight_changes = (
         ("roles" in changes and set(changes["roles"]) != set(user.roles))
@@ -479,6 +481,32 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
 
         lifecycle.send(lifecycle.sight_narrowed, case_ids=None, user_ids=[user.id], actor=actor)
     return user
+
+
+#: Why a change that would leave the service with no active administrator is refused.
+LAST_ADMINISTRATOR = (
+    "Casework needs at least one active administrator: make someone else an administrator before this change"
+)
+
+
+def _keep_an_administrator(user: User, field: str) -> None:
+    """Refuse to take ``user``'s administrator role or account away when no other active administrator
+    would be left (only the server's command line could make one again).
+
+    Nobody may do it to themselves (``LOCKING_ONESELF_OUT``), but two administrators may each do it to
+    the other at the same moment, each seeing the other still active. So the active administrators'
+    rows are locked (in the order of their ids) before they are counted: on PostgreSQL the second change
+    waits here for the first, then reads the first's result (its own row, no longer active) and is
+    refused; on SQLite a write transaction holds the write lock already."""
+    active_admins = db.session.scalars(
+        sa.select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.admin, User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update(of=User)
+    ).all()
+    if not any(admin_id != user.id for admin_id in active_admins):
+        raise InvalidInput({field: [LAST_ADMINISTRATOR]})
 
 
 def end_sessions(user: User, actor: User | None = None) -> None:

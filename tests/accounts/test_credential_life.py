@@ -219,3 +219,31 @@ def test_signing_out_everywhere_needs_the_csrf_token(app, make) -> None:
     client = app.test_client(user=user)  # signed in, but no CSRF header
     assert client.post("/account/sign-out-everywhere").status_code in (400, 404, 405)
     assert opens_the_pages(client)
+
+
+# --- administrators over administrators ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("change", [{"is_active": False}, {"roles": ["manager"]}])
+def test_the_last_active_administrator_is_never_taken_away(make, change) -> None:
+    """By anyone (a command, or another administrator at the same moment: tests/core/test_same_moment_writes.py):
+    the service would be left with nobody to manage its users. With another active administrator it is
+    allowed, and writes nothing when refused."""
+    from casework.accounts import services
+    from casework.core.errors import InvalidInput
+
+    last = make.user("admin")
+    make.user("admin").is_active = False
+    db.session.flush()
+    with pytest.raises(InvalidInput) as refused:
+        services.update_user(None, last, **dict(change))
+    assert services.LAST_ADMINISTRATOR in str(refused.value.errors)
+    db.session.rollback()
+    last = reload(last)
+    assert last.is_active
+    assert last.roles == ["admin"]
+
+    make.user("admin")
+    services.update_user(None, last, **dict(change))
+    db.session.flush()
+    assert not (last.is_active and last.has_role("admin"))

@@ -671,7 +671,6 @@ def test_the_same_form_sent_twice_at_once_saves_one_note(committed):
     assert staff.count(sa.select(sa.func.count(CaseNote.id)).where(CaseNote.case_id == case_id)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="probe7: two administrators deactivating each other at once leave none")
 def test_two_administrators_deactivating_each_other_at_once_leave_one_active(committed):
     """Neither may deactivate themselves, so the last administrator stays; but each may deactivate the
     other, and two such changes at once each see the other still active: the service would be left with
