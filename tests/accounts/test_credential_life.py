@@ -247,3 +247,44 @@ def test_the_last_active_administrator_is_never_taken_away(make, change) -> None
     services.update_user(None, last, **dict(change))
     db.session.flush()
     assert not (last.is_active and last.has_role("admin"))
+
+
+# --- an area that starts requiring a second factor ----------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="probe7: sessions and tokens from before the area required it go on")
+def test_an_area_requiring_a_second_factor_from_today_signs_out_those_without_one(app, make, page_client) -> None:
+    """The requirement is checked when someone signs in. A manager signed in before an administrator
+    turned it on (a training day before go-live) would otherwise go on with the password alone until
+    their session ends (up to CASEWORK_SESSION_MAX_HOURS), and their API token until it expires: the
+    change signs out those it now requires a second factor of, and only them."""
+    from casework.accounts.services import update_area_settings
+    from casework.accounts.settings import SECOND_FACTOR_REQUIRED
+
+    area = make.area()
+    agency = make.agency(areas=[area])
+    manager, officer = make.user("manager", agency=agency), make.user("officer", agency=agency)
+    enrolled = make.user("coordinator", agency=agency)
+    set_up(page_client(enrolled))
+    enrolled = reload(enrolled)
+    sessions = {user.id: app.test_client(user=user) for user in (manager, officer, enrolled)}
+    tokens = {user.id: issue_api_token(user) for user in (manager, officer, enrolled)}
+
+    update_area_settings(
+        make.user("admin", agency=make.agency(areas=[make.area()])), area, {SECOND_FACTOR_REQUIRED: True}
+    )
+    db.session.commit()
+
+    assert not opens_the_pages(sessions[manager.id])
+    assert not opens_the_api(app, tokens[manager.id])
+    # Those it requires nothing new of go on.
+    for user in (officer, enrolled):
+        assert opens_the_pages(sessions[user.id])
+        assert opens_the_api(app, tokens[user.id])
+    # The manager signs in again and is sent to set it up.
+    client = app.test_client()
+    page = client.get("/sign-in").get_data(as_text=True)
+    signed_in = client.post(
+        "/sign-in", data={"email": manager.email, "password": TEST_PASSWORD, "csrf_token": csrf_from(page)}
+    )
+    assert signed_in.headers["Location"] == "/account/second-factor"
