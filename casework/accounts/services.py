@@ -246,6 +246,14 @@ def update_area_settings(
     applied = [(record, area_settings(_area_of(record, area), record.on)) for record in dated]
     before = area_settings(area, effective_from)
     warnings.extend(_combination_problems(area, parsed, before, effective_from))
+    # Whom today's settings require a second factor of and who has none, before the change.
+    from casework.accounts.settings import SECOND_FACTOR_REQUIRED
+
+    owed_before = (
+        {user.id for user in _owing_a_second_factor(area)}
+        if SECOND_FACTOR_REQUIRED in parsed and effective_from <= today()
+        else None
+    )
     for key, value in parsed.items():
         db.session.add(
             AreaSetting(
@@ -264,11 +272,49 @@ def update_area_settings(
     ]
     if changed_for:
         raise InvalidInput({"effective_from": [_backdating_message(changed_for, effective_from)]})
+    if owed_before is not None:
+        warnings.extend(_sign_out_newly_owing_a_second_factor(actor, area, owed_before))
     changes = {k: [before.get(k), v] for k, v in parsed.items()}
     target = area if area is not None else ("area_settings", None)
     label = area.code if area is not None else "all areas"
     record(actor, AuditAction.update, target, f"Settings for {label} from {effective_from:%d %B %Y}", changes)
     return warnings
+
+
+def _owing_a_second_factor(area: Area | None) -> list[User]:
+    """The active users the settings in force today require a second factor of, and who have none: of
+    the agencies covering ``area`` (every agency for the deployment-wide settings)."""
+    from casework.accounts import second_factor
+
+    query = (
+        sa.select(User)
+        .where(
+            User.is_active.is_(True),
+            User.totp_secret.is_(None),
+            User.role_rows.any(UserRole.role.in_(second_factor.REQUIRED_FOR)),
+        )
+        .order_by(User.id)
+    )
+    if area is not None:
+        query = query.where(User.agency.has(Agency.areas.any(Area.id == area.id)))
+    return [user for user in db.session.scalars(query) if second_factor.is_required(user)]
+
+
+def _sign_out_newly_owing_a_second_factor(actor: User | None, area: Area | None, owed_before: set[int]) -> list[str]:
+    """A second factor is asked for when someone signs in: those it is now required of and who are signed
+    in already (a training day before go-live) would otherwise go on with the password alone until their
+    session ends, and with their API tokens until they expire. So they are signed out everywhere, and set
+    one up when they next sign in. Returns what to tell the administrator."""
+    newly = [user for user in _owing_a_second_factor(area) if user.id not in owed_before]
+    for user in newly:
+        end_sessions(user, actor)
+    if not newly:
+        return []
+    people = f"{len(newly)} {'person' if len(newly) == 1 else 'people'}"
+    return [
+        f"{people} who must now use a second factor and have none were signed out everywhere: "
+        "they set one up when they next sign in."
+    ]
 
 
 def _combination_problems(
