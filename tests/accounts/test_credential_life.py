@@ -287,3 +287,48 @@ def test_an_area_requiring_a_second_factor_from_today_signs_out_those_without_on
         "/sign-in", data={"email": manager.email, "password": TEST_PASSWORD, "csrf_token": csrf_from(page)}
     )
     assert signed_in.headers["Location"] == "/account/second-factor"
+
+
+# --- a user changes their own password -------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="probe7: a user cannot change their own password")
+def test_a_user_changes_their_own_password_and_is_signed_out_everywhere_else(app, make, page_client) -> None:
+    """Only an administrator could set a password, so every password was one an administrator had typed,
+    and a user who feared theirs was known had to ask. The user gives their current password (counted
+    toward the sign-in limits when wrong) and a new one the usual rules accept; every other session,
+    token and the calendar link end; they are told by email."""
+    from casework.accounts.passwords import verify_password
+
+    user = make.user("officer")
+    elsewhere = app.test_client(user=user)
+    token = issue_api_token(user)
+    me = page_client(user)
+    assert 'href="/account/password"' in me.get("/account").get_data(as_text=True)
+    new = "violet harbour lantern quietly"
+
+    def send(current: str, new_password: str) -> Any:
+        page = me.get("/account/password").get_data(as_text=True)
+        return me.post(
+            "/account/password",
+            data={"password": current, "new_password": new_password, "csrf_token": csrf_from(page)},
+        )
+
+    wrong = send("not my password at all", new)
+    assert wrong.status_code == 422
+    assert 'id="password-error"' in wrong.get_data(as_text=True)
+    weak = send(TEST_PASSWORD, "password")
+    assert weak.status_code == 422
+    assert 'id="new_password-error"' in weak.get_data(as_text=True)
+    assert verify_password(reload(user).password_hash, TEST_PASSWORD)
+    assert opens_the_pages(elsewhere)
+
+    changed = send(TEST_PASSWORD, new)
+    assert changed.status_code == 302
+    assert changed.headers["Location"] == "/account"
+    assert verify_password(reload(user).password_hash, new)
+    assert opens_the_pages(me)
+    assert not opens_the_pages(elsewhere)
+    assert not opens_the_api(app, token)
+    subjects = db.session.scalars(sa.select(OutboxEmail.subject).where(OutboxEmail.to_address == user.email)).all()
+    assert "Your Casework password was changed" in subjects
