@@ -63,6 +63,10 @@ def new_set_up_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
+#: Keys ``set_up_secret``'s HMAC to this one use of the secret key.
+_SET_UP_PURPOSE = b"casework second factor set-up "
+
+
 def set_up_secret(user: User, nonce: str) -> str:
     """The secret the set-up page shows ``user`` for ``nonce``: keyed with the service's secret key, so
     the nonce alone, read from the cookie, gives nothing. Base32, 160 bits (RFC 4226's recommended
@@ -70,7 +74,7 @@ def set_up_secret(user: User, nonce: str) -> str:
     from flask import current_app
 
     key = str(current_app.secret_key).encode()
-    mac = hmac.new(key, f"second-factor-set-up:{user.id}:{nonce}".encode(), hashlib.sha256).digest()
+    mac = hmac.new(key, _SET_UP_PURPOSE + f"{user.id} {nonce}".encode(), hashlib.sha256).digest()
     return base64.b32encode(mac[:20]).decode()
 
 
@@ -138,7 +142,7 @@ def make_new_recovery_codes(user: User) -> list[str]:
     codes = replace_recovery_codes(user)
     _signs_out_everywhere(user, user)
     record(user, AuditAction.update, user, "Made new recovery codes")
-    _tell(
+    tell_account_holder(
         user,
         f"new-recovery-codes:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
         subject="New recovery codes were made for your Casework account",
@@ -163,9 +167,11 @@ SIGNED_OUT = (
 )
 
 
-def _tell(user: User, key: str, *, subject: str, what: str, if_you: str, if_not_you: str = IF_NOT_YOU) -> None:
-    """Email the account holder about a change to their second factor (queued in the transaction, sent
-    after commit), with what to do if it was not them."""
+def tell_account_holder(
+    user: User, key: str, *, subject: str, what: str, if_you: str, if_not_you: str = IF_NOT_YOU
+) -> None:
+    """Email the account holder about a change to how they sign in (their second factor, their password:
+    queued in the transaction, sent after commit), with what to do if it was not them."""
     from casework.core.links import external_url
     from casework.notifications.services import queue_email
 
@@ -234,7 +240,7 @@ def disable(actor: User | None, user: User) -> None:
     summary = "Removed the second factor" if by_someone_else else "Turned off the second factor"
     record(actor, AuditAction.update, user, f"{summary} of {user.email}", {"second_factor": [True, False]})
     who = "your Casework administrator removed" if by_someone_else else "someone signed in to your account turned off"
-    _tell(
+    tell_account_holder(
         user,
         f"second-factor-off:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
         subject="The second factor of your Casework account was turned off",

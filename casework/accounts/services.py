@@ -583,6 +583,23 @@ def reset_password(actor: User | None, user: User, password: str) -> User:
     return user
 
 
+def change_own_password(user: User, password: str) -> User:
+    """The signed-in ``user`` set a new password (having given their current one: the view). It signs them
+    out everywhere, as an administrator's reset does, and they are emailed in case it was not them."""
+    from casework.accounts.second_factor import tell_account_holder
+
+    update_user(user, user, password=password)
+    record(user, AuditAction.update, user, "Changed their own password", {"password": ["(hidden)", "(changed)"]})
+    tell_account_holder(
+        user,
+        f"password-changed:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
+        subject="Your Casework password was changed",
+        what="the password of your Casework account was changed.",
+        if_you="If that was you, there is nothing more to do.",
+    )
+    return user
+
+
 def check_password(email: str, password: str) -> User | None:
     """The active user with this email address and password, or None (the failure is audited). The user
     is not signed in yet: a second factor may be needed (``record_sign_in`` once it is done)."""

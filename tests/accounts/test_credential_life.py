@@ -292,7 +292,6 @@ def test_an_area_requiring_a_second_factor_from_today_signs_out_those_without_on
 # --- a user changes their own password -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="probe7: a user cannot change their own password")
 def test_a_user_changes_their_own_password_and_is_signed_out_everywhere_else(app, make, page_client) -> None:
     """Only an administrator could set a password, so every password was one an administrator had typed,
     and a user who feared theirs was known had to ask. The user gives their current password (counted

@@ -15,10 +15,13 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 
 from casework.accounts import queries, second_factor, services, sessions, sign_in_limits
-from casework.accounts.forms import CodeForm, ConfirmPasswordForm, SignInForm
+from casework.accounts.forms import CodeForm, ConfirmPasswordForm, PasswordChangeForm, SignInForm
 from casework.accounts.models import User
 from casework.core.db import commit
+from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import public_endpoint, signed_in
+from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -226,6 +229,14 @@ _CONFIRM_PAGES = {
         "to_do": "make new recovery codes",
         "unchanged": "Your recovery codes have not changed.",
     },
+    "password": {
+        "title": "Change your password",
+        "intro": "",
+        "button": "Change your password",
+        "warning": False,
+        "to_do": "change your password",
+        "unchanged": "Your password has not changed.",
+    },
     "turn_off": {
         "title": "Turn off the second factor",
         "intro": "You will sign in with your password only, and your recovery codes will stop working.",
@@ -240,6 +251,7 @@ _CONFIRM_PAGES = {
 _CONFIRM_ENDPOINTS = {
     "staff.accounts.recovery_codes": "recovery_codes",
     "staff.accounts.second_factor_turn_off": "turn_off",
+    "staff.accounts.password_change": "password",
 }
 NOT_CONFIRMED = "The password is not right. Enter the password you use to sign in to Casework"
 
@@ -270,6 +282,32 @@ def confirm_refused(endpoint: str, refusal: sign_in_limits.Refusal) -> str:
     return render_template(
         "accounts/password_refused.html", refusal=refusal, **_CONFIRM_PAGES[_CONFIRM_ENDPOINTS[endpoint]]
     )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+@sign_in_limits.limited
+def password_change():
+    """The user's own new password, once they give their current one (a wrong one counts toward the
+    sign-in limits of their account). Like an administrator's reset it signs them out everywhere
+    (``services.update_user``) but here, and they are told by email."""
+    user = current_user._get_current_object()
+    form = PasswordChangeForm()
+    if _password_confirmed(user, form):
+        try:
+            services.change_own_password(user, form.new_password.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_service_errors(form, error.errors, {"password": "new_password"})
+        else:
+            commit()
+            sessions.stay_signed_in(user)
+            flash(
+                "Your password has been changed. You have been signed out on every other computer and phone.", "success"
+            )
+            return redirect(url_for(".account"))
+    status = 200 if not form.errors else 422
+    return render_template("accounts/password_change.html", form=form), status
 
 
 @bp.route("/account/second-factor/recovery-codes", methods=["GET", "POST"])
