@@ -186,9 +186,12 @@ NAMES_NO_RECORD = {
     "staff.cases.save_view", "staff.cases.delete_view",
     # the user's own session and calendar link
     "staff.session.keep_alive", "staff.reminders.create_calendar_link", "staff.reminders.revoke_calendar_link",
+    "staff.accounts.sign_out_everywhere",
     # the second factor: the user's own (a code, a confirmation), or an admin's for the user in the path
     "admin.accounts.user_second_factor_remove", "staff.accounts.recovery_codes", "staff.accounts.second_factor_set_up",
     "staff.accounts.second_factor_turn_off", "staff.accounts.sign_in_code",
+    # the user's own password (their current one and a new one)
+    "staff.accounts.password_change",
     # the record is in the path (tested above); the body holds text, dates, statuses and agency codes
     "api.cases.add_complaint", "api.cases.add_note", "api.cases.reopen_case",
     "api.cases.record_explanation", "api.cases.share_case", "api.cases.unshare_case", "api.cases.update_case",

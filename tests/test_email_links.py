@@ -53,6 +53,7 @@ SENT_BY_THE_SCENARIO = {
     "sign-in-locked": "the account holder told of a sign-in lock",
     "new-recovery-codes": "the account holder told that new recovery codes were made",
     "second-factor-off": "the account holder told that their second factor was turned off",
+    "password-changed": "the account holder told that they changed their password",
     "letter-template-failed": "the admins told that a letter template failed at send time",
     "victim-welcome": "a victim told their victim page is switched on (email)",
     "victim-welcome-text": "a victim told their victim page is switched on (text message)",
@@ -324,6 +325,11 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(
             world.officer.totp_secret = second_factor.new_secret()
             second_factor.make_new_recovery_codes(world.officer)
             second_factor.disable(world.officer, world.officer)
+            commit()
+
+        # The account holder told that they changed their own password.
+        with app.test_request_context("/account/password", base_url=HOSTILE):
+            accounts.change_own_password(world.officer, "violet harbour lantern quietly")
             commit()
 
         # The administrators told of a stored file the store refused to delete every time.

@@ -53,6 +53,7 @@ KEYLESS = {
     "/session/keep-alive": "the timeout warning's button to stay signed in saves nothing",
     "/sign-out": "signing out saves nothing, and a second sending finds the session already ended",
     "/my-case/sign-out": "the victim's sign-out, as the staff one",
+    "/account/sign-out-everywhere": "as signing out: it saves nothing, and a second sending finds no session",
 }
 #: Tables whose rows say what happened rather than what was made: an edit adds to them too.
 BOOKKEEPING = re.compile(r"^(audit_|user_sessions$|submission_keys$|outbox|pending_tasks$|sign_in)")

@@ -18,6 +18,7 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from casework.core.permissions import Access, Role, access_of, permissions_for
+from casework.extensions import db
 from tests.conftest import csrf_headers
 
 #: Served files; they carry no access declaration and are not views.
@@ -113,7 +114,8 @@ def test_the_walker_finds_the_foundation_endpoints(app: Flask) -> None:
 
 class _RoleCaller:
     """Calls endpoints as one role, with a fresh session or token for every request: a call may sign the
-    user out (``POST /sign-out``) or revoke its token (``DELETE /api/v1/auth/tokens/current``)."""
+    user out (``POST /sign-out``), sign them out everywhere (``POST /account/sign-out-everywhere``: a new
+    session stamp, read again before each call) or revoke its token (``DELETE /api/v1/auth/tokens/current``)."""
 
     def __init__(self, app: Flask, user: Any, page_client: Any) -> None:
         self.app = app
@@ -133,6 +135,7 @@ class _RoleCaller:
             body = {"json": {}} if method in {"POST", "PATCH", "PUT"} else {}
             return self.app.test_client().open(endpoint.url, method=method, headers=headers, **body)
         if self.user is not None:
+            db.session.refresh(self.user)
             client = self.page_client(self.user)
         else:
             client = self.app.test_client()

@@ -68,6 +68,19 @@ class ConfirmPasswordForm(FlaskForm):
     password = PasswordField("Your password", validators=[DataRequired("Enter your password"), Length(max=1024)])
 
 
+class PasswordChangeForm(ConfirmPasswordForm):
+    """The signed-in user's own new password, with their current one (``staff.accounts.password_change``)."""
+
+    password = PasswordField(
+        "Your current password", validators=[DataRequired("Enter your current password"), Length(max=1024)]
+    )
+    new_password = PasswordField(
+        "New password",
+        description="At least 12 characters: three or four unrelated words are easy to remember and hard to guess.",
+        validators=[DataRequired("Enter a new password"), Length(max=1024)],
+    )
+
+
 class CodeForm(FlaskForm):
     """A code from the authenticator app (or, when signing in, a recovery code)."""
 

@@ -13,13 +13,21 @@
 - Turning it off and making new recovery codes: the user gives their password again first (the
   views), and is emailed about it either way (``disable``, ``make_new_recovery_codes``), so a session
   left open or taken cannot quietly weaken the account.
+- Any change to it (set up, turned off, removed by an administrator, new recovery codes) is a change to
+  how the user proves who they are, as a new password is: it signs them out everywhere
+  (``accounts.services.end_sessions``: sessions, API tokens, the calendar link). A session opened with
+  the password alone before the app was set up, or left open on a computer when the phone was lost,
+  does not outlive it. The browser that made the change themselves gets a fresh session
+  (``sessions.stay_signed_in``).
 
 These functions change the session and write the audit log; they never commit.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 
 import pyotp
@@ -45,6 +53,29 @@ VALID_WINDOW = 1
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def new_set_up_nonce() -> str:
+    """What the session keeps while the set-up page waits for the first code: a random value from which
+    ``set_up_secret`` derives the secret the page shows. Never the secret itself: the session cookie is
+    signed, not encrypted, so whatever sees it (a proxy's log, a copied browser profile) reads it, and
+    the secret opens the account's second factor for years."""
+    return secrets.token_urlsafe(16)
+
+
+#: Keys ``set_up_secret``'s HMAC to this one use of the secret key.
+_SET_UP_PURPOSE = b"casework second factor set-up "
+
+
+def set_up_secret(user: User, nonce: str) -> str:
+    """The secret the set-up page shows ``user`` for ``nonce``: keyed with the service's secret key, so
+    the nonce alone, read from the cookie, gives nothing. Base32, 160 bits (RFC 4226's recommended
+    length, as ``new_secret``)."""
+    from flask import current_app
+
+    key = str(current_app.secret_key).encode()
+    mac = hmac.new(key, _SET_UP_PURPOSE + f"{user.id} {nonce}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(mac[:20]).decode()
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -109,8 +140,9 @@ def make_new_recovery_codes(user: User) -> list[str]:
     """The user made new recovery codes (having given their password again): the old ones stop
     working, and the user is told by email in case it was not them. Returns the codes: shown once."""
     codes = replace_recovery_codes(user)
+    _signs_out_everywhere(user, user)
     record(user, AuditAction.update, user, "Made new recovery codes")
-    _tell(
+    tell_account_holder(
         user,
         f"new-recovery-codes:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
         subject="New recovery codes were made for your Casework account",
@@ -128,9 +160,18 @@ IF_NOT_YOU = (
 )
 
 
-def _tell(user: User, key: str, *, subject: str, what: str, if_you: str, if_not_you: str = IF_NOT_YOU) -> None:
-    """Email the account holder about a change to their second factor (queued in the transaction, sent
-    after commit), with what to do if it was not them."""
+#: Every change to the second factor signs the account out everywhere (the module's docstring).
+SIGNED_OUT = (
+    "Your account was signed out on every other computer and phone, and its API tokens and private calendar "
+    "link stopped working: sign in again where you need to."
+)
+
+
+def tell_account_holder(
+    user: User, key: str, *, subject: str, what: str, if_you: str, if_not_you: str = IF_NOT_YOU
+) -> None:
+    """Email the account holder about a change to how they sign in (their second factor, their password:
+    queued in the transaction, sent after commit), with what to do if it was not them."""
     from casework.core.links import external_url
     from casework.notifications.services import queue_email
 
@@ -142,6 +183,7 @@ def _tell(user: User, key: str, *, subject: str, what: str, if_you: str, if_not_
         text=(
             f"Dear {user.name},\n\n"
             f"On {local:%-d %B %Y} at {local:%H:%M}, {what}\n\n"
+            f"{SIGNED_OUT}\n\n"
             f"{if_you}\n\n"
             f"{if_not_you}\n\n"
             f"Your account: {external_url('staff.accounts.account')}\n"
@@ -149,6 +191,13 @@ def _tell(user: User, key: str, *, subject: str, what: str, if_you: str, if_not_
         key=key,
         related=("users", user.id),
     )
+
+
+def _signs_out_everywhere(user: User, actor: User | None) -> None:
+    """A change to the second factor ends every session and token of ``user`` (the module's docstring)."""
+    from casework.accounts.services import end_sessions
+
+    end_sessions(user, actor)
 
 
 def unused_recovery_codes(user: User) -> int:
@@ -172,6 +221,7 @@ def enable(user: User, secret: str, code: str) -> list[str] | None:
     user.totp_last_step = step
     user.second_factor_enabled_at = now()
     codes = replace_recovery_codes(user)
+    _signs_out_everywhere(user, user)
     changes = {"second_factor": [False, True]}
     record(user, AuditAction.update, user, "Set up a second factor (authenticator app)", changes)
     return codes
@@ -184,12 +234,13 @@ def disable(actor: User | None, user: User) -> None:
     user.totp_last_step = None
     user.second_factor_enabled_at = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    _signs_out_everywhere(user, actor)
     db.session.flush()
     by_someone_else = actor is not None and actor.id != user.id
     summary = "Removed the second factor" if by_someone_else else "Turned off the second factor"
     record(actor, AuditAction.update, user, f"{summary} of {user.email}", {"second_factor": [True, False]})
     who = "your Casework administrator removed" if by_someone_else else "someone signed in to your account turned off"
-    _tell(
+    tell_account_holder(
         user,
         f"second-factor-off:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
         subject="The second factor of your Casework account was turned off",

@@ -246,6 +246,14 @@ def update_area_settings(
     applied = [(record, area_settings(_area_of(record, area), record.on)) for record in dated]
     before = area_settings(area, effective_from)
     warnings.extend(_combination_problems(area, parsed, before, effective_from))
+    # Whom today's settings require a second factor of and who has none, before the change.
+    from casework.accounts.settings import SECOND_FACTOR_REQUIRED
+
+    owed_before = (
+        {user.id for user in _owing_a_second_factor(area)}
+        if SECOND_FACTOR_REQUIRED in parsed and effective_from <= today()
+        else None
+    )
     for key, value in parsed.items():
         db.session.add(
             AreaSetting(
@@ -264,11 +272,49 @@ def update_area_settings(
     ]
     if changed_for:
         raise InvalidInput({"effective_from": [_backdating_message(changed_for, effective_from)]})
+    if owed_before is not None:
+        warnings.extend(_sign_out_newly_owing_a_second_factor(actor, area, owed_before))
     changes = {k: [before.get(k), v] for k, v in parsed.items()}
     target = area if area is not None else ("area_settings", None)
     label = area.code if area is not None else "all areas"
     record(actor, AuditAction.update, target, f"Settings for {label} from {effective_from:%d %B %Y}", changes)
     return warnings
+
+
+def _owing_a_second_factor(area: Area | None) -> list[User]:
+    """The active users the settings in force today require a second factor of, and who have none: of
+    the agencies covering ``area`` (every agency for the deployment-wide settings)."""
+    from casework.accounts import second_factor
+
+    query = (
+        sa.select(User)
+        .where(
+            User.is_active.is_(True),
+            User.totp_secret.is_(None),
+            User.role_rows.any(UserRole.role.in_(second_factor.REQUIRED_FOR)),
+        )
+        .order_by(User.id)
+    )
+    if area is not None:
+        query = query.where(User.agency.has(Agency.areas.any(Area.id == area.id)))
+    return [user for user in db.session.scalars(query) if second_factor.is_required(user)]
+
+
+def _sign_out_newly_owing_a_second_factor(actor: User | None, area: Area | None, owed_before: set[int]) -> list[str]:
+    """A second factor is asked for when someone signs in: those it is now required of and who are signed
+    in already (a training day before go-live) would otherwise go on with the password alone until their
+    session ends, and with their API tokens until they expire. So they are signed out everywhere, and set
+    one up when they next sign in. Returns what to tell the administrator."""
+    newly = [user for user in _owing_a_second_factor(area) if user.id not in owed_before]
+    for user in newly:
+        end_sessions(user, actor)
+    if not newly:
+        return []
+    people = f"{len(newly)} {'person' if len(newly) == 1 else 'people'}"
+    return [
+        f"{people} who must now use a second factor and have none were signed out everywhere: "
+        "they set one up when they next sign in."
+    ]
 
 
 def _combination_problems(
@@ -433,6 +479,8 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     locks_out = ("roles" in changes and Role.admin.value not in changes["roles"]) or changes.get("is_active") is False
     if actor is not None and actor.id == user.id and Role.admin.value in user.roles and locks_out:
         raise InvalidInput({"roles": [LOCKING_ONESELF_OUT]})
+    if locks_out and user.is_active and Role.admin.value in user.roles:
+        _keep_an_administrator(user, "is_active" if changes.get("is_active") is False else "roles")
     before = snapshot(user, USER_AUDIT_FIELDS)
     sight_changes = (
         ("roles" in changes and set(changes["roles"]) != set(user.roles))
@@ -481,6 +529,32 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
     return user
 
 
+#: Why a change that would leave the service with no active administrator is refused.
+LAST_ADMINISTRATOR = (
+    "Casework needs at least one active administrator: make someone else an administrator before this change"
+)
+
+
+def _keep_an_administrator(user: User, field: str) -> None:
+    """Refuse to take ``user``'s administrator role or account away when no other active administrator
+    would be left (only the server's command line could make one again).
+
+    Nobody may do it to themselves (``LOCKING_ONESELF_OUT``), but two administrators may each do it to
+    the other at the same moment, each seeing the other still active. So the active administrators'
+    rows are locked (in the order of their ids) before they are counted: on PostgreSQL the second change
+    waits here for the first, then reads the first's result (its own row, no longer active) and is
+    refused; on SQLite a write transaction holds the write lock already."""
+    active_admins = db.session.scalars(
+        sa.select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.admin, User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update(of=User)
+    ).all()
+    if not any(admin_id != user.id for admin_id in active_admins):
+        raise InvalidInput({field: [LAST_ADMINISTRATOR]})
+
+
 def end_sessions(user: User, actor: User | None = None) -> None:
     """Sign ``user`` out everywhere: their page sessions end, their API tokens are revoked, and every
     other secret that opens anything as them (the calendar feed's link) is revoked by its domain
@@ -506,6 +580,23 @@ def reset_password(actor: User | None, user: User, password: str) -> User:
     update_user(actor, user, password=password)
     changes = {"password": ["(hidden)", "(changed)"]}
     record(actor, AuditAction.update, user, f"Reset the password of {user.email}", changes)
+    return user
+
+
+def change_own_password(user: User, password: str) -> User:
+    """The signed-in ``user`` set a new password (having given their current one: the view). It signs them
+    out everywhere, as an administrator's reset does, and they are emailed in case it was not them."""
+    from casework.accounts.second_factor import tell_account_holder
+
+    update_user(user, user, password=password)
+    record(user, AuditAction.update, user, "Changed their own password", {"password": ["(hidden)", "(changed)"]})
+    tell_account_holder(
+        user,
+        f"password-changed:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
+        subject="Your Casework password was changed",
+        what="the password of your Casework account was changed.",
+        if_you="If that was you, there is nothing more to do.",
+    )
     return user
 
 

@@ -58,6 +58,27 @@ def sign_in(user: User) -> None:
     session.permanent = True
 
 
+def stay_signed_in(user: User) -> None:
+    """After a committed change that signed ``user`` out everywhere (``accounts.services.end_sessions``:
+    their password, roles or second factor), a fresh session for the browser that made the change, when
+    that is the user's own: the change was theirs, and they go on. Nothing for anyone else's change.
+
+    The change has committed; this writes once more, in a transaction that may write (casework.core.db):
+    the read that followed the commit ends first."""
+    from flask_login import current_user
+
+    from casework.core.db import commit
+
+    if not current_user.is_authenticated or current_user.id != user.id:
+        return
+    if session.get("_user_id") == user.get_id():
+        return  # the change did not sign them out (a name, a manager)
+    writes_from_here()
+    db.session.rollback()
+    sign_in(user)
+    commit()
+
+
 def user_for(user_id: int, key: str | None) -> User | None:
     """The user of an open session with this key (one query); None when it ended or never existed."""
     if not key:

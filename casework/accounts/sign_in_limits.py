@@ -59,7 +59,9 @@ LOCK_NOTICE_SCOPE = "sign-in-lock-notice"
 
 #: Pages where a signed-in user gives their password again (before a change to their second factor):
 #: a wrong one counts against their own account's limit.
-CONFIRMS_PASSWORD = frozenset({"staff.accounts.recovery_codes", "staff.accounts.second_factor_turn_off"})
+CONFIRMS_PASSWORD = frozenset(
+    {"staff.accounts.recovery_codes", "staff.accounts.second_factor_turn_off", "staff.accounts.password_change"}
+)
 
 #: Where the second-factor page finds the email address that passed the password check.
 PENDING_EMAIL_KEY = "pending_sign_in_email"

@@ -315,10 +315,13 @@ def text_of(response: Any) -> str:
 CONFIRM_PAGES = [
     ("/account/second-factor/turn-off", "Turn off the second factor", "Your second factor is still on."),
     ("/account/second-factor/recovery-codes", "Make new recovery codes", "Your recovery codes have not changed."),
+    ("/account/password", "Change your password", "Your password has not changed."),
 ]
+#: What each page's form sends beside the password (the password page's new one).
+CONFIRM_PAGE_FIELDS = {"/account/password": {"new_password": "violet harbour lantern quietly"}}
 
 
-@pytest.mark.parametrize(("path", "change", "unchanged"), CONFIRM_PAGES, ids=["turn-off", "recovery-codes"])
+@pytest.mark.parametrize(("path", "change", "unchanged"), CONFIRM_PAGES, ids=["turn-off", "recovery-codes", "password"])
 def test_a_locked_account_is_told_so_in_the_words_of_the_page_asking_for_the_password(
     limited_app, make, path, change, unchanged
 ) -> None:
@@ -326,10 +329,11 @@ def test_a_locked_account_is_told_so_in_the_words_of_the_page_asking_for_the_pas
     with time_machine.travel(datetime.now(UTC) + timedelta(days=1), tick=False):
         client, user = signed_in_with_second_factor(app, make)
         token = csrf_from(client.get(path).get_data(as_text=True))
-        statuses = [client.post(path, data={"password": "a guess", "csrf_token": token}).status_code for _ in range(3)]
+        fields = {"csrf_token": token, **CONFIRM_PAGE_FIELDS.get(path, {})}
+        statuses = [client.post(path, data={"password": "a guess", **fields}).status_code for _ in range(3)]
         assert statuses == [422, 422, 422]
 
-        refused = client.post(path, data={"password": TEST_PASSWORD, "csrf_token": token})
+        refused = client.post(path, data={"password": TEST_PASSWORD, **fields})
         # Signed in they stay.
         still_signed_in = client.get("/account").status_code
 
@@ -350,7 +354,7 @@ def test_a_locked_account_is_told_so_in_the_words_of_the_page_asking_for_the_pas
     assert db.session.get(type(user), user.id).has_second_factor
 
 
-@pytest.mark.parametrize(("path", "change", "unchanged"), CONFIRM_PAGES, ids=["turn-off", "recovery-codes"])
+@pytest.mark.parametrize(("path", "change", "unchanged"), CONFIRM_PAGES, ids=["turn-off", "recovery-codes", "password"])
 def test_a_network_over_its_limit_is_told_to_wait_on_the_page_asking_for_the_password(
     limited_app, make, path, change, unchanged
 ) -> None:
@@ -361,7 +365,8 @@ def test_a_network_over_its_limit_is_told_to_wait_on_the_page_asking_for_the_pas
         for _ in range(2):
             assert api_sign_in(app.test_client(), "someone@example.org", "a guess").status_code == 401
 
-        refused = client.post(path, data={"password": TEST_PASSWORD, "csrf_token": token})
+        fields = {"csrf_token": token, **CONFIRM_PAGE_FIELDS.get(path, {})}
+        refused = client.post(path, data={"password": TEST_PASSWORD, **fields})
 
     assert refused.status_code == 429
     minutes = 10

@@ -37,6 +37,7 @@ NOT_WALKED = {
     "govuk_assets.static": "files",
     "admin.audit.index": "the audit log itself: it shows what entries say, not records",
     "staff.accounts.sign_out": "ends the session",
+    "staff.accounts.sign_out_everywhere": "ends every session of the user",
 }
 
 #: Extra reads: searches, so their results are walked too.

@@ -669,3 +669,54 @@ def test_the_same_form_sent_twice_at_once_saves_one_note(committed):
     answers = at_once(committed, send(first), send(second), _inserting("submission_keys"))
     assert _statuses(answers) == [302, 303]
     assert staff.count(sa.select(sa.func.count(CaseNote.id)).where(CaseNote.case_id == case_id)) == 1
+
+
+def test_two_administrators_deactivating_each_other_at_once_leave_one_active(committed):
+    """Neither may deactivate themselves, so the last administrator stays; but each may deactivate the
+    other, and two such changes at once each see the other still active: the service would be left with
+    no administrator (only the server's command line makes one again). The second waits for the first
+    and is refused."""
+    from casework.accounts.models import Agency, AgencyKind, Area, User
+    from casework.accounts.passwords import hash_password
+    from casework.accounts.services import issue_token
+    from casework.extensions import db
+
+    n = next(_numbers)
+    with committed.app_context():
+        area = Area(code=f"SM{n}", name=f"Same Moment {n}")
+        agency = Agency(code=f"SMA{n}", name=f"Council {n}", kind=AgencyKind.council, areas=[area])
+        admins = [
+            User(email=f"admin{n}-{i}@example.org", name=f"Ada Min {i}", password_hash=hash_password(TEST_PASSWORD))
+            for i in (1, 2)
+        ]
+        for admin in admins:
+            admin.agency = agency
+            admin.roles = ["admin"]
+        db.session.add_all([area, agency, *admins])
+        db.session.commit()
+        ids = [admin.id for admin in admins]
+        tokens = [issue_token(admin, 1)[0] for admin in admins]
+        db.session.commit()
+        versions = {admin.id: admin.version for admin in admins}
+
+    def deactivate(token: str, user_id: int) -> Callable[[], Any]:
+        body = {"is_active": False, "version": versions[user_id]}
+        headers = {"Authorization": f"Bearer {token}"}
+        return lambda: committed.test_client().patch(f"/api/v1/users/{user_id}", json=body, headers=headers)
+
+    answers = at_once(
+        committed,
+        deactivate(tokens[0], ids[1]),
+        deactivate(tokens[1], ids[0]),
+        lambda statement: statement.startswith("UPDATE users "),
+    )
+    active = sa.select(sa.func.count(User.id)).where(User.id.in_(ids), User.is_active.is_(True))
+    assert sorted(_statuses(answers)) == [200, 422]
+    assert staff_count(committed, active) == 1
+
+
+def staff_count(app: Any, statement: Any) -> int:
+    from casework.extensions import db
+
+    with app.app_context():
+        return int(db.session.scalar(statement) or 0)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -33,7 +33,7 @@ from casework.accounts.forms import (
 )
 from casework.accounts.models import Agency, Area, User
 from casework.core import settings as settings_registry
-from casework.core.db import commit, writes_from_here
+from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
 from casework.core.forms import ConfirmForm, FlaskForm, show_service_errors
 from casework.core.pagination import page_number, paginate
@@ -74,18 +74,6 @@ def _agency_choices(agencies: list[Agency]) -> list[SelectChoice]:
 
 def _user_or_404(user_id: int) -> User:
     return queries.user_or_404(user_id)
-
-
-def _keep_signed_in(user: User) -> None:
-    # Changing roles or the password signs a user out everywhere (services.end_sessions); an
-    # administrator who changed their own account that way gets a new session here.
-    if user.id == current_user.id and session.get("_user_id") != user.get_id():
-        # The change has committed; this request writes once more, in a transaction that may write
-        # (casework.core.db): end the read that followed the commit.
-        writes_from_here()
-        db.session.rollback()
-        sessions.sign_in(user)
-        commit()
 
 
 def admin_panel(_user: User) -> dict[str, Any]:
@@ -184,7 +172,7 @@ def user_edit(user_id: int):
             show_service_errors(form, error.errors)
         else:
             commit()
-            _keep_signed_in(user)
+            sessions.stay_signed_in(user)
             flash(f"Changes to {user.name} saved", "success")
             return redirect(url_for(".users"))
     return render_form("accounts/admin/user_edit.html", form, user=user, remove_form=ConfirmForm(prefix="remove"))
@@ -200,6 +188,7 @@ def user_second_factor_remove(user_id: int):
     if form.validate_on_submit() and user.has_second_factor:
         second_factor.disable(current_user, user)
         commit()
+        sessions.stay_signed_in(user)
         flash(f"The second factor of {user.name} has been removed.", "success")
     return redirect(url_for(".user_edit", user_id=user.id))
 
@@ -225,7 +214,7 @@ def user_password(user_id: int):
             show_service_errors(form, error.errors)
         else:
             commit()
-            _keep_signed_in(user)
+            sessions.stay_signed_in(user)
             flash(f"Password for {user.name} changed. They have been signed out everywhere.", "success")
             return redirect(url_for(".user_edit", user_id=user.id))
     return render_form("accounts/admin/user_password.html", form, user=user)

@@ -15,10 +15,13 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 
 from casework.accounts import queries, second_factor, services, sessions, sign_in_limits
-from casework.accounts.forms import CodeForm, ConfirmPasswordForm, SignInForm
+from casework.accounts.forms import CodeForm, ConfirmPasswordForm, PasswordChangeForm, SignInForm
 from casework.accounts.models import User
 from casework.core.db import commit
+from casework.core.errors import InvalidInput
+from casework.core.forms import show_service_errors
 from casework.core.permissions import public_endpoint, signed_in
+from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -28,8 +31,9 @@ PENDING_KEY = "pending_sign_in"
 PENDING_SECONDS = 5 * 60
 #: Set at sign-in when the user must set up a second factor before anything else (see the shells).
 SET_UP_KEY = "second_factor_set_up_required"
-#: The secret being set up, kept in the session until the user's app proves it has it.
-SET_UP_APP_KEY = "second_factor_setup_secret"
+#: What the secret being set up is derived from (``second_factor.set_up_secret``), kept in the session
+#: until the user's app proves it has the secret: never the secret itself, which the cookie would show.
+SET_UP_APP_KEY = "second_factor_setup_nonce"
 #: Where to go once the second step is done.
 NEXT_KEY = "sign_in_next"
 
@@ -135,6 +139,27 @@ def sign_out():
     return redirect(url_for("staff.accounts.sign_in"))
 
 
+@bp.post("/account/sign-out-everywhere")
+@signed_in
+def sign_out_everywhere():
+    """End every session of the signed-in user (this browser's too), their API tokens and their private
+    calendar link (``services.end_sessions``): a phone or a shared computer left signed in. No password is
+    asked: it only takes access away, and this browser's session ends with the others, so a session
+    someone else holds cannot be used to shut the user out and keep its own."""
+    user = current_user._get_current_object()
+    services.end_sessions(user, user)
+    services.record_sign_out(user, "Signed out everywhere")
+    commit()
+    logout_user()
+    session.clear()
+    flash(
+        "You have signed out everywhere: on every computer and phone, and from the API. "
+        "Your private calendar link has stopped working.",
+        "success",
+    )
+    return redirect(url_for("staff.accounts.sign_in"))
+
+
 # --- the user's own account ----------------------------------------------------------------------------
 
 
@@ -158,16 +183,19 @@ def second_factor_set_up():
     if user.has_second_factor:
         return redirect(url_for(".account"))
     form = CodeForm()
-    secret = session.get(SET_UP_APP_KEY)
-    if not form.is_submitted() or not secret:
-        secret = session[SET_UP_APP_KEY] = second_factor.new_secret()
-    elif form.validate():
+    nonce = session.get(SET_UP_APP_KEY)
+    showing_a_new_secret = not form.is_submitted() or not isinstance(nonce, str)
+    if showing_a_new_secret:
+        nonce = session[SET_UP_APP_KEY] = second_factor.new_set_up_nonce()
+    secret = second_factor.set_up_secret(user, nonce)
+    if not showing_a_new_secret and form.validate():
         codes = second_factor.enable(user, secret, form.code.data)
         if codes is not None:
             commit()
             session.pop(SET_UP_APP_KEY, None)
             required = session.pop(SET_UP_KEY, None)
             next_url = _safe_next(session.pop(NEXT_KEY, None)) if required else url_for(".account")
+            sessions.stay_signed_in(user)  # setting it up signed the user out everywhere else
             return render_template(
                 "accounts/recovery_codes.html",
                 codes=codes,
@@ -201,6 +229,14 @@ _CONFIRM_PAGES = {
         "to_do": "make new recovery codes",
         "unchanged": "Your recovery codes have not changed.",
     },
+    "password": {
+        "title": "Change your password",
+        "intro": "",
+        "button": "Change your password",
+        "warning": False,
+        "to_do": "change your password",
+        "unchanged": "Your password has not changed.",
+    },
     "turn_off": {
         "title": "Turn off the second factor",
         "intro": "You will sign in with your password only, and your recovery codes will stop working.",
@@ -215,6 +251,7 @@ _CONFIRM_PAGES = {
 _CONFIRM_ENDPOINTS = {
     "staff.accounts.recovery_codes": "recovery_codes",
     "staff.accounts.second_factor_turn_off": "turn_off",
+    "staff.accounts.password_change": "password",
 }
 NOT_CONFIRMED = "The password is not right. Enter the password you use to sign in to Casework"
 
@@ -247,6 +284,32 @@ def confirm_refused(endpoint: str, refusal: sign_in_limits.Refusal) -> str:
     )
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+@sign_in_limits.limited
+def password_change():
+    """The user's own new password, once they give their current one (a wrong one counts toward the
+    sign-in limits of their account). Like an administrator's reset it signs them out everywhere
+    (``services.update_user``) but here, and they are told by email."""
+    user = current_user._get_current_object()
+    form = PasswordChangeForm()
+    if _password_confirmed(user, form):
+        try:
+            services.change_own_password(user, form.new_password.data)
+        except InvalidInput as error:
+            db.session.rollback()
+            show_service_errors(form, error.errors, {"password": "new_password"})
+        else:
+            commit()
+            sessions.stay_signed_in(user)
+            flash(
+                "Your password has been changed. You have been signed out on every other computer and phone.", "success"
+            )
+            return redirect(url_for(".account"))
+    status = 200 if not form.errors else 422
+    return render_template("accounts/password_change.html", form=form), status
+
+
 @bp.route("/account/second-factor/recovery-codes", methods=["GET", "POST"])
 @signed_in
 @sign_in_limits.limited
@@ -261,6 +324,7 @@ def recovery_codes():
         return _confirm_page(form, "recovery_codes")
     codes = second_factor.make_new_recovery_codes(user)
     commit()
+    sessions.stay_signed_in(user)  # new codes signed the user out everywhere else
     return render_template(
         "accounts/recovery_codes.html",
         codes=codes,
@@ -286,5 +350,6 @@ def second_factor_turn_off():
         return _confirm_page(form, "turn_off")
     second_factor.disable(user, user)
     commit()
+    sessions.stay_signed_in(user)  # turning it off signed the user out everywhere else
     flash("The second factor is off. You sign in with your password only.", "success")
     return redirect(url_for(".account"))
