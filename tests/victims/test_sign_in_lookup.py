@@ -4,6 +4,7 @@ changed) or missing (a row from before) are made again first."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
@@ -33,19 +34,22 @@ def _statements_of(work: Any) -> list[tuple[str, Any]]:
 @pytest.mark.parametrize(
     ("kind", "reference", "index"),
     [
-        ("link", lambda: services.email_reference(EMAIL), "ix_victim_accesses_email_reference"),
-        ("code", lambda: services.mobile_reference(MOBILE), "ix_victim_accesses_mobile_reference"),
+        ("link", lambda address, _number: services.email_reference(address), "ix_victim_accesses_email_reference"),
+        ("code", lambda _address, number: services.mobile_reference(number), "ix_victim_accesses_mobile_reference"),
     ],
 )
-def test_the_page_is_found_through_the_index_of_its_digest(request, access, kind, reference, index):  # noqa: F811
-    if db.engine.dialect.name == "postgresql":
-        # In the full run only (5 December 2026), on PostgreSQL, no look-up statement is caught here; it
-        # passes alone and beside every file tried. Known, not hidden: it still runs, and its result is
-        # reported. To be mended by finding the earlier test that changes what is caught.
-        request.node.add_marker(pytest.mark.xfail(strict=False, reason="in the full run, no look-up is caught"))
+def test_the_page_is_found_through_the_index_of_its_digest(access, kind, reference, index):  # noqa: F811
+    # An address and number of this test's own, as rare among the digests as a real one. PostgreSQL
+    # plans by its statistics of the shared test database, where earlier tests left many live pages
+    # with the fixtures' one address: for a digest that common, scanning every live page is rightly
+    # cheaper, and the plan would say nothing about a real look-up.
+    own = secrets.token_hex(6)
+    # (The number is in Ofcom's range for drama, away from the ones other tests use.)
+    access.email, access.mobile = f"vera.{own}@example.net", f"07700 900{600 + int(own, 16) % 100}"
     services.refresh_references()
     db.session.commit()
-    statements = _statements_of(lambda: services.send_sign_in(kind, reference()))
+    lookup = reference(access.email, access.mobile)
+    statements = _statements_of(lambda: services.send_sign_in(kind, lookup))
     lookups = [
         (statement, parameters)
         for statement, parameters in statements
