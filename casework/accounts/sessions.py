@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Request, Response, g, request, session
+from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import login_user
 from itsdangerous import URLSafeTimedSerializer
@@ -75,7 +75,14 @@ def stay_signed_in(user: User) -> None:
         return  # the change did not sign them out (a name, a manager)
     writes_from_here()
     db.session.rollback()
+    # The forms this browser has open stay good: a second press of the button that made the change is
+    # then answered by its form key, "already saved", not refused as a forged form. The CSRF secret is
+    # this browser's own and the user is the same, so nothing is gained by changing it here.
+    form_secret_key = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")  # Flask-WTF's session key
+    form_secret = session.get(form_secret_key)
     sign_in(user)
+    if form_secret is not None:
+        session[form_secret_key] = form_secret
     commit()
 
 
