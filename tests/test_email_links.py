@@ -54,6 +54,7 @@ SENT_BY_THE_SCENARIO = {
     "new-recovery-codes": "the account holder told that new recovery codes were made",
     "second-factor-off": "the account holder told that their second factor was turned off",
     "password-changed": "the account holder told that they changed their password",
+    "password-reset": "the account holder told that an administrator reset their password",
     "letter-template-failed": "the admins told that a letter template failed at send time",
     "victim-welcome": "a victim told their victim page is switched on (email)",
     "victim-welcome-text": "a victim told their victim page is switched on (text message)",
@@ -330,6 +331,11 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(
         # The account holder told that they changed their own password.
         with app.test_request_context("/account/password", base_url=HOSTILE):
             accounts.change_own_password(world.officer, "violet harbour lantern quietly")
+            commit()
+
+        # The account holder told that an administrator reset their password.
+        with app.test_request_context("/admin/users", base_url=HOSTILE):
+            accounts.reset_password(world.admin, world.officer, "amber meadow whistle slowly")
             commit()
 
         # The administrators told of a stored file the store refused to delete every time.

@@ -576,20 +576,43 @@ def end_sessions(user: User, actor: User | None = None) -> None:
 
 def reset_password(actor: User | None, user: User, password: str) -> User:
     """Set a new password (which signs the user out everywhere). The audit entry says it changed, never
-    what it is."""
+    what it is. The account holder is emailed, as for their own change: an administrator's account used
+    by someone else could otherwise take over any other account without its holder knowing."""
+    from casework.accounts.second_factor import tell_account_holder
+
     update_user(actor, user, password=password)
     changes = {"password": ["(hidden)", "(changed)"]}
     record(actor, AuditAction.update, user, f"Reset the password of {user.email}", changes)
+    if actor is not None and actor.id == user.id:  # an administrator's own, on the administration pages
+        _tell_password_changed(user)
+        return user
+    tell_account_holder(
+        user,
+        f"password-reset:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
+        subject="Your Casework password was reset",
+        what="your Casework administrator reset the password of your account.",
+        if_you="If you asked for this, sign in with the new password your administrator gives you.",
+        if_not_you=(
+            "If you did not ask for it, tell your manager or another Casework administrator at once: someone "
+            "may be trying to take over your account."
+        ),
+    )
     return user
 
 
 def change_own_password(user: User, password: str) -> User:
     """The signed-in ``user`` set a new password (having given their current one: the view). It signs them
     out everywhere, as an administrator's reset does, and they are emailed in case it was not them."""
-    from casework.accounts.second_factor import tell_account_holder
 
     update_user(user, user, password=password)
     record(user, AuditAction.update, user, "Changed their own password", {"password": ["(hidden)", "(changed)"]})
+    _tell_password_changed(user)
+    return user
+
+
+def _tell_password_changed(user: User) -> None:
+    from casework.accounts.second_factor import tell_account_holder
+
     tell_account_holder(
         user,
         f"password-changed:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
@@ -597,7 +620,6 @@ def change_own_password(user: User, password: str) -> User:
         what="the password of your Casework account was changed.",
         if_you="If that was you, there is nothing more to do.",
     )
-    return user
 
 
 def check_password(email: str, password: str) -> User | None:

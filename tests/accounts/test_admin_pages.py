@@ -335,6 +335,13 @@ def test_reset_password(admin_client, world, db_session, make):
     (entry,) = entries_about(db_session, "users", user.id)
     assert entry.summary.startswith("Reset the password")
     assert "a brand new password" not in str(entry.changes)
+    # The account holder is told (an administrator's account in other hands could take over theirs),
+    # and never what the new password is.
+    from casework.notifications.models import OutboxEmail
+
+    (told,) = db_session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == user.email)).all()
+    assert told.subject == "Your Casework password was reset"
+    assert "a brand new password" not in told.body_text
 
 
 def test_user_search_and_filters(admin_client, world, make):
