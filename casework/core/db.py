@@ -184,6 +184,9 @@ class VersionedMixin:
 
 _QUEUE_KEY = "casework_after_commit"
 _UNDO_KEY = "casework_on_rollback"
+#: Set in ``session.info`` once the current transaction has written through the session (a flush, or
+#: an INSERT, UPDATE or DELETE run with ``session.execute``); cleared when the transaction ends.
+_WROTE_KEY = "casework_transaction_wrote"
 
 
 def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -295,13 +298,17 @@ def end_read_transaction() -> None:
     Checking a password takes a noticeable time on purpose (argon2). Inside a transaction that may
     write, SQLite holds its write lock all that time (``BEGIN IMMEDIATE``, see the transaction modes below), so people
     signing in at the same moment would queue behind each other's hashing. Nothing is lost: the
-    transaction wrote nothing, and what it loaded is read again when next used.
+    transaction wrote nothing, and what it loaded is read again when next used. A transaction that
+    wrote anything, flushed or not, or queued work for its commit, is left open: ending it here would
+    commit part of a unit of work.
     """
     from casework.extensions import db
 
     session = db.session()
+    # Rows already flushed are not in ``new`` or ``dirty`` any more: without the flag they would be
+    # committed here, half of a unit of work that may yet fail.
     if session.in_transaction() and not (
-        session.new or session.dirty or session.deleted or session.info.get(_QUEUE_KEY)
+        session.new or session.dirty or session.deleted or session.info.get(_QUEUE_KEY) or session.info.get(_WROTE_KEY)
     ):
         session.commit()
 
@@ -437,6 +444,20 @@ def _forget_undo_on_commit(session: Session) -> None:
     session.info.pop(_UNDO_KEY, None)
 
 
+def _note_flushed(session: Session, _flush_context: Any) -> None:
+    session.info[_WROTE_KEY] = True
+
+
+def _note_written(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE_KEY] = True
+
+
+def _forget_written(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE_KEY, None)
+
+
 def configure_session_events() -> None:
     """A rolled-back transaction's side effects are dropped, so a later commit cannot run them; values
     the database cannot store are refused before they are sent to it."""
@@ -450,6 +471,13 @@ def configure_session_events() -> None:
         event.listen(Session, "after_transaction_end", _undo_unless_committed)
     if not event.contains(Session, "before_flush", refuse_unstorable_values):
         event.listen(Session, "before_flush", refuse_unstorable_values)
+    for name, listener in (
+        ("after_flush", _note_flushed),
+        ("do_orm_execute", _note_written),
+        ("after_transaction_end", _forget_written),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
     request_cache.configure_session_events()
 
 
