@@ -200,14 +200,20 @@ class ApiToken(Model):
 
 
 class RecoveryCode(Model):
-    """A one-time code that stands in for the authenticator app (lost or broken phone). Only a SHA-256
-    of the code is stored: the codes are random, so a fast hash is enough."""
+    """A one-time code that stands in for the authenticator app (lost or broken phone). The code's first
+    character is its ``selector``, which names its row and is no secret; only an argon2id hash of the
+    rest is stored (``accounts.second_factor``): a code has too few random bits for a fast hash, which
+    whoever read the table could reverse by trying them all.
+
+    A row without a selector holds a code made before migration 0820: its hash is argon2id of the
+    code's old SHA-256 digest, so the codes the user was shown go on working."""
 
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    selector: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

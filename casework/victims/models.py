@@ -127,7 +127,7 @@ class SignInKind(enum.StrEnum):
 
 class VictimSignIn(Model):
     """A single-use, short-lived sign-in secret: a link's token or a text message's code, kept only as
-    its SHA-256 digest."""
+    a digest (a link's SHA-256, a code's HMAC keyed with the secret key: ``services.code_digest``)."""
 
     __tablename__ = "victim_sign_ins"
 

@@ -98,7 +98,23 @@ ACCESS_FIELDS = (
 
 
 def digest(secret: str) -> str:
+    """What is kept of a link's token: a SHA-256 is enough, the token having 256 random bits."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+#: Keys ``code_digest``'s HMAC to this one use of the secret key.
+_CODE_PURPOSE = b"victim-sign-in-code "
+
+
+def code_digest(access_id: int, code: str) -> str:
+    """What is kept of a texted code: an HMAC keyed with the service's secret key, never a plain hash.
+    A code has six digits, a million values: whoever read ``victim_sign_ins`` (a replica, a dump) could
+    try them all against a plain SHA-256 at once and sign in while the code still works, and a
+    password-hashing function (argon2) would only slow that to minutes on a few computers. Keyed, the
+    table alone gives nothing: the key is not in the database. A change of the secret key ends the
+    codes waiting at that moment (the victim asks for another)."""
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, _CODE_PURPOSE + f"{access_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def normalise_mobile(value: str | None) -> str | None:
@@ -428,9 +444,9 @@ def _sent_recently(access: VictimAccess) -> int:
     )
 
 
-def _issue(access: VictimAccess, kind: SignInKind, secret: str, lifetime: timedelta) -> VictimSignIn:
+def _issue(access: VictimAccess, kind: SignInKind, secret_digest: str, lifetime: timedelta) -> VictimSignIn:
     sign_in = VictimSignIn(
-        access_id=access.id, kind=kind, secret_digest=digest(secret), created_at=now(), expires_at=now() + lifetime
+        access_id=access.id, kind=kind, secret_digest=secret_digest, created_at=now(), expires_at=now() + lifetime
     )
     db.session.add(sign_in)
     db.session.flush()
@@ -591,7 +607,7 @@ def _send_link(access: VictimAccess, key: str) -> None:
     assert access.email is not None
     token = secrets.token_urlsafe(32)
     minutes = link_minutes()
-    _issue(access, SignInKind.link, token, timedelta(minutes=minutes))
+    _issue(access, SignInKind.link, digest(token), timedelta(minutes=minutes))
     link = external_url("public.victims.use_link", token=token)
     queue_email(
         to=access.email,
@@ -606,7 +622,7 @@ def _send_code(access: VictimAccess, key: str) -> None:
     assert access.mobile is not None
     code = f"{secrets.randbelow(1_000_000):06d}"
     minutes = code_minutes()
-    _issue(access, SignInKind.code, f"{access.id}:{code}", timedelta(minutes=minutes))
+    _issue(access, SignInKind.code, code_digest(access.id, code), timedelta(minutes=minutes))
     queue_text(
         to=access.mobile,
         text=f"Your code to sign in to follow your case is {code}. It works once, for "
@@ -629,9 +645,44 @@ def _spend(sign_in_id: int) -> bool:
     return bool(rows_changed(result))
 
 
+def _lock_accesses(access_ids: Any) -> dict[int, VictimAccess]:
+    """The victim pages with these ids, locked (``FOR UPDATE``, in order of id) and read afresh, before
+    any of their sign-in rows is written.
+
+    A sign-in spends the page's other sign-in secrets (``_signed_in``), so it writes rows that another
+    sign-in at the same moment (a second link, a code typed) may hold: each holding its own secret's
+    row and waiting for the other's, PostgreSQL would end one of them with a deadlock. With the page
+    locked first, the second waits for the first to finish and then finds its secret spent. On SQLite
+    one writer runs at a time already and no lock is taken."""
+    return {
+        access.id: access
+        for access in db.session.scalars(
+            sa.select(VictimAccess)
+            .where(VictimAccess.id.in_(sorted(set(access_ids))))
+            .order_by(VictimAccess.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+
+
 def _signed_in(sign_in: VictimSignIn) -> VictimAccess | None:
+    """Sign in with ``sign_in`` (its page locked by ``_lock_accesses``): spend it, and every other
+    unused link and code of the page with it, so that a link left in a shared inbox, or a code on a
+    phone, signs nobody in afterwards. Sending a newer one ends no older one: an email that arrives
+    late is the one people click."""
     if not _spend(sign_in.id):
         return None
+    db.session.execute(
+        sa.update(VictimSignIn)
+        .where(
+            VictimSignIn.access_id == sign_in.access_id,
+            VictimSignIn.id != sign_in.id,
+            VictimSignIn.used_at.is_(None),
+        )
+        .values(used_at=now())
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire(sign_in, ["used_at", "failed_attempts"])
     access = sign_in.access
     access.last_signed_in_at = now()
@@ -650,7 +701,10 @@ def use_link(token: str) -> VictimAccess | None:
             VictimSignIn.expires_at > now(),
         )
     )
-    if sign_in is None or sign_in.access.ended_at is not None:
+    if sign_in is None:
+        return None
+    access = _lock_accesses([sign_in.access_id]).get(sign_in.access_id)
+    if access is None or access.ended_at is not None:
         return None
     return _signed_in(sign_in)
 
@@ -677,6 +731,7 @@ def use_code(reference: str, code: str) -> VictimAccess | None:
     )
     if not waiting:
         return None
+    _lock_accesses(sign_in.access_id for sign_in in waiting)
     # Each guess first takes one of the attempts of every code waiting for the number, in the database
     # (one UPDATE, which locks the rows): guesses sent at the same moment cannot all read the same
     # count and each write it back plus one, so a code is guessed at most CODE_ATTEMPTS times however
@@ -696,7 +751,7 @@ def use_code(reference: str, code: str) -> VictimAccess | None:
     given = re.sub(r"\s", "", code or "")
     for sign_in in waiting:
         if sign_in.id in attempts and secrets.compare_digest(
-            sign_in.secret_digest, digest(f"{sign_in.access_id}:{given}")
+            sign_in.secret_digest, code_digest(sign_in.access_id, given)
         ):
             access = _signed_in(sign_in)
             if access is not None:

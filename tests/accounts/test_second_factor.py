@@ -3,6 +3,7 @@ the pages and the API, areas that require it, and an administrator removing it."
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -79,10 +80,19 @@ def test_setting_up_shows_a_qr_code_and_the_key_and_needs_a_working_code(make, p
     db.session.expire_all()
     stored = db.session.get(type(user), user.id)
     assert stored.totp_secret == secret
-    # Only hashes of the recovery codes are kept.
+    # Only salted argon2id hashes of the recovery codes are kept: nothing a fast hash of a code, or of any
+    # part of it, would match, so reading the table gives no code away.
     hashes = list(db.session.scalars(sa.select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)))
     assert len(hashes) == 10
-    assert not set(codes) & set(hashes)
+    assert all(stored.startswith("$argon2id$") for stored in hashes)
+    assert len(set(hashes)) == 10
+    fast = {
+        hashlib.sha256(text.encode()).hexdigest()
+        for code in codes
+        for text in (code, code.replace("-", ""), code.replace("-", "")[1:])
+    }
+    assert not (set(codes) | fast) & set(hashes)
+    assert not any(code.replace("-", "")[1:] in stored for code in codes for stored in hashes)
     account = client.get("/account").get_data(as_text=True)
     assert "10 unused recovery codes" in account
 
@@ -147,7 +157,8 @@ def test_a_code_typed_twice_at_the_same_moment_signs_in_once(app, enrolled) -> N
 
 def test_a_recovery_code_typed_twice_at_the_same_moment_signs_in_once(app, enrolled) -> None:
     """Two requests with the same recovery code: the other spends it just after this one first looked
-    at it in the database (as concurrent requests do). Only one of them signs in."""
+    at it in the database (as concurrent requests do), while this one checks its hash. Only one of them
+    signs in."""
     user, _secret, codes = enrolled
     staff = db.session.get(type(user), user.id)
     table = RecoveryCode.__table__.name
@@ -160,7 +171,7 @@ def test_a_recovery_code_typed_twice_at_the_same_moment_signs_in_once(app, enrol
         spent = conn.execute(
             sa.update(RecoveryCode)
             .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-            .where(RecoveryCode.code_hash == second_factor._hash_recovery(codes[2]))
+            .where(RecoveryCode.selector == int(codes[2][0]))
             .values(used_at=datetime.now(UTC))
         )
         others[0] = spent.rowcount == 1
@@ -172,7 +183,28 @@ def test_a_recovery_code_typed_twice_at_the_same_moment_signs_in_once(app, enrol
     finally:
         sa.event.remove(engine, "after_cursor_execute", other_request)
     assert others, "the other request did not run"
-    assert [this_one, others[0]].count(True) == 1
+    assert others[0], "the other request did not sign in"
+    assert this_one is False
+
+
+def test_a_wrong_recovery_code_is_refused_and_costs_one_hash_check(app, enrolled, make, monkeypatch) -> None:
+    """A code of the right shape but not the user's: refused, every code still unused. Its selector
+    names one row, so only that row's hash is checked, not all ten."""
+    user, _secret, codes = enrolled
+    someone_else = make.user("officer")
+    others_codes = second_factor.replace_recovery_codes(someone_else)
+    checked: list[str] = []
+    real = second_factor._recovery_matches
+    monkeypatch.setattr(
+        second_factor, "_recovery_matches", lambda stored, secret: checked.append(stored) or real(stored, secret)
+    )
+    staff = db.session.get(type(user), user.id)
+    wrong = codes[3][:6] + ("0" if codes[3][6] != "0" else "1") + codes[3][7:]
+    for code in (wrong, others_codes[3], "zzzzz-zzzzz", codes[3] + "0", ""):
+        assert second_factor.verify(staff, code) is False, code
+    assert len(checked) == 2  # the wrong one's and the other user's: row 3 once each
+    assert second_factor.unused_recovery_codes(staff) == 10
+    assert second_factor.verify(staff, codes[3]) is True
 
 
 def test_the_code_page_without_a_password_goes_back_to_sign_in(client) -> None:
