@@ -394,6 +394,10 @@ def _s3_storage(request: pytest.FixtureRequest, app: Flask) -> Iterator[str]:
     try:
         yield "s3"
     finally:
+        # The test's unit of work ends while its bucket is still the store, as a request's ends before
+        # anything changes the app's settings: an object put for a transaction that never committed is
+        # deleted from this bucket (``storage.save``'s undo), not looked for in a store no longer set.
+        db.session.remove()
         config.update(saved)
         app.extensions.pop(storage._EXTENSION_KEY, None)
         if saved_stores is not None:

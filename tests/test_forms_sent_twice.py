@@ -446,6 +446,20 @@ def _signed_in(client: Any, page: str) -> bool:
     return client.get("/my-case/" if page.startswith("/my-case") else "/").status_code == 200
 
 
+def _sent_again(client: Any, target: str, fields: list[tuple[str, str]], what: str, problems: list[str]) -> Any:
+    """Send a form already saved once again, with ``fields``: a problem (named by ``what``) if it failed,
+    changed any record or recorded another audit entry. Answers the answer."""
+    before, audited = _records(), _audit_entries()
+    answer = client.post(target, data=MultiDict(fields))
+    if answer.status_code >= 500:
+        problems.append(f"{what} answered {answer.status_code}")
+    if again := changed_tables(before, _records()):
+        problems.append(f"{what} changed {again}")
+    if _audit_entries() != audited:
+        problems.append(f"{what} recorded another audit entry")
+    return answer
+
+
 def _error_summary(answer: Any) -> str:
     found = re.search(r'govuk-error-summary__list">(.*?)</ul>', answer.get_data(as_text=True), re.S)
     return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
@@ -502,14 +516,7 @@ def take_away_twice(app: Flask, walks: dict[str, Walked]) -> tuple[list[str], li
         not_taken.pop(endpoint, None)
         taken[endpoint] = f"{target} ({', '.join(changed)})"
         still_signed_in = _signed_in(client, page)
-        before, audited = _records(), _audit_entries()
-        second = client.post(target, data=MultiDict(first_tab))
-        if second.status_code >= 500:
-            problems.append(f"{label} sent twice: answered {second.status_code}")
-        if again := changed_tables(before, _records()):
-            problems.append(f"{label} sent twice: the second sending changed {again}")
-        if _audit_entries() != audited:
-            problems.append(f"{label} sent twice: the second sending recorded another audit entry")
+        second = _sent_again(client, target, first_tab, f"{label} sent twice, the second sending", problems)
         if not still_signed_in:
             pass  # the first ended the session: the second is not the same sender's
         elif second.status_code not in (302, 303) or second.location != first.location:
@@ -520,14 +527,7 @@ def take_away_twice(app: Flask, walks: dict[str, Walked]) -> tuple[list[str], li
             problems.append(f"{label} sent twice: {second.location} does not say it was already saved")
         if SET_AGAIN.search(target) or not still_signed_in:
             continue
-        before, audited = _records(), _audit_entries()
-        stale = client.post(target, data=MultiDict(second_tab))
-        if stale.status_code >= 500:
-            problems.append(f"{label} sent from a second tab: answered {stale.status_code}")
-        if again := changed_tables(before, _records()):
-            problems.append(f"{label} sent from a second tab: changed {again}")
-        if _audit_entries() != audited:
-            problems.append(f"{label} sent from a second tab: recorded another audit entry")
+        _sent_again(client, target, second_tab, f"{label} sent from a second tab", problems)
     print("\n".join(taken.values()))
     return list(taken), problems + list(not_taken.values())
 

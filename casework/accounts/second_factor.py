@@ -35,14 +35,17 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from casework.accounts import notices
 from casework.accounts.models import RecoveryCode, User
+from casework.accounts.notices import SIGNED_OUT as SIGNED_OUT  # the sentence its emails share
+from casework.accounts.services import area_settings, end_sessions
 from casework.accounts.settings import SECOND_FACTOR_REQUIRED
 from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core.db import end_read_transaction, rows_changed
 from casework.core.inputs import is_digits
 from casework.core.permissions import Role
-from casework.core.time import LONDON, now
+from casework.core.time import now
 from casework.extensions import db
 
 ISSUER = "Casework"
@@ -212,61 +215,12 @@ def make_new_recovery_codes(user: User) -> list[str]:
     codes = replace_recovery_codes(user)
     _signs_out_everywhere(user, user)
     record(user, AuditAction.update, user, "Made new recovery codes")
-    tell_account_holder(
-        user,
-        f"new-recovery-codes:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
-        subject="New recovery codes were made for your Casework account",
-        what="new recovery codes were made for your Casework account. The recovery codes you had before "
-        "no longer work.",
-        if_you="If that was you, there is nothing more to do: keep the new codes somewhere safe.",
-    )
+    notices.new_recovery_codes(user)
     return codes
-
-
-#: What to do when the change was not the account holder's.
-IF_NOT_YOU = (
-    "If it was not you, tell your Casework administrator at once. Someone else may know your password and "
-    "have signed in as you: your administrator can reset your password, which signs everyone out of your account."
-)
-
-
-#: Every change to the second factor signs the account out everywhere (the module's docstring).
-SIGNED_OUT = (
-    "Your account was signed out on every other computer and phone, and its API tokens and private calendar "
-    "link stopped working: sign in again where you need to."
-)
-
-
-def tell_account_holder(
-    user: User, key: str, *, subject: str, what: str, if_you: str, if_not_you: str = IF_NOT_YOU
-) -> None:
-    """Email the account holder about a change to how they sign in (their second factor, their password:
-    queued in the transaction, sent after commit), with what to do if it was not them."""
-    from casework.core.links import external_url
-    from casework.notifications.services import queue_email
-
-    moment = now()
-    local = moment.astimezone(LONDON)
-    queue_email(
-        to=user.email,
-        subject=subject,
-        text=(
-            f"Dear {user.name},\n\n"
-            f"On {local:%-d %B %Y} at {local:%H:%M}, {what}\n\n"
-            f"{SIGNED_OUT}\n\n"
-            f"{if_you}\n\n"
-            f"{if_not_you}\n\n"
-            f"Your account: {external_url('staff.accounts.account')}\n"
-        ),
-        key=key,
-        related=("users", user.id),
-    )
 
 
 def _signs_out_everywhere(user: User, actor: User | None) -> None:
     """A change to the second factor ends every session and token of ``user`` (the module's docstring)."""
-    from casework.accounts.services import end_sessions
-
     end_sessions(user, actor)
 
 
@@ -309,20 +263,7 @@ def disable(actor: User | None, user: User) -> None:
     by_someone_else = actor is not None and actor.id != user.id
     summary = "Removed the second factor" if by_someone_else else "Turned off the second factor"
     record(actor, AuditAction.update, user, f"{summary} of {user.email}", {"second_factor": [True, False]})
-    who = "your Casework administrator removed" if by_someone_else else "someone signed in to your account turned off"
-    tell_account_holder(
-        user,
-        f"second-factor-off:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
-        subject="The second factor of your Casework account was turned off",
-        what=f"{who} the second factor of your Casework account (the code from your authenticator app). "
-        "You now sign in with your password only, and your recovery codes no longer work.",
-        if_you="If that was you, you can set up a second factor again on your account page."
-        if not by_someone_else
-        else "If you asked for this (a lost or new phone), set up a second factor again on your account page.",
-        if_not_you=IF_NOT_YOU
-        if not by_someone_else
-        else "If you did not ask for it, tell your Casework administrator and your manager at once.",
-    )
+    notices.second_factor_turned_off(user, by_someone_else=by_someone_else)
 
 
 def verify(user: User, code: str | None) -> bool:
@@ -358,8 +299,6 @@ def verify(user: User, code: str | None) -> bool:
 
 def is_required(user: User) -> bool:
     """Whether an area of the user's agency requires a second factor of someone with the user's roles."""
-    from casework.accounts.services import area_settings
-
     if not any(user.has_role(role) for role in REQUIRED_FOR):
         return False
     areas = user.agency.areas or [None]  # an agency covering no area follows the deployment-wide value

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from casework.accounts import notices
 from casework.accounts.models import Agency, AgencyKind, ApiToken, Area, AreaSetting, User, UserRole
 from casework.accounts.passwords import hash_password, password_problem, verify_password
 from casework.audit.models import AuditAction
@@ -284,6 +285,8 @@ def update_area_settings(
 def _owing_a_second_factor(area: Area | None) -> list[User]:
     """The active users the settings in force today require a second factor of, and who have none: of
     the agencies covering ``area`` (every agency for the deployment-wide settings)."""
+    # Here, not at the top: second_factor imports this module (end_sessions, area_settings), which it
+    # builds on; this is the one use the other way, by a change to the area's settings.
     from casework.accounts import second_factor
 
     query = (
@@ -578,25 +581,13 @@ def reset_password(actor: User | None, user: User, password: str) -> User:
     """Set a new password (which signs the user out everywhere). The audit entry says it changed, never
     what it is. The account holder is emailed, as for their own change: an administrator's account used
     by someone else could otherwise take over any other account without its holder knowing."""
-    from casework.accounts.second_factor import tell_account_holder
-
     update_user(actor, user, password=password)
     changes = {"password": ["(hidden)", "(changed)"]}
     record(actor, AuditAction.update, user, f"Reset the password of {user.email}", changes)
     if actor is not None and actor.id == user.id:  # an administrator's own, on the administration pages
-        _tell_password_changed(user)
+        notices.password_changed(user)
         return user
-    tell_account_holder(
-        user,
-        f"password-reset:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
-        subject="Your Casework password was reset",
-        what="your Casework administrator reset the password of your account.",
-        if_you="If you asked for this, sign in with the new password your administrator gives you.",
-        if_not_you=(
-            "If you did not ask for it, tell your manager or another Casework administrator at once: someone "
-            "may be trying to take over your account."
-        ),
-    )
+    notices.password_reset(user)
     return user
 
 
@@ -606,20 +597,8 @@ def change_own_password(user: User, password: str) -> User:
 
     update_user(user, user, password=password)
     record(user, AuditAction.update, user, "Changed their own password", {"password": ["(hidden)", "(changed)"]})
-    _tell_password_changed(user)
+    notices.password_changed(user)
     return user
-
-
-def _tell_password_changed(user: User) -> None:
-    from casework.accounts.second_factor import tell_account_holder
-
-    tell_account_holder(
-        user,
-        f"password-changed:{user.id}:{now():%Y-%m-%dT%H:%M:%S.%f}",
-        subject="Your Casework password was changed",
-        what="the password of your Casework account was changed.",
-        if_you="If that was you, there is nothing more to do.",
-    )
 
 
 def check_password(email: str, password: str) -> User | None:
@@ -669,29 +648,11 @@ def authenticate(email: str, password: str) -> User | None:
 def tell_account_locked(email: str, minutes: int) -> None:
     """Email the account holder that repeated failed attempts have locked their account for a while
     (sent after commit; nothing when no active account has this address, which the caller never says)."""
-    from casework.core.links import external_url
-    from casework.notifications.services import queue_email
-
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
-    moment = now()
     record(None, AuditAction.sign_in_failed, user, f"Sign-in locked for {minutes} minutes after repeated failures")
-    queue_email(
-        to=user.email,
-        subject="Your Casework account is locked for a while",
-        text=(
-            f"Dear {user.name},\n\n"
-            "Someone has tried to sign in to your Casework account with the wrong password or code too many "
-            f"times, so signing in to it is stopped for up to {minutes} minutes.\n\n"
-            "If that was you, wait and then sign in again: "
-            f"{external_url('staff.accounts.sign_in')}\n\n"
-            "If it was not you, tell your Casework administrator. Someone may be trying to guess your "
-            "password.\n"
-        ),
-        key=f"sign-in-locked:{user.id}:{moment:%Y-%m-%dT%H:%M:%S}",
-        related=("users", user.id),
-    )
+    notices.sign_in_locked(user, minutes)
 
 
 # --- API tokens -------------------------------------------------------------------------------------

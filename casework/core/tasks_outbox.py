@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.core import id_locks
-from casework.core.db import _QUEUE_KEY, UTCDateTime, after_commit, rows_changed
+from casework.core.db import _QUEUE_KEY, SQLITE_IMMEDIATE, UTCDateTime, after_commit, rows_changed
 from casework.extensions import Model, db
 
 log = logging.getLogger(__name__)
@@ -113,24 +113,18 @@ def enqueue(task_name: str, *args: Any, key: str | None = None) -> PendingTask:
 
 def enqueue_on_its_own(task_name: str, *args: Any) -> None:
     """Write the intent to run ``task_name(*args)`` in a transaction of its own, committed at once on a
-    connection of its own: for work that a transaction which did not commit leaves behind (an object
-    put for it that the store would not delete, ``storage.save``), where ``enqueue`` would have gone
-    with that transaction. The session is not used: it may be ending. The beat's relay hands the row
-    to the broker (within ``RELAY_SECONDS``)."""
-    from casework.core.db import SQLITE_IMMEDIATE, bind_for_writes
+    connection of its own to the application's engine: for work that a transaction which did not
+    commit leaves behind (an object put for it that the store would not delete, ``storage.save``),
+    where ``enqueue`` would have gone with that transaction. The session is not used: it may be ending.
+    The beat's relay hands the row to the broker (within ``RELAY_SECONDS``).
 
-    statement = sa.insert(PendingTask).values(task_name=task_name, args=list(args))
-    bind = bind_for_writes(db.session())
-    if isinstance(bind, sa.Engine):
-        with bind.connect() as connection:
-            # A write: on SQLite it takes the write lock first, whatever the unit of work's mode.
-            connection.execution_options(**{SQLITE_IMMEDIATE: True})
-            with connection.begin():
-                connection.execute(statement)
-        return
-    # The tests' connection, which their transaction holds: a SAVEPOINT of its own in it.
-    with bind.begin_nested():
-        bind.execute(statement)
+    A test reaching this needs a committed database of its own (``tests/notifications/committed.py``):
+    the row is committed, which the suite's rolled-back test transaction would neither see nor undo."""
+    with db.engine.connect() as connection:
+        # A write: on SQLite it takes the write lock first, whatever the unit of work's mode.
+        connection.execution_options(**{SQLITE_IMMEDIATE: True})
+        with connection.begin():
+            connection.execute(sa.insert(PendingTask).values(task_name=task_name, args=list(args)))
 
 
 def _relay_after_commit(row_id: int) -> None:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask import render_template
@@ -941,23 +941,32 @@ def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
     # their own rows only as far as they may see the rows' cases: one statement per owner.
     titles = _titles_by_reader((row.owner, row) for row in to_remind)
     for row in to_remind:
-        _queue_reminder(
-            row, row.owner, titles[row.owner.id], f"reminder:{row.id}:{row.due_at.isoformat()}:{row.owner.id}"
-        )
+        _queue_deadline_email("reminder", row, row.owner, titles[row.owner.id])
         queued += 1
     return queued
 
 
-def _queue_reminder(row: Deadline, owner: User, titles: DeadlineTitles, key: str) -> Any:
-    text, html = _render("reminder", deadline=row, title=titles.title(row), recipient=owner, url=titles.url(row))
+#: The two emails about one deadline: a reminder to its owner before it is due, an escalation to a
+#: manager once it is overdue (each also the name of its templates and the first part of its key).
+DeadlineEmail = Literal["reminder", "escalation"]
+
+
+def _queue_deadline_email(
+    kind: DeadlineEmail, row: Deadline, recipient: User, titles: DeadlineTitles, key: str | None = None
+) -> Any:
+    """Queue the reminder or escalation (``kind``) of ``row`` to ``recipient``, quoting what they may
+    read (``titles``). Its key is ``<kind>:<deadline id>:<due moment>:<recipient id>`` (what
+    ``unsent_still_due`` reads back), unless ``key`` is given (a replacement's)."""
+    text, html = _render(kind, deadline=row, title=titles.title(row), recipient=recipient, url=titles.url(row))
+    # The subject shows on a lock screen and in every list of messages: no title (it names people),
+    # only what kind of work it is and its case's reference.
+    when = f"Due {_due_phrase(row)}" if kind == "reminder" else "Overdue"
     return queue_email(
-        to=owner.email,
-        # The subject shows on a lock screen and in every list of messages: no title (it names
-        # people), only what kind of work it is and its case's reference.
-        subject=f"Due {_due_phrase(row)}: {titles.summary(row)}",
+        to=recipient.email,
+        subject=f"{when}: {titles.summary(row)}",
         text=text,
         html=html,
-        key=key,
+        key=key if key is not None else f"{kind}:{row.id}:{row.due_at.isoformat()}:{recipient.id}",
         related=("deadlines", row.id),
     )
 
@@ -1000,23 +1009,9 @@ def queue_escalations(rows: Iterable[Deadline], moment: datetime) -> int:
     # work is overdue, and by whom, but not what it is.
     titles = _titles_by_reader(sent)
     for manager, row in sent:
-        _queue_escalation(
-            row, manager, titles[manager.id], f"escalation:{row.id}:{row.due_at.isoformat()}:{manager.id}"
-        )
+        _queue_deadline_email("escalation", row, manager, titles[manager.id])
         queued += 1
     return queued
-
-
-def _queue_escalation(row: Deadline, manager: User, titles: DeadlineTitles, key: str) -> Any:
-    text, html = _render("escalation", deadline=row, title=titles.title(row), recipient=manager, url=titles.url(row))
-    return queue_email(
-        to=manager.email,
-        subject=f"Overdue: {titles.summary(row)}",
-        text=text,
-        html=html,
-        key=key,
-        related=("deadlines", row.id),
-    )
 
 
 def unsent_still_due(message: Any) -> str | None:
@@ -1086,11 +1081,8 @@ def replace_unsent_reminder(message: Any) -> Any:
     reason, row, recipient = owed
     if reason is not None or recipient is None:
         return None
-    titles = DeadlineTitles(recipient, [row])
-    key = replacement_key(message)
-    if original_key(message.idempotency_key).startswith("reminder:"):
-        return _queue_reminder(row, recipient, titles, key)
-    return _queue_escalation(row, recipient, titles, key)
+    kind: DeadlineEmail = "reminder" if original_key(message.idempotency_key).startswith("reminder:") else "escalation"
+    return _queue_deadline_email(kind, row, recipient, DeadlineTitles(recipient, [row]), replacement_key(message))
 
 
 def unsent_digest_still_readable(message: Any) -> str | None:

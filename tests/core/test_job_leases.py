@@ -18,57 +18,21 @@ from celery.contrib.testing.worker import start_worker
 from casework.core.db import commit
 from casework.core.time import now
 from casework.extensions import db
-from tests.notifications.committed import committed_app, committed_database, wait_until
-from tests.support.one_application import one_application_and_a_token
+from tests.notifications.committed import wait_until
+from tests.support.report_jobs import ask_for_a_report, committed_app_and_a_manager, left_by_a_dead_worker, purge_broker
 
 pytestmark = pytest.mark.celery_worker
 
 LEASE_SECONDS = 1
-REPORT = "/api/v1/reports/partnership?period_start=2025-04-01&period_end=2026-03-31"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app_and_token(request, tmp_path):
     postgresql_url = request.getfixturevalue("postgresql_url") if request.param == "postgresql" else None
-    with (
-        committed_database(request.param, tmp_path, postgresql_url) as url,
-        committed_app(url, tmp_path, JOB_LEASE_SECONDS=LEASE_SECONDS) as app,
-    ):
-        with app.app_context():
-            token = one_application_and_a_token("manager")
-        yield app, {"Authorization": f"Bearer {token}"}
-
-
-def _report_job(app: Any, headers: dict[str, str]) -> tuple[int, str]:
-    """A partnership report asked for with ``respond-async``: queued, its message on the broker."""
-    response = app.test_client().get(REPORT, headers={**headers, "Prefer": "respond-async"})
-    assert response.status_code == 202
-    return response.get_json()["id"], response.headers["Location"]
-
-
-def _left_by_a_dead_worker(app: Any, job_id: int, attempts: int) -> None:
-    """What a worker killed while compiling leaves: running, its lease run out, its message gone."""
-    from casework.reports.models import ReportJob
-    from casework.statistics.models import JobStatus
-
-    with app.app_context():
-        _purge_broker(app)
-        db.session.execute(
-            sa.update(ReportJob)
-            .where(ReportJob.id == job_id)
-            .values(
-                status=JobStatus.running,
-                started_at=now() - timedelta(minutes=3),
-                lease_until=now() - timedelta(seconds=1),
-                attempts=attempts,
-            )
-        )
-        commit()
-
-
-def _purge_broker(app: Any) -> None:
-    with app.extensions["celery"].connection_for_write() as connection:
-        connection.default_channel.queue_purge("celery")
+    with committed_app_and_a_manager(
+        request.param, tmp_path, postgresql_url, JOB_LEASE_SECONDS=LEASE_SECONDS
+    ) as app_and_headers:
+        yield app_and_headers
 
 
 def _recover(app: Any) -> dict[str, int]:
@@ -97,8 +61,8 @@ def _finished_by_a_worker(app: Any, url: str, headers: dict[str, str]) -> dict[s
 
 def test_two_sweeps_at_once_send_a_report_left_by_a_dead_worker_once(app_and_token):
     app, headers = app_and_token
-    job_id, url = _report_job(app, headers)
-    _left_by_a_dead_worker(app, job_id, attempts=1)
+    job_id, url = ask_for_a_report(app, headers)
+    left_by_a_dead_worker(app, job_id, attempts=1)
     before = _sent(app, "reports.compile_partnership")
 
     results: list[dict[str, int]] = []
@@ -128,14 +92,14 @@ def test_a_job_whose_worker_renews_its_lease_is_not_sent_again(app_and_token):
     from casework.reports.tasks import JOB_KIND
 
     app, headers = app_and_token
-    job_id, url = _report_job(app, headers)
+    job_id, url = ask_for_a_report(app, headers)
     with app.app_context(), jobs.leased(JOB_KIND, job_id) as claimed:
         assert claimed
         time.sleep(3 * LEASE_SECONDS)  # three times the lease: it was renewed meanwhile (or, on SQLite, held)
         assert _recover(app) == {"sent": 0, "failed": 0}
         assert _poll(app, url, headers)["status"] == "running"
     # Its worker gone without finishing it: once the lease has run out, it is sent again.
-    _purge_broker(app)
+    purge_broker(app)
     wait_until(lambda: _recover(app)["sent"], 10, "the job was not sent again once its lease ran out", 0.2)
     assert _finished_by_a_worker(app, url, headers)["error"] is None
 
@@ -154,7 +118,7 @@ def test_a_queued_compilation_whose_message_was_lost_is_sent_again(app_and_token
     url = response.headers["Location"]
     job_id = response.get_json()["job_id"]
     with app.app_context():
-        _purge_broker(app)  # the message lost with the broker's file, or a worker that had fetched it
+        purge_broker(app)  # the message lost with the broker's file, or a worker that had fetched it
         assert _recover(app) == {"sent": 0, "failed": 0}  # not yet: it may be waiting its turn
         db.session.execute(
             sa.update(StatisticsJob).where(StatisticsJob.id == job_id).values(lease_until=now() - timedelta(seconds=1))
@@ -170,8 +134,8 @@ def test_a_report_left_by_dead_workers_on_every_attempt_is_given_up_and_its_poll
     from casework.reports.tasks import compile_partnership_report
 
     app, headers = app_and_token
-    job_id, url = _report_job(app, headers)
-    _left_by_a_dead_worker(app, job_id, attempts=3)
+    job_id, url = ask_for_a_report(app, headers)
+    left_by_a_dead_worker(app, job_id, attempts=3)
     with app.app_context():
         assert compile_partnership_report.run(job_id) is False  # a late delivery does not take it again
     assert _recover(app) == {"sent": 0, "failed": 1}
@@ -188,9 +152,9 @@ def test_an_unfinished_job_from_before_the_upgrade_has_no_lease_and_is_sent_agai
     from casework.reports.models import ReportJob
 
     app, headers = app_and_token
-    job_id, url = _report_job(app, headers)
+    job_id, url = ask_for_a_report(app, headers)
     with app.app_context():
-        _purge_broker(app)
+        purge_broker(app)
         db.session.execute(sa.update(ReportJob).where(ReportJob.id == job_id).values(lease_until=None))
         commit()
     assert _recover(app) == {"sent": 1, "failed": 0}
@@ -202,8 +166,8 @@ def test_the_period_is_unchanged_by_the_sweep(app_and_token):
     from casework.reports.models import ReportJob
 
     app, headers = app_and_token
-    job_id, _url = _report_job(app, headers)
-    _left_by_a_dead_worker(app, job_id, attempts=1)
+    job_id, _url = ask_for_a_report(app, headers)
+    left_by_a_dead_worker(app, job_id, attempts=1)
     _recover(app)
     with app.app_context():
         job = db.session.get(ReportJob, job_id)

@@ -13,94 +13,49 @@ the test instead of hanging the suite.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from casework.core.db import commit, reading
-from casework.core.time import now
 from casework.extensions import db
-from tests.notifications.committed import committed_app, committed_database
-from tests.support.one_application import one_application_and_a_token
+from tests.support.report_jobs import (
+    ask_for_a_report,
+    committed_app_and_a_manager,
+    job_status,
+    jobs_warnings,
+    left_by_a_dead_worker,
+    purge_broker,
+)
 
 pytestmark = pytest.mark.celery_worker
 
-REPORT = "/api/v1/reports/partnership?period_start=2025-04-01&period_end=2026-03-31"
 #: Long enough for a step that does not wait to end; a step that waits for the held row never ends.
 BOUND_SECONDS = 30
 
 
 @pytest.fixture
 def committed(postgresql_url, tmp_path) -> Iterator[tuple[Any, dict[str, str]]]:
-    with (
-        committed_database("postgresql", tmp_path, postgresql_url) as url,
-        committed_app(url, tmp_path, JOB_LEASE_SECONDS=1, JOB_TIME_LIMIT_SECONDS=2) as app,
-    ):
-        with app.app_context():
-            token = one_application_and_a_token("manager")
-        yield app, {"Authorization": f"Bearer {token}"}
+    with committed_app_and_a_manager(
+        "postgresql", tmp_path, postgresql_url, JOB_LEASE_SECONDS=1, JOB_TIME_LIMIT_SECONDS=2
+    ) as app_and_headers:
+        yield app_and_headers
 
 
 def _report_job(app: Any, headers: dict[str, str]) -> int:
     """A partnership report asked for with ``respond-async``, its message taken off the broker (nobody
     else is to run it)."""
-    response = app.test_client().get(REPORT, headers={**headers, "Prefer": "respond-async"})
-    assert response.status_code == 202
-    with app.app_context(), app.extensions["celery"].connection_for_write() as connection:
-        connection.default_channel.queue_purge("celery")
-    return int(response.get_json()["id"])
-
-
-def _left_by_a_dead_worker(app: Any, job_id: int) -> None:
-    from casework.reports.models import ReportJob
-    from casework.statistics.models import JobStatus
-
-    with app.app_context():
-        db.session.execute(
-            sa.update(ReportJob)
-            .where(ReportJob.id == job_id)
-            .values(
-                status=JobStatus.running,
-                started_at=now() - timedelta(minutes=3),
-                lease_until=now() - timedelta(seconds=1),
-                attempts=1,
-            )
-        )
-        commit()
-
-
-def _status(app: Any, job_id: int) -> str:
-    from casework.reports.models import ReportJob
-
-    with app.app_context(), reading():
-        status = db.session.scalar(sa.select(ReportJob.status).where(ReportJob.id == job_id))
-        db.session.rollback()
-        return str(status.value)
-
-
-class _Logged(logging.Handler):
-    """The app's logging set-up replaces the root logger's handlers (caplog's among them)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+    job_id, _url = ask_for_a_report(app, headers)
+    purge_broker(app)
+    return job_id
 
 
 @pytest.fixture
-def logged() -> Iterator[_Logged]:
-    handler = _Logged()
-    logger = logging.getLogger("casework.core.jobs")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
+def logged() -> Iterator[list[str]]:
+    with jobs_warnings() as lines:
+        yield lines
 
 
 def test_the_sweep_skips_a_job_whose_row_another_transaction_holds_and_sends_the_others_again(committed, logged):
@@ -110,7 +65,7 @@ def test_the_sweep_skips_a_job_whose_row_another_transaction_holds_and_sends_the
     app, headers = committed
     held, other = _report_job(app, headers), _report_job(app, headers)
     for job_id in (held, other):
-        _left_by_a_dead_worker(app, job_id)
+        left_by_a_dead_worker(app, job_id)
 
     outcome: dict[str, Any] = {}
 
@@ -127,9 +82,9 @@ def test_the_sweep_skips_a_job_whose_row_another_transaction_holds_and_sends_the
         sweeping.join(BOUND_SECONDS)
         assert not sweeping.is_alive(), "the sweep waited for the held row"
         assert outcome["counts"] == {"sent": 1, "failed": 0}
-        assert _status(app, held) == "running"  # untouched: left for the next sweep
-        assert _status(app, other) == "queued"  # sent again
-        assert any(f"partnership_report_jobs {held} could not be taken by the sweep" in line for line in logged.lines)
+        assert job_status(app, held) == "running"  # untouched: left for the next sweep
+        assert job_status(app, other) == "queued"  # sent again
+        assert any(f"partnership_report_jobs {held} could not be taken by the sweep" in line for line in logged)
     finally:
         holder.rollback()
         holder.close()
@@ -137,7 +92,7 @@ def test_the_sweep_skips_a_job_whose_row_another_transaction_holds_and_sends_the
 
     with app.app_context():
         assert jobs.recover() == {"sent": 1, "failed": 0}  # the row let go, the next sweep takes it
-    assert _status(app, held) == "queued"
+    assert job_status(app, held) == "queued"
 
 
 def test_the_watch_reaches_the_time_limit_while_the_run_holds_its_job_row(committed, monkeypatch, logged):
@@ -166,4 +121,4 @@ def test_the_watch_reaches_the_time_limit_while_the_run_holds_its_job_row(commit
     running.join(BOUND_SECONDS + 30)
     assert not running.is_alive()
     assert outcome == {"confirmed": True, "ended while held": True}
-    assert any(f"partnership_report_jobs {job_id} ran past its time limit" in line for line in logged.lines)
+    assert any(f"partnership_report_jobs {job_id} ran past its time limit" in line for line in logged)

@@ -10,6 +10,8 @@ hand-over's own transaction must be seen committed) and the S3 stand-in of ``tes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -29,9 +31,19 @@ def store() -> Any:
         yield server
 
 
-def _database(backend: str, tmp_path: Any, request: pytest.FixtureRequest) -> Any:
+@contextmanager
+def _in_an_app_of_its_own(
+    backend: str, tmp_path: Any, request: pytest.FixtureRequest, store: SlowStore, **settings: Any
+) -> Iterator[None]:
+    """In the app context of an app on a committed database of ``backend`` that keeps its files in
+    ``store``."""
     postgresql_url = request.getfixturevalue("postgresql_url") if backend == "postgresql" else None
-    return committed_database(backend, tmp_path, postgresql_url)
+    with (
+        committed_database(backend, tmp_path, postgresql_url) as url,
+        committed_app(url, tmp_path, **store.settings(), **settings) as app,
+        app.app_context(),
+    ):
+        yield
 
 
 def _put_for_a_transaction(store: SlowStore) -> str:
@@ -54,11 +66,7 @@ def _hand_overs() -> list[tuple[str, list[Any], bool]]:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_object_put_for_a_transaction_closed_without_a_rollback_is_deleted(backend, tmp_path, request, store):
-    with (
-        _database(backend, tmp_path, request) as url,
-        committed_app(url, tmp_path, **store.settings()) as app,
-        app.app_context(),
-    ):
+    with _in_an_app_of_its_own(backend, tmp_path, request, store):
         path = _put_for_a_transaction(store)
         assert path in store.objects
         # What the app context's teardown does after an error no handler rolled back.
@@ -76,11 +84,7 @@ def test_a_deletion_the_store_refuses_after_a_rollback_is_tried_again_until_it_g
     from casework.core import storage
     from casework.core.tasks_outbox import relay
 
-    with (
-        _database(backend, tmp_path, request) as url,
-        committed_app(url, tmp_path, **store.settings(), CELERY_ALWAYS_EAGER=True) as app,
-        app.app_context(),
-    ):
+    with _in_an_app_of_its_own(backend, tmp_path, request, store, CELERY_ALWAYS_EAGER=True):
         path = _put_for_a_transaction(store)
         key = path.removeprefix("/casework/")
         store.refuse = {"DELETE": status}
@@ -102,11 +106,7 @@ def test_a_deletion_the_store_refuses_after_a_rollback_is_tried_again_until_it_g
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_object_put_for_a_transaction_that_commits_is_kept(backend, tmp_path, request, store):
-    with (
-        _database(backend, tmp_path, request) as url,
-        committed_app(url, tmp_path, **store.settings()) as app,
-        app.app_context(),
-    ):
+    with _in_an_app_of_its_own(backend, tmp_path, request, store):
         path = _put_for_a_transaction(store)
         commit()
         db.session.close()
