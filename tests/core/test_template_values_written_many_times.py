@@ -1,0 +1,91 @@
+"""A format call writes its text in one step, before any limit of the render can look at it, so what it
+will write is counted first: not only the widths its format string spells out, but a width a nested
+field takes from an argument's item or attribute, and one long value written by many fields
+(``('{0}' * 60000).format(summary)`` is 60,000 copies of the summary: 12 GB for one of 200,000
+characters). The ``%`` operator and the ``format`` filter likewise.
+
+Each case below builds 10 MB and writes none of it (an ``{% if %}``): rendered, it would be built; here
+it is refused, and the fair uses of each still work."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+from markupsafe import Markup
+
+from casework.core.safe_templates import LimitedSandbox, TemplateLimitExceeded
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        # A width from an argument's item or attribute, which the format string cannot show.
+        "('{0:{1[0]}}' * 2).format(1, [150000])",
+        "('{0:{1[a][b]}}' * 2).format(1, {'a': {'b': 150000}})",
+        "('{0:{1.w}}' * 2).format(1, namespace(w=150000))",
+        "('{a:>{w[0]}}' * 2).format_map({'a': 1, 'w': [150000]})",
+        # One long value, written by many fields.
+        "('{0}' * 50).format('x' * 199999)",
+        "('{0[0]}' * 50).format(['x' * 199999])",
+        "('%s' * 50) % (('x' * 199999,) * 50)",
+        "('%(a)s' * 50) % {'a': 'x' * 199999}",
+        "('%r' * 50) % (('x' * 199999,) * 50)",
+    ],
+)
+def test_what_a_format_call_would_write_is_counted_before_it_is_written(call: str) -> None:
+    with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
+        LimitedSandbox().render_limited("{% if " + call + " %}built{% endif %}", {})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "('%s' * 50)|format(*(['x' * 199999] * 50))",
+        "('%(a)s' * 50)|format(a='x' * 199999)",
+        "('%*d' * 50)|format(*([199999, 1] * 50))",
+    ],
+)
+def test_the_format_filter_is_refused_before_it_builds_its_text(call: str) -> None:
+    """The filter's result was measured only once built: 10 MB here, and 12 GB as easily."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
+            LimitedSandbox().render_limited("{{ " + call + " }}", {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # the text would be 10 MB
+
+
+def test_fair_format_calls_still_write_their_text() -> None:
+    sandbox = LimitedSandbox()
+    template = (
+        "{{ '{0} of {1[street]}, {2.town}'.format(name, address, place) }}|"
+        "{{ '{:>{}}|{:.{}f}'.format('a', 3, 2.5, 2) }}|"
+        "{{ '{a}-{a}'.format_map({'a': summary}) }}|"
+        "{{ '%s, %(x)s' % {'x': 1} if false else '%s and %s' % (name, summary) }}|"
+        "{{ '%(n)s owes %(n)s' % {'n': name} }}|"
+        "{{ '%*d%%'|format(4, 7) }}|{{ '%(a)s'|format(a=name) }}"
+    )
+    context = {
+        "name": "Ann",
+        "address": {"street": "1 High St"},
+        "place": type("Place", (), {"town": "Leeds"})(),
+        "summary": "s" * 40_000,
+    }
+    assert sandbox.render_limited(template, context) == (
+        f"Ann of 1 High St, Leeds|  a|2.50|{'s' * 40_000}-{'s' * 40_000}|Ann and {'s' * 40_000}|Ann owes Ann|   7%|Ann"
+    )
+
+
+def test_format_on_markup_still_escapes_what_it_fills_in() -> None:
+    sandbox = LimitedSandbox(autoescape=True)
+    assert sandbox.render_limited("{{ heading.format(name) }}", {"heading": Markup("<b>{}</b>"), "name": "<i>"}) == (
+        "<b>&lt;i&gt;</b>"
+    )
+
+
+def test_format_map_takes_one_mapping_as_before() -> None:
+    with pytest.raises(TypeError, match="exactly one argument"):
+        LimitedSandbox().render_limited("{{ '{a}'.format_map({'a': 1}, {'a': 2}) }}", {})
