@@ -34,12 +34,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.filters import do_format
+from jinja2.runtime import Context, markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter, SecurityError
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
 from casework.core.errors import InvalidInput
@@ -271,8 +273,23 @@ class _MeasuredEscapeFormatter(_Measured, SandboxedEscapeFormatter):
     pass
 
 
+class _MeasuredConcat(NodeTransformer):
+    """Every ``~`` joins through ``LimitedSandbox.checked_concat``, given the context for its autoescaping."""
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        node = cast(nodes.Concat, self.generic_visit(node))
+        return nodes.Call(
+            nodes.EnvironmentAttribute("checked_concat", lineno=node.lineno),
+            [nodes.ContextReference(lineno=node.lineno), *node.nodes],
+            [],
+            None,
+            None,
+            lineno=node.lineno,
+        )
+
+
 class LimitedSandbox(SandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -299,7 +316,15 @@ class LimitedSandbox(SandboxedEnvironment):
                 None,
                 lineno=loop.lineno,
             )
-        return tree
+        return cast(nodes.Template, _MeasuredConcat().visit(tree))
+
+    def checked_concat(self, context: Context, *parts: Any) -> str:
+        """``a ~ b``, its length counted before it is joined (each part is the output's size at most,
+        but a template that doubles a value, ``{% set s = s ~ s %}``, passes any limit in 20 steps)."""
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.check_size(sum(len(part) if isinstance(part, str) else _text_size(part) for part in parts))
+        return (markup_join if context.eval_ctx.autoescape else str_join)(parts)
 
     def checked_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
         budget = _BUDGET.get()
@@ -364,7 +389,12 @@ class LimitedSandbox(SandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         budget = _budget()
         if budget is not None:
-            if operator == "*":
+            if operator == "+":
+                # Each operand is the output's size at most, but a template that doubles a value
+                # ({% set s = s + s %}) passes any limit in 20 steps, each one operation.
+                if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
+                    budget.check_size(len(left) + len(right))
+            elif operator == "*":
                 for sequence, times in ((left, right), (right, left)):
                     if isinstance(sequence, str | list | tuple) and isinstance(times, int):
                         budget.check_size(len(sequence) * times)

@@ -89,3 +89,27 @@ def test_format_on_markup_still_escapes_what_it_fills_in() -> None:
 def test_format_map_takes_one_mapping_as_before() -> None:
     with pytest.raises(TypeError, match="exactly one argument"):
         LimitedSandbox().render_limited("{{ '{a}'.format_map({'a': 1}, {'a': 2}) }}", {})
+
+
+@pytest.mark.parametrize("operator", ["~", "+"])
+def test_a_value_doubled_step_by_step_is_refused_at_the_limit(operator: str) -> None:
+    """Each step one operation on values under the limit, so nothing looked: 20 steps from 200,000
+    characters are 200 GB. Never written out (a ``set``), so the output's limit never saw it either."""
+    source = "{% set s = 'x' * 150000 %}" + f"{{% set s = s {operator} s %}}" * 6 + "{% if s %}built{% endif %}"
+    with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
+        LimitedSandbox().render_limited(source, {})
+
+
+def test_a_list_doubled_step_by_step_is_refused_at_the_limit() -> None:
+    source = "{% set s = ['x'] %}" + "{% set s = s + s %}" * 20 + "{% if s %}built{% endif %}"
+    with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
+        LimitedSandbox().render_limited(source, {})
+
+
+def test_fair_joins_still_write_their_text_and_escape_as_before() -> None:
+    template = "{{ name ~ ' ' ~ 3 ~ '/' ~ note }}|{{ name + '!' }}|{{ ([1] + [2])|join(',') }}|{{ 1 + 2 }}"
+    context = {"name": "<Ann>", "note": Markup("<b>x</b>")}
+    assert LimitedSandbox().render_limited(template, context) == "<Ann> 3/<b>x</b>|<Ann>!|1,2|3"
+    assert LimitedSandbox(autoescape=True).render_limited(template, context) == (
+        "&lt;Ann&gt; 3/<b>x</b>|&lt;Ann&gt;!|1,2|3"
+    )
