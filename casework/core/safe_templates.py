@@ -38,11 +38,11 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.filters import do_format
+from jinja2.filters import do_format, do_join, do_pprint, do_replace, do_wordwrap
 from jinja2.runtime import Context, markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter, SecurityError
 from jinja2.visitor import NodeTransformer
-from markupsafe import Markup
+from markupsafe import Markup, soft_str
 
 from casework.core.errors import InvalidInput
 
@@ -208,6 +208,64 @@ def _check_percent_arguments(budget: _Budget, text: str, right: Any) -> None:
         budget.check_size(size)
 
 
+def _written_size(value: Any, seen: dict[int, int] | None = None) -> int:
+    """At most how many characters ``str(value)`` writes, without writing it: a list may hold one long
+    text many times over (``['x' * 199999] * 1000`` is a thousand references to one text, 200 MB once
+    written out). Texts inside a container count four times, for their ``repr``'s escapes."""
+    if isinstance(value, str):
+        return len(value)
+    if not isinstance(value, list | tuple | set | frozenset | dict):
+        return _text_size(value)
+    seen = {} if seen is None else seen
+    if id(value) in seen:
+        return seen[id(value)]
+    seen[id(value)] = 0  # a container inside itself is written as "[...]"
+    items = [item for pair in value.items() for item in pair] if isinstance(value, dict) else list(value)
+    size = 2 + sum(4 + (4 * len(item) if isinstance(item, str) else _written_size(item, seen)) for item in items)
+    seen[id(value)] = size
+    return size
+
+
+def _replaced_size(text: str, old: Any, new: Any, count: Any) -> int:
+    """The length of ``text.replace(old, new, count)``, worked out from ``text.count(old)``."""
+    if not isinstance(old, str) or not isinstance(new, str):
+        return len(text)
+    times = text.count(old) if old else len(text) + 1
+    if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+        times = min(times, count)
+    return len(text) + times * max(len(new) - len(old), 0)
+
+
+def _joined_size(separator: Any, items: Any) -> int:
+    """The length of ``separator.join(items)`` for a list or tuple (other iterables are not read twice)."""
+    if not isinstance(items, list | tuple):
+        return 0
+    return max(len(items) - 1, 0) * len(str(separator)) + sum(_written_size(item) for item in items)
+
+
+def _check_writes(budget: _Budget, fn: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    """What a filter or a text's method that writes in one call (a replacement, a join, a list written
+    out) will write, measured before it writes: each argument under the limit, the product of two of
+    them is not (``('x' * 199999)|replace('x', 'y' * 199999)`` is 40 GB)."""
+    target = getattr(fn, "__self__", None)
+    name = getattr(fn, "__name__", "")
+    if isinstance(target, str) and name == "replace" and args:
+        budget.check_size(_replaced_size(target, args[0], args[1] if len(args) > 1 else "", (*args, -1)[2]))
+    elif isinstance(target, str) and name == "join" and args:
+        budget.check_size(_joined_size(target, args[0]))
+    elif fn is do_replace and len(args) >= 4 and isinstance(args[1], str):
+        budget.check_size(_replaced_size(args[1], args[2], args[3], args[4] if len(args) > 4 else kwargs.get("count")))
+    elif fn is do_join and len(args) >= 2 and kwargs.get("attribute", args[3] if len(args) > 3 else None) is None:
+        budget.check_size(_joined_size(kwargs.get("d", args[2] if len(args) > 2 else ""), args[1]))
+    elif fn is do_wordwrap and len(args) >= 2 and isinstance(args[1], str):
+        width = kwargs.get("width", args[2] if len(args) > 2 else 79)
+        wrapstring = kwargs.get("wrapstring", args[4] if len(args) > 4 else None) or "\n"
+        if isinstance(width, int) and isinstance(wrapstring, str):
+            budget.check_size(len(args[1]) + (len(args[1]) // max(width, 1) + 1) * len(wrapstring))
+    elif fn in (soft_str, do_pprint) and args:
+        budget.check_size(_written_size(args[0]))
+
+
 def _check_argument(budget: _Budget, value: Any) -> None:
     if isinstance(value, bool):
         return
@@ -226,6 +284,7 @@ def _guard_filter(fn: Any) -> Any:
         if budget is not None:
             for value in (*args, *kwargs.values()):
                 _check_argument(budget, value)
+            _check_writes(budget, fn, args, kwargs)
             if fn is do_format and args and isinstance(args[0], str):
                 # The filter is ``value % (kwargs or args)``: its widths from the arguments and the
                 # arguments it writes, as the ``%`` operator's (call_binop).
@@ -273,6 +332,14 @@ class _MeasuredEscapeFormatter(_Measured, SandboxedEscapeFormatter):
     pass
 
 
+def _measured_output(value: Any) -> Any:
+    """Each ``{{ value }}`` before it is written: a container counted as ``_written_size`` counts it."""
+    budget = _BUDGET.get()
+    if budget is not None and isinstance(value, list | tuple | set | frozenset | dict):
+        budget.check_size(_written_size(value))
+    return value
+
+
 class _MeasuredConcat(NodeTransformer):
     """Every ``~`` joins through ``LimitedSandbox.checked_concat``, given the context for its autoescaping."""
 
@@ -294,6 +361,8 @@ class LimitedSandbox(SandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.filters = {name: _guard_filter(fn) for name, fn in self.filters.items()}
+        # {{ value }} writes str(value) before the output's limit sees it: a list is measured first.
+        self.finalize = _measured_output
         # Jinja's lorem ipsum builds its whole text in one call, about 600 characters a paragraph, before
         # any limit can look at it: lipsum(150000) held a worker for a minute. No letter needs it.
         self.globals.pop("lipsum", None)
@@ -323,7 +392,7 @@ class LimitedSandbox(SandboxedEnvironment):
         but a template that doubles a value, ``{% set s = s ~ s %}``, passes any limit in 20 steps)."""
         budget = _BUDGET.get()
         if budget is not None:
-            budget.check_size(sum(len(part) if isinstance(part, str) else _text_size(part) for part in parts))
+            budget.check_size(sum(_written_size(part) for part in parts))
         return (markup_join if context.eval_ctx.autoescape else str_join)(parts)
 
     def checked_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
@@ -376,6 +445,7 @@ class LimitedSandbox(SandboxedEnvironment):
                 _check_format_string(budget, target.__self__, (*args, *kwargs.values()))
             for value in (*args, *kwargs.values()):
                 _check_argument(budget, value)
+            _check_writes(budget, __obj, args, kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj: Any, attribute: str) -> Any:

@@ -113,3 +113,55 @@ def test_fair_joins_still_write_their_text_and_escape_as_before() -> None:
     assert LimitedSandbox(autoescape=True).render_limited(template, context) == (
         "&lt;Ann&gt; 3/<b>x</b>|&lt;Ann&gt;!|1,2|3"
     )
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        # Each argument under the limit; what the one call writes is their product.
+        "('x' * 1000)|replace('x', 'y' * 10000)",
+        "('x' * 1000).replace('x', 'y' * 10000)",
+        "('x' * 1000)|replace('', 'y' * 10000)",
+        "('ab' * 500).split('a')|join('y' * 10000)",
+        "('y' * 10000).join(['x'] * 1000)",
+        "('x' * 1000)|wordwrap(1, wrapstring='y' * 10000)",
+        # A list of a thousand references to one text, written out whole.
+        "(['x' * 10000] * 1000)|join",
+        "(['x' * 10000] * 1000)|string",
+        "(['x' * 10000] * 1000)|pprint",
+        "(['x' * 10000] * 1000) ~ ''",
+    ],
+)
+def test_a_call_that_writes_many_times_what_it_is_given_is_measured_first(expression: str) -> None:
+    """10 MB each here, written in one call before the output's limit could look (and 40 GB as easily)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
+            LimitedSandbox().render_limited("{% if " + expression + " %}built{% endif %}", {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_a_list_written_out_is_measured_before_it_is_written() -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
+            LimitedSandbox().render_limited("{{ ['x' * 10000] * 1000 }}", {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_fair_replacements_joins_and_lists_still_write_their_text() -> None:
+    template = (
+        "{{ name|replace('A', 'a') }}|{{ name.replace('n', 'N', 1) }}|{{ ['a', 'b']|join(', ') }}|"
+        "{{ ', '.join(['c', 'd']) }}|{{ [1, 'e'] }}|{{ ['f']|string }}|{{ 'g h'|wordwrap(1) }}|"
+        "{{ [{'k': 'v'}] ~ '' }}|{{ parties|join(', ', attribute='name') }}"
+    )
+    context = {"name": "Ann", "parties": [{"name": "Bo"}, {"name": "Cy"}]}
+    assert LimitedSandbox().render_limited(template, context) == (
+        "ann|ANn|a, b|c, d|[1, 'e']|['f']|g\nh|[{'k': 'v'}]|Bo, Cy"
+    )
