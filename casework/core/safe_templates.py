@@ -237,10 +237,20 @@ def _replaced_size(text: str, old: Any, new: Any, count: Any) -> int:
 
 
 def _joined_size(separator: Any, items: Any) -> int:
-    """The length of ``separator.join(items)`` for a list or tuple (other iterables are not read twice)."""
+    """The length of ``separator.join(items)``, ``items`` a list (``_listed`` makes it one)."""
     if not isinstance(items, list | tuple):
         return 0
     return max(len(items) - 1, 0) * len(str(separator)) + sum(_written_size(item) for item in items)
+
+
+def _listed(fn: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` with a join's items made a list, so they can be measured and then joined: a generator
+    (``items|map('string')``) is read once, and a text's characters are items too."""
+    target = getattr(fn, "__self__", None)
+    at = 0 if isinstance(target, str) and getattr(fn, "__name__", "") == "join" else 1 if fn is do_join else None
+    if at is None or len(args) <= at or isinstance(args[at], list | tuple) or not isinstance(args[at], Iterable):
+        return args
+    return (*args[:at], list(args[at]), *args[at + 1 :])
 
 
 def _check_writes(budget: _Budget, fn: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
@@ -284,6 +294,7 @@ def _guard_filter(fn: Any) -> Any:
         if budget is not None:
             for value in (*args, *kwargs.values()):
                 _check_argument(budget, value)
+            args = _listed(fn, args)
             _check_writes(budget, fn, args, kwargs)
             if fn is do_format and args and isinstance(args[0], str):
                 # The filter is ``value % (kwargs or args)``: its widths from the arguments and the
@@ -445,6 +456,7 @@ class LimitedSandbox(SandboxedEnvironment):
                 _check_format_string(budget, target.__self__, (*args, *kwargs.values()))
             for value in (*args, *kwargs.values()):
                 _check_argument(budget, value)
+            args = _listed(__obj, args)
             _check_writes(budget, __obj, args, kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 

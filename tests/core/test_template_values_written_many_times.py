@@ -125,6 +125,11 @@ def test_fair_joins_still_write_their_text_and_escape_as_before() -> None:
         "('ab' * 500).split('a')|join('y' * 10000)",
         "('y' * 10000).join(['x'] * 1000)",
         "('x' * 1000)|wordwrap(1, wrapstring='y' * 10000)",
+        # A join of a text's characters, or of a generator (read once: made a list to be measured).
+        "('x' * 1000)|join('y' * 10000)",
+        "('y' * 10000).join('x' * 1000)",
+        "(['x' * 10000] * 1000)|map('string')|join",
+        "''.join((['x' * 10000] * 1000)|map('string'))",
         # A list of a thousand references to one text, written out whole.
         "(['x' * 10000] * 1000)|join",
         "(['x' * 10000] * 1000)|string",
@@ -159,9 +164,10 @@ def test_fair_replacements_joins_and_lists_still_write_their_text() -> None:
     template = (
         "{{ name|replace('A', 'a') }}|{{ name.replace('n', 'N', 1) }}|{{ ['a', 'b']|join(', ') }}|"
         "{{ ', '.join(['c', 'd']) }}|{{ [1, 'e'] }}|{{ ['f']|string }}|{{ 'g h'|wordwrap(1) }}|"
-        "{{ [{'k': 'v'}] ~ '' }}|{{ parties|join(', ', attribute='name') }}"
+        "{{ [{'k': 'v'}] ~ '' }}|{{ parties|join(', ', attribute='name') }}|{{ 'ab'|join('-') }}|"
+        "{{ '-'.join([1, 2]|map('string')) }}"
     )
     context = {"name": "Ann", "parties": [{"name": "Bo"}, {"name": "Cy"}]}
     assert LimitedSandbox().render_limited(template, context) == (
-        "ann|ANn|a, b|c, d|[1, 'e']|['f']|g\nh|[{'k': 'v'}]|Bo, Cy"
+        "ann|ANn|a, b|c, d|[1, 'e']|['f']|g\nh|[{'k': 'v'}]|Bo, Cy|a-b|1-2"
     )
