@@ -373,10 +373,12 @@ class _Watch(threading.Thread):
         model = self.lease.kind.model
         try:
             with self.engine.begin() as connection:
-                # Never wait for the job's row: the run's own transaction may hold it (a run hung after
-                # ``Lease.confirm``), and a watch waiting for it would never reach the time limit, where
-                # it ends a hung solo worker. A held row's run is alive; the sweep skips it too.
-                if not _hold_at_once(connection, model, self.lease.job_id):
+                # Never wait long for the job's row: the run's own transaction may hold it (a run hung
+                # after ``Lease.confirm``), and a watch waiting for it would never reach the time limit,
+                # where it ends a hung solo worker. A held row's run is alive; the sweep skips it too.
+                # But a little: a write of a moment (a report's progress, committed at once) holds it
+                # too, and a renewal skipped for it leaves the lease a beat short, two of them lapsed.
+                if not _hold_within(connection, model, self.lease.job_id, min(self.length / 3, RENEWAL_LOCK_WAIT)):
                     return
                 connection.execute(
                     sa.update(model)
@@ -472,7 +474,7 @@ def leased(kind: JobKind, job_id: int, *conditions: Any, **values: Any) -> Itera
             if file_lease is None:
                 # A transaction the block left open (it failed half-way) holds SQLite's write lock, which
                 # the last renewal would wait for (a database with no lock folder, in memory: the watch
-                # renews there); PostgreSQL's renewals skip a held row. End it first.
+                # renews there); PostgreSQL's renewals wait for a held row a moment only. End it first.
                 db.session.rollback()
             watch.stopped.set()
             watch.join()
@@ -538,6 +540,26 @@ def _hold_at_once(connection: Any, model: Any, job_id: int) -> bool:
     held = connection.scalar(
         sa.select(model.id).where(model.id == job_id).with_for_update(key_share=True, skip_locked=True)
     )
+    return held is not None
+
+
+#: How long a renewal of a lease waits for the job's row, held by a write of a moment (PostgreSQL).
+RENEWAL_LOCK_WAIT = timedelta(seconds=2)
+
+
+def _hold_within(connection: sa.Connection, model: Any, job_id: int, wait: timedelta) -> bool:
+    """``_hold_at_once``, but waiting up to ``wait`` for the row (PostgreSQL's ``lock_timeout``, for this
+    transaction only): False when another transaction holds it longer."""
+    if connection.dialect.name != "postgresql":
+        return _hold_at_once(connection, model, job_id)
+    connection.execute(sa.text(f"SET LOCAL lock_timeout = {max(int(wait.total_seconds() * 1000), 1)}"))
+    try:
+        with connection.begin_nested():
+            held = connection.scalar(sa.select(model.id).where(model.id == job_id).with_for_update(key_share=True))
+    except sa.exc.OperationalError as error:
+        if getattr(getattr(error, "orig", None), "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        return False
     return held is not None
 
 

@@ -12,7 +12,8 @@ each render:
 - a budget of loop iterations: every ``{% for %}`` iterates through ``environment.checked_iter``,
   put there by rewriting the parsed template before it is compiled;
 - a limit on the output and on anything that could build a large value in one step (``*``, ``**``,
-  ``%``, ``str.format`` widths, and filter arguments such as ``center(10**9)``).
+  ``%`` and the ``format`` filter, ``str.format``, each with its widths and the values its fields
+  write, and filter arguments such as ``center(10**9)``).
 
 Exceeding a limit raises ``TemplateLimitExceeded``, a ``jinja2.TemplateError``.
 
@@ -33,11 +34,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.filters import do_format, do_join, do_pprint, do_replace, do_wordwrap
+from jinja2.runtime import Context, markup_join, str_join
+from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter, SecurityError
+from jinja2.visitor import NodeTransformer
+from markupsafe import Markup, soft_str
 
 from casework.core.errors import InvalidInput
 
@@ -124,8 +129,6 @@ _WHOLE_CHECK: contextvars.ContextVar[_WholeCheck | None] = contextvars.ContextVa
 #: the arguments (``%*d``), which are then counted too. The mapping key's ``[^()]*`` stops at the next
 #: parenthesis, so it cannot backtrack either.
 _FORMAT_WIDTH = re.compile(r"(?:%(?:\([^()]*\))?[-+ #0]*|\{[^{}:]*:[^{}\d.]*)(\*|\d*)(?:\.(\*|\d+))?")
-#: A replacement field whose spec holds another (``{:{}}``, ``{a:{w}}``): its width is an argument.
-_NESTED_FIELD = re.compile(r"\{[^{}:]*:[^{}]*\{")
 #: Digits beyond this are a width no budget allows (and ``int()`` refuses a number of over 4,300).
 _WIDTH_DIGITS = 18
 
@@ -138,9 +141,10 @@ def _budget() -> _Budget | None:
 
 
 def _check_format_string(budget: _Budget, text: str, arguments: Iterable[Any] = ()) -> None:
-    """Refuse a format string whose widths and precisions, together, pass the size limit. Where it takes
-    some from its ``arguments`` (``%*d``, ``{:{}}``), each of those counts as the largest whole number
-    among them: which argument fills which is not looked for, and a named one may fill many."""
+    """Refuse a format string whose widths and precisions, together, pass the size limit. Where a ``%``
+    conversion takes some from its ``arguments`` (``%*d``), each of those counts as the largest whole
+    number among them: which argument fills which is not looked for. (``str.format`` takes a nested
+    field's width from an argument, its item or its attribute: ``_Measured`` checks each as it is filled.)"""
     # Widths and precisions together: one call of "{:.199000f}" repeated a thousand times would write
     # 199 MB before the size of its result could be looked at.
     total = 0
@@ -152,8 +156,6 @@ def _check_format_string(budget: _Budget, text: str, arguments: Iterable[Any] = 
             else:
                 total += int(digits) if len(digits) <= _WIDTH_DIGITS else budget.limits.output + 1
         budget.check_size(total)
-    if "{" in text:
-        from_arguments += 2 * len(_NESTED_FIELD.findall(text))  # a width and a precision each
     if from_arguments:
         # Each argument alone is checked (_check_argument); a thousand widths of 199,999 are not, together.
         numbers = [
@@ -163,6 +165,115 @@ def _check_format_string(budget: _Budget, text: str, arguments: Iterable[Any] = 
             if isinstance(item, int) and not isinstance(item, bool)
         ]
         budget.check_size(total + from_arguments * max(numbers, default=0))
+
+
+#: A ``%`` conversion, its mapping key and its type (``%%`` is a literal per cent sign).
+_PERCENT_CONVERSION = re.compile(r"%(?:\(([^()]*)\))?[-+ #0]*(?:\*|\d*)(?:\.(?:\*|\d*))?[hlL]?(.?)", re.DOTALL)
+
+
+def _text_size(value: Any, conversion: str = "s") -> int:
+    """At most how many characters ``value`` adds where one field writes it (its width apart): ``%r`` and
+    ``%a`` write its ``repr``, in which ``ascii`` may spell one character with ten."""
+    if isinstance(value, str) and conversion not in "ra":
+        return len(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() // 3 + 2  # its decimal digits and a sign, in any base or as a character
+    if isinstance(value, float | Decimal):
+        return 400  # 1e308 written out by %f, and its default precision
+    try:
+        text = repr(value) if conversion in "ra" else str(value)
+    except Exception:  # the conversion itself fails alike: nothing is written
+        return 0
+    return len(text) * (10 if conversion == "a" else 1)
+
+
+def _check_percent_arguments(budget: _Budget, text: str, right: Any) -> None:
+    """Refuse ``text % right`` whose arguments, as many times as its conversions write them, pass the size
+    limit: ``('%(a)s' * 60000) % {'a': summary}`` writes one 100,000-character value 60,000 times, in one
+    call, before any limit could look at what it built. A tuple's items are each written once at most."""
+    if "%" not in text:
+        return
+    conversions = [match.groups() for match in _PERCENT_CONVERSION.finditer(text) if match.group(2) != "%"]
+    if isinstance(right, tuple):
+        as_repr = "a" if any(conversion in ("r", "a") for _key, conversion in conversions) else "s"
+        budget.check_size(sum(_text_size(item, as_repr) for item in right))
+        return
+    size = 0
+    sizes: dict[tuple[str | None, str], int] = {}  # each value measured once, however often it is written
+    for key, conversion in conversions:
+        if (key, conversion) not in sizes:
+            value = right.get(key) if key is not None and isinstance(right, Mapping) else right
+            sizes[key, conversion] = _text_size(value, conversion)
+        size += sizes[key, conversion]
+        budget.check_size(size)
+
+
+def _written_size(value: Any, seen: dict[int, int] | None = None) -> int:
+    """At most how many characters ``str(value)`` writes, without writing it: a list may hold one long
+    text many times over (``['x' * 199999] * 1000`` is a thousand references to one text, 200 MB once
+    written out). Texts inside a container count four times, for their ``repr``'s escapes."""
+    if isinstance(value, str):
+        return len(value)
+    if not isinstance(value, list | tuple | set | frozenset | dict):
+        return _text_size(value)
+    seen = {} if seen is None else seen
+    if id(value) in seen:
+        return seen[id(value)]
+    seen[id(value)] = 0  # a container inside itself is written as "[...]"
+    items = [item for pair in value.items() for item in pair] if isinstance(value, dict) else list(value)
+    size = 2 + sum(4 + (4 * len(item) if isinstance(item, str) else _written_size(item, seen)) for item in items)
+    seen[id(value)] = size
+    return size
+
+
+def _replaced_size(text: str, old: Any, new: Any, count: Any) -> int:
+    """The length of ``text.replace(old, new, count)``, worked out from ``text.count(old)``."""
+    if not isinstance(old, str) or not isinstance(new, str):
+        return len(text)
+    times = text.count(old) if old else len(text) + 1
+    if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+        times = min(times, count)
+    return len(text) + times * max(len(new) - len(old), 0)
+
+
+def _joined_size(separator: Any, items: Any) -> int:
+    """The length of ``separator.join(items)``, ``items`` a list (``_listed`` makes it one)."""
+    if not isinstance(items, list | tuple):
+        return 0
+    return max(len(items) - 1, 0) * len(str(separator)) + sum(_written_size(item) for item in items)
+
+
+def _listed(fn: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` with a join's items made a list, so they can be measured and then joined: a generator
+    (``items|map('string')``) is read once, and a text's characters are items too."""
+    target = getattr(fn, "__self__", None)
+    at = 0 if isinstance(target, str) and getattr(fn, "__name__", "") == "join" else 1 if fn is do_join else None
+    if at is None or len(args) <= at or isinstance(args[at], list | tuple) or not isinstance(args[at], Iterable):
+        return args
+    return (*args[:at], list(args[at]), *args[at + 1 :])
+
+
+def _check_writes(budget: _Budget, fn: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    """What a filter or a text's method that writes in one call (a replacement, a join, a list written
+    out) will write, measured before it writes: each argument under the limit, the product of two of
+    them is not (``('x' * 199999)|replace('x', 'y' * 199999)`` is 40 GB)."""
+    target = getattr(fn, "__self__", None)
+    name = getattr(fn, "__name__", "")
+    if isinstance(target, str) and name == "replace" and args:
+        budget.check_size(_replaced_size(target, args[0], args[1] if len(args) > 1 else "", (*args, -1)[2]))
+    elif isinstance(target, str) and name == "join" and args:
+        budget.check_size(_joined_size(target, args[0]))
+    elif fn is do_replace and len(args) >= 4 and isinstance(args[1], str):
+        budget.check_size(_replaced_size(args[1], args[2], args[3], args[4] if len(args) > 4 else kwargs.get("count")))
+    elif fn is do_join and len(args) >= 2 and kwargs.get("attribute", args[3] if len(args) > 3 else None) is None:
+        budget.check_size(_joined_size(kwargs.get("d", args[2] if len(args) > 2 else ""), args[1]))
+    elif fn is do_wordwrap and len(args) >= 2 and isinstance(args[1], str):
+        width = kwargs.get("width", args[2] if len(args) > 2 else 79)
+        wrapstring = kwargs.get("wrapstring", args[4] if len(args) > 4 else None) or "\n"
+        if isinstance(width, int) and isinstance(wrapstring, str):
+            budget.check_size(len(args[1]) + (len(args[1]) // max(width, 1) + 1) * len(wrapstring))
+    elif fn in (soft_str, do_pprint) and args:
+        budget.check_size(_written_size(args[0]))
 
 
 def _check_argument(budget: _Budget, value: Any) -> None:
@@ -183,6 +294,14 @@ def _guard_filter(fn: Any) -> Any:
         if budget is not None:
             for value in (*args, *kwargs.values()):
                 _check_argument(budget, value)
+            args = _listed(fn, args)
+            _check_writes(budget, fn, args, kwargs)
+            if fn is do_format and args and isinstance(args[0], str):
+                # The filter is ``value % (kwargs or args)``: its widths from the arguments and the
+                # arguments it writes, as the ``%`` operator's (call_binop).
+                right: Any = kwargs or tuple(args[1:])
+                _check_format_string(budget, args[0], right.values() if kwargs else right)
+                _check_percent_arguments(budget, args[0], right)
         result = fn(*args, **kwargs)
         if budget is not None and isinstance(result, str):
             budget.check_size(len(result))
@@ -191,12 +310,70 @@ def _guard_filter(fn: Any) -> Any:
     return guarded
 
 
+class _Measured:
+    """``str.format`` in a limited render: each field's width is checked once its spec is whole (a nested
+    field filled in, as ``{:{}}``, ``{0:{1[0]}}`` or ``{a:{b.c}}`` have theirs), and what the fields
+    have written so far is counted as each is formatted, so the text is refused before it is joined.
+    Counting widths in the format string alone cannot see a width an argument's item or attribute
+    gives, nor one long value written by each of 60,000 fields (``('{0}' * 60000).format(summary)``)."""
+
+    def vformat(self, format_string: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+        self._written = 0
+        text: str = super().vformat(format_string, args, kwargs)  # type: ignore[misc]
+        return text
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.check_time()
+            if format_spec:
+                _check_format_string(budget, "{:" + format_spec + "}")
+        text = super().format_field(value, format_spec)  # type: ignore[misc]
+        if budget is not None:
+            self._written += len(text)
+            budget.check_size(self._written)
+        return text
+
+
+class _MeasuredFormatter(_Measured, SandboxedFormatter):
+    pass
+
+
+class _MeasuredEscapeFormatter(_Measured, SandboxedEscapeFormatter):
+    pass
+
+
+def _measured_output(value: Any) -> Any:
+    """Each ``{{ value }}`` before it is written: a container counted as ``_written_size`` counts it."""
+    budget = _BUDGET.get()
+    if budget is not None and isinstance(value, list | tuple | set | frozenset | dict):
+        budget.check_size(_written_size(value))
+    return value
+
+
+class _MeasuredConcat(NodeTransformer):
+    """Every ``~`` joins through ``LimitedSandbox.checked_concat``, given the context for its autoescaping."""
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        node = cast(nodes.Concat, self.generic_visit(node))
+        return nodes.Call(
+            nodes.EnvironmentAttribute("checked_concat", lineno=node.lineno),
+            [nodes.ContextReference(lineno=node.lineno), *node.nodes],
+            [],
+            None,
+            None,
+            lineno=node.lineno,
+        )
+
+
 class LimitedSandbox(SandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.filters = {name: _guard_filter(fn) for name, fn in self.filters.items()}
+        # {{ value }} writes str(value) before the output's limit sees it: a list is measured first.
+        self.finalize = _measured_output
         # Jinja's lorem ipsum builds its whole text in one call, about 600 characters a paragraph, before
         # any limit can look at it: lipsum(150000) held a worker for a minute. No letter needs it.
         self.globals.pop("lipsum", None)
@@ -219,7 +396,15 @@ class LimitedSandbox(SandboxedEnvironment):
                 None,
                 lineno=loop.lineno,
             )
-        return tree
+        return cast(nodes.Template, _MeasuredConcat().visit(tree))
+
+    def checked_concat(self, context: Context, *parts: Any) -> str:
+        """``a ~ b``, its length counted before it is joined (each part is the output's size at most,
+        but a template that doubles a value, ``{% set s = s ~ s %}``, passes any limit in 20 steps)."""
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.check_size(sum(_written_size(part) for part in parts))
+        return (markup_join if context.eval_ctx.autoescape else str_join)(parts)
 
     def checked_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
         budget = _BUDGET.get()
@@ -236,6 +421,29 @@ class LimitedSandbox(SandboxedEnvironment):
     def is_safe_callable(self, obj: Any) -> bool:
         return obj is not None and super().is_safe_callable(obj)
 
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """Jinja's ``str.format`` and ``format_map`` for a template (put in where the method is looked
+        up, so however it is then called), formatting through ``_Measured``: as Jinja 3.1's own, whose
+        formatter cannot be swapped from outside."""
+        if super().wrap_str_format(value) is None:
+            return None
+        text: str = value.__self__
+        formatter = (
+            _MeasuredEscapeFormatter(self, escape=text.escape) if isinstance(text, Markup) else _MeasuredFormatter(self)
+        )
+        is_format_map = value.__name__ == "format_map"
+
+        def wrapper(*args: Any, **kwargs: Any) -> str:
+            if is_format_map:
+                if kwargs:
+                    raise TypeError("format_map() takes no keyword arguments")
+                if len(args) != 1:
+                    raise TypeError(f"format_map() takes exactly one argument ({len(args)} given)")
+                kwargs, args = args[0], ()
+            return type(text)(formatter.vformat(text, args, kwargs))
+
+        return functools.update_wrapper(wrapper, value)
+
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = _budget()
         if budget is not None:
@@ -248,6 +456,8 @@ class LimitedSandbox(SandboxedEnvironment):
                 _check_format_string(budget, target.__self__, (*args, *kwargs.values()))
             for value in (*args, *kwargs.values()):
                 _check_argument(budget, value)
+            args = _listed(__obj, args)
+            _check_writes(budget, __obj, args, kwargs)
         return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -261,7 +471,12 @@ class LimitedSandbox(SandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         budget = _budget()
         if budget is not None:
-            if operator == "*":
+            if operator == "+":
+                # Each operand is the output's size at most, but a template that doubles a value
+                # ({% set s = s + s %}) passes any limit in 20 steps, each one operation.
+                if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
+                    budget.check_size(len(left) + len(right))
+            elif operator == "*":
                 for sequence, times in ((left, right), (right, left)):
                     if isinstance(sequence, str | list | tuple) and isinstance(times, int):
                         budget.check_size(len(sequence) * times)
@@ -272,6 +487,7 @@ class LimitedSandbox(SandboxedEnvironment):
                     budget.check_size(max(left.bit_length(), 1) * right // 8)
             elif operator == "%" and isinstance(left, str):
                 _check_format_string(budget, left, right if isinstance(right, tuple) else (right,))
+                _check_percent_arguments(budget, left, right)
         return super().call_binop(context, operator, left, right)
 
     def render_limited(self, source: str, context: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> str:

@@ -4,8 +4,9 @@ lease sweep nor the run's own watch waits for it.
 
 - The sweep (``casework.core.jobs.recover``) skips the held row at once, logs it, and still sends the
   other jobs again; one hung transaction no longer stalls the sweep of every job.
-- The watch (``casework.core.jobs._Watch``) does not wait for the row to renew the lease, so it still
-  reaches the time limit, where on the solo pool it ends the hung worker.
+- The watch (``casework.core.jobs._Watch``) waits only a moment for the row to renew the lease, so it
+  still reaches the time limit, where on the solo pool it ends the hung worker; a row held for a
+  moment (a write of a moment) is waited for, and the lease renewed.
 
 Each step that used to wait runs in a thread joined with a bound, so that a return of the wait fails
 the test instead of hanging the suite.
@@ -15,11 +16,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from casework.core.db import reading
+from casework.core.time import now
 from casework.extensions import db
 from tests.support.report_jobs import (
     ask_for_a_report,
@@ -122,3 +126,58 @@ def test_the_watch_reaches_the_time_limit_while_the_run_holds_its_job_row(commit
     assert not running.is_alive()
     assert outcome == {"confirmed": True, "ended while held": True}
     assert any(f"partnership_report_jobs {job_id} ran past its time limit" in line for line in logged)
+
+
+def test_a_renewal_waits_a_moment_for_a_row_held_by_a_write_of_a_moment(committed):
+    """Not waiting at all went too far: a write that holds the row for a moment (a report's progress,
+    committed at once) made the renewal skip its beat, and two such beats let the lease lapse under a
+    live run, for the sweep to send its job again. The renewal waits a little (``RENEWAL_LOCK_WAIT``):
+    here the row is let go as soon as the renewal is seen waiting for it, and the lease is renewed."""
+    from casework.core import jobs
+    from casework.reports.models import ReportJob
+    from casework.reports.tasks import JOB_KIND
+
+    app, headers = committed
+    job_id = _report_job(app, headers)
+    with app.app_context():
+        assert jobs.claim(JOB_KIND, job_id)
+        claimed = db.session.execute(
+            sa.select(ReportJob.started_at, ReportJob.attempts, ReportJob.lease_until).where(ReportJob.id == job_id)
+        ).one()
+        db.session.rollback()
+        lease = jobs.Lease(JOB_KIND, job_id, claimed.started_at, claimed.attempts)
+        watch = jobs._Watch(db.engine, lease, timedelta(seconds=30), now() + timedelta(minutes=5), None)
+        holder, observer = db.engine.connect(), db.engine.connect()
+    let_go = threading.Event()
+
+    def let_go_once_the_renewal_waits() -> None:
+        # Bounded: a renewal that never waits is never seen, and the row is let go at the bound.
+        for _ in range(BOUND_SECONDS * 50):
+            waiting = observer.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+            observer.rollback()
+            if waiting:
+                break
+            if let_go.wait(0.02):
+                break
+        holder.rollback()
+
+    try:
+        holder.execute(sa.select(ReportJob.id).where(ReportJob.id == job_id).with_for_update(key_share=True))
+        letting_go = threading.Thread(target=let_go_once_the_renewal_waits, name="holder", daemon=True)
+        letting_go.start()
+        with app.app_context():
+            watch._renew()
+        let_go.set()
+        letting_go.join(BOUND_SECONDS)
+    finally:
+        holder.close()
+        observer.close()
+    with app.app_context(), reading():
+        renewed = db.session.scalar(sa.select(ReportJob.lease_until).where(ReportJob.id == job_id))
+        db.session.rollback()
+    assert renewed > claimed.lease_until

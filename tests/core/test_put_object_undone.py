@@ -113,3 +113,25 @@ def test_an_object_put_for_a_transaction_that_commits_is_kept(backend, tmp_path,
         db.session.remove()
         assert path in store.objects
         assert _hand_overs() == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_object_put_for_a_transaction_is_kept_however_a_savepoint_in_it_ends(backend, tmp_path, request, store):
+    """Only the outermost transaction's end undoes the put: a SAVEPOINT released (rows added unless
+    their key is taken, ``add_unless_taken``) ends a transaction too, without a commit, and must not
+    delete the object the outer transaction then commits a row for; one rolled back keeps it as well."""
+    with (
+        _database(backend, tmp_path, request) as url,
+        committed_app(url, tmp_path, **store.settings()) as app,
+        app.app_context(),
+    ):
+        path = _put_for_a_transaction(store)
+        with db.session.begin_nested():
+            db.session.scalar(sa.select(sa.literal(1)))
+        assert path in store.objects
+        db.session.begin_nested().rollback()
+        assert path in store.objects
+        commit()
+        db.session.remove()
+        assert path in store.objects
+        assert _hand_overs() == []
