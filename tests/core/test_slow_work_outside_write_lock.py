@@ -361,7 +361,7 @@ def _information_request(app: Any) -> dict[str, int]:
         )
         item = info_requests.request_information(officer, application, council, due_on=today() + timedelta(days=10))
         commit()
-        ids = {"officer": officer.id, "request": item.id}
+        ids = {"officer": officer.id, "request": item.id, "application": application.id}
         db.session.remove()
         return ids
 
@@ -434,6 +434,33 @@ def test_a_submission_made_while_another_agencys_file_is_put_is_the_one_the_audi
             )
             assert entry.changes["submission"] == ["Sent by phone", "Three visits this year."]
             db.session.remove()
+
+
+def test_a_submission_to_a_case_review_anonymised_while_its_file_is_put_is_refused(tmp_path, store):
+    """The Case Review was read, and found not anonymised, before the agency's file was put with no
+    write lock held: a retention run that anonymised it meanwhile has removed its files and its
+    submissions already, so the submission is refused and its file deleted, as a case's document is."""
+    from casework.community_triggers.models import InformationRequest, TriggerDocument
+    from casework.core.errors import RuleViolation
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **store.settings()) as app:
+        _world(app)
+        ids = _information_request(app)
+        before = dict(store.objects)
+        store.hold = {"PUT"}
+        anonymised_meanwhile = (
+            "UPDATE trigger_applications SET anonymised_at = CURRENT_TIMESTAMP WHERE id = ?",
+            (ids["application"],),
+        )
+        waited, results = _while_held(app, url, store, lambda: _submit_information(ids), write=anonymised_meanwhile)
+        assert waited == [("PUT", None)]
+        [error] = results
+        assert isinstance(error, RuleViolation), results
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count(TriggerDocument.id))) == 0
+            assert db.session.get(InformationRequest, ids["request"]).submission is None
+            db.session.remove()
+        assert store.objects == before  # the file put for it was deleted with the rollback
 
 
 def _lock_by_statement(model: Any) -> None:
