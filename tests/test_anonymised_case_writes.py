@@ -296,9 +296,7 @@ def test_no_route_takes_a_step_on_an_anonymised_application(
     )
     db.session.add(recommendation)
     db.session.flush()
-    action = Action(
-        recommendation_id=recommendation.id, description="Fit a noise monitor", agency_id=world.council.id
-    )
+    action = Action(recommendation_id=recommendation.id, description="Fit a noise monitor", agency_id=world.council.id)
     db.session.add(action)
     db.session.flush()
     under = {"request_id": request.id, "action_id": action.id}

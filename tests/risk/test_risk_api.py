@@ -263,5 +263,6 @@ def test_a_high_risk_email_waiting_to_be_sent_names_the_case_only_if_its_manager
 
         [_withdrawn, replacement] = emails()
         again = replace_unsent_high_risk(message)
-        assert again is not None and again.id == replacement.id
+        assert again is not None
+        assert again.id == replacement.id
         assert len(emails()) == 2

@@ -62,7 +62,7 @@ def test_a_day_given_for_a_status_the_row_does_not_have_is_refused(importer, wor
     _case(importer)
     header = [*HEADER, "appeal_lodged_on"]
     for status, varied_on, lodged_on, column, message in (
-        ("", "2019-09-16", "", "varied_on", "Give the day of the variation when marking it varied, on or after its issue"),
+        ("", "2019-09-16", "", "varied_on", "Give the day of the variation when marking it varied, on or after"),
         ("issued", "2019-09-16", "", "varied_on", "Give the day of the variation when marking it varied"),
         ("", "", "2019-03-01", "appeal_lodged_on", "Give the date the appeal was lodged only when marking it appealed"),
         ("issued", "", "2019-03-01", "appeal_lodged_on", "Give the date the appeal was lodged only when marking"),
