@@ -129,3 +129,31 @@ def test_a_replacement_withdrawn_in_its_turn_is_replaced_again(world, deadline, 
     assert received["To"] == world.manager.email
     assert "Vera Victim" not in body
     assert "Adam Adult" not in body
+
+
+def test_a_replacement_that_fails_leaves_the_withdrawal_standing(world, deadline, at, mail_to_smtp, monkeypatch):
+    """What replaces a withdrawn message is the domain's; should it fail (a template, a query), the
+    withdrawal still stands, committed, with what it half wrote undone: not rolled back with it, leaving
+    the message to be claimed and fail again at every resend for ever, with nothing on record."""
+    from casework.core.registry import registry
+    from casework.notifications.services import queue_email
+
+    def broken(_message: Any) -> Any:
+        queue_email(to="half@example.org", subject="Half", text="Half written", key="half-written")
+        raise RuntimeError("the template broke")
+
+    monkeypatch.setitem(registry().unsent_replacements, "deadlines", broken)
+    _hidden_reminder(world, deadline)
+    mail_to_smtp.stop()
+    with at(2026, 4, 1, 6, 0):
+        tasks.sweep.run()
+        [queued] = _messages()
+        _restrict_without(world, world.officer)
+        db.session.commit()
+        mail_to_smtp.start()
+        send_email.apply(args=(queued.id,))
+    [withdrawn] = _messages()
+    assert withdrawn.failed_at is not None
+    assert withdrawn.last_error.startswith(WITHDRAWN)
+    assert "not replaced" in withdrawn.last_error
+    assert mail_to_smtp.messages == []
