@@ -239,10 +239,11 @@ def submit(
         )
     # The file above was put with no lock held (on SQLite with the write lock let go), so what was read
     # before may be out of date. The Case Review is read again and held first (FOR NO KEY UPDATE on
-    # PostgreSQL, in the order the retention run writes it and then its requests): one anonymised
-    # meanwhile has had its files and submissions removed already, so this is refused, and the file put
-    # for it deleted with the rollback. Then what the request said before, read again and held, so
-    # another submission made meanwhile is the one the audit entry shows replaced.
+    # PostgreSQL; the retention run holds it too before it reads the review's files, then writes its
+    # requests: the same order, ``anonymise_application``): one anonymised meanwhile has had its files
+    # and submissions removed already, so this is refused, and the file put for it deleted with the
+    # rollback; a run that comes after waits, and finds this file. Then what the request said before,
+    # read again and held, so another submission made meanwhile is the one the audit entry shows replaced.
     _refuse_anonymised(
         db.session.scalar(
             sa.select(TriggerApplication)
