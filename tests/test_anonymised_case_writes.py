@@ -259,18 +259,47 @@ def test_an_anonymised_case_is_not_linked_to_a_case_review(world: World, api_cli
     assert _count(application_cases) == 0
 
 
+#: Route arguments naming a record under a Case Review by its own id, not the application's: an
+#: information request (an agency's submission), and the action of a recommendation with no linked case
+#: (one with a case is walked with the case above).
+UNDER_APPLICATION = ("request_id", "action_id")
+
+
 def test_no_route_takes_a_step_on_an_anonymised_application(
     app: Flask,
     world: World,  # noqa: F811
     api_client: Any,
 ) -> None:
-    """Every route that writes under a Case Review application (its id in the path) refuses one
-    anonymised under the retention policy, and writes nothing."""
-    from casework.community_triggers.models import ApplicationStatus, TriggerApplication
+    """Every route that writes under a Case Review application (its id in the path, or the id of a
+    record under it: ``UNDER_APPLICATION``) refuses one anonymised under the retention policy, and
+    writes nothing."""
+    from casework.cases.models import Action
+    from casework.community_triggers import info_requests
+    from casework.community_triggers.models import (
+        ApplicationStatus,
+        Recommendation,
+        ReviewMeeting,
+        TriggerApplication,
+    )
 
     made = _application(world, api_client)
     assert made.status_code == 201, made.json
     application = db.session.get(TriggerApplication, made.json["id"])
+    request = info_requests.request_information(
+        world.coordinator, application, world.council, due_on=date(2019, 3, 20), requested_on=date(2019, 3, 2)
+    )
+    meeting = ReviewMeeting(application_id=application.id, scheduled_on=date(2019, 3, 10), chair_id=world.chair.id)
+    db.session.add(meeting)
+    db.session.flush()
+    recommendation = Recommendation(
+        meeting_id=meeting.id, text="Fit a noise monitor", agency_id=world.council.id, due_on=date(2019, 4, 1)
+    )
+    db.session.add(recommendation)
+    db.session.flush()
+    action = Action(recommendation_id=recommendation.id, description="Fit a noise monitor", agency_id=world.council.id)
+    db.session.add(action)
+    db.session.flush()
+    under = {"request_id": request.id, "action_id": action.id}
     application.status = ApplicationStatus.threshold_not_met
     application.anonymised_at = now()
     application.description = "[removed]"
@@ -280,11 +309,16 @@ def test_no_route_takes_a_step_on_an_anonymised_application(
     for rule in app.url_map.iter_rules():
         arguments = _id_arguments(rule)
         methods = [m for m in WRITES if m in rule.methods]
-        if "application_id" not in arguments or not methods or rule.endpoint.startswith("public."):
+        named = "application_id" in arguments or (len(arguments) == 1 and arguments[0] in UNDER_APPLICATION)
+        if not named or not methods or rule.endpoint.startswith("public."):
             continue
-        ids = {a: application.id if a == "application_id" else 999999 for a in arguments}
+        ids = {a: application.id if a == "application_id" else under.get(a, 999999) for a in arguments}
         url = _url(app, rule, ids)
-        body = {**APPLICATION_BODIES, "api.triggers.link_cases": {"case_ids": [world.case.id]}}.get(rule.endpoint, {})
+        body = {
+            **APPLICATION_BODIES,
+            "api.triggers.link_cases": {"case_ids": [world.case.id]},
+            "api.actions.update": {"status": "done", "outcome": "Fitted"},
+        }.get(rule.endpoint, {})
         for method in methods:
             before = _fingerprint()
             response = caller.call(url, method, body)
@@ -300,7 +334,12 @@ def test_no_route_takes_a_step_on_an_anonymised_application(
             # a route may answer its 404 (or 403, a chair's step) first; it still writes nothing.
             if not refused and (len(arguments) == 1 or response.status_code not in (403, 404)):
                 problems.append(f"{method} {url} ({rule.endpoint}) answers {response.status_code}: {text[:200]}")
-    assert {"api.triggers.link_cases"} <= walked, sorted(walked)
+    assert {
+        "api.triggers.link_cases",
+        "staff.triggers.submit_information",
+        "staff.actions.update",
+        "api.actions.update",
+    } <= walked, sorted(walked)
     assert not problems, f"{len(problems)} steps on an anonymised application were not refused:\n" + "\n".join(problems)
 
 

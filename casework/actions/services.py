@@ -73,7 +73,26 @@ def get_action_for(user: Any, action_id: int, *, edit: bool = False) -> Action:
     visible = action.assignee_id == user.id or (user.can(Permission.VIEW_CASES) and action.agency_id == user.agency_id)
     if not visible or (edit and not user.can(Permission.EDIT_CASES) and action.assignee_id != user.id):
         raise NotFound("Action not found.")
+    if edit and action.recommendation_id is not None:
+        _refuse_anonymised_review(action.recommendation_id)
     return action
+
+
+def _refuse_anonymised_review(recommendation_id: int) -> None:
+    """An action with no case has only its Case Review's anonymisation to stop a write (the case's
+    refusal, ``get_on_case_for``, reaches the others): the retention run removed its text with the
+    review's and never looks at it again, so anything written to it afterwards would be kept for ever."""
+    from casework.community_triggers.models import Recommendation, ReviewMeeting, TriggerApplication
+    from casework.community_triggers.policies import ANONYMISED_APPLICATION
+
+    anonymised = db.session.scalar(
+        sa.select(TriggerApplication.anonymised_at.is_not(None))
+        .join(ReviewMeeting, ReviewMeeting.application_id == TriggerApplication.id)
+        .join(Recommendation, Recommendation.meeting_id == ReviewMeeting.id)
+        .where(Recommendation.id == recommendation_id)
+    )
+    if anonymised:
+        raise RuleViolation(ANONYMISED_APPLICATION)
 
 
 def _assignee(actor: Any, agency: Agency, assignee_id: int | None, case: Case | None) -> User | None:

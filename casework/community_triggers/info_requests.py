@@ -189,6 +189,13 @@ def get_request_for(user: Any, request_id: int) -> InformationRequest:
     return item
 
 
+def _refuse_anonymised(application: TriggerApplication | None) -> None:
+    from casework.community_triggers.policies import refuse_anonymised
+
+    if application is not None:
+        refuse_anonymised(application)
+
+
 def submit(
     actor: Any,
     item: InformationRequest,
@@ -213,26 +220,41 @@ def submit(
     )
     if problems:
         raise InvalidInput(problems)
+    # A Case Review anonymised under the retention policy takes nothing more, before any file is put.
+    _refuse_anonymised(db.session.get(TriggerApplication, item.application_id))
+    document = None
     if file is not None:
         filename, content = file
         # Checked by its content (never the name or the browser's claim); a photo loses its location.
         inspected = uploads.inspect(filename, content, max_bytes=uploads.max_upload_bytes(), field="document")
         stored = storage.save(inspected.content, inspected.file_type.mime, folder=f"case-reviews/{item.application_id}")
-        db.session.add(
-            TriggerDocument(
-                application_id=item.application_id,
-                information_request_id=item.id,
-                filename=inspected.filename,
-                content_type=inspected.file_type.mime,
-                size=len(inspected.content),
-                stored_file_id=stored.id,
-                uploaded_by_id=getattr(actor, "id", None),
-            )
+        document = TriggerDocument(
+            application_id=item.application_id,
+            information_request_id=item.id,
+            filename=inspected.filename,
+            content_type=inspected.file_type.mime,
+            size=len(inspected.content),
+            stored_file_id=stored.id,
+            uploaded_by_id=getattr(actor, "id", None),
         )
-    # What it said before, read now and held (the file above was put with no lock held: on SQLite
-    # with the write lock let go), so another submission made meanwhile is the one the audit entry
-    # shows replaced, not the one read before it.
+    # The file above was put with no lock held (on SQLite with the write lock let go), so what was read
+    # before may be out of date. The Case Review is read again and held first (FOR NO KEY UPDATE on
+    # PostgreSQL; the retention run holds it too before it reads the review's files, then writes its
+    # requests: the same order, ``anonymise_application``): one anonymised meanwhile has had its files
+    # and submissions removed already, so this is refused, and the file put for it deleted with the
+    # rollback; a run that comes after waits, and finds this file. Then what the request said before,
+    # read again and held, so another submission made meanwhile is the one the audit entry shows replaced.
+    _refuse_anonymised(
+        db.session.scalar(
+            sa.select(TriggerApplication)
+            .where(TriggerApplication.id == item.application_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    )
     db.session.refresh(item, with_for_update=True)
+    if document is not None:
+        db.session.add(document)
     before = snapshot(item, ["submission", "submitted_on"])
     item.submission = text
     item.submitted_on = submitted_on

@@ -192,9 +192,10 @@ def save_proportionality_assessment(
         assessment,
         before,
         snapshot(assessment, ASSESSMENT_AUDIT),
-        # The summary is chained into the log's hashes and can never be erased: it names the person
-        # assessed by number, or not at all (a typed name); the name is among the entry's values,
-        # erased with the Case Review's record.
+        # An entry about another record names a person by number (DEVELOPMENT.md, "Audit"), or not at
+        # all (a typed name): a summary cannot be rewritten later, only erased whole, its hash being
+        # chained. The name is among the entry's changes, erased with the Case Review's record, as the
+        # assessment's own copy of it is.
         f"Proportionality assessment of person {assessment.person_id} for {meeting.application.reference}"
         if assessment.person_id is not None
         else f"Proportionality assessment for {meeting.application.reference}",

@@ -418,6 +418,9 @@ def status_choices(intervention: Intervention) -> list[InterventionStatus]:
 
 
 #: What ``update_status`` records with the status (the audit trail's fields).
+#: The refusals of a day given with a status it does not go with (the page, the API and the import).
+LODGED_ON_WITHOUT_APPEAL = "Give the date the appeal was lodged only when marking it appealed."
+VARIED_ON_WITHOUT_VARIATION = "Give the day of the variation when marking it varied, on or after its issue."
 STATUS_FIELDS = ("status", "notes", "key_dates", "appeal_lodged_on", "appeal_decided_on", "varied_on")
 
 
@@ -458,9 +461,7 @@ def update_status(
         intervention, new_status, lodged_on=appeal_lodged_on, decided_on=appeal_decided_on, in_error=appeal_in_error
     )
     if varied_on is not None and (new_status != InterventionStatus.varied or varied_on < intervention.issued_on):
-        raise InvalidInput(
-            {"varied_on": ["Give the day of the variation when marking it varied, on or after its issue."]}
-        )
+        raise InvalidInput({"varied_on": [VARIED_ON_WITHOUT_VARIATION]})
     before = snapshot(intervention, STATUS_FIELDS)
     if notes:
         intervention.notes = notes
@@ -517,7 +518,7 @@ def check_appeal_dates(
         # A notice served from the service after the day it was recorded as issued reached its subject then.
         served = london_day(intervention.served_at) if intervention.served_at is not None else None
         if new_status != InterventionStatus.appealed:
-            errors["appeal_lodged_on"] = ["Give the date the appeal was lodged only when marking it appealed."]
+            errors["appeal_lodged_on"] = [LODGED_ON_WITHOUT_APPEAL]
         elif lodged_on > today():
             errors["appeal_lodged_on"] = ["The date the appeal was lodged cannot be in the future."]
         elif lodged_on < issued:

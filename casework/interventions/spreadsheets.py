@@ -80,13 +80,13 @@ INTERVENTIONS = Layout(
             "appeal_lodged_on",
             "Date the appeal was lodged",
             c.event_date,
-            "With the status appealed: the day the appeal was lodged (empty: the day of the import)",
+            "With the status appealed only: the day the appeal was lodged (empty: the day of the import)",
         ),
         Column(
             "varied_on",
             "Date it was varied",
             c.event_date,
-            "With the status varied (a closure order or a PSPO): the day it was varied, from which the time to "
+            "With the status varied only (a closure order or a PSPO): the day it was varied, from which the time to "
             "appeal runs again (empty: the day of the import)",
         ),
     ),
@@ -144,6 +144,13 @@ def run_interventions(context: Any, rows: Iterator[ParsedRow]) -> None:
                 problems.append(("related", f"No intervention was imported with the reference {values['related']}"))
             else:
                 related_id = found.object_id
+        if not values["status"] or values["status"] == InterventionStatus.issued.value:
+            # A row left issued never reaches the status change that would refuse these: refused here,
+            # not dropped without a word.
+            if values["varied_on"] is not None:
+                problems.append(("varied_on", services.VARIED_ON_WITHOUT_VARIATION))
+            if values["appeal_lodged_on"] is not None:
+                problems.append(("appeal_lodged_on", services.LODGED_ON_WITHOUT_APPEAL))
         if problems:
             for key, message in problems:
                 context.problem(row.number, key, message)

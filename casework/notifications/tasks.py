@@ -166,10 +166,20 @@ def _replace_withdrawn(row: OutboxEmail) -> None:
     """Queue, in the withdrawal's transaction, what the withdrawn message's recipient is still owed as
     they may read it now (``domain.unsent_check(..., replace=...)``): a reminder of a deadline they
     still hold on a case restricted without them is sent again without what it may no longer quote.
-    The domain decides; a message whose reason has gone (its deadline done, handed over) has none."""
+    The domain decides; a message whose reason has gone (its deadline done, handed over) has none.
+
+    The withdrawal stands whatever the replacement does: one that fails (a template, a query) is undone
+    on its own (a SAVEPOINT), logged and noted on the withdrawn message, rather than rolling the
+    withdrawal back with it and leaving the message to be claimed, and fail again, at every resend."""
     replace = registry().unsent_replacements.get(row.related_type or "")
-    if replace is not None:
-        replace(row)
+    if replace is None:
+        return
+    try:
+        with db.session.begin_nested():
+            replace(row)
+    except Exception as error:
+        current_app.logger.exception("message %s withdrawn, but what replaces it could not be queued", row.id)
+        row.last_error = f"{row.last_error}; not replaced: {type(error).__name__}: {error}"[:500]
 
 
 @shared_task(bind=True, name="notifications.send_email", max_retries=None)

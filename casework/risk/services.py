@@ -301,20 +301,22 @@ def create_assessment(
     return assessment
 
 
-def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any, *, key: str | None = None) -> None:
+def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any, *, key: str | None = None) -> Any:
     """Email the case owner's manager that the case is now high risk. The email names the case (its
     reference, owner, score and link) only to a manager who may see it (``SeenCases``, the rule every
     email about a case follows, as ``casework.reminders.titles`` does for deadlines): a manager not
     named on a restricted case is told only that a case they cannot see, held by an agency, is now
-    high risk. ``key``: another key than the assessment's (one queued in place of a withdrawn email)."""
+    high risk. ``key``: another key than the assessment's (one queued in place of a withdrawn email).
+    Answers the message queued (the one already queued under ``key``), or None when there is no
+    manager to tell."""
     key = key or f"risk-high:{assessment.id}"
     owner = case.owner
     manager = owner.manager if owner is not None else None
     if manager is None or not manager.is_active:
-        return
+        return None
     seen = SeenCases(manager, ids=[case.id])
     if not seen.can_see(case.id):
-        queue_email(
+        return queue_email(
             to=manager.email,
             subject="High risk on a case you cannot see",
             text=(
@@ -325,9 +327,8 @@ def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any, *, key: st
             key=key,
             related=("risk_assessments", assessment.id),
         )
-        return
     review = f"{assessment.review_on.day} {assessment.review_on:%B %Y}" if assessment.review_on else "not set"
-    queue_email(
+    return queue_email(
         to=manager.email,
         subject=f"High risk: case {case.reference}",
         text=(
@@ -360,22 +361,22 @@ def unsent_still_readable(message: Any) -> str | None:
     return None
 
 
-def replace_unsent_high_risk(message: Any) -> None:
+def replace_unsent_high_risk(message: Any) -> Any:
     """In place of a high-risk email just withdrawn because its case was restricted without the manager
     (``unsent_still_readable``): the email a manager who may not see the case is sent ("a case you
     cannot see, held by ..., has been assessed as high risk"), while they are still the case owner's
     manager, so they still learn that their team holds high-risk work. A manager no longer the owner's
-    is owed nothing here."""
+    is owed nothing here. Answers the message queued, or None."""
     from casework.notifications.services import replacement_key
 
     assessment = db.session.get(RiskAssessment, message.related_id)
     case = db.session.get(Case, assessment.case_id) if assessment is not None else None
     if assessment is None or case is None or case.anonymised_at is not None:
-        return
+        return None
     manager = case.owner.manager if case.owner is not None else None
     if manager is None or manager.email.lower() != message.to_address.lower():
-        return
-    _tell_manager(case, assessment, assessment.assessed_by, key=replacement_key(message))
+        return None
+    return _tell_manager(case, assessment, assessment.assessed_by, key=replacement_key(message))
 
 
 def case_assessments(case_id: int) -> Sequence[RiskAssessment]:

@@ -149,6 +149,43 @@ def test_a_later_edit_does_not_restart_the_grace_of_a_case_closed_with_no_closed
     assert _state(case_id, victim) == (True, True)
 
 
+def test_a_case_seen_closed_with_no_event_then_reopened_and_closed_again_counts_from_the_closed_event(
+    api_client, world, open_case, person
+):
+    """A run saw it closed with no ``closed`` event (``closure_seen_at``); reopened and closed again
+    through the service, it has one now: the day it will be anonymised, as the held-back list and the
+    case page give it, counts from that event, as the run's grace does, not from the older sighting."""
+    from casework.cases.models import CaseStatus
+    from casework.data_protection.retention import held_back_cases
+
+    day = today()
+    victim = person("Nell No-Event", address="3 Ash Lane")
+    case_id = open_case(parties=[{"person_id": victim, "role": "victim"}], opened_on=years_before(day, 8).isoformat())[
+        "id"
+    ]
+    case = db.session.get(Case, case_id)
+    case.status, case.closed_on, case.closure_reason = CaseStatus.closed, years_before(day, 7), "Resolved"
+    db.session.commit()
+    with _at(day + timedelta(days=1)):
+        assert apply_retention() == {"cases": 0, "people": 0}
+    assert db.session.get(Case, case_id).closure_seen_at is not None
+    with _at(day + timedelta(days=20)):
+        client = api_client(world.officer)
+        assert client.post(f"/api/v1/cases/{case_id}/reopen", json={"reason": "Wrong date"}).status_code == 200
+        closed = client.post(
+            f"/api/v1/cases/{case_id}/close", json={"reason": "Resolved", "closed_on": years_before(day, 7).isoformat()}
+        )
+        assert closed.status_code == 200, closed.json
+    db.session.expire_all()
+    assert anonymisation_date(db.session.get(Case, case_id)) == day + timedelta(days=50)
+    with _at(day + timedelta(days=31)):
+        assert [(held.id, on) for held, on in held_back_cases()] == [(case_id, day + timedelta(days=50))]
+        assert apply_retention() == {"cases": 0, "people": 0}
+    with _at(day + timedelta(days=50)):
+        assert apply_retention() == {"cases": 1, "people": 1}
+    assert _state(case_id, victim) == (True, True)
+
+
 def test_the_grace_is_a_setting(app, api_client, world, open_case, person, monkeypatch):
     assert app.config["CASEWORK"]["RETENTION_CLOSURE_GRACE_DAYS"] == 30
     monkeypatch.setitem(app.config["CASEWORK"], "RETENTION_CLOSURE_GRACE_DAYS", 60)

@@ -620,6 +620,34 @@ def test_file_uploads_are_checked(page_client, world, content, filename, content
     assert db.session.get(InformationRequest, item.id).submitted_on is None
 
 
+def test_a_submission_to_an_anonymised_case_review_is_refused_and_writes_nothing(page_client, world):
+    """An application anonymised under the retention policy takes nothing more: an agency's answer to
+    a request on it, text or file, is refused with the reason, and no file is put."""
+    from io import BytesIO
+
+    from casework.community_triggers import info_requests
+    from casework.community_triggers.policies import ANONYMISED_APPLICATION
+    from casework.core.storage import StoredFile
+    from casework.core.time import now
+
+    application = _register(world)
+    item = info_requests.request_information(world.coordinator, application, world.police, due_on=date(2026, 3, 30))
+    application.anonymised_at = now()
+    commit()
+    files_before = db.session.scalar(sa.select(sa.func.count(StoredFile.id)))
+    response = page_client(world.police_officer).post(
+        f"/case-reviews/information-requests/{item.id}",
+        data={"submission": "Ann Applicant called us twice.", "document": (BytesIO(b"%PDF-1.4 log"), "log.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert ANONYMISED_APPLICATION in response.text
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(TriggerDocument.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(StoredFile.id))) == files_before
+    assert db.session.get(InformationRequest, item.id).submission is None
+
+
 # --- appeal and withdrawal ------------------------------------------------------------------------------------------
 
 

@@ -297,3 +297,33 @@ def test_an_unassigned_recommendation_is_the_coordinators_when_they_see_the_case
     assert _post(api_client(chair), meeting, None).status_code == 200
     owners = set(db.session.scalars(sa.select(Deadline.owner_id).where(Deadline.kind == "action.due")))
     assert owners == {ct.coordinator.id}
+
+
+def test_the_action_of_an_anonymised_case_reviews_recommendation_takes_no_change(ct, chair, api_client, page_client):
+    """With no linked case the recommendation's action belongs to no case, so the case's refusal does not
+    reach it: once its Case Review is anonymised under the retention policy (which removed the action's
+    text), a change to it (an outcome typed in, a new due date) would be kept for ever. Refused 422 with
+    the application's reason, through the API and the page, nothing written."""
+    from casework.community_triggers.models import TriggerApplication
+    from casework.community_triggers.policies import ANONYMISED_APPLICATION
+    from casework.core.time import now
+
+    meeting = _meeting(ct, chair, [])
+    assert _post(api_client(chair), meeting, None).status_code == 200
+    [action, _other] = db.session.scalars(sa.select(Action).order_by(Action.id)).all()
+    assert action.case_id is None
+    db.session.get(TriggerApplication, meeting.application_id).anonymised_at = now()
+    db.session.commit()
+    before = (action.status, action.outcome, action.due_on, action.version)
+    officer = ct.coordinator  # of the agency the action is addressed to
+    refused = api_client(officer).patch(f"/api/v1/actions/{action.id}", json={"outcome": "Ann said it stopped"})
+    assert refused.status_code == 422, refused.json
+    assert ANONYMISED_APPLICATION in str(refused.json)
+    page = page_client(officer).post(
+        f"/actions/{action.id}", data={"status": "done", "outcome": "Ann said it stopped", "version": action.version}
+    )
+    assert page.status_code == 422
+    assert html.escape(ANONYMISED_APPLICATION, quote=True) in page.get_data(as_text=True)
+    db.session.expire_all()
+    action = db.session.get(Action, action.id)
+    assert (action.status, action.outcome, action.due_on, action.version) == before

@@ -200,6 +200,14 @@ def test_the_page_offers_the_perpetrators_of_the_linked_cases_and_nobody_else(ct
     assert response.status_code == 302, response.get_data(as_text=True)
     [assessment] = db.session.get(type(meeting), meeting.id).proportionality_assessments
     assert (assessment.person_id, assessment.subject_name) == (dean.id, "Dean Example")
+    # The audit entry, about the assessment, names the person picked by number (their name is among its
+    # changes), as it does not name a typed one at all.
+    from casework.audit.models import AuditEntry
+
+    summaries = db.session.scalars(
+        sa.select(AuditEntry.summary).where(AuditEntry.summary.like("Proportionality assessment%"))
+    ).all()
+    assert summaries == [f"Proportionality assessment of person {dean.id} for {application.reference}"]
     # The chair, from another agency, cannot open the case: its names are not offered to them.
     chairs_page = page_client(ct.chair).get(new)
     assert chairs_page.status_code == 200

@@ -361,7 +361,7 @@ def _information_request(app: Any) -> dict[str, int]:
         )
         item = info_requests.request_information(officer, application, council, due_on=today() + timedelta(days=10))
         commit()
-        ids = {"officer": officer.id, "request": item.id}
+        ids = {"officer": officer.id, "request": item.id, "application": application.id}
         db.session.remove()
         return ids
 
@@ -434,6 +434,33 @@ def test_a_submission_made_while_another_agencys_file_is_put_is_the_one_the_audi
             )
             assert entry.changes["submission"] == ["Sent by phone", "Three visits this year."]
             db.session.remove()
+
+
+def test_a_submission_to_a_case_review_anonymised_while_its_file_is_put_is_refused(tmp_path, store):
+    """The Case Review was read, and found not anonymised, before the agency's file was put with no
+    write lock held: a retention run that anonymised it meanwhile has removed its files and its
+    submissions already, so the submission is refused and its file deleted, as a case's document is."""
+    from casework.community_triggers.models import InformationRequest, TriggerDocument
+    from casework.core.errors import RuleViolation
+
+    with committed_database("sqlite", tmp_path, None) as url, committed_app(url, tmp_path, **store.settings()) as app:
+        _world(app)
+        ids = _information_request(app)
+        before = dict(store.objects)
+        store.hold = {"PUT"}
+        anonymised_meanwhile = (
+            "UPDATE trigger_applications SET anonymised_at = CURRENT_TIMESTAMP WHERE id = ?",
+            (ids["application"],),
+        )
+        waited, results = _while_held(app, url, store, lambda: _submit_information(ids), write=anonymised_meanwhile)
+        assert waited == [("PUT", None)]
+        [error] = results
+        assert isinstance(error, RuleViolation), results
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count(TriggerDocument.id))) == 0
+            assert db.session.get(InformationRequest, ids["request"]).submission is None
+            db.session.remove()
+        assert store.objects == before  # the file put for it was deleted with the rollback
 
 
 def _lock_by_statement(model: Any) -> None:
@@ -520,3 +547,84 @@ def test_on_postgresql_letting_go_does_nothing_not_even_a_connection(tmp_path, r
         assert db.session.connection() is connection
         assert area in db.session
         db.session.remove()
+
+
+def test_on_postgresql_a_review_anonymised_while_a_submission_holds_it_takes_the_submissions_file(tmp_path, request):
+    """PostgreSQL, the other order: the submission has read the Case Review again and holds it (its file
+    put, its document written, not committed yet) when the retention run comes to anonymise the review.
+    The run holds the review before it reads its files, so it waits for the submission and then finds
+    its file among the review's: read before, the file would be missed and kept for ever."""
+    import psycopg
+
+    from casework.community_triggers.models import TriggerApplication, TriggerDocument
+    from casework.community_triggers.services import anonymise_application
+    from casework.core import storage
+
+    postgresql_url = request.getfixturevalue("postgresql_url")
+
+    class Report:
+        def __init__(self) -> None:
+            self.formers: list[Any] = []
+
+        def add(self, _table: str, _ids: Any) -> None:
+            pass
+
+    with (
+        committed_database("postgresql", tmp_path, postgresql_url) as url,
+        committed_app(url, tmp_path) as app,
+    ):
+        _world(app)
+        ids = _information_request(app)
+        with app.app_context():
+            # The submission, past its check: the review read again and held, its document written.
+            db.session.execute(
+                sa.select(TriggerApplication.id)
+                .where(TriggerApplication.id == ids["application"])
+                .with_for_update(key_share=True)
+            )
+            stored = storage.save(pdf(), "application/pdf", folder="case-reviews", backend="database")
+            document = TriggerDocument(
+                application_id=ids["application"],
+                information_request_id=ids["request"],
+                filename="Ann Applicant - statement.pdf",
+                content_type="application/pdf",
+                size=1,
+                stored_file_id=stored.id,
+            )
+            db.session.add(document)
+            db.session.flush()
+            document_id = document.id
+            backend = db.session.connection().connection.dbapi_connection.info.backend_pid
+
+            errors: list[BaseException] = []
+
+            def run() -> None:
+                with app.app_context():
+                    try:
+                        anonymise_application(db.session.get(TriggerApplication, ids["application"]), Report())
+                        commit()
+                    except BaseException as error:  # reported by the test
+                        errors.append(error)
+                    finally:
+                        db.session.remove()
+
+            retention = threading.Thread(target=run)
+            retention.start()
+            # The run waits for a lock the submission holds (wherever it waits): then the submission commits.
+            plain = url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(plain, autocommit=True) as watcher:
+                while (
+                    retention.is_alive()
+                    and not watcher.execute(
+                        "SELECT 1 FROM pg_locks WHERE NOT granted AND pid <> %s", (backend,)
+                    ).fetchone()
+                ):
+                    threading.Event().wait(0.02)
+            commit()
+            retention.join(HANG)
+            db.session.remove()
+            assert not retention.is_alive()
+            assert errors == []
+            kept = db.session.get(TriggerDocument, document_id)
+            assert kept.filename.endswith("(removed under the retention policy)"), kept.filename
+            db.session.remove()

@@ -83,3 +83,77 @@ def test_a_digest_withdrawn_after_its_day_is_not_replaced(world, deadline, at, m
         send_email.apply(args=(queued.id,))
     assert [m.idempotency_key for m in _messages() if m.to_address == world.manager.email] == [queued.idempotency_key]
     assert mail_to_smtp.messages == []
+
+
+def test_a_replacement_withdrawn_in_its_turn_is_replaced_again(world, deadline, at, mail_to_smtp):
+    """The day's digest withdrawn (one case restricted without the manager) is replaced; the replacement,
+    still waiting for the mail server, quotes another case restricted without them meanwhile: it is
+    withdrawn and replaced in its turn, under a key of its own (``replacement_key``: the withdrawn
+    message's id), and only the last one goes, naming neither case."""
+    other_case = world.new_case(reference="BOL-2026-0099")
+    titles = [
+        f"Tell Vera Victim of their right to a Case Review ({world.case.reference})",
+        f"Visit Adam Adult about the noise ({other_case.reference})",
+    ]
+    for case, title in zip((world.case, other_case), titles, strict=True):
+        deadline(world.colleague, DUE, title=title, case_id=case.id, link=f"/cases/{case.id}")
+
+    def managers() -> list[OutboxEmail]:
+        return [m for m in _messages() if m.to_address == world.manager.email]
+
+    mail_to_smtp.stop()
+    with at(2026, 4, 6, 6, 0):  # 07:00 in London
+        tasks.digest.run()
+        [digest] = managers()
+        assert all(title in digest.body_text for title in titles)
+        _restrict_without(world, world.officer)
+        db.session.commit()
+        send_email.apply(args=(digest.id,))
+        [_, first] = managers()
+        assert titles[1] in first.body_text
+        assert titles[0] not in first.body_text
+        from casework.cases.models import CaseAccess
+
+        other_case.is_restricted = True
+        db.session.add(CaseAccess(case_id=other_case.id, user_id=world.officer.id))
+        db.session.commit()
+        send_email.apply(args=(first.id,))
+        withdrawn_digest, withdrawn_first, last = managers()
+        assert withdrawn_digest.last_error.startswith(WITHDRAWN)
+        assert withdrawn_first.last_error.startswith(WITHDRAWN)
+        assert {original_key(m.idempotency_key) for m in (first, last)} == {digest.idempotency_key}
+        mail_to_smtp.start()
+        send_email.apply(args=(last.id,))
+    [received] = mail_to_smtp.wait_for(1)
+    body = received.get_body(preferencelist=("plain",)).get_content()
+    assert received["To"] == world.manager.email
+    assert "Vera Victim" not in body
+    assert "Adam Adult" not in body
+
+
+def test_a_replacement_that_fails_leaves_the_withdrawal_standing(world, deadline, at, mail_to_smtp, monkeypatch):
+    """What replaces a withdrawn message is the domain's; should it fail (a template, a query), the
+    withdrawal still stands, committed, with what it half wrote undone: not rolled back with it, leaving
+    the message to be claimed and fail again at every resend for ever, with nothing on record."""
+    from casework.core.registry import registry
+    from casework.notifications.services import queue_email
+
+    def broken(_message: Any) -> Any:
+        queue_email(to="half@example.org", subject="Half", text="Half written", key="half-written")
+        raise RuntimeError("the template broke")
+
+    monkeypatch.setitem(registry().unsent_replacements, "deadlines", broken)
+    _hidden_reminder(world, deadline)
+    mail_to_smtp.stop()
+    with at(2026, 4, 1, 6, 0):
+        tasks.sweep.run()
+        [queued] = _messages()
+        _restrict_without(world, world.officer)
+        db.session.commit()
+        mail_to_smtp.start()
+        send_email.apply(args=(queued.id,))
+    [withdrawn] = _messages()
+    assert withdrawn.failed_at is not None
+    assert withdrawn.last_error.startswith(WITHDRAWN)
+    assert "not replaced" in withdrawn.last_error
+    assert mail_to_smtp.messages == []

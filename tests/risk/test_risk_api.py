@@ -257,3 +257,12 @@ def test_a_high_risk_email_waiting_to_be_sent_names_the_case_only_if_its_manager
         assert received["To"] == world.manager.email
         assert received["Subject"] == "High risk on a case you cannot see"
         assert "BOL-2026-0001" not in received.get_body(preferencelist=("plain",)).get_content()
+        # Asked again for the same withdrawal (a task redelivered), it answers the one replacement it
+        # queued, as every domain's ``replace`` does (``Domain.unsent_check``), and queues no other.
+        from casework.risk.services import replace_unsent_high_risk
+
+        [_withdrawn, replacement] = emails()
+        again = replace_unsent_high_risk(message)
+        assert again is not None
+        assert again.id == replacement.id
+        assert len(emails()) == 2

@@ -54,3 +54,24 @@ def test_a_day_of_variation_before_the_order_or_in_the_future_is_refused(importe
         if message is not None:
             assert text == message
         assert count(Intervention) == 0
+
+
+def test_a_day_given_for_a_status_the_row_does_not_have_is_refused(importer, world):
+    """A day of variation, or of an appeal lodged, on a row left issued (the status empty or "issued")
+    would be dropped without a word: it is refused on its column, as the page and the API refuse it."""
+    _case(importer)
+    header = [*HEADER, "appeal_lodged_on"]
+    for status, varied_on, lodged_on, column, message in (
+        ("", "2019-09-16", "", "varied_on", "Give the day of the variation when marking it varied, on or after"),
+        ("issued", "2019-09-16", "", "varied_on", "Give the day of the variation when marking it varied"),
+        ("", "", "2019-03-01", "appeal_lodged_on", "Give the date the appeal was lodged only when marking it appealed"),
+        ("issued", "", "2019-03-01", "appeal_lodged_on", "Give the date the appeal was lodged only when marking"),
+    ):
+        job = importer.upload(
+            "interventions",
+            [header, ["O-1", "C-1", "pspo", "2019-02-01", "2022-01-31", "The park", status, varied_on, lodged_on]],
+        )
+        [(row, problem_column, text)] = problems_of(job)
+        assert (row, problem_column) == (2, column), (status, column)
+        assert text.startswith(message)
+        assert count(Intervention) == 0

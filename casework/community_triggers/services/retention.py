@@ -37,6 +37,14 @@ def anonymise_application(application: TriggerApplication, report: Any) -> None:
     from casework.core.retention import anonymise
     from casework.reminders.services import anonymise_deadlines
 
+    # Held before anything of the review is read (FOR NO KEY UPDATE on PostgreSQL; on SQLite the run
+    # holds the write lock throughout): an agency's submission holds the review too once its file is
+    # put (``info_requests.submit``), so either it waits for this run and is refused, or this waits for
+    # it to commit and finds its file below. Its files read before this lock, one committed meanwhile
+    # would be missed, and kept for ever.
+    db.session.execute(
+        sa.select(TriggerApplication.id).where(TriggerApplication.id == application.id).with_for_update(key_share=True)
+    )
     meeting_ids = [m.id for m in application.meetings]
     recommendations = [r for m in application.meetings for r in m.recommendations]
     attendees = (

@@ -628,6 +628,9 @@ def my_information_requests():
 def submit_information(request_id: int):
     item = info_requests.get_request_for(current_user, request_id)
     application = queries.application_with_id(item.application_id)
+    if request.method == "POST" and application is not None:
+        # Before the form: a Case Review anonymised under the retention policy takes nothing more.
+        policies.refuse_anonymised(application)
     form = SubmissionForm()
     status = 200
     if form.validate_on_submit():
