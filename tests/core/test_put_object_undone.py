@@ -120,11 +120,7 @@ def test_an_object_put_for_a_transaction_is_kept_however_a_savepoint_in_it_ends(
     """Only the outermost transaction's end undoes the put: a SAVEPOINT released (rows added unless
     their key is taken, ``add_unless_taken``) ends a transaction too, without a commit, and must not
     delete the object the outer transaction then commits a row for; one rolled back keeps it as well."""
-    with (
-        _database(backend, tmp_path, request) as url,
-        committed_app(url, tmp_path, **store.settings()) as app,
-        app.app_context(),
-    ):
+    with _in_an_app_of_its_own(backend, tmp_path, request, store):
         path = _put_for_a_transaction(store)
         with db.session.begin_nested():
             db.session.scalar(sa.select(sa.literal(1)))

@@ -1,7 +1,7 @@
 """Audit log: the old summaries naming someone whose name starts with "person", already gone, are erased
 
 Revision ID: 0840
-Revises: 0810
+Revises: 0820
 Create Date: 2026-12-05 20:50:00
 
 Migration 0730 erased the values of the old summaries naming a person ("Added <name> to case ...",
@@ -27,7 +27,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0840"
-down_revision = "0810"
+down_revision = "0820"
 branch_labels = None
 depends_on = None
 
