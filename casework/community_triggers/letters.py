@@ -223,7 +223,7 @@ Yours sincerely,
 
 def _sandbox() -> LimitedSandbox:
     env = LimitedSandbox(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
-    env.add_filter("date", format_date)
+    env.add_filter("date", format_date, safe_templates.A_DATE_IN_WORDS)
     return env
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextvars
 import copy
 import functools
+import inspect
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -38,11 +39,11 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.filters import do_format, do_join, do_pprint, do_replace, do_wordwrap
-from jinja2.runtime import Context, markup_join, str_join
+from jinja2.runtime import Context, LoopContext, markup_join, str_join
 from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter, SecurityError
+from jinja2.utils import Cycler, _PassArg
 from jinja2.visitor import NodeTransformer
-from markupsafe import Markup, soft_str
+from markupsafe import Markup
 
 from casework.core.errors import InvalidInput
 
@@ -237,43 +238,13 @@ def _replaced_size(text: str, old: Any, new: Any, count: Any) -> int:
 
 
 def _joined_size(separator: Any, items: Any) -> int:
-    """The length of ``separator.join(items)``, ``items`` a list (``_listed`` makes it one)."""
+    """The length of ``separator.join(items)``, ``items`` a list (the rule's ``listed`` makes an iterator
+    one) or a text."""
+    if isinstance(items, str):  # its characters
+        return max(len(items) - 1, 0) * len(str(separator)) + len(items)
     if not isinstance(items, list | tuple):
         return 0
     return max(len(items) - 1, 0) * len(str(separator)) + sum(_written_size(item) for item in items)
-
-
-def _listed(fn: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``args`` with a join's items made a list, so they can be measured and then joined: a generator
-    (``items|map('string')``) is read once, and a text's characters are items too."""
-    target = getattr(fn, "__self__", None)
-    at = 0 if isinstance(target, str) and getattr(fn, "__name__", "") == "join" else 1 if fn is do_join else None
-    if at is None or len(args) <= at or isinstance(args[at], list | tuple) or not isinstance(args[at], Iterable):
-        return args
-    return (*args[:at], list(args[at]), *args[at + 1 :])
-
-
-def _check_writes(budget: _Budget, fn: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
-    """What a filter or a text's method that writes in one call (a replacement, a join, a list written
-    out) will write, measured before it writes: each argument under the limit, the product of two of
-    them is not (``('x' * 199999)|replace('x', 'y' * 199999)`` is 40 GB)."""
-    target = getattr(fn, "__self__", None)
-    name = getattr(fn, "__name__", "")
-    if isinstance(target, str) and name == "replace" and args:
-        budget.check_size(_replaced_size(target, args[0], args[1] if len(args) > 1 else "", (*args, -1)[2]))
-    elif isinstance(target, str) and name == "join" and args:
-        budget.check_size(_joined_size(target, args[0]))
-    elif fn is do_replace and len(args) >= 4 and isinstance(args[1], str):
-        budget.check_size(_replaced_size(args[1], args[2], args[3], args[4] if len(args) > 4 else kwargs.get("count")))
-    elif fn is do_join and len(args) >= 2 and kwargs.get("attribute", args[3] if len(args) > 3 else None) is None:
-        budget.check_size(_joined_size(kwargs.get("d", args[2] if len(args) > 2 else ""), args[1]))
-    elif fn is do_wordwrap and len(args) >= 2 and isinstance(args[1], str):
-        width = kwargs.get("width", args[2] if len(args) > 2 else 79)
-        wrapstring = kwargs.get("wrapstring", args[4] if len(args) > 4 else None) or "\n"
-        if isinstance(width, int) and isinstance(wrapstring, str):
-            budget.check_size(len(args[1]) + (len(args[1]) // max(width, 1) + 1) * len(wrapstring))
-    elif fn in (soft_str, do_pprint) and args:
-        budget.check_size(_written_size(args[0]))
 
 
 def _check_argument(budget: _Budget, value: Any) -> None:
@@ -287,26 +258,481 @@ def _check_argument(budget: _Budget, value: Any) -> None:
             _check_format_string(budget, value)
 
 
-def _guard_filter(fn: Any) -> Any:
+# --- Size rules ---------------------------------------------------------------------------------------
+#
+# The limits are checked between operations, never inside one: a filter, a global or a text's method
+# that builds a large value in one call has built it before anything can look. So the sandbox offers
+# only what has a rule saying how big its result can be, known before it runs (an allowlist): a filter,
+# test, global or method with no rule is not there (a filter Jinja adds in a new release, a method
+# Python adds to ``str``). ``tests/core/test_template_size_rules.py`` walks everything the sandbox
+# offers and fails on anything without one.
+
+#: A measure: given the budget, the value a filter is applied to (or the object whose method is
+#: called) and every argument by its parameter's name, refuse the call if its result would pass the
+#: size limit. Parameters without a signature (``dict.update``) come as ``args`` and ``kwargs``.
+Measure = Callable[[_Budget, Any, Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class SizeRule:
+    """How big the result of a filter, test, global or method can be. With a ``measure``, its size is
+    worked out from the arguments and refused before the call; without one, ``why`` says why the result
+    is never larger than what it is given (each under the limits) by more than a constant factor.
+    ``listed`` names a parameter whose iterator (a generator, ``items|map('string')``) is made a list
+    before the call, read once, so that it can be measured."""
+
+    why: str
+    measure: Measure | None = None
+    listed: str | None = None
+
+
+def bounded(why: str) -> SizeRule:
+    """A rule for what never returns more than a constant factor of what it is given."""
+    return SizeRule(why)
+
+
+def _integer(value: Any, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _padded(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """``center``, ``ljust``, ``rjust``, ``zfill``: the text or the width, whichever is longer."""
+    budget.check_size(max(len(value) if isinstance(value, str) else 0, _integer(params.get("width"))))
+
+
+def _tabs_expanded(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """Each tab becomes ``tabsize`` spaces at most: ``('\\t' * 1000).expandtabs(10000)`` is 10 MB."""
+    if isinstance(value, str):
+        budget.check_size(len(value) + value.count("\t") * max(_integer(params.get("tabsize"), 8), 0))
+
+
+#: What ``str.splitlines`` breaks a line on (``indent`` splits lines with it).
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _indented(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """Every line gets the indent (``blank`` or not, a line of one letter is not blank)."""
+    if not isinstance(value, str):
+        return
+    width = params.get("width")
+    indent = len(width) if isinstance(width, str) else max(_integer(width), 0)
+    lines = sum(value.count(mark) for mark in _LINE_BREAKS) + 1
+    budget.check_size(len(value) + lines * indent)
+
+
+def _text_replaced(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    if isinstance(value, str):
+        budget.check_size(_replaced_size(value, params.get("old"), params.get("new"), params.get("count")))
+
+
+def _items_joined(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """The ``join`` filter: its items (or, joined by an attribute, the items whole, which hold it)."""
+    budget.check_size(_joined_size(params.get("d", ""), value))
+
+
+def _joining(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """``separator.join(items)``."""
+    budget.check_size(_joined_size(value, params.get("iterable")))
+
+
+def _wrapped(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    width = params.get("width")
+    wrapstring = params.get("wrapstring") or "\n"
+    if isinstance(value, str) and isinstance(width, int) and isinstance(wrapstring, str):
+        budget.check_size(len(value) + (len(value) // max(width, 1) + 1) * len(wrapstring))
+
+
+def _written_out(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """What writes its value out whole (``string``, ``pprint``, ``urlencode``, ``xmlattr``): a list may
+    hold one long text a thousand times."""
+    budget.check_size(_written_size(value))
+
+
+def _json_lines(value: Any, seen: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """How many lines ``tojson`` with an indent writes for ``value``, and how deep it nests."""
+    if not isinstance(value, list | tuple | dict):
+        return 1, 0
+    if id(value) in seen:
+        return seen[id(value)]
+    seen[id(value)] = (1, 0)  # a container inside itself cannot be written as JSON
+    items = list(value.values()) if isinstance(value, dict) else list(value)
+    inner = [_json_lines(item, seen) for item in items]
+    found = (2 + sum(lines for lines, _depth in inner), 1 + max((depth for _lines, depth in inner), default=0))
+    seen[id(value)] = found
+    return found
+
+
+def _as_json(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """``tojson``: the value written out, and with an indent each line indented as deep as it nests
+    (``([1] * 1000)|tojson(indent=10000)`` is 10 MB)."""
+    size = _written_size(value)
+    indent = max(_integer(params.get("indent")), 0)
+    if indent:
+        lines, depth = _json_lines(value, {})
+        size += lines * depth * indent
+    budget.check_size(size)
+
+
+def _parts(attribute: Any) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in str(attribute).split(".")]
+
+
+def _attribute_values(items: Iterable[Any], attribute: Any) -> list[Any]:
+    """The values an ``attribute=`` argument picks from each item (dotted, as Jinja's), where the items
+    are dicts and lists; anything else counts as nothing."""
+    if attribute is None:
+        return list(items)
+    picked = []
+    for item in items:
+        for part in _parts(attribute):
+            try:
+                item = item[part] if isinstance(item, Mapping | list | tuple) else None
+            except (LookupError, TypeError):
+                item = None
+        picked.append(item)
+    return picked
+
+
+def _keys_size(keys: Iterable[Any]) -> int:
+    return sum(len(key) for key in keys if isinstance(key, str))
+
+
+def _sort_keys(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """``sort``, ``groupby``: without ``case_sensitive`` each key is a lower-case copy of its text, all
+    held until the sort ends (a list of a thousand references to one long text makes a thousand
+    copies)."""
+    if params.get("case_sensitive") or not isinstance(value, list | tuple):
+        return
+    budget.check_size(_keys_size(_attribute_values(value, params.get("attribute"))))
+
+
+def _dict_sort_keys(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    if params.get("case_sensitive") or not isinstance(value, Mapping):
+        return
+    budget.check_size(_keys_size(value.values() if params.get("by") == "value" else value.keys()))
+
+
+def _summed(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """``sum`` of lists (``start=[]``) makes a new list at each item, each as long as all before it: the
+    work is counted, item by item, as the references it copies."""
+    start = params.get("start", 0)
+    if not isinstance(start, list | tuple) or not isinstance(value, list | tuple):
+        return  # numbers, each sum a little longer than its largest; anything else fails as it would
+    running = len(start)
+    copied = 0
+    for item in _attribute_values(value, params.get("attribute")):
+        running += len(item) if isinstance(item, list | tuple) else 1
+        copied += running
+        budget.check_size(copied)
+
+
+def _filled(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """``batch`` and ``slice``: their items and, with ``fill_with``, that many references more."""
+    budget.check_size(_integer(params.get("linecount", params.get("slices"))))
+
+
+#: Characters ``urlize`` adds to a word at most, besides the word twice escaped and its attributes.
+_LINK_MARKUP = 60
+
+
+def _linked(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """``urlize``: each word may become a link that writes it twice (escaped: six times for a quote)
+    with ``target`` and ``rel`` on every one (``('a.com ' * 1000)|urlize(target='x' * 10000)``)."""
+    if not isinstance(value, str):
+        return
+    words = sum(value.count(space) for space in " \t\n\r\x0b\x0c") + 1
+    extra = sum(len(params.get(name) or "") for name in ("target", "rel")) + _LINK_MARKUP
+    budget.check_size(12 * len(value) + words * extra)
+
+
+def _translated(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """``str.translate``: each character may become the longest text its table maps one to."""
+    table = params.get("table")
+    if isinstance(value, str) and isinstance(table, Mapping):
+        longest = max((len(new) for new in table.values() if isinstance(new, str)), default=1)
+        budget.check_size(len(value) * max(longest, 1))
+
+
+#: Characters one ``strftime`` directive writes for each character it is spelt with, at most (``%c``,
+#: ``Sat Dec  5 20:57:28 2026``, is twelve a character).
+_STRFTIME_GROWTH = 16
+
+
+def _strftime(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    fmt = params.get("format", (*params.get("args", ()), None)[0])  # the method has no signature
+    if isinstance(fmt, str):
+        budget.check_size(len(fmt) * _STRFTIME_GROWTH)
+
+
+def _extended(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """``list.extend``: a list that extends itself doubles at each step, a billion references in 30."""
+    items = params.get("iterable")
+    if isinstance(value, list) and isinstance(items, list | tuple):
+        budget.check_size(len(value) + len(items))
+
+
+def _updated(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    if isinstance(value, dict):
+        others = [other for other in params.get("args", ()) if isinstance(other, Mapping | list | tuple)]
+        budget.check_size(len(value) + sum(len(other) for other in others) + len(params.get("kwargs", {})))
+
+
+def _formatted(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
+    """The ``format`` filter is ``value % (kwargs or args)``: its widths from the arguments and the
+    arguments it writes, as the ``%`` operator's (``LimitedSandbox.call_binop``)."""
+    if isinstance(value, str):
+        kwargs, args = params.get("kwargs") or {}, tuple(params.get("args") or ())
+        right: Any = kwargs or args
+        _check_format_string(budget, value, right.values() if kwargs else right)
+        _check_percent_arguments(budget, value, right)
+
+
+_A_YES_OR_NO = bounded("a yes or no")
+_ONE_OF_ITS_ITEMS = bounded("one of the values it is given, or a number")
+_A_NUMBER = bounded("a number")
+_CASE_CHANGED = bounded("its text, each character changed into three at most (Unicode case mappings)")
+_SOME_OF_ITS_ITEMS = bounded("its items or some of them, in another order or lazily, each a reference")
+_ESCAPED = bounded("its text with each character escaped: six characters at most")
+
+#: Every filter a template may use, by name, and how big its result can be.
+FILTER_RULES: dict[str, SizeRule] = {
+    "abs": _A_NUMBER,
+    "attr": _ONE_OF_ITS_ITEMS,
+    "batch": SizeRule("its items, and linecount references to fill_with more", _filled),
+    "capitalize": _CASE_CHANGED,
+    "center": SizeRule("the text or the width, whichever is longer", _padded),
+    "count": _A_NUMBER,
+    "d": _ONE_OF_ITS_ITEMS,
+    "default": _ONE_OF_ITS_ITEMS,
+    "dictsort": SizeRule("its items as pairs; unless case_sensitive, a lower-case copy of each key", _dict_sort_keys),
+    "e": _ESCAPED,
+    "escape": _ESCAPED,
+    "filesizeformat": bounded("a number and a unit"),
+    "first": _ONE_OF_ITS_ITEMS,
+    "float": _A_NUMBER,
+    "forceescape": _ESCAPED,
+    "format": SizeRule("its widths and what its fields write", _formatted),
+    "groupby": SizeRule(
+        "its items in groups; unless case_sensitive, a lower-case copy of each key", _sort_keys, listed="value"
+    ),
+    "indent": SizeRule("the text and the indent on each line", _indented),
+    "int": _A_NUMBER,
+    "items": _SOME_OF_ITS_ITEMS,
+    "join": SizeRule("its items written out and a separator between each two", _items_joined, listed="value"),
+    "last": _ONE_OF_ITS_ITEMS,
+    "length": _A_NUMBER,
+    "list": _SOME_OF_ITS_ITEMS,
+    "lower": _CASE_CHANGED,
+    "map": bounded("its items, each through a filter or an attribute that has its own rule"),
+    "max": _ONE_OF_ITS_ITEMS,
+    "min": _ONE_OF_ITS_ITEMS,
+    "pprint": SizeRule("its value written out", _written_out),
+    "random": _ONE_OF_ITS_ITEMS,
+    "reject": _SOME_OF_ITS_ITEMS,
+    "rejectattr": _SOME_OF_ITS_ITEMS,
+    "replace": SizeRule("the text with each replacement counted", _text_replaced),
+    "reverse": _SOME_OF_ITS_ITEMS,
+    "round": _A_NUMBER,
+    "safe": bounded("its text, marked safe"),
+    "select": _SOME_OF_ITS_ITEMS,
+    "selectattr": _SOME_OF_ITS_ITEMS,
+    "slice": SizeRule("its items in slices, and one reference to fill_with more for each", _filled),
+    "sort": SizeRule("its items; unless case_sensitive, a lower-case copy of each key", _sort_keys, listed="value"),
+    "string": SizeRule("its value written out", _written_out),
+    "striptags": bounded("its text, shorter"),
+    "sum": SizeRule("a number; a sum of lists counted as the references it copies", _summed, listed="iterable"),
+    "title": _CASE_CHANGED,
+    "tojson": SizeRule("its value written out, and indented as deep as it nests", _as_json),
+    "trim": bounded("its text, shorter"),
+    "truncate": bounded("its text, or length characters and end"),
+    "unique": bounded("its distinct items; a lower-case copy of each distinct key"),
+    "upper": _CASE_CHANGED,
+    "urlencode": SizeRule("its value written out, each character as twelve at most", _written_out, listed="value"),
+    "urlize": SizeRule("its text with each word a link, target and rel on each", _linked),
+    "wordcount": _A_NUMBER,
+    "wordwrap": SizeRule("the text and a wrapstring for each width of it", _wrapped),
+    "xmlattr": SizeRule("its items written out, escaped", _written_out),
+}
+
+#: Every test a template may use: a test only ever answers yes or no.
+TEST_RULES: dict[str, SizeRule] = dict.fromkeys(
+    (
+        *("!=", "<", "<=", "==", ">", ">=", "eq", "equalto", "ge", "greaterthan", "gt", "le", "lessthan"),
+        *("lt", "ne", "boolean", "callable", "defined", "divisibleby", "escaped", "even", "false", "filter"),
+        *("float", "in", "integer", "iterable", "lower", "mapping", "none", "number", "odd", "sameas"),
+        *("sequence", "string", "test", "true", "undefined", "upper"),
+    ),
+    _A_YES_OR_NO,
+)
+
+#: Every global a template may call. (Jinja's ``lipsum`` has no rule: it built its whole text in one
+#: call, about 600 characters a paragraph, and ``lipsum(150000)`` held a worker for a minute.)
+GLOBAL_RULES: dict[str, SizeRule] = {
+    "range": bounded("made as it is read, and at most 100,000 numbers (the sandbox's MAX_RANGE)"),
+    "dict": bounded("a dict of the arguments it is given"),
+    "namespace": bounded("a namespace of the arguments it is given"),
+    "cycler": bounded("one of the values it is given, each time"),
+    "joiner": bounded("its separator"),
+}
+
+_STR_BOUNDED = bounded("a part of its text, a number, a yes or no, or its text with each character changed")
+_STR_METHOD_RULES: dict[str, SizeRule] = {
+    **dict.fromkeys(
+        (
+            *("count", "endswith", "find", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit"),
+            *("isidentifier", "islower", "isnumeric", "isprintable", "isspace", "istitle", "isupper", "lstrip"),
+            *("partition", "removeprefix", "removesuffix", "rfind", "rindex", "rpartition", "rsplit", "rstrip"),
+            *("split", "splitlines", "startswith", "strip"),
+        ),
+        _STR_BOUNDED,
+    ),
+    **dict.fromkeys(("capitalize", "casefold", "lower", "swapcase", "title", "upper"), _CASE_CHANGED),
+    "maketrans": bounded("a table of the arguments it is given"),
+    "center": SizeRule("the text or the width, whichever is longer", _padded),
+    "ljust": SizeRule("the text or the width, whichever is longer", _padded),
+    "rjust": SizeRule("the text or the width, whichever is longer", _padded),
+    "zfill": SizeRule("the text or the width, whichever is longer", _padded),
+    "expandtabs": SizeRule("the text and tabsize spaces for each tab", _tabs_expanded),
+    "join": SizeRule("the items written out and the text between each two", _joining, listed="iterable"),
+    "replace": SizeRule("the text with each replacement counted", _text_replaced),
+    "translate": SizeRule("each character as the longest text the table maps one to", _translated),
+    # Looked up through LimitedSandbox.wrap_str_format, never as they are: their formatter measures each
+    # field as it is filled.
+    "format": bounded("measured field by field as it is filled (_Measured)"),
+    "format_map": bounded("measured field by field as it is filled (_Measured)"),
+}
+_MARKUP_METHOD_RULES: dict[str, SizeRule] = {
+    "escape": _ESCAPED,
+    "striptags": bounded("its text, shorter"),
+    "unescape": bounded("its text, shorter"),
+}
+_SEQUENCE_BOUNDED = bounded("one of its items, a number, or a change that adds one reference at most")
+_LIST_METHOD_RULES: dict[str, SizeRule] = {
+    **dict.fromkeys(
+        ("append", "clear", "count", "index", "insert", "pop", "remove", "reverse", "sort"), _SEQUENCE_BOUNDED
+    ),
+    "copy": bounded("a list as long as itself"),
+    "extend": SizeRule("itself and the items it is given", _extended, listed="iterable"),
+}
+_DICT_METHOD_RULES: dict[str, SizeRule] = {
+    **dict.fromkeys(("clear", "get", "pop", "popitem", "setdefault"), _SEQUENCE_BOUNDED),
+    **dict.fromkeys(("items", "keys", "values"), _SOME_OF_ITS_ITEMS),
+    "copy": bounded("a dict as large as itself"),
+    "fromkeys": bounded("a dict of the keys it is given"),
+    "update": SizeRule("itself and the items it is given", _updated),
+}
+_DATE_METHOD_RULES: dict[str, SizeRule] = {
+    **{
+        name: bounded("a date, a time, a number or a short text")
+        for name in (
+            *("ctime", "isocalendar", "isoformat", "isoweekday", "replace", "timetuple", "toordinal", "weekday"),
+            *("today", "fromisoformat", "fromordinal", "fromtimestamp", "fromisocalendar"),
+        )
+    },
+    "strftime": SizeRule(f"{_STRFTIME_GROWTH} characters for each of its format's", _strftime),
+}
+_DATETIME_METHOD_RULES: dict[str, SizeRule] = {
+    name: bounded("a date, a time, a number or a short text")
+    for name in (
+        *("astimezone", "date", "dst", "now", "time", "timestamp", "timetz", "tzname", "utcoffset"),
+        *("utctimetuple", "combine", "strptime"),
+    )
+}
+_NUMBER_BOUNDED = bounded("a number")
+
+#: For the project's own date filters (``format_date``, ``format_datetime``): a few dozen characters.
+A_DATE_IN_WORDS = bounded("a date, or a date and a time, in words")
+
+#: Every method a template may call, by the class it is looked up on (through the object's classes, so
+#: ``Markup`` has ``str``'s and a ``datetime`` a ``date``'s). A method with no rule is unsafe to the
+#: sandbox (``LimitedSandbox.is_safe_attribute``): ``str.encode``, a generator's ``send``.
+METHOD_RULES: dict[type, dict[str, SizeRule]] = {
+    Markup: _MARKUP_METHOD_RULES,
+    str: _STR_METHOD_RULES,
+    list: _LIST_METHOD_RULES,
+    tuple: {"count": _SEQUENCE_BOUNDED, "index": _SEQUENCE_BOUNDED},
+    range: {"count": _SEQUENCE_BOUNDED, "index": _SEQUENCE_BOUNDED},
+    dict: _DICT_METHOD_RULES,
+    datetime: _DATETIME_METHOD_RULES,
+    date: _DATE_METHOD_RULES,
+    int: dict.fromkeys(("bit_count", "bit_length", "conjugate", "as_integer_ratio"), _NUMBER_BOUNDED),
+    float: dict.fromkeys(("as_integer_ratio", "conjugate", "hex", "is_integer"), _NUMBER_BOUNDED),
+    Decimal: dict.fromkeys(
+        ("adjusted", "copy_abs", "copy_negate", "is_finite", "is_nan", "is_signed", "is_zero"), _NUMBER_BOUNDED
+    ),
+    LoopContext: {"cycle": _ONE_OF_ITS_ITEMS, "changed": _A_YES_OR_NO},
+    Cycler: {"next": _ONE_OF_ITS_ITEMS, "reset": _A_NUMBER},
+}
+
+
+def method_rule(owner: Any, name: str) -> tuple[type, SizeRule] | None:
+    """The rule for the method ``name`` of ``owner`` (an object, or a class for its class methods), and
+    the class that has it (whose method's parameters the rule's measure reads: ``Markup.join`` takes
+    ``str.join``'s)."""
+    for cls in (owner if isinstance(owner, type) else type(owner)).__mro__:
+        rules = METHOD_RULES.get(cls)
+        if rules is not None and name in rules:
+            return cls, rules[name]
+    return None
+
+
+def is_method(obj: Any, attr: str, value: Any) -> bool:
+    """Whether ``value``, ``obj``'s attribute ``attr``, is a method (which needs a size rule)."""
+    return inspect.isroutine(value) and hasattr(type(obj), attr)
+
+
+@functools.lru_cache(maxsize=512)
+def _signature(fn: Any) -> inspect.Signature | None:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins have none (dict.update)
+        return None
+
+
+def _measured_call(
+    budget: _Budget, rule: SizeRule, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], value_at: int
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Measure ``fn(*args, **kwargs)`` by ``rule`` before it runs; the arguments to call it with (a
+    ``listed`` iterable made a list). ``args[value_at]`` is the value (after a ``pass_context``'s
+    context) or the object whose method it is."""
+    if rule.measure is None and rule.listed is None:
+        return args, kwargs
+    signature = _signature(fn)
+    if signature is None:
+        if rule.measure is not None and len(args) > value_at:
+            rule.measure(budget, args[value_at], {"args": args[value_at + 1 :], "kwargs": kwargs})
+        return args, kwargs
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError:
+        return args, kwargs  # the call itself says what is wrong
+    bound.apply_defaults()
+    listed = bound.arguments.get(rule.listed) if rule.listed else None
+    if isinstance(listed, Iterable) and not isinstance(listed, list | tuple | Mapping | str):
+        bound.arguments[cast(str, rule.listed)] = list(listed)  # read once: measured, then used
+    if rule.measure is not None:
+        parameters = list(bound.arguments)
+        if len(parameters) > value_at:
+            rule.measure(budget, bound.arguments[parameters[value_at]], bound.arguments)
+    return tuple(bound.args), dict(bound.kwargs)
+
+
+def _guard_filter(fn: Any, rule: SizeRule) -> Any:
+    value_at = 0 if _PassArg.from_obj(fn) is None else 1
+
     @functools.wraps(fn)  # keeps Jinja's pass_context/pass_environment marks (in __dict__)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         budget = _budget()
         if budget is not None:
             for value in (*args, *kwargs.values()):
                 _check_argument(budget, value)
-            args = _listed(fn, args)
-            _check_writes(budget, fn, args, kwargs)
-            if fn is do_format and args and isinstance(args[0], str):
-                # The filter is ``value % (kwargs or args)``: its widths from the arguments and the
-                # arguments it writes, as the ``%`` operator's (call_binop).
-                right: Any = kwargs or tuple(args[1:])
-                _check_format_string(budget, args[0], right.values() if kwargs else right)
-                _check_percent_arguments(budget, args[0], right)
+            args, kwargs = _measured_call(budget, rule, fn, args, kwargs, value_at)
         result = fn(*args, **kwargs)
         if budget is not None and isinstance(result, str):
             budget.check_size(len(result))
         return result
 
+    guarded.size_rule = rule  # type: ignore[attr-defined]
     return guarded
 
 
@@ -371,18 +797,22 @@ class LimitedSandbox(SandboxedEnvironment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.filters = {name: _guard_filter(fn) for name, fn in self.filters.items()}
+        # Only what has a size rule (FILTER_RULES, TEST_RULES, GLOBAL_RULES): anything else, a filter a
+        # new Jinja adds among them, is not there, and a template that uses it is refused.
+        self.filters = {
+            name: _guard_filter(fn, FILTER_RULES[name]) for name, fn in self.filters.items() if name in FILTER_RULES
+        }
+        self.tests = {name: fn for name, fn in self.tests.items() if name in TEST_RULES}
+        self.globals = {name: value for name, value in self.globals.items() if name in GLOBAL_RULES}
         # {{ value }} writes str(value) before the output's limit sees it: a list is measured first.
         self.finalize = _measured_output
-        # Jinja's lorem ipsum builds its whole text in one call, about 600 characters a paragraph, before
-        # any limit can look at it: lipsum(150000) held a worker for a minute. No letter needs it.
-        self.globals.pop("lipsum", None)
         # Compiling is most of a render's cost (bench/limits_bench.py): keep the recent templates.
         # A compiled Template is safe to render from several threads at once.
         self.compiled = functools.lru_cache(maxsize=256)(self.from_string)
 
-    def add_filter(self, name: str, fn: Any) -> None:
-        self.filters[name] = _guard_filter(fn)
+    def add_filter(self, name: str, fn: Any, rule: SizeRule) -> None:
+        """Offer ``fn`` as the filter ``name``, with the rule that bounds what it returns."""
+        self.filters[name] = _guard_filter(fn, rule)
 
     # Every {% for %} iterates through checked_iter.
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -456,9 +886,24 @@ class LimitedSandbox(SandboxedEnvironment):
                 _check_format_string(budget, target.__self__, (*args, *kwargs.values()))
             for value in (*args, *kwargs.values()):
                 _check_argument(budget, value)
-            args = _listed(__obj, args)
-            _check_writes(budget, __obj, args, kwargs)
+            owner = getattr(target, "__self__", None)
+            found = method_rule(owner, getattr(target, "__name__", "")) if owner is not None else None
+            if found is not None and not isinstance(owner, type):
+                cls, rule = found
+                # Measured by the parameters of the class's own method, its object first; without the
+                # names Jinja passes inside a loop or a block (Context.call takes them out).
+                scope = {name: kwargs.pop(name) for name in ("_loop_vars", "_block_vars") if name in kwargs}
+                called, kwargs = _measured_call(budget, rule, getattr(cls, target.__name__), (owner, *args), kwargs, 0)
+                args, kwargs = called[1:], {**kwargs, **scope}
         return super().call(__context, __obj, *args, **kwargs)
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """A method is offered only if it has a size rule (``METHOD_RULES``). A method is a function its
+        object's class defines; a value kept in an attribute (a macro in a namespace, ``loop.nextitem``)
+        is not one."""
+        if not super().is_safe_attribute(obj, attr, value):
+            return False
+        return method_rule(obj, attr) is not None if is_method(obj, attr, value) else True
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         _budget()

@@ -11,6 +11,7 @@ by whom it was served. Services in the house style: they flush, audit and raise;
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,9 +26,11 @@ from casework.accounts.services import area_settings
 from casework.audit.services import record_change, snapshot
 from casework.core.errors import InvalidInput, RuleViolation
 from casework.core.safe_templates import (
+    A_DATE_IN_WORDS,
     LimitedSandbox,
     Limits,
     Sample,
+    SizeRule,
     check_before_saving,
     describe_failure,
     render_document,
@@ -88,11 +91,23 @@ def money(value: Any) -> str:
     return f"£{amount:,.0f}" if amount == amount.to_integral_value() else f"£{amount:,.2f}"
 
 
+def _money_written(budget: Any, value: Any, params: Mapping[str, Any]) -> None:
+    """``money`` writes every digit of its amount, and a short text may spell a long one: ``'1e999999999'``
+    is a billion digits, written in one call."""
+    try:
+        amount = Decimal(str(value)) if value is not None and value != "" else Decimal(0)
+    except ArithmeticError:
+        return  # money() fails alike
+    if amount.is_finite():
+        digits = max(amount.adjusted() + 1, len(amount.as_tuple().digits), 1)
+        budget.check_size(digits + digits // 3 + 4)
+
+
 def _sandbox() -> LimitedSandbox:
     env = LimitedSandbox(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
-    env.add_filter("date", format_date)
-    env.add_filter("datetime", format_datetime)
-    env.add_filter("money", money)
+    env.add_filter("date", format_date, A_DATE_IN_WORDS)
+    env.add_filter("datetime", format_datetime, A_DATE_IN_WORDS)
+    env.add_filter("money", money, SizeRule("as many digits as the amount, with its commas", _money_written))
     return env
 
 

@@ -63,7 +63,7 @@ SUBJECT_LIMITS = Limits(seconds=0.5, iterations=1_000, output=2_000)
 
 def _sandbox() -> LimitedSandbox:
     env = LimitedSandbox(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
-    env.add_filter("date", format_date)
+    env.add_filter("date", format_date, safe_templates.A_DATE_IN_WORDS)
     return env
 
 
