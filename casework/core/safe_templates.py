@@ -892,7 +892,7 @@ class LimitedSandbox(SandboxedEnvironment):
                 cls, rule = found
                 # Measured by the parameters of the class's own method, its object first; without the
                 # names Jinja passes inside a loop or a block (Context.call takes them out).
-                scope = {name: kwargs.pop(name) for name in ("_loop_vars", "_block_vars") if name in kwargs}
+                scope: dict[str, Any] = {n: kwargs.pop(n) for n in ("_loop_vars", "_block_vars") if n in kwargs}
                 called, kwargs = _measured_call(budget, rule, getattr(cls, target.__name__), (owner, *args), kwargs, 0)
                 args, kwargs = called[1:], {**kwargs, **scope}
         return super().call(__context, __obj, *args, **kwargs)
