@@ -13,7 +13,9 @@ each render:
   put there by rewriting the parsed template before it is compiled;
 - a limit on the output and on anything that could build a large value in one step (``*``, ``**``,
   ``%`` and the ``format`` filter, ``str.format``, each with its widths and the values its fields
-  write, and filter arguments such as ``center(10**9)``).
+  write, and filter arguments such as ``center(10**9)``);
+- only the filters, tests, globals and methods that have a size rule (``SizeRule``: see "Size rules"
+  below), each measured before it runs where its result can be many times what it is given.
 
 Exceeding a limit raises ``TemplateLimitExceeded``, a ``jinja2.TemplateError``.
 
