@@ -830,6 +830,17 @@ class LimitedSandbox(SandboxedEnvironment):
             )
         return cast(nodes.Template, _MeasuredConcat().visit(tree))
 
+    def concat(self, parts: Iterable[str]) -> str:
+        """What a macro, a ``{% set %}...{% endset %}`` block, a ``{% filter %}`` block or a ``caller()``
+        wrote, joined (the compiled template's ``concat``), its length counted first: each part was
+        under the limit, but a loop of 10,000 writing one long value makes 10,000 references to it,
+        2 GB once joined in one call, before the output's limit sees the macro's result."""
+        parts = list(parts)
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.check_size(sum(len(part) for part in parts))
+        return "".join(parts)
+
     def checked_concat(self, context: Context, *parts: Any) -> str:
         """``a ~ b``, its length counted before it is joined (each part is the output's size at most,
         but a template that doubles a value, ``{% set s = s ~ s %}``, passes any limit in 20 steps)."""

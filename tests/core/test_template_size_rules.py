@@ -255,3 +255,38 @@ def test_fair_uses_write_what_jinjas_own_sandbox_writes() -> None:
     assert written.startswith("   Ann   |Ann  |..Ann|007|a   b|Ab|one\n\n  two|> one\n> \n> two|")
     assert "|70|Bo,Cy|Abc|" in written
     assert written.endswith("|02 March 2026|Hello~|12.3 kB|ab|x|CY|ba|8|[('a', 1), ('b', 2)]|ab|x, y")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% macro m() %}{% for i in range(100) %}{{ big }}{% endfor %}{% endmacro %}{% if m() %}built{% endif %}",
+        "{% set s %}{% for i in range(100) %}{{ big }}{% endfor %}{% endset %}{% if s %}built{% endif %}",
+        "{% if false %}{% filter length %}{% for i in range(100) %}{{ big }}{% endfor %}{% endfilter %}{% endif %}"
+        "{% filter length %}{% for i in range(100) %}{{ big }}{% endfor %}{% endfilter %}",
+        "{% macro m() %}{{ caller() }}{% endmacro %}{% if true %}{% call m() %}{% for i in range(100) %}{{ big }}"
+        "{% endfor %}{% endcall %}{% endif %}",
+    ],
+    ids=["macro", "set block", "filter block", "call block"],
+)
+def test_what_a_macro_or_a_block_wrote_is_counted_before_it_is_joined(source: str) -> None:
+    """Each ``{{ big }}`` is under the limit and only a reference; the block's text is joined in one call
+    (10 MB here, 2 GB with the 10,000 iterations a render may loop), before the output's limit sees it."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
+            LimitedSandbox().render_limited("{% set big = 'x' * 100000 %}" + source, {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+
+
+def test_fair_macros_and_blocks_still_write_their_text() -> None:
+    source = (
+        "{% macro line(label, value) %}{{ label }}: {{ value }}{% endmacro %}{{ line('Name', name) }}|"
+        "{% set s %}{% for i in [1, 2] %}{{ i }}{% endfor %}{% endset %}{{ s }}|"
+        "{% filter upper %}{{ name }}{% endfilter %}|"
+        "{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}{{ name }}{% endcall %}"
+    )
+    assert LimitedSandbox().render_limited(source, {"name": "Ann"}) == "Name: Ann|12|ANN|[Ann]"
