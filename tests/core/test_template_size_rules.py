@@ -46,10 +46,12 @@ def _sandboxes() -> list[LimitedSandbox]:
 
 
 def _loop_and_generator() -> list[Any]:
-    """A template's own loop object and a filter's generator, as a template can reach them."""
+    """A template's own loop object, a filter's generator, a macro and groupby's groups, as a template
+    can reach them."""
     kept: list[Any] = []
     LimitedSandbox().render_limited(
-        "{% for x in [1] %}{% set _ = kept.append(loop) %}{% endfor %}{% set _ = kept.append([1]|map('string')) %}",
+        "{% for x in [1] %}{% set _ = kept.append(loop) %}{% endfor %}{% set _ = kept.append([1]|map('string')) %}"
+        "{% macro m() %}{% endmacro %}{% set _ = kept.append(m) %}{% set _ = kept.append([1]|groupby('real')) %}",
         {"kept": kept},
     )
     return kept
@@ -65,6 +67,8 @@ def _values_a_template_can_reach() -> list[Any]:
         (1,),
         {"a": 1},
         {"a": 1}.items(),
+        {"a": 1}.keys(),
+        {"a": 1}.values(),
         1,
         True,
         1.5,
