@@ -45,6 +45,7 @@ LOADED_ON_FIRST_USE = {
     "notifications_python_client": "text messages through GOV.UK Notify",
     "zxcvbn": "setting a password",
     "segno": "the second factor's set-up page (its QR code)",
+    "cryptography": "the second factor's secret, sealed (signing in with a code, setting one up)",
     "icalendar": "the deadline calendar feed",
     "PIL": "uploaded pictures and the demo's",
     "psycopg": "PostgreSQL (never loaded on the SQLite default)",

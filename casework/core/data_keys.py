@@ -14,11 +14,16 @@ a wrong value: ``DataKeyError`` says which setting to look at.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 #: Starts every sealed value: what tells it from a plain one stored before migration 0850, and what a
 #: later format (another cipher) would change.
@@ -37,15 +42,17 @@ class Opened(NamedTuple):
 
 
 def new_key() -> str:
-    return Fernet.generate_key().decode()
+    """A new key, as ``Fernet.generate_key`` makes one."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 def is_key(text: str) -> bool:
+    """Whether ``text`` is a Fernet key (32 bytes in URL-safe base64), as Fernet itself checks: here without
+    loading ``cryptography``, which only signing in with a code needs (bench/memory.py)."""
     try:
-        Fernet(text.encode())
-    except ValueError:
+        return len(base64.urlsafe_b64decode(text.encode("ascii"))) == 32
+    except (binascii.Error, ValueError):
         return False
-    return True
 
 
 def parse_keys(value: object) -> list[str]:
@@ -68,6 +75,8 @@ def process_key() -> str:
 
 
 def _cipher(keys: Sequence[str]) -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     return MultiFernet([Fernet(key.encode()) for key in keys])
 
 
@@ -85,22 +94,26 @@ def seal(value: str) -> str:
     return PREFIX + _cipher(_keys()[:1]).encrypt(value.encode()).decode()
 
 
+def _opened_by(keys: Sequence[str], token: bytes) -> str | None:
+    from cryptography.fernet import InvalidToken
+
+    try:
+        return _cipher(keys).decrypt(token).decode()
+    except InvalidToken:
+        return None
+
+
 def open_sealed(stored: str) -> Opened:
     if not stored.startswith(PREFIX):
         return Opened(stored, needs_sealing=True)  # plain, from before migration 0850
     token = stored.removeprefix(PREFIX).encode()
     newest, *older = _keys()
-    try:
-        return Opened(Fernet(newest.encode()).decrypt(token).decode(), needs_sealing=False)
-    except InvalidToken:
-        pass
-    try:
-        return Opened(_cipher(older).decrypt(token).decode(), needs_sealing=True) if older else _refuse()
-    except InvalidToken:
-        return _refuse()
-
-
-def _refuse() -> Opened:
+    value = _opened_by([newest], token)
+    if value is not None:
+        return Opened(value, needs_sealing=False)
+    value = _opened_by(older, token) if older else None
+    if value is not None:
+        return Opened(value, needs_sealing=True)
     raise DataKeyError(
         "A stored secret was sealed with a key that CASEWORK_DATA_KEY does not hold: put that key back "
         "(after the newest), see docs/operations.md."

@@ -12,6 +12,7 @@ from typing import Any
 import pyotp
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from flask_migrate import downgrade, upgrade
 
 from casework import create_app
@@ -56,8 +57,10 @@ def test_the_secret_set_up_on_the_page_is_stored_sealed_and_signs_in(app, make, 
     secret, _codes = set_up(page_client(user))
 
     stored = stored_form(user.id)
-    assert stored is not None and stored.startswith("v1:")
-    assert secret not in stored and secret.lower() not in stored
+    assert stored is not None
+    assert stored.startswith("v1:")
+    assert secret not in stored
+    assert secret.lower() not in stored
     assert second_factor.secret_of(db.session.get_one(User, user.id)) == secret
 
     client = app.test_client()
@@ -83,7 +86,9 @@ def test_a_secret_stored_in_plain_text_still_signs_in_and_is_then_sealed(app, ma
     assert second_factor.secret_of(user) == SECRET
     assert second_factor.verify(user, code_at(SECRET)) is True
     stored = stored_form(user.id)
-    assert stored is not None and stored.startswith("v1:") and SECRET not in stored
+    assert stored is not None
+    assert stored.startswith("v1:")
+    assert SECRET not in stored
     assert second_factor.secret_of(db.session.get_one(User, user.id)) == SECRET
 
 
@@ -211,20 +216,24 @@ def test_development_without_a_data_key_uses_one_key_per_process(production) -> 
 def _a_user_with_a_plain_secret() -> None:
     with db.engine.begin() as connection:
         _insert(connection, "areas", {"id": 1, "code": "BOL", "name": "Bolsover"})
-        _insert(connection, "agencies", {"id": 1, "code": "BDC", "name": "Bolsover District Council", "kind": "council"})
+        agency = {"id": 1, "code": "BDC", "name": "Bolsover District Council", "kind": "council"}
+        _insert(connection, "agencies", agency)
         _insert(connection, "users", {"id": 1, "agency_id": 1, "email": "olive@example.org", "totp_secret": SECRET})
         _insert(connection, "users", {"id": 2, "agency_id": 1, "email": "pat@example.org", "totp_secret": None})
 
 
-def test_migration_0850_seals_the_plain_secrets_and_back(fresh_app, monkeypatch) -> None:
-    monkeypatch.setitem(fresh_app.config["CASEWORK"], "DATA_KEY", (NEW_KEY, OLD_KEY))
-    monkeypatch.setitem(fresh_app.config["CASEWORK"], "DATA_KEY_IS_TEMPORARY", False)
+@pytest.mark.usefixtures("fresh_app")
+def test_migration_0850_seals_the_plain_secrets_and_back(monkeypatch) -> None:
+    monkeypatch.setitem(current_app.config["CASEWORK"], "DATA_KEY", (NEW_KEY, OLD_KEY))
+    monkeypatch.setitem(current_app.config["CASEWORK"], "DATA_KEY_IS_TEMPORARY", False)
     upgrade(revision="0840")
     _a_user_with_a_plain_secret()
     upgrade(revision="0850")
 
     stored = stored_form(1)
-    assert stored is not None and stored.startswith("v1:") and SECRET not in stored
+    assert stored is not None
+    assert stored.startswith("v1:")
+    assert SECRET not in stored
     assert stored_form(2) is None
     user = db.session.get_one(User, 1)
     assert second_factor.secret_of(user) == SECRET
@@ -236,8 +245,9 @@ def test_migration_0850_seals_the_plain_secrets_and_back(fresh_app, monkeypatch)
     db.session.rollback()
 
 
-def test_migration_0850_will_not_seal_with_a_key_made_up_for_the_command(fresh_app, capfd) -> None:
-    assert fresh_app.config["CASEWORK"]["DATA_KEY_IS_TEMPORARY"] is True
+@pytest.mark.usefixtures("fresh_app")
+def test_migration_0850_will_not_seal_with_a_key_made_up_for_the_command(capfd) -> None:
+    assert current_app.config["CASEWORK"]["DATA_KEY_IS_TEMPORARY"] is True
     upgrade(revision="0840")
     _a_user_with_a_plain_secret()
     with pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits with status 1
