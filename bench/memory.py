@@ -11,6 +11,7 @@ docs/performance.md ("Memory").
 
 from __future__ import annotations
 
+import base64
 import importlib
 import os
 import secrets
@@ -77,6 +78,7 @@ def main() -> int:
             {
                 "ENV": "production",
                 "SECRET_KEY": secrets.token_hex(32),
+                "DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
                 "INSTANCE_PATH": instance,
                 "DATABASE_URL": f"sqlite:///{instance}/casework.sqlite",
                 "BROKER_URL": "memory://",
