@@ -460,7 +460,6 @@ def _validate_notify(config: dict[str, Any]) -> None:
     config["NOTIFY_BASE_URL"] = base
 
 
-#: Free-text details of the organisation running the service (see ``defaults``).
 _DATA_KEY_COMMAND = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
 
 
@@ -474,7 +473,7 @@ def _data_key(config: dict[str, Any], env: str) -> None:
         if env == "production":
             raise ConfigError(
                 "CASEWORK_DATA_KEY is not set. It seals the secrets of users' authenticator apps: set it "
-                f"to a key made by `{_DATA_KEY_COMMAND}` and keep it with the backups (docs/operations.md)."
+                f"to a key made by `{_DATA_KEY_COMMAND}` and back it up apart from the database (docs/operations.md)."
             )
         # Development and tests: one key for the whole process (what it seals is unreadable once it stops).
         keys = [data_keys.process_key()]
@@ -488,6 +487,7 @@ def _data_key(config: dict[str, Any], env: str) -> None:
     config["DATA_KEY"] = tuple(keys)
 
 
+#: Free-text details of the organisation running the service (see ``defaults``).
 ORGANISATION_KEYS = (
     "ORGANISATION_NAME",
     "ORGANISATION_ADDRESS",

@@ -102,34 +102,30 @@ def secret_of(user: User) -> str | None:
     return data_keys.open_sealed(user.totp_secret).value
 
 
-def _reseal(user: User, stored: str, secret: str) -> None:
+def _reseal(user_id: int, stored: str, secret: str) -> int:
     """Store ``secret`` sealed with the newest key in place of ``stored`` (plain from before migration 0850,
-    or sealed with an older key), unless the secret changed meanwhile (turned off, set up again)."""
-    db.session.execute(
+    or sealed with an older key), unless the secret changed meanwhile (turned off, set up again). Returns
+    the rows changed (0 or 1)."""
+    result = db.session.execute(
         sa.update(User)
-        .where(User.id == user.id, User.totp_secret == stored)
+        .where(User.id == user_id, User.totp_secret == stored)
         .values(totp_secret=data_keys.seal(secret))
         .execution_options(synchronize_session=False)
     )
-    db.session.expire(user, ["totp_secret"])
+    return rows_changed(result)
 
 
 def reseal_all() -> int:
     """Seal with the newest key every secret stored in plain text or with an older key (after a new key is
     put first in CASEWORK_DATA_KEY, before the old one is removed). Returns how many were sealed again."""
-    resealed = 0
-    for user_id, stored in db.session.execute(
+    stored_secrets = db.session.execute(
         sa.select(User.id, User.totp_secret).where(User.totp_secret.is_not(None)).order_by(User.id)
-    ).all():
+    ).all()
+    resealed = 0
+    for user_id, stored in stored_secrets:
         opened = data_keys.open_sealed(stored)
         if opened.needs_sealing:
-            result = db.session.execute(
-                sa.update(User)
-                .where(User.id == user_id, User.totp_secret == stored)
-                .values(totp_secret=data_keys.seal(opened.value))
-                .execution_options(synchronize_session=False)
-            )
-            resealed += rows_changed(result)
+            resealed += _reseal(user_id, stored, opened.value)
     return resealed
 
 
@@ -345,7 +341,8 @@ def verify(user: User, code: str | None) -> bool:
         if not rows_changed(result):
             return False  # seen already, a replay
         if opened.needs_sealing:
-            _reseal(user, stored, opened.value)
+            _reseal(user.id, stored, opened.value)
+            db.session.expire(user, ["totp_secret"])
         return True
     if not _use_recovery_code(user, code):
         return False  # not a recovery code of the user's, or used (perhaps a moment ago)
