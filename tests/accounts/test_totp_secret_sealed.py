@@ -102,6 +102,17 @@ def test_a_wrong_code_leaves_a_plain_secret_as_it_is(app, make, keys) -> None:
     assert stored_form(user.id) == SECRET  # sealed once a code proves it is still the secret in use
 
 
+def test_resealing_leaves_a_secret_changed_meanwhile_alone(app, make, keys) -> None:
+    """A plain secret read at sign-in is sealed with a conditional UPDATE: if the user set up a new app (or
+    turned it off) in the meantime, the old secret is not written back over it."""
+    user = make.user("officer")
+    second_factor.store_secret(user, "NEWSECRETNEWSECRETNEWSECRETNEWSE")
+    db.session.flush()
+    now_stored = stored_form(user.id)
+    assert second_factor._reseal(user.id, SECRET, SECRET) == 0  # the plain value read earlier is gone
+    assert stored_form(user.id) == now_stored
+
+
 def test_a_new_key_put_first_opens_what_the_old_one_sealed_and_reseals_it(app, make, keys) -> None:
     user = make.user("officer")
     second_factor.store_secret(user, SECRET)
