@@ -17,6 +17,7 @@ idles and the figures are those of one core (``bench/gunicorn_workers.py``).
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -204,6 +205,7 @@ def main() -> int:
         "PYTHONPATH": str(ROOT),
         "CASEWORK_ENV": "production",
         "CASEWORK_SECRET_KEY": secrets.token_hex(32),
+        "CASEWORK_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "CASEWORK_DATABASE_URL": args.database_url,
         "CASEWORK_BROKER_URL": "memory://",
     }

@@ -12,6 +12,7 @@ the time spent in the database can be told from the time spent in Python. Nothin
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import secrets
 import statistics
@@ -39,7 +40,12 @@ def main() -> int:
     from casework.extensions import db
 
     app = create_app(
-        {"DATABASE_URL": args.database_url, "BROKER_URL": "memory://", "SECRET_KEY": secrets.token_hex(32)}
+        {
+            "DATABASE_URL": args.database_url,
+            "BROKER_URL": "memory://",
+            "SECRET_KEY": secrets.token_hex(32),
+            "DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        }
     )
     captured: list[tuple[str, object]] = []
 

@@ -11,6 +11,7 @@ docs/performance.md ("Memory").
 
 from __future__ import annotations
 
+import base64
 import importlib
 import os
 import secrets
@@ -45,6 +46,7 @@ LOADED_ON_FIRST_USE = {
     "notifications_python_client": "text messages through GOV.UK Notify",
     "zxcvbn": "setting a password",
     "segno": "the second factor's set-up page (its QR code)",
+    "cryptography": "the second factor's secret, sealed (signing in with a code, setting one up)",
     "icalendar": "the deadline calendar feed",
     "PIL": "uploaded pictures and the demo's",
     "psycopg": "PostgreSQL (never loaded on the SQLite default)",
@@ -76,6 +78,7 @@ def main() -> int:
             {
                 "ENV": "production",
                 "SECRET_KEY": secrets.token_hex(32),
+                "DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
                 "INSTANCE_PATH": instance,
                 "DATABASE_URL": f"sqlite:///{instance}/casework.sqlite",
                 "BROKER_URL": "memory://",

@@ -20,6 +20,7 @@ suite.
 from __future__ import annotations
 
 import argparse
+import base64
 import cProfile
 import dataclasses
 import gc
@@ -46,6 +47,7 @@ def build_app(database_url: str | None, instance: str):
         {
             "ENV": "production",
             "SECRET_KEY": secrets.token_hex(32),
+            "DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "INSTANCE_PATH": instance,
             "DATABASE_URL": database_url or f"sqlite:///{instance}/casework.sqlite",
             "BROKER_URL": "memory://",

@@ -32,7 +32,9 @@ not take new ones first.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -115,6 +117,8 @@ def environment(revision: Revision, database_url: str, instance: Path, secret: s
         "PYTHONPATH": str(revision.root),
         "CASEWORK_ENV": "production",
         "CASEWORK_SECRET_KEY": secret,
+        # A tree from before migration 0850 ignores it.
+        "CASEWORK_DATA_KEY": base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).decode(),
         "CASEWORK_DATABASE_URL": database_url,
         "CASEWORK_INSTANCE_PATH": str(instance),
         "CASEWORK_BROKER_URL": "memory://",

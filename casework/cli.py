@@ -19,6 +19,7 @@ from casework.core.errors import InvalidInput
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(create_storage_bucket)
+    app.cli.add_command(reseal_secrets)
     from casework.demo import demo
 
     app.cli.add_command(demo)
@@ -52,6 +53,24 @@ def create_admin(email: str, name: str, password_stdin: bool) -> None:
                 click.echo(f"Error ({field}): {message}", err=True)
         sys.exit(1)
     click.echo(f"Created admin {user.email} in agency {agency.code}.")
+
+
+@click.command("reseal-secrets")
+def reseal_secrets() -> None:
+    """Seal every authenticator secret with the first key of CASEWORK_DATA_KEY: run after putting a new
+    key first, before removing the old one (docs/operations.md)."""
+    from casework.accounts import second_factor
+    from casework.core import data_keys
+    from casework.core.db import commit
+
+    if data_keys.temporary_key_in_use():
+        raise click.ClickException("CASEWORK_DATA_KEY is not set: there is no key to seal with.")
+    try:
+        resealed = second_factor.reseal_all()
+    except data_keys.DataKeyError as error:
+        raise click.ClickException(str(error)) from None
+    commit()
+    click.echo(f"Sealed {resealed} authenticator secrets with the newest key.")
 
 
 @click.command("create-storage-bucket")

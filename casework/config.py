@@ -47,6 +47,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         #: The embedded broker: kombu's SQLAlchemy transport on a SQLite file, so a newcomer needs no Redis.
         "BROKER_URL": f"sqla+sqlite:///{instance / 'broker.sqlite'}",
         "SECRET_KEY": None,
+        #: Seals the secrets of users' authenticator apps in the database (casework.core.data_keys): one
+        #: Fernet key, or several newest first while one is being replaced. Kept apart from SECRET_KEY,
+        #: which can be changed at any time (it signs sessions); this one must outlive the data.
+        "DATA_KEY": None,
         "SMTP_HOST": None,
         "SMTP_PORT": 25,
         "SMTP_USERNAME": None,
@@ -196,14 +200,14 @@ def _json_or_text(value: str) -> Any:
         return value
 
 
-def _read_secret_key_file(instance_path: str, value: Any) -> str:
+def _read_key_file(instance_path: str, value: Any, setting: str) -> str:
     path = Path(instance_path) / str(value)  # a relative path is the instance folder's
     try:
         key = path.read_text().strip()
     except OSError as error:
-        raise ConfigError(f"CASEWORK_SECRET_KEY_FILE: cannot read {path} ({error.strerror}).") from None
+        raise ConfigError(f"CASEWORK_{setting}: cannot read {path} ({error.strerror}).") from None
     if not key:
-        raise ConfigError(f"CASEWORK_SECRET_KEY_FILE: {path} is empty.")
+        raise ConfigError(f"CASEWORK_{setting}: {path} is empty.")
     return key
 
 
@@ -218,7 +222,10 @@ def load(instance_path: str, overrides: Mapping[str, Any] | None) -> dict[str, A
     config.from_prefixed_env("CASEWORK")
     secret_key_file = config.pop("SECRET_KEY_FILE", None)
     if secret_key_file and not config.get("SECRET_KEY"):
-        config["SECRET_KEY"] = _read_secret_key_file(instance_path, secret_key_file)
+        config["SECRET_KEY"] = _read_key_file(instance_path, secret_key_file, "SECRET_KEY_FILE")
+    data_key_file = config.pop("DATA_KEY_FILE", None)
+    if data_key_file and not config.get("DATA_KEY"):
+        config["DATA_KEY"] = _read_key_file(instance_path, data_key_file, "DATA_KEY_FILE")
     for key in [k for k in config if k.startswith("TEST_") or k in {"REQUIRE_SERVICES", "INSTANCE_PATH"}]:
         del config[key]  # read by the test suite, not by the service
     if overrides:
@@ -414,6 +421,8 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     elif env == "production" and len(str(config["SECRET_KEY"])) < 32:
         raise ConfigError("CASEWORK_SECRET_KEY must be at least 32 characters long in production.")
 
+    _data_key(config, env)
+
     for key in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD"):
         # docker compose passes an unset variable as an empty string: that means "none".
         if config[key] is not None and not str(config[key]).strip():
@@ -449,6 +458,33 @@ def _validate_notify(config: dict[str, Any]) -> None:
     if not base.startswith(("http://", "https://")):
         raise ConfigError(f"CASEWORK_NOTIFY_BASE_URL must be an http:// or https:// URL, not {base!r}.")
     config["NOTIFY_BASE_URL"] = base
+
+
+_DATA_KEY_COMMAND = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+
+
+def _data_key(config: dict[str, Any], env: str) -> None:
+    """CASEWORK_DATA_KEY as the list of its keys, newest first (casework.core.data_keys)."""
+    from casework.core import data_keys
+
+    keys = data_keys.parse_keys(config.get("DATA_KEY"))
+    config["DATA_KEY_IS_TEMPORARY"] = not keys
+    if not keys:
+        if env == "production":
+            raise ConfigError(
+                "CASEWORK_DATA_KEY is not set. It seals the secrets of users' authenticator apps: set it "
+                f"to a key made by `{_DATA_KEY_COMMAND}` and back it up apart from the database (docs/operations.md)."
+            )
+        # Development and tests: one key for the whole process (what it seals is unreadable once it stops).
+        keys = [data_keys.process_key()]
+    for number, key in enumerate(keys, start=1):
+        if not data_keys.is_key(key):
+            which = f"key {number} of {len(keys)}" if len(keys) > 1 else "its value"
+            raise ConfigError(
+                f"CASEWORK_DATA_KEY: {which} is not a Fernet key (44 characters of URL-safe base64); make "
+                f"one with `{_DATA_KEY_COMMAND}`."
+            )
+    config["DATA_KEY"] = tuple(keys)
 
 
 #: Free-text details of the organisation running the service (see ``defaults``).

@@ -18,6 +18,7 @@ from casework.config import ConfigError
 from tests.support.environment import clear_casework_variables, environment_without_casework
 
 GOOD_SECRET = "x" * 40
+GOOD_DATA_KEY = "CNstUaFPxlCp_TOqDQSaHfgxywyq7fpIyXcUB6__MbU="  # a Fernet key made for these tests
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Monke
     clear_casework_variables(monkeypatch)
     monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("CASEWORK_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("CASEWORK_DATA_KEY", GOOD_DATA_KEY)
     monkeypatch.setenv("CASEWORK_DATABASE_URL", f"sqlite:///{tmp_path / 'casework.sqlite'}")
     return monkeypatch
 
@@ -194,6 +196,8 @@ def test_a_migration_url_for_another_database_is_refused(
         ("SMTP_USE_TLS", "maybe", "CASEWORK_SMTP_USE_TLS must be true or false, not 'maybe'"),
         ("SECRET_KEY", "", "CASEWORK_SECRET_KEY is not set"),
         ("SECRET_KEY", "short", "CASEWORK_SECRET_KEY must be at least 32 characters long in production"),
+        ("DATA_KEY", "", "CASEWORK_DATA_KEY is not set"),
+        ("DATA_KEY", "short", "CASEWORK_DATA_KEY: its value is not a Fernet key"),
         ("ACCESSIBILITY_TESTED_ON", "30/11/2026", "CASEWORK_ACCESSIBILITY_TESTED_ON must be a date like 2026-11-30"),
         ("BASE_URL", "casework.example.org", "CASEWORK_BASE_URL must be the service's address"),
         ("BASE_URL", "ftp://casework.example.org", "CASEWORK_BASE_URL must be the service's address"),
@@ -366,6 +370,7 @@ def test_a_configuration_error_is_one_line_naming_the_variable(tmp_path: Path, a
         "CASEWORK_ENV": "production",
         "CASEWORK_SMTP_PORT": "twenty-five",
         "CASEWORK_SECRET_KEY": GOOD_SECRET,
+        "CASEWORK_DATA_KEY": GOOD_DATA_KEY,
     }
     result = subprocess.run(
         [sys.executable, *argv], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, input=""
@@ -383,6 +388,7 @@ def test_the_wsgi_entry_point_freezes_what_start_up_built(tmp_path: Path) -> Non
         "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance"),
         "CASEWORK_ENV": "production",
         "CASEWORK_SECRET_KEY": GOOD_SECRET,
+        "CASEWORK_DATA_KEY": GOOD_DATA_KEY,
         "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'casework.sqlite'}",
     }
     script = "import gc, casework.wsgi; print(gc.get_freeze_count())"

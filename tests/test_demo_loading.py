@@ -52,10 +52,11 @@ def test_demo_load_refuses_production_unless_forced(tmp_path):
     from flask_migrate import upgrade
 
     from casework import create_app
+    from casework.core import data_keys
     from tests.conftest import test_settings
 
     settings = test_settings(f"sqlite:///{tmp_path / 'live.sqlite'}", tmp_path)
-    app = create_app({**settings, "ENV": "production", "INSTANCE_PATH": str(tmp_path)})
+    app = create_app({**settings, "ENV": "production", "DATA_KEY": data_keys.new_key(), "INSTANCE_PATH": str(tmp_path)})
     with app.app_context():
         upgrade()
     runner = app.test_cli_runner()

@@ -323,7 +323,7 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(
         from casework.accounts import second_factor
 
         with app.test_request_context("/account/second-factor/turn-off", base_url=HOSTILE):
-            world.officer.totp_secret = second_factor.new_secret()
+            second_factor.store_secret(world.officer, second_factor.new_secret())
             second_factor.make_new_recovery_codes(world.officer)
             second_factor.disable(world.officer, world.officer)
             commit()

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
+from casework.accounts import second_factor
 from casework.core.submissions import ALREADY_SAVED, FIELD
 from casework.extensions import db
 from tests.support.walk import World, changed_tables, table_digest
@@ -745,7 +746,8 @@ def _reach(app: Flask, world: World, make: Any, api_client: Any) -> Reached:
 
     # A user with a second factor, past the password step: the sign-in code's page.
     two_step = make.user("officer", agency=world.me.agency)
-    two_step.totp_secret, two_step.second_factor_enabled_at = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", datetime.now(UTC)
+    second_factor.store_secret(two_step, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    two_step.second_factor_enabled_at = datetime.now(UTC)
     db.session.commit()
     signing_in = app.test_client()
     page = signing_in.get("/sign-in")
@@ -840,7 +842,8 @@ def test_every_form_of_the_service_is_walked_and_saves_once_when_sent_twice(
     # to remove it are shown only then.
     dpo = make.user("dpo", agency=world.me.agency)
     for user in (dpo, admin):
-        user.totp_secret, user.second_factor_enabled_at = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", datetime.now(UTC)
+        second_factor.store_secret(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+        user.second_factor_enabled_at = datetime.now(UTC)
     db.session.commit()
     walks["an administrator"] = walk(app, world, admin, public=False, records=reached.records)
     walks["the data protection officer"] = walk(app, world, dpo, public=False, records=reached.records)

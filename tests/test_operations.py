@@ -202,6 +202,7 @@ def test_the_compose_commands_and_health_checks_work_here(
     services = file["services"]
     dot_env = {
         "CASEWORK_SECRET_KEY": "a-secret-key-for-this-test-that-is-long-enough",
+        "CASEWORK_DATA_KEY": "CNstUaFPxlCp_TOqDQSaHfgxywyq7fpIyXcUB6__MbU=",
         "CASEWORK_DB_OWNER_PASSWORD": "owner",
         "CASEWORK_DB_SERVICE_PASSWORD": "service",
         "MINIO_ROOT_PASSWORD": "a-minio-password",

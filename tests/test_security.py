@@ -13,6 +13,7 @@ from flask import Flask
 
 from casework import create_app
 from casework.audit.models import AuditAction, AuditEntry
+from casework.core import data_keys
 from casework.extensions import db
 from tests.conftest import TEST_PASSWORD, csrf_from
 
@@ -59,6 +60,7 @@ def production_app(tmp_path: Path) -> Flask:
         {
             "ENV": "production",
             "SECRET_KEY": "p" * 48,
+            "DATA_KEY": data_keys.new_key(),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite'}",
             "BROKER_URL": "memory://",
             "INSTANCE_PATH": str(tmp_path / "instance"),

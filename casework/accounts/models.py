@@ -128,9 +128,11 @@ class User(TimestampMixin, VersionedMixin, Model):
     #: No individual deadline reminders: the user reads the daily digest instead (escalations to
     #: their manager are still sent).
     is_digest_only: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
-    #: The base32 secret of the user's authenticator app (TOTP, RFC 6238), once they have set up a second
-    #: factor; None: password only. Never shown again after set-up, never serialised.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The secret of the user's authenticator app (TOTP, RFC 6238), once they have set up a second factor,
+    #: sealed with CASEWORK_DATA_KEY (``v1:`` and a Fernet token, casework.core.data_keys); None: password
+    #: only. Read and written only through ``second_factor.secret_of`` and ``store_secret``. Never shown
+    #: again after set-up, never serialised.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255))
     #: The 30-second time step of the last code accepted: each code opens one sign-in only.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     second_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

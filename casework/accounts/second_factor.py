@@ -20,6 +20,10 @@
   does not outlive it. The browser that made the change themselves gets a fresh session
   (``sessions.stay_signed_in``).
 
+The secret is stored sealed (``casework.core.data_keys``: encrypted with CASEWORK_DATA_KEY, a key kept
+outside the database), so that whoever reads the users table cannot compute anyone's codes. Only
+``store_secret`` and ``secret_of`` read or write ``User.totp_secret``; nothing else sees the sealed form.
+
 These functions change the session and write the audit log; they never commit.
 """
 
@@ -42,6 +46,7 @@ from casework.accounts.services import area_settings, end_sessions
 from casework.accounts.settings import SECOND_FACTOR_REQUIRED
 from casework.audit.models import AuditAction
 from casework.audit.services import record
+from casework.core import data_keys
 from casework.core.db import end_read_transaction, rows_changed
 from casework.core.inputs import is_digits
 from casework.core.permissions import Role
@@ -81,6 +86,47 @@ def set_up_secret(user: User, nonce: str) -> str:
     key = str(current_app.secret_key).encode()
     mac = hmac.new(key, _SET_UP_PURPOSE + f"{user.id} {nonce}".encode(), hashlib.sha256).digest()
     return base64.b32encode(mac[:20]).decode()
+
+
+def store_secret(user: User, secret: str | None) -> None:
+    """Keep ``secret`` as the user's authenticator secret (None: no second factor), sealed."""
+    user.totp_secret = data_keys.seal(secret) if secret is not None else None
+
+
+def secret_of(user: User) -> str | None:
+    """The user's authenticator secret, opened; None without a second factor. Raises
+    ``data_keys.DataKeyError`` when CASEWORK_DATA_KEY lacks the key it was sealed with: never a wrong
+    secret, which would refuse every code as though mistyped."""
+    if user.totp_secret is None:
+        return None
+    return data_keys.open_sealed(user.totp_secret).value
+
+
+def _reseal(user_id: int, stored: str, secret: str) -> int:
+    """Store ``secret`` sealed with the newest key in place of ``stored`` (plain from before migration 0850,
+    or sealed with an older key), unless the secret changed meanwhile (turned off, set up again). Returns
+    the rows changed (0 or 1)."""
+    result = db.session.execute(
+        sa.update(User)
+        .where(User.id == user_id, User.totp_secret == stored)
+        .values(totp_secret=data_keys.seal(secret))
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(result)
+
+
+def reseal_all() -> int:
+    """Seal with the newest key every secret stored in plain text or with an older key (after a new key is
+    put first in CASEWORK_DATA_KEY, before the old one is removed). Returns how many were sealed again."""
+    stored_secrets = db.session.execute(
+        sa.select(User.id, User.totp_secret).where(User.totp_secret.is_not(None)).order_by(User.id)
+    ).all()
+    resealed = 0
+    for user_id, stored in stored_secrets:
+        opened = data_keys.open_sealed(stored)
+        if opened.needs_sealing:
+            resealed += _reseal(user_id, stored, opened.value)
+    return resealed
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -241,7 +287,7 @@ def enable(user: User, secret: str, code: str) -> list[str] | None:
     step = _matching_step(secret, code)
     if step is None:
         return None
-    user.totp_secret = secret
+    store_secret(user, secret)
     user.totp_last_step = step
     user.second_factor_enabled_at = now()
     codes = replace_recovery_codes(user)
@@ -254,7 +300,7 @@ def enable(user: User, secret: str, code: str) -> list[str] | None:
 def disable(actor: User | None, user: User) -> None:
     """Turn the second factor off (an administrator, for a lost phone; or the user, where not required,
     having given their password again). The user is told by email in case it was not them."""
-    user.totp_secret = None
+    store_secret(user, None)
     user.totp_last_step = None
     user.second_factor_enabled_at = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -273,9 +319,11 @@ def verify(user: User, code: str | None) -> bool:
     Using one up is a conditional UPDATE whose row count decides, not a read and then a write: two
     requests with the same code at the same moment (a code seen over a shoulder and typed at once)
     cannot both sign in with it."""
-    if not code or user.totp_secret is None:
+    stored = user.totp_secret
+    if not code or stored is None:
         return False
-    step = _matching_step(user.totp_secret, code)
+    opened = data_keys.open_sealed(stored)
+    step = _matching_step(opened.value, code)
     if step is not None:
         # Record this time step as used only if no later or equal one was: the replay check and the
         # write are one statement.
@@ -290,7 +338,12 @@ def verify(user: User, code: str | None) -> bool:
             .execution_options(synchronize_session=False)
         )
         db.session.expire(user, ["totp_last_step"])
-        return bool(rows_changed(result))  # 0: seen already, a replay
+        if not rows_changed(result):
+            return False  # seen already, a replay
+        if opened.needs_sealing:
+            _reseal(user.id, stored, opened.value)
+            db.session.expire(user, ["totp_secret"])
+        return True
     if not _use_recovery_code(user, code):
         return False  # not a recovery code of the user's, or used (perhaps a moment ago)
     record(user, AuditAction.update, user, "Used a recovery code to sign in")

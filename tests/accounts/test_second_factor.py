@@ -74,12 +74,12 @@ def test_setting_up_shows_a_qr_code_and_the_key_and_needs_a_working_code(make, p
     assert wrong.status_code == 422
     assert "The code is not right" in wrong.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(type(user), user.id).totp_secret is None
+    assert second_factor.secret_of(db.session.get(type(user), user.id)) is None
 
     secret, codes = set_up(client)
     db.session.expire_all()
     stored = db.session.get(type(user), user.id)
-    assert stored.totp_secret == secret
+    assert second_factor.secret_of(stored) == secret
     # Only salted argon2id hashes of the recovery codes are kept: nothing a fast hash of a code, or of any
     # part of it, would match, so reading the table gives no code away.
     hashes = list(db.session.scalars(sa.select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)))

@@ -265,7 +265,7 @@ def test_wrong_passwords_given_to_change_the_second_factor_count_toward_the_lock
     app = limited_app(SIGN_IN_ACCOUNT_LIMIT="3 per hour")
     user = make.user("officer", email="holder@example.org")
     secret = second_factor.new_secret()
-    user.totp_secret = secret
+    second_factor.store_secret(user, secret)
     user.second_factor_enabled_at = now()
     db.session.commit()
     client = app.test_client()
@@ -297,7 +297,7 @@ def signed_in_with_second_factor(app: Flask, make: Any) -> Any:
 
     user = make.user("officer", email="holder@example.org")
     secret = second_factor.new_secret()
-    user.totp_secret = secret
+    second_factor.store_secret(user, secret)
     user.second_factor_enabled_at = now()
     db.session.commit()
     client = app.test_client()
@@ -387,13 +387,14 @@ def test_refused_on_the_code_page_the_sign_in_form_signs_in_afresh(limited_app, 
 
     app = limited_app(SIGN_IN_ACCOUNT_LIMIT="2 per hour")
     user = make.user("officer")
-    user.totp_secret = second_factor.new_secret()
+    secret = second_factor.new_secret()
+    second_factor.store_secret(user, secret)
     user.second_factor_enabled_at = now()
     db.session.commit()
     client = app.test_client()
     assert page_sign_in(client, user.email, TEST_PASSWORD).headers["Location"] == "/sign-in/code"
     token = csrf_from(client.get("/sign-in/code").get_data(as_text=True))
-    wrong = str((int(pyotp.TOTP(user.totp_secret).now()) + 1) % 1_000_000).zfill(6)
+    wrong = str((int(pyotp.TOTP(secret).now()) + 1) % 1_000_000).zfill(6)
     for _ in range(2):
         assert client.post("/sign-in/code", data={"code": wrong, "csrf_token": token}).status_code == 422
 

@@ -130,7 +130,7 @@ class Burst:
             )
             secret = factor.new_secret()
             if second_factor:
-                user.totp_secret = secret
+                factor.store_secret(user, secret)
                 user.second_factor_enabled_at = now()
             commit()
         return secret

@@ -21,6 +21,7 @@ import pytest
 
 from bench.memory import LOADED_ON_FIRST_USE
 from casework.app import PROJECT_ROOT
+from casework.core import data_keys
 
 #: What gunicorn's worker imports, and what a Celery worker imports (its app, then every task module).
 START = {
@@ -35,6 +36,7 @@ def test_a_worker_starts_without_the_libraries_loaded_on_first_use(worker: str, 
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("CASEWORK_", "FLASK_"))} | {
         "CASEWORK_ENV": "production",
         "CASEWORK_SECRET_KEY": secrets.token_hex(32),
+        "CASEWORK_DATA_KEY": data_keys.new_key(),
         "CASEWORK_INSTANCE_PATH": str(tmp_path),
         "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path}/casework.sqlite",
         "CASEWORK_BROKER_URL": "memory://",
