@@ -229,7 +229,7 @@ def _use_recovery_code(user: User, code: str) -> bool:
     typed = _clean(code)
     if len(typed) != _RECOVERY_LENGTH or not set(typed) <= _HEX:
         return False  # not the shape of a recovery code: no hash is checked
-    selector = int(typed[0]) if typed[0].isdigit() else None
+    selector = int(typed[0]) if is_digits(typed[0]) else None
     candidates = db.session.execute(
         sa.select(RecoveryCode.id, RecoveryCode.selector, RecoveryCode.code_hash).where(
             RecoveryCode.user_id == user.id,
