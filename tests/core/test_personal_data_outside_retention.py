@@ -1,0 +1,177 @@
+"""Personal data where the retention run cannot reach it: log lines (the app's, the worker's, an access
+log's), database errors' text, the sign-in limits' keys. The retention run erases names, addresses and
+numbers from the tables and the audit log; whatever is written elsewhere must not hold them, while
+keeping what an operator needs to diagnose a failure (ids, kinds, paths, status codes)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import threading
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from werkzeug.serving import make_server
+
+from casework.accounts import sign_in_limits
+from casework.core.db import _READ_ENGINE_KEY
+from casework.extensions import db
+
+EMAIL = "jane.smith+asb@example.org"
+MOBILE = "07700 900123"
+LANDLINE = "+44 (0)20 7946 0000"
+NAME = "Jane Smith-Oduya"
+
+
+def _captured(logger_name: str) -> tuple[logging.Handler, io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    return handler, stream
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[Any]:
+    handlers: list[tuple[str, logging.Handler, int]] = []
+
+    def capture(name: str) -> io.StringIO:
+        logger = logging.getLogger(name)
+        level = logger.level
+        handler, stream = _captured(name)
+        handlers.append((name, handler, level))
+        return stream
+
+    yield capture
+    for name, handler, level in handlers:
+        logging.getLogger(name).removeHandler(handler)
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.mark.parametrize(
+    "logger_name",
+    ["casework", "casework.notifications.tasks", "celery.app.trace", "celery.worker.strategy", "gunicorn.error"],
+)
+def test_log_lines_of_the_app_and_the_worker_leave_out_addresses_and_numbers(
+    app: Flask, captured_logs: Any, logger_name: str
+) -> None:
+    stream = captured_logs(logger_name)
+    logger = logging.getLogger(logger_name)
+    # As the send task logs an SMTP refusal (its text quotes the address), and Celery a task's result.
+    refusal = {EMAIL: (550, b"5.1.1 No such user")}
+    logger.warning("email %s refused for good: %s", 42, refusal)
+    logger.info(
+        "Task %(name)s[%(id)s] succeeded: %(return_value)r", {"name": "x", "id": "abc-1", "return_value": MOBILE}
+    )
+    try:
+        raise ValueError(f"cannot text {LANDLINE} or write to <{EMAIL}>")
+    except ValueError:
+        logger.exception("email %s cannot be sent", 43)
+    written = stream.getvalue()
+    assert EMAIL not in written
+    assert MOBILE not in written
+    assert "7946 0000" not in written
+    # What an operator needs stays: the ids, the SMTP code, the kind of error and where it was raised.
+    assert "email 42 refused for good" in written
+    assert "550" in written
+    assert "abc-1" in written
+    assert "email 43 cannot be sent" in written
+    assert "ValueError: cannot text [phone]" in written
+    assert "Traceback" in written
+    assert __name__.rsplit(".", 1)[-1] in written
+
+
+@pytest.fixture
+def served_app(app: Flask) -> Iterator[str]:
+    """The development server (scripts/start runs ``flask run``) on a port of its own, answering every
+    path with 200: its request lines go to the ``werkzeug`` logger."""
+
+    def answer(_environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    server = make_server("127.0.0.1", 0, answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def test_the_development_servers_access_log_leaves_out_query_strings(served_app: str, captured_logs: Any) -> None:
+    stream = captured_logs("werkzeug")
+    query = urllib.parse.urlencode({"q": NAME, "owner_email": EMAIL})
+    with urllib.request.urlopen(f"{served_app}/cases?{query}", timeout=10) as answer:  # noqa: S310 - our server
+        assert answer.status == 200
+    written = stream.getvalue()
+    assert "Smith" not in written
+    assert "example.org" not in written
+    assert '"GET /cases?[query withheld] HTTP/1.1" 200' in written
+
+
+def test_gunicorns_access_log_leaves_out_query_strings(app: Flask, captured_logs: Any) -> None:
+    """The deploy's web server (gunicorn, ``--access-logfile -``) with its default format: the request
+    line and the Referer both carry a search's query string."""
+    from datetime import timedelta
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    stream = captured_logs("gunicorn.access")
+    config = Config()
+    config.set("accesslog", "/dev/null")
+    query = urllib.parse.urlencode({"q": NAME, "agency": 3})
+
+    class Answer:
+        status, sent, headers, response_length = "200 OK", 2, [], 2
+
+    class Request:
+        headers: list[tuple[str, str]] = []
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/cases?{query}",
+        "PATH_INFO": "/cases",
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": f"https://casework.example.org/cases?{query}",
+        "HTTP_USER_AGENT": "probe",
+    }
+    Logger(config).access(Answer(), Request(), environ, timedelta(seconds=0.1))
+    written = stream.getvalue()
+    assert "Smith" not in written
+    assert '"GET /cases?[query withheld] HTTP/1.1" 200 2' in written
+    assert '"https://casework.example.org/cases?[query withheld]"' in written
+
+
+
+def test_the_proxys_access_log_leaves_out_query_strings_and_referers() -> None:
+    """nginx writes its own log, out of the service's reach: the deploy's server blocks log in a format
+    without ``$request`` (the request line, query string included), ``$args``, ``$request_uri`` or the
+    Referer."""
+    import re
+    from pathlib import Path
+
+    conf = (Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "casework.conf").read_text()
+    formats = dict(re.findall(r"log_format\s+(\w+)\s+((?:'[^']*'\s*)+);", conf))
+    servers = conf.count("server {")
+    logs = re.findall(r"access_log\s+(\S+)\s+(\w+);", conf)
+    assert servers
+    assert len(logs) == servers
+    for _path, name in logs:
+        assert name in formats
+        assert "$uri" in formats[name]
+        assert "$status" in formats[name]
+        for variable in ("$request ", '$request"', "$request_uri", "$args", "$query_string", "$http_referer"):
+            assert variable not in formats[name]
