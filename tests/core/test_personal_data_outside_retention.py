@@ -155,6 +155,59 @@ def test_gunicorns_access_log_leaves_out_query_strings(app: Flask, captured_logs
     assert '"https://casework.example.org/cases?[query withheld]"' in written
 
 
+def _refused(statement: str, **values: Any) -> DBAPIError:
+    with pytest.raises(DBAPIError) as raised, db.session.begin_nested():
+        db.session.execute(sa.text(statement), values)
+    return raised.value
+
+
+def test_database_errors_leave_out_the_statements_values(app: Flask, db_session: Any) -> None:
+    """A failed statement's error (logged with its traceback by the unexpected-error handler and the
+    worker) names the statement but not its values: a name, an address, an incident's words."""
+    error = _refused("SELECT * FROM no_such_table WHERE name = :name", name=NAME)
+    assert NAME not in str(error)
+    assert "no_such_table" in str(error)
+    reads = app.extensions.get(_READ_ENGINE_KEY)
+    if reads is not None:  # the engine read-only requests use
+        with reads.connect() as connection, pytest.raises(DBAPIError) as raised:
+            connection.execute(sa.text("SELECT * FROM no_such_table WHERE name = :name"), {"name": NAME})
+        assert NAME not in str(raised.value)
+
+
+@pytest.fixture
+def unique_names(db_session: Any) -> None:
+    db.session.execute(sa.text("CREATE TEMPORARY TABLE probe_people (name VARCHAR(100) UNIQUE)"))
+
+
+def test_a_refused_write_is_logged_without_the_refused_value(
+    app: Flask, db_session: Any, unique_names: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    db.session.execute(sa.text("INSERT INTO probe_people (name) VALUES (:name)"), {"name": NAME})
+    error = _refused("INSERT INTO probe_people (name) VALUES (:name)", name=NAME)
+    assert isinstance(error, IntegrityError)
+    with app.test_request_context("/api/v1/cases", method="POST"), caplog.at_level(logging.WARNING):
+        answer = app.make_response(app.handle_user_exception(error))
+    assert answer.status_code == 409
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "A unique index refused a write on POST /api/v1/cases" in logged
+    assert "probe_people" in logged  # where: the table (PostgreSQL's constraint, SQLite's table.column)
+    assert "Smith" not in logged
+
+
+def test_a_refused_value_is_logged_without_it(app: Flask, db_session: Any, caplog: pytest.LogCaptureFixture) -> None:
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite converts any text to a number without an error")
+    error = _refused("SELECT CAST(:value AS integer)", value=NAME)
+    assert isinstance(error, DataError)
+    assert NAME in str(error.orig)  # PostgreSQL's own message quotes it
+    with app.test_request_context("/api/v1/cases", method="POST"), caplog.at_level(logging.WARNING):
+        answer = app.make_response(app.handle_user_exception(error))
+    assert answer.status_code == 422
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "The database refused a value on POST /api/v1/cases: InvalidTextRepresentation (SQLSTATE 22P02)" in logged
+    assert "Smith" not in logged
+
+
 
 def test_the_proxys_access_log_leaves_out_query_strings_and_referers() -> None:
     """nginx writes its own log, out of the service's reach: the deploy's server blocks log in a format
