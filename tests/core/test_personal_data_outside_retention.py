@@ -208,6 +208,23 @@ def test_a_refused_value_is_logged_without_it(app: Flask, db_session: Any, caplo
     assert "Smith" not in logged
 
 
+def test_sign_in_limit_keys_cannot_be_turned_back_into_the_address(app: Flask) -> None:
+    """The limiter's storage (Redis) is out of the retention run's reach: its keys are an HMAC under the
+    secret key, not a plain SHA-256 a list of the council's addresses would reverse."""
+    plain = "account:" + hashlib.sha256(EMAIL.encode()).hexdigest()[:32]
+    with app.test_request_context("/sign-in", method="POST", data={"email": f" {EMAIL.upper()} "}):
+        key = sign_in_limits.account_key()
+        assert key.startswith("account:")
+        assert key != plain
+        with app.test_request_context("/sign-in", method="POST", data={"email": EMAIL}):
+            assert sign_in_limits.account_key() == key  # the same account, however it was typed
+        saved = app.secret_key
+        app.secret_key = "another secret key for this test only"
+        try:
+            assert sign_in_limits.account_key() != key
+        finally:
+            app.secret_key = saved
+
 
 def test_the_proxys_access_log_leaves_out_query_strings_and_referers() -> None:
     """nginx writes its own log, out of the service's reach: the deploy's server blocks log in a format
