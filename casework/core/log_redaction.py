@@ -5,9 +5,9 @@ but it cannot reach a log file or a journal, so what is written there must not h
 wraps the process's log record factory: every record any logger makes (the app's, Celery's, gunicorn's,
 SQLAlchemy's, the development server's) has its message and its exception text written once, with email
 addresses, UK telephone numbers and a database error's DETAIL line (the key or the whole row a
-constraint refused) replaced, and an access log's lines without their query strings (a search's words).
-Ids, kinds, methods, paths, status codes and the rest of a traceback stay, so a failure can still be
-diagnosed.
+constraint refused) replaced, and the web server's lines without their URLs' query strings (a search's
+words). Ids, kinds, methods, paths, status codes and the rest of a traceback stay, so a failure can
+still be diagnosed.
 
 This is the net under the sources, not the only guard: names and free text cannot be recognised by
 their shape, so the sources log ids and kinds, never values (``casework.core.errors.describe_database_error``,
@@ -27,9 +27,10 @@ PHONE = re.compile(r"(?<![\w.:/-])(?:\+44[\s-]?(?:\(0\)[\s-]?)?|0)\d(?:[\s-]?\d)
 DETAIL = re.compile(r"DETAIL:[^\n]*")
 
 #: The query string of a URL in a request line or a Referer: a search's words (``?q=`` a name), a
-#: filter. Access logs (gunicorn's, the development server's) keep the method, path and status.
+#: filter. Access logs (gunicorn's, the development server's) keep the method, path and status, and
+#: gunicorn's error log the path of a request it could not handle ("Error handling request /...").
 QUERY = re.compile(r"(/[^\s?\"]*)\?[^\s\"]+")
-ACCESS_LOGGERS = frozenset({"gunicorn.access", "werkzeug"})
+REQUEST_LOGGERS = frozenset({"gunicorn.access", "gunicorn.error", "werkzeug"})
 
 EMAIL_MARK = "[email]"
 PHONE_MARK = "[phone]"
@@ -57,7 +58,7 @@ def _redacting(factory: Any) -> Any:
         except Exception:  # a bad format string: leave it to the handler, which reports it
             return record
         # Formatted once, here: a handler formats ``msg % args`` again only when there are args.
-        if record.name in ACCESS_LOGGERS:
+        if record.name in REQUEST_LOGGERS:
             message = QUERY.sub(lambda match: match.group(1) + QUERY_MARK, message)
         record.msg, record.args = redact(message), ()
         if record.exc_info and not record.exc_text:

@@ -155,6 +155,20 @@ def test_gunicorns_access_log_leaves_out_query_strings(app: Flask, captured_logs
     assert '"https://casework.example.org/cases?[query withheld]"' in written
 
 
+def test_gunicorns_error_log_leaves_out_query_strings(app: Flask, captured_logs: Any) -> None:
+    """As gunicorn logs a request its worker could not handle (``Error handling request <uri>``)."""
+    stream = captured_logs("gunicorn.error")
+    query = urllib.parse.urlencode({"q": NAME})
+    try:
+        raise RuntimeError("worker failed")
+    except RuntimeError:
+        logging.getLogger("gunicorn.error").exception("Error handling request %s", f"/cases?{query}")
+    written = stream.getvalue()
+    assert "Smith" not in written
+    assert "Error handling request /cases?[query withheld]" in written
+    assert "RuntimeError: worker failed" in written
+
+
 def _refused(statement: str, **values: Any) -> DBAPIError:
     with pytest.raises(DBAPIError) as raised, db.session.begin_nested():
         db.session.execute(sa.text(statement), values)
