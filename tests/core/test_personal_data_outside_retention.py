@@ -89,6 +89,29 @@ def test_log_lines_of_the_app_and_the_worker_leave_out_addresses_and_numbers(
     assert __name__.rsplit(".", 1)[-1] in written
 
 
+def test_an_error_quoting_the_value_it_could_not_read_is_logged_without_it(app: Flask, captured_logs: Any) -> None:
+    """As an import logs the unexpected error of a row whose cell it could not convert ("Import 7
+    failed"): Python's conversions quote the cell, which may be a name."""
+    from datetime import date, datetime
+
+    stream = captured_logs("casework.spreadsheets.services")
+    conversions = [
+        lambda: int(NAME),
+        lambda: float(NAME),
+        lambda: date.fromisoformat(NAME),
+        lambda: datetime.strptime(NAME, "%d/%m/%Y"),
+    ]
+    for convert in conversions:
+        try:
+            convert()
+        except ValueError:
+            logging.getLogger("casework.spreadsheets.services").exception("Import %s failed", 7)
+    written = stream.getvalue()
+    assert "Smith" not in written
+    assert written.count("Import 7 failed") == len(conversions)
+    assert "ValueError: invalid literal for int() with base 10: [value withheld]" in written
+
+
 @pytest.fixture
 def served_app(app: Flask) -> Iterator[str]:
     """The development server (scripts/start runs ``flask run``) on a port of its own, answering every
