@@ -67,6 +67,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def configure(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    from casework.core import log_redaction
+
+    # Before anything logs: the web server, the worker and beat all build the app, so all redact.
+    log_redaction.install()
     settings = config_module.load(app.instance_path, overrides)
     app.config["CASEWORK"] = settings
     app.config.update(config_module.flask_settings(settings))

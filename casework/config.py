@@ -536,7 +536,9 @@ def _rate_limit_storage_options(uri: str) -> dict[str, Any]:
 
 def _engine_options(database_url: str) -> dict[str, Any]:
     # No ``pool_pre_ping``: casework.core.db pings a connection only when it has been idle.
-    options: dict[str, Any] = {}
+    # A database error's text leaves out the statement's values (names, addresses, an incident's
+    # words): it is logged, and a log is out of the retention run's reach. The statement itself stays.
+    options: dict[str, Any] = {"hide_parameters": True}
     if database_url.startswith("postgresql"):
         # The service's statements are small and many: PostgreSQL's JIT compiler pays off for long
         # analytical queries, but here it only adds its compile time (80 to 100 ms measured on the

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import math
 import time
 from collections.abc import Callable
@@ -90,9 +91,18 @@ def submitted_email() -> str:
     return value.strip().lower() if isinstance(value, str) else ""
 
 
+#: Keys ``account_key``'s HMAC to this one use of the secret key.
+_ACCOUNT_KEY_PURPOSE = b"sign-in-limit-account "
+
+
 def account_key() -> str:
-    # Hashed: the limiter's storage holds no email addresses, and any submitted text makes a valid key.
-    return "account:" + hashlib.sha256(submitted_email().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    # An HMAC keyed with the secret key: the limiter's storage (Redis, which no retention run reaches)
+    # holds no email address, and not a plain SHA-256 of one either, which a list of the council's
+    # addresses would turn back into the address. Any submitted text makes a valid key. A change of
+    # the secret key starts the counts again.
+    key = str(current_app.secret_key).encode()
+    submitted = submitted_email().encode("utf-8", "surrogatepass")
+    return "account:" + hmac.new(key, _ACCOUNT_KEY_PURPOSE + submitted, hashlib.sha256).hexdigest()[:32]
 
 
 def address_key() -> str:

@@ -990,7 +990,7 @@ def configure_read_engine(app: Any, engine: sa.Engine) -> None:
         database = engine.url.database
         if engine.dialect.name != "sqlite" or database in (None, "", ":memory:") or "mode=memory" in database:
             return  # an in-memory database is one connection's own: a second engine would see another
-        reads = sa.create_engine(engine.url)
+        reads = sa.create_engine(engine.url, hide_parameters=engine.hide_parameters)
         configure_engine_events(reads, reads_in_autocommit=True)
 
         @event.listens_for(reads, "connect")

@@ -159,7 +159,9 @@ def register_error_handlers(app: Flask) -> None:
 
         if not is_unique_violation(error):
             return handle_unexpected(error)
-        app.logger.warning("A unique index refused a write on %s %s: %s", request.method, request.path, error.orig)
+        app.logger.warning(
+            "A unique index refused a write on %s %s: %s", request.method, request.path, describe_database_error(error)
+        )
         db.session.rollback()
         if wants_json():
             return json_error(409, message=SAME_MOMENT)
@@ -195,7 +197,9 @@ def register_error_handlers(app: Flask) -> None:
         # this is a check that missed one): the input was bad, nothing was written.
         from casework.extensions import db
 
-        app.logger.warning("The database refused a value on %s %s: %s", request.method, request.path, error.orig)
+        app.logger.warning(
+            "The database refused a value on %s %s: %s", request.method, request.path, describe_database_error(error)
+        )
         db.session.rollback()
         message = "A value is too long or out of range for the database."
         if wants_json():
@@ -221,3 +225,25 @@ def _flatten_webargs(messages: dict[str, Any]) -> dict[str, Any]:
         inner = next(iter(messages.values()))
         return inner if isinstance(inner, dict) else {RULE: inner}
     return messages
+
+
+def describe_database_error(error: Exception) -> str:
+    """What a log line says of a refusal by the database: its kind and where (the error code, the
+    constraint, table and column PostgreSQL names), never the refused value. PostgreSQL's own text
+    quotes it (``invalid input syntax for type integer: "..."``, a DETAIL line with the key or the
+    whole row), and a log is out of the retention run's reach. SQLite's message names only the
+    constraint or the kind (``UNIQUE constraint failed: users.email``)."""
+    original = getattr(error, "orig", None) or error
+    diag = getattr(original, "diag", None)
+    if diag is None:
+        return f"{type(original).__name__}: {str(original).splitlines()[0] if str(original) else ''}"
+    where = [
+        f"{name} {value}"
+        for name, value in (
+            ("constraint", diag.constraint_name),
+            ("table", diag.table_name),
+            ("column", diag.column_name),
+        )
+        if value
+    ]
+    return ", ".join([f"{type(original).__name__} (SQLSTATE {diag.sqlstate})", *where])
