@@ -48,6 +48,7 @@ from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
 from casework.core.errors import InvalidInput
+from casework.core.inputs import is_digits
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -376,7 +377,7 @@ def _as_json(budget: _Budget, value: Any, params: Mapping[str, Any]) -> None:
 
 
 def _parts(attribute: Any) -> list[Any]:
-    return [int(part) if part.isdigit() else part for part in str(attribute).split(".")]
+    return [int(part) if is_digits(part) else part for part in str(attribute).split(".")]
 
 
 def _attribute_values(items: Iterable[Any], attribute: Any) -> list[Any]:
