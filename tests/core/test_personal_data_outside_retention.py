@@ -231,9 +231,8 @@ def test_a_refused_write_is_logged_without_the_refused_value(
     assert "Smith" not in logged
 
 
+@pytest.mark.postgresql_only  # SQLite converts any text to a number without an error
 def test_a_refused_value_is_logged_without_it(app: Flask, db_session: Any, caplog: pytest.LogCaptureFixture) -> None:
-    if db.session.get_bind().dialect.name != "postgresql":
-        pytest.skip("SQLite converts any text to a number without an error")
     error = _refused("SELECT CAST(:value AS integer)", value=NAME)
     assert isinstance(error, DataError)
     assert NAME in str(error.orig)  # PostgreSQL's own message quotes it
