@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import secrets
 
 import pyotp
@@ -49,6 +48,7 @@ from casework.audit.services import record
 from casework.core import data_keys
 from casework.core.db import end_read_transaction, rows_changed
 from casework.core.inputs import is_digits
+from casework.core.keyed import keyed_digest
 from casework.core.permissions import Role
 from casework.core.time import now
 from casework.extensions import db
@@ -81,10 +81,7 @@ def set_up_secret(user: User, nonce: str) -> str:
     """The secret the set-up page shows ``user`` for ``nonce``: keyed with the service's secret key, so
     the nonce alone, read from the cookie, gives nothing. Base32, 160 bits (RFC 4226's recommended
     length, as ``new_secret``)."""
-    from flask import current_app
-
-    key = str(current_app.secret_key).encode()
-    mac = hmac.new(key, _SET_UP_PURPOSE + f"{user.id} {nonce}".encode(), hashlib.sha256).digest()
+    mac = keyed_digest(_SET_UP_PURPOSE, f"{user.id} {nonce}".encode()).digest()
     return base64.b32encode(mac[:20]).decode()
 
 

@@ -32,8 +32,6 @@ instead (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``, configured in ``casework.conf
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import math
 import time
 from collections.abc import Callable
@@ -48,6 +46,7 @@ from limits import RateLimitItemPerSecond
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
 from casework.core.forms import FlaskForm
+from casework.core.keyed import keyed_digest
 from casework.extensions import limiter
 
 if TYPE_CHECKING:
@@ -100,9 +99,8 @@ def account_key() -> str:
     # holds no email address, and not a plain SHA-256 of one either, which a list of the council's
     # addresses would turn back into the address. Any submitted text makes a valid key. A change of
     # the secret key starts the counts again.
-    key = str(current_app.secret_key).encode()
     submitted = submitted_email().encode("utf-8", "surrogatepass")
-    return "account:" + hmac.new(key, _ACCOUNT_KEY_PURPOSE + submitted, hashlib.sha256).hexdigest()[:32]
+    return "account:" + keyed_digest(_ACCOUNT_KEY_PURPOSE, submitted).hexdigest()[:32]
 
 
 def address_key() -> str:

@@ -39,7 +39,6 @@ see themselves. So:
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -66,6 +65,7 @@ from casework.community_triggers import public_progress
 from casework.community_triggers.models import Letter, LetterRecipient, TriggerApplication, application_cases
 from casework.core.db import add_unless_taken, rows_changed
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from casework.core.keyed import keyed_digest
 from casework.core.links import external_url
 from casework.core.time import now, today
 from casework.documents import services as documents
@@ -113,8 +113,7 @@ def code_digest(access_id: int, code: str) -> str:
     password-hashing function (argon2) would only slow that to minutes on a few computers. Keyed, the
     table alone gives nothing: the key is not in the database. A change of the secret key ends the
     codes waiting at that moment (the victim asks for another)."""
-    key = str(current_app.secret_key).encode()
-    return hmac.new(key, _CODE_PURPOSE + f"{access_id}:{code}".encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(_CODE_PURPOSE, f"{access_id}:{code}".encode()).hexdigest()
 
 
 def normalise_mobile(value: str | None) -> str | None:
@@ -473,8 +472,7 @@ _PURPOSES = {SignInKind.link: b"victim-email ", SignInKind.code: b"victim-mobile
 
 
 def _reference(purpose: bytes, value: str) -> str:
-    key = str(current_app.secret_key).encode()
-    return hmac.new(key, purpose + value.encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(purpose, value.encode()).hexdigest()
 
 
 def mobile_reference(mobile: str | None) -> str:
