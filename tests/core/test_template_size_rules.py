@@ -10,7 +10,6 @@ sandbox writes."""
 
 from __future__ import annotations
 
-import tracemalloc
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -38,6 +37,7 @@ from casework.core.safe_templates import (
 )
 from casework.interventions import notices
 from casework.threshold_watch import message
+from tests.support.template_limits import refused_before_it_builds
 
 
 def _sandboxes() -> list[LimitedSandbox]:
@@ -174,14 +174,8 @@ def test_a_filter_test_or_global_jinja_adds_without_a_size_rule_is_not_offered(m
     ],
 )
 def test_a_call_that_multiplies_what_it_is_given_is_refused_before_it_builds(expression: str) -> None:
-    tracemalloc.start()
-    try:
-        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
-            LimitedSandbox().render_limited("{% if " + expression + " %}built{% endif %}", {})
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 5_000_000  # 10 MB or more, built
+    # 10 MB or more, built
+    refused_before_it_builds(lambda: LimitedSandbox().render_limited("{% if " + expression + " %}built{% endif %}", {}))
 
 
 @pytest.mark.parametrize(
@@ -205,26 +199,13 @@ def test_a_width_or_a_count_past_the_limit_is_refused(expression: str) -> None:
 def test_a_list_that_extends_itself_is_refused_at_the_limit() -> None:
     """Each step one call, doubling: a billion references (8 GB) in 30 steps, none of them written."""
     source = "{% set l = [1] %}{% for i in range(30) %}{% set _ = l.extend(l) %}{% endfor %}{{ l|length }}"
-    tracemalloc.start()
-    try:
-        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
-            LimitedSandbox().render_limited(source, {})
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 5_000_000
+    refused_before_it_builds(lambda: LimitedSandbox().render_limited(source, {}))
 
 
 def test_a_short_amount_that_spells_a_long_one_is_refused_by_money() -> None:
     """``'1e999999999'|money`` writes a billion digits (1.3 GB with its commas) in one call."""
-    tracemalloc.start()
-    try:
-        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
-            notices._ENV.render_limited("{% if '1e9999999'|money %}built{% endif %}", {})
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 5_000_000  # 13 MB, built
+    # 13 MB, built
+    refused_before_it_builds(lambda: notices._ENV.render_limited("{% if '1e9999999'|money %}built{% endif %}", {}))
     assert notices._ENV.render_limited("{{ 1234.5|money }} {{ '100'|money }} {{ none|money }}", {}) == "£1,234.50 £100 "
 
 
@@ -276,14 +257,7 @@ def test_fair_uses_write_what_jinjas_own_sandbox_writes() -> None:
 def test_what_a_macro_or_a_block_wrote_is_counted_before_it_is_joined(source: str) -> None:
     """Each ``{{ big }}`` is under the limit and only a reference; the block's text is joined in one call
     (10 MB here, 2 GB with the 10,000 iterations a render may loop), before the output's limit sees it."""
-    tracemalloc.start()
-    try:
-        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
-            LimitedSandbox().render_limited("{% set big = 'x' * 100000 %}" + source, {})
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 5_000_000
+    refused_before_it_builds(lambda: LimitedSandbox().render_limited("{% set big = 'x' * 100000 %}" + source, {}))
 
 
 def test_fair_macros_and_blocks_still_write_their_text() -> None:

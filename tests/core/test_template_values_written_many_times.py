@@ -9,12 +9,11 @@ it is refused, and the fair uses of each still work."""
 
 from __future__ import annotations
 
-import tracemalloc
-
 import pytest
 from markupsafe import Markup
 
 from casework.core.safe_templates import LimitedSandbox, TemplateLimitExceeded
+from tests.support.template_limits import refused_before_it_builds
 
 
 @pytest.mark.parametrize(
@@ -48,14 +47,8 @@ def test_what_a_format_call_would_write_is_counted_before_it_is_written(call: st
 )
 def test_the_format_filter_is_refused_before_it_builds_its_text(call: str) -> None:
     """The filter's result was measured only once built: 10 MB here, and 12 GB as easily."""
-    tracemalloc.start()
-    try:
-        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
-            LimitedSandbox().render_limited("{{ " + call + " }}", {})
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 5_000_000  # the text would be 10 MB
+    # the text would be 10 MB
+    refused_before_it_builds(lambda: LimitedSandbox().render_limited("{{ " + call + " }}", {}))
 
 
 def test_fair_format_calls_still_write_their_text() -> None:
@@ -139,25 +132,11 @@ def test_fair_joins_still_write_their_text_and_escape_as_before() -> None:
 )
 def test_a_call_that_writes_many_times_what_it_is_given_is_measured_first(expression: str) -> None:
     """10 MB each here, written in one call before the output's limit could look (and 40 GB as easily)."""
-    tracemalloc.start()
-    try:
-        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
-            LimitedSandbox().render_limited("{% if " + expression + " %}built{% endif %}", {})
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 5_000_000
+    refused_before_it_builds(lambda: LimitedSandbox().render_limited("{% if " + expression + " %}built{% endif %}", {}))
 
 
 def test_a_list_written_out_is_measured_before_it_is_written() -> None:
-    tracemalloc.start()
-    try:
-        with pytest.raises(TemplateLimitExceeded, match="more than 200,000 characters"):
-            LimitedSandbox().render_limited("{{ ['x' * 10000] * 1000 }}", {})
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 5_000_000
+    refused_before_it_builds(lambda: LimitedSandbox().render_limited("{{ ['x' * 10000] * 1000 }}", {}))
 
 
 def test_fair_replacements_joins_and_lists_still_write_their_text() -> None:
