@@ -222,12 +222,28 @@ def claim(kind: JobKind, job_id: int, *conditions: Any, held: bool = False, **va
     The claim is a conditional UPDATE of a job still waiting, or left running by a worker whose lease
     ran out (or, ``held``, whose file lock this process now holds: its worker is dead), so a second
     delivery of the same message (late acknowledgement after a crash, a relay that died before marking
-    its row, a sweep's) finds it taken or done: False, nothing to do."""
+    its row, a sweep's) finds it taken or done: False, nothing to do.
+
+    On PostgreSQL the job's row is taken first, waiting a moment at most (``CLAIM_LOCK_WAIT``): a run
+    hung with its row locked (after ``Lease.confirm``, or in a write of its own) would otherwise hold a
+    second delivery's UPDATE, and the worker that took it, for as long as it hangs. A row held longer is
+    a live transaction's: the delivery is dropped, and the sweep sends the job again if it is left."""
     from casework.core.db import commit, rows_changed
     from casework.extensions import db
 
     model = kind.model
     db.session.rollback()
+    if db.engine.dialect.name == "postgresql" and not _hold_within(
+        db.session.connection(), model, job_id, CLAIM_LOCK_WAIT
+    ):
+        db.session.rollback()
+        log.warning(
+            "%s %s was not claimed: its row is held by another transaction (such as a run hung past its "
+            "time limit); this delivery is dropped",
+            model.__tablename__,
+            job_id,
+        )
+        return False
     moment = now()
     claimed = rows_changed(
         db.session.execute(
@@ -545,6 +561,9 @@ def _hold_at_once(connection: Any, model: Any, job_id: int) -> bool:
 
 #: How long a renewal of a lease waits for the job's row, held by a write of a moment (PostgreSQL).
 RENEWAL_LOCK_WAIT = timedelta(seconds=2)
+#: How long a claim waits for the job's row, held by a write of a moment (PostgreSQL): the sweep's
+#: sending it again, a user's change to the job, a report's progress.
+CLAIM_LOCK_WAIT = timedelta(seconds=2)
 
 
 def _hold_within(connection: sa.Connection, model: Any, job_id: int, wait: timedelta) -> bool:

@@ -4,6 +4,8 @@ lease sweep nor the run's own watch waits for it.
 
 - The sweep (``casework.core.jobs.recover``) skips the held row at once, logs it, and still sends the
   other jobs again; one hung transaction no longer stalls the sweep of every job.
+- A second delivery of the job's message (``casework.core.jobs.claim``) waits only a moment for the row,
+  then drops the delivery; a row held for a moment is waited for, and the job claimed.
 - The watch (``casework.core.jobs._Watch``) waits only a moment for the row to renew the lease, so it
   still reaches the time limit, where on the solo pool it ends the hung worker; a row held for a
   moment (a write of a moment) is waited for, and the lease renewed.
@@ -54,6 +56,24 @@ def _report_job(app: Any, headers: dict[str, str]) -> int:
     job_id, _url = ask_for_a_report(app, headers)
     purge_broker(app)
     return job_id
+
+
+def _let_go_once_someone_waits(holder: sa.Connection, observer: sa.Connection, let_go: threading.Event) -> None:
+    """End ``holder``'s transaction as soon as ``observer`` sees a session of the database waiting for a
+    lock (or ``let_go`` is set). Bounded: a step that never waits is never seen, and the row is let go at
+    the bound."""
+    for _ in range(BOUND_SECONDS * 50):
+        waiting = observer.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+        observer.rollback()
+        if waiting:
+            break
+        if let_go.wait(0.02):
+            break
+    holder.rollback()
 
 
 @pytest.fixture
@@ -150,25 +170,11 @@ def test_a_renewal_waits_a_moment_for_a_row_held_by_a_write_of_a_moment(committe
         holder, observer = db.engine.connect(), db.engine.connect()
     let_go = threading.Event()
 
-    def let_go_once_the_renewal_waits() -> None:
-        # Bounded: a renewal that never waits is never seen, and the row is let go at the bound.
-        for _ in range(BOUND_SECONDS * 50):
-            waiting = observer.scalar(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                )
-            )
-            observer.rollback()
-            if waiting:
-                break
-            if let_go.wait(0.02):
-                break
-        holder.rollback()
-
     try:
         holder.execute(sa.select(ReportJob.id).where(ReportJob.id == job_id).with_for_update(key_share=True))
-        letting_go = threading.Thread(target=let_go_once_the_renewal_waits, name="holder", daemon=True)
+        letting_go = threading.Thread(
+            target=_let_go_once_someone_waits, args=(holder, observer, let_go), name="holder", daemon=True
+        )
         letting_go.start()
         with app.app_context():
             watch._renew()
@@ -181,3 +187,70 @@ def test_a_renewal_waits_a_moment_for_a_row_held_by_a_write_of_a_moment(committe
         renewed = db.session.scalar(sa.select(ReportJob.lease_until).where(ReportJob.id == job_id))
         db.session.rollback()
     assert renewed > claimed.lease_until
+
+
+def test_a_second_delivery_does_not_wait_for_a_job_row_a_hung_run_holds(committed, logged):
+    """A duplicate message (a late acknowledgement, a sweep's) for a job whose run hung holding its row:
+    the claim's UPDATE waited for that row as long as the run hung, and the worker that took the message
+    with it. It now waits a moment (``CLAIM_LOCK_WAIT``), drops the delivery and says so; once the row is
+    let go, a delivery claims the job."""
+    from casework.core import jobs
+    from casework.reports.models import ReportJob
+    from casework.reports.tasks import JOB_KIND
+
+    app, headers = committed
+    job_id = _report_job(app, headers)
+    left_by_a_dead_worker(app, job_id)  # its lease has run out: a claim would take it
+    outcome: dict[str, Any] = {}
+
+    def deliver() -> None:
+        with app.app_context():
+            outcome["claimed"] = jobs.claim(JOB_KIND, job_id)
+
+    with app.app_context():
+        holder = db.engine.connect()
+    try:
+        holder.execute(sa.select(ReportJob.id).where(ReportJob.id == job_id).with_for_update())
+        delivering = threading.Thread(target=deliver, name="delivery", daemon=True)
+        delivering.start()
+        delivering.join(BOUND_SECONDS)
+        assert not delivering.is_alive(), "the claim waited for the held row"
+        assert outcome == {"claimed": False}
+        assert any(f"partnership_report_jobs {job_id} was not claimed" in line for line in logged)
+    finally:
+        holder.rollback()
+        holder.close()
+        delivering.join(BOUND_SECONDS)
+    assert job_status(app, job_id) == "running"
+    with app.app_context():
+        assert jobs.claim(JOB_KIND, job_id)
+
+
+def test_a_claim_waits_a_moment_for_a_job_row_held_by_a_write_of_a_moment(committed):
+    """Not waiting at all would drop a delivery whenever its row was being written for a moment (the
+    sweep sending the job again, a report's progress): the job would wait for the next sweep. Here the
+    row is let go as soon as the claim is seen waiting for it, and the job is claimed."""
+    from casework.core import jobs
+    from casework.reports.models import ReportJob
+    from casework.reports.tasks import JOB_KIND
+
+    app, headers = committed
+    job_id = _report_job(app, headers)
+    with app.app_context():
+        holder, observer = db.engine.connect(), db.engine.connect()
+    let_go = threading.Event()
+    try:
+        holder.execute(sa.select(ReportJob.id).where(ReportJob.id == job_id).with_for_update(key_share=True))
+        letting_go = threading.Thread(
+            target=_let_go_once_someone_waits, args=(holder, observer, let_go), name="holder", daemon=True
+        )
+        letting_go.start()
+        with app.app_context():
+            claimed = jobs.claim(JOB_KIND, job_id)
+        let_go.set()
+        letting_go.join(BOUND_SECONDS)
+    finally:
+        holder.close()
+        observer.close()
+    assert claimed
+    assert job_status(app, job_id) == "running"
