@@ -113,6 +113,16 @@ def test_the_per_address_limit_still_counts_every_check(app, client, reference) 
     assert answered(_check_progress(client, reference, "rita@example.org", **address(2)))
 
 
+def test_guesses_refused_by_the_per_address_limit_do_not_count_against_the_reference(app, client, reference) -> None:
+    app.config["CASEWORK"]["PUBLIC_FORM_RATE_LIMIT"] = "1 per hour"
+    assert _check_progress(client, reference, "guess@example.org", **address(0)).status_code == 200
+    for number in range(LIMIT):  # refused before they check anything
+        assert _check_progress(client, reference, f"again{number}@example.org", **address(0)).status_code == 429
+    for number in range(1, LIMIT):
+        assert _check_progress(client, reference, f"guess{number}@example.org", **address(number)).status_code == 200
+    assert _check_progress(client, reference, "rita@example.org", **address(LIMIT)).status_code == 429
+
+
 def test_a_burst_of_guesses_gets_no_more_checked_than_the_limit(burst: Any) -> None:  # noqa: F811
     """Guesses sent at once (tests/accounts/test_sign_in_limits_burst.py stages them): each takes its
     place before it is checked, so a limit tested first and counted after the answer, which would let the
