@@ -101,6 +101,9 @@ def check_data_keys() -> None:
             "sealed with a key made up for one process, they would be lost when it stops; set it "
             "(docs/operations.md)."
         )
+    if not found.total:
+        click.echo("CASEWORK_DATA_KEY: no authenticator secrets are stored yet, so none to open.")
+        return
     report = f"CASEWORK_DATA_KEY opens all {found.total - found.plain} sealed authenticator secrets"
     if found.older:
         report += f" ({found.older} with an older key: run reseal-secrets before removing it)"

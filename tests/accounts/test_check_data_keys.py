@@ -72,7 +72,9 @@ def test_no_secrets_at_all_pass_even_with_a_made_up_key(app, make, monkeypatch) 
     make.user("officer")
     db.session.commit()
     made_up_key(app, monkeypatch)
-    assert check(app).exit_code == 0
+    result = check(app)
+    assert result.exit_code == 0, result.output
+    assert "no authenticator secrets are stored yet" in result.output
 
 
 def test_a_wrong_key_fails_naming_the_setting(app, make, keys) -> None:
