@@ -66,6 +66,8 @@ USER casework
 EXPOSE 8000
 
 # Serves the app (casework.wsgi prints a configuration error as one line and stops). docker-compose.yml
-# runs `flask --app casework db upgrade` once (the migrate service) before this, and
-# `celery -A casework.tasks.worker worker|beat` in the same image for the other two services.
+# runs `flask --app casework db upgrade` (the migrate service) and then `flask --app casework
+# check-data-keys` (stops the start when CASEWORK_DATA_KEY does not open the stored secrets) once before
+# this, and `celery -A casework.tasks.worker worker|beat` in the same image for the other two services.
+# Started otherwise, run those two first the same way.
 CMD ["gunicorn", "casework.wsgi:app"]

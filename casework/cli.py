@@ -1,4 +1,5 @@
-"""Command-line commands: ``flask --app casework create-admin``, ``create-storage-bucket``, ``demo`` and
+"""Command-line commands: ``flask --app casework create-admin``, ``create-storage-bucket``, ``reseal-secrets``
+and ``check-data-keys`` (casework.core.data_keys), ``demo`` and
 ``docs rules`` (writes the settings table of docs/rules.md from the registered settings) and ``docs screenshots``
 (the images of the per-role guides, docs/guides/, from browser journeys: casework/guides.py)."""
 
@@ -20,6 +21,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(create_storage_bucket)
     app.cli.add_command(reseal_secrets)
+    app.cli.add_command(check_data_keys)
     from casework.demo import demo
 
     app.cli.add_command(demo)
@@ -71,6 +73,43 @@ def reseal_secrets() -> None:
         raise click.ClickException(str(error)) from None
     commit()
     click.echo(f"Sealed {resealed} authenticator secrets with the newest key.")
+
+
+@click.command("check-data-keys")
+def check_data_keys() -> None:
+    """Check that CASEWORK_DATA_KEY opens every sealed value in the database: run before the web server,
+    the worker and beat start (scripts/start, docker-compose.yml, the systemd units). Exits 1 with one
+    line naming the setting when a value would fail at its first use (docs/operations.md)."""
+    from casework.accounts import second_factor
+    from casework.core import data_keys
+
+    found = second_factor.check_secrets()
+    made_up = data_keys.temporary_key_in_use()
+    if found.unopened and made_up:
+        raise click.ClickException(
+            f"CASEWORK_DATA_KEY is not set, and {found.unopened} stored authenticator secrets are sealed: set it "
+            "to the key they were sealed with (docs/operations.md)."
+        )
+    if found.unopened:
+        raise click.ClickException(
+            f"CASEWORK_DATA_KEY does not open {found.unopened} of the {found.total} stored authenticator secrets: "
+            'put back the key they were sealed with, after the newest (docs/operations.md, "Rotating secrets").'
+        )
+    if found.plain and made_up:
+        raise click.ClickException(
+            f"CASEWORK_DATA_KEY is not set, and {found.plain} authenticator secrets are stored in plain text: "
+            "sealed with a key made up for one process, they would be lost when it stops; set it "
+            "(docs/operations.md)."
+        )
+    if not found.total:
+        click.echo("CASEWORK_DATA_KEY: no authenticator secrets are stored yet, so none to open.")
+        return
+    report = f"CASEWORK_DATA_KEY opens all {found.total - found.plain} sealed authenticator secrets"
+    if found.older:
+        report += f" ({found.older} with an older key: run reseal-secrets before removing it)"
+    if found.plain:
+        report += f"; {found.plain} stored in plain text are sealed as they are used, or by reseal-secrets"
+    click.echo(report + ".")
 
 
 @click.command("create-storage-bucket")

@@ -24,7 +24,7 @@ from tests.support.smtp import SmtpServer
 
 COMPOSE = PROJECT_ROOT / "docker-compose.yml"
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
-APP_SERVICES = ("migrate", "create-bucket", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "check-data-keys", "create-bucket", "web", "worker", "beat")
 LONG_RUNNING = ("web", "worker", "beat", "postgres", "redis", "mailpit", "minio")
 START_TIMEOUT = 90.0
 
@@ -69,6 +69,19 @@ def test_web_worker_and_beat_wait_for_the_one_shot_migration() -> None:
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
         assert services[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}, name
         assert "db upgrade" not in " ".join(services[name]["command"]), f"{name} must not migrate by itself"
+
+
+def test_web_worker_and_beat_wait_for_the_data_key_check_after_the_migration() -> None:
+    """A data key that does not open the stored secrets stops the start before anything serves
+    (tests/accounts/test_check_data_keys.py), as systemd's units do below."""
+    services = compose()["services"]
+    check = services["check-data-keys"]
+    assert check["command"] == ["flask", "--app", "casework", "check-data-keys"]
+    assert check["restart"] == "no"
+    assert check["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "CASEWORK_MIGRATION_DATABASE_URL" not in str(check)
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["check-data-keys"] == {"condition": "service_completed_successfully"}
 
 
 def test_every_long_running_service_has_a_health_check() -> None:
@@ -244,6 +257,16 @@ def test_the_compose_commands_and_health_checks_work_here(
                 timeout=300,
             )
             assert migrate.returncode == 0, migrate.stderr
+            # check-data-keys: one shot, as the service role; nothing sealed yet, so it passes.
+            check_keys = subprocess.run(
+                services["check-data-keys"]["command"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert check_keys.returncode == 0, check_keys.stderr
 
             # web: gunicorn with the image's arguments, on a free port here.
             port = free_port()
@@ -325,7 +348,7 @@ def unit(name: str) -> dict[str, dict[str, str]]:
 
 #: Compose's one-shot create-bucket has no unit: without Docker, the bucket is made once by hand
 #: (``flask --app casework create-storage-bucket``, docs/operations.md) or files stay in the database.
-SYSTEMD_SERVICES = ("migrate", "web", "worker", "beat")
+SYSTEMD_SERVICES = ("migrate", "check-data-keys", "web", "worker", "beat")
 
 
 @pytest.mark.parametrize("name", SYSTEMD_SERVICES)
@@ -346,9 +369,14 @@ def test_the_systemd_units_run_what_compose_runs(name: str) -> None:
     assert [
         arg for arg in command if not arg.startswith("--") and arg not in {"127.0.0.1:8000", "3", "-"}
     ] == essentials
-    if name != "migrate":
+    if name == "check-data-keys":
         assert unit(name)["Unit"]["Requires"] == "casework-migrate.service"
-        assert "casework-migrate.service" in unit(name)["Unit"]["After"]
+        assert "casework-migrate.service" in unit(name)["Unit"]["After"].split()
+    elif name != "migrate":
+        # Started once the schema is migrated and the data key opens what is stored.
+        required = {"casework-migrate.service", "casework-check-data-keys.service"}
+        assert set(unit(name)["Unit"]["Requires"].split()) == required, name
+        assert required <= set(unit(name)["Unit"]["After"].split()), name
 
 
 def test_the_environment_file_example_names_the_settings_compose_sets() -> None:

@@ -14,14 +14,10 @@ not reset or bypass the other:
   behind one NAT address who each mistype their password once in ten minutes stay under it; one address
   trying many accounts does not.
 
-Every attempt takes its place in both limits *before* its password or code is checked, in one atomic
-step of the storage (Flask-Limiter's hit: the moving window's ``acquire_entry``), and gives it back
+Every attempt takes its place in both limits *before* its password or code is checked, and gives it back
 afterwards unless it failed (``record_failure``): a successful sign-in, a form sent incomplete, a refused
-attempt. So however many attempts arrive at the same moment, no more of them are checked than the
-limits allow (testing the limit first and counting the failure after the answer would let a whole burst
-through on the account's last attempt). Attempts still being checked hold their places, so an attempt
-made at the same moment as many others may be refused while they are; a success gives its place back
-as soon as it has answered.
+attempt (``casework.core.failure_limits``, which says why: however many attempts arrive at the same
+moment, no more of them are checked than the limits allow).
 
 A refused attempt answers 429 with ``Retry-After`` before the password is even checked, so a locked
 account is refused with the right password too. Counters live in the limiter's storage (Redis when the
@@ -31,26 +27,22 @@ instead (``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``, configured in ``casework.conf
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-from flask import Response, current_app, g, render_template, request, session, url_for
+from flask import Response, current_app, render_template, request, session, url_for
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage, RedisStorage, Storage
 
+from casework.core import failure_limits
 from casework.core.forms import FlaskForm
 from casework.core.keyed import keyed_digest
 from casework.extensions import limiter
-
-if TYPE_CHECKING:
-    import redis
 
 ACCOUNT_SCOPE = "sign-in-account"
 ADDRESS_SCOPE = "sign-in-address"
@@ -153,74 +145,26 @@ def _refused(request_limit: RequestLimit) -> Response | None:
 
 # No ``deduct_when``: that tests the limit before the request and counts the failure after it, so
 # attempts made at the same moment all pass the test. Each attempt takes its place instead (``limited``
-# gives it back unless the attempt failed).
+# gives it back unless the attempt failed: casework.core.failure_limits).
 _account = limiter.shared_limit(
     _account_limit, scope=ACCOUNT_SCOPE, key_func=account_key, on_breach=_refused, methods=["POST"]
 )
 _address = limiter.shared_limit(
     _address_limit, scope=ADDRESS_SCOPE, key_func=address_key, on_breach=_refused, methods=["POST"]
 )
+_counting_failures_only = failure_limits.counting_failures_only(ACCOUNT_SCOPE, ADDRESS_SCOPE)
 
 
 def limited(view: Callable[..., Any]) -> Callable[..., Any]:
     """Apply both sign-in limits to a view that checks credentials (its POST requests): the attempt takes
     a place in each before the view runs (or is refused), and gives them back unless it failed."""
-    checked = _address(_account(view))
-
-    @functools.wraps(view)
-    def attempt(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return checked(*args, **kwargs)
-        finally:
-            if not g.get("sign_in_failed"):
-                _give_back()
-
-    return attempt
-
-
-def _taken() -> list[RequestLimit]:
-    """The places this request took in the sign-in limits (a limit it was over took none)."""
-    return [
-        item
-        for item in limiter.current_limits
-        if not item.breached and item.request_args[-1] in (ACCOUNT_SCOPE, ADDRESS_SCOPE)
-    ]
-
-
-def _give_back() -> None:
-    """Give back the places this request took: it was not a failed attempt."""
-    taken = _taken()
-    if not taken:
-        return
-    try:
-        storage = limiter.limiter.storage
-        for item in taken:
-            _remove_newest_entry(storage, item.key)
-    except Exception:  # the storage went away mid-request: the attempt counts, which errs on the safe side
-        current_app.logger.warning("Could not give back a sign-in attempt's place in the limits", exc_info=True)
-
-
-def _remove_newest_entry(storage: Storage, key: str) -> None:
-    """Remove the newest entry of a moving window, atomically. It is this request's own or one taken
-    after it by an attempt still running: either way the window holds one entry fewer, and the entry
-    left is the older, so the window frees no later than it would have without this request."""
-    if isinstance(storage, RedisStorage):
-        # The window is a list, newest first (``acquire_moving_window.lua`` pushes on the left).
-        connection = cast("redis.Redis", storage.get_connection())
-        connection.lpop(storage.prefixed_key(key))
-    elif isinstance(storage, MemoryStorage):
-        # The window is a list of entries, newest first, changed under the key's lock.
-        with storage.locks[key]:
-            if events := storage.events.get(key):
-                del events[0]
-    else:  # casework.config allows only these two
-        raise TypeError(f"Cannot give back a sign-in attempt in {type(storage).__name__}")
+    return _counting_failures_only(_address(_account(view)))
 
 
 def record_failure(email: str) -> None:
     """Count this request as a failed attempt for ``email`` (it keeps the places it took in the limits)
     and, when this failure starts the account's lock, tell the account holder."""
-    g.sign_in_failed = True
+    failure_limits.failed()
     if _starts_lock():
         from casework.accounts.services import tell_account_locked
 
@@ -232,7 +176,7 @@ def _starts_lock() -> bool:
     and it is the first failure to claim this lock. Failures made at the same moment may all find the
     window full; the lock is known by when its window ends (its oldest failure's time), and only one of
     them claims it."""
-    windows = [item for item in _taken() if item.request_args[-1] == ACCOUNT_SCOPE]
+    windows = failure_limits.taken((ACCOUNT_SCOPE,))
     if not windows:
         return False
     lock = max(windows, key=lambda item: item.limit.get_expiry())

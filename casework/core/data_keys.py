@@ -10,6 +10,10 @@ one as they are used (or all at once with ``flask --app casework reseal-secrets`
 A value without the prefix was stored before migration 0850 (plain text): it is read as it is and
 reported as needing a seal, so its caller stores it sealed. A sealed value no key opens is an error, never
 a wrong value: ``DataKeyError`` says which setting to look at.
+
+``check`` sorts stored values by which key opens them, for ``flask --app casework check-data-keys``: run
+before the web server, the worker and beat start, so a wrong or missing key stops the start, naming the
+setting, rather than showing as an error page at someone's first sign-in with a code.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from flask import current_app
@@ -101,6 +106,56 @@ def _opened_by(keys: Sequence[str], token: bytes) -> str | None:
         return _cipher(keys).decrypt(token).decode()
     except InvalidToken:
         return None
+
+
+@dataclass
+class KeyCheck:
+    """Stored values sorted by what opens them (``check``)."""
+
+    #: Sealed values the newest key opens.
+    newest: int = 0
+    #: Sealed values only an older key opens: sealed again when used, or by ``reseal-secrets``.
+    older: int = 0
+    #: Plain values from before migration 0850.
+    plain: int = 0
+    #: Sealed values no configured key opens: each would be an error when it is used.
+    unopened: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.newest + self.older + self.plain + self.unopened
+
+
+def check(stored_values: Iterable[str]) -> KeyCheck:
+    """Which configured key opens each of ``stored_values``. The ciphers are made once, not per value as
+    ``open_sealed`` makes them: a value costs one HMAC per key tried and a decryption of a few bytes."""
+    from cryptography.fernet import InvalidToken
+
+    def opens(cipher: MultiFernet | None, token: bytes) -> bool:
+        if cipher is None:
+            return False
+        try:
+            cipher.decrypt(token)
+        except InvalidToken:
+            return False
+        return True
+
+    newest, *older = _keys()
+    by_newest = _cipher([newest])
+    by_older = _cipher(older) if older else None
+    found = KeyCheck()
+    for stored in stored_values:
+        if not stored.startswith(PREFIX):
+            found.plain += 1
+            continue
+        token = stored.removeprefix(PREFIX).encode()
+        if opens(by_newest, token):
+            found.newest += 1
+        elif opens(by_older, token):
+            found.older += 1
+        else:
+            found.unopened += 1
+    return found
 
 
 def open_sealed(stored: str) -> Opened:

@@ -4,7 +4,8 @@ The form keeps nothing between pages: the check-your-answers page carries the an
 fields and posts them back, so no personal details sit in a cookie or a half-finished row. A honeypot
 field that people never see catches the simplest bots; both forms are rate-limited per address, and
 the progress check per reference too (``_reference_key``), so many addresses cannot guess one applicant's
-contact.
+contact. The per-reference limit counts only the checks that fail (the reference and contact do not
+match), so checking with the right details, however often, never fills it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from casework.accounts.queries import agencies_by_code, area_with_code
 from casework.community_triggers import public_progress, queries, services
 from casework.community_triggers.forms import ApplicationForm, ProgressForm, error_items, labels
 from casework.community_triggers.models import ApplicationStatus, Channel
+from casework.core import failure_limits
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.forms import show_service_errors
@@ -60,6 +62,10 @@ NOT_FOUND_STATUS = (
 
 def _form_limit() -> str:
     return current_app.config["CASEWORK"]["PUBLIC_FORM_RATE_LIMIT"]
+
+
+#: The per-reference limit's scope: shared, so ``failure_limits`` finds it by this name.
+REFERENCE_SCOPE = "case-review-progress-reference"
 
 
 def _reference_limit() -> str:
@@ -183,14 +189,18 @@ def confirmation():
 
 @bp.route("/progress", methods=["GET", "POST"])
 @public_endpoint
-@limiter.limit(_form_limit, methods=["POST"])
 # Per reference as well as per address: an applicant's reference is on letters and emails others may see,
-# and addresses are many. Every look-up counts (a right one too); the window is an hour at most
-# (casework.config), so someone who fills it shuts the applicant out of this page for no longer.
-@limiter.limit(
+# and addresses are many. Only a look-up that fails counts against the reference (each takes its place
+# first and gives it back unless it failed: casework.core.failure_limits), so whoever knows the right
+# contact is never the one who fills it, and a burst of guesses gets no more checked than it allows.
+# The window is an hour at most (casework.config), so guesses shut the applicant out for no longer.
+# The per-address limit counts every check.
+@failure_limits.counting_failures_only(REFERENCE_SCOPE)
+@limiter.limit(_form_limit, methods=["POST"])
+@limiter.shared_limit(
     _reference_limit,
+    scope=REFERENCE_SCOPE,
     key_func=_reference_key,
-    scope="case-review-progress-reference",
     methods=["POST"],
     exempt_when=_no_reference,
     on_breach=_reference_refused,
@@ -203,9 +213,11 @@ def progress():
     if form.validate_on_submit():
         checked = True
         application = public_progress.find_for_applicant(form.reference.data, form.contact.data)
-        # An unknown reference and a contact that does not match get the same page, so the check
-        # cannot be used to list references or to learn whose they are.
-        if application is not None:
+        # An unknown reference and a contact that does not match get the same page, and count alike, so
+        # the check cannot be used to list references or to learn whose they are.
+        if application is None:
+            failure_limits.failed()
+        else:
             status_text = PUBLIC_STATUS.get(application.status)
             steps = public_progress.steps(application)
             if application.status == ApplicationStatus.review_concluded and not _outcome_sent(application.id):
