@@ -59,17 +59,24 @@ class Sending:
     works: Callable[[str], bool]
 
 
-def _new_recovery_codes(app: Any, make: Any, page_client: Any, _api_client: Any) -> Sending:
-    user = make.user("officer", email="rory@example.org")
-    client = page_client(user)
-    set_up(client)
-    path = "/account/second-factor/recovery-codes"
-    fields = [*_form_fields(client, path, path), ("password", TEST_PASSWORD)]
+def _recovery_codes_shown(app: Any, user: Any, client: Any, path: str, fields: list[tuple[str, str]]) -> Sending:
+    """A form on ``path`` whose answer shows recovery codes: the secret is the first, tried by signing in
+    to the API with it."""
     return Sending(
         client,
         lambda: client.post(path, data=MultiDict(fields)),
         lambda answer: _CODE.findall(answer.get_data(as_text=True))[0],
         lambda code: token_for(app.test_client(), user.email, code).status_code == 201,
+    )
+
+
+def _new_recovery_codes(app: Any, make: Any, page_client: Any, _api_client: Any) -> Sending:
+    user = make.user("officer", email="rory@example.org")
+    client = page_client(user)
+    set_up(client)
+    path = "/account/second-factor/recovery-codes"
+    return _recovery_codes_shown(
+        app, user, client, path, [*_form_fields(client, path, path), ("password", TEST_PASSWORD)]
     )
 
 
@@ -81,12 +88,7 @@ def _second_factor_set_up(app: Any, make: Any, page_client: Any, _api_client: An
     found = re.search(r'class="[^"]*app-secret-key[^"]*">([A-Z2-7 ]+)<', html)
     assert found is not None
     fields = [*_form_fields(client, path, path, html), ("code", code_at(found.group(1).replace(" ", "")))]
-    return Sending(
-        client,
-        lambda: client.post(path, data=MultiDict(fields)),
-        lambda answer: _CODE.findall(answer.get_data(as_text=True))[0],
-        lambda code: token_for(app.test_client(), user.email, code).status_code == 201,
-    )
+    return _recovery_codes_shown(app, user, client, path, fields)
 
 
 def _calendar_link(app: Any, make: Any, page_client: Any, _api_client: Any) -> Sending:
