@@ -31,11 +31,11 @@ from html.parser import HTMLParser
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app, url_for
 from werkzeug.datastructures import MultiDict
 
 from casework.accounts import second_factor
-from casework.core.submissions import ALREADY_SAVED, FIELD
+from casework.core.submissions import ALREADY_SAVED, FIELD, ShownOnce, shown_once
 from casework.extensions import db
 from tests.support.walk import World, changed_tables, table_digest
 from tests.test_bad_input import VISIBLE_PATH_RECORDS
@@ -58,6 +58,14 @@ KEYLESS = {
 }
 #: Tables whose rows say what happened rather than what was made: an edit adds to them too.
 BOOKKEEPING = re.compile(r"^(audit_|user_sessions$|submission_keys$|outbox|pending_tasks$|sign_in)")
+
+
+#: Forms that save and answer a page (not a redirect) without ``@shows_once``, and why: sent again (a
+#: reload of the answer), they save again.
+ANSWERS_WHAT_IT_RECORDS = {
+    "staff.data_protection.release": "the answer is the full export released, and the row records that release: "
+    "sent again, it is released again, and recorded again, as it went out again",
+}
 
 
 @dataclass
@@ -290,6 +298,22 @@ def _endpoint_posted(app: Flask, target: str) -> str | None:
     return str(endpoint)
 
 
+def _answered_as_before(client: Any, label: str, first: Any, second: Any, shown: ShownOnce | None) -> list[str]:
+    """What is wrong with ``second``, the answer to a form sent again as it was: it must redirect where the
+    first did and say it was already saved; for a view that showed a secret once (``@shows_once``, its
+    first answer a page), redirect to the page the view names and give the view's own notice."""
+    if shown is not None and shown.then is not None and 200 <= first.status_code < 300:
+        with current_app.test_request_context():
+            expected, notice = url_for(shown.then), shown.notice
+    else:
+        expected, notice = first.location, ALREADY_SAVED
+    if second.status_code not in (302, 303) or second.location != expected:
+        return [f"{label}: answered {second.status_code} {second.location}, not a redirect to {expected}"]
+    if notice not in client.get(second.location).get_data(as_text=True):
+        return [f"{label}: {second.location} does not say it was already saved ({notice})"]
+    return []
+
+
 def walk(
     app: Flask,
     world: World,
@@ -358,7 +382,8 @@ def walk(
             if form.method != "post" or not target.startswith("/") or target in sent:
                 continue
             sent.add(target)
-            if (endpoint := _endpoint_posted(app, target)) is not None:
+            endpoint = _endpoint_posted(app, target)
+            if endpoint is not None:
                 walked.found.add(endpoint)
             body = fill(form, values)
             if target not in KEYLESS and not any(n == FIELD or n.endswith(f"-{FIELD}") for n, _v in body):
@@ -382,7 +407,15 @@ def walk(
             # right to a Case Review) is sent twice too, and the second sending must queue none.
             if "outbox_emails" in grown(before, row_counts(), records_only=False):
                 made.append("outbox_emails")
-            if first.status_code not in (302, 303) or not made:
+            shown = shown_once(endpoint) if endpoint is not None else None
+            if made and 200 <= first.status_code < 300 and shown is None and endpoint not in ANSWERS_WHAT_IT_RECORDS:
+                # Its key is forgotten (the answer might be the form again, with its errors): a reload of
+                # the answer sends it again and saves again.
+                problems.append(
+                    f"{target} (a form on {url}) saved {made} and answered a page, not a redirect: redirect, "
+                    "or mark the view @shows_once if the page shows a secret the sending made"
+                )
+            if not made or (first.status_code not in (302, 303) and shown is None):
                 continue
             creating.append(f"{target} ({', '.join(made)})")
             before = row_counts()
@@ -390,10 +423,7 @@ def walk(
             label = f"{target} (a form on {url}) sent twice"
             if again := grown(before, row_counts(), records_only=False):
                 problems.append(f"{label}: the second sending added rows to {again}")
-            if second.status_code not in (302, 303) or second.location != first.location:
-                problems.append(f"{label}: answered {second.status_code} {second.location}, the first {first.location}")
-            elif ALREADY_SAVED not in client.get(second.location).get_data(as_text=True):
-                problems.append(f"{label}: {second.location} does not say it was already saved")
+            problems.extend(_answered_as_before(client, label, first, second, shown))
 
     # Twice over: a form may appear only once another has saved something (a saved view's delete
     # button, a diary entry's accept button); the second round sends only the forms the first did not.
@@ -467,17 +497,13 @@ def _error_summary(answer: Any) -> str:
 
 
 #: Forms whose sending from a page opened before the first is a new request, not one already answered:
-#: a password set again is set again (and recorded), as the administrator asked twice.
+#: a password set again is set again (and recorded), as the administrator asked twice. So is a view
+#: marked ``@shows_once`` (new recovery codes): the page opened again is a new asking, with the password
+#: typed again, and its answer shows what it made.
 SET_AGAIN = re.compile(r"/password$")
 #: Forms ``NOT_SENT`` that take nothing away, and why they are not sent here either.
 TAKES_NOTHING_AWAY = {
     "staff.accounts.second_factor_set_up": "sets a second factor up, with a code from a secret the page made",
-}
-#: Forms whose answer shows what the sending made, kept nowhere else (recovery codes are kept as digests):
-#: a second press makes new ones and shows them, as the browser shows only the last answer. An answer
-#: saying they were already made would leave the user with codes never shown to them.
-SHOWS_WHAT_IT_MADE = {
-    "staff.accounts.recovery_codes": "new recovery codes, shown once",
 }
 
 
@@ -499,9 +525,6 @@ def take_away_twice(app: Flask, walks: dict[str, Walked]) -> tuple[list[str], li
         endpoint = str(_endpoint_posted(app, target))
         if endpoint in taken or endpoint in TAKES_NOTHING_AWAY:
             continue
-        if endpoint in SHOWS_WHAT_IT_MADE:
-            taken[endpoint] = f"{target} (not sent twice: {SHOWS_WHAT_IT_MADE[endpoint]})"
-            continue
         client, values = walked.client, walked.values
         label = f"{who}: {target} (a form on {page})"
         first_tab = _filled_form(client, page, target, values)
@@ -518,15 +541,10 @@ def take_away_twice(app: Flask, walks: dict[str, Walked]) -> tuple[list[str], li
         taken[endpoint] = f"{target} ({', '.join(changed)})"
         still_signed_in = _signed_in(client, page)
         second = _sent_again(client, target, first_tab, f"{label} sent twice, the second sending", problems)
-        if not still_signed_in:
-            pass  # the first ended the session: the second is not the same sender's
-        elif second.status_code not in (302, 303) or second.location != first.location:
-            problems.append(
-                f"{label} sent twice: answered {second.status_code} {second.location}, the first {first.location}"
-            )
-        elif ALREADY_SAVED not in client.get(second.location).get_data(as_text=True):
-            problems.append(f"{label} sent twice: {second.location} does not say it was already saved")
-        if SET_AGAIN.search(target) or not still_signed_in:
+        shown = shown_once(endpoint)
+        if still_signed_in:  # else the first ended the session: the second is not the same sender's
+            problems.extend(_answered_as_before(client, f"{label} sent twice", first, second, shown))
+        if SET_AGAIN.search(target) or shown is not None or not still_signed_in:
             continue
         _sent_again(client, target, second_tab, f"{label} sent from a second tab", problems)
     print("\n".join(taken.values()))

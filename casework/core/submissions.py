@@ -20,11 +20,19 @@ all send the same key:
   the same key from another victim, or from someone not signed in, is another key.
 - A first answer that was not a redirect (the form shown again with its errors) forgets the key, so
   the corrected form can be sent.
+- A view whose answer shows what the sending made and nothing keeps (new recovery codes, a calendar
+  link: a secret shown once) says so with ``@shows_once``. Its answer is a page, not a redirect, and its
+  key is kept all the same, as though it had redirected to the page ``shows_once`` names: a second
+  sending makes nothing (a second secret would replace the first while the user copies it down) and is
+  sent there with the view's own notice, which says the secret was made and shown when the form was
+  first sent, and how to make another. The secret itself is never kept to be shown again.
 
 The API's POSTs take the same from an optional ``Idempotency-Key`` request header (the shape of the
 IETF draft draft-ietf-httpapi-idempotency-key-header, ``docs/api.md``): the key, the user and a digest of
 the request (method, path, body) are recorded with the request's transaction, then its answer (status,
 JSON body, ``Location``). The same key and request again answer the recorded answer and write nothing;
+for a view marked ``@shows_once`` (a new API token) the answer holds the secret and is not kept: the
+recorded answer is a ``409`` with the view's notice instead;
 the same key with another request answers ``422``; the same key while the first is still being answered
 answers ``409``. A request without the header is handled as it always was.
 
@@ -37,8 +45,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from markupsafe import Markup
@@ -85,9 +95,45 @@ class SubmissionKey(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=sa.func.now(), index=True)
     #: The API's: a digest of the request (method, path and query, body) the key came with.
     fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
-    #: The API's: the first answer's status and JSON body, once known.
+    #: The API's: the first answer's status and JSON body, once known (for a view marked ``@shows_once``,
+    #: the ``409`` a second sending answers instead: never the secret).
     status: Mapped[int | None] = mapped_column(sa.Integer)
     answer: Mapped[str | None] = mapped_column(sa.Text)
+
+
+@dataclass(frozen=True)
+class ShownOnce:
+    """What ``@shows_once`` says of a view: what a second sending is told, and (a page) where it is sent."""
+
+    notice: str
+    then: str | None
+
+
+#: The attribute ``@shows_once`` sets on a view.
+_SHOWN_ONCE_ATTR = "casework_shown_once"
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def shows_once(notice: str, then: str | None = None) -> Callable[[_View], _View]:
+    """Mark a view whose answer (2xx, not a redirect) shows a secret the sending made, kept nowhere but
+    in that answer: new recovery codes, a calendar link, an API token. Its key is kept as though the
+    answer had redirected to the endpoint ``then`` (a page; the API's needs none), and a second sending
+    is told ``notice`` there (the API's: a ``409`` with it), having made nothing. Put it just under the
+    route, so the view the route registers carries it."""
+
+    def mark(view: _View) -> _View:
+        setattr(view, _SHOWN_ONCE_ATTR, ShownOnce(notice, then))
+        return view
+
+    return mark
+
+
+def shown_once(endpoint: str | None = None) -> ShownOnce | None:
+    """What ``@shows_once`` says of ``endpoint`` (the request's by default), or None when it is not so marked."""
+    from flask import current_app, request
+
+    view = current_app.view_functions.get(endpoint or request.endpoint or "")
+    return getattr(view, _SHOWN_ONCE_ATTR, None)
 
 
 class AlreadySaved(Exception):
@@ -162,9 +208,17 @@ def _form_row_key(key: str, sender: str) -> str:
 
 
 def _answer_as_before(location: str | None) -> Any:
-    from flask import flash, redirect, request
+    from flask import flash, redirect, request, url_for
 
-    flash(ALREADY_SAVED, "success")
+    shown = shown_once()
+    if shown is not None:
+        # Said apart from "already saved": the user must know the secret they were shown is the one
+        # that works, and that none was shown here.
+        flash(shown.notice, "important")
+        if location is None and shown.then is not None:
+            location = url_for(shown.then)
+    else:
+        flash(ALREADY_SAVED, "success")
     # Without a recorded address (the first answer is still being written), the page the form is on.
     return redirect(location or request.full_path.rstrip("?"), 303)
 
@@ -287,8 +341,10 @@ def answer_already_saved(error: AlreadySaved) -> Any:
 
 def remember_answer(response: Any) -> Any:
     """``after_request``: where the first sending's answer went, or forget its key when it was a page;
-    the API's answer itself."""
-    from flask import g, request
+    the API's answer itself. A view marked ``@shows_once`` keeps its key, without its secret."""
+    from flask import g, request, url_for
+
+    from casework.core.errors import json_error
 
     key = g.pop(_RECORDED, None)
     if key is None:
@@ -296,7 +352,17 @@ def remember_answer(response: Any) -> Any:
     db.session.rollback()  # whatever the view left uncommitted must not ride on this commit
     writes_from_here()
     where = SubmissionKey.key == key
-    if request.path.startswith("/api/"):
+    shown = shown_once() if 200 <= response.status_code < 300 else None
+    if request.path.startswith("/api/") and shown is not None:
+        # The answer holds the secret: kept, it would be readable in the table for a day. What a second
+        # sending answers instead.
+        refusal = json_error(409, {HEADER: [shown.notice]})
+        db.session.execute(
+            sa.update(SubmissionKey)
+            .where(where)
+            .values(status=refusal.status_code, answer=refusal.get_data(as_text=True))
+        )
+    elif request.path.startswith("/api/"):
         body = None if response.direct_passthrough or not response.is_json else response.get_data(as_text=True)
         if body is not None and len(body) > ANSWER_MAX:
             body = None
@@ -306,6 +372,8 @@ def remember_answer(response: Any) -> Any:
         db.session.execute(sa.update(SubmissionKey).where(where).values(**values))
     elif response.status_code in _REDIRECTS and response.location:
         db.session.execute(sa.update(SubmissionKey).where(where).values(location=response.location[:2000]))
+    elif shown is not None and shown.then is not None:
+        db.session.execute(sa.update(SubmissionKey).where(where).values(location=url_for(shown.then)))
     else:
         db.session.execute(sa.delete(SubmissionKey).where(where))
     db.session.commit()

@@ -20,12 +20,12 @@ from celery.contrib.testing.worker import start_worker
 from casework.core.db import reading
 from casework.extensions import db
 from tests.notifications.committed import committed_app, committed_database, wait_until
+from tests.support.report_jobs import a_manager, ask_for_a_report, purge_broker
 
 pytestmark = pytest.mark.celery_worker
 
 LEASE_SECONDS = 1
 TIME_LIMIT_SECONDS = 2
-REPORT = "/api/v1/reports/partnership?period_start=2025-04-01&period_end=2026-03-31"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -105,12 +105,6 @@ def _hang_after_the_first_step(monkeypatch: Any, hung: HungRun, then: Callable[[
     monkeypatch.setattr(services, "compute_both", hanging)
 
 
-def _purge_broker(app: Any) -> None:
-    """The job's own message: the hung run is the one working on it."""
-    with app.extensions["celery"].connection_for_write() as connection:
-        connection.default_channel.queue_purge("celery")
-
-
 def _recover(app: Any) -> dict[str, int]:
     from casework.core import jobs
 
@@ -135,17 +129,12 @@ def test_a_report_whose_run_hangs_is_sent_again_past_the_time_limit_and_the_hung
 ):
     from casework.reports.models import ReportJob
     from casework.reports.tasks import compile_partnership_report
-    from tests.support.one_application import one_application_and_a_token
 
     app = committed
-    with app.app_context():
-        token = one_application_and_a_token("manager")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = a_manager(app)
     client = app.test_client()
-    response = client.get(REPORT, headers={**headers, "Prefer": "respond-async"})
-    assert response.status_code == 202
-    job_id, url = response.get_json()["id"], response.headers["Location"]
-    _purge_broker(app)
+    job_id, url = ask_for_a_report(app, headers)
+    purge_broker(app)  # the job's own message: the hung run is the one working on it
 
     hung = HungRun(app, compile_partnership_report, job_id)
     _hang_after_the_first_step(monkeypatch, hung)
@@ -167,15 +156,11 @@ def test_a_report_whose_hung_run_fails_afterwards_does_not_fail_the_next_run(com
     """The hung run's own failure (its stuck call ends in an error) is written only while it owns the job."""
     from casework.reports.models import ReportJob
     from casework.reports.tasks import compile_partnership_report
-    from tests.support.one_application import one_application_and_a_token
 
     app = committed
-    with app.app_context():
-        token = one_application_and_a_token("manager")
-    headers = {"Authorization": f"Bearer {token}"}
-    response = app.test_client().get(REPORT, headers={**headers, "Prefer": "respond-async"})
-    job_id, url = response.get_json()["id"], response.headers["Location"]
-    _purge_broker(app)
+    headers = a_manager(app)
+    job_id, url = ask_for_a_report(app, headers)
+    purge_broker(app)
 
     hung = HungRun(app, compile_partnership_report, job_id)
 
@@ -210,7 +195,7 @@ def test_an_import_whose_run_hangs_is_sent_again_past_the_time_limit_and_the_hun
     app = committed
     with app.app_context():
         job_id = _queue_import(rows)
-    _purge_broker(app)
+    purge_broker(app)
 
     hung = HungRun(app, run_import, job_id, False)
     parsed_rows = services.parsed_rows
@@ -244,12 +229,9 @@ def test_a_compilation_whose_run_hangs_is_sent_again_and_the_hung_run_keeps_no_s
     from casework.statistics import services
     from casework.statistics.models import StatisticsJob, StatisticsSnapshot
     from casework.statistics.tasks import compile_statistics
-    from tests.support.one_application import one_application_and_a_token
 
     app = committed
-    with app.app_context():
-        token = one_application_and_a_token("manager")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = a_manager(app)
     client = app.test_client()
     response = client.post(
         "/api/v1/statistics/compile",
@@ -258,7 +240,7 @@ def test_a_compilation_whose_run_hangs_is_sent_again_and_the_hung_run_keeps_no_s
     )
     assert response.status_code == 202
     job_id = response.get_json()["job_id"]
-    _purge_broker(app)
+    purge_broker(app)
 
     hung = HungRun(app, compile_statistics, job_id)
     compile_figures = services.compile

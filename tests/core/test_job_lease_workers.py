@@ -27,6 +27,7 @@ from tests.notifications.committed import (
     settings,
     wait_until,
 )
+from tests.support.report_jobs import a_manager, ask_for_a_report
 
 pytestmark = pytest.mark.celery_worker
 
@@ -226,19 +227,10 @@ def test_a_live_import_holding_its_lease_is_not_sent_again(tmp_path):
 
 
 def test_a_report_whose_worker_is_killed_is_sent_again_and_finishes(tmp_path):
-    from tests.support.one_application import one_application_and_a_token
-
     def scenario(app, worker, hold):
-        with app.app_context():
-            token = one_application_and_a_token("manager")
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = a_manager(app)
         client = app.test_client()
-        response = client.get(
-            "/api/v1/reports/partnership?period_start=2025-04-01&period_end=2026-03-31",
-            headers={**headers, "Prefer": "respond-async"},
-        )
-        assert response.status_code == 202
-        url = response.headers["Location"]
+        _job_id, url = ask_for_a_report(app, headers)
 
         def poll() -> dict[str, Any]:
             with reading():

@@ -24,6 +24,7 @@ from tests.notifications.committed import (
     settings,
     wait_until,
 )
+from tests.support.report_jobs import a_manager, ask_for_a_report
 
 pytestmark = pytest.mark.celery_worker
 
@@ -98,19 +99,11 @@ def test_a_solo_worker_hung_on_an_import_exits_at_the_time_limit_and_the_next_wo
 
 def test_a_solo_worker_hung_on_a_report_exits_at_the_time_limit_and_the_next_worker_finishes_it(tmp_path):
     from casework.core.db import reading
-    from tests.support.one_application import one_application_and_a_token
 
     def scenario(app, worker, hold):
-        with app.app_context():
-            token = one_application_and_a_token("manager")
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = a_manager(app)
         client = app.test_client()
-        response = client.get(
-            "/api/v1/reports/partnership?period_start=2025-04-01&period_end=2026-03-31",
-            headers={**headers, "Prefer": "respond-async"},
-        )
-        assert response.status_code == 202
-        url = response.headers["Location"]
+        _job_id, url = ask_for_a_report(app, headers)
 
         def poll() -> dict[str, Any]:
             with reading():

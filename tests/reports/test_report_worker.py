@@ -9,10 +9,9 @@ from celery.contrib.testing.worker import start_worker
 
 from tests.notifications.committed import committed_app, committed_database, wait_until
 from tests.support.one_application import one_application_and_a_token
+from tests.support.report_jobs import REPORT
 
 pytestmark = pytest.mark.celery_worker
-
-REPORT = "/api/v1/reports/partnership?period_start=2025-04-01&period_end=2026-03-31"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -32,9 +32,15 @@ def committed_app_and_a_manager(
         committed_database(backend, tmp_path, postgresql_url) as url,
         committed_app(url, tmp_path, **settings) as app,
     ):
-        with app.app_context():
-            token = one_application_and_a_token("manager")
-        yield app, {"Authorization": f"Bearer {token}"}
+        yield app, a_manager(app)
+
+
+def a_manager(app: Any) -> dict[str, str]:
+    """One Case Review application in ``app``'s (committed) database, and the headers of a manager's API
+    token."""
+    with app.app_context():
+        token = one_application_and_a_token("manager")
+    return {"Authorization": f"Bearer {token}"}
 
 
 def ask_for_a_report(app: Any, headers: dict[str, str]) -> tuple[int, str]:

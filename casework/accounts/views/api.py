@@ -27,6 +27,7 @@ from casework.accounts.schemas import (
     dump_area,
     dump_user,
 )
+from casework.core import submissions
 from casework.core.db import commit
 from casework.core.errors import NotFound, json_error
 from casework.core.openapi import documented
@@ -38,6 +39,10 @@ bp = Blueprint("accounts", __name__)
 
 
 @bp.post("/auth/tokens")
+@submissions.shows_once(
+    "This Idempotency-Key was sent with a request that made a token, which was in that answer only: it is "
+    "not kept, and no other token was made. Send a new key for a new token."
+)
 @documented(response=TokenAnswer, status=201, errors=(401, 403, 429))
 @public_endpoint
 @sign_in_limits.limited

@@ -17,6 +17,7 @@ from flask_login import current_user, logout_user
 from casework.accounts import queries, second_factor, services, sessions, sign_in_limits
 from casework.accounts.forms import CodeForm, ConfirmPasswordForm, PasswordChangeForm, SignInForm
 from casework.accounts.models import User
+from casework.core import submissions
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.forms import show_service_errors
@@ -176,6 +177,12 @@ def account():
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
+@submissions.shows_once(
+    "Your second factor was already set up when you first sent the code, and your recovery codes were shown "
+    "then: those are the codes that work. Nothing was changed the second time. If you did not write them "
+    "down, make new recovery codes.",
+    then="staff.accounts.account",
+)
 @signed_in
 def second_factor_set_up():
     """Set up the authenticator app: a QR code (or the key as text), then a code to prove it works."""
@@ -311,6 +318,11 @@ def password_change():
 
 
 @bp.route("/account/second-factor/recovery-codes", methods=["GET", "POST"])
+@submissions.shows_once(
+    "Your new recovery codes were already made when you first pressed the button, and shown then: those "
+    "are the codes that work. No other codes were made. If you did not write them down, make new ones.",
+    then="staff.accounts.account",
+)
 @signed_in
 @sign_in_limits.limited
 def recovery_codes():

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from casework.audit.models import AuditAction
 from casework.audit.services import record
+from casework.core import submissions
 from casework.core.db import commit
 from casework.core.forms import ConfirmForm
 from casework.core.links import external_url
@@ -41,6 +42,9 @@ def _settings_page(form: NotificationSettingsForm, status: int = 200, feed_url: 
             "reminders/notification_settings.html",
             form=form,
             calendar_form=ConfirmForm(),
+            # A form of its own, so its own submission key: one shared with the making of a link would
+            # be answered as that making, once the link was made (the key is then kept).
+            revoke_form=ConfirmForm(),
             has_calendar_link=calendar.has_link(user),
             feed_url=feed_url,
         ),
@@ -79,6 +83,11 @@ def _month(text: str | None) -> date | None:
 
 
 @bp.post("/notifications/calendar")
+@submissions.shows_once(
+    "Your new calendar link was already made when you first pressed the button, and shown then: that is the "
+    "link that works. No other link was made. If you did not copy it, make a new one.",
+    then="staff.reminders.notification_settings",
+)
 @signed_in
 def create_calendar_link():
     """A new private link to the user's deadline calendar (any earlier link stops working). The link
