@@ -7,6 +7,7 @@ guesses gets no more checked than the limit allows; the per-address limit still 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,16 +32,20 @@ def frozen_time() -> Any:
 
 
 @pytest.fixture
-def reference(app: Any, client: Any, make: Any) -> str:
+def reference(app: Any, client: Any, make: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A Case Review applied for by Rita (rita@example.org), under the default per-reference limit."""
     area = make.area("BOL", "Bolsover")
     make.agency("BDC", areas=[area])
     make.agency("DERPOL", areas=[area], kind="police")
     assert _post(client, {**_answers(), "confirm": "y"}).status_code == 302
+    # The app is the session's: every limit changed here is put back for the tests after these.
+    for setting in ("PROGRESS_REFERENCE_LIMIT", "PUBLIC_FORM_RATE_LIMIT"):
+        monkeypatch.setitem(app.config["CASEWORK"], setting, app.config["CASEWORK"][setting])
     app.config["CASEWORK"]["PROGRESS_REFERENCE_LIMIT"] = f"{LIMIT} per hour"
     # Counts left by earlier tests at the same frozen moment (the same first reference) start again.
     limiter.reset()
-    return db.session.scalars(sa.select(TriggerApplication.reference)).one()
+    yield db.session.scalars(sa.select(TriggerApplication.reference)).one()
+    limiter.reset()  # nor are the counts made here left to the tests after these
 
 
 def address(number: int) -> dict[str, Any]:
