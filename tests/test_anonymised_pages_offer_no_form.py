@@ -197,7 +197,10 @@ def test_no_page_offers_a_form_to_change_an_anonymised_record(
     db.session.commit()
     readers = [_Caller(app, user) for user in (lead, world.chair, dpo)]
     anonymised_ids = {(name, value) for name, value in records.items() if name != "other_id"}
-    anonymised_ids |= {("document_id", records["trigger_document_id"]), ("action_id", records["recommendation_action_id"])}
+    anonymised_ids |= {
+        ("document_id", records["trigger_document_id"]),
+        ("action_id", records["recommendation_action_id"]),
+    }
     problems, opened, unknown = [], set(), set()
     #: Whether a page a link leads to answers the refusal, by (user, path).
     refusing: dict[tuple[int, str], bool] = {}
@@ -215,7 +218,7 @@ def test_no_page_offers_a_form_to_change_an_anonymised_record(
             for reader in readers:
                 page = reader.call(url, "GET", {})
                 opened.add(rule.endpoint)
-                if page.status_code != 200 or not page.mimetype == "text/html":
+                if page.status_code != 200 or page.mimetype != "text/html":
                     continue
                 html = page.get_data(as_text=True)
                 for target in _links(html):
@@ -270,4 +273,5 @@ def test_the_submission_page_of_an_anonymised_case_review_answers_as_its_post(
         html = answer.get_data(as_text=True)
         assert answer.status_code == 422, html[:300]
         assert "This application was anonymised under the retention policy" in html
-        assert "submission_key" not in html and 'name="submission"' not in html
+        assert "submission_key" not in html
+        assert 'name="submission"' not in html

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from flask import render_template
@@ -950,6 +950,21 @@ def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
 #: The two emails about one deadline: a reminder to its owner before it is due, an escalation to a
 #: manager once it is overdue (each also the name of its templates and the first part of its key).
 DeadlineEmail = Literal["reminder", "escalation"]
+#: Every kind, as the list the email scenario's test reads (``tests/test_email_links.py``): the keys are
+#: built from the kind (``deadline_email_key``), so no literal in the source spells them out.
+DEADLINE_EMAILS: tuple[DeadlineEmail, ...] = get_args(DeadlineEmail)
+
+
+def deadline_email_key(kind: DeadlineEmail, row: Deadline, recipient: User) -> str:
+    """``<kind>:<deadline id>:<due moment>:<recipient id>``: what ``_still_owed`` reads back. The
+    outbox holds rows under these keys (a key queued again is the same message): never change its form."""
+    return f"{kind}:{row.id}:{row.due_at.isoformat()}:{recipient.id}"
+
+
+def _deadline_email_kind(key: str) -> DeadlineEmail | None:
+    """The kind of a reminder's or escalation's key (a replacement's too), None for any other key."""
+    first = original_key(key).partition(":")[0]
+    return next((kind for kind in DEADLINE_EMAILS if kind == first), None)
 
 
 def emailed_to(kind: DeadlineEmail, recipient: User) -> bool:
@@ -968,8 +983,8 @@ def _queue_deadline_email(
     kind: DeadlineEmail, row: Deadline, recipient: User, titles: DeadlineTitles, key: str | None = None
 ) -> Any:
     """Queue the reminder or escalation (``kind``) of ``row`` to ``recipient``, quoting what they may
-    read (``titles``). Its key is ``<kind>:<deadline id>:<due moment>:<recipient id>`` (what
-    ``unsent_still_due`` reads back), unless ``key`` is given (a replacement's). Every such email
+    read (``titles``). Its key is ``deadline_email_key`` (what ``unsent_still_due`` reads back), unless
+    ``key`` is given (a replacement's). Every such email
     passes here: nothing is queued (None) to a recipient not sent this kind (``emailed_to``)."""
     if not emailed_to(kind, recipient):
         return None
@@ -977,16 +992,12 @@ def _queue_deadline_email(
     # The subject shows on a lock screen and in every list of messages: no title (it names people),
     # only what kind of work it is and its case's reference.
     when = f"Due {_due_phrase(row)}" if kind == "reminder" else "Overdue"
-    if key is None:
-        # Each kind's key spelled out: the email scenario's test finds every kind by its key's literal.
-        moment = f"{row.id}:{row.due_at.isoformat()}:{recipient.id}"
-        key = f"reminder:{moment}" if kind == "reminder" else f"escalation:{moment}"
     return queue_email(
         to=recipient.email,
         subject=f"{when}: {titles.summary(row)}",
         text=text,
         html=html,
-        key=key,
+        key=key or deadline_email_key(kind, row, recipient),
         related=("deadlines", row.id),
     )
 
@@ -1065,9 +1076,10 @@ def unsent_still_due(message: Any) -> str | None:
 def _still_owed(message: Any) -> tuple[str | None, Deadline, User | None] | None:
     """For a reminder or escalation (None for another message about a deadline): why its recipient is
     no longer owed it (None: they are), its deadline and its recipient. What it quotes is not looked at."""
-    kind, _, rest = original_key(message.idempotency_key).partition(":")
-    if kind not in ("reminder", "escalation"):
+    kind = _deadline_email_kind(message.idempotency_key)
+    if kind is None:
         return None
+    _kind, _, rest = original_key(message.idempotency_key).partition(":")
     _row_id, _, rest = rest.partition(":")
     queued_due_at, _, recipient_id = rest.rpartition(":")
     row = db.session.get(Deadline, message.related_id)
@@ -1105,9 +1117,9 @@ def replace_unsent_reminder(message: Any) -> Any:
     if owed is None:
         return None
     reason, row, recipient = owed
-    if reason is not None or recipient is None:
+    kind = _deadline_email_kind(message.idempotency_key)
+    if reason is not None or recipient is None or kind is None:
         return None
-    kind: DeadlineEmail = "reminder" if original_key(message.idempotency_key).startswith("reminder:") else "escalation"
     return _queue_deadline_email(kind, row, recipient, DeadlineTitles(recipient, [row]), replacement_key(message))
 
 
