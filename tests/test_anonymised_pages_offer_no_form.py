@@ -5,8 +5,9 @@ recommendations' actions, appeals, reviews, assessments) and a person anonymised
 policy take no write (``tests/test_anonymised_case_writes.py`` walks the POSTs). The walk below goes
 over every page route (staff, admin and public, not the API) whose path names such a record, opens it
 (GET) as the users who would otherwise be offered its forms, and reads every form the answer holds that
-is sent with POST: a form whose POST is refused with the retention message is a form the page should not
-have offered. Such a page answers as its POST does (the refusal, 422), or leaves the form out.
+is sent with POST: a form whose POST (as the page filled it in) is refused with the retention message is
+a form the page should not have offered, and a link to a page answering that refusal a link it should
+not have either. Such a page answers as its POST does (the refusal, 422), or leaves the form out.
 """
 
 from __future__ import annotations
