@@ -68,8 +68,12 @@ SENT_BY_THE_SCENARIO = {
 
 
 def email_kinds_in_source() -> set[str]:
-    """The first part of every idempotency key given to ``queue_email`` in the service's code."""
-    kinds: set[str] = set()
+    """The first part of every idempotency key given to ``queue_email`` in the service's code: each key
+    literal's, and the kinds a key is built from rather than spelled out (a deadline's reminder and
+    escalation, ``reminders.services.DEADLINE_EMAILS``, read from the code's own list)."""
+    from casework.reminders.services import DEADLINE_EMAILS
+
+    kinds: set[str] = set(DEADLINE_EMAILS)
     for path in Path(PROJECT_ROOT, "casework").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         if "queue_email(" in text:

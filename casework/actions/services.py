@@ -14,7 +14,7 @@ from casework.actions import sight
 from casework.actions.queries import agencies_working_on
 from casework.audit.services import record_change, snapshot
 from casework.cases.models import Action, ActionStatus, Case
-from casework.cases.policies import get_on_case_for, may_take_work_on, visible_cases_clause
+from casework.cases.policies import can_edit_case, get_on_case_for, may_take_work_on, visible_cases_clause
 from casework.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from casework.core.permissions import Permission
 from casework.core.time import today
@@ -78,20 +78,37 @@ def get_action_for(user: Any, action_id: int, *, edit: bool = False) -> Action:
     return action
 
 
+def can_update_action(user: Any, action: Action) -> bool:
+    """Whether the action's page offers ``user`` its form: exactly when ``get_action_for(..., edit=True)``
+    would load it for the POST (a case that takes writes, ``can_edit_case``; with no case, the assignee
+    or staff who change cases, while its Case Review was not anonymised)."""
+    if action.case_id is not None:
+        return can_edit_case(user, action.case)
+    if not user.can(Permission.EDIT_CASES) and action.assignee_id != user.id:
+        return False
+    return action.recommendation_id is None or not _review_anonymised(action.recommendation_id)
+
+
+def _review_anonymised(recommendation_id: int) -> bool:
+    from casework.community_triggers.models import Recommendation, ReviewMeeting, TriggerApplication
+
+    return bool(
+        db.session.scalar(
+            sa.select(TriggerApplication.anonymised_at.is_not(None))
+            .join(ReviewMeeting, ReviewMeeting.application_id == TriggerApplication.id)
+            .join(Recommendation, Recommendation.meeting_id == ReviewMeeting.id)
+            .where(Recommendation.id == recommendation_id)
+        )
+    )
+
+
 def _refuse_anonymised_review(recommendation_id: int) -> None:
     """An action with no case has only its Case Review's anonymisation to stop a write (the case's
     refusal, ``get_on_case_for``, reaches the others): the retention run removed its text with the
     review's and never looks at it again, so anything written to it afterwards would be kept for ever."""
-    from casework.community_triggers.models import Recommendation, ReviewMeeting, TriggerApplication
     from casework.community_triggers.policies import ANONYMISED_APPLICATION
 
-    anonymised = db.session.scalar(
-        sa.select(TriggerApplication.anonymised_at.is_not(None))
-        .join(ReviewMeeting, ReviewMeeting.application_id == TriggerApplication.id)
-        .join(Recommendation, Recommendation.meeting_id == ReviewMeeting.id)
-        .where(Recommendation.id == recommendation_id)
-    )
-    if anonymised:
+    if _review_anonymised(recommendation_id):
         raise RuleViolation(ANONYMISED_APPLICATION)
 
 

@@ -265,10 +265,24 @@ def on_restricted_case_hidden_from(user: Any) -> sa.Exists:
     )
 
 
-def get_person_for(user: Any, person_id: int) -> Person:
+#: The refusal of a change to a person anonymised under the retention policy.
+ANONYMISED_PERSON = "This person's details were removed under the retention policy."
+
+
+def refuse_anonymised_person(person: Person) -> None:
+    """RuleViolation (422) when ``person`` was anonymised: their record takes no change."""
+    if person.anonymised_at is not None:
+        raise RuleViolation(ANONYMISED_PERSON)
+
+
+def get_person_for(user: Any, person_id: int, *, edit: bool = False) -> Person:
+    """The person, or NotFound when ``user`` may not see them. ``edit``: for the page that changes their
+    details, refused once anonymised (``refuse_anonymised_person``) whether the form is shown or sent."""
     person = db.session.scalar(sa.select(Person).where(Person.id == person_id, visible_people_clause(user)))
     if person is None or (person.merged_into_id is not None and not _may_see_merged_record(user, person)):
         raise NotFound("Person not found.")
+    if edit:
+        refuse_anonymised_person(person)
     return person
 
 

@@ -8,7 +8,8 @@ answers 404, so its existence is not revealed.
 
 An application anonymised under the retention policy (``anonymised_at``) stays readable but takes no
 further step and no linked case (``get_application_for`` with ``manage`` refuses it, 422): the
-retention run skips it from then on, so anything added would be kept for ever.
+retention run skips it from then on, so anything added would be kept for ever. Its pages offer no step
+either (``can_take_steps``, ``takes_steps``): a page that shows a step's form answers as its POST does.
 """
 
 from __future__ import annotations
@@ -103,8 +104,20 @@ ANONYMISED_APPLICATION = (
 )
 
 
+def takes_steps(application: TriggerApplication) -> bool:
+    """Whether ``application`` may still be changed at all: not once anonymised under the retention policy."""
+    return application.anonymised_at is None
+
+
+def can_take_steps(user: Any, application: TriggerApplication) -> bool:
+    """Whether a page offers ``user`` the steps of ``application`` (its forms, and links to them): those
+    who manage it (``can_manage``), while it takes steps. ``can_manage`` alone says who reads what only
+    those who run the review read, anonymised or not."""
+    return can_manage(user, application) and takes_steps(application)
+
+
 def refuse_anonymised(application: TriggerApplication) -> None:
-    if application.anonymised_at is not None:
+    if not takes_steps(application):
         raise RuleViolation(ANONYMISED_APPLICATION)
 
 

@@ -14,7 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.cases.models import Case
-from casework.cases.policies import can_manage_case, can_view_case, get_on_case_for, visible_cases_clause
+from casework.cases.policies import (
+    can_manage_case,
+    can_view_case,
+    get_on_case_for,
+    takes_writes,
+    visible_cases_clause,
+)
 from casework.core.errors import Forbidden
 from casework.core.lookup import Lookup
 from casework.core.permissions import Permission
@@ -24,10 +30,11 @@ from casework.interventions.models import Intervention
 
 def can_change_intervention(user: Any, intervention: Intervention) -> bool:
     """Staff of the issuing agency (the lead agency when none is recorded) who see the case, and the
-    lead agency's staff (``can_manage_case``)."""
-    if not user.can(Permission.EDIT_CASES):
-        return False
+    lead agency's staff (``can_manage_case``); nobody once its case was anonymised under the retention
+    policy (``takes_writes``), so its page offers no change the POST would refuse."""
     case = intervention.case
+    if not user.can(Permission.EDIT_CASES) or not takes_writes(case):
+        return False
     issuing_agency_id = intervention.issuing_agency_id or case.lead_agency_id
     if user.agency_id == issuing_agency_id and can_view_case(user, case):
         return True

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from flask import render_template
@@ -936,41 +936,68 @@ def _render(template: str, **context: Any) -> tuple[str, str]:
 def queue_reminders(rows: Iterable[Deadline], moment: datetime) -> int:
     """Email each claimed row's owner, unless they chose the digest only. Returns emails queued."""
     queued = 0
-    to_remind = [r for r in rows if r.owner is not None and r.owner.is_active and not r.owner.is_digest_only]
-    # The digest (or, once overdue, the escalation) covers the others. Each owner reads the titles of
-    # their own rows only as far as they may see the rows' cases: one statement per owner.
+    # The digest (or, once overdue, the escalation) covers the others (``emailed_to``, asked again as
+    # each is queued). Each owner reads the titles of their own rows only as far as they may see the
+    # rows' cases: one statement per owner.
+    to_remind = [r for r in rows if r.owner is not None and emailed_to("reminder", r.owner)]
     titles = _titles_by_reader((row.owner, row) for row in to_remind)
     for row in to_remind:
-        _queue_deadline_email("reminder", row, row.owner, titles[row.owner.id])
-        queued += 1
+        if _queue_deadline_email("reminder", row, row.owner, titles[row.owner.id]) is not None:
+            queued += 1
     return queued
 
 
 #: The two emails about one deadline: a reminder to its owner before it is due, an escalation to a
 #: manager once it is overdue (each also the name of its templates and the first part of its key).
 DeadlineEmail = Literal["reminder", "escalation"]
+#: Every kind, as the list the email scenario's test reads (``tests/test_email_links.py``): the keys are
+#: built from the kind (``deadline_email_key``), so no literal in the source spells them out.
+DEADLINE_EMAILS: tuple[DeadlineEmail, ...] = get_args(DeadlineEmail)
+
+
+def deadline_email_key(kind: DeadlineEmail, row: Deadline, recipient: User) -> str:
+    """``<kind>:<deadline id>:<due moment>:<recipient id>``: what ``_still_owed`` reads back. The
+    outbox holds rows under these keys (a key queued again is the same message): never change its form."""
+    return f"{kind}:{row.id}:{row.due_at.isoformat()}:{recipient.id}"
+
+
+def _deadline_email_kind(key: str) -> DeadlineEmail | None:
+    """The kind of a reminder's or escalation's key (a replacement's too), None for any other key."""
+    first = original_key(key).partition(":")[0]
+    return next((kind for kind in DEADLINE_EMAILS if kind == first), None)
+
+
+def emailed_to(kind: DeadlineEmail, recipient: User) -> bool:
+    """Whether ``recipient`` is sent this kind of email about a deadline at all, as they stand now: an
+    active account, and for a reminder one that has not chosen the daily digest only
+    (``set_digest_only``; the digest lists the work instead). An escalation goes to a manager whatever
+    they chose: it is not the reminder the digest replaces. Asked as every such email is queued (the
+    sweep's, and one queued in place of one withdrawn) and again just before it is sent
+    (``unsent_still_due``): a choice made meanwhile holds."""
+    if not recipient.is_active:
+        return False
+    return kind != "reminder" or not recipient.is_digest_only
 
 
 def _queue_deadline_email(
     kind: DeadlineEmail, row: Deadline, recipient: User, titles: DeadlineTitles, key: str | None = None
 ) -> Any:
     """Queue the reminder or escalation (``kind``) of ``row`` to ``recipient``, quoting what they may
-    read (``titles``). Its key is ``<kind>:<deadline id>:<due moment>:<recipient id>`` (what
-    ``unsent_still_due`` reads back), unless ``key`` is given (a replacement's)."""
+    read (``titles``). Its key is ``deadline_email_key`` (what ``unsent_still_due`` reads back), unless
+    ``key`` is given (a replacement's). Every such email
+    passes here: nothing is queued (None) to a recipient not sent this kind (``emailed_to``)."""
+    if not emailed_to(kind, recipient):
+        return None
     text, html = _render(kind, deadline=row, title=titles.title(row), recipient=recipient, url=titles.url(row))
     # The subject shows on a lock screen and in every list of messages: no title (it names people),
     # only what kind of work it is and its case's reference.
     when = f"Due {_due_phrase(row)}" if kind == "reminder" else "Overdue"
-    if key is None:
-        # Each kind's key spelled out: the email scenario's test finds every kind by its key's literal.
-        moment = f"{row.id}:{row.due_at.isoformat()}:{recipient.id}"
-        key = f"reminder:{moment}" if kind == "reminder" else f"escalation:{moment}"
     return queue_email(
         to=recipient.email,
         subject=f"{when}: {titles.summary(row)}",
         text=text,
         html=html,
-        key=key,
+        key=key or deadline_email_key(kind, row, recipient),
         related=("deadlines", row.id),
     )
 
@@ -1024,8 +1051,9 @@ def unsent_still_due(message: Any) -> str | None:
     ``queue_escalations`` write it) names what it was queued for; since then its deadline may have been
     settled (done, or cancelled by the case's closure), deleted, left no longer owed as the sweep judges
     it (``live_clause``: a closed case's work), moved to another day, handed to someone else (or its
-    owner's account closed), or what it quotes withheld from its recipient (``DeadlineTitles``: its
-    case restricted without them, its recommendation's text withheld). Asked just before sending
+    owner's account closed), its owner may have chosen the daily digest only (``emailed_to``), or
+    what it quotes withheld from its recipient (``DeadlineTitles``: its case restricted without them,
+    its recommendation's text withheld). Asked just before sending
     (``notifications.tasks``); other messages about deadlines are left to go."""
     owed = _still_owed(message)
     if owed is None:
@@ -1048,9 +1076,10 @@ def unsent_still_due(message: Any) -> str | None:
 def _still_owed(message: Any) -> tuple[str | None, Deadline, User | None] | None:
     """For a reminder or escalation (None for another message about a deadline): why its recipient is
     no longer owed it (None: they are), its deadline and its recipient. What it quotes is not looked at."""
-    kind, _, rest = original_key(message.idempotency_key).partition(":")
-    if kind not in ("reminder", "escalation"):
+    kind = _deadline_email_kind(message.idempotency_key)
+    if kind is None:
         return None
+    _kind, _, rest = original_key(message.idempotency_key).partition(":")
     _row_id, _, rest = rest.partition(":")
     queued_due_at, _, recipient_id = rest.rpartition(":")
     row = db.session.get(Deadline, message.related_id)
@@ -1068,7 +1097,12 @@ def _still_owed(message: Any) -> tuple[str | None, Deadline, User | None] | None
         still = recipient_id in {str(manager.id) for manager in escalation_recipients(row)}
     if not still:
         return "its deadline is someone else's now", row, None
-    return None, row, db.session.get(User, int(recipient_id))
+    recipient = db.session.get(User, int(recipient_id))
+    if recipient is None:
+        return "its recipient is gone", row, None
+    if not emailed_to(kind, recipient):
+        return "its recipient chose the daily digest only", row, None
+    return None, row, recipient
 
 
 def replace_unsent_reminder(message: Any) -> Any:
@@ -1083,9 +1117,9 @@ def replace_unsent_reminder(message: Any) -> Any:
     if owed is None:
         return None
     reason, row, recipient = owed
-    if reason is not None or recipient is None:
+    kind = _deadline_email_kind(message.idempotency_key)
+    if reason is not None or recipient is None or kind is None:
         return None
-    kind: DeadlineEmail = "reminder" if original_key(message.idempotency_key).startswith("reminder:") else "escalation"
     return _queue_deadline_email(kind, row, recipient, DeadlineTitles(recipient, [row]), replacement_key(message))
 
 

@@ -11,7 +11,7 @@ from casework.accounts.policies import AGENCIES_BY_ID, USERS
 from casework.actions import queries, services, sight
 from casework.actions.forms import STATUS_LABELS, ActionForm, ActionUpdateForm
 from casework.cases.models import Action, Case
-from casework.cases.policies import can_edit_case, case_readers_clause, get_case_for
+from casework.cases.policies import case_readers_clause, get_case_for
 from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.forms import show_service_errors
@@ -104,7 +104,7 @@ def _show(action: Action, form: ActionUpdateForm | None = None, status: int = 20
     if form is None:
         outcome = None if withheld else action.outcome
         form = ActionUpdateForm(data={"status": action.status.value, "outcome": outcome, "due_on": action.due_on})
-    can_edit = can_edit_case(current_user, action.case) if action.case is not None else True
+    can_edit = services.can_update_action(current_user, action)
     return render_template(
         "actions/show.html",
         action=seen,

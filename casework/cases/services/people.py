@@ -15,6 +15,7 @@ from casework.cases.models import (
     PersonKind,
 )
 from casework.cases.policies import (
+    refuse_anonymised_person,
     visible_cases_clause,
     visible_people_clause,
 )
@@ -25,7 +26,7 @@ from casework.cases.services.fields import (
     normalise_name,
     normalise_postcode,
 )
-from casework.core.errors import Conflict, InvalidInput, RuleViolation
+from casework.core.errors import Conflict, InvalidInput
 from casework.extensions import db
 
 # --- people ------------------------------------------------------------------------------------------
@@ -112,8 +113,7 @@ def create_person(actor: Any, **values: Any) -> tuple[Person, list[Person]]:
 
 
 def update_person(actor: Any, person: Person, expected_version: int | None, **changes: Any) -> Person:
-    if person.anonymised_at is not None:
-        raise RuleViolation("This person's details were removed under the retention policy.")
+    refuse_anonymised_person(person)
     if expected_version is not None and expected_version != person.version:
         raise Conflict("The record changed since you read it.")
     if "name" in changes and not (changes["name"] or "").strip():

@@ -892,7 +892,8 @@ def show_person(person_id: int):
 @people_bp.route("/<int:person_id>/edit", methods=["GET", "POST"], endpoint="edit")
 @requires(Permission.EDIT_CASES)
 def edit_person(person_id: int):
-    person = policies.get_person_for(current_user, person_id)
+    # Refused before the form, shown or sent, once the person was anonymised.
+    person = policies.get_person_for(current_user, person_id, edit=True)
     form = forms.PersonEditForm(obj=person if request.method == "GET" else None)
     if request.method == "GET":
         form.kind.data = person.kind.value

@@ -259,7 +259,8 @@ def show(application_id: int):
     information = queries.information_requests_of(application)
     audit = queries.application_audit(application)
     actors = names_of_users(e.actor_id for e in audit)
-    can_manage = policies.can_manage(current_user, application)
+    # Its steps are offered while it takes them: not once anonymised under the retention policy.
+    can_manage = policies.can_take_steps(current_user, application)
     page = render_template(
         "community_triggers/staff/application.html",
         title=f"Application {application.reference}",
@@ -285,6 +286,7 @@ def show(application_id: int):
         audit=audit_trail_seen_by(current_user, audit, application),
         actors=actors,
         can_manage=can_manage,
+        takes_steps=policies.takes_steps(application),
         acknowledge_form=DatedForm(prefix="ack", formdata=None),
         link_form=LinkCaseForm(formdata=None),
         info_form=(
@@ -532,7 +534,8 @@ def meeting(application_id: int, meeting_id: int):
         attendees=attendees_seen,
         attendee_form=attendee_form,
         papers_due=papers_due,
-        can_manage=policies.can_manage(current_user, application),
+        can_manage=policies.can_take_steps(current_user, application),
+        takes_steps=policies.takes_steps(application),
     ), status
 
 
@@ -628,8 +631,9 @@ def my_information_requests():
 def submit_information(request_id: int):
     item = info_requests.get_request_for(current_user, request_id)
     application = queries.application_with_id(item.application_id)
-    if request.method == "POST" and application is not None:
-        # Before the form: a Case Review anonymised under the retention policy takes nothing more.
+    if application is not None:
+        # Before the form, shown or sent: a Case Review anonymised under the retention policy takes
+        # nothing more, so its page answers as its POST does (no form, no submission key).
         policies.refuse_anonymised(application)
     form = SubmissionForm()
     status = 200

@@ -323,7 +323,7 @@ def _paper_page(application_id: int, meeting_id: int, paper: str, assessment_id:
         paper=paper,
         pdf_url=url_for(pdf_endpoint, **pdf_args),
         pdf_available=layout.pdf_available(),
-        can_write=can_write and meeting.completeness_confirmed_on is None,
+        can_write=can_write and meeting.completeness_confirmed_on is None and policies.takes_steps(application),
         back=back_to(application, meeting)
         if can_write
         else url_for("staff.triggers.show", application_id=application.id),

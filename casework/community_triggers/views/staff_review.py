@@ -75,6 +75,8 @@ def show(meeting_id: int):
         attendee_form=_attendee_form(formdata=None),
         attendee_errors=[],
         can_manage=False,
+        # The chair's steps are offered while the review takes them (``policies.takes_steps``).
+        takes_steps=policies.takes_steps(application),
     )
     commit()
     return page

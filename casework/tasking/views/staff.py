@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from casework.accounts.models import Area, User
 from casework.accounts.policies import USERS
 from casework.actions.queries import agencies_working_on
-from casework.cases.policies import case_readers_clause, get_case_for, refuse_anonymised
+from casework.cases.policies import case_readers_clause, get_case_for, refuse_anonymised, takes_writes
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound, not_found_as
 from casework.core.forms import ConfirmForm, show_service_errors
@@ -284,7 +284,8 @@ def _show_item(
 ):
     view = services.meeting_view(current_user, meeting)
     logged = next((entries for (i, _c, entries) in view.items if i.id == item.id), [])
-    can_run = policies.can_run(current_user) and meeting.status is MeetingStatus.planned
+    # The item's forms write about its case: not offered once it is anonymised (``_item_for(run=True)``).
+    can_run = policies.can_run(current_user) and meeting.status is MeetingStatus.planned and takes_writes(case)
     return render_template(
         "tasking/item.html",
         meeting=meeting,
