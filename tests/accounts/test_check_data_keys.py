@@ -13,19 +13,7 @@ import sqlalchemy as sa
 from casework.accounts import second_factor
 from casework.core import data_keys
 from casework.extensions import db
-from tests.accounts.test_totp_secret_sealed import NEW_KEY, OLD_KEY, SECRET
-
-
-@pytest.fixture
-def keys(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Set CASEWORK_DATA_KEY of the running app: ``keys(NEW_KEY, OLD_KEY)``; OLD_KEY to begin with."""
-
-    def use(*chosen: str) -> None:
-        monkeypatch.setitem(app.config["CASEWORK"], "DATA_KEY", tuple(chosen))
-        monkeypatch.setitem(app.config["CASEWORK"], "DATA_KEY_IS_TEMPORARY", False)
-
-    use(OLD_KEY)
-    return use
+from tests.support.data_keys import NEW_KEY, OLD_KEY, SECRET
 
 
 def made_up_key(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pyotp
 import pytest
@@ -23,11 +22,9 @@ from casework.core import data_keys
 from casework.extensions import db
 from tests.accounts.test_recovery_codes_migration import _insert
 from tests.accounts.test_second_factor import enter_code, page_sign_in, set_up
+from tests.support.data_keys import NEW_KEY, OLD_KEY, SECRET
 from tests.support.environment import clear_casework_variables
 from tests.test_migrations import empty_database_urls, fresh_app  # noqa: F401 (fixtures)
-
-OLD_KEY, NEW_KEY = data_keys.new_key(), data_keys.new_key()
-SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def stored_form(user_id: int) -> str | None:
@@ -38,18 +35,6 @@ def stored_form(user_id: int) -> str | None:
 
 def code_at(secret: str, seconds_from_now: int = 0) -> str:
     return pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=seconds_from_now))
-
-
-@pytest.fixture
-def keys(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Set CASEWORK_DATA_KEY of the running app: ``keys(NEW_KEY, OLD_KEY)``."""
-
-    def use(*chosen: str) -> None:
-        monkeypatch.setitem(app.config["CASEWORK"], "DATA_KEY", tuple(chosen))
-        monkeypatch.setitem(app.config["CASEWORK"], "DATA_KEY_IS_TEMPORARY", False)
-
-    use(OLD_KEY)
-    return use
 
 
 def test_the_secret_set_up_on_the_page_is_stored_sealed_and_signs_in(app, make, page_client, keys) -> None:
