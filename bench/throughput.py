@@ -27,6 +27,11 @@ connections each worker holds are counted (from ``/proc``), and a run that left 
 connection is run again, up to ``--tries`` times; the table says how many runs that took. A real
 deployment does not see this: its proxy opens connections as requests come, and a busy worker does
 not take new ones first.
+
+``--app-cpus 0 --other-cpus 1`` pins every gunicorn (the minimal endpoint's and the pages') to the first
+list of CPUs and wrk and the throwaway PostgreSQL to the second (``sched_setaffinity``), so the servers
+being compared share nothing with the load generator or the database: on a two-core machine, the
+database on a core of its own. Both are given or neither.
 """
 
 from __future__ import annotations
@@ -58,6 +63,10 @@ sys.path.insert(0, str(ROOT))
 from bench.gunicorn_workers import children, connections_per_worker  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
+#: ``--app-cpus`` and ``--other-cpus``: the CPUs gunicorn runs on, and those wrk and PostgreSQL run on
+#: (empty: unpinned).
+APP_CPUS: set[int] = set()
+OTHER_CPUS: set[int] = set()
 OFFICER = "officer@casework.example"
 #: "API signed-in floor" is ``GET /api/v1/me``: a token checked and the user loaded (then their
 #: manager, a second statement, for the answer's ``manager_email``), nothing else read and nothing
@@ -190,8 +199,16 @@ def start(
         app_spec,
     ]
     log = (Path(tempfile.gettempdir()) if logs is None else logs) / f"{name.replace(' ', '-')}.log"
+    pinned = APP_CPUS.copy()
     process = subprocess.Popen(
-        command, cwd=cwd, env=env, start_new_session=True, stdout=log.open("w"), stderr=subprocess.STDOUT
+        command,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        # The master's CPUs are its workers' (a fork inherits them).
+        preexec_fn=(lambda: os.sched_setaffinity(0, pinned)) if pinned else None,
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -299,7 +316,8 @@ def wrk(
     connections: int,
     workers: list[int] | None = None,
 ) -> Measure:
-    command = ["wrk", "--threads", "2", "--connections", str(connections), "--duration", f"{duration:.0f}s"]
+    command = ["taskset", "--cpu-list", cpu_list(OTHER_CPUS)] if OTHER_CPUS else []
+    command += ["wrk", "--threads", "2", "--connections", str(connections), "--duration", f"{duration:.0f}s"]
     command += ["--latency", "--timeout", "30s"]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
@@ -343,6 +361,20 @@ def measure(
     return result
 
 
+def cpu_list(cpus: set[int]) -> str:
+    return ",".join(str(cpu) for cpu in sorted(cpus))
+
+
+def parse_cpus(text: str | None) -> set[int]:
+    """``"0"`` or ``"0,2"``: a set of CPU numbers, each one this process may run on."""
+    if not text:
+        return set()
+    cpus = {int(part) for part in text.split(",") if part.strip()}
+    if not cpus <= os.sched_getaffinity(0):
+        raise SystemExit(f"CPUs {cpu_list(cpus)} are not all available here ({cpu_list(os.sched_getaffinity(0))})")
+    return cpus
+
+
 # --- the run ---------------------------------------------------------------------------------------
 
 
@@ -355,6 +387,12 @@ def postgresql() -> Iterator[object]:
         raise SystemExit("PostgreSQL is not installed: use --backends sqlite")
     server = ThrowawayPostgres(bindir)
     server.start()
+    if OTHER_CPUS:
+        # The postmaster and the processes it has started; each connection's backend, forked later,
+        # inherits the postmaster's CPUs.
+        postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
+        for pid in (postmaster, *children(postmaster)):
+            os.sched_setaffinity(pid, OTHER_CPUS)
     try:
         yield server
     finally:
@@ -377,7 +415,15 @@ def main() -> int:
     )
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--port", type=int, default=18600, help="first of the ports the servers use")
+    parser.add_argument("--app-cpus", help="CPUs for every gunicorn, e.g. 0 (with --other-cpus)")
+    parser.add_argument("--other-cpus", help="CPUs for wrk and PostgreSQL, e.g. 1 (with --app-cpus)")
     args = parser.parse_args()
+    if bool(args.app_cpus) != bool(args.other_cpus):
+        raise SystemExit("--app-cpus and --other-cpus go together")
+    APP_CPUS.update(parse_cpus(args.app_cpus))
+    OTHER_CPUS.update(parse_cpus(args.other_cpus))
+    if APP_CPUS & OTHER_CPUS:
+        raise SystemExit("--app-cpus and --other-cpus must not share a CPU")
     # Stopped with kill: clean up (servers, databases, the scratch folder) as on Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if shutil.which("wrk") is None:
@@ -493,6 +539,8 @@ def main() -> int:
         f"gunicorn --workers {args.workers} --threads {args.threads}; wrk --connections {args.connections} "
         f"--threads 2, {args.duration:.0f} s per run; {args.repeat} round(s) in {(time.time() - started) / 60:.0f} min"
     )
+    if APP_CPUS:
+        print(f"pinned: gunicorn on CPUs {cpu_list(APP_CPUS)}; wrk and PostgreSQL on CPUs {cpu_list(OTHER_CPUS)}")
     print(
         f"minimal endpoint: {statistics.median(minimal_rps):.0f} requests/s (median of {len(minimal_rps)} runs, "
         f"{min(minimal_rps):.0f} to {max(minimal_rps):.0f})"
