@@ -26,7 +26,9 @@ separates Casework's pages from them is Casework's own.
 gunicorn ``--workers 2 --threads 4``, wrk with 20 keep-alive connections, runs where a worker held no
 connection run again (as in ``bench/throughput.py``). No Casework code runs: no sign-in, no
 session, no template, no audit chain. A page's share of the minimal endpoint cannot be higher than
-these, so they say which of issue 15's aims this stack can reach at all.
+these, so they say which of issue 15's aims this stack can reach at all. ``--app-cpus`` and
+``--other-cpus`` pin as in ``bench/throughput.py`` (use ``--tries 1`` then: on one core an idle worker
+costs nothing).
 """
 
 from __future__ import annotations
@@ -57,7 +59,20 @@ from bench.one_row_app import (  # noqa: E402
     rows,
 )
 from bench.signed_in_app import TOKEN, create_user  # noqa: E402
-from bench.throughput import Measure, Server, load_average, measure, postgresql, start, stop  # noqa: E402
+from bench.throughput import (  # noqa: E402
+    APP_CPUS,
+    OTHER_CPUS,
+    Measure,
+    Server,
+    add_pinning_arguments,
+    cpu_list,
+    load_average,
+    measure,
+    pin_from,
+    postgresql,
+    start,
+    stop,
+)
 
 ENDPOINTS = {
     "one row read": "/one-row",
@@ -111,7 +126,9 @@ def main() -> int:
     parser.add_argument("--tries", type=int, default=3, help="runs of a measurement at most while a worker is idle")
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--port", type=int, default=18700, help="first of the ports the servers use")
+    add_pinning_arguments(parser)
     args = parser.parse_args()
+    pin_from(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     shares: dict[tuple[str, str], list[float]] = {}
@@ -182,6 +199,8 @@ def main() -> int:
 
     loads = [m.load for m in measured]
     print(f"\n{args.repeat} round(s) in {(time.time() - started) / 60:.0f} min; load average now {load_average():.1f}")
+    if APP_CPUS:
+        print(f"pinned: gunicorn on CPUs {cpu_list(APP_CPUS)}; wrk and PostgreSQL on CPUs {cpu_list(OTHER_CPUS)}")
     print(
         f"minimal endpoint: {statistics.median(minimal_rps):.0f} requests/s (median of {len(minimal_rps)} runs, "
         f"{min(minimal_rps):.0f} to {max(minimal_rps):.0f}); load average {min(loads):.1f} to {max(loads):.1f}; "

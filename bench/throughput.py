@@ -31,7 +31,8 @@ not take new ones first.
 ``--app-cpus 0 --other-cpus 1`` pins every gunicorn (the minimal endpoint's and the pages') to the first
 list of CPUs and wrk and the throwaway PostgreSQL to the second (``sched_setaffinity``), so the servers
 being compared share nothing with the load generator or the database: on a two-core machine, the
-database on a core of its own. Both are given or neither.
+database on a core of its own. Both are given or neither. Use ``--tries 1`` with them: the
+gunicorn workers share the one core, so one worker holding every connection costs nothing.
 """
 
 from __future__ import annotations
@@ -365,6 +366,21 @@ def cpu_list(cpus: set[int]) -> str:
     return ",".join(str(cpu) for cpu in sorted(cpus))
 
 
+def add_pinning_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--app-cpus", help="CPUs for every gunicorn, e.g. 0 (with --other-cpus)")
+    parser.add_argument("--other-cpus", help="CPUs for wrk and PostgreSQL, e.g. 1 (with --app-cpus)")
+
+
+def pin_from(args: argparse.Namespace) -> None:
+    """Take ``--app-cpus`` and ``--other-cpus`` for every server, wrk run and PostgreSQL started after."""
+    if bool(args.app_cpus) != bool(args.other_cpus):
+        raise SystemExit("--app-cpus and --other-cpus go together")
+    APP_CPUS.update(parse_cpus(args.app_cpus))
+    OTHER_CPUS.update(parse_cpus(args.other_cpus))
+    if APP_CPUS & OTHER_CPUS:
+        raise SystemExit("--app-cpus and --other-cpus must not share a CPU")
+
+
 def parse_cpus(text: str | None) -> set[int]:
     """``"0"`` or ``"0,2"``: a set of CPU numbers, each one this process may run on."""
     if not text:
@@ -415,15 +431,9 @@ def main() -> int:
     )
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--port", type=int, default=18600, help="first of the ports the servers use")
-    parser.add_argument("--app-cpus", help="CPUs for every gunicorn, e.g. 0 (with --other-cpus)")
-    parser.add_argument("--other-cpus", help="CPUs for wrk and PostgreSQL, e.g. 1 (with --app-cpus)")
+    add_pinning_arguments(parser)
     args = parser.parse_args()
-    if bool(args.app_cpus) != bool(args.other_cpus):
-        raise SystemExit("--app-cpus and --other-cpus go together")
-    APP_CPUS.update(parse_cpus(args.app_cpus))
-    OTHER_CPUS.update(parse_cpus(args.other_cpus))
-    if APP_CPUS & OTHER_CPUS:
-        raise SystemExit("--app-cpus and --other-cpus must not share a CPU")
+    pin_from(args)
     # Stopped with kill: clean up (servers, databases, the scratch folder) as on Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if shutil.which("wrk") is None:
