@@ -314,6 +314,46 @@ def _answered_as_before(client: Any, label: str, first: Any, second: Any, shown:
     return []
 
 
+def _key_of(form: Form) -> str | None:
+    return next(
+        (a.get("value") for name, a in form.fields if name == FIELD or name.endswith(f"-{FIELD}")),
+        None,
+    )
+
+
+def _what_it_changes(form: Form, url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Where a form posts and the records its hidden fields name: two forms that differ in either make
+    two different changes."""
+    hidden = tuple(
+        sorted(
+            (name, a.get("value") or "")
+            for name, a in form.fields
+            if (a.get("type") or "").lower() == "hidden"
+            and name != "csrf_token"
+            and not name.endswith("-csrf_token")
+            and name != FIELD
+            and not name.endswith(f"-{FIELD}")
+        )
+    )
+    return (form.action or url).replace("&amp;", "&"), hidden
+
+
+def shared_keys(url: str, forms: list[Form]) -> list[str]:
+    """Two forms of one page that make different changes (another action, other hidden record ids) but
+    carry the same submission key: the second sent after the first would be answered "already saved" and
+    do nothing. Each form must have its own key."""
+    changes_by_key: dict[str, set[tuple[str, tuple[tuple[str, str], ...]]]] = {}
+    for form in forms:
+        if form.method == "post" and (key := _key_of(form)):
+            changes_by_key.setdefault(key, set()).add(_what_it_changes(form, url))
+    return [
+        f"forms on {url} share one {FIELD}: "
+        + "; ".join(f"{target} {dict(hidden)}" for target, hidden in sorted(changes))
+        for changes in changes_by_key.values()
+        if len(changes) > 1
+    ]
+
+
 def walk(
     app: Flask,
     world: World,
@@ -377,6 +417,9 @@ def walk(
                 to_open(linked, queue)
         parser = FormParser()
         parser.feed(html)
+        for problem in shared_keys(url, parser.forms):
+            if problem not in problems:
+                problems.append(problem)
         for form in parser.forms:
             target = (form.action or url).replace("&amp;", "&")
             if form.method != "post" or not target.startswith("/") or target in sent:

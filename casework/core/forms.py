@@ -8,10 +8,12 @@ from datetime import date
 from typing import Any
 
 import flask_wtf
+from markupsafe import Markup
 from wtforms import Field, HiddenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
+from wtforms.widgets import HiddenInput
 
 from casework.core.errors import RULE, InvalidInput
 from casework.core.fields import EARLIEST_DATE, event_date_problem, planned_date_problem
@@ -81,6 +83,20 @@ def field_holds_an_id(field: Any) -> bool:
     return is_digits(text) and int(text) <= DB_INT_MAX
 
 
+class SubmissionKeyInput(HiddenInput):
+    """The submission key's hidden input: the field's own key the first time the form writes it out (a
+    fresh one, or the key the form was sent with, when it is shown again with its errors), a new key every
+    time after. One form object written out more than once (a row's small form in a loop, two forms of a
+    page built from one object) is as many forms, each sent on its own: with one key between them, the
+    second sent after the first would be answered "already saved" and do nothing."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        if getattr(field, "_key_written", False):
+            kwargs["value"] = new_key()
+        field._key_written = True
+        return Markup(super().__call__(field, **kwargs))
+
+
 class FlaskForm(flask_wtf.FlaskForm):
     """The base of every page form: Flask-WTF's, plus the checks every input needs whatever the form
     (``tests/core/test_forms.py`` checks that no form skips it), and the one-time submission key that
@@ -89,7 +105,7 @@ class FlaskForm(flask_wtf.FlaskForm):
 
     #: ``autocomplete="off"``: Firefox keeps a hidden field's value when a page is reloaded, which would
     #: send the key of a form already saved with the next one.
-    submission_key = HiddenField(default=new_key, render_kw={"autocomplete": "off"})
+    submission_key = HiddenField(default=new_key, widget=SubmissionKeyInput(), render_kw={"autocomplete": "off"})
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

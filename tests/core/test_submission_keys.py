@@ -140,3 +140,18 @@ def test_a_reloaded_page_does_not_keep_the_key_it_was_given(page_client: Any, te
     page = page_client(team["first"]).get(f"/cases/{team['first_case']}/notes/new").get_data(as_text=True)
     (field,) = re.findall(r'<input[^>]*name="submission_key"[^>]*>', page)
     assert 'autocomplete="off"' in field
+
+
+def test_one_form_written_out_twice_carries_two_keys(app: Any) -> None:
+    """A form object written out more than once (a row's small form in a loop, two forms of a page built
+    from one object, as the police log call's "add it to a case" and "dismiss it") is as many forms: with
+    one key between them, the second sent after the first would be answered "already saved" and do
+    nothing."""
+    from casework.core.forms import ConfirmForm
+
+    with app.test_request_context():
+        form = ConfirmForm()
+        written = [str(form.hidden_tag()), str(form.hidden_tag()), str(form.submission_key())]
+    keys = [re.search(r'name="submission_key" type="hidden" value="([^"]+)"', html) for html in written]
+    assert all(keys), written
+    assert len({key.group(1) for key in keys if key}) == 3, written
