@@ -9,7 +9,9 @@ has, and every page those link to), finds every form on it that posts, fills eac
 (the value the page gives it, else the first option, else a plausible value for its name) and sends it.
 A form whose sending added rows is a form that creates: it is sent again, exactly as before, and that
 second sending must add nothing, and answer with the same redirect as the first and a notice saying it
-was already saved. Every form that posts must carry a submission key (``casework.core.submissions``).
+was already saved. Every form that posts must carry a submission key (``casework.core.submissions``),
+and no two forms of one page that make different changes (another action, other hidden values) the same
+key: the second sent would be answered "already saved" and do nothing.
 The pages are walked twice over, so a form that appears only once another saved something is found too.
 
 A form whose sending queued an email is sent again the same way: the second sending must queue none.

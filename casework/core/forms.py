@@ -94,7 +94,8 @@ class SubmissionKeyInput(HiddenInput):
         if getattr(field, "_key_written", False):
             kwargs["value"] = new_key()
         field._key_written = True
-        return Markup(super().__call__(field, **kwargs))
+        written: Markup = super().__call__(field, **kwargs)
+        return written
 
 
 class FlaskForm(flask_wtf.FlaskForm):
