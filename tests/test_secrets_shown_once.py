@@ -23,12 +23,12 @@ import sqlalchemy as sa
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
-from casework.core.submissions import SubmissionKey, shown_once
+from casework.core.submissions import ALREADY_SAVED, FIELD, SubmissionKey, shown_once
 from casework.extensions import db
 from tests.accounts.test_second_factor import code_at, set_up, token_for
 from tests.conftest import TEST_PASSWORD
 from tests.support.walk import changed_tables, table_digest
-from tests.test_forms_sent_twice import FormParser
+from tests.test_forms_sent_twice import FormParser, Values, fill
 
 _CODE = re.compile(r"<code>([0-9a-f]{5}-[0-9a-f]{5})</code>")
 _FEED = re.compile(r'id="calendar-feed-url">https?://[^/<]+(/[^<]+)</code>')
@@ -52,6 +52,8 @@ class Sending:
 
     #: The browser (or API client) that sends it.
     client: Any
+    #: Where it is sent: a form of the answer without an action of its own posts here too.
+    path: str
     send: Callable[[], Any]
     #: The secret in the first answer.
     secret_of: Callable[[Any], str]
@@ -64,6 +66,7 @@ def _recovery_codes_shown(app: Any, user: Any, client: Any, path: str, fields: l
     to the API with it."""
     return Sending(
         client,
+        path,
         lambda: client.post(path, data=MultiDict(fields)),
         lambda answer: _CODE.findall(answer.get_data(as_text=True))[0],
         lambda code: token_for(app.test_client(), user.email, code).status_code == 201,
@@ -96,6 +99,7 @@ def _calendar_link(app: Any, make: Any, page_client: Any, _api_client: Any) -> S
     fields = _form_fields(client, "/notifications", "/notifications/calendar")
     return Sending(
         client,
+        "/notifications/calendar",
         lambda: client.post("/notifications/calendar", data=MultiDict(fields)),
         lambda answer: _FEED.search(answer.get_data(as_text=True)).group(1),
         lambda feed: app.test_client().get(feed).status_code == 200,
@@ -111,6 +115,7 @@ def _api_token(app: Any, make: Any, _page_client: Any, api_client: Any) -> Sendi
     headers = {"Idempotency-Key": "a-fresh-token-please"}
     return Sending(
         client,
+        "/api/v1/auth/tokens",
         lambda: client.post("/api/v1/auth/tokens", json=body, headers=headers),
         lambda answer: answer.get_json()["token"],
         lambda token: (
@@ -167,3 +172,58 @@ def test_every_view_marked_shows_once_is_walked(app) -> None:
     with app.test_request_context():
         marked = {endpoint for endpoint in app.view_functions if shown_once(endpoint) is not None}
     assert marked == set(SENDINGS)
+
+
+def _keyed_forms(answer: Any) -> list[Any]:
+    """The forms of ``answer`` that post with a submission key."""
+    parser = FormParser()
+    parser.feed(answer.get_data(as_text=True))
+    return [form for form in parser.forms if form.method == "post" and any(name == FIELD for name, _ in form.fields)]
+
+
+@pytest.mark.parametrize("endpoint", [endpoint for endpoint in SENDINGS if not endpoint.startswith("api.")])
+def test_the_forms_of_the_page_showing_the_secret_are_new_forms(app, make, page_client, api_client, endpoint) -> None:
+    """The page that shows the secret may hold other forms (the calendar link's is the settings page, with
+    the delivery settings, another link and turning it off), built from the request that made the secret.
+    They carried the key that request was sent with, which is kept: each of them, sent, was answered as the
+    first sending ("already made") and did nothing, so the link just made could not be turned off from the
+    page showing it. And a form there without an action of its own posts to the view that made the secret
+    (the answer's address), whatever its button says: the settings' "Save" made another link. Every form
+    of the answer that carries a key is sent here, as the browser sends it: none may post back to the view
+    unless it names it, and none may be answered as another sending."""
+    sending = SENDINGS[endpoint](app, make, page_client, api_client)
+    first = sending.send()
+    assert 200 <= first.status_code < 300
+    shown = shown_once(endpoint)
+    assert shown is not None
+    values = Values(email="walker@example.org", case_reference="")
+    for form in _keyed_forms(first):
+        assert form.action, f"a form of {endpoint}'s answer has no action: it posts to {sending.path}"
+        answer = sending.client.post(form.action, data=MultiDict(fill(form, values)))
+        said = answer.get_data(as_text=True)
+        if answer.location:
+            said += sending.client.get(answer.location).get_data(as_text=True)
+        assert ALREADY_SAVED not in said, f"{form.action} was answered as already saved"
+        assert shown.notice not in said, f"{form.action} was answered as {endpoint}'s first sending"
+
+
+def test_the_calendar_link_just_made_is_turned_off_and_the_settings_saved_from_the_page_showing_it(
+    app, make, page_client, api_client
+) -> None:
+    """What the walk above checks, as the user meets it: the link just made, the delivery settings are
+    saved from the page showing it (and the link still works), then the link is turned off there."""
+    sending = _calendar_link(app, make, page_client, api_client)
+    first = sending.send()
+    feed = sending.secret_of(first)
+    forms = {form.action: form for form in _keyed_forms(first)}
+    settings = fill(forms["/notifications"], Values(email="", case_reference=""))
+    settings = [(name, "digest_only" if name == "delivery" else value) for name, value in settings]
+    assert sending.client.post("/notifications", data=MultiDict(settings)).status_code in (302, 303)
+    assert sending.works(feed), "saving the settings made another link"
+    saved = FormParser()
+    saved.feed(sending.client.get("/notifications").get_data(as_text=True))
+    checked = [attrs.get("value") for form in saved.forms for name, attrs in form.fields if "checked" in attrs]
+    assert checked == ["digest_only"], "the settings were not saved"
+    revoke = fill(forms["/notifications/calendar/revoke"], Values(email="", case_reference=""))
+    assert sending.client.post("/notifications/calendar/revoke", data=MultiDict(revoke)).status_code in (302, 303)
+    assert not sending.works(feed), "the link was not turned off"

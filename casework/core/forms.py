@@ -18,7 +18,7 @@ from wtforms.widgets import HiddenInput
 from casework.core.errors import RULE, InvalidInput
 from casework.core.fields import EARLIEST_DATE, event_date_problem, planned_date_problem
 from casework.core.inputs import DB_INT_MAX, ONE_LINE_MESSAGE, UNSTORABLE_MESSAGE, has_unstorable, is_digits
-from casework.core.submissions import new_key
+from casework.core.submissions import new_key, spent_here
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -88,10 +88,13 @@ class SubmissionKeyInput(HiddenInput):
     fresh one, or the key the form was sent with, when it is shown again with its errors), a new key every
     time after. One form object written out more than once (a row's small form in a loop, two forms of a
     page built from one object) is as many forms, each sent on its own: with one key between them, the
-    second sent after the first would be answered "already saved" and do nothing."""
+    second sent after the first would be answered "already saved" and do nothing. Nor does it write the
+    key this request was sent with once the request has saved with it (``submissions.spent_here``): a form
+    of the page answering that request (a secret shown once, beside the page's other forms, each built
+    from the request's own fields) is a new form."""
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
-        if getattr(field, "_key_written", False):
+        if getattr(field, "_key_written", False) or spent_here(field._value()):
             kwargs["value"] = new_key()
         field._key_written = True
         written: Markup = super().__call__(field, **kwargs)

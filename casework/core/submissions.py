@@ -177,6 +177,17 @@ def submission_key_field() -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}" autocomplete="off">').format(FIELD, new_key())
 
 
+def spent_here(key: str | None) -> bool:
+    """Whether ``key`` is the one this request's form was sent with and has saved (its row is written):
+    a form written out in this request's answer must not carry it. A page shown after a saving (the
+    answer of a view marked ``@shows_once``, whose key is kept, with the page's other forms beside the
+    secret) would otherwise hand each of its forms a key already spent, and every one of them, sent, would
+    be answered as the first sending and do nothing."""
+    from flask import g, has_request_context
+
+    return bool(key) and has_request_context() and g.get(_RECORDED) is not None and key == _posted_key()
+
+
 def _user_id() -> int | None:
     from flask_login import current_user
 
