@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import flask_wtf
+from flask import g, has_request_context
 from markupsafe import Markup
 from wtforms import Field, HiddenField
 from wtforms.fields.choices import SelectChoice
@@ -84,21 +85,34 @@ def field_holds_an_id(field: Any) -> bool:
 
 
 class SubmissionKeyInput(HiddenInput):
-    """The submission key's hidden input: the field's own key the first time the form writes it out (a
-    fresh one, or the key the form was sent with, when it is shown again with its errors), a new key every
-    time after. One form object written out more than once (a row's small form in a loop, two forms of a
-    page built from one object) is as many forms, each sent on its own: with one key between them, the
-    second sent after the first would be answered "already saved" and do nothing. Nor does it write the
-    key this request was sent with once the request has saved with it (``submissions.spent_here``): a form
-    of the page answering that request (a secret shown once, beside the page's other forms, each built
-    from the request's own fields) is a new form."""
+    """The submission key's hidden input: each key written out once in an answer. The first form to write
+    a key out writes its own (a fresh one, or the key the form was sent with, when it is shown again with
+    its errors); any form writing out a key already written in this answer writes a new one. One form
+    object written out more than once (a row's small form in a loop, two forms of a page built from one
+    object), and several objects built from one request's fields (every form of a page answering a POST
+    with the prefix of the form sent takes its key), are as many forms, each sent on its own: with one key
+    between them, the second sent after the first would be answered "already saved" and do nothing. Nor
+    is the key this request was sent with written out once the request has saved with it
+    (``submissions.spent_here``): a form of the page answering that request (a secret shown once, beside
+    the page's other forms) is a new form."""
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
-        if getattr(field, "_key_written", False) or spent_here(field._value()):
-            kwargs["value"] = new_key()
+        value = field._value()
+        written_here = _keys_written()
+        if value in written_here or getattr(field, "_key_written", False) or spent_here(value):
+            value = kwargs["value"] = new_key()
         field._key_written = True
+        written_here.add(value)
         written: Markup = super().__call__(field, **kwargs)
         return written
+
+
+def _keys_written() -> set[str]:
+    """The submission keys written out in this request's answer (outside a request, none kept)."""
+    if not has_request_context():
+        return set()
+    written: set[str] = g.setdefault("casework_submission_keys_written", set())
+    return written
 
 
 class FlaskForm(flask_wtf.FlaskForm):

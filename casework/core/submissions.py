@@ -18,9 +18,11 @@ all send the same key:
   signed in to a domain's own pages, who is no staff user (the victim page's victim), is told apart
   the same way: their key is kept as a digest of who they are and the key (``register_sender``), so
   the same key from another victim, or from someone not signed in, is another key.
-- Each form on a page has its own key: a form object written out more than once (a row's form in a
-  loop, two forms built from one object) writes a new key each time after the first
-  (``casework.core.forms.SubmissionKeyInput``). One key between two forms would answer the second
+- Each form on a page has its own key: a key is written out once in an answer, never the key of a
+  sending the request saved (``spent_here``), and a form writing out one already written writes a new
+  one (``casework.core.forms.SubmissionKeyInput``): a form object written out more than once (a row's
+  form in a loop, two forms built from one object), or the forms of a page answering a POST (each takes
+  the sent form's key from the request's fields). One key between two forms would answer the second
   sent, after the first, as already saved.
 - A first answer that was not a redirect (the form shown again with its errors) forgets the key, so
   the corrected form can be sent.

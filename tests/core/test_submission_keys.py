@@ -155,3 +155,27 @@ def test_one_form_written_out_twice_carries_two_keys(app: Any) -> None:
     keys = [re.search(r'name="submission_key" type="hidden" value="([^"]+)"', html) for html in written]
     assert all(keys), written
     assert len({key.group(1) for key in keys if key}) == 3, written
+
+
+def test_the_forms_of_a_page_shown_again_with_errors_carry_keys_of_their_own(page_client: Any, make: Any) -> None:
+    """A page answering a POST builds its forms from that request's fields: every form of the page with
+    the prefix of the one sent (the notification settings' delivery form and the calendar link's button,
+    both without one) took the key it was sent with. Shown again with the settings' error, the page's
+    forms shared one key: the calendar link made from it, the corrected settings were answered as that
+    making and not saved. Each form of the page is a form of its own, whichever object wrote it."""
+    client = page_client(make.user("officer"))
+    key = _key_of(client.get("/notifications"))
+    refused = client.post("/notifications", data={"submission_key": key, "delivery": "by pigeon"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    keys = re.findall(r'name="submission_key" type="hidden" value="([^"]+)"', html)
+    assert len(keys) == 2, keys
+    assert len(set(keys)) == 2, keys
+    settings_key, calendar_key = keys
+
+    made = client.post("/notifications/calendar", data={"submission_key": calendar_key})
+    assert made.status_code == 200
+    assert "calendar-feed-url" in made.get_data(as_text=True)
+    saved = client.post("/notifications", data={"submission_key": settings_key, "delivery": "digest_only"})
+    assert saved.status_code == 302
+    assert 'value="digest_only" checked' in client.get("/notifications").get_data(as_text=True)
