@@ -3,7 +3,8 @@
 A case, a Case Review application (with what hangs from it: its information requests, meetings,
 recommendations' actions, appeals, reviews, assessments) and a person anonymised under the retention
 policy take no write (``tests/test_anonymised_case_writes.py`` walks the POSTs). The walk below goes
-over every page route (staff, admin and public, not the API) whose path names such a record, opens it
+over every page route (staff, admin and public, not the API) whose path names such a record, and every
+one that names no record at all (the lists and dashboards that lead to them), opens it
 (GET) as the users who would otherwise be offered its forms, and reads every form the answer holds that
 is sent with POST: a form whose POST (as the page filled it in) is refused with the retention message is
 a form the page should not have offered, and a link to a page answering that refusal a link it should
@@ -255,15 +256,23 @@ def test_no_page_offers_a_form_to_change_an_anonymised_record(
     refusing: dict[tuple[int, str], bool] = {}
     for rule in app.url_map.iter_rules():
         arguments = _id_arguments(rule)
-        if not arguments or rule.endpoint.startswith("api.") or "GET" not in rule.methods:
+        if rule.endpoint.startswith("api.") or "GET" not in rule.methods or rule.endpoint in NOT_OPENED:
             continue
-        if rule.endpoint in NOT_OPENED or any(a in NOT_WALKED for a in arguments):
+        if not arguments:
+            # A page naming no record (a list, a dashboard) links to the records it lists: to an
+            # anonymised one's page that refuses, it should not.
+            urls = [] if rule.arguments or rule.endpoint == "static" else [rule.rule]
+        elif any(a in NOT_WALKED for a in arguments):
             continue
-        if missing := [a for a in arguments if a not in records]:
+        elif missing := [a for a in arguments if a not in records]:
             unknown.add(f"{rule.endpoint}: {missing}")
             continue
-        for ids in _ids_for(rule.endpoint, arguments, records):
-            url = _url(app, rule, {**ids, **({"kind": "cpw"} if "kind" in rule.arguments else {})})
+        else:
+            urls = [
+                _url(app, rule, {**ids, **({"kind": "cpw"} if "kind" in rule.arguments else {})})
+                for ids in _ids_for(rule.endpoint, arguments, records)
+            ]
+        for url in urls:
             for reader in readers:
                 page = reader.call(url, "GET", {})
                 opened.add(rule.endpoint)
@@ -305,6 +314,7 @@ def test_no_page_offers_a_form_to_change_an_anonymised_record(
         "staff.reviews.outcome",
         "staff.actions.show",
         "staff.tasking.meeting",
+        "staff.triggers.my_information_requests",
     } <= opened, sorted(opened)
     assert not problems, f"{len(problems)} pages offer a form whose POST is refused:\n" + "\n".join(problems)
 

@@ -115,6 +115,21 @@ def references_of_applications(application_ids: Iterable[int]) -> dict[int, str]
     )
 
 
+def anonymised_applications(application_ids: Iterable[int]) -> set[int]:
+    """Those of ``application_ids`` anonymised under the retention policy: they take no step
+    (``policies.takes_steps``), so a list leads to no page of theirs that would only refuse it."""
+    ids = set(application_ids)
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(TriggerApplication.id).where(
+                TriggerApplication.id.in_(ids), TriggerApplication.anonymised_at.is_not(None)
+            )
+        )
+    )
+
+
 def application_audit(application: TriggerApplication, limit: int = 100) -> Sequence[AuditEntry]:
     """The latest audit entries about the application, newest first."""
     return db.session.scalars(

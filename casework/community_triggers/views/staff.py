@@ -621,6 +621,8 @@ def my_information_requests():
         title="Information requests for your agency",
         items=items,
         references=references,
+        # Their submission page answers as its POST does, refused: listed, not linked.
+        anonymised=queries.anonymised_applications(i.application_id for i in items),
         owed=info_requests.still_owed([item.id for item in items]),
         today=today(),
     )
