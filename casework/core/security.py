@@ -128,8 +128,10 @@ def init_security(app: Flask) -> None:
 
             inactive = now - last_seen > limit
             sessions.end_current()  # on the server too: the cookie opens nothing from now on
-            commit()
+            # Signed out before the commit: a form this request carried saved nothing, and its submission
+            # key (casework.core.submissions) is no longer the sender's, so the commit does not record it.
             logout_user()
+            commit()
             session.clear()
             hours = lifetime_seconds() // 3600
             flash(

@@ -179,3 +179,26 @@ def test_the_forms_of_a_page_shown_again_with_errors_carry_keys_of_their_own(pag
     saved = client.post("/notifications", data={"submission_key": settings_key, "delivery": "digest_only"})
     assert saved.status_code == 302
     assert 'value="digest_only" checked' in client.get("/notifications").get_data(as_text=True)
+
+
+def test_a_form_refused_by_the_idle_timeout_is_saved_when_sent_again_after_signing_in(
+    page_client: Any, team: dict[str, Any]
+) -> None:
+    """The idle timeout answers the form's POST (signed out, to the sign-in page) and commits the end of
+    the session; that commit took the form's key with it, as though the form had saved: sent again once
+    signed in (the page kept open, say), it was answered "already saved" and the note was lost."""
+    import time
+
+    url = f"/cases/{team['first_case']}/notes/new"
+    idle = page_client(team["first"])
+    key = _key_of(idle.get(url))
+    with idle.session_transaction() as cookie:
+        cookie["last_seen"] = int(time.time()) - 24 * 3600
+    timed_out = idle.post(url, data={"submission_key": key, "text": "Visited the flat"})
+    assert timed_out.status_code == 302
+    assert timed_out.location.startswith("/sign-in")
+    assert _notes(team["first_case"]) == []
+
+    signed_in_again = page_client(team["first"])
+    assert signed_in_again.post(url, data={"submission_key": key, "text": "Visited the flat"}).status_code == 302
+    assert _notes(team["first_case"]) == ["Visited the flat"]
