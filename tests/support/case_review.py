@@ -1,6 +1,8 @@
 """Case Reviews built for tests on ``tests.interventions.world`` (its usual rolled-back ``db_session``):
 an application with one record of every kind under it, for the walks that open or write to every route
-naming such a record (tests/test_anonymised_case_writes.py, tests/test_anonymised_pages_offer_no_form.py)."""
+naming such a record (tests/test_anonymised_case_writes.py, tests/test_anonymised_pages_offer_no_form.py),
+and a review's recommendation filed on the world's case, for the tests of what closing, reopening and
+narrowing sight do with it (tests/lifecycle)."""
 
 from __future__ import annotations
 
@@ -123,3 +125,53 @@ def anonymise_application(application: Any, status: Any) -> None:
     application.status = status
     application.anonymised_at = now()
     application.description = "[removed]"
+
+
+def recommendation_on_the_case(
+    world: Any, *, agency: Any, assignee: Any | None, text: str = "Fit a noise monitor"
+) -> Any:
+    """A Case Review's recommendation filed on ``world.case``, addressed to ``agency`` (through the
+    actions service, as a review does): the action, committed; without an assignee its deadline is the
+    coordinator's."""
+    from casework.actions.services import create_recommendation_action
+    from casework.community_triggers.models import (
+        ApplicantRole,
+        Channel,
+        Recommendation,
+        ReviewMeeting,
+        TriggerApplication,
+    )
+    from casework.extensions import db
+
+    application = TriggerApplication(
+        reference="BOL-CT-2026-0001",
+        area_id=world.area.id,
+        year=2026,
+        sequence=1,
+        received_on=date(2027, 1, 4),
+        channel=Channel.phone,
+        applicant_name="Vera Victim",
+        applicant_role=ApplicantRole.victim,
+        description="Repeated noise",
+    )
+    db.session.add(application)
+    db.session.flush()
+    meeting = ReviewMeeting(application_id=application.id, scheduled_on=date(2027, 2, 1), chair_id=world.chair.id)
+    db.session.add(meeting)
+    db.session.flush()
+    found = Recommendation(meeting_id=meeting.id, text=text, agency_id=agency.id, due_on=date(2027, 3, 5))
+    db.session.add(found)
+    db.session.flush()
+    created = create_recommendation_action(
+        None,
+        world.case,
+        recommendation_id=found.id,
+        description=text,
+        agency_id=agency.id,
+        assignee_id=assignee.id if assignee is not None else None,
+        due_on=found.due_on,
+        default_owner_id=world.coordinator.id,
+        title=f"Case review recommendation (BOL-CT-2026-0001): {text}",
+    )
+    db.session.commit()
+    return created
