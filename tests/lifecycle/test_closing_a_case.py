@@ -256,7 +256,7 @@ def test_reopening_rearms_what_is_still_to_come_but_cancelled_work_stays_cancell
 
     ordinary = action(world, api_client, "Visit the neighbours")
     cpw = warning(world, api_client)
-    from tests.risk.test_risk_api import ALL_NO
+    from tests.support.risk_answers import ALL_NO
 
     assessed = api_client(world.officer).post(
         f"/api/v1/cases/{world.case.id}/risk-assessments",

@@ -191,7 +191,7 @@ def test_reopening_a_case_rearms_an_intervention_for_the_case_owner_when_its_iss
 
 def test_a_new_risk_assessment_does_not_give_its_review_to_a_case_owner_who_may_not_see_the_case(world, api_client):
     from casework.risk.services import REVIEW_KIND
-    from tests.risk.test_risk_api import ALL_NO
+    from tests.support.risk_answers import ALL_NO
 
     def assess() -> None:
         response = api_client(world.officer).post(
