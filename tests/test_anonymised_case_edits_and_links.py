@@ -22,6 +22,7 @@ from casework.core.time import now
 from casework.extensions import db
 from tests.conftest import csrf_from
 from tests.interventions.world import world  # noqa: F401
+from tests.support.case_review import anonymise_application, apply_for_a_case_review
 
 
 def _anonymise(w) -> Case:
@@ -84,23 +85,11 @@ def test_anonymised_application_takes_no_link_to_a_live_case(world, api_client):
     from casework.community_triggers.models import ApplicationStatus, TriggerApplication
 
     api = api_client(world.coordinator)
-    made = api.post(
-        "/api/v1/triggers",
-        json={
-            "area_code": world.area.code,
-            "received_on": "2019-03-01",
-            "channel": "phone",
-            "applicant": {"name": "Vera Victim"},
-            "applicant_role": "victim",
-            "description": "Noise every night",
-        },
-    )
+    made = apply_for_a_case_review(world, api_client)
     assert made.status_code == 201, made.get_json()
     application = db.session.get(TriggerApplication, made.get_json()["id"])
     # As the retention run leaves an application that was decided "not met" years ago.
-    application.status = ApplicationStatus.threshold_not_met
-    application.anonymised_at = now()
-    application.description = "[removed]"
+    anonymise_application(application, ApplicationStatus.threshold_not_met)
     db.session.commit()
     answer = api.post(f"/api/v1/triggers/{application.id}/cases", json={"case_ids": [world.case.id]})
     db.session.expire_all()

@@ -23,6 +23,7 @@ from casework.cases.models import Case, CaseStatus
 from casework.core.time import now
 from casework.extensions import db
 from tests.interventions.world import World, world  # noqa: F401
+from tests.support.case_review import anonymise_application, apply_for_a_case_review, case_review_with_every_record
 from tests.test_hidden_ids import BODIES as HIDDEN_BODIES
 from tests.test_hidden_ids import _Caller, _id_arguments, _on_case, _url
 
@@ -227,30 +228,15 @@ def test_an_anonymised_case_is_not_reassigned(world: World, api_client: Any) -> 
     assert {db.session.get(Case, c.id).owner_id for c in (anonymised, live)} == {world.officer.id}
 
 
-def _application(world: World, api_client: Any, **extra: Any) -> Any:  # noqa: F811
-    return api_client(world.coordinator).post(
-        "/api/v1/triggers",
-        json={
-            "area_code": world.area.code,
-            "received_on": "2019-03-01",
-            "channel": "phone",
-            "applicant": {"name": "Vera Victim"},
-            "applicant_role": "victim",
-            "description": "Noise every night",
-            **extra,
-        },
-    )
-
-
 def test_an_anonymised_case_is_not_linked_to_a_case_review(world: World, api_client: Any) -> None:  # noqa: F811
     from casework.community_triggers.models import TriggerApplication, application_cases
 
     _anonymise(db.session.get(Case, world.case.id))
-    refused = _application(world, api_client, case_ids=[world.case.id])
+    refused = apply_for_a_case_review(world, api_client, case_ids=[world.case.id])
     assert refused.status_code == 422, refused.json
     assert "anonymised under the retention policy" in refused.json["errors"]["case_ids"][0]
     assert _count(TriggerApplication) == 0
-    made = _application(world, api_client)
+    made = apply_for_a_case_review(world, api_client)
     assert made.status_code == 201, made.json
     linked = api_client(world.coordinator).post(
         f"/api/v1/triggers/{made.json['id']}/cases", json={"case_ids": [world.case.id]}
@@ -273,36 +259,12 @@ def test_no_route_takes_a_step_on_an_anonymised_application(
     """Every route that writes under a Case Review application (its id in the path, or the id of a
     record under it: ``UNDER_APPLICATION``) refuses one anonymised under the retention policy, and
     writes nothing."""
-    from casework.cases.models import Action
-    from casework.community_triggers import info_requests
-    from casework.community_triggers.models import (
-        ApplicationStatus,
-        Recommendation,
-        ReviewMeeting,
-        TriggerApplication,
-    )
+    from casework.community_triggers.models import ApplicationStatus
 
-    made = _application(world, api_client)
-    assert made.status_code == 201, made.json
-    application = db.session.get(TriggerApplication, made.json["id"])
-    request = info_requests.request_information(
-        world.coordinator, application, world.council, due_on=date(2019, 3, 20), requested_on=date(2019, 3, 2)
-    )
-    meeting = ReviewMeeting(application_id=application.id, scheduled_on=date(2019, 3, 10), chair_id=world.chair.id)
-    db.session.add(meeting)
-    db.session.flush()
-    recommendation = Recommendation(
-        meeting_id=meeting.id, text="Fit a noise monitor", agency_id=world.council.id, due_on=date(2019, 4, 1)
-    )
-    db.session.add(recommendation)
-    db.session.flush()
-    action = Action(recommendation_id=recommendation.id, description="Fit a noise monitor", agency_id=world.council.id)
-    db.session.add(action)
-    db.session.flush()
-    under = {"request_id": request.id, "action_id": action.id}
-    application.status = ApplicationStatus.threshold_not_met
-    application.anonymised_at = now()
-    application.description = "[removed]"
+    review = case_review_with_every_record(world, api_client)
+    application = review.application
+    under = {"request_id": review.request.id, "action_id": review.action.id}
+    anonymise_application(application, ApplicationStatus.threshold_not_met)
     db.session.commit()
     caller = _Caller(app, world.coordinator)
     problems, walked = [], set()
@@ -330,8 +292,8 @@ def test_no_route_takes_a_step_on_an_anonymised_application(
             if changed:
                 problems.append(f"{method} {url} ({rule.endpoint}) wrote to {changed}")
             refused = response.status_code == 422 and "anonymised under the retention policy" in text
-            # A meeting, assessment or review id is held at a missing one (no meeting is built here): such
-            # a route may answer its 404 (or 403, a chair's step) first; it still writes nothing.
+            # A meeting, assessment or review id is held at a missing one (only the ids in ``under`` are
+            # walked): such a route may answer its 404 (or 403, a chair's step) first; it still writes nothing.
             if not refused and (len(arguments) == 1 or response.status_code not in (403, 404)):
                 problems.append(f"{method} {url} ({rule.endpoint}) answers {response.status_code}: {text[:200]}")
     assert {
@@ -363,7 +325,7 @@ def test_the_chair_takes_no_step_on_an_anonymised_application(
     from casework.community_triggers.models import TriggerApplication
 
     coordinator = api_client(world.coordinator)
-    made = _application(world, api_client, received_on="2026-11-02")
+    made = apply_for_a_case_review(world, api_client, received_on="2026-11-02")
     assert made.status_code == 201, made.json
     application_id = made.json["id"]
     decided = coordinator.post(

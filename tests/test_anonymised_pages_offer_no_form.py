@@ -28,7 +28,8 @@ from casework.core.time import now
 from casework.extensions import db
 from tests.conftest import csrf_headers
 from tests.interventions.world import World, world  # noqa: F401
-from tests.test_anonymised_case_writes import _application, anonymised  # noqa: F401
+from tests.support.case_review import anonymise_application, case_review_with_every_record
+from tests.test_anonymised_case_writes import anonymised  # noqa: F401
 from tests.test_hidden_ids import _Caller, _id_arguments, _url
 
 #: What every refusal of a write to an anonymised record says.
@@ -72,61 +73,13 @@ def records(
 ) -> dict[str, int]:
     """The anonymised case's records (``anonymised``), a person anonymised, and a Case Review
     application anonymised with a record of every kind a page route names."""
-    from casework.cases.models import Action
-    from casework.community_triggers import info_requests
-    from casework.community_triggers.models import (
-        Appeal,
-        ApplicationStatus,
-        Letter,
-        LetterKind,
-        ProportionalityAssessment,
-        Recommendation,
-        ReviewMeeting,
-        TriggerApplication,
-        TriggerDocument,
-    )
-    from casework.community_triggers.pcc_review.models import PccReview
-    from casework.core import storage
+    from casework.community_triggers.models import ApplicationStatus
     from casework.tasking.models import TaskingAgendaItem
 
     former = world.person("Fay Former", date(1960, 2, 2))
     former.name, former.anonymised_at = "Former person", now()
-    made = _application(world, api_client)
-    assert made.status_code == 201, made.json
-    application = db.session.get(TriggerApplication, made.json["id"])
-    request = info_requests.request_information(
-        world.coordinator, application, world.council, due_on=date(2019, 3, 20), requested_on=date(2019, 3, 2)
-    )
-    meeting = ReviewMeeting(application_id=application.id, scheduled_on=date(2019, 3, 10), chair_id=world.chair.id)
-    db.session.add(meeting)
-    db.session.flush()
-    recommendation = Recommendation(
-        meeting_id=meeting.id, text="Fit a noise monitor", agency_id=world.council.id, due_on=date(2019, 4, 1)
-    )
-    assessment = ProportionalityAssessment(
-        meeting_id=meeting.id, subject_name="A", conclusion="proportionate", assessed_on=date(2019, 3, 10)
-    )
-    appeal = Appeal(application_id=application.id, received_on=date(2019, 3, 20), grounds="Unfair")
-    review = PccReview(application_id=application.id, requested_on=date(2019, 3, 21), grounds="Unfair")
-    letter = Letter(
-        application_id=application.id, kind=LetterKind.acknowledgement, subject="Your application", body="Received"
-    )
-    document = TriggerDocument(
-        application_id=application.id,
-        information_request_id=request.id,
-        filename="notes.pdf",
-        content_type="application/pdf",
-        size=15,
-        stored_file=storage.save(b"%PDF-1.7\n%%EOF\n", "application/pdf", folder="case-reviews"),
-        uploaded_by_id=world.coordinator.id,
-    )
-    db.session.add_all([recommendation, assessment, appeal, review, letter, document])
-    db.session.flush()
-    action = Action(recommendation_id=recommendation.id, description="Fit a noise monitor", agency_id=world.council.id)
-    db.session.add(action)
-    application.status = ApplicationStatus.review_concluded
-    application.anonymised_at = now()
-    application.description = "[removed]"
+    review = case_review_with_every_record(world, api_client)
+    anonymise_application(review.application, ApplicationStatus.review_concluded)
     db.session.commit()
     item = db.session.get(TaskingAgendaItem, anonymised["tasking_item_id"][0])
     return {
@@ -134,15 +87,15 @@ def records(
         "person_id": former.id,
         "other_id": world.victim.id,
         "tasking_meeting_id": item.meeting_id,
-        "application_id": application.id,
-        "request_id": request.id,
-        "meeting_id": meeting.id,
-        "assessment_id": assessment.id,
-        "appeal_id": appeal.id,
-        "review_id": review.id,
-        "letter_id": letter.id,
-        "recommendation_action_id": action.id,
-        "trigger_document_id": document.id,
+        "application_id": review.application.id,
+        "request_id": review.request.id,
+        "meeting_id": review.meeting.id,
+        "assessment_id": review.assessment.id,
+        "appeal_id": review.appeal.id,
+        "review_id": review.pcc_review.id,
+        "letter_id": review.letter.id,
+        "recommendation_action_id": review.action.id,
+        "trigger_document_id": review.document.id,
     }
 
 

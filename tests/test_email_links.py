@@ -30,6 +30,7 @@ from tests.community_triggers import test_pages_staff as pages
 from tests.community_triggers.test_letter_template_safety import QUOTES_THE_NAME
 from tests.community_triggers.test_public_form import _answers
 from tests.conftest import csrf_from
+from tests.support.risk_answers import ALL_NO
 
 world = pages.world
 
@@ -193,7 +194,7 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(
 
         # A new high risk on a case: the owner's manager is told.
         case = _case(world)
-        answers = {**_ALL_NO, "threats_of_violence": "yes"}
+        answers = {**ALL_NO, "threats_of_violence": "yes"}
         response = api_client(world.officer).post(
             f"/api/v1/cases/{case.id}/risk-assessments", json={"answers": answers}, base_url=HOSTILE
         )
@@ -396,21 +397,6 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(
         for url in URL.findall(email.body_text):
             path = url.removeprefix(base).rstrip(".,)")
             adapter.match(path.split("?")[0], method="GET")
-
-
-_ALL_NO = {
-    "threats_of_violence": "no",
-    "hate_motivated": "no",
-    "vulnerable_victim": "no",
-    "repeat_victim": "no",
-    "health_affected": "no",
-    "afraid": "no",
-    "children_affected": "no",
-    "isolated": "no",
-    "personally_targeted": "no",
-    "frequency": "once",
-    "considering_moving": "no",
-}
 
 
 def _case(world):

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.support.browser import run_live_server
+from tests.support.browser import demo_server
 
 
 @dataclass
@@ -27,32 +27,13 @@ class LiveApp:
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    from flask_migrate import upgrade
-
-    from casework import create_app
-    from casework.core.db import dispose_engines
-    from casework.demo import DEMO_DOMAIN, DEMO_USERS, demo_password
-    from tests.conftest import test_settings as settings_for_tests
+    from casework.demo import DEMO_DOMAIN, DEMO_USERS
 
     folder = tmp_path_factory.mktemp("live")
-    settings = settings_for_tests(f"sqlite:///{folder / 'casework.sqlite'}", folder)
-    # A real server: errors become error pages (as in production), not exceptions in the test.
-    app = create_app({**settings, "ENV": "development", "INSTANCE_PATH": str(folder / "instance")})
-    with app.app_context():
-        upgrade()
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    with app.app_context():
-        password = demo_password()
     users = {roles[0]: (f"{local}@{DEMO_DOMAIN}", name) for local, name, _agency, roles, _manager in DEMO_USERS}
-
-    url, stop = run_live_server(app)
-    try:
-        yield LiveApp(app, url, password, users)
-    finally:
-        stop()
-        with app.app_context():
-            dispose_engines()
+    # A real server: errors become error pages (as in production), not exceptions in the test.
+    with demo_server(folder, ENV="development", INSTANCE_PATH=str(folder / "instance")) as server:
+        yield LiveApp(server.app, server.url, server.password, users)
 
 
 class ConsoleWatch:

@@ -4,47 +4,21 @@ one who does nothing is taken to the sign-in page, which says why."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import assert_accessible, run_live_server
+from tests.support.browser import assert_accessible, demo_server
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def short_idle(tmp_path_factory):
-    from celery import current_app as current_celery
-    from flask_migrate import upgrade
-
-    from casework import create_app
-    from casework.core.db import dispose_engines
     from casework.demo import DEMO_DOMAIN
-    from tests.conftest import test_settings
 
-    previous_celery = current_celery._get_current_object()
-    instance = tmp_path_factory.mktemp("idle")
-    app = create_app(
-        {
-            **test_settings(f"sqlite:///{instance / 'casework.sqlite'}", instance),
-            "INSTANCE_PATH": str(instance),
-            "ENV": "development",
-            "SESSION_IDLE_MINUTES": 1,
-        }
-    )
-    with app.app_context():
-        upgrade()
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    password = (Path(instance) / "demo_password").read_text().strip()
-    base_url, stop = run_live_server(app)
-    yield base_url, f"officer@{DEMO_DOMAIN}", password
-    stop()
-    previous_celery.set_default()
-    with app.app_context():
-        dispose_engines()
+    folder = tmp_path_factory.mktemp("idle")
+    with demo_server(folder, ENV="development", SESSION_IDLE_MINUTES=1) as server:
+        yield server.url, f"officer@{DEMO_DOMAIN}", server.password
 
 
 def _signed_in(browser, base_url, email, password):

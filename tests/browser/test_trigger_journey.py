@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from casework.core.time import today
-from tests.support.browser import assert_accessible, run_live_server
+from tests.support.browser import assert_accessible, demo_server
 
 pytestmark = pytest.mark.browser
 
@@ -29,29 +28,8 @@ DESKTOP = {"width": 1280, "height": 900}
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from celery import current_app as current_celery
-    from flask_migrate import upgrade
-
-    from casework import create_app
-    from tests.conftest import test_settings
-
-    previous_celery = current_celery._get_current_object()
-    instance = tmp_path_factory.mktemp("journey")
-    database_url = f"sqlite:///{instance / 'casework.sqlite'}"
-    app = create_app({**test_settings(database_url, instance), "INSTANCE_PATH": str(instance)})
-    with app.app_context():
-        upgrade()
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
-    password = (Path(instance) / "demo_password").read_text().strip()
-    base_url, stop = run_live_server(app)
-    yield base_url, password
-    stop()
-    previous_celery.set_default()
-    from casework.core.db import dispose_engines
-
-    with app.app_context():
-        dispose_engines()
+    with demo_server(tmp_path_factory.mktemp("journey")) as server:
+        yield server.url, server.password
 
 
 def _fill_date(page, prefix, day):

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from casework.core.time import today
 from tests.browser.test_service import check_page
-from tests.support.browser import assert_accessible, run_live_server
+from tests.support.browser import assert_accessible, demo_server
 
 pytestmark = pytest.mark.browser
 
@@ -35,33 +35,8 @@ OTHER = "Victor Otherside"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory):
-    from celery import current_app as current_celery
-    from flask_migrate import upgrade
-
-    from casework import create_app
-    from casework.core.db import dispose_engines
-    from tests.conftest import test_settings
-
-    previous_celery = current_celery._get_current_object()
-    instance = tmp_path_factory.mktemp("victim_journey")
-    app = create_app(
-        {
-            **test_settings(f"sqlite:///{instance / 'casework.sqlite'}", instance),
-            "ENV": "development",
-            "INSTANCE_PATH": str(instance),
-        }
-    )
-    with app.app_context():
-        upgrade()
-    result = app.test_cli_runner().invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output + repr(result.exception)
-    password = (Path(instance) / "demo_password").read_text().strip()
-    base_url, stop = run_live_server(app)
-    yield app, base_url, password
-    stop()
-    previous_celery.set_default()
-    with app.app_context():
-        dispose_engines()
+    with demo_server(tmp_path_factory.mktemp("victim_journey"), ENV="development") as server:
+        yield server.app, server.url, server.password
 
 
 class Journey:

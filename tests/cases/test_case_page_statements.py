@@ -14,6 +14,7 @@ import time_machine
 
 from tests.interventions.world import world  # noqa: F401
 from tests.support.orm_loading import statements_through_the_orm
+from tests.support.risk_answers import ALL_NO
 
 #: The most statements a case view may run (issue 15: 8 or fewer): the signed-in user (or the token and
 #: its user); the case with its visibility; the journal (notes, changes, links); every domain's records
@@ -24,20 +25,6 @@ from tests.support.orm_loading import statements_through_the_orm
 #: case and everything else the page shows, written together after the answer by casework.audit.reads
 #: (2 inserts however many records were shown, without reloading the user).
 CASE_VIEW_STATEMENTS = 8
-
-ALL_NO = {
-    "threats_of_violence": "no",
-    "hate_motivated": "no",
-    "vulnerable_victim": "no",
-    "repeat_victim": "no",
-    "health_affected": "no",
-    "afraid": "no",
-    "children_affected": "no",
-    "isolated": "no",
-    "personally_targeted": "no",
-    "frequency": "once",
-    "considering_moving": "no",
-}
 
 
 @pytest.fixture(autouse=True)

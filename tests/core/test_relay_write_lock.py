@@ -9,7 +9,6 @@ see).
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from celery.signals import before_task_publish
 from casework.core.db import commit
 from casework.extensions import db
 from tests.notifications.committed import ROOT, committed_app, committed_database, environment, settings
+from tests.support.held_work import another_connection_takes_the_write_lock, started_in_the_app
 
 #: A guard against a hang, not a measure: nothing here should take more than a moment.
 HANG = 120
@@ -80,18 +80,7 @@ def _waiting_message(app) -> int:
 def _relay(app, results: list[Any]) -> threading.Thread:
     from casework.tasks.relay import relay_pending
 
-    def run() -> None:
-        with app.app_context():
-            try:
-                results.append(relay_pending.run())
-            except Exception as error:  # reported by the test
-                results.append(error)
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+    return started_in_the_app(app, relay_pending.run, results)
 
 
 def _row(app, row_id: int) -> sa.Row[Any]:
@@ -114,12 +103,7 @@ def test_another_connection_can_write_while_the_broker_holds_the_message(app_on_
     relay = _relay(app, results)
     try:
         assert slow_broker.holding.wait(HANG), f"the relay never reached the broker: {results}"
-        other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once with "database is locked" if the relay holds it
-            other.execute("ROLLBACK")
-        finally:
-            other.close()
+        another_connection_takes_the_write_lock(url.removeprefix("sqlite:///"))  # fails if the relay holds it
     finally:
         slow_broker.release.set()
         relay.join(HANG)

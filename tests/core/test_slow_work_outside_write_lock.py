@@ -26,6 +26,7 @@ from casework.extensions import db
 from tests.core.s3_stand_in import HANG, SlowStore, slow_store
 from tests.documents.files import pdf, photo
 from tests.notifications.committed import committed_app, committed_database
+from tests.support.held_work import started_in_the_app
 
 SERVED_BY = "Olive Officer"
 
@@ -174,19 +175,7 @@ def _while_held(
     connection, then let it go on. Returns what it waited for, each with the refusal of the other
     writer (None: it wrote), and what the flow returned or raised."""
     results: list[Any] = []
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                results.append(flow())
-            except Exception as error:  # reported by the test
-                db.session.rollback()
-                results.append(error)
-            finally:
-                db.session.remove()
-
-    running = threading.Thread(target=run)
-    running.start()
+    running = started_in_the_app(app, flow, results)
     waited: list[tuple[str, str | None]] = []
     try:
         while running.is_alive() or not store.arrivals.empty():

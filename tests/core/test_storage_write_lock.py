@@ -9,8 +9,6 @@ its own (the suite's test transaction is one connection, which nothing else can 
 from __future__ import annotations
 
 import queue
-import sqlite3
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +20,7 @@ from casework.extensions import db
 from tests.core.s3_stand_in import HANG, SlowStore, slow_store
 from tests.documents.files import pdf
 from tests.notifications.committed import committed_app, committed_database
+from tests.support.held_work import another_connection_takes_the_write_lock, started_in_the_app
 
 
 @pytest.fixture
@@ -64,32 +63,20 @@ def test_another_connection_can_write_while_the_object_store_holds_an_upload(tmp
         officer_id, case_id = _world(app)
         results: list[Any] = []
 
-        def upload() -> None:
-            with app.app_context():
-                try:
-                    # Read first, as the upload page does: this transaction takes SQLite's write lock.
-                    officer, case = db.session.get(User, officer_id), db.session.get(Case, case_id)
-                    document = documents.upload(officer, case, kind="evidence", filename="notes.pdf", content=pdf())
-                    commit()
-                    results.append(document.id)
-                except Exception as error:  # reported by the test
-                    results.append(error)
-                finally:
-                    db.session.remove()
+        def upload() -> int:
+            # Read first, as the upload page does: this transaction takes SQLite's write lock.
+            officer, case = db.session.get(User, officer_id), db.session.get(Case, case_id)
+            document = documents.upload(officer, case, kind="evidence", filename="notes.pdf", content=pdf())
+            commit()
+            return document.id
 
-        uploading = threading.Thread(target=upload)
-        uploading.start()
+        uploading = started_in_the_app(app, upload, results)
         try:
             try:
                 holding_store.arrivals.get(timeout=HANG)
             except queue.Empty:
                 pytest.fail(f"the upload never reached the store: {results}")
-            other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-            try:
-                other.execute("BEGIN IMMEDIATE")  # fails at once with "database is locked" if the upload holds it
-                other.execute("ROLLBACK")
-            finally:
-                other.close()
+            another_connection_takes_the_write_lock(url.removeprefix("sqlite:///"))  # fails if the upload holds it
         finally:
             holding_store.let_everything_go()
             uploading.join(HANG)

@@ -232,7 +232,7 @@ def plant(world: Any, api_client: Any, make: Any) -> Planted:
             },
         )
         assert response.status_code == 201, response.get_json()
-        from tests.risk.test_risk_api import ALL_NO
+        from tests.support.risk_answers import ALL_NO
 
         response = officer().post(
             f"/api/v1/cases/{case_id}/risk-assessments",

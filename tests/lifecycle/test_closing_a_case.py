@@ -17,6 +17,7 @@ from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 from casework.reminders import tasks
 from casework.reminders.models import Deadline, DeadlineStatus
+from tests.support.case_review import recommendation_on_the_case
 
 #: After the test world was made (its case is opened "now", by the database clock).
 TODAY = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
@@ -40,53 +41,6 @@ def action(world: Any, api_client: Any, description: str, due_on: str = "2027-03
     )
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
-
-
-def recommendation_action(world: Any) -> Action:
-    """A Case Review's recommendation filed on the case (through the actions service, as a review does)."""
-    from casework.actions.services import create_recommendation_action
-    from casework.community_triggers.models import (
-        ApplicantRole,
-        Channel,
-        Recommendation,
-        ReviewMeeting,
-        TriggerApplication,
-    )
-
-    application = TriggerApplication(
-        reference="BOL-CT-2026-0001",
-        area_id=world.area.id,
-        year=2026,
-        sequence=1,
-        received_on=date(2027, 1, 4),
-        channel=Channel.phone,
-        applicant_name="Vera Victim",
-        applicant_role=ApplicantRole.victim,
-        description="Repeated noise",
-    )
-    db.session.add(application)
-    db.session.flush()
-    meeting = ReviewMeeting(application_id=application.id, scheduled_on=date(2027, 2, 1), chair_id=world.chair.id)
-    db.session.add(meeting)
-    db.session.flush()
-    recommendation = Recommendation(
-        meeting_id=meeting.id, text="Fit a noise monitor", agency_id=world.council.id, due_on=date(2027, 3, 5)
-    )
-    db.session.add(recommendation)
-    db.session.flush()
-    created = create_recommendation_action(
-        None,
-        world.case,
-        recommendation_id=recommendation.id,
-        description=recommendation.text,
-        agency_id=world.council.id,
-        assignee_id=world.officer.id,
-        due_on=recommendation.due_on,
-        default_owner_id=world.coordinator.id,
-        title="Case review recommendation (BOL-CT-2026-0001): Fit a noise monitor",
-    )
-    db.session.commit()
-    return created
 
 
 def closure_notice(world: Any, api_client: Any) -> int:
@@ -136,7 +90,7 @@ def close(world: Any, api_client: Any, user: Any = None, **extra: Any) -> Any:
 
 def test_closing_with_only_a_reason_cancels_ordinary_work_and_hands_over_statutory(world, api_client):
     ordinary = action(world, api_client, "Visit the neighbours")
-    statutory = recommendation_action(world)
+    statutory = recommendation_on_the_case(world, agency=world.council, assignee=world.officer)
     notice = closure_notice(world, api_client)
     cpw = warning(world, api_client)
 
@@ -271,7 +225,7 @@ def test_handing_over_without_naming_who_takes_over_is_refused(world, api_client
 def test_the_close_page_lets_the_officer_choose_for_each_action(world, api_client, page_client):
     kept = action(world, api_client, "Finish the mediation")
     dropped = action(world, api_client, "Visit the neighbours")
-    recommendation_action(world)
+    recommendation_on_the_case(world, agency=world.council, assignee=world.officer)
     client = page_client(world.officer)
     page = client.get(f"/cases/{world.case.id}/close")
     assert page.status_code == 200
@@ -302,7 +256,7 @@ def test_reopening_rearms_what_is_still_to_come_but_cancelled_work_stays_cancell
 
     ordinary = action(world, api_client, "Visit the neighbours")
     cpw = warning(world, api_client)
-    from tests.risk.test_risk_api import ALL_NO
+    from tests.support.risk_answers import ALL_NO
 
     assessed = api_client(world.officer).post(
         f"/api/v1/cases/{world.case.id}/risk-assessments",

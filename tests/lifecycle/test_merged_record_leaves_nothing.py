@@ -47,7 +47,7 @@ def _merged_record_at_work(world: Any, api_client: Any, name: str, email: str, p
     from casework.community_triggers import services as case_reviews
     from casework.core.db import commit
     from casework.victims import services as victim_page
-    from tests.risk.test_risk_api import ALL_NO
+    from tests.support.risk_answers import ALL_NO
 
     client = api_client(world.officer)
     created = client.post(

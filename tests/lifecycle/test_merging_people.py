@@ -39,7 +39,7 @@ def duplicate(world: Any, api_client: Any) -> dict[str, int]:
         },
     )
     assert incident.status_code == 201, incident.get_json()
-    from tests.risk.test_risk_api import ALL_NO
+    from tests.support.risk_answers import ALL_NO
 
     assessed = client.post(
         f"/api/v1/cases/{world.case.id}/risk-assessments", json={"answers": ALL_NO, "victim_person_id": other_id}

@@ -32,6 +32,7 @@ from tests.lifecycle.test_closing_a_case import (
     closure_notice,
     deadline_of,
 )
+from tests.support.case_review import recommendation_on_the_case
 
 
 def reopen(world: Any, api_client: Any, user: Any = None) -> Any:
@@ -41,52 +42,6 @@ def reopen(world: Any, api_client: Any, user: Any = None) -> Any:
     assert response.status_code == 200, response.get_json()
     db.session.expire_all()
     return response
-
-
-def recommendation(world: Any, *, agency: Any, assignee: Any | None, text: str = "Fit a noise monitor") -> Action:
-    """A Case Review's recommendation filed on the case, addressed to ``agency`` (through the actions
-    service, as a review does); without an assignee its deadline is the coordinator's."""
-    from casework.actions.services import create_recommendation_action
-    from casework.community_triggers.models import (
-        ApplicantRole,
-        Channel,
-        Recommendation,
-        ReviewMeeting,
-        TriggerApplication,
-    )
-
-    application = TriggerApplication(
-        reference="BOL-CT-2026-0001",
-        area_id=world.area.id,
-        year=2026,
-        sequence=1,
-        received_on=date(2027, 1, 4),
-        channel=Channel.phone,
-        applicant_name="Vera Victim",
-        applicant_role=ApplicantRole.victim,
-        description="Repeated noise",
-    )
-    db.session.add(application)
-    db.session.flush()
-    meeting = ReviewMeeting(application_id=application.id, scheduled_on=date(2027, 2, 1), chair_id=world.chair.id)
-    db.session.add(meeting)
-    db.session.flush()
-    found = Recommendation(meeting_id=meeting.id, text=text, agency_id=agency.id, due_on=date(2027, 3, 5))
-    db.session.add(found)
-    db.session.flush()
-    created = create_recommendation_action(
-        None,
-        world.case,
-        recommendation_id=found.id,
-        description=text,
-        agency_id=agency.id,
-        assignee_id=assignee.id if assignee is not None else None,
-        due_on=found.due_on,
-        default_owner_id=world.coordinator.id,
-        title=f"Case review recommendation (BOL-CT-2026-0001): {text}",
-    )
-    db.session.commit()
-    return created
 
 
 def reminders_to(email: str) -> list[OutboxEmail]:
@@ -212,7 +167,7 @@ def test_reopening_leaves_an_explanation_already_given_and_a_victim_already_told
 
 def test_reopening_gives_back_what_was_handed_to_a_stand_in(world, api_client):
     notice = closure_notice(world, api_client)
-    statutory = recommendation(world, agency=world.council, assignee=world.officer)
+    statutory = recommendation_on_the_case(world, agency=world.council, assignee=world.officer)
     chosen = action(world, api_client, "Finish the mediation")
     hearing_before = deadline_of("interventions", notice, "intervention.hearing_by").owner_id
     response = close(world, api_client, handover_to_email=world.colleague.email, hand_over_action_ids=[chosen])
@@ -238,7 +193,7 @@ def test_reopening_gives_back_what_was_handed_to_a_stand_in(world, api_client):
 
 
 def test_work_the_stand_in_took_up_stays_with_them_when_the_case_is_reopened(world, api_client):
-    statutory = recommendation(world, agency=world.council, assignee=world.officer)
+    statutory = recommendation_on_the_case(world, agency=world.council, assignee=world.officer)
     assert close(world, api_client, handover_to_email=world.colleague.email).status_code == 200
     started = api_client(world.colleague).patch(f"/api/v1/actions/{statutory.id}", json={"status": "in_progress"})
     assert started.status_code == 200, started.get_json()
@@ -295,7 +250,7 @@ def test_a_deadline_handed_over_is_reminded_to_its_new_owner_and_each_owner_once
 
 
 def test_closing_leaves_an_unassigned_recommendation_with_the_coordinator_and_its_title(world, api_client):
-    statutory = recommendation(world, agency=world.council, assignee=None)
+    statutory = recommendation_on_the_case(world, agency=world.council, assignee=None)
     assert close(world, api_client).status_code == 200
     db.session.expire_all()
     kept = db.session.get(Action, statutory.id)
@@ -306,7 +261,7 @@ def test_closing_leaves_an_unassigned_recommendation_with_the_coordinator_and_it
 
 
 def test_a_recommendation_to_another_agency_is_never_assigned_to_a_council_officer(world, api_client):
-    statutory = recommendation(world, agency=world.police, assignee=world.partner, text="Patrol the street")
+    statutory = recommendation_on_the_case(world, agency=world.police, assignee=world.partner, text="Patrol the street")
     response = close(world, api_client, handover_to_email=world.colleague.email)
     assert response.status_code == 200, response.get_json()
     db.session.expire_all()
@@ -319,7 +274,7 @@ def test_a_recommendation_to_another_agency_is_never_assigned_to_a_council_offic
 
 
 def test_closing_through_the_api_keeps_a_recommendation_with_its_active_owner(world, api_client):
-    statutory = recommendation(world, agency=world.police, assignee=world.partner, text="Patrol the street")
+    statutory = recommendation_on_the_case(world, agency=world.police, assignee=world.partner, text="Patrol the street")
     assert close(world, api_client).status_code == 200
     db.session.expire_all()
     kept = db.session.get(Action, statutory.id)
@@ -329,7 +284,7 @@ def test_closing_through_the_api_keeps_a_recommendation_with_its_active_owner(wo
 
 def test_no_deadline_row_is_left_without_the_rule_after_close_and_reopen(world, api_client):
     """Whichever receiver runs first, close then reopen leaves nothing handed over."""
-    recommendation(world, agency=world.council, assignee=world.officer)
+    recommendation_on_the_case(world, agency=world.council, assignee=world.officer)
     closure_notice(world, api_client)
     assert close(world, api_client, handover_to_email=world.colleague.email).status_code == 200
     reopen(world, api_client)

@@ -19,7 +19,8 @@ from tests.lifecycle.test_closing_a_case import (
     close,
     deadline_of,
 )
-from tests.lifecycle.test_reopening_a_case import recommendation, reopen
+from tests.lifecycle.test_reopening_a_case import reopen
+from tests.support.case_review import recommendation_on_the_case
 
 
 def _police_action(world: Any, api_client: Any) -> int:
@@ -130,7 +131,7 @@ def test_the_command_gives_back_work_left_from_before_and_lists_what_stays(app, 
 
 
 def test_reopening_gives_work_back_only_to_someone_who_may_still_see_the_case(world, api_client):
-    statutory = recommendation(world, agency=world.council, assignee=world.officer)
+    statutory = recommendation_on_the_case(world, agency=world.council, assignee=world.officer)
     assert close(world, api_client, handover_to_email=world.colleague.email).status_code == 200
     # While closed, the case was restricted to the stand-in (as old data may be: no lifecycle event).
     db.session.refresh(world.case)
@@ -190,7 +191,7 @@ def test_reopening_a_case_rearms_an_intervention_for_the_case_owner_when_its_iss
 
 def test_a_new_risk_assessment_does_not_give_its_review_to_a_case_owner_who_may_not_see_the_case(world, api_client):
     from casework.risk.services import REVIEW_KIND
-    from tests.risk.test_risk_api import ALL_NO
+    from tests.support.risk_answers import ALL_NO
 
     def assess() -> None:
         response = api_client(world.officer).post(

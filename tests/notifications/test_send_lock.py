@@ -9,7 +9,6 @@ SQLite file of its own (the suite's test transaction is one connection, which no
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +21,7 @@ from casework.core.db import commit
 from casework.extensions import db
 from tests.notifications.committed import committed_app, committed_database
 from tests.support import notify as fake_notify
+from tests.support.held_work import another_connection_takes_the_write_lock, started_in_the_app
 from tests.support.smtp import SmtpServer, _Handler
 
 #: A guard against a hang, not a measure: nothing here should take more than a moment.
@@ -80,18 +80,7 @@ def _queue(app) -> int:
 def _sender(app, email_id: int, results: list[Any]) -> threading.Thread:
     from casework.notifications.tasks import send_email
 
-    def run() -> None:
-        with app.app_context():
-            try:
-                results.append(send_email.run(email_id))
-            except Exception as error:  # reported by the test
-                results.append(error)
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+    return started_in_the_app(app, lambda: send_email.run(email_id), results)
 
 
 def _row(app, email_id: int) -> sa.Row[Any]:
@@ -114,12 +103,7 @@ def test_another_connection_can_write_while_the_mail_server_holds_the_message(ap
     sender = _sender(app, email_id, results)
     try:
         assert holding_smtp.holding.wait(HANG), f"the send never reached the mail server: {results}"
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")  # fails at once with "database is locked" if a sender holds it
-            other.execute("ROLLBACK")
-        finally:
-            other.close()
+        another_connection_takes_the_write_lock(path)  # fails if a sender holds it
     finally:
         holding_smtp.release.set()
         sender.join(HANG)
@@ -198,12 +182,7 @@ def test_another_connection_can_write_while_notify_holds_a_text_message(tmp_path
             sender = _sender(app, email_id, results)
             try:
                 assert server.holding.wait(HANG), f"the send never reached Notify: {results}"
-                other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-                try:
-                    other.execute("BEGIN IMMEDIATE")
-                    other.execute("ROLLBACK")
-                finally:
-                    other.close()
+                another_connection_takes_the_write_lock(url.removeprefix("sqlite:///"))
             finally:
                 server.release.set()
                 sender.join(HANG)

@@ -13,20 +13,7 @@ from casework.extensions import db
 from casework.notifications.models import OutboxEmail
 from casework.reminders.models import Deadline, DeadlineStatus
 from casework.risk.models import RiskAssessment
-
-ALL_NO = {
-    "threats_of_violence": "no",
-    "hate_motivated": "no",
-    "vulnerable_victim": "no",
-    "repeat_victim": "no",
-    "health_affected": "no",
-    "afraid": "no",
-    "children_affected": "no",
-    "isolated": "no",
-    "personally_targeted": "no",
-    "frequency": "once",
-    "considering_moving": "no",
-}
+from tests.support.risk_answers import ALL_NO
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from flask import render_template
 
 from casework.extensions import db
 from casework.risk.models import RiskAssessment, RiskQuestionnaire
-from tests.risk.test_risk_api import ALL_NO
+from tests.support.risk_answers import ALL_NO
 
 
 @pytest.fixture(autouse=True)

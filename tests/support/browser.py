@@ -1,10 +1,14 @@
-"""Playwright with Debian's Chromium, axe-core accessibility checks, and a live server for a Flask app."""
+"""Playwright with Debian's Chromium, axe-core accessibility checks, and a live server for a Flask app
+(``demo_server``: the service with the demo data, as after scripts/start)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from werkzeug.serving import make_server
 
@@ -138,3 +142,46 @@ def run_live_server(app) -> tuple[str, Callable[[], None]]:
             thread.join(timeout=10)
 
     return f"http://{LOOPBACK}:{server.server_port}", stop
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    app: Any
+    url: str
+    #: every demo user's password
+    password: str
+
+
+@contextmanager
+def demo_server(folder: Path, **settings: Any) -> Iterator[DemoServer]:
+    """The real app on a SQLite file in ``folder`` (its instance folder too), built by the migrations and
+    loaded with the demo data, served on a free port: sign-in, CSRF, sessions and the commits are those
+    of production. ``settings`` go over the tests' own (``ENV="development"``: errors become error
+    pages, not exceptions). At the end the server stops, Celery's current app is the one before and the
+    app's engines are disposed of."""
+    from celery import current_app as current_celery
+    from flask_migrate import upgrade
+
+    from casework import create_app
+    from casework.core.db import dispose_engines
+    from casework.demo import demo_password
+    from tests.conftest import test_settings
+
+    previous_celery = current_celery._get_current_object()
+    app = create_app(
+        {**test_settings(f"sqlite:///{folder / 'casework.sqlite'}", folder), "INSTANCE_PATH": str(folder), **settings}
+    )
+    with app.app_context():
+        upgrade()
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    with app.app_context():
+        password = demo_password()
+    url, stop = run_live_server(app)
+    try:
+        yield DemoServer(app, url, password)
+    finally:
+        stop()
+        previous_celery.set_default()
+        with app.app_context():
+            dispose_engines()
