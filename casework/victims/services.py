@@ -1150,6 +1150,26 @@ def anonymise_person_access(person_id: int, report: Any) -> None:
     report.add(DiaryEntry.__tablename__, [r.id for r in diary])
 
 
+def exported_email_accesses(export: Any, ids: set[int]) -> set[int]:
+    """The victim pages whose email (welcome, sign-in links, reminders) a subject access export may
+    hold: a page of the exported person (or a record shown with them) switched on by the exporter's
+    agency, or an applicant's page of a Case Review the export may hold. Another person's page, found by
+    an address typed into this record, is not theirs: its sign-in links would open it."""
+    identities = {record.id for record in export.identities}
+    rows = db.session.execute(
+        sa.select(VictimAccess.id, VictimAccess.person_id, VictimAccess.application_id, VictimAccess.agency_id).where(
+            VictimAccess.id.in_(sorted(ids))
+        )
+    ).all()
+    applications = export.readable_applications({row.application_id for row in rows if row.application_id})
+    agency_id = getattr(export.actor, "agency_id", None)
+    return {
+        row.id
+        for row in rows
+        if (row.person_id in identities and row.agency_id == agency_id) or row.application_id in applications
+    }
+
+
 def export_section(person: Any, export: Any) -> list[dict[str, Any]]:
     accesses = db.session.scalars(sa.select(VictimAccess).where(VictimAccess.person_id == person.id))
     entries = db.session.scalars(sa.select(DiaryEntry).where(DiaryEntry.person_id == person.id))
