@@ -334,12 +334,13 @@ def repeat_applicant_seen_by(user: Any, application: TriggerApplication, withhel
     ``application`` is withheld from them, ``applicants.is_withheld``).
 
     Who else an applicant is would tell who they are. To a reader the applicant is withheld from,
-    nothing is said, as for an applicant with no other application. An earlier application whose
-    applicant is withheld from the reader (linked to a restricted case they may not see, say) is left
-    out as if it had not been made: naming or counting it beside this applicant would tell them who
-    applied about that case, and registering an application with a guessed email address would tell
-    them whether a hidden person applied. The count and the handling are then the reader's own, given
-    only when the applications they may see reach the area's number. Those who run the review are
+    nothing is said, as for an applicant with no other application. An earlier application the reader
+    may not read with its applicant (``applicants.readable_ids``: linked to a restricted case they may
+    not see, say, or not one a chair chairs) is left out as if it had not been made: naming or counting
+    it beside this applicant would tell them who applied about that case, and registering an
+    application with a guessed email address would tell them whether a hidden person applied. The
+    count and the handling are then the reader's own, given only when the applications they may read
+    reach the area's number. Those who run the review are
     withheld nothing, and read what was recorded when the application arrived."""
     if application.repeat_handling is None or withheld:
         return RepeatApplicant()
@@ -347,10 +348,10 @@ def repeat_applicant_seen_by(user: Any, application: TriggerApplication, withhel
     earlier = earlier_applications(application, settings[REPEAT_APPLICATIONS_MONTHS])
     from casework.community_triggers import applicants
 
-    hidden = applicants.withheld_ids(user, [other.id for other in earlier])
-    if not hidden:
+    readable = applicants.readable_ids(user, [other.id for other in earlier])
+    seen = [other for other in earlier if other.id in readable]
+    if len(seen) == len(earlier):
         return RepeatApplicant(earlier, application.earlier_applications, application.repeat_handling)
-    seen = [other for other in earlier if other.id not in hidden]
     number = settings[REPEAT_APPLICATIONS_COUNT]
     if not number or len(seen) + 1 < number:
         return RepeatApplicant()

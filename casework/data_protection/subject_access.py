@@ -116,24 +116,14 @@ class SubjectAccess:
 
     def readable_applications(self, application_ids: Any) -> set[int]:
         """Which of these Case Review applications the export may hold: those the exporter may read
-        with their applicant (of an area their agency covers, the applicant not withheld from them,
-        ``community_triggers.applicants``); every one for the data protection officer."""
+        with their applicant (``community_triggers.applicants.readable_ids``: of an area their agency
+        covers, the applicant not withheld from them); every one for the data protection officer."""
         ids = set(application_ids)
-        if self.answers_for_everyone or not ids:
+        if self.answers_for_everyone:
             return ids
-        from casework.community_triggers.applicants import withheld_clause
-        from casework.community_triggers.models import TriggerApplication
-        from casework.community_triggers.policies import visible_applications_clause
+        from casework.community_triggers.applicants import readable_ids
 
-        return set(
-            db.session.scalars(
-                sa.select(TriggerApplication.id).where(
-                    TriggerApplication.id.in_(sorted(ids)),
-                    visible_applications_clause(self.actor),
-                    sa.not_(withheld_clause(self.actor)),
-                )
-            )
-        )
+        return readable_ids(self.actor, ids)
 
     @property
     def identities(self) -> list[Person]:
