@@ -298,3 +298,34 @@ def test_every_kind_of_record_an_email_is_about_is_classified_for_exports(app):
         checked = set(registry().exported_email_checks)
     assert sorted(tables - checked - set(STAFF_EMAIL_TABLES)) == []
     assert sorted(checked & set(STAFF_EMAIL_TABLES)) == []
+
+
+def test_a_victim_page_switched_on_from_a_case_withheld_keeps_its_contact_details_from_a_managers_export(
+    world, api_client, make
+):
+    """Another agency switched the victim page on for her from its restricted case, with the address and
+    number she has in the refuge. The manager who exports her (her council case is theirs) is shown that
+    the page is on, as its case page shows them, and not how to reach her; the data protection officer is."""
+    from casework.cases.models import CaseAccess, CaseParty, PartyRole
+    from casework.victims import services as victim_page
+
+    refuge = world.new_case(lead=world.other, owner=world.stranger, restricted=True, reference="BOL-2026-0097")
+    db.session.add(CaseAccess(case_id=refuge.id, user_id=world.stranger.id))
+    db.session.add(CaseParty(case_id=refuge.id, person_id=world.victim.id, role=PartyRole.victim))
+    db.session.commit()
+    victim_page.switch_on(
+        world.stranger,
+        refuge,
+        world.victim,
+        email="vera.refuge@example.org",
+        mobile="07700 900777",
+        contact_checked=True,
+        next_step="REFUGESTEP we meet at the refuge",
+    )
+    db.session.commit()
+    secrets = ["vera.refuge@example.org", "07700900777", "07700 900777", "REFUGESTEP"]
+    document = export_of(api_client, world.manager, world.victim.id)
+    assert [page["switched_on"] is not None for page in document["victim_page"]] == [True]
+    assert scan_document(document, secrets) == []
+    dpo = make.user("dpo", agency=world.council, name="Dee Protection", email="dpo@example.org")
+    assert scan_document(export_of(api_client, dpo, world.victim.id), secrets) != []
