@@ -319,6 +319,23 @@ def withheld_ids(user: Any, application_ids: Any) -> set[int]:
     )
 
 
+def readable_ids(user: Any, application_ids: Any) -> set[int]:
+    """Which of these applications ``user`` may read with their applicant: those they may see
+    (``policies.visible_applications_clause``) whose applicant is not withheld from them. One statement."""
+    from casework.community_triggers.policies import visible_applications_clause
+
+    ids = sorted(set(application_ids))
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(TriggerApplication.id).where(
+                TriggerApplication.id.in_(ids), visible_applications_clause(user), sa.not_(withheld_clause(user))
+            )
+        )
+    )
+
+
 def is_withheld(user: Any, application: TriggerApplication) -> bool:
     """Whether ``application``'s applicant and victim are withheld from ``user`` (once per request)."""
     return _is_withheld(getattr(user, "id", None), application.id)

@@ -12,6 +12,7 @@ and a PDF made with WeasyPrint, as letters are.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -314,6 +315,47 @@ def note_repeat_applicant(application: TriggerApplication) -> None:
     if len(earlier) + 1 >= threshold:
         application.earlier_applications = len(earlier)
         application.repeat_handling = RepeatHandling(settings[REPEAT_APPLICATIONS_HANDLING])
+
+
+@dataclass(frozen=True)
+class RepeatApplicant:
+    """What a reader is told of the applicant's other applications: the earlier ones named on the
+    application's page, how many there were (``earlier_applications``) and the area's handling
+    (``repeat_handling``); nothing (``None``) when the applicant is not one with many applications
+    as far as the reader may know."""
+
+    earlier: list[TriggerApplication] = field(default_factory=list)
+    count: int | None = None
+    handling: RepeatHandling | None = None
+
+
+def repeat_applicant_seen_by(user: Any, application: TriggerApplication, withheld: bool) -> RepeatApplicant:
+    """The applicant's other applications as ``user`` may know of them (``withheld``: the applicant of
+    ``application`` is withheld from them, ``applicants.is_withheld``).
+
+    Who else an applicant is would tell who they are. To a reader the applicant is withheld from,
+    nothing is said, as for an applicant with no other application. An earlier application the reader
+    may not read with its applicant (``applicants.readable_ids``: linked to a restricted case they may
+    not see, say, or not one a chair chairs) is left out as if it had not been made: naming or counting
+    it beside this applicant would tell them who applied about that case, and registering an
+    application with a guessed email address would tell them whether a hidden person applied. The
+    count and the handling are then the reader's own, given only when the applications they may read
+    reach the area's number. Those who run the review are
+    withheld nothing, and read what was recorded when the application arrived."""
+    if application.repeat_handling is None or withheld:
+        return RepeatApplicant()
+    settings = area_settings(application.area, on=application.received_on)
+    earlier = earlier_applications(application, settings[REPEAT_APPLICATIONS_MONTHS])
+    from casework.community_triggers import applicants
+
+    readable = applicants.readable_ids(user, [other.id for other in earlier])
+    seen = [other for other in earlier if other.id in readable]
+    if len(seen) == len(earlier):
+        return RepeatApplicant(earlier, application.earlier_applications, application.repeat_handling)
+    number = settings[REPEAT_APPLICATIONS_COUNT]
+    if not number or len(seen) + 1 < number:
+        return RepeatApplicant()
+    return RepeatApplicant(seen, len(seen), application.repeat_handling)
 
 
 def handling_label(value: Any) -> str:

@@ -545,7 +545,7 @@ def dump_application(
     ``seen`` (``cases_seen``) and ``withheld`` (from ``applicants.withheld_ids``) let a list load every
     application's deadlines, which of their cases the user sees and whose applicant is withheld, in
     one query each."""
-    from casework.community_triggers import applicants
+    from casework.community_triggers import applicants, review_papers
 
     if deadline_rows is None:
         deadline_rows = deadline_engine.deadline_rows([application.id])[application.id]
@@ -556,6 +556,7 @@ def dump_application(
     # Every free text of the application and its review, and the details, as the reader may see them.
     record, application = application, applicants.seen(application, withheld)
     appeal = application.appeals[-1] if application.appeals else None
+    repeat = review_papers.repeat_applicant_seen_by(user, record, withheld)
     return {
         "id": application.id,
         "reference": application.reference,
@@ -599,8 +600,8 @@ def dump_application(
         "recommendations": [dump_recommendation(r) for m in application.meetings for r in m.recommendations],
         "appeal": dump_appeal(appeal),
         "appeals": [dump_appeal(a) for a in application.appeals],
-        "earlier_applications": application.earlier_applications,
-        "repeat_handling": application.repeat_handling.value if application.repeat_handling else None,
+        "earlier_applications": repeat.count,
+        "repeat_handling": repeat.handling.value if repeat.handling else None,
         "lessons_reviews": [dump_lessons_review(r) for r in application.lessons_reviews],
         "pcc_reviews": [_dump_pcc_review(r) for r in application.pcc_reviews],
         "version": application.version,

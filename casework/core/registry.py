@@ -137,6 +137,9 @@ class Registry:
     #: table name -> function(a message just withdrawn) -> the message queued in its place, or None:
     #: what its recipient is still owed, as they may read it now (``notifications.tasks``).
     unsent_replacements: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    #: table name -> function(a subject access export, ids of that table's records) -> the ids whose
+    #: email the export may hold (``notifications.services.export_section``).
+    exported_email_checks: dict[str, Callable[[Any, set[int]], set[int]]] = field(default_factory=dict)
 
     def children(self, audience: str) -> list[Blueprint]:
         return [bp for _domain, bp in self.blueprints[audience]]
@@ -327,6 +330,16 @@ class DomainRegistration:
         self.registry.unsent_checks[table] = check
         if replace is not None:
             self.registry.unsent_replacements[table] = replace
+
+    def exported_email_check(self, table: str, check: Callable[[Any, set[int]], set[int]]) -> None:
+        """Which email about records of ``table`` a subject access export may hold: ``check(export,
+        ids)`` answers the ids of those records whose email the exporter may read (the data protection
+        officer's export holds every email to the person's addresses). Email about a record of a table
+        no domain registered here is left out of anyone else's export: it is found by an email address,
+        which anyone may type into a person's record, so it is not known to be this person's."""
+        if table in self.registry.exported_email_checks:
+            raise ValueError(f"exported email about {table!r} is checked twice")
+        self.registry.exported_email_checks[table] = check
 
     def receive(self, signal: NamedSignal, receiver: Callable[..., Any]) -> None:
         """Connect a lifecycle receiver for this app only (the app is the signal's sender)."""

@@ -14,6 +14,12 @@ with its sections, using the ``SubjectAccess`` passed along to decide what it ma
   holding it and says that the data protection officer can release it. The data protection officer, who
   sees no cases but answers for the whole service, has only restricted cases withheld from the redacted
   version.
+- What a section finds by the person's name or email address (Case Review applications made under
+  them, the email sent to the address) is found by words anyone who records people may type into a
+  record of their own: a manager's export holds it only as far as they may read it themselves
+  (``SubjectAccess.answers_for_everyone``, ``readable_applications``, the domains'
+  ``exported_email_check``), and leaves the rest out uncounted (a count would say that someone of
+  that name applied, or was written to). The data protection officer's export holds it all.
 - The data protection officer may release the full version, with a recorded reason (audited).
 - A record merged into this one (``casework.data_protection.merge``) still holds its own details until
   it is anonymised (the undo window, then the next retention run): they are this person's data, so the
@@ -98,6 +104,26 @@ class SubjectAccess:
 
     def shows(self, case_id: int | None) -> bool:
         return case_id is not None and case_id in self.shown_case_ids
+
+    @property
+    def answers_for_everyone(self) -> bool:
+        """The data protection officer's export (and their full release): every record of the service
+        is theirs to answer for. Anyone else's holds only records they may read themselves: what a
+        section finds by the person's name or email address (an application made under it, the email
+        sent to it) is found by words anyone may type into a person's record, so it proves nothing of
+        whose it is (``readable_applications``, the email section)."""
+        return self.full or bool(self.actor is not None and self.actor.can(Permission.RELEASE_SUBJECT_ACCESS))
+
+    def readable_applications(self, application_ids: Any) -> set[int]:
+        """Which of these Case Review applications the export may hold: those the exporter may read
+        with their applicant (``community_triggers.applicants.readable_ids``: of an area their agency
+        covers, the applicant not withheld from them); every one for the data protection officer."""
+        ids = set(application_ids)
+        if self.answers_for_everyone:
+            return ids
+        from casework.community_triggers.applicants import readable_ids
+
+        return readable_ids(self.actor, ids)
 
     @property
     def identities(self) -> list[Person]:

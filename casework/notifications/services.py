@@ -227,15 +227,27 @@ def erase_old_emails(before: Any, report: Any) -> int:
 def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
     """Email sent to the person's address (their copies of letters, confirmations): when and what
     about (the letters themselves are in their Case Review's part). Email about a withheld record is
-    withheld with it. The addresses of records merged into the person's and shown with it are theirs too."""
+    withheld with it. The addresses of records merged into the person's and shown with it are theirs too.
+
+    An address is what anyone may type into a person's record: to an exporter other than the data
+    protection officer, the export holds only the email about records they may read, as the domain of
+    each record says (``exported_email_check``); email about anything else (another area's Case
+    Review, another person's victim page and its sign-in links, a staff user's notices) is left out."""
     addresses = sorted({p.email.lower() for p in access.identities if p.email})
     if not addresses:
         return []
-    rows = db.session.scalars(
-        sa.select(OutboxEmail)
-        .where(sa.func.lower(OutboxEmail.to_address).in_(addresses), OutboxEmail.body_text != REMOVED_EMAIL)
-        .order_by(OutboxEmail.created_at, OutboxEmail.id)
-    )
+    rows = [
+        row
+        for row in db.session.scalars(
+            sa.select(OutboxEmail)
+            .where(sa.func.lower(OutboxEmail.to_address).in_(addresses), OutboxEmail.body_text != REMOVED_EMAIL)
+            .order_by(OutboxEmail.created_at, OutboxEmail.id)
+        )
+        if (row.related_type, row.related_id) not in access.withheld_records
+    ]
+    if not access.answers_for_everyone:
+        readable = _readable_related(access, rows)
+        rows = [row for row in rows if (row.related_type, row.related_id) in readable]
     return [
         {
             "queued_at": row.created_at.isoformat() if row.created_at else None,
@@ -244,5 +256,21 @@ def export_section(person: Any, access: Any) -> list[dict[str, Any]]:
             "body": access.redact(row.body_text),
         }
         for row in rows
-        if (row.related_type, row.related_id) not in access.withheld_records
     ]
+
+
+def _readable_related(access: Any, rows: list[OutboxEmail]) -> set[tuple[Any, Any]]:
+    """The records these emails are about whose email ``access``'s exporter may read: asked of the
+    domain each record's table belongs to (``exported_email_check``), one call a table."""
+    from casework.core.registry import registry
+
+    by_table: dict[str, set[int]] = {}
+    for row in rows:
+        if row.related_type is not None and row.related_id is not None:
+            by_table.setdefault(row.related_type, set()).add(row.related_id)
+    readable: set[tuple[Any, Any]] = set()
+    checks = registry().exported_email_checks
+    for table, ids in by_table.items():
+        if (check := checks.get(table)) is not None:
+            readable |= {(table, record_id) for record_id in check(access, ids)}
+    return readable

@@ -10,7 +10,7 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle
-    from casework.threshold_watch import case_sections, demo, receivers
+    from casework.threshold_watch import case_sections, demo, receivers, services
     from casework.threshold_watch.models import WatchEntry
     from casework.threshold_watch.views import admin, api, staff
 
@@ -33,3 +33,4 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.records_anonymised, receivers.on_records_anonymised)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
+    domain.exported_email_check("people", services.exported_email_people)

@@ -998,3 +998,10 @@ def forget_person(person_id: int) -> list[int]:
         db.session.delete(entry)
     db.session.flush()
     return [e.id for e in entries]
+
+
+def exported_email_people(export: Any, ids: set[int]) -> set[int]:
+    """The people whose email (the letter telling them of their right to a Case Review) a subject
+    access export may hold: the exported person and the records shown with them, not another person
+    whose address was typed into this record."""
+    return ids & {record.id for record in export.identities}

@@ -11,7 +11,7 @@ from casework.core.registry import register_domain
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
     from casework.core import lifecycle, submissions
-    from casework.victims import case_sections, demo, receivers, reminders
+    from casework.victims import case_sections, demo, receivers, reminders, services
     from casework.victims.views import public, staff
 
     domain = register_domain(app, "victims")
@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     # A victim is no staff user: a key the victim's forms send is theirs alone.
     submissions.register_sender(app, public.signed_in_victim)
     domain.unsent_check("victim_accesses", reminders.unsent_still_wanted)
+    domain.exported_email_check("victim_accesses", services.exported_email_accesses)
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_anonymised, receivers.on_person_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)

@@ -276,10 +276,23 @@ def may_change(user: Any, access: VictimAccess, case: Case) -> bool:
     if not _of_the_agency(user, access, case):
         return False
     covered = victim_case_ids(access)
-    if case.id not in covered:
+    return case.id in covered and _sees_every_case(user, covered)
+
+
+def contact_seen_by(user: Any, access: VictimAccess) -> bool:
+    """Whether ``user`` may read the page's contact details and next step away from its cases (a
+    subject access export): as ``may_change`` asks, less a case they work on, they are of the agency the
+    page was switched on for and may see every case it covers. A page switched on by another agency, or
+    from a restricted case they are not named on, holds an address or number they must not read (a
+    victim's new one, in a refuge)."""
+    if access.person_id is None or access.agency_id is None or access.agency_id != getattr(user, "agency_id", None):
         return False
+    return _sees_every_case(user, victim_case_ids(access))
+
+
+def _sees_every_case(user: Any, case_ids: list[int]) -> bool:
     hidden = db.session.scalar(
-        sa.select(Case.id).where(Case.id.in_(covered), sa.not_(visible_cases_clause(user))).limit(1)
+        sa.select(Case.id).where(Case.id.in_(case_ids), sa.not_(visible_cases_clause(user))).limit(1)
     )
     return hidden is None
 
@@ -1150,24 +1163,45 @@ def anonymise_person_access(person_id: int, report: Any) -> None:
     report.add(DiaryEntry.__tablename__, [r.id for r in diary])
 
 
+def exported_email_accesses(export: Any, ids: set[int]) -> set[int]:
+    """The victim pages whose email (welcome, sign-in links, reminders) a subject access export may
+    hold: a page of the exported person (or a record shown with them) whose contact details the
+    exporter may read (``contact_seen_by``), or an applicant's page of a Case Review the export may
+    hold. Another person's page, found by an address typed into this record, is not theirs: its
+    sign-in links would open it."""
+    identities = {record.id for record in export.identities}
+    accesses = list(db.session.scalars(sa.select(VictimAccess).where(VictimAccess.id.in_(sorted(ids)))))
+    applications = export.readable_applications({row.application_id for row in accesses if row.application_id})
+    return {
+        row.id
+        for row in accesses
+        if (row.person_id in identities and contact_seen_by(export.actor, row)) or row.application_id in applications
+    }
+
+
 def export_section(person: Any, export: Any) -> list[dict[str, Any]]:
     accesses = db.session.scalars(sa.select(VictimAccess).where(VictimAccess.person_id == person.id))
     entries = db.session.scalars(sa.select(DiaryEntry).where(DiaryEntry.person_id == person.id))
-    found: list[dict[str, Any]] = [
-        {
-            "victim_page": True,
-            "email": access.email,
-            "mobile": access.mobile,
-            "switched_on": access.created_at.isoformat() if access.created_at else None,
-            "ended": access.ended_at.isoformat() if access.ended_at else None,
-            # The next step is about one case: shown only with it, and, like all free text, with other
-            # people's details redacted.
-            "next_step": export.redact(access.next_step)
-            if access.next_step_case_id is None or export.shows(access.next_step_case_id)
-            else None,
-        }
-        for access in accesses
-    ]
+    found: list[dict[str, Any]] = []
+    for access in accesses:
+        # Its contact details and next step as its case page shows them: to the data protection officer,
+        # or to staff of its agency who see every case it covers (``contact_seen_by``); to anyone else,
+        # that it is on, nothing more.
+        readable = export.answers_for_everyone or contact_seen_by(export.actor, access)
+        found.append(
+            {
+                "victim_page": True,
+                "email": access.email if readable else None,
+                "mobile": access.mobile if readable else None,
+                "switched_on": access.created_at.isoformat() if access.created_at else None,
+                "ended": access.ended_at.isoformat() if access.ended_at else None,
+                # The next step is about one case: shown only with it, and, like all free text, with
+                # other people's details redacted.
+                "next_step": export.redact(access.next_step)
+                if readable and (access.next_step_case_id is None or export.shows(access.next_step_case_id))
+                else None,
+            }
+        )
     for entry in entries:
         if not export.shows(entry.case_id):
             continue

@@ -484,6 +484,40 @@ def test_the_officer_who_registered_it_keeps_what_they_wrote_down(world, ct, mak
     assert other["applicant_withheld"] is True
 
 
+def test_an_applicants_other_applications_leave_out_one_whose_applicant_is_withheld(world, ct, api_client, page_client):
+    """Amy applies again, about nothing restricted: her new application shows her to the officer. Naming
+    or counting her first application beside it (the area counts an applicant's applications) would tell
+    the officer who applied about the restricted case; so would the answer to an application the officer
+    registers with her email address. To them it is as if the first had not been made, in every answer
+    that says so (the registration, the application, the list, the page); the coordinator, who runs the
+    review, reads both."""
+    from casework.accounts.services import update_area_settings
+
+    update_area_settings(
+        ct.admin,
+        ct.area,
+        {"repeat_applications_count": 2, "repeat_applications_handling": "read_together"},
+        date(2025, 1, 1),
+    )
+    db.session.commit()
+    again = {"applicant": {"name": AMY["name"], "email": AMY["email"]}, "received_on": "2026-03-05", "complaints": []}
+    registered = api_client(ct.officer).post("/api/v1/triggers", json=ct.body(**again))
+    assert registered.status_code == 201, registered.get_json()
+    second = registered.get_json()
+    assert second["applicant_withheld"] is False
+    for reader, expected in ((ct.officer, (None, None)), (ct.coordinator, (1, "read_together"))):
+        client = api_client(reader)
+        one = client.get(f"/api/v1/triggers/{second['id']}").get_json()
+        listed = next(
+            i for i in client.get("/api/v1/triggers?per_page=100").get_json()["items"] if i["id"] == second["id"]
+        )
+        answers = [one, listed] + ([second] if reader is ct.officer else [])
+        assert [(a["earlier_applications"], a["repeat_handling"]) for a in answers] == [expected] * len(answers)
+        page = page_client(reader).get(f"/case-reviews/{second['id']}").get_data(as_text=True)
+        assert (world.amy.reference in page) is (reader is ct.coordinator), reader.email
+        assert ('id="repeat-applicant"' in page) is (reader is ct.coordinator), reader.email
+
+
 @pytest.mark.parametrize(("typed", "recorded"), [("Ann  Smith", "Ann Smith"), ("ÉLODIE Martin", "Élodie Martin")])
 @pytest.mark.parametrize("named_as", ["applicant", "victim"])
 def test_a_name_is_matched_as_the_people_rule_matches_it(

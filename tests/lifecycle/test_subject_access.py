@@ -4,6 +4,7 @@ the full version with a recorded reason."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -239,3 +240,92 @@ def test_an_export_does_not_log_a_view_of_the_people_it_redacts(planted, world, 
     assert scan_document(document, [planted.markers["perpetrator"]]) == []
     # He is "[third party]" in her export: his own subject access must not say the manager viewed him.
     assert views_of_perpetrator() == before
+
+
+def test_a_record_made_with_someones_name_and_email_exports_nothing_of_theirs_to_a_manager(
+    planted, world, api_client, make
+):
+    """Anyone who records people may type a name and an email address into a record of their own. An
+    export finds Case Review applications and email by them, so to an exporter other than the data
+    protection officer it holds only those they may read: a manager of another area's agency gets none
+    of the victim's applications, letters or email; the victim's own agency's manager gets no email of
+    their victim page (its sign-in link would open the page). The data protection officer, who answers
+    for every record, still finds them under the record."""
+    from casework.cases.models import Person
+
+    victim = db.session.get(Person, planted.victim_id)
+    far = make.area("FAR", "Faraway")
+    far_manager = make.user(["officer", "manager"], agency=make.agency("FARAG", areas=[far]), email="far@example.org")
+    dpo = make.user("dpo", agency=world.council, name="Dee Protection", email="dpo@example.org")
+    for exporter in (far_manager, world.manager):
+        made = api_client(exporter).post("/api/v1/people", json={"name": victim.name, "email": victim.email})
+        assert made.status_code == 201, made.get_json()
+        document = export_of(api_client, exporter, made.get_json()["id"])
+        if exporter is far_manager:
+            assert document["case_review_applications"] == []
+            assert document["emails"] == []
+        assert "/my-case/sign-in/link/" not in json.dumps(document), exporter.email
+        answered = export_of(api_client, dpo, made.get_json()["id"])
+        assert answered["case_review_applications"], "the data protection officer's export holds them"
+        assert any("/my-case/sign-in/link/" in email["body"] for email in answered["emails"])
+
+
+#: Tables whose records an email is about, sent to staff users and never to a person on a record: no
+#: domain says which of them an export may hold, so only the data protection officer's export does.
+STAFF_EMAIL_TABLES = {
+    "deadlines": "reminders and escalations to a deadline's owner and their manager",
+    "users": "a user's digest and notices about their account",
+    "risk_assessments": "the high-risk alert to managers",
+    "trigger_letter_templates": "the failed letter template's notice to administrators",
+    "tasking_meetings": "the link to a tasking meeting's minutes, to its attendees",
+}
+
+
+def test_every_kind_of_record_an_email_is_about_is_classified_for_exports(app):
+    """A new kind of email names the table of the record it is about (``related=``): its domain says
+    which of them an export may hold (``exported_email_check``), or it is staff email (above)."""
+    import re
+    from pathlib import Path
+
+    import casework
+    from casework.core.registry import registry
+
+    tables = set()
+    for path in Path(casework.__file__).parent.rglob("*.py"):
+        tables |= set(re.findall(r'related\s*=\s*\(\s*"(\w+)"', path.read_text()))
+    assert {"trigger_letters", "victim_accesses", "people"} <= tables  # the scan finds them
+    with app.app_context():
+        checked = set(registry().exported_email_checks)
+    assert sorted(tables - checked - set(STAFF_EMAIL_TABLES)) == []
+    assert sorted(checked & set(STAFF_EMAIL_TABLES)) == []
+
+
+def test_a_victim_page_switched_on_from_a_case_withheld_keeps_its_contact_details_from_a_managers_export(
+    world, api_client, make
+):
+    """Another agency switched the victim page on for her from its restricted case, with the address and
+    number she has in the refuge. The manager who exports her (her council case is theirs) is shown that
+    the page is on, as its case page shows them, and not how to reach her; the data protection officer is."""
+    from casework.cases.models import CaseAccess, CaseParty, PartyRole
+    from casework.victims import services as victim_page
+
+    refuge = world.new_case(lead=world.other, owner=world.stranger, restricted=True, reference="BOL-2026-0097")
+    db.session.add(CaseAccess(case_id=refuge.id, user_id=world.stranger.id))
+    db.session.add(CaseParty(case_id=refuge.id, person_id=world.victim.id, role=PartyRole.victim))
+    db.session.commit()
+    victim_page.switch_on(
+        world.stranger,
+        refuge,
+        world.victim,
+        email="vera.refuge@example.org",
+        mobile="07700 900777",
+        contact_checked=True,
+        next_step="REFUGESTEP we meet at the refuge",
+    )
+    db.session.commit()
+    secrets = ["vera.refuge@example.org", "07700900777", "07700 900777", "REFUGESTEP"]
+    document = export_of(api_client, world.manager, world.victim.id)
+    assert [page["switched_on"] is not None for page in document["victim_page"]] == [True]
+    assert scan_document(document, secrets) == []
+    dpo = make.user("dpo", agency=world.council, name="Dee Protection", email="dpo@example.org")
+    assert scan_document(export_of(api_client, dpo, world.victim.id), secrets) != []

@@ -61,11 +61,15 @@ def _merge(world: Any, api_client: Any, make: Any, *, restricted: bool) -> Merge
         db.session.add(CaseAccess(case_id=case.id, user_id=world.officer.id))
     db.session.add(CaseParty(case_id=case.id, person_id=other, role=PartyRole.victim))
     db.session.add(
+        # The letter telling her of her right to a Case Review, as the threshold watch emails it (an
+        # export holds an email by the record it is about: this one is hers).
         OutboxEmail(
             idempotency_key="merged-record-email",
             to_address=EMAIL,
-            subject="Your victim page",
-            body_text="A sign-in link",
+            subject="Your right to an ASB Case Review",
+            body_text="You can ask for a Case Review",
+            related_type="people",
+            related_id=other,
         )
     )
     db.session.commit()
@@ -112,7 +116,7 @@ def test_the_kept_records_export_holds_the_merged_records_details_labelled(world
         assert "merged into this one on 1 March 2027" in held["notice"]
         assert "kept until 15 March 2027" in held["notice"]
         # Her own details are not "[third party]" anywhere, and the email to that address is hers.
-        assert [e["subject"] for e in document["emails"]] == ["Your victim page"]
+        assert [e["subject"] for e in document["emails"]] == ["Your right to an ASB Case Review"]
         assert "BOL-2026-0050" in [c["reference"] for c in document["cases"]]
         assert document["withheld"] is None
         # The page and the PDF show them, the full release too.
@@ -252,7 +256,7 @@ def test_after_an_undo_both_records_export_as_before(world, api_client, make):
     assert scan_document(kept, OWN) == []
     assert (merged["person"]["address"], merged["person"]["email"]) == (ADDRESS, EMAIL)
     assert [c["reference"] for c in merged["cases"]] == ["BOL-2026-0050"]
-    assert [e["subject"] for e in merged["emails"]] == ["Your victim page"]
+    assert [e["subject"] for e in merged["emails"]] == ["Your right to an ASB Case Review"]
 
 
 def test_once_the_merged_record_is_anonymised_the_kept_records_export_no_longer_lists_it(world, api_client, make):

@@ -17,6 +17,20 @@ from casework.extensions import db
 # --- subject access -------------------------------------------------------------------------------------
 
 
+def exported_email_applications(access: Any, ids: set[int]) -> set[int]:
+    """The applications whose email a subject access export may hold: those its exporter may read."""
+    return access.readable_applications(ids)
+
+
+def exported_email_letters(access: Any, ids: set[int]) -> set[int]:
+    """The letters whose email a subject access export may hold: those of applications it may hold."""
+    from casework.community_triggers.models import Letter
+
+    rows = db.session.execute(sa.select(Letter.id, Letter.application_id).where(Letter.id.in_(sorted(ids)))).all()
+    readable = access.readable_applications({row.application_id for row in rows})
+    return {row.id for row in rows if row.application_id in readable}
+
+
 def _is_applicant(application: TriggerApplication, person: Person) -> bool:
     if person.email and application.applicant_email and person.email.lower() == application.applicant_email.lower():
         return True
@@ -62,10 +76,13 @@ def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
     applications = db.session.scalars(
         sa.select(TriggerApplication).where(candidates).order_by(TriggerApplication.id)
     ).all()
+    # Only what the exporter may read: an application is found by a name or an email address anyone may
+    # type into a person's record (the data protection officer answers for every one).
+    readable = access.readable_applications(a.id for a in applications)
     found = []
     for application in applications:
         case_ids = {c.id for c in application.cases}
-        if case_ids & access.withheld_case_ids:
+        if case_ids & access.withheld_case_ids or application.id not in readable:
             continue
         is_applicant = _applied_as_any(application, identities)
         on_linked_case = bool(case_ids & access.shown_case_ids)

@@ -299,24 +299,13 @@ def show(application_id: int):
         readable=info_requests.readable_ids(current_user, information),
         outcome_pending=completeness.outcome_pending(application) is not None,
         lessons_open=any(m.held_on for m in application.meetings),
-        # Who else the applicant is would tell who they are: not to a reader they are withheld from.
-        earlier_applications=(
-            review_papers.earlier_applications(application, _repeat_months(application))
-            if application.repeat_handling and not applicant_withheld
-            else []
-        ),
+        # Who else the applicant is would tell who they are: as the reader may know of them.
+        repeat=review_papers.repeat_applicant_seen_by(current_user, application, applicant_withheld),
         repeat_handling_label=review_papers.handling_label,
         today=today(),
     )
     commit()  # the view is audited
     return page
-
-
-def _repeat_months(application: TriggerApplication) -> int:
-    from casework.accounts.services import area_settings
-    from casework.community_triggers.settings import REPEAT_APPLICATIONS_MONTHS
-
-    return area_settings(application.area, on=application.received_on)[REPEAT_APPLICATIONS_MONTHS]
 
 
 def _info_form(application: TriggerApplication, formdata: Any = ...) -> InformationRequestForm:
