@@ -46,3 +46,32 @@ def test_no_deadline_of_an_anonymised_record_stays_open_or_is_reminded(world, ap
     db.session.expire_all()
     sent = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.id > sent_before)).all()
     assert not [email.subject for email in sent if ERASED_TITLE in email.body_text]
+
+
+def test_home_pages_no_longer_list_an_anonymised_case_review(world, api_client, page_client, make):
+    """The coordinator's open applications and the chair's meetings leave out an application that was
+    anonymised at whatever stage it stood: nothing can be done on it any more."""
+    from casework.accounts.models import User
+    from casework.community_triggers.models import ReviewMeeting, TriggerApplication
+    from casework.data_protection.tasks import apply_retention
+
+    planted = plant(world, api_client, make)
+    application = db.session.get(TriggerApplication, planted.application_id)
+    reference = application.reference
+    chair = db.session.scalar(sa.select(User).where(User.email == "ivy@example.org"))
+    # A second meeting arranged and never held: the chair's panel lists it while it is to be held.
+    db.session.add(ReviewMeeting(application_id=application.id, scheduled_on=CLOSING.date(), chair_id=chair.id))
+    db.session.commit()
+    with time_machine.travel(CLOSING, tick=False):
+        response = api_client(world.officer).post(f"/api/v1/cases/{world.case.id}/close", json={"reason": "Done"})
+        assert response.status_code == 200, response.get_json()
+    db.session.commit()
+    assert reference in page_client(world.coordinator).get("/").get_data(as_text=True)
+    assert reference in page_client(chair).get("/").get_data(as_text=True)
+
+    with time_machine.travel(CLOSING + timedelta(days=7 * 366), tick=False):
+        apply_retention()
+        db.session.expire_all()
+        assert db.session.get(TriggerApplication, planted.application_id).anonymised_at is not None
+        assert reference not in page_client(world.coordinator).get("/").get_data(as_text=True)
+        assert reference not in page_client(chair).get("/").get_data(as_text=True)
