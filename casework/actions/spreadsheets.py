@@ -198,7 +198,8 @@ def export_actions(user: Any, args: Mapping[str, str]) -> Export:
                 ],
             )
 
-    return Export(header, tracking(ids, rows()), "actions", ids, "actions")
+    applied = {"all": args.get("all") == "1", "overdue": args.get("overdue") == "1"}
+    return Export(header, tracking(ids, rows()), "actions", ids, "actions", {k: v for k, v in applied.items() if v})
 
 
 EXPORTS = [ExportList("actions", "Actions", frozenset({Permission.VIEW_CASES}), export_actions)]

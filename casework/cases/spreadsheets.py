@@ -16,16 +16,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casework.accounts.models import Agency, AgencyKind, agency_areas
+from casework.accounts.models import Agency, AgencyKind, Area, agency_areas
 from casework.cases import ledger_import, listing, queries, services
-from casework.cases.models import Case, CaseStatus, Incident, PartyRole, Person, PersonKind
+from casework.cases.models import Case, CaseCategory, CaseStatus, Incident, PartyRole, Person, PersonKind
 from casework.cases.policies import visible_cases_clause, visible_people_clause
 from casework.core.permissions import Permission
 from casework.extensions import db
 from casework.spreadsheets import bulk
 from casework.spreadsheets import columns as c
 from casework.spreadsheets.columns import Column, Layout
-from casework.spreadsheets.kinds import Export, ExportList, ImportKind, ImportOption, ParsedRow, tracking
+from casework.spreadsheets.kinds import Export, ExportList, ImportKind, ImportOption, ParsedRow, known_code, tracking
 
 IMPORTERS = frozenset({Permission.IMPORT_RECORDS})
 
@@ -829,7 +829,8 @@ def _every_case_of_the_list(user: Any, **filters: Any) -> Iterator[Case]:
 def export_cases(user: Any, args: Mapping[str, str]) -> Export:
     """The case list as the user sees it, with the list's filters (area, status, search). Its columns
     are named as the cases import names them, so the file can be imported again."""
-    filters = listing.read(user, args).page_args()
+    asked = listing.read(user, args)
+    filters = asked.page_args()
     header = [CASES.column(key).label for key in CASE_EXPORT_COLUMNS] + ["Lead agency's name", "Owner's name"]
     ids: list[int] = []
 
@@ -854,7 +855,15 @@ def export_cases(user: Any, args: Mapping[str, str]) -> Export:
                 ],
             )
 
-    return Export(header, tracking(ids, rows()), "cases", ids, "cases")
+    # The list's own reading of its arguments, but the search's words ("searched" says there were some).
+    # The codes typed into the query string are kept only where a row has them.
+    applied: dict[str, Any] = {key: value for key, value in asked.query_args().items() if key != "q"}
+    for key, column in (("area", Area.code), ("category", CaseCategory.code), ("agency", Agency.code)):
+        if key in applied and known_code(column, applied[key]) is None:
+            del applied[key]
+    if asked.q:
+        applied["searched"] = True
+    return Export(header, tracking(ids, rows()), "cases", ids, "cases", applied)
 
 
 EXPORTS = [ExportList("cases", "Cases", frozenset({Permission.VIEW_CASES}), export_cases)]

@@ -49,7 +49,13 @@ def coordinator_panel(user: Any) -> dict[str, Any]:
     queries."""
     applications = db.session.scalars(
         sa.select(TriggerApplication)
-        .where(visible_applications_clause(user), TriggerApplication.status.in_(OPEN_STAGES))
+        .where(
+            visible_applications_clause(user),
+            TriggerApplication.status.in_(OPEN_STAGES),
+            # Anonymised at whatever stage it stood, an application can no longer be changed: nothing
+            # is in hand on it.
+            TriggerApplication.anonymised_at.is_(None),
+        )
         .options(selectinload(TriggerApplication.area), selectinload(TriggerApplication.meetings))
         .order_by(TriggerApplication.received_on, TriggerApplication.id)
         .limit(200)
@@ -110,7 +116,8 @@ def chair_panel(user: Any) -> dict[str, Any]:
     """The meetings the user is appointed to chair: those still to hold first, then the last held."""
     meetings = db.session.scalars(
         sa.select(ReviewMeeting)
-        .where(ReviewMeeting.chair_id == user.id)
+        .join(TriggerApplication, TriggerApplication.id == ReviewMeeting.application_id)
+        .where(ReviewMeeting.chair_id == user.id, TriggerApplication.anonymised_at.is_(None))
         .options(selectinload(ReviewMeeting.application).selectinload(TriggerApplication.area))
         .order_by(ReviewMeeting.held_on.is_not(None), ReviewMeeting.scheduled_on.desc(), ReviewMeeting.id.desc())
         .limit(PANEL_LIMIT)

@@ -696,7 +696,9 @@ def anonymise_deadlines(
     report: Any, *, case_id: int | None = None, subject_type: str | None = None, subject_ids: Iterable[int] = ()
 ) -> list[int]:
     """Replace the titles (which name people and quote text) of a case's deadlines, or of some
-    records' deadlines, and list them in the retention ``report``."""
+    records' deadlines, and list them in the retention ``report``. One still open is cancelled: its
+    record, anonymised, can no longer be changed, so the work could never be done, and the reminders,
+    the digest, the calendar feeds and the home pages would list it as overdue for ever."""
     query = sa.select(Deadline)
     if case_id is not None:
         query = query.where(Deadline.case_id == case_id)
@@ -708,9 +710,13 @@ def anonymise_deadlines(
     from casework.core.retention import anonymise
 
     rows = list(db.session.scalars(query))
+    moment = now()
     for row in rows:
         anonymise(row)
         row.title = f"{row.kind} (details removed under the retention policy)"
+        if row.status == DeadlineStatus.open:
+            row.status = DeadlineStatus.cancelled
+            row.completed_at = moment
     db.session.flush()
     report.add("deadlines", [r.id for r in rows])
     return [r.id for r in rows]

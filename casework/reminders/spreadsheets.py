@@ -44,7 +44,8 @@ def export_deadlines(user: Any, args: Mapping[str, str]) -> Export:
                     ],
                 )
 
-    return Export(header, tracking(ids, rows()), "deadlines", ids, "deadlines")
+    applied = {"owner": "team" if args.get("owner") == "team" else "me", "status": status, "due": due}
+    return Export(header, tracking(ids, rows()), "deadlines", ids, "deadlines", {k: v for k, v in applied.items() if v})
 
 
 EXPORTS = [ExportList("deadlines", "Deadlines", frozenset(Permission), export_deadlines)]

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from casework.core.permissions import Permission
 from casework.spreadsheets.columns import Layout
 
@@ -71,6 +73,11 @@ class Export:
     object_type: str
     ids: list[int]
     description: str
+    #: The filters the list applied, as its audit entry records them: codes, dates and flags the list
+    #: knows, never text someone typed (a search for a name). The entry is about no record that
+    #: retention anonymises, so a name in it would stay in the audit log for ever; the ids listed say
+    #: what went out.
+    filters: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,22 @@ class ExportList:
 
     def allows(self, user: Any) -> bool:
         return any(user.can(p) for p in self.permissions)
+
+
+def known_code(column: Any, code: str | None) -> str | None:
+    """``code`` if a row has it in ``column`` (an area's, a category's code: a filter an export may
+    record), else None: an unknown code is whatever was typed into the query string."""
+    from casework.extensions import db
+
+    if not code:
+        return None
+    return db.session.scalar(sa.select(column).where(column == code).limit(1))
+
+
+def known_area(code: str | None) -> str | None:
+    from casework.accounts.models import Area
+
+    return known_code(Area.code, code)
 
 
 def import_kinds(app: Any = None) -> dict[str, ImportKind]:

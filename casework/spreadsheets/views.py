@@ -248,7 +248,7 @@ def export(key: str, file_format: str):
         AuditAction.export,
         (built.object_type, None),
         f"Exported {len(built.ids):,} {built.description} as {file_format.upper()}",
-        {"list": key, "filters": args, "format": file_format, "count": len(built.ids), "ids": built.ids},
+        {"list": key, "filters": dict(built.filters), "format": file_format, "count": len(built.ids), "ids": built.ids},
     )
     commit()
     current_app.logger.info("export %s by user %s: %s rows", key, current_user.id, len(built.ids))

@@ -140,3 +140,36 @@ def test_every_list_exports(page_client, api_client, world):
     chair = page_client(world.chair)
     assert chair.get("/exports/case_reviews.csv").status_code == 200
     assert chair.get("/exports/deadlines.csv").status_code == 200
+
+
+def test_no_export_keeps_typed_text_in_its_audit_entry(page_client, api_client, world):
+    """An export's audit entry says which filters the list applied, never what was typed into its query
+    string: a search for a name (or a name put in any argument) would stay in the audit log for ever, as
+    the entry is about no record that retention anonymises (the ids listed say what went out)."""
+    from casework.audit.models import audit_values
+    from casework.spreadsheets.kinds import export_lists
+
+    _open_cases(api_client, world.coordinator, ["Barking dogs"])
+    typed = "Quillfeather"
+    client = page_client(world.coordinator)
+    lists = sorted(export_lists())
+    assert {"cases", "actions", "interventions", "case_reviews", "deadlines"} <= set(lists)
+    for key in lists:
+        # Every argument any list reads, and one none reads, each holding the typed text.
+        arguments = ("q", "area", "status", "owner", "team", "risk", "category", "agency", "kind", "due", "all")
+        query = "&".join(f"{name}={typed}" for name in (*arguments, "note"))
+        response = client.get(f"/exports/{key}.csv?{query}")
+        assert response.status_code == 200, key
+    entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == AuditAction.export)).all()
+    assert sorted(e.object_type for e in entries) == sorted(
+        export_lists()[key].build(world.coordinator, {}).object_type for key in lists
+    )
+    kept = db.session.execute(sa.select(audit_values.c.summary, audit_values.c.changes)).all()
+    assert not [row for row in kept if typed.lower() in str(row).lower()]
+    # What the list did apply is still recorded: the case list's status, and that it was searched.
+    client.get("/exports/cases.csv?q=barking&status=open")
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == AuditAction.export).order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry.changes["filters"] == {"status": "open", "searched": True}
+    assert entry.changes["count"] == 1
