@@ -34,6 +34,11 @@ class OutboxEmail(Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
+    #: A sign-in link or code the message carries, sealed with CASEWORK_DATA_KEY (``data_keys.seal``),
+    #: and kept only until the message is sent, refused for good, withdrawn or erased. The bodies hold
+    #: ``notifications.services.SECRET_WITHHELD`` in its place: whoever reads the table (a replica, a
+    #: dump, a subject access export) never reads a live secret (``notifications.services.delivered``).
+    sealed_secret: Mapped[str | None] = mapped_column(sa.Text)
     #: The record the email is about (an application for letters, a deadline for reminders).
     related_type: Mapped[str | None] = mapped_column(sa.String(60))
     related_id: Mapped[int | None] = mapped_column(sa.Integer)

@@ -37,21 +37,24 @@ def send(row: OutboxEmail) -> str:
     Notify refuses the message for good, ``OSError`` (requests' errors are) when it may be retried."""
     from notifications_python_client.errors import APIError
 
+    from casework.notifications.services import delivered
+
     settings = current_app.config["CASEWORK"]
     client = _client()
+    body, _html = delivered(row)
     try:
         if row.channel == "text":
             answer = client.send_sms_notification(
                 phone_number=row.to_address,
                 template_id=settings["NOTIFY_SMS_TEMPLATE_ID"],
-                personalisation={"body": row.body_text},
+                personalisation={"body": body},
                 reference=reference(row),
             )
         else:
             answer = client.send_email_notification(
                 email_address=row.to_address,
                 template_id=settings["NOTIFY_EMAIL_TEMPLATE_ID"],
-                personalisation={"subject": row.subject, "body": row.body_text},
+                personalisation={"subject": row.subject, "body": body},
                 reference=reference(row),
             )
     except APIError as error:

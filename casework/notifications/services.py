@@ -18,6 +18,35 @@ from casework.notifications.models import OutboxEmail
 #: What joins the key of a message queued in place of a withdrawn one to the key it stands for.
 REPLACES = "#replaces-"
 
+#: What a message's stored body holds where its secret (a sign-in link or code) goes: the secret itself
+#: is kept sealed beside it until the message goes (``OutboxEmail.sealed_secret``), and put in its place
+#: only in what is handed to the mail server or Notify (``delivered``).
+SECRET_WITHHELD = "[withheld here: sent only to the recipient]"  # noqa: S105 - a placeholder, not a secret
+
+
+def _sealed(secret: str | None, *bodies: str | None) -> str | None:
+    if secret is None:
+        return None
+    if not any(body and SECRET_WITHHELD in body for body in bodies):
+        raise ValueError("a message with a secret must say where it goes (SECRET_WITHHELD)")
+    from casework.core import data_keys
+
+    # A development process with no CASEWORK_DATA_KEY seals with a key of its own, which the worker
+    # (another process) could not open: there the secret is kept plain, and still blanked once sent.
+    return secret if data_keys.temporary_key_in_use() else data_keys.seal(secret)
+
+
+def delivered(row: OutboxEmail) -> tuple[str, str | None]:
+    """The text and HTML bodies as the recipient gets them: the sealed secret, if any, in its place.
+    Raises ``DataKeyError`` when no key of CASEWORK_DATA_KEY opens it."""
+    if row.sealed_secret is None:
+        return row.body_text, row.body_html
+    from casework.core import data_keys
+
+    secret = data_keys.open_sealed(row.sealed_secret).value
+    html = None if row.body_html is None else row.body_html.replace(SECRET_WITHHELD, str(escape(secret)))
+    return row.body_text.replace(SECRET_WITHHELD, secret), html
+
 
 def original_key(key: str) -> str:
     """The key of the message a replacement stands for (a key that is no replacement: itself), which
@@ -40,8 +69,12 @@ def queue_email(
     html: str | None = None,
     key: str,
     related: tuple[str, int] | None = None,
+    secret: str | None = None,
 ) -> OutboxEmail:
     """Store an email and send it once the transaction commits.
+
+    ``secret`` (a sign-in link) is never stored in the bodies: they say ``SECRET_WITHHELD`` where it
+    goes, and it is kept sealed until the message is sent (``delivered``).
 
     ``key`` identifies the message (e.g. ``reminder:42:2026-03-09T00:00:00+00:00``): queueing the same
     key again returns the existing row and sends nothing more. Two transactions queueing the same key
@@ -59,6 +92,7 @@ def queue_email(
         subject=" ".join(subject.split())[:300],
         body_text=text,
         body_html=html,
+        sealed_secret=_sealed(secret, text, html),
         related_type=related[0] if related else None,
         related_id=related[1] if related else None,
     )
@@ -75,7 +109,9 @@ def queue_email(
     return row
 
 
-def queue_text(*, to: str, text: str, key: str, related: tuple[str, int] | None = None) -> OutboxEmail:
+def queue_text(
+    *, to: str, text: str, key: str, related: tuple[str, int] | None = None, secret: str | None = None
+) -> OutboxEmail:
     """Store a text message to a mobile number and send it once the transaction commits: through GOV.UK
     Notify when it is configured, otherwise written to the mail folder (there is no SMS without Notify).
     The same outbox, keys and exactly-once send as email."""
@@ -88,6 +124,7 @@ def queue_text(*, to: str, text: str, key: str, related: tuple[str, int] | None 
         to_address=to,
         subject="Text message",
         body_text=text,
+        sealed_secret=_sealed(secret, text),
         related_type=related[0] if related else None,
         related_id=related[1] if related else None,
     )
@@ -171,6 +208,7 @@ def erase_emails(query_filter: sa.ColumnElement[bool], report: Any) -> int:
         row.subject = REMOVED_EMAIL
         row.body_text = REMOVED_EMAIL
         row.body_html = None
+        row.sealed_secret = None
         row.last_error = None
     db.session.flush()
     report.add(OutboxEmail.__tablename__, [r.id for r in rows])

@@ -34,12 +34,14 @@ from celery.schedules import crontab
 from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
+from casework.core.data_keys import DataKeyError
 from casework.core.db import commit, rows_changed
 from casework.core.registry import registry
 from casework.core.time import now
 from casework.extensions import db
 from casework.notifications import notify, sending_lock
 from casework.notifications.models import OutboxEmail
+from casework.notifications.services import delivered
 
 #: Worth trying again: the server is down, busy, or answered 4xx.
 TRANSIENT = (smtplib.SMTPException, OSError)
@@ -103,17 +105,18 @@ def _claim(email_id: int) -> OutboxEmail | None:
 
 
 def _message(row: OutboxEmail) -> EmailMultiAlternatives:
+    text, html = delivered(row)
     message = EmailMultiAlternatives(
         subject=row.subject,
-        body=row.body_text,
+        body=text,
         from_email=current_app.config["MAIL_DEFAULT_SENDER"],
         to=[row.to_address],
         # A stable Message-ID from the idempotency key lets mail servers drop a duplicate if a
         # worker dies between handing the message over and recording that it did.
         headers={"Message-ID": f"<{hashlib.sha256(row.idempotency_key.encode()).hexdigest()[:40]}@casework>"},
     )
-    if row.body_html:
-        message.attach_alternative(row.body_html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     return message
 
 
@@ -127,6 +130,7 @@ def _record_failure(email_id: int, error: BaseException, *, permanent: bool, cou
     }
     if permanent:
         values["failed_at"] = now()
+        values["sealed_secret"] = None  # never sent: nothing is owed the secret
     db.session.execute(
         sa.update(OutboxEmail)
         .where(OutboxEmail.id == email_id)
@@ -146,7 +150,8 @@ def _deliver(row: OutboxEmail) -> None:
     elif row.channel == "text":
         folder = Path(current_app.config["MAIL_FILE_PATH"])
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"text-{notify.reference(row)}.txt").write_text(f"To: {row.to_address}\n\n{row.body_text}\n")
+        text, _html = delivered(row)
+        (folder / f"text-{notify.reference(row)}.txt").write_text(f"To: {row.to_address}\n\n{text}\n")
     else:
         _message(row).send()
 
@@ -205,6 +210,7 @@ def _send(task, email_id: int, *, lease: bool) -> bool:
     if reason is not None:
         row.failed_at = now()
         row.last_error = f"{WITHDRAWN}: {reason}"[:500]
+        row.sealed_secret = None
         _replace_withdrawn(row)
         commit()
         return False
@@ -235,6 +241,13 @@ def _send(task, email_id: int, *, lease: bool) -> bool:
             # message to notifications.resend_unsent instead.
             return False
         raise task.retry(exc=error, countdown=retry_countdown(task.request.retries)) from error
+    except DataKeyError as error:
+        # No key of CASEWORK_DATA_KEY opens the message's secret (a key removed while it waited): it
+        # never will, and a new link or code is one request away on the victim's sign-in page.
+        db.session.rollback()
+        _record_failure(email_id, error, permanent=True, counted=lease)
+        current_app.logger.error("message %s cannot be sent: %s", email_id, error)
+        return False
     except ValueError as error:
         # The message itself is refused (a header the mail library will not write): it will be refused
         # at every attempt, so it is recorded as failed for good rather than re-queued for ever.
@@ -246,12 +259,13 @@ def _send(task, email_id: int, *, lease: bool) -> bool:
         db.session.execute(
             sa.update(OutboxEmail)
             .where(OutboxEmail.id == email_id)
-            .values(sent_at=now(), last_error=None)
+            .values(sent_at=now(), last_error=None, sealed_secret=None)
             .execution_options(synchronize_session=False)
         )
     else:
         row.sent_at = now()
         row.last_error = None
+        row.sealed_secret = None  # it has gone: no copy is kept
     commit()
     return True
 

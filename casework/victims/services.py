@@ -70,7 +70,7 @@ from casework.core.links import external_url
 from casework.core.time import now, today
 from casework.documents import services as documents
 from casework.extensions import db
-from casework.notifications.services import mobile_number, queue_email, queue_text
+from casework.notifications.services import SECRET_WITHHELD, mobile_number, queue_email, queue_text
 from casework.victims.models import ContactBy, DiaryEntry, DiaryStatus, SignInKind, VictimAccess, VictimSignIn
 
 #: The parts a person plays on a case that make it theirs to follow.
@@ -619,13 +619,13 @@ def _send_link(access: VictimAccess, key: str) -> None:
     token = secrets.token_urlsafe(32)
     minutes = link_minutes()
     _issue(access, SignInKind.link, digest(token), timedelta(minutes=minutes))
-    link = external_url("public.victims.use_link", token=token)
     queue_email(
         to=access.email,
         subject="Your link to sign in",
-        text=render_template("victims/link_email.txt", link=link, lasts=minutes_phrase(minutes)),
+        text=render_template("victims/link_email.txt", link=SECRET_WITHHELD, lasts=minutes_phrase(minutes)),
         key=key,
         related=("victim_accesses", access.id),
+        secret=external_url("public.victims.use_link", token=token),
     )
 
 
@@ -636,10 +636,11 @@ def _send_code(access: VictimAccess, key: str) -> None:
     _issue(access, SignInKind.code, code_digest(access.id, code), timedelta(minutes=minutes))
     queue_text(
         to=access.mobile,
-        text=f"Your code to sign in to follow your case is {code}. It works once, for "
+        text=f"Your code to sign in to follow your case is {SECRET_WITHHELD}. It works once, for "
         f"{minutes_phrase(minutes)}. Do not share it.",
         key=key,
         related=("victim_accesses", access.id),
+        secret=code,
     )
 
 

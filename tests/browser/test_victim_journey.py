@@ -79,16 +79,20 @@ class Journey:
             return db.session.scalar(statement)
 
     def last_email(self, to: str, subject: str) -> str:
+        """The text of the last email to ``to`` about ``subject``, as its recipient gets it."""
+        from casework.extensions import db
         from casework.notifications.models import OutboxEmail
+        from tests.support.mail import sent_text
 
-        body = self.scalar(
-            sa.select(OutboxEmail.body_text)
-            .where(OutboxEmail.to_address == to, OutboxEmail.subject == subject)
-            .order_by(OutboxEmail.id.desc())
-            .limit(1)
-        )
-        assert body, f"no email to {to} about {subject!r}"
-        return str(body)
+        with self.app.app_context():
+            row = db.session.scalar(
+                sa.select(OutboxEmail)
+                .where(OutboxEmail.to_address == to, OutboxEmail.subject == subject)
+                .order_by(OutboxEmail.id.desc())
+                .limit(1)
+            )
+            assert row is not None, f"no email to {to} about {subject!r}"
+            return sent_text(row)
 
 
 def _fill_date(page: Any, prefix: str, day: date) -> None:

@@ -18,6 +18,7 @@ import time_machine
 from casework.extensions import db
 from tests.conftest import csrf_from
 from tests.lifecycle.planting import CLOSING, plant
+from tests.support.mail import sent_text
 
 RETENTION = CLOSING + timedelta(days=7 * 366)
 
@@ -87,7 +88,7 @@ def sign_in_to_victim_page(app: Any, email: str) -> Any:
     row = db.session.scalars(
         sa.select(OutboxEmail).where(OutboxEmail.subject == "Your link to sign in").order_by(OutboxEmail.id.desc())
     ).first()
-    path = re.search(r"(/my-case/sign-in/link/\S+)", row.body_text).group(1)
+    path = re.search(r"(/my-case/sign-in/link/\S+)", sent_text(row)).group(1)
     page = client.get(path)
     assert page.status_code == 200
     answer = client.post(path, data={"csrf_token": csrf_from(page.text)})

@@ -19,6 +19,7 @@ from casework.notifications.models import OutboxEmail
 from casework.victims import services
 from casework.victims.models import VictimAccess, VictimSignIn
 from tests.conftest import csrf_from
+from tests.support.mail import sent_text
 
 
 def _application(world, name, email, *, cases=()):
@@ -75,7 +76,7 @@ def _sign_in(app, email):
         .where(OutboxEmail.subject == "Your link to sign in", OutboxEmail.to_address == email)
         .order_by(OutboxEmail.id.desc())
     ).first()
-    path = re.search(r"(/my-case/sign-in/link/\S+)", row.body_text).group(1)
+    path = re.search(r"(/my-case/sign-in/link/\S+)", sent_text(row)).group(1)
     page = client.get(path)
     answer = client.post(path, data={"csrf_token": csrf_from(page.text)})
     assert answer.status_code == 302

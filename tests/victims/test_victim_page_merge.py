@@ -21,6 +21,7 @@ from casework.notifications.models import OutboxEmail
 from casework.victims import reminders, services
 from casework.victims.models import VictimAccess
 from tests.conftest import csrf_from
+from tests.support.mail import sent_text
 from tests.victims.test_victim_page_scope import add_to_diary
 
 VERA = "vera@example.net"
@@ -65,7 +66,7 @@ def _sign_in(app, email: str):
     new = [i for i in db.session.scalars(links) if i not in before]
     if not new:
         return None
-    path = re.search(r"(/my-case/sign-in/link/\S+)", db.session.get(OutboxEmail, new[-1]).body_text).group(1)
+    path = re.search(r"(/my-case/sign-in/link/\S+)", sent_text(db.session.get(OutboxEmail, new[-1]))).group(1)
     page = client.get(path)
     assert client.post(path, data={"csrf_token": csrf_from(page.text)}).status_code == 302
     return client

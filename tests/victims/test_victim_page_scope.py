@@ -25,6 +25,7 @@ from casework.notifications.models import OutboxEmail
 from casework.victims import reminders
 from casework.victims.models import DiaryEntry, VictimAccess
 from tests.conftest import csrf_from
+from tests.support.mail import sent_text
 
 #: What the refuge case would tell a reader: where the victim went.
 REFUGE_SECRETS = ("BOL-2026-0077", "Rita Refuge", "rita@refuge.example", "Agency NED")
@@ -62,7 +63,7 @@ def _sign_in(app, email: str):
     [row] = db.session.scalars(
         sa.select(OutboxEmail).where(OutboxEmail.to_address == email, OutboxEmail.subject == "Your link to sign in")
     ).all()
-    path = re.search(r"(/my-case/sign-in/link/\S+)", row.body_text).group(1)
+    path = re.search(r"(/my-case/sign-in/link/\S+)", sent_text(row)).group(1)
     page = client.get(path)
     assert client.post(path, data={"csrf_token": csrf_from(page.text)}).status_code == 302
     return client

@@ -17,6 +17,8 @@ from casework.victims import services
 from casework.victims.models import SignInKind, VictimAccess, VictimSignIn
 from tests.conftest import csrf_from
 from tests.support.concurrency import at_once
+from tests.support.data_keys import OLD_KEY
+from tests.support.mail import sent_text
 from tests.victims.test_victim_page import EMAIL, MOBILE, _outbox, _switch_on, _victim_client
 
 
@@ -32,14 +34,14 @@ def _ask_for_link(app) -> str:
     page = client.get("/my-case/sign-in")
     client.post("/my-case/sign-in", data={"email": EMAIL, "csrf_token": csrf_from(page.text)})
     [row] = [r for r in _outbox() if r.subject == "Your link to sign in"][-1:]
-    return re.search(r"(/my-case/sign-in/link/\S+)", row.body_text).group(1)
+    return re.search(r"(/my-case/sign-in/link/\S+)", sent_text(row)).group(1)
 
 
 def _ask_for_code(app):
     client = app.test_client()
     page = client.get("/my-case/sign-in/text")
     client.post("/my-case/sign-in/text", data={"mobile": MOBILE, "csrf_token": csrf_from(page.text)})
-    code = re.search(r"\b(\d{6})\b", _outbox("text")[-1].body_text).group(1)
+    code = re.search(r"\b(\d{6})\b", sent_text(_outbox("text")[-1])).group(1)
     return client, code
 
 
@@ -167,3 +169,18 @@ def test_two_links_used_at_the_same_moment_sign_in_once_without_a_deadlock(app, 
             connection.execute(sa.delete(VictimSignIn.__table__).where(VictimSignIn.access_id == access_id))
             connection.execute(sa.delete(VictimAccess.__table__).where(VictimAccess.id == access_id))
             connection.execute(sa.delete(Person.__table__).where(Person.id == person_id))
+
+
+def test_the_outbox_keeps_no_sign_in_link_or_code_the_victim_was_sent(app, access, monkeypatch):
+    """Whoever reads the outbox (a replica, a dump, a subject access export) cannot sign in as the victim:
+    the link and code are in what was sent, and in no column of the outbox."""
+    monkeypatch.setitem(app.config["CASEWORK"], "DATA_KEY", (OLD_KEY,))
+    monkeypatch.setitem(app.config["CASEWORK"], "DATA_KEY_IS_TEMPORARY", False)
+    path = _ask_for_link(app)
+    client, code = _ask_for_code(app)
+    token = path.rsplit("/", 1)[1]
+    stored = db.session.execute(
+        sa.text("SELECT subject, body_text, body_html, sealed_secret, last_error, idempotency_key FROM outbox_emails")
+    ).all()
+    assert [value for row in stored for value in row if value and (token in value or code in value)] == []
+    assert _enter_code(client, code).status_code == 302  # what was sent works
