@@ -167,22 +167,35 @@ def allocate_sequence(series: str, area: Area, year: int, session: Any = None) -
 def area_settings(area: Area | None, on: date | None = None) -> dict[str, Any]:
     """The settings in force for ``area`` on ``on`` (default today): the area's own latest value
     that has taken effect, else the deployment-wide one, else the registered default."""
-    on = on or today()
-    values = settings_registry.defaults()
-    area_id = area.id if area is not None else None
+    wanted = (area.id if area is not None else None, on or today())
+    return area_settings_on_days([wanted])[wanted]
+
+
+def area_settings_on_days(wanted: Iterable[tuple[int | None, date]]) -> dict[tuple[int | None, date], dict[str, Any]]:
+    """``area_settings`` for each (area id, day) of ``wanted`` (None: the deployment-wide settings), in
+    one statement however many there are: a list whose rows each need their area's settings on a day of
+    their own asks once for the page."""
+    wanted = set(wanted)
+    if not wanted:
+        return {}
+    area_ids = sorted({area_id for area_id, _on in wanted if area_id is not None})
     rows = db.session.execute(
-        sa.select(AreaSetting.key, AreaSetting.value, AreaSetting.area_id)
+        sa.select(AreaSetting.key, AreaSetting.value, AreaSetting.area_id, AreaSetting.effective_from)
         .where(
-            AreaSetting.effective_from <= on,
-            sa.or_(AreaSetting.area_id.is_(None), AreaSetting.area_id == area_id),
+            AreaSetting.effective_from <= max(on for _area_id, on in wanted),
+            sa.or_(AreaSetting.area_id.is_(None), AreaSetting.area_id.in_(area_ids)),
         )
         # Deployment-wide first, then the area's own; within each, oldest first: the last write wins.
         .order_by(AreaSetting.area_id.is_not(None), AreaSetting.effective_from, AreaSetting.id)
-    )
-    for key, value, _ in rows:
-        if key in values:
-            values[key] = value
-    return values
+    ).all()
+    answers = {}
+    for area_id, on in wanted:
+        values = settings_registry.defaults()
+        for key, value, setting_area_id, effective_from in rows:
+            if key in values and effective_from <= on and setting_area_id in (None, area_id):
+                values[key] = value
+        answers[(area_id, on)] = values
+    return answers
 
 
 def area_setting_sources(area: Area | None, on: date | None = None) -> dict[str, str]:

@@ -123,10 +123,14 @@ def _names_a_hidden_person(viewer_id: Any, normalised_name: Any, email: Any) -> 
     """The name or the email (any case) is a hidden person's. The application keeps its names
     normalised by the function that writes ``Person.normalised_name``
     (``casework.cases.services.fields.normalise_name``: lower case in every alphabet, runs of spaces
-    made one), so they compare exactly as the people rule compares people."""
+    made one), so they compare exactly as the people rule compares people. False, not NULL, for a
+    name or an email not given: the rule is negated (``readable_ids``), and NOT NULL selects nothing."""
     return sa.or_(
-        normalised_name.in_(_hidden_people(viewer_id, _person.normalised_name)),
-        sa.func.lower(sa.func.trim(email)).in_(_hidden_people(viewer_id, sa.func.lower(_person.email))),
+        sa.and_(normalised_name.is_not(None), normalised_name.in_(_hidden_people(viewer_id, _person.normalised_name))),
+        sa.and_(
+            email.is_not(None),
+            sa.func.lower(sa.func.trim(email)).in_(_hidden_people(viewer_id, sa.func.lower(_person.email))),
+        ),
     )
 
 
@@ -143,7 +147,8 @@ def _withheld(viewer_id: Any) -> sa.ColumnElement[bool]:
         ),
         sa.exists().where(ReviewMeeting.application_id == TriggerApplication.id, ReviewMeeting.chair_id == viewer_id),
         _has_role(viewer_id, [Role.dpo]),
-        TriggerApplication.registered_by_id == viewer_id,
+        # Not NULL for an application made on the public form (no one registered it): see the return.
+        sa.and_(TriggerApplication.registered_by_id.is_not(None), TriggerApplication.registered_by_id == viewer_id),
     )
     unseen_restricted_link = sa.exists(
         sa.select(application_cases.c.case_id)
@@ -155,6 +160,9 @@ def _withheld(viewer_id: Any) -> sa.ColumnElement[bool]:
             ~sees_case_clause(_viewer, _linked_case),
         )
     )
+    # True or false for every application, never NULL: the rule is used negated too (NOT withheld:
+    # ``readable_ids``, the case search, the audit log), and NOT NULL would hide an application whose
+    # victim is not named (NULL IN (a hidden person's name) is NULL) from a reader it is not withheld from.
     return sa.and_(
         ~runs_the_review,
         sa.or_(

@@ -11,7 +11,7 @@ and a PDF made with WeasyPrint, as letters are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.accounts.models import User
-from casework.accounts.services import area_settings
+from casework.accounts.services import area_settings, area_settings_on_days
 from casework.audit.services import record_change, snapshot
 from casework.community_triggers.models import (
     AgendaItem,
@@ -280,28 +280,36 @@ def earlier_applications(application: TriggerApplication, months: int) -> list[T
     """The applicant's other applications in the area received earlier, within ``months`` beginning
     with each (by email address when one was given, otherwise by name compared as the threshold compares
     names). One query, on the area and receipt index."""
-    from casework.community_triggers.threshold import normalise_complainant_name
-
     # ``area.id``: a new application is not flushed yet, so its ``area_id`` is not set.
     query = sa.select(TriggerApplication).where(
         TriggerApplication.area_id == application.area.id,
         TriggerApplication.received_on >= application.received_on - timedelta(days=31 * months),
         TriggerApplication.received_on <= application.received_on,
     )
-    if application.id is not None:
-        query = query.where(TriggerApplication.id != application.id)
-    wanted_email = (application.applicant_email or "").strip().lower()
-    wanted_name = normalise_complainant_name(application.applicant_name)
     return [
         row
         for row in db.session.scalars(query.order_by(TriggerApplication.received_on, TriggerApplication.id))
-        if within_months_beginning_with(row.received_on, months, application.received_on)
-        and (
-            (row.applicant_email or "").strip().lower() == wanted_email
-            if wanted_email
-            else normalise_complainant_name(row.applicant_name) == wanted_name
-        )
+        if _is_earlier_by_the_same_applicant(row, application, months)
     ]
+
+
+def _is_earlier_by_the_same_applicant(row: TriggerApplication, application: TriggerApplication, months: int) -> bool:
+    """Whether ``row`` (an application of ``application``'s area) is another by its applicant (by email
+    address when one was given, otherwise by name compared as the threshold compares names), received
+    earlier within ``months`` beginning with it."""
+    from casework.community_triggers.threshold import normalise_complainant_name
+
+    if row is application or (application.id is not None and row.id == application.id):
+        return False
+    if not (
+        application.received_on - timedelta(days=31 * months) <= row.received_on <= application.received_on
+        and within_months_beginning_with(row.received_on, months, application.received_on)
+    ):
+        return False
+    wanted_email = (application.applicant_email or "").strip().lower()
+    if wanted_email:
+        return (row.applicant_email or "").strip().lower() == wanted_email
+    return normalise_complainant_name(row.applicant_name) == normalise_complainant_name(application.applicant_name)
 
 
 def note_repeat_applicant(application: TriggerApplication) -> None:
@@ -331,7 +339,19 @@ class RepeatApplicant:
 
 def repeat_applicant_seen_by(user: Any, application: TriggerApplication, withheld: bool) -> RepeatApplicant:
     """The applicant's other applications as ``user`` may know of them (``withheld``: the applicant of
-    ``application`` is withheld from them, ``applicants.is_withheld``).
+    ``application`` is withheld from them, ``applicants.is_withheld``): ``repeat_applicants_seen_by``
+    for one application."""
+    return repeat_applicants_seen_by(user, [application], {application.id} if withheld else set())[application.id]
+
+
+def repeat_applicants_seen_by(
+    user: Any, applications: Sequence[TriggerApplication], withheld_ids: Collection[int]
+) -> dict[int, RepeatApplicant]:
+    """Each application's applicant's other applications as ``user`` may know of them, by application id
+    (``withheld_ids``: the applications whose applicant is withheld from them, ``applicants.withheld_ids``).
+    At most three statements however many applications there are (a list runs a fixed number): the
+    areas' settings on each application's day, the earlier applications in each area's window, and which
+    of them the reader may read with their applicant.
 
     Who else an applicant is would tell who they are. To a reader the applicant is withheld from,
     nothing is said, as for an applicant with no other application. An earlier application the reader
@@ -342,20 +362,66 @@ def repeat_applicant_seen_by(user: Any, application: TriggerApplication, withhel
     count and the handling are then the reader's own, given only when the applications they may read
     reach the area's number. Those who run the review are
     withheld nothing, and read what was recorded when the application arrived."""
-    if application.repeat_handling is None or withheld:
-        return RepeatApplicant()
-    settings = area_settings(application.area, on=application.received_on)
-    earlier = earlier_applications(application, settings[REPEAT_APPLICATIONS_MONTHS])
+    answers = {application.id: RepeatApplicant() for application in applications}
+    repeats = [a for a in applications if a.repeat_handling is not None and a.id not in withheld_ids]
+    if not repeats:
+        return answers
+    settings = area_settings_on_days((a.area_id, a.received_on) for a in repeats)
+    months = {a.id: settings[(a.area_id, a.received_on)][REPEAT_APPLICATIONS_MONTHS] for a in repeats}
+    earlier = _earlier_applications_of(repeats, months)
     from casework.community_triggers import applicants
 
-    readable = applicants.readable_ids(user, [other.id for other in earlier])
-    seen = [other for other in earlier if other.id in readable]
-    if len(seen) == len(earlier):
-        return RepeatApplicant(earlier, application.earlier_applications, application.repeat_handling)
-    number = settings[REPEAT_APPLICATIONS_COUNT]
-    if not number or len(seen) + 1 < number:
-        return RepeatApplicant()
-    return RepeatApplicant(seen, len(seen), application.repeat_handling)
+    readable = applicants.readable_ids(user, {other.id for others in earlier.values() for other in others})
+    for application in repeats:
+        others = earlier[application.id]
+        seen = [other for other in others if other.id in readable]
+        if len(seen) == len(others):
+            answers[application.id] = RepeatApplicant(
+                others, application.earlier_applications, application.repeat_handling
+            )
+            continue
+        number = settings[(application.area_id, application.received_on)][REPEAT_APPLICATIONS_COUNT]
+        if number and len(seen) + 1 >= number:
+            answers[application.id] = RepeatApplicant(seen, len(seen), application.repeat_handling)
+    return answers
+
+
+def _earlier_applications_of(
+    applications: Sequence[TriggerApplication], months: Mapping[int, int]
+) -> dict[int, list[TriggerApplication]]:
+    """``earlier_applications(application, months[application.id])`` for each of ``applications`` (saved
+    ones), in one statement: each area's applications received within the widest of its windows, on the
+    area and receipt index, sorted out to each application as ``earlier_applications`` chooses them."""
+    windows: dict[int, tuple[date, date]] = {}
+    for application in applications:
+        start = application.received_on - timedelta(days=31 * months[application.id])
+        low, high = windows.get(application.area_id, (start, application.received_on))
+        windows[application.area_id] = (min(low, start), max(high, application.received_on))
+    rows = db.session.scalars(
+        sa.select(TriggerApplication)
+        .where(
+            sa.or_(
+                *(
+                    sa.and_(
+                        TriggerApplication.area_id == area_id,
+                        TriggerApplication.received_on >= low,
+                        TriggerApplication.received_on <= high,
+                    )
+                    for area_id, (low, high) in sorted(windows.items())
+                )
+            )
+        )
+        .order_by(TriggerApplication.received_on, TriggerApplication.id)
+    ).all()
+    return {
+        application.id: [
+            row
+            for row in rows
+            if row.area_id == application.area_id
+            and _is_earlier_by_the_same_applicant(row, application, months[application.id])
+        ]
+        for application in applications
+    }
 
 
 def handling_label(value: Any) -> str:

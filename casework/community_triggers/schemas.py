@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import fields, validate
 
@@ -27,6 +27,9 @@ from casework.community_triggers.models import (
 from casework.core.fields import EventDate, PlannedDate, RecordId
 from casework.core.openapi import Answer, nullable
 from casework.core.webargs import BaseSchema, PageArgs
+
+if TYPE_CHECKING:
+    from casework.community_triggers.review_papers import RepeatApplicant
 
 _text: dict[str, Any] = {"validate": validate.Length(max=20_000)}
 
@@ -537,14 +540,16 @@ def dump_application(
     deadline_rows: dict[str, Any] | None = None,
     seen: SeenCases | None = None,
     withheld: bool | None = None,
+    repeat: RepeatApplicant | None = None,
 ) -> dict[str, Any]:
     """The application as docs/api.md shows it to ``user``: the linked cases they may not see, and their
     complaints in the working, are counted with their holding agency, not named; the applicant's and
     the victim's details are null, with ``applicant_withheld`` true, when they are withheld from
     ``user`` (``applicants.withheld_clause``). ``deadline_rows`` (from ``deadlines.deadline_rows``),
-    ``seen`` (``cases_seen``) and ``withheld`` (from ``applicants.withheld_ids``) let a list load every
-    application's deadlines, which of their cases the user sees and whose applicant is withheld, in
-    one query each."""
+    ``seen`` (``cases_seen``), ``withheld`` (from ``applicants.withheld_ids``) and ``repeat`` (from
+    ``review_papers.repeat_applicants_seen_by``) let a list load every application's deadlines, which of
+    their cases the user sees, whose applicant is withheld and their applicants' other applications, in
+    a fixed number of queries."""
     from casework.community_triggers import applicants, review_papers
 
     if deadline_rows is None:
@@ -556,7 +561,8 @@ def dump_application(
     # Every free text of the application and its review, and the details, as the reader may see them.
     record, application = application, applicants.seen(application, withheld)
     appeal = application.appeals[-1] if application.appeals else None
-    repeat = review_papers.repeat_applicant_seen_by(user, record, withheld)
+    if repeat is None:
+        repeat = review_papers.repeat_applicant_seen_by(user, record, withheld)
     return {
         "id": application.id,
         "reference": application.reference,

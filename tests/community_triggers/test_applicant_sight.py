@@ -31,6 +31,7 @@ from flask import url_for
 
 from casework.cases.models import Action, CaseAccess, CaseParty, PartyRole, Person
 from casework.community_triggers import info_requests
+from casework.community_triggers.models import RepeatHandling
 from casework.extensions import db
 from tests.community_triggers.conftest import THREE_QUALIFYING, complaint
 
@@ -793,3 +794,136 @@ def _owner_code(document_id: int) -> str:
     from casework.community_triggers.models import TriggerDocument
 
     return db.session.get(TriggerDocument, document_id).information_request.agency.code
+
+
+def _repeat_applicants(world: Any, ct: Any) -> dict[str, Any]:
+    """Applicants with several applications, in both areas (each area counting them its own way): Amy
+    again, twice (her first, linked to the restricted case, is withheld from the officer), Bob twice
+    (by email; his application in the other area is not one of them), Cara twice (by name, no email)
+    and Dee twice in the other area (which the officer does not see)."""
+    from casework.accounts.services import update_area_settings
+
+    update_area_settings(
+        ct.admin,
+        ct.area,
+        {"repeat_applications_count": 2, "repeat_applications_handling": "read_together"},
+        date(2025, 1, 1),
+    )
+    update_area_settings(
+        ct.admin,
+        ct.other_area,
+        {"repeat_applications_count": 2, "repeat_applications_handling": "single_point_of_contact"},
+        date(2025, 1, 1),
+    )
+    db.session.commit()
+
+    def person(name: str, email: str | None) -> dict[str, Any]:
+        return {"name": name, "email": email, "phone": None, "address": None}
+
+    def in_other_area(**overrides: Any) -> Any:
+        return ct.register(ct.outsider, area_code="NED", **overrides)
+
+    bob, cara, dee = (
+        person("Bob Again", "bob.again@example.org"),
+        person("Cara Cooper", None),
+        person("Dee Dyer", "dee@example.org"),
+    )
+    return {
+        "bob other area": in_other_area(applicant=bob, received_on="2026-02-20"),
+        "bob 1": ct.register(applicant=bob, received_on="2026-02-25"),
+        "amy 2": ct.register(applicant=person(AMY["name"], AMY["email"]), received_on="2026-03-05"),
+        "cara 1": ct.register(applicant=person("cara  COOPER", None), received_on="2026-03-05"),
+        "amy 3": ct.register(applicant=person(AMY["name"], AMY["email"]), received_on="2026-03-06"),
+        "bob 2": ct.register(applicant=bob, received_on="2026-03-07"),
+        "cara 2": ct.register(applicant=cara, received_on="2026-03-08"),
+        "dee 1": in_other_area(applicant=dee, received_on="2026-03-01"),
+        "dee 2": in_other_area(applicant=dee, received_on="2026-03-09"),
+    }
+
+
+def test_a_pages_repeat_applicants_are_told_as_each_application_alone_tells_them(world, ct):
+    """``repeat_applicants_seen_by`` (a list's, for the page at once) gives each application what
+    ``repeat_applicant_seen_by`` (the application's own) gives it, to every reader: a page mixing
+    applicants withheld from the reader, earlier applications withheld or not visible to them, and
+    areas that count in their own ways."""
+    from casework.community_triggers import applicants
+    from casework.community_triggers.models import TriggerApplication
+    from casework.community_triggers.review_papers import repeat_applicant_seen_by, repeat_applicants_seen_by
+
+    named = _repeat_applicants(world, ct)
+    page = list(db.session.scalars(sa.select(TriggerApplication).order_by(TriggerApplication.id)))
+    told = {}
+    for reader in (ct.officer, world.named, ct.coordinator, ct.chair, ct.outsider):
+        withheld = applicants.withheld_ids(reader, [a.id for a in page])
+        batched = repeat_applicants_seen_by(reader, page, withheld)
+        assert batched == {a.id: repeat_applicant_seen_by(reader, a, a.id in withheld) for a in page}, reader.email
+        told[reader.email] = {
+            name: ([other.id for other in batched[a.id].earlier], batched[a.id].count, batched[a.id].handling)
+            for name, a in named.items()
+        }
+
+    def ids(*names: str) -> list[int]:
+        return [world.amy.id if name == "amy 1" else named[name].id for name in names]
+
+    # The officer does not read Amy's first application, nor the other area's; the coordinator does.
+    officer, coordinator = told[ct.officer.email], told[ct.coordinator.email]
+    assert officer["amy 2"] == ([], None, None)
+    assert officer["amy 3"] == (ids("amy 2"), 1, RepeatHandling.read_together)
+    assert coordinator["amy 3"] == (ids("amy 1", "amy 2"), 2, RepeatHandling.read_together)
+    assert officer["bob 2"] == coordinator["bob 2"] == (ids("bob 1"), 1, RepeatHandling.read_together)
+    assert officer["cara 2"] == coordinator["cara 2"] == (ids("cara 1"), 1, RepeatHandling.read_together)
+    assert officer["dee 2"] == ([], None, None)
+    assert told[ct.outsider.email]["dee 2"] == (ids("dee 1"), 1, RepeatHandling.single_point_of_contact)
+    assert officer["bob 1"] == coordinator["bob 1"] == ([], None, None)
+
+
+def test_the_list_asks_for_its_repeat_applicants_in_a_fixed_number_of_statements(
+    world, ct, make, api_client, count_queries
+):
+    """``GET /api/v1/triggers`` with more repeat applicants on the page (some of whose earlier
+    applications the officer may not read) runs no more statements."""
+    _repeat_applicants(world, ct)
+    api = api_client(ct.officer)
+
+    def listed() -> list[Any]:
+        items = api.get("/api/v1/triggers?per_page=100").get_json()["items"]
+        return [item["repeat_handling"] for item in items if item["repeat_handling"] is not None]
+
+    with count_queries() as small:
+        assert len(listed()) == 3
+    for number in range(4):
+        applicant = {"name": f"Eve {number}", "email": f"eve{number}@example.org", "phone": None, "address": None}
+        ct.register(applicant=applicant, received_on="2026-03-02")
+        ct.register(applicant=applicant, received_on="2026-03-04")
+        ct.register(applicant=dict(AMY), received_on="2026-03-10")
+    with count_queries() as large:
+        assert len(listed()) == 11
+    assert small.count == large.count, large.statements
+
+
+def test_whether_an_applicant_is_withheld_is_true_or_false_never_unknown(world, ct, api_client):
+    """The rule is used negated too (``readable_ids``: the repeat applicant's count, the subject access
+    export; the case search, the person page, the audit log): for every reader, the applications it
+    withholds and those it does not make up all of them. An application naming no victim (NULL, with a
+    hidden person in the area) was in neither, so NOT withheld hid it from a reader it is not withheld
+    from: the officer was told nothing of a repeat applicant whose applications they may all read."""
+    from casework.community_triggers import applicants
+    from casework.community_triggers.models import TriggerApplication
+    from casework.community_triggers.policies import visible_applications_clause
+
+    named = _repeat_applicants(world, ct)
+    everyone = set(db.session.scalars(sa.select(TriggerApplication.id)))
+    assert db.session.scalar(sa.select(sa.func.count()).where(TriggerApplication.victim_name.is_(None))) > 1
+    for reader in (ct.officer, world.named, ct.coordinator, ct.chair, ct.outsider, ct.partner):
+        for rule, params in (
+            (applicants.withheld_clause(reader), {}),
+            (applicants.withheld_template(), {"viewer_id": reader.id}),
+        ):
+            withheld = set(db.session.scalars(sa.select(TriggerApplication.id).where(rule), params))
+            not_withheld = set(db.session.scalars(sa.select(TriggerApplication.id).where(sa.not_(rule)), params))
+            assert (withheld | not_withheld, withheld & not_withheld) == (everyone, set()), reader.email
+        visible = set(db.session.scalars(sa.select(TriggerApplication.id).where(visible_applications_clause(reader))))
+        assert applicants.readable_ids(reader, everyone) == visible - applicants.withheld_ids(reader, everyone)
+    # Amy's third application: the officer reads her second, not her first.
+    answer = api_client(ct.officer).get(f"/api/v1/triggers/{named['amy 3'].id}").get_json()
+    assert (answer["earlier_applications"], answer["repeat_handling"]) == (1, "read_together")

@@ -15,7 +15,7 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record, record_view
 from casework.cases.models import Case
 from casework.cases.policies import CASES
-from casework.community_triggers import applicants, policies, queries, services
+from casework.community_triggers import applicants, policies, queries, review_papers, services
 from casework.community_triggers import deadlines as deadline_engine
 from casework.community_triggers.models import (
     TriggerApplication,
@@ -108,9 +108,12 @@ def list_applications(args: dict[str, Any]):
     rows = deadline_engine.deadline_rows(a.id for a in items)
     seen = cases_seen(current_user, items)
     withheld = applicants.withheld_ids(current_user, (a.id for a in items))
+    repeats = review_papers.repeat_applicants_seen_by(current_user, items, withheld)
     body = {
         "items": [
-            dump_application(a, current_user, deadline_rows=rows[a.id], seen=seen, withheld=a.id in withheld)
+            dump_application(
+                a, current_user, deadline_rows=rows[a.id], seen=seen, withheld=a.id in withheld, repeat=repeats[a.id]
+            )
             for a in items
         ],
         "page": args["page"],
