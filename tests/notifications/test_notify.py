@@ -91,3 +91,15 @@ def test_a_notify_key_without_its_templates_stops_the_service(tmp_path):
 
     with pytest.raises(ConfigError, match="NOTIFY_EMAIL_TEMPLATE_ID"):
         load(str(tmp_path), {"ENV": "testing", "SECRET_KEY": "x" * 40, "NOTIFY_API_KEY": API_KEY})
+
+
+def test_a_sign_in_code_goes_to_notify_and_is_kept_nowhere(db_session, notify):
+    from casework.notifications.services import SECRET_WITHHELD
+
+    row = queue_text(to="07700900123", text=f"Your code is {SECRET_WITHHELD}.", key="text-secret", secret="482913")
+    commit()
+    [request] = notify.requests
+    assert notify.problems == []
+    assert request["body"]["personalisation"] == {"body": "Your code is 482913."}
+    sent = _row(row.id)
+    assert (sent.body_text, sent.sealed_secret) == (f"Your code is {SECRET_WITHHELD}.", None)
