@@ -29,11 +29,8 @@ period's figures do not change because of something dated after it ended:
 - ``case_review``: the four figures s.104(9) requires and the working ones (appeals, withdrawals, the
   median working days to a decision and to an outcome), from ``casework.statistics.queries``; and the
   Case Review deadlines met: ``deadlines_due`` (every step deadline of an application, one source:
-  ``casework.reminders`` rows of kind ``trigger.*``, due in the period and not cancelled before they
-  fell due) and ``deadlines_met`` (those done by the moment they fell due), with ``deadlines_met_share``
-  in per cent. A deadline cancelled only after it fell due was missed: a closure, a withdrawal or the
-  retention run (which cancels what is still open on a record it anonymises, years on) does not take a
-  missed step out of its period's figures.
+  ``casework.reminders`` rows of kind ``trigger.*``, due in the period and not cancelled) and
+  ``deadlines_met`` (those done by the moment they fell due), with ``deadlines_met_share`` in per cent.
   A step recorded after the event (entered late) is settled when it is recorded, so counts as late.
 
 ``compute_report`` answers for many areas with a fixed number of queries, whatever the number of areas
@@ -531,7 +528,7 @@ def _count_period(
         .where(
             Deadline.area_id.in_(area_ids),
             Deadline.kind.like(CASE_REVIEW_DEADLINE_KINDS),
-            sa.or_(Deadline.status != DeadlineStatus.cancelled, Deadline.completed_at > Deadline.due_at),
+            Deadline.status != DeadlineStatus.cancelled,
             in_period(Deadline.due_on),
         )
         .group_by(Deadline.area_id)

@@ -102,19 +102,6 @@ def working_data(make, cases):
     return {"bol": bol, "ned": ned, "council": council}
 
 
-def test_a_step_cancelled_after_it_fell_due_was_missed(make):
-    """A closure, a withdrawal or the retention run (cancelling, years on, what is still open on a record
-    it anonymises) after the date does not take a missed step out of the figures; a step cancelled before
-    it fell due was never due."""
-    bol = make.area("BOL", "Bolsover")
-    _deadline(bol, "trigger.review_meeting", date(2025, 7, 10), "cancelled", date(2032, 7, 11))  # missed
-    _deadline(bol, "trigger.threshold_decision", date(2025, 6, 10), "cancelled", date(2025, 6, 11))  # missed
-    _deadline(bol, "trigger.outcome_letter", date(2025, 8, 1), "cancelled", date(2025, 7, 1))  # never due
-    _deadline(bol, "trigger.acknowledge", date(2025, 5, 5), "done", date(2025, 5, 2))  # met
-    figures = compute_report([bol.id], START, END)["areas"][bol.id]["case_review"]
-    assert (figures["deadlines_due"], figures["deadlines_met"]) == (3, 1)
-
-
 def test_time_to_first_contact_matches_the_hand_count(working_data):
     bol, ned = working_data["bol"], working_data["ned"]
     result = compute_report([bol.id, ned.id], START, END)
