@@ -140,7 +140,7 @@ def test_open_actions_of_an_anonymised_record_leave_every_open_work_list(world, 
     (the assignee's, the manager's: pages, the API's lists, the export), and the partnership report of
     the periods it fell due in says what it said before the run."""
     from casework.cases.models import Action, ActionStatus
-    from casework.community_triggers.models import ApplicationStatus
+    from casework.community_triggers.models import ApplicationStatus, TriggerApplication
     from casework.data_protection.tasks import apply_retention
     from casework.reports.queries import compute_report
     from tests.support.case_review import case_review_with_every_record
@@ -186,7 +186,18 @@ def test_open_actions_of_an_anonymised_record_leave_every_open_work_list(world, 
     people = (world.officer, world.colleague, world.manager, world.coordinator)
     periods = [(date(2019, 1, 1), date(2019, 12, 31)), (date(2027, 1, 1), date(2027, 12, 31))]
 
+    references = {review.application.reference, db.session.get(TriggerApplication, planted.application_id).reference}
+    overdue_tag = 'govuk-tag--red">Overdue'
+
+    def case_review_work() -> dict[str, Any]:
+        """The coordinator's Case Reviews with an overdue step, and their agency's overdue requests."""
+        pages = page_client(world.coordinator)
+        board = pages.get("/case-reviews/?deadline=overdue").get_data(as_text=True)
+        requests = pages.get("/case-reviews/information-requests").get_data(as_text=True)
+        return {"overdue reviews": {r for r in references if r in board}, "overdue requests": overdue_tag in requests}
+
     with time_machine.travel(CLOSING + timedelta(days=7 * 366), tick=False):
+        assert case_review_work() == {"overdue reviews": references, "overdue requests": True}
         listed = {user.name: _open_action_ids_listed(user, api_client, page_client, still_open) for user in people}
         # The lists are walked: before the run the open actions are in them.
         assert handed_over_id in set().union(*listed[world.colleague.name].values()), listed
@@ -196,6 +207,8 @@ def test_open_actions_of_an_anonymised_record_leave_every_open_work_list(world, 
         db.session.expire_all()
         listed = {user.name: _open_action_ids_listed(user, api_client, page_client, still_open) for user in people}
         assert listed == {user.name: {} for user in people}
+        # The review's steps and its information request, left as recorded, are owed no more.
+        assert case_review_work() == {"overdue reviews": set(), "overdue requests": False}
         assert not set(
             db.session.scalars(sa.select(Action.id).where(Action.id.in_(still_open), Action.status.in_(OPEN_STATUSES)))
         ), "an action of an anonymised record is still open"
