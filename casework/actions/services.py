@@ -475,12 +475,21 @@ def cancel_action(actor: Any, action: Action, reason: str) -> Action:
 
 
 def anonymise_actions(actions: list[Action], report: Any) -> None:
-    """Remove the text of ``actions`` (what and how it ended) and of their deadlines."""
+    """Remove the text of ``actions`` (what and how it ended) and of their deadlines. One still open
+    (handed over at its case's closure, a Case Review's recommendation) is cancelled on the run's day,
+    as its deadline is: anonymised, it takes no writes, so its assignee could neither do nor close it,
+    and My actions, the overdue counts, the export and the API's lists would show it for ever.
+    The partnership report counts a cancellation on its day, so a past period's figures stay as they
+    were (``reports.queries``)."""
     from casework.core.retention import anonymise
     from casework.reminders.services import anonymise_deadlines
 
+    on = today()
     for action in actions:
         anonymise(action)
+        if action.status in OPEN_STATUSES:
+            action.status = ActionStatus.cancelled
+            action.completed_on = on
     db.session.flush()
     ids = [a.id for a in actions]
     report.add(SUBJECT_TYPE, ids)

@@ -14,7 +14,9 @@ period's figures do not change because of something dated after it ended:
 - ``high_risk_victims``: victims assessed as high risk in the period (one person once; an assessment
   naming no victim counts once for its case).
 - ``actions_due`` and ``actions_done_on_time``: case actions due in the period, and those of them
-  completed on or before their due day.
+  completed on or before their due day. One cancelled counts from the day it was cancelled: cancelled
+  after the period's end, it was due and not done in the period, and counts so (the retention run
+  cancels an action its anonymised record leaves open, years later).
 - ``first_contacts``: cases whose victim was first contacted in the period (``victim_first_contacted_on``),
   with ``first_contact_within_1``/``_2``/``_5`` (contacted within 1, 2 or 5 working days of the day the
   case was opened: working days after that day, over England and Wales bank holidays, as the Case Review
@@ -29,8 +31,9 @@ period's figures do not change because of something dated after it ended:
 - ``case_review``: the four figures s.104(9) requires and the working ones (appeals, withdrawals, the
   median working days to a decision and to an outcome), from ``casework.statistics.queries``; and the
   Case Review deadlines met: ``deadlines_due`` (every step deadline of an application, one source:
-  ``casework.reminders`` rows of kind ``trigger.*``, due in the period and not cancelled) and
-  ``deadlines_met`` (those done by the moment they fell due), with ``deadlines_met_share`` in per cent.
+  ``casework.reminders`` rows of kind ``trigger.*``, due in the period and not cancelled by its end, as
+  the actions) and ``deadlines_met`` (those done by the moment they fell due), with
+  ``deadlines_met_share`` in per cent.
   A step recorded after the event (entered late) is settled when it is recorded, so counts as late.
 
 ``compute_report`` answers for many areas with a fixed number of queries, whatever the number of areas
@@ -43,7 +46,7 @@ from __future__ import annotations
 import calendar
 import itertools
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,6 +54,7 @@ import sqlalchemy as sa
 from casework.accounts.models import Agency
 from casework.cases.models import Action, ActionStatus, Case, CaseParty, Complaint, Incident, PartyRole
 from casework.core.dates import bank_holidays
+from casework.core.time import LONDON
 from casework.extensions import db
 from casework.interventions.models import Intervention, InterventionBreach
 from casework.reminders.models import Deadline, DeadlineStatus
@@ -437,7 +441,11 @@ def _count_period(
             _count(sa.and_(Action.status == ActionStatus.done, Action.completed_on <= Action.due_on)),
         )
         .join(Case, Action.case_id == Case.id)
-        .where(in_area, in_period(Action.due_on), Action.status != ActionStatus.cancelled)
+        .where(
+            in_area,
+            in_period(Action.due_on),
+            sa.or_(Action.status != ActionStatus.cancelled, Action.completed_on > period_end),
+        )
         .group_by(Case.area_id)
     )
     for area_id, due, on_time in rows:
@@ -519,6 +527,7 @@ def _count_period(
     done(5)
 
     # 10. The Case Review deadlines that fell due in the period, and those done by then.
+    period_over = datetime.combine(period_end + timedelta(days=1), time(), LONDON)
     for area_id, due, met in db.session.execute(
         sa.select(
             Deadline.area_id,
@@ -528,7 +537,7 @@ def _count_period(
         .where(
             Deadline.area_id.in_(area_ids),
             Deadline.kind.like(CASE_REVIEW_DEADLINE_KINDS),
-            Deadline.status != DeadlineStatus.cancelled,
+            sa.or_(Deadline.status != DeadlineStatus.cancelled, Deadline.completed_at >= period_over),
             in_period(Deadline.due_on),
         )
         .group_by(Deadline.area_id)

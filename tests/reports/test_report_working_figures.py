@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -152,6 +152,31 @@ def test_case_review_deadlines_met(working_data):
     assert (total["deadlines_due"], total["deadlines_met"], total["deadlines_met_share"]) == (4, 2, 50.0)
     before = compute_report([bol.id], PREVIOUS_START, PREVIOUS_END)["areas"][bol.id]["case_review"]
     assert (before["deadlines_due"], before["deadlines_met"]) == (1, 1)
+
+
+def test_a_cancellation_counts_from_its_day(make, cases):
+    """An action or a Case Review deadline due in the period and cancelled after its end (by hand, or by
+    the retention run years later, when it anonymises the record) was due and not done when the period
+    ended: it counts so, and the period's figures do not change afterwards. Cancelled by the period's
+    end (its last day in London), it is not counted."""
+    bol = make.area("BOL", "Bolsover")
+    council = make.agency("CNCL", areas=[bol])
+    case = cases.case(bol, council, date(2025, 4, 10))
+    for cancelled_on in (date(2025, 9, 1), END, END + timedelta(days=1), date(2033, 1, 1)):
+        cases.action(case, council, date(2025, 8, 1), status="cancelled").completed_on = cancelled_on
+    cancelled_at = (
+        datetime(2026, 3, 31, 22, 30, tzinfo=UTC),  # 23:30 on 31 March in London: the period's last day
+        datetime(2026, 3, 31, 23, 30, tzinfo=UTC),  # 00:30 on 1 April in London
+        datetime(2033, 1, 1, 12, 0, tzinfo=UTC),
+    )
+    for subject_id, moment in enumerate(cancelled_at, start=1):
+        _deadline(
+            bol, "trigger.acknowledge", date(2025, 8, 1), "cancelled", subject_id=subject_id
+        ).completed_at = moment
+    db.session.flush()
+    figures = compute_report([bol.id], START, END)["areas"][bol.id]
+    assert (figures["actions_due"], figures["actions_done_on_time"]) == (2, 0)
+    assert (figures["case_review"]["deadlines_due"], figures["case_review"]["deadlines_met"]) == (2, 0)
 
 
 def test_the_median_of_a_histogram():
