@@ -199,7 +199,7 @@ def export_actions(user: Any, args: Mapping[str, str]) -> Export:
             )
 
     applied = {"all": args.get("all") == "1", "overdue": args.get("overdue") == "1"}
-    return Export(header, tracking(ids, rows()), "actions", ids, "actions", {k: v for k, v in applied.items() if v})
+    return Export(header, tracking(ids, rows()), "actions", ids, "actions", applied)
 
 
 EXPORTS = [ExportList("actions", "Actions", frozenset({Permission.VIEW_CASES}), export_actions)]

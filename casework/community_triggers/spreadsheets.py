@@ -19,7 +19,7 @@ from casework.community_triggers import policies
 from casework.community_triggers.models import ApplicationStatus, ReviewMeeting, TriggerApplication
 from casework.core.permissions import Permission
 from casework.extensions import db
-from casework.spreadsheets.kinds import Export, ExportList, known_area, tracking
+from casework.spreadsheets.kinds import Export, ExportList, known_area, known_choice, tracking
 
 
 def register_query(user: Any, args: Mapping[str, str]) -> sa.Select:
@@ -98,12 +98,8 @@ def export_register(user: Any, args: Mapping[str, str]) -> Export:
                     ],
                 )
 
-    applied = {
-        "status": args.get("status") if args.get("status") in {s.value for s in ApplicationStatus} else None,
-        "area": known_area(args.get("area")),
-    }
-    filters = {k: v for k, v in applied.items() if v}
-    return Export(header, tracking(ids, rows()), "trigger_applications", ids, "Case Review applications", filters)
+    applied = {"status": known_choice(args.get("status"), ApplicationStatus), "area": known_area(args.get("area"))}
+    return Export(header, tracking(ids, rows()), "trigger_applications", ids, "Case Review applications", applied)
 
 
 # --- historic Case Reviews in -----------------------------------------------------------------------------

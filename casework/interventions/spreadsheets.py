@@ -18,7 +18,7 @@ from casework.interventions import services
 from casework.interventions.models import KIND_LABELS, Intervention, InterventionKind, InterventionStatus
 from casework.spreadsheets import columns as c
 from casework.spreadsheets.columns import Column, Layout
-from casework.spreadsheets.kinds import Export, ExportList, ImportKind, ParsedRow, known_area, tracking
+from casework.spreadsheets.kinds import Export, ExportList, ImportKind, ParsedRow, known_area, known_choice, tracking
 
 INTERVENTIONS = Layout(
     key="interventions",
@@ -264,12 +264,11 @@ def export_interventions(user: Any, args: Mapping[str, str]) -> Export:
             )
 
     applied = {
-        "kind": args.get("kind") if args.get("kind") in {k.value for k in InterventionKind} else None,
-        "status": args.get("status") if args.get("status") in {s.value for s in InterventionStatus} else None,
+        "kind": known_choice(args.get("kind"), InterventionKind),
+        "status": known_choice(args.get("status"), InterventionStatus),
         "area": known_area(args.get("area")),
     }
-    filters = {k: v for k, v in applied.items() if v}
-    return Export(header, tracking(ids, rows()), "interventions", ids, "interventions", filters)
+    return Export(header, tracking(ids, rows()), "interventions", ids, "interventions", applied)
 
 
 EXPORTS = [ExportList("interventions", "Interventions", frozenset({Permission.VIEW_CASES}), export_interventions)]

@@ -45,7 +45,7 @@ def export_deadlines(user: Any, args: Mapping[str, str]) -> Export:
                 )
 
     applied = {"owner": "team" if args.get("owner") == "team" else "me", "status": status, "due": due}
-    return Export(header, tracking(ids, rows()), "deadlines", ids, "deadlines", {k: v for k, v in applied.items() if v})
+    return Export(header, tracking(ids, rows()), "deadlines", ids, "deadlines", applied)
 
 
 EXPORTS = [ExportList("deadlines", "Deadlines", frozenset(Permission), export_deadlines)]

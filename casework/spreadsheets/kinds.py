@@ -8,6 +8,7 @@ registry, so nothing is registered by being imported and a domain left out of th
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,7 +77,7 @@ class Export:
     #: The filters the list applied, as its audit entry records them: codes, dates and flags the list
     #: knows, never text someone typed (a search for a name). The entry is about no record that
     #: retention anonymises, so a name in it would stay in the audit log for ever; the ids listed say
-    #: what went out.
+    #: what went out. A filter not applied (None, False, empty) is left out of the entry.
     filters: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -100,6 +101,12 @@ def known_code(column: Any, code: str | None) -> str | None:
     if not code:
         return None
     return db.session.scalar(sa.select(column).where(column == code).limit(1))
+
+
+def known_choice(value: str | None, choices: type[enum.Enum]) -> str | None:
+    """``value`` if it is one of ``choices``' values (a status, a kind: a filter an export may record),
+    else None."""
+    return value if value in {choice.value for choice in choices} else None
 
 
 def known_area(code: str | None) -> str | None:

@@ -243,12 +243,13 @@ def export(key: str, file_format: str):
     args = {k: v[:200] for k, v in request.args.items() if k != "page"}
     built = found.build(current_user, args)
     file = write_sheet(file_format, built.header, built.rows, title=found.title)
+    filters = {name: value for name, value in built.filters.items() if value}  # those applied
     record(
         current_user,
         AuditAction.export,
         (built.object_type, None),
         f"Exported {len(built.ids):,} {built.description} as {file_format.upper()}",
-        {"list": key, "filters": dict(built.filters), "format": file_format, "count": len(built.ids), "ids": built.ids},
+        {"list": key, "filters": filters, "format": file_format, "count": len(built.ids), "ids": built.ids},
     )
     commit()
     current_app.logger.info("export %s by user %s: %s rows", key, current_user.id, len(built.ids))
