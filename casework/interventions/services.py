@@ -1064,10 +1064,15 @@ def expire_ended(on: date | None = None) -> int:
     its requirements to stop doing things in force and has only its other requirements suspended
     (s.46); a closure order stays in force while it is appealed (s.84), a PSPO while it is challenged
     unless the High Court suspends it (s.66), an injunction or a Criminal Behaviour Order unless the
-    court orders otherwise. Its paused dates close with it (``_apply_status``)."""
+    court orders otherwise. Its paused dates close with it (``_apply_status``).
+
+    One on a case the retention run anonymised is left as the run left it: nothing writes to such a
+    case (``casework.cases.policies.takes_writes``), and the run already closed its deadlines."""
     on = on or today()
     ended = db.session.scalars(
-        sa.select(Intervention).where(Intervention.ends_on < on, Intervention.status.in_(LIVE_STATUSES))
+        sa.select(Intervention)
+        .join(Case, Case.id == Intervention.case_id)
+        .where(Intervention.ends_on < on, Intervention.status.in_(LIVE_STATUSES), Case.anonymised_at.is_(None))
     ).all()
     for intervention in ended:
         was = intervention.status.value
