@@ -292,7 +292,7 @@ def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
         if location in {"json", "json_or_form", "form"}:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
         elif location == "query":
-            operation["parameters"].append({"in": "query", "schema": schema})
+            operation["parameters"].append({"in": "query", "schema": _without_path_parameters(schema, op)})
 
     responses: dict[str, Any] = {}
     doc = op.documentation
@@ -326,6 +326,19 @@ def _operation_object(spec: APISpec, op: Operation) -> dict[str, Any]:
         responses[code] = {"$ref": f"#/components/responses/Error{code}"}
     operation["responses"] = responses
     return operation
+
+
+def _without_path_parameters(schema: Any, op: Operation) -> Any:
+    """A query schema without the fields the path already names: a nested list shares the query schema
+    of its top-level list (``/cases/{case_id}/actions`` reads ``/actions``'s, with its ``case_id``
+    filter), and the id in the path overrides such a filter, so offering it would be a parameter that
+    does nothing (and the same name twice in one operation)."""
+    instance = schema() if isinstance(schema, type) else schema
+    in_path = {name for name, _kind in op.parameters}
+    doubled = tuple(name for name, item in instance.fields.items() if (item.data_key or name) in in_path)
+    if not doubled:
+        return schema
+    return type(instance)(exclude=(*instance.exclude, *doubled), only=instance.only, partial=instance.partial)
 
 
 def _has_field(schema: Any, name: str) -> bool:

@@ -180,3 +180,24 @@ def test_answers_allow_keys_they_do_not_describe(document: dict[str, Any]) -> No
     assert "StatisticsJobAnswer" in answers
     refusing = [name for name in answers if schemas[name].get("additionalProperties") is False]
     assert not refusing
+
+
+def test_no_operation_lists_a_path_parameter_as_a_query_parameter_too(document: dict[str, Any]) -> None:
+    """A nested list shares its query schema with the top-level list (``/cases/{case_id}/actions`` and
+    ``/actions?case_id=``): the filter the path already fixes is not offered as a query parameter, which
+    the path would override. Walks every operation of the document."""
+    doubled = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            parameters = operation.get("parameters", [])
+            in_path = {p["name"] for p in parameters if p["in"] == "path"}
+            in_query = {p["name"] for p in parameters if p["in"] == "query"}
+            if in_path & in_query:
+                doubled[f"{method.upper()} {path}"] = sorted(in_path & in_query)
+    assert doubled == {}
+    # The walk sees the nested lists' query parameters (their other filters are still offered).
+    actions = document["paths"]["/api/v1/cases/{case_id}/actions"]["get"]["parameters"]
+    assert {"status", "page"} <= {p["name"] for p in actions if p["in"] == "query"}
+    # The top-level list, which reads the same schema, still offers the filter.
+    every_action = document["paths"]["/api/v1/actions"]["get"]["parameters"]
+    assert "case_id" in {p["name"] for p in every_action if p["in"] == "query"}
