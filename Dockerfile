@@ -65,9 +65,12 @@ RUN mkdir -p /app/instance && chown casework:casework /app/instance
 USER casework
 EXPOSE 8000
 
-# Serves the app (casework.wsgi prints a configuration error as one line and stops). docker-compose.yml
-# runs `flask --app casework db upgrade` (the migrate service) and then `flask --app casework
-# check-data-keys` (stops the start when CASEWORK_DATA_KEY does not open the stored secrets) once before
-# this, and `celery -A casework.tasks.worker worker|beat` in the same image for the other two services.
-# Started otherwise, run those two first the same way.
+# Every start first runs `flask --app casework db upgrade` and then `flask --app casework check-data-keys`
+# (which stops the start when CASEWORK_DATA_KEY does not open the stored secrets), then the command:
+# `docker run casework` alone is safe. docker-compose.yml runs those two as one-shot services before
+# web, worker and beat (`celery -A casework.tasks.worker worker|beat`, same image) and sets
+# CASEWORK_START_STEPS=skip so they are not run again (docker/entrypoint.sh).
+COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/casework-entrypoint
+ENTRYPOINT ["casework-entrypoint"]
+# Serves the app (casework.wsgi prints a configuration error as one line and stops).
 CMD ["gunicorn", "casework.wsgi:app"]

@@ -382,5 +382,127 @@ def test_the_systemd_units_run_what_compose_runs(name: str) -> None:
 def test_the_environment_file_example_names_the_settings_compose_sets() -> None:
     example = (UNITS / "casework.env.example").read_text()
     names = set(re.findall(r"^(CASEWORK_[A-Z0-9_]+)=", example, flags=re.MULTILINE))
-    compose_names = set(compose()["x-casework-environment"]) - {"CASEWORK_RATELIMIT_STORAGE_URI"}
+    # CASEWORK_START_STEPS is read by the image's entrypoint only: systemd runs the steps as units.
+    compose_names = set(compose()["x-casework-environment"]) - {
+        "CASEWORK_RATELIMIT_STORAGE_URI",
+        "CASEWORK_START_STEPS",
+    }
     assert compose_names <= names, compose_names - names
+
+
+# --- the image's entrypoint (docker/entrypoint.sh), run here --------------------------------------------
+
+ENTRYPOINT = PROJECT_ROOT / "docker" / "entrypoint.sh"
+
+
+def entrypoint(command: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run the image's entrypoint with ``command``, as ``docker run casework <command>`` would."""
+    return subprocess.run(
+        [str(ENTRYPOINT), *command], cwd=PROJECT_ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=300
+    )
+
+
+def image_environment(tmp_path: Path, data_key: str) -> dict[str, str]:
+    """A throwaway SQLite database and the settings a ``docker run --env-file`` would give."""
+    env = environment_without_casework()
+    env.update(
+        {
+            "CASEWORK_ENV": "production",
+            "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'casework.db'}",
+            "CASEWORK_SECRET_KEY": "a-secret-key-for-this-test-that-is-long-enough",
+            "CASEWORK_DATA_KEY": data_key,
+            "CASEWORK_BASE_URL": "https://casework.example.org",
+            "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance"),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+    )
+    return env
+
+
+def test_the_image_starts_through_its_entrypoint() -> None:
+    text = DOCKERFILE.read_text()
+    assert "COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/casework-entrypoint" in text
+    assert 'ENTRYPOINT ["casework-entrypoint"]' in text
+    assert 'CMD ["gunicorn", "casework.wsgi:app"]' in text
+    assert os.access(ENTRYPOINT, os.X_OK)
+    assert "docker/" not in (PROJECT_ROOT / ".dockerignore").read_text()
+    # Compose runs the two steps as its one-shot services (the migration as the owner role), so its
+    # containers skip them.
+    assert compose()["x-casework-environment"]["CASEWORK_START_STEPS"] == "skip"
+
+
+def test_the_entrypoint_migrates_checks_the_data_key_and_execs_the_command(tmp_path: Path) -> None:
+    import sqlite3
+
+    from alembic.script import ScriptDirectory
+
+    from casework.core import data_keys
+    from tests.support.data_keys import NEW_KEY, OLD_KEY, SECRET
+
+    database = tmp_path / "casework.db"
+    env = image_environment(tmp_path, OLD_KEY)
+    # The command is run in the entrypoint's place (exec): it has the entrypoint's process id; and it
+    # finds the schema at the code's version.
+    read_version = (
+        "import sqlite3, sys; "
+        "print(sqlite3.connect(sys.argv[1]).execute('SELECT version_num FROM alembic_version').fetchone()[0])"
+    )
+    started = subprocess.Popen(
+        [str(ENTRYPOINT), "sh", "-c", 'echo "pid $$"; python -c "$0" "$1"', read_version, str(database)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = started.communicate(timeout=300)
+    assert started.returncode == 0, err
+    head = ScriptDirectory(str(PROJECT_ROOT / "migrations")).get_current_head()
+    assert out.splitlines()[-2:] == [f"pid {started.pid}", head], (out, err)
+    assert "no authenticator secrets are stored yet" in out  # the data key check ran first
+
+    # An administrator with an authenticator secret sealed with the key in use, made through the
+    # entrypoint (the command is given its arguments and standard input).
+    made = entrypoint(
+        ["flask", "--app", "casework", "create-admin", "admin@example.org", "--password-stdin"],
+        env,
+        stdin="a long passphrase for the admin\n",
+    )
+    assert made.returncode == 0, made.stderr
+    sealed = data_keys.PREFIX + data_keys._cipher([OLD_KEY]).encrypt(SECRET.encode()).decode()
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE users SET totp_secret = ?", (sealed,))
+    # Started with another key, the start stops before the command, naming the setting.
+    ran = tmp_path / "ran"
+    refused = entrypoint(["sh", "-c", f"touch {ran}"], image_environment(tmp_path, NEW_KEY))
+    assert refused.returncode != 0
+    assert "CASEWORK_DATA_KEY" in refused.stderr + refused.stdout
+    assert not ran.exists()
+    # With the right key it starts.
+    assert entrypoint(["sh", "-c", f"touch {ran}"], env).returncode == 0
+    assert ran.exists()
+
+
+def test_the_entrypoint_stops_when_the_migration_fails(tmp_path: Path) -> None:
+    from tests.support.data_keys import OLD_KEY
+
+    env = image_environment(tmp_path, OLD_KEY)
+    env["CASEWORK_DATABASE_URL"] = f"sqlite:///{tmp_path / 'no-such-folder' / 'casework.db'}"
+    ran = tmp_path / "ran"
+    failed = entrypoint(["sh", "-c", f"touch {ran}"], env)
+    assert failed.returncode != 0
+    assert "unable to open database file" in failed.stderr
+    assert not ran.exists()
+
+
+def test_the_entrypoint_skips_its_steps_when_told_and_refuses_an_unknown_value(tmp_path: Path) -> None:
+    env = {**image_environment(tmp_path, ""), "CASEWORK_START_STEPS": "skip"}
+    skipped = entrypoint(["sh", "-c", "echo started"], env)
+    assert skipped.returncode == 0, skipped.stderr
+    assert skipped.stdout.strip() == "started"
+    assert not (tmp_path / "casework.db").exists()  # nothing migrated
+    unknown = entrypoint(["sh", "-c", "echo started"], {**env, "CASEWORK_START_STEPS": "later"})
+    assert unknown.returncode == 2
+    assert "CASEWORK_START_STEPS must be run (the default) or skip" in unknown.stderr
+    assert "started" not in unknown.stdout
