@@ -227,3 +227,45 @@ def test_the_calendar_link_just_made_is_turned_off_and_the_settings_saved_from_t
     revoke = fill(forms["/notifications/calendar/revoke"], Values(email="", case_reference=""))
     assert sending.client.post("/notifications/calendar/revoke", data=MultiDict(revoke)).status_code in (302, 303)
     assert not sending.works(feed), "the link was not turned off"
+
+
+@pytest.mark.parametrize("endpoint", [endpoint for endpoint in SENDINGS if not endpoint.startswith("api.")])
+def test_after_a_second_sending_the_user_can_make_a_new_secret_where_they_land(
+    app, make, page_client, api_client, endpoint
+) -> None:
+    """With JavaScript off, a second press of the button sends the form again before the first answer is
+    shown: the browser drops that answer, the only one that shows the secret, and shows the second's. The
+    user lands on the page ``then`` with the notice alone, having never seen the secret the first made
+    (new recovery codes: and their old ones stopped working). The notice must not say the secret was shown
+    to them, must say that the first one works and what to do if its page did not appear, and the page must
+    make a new one in one step: a form there, sent once with what the user types, shows a new secret that
+    works (and the one they never saw stops working)."""
+    sending = SENDINGS[endpoint](app, make, page_client, api_client)
+    never_seen = sending.secret_of(sending.send())
+    second = sending.send()
+    assert second.status_code == 303
+    landing = sending.client.get(second.location)
+    html = landing.get_data(as_text=True)
+    shown = shown_once(endpoint)
+    assert shown is not None
+    assert shown.notice in html
+    adapter = app.url_map.bind("localhost")
+    remaking = [
+        form
+        for form in _keyed_forms(landing)
+        if shown_once(adapter.match(form.action or second.location, method="POST")[0]) is not None
+    ]
+    assert len(remaking) == 1, f"the page a second sending of {endpoint} lands on makes no new secret"
+    assert "did not appear" in shown.notice, "the notice does not say what to do when the first page was not seen"
+    assert "and shown then" not in shown.notice, "the notice says the secret was shown: the browser may have dropped it"
+    form = remaking[0]
+    fields = [
+        (name, TEST_PASSWORD if name == "password" else value)
+        for name, value in fill(form, Values(email="", case_reference=""))
+    ]
+    made = sending.client.post(form.action or second.location, data=MultiDict(fields))
+    assert made.status_code == 200, made.get_data(as_text=True)[:500]
+    new_secret = sending.secret_of(made)
+    assert new_secret != never_seen
+    assert sending.works(new_secret)
+    assert not sending.works(never_seen)

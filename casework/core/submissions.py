@@ -30,8 +30,12 @@ all send the same key:
   link: a secret shown once) says so with ``@shows_once``. Its answer is a page, not a redirect, and its
   key is kept all the same, as though it had redirected to the page ``shows_once`` names: a second
   sending makes nothing (a second secret would replace the first while the user copies it down) and is
-  sent there with the view's own notice, which says the secret was made and shown when the form was
-  first sent, and how to make another. The secret itself is never kept to be shown again.
+  sent there with the view's own notice, which says the secret was made when the form was first sent and
+  that it is the one that works. The secret itself is never kept to be shown again, so the page named
+  makes another in one step: with JavaScript off, a second press of the button sends the form again
+  before the first answer shows, and the browser drops that answer, the only one showing the secret (new
+  recovery codes: the old ones stopped working too). The notice says what to do if that page did not
+  appear (tests/test_secrets_shown_once.py walks each such view).
 
 The API's POSTs take the same from an optional ``Idempotency-Key`` request header (the shape of the
 IETF draft draft-ietf-httpapi-idempotency-key-header, ``docs/api.md``): the key, the user and a digest of
@@ -124,8 +128,10 @@ def shows_once(notice: str, then: str | None = None) -> Callable[[_View], _View]
     """Mark a view whose answer (2xx, not a redirect) shows a secret the sending made, kept nowhere but
     in that answer: new recovery codes, a calendar link, an API token. Its key is kept as though the
     answer had redirected to the endpoint ``then`` (a page; the API's needs none), and a second sending
-    is told ``notice`` there (the API's: a ``409`` with it), having made nothing. Put it just under the
-    route, so the view the route registers carries it."""
+    is told ``notice`` there (the API's: a ``409`` with it), having made nothing. ``then`` is a page that
+    makes a new secret in one step, and ``notice`` says to make one there if the page answering the first
+    sending did not appear (a second press with JavaScript off drops it). Put it just under the route, so
+    the view the route registers carries it."""
 
     def mark(view: _View) -> _View:
         setattr(view, _SHOWN_ONCE_ATTR, ShownOnce(notice, then))

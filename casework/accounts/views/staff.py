@@ -178,10 +178,13 @@ def account():
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
 @submissions.shows_once(
-    "Your second factor was already set up when you first sent the code, and your recovery codes were shown "
-    "then: those are the codes that work. Nothing was changed the second time. If you did not write them "
-    "down, make new recovery codes.",
-    then="staff.accounts.account",
+    "This form was sent more than once (the button pressed twice, or the page loaded again). Your second "
+    "factor was set up the first time, and your recovery codes were made then: the codes on the page that "
+    "answered it are the ones that work. Nothing was changed the second time. If that page did not appear, "
+    "or you did not write the codes down, make new recovery codes here.",
+    # The page that makes new codes: the page showing the first ones may never have been shown (a
+    # second press with JavaScript off drops it), and the user must not be left without codes.
+    then="staff.accounts.recovery_codes",
 )
 @signed_in
 def second_factor_set_up():
@@ -319,9 +322,13 @@ def password_change():
 
 @bp.route("/account/second-factor/recovery-codes", methods=["GET", "POST"])
 @submissions.shows_once(
-    "Your new recovery codes were already made when you first pressed the button, and shown then: those "
-    "are the codes that work. No other codes were made. If you did not write them down, make new ones.",
-    then="staff.accounts.account",
+    "This form was sent more than once (the button pressed twice, or the page loaded again). Your new "
+    "recovery codes were made the first time, and your old codes stopped working then: the codes on the "
+    "page that answered it are the ones that work. No other codes were made. If that page did not appear, "
+    "or you did not write the codes down, make new ones here.",
+    # Back to this form: the page showing the first codes may never have been shown (a second press with
+    # JavaScript off drops it), and the old codes no longer work; new ones are one step away.
+    then="staff.accounts.recovery_codes",
 )
 @signed_in
 @sign_in_limits.limited

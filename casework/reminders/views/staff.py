@@ -84,8 +84,9 @@ def _month(text: str | None) -> date | None:
 
 @bp.post("/notifications/calendar")
 @submissions.shows_once(
-    "Your new calendar link was already made when you first pressed the button, and shown then: that is the "
-    "link that works. No other link was made. If you did not copy it, make a new one.",
+    "This form was sent more than once (the button pressed twice, or the page loaded again). Your new "
+    "calendar link was made the first time: the link on the page that answered it is the one that works. "
+    "No other link was made. If that page did not appear, or you did not copy the link, make a new one here.",
     then="staff.reminders.notification_settings",
 )
 @signed_in
