@@ -138,3 +138,19 @@ def test_the_default_period_is_the_financial_year_to_date(api_client, manager):
     body = api_client(manager).get("/api/v1/reports/partnership?area=BOL").json
     assert body["period_start"] == financial_year(today())[0].isoformat()
     assert date.fromisoformat(body["period_end"]) >= today()
+
+
+def test_the_workbook_leaves_out_control_characters_in_names(page_client, manager):
+    """An area's name with a control character in it (typed through the API) does not stop the
+    workbook: the cell goes through the same writer as every export's."""
+    from casework.accounts.models import Area
+    from casework.extensions import db
+
+    area = db.session.scalar(db.select(Area).where(Area.code == "BOL"))
+    area.name = "Bolsover\x0bDistrict\x1b"
+    db.session.commit()
+    response = page_client(manager).get(f"/reports/partnership/report.xlsx?{QUERY}")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data), read_only=True)
+    cells = [cell for name in book.sheetnames for row in book[name].iter_rows(values_only=True) for cell in row]
+    assert "Bolsover\nDistrict" in cells
