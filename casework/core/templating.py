@@ -35,7 +35,7 @@ from markupsafe import Markup, escape
 from casework.core.links import external_url
 from casework.core.navigation import navigation_items
 from casework.core.static import init_static
-from casework.core.urls import url_for
+from casework.core.urls import url_for, url_with_query
 
 TEMPLATES_FOLDER = Path(__file__).resolve().parents[2] / "templates"
 GOVUK_ASSETS_FOLDER = Path(__file__).resolve().parents[1] / "static" / "govuk" / "assets"
@@ -134,6 +134,8 @@ def init_templating(app: Flask) -> None:
         field_anchor=field_anchor,
         # URLs kept once built where only ids or nothing vary (casework/core/urls.py).
         url_for=url_for,
+        # A link keeping the page's query string (the next page of a search): see the function.
+        url_with_query=url_with_query,
     )
 
 
