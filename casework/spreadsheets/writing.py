@@ -13,8 +13,10 @@ from typing import IO, Any
 
 from casework.spreadsheets.cells import to_cell, to_xlsx_cell
 
+#: Without a charset: werkzeug adds "; charset=utf-8" to every text type itself (one given here was named
+#: twice, "text/csv; charset=utf-8; charset=utf-8", a header a strict reader may refuse).
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 

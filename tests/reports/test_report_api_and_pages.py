@@ -105,6 +105,7 @@ def test_each_table_downloads_as_csv(page_client, manager):
     assert rows[0] == ["Figure", "2025/26", "2024/25", "Change", "Change in words"]
     assert rows[4] == ["Incidents", "7", "1", "6", "up 600% on 2024/25"]
     response = client.get(f"/reports/partnership/tables/areas.csv?{QUERY}")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset named once
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert [row[0] for row in rows[1:]] == ["Bolsover", "North East Derbyshire"]
     assert client.get(f"/reports/partnership/tables/nope.csv?{QUERY}").status_code == 404

@@ -142,6 +142,21 @@ def test_every_list_exports(page_client, api_client, world):
     assert chair.get("/exports/deadlines.csv").status_code == 200
 
 
+def test_every_csv_download_names_its_character_set_once(page_client, api_client, world):
+    """Every list's export and every import layout's template, as CSV: ``text/csv; charset=utf-8``, the
+    charset named once (it was named twice)."""
+    from casework.spreadsheets.kinds import export_lists, import_kinds
+
+    _open_cases(api_client, world.coordinator, ["Noise"])
+    urls = [(world.coordinator, f"/exports/{key}.csv") for key in sorted(export_lists())]
+    urls += [(world.coordinator, f"/imports/layouts/{key}/template.csv") for key in sorted(import_kinds())]
+    assert len(urls) > 5
+    for user, url in urls:
+        response = page_client(user).get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8", url
+
+
 def test_no_export_keeps_typed_text_in_its_audit_entry(page_client, api_client, world):
     """An export's audit entry says which filters the list applied, never what was typed into its query
     string: a search for a name (or a name put in any argument) would stay in the audit log for ever, as
