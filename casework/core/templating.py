@@ -35,7 +35,7 @@ from markupsafe import Markup, escape
 from casework.core.links import external_url
 from casework.core.navigation import navigation_items
 from casework.core.static import init_static
-from casework.core.urls import url_for
+from casework.core.urls import url_for, url_with_query
 
 TEMPLATES_FOLDER = Path(__file__).resolve().parents[2] / "templates"
 GOVUK_ASSETS_FOLDER = Path(__file__).resolve().parents[1] / "static" / "govuk" / "assets"
@@ -93,6 +93,47 @@ class JinjaEnvironment(FlaskEnvironment):
         return _Globals(d or {}, self.globals)
 
 
+#: Unicode's explicit direction controls: the embeddings and overrides (LRE, RLE, LRO, RLO), closed by
+#: PDF, and the isolates (LRI, RLI, FSI), closed by PDI.
+_OPENS_EMBEDDING = frozenset("\u202a\u202b\u202d\u202e")
+_CLOSES_EMBEDDING = "\u202c"
+_OPENS_ISOLATE = frozenset("\u2066\u2067\u2068")
+_CLOSES_ISOLATE = "\u2069"
+_DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def closed_directions(value: Any) -> Any:
+    """A value as a template writes it (Jinja's ``finalize``), with every direction control it leaves
+    open closed at its end.
+
+    A right-to-left override typed into a name (``Eve\u202e``) reverses everything after it in its
+    paragraph, the service's own words too: "Eve reported the incident of 25 November 2026 to Bolsover
+    District Council" read backwards. Closed where the value ends, it reverses only itself. The closing
+    characters are invisible, and a value that closes what it opens is written as it is."""
+    if type(value) is not str or value.isascii() or _DIRECTION_CONTROLS.search(value) is None:
+        return value
+    return value + direction_closers(value)
+
+
+def direction_closers(text: str) -> str:
+    """The PDF and PDI characters that close what ``text`` leaves open, innermost first (as the Unicode
+    bidirectional algorithm pairs them: a PDF closes an embedding only when one is innermost; a PDI
+    closes its isolate and whatever was opened inside it; an unmatched closer does nothing)."""
+    open_controls: list[str] = []
+    for character in text:
+        if character in _OPENS_EMBEDDING:
+            open_controls.append(_CLOSES_EMBEDDING)
+        elif character in _OPENS_ISOLATE:
+            open_controls.append(_CLOSES_ISOLATE)
+        elif character == _CLOSES_EMBEDDING:
+            if open_controls and open_controls[-1] == _CLOSES_EMBEDDING:
+                open_controls.pop()
+        elif character == _CLOSES_ISOLATE and _CLOSES_ISOLATE in open_controls:
+            while open_controls.pop() != _CLOSES_ISOLATE:
+                pass
+    return "".join(reversed(open_controls))
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [
@@ -114,6 +155,8 @@ def init_templating(app: Flask) -> None:
         "filesize": format_filesize,
     }
     app.jinja_env.filters.update(helpers)
+    # Set before any template is compiled: Jinja builds the call into each template's code.
+    app.jinja_env.finalize = closed_directions
     from casework.core.security import idle_seconds, warning_seconds
 
     app.jinja_env.globals.update(
@@ -134,6 +177,8 @@ def init_templating(app: Flask) -> None:
         field_anchor=field_anchor,
         # URLs kept once built where only ids or nothing vary (casework/core/urls.py).
         url_for=url_for,
+        # A link keeping the page's query string (the next page of a search): see the function.
+        url_with_query=url_with_query,
     )
 
 
@@ -368,7 +413,7 @@ def filled_component(macro: Any, params: dict[str, Any]) -> Markup:
     pieces, order = shape
     parts = [pieces[0]]
     for index, piece in zip(order, pieces[1:], strict=True):
-        parts.append(escape(values[index]))
+        parts.append(escape(closed_directions(values[index])))
         parts.append(piece)
     return Markup("".join(parts))  # noqa: S704 - the macro's markup and escaped values
 

@@ -252,6 +252,11 @@ def has_location(content: bytes) -> bool:
 # read.
 
 _MEDIA_CONTAINERS = {b"moov", b"trak", b"udta", b"mdia", b"minf"}
+#: How deep containers may nest. A real file nests them four deep at most (``moov``, ``trak``, ``mdia``,
+#: ``minf``); a file of a few kilobytes can nest ``moov`` boxes thousands deep, which the walk's recursion
+#: cannot follow (a RecursionError, a 500 on every upload page): it is read as a file whose boxes cannot
+#: be read.
+_MEDIA_MAX_DEPTH = 16
 _MEDIA_LOCATION_BOXES = {b"\xa9xyz", b"loci"}
 #: Boxes that may hold a location among other metadata: freed whole when they do.
 _MEDIA_METADATA_BOXES = {b"meta", b"uuid", b"XMP_"}
@@ -269,17 +274,20 @@ def media_noun(mime: str) -> str:
 
 
 class _NotIsoMedia(ValueError):
-    """The boxes do not fit inside each other: the file is not laid out as ISO media says."""
+    """The boxes do not fit inside each other, or nest deeper than any real file's: the file is not laid
+    out as ISO media says."""
 
 
 def _media_location_boxes(content: bytes) -> list[tuple[int, int, int]]:
     """(start, header length, end) of every box that holds a location."""
     found: list[tuple[int, int, int]] = []
-    _walk_media_boxes(content, 0, len(content), found)
+    _walk_media_boxes(content, 0, len(content), found, 0)
     return found
 
 
-def _walk_media_boxes(content: bytes, start: int, end: int, found: list[tuple[int, int, int]]) -> None:
+def _walk_media_boxes(content: bytes, start: int, end: int, found: list[tuple[int, int, int]], depth: int) -> None:
+    if depth > _MEDIA_MAX_DEPTH:
+        raise _NotIsoMedia(b"deep")
     position = start
     while position + 8 <= end:
         size = int.from_bytes(content[position : position + 4], "big")
@@ -300,7 +308,7 @@ def _walk_media_boxes(content: bytes, start: int, end: int, found: list[tuple[in
             if any(marker in content[position + header : box_end] for marker in _MEDIA_LOCATION_MARKERS):
                 found.append((position, header, box_end))
         elif kind in _MEDIA_CONTAINERS:
-            _walk_media_boxes(content, position + header, box_end, found)
+            _walk_media_boxes(content, position + header, box_end, found, depth + 1)
         position = box_end
 
 

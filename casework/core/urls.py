@@ -25,6 +25,7 @@ fingerprints) do not depend on the request. One that did would have to be part o
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -138,3 +139,19 @@ def url_for(endpoint: str, **values: Any) -> str:
         if len(cache) < URL_CACHE_SIZE:
             cache[key] = url
     return url
+
+
+def url_with_query(endpoint: str, query: Mapping[str, Any], **values: Any) -> str:
+    """``endpoint``'s URL (built from ``values``) with ``query`` as its query string: for a link or a
+    redirect that keeps the page's own query (``request.args``, changed), such as the next page of a
+    search.
+
+    The query's names only ever go in the query string. Given to ``url_for`` as keyword arguments,
+    names from the request would be its options and arguments: ``?_external=1`` made a link absolute
+    from the request's Host, ``?_anchor=`` added a fragment, and ``?endpoint=`` or a name the URL
+    already had (``?person_id=``) was a TypeError, a 500."""
+    base = url_for(endpoint, **values)
+    pairs = [(name, value) for name, value in query.items() if value is not None]
+    if not pairs:
+        return base
+    return f"{base}{'&' if '?' in base else '?'}{urlencode(pairs, safe=QUERY_SAFE)}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import re
 from typing import Any
 
 #: The characters that make a spreadsheet read a cell as a formula: ``= + - @``, and a tab or a carriage
@@ -54,6 +55,27 @@ def to_cell(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return escape("; ".join(str(v) for v in value if v is not None))
     return escape(str(value))
+
+
+#: The control characters an XLSX cell cannot hold (XML 1.0 has no way to write them, and openpyxl refuses
+#: the whole workbook for one of them): a case summary pasted from elsewhere with one in it would make
+#: every XLSX export holding that record fail. Word's line and page breaks (vertical tab, form feed) are
+#: line breaks in the cell; the others, invisible anyway, are left out.
+_NOT_IN_XLSX = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XLSX_LINE_BREAKS = ("\x0b", "\x0c")
+
+
+def _xlsx_character(match: re.Match[str]) -> str:
+    return "\n" if match.group() in _XLSX_LINE_BREAKS else ""
+
+
+def to_xlsx_cell(value: Any) -> Any:
+    """A value as an XLSX cell holds it: as ``to_cell`` writes it, without the control characters a
+    workbook cannot hold (escaped again afterwards: what is left may now start like a formula)."""
+    cell = to_cell(value)
+    if type(cell) is str and _NOT_IN_XLSX.search(cell):
+        return escape(_NOT_IN_XLSX.sub(_xlsx_character, unescape(cell)))
+    return cell
 
 
 def from_cell(value: Any) -> str | None:

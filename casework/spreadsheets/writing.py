@@ -1,6 +1,7 @@
 """Writing a list to a CSV or XLSX file, a row at a time (openpyxl's write-only mode streams rows to
 disk, so a long export does not sit in memory). Every cell goes through ``cells.to_cell``: text that a
-spreadsheet could read as a formula is escaped."""
+spreadsheet could read as a formula is escaped; an XLSX cell through ``cells.to_xlsx_cell`` (``append_row``),
+which also leaves out the control characters a workbook cannot hold."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-from casework.spreadsheets.cells import to_cell
+from casework.spreadsheets.cells import to_cell, to_xlsx_cell
 
+#: Without a charset: werkzeug adds "; charset=utf-8" to every text type itself (one given here was named
+#: twice, "text/csv; charset=utf-8; charset=utf-8", a header a strict reader may refuse).
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
@@ -36,11 +39,17 @@ def write_sheet(
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append([to_cell(h) for h in header])
+        append_row(sheet, header)
         for row in rows:
-            sheet.append([to_cell(value) for value in row])
+            append_row(sheet, row)
         workbook.save(target)
     else:
         raise ValueError(f"unknown format {file_format!r}")
     target.seek(0)
     return target
+
+
+def append_row(sheet: Any, values: Iterable[Any]) -> None:
+    """One row of an XLSX sheet (openpyxl, write-only or not), each value as ``cells.to_xlsx_cell``
+    writes it: every workbook the service writes goes through here."""
+    sheet.append([to_xlsx_cell(value) for value in values])

@@ -10,7 +10,7 @@ from PIL import Image
 
 from casework.core import uploads
 from casework.core.errors import InvalidInput
-from tests.documents.files import ISO6709, docx, pdf, photo, video
+from tests.documents.files import ISO6709, docx, nested_video, pdf, photo, video
 
 LIMIT = 5 * 1024 * 1024
 
@@ -102,6 +102,21 @@ def test_a_video_that_cannot_be_read_is_refused_only_when_it_may_hold_a_location
     damaged = bytearray(video(location=False))
     damaged[moov : moov + 4] = (10**6).to_bytes(4, "big")
     assert uploads.inspect("v.mp4", bytes(damaged), max_bytes=LIMIT).content == bytes(damaged)
+
+
+def test_a_video_whose_boxes_nest_thousands_deep_is_read_as_one_that_cannot_be_read():
+    """Movie boxes nested 5,000 deep (40 KB) were followed by recursion until a RecursionError: a 500 on
+    every page that takes an upload. Nested deeper than any real file, the boxes are not read: the file
+    is kept as it is, or refused when a location may be in it."""
+    deep = nested_video(5000)
+    assert uploads.inspect("v.mp4", deep, max_bytes=LIMIT).content == deep
+    with pytest.raises(InvalidInput) as refused:
+        uploads.inspect("v.mp4", nested_video(5000, location=True), max_bytes=LIMIT)
+    assert "could not be read to remove its location" in refused.value.errors["file"][0]
+    # As deep as real files go, the location is found and removed.
+    shallow = uploads.inspect("v.mp4", nested_video(4, location=True), max_bytes=LIMIT)
+    assert shallow.location_removed
+    assert ISO6709 not in shallow.content
 
 
 def test_a_photo_without_location_is_not_touched():

@@ -66,3 +66,12 @@ def video(brand: bytes = b"isom", *, location: bool = True, wide_media: bool = F
         mdat = _box(b"mdat", media)
     compatible = brand + (b"isom" if brand != b"qt  " else b"")  # as phones write them
     return _box(b"ftyp", brand + b"\x00\x00\x02\x00" + compatible) + movie + mdat
+
+
+def nested_video(depth: int, *, location: bool = False) -> bytes:
+    """A file laid out as a video whose movie box holds a movie box, ``depth`` deep (a few kilobytes),
+    with a ``©xyz`` location at the bottom when ``location``."""
+    bottom = _box(b"udta", _box(b"\xa9xyz", ISO6709)) if location else _box(b"free", b"")
+    for _ in range(depth):
+        bottom = _box(b"moov", bottom)
+    return _box(b"ftyp", b"isom\x00\x00\x02\x00isom") + bottom

@@ -16,7 +16,7 @@ from casework.cases.models import Case, CaseAccess, Incident
 from casework.core import storage, uploads
 from casework.documents.models import Document, DocumentKind
 from casework.extensions import db
-from tests.documents.files import ISO6709, docx, pdf, photo, video
+from tests.documents.files import ISO6709, docx, nested_video, pdf, photo, video
 
 
 @pytest.fixture
@@ -42,6 +42,17 @@ def _nothing_written():
     assert db.session.scalar(sa.select(sa.func.count(Document.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(storage.StoredFile.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(storage.FileBlob)) == 0
+
+
+def test_a_video_whose_boxes_nest_thousands_deep_is_an_answer_not_a_server_error(page_client, world, file_store):
+    officer = page_client(world.officer)
+    refused = _upload(officer, world.case.id, nested_video(5000, location=True), "deep.mp4", kind="evidence")
+    assert refused.status_code == 422
+    assert "could not be read to remove its location" in refused.text
+    assert _documents() == []
+    kept = _upload(officer, world.case.id, nested_video(5000), "deep.mp4", kind="evidence")
+    assert kept.status_code == 302, kept.text
+    assert len(_documents()) == 1
 
 
 def test_a_video_is_kept_without_where_it_was_recorded(page_client, world, file_store):

@@ -105,6 +105,7 @@ def test_each_table_downloads_as_csv(page_client, manager):
     assert rows[0] == ["Figure", "2025/26", "2024/25", "Change", "Change in words"]
     assert rows[4] == ["Incidents", "7", "1", "6", "up 600% on 2024/25"]
     response = client.get(f"/reports/partnership/tables/areas.csv?{QUERY}")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset named once
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert [row[0] for row in rows[1:]] == ["Bolsover", "North East Derbyshire"]
     assert client.get(f"/reports/partnership/tables/nope.csv?{QUERY}").status_code == 404
@@ -138,3 +139,19 @@ def test_the_default_period_is_the_financial_year_to_date(api_client, manager):
     body = api_client(manager).get("/api/v1/reports/partnership?area=BOL").json
     assert body["period_start"] == financial_year(today())[0].isoformat()
     assert date.fromisoformat(body["period_end"]) >= today()
+
+
+def test_the_workbook_leaves_out_control_characters_in_names(page_client, manager):
+    """An area's name with a control character in it (typed through the API) does not stop the
+    workbook: the cell goes through the same writer as every export's."""
+    from casework.accounts.models import Area
+    from casework.extensions import db
+
+    area = db.session.scalar(db.select(Area).where(Area.code == "BOL"))
+    area.name = "Bolsover\x0bDistrict\x1b"
+    db.session.commit()
+    response = page_client(manager).get(f"/reports/partnership/report.xlsx?{QUERY}")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data), read_only=True)
+    cells = [cell for name in book.sheetnames for row in book[name].iter_rows(values_only=True) for cell in row]
+    assert "Bolsover\nDistrict" in cells

@@ -142,6 +142,21 @@ def test_every_list_exports(page_client, api_client, world):
     assert chair.get("/exports/deadlines.csv").status_code == 200
 
 
+def test_every_csv_download_names_its_character_set_once(page_client, api_client, world):
+    """Every list's export and every import layout's template, as CSV: ``text/csv; charset=utf-8``, the
+    charset named once (it was named twice)."""
+    from casework.spreadsheets.kinds import export_lists, import_kinds
+
+    _open_cases(api_client, world.coordinator, ["Noise"])
+    urls = [(world.coordinator, f"/exports/{key}.csv") for key in sorted(export_lists())]
+    urls += [(world.coordinator, f"/imports/layouts/{key}/template.csv") for key in sorted(import_kinds())]
+    assert len(urls) > 5
+    for user, url in urls:
+        response = page_client(user).get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8", url
+
+
 def test_no_export_keeps_typed_text_in_its_audit_entry(page_client, api_client, world):
     """An export's audit entry says which filters the list applied, never what was typed into its query
     string: a search for a name (or a name put in any argument) would stay in the audit log for ever, as
@@ -173,3 +188,59 @@ def test_no_export_keeps_typed_text_in_its_audit_entry(page_client, api_client, 
     ).first()
     assert entry.changes["filters"] == {"status": "open", "searched": True}
     assert entry.changes["count"] == 1
+
+
+# --- control characters: an XLSX cell cannot hold them ---------------------------------------------------
+
+#: Text pasted from elsewhere: Word's line break (vertical tab) and page break (form feed), a terminal's
+#: colour codes (escape), a bell; every character below 32 that XML 1.0 cannot write (a null cannot be
+#: saved at all).
+CONTROLLED = "Noise\x0bat night\x0cagain \x1b[31mred\x1b[0m\x07 " + "".join(
+    chr(code) for code in range(1, 32) if chr(code) not in "\t\n\r"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ("line\x0bbreak", "line\nbreak"),
+        ("page\x0cbreak", "page\nbreak"),
+        ("esc\x1b[0m bell\x07 nul\x00", "esc[0m bell nul"),
+        ("\x0b=HYPERLINK(1)", "\n=HYPERLINK(1)"),
+        ("\x07=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("tab\tand\r\nnewline", "tab\tand\r\nnewline"),
+        ("'\x07", "''"),
+    ],
+    ids=["vertical tab", "form feed", "escape bell null", "break then formula", "bell then formula", "kept", "quote"],
+)
+def test_an_xlsx_cell_leaves_out_what_a_workbook_cannot_hold(text, cell):
+    from openpyxl import Workbook
+
+    from casework.spreadsheets.cells import to_xlsx_cell
+
+    assert to_xlsx_cell(text) == cell
+    # What is left may start like a formula (a bell in front of "="): it is escaped all the same.
+    assert not to_xlsx_cell(text).startswith(("=", "+", "-", "@", "\t", "\r"))
+    Workbook(write_only=True).create_sheet().append([to_xlsx_cell(text)])  # openpyxl takes it
+
+
+def test_every_list_exports_text_with_control_characters_as_xlsx(page_client, api_client, world):
+    """A record whose text holds a control character (pasted from Word or a terminal) does not stop
+    any list's XLSX export: every export list is walked, each with the case, its action and its note."""
+    from openpyxl import load_workbook
+
+    from casework.spreadsheets.kinds import export_lists
+
+    (case_id,) = _open_cases(api_client, world.coordinator, [CONTROLLED])
+    client = api_client(world.coordinator)
+    action = client.post(f"/api/v1/cases/{case_id}/actions", json={"description": CONTROLLED, "due_on": None})
+    assert action.status_code == 201, action.json
+    pages = page_client(world.coordinator)
+    written = []
+    for key in sorted(export_lists()):
+        response = pages.get(f"/exports/{key}.xlsx")
+        assert response.status_code == 200, key
+        sheet = load_workbook(io.BytesIO(response.get_data())).active
+        written += [cell for row in sheet.iter_rows(values_only=True) for cell in row if isinstance(cell, str)]
+    expected = "Noise\nat night\nagain [31mred[0m "
+    assert [cell for cell in written if cell.startswith(expected)], written

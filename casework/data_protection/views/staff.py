@@ -19,6 +19,7 @@ from casework.core.forms import show_service_errors
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import Permission, requires
 from casework.core.templating import format_datetime
+from casework.core.urls import url_with_query
 from casework.data_protection import forms, retention, subject_access
 from casework.data_protection import merge as merging
 from casework.extensions import db
@@ -79,8 +80,7 @@ def _to_kept(error: MergedRecord, endpoint: str) -> Any:
             f"Record {error.person.id} was merged into this one: this export includes the details still held on it.",
             "important",
         )
-    args: dict[str, Any] = request.args.to_dict()
-    return redirect(url_for(endpoint, person_id=error.kept.id, **args))
+    return redirect(url_with_query(endpoint, request.args.to_dict(), person_id=error.kept.id))
 
 
 def _answer(person: Person, document: dict[str, Any], fmt: str) -> Any:

@@ -201,20 +201,20 @@ def table_csv(name: str):
 def workbook():
     from openpyxl import Workbook
 
-    from casework.spreadsheets.cells import to_cell
+    from casework.spreadsheets.writing import append_row
 
     report = _report()
     book = Workbook(write_only=True)
     for table in tables(report, **_names()):
         sheet = book.create_sheet(title=table.title[:31].replace("/", " "))
-        sheet.append([to_cell(h) for h in table.header(report["period_name"], report["previous_name"])])
+        append_row(sheet, table.header(report["period_name"], report["previous_name"]))
         for row in table.cells():
-            sheet.append([to_cell(value) for value in row])
+            append_row(sheet, row)
     if report["whole_group"]:
         sheet = book.create_sheet(title="By area")
-        sheet.append(AREA_HEADER)
+        append_row(sheet, AREA_HEADER)
         for row in area_table(report):
-            sheet.append([to_cell(value) for value in row])
+            append_row(sheet, row)
     buffer = io.BytesIO()
     book.save(buffer)
     return file_response(buffer.getvalue(), f"{_file_stem(report)}.xlsx", MIMETYPES["xlsx"])
