@@ -18,6 +18,7 @@ from marshmallow import fields
 
 from casework.core.fields import EventDate, EventDateTime, PlannedDate
 from casework.core.openapi import INPUTS_ATTR
+from casework.core.webargs import NO_BODY_MESSAGE, duplicate_key_message
 from tests.support.walk import World, call, changed_tables, table_digest
 from tests.test_permissions import endpoints
 
@@ -186,6 +187,69 @@ def test_bad_json_is_422_at_every_api_endpoint(app: Flask, world: World, what: s
             problems += _problems_of(label, response, before, table_digest())
     assert checked > 40
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("what", "body", "message"),
+    [
+        ("a key given twice", b'{"name": "First", "name": "Second"}', duplicate_key_message("name")),
+        (
+            "a key given twice in a nested object",
+            b'{"applicant": {"name": "First", "name": "Second"}}',
+            duplicate_key_message("name"),
+        ),
+        ("an empty body declared as JSON", b"", NO_BODY_MESSAGE),
+    ],
+)
+def test_a_body_read_two_ways_is_422_naming_why_at_every_api_endpoint(
+    app: Flask, world: World, what: str, body: bytes, message: str
+) -> None:
+    """A key given twice (the standard parser keeps the last silently, so whatever checked the first
+    was not what is written) and an empty body sent as JSON (webargs reads it as an empty object: a
+    PATCH of nothing, which writes a new version) are refused by the one parser every API body goes
+    through, at every endpoint that reads a body, before anything else about the body is checked. The
+    signed-in user's own account is the path where one is needed, so the body is what is refused."""
+    problems, checked, refused = [], 0, 0
+    for endpoint in endpoints(app):
+        inputs = getattr(app.view_functions[endpoint.rule.endpoint], INPUTS_ATTR, ())
+        if not endpoint.is_api or not any(location == "json" for _schema, location in inputs):
+            continue
+        url = endpoint.url.replace("/users/999999", f"/users/{world.me.id}").replace(
+            "/actions/999999", f"/actions/{world.action}"
+        )
+        for method in sorted(endpoint.rule.methods & WRITE_METHODS):
+            before = table_digest()
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {world.token}"}
+            response = app.test_client().open(url, method=method, data=body, headers=headers)
+            checked += 1
+            label = f"{method} {url} with {what}"
+            if response.status_code == 422 and message in response.json["errors"].get("_rule", []):
+                refused += 1
+            elif response.status_code not in (401, 403, 404):
+                problems.append(f"{label}: {response.status_code} {response.get_data(as_text=True)[:200]}")
+            problems += _problems_of(label, response, before, table_digest())
+    assert checked > 40
+    assert refused > 40
+    assert not problems, "\n".join(problems)
+
+
+def test_a_key_given_twice_changes_nothing_where_the_last_one_would_be_taken(api_client: Any, make: Any) -> None:
+    admin = make.user("admin")
+    officer = make.user("officer", name="Olive Original")
+    before = api_client(admin).get(f"/api/v1/users/{officer.id}").json
+    response = api_client(admin).patch(
+        f"/api/v1/users/{officer.id}",
+        data=b'{"name": "Olive Original", "name": "Someone Else"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json["errors"]["_rule"] == [duplicate_key_message("name")]
+    empty = api_client(admin).patch(
+        f"/api/v1/users/{officer.id}", data=b"", headers={"Content-Type": "application/json"}
+    )
+    assert empty.status_code == 422
+    assert empty.json["errors"]["_rule"] == [NO_BODY_MESSAGE]
+    assert api_client(admin).get(f"/api/v1/users/{officer.id}").json == before
 
 
 def test_the_sign_in_endpoint_refuses_a_nul_as_input(client: Any) -> None:

@@ -209,6 +209,7 @@ WITHHELD_TEXT: dict[type[Any], tuple[str, ...]] = {
         "minutes",
         "proportionality_assessment",
         "outcome",
+        "victim_consultation_notes",
         "victim_not_consulted_reason",
         "held_early_reason",
     ),

@@ -258,6 +258,9 @@ class ReviewMeeting(TimestampMixin, VersionedMixin, Model):
     #: When the outcome was recorded: a review is "carried out" once this is set.
     outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     victim_consulted_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: What the victim said when consulted on the action plan, each consultation dated. Kept apart from
+    #: the outcome, which the outcome letter quotes to the applicant (who may not be the victim).
+    victim_consultation_notes: Mapped[str | None] = mapped_column(sa.Text)
     #: Why the victim was not consulted on the action plan, when they were not.
     victim_not_consulted_reason: Mapped[str | None] = mapped_column(sa.Text)
     #: Why the meeting was held before the day it was scheduled for, when it was.

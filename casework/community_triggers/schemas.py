@@ -375,6 +375,7 @@ def dump_meeting(meeting: ReviewMeeting) -> dict[str, Any]:
         "proportionality_assessments": [dump_assessment(a) for a in meeting.proportionality_assessments],
         "outcome": meeting.outcome,
         "victim_consulted_on": _iso(meeting.victim_consulted_on),
+        "victim_consultation_notes": meeting.victim_consultation_notes,
         "victim_not_consulted_reason": meeting.victim_not_consulted_reason,
         "missing_information": [
             {"agency_code": row.agency.code, "reason": row.reason} for row in meeting.missing_information

@@ -33,6 +33,29 @@ from casework.core.inputs import (
 )
 
 INVALID_JSON_MESSAGE = "The body is not valid JSON."
+NO_BODY_MESSAGE = "Send a JSON body with Content-Type: application/json."
+
+
+def duplicate_key_message(key: str) -> str:
+    return f'The body gives "{key}" more than once in one object: give each field once.'
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object as a dict, refusing a key given twice: the standard parser would keep the last one
+    silently, so a body read one way by a proxy or a partner's own checks (the first) would be written
+    another way here (the last)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
 
 
 def _within_the_integer_range(validator: Any) -> bool:
@@ -132,17 +155,23 @@ class Parser(FlaskParser):
 
     def load_json(self, req, schema):  # type: ignore[no-untyped-def]
         # A missing or non-JSON body is a clear 422, not a silent empty object.
-        if req.method in {"POST", "PUT", "PATCH"} and not req.is_json:
-            raise InvalidInput({"_rule": ["Send a JSON body with Content-Type: application/json."]})
+        # An empty body declared as JSON is missing too: webargs would read it as an empty object, which
+        # a PATCH takes as a change of nothing and writes (a new version, an audit entry).
+        if req.method in {"POST", "PUT", "PATCH"} and (not req.is_json or not req.get_data(cache=True)):
+            raise InvalidInput({"_rule": [NO_BODY_MESSAGE]})
         return super().load_json(req, schema)
 
     def _raw_load_json(self, req):  # type: ignore[no-untyped-def]
         if req.is_json and json_too_deep(req.get_data(cache=True)):
             raise InvalidInput({"_rule": [TOO_DEEP_MESSAGE]})
+        if not req.is_json:
+            return missing
         try:
-            data = super()._raw_load_json(req)
+            data = _parse_json(req.get_data(cache=True))
         except json.JSONDecodeError:
             raise
+        except _DuplicateKey as duplicate:
+            raise InvalidInput({"_rule": [duplicate_key_message(duplicate.key)]}) from None
         except (ValueError, RecursionError):
             # An integer of thousands of digits (Python refuses to convert it), or nesting the bracket
             # count did not catch.
@@ -180,6 +209,18 @@ class _ParametersProxy(MultiDictProxy):
         if key not in self.data:
             return missing
         return super().__getitem__(key)
+
+
+def _parse_json(body: bytes) -> Any:
+    """webargs' ``core.parse_json`` (UTF-8, a decoding error as a ``JSONDecodeError``), refusing a key
+    given twice in one object."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError(
+            f"Bytes decoding error : {error.reason}", doc=str(error.object), pos=error.start
+        ) from error
+    return json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
 
 
 def refuse_unstorable(data: Any) -> None:

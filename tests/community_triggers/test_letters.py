@@ -273,3 +273,95 @@ def test_letter_pages_refused(page_client, world, who):
     letter = _letters(LetterKind.acknowledgement)[0]
     response = page_client(getattr(world, who)).get(f"/case-reviews/{application.id}/letters/{letter.id}")
     assert response.status_code in (403, 404)
+
+
+#: What the victim told the coordinator about the action plan: theirs, not the applicant's.
+VICTIMS_WORDS = "She says her son is the one causing it and she is frightened of him."
+VICTIMS_VIEW = "Only if he is not told I asked for it."
+
+
+def test_what_the_victim_said_of_the_action_plan_is_in_no_letter_or_email(world, api_client):
+    """Someone applies for the victim; the victim is consulted on the action plan. Every letter of the
+    review (the applicant's and the victim's copy of the outcome) and every email sent quote the chair's
+    outcome and the recommendations, never what the victim said of the plan or of each recommendation:
+    the applicant may be an advocate, a councillor, a group or an agency. The notes stay on the meeting
+    for staff (its page and the API)."""
+    application = services.register_application(
+        world.officer,
+        {
+            "area": world.area,
+            "received_on": date(2026, 3, 2),
+            "channel": "phone",
+            "applicant": {"name": "Cllr Ann Advocate", "email": "ann@example.org", "phone": None, "address": None},
+            "applicant_role": "on_behalf",
+            "consent_given": True,
+            "victim": {"name": "Vera Victim", "email": "vera@example.org", "address": None},
+            "description": "Loud music every night.",
+            "cases": [],
+            "complaints": [
+                {
+                    "complainant_name": None,
+                    "occurred_on": o,
+                    "reported_on": r,
+                    "agency": world.council,
+                    "reported_to": None,
+                    "reference": f"REF-{i}",
+                    "causes_had": True,
+                    "hate_motivated": False,
+                }
+                for i, (o, r) in enumerate(
+                    [
+                        (date(2026, 2, 1), date(2026, 2, 2)),
+                        (date(2026, 2, 8), date(2026, 2, 9)),
+                        (date(2026, 2, 15), date(2026, 2, 16)),
+                    ]
+                )
+            ],
+        },
+    )
+    commit()
+    services.acknowledge(world.coordinator, application, acknowledged_on=date(2026, 3, 4), send_letter=True)
+    _decide_met(world, application)
+    meeting = _arrange(world, application)
+    services.update_meeting(world.coordinator, meeting, victim_invited=True)
+    letters.invite_victim(world.coordinator, meeting)
+    commit()
+    services.record_outcome(
+        world.chair,
+        meeting,
+        held_on=date(2026, 3, 20),
+        minutes="Held.",
+        outcome="The agencies agreed a joint plan.",
+        recommendations=[{"text": "Install monitoring.", "agency": world.council, "due_on": date(2026, 4, 30)}],
+    )
+    commit()
+    services.update_meeting(world.coordinator, meeting, attendees=[{"name": "Charles Chair", "role": "chair"}])
+    services.record_victim_consultation(
+        world.coordinator,
+        meeting,
+        consulted_on=date(2026, 3, 20),
+        notes=VICTIMS_WORDS,
+        views={meeting.recommendations[0].id: VICTIMS_VIEW},
+    )
+    completeness.confirm_complete(
+        world.coordinator,
+        meeting,
+        missing_information={world.council: "Sent at the meeting.", world.police: "Spoke at the meeting."},
+    )
+    commit()
+
+    produced = _letters()
+    outcomes = [letter for letter in produced if letter.kind == LetterKind.outcome]
+    assert len(outcomes) == 2  # the applicant's and the victim's copy
+    assert all("Outcome: The agencies agreed a joint plan." in letter.body for letter in outcomes)
+    for letter in produced:
+        assert VICTIMS_WORDS not in letter.body, letter.kind
+        assert VICTIMS_VIEW not in letter.body, letter.kind
+    emails = db.session.scalars(sa.select(OutboxEmail)).all()
+    assert {"ann@example.org", "vera@example.org"} <= {e.to_address for e in emails}
+    for email in emails:
+        assert VICTIMS_WORDS not in (email.subject + email.body_text + (email.body_html or "")), email.subject
+    # Staff still read it, on the meeting.
+    shown = api_client(world.coordinator).get(f"/api/v1/triggers/{application.id}").json["meetings"][0]
+    assert shown["outcome"] == "The agencies agreed a joint plan."
+    assert shown["victim_consultation_notes"] == f"Victim consulted on 20 March 2026: {VICTIMS_WORDS}"

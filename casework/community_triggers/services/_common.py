@@ -43,6 +43,7 @@ MEETING_AUDIT_FIELDS = (
     "proportionality_assessment",
     "outcome",
     "victim_consulted_on",
+    "victim_consultation_notes",
     "victim_not_consulted_reason",
     "held_early_reason",
     "outcome_letter_sent_on",

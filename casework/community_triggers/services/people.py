@@ -129,6 +129,7 @@ def export_section(person: Person, access: Any) -> list[dict[str, Any]]:
                     "proportionality_assessment": access.redact(m.proportionality_assessment)
                     if is_perpetrator or access.full
                     else None,
+                    "victim_consultation_notes": access.redact(m.victim_consultation_notes),
                     "victim_not_consulted_reason": access.redact(m.victim_not_consulted_reason),
                     "held_early_reason": access.redact(m.held_early_reason),
                     "missing_information": [

@@ -529,8 +529,10 @@ def record_victim_consultation(
         if _clean(view):
             by_id[key].victim_view = _clean(view)
     if notes and notes.strip():
-        meeting.outcome = (
-            (meeting.outcome + "\n\n") if meeting.outcome else ""
+        # Not in the outcome: the outcome letter quotes that to the applicant, who may be an advocate, a
+        # group or another agency, and what the victim said of the plan is theirs.
+        meeting.victim_consultation_notes = (
+            (meeting.victim_consultation_notes + "\n\n") if meeting.victim_consultation_notes else ""
         ) + f"Victim consulted on {_long(consulted_on)}: {notes.strip()}"
     db.session.flush()
     record_change(
