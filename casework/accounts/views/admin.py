@@ -273,6 +273,7 @@ def _settings_page(area: Area | None, here: str):
         for item in inputs:
             initial.update(item.initial(in_force.get(item.spec.key)))
         form = area_settings_form(inputs, data=initial)
+        form.show_version(services.area_settings_version(area))
 
     if form.is_submitted():
         form.validate()
@@ -280,6 +281,9 @@ def _settings_page(area: Area | None, here: str):
         if not form.errors and not form.form_errors and not changes:
             form.form_errors.append("Change at least one setting before saving")
         if not form.errors and not form.form_errors:
+            # The inputs left alone hold the values read, which would be saved back over a change
+            # made since as if they were this person's changes.
+            form.refuse_if_changed(services.area_settings_version(area))
             try:
                 warnings = services.update_area_settings(current_user, area, changes, form.effective_from.data)
             except InvalidInput as error:
