@@ -130,6 +130,10 @@ def notice_template(ct, _meeting) -> Edit:
     return Edit("/admin/notice-templates/cpw", ct.admin, "title", "A warning", "A first warning", press="save")
 
 
+def risk_questionnaire(ct, _meeting) -> Edit:
+    return Edit("/admin/risk-questionnaire?area=BOL", ct.admin, "title", "Bolsover's questions", "Our questions")
+
+
 def case_details(ct, _meeting) -> Edit:
     case = ct.case()
     return Edit(f"/cases/{case.id}/edit", ct.officer, "summary", "Noise at night", "Noise by day")
@@ -151,6 +155,7 @@ SIBLINGS: list[Callable[[Any, Any], Edit]] = [
     area_defaults,
     letter_template,
     notice_template,
+    risk_questionnaire,
     case_details,
     person_details,
 ]
