@@ -253,7 +253,7 @@ class AgencyCreateForm(FlaskForm):
     is_csas_accredited = _agency_csas_field()
 
 
-class AgencyEditForm(FlaskForm):
+class AgencyEditForm(ReadVersionMixin, FlaskForm):
     name = _agency_name_field()
     kind = _agency_kind_field()
     area_codes = _agency_areas_field()

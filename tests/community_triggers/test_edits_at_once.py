@@ -134,6 +134,21 @@ def risk_questionnaire(ct, _meeting) -> Edit:
     return Edit("/admin/risk-questionnaire?area=BOL", ct.admin, "title", "Bolsover's questions", "Our questions")
 
 
+def agency(ct, _meeting) -> Edit:
+    return Edit("/admin/agencies/BDC", ct.admin, "name", "Bolsover Council", "Bolsover District Council (BDC)")
+
+
+def tell_victim_template(ct, _meeting) -> Edit:
+    return Edit(
+        "/admin/threshold-watch/template?area=BOL",
+        ct.admin,
+        "subject",
+        "You may ask for a Case Review",
+        "Your right to a Case Review",
+        press="save",
+    )
+
+
 def case_details(ct, _meeting) -> Edit:
     case = ct.case()
     return Edit(f"/cases/{case.id}/edit", ct.officer, "summary", "Noise at night", "Noise by day")
@@ -156,6 +171,8 @@ SIBLINGS: list[Callable[[Any, Any], Edit]] = [
     letter_template,
     notice_template,
     risk_questionnaire,
+    agency,
+    tell_victim_template,
     case_details,
     person_details,
 ]

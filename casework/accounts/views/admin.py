@@ -416,10 +416,12 @@ def agency_edit(code: str):
                 "kind": agency.kind.value,
                 "area_codes": [a.code for a in agency.areas],
                 "is_csas_accredited": agency.is_csas_accredited,
+                "version": str(agency.version),
             }
         )
     _area_choices(form)
     if form.validate_on_submit():
+        form.refuse_if_changed(agency.version)
         try:
             services.update_agency(
                 current_user,

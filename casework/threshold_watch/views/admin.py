@@ -11,7 +11,7 @@ from casework.accounts.queries import all_areas, area_with_code
 from casework.community_triggers.forms import error_items
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.forms import show_service_errors
+from casework.core.forms import show_service_errors, version_of
 from casework.core.permissions import Permission, requires
 from casework.threshold_watch import message
 from casework.threshold_watch.forms import TellTemplateForm
@@ -29,12 +29,14 @@ def template():
         if area is None:
             raise NotFound("No such area.")
     subject, body = message.template_for(area.id if area else None)
-    form = TellTemplateForm(data={"subject": subject, "body": body})
+    own = message.own_template_row(area)
+    form = TellTemplateForm(data={"subject": subject, "body": body, "version": str(version_of(own))})
     preview = None
     status = 200
     if form.validate_on_submit():
         try:
             if form.save.data:
+                form.refuse_if_changed(version_of(own))
                 message.save_template(current_user, area, form.subject.data, form.body.data)
             else:
                 preview = message.check_template(form.subject.data, form.body.data)
