@@ -46,7 +46,7 @@ class Area(TimestampMixin, Model):
         return f"<Area {self.code}>"
 
 
-class Agency(TimestampMixin, VersionedMixin, Model):
+class Agency(TimestampMixin, Model):
     """An organisation (council, police force, ICB, housing provider); it may cover several areas."""
 
     __tablename__ = "agencies"

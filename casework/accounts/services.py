@@ -106,9 +106,6 @@ def update_agency(
         agency.kind = AgencyKind(kind)
     if is_csas_accredited is not None:
         agency.is_csas_accredited = is_csas_accredited
-    # The areas are rows of another table: touching the agency gives it a new version whatever changed,
-    # so that a page read before this save cannot write its areas back over it (``ReadVersionMixin``).
-    agency.updated_at = now()
     db.session.flush()
     record_change(actor, agency, before, _agency_snapshot(agency), f"Updated agency {agency.code}")
     return agency

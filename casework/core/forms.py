@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
@@ -164,6 +166,14 @@ def version_of(record: Any) -> int:
     """A versioned record's version (``VersionedMixin``); 0 for one not created yet (a default letter
     template), so that a save over one created since the page was read is refused too."""
     return 0 if record is None else int(record.version)
+
+
+def digest_version(shown: object) -> int:
+    """A version for a record that has no version column (an agency, the tell-the-victim template): a
+    number made from what its page shows of it (``shown``, JSON-able), so that a save over a change made
+    since is refused all the same. A change undone since reads as no change, which it then is."""
+    text = json.dumps(shown, sort_keys=True, default=str)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:7], 16)  # below DB_INT_MAX: an id-shaped field
 
 
 class ReadVersionMixin:

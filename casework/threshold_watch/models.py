@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.core.db import TimestampMixin, VersionedMixin, enum_column
+from casework.core.db import TimestampMixin, enum_column
 from casework.extensions import Model
 
 
@@ -99,7 +99,7 @@ class WatchPass(Model):
     evaluated_on: Mapped[date] = mapped_column(sa.Date)
 
 
-class TellVictimTemplate(TimestampMixin, VersionedMixin, Model):
+class TellVictimTemplate(TimestampMixin, Model):
     """The wording of the letter or email telling a victim of their right to a Case Review, as an admin
     changed it (Jinja, sandboxed, with limits: ``casework.threshold_watch.message``). A null area is the
     template for every area; without a row the default shipped in code applies."""

@@ -35,7 +35,7 @@ from casework.accounts.models import Agency, Area, User
 from casework.core import settings as settings_registry
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.forms import ConfirmForm, FlaskForm, show_service_errors
+from casework.core.forms import ConfirmForm, FlaskForm, digest_version, show_service_errors
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import ROLE_LABELS, Permission, Role, requires
 from casework.core.time import today
@@ -401,6 +401,13 @@ def agency_new():
     return render_form("accounts/admin/agency_new.html", form)
 
 
+def _agency_as_shown(agency: Agency) -> int:
+    """The version of an agency its page shows (agencies have no version column: ``digest_version``)."""
+    return digest_version(
+        [agency.name, agency.kind.value, sorted(a.code for a in agency.areas), bool(agency.is_csas_accredited)]
+    )
+
+
 @bp.route("/agencies/<code>", methods=["GET", "POST"])
 @requires(Permission.ADMINISTER)
 def agency_edit(code: str):
@@ -416,12 +423,12 @@ def agency_edit(code: str):
                 "kind": agency.kind.value,
                 "area_codes": [a.code for a in agency.areas],
                 "is_csas_accredited": agency.is_csas_accredited,
-                "version": str(agency.version),
+                "version": str(_agency_as_shown(agency)),
             }
         )
     _area_choices(form)
     if form.validate_on_submit():
-        form.refuse_if_changed(agency.version)
+        form.refuse_if_changed(_agency_as_shown(agency))
         try:
             services.update_agency(
                 current_user,
