@@ -28,7 +28,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from casework.accounts.models import AgencyKind
-from casework.core.forms import FlaskForm, GovukDateField, options
+from casework.core.forms import FlaskForm, GovukDateField, ReadVersionMixin, options
 from casework.core.permissions import ROLE_LABELS, Role
 from casework.core.settings import TIME_UNITS, SettingSpec
 
@@ -253,7 +253,7 @@ class AgencyCreateForm(FlaskForm):
     is_csas_accredited = _agency_csas_field()
 
 
-class AgencyEditForm(FlaskForm):
+class AgencyEditForm(ReadVersionMixin, FlaskForm):
     name = _agency_name_field()
     kind = _agency_kind_field()
     area_codes = _agency_areas_field()
@@ -329,7 +329,7 @@ def setting_inputs(specs: list[SettingSpec]) -> list[SettingInput]:
     return inputs
 
 
-class AreaSettingsFormBase(FlaskForm):
+class AreaSettingsFormBase(ReadVersionMixin, FlaskForm):
     effective_from = GovukDateField(
         "Date the changes take effect",
         planned=True,

@@ -171,6 +171,16 @@ def area_settings(area: Area | None, on: date | None = None) -> dict[str, Any]:
     return area_settings_on_days([wanted])[wanted]
 
 
+def area_settings_version(area: Area | None) -> int:
+    """Which version of ``area``'s settings a page shows: the last row stored for the area or for
+    every area (they are only ever added, never changed: the last one written wins), so any save
+    since, in force or scheduled, gives another number (``ReadVersionMixin``)."""
+    scope: sa.ColumnElement[bool] = AreaSetting.area_id.is_(None)
+    if area is not None:
+        scope = sa.or_(scope, AreaSetting.area_id == area.id)
+    return db.session.scalar(sa.select(sa.func.max(AreaSetting.id)).where(scope)) or 0
+
+
 def area_settings_on_days(wanted: Iterable[tuple[int | None, date]]) -> dict[tuple[int | None, date], dict[str, Any]]:
     """``area_settings`` for each (area id, day) of ``wanted`` (None: the deployment-wide settings), in
     one statement however many there are: a list whose rows each need their area's settings on a day of

@@ -26,7 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from casework.community_triggers.models import CONSENT_ROLES, ApplicantRole, Channel
-from casework.core.forms import FlaskForm, GovukDateField
+from casework.core.forms import FlaskForm, GovukDateField, ReadVersionMixin
 from casework.core.inputs import is_digits
 
 
@@ -402,7 +402,7 @@ class MeetingForm(ChecksMixin, FlaskForm):
     send_letter = SendLetterField()
 
 
-class MeetingDetailsForm(ChecksMixin, FlaskForm):
+class MeetingDetailsForm(ReadVersionMixin, ChecksMixin, FlaskForm):
     agenda = TextAreaField(
         "Notes for the agenda (optional)",
         description="The agenda's items are under Papers",
@@ -559,7 +559,7 @@ class LinkCaseForm(FlaskForm):
     )
 
 
-class LetterTemplateForm(FlaskForm):
+class LetterTemplateForm(ReadVersionMixin, FlaskForm):
     subject = StringField("Subject", validators=[DataRequired("Enter the subject"), Length(max=300)])
     body = TextAreaField("Letter", validators=[DataRequired("Enter the letter"), Length(max=50000)])
     preview = SubmitField("Preview")
@@ -641,7 +641,7 @@ class AgendaRow(Form):
     notes = TextAreaField("Notes (optional)", validators=[Optional(), Length(max=10000)])
 
 
-class AgendaForm(FlaskForm):
+class AgendaForm(ReadVersionMixin, FlaskForm):
     items = FieldList(FormField(AgendaRow), min_entries=1, max_entries=40)
     add_item = SubmitField("Add another item")
     save = SubmitField("Save the agenda")
@@ -659,7 +659,7 @@ class AgendaForm(FlaskForm):
         return None
 
 
-class ProportionalityForm(ChecksMixin, FlaskForm):
+class ProportionalityForm(ReadVersionMixin, ChecksMixin, FlaskForm):
     #: The perpetrators of the linked cases (seen by whoever sees the application), or someone named.
     person = SelectField("Who is the assessment about?", choices=[])
     subject_name = StringField(

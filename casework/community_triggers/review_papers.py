@@ -36,6 +36,7 @@ from casework.community_triggers.settings import (
 )
 from casework.core.dates import within_months_beginning_with
 from casework.core.errors import InvalidInput, RuleViolation
+from casework.core.time import now
 from casework.extensions import db
 
 #: The Case Review agenda's standard items (the Derbyshire agenda template), with who usually leads.
@@ -127,6 +128,9 @@ def save_agenda(actor: User | None, meeting: ReviewMeeting, items: Sequence[Mapp
         raise InvalidInput(errors)
     before = [snapshot(item, AGENDA_AUDIT) for item in meeting.agenda_items]
     meeting.agenda_items = [AgendaItem(position=index, **row) for index, row in enumerate(rows, 1)]
+    # The items are rows of their own: touching the meeting gives it a new version, so that a save of
+    # an agenda read before this one is refused ("changed since you read it"), on the page and the API.
+    meeting.updated_at = now()
     db.session.flush()
     record_change(
         actor,

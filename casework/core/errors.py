@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -84,6 +84,9 @@ SAME_MOMENT = (
     "was not saved twice. Go back, reload the page and check what is there now."
 )
 
+#: What a request refused for want of the database's write lock is told (``handle_operational_error``).
+BUSY = "The service is busy. Nothing you sent was saved: try again in a minute."
+
 _TITLES = {
     400: ("Sorry, there is a problem with the request", "Check what you entered and try again."),
     401: ("You need to sign in", "Sign in to use this page."),
@@ -101,7 +104,18 @@ _TITLES = {
         "You have tried too many times. Wait a few minutes and try again.",
     ),
     500: ("Sorry, there is a problem with the service", "Try again later."),
+    503: ("Sorry, the service is busy", BUSY),
 }
+
+#: How long a refused writer is told to wait (``Retry-After``) when SQLite's write lock was not free.
+BUSY_RETRY_SECONDS = 60
+
+
+def is_write_lock_timeout(error: Exception) -> bool:
+    """SQLite's one write lock stayed taken past the wait (``SQLITE_BUSY_SECONDS``): by a large
+    import or report, which holds it for its whole run, one transaction."""
+    original = getattr(error, "orig", None)
+    return type(original).__module__ == "sqlite3" and "database is locked" in str(original)
 
 
 def wants_json() -> bool:
@@ -205,6 +219,25 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(422, {RULE: [message]})
         return html_error(422, message)
+
+    @app.errorhandler(OperationalError)
+    def handle_operational_error(error: OperationalError):  # type: ignore[no-untyped-def]
+        # Another process held SQLite's write lock past the wait (an import runs in one transaction):
+        # this request's transaction is rolled back, so it may be sent again as it was; a fault
+        # only if it lasts. Anything else is a fault of the service.
+        from casework.extensions import db
+
+        if not is_write_lock_timeout(error):
+            return handle_unexpected(error)
+        app.logger.warning("The database's write lock was not free on %s %s", request.method, request.path)
+        db.session.rollback()
+        headers = {"Retry-After": str(BUSY_RETRY_SECONDS)}
+        if wants_json():
+            response = json_error(503, message=BUSY)
+            response.headers.update(headers)
+            return response
+        body, status = html_error(503)
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
@@ -16,7 +18,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import StopValidation
 from wtforms.widgets import HiddenInput
 
-from casework.core.errors import RULE, InvalidInput
+from casework.core.errors import RULE, Conflict, InvalidInput
 from casework.core.fields import EARLIEST_DATE, event_date_problem, planned_date_problem
 from casework.core.inputs import DB_INT_MAX, ONE_LINE_MESSAGE, UNSTORABLE_MESSAGE, has_unstorable, is_digits
 from casework.core.submissions import new_key, spent_here
@@ -143,6 +145,50 @@ class FlaskForm(flask_wtf.FlaskForm):
         for field in broken:
             field.errors = [*(field.errors or ()), ONE_LINE_MESSAGE]
         return valid and not bad and not not_ids and not broken
+
+
+#: What a save over someone else's later save is told: nothing of it is written.
+CHANGED_SINCE_READ = "The record changed since you read it. Reload the page to see the change, then make yours again."
+
+
+def refuse_if_changed_since_read(current: object, read: object) -> None:
+    """Optimistic locking for a page or call that sends back the version it read (``read``): a 409
+    (``Conflict``) when the record is no longer at that version, so that the second of two people
+    editing at once cannot silently undo the first. A call that sends no version is not checked (the
+    API keeps the field optional for partners); every page form sends it (``ReadVersionMixin``)."""
+    if read is None or read == "":
+        return
+    if str(read).strip() != str(current):
+        raise Conflict(CHANGED_SINCE_READ)
+
+
+def version_of(record: Any) -> int:
+    """A versioned record's version (``VersionedMixin``); 0 for one not created yet (a default letter
+    template), so that a save over one created since the page was read is refused too."""
+    return 0 if record is None else int(record.version)
+
+
+def digest_version(shown: object) -> int:
+    """A version for a record that has no version column (an agency, the tell-the-victim template): a
+    number made from what its page shows of it (``shown``, JSON-able), so that a save over a change made
+    since is refused all the same. A change undone since reads as no change, which it then is."""
+    text = json.dumps(shown, sort_keys=True, default=str)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:7], 16)  # below DB_INT_MAX: an id-shaped field
+
+
+class ReadVersionMixin:
+    """For a page form that changes a record someone else may be changing too: a hidden ``version``
+    (the version shown, ``show_version`` on GET; kept as posted when the page is shown again with
+    errors), checked before saving (``refuse_if_changed``). ``autocomplete="off"``: Firefox would keep
+    an old version across a reload, and the next save would be refused for nothing."""
+
+    version = HiddenField(render_kw={"autocomplete": "off"})
+
+    def show_version(self, current: object) -> None:
+        self.version.data = str(current)
+
+    def refuse_if_changed(self, current: object) -> None:
+        refuse_if_changed_since_read(current, self.version.data)
 
 
 class ConfirmForm(FlaskForm):

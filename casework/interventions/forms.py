@@ -12,7 +12,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
-from casework.core.forms import FlaskForm, GovukDateField
+from casework.core.forms import FlaskForm, GovukDateField, ReadVersionMixin
 from casework.core.inputs import whole_number
 from casework.core.time import LONDON
 from casework.interventions.models import (
@@ -348,7 +348,7 @@ class NoticeForm(FlaskForm):
     )
 
 
-class NoticeTemplateForm(FlaskForm):
+class NoticeTemplateForm(ReadVersionMixin, FlaskForm):
     title = StringField(
         "Title",
         validators=[

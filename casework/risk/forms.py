@@ -8,7 +8,7 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from casework.core.forms import FlaskForm, GovukDateField
+from casework.core.forms import FlaskForm, GovukDateField, ReadVersionMixin
 from casework.core.inputs import is_digits, whole_number
 from casework.interventions.forms import required_choice
 
@@ -48,7 +48,7 @@ def answers_from(form: Any, questionnaire: Any) -> dict[str, str]:
     return {q["key"]: form[QUESTION_PREFIX + q["key"]].data for q in questionnaire.questions}
 
 
-class QuestionnaireForm(FlaskForm):
+class QuestionnaireForm(ReadVersionMixin, FlaskForm):
     """Title and cut-offs; the questions' fields are read from the request (their number varies)."""
 
     title = StringField("Title", validators=[DataRequired("Enter a title"), Length(max=200)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from casework.core.forms import FlaskForm, GovukDateField
+from casework.core.forms import FlaskForm, GovukDateField, ReadVersionMixin
 
 
 class SeriesForm(FlaskForm):
@@ -44,7 +44,7 @@ class AttendanceForm(FlaskForm):
     from the request (their number depends on the series)."""
 
 
-class ItemForm(FlaskForm):
+class ItemForm(ReadVersionMixin, FlaskForm):
     discussion = TextAreaField("Discussion", validators=[Optional(), Length(max=10_000)])
     decisions = TextAreaField("Decisions", validators=[Optional(), Length(max=10_000)])
 

@@ -6,7 +6,7 @@ from wtforms import BooleanField, RadioField, StringField, SubmitField, TextArea
 from wtforms.validators import DataRequired, Length, Optional
 
 from casework.cases.forms import ASKED_DATE_MESSAGE
-from casework.core.forms import FlaskForm, GovukDateField, options
+from casework.core.forms import FlaskForm, GovukDateField, ReadVersionMixin, options
 from casework.threshold_watch.models import TOLD_METHOD_LABELS
 
 
@@ -27,7 +27,7 @@ class ToldForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
 
 
-class TellTemplateForm(FlaskForm):
+class TellTemplateForm(ReadVersionMixin, FlaskForm):
     subject = StringField("Subject", validators=[DataRequired("Enter the subject"), Length(max=300)])
     body = TextAreaField(
         "Letter or email",

@@ -155,15 +155,21 @@ def check_template(subject: str, body: str) -> Message:
     )
 
 
-def save_template(actor: Any, area: Area | None, subject: str, body: str) -> TellVictimTemplate:
-    """Check and keep an admin's template for ``area`` (None: every area)."""
-    check_template(subject, body)
-    row = db.session.scalar(
+def own_template_row(area: Area | None) -> TellVictimTemplate | None:
+    """The template saved for ``area`` itself (None: the one for every area), not one it falls back on:
+    the row a save writes over, whose version the admin's page sends back."""
+    return db.session.scalar(
         sa.select(TellVictimTemplate).where(
             TellVictimTemplate.kind == KIND,
             TellVictimTemplate.area_id == area.id if area else TellVictimTemplate.area_id.is_(None),
         )
     )
+
+
+def save_template(actor: Any, area: Area | None, subject: str, body: str) -> TellVictimTemplate:
+    """Check and keep an admin's template for ``area`` (None: every area)."""
+    check_template(subject, body)
+    row = own_template_row(area)
     return save_admin_template(
         actor,
         row,

@@ -35,7 +35,7 @@ from casework.accounts.models import Agency, Area, User
 from casework.core import settings as settings_registry
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.forms import ConfirmForm, FlaskForm, show_service_errors
+from casework.core.forms import ConfirmForm, FlaskForm, digest_version, show_service_errors
 from casework.core.pagination import page_number, paginate
 from casework.core.permissions import ROLE_LABELS, Permission, Role, requires
 from casework.core.time import today
@@ -273,6 +273,7 @@ def _settings_page(area: Area | None, here: str):
         for item in inputs:
             initial.update(item.initial(in_force.get(item.spec.key)))
         form = area_settings_form(inputs, data=initial)
+        form.show_version(services.area_settings_version(area))
 
     if form.is_submitted():
         form.validate()
@@ -280,6 +281,9 @@ def _settings_page(area: Area | None, here: str):
         if not form.errors and not form.form_errors and not changes:
             form.form_errors.append("Change at least one setting before saving")
         if not form.errors and not form.form_errors:
+            # The inputs left alone hold the values read, which would be saved back over a change
+            # made since as if they were this person's changes.
+            form.refuse_if_changed(services.area_settings_version(area))
             try:
                 warnings = services.update_area_settings(current_user, area, changes, form.effective_from.data)
             except InvalidInput as error:
@@ -397,6 +401,13 @@ def agency_new():
     return render_form("accounts/admin/agency_new.html", form)
 
 
+def _agency_as_shown(agency: Agency) -> int:
+    """The version of an agency its page shows (agencies have no version column: ``digest_version``)."""
+    return digest_version(
+        [agency.name, agency.kind.value, sorted(a.code for a in agency.areas), bool(agency.is_csas_accredited)]
+    )
+
+
 @bp.route("/agencies/<code>", methods=["GET", "POST"])
 @requires(Permission.ADMINISTER)
 def agency_edit(code: str):
@@ -412,10 +423,12 @@ def agency_edit(code: str):
                 "kind": agency.kind.value,
                 "area_codes": [a.code for a in agency.areas],
                 "is_csas_accredited": agency.is_csas_accredited,
+                "version": str(_agency_as_shown(agency)),
             }
         )
     _area_choices(form)
     if form.validate_on_submit():
+        form.refuse_if_changed(_agency_as_shown(agency))
         try:
             services.update_agency(
                 current_user,

@@ -19,7 +19,7 @@ from casework.community_triggers.forms import LetterTemplateForm, error_items
 from casework.community_triggers.models import LetterKind
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.forms import show_service_errors
+from casework.core.forms import show_service_errors, version_of
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 
@@ -61,7 +61,7 @@ def edit(kind: str):
             raise NotFound("No such area.")
     row = queries.letter_template(letter_kind, area)
     subject, body = letters.template_for(letter_kind, area.id if area else None)
-    form = LetterTemplateForm(data={"subject": subject, "body": body})
+    form = LetterTemplateForm(data={"subject": subject, "body": body, "version": str(version_of(row))})
     preview = None
     status = 200
     if form.validate_on_submit():
@@ -73,6 +73,7 @@ def edit(kind: str):
             status = 422
         else:
             if form.save.data:
+                form.refuse_if_changed(version_of(row))
                 letters.save_template(current_user, letter_kind, area, row, form.subject.data, form.body.data)
                 commit()
                 flash("Template saved.", "success")

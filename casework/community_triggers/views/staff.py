@@ -486,10 +486,13 @@ def meeting(application_id: int, meeting_id: int):
     application = _application(application_id, manage=request.method == "POST")
     meeting = _meeting(application, meeting_id)
     form = MeetingDetailsForm(obj=None if request.method == "POST" else meeting)
-    if request.method == "GET" and meeting.victim_invited is not None:
-        form.victim_invited.data = "yes" if meeting.victim_invited else "no"
+    if request.method == "GET":
+        form.show_version(meeting.version)
+        if meeting.victim_invited is not None:
+            form.victim_invited.data = "yes" if meeting.victim_invited else "no"
     status = 200
     if form.validate_on_submit():
+        form.refuse_if_changed(meeting.version)
         fields: dict[str, Any] = {"agenda": form.agenda.data or "", "location": form.location.data or ""}
         if form.victim_invited.data:
             fields["victim_invited"] = form.victim_invited.data == "yes"

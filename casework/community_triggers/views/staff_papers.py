@@ -186,10 +186,12 @@ def agenda(application_id: int, meeting_id: int):
         form = AgendaForm(
             data={"items": [{"title": i.title, "lead": i.lead, "notes": i.notes} for i in meeting.agenda_items]}
         )
+        form.show_version(meeting.version)
     status = 200
     if form.is_submitted() and form.add_item.data:
         form.items.append_entry()
     elif form.validate_on_submit():
+        form.refuse_if_changed(meeting.version)
         try:
             review_papers.save_agenda(current_user, meeting, form.rows())
         except InvalidInput as error:
@@ -241,11 +243,14 @@ def _assessment_page(
         if assessment.person_id is None:
             form.subject_name.data = assessment.subject_name
         form.assessed_on.data = assessment.assessed_on
+        form.show_version(assessment.version)
     form.person.choices = choices(
         [("", "Someone not listed (enter their name)")] + [(str(p.id), p.name) for p in people]
     )
     status = 200
     if form.validate_on_submit():
+        if assessment is not None:
+            form.refuse_if_changed(assessment.version)
         by_id = {str(p.id): p for p in people}
         person = by_id.get(form.person.data or "")
         try:

@@ -11,7 +11,7 @@ from jinja2 import TemplateError
 from casework.accounts.queries import all_areas, area_with_code
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.forms import show_service_errors
+from casework.core.forms import show_service_errors, version_of
 from casework.core.permissions import Permission, requires
 from casework.documents import layout
 from casework.extensions import db
@@ -53,7 +53,7 @@ def edit(kind: str):
     area_id = area.id if area else None
     row = queries.notice_template(notice_kind, area)
     title, body = notices.template_for(notice_kind, area_id)
-    form = NoticeTemplateForm(data={"title": title, "body": body})
+    form = NoticeTemplateForm(data={"title": title, "body": body, "version": str(version_of(row))})
     rendered = None
     status = 200
     if form.validate_on_submit():
@@ -65,6 +65,7 @@ def edit(kind: str):
             status = 422
         else:
             if request.form.get("save"):
+                form.refuse_if_changed(version_of(row))
                 notices.save_template(current_user, notice_kind, area, row, form.title.data, form.body.data)
                 commit()
                 flash("Template saved.", "success")

@@ -25,13 +25,20 @@ def questionnaire():
     current = services.current_questionnaire(area)
     inherited = area is not None and current.area_id is None
     form = QuestionnaireForm(
-        data={"title": current.title, "medium_from": str(current.medium_from), "high_from": str(current.high_from)}
+        # Each save is a new questionnaire (a row of its own): the one read is its id.
+        data={
+            "title": current.title,
+            "medium_from": str(current.medium_from),
+            "high_from": str(current.high_from),
+            "version": str(current.id),
+        }
         if request.method == "GET"
         else None
     )
     problems: list[str] = []
     questions = current.questions
     if request.method == "POST" and form.validate():
+        form.refuse_if_changed(current.id)
         questions = questions_from_request(request.form, current.questions)
         try:
             cut_offs = {name: int(getattr(form, name).data) for name in ("medium_from", "high_from")}

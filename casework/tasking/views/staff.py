@@ -295,7 +295,13 @@ def _show_item(
         reasons=_labels(item.reasons),
         can_run=can_run,
         item_form=item_form
-        or ItemForm(data={"discussion": view.words(item.discussion), "decisions": view.words(item.decisions)}),
+        or ItemForm(
+            data={
+                "discussion": view.words(item.discussion),
+                "decisions": view.words(item.decisions),
+                "version": str(item.version),
+            }
+        ),
         words=view.words,
         allocate_form=allocate_form or _allocate_form(case),
     ), status
@@ -313,6 +319,7 @@ def record_item(tasking_item_id: int):
     meeting, item, case = _item_for(tasking_item_id, run=True)
     form = ItemForm()
     if form.validate_on_submit():
+        form.refuse_if_changed(item.version)
         try:
             services.record_item(
                 current_user, meeting, item, discussion=form.discussion.data, decisions=form.decisions.data

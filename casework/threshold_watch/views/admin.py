@@ -11,12 +11,18 @@ from casework.accounts.queries import all_areas, area_with_code
 from casework.community_triggers.forms import error_items
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.forms import show_service_errors
+from casework.core.forms import digest_version, show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.threshold_watch import message
 from casework.threshold_watch.forms import TellTemplateForm
+from casework.threshold_watch.models import TellVictimTemplate
 
 bp = Blueprint("threshold_watch", __name__, url_prefix="/threshold-watch")
+
+
+def _as_saved(row: TellVictimTemplate | None) -> int:
+    """The version of the area's own template (the rows have no version column: ``digest_version``)."""
+    return digest_version([row.subject, row.body] if row is not None else None)
 
 
 @bp.route("/template", methods=["GET", "POST"])
@@ -29,12 +35,14 @@ def template():
         if area is None:
             raise NotFound("No such area.")
     subject, body = message.template_for(area.id if area else None)
-    form = TellTemplateForm(data={"subject": subject, "body": body})
+    own = message.own_template_row(area)
+    form = TellTemplateForm(data={"subject": subject, "body": body, "version": str(_as_saved(own))})
     preview = None
     status = 200
     if form.validate_on_submit():
         try:
             if form.save.data:
+                form.refuse_if_changed(_as_saved(own))
                 message.save_template(current_user, area, form.subject.data, form.body.data)
             else:
                 preview = message.check_template(form.subject.data, form.body.data)
