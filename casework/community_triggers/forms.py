@@ -603,7 +603,9 @@ def completeness_form(missing_agencies: list[Any], **kwargs: Any) -> Completenes
     return CompletenessForm(**kwargs)
 
 
-class ConsultationFormBase(ChecksMixin, FlaskForm):
+class ConsultationFormBase(ReadVersionMixin, ChecksMixin, FlaskForm):
+    # The meeting's version: the coordinator and the chair can both record the consultation, and a second
+    # recording replaces the victim's view of each recommendation the first one gave.
     consulted_on = GovukDateField(
         "Date the victim was consulted", what="the date the victim was consulted", required=True
     )

@@ -230,3 +230,43 @@ def test_an_agenda_sent_through_the_api_with_the_version_read_before_another_is_
     assert second.status_code == 409
     db.session.expire_all()
     assert [item.title for item in meeting.agenda_items] == ["Mine"]
+
+
+def test_a_consultation_recorded_over_one_recorded_since_the_page_was_read_is_refused(ct, meeting, page_client):
+    """The coordinator and the chair can both record the victim's consultation on the action plan, and a
+    recording replaces the victim's view of each recommendation: the second of two pages read before
+    either was saved is refused, so the first view is not silently replaced."""
+    services.record_outcome(
+        ct.chair,
+        meeting,
+        held_on=date(2026, 3, 10),
+        minutes="Minutes.",
+        victim_invited=True,
+        recommendations=[{"text": "Visit the victim", "agency": ct.police, "due_on": date(2026, 4, 1)}],
+    )
+    db.session.commit()
+    recommendation = meeting.recommendations[0]
+    path = f"/case-reviews/{meeting.application_id}/meetings/{meeting.id}/consultation"
+    coordinator, chair = page_client(ct.coordinator), page_client(ct.chair)
+    first_form = form_fields(coordinator.get(path).get_data(as_text=True), "notes")
+    second_form = form_fields(chair.get(f"/my-reviews/{meeting.id}/consultation").get_data(as_text=True), "notes")
+    assert "version" in first_form
+    assert "version" in second_form
+    consulted = {"consulted_on-day": "10", "consulted_on-month": "3", "consulted_on-year": "2026"}
+    view = f"view_{recommendation.id}"
+
+    saved = coordinator.post(path, data={**first_form, **consulted, "notes": "She agrees.", view: "Yes, please."})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    before = table_digest()
+
+    refused = chair.post(
+        f"/my-reviews/{meeting.id}/consultation",
+        data={**second_form, **consulted, "notes": "She disagrees.", view: "No, thank you."},
+    )
+
+    assert refused.status_code == 409, refused.status_code
+    assert "changed since you read it" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert [name for name in changed_tables(before, table_digest()) if not BOOKKEEPING.match(name)] == []
+    assert db.session.get(type(recommendation), recommendation.id).victim_view == "Yes, please."

@@ -142,8 +142,11 @@ def consultation(application_id: int, meeting_id: int):
 def consultation_page(application: TriggerApplication, meeting: ReviewMeeting, *, done: str):
     """The consultation form and its handling, shared by the coordinator's and the chair's pages."""
     form = consultation_form(list(meeting.recommendations))
+    if request.method == "GET":
+        form.show_version(meeting.version)
     status = 200
     if form.validate_on_submit():
+        form.refuse_if_changed(meeting.version)
         try:
             services.record_victim_consultation(
                 current_user,
