@@ -7,7 +7,7 @@ from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from casework.cases.forms import ASKED_DATE_MESSAGE
-from casework.core.forms import FlaskForm, GovukDateField, options
+from casework.core.forms import FlaskForm, GovukDateField, ReadVersionMixin, options
 
 
 class SwitchOnForm(FlaskForm):
@@ -47,7 +47,9 @@ class ApplicantSwitchOnForm(FlaskForm):
     contact_checked = SwitchOnForm.contact_checked
 
 
-class NextStepForm(FlaskForm):
+class NextStepForm(ReadVersionMixin, FlaskForm):
+    # What the page showed of the next step (``digest_version``): two officers of the agency may change
+    # it, and the victim reads whichever was saved last.
     next_step = SwitchOnForm.next_step
     next_step_on = GovukDateField(
         invalid_message=ASKED_DATE_MESSAGE, label="When (optional)", validators=[Optional()], planned=True

@@ -92,6 +92,34 @@ def test_switching_on_needs_the_contact_details_checked_and_writes_nothing_other
     assert _outbox() == []
 
 
+def test_a_next_step_saved_over_one_saved_since_the_page_was_read_is_refused(page_client, world, access):
+    """Two officers of the agency may change what happens next, and the victim reads whichever was saved
+    last: the second of two pages read before either save is refused, and the first's words stay."""
+    path = f"/cases/{world.case.id}/victim-page/{world.victim.id}"
+    first, second = page_client(world.officer), page_client(world.officer)
+
+    def hidden_fields(page) -> dict[str, str]:
+        [form] = [chunk.split("</form>")[0] for chunk in page.text.split("<form")[1:] if 'name="next_step"' in chunk]
+        fields = {}
+        for attributes in re.findall(r"<input\b([^>]*)>", form):
+            if 'type="hidden"' in attributes:
+                name, value = re.search(r'name="([^"]+)"', attributes), re.search(r'value="([^"]*)"', attributes)
+                fields[name.group(1)] = value.group(1) if value else ""
+        assert "version" in fields, "the next step form does not send back what it showed"
+        return fields
+
+    first_fields, second_fields = hidden_fields(first.get(path)), hidden_fields(second.get(path))
+    saved = first.post(path, data={**first_fields, "next_step": "We will visit on Monday"})
+    assert saved.status_code == 302
+
+    refused = second.post(path, data={**second_fields, "next_step": "Nothing is planned"})
+
+    assert refused.status_code == 409
+    assert "changed since you read it" in refused.text
+    db.session.expire_all()
+    assert db.session.get(VictimAccess, access.id).next_step == "We will visit on Monday"
+
+
 def test_switching_on_tells_the_victim_and_only_for_a_victim_of_a_case_the_officer_may_change(page_client, world):
     # The perpetrator on the case cannot be given a victim page; nor can an officer of another agency.
     assert _switch_on(page_client(world.officer), world, person=world.adult).status_code == 404

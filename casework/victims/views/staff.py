@@ -10,7 +10,7 @@ from casework.cases.policies import can_manage_case, get_case_for
 from casework.community_triggers.policies import get_application_for
 from casework.core.db import commit
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from casework.core.forms import ConfirmForm, show_service_errors
+from casework.core.forms import ConfirmForm, digest_version, show_service_errors
 from casework.core.permissions import Permission, requires
 from casework.extensions import db
 from casework.victims import services
@@ -75,12 +75,18 @@ def switch_on(case_id: int, person_id: int):
     return render_template("victims/switch_on.html", case=case, person=person, form=form), (422 if form.errors else 200)
 
 
+def _shown_next_step(access) -> int:
+    return digest_version([access.next_step, access.next_step_on])
+
+
 def _next_step(case, person, access):
     form = NextStepForm()
     if not form.is_submitted():
         form.next_step.data = access.next_step
         form.next_step_on.data = access.next_step_on
+        form.show_version(_shown_next_step(access))
     if form.validate_on_submit():
+        form.refuse_if_changed(_shown_next_step(access))
         services.update_next_step(
             current_user, case, access, next_step=form.next_step.data, next_step_on=form.next_step_on.data
         )
