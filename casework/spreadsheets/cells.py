@@ -60,7 +60,8 @@ def to_cell(value: Any) -> Any:
 #: The control characters an XLSX cell cannot hold (XML 1.0 has no way to write them, and openpyxl refuses
 #: the whole workbook for one of them): a case summary pasted from elsewhere with one in it would make
 #: every XLSX export holding that record fail. Word's line and page breaks (vertical tab, form feed) are
-#: line breaks in the cell; the others, invisible anyway, are left out.
+#: line breaks in the cell; the others, invisible anyway, are left out. The same characters as openpyxl's
+#: ``ILLEGAL_CHARACTERS_RE``, written here so that a CSV export does not load openpyxl.
 _NOT_IN_XLSX = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XLSX_LINE_BREAKS = ("\x0b", "\x0c")
 

@@ -18,13 +18,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from html import unescape
 from typing import Any
 
 import pytest
 
 from casework.community_triggers import review_papers, services
 from casework.extensions import db
+from tests.support.forms import form_fields
 from tests.support.walk import changed_tables, table_digest
 
 #: Written by signing in and by the refusal's own bookkeeping, not by a save.
@@ -41,35 +41,6 @@ class Edit:
     first: str
     second: str
     press: str | None = None  # the name of the button that saves, when the form has more than one
-
-
-def form_fields(html: str, field: str) -> dict[str, str]:
-    """The values a browser would send from the form on the page that holds ``field``."""
-    chunks = [chunk for chunk in html.split("<form")[1:] if f'name="{field}"' in chunk]
-    assert chunks, f"no form with {field} on the page"
-    form = chunks[0].split("</form>")[0]
-    values: dict[str, str] = {}
-    for attributes in re.findall(r"<input\b([^>]*)>", form):
-        name = re.search(r'name="([^"]*)"', attributes)
-        value = re.search(r'value="([^"]*)"', attributes)
-        kind = re.search(r'type="([^"]*)"', attributes)
-        if not name or (kind and kind.group(1) in ("submit", "button")):
-            continue
-        if kind and kind.group(1) in ("radio", "checkbox") and "checked" not in attributes:
-            continue
-        values[name.group(1)] = unescape(value.group(1)) if value else ""
-    for attributes, text in re.findall(r"<textarea\b([^>]*)>(.*?)</textarea>", form, re.S):
-        name = re.search(r'name="([^"]*)"', attributes)
-        if name:
-            values[name.group(1)] = unescape(text).removeprefix("\n")
-    for attributes, options in re.findall(r"<select\b([^>]*)>(.*?)</select>", form, re.S):
-        name = re.search(r'name="([^"]*)"', attributes)
-        chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', options) or re.search(
-            r'<option[^>]*value="([^"]*)"', options
-        )
-        if name:
-            values[name.group(1)] = unescape(chosen.group(1)) if chosen else ""
-    return values
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from casework.notifications.models import OutboxEmail
 from casework.victims.models import DiaryEntry, DiaryStatus, VictimAccess, VictimSignIn
 from tests.conftest import csrf_from
 from tests.documents.files import ISO6709, photo, video
+from tests.support.forms import form_fields
 from tests.support.mail import sent_text
 
 EMAIL = "vera@example.net"
@@ -99,12 +100,7 @@ def test_a_next_step_saved_over_one_saved_since_the_page_was_read_is_refused(pag
     first, second = page_client(world.officer), page_client(world.officer)
 
     def hidden_fields(page) -> dict[str, str]:
-        [form] = [chunk.split("</form>")[0] for chunk in page.text.split("<form")[1:] if 'name="next_step"' in chunk]
-        fields = {}
-        for attributes in re.findall(r"<input\b([^>]*)>", form):
-            if 'type="hidden"' in attributes:
-                name, value = re.search(r'name="([^"]+)"', attributes), re.search(r'value="([^"]*)"', attributes)
-                fields[name.group(1)] = value.group(1) if value else ""
+        fields = form_fields(page.text, "next_step")
         assert "version" in fields, "the next step form does not send back what it showed"
         return fields
 
