@@ -514,6 +514,7 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
         or ("is_active" in changes and changes["is_active"] != user.is_active)
     )
     signs_out = "password" in changes or sight_changes
+    led_a_team, agency_before, manager_given = user.has_role(Role.manager), user.agency, "manager_email" in changes
     errors: dict[str, list[str]] = {}
     if "roles" in changes:
         user.roles = _validate_roles(changes.pop("roles"))
@@ -543,16 +544,63 @@ def update_user(actor: User | None, user: User, expected_version: int | None = N
         raise InvalidInput(errors)
     # Touching the row bumps its version even when only roles changed (they live in another table).
     user.updated_at = now()
+    teams_left = _leave_teams_of_before(actor, user, led_a_team, agency_before, manager_given)
     if signs_out:
         end_sessions(user, actor)
     db.session.flush()
     record_change(actor, user, before, snapshot(user, USER_AUDIT_FIELDS), f"Updated user {user.email}")
+    if teams_left:
+        from casework.core import lifecycle
+
+        for manager_id, member_id in teams_left:
+            lifecycle.send(lifecycle.team_left, manager_id=manager_id, member_id=member_id, actor=actor)
     if sight_changes:
         # They may no longer see some cases: the work they held on those goes back to the cases' owners.
         from casework.core import lifecycle
 
         lifecycle.send(lifecycle.sight_narrowed, case_ids=None, user_ids=[user.id], actor=actor)
     return user
+
+
+def _leave_teams_of_before(
+    actor: User | None, user: User, led_a_team: bool, agency_before: Agency, manager_given: bool
+) -> list[tuple[int, int | None]]:
+    """Undo the team links that ``user``'s change of roles or agency took the ground from; answers the
+    teams left, as ``(manager id, member id)`` (None: the whole team), for ``lifecycle.team_left``.
+
+    A manager link outlives everything else about access: it is what sends a user's overdue work to
+    their manager (escalations), lists it in the manager's team deadlines, digest, dashboard and
+    caseload, and shares saved case views with the team. So a manager who loses the manager role
+    leads nobody any more, and one moved to another agency leads nobody left at the old one; a user
+    moved to another agency leaves the manager of the old one (unless the same change names their
+    new manager). Those who lose their manager have none until an administrator sets one: their
+    escalations go to the managers of their agency meanwhile (``reminders.escalation_recipients``).
+    Each report taken out of the team has the change in their own audit trail."""
+    left: list[tuple[int, int | None]] = []
+    moved = user.agency is not agency_before
+    if moved and not manager_given and user.manager is not None and user.manager.agency is not user.agency:
+        left.append((user.manager.id, user.id))
+        user.manager = None
+    lost_the_role = led_a_team and not user.has_role(Role.manager)
+    if not (lost_the_role or moved):
+        return left
+    reports = db.session.scalars(sa.select(User).where(User.manager_id == user.id).order_by(User.id)).all()
+    for report in reports:
+        if moved and not lost_the_role and report.agency is user.agency:
+            continue  # already at the agency they moved to: still their team
+        report_before = snapshot(report, USER_AUDIT_FIELDS)
+        report.manager = None
+        report.updated_at = now()
+        db.session.flush()
+        record_change(
+            actor,
+            report,
+            report_before,
+            snapshot(report, USER_AUDIT_FIELDS),
+            f"Took {report.email} out of the team of {user.email}, who no longer manages at their agency",
+        )
+    left.append((user.id, None))
+    return left
 
 
 #: Why a change that would leave the service with no active administrator is refused.

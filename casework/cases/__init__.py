@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
+    domain.receive(lifecycle.team_left, receivers.on_team_left)
     # The ledger comes with every domain's records of the case (``load_case_record(with_records=True)``),
     # in a statement of its own: a row per complaint, the part that grows most with the case.
     domain.case_records(

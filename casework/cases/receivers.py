@@ -40,3 +40,8 @@ def on_person_merged(_app: Any, *, merge: Any, **_: Any) -> None:
 
 def on_person_unmerged(_app: Any, *, merge: Any, **_: Any) -> None:
     services.restore_person_records(merge)
+
+
+def on_team_left(_app: Any, *, manager_id: int, member_id: int | None = None, actor: Any = None, **_: Any) -> int:
+    """What the leaver (None: anyone) shared with the team stops being shared: it stays with whoever saved it."""
+    return saved_views.unshare_team_views(manager_id, member_id, actor)

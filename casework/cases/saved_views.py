@@ -132,6 +132,23 @@ def delete_view(actor: Any, view_id: int) -> None:
     db.session.flush()
 
 
+def unshare_team_views(manager_id: int, member_id: int | None = None, actor: Any = None) -> int:
+    """Stop sharing what ``member_id`` (None: anyone) shared with the team ``manager_id`` leads, when
+    they leave it (``lifecycle.team_left``): a team the manager leads later (at another agency, or as a
+    manager again) would otherwise read the names and filters the old team saved, and the old team
+    what someone now at another agency saves. Each view stays with the person who saved it. Answers
+    how many stopped being shared."""
+    query = sa.select(SavedCaseView).where(SavedCaseView.team_manager_id == manager_id)
+    if member_id is not None:
+        query = query.where(SavedCaseView.user_id == member_id)
+    views = db.session.scalars(query.order_by(SavedCaseView.id)).all()
+    for view in views:
+        view.team_manager_id = None
+        record(actor, AuditAction.update, view, f"Stopped sharing the case list view {view.name!r}: its team changed")
+    db.session.flush()
+    return len(views)
+
+
 # --- retention: an erased person's name in a saved search ------------------------------------------
 
 

@@ -107,6 +107,16 @@ signed_out_everywhere = _signals.signal(
     session (the deadline calendar feed's private link) revokes it: a link made before a password
     reset, or before the account was closed and opened again, must not work after it.""",
 )
+team_left = _signals.signal(
+    "team-left",
+    doc="""Someone left the team that ``manager_id`` leads (``accounts.services.update_user``, which has
+    already undone the link): ``member_id``, a user moved to another agency; or None, the whole team,
+    its manager having lost the manager role or moved to another agency. ``actor``. Every domain
+    sharing something with a team by its manager's id (saved case views) stops sharing what the leaver
+    shared (None: everything shared with the team): a team the manager leads later, at another agency
+    or as a manager again, must not inherit what the old team shared, nor the old team keep what
+    someone now at another agency shares.""",
+)
 complaint_recorded = _signals.signal(
     "complaint-recorded",
     doc="""Complaints were added to a case's ledger (an incident recorded with its reports, another
@@ -129,6 +139,7 @@ SIGNALS: tuple[Signal, ...] = (
     complaint_recorded,
     sight_narrowed,
     signed_out_everywhere,
+    team_left,
 )
 
 
