@@ -95,11 +95,14 @@ def update_agency(
     """Rename an agency, change its kind, the areas it covers (its users then work in those areas) or
     whether its officers are accredited under the Community Safety Accreditation Scheme."""
     before = _agency_snapshot(agency)
+    areas_removed = False
     if area_codes is not None:
         area_codes = list(area_codes)
         if not area_codes:
             raise InvalidInput({"area_codes": ["Select at least one area the agency covers."]})
-        agency.areas = areas_by_code(area_codes)
+        areas = areas_by_code(area_codes)
+        areas_removed = bool({area.id for area in agency.areas} - {area.id for area in areas})
+        agency.areas = areas
     if name is not None:
         agency.name = name.strip()
     if kind is not None:
@@ -108,6 +111,13 @@ def update_agency(
         agency.is_csas_accredited = is_csas_accredited
     db.session.flush()
     record_change(actor, agency, before, _agency_snapshot(agency), f"Updated agency {agency.code}")
+    if areas_removed:
+        # Its users no longer work in the areas taken away (the Case Reviews there): the work they held
+        # there goes to those who do, as when a user is moved to another agency.
+        from casework.core import lifecycle
+
+        user_ids = list(db.session.scalars(sa.select(User.id).where(User.agency_id == agency.id)))
+        lifecycle.send(lifecycle.sight_narrowed, case_ids=None, user_ids=user_ids, actor=actor)
     return agency
 
 

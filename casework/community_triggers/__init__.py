@@ -69,4 +69,5 @@ def init_app(app: Flask) -> None:
     domain.exported_email_check("trigger_letters", people_services.exported_email_letters)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)
+    domain.receive(lifecycle.sight_narrowed, receivers.on_sight_narrowed)
     domain.person_page_section(40, "community_triggers/_person_section.html", services.person_section)

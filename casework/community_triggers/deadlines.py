@@ -200,13 +200,19 @@ def _close_information_request_deadlines(application: TriggerApplication) -> Non
 
 
 def area_coordinator_id(application: TriggerApplication) -> int | None:
-    """Who owns the coordinator's deadlines: the registering coordinator, else the area's coordinator
-    (the first active coordinator of an agency covering the area)."""
+    """Who owns the coordinator's deadlines: the registering coordinator while they still coordinate
+    the area (a coordinator moved to an agency not covering it may no longer open the application),
+    else the area's coordinator (the first active coordinator of an agency covering the area)."""
     from casework.accounts.models import User, UserRole, agency_areas
     from casework.core.permissions import Role
 
     registered_by = application.registered_by
-    if registered_by is not None and registered_by.has_role(Role.coordinator) and registered_by.is_active:
+    if (
+        registered_by is not None
+        and registered_by.has_role(Role.coordinator)
+        and registered_by.is_active
+        and application.area_id in registered_by.area_ids
+    ):
         return int(registered_by.id)
     coordinator_id: int | None = db.session.scalar(
         sa.select(User.id)
@@ -221,6 +227,74 @@ def area_coordinator_id(application: TriggerApplication) -> int | None:
         .limit(1)
     )
     return coordinator_id
+
+
+def _may_hold(user: Any, application: TriggerApplication) -> bool:
+    """Whether ``user`` may hold work on ``application``: active, and able to open it."""
+    from casework.community_triggers import policies
+
+    return user is not None and user.is_active and policies.can_view(user, application)
+
+
+def return_unseen_review_work(user_ids: Any = None) -> int:
+    """Give the open work on a Case Review (its own steps, its information requests, its PCC review)
+    held by ``user_ids`` (None: anyone), whose sight or roles narrowed, to whoever holds it by the
+    rules now: ``sync`` gives a review's own steps to the coordinator who registered it while they still
+    coordinate its area, else to the area's coordinator (the chair's step to the chair while they may
+    open the review), and an information request or PCC review held by someone who may no longer take
+    the review's steps goes to the area's coordinator. As ``reminders.return_unseen_work`` gives a case's
+    work back to its owner (``lifecycle.sight_narrowed``), which leaves this work (it has no case): left
+    with them, it would name the review in their calendar feed, reminders and lists, and nobody able to
+    act on it would be reminded. Answers how many deadlines changed hands."""
+    from casework.accounts.models import User
+    from casework.community_triggers import policies
+    from casework.community_triggers.info_requests import SUBJECT_TYPE as INFORMATION_REQUESTS
+    from casework.community_triggers.models import InformationRequest
+    from casework.community_triggers.pcc_review.models import PccReview
+    from casework.community_triggers.pcc_review.services import SUBJECT_TYPE as PCC_REVIEWS
+
+    application_id = sa.case(
+        (Deadline.subject_type == SUBJECT_TYPE, Deadline.subject_id),
+        (
+            Deadline.subject_type == INFORMATION_REQUESTS,
+            sa.select(InformationRequest.application_id)
+            .where(InformationRequest.id == Deadline.subject_id)
+            .scalar_subquery(),
+        ),
+        (
+            Deadline.subject_type == PCC_REVIEWS,
+            sa.select(PccReview.application_id).where(PccReview.id == Deadline.subject_id).scalar_subquery(),
+        ),
+    )
+    query = sa.select(Deadline, application_id).where(
+        Deadline.status == DeadlineStatus.open,
+        Deadline.case_id.is_(None),
+        Deadline.owner_id.is_not(None),
+        Deadline.subject_type.in_([SUBJECT_TYPE, INFORMATION_REQUESTS, PCC_REVIEWS]),
+    )
+    if user_ids is not None:
+        query = query.where(Deadline.owner_id.in_(user_ids))
+    held: dict[int, list[Deadline]] = {}
+    for row, of_application in db.session.execute(query.order_by(Deadline.id)):
+        if of_application is not None:
+            held.setdefault(of_application, []).append(row)
+    changed = 0
+    for of_application, rows in sorted(held.items()):
+        application = db.session.get_one(TriggerApplication, of_application)
+        before = {row.id: row.owner_id for row in rows}
+        sync(application)
+        coordinator_id = area_coordinator_id(application)
+        for row in rows:
+            if row.subject_type == SUBJECT_TYPE or row.status != DeadlineStatus.open:
+                continue
+            holder = db.session.get(User, row.owner_id) if row.owner_id is not None else None
+            if holder is None or not (holder.is_active and policies.can_manage(holder, application)):
+                row.owner_id = coordinator_id
+                row.reminder_sent_at = None
+                row.escalation_sent_at = None
+        db.session.flush()
+        changed += sum(1 for row in rows if row.owner_id != before[row.id])
+    return changed
 
 
 def meeting_link(meeting: Any) -> str:
@@ -251,6 +325,9 @@ def sync(application: TriggerApplication) -> None:
     }
     coordinator_id = area_coordinator_id(application)
     meeting = current_meeting(application)
+    # The chair's step is the chair's while they may open the review (not once their chair role is taken
+    # away or their account closed): the coordinator's otherwise, as before a meeting is arranged.
+    chair_holds = meeting is not None and _may_hold(meeting.chair, application)
     for step, due in dues.items():
         kind = kind_of(step)
         state = _step_state(application, step)
@@ -258,7 +335,7 @@ def sync(application: TriggerApplication) -> None:
         # The chair prepares for the meeting; the outcome letter waits for the coordinator to confirm
         # the review complete, so it is the coordinator's.
         chairs_step = step == "papers_to_panel" and meeting is not None
-        owner_id = meeting.chair_id if meeting is not None and chairs_step else coordinator_id
+        owner_id = meeting.chair_id if meeting is not None and chairs_step and chair_holds else coordinator_id
         if row is not None and row.status != DeadlineStatus.open and state != DeadlineStatus.open:
             # Already closed: keep when it was closed, but keep the date true to the record.
             if (row.due_on or row.due_at) != due and isinstance(due, date) and not isinstance(due, datetime):

@@ -47,3 +47,14 @@ def on_person_unmerged(_app: Any, *, merge: Any, **_: Any) -> None:
     from casework.community_triggers import review_papers
 
     review_papers.restore_person_records(merge)
+
+
+def on_sight_narrowed(_app: Any, *, case_ids: Any = None, user_ids: Any = None, **_: Any) -> dict[str, int]:
+    """Work on a Case Review held by someone who may no longer open it goes to whoever holds it by the
+    rules (``deadlines.return_unseen_review_work``). A case restricted or unshared (``case_ids`` alone)
+    changes no one's sight of a review."""
+    from casework.community_triggers import deadlines
+
+    if user_ids is None and case_ids is not None:
+        return {"reviews_returned": 0}
+    return {"reviews_returned": deadlines.return_unseen_review_work(user_ids)}

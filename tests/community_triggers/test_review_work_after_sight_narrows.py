@@ -1,0 +1,143 @@
+"""Work on a Case Review after its holder's sight narrows (session 33's probe of long-lived access).
+
+A Case Review's own deadlines (acknowledge, information from each agency, the threshold decision, ...),
+its information requests' and its PCC review's are on no case, so giving back the work of someone who
+may no longer see a case (``reminders.return_unseen_work``) left them where they were: with a
+coordinator moved to an agency not covering the area, no longer a coordinator, whose account was closed,
+or whose agency stopped covering the area. They kept naming the review in that person's deadline list,
+calendar feed and reminders, while nobody who may act on it was reminded. Each such change now gives
+the work to whoever holds it by the review's rules (``deadlines.return_unseen_review_work``, on
+``lifecycle.sight_narrowed``, which a change of the areas an agency covers now sends too).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from casework.accounts.models import Agency, User
+from casework.community_triggers import info_requests, policies
+from casework.community_triggers.models import InformationRequest, TriggerApplication
+from casework.extensions import db
+from casework.reminders import calendar
+from casework.reminders.models import Deadline, DeadlineStatus
+
+
+@pytest.fixture
+def review(ct: Any, make: Any) -> SimpleNamespace:
+    # The holder: a coordinator at the police, which covers Bolsover and North East Derbyshire.
+    holder = make.user("coordinator", agency=ct.police, email="coordinator@police.example")
+    application = ct.register(actor=holder)
+    request = info_requests.request_information(
+        holder, application, ct.council, due_on=date(2026, 3, 20), requested_on=date(2026, 3, 10)
+    )
+    db.session.commit()
+    return SimpleNamespace(holder=holder, application=application, request=request)
+
+
+def _open_review_work(review: SimpleNamespace) -> list[Deadline]:
+    return list(
+        db.session.scalars(
+            sa.select(Deadline).where(
+                Deadline.status == DeadlineStatus.open,
+                sa.or_(
+                    sa.and_(
+                        Deadline.subject_type == "trigger_applications",
+                        Deadline.subject_id == review.application.id,
+                    ),
+                    sa.and_(
+                        Deadline.subject_type == "trigger_information_requests",
+                        Deadline.subject_id.in_(
+                            sa.select(InformationRequest.id).where(
+                                InformationRequest.application_id == review.application.id
+                            )
+                        ),
+                    ),
+                ),
+            )
+        )
+    )
+
+
+def _change_user(ct: Any, api_client: Any, user: User, **body: Any) -> None:
+    response = api_client(ct.admin).patch(f"/api/v1/users/{user.id}", json={"version": user.version, **body})
+    assert response.status_code == 200, response.get_json()
+
+
+def _moved(ct: Any, api_client: Any, holder: User) -> None:
+    _change_user(ct, api_client, holder, agency_code=ct.other_council.code)
+
+
+def _role_removed(ct: Any, api_client: Any, holder: User) -> None:
+    _change_user(ct, api_client, holder, roles=["officer"])
+
+
+def _deactivated(ct: Any, api_client: Any, holder: User) -> None:
+    _change_user(ct, api_client, holder, is_active=False)
+
+
+def _agency_stops_covering_the_area(ct: Any, api_client: Any, holder: User) -> None:
+    response = api_client(ct.admin).patch(
+        f"/api/v1/agencies/{ct.police.code}", json={"area_codes": [ct.other_area.code]}
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+CHANGES = {
+    "moved to an agency not covering the area": _moved,
+    "coordinator role removed": _role_removed,
+    "account closed": _deactivated,
+    "their agency no longer covers the area": _agency_stops_covering_the_area,
+}
+
+
+def test_before_any_change_the_holder_holds_every_kind_of_review_work(ct, review):
+    work = _open_review_work(review)
+    assert {row.subject_type for row in work} == {"trigger_applications", "trigger_information_requests"}
+    assert {row.owner_id for row in work} == {review.holder.id}
+
+
+@pytest.mark.parametrize("change", list(CHANGES.values()), ids=list(CHANGES))
+def test_the_review_work_goes_to_someone_who_may_act_on_it(ct, review, api_client, change):
+    feed = calendar.create_link(review.holder)  # made before the change; a change of agency areas keeps it
+    db.session.commit()
+    change(ct, api_client, review.holder)
+    db.session.expire_all()
+    application = db.session.get_one(TriggerApplication, review.application.id)
+    work = _open_review_work(review)
+    assert work
+    for row in work:
+        holder = db.session.get(User, row.owner_id)
+        assert holder is not None, row.title
+        assert holder.is_active, row.title
+        assert policies.can_manage(holder, application), (row.title, holder.email)
+    # What the former holder still reads names the review nowhere.
+    former = db.session.get_one(User, review.holder.id)
+    if former.is_active:
+        listed = api_client(former).get("/api/v1/deadlines?owner=me&per_page=100")
+        assert listed.status_code == 200
+        assert application.reference not in listed.get_data(as_text=True)
+        fresh = calendar.create_link(former)
+        db.session.commit()
+        for token in (feed, fresh):
+            answer = ct_client(api_client).get(f"/calendar/{token}.ics")
+            assert application.reference not in answer.get_data(as_text=True)
+
+
+def test_a_change_of_areas_that_takes_none_away_moves_no_work(ct, review, api_client):
+    response = api_client(ct.admin).patch(
+        f"/api/v1/agencies/{ct.police.code}", json={"area_codes": [ct.area.code, ct.other_area.code]}
+    )
+    assert response.status_code == 200, response.get_json()
+    db.session.expire_all()
+    assert {row.owner_id for row in _open_review_work(review)} == {review.holder.id}
+    assert db.session.get_one(Agency, ct.police.id).areas
+
+
+def ct_client(api_client: Any) -> Any:
+    """A client with no credentials (the calendar feed's link is its own key)."""
+    return api_client(None)
