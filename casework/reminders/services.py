@@ -1140,6 +1140,10 @@ def unsent_digest_still_readable(message: Any) -> str | None:
     user = db.session.get(User, message.related_id)
     if user is None:
         return None
+    # Written for a manager (or someone who chose the digest): one whose manager role was taken away or
+    # whose account was closed since is owed none, and it lists a team they no longer lead.
+    if not (user.is_active and (user.is_digest_only or user.has_role(Role.manager))):  # as ``digest_recipients``
+        return "its recipient no longer receives the digest (their manager role or their account ended)"
     # The rows it may have listed: the team's, due by the end of the week it was written in.
     day = london_day(message.created_at)
     rows = db.session.scalars(

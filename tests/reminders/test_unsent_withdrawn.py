@@ -234,3 +234,38 @@ def test_a_digest_quoting_a_case_its_recipient_may_no_longer_see_is_withdrawn(
         body = received.get_body(preferencelist=("plain",)).get_content()
         assert "A deadline on a case you cannot see" in body
         assert "Vera Victim" not in body
+
+
+def _manager_role_removed(world: Any) -> None:
+    world.manager.roles = ["officer"]
+
+
+def _account_closed(world: Any) -> None:
+    world.manager.is_active = False
+
+
+@pytest.mark.parametrize(
+    "change", [_manager_role_removed, _account_closed, None], ids=["manager role removed", "account closed", "nothing"]
+)
+def test_a_digest_to_someone_no_longer_owed_one_is_withdrawn(world, deadline, at, mail_to_smtp, change):
+    """A manager's digest lists their team's work; queued while the mail server is down, then their
+    manager role taken away or their account closed, it is not sent (nor one in its place): they lead
+    no team now, and are owed no digest (``digest_recipients``)."""
+    row = deadline(world.colleague, DUE, title="Visit the Smith family at 12 Quiet Road")
+    mail_to_smtp.stop()
+    with at(2026, 4, 6, 6, 0):  # 07:00 in London
+        tasks.digest.run()
+        queued = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == world.manager.email)).one()
+        assert row.title in queued.body_text
+        if change is not None:
+            change(world)
+        db.session.commit()
+        message = _send_again(mail_to_smtp, queued.id)
+    if change is None:
+        assert [m["To"] for m in mail_to_smtp.wait_for(1)] == [world.manager.email]
+    else:
+        assert message.last_error.startswith(WITHDRAWN)
+        assert message.sent_at is None
+        assert db.session.scalars(
+            sa.select(OutboxEmail).where(OutboxEmail.to_address == world.manager.email)
+        ).all() == [message]
