@@ -237,19 +237,22 @@ def _may_hold(user: Any, application: TriggerApplication) -> bool:
 
 
 def return_unseen_review_work(user_ids: Any = None) -> int:
-    """Give the open work on a Case Review (its own steps, its information requests, its PCC review)
-    held by ``user_ids`` (None: anyone), whose sight or roles narrowed, to whoever holds it by the
-    rules now: ``sync`` gives a review's own steps to the coordinator who registered it while they still
-    coordinate its area, else to the area's coordinator (the chair's step to the chair while they may
-    open the review), and an information request or PCC review held by someone who may no longer take
-    the review's steps goes to the area's coordinator. As ``reminders.return_unseen_work`` gives a case's
-    work back to its owner (``lifecycle.sight_narrowed``), which leaves this work (it has no case): left
-    with them, it would name the review in their calendar feed, reminders and lists, and nobody able to
-    act on it would be reminded. Answers how many deadlines changed hands."""
+    """Give the open work on a Case Review (its own steps, its information requests, its PCC review,
+    its recommendations' actions filed on no case and assigned to nobody) held by ``user_ids`` (None:
+    anyone), whose sight or roles narrowed, to whoever holds it by the rules now: ``sync`` gives a
+    review's own steps to the coordinator who registered it while they still coordinate its area, else
+    to the area's coordinator (the chair's step to the chair while they may open the review); the
+    rest, held by someone who may no longer take the review's steps, goes to the area's coordinator.
+    As ``reminders.return_unseen_work`` gives a case's work back to its owner
+    (``lifecycle.sight_narrowed``), which leaves this work (it has no case): left with them, it would
+    name the review in their calendar feed, reminders and lists, and nobody able to act on it would be
+    reminded. Answers how many deadlines changed hands."""
     from casework.accounts.models import User
+    from casework.actions.services import SUBJECT_TYPE as ACTIONS
+    from casework.cases.models import Action
     from casework.community_triggers import policies
     from casework.community_triggers.info_requests import SUBJECT_TYPE as INFORMATION_REQUESTS
-    from casework.community_triggers.models import InformationRequest
+    from casework.community_triggers.models import InformationRequest, Recommendation, ReviewMeeting
     from casework.community_triggers.pcc_review.models import PccReview
     from casework.community_triggers.pcc_review.services import SUBJECT_TYPE as PCC_REVIEWS
 
@@ -265,12 +268,23 @@ def return_unseen_review_work(user_ids: Any = None) -> int:
             Deadline.subject_type == PCC_REVIEWS,
             sa.select(PccReview.application_id).where(PccReview.id == Deadline.subject_id).scalar_subquery(),
         ),
+        # A recommendation's action filed on no case, not assigned to anyone: its deadline is the
+        # area's coordinator's (``actions.services.create_recommendation_action``). One assigned is its
+        # assignee's, of the agency it is addressed to, wherever that agency works.
+        (
+            Deadline.subject_type == ACTIONS,
+            sa.select(ReviewMeeting.application_id)
+            .join(Recommendation, Recommendation.meeting_id == ReviewMeeting.id)
+            .join(Action, Action.recommendation_id == Recommendation.id)
+            .where(Action.id == Deadline.subject_id, Action.assignee_id.is_(None))
+            .scalar_subquery(),
+        ),
     )
     query = sa.select(Deadline, application_id).where(
         Deadline.status == DeadlineStatus.open,
         Deadline.case_id.is_(None),
         Deadline.owner_id.is_not(None),
-        Deadline.subject_type.in_([SUBJECT_TYPE, INFORMATION_REQUESTS, PCC_REVIEWS]),
+        Deadline.subject_type.in_([SUBJECT_TYPE, INFORMATION_REQUESTS, PCC_REVIEWS, ACTIONS]),
     )
     if user_ids is not None:
         query = query.where(Deadline.owner_id.in_(user_ids))

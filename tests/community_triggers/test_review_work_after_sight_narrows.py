@@ -20,8 +20,9 @@ import pytest
 import sqlalchemy as sa
 
 from casework.accounts.models import Agency, User
+from casework.actions.services import create_recommendation_action
 from casework.community_triggers import info_requests, policies
-from casework.community_triggers.models import InformationRequest, TriggerApplication
+from casework.community_triggers.models import InformationRequest, Recommendation, ReviewMeeting, TriggerApplication
 from casework.extensions import db
 from casework.reminders import calendar
 from casework.reminders.models import Deadline, DeadlineStatus
@@ -35,8 +36,29 @@ def review(ct: Any, make: Any) -> SimpleNamespace:
     request = info_requests.request_information(
         holder, application, ct.council, due_on=date(2026, 3, 20), requested_on=date(2026, 3, 10)
     )
+    # A recommendation to the council, its action on no case and assigned to nobody: the coordinator's.
+    meeting = ReviewMeeting(application_id=application.id, scheduled_on=date(2026, 3, 9), chair_id=ct.chair.id)
+    db.session.add(meeting)
+    db.session.flush()
+    recommendation = Recommendation(
+        meeting_id=meeting.id, text="Fit a noise monitor", agency_id=ct.council.id, due_on=date(2026, 4, 1)
+    )
+    db.session.add(recommendation)
+    db.session.flush()
+    action = create_recommendation_action(
+        holder,
+        None,
+        recommendation_id=recommendation.id,
+        description=recommendation.text,
+        agency_id=ct.council.id,
+        assignee_id=None,
+        due_on=recommendation.due_on,
+        default_owner_id=holder.id,
+        title=f"Case review recommendation ({application.reference}): Fit a noise monitor",
+        link=f"/case-reviews/{application.id}",
+    )
     db.session.commit()
-    return SimpleNamespace(holder=holder, application=application, request=request)
+    return SimpleNamespace(holder=holder, application=application, request=request, action=action)
 
 
 def _open_review_work(review: SimpleNamespace) -> list[Deadline]:
@@ -49,6 +71,7 @@ def _open_review_work(review: SimpleNamespace) -> list[Deadline]:
                         Deadline.subject_type == "trigger_applications",
                         Deadline.subject_id == review.application.id,
                     ),
+                    sa.and_(Deadline.subject_type == "actions", Deadline.subject_id == review.action.id),
                     sa.and_(
                         Deadline.subject_type == "trigger_information_requests",
                         Deadline.subject_id.in_(
@@ -97,7 +120,7 @@ CHANGES = {
 
 def test_before_any_change_the_holder_holds_every_kind_of_review_work(ct, review):
     work = _open_review_work(review)
-    assert {row.subject_type for row in work} == {"trigger_applications", "trigger_information_requests"}
+    assert {row.subject_type for row in work} == {"trigger_applications", "trigger_information_requests", "actions"}
     assert {row.owner_id for row in work} == {review.holder.id}
 
 
@@ -114,13 +137,17 @@ def test_the_review_work_goes_to_someone_who_may_act_on_it(ct, review, api_clien
         holder = db.session.get(User, row.owner_id)
         assert holder is not None, row.title
         assert holder.is_active, row.title
-        assert policies.can_manage(holder, application), (row.title, holder.email)
+        # The coordinator's work to one who takes the review's steps; the chair's step to the chair.
+        chairs_step = row.kind == "trigger.papers_to_panel" and holder.id == ct.chair.id
+        may_act = policies.can_view(holder, application) if chairs_step else policies.can_manage(holder, application)
+        assert may_act, (row.title, holder.email)
     # What the former holder still reads names the review nowhere.
     former = db.session.get_one(User, review.holder.id)
     if former.is_active:
         listed = api_client(former).get("/api/v1/deadlines?owner=me&per_page=100")
         assert listed.status_code == 200
         assert application.reference not in listed.get_data(as_text=True)
+        assert "Fit a noise monitor" not in listed.get_data(as_text=True)
         fresh = calendar.create_link(former)
         db.session.commit()
         for token in (feed, fresh):
