@@ -168,3 +168,17 @@ def test_a_change_of_areas_that_takes_none_away_moves_no_work(ct, review, api_cl
 def ct_client(api_client: Any) -> Any:
     """A client with no credentials (the calendar feed's link is its own key)."""
     return api_client(None)
+
+
+def test_the_chairs_step_leaves_a_chair_whose_chair_role_is_taken_away(ct, review, api_client):
+    from casework.community_triggers import deadlines
+
+    deadlines.sync(review.application)  # the meeting arranged: its chair prepares the papers
+    db.session.commit()
+    [papers] = [row for row in _open_review_work(review) if row.kind == "trigger.papers_to_panel"]
+    assert papers.owner_id == ct.chair.id
+    _change_user(ct, api_client, ct.chair, roles=["officer"])
+    db.session.expire_all()
+    papers = db.session.get_one(Deadline, papers.id)
+    assert papers.status is DeadlineStatus.open
+    assert papers.owner_id == review.holder.id  # the coordinator who registered the review
