@@ -306,6 +306,10 @@ def return_unseen_review_work(user_ids: Any = None) -> int:
                 row.owner_id = coordinator_id
                 row.reminder_sent_at = None
                 row.escalation_sent_at = None
+                # Held by nobody (no coordinator in the area), its escalation goes to the managers of the
+                # agencies covering the area (``reminders.escalation_recipients``): a recommendation's
+                # action's deadline had no area to find them by.
+                row.area_id = row.area_id or application.area_id
         db.session.flush()
         changed += sum(1 for row in rows if row.owner_id != before[row.id])
     return changed

@@ -182,3 +182,21 @@ def test_the_chairs_step_leaves_a_chair_whose_chair_role_is_taken_away(ct, revie
     papers = db.session.get_one(Deadline, papers.id)
     assert papers.status is DeadlineStatus.open
     assert papers.owner_id == review.holder.id  # the coordinator who registered the review
+
+
+def test_with_no_coordinator_left_in_the_area_the_work_reaches_its_managers(ct, review, api_client):
+    """Held by nobody, each piece of the review's work is escalated to the managers of the agencies
+    covering the area, not left without anyone to be told of it."""
+    from casework.reminders.services import escalation_recipients
+
+    _change_user(ct, api_client, ct.coordinator, roles=["officer"])
+    db.session.expire_all()
+    _moved(ct, api_client, db.session.get_one(User, review.holder.id))
+    db.session.expire_all()
+    work = _open_review_work(review)
+    assert {row.subject_type for row in work} == {"trigger_applications", "trigger_information_requests", "actions"}
+    for row in work:
+        if row.kind == "trigger.papers_to_panel":
+            continue  # the chair's, who may still open the review
+        assert row.owner_id is None, row.title
+        assert ct.manager in escalation_recipients(row), row.title
