@@ -50,3 +50,22 @@ def test_an_accepted_diary_entry_is_reported_on_the_london_day_it_was_written(
     db.session.expire_all()
     [complaint] = db.session.scalars(sa.select(Complaint)).all()
     assert complaint.reported_on == reported_on
+
+
+def test_no_module_takes_the_utc_day_of_a_stored_moment() -> None:
+    """Moments are stored in UTC; their day is ``london_day(moment)``. ``created_at.date()`` (or the day
+    of ``now()``/``utcnow()``) is the UTC day, a day early between midnight and 01:00 in summer."""
+    import re
+    from pathlib import Path
+
+    import casework
+
+    utc_day = re.compile(r"(_at|\bnow\(\)|\butcnow\(\))\)?\.date\(\)")
+    root = Path(casework.__file__).parent
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if utc_day.search(line)
+    ]
+    assert not offenders, offenders
