@@ -44,7 +44,8 @@ def parse_time(value: str | None) -> time | None:
     value = (value or "").strip().lower().replace(".", ":")
     if not value:
         return None
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", value)
+    # ASCII digits only: ``\d`` matches full-width and other digits too, which ``int`` then reads.
+    match = re.fullmatch(r"([0-9]{1,2})(?::([0-9]{2}))?\s*(am|pm)?", value)
     if not match:
         raise ValueError("Enter a time like 14:30 or 2:30pm")
     hour, minute, suffix = int(match.group(1)), int(match.group(2) or 0), match.group(3)

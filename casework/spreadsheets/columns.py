@@ -123,7 +123,8 @@ def text_value(max_length: int) -> Parser:
     return parse
 
 
-_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+#: ASCII digits only: ``\d`` alone matches full-width and other digits, which ``int`` then reads.
+_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
 
 
 def _parse_day(text: str, label: str) -> dt.date:
@@ -161,7 +162,7 @@ def planned_date(text: str, label: str) -> dt.date:
     return value
 
 
-_DATETIME_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_DATETIME_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$", re.ASCII)
 
 
 def event_datetime(text: str, label: str) -> dt.datetime:
