@@ -28,7 +28,7 @@ from casework.core.dates import due_from
 from casework.core.time import LONDON, london_day
 from casework.extensions import db
 from casework.reminders.models import Deadline, DeadlineStatus
-from casework.reminders.services import correct_due_day, set_deadline, settle
+from casework.reminders.services import correct_due_day, done_by, set_deadline, settle
 
 SUBJECT_TYPE = "trigger_applications"
 KIND_PREFIX = "trigger."
@@ -162,6 +162,33 @@ def _step_state(application: TriggerApplication, step: str) -> DeadlineStatus:
     if step == "appeal_decision":
         return DeadlineStatus.done if appeal is not None and appeal.decision else DeadlineStatus.open
     raise ValueError(step)
+
+
+def done_on(application: TriggerApplication, step: str) -> date | None:
+    """The day the record says the step was done (None when it does not say: the papers to the panel,
+    whose sending is not recorded). A step entered later than it was done still counts from its day."""
+    decision = application.decision
+    meeting = current_meeting(application)
+    appeal = application.appeals[-1] if application.appeals else None
+    if step == "acknowledge":
+        return application.acknowledged_on
+    if step == "information_requests":
+        submitted = db.session.scalars(
+            sa.select(InformationRequest.submitted_on).where(InformationRequest.application_id == application.id)
+        ).all()
+        days = [day for day in submitted if day is not None]
+        return max(days) if days and len(days) == len(submitted) else None
+    if step == "threshold_decision":
+        return decision.decided_on if decision is not None else None
+    if step == "review_meeting":
+        return meeting.held_on if meeting is not None else None
+    if step == "outcome_letter":
+        return meeting.outcome_letter_sent_on if meeting is not None else None
+    if step == "appeal_window_closes":
+        return appeal.received_on if appeal is not None else None
+    if step == "appeal_decision":
+        return appeal.decided_on if appeal is not None else None
+    return None
 
 
 def information_stage_ended(application: TriggerApplication) -> bool:
@@ -358,6 +385,10 @@ def sync(application: TriggerApplication) -> None:
             # Already closed: keep when it was closed, but keep the date true to the record.
             if (row.due_on or row.due_at) != due and isinstance(due, date) and not isinstance(due, datetime):
                 correct_due_day(row, due)
+            day_done = done_on(application, step) if row.status == state == DeadlineStatus.done else None
+            if day_done is not None and row.completed_at is not None and london_day(row.completed_at) != day_done:
+                # Its day was corrected since: done by the end of the day the record now says.
+                row.completed_at = done_by(day_done)
             continue
         row = set_deadline(
             subject_type=SUBJECT_TYPE,
@@ -374,7 +405,7 @@ def sync(application: TriggerApplication) -> None:
             link=meeting_link(meeting) if chairs_step else application_link(application),
         )
         if state != DeadlineStatus.open:
-            settle(row, state)
+            settle(row, state, done_by(done_on(application, step)) if state == DeadlineStatus.done else None)
     # Open rows whose step no longer applies (the application ended) are cancelled too.
     for kind, row in rows.items():
         if row.status == DeadlineStatus.open and kind.removeprefix(KIND_PREFIX) not in dues:

@@ -260,7 +260,7 @@ def submit(
     item.submitted_on = submitted_on
     item.submitted_by_id = getattr(actor, "id", None)
     db.session.flush()
-    close_deadline(SUBJECT_TYPE, item.id, kind=DEADLINE_KIND)
+    close_deadline(SUBJECT_TYPE, item.id, kind=DEADLINE_KIND, done_on=submitted_on)
     application = db.session.get(TriggerApplication, item.application_id)
     _sync(application)
     record_change(

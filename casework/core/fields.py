@@ -13,6 +13,7 @@ does not exist.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -46,7 +47,23 @@ def planned_date_problem(value: date) -> str | None:
     return None
 
 
-class EventDate(fields.Date):
+#: docs/api.md: "Dates are ``YYYY-MM-DD``", in ASCII digits. ``date.fromisoformat`` (marshmallow's
+#: reader) takes more: ``20260105`` and the ISO week date ``2026-W02-1`` are both 5 January 2026.
+_YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class _Day(fields.Date):
+    """A calendar day written ``YYYY-MM-DD`` and nothing else."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        # A date object (a schema loaded in-process) is a day already; text must be exactly YYYY-MM-DD.
+        if not isinstance(value, date) and not (isinstance(value, str) and _YYYY_MM_DD.fullmatch(value)):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        day: date = super()._deserialize(value, attr, data, **kwargs)
+        return day
+
+
+class EventDate(_Day):
     """``YYYY-MM-DD`` of something that has happened: 1900-01-01 to today (Europe/London)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
@@ -57,7 +74,7 @@ class EventDate(fields.Date):
         return day
 
 
-class PlannedDate(fields.Date):
+class PlannedDate(_Day):
     """``YYYY-MM-DD`` of something planned: 1900-01-01 to 2099-12-31."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:

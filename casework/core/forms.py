@@ -268,6 +268,11 @@ class GovukDateField(Field):
         if missing:
             self.problem = self.invalid_message or f"{self._subject()} must include a {' and a '.join(missing)}"
             return
+        if not all(is_digits(part) for part in parts):
+            # ``int`` reads more than digits: "1_5" as 15, "+5", and full-width or Arabic-Indic digits
+            # (U+FF11 U+FF15), so a mistyped box would be saved as a date nobody typed.
+            self.problem = self.invalid_message or f"{self._subject()} must be a real date"
+            return
         too_long = [
             name
             for name, value, digits in zip(self.PARTS, parts, self.DIGITS, strict=True)

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from casework.core.forms import FlaskForm, GovukDateField, ReadVersionMixin
 from casework.core.inputs import whole_number
-from casework.core.time import LONDON
+from casework.core.time import london_time
 from casework.interventions.models import (
     CONDUCT_LABELS,
     KIND_LABELS,
@@ -44,7 +44,8 @@ def parse_time(value: str | None) -> time | None:
     value = (value or "").strip().lower().replace(".", ":")
     if not value:
         return None
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", value)
+    # ASCII digits only: ``\d`` matches full-width and other digits too, which ``int`` then reads.
+    match = re.fullmatch(r"([0-9]{1,2})(?::([0-9]{2}))?\s*(am|pm)?", value)
     if not match:
         raise ValueError("Enter a time like 14:30 or 2:30pm")
     hour, minute, suffix = int(match.group(1)), int(match.group(2) or 0), match.group(3)
@@ -58,7 +59,8 @@ def parse_time(value: str | None) -> time | None:
 
 
 def london_moment(day: date, at: time) -> datetime:
-    return datetime.combine(day, at, tzinfo=LONDON)
+    """``at`` on ``day`` in London; ValueError (its message for the form) for a time the clocks skipped."""
+    return london_time(day, at)
 
 
 class KindForm(FlaskForm):
@@ -163,7 +165,8 @@ class InterventionForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Length(max=10_000)])
 
     def to_data(self, kind: str) -> dict[str, Any]:
-        """The service's input, or ValueError naming the field that could not be read."""
+        """The service's input, or ValueError naming the field that could not be read (and, for the
+        time, what is wrong with it)."""
         shown = set(KIND_FIELDS[kind])
 
         def text(name: str) -> str | None:
@@ -181,8 +184,11 @@ class InterventionForm(FlaskForm):
         }
         for name in shown:
             if name == "issued_time":
-                at = parse_time(self.issued_time.data)
-                data["issued_at"] = london_moment(self.issued_on.data, at) if at and self.issued_on.data else None
+                try:
+                    at = parse_time(self.issued_time.data)
+                    data["issued_at"] = london_moment(self.issued_on.data, at) if at and self.issued_on.data else None
+                except ValueError as error:
+                    raise ValueError(name, str(error)) from None
             elif name in {"amount", "discount_amount"}:
                 raw = (getattr(self, name).data or "").strip().lstrip("£")
                 try:

@@ -49,6 +49,17 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LONDON)
 
 
+def done_by(done_on: date | None) -> datetime:
+    """When work the record says was done on ``done_on`` counts as done: the last moment of that day in
+    London, or now when that is earlier (done today). A step entered after the day it was done (a letter
+    sent on Friday and recorded on Monday, or at 00:30 the next morning) was still done on its day, and
+    the partnership report's "deadlines met" compares this with the deadline. None: now."""
+    moment = now()
+    if done_on is None:
+        return moment
+    return min(moment, end_of_day(done_on) - timedelta(microseconds=1))
+
+
 def reminder_time(due_at: datetime, due_on: date | None, lead_working_days: int) -> datetime:
     """07:00 London on the day ``lead_working_days`` working days before the due day, and never
     after the deadline itself (a deadline in hours may fall before 07:00)."""
@@ -245,8 +256,11 @@ def open_deadlines(items: Sequence[dict[str, Any]]) -> int:
     return len(items)
 
 
-def close_deadline(subject_type: str, subject_id: int, kind: str | None = None, *, cancelled: bool = False) -> int:
-    """Mark matching open deadlines done (or cancelled); nothing more is sent for them."""
+def close_deadline(
+    subject_type: str, subject_id: int, kind: str | None = None, *, cancelled: bool = False, done_on: date | None = None
+) -> int:
+    """Mark matching open deadlines done (or cancelled); nothing more is sent for them. ``done_on``: the
+    day the record says the work was done (``done_by``), when it says."""
     rows = db.session.scalars(
         sa.select(Deadline).where(
             Deadline.subject_type == subject_type,
@@ -257,7 +271,7 @@ def close_deadline(subject_type: str, subject_id: int, kind: str | None = None, 
     ).all()
     for row in rows:
         row.status = DeadlineStatus.cancelled if cancelled else DeadlineStatus.done
-        row.completed_at = now()
+        row.completed_at = now() if cancelled else done_by(done_on)
     db.session.flush()
     return len(rows)
 

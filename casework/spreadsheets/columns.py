@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from casework.core.time import LONDON
+from casework.core.time import london_time
 
 
 class CellProblem(Exception):
@@ -123,7 +123,8 @@ def text_value(max_length: int) -> Parser:
     return parse
 
 
-_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+#: ASCII digits only: ``\d`` alone matches full-width and other digits, which ``int`` then reads.
+_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
 
 
 def _parse_day(text: str, label: str) -> dt.date:
@@ -161,7 +162,7 @@ def planned_date(text: str, label: str) -> dt.date:
     return value
 
 
-_DATETIME_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_DATETIME_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$", re.ASCII)
 
 
 def event_datetime(text: str, label: str) -> dt.datetime:
@@ -179,7 +180,10 @@ def event_datetime(text: str, label: str) -> dt.datetime:
     except ValueError:
         raise CellProblem(f"{label} must be a real date and time, like 2026-03-02 14:30 or 02/03/2026 14:30") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=LONDON)
+        try:
+            value = london_time(value.date(), value.time())
+        except ValueError as error:
+            raise CellProblem(f"{label}: {error}") from None
     if value.year < 1900:
         raise CellProblem(f"{label} must be on or after 1 January 1900")
     if value > now():

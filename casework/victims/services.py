@@ -67,7 +67,7 @@ from casework.core.db import add_unless_taken, rows_changed
 from casework.core.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from casework.core.keyed import keyed_digest
 from casework.core.links import external_url
-from casework.core.time import now, today
+from casework.core.time import london_day, now, today
 from casework.documents import services as documents
 from casework.extensions import db
 from casework.notifications.services import SECRET_WITHHELD, mobile_number, queue_email, queue_text
@@ -1090,7 +1090,8 @@ def accept_entry(actor: Any, case: Case, entry: DiaryEntry) -> DiaryEntry:
     if entry.status is DiaryStatus.accepted:
         raise RuleViolation("This diary entry is already on the ledger.")
     agency_code = db.session.scalar(sa.select(Agency.code).where(Agency.id == actor.agency_id))
-    reported_on = max(entry.happened_on, min(entry.created_at.date() if entry.created_at else today(), today()))
+    # The London day it was written: just after midnight in summer, the UTC day is the day before.
+    reported_on = max(entry.happened_on, min(london_day(entry.created_at) if entry.created_at else today(), today()))
     description = entry.what_happened
     if entry.location:
         description += f"\nWhere: {entry.location}"

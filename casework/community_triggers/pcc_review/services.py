@@ -240,7 +240,7 @@ def record_outcome(
         application.status = ApplicationStatus.received
     application.updated_at = now()
     db.session.flush()
-    close_deadline(SUBJECT_TYPE, review.id, DECISION_DEADLINE)
+    close_deadline(SUBJECT_TYPE, review.id, DECISION_DEADLINE, done_on=decided_on)
     record_change(
         actor,
         review,

@@ -123,7 +123,8 @@ def new(case_id: int, kind: str):
         try:
             data = form.to_data(kind)
         except ValueError as error:
-            getattr(form, str(error)).errors = ["Enter a number, like 75 or 75.50"]
+            field, *problem = error.args
+            getattr(form, field).errors = problem or ["Enter a number, like 75 or 75.50"]
         else:
             try:
                 intervention, warnings = services.create_intervention(current_user, case, data)
@@ -200,20 +201,22 @@ def extension_notice(intervention_id: int):
     intervention = get_intervention_for(current_user, intervention_id, edit=True)
     form = ExtensionNoticeForm()
     if form.validate_on_submit():
+        extended_at = None
         try:
             at = parse_time(form.extended_time.data)
+            extended_at = london_moment(form.extended_on.data, at) if at is not None else None
         except ValueError as error:
             form.extended_time.errors = [str(error)]
             at = None
         hours = (form.hours.data or "").strip()
         if whole_number(hours) is None:
             form.hours.errors = ["Enter the hours as a whole number, like 12"]
-        if at is not None and whole_number(hours) is not None:
+        if extended_at is not None and whole_number(hours) is not None:
             try:
                 _, warnings = services.extend_closure_notice(
                     current_user,
                     intervention,
-                    extended_at=london_moment(form.extended_on.data, at),
+                    extended_at=extended_at,
                     hours=int(hours),
                     has_senior_sign_off=bool(form.has_senior_sign_off.data),
                     authorised_by=form.authorised_by.data,
@@ -240,10 +243,10 @@ def add_review(intervention_id: int):
         reviewed_at = None
         try:
             at = parse_time(form.reviewed_time.data)
+            reviewed_at = london_moment(form.reviewed_on.data, at) if at else None
         except ValueError as error:
             form.reviewed_time.errors = [str(error)]
         else:
-            reviewed_at = london_moment(form.reviewed_on.data, at) if at else None
             try:
                 services.record_review(
                     current_user,
@@ -410,7 +413,11 @@ def _notice_service(form: NoticeForm, intervention: Intervention) -> notices.Ser
             form.hearing_time.errors = ["Enter the time of the hearing, like 9:30am"]
             return None
         if form.hearing_on.data and at is not None:
-            hearing_at = london_moment(form.hearing_on.data, at)
+            try:
+                hearing_at = london_moment(form.hearing_on.data, at)
+            except ValueError as error:
+                form.hearing_time.errors = [str(error)]
+                return None
             details["hearing_at"] = hearing_at.isoformat()
             details["hearing_at_value"] = hearing_at
     else:
@@ -419,10 +426,10 @@ def _notice_service(form: NoticeForm, intervention: Intervention) -> notices.Ser
             return None
         try:
             at = parse_time(form.served_time.data)
+            served_at = london_moment(form.served_on.data, at or time(12, 0))
         except ValueError as error:
             form.served_time.errors = [str(error)]
             return None
-        served_at = london_moment(form.served_on.data, at or time(12, 0))
         if at is None:
             # No time given: the notice is dated, not timed; noon keeps the London day whatever the clocks.
             details["served_time_given"] = False
