@@ -1,16 +1,20 @@
-"""Latency of the Case Review list and application API on a generated dataset.
+"""The Case Review list, one application in the API and its staff page, on a generated dataset.
 
 Usage: python bench/community_triggers_list.py [--applications 2000] [--requests 50]
 
 Builds a throwaway SQLite database in a temporary instance folder, registers applications (each with
-three complaints, a decision, a meeting with two recommendations) through the services, then times
-``GET /api/v1/triggers`` (first page, 100 per page) and ``GET /api/v1/triggers/<id>``, and prints the
-median and 95th percentile. Measured here, never in the test suite.
+three complaints, a decision, a meeting with two recommendations) through the services, then, as the
+coordinator, times ``GET /api/v1/triggers`` (first page, 100 per page), ``GET /api/v1/triggers/<id>``
+and the page ``/case-reviews/<id>``, one request at a time in-process. For each it prints the median and
+95th percentile of the wall time, the median CPU time, and the Python calls and statements per request,
+which do not depend on the machine's load (``bench/profile_pages.py``). Measured here, never in the
+test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import secrets
 import statistics
 import sys
@@ -115,22 +119,42 @@ def main() -> None:
         commit()
         first_id = application.id
 
+    from bench.profile_pages import count_statements, python_calls
+
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    for label, path in (
-        ("list (100 per page)", "/api/v1/triggers?per_page=100"),
-        ("one application", f"/api/v1/triggers/{first_id}"),
+    page_client = app.test_client()
+    sign_in_page = page_client.get("/sign-in").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', sign_in_page).group(1)  # type: ignore[union-attr]
+    signed_in = page_client.post(
+        "/sign-in", data={"email": "coordinator@bench.example", "password": password, "csrf_token": csrf}
+    )
+    assert signed_in.status_code == 302, signed_in.status_code
+    statements = count_statements(app)
+    print(f"{options.applications} applications, {options.requests} requests per page, one at a time, in-process")
+    print("| request | median ms | p95 ms | CPU ms (median) | Python calls | statements |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, path, page_headers, page in (
+        ("API list (100 per page)", "/api/v1/triggers?per_page=100", headers, client),
+        ("API one application", f"/api/v1/triggers/{first_id}", headers, client),
+        ("staff page of one application", f"/case-reviews/{first_id}", {}, page_client),
     ):
-        timings = []
+        for _ in range(3):  # warm up: compiled templates, statement caches
+            page.get(path, headers=page_headers)
+        timings, cpu = [], []
+        before = statements[0]
         for _ in range(options.requests):
-            started = time.perf_counter()
-            response = client.get(path, headers=headers)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = page.get(path, headers=page_headers)
             timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
             assert response.status_code == 200, response.get_data(as_text=True)
+        per_request = (statements[0] - before) / options.requests
         timings.sort()
         print(
-            f"{label}: median {statistics.median(timings):.1f} ms, "
-            f"p95 {timings[int(len(timings) * 0.95) - 1]:.1f} ms over {options.requests} requests"
+            f"| {label} | {statistics.median(timings):.1f} | {timings[int(len(timings) * 0.95) - 1]:.1f} | "
+            f"{statistics.median(cpu):.1f} | {python_calls(page, path, page_headers):,} | {per_request:.0f} |",
+            flush=True,
         )
     with app.app_context():
         dispose_engines()

@@ -95,15 +95,33 @@ LINK_ARGUMENTS = {
 }
 
 
-def records_linked(path: str) -> Iterator[tuple[str, Any]]:
-    """The records a link to one of the service's pages opens (``/cases/7/risk-assessments``: case 7)."""
+#: How many links' records each app keeps worked out (``records_linked``): more than a page of
+#: deadlines holds, few enough to be small.
+LINKS_KEPT = 4096
+
+
+def records_linked(path: str) -> tuple[tuple[str, Any], ...]:
+    """The records a link to one of the service's pages opens (``/cases/7/risk-assessments``: case 7).
+
+    Kept per app once worked out: it depends on the path and the app's routes alone, and a list of Case
+    Review applications loads some twenty deadlines for each, every one with its link, whose routing
+    took a sixth of the list's time."""
+    path = urlsplit(path).path
+    kept: dict[str, tuple[tuple[str, Any], ...]] = current_app.extensions.setdefault("audit.records_linked", {})
+    found = kept.get(path)
+    if found is None:
+        if len(kept) >= LINKS_KEPT:
+            kept.clear()
+        found = kept[path] = _records_linked(path)
+    return found
+
+
+def _records_linked(path: str) -> tuple[tuple[str, Any], ...]:
     try:
-        _endpoint, arguments = current_app.url_map.bind("localhost").match(urlsplit(path).path, method="GET")
+        _endpoint, arguments = current_app.url_map.bind("localhost").match(path, method="GET")
     except HTTPException:
-        return
-    for name, value in arguments.items():
-        if name in LINK_ARGUMENTS:
-            yield LINK_ARGUMENTS[name], value
+        return ()
+    return tuple((LINK_ARGUMENTS[name], value) for name, value in arguments.items() if name in LINK_ARGUMENTS)
 
 
 def note_shown(table: str, ident: Any) -> None:

@@ -56,7 +56,7 @@ import sqlalchemy as sa
 
 from casework.accounts.models import User, UserRole, agency_areas
 from casework.cases.models import Case, CaseParty, Person
-from casework.cases.policies import sees_case_clause
+from casework.cases.policies import sees_case_clause, visibility_params
 from casework.community_triggers.models import (
     AgendaItem,
     Appeal,
@@ -72,7 +72,7 @@ from casework.community_triggers.models import (
     application_cases,
 )
 from casework.community_triggers.pcc_review.models import PccReview
-from casework.core.db import shared_alias
+from casework.core.db import prebuilt, shared_alias
 from casework.core.permissions import ROLE_PERMISSIONS, Permission, Role
 from casework.core.request_cache import request_cached
 from casework.extensions import db
@@ -317,13 +317,23 @@ def withheld_template() -> sa.ColumnElement[bool]:
 
 
 def withheld_ids(user: Any, application_ids: Any) -> set[int]:
-    """Which of these applications ``user`` is withheld the applicant of: one statement for a list."""
+    """Which of these applications ``user`` is withheld the applicant of: one statement for a list, built
+    once (``_withheld_ids``), since every Case Review page and answer asks."""
     ids = sorted(set(application_ids))
     if not ids:
         return set()
-    return set(
-        db.session.scalars(
-            sa.select(TriggerApplication.id).where(TriggerApplication.id.in_(ids), withheld_clause(user))
+    if not getattr(user, "is_authenticated", False):
+        return set(db.session.scalars(sa.select(TriggerApplication.id).where(TriggerApplication.id.in_(ids))))
+    return set(db.session.scalars(_withheld_ids(), {"ids": ids, "viewer_id": user.id}))
+
+
+@functools.cache
+def _withheld_ids() -> sa.StatementLambdaElement:
+    # Built per call, the rule's clause (some forty joins and subqueries) took most of an application's
+    # answer to construct and to work out its cache key: 60 of its 170 ms, profiled.
+    return prebuilt(
+        sa.select(TriggerApplication.id).where(
+            TriggerApplication.id.in_(sa.bindparam("ids", expanding=True)), withheld_template()
         )
     )
 
@@ -331,16 +341,21 @@ def withheld_ids(user: Any, application_ids: Any) -> set[int]:
 def readable_ids(user: Any, application_ids: Any) -> set[int]:
     """Which of these applications ``user`` may read with their applicant: those they may see
     (``policies.visible_applications_clause``) whose applicant is not withheld from them. One statement."""
-    from casework.community_triggers.policies import visible_applications_clause
-
     ids = sorted(set(application_ids))
-    if not ids:
-        return set()
-    return set(
-        db.session.scalars(
-            sa.select(TriggerApplication.id).where(
-                TriggerApplication.id.in_(ids), visible_applications_clause(user), sa.not_(withheld_clause(user))
-            )
+    if not ids or not getattr(user, "is_authenticated", False):
+        return set()  # someone not signed in sees no application (``visible_applications_clause``)
+    return set(db.session.scalars(_readable_ids(), {"ids": ids, **visibility_params(user)}))
+
+
+@functools.cache
+def _readable_ids() -> sa.StatementLambdaElement:
+    from casework.community_triggers.policies import visible_applications_template
+
+    return prebuilt(
+        sa.select(TriggerApplication.id).where(
+            TriggerApplication.id.in_(sa.bindparam("ids", expanding=True)),
+            visible_applications_template(),
+            sa.not_(withheld_template()),
         )
     )
 

@@ -31,7 +31,7 @@ from casework.community_triggers.models import (
 from casework.community_triggers.pcc_review import settings as pcc_settings
 from casework.community_triggers.pcc_review.models import PccReview, PccReviewOutcome
 from casework.community_triggers.settings import StepTimescale
-from casework.core.errors import Conflict, InvalidInput, RuleViolation
+from casework.core.errors import InvalidInput, RuleViolation
 from casework.core.time import london_day, now, today
 from casework.extensions import db
 from casework.reminders.services import close_deadline, set_deadline
@@ -107,11 +107,6 @@ def _text(value: str | None, field: str, message: str) -> str:
     if value is None or not str(value).strip():
         raise InvalidInput({field: [message]})
     return str(value).strip()
-
-
-def check_version(obj: Any, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != obj.version:
-        raise Conflict("The record changed since you read it. Fetch it again.")
 
 
 def request_review(

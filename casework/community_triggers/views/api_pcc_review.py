@@ -20,6 +20,7 @@ from casework.community_triggers.pcc_review.schemas import (
     PccReviewRequestArgs,
     dump_pcc_review,
 )
+from casework.community_triggers.services import check_version
 from casework.core.db import commit
 from casework.core.errors import NotFound
 from casework.core.openapi import documented
@@ -54,7 +55,7 @@ def request_review(args: dict[str, Any], application_id: int):
     """Record the applicant's request for the PCC to review a "not met" decision (422 `_rule` outside
     the window, before the route is in force in the area, or when there is no such decision)."""
     application = policies.get_application_for(current_user, application_id, manage=True)
-    services.check_version(application, args.pop("version"))
+    check_version(application, args.pop("version"))
     review = services.request_review(current_user, application, **args)
     commit()
     return _dump(review), 201
@@ -70,7 +71,7 @@ def record_outcome(args: dict[str, Any], application_id: int, review_id: int):
     review = next((r for r in application.pcc_reviews if r.id == review_id), None)
     if review is None:
         raise NotFound("No such PCC review on this application.")
-    services.check_version(review, args.pop("version"))
+    check_version(review, args.pop("version"))
     services.record_outcome(current_user, review, **args)
     commit()
     return _dump(review)
