@@ -1,6 +1,6 @@
 """Every Case Review deadline, for every start day of 2026 and 2027, against the rule counted by hand.
 
-The rule (SPEC section 6): "N working days after day D" does not count D, whatever kind of day it is
+The rule (docs/rules.md, "Working days"): "N working days after day D" does not count D, whatever kind of day it is
 (a Saturday receipt counts from the Monday after it like a Friday one), counts Mondays to Fridays that
 are not England and Wales bank holidays, and the Nth is the deadline; a negative N counts back. The
 bank holidays here are typed from GOV.UK's list (https://www.gov.uk/bank-holidays), not taken from the
