@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from casework.core.bodies import too_large_message
+from casework.core.urls import referring_page
 
 RULE = "_rule"
 
@@ -135,9 +136,15 @@ def json_error(status: int, errors: dict[str, list[str]] | None = None, message:
 
 def html_error(status: int, message: str | None = None, title: str | None = None) -> tuple[str, int]:
     default_title, default_message = _TITLES.get(status, _TITLES[500])
+    # A save refused over someone else's leads back to the form's page, to read the record again.
+    back_url = referring_page() if status == 409 else None
     return (
         render_template(
-            "errors/error.html", title=title or default_title, message=message or default_message, status=status
+            "errors/error.html",
+            title=title or default_title,
+            message=message or default_message,
+            status_code=status,
+            back_url=back_url,
         ),
         status,
     )

@@ -27,9 +27,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from flask import current_app
+from flask import current_app, request
 from flask.globals import _cv_request
 
 #: Enough for every endpoint of the service, with room to spare; past it, URLs are built every time.
@@ -155,3 +155,28 @@ def url_with_query(endpoint: str, query: Mapping[str, Any], **values: Any) -> st
     if not pairs:
         return base
     return f"{base}{'&' if '?' in base else '?'}{urlencode(pairs, safe=QUERY_SAFE)}"
+
+
+def site_path(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (``/cases/7?page=2``), None otherwise: a ``next`` to
+    follow after signing in, or a page to send someone back to, must not lead to another site (an open
+    redirect helps phishing)."""
+    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example" and
+    # "/\t/evil.example" both lead to another site: refuse them with anything that is not printable.
+    if target and "\\" not in target and target.isprintable() and " " not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return None
+
+
+def referring_page() -> str | None:
+    """The page of this site the request was sent from (its ``Referer``, when it is this site's), as a
+    path; None when there is none or it is another site's."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.scheme not in {"http", "https"} or parts.netloc != request.host:
+        return None
+    return site_path(parts.path + (f"?{parts.query}" if parts.query else ""))

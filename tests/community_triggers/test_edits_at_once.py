@@ -166,10 +166,16 @@ def test_a_save_over_a_save_made_since_the_page_was_read_is_refused(ct, meeting,
     db.session.expire_all()
     before = table_digest()
 
-    refused = second.post(edit.path, data={**second_form, edit.field: edit.second, **press})
+    # Sent from the form's page, as a browser sends it: the answer leads back there to read it again.
+    refused = second.post(
+        edit.path,
+        data={**second_form, edit.field: edit.second, **press},
+        headers={"Referer": f"http://localhost{edit.path}"},
+    )
 
     assert refused.status_code == 409, (edit.path, refused.status_code)
     assert "changed since you read it" in refused.get_data(as_text=True)
+    assert f'<a href="{edit.path}" class="govuk-link">Open the page again</a>' in refused.get_data(as_text=True)
     db.session.expire_all()
     written = [name for name in changed_tables(before, table_digest()) if not BOOKKEEPING.match(name)]
     assert written == [], f"{edit.path}: the refused save wrote {written}"

@@ -9,7 +9,6 @@ second factor and who has none is signed in and sent to set one up before any ot
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
@@ -22,6 +21,7 @@ from casework.core.db import commit
 from casework.core.errors import InvalidInput
 from casework.core.forms import show_service_errors
 from casework.core.permissions import public_endpoint, signed_in
+from casework.core.urls import site_path
 from casework.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -40,14 +40,8 @@ NEXT_KEY = "sign_in_next"
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow a ``next`` that stays on this site (an open redirect helps phishing)."""
-    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example" and
-    # "/\t/evil.example" both lead to another site: refuse them with anything that is not printable.
-    if target and "\\" not in target and target.isprintable() and " " not in target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("staff.dashboard.index")
+    """Only follow a ``next`` that stays on this site (``core.urls.site_path``)."""
+    return site_path(target) or url_for("staff.dashboard.index")
 
 
 def _complete_sign_in(user: User, next_url: str, how: str = "Signed in") -> str:
