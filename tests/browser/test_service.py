@@ -187,6 +187,7 @@ def test_every_page_a_role_reaches_passes_axe(signed_in_as: Any, live_app: LiveA
     queue: deque[str] = deque(["/"])
     problems: list[str] = []
     checked: list[str] = []
+    pages_by_title: dict[str, set[str]] = {}
     while queue and len(checked) < MAX_PAGES_PER_ROLE:
         path = queue.popleft()
         key = pattern(urlsplit(path).path)
@@ -195,10 +196,15 @@ def test_every_page_a_role_reaches_passes_axe(signed_in_as: Any, live_app: LiveA
         seen_patterns.add(key)
         problems.extend(check_page(page, console, path))
         checked.append(path)
+        pages_by_title.setdefault(page.title(), set()).add(urlsplit(page.url).path)  # where a redirect led
         if urlsplit(page.url).path == "/sign-in":
             problems.append(f"{path}: signed out while crawling")
             break
         queue.extend(link for link in links_on(page, live_app.url) if pattern(urlsplit(link).path) not in seen_patterns)
+    # Page titles (WCAG 2.4.2): pages made from different templates never share a title.
+    problems.extend(
+        f"{sorted(shared)} share the title {title!r}" for title, shared in pages_by_title.items() if len(shared) > 1
+    )
     assert "/" in checked
     assert not problems, f"{role}: {len(problems)} problem(s) on {len(checked)} page(s):\n" + "\n".join(problems)
 
@@ -222,8 +228,14 @@ def test_public_pages_and_the_not_found_page_pass_axe(new_page: Any, live_app: L
     paths = public_pages(live_app)
     assert "/sign-in" in paths
     problems = []
+    pages_by_title: dict[str, set[str]] = {}
     for path in paths:
         problems.extend(check_page(page, console, path, expected_status=200))
+        pages_by_title.setdefault(page.title(), set()).add(urlsplit(page.url).path)  # where a redirect led
+    # Page titles (WCAG 2.4.2): each page's title says which page it is, so no two pages share one.
+    problems.extend(
+        f"{sorted(shared)} share the title {title!r}" for title, shared in pages_by_title.items() if len(shared) > 1
+    )
     problems.extend(check_page(page, console, "/no-such-page", expected_status=404))
     assert not problems, "\n".join(problems)
 
