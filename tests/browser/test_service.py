@@ -87,6 +87,7 @@ def check_page(page: Any, console: Any, path: str, expected_status: int | None =
     except AssertionError as violations:
         problems.append(str(violations))
     problems.extend(sideways_scrolling(page, path))
+    problems.extend(clipped_with_text_spacing(page, path))
     errors = console.take()
     if expected_status is not None and expected_status >= 400:
         # Chromium logs the error status of the page itself; that is the point of an error page.
@@ -163,6 +164,42 @@ def sideways_scrolling(page: Any, path: str) -> list[str]:
     finally:
         page.set_viewport_size(size)
     return problems
+
+
+#: WCAG 1.4.12 Text spacing: the bookmarklet's styles (line height 1.5, paragraphs 2em apart, letters
+#: 0.12em and words 0.16em), applied as a constructed style sheet (the CSP forbids a <style> element),
+#: then every box that hides what overflows it and now has more than it shows. Inputs scroll their own
+#: text; visually hidden text and the honeypot are clipped on purpose.
+CLIPPED_WITH_TEXT_SPACING = r"""() => {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync("* { line-height: 1.5 !important; letter-spacing: 0.12em !important;"
+    + " word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }");
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  try {
+    if (getComputedStyle(document.body).lineHeight === "normal") return ["the text spacing styles did not apply"];
+    const clipped = [];
+    for (const element of document.body.querySelectorAll("*")) {
+      const style = getComputedStyle(element);
+      const hides = (overflow) => overflow === "hidden" || overflow === "clip";
+      if (!hides(style.overflowX) && !hides(style.overflowY)) continue;
+      if (!element.checkVisibility() || element.matches("input, textarea, select")
+          || element.closest(".govuk-visually-hidden, .app-honeypot, .govuk-skip-link")) continue;
+      if ((hides(style.overflowY) && element.scrollHeight > element.clientHeight + 1)
+          || (hides(style.overflowX) && element.scrollWidth > element.clientWidth + 1)) {
+        clipped.push(element.tagName.toLowerCase() + "." + String(element.className).trim().split(/\s+/).join("."));
+      }
+    }
+    return clipped;
+  } finally {
+    document.adoptedStyleSheets = document.adoptedStyleSheets.filter((other) => other !== sheet);
+  }
+}"""
+
+
+def clipped_with_text_spacing(page: Any, path: str) -> list[str]:
+    """Text spacing (WCAG 1.4.12): with more space between lines, paragraphs, letters and words,
+    nothing is cut off (a fixed height or width with overflow hidden)."""
+    return [f"{path}: text spacing clips {element}" for element in page.evaluate(CLIPPED_WITH_TEXT_SPACING)]
 
 
 def links_on(page: Any, base: str) -> list[str]:
