@@ -87,6 +87,7 @@ def check_page(page: Any, console: Any, path: str, expected_status: int | None =
     except AssertionError as violations:
         problems.append(str(violations))
     problems.extend(sideways_scrolling(page, path))
+    problems.extend(clipped_with_text_spacing(page, path))
     errors = console.take()
     if expected_status is not None and expected_status >= 400:
         # Chromium logs the error status of the page itself; that is the point of an error page.
@@ -120,18 +121,85 @@ WIDER_THAN_THE_WINDOW = r"""() => {
 }"""
 
 
+#: A word wider than a phone's screen, as people type them: a Welsh place name in an address, an email
+#: address, a URL pasted into a case summary.
+LONG_WORDS = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch an.unusually.long.address@example.org"
+
+#: Adds LONG_WORDS to every piece of text on the page (headings, breadcrumbs, legends, links, the
+#: signed-in name, table cells...) and returns a function that puts the text back. The demo data has
+#: no such values, so this is how every page meets them.
+LENGTHEN_EVERY_TEXT = r"""(words) => {
+  const changed = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.data.trim() || node.parentElement.closest("script, style, textarea, option, title")) continue;
+    changed.push([node, node.data]);
+  }
+  for (const [node, text] of changed) node.data = text + " " + words;
+  window.__restoreText = () => { for (const [node, text] of changed) node.data = text; };
+}"""
+
+
 def sideways_scrolling(page: Any, path: str) -> list[str]:
     """Reflow (WCAG 1.4.10): at 320 CSS pixels (a phone, or 400% zoom) the page does not scroll
-    sideways; a wide table scrolls inside its own box instead."""
+    sideways, even when its text holds words longer than the screen is wide; a wide table scrolls
+    inside its own box instead."""
     size = page.viewport_size
     page.set_viewport_size({"width": 320, "height": 640})
+    problems = []
     try:
         found = page.evaluate(WIDER_THAN_THE_WINDOW)
+        if found["overflow"] > 0:
+            culprits = ", ".join(found["culprits"])
+            problems.append(f"{path}: scrolls sideways at 320 pixels by {found['overflow']}px ({culprits})")
+        page.evaluate(LENGTHEN_EVERY_TEXT, LONG_WORDS)
+        try:
+            found = page.evaluate(WIDER_THAN_THE_WINDOW)
+        finally:
+            page.evaluate("() => window.__restoreText()")
+        if found["overflow"] > 0 and not problems:
+            culprits = ", ".join(found["culprits"])
+            overflow = found["overflow"]
+            problems.append(f"{path}: a long word makes it scroll sideways at 320 pixels by {overflow}px ({culprits})")
     finally:
         page.set_viewport_size(size)
-    if found["overflow"] > 0:
-        return [f"{path}: scrolls sideways at 320 pixels by {found['overflow']}px ({', '.join(found['culprits'])})"]
-    return []
+    return problems
+
+
+#: WCAG 1.4.12 Text spacing: the bookmarklet's styles (line height 1.5, paragraphs 2em apart, letters
+#: 0.12em and words 0.16em), applied as a constructed style sheet (the CSP forbids a <style> element),
+#: then every box that hides what overflows it and now has more than it shows. Inputs scroll their own
+#: text; visually hidden text and the honeypot are clipped on purpose.
+CLIPPED_WITH_TEXT_SPACING = r"""() => {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync("* { line-height: 1.5 !important; letter-spacing: 0.12em !important;"
+    + " word-spacing: 0.16em !important; } p { margin-bottom: 2em !important; }");
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  try {
+    if (getComputedStyle(document.body).lineHeight === "normal") return ["the text spacing styles did not apply"];
+    const clipped = [];
+    for (const element of document.body.querySelectorAll("*")) {
+      const style = getComputedStyle(element);
+      const hides = (overflow) => overflow === "hidden" || overflow === "clip";
+      if (!hides(style.overflowX) && !hides(style.overflowY)) continue;
+      if (!element.checkVisibility() || element.matches("input, textarea, select")
+          || element.closest(".govuk-visually-hidden, .app-honeypot, .govuk-skip-link")) continue;
+      if ((hides(style.overflowY) && element.scrollHeight > element.clientHeight + 1)
+          || (hides(style.overflowX) && element.scrollWidth > element.clientWidth + 1)) {
+        clipped.push(element.tagName.toLowerCase() + "." + String(element.className).trim().split(/\s+/).join("."));
+      }
+    }
+    return clipped;
+  } finally {
+    document.adoptedStyleSheets = document.adoptedStyleSheets.filter((other) => other !== sheet);
+  }
+}"""
+
+
+def clipped_with_text_spacing(page: Any, path: str) -> list[str]:
+    """Text spacing (WCAG 1.4.12): with more space between lines, paragraphs, letters and words,
+    nothing is cut off (a fixed height or width with overflow hidden)."""
+    return [f"{path}: text spacing clips {element}" for element in page.evaluate(CLIPPED_WITH_TEXT_SPACING)]
 
 
 def links_on(page: Any, base: str) -> list[str]:
@@ -156,6 +224,7 @@ def test_every_page_a_role_reaches_passes_axe(signed_in_as: Any, live_app: LiveA
     queue: deque[str] = deque(["/"])
     problems: list[str] = []
     checked: list[str] = []
+    pages_by_title: dict[str, set[str]] = {}
     while queue and len(checked) < MAX_PAGES_PER_ROLE:
         path = queue.popleft()
         key = pattern(urlsplit(path).path)
@@ -164,10 +233,15 @@ def test_every_page_a_role_reaches_passes_axe(signed_in_as: Any, live_app: LiveA
         seen_patterns.add(key)
         problems.extend(check_page(page, console, path))
         checked.append(path)
+        pages_by_title.setdefault(page.title(), set()).add(urlsplit(page.url).path)  # where a redirect led
         if urlsplit(page.url).path == "/sign-in":
             problems.append(f"{path}: signed out while crawling")
             break
         queue.extend(link for link in links_on(page, live_app.url) if pattern(urlsplit(link).path) not in seen_patterns)
+    # Page titles (WCAG 2.4.2): pages made from different templates never share a title.
+    problems.extend(
+        f"{sorted(shared)} share the title {title!r}" for title, shared in pages_by_title.items() if len(shared) > 1
+    )
     assert "/" in checked
     assert not problems, f"{role}: {len(problems)} problem(s) on {len(checked)} page(s):\n" + "\n".join(problems)
 
@@ -191,8 +265,14 @@ def test_public_pages_and_the_not_found_page_pass_axe(new_page: Any, live_app: L
     paths = public_pages(live_app)
     assert "/sign-in" in paths
     problems = []
+    pages_by_title: dict[str, set[str]] = {}
     for path in paths:
         problems.extend(check_page(page, console, path, expected_status=200))
+        pages_by_title.setdefault(page.title(), set()).add(urlsplit(page.url).path)  # where a redirect led
+    # Page titles (WCAG 2.4.2): each page's title says which page it is, so no two pages share one.
+    problems.extend(
+        f"{sorted(shared)} share the title {title!r}" for title, shared in pages_by_title.items() if len(shared) > 1
+    )
     problems.extend(check_page(page, console, "/no-such-page", expected_status=404))
     assert not problems, "\n".join(problems)
 

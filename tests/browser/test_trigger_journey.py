@@ -59,7 +59,7 @@ def test_resident_applies_coordinator_decides_chair_records_outcome(live, browse
     page.goto(f"{base_url}/case-review/")
     assert_accessible(page)
     page.get_by_role("button", name="Start now").click()
-    expect(page.locator("h1")).to_have_text("Apply for an ASB Case Review")
+    expect(page.locator("h1")).to_have_text("Your application for an ASB Case Review")
     assert_accessible(page)
     # Nothing wider than the phone's screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

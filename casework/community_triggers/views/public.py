@@ -170,7 +170,8 @@ def _form_page(form: ApplicationForm, status: int = 200):
     return (
         render_template(
             "community_triggers/public/apply.html",
-            title="Apply for an ASB Case Review",
+            # Not the start page's title: each page's title says which page it is (WCAG 2.4.2).
+            title="Your application for an ASB Case Review",
             form=form,
             errors=error_items(form),
         ),
