@@ -149,7 +149,8 @@ def _step_state(application: TriggerApplication, step: str) -> DeadlineStatus:
     if step == "papers_to_panel":
         if not_met:
             return DeadlineStatus.cancelled
-        return DeadlineStatus.done if meeting is not None and meeting.held_on else DeadlineStatus.open
+        sent = meeting is not None and (meeting.papers_sent_on or meeting.held_on)
+        return DeadlineStatus.done if sent else DeadlineStatus.open
     if step == "outcome_letter":
         return DeadlineStatus.done if meeting is not None and meeting.outcome_letter_sent_on else DeadlineStatus.open
     if step == "appeal_window_closes":
@@ -165,8 +166,9 @@ def _step_state(application: TriggerApplication, step: str) -> DeadlineStatus:
 
 
 def done_on(application: TriggerApplication, step: str) -> date | None:
-    """The day the record says the step was done (None when it does not say: the papers to the panel,
-    whose sending is not recorded). A step entered later than it was done still counts from its day."""
+    """The day the record says the step was done (None when it does not say: the papers to the panel of
+    a meeting held without their day recorded). A step entered later than it was done still counts
+    from its day."""
     decision = application.decision
     meeting = current_meeting(application)
     appeal = application.appeals[-1] if application.appeals else None
@@ -182,6 +184,8 @@ def done_on(application: TriggerApplication, step: str) -> date | None:
         return decision.decided_on if decision is not None else None
     if step == "review_meeting":
         return meeting.held_on if meeting is not None else None
+    if step == "papers_to_panel":
+        return meeting.papers_sent_on if meeting is not None else None
     if step == "outcome_letter":
         return meeting.outcome_letter_sent_on if meeting is not None else None
     if step == "appeal_window_closes":

@@ -415,6 +415,7 @@ class MeetingDetailsForm(ReadVersionMixin, ChecksMixin, FlaskForm):
     victim_not_invited_reason = TextAreaField(
         "Why is the victim not invited?", validators=[Optional(), Length(max=5000)]
     )
+    papers_sent_on = GovukDateField("Date the papers were sent to the panel (optional)")
 
     def check(self) -> None:
         if self.victim_invited.data == "no" and not (self.victim_not_invited_reason.data or "").strip():

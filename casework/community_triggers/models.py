@@ -251,6 +251,8 @@ class ReviewMeeting(TimestampMixin, VersionedMixin, Model):
     victim_invited: Mapped[bool | None] = mapped_column(sa.Boolean)
     #: Required when the victim is not invited (the chair records why).
     victim_not_invited_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: When the papers went to the panel (the step "papers to the panel", due before the meeting).
+    papers_sent_on: Mapped[date | None] = mapped_column(sa.Date)
     held_on: Mapped[date | None] = mapped_column(sa.Date)
     minutes: Mapped[str | None] = mapped_column(sa.Text)
     proportionality_assessment: Mapped[str | None] = mapped_column(sa.Text)

@@ -173,6 +173,10 @@ class MeetingUpdateArgs(BaseSchema):
     victim_invited = fields.Boolean(allow_none=True)
     victim_not_invited_reason = fields.String(allow_none=True, **_text)
     attendees = fields.List(fields.Nested(AttendeeArgs), validate=validate.Length(max=100))
+    #: Optional beyond the contract: the day the papers went to the panel (not in the future, not before
+    #: the threshold decision, not after the meeting); may be recorded after the meeting until the review
+    #: is confirmed complete.
+    papers_sent_on = EventDate(allow_none=True)
     version = VersionField()
 
 
@@ -368,6 +372,7 @@ def dump_meeting(meeting: ReviewMeeting) -> dict[str, Any]:
             {"position": item.position, "title": item.title, "lead": item.lead, "notes": item.notes}
             for item in meeting.agenda_items
         ],
+        "papers_sent_on": _iso(meeting.papers_sent_on),
         "held_on": _iso(meeting.held_on),
         "held_early_reason": meeting.held_early_reason,
         "minutes": meeting.minutes,
@@ -679,6 +684,8 @@ class MeetingAnswer(Answer):
     agenda = nullable(fields.String())
     victim_invited = nullable(fields.Boolean())
     victim_not_invited_reason = nullable(fields.String())
+    #: Optional beyond the contract: the day the papers went to the panel.
+    papers_sent_on = nullable(fields.Date())
     held_on = nullable(fields.Date())
     minutes = nullable(fields.String())
     proportionality_assessment = nullable(fields.String())

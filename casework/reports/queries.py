@@ -35,8 +35,9 @@ period's figures do not change because of something dated after it ended:
   the actions) and ``deadlines_met`` (those done by the moment they fell due), with
   ``deadlines_met_share`` in per cent.
   A step entered after the day it was done counts from that day (``reminders.services.done_by``: the
-  day the record gives, as every other figure counts events by the day they happened); only the
-  papers to the panel, whose sending is not recorded, count from when the meeting is entered.
+  day the record gives, as every other figure counts events by the day they happened); the papers to
+  the panel of a meeting held without their day recorded (``papers_sent_on``) count from when the
+  meeting is entered.
 
 ``compute_report`` answers for many areas with a fixed number of queries, whatever the number of areas
 or records: each groups by area, and the figures of the group of areas add the areas up, except the

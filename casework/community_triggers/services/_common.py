@@ -38,6 +38,7 @@ MEETING_AUDIT_FIELDS = (
     "agenda",
     "victim_invited",
     "victim_not_invited_reason",
+    "papers_sent_on",
     "held_on",
     "minutes",
     "proportionality_assessment",

@@ -216,21 +216,33 @@ def arrange_meeting(
     return meeting
 
 
-MEETING_EDITABLE = {"scheduled_on", "location", "agenda", "victim_invited", "victim_not_invited_reason", "attendees"}
+MEETING_EDITABLE = {
+    "scheduled_on",
+    "location",
+    "agenda",
+    "victim_invited",
+    "victim_not_invited_reason",
+    "attendees",
+    "papers_sent_on",
+}
+#: What may still be recorded once the meeting is held, until the review is confirmed complete: who
+#: attended, and when the papers went to the panel (often recorded afterwards).
+MEETING_RECORDED_AFTER = {"attendees", "papers_sent_on"}
 
 
 def update_meeting(
     actor: User | None, meeting: ReviewMeeting, *, expected_version: int | None = None, **fields: Any
 ) -> ReviewMeeting:
     """Change the meeting's arrangements before it is held: scheduled_on, agenda, location, the
-    victim's invitation (or the reason for not inviting), attendees [{name, agency, role, attended}]."""
+    victim's invitation (or the reason for not inviting), attendees [{name, agency, role, attended}],
+    papers_sent_on (the day the papers went to the panel: the step "papers to the panel" is then done on
+    that day)."""
     unknown = set(fields) - MEETING_EDITABLE
     if unknown:
         raise InvalidInput({name: ["Unknown field."] for name in sorted(unknown)})
     check_version(meeting, expected_version)
     if meeting.held_on is not None:
-        # Who attended may still be recorded after the meeting, until the review is confirmed complete.
-        if set(fields) - {"attendees"}:
+        if set(fields) - MEETING_RECORDED_AFTER:
             raise RuleViolation("The meeting has been held: its arrangements can no longer be changed.")
         if meeting.completeness_confirmed_on is not None:
             raise RuleViolation("The review has been confirmed complete: its record can no longer be changed.")
@@ -243,6 +255,8 @@ def update_meeting(
             raise InvalidInput({"scheduled_on": ["Enter the date of the meeting."]})
         if decision is not None and fields["scheduled_on"] < decision.decided_on:
             raise InvalidInput({"scheduled_on": ["The meeting cannot be before the threshold decision."]})
+    if fields.get("papers_sent_on") is not None:
+        _check_papers_sent_on(application, meeting, fields["papers_sent_on"])
     if (
         fields.get("victim_invited") is False
         and "victim_not_invited_reason" in fields
@@ -289,6 +303,18 @@ def update_meeting(
         application, actor=actor, meeting=meeting, invite=bool(meeting.victim_invited) and not was_invited
     )
     return meeting
+
+
+def _check_papers_sent_on(application: TriggerApplication, meeting: ReviewMeeting, sent_on: date) -> None:
+    """The papers go out for the meeting: not before the threshold decision it follows, not in the
+    future, and not after the meeting was held."""
+    decision = application.decision
+    if sent_on > today():
+        raise InvalidInput({"papers_sent_on": ["The date the papers were sent cannot be in the future."]})
+    if decision is not None and sent_on < decision.decided_on:
+        raise InvalidInput({"papers_sent_on": ["The papers cannot have been sent before the threshold decision."]})
+    if meeting.held_on is not None and sent_on > meeting.held_on:
+        raise InvalidInput({"papers_sent_on": ["The papers cannot have been sent after the meeting was held."]})
 
 
 def recommendation_case(application: TriggerApplication) -> Any:

@@ -493,7 +493,11 @@ def meeting(application_id: int, meeting_id: int):
     status = 200
     if form.validate_on_submit():
         form.refuse_if_changed(meeting.version)
-        fields: dict[str, Any] = {"agenda": form.agenda.data or "", "location": form.location.data or ""}
+        fields: dict[str, Any] = {
+            "agenda": form.agenda.data or "",
+            "location": form.location.data or "",
+            "papers_sent_on": form.papers_sent_on.data,
+        }
         if form.victim_invited.data:
             fields["victim_invited"] = form.victim_invited.data == "yes"
             fields["victim_not_invited_reason"] = form.victim_not_invited_reason.data or ""
