@@ -126,13 +126,15 @@ WIDER_THAN_THE_WINDOW = r"""() => {
 LONG_WORDS = "Llanfairpwllgwyngyllgogerychwyrndrobwllllantysiliogogogoch an.unusually.long.address@example.org"
 
 #: Adds LONG_WORDS to every piece of text on the page (headings, breadcrumbs, legends, links, the
-#: signed-in name, table cells...) and returns a function that puts the text back. The demo data has
-#: no such values, so this is how every page meets them.
+#: signed-in name, table cells...) but an input's fixed unit, and returns a function that puts the text
+#: back. The demo data has no such values, so this is how every page meets them.
 LENGTHEN_EVERY_TEXT = r"""(words) => {
   const changed = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.data.trim() || node.parentElement.closest("script, style, textarea, option, title")) continue;
+    // An input's prefix or suffix is the service's own unit ("hours", "£"), never what someone typed.
+    const fixed = "script, style, textarea, option, title, .govuk-input__prefix, .govuk-input__suffix";
+    if (!node.data.trim() || node.parentElement.closest(fixed)) continue;
     changed.push([node, node.data]);
   }
   for (const [node, text] of changed) node.data = text + " " + words;
