@@ -132,9 +132,7 @@ def _step_state(application: TriggerApplication, step: str) -> DeadlineStatus:
         # The decision letter has gone: an acknowledgement is no longer owed.
         return DeadlineStatus.cancelled if decision is not None else DeadlineStatus.open
     if step == "information_requests":
-        requests = db.session.scalars(
-            sa.select(InformationRequest.submitted_on).where(InformationRequest.application_id == application.id)
-        ).all()
+        requests = _information_submitted(application)
         if requests and all(requests):
             return DeadlineStatus.done
         return DeadlineStatus.cancelled if information_stage_ended(application) else DeadlineStatus.open
@@ -165,6 +163,15 @@ def _step_state(application: TriggerApplication, step: str) -> DeadlineStatus:
     raise ValueError(step)
 
 
+def _information_submitted(application: TriggerApplication) -> list[date | None]:
+    """The day each agency's information was submitted (None: not yet), for the step and its day."""
+    return list(
+        db.session.scalars(
+            sa.select(InformationRequest.submitted_on).where(InformationRequest.application_id == application.id)
+        )
+    )
+
+
 def done_on(application: TriggerApplication, step: str) -> date | None:
     """The day the record says the step was done (None when it does not say: the papers to the panel of
     a meeting held without their day recorded). A step entered later than it was done still counts
@@ -175,9 +182,7 @@ def done_on(application: TriggerApplication, step: str) -> date | None:
     if step == "acknowledge":
         return application.acknowledged_on
     if step == "information_requests":
-        submitted = db.session.scalars(
-            sa.select(InformationRequest.submitted_on).where(InformationRequest.application_id == application.id)
-        ).all()
+        submitted = _information_submitted(application)
         days = [day for day in submitted if day is not None]
         return max(days) if days and len(days) == len(submitted) else None
     if step == "threshold_decision":
