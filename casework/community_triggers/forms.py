@@ -422,6 +422,15 @@ class MeetingDetailsForm(ReadVersionMixin, ChecksMixin, FlaskForm):
             add_error(self.victim_not_invited_reason, "Enter why the victim is not invited")
 
 
+class PapersSentForm(ReadVersionMixin, FlaskForm):
+    """The day the papers went to the panel, recorded once the meeting is held (its other arrangements
+    can no longer change then): the record is often made after the meeting, until the review is complete."""
+
+    papers_sent_on = GovukDateField(
+        "Date the papers were sent to the panel", required="Enter the date the papers were sent to the panel"
+    )
+
+
 class AttendeeForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter the attendee's name"), Length(max=200)])
     role = StringField(

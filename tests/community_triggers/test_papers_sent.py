@@ -116,3 +116,50 @@ def test_the_meeting_page_records_the_day_the_papers_were_sent(api_client, page_
         assert "27 April 2026" in client.get(path).get_data(as_text=True)
     row = _rows(application.id)["papers_to_panel"]
     assert (row.status, london_day(row.completed_at)) == (DeadlineStatus.done, date(2026, 4, 27))
+
+
+def test_the_meeting_page_records_the_papers_day_after_the_meeting_until_the_review_is_complete(
+    api_client,
+    page_client,
+    app,
+    world: World,  # noqa: F811
+):
+    """Once the meeting is held its arrangements are settled, but the papers' day may still be entered on
+    the page (it was shown only before the meeting, so afterwards only the API could record it)."""
+    with _at(2026, 5, 1, 9, 0):
+        application, meeting = _arranged(api_client, world)
+        review.record_outcome(world.chair, meeting, held_on=date(2026, 4, 30), minutes="Discussed", victim_invited=True)
+        db.session.commit()
+        client = page_client(world.coordinator)
+        path = f"/case-reviews/{application.id}/meetings/{meeting.id}"
+        page = client.get(path).get_data(as_text=True)
+        assert 'name="papers_sent_on-day"' in page
+        assert 'name="agenda"' not in page  # the arrangements are no longer offered
+        version = db.session.get(type(meeting), meeting.id).version
+
+        def post(day: str, month: str, year: str):
+            return client.post(
+                path,
+                data={
+                    "papers_sent_on-day": day,
+                    "papers_sent_on-month": month,
+                    "papers_sent_on-year": year,
+                    "version": str(version),
+                },
+                headers=csrf_headers(client, app),
+            )
+
+        for parts, message in (
+            (("", "", ""), "Enter the date the papers were sent to the panel"),
+            (("1", "5", "2026"), "after the meeting was held"),
+        ):
+            refused = post(*parts)
+            assert refused.status_code == 422
+            assert message in refused.get_data(as_text=True)
+        db.session.expire_all()
+        assert db.session.get(type(meeting), meeting.id).papers_sent_on is None
+        saved = post("28", "4", "2026")
+        assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+        assert "28 April 2026" in client.get(path).get_data(as_text=True)
+    row = _rows(application.id)["papers_to_panel"]
+    assert (row.status, london_day(row.completed_at)) == (DeadlineStatus.done, date(2026, 4, 28))

@@ -50,6 +50,7 @@ from casework.community_triggers.forms import (
     LinkCaseForm,
     MeetingDetailsForm,
     MeetingForm,
+    PapersSentForm,
     ScreenOutForm,
     StaffApplicationForm,
     SubmissionForm,
@@ -485,22 +486,24 @@ def _meeting(application: TriggerApplication, meeting_id: int) -> ReviewMeeting:
 def meeting(application_id: int, meeting_id: int):
     application = _application(application_id, manage=request.method == "POST")
     meeting = _meeting(application, meeting_id)
-    form = MeetingDetailsForm(obj=None if request.method == "POST" else meeting)
+    # Once the meeting is held its arrangements are settled: the page then records only the day the
+    # papers went to the panel, which is often entered afterwards (``review.MEETING_RECORDED_AFTER``).
+    form: MeetingDetailsForm | PapersSentForm = (MeetingDetailsForm if meeting.held_on is None else PapersSentForm)(
+        obj=None if request.method == "POST" else meeting
+    )
     if request.method == "GET":
         form.show_version(meeting.version)
-        if meeting.victim_invited is not None:
+        if isinstance(form, MeetingDetailsForm) and meeting.victim_invited is not None:
             form.victim_invited.data = "yes" if meeting.victim_invited else "no"
     status = 200
     if form.validate_on_submit():
         form.refuse_if_changed(meeting.version)
-        fields: dict[str, Any] = {
-            "agenda": form.agenda.data or "",
-            "location": form.location.data or "",
-            "papers_sent_on": form.papers_sent_on.data,
-        }
-        if form.victim_invited.data:
-            fields["victim_invited"] = form.victim_invited.data == "yes"
-            fields["victim_not_invited_reason"] = form.victim_not_invited_reason.data or ""
+        fields: dict[str, Any] = {"papers_sent_on": form.papers_sent_on.data}
+        if isinstance(form, MeetingDetailsForm):
+            fields.update(agenda=form.agenda.data or "", location=form.location.data or "")
+            if form.victim_invited.data:
+                fields["victim_invited"] = form.victim_invited.data == "yes"
+                fields["victim_not_invited_reason"] = form.victim_not_invited_reason.data or ""
         try:
             services.update_meeting(current_user, meeting, **fields)
         except InvalidInput as error:
@@ -509,7 +512,12 @@ def meeting(application_id: int, meeting_id: int):
             status = 422
         else:
             commit()
-            flash("Meeting arrangements saved.", "success")
+            flash(
+                "Meeting arrangements saved."
+                if isinstance(form, MeetingDetailsForm)
+                else "The date the papers were sent is saved.",
+                "success",
+            )
             return redirect(url_for(".meeting", application_id=application.id, meeting_id=meeting.id))
     elif form.is_submitted():
         status = 422
