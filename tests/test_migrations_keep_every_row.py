@@ -2,8 +2,9 @@
 migrated to the head without losing or changing a row.
 
 The migrations run from the first; after each revision every table it added gets one row, every column
-filled, nullable ones too (so that a migration that copies or backfills a column meets a value), and
-foreign keys naming rows already there. At the head each row must still be there,
+filled, nullable ones too (so that a migration that copies or backfills a column meets a value), with
+foreign keys naming rows already there, and every column it added to a table gets a value in that
+table's row where the revision left none. At the head each row must still be there,
 with the same value in every column it had, except where a migration says it rewrites one
 (``REWRITTEN``). Then the database goes back down to an older release's head with its rows, and up again.
 
@@ -26,6 +27,7 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 
 from casework import create_app
+from casework.core import data_keys
 from casework.core.db import dispose_engines
 from tests.conftest import test_settings as settings_for_tests
 from tests.test_migrations import empty_database_urls as empty_database_urls
@@ -34,6 +36,8 @@ from tests.test_migrations import empty_database_urls as empty_database_urls
 REWRITTEN = {
     # 0820: each unused code's SHA-256 digest is hashed again with argon2id; a used one's is wiped.
     ("recovery_codes", "code_hash"),
+    # 0850: each authenticator secret is sealed with CASEWORK_DATA_KEY (its downgrade opens them again).
+    ("users", "totp_secret"),
 }
 
 #: Tables a migration dropped after moving their rows into another: table -> (the other, the values the
@@ -50,6 +54,12 @@ KNOWN_VALUES: dict[tuple[str, str], Any] = {}
 #: and then had to go back would downgrade to.
 OLDER_RELEASE = "0400"
 
+#: Columns a downgrade rewrites on purpose.
+REWRITTEN_BY_DOWNGRADE = REWRITTEN | {
+    # 0870: the victim's consultation notes are appended to the meeting's outcome again.
+    ("trigger_meetings", "outcome"),
+}
+
 #: Tables whose rows a downgrade deletes on purpose, with the migration that says so.
 EMPTIED_BY_DOWNGRADE = {
     # 0820: argon2id cannot be turned back into the old digests, so every recovery code is deleted.
@@ -62,9 +72,9 @@ def migrating_app(empty_database_urls: tuple[str, str], tmp_path: Path) -> Itera
     """The app on an empty database, and an engine as the role that owns the schema, which reads every
     table (the service's role may not read some, the audit log's)."""
     service_url, migration_url = empty_database_urls
-    app = create_app(
-        {**settings_for_tests(service_url, tmp_path, migration_url), "INSTANCE_PATH": str(tmp_path / "instance")}
-    )
+    settings = settings_for_tests(service_url, tmp_path, migration_url)
+    # A kept key, as in production: 0850 seals the authenticator secrets with it.
+    app = create_app({**settings, "DATA_KEY": data_keys.new_key(), "INSTANCE_PATH": str(tmp_path / "instance")})
     owner = sa.create_engine(migration_url)
     with app.app_context():
         yield app, owner
@@ -80,6 +90,7 @@ def test_every_row_survives_the_upgrade_to_the_head_and_a_downgrade(migrating_ap
     def fill_after_each_revision(ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         """Alembic calls this after each revision, inside the migrations' transaction (one for the whole
         upgrade), so the rows go in on the migrations' own connection."""
+        fill_new_columns(ctx.connection, written)
         for table, problem in fill_empty_tables(ctx.connection, written).items():
             unfillable.setdefault(table, f"at {step.up_revision_id}: {problem}")
 
@@ -103,7 +114,9 @@ def test_every_row_survives_the_upgrade_to_the_head_and_a_downgrade(migrating_ap
     there = read_tables(owner, written)
     at_older_release = {table: rows for table, rows in written.items() if table in there}
     problems = compare(
-        {table: rows for table, rows in at_older_release.items() if table not in EMPTIED_BY_DOWNGRADE}, there
+        {table: rows for table, rows in at_older_release.items() if table not in EMPTIED_BY_DOWNGRADE},
+        there,
+        REWRITTEN_BY_DOWNGRADE,
     )
     assert not problems, f"The downgrade to {OLDER_RELEASE} lost or changed rows:\n" + "\n".join(problems)
 
@@ -142,6 +155,54 @@ def fill_empty_tables(connection: sa.Connection, written: dict[str, dict[tuple, 
             written[table.name] = read_table(connection, table)
             break
     return failed
+
+
+def fill_new_columns(connection: sa.Connection, written: dict[str, dict[tuple, dict[str, Any]]]) -> None:
+    """A column added to a table that has its row already gets a value there, where its migration left
+    none, so that the migrations after it meet a value in it too; the row's value is added to ``written``."""
+    grown = {
+        name: set(now) - set(next(iter(written[name].values())))
+        for name, now in column_names(connection).items()
+        if written.get(name)
+    }
+    grown = {name: added for name, added in grown.items() if added}
+    if not grown:
+        return
+    metadata = sa.MetaData()
+    metadata.reflect(connection, only=sorted(grown))
+    inspector = sa.inspect(connection)
+    for name, added in grown.items():
+        table = metadata.tables[name]
+        checks = inspector.get_check_constraints(name)
+        for column in (table.c[column_name] for column_name in sorted(added)):
+            savepoint = connection.begin_nested()
+            try:
+                value = value_for(connection, column, checks)
+                connection.execute(sa.update(table).where(column.is_(None)).values({column.name: value}))
+            except sa.exc.DBAPIError:
+                # Refused (the audit log's rows cannot be changed, a unique or CHECK constraint the generic
+                # value breaks): the column keeps what its migration wrote, which is checked all the same.
+                savepoint.rollback()
+            else:
+                savepoint.commit()
+        now = read_table(connection, table)
+        for key, row in written[name].items():
+            row.update({column: value for column, value in now.get(key, {}).items() if column in added})
+
+
+def column_names(connection: sa.Connection) -> dict[str, list[str]]:
+    """Every table's columns: on PostgreSQL in one query, as this runs after each of the revisions."""
+    if connection.dialect.name == "postgresql":
+        found: dict[str, list[str]] = {}
+        for table, column in connection.execute(
+            sa.text(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            )
+        ):
+            found.setdefault(table, []).append(column)
+        return found
+    inspector = sa.inspect(connection)
+    return {table: [column["name"] for column in inspector.get_columns(table)] for table in inspector.get_table_names()}
 
 
 def row_for(connection: sa.Connection, table: sa.Table, checks: list[dict[str, Any]], every_column: bool) -> dict:
@@ -207,7 +268,11 @@ def read_tables(engine: sa.Engine, names: dict[str, Any]) -> dict[str, dict[tupl
         return {name: read_table(connection, table) for name, table in metadata.tables.items() if name in names}
 
 
-def compare(before: dict[str, dict[tuple, dict[str, Any]]], after: dict[str, dict[tuple, dict[str, Any]]]) -> list:
+def compare(
+    before: dict[str, dict[tuple, dict[str, Any]]],
+    after: dict[str, dict[tuple, dict[str, Any]]],
+    rewritten: set[tuple[str, str]] = REWRITTEN,
+) -> list:
     problems = []
     for table, rows in before.items():
         if table not in after and table in MOVED:
@@ -225,6 +290,6 @@ def compare(before: dict[str, dict[tuple, dict[str, Any]]], after: dict[str, dic
                 problems.append(f"{table} {key}: the row is gone")
                 continue
             for column, value in row.items():
-                if column in now and now[column] != value and (table, column) not in REWRITTEN:
+                if column in now and now[column] != value and (table, column) not in rewritten:
                     problems.append(f"{table} {key}: {column} was {value!r}, is {now[column]!r}")
     return problems
