@@ -20,10 +20,10 @@ WAITS = (1, 3, 0, 6, 2)
 
 
 def load_first_contacts(_password: str) -> None:
-    """Each of the demo's first cases gets its wait, once. They are the first cases the demo's users made,
-    whatever has been recorded on them since: picked as "the cases with no first contact", each load
-    gave the next such case a contact (a restart of scripts/start changed a case every time), and
-    once the demo's own were done, a partnership's own cases kept beside the demo in a trial."""
+    """A first contact on each of the first cases the demo's users made, after its wait, unless one is
+    recorded already. Not "the cases with no first contact yet": that list shrinks as they are given
+    one, so each load (each start of scripts/start) gave the next case its neighbour's wait, and then
+    went on to a partnership's own cases kept beside the demo in a trial."""
     officer = accounts.find_user_by_email(f"officer@{DEMO_DOMAIN}")
     if officer is None:
         return
