@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     domain.models("casework.audit.models")
     domain.tasks("casework.audit.tasks")
     domain.blueprints("admin", views.bp)
+    domain.receive(lifecycle.retention_run, receivers.on_retention_run)
     domain.receive(lifecycle.records_anonymised, receivers.on_records_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)
     reads.init_app(app)

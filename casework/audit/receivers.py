@@ -1,5 +1,6 @@
 """The audit log's part in retention (``casework.core.lifecycle``): the entries about every record
-anonymised keep who, when and what kind of change, and lose the personal values."""
+anonymised, and about every record deleted since (an import undone, a saved view deleted), keep who,
+when and what kind of change, and lose the personal values."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from typing import Any
 
 from casework.audit import services
 from casework.core.lifecycle import RetentionReport
+
+
+def on_retention_run(_app: Any, *, report: RetentionReport, **_: Any) -> None:
+    """Every run: the entries about records deleted since the last one (no run can anonymise them)."""
+    report.add("audit_entries", services.erase_values_of_deleted_records())
 
 
 def on_records_anonymised(_app: Any, *, report: RetentionReport, **_: Any) -> None:

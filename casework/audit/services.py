@@ -493,6 +493,47 @@ def erase_personal_values_of(object_type: str, object_ids: Iterable[Any], *, act
     return sorted(entry_ids)
 
 
+def erase_values_of_deleted_records(*, actor: Any = None) -> list[int]:
+    """Erase the personal values of the entries about records that no longer exist: an import undone
+    (every person, case and incident it wrote), a saved case list view deleted (its search). The entries
+    are the only copy left of what was deleted, and no retention run reaches a record that is gone, so
+    they would otherwise keep a name, an address, a search for ever. Every table with an ``id`` key is
+    looked at (from the metadata: a deleting path added later is covered); who, when and what kind stay,
+    and the erasure is recorded as any other. Answers the ids of the entries erased. Flushes, never
+    commits."""
+    db.session.flush()
+    tables = {
+        table.name: table
+        for table in db.metadata.sorted_tables
+        if [column.name for column in table.primary_key.columns] == ["id"]
+        and table.name not in ("audit_entries", "audit_values")
+    }
+    live = sa.and_(
+        audit_values.c.erased_at.is_(None),
+        audit_values.c.subject_id.is_not(None),
+        ~sa.exists().where(audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"),
+    )
+    kinds = db.session.scalars(sa.select(audit_values.c.subject_type).where(live).distinct()).all()
+    erased: list[int] = []
+    for kind in sorted(kinds):
+        table = tables.get(kind)
+        if table is None:
+            continue  # not a table's rows (a sign-in, the service itself): nothing can be deleted
+        gone = (
+            sa.select(audit_values.c.subject_id)
+            .where(
+                audit_values.c.subject_type == kind,
+                live,
+                ~sa.exists().where(sa.cast(table.c.id, sa.String) == audit_values.c.subject_id),
+            )
+            .distinct()
+        )
+        subject_ids = [subject_id for subject_id in db.session.scalars(gone) if subject_id is not None]
+        if subject_ids:
+            erased.extend(erase_personal_values_of(kind, subject_ids, actor=actor))
+    return sorted(erased)
+
+
 def _erase(object_type: str, subject_ids: list[str | None], *, actor: Any) -> tuple[list[int], int]:
     """Erase the values about each of ``subject_ids`` (distinct) and record each one's erasure, by
     batches of ``ERASE_BATCH``: per batch the erasure (one statement) and its records (``record_many``).

@@ -818,7 +818,8 @@ def configure_engine_events(engine: sa.Engine, *, reads_in_autocommit: bool = Fa
         # What retention erases must not stay readable in the file: freed pages and deleted cells are
         # overwritten with zeros (not every build of SQLite does it by default), and the WAL file is cut
         # back to this size whenever it starts again from its beginning, so old frames beyond it (old
-        # copies of pages) do not linger. Retention truncates it outright (truncate_sqlite_wal).
+        # copies of pages) do not linger. Retention truncates it outright (truncate_sqlite_wal), and so
+        # does the hourly beat task tasks.cut_sqlite_wal, for whatever else deleted values.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA journal_size_limit={SQLITE_JOURNAL_SIZE_LIMIT}")
         cursor.close()

@@ -9,7 +9,7 @@ from celery import shared_task
 from flask import current_app
 
 from casework.core import tasks_outbox
-from casework.core.db import commit
+from casework.core.db import commit, truncate_sqlite_wal
 from casework.core.time import now
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,23 @@ def prune_broker() -> int:
     return deleted
 
 
+@shared_task(name="tasks.cut_sqlite_wal")
+def cut_sqlite_wal() -> bool:
+    """Hourly, on a SQLite file: copy the WAL file into the database and cut it (``truncate_sqlite_wal``).
+
+    What is deleted outside the retention run (an import's uploaded file once checked or imported, the
+    page forms' and the API's keys with the addresses and answers they recorded) is zeroed in
+    the WAL file's newest copy of its page only: the database file keeps the page as it was until the
+    next checkpoint, and the WAL file its older copies until they are written over, and SQLite copies
+    back only once the WAL file holds some 40 MB (``SQLITE_AUTOCHECKPOINT_PAGES``), days in a quiet
+    service. Cutting it here, whichever path deleted what, keeps a deleted value on the disk an hour at
+    most. Answers whether the WAL file is empty now (always True on PostgreSQL: nothing to do)."""
+    return truncate_sqlite_wal()
+
+
 #: Beat entries (task name -> schedule), registered with the tasks by ``casework.tasks.init_app``.
 BEAT = {
     "tasks.relay_pending": tasks_outbox.RELAY_SECONDS,
     "tasks.prune_broker": 3600,
+    "tasks.cut_sqlite_wal": 3600,
 }

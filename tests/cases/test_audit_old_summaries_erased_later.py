@@ -33,8 +33,24 @@ def _old_entry(object_type: str, object_id: int, summary: str, changes: dict) ->
 
 
 def _plant(case: dict, gone: int, stays: int) -> None:
-    """Old summaries naming ``gone`` (to be anonymised) and ``stays`` (who lives on), and others."""
+    """Old summaries naming ``gone`` (to be anonymised) and ``stays`` (who lives on), and others. The task
+    of ``stays`` is on record (the entries about a record deleted outright are erased by every run,
+    ``erase_values_of_deleted_records``); that of ``gone`` was deleted with them (number 7)."""
+    from datetime import date
+
+    from casework.cases.models import CaseReviewExplanation
+
     reference = case["reference"]
+    task = CaseReviewExplanation(
+        id=8,
+        case_id=case["id"],
+        person_id=stays,
+        first_report_on=date(2026, 1, 2),
+        second_report_on=date(2026, 2, 2),
+        due_on=date(2026, 2, 16),
+    )
+    db.session.add(task)
+    db.session.flush()
     _old_entry(
         "cases", case["id"], f"Added Ann Oldname to case {reference} as witness", {"party": [None, [gone, "witness"]]}
     )

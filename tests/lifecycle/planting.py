@@ -571,6 +571,63 @@ def scan_document(document: Any, markers: list[str]) -> list[str]:
 NOTHING_PERSONAL = {"case_shares", "case_access", "case_links", "reference_counters", "trigger_application_cases"}
 
 
+#: Every other table: what it is, and how a person's details leave it if it can hold any. The walk above
+#: plants only in tables about a case, a person or a Case Review (found through their foreign keys); a
+#: table that names people by text alone (a saved search, an import's file, a form's recorded answer)
+#: is found by none, so each must be listed here with the mechanism that erases or deletes what it holds
+#: (``test_every_table_outside_the_walk_says_how_personal_details_leave_it``).
+OUTSIDE_THE_WALK = {
+    # The partnership's set-up: no victim, perpetrator or applicant in them.
+    "agencies": "set-up: the partnership's agencies",
+    "agency_areas": "set-up: ids only",
+    "areas": "set-up: the partnership's areas",
+    "area_settings": "set-up: each area's settings",
+    "case_categories": "set-up: the categories of case",
+    "letterheads": "set-up: the agencies' letterheads",
+    "notice_templates": "set-up: the wording of notices",
+    "risk_questionnaires": "set-up: the risk questions",
+    "threshold_watch_templates": "set-up: the letter telling a victim of the Case Review",
+    "trigger_letter_templates": "set-up: the Case Review letters' wording",
+    "tasking_series": "set-up: a tasking meeting's name",
+    "tasking_series_agencies": "set-up: ids only",
+    "tasking_meetings": "ids and dates: what was said is on tasking_agenda_items, in the walk",
+    "tasking_attendance": "ids only",
+    "threshold_watch_passes": "ids and dates only",
+    # Staff accounts: the service's users, not the people its records are about.
+    "users": "staff accounts",
+    "user_roles": "staff accounts: ids only",
+    "user_sessions": "staff sign-ins: a hash; pruned after a month (accounts.prune_sessions)",
+    "api_tokens": "staff tokens: a hash",
+    "recovery_codes": "staff recovery codes: hashes",
+    "calendar_feeds": "a staff member's calendar link: a hash",
+    # Figures: counts, never a person.
+    "statistics_snapshots": "published figures: counts; unchangeable by design (docs/rules.md)",
+    "statistics_withdrawals": "a published version's withdrawal note, written by staff",
+    "statistics_jobs": "a compilation: counts; deleted after CASEWORK_JOB_RETENTION_DAYS",
+    "partnership_report_jobs": "a report: counts; deleted after CASEWORK_JOB_RETENTION_DAYS",
+    "retention_runs": "the retention report: case references and person ids, kept on purpose (docs/rules.md)",
+    # Copies of what the records said, erased by the audit log's and the outbox's receivers of
+    # records_anonymised (planted and scanned by plant() and scan_database).
+    "audit_entries": "who, when and what kind: kept; the values are on audit_values",
+    "audit_values": "erased by the audit log's records_anonymised receiver",
+    "audit_seals": "hashes of the audit log's chain",
+    "outbox_emails": "erased by the outbox's records_anonymised receiver",
+    "pending_tasks": "task messages (ids): deleted KEEP_RELAYED after relayed (tasks.relay_pending)",
+    # Files: a document's bytes go when its record goes (documents' receivers; file_blobs is scanned).
+    "stored_files": "a file's key, type and checksum; deleted with its document",
+    "file_blobs": "a file's bytes (database store); deleted with its stored file",
+    "stuck_file_deletions": "a store key the store refused to delete, until it goes",
+    # Text naming people that no foreign key leads to: each has its own mechanism.
+    "saved_case_views": "a search naming an erased person is dropped (saved_views.forget_searches_naming)",
+    "submission_keys": "a form's redirect and an API answer: deleted after a day (accounts.prune_sessions)",
+    "import_jobs": "an import's name, header and problems: erased CASEWORK_IMPORT_FILE_DAYS on (docs/imports.md)",
+    "import_file_chunks": "the uploaded file: deleted once checked with problems, imported, or left waiting",
+    "import_problems": "deleted with the import's file contents (docs/imports.md)",
+    "import_records": "the ledger of what an import wrote: table names and ids",
+    "import_source_keys": "the source's own reference for a record: goes with its anonymisation (records_anonymised)",
+}
+
+
 def refers_to(table: sa.Table, targets: set[str], seen: set[str] | None = None) -> bool:
     """Whether ``table`` refers, directly or through other tables, to one of ``targets``."""
     seen = seen if seen is not None else set()

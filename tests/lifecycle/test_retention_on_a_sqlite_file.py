@@ -1,7 +1,9 @@
 """On a SQLite file (the embedded default), what retention erases is gone from the disk too: not in the
 database file's freed pages or deleted cells (``secure_delete`` on every connection, whatever the build
 of SQLite does by default), and not in old frames of the WAL file (cut after a run that changed
-anything). The other tests run in a transaction that is rolled back, so they never see the files."""
+anything). What other paths delete (an import's file, the forms' keys) is gone from both files within
+the hour (``tasks.cut_sqlite_wal``). The other tests run in a transaction that is rolled back, so they
+never see the files."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import time_machine
 
 from casework import create_app
@@ -87,3 +90,66 @@ def test_retention_leaves_no_erased_value_in_the_database_file_or_its_wal(sqlite
         pragmas = db.session.connection().exec_driver_sql("PRAGMA secure_delete").scalar()
         assert pragmas == 1
         db.session.rollback()
+
+
+def test_what_other_paths_delete_leaves_both_files_within_the_hour(sqlite_app, tmp_path):
+    """Outside the retention run: an import's uploaded file deleted once checked, and a form's key (the
+    list search it redirected to, the API answer it kept) pruned after a day. SQLite zeroes the newest
+    copy of their pages, in the WAL file; the database file keeps the old page until a checkpoint, which
+    on a quiet service may be days away. The hourly beat task cuts the WAL file, whatever deleted what."""
+    from casework.accounts.models import User
+    from casework.accounts.tasks import prune_sessions
+    from casework.core import submissions
+    from casework.core.db import commit, truncate_sqlite_wal
+    from casework.spreadsheets.models import ImportFileChunk, ImportJob
+    from tests.support.officer import officer_with_a_case
+
+    uploaded = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(uploaded, tick=False), sqlite_app.app_context():
+        officer_with_a_case()
+        user = db.session.query(User).one()
+        job = ImportJob(
+            kind="people",
+            agency_id=user.agency_id,
+            created_by_id=user.id,
+            filename="upload.csv",
+            file_format="csv",
+            size=64,
+            sha256="0" * 64,
+            header=["reference", "name", "address"],
+        )
+        db.session.add(job)
+        db.session.flush()
+        db.session.add(ImportFileChunk(job_id=job.id, position=0, data=f"P-1,Wanda {MARKER},1 High St\n".encode()))
+        db.session.add(
+            submissions.SubmissionKey(
+                key="k" * 32,
+                user_id=user.id,
+                location=f"/cases/?q=Wanda+{MARKER}",
+                status=201,
+                answer=f'{{"name": "Wanda {MARKER}"}}',
+                created_at=uploaded,  # its default is the database's clock, which time_machine does not move
+            )
+        )
+        commit()
+        # As a long-running service would have it: the rows copied into the database file.
+        assert truncate_sqlite_wal()
+        assert on_disk(tmp_path)["casework.sqlite"] >= 3
+        # The import's check found a problem: its file goes at once.
+        db.session.execute(sa.delete(ImportFileChunk).where(ImportFileChunk.job_id == job.id))
+        commit()
+    with time_machine.travel(uploaded + timedelta(days=2), tick=False), sqlite_app.app_context():
+        assert prune_sessions.run() >= 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ImportFileChunk)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(submissions.SubmissionKey)) == 0
+        db.session.rollback()
+        # Gone from every table, still on the disk: what this test is about.
+        assert sum(on_disk(tmp_path).values()) > 0, on_disk(tmp_path)
+
+        beat = sqlite_app.extensions["celery"].conf.beat_schedule
+        entry = next((entry for entry in beat.values() if entry["task"] == "tasks.cut_sqlite_wal"), None)
+        assert entry is not None, "no beat task cuts the WAL file"
+        assert entry["schedule"] <= 3600
+        task = sqlite_app.extensions["celery"].tasks["tasks.cut_sqlite_wal"]
+        assert task.run() is True
+        assert on_disk(tmp_path) == {"casework.sqlite": 0, "casework.sqlite-wal": 0}

@@ -184,3 +184,26 @@ def test_the_demo_import_is_not_made_again_once_its_file_name_is_gone(world, mak
     assert delete_waiting_files.run() == 1
     load_imports("")
     assert count(ImportJob, ImportJob.kind == "police_log") == 1
+
+
+def test_an_undone_import_leaves_nothing_of_the_people_it_wrote_after_the_next_retention_run(importer, world):
+    """Undo deletes the people the import wrote; their audit entries (``Added person <name>``, with
+    every value) are the last copy of them, and no run could anonymise a record that is gone: the next
+    retention run erases them (``audit.services.erase_values_of_deleted_records``)."""
+    from casework.data_protection.tasks import apply_retention
+    from tests.lifecycle.planting import new_marker, scan_database
+
+    marker = new_marker("undo")
+    job = importer.run(
+        "people",
+        [PEOPLE[0], ["P-9", "individual", f"Ophelia {marker}", "17/05/1984", f"5 {marker} Mews", "S44 6BH"]],
+    )
+    assert job.status == ImportStatus.imported
+    response = importer.client.post(f"/imports/{job.id}/undo", data={"version": job.version})
+    assert response.status_code == 302
+    assert importer.job(job.id).status == ImportStatus.undone
+    assert "audit_values.changes" in {f.split(":")[0] for f in scan_database([marker])}
+
+    apply_retention()
+    db.session.commit()
+    assert scan_database([marker]) == []
