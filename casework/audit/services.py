@@ -519,19 +519,40 @@ def erase_values_of_deleted_records(*, actor: Any = None) -> list[int]:
         table = tables.get(kind)
         if table is None:
             continue  # not a table's rows (a sign-in, the service itself): nothing can be deleted
-        gone = (
-            sa.select(audit_values.c.subject_id)
-            .where(
-                audit_values.c.subject_type == kind,
-                live,
-                ~sa.exists().where(sa.cast(table.c.id, sa.String) == audit_values.c.subject_id),
-            )
-            .distinct()
-        )
-        subject_ids = [subject_id for subject_id in db.session.scalars(gone) if subject_id is not None]
-        if subject_ids:
-            erased.extend(erase_personal_values_of(kind, subject_ids, actor=actor))
+        named = db.session.scalars(
+            sa.select(audit_values.c.subject_id).where(audit_values.c.subject_type == kind, live).distinct()
+        ).all()
+        gone = _naming_no_row(table, [subject_id for subject_id in named if subject_id is not None])
+        if gone:
+            erased.extend(erase_personal_values_of(kind, gone, actor=actor))
     return sorted(erased)
+
+
+#: How many keys one lookup of ``_naming_no_row`` asks about.
+_LOOKUP_BATCH = 1000
+
+
+def _naming_no_row(table: sa.Table, subject_ids: list[str]) -> list[str]:
+    """Which of ``subject_ids`` (the log keeps them as text) name no row of ``table``. Each is looked up
+    by the table's own key, a batch at a time, so the key's index answers: the same test written in SQL
+    compares the key cast to text, which no index serves, and SQLite would read the whole table once for
+    every entry in the log."""
+    numeric = isinstance(table.c.id.type, sa.Integer)
+    keys: dict[Any, str] = {}
+    unreadable: list[str] = []
+    for subject_id in subject_ids:
+        if not numeric:
+            keys[subject_id] = subject_id
+        elif subject_id.isascii() and subject_id.isdigit() and str(int(subject_id)) == subject_id:
+            keys[int(subject_id)] = subject_id
+        else:
+            unreadable.append(subject_id)  # no integer key is written so: it names no row
+    ordered = sorted(keys)
+    found: set[Any] = set()
+    for start in range(0, len(ordered), _LOOKUP_BATCH):
+        batch = ordered[start : start + _LOOKUP_BATCH]
+        found.update(db.session.scalars(sa.select(table.c.id).where(table.c.id.in_(batch))))
+    return unreadable + [keys[key] for key in ordered if key not in found]
 
 
 def _erase(object_type: str, subject_ids: list[str | None], *, actor: Any) -> tuple[list[int], int]:
