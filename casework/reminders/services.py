@@ -1013,7 +1013,7 @@ def _queue_deadline_email(
     # only what kind of work it is and its case's reference.
     when = f"Due {_due_phrase(row)}" if kind == "reminder" else "Overdue"
     return queue_email(
-        to=recipient.email,
+        to=recipient,
         subject=f"{when}: {titles.summary(row)}",
         text=text,
         html=html,
@@ -1308,7 +1308,7 @@ def queue_digest(user: User, moment: datetime | None = None, *, key: str | None 
         is_manager=user.has_role(Role.manager),
     )
     queue_email(
-        to=user.email,
+        to=user,
         subject=f"Work due and overdue: {_format_day(day)}",
         text=text,
         html=html,

@@ -207,7 +207,7 @@ def notify_agencies(application: TriggerApplication, *, send_emails: bool = True
         rows.append(row)
         for user in recipients if send_emails else []:
             queue_email(
-                to=user.email,
+                to=user,
                 subject=f"Case review application {application.reference} received",
                 text=(
                     f"Dear {user.name},\n\n"
