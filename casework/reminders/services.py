@@ -1158,6 +1158,10 @@ def unsent_digest_still_readable(message: Any) -> str | None:
     # whose account was closed since is owed none, and it lists a team they no longer lead.
     if not (user.is_active and (user.is_digest_only or user.has_role(Role.manager))):  # as ``digest_recipients``
         return "its recipient no longer receives the digest (their manager role or their account ended)"
+    # It lists the work of the team they led when it was written; since then they may lead another (moved
+    # to another agency, still a manager there): it names nobody's work who is not in their team now.
+    if not digest_lists_only_work_of(message.body_text, team_members(user)):
+        return "it lists the work of people no longer in its recipient's team"
     # The rows it may have listed: the team's, due by the end of the week it was written in.
     day = london_day(message.created_at)
     rows = db.session.scalars(
@@ -1259,6 +1263,22 @@ def team_ids(user: User) -> list[int]:
     """The user and the people they manage."""
     reports = db.session.scalars(sa.select(User.id).where(User.manager_id == user.id, User.is_active.is_(True)))
     return [user.id, *reports]
+
+
+def team_members(user: User) -> list[User]:
+    """The user and the people they manage (``team_ids``), as accounts."""
+    return list(db.session.scalars(sa.select(User).where(User.id.in_(team_ids(user)))))
+
+
+#: A row of a digest's plain text (``templates/emails/digest.txt``): "- <title>: due <when>, <owner's name>".
+_DIGEST_ROW = re.compile(r"^- .*: due .*, .+$", re.MULTILINE)
+
+
+def digest_lists_only_work_of(body_text: str, people: Iterable[User]) -> bool:
+    """Whether every row a digest's plain text lists is the work of one of ``people`` (by the owner's
+    name that ends the row: a name may hold a comma)."""
+    endings = tuple(f", {person.name}" for person in people)
+    return all(row.rstrip().endswith(endings) for row in _DIGEST_ROW.findall(body_text))
 
 
 def digest_recipients() -> list[User]:
