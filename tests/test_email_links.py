@@ -94,9 +94,9 @@ def _apply_online(client) -> TriggerApplication:
     return db.session.scalars(sa.select(TriggerApplication).order_by(TriggerApplication.id.desc())).first()
 
 
-def test_every_link_in_every_email_and_letter_uses_the_base_url(
-    app, world, make, client, api_client, page_client
-) -> None:
+def queue_every_kind(app, world, make, client, api_client, page_client) -> list[OutboxEmail]:
+    """The scenario: every kind of email and letter the service has, queued with a hostile Host.
+    Answers the messages queued, in order."""
     base = app.config["CASEWORK"]["BASE_URL"]
     assert "evil.example" not in base
     world.officer.manager = world.manager
@@ -357,6 +357,14 @@ def test_every_link_in_every_email_and_letter_uses_the_base_url(
     assert sent_kinds == set(SENT_BY_THE_SCENARIO)
     letter_kinds = set(db.session.scalars(sa.select(Letter.kind)))
     assert letter_kinds == set(LetterKind)
+    return emails
+
+
+def test_every_link_in_every_email_and_letter_uses_the_base_url(
+    app, world, make, client, api_client, page_client
+) -> None:
+    base = app.config["CASEWORK"]["BASE_URL"]
+    emails = queue_every_kind(app, world, make, client, api_client, page_client)
 
     links_seen = 0
     for email in emails:

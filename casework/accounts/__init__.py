@@ -9,7 +9,7 @@ from casework.core.registry import register_domain
 
 def init_app(app: Flask) -> None:
     """Register the domain on ``app`` (called from ``casework.app.DOMAINS``)."""
-    from casework.accounts import settings
+    from casework.accounts import notices, settings
     from casework.accounts.views import admin, api, session, staff
     from casework.demo import data
 
@@ -22,3 +22,4 @@ def init_app(app: Flask) -> None:
     domain.blueprints("api", api.bp)
     domain.panel("admin", admin.admin_panel)
     domain.demo(data.load_accounts)
+    domain.recipient_check(notices.unsent_recipient_gone)

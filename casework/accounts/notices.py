@@ -9,6 +9,8 @@ live here, importing neither.
 
 from __future__ import annotations
 
+from typing import Any
+
 from casework.accounts.models import User
 from casework.core.links import external_url
 from casework.core.time import LONDON, now
@@ -37,7 +39,7 @@ def tell_account_holder(
     moment = now()
     local = moment.astimezone(LONDON)
     queue_email(
-        to=user.email,
+        to=user,
         subject=subject,
         text=(
             f"Dear {user.name},\n\n"
@@ -113,7 +115,7 @@ def sign_in_locked(user: User, minutes: int) -> None:
     """Repeated failed attempts have locked ``user``'s account for up to ``minutes``."""
     moment = now()
     queue_email(
-        to=user.email,
+        to=user,
         subject="Your Casework account is locked for a while",
         text=(
             f"Dear {user.name},\n\n"
@@ -127,3 +129,19 @@ def sign_in_locked(user: User, minutes: int) -> None:
         key=f"sign-in-locked:{user.id}:{moment:%Y-%m-%dT%H:%M:%S}",
         related=("users", user.id),
     )
+
+
+def unsent_recipient_gone(message: Any) -> str | None:
+    """Why a message written to a staff account (``OutboxEmail.to_user_id``) may no longer go to it
+    (None: it may), asked just before it is sent, whatever it is about (``notifications.tasks``): a
+    reminder, an escalation, the minutes of a meeting or an application's notice waits hours for a mail
+    server that is down, and meanwhile the account may be closed (someone who has left, whose mailbox
+    may be read by whoever has it now) or given another address (the old one is no longer theirs)."""
+    from casework.extensions import db
+
+    user = db.session.get(User, message.to_user_id)
+    if user is None or not user.is_active:
+        return "its recipient's account is closed"
+    if user.email.strip().lower() != message.to_address.strip().lower():
+        return "its recipient's account has another email address now"
+    return None

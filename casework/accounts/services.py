@@ -816,7 +816,7 @@ def alert_stuck_deletions() -> int:
     queued = 0
     for admin in admins:
         queue_email(
-            to=admin.email,
+            to=admin,
             subject="Casework: files the store would not delete",
             text=text,
             key=f"stuck-deletions:{admin.id}:{rows[0].id}-{rows[-1].id}:{len(rows)}",

@@ -424,7 +424,56 @@ def unassign_unseen(actor: Any, case_ids: Any = None, user_ids: Any = None) -> l
     longer see the action's case (``lifecycle.sight_narrowed``): assigned to nobody, as they could
     neither read nor do them. Their deadlines go back to the case's owner through the reminders'
     receiver (an unassigned action's deadline keeps the owner it has: ``_sync_deadline``), who
-    assigns them again to someone who may see the case. One statement finds them all."""
+    assigns them again to someone who may see the case. One statement finds them all.
+
+    With ``user_ids``, also the open actions assigned to them, on a case or on none (a Case Review
+    recommendation's), that they no longer hold by the rule of assigning (``_assignee``: someone of
+    the agency the action is addressed to): moved to another agency, or their account closed. A
+    recommendation's deadline on no case goes back with the rest of the review's work
+    (``community_triggers.deadlines.return_unseen_review_work``)."""
+    actions = _unassign_unseen_cases(actor, case_ids, user_ids)
+    if user_ids is not None:
+        actions += _unassign_elsewhere(actor, user_ids, {action.id for action in actions})
+    return actions
+
+
+def _unassign_elsewhere(actor: Any, user_ids: Any, done: set[int]) -> list[Action]:
+    """Open actions assigned to ``user_ids`` who are no longer of the agency each is addressed to, or
+    whose account is closed: assigned to nobody."""
+    query = (
+        sa.select(Action)
+        .join(User, User.id == Action.assignee_id)
+        .where(
+            Action.status.in_(OPEN_STATUSES),
+            Action.assignee_id.in_(user_ids),
+            sa.or_(User.is_active.is_(False), User.agency_id != Action.agency_id),
+        )
+        .order_by(Action.id)
+    )
+    actions = [action for action in db.session.scalars(query) if action.id not in done]
+    for action in actions:
+        before = snapshot(action, AUDIT_FIELDS)
+        name = action.assignee.name
+        action.assignee = None
+        db.session.flush()
+        record_change(
+            actor,
+            action,
+            before,
+            snapshot(action, AUDIT_FIELDS),
+            f"Unassigned action {action.id}: {name} no longer works for the agency it is addressed to",
+        )
+        owner = action.case.owner if action.case is not None else None
+        if owner is not None and owner.is_active and owner.id not in user_ids:
+            # The case's owner assigns it again, as when its assignee may no longer see the case.
+            from casework.reminders.services import hand_over_subject
+
+            hand_over_subject(SUBJECT_TYPE, action.id, owner.id)
+    return actions
+
+
+def _unassign_unseen_cases(actor: Any, case_ids: Any = None, user_ids: Any = None) -> list[Action]:
+    """Open actions on a case whose assignee may no longer see it: assigned to nobody."""
     from casework.cases.policies import sees_case_clause
     from casework.core.db import shared_alias
 

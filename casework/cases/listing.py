@@ -16,7 +16,7 @@ from typing import Any
 from casework.cases import queries
 from casework.cases.models import CaseStatus
 from casework.core.fields import event_date_problem
-from casework.core.inputs import is_digits
+from casework.core.inputs import is_digits, iso_day
 
 RISK_LABELS = {"standard": "Standard", "medium": "Medium", "high": "High"}
 SORT_LABELS = {
@@ -89,10 +89,10 @@ def _date(args: Mapping[str, str], name: str, label: str, errors: dict[str, str]
         text = "-".join(f"{int(p):02d}" if is_digits(p) and len(p) <= 4 else p for p in parts)
     if not text:
         return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        errors[name] = f"{label} must be a real date"
+    day = iso_day(text)
+    if day is None:
+        # Typed as day, month and year on the page; written as one value only in a link.
+        errors[name] = f"{label} must be a real date" + ("" if any(parts) else ", written as YYYY-MM-DD")
         return None
     problem = event_date_problem(day)
     if problem:

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     from casework.community_triggers.pcc_review import services as pcc_review_services
     from casework.community_triggers.pcc_review import settings as pcc_review_settings
     from casework.community_triggers.pcc_review.models import PccReview
+    from casework.community_triggers.services import application as application_services
     from casework.community_triggers.services import people as people_services
     from casework.community_triggers.views import (
         admin,
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
     domain.receive(lifecycle.case_anonymised, receivers.on_case_anonymised)
     domain.receive(lifecycle.person_exported, receivers.on_person_exported)
     domain.exported_email_check("trigger_applications", people_services.exported_email_applications)
+    domain.unsent_check("trigger_applications", application_services.unsent_notice_still_readable)
     domain.exported_email_check("trigger_letters", people_services.exported_email_letters)
     domain.receive(lifecycle.person_merged, receivers.on_person_merged)
     domain.receive(lifecycle.person_unmerged, receivers.on_person_unmerged)

@@ -306,13 +306,20 @@ def return_unseen_review_work(user_ids: Any = None) -> int:
         ),
         # A recommendation's action filed on no case, not assigned to anyone: its deadline is the
         # area's coordinator's (``actions.services.create_recommendation_action``). One assigned is its
-        # assignee's, of the agency it is addressed to, wherever that agency works.
+        # assignee's, of the agency it is addressed to, wherever that agency works: while they are, with
+        # an open account (moved to another agency, or their account closed, it is unassigned,
+        # ``actions.services.unassign_unseen``, and its work goes back as an unassigned one's does).
         (
             Deadline.subject_type == ACTIONS,
             sa.select(ReviewMeeting.application_id)
             .join(Recommendation, Recommendation.meeting_id == ReviewMeeting.id)
             .join(Action, Action.recommendation_id == Recommendation.id)
-            .where(Action.id == Deadline.subject_id, Action.assignee_id.is_(None))
+            .where(
+                Action.id == Deadline.subject_id,
+                ~sa.exists().where(
+                    User.id == Action.assignee_id, User.is_active.is_(True), User.agency_id == Action.agency_id
+                ),
+            )
             .scalar_subquery(),
         ),
     )

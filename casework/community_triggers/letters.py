@@ -315,7 +315,7 @@ def tell_admins_template_failed(row: LetterTemplate, error: BaseException) -> No
     link = external_url("admin.triggers.edit", kind=row.kind.value, **({"area": area.code} if area else {}))
     for admin in _admins_for(row.area_id):
         queue_email(
-            to=admin.email,
+            to=admin,
             subject=f"The {title.lower()} letter template for {where} failed: the default letter was used",
             text=(
                 f"Dear {admin.name},\n\n"

@@ -13,13 +13,12 @@ does not exist.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from casework.core.inputs import DB_INT_MAX, query_id
+from casework.core.inputs import DB_INT_MAX, iso_day, query_id
 
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_PLANNED_DATE = date(2099, 12, 31)
@@ -47,17 +46,12 @@ def planned_date_problem(value: date) -> str | None:
     return None
 
 
-#: docs/api.md: "Dates are ``YYYY-MM-DD``", in ASCII digits. ``date.fromisoformat`` (marshmallow's
-#: reader) takes more: ``20260105`` and the ISO week date ``2026-W02-1`` are both 5 January 2026.
-_YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 class _Day(fields.Date):
-    """A calendar day written ``YYYY-MM-DD`` and nothing else."""
+    """A calendar day written ``YYYY-MM-DD`` and nothing else (``casework.core.inputs.iso_day``)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
         # A date object (a schema loaded in-process) is a day already; text must be exactly YYYY-MM-DD.
-        if not isinstance(value, date) and not (isinstance(value, str) and _YYYY_MM_DD.fullmatch(value)):
+        if not isinstance(value, date) and not (isinstance(value, str) and iso_day(value) is not None):
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         day: date = super()._deserialize(value, attr, data, **kwargs)
         return day

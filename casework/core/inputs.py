@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 #: PostgreSQL's INTEGER range: every id and count column is one.
@@ -54,6 +55,32 @@ def whole_number(value: str | None) -> int | None:
         return None
     number = int(text)
     return number if number <= DB_INT_MAX else None
+
+
+#: The one way a day is written in a query string or an API body (docs/api.md: "Dates are ``YYYY-MM-DD``"),
+#: in ASCII digits. ``date.fromisoformat`` reads more: ``20260105`` and the ISO week date ``2026-W02-1``
+#: are both 5 January 2026, which nothing the service writes looks like.
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: A month (a calendar's ``?month=``): ``YYYY-MM``.
+_ISO_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+
+
+def iso_day(text: str | None) -> date | None:
+    """The day ``text`` writes as ``YYYY-MM-DD`` in ASCII digits, else None (another form of date, or
+    no real day). Every date read from a query string or an API body is read here."""
+    if text is None or not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def iso_month(text: str | None) -> date | None:
+    """The first day of the month ``text`` writes as ``YYYY-MM`` in ASCII digits, else None."""
+    if text is None or not _ISO_MONTH.fullmatch(text):
+        return None
+    return iso_day(f"{text}-01")
 
 
 def has_unstorable(text: str) -> bool:

@@ -137,6 +137,10 @@ class Registry:
     #: table name -> function(a message just withdrawn) -> the message queued in its place, or None:
     #: what its recipient is still owed, as they may read it now (``notifications.tasks``).
     unsent_replacements: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    #: function(an unsent outbox message written to a staff account, ``to_user_id``) -> why its
+    #: recipient may no longer receive it, or None: asked of every such message just before it is
+    #: sent, whatever it is about (``notifications.tasks``). Registered by the domain of the accounts.
+    recipient_checks: list[Callable[[Any], str | None]] = field(default_factory=list)
     #: table name -> function(a subject access export, ids of that table's records) -> the ids whose
     #: email the export may hold (``notifications.services.export_section``).
     exported_email_checks: dict[str, Callable[[Any, set[int]], set[int]]] = field(default_factory=dict)
@@ -330,6 +334,11 @@ class DomainRegistration:
         self.registry.unsent_checks[table] = check
         if replace is not None:
             self.registry.unsent_replacements[table] = replace
+
+    def recipient_check(self, check: Callable[[Any], str | None]) -> None:
+        """Ask ``check`` about every message written to a staff account just before it is sent: one
+        whose recipient may no longer receive it (an account closed since it was queued) is withdrawn."""
+        self.registry.recipient_checks.append(check)
 
     def exported_email_check(self, table: str, check: Callable[[Any, set[int]], set[int]]) -> None:
         """Which email about records of ``table`` a subject access export may hold: ``check(export,

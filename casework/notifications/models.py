@@ -31,6 +31,11 @@ class OutboxEmail(Model):
     #: no subject): both go through GOV.UK Notify when it is configured (casework.notifications.notify).
     channel: Mapped[str] = mapped_column(sa.String(10), default="email", server_default="email")
     to_address: Mapped[str] = mapped_column(sa.String(254))
+    #: The staff account the message was written to (None: someone outside the service, an applicant
+    #: or a victim). Asked again just before it is sent (``notifications.tasks``): an account closed, or
+    #: given another address, since it was queued is sent nothing written for it. No foreign key: the
+    #: outbox depends on no domain (``casework.core.registry.Registry.recipient_checks``).
+    to_user_id: Mapped[int | None] = mapped_column(sa.Integer)
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)

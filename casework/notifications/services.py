@@ -4,7 +4,7 @@ caused it; the send is handed to the broker after the commit (``casework.core.ta
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from markupsafe import escape
@@ -22,6 +22,21 @@ REPLACES = "#replaces-"
 #: is kept sealed beside it until the message goes (``OutboxEmail.sealed_secret``), and put in its place
 #: only in what is handed to the mail server or Notify (``delivered``).
 SECRET_WITHHELD = "[withheld here: sent only to the recipient]"  # noqa: S105 - a placeholder, not a secret
+
+
+class StaffAccount(Protocol):
+    """A member of staff a message is written to (``accounts.models.User``): the outbox records the
+    account, not only its address, and asks just before sending whether it may still receive it."""
+
+    id: int
+    email: str
+
+
+def _recipient(to: str | StaffAccount) -> tuple[str, int | None]:
+    """The address and, for a member of staff, the account of a message's recipient."""
+    if isinstance(to, str):
+        return to, None
+    return to.email, to.id
 
 
 def _sealed(secret: str | None, *bodies: str | None) -> str | None:
@@ -63,7 +78,7 @@ def replacement_key(withdrawn: OutboxEmail) -> str:
 
 def queue_email(
     *,
-    to: str,
+    to: str | StaffAccount,
     subject: str,
     text: str,
     html: str | None = None,
@@ -72,6 +87,10 @@ def queue_email(
     secret: str | None = None,
 ) -> OutboxEmail:
     """Store an email and send it once the transaction commits.
+
+    ``to``: an address (someone outside the service: an applicant, a victim), or a member of staff's
+    account, whose message is sent only if the account is still open and still has that address when
+    it goes (``notifications.tasks``): every message to staff passes the account, never its address.
 
     ``secret`` (a sign-in link) is never stored in the bodies: they say ``SECRET_WITHHELD`` where it
     goes, and it is kept sealed until the message is sent (``delivered``).
@@ -84,9 +103,11 @@ def queue_email(
     existing = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
     if existing is not None:
         return existing
+    address, user_id = _recipient(to)
     row = OutboxEmail(
         idempotency_key=key,
-        to_address=to,
+        to_address=address,
+        to_user_id=user_id,
         # A subject is one line (a header): a title with a line break in it (an action's description)
         # would be refused by the mail library at every attempt.
         subject=" ".join(subject.split())[:300],
@@ -110,7 +131,7 @@ def queue_email(
 
 
 def queue_text(
-    *, to: str, text: str, key: str, related: tuple[str, int] | None = None, secret: str | None = None
+    *, to: str | StaffAccount, text: str, key: str, related: tuple[str, int] | None = None, secret: str | None = None
 ) -> OutboxEmail:
     """Store a text message to a mobile number and send it once the transaction commits: through GOV.UK
     Notify when it is configured, otherwise written to the mail folder (there is no SMS without Notify).
@@ -118,10 +139,12 @@ def queue_text(
     existing = db.session.scalar(sa.select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
     if existing is not None:
         return existing
+    address, user_id = _recipient(to)
     row = OutboxEmail(
         idempotency_key=key,
         channel="text",
-        to_address=to,
+        to_address=address,
+        to_user_id=user_id,
         subject="Text message",
         body_text=text,
         sealed_secret=_sealed(secret, text),

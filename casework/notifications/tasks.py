@@ -162,7 +162,14 @@ WITHDRAWN = "Withdrawn before sending"
 
 def _no_longer_wanted(row: OutboxEmail) -> str | None:
     """Why the message should not go after all, asked of the domain its record belongs to (a message
-    may wait hours for a mail server that is down: its deadline may be settled or handed over by then)."""
+    may wait hours for a mail server that is down: its deadline may be settled or handed over by then).
+    A message written to a staff account is first asked of its recipient, whatever it is about: an
+    account closed since it was queued is sent nothing (``Registry.recipient_checks``)."""
+    if row.to_user_id is not None:
+        for recipient_check in registry().recipient_checks:
+            reason = recipient_check(row)
+            if reason is not None:
+                return reason
     check = registry().unsent_checks.get(row.related_type or "")
     return None if check is None else check(row)
 

@@ -1013,7 +1013,7 @@ def _queue_deadline_email(
     # only what kind of work it is and its case's reference.
     when = f"Due {_due_phrase(row)}" if kind == "reminder" else "Overdue"
     return queue_email(
-        to=recipient.email,
+        to=recipient,
         subject=f"{when}: {titles.summary(row)}",
         text=text,
         html=html,
@@ -1158,6 +1158,10 @@ def unsent_digest_still_readable(message: Any) -> str | None:
     # whose account was closed since is owed none, and it lists a team they no longer lead.
     if not (user.is_active and (user.is_digest_only or user.has_role(Role.manager))):  # as ``digest_recipients``
         return "its recipient no longer receives the digest (their manager role or their account ended)"
+    # It lists the work of the team they led when it was written; since then they may lead another (moved
+    # to another agency, still a manager there): it names nobody's work who is not in their team now.
+    if not digest_lists_only_work_of(message.body_text, team_members(user)):
+        return "it lists the work of people no longer in its recipient's team"
     # The rows it may have listed: the team's, due by the end of the week it was written in.
     day = london_day(message.created_at)
     rows = db.session.scalars(
@@ -1261,6 +1265,22 @@ def team_ids(user: User) -> list[int]:
     return [user.id, *reports]
 
 
+def team_members(user: User) -> list[User]:
+    """The user and the people they manage (``team_ids``), as accounts."""
+    return list(db.session.scalars(sa.select(User).where(User.id.in_(team_ids(user)))))
+
+
+#: A row of a digest's plain text (``templates/emails/digest.txt``): "- <title>: due <when>, <owner's name>".
+_DIGEST_ROW = re.compile(r"^- .*: due .*, .+$", re.MULTILINE)
+
+
+def digest_lists_only_work_of(body_text: str, people: Iterable[User]) -> bool:
+    """Whether every row a digest's plain text lists is the work of one of ``people`` (by the owner's
+    name that ends the row: a name may hold a comma)."""
+    endings = tuple(f", {person.name}" for person in people)
+    return all(row.rstrip().endswith(endings) for row in _DIGEST_ROW.findall(body_text))
+
+
 def digest_recipients() -> list[User]:
     """Managers, and anyone who chose the digest instead of individual reminders."""
     return list(
@@ -1308,7 +1328,7 @@ def queue_digest(user: User, moment: datetime | None = None, *, key: str | None 
         is_manager=user.has_role(Role.manager),
     )
     queue_email(
-        to=user.email,
+        to=user,
         subject=f"Work due and overdue: {_format_day(day)}",
         text=text,
         html=html,

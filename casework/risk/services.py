@@ -317,7 +317,7 @@ def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any, *, key: st
     seen = SeenCases(manager, ids=[case.id])
     if not seen.can_see(case.id):
         return queue_email(
-            to=manager.email,
+            to=manager,
             subject="High risk on a case you cannot see",
             text=(
                 f"A case you cannot see, held by {seen.holder(case.id) or 'another agency'}, has been assessed "
@@ -329,7 +329,7 @@ def _tell_manager(case: Case, assessment: RiskAssessment, actor: Any, *, key: st
         )
     review = f"{assessment.review_on.day} {assessment.review_on:%B %Y}" if assessment.review_on else "not set"
     return queue_email(
-        to=manager.email,
+        to=manager,
         subject=f"High risk: case {case.reference}",
         text=(
             f"Case {case.reference}, owned by {owner.name}, has been assessed as high risk by {actor.name} "

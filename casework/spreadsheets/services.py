@@ -335,6 +335,27 @@ def run(job_id: int, dry_run: bool) -> ImportJob | None:
         return job
 
 
+#: Why a run is refused: its uploader may no longer import these records, or not for the job's agency.
+NO_LONGER_IMPORTS = "The person who started this import can no longer import these records. Nothing was imported."
+NO_LONGER_OF_THE_AGENCY = (
+    "The person who uploaded this file no longer works for this agency, so it was not imported for it. "
+    "Nothing was imported: someone of the agency may upload the file again."
+)
+
+
+def _refusal(job: ImportJob, actor: Any, kind: ImportKind) -> str | None:
+    """Why the job may not run as its uploader now (None: it may). An import writes records for the
+    agency it was uploaded for (``ImportJob.agency_id``), as its uploader: the services it calls read
+    their agency (a case's lead agency, a person's, which records a row may match), so an uploader
+    moved to another agency since would import into that one. Asked as each run starts, as
+    ``visible_jobs_clause`` asks who may see the job."""
+    if actor is None or not actor.is_active or not kind.allows(actor):
+        return NO_LONGER_IMPORTS
+    if actor.agency_id != job.agency_id:
+        return NO_LONGER_OF_THE_AGENCY
+    return None
+
+
 def _run(lease: Lease, dry_run: bool) -> ImportJob | None:
     """The run of a claimed job; None (its transaction rolled back, nothing written) when it was taken
     from this run meanwhile (past its time limit: ``casework.core.jobs.Lease``)."""
@@ -345,11 +366,12 @@ def _run(lease: Lease, dry_run: bool) -> ImportJob | None:
     job = db.session.get(ImportJob, job_id)
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
     kind = get_kind(job.kind)
-    if actor is None or not actor.is_active or not kind.allows(actor):
+    refused = _refusal(job, actor, kind)
+    if refused is not None:
         if not lease.confirm():
             db.session.rollback()
             return None
-        _finish_failed(job, "The person who started this import can no longer import these records.")
+        _finish_failed(job, refused)
         delete_file(job)
         commit()
         return job

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from casework.core.forms import FlaskForm
+from casework.core.inputs import iso_day
 from casework.statistics.queries import MAX_FIGURE_ENTERED
 
 #: The Act's Case Review duties began in October 2014: 2014/15 is the first financial year.
@@ -30,10 +29,10 @@ class ChooseForm(FlaskForm):
 
 
 def _iso_date(_form: FlaskForm, field: HiddenField) -> None:
-    try:
-        field.data = date.fromisoformat(field.data or "")
-    except (TypeError, ValueError):
-        raise ValidationError("The reporting period is not a date. Choose the period again.") from None
+    day = iso_day(field.data) if isinstance(field.data, str) else None
+    if day is None:
+        raise ValidationError("The reporting period is not a date. Choose the period again.")
+    field.data = day
 
 
 class PeriodForm(FlaskForm):

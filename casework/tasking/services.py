@@ -391,7 +391,7 @@ def publish_minutes(actor: Any, meeting: TaskingMeeting) -> list[Any]:
         context = {"recipient": user, "meeting": meeting, "url": url}
         emails.append(
             queue_email(
-                to=user.email,
+                to=user,
                 subject=f"Minutes: {meeting.series.name}, {meeting.held_on:%-d %B %Y}",
                 text=render_template("emails/tasking_minutes.txt", **context),
                 html=render_template("emails/tasking_minutes.html", **context),

@@ -200,3 +200,45 @@ def test_with_no_coordinator_left_in_the_area_the_work_reaches_its_managers(ct, 
             continue  # the chair's, who may still open the review
         assert row.owner_id is None, row.title
         assert ct.manager in escalation_recipients(row), row.title
+
+
+ASSIGNEE_CHANGES = {
+    "moved to another agency": lambda ct, api_client, user: _change_user(
+        ct, api_client, user, agency_code=ct.police.code
+    ),
+    "account closed": _deactivated,
+    "nothing": None,
+}
+
+
+@pytest.mark.parametrize("change", list(ASSIGNEE_CHANGES.values()), ids=list(ASSIGNEE_CHANGES))
+def test_an_assigned_recommendation_action_on_no_case_leaves_an_assignee_who_left_its_agency(
+    ct, review, api_client, change
+):
+    """A recommendation's action on no case assigned to someone of the agency it is addressed to is
+    theirs while they work there: moved to another agency (still one in the area) or their account
+    closed, it is assigned to nobody and its deadline goes back as an unassigned one's does, to someone
+    who may act on the review (``return_unseen_review_work``)."""
+    from casework.actions import services as actions
+    from casework.cases.models import Action
+
+    action = db.session.get_one(Action, review.action.id)
+    actions.update_action(ct.coordinator, action, {"assignee_id": ct.officer.id})
+    db.session.commit()
+    deadline = actions.deadline_of(action)
+    assert deadline is not None
+    assert deadline.owner_id == ct.officer.id
+    if change is not None:
+        change(ct, api_client, ct.officer)
+    db.session.expire_all()
+    action = db.session.get_one(Action, review.action.id)
+    deadline = actions.deadline_of(action)
+    if change is None:
+        assert action.assignee_id == ct.officer.id
+        assert deadline.owner_id == ct.officer.id
+        return
+    assert action.assignee_id is None
+    holder = db.session.get_one(User, deadline.owner_id)
+    assert holder.id != ct.officer.id
+    assert holder.is_active
+    assert policies.can_manage(holder, db.session.get_one(TriggerApplication, review.application.id))

@@ -216,3 +216,16 @@ def test_a_new_risk_assessment_does_not_give_its_review_to_a_case_owner_who_may_
     # The review moves to the new assessment's day; the case's owner may not see the case, so the
     # officer who held it keeps it, rather than a deactivated user.
     assert deadline_of("cases", world.case.id, REVIEW_KIND).owner_id == world.officer.id
+
+
+def test_an_assignee_moved_to_an_agency_that_still_sees_the_case_leaves_the_other_agencys_action(world, api_client):
+    """An action is addressed to an agency and assigned only to someone of it (``_assignee``): its
+    assignee moved to another agency as an officer, one that still sees the case (its lead), no longer
+    holds it. It is assigned to nobody and its deadline goes to the case's owner, who assigns it again."""
+    police = _police_action(world, api_client)
+    moved = api_client(world.admin).patch(
+        f"/api/v1/users/{world.partner.id}", json={"agency_code": "BDC", "roles": ["officer"]}
+    )
+    assert moved.status_code == 200, moved.get_json()
+    db.session.expire_all()
+    assert _held(police) == (None, world.officer.id)

@@ -33,10 +33,13 @@ def test_the_month_lists_my_deadlines_by_day(page_client, make, deadline, at):
         may = client.get("/deadlines/calendar?month=2026-05").text
         assert "Review the risk" in may
         assert "Visit the victim" not in may
+        # A month in another form, or one the calendar does not show, is refused
+        # (tests/test_query_string_dates.py); none given shows this month.
         for bad in ("2026-13", "1066-01", "nope", "2026-04-31x"):
             shown = client.get(f"/deadlines/calendar?month={bad}")
-            assert shown.status_code == 200
-            assert "April 2026" in shown.text
+            assert shown.status_code == 422
+            assert "Enter the month as YYYY-MM" in shown.text
+        assert "April 2026" in client.get("/deadlines/calendar?month=").text
 
 
 def test_the_page_runs_a_fixed_number_of_statements(page_client, make, deadline, at, count_queries):

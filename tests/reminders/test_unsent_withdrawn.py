@@ -269,3 +269,35 @@ def test_a_digest_to_someone_no_longer_owed_one_is_withdrawn(world, deadline, at
         assert db.session.scalars(
             sa.select(OutboxEmail).where(OutboxEmail.to_address == world.manager.email)
         ).all() == [message]
+
+
+@pytest.mark.parametrize("moved", [True, False], ids=["moved to another agency", "not moved"])
+def test_a_digest_written_for_a_team_its_manager_no_longer_leads_is_withdrawn(world, deadline, at, mail_to_smtp, moved):
+    """A manager's digest lists their team's work; queued while the mail server is down, then the manager
+    moved to another agency where they still manage (their old team left behind, ``update_user``), it is
+    not sent: the old team's work is not theirs to read. The day's digest of the team they lead now is
+    sent in its place (``replace_unsent_digest``)."""
+    from casework.accounts import services as accounts
+
+    old_work = deadline(world.colleague, DUE, title="Visit the Smith family at 12 Quiet Road")
+    new_work = deadline(world.stranger, DUE, title="Call the neighbours of 3 Elm Close")
+    mail_to_smtp.stop()
+    with at(2026, 4, 6, 6, 0):  # 07:00 in London
+        tasks.digest.run()
+        queued = db.session.scalars(sa.select(OutboxEmail).where(OutboxEmail.to_address == world.manager.email)).one()
+        assert old_work.title in queued.body_text
+        if moved:
+            accounts.update_user(world.admin, world.manager, agency=world.other)
+            accounts.update_user(world.admin, world.stranger, manager_email=world.manager.email)
+        db.session.commit()
+        message = _send_again(mail_to_smtp, queued.id)
+    [received] = mail_to_smtp.wait_for(1)
+    assert received["To"] == world.manager.email
+    body = received.get_body(preferencelist=("plain",)).get_content()
+    if moved:
+        assert message.last_error == f"{WITHDRAWN}: it lists the work of people no longer in its recipient's team"
+        assert old_work.title not in body
+        assert new_work.title in body
+    else:
+        assert message.sent_at is not None
+        assert old_work.title in body

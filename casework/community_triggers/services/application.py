@@ -168,6 +168,24 @@ def _insert_with_reference(application: TriggerApplication, area: Area) -> None:
     db.session.flush()
 
 
+def unsent_notice_still_readable(message: Any) -> str | None:
+    """Why a notice of an application to a member of staff (``notify_agencies``), not sent yet, should
+    no longer go (None: it should): it names the application, and while it waits for a mail server that
+    is down its recipient may have moved to an agency not covering the area, or lost the role that
+    sees applications. The applicant's confirmation (written to no staff account) is left to go."""
+    if message.to_user_id is None:
+        return None
+    from casework.community_triggers import policies
+
+    user = db.session.get(User, message.to_user_id)
+    application = db.session.get(TriggerApplication, message.related_id)
+    if application is None:
+        return "its application is gone"
+    if user is not None and not policies.can_view(user, application):
+        return "its application is withheld from its recipient now"
+    return None
+
+
 def notify_agencies(application: TriggerApplication, *, send_emails: bool = True) -> list[AgencyNotification]:
     """Tell every agency covering the area (s.104(3)): a row per agency and an email to its
     coordinators and managers, sent after commit. An application received before today (past work
@@ -207,7 +225,7 @@ def notify_agencies(application: TriggerApplication, *, send_emails: bool = True
         rows.append(row)
         for user in recipients if send_emails else []:
             queue_email(
-                to=user.email,
+                to=user,
                 subject=f"Case review application {application.reference} received",
                 text=(
                     f"Dear {user.name},\n\n"

@@ -11,7 +11,9 @@ from casework.audit.models import AuditAction
 from casework.audit.services import record
 from casework.core import submissions
 from casework.core.db import commit
+from casework.core.errors import InvalidInput
 from casework.core.forms import ConfirmForm
+from casework.core.inputs import iso_month
 from casework.core.links import external_url
 from casework.core.permissions import signed_in
 from casework.core.time import today
@@ -74,12 +76,14 @@ def deadline_calendar():
 
 
 def _month(text: str | None) -> date | None:
-    """``YYYY-MM`` between 1900 and 2099, or None (a bad value shows this month)."""
-    try:
-        month = date.fromisoformat(f"{(text or '')[:7]}-01")
-    except ValueError:
+    """``?month=YYYY-MM`` (``iso_month``) between 1900 and 2099, or None when not given (this month).
+    Any other value is refused: a month in another form, or one the calendar does not show."""
+    if not text:
         return None
-    return month if 1900 <= month.year <= 2099 else None
+    month = iso_month(text)
+    if month is None or not 1900 <= month.year <= 2099:
+        raise InvalidInput({"month": ["Enter the month as YYYY-MM, between 1900 and 2099."]})
+    return month
 
 
 @bp.post("/notifications/calendar")

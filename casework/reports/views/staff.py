@@ -15,7 +15,7 @@ from flask_login import current_user
 from casework.core.db import commit
 from casework.core.downloads import file_response
 from casework.core.errors import InvalidInput, NotFound
-from casework.core.inputs import is_digits, query_id
+from casework.core.inputs import is_digits, iso_day, query_id
 from casework.core.links import external_url
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
@@ -41,11 +41,10 @@ def _requested_period() -> tuple[date, date]:
     """``?period_start=&period_end=`` (any run of days), else ``?period=fy-2025`` or ``cy-2025``,
     else the financial year that contains today."""
     if request.args.get("period_start") and request.args.get("period_end"):
-        try:
-            period_start = date.fromisoformat(request.args["period_start"])
-            period_end = date.fromisoformat(request.args["period_end"])
-        except ValueError:
-            raise InvalidInput({"period_start": ["Enter the period's dates as YYYY-MM-DD."]}) from None
+        period_start = iso_day(request.args["period_start"])
+        period_end = iso_day(request.args["period_end"])
+        if period_start is None or period_end is None:
+            raise InvalidInput({"period_start": ["Enter the period's dates as YYYY-MM-DD."]})
         return period_start, period_end
     kind, _, year = request.args.get("period", "").partition("-")
     if is_digits(year) and len(year) == 4 and 1900 <= int(year) <= 2098:

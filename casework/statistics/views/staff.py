@@ -13,7 +13,7 @@ from flask_login import current_user
 from casework.accounts.services import get_area
 from casework.core.db import commit
 from casework.core.errors import InvalidInput, NotFound, RuleViolation
-from casework.core.inputs import is_digits
+from casework.core.inputs import is_digits, iso_day
 from casework.core.permissions import Permission, requires
 from casework.core.time import today
 from casework.extensions import db
@@ -149,23 +149,27 @@ def index():
     area = by_code.get(request.args.get("area", ""), areas[0])
     # Any run of days (up to 12 months) can be looked at as ?period_start=&period_end= (ISO dates);
     # ?period= (a start day) picks one of the area's reporting periods; ?year= a financial year.
-    try:
-        period_start = date.fromisoformat(request.args["period_start"])
-        period_end = date.fromisoformat(request.args["period_end"])
-        services.validate_period(period_start, period_end)
-    except (KeyError, ValueError, InvalidInput):
-        period_start, period_end = _chosen_period(area)
-    return _render_index(area, areas, period_start, period_end)
+    # A date given in another form than YYYY-MM-DD is refused (``iso_day``); a period of real days
+    # that is not one the page shows (longer than 12 months) shows the period it would by default.
+    given = {name: request.args.get(name) for name in ("period_start", "period_end", "period")}
+    if any(value and iso_day(value) is None for value in given.values()):
+        raise InvalidInput({"period_start": ["Enter the period's dates as YYYY-MM-DD."]})
+    period_start, period_end = iso_day(given["period_start"]), iso_day(given["period_end"])
+    if period_start is not None and period_end is not None:
+        try:
+            services.validate_period(period_start, period_end)
+        except InvalidInput:
+            pass
+        else:
+            return _render_index(area, areas, period_start, period_end)
+    return _render_index(area, areas, *_chosen_period(area))
 
 
 def _chosen_period(area: Any) -> tuple[date, date]:
     """The reporting period asked for, else the one that has just ended: the one to publish."""
-    try:
-        chosen = date.fromisoformat(request.args.get("period", ""))
-        if chosen.year >= 1900:
-            return services.reporting_period_containing(area, chosen)
-    except ValueError:
-        pass
+    chosen = iso_day(request.args.get("period"))
+    if chosen is not None and chosen.year >= 1900:
+        return services.reporting_period_containing(area, chosen)
     year = request.args.get("year", "")
     if is_digits(year) and len(year) == 4 and 1900 <= int(year) <= 2099:
         return date(int(year), 4, 1), date(int(year) + 1, 3, 31)
