@@ -27,7 +27,7 @@ from casework.audit.models import (
     audit_values,
 )
 from casework.core.db import SQLITE_IMMEDIATE, rows_changed
-from casework.core.inputs import whole_number
+from casework.core.inputs import is_digits, whole_number
 from casework.core.time import LONDON
 from casework.extensions import db
 
@@ -543,7 +543,7 @@ def _naming_no_row(table: sa.Table, subject_ids: list[str]) -> list[str]:
     for subject_id in subject_ids:
         if not numeric:
             keys[subject_id] = subject_id
-        elif subject_id.isascii() and subject_id.isdigit() and str(int(subject_id)) == subject_id:
+        elif is_digits(subject_id) and str(int(subject_id)) == subject_id:
             keys[int(subject_id)] = subject_id
         else:
             unreadable.append(subject_id)  # no integer key is written so: it names no row
