@@ -70,6 +70,10 @@ checksum, how many rows and problems there were, what it imported, and the note 
 wrote, so that it can still be undone as a whole. An error that stopped an import is a fixed message,
 never the file's contents.
 
+An import undone deletes every record it wrote; the audit entries about those records keep who, when and
+what kind of change, and the next nightly retention run erases their values (the name, address and
+numbers each record was written with), as it does for any record deleted outright.
+
 If the service itself stops while a check or an import runs (its worker killed or out of memory, the
 machine restarted), nothing of that run is kept: the whole run is one transaction, which goes with it.
 The page goes on saying the file is being checked or imported, and within a few minutes another worker
