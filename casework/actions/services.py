@@ -452,17 +452,7 @@ def _unassign_elsewhere(actor: Any, user_ids: Any, done: set[int]) -> list[Actio
     )
     actions = [action for action in db.session.scalars(query) if action.id not in done]
     for action in actions:
-        before = snapshot(action, AUDIT_FIELDS)
-        name = action.assignee.name
-        action.assignee = None
-        db.session.flush()
-        record_change(
-            actor,
-            action,
-            before,
-            snapshot(action, AUDIT_FIELDS),
-            f"Unassigned action {action.id}: {name} no longer works for the agency it is addressed to",
-        )
+        _unassign(actor, action, f"{action.assignee.name} no longer works for the agency it is addressed to")
         owner = action.case.owner if action.case is not None else None
         if owner is not None and owner.is_active and owner.id not in user_ids:
             # The case's owner assigns it again, as when its assignee may no longer see the case.
@@ -492,18 +482,16 @@ def _unassign_unseen_cases(actor: Any, case_ids: Any = None, user_ids: Any = Non
         query = query.where(Action.assignee_id.in_(user_ids))
     actions = list(db.session.scalars(query).unique())
     for action in actions:
-        before = snapshot(action, AUDIT_FIELDS)
-        name = action.assignee.name
-        action.assignee = None
-        db.session.flush()
-        record_change(
-            actor,
-            action,
-            before,
-            snapshot(action, AUDIT_FIELDS),
-            f"Unassigned action {action.id}: {name} may no longer see case {action.case.reference}",
-        )
+        _unassign(actor, action, f"{action.assignee.name} may no longer see case {action.case.reference}")
     return actions
+
+
+def _unassign(actor: Any, action: Action, why: str) -> None:
+    """Assign ``action`` to nobody, audited with ``why`` its assignee no longer holds it."""
+    before = snapshot(action, AUDIT_FIELDS)
+    action.assignee = None
+    db.session.flush()
+    record_change(actor, action, before, snapshot(action, AUDIT_FIELDS), f"Unassigned action {action.id}: {why}")
 
 
 def cancel_action(actor: Any, action: Action, reason: str) -> Action:
