@@ -1160,13 +1160,14 @@ def unsent_digest_still_readable(message: Any) -> str | None:
         return "its recipient no longer receives the digest (their manager role or their account ended)"
     # It lists the work of the team they led when it was written; since then they may lead another (moved
     # to another agency, still a manager there): it names nobody's work who is not in their team now.
-    if not digest_lists_only_work_of(message.body_text, team_members(user)):
+    team = team_members(user)
+    if not digest_lists_only_work_of(message.body_text, team):
         return "it lists the work of people no longer in its recipient's team"
     # The rows it may have listed: the team's, due by the end of the week it was written in.
     day = london_day(message.created_at)
     rows = db.session.scalars(
         sa.select(Deadline).where(
-            Deadline.owner_id.in_(team_ids(user)),
+            Deadline.owner_id.in_([member.id for member in team]),
             Deadline.due_at <= end_of_day(day + timedelta(days=WEEK_DAYS - 1)),
         )
     ).all()
@@ -1266,8 +1267,9 @@ def team_ids(user: User) -> list[int]:
 
 
 def team_members(user: User) -> list[User]:
-    """The user and the people they manage (``team_ids``), as accounts."""
-    return list(db.session.scalars(sa.select(User).where(User.id.in_(team_ids(user)))))
+    """The user and the people they manage (``team_ids``), as accounts: one statement."""
+    reports = sa.and_(User.manager_id == user.id, User.is_active.is_(True))
+    return list(db.session.scalars(sa.select(User).where(sa.or_(User.id == user.id, reports))))
 
 
 #: A row of a digest's plain text (``templates/emails/digest.txt``): "- <title>: due <when>, <owner's name>".
