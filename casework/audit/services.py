@@ -513,16 +513,15 @@ def erase_values_of_deleted_records(*, actor: Any = None) -> list[int]:
         audit_values.c.subject_id.is_not(None),
         ~sa.exists().where(audit_entries.c.id == audit_values.c.entry_id, audit_entries.c.action == "erase"),
     )
-    kinds = db.session.scalars(sa.select(audit_values.c.subject_type).where(live).distinct()).all()
+    named: dict[str, list[str]] = {}
+    for kind, subject_id in db.session.execute(
+        sa.select(audit_values.c.subject_type, audit_values.c.subject_id).where(live).distinct()
+    ):
+        if kind in tables:  # other kinds are no table's rows (a sign-in, the service itself)
+            named.setdefault(kind, []).append(subject_id)
     erased: list[int] = []
-    for kind in sorted(kinds):
-        table = tables.get(kind)
-        if table is None:
-            continue  # not a table's rows (a sign-in, the service itself): nothing can be deleted
-        named = db.session.scalars(
-            sa.select(audit_values.c.subject_id).where(audit_values.c.subject_type == kind, live).distinct()
-        ).all()
-        gone = _naming_no_row(table, [subject_id for subject_id in named if subject_id is not None])
+    for kind in sorted(named):
+        gone = _naming_no_row(tables[kind], named[kind])
         if gone:
             erased.extend(erase_personal_values_of(kind, gone, actor=actor))
     return sorted(erased)
