@@ -155,14 +155,18 @@ def index():
     if any(value and iso_day(value) is None for value in given.values()):
         raise InvalidInput({"period_start": ["Enter the period's dates as YYYY-MM-DD."]})
     period_start, period_end = iso_day(given["period_start"]), iso_day(given["period_end"])
-    if period_start is not None and period_end is not None:
-        try:
-            services.validate_period(period_start, period_end)
-        except InvalidInput:
-            pass
-        else:
-            return _render_index(area, areas, period_start, period_end)
-    return _render_index(area, areas, *_chosen_period(area))
+    if period_start is None or period_end is None or not _shows_period(period_start, period_end):
+        period_start, period_end = _chosen_period(area)
+    return _render_index(area, areas, period_start, period_end)
+
+
+def _shows_period(period_start: date, period_end: date) -> bool:
+    """Whether the page shows this run of days as it is (``services.validate_period``: up to 12 months)."""
+    try:
+        services.validate_period(period_start, period_end)
+    except InvalidInput:
+        return False
+    return True
 
 
 def _chosen_period(area: Any) -> tuple[date, date]:
